@@ -1,0 +1,295 @@
+"""What clients may ask for, in one place for HTTP and websocket alike: input checked, authorised, turned into
+a domain command, run through the engine, answered in the wire format."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from . import validation as v
+from . import wire
+from .auth import Accounts, Principal, require
+from .domain import commands as c
+from .domain.catalogue import CHANNELS, PRIORITY_GROUPS, Site
+from .domain.decide import find_ticket
+from .domain.events import Event
+from .domain.model import DomainError, TicketState
+from .domain.state import SiteState
+from .domain.wait import estimate_wait
+from .engine import Engine, Outcome
+from .errors import ApiError
+
+COUNTER_COMMANDS = (
+    "open",
+    "resume",
+    "pause",
+    "close",
+    "call_next",
+    "call",
+    "recall",
+    "start",
+    "finish",
+    "no_show",
+    "requeue",
+    "transfer",
+)
+TICKET_ACTIONS = ("cancel", "transfer", "requeue")
+
+
+@dataclass
+class Context:
+    sites: dict[str, Site]
+    engine: Engine
+    accounts: Accounts
+
+    def site(self, site_id: str) -> Site:
+        site = self.sites.get(site_id)
+        if site is None:
+            raise ApiError(
+                404,
+                "unknown_site",
+                f"Lokasi '{site_id}' tidak ada.",
+                f"Site '{site_id}' does not exist.",
+                sites=sorted(self.sites),
+            )
+        return site
+
+    def state(self, site_id: str) -> SiteState:
+        self.site(site_id)
+        return self.engine.states[site_id]
+
+
+def _scope(principal: Principal, key: str | None) -> str | None:
+    """Idempotency keys are per principal, so two kiosks can never collide by accident."""
+    return f"{principal.kind}:{principal.id}:{key}" if key else None
+
+
+# --- issuing ---------------------------------------------------------------------------------------------
+
+
+def issue_answer(events: list[Event], state: SiteState) -> dict[str, Any]:
+    ticket = events[0].data["ticket"]
+    estimate = estimate_wait(state, ticket["service"], exclude=ticket["id"])
+    site = state.site
+    return {
+        "ticket": {
+            **wire.public_ticket(ticket),
+            "token": ticket["token"],
+            "priority_group": ticket["priority"],
+            "channel": ticket["channel"],
+        },
+        "service_name": site.services[ticket["service"]].name,
+        "agency_name": site.agencies[ticket["agency"]].name,
+        "people_ahead": estimate.people_ahead,
+        "estimated_wait_minutes": estimate.minutes,
+        "wait_basis": estimate.basis,
+        "counters_open": estimate.counters_open,
+        "status_url": f"/api/v1/tickets/{ticket['token']}",
+    }
+
+
+async def issue_ticket(
+    ctx: Context, principal: Principal | None, site_id: str, body: dict[str, Any], idem_key: str | None
+) -> Outcome:
+    site = ctx.site(site_id)
+    principal = require(principal, "ticket.issue", site_id)
+    v.only(body, {"service", "priority", "channel"})
+    service = v.required_text(body, "service", max_len=40)
+    priority = v.text(body, "priority", required=False, max_len=40, choices=tuple(PRIORITY_GROUPS))
+    default_channel = "kiosk" if principal.role == "kiosk" else "desk"
+    channel = v.text(body, "channel", required=False, choices=CHANNELS) or default_channel
+    if principal.role == "kiosk" and channel != "kiosk":
+        raise ApiError(
+            403, "forbidden", "Kios hanya dapat menerbitkan tiket kanal kios.", "A kiosk may only issue kiosk tickets."
+        )
+    if idem_key is not None and not v.COMMAND_ID.match(idem_key):
+        raise ApiError(
+            422,
+            "invalid_idempotency_key",
+            "Idempotency-Key harus 8-80 karakter (misalnya UUID).",
+            "Idempotency-Key must be 8-80 letters, digits, '.', '_', ':' or '-' (a UUID works).",
+        )
+    if service not in site.services:
+        raise ApiError(
+            404,
+            "unknown_service",
+            f"Layanan '{service}' tidak ada di {site.name}.",
+            f"Service '{service}' does not exist at {site.name}.",
+            field="service",
+        )
+    command = c.IssueTicket(
+        service=service, ticket_id=_new_id(), token=secrets.token_urlsafe(18), priority=priority, channel=channel
+    )
+    return await ctx.engine.submit(site_id, command, issue_answer, idem_key=_scope(principal, idem_key), status=201)
+
+
+# --- counter commands --------------------------------------------------------------------------------------
+
+
+def _counter_answer(name: str, counter_id: str) -> Any:
+    def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
+        status = state.counters[counter_id]
+        affected = next((e.data["ticket"] for e in reversed(events) if "ticket" in e.data), None)
+        current = state.tickets.get(status.current) if status.current else None
+        return {
+            "ok": True,
+            "command": name,
+            "counter": status.to_dict(),
+            "ticket": wire.staff_ticket(affected) if affected else None,
+            "current": wire.ticket_view(current, wire.STAFF) if current else None,
+            "events": [e.type for e in events],
+        }
+
+    return answer
+
+
+async def counter_command(
+    ctx: Context, principal: Principal | None, site_id: str, counter_id: str, body: dict[str, Any]
+) -> Outcome:
+    site = ctx.site(site_id)
+    counter = site.counters.get(counter_id)
+    if counter is None:
+        raise ApiError(
+            404,
+            "unknown_counter",
+            f"Loket '{counter_id}' tidak ada di {site.name}.",
+            f"Counter '{counter_id}' does not exist at {site.name}.",
+        )
+    principal = require(principal, "counter.command", site_id, counter.agency)
+    v.only(body, {"command", "command_id", "ticket", "target_service", "note", "type", "site", "counter"})
+    name = v.required_text(body, "command", choices=COUNTER_COMMANDS)
+    command_id = v.command_id(body)
+    command: c.Command
+    if name in ("open", "resume"):
+        command = c.OpenCounter(counter_id, operator=principal.name)
+    elif name == "pause":
+        command = c.PauseCounter(counter_id)
+    elif name == "close":
+        command = c.CloseCounter(counter_id)
+    elif name == "call_next":
+        command = c.CallNext(counter_id)
+    elif name == "call":
+        command = c.CallTicket(counter_id, v.required_text(body, "ticket", max_len=40))
+    elif name == "recall":
+        command = c.Recall(counter_id)
+    elif name == "start":
+        command = c.StartService(counter_id)
+    elif name == "finish":
+        command = c.FinishService(counter_id)
+    elif name == "no_show":
+        command = c.MarkNoShow(counter_id)
+    elif name == "requeue":
+        command = c.RequeueTicket(v.required_text(body, "ticket", max_len=40))
+        _check_ticket_agency(ctx, principal, site_id, command.ticket)
+    else:  # transfer
+        target = v.required_text(body, "target_service", max_len=40)
+        command = c.TransferTicket(
+            target, _new_id(), counter=counter_id, note=v.text(body, "note", required=False, max_len=200)
+        )
+    return await ctx.engine.submit(
+        site_id, command, _counter_answer(name, counter_id), idem_key=_scope(principal, command_id)
+    )
+
+
+def _check_ticket_agency(ctx: Context, principal: Principal, site_id: str, ref: str) -> None:
+    """An operator may only manage tickets of their own agency."""
+    state = ctx.state(site_id)
+    try:
+        ticket = find_ticket(state, ref, state.site.service_day(ctx.engine.clock()))
+    except DomainError:
+        return  # the engine will answer "unknown ticket" in the usual way
+    require(principal, "ticket.manage", site_id, ticket.agency)
+
+
+# --- supervisor actions on a ticket ----------------------------------------------------------------------
+
+
+async def ticket_action(
+    ctx: Context, principal: Principal | None, site_id: str, ticket_ref: str, body: dict[str, Any]
+) -> Outcome:
+    ctx.site(site_id)
+    v.only(body, {"action", "command_id", "target_service", "note", "reason"})
+    action = v.required_text(body, "action", choices=TICKET_ACTIONS)
+    command_id = v.command_id(body)
+    principal = require(principal, "ticket.manage", site_id, principal.agency if principal else None)
+    _check_ticket_agency(ctx, principal, site_id, ticket_ref)
+    command: c.Command
+    if action == "cancel":
+        command = c.CancelTicket(ticket_ref, v.text(body, "reason", required=False, max_len=200))
+    elif action == "requeue":
+        command = c.RequeueTicket(ticket_ref)
+    else:
+        command = c.TransferTicket(
+            v.required_text(body, "target_service", max_len=40),
+            _new_id(),
+            ticket=ticket_ref,
+            note=v.text(body, "note", required=False, max_len=200),
+        )
+
+    def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "action": action,
+            "events": [e.type for e in events],
+            "tickets": [wire.staff_ticket(e.data[k]) for e in events for k in ("ticket", "new_ticket") if k in e.data],
+        }
+
+    return await ctx.engine.submit(site_id, command, answer, idem_key=_scope(principal, command_id))
+
+
+async def close_day(ctx: Context, principal: Principal | None, site_id: str, body: dict[str, Any]) -> Outcome:
+    ctx.site(site_id)
+    principal = require(principal, "site.close_day", site_id)
+    v.only(body, {"day", "command_id"})
+    day_text = v.text(body, "day", required=False, max_len=10)
+    try:
+        day = date.fromisoformat(day_text) if day_text else None
+    except ValueError:
+        raise ApiError(
+            422, "invalid_field", "Tanggal harus berformat YYYY-MM-DD.", "day must look like 2026-11-23.", field="day"
+        ) from None
+
+    def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
+        closed = next(e for e in events if e.type == "day.closed")
+        return {"ok": True, "day": closed.data["day"], "expired": closed.data["expired"]}
+
+    return await ctx.engine.submit(site_id, c.CloseDay(day), answer, idem_key=_scope(principal, v.command_id(body)))
+
+
+# --- citizens ------------------------------------------------------------------------------------------
+
+
+def public_status(ctx: Context, ticket_id: str, site_id: str) -> dict[str, Any]:
+    state = ctx.engine.states[site_id]
+    ticket = state.tickets.get(ticket_id)
+    if ticket is None:
+        raise ApiError(404, "unknown_ticket", "Tiket tidak ditemukan.", "Ticket not found.")
+    site = state.site
+    ahead = None
+    estimate = None
+    if ticket.state is TicketState.WAITING:
+        waiting = state.waiting_tickets(ticket.service)
+        ahead = sum(
+            1
+            for t in waiting
+            if (t.queue_key, t.number) < (ticket.queue_key, ticket.number) or (t.priority and not ticket.priority)
+        )
+        estimate = estimate_wait(state, ticket.service, ahead=ahead)
+    counter = site.counters.get(ticket.counter) if ticket.counter else None
+    return {
+        "ticket": wire.public_ticket(ticket.to_dict()),
+        "site": site.id,
+        "site_name": site.name,
+        "service_name": site.services[ticket.service].name,
+        "agency_name": site.agencies[ticket.agency].name,
+        "counter_name": counter.name if counter else None,
+        "people_ahead": ahead,
+        "estimated_wait_minutes": estimate.minutes if estimate else None,
+    }
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex

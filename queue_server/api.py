@@ -1,0 +1,320 @@
+"""The HTTP JSON API under /api/v1/ (documented in docs/api.md and served as OpenAPI)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import __version__, wire
+from . import validation as v
+from .actions import Context, close_day, counter_command, issue_ticket, public_status, ticket_action
+from .auth import AuthError, Principal, require
+from .domain import commands as c
+from .domain.decide import find_ticket
+from .domain.model import OPEN_STATES, TicketState
+from .engine import Outcome
+from .errors import ApiError
+from .openapi import openapi_document
+
+
+def ctx_of(request: Request) -> Context:
+    return request.app.state.ctx  # type: ignore[no-any-return]
+
+
+def bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def principal_of(request: Request) -> Principal | None:
+    return await ctx_of(request).accounts.authenticate(bearer(request))
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    """The body as a JSON object, refusing wrong content types, oversize bodies and malformed JSON."""
+    limit: int = request.app.state.config.max_body_bytes
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "Kirim isi permintaan sebagai application/json.",
+            "Send the body as application/json.",
+        )
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, "malformed_json", f"JSON tidak valid: {exc}", f"Malformed JSON: {exc}") from None
+    return v.require_object(value)
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(
+        413,
+        "body_too_large",
+        f"Isi permintaan melebihi {limit} bita.",
+        f"The request body is larger than {limit} bytes.",
+    )
+
+
+def outcome_response(outcome: Outcome) -> JSONResponse:
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
+
+
+# --- handlers ----------------------------------------------------------------------------------------
+
+
+async def healthz(request: Request) -> Response:
+    ctx = ctx_of(request)
+    return JSONResponse(
+        {
+            "status": "ok",
+            "version": __version__,
+            "sites": sorted(ctx.sites),
+            "last_seq": ctx.engine.storage.last_seq,
+            "websocket_clients": ctx.engine.hub.count,
+        }
+    )
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document())
+
+
+async def login(request: Request) -> Response:
+    body = await read_json(request)
+    v.only(body, {"username", "password"})
+    username = v.required_text(body, "username", max_len=64)
+    password = v.required_text(body, "password", max_len=256)
+    token, expires, principal = await ctx_of(request).accounts.login(username, password)
+    return JSONResponse({"token": token, "expires_at": expires.isoformat(), "user": _principal_view(principal)})
+
+
+async def logout(request: Request) -> Response:
+    token = bearer(request)
+    if token is None or await principal_of(request) is None:
+        raise AuthError("unauthenticated", "Silakan masuk terlebih dahulu.", "Please sign in first.")
+    await ctx_of(request).accounts.logout(token)
+    return JSONResponse({"ok": True})
+
+
+async def me(request: Request) -> Response:
+    principal = await principal_of(request)
+    if principal is None:
+        raise AuthError("unauthenticated", "Silakan masuk terlebih dahulu.", "Please sign in first.")
+    return JSONResponse(_principal_view(principal))
+
+
+def _principal_view(p: Principal) -> dict[str, Any]:
+    return {"kind": p.kind, "role": p.role, "name": p.name, "site": p.site, "agency": p.agency, "screen": p.screen}
+
+
+async def list_sites(request: Request) -> Response:
+    ctx = ctx_of(request)
+    return JSONResponse({"sites": [{"id": s.id, "name": s.name, "timezone": s.timezone} for s in ctx.sites.values()]})
+
+
+async def site_config(request: Request) -> Response:
+    """The catalogue (agencies, services, counters, screens, hours): public, it is what the kiosk shows."""
+    site = ctx_of(request).site(request.path_params["site"])
+    return JSONResponse(
+        {
+            "id": site.id,
+            "name": site.name,
+            "timezone": site.timezone,
+            "running_text": site.running_text,
+            "routing": {"order": site.routing.order, "priority_max_streak": site.routing.priority_max_streak},
+            "hours": {day: [f"{a:%H:%M}-{b:%H:%M}" for a, b in ranges] for day, ranges in site.hours.weekly.items()},
+            "holidays": sorted(d.isoformat() for d in site.hours.holidays),
+            "agencies": [
+                {
+                    "id": a.id,
+                    "name": a.name,
+                    "short_name": a.short_name,
+                    "colour": a.colour,
+                    "services": [s.id for s in site.services.values() if s.agency == a.id],
+                    "counters": [c.id for c in site.counters.values() if c.agency == a.id],
+                }
+                for a in site.agencies.values()
+            ],
+            "services": [
+                {
+                    "id": s.id,
+                    "agency": s.agency,
+                    "name": s.name,
+                    "prefix": s.prefix,
+                    "daily_quota": s.daily_quota,
+                    "target_wait_minutes": s.target_wait_minutes,
+                }
+                for s in site.services.values()
+            ],
+            "counters": [
+                {"id": c.id, "name": c.name, "agency": c.agency, "services": list(c.services), "zone": c.zone}
+                for c in site.counters.values()
+            ],
+            "screens": [
+                {"id": s.id, "name": s.name, "agencies": list(s.agencies), "zones": list(s.zones), "speaker": s.speaker}
+                for s in site.screens.values()
+            ],
+        }
+    )
+
+
+def site_state_view(ctx: Context, site_id: str, audience: str) -> dict[str, Any]:
+    """Live state: counters, today's open tickets, waiting counts, recent calls. Shared with websocket snapshots."""
+    state = ctx.state(site_id)
+    today = state.site.service_day(ctx.engine.clock())
+    today_tickets = [t for t in state.tickets.values() if t.day == today]
+    open_tickets = sorted((t for t in today_tickets if t.state in OPEN_STATES), key=lambda t: (t.queue_key, t.id))
+    recent = sorted((t for t in today_tickets if t.called_at), key=lambda t: t.called_at or t.issued_at, reverse=True)
+    waiting = {sid: len(ids) for sid, ids in state.waiting.items() if ids}
+    issued = {sid: n for (sid, day), n in state.issued.items() if day == today}
+    done = {}
+    for t in today_tickets:
+        if t.state is TicketState.DONE:
+            done[t.service] = done.get(t.service, 0) + 1
+    return {
+        "site": site_id,
+        "day": today.isoformat(),
+        "day_closed": today in state.closed_days,
+        "seq": ctx.engine.storage.last_seq,
+        "running_text": state.site.running_text,
+        "counters": [
+            {
+                **status.to_dict(),
+                "ticket": wire.ticket_view(state.tickets[status.current], audience) if status.current else None,
+            }
+            for status in state.counters.values()
+        ],
+        "waiting": waiting,
+        "issued_today": issued,
+        "done_today": done,
+        "tickets": [wire.ticket_view(t, audience) for t in open_tickets],
+        "recent_calls": [wire.ticket_view(t, audience) for t in recent[:10]],
+    }
+
+
+async def site_state(request: Request) -> Response:
+    ctx = ctx_of(request)
+    site_id = request.path_params["site"]
+    ctx.site(site_id)
+    principal = require(await principal_of(request), "site.read_state", site_id)
+    audience = wire.PUBLIC if principal.kind == "device" else wire.STAFF
+    return JSONResponse(site_state_view(ctx, site_id, audience))
+
+
+async def post_ticket(request: Request) -> Response:
+    ctx = ctx_of(request)
+    site_id = request.path_params["site"]
+    ctx.site(site_id)
+    principal = await principal_of(request)
+    body = await read_json(request)
+    outcome = await issue_ticket(ctx, principal, site_id, body, request.headers.get("idempotency-key"))
+    return outcome_response(outcome)
+
+
+async def get_ticket(request: Request) -> Response:
+    ctx = ctx_of(request)
+    site_id = request.path_params["site"]
+    state = ctx.state(site_id)
+    ref = request.path_params["ticket"]
+    principal = require(await principal_of(request), "site.read_state", site_id)
+    ticket = find_ticket(state, ref, state.site.service_day(ctx.engine.clock()))
+    require(principal, "ticket.manage", site_id, ticket.agency)
+    return JSONResponse(wire.ticket_view(ticket, wire.STAFF))
+
+
+async def post_ticket_action(request: Request) -> Response:
+    ctx = ctx_of(request)
+    site_id = request.path_params["site"]
+    ctx.site(site_id)
+    principal = await principal_of(request)
+    body = await read_json(request)
+    return outcome_response(await ticket_action(ctx, principal, site_id, request.path_params["ticket"], body))
+
+
+async def post_counter_command(request: Request) -> Response:
+    ctx = ctx_of(request)
+    site_id = request.path_params["site"]
+    ctx.site(site_id)
+    principal = await principal_of(request)
+    body = await read_json(request)
+    outcome = await counter_command(ctx, principal, site_id, request.path_params["counter"], body)
+    return outcome_response(outcome)
+
+
+async def post_close_day(request: Request) -> Response:
+    ctx = ctx_of(request)
+    site_id = request.path_params["site"]
+    ctx.site(site_id)
+    principal = await principal_of(request)
+    body = await read_json(request)
+    return outcome_response(await close_day(ctx, principal, site_id, body))
+
+
+async def _ticket_by_token(request: Request) -> tuple[Context, str, str]:
+    ctx = ctx_of(request)
+    token = request.path_params["token"]
+    ticket = await ctx.engine.storage.ticket_by_token(token) if 10 <= len(token) <= 64 else None
+    if ticket is None or ticket.site not in ctx.sites:
+        raise ApiError(
+            404,
+            "unknown_ticket",
+            "Tiket tidak ditemukan. Periksa tautan atau kode QR Anda.",
+            "Ticket not found. Check your link or QR code.",
+        )
+    return ctx, ticket.site, ticket.id
+
+
+async def ticket_status(request: Request) -> Response:
+    ctx, site_id, ticket_id = await _ticket_by_token(request)
+    return JSONResponse(public_status(ctx, ticket_id, site_id))
+
+
+async def ticket_cancel_by_citizen(request: Request) -> Response:
+    """A citizen cancels their own ticket; holding the unguessable token is the authority."""
+    ctx, site_id, ticket_id = await _ticket_by_token(request)
+
+    def answer(events: list[Any], state: Any) -> dict[str, Any]:
+        return {"ok": True, "ticket": wire.public_ticket(events[0].data["ticket"])}
+
+    outcome = await ctx.engine.submit(site_id, c.CancelTicket(ticket_id, "cancelled by citizen"), answer)
+    return outcome_response(outcome)
+
+
+ROUTES = [
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/api/v1/openapi.json", openapi, methods=["GET"]),
+    Route("/api/v1/auth/login", login, methods=["POST"]),
+    Route("/api/v1/auth/logout", logout, methods=["POST"]),
+    Route("/api/v1/me", me, methods=["GET"]),
+    Route("/api/v1/sites", list_sites, methods=["GET"]),
+    Route("/api/v1/sites/{site}", site_config, methods=["GET"]),
+    Route("/api/v1/sites/{site}/state", site_state, methods=["GET"]),
+    Route("/api/v1/sites/{site}/tickets", post_ticket, methods=["POST"]),
+    Route("/api/v1/sites/{site}/tickets/{ticket}", get_ticket, methods=["GET"]),
+    Route("/api/v1/sites/{site}/tickets/{ticket}/actions", post_ticket_action, methods=["POST"]),
+    Route("/api/v1/sites/{site}/counters/{counter}/commands", post_counter_command, methods=["POST"]),
+    Route("/api/v1/sites/{site}/close-day", post_close_day, methods=["POST"]),
+    Route("/api/v1/tickets/{token}", ticket_status, methods=["GET"]),
+    Route("/api/v1/tickets/{token}/cancel", ticket_cancel_by_citizen, methods=["POST"]),
+]

@@ -1,0 +1,308 @@
+"""The `queue-server` command: serve, demo, users, device tokens, close-day, check-site."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import getpass
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from .config import Config
+from .sitefile import DEMO_SITE, SiteFileError, load_site
+
+
+def build_uvicorn_config(app: Any, config: Config) -> Any:
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=config.host,
+        port=config.port,
+        log_level=config.log_level,
+        lifespan="on",
+        ws_per_message_deflate=False,  # about 3x less memory per connection for our small messages
+        ws_max_size=config.max_body_bytes,
+        ws_ping_interval=None,  # the protocol has its own heartbeats, answered by every client kind
+        timeout_graceful_shutdown=5,
+    )
+
+
+@contextmanager
+def server_lock(database: Path) -> Iterator[IO[str]]:
+    """One server per database: a second one would hand out the same event numbers."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(f"{database}.lock", "w")  # noqa: SIM115 - kept open for the lock's lifetime
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise SystemExit(f"error: another queue server is using {database} (lock file {database}.lock)") from None
+    try:
+        yield handle
+    finally:
+        handle.close()
+
+
+def _serve(config: Config, banner: str | None = None) -> None:
+    import uvicorn
+
+    from .app import create_app
+
+    try:
+        app = create_app(config)
+    except (SiteFileError, ValueError) as exc:
+        raise SystemExit(f"error: {exc}") from None
+    with server_lock(config.database):
+        server = uvicorn.Server(build_uvicorn_config(app, config))
+        if banner:
+            print(banner, flush=True)
+        server.run()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    config = _config(args)
+    _serve(config)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from .demo import DEMO_PASSWORD, demo_display_token, demo_kiosk_token
+
+    config = _config(args, demo=True, ignore_hours=True, site_files=[DEMO_SITE])
+    site = load_site(DEMO_SITE)
+    base = f"http://{config.host}:{config.port}"
+    lines = [
+        "",
+        f"  {site.name} (demo) — database {config.database}",
+        f"  API            {base}/api/v1/sites/{site.id}",
+        f"  OpenAPI        {base}/api/v1/openapi.json",
+        f"  Health         {base}/healthz",
+        f"  Websocket      ws://{config.host}:{config.port}/ws",
+        f"  Kiosk token    {demo_kiosk_token(site.id)}",
+    ]
+    for screen in site.screens.values():
+        lines.append(f"  Display token  {demo_display_token(site.id, screen.id)}  ({screen.name})")
+    lines += [
+        f"  Accounts       admin / {DEMO_PASSWORD['admin']}, supervisor / {DEMO_PASSWORD['supervisor']},",
+        f"                 op-<agency> / {DEMO_PASSWORD['operator']} (e.g. op-disdukcapil, op-polres)",
+        "  Opening hours are not enforced in demo mode. Stop with Ctrl+C.",
+        "",
+    ]
+    _serve(config, "\n".join(lines))
+
+
+def _config(args: argparse.Namespace, **overrides: Any) -> Config:
+    return Config.from_env(
+        database=Path(args.db) if getattr(args, "db", None) else overrides.pop("database", None),
+        site_files=[Path(p) for p in args.site] if getattr(args, "site", None) else overrides.pop("site_files", None),
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        synchronous=getattr(args, "synchronous", None),
+        **overrides,
+    )
+
+
+async def _with_accounts(args: argparse.Namespace, action: Any) -> Any:
+    from .app import load_sites
+    from .auth import Accounts
+    from .storage import Storage
+
+    config = _config(args)
+    sites = load_sites(config)
+    storage = Storage(config.database, synchronous=config.synchronous)
+    await storage.open()
+    try:
+        return await action(Accounts(storage, sites), sites, config, storage)
+    finally:
+        await storage.close()
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise SystemExit("error: the passwords differ")
+    return first
+
+
+def cmd_user(args: argparse.Namespace) -> None:
+    async def action(accounts: Any, sites: Any, config: Any, storage: Any) -> None:
+        if args.user_command == "add":
+            await accounts.create_user(
+                args.username, _password(args), args.role, site=args.site_id, agency=args.agency, display_name=args.name
+            )
+            print(f"created {args.role} {args.username}")
+        elif args.user_command == "passwd":
+            await accounts.set_password(args.username, _password(args))
+            print(f"password changed for {args.username}; their sessions were ended")
+        else:
+            for user in await accounts.list_users():
+                print(f"{user['username']:24} {user['role']:11} {user['site'] or '*':12} {user['agency'] or '-'}")
+
+    _run_account_action(args, action)
+
+
+def cmd_device(args: argparse.Namespace) -> None:
+    async def action(accounts: Any, sites: Any, config: Any, storage: Any) -> None:
+        if args.device_command == "add":
+            token = await accounts.create_device(args.kind, args.site_id, args.name, args.screen)
+            print(f"{args.kind} token for {args.name} (shown once, store it on the device):\n{token}")
+        elif args.device_command == "revoke":
+            await accounts.revoke_device(args.id)
+            print(f"device {args.id} revoked")
+        else:
+            for d in await accounts.list_devices():
+                state = "revoked" if d["revoked_at"] else "active"
+                print(f"{d['id']:4} {d['kind']:8} {d['site']:12} {d['screen'] or '-':12} {state:8} {d['name']}")
+
+    _run_account_action(args, action)
+
+
+def _run_account_action(args: argparse.Namespace, action: Any) -> None:
+    try:
+        asyncio.run(_with_accounts(args, action))
+    except (ValueError, SiteFileError) as exc:
+        raise SystemExit(f"error: {exc}") from None
+
+
+def cmd_close_day(args: argparse.Namespace) -> None:
+    """Close a day with the server stopped (a running server takes POST /api/v1/sites/{site}/close-day)."""
+    from .app import load_sites
+    from .domain import commands as c
+    from .domain.model import DomainError
+    from .engine import Engine
+    from .hub import Hub
+    from .storage import Storage
+
+    config = _config(args)
+    sites = load_sites(config)
+    if args.site_id not in sites:
+        raise SystemExit(f"error: unknown site {args.site_id!r}; sites: {', '.join(sites)}")
+    day = date.fromisoformat(args.day) if args.day else None
+
+    async def run() -> dict[str, Any]:
+        storage = Storage(config.database, synchronous=config.synchronous)
+        await storage.open()
+        engine = Engine(sites, storage, Hub(sites))
+        try:
+            await engine._load()
+            engine._task = asyncio.create_task(engine._run())
+            outcome = await engine.submit(
+                args.site_id,
+                c.CloseDay(day),
+                lambda events, state: {"expired": events[-1].data["expired"], "day": events[-1].data["day"]},
+            )
+            return outcome.body
+        finally:
+            await engine.stop()
+            await storage.close()
+
+    with server_lock(config.database):
+        try:
+            body = asyncio.run(run())
+        except DomainError as exc:
+            raise SystemExit(f"error: {exc.message_en}") from None
+    print(f"closed {args.site_id} {body['day']}: {body['expired']} unserved tickets expired")
+
+
+def cmd_check_site(args: argparse.Namespace) -> None:
+    failed = False
+    for path in args.files:
+        try:
+            site = load_site(path)
+        except SiteFileError as exc:
+            failed = True
+            print(f"{path}: refused")
+            for problem in exc.problems:
+                print(f"  - {problem}")
+            continue
+        print(
+            f"{path}: ok — {site.name}: {len(site.agencies)} agencies, {len(site.services)} services, "
+            f"{len(site.counters)} counters, {len(site.screens)} screens"
+        )
+    if failed:
+        raise SystemExit(1)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="queue-server", description="Queue server for Mal Pelayanan Publik")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp: argparse.ArgumentParser, server: bool = False) -> None:
+        sp.add_argument("--db", help="SQLite database file (default var/queue.sqlite3, or QUEUE_DATABASE)")
+        sp.add_argument("--site", action="append", help="site file (TOML); repeat for several sites")
+        if server:
+            sp.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+            sp.add_argument("--port", type=int, help="port (default 8000, or PORT)")
+            sp.add_argument(
+                "--synchronous",
+                choices=["NORMAL", "FULL"],
+                help="FULL also survives a power cut, at some cost per commit",
+            )
+
+    sp = sub.add_parser("serve", help="run the server")
+    common(sp, server=True)
+    sp.set_defaults(func=cmd_serve)
+
+    sp = sub.add_parser("demo", help="run the built-in demo mall with demo accounts and tokens")
+    sp.add_argument("--db", default="var/demo.sqlite3", help="database file (default var/demo.sqlite3)")
+    sp.add_argument("--host")
+    sp.add_argument("--port", type=int)
+    sp.set_defaults(func=cmd_demo, site=None, synchronous=None)
+
+    sp = sub.add_parser("user", help="manage accounts")
+    common(sp)
+    usub = sp.add_subparsers(dest="user_command", required=True)
+    add = usub.add_parser("add", help="create an account")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=["admin", "supervisor", "operator"])
+    add.add_argument("--site-id", help="the site of a supervisor or operator")
+    add.add_argument("--agency", help="the agency of an operator")
+    add.add_argument("--name", help="display name")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    pw = usub.add_parser("passwd", help="set a new password (ends the user's sessions)")
+    pw.add_argument("username")
+    pw.add_argument("--password-stdin", action="store_true")
+    usub.add_parser("list", help="list accounts")
+    sp.set_defaults(func=cmd_user)
+
+    sp = sub.add_parser("device", help="manage display and kiosk tokens")
+    common(sp)
+    dsub = sp.add_subparsers(dest="device_command", required=True)
+    add = dsub.add_parser("add", help="create a device token (printed once)")
+    add.add_argument("--kind", required=True, choices=["display", "kiosk"])
+    add.add_argument("--site-id", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--screen", help="the screen a display shows (from the site file)")
+    rv = dsub.add_parser("revoke", help="revoke a device token")
+    rv.add_argument("id", type=int)
+    dsub.add_parser("list", help="list devices")
+    sp.set_defaults(func=cmd_device)
+
+    sp = sub.add_parser("close-day", help="close a service day with the server stopped")
+    common(sp)
+    sp.add_argument("--site-id", required=True)
+    sp.add_argument("--day", help="YYYY-MM-DD (default: today, local time)")
+    sp.set_defaults(func=cmd_close_day)
+
+    sp = sub.add_parser("check-site", help="validate site files and list every problem")
+    sp.add_argument("files", nargs="+", type=Path)
+    sp.set_defaults(func=cmd_check_site)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""The site model: a mall, its agencies, services, counters and opening hours.
+
+These are plain immutable values. Reading them from a site file (and refusing a wrong one) is the job of
+`queue_server.sitefile`; the domain only consumes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+# UU 25/2009 Pasal 29 and its explanation: groups entitled to priority service.
+PRIORITY_GROUPS: dict[str, tuple[str, str]] = {
+    "disabilitas": ("Penyandang disabilitas", "Persons with disabilities"),
+    "lansia": ("Lanjut usia", "Elderly"),
+    "ibu_hamil": ("Ibu hamil", "Pregnant women"),
+    "anak": ("Anak-anak", "Children"),
+    "korban_bencana_alam": ("Korban bencana alam", "Victims of natural disasters"),
+    "korban_bencana_sosial": ("Korban bencana sosial", "Victims of social disasters"),
+}
+
+CHANNELS = ("kiosk", "desk", "online", "mobile")
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    agency: str
+    name: str
+    prefix: str
+    daily_quota: int | None
+    target_wait_minutes: int
+    default_service_minutes: float
+
+
+@dataclass(frozen=True)
+class Agency:
+    id: str
+    name: str
+    short_name: str
+    colour: str
+
+
+@dataclass(frozen=True)
+class Counter:
+    id: str
+    name: str
+    agency: str
+    services: tuple[str, ...]
+    zone: str | None = None
+
+
+@dataclass(frozen=True)
+class RoutingPolicy:
+    """How a counter picks its next ticket.
+
+    order: "fifo" takes the oldest waiting ticket across the counter's services; "service_order" takes the
+    first of the counter's services (in the order the site file lists them) that has anyone waiting.
+    priority_max_streak: priority tickets (UU 25/2009) go first, but after this many priority calls in a row
+    at one counter, the next call takes the oldest regular ticket if one waits, so nobody starves. 0 means
+    priority tickets are not preferred at all.
+    """
+
+    order: str = "fifo"
+    priority_max_streak: int = 3
+
+
+@dataclass(frozen=True)
+class Screen:
+    id: str
+    name: str
+    agencies: tuple[str, ...] = ()
+    zones: tuple[str, ...] = ()
+    speaker: bool = True
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    """Weekly opening ranges in local time, plus closed dates (holidays)."""
+
+    weekly: dict[str, tuple[tuple[time, time], ...]] = field(default_factory=dict)
+    holidays: frozenset[date] = frozenset()
+
+    def is_open(self, local: datetime) -> bool:
+        if local.date() in self.holidays:
+            return False
+        ranges = self.weekly.get(WEEKDAYS[local.weekday()], ())
+        now = local.time()
+        return any(start <= now < end for start, end in ranges)
+
+    def next_opening(self, local: datetime) -> datetime | None:
+        """The next local datetime at which the site opens, looking two weeks ahead."""
+        for offset in range(15):
+            day = local.date() + timedelta(days=offset)
+            if day in self.holidays:
+                continue
+            for start, _end in self.weekly.get(WEEKDAYS[day.weekday()], ()):
+                candidate = datetime.combine(day, start, tzinfo=local.tzinfo)
+                if candidate > local:
+                    return candidate
+        return None
+
+
+@dataclass(frozen=True)
+class Site:
+    id: str
+    name: str
+    timezone: str
+    hours: OpeningHours
+    agencies: dict[str, Agency]
+    services: dict[str, Service]
+    counters: dict[str, Counter]
+    screens: dict[str, Screen] = field(default_factory=dict)
+    routing: RoutingPolicy = RoutingPolicy()
+    enforce_hours: bool = True
+    running_text: str = ""
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def local(self, now: datetime) -> datetime:
+        return now.astimezone(self.tz)
+
+    def service_day(self, now: datetime) -> date:
+        """The service day follows the site's local date, never UTC (which rolls over mid-morning in WIB)."""
+        return self.local(now).date()
+
+    def counters_serving(self, service_id: str) -> list[Counter]:
+        return [c for c in self.counters.values() if service_id in c.services]

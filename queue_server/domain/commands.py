@@ -1,0 +1,117 @@
+"""Commands: what someone asks the queue to do (imperative names). Identifiers for new tickets are chosen by
+the caller, so deciding stays pure and a retried command can be recognised."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class IssueTicket:
+    service: str
+    ticket_id: str
+    token: str
+    priority: str | None = None
+    channel: str = "kiosk"
+
+
+@dataclass(frozen=True)
+class CallNext:
+    counter: str
+
+
+@dataclass(frozen=True)
+class CallTicket:
+    """Call a specific ticket out of order (by id or label), e.g. a late arrival standing at the counter."""
+
+    counter: str
+    ticket: str
+
+
+@dataclass(frozen=True)
+class Recall:
+    counter: str
+
+
+@dataclass(frozen=True)
+class StartService:
+    counter: str
+
+
+@dataclass(frozen=True)
+class FinishService:
+    counter: str
+
+
+@dataclass(frozen=True)
+class MarkNoShow:
+    counter: str
+
+
+@dataclass(frozen=True)
+class RequeueTicket:
+    """Put a no-show back in the queue (a late arrival)."""
+
+    ticket: str
+
+
+@dataclass(frozen=True)
+class TransferTicket:
+    """Move a ticket to another service (any agency); the citizen keeps their place in time.
+
+    Either `counter` (its current ticket) or `ticket` names what moves.
+    """
+
+    target_service: str
+    new_ticket_id: str
+    counter: str | None = None
+    ticket: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class CancelTicket:
+    ticket: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenCounter:
+    counter: str
+    operator: str | None = None
+
+
+@dataclass(frozen=True)
+class PauseCounter:
+    counter: str
+
+
+@dataclass(frozen=True)
+class CloseCounter:
+    counter: str
+
+
+@dataclass(frozen=True)
+class CloseDay:
+    """Expire every unserved ticket of `day` (and earlier) and close all counters."""
+
+    day: date | None = None
+
+
+Command = (
+    IssueTicket
+    | CallNext
+    | CallTicket
+    | Recall
+    | StartService
+    | FinishService
+    | MarkNoShow
+    | RequeueTicket
+    | TransferTicket
+    | CancelTicket
+    | OpenCounter
+    | PauseCounter
+    | CloseCounter
+    | CloseDay
+)

@@ -1,0 +1,53 @@
+"""Events: what happened (past tense). Each carries the snapshots it changed, so applying is mechanical."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+TICKET_ISSUED = "ticket.issued"
+TICKET_CALLED = "ticket.called"
+TICKET_RECALLED = "ticket.recalled"
+TICKET_STARTED = "ticket.started"
+TICKET_FINISHED = "ticket.finished"
+TICKET_NO_SHOW = "ticket.no_show"
+TICKET_REQUEUED = "ticket.requeued"
+TICKET_RETURNED = "ticket.returned"
+TICKET_TRANSFERRED = "ticket.transferred"
+TICKET_CANCELLED = "ticket.cancelled"
+TICKET_EXPIRED = "ticket.expired"
+COUNTER_OPENED = "counter.opened"
+COUNTER_PAUSED = "counter.paused"
+COUNTER_CLOSED = "counter.closed"
+DAY_CLOSED = "day.closed"
+
+EVENT_TYPES = (
+    TICKET_ISSUED,
+    TICKET_CALLED,
+    TICKET_RECALLED,
+    TICKET_STARTED,
+    TICKET_FINISHED,
+    TICKET_NO_SHOW,
+    TICKET_REQUEUED,
+    TICKET_RETURNED,
+    TICKET_TRANSFERRED,
+    TICKET_CANCELLED,
+    TICKET_EXPIRED,
+    COUNTER_OPENED,
+    COUNTER_PAUSED,
+    COUNTER_CLOSED,
+    DAY_CLOSED,
+)
+
+# Events that make a lobby display announce a ticket.
+ANNOUNCED = frozenset({TICKET_CALLED, TICKET_RECALLED})
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    site: str
+    at: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+    seq: int = 0  # given by the event log when the event is written

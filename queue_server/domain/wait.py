@@ -1,0 +1,40 @@
+"""Estimated wait for a new ticket, from recent counter occupancy times and the counters open now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import mean
+
+from .state import SiteState, open_counters_for
+
+
+@dataclass(frozen=True)
+class WaitEstimate:
+    people_ahead: int
+    minutes: int
+    counters_open: int
+    basis: str  # "recent" (measured today) or "default" (the service's configured time)
+
+
+def estimate_wait(
+    state: SiteState, service_id: str, *, ahead: int | None = None, exclude: str | None = None
+) -> WaitEstimate:
+    """people ahead x average time a counter spends per ticket / counters open for the service.
+
+    `ahead` overrides the count of people waiting; `exclude` leaves one ticket (the one just issued) out.
+    With no counter open, one counter is assumed, so the estimate stays a useful number rather than infinity.
+    """
+    service = state.site.services[service_id]
+    if ahead is None:
+        waiting = state.waiting.get(service_id, {})
+        ahead = len(waiting) - (1 if exclude is not None and exclude in waiting else 0)
+    recent = state.service_seconds.get(service_id)
+    if recent:
+        per_ticket = mean(recent)
+        basis = "recent"
+    else:
+        per_ticket = service.default_service_minutes * 60
+        basis = "default"
+    counters_open = open_counters_for(state, service_id)
+    seconds = ahead * per_ticket / max(1, counters_open)
+    return WaitEstimate(ahead, round(seconds / 60), counters_open, basis)

@@ -1,0 +1,211 @@
+"""The command pipeline: decide, write, then publish.
+
+Commands from HTTP and websockets go through one queue to one writer task. It takes whatever is waiting (up
+to MAX_BATCH), decides each command against the live state, writes all resulting events and projections in ONE
+transaction (group commit: many commands per fsync), and only after COMMIT answers the callers and publishes
+the events. If the write fails, the in-memory state is reloaded from the database, every caller in the batch
+gets an error, and nothing is published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from . import wire
+from .domain import commands as c
+from .domain.catalogue import Site
+from .domain.decide import decide
+from .domain.events import Event
+from .domain.model import OPEN_STATES, DomainError
+from .domain.state import SiteState, apply
+from .hub import Hub
+from .storage import Batch, Storage
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 256
+
+# Builds the caller's answer from the events a command produced and the state right after them.
+Responder = Callable[[list[Event], SiteState], dict[str, Any]]
+
+
+class StorageUnavailable(Exception):
+    """The write failed; nothing changed. The caller may retry with the same idempotency key."""
+
+
+@dataclass
+class Outcome:
+    status: int
+    body: dict[str, Any]
+    events: list[Event] = field(default_factory=list)
+    replayed: bool = False
+
+
+@dataclass
+class _Job:
+    site: str
+    command: c.Command
+    respond: Responder
+    idem_key: str | None
+    status: int
+    future: asyncio.Future[Outcome]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Engine:
+    def __init__(
+        self, sites: dict[str, Site], storage: Storage, hub: Hub, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self.sites = sites
+        self.storage = storage
+        self.hub = hub
+        self.clock = clock
+        self.states: dict[str, SiteState] = {}
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._inflight: dict[str, asyncio.Future[Outcome]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._day_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._load()
+        self._task = asyncio.create_task(self._run(), name="engine-writer")
+        self._day_task = asyncio.create_task(self._close_past_days_forever(), name="engine-day-closer")
+
+    async def stop(self) -> None:
+        for task in (self._day_task, self._task):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+
+    async def _load(self) -> None:
+        for site_id, site in self.sites.items():
+            loaded = await self.storage.load_site(site_id)
+            state = SiteState(site)
+            for counter in loaded.counters:
+                if counter.id in site.counters:
+                    state.counters[counter.id] = counter
+            state.closed_days = loaded.closed_days
+            for ticket in sorted(loaded.tickets, key=lambda t: (t.issued_at, t.id)):
+                state.put_ticket(ticket)
+                if ticket.parent is None:
+                    key = (ticket.series, ticket.day)
+                    state.last_number[key] = max(state.last_number.get(key, 0), ticket.number)
+                    state.issued[key] = state.issued.get(key, 0) + 1
+            self.states[site_id] = state
+
+    # --- submitting --------------------------------------------------------------------------------
+
+    async def submit(
+        self, site_id: str, command: c.Command, respond: Responder, *, idem_key: str | None = None, status: int = 200
+    ) -> Outcome:
+        """Run one command. With `idem_key`, a repeat returns the first answer and changes nothing."""
+        if idem_key is not None:
+            running = self._inflight.get(idem_key)
+            if running is not None:
+                outcome = await asyncio.shield(running)
+                return Outcome(outcome.status, outcome.body, [], replayed=True)
+            stored = await self.storage.idempotent_result(idem_key)
+            if stored is not None:
+                return Outcome(stored[0], wire_loads(stored[1]), [], replayed=True)
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        if idem_key is not None:
+            self._inflight[idem_key] = future
+        await self._queue.put(_Job(site_id, command, respond, idem_key, status, future))
+        try:
+            return await asyncio.shield(future)
+        finally:
+            if idem_key is not None and self._inflight.get(idem_key) is future:
+                del self._inflight[idem_key]
+
+    # --- the writer --------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            jobs = [await self._queue.get()]
+            while len(jobs) < MAX_BATCH and not self._queue.empty():
+                jobs.append(self._queue.get_nowait())
+            try:
+                await self._process(jobs)
+            except Exception:  # the writer must survive anything a single batch does
+                log.exception("engine batch failed")
+                for job in jobs:
+                    if not job.future.done():
+                        job.future.set_exception(StorageUnavailable("internal error"))
+
+    async def _process(self, jobs: list[_Job]) -> None:
+        decided: list[tuple[_Job, list[Event], dict[str, Any]]] = []
+        all_events: list[Event] = []
+        idempotency: list[tuple[str, int, str]] = []
+        for job in jobs:
+            state = self.states.get(job.site)
+            if state is None:
+                job.future.set_exception(KeyError(job.site))
+                continue
+            try:
+                events = decide(state, job.command, self.clock())
+            except DomainError as exc:
+                job.future.set_exception(exc)
+                continue
+            for event in events:
+                apply(state, event)
+            body = job.respond(events, state)
+            decided.append((job, events, body))
+            all_events.extend(events)
+            if job.idem_key is not None:
+                idempotency.append((job.idem_key, job.status, wire.dumps(body)))
+        if not decided:
+            return
+        try:
+            numbered = await self.storage.write(Batch(all_events, idempotency))
+        except Exception as exc:
+            log.exception("write failed; reloading state from the database")
+            await self._load()
+            for job, _events, _body in decided:
+                job.future.set_exception(StorageUnavailable(str(exc)))
+            return
+        position = 0
+        for job, events, body in decided:
+            mine = numbered[position : position + len(events)]
+            position += len(events)
+            job.future.set_result(Outcome(job.status, body, mine))
+        self.hub.publish(numbered)
+
+    # --- day close ---------------------------------------------------------------------------------
+
+    async def close_past_days(self) -> None:
+        """Expire tickets left open from an earlier local day (a server that ran through midnight)."""
+        now = self.clock()
+        for site_id, state in self.states.items():
+            today = state.site.service_day(now)
+            stale = [t.day for t in state.tickets.values() if t.state in OPEN_STATES and t.day < today]
+            if stale:
+                yesterday = today - timedelta(days=1)
+                try:
+                    await self.submit(site_id, c.CloseDay(yesterday), lambda events, state: {})
+                except DomainError:
+                    log.exception("automatic close of %s failed", site_id)
+
+    async def _close_past_days_forever(self) -> None:
+        while True:
+            try:
+                await self.close_past_days()
+            except StorageUnavailable:
+                log.warning("automatic day close postponed: storage unavailable")
+            await asyncio.sleep(60)
+
+
+def wire_loads(text: str) -> dict[str, Any]:
+    value = json.loads(text)
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,246 @@
+"""The OpenAPI 3.1 document for /api/v1/. Kept beside the routes; tests check that every route is in it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import __version__
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _ok(description: str, status: str = "200") -> dict[str, Any]:
+    return {
+        status: {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}},
+        "4XX": {
+            "description": "A refused request; see the error code",
+            "content": {"application/json": {"schema": {"type": "object", "properties": {"error": ERROR}}}},
+        },
+    }
+
+
+SITE = {"name": "site", "in": "path", "required": True, "schema": {"type": "string"}}
+COUNTER = {"name": "counter", "in": "path", "required": True, "schema": {"type": "string"}}
+TICKET = {
+    "name": "ticket",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "A ticket id, or today's label such as A-012",
+}
+TOKEN = {
+    "name": "token",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "The ticket's public token (from its QR code)",
+}
+COMMAND_ID = {
+    "type": "string",
+    "pattern": "^[A-Za-z0-9._:-]{8,80}$",
+    "description": "Makes a retry harmless: the same id returns the first answer and changes nothing",
+}
+SECURED = [{"bearer": []}]
+
+
+def openapi_document() -> dict[str, Any]:
+    paths: dict[str, Any] = {
+        "/healthz": {"get": {"summary": "Liveness and basic counters", "responses": _ok("Server is up")}},
+        "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": _ok("OpenAPI 3.1")}},
+        "/api/v1/auth/login": {
+            "post": {
+                "summary": "Sign in with username and password; returns a bearer token",
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["username", "password"],
+                        "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
+                    }
+                ),
+                "responses": _ok("A session token and the signed-in user"),
+            }
+        },
+        "/api/v1/auth/logout": {
+            "post": {"summary": "End this session", "security": SECURED, "responses": _ok("Signed out")}
+        },
+        "/api/v1/me": {
+            "get": {"summary": "Who this token belongs to", "security": SECURED, "responses": _ok("The principal")}
+        },
+        "/api/v1/sites": {"get": {"summary": "Sites hosted by this server", "responses": _ok("Site list")}},
+        "/api/v1/sites/{site}": {
+            "get": {
+                "summary": "A site's catalogue: agencies, services, counters, screens, hours",
+                "parameters": [SITE],
+                "responses": _ok("Site configuration"),
+            }
+        },
+        "/api/v1/sites/{site}/state": {
+            "get": {
+                "summary": "Live state: counters, open tickets today, waiting counts, recent calls",
+                "parameters": [SITE],
+                "security": SECURED,
+                "responses": _ok("Live state"),
+            }
+        },
+        "/api/v1/sites/{site}/tickets": {
+            "post": {
+                "summary": "Issue a ticket (kiosk device token or staff)",
+                "parameters": [
+                    SITE,
+                    {"name": "Idempotency-Key", "in": "header", "required": False, "schema": COMMAND_ID},
+                ],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["service"],
+                        "properties": {
+                            "service": {"type": "string"},
+                            "priority": {
+                                "type": "string",
+                                "enum": [
+                                    "disabilitas",
+                                    "lansia",
+                                    "ibu_hamil",
+                                    "anak",
+                                    "korban_bencana_alam",
+                                    "korban_bencana_sosial",
+                                ],
+                            },
+                            "channel": {"type": "string", "enum": ["kiosk", "desk", "online", "mobile"]},
+                        },
+                    }
+                ),
+                "responses": _ok("The ticket, people ahead and estimated wait", "201"),
+            }
+        },
+        "/api/v1/sites/{site}/tickets/{ticket}": {
+            "get": {
+                "summary": "A ticket as staff see it",
+                "parameters": [SITE, TICKET],
+                "security": SECURED,
+                "responses": _ok("The ticket"),
+            }
+        },
+        "/api/v1/sites/{site}/tickets/{ticket}/actions": {
+            "post": {
+                "summary": "Cancel, requeue (late arrival) or transfer a ticket",
+                "parameters": [SITE, TICKET],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["action"],
+                        "properties": {
+                            "action": {"type": "string", "enum": ["cancel", "requeue", "transfer"]},
+                            "target_service": {"type": "string"},
+                            "note": {"type": "string", "maxLength": 200},
+                            "reason": {"type": "string", "maxLength": 200},
+                            "command_id": COMMAND_ID,
+                        },
+                    }
+                ),
+                "responses": _ok("The changed tickets"),
+            }
+        },
+        "/api/v1/sites/{site}/counters/{counter}/commands": {
+            "post": {
+                "summary": "A counter command: open, resume, pause, close, call_next, call, recall, start, finish, "
+                "no_show, requeue, transfer",
+                "parameters": [SITE, COUNTER],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["command"],
+                        "properties": {
+                            "command": {
+                                "type": "string",
+                                "enum": [
+                                    "open",
+                                    "resume",
+                                    "pause",
+                                    "close",
+                                    "call_next",
+                                    "call",
+                                    "recall",
+                                    "start",
+                                    "finish",
+                                    "no_show",
+                                    "requeue",
+                                    "transfer",
+                                ],
+                            },
+                            "command_id": COMMAND_ID,
+                            "ticket": {"type": "string"},
+                            "target_service": {"type": "string"},
+                            "note": {"type": "string", "maxLength": 200},
+                        },
+                    }
+                ),
+                "responses": _ok("The counter and its ticket after the command"),
+            }
+        },
+        "/api/v1/sites/{site}/close-day": {
+            "post": {
+                "summary": "Close the service day: unserved tickets expire, counters close",
+                "parameters": [SITE],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "properties": {"day": {"type": "string", "format": "date"}, "command_id": COMMAND_ID},
+                    }
+                ),
+                "responses": _ok("How many tickets expired"),
+            }
+        },
+        "/api/v1/tickets/{token}": {
+            "get": {
+                "summary": "A ticket's public status (what the citizen's phone shows)",
+                "parameters": [TOKEN],
+                "responses": _ok("Public status: state, counter, people ahead, estimated wait"),
+            }
+        },
+        "/api/v1/tickets/{token}/cancel": {
+            "post": {
+                "summary": "The citizen cancels their own ticket",
+                "parameters": [TOKEN],
+                "responses": _ok("The cancelled ticket"),
+            }
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "MPP queue server",
+            "version": __version__,
+            "description": "Tickets, counters and live state of a Mal Pelayanan Publik. See docs/api.md.",
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A session token (s_...) or a device token (d_...)",
+                }
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["code", "message", "message_en"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "message": {"type": "string", "description": "Indonesian"},
+                        "message_en": {"type": "string"},
+                        "details": {"type": "object"},
+                    },
+                }
+            },
+        },
+    }

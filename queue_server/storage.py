@@ -1,0 +1,329 @@
+"""The only module that opens database connections.
+
+One writer connection serialises every write (WAL mode, BEGIN IMMEDIATE); a separate reader connection serves
+replays and reports. A whole batch of commands is one transaction that appends events and updates the
+projections (tickets, counters, idempotency records) together, so the log and the state can never disagree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from .domain.events import Event
+from .domain.model import OPEN_STATES, CounterStatus, Ticket
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    site TEXT NOT NULL,
+    type TEXT NOT NULL,
+    at TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_site_seq ON events (site, seq);
+CREATE TABLE IF NOT EXISTS tickets (
+    id TEXT PRIMARY KEY,
+    site TEXT NOT NULL,
+    service TEXT NOT NULL,
+    agency TEXT NOT NULL,
+    series TEXT NOT NULL,
+    day TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    state TEXT NOT NULL,
+    priority TEXT,
+    channel TEXT NOT NULL,
+    token TEXT NOT NULL,
+    parent TEXT,
+    issued_at TEXT NOT NULL,
+    called_at TEXT,
+    started_at TEXT,
+    finished_at TEXT,
+    counter TEXT,
+    seq INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
+-- A number is issued once per series per local day; transfer legs share their first leg's number.
+CREATE UNIQUE INDEX IF NOT EXISTS tickets_number ON tickets (site, day, series, number) WHERE parent IS NULL;
+CREATE INDEX IF NOT EXISTS tickets_token ON tickets (token);
+CREATE INDEX IF NOT EXISTS tickets_open ON tickets (site, state);
+CREATE INDEX IF NOT EXISTS tickets_day ON tickets (site, day);
+CREATE TABLE IF NOT EXISTS counters (
+    site TEXT NOT NULL,
+    id TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (site, id)
+);
+CREATE TABLE IF NOT EXISTS closed_days (
+    site TEXT NOT NULL,
+    day TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (site, day)
+);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    site TEXT,
+    agency TEXT,
+    display_name TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (id),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS devices (
+    id INTEGER PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    site TEXT NOT NULL,
+    name TEXT NOT NULL,
+    screen TEXT,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+"""
+
+
+@dataclass
+class LoadedSite:
+    tickets: list[Ticket]
+    counters: list[CounterStatus]
+    closed_days: set[date]
+
+
+@dataclass
+class Batch:
+    """Everything one transaction writes."""
+
+    events: list[Event]
+    idempotency: list[tuple[str, int, str]]  # (key, status, body)
+
+    def __bool__(self) -> bool:
+        return bool(self.events or self.idempotency)
+
+
+class Storage:
+    def __init__(self, path: Path | str, *, synchronous: str = "NORMAL") -> None:
+        self.path = str(path)
+        self.synchronous = synchronous
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+        self.last_seq = 0
+
+    # --- lifecycle -----------------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._writer.execute("PRAGMA journal_mode=WAL")
+        await self._writer.execute(f"PRAGMA synchronous={self.synchronous}")
+        await self._writer.execute("PRAGMA busy_timeout=5000")
+        await self._writer.executescript(SCHEMA)
+        await self._writer.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
+        self._reader = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._reader.execute("PRAGMA busy_timeout=5000")
+        await self._reader.execute("PRAGMA query_only=1")
+        async with self._writer.execute("SELECT COALESCE(MAX(seq), 0) FROM events") as cur:
+            row = await cur.fetchone()
+        self.last_seq = int(row[0]) if row else 0
+
+    async def close(self) -> None:
+        # An unclosed aiosqlite connection keeps a non-daemon thread alive and hangs process exit.
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    @property
+    def writer(self) -> aiosqlite.Connection:
+        if self._writer is None:
+            raise RuntimeError("storage is not open")
+        return self._writer
+
+    @property
+    def reader(self) -> aiosqlite.Connection:
+        if self._reader is None:
+            raise RuntimeError("storage is not open")
+        return self._reader
+
+    # --- the event log and projections ---------------------------------------------------------------
+
+    async def load_site(self, site_id: str) -> LoadedSite:
+        """The state a site needs in memory: open tickets of any day plus every ticket of the latest day."""
+        open_states = tuple(s.value for s in OPEN_STATES)
+        marks = ",".join("?" * len(open_states))
+        async with self.reader.execute("SELECT MAX(day) FROM tickets WHERE site = ?", (site_id,)) as cur:
+            row = await cur.fetchone()
+        latest = row[0] if row and row[0] else ""
+        query = f"SELECT doc FROM tickets WHERE site = ? AND (day = ? OR state IN ({marks}))"  # noqa: S608
+        async with self.reader.execute(query, (site_id, latest, *open_states)) as cur:
+            tickets = [Ticket.from_dict(json.loads(r[0])) async for r in cur]
+        async with self.reader.execute("SELECT doc FROM counters WHERE site = ?", (site_id,)) as cur:
+            counters = [CounterStatus.from_dict(json.loads(r[0])) async for r in cur]
+        async with self.reader.execute("SELECT day FROM closed_days WHERE site = ?", (site_id,)) as cur:
+            closed = {date.fromisoformat(r[0]) async for r in cur}
+        return LoadedSite(tickets, counters, closed)
+
+    async def write(self, batch: Batch) -> list[Event]:
+        """Append the batch's events (numbering them) and update projections, in one transaction.
+
+        Returns the events with their `seq`. On any failure the transaction is rolled back, nothing is
+        numbered, and the exception propagates.
+        """
+        async with self._write_lock:
+            seq = self.last_seq
+            numbered: list[Event] = []
+            event_rows: list[tuple[Any, ...]] = []
+            tickets: dict[str, tuple[Any, ...]] = {}
+            counters: dict[tuple[str, str], tuple[Any, ...]] = {}
+            days: list[tuple[str, str, int]] = []
+            for event in batch.events:
+                seq += 1
+                numbered.append(Event(event.type, event.site, event.at, event.data, seq))
+                event_rows.append((seq, event.site, event.type, event.at.isoformat(), _dumps(event.data)))
+                for key in ("ticket", "new_ticket"):
+                    if key in event.data:
+                        tickets[event.data[key]["id"]] = _ticket_row(event.data[key], seq)
+                if isinstance(event.data.get("counter"), dict):
+                    counter = event.data["counter"]
+                    counters[(event.site, counter["id"])] = (event.site, counter["id"], _dumps(counter), seq)
+                if event.type == "day.closed":
+                    days.append((event.site, event.data["day"], seq))
+            db = self.writer
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                if event_rows:
+                    await db.executemany(
+                        "INSERT INTO events (seq, site, type, at, data) VALUES (?,?,?,?,?)", event_rows
+                    )
+                if tickets:
+                    await db.executemany(_TICKET_UPSERT, list(tickets.values()))
+                if counters:
+                    await db.executemany(
+                        "INSERT INTO counters (site, id, doc, seq) VALUES (?,?,?,?) "
+                        "ON CONFLICT (site, id) DO UPDATE SET doc = excluded.doc, seq = excluded.seq",
+                        list(counters.values()),
+                    )
+                if days:
+                    await db.executemany("INSERT OR REPLACE INTO closed_days (site, day, seq) VALUES (?,?,?)", days)
+                if batch.idempotency:
+                    now = datetime.now().astimezone().isoformat()
+                    await db.executemany(
+                        "INSERT INTO idempotency (key, status, body, created_at) VALUES (?,?,?,?)",
+                        [(k, s, b, now) for k, s, b in batch.idempotency],
+                    )
+                await db.execute("COMMIT")
+            except BaseException:
+                await _rollback(db)
+                raise
+            self.last_seq = seq
+            return numbered
+
+    async def events_after(self, site_id: str, after: int, limit: int) -> list[Event]:
+        async with self.reader.execute(
+            "SELECT seq, site, type, at, data FROM events WHERE site = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (site_id, after, limit),
+        ) as cur:
+            return [Event(r[2], r[1], datetime.fromisoformat(r[3]), json.loads(r[4]), r[0]) async for r in cur]
+
+    async def count_events_after(self, site_id: str, after: int, cap: int) -> int:
+        async with self.reader.execute(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE site = ? AND seq > ? LIMIT ?)", (site_id, after, cap)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def ticket_by_token(self, token: str) -> Ticket | None:
+        async with self.reader.execute(
+            "SELECT doc FROM tickets WHERE token = ? ORDER BY seq DESC LIMIT 1", (token,)
+        ) as cur:
+            row = await cur.fetchone()
+        return Ticket.from_dict(json.loads(row[0])) if row else None
+
+    async def idempotent_result(self, key: str) -> tuple[int, str] | None:
+        async with self.writer.execute("SELECT status, body FROM idempotency WHERE key = ?", (key,)) as cur:
+            row = await cur.fetchone()
+        return (int(row[0]), str(row[1])) if row else None
+
+    # --- small helpers for accounts (auth owns the rules; this owns the SQL) -------------------------
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        async with self.writer.execute(sql, params) as cur:
+            return await cur.fetchone()  # type: ignore[no-any-return]
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> Iterable[sqlite3.Row]:
+        async with self.writer.execute(sql, params) as cur:
+            return await cur.fetchall()
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One small write outside the event log (accounts, sessions); returns the last row id."""
+        async with self._write_lock:
+            db = self.writer
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                cur = await db.execute(sql, params)
+                rowid = cur.lastrowid or 0
+                await db.execute("COMMIT")
+            except BaseException:
+                await _rollback(db)
+                raise
+            return rowid
+
+
+_TICKET_UPSERT = """
+INSERT INTO tickets (id, site, service, agency, series, day, number, label, state, priority, channel, token, parent,
+                     issued_at, called_at, started_at, finished_at, counter, seq, doc)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+ON CONFLICT (id) DO UPDATE SET
+    service = excluded.service, agency = excluded.agency, state = excluded.state, called_at = excluded.called_at,
+    started_at = excluded.started_at, finished_at = excluded.finished_at, counter = excluded.counter,
+    seq = excluded.seq, doc = excluded.doc
+"""
+
+
+def _ticket_row(d: dict[str, Any], seq: int) -> tuple[Any, ...]:
+    return (
+        d["id"], d["site"], d["service"], d["agency"], d["series"], d["day"], d["number"], d["label"], d["state"],
+        d["priority"], d["channel"], d["token"], d["parent"], d["issued_at"], d["called_at"], d["started_at"],
+        d["finished_at"], d["counter"], seq, _dumps(d),
+    )  # fmt: skip
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+async def _rollback(db: aiosqlite.Connection) -> None:
+    try:
+        await db.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass  # the failed statement may already have ended the transaction
