@@ -126,6 +126,7 @@ class Accounts:
         site: str | None = None,
         agency: str | None = None,
         display_name: str | None = None,
+        password_hash: str | None = None,
     ) -> int:
         if (
             not username
@@ -149,7 +150,15 @@ class Accounts:
         return await self.storage.execute(
             "INSERT INTO users (username, password_hash, role, site, agency, display_name, created_at) "
             "VALUES (?,?,?,?,?,?,?)",
-            (username, hash_password(password), role, site, agency, display_name or username, _now_iso()),
+            (
+                username,
+                password_hash or hash_password(password),
+                role,
+                site,
+                agency,
+                display_name or username,
+                _now_iso(),
+            ),
         )
 
     async def set_password(self, username: str, password: str) -> None:

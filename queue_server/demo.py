@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .auth import Accounts
+from functools import cache
+
+from .auth import Accounts, hash_password
 from .domain.catalogue import Site
 
 DEMO_PASSWORD = {"admin": "demo-admin", "supervisor": "demo-supervisor", "operator": "demo-operator"}
@@ -16,16 +18,29 @@ def demo_kiosk_token(site: str) -> str:
     return f"d_kiosk_demo_{site}"
 
 
+@cache
+def _demo_hash(role: str) -> str:
+    """One argon2 hash per demo password (salted once): seeding twenty accounts stays fast."""
+    return hash_password(DEMO_PASSWORD[role])
+
+
 async def seed_demo(accounts: Accounts, sites: dict[str, Site]) -> None:
     existing = {u["username"] for u in await accounts.list_users()}
     if "admin" not in existing:
-        await accounts.create_user("admin", DEMO_PASSWORD["admin"], "admin", display_name="Admin MPP")
+        await accounts.create_user(
+            "admin", DEMO_PASSWORD["admin"], "admin", display_name="Admin MPP", password_hash=_demo_hash("admin")
+        )
     devices = {(d["kind"], d["site"], d["screen"]) for d in await accounts.list_devices()}
     for site in sites.values():
         name = f"supervisor-{site.id}" if len(sites) > 1 else "supervisor"
         if name not in existing:
             await accounts.create_user(
-                name, DEMO_PASSWORD["supervisor"], "supervisor", site=site.id, display_name=f"Supervisor {site.name}"
+                name,
+                DEMO_PASSWORD["supervisor"],
+                "supervisor",
+                site=site.id,
+                display_name=f"Supervisor {site.name}",
+                password_hash=_demo_hash("supervisor"),
             )
         for agency in site.agencies.values():
             username = f"op-{agency.id}".replace("_", "-")
@@ -37,6 +52,7 @@ async def seed_demo(accounts: Accounts, sites: dict[str, Site]) -> None:
                     site=site.id,
                     agency=agency.id,
                     display_name=f"Operator {agency.short_name}",
+                    password_hash=_demo_hash("operator"),
                 )
         for screen in site.screens.values():
             if ("display", site.id, screen.id) not in devices:

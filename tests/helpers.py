@@ -1,0 +1,116 @@
+"""Shared test helpers: a real uvicorn server on an ephemeral port, a clock the test moves, and clients."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from queue_server.app import create_app
+from queue_server.cli import build_uvicorn_config
+from queue_server.config import Config
+from queue_server.demo import DEMO_PASSWORD, demo_display_token, demo_kiosk_token
+from queue_server.sitefile import DEMO_SITE
+
+KIOSK = demo_kiosk_token("tegal")
+LOBBY = demo_display_token("tegal", "lobby")
+
+
+@dataclass
+class Clock:
+    """Time the test controls; defaults to a Monday 09:00 WIB, inside the demo mall's opening hours."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@dataclass
+class Server:
+    url: str
+    ws_url: str
+    config: Config
+    clock: Clock
+    app: Any
+    http: httpx.AsyncClient
+
+    @property
+    def ctx(self) -> Any:
+        return self.app.state.ctx
+
+    async def login(self, username: str, password: str | None = None) -> dict[str, str]:
+        if password is None:
+            role = "admin" if username == "admin" else "supervisor" if username == "supervisor" else "operator"
+            password = DEMO_PASSWORD[role]
+        r = await self.http.post("/api/v1/auth/login", json={"username": username, "password": password})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['token']}"}
+
+    async def issue(self, service: str = "ktp", **body: Any) -> dict[str, Any]:
+        r = await self.http.post(
+            "/api/v1/sites/tegal/tickets", json={"service": service, **body}, headers=bearer(KIOSK)
+        )
+        assert r.status_code == 201, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    async def command(self, headers: dict[str, str], counter: str, command: str, **body: Any) -> httpx.Response:
+        return await self.http.post(
+            f"/api/v1/sites/tegal/counters/{counter}/commands",
+            json={"command": command, "command_id": uuid.uuid4().hex, **body},
+            headers=headers,
+        )
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@asynccontextmanager
+async def running_server(
+    database: Path, *, clock: Clock | None = None, site_files: list[Path] | None = None, **settings: Any
+) -> AsyncIterator[Server]:
+    """A real uvicorn server in this event loop, listening on an ephemeral loopback port."""
+    clock = clock or Clock()
+    config = Config(database=database, site_files=site_files or [DEMO_SITE], demo=True, **settings)
+    config.log_level = "warning"
+    app = create_app(config, clock=clock)
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    config.port = port
+    server = uvicorn.Server(build_uvicorn_config(app, config))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        for _ in range(500):
+            if server.started:
+                break
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        assert server.started, "server did not start"
+        url = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+            yield Server(url, f"ws://127.0.0.1:{port}/ws", config, clock, app, http)
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
