@@ -188,7 +188,7 @@ def site_state_view(ctx: Context, site_id: str, audience: str) -> dict[str, Any]
     recent = sorted((t for t in today_tickets if t.called_at), key=lambda t: t.called_at or t.issued_at, reverse=True)
     waiting = {sid: len(ids) for sid, ids in state.waiting.items() if ids}
     issued = {sid: n for (sid, day), n in state.issued.items() if day == today}
-    done = {}
+    done: dict[str, int] = {}
     for t in today_tickets:
         if t.state is TicketState.DONE:
             done[t.service] = done.get(t.service, 0) + 1

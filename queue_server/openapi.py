@@ -44,7 +44,7 @@ COMMAND_ID = {
     "pattern": "^[A-Za-z0-9._:-]{8,80}$",
     "description": "Makes a retry harmless: the same id returns the first answer and changes nothing",
 }
-SECURED = [{"bearer": []}]
+SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def openapi_document() -> dict[str, Any]:

@@ -278,7 +278,7 @@ class Storage:
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
         async with self.writer.execute(sql, params) as cur:
-            return await cur.fetchone()  # type: ignore[no-any-return]
+            return await cur.fetchone()
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> Iterable[sqlite3.Row]:
         async with self.writer.execute(sql, params) as cur:

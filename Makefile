@@ -1,0 +1,48 @@
+# One command to run the demo mall, one to run the tests. Both set up everything they need on a fresh
+# Debian machine: Debian packages (with apt-get, as root or through sudo) and a Python virtualenv.
+
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 8000
+BIN := $(VENV)/bin
+# espeak-ng speaks the calls; chromium runs the browser tests; sox and tmux are used by tests.
+DEBIAN_PACKAGES := espeak-ng libespeak-ng1 chromium sox tmux
+
+.PHONY: demo test setup system-packages lint bench clean
+
+demo: setup
+	PORT=$(PORT) $(BIN)/queue-server demo --port $(PORT)
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+setup: system-packages $(VENV)/.installed
+
+system-packages:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check queue_server
+	$(BIN)/mypy
+
+bench: setup
+	bash bench/run_all.sh
+
+clean:
+	rm -rf $(VENV) var *.egg-info .pytest_cache .mypy_cache .ruff_cache

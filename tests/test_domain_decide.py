@@ -1,0 +1,385 @@
+"""Every command of the domain core, against a site built in code. Pure: no database, no loop, no clock."""
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from queue_server.domain import commands as c
+from queue_server.domain.catalogue import OpeningHours
+from queue_server.domain.model import CounterState, DomainError, IllegalTransition, NotFound, TicketState
+from queue_server.domain.wait import estimate_wait
+
+from .domain_fixtures import ALL_DAY, Driver, make_site, with_site
+
+S = TicketState
+
+
+def refused(driver: Driver, command: object) -> DomainError:
+    before = (dict(driver.state.tickets), dict(driver.state.counters))
+    with pytest.raises(DomainError) as info:
+        driver.run(command)
+    assert (driver.state.tickets, driver.state.counters) == before, "a refused command changes nothing"
+    assert info.value.message_id and info.value.message_en
+    return info.value
+
+
+# --- issuing and numbering ---------------------------------------------------------------------------------
+
+
+def test_numbers_restart_per_service_and_never_repeat() -> None:
+    d = Driver()
+    labels = [d.issue("ktp").label for _ in range(3)] + [d.issue("kk").label, d.issue("ktp").label]
+    assert labels == ["A-001", "A-002", "A-003", "B-001", "A-004"]
+
+
+@pytest.mark.parametrize(
+    ("timezone", "last_minute_utc"),
+    [("Asia/Jakarta", datetime(2026, 11, 23, 16, 59, tzinfo=UTC)),  # 23:59 WIB
+     ("Asia/Makassar", datetime(2026, 11, 23, 15, 59, tzinfo=UTC)),  # 23:59 WITA
+     ("Asia/Jayapura", datetime(2026, 11, 23, 14, 59, tzinfo=UTC))],  # 23:59 WIT
+)  # fmt: skip
+def test_service_day_follows_local_midnight(timezone: str, last_minute_utc: datetime) -> None:
+    d = Driver(make_site(timezone), now=last_minute_utc)
+    before = d.issue()
+    d.now = last_minute_utc + timedelta(minutes=1)  # local midnight
+    after = d.issue()
+    assert before.day == date(2026, 11, 23) and before.label == "A-001"
+    assert after.day == date(2026, 11, 24) and after.label == "A-001", "numbering restarts at LOCAL midnight"
+
+
+def test_morning_in_wib_is_still_the_local_day_not_the_utc_one() -> None:
+    # 06:30 WIB on the 24th is 23:30 UTC on the 23rd: a UTC day would file it under "yesterday".
+    d = Driver(now=datetime(2026, 11, 23, 23, 30, tzinfo=UTC))
+    assert d.issue().day == date(2026, 11, 24)
+
+
+def test_quota_spent_refuses_clearly_and_breaks_nothing_else() -> None:
+    d = Driver(make_site(quota=2))
+    d.issue("ktp")
+    d.issue("ktp")
+    err = refused(d, c.IssueTicket("ktp", "x", "y"))
+    assert err.code == "quota_exhausted" and err.details["quota"] == 2
+    assert "Kuota" in err.message_id
+    assert d.issue("kk").label == "B-001", "other services still issue"
+    d.open("1")
+    assert d.call_next("1").label == "A-001", "the queue still works"
+    d.now += timedelta(days=1)
+    assert d.issue("ktp").label == "A-001", "the quota is per local day"
+
+
+def test_transfer_into_a_service_does_not_spend_its_quota() -> None:
+    d = Driver(make_site(quota=1))
+    d.issue("ktp")
+    kk = d.issue("kk")
+    d.run(c.TransferTicket("ktp", "leg2", ticket=kk.id))
+    assert d.state.issued[("ktp", kk.day)] == 1
+
+
+def test_unknown_service_priority_and_channel_are_refused() -> None:
+    d = Driver()
+    assert isinstance(refused(d, c.IssueTicket("nope", "x", "y")), NotFound)
+    assert refused(d, c.IssueTicket("ktp", "x", "y", priority="vip")).code == "unknown_priority_group"
+    assert refused(d, c.IssueTicket("ktp", "x", "y", channel="fax")).code == "unknown_channel"
+
+
+def test_opening_hours_holidays_and_friday_prayer() -> None:
+    weekly = {"mon": ((time(7, 30), time(15, 30)),),
+              "fri": ((time(7, 30), time(11, 0)), (time(13, 0), time(15, 30)))}  # fmt: skip
+    hours = OpeningHours(weekly, frozenset({date(2026, 11, 30)}))
+    d = Driver(make_site(hours=hours), now=datetime(2026, 11, 23, 0, 0, tzinfo=UTC))  # Mon 07:00 WIB
+    err = refused(d, c.IssueTicket("ktp", "x", "y"))
+    assert err.code == "site_closed" and err.details["next_opening"].startswith("2026-11-23T07:30:00+07:00")
+    d.now = datetime(2026, 11, 23, 0, 30, tzinfo=UTC)  # 07:30 WIB
+    d.issue()
+    d.now = datetime(2026, 11, 27, 5, 0, tzinfo=UTC)  # Friday 12:00 WIB, prayer break
+    assert refused(d, c.IssueTicket("ktp", "x2", "y2")).details["next_opening"].startswith("2026-11-27T13:00")
+    d.now = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # a Monday holiday
+    assert refused(d, c.IssueTicket("ktp", "x3", "y3")).code == "site_closed"
+
+
+# --- counters ----------------------------------------------------------------------------------------------
+
+
+def test_call_next_needs_an_open_idle_counter_and_someone_waiting() -> None:
+    d = Driver()
+    assert refused(d, c.CallNext("1")).code == "counter_closed"
+    d.open("1")
+    assert refused(d, c.CallNext("1")).code == "queue_empty"
+    d.issue()
+    d.issue()
+    d.call_next("1")
+    assert refused(d, c.CallNext("1")).code == "counter_busy"
+    d.run(c.FinishService("1"))
+    d.run(c.PauseCounter("1"))
+    assert refused(d, c.CallNext("1")).code == "counter_paused"
+    assert refused(d, c.CallNext("9")).code == "unknown_counter"
+
+
+def test_a_whole_ticket_life() -> None:
+    d = Driver()
+    d.open("1")
+    t = d.issue()
+    called = d.call_next("1")
+    assert called.state is S.CALLED and called.counter == "1" and called.called_at == d.now
+    d.run(c.Recall("1"))
+    assert d.ticket(t.id).recalls == 1 and d.ticket(t.id).state is S.CALLED
+    d.run(c.StartService("1"))
+    d.tick(7)
+    d.run(c.FinishService("1"))
+    done = d.ticket(t.id)
+    assert done.state is S.DONE and done.finished_at == d.now
+    assert d.state.counters["1"].current is None
+    assert [e.type for e in d.log] == ["counter.opened", "ticket.issued", "ticket.called", "ticket.recalled",
+                                        "ticket.started", "ticket.finished"]  # fmt: skip
+
+
+def test_finish_straight_from_called_records_the_start() -> None:
+    d = Driver()
+    d.open("1")
+    t = d.issue()
+    d.call_next("1")
+    events = d.run(c.FinishService("1"))
+    assert [e.type for e in events] == ["ticket.started", "ticket.finished"]
+    assert d.ticket(t.id).state is S.DONE
+
+
+def test_commands_without_a_current_ticket_are_refused() -> None:
+    d = Driver()
+    d.open("1")
+    for command in (c.Recall("1"), c.StartService("1"), c.FinishService("1"), c.MarkNoShow("1")):
+        assert refused(d, command).code == "no_current_ticket"
+
+
+def test_illegal_transition_names_what_it_found() -> None:
+    d = Driver()
+    d.open("1")
+    d.issue()
+    d.call_next("1")
+    d.run(c.StartService("1"))
+    with pytest.raises(IllegalTransition) as info:
+        d.run(c.MarkNoShow("1"))  # serving -> no_show is not allowed
+    assert info.value.details["found"] == "serving"
+    assert d.state.tickets[d.state.counters["1"].current or ""].state is S.SERVING
+
+
+def test_no_show_then_late_arrival_goes_to_the_back() -> None:
+    d = Driver()
+    d.open("1")
+    late = d.issue()
+    d.call_next("1")
+    d.run(c.MarkNoShow("1"))
+    assert d.ticket(late.id).state is S.NO_SHOW
+    on_time = d.issue()
+    d.run(c.RequeueTicket(late.label))
+    assert d.ticket(late.id).state is S.WAITING
+    assert d.call_next("1").id == on_time.id, "the late arrival does not jump people who came on time"
+    d.run(c.FinishService("1"))
+    assert d.call_next("1").id == late.id
+    assert refused(d, c.RequeueTicket(on_time.id)).code == "not_no_show"
+
+
+def test_call_a_specific_ticket_out_of_order() -> None:
+    d = Driver()
+    d.open("1", "2", "5")
+    first = d.issue("ktp")
+    second = d.issue("ktp")
+    events = d.run(c.CallTicket("1", "a2"))  # labels are forgiving: a2, A2, A-002
+    assert events[0].data["ticket"]["id"] == second.id and events[0].data["out_of_order"] is True
+    assert refused(d, c.CallTicket("2", second.label)).code == "already_called"
+    assert refused(d, c.CallTicket("5", first.label)).code == "not_served_here"
+    assert refused(d, c.CallTicket("2", "Z-999")).code == "unknown_ticket"
+
+
+def test_call_a_no_show_directly_when_they_turn_up() -> None:
+    d = Driver()
+    d.open("1")
+    t = d.issue()
+    d.call_next("1")
+    d.run(c.MarkNoShow("1"))
+    d.run(c.CallTicket("1", t.label))
+    assert d.ticket(t.id).state is S.CALLED
+
+
+def test_transfer_keeps_the_place_in_time_and_the_number() -> None:
+    d = Driver()
+    d.open("1", "5")
+    early = d.issue("ktp")
+    later_skck = [d.issue("skck") for _ in range(3)]
+    d.call_next("1")
+    d.run(c.StartService("1"))
+    events = d.run(c.TransferTicket("skck", "leg2", counter="1", note="Butuh SKCK dulu"))
+    old, new = events[0].data["ticket"], events[0].data["new_ticket"]
+    assert old["state"] == "transferred" and new["state"] == "waiting"
+    assert new["label"] == early.label and new["parent"] == early.id and new["agency"] == "polres"
+    assert new["queue_key"] == early.queue_key.isoformat()
+    assert d.state.counters["1"].current is None
+    assert d.call_next("5").id == "leg2", "the transferred citizen is ahead of those who came later"
+    d.run(c.FinishService("5"))
+    assert d.call_next("5").id == later_skck[0].id
+
+
+def test_transfer_refusals() -> None:
+    d = Driver()
+    t = d.issue("ktp")
+    assert refused(d, c.TransferTicket("ktp", "leg", ticket=t.id)).code == "same_service"
+    assert refused(d, c.TransferTicket("nope", "leg", ticket=t.id)).code == "unknown_service"
+    assert refused(d, c.TransferTicket("kk", "leg", ticket=t.id, note="x" * 201)).code == "note_too_long"
+    assert refused(d, c.TransferTicket("kk", "leg")).code == "missing_ticket"
+    d.open("1")
+    assert refused(d, c.TransferTicket("kk", "leg", counter="1")).code == "no_current_ticket"
+
+
+def test_cancel_frees_the_counter() -> None:
+    d = Driver()
+    d.open("1")
+    t = d.issue()
+    d.call_next("1")
+    d.run(c.CancelTicket(t.id, "citizen left"))
+    assert d.ticket(t.id).state is S.CANCELLED and d.state.counters["1"].current is None
+    with pytest.raises(IllegalTransition):
+        d.run(c.CancelTicket(t.id))
+
+
+def test_counter_open_pause_close() -> None:
+    d = Driver()
+    assert refused(d, c.PauseCounter("1")).code == "counter_closed"
+    d.open("1")
+    assert refused(d, c.OpenCounter("1")).code == "counter_already_open"
+    d.run(c.PauseCounter("1"))
+    assert d.state.counters["1"].state is CounterState.PAUSED
+    d.open("1")  # resume
+    t = d.issue()
+    d.call_next("1")
+    assert refused(d, c.PauseCounter("1")).code == "counter_busy"
+    # Closing with a called (not started) ticket puts it back in the queue at its old place.
+    events = d.run(c.CloseCounter("1"))
+    assert [e.type for e in events] == ["ticket.returned", "counter.closed"]
+    assert d.ticket(t.id).state is S.WAITING and d.ticket(t.id).queue_key == t.queue_key
+    assert refused(d, c.CloseCounter("1")).code == "counter_already_closed"
+    d.open("1")
+    d.call_next("1")
+    d.run(c.StartService("1"))
+    assert refused(d, c.CloseCounter("1")).code == "counter_busy"
+
+
+def test_close_day_expires_everything_open_and_stops_issuing() -> None:
+    d = Driver()
+    d.open("1", "2")
+    d.issue()
+    served = d.serve("1")
+    waiting = d.issue()
+    called = d.issue()
+    d.call_next("2")
+    events = d.run(c.CloseDay())
+    assert d.ticket(waiting.id).state is S.EXPIRED and d.ticket(called.id).state is S.EXPIRED
+    assert d.ticket(served.id).state is S.DONE
+    assert all(s.state is CounterState.CLOSED and s.current is None for s in d.state.counters.values())
+    assert events[-1].type == "day.closed" and events[-1].data["expired"] == 2
+    assert refused(d, c.IssueTicket("ktp", "x", "y")).code == "day_closed"
+    d.now += timedelta(days=1)
+    assert d.issue().label == "A-001"
+    assert refused(d, c.CloseDay(d.now.date() + timedelta(days=3))).code == "day_in_future"
+
+
+# --- routing -------------------------------------------------------------------------------------------
+
+
+def test_priority_first_but_regulars_are_not_starved() -> None:
+    d = Driver(make_site(streak=2))
+    d.open("1")
+    r1, r2 = d.issue(), d.issue()
+    p1, p2, p3 = (d.issue(priority="lansia"), d.issue(priority="ibu_hamil"), d.issue(priority="disabilitas"))
+    order = []
+    for _ in range(5):
+        order.append(d.serve("1").id)
+    assert order == [p1.id, p2.id, r1.id, p3.id, r2.id]
+
+
+def test_priority_streak_continues_when_no_regular_waits() -> None:
+    d = Driver(make_site(streak=1))
+    d.open("1")
+    ps = [d.issue(priority="anak") for _ in range(3)]
+    assert [d.serve("1").id for _ in range(3)] == [p.id for p in ps]
+
+
+def test_priority_can_be_switched_off() -> None:
+    d = Driver(make_site(streak=0))
+    d.open("1")
+    r = d.issue()
+    p = d.issue(priority="lansia")
+    assert [d.serve("1").id, d.serve("1").id] == [r.id, p.id]
+
+
+def test_fifo_across_services_vs_service_order() -> None:
+    d = Driver(make_site(order="fifo"))
+    d.open("3")  # serves kk, then ktp
+    ktp = d.issue("ktp")
+    kk = d.issue("kk")
+    assert d.serve("3").id == ktp.id, "fifo: the oldest of all the counter's services"
+    d2 = Driver(make_site(order="service_order"))
+    d2.open("3")
+    ktp = d2.issue("ktp")
+    kk = d2.issue("kk")
+    assert d2.serve("3").id == kk.id, "service_order: the counter's first service with anyone waiting"
+    assert d2.serve("3").id == ktp.id
+
+
+def test_tickets_of_an_earlier_day_are_not_called() -> None:
+    d = Driver()
+    d.issue()
+    d.now += timedelta(days=1)
+    d.open("1")
+    assert refused(d, c.CallNext("1")).code == "queue_empty"
+
+
+def test_fifty_counters_call_every_ticket_exactly_once() -> None:
+    site = make_site()
+    counters = {f"c{i}": replace(site.counters["2"], id=f"c{i}", name=f"Loket {i}") for i in range(50)}
+    d = Driver(replace(site, counters=counters))
+    issued = {d.issue("ktp" if i % 2 else "kk").id for i in range(500)}
+    d.open(*counters)
+    called: list[str] = []
+    while True:
+        progressed = False
+        for counter in counters:
+            try:
+                called.append(d.call_next(counter).id)
+                d.run(c.FinishService(counter))
+                progressed = True
+            except DomainError as exc:
+                assert exc.code == "queue_empty"
+        if not progressed:
+            break
+    assert sorted(called) == sorted(issued)
+
+
+# --- wait estimate -------------------------------------------------------------------------------------
+
+
+def test_wait_estimate_from_defaults_then_measured_times() -> None:
+    d = Driver()
+    for _ in range(3):
+        d.issue()
+    est = estimate_wait(d.state, "ktp")
+    assert (est.people_ahead, est.minutes, est.basis, est.counters_open) == (3, 30, "default", 0)
+    d.open("1", "2")
+    assert estimate_wait(d.state, "ktp").minutes == 15, "two open counters halve the wait"
+    d.serve("1", minutes=4)  # called -> finished takes 4 minutes
+    est = estimate_wait(d.state, "ktp")
+    assert est.basis == "recent" and est.people_ahead == 2 and est.minutes == 4
+    assert estimate_wait(d.state, "ktp", exclude=d.issue().id).people_ahead == 2
+
+
+def test_decide_needs_an_aware_time() -> None:
+    d = Driver()
+    d.now = datetime(2026, 11, 23, 9, 0)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        d.issue()
+
+
+def test_demo_hours_are_all_day_in_these_tests() -> None:
+    assert make_site().hours.weekly["sun"] == ALL_DAY
+    d = Driver()
+    with_site(d, enforce_hours=False)
+    assert d.issue().label == "A-001"
