@@ -18,7 +18,7 @@ from .domain.decide import find_ticket
 from .domain.events import Event
 from .domain.model import DomainError, TicketState
 from .domain.state import SiteState
-from .domain.wait import estimate_wait
+from .domain.wait import estimate_wait, people_ahead
 from .engine import Engine, Outcome
 from .errors import ApiError
 
@@ -72,7 +72,8 @@ def _scope(principal: Principal, key: str | None) -> str | None:
 
 def issue_answer(events: list[Event], state: SiteState) -> dict[str, Any]:
     ticket = events[0].data["ticket"]
-    estimate = estimate_wait(state, ticket["service"], exclude=ticket["id"])
+    ahead = people_ahead(state, state.tickets[ticket["id"]])
+    estimate = estimate_wait(state, ticket["service"], ahead=ahead)
     site = state.site
     return {
         "ticket": {
@@ -271,12 +272,7 @@ def public_status(ctx: Context, ticket_id: str, site_id: str) -> dict[str, Any]:
     ahead = None
     estimate = None
     if ticket.state is TicketState.WAITING:
-        waiting = state.waiting_tickets(ticket.service)
-        ahead = sum(
-            1
-            for t in waiting
-            if (t.queue_key, t.number) < (ticket.queue_key, ticket.number) or (t.priority and not ticket.priority)
-        )
+        ahead = people_ahead(state, ticket)
         estimate = estimate_wait(state, ticket.service, ahead=ahead)
     counter = site.counters.get(ticket.counter) if ticket.counter else None
     return {

@@ -264,7 +264,9 @@ class Storage:
 
     async def ticket_by_token(self, token: str) -> Ticket | None:
         async with self.reader.execute(
-            "SELECT doc FROM tickets WHERE token = ? ORDER BY seq DESC LIMIT 1", (token,)
+            # Transfer legs share the token; the live leg is the one not transferred away.
+            "SELECT doc FROM tickets WHERE token = ? ORDER BY state = 'transferred', seq DESC LIMIT 1",
+            (token,),
         ) as cur:
             row = await cur.fetchone()
         return Ticket.from_dict(json.loads(row[0])) if row else None

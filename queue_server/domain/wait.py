@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from statistics import mean
 
+from .model import Ticket
 from .state import SiteState, open_counters_for
 
 
@@ -38,3 +39,22 @@ def estimate_wait(
     counters_open = open_counters_for(state, service_id)
     seconds = ahead * per_ticket / max(1, counters_open)
     return WaitEstimate(ahead, round(seconds / 60), counters_open, basis)
+
+
+def people_ahead(state: SiteState, ticket: Ticket) -> int:
+    """Waiting tickets of the same service that will be called before this one.
+
+    Priority tickets go before regular ones (routing.py), so a priority ticket only waits behind earlier
+    priority tickets, and a regular one also behind every priority ticket. The anti-starvation streak is
+    ignored: the estimate errs towards a longer wait, never a shorter one.
+    """
+    mine = (ticket.queue_key, ticket.number)
+    ahead = 0
+    for other in state.waiting_tickets(ticket.service):
+        if other.id == ticket.id:
+            continue
+        if ticket.priority:
+            ahead += bool(other.priority) and (other.queue_key, other.number) < mine
+        else:
+            ahead += bool(other.priority) or (other.queue_key, other.number) < mine
+    return ahead

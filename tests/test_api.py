@@ -1,0 +1,267 @@
+"""The HTTP API against a real server: issuing, idempotency, counter commands, and every kind of bad input."""
+
+import asyncio
+import json
+import uuid
+
+import httpx
+import pytest
+
+from queue_server.api import site_state_view
+
+from .helpers import KIOSK, LOBBY, Server, bearer
+
+
+async def event_count(server: Server) -> int:
+    return server.ctx.engine.storage.last_seq
+
+
+async def snapshot(server: Server) -> tuple[int, str]:
+    state = site_state_view(server.ctx, "tegal", "staff")
+    state.pop("seq")
+    return await event_count(server), json.dumps(state, sort_keys=True)
+
+
+async def test_site_catalogue_is_public(server: Server) -> None:
+    r = await server.http.get("/api/v1/sites/tegal")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["name"] == "MPP Kabupaten Tegal" and len(body["counters"]) >= 25
+    assert (await server.http.get("/api/v1/sites")).json()["sites"][0]["id"] == "tegal"
+
+
+async def test_issue_answers_with_place_and_wait(server: Server) -> None:
+    first = await server.issue("ktp")
+    second = await server.issue("ktp", priority="lansia")
+    assert first["ticket"]["label"] == "A-001" and second["ticket"]["label"] == "A-002"
+    assert first["people_ahead"] == 0 and second["people_ahead"] == 0, "a priority ticket goes before regular ones"
+    third = await server.issue("ktp")
+    assert third["people_ahead"] == 2 and third["estimated_wait_minutes"] == 12  # 6 min per KTP, no counter open
+    assert second["ticket"]["priority"] is True and second["ticket"]["priority_group"] == "lansia"
+    status = await server.http.get(second["status_url"])
+    assert status.status_code == 200
+    public = status.json()
+    assert public["ticket"]["label"] == "A-002" and public["service_name"] == "KTP Elektronik"
+    assert "token" not in public["ticket"] and "priority_group" not in public["ticket"]
+    assert public["people_ahead"] == 0, "a priority ticket is ahead of regular ones"
+
+
+async def test_staff_desk_issues_with_priority_group(server: Server) -> None:
+    op = await server.login("op-polres")
+    r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "skck", "priority": "disabilitas"},
+                               headers=op)  # fmt: skip
+    assert r.status_code == 201 and r.json()["ticket"]["channel"] == "desk"
+    r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "skck", "channel": "desk"},
+                               headers=bearer(KIOSK))  # fmt: skip
+    assert r.status_code == 403
+
+
+async def test_idempotency_key_makes_a_retry_harmless(server: Server) -> None:
+    key = str(uuid.uuid4())
+    headers = {**bearer(KIOSK), "Idempotency-Key": key}
+    first = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "pkb"}, headers=headers)
+    again = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "pkb"}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json() and again.headers["idempotent-replayed"] == "true"
+    many = await asyncio.gather(*[
+        server.http.post("/api/v1/sites/tegal/tickets", json={"service": "pkb"},
+                         headers={**bearer(KIOSK), "Idempotency-Key": "concurrent-key-1"})
+        for _ in range(20)
+    ])  # fmt: skip
+    assert {r.json()["ticket"]["id"] for r in many} and len({r.json()["ticket"]["id"] for r in many}) == 1
+    assert server.ctx.engine.states["tegal"].issued[("pkb", server.clock().date())] == 2
+
+
+async def test_idempotent_answer_survives_a_restart(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from .helpers import running_server
+
+    headers = {**bearer(KIOSK), "Idempotency-Key": "restart-key-1"}
+    async with running_server(tmp_path / "db.sqlite3") as s:
+        first = (await s.http.post("/api/v1/sites/tegal/tickets", json={"service": "pkb"}, headers=headers)).json()
+    async with running_server(tmp_path / "db.sqlite3") as s:
+        again = await s.http.post("/api/v1/sites/tegal/tickets", json={"service": "pkb"}, headers=headers)
+        assert again.json() == first
+        assert (await s.issue("pkb"))["ticket"]["label"] == "H-002"
+
+
+async def test_counter_day_over_http(server: Server) -> None:
+    op = await server.login("op-disdukcapil")
+    a1 = await server.issue("ktp")
+    a2 = await server.issue("ktp")
+    assert (await server.command(op, "1", "open")).json()["counter"]["state"] == "open"
+    r = await server.command(op, "1", "call_next")
+    assert r.json()["ticket"]["label"] == "A-001" and "token" not in r.json()["ticket"]
+    assert (await server.command(op, "1", "recall")).json()["ticket"]["recalls"] == 1
+    assert (await server.command(op, "1", "start")).json()["ticket"]["state"] == "serving"
+    r = await server.command(op, "1", "transfer", target_service="skck", note="Perlu SKCK")
+    assert r.json()["events"] == ["ticket.transferred"]
+    r = await server.command(op, "1", "call_next")
+    assert r.json()["ticket"]["label"] == "A-002"
+    assert (await server.command(op, "1", "no_show")).json()["ticket"]["state"] == "no_show"
+    r = await server.command(op, "1", "requeue", ticket="A-002")
+    assert r.json()["ticket"]["state"] == "waiting"
+    r = await server.command(op, "1", "call", ticket="a2")
+    assert r.json()["ticket"]["id"] == a2["ticket"]["id"]
+    assert (await server.command(op, "1", "finish")).json()["ticket"]["state"] == "done"
+    assert (await server.command(op, "1", "pause")).json()["counter"]["state"] == "paused"
+    assert (await server.command(op, "1", "resume")).json()["counter"]["state"] == "open"
+    assert (await server.command(op, "1", "close")).json()["counter"]["state"] == "closed"
+    status = (await server.http.get(a1["status_url"])).json()
+    assert status["ticket"]["service"] == "skck" and status["ticket"]["label"] == "A-001"
+
+
+async def test_supervisor_ticket_actions_and_close_day(server: Server) -> None:
+    sup = await server.login("supervisor")
+    t = await server.issue("ktp")
+    r = await server.http.post(f"/api/v1/sites/tegal/tickets/{t['ticket']['label']}/actions",
+                               json={"action": "transfer", "target_service": "kk"}, headers=sup)  # fmt: skip
+    assert r.status_code == 200 and [x["state"] for x in r.json()["tickets"]] == ["transferred", "waiting"]
+    r = await server.http.get(f"/api/v1/sites/tegal/tickets/{t['ticket']['label']}", headers=sup)
+    assert r.json()["service"] == "kk"
+    r = await server.http.post("/api/v1/sites/tegal/tickets/A-001/actions", json={"action": "cancel"}, headers=sup)
+    assert r.json()["tickets"][0]["state"] == "cancelled"
+    await server.issue("ktp")
+    r = await server.http.post("/api/v1/sites/tegal/close-day", json={}, headers=sup)
+    assert r.status_code == 200 and r.json()["expired"] == 1
+    r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "day_closed"
+
+
+async def test_citizen_cancels_own_ticket(server: Server) -> None:
+    t = await server.issue("ktp")
+    token = t["ticket"]["token"]
+    r = await server.http.post(f"/api/v1/tickets/{token}/cancel")
+    assert r.status_code == 200 and r.json()["ticket"]["state"] == "cancelled"
+    r = await server.http.post(f"/api/v1/tickets/{token}/cancel")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "illegal_transition"
+
+
+async def test_opening_hours_refusal_says_when_to_come_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from .helpers import Clock, running_server
+
+    clock = Clock(datetime(2026, 11, 22, 3, 0, tzinfo=UTC))  # Sunday 10:00 WIB: closed
+    async with running_server(tmp_path / "db.sqlite3", clock=clock) as s:
+        r = await s.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK))
+        assert r.status_code == 409
+        err = r.json()["error"]
+        assert err["code"] == "site_closed" and err["details"]["next_opening"].startswith("2026-11-23T07:30:00+07:00")
+        assert "tutup" in err["message"]
+
+
+BAD_REQUESTS = [
+    # (method, path, headers-kind, body or raw, expected status, expected code)
+    ("POST", "/api/v1/sites/tegal/tickets", "kiosk", b"{not json", 400, "malformed_json"),
+    ("POST", "/api/v1/sites/tegal/tickets", "kiosk", b"[1, 2]", 422, "not_an_object"),
+    ("POST", "/api/v1/sites/tegal/tickets", "kiosk", b"\xff\xfe", 400, "malformed_json"),
+    ("POST", "/api/v1/sites/tegal/tickets", "kiosk", {"service": 5}, 422, "invalid_field"),
+    ("POST", "/api/v1/sites/tegal/tickets", "kiosk", {}, 422, "invalid_field"),
+    ("POST", "/api/v1/sites/tegal/tickets", "kiosk", {"service": "ktp", "nik": "3328"}, 422, "invalid_field"),
+    ("POST", "/api/v1/sites/tegal/tickets", "kiosk", {"service": "ktp", "priority": "vip"}, 422, "invalid_field"),
+    ("POST", "/api/v1/sites/tegal/tickets", "kiosk", {"service": "x" * 500}, 422, "invalid_field"),
+    ("POST", "/api/v1/sites/tegal/tickets", "kiosk", {"service": "paspor"}, 404, "unknown_service"),
+    ("POST", "/api/v1/sites/jakarta/tickets", "kiosk", {"service": "ktp"}, 404, "unknown_site"),
+    ("POST", "/api/v1/sites/tegal/tickets", "none", {"service": "ktp"}, 401, "unauthenticated"),
+    ("POST", "/api/v1/sites/tegal/tickets", "garbage", {"service": "ktp"}, 401, "unauthenticated"),
+    ("POST", "/api/v1/sites/tegal/tickets", "display", {"service": "ktp"}, 403, "forbidden"),
+    ("POST", "/api/v1/sites/tegal/counters/99/commands", "op", {"command": "open"}, 404, "unknown_counter"),
+    ("POST", "/api/v1/sites/tegal/counters/1/commands", "op", {"command": "explode"}, 422, "invalid_field"),
+    ("POST", "/api/v1/sites/tegal/counters/1/commands", "op", {"command": ["open"]}, 422, "invalid_field"),
+    ("POST", "/api/v1/sites/tegal/counters/1/commands", "op", {"command": "open", "command_id": "x"}, 422, "invalid_field"),
+    ("POST", "/api/v1/sites/tegal/counters/1/commands", "op", {"command": "call"}, 422, "invalid_field"),
+    ("POST", "/api/v1/sites/tegal/counters/1/commands", "op", {"command": "start"}, 409, "no_current_ticket"),
+    ("POST", "/api/v1/sites/tegal/counters/1/commands", "op", {"command": "call_next"}, 409, "counter_closed"),
+    ("POST", "/api/v1/sites/tegal/counters/1/commands", "op", {"command": "transfer", "target_service": 3}, 422, "invalid_field"),
+    ("POST", "/api/v1/sites/tegal/counters/5/commands", "op", {"command": "open"}, 403, "not_your_agency"),
+    ("POST", "/api/v1/sites/tegal/tickets/Z-999/actions", "sup", {"action": "cancel"}, 404, "unknown_ticket"),
+    ("POST", "/api/v1/sites/tegal/tickets/A-001/actions", "sup", {"action": "delete"}, 422, "invalid_field"),
+    ("POST", "/api/v1/sites/tegal/close-day", "sup", {"day": "tomorrow"}, 422, "invalid_field"),
+    ("POST", "/api/v1/sites/tegal/close-day", "sup", {"day": "2099-01-01"}, 422, "day_in_future"),
+    ("POST", "/api/v1/sites/tegal/close-day", "op", {}, 403, "forbidden"),
+    ("GET", "/api/v1/tickets/not-a-real-token-at-all", "none", None, 404, "unknown_ticket"),
+    ("GET", "/api/v1/tickets/x", "none", None, 404, "unknown_ticket"),
+    ("GET", "/api/v1/sites/tegal/state", "none", None, 401, "unauthenticated"),
+    ("GET", "/api/v1/sites/nowhere", "none", None, 404, "unknown_site"),
+    ("DELETE", "/api/v1/sites/tegal/tickets", "kiosk", None, 405, "method_not_allowed"),
+    ("GET", "/api/v2/anything", "none", None, 404, "not_found"),
+    ("POST", "/api/v1/auth/login", "none", {"username": "admin", "password": "wrong-password"}, 401, "bad_credentials"),
+    ("POST", "/api/v1/auth/login", "none", {"username": "nobody", "password": "whatever1"}, 401, "bad_credentials"),
+    ("POST", "/api/v1/auth/login", "none", {"username": ["admin"], "password": "x"}, 422, "invalid_field"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "path", "who", "body", "status", "code"), BAD_REQUESTS)
+async def test_bad_input_gets_a_clear_error_and_changes_nothing(  # type: ignore[no-untyped-def]
+    server: Server, method, path, who, body, status, code
+) -> None:
+    await server.issue("ktp")
+    if who in ("op", "sup"):
+        headers = await server.login("op-disdukcapil" if who == "op" else "supervisor")
+    else:
+        headers = {"kiosk": bearer(KIOSK), "display": bearer(LOBBY), "none": {}, "garbage": bearer("s_forged")}[who]
+    before = await snapshot(server)
+    if isinstance(body, bytes):
+        r = await server.http.request(method, path, content=body, headers={**headers, "content-type": "application/json"})
+    else:
+        r = await server.http.request(method, path, json=body, headers=headers)
+    assert r.status_code == status, r.text
+    error = r.json()["error"]
+    assert error["code"] == code
+    assert error["message"] and error["message_en"], "a person can read what went wrong, in both languages"
+    assert await snapshot(server) == before, "a refused request changes nothing"
+
+
+async def test_wrong_content_type_and_oversize_bodies(server: Server) -> None:
+    before = await snapshot(server)
+    r = await server.http.post("/api/v1/sites/tegal/tickets", content=b"service=ktp", headers={
+        **bearer(KIOSK), "content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert r.status_code == 415 and r.json()["error"]["code"] == "unsupported_media_type"
+    big = json.dumps({"service": "ktp", "pad": "x" * 70_000})
+    r = await server.http.post("/api/v1/sites/tegal/tickets", content=big, headers={
+        **bearer(KIOSK), "content-type": "application/json"})  # fmt: skip
+    assert r.status_code == 413 and r.json()["error"]["code"] == "body_too_large"
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(100):
+            yield b" " * 1024  # no Content-Length: the limit applies while streaming
+
+    r = await server.http.post("/api/v1/sites/tegal/tickets", content=chunks(), headers={
+        **bearer(KIOSK), "content-type": "application/json"})  # fmt: skip
+    assert r.status_code == 413
+    r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"},
+                               headers={**bearer(KIOSK), "Idempotency-Key": "bad key with spaces"})  # fmt: skip
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_idempotency_key"
+    assert await snapshot(server) == before
+
+
+async def test_quota_spent_over_http(server: Server) -> None:
+    for _ in range(20):
+        await server.issue("kk")
+    r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "kk"}, headers=bearer(KIOSK))
+    assert r.status_code == 409
+    err = r.json()["error"]
+    assert err["code"] == "quota_exhausted" and "20" in err["message"]
+    assert (await server.issue("ktp"))["ticket"]["label"] == "A-001"
+
+
+async def test_logout_ends_the_session(server: Server) -> None:
+    op = await server.login("op-disdukcapil")
+    assert (await server.http.get("/api/v1/me", headers=op)).json()["agency"] == "disdukcapil"
+    assert (await server.http.post("/api/v1/auth/logout", headers=op)).status_code == 200
+    assert (await server.http.get("/api/v1/me", headers=op)).status_code == 401
+
+
+async def test_openapi_document(server: Server) -> None:
+    doc = (await server.http.get("/api/v1/openapi.json")).json()
+    assert doc["openapi"].startswith("3.1") and "/api/v1/sites/{site}/tickets" in doc["paths"]
+
+
+async def test_unexpected_methods_never_500(server: Server) -> None:
+    for method in ("PUT", "PATCH"):
+        r = await server.http.request(method, "/api/v1/sites/tegal/tickets", headers=bearer(KIOSK))
+        assert r.status_code == 405
+    r = await server.http.get("/api/v1/sites/tegal/tickets/%00", headers=await server.login("admin"))
+    assert r.status_code == 404
+    with pytest.raises(httpx.HTTPError):
+        raise httpx.HTTPError("sanity: the client library is real")

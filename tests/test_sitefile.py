@@ -1,0 +1,92 @@
+"""Site files: the demo mall loads; a wrong file is refused with every problem named by its field."""
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from queue_server.sitefile import DEMO_SITE, SiteFileError, load_site, parse_site
+
+
+def demo_data() -> dict:
+    return tomllib.loads(DEMO_SITE.read_text())
+
+
+def problems(data: dict) -> list[str]:
+    with pytest.raises(SiteFileError) as info:
+        parse_site(data, "test.toml")
+    return info.value.problems
+
+
+def test_demo_mall_is_realistic() -> None:
+    site = load_site(DEMO_SITE)
+    assert site.name == "MPP Kabupaten Tegal" and site.timezone == "Asia/Jakarta"
+    assert len(site.agencies) >= 10 and len(site.services) >= 25 and len(site.counters) >= 25
+    assert any(len(c.services) > 1 for c in site.counters.values()), "some counters serve several services"
+    for name in ("Disdukcapil", "Polres", "Samsat", "Imigrasi", "KPP Pratama", "BPJS Kesehatan",
+                 "BPJS Ketenagakerjaan", "BPN", "DPMPTSP", "Bank Jateng"):  # fmt: skip
+        assert any(a.short_name == name for a in site.agencies.values()), name
+    assert site.services["ktp"].daily_quota == 300 and site.services["kk"].daily_quota == 20
+    assert site.services["paspor_baru"].daily_quota == 60
+    assert site.hours.weekly["fri"][0][1].hour == 11, "Friday pauses for Friday prayer"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d["site"].pop("id"), "site.id: is required"),
+        (lambda d: d["site"].update(id="Bad Id"), "site.id: 'Bad Id' is not valid"),
+        (lambda d: d["site"].update(timezone="Asia/Bandung"), "site.timezone: 'Asia/Bandung' is not a time zone"),
+        (lambda d: d["site"]["hours"].update(mon=["7:30-16"]), "site.hours.mon: '7:30-16' is not a range"),
+        (lambda d: d["site"]["hours"].update(tue=["16:00-07:30"]), "site.hours.tue: '16:00-07:30' ends before"),
+        (lambda d: d["site"]["hours"].update(holidays=["25-12-2026"]), "site.hours.holidays: '25-12-2026'"),
+        (lambda d: d["site"].update(colour="red"), "site.colour: unknown setting"),
+        (lambda d: d["routing"].update(order="random"), "routing.order: 'random' must be"),
+        (lambda d: d["routing"].update(priority_max_streak=-1), "routing.priority_max_streak: must be a whole"),
+        (lambda d: d["agencies"][0].update(colour="blue"), "agencies[0].colour: 'blue' is not valid (use #rrggbb)"),
+        (lambda d: d["agencies"][1].update(id="disdukcapil"), "agencies[1].id: 'disdukcapil' is used twice"),
+        (lambda d: d["agencies"][0]["services"][0].update(prefix="a1"), "agencies[0].services[0].prefix: 'a1'"),
+        (lambda d: d["agencies"][0]["services"][1].update(prefix="A"), "agencies[0].services[1].prefix: 'A' is already used"),
+        (lambda d: d["agencies"][0]["services"][0].update(daily_quota=0), "agencies[0].services[0].daily_quota"),
+        (lambda d: d["agencies"][0]["services"][0].update(daily_quota="300"), "agencies[0].services[0].daily_quota"),
+        (lambda d: d["agencies"][0]["counters"][0].update(services=["paspor"]), "agencies[0].counters[0].services: 'paspor' is not a service"),
+        (lambda d: d["agencies"][0]["counters"][0].update(services=[]), "agencies[0].counters[0].services: a counter must serve"),
+        (lambda d: d["agencies"][1]["counters"][0].update(id="1"), "agencies[1].counters[0].id: '1' is used twice"),
+        (lambda d: d["screens"][1].update(zones=["Lantai 9"]), "screens[1].zones: 'Lantai 9' is not a zone"),
+        (lambda d: d["screens"][3].update(agencies=["kua"]), "screens[3].agencies: 'kua' is not an agency"),
+    ],
+)  # fmt: skip
+def test_wrong_site_file_names_the_field_and_why(mutate, expected: str) -> None:  # type: ignore[no-untyped-def]
+    data = demo_data()
+    mutate(data)
+    found = problems(data)
+    assert any(p.startswith(expected) for p in found), found
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    data = demo_data()
+    data["site"]["timezone"] = "Mars/Olympus"
+    data["agencies"][0]["services"][0]["prefix"] = "lower"
+    assert len(problems(data)) == 2
+
+
+def test_unreadable_and_broken_files(tmp_path: Path) -> None:
+    with pytest.raises(SiteFileError, match="cannot read the file"):
+        load_site(tmp_path / "missing.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[site\nid = 1")
+    with pytest.raises(SiteFileError, match="not valid TOML"):
+        load_site(broken)
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(SiteFileError, match="not UTF-8"):
+        load_site(binary)
+
+
+def test_minimal_site_gets_a_lobby_screen() -> None:
+    site = parse_site({
+        "site": {"id": "mini", "name": "MPP Mini", "hours": {"mon": "08:00-12:00"}},
+        "agencies": [{"id": "a", "name": "A", "services": [{"id": "s", "name": "S", "prefix": "S"}],
+                      "counters": [{"id": "1", "services": ["s"]}]}],
+    })  # fmt: skip
+    assert list(site.screens) == ["lobby"] and site.counters["1"].name == "Loket 1"
