@@ -1,0 +1,80 @@
+"""Docs that the tests keep honest: every route, setting, error code, site-file key and message type is documented."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from queue_server.api import ROUTES
+from queue_server.config import Config
+from queue_server.domain.events import EVENT_TYPES
+from queue_server.openapi import openapi_document
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+SOURCE = ROOT / "queue_server"
+
+
+def doc(name: str) -> str:
+    return (DOCS / name).read_text()
+
+
+def test_every_route_is_in_openapi_and_api_md() -> None:
+    paths = openapi_document()["paths"]
+    api_md = doc("api.md")
+    for route in ROUTES:
+        for method in sorted(route.methods - {"HEAD"}):  # type: ignore[attr-defined]
+            assert method.lower() in paths[route.path], f"{method} {route.path} missing from OpenAPI"
+            assert f"`{method} {route.path}`" in api_md, f"{method} {route.path} missing from docs/api.md"
+
+
+def test_every_setting_is_documented() -> None:
+    configuration = doc("configuration.md")
+    for field in dataclasses.fields(Config):
+        assert f"`{field.name}`" in configuration, f"setting {field.name} missing from docs/configuration.md"
+
+
+def _error_codes() -> set[str]:
+    codes: set[str] = set()
+    pattern = re.compile(r'(?:DomainError|NotFound|InvalidCommand|AuthError|Forbidden)\(\s*"([a-z_]+)"'
+                         r'|ApiError\(\s*\d+,\s*"([a-z_]+)"|_error\(\s*\d+,\s*"([a-z_]+)"')
+    for path in SOURCE.rglob("*.py"):
+        for match in pattern.finditer(path.read_text()):
+            codes.add(next(g for g in match.groups() if g))
+    return codes
+
+
+def test_every_http_error_code_is_documented() -> None:
+    codes = _error_codes() - {"http_error", "internal_error", "hello_expected", "bad_frame", "unknown_type",
+                              "wrong_screen", "unknown_screen", "unknown_agency", "not_your_counter",
+                              "duplicate_ticket_id"}  # fmt: skip  (websocket-only codes are in protocol.md)
+    assert len(codes) > 25
+    api_md = doc("api.md")
+    missing = sorted(code for code in codes if f"`{code}`" not in api_md)
+    assert not missing, f"error codes missing from docs/api.md: {missing}"
+
+
+def test_every_site_file_setting_is_documented() -> None:
+    source = (SOURCE / "sitefile.py").read_text()
+    keys = set()
+    for block in re.findall(r"reader\.unknown\(\s*\w+,\s*\{([^}]*)\}", source):
+        keys |= set(re.findall(r'"([a-z_]+)"', block))
+    site_md = doc("site-file.md")
+    example = "".join(re.findall(r"```toml\n(.*?)```", site_md, re.S))
+    missing = sorted(k for k in keys if not re.search(rf"(^|[\[.])\s*{k}\b", example, re.M))
+    assert not missing, f"site-file settings missing from docs/site-file.md: {missing}"
+
+
+@pytest.mark.skipif(not (DOCS / "protocol.md").exists(), reason="protocol.md not written yet")
+def test_every_websocket_message_type_is_documented() -> None:
+    protocol = doc("protocol.md")
+    ws_source = (SOURCE / "ws.py").read_text()
+    types = set(re.findall(r'"type":\s*"([a-z_.]+)"', ws_source)) | set(EVENT_TYPES) | {"hello", "command"}
+    missing = sorted(t for t in types if f"`{t}`" not in protocol)
+    assert not missing, f"websocket message types missing from docs/protocol.md: {missing}"
+    codes = {"hello_expected", "bad_frame", "unknown_type", "wrong_screen", "unknown_screen", "not_your_counter",
+             "too_slow"}  # fmt: skip
+    assert not sorted(c for c in codes if f"`{c}`" not in protocol)
