@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -21,6 +21,7 @@ from .domain.state import SiteState
 from .domain.wait import estimate_wait, people_ahead
 from .engine import Engine, Outcome
 from .errors import ApiError
+from .health import DeviceRegistry
 
 COUNTER_COMMANDS = (
     "open",
@@ -44,6 +45,7 @@ class Context:
     sites: dict[str, Site]
     engine: Engine
     accounts: Accounts
+    devices: DeviceRegistry = field(default_factory=DeviceRegistry)
 
     def site(self, site_id: str) -> Site:
         site = self.sites.get(site_id)

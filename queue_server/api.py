@@ -301,6 +301,15 @@ async def ticket_cancel_by_citizen(request: Request) -> Response:
     return outcome_response(outcome)
 
 
+async def site_devices(request: Request) -> Response:
+    """Every screen that is or was recently connected, with what it last said about its health."""
+    ctx = ctx_of(request)
+    site_id = request.path_params["site"]
+    ctx.site(site_id)
+    require(await principal_of(request), "site.follow", site_id)
+    return JSONResponse({"devices": ctx.devices.for_site(site_id)})
+
+
 ROUTES = [
     Route("/healthz", healthz, methods=["GET"]),
     Route("/api/v1/openapi.json", openapi, methods=["GET"]),
@@ -310,6 +319,7 @@ ROUTES = [
     Route("/api/v1/sites", list_sites, methods=["GET"]),
     Route("/api/v1/sites/{site}", site_config, methods=["GET"]),
     Route("/api/v1/sites/{site}/state", site_state, methods=["GET"]),
+    Route("/api/v1/sites/{site}/devices", site_devices, methods=["GET"]),
     Route("/api/v1/sites/{site}/tickets", post_ticket, methods=["POST"]),
     Route("/api/v1/sites/{site}/tickets/{ticket}", get_ticket, methods=["GET"]),
     Route("/api/v1/sites/{site}/tickets/{ticket}/actions", post_ticket_action, methods=["POST"]),

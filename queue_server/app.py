@@ -120,8 +120,11 @@ def create_app(
             await engine.stop()
             await storage.close()
 
+    from counter_client.web import ROUTES as COUNTER_PAGES
+    from display.web import ROUTES as DISPLAY_PAGES
+
     app = Starlette(
-        routes=[*ROUTES, *WS_ROUTES, *(extra_routes or [])],
+        routes=[*ROUTES, *WS_ROUTES, *DISPLAY_PAGES, *COUNTER_PAGES, *(extra_routes or [])],
         lifespan=lifespan,
         exception_handlers={
             DomainError: _domain_error,

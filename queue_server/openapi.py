@@ -86,6 +86,14 @@ def openapi_document() -> dict[str, Any]:
                 "responses": _ok("Live state"),
             }
         },
+        "/api/v1/sites/{site}/devices": {
+            "get": {
+                "summary": "Connected screens and their health (connected, audio ready/blocked, last call)",
+                "parameters": [SITE],
+                "security": SECURED,
+                "responses": _ok("Devices"),
+            }
+        },
         "/api/v1/sites/{site}/tickets": {
             "post": {
                 "summary": "Issue a ticket (kiosk device token or staff)",

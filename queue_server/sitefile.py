@@ -9,7 +9,17 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .domain.catalogue import WEEKDAYS, Agency, Counter, OpeningHours, RoutingPolicy, Screen, Service, Site
+from .domain.catalogue import (
+    WEEKDAYS,
+    Agency,
+    Announcements,
+    Counter,
+    OpeningHours,
+    RoutingPolicy,
+    Screen,
+    Service,
+    Site,
+)
 
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 COUNTER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")
@@ -133,9 +143,39 @@ def _hours(reader: _Reader, table: dict[str, Any], where: str) -> OpeningHours:
     return OpeningHours(weekly, frozenset(holidays))
 
 
+def _announcements(reader: _Reader, table: Any) -> Announcements:
+    where = "announcements"
+    if not isinstance(table, dict):
+        reader.fail(where, "must be a table")
+        return Announcements()
+    reader.unknown(table, {"languages", "reading", "template_id", "template_en", "repeat", "chime"}, where)
+    default = Announcements()
+    languages = tuple(reader.strings(table, "languages", where)) or default.languages
+    if languages[0] != "id" or not set(languages) <= {"id", "en"} or len(set(languages)) != len(languages):
+        reader.fail(f"{where}.languages", f"{list(languages)!r} must be ['id'] or ['id', 'en'] (Indonesian first)")
+        languages = default.languages
+    reading = table.get("reading", default.reading)
+    if reading not in ("number", "digits"):
+        reader.fail(f"{where}.reading", f"{reading!r} must be 'number' or 'digits'")
+        reading = default.reading
+    templates = {}
+    for key in ("template_id", "template_en"):
+        text = table.get(key, getattr(default, key))
+        if not isinstance(text, str) or "{ticket}" not in text or "{counter}" not in text:
+            reader.fail(f"{where}.{key}", "must be a text containing {ticket} and {counter}")
+            text = getattr(default, key)
+        templates[key] = text
+    repeat = reader.integer(table, "repeat", where, default=1, low=1, high=3) or 1
+    chime = table.get("chime", True)
+    if not isinstance(chime, bool):
+        reader.fail(f"{where}.chime", "must be true or false")
+        chime = True
+    return Announcements(languages, reading, templates["template_id"], templates["template_en"], repeat, chime)
+
+
 def parse_site(data: dict[str, Any], source: str = "<site>") -> Site:
     reader = _Reader()
-    reader.unknown(data, {"site", "routing", "agencies", "screens"}, "")
+    reader.unknown(data, {"site", "routing", "announcements", "agencies", "screens"}, "")
     site_table = data.get("site")
     if not isinstance(site_table, dict):
         raise SiteFileError(source, ["site: a [site] table is required"])
@@ -174,6 +214,8 @@ def parse_site(data: dict[str, Any], source: str = "<site>") -> Site:
         order = "fifo"
     streak = reader.integer(routing_table, "priority_max_streak", "routing", default=3, low=0, high=100)
     routing = RoutingPolicy(order=order, priority_max_streak=streak if streak is not None else 3)
+
+    announcements = _announcements(reader, data.get("announcements", {}))
 
     agencies: dict[str, Agency] = {}
     services: dict[str, Service] = {}
@@ -299,6 +341,7 @@ def parse_site(data: dict[str, Any], source: str = "<site>") -> Site:
         counters=counters,
         screens=screens,
         routing=routing,
+        announcements=announcements,
         enforce_hours=enforce_hours,
         running_text=running_text,
     )

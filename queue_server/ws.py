@@ -24,6 +24,7 @@ from .auth import AuthError, Principal, require
 from .domain.model import DomainError
 from .engine import StorageUnavailable
 from .errors import ApiError
+from .health import DeviceHealth
 from .hub import Follow, Subscription
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class Connection:
         self.sub: Subscription | None = None
         self.last_sent = 0
         self.send_lock = asyncio.Lock()
+        self.device: DeviceHealth | None = None
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.send_text(wire.dumps(message))
@@ -98,6 +100,16 @@ class Connection:
             return
         hub = self.ctx.engine.hub
         self.sub = hub.subscribe(self.follow)
+        if hello.get("role") == "display" and self.principal is not None:
+            client = hello.get("client") if isinstance(hello.get("client"), str) else None
+            self.device = self.ctx.devices.connected(
+                self.follow.site,
+                "display",
+                self.principal.name,
+                self.principal.screen or hello.get("screen"),
+                self.ctx.engine.clock(),
+                client and client[:80],
+            )
         tasks: list[asyncio.Task[Any]] = []
         try:
             await self._catch_up(hello)
@@ -119,6 +131,8 @@ class Connection:
             pass
         finally:
             hub.unsubscribe(self.sub)
+            if self.device is not None:
+                self.ctx.devices.disconnected(self.device, self.ctx.engine.clock())
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -351,6 +365,15 @@ class Connection:
             kind = frame["type"]
             if kind == "ping":
                 await self.send({"type": "pong", "seq": self.last_sent})
+            elif kind == "health":
+                if self.device is not None:
+                    self.ctx.devices.report(
+                        self.device,
+                        self.ctx.engine.clock(),
+                        frame.get("audio"),
+                        frame.get("last_call_seq"),
+                        frame.get("last_call_label"),
+                    )
             elif kind == "pong":
                 continue
             elif kind == "command":

@@ -69,6 +69,18 @@ class RoutingPolicy:
 
 
 @dataclass(frozen=True)
+class Announcements:
+    """How calls are spoken on speaker screens."""
+
+    languages: tuple[str, ...] = ("id",)  # "id" first; add "en" for an English repeat
+    reading: str = "number"  # "number": A seratus dua puluh tiga; "digits": A satu dua tiga
+    template_id: str = "Nomor antrean {ticket}, silakan menuju {counter}"
+    template_en: str = "Ticket number {ticket}, please go to {counter}"
+    repeat: int = 1  # how many times each call is spoken (a recall is a new call and is spoken again)
+    chime: bool = True
+
+
+@dataclass(frozen=True)
 class Screen:
     id: str
     name: str
@@ -115,6 +127,7 @@ class Site:
     counters: dict[str, Counter]
     screens: dict[str, Screen] = field(default_factory=dict)
     routing: RoutingPolicy = RoutingPolicy()
+    announcements: Announcements = Announcements()
     enforce_hours: bool = True
     running_text: str = ""
 

@@ -1,0 +1,1 @@
+"""Lobby TV displays: pages that show and speak every call."""

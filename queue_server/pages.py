@@ -1,0 +1,26 @@
+"""Shared helpers for the server-rendered pages (display/, counter_client/ ...): one Jinja2 setup, local assets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+
+class Pages:
+    """Renders one package's templates. Every asset is served by this server: the mall's LAN may have no internet."""
+
+    def __init__(self, template_dir: Path) -> None:
+        self.env = Environment(loader=FileSystemLoader(template_dir), autoescape=select_autoescape(["html"]))
+
+    def render(self, request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        html = self.env.get_template(name).render(request=request, **context)
+        return HTMLResponse(html, status_code=status_code, headers={
+            "Cache-Control": "no-store",
+            "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
+                                       "style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:",
+            "X-Content-Type-Options": "nosniff",
+        })  # fmt: skip
