@@ -1,0 +1,72 @@
+"""The command pipeline under a real storage failure: nothing changes, nothing is published, and it recovers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from pathlib import Path
+
+from websockets.asyncio.client import connect
+
+from queue_server.domain.events import Event
+from queue_server.storage import Batch, Storage
+
+from .helpers import KIOSK, LOBBY, Server, bearer
+
+
+async def _fail_writes(server: Server, on: bool) -> None:
+    db = server.ctx.engine.storage.writer
+    if on:  # a real SQLite error inside the transaction, as a full disk or a broken file would give
+        await db.execute("CREATE TRIGGER fail_events BEFORE INSERT ON events BEGIN "
+                         "SELECT RAISE(ABORT, 'simulated disk failure'); END")  # fmt: skip
+    else:
+        await db.execute("DROP TRIGGER fail_events")
+
+
+async def test_failed_write_changes_nothing_publishes_nothing_and_recovers(server: Server) -> None:
+    first = await server.issue("ktp")
+    async with connect(server.ws_url) as ws:
+        await ws.send(json.dumps({"type": "hello", "role": "display", "site": "tegal", "token": LOBBY}))
+        assert json.loads(await ws.recv())["type"] == "welcome"
+        assert json.loads(await ws.recv())["type"] == "snapshot"
+        seq_before = server.ctx.engine.storage.last_seq
+        await _fail_writes(server, True)
+        r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK))
+        assert r.status_code == 503 and r.json()["error"]["code"] == "storage_unavailable"
+        assert server.ctx.engine.storage.last_seq == seq_before
+        state = server.ctx.engine.states["tegal"]
+        assert [t.label for t in state.tickets.values()] == ["A-001"], "in-memory state was restored"
+        await _fail_writes(server, False)
+        second = await server.issue("ktp")
+        assert second["ticket"]["label"] == "A-002", "the failed attempt consumed no number"
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert frame["type"] == "ticket.issued" and frame["data"]["ticket"]["label"] == "A-002"
+        assert frame["seq"] == seq_before + 1, "nothing of the failed write was ever sent"
+    assert first["ticket"]["label"] == "A-001"
+
+
+async def test_unique_index_refuses_a_duplicate_number(tmp_path: Path) -> None:
+    storage = Storage(tmp_path / "db.sqlite3")
+    await storage.open()
+    try:
+        ticket = {"id": "t1", "site": "s", "service": "ktp", "agency": "a", "series": "ktp", "day": "2026-11-23",
+                  "number": 1, "label": "A-001", "state": "waiting", "priority": None, "channel": "kiosk",
+                  "token": "tok1", "issued_at": "2026-11-23T02:00:00+00:00", "queue_key": "2026-11-23T02:00:00+00:00",
+                  "called_at": None, "started_at": None, "finished_at": None, "counter": None, "recalls": 0,
+                  "parent": None, "note": None}  # fmt: skip
+        from datetime import UTC, datetime
+
+        at = datetime(2026, 11, 23, 2, tzinfo=UTC)
+        await storage.write(Batch([Event("ticket.issued", "s", at, {"ticket": ticket})], []))
+        clash = {**ticket, "id": "t2", "token": "tok2"}
+        try:
+            await storage.write(Batch([Event("ticket.issued", "s", at, {"ticket": clash})], []))
+        except sqlite3.IntegrityError:
+            pass
+        else:
+            raise AssertionError("a second ticket with the same number was stored")
+        assert storage.last_seq == 1
+        assert len(await storage.events_after("s", 0, 10)) == 1, "the failed batch left no event behind"
+    finally:
+        await storage.close()
