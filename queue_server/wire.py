@@ -11,8 +11,9 @@ import json
 from datetime import datetime
 from typing import Any
 
+from .announcements import describe
 from .domain.catalogue import Site
-from .domain.events import Event
+from .domain.events import ANNOUNCED, Event
 from .domain.model import Ticket
 
 PUBLIC = "public"
@@ -67,12 +68,15 @@ def local_iso(at: datetime, site: Site | None) -> str:
 
 
 def event_message(event: Event, audience: str, site: Site | None) -> dict[str, Any]:
+    data = event_data(event, audience)
+    if site is not None and event.type in ANNOUNCED:
+        data["announcement"] = describe(site, event)
     return {
         "type": event.type,
         "seq": event.seq,
         "at": local_iso(event.at, site),
         "site": event.site,
-        "data": event_data(event, audience),
+        "data": data,
     }
 
 

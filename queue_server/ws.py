@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 ROLES = ("display", "counter", "supervisor", "ticket")
 HELLO_TIMEOUT = 10.0
+CLOSE_TIMEOUT = 5.0  # at most this long (and at most ws_timeout_seconds) for a close frame to a stalled client
 CLOSE_TOO_SLOW = 4008
 CLOSE_HEARTBEAT = 4000
 CLOSE_REFUSED = 4003
@@ -78,14 +79,23 @@ class Connection:
         self.sub: Subscription | None = None
         self.last_sent = 0
         self.send_lock = asyncio.Lock()
+        self.commands: set[asyncio.Task[None]] = set()  # running commands, kept referenced until done
         self.device: DeviceHealth | None = None
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.send_text(wire.dumps(message))
 
     async def send_text(self, text: str) -> None:
-        async with self.send_lock:
+        # A client that takes no frame for ws_timeout_seconds (its socket is full) is gone: the TimeoutError
+        # (an OSError) ends the connection instead of blocking it, its heartbeat and its too_slow close forever.
+        async with asyncio.timeout(self.config.ws_timeout_seconds), self.send_lock:
             await self.ws.send_text(text)
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Send a close frame, waiting a bounded time for a client that has stopped reading."""
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(min(self.config.ws_timeout_seconds, CLOSE_TIMEOUT)):
+                await self.ws.close(code, reason)
 
     async def run(self) -> None:
         await self.ws.accept()
@@ -93,10 +103,22 @@ class Connection:
             hello = await self._read_hello()
             self.follow, self.principal = await self._authorise(hello)
         except Refused as exc:
-            await self.send(exc.body)
-            await self.ws.close(CLOSE_REFUSED, exc.body["code"])
+            with contextlib.suppress(Exception):
+                await self.send(exc.body)
+            await self.close(CLOSE_REFUSED, exc.body["code"])
             return
-        except (WebSocketDisconnect, TimeoutError):
+        except TimeoutError:
+            with contextlib.suppress(Exception):
+                await self.send(
+                    error_frame(
+                        "hello_timeout",
+                        f"Pesan 'hello' tidak diterima dalam {HELLO_TIMEOUT:g} detik.",
+                        f"No 'hello' within {HELLO_TIMEOUT:g} seconds.",
+                    )
+                )
+            await self.close(CLOSE_PROTOCOL, "hello_timeout")
+            return
+        except WebSocketDisconnect:
             return
         hub = self.ctx.engine.hub
         self.sub = hub.subscribe(self.follow)
@@ -139,13 +161,17 @@ class Connection:
                 with contextlib.suppress(BaseException):
                     await task
             if self.ws.application_state is WebSocketState.CONNECTED:
-                with contextlib.suppress(Exception):
-                    await self.ws.close()
+                await self.close()
 
     # --- hello and authorisation ---------------------------------------------------------------------
 
     async def _read_hello(self) -> dict[str, Any]:
-        text = await asyncio.wait_for(self.ws.receive_text(), HELLO_TIMEOUT)
+        message = await asyncio.wait_for(self.ws.receive(), HELLO_TIMEOUT)
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        text = message.get("text")
+        if text is None:  # a binary frame
+            raise Refused(error_frame("bad_frame", "Kirim pesan teks JSON.", "Send JSON text frames."))
         try:
             hello = json.loads(text)
         except json.JSONDecodeError:
@@ -322,7 +348,7 @@ class Connection:
                     last_seq=self.last_sent,
                 )
             )
-        await self.ws.close(CLOSE_TOO_SLOW, "too slow; reconnect with last_seq")
+        await self.close(CLOSE_TOO_SLOW, "too slow; reconnect with last_seq")
 
     async def _heartbeat(self) -> None:
         interval = self.config.ws_heartbeat_seconds
@@ -330,7 +356,7 @@ class Connection:
         while True:
             await asyncio.sleep(interval)
             if loop.time() - self.last_heard > self.config.ws_timeout_seconds:
-                await self.ws.close(CLOSE_HEARTBEAT, "no heartbeat")
+                await self.close(CLOSE_HEARTBEAT, "no heartbeat")
                 return
             await self.send({"type": "ping", "seq": self.last_sent})
 
@@ -377,7 +403,9 @@ class Connection:
             elif kind == "pong":
                 continue
             elif kind == "command":
-                asyncio.create_task(self._command(frame))
+                task = asyncio.create_task(self._command(frame))
+                self.commands.add(task)
+                task.add_done_callback(self.commands.discard)
             else:
                 await self.send(
                     error_frame(
