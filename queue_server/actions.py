@@ -11,6 +11,7 @@ from typing import Any
 
 from . import validation as v
 from . import wire
+from .announcements import Announcer
 from .auth import Accounts, Principal, require
 from .domain import commands as c
 from .domain.catalogue import CHANNELS, PRIORITY_GROUPS, Site
@@ -46,6 +47,7 @@ class Context:
     engine: Engine
     accounts: Accounts
     devices: DeviceRegistry = field(default_factory=DeviceRegistry)
+    announcer: Announcer | None = None
 
     def site(self, site_id: str) -> Site:
         site = self.sites.get(site_id)

@@ -6,12 +6,13 @@ import json
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from . import __version__, wire
 from . import validation as v
 from .actions import Context, close_day, counter_command, issue_ticket, public_status, ticket_action
+from .announcements import call_of
 from .auth import AuthError, Principal, require
 from .domain import commands as c
 from .domain.decide import find_ticket
@@ -179,6 +180,9 @@ async def site_config(request: Request) -> Response:
     )
 
 
+COUNTER_TOTALS = ("done", "no_show", "transferred")
+
+
 def site_state_view(ctx: Context, site_id: str, audience: str) -> dict[str, Any]:
     """Live state: counters, today's open tickets, waiting counts, recent calls. Shared with websocket snapshots."""
     state = ctx.state(site_id)
@@ -189,9 +193,14 @@ def site_state_view(ctx: Context, site_id: str, audience: str) -> dict[str, Any]
     waiting = {sid: len(ids) for sid, ids in state.waiting.items() if ids}
     issued = {sid: n for (sid, day), n in state.issued.items() if day == today}
     done: dict[str, int] = {}
+    # Per counter, what it finished today (an operator's screen shows these; they cannot be rebuilt from events
+    # by a client that starts from a snapshot).
+    totals = {counter_id: dict.fromkeys(COUNTER_TOTALS, 0) for counter_id in state.counters}
     for t in today_tickets:
         if t.state is TicketState.DONE:
             done[t.service] = done.get(t.service, 0) + 1
+        if t.counter in totals and t.state.value in COUNTER_TOTALS:
+            totals[t.counter][t.state.value] += 1
     return {
         "site": site_id,
         "day": today.isoformat(),
@@ -202,6 +211,7 @@ def site_state_view(ctx: Context, site_id: str, audience: str) -> dict[str, Any]
             {
                 **status.to_dict(),
                 "ticket": wire.ticket_view(state.tickets[status.current], audience) if status.current else None,
+                "today": totals[status.id],
             }
             for status in state.counters.values()
         ],
@@ -301,6 +311,29 @@ async def ticket_cancel_by_citizen(request: Request) -> Response:
     return outcome_response(outcome)
 
 
+async def announcement_wav(request: Request) -> Response:
+    """The spoken call of one call event, as one WAV (chime + words). Public like the lobby screen it plays on:
+    it says only a ticket label and a counter name. Built from pre-rendered clips in milliseconds and cached."""
+    ctx = ctx_of(request)
+    site = ctx.site(request.path_params["site"])
+    seq_text = request.path_params["seq"]
+    event = (
+        await ctx.engine.storage.event(site.id, int(seq_text)) if seq_text.isdigit() and len(seq_text) < 19 else None
+    )
+    call = call_of(site, event) if event is not None else None
+    if call is None or ctx.announcer is None:
+        raise ApiError(
+            404,
+            "unknown_announcement",
+            "Pengumuman tidak ditemukan.",
+            f"No announced call has seq {seq_text[:20]} at {site.name}.",
+        )
+    announcement = await ctx.announcer.build(site, call)
+    return FileResponse(
+        announcement.path, media_type="audio/wav", headers={"Cache-Control": "public, max-age=86400, immutable"}
+    )
+
+
 async def site_devices(request: Request) -> Response:
     """Every screen that is or was recently connected, with what it last said about its health."""
     ctx = ctx_of(request)
@@ -320,6 +353,7 @@ ROUTES = [
     Route("/api/v1/sites/{site}", site_config, methods=["GET"]),
     Route("/api/v1/sites/{site}/state", site_state, methods=["GET"]),
     Route("/api/v1/sites/{site}/devices", site_devices, methods=["GET"]),
+    Route("/api/v1/sites/{site}/announcements/{seq}.wav", announcement_wav, methods=["GET"]),
     Route("/api/v1/sites/{site}/tickets", post_ticket, methods=["POST"]),
     Route("/api/v1/sites/{site}/tickets/{ticket}", get_ticket, methods=["GET"]),
     Route("/api/v1/sites/{site}/tickets/{ticket}/actions", post_ticket_action, methods=["POST"]),

@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -16,6 +17,7 @@ from starlette.routing import BaseRoute
 
 from . import wire
 from .actions import Context
+from .announcements import Announcer, check_speakable
 from .api import ROUTES
 from .auth import Accounts, AuthError
 from .config import Config
@@ -40,6 +42,7 @@ def load_sites(config: Config) -> dict[str, Site]:
             raise ValueError(f"{path}: site id {site.id!r} is already used by another site file")
         if config.ignore_hours:
             site = replace(site, enforce_hours=False)
+        check_speakable(site)
         sites[site.id] = site
     return sites
 
@@ -108,9 +111,11 @@ def create_app(
         hub = Hub(sites, config.ws_queue_size)
         engine = Engine(sites, storage, hub, clock)
         accounts = Accounts(storage, sites, config.session_hours)
+        announcer = Announcer(sites, config.sound_cache or Path(config.database).parent / "sound-cache")
         try:
+            await announcer.prepare()
             await engine.start()
-            app.state.ctx = Context(sites, engine, accounts)
+            app.state.ctx = Context(sites, engine, accounts, announcer=announcer)
             if config.demo:
                 from .demo import seed_demo
 
@@ -119,6 +124,7 @@ def create_app(
         finally:
             await engine.stop()
             await storage.close()
+            announcer.close()
 
     from counter_client.web import ROUTES as COUNTER_PAGES
     from display.web import ROUTES as DISPLAY_PAGES

@@ -26,6 +26,7 @@ class Config:
     ws_timeout_seconds: float = 45.0
     replay_limit: int = 2000  # a client further behind than this gets a snapshot instead of a replay
     log_level: str = "info"
+    sound_cache: Path | None = None  # announcement WAVs and extra words; default: "sound-cache" beside the database
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Config:

@@ -86,6 +86,13 @@ def openapi_document() -> dict[str, Any]:
                 "responses": _ok("Live state"),
             }
         },
+        "/api/v1/sites/{site}/announcements/{seq}.wav": {
+            "get": {
+                "summary": "The spoken call of a ticket.called or ticket.recalled event: one WAV, chime + words",
+                "parameters": [SITE, {"name": "seq", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "audio/wav"}, "404": {"description": "No such call"}},
+            }
+        },
         "/api/v1/sites/{site}/devices": {
             "get": {
                 "summary": "Connected screens and their health (connected, audio ready/blocked, last call)",

@@ -255,6 +255,13 @@ class Storage:
         ) as cur:
             return [Event(r[2], r[1], datetime.fromisoformat(r[3]), json.loads(r[4]), r[0]) async for r in cur]
 
+    async def event(self, site_id: str, seq: int) -> Event | None:
+        async with self.reader.execute(
+            "SELECT seq, site, type, at, data FROM events WHERE site = ? AND seq = ?", (site_id, seq)
+        ) as cur:
+            row = await cur.fetchone()
+        return Event(row[2], row[1], datetime.fromisoformat(row[3]), json.loads(row[4]), row[0]) if row else None
+
     async def count_events_after(self, site_id: str, after: int, cap: int) -> int:
         async with self.reader.execute(
             "SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE site = ? AND seq > ? LIMIT ?)", (site_id, after, cap)

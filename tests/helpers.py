@@ -100,17 +100,24 @@ async def running_server(
     server = uvicorn.Server(build_uvicorn_config(app, config))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        for _ in range(500):
-            if server.started:
-                break
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-        assert server.started, "server did not start"
+        await _started(server, task)
         url = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=url, timeout=10) as http:
             yield Server(url, f"ws://127.0.0.1:{port}/ws", config, clock, app, http)
     finally:
         server.should_exit = True
-        await task
-        sock.close()
+        try:
+            await task
+        finally:
+            sock.close()
+
+
+async def _started(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
+    for _ in range(1000):
+        if server.started:
+            return
+        if task.done():
+            task.result()
+            raise AssertionError("server stopped during start-up")
+        await asyncio.sleep(0.01)
+    raise AssertionError("server did not start")

@@ -1,0 +1,81 @@
+"""The server speaks each call: the event carries its announcement, and the WAV decodes and lasts as it should."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import pytest
+
+from queue_server.announcements import VocabularyError
+from queue_server.app import create_app
+from queue_server.config import Config
+from queue_server.sitefile import DEMO_SITE
+
+from .helpers import Server, running_server
+
+
+def wav_seconds(data: bytes) -> float:
+    with wave.open(io.BytesIO(data)) as w:
+        assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, 22050)
+        return w.getnframes() / w.getframerate()
+
+
+async def test_a_call_is_spoken(server: Server) -> None:
+    for _ in range(12):
+        await server.issue("skck")
+    op = await server.login("op-polres")
+    await server.command(op, "5", "open")
+    r = await server.command(op, "5", "call_next")
+    seq = server.ctx.engine.storage.last_seq
+    event = (await server.ctx.engine.storage.events_after("tegal", seq - 1, 1))[0]
+    assert event.type == "ticket.called"
+    from queue_server.wire import event_message
+
+    announcement = event_message(event, "public", server.ctx.sites["tegal"])["data"]["announcement"]
+    assert announcement["text"] == "Nomor antrean F satu, silakan menuju loket lima"
+    assert announcement["url"] == f"/api/v1/sites/tegal/announcements/{seq}.wav" and announcement["repeat"] == 1
+    wav = await server.http.get(announcement["url"])
+    assert wav.status_code == 200 and wav.headers["content-type"] == "audio/wav"
+    seconds = wav_seconds(wav.content)
+    assert 2.5 < seconds < 8, seconds  # chime (~1.2 s) + eight words
+    assert r.status_code == 200
+    # Recall: announced again, same words, same cached file.
+    await server.command(op, "5", "recall")
+    again = await server.http.get(f"/api/v1/sites/tegal/announcements/{seq + 1}.wav")
+    assert again.content == wav.content
+
+
+async def test_only_calls_have_announcements(server: Server) -> None:
+    await server.issue("ktp")
+    for path in ("/api/v1/sites/tegal/announcements/1.wav", "/api/v1/sites/tegal/announcements/999.wav",
+                 "/api/v1/sites/tegal/announcements/abc.wav", "/api/v1/sites/tegal/announcements/-1.wav"):  # fmt: skip
+        r = await server.http.get(path)
+        assert r.status_code == 404 and r.json()["error"]["code"] in ("unknown_announcement", "not_found"), path
+
+
+async def test_counter_name_words_are_rendered_at_start(tmp_path: Path) -> None:
+    site = tmp_path / "site.toml"
+    site.write_text(DEMO_SITE.read_text().replace('name = "Loket 24"', 'name = "Loket Pos 24"'))
+    async with running_server(tmp_path / "db.sqlite3", site_files=[site], sound_cache=tmp_path / "cache") as s:
+        assert (tmp_path / "cache" / "tegal" / "extra").exists()
+        assert list((tmp_path / "cache" / "tegal" / "extra").glob("*.wav")), "the word 'pos' was rendered"
+        await s.issue("pos_kirim")
+        op = await s.login("op-pos")
+        await s.command(op, "24", "open")
+        await s.command(op, "24", "call_next")
+        r = await s.http.get(f"/api/v1/sites/tegal/announcements/{s.ctx.engine.storage.last_seq}.wav")
+        assert r.status_code == 200 and wav_seconds(r.content) > 2.5
+
+
+def test_a_counter_name_that_cannot_be_spoken_is_refused_at_start(tmp_path: Path) -> None:
+    site = tmp_path / "site.toml"
+    site.write_text(DEMO_SITE.read_text().replace('name = "Loket 24"', 'name = "Loket ☎ 24"'))
+    with pytest.raises(VocabularyError, match="counter 24 name 'Loket ☎ 24' cannot be spoken: ☎ has no sound"):
+        create_app(Config(database=tmp_path / "db.sqlite3", site_files=[site]))
+    result = subprocess.run([sys.executable, "-m", "queue_server", "serve", "--site", str(site), "--db",
+                             str(tmp_path / "db.sqlite3")], capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode != 0 and "☎ has no sound" in result.stderr
