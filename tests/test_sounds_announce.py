@@ -1,0 +1,239 @@
+"""Announcements, the TTS worker and the shipped clips. These need espeak-ng: `make test` installs
+it; without it they fail (not skip), because then the lobby TV would be mute or speak English."""
+
+import asyncio
+import ctypes.util
+import json
+import shutil
+import subprocess
+import sys
+import time
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sounds import CLIP_DIR, MANIFEST_PATH, audio
+from sounds.announce import LANG_BREAK, AnnouncementBuilder, ClipUnavailableError
+from sounds.manifest import load_manifest
+from sounds.phrase import PAUSE, Phrase, phrase_keys
+from sounds.regenerate import expected_keys, main, regenerate
+from sounds.tts import Renderer, RenderError, VoiceNotFoundError, check_voice
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Iterator[Renderer]:
+    if shutil.which("espeak-ng") is None or ctypes.util.find_library("espeak-ng") is None:
+        pytest.fail("espeak-ng is not installed: run `make setup` (or apt-get install espeak-ng libespeak-ng1)")
+    with Renderer() as r:
+        yield r
+
+
+@pytest.fixture
+def builder(renderer: Renderer, tmp_path: Path) -> AnnouncementBuilder:
+    return AnnouncementBuilder(CLIP_DIR, tmp_path / "cache", renderer)
+
+
+def _wav(path: Path) -> tuple[tuple[int, int, int], float]:
+    with wave.open(str(path), "rb") as f:
+        return (f.getnchannels(), f.getsampwidth(), f.getframerate()), f.getnframes() / f.getframerate() * 1000
+
+
+def test_voice_check_finds_indonesian(renderer: Renderer) -> None:
+    voice = renderer.check_voice("id")
+    assert "id" in voice.languages
+    assert voice.id.endswith("/id")  # espeak-ng 1.51: "poz/id"
+    assert voice.name == "Indonesian"
+    assert check_voice("id") == voice  # the one-shot helper for server start-up
+    english = renderer.check_voice("en")
+    assert any(lang.startswith("en") for lang in english.languages)
+
+
+def test_unknown_language_is_an_error_not_english(renderer: Renderer) -> None:
+    with pytest.raises(VoiceNotFoundError, match="'xx'"):
+        renderer.check_voice("xx")
+    with pytest.raises(VoiceNotFoundError):
+        renderer.render_clip("x", "halo", "xx", "/nonexistent/x.wav")
+
+
+def test_shipped_clips_pass_the_regenerate_check() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "sounds.regenerate", "--check"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "present and match" in result.stdout
+
+
+def test_regenerate_check_reports_a_damaged_clip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copytree(CLIP_DIR, tmp_path / "clips")
+    shutil.copy(MANIFEST_PATH, tmp_path / "manifest.json")
+    assert main(["--check", "--root", str(tmp_path)]) == 0
+    damaged = tmp_path / "clips" / "seratus.wav"
+    damaged.write_bytes(damaged.read_bytes()[:-2] + b"\x01\x02")
+    (tmp_path / "clips" / "en" / "ten.wav").unlink()
+    assert main(["--check", "--root", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "clip 'seratus'" in err and "sha256" in err
+    assert "clip 'en/ten'" in err and "missing" in err
+
+
+def test_manifest_describes_every_clip() -> None:
+    entries = load_manifest()
+    assert list(entries) == expected_keys()
+    for e in entries.values():
+        fmt, ms = _wav(MANIFEST_PATH.parent / e.file)
+        assert fmt == (1, 2, 22_050)
+        assert abs(ms - e.duration_ms) < 0.1
+        assert e.sample_rate == 22_050
+        if e.key == "chime":
+            continue
+        assert 150 < e.duration_ms < 1_200, e  # one trimmed word
+        assert e.voice == ("poz/id" if e.lang == "id" else "gmw/en")
+        assert e.espeak_ng
+    assert entries["antrean"].text == "antrean" and entries["be"].text == "B"
+    # package-data in pyproject must ship these: clips/*.wav and clips/en/*.wav
+    assert {str(Path(e.file).parent) for e in entries.values()} == {"clips", "clips/en"}
+
+
+def test_regenerating_reproduces_the_shipped_clips(tmp_path: Path) -> None:
+    shipped = load_manifest()
+    version = next(e.espeak_ng for e in shipped.values() if e.espeak_ng)
+    entries = regenerate(tmp_path)
+    if entries[1].espeak_ng != version:
+        pytest.skip(f"shipped clips were made with espeak-ng {version}, this machine has {entries[1].espeak_ng}")
+    changed = [e.key for e in entries if e.sha256 != shipped[e.key].sha256]
+    assert not changed, f"clips differ from sounds/clips; run `python -m sounds.regenerate`: {changed}"
+
+
+def test_announcement_a123_loket5(builder: AnnouncementBuilder) -> None:
+    a = builder.build_sync("A-123", "Loket 5")
+    assert a.clips == ("chime", *phrase_keys("A-123", "Loket 5"))
+    assert a.clips[:3] == ("chime", "nomor", "antrean")
+    assert a.captions == ("Nomor antrean A seratus dua puluh tiga, silakan menuju loket lima",)
+    fmt, ms = _wav(a.path)
+    assert fmt == (1, 2, 22_050)
+    assert abs(ms - a.duration_ms) < 0.1
+    entries = load_manifest()
+    clip_sum = sum(entries[k].duration_ms for k in a.clips if k != PAUSE)
+    assert clip_sum - 5 < ms < clip_sum + 1_500  # clips + ~60 ms gaps + 400 ms after the chime + pauses
+    assert 2_500 < ms < 10_000
+    # chime first, byte for byte, then silence, then the first word
+    frames = audio.read_frames(a.path)
+    chime = audio.read_frames(CLIP_DIR / "chime.wav")
+    assert frames.startswith(chime)
+    assert frames[len(chime) :].startswith(audio.silence(390))
+    assert frames.endswith(audio.silence(100))
+
+
+def test_same_call_is_a_cache_hit(builder: AnnouncementBuilder) -> None:
+    first = builder.build_sync("A-7", "Loket 2")
+    again = builder.build_sync("A-007", "2")  # same words, so the same file
+    assert not first.cached and again.cached
+    assert again.path == first.path
+    assert again.duration_ms == pytest.approx(first.duration_ms)
+    digits = builder.build_sync("A-007", "Loket 2", mode="digits")
+    assert digits.path != first.path
+    assert digits.clips[1:] == tuple(phrase_keys("A-007", "Loket 2", mode="digits"))
+
+
+def test_bilingual_announcement(builder: AnnouncementBuilder) -> None:
+    only_id = builder.build_sync("AB-012", "Loket 3")
+    both = builder.build_sync("AB-012", "Loket 3", languages=["id", "en"])
+    i = both.clips.index(LANG_BREAK)
+    assert both.clips[:i] == only_id.clips
+    assert both.clips[i + 1 :] == tuple(phrase_keys("AB-012", "Loket 3", lang="en"))
+    assert both.captions[1] == "Ticket number A B twelve, please go to counter three"
+    assert both.duration_ms > only_id.duration_ms + 400 + 2_000
+    assert _wav(both.path)[1] < 20_000
+
+
+def test_unknown_word_is_rendered_into_the_site_cache(builder: AnnouncementBuilder) -> None:
+    assert not (builder.extra_dir / "disdukcapil.wav").exists()
+    a = builder.build_sync("A-1", "Loket Disdukcapil 2", languages=["id", "en"])
+    assert a.clips.count("disdukcapil") == 2  # the Indonesian name, in both language parts
+    fmt, ms = _wav(builder.extra_dir / "disdukcapil.wav")
+    assert fmt == (1, 2, 22_050)
+    assert 500 < ms < 2_000  # four syllables
+    assert not (CLIP_DIR / "disdukcapil.wav").exists()  # the shipped vocabulary stays as it is
+
+
+def test_ensure_vocabulary_renders_missing_words_once(builder: AnnouncementBuilder) -> None:
+    phrases = [Phrase("A-1", "Loket Imigrasi 1", lang) for lang in ("id", "en")]
+    phrases.append(Phrase("A-1", "2", "en", template="Now serving {ticket} at {counter}"))
+    assert builder.ensure_vocabulary(phrases) == ["imigrasi", "en/now", "en/serving", "en/at"]
+    assert builder.ensure_vocabulary(phrases) == []
+    assert (builder.extra_dir / "en" / "serving.wav").exists()
+
+
+def test_ensure_vocabulary_names_the_word_it_cannot_make(tmp_path: Path) -> None:
+    builder = AnnouncementBuilder(CLIP_DIR, tmp_path, renderer=None)
+    with pytest.raises(ClipUnavailableError, match="'Samsat'"):
+        builder.ensure_vocabulary([Phrase("A-1", "Loket Samsat 1")])
+
+    class Broken(Renderer):
+        def render_clip(self, key, text, lang, out_path):
+            raise RenderError("espeak-ng wrote no audio")
+
+    builder = AnnouncementBuilder(CLIP_DIR, tmp_path, renderer=Broken())
+    with pytest.raises(ClipUnavailableError, match=r"'Samsat'.*wrote no audio"):
+        builder.build_sync("A-1", "Loket Samsat 1")
+
+
+class SlowRenderer(Renderer):
+    """A renderer whose every clip takes 300 ms: if build() ran it on the loop, the loop would stall."""
+
+    def __init__(self, inner: Renderer) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def render_clip(self, key, text, lang, out_path):
+        time.sleep(0.3)
+        return self.inner.render_clip(key, text, lang, out_path)
+
+
+async def test_async_build_never_blocks_the_event_loop(renderer: Renderer, tmp_path: Path) -> None:
+    builder = AnnouncementBuilder(CLIP_DIR, tmp_path, SlowRenderer(renderer))
+    worst = 0.0
+
+    async def watch() -> None:
+        nonlocal worst
+        while True:
+            t = time.perf_counter()
+            await asyncio.sleep(0.005)
+            worst = max(worst, time.perf_counter() - t - 0.005)
+
+    watcher = asyncio.create_task(watch())
+    await asyncio.sleep(0)
+    a, b = await asyncio.gather(builder.build("B-42", "Loket Pajak 4"), builder.build("B-42", "Loket Pajak 4"))
+    watcher.cancel()
+    assert a.path == b.path and a.path.exists()
+    assert _wav(a.path)[1] == pytest.approx(a.duration_ms)
+    assert worst < 0.15, f"event loop stalled for {worst * 1000:.0f} ms"
+    assert (await builder.build("B-42", "Loket Pajak 4")).cached
+
+
+async def test_async_render_clip(renderer: Renderer, tmp_path: Path) -> None:
+    clip = await renderer.arender_clip("pelayanan", "pelayanan", "id", tmp_path / "pelayanan.wav")
+    assert clip.voice.id.endswith("/id")
+    assert 400 < clip.duration_ms < 1_500
+    assert _wav(tmp_path / "pelayanan.wav")[1] == pytest.approx(clip.duration_ms)
+
+
+def test_old_announcements_are_pruned(renderer: Renderer, tmp_path: Path) -> None:
+    builder = AnnouncementBuilder(CLIP_DIR, tmp_path, renderer, max_cached=3)
+    paths = []
+    for n in range(1, 6):
+        paths.append(builder.build_sync(f"C-{n}", "1").path)
+        time.sleep(0.02)  # pruning goes by mtime; some file systems tick only every few ms
+    kept = sorted(p.name for p in builder.out_dir.iterdir())
+    assert kept == sorted(p.name for p in paths[-3:])
+
+
+def test_manifest_is_json_with_one_clip_per_line() -> None:
+    text = MANIFEST_PATH.read_text()
+    data = json.loads(text)
+    assert data["format"] == {"sample_rate": 22_050, "channels": 1, "sample_width": 2}
+    assert len(text.splitlines()) == len(data["clips"]) + 2
