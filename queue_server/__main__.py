@@ -1,3 +1,5 @@
 from .cli import main
 
-main()
+# Guarded: the speech renderer's worker process is started with "spawn", which imports this module again.
+if __name__ == "__main__":
+    main()
