@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time, timedelta
 from typing import Any
 
 from . import validation as v
@@ -15,7 +15,7 @@ from .announcements import Announcer
 from .auth import Accounts, Principal, require
 from .domain import commands as c
 from .domain.catalogue import CHANNELS, PRIORITY_GROUPS, Site
-from .domain.decide import find_ticket
+from .domain.decide import checkin_window, find_ticket
 from .domain.events import Event
 from .domain.model import DomainError, TicketState
 from .domain.state import SiteState
@@ -23,6 +23,7 @@ from .domain.wait import estimate_wait, people_ahead
 from .engine import Engine, Outcome
 from .errors import ApiError
 from .health import DeviceRegistry
+from .personal import mask_phone, nik_hash
 
 COUNTER_COMMANDS = (
     "open",
@@ -48,6 +49,7 @@ class Context:
     accounts: Accounts
     devices: DeviceRegistry = field(default_factory=DeviceRegistry)
     announcer: Announcer | None = None
+    nik_key: bytes = b""  # keyed NIK hashes; loaded from the database at start-up
 
     def site(self, site_id: str) -> Site:
         site = self.sites.get(site_id)
@@ -293,3 +295,161 @@ def public_status(ctx: Context, ticket_id: str, site_id: str) -> dict[str, Any]:
 
 def _new_id() -> str:
     return uuid.uuid4().hex
+
+
+# --- online booking ---------------------------------------------------------------------------------------
+
+BOOKING_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on a phone screen
+
+
+def _booking_code() -> str:
+    return "BK-" + "".join(secrets.choice(BOOKING_CODE_ALPHABET) for _ in range(6))
+
+
+def booking_answer(state: SiteState, booking: dict[str, Any]) -> dict[str, Any]:
+    site = state.site
+    view = wire.booking_view(booking)
+    record = state.bookings.get(booking["id"])
+    service = site.services[booking["service"]]
+    answer = {
+        "code": view["code"],
+        "site": site.id,
+        "site_name": site.name,
+        "service": service.id,
+        "service_name": service.name,
+        "agency_name": site.agencies[service.agency].name,
+        "day": view["day"],
+        "slot": view["slot"],
+        "state": view["state"],
+        "phone": view["phone_masked"],
+    }
+    if record is not None:
+        opens, closes = checkin_window(state, record)
+        slot_end = record.slot_start + timedelta(minutes=site.booking.slot_minutes)
+        answer |= {
+            "slot_end": site.local(slot_end).strftime("%H:%M"),
+            "checkin_from": wire.local_iso(opens, site),
+            "checkin_until": wire.local_iso(closes, site),
+        }
+    return answer
+
+
+def _parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ApiError(
+            422, "invalid_field", "Tanggal harus berformat YYYY-MM-DD.", "day must look like 2026-11-24.", field="day"
+        ) from None
+
+
+def _parse_slot(text: str) -> time:
+    try:
+        return time.fromisoformat(text)
+    except ValueError:
+        raise ApiError(
+            422, "invalid_field", "Jam harus berformat HH:MM.", "slot must look like 09:30.", field="slot"
+        ) from None
+
+
+def booking_slots(ctx: Context, site_id: str, service_id: str, day_text: str) -> dict[str, Any]:
+    state = ctx.state(site_id)
+    site = state.site
+    service = site.services.get(service_id)
+    if service is None:
+        raise ApiError(
+            404,
+            "unknown_service",
+            f"Layanan '{service_id}' tidak ada di {site.name}.",
+            f"Service '{service_id}' does not exist at {site.name}.",
+            field="service",
+        )
+    day = _parse_day(day_text)
+    now = ctx.engine.clock()
+    today = site.service_day(now)
+    open_day = today <= day <= today + timedelta(days=site.booking.days_ahead) and day not in state.closed_days
+    slots = []
+    for start, end in site.slots(day) if open_day and service.online_quota > 0 else []:
+        booked = state.slot_booked.get((service.id, day, start.time()), 0)
+        available = 0 if start <= now else max(0, service.slot_capacity - booked)
+        slots.append(
+            {
+                "start": start.strftime("%H:%M"),
+                "end": end.strftime("%H:%M"),
+                "capacity": service.slot_capacity,
+                "booked": booked,
+                "available": available,
+            }
+        )
+    return {
+        "service": service.id,
+        "service_name": service.name,
+        "day": day.isoformat(),
+        "slots": slots,
+        "online_quota": service.online_quota,
+        "online_booked": state.online_booked.get((service.id, day), 0),
+        "days_ahead": site.booking.days_ahead,
+    }
+
+
+async def create_booking(ctx: Context, site_id: str, body: dict[str, Any]) -> Outcome:
+    ctx.site(site_id)
+    v.only(body, {"service", "day", "slot", "nik", "phone"})
+    service = v.required_text(body, "service", max_len=40)
+    day = _parse_day(v.required_text(body, "day", max_len=10))
+    slot = _parse_slot(v.required_text(body, "slot", max_len=5))
+    digest = nik_hash(v.required_text(body, "nik", max_len=32), ctx.nik_key)
+    phone = mask_phone(v.required_text(body, "phone", max_len=20))
+    if service not in ctx.sites[site_id].services:
+        raise ApiError(
+            404,
+            "unknown_service",
+            f"Layanan '{service}' tidak ada.",
+            f"Service '{service}' does not exist.",
+            field="service",
+        )
+    command = c.BookSlot(service, day, slot, digest, phone, _new_id(), _booking_code())
+
+    def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
+        return {"booking": booking_answer(state, events[0].data["booking"])}
+
+    return await ctx.engine.submit(site_id, command, answer, status=201)
+
+
+async def booking_status(ctx: Context, code: str) -> dict[str, Any]:
+    booking = await ctx.engine.storage.booking_by_code(code.strip().upper()[:12])
+    if booking is None or booking.site not in ctx.sites:
+        raise ApiError(
+            404,
+            "unknown_booking",
+            f"Kode booking '{code[:12]}' tidak ditemukan.",
+            f"Booking code '{code[:12]}' was not found.",
+        )
+    state = ctx.state(booking.site)
+    current = state.bookings.get(booking.id, booking)
+    return {"booking": booking_answer(state, current.to_dict())}
+
+
+async def cancel_booking(ctx: Context, code: str) -> Outcome:
+    found = await booking_status(ctx, code)
+
+    def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
+        return {"booking": booking_answer(state, events[0].data["booking"])}
+
+    site_id = found["booking"]["site"]
+    return await ctx.engine.submit(site_id, c.CancelBooking(found["booking"]["code"]), answer)
+
+
+async def check_in(ctx: Context, principal: Principal | None, site_id: str, code: str) -> Outcome:
+    ctx.site(site_id)
+    require(principal, "ticket.issue", site_id)
+    command = c.CheckIn(code.strip().upper()[:12], _new_id(), secrets.token_urlsafe(18))
+
+    def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
+        event = events[0]
+        return {
+            **issue_answer([Event(event.type, event.site, event.at, {"ticket": event.data["ticket"]})], state),
+            "booking": booking_answer(state, event.data["booking"]),
+        }
+
+    return await ctx.engine.submit(site_id, command, answer, status=201)

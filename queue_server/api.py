@@ -11,7 +11,19 @@ from starlette.routing import Route
 
 from . import __version__, wire
 from . import validation as v
-from .actions import Context, close_day, counter_command, issue_ticket, public_status, ticket_action
+from .actions import (
+    Context,
+    booking_slots,
+    booking_status,
+    cancel_booking,
+    check_in,
+    close_day,
+    counter_command,
+    create_booking,
+    issue_ticket,
+    public_status,
+    ticket_action,
+)
 from .announcements import call_of
 from .auth import AuthError, Principal, require
 from .domain import commands as c
@@ -209,7 +221,7 @@ def site_state_view(ctx: Context, site_id: str, audience: str) -> dict[str, Any]
         "running_text": state.site.running_text,
         "counters": [
             {
-                **status.to_dict(),
+                **wire.counter_view(status.to_dict(), audience),
                 "ticket": wire.ticket_view(state.tickets[status.current], audience) if status.current else None,
                 "today": totals[status.id],
             }
@@ -334,6 +346,55 @@ async def announcement_wav(request: Request) -> Response:
     )
 
 
+async def get_booking_slots(request: Request) -> Response:
+    ctx = ctx_of(request)
+    site_id = request.path_params["site"]
+    ctx.site(site_id)
+    service = request.query_params.get("service", "")
+    day = request.query_params.get("day", "")
+    if not service or not day:
+        raise ApiError(
+            422,
+            "invalid_field",
+            "Sebutkan 'service' dan 'day' (YYYY-MM-DD).",
+            "Give 'service' and 'day' (YYYY-MM-DD).",
+            field="service" if not service else "day",
+        )
+    return JSONResponse(booking_slots(ctx, site_id, service[:40], day[:10]))
+
+
+async def post_booking(request: Request) -> Response:
+    ctx = ctx_of(request)
+    site_id = request.path_params["site"]
+    ctx.site(site_id)
+    client = request.client.host if request.client else "unknown"
+    if not request.app.state.booking_limit.allow(client):
+        raise ApiError(
+            429,
+            "too_many_requests",
+            "Terlalu banyak permintaan. Coba lagi sebentar lagi.",
+            "Too many requests. Try again in a minute.",
+        )
+    body = await read_json(request)
+    return outcome_response(await create_booking(ctx, site_id, body))
+
+
+async def get_booking(request: Request) -> Response:
+    return JSONResponse(await booking_status(ctx_of(request), request.path_params["code"]))
+
+
+async def post_booking_cancel(request: Request) -> Response:
+    return outcome_response(await cancel_booking(ctx_of(request), request.path_params["code"]))
+
+
+async def post_check_in(request: Request) -> Response:
+    ctx = ctx_of(request)
+    site_id = request.path_params["site"]
+    ctx.site(site_id)
+    principal = await principal_of(request)
+    return outcome_response(await check_in(ctx, principal, site_id, request.path_params["code"]))
+
+
 async def site_devices(request: Request) -> Response:
     """Every screen that is or was recently connected, with what it last said about its health."""
     ctx = ctx_of(request)
@@ -353,6 +414,11 @@ ROUTES = [
     Route("/api/v1/sites/{site}", site_config, methods=["GET"]),
     Route("/api/v1/sites/{site}/state", site_state, methods=["GET"]),
     Route("/api/v1/sites/{site}/devices", site_devices, methods=["GET"]),
+    Route("/api/v1/sites/{site}/bookings/slots", get_booking_slots, methods=["GET"]),
+    Route("/api/v1/sites/{site}/bookings", post_booking, methods=["POST"]),
+    Route("/api/v1/sites/{site}/bookings/{code}/check-in", post_check_in, methods=["POST"]),
+    Route("/api/v1/bookings/{code}", get_booking, methods=["GET"]),
+    Route("/api/v1/bookings/{code}/cancel", post_booking_cancel, methods=["POST"]),
     Route("/api/v1/sites/{site}/announcements/{seq}.wav", announcement_wav, methods=["GET"]),
     Route("/api/v1/sites/{site}/tickets", post_ticket, methods=["POST"]),
     Route("/api/v1/sites/{site}/tickets/{ticket}", get_ticket, methods=["GET"]),

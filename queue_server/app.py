@@ -26,6 +26,7 @@ from .domain.model import DomainError
 from .engine import Engine, StorageUnavailable, utc_now
 from .errors import ApiError
 from .hub import Hub
+from .ratelimit import RateLimit
 from .sitefile import load_site
 from .storage import Storage
 from .ws import WS_ROUTES
@@ -115,7 +116,7 @@ def create_app(
         try:
             await announcer.prepare()
             await engine.start()
-            app.state.ctx = Context(sites, engine, accounts, announcer=announcer)
+            app.state.ctx = Context(sites, engine, accounts, announcer=announcer, nik_key=await storage.secret("nik"))
             if config.demo:
                 from .demo import seed_demo
 
@@ -142,5 +143,6 @@ def create_app(
         },
     )
     app.state.config = config
+    app.state.booking_limit = RateLimit(config.bookings_per_minute, 60)
     app.state.sites = sites
     return app

@@ -19,8 +19,9 @@ from typing import Any
 
 from . import wire
 from .domain import commands as c
+from .domain.booking import BookingState
 from .domain.catalogue import Site
-from .domain.decide import decide
+from .domain.decide import checkin_window, decide
 from .domain.events import Event
 from .domain.model import OPEN_STATES, DomainError
 from .domain.state import SiteState, apply
@@ -100,9 +101,9 @@ class Engine:
             for ticket in sorted(loaded.tickets, key=lambda t: (t.issued_at, t.id)):
                 state.put_ticket(ticket)
                 if ticket.parent is None:
-                    key = (ticket.series, ticket.day)
-                    state.last_number[key] = max(state.last_number.get(key, 0), ticket.number)
-                    state.issued[key] = state.issued.get(key, 0) + 1
+                    state.count_issued(ticket)
+            for booking in loaded.bookings:
+                state.put_booking(booking)
             self.states[site_id] = state
 
     # --- submitting --------------------------------------------------------------------------------
@@ -197,10 +198,20 @@ class Engine:
                 except DomainError:
                     log.exception("automatic close of %s failed", site_id)
 
+    async def release_late_bookings(self) -> None:
+        """Bookings whose check-in window has ended free their slot and online quota."""
+        now = self.clock()
+        for site_id, state in self.states.items():
+            if any(
+                b.state is BookingState.BOOKED and now > checkin_window(state, b)[1] for b in state.bookings.values()
+            ):
+                await self.submit(site_id, c.ReleaseLateBookings(), lambda events, state: {})
+
     async def _close_past_days_forever(self) -> None:
         while True:
             try:
                 await self.close_past_days()
+                await self.release_late_bookings()
             except StorageUnavailable:
                 log.warning("automatic day close postponed: storage unavailable")
             await asyncio.sleep(60)

@@ -44,6 +44,13 @@ COMMAND_ID = {
     "pattern": "^[A-Za-z0-9._:-]{8,80}$",
     "description": "Makes a retry harmless: the same id returns the first answer and changes nothing",
 }
+BOOKING_CODE = {
+    "name": "code",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "A booking code such as BK-7Q3M2X",
+}
 SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
@@ -91,6 +98,59 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "The spoken call of a ticket.called or ticket.recalled event: one WAV, chime + words",
                 "parameters": [SITE, {"name": "seq", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "responses": {"200": {"description": "audio/wav"}, "404": {"description": "No such call"}},
+            }
+        },
+        "/api/v1/sites/{site}/bookings/slots": {
+            "get": {
+                "summary": "Booking slots of a service on a day, with capacity and places left (public)",
+                "parameters": [
+                    SITE,
+                    {"name": "service", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "day", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
+                ],
+                "responses": _ok("Slots"),
+            }
+        },
+        "/api/v1/sites/{site}/bookings": {
+            "post": {
+                "summary": "Book a slot online (public): one booking per NIK per service per day",
+                "parameters": [SITE],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["service", "day", "slot", "nik", "phone"],
+                        "properties": {
+                            "service": {"type": "string"},
+                            "day": {"type": "string", "format": "date"},
+                            "slot": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+                            "nik": {"type": "string", "description": "16 digits; stored only as a keyed hash"},
+                            "phone": {"type": "string"},
+                        },
+                    }
+                ),
+                "responses": _ok("The booking with its code and check-in window", "201"),
+            }
+        },
+        "/api/v1/sites/{site}/bookings/{code}/check-in": {
+            "post": {
+                "summary": "Check a booking in at the kiosk or desk: issues its ticket",
+                "parameters": [SITE, BOOKING_CODE],
+                "security": SECURED,
+                "responses": _ok("The ticket (as when issuing) and the booking", "201"),
+            }
+        },
+        "/api/v1/bookings/{code}": {
+            "get": {
+                "summary": "A booking's status (public; never the NIK)",
+                "parameters": [BOOKING_CODE],
+                "responses": _ok("The booking"),
+            }
+        },
+        "/api/v1/bookings/{code}/cancel": {
+            "post": {
+                "summary": "Cancel a booking (public, by its code)",
+                "parameters": [BOOKING_CODE],
+                "responses": _ok("The cancelled booking"),
             }
         },
         "/api/v1/sites/{site}/devices": {

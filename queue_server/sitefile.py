@@ -13,6 +13,7 @@ from .domain.catalogue import (
     WEEKDAYS,
     Agency,
     Announcements,
+    BookingPolicy,
     Counter,
     OpeningHours,
     RoutingPolicy,
@@ -143,6 +144,28 @@ def _hours(reader: _Reader, table: dict[str, Any], where: str) -> OpeningHours:
     return OpeningHours(weekly, frozenset(holidays))
 
 
+def _booking(reader: _Reader, table: Any) -> BookingPolicy:
+    where = "booking"
+    if not isinstance(table, dict):
+        reader.fail(where, "must be a table")
+        return BookingPolicy()
+    reader.unknown(table, {"slot_minutes", "days_ahead", "checkin_before_minutes", "checkin_after_minutes"}, where)
+    d = BookingPolicy()
+    return BookingPolicy(
+        slot_minutes=reader.integer(table, "slot_minutes", where, default=d.slot_minutes, low=5, high=240)
+        or d.slot_minutes,
+        days_ahead=reader.integer(table, "days_ahead", where, default=d.days_ahead, low=0, high=90) or 0,
+        checkin_before_minutes=reader.integer(
+            table, "checkin_before_minutes", where, default=d.checkin_before_minutes, low=0, high=240
+        )
+        or 0,
+        checkin_after_minutes=reader.integer(
+            table, "checkin_after_minutes", where, default=d.checkin_after_minutes, low=0, high=240
+        )
+        or 0,
+    )
+
+
 def _announcements(reader: _Reader, table: Any) -> Announcements:
     where = "announcements"
     if not isinstance(table, dict):
@@ -175,7 +198,7 @@ def _announcements(reader: _Reader, table: Any) -> Announcements:
 
 def parse_site(data: dict[str, Any], source: str = "<site>") -> Site:
     reader = _Reader()
-    reader.unknown(data, {"site", "routing", "announcements", "agencies", "screens"}, "")
+    reader.unknown(data, {"site", "routing", "announcements", "booking", "agencies", "screens"}, "")
     site_table = data.get("site")
     if not isinstance(site_table, dict):
         raise SiteFileError(source, ["site: a [site] table is required"])
@@ -216,6 +239,7 @@ def parse_site(data: dict[str, Any], source: str = "<site>") -> Site:
     routing = RoutingPolicy(order=order, priority_max_streak=streak if streak is not None else 3)
 
     announcements = _announcements(reader, data.get("announcements", {}))
+    booking = _booking(reader, data.get("booking", {}))
 
     agencies: dict[str, Agency] = {}
     services: dict[str, Service] = {}
@@ -241,7 +265,18 @@ def parse_site(data: dict[str, Any], source: str = "<site>") -> Site:
         for j, service_table in enumerate(reader.tables(table, "services", where)):
             swhere = f"{where}.services[{j}]"
             reader.unknown(
-                service_table, {"id", "name", "prefix", "daily_quota", "target_wait_minutes", "service_minutes"}, swhere
+                service_table,
+                {
+                    "id",
+                    "name",
+                    "prefix",
+                    "daily_quota",
+                    "target_wait_minutes",
+                    "service_minutes",
+                    "online_quota",
+                    "slot_capacity",
+                },
+                swhere,
             )
             service_id = reader.text(
                 service_table, "id", swhere, pattern=ID, hint=" (lower-case letters, digits, - and _)"
@@ -269,7 +304,16 @@ def parse_site(data: dict[str, Any], source: str = "<site>") -> Site:
                 default_service_minutes=reader.number(
                     service_table, "service_minutes", swhere, default=10, low=0.5, high=480
                 ),
+                online_quota=reader.integer(service_table, "online_quota", swhere, default=0, low=0, high=9999) or 0,
+                slot_capacity=reader.integer(service_table, "slot_capacity", swhere, default=4, low=1, high=999) or 4,
             )
+            service = services[service_id]
+            if service.daily_quota is not None and service.online_quota > service.daily_quota:
+                reader.fail(
+                    f"{swhere}.online_quota",
+                    f"{service.online_quota} is more than the daily_quota "
+                    f"({service.daily_quota}); the online share is part of the daily quota",
+                )
         for j, counter_table in enumerate(reader.tables(table, "counters", where)):
             pending_counters.append((f"{where}.counters[{j}]", counter_table, agency_id))
     for where, table, agency_id in pending_counters:
@@ -342,6 +386,7 @@ def parse_site(data: dict[str, Any], source: str = "<site>") -> Site:
         screens=screens,
         routing=routing,
         announcements=announcements,
+        booking=booking,
         enforce_hours=enforce_hours,
         running_text=running_text,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Any
 
 import aiosqlite
 
+from .domain.booking import Booking
 from .domain.events import Event
 from .domain.model import OPEN_STATES, CounterStatus, Ticket
 
@@ -73,6 +75,22 @@ CREATE TABLE IF NOT EXISTS closed_days (
     seq INTEGER NOT NULL,
     PRIMARY KEY (site, day)
 );
+CREATE TABLE IF NOT EXISTS bookings (
+    id TEXT PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    site TEXT NOT NULL,
+    service TEXT NOT NULL,
+    day TEXT NOT NULL,
+    slot TEXT NOT NULL,
+    nik_hash TEXT NOT NULL,
+    state TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
+-- One active booking per NIK per service per day, whatever the code path.
+CREATE UNIQUE INDEX IF NOT EXISTS bookings_one_per_nik ON bookings (site, service, day, nik_hash)
+    WHERE state IN ('booked', 'checked_in');
+CREATE INDEX IF NOT EXISTS bookings_day ON bookings (site, day);
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY,
     status INTEGER NOT NULL,
@@ -114,6 +132,7 @@ class LoadedSite:
     tickets: list[Ticket]
     counters: list[CounterStatus]
     closed_days: set[date]
+    bookings: list[Booking]
 
 
 @dataclass
@@ -191,7 +210,11 @@ class Storage:
             counters = [CounterStatus.from_dict(json.loads(r[0])) async for r in cur]
         async with self.reader.execute("SELECT day FROM closed_days WHERE site = ?", (site_id,)) as cur:
             closed = {date.fromisoformat(r[0]) async for r in cur}
-        return LoadedSite(tickets, counters, closed)
+        async with self.reader.execute(
+            "SELECT doc FROM bookings WHERE site = ? AND (day >= ? OR state = 'booked')", (site_id, latest)
+        ) as cur:
+            bookings = [Booking.from_dict(json.loads(r[0])) async for r in cur]
+        return LoadedSite(tickets, counters, closed, bookings)
 
     async def write(self, batch: Batch) -> list[Event]:
         """Append the batch's events (numbering them) and update projections, in one transaction.
@@ -206,6 +229,7 @@ class Storage:
             tickets: dict[str, tuple[Any, ...]] = {}
             counters: dict[tuple[str, str], tuple[Any, ...]] = {}
             days: list[tuple[str, str, int]] = []
+            bookings: dict[str, tuple[Any, ...]] = {}
             for event in batch.events:
                 seq += 1
                 numbered.append(Event(event.type, event.site, event.at, event.data, seq))
@@ -218,6 +242,10 @@ class Storage:
                     counters[(event.site, counter["id"])] = (event.site, counter["id"], _dumps(counter), seq)
                 if event.type == "day.closed":
                     days.append((event.site, event.data["day"], seq))
+                if "booking" in event.data:
+                    b = event.data["booking"]
+                    bookings[b["id"]] = (b["id"], b["code"], b["site"], b["service"], b["day"], b["slot"],
+                                         b["nik_hash"], b["state"], seq, _dumps(b))  # fmt: skip
             db = self.writer
             await db.execute("BEGIN IMMEDIATE")
             try:
@@ -232,6 +260,13 @@ class Storage:
                         "INSERT INTO counters (site, id, doc, seq) VALUES (?,?,?,?) "
                         "ON CONFLICT (site, id) DO UPDATE SET doc = excluded.doc, seq = excluded.seq",
                         list(counters.values()),
+                    )
+                if bookings:
+                    await db.executemany(
+                        "INSERT INTO bookings (id, code, site, service, day, slot, nik_hash, state, seq, doc) "
+                        "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
+                        "seq = excluded.seq, doc = excluded.doc",
+                        list(bookings.values()),
                     )
                 if days:
                     await db.executemany("INSERT OR REPLACE INTO closed_days (site, day, seq) VALUES (?,?,?)", days)
@@ -268,6 +303,21 @@ class Storage:
         ) as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
+
+    async def secret(self, name: str) -> bytes:
+        """A random key kept in the database (e.g. for keyed NIK hashes), made on first use and never shown."""
+        key = f"secret:{name}"
+        row = await self.fetch_one("SELECT value FROM meta WHERE key = ?", (key,))
+        if row is None:
+            await self.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, secrets.token_hex(32)))
+            row = await self.fetch_one("SELECT value FROM meta WHERE key = ?", (key,))
+        assert row is not None
+        return bytes.fromhex(row[0])
+
+    async def booking_by_code(self, code: str) -> Booking | None:
+        async with self.reader.execute("SELECT doc FROM bookings WHERE code = ?", (code,)) as cur:
+            row = await cur.fetchone()
+        return Booking.from_dict(json.loads(row[0])) if row else None
 
     async def ticket_by_token(self, token: str) -> Ticket | None:
         async with self.reader.execute(

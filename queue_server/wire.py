@@ -43,6 +43,16 @@ def staff_ticket(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if k != "token"}
 
 
+def counter_view(d: dict[str, Any], audience: str) -> dict[str, Any]:
+    """Displays see a counter's state and ticket; who operates it is staff business."""
+    return d if audience == STAFF else {k: v for k, v in d.items() if k in ("id", "state", "current")}
+
+
+def booking_view(d: dict[str, Any]) -> dict[str, Any]:
+    """A booking as anyone may see it: never the NIK hash."""
+    return {k: v for k, v in d.items() if k != "nik_hash"}
+
+
 def ticket_view(ticket: Ticket | dict[str, Any], audience: str) -> dict[str, Any]:
     d = ticket.to_dict() if isinstance(ticket, Ticket) else ticket
     return public_ticket(d) if audience == PUBLIC else staff_ticket(d)
@@ -54,9 +64,11 @@ def event_data(event: Event, audience: str) -> dict[str, Any]:
         if key in ("ticket", "new_ticket"):
             data[key] = ticket_view(value, audience)
         elif key == "counter" and isinstance(value, dict):
-            data[key] = {k: v for k, v in value.items() if audience == STAFF or k in ("id", "state", "current")}
+            data[key] = counter_view(value, audience)
         elif key == "reason" and audience == PUBLIC:
             continue
+        elif key == "booking":
+            data[key] = booking_view(value)
         else:
             data[key] = value
     return data

@@ -330,11 +330,11 @@ class Connection:
         assert self.sub is not None
         queue = self.sub.queue
         while True:
-            seq, text = await queue.get()
-            if seq <= self.last_sent:
-                continue  # already sent in the replay
-            self.last_sent = seq
-            await self.send_text(text)
+            for seq, text in await queue.get():
+                if seq <= self.last_sent:
+                    continue  # already sent in the replay
+                self.last_sent = seq
+                await self.send_text(text)
 
     async def _watch_overflow(self) -> None:
         assert self.sub is not None

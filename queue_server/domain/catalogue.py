@@ -34,6 +34,13 @@ class Service:
     daily_quota: int | None
     target_wait_minutes: int
     default_service_minutes: float
+    online_quota: int = 0  # part of the day reserved for online bookings (0: this service takes no bookings)
+    slot_capacity: int = 4  # bookings per time slot
+
+    @property
+    def walk_in_quota(self) -> int | None:
+        """What walk-ins may take: the daily quota less the online share, so neither can drain the other."""
+        return None if self.daily_quota is None else self.daily_quota - self.online_quota
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,17 @@ class Announcements:
     template_en: str = "Ticket number {ticket}, please go to {counter}"
     repeat: int = 1  # how many times each call is spoken (a recall is a new call and is spoken again)
     chime: bool = True
+
+
+@dataclass(frozen=True)
+class BookingPolicy:
+    """Online booking (MPP Digital): slots follow the opening hours; a booking is checked in at the kiosk within
+    a window around its slot and is released when its citizen has not come by the end of the window."""
+
+    slot_minutes: int = 30
+    days_ahead: int = 14
+    checkin_before_minutes: int = 30
+    checkin_after_minutes: int = 15
 
 
 @dataclass(frozen=True)
@@ -128,6 +146,7 @@ class Site:
     screens: dict[str, Screen] = field(default_factory=dict)
     routing: RoutingPolicy = RoutingPolicy()
     announcements: Announcements = Announcements()
+    booking: BookingPolicy = BookingPolicy()
     enforce_hours: bool = True
     running_text: str = ""
 
@@ -141,6 +160,20 @@ class Site:
     def service_day(self, now: datetime) -> date:
         """The service day follows the site's local date, never UTC (which rolls over mid-morning in WIB)."""
         return self.local(now).date()
+
+    def slots(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The booking slots of a local day (aware datetimes), cut from its opening ranges; none on holidays."""
+        if day in self.hours.holidays:
+            return []
+        step = timedelta(minutes=self.booking.slot_minutes)
+        out = []
+        for start, end in self.hours.weekly.get(WEEKDAYS[day.weekday()], ()):
+            at = datetime.combine(day, start, tzinfo=self.tz)
+            limit = datetime.combine(day, end, tzinfo=self.tz)
+            while at + step <= limit:
+                out.append((at, at + step))
+                at += step
+        return out
 
     def counters_serving(self, service_id: str) -> list[Counter]:
         return [c for c in self.counters.values() if service_id in c.services]

@@ -4,7 +4,7 @@ the caller, so deciding stays pure and a retried command can be recognised."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,36 @@ class CloseDay:
     day: date | None = None
 
 
+@dataclass(frozen=True)
+class BookSlot:
+    service: str
+    day: date
+    slot: time
+    nik_hash: str
+    phone_masked: str
+    booking_id: str
+    code: str
+
+
+@dataclass(frozen=True)
+class CancelBooking:
+    code: str
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """The citizen arrives with a booking: a ticket is issued that goes ahead of walk-ins once its slot begins."""
+
+    code: str
+    ticket_id: str
+    token: str
+
+
+@dataclass(frozen=True)
+class ReleaseLateBookings:
+    """Release every booking whose check-in window has ended."""
+
+
 Command = (
     IssueTicket
     | CallNext
@@ -114,4 +144,8 @@ Command = (
     | PauseCounter
     | CloseCounter
     | CloseDay
+    | BookSlot
+    | CancelBooking
+    | CheckIn
+    | ReleaseLateBookings
 )

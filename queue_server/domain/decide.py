@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from . import commands as c
 from . import events as ev
+from .booking import Booking, BookingState
 from .catalogue import CHANNELS, PRIORITY_GROUPS, Counter, Service
 from .events import Event
 from .model import (
@@ -141,23 +142,9 @@ def _counter_holding(state: SiteState, ticket: Ticket) -> CounterStatus | None:
 # --- ticket issuing ------------------------------------------------------------------------------------
 
 
-def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
+def _require_site_open(state: SiteState, now: datetime) -> date:
+    """The local service day, if tickets may be issued now."""
     site = state.site
-    service = _service(state, cmd.service)
-    if cmd.priority is not None and cmd.priority not in PRIORITY_GROUPS:
-        raise InvalidCommand(
-            "unknown_priority_group",
-            f"Kelompok prioritas '{cmd.priority}' tidak dikenal. Pilihan: {', '.join(PRIORITY_GROUPS)}.",
-            f"Unknown priority group '{cmd.priority}'. Choose one of: {', '.join(PRIORITY_GROUPS)}.",
-            field="priority",
-        )
-    if cmd.channel not in CHANNELS:
-        raise InvalidCommand(
-            "unknown_channel",
-            f"Kanal '{cmd.channel}' tidak dikenal. Pilihan: {', '.join(CHANNELS)}.",
-            f"Unknown channel '{cmd.channel}'. Choose one of: {', '.join(CHANNELS)}.",
-            field="channel",
-        )
     local = site.local(now)
     day = local.date()
     if day in state.closed_days:
@@ -175,24 +162,57 @@ def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
             f"{site.name} is closed now." + (f" It opens again at {when}." if when else ""),
             next_opening=opening.isoformat() if opening else None,
         )
+    return day
+
+
+def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
+    service = _service(state, cmd.service)
+    if cmd.priority is not None and cmd.priority not in PRIORITY_GROUPS:
+        raise InvalidCommand(
+            "unknown_priority_group",
+            f"Kelompok prioritas '{cmd.priority}' tidak dikenal. Pilihan: {', '.join(PRIORITY_GROUPS)}.",
+            f"Unknown priority group '{cmd.priority}'. Choose one of: {', '.join(PRIORITY_GROUPS)}.",
+            field="priority",
+        )
+    if cmd.channel not in CHANNELS:
+        raise InvalidCommand(
+            "unknown_channel",
+            f"Kanal '{cmd.channel}' tidak dikenal. Pilihan: {', '.join(CHANNELS)}.",
+            f"Unknown channel '{cmd.channel}'. Choose one of: {', '.join(CHANNELS)}.",
+            field="channel",
+        )
+    day = _require_site_open(state, now)
     key = (service.id, day)
-    issued = state.issued.get(key, 0)
-    if service.daily_quota is not None and issued >= service.daily_quota:
+    quota = service.walk_in_quota
+    if quota is not None and state.walk_ins.get(key, 0) >= quota:
+        online = f" (ditambah {service.online_quota} untuk pemesanan daring)" if service.online_quota else ""
+        online_en = f" (plus {service.online_quota} for online booking)" if service.online_quota else ""
         raise DomainError(
             "quota_exhausted",
-            f"Kuota harian {service.name} ({service.daily_quota} tiket) sudah habis. "
+            f"Kuota harian {service.name} ({quota} tiket{online}) sudah habis. "
             "Silakan kembali pada hari kerja berikutnya.",
-            f"Today's quota for {service.name} ({service.daily_quota} tickets) is used up. "
+            f"Today's quota for {service.name} ({quota} tickets{online_en}) is used up. "
             "Please come back on the next working day.",
             service=service.id,
-            quota=service.daily_quota,
+            quota=quota,
         )
+    return [_event(state, ev.TICKET_ISSUED, now, ticket=_new_ticket(state, service, cmd, now, day).to_dict())]
+
+
+def _new_ticket(
+    state: SiteState,
+    service: Service,
+    cmd: c.IssueTicket,
+    now: datetime,
+    day: date,
+    booked_slot: datetime | None = None,
+) -> Ticket:
     if cmd.ticket_id in state.tickets:
         raise InvalidCommand("duplicate_ticket_id", "ID tiket sudah dipakai.", "Ticket id already used.")
-    number = state.last_number.get(key, 0) + 1
-    ticket = Ticket(
+    number = state.last_number.get((service.id, day), 0) + 1
+    return Ticket(
         id=cmd.ticket_id,
-        site=site.id,
+        site=state.site.id,
         service=service.id,
         agency=service.agency,
         series=service.id,
@@ -205,8 +225,8 @@ def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
         token=cmd.token,
         issued_at=now,
         queue_key=now,
+        booked_slot=booked_slot,
     )
-    return [_event(state, ev.TICKET_ISSUED, now, ticket=ticket.to_dict())]
 
 
 # --- counter work --------------------------------------------------------------------------------------
@@ -231,7 +251,7 @@ def _call_next(state: SiteState, cmd: c.CallNext, now: datetime) -> list[Event]:
     config, status = _counter(state, cmd.counter)
     _require_open(status, config.name)
     _require_idle(state, status, config.name)
-    ticket = pick_next(state, config, state.site.service_day(now))
+    ticket = pick_next(state, config, state.site.service_day(now), now)
     if ticket is None:
         raise DomainError(
             "queue_empty",
@@ -436,6 +456,124 @@ def _close_day(state: SiteState, cmd: c.CloseDay, now: datetime) -> list[Event]:
     return out
 
 
+# --- online bookings -------------------------------------------------------------------------------------
+
+
+def find_booking(state: SiteState, code: str) -> Booking:
+    booking_id = state.booking_codes.get(code.strip().upper())
+    if booking_id is None:
+        raise NotFound(
+            "unknown_booking",
+            f"Kode booking '{code}' tidak ditemukan.",
+            f"Booking code '{code}' was not found.",
+        )
+    return state.bookings[booking_id]
+
+
+def checkin_window(state: SiteState, booking: Booking) -> tuple[datetime, datetime]:
+    policy = state.site.booking
+    return (
+        booking.slot_start - timedelta(minutes=policy.checkin_before_minutes),
+        booking.slot_start + timedelta(minutes=policy.checkin_after_minutes),
+    )
+
+
+def _book(state: SiteState, cmd: c.BookSlot, now: datetime) -> list[Event]:
+    site = state.site
+    service = _service(state, cmd.service)
+    if service.online_quota <= 0:
+        raise DomainError(
+            "booking_not_offered",
+            f"Layanan {service.name} tidak melayani pemesanan daring. Silakan datang langsung.",
+            f"{service.name} takes no online bookings. Please come in person.",
+            service=service.id,
+        )
+    today = site.service_day(now)
+    slot = next((s for s in site.slots(cmd.day) if s[0].time() == cmd.slot), None)
+    too_far = cmd.day > today + timedelta(days=site.booking.days_ahead)
+    if slot is None or slot[0] <= now or too_far or cmd.day in state.closed_days:
+        why_id = "sudah lewat" if slot is not None and slot[0] <= now else "tidak tersedia"
+        raise DomainError(
+            "slot_unavailable",
+            f"Jadwal {cmd.day.isoformat()} {cmd.slot.strftime('%H:%M')} {why_id}. Pilih jadwal lain.",
+            f"The slot {cmd.day.isoformat()} {cmd.slot.strftime('%H:%M')} is not available. Choose another.",
+            days_ahead=site.booking.days_ahead,
+        )
+    if (cmd.nik_hash, service.id, cmd.day) in state.nik_booked:
+        raise DomainError(
+            "duplicate_booking",
+            f"NIK ini sudah memiliki booking {service.name} pada {cmd.day.isoformat()}.",
+            f"This NIK already has a {service.name} booking on {cmd.day.isoformat()}.",
+        )
+    if state.online_booked.get((service.id, cmd.day), 0) >= service.online_quota:
+        raise DomainError(
+            "online_quota_exhausted",
+            f"Kuota pemesanan daring {service.name} pada {cmd.day.isoformat()} sudah habis.",
+            f"The online booking quota of {service.name} on {cmd.day.isoformat()} is used up.",
+            quota=service.online_quota,
+        )
+    if state.slot_booked.get((service.id, cmd.day, cmd.slot), 0) >= service.slot_capacity:
+        raise DomainError(
+            "slot_full",
+            f"Jadwal {cmd.slot.strftime('%H:%M')} sudah penuh. Pilih jadwal lain.",
+            f"The {cmd.slot.strftime('%H:%M')} slot is full. Choose another.",
+            capacity=service.slot_capacity,
+        )
+    if cmd.code in state.booking_codes or cmd.booking_id in state.bookings:
+        raise InvalidCommand("duplicate_booking_code", "Kode booking sudah dipakai.", "Booking code already used.")
+    booking = Booking(cmd.booking_id, cmd.code, site.id, service.id, cmd.day, cmd.slot, slot[0], cmd.nik_hash,
+                      cmd.phone_masked, BookingState.BOOKED, now)  # fmt: skip
+    return [_event(state, ev.BOOKING_CREATED, now, booking=booking.to_dict())]
+
+
+def _cancel_booking(state: SiteState, cmd: c.CancelBooking, now: datetime) -> list[Event]:
+    booking = find_booking(state, cmd.code).moved_to(BookingState.CANCELLED)
+    return [_event(state, ev.BOOKING_CANCELLED, now, booking=booking.to_dict())]
+
+
+def _check_in(state: SiteState, cmd: c.CheckIn, now: datetime) -> list[Event]:
+    booking = find_booking(state, cmd.code)
+    if booking.state is BookingState.CHECKED_IN:
+        raise DomainError("already_checked_in", f"Booking {booking.code} sudah check-in.",
+                          f"Booking {booking.code} has already checked in.", ticket=booking.ticket)  # fmt: skip
+    opens, closes = checkin_window(state, booking)
+    if booking.state is BookingState.RELEASED or (booking.state is BookingState.BOOKED and now > closes):
+        raise DomainError(
+            "booking_released",
+            f"Booking {booking.code} sudah dilepas karena melewati batas check-in "
+            f"{site_time(state, closes)}. Silakan ambil antrean biasa.",
+            f"Booking {booking.code} was released: check-in closed at {site_time(state, closes)}. "
+            "Please take a regular ticket.",
+            checkin_until=closes.isoformat(),
+        )
+    if now < opens:
+        raise DomainError(
+            "checkin_too_early",
+            f"Check-in untuk booking {booking.code} dibuka pukul {site_time(state, opens)}.",
+            f"Check-in for booking {booking.code} opens at {site_time(state, opens)}.",
+            checkin_from=opens.isoformat(),
+        )
+    checked = booking.moved_to(BookingState.CHECKED_IN, ticket=cmd.ticket_id)
+    day = _require_site_open(state, now)
+    service = _service(state, booking.service)
+    issue = c.IssueTicket(service.id, cmd.ticket_id, cmd.token, None, "online")
+    ticket = _new_ticket(state, service, issue, now, day, booked_slot=booking.slot_start)
+    return [_event(state, ev.BOOKING_CHECKED_IN, now, booking=checked.to_dict(), ticket=ticket.to_dict())]
+
+
+def _release(state: SiteState, cmd: c.ReleaseLateBookings, now: datetime) -> list[Event]:
+    out = []
+    for booking in sorted(state.bookings.values(), key=lambda b: (b.slot_start, b.code)):
+        if booking.state is BookingState.BOOKED and now > checkin_window(state, booking)[1]:
+            released = booking.moved_to(BookingState.RELEASED)
+            out.append(_event(state, ev.BOOKING_RELEASED, now, booking=released.to_dict()))
+    return out
+
+
+def site_time(state: SiteState, at: datetime) -> str:
+    return state.site.local(at).strftime("%H:%M")
+
+
 _HANDLERS: dict[type, Callable[[SiteState, Any, datetime], list[Event]]] = {
     c.IssueTicket: _issue,
     c.CallNext: _call_next,
@@ -451,4 +589,8 @@ _HANDLERS: dict[type, Callable[[SiteState, Any, datetime], list[Event]]] = {
     c.PauseCounter: _pause_counter,
     c.CloseCounter: _close_counter,
     c.CloseDay: _close_day,
+    c.BookSlot: _book,
+    c.CancelBooking: _cancel_booking,
+    c.CheckIn: _check_in,
+    c.ReleaseLateBookings: _release,
 }

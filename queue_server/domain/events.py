@@ -21,6 +21,10 @@ COUNTER_OPENED = "counter.opened"
 COUNTER_PAUSED = "counter.paused"
 COUNTER_CLOSED = "counter.closed"
 DAY_CLOSED = "day.closed"
+BOOKING_CREATED = "booking.created"
+BOOKING_CANCELLED = "booking.cancelled"
+BOOKING_CHECKED_IN = "booking.checked_in"
+BOOKING_RELEASED = "booking.released"
 
 EVENT_TYPES = (
     TICKET_ISSUED,
@@ -38,6 +42,10 @@ EVENT_TYPES = (
     COUNTER_PAUSED,
     COUNTER_CLOSED,
     DAY_CLOSED,
+    BOOKING_CREATED,
+    BOOKING_CANCELLED,
+    BOOKING_CHECKED_IN,
+    BOOKING_RELEASED,
 )
 
 # Events that make a lobby display announce a ticket.

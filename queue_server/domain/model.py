@@ -108,6 +108,7 @@ class Ticket:
     recalls: int = 0
     parent: str | None = None
     note: str | None = None
+    booked_slot: datetime | None = None  # checked in from an online booking: ahead of walk-ins from this time
 
     def moved_to(self, target: TicketState, **changes: Any) -> Ticket:
         """The ticket in its new state; the only way a ticket's state changes."""
@@ -138,6 +139,7 @@ class Ticket:
             "recalls": self.recalls,
             "parent": self.parent,
             "note": self.note,
+            "booked_slot": _iso(self.booked_slot),
         }
 
     @classmethod
@@ -164,6 +166,7 @@ class Ticket:
             recalls=int(d.get("recalls") or 0),
             parent=d.get("parent"),
             note=d.get("note"),
+            booked_slot=_dt(d.get("booked_slot")),
         )
 
 

@@ -4,15 +4,17 @@ The rule, in one place:
 1. Candidates are today's waiting tickets of the services the counter serves.
 2. With order "service_order", only the first of the counter's services (in site-file order) that has anyone
    waiting is considered; with "fifo" (the default) all of them are.
-3. Tickets of a UU 25/2009 priority group go first, oldest first, unless the counter has already called
+3. Tickets checked in from an online booking whose slot has begun go ahead of walk-ins (after priority groups),
+   oldest slot first: booking is a promise of a time.
+4. Tickets of a UU 25/2009 priority group go first, oldest first, unless the counter has already called
    `priority_max_streak` priority tickets in a row while regular tickets waited: then the oldest regular ticket
    goes, so a stream of priority tickets cannot starve everyone else.
-4. Otherwise the oldest ticket by its place in time (`queue_key`), then by number.
+5. Otherwise the oldest ticket by its place in time (`queue_key`), then by number.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from .catalogue import Counter, RoutingPolicy
 from .model import Ticket
@@ -34,7 +36,15 @@ def candidates(state: SiteState, counter: Counter, today: date) -> list[Ticket]:
     return [t for tickets in per_service for t in tickets]
 
 
-def pick_next(state: SiteState, counter: Counter, today: date) -> Ticket | None:
+def _first_regular(tickets: list[Ticket], now: datetime | None) -> Ticket:
+    """Bookings whose slot has begun first (oldest slot first), then the oldest ticket."""
+    due = [t for t in tickets if t.booked_slot is not None and now is not None and t.booked_slot <= now]
+    if due:
+        return min(due, key=lambda t: (t.booked_slot or t.queue_key, t.queue_key, t.number, t.id))
+    return _oldest(tickets)
+
+
+def pick_next(state: SiteState, counter: Counter, today: date, now: datetime | None = None) -> Ticket | None:
     tickets = candidates(state, counter, today)
     if not tickets:
         return None
@@ -42,10 +52,10 @@ def pick_next(state: SiteState, counter: Counter, today: date) -> Ticket | None:
     priority = [t for t in tickets if t.priority]
     regular = [t for t in tickets if not t.priority]
     if policy.priority_max_streak <= 0 or not priority:
-        return _oldest(tickets)
+        return _first_regular(tickets, now)
     if not regular:
         return _oldest(priority)
     streak = state.counter(counter.id).priority_streak
     if streak >= policy.priority_max_streak:
-        return _oldest(regular)
+        return _first_regular(regular, now)
     return _oldest(priority)

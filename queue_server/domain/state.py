@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 
 from . import events as ev
+from .booking import ACTIVE_BOOKINGS, Booking
 from .catalogue import Site
 from .events import Event
 from .model import CounterState, CounterStatus, Ticket, TicketState
@@ -22,17 +23,54 @@ class SiteState:
     counters: dict[str, CounterStatus] = field(default_factory=dict)
     last_number: dict[tuple[str, date], int] = field(default_factory=dict)
     issued: dict[tuple[str, date], int] = field(default_factory=dict)
+    walk_ins: dict[tuple[str, date], int] = field(default_factory=dict)  # issued without a booking
+    bookings: dict[str, Booking] = field(default_factory=dict)
     closed_days: set[date] = field(default_factory=set)
     # Derived indexes, kept by `apply`.
     waiting: dict[str, dict[str, None]] = field(default_factory=dict)  # service -> ordered set of ticket ids
     by_label: dict[tuple[date, str], str] = field(default_factory=dict)  # (day, label) -> newest leg id
     service_seconds: dict[str, deque[float]] = field(default_factory=dict)
+    booking_codes: dict[str, str] = field(default_factory=dict)  # code -> booking id
+    online_booked: dict[tuple[str, date], int] = field(default_factory=dict)  # active bookings per service/day
+    slot_booked: dict[tuple[str, date, time], int] = field(default_factory=dict)
+    nik_booked: set[tuple[str, str, date]] = field(default_factory=set)  # (nik_hash, service, day), active
 
     def __post_init__(self) -> None:
         for counter_id in self.site.counters:
             self.counters.setdefault(counter_id, CounterStatus(counter_id))
         for ticket in list(self.tickets.values()):
             self._index(None, ticket)
+        for booking in list(self.bookings.values()):
+            self._index_booking(None, booking)
+
+    def put_booking(self, booking: Booking) -> None:
+        old = self.bookings.get(booking.id)
+        self.bookings[booking.id] = booking
+        self._index_booking(old, booking)
+
+    def _index_booking(self, old: Booking | None, new: Booking) -> None:
+        self.booking_codes[new.code] = new.id
+        was = old is not None and old.state in ACTIVE_BOOKINGS
+        now = new.state in ACTIVE_BOOKINGS
+        if was == now:
+            return
+        delta = 1 if now else -1
+        day_key = (new.service, new.day)
+        slot_key = (new.service, new.day, new.slot)
+        self.online_booked[day_key] = self.online_booked.get(day_key, 0) + delta
+        self.slot_booked[slot_key] = self.slot_booked.get(slot_key, 0) + delta
+        if now:
+            self.nik_booked.add((new.nik_hash, new.service, new.day))
+        else:
+            self.nik_booked.discard((new.nik_hash, new.service, new.day))
+
+    def count_issued(self, ticket: Ticket) -> None:
+        """Numbering and quota bookkeeping for a newly issued ticket (not for transfer legs)."""
+        key = (ticket.series, ticket.day)
+        self.last_number[key] = max(self.last_number.get(key, 0), ticket.number)
+        self.issued[key] = self.issued.get(key, 0) + 1
+        if ticket.booked_slot is None:
+            self.walk_ins[key] = self.walk_ins.get(key, 0) + 1
 
     def counter(self, counter_id: str) -> CounterStatus:
         return self.counters[counter_id]
@@ -65,6 +103,12 @@ class SiteState:
             del self.last_number[key]
         for key in [k for k in self.issued if k[1] < day]:
             del self.issued[key]
+        for key in [k for k in self.walk_ins if k[1] < day]:
+            del self.walk_ins[key]
+        for booking_id, booking in list(self.bookings.items()):
+            if booking.day < day and booking.state not in ACTIVE_BOOKINGS:
+                del self.bookings[booking_id]
+                self.booking_codes.pop(booking.code, None)
 
 
 def apply(state: SiteState, event: Event) -> None:
@@ -74,10 +118,10 @@ def apply(state: SiteState, event: Event) -> None:
         if key in data:
             ticket = Ticket.from_dict(data[key])
             state.put_ticket(ticket)
-            if event.type == ev.TICKET_ISSUED or (key == "new_ticket" and ticket.parent is None):
-                series_day = (ticket.series, ticket.day)
-                state.last_number[series_day] = max(state.last_number.get(series_day, 0), ticket.number)
-                state.issued[series_day] = state.issued.get(series_day, 0) + 1
+            if event.type in (ev.TICKET_ISSUED, ev.BOOKING_CHECKED_IN) and key == "ticket":
+                state.count_issued(ticket)
+    if "booking" in data:
+        state.put_booking(Booking.from_dict(data["booking"]))
     if "counter" in data and isinstance(data["counter"], dict):
         counter = CounterStatus.from_dict(data["counter"])
         state.counters[counter.id] = counter

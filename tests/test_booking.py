@@ -1,0 +1,159 @@
+"""Online booking over HTTP: slots, NIK validation and privacy, concurrency, check-in at the kiosk, quota split."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .helpers import KIOSK, Server, bearer, running_server
+
+
+@pytest.fixture
+async def site(tmp_path: Path) -> AsyncIterator[Server]:
+    """The demo server with the public booking rate limit raised, so a test may make many requests."""
+    async with running_server(tmp_path / "db.sqlite3", bookings_per_minute=1000) as s:
+        yield s
+
+TUESDAY = "2026-11-24"
+
+
+def nik(n: int) -> str:
+    """Valid NIKs: Kab. Tegal (33 28 01), a woman born 1 January 1990 (day 01 + 40), serial n."""
+    return f"332801410190{n:04d}"
+
+
+async def book(s: Server, n: int, slot: str = "09:00", service: str = "ktp", day: str = TUESDAY) -> httpx.Response:
+    return await s.http.post("/api/v1/sites/tegal/bookings", json={
+        "service": service, "day": day, "slot": slot, "nik": nik(n), "phone": "0812-3456-7890"})  # fmt: skip
+
+
+async def test_slots_then_book_then_status(site: Server) -> None:
+    server = site
+    r = await server.http.get("/api/v1/sites/tegal/bookings/slots", params={"service": "ktp", "day": TUESDAY})
+    slots = r.json()["slots"]
+    assert slots[0] == {"start": "07:30", "end": "08:00", "capacity": 8, "booked": 0, "available": 8}
+    r = await book(server, 1)
+    assert r.status_code == 201, r.text
+    booking = r.json()["booking"]
+    assert booking["code"].startswith("BK-") and booking["state"] == "booked" and booking["phone"] == "0812*****890"
+    assert booking["checkin_from"] == "2026-11-24T08:30:00.000+07:00"
+    assert booking["checkin_until"] == "2026-11-24T09:15:00.000+07:00"
+    status = (await server.http.get(f"/api/v1/bookings/{booking['code']}")).json()["booking"]
+    assert status["service_name"] == "KTP Elektronik" and status["slot"] == "09:00"
+    r = await server.http.get("/api/v1/sites/tegal/bookings/slots", params={"service": "ktp", "day": TUESDAY})
+    assert next(s for s in r.json()["slots"] if s["start"] == "09:00")["available"] == 7
+
+
+async def test_nik_is_validated_with_a_reason_and_never_echoed(site: Server) -> None:
+    server = site
+    cases = {"12345": "length", "33280141019A0001": "format", "3328019913900001": "birth_date",
+             "3328014101900000": "serial"}  # fmt: skip
+    for bad, reason in cases.items():
+        r = await server.http.post("/api/v1/sites/tegal/bookings", json={
+            "service": "ktp", "day": TUESDAY, "slot": "09:00", "nik": bad, "phone": "081234567890"})  # fmt: skip
+        assert r.status_code == 422, (bad, r.text)
+        err = r.json()["error"]
+        assert err["code"] == "invalid_nik" and err["details"]["reason"] == reason
+        assert bad not in r.text
+    r = await server.http.post("/api/v1/sites/tegal/bookings", json={
+        "service": "ktp", "day": TUESDAY, "slot": "09:00", "nik": nik(1), "phone": "12345"})  # fmt: skip
+    assert r.json()["error"]["code"] == "invalid_phone"
+
+
+async def test_nik_never_stored_or_answered_in_clear(tmp_path: Path) -> None:
+    async with running_server(tmp_path / "db.sqlite3") as s:
+        r = await book(s, 42)
+        code = r.json()["booking"]["code"]
+        answers = [r.text, (await s.http.get(f"/api/v1/bookings/{code}")).text,
+                   (await s.http.get("/api/v1/sites/tegal/state", headers=await s.login("admin"))).text]  # fmt: skip
+        events = await s.ctx.engine.storage.events_after("tegal", 0, 100)
+    secret = nik(42)
+    assert all(secret not in a for a in answers)
+    assert all(secret not in str(e.data) for e in events)
+    _assert_not_in_files(tmp_path, secret)
+
+
+def _assert_not_in_files(folder: Path, secret: str) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), f"NIK found in clear in {path.name}"
+
+
+async def test_duplicate_nik_and_refusals(site: Server) -> None:
+    server = site
+    assert (await book(server, 1)).status_code == 201
+    r = await book(server, 1, slot="10:00")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "duplicate_booking"
+    assert (await book(server, 2, service="kk", slot="08:00")).status_code == 201
+    for body, code in [
+        ({"service": "pkb"}, "booking_not_offered"),
+        ({"slot": "09:15"}, "slot_unavailable"),
+        ({"day": "2026-11-22"}, "slot_unavailable"),  # Sunday
+        ({"day": "2026-11-23", "slot": "08:00"}, "slot_unavailable"),  # already past
+        ({"day": "2027-01-30"}, "slot_unavailable"),  # beyond days_ahead
+        ({"day": "tomorrow"}, "invalid_field"),
+        ({"slot": "9 pagi"}, "invalid_field"),
+        ({"service": "nope"}, "unknown_service"),
+    ]:
+        payload = {"service": "ktp", "day": TUESDAY, "slot": "09:00", "nik": nik(99), "phone": "081234567890", **body}
+        r = await server.http.post("/api/v1/sites/tegal/bookings", json=payload)
+        assert r.status_code in (404, 409, 422) and r.json()["error"]["code"] == code, (body, r.text)
+
+
+async def test_concurrent_bookings_never_overbook_a_slot(tmp_path: Path) -> None:
+    async with running_server(tmp_path / "db.sqlite3", bookings_per_minute=1000) as s:
+        answers = await asyncio.gather(*[book(s, n, slot="10:00") for n in range(1, 31)])
+        codes = [r.status_code for r in answers]
+        assert codes.count(201) == 8, codes  # slot_capacity of ktp in the demo mall
+        assert {r.json()["error"]["code"] for r in answers if r.status_code != 201} == {"slot_full"}
+
+
+async def test_public_booking_is_rate_limited(server: Server) -> None:
+    statuses = [(await book(server, n, slot="11:00" if n % 2 else "11:30")).status_code for n in range(1, 13)]
+    assert statuses.count(429) >= 2 and statuses[:8].count(201) == 8
+
+
+async def test_check_in_at_the_kiosk(site: Server) -> None:
+    server = site
+    code = (await book(server, 7)).json()["booking"]["code"]
+    url = f"/api/v1/sites/tegal/bookings/{code}/check-in"
+    server.clock.now = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # Tuesday 08:00 WIB: too early
+    r = await server.http.post(url, headers=bearer(KIOSK))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "checkin_too_early"
+    assert "08:30" in r.json()["error"]["message"]
+    assert (await server.http.post(url)).status_code == 401, "check-in needs a kiosk or staff"
+    server.clock.now = datetime(2026, 11, 24, 1, 45, tzinfo=UTC)  # 08:45
+    r = await server.http.post(url, headers=bearer(KIOSK))
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["ticket"]["label"] == "A-001" and body["ticket"]["channel"] == "online"
+    assert body["booking"]["state"] == "checked_in"
+    r = await server.http.post(url, headers=bearer(KIOSK))
+    assert r.json()["error"]["code"] == "already_checked_in"
+
+
+async def test_absent_booking_is_released(site: Server) -> None:
+    server = site
+    code = (await book(server, 8)).json()["booking"]["code"]
+    server.clock.now = datetime(2026, 11, 24, 2, 20, tzinfo=UTC)  # 09:20, window closed at 09:15
+    r = await server.http.post(f"/api/v1/sites/tegal/bookings/{code}/check-in", headers=bearer(KIOSK))
+    assert r.json()["error"]["code"] == "booking_released"
+    await server.ctx.engine.release_late_bookings()
+    assert (await server.http.get(f"/api/v1/bookings/{code}")).json()["booking"]["state"] == "released"
+    r = await server.http.post(f"/api/v1/bookings/{code}/cancel")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "booking_released"
+
+
+async def test_quota_split_over_http(site: Server) -> None:
+    server = site
+    # kk: daily quota 20, of which 10 online: walk-ins stop at 10.
+    for _ in range(10):
+        await server.issue("kk")
+    r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "kk"}, headers=bearer(KIOSK))
+    assert r.json()["error"]["code"] == "quota_exhausted" and "10 untuk pemesanan daring" in r.json()["error"]["message"]
+    assert (await book(server, 3, service="kk", slot="13:00")).status_code == 201, "the online share is still there"

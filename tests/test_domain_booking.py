@@ -1,0 +1,137 @@
+"""Online booking rules: slots, one per NIK, slot capacity, the online/walk-in quota split, check-in windows,
+release of absent bookings, and booked tickets ahead of walk-ins once their slot begins."""
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from queue_server.domain import commands as c
+from queue_server.domain.booking import BookingState
+from queue_server.domain.catalogue import OpeningHours
+from queue_server.domain.model import DomainError
+
+from .domain_fixtures import Driver, make_site
+
+MONDAY = date(2026, 11, 23)
+HOURS = OpeningHours({"mon": ((time(8), time(12)),), "tue": ((time(8), time(12)),),
+                      "fri": ((time(8), time(11)), (time(13), time(15)))})  # fmt: skip
+
+
+def driver(quota: int | None = 10, online: int = 4, capacity: int = 2) -> Driver:
+    site = make_site(quota=quota, hours=HOURS)
+    services = dict(site.services)
+    services["ktp"] = replace(services["ktp"], online_quota=online, slot_capacity=capacity)
+    return Driver(replace(site, services=services), now=datetime(2026, 11, 23, 0, 30, tzinfo=UTC))  # 07:30 WIB
+
+
+def book(d: Driver, nik: str = "nik-a", slot: time = time(9), day: date = MONDAY, service: str = "ktp") -> str:
+    code = f"BK-{nik.upper()}{slot.hour}{day.day}"
+    d.run(c.BookSlot(service, day, slot, nik, "0812****789", f"id-{code}", code))
+    return code
+
+
+def refused(d: Driver, command: object) -> str:
+    with pytest.raises(DomainError) as info:
+        d.run(command)
+    return info.value.code
+
+
+def test_slots_are_cut_from_opening_hours() -> None:
+    site = make_site(hours=HOURS)
+    monday = [s.strftime("%H:%M") for s, _ in site.slots(MONDAY)]
+    assert monday == ["08:00", "08:30", "09:00", "09:30", "10:00", "10:30", "11:00", "11:30"]
+    friday = [s.strftime("%H:%M") for s, _ in site.slots(date(2026, 11, 27))]
+    assert "11:00" not in friday and "13:00" in friday, "no slots during Friday prayer"
+    assert site.slots(date(2026, 11, 22)) == [], "closed on Sunday"
+    assert site.slots(MONDAY)[0][0].utcoffset() == timedelta(hours=7)
+
+
+def test_one_booking_per_nik_per_service_per_day() -> None:
+    d = driver()
+    book(d, "nik-a")
+    assert refused(d, c.BookSlot("ktp", MONDAY, time(10), "nik-a", "x", "id2", "BK-2")) == "duplicate_booking"
+    book(d, "nik-a", day=date(2026, 11, 24))  # another day is fine
+    d.run(c.CancelBooking(book(d, "nik-b")))
+    book(d, "nik-b", slot=time(10))  # a cancelled booking frees the NIK again
+
+
+def test_slot_capacity_and_online_quota() -> None:
+    d = driver(online=3, capacity=2)
+    book(d, "a")
+    book(d, "b")
+    assert refused(d, c.BookSlot("ktp", MONDAY, time(9), "c", "x", "id3", "BK-3")) == "slot_full"
+    book(d, "c", slot=time(10))
+    assert refused(d, c.BookSlot("ktp", MONDAY, time(11), "e", "x", "id4", "BK-4")) == "online_quota_exhausted"
+
+
+def test_walk_ins_cannot_drain_the_online_share_nor_the_reverse() -> None:
+    d = driver(quota=5, online=2)
+    d.now = datetime(2026, 11, 23, 1, 5, tzinfo=UTC)  # 08:05, open
+    for _ in range(3):
+        d.issue("ktp")
+    assert refused(d, c.IssueTicket("ktp", "w4", "tok")) == "quota_exhausted"
+    book(d, "a")
+    book(d, "b", slot=time(10))
+    assert refused(d, c.BookSlot("ktp", MONDAY, time(11), "c", "x", "i", "BK-C")) == "online_quota_exhausted"
+
+
+def test_unavailable_slots() -> None:
+    d = driver()
+    for slot, day in ((time(7), MONDAY), (time(9, 15), MONDAY), (time(9), date(2026, 11, 22)),
+                      (time(9), MONDAY + timedelta(days=15))):  # fmt: skip
+        assert refused(d, c.BookSlot("ktp", day, slot, "n", "x", "i", "BK-X")) == "slot_unavailable"
+    d.now = datetime(2026, 11, 23, 2, 30, tzinfo=UTC)  # 09:30 WIB: the 09:00 slot has begun
+    assert refused(d, c.BookSlot("ktp", MONDAY, time(9), "n", "x", "i", "BK-X")) == "slot_unavailable"
+    assert refused(d, c.BookSlot("kk", MONDAY, time(10), "n", "x", "i", "BK-X")) == "booking_not_offered"
+
+
+def test_check_in_window() -> None:
+    d = driver()
+    code = book(d)  # 09:00 slot: check-in 08:30 - 09:15
+    d.now = datetime(2026, 11, 23, 1, 29, tzinfo=UTC)  # 08:29
+    assert refused(d, c.CheckIn(code, "t1", "tok1")) == "checkin_too_early"
+    d.now = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)  # 08:30
+    events = d.run(c.CheckIn(code, "t1", "tok1"))
+    assert events[0].type == "booking.checked_in"
+    ticket = d.state.tickets["t1"]
+    assert ticket.channel == "online" and ticket.label == "A-001" and ticket.booked_slot is not None
+    assert d.state.bookings[f"id-{code}"].state is BookingState.CHECKED_IN
+    assert refused(d, c.CheckIn(code, "t2", "tok2")) == "already_checked_in"
+    assert d.state.walk_ins.get(("ktp", MONDAY), 0) == 0, "a booked ticket does not spend the walk-in quota"
+
+
+def test_late_bookings_are_released_and_free_their_place() -> None:
+    d = driver(online=1)
+    code = book(d)
+    d.now = datetime(2026, 11, 23, 2, 16, tzinfo=UTC)  # 09:16: the window closed at 09:15
+    assert refused(d, c.CheckIn(code, "t1", "tok1")) == "booking_released"
+    events = d.run(c.ReleaseLateBookings())
+    assert [e.type for e in events] == ["booking.released"]
+    assert d.run(c.ReleaseLateBookings()) == []
+    book(d, "other", slot=time(10))  # the online quota came back
+
+
+def test_booked_citizen_goes_ahead_of_walk_ins_once_the_slot_begins() -> None:
+    d = driver()
+    code = book(d)
+    d.now = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 08:00
+    d.open("1")
+    early_walk_in = d.issue("ktp")
+    d.now = datetime(2026, 11, 23, 1, 40, tzinfo=UTC)  # 08:40: checks in 20 minutes early
+    d.run(c.CheckIn(code, "booked", "tok"))
+    later_walk_in = d.issue("ktp")
+    assert d.serve("1").id == early_walk_in.id, "before 09:00 the booking has no precedence"
+    d.now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 09:00, the slot begins
+    elder = d.issue("ktp", priority="lansia")
+    assert d.serve("1").id == elder.id, "priority groups of UU 25/2009 still go first"
+    assert d.serve("1").id == "booked"
+    assert d.serve("1").id == later_walk_in.id
+
+
+def test_cancel_only_a_live_booking() -> None:
+    d = driver()
+    code = book(d)
+    d.run(c.CancelBooking(code))
+    assert refused(d, c.CancelBooking(code)) == "booking_cancelled"
+    assert refused(d, c.CancelBooking("BK-NOPE")) == "unknown_booking"
