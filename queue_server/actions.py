@@ -14,7 +14,7 @@ from . import wire
 from .announcements import Announcer
 from .auth import Accounts, Principal, require
 from .domain import commands as c
-from .domain.catalogue import CHANNELS, PRIORITY_GROUPS, Site
+from .domain.catalogue import CHANNELS, PRIORITY_GROUPS, Counter, Site
 from .domain.decide import checkin_window, find_ticket
 from .domain.events import Event
 from .domain.model import DomainError, TicketState
@@ -62,6 +62,17 @@ class Context:
                 sites=sorted(self.sites),
             )
         return site
+
+    def counter(self, site: Site, counter_id: str) -> Counter:
+        counter = site.counters.get(counter_id)
+        if counter is None:
+            raise ApiError(
+                404,
+                "unknown_counter",
+                f"Loket '{counter_id}' tidak ada di {site.name}.",
+                f"Counter '{counter_id}' does not exist at {site.name}.",
+            )
+        return counter
 
     def state(self, site_id: str) -> SiteState:
         self.site(site_id)
@@ -157,14 +168,7 @@ async def counter_command(
     ctx: Context, principal: Principal | None, site_id: str, counter_id: str, body: dict[str, Any]
 ) -> Outcome:
     site = ctx.site(site_id)
-    counter = site.counters.get(counter_id)
-    if counter is None:
-        raise ApiError(
-            404,
-            "unknown_counter",
-            f"Loket '{counter_id}' tidak ada di {site.name}.",
-            f"Counter '{counter_id}' does not exist at {site.name}.",
-        )
+    counter = ctx.counter(site, counter_id)
     principal = require(principal, "counter.command", site_id, counter.agency)
     v.only(body, {"command", "command_id", "ticket", "target_service", "note", "type", "site", "counter"})
     name = v.required_text(body, "command", choices=COUNTER_COMMANDS)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import __version__
+from .actions import COUNTER_COMMANDS, TICKET_ACTIONS
+from .domain.catalogue import CHANNELS, PRIORITY_GROUPS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -177,16 +179,9 @@ def openapi_document() -> dict[str, Any]:
                             "service": {"type": "string"},
                             "priority": {
                                 "type": "string",
-                                "enum": [
-                                    "disabilitas",
-                                    "lansia",
-                                    "ibu_hamil",
-                                    "anak",
-                                    "korban_bencana_alam",
-                                    "korban_bencana_sosial",
-                                ],
+                                "enum": list(PRIORITY_GROUPS),
                             },
-                            "channel": {"type": "string", "enum": ["kiosk", "desk", "online", "mobile"]},
+                            "channel": {"type": "string", "enum": list(CHANNELS)},
                         },
                     }
                 ),
@@ -211,7 +206,7 @@ def openapi_document() -> dict[str, Any]:
                         "type": "object",
                         "required": ["action"],
                         "properties": {
-                            "action": {"type": "string", "enum": ["cancel", "requeue", "transfer"]},
+                            "action": {"type": "string", "enum": list(TICKET_ACTIONS)},
                             "target_service": {"type": "string"},
                             "note": {"type": "string", "maxLength": 200},
                             "reason": {"type": "string", "maxLength": 200},
@@ -235,20 +230,7 @@ def openapi_document() -> dict[str, Any]:
                         "properties": {
                             "command": {
                                 "type": "string",
-                                "enum": [
-                                    "open",
-                                    "resume",
-                                    "pause",
-                                    "close",
-                                    "call_next",
-                                    "call",
-                                    "recall",
-                                    "start",
-                                    "finish",
-                                    "no_show",
-                                    "requeue",
-                                    "transfer",
-                                ],
+                                "enum": list(COUNTER_COMMANDS),
                             },
                             "command_id": COMMAND_ID,
                             "ticket": {"type": "string"},

@@ -230,14 +230,7 @@ class Connection:
                 return Follow(site_id, wire.PUBLIC, services, counters), principal
             if role == "counter":
                 counter_id = v.required_text(hello, "counter", max_len=20)
-                counter = site.counters.get(counter_id)
-                if counter is None:
-                    raise ApiError(
-                        404,
-                        "unknown_counter",
-                        f"Loket '{counter_id}' tidak ada.",
-                        f"Counter '{counter_id}' does not exist.",
-                    )
+                counter = self.ctx.counter(site, counter_id)
                 require(principal, "counter.command", site_id, counter.agency)
                 return Follow(site_id, wire.STAFF, frozenset(counter.services), frozenset({counter_id})), principal
             # supervisor
