@@ -1,0 +1,202 @@
+"""`counter-client`: the keyboard console for one counter, in a terminal (curses; fine in tmux and on a Linux
+console), driven with a numeric keypad.
+
+    counter-client http://10.0.0.5:8000 tegal 1 op-disdukcapil            # asks for the password
+    COUNTER_PASSWORD=... counter-client http://10.0.0.5:8000 tegal 1 op-disdukcapil --lang en
+    printf '%s\n' "$PASSWORD" | counter-client URL tegal 1 op-disdukcapil --password-stdin
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import curses
+import getpass
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from . import keys
+from .client import ClientClosed, CommandRefused, CounterClient, SessionRefused
+from .desk import Desk, Intent
+from .screen import Line, render
+from .texts import LANGS, server_message, t
+
+PASSWORD_ENV = "COUNTER_PASSWORD"  # noqa: S105 - the name of a variable, not a password
+TICK_SECONDS = 1.0  # the "served for" clock and the connection countdown move once a second
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="counter-client", description="Konsol operator loket / counter operator console")
+    p.add_argument("server", help="server URL, e.g. http://127.0.0.1:8000")
+    p.add_argument("site", help="site id, e.g. tegal")
+    p.add_argument("counter", help="counter id, e.g. 1")
+    p.add_argument("username", help="operator account")
+    p.add_argument("--lang", choices=LANGS, default="id", help="id (Bahasa Indonesia, default) or en")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    return p.parse_args(argv)
+
+
+def read_password(args: argparse.Namespace) -> str:
+    """From stdin when asked, else $COUNTER_PASSWORD, else a prompt (never a command-line argument: it would
+    show in the process list)."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if os.environ.get(PASSWORD_ENV):
+        return os.environ[PASSWORD_ENV]
+    return getpass.getpass(t("start.password", args.lang, user=args.username))
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    password = read_password(args)
+    client = CounterClient(args.server, args.site, args.counter, username=args.username, password=password)
+    try:
+        asyncio.run(_run(client, args.lang))
+    except SessionRefused as exc:
+        text = exc.message_en if args.lang == "en" else exc.message
+        print(t("start.failed", args.lang, message=text), file=sys.stderr)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        pass
+
+
+async def _run(client: CounterClient, lang: str) -> None:
+    await client.connect()  # refusals are printed plainly, before the screen takes over the terminal
+    try:
+        with _terminal() as window:
+            await Console(window, client, lang).run()
+    finally:
+        await client.aclose()
+
+
+@contextlib.contextmanager
+def _terminal() -> Iterator[Any]:
+    os.environ.setdefault("ESCDELAY", "25")  # a lone Esc should not feel slow
+    window = curses.initscr()
+    try:
+        curses.noecho()
+        curses.cbreak()
+        window.keypad(True)
+        window.nodelay(True)
+        with contextlib.suppress(curses.error):
+            curses.curs_set(0)
+        _init_colours()
+        yield window
+    finally:
+        window.keypad(False)
+        curses.nocbreak()
+        curses.echo()
+        curses.endwin()
+
+
+_STYLE_COLOURS = {"ok": curses.COLOR_GREEN, "warn": curses.COLOR_YELLOW, "error": curses.COLOR_RED}
+
+
+def _init_colours() -> None:
+    if not curses.has_colors():
+        return
+    with contextlib.suppress(curses.error):
+        curses.start_color()
+        curses.use_default_colors()
+        for n, colour in enumerate(_STYLE_COLOURS.values(), 1):
+            curses.init_pair(n, colour, -1)
+
+
+def _attr(style: str) -> int:
+    attr = {"title": curses.A_BOLD, "big": curses.A_BOLD | curses.A_REVERSE, "dim": curses.A_DIM}.get(style, 0)
+    if style in _STYLE_COLOURS and curses.has_colors():
+        attr |= curses.color_pair(list(_STYLE_COLOURS).index(style) + 1) | curses.A_BOLD
+    return attr
+
+
+class Console:
+    def __init__(self, window: Any, client: CounterClient, lang: str) -> None:
+        self.window = window
+        self.client = client
+        self.lang = lang
+        self.desk = Desk(client.view, client.catalogue)
+        self.done = asyncio.Event()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self._redraw_soon = False
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        unsubscribe = self.client.subscribe(self.schedule_redraw)
+        loop.add_reader(sys.stdin.fileno(), self.on_input)
+        try:
+            self.draw()
+            while not self.done.is_set():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(TICK_SECONDS):
+                        await self.done.wait()
+                self.draw()
+        finally:
+            loop.remove_reader(sys.stdin.fileno())
+            unsubscribe()
+            for task in self.tasks:
+                task.cancel()
+
+    def on_input(self) -> None:
+        batch: list[str | int] = []
+        while True:
+            try:
+                batch.append(self.window.get_wch())
+            except curses.error:
+                break  # nothing more waiting
+        for key in keys.decode(batch):
+            if key == keys.RESIZE:
+                curses.update_lines_cols()
+                self.window.clear()
+                continue
+            intent = self.desk.press(key, busy=self.client.busy)
+            if intent is not None:
+                self.send(intent)
+        if self.desk.quit:
+            self.done.set()
+        self.draw()
+
+    def send(self, intent: Intent) -> None:
+        self.desk.sending(intent)
+        task = asyncio.create_task(self._send(intent))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _send(self, intent: Intent) -> None:
+        try:
+            result = await self.client.command(intent.command, **intent.fields)
+        except (CommandRefused, SessionRefused) as exc:
+            self.desk.refused(exc.body)
+        except ClientClosed:
+            return
+        else:
+            self.desk.done(intent, result.body)
+        self.draw()
+
+    def schedule_redraw(self) -> None:
+        # Many events can arrive in one burst (a replay): draw once after them.
+        if not self._redraw_soon:
+            self._redraw_soon = True
+            asyncio.get_running_loop().call_soon(self._redraw_now)
+
+    def _redraw_now(self) -> None:
+        self._redraw_soon = False
+        self.draw()
+
+    def draw(self) -> None:
+        height, width = self.window.getmaxyx()
+        lines = render(self.client, self.desk, self.lang, width)
+        if self.client.refusal is not None:
+            lines.append(Line(server_message(self.client.refusal, self.lang), "error"))
+        self.window.erase()
+        for y, line in enumerate(lines[: height - 1]):
+            with contextlib.suppress(curses.error):  # the bottom-right cell cannot be written; harmless
+                self.window.addstr(y, 0, line.text[: width - 1], _attr(line.style))
+        self.window.noutrefresh()
+        curses.doupdate()
+
+
+if __name__ == "__main__":
+    main()

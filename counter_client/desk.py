@@ -1,0 +1,205 @@
+"""What each key does at the counter, given what the counter is doing (pure: no terminal, no network).
+
+One key per action, so a plain numeric keypad is enough. Typed digits make a ticket number; with a number
+typed, Enter calls that ticket and "-" puts that no-show back in the queue. "/" opens a small dialog: pick
+the target service by its number, then an optional note. The console turns `Intent`s into client commands and
+hands the outcome back to `done` or `refused` for the message line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import keys as k
+from .state import CounterView
+from .texts import t
+
+NOTE_MAX = 200
+NORMAL, PICK_TARGET, WRITE_NOTE = "normal", "pick_target", "write_note"
+
+
+@dataclass(frozen=True)
+class Intent:
+    command: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Message:
+    """Both languages of one line, so switching language re-renders the same message."""
+
+    id: str
+    en: str
+    error: bool = False
+
+    def text(self, lang: str) -> str:
+        return self.en if lang == "en" else self.id
+
+    @classmethod
+    def of(cls, name: str, /, error: bool = False, **values: Any) -> Message:
+        return cls(t(name, "id", **values), t(name, "en", **values), error)
+
+
+@dataclass
+class Desk:
+    view: CounterView
+    catalogue: dict[str, Any]
+    mode: str = NORMAL
+    number: str = ""  # digits (and maybe a prefix letter) typed so far
+    target: dict[str, Any] | None = None
+    note: str = ""
+    message: Message | None = None
+    quit: bool = False
+
+    # --- the transfer dialog's list -----------------------------------------------------------------------
+
+    def targets(self) -> list[dict[str, Any]]:
+        """Every other service of the site, this counter's agency first: most transfers stay in the agency."""
+        current = self.view.current
+        agency = current["agency"] if current else None
+        services = [s for s in self.catalogue.get("services", []) if not current or s["id"] != current["service"]]
+        return sorted(services, key=lambda s: s["agency"] != agency)
+
+    # --- keys ----------------------------------------------------------------------------------------------
+
+    def press(self, key: str, busy: bool = False) -> Intent | None:
+        if key == k.F10:
+            self.quit = True
+            return None
+        if self.mode == PICK_TARGET:
+            return self._pick(key)
+        if self.mode == WRITE_NOTE:
+            return self._write(key)
+        return self._normal(key, busy)
+
+    def _normal(self, key: str, busy: bool) -> Intent | None:
+        if key == k.ESCAPE:
+            self.number, self.message = "", None
+            return None
+        if key == k.BACKSPACE:
+            self.number = self.number[:-1]
+            return None
+        if len(key) == 1 and (key.isdigit() or key.isalpha()) and not (key == "0" and not self.number):
+            if len(self.number) < 8:
+                self.number += key.upper()
+            return None
+        intent = self._action(key)
+        if intent is not None and busy:
+            self.message = Message.of("local.busy", error=True)
+            return None
+        return intent
+
+    def _action(self, key: str) -> Intent | None:
+        current = self.view.current
+        if key in (k.ENTER, "+"):
+            if not self.number:
+                return Intent("call_next")
+            return self._with_number("call")
+        if key == "-":
+            if self.number:
+                return self._with_number("requeue")
+            return Intent("no_show") if current else self._no_ticket()
+        if key == ".":
+            return Intent("recall") if current else self._no_ticket()
+        if key == "0":
+            if current is None:
+                return self._no_ticket()
+            return Intent("start" if current["state"] == "called" else "finish")
+        if key == "*":
+            return Intent({"open": "pause", "paused": "resume"}.get(self.view.state, "open"))
+        if key == k.F8:
+            return Intent("close")
+        if key == "/":
+            if current is None:
+                return self._no_ticket()
+            self.mode, self.number, self.note, self.target = PICK_TARGET, "", "", None
+            self.message = Message.of("transfer.pick")
+            return None
+        if key not in (k.RESIZE,):
+            self.message = Message.of("local.keys", error=True, key=key)
+        return None
+
+    def _no_ticket(self) -> Intent | None:
+        self.message = Message.of("local.no_ticket", error=True)
+        return None
+
+    def _with_number(self, command: str) -> Intent | None:
+        """A typed number names one ticket: a full label as typed, or a bare number that only one open ticket
+        of this counter's services has (several services can each have a number 12)."""
+        typed, self.number = self.number, ""
+        if typed[:1].isalpha():
+            return Intent(command, {"ticket": typed})
+        matches = self.view.find(typed)
+        if len(matches) > 1:
+            labels = ", ".join(m["label"] for m in matches)
+            self.message = Message.of(
+                "local.ambiguous", error=True, number=typed, labels=labels, example=matches[0]["label"]
+            )
+            return None
+        if matches:
+            return Intent(command, {"ticket": matches[0]["label"]})
+        prefixes = {s["prefix"] for s in self.catalogue.get("services", []) if s["id"] in self.view.services}
+        if len(prefixes) == 1:
+            return Intent(command, {"ticket": f"{prefixes.pop()}-{int(typed):03d}"})
+        return Intent(command, {"ticket": typed})  # the server says it does not know it, in its words
+
+    # --- the transfer dialog -------------------------------------------------------------------------------
+
+    def _pick(self, key: str) -> Intent | None:
+        if key == k.ESCAPE:
+            return self._cancel()
+        if key == k.BACKSPACE:
+            self.number = self.number[:-1]
+        elif len(key) == 1 and key.isdigit():
+            self.number = (self.number + key)[-3:]
+        elif key in (k.ENTER, "+"):
+            choices = self.targets()
+            index = int(self.number) - 1 if self.number else -1
+            if not 0 <= index < len(choices):
+                self.message = Message.of("local.no_target", error=True)
+                self.number = ""
+                return None
+            self.target, self.number, self.mode = choices[index], "", WRITE_NOTE
+            self.message = Message.of("transfer.note")
+        return None
+
+    def _write(self, key: str) -> Intent | None:
+        if key == k.ESCAPE:
+            return self._cancel()
+        if key == k.BACKSPACE:
+            self.note = self.note[:-1]
+        elif key == k.ENTER:
+            assert self.target is not None
+            intent = Intent("transfer", {"target_service": self.target["id"], "note": self.note.strip() or None})
+            self.mode, self.note, self.message = NORMAL, "", None
+            return intent
+        elif len(key) == 1 and len(self.note) < NOTE_MAX:
+            self.note += key
+        return None
+
+    def _cancel(self) -> Intent | None:
+        self.mode, self.number, self.note, self.target = NORMAL, "", "", None
+        self.message = Message.of("local.cancelled")
+        return None
+
+    # --- outcomes ---------------------------------------------------------------------------------------
+
+    def sending(self, intent: Intent) -> None:
+        name = f"cmd.{intent.command}"
+        self.message = Message(
+            t("screen.sending", "id", command=t(name, "id")), t("screen.sending", "en", command=t(name, "en"))
+        )
+
+    def done(self, intent: Intent, body: dict[str, Any]) -> None:
+        ticket = (body.get("ticket") or {}).get("label", "")
+        service = ""
+        if intent.command == "transfer":
+            target = intent.fields.get("target_service", "")
+            service = next((s["name"] for s in self.catalogue.get("services", []) if s["id"] == target), target)
+        self.message = Message.of(f"done.{intent.command}", ticket=ticket, service=service)
+
+    def refused(self, body: dict[str, Any]) -> None:
+        code = body.get("code", "")
+        message_id = body.get("message") or code
+        self.message = Message(str(message_id), str(body.get("message_en") or message_id), error=True)

@@ -1,0 +1,172 @@
+"""The console's screen as lines of text with a style each (pure; console.py draws them with curses).
+
+Always on screen: the ticket being served and for how long, waiting counts for this counter's services, the
+no-show list, today's totals, the connection state, and the last message. Then the keys, exactly as they work.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from .client import Connection, CounterClient
+from .desk import NORMAL, PICK_TARGET, WRITE_NOTE, Desk
+from .state import elapsed_text, parse_time
+from .texts import priority_name, t
+
+LABEL_WIDTH = 16
+KEYS = ("call_next", "recall", "start_finish", "no_show", "transfer", "pause", "number", "requeue", "close", "quit")
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    style: str = "normal"  # normal, title, big, dim, ok, warn, error
+
+
+def render(client: CounterClient, desk: Desk, lang: str, width: int = 80) -> list[Line]:
+    width = max(40, width)
+    rule = Line("─" * (width - 1), "dim")
+    lines = [*_header(client, lang, width), rule]
+    if desk.mode == NORMAL:
+        lines += _counter(client, lang, width)
+    else:
+        lines += _transfer(client, desk, lang, width)
+    lines.append(rule)
+    lines += _entry(desk, lang, width)
+    lines.append(rule)
+    lines += _keys(desk, lang, width)
+    return lines
+
+
+def _header(client: CounterClient, lang: str, width: int) -> list[Line]:
+    site = client.catalogue.get("name", client.site)
+    services = ", ".join(client.service_name(s) for s in client.view.services)
+    title = f"{site} · {client.counter_name} ({services})"
+    if client.connection is Connection.CONNECTED:
+        conn, style = "● " + t("conn.connected", lang), "ok"
+    elif client.connection is Connection.RECONNECTING:
+        conn, style = "○ " + t("conn.reconnecting", lang, seconds=max(client.retry_in, 1)), "error"
+    elif client.connection is Connection.REFUSED:
+        conn, style = "✕ " + t("conn.refused", lang), "error"
+    else:
+        conn, style = "○ " + t(f"conn.{client.connection.value}", lang), "warn"
+    state = t(f"counter.{client.view.state}", lang)
+    operator = client.user.get("name") or client.username or "-"
+    clock = _clock(client)
+    second = f"{t('screen.counter_state', lang)}: {state} · {operator}"
+    return [
+        Line(_two_sides(title, "", width), "title"),
+        Line(_two_sides(conn, clock, width), style),
+        Line(second, "warn" if client.view.state != "open" else "normal"),
+    ]
+
+
+def _clock(client: CounterClient) -> str:
+    try:
+        zone = ZoneInfo(client.catalogue.get("timezone") or "UTC")
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    return datetime.fromtimestamp(client.server_now(), UTC).astimezone(zone).strftime("%H:%M:%S")
+
+
+def _counter(client: CounterClient, lang: str, width: int) -> list[Line]:
+    view = client.view
+    lines: list[Line] = []
+    current = view.current
+    if current is None:
+        lines.append(Line(_field(t("screen.current", lang), t("screen.none", lang)), "normal"))
+    else:
+        since = parse_time(current.get("started_at") if current["state"] == "serving" else current.get("called_at"))
+        seconds = client.server_now() - since.timestamp() if since else 0
+        # label, state and time first: a long service name must never push the time off the screen
+        text = (
+            f"{current['label']}  {t('ticket.' + current['state'], lang)} · "
+            f"{t('screen.for', lang, duration=elapsed_text(seconds))}"
+        )
+        lines.append(Line(_field(t("screen.current", lang), text), "big"))
+        lines.append(Line(_field("", client.service_name(current["service"]))))
+        if current.get("priority"):
+            lines.append(
+                Line(_field("", t("screen.priority", lang, group=priority_name(current["priority"], lang))), "warn")
+            )
+        if current.get("note"):
+            lines.append(Line(_field("", f"{t('screen.note', lang)}: {current['note']}"), "warn"))
+    waiting = " · ".join(f"{client.service_name(s)} {n}" for s, n in view.waiting.items())
+    lines += _wrapped(t("screen.waiting", lang), waiting, width)
+    no_shows = ", ".join(ticket["label"] for ticket in view.no_shows) or t("screen.none", lang)
+    lines += _wrapped(t("screen.no_shows", lang), no_shows, width)
+    lines.append(Line(_field(t("screen.totals", lang), t("screen.totals_line", lang, **view.totals))))
+    return lines
+
+
+def _transfer(client: CounterClient, desk: Desk, lang: str, width: int) -> list[Line]:
+    current = client.view.current
+    label = current["label"] if current else "-"
+    lines = [Line(t("transfer.title", lang, ticket=label), "title")]
+    if desk.mode == PICK_TARGET:
+        agencies = {a["id"]: a.get("short_name") or a["name"] for a in client.catalogue.get("agencies", [])}
+        cells = [
+            f"{n:>2} {agencies.get(s['agency'], s['agency'])} · {s['name']}" for n, s in enumerate(desk.targets(), 1)
+        ]
+        # two columns at least once the list is long: a whole mall's services must fit on an 80x24 terminal
+        widest = (width - 1) // 2 if len(cells) > 8 else width
+        lines += [Line(row) for row in _grid(cells, width, min_cell=30, max_cell=widest)]
+    elif desk.mode == WRITE_NOTE and desk.target is not None:
+        lines.append(Line(f"→ {desk.target['name']}", "big"))
+    return lines
+
+
+def _entry(desk: Desk, lang: str, width: int) -> list[Line]:
+    if desk.mode == WRITE_NOTE:
+        entry = Line(_field(t("screen.note", lang), desk.note + "_"), "big")
+    else:
+        entry = Line(_field(t("screen.number", lang), desk.number + "_"), "big" if desk.number else "normal")
+    message = desk.message.text(lang) if desk.message else ""
+    style = "error" if desk.message and desk.message.error else "normal"
+    return [entry, *(Line(line.text, style) for line in _wrapped(t("screen.message", lang), message, width))]
+
+
+def _keys(desk: Desk, lang: str, width: int) -> list[Line]:
+    if desk.mode == PICK_TARGET:
+        words = [t("transfer.pick", lang), t("key.escape", lang)]
+    elif desk.mode == WRITE_NOTE:
+        words = [t("key.send", lang), t("key.escape", lang)]
+    else:
+        words = [t(f"key.{name}", lang) for name in KEYS]
+    return [Line(row, "dim") for row in _grid(words, width, min_cell=1)]
+
+
+def _grid(cells: list[str], width: int, min_cell: int, max_cell: int | None = None) -> list[str]:
+    """Cells in as many equal columns as fit, never splitting a cell; long cells are cut with an ellipsis."""
+    if not cells:
+        return []
+    room = width - 1
+    cell = min(room, max_cell or room, max(min_cell, max(len(c) for c in cells) + 2))
+    per_row = max(1, room // cell)
+    cell = room // per_row
+    out = []
+    for start in range(0, len(cells), per_row):
+        row = cells[start : start + per_row]
+        out.append("".join(_cut(c, cell - 1).ljust(cell) for c in row).rstrip())
+    return out
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _field(label: str, value: str) -> str:
+    return f"{label:<{LABEL_WIDTH}}{value}"
+
+
+def _wrapped(label: str, value: str, width: int) -> list[Line]:
+    body = textwrap.wrap(value, max(10, width - 1 - LABEL_WIDTH)) or [""]
+    return [Line(_field(label if i == 0 else "", part)) for i, part in enumerate(body)]
+
+
+def _two_sides(left: str, right: str, width: int) -> str:
+    room = width - 1 - len(right) - 1
+    return f"{left[:room]:<{room}} {right}" if right else left[: width - 1]

@@ -1,0 +1,133 @@
+"""The counter's local picture of its queue, folded from the server's snapshot and events (pure, no I/O).
+
+Events carry ticket snapshots, so keeping the picture is mechanical: the newest copy of every open ticket of
+this counter's services, this counter's status, and today's totals. `seq` is where a reconnect resumes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# Ticket states that leave the picture (nothing more can happen to them here).
+FINAL = frozenset({"done", "transferred", "cancelled", "expired"})
+TOTALS = ("done", "no_show", "transferred")
+
+
+@dataclass
+class CounterView:
+    site: str
+    counter: str
+    services: tuple[str, ...]  # the services this counter serves, in catalogue order
+    state: str = "closed"  # open, paused, closed
+    operator: str | None = None
+    current_id: str | None = None
+    tickets: dict[str, dict[str, Any]] = field(default_factory=dict)  # open tickets of our services, by id
+    totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TOTALS, 0))
+    seq: int = 0
+    day: str | None = None
+
+    # --- reading ---------------------------------------------------------------------------------------
+
+    @property
+    def current(self) -> dict[str, Any] | None:
+        return self.tickets.get(self.current_id) if self.current_id else None
+
+    @property
+    def waiting(self) -> dict[str, int]:
+        counts = dict.fromkeys(self.services, 0)
+        for ticket in self.tickets.values():
+            if ticket["state"] == "waiting" and ticket["service"] in counts:
+                counts[ticket["service"]] += 1
+        return counts
+
+    @property
+    def no_shows(self) -> list[dict[str, Any]]:
+        """No-shows of this counter's services today, the most recent first (the one likeliest to come back)."""
+        found = [t for t in self.tickets.values() if t["state"] == "no_show"]
+        return sorted(found, key=lambda t: t.get("finished_at") or "", reverse=True)
+
+    def find(self, ref: str) -> list[dict[str, Any]]:
+        """Open tickets matching what an operator typed: a label ('B-012', 'b12') or a bare number ('12')."""
+        text = ref.strip().upper().replace("-", "").replace(" ", "")
+        prefix = text.rstrip("0123456789")
+        digits = text[len(prefix) :]
+        if not digits:
+            return []
+        number = int(digits)
+        out = []
+        for ticket in self.tickets.values():
+            label_prefix, _, label_number = ticket["label"].partition("-")
+            if int(label_number or -1) == number and (not prefix or prefix == label_prefix):
+                out.append(ticket)
+        return sorted(out, key=lambda t: t["label"])
+
+    # --- folding -----------------------------------------------------------------------------------------
+
+    def apply_snapshot(self, data: dict[str, Any], seq: int) -> None:
+        """Start over from the server's picture (a first connection, or a gap too long to replay)."""
+        self.seq = seq
+        self.day = data.get("day")
+        self.tickets = {t["id"]: t for t in data.get("tickets", []) if t["service"] in self.services}
+        self.current_id = None
+        for counter in data.get("counters", []):
+            if counter["id"] == self.counter:
+                self._set_counter(counter)
+                if counter.get("ticket"):
+                    self.tickets[counter["ticket"]["id"]] = counter["ticket"]
+                today = counter.get("today") or {}
+                self.totals = {k: int(today.get(k, 0)) for k in TOTALS}
+
+    def apply_event(self, message: dict[str, Any]) -> bool:
+        """Fold one event; False if it was already seen (a replay overlapping what we had)."""
+        seq = message.get("seq", 0)
+        if seq <= self.seq:
+            return False
+        self.seq = seq
+        data = message.get("data", {})
+        for key in ("ticket", "new_ticket"):
+            if isinstance(data.get(key), dict):
+                self._put_ticket(data[key])
+        counter = data.get("counter")
+        if isinstance(counter, dict) and counter.get("id") == self.counter:
+            self._set_counter(counter)
+        if message.get("type") == "day.closed":
+            self.totals = dict.fromkeys(TOTALS, 0)
+            self.day = None
+        return True
+
+    def _set_counter(self, counter: dict[str, Any]) -> None:
+        self.state = counter.get("state", self.state)
+        self.operator = counter.get("operator", self.operator)
+        self.current_id = counter.get("current")
+
+    def _put_ticket(self, ticket: dict[str, Any]) -> None:
+        old = self.tickets.get(ticket["id"])
+        self._count(old, ticket)
+        if ticket["state"] in FINAL or ticket["service"] not in self.services:
+            self.tickets.pop(ticket["id"], None)
+        else:
+            self.tickets[ticket["id"]] = ticket
+
+    def _count(self, old: dict[str, Any] | None, new: dict[str, Any]) -> None:
+        """Totals count each ticket by its latest state at this counter, like the server's snapshot does."""
+        old_state = old["state"] if old else None
+        if old_state == new["state"]:
+            return
+        if old_state == "no_show" and old is not None and old.get("counter") == self.counter:
+            self.totals["no_show"] -= 1  # a late arrival was requeued or called again
+        if new["state"] in TOTALS and new.get("counter") == self.counter:
+            self.totals[new["state"]] += 1
+
+
+def parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def elapsed_text(seconds: float) -> str:
+    """mm:ss, or h:mm:ss past an hour."""
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"

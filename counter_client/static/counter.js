@@ -1,0 +1,644 @@
+// The operator web page: sign in, then follow this counter over the websocket and send its commands.
+// Same rules as the Python client (counter_client/client.py): every command has its own command_id; a command
+// whose answer was lost with the connection is sent again with the SAME id after reconnecting, so the server
+// does it once; reconnects back off exponentially with jitter and resume from the last seq.
+"use strict";
+
+(() => {
+  const body = document.body;
+  const SITE = body.dataset.site;
+  const COUNTER = body.dataset.counter;
+  const TOKEN_KEY = `counter-token:${SITE}`;
+  const LANG_KEY = "counter-lang";
+  const PING_MS = 10000;
+  const SILENCE_MS = 30000; // nothing heard for this long: the connection is dead even if the browser thinks not
+  const TOTALS = ["done", "no_show", "transferred"];
+  const FINAL = new Set(["done", "transferred", "cancelled", "expired"]);
+
+  // --- texts: Indonesian first, English on request ------------------------------------------------------
+
+  const TEXTS = {
+    id: {
+      "conn.closed": "Belum tersambung", "conn.connecting": "Menyambung…", "conn.connected": "Tersambung",
+      "conn.reconnecting": "Terputus, menyambung ulang…", "conn.refused": "Ditolak server",
+      "signout": "Keluar", "signin.title": "Masuk sebagai operator", "signin.username": "Nama pengguna",
+      "signin.password": "Kata sandi", "signin.submit": "Masuk",
+      "session.expired": "Sesi Anda berakhir. Silakan masuk lagi.",
+      "current.title": "Tiket saat ini", "counter.title": "Loket", "none": "—",
+      "current.none": "Belum ada tiket yang dipanggil.",
+      "counter.open": "BUKA", "counter.paused": "ISTIRAHAT", "counter.closed": "TUTUP",
+      "ticket.called": "dipanggil", "ticket.serving": "sedang dilayani", "for": "sejak {duration}",
+      "note": "Catatan: {note}", "priority": "Prioritas: {group}",
+      "btn.call_next": "Panggil berikutnya", "btn.recall": "Panggil ulang", "btn.start": "Mulai layani",
+      "btn.finish": "Selesai", "btn.no_show": "Tidak hadir", "btn.transfer": "Alihkan", "btn.pause": "Istirahat",
+      "btn.resume": "Lanjutkan", "btn.open": "Buka loket", "btn.close": "Tutup loket", "btn.call": "Panggil",
+      "btn.requeue": "Antrekan ulang", "number.label": "Panggil nomor", "number.keys": "angka + Enter",
+      "waiting.title": "Menunggu", "no_shows.title": "Tidak hadir", "no_shows.none": "Tidak ada.",
+      "totals.title": "Hari ini",
+      "totals.line": "selesai {done} · tidak hadir {no_show} · dialihkan {transferred}",
+      "transfer.title": "Alihkan tiket", "transfer.target": "Layanan tujuan",
+      "transfer.note": "Catatan untuk loket berikutnya (boleh kosong)", "transfer.send": "Alihkan",
+      "transfer.cancel": "Batal",
+      "sending": "Mengirim…",
+      "done.open": "Loket dibuka.", "done.resume": "Loket dilanjutkan.", "done.pause": "Loket istirahat.",
+      "done.close": "Loket ditutup.", "done.call_next": "Memanggil {ticket}.", "done.call": "Memanggil {ticket}.",
+      "done.recall": "Memanggil ulang {ticket}.", "done.start": "Mulai melayani {ticket}.",
+      "done.finish": "{ticket} selesai dilayani.", "done.no_show": "{ticket} ditandai tidak hadir.",
+      "done.requeue": "{ticket} masuk antrean lagi (paling belakang).",
+      "done.transfer": "{ticket} dialihkan ke {service}.",
+      "local.busy": "Tunggu: perintah sebelumnya belum dijawab.",
+      "local.no_ticket": "Tidak ada tiket yang sedang dipanggil.",
+      "local.ambiguous": "Nomor {number} ada di beberapa layanan ({labels}); ketik hurufnya, misalnya {example}.",
+      "local.no_number": "Ketik nomor tiket dulu.",
+    },
+    en: {
+      "conn.closed": "Not connected", "conn.connecting": "Connecting…", "conn.connected": "Connected",
+      "conn.reconnecting": "Disconnected, reconnecting…", "conn.refused": "Refused by the server",
+      "signout": "Sign out", "signin.title": "Sign in as an operator", "signin.username": "Username",
+      "signin.password": "Password", "signin.submit": "Sign in",
+      "session.expired": "Your session has ended. Please sign in again.",
+      "current.title": "Current ticket", "counter.title": "Counter", "none": "—",
+      "current.none": "No ticket called.",
+      "counter.open": "OPEN", "counter.paused": "PAUSED", "counter.closed": "CLOSED",
+      "ticket.called": "called", "ticket.serving": "being served", "for": "for {duration}",
+      "note": "Note: {note}", "priority": "Priority: {group}",
+      "btn.call_next": "Call next", "btn.recall": "Recall", "btn.start": "Start service", "btn.finish": "Finish",
+      "btn.no_show": "No-show", "btn.transfer": "Transfer", "btn.pause": "Pause", "btn.resume": "Resume",
+      "btn.open": "Open counter", "btn.close": "Close counter", "btn.call": "Call", "btn.requeue": "Requeue",
+      "number.label": "Call number", "number.keys": "digits + Enter",
+      "waiting.title": "Waiting", "no_shows.title": "No-shows", "no_shows.none": "None.",
+      "totals.title": "Today",
+      "totals.line": "done {done} · no-show {no_show} · transferred {transferred}",
+      "transfer.title": "Transfer ticket", "transfer.target": "Target service",
+      "transfer.note": "Note for the next counter (optional)", "transfer.send": "Transfer",
+      "transfer.cancel": "Cancel",
+      "sending": "Sending…",
+      "done.open": "Counter opened.", "done.resume": "Counter resumed.", "done.pause": "Counter paused.",
+      "done.close": "Counter closed.", "done.call_next": "Calling {ticket}.", "done.call": "Calling {ticket}.",
+      "done.recall": "Calling {ticket} again.", "done.start": "Serving {ticket}.", "done.finish": "{ticket} done.",
+      "done.no_show": "{ticket} marked as no-show.", "done.requeue": "{ticket} is back in the queue (at the end).",
+      "done.transfer": "{ticket} transferred to {service}.",
+      "local.busy": "Wait: the previous command has no answer yet.",
+      "local.no_ticket": "No ticket is called now.",
+      "local.ambiguous": "Number {number} exists in several services ({labels}); type the letter too, e.g. {example}.",
+      "local.no_number": "Type a ticket number first.",
+    },
+  };
+
+  // UU 25/2009 priority groups (queue_server/domain/catalogue.py): staff see why a ticket went first.
+  const PRIORITY = {
+    disabilitas: ["Penyandang disabilitas", "Persons with disabilities"], lansia: ["Lanjut usia", "Elderly"],
+    ibu_hamil: ["Ibu hamil", "Pregnant women"], anak: ["Anak-anak", "Children"],
+    korban_bencana_alam: ["Korban bencana alam", "Victims of natural disasters"],
+    korban_bencana_sosial: ["Korban bencana sosial", "Victims of social disasters"],
+  };
+
+  let lang = localStorage.getItem(LANG_KEY) === "en" ? "en" : "id";
+
+  function t(key, values = {}, language = lang) {
+    const text = TEXTS[language][key] ?? TEXTS.id[key] ?? key;
+    return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+  }
+
+  // A message in both languages, so switching language re-renders the same line.
+  function localMessage(key, values = {}, error = false) {
+    return { id: t(key, values, "id"), en: t(key, values, "en"), error };
+  }
+
+  function serverMessage(bodyOrFrame) {
+    return { id: bodyOrFrame.message || bodyOrFrame.code, en: bodyOrFrame.message_en || bodyOrFrame.message, error: true };
+  }
+
+  // --- the counter's picture (the same folding as counter_client/state.py) -----------------------------
+
+  const view = {
+    services: [], state: "closed", operator: null, currentId: null, tickets: new Map(),
+    totals: { done: 0, no_show: 0, transferred: 0 }, seq: 0,
+  };
+
+  function setCounter(c) {
+    view.state = c.state ?? view.state;
+    view.operator = c.operator ?? view.operator;
+    view.currentId = c.current ?? null;
+  }
+
+  function applySnapshot(data, seq) {
+    view.seq = seq;
+    view.tickets = new Map();
+    for (const ticket of data.tickets || []) if (view.services.includes(ticket.service)) view.tickets.set(ticket.id, ticket);
+    view.currentId = null;
+    for (const c of data.counters || []) {
+      if (c.id !== COUNTER) continue;
+      setCounter(c);
+      if (c.ticket) view.tickets.set(c.ticket.id, c.ticket);
+      for (const k of TOTALS) view.totals[k] = (c.today || {})[k] || 0;
+    }
+  }
+
+  function putTicket(ticket) {
+    const old = view.tickets.get(ticket.id);
+    if (!old || old.state !== ticket.state) {
+      if (old && old.state === "no_show" && old.counter === COUNTER) view.totals.no_show -= 1;
+      if (TOTALS.includes(ticket.state) && ticket.counter === COUNTER) view.totals[ticket.state] += 1;
+    }
+    if (FINAL.has(ticket.state) || !view.services.includes(ticket.service)) view.tickets.delete(ticket.id);
+    else view.tickets.set(ticket.id, ticket);
+  }
+
+  function applyEvent(message) {
+    if ((message.seq || 0) <= view.seq) return false;
+    view.seq = message.seq;
+    const data = message.data || {};
+    for (const key of ["ticket", "new_ticket"]) if (data[key] && typeof data[key] === "object") putTicket(data[key]);
+    if (data.counter && typeof data.counter === "object" && data.counter.id === COUNTER) setCounter(data.counter);
+    if (message.type === "day.closed") for (const k of TOTALS) view.totals[k] = 0;
+    return true;
+  }
+
+  const current = () => (view.currentId ? view.tickets.get(view.currentId) || null : null);
+
+  function waitingCounts() {
+    const counts = new Map(view.services.map((s) => [s, 0]));
+    for (const ticket of view.tickets.values()) {
+      if (ticket.state === "waiting" && counts.has(ticket.service)) counts.set(ticket.service, counts.get(ticket.service) + 1);
+    }
+    return counts;
+  }
+
+  function noShows() {
+    return [...view.tickets.values()].filter((x) => x.state === "no_show")
+      .sort((a, b) => String(b.finished_at).localeCompare(String(a.finished_at)));
+  }
+
+  // --- the connection ----------------------------------------------------------------------------------
+
+  let catalogue = null;
+  let token = sessionStorage.getItem(TOKEN_KEY);
+  let user = null;
+  let ws = null;
+  let live = false;
+  let attempt = 0;
+  let retryTimer = null;
+  let lastHeard = 0;
+  let clockOffset = 0;
+  let connState = "closed";
+  let message = null;
+  const pending = new Map(); // command_id -> {frame, name, resolve, reject}
+
+  // Works on plain http:// on the LAN too, where crypto.randomUUID() is not available.
+  function newCommandId() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function setConnection(state) {
+    connState = state;
+    render();
+  }
+
+  function openSocket() {
+    clearTimeout(retryTimer);
+    setConnection("connecting");
+    const sock = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`);
+    ws = sock;
+    live = false;
+    let welcomed = false;
+    sock.onopen = () => {
+      const hello = { type: "hello", role: "counter", site: SITE, counter: COUNTER, token };
+      if (view.seq) hello.last_seq = view.seq;
+      sock.send(JSON.stringify(hello));
+    };
+    sock.onmessage = (event) => {
+      if (ws !== sock) return;
+      lastHeard = Date.now();
+      let frame;
+      try { frame = JSON.parse(event.data); } catch { return; }
+      if (!welcomed) {
+        if (frame.type === "error") { refused(frame); sock.close(); return; }
+        if (frame.type !== "welcome") return;
+        welcomed = true;
+        attempt = 0;
+        clockOffset = Date.parse(frame.server_time) - Date.now();
+        // Commands whose answer never came go out again with their own command_id.
+        for (const p of pending.values()) sock.send(JSON.stringify(p.frame));
+        live = true;
+        setConnection("connected");
+        return;
+      }
+      dispatch(sock, frame);
+    };
+    sock.onclose = () => {
+      if (ws !== sock) return;
+      dropped();
+    };
+  }
+
+  function dropped() {
+    ws = null;
+    live = false;
+    if (!token) return;
+    const ceiling = Math.min(15000, 500 * 2 ** attempt);
+    attempt += 1;
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2); // jitter: a hall of counters does not return in step
+    setConnection("reconnecting");
+    retryTimer = setTimeout(openSocket, delay);
+  }
+
+  function dispatch(sock, frame) {
+    if (frame.type === "ping") {
+      sock.send(JSON.stringify({ type: "pong", seq: view.seq }));
+    } else if (frame.type === "snapshot") {
+      applySnapshot(frame.data || {}, frame.seq || 0);
+      render();
+    } else if (frame.type === "command_result") {
+      const p = pending.get(frame.command_id);
+      if (p) { pending.delete(frame.command_id); p.resolve(frame.result); }
+    } else if (frame.type === "error") {
+      const p = frame.command_id ? pending.get(frame.command_id) : null;
+      if (p) { pending.delete(frame.command_id); p.reject(frame); } else { show(serverMessage(frame)); }
+    } else if (typeof frame.type === "string" && frame.type.includes(".")) {
+      if (applyEvent(frame)) render();
+    }
+  }
+
+  function refused(frame) {
+    for (const p of pending.values()) p.reject(frame);
+    pending.clear();
+    const expired = frame.code === "unauthenticated";
+    signOutLocally();
+    showSignin(expired ? localMessage("session.expired", {}, true) : serverMessage(frame));
+    setConnection("refused");
+  }
+
+  setInterval(() => {
+    if (!ws || !live) return;
+    if (Date.now() - lastHeard > SILENCE_MS) {
+      const sock = ws;
+      dropped(); // do not wait for a close handshake on a dead line
+      sock.close();
+      return;
+    }
+    ws.send('{"type":"ping"}');
+  }, PING_MS);
+
+  function command(name, fields = {}) {
+    const commandId = newCommandId();
+    const frame = { type: "command", command_id: commandId, counter: COUNTER, command: name, ...fields };
+    return new Promise((resolve, reject) => {
+      pending.set(commandId, { frame, name, resolve, reject });
+      if (live && ws) ws.send(JSON.stringify(frame));
+      render();
+    });
+  }
+
+  // --- what the operator asks for ------------------------------------------------------------------
+
+  function serviceName(id) {
+    const s = (catalogue?.services || []).find((x) => x.id === id);
+    return s ? s.name : id;
+  }
+
+  function run(name, fields = {}) {
+    if (pending.size) { show(localMessage("local.busy", {}, true)); return; }
+    show({ id: t("sending", {}, "id"), en: t("sending", {}, "en"), error: false, sending: true });
+    command(name, fields).then((result) => {
+      const ticket = result.ticket ? result.ticket.label : "";
+      const service = name === "transfer" ? serviceName(fields.target_service) : "";
+      show(localMessage(`done.${name}`, { ticket, service }));
+    }, (error) => show(serverMessage(error))).finally(render);
+  }
+
+  const actions = {
+    call_next() {
+      if (numberInput.value.trim()) return callNumber("call");
+      run("call_next");
+    },
+    recall() { current() ? run("recall") : show(localMessage("local.no_ticket", {}, true)); },
+    start_finish() {
+      const c = current();
+      if (!c) return show(localMessage("local.no_ticket", {}, true));
+      run(c.state === "called" ? "start" : "finish");
+    },
+    no_show() {
+      if (numberInput.value.trim()) return callNumber("requeue");
+      current() ? run("no_show") : show(localMessage("local.no_ticket", {}, true));
+    },
+    transfer() { current() ? openTransfer() : show(localMessage("local.no_ticket", {}, true)); },
+    pause_resume() { run({ open: "pause", paused: "resume" }[view.state] || "open"); },
+    close() { run("close"); },
+  };
+
+  // A typed number names one ticket: a label as typed, or a bare number only one open ticket here has.
+  function resolveNumber(typed) {
+    const text = typed.trim().toUpperCase().replace(/[\s-]/g, "");
+    if (/^[A-Z]/.test(text)) return text;
+    const number = parseInt(text, 10);
+    if (Number.isNaN(number)) return null;
+    const matches = [...view.tickets.values()].filter((x) => parseInt(x.label.split("-")[1], 10) === number)
+      .sort((a, b) => a.label.localeCompare(b.label));
+    if (matches.length > 1) {
+      const labels = matches.map((m) => m.label).join(", ");
+      show(localMessage("local.ambiguous", { number: text, labels, example: matches[0].label }, true));
+      return null;
+    }
+    if (matches.length === 1) return matches[0].label;
+    const prefixes = new Set((catalogue?.services || []).filter((s) => view.services.includes(s.id)).map((s) => s.prefix));
+    if (prefixes.size === 1) return `${[...prefixes][0]}-${String(number).padStart(3, "0")}`;
+    return text;
+  }
+
+  function callNumber(name) {
+    const typed = numberInput.value;
+    if (!typed.trim()) return show(localMessage("local.no_number", {}, true));
+    const label = resolveNumber(typed);
+    numberInput.value = "";
+    if (label) run(name, { ticket: label });
+  }
+
+  // --- the transfer dialog -------------------------------------------------------------------------------
+
+  const dialog = document.getElementById("transfer-dialog");
+  const targetSelect = document.getElementById("transfer-target");
+  const noteInput = document.getElementById("transfer-note");
+
+  function openTransfer() {
+    const c = current();
+    document.getElementById("transfer-ticket").textContent = c.label;
+    targetSelect.replaceChildren();
+    const mine = c.agency;
+    const agencies = [...(catalogue?.agencies || [])].sort((a, b) => (a.id !== mine) - (b.id !== mine));
+    for (const agency of agencies) {
+      const group = document.createElement("optgroup");
+      group.label = agency.short_name || agency.name;
+      for (const s of catalogue.services.filter((x) => x.agency === agency.id && x.id !== c.service)) {
+        group.append(new Option(`${s.name} (${s.prefix})`, s.id));
+      }
+      if (group.children.length) targetSelect.append(group);
+    }
+    noteInput.value = "";
+    updateNoteCount();
+    dialog.showModal();
+    targetSelect.focus();
+  }
+
+  function updateNoteCount() {
+    document.getElementById("transfer-count").textContent = `${noteInput.value.length}/200`;
+  }
+
+  noteInput.addEventListener("input", updateNoteCount);
+  document.getElementById("transfer-cancel").addEventListener("click", () => dialog.close());
+  document.getElementById("transfer-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const target = targetSelect.value;
+    if (!target) return;
+    dialog.close();
+    run("transfer", { target_service: target, ...(noteInput.value.trim() ? { note: noteInput.value.trim() } : {}) });
+  });
+
+  // --- signing in and out --------------------------------------------------------------------------------
+
+  const signin = document.getElementById("signin");
+  const desk = document.getElementById("desk");
+  const numberInput = document.getElementById("number");
+
+  function showSignin(error) {
+    desk.hidden = true;
+    signin.hidden = false;
+    const box = document.getElementById("signin-error");
+    box.hidden = !error;
+    box.dataset.id = error ? error.id : "";
+    box.dataset.en = error ? error.en : "";
+    box.textContent = error ? (lang === "en" ? error.en : error.id) : "";
+    document.getElementById("username").focus();
+  }
+
+  async function api(path, options = {}) {
+    const response = await fetch(path, options);
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw (data.error || { code: "http_error", message: `HTTP ${response.status}`, message_en: `HTTP ${response.status}` });
+    return data;
+  }
+
+  async function loadCatalogue() {
+    catalogue = await api(`/api/v1/sites/${encodeURIComponent(SITE)}`);
+    const counter = catalogue.counters.find((c) => c.id === COUNTER);
+    view.services = counter ? counter.services : [];
+  }
+
+  async function start() {
+    signin.hidden = true;
+    desk.hidden = false;
+    if (!catalogue) await loadCatalogue();
+    if (!user && token) {
+      try { user = await api("/api/v1/me", { headers: { Authorization: `Bearer ${token}` } }); } catch { user = null; }
+    }
+    openSocket();
+    render();
+  }
+
+  signin.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const username = document.getElementById("username").value.trim();
+    const password = document.getElementById("password").value;
+    try {
+      const answer = await api("/api/v1/auth/login", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ username, password }),
+      });
+      token = answer.token;
+      user = answer.user;
+      sessionStorage.setItem(TOKEN_KEY, token);
+      document.getElementById("password").value = "";
+      await start();
+    } catch (error) {
+      showSignin(serverMessage(error));
+    }
+  });
+
+  function signOutLocally() {
+    const sock = ws;
+    token = null;
+    user = null;
+    ws = null;
+    live = false;
+    clearTimeout(retryTimer);
+    sessionStorage.removeItem(TOKEN_KEY);
+    if (sock) sock.close();
+  }
+
+  document.getElementById("signout").addEventListener("click", async () => {
+    const old = token;
+    signOutLocally();
+    setConnection("closed");
+    if (old) await fetch("/api/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${old}` } }).catch(() => {});
+    showSignin(null);
+  });
+
+  // --- keys: one per action, from the numeric keypad or the main keyboard --------------------------------
+
+  function keyAction(event) {
+    const key = event.key;
+    if (key === "Enter" || key === "+") return "call_next";
+    if (key === "." || event.code === "NumpadDecimal") return "recall";
+    if (key === "-") return "no_show";
+    if (key === "/") return "transfer";
+    if (key === "*") return "pause_resume";
+    if (key === "F8") return "close";
+    return null;
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (desk.hidden || dialog.open || event.ctrlKey || event.altKey || event.metaKey) return;
+    const target = event.target;
+    const inNumber = target === numberInput;
+    if (!inNumber && target.matches && target.matches("input, textarea, select")) return;
+    const key = event.key;
+    if (key === "Escape") { numberInput.value = ""; show(null); event.preventDefault(); return; }
+    if (!inNumber) {
+      if (key === "0" && !numberInput.value) { event.preventDefault(); actions.start_finish(); return; }
+      if (/^[0-9A-Za-z]$/.test(key)) { event.preventDefault(); numberInput.value = (numberInput.value + key.toUpperCase()).slice(0, 8); render(); return; }
+      if (key === "Backspace") { event.preventDefault(); numberInput.value = numberInput.value.slice(0, -1); render(); return; }
+    }
+    const action = keyAction(event);
+    if (!action) return;
+    event.preventDefault(); // also keeps Enter from pressing whichever button has the focus
+    actions[action]();
+  });
+
+  for (const button of document.querySelectorAll("[data-action]")) {
+    button.addEventListener("click", () => { button.blur(); actions[button.dataset.action](); });
+  }
+  document.getElementById("call-number").addEventListener("submit", (event) => {
+    event.preventDefault();
+    callNumber("call");
+  });
+
+  for (const button of document.querySelectorAll("[data-lang]")) {
+    button.addEventListener("click", () => {
+      lang = button.dataset.lang;
+      localStorage.setItem(LANG_KEY, lang);
+      button.blur();
+      render();
+    });
+  }
+
+  // --- drawing ----------------------------------------------------------------------------------------
+
+  function show(msg) {
+    message = msg;
+    render();
+  }
+
+  function elapsed(ms) {
+    const s = Math.max(0, Math.floor(ms / 1000));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+    const mm = String(m).padStart(2, "0"), ss = String(sec).padStart(2, "0");
+    return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+  }
+
+  function serverNow() { return Date.now() + clockOffset; }
+
+  function setText(id, text) {
+    const el = document.getElementById(id);
+    if (el.textContent !== text) el.textContent = text;
+  }
+
+  function render() {
+    document.documentElement.lang = lang;
+    for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+    for (const button of document.querySelectorAll("[data-lang]")) button.setAttribute("aria-pressed", String(button.dataset.lang === lang));
+    const box = document.getElementById("signin-error");
+    if (!box.hidden) box.textContent = lang === "en" ? box.dataset.en : box.dataset.id;
+
+    const conn = document.getElementById("connection");
+    conn.dataset.state = connState;
+    conn.textContent = t(`conn.${connState}`);
+    const zone = catalogue?.timezone;
+    const clock = new Date(serverNow()).toLocaleTimeString("id-ID", { timeZone: zone || undefined, hour12: false });
+    setText("clock", clock.replaceAll(".", ":"));
+    const who = document.getElementById("who");
+    who.hidden = !user;
+    who.textContent = user ? user.name : "";
+    document.getElementById("signout").hidden = !token;
+    if (desk.hidden) return;
+
+    const c = current();
+    setText("current-label", c ? c.label : t("current.none"));
+    document.getElementById("current-label").classList.toggle("empty", !c);
+    if (c) {
+      const since = c.state === "serving" ? c.started_at : c.called_at;
+      const ms = since ? serverNow() - Date.parse(since) : 0;
+      setText("current-info", `${serviceName(c.service)} · ${t(`ticket.${c.state}`)} · ${t("for", { duration: elapsed(ms) })}`);
+    } else {
+      setText("current-info", "");
+    }
+    const priority = document.getElementById("current-priority");
+    priority.hidden = !(c && c.priority);
+    const group = c && c.priority ? (PRIORITY[c.priority] || [c.priority, c.priority])[lang === "en" ? 1 : 0] : "";
+    priority.textContent = group ? t("priority", { group }) : "";
+    const note = document.getElementById("current-note");
+    note.hidden = !(c && c.note);
+    note.textContent = c && c.note ? t("note", { note: c.note }) : "";
+    const state = document.getElementById("counter-state");
+    state.textContent = t(`counter.${view.state}`);
+    state.dataset.state = view.state;
+
+    document.getElementById("start-finish-text").textContent = t(c && c.state === "serving" ? "btn.finish" : "btn.start");
+    document.getElementById("pause-text").textContent = t({ open: "btn.pause", paused: "btn.resume" }[view.state] || "btn.open");
+    const busy = pending.size > 0;
+    for (const button of document.querySelectorAll(".actions button")) button.disabled = busy;
+    desk.classList.toggle("busy", busy);
+
+    const waiting = document.getElementById("waiting");
+    waiting.replaceChildren(...[...waitingCounts()].map(([service, n]) => {
+      const li = document.createElement("li");
+      li.dataset.service = service;
+      const name = document.createElement("span");
+      name.textContent = serviceName(service);
+      const count = document.createElement("strong");
+      count.textContent = String(n);
+      li.append(name, count);
+      return li;
+    }));
+
+    const list = document.getElementById("no-shows");
+    const missing = noShows();
+    if (!missing.length) {
+      const li = document.createElement("li");
+      li.className = "dim";
+      li.textContent = t("no_shows.none");
+      list.replaceChildren(li);
+    } else {
+      list.replaceChildren(...missing.map((ticket) => {
+        const li = document.createElement("li");
+        li.dataset.label = ticket.label;
+        const label = document.createElement("strong");
+        label.textContent = ticket.label;
+        const call = document.createElement("button");
+        call.type = "button";
+        call.className = "small";
+        call.textContent = t("btn.call");
+        call.addEventListener("click", () => run("call", { ticket: ticket.label }));
+        const requeue = document.createElement("button");
+        requeue.type = "button";
+        requeue.className = "small";
+        requeue.textContent = t("btn.requeue");
+        requeue.addEventListener("click", () => run("requeue", { ticket: ticket.label }));
+        call.disabled = requeue.disabled = busy;
+        li.append(label, call, requeue);
+        return li;
+      }));
+    }
+    setText("totals", t("totals.line", view.totals));
+
+    const line = document.getElementById("message");
+    line.textContent = message ? (lang === "en" ? message.en : message.id) : "";
+    line.classList.toggle("error", Boolean(message && message.error));
+  }
+
+  setInterval(render, 1000); // the "served for" clock
+
+  render();
+  loadCatalogue().then(render, () => {}); // the clock in the site's time zone, even before signing in
+  if (token) start().catch((error) => showSignin(serverMessage(error)));
+  else showSignin(null);
+})();

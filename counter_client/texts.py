@@ -1,0 +1,128 @@
+"""What the operator reads, in Indonesian first and English on request. One table for the console; the web page
+keeps its own copy in static/counter.js (it cannot import Python)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from queue_server.domain.catalogue import PRIORITY_GROUPS
+
+LANGS = ("id", "en")
+
+TEXTS: dict[str, tuple[str, str]] = {
+    # connection states
+    "conn.connecting": ("Menyambung…", "Connecting…"),
+    "conn.connected": ("Tersambung", "Connected"),
+    "conn.reconnecting": (
+        "Terputus, menyambung ulang dalam {seconds:.0f} dtk",
+        "Disconnected, retrying in {seconds:.0f} s",
+    ),
+    "conn.refused": ("Ditolak server", "Refused by the server"),
+    "conn.closed": ("Ditutup", "Closed"),
+    # counter states
+    "counter.open": ("BUKA", "OPEN"),
+    "counter.paused": ("ISTIRAHAT", "PAUSED"),
+    "counter.closed": ("TUTUP", "CLOSED"),
+    # ticket states
+    "ticket.called": ("dipanggil", "called"),
+    "ticket.serving": ("sedang dilayani", "being served"),
+    # screen sections
+    "screen.current": ("Tiket saat ini", "Current ticket"),
+    "screen.none": ("— tidak ada —", "— none —"),
+    "screen.for": ("sejak {duration}", "for {duration}"),
+    "screen.note": ("Catatan", "Note"),
+    "screen.priority": ("Prioritas: {group}", "Priority: {group}"),
+    "screen.waiting": ("Menunggu", "Waiting"),
+    "screen.no_shows": ("Tidak hadir", "No-shows"),
+    "screen.totals": ("Hari ini", "Today"),
+    "screen.totals_line": (
+        "selesai {done} · tidak hadir {no_show} · dialihkan {transferred}",
+        "done {done} · no-show {no_show} · transferred {transferred}",
+    ),
+    "screen.number": ("Nomor", "Number"),
+    "screen.message": ("Pesan", "Message"),
+    "screen.counter_state": ("Loket", "Counter"),
+    "screen.sending": ("Mengirim {command}…", "Sending {command}…"),
+    # keys (the console shows exactly these)
+    "key.call_next": ("Enter/+ panggil berikutnya", "Enter/+ call next"),
+    "key.recall": (". panggil ulang", ". recall"),
+    "key.start_finish": ("0 mulai/selesai", "0 start/finish"),
+    "key.no_show": ("- tidak hadir", "- no-show"),
+    "key.transfer": ("/ alihkan", "/ transfer"),
+    "key.pause": ("* istirahat/lanjut/buka", "* pause/resume/open"),
+    "key.number": ("angka+Enter panggil nomor", "digits+Enter call number"),
+    "key.requeue": ("angka+- antrekan ulang", "digits+- requeue"),
+    "key.close": ("F8 tutup loket", "F8 close counter"),
+    "key.quit": ("F10 keluar", "F10 quit"),
+    "key.escape": ("Esc batal", "Esc cancel"),
+    "key.send": ("Enter kirim", "Enter sends"),
+    # transfer dialog
+    "transfer.title": ("Alihkan {ticket} ke layanan:", "Transfer {ticket} to service:"),
+    "transfer.pick": (
+        "Ketik nomor layanan lalu Enter (Esc batal)",
+        "Type the service number, then Enter (Esc cancels)",
+    ),
+    "transfer.note": (
+        "Catatan untuk loket berikutnya (boleh kosong), Enter kirim:",
+        "Note for the next counter (optional), Enter sends:",
+    ),
+    # outcomes of commands
+    "done.open": ("Loket dibuka.", "Counter opened."),
+    "done.resume": ("Loket dilanjutkan.", "Counter resumed."),
+    "done.pause": ("Loket istirahat.", "Counter paused."),
+    "done.close": ("Loket ditutup.", "Counter closed."),
+    "done.call_next": ("Memanggil {ticket}.", "Calling {ticket}."),
+    "done.call": ("Memanggil {ticket}.", "Calling {ticket}."),
+    "done.recall": ("Memanggil ulang {ticket}.", "Calling {ticket} again."),
+    "done.start": ("Mulai melayani {ticket}.", "Serving {ticket}."),
+    "done.finish": ("{ticket} selesai dilayani.", "{ticket} done."),
+    "done.no_show": ("{ticket} ditandai tidak hadir.", "{ticket} marked as no-show."),
+    "done.requeue": ("{ticket} masuk antrean lagi (paling belakang).", "{ticket} is back in the queue (at the end)."),
+    "done.transfer": ("{ticket} dialihkan ke {service}.", "{ticket} transferred to {service}."),
+    # command names, for "sending …"
+    "cmd.open": ("buka", "open"),
+    "cmd.resume": ("lanjut", "resume"),
+    "cmd.pause": ("istirahat", "pause"),
+    "cmd.close": ("tutup", "close"),
+    "cmd.call_next": ("panggil berikutnya", "call next"),
+    "cmd.call": ("panggil nomor", "call number"),
+    "cmd.recall": ("panggil ulang", "recall"),
+    "cmd.start": ("mulai", "start"),
+    "cmd.finish": ("selesai", "finish"),
+    "cmd.no_show": ("tidak hadir", "no-show"),
+    "cmd.requeue": ("antrekan ulang", "requeue"),
+    "cmd.transfer": ("alihkan", "transfer"),
+    # local refusals (the console checks these before asking the server)
+    "local.busy": ("Tunggu: perintah sebelumnya belum dijawab.", "Wait: the previous command has no answer yet."),
+    "local.no_ticket": ("Tidak ada tiket yang sedang dipanggil.", "No ticket is called now."),
+    "local.ambiguous": (
+        "Nomor {number} ada di beberapa layanan ({labels}); ketik hurufnya, misalnya {example}.",
+        "Number {number} exists in several services ({labels}); type the letter too, e.g. {example}.",
+    ),
+    "local.no_target": ("Pilih layanan tujuan dari daftar.", "Pick a target service from the list."),
+    "local.cancelled": ("Dibatalkan.", "Cancelled."),
+    "local.keys": ("Tombol tidak dikenal: {key}", "Unknown key: {key}"),
+    # start-up
+    "start.password": ("Kata sandi untuk {user}: ", "Password for {user}: "),
+    "start.failed": ("Tidak dapat masuk: {message}", "Cannot sign in: {message}"),
+}
+
+
+def t(name: str, lang: str = "id", /, **values: Any) -> str:
+    """The text called `name` in `lang` (Indonesian when unsure), with {placeholders} filled in."""
+    pair = TEXTS[name]
+    text = pair[1] if lang == "en" else pair[0]
+    return text.format(**values) if values else text
+
+
+def server_message(body: dict[str, Any], lang: str = "id") -> str:
+    """A server error body speaks both languages; pick the operator's."""
+    if lang == "en":
+        return str(body.get("message_en") or body.get("message") or body.get("code"))
+    return str(body.get("message") or body.get("message_en") or body.get("code"))
+
+
+def priority_name(group: str, lang: str = "id") -> str:
+    """The UU 25/2009 group a priority ticket belongs to, as staff may see it (never on a lobby screen)."""
+    names = PRIORITY_GROUPS.get(group)
+    return (names[1] if lang == "en" else names[0]) if names else group

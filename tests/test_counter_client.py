@@ -1,0 +1,398 @@
+"""The counter client library against a real server: a day at one counter, a race, cut connections, bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from counter_client.client import Backoff, CommandRefused, Connection, CounterClient, SessionRefused
+
+from .helpers import Server, running_server
+
+PASSWORD = "demo-operator"
+
+
+def client_for(url: str, counter: str = "1", username: str = "op-disdukcapil", **kwargs: Any) -> CounterClient:
+    kwargs.setdefault("backoff", Backoff(initial=0.05, maximum=0.2))
+    kwargs.setdefault("password", PASSWORD)
+    return CounterClient(url, "tegal", counter, username=username, **kwargs)
+
+
+@contextlib.asynccontextmanager
+async def counter(url: str, counter_id: str = "1", **kwargs: Any) -> AsyncIterator[CounterClient]:
+    client = client_for(url, counter_id, **kwargs)
+    await client.connect()
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+def called_events(server: Server, ticket_id: str) -> Any:
+    async def count() -> int:
+        events = await server.ctx.engine.storage.events_after("tegal", 0, 100_000)
+        return sum(1 for e in events if e.type == "ticket.called" and e.data["ticket"]["id"] == ticket_id)
+
+    return count()
+
+
+# --- a TCP proxy that can lose a connection at the worst moment ------------------------------------------
+
+
+class CuttableProxy:
+    """Forwards loopback TCP to the server. `blackhole_down` silently drops what the server sends (the answer is
+    lost on the way), `blackhole_up` drops what the client sends, `refuse` closes new connections at once, and
+    `cut()` drops every open connection, like a pulled cable followed by a switch noticing."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.blackhole_down = False
+        self.blackhole_up = False
+        self.refuse = False
+        self.up_bytes = 0
+        self.writers: set[asyncio.StreamWriter] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.server: asyncio.Server | None = None
+        self.accepted = 0
+
+    async def __aenter__(self) -> CuttableProxy:
+        self.server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+        await self.cut()
+        await self.server.wait_closed()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.accepted += 1
+        if self.refuse:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+            return
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        self.writers |= {writer, up_writer}
+        pumps = [
+            asyncio.create_task(self._pump(reader, up_writer, upstream=True)),
+            asyncio.create_task(self._pump(up_reader, writer, upstream=False)),
+        ]
+        self.tasks.update(pumps)
+        await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+        for w in (writer, up_writer):
+            w.close()
+        for task in pumps:
+            task.cancel()
+        for w in (writer, up_writer):
+            with contextlib.suppress(OSError):
+                await w.wait_closed()
+            self.writers.discard(w)
+        self.tasks.difference_update(pumps)
+
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, upstream: bool) -> None:
+        with contextlib.suppress(OSError):
+            while data := await reader.read(65536):
+                if upstream:
+                    if self.blackhole_up:
+                        continue
+                    self.up_bytes += len(data)
+                elif self.blackhole_down:
+                    continue
+                writer.write(data)
+                await writer.drain()
+
+    async def cut(self) -> None:
+        for writer in list(self.writers):
+            writer.transport.abort()
+        for _ in range(100):
+            if not self.writers:
+                return
+            await asyncio.sleep(0.01)
+
+
+# --- a day at one counter ------------------------------------------------------------------------------
+
+
+async def test_a_whole_day_at_one_counter(server: Server) -> None:
+    tickets = [(await server.issue("ktp"))["ticket"] for _ in range(4)]
+    async with counter(server.url) as client:
+        assert client.connection is Connection.CONNECTED
+        assert client.view.services == ("ktp",)
+        assert client.view.waiting == {"ktp": 4}
+        assert client.view.state == "closed"
+
+        await client.open_counter()
+        assert client.view.state == "open" and client.view.operator
+
+        # call, recall, then the citizen does not come
+        result = await client.call_next()
+        assert result.ticket is not None and result.ticket["label"] == tickets[0]["label"] == "A-001"
+        assert client.view.current is not None and client.view.current["label"] == "A-001"
+        assert client.view.waiting == {"ktp": 3}
+        await client.recall()
+        assert client.view.current is not None and client.view.current["recalls"] == 1
+        await client.no_show()
+        assert client.view.current is None
+        assert [t["label"] for t in client.view.no_shows] == ["A-001"]
+        assert client.view.totals == {"done": 0, "no_show": 1, "transferred": 0}
+
+        # the next one is served and transferred on to Polres with a note for the next counter
+        await client.call_next()
+        await client.start()
+        assert client.view.current is not None and client.view.current["state"] == "serving"
+        result = await client.transfer("skck", "Perlu SKCK untuk melamar kerja")
+        assert result.ticket is not None and result.ticket["state"] == "transferred"
+        assert client.view.current is None
+        assert client.view.totals["transferred"] == 1
+        state = server.ctx.engine.states["tegal"]
+        leg = next(t for t in state.tickets.values() if t.parent == tickets[1]["id"])
+        assert leg.service == "skck" and leg.note == "Perlu SKCK untuk melamar kerja" and leg.label == "A-002"
+
+        # the late arrival came back: to the back of the queue, and later called by number out of order
+        server.clock.advance(minutes=20)
+        await client.requeue("A-001")
+        assert client.view.no_shows == [] and client.view.waiting == {"ktp": 3}
+        assert client.view.totals["no_show"] == 0, "the no-show is not counted once the citizen came back"
+        result = await client.call("a4")
+        assert result.ticket is not None and result.ticket["label"] == "A-004"
+        await client.finish()  # straight from "called": service happened without pressing start
+        assert client.view.totals == {"done": 1, "no_show": 0, "transferred": 1}
+
+        # a break, then the rest of the queue in order: A-003 (came on time) before A-001 (requeued)
+        await client.pause()
+        assert client.view.state == "paused"
+        await client.resume()
+        for label in ("A-003", "A-001"):
+            result = await client.call_next()
+            assert result.ticket is not None and result.ticket["label"] == label
+            await client.start()
+            await client.finish()
+        assert client.view.waiting == {"ktp": 0} and client.view.current is None
+        assert client.view.totals == {"done": 3, "no_show": 0, "transferred": 1}
+        await client.close_counter()
+        assert client.view.state == "closed"
+        seq = client.view.seq
+
+    # the totals a fresh client gets from the server's snapshot agree with those kept from events
+    async with counter(server.url) as again:
+        assert again.view.seq == seq
+        assert again.view.totals == {"done": 3, "no_show": 0, "transferred": 1}
+        assert again.view.state == "closed" and again.view.waiting == {"ktp": 0}
+
+
+async def test_the_client_follows_what_others_do_to_its_queue(server: Server) -> None:
+    async with counter(server.url, "2") as client:
+        await server.issue("ktp")
+        await server.issue("kia")
+        await server.issue("kk")  # not a service of Loket 2
+        await client.wait_for(lambda: client.view.waiting == {"ktp": 1, "kia": 1})
+        sup = await server.login("supervisor")
+        await server.command(sup, "1", "open")
+        await server.command(sup, "1", "call_next")  # Loket 1 takes the KTP ticket
+        await client.wait_for(lambda: client.view.waiting == {"ktp": 0, "kia": 1})
+        assert client.view.current is None, "another counter's call is not ours"
+        await server.command(sup, "2", "open")  # a supervisor opens our counter for us
+        await client.wait_for(lambda: client.view.state == "open")
+
+
+# --- two counters, one ticket -----------------------------------------------------------------------------
+
+
+async def test_two_counters_race_for_the_last_ticket(server: Server) -> None:
+    last = (await server.issue("ktp"))["ticket"]
+    async with counter(server.url, "1") as one, counter(server.url, "2") as two:
+        await asyncio.gather(one.open_counter(), two.open_counter())
+        outcomes = await asyncio.gather(one.call_next(), two.call_next(), return_exceptions=True)
+        won = [o for o in outcomes if not isinstance(o, BaseException)]
+        lost = [o for o in outcomes if isinstance(o, BaseException)]
+        assert len(won) == 1 and len(lost) == 1
+        assert won[0].ticket is not None and won[0].ticket["label"] == last["label"]
+        refusal = lost[0]
+        assert isinstance(refusal, CommandRefused) and refusal.code == "queue_empty"
+        assert refusal.message.startswith("Tidak ada antrean yang menunggu untuk Loket")
+        assert await called_events(server, last["id"]) == 1
+        winner, loser = (one, two) if outcomes[0] is won[0] else (two, one)
+        await loser.wait_for(lambda: loser.view.waiting == {"ktp": 0, "kia": 0} or loser.view.waiting == {"ktp": 0})
+        assert winner.view.current is not None and loser.view.current is None
+
+        # calling a number another counter already called gets a clear answer too
+        another = (await server.issue("ktp"))["ticket"]
+        await winner.finish()
+        await winner.call(another["label"])
+        with pytest.raises(CommandRefused) as refused:
+            await loser.call(another["label"])
+        assert refused.value.code == "already_called"
+        assert refused.value.message == f"{another['label']} sudah dipanggil oleh loket lain."
+        assert refused.value.message_en == f"{another['label']} has already been called by another counter."
+
+
+# --- connections that break ------------------------------------------------------------------------------
+
+
+async def test_connection_cut_after_call_next_went_through_calls_the_ticket_once(server: Server) -> None:
+    ticket = (await server.issue("ktp"))["ticket"]
+    await server.issue("ktp")
+    port = int(server.url.rsplit(":", 1)[1])
+    async with CuttableProxy(port) as proxy, counter(proxy.url) as client:
+        await client.open_counter()
+        proxy.blackhole_down = True  # the server's answer (and its event) will be lost on the way back
+        pressed = asyncio.create_task(client.call_next())
+        status = server.ctx.engine.states["tegal"].counters
+        for _ in range(500):
+            if status["1"].current is not None:
+                break
+            await asyncio.sleep(0.01)
+        assert status["1"].current == ticket["id"], "the server called the ticket"
+        assert not pressed.done(), "but the client never heard of it"
+        await proxy.cut()
+        proxy.blackhole_down = False
+        result = await asyncio.wait_for(pressed, 10)
+        assert result.replayed, "the retry got the first answer again"
+        assert result.ticket is not None and result.ticket["id"] == ticket["id"]
+        assert client.connects == 2
+        assert client.view.current is not None and client.view.current["id"] == ticket["id"]
+        assert client.view.waiting == {"ktp": 1}
+        assert await called_events(server, ticket["id"]) == 1
+        assert server.ctx.engine.states["tegal"].counters["1"].current == ticket["id"]
+
+
+async def test_connection_cut_before_the_command_arrived_sends_it_once_after_reconnecting(server: Server) -> None:
+    ticket = (await server.issue("ktp"))["ticket"]
+    port = int(server.url.rsplit(":", 1)[1])
+    async with CuttableProxy(port) as proxy, counter(proxy.url) as client:
+        await client.open_counter()
+        proxy.blackhole_up = True  # the frame never reaches the server
+        pressed = asyncio.create_task(client.call_next())
+        await asyncio.sleep(0.2)
+        assert server.ctx.engine.states["tegal"].counters["1"].current is None
+        proxy.blackhole_up = False
+        await proxy.cut()
+        result = await asyncio.wait_for(pressed, 10)
+        assert not result.replayed and result.ticket is not None and result.ticket["id"] == ticket["id"]
+        assert client.view.current is not None and client.view.current["id"] == ticket["id"]
+        assert await called_events(server, ticket["id"]) == 1
+
+
+async def test_a_client_away_for_a_while_catches_up_from_its_seq(server: Server) -> None:
+    port = int(server.url.rsplit(":", 1)[1])
+    async with CuttableProxy(port) as proxy, counter(proxy.url) as client:
+        await server.issue("ktp")
+        await client.wait_for(lambda: client.view.waiting == {"ktp": 1})
+        proxy.refuse = True
+        await proxy.cut()
+        await client.wait_for(lambda: client.connection is Connection.RECONNECTING)
+        missed = [(await server.issue("ktp"))["ticket"]["label"] for _ in range(3)]
+        sup = await server.login("supervisor")
+        await server.command(sup, "1", "open")
+        await asyncio.sleep(0.3)  # a few refused attempts, backing off
+        assert client.connection is not Connection.CONNECTED and proxy.accepted >= 3
+        proxy.refuse = False
+        await client.wait_for(lambda: client.connection is Connection.CONNECTED, 5)
+        await client.wait_for(lambda: client.view.waiting == {"ktp": 4} and client.view.state == "open")
+        assert client.view.seq == server.ctx.engine.storage.last_seq
+        assert missed == ["A-002", "A-003", "A-004"]
+
+
+async def test_pings_both_ways_keep_a_quiet_connection_and_drop_a_silent_one(tmp_path: Path) -> None:
+    async with running_server(tmp_path / "db.sqlite3", ws_heartbeat_seconds=0.1, ws_timeout_seconds=1.0) as s:
+        port = int(s.url.rsplit(":", 1)[1])
+        async with CuttableProxy(port) as proxy:
+            # answering the server's pings keeps it from closing a counter that has nothing to say
+            async with counter(proxy.url, ping_interval=60) as quiet:
+                await asyncio.sleep(1.5)
+                assert quiet.connects == 1 and quiet.connection is Connection.CONNECTED
+            # our own pings notice a connection where nothing comes back any more, and replace it
+            async with counter(proxy.url, ping_interval=0.1, ping_timeout=0.5, open_timeout=1) as client:
+                proxy.blackhole_down = True
+                await client.wait_for(lambda: client.connection is not Connection.CONNECTED, 3)
+                proxy.blackhole_down = False
+                await client.wait_for(lambda: client.connects == 2, 5)
+                assert client.connection is Connection.CONNECTED
+
+
+# --- bad input ---------------------------------------------------------------------------------------------
+
+
+async def test_wrong_password_unknown_counter_and_someone_elses_counter_are_refused_clearly(server: Server) -> None:
+    with pytest.raises(SessionRefused) as refused:
+        await client_for(server.url, password="salah").connect()
+    assert refused.value.code == "bad_credentials" and refused.value.message
+
+    with pytest.raises(SessionRefused) as refused:
+        await client_for(server.url, "99").connect()
+    assert refused.value.code == "unknown_counter"
+    assert refused.value.message.startswith("Loket '99' tidak ada di MPP Kabupaten Tegal")
+
+    with pytest.raises(SessionRefused) as refused:
+        await client_for(server.url, "1", username="op-polres").connect()
+    assert refused.value.code == "not_your_agency"
+    assert refused.value.message == "Loket atau tiket ini milik instansi lain; Anda tidak berwenang."
+
+    with pytest.raises(SessionRefused) as refused:
+        await CounterClient("http://127.0.0.1:9", "tegal", "1", username="x", password="y").connect()
+    assert refused.value.code == "unreachable" and "tidak dapat dihubungi" in refused.value.message
+
+    # an expired or revoked session token signs in again with the password it has, by itself
+    client = client_for(server.url, token="s_expired_or_revoked")
+    await client.connect()
+    try:
+        assert client.connection is Connection.CONNECTED and client.token != "s_expired_or_revoked"
+    finally:
+        await client.aclose()
+
+
+async def test_commands_the_rules_refuse_come_back_in_indonesian_and_change_nothing(server: Server) -> None:
+    async with counter(server.url, "1") as client:
+        cases = [
+            (client.call_next, "counter_closed", "Loket 1 tutup. Buka loket terlebih dahulu."),
+            (client.open_counter, None, None),
+            (client.call_next, "queue_empty", "Tidak ada antrean yang menunggu untuk Loket 1."),
+            (client.finish, "no_current_ticket", "Loket 1 sedang tidak memanggil atau melayani tiket."),
+            (client.pause, None, None),
+            (client.call_next, "counter_paused", "Loket 1 sedang dijeda. Lanjutkan loket terlebih dahulu."),
+            (client.resume, None, None),
+        ]
+        for action, code, message in cases:
+            if code is None:
+                await action()
+                continue
+            seq = server.ctx.engine.storage.last_seq
+            with pytest.raises(CommandRefused) as refused:
+                await action()
+            assert (refused.value.code, refused.value.message) == (code, message)
+            assert refused.value.message_en and refused.value.message_en != message
+            assert server.ctx.engine.storage.last_seq == seq, "a refused command changes nothing"
+
+        kk = (await server.issue("kk"))["ticket"]
+        with pytest.raises(CommandRefused) as refused:
+            await client.call(kk["label"])
+        assert refused.value.code == "not_served_here"
+        await server.issue("ktp")
+        await client.call_next()
+        with pytest.raises(CommandRefused) as refused:
+            await client.call_next()
+        assert refused.value.code == "counter_busy" and refused.value.message.startswith("Loket 1 masih menangani")
+        with pytest.raises(CommandRefused) as refused:
+            await client.transfer("ktp")
+        assert refused.value.code == "same_service"
+        with pytest.raises(CommandRefused) as refused:
+            await client.transfer("skck", "x" * 201)
+        assert refused.value.code == "invalid_field"
+        with pytest.raises(CommandRefused) as refused:
+            await client.requeue("A-001")
+        assert refused.value.code == "not_no_show"
+        with pytest.raises(CommandRefused) as refused:
+            await client.requeue("F-001")
+        assert refused.value.code == "unknown_ticket"
+        assert client.view.current is not None and client.view.current["label"] == "A-001"

@@ -1,0 +1,212 @@
+"""The keyboard console, driven for real: `counter-client` in a tmux pane against a real server, keys sent with
+`tmux send-keys` (plain keys and the numeric keypad's own keys), the screen read back with `capture-pane`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shlex
+import shutil
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from .helpers import Server
+from .test_counter_client import CuttableProxy
+
+CONSOLE = str(Path(sys.executable).with_name("counter-client"))
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+async def _run(*args: str) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, f"{args}: {err.decode()}"
+    return out.decode()
+
+
+class Pane:
+    """One tmux server of its own (never the user's), one pane running the console."""
+
+    def __init__(self) -> None:
+        self.socket = Path(tempfile.gettempdir()) / f"counter-test-{uuid.uuid4().hex[:8]}.tmux"
+
+    async def tmux(self, *args: str) -> str:
+        return await _run("tmux", "-S", str(self.socket), "-f", "/dev/null", *args)
+
+    async def start(self, command: str, width: int = 100, height: int = 30) -> None:
+        await self.tmux("new-session", "-d", "-s", "main", "-x", str(width), "-y", str(height), command)
+
+    async def screen(self) -> str:
+        return await self.tmux("capture-pane", "-p", "-t", "main")
+
+    async def keys(self, *keys: str, literal: bool = False) -> None:
+        await self.tmux("send-keys", "-t", "main", *(["-l"] if literal else []), *keys)
+
+    async def wait(self, *texts: str, within: float = 10.0) -> str:
+        """The screen once it shows every one of `texts`."""
+        screen = ""
+        deadline = asyncio.get_running_loop().time() + within
+        while asyncio.get_running_loop().time() < deadline:
+            screen = await self.screen()
+            if all(text in screen for text in texts):
+                return screen
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"the screen never showed {texts}; it shows:\n{screen}")
+
+    async def close(self) -> None:
+        proc = await asyncio.create_subprocess_exec(
+            "tmux", "-S", str(self.socket), "kill-server", stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        await proc.wait()
+        self.socket.unlink(missing_ok=True)
+
+
+@asynccontextmanager
+async def console(url: str, counter: str = "1", *extra: str, user: str = "op-disdukcapil") -> AsyncIterator[Pane]:
+    pane = Pane()
+    # The password comes from the environment, as an operator's start-up script would give it.
+    command = " ".join(
+        [f"env COUNTER_PASSWORD=demo-operator {shlex.quote(CONSOLE)}", url, "tegal", counter, user, *extra]
+    )
+    await pane.start(f"{command}; echo EXIT=$?; sleep 60")
+    try:
+        yield pane
+    finally:
+        await pane.close()
+
+
+def current(server: Server, counter: str = "1") -> str | None:
+    state = server.ctx.engine.states["tegal"]
+    ticket_id = state.counters[counter].current
+    return state.tickets[ticket_id].label if ticket_id else None
+
+
+async def test_every_key_does_what_the_screen_says(server: Server) -> None:
+    for _ in range(3):
+        await server.issue("ktp")
+    async with console(server.url) as pane:
+        screen = await pane.wait("● Tersambung", "Menunggu        KTP Elektronik 3")
+        for always in ("Tiket saat ini", "Tidak hadir", "Hari ini        selesai 0 · tidak hadir 0 · dialihkan 0",
+                       "Loket: TUTUP", "Pesan"):  # fmt: skip
+            assert always in screen
+        keys_shown = re.sub(r"\s+", " ", screen)
+        for help_text in ("Enter/+ panggil berikutnya", ". panggil ulang", "0 mulai/selesai", "- tidak hadir",
+                          "/ alihkan", "* istirahat/lanjut/buka", "angka+Enter panggil nomor",
+                          "angka+- antrekan ulang", "F8 tutup loket", "F10 keluar"):  # fmt: skip
+            assert help_text in keys_shown, help_text
+
+        await pane.keys("+")
+        await pane.wait("Loket 1 tutup. Buka loket terlebih dahulu.")
+        await pane.keys("*")
+        await pane.wait("Loket: BUKA", "Loket dibuka.")
+
+        # the numeric keypad's own keys (application keypad mode inside curses)
+        await pane.keys("KPEnter")
+        await pane.wait("Tiket saat ini  A-001  dipanggil · sejak 00:0", "Memanggil A-001.")
+        assert current(server) == "A-001"
+        await pane.keys("KP.")
+        await pane.wait("Memanggil ulang A-001.")
+        await pane.keys("KP-")
+        await pane.wait("Tidak hadir     A-001", "A-001 ditandai tidak hadir.", "tidak hadir 1")
+        await pane.keys("KP+")
+        await pane.wait("Memanggil A-002.")
+        await pane.keys("KP0")
+        await pane.wait("A-002  sedang dilayani · sejak", "Mulai melayani A-002.")
+
+        # transfer: pick the service by its number, write a note
+        await pane.keys("KP/")
+        screen = await pane.wait("Alihkan A-002 ke layanan:", "Ketik nomor layanan lalu Enter")
+        number = re.search(r"(\d+) Polres · Surat Keterangan", screen)
+        assert number, screen
+        await pane.keys(*number.group(1), "Enter")
+        await pane.wait("Catatan untuk loket berikutnya")
+        await pane.keys("Perlu SKCK", literal=True)
+        await pane.wait("Catatan         Perlu SKCK_")
+        await pane.keys("Enter")
+        await pane.wait("A-002 dialihkan ke Surat Keterangan Catatan Kepolisian (SKCK).", "dialihkan 1")
+        state = server.ctx.engine.states["tegal"]
+        assert next(t for t in state.tickets.values() if t.service == "skck").note == "Perlu SKCK"
+
+        # digits then "-": the late arrival goes back in the queue; digits then Enter: call that number
+        server.clock.advance(minutes=20)
+        await pane.keys("1", "-")
+        await pane.wait("A-001 masuk antrean lagi (paling belakang).", "Tidak hadir     — tidak ada —")
+        await pane.keys("3")
+        await pane.wait("Nomor           3_")
+        await pane.keys("Enter")
+        await pane.wait("Memanggil A-003.")
+        assert current(server) == "A-003"
+        await pane.keys("0")
+        await pane.wait("Mulai melayani A-003.")
+        await pane.keys("0")
+        await pane.wait("A-003 selesai dilayani.", "selesai 1 · tidak hadir 0 · dialihkan 1")
+
+        # a typo is cleared with Backspace and Esc; an unknown key is named
+        await pane.keys("4", "2")
+        await pane.wait("Nomor           42_")
+        await pane.keys("BSpace")
+        await pane.wait("Nomor           4_")
+        await pane.keys("Escape")
+        await pane.wait("Nomor           _")
+
+        # a break, a refused call during it, and the counter closed with F8
+        await pane.keys("*")
+        await pane.wait("Loket: ISTIRAHAT", "Loket istirahat.")
+        await pane.keys("Enter")
+        await pane.wait("Loket 1 sedang dijeda. Lanjutkan loket terlebih dahulu.")
+        await pane.keys("F8")
+        await pane.wait("Loket: TUTUP", "Loket ditutup.")
+        assert server.ctx.engine.states["tegal"].counters["1"].state.value == "closed"
+        await pane.keys("F10")
+        await pane.wait("EXIT=0")
+
+
+async def test_english_on_request_and_the_connection_state_always_shown(server: Server) -> None:
+    await server.issue("ktp")
+    port = int(server.url.rsplit(":", 1)[1])
+    async with CuttableProxy(port) as proxy, console(proxy.url, "1", "--lang", "en") as pane:
+        await pane.wait("● Connected", "Waiting         KTP Elektronik 1", "Enter/+ call next", "F10 quit")
+        await pane.keys("Enter")
+        await pane.wait("Loket 1 is closed. Open the counter first.")
+        proxy.refuse = True
+        await proxy.cut()
+        await pane.wait("○ Disconnected, retrying in")
+        await server.issue("ktp")
+        proxy.refuse = False
+        await pane.wait("● Connected", "Waiting         KTP Elektronik 2", within=30)
+        await pane.keys("F10")
+        await pane.wait("EXIT=0")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["1", "op-disdukcapil", "salah"], "Tidak dapat masuk: Nama pengguna atau kata sandi salah."),
+        (["99", "op-disdukcapil", "demo-operator"], "Tidak dapat masuk: Loket '99' tidak ada di MPP Kabupaten Tegal"),
+        (["1", "op-polres", "demo-operator"],
+         "Tidak dapat masuk: Loket atau tiket ini milik instansi lain; Anda tidak berwenang."),
+    ],
+)  # fmt: skip
+async def test_wrong_password_or_counter_is_said_plainly_and_exits_with_2(
+    server: Server, args: list[str], expected: str
+) -> None:
+    counter, user, password = args
+    proc = await asyncio.create_subprocess_exec(
+        CONSOLE, server.url, "tegal", counter, user, "--password-stdin",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "COUNTER_PASSWORD": ""},
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(f"{password}\n".encode()), 30)
+    assert proc.returncode == 2, (out, err)
+    assert expected in err.decode()

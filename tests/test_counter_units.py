@@ -1,0 +1,221 @@
+"""The counter client's pure parts: the local picture, the keypad decoder, what each key does, the screen."""
+
+from __future__ import annotations
+
+import curses
+from typing import Any
+
+import pytest
+
+from counter_client import keys
+from counter_client.client import Backoff, CounterClient, websocket_url
+from counter_client.desk import NORMAL, PICK_TARGET, WRITE_NOTE, Desk, Intent
+from counter_client.screen import render
+from counter_client.state import CounterView, elapsed_text
+
+CATALOGUE: dict[str, Any] = {
+    "name": "MPP Uji",
+    "timezone": "Asia/Jakarta",
+    "agencies": [{"id": "dukcapil", "name": "Disdukcapil", "short_name": "Dukcapil"},
+                 {"id": "polres", "name": "Polres", "short_name": "Polres"}],
+    "services": [{"id": "ktp", "agency": "dukcapil", "name": "KTP Elektronik", "prefix": "A"},
+                 {"id": "kk", "agency": "dukcapil", "name": "Kartu Keluarga", "prefix": "B"},
+                 {"id": "skck", "agency": "polres", "name": "SKCK", "prefix": "F"}],
+    "counters": [{"id": "1", "name": "Loket 1", "agency": "dukcapil", "services": ["ktp", "kk"]}],
+}  # fmt: skip
+
+
+def ticket(label: str, state: str = "waiting", counter: str | None = None, **extra: Any) -> dict[str, Any]:
+    service = {"A": "ktp", "B": "kk", "F": "skck"}[label[0]]
+    return {"id": label.lower(), "label": label, "service": service, "agency": "dukcapil", "state": state,
+            "counter": counter, "called_at": None, "started_at": None, "finished_at": None, "note": None,
+            "priority": None, **extra}  # fmt: skip
+
+
+def event(seq: int, type_: str, **data: Any) -> dict[str, Any]:
+    return {"type": type_, "seq": seq, "data": data}
+
+
+def status(state: str = "open", current: str | None = None) -> dict[str, Any]:
+    return {"id": "1", "state": state, "current": current, "operator": "op"}
+
+
+# --- the picture ----------------------------------------------------------------------------------------
+
+
+def test_the_picture_follows_snapshot_and_events_and_ignores_what_it_saw() -> None:
+    view = CounterView("uji", "1", ("ktp", "kk"))
+    view.apply_snapshot(
+        {
+            "tickets": [ticket("A-001"), ticket("B-001"), ticket("F-001")],  # F is not a service of ours
+            "counters": [{**status("open"), "ticket": None, "today": {"done": 4, "no_show": 1, "transferred": 0}},
+                         {"id": "2", "state": "open", "current": None}],
+        },
+        seq=10,
+    )  # fmt: skip
+    assert view.waiting == {"ktp": 1, "kk": 1} and view.state == "open"
+    assert view.totals == {"done": 4, "no_show": 1, "transferred": 0}
+    assert not view.apply_event(event(10, "ticket.issued", ticket=ticket("A-009"))), "seq already covered"
+    assert view.apply_event(event(11, "ticket.called", ticket=ticket("A-001", "called", "1"),
+                                  counter=status(current="a-001")))  # fmt: skip
+    assert view.current is not None and view.current["label"] == "A-001" and view.waiting["ktp"] == 0
+    # another counter's call of our service changes waiting, never our current ticket
+    view.apply_event(event(12, "ticket.called", ticket=ticket("B-001", "called", "2"),
+                           counter={"id": "2", "state": "open", "current": "b-001"}))  # fmt: skip
+    assert view.current is not None and view.current["label"] == "A-001" and view.waiting == {"ktp": 0, "kk": 0}
+    view.apply_event(event(13, "ticket.no_show", ticket=ticket("A-001", "no_show", "1", finished_at="t"),
+                           counter=status()))  # fmt: skip
+    assert view.current is None and [t["label"] for t in view.no_shows] == ["A-001"]
+    assert view.totals["no_show"] == 2
+    view.apply_event(event(14, "ticket.requeued", ticket=ticket("A-001")))  # came back: no longer a no-show here
+    assert view.totals["no_show"] == 1 and view.no_shows == [] and view.waiting["ktp"] == 1
+    view.apply_event(event(15, "ticket.transferred", ticket=ticket("A-001", "transferred", "1"),
+                           new_ticket={**ticket("A-001"), "id": "leg", "service": "skck"}))  # fmt: skip
+    assert view.totals["transferred"] == 1 and "leg" not in view.tickets and view.waiting["ktp"] == 0
+    view.apply_event(event(16, "day.closed", day="2026-11-23", expired=0))
+    assert view.totals == {"done": 0, "no_show": 0, "transferred": 0} and view.seq == 16
+
+
+def test_finding_a_typed_number() -> None:
+    view = CounterView("uji", "1", ("ktp", "kk"))
+    view.tickets = {t["id"]: t for t in (ticket("A-012"), ticket("B-012"), ticket("A-007"))}
+    assert [t["label"] for t in view.find("12")] == ["A-012", "B-012"]
+    assert [t["label"] for t in view.find("b12")] == ["B-012"]
+    assert [t["label"] for t in view.find("A-007")] == ["A-007"]
+    assert view.find("") == [] and view.find("X") == []
+
+
+def test_elapsed_text_and_backoff() -> None:
+    assert (elapsed_text(0), elapsed_text(75), elapsed_text(3725), elapsed_text(-3)) == ("00:00", "01:15",
+                                                                                           "1:02:05", "00:00")
+    backoff = Backoff(initial=1, maximum=8)
+    delays = [backoff.next() for _ in range(6)]
+    for delay, ceiling in zip(delays, (1, 2, 4, 8, 8, 8), strict=True):
+        assert ceiling / 2 <= delay <= ceiling
+    backoff.reset()
+    assert backoff.next() <= 1
+    assert websocket_url("http://10.0.0.5:8000/") == "ws://10.0.0.5:8000/ws"
+    assert websocket_url("https://mpp.example.go.id") == "wss://mpp.example.go.id/ws"
+
+
+# --- the keypad -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (["\n", "+", "-", ".", "*", "/", "0", "7"], ["enter", "+", "-", ".", "*", "/", "0", "7"]),
+        # application keypad mode: ESC O <x>
+        (["\x1b", "O", "M", "\x1b", "O", "k", "\x1b", "O", "m", "\x1b", "O", "n", "\x1b", "O", "j", "\x1b", "O", "o",
+          "\x1b", "O", "p", "\x1b", "O", "y"], ["enter", "+", "-", ".", "*", "/", "0", "9"]),
+        ([curses.KEY_ENTER, curses.KEY_B2, curses.KEY_F8, curses.KEY_F10, curses.KEY_BACKSPACE],
+         ["enter", "5", "f8", "f10", "backspace"]),
+        (["\x1b", "[", "1", "9", "~", "\x1b", "[", "2", "1", "~", "\x1b", "[", "A"], ["f8", "f10"]),
+        (["\x1b"], ["escape"]),
+        (["\x7f", "\x08", "é", "\x01"], ["backspace", "backspace", "é"]),
+    ],
+)  # fmt: skip
+def test_the_keypad_decodes_the_same_in_both_of_its_modes(raw: list[str | int], expected: list[str]) -> None:
+    assert keys.decode(raw) == expected
+
+
+# --- what each key does -----------------------------------------------------------------------------------
+
+
+def desk(current: dict[str, Any] | None = None, state: str = "open", tickets: tuple[dict[str, Any], ...] = ()) -> Desk:
+    view = CounterView("uji", "1", ("ktp", "kk"), state=state)
+    for t in (*tickets, *([current] if current else [])):
+        view.tickets[t["id"]] = t
+    view.current_id = current["id"] if current else None
+    return Desk(view, CATALOGUE)
+
+
+def press(d: Desk, *pressed: str, busy: bool = False) -> list[Intent]:
+    return [i for key in pressed if (i := d.press(key, busy)) is not None]
+
+
+def test_one_key_per_action() -> None:
+    called = ticket("A-001", "called", "1")
+    serving = ticket("A-001", "serving", "1")
+    assert press(desk(), "enter", "+") == [Intent("call_next")] * 2
+    assert press(desk(called), ".", "-", "0") == [Intent("recall"), Intent("no_show"), Intent("start")]
+    assert press(desk(serving), "0") == [Intent("finish")]
+    assert [press(desk(state=s), "*") for s in ("open", "paused", "closed")] == [[Intent("pause")],
+                                                                                  [Intent("resume")], [Intent("open")]]
+    assert press(desk(), "f8") == [Intent("close")]
+    d = desk()
+    assert press(d, ".", "-", "0", "/") == [] and d.message is not None and d.message.error
+    assert d.message.id == "Tidak ada tiket yang sedang dipanggil."
+    assert d.message.en == "No ticket is called now."
+    d = desk()
+    assert press(d, "enter", busy=True) == [] and d.message is not None
+    assert d.message.id.startswith("Tunggu")
+    d = desk()
+    assert press(d, ",") == [] and d.message is not None and d.message.id == "Tombol tidak dikenal: ,"
+    d.press("f10")
+    assert d.quit
+
+
+def test_typed_numbers_call_or_requeue_one_ticket() -> None:
+    tickets = (ticket("A-012"), ticket("B-012"), ticket("A-007"), ticket("B-003", "no_show", "1"))
+    d = desk(tickets=tickets)
+    assert press(d, "7", "enter") == [Intent("call", {"ticket": "A-007"})] and d.number == ""
+    assert press(d, "3", "-") == [Intent("requeue", {"ticket": "B-003"})]
+    assert press(d, "1", "2", "enter") == [] and d.message is not None
+    assert d.message.id == "Nomor 12 ada di beberapa layanan (A-012, B-012); ketik hurufnya, misalnya A-012."
+    assert press(d, "b", "1", "2", "+") == [Intent("call", {"ticket": "B12"})]
+    assert press(d, "1", "0", "backspace", "backspace", "9", "9", "escape") == [] and d.number == ""
+    assert press(d, "4", "2", "enter") == [Intent("call", {"ticket": "42"})], "unknown: the server says so"
+    one_service = Desk(CounterView("uji", "1", ("ktp",)), CATALOGUE)
+    assert press(one_service, "4", "2", "enter") == [Intent("call", {"ticket": "A-042"})]
+
+
+def test_the_transfer_dialog() -> None:
+    d = desk(ticket("A-001", "serving", "1"))
+    assert press(d, "/") == [] and d.mode == PICK_TARGET
+    assert [s["id"] for s in d.targets()] == ["kk", "skck"], "own agency first, never the ticket's own service"
+    assert press(d, "9", "enter") == [] and d.mode == PICK_TARGET and d.message is not None and d.message.error
+    assert press(d, "2", "enter") == [] and d.mode == WRITE_NOTE and d.target is not None
+    assert press(d, *"Perlu SKCK!", "backspace") == [] and d.note == "Perlu SKCK"
+    assert press(d, "enter") == [Intent("transfer", {"target_service": "skck", "note": "Perlu SKCK"})]
+    assert d.mode == NORMAL
+    assert press(d, "/", "1", "enter", "enter") == [Intent("transfer", {"target_service": "kk", "note": None})]
+    assert press(d, "/", "escape") == [] and d.mode == NORMAL and d.message is not None
+    assert d.message.id == "Dibatalkan."
+
+
+def test_outcomes_become_messages_in_both_languages() -> None:
+    d = desk()
+    d.sending(Intent("call_next"))
+    assert d.message is not None and (d.message.id, d.message.en) == ("Mengirim panggil berikutnya…",
+                                                                      "Sending call next…")  # fmt: skip
+    d.done(Intent("transfer", {"target_service": "skck"}), {"ticket": {"label": "A-001"}})
+    assert d.message.text("id") == "A-001 dialihkan ke SKCK." and d.message.text("en") == "A-001 transferred to SKCK."
+    d.refused({"code": "queue_empty", "message": "Tidak ada antrean.", "message_en": "No ticket."})
+    assert d.message.error and d.message.text("id") == "Tidak ada antrean." and d.message.text("en") == "No ticket."
+
+
+# --- the screen ----------------------------------------------------------------------------------------
+
+
+def test_the_screen_always_shows_what_the_operator_needs_in_80_columns() -> None:
+    client = CounterClient("http://127.0.0.1:9", "uji", "1")
+    client.catalogue = CATALOGUE
+    client.view = CounterView("uji", "1", ("ktp", "kk"), state="open")
+    current = ticket("A-001", "called", "1", called_at="2026-11-23T09:00:00+07:00", note="Bawa KK asli",
+                     priority="lansia")  # fmt: skip
+    for t in (current, ticket("A-002"), ticket("B-001"), ticket("B-002", "no_show", "1", finished_at="x")):
+        client.view.tickets[t["id"]] = t
+    client.view.current_id = current["id"]
+    d = Desk(client.view, CATALOGUE)
+    lines = render(client, d, "id", 80)
+    text = "\n".join(line.text for line in lines)
+    assert all(len(line.text) < 80 for line in lines)
+    for expected in ("Tiket saat ini  A-001  dipanggil · sejak", "                KTP Elektronik", "Prioritas: Lanjut usia",
+                     "Catatan: Bawa KK asli", "Menunggu        KTP Elektronik 1 · Kartu Keluarga 1",
+                     "Tidak hadir     B-002", "Hari ini        selesai 0 · tidak hadir 0 · dialihkan 0",
+                     "○ Menyambung…", "Loket: BUKA", "Enter/+ panggil berikutnya", "F10 keluar"):  # fmt: skip
+        assert expected in text, expected
+    english = "\n".join(line.text for line in render(client, d, "en", 80))
+    for expected in ("Current ticket", "Priority: Elderly", "Waiting", "No-shows", "Today", "Enter/+ call next"):
+        assert expected in english

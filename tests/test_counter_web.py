@@ -1,0 +1,239 @@
+"""The operator web page in Debian's Chromium (Playwright) against a real server: sign-in, every button, the
+keyboard shortcuts, refusals shown in Indonesian, the English switch, and a connection that breaks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from .helpers import Server
+from .test_counter_client import CuttableProxy
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run"]  # fmt: skip
+WAIT_MS = 10_000
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@asynccontextmanager
+async def operator_page(browser: Browser, url: str) -> AsyncIterator[Page]:
+    context = await browser.new_context(viewport={"width": 1366, "height": 768})
+    try:
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await page.goto(url)
+        yield page
+        assert not errors, f"script errors on the page: {errors}"
+    finally:
+        await context.close()
+
+
+async def sign_in(page: Page, username: str = "op-disdukcapil", password: str = "demo-operator") -> None:  # noqa: S107
+    await page.fill("#username", username)
+    await page.fill("#password", password)
+    await page.click("#signin button[type=submit]")
+
+
+async def connected(page: Page) -> None:
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "connected", timeout=WAIT_MS)
+
+
+def ticket(server: Server, label: str) -> object:
+    state = server.ctx.engine.states["tegal"]
+    return state.tickets[state.by_label[(state.site.service_day(server.clock()), label)]]
+
+
+async def test_every_button_and_the_keypad_shortcuts_work_a_day_at_the_counter(server: Server, tmp_path: Path) -> None:
+    for _ in range(4):
+        await server.issue("ktp")
+    message = None
+    async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/1") as page:
+        message = page.locator("#message")
+        label = page.locator("#current-label")
+
+        # a wrong password is refused on the form, in Indonesian
+        await sign_in(page, password="salah")
+        await expect(page.locator("#signin-error")).to_have_text("Nama pengguna atau kata sandi salah.")
+        await sign_in(page)
+        await connected(page)
+        await expect(page.locator("#waiting li[data-service=ktp] strong")).to_have_text("4")
+        await expect(page.locator("#counter-state")).to_have_text("TUTUP")
+
+        # the rules' refusals are shown as they come, in red
+        await page.click("#btn-call-next")
+        await expect(message).to_have_text("Loket 1 tutup. Buka loket terlebih dahulu.")
+        await expect(message).to_have_class("message error")
+
+        await expect(page.locator("#btn-pause")).to_contain_text("Buka loket")
+        await page.click("#btn-pause")  # closed: this button opens the counter
+        await expect(page.locator("#counter-state")).to_have_text("BUKA")
+        await expect(page.locator("#btn-pause")).to_contain_text("Istirahat")
+
+        await page.click("#btn-call-next")
+        await expect(label).to_have_text("A-001")
+        await expect(page.locator("#current-info")).to_contain_text("KTP Elektronik · dipanggil · sejak")
+        await expect(page.locator("#waiting li[data-service=ktp] strong")).to_have_text("3")
+        await page.click("#btn-recall")
+        await expect(message).to_have_text("Memanggil ulang A-001.")
+        assert ticket(server, "A-001").recalls == 1  # type: ignore[attr-defined]
+        await page.click("#btn-no-show")
+        await expect(message).to_have_text("A-001 ditandai tidak hadir.")
+        await expect(page.locator("#no-shows li[data-label=A-001]")).to_be_visible()
+        await expect(page.locator("#totals")).to_have_text("selesai 0 · tidak hadir 1 · dialihkan 0")
+
+        # the keypad: Enter calls the next one, 0 starts, / opens the transfer dialog
+        await page.keyboard.press("Enter")
+        await expect(message).to_have_text("Memanggil A-002.")  # answered: the next key is taken
+        await expect(label).to_have_text("A-002")
+        await page.keyboard.press("0")
+        await expect(message).to_have_text("Mulai melayani A-002.")
+        await expect(page.locator("#current-info")).to_contain_text("sedang dilayani")
+        await expect(page.locator("#btn-start-finish")).to_contain_text("Selesai")
+        await page.keyboard.press("/")
+        dialog = page.locator("#transfer-dialog")
+        await expect(dialog).to_be_visible()
+        await expect(page.locator("#transfer-ticket")).to_have_text("A-002")
+        await page.select_option("#transfer-target", "skck")
+        await page.fill("#transfer-note", "Perlu SKCK untuk melamar kerja")
+        await expect(page.locator("#transfer-count")).to_have_text("30/200")
+        await page.click("#transfer-send")
+        await expect(message).to_have_text("A-002 dialihkan ke Surat Keterangan Catatan Kepolisian (SKCK).")
+        await expect(label).to_have_text("Belum ada tiket yang dipanggil.")
+        state = server.ctx.engine.states["tegal"]
+        leg = next(t for t in state.tickets.values() if t.service == "skck")
+        assert leg.label == "A-002" and leg.note == "Perlu SKCK untuk melamar kerja"
+
+        # the transfer dialog can be cancelled, by the button
+        await page.keyboard.press("Enter")
+        await expect(message).to_have_text("Memanggil A-003.")
+        await page.click("#btn-transfer")
+        await expect(dialog).to_be_visible()
+        await page.click("#transfer-cancel")
+        await expect(dialog).to_be_hidden()
+        await page.click("#btn-start-finish")  # start
+        await expect(message).to_have_text("Mulai melayani A-003.")
+        await expect(page.locator("#btn-start-finish")).to_contain_text("Selesai")
+        await page.click("#btn-start-finish")  # finish
+        await expect(message).to_have_text("A-003 selesai dilayani.")
+
+        # the late arrival came back: requeue from the no-show list, then call them by typing their number
+        server.clock.advance(minutes=20)
+        await page.click("#no-shows li[data-label=A-001] >> text=Antrekan ulang")
+        await expect(message).to_have_text("A-001 masuk antrean lagi (paling belakang).")
+        await expect(page.locator("#no-shows li")).to_have_text("Tidak ada.")
+        await page.keyboard.type("1")
+        await expect(page.locator("#number")).to_have_value("1")
+        await page.keyboard.press("Enter")
+        await expect(message).to_have_text("Memanggil A-001.")
+        await page.keyboard.press("-")  # not here again
+        await expect(message).to_have_text("A-001 ditandai tidak hadir.")
+        await expect(page.locator("#no-shows li[data-label=A-001]")).to_be_visible()
+        await page.click("#no-shows li[data-label=A-001] >> text=Panggil")  # ... and there they are after all
+        await expect(message).to_have_text("Memanggil A-001.")
+        await page.keyboard.press("0")
+        await expect(message).to_have_text("Mulai melayani A-001.")
+        await page.keyboard.press("0")
+        await expect(message).to_have_text("A-001 selesai dilayani.")
+
+        # the number box and its button
+        await page.fill("#number", "a4")
+        await page.click("#btn-call-number")
+        await expect(message).to_have_text("Memanggil A-004.")
+        await page.click("#btn-start-finish")
+        await expect(message).to_have_text("Mulai melayani A-004.")
+        await page.click("#btn-start-finish")
+        await expect(message).to_have_text("A-004 selesai dilayani.")
+        await expect(page.locator("#totals")).to_have_text("selesai 3 · tidak hadir 0 · dialihkan 1")
+        await page.click("#btn-call-next")
+        await expect(message).to_have_text("Tidak ada antrean yang menunggu untuk Loket 1.")
+
+        # a break with *, a refused call while paused, resume with the button
+        await page.keyboard.press("*")
+        await expect(message).to_have_text("Loket istirahat.")
+        await expect(page.locator("#counter-state")).to_have_text("ISTIRAHAT")
+        await page.keyboard.press("+")
+        await expect(message).to_have_text("Loket 1 sedang dijeda. Lanjutkan loket terlebih dahulu.")
+        await expect(page.locator("#btn-pause")).to_contain_text("Lanjutkan")
+        await page.click("#btn-pause")
+        await expect(page.locator("#counter-state")).to_have_text("BUKA")
+
+        # English on request: the page and the server's answers
+        await page.click("button[data-lang=en]")
+        await expect(page.locator("#btn-call-next")).to_contain_text("Call next")
+        await page.click("#btn-call-next")
+        await expect(message).to_have_text("No ticket is waiting for Loket 1.")
+        await page.click("button[data-lang=id]")
+        await expect(message).to_have_text("Tidak ada antrean yang menunggu untuk Loket 1.")
+
+        await page.screenshot(path=str(tmp_path / "counter-1366x768.png"))
+        if os.environ.get("COUNTER_SCREENSHOTS"):
+            shutil.copy(tmp_path / "counter-1366x768.png", os.environ["COUNTER_SCREENSHOTS"])
+
+        # F8 closes; closing again is refused; signing out shows the form again
+        await page.keyboard.press("F8")
+        await expect(message).to_have_text("Loket ditutup.")
+        await expect(page.locator("#counter-state")).to_have_text("TUTUP")
+        await page.click("#btn-close")
+        await expect(message).to_have_text("Loket 1 sudah tutup.")
+        await page.click("#signout")
+        await expect(page.locator("#signin")).to_be_visible()
+    assert (tmp_path / "counter-1366x768.png").stat().st_size > 10_000
+
+
+async def test_someone_elses_counter_is_refused_on_the_sign_in_form(server: Server) -> None:
+    async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/1") as page:
+        await sign_in(page, "op-polres")
+        error = page.locator("#signin-error")
+        await expect(error).to_have_text("Loket atau tiket ini milik instansi lain; Anda tidak berwenang.")
+        await expect(page.locator("#connection")).to_have_attribute("data-state", "refused")
+        await page.click("button[data-lang=en]")
+        await expect(error).to_have_text(
+            "This counter or ticket belongs to another agency; you are not allowed to act on it."
+        )
+
+
+async def test_the_page_reconnects_by_itself_and_shows_what_happened_meanwhile(server: Server) -> None:
+    port = int(server.url.rsplit(":", 1)[1])
+    async with CuttableProxy(port) as proxy, chromium() as browser:
+        async with operator_page(browser, f"{proxy.url}/counter/tegal/1") as page:
+            await sign_in(page)
+            await connected(page)
+            proxy.refuse = True
+            await proxy.cut()
+            await expect(page.locator("#connection")).to_have_attribute("data-state", "reconnecting")
+            await expect(page.locator("#connection")).to_have_text("Terputus, menyambung ulang…")
+            await server.issue("ktp")
+            await server.issue("ktp")
+            proxy.refuse = False
+            await connected(page)
+            await expect(page.locator("#waiting li[data-service=ktp] strong")).to_have_text("2", timeout=WAIT_MS)
+
+
+async def test_an_unknown_counter_gets_a_list_of_counters_and_assets_are_local(server: Server) -> None:
+    r = await server.http.get("/counter/tegal/99")
+    assert r.status_code == 404 and "/counter/tegal/1" in r.text and "Loket tidak ditemukan" in r.text
+    page = await server.http.get("/counter/tegal/1")
+    assert page.status_code == 200
+    for asset in ("/static/counter/counter.js", "/static/counter/counter.css"):
+        assert asset in page.text
+        assert (await server.http.get(asset)).status_code == 200
+    assert "http://" not in page.text and "https://" not in page.text, "no CDN, no outside address"
