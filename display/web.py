@@ -1,32 +1,100 @@
-"""Routes of the lobby display pages. The page itself holds no data; it follows the hall over the websocket
-with its device token (given in the URL fragment, which browsers never send to the server or its logs)."""
+"""Routes of the lobby display pages. The page itself holds no live data; it follows the hall over the websocket
+with its device token (given in the URL fragment, which browsers never send to the server or its logs).
+
+What the page gets here is the public catalogue it needs to name things (agencies with their colours, services,
+counters, the screen's scope) and its on-screen text, Indonesian first, English with `?lang=en`.
+"""
 
 from __future__ import annotations
 
+import tomllib
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
+from queue_server.domain.catalogue import Screen, Site
 from queue_server.pages import Pages
+from queue_server.ws import screen_scope
 
 HERE = Path(__file__).parent
 pages = Pages(HERE / "templates")
+LANGUAGES = ("id", "en")
+
+
+@cache
+def texts() -> dict[str, dict[str, str]]:
+    """Every sentence the screen shows, per language (templates/text.toml)."""
+    with (HERE / "templates" / "text.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def ink_for(colour: str) -> str:
+    """Near-black or white text, whichever contrasts more with an agency colour (WCAG contrast ratio)."""
+    try:
+        lum = _luminance(colour)
+    except (ValueError, IndexError):
+        return "#ffffff"
+    dark = 0.0056  # the luminance of #111111
+    return "#ffffff" if 1.05 / (lum + 0.05) >= (lum + 0.05) / (dark + 0.05) else "#111111"
+
+
+def page_config(site: Site, screen: Screen, lang: str) -> dict[str, Any]:
+    """The public catalogue the board needs, with the screen's scope. Nothing here is secret or personal."""
+    services, counters = screen_scope(site, screen)
+    return {
+        "lang": lang,
+        "text": texts()[lang],
+        "site": {"id": site.id, "name": site.name, "timezone": site.timezone, "running_text": site.running_text},
+        "screen": {"id": screen.id, "name": screen.name, "speaker": screen.speaker},
+        "agencies": {
+            a.id: {"name": a.name, "short_name": a.short_name, "colour": a.colour, "ink": ink_for(a.colour)}
+            for a in site.agencies.values()
+        },
+        # Every service and counter (a call may name one outside the scope); the scope decides the tiles.
+        "services": {s.id: {"name": s.name, "prefix": s.prefix, "agency": s.agency} for s in site.services.values()},
+        "counters": {c.id: {"name": c.name, "agency": c.agency, "zone": c.zone} for c in site.counters.values()},
+        "scope": {
+            "counters": [c for c in site.counters if counters is None or c in counters],
+            "services": [s for s in site.services if services is None or s in services],
+        },
+    }
 
 
 async def display_page(request: Request) -> Response:
     sites = request.app.state.sites
+    lang = request.query_params.get("lang", "id")
+    lang = lang if lang in LANGUAGES else "id"
     site = sites.get(request.path_params["site"])
     screen = site.screens.get(request.path_params["screen"]) if site else None
     if site is None or screen is None:
         known = [f"/display/{s.id}/{sc}" for s in sites.values() for sc in s.screens]
-        return pages.render(request, "not_found.html", 404, known=known)
-    return pages.render(request, "display.html", site=site, screen=screen)
+        return pages.render(request, "not_found.html", 404, known=known, t=texts()["id"], t_en=texts()["en"])
+    config = page_config(site, screen, lang)
+    return pages.render(request, "display.html", site=site, screen=screen, lang=lang, t=config["text"], config=config)
+
+
+class Assets(StaticFiles):
+    """The page's CSS and JS. `no-cache` makes a TV revalidate (a cheap 304) so an upgrade reaches it on reload."""
+
+    def file_response(self, full_path: Any, stat_result: Any, scope: Scope, status_code: int = 200) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
 
 
 ROUTES: list[BaseRoute] = [
     Route("/display/{site}/{screen}", display_page, methods=["GET"]),
-    Mount("/static/display", StaticFiles(directory=HERE / "static"), name="display-static"),
+    Mount("/static/display", Assets(directory=HERE / "static"), name="display-static"),
 ]

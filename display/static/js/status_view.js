@@ -1,0 +1,44 @@
+// What the screen says about itself: the link dot, the "connection lost" and "sound blocked" banners, the caption
+// of the announcement being spoken, and the refusal panel when the server does not accept this screen.
+
+export class StatusView {
+  constructor(config) {
+    this.lang = config.lang;
+    const $ = (id) => document.getElementById(id);
+    this.dot = $("link-dot");
+    this.offline = $("banner-offline");
+    this.audio = $("banner-audio");
+    this.caption = $("caption");
+    this.refused = $("refused");
+    this.refusedMessage = $("refused-message");
+    this.refusedMessageOther = $("refused-message-en");
+    this.refusedCode = $("refused-code");
+  }
+
+  setLink(status) {
+    this.dot.dataset.status = status;
+    document.body.dataset.link = status;
+    this.offline.hidden = status !== "offline";
+    document.body.classList.toggle("is-offline", status === "offline");
+    if (status === "live") this.refused.hidden = true;
+  }
+
+  setAudio(state) {
+    this.audio.hidden = state !== "blocked";
+    document.body.dataset.audio = state;
+  }
+
+  setCaption(text) {
+    this.caption.hidden = !text;
+    this.caption.textContent = text || "";
+  }
+
+  // The server's own words (its Indonesian message first), so whoever set up the TV knows what to fix.
+  showRefusal(error) {
+    const [first, second] = this.lang === "en" ? [error.message_en, error.message] : [error.message, error.message_en];
+    this.refusedMessage.textContent = first || error.code || "";
+    this.refusedMessageOther.textContent = second && second !== first ? second : "";
+    this.refusedCode.textContent = error.code || "";
+    this.refused.hidden = false;
+  }
+}

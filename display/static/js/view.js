@@ -1,0 +1,195 @@
+// Draws the board: the newest call, the open counters, the earlier calls and the waiting counts. Elements are made
+// once and only their text and visibility change, at most once per animation frame, so a busy day costs little.
+
+import { FittedGrid } from "./layout.js";
+
+export const RECENT_ROWS = 8;
+export const FRESH_MS = 8000; // how long a new call stays highlighted
+const TILE_ASPECT = 2.1;
+const CHIP_ASPECT = 3.2;
+const MIN_TILE_SLOTS = 6;
+const MIN_CHIP_SLOTS = 8;
+
+function make(tag, className, parent) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  parent?.append(el);
+  return el;
+}
+
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+// Custom properties restyle the element and everything in it, so they are only written when they change.
+function setVar(el, name, value) {
+  if (el.style.getPropertyValue(name) !== String(value)) el.style.setProperty(name, value);
+}
+
+// A ticket label, with its length for the CSS that keeps long labels (HA-1234) inside their box.
+function setLabel(el, label) {
+  setText(el, label);
+  setVar(el, "--chars", label.length);
+  if (el.dataset.label !== label) el.dataset.label = label; // for the blinking copy (board.css)
+}
+
+function paint(el, agency) {
+  setVar(el, "--agency", agency?.colour || "");
+  setVar(el, "--ink", agency?.ink || "");
+}
+
+// Starts the highlight again, and ends it after FRESH_MS. The "is-again" class switches between two identical
+// animations: a new animation name restarts it without forcing the browser to lay the page out.
+function flash(el) {
+  el.classList.add("is-fresh");
+  el.classList.toggle("is-again");
+  clearTimeout(el.freshTimer);
+  el.freshTimer = setTimeout(() => el.classList.remove("is-fresh"), FRESH_MS);
+}
+
+export class BoardView {
+  #drawn = -1;
+  #frame = 0;
+  #heroSeq = null;
+
+  constructor(config, clock) {
+    this.config = config;
+    this.t = config.text;
+    this.clock = clock;
+    const $ = (id) => document.getElementById(id);
+    this.hero = {
+      root: $("hero"),
+      label: $("hero-label"),
+      counter: $("hero-counter"),
+      service: $("hero-service"),
+      agency: $("hero-agency"),
+      recall: $("hero-recall"),
+    };
+    this.counterGrid = $("counter-grid");
+    this.countersNone = $("counters-none");
+    this.waitingGrid = $("waiting-grid");
+    this.waitingNone = $("waiting-none");
+    this.tiles = new Map(config.scope.counters.map((id) => [id, this.#tile(id)]));
+    this.chips = new Map(config.scope.services.map((id) => [id, this.#chip(id)]));
+    this.rows = Array.from({ length: RECENT_ROWS }, () => this.#row($("recent-list")));
+    this.board = null;
+    this.counterFit = new FittedGrid(this.counterGrid, TILE_ASPECT, MIN_TILE_SLOTS);
+    this.waitingFit = new FittedGrid(this.waitingGrid, CHIP_ASPECT, MIN_CHIP_SLOTS);
+  }
+
+  // Draws on the next frame; many events in one frame (a replay) cost one drawing.
+  schedule(board) {
+    this.board = board;
+    if (!this.#frame) this.#frame = requestAnimationFrame(() => this.draw());
+  }
+
+  draw() {
+    this.#frame = 0;
+    const board = this.board;
+    if (!board || board.version === this.#drawn) return;
+    this.#drawn = board.version;
+    const fresh = this.#drawHero(board.calls[0]);
+    this.#drawCounters(board, fresh);
+    this.#drawRecent(board.calls);
+    this.#drawWaiting(board.waitingByService());
+  }
+
+  counterName(id) {
+    return this.config.counters[id]?.name || `${this.t.counter_fallback || "Loket"} ${id}`;
+  }
+
+  // Returns the call when it is new and live (so its counter flashes too).
+  #drawHero(call) {
+    const h = this.hero;
+    h.root.classList.toggle("is-empty", !call);
+    if (!call) return null;
+    const ticket = call.ticket;
+    const service = this.config.services[ticket.service];
+    const agency = this.config.agencies[ticket.agency];
+    setLabel(h.label, ticket.label);
+    setText(h.counter, this.counterName(ticket.counter));
+    setText(h.service, service?.name || ticket.service);
+    setText(h.agency, agency?.short_name || ticket.agency);
+    h.recall.hidden = !call.recall;
+    paint(h.root, agency);
+    const fresh = call.live && call.seq !== this.#heroSeq;
+    this.#heroSeq = call.seq;
+    if (fresh) flash(h.root);
+    return fresh ? call : null;
+  }
+
+  #drawCounters(board, fresh) {
+    let open = 0;
+    for (const [id, tile] of this.tiles) {
+      const status = board.counters.get(id);
+      const shown = Boolean(status) && status.state !== "closed";
+      tile.root.hidden = !shown;
+      if (!shown) continue;
+      open++;
+      const paused = status.state === "paused";
+      const idle = !paused && !status.ticket;
+      tile.root.classList.toggle("is-paused", paused);
+      tile.root.classList.toggle("is-idle", idle);
+      setLabel(tile.ticket, paused ? this.t.counter_paused : idle ? this.t.counter_idle : status.ticket.label);
+      if (fresh && fresh.ticket.counter === id) flash(tile.root);
+    }
+    this.countersNone.hidden = open > 0;
+    this.counterFit.count = open;
+  }
+
+  #drawRecent(calls) {
+    this.rows.forEach((row, i) => {
+      const call = calls[i + 1]; // calls[0] is the hero
+      row.root.classList.toggle("is-blank", !call);
+      if (!call) return;
+      paint(row.root, this.config.agencies[call.ticket.agency]);
+      setText(row.label, call.ticket.label);
+      setText(row.counter, this.counterName(call.ticket.counter));
+      setText(row.time, this.clock.timeOf(call.at));
+    });
+  }
+
+  #drawWaiting(counts) {
+    let shown = 0;
+    for (const [id, chip] of this.chips) {
+      const n = counts.get(id) || 0;
+      chip.root.hidden = n === 0;
+      if (n === 0) continue;
+      shown++;
+      setText(chip.count, String(n));
+    }
+    this.waitingNone.hidden = shown > 0;
+    this.waitingFit.count = shown;
+  }
+
+  #tile(id) {
+    const counter = this.config.counters[id];
+    const agency = this.config.agencies[counter.agency];
+    const root = make("div", "tile", this.counterGrid);
+    root.hidden = true;
+    root.dataset.counter = id;
+    paint(root, agency);
+    make("div", "tile-name", root).textContent = counter.name;
+    const ticket = make("div", "tile-ticket", root);
+    make("div", "tile-agency", root).textContent = agency?.short_name || "";
+    return { root, ticket };
+  }
+
+  #chip(id) {
+    const service = this.config.services[id];
+    const root = make("div", "chip", this.waitingGrid);
+    root.hidden = true;
+    root.dataset.service = id;
+    paint(root, this.config.agencies[service.agency]);
+    make("span", "chip-prefix", root).textContent = service.prefix;
+    make("span", "chip-name", root).textContent = service.name;
+    return { root, count: make("span", "chip-count", root) };
+  }
+
+  #row(list) {
+    const root = make("li", "recent-row is-blank", list);
+    const label = make("span", "recent-label", root);
+    make("span", "recent-arrow", root).textContent = "→";
+    return { root, label, counter: make("span", "recent-counter", root), time: make("span", "recent-time", root) };
+  }
+}

@@ -1,0 +1,169 @@
+"""Speaker screens say every call: in order, one at a time, never cut off, repeated as the site says, again on a
+recall; silent screens say nothing; a browser that blocks sound is detected, shown and unblocked by a tap.
+The page keeps window.__announcements: {seq, label, start, end} from the audio element's playing/ended events."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Page
+
+from queue_server.sitefile import DEMO_SITE
+
+from .display_support import (
+    BLOCK_AUDIO,
+    WAIT_MS,
+    board_page,
+    bounded,
+    call_next,
+    chromium,
+    hero_shows,
+    until,
+)
+from .helpers import Server, running_server
+
+BLOCKED_TEXT = "Suara diblokir oleh peramban — ketuk layar untuk mengaktifkan"
+
+# An AudioContext that the browser keeps suspended, as it does under an autoplay policy without a user gesture.
+SUSPENDED_AUDIO_CONTEXT = """
+window.AudioContext = class {
+  constructor() { this.state = "suspended"; }
+  resume() { return new Promise(() => {}); }
+  close() { return Promise.resolve(); }
+};
+"""
+
+
+async def played(page: Page, count: int, timeout_ms: float = 60_000) -> list[dict[str, Any]]:
+    """The first `count` finished playbacks, once there are that many."""
+    return await until(  # type: ignore[no-any-return]
+        page,
+        "n => { const done = window.__announcements.filter(e => e.end !== null); return done.length >= n && done; }",
+        count,
+        timeout_ms,
+    )
+
+
+def assert_one_at_a_time(entries: list[dict[str, Any]]) -> None:
+    for entry in entries:
+        assert entry["end"] > entry["start"], entry
+    for before, after in zip(entries, entries[1:], strict=False):
+        assert after["start"] >= before["end"], f"overlap: {before} and {after}"
+
+
+def wav_requests(page: Page) -> list[str]:
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url) if "/announcements/" in request.url else None)
+    return urls
+
+
+async def device_audio(server: Server, headers: dict[str, str], screen: str, expected: str) -> None:
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while True:
+        r = await server.http.get("/api/v1/sites/tegal/devices", headers=headers)
+        states = [d["audio"] for d in r.json()["devices"] if d["screen"] == screen and d["connected"]]
+        if states == [expected]:
+            return
+        assert time.monotonic() < deadline, f"{screen} audio is {states}, expected {expected}"
+        await time_step()
+
+
+async def time_step() -> None:
+    import asyncio
+
+    await asyncio.sleep(0.05)
+
+
+@bounded(90)
+async def test_three_quick_calls_are_announced_in_order_one_at_a_time(server: Server) -> None:
+    op = await server.login("op-disdukcapil")
+    for service in ("ktp", "ktp", "kk"):
+        await server.issue(service)
+    for counter in ("1", "2", "3"):
+        assert (await server.command(op, counter, "open")).status_code == 200
+    async with chromium() as browser, board_page(browser, server) as page:
+        requests = wav_requests(page)
+        await until(page, "() => document.body.dataset.audio === 'ready'")
+        calls = [await call_next(server, op, counter) for counter in ("1", "2", "3")]  # no pause in between
+        labels = [c["ticket"]["label"] for c in calls]
+        caption = await until(page, "() => !document.getElementById('caption').hidden && caption.textContent")
+        assert caption.startswith("Nomor antrean A satu, silakan menuju loket satu"), caption
+        entries = await played(page, 3)
+        assert [e["label"] for e in entries] == labels
+        assert_one_at_a_time(entries)
+        assert [e["seq"] for e in entries] == sorted(e["seq"] for e in entries)
+        # The sound came from the server's endpoint, one WAV per call event.
+        assert [u.split("/api/v1/")[1] for u in requests] == [
+            f"sites/tegal/announcements/{e['seq']}.wav" for e in entries
+        ]
+        await until(page, "() => document.getElementById('caption').hidden")  # the caption goes with the sound
+
+
+@bounded(120)
+async def test_each_call_is_repeated_as_configured_and_a_recall_is_announced_again(tmp_path: Path) -> None:
+    site_file = tmp_path / "tegal.toml"
+    site_file.write_text(DEMO_SITE.read_text().replace("\nrepeat = 1\n", "\nrepeat = 2\n"))
+    async with running_server(tmp_path / "queue.sqlite3", site_files=[site_file]) as server:
+        op = await server.login("op-disdukcapil")
+        await server.issue("ktp")
+        assert (await server.command(op, "1", "open")).status_code == 200
+        async with chromium() as browser, board_page(browser, server) as page:
+            label = (await call_next(server, op, "1"))["ticket"]["label"]
+            entries = await played(page, 2)
+            assert (await server.command(op, "1", "recall")).status_code == 200
+            entries = await played(page, 4)
+            assert [e["label"] for e in entries] == [label] * 4
+            assert_one_at_a_time(entries)
+            first_call, recall = {e["seq"] for e in entries[:2]}, {e["seq"] for e in entries[2:]}
+            assert len(first_call) == len(recall) == 1 and first_call != recall
+
+
+@bounded(60)
+async def test_a_silent_screen_shows_calls_and_says_nothing(server: Server) -> None:
+    op = await server.login("op-disdukcapil")
+    supervisor = await server.login("supervisor")
+    await server.issue("ktp")
+    assert (await server.command(op, "1", "open")).status_code == 200
+    async with chromium() as browser, board_page(browser, server, "lantai1") as page:
+        requests = wav_requests(page)
+        assert await page.evaluate("document.body.dataset.audio") == "off"
+        await device_audio(server, supervisor, "lantai1", "off")
+        label = (await call_next(server, op, "1"))["ticket"]["label"]
+        await hero_shows(page, label)
+        # Calls are queued in the same step that draws them, so by now one would be there.
+        assert await page.evaluate("[window.__announcements.length, window.__display.announcer.pending]") == [0, 0]
+        assert requests == []
+        assert await page.is_hidden("#banner-audio")
+
+
+@bounded(60)
+async def test_blocked_sound_is_shown_reported_and_a_tap_enables_it(server: Server) -> None:
+    op = await server.login("op-disdukcapil")
+    supervisor = await server.login("supervisor")
+    await server.issue("ktp")
+    assert (await server.command(op, "1", "open")).status_code == 200
+    async with chromium() as browser, board_page(browser, server, init_script=BLOCK_AUDIO) as page:
+        await page.wait_for_selector("#banner-audio", state="visible", timeout=WAIT_MS)
+        assert (await page.text_content("#banner-audio") or "").strip() == BLOCKED_TEXT
+        await device_audio(server, supervisor, "lobby", "blocked")
+        label = (await call_next(server, op, "1"))["ticket"]["label"]
+        await hero_shows(page, label)
+        assert await page.evaluate("[window.__announcements.length, window.__display.announcer.pending]") == [0, 1]
+
+        await page.evaluate("window.__blockAudio = false")  # what a tap does to a real browser's policy
+        await page.mouse.click(960, 540)
+        await page.wait_for_selector("#banner-audio", state="hidden", timeout=WAIT_MS)
+        entries = await played(page, 1)
+        assert entries[0]["label"] == label  # the call waited; it was not dropped
+        await device_audio(server, supervisor, "lobby", "ready")
+
+
+@bounded(60)
+async def test_a_suspended_audio_context_counts_as_blocked(server: Server) -> None:
+    async with chromium() as browser, board_page(browser, server, init_script=SUSPENDED_AUDIO_CONTEXT) as page:
+        await page.wait_for_selector("#banner-audio", state="visible", timeout=WAIT_MS)
+        assert await page.evaluate("document.body.dataset.audio") == "blocked"
+        await page.keyboard.press("Enter")  # a TV remote's OK button is a gesture too
+        await page.wait_for_selector("#banner-audio", state="hidden", timeout=WAIT_MS)

@@ -1,0 +1,192 @@
+"""The lobby board follows the hall live: calls, counters, waiting counts, its own health. Playwright drives Debian
+Chromium against a real server; every wait is for a DOM condition, bounded in time."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+from playwright.async_api import Page, WebSocket
+
+from .display_support import WAIT_MS, board_page, bounded, call_next, chromium, hero_shows, until
+from .helpers import Server, running_server
+
+
+async def text(page, selector: str) -> str:  # type: ignore[no-untyped-def]
+    return (await page.text_content(selector) or "").strip()
+
+
+@bounded(60)
+async def test_a_call_appears_on_the_board_within_a_second(server: Server) -> None:
+    await server.issue("ktp", priority="lansia")
+    op = await server.login("op-disdukcapil")
+    assert (await server.command(op, "1", "open")).status_code == 200
+    async with chromium() as browser, board_page(browser, server) as page:
+        await page.wait_for_selector("[data-counter='1']:not([hidden])", timeout=WAIT_MS)  # known from the snapshot
+        assert await page.is_visible(".hero-none")
+        sent = time.perf_counter()
+        label = (await call_next(server, op, "1"))["ticket"]["label"]
+        await hero_shows(page, label, 1000)
+        assert time.perf_counter() - sent < 1.0
+        assert await text(page, "#hero-counter") == "Loket 1"
+        assert await text(page, "#hero-service") == "KTP Elektronik"
+        assert await text(page, "#hero-agency") == "Disdukcapil"
+        assert await text(page, "[data-counter='1'] .tile-ticket") == label
+        assert await page.evaluate("document.getElementById('hero').classList.contains('is-fresh')")  # highlighted...
+        await until(page, "() => !document.getElementById('hero').classList.contains('is-fresh')", timeout_ms=12_000)
+        # ...for a few seconds. Nothing personal reached the page: no priority group, no ticket token.
+        board = await page.evaluate(
+            "JSON.stringify([window.__display.board.calls, [...window.__display.board.counters]])"
+        )
+        for secret in ("lansia", '"priority_group"', '"token"', '"note"'):
+            assert secret not in board
+        assert "lansia" not in await page.content()
+
+
+@bounded(60)
+async def test_the_board_shows_counters_waiting_counts_and_earlier_calls(server: Server) -> None:
+    op = await server.login("op-disdukcapil")
+    for _ in range(5):
+        await server.issue("ktp")
+    await server.issue("kk")
+    for counter in ("1", "2", "3"):
+        assert (await server.command(op, counter, "open")).status_code == 200
+    async with chromium() as browser, board_page(browser, server) as page:
+        await page.wait_for_selector("[data-service='ktp']:not([hidden])", timeout=WAIT_MS)
+        assert await text(page, "[data-service='ktp'] .chip-count") == "5"
+        assert await text(page, "[data-service='kk'] .chip-count") == "1"
+        assert await page.is_hidden("[data-service='pkb']")  # nobody waits: no chip
+        assert await text(page, "[data-counter='3'] .tile-ticket") == "Siap melayani"
+
+        labels = []
+        for counter in ("1", "2", "1"):
+            server.clock.advance(seconds=61)
+            labels.append((await call_next(server, op, counter))["ticket"]["label"])
+        await hero_shows(page, labels[-1], WAIT_MS)
+        # One fewer waiting per call; the earlier calls listed newest first, with the counter and the time.
+        assert await text(page, "[data-service='ktp'] .chip-count") == "2"
+        rows = await page.eval_on_selector_all(
+            ".recent-row:not(.is-blank)",
+            "rows => rows.map(r => [...r.children].map(c => c.textContent))",
+        )
+        assert rows == [[labels[1], "→", "Loket 2", "09.02"], [labels[0], "→", "Loket 1", "09.01"]]
+        assert await text(page, "[data-counter='2'] .tile-ticket") == labels[1]
+
+        # A recall comes back on top, marked as a recall; a pause and a close show on the tiles.
+        assert (await server.command(op, "2", "recall")).status_code == 200
+        await hero_shows(page, labels[1], WAIT_MS)
+        assert await page.is_visible("#hero-recall")
+        assert await text(page, "#hero-recall") == "Panggilan ulang"
+        assert (await server.command(op, "3", "pause")).status_code == 200
+        await page.wait_for_selector("[data-counter='3'].is-paused", timeout=WAIT_MS)
+        assert await text(page, "[data-counter='3'] .tile-ticket") == "Istirahat"
+        assert (await server.command(op, "3", "close")).status_code == 200
+        await page.wait_for_selector("[data-counter='3']", state="hidden", timeout=WAIT_MS)
+
+
+@bounded(60)
+async def test_running_text_and_clock_in_indonesian_in_the_site_time_zone(server: Server) -> None:
+    async with chromium() as browser, board_page(browser, server) as page:
+        # The server's clock (Monday 23 November 2026, 09.00 WIB) is the truth, not the TV's.
+        assert await text(page, "#clock-date") == "Senin, 23 November 2026"
+        assert (await text(page, "#clock-time")).startswith("09.0")
+        assert await page.evaluate("window.__display.clock.text()") in (
+            "Senin, 23 November 2026 09.00",
+            "Senin, 23 November 2026 09.01",
+        )
+        assert (await text(page, "#ticker-text")).startswith("Selamat datang di Mal Pelayanan Publik")
+        assert await page.get_attribute("html", "lang") == "id"
+
+
+@bounded(60)
+async def test_a_new_running_text_reaches_the_board_at_once(server: Server) -> None:
+    supervisor = await server.login("supervisor")
+    async with chromium() as browser, board_page(browser, server) as page:
+        news = "Pelayanan KTP hari ini sampai pukul 14.00."
+        r = await server.http.post("/api/v1/sites/tegal/running-text", json={"text": news}, headers=supervisor)
+        assert r.status_code == 200, r.text
+        await until(page, "text => document.getElementById('ticker-text').textContent === text", news)
+        r = await server.http.post("/api/v1/sites/tegal/running-text", json={"text": ""}, headers=supervisor)
+        assert r.status_code == 200, r.text
+        await page.wait_for_selector(".ticker", state="hidden", timeout=WAIT_MS)  # no text, no empty yellow band
+
+
+@bounded(60)
+async def test_english_on_request(server: Server) -> None:
+    async with chromium() as browser, board_page(browser, server, query="?lang=en") as page:
+        assert await text(page, "#hero .section-title") == "Now calling"
+        assert await text(page, "#clock-date") == "Monday, 23 November 2026"
+        assert await page.get_attribute("html", "lang") == "en"
+
+
+@bounded(60)
+async def test_an_agency_screen_shows_only_its_counters(server: Server) -> None:
+    disdukcapil = await server.login("op-disdukcapil")
+    polres = await server.login("op-polres")
+    await server.issue("ktp")
+    await server.issue("skck")
+    for op, counter in ((disdukcapil, "1"), (polres, "5")):
+        assert (await server.command(op, counter, "open")).status_code == 200
+    async with chromium() as browser, board_page(browser, server, "disdukcapil") as page:
+        tiles = await page.eval_on_selector_all(".tile", "tiles => tiles.map(t => t.dataset.counter)")
+        assert tiles == ["1", "2", "3", "4"]
+        await call_next(server, polres, "5")  # not this screen's: it never hears of it
+        label = (await call_next(server, disdukcapil, "1"))["ticket"]["label"]
+        await hero_shows(page, label, WAIT_MS)
+        assert await page.eval_on_selector_all(".recent-row:not(.is-blank)", "rows => rows.length") == 0
+        assert await page.query_selector("[data-service='skck']") is None  # not its service: no chip at all
+
+
+@bounded(60)
+async def test_the_board_reports_its_health_to_supervisors(server: Server) -> None:
+    op = await server.login("op-disdukcapil")
+    supervisor = await server.login("supervisor")
+    await server.issue("ktp")
+    assert (await server.command(op, "1", "open")).status_code == 200
+
+    async def lobby_devices() -> list[dict]:  # type: ignore[type-arg]
+        r = await server.http.get("/api/v1/sites/tegal/devices", headers=supervisor)
+        assert r.status_code == 200, r.text
+        return [d for d in r.json()["devices"] if d["screen"] == "lobby" and d["connected"]]
+
+    async def device_when(check) -> dict:  # type: ignore[no-untyped-def, type-arg]
+        async with asyncio.timeout(10):
+            while True:
+                devices = [d for d in await lobby_devices() if check(d)]
+                if devices:
+                    return devices[0]
+                await asyncio.sleep(0.05)
+
+    async with chromium() as browser, board_page(browser, server) as page:
+        device = await device_when(lambda d: d["audio"] == "ready")
+        assert device["client"] == "display/1"
+        answer = await call_next(server, op, "1")
+        device = await device_when(lambda d: d["last_call_label"] == answer["ticket"]["label"])
+        assert device["last_call_seq"] == await page.evaluate("window.__display.board.seq")
+
+
+@bounded(60)
+async def test_the_board_answers_the_servers_pings(tmp_path: Path) -> None:
+    # A server that pings every 0.2 s and drops a client silent for 0.8 s: only a board that answers stays on.
+    async with running_server(tmp_path / "q.sqlite3", ws_heartbeat_seconds=0.2, ws_timeout_seconds=0.8) as server:
+        sockets: list[WebSocket] = []
+        sent: list[dict] = []  # type: ignore[type-arg]
+        eight_pongs = asyncio.Event()
+
+        def frame_sent(text: str | bytes) -> None:
+            sent.append(json.loads(text))
+            if sum(f["type"] == "pong" for f in sent) >= 8:
+                eight_pongs.set()
+
+        def watch(page: Page) -> None:
+            page.on("websocket", lambda ws: sockets.append(ws))
+            page.on("websocket", lambda ws: ws.on("framesent", frame_sent))
+
+        async with chromium() as browser, board_page(browser, server, before_load=watch):
+            async with asyncio.timeout(10):
+                await eight_pongs.wait()
+            assert len(sockets) == 1 and not sockets[0].is_closed()  # never dropped, never reconnected
+            assert [f["type"] for f in sent[:2]] == ["hello", "health"]
+            assert sent[0]["client"] == "display/1" and "last_seq" not in sent[0]

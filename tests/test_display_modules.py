@@ -1,0 +1,113 @@
+"""The board's pure modules, run in Chromium as the TV runs them: reconnect backoff, grid fitting, and the board
+state (duplicates skipped, one entry per ticket, bounded history, waiting counts, a new day)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.async_api import Page
+
+from .display_support import board_page, bounded, chromium
+from .helpers import Server
+
+IMPORT = "(name) => import(`/static/display/js/${name}.js`)"
+
+
+def ticket(n: int, state: str = "waiting", counter: str | None = None, day: str = "2026-11-23") -> dict[str, Any]:
+    return {"id": f"t{n}", "label": f"A-{n:03d}", "service": "ktp", "agency": "disdukcapil", "state": state,
+            "counter": counter, "day": day, "issued_at": "2026-11-23T09:00:00+07:00",
+            "called_at": "2026-11-23T09:01:00+07:00" if counter else None, "recalls": 0, "priority": False}  # fmt: skip
+
+
+def event(seq: int, type_: str, **data: Any) -> dict[str, Any]:
+    return {"type": type_, "seq": seq, "at": "2026-11-23T09:01:00.000+07:00", "site": "tegal", "data": data}
+
+
+async def board_after(page: Page, snapshot: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Feeds a fresh Board a snapshot and events (skipping what isNew refuses) and describes the result."""
+    return await page.evaluate(  # type: ignore[no-any-return]
+        """async ([snapshot, events]) => {
+          const { Board } = await import("/static/display/js/board.js");
+          const board = new Board();
+          board.loadSnapshot(snapshot);
+          const applied = [];
+          for (const e of events) if (board.isNew(e)) { board.apply(e); applied.push(e.seq); }
+          return { applied, seq: board.seq, calls: board.calls.map((c) => c.ticket.label), text: board.runningText,
+                   fields: board.calls.length ? Object.keys(board.calls[0].ticket).sort() : [],
+                   waiting: Object.fromEntries(board.waitingByService()),
+                   counters: Object.fromEntries([...board.counters].map(([id, c]) => [id, [c.state, c.ticket?.label ?? null]])) };
+        }""",
+        [snapshot, events],
+    )
+
+
+def snapshot(seq: int, tickets: list[dict[str, Any]], counters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"type": "snapshot", "seq": seq, "data": {"day": "2026-11-23", "running_text": "x", "tickets": tickets,
+            "counters": counters or [], "recent_calls": [], "waiting": {}}}  # fmt: skip
+
+
+@bounded(60)
+async def test_backoff_grows_with_jitter_up_to_thirty_seconds_and_grids_fit(server: Server) -> None:
+    async with chromium() as browser, board_page(browser, server) as page:
+        delays = await page.evaluate(
+            """async () => {
+              const { backoffDelay } = await import("/static/display/js/backoff.js");
+              return [0, 1, 2, 5, 6, 7, 50].map((n) => [backoffDelay(n, () => 0), backoffDelay(n, () => 1)]);
+            }"""
+        )
+        assert delays == [[250, 500], [500, 1000], [1000, 2000], [8000, 16000], [15000, 30000], [15000, 30000],
+                          [15000, 30000]]  # fmt: skip
+        fits = await page.evaluate(
+            """async () => {
+              const { fitGrid } = await import("/static/display/js/layout.js");
+              return [fitGrid(26, 1200, 600, 2.1, 10), fitGrid(26, 600, 1200, 2.1, 10), fitGrid(3, 1200, 600, 2.1),
+                      fitGrid(0, 1200, 600, 2.1)].map(({ cols, rows }) => [cols, rows]);
+            }"""
+        )
+        assert fits == [[5, 6], [3, 9], [2, 2], [1, 1]]  # wide box, tall box, a few tiles, none
+
+
+@bounded(60)
+async def test_board_state_skips_duplicates_keeps_one_entry_per_ticket_and_a_bounded_history(server: Server) -> None:
+    async with chromium() as browser, board_page(browser, server) as page:
+        waiting = [ticket(1), ticket(2), ticket(3)]
+        start = snapshot(10, waiting, [{"id": "1", "state": "open", "current": None, "ticket": None}])
+        called = {**ticket(1, "called", "1"), "token": "secret", "priority_group": "lansia", "note": "x"}
+        events = [
+            event(11, "ticket.called", ticket=called, counter={"id": "1", "state": "open", "current": "t1"}),
+            event(11, "ticket.called", ticket=called, counter={"id": "1", "state": "open", "current": "t1"}),
+            event(9, "ticket.issued", ticket=ticket(9)),  # older than the snapshot: already in it
+            event(12, "ticket.issued", ticket=ticket(4)),
+            event(
+                13,
+                "ticket.finished",
+                ticket=ticket(1, "done", "1"),
+                counter={"id": "1", "state": "open", "current": None},
+            ),
+            event(
+                14,
+                "ticket.called",
+                ticket=ticket(2, "called", "1"),
+                counter={"id": "1", "state": "open", "current": "t2"},
+            ),
+            event(15, "ticket.recalled", ticket=ticket(1, "called", "1")),
+        ]
+        state = await board_after(page, start, events)
+        assert state["applied"] == [11, 12, 13, 14, 15]
+        assert state["seq"] == 15
+        assert state["calls"] == ["A-001", "A-002"]  # the recall moved A-001 back to the top, once
+        assert state["fields"] == ["agency", "called_at", "counter", "day", "id", "label", "service", "state"]
+        assert state["waiting"] == {"ktp": 2}  # A-003 and A-004
+        assert state["counters"] == {"1": ["open", "A-002"]}
+
+        many = [event(100 + n, "ticket.called", ticket=ticket(n, "called", "1")) for n in range(1, 251)]
+        state = await board_after(page, snapshot(99, []), many)
+        assert len(state["calls"]) == 200 and state["calls"][0] == "A-250"
+
+        tomorrow = event(400, "ticket.issued", ticket=ticket(1, day="2026-11-24"))
+        state = await board_after(page, snapshot(99, []), [*many[:3], tomorrow])
+        assert state["calls"] == []  # a new service day starts with a clean list
+        closed = await board_after(page, snapshot(99, []), [*many[:3], event(300, "day.closed", day="2026-11-23")])
+        assert closed["calls"] == []
+        news = await board_after(page, snapshot(99, []), [event(100, "site.running_text", text="Tutup 14.00")])
+        assert news["text"] == "Tutup 14.00"

@@ -1,0 +1,62 @@
+"""A board that lost its server shows it plainly, comes back by itself, and then shows what it missed: the server
+replays every event after the board's last seq, from the database, also after a restart."""
+
+from __future__ import annotations
+
+import json
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+from .display_support import WAIT_MS, board_page, bounded, call_next, chromium, hero_shows, server_on, until
+from .helpers import Clock
+
+OFFLINE_TEXT = "Koneksi terputus — menyambung ulang…"
+
+
+@bounded(120)
+async def test_after_a_server_restart_the_board_shows_the_calls_it_missed(tmp_path: Path) -> None:
+    database = tmp_path / "queue.sqlite3"
+    clock = Clock()
+    async with chromium() as browser, AsyncExitStack() as page_stack:
+        async with server_on(database, clock=clock) as first:
+            port = first.config.port
+            op = await first.login("op-disdukcapil")
+            for _ in range(4):
+                await first.issue("ktp")
+            assert (await first.command(op, "1", "open")).status_code == 200
+            seen = (await call_next(first, op, "1"))["ticket"]["label"]
+            page = await page_stack.enter_async_context(board_page(browser, first))
+            welcomes: list[dict] = []  # type: ignore[type-arg]
+            page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: keep_welcome(welcomes, frame)))
+            await hero_shows(page, seen)
+            assert await page.is_hidden("#banner-offline")
+        # The server is gone: the board says so at once, in Indonesian, over its last known state.
+        await page.wait_for_selector("#banner-offline", state="visible", timeout=WAIT_MS)
+        assert (await page.text_content("#banner-offline") or "").strip() == OFFLINE_TEXT
+        assert await page.evaluate("document.body.classList.contains('is-offline')")
+
+        # Meanwhile the hall goes on, on the same database (here through a server the board cannot reach).
+        async with server_on(database, clock=clock) as meanwhile:
+            op = await meanwhile.login("op-disdukcapil")
+            missed = [(await call_next(meanwhile, op, "1"))["ticket"]["label"] for _ in range(2)]
+            assert (await meanwhile.command(op, "2", "open")).status_code == 200
+            missed.append((await call_next(meanwhile, op, "2"))["ticket"]["label"])
+            last_seq = meanwhile.ctx.engine.storage.last_seq
+
+        # The server is back where the board expects it: the board reconnects by itself and catches up.
+        async with server_on(database, port=port, clock=clock):
+            await hero_shows(page, missed[-1], timeout_ms=45_000)  # backoff can have grown to a few seconds
+            await page.wait_for_selector("#banner-offline", state="hidden", timeout=WAIT_MS)
+            recent = await page.eval_on_selector_all(
+                ".recent-row:not(.is-blank) .recent-label", "labels => labels.map(l => l.textContent)"
+            )
+            assert recent[:3] == [missed[1], missed[0], seen]
+            assert await page.text_content("[data-counter='2'] .tile-ticket") == missed[-1]
+            assert await page.evaluate("window.__display.board.seq") == last_seq
+            await until(page, "() => !document.body.classList.contains('is-offline')")
+            assert welcomes and welcomes[-1]["resume"] == "replay"  # the events themselves, not a summary
+
+
+def keep_welcome(welcomes: list[dict], frame: str | bytes) -> None:  # type: ignore[type-arg]
+    if isinstance(frame, str) and '"type":"welcome"' in frame:
+        welcomes.append(json.loads(frame))

@@ -1,0 +1,58 @@
+"""A screen the server does not accept says so plainly, in the server's own words, instead of staying blank."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import websockets
+
+from queue_server.demo import demo_display_token
+
+from .display_support import WAIT_MS, board_page, bounded, chromium
+from .helpers import Server
+
+
+async def refusal(server: Server, screen: str, token: str | None) -> dict[str, Any]:
+    """What the server answers this hello, asked directly (the page must show exactly this)."""
+    hello = {"type": "hello", "role": "display", "site": "tegal", "screen": screen, "token": token}
+    async with websockets.connect(server.ws_url) as ws:
+        await ws.send(json.dumps(hello))
+        frame = json.loads(await ws.recv())
+    assert frame["type"] == "error", frame
+    return frame  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("case", "token", "code"),
+    [
+        ("wrong token", "d_not_a_device_of_this_mall", "unauthenticated"),
+        ("no token", "", "unauthenticated"),
+        ("another screen's token", demo_display_token("tegal", "lantai2"), "wrong_screen"),
+    ],
+)
+@bounded(60)
+async def test_a_refused_screen_shows_the_servers_message(server: Server, case: str, token: str, code: str) -> None:
+    expected = await refusal(server, "lobby", token or None)
+    assert expected["code"] == code
+    async with chromium() as browser, board_page(browser, server, token=token, wait_live=False) as page:
+        await page.wait_for_selector("#refused", state="visible", timeout=WAIT_MS)
+        assert await page.text_content("#refused h1") == "Layar ini ditolak oleh server"
+        assert await page.text_content("#refused-message") == expected["message"]
+        assert await page.text_content("#refused-message-en") == expected["message_en"]
+        assert await page.text_content("#refused-code") == code
+        assert await page.is_hidden("#banner-offline")  # refused is not "connection lost"
+        assert await page.evaluate("document.body.dataset.link") == "refused"
+
+
+@bounded(30)
+async def test_an_unknown_screen_page_lists_the_screens_that_exist(server: Server) -> None:
+    r = await server.http.get("/display/tegal/lobi")
+    assert r.status_code == 404
+    async with chromium() as browser, board_page(browser, server, "lobi", wait_live=False) as page:
+        await page.wait_for_selector("h1", timeout=WAIT_MS)
+        assert await page.text_content("h1") == "Layar tidak ditemukan"
+        listed = await page.eval_on_selector_all(".notice-list code", "codes => codes.map(c => c.textContent)")
+        assert listed == [f"/display/tegal/{s}" for s in ("lobby", "lantai1", "lantai2", "disdukcapil")]
+        assert "d_display" not in await page.content()  # no token is ever listed
