@@ -1,0 +1,60 @@
+"""Online booking pages in the spirit of MPP Digital: /booking/{site} to book a slot (service, date, time, NIK,
+phone: a code and its QR), and /b/{code} to see or cancel a booking. The NIK goes straight from the form to the
+booking API, which keeps only a keyed hash; no page ever shows it, and the form forgets it once sent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from queue_server.actions import booking_status
+from queue_server.api import ctx_of
+from queue_server.errors import ApiError
+
+from .common import catalogue, lang_of, not_found, pages, texts
+from .qr import BOOKING_CODE, qr_inline
+
+DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+DAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS_ID = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+async def booking_page(request: Request) -> Response:
+    ctx = ctx_of(request)
+    site = ctx.sites.get(request.path_params["site"])
+    if site is None:
+        return not_found(request, "site")
+    lang = lang_of(request)
+    today = site.service_day(ctx.engine.clock())
+    closed = ctx.engine.states[site.id].closed_days
+    days = []
+    for offset in range(site.booking.days_ahead + 1):
+        day = today + timedelta(days=offset)
+        days.append({
+            "date": day.isoformat(),
+            "id": f"{DAYS_ID[day.weekday()]}, {day.day} {MONTHS_ID[day.month - 1]}",
+            "en": f"{DAYS_EN[day.weekday()]} {day.day} {MONTHS_EN[day.month - 1]}",
+            "open": bool(site.slots(day)) and day not in closed,
+        })  # fmt: skip
+    config = {**catalogue(site), "lang": lang, "text": texts(), "days": days}
+    bookable = [{**agency, "services": [s for s in agency["services"] if s["online"]]} for agency in config["agencies"]]
+    config["agencies"] = [a for a in bookable if a["services"]]
+    return pages.render(request, "booking.html", site=site, config=config, lang=lang, t=texts()[lang])
+
+
+async def booking_status_page(request: Request) -> Response:
+    ctx = ctx_of(request)
+    code = request.path_params["code"].strip().upper()
+    if not BOOKING_CODE.match(code):
+        return not_found(request, "booking")
+    try:
+        booking = (await booking_status(ctx, code))["booking"]
+    except ApiError:
+        return not_found(request, "booking")
+    lang = lang_of(request)
+    config = {"lang": lang, "text": texts(), "booking": booking, "timezone": ctx.sites[booking["site"]].timezone}
+    return pages.render(request, "booking_status.html", booking=booking, config=config, lang=lang,
+                        t=texts()[lang], qr=qr_inline(code, scale=6))  # fmt: skip

@@ -1,0 +1,96 @@
+"""What every citizen page shares: one Jinja2 setup, the sentences in both languages, the public catalogue a page
+needs to name things, and the settings a deployment (or a test) may change."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from queue_server.domain.catalogue import PRIORITY_GROUPS, Site
+from queue_server.pages import Pages
+
+HERE = Path(__file__).parent
+pages = Pages(HERE / "templates")
+LANGUAGES = ("id", "en")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CitizenSettings:
+    """Timings of the pages. A test may put its own on `app.state.citizen_settings`."""
+
+    idle_seconds: int = 60  # a kiosk screen left untouched goes back to the start
+    ticket_seconds: int = 30  # how long a ticket stays on the kiosk screen
+    # The mobile page re-reads its place in the queue while waiting: the ticket websocket pushes only the
+    # ticket's own events, not the calls of the people ahead of it.
+    status_refresh_seconds: int = 15
+    print_timeout_seconds: float = 5.0  # an ESC/POS printer that does not answer within this is at fault
+
+
+def settings_of(request: Request) -> CitizenSettings:
+    value = getattr(request.app.state, "citizen_settings", None)
+    return value if isinstance(value, CitizenSettings) else CitizenSettings()
+
+
+def app_value(request: Request, name: str, factory: Callable[[], T]) -> T:
+    """Something this package keeps once per application (stores, locks), made on first use: the app is built
+    by queue_server.app, which does not know this package."""
+    state = request.app.state
+    value = getattr(state, name, None)
+    if value is None:
+        value = factory()
+        setattr(state, name, value)
+    return value
+
+
+@cache
+def texts() -> dict[str, dict[str, str]]:
+    with (HERE / "templates" / "text.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
+def lang_of(request: Request) -> str:
+    lang = request.query_params.get("lang", "id")
+    return lang if lang in LANGUAGES else "id"
+
+
+def priority_groups() -> list[dict[str, str]]:
+    return [{"id": key, "id_label": ind, "en_label": eng} for key, (ind, eng) in PRIORITY_GROUPS.items()]
+
+
+def catalogue(site: Site) -> dict[str, Any]:
+    """Agencies with their services, as public as GET /api/v1/sites/{site}: names and colours, nothing live."""
+    return {
+        "site": {"id": site.id, "name": site.name, "timezone": site.timezone},
+        "agencies": [
+            {
+                "id": a.id,
+                "name": a.name,
+                "short_name": a.short_name,
+                "colour": a.colour,
+                "services": [
+                    {"id": s.id, "name": s.name, "prefix": s.prefix, "online": s.online_quota > 0}
+                    for s in site.services.values()
+                    if s.agency == a.id
+                ],
+            }
+            for a in site.agencies.values()
+        ],
+        "priority_groups": priority_groups(),
+    }
+
+
+def page_config(site: Site, lang: str, **extra: Any) -> dict[str, Any]:
+    return {"lang": lang, "text": texts(), **catalogue(site), **extra}
+
+
+def not_found(request: Request, what: str) -> Response:
+    """A page for a wrong address that says so in both languages and links nowhere (kiosks must not wander)."""
+    return pages.render(request, "not_found.html", 404, what=what, t=texts()["id"], t_en=texts()["en"])

@@ -1,0 +1,42 @@
+"""The self-service kiosk page, /kiosk/{site}#token=<kiosk device token>. The page holds the public catalogue; its
+device token (in the URL fragment, which browsers never send to a server or its logs) issues tickets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from queue_server.domain.catalogue import Site
+
+from .common import lang_of, not_found, page_config, pages, settings_of
+
+
+def _ink(colour: str) -> str:
+    """Black or white text on an agency's colour, whichever reads better (relative luminance, WCAG)."""
+    try:
+        r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    except (ValueError, IndexError):
+        return "#ffffff"
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    lum = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    return "#111111" if (lum + 0.05) / 0.0556 > 1.05 / (lum + 0.05) else "#ffffff"
+
+
+def kiosk_config(request: Request, site: Site) -> dict[str, Any]:
+    settings = settings_of(request)
+    config = page_config(site, lang_of(request), idle_seconds=settings.idle_seconds,
+                         ticket_seconds=settings.ticket_seconds)  # fmt: skip
+    for agency in config["agencies"]:
+        agency["ink"] = _ink(agency["colour"])
+    return config
+
+
+async def kiosk_page(request: Request) -> Response:
+    site = request.app.state.sites.get(request.path_params["site"])
+    if site is None:
+        return not_found(request, "kiosk")
+    config = kiosk_config(request, site)
+    return pages.render(request, "kiosk.html", site=site, config=config, lang=config["lang"],
+                        t=config["text"][config["lang"]])  # fmt: skip

@@ -1,0 +1,34 @@
+"""The citizen's phone: /t/{token}, reached from the QR code on the ticket. It shows the ticket's public status
+(number, service, place in the queue, wait, counter when called): nothing personal, since the ticket holds nothing
+personal and the priority group is never sent to the public."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from queue_server.actions import public_status
+from queue_server.api import ctx_of
+
+from .common import lang_of, not_found, pages, settings_of, texts
+
+
+async def ticket_page(request: Request) -> Response:
+    ctx = ctx_of(request)
+    token = request.path_params["token"]
+    ticket = await ctx.engine.storage.ticket_by_token(token) if 10 <= len(token) <= 64 else None
+    if ticket is None or ticket.site not in ctx.sites or ticket.id not in ctx.engine.states[ticket.site].tickets:
+        return not_found(request, "ticket")
+    site = ctx.sites[ticket.site]
+    lang = lang_of(request)
+    config = {
+        "lang": lang,
+        "text": texts(),
+        "token": token,
+        "site": {"id": site.id, "name": site.name, "timezone": site.timezone},
+        "counters": {c.id: c.name for c in site.counters.values()},
+        "status": public_status(ctx, ticket.id, ticket.site),
+        "refresh_seconds": settings_of(request).status_refresh_seconds,
+    }
+    return pages.render(request, "ticket.html", site=site, config=config, status=config["status"], lang=lang,
+                        t=texts()[lang])  # fmt: skip

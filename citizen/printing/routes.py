@@ -1,0 +1,161 @@
+"""HTTP endpoints for printing: a kiosk reads its settings, prints (and reprints) a ticket on its ESC/POS printer;
+a supervisor or admin changes a kiosk's printer from the kiosk's hidden panel and prints a test slip.
+
+Who is who: the kiosk is named by its device token (Authorization: Bearer d_..., or X-Kiosk-Token when a staff
+session is the bearer). A printer fault answers 503 `printer_fault` and is recorded for supervisors; the ticket
+already exists, so nothing is lost and the kiosk offers a reprint by the ticket's token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from queue_server import validation as v
+from queue_server.api import bearer, ctx_of, read_json
+from queue_server.auth import AuthError, Forbidden, Principal
+from queue_server.errors import ApiError
+
+from ..common import app_value, settings_of
+from ..qr import base_url, follow_url
+from ..store import store_of
+from .config import PrinterConfig, parse_printer, parse_public_url
+from .devices import PrinterFault, describe, print_slip
+from .health import PrinterHealth
+from .slip import Slip, slip_for
+
+log = logging.getLogger(__name__)
+
+
+async def _kiosk(request: Request, site_id: str, token: str | None) -> Principal:
+    principal = await ctx_of(request).accounts.authenticate(token)
+    if principal is None:
+        raise AuthError("unauthenticated", "Token kios tidak valid.", "The kiosk token is not valid.")
+    if principal.role != "kiosk":
+        raise Forbidden("not_a_kiosk", "Hanya kios yang dapat memakai alamat ini.", "Only a kiosk may use this.")
+    if principal.site != site_id:
+        raise Forbidden("wrong_site", "Kios ini terdaftar di lokasi lain.", "This kiosk belongs to another site.")
+    return principal
+
+
+async def _staff(request: Request, site_id: str) -> Principal:
+    principal = await ctx_of(request).accounts.authenticate(bearer(request))
+    if principal is None or principal.kind != "user":
+        raise AuthError("unauthenticated", "Silakan masuk dengan akun petugas.", "Please sign in with a staff account.")
+    if principal.role not in ("admin", "supervisor") or principal.site not in (None, site_id):
+        raise Forbidden("forbidden", "Hanya supervisor atau admin lokasi ini yang boleh mengubah pengaturan kios.",
+                        "Only a supervisor or admin of this site may change the kiosk settings.")  # fmt: skip
+    return principal
+
+
+def _settings_view(request: Request, site_id: str, kiosk: Principal) -> dict[str, Any]:
+    store = store_of(request)
+    return {
+        "kiosk": {"id": kiosk.id, "name": kiosk.name, "site": kiosk.site},
+        "printer": store.printer(kiosk.id).to_dict(),
+        "public_url": store.public_url(site_id),
+        "qr_base": base_url(request, site_id),
+    }
+
+
+async def kiosk_settings(request: Request) -> Response:
+    site_id = request.path_params["site"]
+    ctx_of(request).site(site_id)
+    kiosk = await _kiosk(request, site_id, bearer(request))
+    return JSONResponse(_settings_view(request, site_id, kiosk))
+
+
+async def save_kiosk_settings(request: Request) -> Response:
+    site_id = request.path_params["site"]
+    ctx_of(request).site(site_id)
+    staff = await _staff(request, site_id)
+    kiosk = await _kiosk(request, site_id, request.headers.get("x-kiosk-token"))
+    body = await read_json(request)
+    v.only(body, {"printer", "public_url"})
+    printer = parse_printer(v.require_object(body.get("printer", {})))
+    public_url = parse_public_url(body.get("public_url"))
+    await store_of(request).save(kiosk.id, printer, site_id, public_url)
+    log.info("kiosk %s printer set to %s by %s", kiosk.name, printer.mode, staff.name)
+    return JSONResponse(_settings_view(request, site_id, kiosk))
+
+
+async def _send(request: Request, config: PrinterConfig, slip: Slip, kiosk: Principal) -> None:
+    """Print in a thread (python-escpos blocks), one slip at a time per printer; a fault is recorded for the
+    supervisors and answered as 503 printer_fault."""
+    ctx = ctx_of(request)
+    site_id = kiosk.site or ""
+    health = app_value(request, "citizen_printer_health", lambda: PrinterHealth(ctx.devices))
+    where = describe(config)
+    now: datetime = ctx.engine.clock()
+    timeout = settings_of(request).print_timeout_seconds
+    try:
+        async with _printer_lock(request, where):
+            await asyncio.wait_for(asyncio.to_thread(print_slip, config, slip, timeout), timeout * 2)
+    except (PrinterFault, TimeoutError) as exc:
+        error = str(exc) or f"{where}: no answer within {timeout:g} s"
+        health.fault(site_id, kiosk.id, kiosk.name, where, now, error, slip.label)
+        log.warning("printer fault at kiosk %s (%s): %s", kiosk.name, where, error)
+        raise ApiError(
+            503,
+            "printer_fault",
+            f"Printer tiket bermasalah. Tiket {slip.label} tetap berlaku dan dapat dicetak ulang; petugas sudah "
+            "diberi tahu.",
+            f"The ticket printer has a fault. Ticket {slip.label} is still valid and can be printed again; the "
+            "staff have been told.",
+            printer=where,
+            error=error,
+            label=slip.label,
+        ) from None
+    health.ok(site_id, kiosk.id, kiosk.name, where, now)
+
+
+def _printer_lock(request: Request, where: str) -> asyncio.Lock:
+    """One slip at a time per printer (two would interleave their bytes); kept per application."""
+    locks: dict[str, asyncio.Lock] = app_value(request, "citizen_print_locks", dict)
+    return locks.setdefault(where, asyncio.Lock())
+
+
+async def print_ticket(request: Request) -> Response:
+    """Print a ticket on the kiosk's ESC/POS printer; the same call reprints it (by the ticket's token)."""
+    ctx = ctx_of(request)
+    site_id = request.path_params["site"]
+    ctx.site(site_id)
+    kiosk = await _kiosk(request, site_id, bearer(request))
+    body = await read_json(request)
+    v.only(body, {"token"})
+    token = v.required_text(body, "token", max_len=64)
+    ticket = await ctx.engine.storage.ticket_by_token(token) if len(token) >= 10 else None
+    if ticket is None or ticket.site != site_id:
+        raise ApiError(404, "unknown_ticket", "Tiket tidak ditemukan.", "Ticket not found.", field="token")
+    config = store_of(request).printer(kiosk.id)
+    if not config.escpos:
+        raise ApiError(409, "not_an_escpos_printer",
+                       f"Kios ini mencetak dengan mode '{config.mode}', bukan lewat server.",
+                       f"This kiosk prints in mode '{config.mode}', not through the server.")  # fmt: skip
+    await _send(request, config, slip_for(ctx, ticket, follow_url(request, site_id, token)), kiosk)
+    return JSONResponse({"ok": True, "label": ticket.label, "printer": describe(config)})
+
+
+async def test_print(request: Request) -> Response:
+    """A sample slip on the printer given (not yet saved) or the kiosk's saved one, from the staff panel."""
+    ctx = ctx_of(request)
+    site_id = request.path_params["site"]
+    site = ctx.site(site_id)
+    await _staff(request, site_id)
+    kiosk = await _kiosk(request, site_id, request.headers.get("x-kiosk-token"))
+    body = await read_json(request)
+    v.only(body, {"printer"})
+    saved = store_of(request).printer(kiosk.id)
+    config = parse_printer(v.require_object(body["printer"])) if "printer" in body else saved
+    if not config.escpos:
+        raise ApiError(409, "not_an_escpos_printer", f"Mode '{config.mode}' tidak mencetak lewat server.",
+                       f"Mode '{config.mode}' does not print through the server.")  # fmt: skip
+    sample = Slip(site.name, "Cetak uji / Test print", kiosk.name, "A-000", site.local(ctx.engine.clock()), 0, 0,
+                  f"{base_url(request, site_id)}/kiosk/{site_id}")  # fmt: skip
+    await _send(request, config, sample, kiosk)
+    return JSONResponse({"ok": True, "printer": describe(config)})

@@ -1,0 +1,62 @@
+"""What a printed ticket says, in one place for both the 80 mm browser page and ESC/POS: the same fields in the
+same order, so the two printers cannot drift apart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from queue_server.actions import Context, public_status
+from queue_server.domain.model import Ticket
+
+MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+             "November", "Desember")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Slip:
+    site_name: str
+    agency_name: str
+    service_name: str
+    label: str
+    issued_local: datetime  # in the site's timezone: the clock on the hall's wall
+    people_ahead: int | None
+    wait_minutes: int | None
+    follow_url: str
+    booking_code: str | None = None
+
+    @property
+    def when(self) -> str:
+        """23 November 2026, 09.05: Indonesian date and time (a dot between hours and minutes, as PUEBI writes)."""
+        t = self.issued_local
+        return f"{t.day} {MONTHS_ID[t.month - 1]} {t.year}, {t:%H.%M}"
+
+    @property
+    def ahead_text(self) -> str | None:
+        return None if self.people_ahead is None else f"{self.people_ahead} orang"
+
+    @property
+    def wait_text(self) -> str | None:
+        if self.wait_minutes is None:
+            return None
+        return "segera" if self.wait_minutes <= 0 else f"sekitar {self.wait_minutes} menit"
+
+
+def slip_for(ctx: Context, ticket: Ticket, follow_url: str) -> Slip:
+    """The slip of a ticket as it stands now (a reprint shows today's position, not the one at issue)."""
+    state = ctx.engine.states[ticket.site]
+    live = state.tickets.get(ticket.id, ticket)
+    status = public_status(ctx, live.id, live.site) if live.id in state.tickets else None
+    site = state.site
+    booking = next((b.code for b in state.bookings.values() if b.ticket == live.id), None)
+    return Slip(
+        site_name=site.name,
+        agency_name=site.agencies[live.agency].name,
+        service_name=site.services[live.service].name,
+        label=live.label,
+        issued_local=site.local(live.issued_at),
+        people_ahead=status["people_ahead"] if status else None,
+        wait_minutes=status["estimated_wait_minutes"] if status else None,
+        follow_url=follow_url,
+        booking_code=booking,
+    )

@@ -1,0 +1,67 @@
+"""QR codes drawn on the server with segno, as SVG: no script library in the browser, no CDN, and the same code
+on the screen, on paper and in the tests."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import segno
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import Response
+
+from queue_server.api import ctx_of
+from queue_server.errors import ApiError
+
+from .store import store_of
+
+BOOKING_CODE = re.compile(r"^BK-[A-Z0-9]{6}$")
+
+
+def qr_svg(data: str, scale: int = 6) -> str:
+    """One SVG document; error correction M survives a crumpled ticket or a scratched screen. Never a Micro QR
+    (segno.make picks one for short data such as a booking code): most phones and scanners cannot read it."""
+    out = io.BytesIO()
+    code = segno.make_qr(data, error="m")
+    # omitsize: a viewBox instead of a fixed size, so the code scales to its box on the screen and on paper.
+    code.save(out, kind="svg", scale=scale, border=2, xmldecl=False, svgns=True, omitsize=True, title=None, desc=None,
+              unit=None)  # fmt: skip
+    return out.getvalue().decode()
+
+
+def qr_inline(data: str, scale: int = 6) -> Markup:
+    return Markup(qr_svg(data, scale))  # noqa: S704 - segno's own markup from a URL or code we built
+
+
+def base_url(request: Request, site_id: str) -> str:
+    """Where a phone reaches this server: the site's public address if staff set one (a kiosk on the server itself
+    asks on 127.0.0.1, which no phone can reach), else the address this request came to."""
+    return (store_of(request).public_url(site_id) or str(request.base_url)).rstrip("/")
+
+
+def follow_url(request: Request, site_id: str, token: str) -> str:
+    return f"{base_url(request, site_id)}/t/{token}"
+
+
+def _svg(text: str) -> Response:
+    return Response(text, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=86400"})
+
+
+async def ticket_qr(request: Request) -> Response:
+    """The QR of a ticket's follow link. Only for real tickets, so this is not a QR service for anyone's URL."""
+    token = request.path_params["token"]
+    storage = ctx_of(request).engine.storage
+    ticket = await storage.ticket_by_token(token) if 10 <= len(token) <= 64 else None
+    if ticket is None:
+        raise ApiError(404, "unknown_ticket", "Tiket tidak ditemukan.", "Ticket not found.")
+    return _svg(qr_svg(follow_url(request, ticket.site, token)))
+
+
+async def booking_qr(request: Request) -> Response:
+    """The QR of a booking code, for the kiosk's scanner (it types the code like a keyboard)."""
+    code = request.path_params["code"].upper()
+    if not BOOKING_CODE.match(code) or await ctx_of(request).engine.storage.booking_by_code(code) is None:
+        raise ApiError(404, "unknown_booking", f"Kode booking '{code[:12]}' tidak ditemukan.",
+                       f"Booking code '{code[:12]}' was not found.")  # fmt: skip
+    return _svg(qr_svg(code))

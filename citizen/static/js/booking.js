@@ -1,0 +1,117 @@
+// Online booking, step by step: a service, then a date, then a free slot (read from the server each time: others
+// book too), then NIK and phone. The answer is a code and its QR. The NIK is sent once and then cleared from the
+// form: this page never stores it, and the server keeps only a keyed hash.
+
+import { call } from "./api.js";
+import { Texts, formatTime } from "./i18n.js";
+
+const config = JSON.parse(document.getElementById("booking-config").textContent);
+const site = config.site.id;
+const timeZone = config.site.timezone;
+const texts = new Texts(config.text, config.lang);
+const $ = (id) => document.getElementById(id);
+const form = $("booking-form");
+
+function say(id, text) {
+  $(id).textContent = text || "";
+  $(id).hidden = !text;
+}
+
+function chosen(name) {
+  return form?.querySelector(`input[name="${name}"]:checked`)?.value || null;
+}
+
+async function loadSlots() {
+  const service = chosen("service");
+  const day = chosen("day");
+  $("step-day").hidden = !service;
+  $("step-slot").hidden = !(service && day);
+  $("step-identity").hidden = true;
+  say("slot-error", "");
+  if (!service || !day) return;
+  const answer = await call("GET", `/api/v1/sites/${site}/bookings/slots?service=${encodeURIComponent(service)}&day=${day}`);
+  if (!answer.ok) return say("slot-error", texts.error(answer.error));
+  const box = $("slots");
+  box.replaceChildren();
+  for (const slot of answer.data.slots) {
+    const label = document.createElement("label");
+    label.className = "b-slot" + (slot.available > 0 ? "" : " is-full");
+    const input = Object.assign(document.createElement("input"), { type: "radio", name: "slot", value: slot.start, disabled: slot.available <= 0 });
+    const time = document.createElement("span");
+    time.textContent = `${slot.start}–${slot.end}`;
+    const left = document.createElement("small");
+    left.dataset.left = slot.available;
+    left.textContent = slot.available > 0 ? texts.t("booking_slot_left", { n: slot.available }) : texts.t("booking_slot_full");
+    label.append(input, time, left);
+    box.append(label);
+  }
+  $("slots-none").hidden = answer.data.slots.some((s) => s.available > 0);
+}
+
+function slotChosen() {
+  $("step-identity").hidden = !chosen("slot");
+  if (chosen("slot")) $("nik").focus();
+}
+
+const FIELD_ERRORS = { invalid_nik: "nik-error", invalid_phone: "phone-error" };
+
+async function submit(event) {
+  event.preventDefault();
+  for (const id of ["nik-error", "phone-error", "form-error", "slot-error"]) say(id, "");
+  const nik = $("nik").value.replace(/[\s.-]/g, "");
+  if (!chosen("slot")) return say("slot-error", texts.t("booking_pick_slot"));
+  if (!/^\d{16}$/.test(nik)) return say("nik-error", texts.t("booking_nik_length"));
+  $("submit").disabled = true;
+  const answer = await call("POST", `/api/v1/sites/${site}/bookings`, {
+    body: { service: chosen("service"), day: chosen("day"), slot: chosen("slot"), nik, phone: $("phone").value.trim() },
+  });
+  $("submit").disabled = false;
+  if (answer.ok) {
+    form.reset(); // the NIK leaves the page's memory with the form
+    return showResult(answer.data.booking);
+  }
+  const error = answer.error;
+  const field = FIELD_ERRORS[error.code] || (error.details?.field === "phone" ? "phone-error" : null);
+  if (field) return say(field, texts.error(error));
+  if (["slot_full", "slot_unavailable"].includes(error.code)) {
+    await loadSlots();
+    $("step-identity").hidden = false;
+    return say("slot-error", texts.error(error));
+  }
+  say("form-error", texts.error(error));
+}
+
+function showResult(booking) {
+  form.hidden = true;
+  $("result").hidden = false;
+  $("r-code").textContent = booking.code;
+  $("r-qr").src = `/citizen/qr/b/${encodeURIComponent(booking.code)}.svg`;
+  $("r-service").textContent = `${booking.service_name} · ${booking.agency_name}`;
+  $("r-when").textContent = `${texts.t("booking_when")}: ${booking.day}, ${booking.slot}–${booking.slot_end}`;
+  $("r-window").textContent = texts.t("booking_checkin_window", {
+    from: formatTime(booking.checkin_from, texts.lang, timeZone),
+    until: formatTime(booking.checkin_until, texts.lang, timeZone),
+  });
+  $("r-phone").textContent = `${texts.t("booking_phone")}: ${booking.phone}`;
+  $("r-link").href = `/b/${encodeURIComponent(booking.code)}${texts.lang === "en" ? "?lang=en" : ""}`;
+  $("result").scrollIntoView();
+}
+
+function lookup(event) {
+  event.preventDefault();
+  const code = event.target.elements.code.value.toUpperCase().replace(/[^A-Z0-9]/g, "").replace(/^BK/, "");
+  if (code.length === 6) location.href = `/b/BK-${code}`;
+}
+
+if (form) {
+  for (const input of form.querySelectorAll('input[name="service"], input[name="day"]')) input.addEventListener("change", loadSlots);
+  $("slots").addEventListener("change", slotChosen);
+  form.addEventListener("submit", submit);
+}
+$("lookup").addEventListener("submit", lookup);
+$("lang").addEventListener("click", () => {
+  texts.lang = texts.lang === "id" ? "en" : "id";
+  texts.apply();
+  if (chosen("day")) loadSlots();
+});
+texts.apply();

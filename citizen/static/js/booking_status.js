@@ -1,0 +1,43 @@
+// A booking's status page: the check-in window in local time, and cancelling (after a confirmation).
+
+import { call } from "./api.js";
+import { confirmDialog } from "./dialog.js";
+import { Texts, formatTime } from "./i18n.js";
+
+const config = JSON.parse(document.getElementById("status-config").textContent);
+const texts = new Texts(config.text, config.lang);
+const $ = (id) => document.getElementById(id);
+let booking = config.booking;
+
+function render() {
+  $("s-state").dataset.state = booking.state;
+  $("s-state").dataset.t = `booking_state_${booking.state}`;
+  $("s-state").textContent = texts.t(`booking_state_${booking.state}`);
+  $("s-cancel").hidden = booking.state !== "booked";
+  $("s-qr").hidden = booking.state !== "booked"; // nothing left to check in
+  $("s-window").hidden = booking.state !== "booked" || !booking.checkin_from;
+  if (booking.checkin_from) {
+    $("s-window").textContent = texts.t("booking_checkin_window", {
+      from: formatTime(booking.checkin_from, texts.lang, config.timezone),
+      until: formatTime(booking.checkin_until, texts.lang, config.timezone),
+    });
+  }
+}
+
+async function cancel() {
+  if (!(await confirmDialog(texts.t("booking_cancel_confirm", { code: booking.code })))) return;
+  const answer = await call("POST", `/api/v1/bookings/${encodeURIComponent(booking.code)}/cancel`);
+  $("s-error").hidden = answer.ok;
+  if (!answer.ok) return ($("s-error").textContent = texts.error(answer.error));
+  booking = answer.data.booking;
+  render();
+}
+
+$("s-cancel").addEventListener("click", cancel);
+$("lang").addEventListener("click", () => {
+  texts.lang = texts.lang === "id" ? "en" : "id";
+  texts.apply();
+  render();
+});
+texts.apply();
+render();

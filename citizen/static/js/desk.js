@@ -1,0 +1,97 @@
+// The front-office desk: sign in, issue a ticket for a citizen at the desk (channel "desk", with a priority group
+// when it applies) and print it on the desk's printer through the browser. An operator sees their agency first.
+
+import { call, newKey } from "./api.js";
+import { Texts, waitText } from "./i18n.js";
+import { printInFrame } from "./print_frame.js";
+
+const config = JSON.parse(document.getElementById("desk-config").textContent);
+const site = config.site.id;
+const texts = new Texts(config.text, config.lang);
+const $ = (id) => document.getElementById(id);
+const SESSION_KEY = `desk-session-${site}`;
+let session = sessionStorage.getItem(SESSION_KEY);
+let lastToken = null;
+let pendingKey = null;
+
+function say(id, text) {
+  $(id).textContent = text || "";
+  $(id).hidden = !text;
+}
+
+function signedIn(user) {
+  $("login").hidden = true;
+  $("issue").hidden = false;
+  $("sign-out").hidden = false;
+  $("who").hidden = false;
+  $("who").textContent = texts.t("desk_signed_in_as", { name: user.name });
+  if (user.agency) {
+    const own = document.querySelector(`.d-agency[data-agency="${user.agency}"]`);
+    own?.parentElement.prepend(own);
+  }
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  say("login-error", "");
+  const { username, password } = event.target.elements;
+  const answer = await call("POST", "/api/v1/auth/login", { body: { username: username.value, password: password.value } });
+  password.value = "";
+  if (!answer.ok) return say("login-error", texts.error(answer.error));
+  session = answer.data.token;
+  sessionStorage.setItem(SESSION_KEY, session);
+  signedIn(answer.data.user);
+}
+
+async function signOut() {
+  if (session) await call("POST", "/api/v1/auth/logout", { token: session });
+  sessionStorage.removeItem(SESSION_KEY);
+  session = null;
+  location.reload();
+}
+
+async function issue(event) {
+  event.preventDefault();
+  say("issue-error", "");
+  const fields = event.target.elements;
+  const service = fields.service.value;
+  if (!service) return say("issue-error", texts.t("desk_service") + "?");
+  const body = { service, channel: "desk" };
+  if (fields.priority.value) body.priority = fields.priority.value;
+  pendingKey = pendingKey || newKey(); // a second click after a lost answer returns the same ticket
+  $("issue-button").disabled = true;
+  const answer = await call("POST", `/api/v1/sites/${site}/tickets`, { token: session, body, headers: { "Idempotency-Key": pendingKey } });
+  $("issue-button").disabled = false;
+  if (answer.status === 401) return signOut();
+  if (!answer.ok) {
+    if (answer.error.code !== "network") pendingKey = null;
+    return say("issue-error", texts.error(answer.error));
+  }
+  pendingKey = null;
+  const data = answer.data;
+  lastToken = data.ticket.token;
+  $("issued").hidden = false;
+  $("d-label").textContent = data.ticket.label;
+  $("d-service").textContent = `${data.service_name} · ${data.agency_name}`;
+  $("d-wait").textContent = `${texts.t("kiosk_people_ahead")}: ${texts.t("people", { n: data.people_ahead })} · ${texts.t("kiosk_estimated_wait")}: ${waitText(texts, data.estimated_wait_minutes)}`;
+  event.target.querySelector('input[name="priority"][value=""]').checked = true; // the next citizen starts as not priority
+  $("issued").scrollIntoView({ block: "start" });
+  printInFrame($("print-frame"), lastToken);
+}
+
+$("login").addEventListener("submit", signIn);
+$("issue").addEventListener("submit", issue);
+$("issue").addEventListener("change", () => (pendingKey = null)); // another choice is another ticket
+$("sign-out").addEventListener("click", signOut);
+$("reprint").addEventListener("click", () => lastToken && printInFrame($("print-frame"), lastToken));
+$("lang").addEventListener("click", () => {
+  texts.lang = texts.lang === "id" ? "en" : "id";
+  texts.apply();
+});
+texts.apply();
+if (session) {
+  call("GET", "/api/v1/me", { token: session }).then((answer) => {
+    if (answer.ok) signedIn(answer.data);
+    else sessionStorage.removeItem(SESSION_KEY);
+  });
+}

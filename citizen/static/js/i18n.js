@@ -1,0 +1,57 @@
+// Sentences in both languages (templates/text.toml, given to the page in its config), Indonesian first.
+
+export class Texts {
+  constructor(all, lang = "id") {
+    this.all = all;
+    this.lang = all[lang] ? lang : "id";
+  }
+
+  t(key, values = {}) {
+    const text = this.all[this.lang][key] ?? this.all.id[key] ?? key;
+    return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+  }
+
+  // Re-labels every [data-t] element under root, and the priority groups' names.
+  apply(root = document) {
+    document.documentElement.lang = this.lang;
+    for (const el of root.querySelectorAll("[data-t]")) el.textContent = this.t(el.dataset.t);
+    for (const el of root.querySelectorAll("[data-label-id]")) {
+      const target = el.querySelector(".k-tile-main") || el;
+      target.textContent = this.lang === "en" ? el.dataset.labelEn : el.dataset.labelId;
+    }
+  }
+
+  // The server's own sentence for a refusal, in the page's language; our own words for a network failure.
+  error(error) {
+    if (!error || error.code === "network") return this.t("network_error");
+    const text = this.lang === "en" ? error.message_en || error.message : error.message || error.message_en;
+    return text || this.t("unknown_error");
+  }
+}
+
+const LOCALES = { id: "id-ID", en: "en-GB" };
+
+// "Senin, 23 November 2026 pukul 07.30" / "Monday, 23 November 2026 at 07:30", in the site's timezone.
+export function formatWhen(iso, lang, timeZone) {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return "";
+  const date = new Intl.DateTimeFormat(LOCALES[lang], {
+    weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone,
+  }).format(at);
+  return `${date} ${lang === "en" ? "at" : "pukul"} ${formatTime(iso, lang, timeZone)}`;
+}
+
+// 07.30 in Indonesian, 07:30 in English.
+export function formatTime(iso, lang, timeZone) {
+  const at = iso instanceof Date ? iso : new Date(iso);
+  const parts = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone })
+    .formatToParts(at);
+  const hour = parts.find((p) => p.type === "hour")?.value ?? "00";
+  const minute = parts.find((p) => p.type === "minute")?.value ?? "00";
+  return `${hour}${lang === "en" ? ":" : "."}${minute}`;
+}
+
+export function waitText(texts, minutes) {
+  if (minutes === null || minutes === undefined) return "–";
+  return minutes <= 0 ? texts.t("wait_soon") : texts.t("minutes", { n: minutes });
+}

@@ -1,0 +1,36 @@
+// An on-screen keyboard for booking codes: a touch kiosk has no keyboard, and a code uses only these characters
+// (no 0/O or 1/I to misread). A barcode scanner types into the same input like a keyboard.
+
+const KEYS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+export function buildKeypad(container, input, { clearLabel }) {
+  const press = (key) => {
+    input.value = key === "⌫" ? input.value.slice(0, -1) : (input.value + key).slice(0, 12);
+    input.dispatchEvent(new Event("input"));
+  };
+  for (const key of [...KEYS, "-", "⌫"]) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "k-key";
+    button.textContent = key;
+    button.dataset.key = key;
+    button.addEventListener("click", () => press(key));
+    container.append(button);
+  }
+  const clear = document.createElement("button");
+  clear.type = "button";
+  clear.className = "k-key k-key-wide";
+  clear.dataset.t = clearLabel;
+  clear.addEventListener("click", () => {
+    input.value = "";
+    input.dispatchEvent(new Event("input"));
+  });
+  container.append(clear);
+}
+
+// "bk 7q3m2x", "7Q3M2X" and "BK-7Q3M2X" all name the same booking.
+export function normaliseCode(text) {
+  const compact = text.toUpperCase().replace(/[^A-Z0-9]/g, "");
+  const body = compact.startsWith("BK") && compact.length === 8 ? compact.slice(2) : compact;
+  return body.length === 6 ? `BK-${body}` : text.trim().toUpperCase();
+}

@@ -1,0 +1,246 @@
+// The self-service kiosk: agency -> service -> priority question -> ticket (number, wait, QR, print), or a booking
+// check-in by code. The kiosk's device token comes from the URL fragment (#token=...), which is never sent to the
+// server's logs. Refusals (quota used up, closed, too early ...) are shown plainly with the server's own words.
+
+import { call, newKey } from "./api.js";
+import { Texts, formatTime, formatWhen, waitText } from "./i18n.js";
+import { IdleTimer } from "./idle.js";
+import { buildKeypad, normaliseCode } from "./keypad.js";
+import { KioskPrinter } from "./kiosk_print.js";
+import { StaffPanel } from "./kiosk_panel.js";
+
+const config = JSON.parse(document.getElementById("kiosk-config").textContent);
+const site = config.site.id;
+const timeZone = config.site.timezone;
+const kioskToken = new URLSearchParams(location.hash.slice(1)).get("token") || "";
+const texts = new Texts(config.text, config.lang);
+const $ = (id) => document.getElementById(id);
+
+const choice = { agency: null, service: null, priority: null, key: null };
+let ticketToken = null;
+let screen = "start";
+
+const printer = new KioskPrinter({ site, kioskToken, frame: $("print-frame") });
+const idle = new IdleTimer(() => {
+  panel.close();
+  show("start");
+});
+const panel = new StaffPanel({ site, kioskToken, texts, onSaved: (settings) => printer.configure(settings) });
+
+function show(name) {
+  screen = name;
+  for (const section of document.querySelectorAll("section[data-screen]")) section.hidden = section.dataset.screen !== name;
+  document.body.dataset.current = name;
+  if (name === "start") {
+    Object.assign(choice, { agency: null, service: null, priority: null, key: null });
+    $("checkin-code").value = "";
+    $("checkin-error").hidden = true;
+  }
+  if (name === "checkin") $("checkin-code").focus();
+  idle.arm(name === "start" || name === "setup" ? 0 : name === "ticket" ? config.ticket_seconds : config.idle_seconds);
+}
+
+// --- choosing -------------------------------------------------------------------------------------------------
+
+function chooseAgency(agencyId) {
+  const agency = config.agencies.find((a) => a.id === agencyId);
+  choice.agency = agencyId;
+  $("services-agency").textContent = agency.name;
+  for (const tile of document.querySelectorAll(".k-service")) tile.hidden = tile.dataset.agency !== agencyId;
+  show("services");
+}
+
+function chooseService(serviceId) {
+  choice.service = serviceId;
+  choice.key = null;
+  show("priority");
+}
+
+// --- issuing --------------------------------------------------------------------------------------------------
+
+async function issue(priority) {
+  choice.priority = priority || null;
+  choice.key = choice.key || newKey(); // the same key on "try again": a lost answer never makes a second ticket
+  show("busy");
+  const body = { service: choice.service };
+  if (choice.priority) body.priority = choice.priority;
+  const answer = await call("POST", `/api/v1/sites/${site}/tickets`, {
+    token: kioskToken,
+    body,
+    headers: { "Idempotency-Key": choice.key },
+  });
+  if (answer.ok) return showTicket(answer.data);
+  refused(answer.error, () => issue(choice.priority));
+}
+
+async function checkIn(event) {
+  event?.preventDefault();
+  const code = normaliseCode($("checkin-code").value);
+  $("checkin-code").value = code;
+  if (!/^BK-[A-Z0-9]{6}$/.test(code)) return checkinError(texts.t("kiosk_checkin_hint"));
+  show("busy");
+  const answer = await call("POST", `/api/v1/sites/${site}/bookings/${encodeURIComponent(code)}/check-in`, {
+    token: kioskToken,
+  });
+  if (answer.ok) return showTicket(answer.data);
+  if (["site_closed", "day_closed", "network"].includes(answer.error.code)) return refused(answer.error, checkIn);
+  show("checkin");
+  checkinError(texts.error(answer.error)); // the server's words say what to do (e.g. from when check-in opens)
+}
+
+function checkinError(message) {
+  $("checkin-error").textContent = message;
+  $("checkin-error").hidden = false;
+}
+
+// A refusal or a failure, said plainly; "try again" only where trying again can help.
+let notice = null;
+
+function refused(error, retry) {
+  notice = { error, retry };
+  renderNotice();
+  document.body.dataset.refusal = error.code;
+  show("notice");
+}
+
+function renderNotice() {
+  const { error, retry } = notice;
+  const titles = {
+    quota_exhausted: "kiosk_quota_title",
+    site_closed: "kiosk_closed_title",
+    day_closed: "kiosk_day_closed_title",
+  };
+  $("n-title").textContent = texts.t(titles[error.code] || "kiosk_refused_title");
+  $("n-message").textContent = texts.error(error);
+  const next = error.details?.next_opening;
+  $("n-when").hidden = !next;
+  if (next) $("n-when").textContent = texts.t("kiosk_come_back", { when: formatWhen(next, texts.lang, timeZone) });
+  const canRetry = error.code === "network" || error.code === "storage_unavailable" || error.code === "too_many_requests";
+  $("n-retry").hidden = !canRetry;
+  $("n-retry").onclick = canRetry ? retry : null;
+}
+
+// --- the ticket -----------------------------------------------------------------------------------------------
+
+let shown = null; // the ticket on screen, to re-label it when the language changes
+
+function showTicket(answer) {
+  shown = answer;
+  ticketToken = answer.ticket.token;
+  fillTicket(answer);
+  $("t-qr").src = `/citizen/qr/t/${encodeURIComponent(ticketToken)}.svg`;
+  show("ticket");
+  printTicket();
+}
+
+function fillTicket(answer) {
+  $("t-label").textContent = answer.ticket.label;
+  $("t-service").textContent = answer.service_name;
+  $("t-agency").textContent = answer.agency_name;
+  $("t-booking").hidden = !answer.booking;
+  if (answer.booking) {
+    $("t-booking").textContent = texts.t("kiosk_booking_for", {
+      code: answer.booking.code,
+      slot: `${answer.booking.slot}–${answer.booking.slot_end}`,
+    });
+  }
+  $("t-ahead").textContent = texts.t("people", { n: answer.people_ahead });
+  $("t-wait").textContent = waitText(texts, answer.estimated_wait_minutes);
+}
+
+async function printTicket() {
+  const token = ticketToken;
+  setPrint("printing");
+  const result = await printer.print(token);
+  if (token !== ticketToken) return; // the screen has moved on to another citizen
+  setPrint(result.state, result.error);
+}
+
+function setPrint(state, error) {
+  const line = $("t-print");
+  line.dataset.state = state;
+  const key = { printing: "kiosk_printing", printed: "kiosk_printed", fault: "kiosk_print_fault", none: "kiosk_no_printer" }[state];
+  line.textContent = texts.t(key);
+  if (state === "fault" && error?.details?.error) line.title = error.details.error;
+  $("reprint").hidden = state !== "fault";
+}
+
+// --- wiring ---------------------------------------------------------------------------------------------------
+
+function switchLanguage() {
+  texts.lang = texts.lang === "id" ? "en" : "id";
+  texts.apply();
+  if (screen === "ticket" && shown) {
+    fillTicket(shown);
+    setPrint($("t-print").dataset.state);
+  }
+  if (screen === "notice" && notice) renderNotice();
+}
+
+function tick() {
+  $("clock").textContent = formatTime(new Date(), texts.lang, timeZone);
+}
+
+// A barcode scanner on the start screen "types" a booking code and Enter: check it in without any button.
+function scannerOnStart() {
+  let typed = "";
+  let last = 0;
+  document.addEventListener("keydown", (event) => {
+    if (screen !== "start" || !panel.hidden) return;
+    const now = Date.now();
+    if (now - last > 1000) typed = "";
+    last = now;
+    if (event.key === "Enter") {
+      const code = normaliseCode(typed);
+      typed = "";
+      if (/^BK-[A-Z0-9]{6}$/.test(code)) {
+        show("checkin");
+        $("checkin-code").value = code;
+        checkIn();
+      }
+    } else if (event.key.length === 1) {
+      typed += event.key;
+    }
+  });
+}
+
+function wire() {
+  for (const tile of document.querySelectorAll(".k-agency")) tile.addEventListener("click", () => chooseAgency(tile.dataset.agency));
+  for (const tile of document.querySelectorAll(".k-service")) tile.addEventListener("click", () => chooseService(tile.dataset.service));
+  for (const tile of document.querySelectorAll("[data-priority]")) tile.addEventListener("click", () => issue(tile.dataset.priority));
+  for (const back of document.querySelectorAll("[data-back]")) back.addEventListener("click", () => show(back.dataset.back));
+  $("checkin-open").addEventListener("click", () => show("checkin"));
+  $("checkin-form").addEventListener("submit", checkIn);
+  $("checkin-code").addEventListener("input", () => ($("checkin-error").hidden = true));
+  $("ticket-done").addEventListener("click", () => show("start"));
+  $("reprint").addEventListener("click", printTicket);
+  $("lang").addEventListener("click", switchLanguage);
+  buildKeypad($("keypad"), $("checkin-code"), { clearLabel: "kiosk_checkin_clear" });
+  texts.apply();
+  // No way out of the kiosk: no context menu, no pinch zoom or drag of links and images.
+  document.addEventListener("contextmenu", (event) => event.preventDefault());
+  document.addEventListener("dragstart", (event) => event.preventDefault());
+  panel.attach($("site-name"));
+  scannerOnStart();
+  tick();
+  setInterval(tick, 10_000);
+}
+
+// The kiosk's own settings (its printer) also prove its token: a wrong token shows "not set up", not a broken page.
+async function connect() {
+  const settings = await call("GET", `/citizen/api/${site}/kiosk`, { token: kioskToken });
+  if (!settings.ok) {
+    $("setup-detail").textContent = texts.error(settings.error);
+    show("setup");
+    if (settings.error.code === "network") setTimeout(connect, 10_000);
+    return;
+  }
+  printer.configure(settings.data);
+  panel.kiosk = settings.data;
+  document.body.dataset.ready = "true";
+  show("start");
+}
+
+window.__kiosk = { show, texts, printer, get screen() { return screen; } };
+wire();
+connect();

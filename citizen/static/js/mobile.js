@@ -1,0 +1,124 @@
+// The citizen's phone: the ticket's number, place in the queue and wait, followed live. The ticket websocket pushes
+// the ticket's own events (called, recalled, started, finished, transferred, cancelled); the place in the queue
+// also changes when others are called, which that socket does not push, so it is re-read every few seconds while
+// waiting (and at once after any event or when the phone wakes up).
+
+import { call } from "./api.js";
+import { confirmDialog } from "./dialog.js";
+import { Texts, waitText } from "./i18n.js";
+import { TicketLink } from "./live.js";
+import { Alerter } from "./sound.js";
+
+const config = JSON.parse(document.getElementById("ticket-config").textContent);
+const texts = new Texts(config.text, config.lang);
+const alerter = new Alerter();
+const $ = (id) => document.getElementById(id);
+const statusUrl = `/api/v1/tickets/${encodeURIComponent(config.token)}`;
+let status = config.status;
+const announced = new Set();
+
+function counterName(ticket) {
+  return status.counter_name || config.counters[ticket.counter] || ticket.counter || "";
+}
+
+function render() {
+  const ticket = status.ticket;
+  const state = ticket.state;
+  $("main").dataset.state = state;
+  $("label").textContent = ticket.label;
+  $("service").textContent = status.service_name;
+  $("agency").textContent = status.agency_name;
+  $("waiting").hidden = state !== "waiting";
+  $("ahead").textContent = status.people_ahead ?? "–";
+  $("wait").textContent = waitText(texts, status.estimated_wait_minutes);
+  $("turn").hidden = state !== "called";
+  if (state === "called") $("turn-where").textContent = texts.t("ticket_go_to", { counter: counterName(ticket) });
+  const line = {
+    serving: texts.t("ticket_serving", { counter: counterName(ticket) }),
+    done: texts.t("ticket_done"),
+    no_show: texts.t("ticket_no_show"),
+    cancelled: texts.t("ticket_cancelled"),
+    expired: texts.t("ticket_expired"),
+    transferred: texts.t("ticket_transferred"),
+  }[state];
+  $("state-line").hidden = !line;
+  $("state-line").textContent = line || "";
+  document.title = `${ticket.label} · ${config.site.name}`;
+}
+
+// Each call (and each recall) alerts once, whether it arrives as an event or in a snapshot after a reconnect.
+function alertOnce(ticket, announcement) {
+  if (ticket.state !== "called") return;
+  const key = `${ticket.id}:${ticket.called_at}:${ticket.recalls}`;
+  if (announced.has(key)) return;
+  announced.add(key);
+  alerter.announce(announcement).then((how) => (document.body.dataset.alerted = how));
+}
+
+async function refresh() {
+  const answer = await call("GET", statusUrl);
+  if (answer.ok) {
+    status = answer.data;
+    render();
+  }
+}
+
+function onMessage(message) {
+  // "status" is not sent today; a server that pushes the ticket's public status when others are called (see
+  // docs/citizen.md) makes the refresh below unnecessary, and this page ready for it.
+  if ((message.type === "snapshot" || message.type === "status") && message.data?.ticket) {
+    status = message.data;
+    render();
+    alertOnce(status.ticket, null);
+  } else if (message.type?.startsWith("ticket.")) {
+    const ticket = message.data.new_ticket || message.data.ticket;
+    status = { ...status, ticket, counter_name: config.counters[ticket.counter] || null };
+    render();
+    alertOnce(ticket, message.data.announcement);
+    refresh();
+  }
+}
+
+async function cancel() {
+  const yes = await confirmDialog(texts.t("ticket_cancel_confirm", { label: status.ticket.label }));
+  if (!yes) return;
+  const answer = await call("POST", `${statusUrl}/cancel`);
+  $("error").hidden = answer.ok;
+  if (!answer.ok) return ($("error").textContent = texts.error(answer.error));
+  status = { ...status, ticket: answer.data.ticket };
+  render();
+}
+
+function enableSound() {
+  alerter.unlock();
+  $("sound").dataset.t = "ticket_sound_on";
+  $("sound").textContent = texts.t("ticket_sound_on");
+  $("sound").disabled = true;
+}
+
+function switchLanguage() {
+  texts.lang = texts.lang === "id" ? "en" : "id";
+  texts.apply();
+  render();
+}
+
+$("cancel").addEventListener("click", cancel);
+$("sound").addEventListener("click", enableSound);
+$("lang").addEventListener("click", switchLanguage);
+document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && refresh());
+setInterval(() => {
+  if (status.ticket.state === "waiting" && document.visibilityState === "visible") refresh();
+}, config.refresh_seconds * 1000);
+
+const link = new TicketLink({
+  token: config.token,
+  onMessage,
+  onStatus: (state) => {
+    document.body.dataset.link = state;
+    $("offline").hidden = state !== "offline";
+  },
+});
+texts.apply();
+render();
+link.start();
+window.__ticket = { refresh, get status() { return status; } };

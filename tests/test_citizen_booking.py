@@ -1,0 +1,184 @@
+"""Online booking pages in Chromium: choose a service, a date and a slot, give NIK and phone, get a code and its QR;
+see and cancel the booking by its code. Bad input is refused where it was typed, and the NIK is found nowhere
+afterwards: not in any log line, page or API answer, nor in the database file."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from .helpers import Server, running_server
+from .test_citizen_support import bounded, chromium, open_page, shot, text, until
+
+PHONE = (390, 844)
+NIK = "3328014101900007"  # Kab. Tegal, a woman born 1 January 1990, serial 7: valid by structure
+
+
+@pytest.fixture
+async def site(tmp_path: Path) -> Iterator[Server]:  # type: ignore[misc]
+    """The demo server with the public booking rate limit raised, so a test may make many requests."""
+    async with running_server(tmp_path / "db.sqlite3", bookings_per_minute=1000) as s:
+        yield s
+
+
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@contextmanager
+def every_log_line() -> Iterator[list[str]]:
+    """Every log record of the server at DEBUG, including uvicorn's access log (which does not propagate)."""
+    records = Records()
+    names = ["", "uvicorn", "uvicorn.access", "uvicorn.error", "queue_server", "citizen", "httpx"]
+    loggers = [logging.getLogger(n) for n in names]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(records)
+        lg.setLevel(logging.DEBUG)
+    try:
+        yield records.lines
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.removeHandler(records)
+            lg.setLevel(level)
+
+
+@bounded(120)
+async def test_book_a_slot_get_a_code_then_cancel_it_and_the_nik_is_nowhere(site: Server, tmp_path: Path) -> None:
+    server = site
+    answers: list[str] = []
+    pages: list[str] = []
+    with every_log_line() as log_lines:
+        async with chromium() as browser, open_page(browser, f"{server.url}/booking/tegal", size=PHONE, mobile=True) as page:
+            page.on("response", lambda r: answers.append(r.url) if "/api/" in r.url else None)
+            # Only services that take bookings are offered; closed days cannot be picked.
+            offered = await page.eval_on_selector_all("input[name=service]", "inputs => inputs.map(i => i.value)")
+            assert offered == ["ktp", "kk", "skck", "paspor_baru", "sertifikat"]
+            assert await page.is_disabled("input[name=day][value='2026-11-29']")  # a Sunday
+            assert await page.is_enabled("input[name=day][value='2026-11-23']")
+
+            await page.check("input[name=service][value=ktp]")
+            await page.check("input[name=day][value='2026-11-24']")
+            await page.wait_for_selector("input[name=slot][value='09:00']", state="attached")
+            assert await text(page, "label.b-slot:has(input[value='09:00']) small") == "8 tersisa"
+            await page.click("label.b-slot:has(input[value='09:00'])")
+            assert await page.is_visible("#nik")
+
+            # Refused where it was typed: too short (checked here), a birth date that does not exist (the server).
+            await page.fill("#nik", "12345")
+            await page.fill("#phone", "0812-3456-7890")
+            await page.click("#submit")
+            assert await text(page, "#nik-error") == "NIK harus 16 angka."
+            await page.fill("#nik", "3328019913900001")
+            await page.click("#submit")
+            await until(page, "() => document.getElementById('nik-error').textContent.includes('Tanggal lahir')")
+            await page.fill("#nik", NIK)
+            await page.fill("#phone", "0812")
+            await page.click("#submit")
+            await until(page, "() => !document.getElementById('phone-error').hidden")
+            assert "08 atau +628" in await text(page, "#phone-error")
+            assert await page.is_hidden("#nik-error")
+
+            await page.fill("#phone", "0812-3456-7890")
+            await page.click("#submit")
+            await until(page, "() => !document.getElementById('result').hidden")
+            code = await text(page, "#r-code")
+            assert code.startswith("BK-") and len(code) == 9
+            assert await text(page, "#r-service") == "KTP Elektronik · Dinas Kependudukan dan Pencatatan Sipil"
+            assert await text(page, "#r-when") == "Jadwal: 2026-11-24, 09:00–09:30"
+            assert await text(page, "#r-window") == "Check-in di kios MPP antara pukul 08.30 dan 09.15."
+            assert await text(page, "#r-phone") == "Nomor ponsel: 0812*****890"
+            await until(page, "() => document.getElementById('r-qr').naturalWidth > 0")
+            assert await page.input_value("#nik") == ""  # the form forgot it
+            pages.append(await page.content())
+            shot_path = tmp_path / "booking-done.png"
+            await page.screenshot(path=shot_path, full_page=True)
+            shot(shot_path)
+
+            # The same NIK cannot book the same service that day twice.
+            await page.goto(f"{server.url}/booking/tegal")
+            await page.check("input[name=service][value=ktp]")
+            await page.check("input[name=day][value='2026-11-24']")
+            await page.wait_for_selector("input[name=slot][value='10:00']", state="attached")
+            assert await text(page, "label.b-slot:has(input[value='09:00']) small") == "7 tersisa"
+            await page.click("label.b-slot:has(input[value='10:00'])")
+            await page.fill("#nik", NIK)
+            await page.fill("#phone", "081234567890")
+            await page.click("#submit")
+            await until(page, "() => !document.getElementById('form-error').hidden")
+            assert "sudah memiliki booking" in await text(page, "#form-error")
+            pages.append(await page.content())
+
+            # The status page by code, and cancelling after confirming.
+            await page.goto(f"{server.url}/b/{code}")
+            assert await text(page, "#s-state") == "Terjadwal"
+            assert await text(page, "#s-window") == "Check-in di kios MPP antara pukul 08.30 dan 09.15."
+            await page.click("#s-cancel")
+            assert "Batalkan booking" in await text(page, "#confirm-text")
+            await page.click("#confirm-yes")
+            await until(page, "() => document.getElementById('s-state').dataset.state === 'cancelled'")
+            assert await text(page, "#s-state") == "Dibatalkan"
+            assert await page.is_hidden("#s-cancel")
+            pages.append(await page.content())
+            shot_path = tmp_path / "booking-status.png"
+            await page.screenshot(path=shot_path, full_page=True)
+            shot(shot_path)
+
+        api = [
+            (await server.http.get(f"/api/v1/bookings/{code}")).text,
+            (await server.http.get("/api/v1/sites/tegal/bookings/slots?service=ktp&day=2026-11-24")).text,
+            (await server.http.get(f"/b/{code}")).text,
+        ]
+        r = await server.http.post("/api/v1/sites/tegal/bookings", json={
+            "service": "ktp", "day": "2026-11-25", "slot": "09:00", "nik": NIK, "phone": "081234567890"})  # fmt: skip
+        assert r.status_code == 201
+        api.append(r.text)
+        r = await server.http.post("/api/v1/sites/tegal/bookings", json={
+            "service": "ktp", "day": "2026-11-25", "slot": "09:30", "nik": NIK, "phone": "081234567890"})  # fmt: skip
+        assert r.status_code == 409 and r.json()["error"]["code"] == "duplicate_booking"
+        api.append(r.text)
+    assert any("/api/v1/sites/tegal/bookings" in url for url in answers)
+    assert log_lines, "the capture saw no log line at all"
+    spaced = " ".join([NIK[:4], NIK[4:8], NIK[8:12], NIK[12:]])
+    for where, texts in (("log", log_lines), ("page", pages), ("api", api)):
+        for chunk in texts:
+            assert NIK not in chunk and spaced not in chunk, f"the NIK appears in a {where}: {chunk[:200]}"
+    database = Path(server.config.database)
+    for path in database.parent.glob(database.name + "*"):
+        assert NIK.encode() not in path.read_bytes(), f"the NIK is stored in clear in {path.name}"
+
+
+@bounded(60)
+async def test_the_booking_page_in_english_and_an_unknown_code(site: Server) -> None:
+    server = site
+    async with chromium() as browser, open_page(browser, f"{server.url}/booking/tegal?lang=en", size=PHONE) as page:
+        assert await text(page, "h1") == "Online queue booking"
+        assert await text(page, "label:has(input[value='2026-11-24']) span") == "Tue 24 Nov"
+        await page.fill("#lookup [name=code]", "bk zzzzzz")
+        await page.click("#lookup [type=submit]")
+        await page.wait_for_url("**/b/BK-ZZZZZZ")
+        assert "Kode booking tidak ditemukan." in await page.content()
+    for path in ("/b/nonsense", "/b/BK-ZZZZZZ", "/booking/nowhere", "/citizen/qr/b/BK-ZZZZZZ.svg"):
+        assert (await server.http.get(path)).status_code == 404, path
+
+
+async def test_a_booking_qr_holds_its_code(site: Server) -> None:
+    server = site
+    r = await server.http.post("/api/v1/sites/tegal/bookings", json={
+        "service": "skck", "day": "2026-11-24", "slot": "10:00", "nik": NIK, "phone": "081234567890"})  # fmt: skip
+    code = r.json()["booking"]["code"]
+    svg = await server.http.get(f"/citizen/qr/b/{code.lower()}.svg")
+    assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
+    from citizen.qr import qr_svg
+
+    assert svg.text == qr_svg(code)  # what a kiosk's scanner types: the code itself
+    assert 'viewBox="0 0 150 150"' in svg.text  # a full QR (21 modules + quiet zone), never a Micro QR

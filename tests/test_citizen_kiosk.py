@@ -1,0 +1,296 @@
+"""The self-service kiosk in Debian Chromium against a real server: the whole flow, refusals said plainly (quota
+used up, site closed), check-in with a booking code, going back to the start by itself, and the hidden staff panel."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import segno
+
+from .helpers import KIOSK, Clock, Server, bearer, running_server
+from .test_citizen_support import bounded, chromium, fast, kiosk_page, screen, shot, text, until
+
+
+async def staff_view(server: Server, label: str) -> dict:  # type: ignore[type-arg]
+    admin = await server.login("admin")
+    r = await server.http.get(f"/api/v1/sites/tegal/tickets/{label}", headers=admin)
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+@bounded(90)
+async def test_the_whole_kiosk_flow_from_agency_to_printed_ticket(server: Server, tmp_path: Path) -> None:
+    await server.issue("ktp")  # someone is already waiting
+    await server.issue("ktp")
+    async with chromium() as browser, kiosk_page(browser, server) as page:
+        assert await page.is_visible("text=Selamat datang")
+        shot_path = tmp_path / "kiosk-start.png"
+        await page.screenshot(path=shot_path)
+        shot(shot_path)
+        # No way out of the kiosk: no link anywhere, no visible settings.
+        assert await page.eval_on_selector_all("a[href]", "links => links.length") == 0
+        assert await page.is_hidden("#panel")
+
+        await page.click(".k-agency[data-agency='disdukcapil']")
+        assert await screen(page) == "services"
+        assert await text(page, "#services-agency") == "Dinas Kependudukan dan Pencatatan Sipil"
+        assert await page.is_visible(".k-service[data-service='ktp']")
+        assert await page.is_hidden(".k-service[data-service='skck']")  # another agency's service
+        await page.click(".k-service[data-service='ktp']")
+        assert await text(page, "[data-screen='priority'] .k-title") == "Apakah Anda memerlukan layanan prioritas?"
+        groups = await page.eval_on_selector_all(".k-group", "tiles => tiles.map(t => t.textContent.trim())")
+        assert groups == ["Penyandang disabilitas", "Lanjut usia", "Ibu hamil", "Anak-anak", "Korban bencana alam",
+                          "Korban bencana sosial"]  # fmt: skip
+        await page.click(".k-group[data-priority='lansia']")
+        await until(page, "() => window.__kiosk.screen === 'ticket'")
+
+        label = await text(page, "#t-label")
+        assert label == "A-003"
+        assert await text(page, "#t-service") == "KTP Elektronik"
+        assert await text(page, "#t-agency") == "Dinas Kependudukan dan Pencatatan Sipil"
+        # A priority ticket goes before the two regular ones already waiting.
+        assert await text(page, "#t-ahead") == "0 orang"
+        assert await text(page, "#t-wait") == "Segera"
+        await until(page, "() => document.getElementById('t-qr').naturalWidth > 0")
+        # Printed through the browser (the default), from the 80 mm page in the hidden frame.
+        await until(page, "() => window.__printed === 1")
+        await until(page, "() => document.getElementById('t-print').dataset.state === 'printed'")
+        assert await text(page, "#t-print") == "Silakan ambil tiket Anda."
+        frame_src = await page.get_attribute("#print-frame", "src")
+        assert frame_src and frame_src.startswith("/citizen/print/")
+        shot_path = tmp_path / "kiosk-ticket.png"
+        await page.screenshot(path=shot_path)
+        shot(shot_path)
+
+        # The QR on the screen is the follow link of this ticket.
+        ticket = await staff_view(server, label)
+        assert ticket["channel"] == "kiosk" and ticket["priority"] == "lansia"
+        token = frame_src.rsplit("/", 1)[1]
+        svg = (await server.http.get(f"/citizen/qr/t/{token}.svg")).text
+        buffer = __import__("io").BytesIO()
+        segno.make_qr(f"{server.url}/t/{token}", error="m").save(buffer, kind="svg", scale=6, border=2, xmldecl=False,
+                                                              svgns=True, omitsize=True, title=None, desc=None, unit=None)  # fmt: skip
+        assert svg == buffer.getvalue().decode()
+
+        await page.click("#ticket-done")
+        assert await screen(page) == "start"
+
+
+@bounded(60)
+async def test_the_kiosk_speaks_english_on_request(server: Server) -> None:
+    async with chromium() as browser, kiosk_page(browser, server) as page:
+        await page.click("#lang")
+        assert await text(page, "[data-screen='start'] .k-title") == "Welcome"
+        assert await text(page, "#lang") == "Bahasa Indonesia"
+        await page.click(".k-agency[data-agency='polres']")
+        await page.click(".k-service[data-service='skck']")
+        assert await text(page, "[data-screen='priority'] .k-title") == "Do you need priority service?"
+        assert await text(page, ".k-group[data-priority='ibu_hamil']") == "Pregnant women"
+        await page.click("#priority-none")
+        await until(page, "() => window.__kiosk.screen === 'ticket'")
+        assert await text(page, "[data-t='kiosk_your_number']") == "Your queue number"
+        assert await text(page, "#t-ahead") == "0 people"
+        assert await text(page, "#t-wait") == "Soon"
+        await until(page, "() => document.getElementById('t-print').dataset.state === 'printed'")
+        await page.click("#lang")  # and back, on the ticket itself
+        assert await text(page, "#t-ahead") == "0 orang"
+        assert await text(page, "#t-print") == "Silakan ambil tiket Anda."
+
+
+@bounded(90)
+async def test_a_spent_quota_is_said_plainly_and_the_kiosk_goes_on(server: Server) -> None:
+    issued = 0
+    while True:  # the demo kk service: 20 a day, of which 10 are kept for online bookings
+        r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "kk"}, headers=bearer(KIOSK))
+        if r.status_code != 201:
+            assert r.json()["error"]["code"] == "quota_exhausted"
+            break
+        issued += 1
+    assert issued == 10
+    async with chromium() as browser, kiosk_page(browser, server) as page:
+        await page.click(".k-agency[data-agency='disdukcapil']")
+        await page.click(".k-service[data-service='kk']")
+        await page.click("#priority-none")
+        await until(page, "() => window.__kiosk.screen === 'notice'")
+        assert await text(page, "#n-title") == "Kuota hari ini sudah habis"
+        message = await text(page, "#n-message")
+        assert "Kuota harian Kartu Keluarga" in message and "sudah habis" in message
+        assert await page.is_hidden("#n-retry")  # trying again cannot help
+        await page.click("[data-screen='notice'] [data-back='start']")
+        assert await screen(page) == "start"
+        # Other services still work.
+        await page.click(".k-agency[data-agency='disdukcapil']")
+        await page.click(".k-service[data-service='ktp']")
+        await page.click("#priority-none")
+        await until(page, "() => window.__kiosk.screen === 'ticket'")
+
+
+@bounded(60)
+async def test_a_closed_site_says_when_to_come_back(tmp_path: Path) -> None:
+    sunday = Clock(datetime(2026, 11, 22, 3, 0, tzinfo=UTC))  # Sunday 10:00 WIB: the demo mall is closed
+    async with running_server(tmp_path / "db.sqlite3", clock=sunday) as server:
+        async with chromium() as browser, kiosk_page(browser, server) as page:
+            await page.click(".k-agency[data-agency='samsat']")
+            await page.click(".k-service[data-service='pkb']")
+            await page.click("#priority-none")
+            await until(page, "() => window.__kiosk.screen === 'notice'")
+            assert await text(page, "#n-title") == "Pelayanan sedang tutup"
+            assert "sedang tutup" in await text(page, "#n-message")
+            assert await text(page, "#n-when") == "Silakan kembali Senin, 23 November 2026 pukul 07.30."
+            shot_path = tmp_path / "kiosk-closed.png"
+            await page.screenshot(path=shot_path)
+            shot(shot_path)
+            await page.click("#lang")
+            assert await text(page, "#n-title") == "We are closed now"
+            assert await text(page, "#n-when") == "Please come back Monday, 23 November 2026 at 07:30."
+            assert "is closed now" in await text(page, "#n-message")
+
+
+@bounded(60)
+async def test_the_kiosk_goes_back_to_the_start_by_itself(server: Server) -> None:
+    fast(server, idle_seconds=2, ticket_seconds=2)
+    async with chromium() as browser, kiosk_page(browser, server) as page:
+        await page.click(".k-agency[data-agency='bpn']")
+        assert await screen(page) == "services"
+        await asyncio.sleep(1.0)
+        assert await screen(page) == "services"
+        await until(page, "() => window.__kiosk.screen === 'start'", timeout_ms=4000)
+        await page.click(".k-agency[data-agency='bpn']")
+        await page.click(".k-service[data-service='sertifikat']")
+        await page.click("#priority-none")
+        await until(page, "() => window.__kiosk.screen === 'ticket'")
+        await until(page, "() => window.__kiosk.screen === 'start'", timeout_ms=4000)
+        assert await page.is_hidden("#t-label")
+
+
+@bounded(60)
+async def test_check_in_with_a_booking_code_typed_or_scanned(server: Server) -> None:
+    # Monday 09:00 WIB; a 09:30 slot today may check in from 09:00.
+    r = await server.http.post("/api/v1/sites/tegal/bookings", json={
+        "service": "ktp", "day": "2026-11-23", "slot": "09:30", "nik": "3328014101900001", "phone": "081234567890"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    code = r.json()["booking"]["code"]
+    later = await server.http.post("/api/v1/sites/tegal/bookings", json={
+        "service": "ktp", "day": "2026-11-23", "slot": "11:00", "nik": "3328014101900002", "phone": "081234567890"})  # fmt: skip
+    later_code = later.json()["booking"]["code"]
+    async with chromium() as browser, kiosk_page(browser, server) as page:
+        await page.click("#checkin-open")
+        assert await screen(page) == "checkin"
+        # A typo is refused on the same screen, with the server's words.
+        await page.fill("#checkin-code", "BK-ZZZZZZ")
+        await page.click("#checkin-form [type='submit']")
+        await until(page, "() => !document.getElementById('checkin-error').hidden")
+        assert "tidak ditemukan" in await text(page, "#checkin-error")
+        # Too early: says from when.
+        await page.fill("#checkin-code", later_code.lower().replace("-", " "))
+        await page.click("#checkin-form [type='submit']")
+        await until(page, "() => !document.getElementById('checkin-error').hidden")
+        assert "dibuka pukul 10:30" in await text(page, "#checkin-error")
+        # Typed on the on-screen keypad.
+        await page.click("[data-key='⌫']")
+        await page.fill("#checkin-code", "")
+        for key in code:
+            await page.click(f".k-key[data-key='{key}']")
+        assert await page.input_value("#checkin-code") == code
+        await page.click("#checkin-form [type='submit']")
+        await until(page, "() => window.__kiosk.screen === 'ticket'")
+        assert (await text(page, "#t-label")).startswith("A-")
+        assert await text(page, "#t-booking") == f"Booking {code}, jadwal 09:30–10:00"
+        await page.click("#ticket-done")
+        # A scanner on the start screen: the code and Enter, as a keyboard would type them.
+        await page.keyboard.type(code)
+        await page.keyboard.press("Enter")
+        await until(page, "() => !document.getElementById('checkin-error').hidden")
+        assert "sudah check-in" in await text(page, "#checkin-error")
+
+
+@bounded(60)
+async def test_a_wrong_kiosk_token_shows_not_set_up(server: Server) -> None:
+    async with chromium() as browser, kiosk_page(browser, server, token="d_kiosk_wrong", ready=False) as page:
+        await until(page, "() => window.__kiosk.screen === 'setup'")
+        assert await text(page, "[data-screen='setup'] .k-title") == "Kios belum disiapkan. Silakan hubungi petugas."
+        assert "tidak valid" in await text(page, "#setup-detail")
+    lobby = "d_display_demo_tegal_lobby"  # a display's token is not a kiosk's
+    async with chromium() as browser, kiosk_page(browser, server, token=lobby, ready=False) as page:
+        await until(page, "() => window.__kiosk.screen === 'setup'")
+        assert "Hanya kios" in await text(page, "#setup-detail")
+
+
+@bounded(90)
+async def test_the_hidden_staff_panel_needs_a_supervisor_and_sets_the_printer(server: Server, tmp_path: Path) -> None:
+    async with chromium() as browser, kiosk_page(browser, server) as page:
+        # A short touch does nothing; holding the site name for three seconds opens the panel.
+        box = await page.query_selector("#site-name")
+        assert box is not None
+        bounds = await box.bounding_box()
+        assert bounds is not None
+        x, y = bounds["x"] + 20, bounds["y"] + 10
+        await page.mouse.move(x, y)
+        await page.mouse.down()
+        await asyncio.sleep(0.5)
+        await page.mouse.up()
+        await asyncio.sleep(3)
+        assert await page.is_hidden("#panel")
+        await page.mouse.down()
+        await until(page, "() => !document.getElementById('panel').hidden", timeout_ms=5000)
+        await page.mouse.up()
+        assert await page.is_hidden("#panel-settings")
+
+        # An operator may not; a supervisor may.
+        await page.fill("#panel-login [name=username]", "op-disdukcapil")
+        await page.fill("#panel-login [name=password]", "demo-operator")
+        await page.click("#panel-login [type=submit]")
+        await until(page, "() => !document.getElementById('panel-error').hidden")
+        assert "Hanya supervisor atau admin" in await text(page, "#panel-error")
+        await page.fill("#panel-login [name=username]", "supervisor")
+        await page.fill("#panel-login [name=password]", "wrong-password")
+        await page.click("#panel-login [type=submit]")
+        await until(page, "() => document.getElementById('panel-error').textContent.includes('salah')")
+        await page.fill("#panel-login [name=password]", "demo-supervisor")
+        await page.click("#panel-login [type=submit]")
+        await until(page, "() => !document.getElementById('panel-settings').hidden")
+        assert await page.input_value("#panel-settings [name=mode]") == "browser"
+
+        # A bad address is refused with the field named; a good one is saved on the server.
+        await page.select_option("#panel-settings [name=mode]", "network")
+        assert await page.is_visible("#panel-settings [name=host]")
+        assert await page.is_hidden("#panel-settings [name=device]")
+        await page.fill("#panel-settings [name=host]", "not a host")
+        await page.click("#panel-settings [type=submit]")
+        await until(page, "() => !document.getElementById('panel-error').hidden")
+        assert "bukan alamat IP" in await text(page, "#panel-error")
+        await page.fill("#panel-settings [name=host]", "127.0.0.1")
+        await page.fill("#panel-settings [name=port]", "9")  # nothing listens there: a printer fault
+        await page.fill("#panel-settings [name=public_url]", "https://antrean.tegalkab.go.id")
+        await page.click("#panel-settings [type=submit]")
+        await until(page, "() => document.getElementById('panel-message').textContent === 'Tersimpan.'")
+        saved = (await server.http.get("/citizen/api/tegal/kiosk", headers=bearer(KIOSK))).json()
+        assert saved["printer"]["mode"] == "network" and saved["printer"]["host"] == "127.0.0.1"
+        assert saved["public_url"] == "https://antrean.tegalkab.go.id"
+        shot_path = tmp_path / "kiosk-panel.png"
+        await page.screenshot(path=shot_path)
+        shot(shot_path)
+
+        # Closing the panel ends the staff session.
+        await page.click("#panel-settings .panel-close")
+        assert await page.is_hidden("#panel")
+
+        # The printer is now at fault: the kiosk says so, keeps the ticket on screen, and offers a reprint.
+        await page.click(".k-agency[data-agency='polres']")
+        await page.click(".k-service[data-service='skck']")
+        await page.click("#priority-none")
+        await until(page, "() => window.__kiosk.screen === 'ticket'")
+        await until(page, "() => document.getElementById('t-print').dataset.state === 'fault'")
+        assert "Printer tiket sedang bermasalah" in await text(page, "#t-print")
+        assert await page.is_visible("#reprint")
+        assert await text(page, "#t-label") == "F-001"
+        shot_path = tmp_path / "kiosk-printer-fault.png"
+        await page.screenshot(path=shot_path)
+        shot(shot_path)
+    supervisor = await server.login("supervisor")
+    devices = (await server.http.get("/api/v1/sites/tegal/devices", headers=supervisor)).json()["devices"]
+    printer = next(d for d in devices if d["kind"] == "printer")
+    assert printer["name"] == "Demo kiosk · printer"
+    assert printer["extra"]["status"] == "fault" and printer["extra"]["unprinted"] == "F-001"

@@ -1,0 +1,114 @@
+"""The citizen's phone page, /t/{token}, in Chromium with a phone's viewport: the place in the queue goes down live
+as others are called, "your turn" comes with the announcement and a vibration, and the citizen can cancel (after
+confirming). Nothing personal on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .display_support import call_next
+from .helpers import Server
+from .test_citizen_support import bounded, chromium, fast, open_page, shot, text, until
+
+PHONE = (390, 844)
+
+
+@bounded(90)
+async def test_the_phone_follows_the_queue_live_and_announces_the_turn(server: Server, tmp_path: Path) -> None:
+    fast(server)
+    for _ in range(2):
+        await server.issue("ktp")
+    mine = await server.issue("ktp")
+    token = mine["ticket"]["token"]
+    op = await server.login("op-disdukcapil")
+    assert (await server.command(op, "1", "open")).status_code == 200
+    async with chromium() as browser, open_page(browser, f"{server.url}/t/{token}", size=PHONE, mobile=True) as page:
+        await until(page, "() => document.body.dataset.link === 'live'")
+        assert await text(page, "#label") == "A-003"
+        assert await text(page, "#service") == "KTP Elektronik"
+        assert await text(page, "#ahead") == "2"
+        assert await text(page, "#wait") == "12 menit"  # two people, 6 minutes each, one counter open
+        shot_path = tmp_path / "mobile-waiting.png"
+        await page.screenshot(path=shot_path)
+        shot(shot_path)
+
+        await call_next(server, op, "1")  # A-001
+        await until(page, "() => document.getElementById('ahead').textContent === '1'", timeout_ms=5000)
+        server.clock.advance(minutes=4)
+        await call_next(server, op, "1")  # A-002
+        await until(page, "() => document.getElementById('ahead').textContent === '0'", timeout_ms=5000)
+        assert await page.is_hidden("#turn")
+
+        await page.click("#sound")  # a touch unlocks sound on a phone
+        assert await text(page, "#sound") == "Suara panggilan aktif"
+        called = await call_next(server, op, "1")  # A-003: my turn
+        assert called["ticket"]["label"] == "A-003"
+        await until(page, "() => !document.getElementById('turn').hidden")
+        assert await text(page, "#turn") == "Giliran Anda! Silakan menuju Loket 1"
+        await until(page, "() => window.__vibrations.length === 1")
+        assert await page.evaluate("() => document.body.dataset.alerted") == "announcement"
+        played = await page.evaluate("() => window.__played")
+        assert len(played) == 1 and "/api/v1/sites/tegal/announcements/" in played[0] and played[0].endswith(".wav")
+        assert await page.is_visible("#cancel")  # a called citizen may still give up their place
+        shot_path = tmp_path / "mobile-your-turn.png"
+        await page.screenshot(path=shot_path)
+        shot(shot_path)
+
+        # A recall alerts again; then service starts and ends.
+        assert (await server.command(op, "1", "recall")).status_code == 200
+        await until(page, "() => window.__vibrations.length === 2")
+        assert (await server.command(op, "1", "start")).status_code == 200
+        await until(page, "() => document.getElementById('main').dataset.state === 'serving'")
+        assert await text(page, "#state-line") == "Sedang dilayani di Loket 1"
+        assert await page.is_hidden("#cancel")
+        assert (await server.command(op, "1", "finish")).status_code == 200
+        await until(page, "() => document.getElementById('main').dataset.state === 'done'")
+        assert await text(page, "#state-line") == "Layanan selesai. Terima kasih."
+        assert await page.evaluate("() => window.__vibrations.length") == 2
+
+        await page.click("#lang")
+        assert await text(page, "#state-line") == "Service finished. Thank you."
+
+
+@bounded(60)
+async def test_the_citizen_cancels_after_confirming(server: Server) -> None:
+    answer = await server.issue("skck", priority="disabilitas")
+    token = answer["ticket"]["token"]
+    async with chromium() as browser, open_page(browser, f"{server.url}/t/{token}", size=PHONE, mobile=True) as page:
+        await until(page, "() => document.body.dataset.link === 'live'")
+        html = await page.content()
+        for secret in ("disabilitas", "Penyandang", "priority_group"):
+            assert secret not in html  # nothing personal: the priority group is health information
+        await page.click("#cancel")
+        assert await text(page, "#confirm-text") == "Batalkan nomor F-001? Jika datang lagi, Anda harus mengambil nomor baru."
+        await page.click("#confirm-no")
+        assert await page.is_hidden("#confirm")
+        status = (await server.http.get(f"/api/v1/tickets/{token}")).json()
+        assert status["ticket"]["state"] == "waiting"
+        await page.click("#cancel")
+        await page.click("#confirm-yes")
+        await until(page, "() => document.getElementById('main').dataset.state === 'cancelled'")
+        assert await text(page, "#state-line") == "Antrean ini sudah dibatalkan."
+        assert await page.is_hidden("#cancel") and await page.is_hidden("#waiting")
+    status = (await server.http.get(f"/api/v1/tickets/{token}")).json()
+    assert status["ticket"]["state"] == "cancelled"
+
+
+async def test_an_unknown_ticket_page_is_a_plain_404(server: Server) -> None:
+    for token in ("short", "x" * 30, "x" * 80):
+        r = await server.http.get(f"/t/{token}")
+        assert r.status_code == 404
+        assert "Tiket tidak ditemukan" in r.text and "Ticket not found" in r.text
+    r = await server.http.get("/citizen/qr/t/" + "x" * 30 + ".svg")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_ticket"
+
+
+async def test_the_phone_page_shows_the_status_without_scripts(server: Server) -> None:
+    await server.issue("ktp")
+    token = (await server.issue("ktp"))["ticket"]["token"]
+    r = await server.http.get(f"/t/{token}")
+    assert r.status_code == 200
+    assert "A-002" in r.text and "KTP Elektronik" in r.text
+    assert r.headers["content-security-policy"].startswith("default-src 'self'")
+    assert r.headers["cache-control"] == "no-store"
+    assert '<meta name="referrer" content="no-referrer">' in r.text

@@ -1,0 +1,60 @@
+"""The 80 mm ticket for the browser's print, rendered by Chromium to PDF exactly as a kiosk or desk prints it:
+the page is 80 mm wide and as long as the ticket, with everything the ESC/POS slip has."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from .helpers import Server
+from .test_citizen_support import bounded, chromium, open_page, shot, text
+
+MM = 72 / 25.4  # PDF points per millimetre
+
+
+def page_sizes(pdf: bytes) -> list[tuple[float, float]]:
+    boxes = re.findall(rb"/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
+    return [((float(x1) - float(x0)) / MM, (float(y1) - float(y0)) / MM) for x0, y0, x1, y1 in boxes]
+
+
+@bounded(60)
+async def test_the_printed_ticket_is_80_mm_wide_with_number_qr_and_keep_line(server: Server, tmp_path: Path) -> None:
+    await server.issue("ktp")
+    answer = await server.issue("ktp", priority="ibu_hamil")
+    token = answer["ticket"]["token"]
+    async with chromium() as browser, open_page(browser, f"{server.url}/citizen/print/{token}", size=(400, 900)) as page:
+        assert await text(page, ".slip-site") == "MPP Kabupaten Tegal"
+        assert await text(page, ".slip-agency") == "Dinas Kependudukan dan Pencatatan Sipil"
+        assert await text(page, ".slip-service") == "KTP Elektronik"
+        assert await text(page, ".slip-number") == "A-002"
+        assert await text(page, ".slip-line") == "23 November 2026, 09.00"  # the site's local time (WIB)
+        rows = await page.eval_on_selector_all(".slip-facts tr", "rows => rows.map(r => r.innerText.split('\\t'))")
+        assert rows == [["Di depan Anda", "0 orang"], ["Perkiraan tunggu", "segera"]]
+        assert await text(page, ".slip-keep") == "Simpan tiket ini"
+        assert await page.eval_on_selector(".slip-qr svg", "svg => svg.getBoundingClientRect().width") > 100
+        html = await page.content()
+        assert "ibu_hamil" not in html and "Ibu hamil" not in html  # the priority group is nobody's business
+
+        await page.emulate_media(media="print")
+        pdf = await page.pdf(prefer_css_page_size=True, print_background=True)
+    pdf_path = tmp_path / "ticket-80mm.pdf"
+    pdf_path.write_bytes(pdf)
+    shot(pdf_path)
+    sizes = page_sizes(pdf)
+    assert len(sizes) == 1, sizes  # one ticket, one page: nothing spills onto a second slip
+    width, height = sizes[0]
+    assert abs(width - 80) < 0.5, sizes
+    assert 80 < height < 200, sizes
+    if shutil.which("pdftoppm"):  # Debian's poppler-utils: a PNG of the paper, for people to look at
+        args = ["pdftoppm", "-png", "-r", "150", "-singlefile", str(pdf_path), str(tmp_path / "ticket-80mm")]
+        await asyncio.to_thread(subprocess.run, args, check=True, timeout=30)
+        shot(tmp_path / "ticket-80mm.png")
+
+
+async def test_the_print_page_of_an_unknown_ticket_is_a_plain_404(server: Server) -> None:
+    r = await server.http.get("/citizen/print/" + "x" * 24)
+    assert r.status_code == 404 and "Tiket tidak ditemukan" in r.text
+    assert "href" not in r.text.split("<body")[1]
