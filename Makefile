@@ -5,8 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8000
 BIN := $(VENV)/bin
-# espeak-ng speaks the calls; chromium runs the browser tests; sox and tmux are used by tests.
-DEBIAN_PACKAGES := espeak-ng libespeak-ng1 chromium sox tmux
+# espeak-ng speaks the calls; chromium runs the browser tests; sox, tmux and poppler-utils (pdftoppm) are used by tests.
+DEBIAN_PACKAGES := espeak-ng libespeak-ng1 chromium sox tmux poppler-utils
 
 .PHONY: demo test setup system-packages lint bench clean
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from typing import Any
 
+from . import audit, wire
 from . import validation as v
-from . import wire
 from .announcements import Announcer
 from .auth import Accounts, Principal, require
 from .domain import commands as c
@@ -19,7 +19,7 @@ from .domain.decide import checkin_window, find_ticket
 from .domain.events import Event
 from .domain.model import DomainError, TicketState
 from .domain.state import SiteState
-from .domain.wait import estimate_wait, people_ahead
+from .domain.wait import estimate_wait, people_ahead, people_ahead_of_newest
 from .engine import Engine, Outcome
 from .errors import ApiError
 from .health import DeviceRegistry
@@ -89,7 +89,7 @@ def _scope(principal: Principal, key: str | None) -> str | None:
 
 def issue_answer(events: list[Event], state: SiteState) -> dict[str, Any]:
     ticket = events[0].data["ticket"]
-    ahead = people_ahead(state, state.tickets[ticket["id"]])
+    ahead = people_ahead_of_newest(state, state.tickets[ticket["id"]])
     estimate = estimate_wait(state, ticket["service"], ahead=ahead)
     site = state.site
     return {
@@ -201,7 +201,11 @@ async def counter_command(
             target, _new_id(), counter=counter_id, note=v.text(body, "note", required=False, max_len=200)
         )
     return await ctx.engine.submit(
-        site_id, command, _counter_answer(name, counter_id), idem_key=_scope(principal, command_id)
+        site_id,
+        command,
+        _counter_answer(name, counter_id),
+        idem_key=_scope(principal, command_id),
+        audit=audit.counter_entry(principal, name, counter_id, body),
     )
 
 
@@ -248,7 +252,13 @@ async def ticket_action(
             "tickets": [wire.staff_ticket(e.data[k]) for e in events for k in ("ticket", "new_ticket") if k in e.data],
         }
 
-    return await ctx.engine.submit(site_id, command, answer, idem_key=_scope(principal, command_id))
+    record = audit.entry(
+        principal,
+        f"ticket.{action}",
+        audit.ticket_target(ctx, site_id, ticket_ref),
+        target_service=body.get("target_service"),
+    )
+    return await ctx.engine.submit(site_id, command, answer, idem_key=_scope(principal, command_id), audit=record)
 
 
 async def close_day(ctx: Context, principal: Principal | None, site_id: str, body: dict[str, Any]) -> Outcome:
@@ -267,7 +277,11 @@ async def close_day(ctx: Context, principal: Principal | None, site_id: str, bod
         closed = next(e for e in events if e.type == "day.closed")
         return {"ok": True, "day": closed.data["day"], "expired": closed.data["expired"]}
 
-    return await ctx.engine.submit(site_id, c.CloseDay(day), answer, idem_key=_scope(principal, v.command_id(body)))
+    closing = day or ctx.site(site_id).service_day(ctx.engine.clock())
+    record = audit.entry(principal, "day.close", f"day {closing.isoformat()}")
+    return await ctx.engine.submit(
+        site_id, c.CloseDay(day), answer, idem_key=_scope(principal, v.command_id(body)), audit=record
+    )
 
 
 # --- citizens ------------------------------------------------------------------------------------------
@@ -295,6 +309,15 @@ def public_status(ctx: Context, ticket_id: str, site_id: str) -> dict[str, Any]:
         "people_ahead": ahead,
         "estimated_wait_minutes": estimate.minutes if estimate else None,
     }
+
+
+def status_message(ctx: Context, token: str) -> str | None:
+    """The `status` frame pushed to a citizen's phone when their place in line changes."""
+    for site_id, state in ctx.engine.states.items():
+        ticket_id = state.by_token.get(token)
+        if ticket_id is not None and ticket_id in state.tickets:
+            return wire.dumps({"type": "status", "site": site_id, "data": public_status(ctx, ticket_id, site_id)})
+    return None
 
 
 def _new_id() -> str:

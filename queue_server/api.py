@@ -32,6 +32,7 @@ from .domain.model import OPEN_STATES, TicketState
 from .engine import Outcome
 from .errors import ApiError
 from .openapi import openapi_document
+from .supervision import ROUTES as SUPERVISION_ROUTES
 
 
 def ctx_of(request: Request) -> Context:
@@ -154,7 +155,7 @@ async def site_config(request: Request) -> Response:
             "id": site.id,
             "name": site.name,
             "timezone": site.timezone,
-            "running_text": site.running_text,
+            "running_text": ctx_of(request).state(site.id).current_running_text,
             "routing": {"order": site.routing.order, "priority_max_streak": site.routing.priority_max_streak},
             "hours": {day: [f"{a:%H:%M}-{b:%H:%M}" for a, b in ranges] for day, ranges in site.hours.weekly.items()},
             "holidays": sorted(d.isoformat() for d in site.hours.holidays),
@@ -218,7 +219,7 @@ def site_state_view(ctx: Context, site_id: str, audience: str) -> dict[str, Any]
         "day": today.isoformat(),
         "day_closed": today in state.closed_days,
         "seq": ctx.engine.storage.last_seq,
-        "running_text": state.site.running_text,
+        "running_text": state.current_running_text,
         "counters": [
             {
                 **wire.counter_view(status.to_dict(), audience),
@@ -427,4 +428,5 @@ ROUTES = [
     Route("/api/v1/sites/{site}/close-day", post_close_day, methods=["POST"]),
     Route("/api/v1/tickets/{token}", ticket_status, methods=["GET"]),
     Route("/api/v1/tickets/{token}/cancel", ticket_cancel_by_citizen, methods=["POST"]),
+    *SUPERVISION_ROUTES,
 ]

@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -16,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from . import wire
-from .actions import Context
+from .actions import Context, status_message
 from .announcements import Announcer, check_speakable
 from .api import ROUTES
 from .auth import Accounts, AuthError
@@ -26,6 +27,7 @@ from .domain.model import DomainError
 from .engine import Engine, StorageUnavailable, utc_now
 from .errors import ApiError
 from .hub import Hub
+from .monitor import Monitor
 from .ratelimit import RateLimit
 from .sitefile import load_site
 from .storage import Storage
@@ -113,25 +115,34 @@ def create_app(
         engine = Engine(sites, storage, hub, clock)
         accounts = Accounts(storage, sites, config.session_hours)
         announcer = Announcer(sites, config.sound_cache or Path(config.database).parent / "sound-cache")
+        monitor: Monitor | None = None
         try:
             await announcer.prepare()
             await engine.start()
             app.state.ctx = Context(sites, engine, accounts, announcer=announcer, nik_key=await storage.secret("nik"))
+            hub.status_renderer = partial(status_message, app.state.ctx)
+            monitor = app.state.monitor = Monitor(app.state.ctx, config.dashboard_seconds)
+            monitor.start()
             if config.demo:
                 from .demo import seed_demo
 
                 await seed_demo(accounts, sites)
             yield
         finally:
+            if monitor is not None:
+                await monitor.stop()
             await engine.stop()
             await storage.close()
             announcer.close()
 
+    from citizen.web import ROUTES as CITIZEN_PAGES
     from counter_client.web import ROUTES as COUNTER_PAGES
     from display.web import ROUTES as DISPLAY_PAGES
+    from supervisor.web import ROUTES as SUPERVISOR_PAGES
 
     app = Starlette(
-        routes=[*ROUTES, *WS_ROUTES, *DISPLAY_PAGES, *COUNTER_PAGES, *(extra_routes or [])],
+        routes=[*ROUTES, *WS_ROUTES, *DISPLAY_PAGES, *COUNTER_PAGES, *CITIZEN_PAGES, *SUPERVISOR_PAGES]
+        + [*(extra_routes or [])],
         lifespan=lifespan,
         exception_handlers={
             DomainError: _domain_error,

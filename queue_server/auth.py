@@ -76,7 +76,14 @@ POLICY: dict[str, frozenset[str]] = {
     "agency.follow": frozenset({"admin", "supervisor", "operator"}),
     "display.follow": frozenset({"admin", "supervisor", "display"}),
     "accounts.manage": frozenset({"admin"}),
+    "site.running_text": frozenset({"admin", "supervisor"}),
+    "report.read": frozenset({"admin", "supervisor"}),
+    "audit.read": frozenset({"admin", "supervisor"}),
+    "survey.collect": frozenset({"admin", "supervisor", "operator"}),  # the survey tablet at a counter
 }
+
+# Actions an operator may take only for their own agency.
+AGENCY_SCOPED = frozenset({"counter.command", "ticket.manage", "agency.follow", "survey.collect"})
 
 
 def allowed(principal: Principal, action: str, site: str, agency: str | None = None) -> bool:
@@ -84,7 +91,7 @@ def allowed(principal: Principal, action: str, site: str, agency: str | None = N
         return False
     if principal.site is not None and principal.site != site:
         return False
-    if principal.role == "operator" and action in ("counter.command", "ticket.manage", "agency.follow"):
+    if principal.role == "operator" and action in AGENCY_SCOPED:
         return agency is not None and principal.agency == agency
     return True
 

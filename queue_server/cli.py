@@ -80,9 +80,13 @@ def cmd_demo(args: argparse.Namespace) -> None:
     lines = [
         "",
         f"  {site.name} (demo) — database {config.database}",
-        f"  API            {base}/api/v1/sites/{site.id}",
-        f"  OpenAPI        {base}/api/v1/openapi.json",
-        f"  Health         {base}/healthz",
+        f"  Lobby TV       {base}/display/{site.id}/lobby#token={demo_display_token(site.id, 'lobby')}",
+        f"  Kiosk          {base}/kiosk/{site.id}#token={demo_kiosk_token(site.id)}",
+        f"  Counter        {base}/counter/{site.id}/1   (op-disdukcapil / {DEMO_PASSWORD['operator']})",
+        f"  Supervisor     {base}/supervisor/{site.id}   (supervisor / {DEMO_PASSWORD['supervisor']})",
+        f"  Booking        {base}/booking/{site.id}",
+        f"  Staff desk     {base}/desk/{site.id}",
+        f"  API            {base}/api/v1/sites/{site.id}   (OpenAPI: {base}/api/v1/openapi.json)",
         f"  Websocket      ws://{config.host}:{config.port}/ws",
         f"  Kiosk token    {demo_kiosk_token(site.id)}",
     ]
@@ -91,6 +95,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     lines += [
         f"  Accounts       admin / {DEMO_PASSWORD['admin']}, supervisor / {DEMO_PASSWORD['supervisor']},",
         f"                 op-<agency> / {DEMO_PASSWORD['operator']} (e.g. op-disdukcapil, op-polres)",
+        f"  Console        counter-client {base} {site.id} 1 op-disdukcapil",
         "  Opening hours are not enforced in demo mode. Stop with Ctrl+C.",
         "",
     ]

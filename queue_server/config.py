@@ -26,6 +26,7 @@ class Config:
     ws_timeout_seconds: float = 45.0
     replay_limit: int = 2000  # a client further behind than this gets a snapshot instead of a replay
     bookings_per_minute: int = 10  # online bookings accepted per client address per minute
+    dashboard_seconds: float = 1.0  # supervisors' dashboards are refreshed at least this often (waits keep growing)
     log_level: str = "info"
     sound_cache: Path | None = None  # announcement WAVs and extra words; default: "sound-cache" beside the database
 

@@ -26,7 +26,7 @@ from .domain.events import Event
 from .domain.model import OPEN_STATES, DomainError
 from .domain.state import SiteState, apply
 from .hub import Hub
-from .storage import Batch, Storage
+from .storage import AuditRecord, Batch, Storage
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ class _Job:
     idem_key: str | None
     status: int
     future: asyncio.Future[Outcome]
+    audit: AuditRecord | None = None
 
 
 def utc_now() -> datetime:
@@ -98,6 +99,7 @@ class Engine:
                 if counter.id in site.counters:
                     state.counters[counter.id] = counter
             state.closed_days = loaded.closed_days
+            state.running_text = loaded.running_text
             for ticket in sorted(loaded.tickets, key=lambda t: (t.issued_at, t.id)):
                 state.put_ticket(ticket)
                 if ticket.parent is None:
@@ -109,9 +111,18 @@ class Engine:
     # --- submitting --------------------------------------------------------------------------------
 
     async def submit(
-        self, site_id: str, command: c.Command, respond: Responder, *, idem_key: str | None = None, status: int = 200
+        self,
+        site_id: str,
+        command: c.Command,
+        respond: Responder,
+        *,
+        idem_key: str | None = None,
+        status: int = 200,
+        audit: AuditRecord | None = None,
     ) -> Outcome:
-        """Run one command. With `idem_key`, a repeat returns the first answer and changes nothing."""
+        """Run one command. With `idem_key`, a repeat returns the first answer and changes nothing.
+
+        With `audit`, the audit entry is written in the command's own transaction: logged if and only if done."""
         if idem_key is not None:
             running = self._inflight.get(idem_key)
             if running is not None:
@@ -123,7 +134,7 @@ class Engine:
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         if idem_key is not None:
             self._inflight[idem_key] = future
-        await self._queue.put(_Job(site_id, command, respond, idem_key, status, future))
+        await self._queue.put(_Job(site_id, command, respond, idem_key, status, future, audit))
         try:
             return await asyncio.shield(future)
         finally:
@@ -149,6 +160,7 @@ class Engine:
         decided: list[tuple[_Job, list[Event], dict[str, Any]]] = []
         all_events: list[Event] = []
         idempotency: list[tuple[str, int, str]] = []
+        audit: list[tuple[int, AuditRecord]] = []
         for job in jobs:
             state = self.states.get(job.site)
             if state is None:
@@ -163,13 +175,15 @@ class Engine:
                 apply(state, event)
             body = job.respond(events, state)
             decided.append((job, events, body))
+            if job.audit is not None and events:
+                audit.append((len(all_events), job.audit))
             all_events.extend(events)
             if job.idem_key is not None:
                 idempotency.append((job.idem_key, job.status, wire.dumps(body)))
         if not decided:
             return
         try:
-            numbered = await self.storage.write(Batch(all_events, idempotency))
+            numbered = await self.storage.write(Batch(all_events, idempotency, audit))
         except Exception as exc:
             log.exception("write failed; reloading state from the database")
             await self._load()

@@ -7,14 +7,16 @@ then resynchronises from its last `seq`; nobody else waits for it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import contextlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 
 from . import wire
 from .domain.catalogue import Site
-from .domain.events import Event
+from .domain.events import SITE_WIDE, Event
 
 DEFAULT_QUEUE_SIZE = 512
+NOTICE = 0  # the seq of a notice: not an event of the log, never replayed, never counted as seen
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Follow:
     counters: frozenset[str] | None = None
     ticket_ids: frozenset[str] | None = None  # a citizen following their own ticket (and its transfer legs)
     token: str | None = None
+    notices: bool = False  # a supervisor's dashboard: also wants notices (live figures, alerts)
 
     def matches(self, event: Event) -> bool:
         if event.site != self.site:
@@ -45,7 +48,7 @@ class Follow:
             counter_id in self.counters or any(t.get("counter") in self.counters for t in tickets)
         ):
             return True
-        return event.type == "day.closed"
+        return event.type in SITE_WIDE
 
 
 @dataclass(eq=False)
@@ -61,6 +64,8 @@ class Hub:
         self.queue_size = queue_size
         self._subscriptions: set[Subscription] = set()
         self.dropped = 0  # clients disconnected for being too slow, since start
+        # Renders a citizen's public ticket status by token; set by the app, which owns the live state.
+        self.status_renderer: Callable[[str], str | None] | None = None
 
     def subscribe(self, follow: Follow) -> Subscription:
         sub = Subscription(follow, asyncio.Queue(self.queue_size))
@@ -80,11 +85,13 @@ class Hub:
         if not events or not self._subscriptions:
             return
         texts: dict[tuple[int, str], str] = {}
+        touched = {t["service"] for e in events for k in ("ticket", "new_ticket") if (t := e.data.get(k))}
         for sub in list(self._subscriptions):
             if sub.overflowed.is_set():
                 continue
             batch: list[tuple[int, str]] = []
             for event in events:
+                self._follow_transfer(sub, event)
                 if not sub.follow.matches(event):
                     continue
                 key = (event.seq, sub.follow.audience)
@@ -94,6 +101,15 @@ class Hub:
                     text = wire.dumps(wire.event_message(event, sub.follow.audience, site))
                     texts[key] = text
                 batch.append((event.seq, text))
+            if (
+                sub.follow.token is not None
+                and self.status_renderer is not None
+                and touched & (sub.follow.services or set())
+            ):
+                # Someone ahead was called, or joined ahead: the citizen's place changed, push it.
+                status = self.status_renderer(sub.follow.token)
+                if status is not None:
+                    batch.append((NOTICE, status))
             if not batch:
                 continue
             # The bound counts commits, not events: closing a day with a thousand open tickets is one item,
@@ -104,3 +120,25 @@ class Hub:
                 self.dropped += 1
                 sub.overflowed.set()
                 self.unsubscribe(sub)
+
+    @staticmethod
+    def _follow_transfer(sub: Subscription, event: Event) -> None:
+        """A citizen's ticket moved to another service: follow the line of that service from now on."""
+        new = event.data.get("new_ticket")
+        if sub.follow.token is not None and new and new.get("token") == sub.follow.token:
+            sub.follow = replace(sub.follow, services=frozenset({new["service"]}))
+
+    def watching(self, site: str) -> int:
+        """How many clients of a site want notices."""
+        return sum(1 for sub in self._subscriptions if sub.follow.notices and sub.follow.site == site)
+
+    def notify(self, site: str, render: Callable[[Follow], str | None]) -> None:
+        """Send a notice (rendered per follower, e.g. one agency's share of the figures) to the clients of a site
+        that want notices. A notice is superseded by the next one, so a full queue just skips it."""
+        for sub in list(self._subscriptions):
+            if not sub.follow.notices or sub.follow.site != site or sub.overflowed.is_set():
+                continue
+            text = render(sub.follow)
+            if text is not None:
+                with contextlib.suppress(asyncio.QueueFull):
+                    sub.queue.put_nowait([(NOTICE, text)])

@@ -54,6 +54,28 @@ BOOKING_CODE = {
     "description": "A booking code such as BK-7Q3M2X",
 }
 SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
+PERIOD_Q = [
+    {"name": "from", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+     "description": "First local day (default today)"},
+    {"name": "to", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+     "description": "Last local day, inclusive (default: from); at most 366 days in all"},
+]  # fmt: skip
+AGENCY_Q = {"name": "agency", "in": "query", "required": False, "schema": {"type": "string"}}
+SURVEY_BODY = _body(
+    {
+        "type": "object",
+        "required": ["answers"],
+        "properties": {
+            "answers": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 1, "maximum": 4},
+                "minItems": 9,
+                "maxItems": 9,
+                "description": "One answer per element (unsur), in the order of PermenPANRB 14/2017",
+            }
+        },
+    }
+)
 
 
 def openapi_document() -> dict[str, Any]:
@@ -255,6 +277,125 @@ def openapi_document() -> dict[str, Any]:
                 ),
                 "responses": _ok("How many tickets expired"),
             }
+        },
+        "/api/v1/sites/{site}/dashboard": {
+            "get": {
+                "summary": "Live dashboard figures now: per service, counter and display, and active alerts",
+                "parameters": [SITE, AGENCY_Q],
+                "security": SECURED,
+                "responses": _ok("Dashboard figures (also pushed as `dashboard` notices over the websocket)"),
+            }
+        },
+        "/api/v1/sites/{site}/running-text": {
+            "post": {
+                "summary": "Set the running text of every display of the site (supervisor; audited)",
+                "parameters": [SITE],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["text"],
+                        "properties": {"text": {"type": "string", "maxLength": 500}, "command_id": COMMAND_ID},
+                    }
+                ),
+                "responses": _ok("The running text as stored"),
+            }
+        },
+        "/api/v1/sites/{site}/reports": {
+            "get": {
+                "summary": "Report over local days: per agency, service, counter, operator; waits; arrivals by hour",
+                "parameters": [SITE, *PERIOD_Q, AGENCY_Q],
+                "security": SECURED,
+                "responses": _ok("The report (durations in seconds)"),
+            }
+        },
+        "/api/v1/sites/{site}/reports.csv": {
+            "get": {
+                "summary": "The report as CSV (durations in minutes)",
+                "parameters": [SITE, *PERIOD_Q, AGENCY_Q],
+                "security": SECURED,
+                "responses": {"200": {"description": "text/csv"}},
+            }
+        },
+        "/api/v1/sites/{site}/reports/charts/{chart}.svg": {
+            "get": {
+                "summary": "A report chart drawn by the server: arrivals, days, waits or ikm",
+                "parameters": [
+                    SITE,
+                    {
+                        "name": "chart",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["arrivals", "days", "waits", "ikm"]},
+                    },
+                    *PERIOD_Q,
+                    AGENCY_Q,
+                    {"name": "lang", "in": "query", "required": False, "schema": {"enum": ["id", "en"]}},
+                ],
+                "security": SECURED,
+                "responses": {"200": {"description": "image/svg+xml"}},
+            }
+        },
+        "/api/v1/sites/{site}/ikm": {
+            "get": {
+                "summary": "Satisfaction index (IKM, PermenPANRB 14/2017) per site, agency and service over a period",
+                "parameters": [
+                    SITE,
+                    *PERIOD_Q,
+                    AGENCY_Q,
+                    {"name": "service", "in": "query", "required": False, "schema": {"type": "string"}},
+                ],
+                "security": SECURED,
+                "responses": _ok("NRR per element, IKM, converted score, grade, respondents"),
+            }
+        },
+        "/api/v1/sites/{site}/ikm.csv": {
+            "get": {
+                "summary": "The satisfaction index as CSV",
+                "parameters": [SITE, *PERIOD_Q, AGENCY_Q],
+                "security": SECURED,
+                "responses": {"200": {"description": "text/csv"}},
+            }
+        },
+        "/api/v1/sites/{site}/audit": {
+            "get": {
+                "summary": "The audit log of privileged actions, newest first (admins; supervisors of the site)",
+                "parameters": [
+                    SITE,
+                    *PERIOD_Q,
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    },
+                    {"name": "before", "in": "query", "required": False, "schema": {"type": "integer"}},
+                ],
+                "security": SECURED,
+                "responses": _ok("Audit entries: who, role, action, target, details, when, event seq"),
+            }
+        },
+        "/api/v1/sites/{site}/tickets/{ticket}/survey": {
+            "post": {
+                "summary": "Survey answers from the tablet at the counter, for a served ticket (staff of its agency)",
+                "parameters": [SITE, TICKET],
+                "security": SECURED,
+                "requestBody": SURVEY_BODY,
+                "responses": _ok("Stored", "201"),
+            }
+        },
+        "/api/v1/tickets/{token}/survey": {
+            "get": {
+                "summary": "Whether this ticket may answer the survey, and the nine questions (public, by token)",
+                "parameters": [TOKEN],
+                "responses": _ok("Survey status and questions"),
+            },
+            "post": {
+                "summary": "The citizen answers the survey once the ticket is served (public, by token)",
+                "parameters": [TOKEN],
+                "requestBody": SURVEY_BODY,
+                "responses": _ok("Stored", "201"),
+            },
         },
         "/api/v1/tickets/{token}": {
             "get": {

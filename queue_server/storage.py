@@ -12,8 +12,8 @@ import json
 import secrets
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +97,50 @@ CREATE TABLE IF NOT EXISTS idempotency (
     body TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+-- The supervisor's side (docs/supervisor.md): the running text set live, who operated the counter that
+-- handled each ticket, the audit log of privileged actions, and satisfaction survey answers.
+CREATE TABLE IF NOT EXISTS site_settings (
+    site TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (site, key)
+);
+CREATE TABLE IF NOT EXISTS ticket_facts (
+    ticket TEXT PRIMARY KEY,
+    site TEXT NOT NULL,
+    operator TEXT,  -- who operated the counter that handled the ticket
+    requeued_at TEXT  -- a late arrival put back in the queue waits from here (the doc's queue_key, unparsed)
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY,
+    site TEXT NOT NULL,
+    at TEXT NOT NULL,  -- UTC, fixed width, so text order is time order
+    actor TEXT NOT NULL,
+    role TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    details TEXT NOT NULL,
+    seq INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_site_at ON audit (site, at);
+CREATE TABLE IF NOT EXISTS survey_responses (
+    ticket TEXT PRIMARY KEY,  -- one answer per ticket, whatever the path (tablet or phone)
+    site TEXT NOT NULL,
+    day TEXT NOT NULL,
+    service TEXT NOT NULL,
+    agency TEXT NOT NULL,
+    counter TEXT,
+    channel TEXT NOT NULL,
+    answered_at TEXT NOT NULL,
+    answers TEXT NOT NULL,  -- JSON list of nine answers, kept for export
+    a1 INTEGER NOT NULL CHECK (a1 BETWEEN 1 AND 4), a2 INTEGER NOT NULL CHECK (a2 BETWEEN 1 AND 4),
+    a3 INTEGER NOT NULL CHECK (a3 BETWEEN 1 AND 4), a4 INTEGER NOT NULL CHECK (a4 BETWEEN 1 AND 4),
+    a5 INTEGER NOT NULL CHECK (a5 BETWEEN 1 AND 4), a6 INTEGER NOT NULL CHECK (a6 BETWEEN 1 AND 4),
+    a7 INTEGER NOT NULL CHECK (a7 BETWEEN 1 AND 4), a8 INTEGER NOT NULL CHECK (a8 BETWEEN 1 AND 4),
+    a9 INTEGER NOT NULL CHECK (a9 BETWEEN 1 AND 4)
+);
+CREATE INDEX IF NOT EXISTS survey_site_day ON survey_responses (site, day);
 CREATE TABLE IF NOT EXISTS users (
     id INTEGER PRIMARY KEY,
     username TEXT NOT NULL UNIQUE,
@@ -127,12 +171,24 @@ CREATE TABLE IF NOT EXISTS devices (
 """
 
 
+@dataclass(frozen=True)
+class AuditRecord:
+    """Who did a privileged action to what; written in the same transaction as the action's events."""
+
+    actor: str
+    role: str
+    action: str
+    target: str
+    details: dict[str, Any]
+
+
 @dataclass
 class LoadedSite:
     tickets: list[Ticket]
     counters: list[CounterStatus]
     closed_days: set[date]
     bookings: list[Booking]
+    running_text: str | None = None
 
 
 @dataclass
@@ -141,6 +197,7 @@ class Batch:
 
     events: list[Event]
     idempotency: list[tuple[str, int, str]]  # (key, status, body)
+    audit: list[tuple[int, AuditRecord]] = field(default_factory=list)  # (index of the action's first event, entry)
 
     def __bool__(self) -> bool:
         return bool(self.events or self.idempotency)
@@ -214,7 +271,11 @@ class Storage:
             "SELECT doc FROM bookings WHERE site = ? AND (day >= ? OR state = 'booked')", (site_id, latest)
         ) as cur:
             bookings = [Booking.from_dict(json.loads(r[0])) async for r in cur]
-        return LoadedSite(tickets, counters, closed, bookings)
+        async with self.reader.execute(
+            "SELECT value FROM site_settings WHERE site = ? AND key = 'running_text'", (site_id,)
+        ) as cur:
+            text = await cur.fetchone()
+        return LoadedSite(tickets, counters, closed, bookings, text[0] if text else None)
 
     async def write(self, batch: Batch) -> list[Event]:
         """Append the batch's events (numbering them) and update projections, in one transaction.
@@ -268,6 +329,8 @@ class Storage:
                         "seq = excluded.seq, doc = excluded.doc",
                         list(bookings.values()),
                     )
+                for sql, rows in _records(batch, numbered):
+                    await db.executemany(sql, rows)
                 if days:
                     await db.executemany("INSERT OR REPLACE INTO closed_days (site, day, seq) VALUES (?,?,?)", days)
                 if batch.idempotency:
@@ -282,6 +345,11 @@ class Storage:
                 raise
             self.last_seq = seq
             return numbered
+
+    async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """A read for reports, on the reader connection: a long report never holds up a write."""
+        async with self.reader.execute(sql, params) as cur:
+            return [tuple(row) for row in await cur.fetchall()]
 
     async def events_after(self, site_id: str, after: int, limit: int) -> list[Event]:
         async with self.reader.execute(
@@ -375,6 +443,56 @@ def _ticket_row(d: dict[str, Any], seq: int) -> tuple[Any, ...]:
         d["priority"], d["channel"], d["token"], d["parent"], d["issued_at"], d["called_at"], d["started_at"],
         d["finished_at"], d["counter"], seq, _dumps(d),
     )  # fmt: skip
+
+
+def utc_iso(at: datetime) -> str:
+    """UTC with microseconds: fixed width, so comparing the text compares the time."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _records(batch: Batch, numbered: list[Event]) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """The supervisor's records a batch writes beside the log: who operated the counter handling each ticket
+    (reports per operator), when a requeued ticket rejoined the queue (its wait), the running text, and the
+    audit entries of the batch's privileged actions."""
+    operators: dict[str, tuple[Any, ...]] = {}
+    requeues: dict[str, tuple[Any, ...]] = {}
+    settings: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for event in numbered:
+        counter, ticket = event.data.get("counter"), event.data.get("ticket")
+        if isinstance(counter, dict) and counter.get("operator") and isinstance(ticket, dict):
+            if ticket.get("counter") == counter["id"]:
+                operators[ticket["id"]] = (ticket["id"], event.site, counter["operator"])
+        if event.type == "ticket.requeued" and isinstance(ticket, dict):
+            requeues[ticket["id"]] = (ticket["id"], event.site, ticket["queue_key"])
+        if event.type == "site.running_text":
+            settings[(event.site, "running_text")] = (event.site, "running_text", event.data["text"], event.seq)
+    audit = [
+        (numbered[i].site, utc_iso(numbered[i].at), r.actor, r.role, r.action, r.target, _dumps(r.details),
+         numbered[i].seq)
+        for i, r in batch.audit
+    ]  # fmt: skip
+    out: list[tuple[str, list[tuple[Any, ...]]]] = []
+    for sql, rows in ((_OPERATOR_UPSERT, operators), (_REQUEUE_UPSERT, requeues), (_SETTING_UPSERT, settings)):
+        if rows:
+            out.append((sql, list(rows.values())))
+    if audit:
+        out.append((_AUDIT_INSERT, audit))
+    return out
+
+
+_OPERATOR_UPSERT = (
+    "INSERT INTO ticket_facts (ticket, site, operator) VALUES (?,?,?) "
+    "ON CONFLICT (ticket) DO UPDATE SET operator = excluded.operator"
+)
+_REQUEUE_UPSERT = (
+    "INSERT INTO ticket_facts (ticket, site, requeued_at) VALUES (?,?,?) "
+    "ON CONFLICT (ticket) DO UPDATE SET requeued_at = excluded.requeued_at"
+)
+_SETTING_UPSERT = (
+    "INSERT INTO site_settings (site, key, value, seq) VALUES (?,?,?,?) "
+    "ON CONFLICT (site, key) DO UPDATE SET value = excluded.value, seq = excluded.seq"
+)
+_AUDIT_INSERT = "INSERT INTO audit (site, at, actor, role, action, target, details, seq) VALUES (?,?,?,?,?,?,?,?)"
 
 
 def _dumps(value: Any) -> str:

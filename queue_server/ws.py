@@ -25,7 +25,7 @@ from .domain.model import DomainError
 from .engine import StorageUnavailable
 from .errors import ApiError
 from .health import DeviceHealth
-from .hub import Follow, Subscription
+from .hub import NOTICE, Follow, Subscription
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +185,9 @@ class Connection:
     async def _authorise(self, hello: dict[str, Any]) -> tuple[Follow, Principal | None]:
         try:
             v.only(
-                hello, {"type", "role", "token", "site", "screen", "counter", "agency", "ticket", "last_seq", "client"}
+                hello,
+                {"type", "role", "token", "site", "screen", "counter", "agency", "ticket", "last_seq", "client"}
+                | {"dashboard"},
             )
             role = v.required_text(hello, "role", choices=ROLES)
             last_seq = hello.get("last_seq")
@@ -202,12 +204,18 @@ class Connection:
                 ticket = await self.ctx.engine.storage.ticket_by_token(token)
                 if ticket is None or ticket.site not in self.ctx.sites:
                     raise ApiError(404, "unknown_ticket", "Tiket tidak ditemukan.", "Ticket not found.")
-                return Follow(ticket.site, wire.PUBLIC, token=token), None
+                return Follow(ticket.site, wire.PUBLIC, services=frozenset({ticket.service}), token=token), None
             site_id = v.required_text(hello, "site", max_len=40)
             site = self.ctx.site(site_id)
             principal = await self.ctx.accounts.authenticate(v.text(hello, "token", required=False, max_len=200))
             if role == "display":
                 screen_id = v.text(hello, "screen", required=False, max_len=40) or (principal and principal.screen)
+                if principal is None:  # said on a TV, so it speaks of the screen's token, not of signing in
+                    raise AuthError(
+                        "unauthenticated",
+                        "Token layar tidak dikenal atau sudah dicabut. Minta token baru kepada admin MPP.",
+                        "This screen's token is unknown or revoked. Ask the MPP admin for a new one.",
+                    )
                 require(principal, "display.follow", site_id)
                 assert principal is not None
                 if principal.role == "display" and screen_id != principal.screen:
@@ -226,18 +234,19 @@ class Connection:
                         f"Screen '{screen_id}' does not exist at {site.name}.",
                         screens=sorted(site.screens),
                     )
-                services, counters = _screen_scope(site, screen)
+                services, counters = screen_scope(site, screen)
                 return Follow(site_id, wire.PUBLIC, services, counters), principal
             if role == "counter":
                 counter_id = v.required_text(hello, "counter", max_len=20)
                 counter = self.ctx.counter(site, counter_id)
                 require(principal, "counter.command", site_id, counter.agency)
                 return Follow(site_id, wire.STAFF, frozenset(counter.services), frozenset({counter_id})), principal
-            # supervisor
+            # supervisor; a dashboard ("dashboard": true) also gets notices: live figures and alerts
+            notices = hello.get("dashboard") is True
             agency_id = v.text(hello, "agency", required=False, max_len=40)
             if agency_id is None:
                 require(principal, "site.follow", site_id)
-                return Follow(site_id, wire.STAFF), principal
+                return Follow(site_id, wire.STAFF, notices=notices), principal
             if agency_id not in site.agencies:
                 raise ApiError(
                     404, "unknown_agency", f"Instansi '{agency_id}' tidak ada.", f"Agency '{agency_id}' does not exist."
@@ -245,7 +254,7 @@ class Connection:
             require(principal, "agency.follow", site_id, agency_id)
             services = frozenset(s.id for s in site.services.values() if s.agency == agency_id)
             counters = frozenset(c.id for c in site.counters.values() if c.agency == agency_id)
-            return Follow(site_id, wire.STAFF, services, counters), principal
+            return Follow(site_id, wire.STAFF, services, counters, notices=notices), principal
         except (ApiError, AuthError, DomainError) as exc:
             raise Refused(_frame_for(exc)) from None
 
@@ -305,7 +314,9 @@ class Connection:
             if self.follow.services is not None:
                 services, counters = self.follow.services, self.follow.counters or frozenset()
                 data["tickets"] = [t for t in data["tickets"] if t["service"] in services]
-                data["recent_calls"] = [t for t in data["recent_calls"] if t["counter"] in counters]
+                data["recent_calls"] = [
+                    t for t in data["recent_calls"] if t["counter"] in counters or t["service"] in services
+                ]  # the same rule as live events (Follow.matches), so a snapshot and a replay agree
                 data["counters"] = [c for c in data["counters"] if c["id"] in counters]
                 data["waiting"] = {k: n for k, n in data["waiting"].items() if k in services}
         site = self.ctx.sites.get(site_id)
@@ -324,6 +335,9 @@ class Connection:
         queue = self.sub.queue
         while True:
             for seq, text in await queue.get():
+                if seq == NOTICE:  # not in the log: sent as it comes, and no seq is consumed
+                    await self.send_text(text)
+                    continue
                 if seq <= self.last_sent:
                     continue  # already sent in the replay
                 self.last_sent = seq
@@ -446,7 +460,7 @@ class Connection:
                 await self.send(frame_out)
 
 
-def _screen_scope(site: Any, screen: Any) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+def screen_scope(site: Any, screen: Any) -> tuple[frozenset[str] | None, frozenset[str] | None]:
     """A screen shows its agencies and zones; an unfiltered screen shows the whole site."""
     if not screen.agencies and not screen.zones:
         return None, None

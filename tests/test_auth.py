@@ -44,6 +44,19 @@ MATRIX = [
     (ADMIN, "accounts.manage", None, True),
     (SUPERVISOR, "accounts.manage", None, False),
     (DISPLAY, "site.read_state", None, True),
+    (SUPERVISOR, "site.running_text", None, True),
+    (OP_DUKCAPIL, "site.running_text", None, False),
+    (DISPLAY, "site.running_text", None, False),
+    (SUPERVISOR, "report.read", None, True),
+    (OTHER_SITE_SUPERVISOR, "report.read", None, False),
+    (OP_DUKCAPIL, "report.read", "disdukcapil", False),
+    (ADMIN, "audit.read", None, True),
+    (SUPERVISOR, "audit.read", None, True),
+    (OTHER_SITE_SUPERVISOR, "audit.read", None, False),
+    (OP_DUKCAPIL, "audit.read", None, False),
+    (OP_DUKCAPIL, "survey.collect", "disdukcapil", True),
+    (OP_DUKCAPIL, "survey.collect", "polres", False),
+    (KIOSK_P, "survey.collect", "polres", False),
 ]
 
 

@@ -8,7 +8,7 @@ import pytest
 from queue_server.domain import commands as c
 from queue_server.domain.catalogue import OpeningHours
 from queue_server.domain.model import CounterState, DomainError, IllegalTransition, NotFound, TicketState
-from queue_server.domain.wait import estimate_wait
+from queue_server.domain.wait import estimate_wait, people_ahead, people_ahead_of_newest
 
 from .domain_fixtures import ALL_DAY, Driver, make_site, with_site
 
@@ -383,3 +383,13 @@ def test_demo_hours_are_all_day_in_these_tests() -> None:
     d = Driver()
     with_site(d, enforce_hours=False)
     assert d.issue().label == "A-001"
+
+
+def test_fast_people_ahead_of_a_new_ticket_agrees_with_the_full_count() -> None:
+    d = Driver()
+    d.open("1")
+    for i in range(40):
+        t = d.issue("ktp", priority="lansia" if i % 3 == 0 else None)
+        assert people_ahead_of_newest(d.state, t) == people_ahead(d.state, t)
+        if i % 4 == 0:
+            d.serve("1")

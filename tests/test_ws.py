@@ -716,33 +716,46 @@ async def test_a_citizen_follows_only_their_own_ticket(server: Server) -> None:
         await ok(await server.command(op, "1", "open"))
         first_call = await ok(await server.command(op, "1", "call_next"))
         assert first_call["ticket"]["label"] == other["ticket"]["label"]
+        pushed = await phone.recv()  # the person ahead was called: the phone is told its new place
+        assert pushed["type"] == "status" and pushed["data"]["people_ahead"] == 0
+        assert pushed["data"]["ticket"]["label"] == "A-002" and "token" not in json.dumps(pushed)
         await server.issue("ktp")  # someone else's ticket
         await ok(await server.command(op, "1", "finish"))
         await ok(await server.command(op, "1", "call_next"))
-        called = await phone.recv()  # the first frame since the snapshot: nothing about the others
+        statuses, called = await until_event(phone)  # nothing about the others but status frames
+        assert [f["data"]["people_ahead"] for f in statuses[:2]] == [0, 0]
         assert called["type"] == "ticket.called"
         assert called["data"]["ticket"]["label"] == "A-002"
         assert called["data"]["counter"]["id"] == "1"
 
         # Transferred, the new leg keeps the same token: the phone follows it to the next service.
         await ok(await server.command(op, "1", "transfer", target_service="kk"))
-        transferred = await phone.recv()
+        _, transferred = await until_event(phone)
         assert transferred["type"] == "ticket.transferred"
         assert transferred["data"]["ticket"]["state"] == "transferred"
         assert transferred["data"]["new_ticket"]["service"] == "kk"
         await ok(await server.command(op, "3", "open"))
         await ok(await server.command(op, "3", "call_next"))
-        called_again = await phone.recv()
+        statuses, called_again = await until_event(phone)
+        assert statuses and statuses[-1]["data"]["service_name"] == "Kartu Keluarga", "it follows the new line"
         assert called_again["type"] == "ticket.called"
         assert called_again["data"]["ticket"]["id"] == transferred["data"]["new_ticket"]["id"]
         assert called_again["data"]["counter"]["id"] == "3"
         await phone.send({"type": "ping"})
-        assert (await phone.recv())["type"] == "pong"  # and nothing else arrived in between
+        assert (await until_event(phone))[1]["type"] == "pong"  # and nothing else arrived in between
 
         # A command from a citizen's phone is refused.
         refused = await send_command(phone, command("1", "call_next"))
         assert refused["code"] == "not_your_counter"
     assert not any(mine["ticket"]["token"] in raw for raw in phone.raw)
+
+
+async def until_event(phone: Client) -> tuple[list[Frame], Frame]:
+    """The status frames pushed to a phone, then the next frame that is not one."""
+    statuses = []
+    while (frame := await phone.recv())["type"] == "status":
+        statuses.append(frame)
+    return statuses, frame
 
 
 # --- 10. a supervisor scoped to one agency ----------------------------------------------------------------------------

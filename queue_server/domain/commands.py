@@ -100,6 +100,13 @@ class CloseDay:
 
 
 @dataclass(frozen=True)
+class SetRunningText:
+    """The line of text that scrolls along the bottom of every display; an empty text shows none."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class BookSlot:
     service: str
     day: date
@@ -148,4 +155,5 @@ Command = (
     | CancelBooking
     | CheckIn
     | ReleaseLateBookings
+    | SetRunningText
 )

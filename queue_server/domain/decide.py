@@ -574,6 +574,21 @@ def site_time(state: SiteState, at: datetime) -> str:
     return state.site.local(at).strftime("%H:%M")
 
 
+RUNNING_TEXT_MAX = 500
+
+
+def _set_running_text(state: SiteState, cmd: c.SetRunningText, now: datetime) -> list[Event]:
+    text = " ".join(cmd.text.split())  # one line: a display scrolls it, so newlines and tabs mean nothing
+    if len(text) > RUNNING_TEXT_MAX:
+        raise InvalidCommand(
+            "invalid_field",
+            f"Teks berjalan paling panjang {RUNNING_TEXT_MAX} karakter.",
+            f"The running text may be at most {RUNNING_TEXT_MAX} characters.",
+            field="text",
+        )
+    return [_event(state, ev.SITE_RUNNING_TEXT, now, text=text)]
+
+
 _HANDLERS: dict[type, Callable[[SiteState, Any, datetime], list[Event]]] = {
     c.IssueTicket: _issue,
     c.CallNext: _call_next,
@@ -593,4 +608,5 @@ _HANDLERS: dict[type, Callable[[SiteState, Any, datetime], list[Event]]] = {
     c.CancelBooking: _cancel_booking,
     c.CheckIn: _check_in,
     c.ReleaseLateBookings: _release,
+    c.SetRunningText: _set_running_text,
 }

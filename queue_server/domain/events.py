@@ -25,6 +25,7 @@ BOOKING_CREATED = "booking.created"
 BOOKING_CANCELLED = "booking.cancelled"
 BOOKING_CHECKED_IN = "booking.checked_in"
 BOOKING_RELEASED = "booking.released"
+SITE_RUNNING_TEXT = "site.running_text"
 
 EVENT_TYPES = (
     TICKET_ISSUED,
@@ -46,7 +47,11 @@ EVENT_TYPES = (
     BOOKING_CANCELLED,
     BOOKING_CHECKED_IN,
     BOOKING_RELEASED,
+    SITE_RUNNING_TEXT,
 )
+
+# Events about the whole site: every follower gets them, whatever part of the site it follows.
+SITE_WIDE = frozenset({DAY_CLOSED, SITE_RUNNING_TEXT})
 
 # Events that make a lobby display announce a ticket.
 ANNOUNCED = frozenset({TICKET_CALLED, TICKET_RECALLED})

@@ -26,9 +26,12 @@ class SiteState:
     walk_ins: dict[tuple[str, date], int] = field(default_factory=dict)  # issued without a booking
     bookings: dict[str, Booking] = field(default_factory=dict)
     closed_days: set[date] = field(default_factory=set)
+    running_text: str | None = None  # set by a supervisor; None: the site file's text
     # Derived indexes, kept by `apply`.
     waiting: dict[str, dict[str, None]] = field(default_factory=dict)  # service -> ordered set of ticket ids
+    waiting_priority: dict[str, int] = field(default_factory=dict)  # service -> waiting tickets with a priority group
     by_label: dict[tuple[date, str], str] = field(default_factory=dict)  # (day, label) -> newest leg id
+    by_token: dict[str, str] = field(default_factory=dict)  # a citizen's token -> the live leg's id
     service_seconds: dict[str, deque[float]] = field(default_factory=dict)
     booking_codes: dict[str, str] = field(default_factory=dict)  # code -> booking id
     online_booked: dict[tuple[str, date], int] = field(default_factory=dict)  # active bookings per service/day
@@ -72,6 +75,10 @@ class SiteState:
         if ticket.booked_slot is None:
             self.walk_ins[key] = self.walk_ins.get(key, 0) + 1
 
+    @property
+    def current_running_text(self) -> str:
+        return self.site.running_text if self.running_text is None else self.running_text
+
     def counter(self, counter_id: str) -> CounterStatus:
         return self.counters[counter_id]
 
@@ -80,10 +87,18 @@ class SiteState:
 
     def _index(self, old: Ticket | None, new: Ticket) -> None:
         if old is not None and old.state is TicketState.WAITING:
-            self.waiting.get(old.service, {}).pop(old.id, None)
+            bucket = self.waiting.get(old.service, {})
+            if old.id in bucket:
+                del bucket[old.id]
+                if old.priority:
+                    self.waiting_priority[old.service] -= 1
         if new.state is TicketState.WAITING:
             self.waiting.setdefault(new.service, {})[new.id] = None
+            if new.priority:
+                self.waiting_priority[new.service] = self.waiting_priority.get(new.service, 0) + 1
         self.by_label[(new.day, new.label)] = new.id
+        if new.state is not TicketState.TRANSFERRED:  # transfer legs share a token: it names the live leg
+            self.by_token[new.token] = new.id
         if new.state is TicketState.DONE and new.called_at and new.finished_at:
             times = self.service_seconds.setdefault(new.service, deque(maxlen=RECENT_SERVICE_TIMES))
             times.append((new.finished_at - new.called_at).total_seconds())
@@ -125,6 +140,8 @@ def apply(state: SiteState, event: Event) -> None:
     if "counter" in data and isinstance(data["counter"], dict):
         counter = CounterStatus.from_dict(data["counter"])
         state.counters[counter.id] = counter
+    if event.type == ev.SITE_RUNNING_TEXT:
+        state.running_text = data["text"]
     if event.type == ev.DAY_CLOSED:
         day = date.fromisoformat(data["day"])
         state.closed_days.add(day)

@@ -1,0 +1,218 @@
+// Shared by the supervisor's pages: page config, Indonesian/English texts, the signed-in session (a token in this
+// tab's sessionStorage), API calls with it, and formatting of times in the site's own time zone.
+
+export const config = JSON.parse(document.getElementById("config").textContent);
+export const site = config.site;
+
+const TOKEN_KEY = "mpp.supervisor.token";
+const LANG_KEY = "mpp.supervisor.lang";
+
+// --- language ---------------------------------------------------------------------------------------------------
+
+let lang = new URLSearchParams(location.search).get("lang") || localStorage.getItem(LANG_KEY) || config.lang || "id";
+if (!(lang in config.text)) lang = "id";
+const listeners = [];
+
+export function T(key) {
+  return config.text[lang][key] ?? config.text.id[key] ?? key;
+}
+
+export function currentLang() {
+  return lang;
+}
+
+export function onLangChange(callback) {
+  listeners.push(callback);
+}
+
+export function applyTexts(root = document) {
+  document.documentElement.lang = lang;
+  for (const el of root.querySelectorAll("[data-t]")) el.textContent = T(el.dataset.t);
+}
+
+function switchLang() {
+  lang = lang === "id" ? "en" : "id";
+  localStorage.setItem(LANG_KEY, lang);
+  applyTexts();
+  for (const callback of listeners) callback(lang);
+}
+
+// --- the session ------------------------------------------------------------------------------------------------
+
+export function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function errorText(body, fallback) {
+  const error = body && body.error ? body.error : body;
+  if (error && (error.message || error.message_en)) return lang === "en" ? error.message_en : error.message;
+  return fallback || T("error_generic");
+}
+
+export async function api(path, { method = "GET", body, raw = false } = {}) {
+  const headers = {};
+  const t = token();
+  if (t) headers.Authorization = `Bearer ${t}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (error) {
+    return { ok: false, status: 0, body: null };
+  }
+  if (response.status === 401) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showLogin();
+  }
+  if (raw) return { ok: response.ok, status: response.status, response };
+  const type = response.headers.get("content-type") || "";
+  const parsed = type.includes("json") ? await response.json() : await response.text();
+  return { ok: response.ok, status: response.status, body: parsed };
+}
+
+// A random id for command_id: crypto.randomUUID() exists only on https or localhost, a mall LAN is plain http.
+export function commandId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+let started = false;
+let startPage = null;
+
+function showLogin() {
+  const app = document.getElementById("app");
+  if (app) app.hidden = true;
+  document.getElementById("login").hidden = false;
+  document.getElementById("logout").hidden = true;
+  document.getElementById("who").textContent = "";
+  document.querySelector("#login-form input[name=username]").focus();
+}
+
+export function fatal(message) {
+  const el = document.getElementById("fatal");
+  el.textContent = message;
+  el.hidden = false;
+  const app = document.getElementById("app");
+  if (app) app.hidden = true;
+}
+
+async function enter() {
+  const me = await api("/api/v1/me");
+  if (!me.ok) return showLogin();
+  document.getElementById("login").hidden = true;
+  document.getElementById("logout").hidden = false;
+  document.getElementById("who").textContent = `${me.body.name} · ${me.body.role}`;
+  const app = document.getElementById("app");
+  if (app) app.hidden = false;
+  if (!started) {
+    started = true;
+    startPage(me.body);
+  }
+}
+
+// Runs `start(me)` once signed in; shows the sign-in form first when needed.
+export function boot(start) {
+  startPage = start;
+  applyTexts();
+  document.getElementById("lang").addEventListener("click", switchLang);
+  document.getElementById("logout").addEventListener("click", async () => {
+    await api("/api/v1/auth/logout", { method: "POST" });
+    sessionStorage.removeItem(TOKEN_KEY);
+    location.reload();
+  });
+  const nav = document.querySelector(`[data-nav="${config.page}"]`);
+  if (nav) nav.setAttribute("aria-current", "page");
+  document.getElementById("login-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    const result = await api("/api/v1/auth/login", {
+      method: "POST",
+      body: { username: form.get("username"), password: form.get("password") },
+    });
+    const error = document.getElementById("login-error");
+    if (!result.ok) {
+      error.textContent = errorText(result.body);
+      return;
+    }
+    error.textContent = "";
+    sessionStorage.setItem(TOKEN_KEY, result.body.token);
+    enter();
+  });
+  if (token()) enter();
+  else showLogin();
+}
+
+// --- formatting -------------------------------------------------------------------------------------------------
+
+const ZONES = { "Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT" };
+
+export function zoneLabel() {
+  return ZONES[site.timezone] || site.timezone;
+}
+
+const clockFormat = new Intl.DateTimeFormat("en-GB", {
+  timeZone: site.timezone, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+});
+const shortFormat = new Intl.DateTimeFormat("en-GB", {
+  timeZone: site.timezone, hour: "2-digit", minute: "2-digit", hour12: false,
+});
+const dayFormat = new Intl.DateTimeFormat("en-CA", { timeZone: site.timezone });
+
+// Indonesian writes times with a dot (09.46), English with a colon (09:46).
+function timeMarks(text) {
+  return lang === "id" ? text.replace(/:/g, ".") : text;
+}
+
+export function clockText(ms) {
+  return timeMarks(clockFormat.format(new Date(ms)));
+}
+
+export function shortTime(iso) {
+  return iso ? timeMarks(shortFormat.format(new Date(iso))) : "–";
+}
+
+export function localDay(ms) {
+  return dayFormat.format(new Date(ms));
+}
+
+// Minutes for waits ("46 mnt", "1 j 05 mnt"); "–" when there is nothing to show.
+export function minutesText(seconds) {
+  if (seconds === null || seconds === undefined) return "–";
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} ${T("minutes_short")}`;
+  return `${Math.floor(minutes / 60)} ${T("hours_short")} ${String(minutes % 60).padStart(2, "0")} ${T("minutes_short")}`;
+}
+
+// A stopwatch for how long a counter has held its ticket ("4:07", "1:02:07").
+export function stopwatch(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
+}
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("data-") || key === "role" || key.startsWith("aria-") || key === "title") node.setAttribute(key, value);
+    else node[key] = value;
+  }
+  for (const child of children) if (child !== null && child !== undefined) node.append(child);
+  return node;
+}
+
+export function toast(message, kind = "info", seconds = 8) {
+  const box = el("div", { class: `toast ${kind}`, role: kind === "danger" ? "alert" : "status", text: message });
+  const toasts = document.getElementById("toasts");
+  toasts.append(box);
+  while (toasts.children.length > 3) toasts.firstElementChild.remove(); // the newest three; the rest are on screen
+  setTimeout(() => box.remove(), seconds * 1000);
+}
+
+export function agencyOf(id) {
+  return site.agencies.find((a) => a.id === id);
+}

@@ -1,0 +1,309 @@
+// The live dashboard: draws the figures the server pushes (`dashboard` notices over the websocket, computed with the
+// server's clock), ticks the durations between two pushes, shows alerts as they come, and runs the supervisor's
+// actions through the API. It computes no figure of its own: the numbers are the server's, as in the reports.
+
+import {
+  T, agencyOf, api, applyTexts, boot, clockText, commandId, config, el, errorText, fatal, minutesText,
+  onLangChange, site, stopwatch, toast, token, zoneLabel,
+} from "./common.js";
+import { Live } from "./live.js";
+
+const $ = (id) => document.getElementById(id);
+let figures = null;
+let receivedAt = 0; // performance.now() when the figures arrived: durations grow from there until the next push
+let me = null;
+let agency = config.agency;
+
+function elapsed() {
+  return (performance.now() - receivedAt) / 1000;
+}
+
+function serverNow() {
+  return Date.parse(figures.server_time) + elapsed() * 1000;
+}
+
+function grown(seconds) {
+  return seconds === null || seconds === undefined ? null : seconds + elapsed();
+}
+
+// --- drawing ----------------------------------------------------------------------------------------------------
+
+function renderAlerts() {
+  const box = $("alerts");
+  box.replaceChildren();
+  if (!figures.alerts.length) {
+    box.append(el("p", { class: "alert none", text: T("no_alerts") }));
+    return;
+  }
+  // A screen that is down first: it is one place to walk to; late queues follow, longest first.
+  const ordered = [...figures.alerts].sort((a, b) => (a.kind === "device" ? 0 : 1) - (b.kind === "device" ? 0 : 1)
+    || (b.wait || 0) - (a.wait || 0));
+  for (const alert of ordered) {
+    const text = currentMessage(alert);
+    box.append(el("p", { class: `alert ${alert.kind}`, "data-alert": alert.id, title: text, text }));
+  }
+}
+
+function currentMessage(alert) {
+  return document.documentElement.lang === "en" ? alert.message_en : alert.message;
+}
+
+function renderKpis() {
+  const totals = figures.totals;
+  $("kpi-waiting").textContent = totals.waiting;
+  $("kpi-longest").textContent = minutesText(grown(totals.longest_wait));
+  $("kpi-served").textContent = totals.served;
+  $("kpi-last-hour").textContent = totals.served_last_hour;
+  $("kpi-counters").textContent = `${totals.counters_open} / ${figures.counters.length}`;
+  $("kpi-devices").textContent = totals.devices_down;
+  $("kpi-devices").closest(".kpi").classList.toggle("bad", totals.devices_down > 0);
+  $("kpi-longest").closest(".kpi").classList.toggle("bad", figures.alerts.some((a) => a.kind === "wait"));
+}
+
+// Busy services first (over target, then the longest wait), quiet ones after, in the site file's order.
+function serviceOrder(a, b) {
+  const late = (s) => (s.longest_wait !== null && s.longest_wait > s.target_wait_minutes * 60 ? 1 : 0);
+  const busy = (s) => (s.waiting || s.tickets ? 1 : 0);
+  return late(b) - late(a) || busy(b) - busy(a) || (b.longest_wait || 0) - (a.longest_wait || 0);
+}
+
+function renderServices() {
+  const rows = [...figures.services].sort(serviceOrder).map((s) => {
+    const longest = grown(s.longest_wait);
+    const late = longest !== null && longest > s.target_wait_minutes * 60;
+    const colour = agencyOf(s.agency)?.colour || "#888";
+    return el("tr", { "data-service": s.id, class: [late ? "late" : "", s.waiting || s.tickets ? "" : "quiet"].join(" ") },
+      el("td", { class: "name", title: s.name },
+        el("div", { class: "cell" },
+          el("span", { class: "dot", style: `background:${colour}` }),
+          el("span", { class: "prefix", text: s.prefix }),
+          el("span", { class: "text", text: s.name }))),
+      el("td", { class: "num waiting", text: s.waiting }),
+      el("td", { class: "num longest" },
+        el("span", { text: minutesText(longest) }),
+        el("small", { text: ` / ${s.target_wait_minutes}` })),
+      el("td", { class: "num", text: minutesText(s.mean_wait) }),
+      el("td", { class: "num", text: minutesText(s.mean_service) }),
+      el("td", { class: "num served", text: s.served }),
+      el("td", { class: "num", text: s.served_last_hour }),
+      el("td", { class: "num", text: s.counters_open }));
+  });
+  $("services").replaceChildren(...rows);
+}
+
+function canAct(counter) {
+  if (!me) return false;
+  return me.role === "admin" || me.role === "supervisor" || (me.role === "operator" && me.agency === counter.agency);
+}
+
+function counterButtons(c) {
+  if (!canAct(c)) return null;
+  const buttons = [];
+  const add = (command, key, kind = "") => buttons.push(el("button", {
+    type: "button", class: `small ${kind}`, "data-command": command, "data-counter": c.id, text: T(key),
+  }));
+  if (c.state === "closed") add("open", "open");
+  if (c.state === "paused") add("resume", "resume");
+  if (c.state === "open" && c.activity === "idle") add("pause", "pause");
+  if (c.state !== "closed") add("close", "close", "danger");
+  return el("div", { class: "buttons" }, ...buttons);
+}
+
+function renderCounters() {
+  const cards = figures.counters.map((c) => {
+    const colour = agencyOf(c.agency)?.colour || "#888";
+    return el("article", { class: `counter ${c.activity}`, "data-counter": c.id, style: `--agency:${colour}` },
+      el("header", {},
+        el("strong", { text: c.name }),
+        el("span", { class: "badge", "data-activity": c.activity, text: T(`state_${c.activity}`) })),
+      el("div", { class: "ticket" },
+        el("span", { class: "label", text: c.ticket || "—" }),
+        c.seconds !== null ? el("span", { class: "for", title: T("since"), text: stopwatch(grown(c.seconds)) }) : null),
+      el("footer", {},
+        el("span", { class: "who", text: [agencyOf(c.agency)?.short_name, c.operator].filter(Boolean).join(" · ") }),
+        el("span", { class: "done", text: `${c.served_today} ${T("served_today")}` })),
+      counterButtons(c));
+  });
+  $("counters").replaceChildren(...cards);
+}
+
+function renderDevices() {
+  if (!figures.devices.length) {
+    $("devices").replaceChildren(el("li", { class: "empty", text: T("no_devices") }));
+    return;
+  }
+  $("devices").replaceChildren(...figures.devices.map((d) => el("li", { class: `device ${d.health}`, "data-device": d.screen },
+    el("span", { class: "health", "data-health": d.health, text: T(`health_${d.health}`) }),
+    el("span", { class: "what" },
+      el("strong", { text: d.screen_name || d.screen || "?" }),
+      el("small", { text: d.name })),
+    el("span", { class: "audio", text: `${T("audio")}: ${T(`audio_${d.audio}`)}` }),
+    el("span", { class: "last", text: `${T("last_call")}: ${d.last_call_label || "–"}` }))));
+}
+
+function renderClock() {
+  if (!figures) return;
+  $("clock").textContent = clockText(serverNow());
+  $("tz").textContent = zoneLabel();
+}
+
+function render() {
+  if (!figures) return;
+  renderAlerts();
+  renderKpis();
+  renderServices();
+  renderCounters();
+  renderDevices();
+  renderClock();
+  document.body.classList.toggle("day-closed", figures.day_closed);
+}
+
+// Between two pushes only time moves: redraw the clock and the durations each second.
+function tick() {
+  if (!figures) return;
+  renderClock();
+  renderKpis();
+  for (const row of document.querySelectorAll("#services tr[data-service]")) {
+    const s = figures.services.find((x) => x.id === row.dataset.service);
+    if (!s) continue;
+    const longest = grown(s.longest_wait);
+    row.querySelector(".longest span").textContent = minutesText(longest);
+    row.classList.toggle("late", longest !== null && longest > s.target_wait_minutes * 60);
+  }
+  for (const card of document.querySelectorAll("#counters article[data-counter]")) {
+    const c = figures.counters.find((x) => x.id === card.dataset.counter);
+    const span = card.querySelector(".for");
+    if (c && span && c.seconds !== null) span.textContent = stopwatch(grown(c.seconds));
+  }
+}
+
+// --- live -------------------------------------------------------------------------------------------------------
+
+function onFrame(frame) {
+  if (frame.type === "dashboard") {
+    figures = frame.data;
+    receivedAt = performance.now();
+    render();
+  } else if (frame.type === "alert" && figures) { // alerts already active when the page opened are no news
+    const alert = frame.data;
+    const text = `${T(alert.active ? "new_alert" : "alert_cleared")}: ${currentMessage(alert)}`;
+    toast(text, alert.active ? "danger" : "ok");
+  } else if (frame.type === "error") {
+    toast(errorText(frame), "danger");
+  }
+}
+
+function setConnection(state) {
+  const pill = $("conn");
+  pill.dataset.state = state;
+  pill.textContent = T(state === "refused" ? "refused" : state);
+}
+
+// --- actions ----------------------------------------------------------------------------------------------------
+
+async function counterCommand(counter, command) {
+  const result = await api(`/api/v1/sites/${site.id}/counters/${counter}/commands`, {
+    method: "POST", body: { command, command_id: commandId() },
+  });
+  if (!result.ok) toast(errorText(result.body), "danger");
+}
+
+function openDialog(id) {
+  const dialog = $(id);
+  const form = dialog.querySelector("form");
+  form.reset();
+  form.querySelector(".error").textContent = "";
+  if (id === "dlg-text" && figures) form.elements.text.value = figures.running_text;
+  if (id === "dlg-ticket") showTransferField(form);
+  dialog.showModal();
+}
+
+function showTransferField(form) {
+  form.querySelector("[data-when=transfer]").hidden = form.elements.action.value !== "transfer";
+}
+
+async function submitDialog(form) {
+  const error = form.querySelector(".error");
+  const kind = form.dataset.action;
+  let result;
+  if (kind === "running-text") {
+    result = await api(`/api/v1/sites/${site.id}/running-text`, {
+      method: "POST", body: { text: form.elements.text.value, command_id: commandId() },
+    });
+  } else if (kind === "ticket") {
+    const action = form.elements.action.value;
+    const body = { action, command_id: commandId() };
+    const note = form.elements.note.value.trim();
+    if (action === "transfer") {
+      body.target_service = form.elements.target_service.value;
+      if (note) body.note = note;
+    } else if (action === "cancel" && note) body.reason = note;
+    const ref = encodeURIComponent(form.elements.ticket.value.trim());
+    result = await api(`/api/v1/sites/${site.id}/tickets/${ref}/actions`, { method: "POST", body });
+  } else {
+    if (form.elements.confirm.value.trim().toUpperCase() !== T("close_day_word")) {
+      error.textContent = T("close_day_confirm");
+      return;
+    }
+    result = await api(`/api/v1/sites/${site.id}/close-day`, { method: "POST", body: { command_id: commandId() } });
+  }
+  if (!result.ok) {
+    error.textContent = errorText(result.body);
+    return;
+  }
+  form.closest("dialog").close();
+  toast(T(kind === "running-text" ? "saved" : "done"), "ok", 4);
+}
+
+function wireActions() {
+  $("counters").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-command]");
+    if (button) counterCommand(button.dataset.counter, button.dataset.command);
+  });
+  for (const button of document.querySelectorAll("[data-dialog]")) {
+    button.addEventListener("click", () => openDialog(button.dataset.dialog));
+  }
+  for (const dialog of document.querySelectorAll("dialog")) {
+    const form = dialog.querySelector("form");
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      submitDialog(form);
+    });
+    dialog.querySelector("[data-close]").addEventListener("click", () => dialog.close());
+  }
+  const ticketForm = document.querySelector("form[data-action=ticket]");
+  ticketForm.elements.action.addEventListener("change", () => showTransferField(ticketForm));
+  ticketForm.elements.target_service.replaceChildren(...site.services.map((s) => el("option", {
+    value: s.id, text: `${s.prefix} · ${s.name}`,
+  })));
+}
+
+// --- start ------------------------------------------------------------------------------------------------------
+
+function start(who) {
+  me = who;
+  if (me.role === "operator") agency = agency || me.agency; // an operator's dashboard is their own agency's
+  const supervising = me.role === "admin" || me.role === "supervisor";
+  $("actions").hidden = !supervising;
+  $("scope").textContent = agency ? (agencyOf(agency)?.short_name || agency) : T("whole_site");
+  wireActions();
+  const live = new Live(() => {
+    const hello = { role: "supervisor", site: site.id, token: token(), dashboard: true };
+    if (agency) hello.agency = agency;
+    return hello;
+  }, {
+    onFrame,
+    onState: setConnection,
+    onRefused: (frame) => fatal(errorText(frame)),
+  });
+  live.start();
+  setInterval(tick, 1000);
+}
+
+onLangChange(() => {
+  applyTexts();
+  if (figures) render();
+  $("scope").textContent = agency ? (agencyOf(agency)?.short_name || agency) : T("whole_site");
+  setConnection($("conn").dataset.state);
+});
+boot(start);

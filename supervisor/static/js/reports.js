@@ -1,0 +1,170 @@
+// Reports: one period of local days, per agency/service/counter/operator, the server's SVG charts, the satisfaction
+// index (IKM), CSV downloads and a printable page. Every number is the server's; this page only lays them out.
+
+import { T, api, applyTexts, boot, currentLang, el, errorText, onLangChange, site } from "./common.js";
+
+const $ = (id) => document.getElementById(id);
+let report = null;
+let index = null;
+
+function number(value, digits = 1) {
+  if (value === null || value === undefined) return "–";
+  return new Intl.NumberFormat(currentLang() === "en" ? "en-GB" : "id-ID", {
+    minimumFractionDigits: digits, maximumFractionDigits: digits,
+  }).format(value);
+}
+
+const minutes = (seconds) => (seconds === null || seconds === undefined ? "–" : number(seconds / 60));
+
+function query() {
+  const form = $("filters");
+  const params = new URLSearchParams();
+  for (const key of ["from", "to", "agency"]) if (form.elements[key].value) params.set(key, form.elements[key].value);
+  return params;
+}
+
+// --- drawing ----------------------------------------------------------------------------------------------------
+
+function summary() {
+  const t = report.totals;
+  const items = [
+    ["citizens", t.citizens], ["tickets", t.tickets], ["served", t.served], ["no_show", t.no_show],
+    ["cancelled", t.cancelled], ["transferred", t.transferred], ["still_open", t.open + t.expired],
+    ["mean_wait", `${minutes(t.wait.mean)} ${T("minutes_short")}`], ["p90_wait", `${minutes(t.wait.p90)} ${T("minutes_short")}`],
+    ["mean_service", `${minutes(t.service.mean)} ${T("minutes_short")}`],
+  ];
+  $("summary").replaceChildren(...items.map(([key, value]) => el("div", { class: "figure", "data-figure": key },
+    el("span", { class: "k", text: T(key) }), el("strong", { text: value }))));
+}
+
+function groupTable(id, rows) {
+  const head = el("tr", {},
+    el("th", { text: T("name") }),
+    ...["tickets", "served", "no_show", "cancelled", "transferred"].map((k) => el("th", { class: "num", text: T(k) })),
+    ...["mean_wait", "p50_wait", "p90_wait", "mean_service", "p90_service"].map((k) => el("th", { class: "num", text: T(k) })));
+  const body = rows.map((r) => el("tr", { "data-row": r.id },
+    el("td", { text: r.name }),
+    ...[r.tickets, r.served, r.no_show, r.cancelled, r.transferred].map((v) => el("td", { class: "num", text: v })),
+    ...[r.wait.mean, r.wait.p50, r.wait.p90, r.service.mean, r.service.p90].map((v) => el("td", { class: "num", text: minutes(v) }))));
+  $(id).replaceChildren(el("thead", {}, head), el("tbody", {}, ...body));
+}
+
+function ikmSection() {
+  const s = index.site_index;
+  const box = $("ikm-grade");
+  if (!s.respondents) {
+    box.replaceChildren(el("p", { class: "hint", text: T("no_respondents") }));
+  } else {
+    const grade = s.grade;
+    box.replaceChildren(
+      el("div", { class: `grade grade-${grade.letter}` },
+        el("span", { class: "letter", text: grade.letter }),
+        el("span", { class: "name", text: currentLang() === "en" ? grade.name_en : grade.name })),
+      el("dl", {},
+        el("dt", { text: T("score") }), el("dd", { class: "score", text: number(s.score, 2) }),
+        el("dt", { text: "IKM (1–4)" }), el("dd", { text: number(s.ikm, 4) }),
+        el("dt", { text: T("respondents") }), el("dd", { text: s.respondents })));
+  }
+  const elements = index.elements;
+  const head = el("tr", {}, el("th", { text: T("col_service") }), el("th", { class: "num", text: T("respondents") }),
+    ...elements.map((e, i) => el("th", { class: "num", title: currentLang() === "en" ? e.name_en : e.name, text: `U${i + 1}` })),
+    el("th", { class: "num", text: T("score") }), el("th", { text: T("grade") }));
+  const rows = [...index.by_service].map((r) => el("tr", { "data-row": r.id },
+    el("td", { text: r.name }), el("td", { class: "num", text: r.respondents }),
+    ...(r.nrr || elements.map(() => null)).map((v) => el("td", { class: "num", text: number(v, 2) })),
+    el("td", { class: "num", text: number(r.score, 2) }),
+    el("td", { text: r.grade ? `${r.grade.letter} ${currentLang() === "en" ? r.grade.name_en : r.grade.name}` : "–" })));
+  $("ikm-table").replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
+  $("ikm-table").hidden = !rows.length;
+}
+
+async function chart(id, name) {
+  const figure = $(id);
+  const params = query();
+  params.set("lang", currentLang());
+  const result = await api(`/api/v1/sites/${site.id}/reports/charts/${name}.svg?${params}`);
+  // The SVG is the server's own drawing of escaped labels; it is inserted as markup so that it prints sharply.
+  figure.innerHTML = result.ok ? result.body : "";
+}
+
+function render() {
+  const p = report.period;
+  const agency = report.agency ? site.agencies.find((a) => a.id === report.agency) : null;
+  $("period").textContent = `${p.from === p.to ? p.from : `${p.from} – ${p.to}`} · ${agency ? agency.name : T("all_agencies")}`;
+  summary();
+  groupTable("by-agency", report.by_agency);
+  groupTable("by-service", report.by_service);
+  groupTable("by-counter", report.by_counter);
+  groupTable("by-operator", report.by_operator);
+  ikmSection();
+  $("generated").textContent = `${T("generated")}: ${report.generated_at.replace("T", " ").slice(0, 16)} · ${site.timezone}`;
+  $("chart-days").hidden = p.days < 2;
+  $("chart-ikm").hidden = !index.site_index.respondents;
+  $("chart-waits").classList.toggle("wide", p.days > 1); // one day: arrivals and waits side by side
+  return Promise.all([
+    chart("chart-arrivals", "arrivals"),
+    p.days > 1 ? chart("chart-days", "days") : null,
+    chart("chart-waits", "waits"),
+    index.site_index.respondents ? chart("chart-ikm", "ikm") : null,
+  ]);
+}
+
+async function load() {
+  $("report").setAttribute("aria-busy", "true");
+  const params = query();
+  const [r, i] = await Promise.all([
+    api(`/api/v1/sites/${site.id}/reports?${params}`),
+    api(`/api/v1/sites/${site.id}/ikm?${params}`),
+  ]);
+  const error = $("filter-error");
+  if (!r.ok || !i.ok) {
+    error.textContent = errorText(r.ok ? i.body : r.body);
+    return;
+  }
+  error.textContent = "";
+  report = r.body;
+  index = i.body;
+  const form = $("filters");
+  form.elements.from.value = report.period.from;
+  form.elements.to.value = report.period.to;
+  history.replaceState(null, "", `?${query()}`);
+  await render();
+  $("report").setAttribute("aria-busy", "false");
+}
+
+async function download(path, fallbackName) {
+  const result = await api(`${path}?${query()}`, { raw: true });
+  if (!result.ok) {
+    $("filter-error").textContent = errorText(await result.response.json());
+    return;
+  }
+  const blob = await result.response.blob();
+  const name = /filename="([^"]+)"/.exec(result.response.headers.get("content-disposition") || "")?.[1] || fallbackName;
+  const link = el("a", { href: URL.createObjectURL(blob), download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
+
+function start() {
+  const form = $("filters");
+  const select = form.elements.agency;
+  select.append(...site.agencies.map((a) => el("option", { value: a.id, text: a.short_name })));
+  const params = new URLSearchParams(location.search);
+  for (const key of ["from", "to", "agency"]) if (params.get(key)) form.elements[key].value = params.get(key);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    load();
+  });
+  $("csv").addEventListener("click", () => download(`/api/v1/sites/${site.id}/reports.csv`, "laporan.csv"));
+  $("ikm-csv").addEventListener("click", () => download(`/api/v1/sites/${site.id}/ikm.csv`, "ikm.csv"));
+  $("print").addEventListener("click", () => window.print());
+  load();
+}
+
+onLangChange(() => {
+  applyTexts();
+  if (report) render();
+});
+boot(start);

@@ -1,0 +1,109 @@
+"""Routes of the supervisor's pages: the live dashboard (a site, or one agency), reports with the satisfaction
+index, the audit log, and the survey tablet at a counter. Mounted by queue_server.app beside the display pages.
+
+The pages hold no data: they sign in, then read the API and follow the websocket with the session token (kept in
+the tab's sessionStorage). What a page gets here is the public catalogue it needs to name things, and its text in
+Indonesian and English.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from queue_server.domain.catalogue import Site
+from queue_server.pages import Pages
+from queue_server.survey import questionnaire
+
+HERE = Path(__file__).parent
+pages = Pages(HERE / "templates")
+LANGUAGES = ("id", "en")
+
+
+@cache
+def texts() -> dict[str, dict[str, str]]:
+    """Every sentence of the pages, per language (templates/text.toml)."""
+    with (HERE / "templates" / "text.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
+def catalogue(site: Site) -> dict[str, Any]:
+    return {
+        "id": site.id,
+        "name": site.name,
+        "timezone": site.timezone,
+        "agencies": [
+            {"id": a.id, "name": a.name, "short_name": a.short_name, "colour": a.colour} for a in site.agencies.values()
+        ],
+        "services": [
+            {"id": s.id, "name": s.name, "agency": s.agency, "prefix": s.prefix} for s in site.services.values()
+        ],
+        "counters": [{"id": c.id, "name": c.name, "agency": c.agency} for c in site.counters.values()],
+    }
+
+
+def _lang(request: Request) -> str:
+    lang = request.query_params.get("lang", "id")
+    return lang if lang in LANGUAGES else "id"
+
+
+def _render(request: Request, template: str, site: Site | None, **extra: Any) -> Response:
+    lang = _lang(request)
+    if site is None:
+        known = [f"/supervisor/{s.id}" for s in request.app.state.sites.values()]
+        return pages.render(request, "not_found.html", 404, lang=lang, t=texts()[lang], known=known)
+    config = {"lang": lang, "text": texts(), "site": catalogue(site), **extra}
+    return pages.render(request, template, lang=lang, t=texts()[lang], site=site, config=config)
+
+
+def _site(request: Request) -> Site | None:
+    site: Site | None = request.app.state.sites.get(request.path_params["site"])
+    return site
+
+
+async def dashboard_page(request: Request) -> Response:
+    agency = request.query_params.get("agency") or None
+    return _render(request, "dashboard.html", _site(request), page="dashboard", agency=agency)
+
+
+async def reports_page(request: Request) -> Response:
+    return _render(request, "reports.html", _site(request), page="reports")
+
+
+async def audit_page(request: Request) -> Response:
+    return _render(request, "audit.html", _site(request), page="audit")
+
+
+async def survey_page(request: Request) -> Response:
+    site = _site(request)
+    counter = site.counters.get(request.path_params["counter"]) if site else None
+    if site is None or counter is None:
+        return _render(request, "not_found.html", None)
+    extra = {"page": "survey", "counter": {"id": counter.id, "name": counter.name}, "questions": questionnaire()}
+    return _render(request, "survey.html", site, **extra)
+
+
+class Assets(StaticFiles):
+    """`no-cache`: a browser revalidates (a cheap 304), so an upgrade is picked up on the next load."""
+
+    def file_response(self, full_path: Any, stat_result: Any, scope: Scope, status_code: int = 200) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/supervisor/{site}", dashboard_page, methods=["GET"]),
+    Route("/supervisor/{site}/reports", reports_page, methods=["GET"]),
+    Route("/supervisor/{site}/audit", audit_page, methods=["GET"]),
+    Route("/survey/{site}/{counter}", survey_page, methods=["GET"]),
+    Mount("/static/supervisor", Assets(directory=HERE / "static"), name="supervisor-static"),
+]

@@ -1,0 +1,297 @@
+"""Reports against a hand-computed day: tickets driven through the real server with the clock set to WIB times,
+across a local midnight, then every count, wait, service time, percentile and hour checked by hand.
+
+The fixture (all times WIB, Asia/Jakarta; 2026-11-23 is a Monday):
+
+| ticket | service | issued | called | started | ended | state | counter (operator) |
+|---|---|---|---|---|---|---|---|
+| A-001 | ktp | 08:00 | 08:10 | 08:12 | 08:20 | done | 1 (op-disdukcapil) |
+| A-002 | ktp | 08:05 | 08:30 | 08:30 | 08:45 | done | 1 (op-disdukcapil) |
+| A-003 | ktp | 08:20 | 09:00 | | 09:05 | no-show | 2 (supervisor) |
+| F-001 | skck | 09:10 | | | 09:30 | cancelled | |
+| A-004 | ktp | 10:00 | 10:05 | 10:06 | 10:15 | transferred to skck | 1 (op-disdukcapil) |
+| A-004 leg | skck | (10:15) | 10:35 | 10:36 | 10:50 | done | 5 (op-polres) |
+| B-001 | kk | 23:30 | | | | waiting | |
+| A-001 (24th) | ktp | 00:30 | 00:40 | 00:40 | 00:50 | done | 2 (supervisor) |
+
+Waits (called - queued): ktp 10, 25, 40, 5 and 10 (the 24th) minutes; the skck leg waited from its transfer
+(10:15) to 10:35 = 20 minutes, not from 10:00. Service (ended - started): ktp 8, 15, 10 minutes; skck 14.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from queue_server.domain.measures import percentile
+from queue_server.reports import MAX_DAYS
+
+from .helpers import Server, running_server
+
+WIB = ZoneInfo("Asia/Jakarta")
+MIN = 60.0
+
+
+def wib(day: int, hhmm: str) -> datetime:
+    hour, minute = (int(x) for x in hhmm.split(":"))
+    return datetime(2026, 11, day, hour, minute, tzinfo=WIB).astimezone(UTC)
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[Server]:
+    # The fixture runs through the night: opening hours are not enforced here.
+    async with running_server(tmp_path / "queue.sqlite3", ignore_hours=True) as s:
+        yield s
+
+
+async def ok(response: Any) -> Any:
+    assert response.status_code in (200, 201), response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def drive_fixture(server: Server) -> None:
+    clock = server.clock
+    op = await server.login("op-disdukcapil")
+    polres = await server.login("op-polres")
+    sup = await server.login("supervisor")
+
+    async def at(day: int, hhmm: str) -> None:
+        clock.now = wib(day, hhmm)
+
+    async def cmd(headers: dict[str, str], counter: str, command: str, **body: str) -> None:
+        await ok(await server.command(headers, counter, command, **body))
+
+    await at(23, "07:59")
+    await cmd(op, "1", "open")
+    await cmd(sup, "2", "open")
+    await cmd(polres, "5", "open")
+    await at(23, "08:00")
+    await server.issue("ktp")
+    await at(23, "08:05")
+    await server.issue("ktp")
+    await at(23, "08:10")
+    await cmd(op, "1", "call", ticket="A-001")
+    await at(23, "08:12")
+    await cmd(op, "1", "start")
+    await at(23, "08:20")
+    await cmd(op, "1", "finish")
+    await server.issue("ktp")  # A-003 at 08:20
+    await at(23, "08:30")
+    await cmd(op, "1", "call", ticket="A-002")
+    await cmd(op, "1", "start")
+    await at(23, "08:45")
+    await cmd(op, "1", "finish")
+    await at(23, "09:00")
+    await cmd(sup, "2", "call", ticket="A-003")
+    await at(23, "09:05")
+    await cmd(sup, "2", "no_show")
+    await at(23, "09:10")
+    await server.issue("skck")
+    await at(23, "09:30")
+    r = await server.http.post("/api/v1/sites/tegal/tickets/F-001/actions", json={"action": "cancel"}, headers=sup)
+    await ok(r)
+    await at(23, "10:00")
+    await server.issue("ktp")  # A-004
+    await at(23, "10:05")
+    await cmd(op, "1", "call", ticket="A-004")
+    await at(23, "10:06")
+    await cmd(op, "1", "start")
+    await at(23, "10:15")
+    await cmd(op, "1", "transfer", target_service="skck")
+    await at(23, "10:35")
+    await cmd(polres, "5", "call", ticket="A-004")
+    await at(23, "10:36")
+    await cmd(polres, "5", "start")
+    await at(23, "10:50")
+    await cmd(polres, "5", "finish")
+    await at(23, "23:30")
+    await server.issue("kk")
+    await at(24, "00:30")  # 2026-11-23 17:30 UTC: still the 23rd in UTC, already the 24th in Jakarta
+    assert server.clock.now.date().day == 23
+    issued = await server.issue("ktp")
+    assert issued["ticket"]["label"] == "A-001" and issued["ticket"]["day"] == "2026-11-24"
+    await at(24, "00:40")
+    await cmd(sup, "2", "call", ticket="A-001")
+    await cmd(sup, "2", "start")
+    await at(24, "00:50")
+    await cmd(sup, "2", "finish")
+
+
+async def get_report(server: Server, query: str) -> dict:  # type: ignore[type-arg]
+    sup = await server.login("supervisor")
+    return await ok(await server.http.get(f"/api/v1/sites/tegal/reports?{query}", headers=sup))
+
+
+def row(rows: list[dict], key: str) -> dict:  # type: ignore[type-arg]
+    return next(r for r in rows if r["id"] == key)
+
+
+async def test_two_days_across_local_midnight(server: Server) -> None:
+    await drive_fixture(server)
+    report = await get_report(server, "from=2026-11-23&to=2026-11-24")
+    assert report["period"] == {"from": "2026-11-23", "to": "2026-11-24", "days": 2}
+
+    ktp = row(report["by_service"], "ktp")
+    assert (ktp["tickets"], ktp["served"], ktp["no_show"], ktp["transferred"], ktp["open"]) == (5, 3, 1, 1, 0)
+    # waits sorted: 5, 10, 10, 25, 40 min -> mean 18, p50 = 3rd of 5 = 10, p90 = 5th = 40
+    assert ktp["wait"] == {"count": 5, "mean": 18 * MIN, "p50": 10 * MIN, "p90": 40 * MIN, "max": 40 * MIN}
+    # service sorted: 8, 10, 15 min -> mean 11, p50 = 2nd = 10, p90 = 3rd = 15
+    assert ktp["service"] == {"count": 3, "mean": 11 * MIN, "p50": 10 * MIN, "p90": 15 * MIN, "max": 15 * MIN}
+
+    skck = row(report["by_service"], "skck")
+    assert (skck["tickets"], skck["served"], skck["cancelled"]) == (2, 1, 1)
+    assert skck["wait"]["mean"] == 20 * MIN, "a transfer leg waits from the transfer, not from the first issue"
+    assert skck["service"]["mean"] == 14 * MIN
+
+    kk = row(report["by_service"], "kk")
+    assert (kk["tickets"], kk["open"], kk["wait"]["count"]) == (1, 1, 0)
+
+    totals = report["totals"]
+    assert (totals["tickets"], totals["citizens"], totals["served"]) == (8, 7, 4)
+    assert (totals["no_show"], totals["cancelled"], totals["transferred"], totals["open"]) == (1, 1, 1, 1)
+
+    agencies = {r["id"]: r["tickets"] for r in report["by_agency"]}
+    assert agencies == {"disdukcapil": 6, "polres": 2}
+    counters = {r["id"]: (r["tickets"], r["served"]) for r in report["by_counter"]}
+    assert counters == {"1": (3, 2), "2": (2, 1), "5": (1, 1)}
+    operators = {r["id"]: (r["tickets"], r["served"], r["wait"]["mean"]) for r in report["by_operator"]}
+    assert operators == {
+        "op-disdukcapil": (3, 2, (10 + 25 + 5) / 3 * MIN),
+        "supervisor": (2, 1, (40 + 10) / 2 * MIN),
+        "op-polres": (1, 1, 20 * MIN),
+    }
+
+    arrivals = report["arrivals"]
+    # 8 o'clock: three ktp; 9: skck; 10: ktp; 23: kk; 0 (of the 24th): ktp. The transfer leg is no arrival.
+    assert {h: n for h, n in enumerate(arrivals["by_hour"]) if n} == {0: 1, 8: 3, 9: 1, 10: 1, 23: 1}
+    assert arrivals["by_day"] == [
+        {"day": "2026-11-23", "arrivals": 6, "served": 3},
+        {"day": "2026-11-24", "arrivals": 1, "served": 1},
+    ]
+    assert {"day": "2026-11-24", "hour": 0, "count": 1} in arrivals["by_day_hour"]
+    assert {"day": "2026-11-23", "hour": 23, "count": 1} in arrivals["by_day_hour"]
+    assert not [c for c in arrivals["by_day_hour"] if c["hour"] == 17], "no UTC hour leaks in"
+
+
+async def test_one_day_keeps_to_its_local_date(server: Server) -> None:
+    await drive_fixture(server)
+    first = await get_report(server, "from=2026-11-23")
+    assert first["period"]["days"] == 1
+    assert first["totals"]["citizens"] == 6 and first["arrivals"]["by_hour"][0] == 0
+    second = await get_report(server, "from=2026-11-24&to=2026-11-24")
+    assert second["totals"]["tickets"] == 1 and second["arrivals"]["by_hour"][0] == 1
+    assert row(second["by_service"], "ktp")["wait"]["p90"] == 10 * MIN
+    # today (the 24th by the server's local clock) is the default
+    assert (await get_report(server, ""))["period"]["from"] == "2026-11-24"
+    polres = await get_report(server, "from=2026-11-23&agency=polres")
+    assert [r["id"] for r in polres["by_service"]] == ["skck"] and polres["totals"]["tickets"] == 2
+
+
+async def test_csv_and_charts(server: Server) -> None:
+    await drive_fixture(server)
+    sup = await server.login("supervisor")
+    r = await server.http.get("/api/v1/sites/tegal/reports.csv?from=2026-11-23&to=2026-11-24", headers=sup)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert 'filename="laporan-tegal-2026-11-23_2026-11-24.csv"' in r.headers["content-disposition"]
+    lines = list(csv.reader(io.StringIO(r.text)))
+    assert lines[0][:4] == ["group", "id", "name", "tickets"]
+    ktp = next(line for line in lines if line[:2] == ["service", "ktp"])
+    assert ktp[3:10] == ["5", "3", "1", "0", "1", "0", "0"]
+    assert ktp[10:16] == ["18.00", "10.00", "40.00", "11.00", "10.00", "15.00"]
+    assert ["2026-11-24", "00:00", "1"] in lines
+
+    for chart in ("arrivals", "days", "waits", "ikm"):
+        r = await server.http.get(f"/api/v1/sites/tegal/reports/charts/{chart}.svg?from=2026-11-23&to=2026-11-24",
+                                  headers=sup)  # fmt: skip
+        assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml"), chart
+        assert r.text.startswith("<svg") and "<script" not in r.text
+    waits = (await server.http.get("/api/v1/sites/tegal/reports/charts/waits.svg?from=2026-11-23&lang=en",
+                                   headers=sup)).text  # fmt: skip
+    assert "Wait by service" in waits and "KTP Elektronik" in waits
+    r = await server.http.get("/api/v1/sites/tegal/reports/charts/pie.svg", headers=sup)
+    assert r.status_code == 404 and r.json()["error"]["message_en"]
+
+
+def test_nearest_rank_percentiles_by_hand() -> None:
+    assert percentile([], 50) is None
+    assert percentile([7.0], 90) == 7.0
+    values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]
+    assert percentile(values, 50) == 5.0  # rank ceil(5) = 5
+    assert percentile(values, 90) == 9.0  # rank ceil(9) = 9
+    assert percentile(values[:4], 50) == 2.0  # rank ceil(2) = 2
+    assert percentile(values[:3], 90) == 3.0  # rank ceil(2.7) = 3
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "code"),
+    [
+        ("from=2026-11-24&to=2026-11-23", 422, "period_reversed"),
+        ("from=2025-11-23&to=2026-11-24", 422, "period_too_long"),  # 367 days
+        ("from=2026-13-01", 422, "invalid_field"),
+        ("from=23-11-2026", 422, "invalid_field"),
+        ("from=20261123", 422, "invalid_field"),
+        ("to=yesterday", 422, "invalid_field"),
+        ("agency=nowhere", 404, "unknown_agency"),
+    ],
+)
+async def test_bad_periods_are_refused_clearly(server: Server, query: str, status: int, code: str) -> None:
+    sup = await server.login("supervisor")
+    before = server.ctx.engine.storage.last_seq
+    for path in ("reports", "reports.csv", "ikm", "ikm.csv", "reports/charts/arrivals.svg"):
+        r = await server.http.get(f"/api/v1/sites/tegal/{path}?{query}", headers=sup)
+        assert r.status_code == status, (path, r.text)
+        error = r.json()["error"]
+        assert error["code"] == code and error["message"] and error["message_en"] and error["message"] != error["message_en"]
+    assert server.ctx.engine.storage.last_seq == before
+
+
+async def test_a_whole_year_is_allowed(server: Server) -> None:
+    report = await get_report(server, "from=2025-11-24&to=2026-11-24")
+    assert report["period"]["days"] == MAX_DAYS == 366
+    assert report["totals"]["tickets"] == 0 and len(report["arrivals"]["by_day"]) == 366
+
+
+async def test_only_supervisors_and_admins_read_reports(server: Server) -> None:
+    operator = await server.login("op-disdukcapil")
+    for path in ("reports", "reports.csv", "ikm", "audit", "reports/charts/waits.svg"):
+        r = await server.http.get(f"/api/v1/sites/tegal/{path}", headers=operator)
+        assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden", path
+        r = await server.http.get(f"/api/v1/sites/tegal/{path}")
+        assert r.status_code == 401, path
+    admin = await server.login("admin")
+    assert (await server.http.get("/api/v1/sites/tegal/reports", headers=admin)).status_code == 200
+
+
+async def test_report_of_an_unknown_site(server: Server) -> None:
+    sup = await server.login("supervisor")
+    r = await server.http.get("/api/v1/sites/nowhere/reports", headers=sup)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_site"
+
+
+async def test_a_late_arrival_waits_from_its_requeue(server: Server) -> None:
+    op = await server.login("op-disdukcapil")
+    server.clock.now = wib(23, "08:00")
+    await ok(await server.command(op, "1", "open"))
+    await server.issue("ktp")
+    server.clock.now = wib(23, "08:10")
+    await ok(await server.command(op, "1", "call_next"))
+    server.clock.now = wib(23, "08:12")
+    await ok(await server.command(op, "1", "no_show"))
+    server.clock.now = wib(23, "08:30")  # the citizen comes back and is put at the back of the queue
+    await ok(await server.command(op, "1", "requeue", ticket="A-001"))
+    server.clock.now = wib(23, "08:45")
+    await ok(await server.command(op, "1", "call_next"))
+    await ok(await server.command(op, "1", "finish"))
+    ktp = row((await get_report(server, "from=2026-11-23"))["by_service"], "ktp")
+    assert (ktp["tickets"], ktp["served"], ktp["no_show"]) == (1, 1, 0)
+    assert ktp["wait"]["mean"] == 15 * MIN, "from the requeue at 08:30, not from the issue at 08:00"
+    sup = await server.login("supervisor")
+    live = (await server.http.get("/api/v1/sites/tegal/dashboard", headers=sup)).json()
+    assert next(s for s in live["services"] if s["id"] == "ktp")["mean_wait"] == 15 * MIN, "the dashboard agrees"

@@ -1,0 +1,148 @@
+"""The dashboard's figures without a server: the running totals (today.py) against a full count with the reports'
+own measure (domain/measures.py) after every change of a random day that crosses a local midnight, and the alerts
+and device health read off the figures."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from queue_server import alerts, dashboard
+from queue_server.domain import commands as c
+from queue_server.domain.measures import Tally
+from queue_server.domain.model import DomainError, TicketState
+from queue_server.domain.state import SiteState
+from queue_server.today import Today
+
+from .domain_fixtures import Driver
+
+
+def full_count(state: SiteState, now: datetime) -> dict[str, dict[str, object]]:
+    """Today's figures per service counted from scratch, the way a report counts them."""
+    today = state.site.service_day(now)
+    tallies = {sid: Tally() for sid in state.site.services}
+    last_hour = dict.fromkeys(state.site.services, 0)
+    for t in state.tickets.values():
+        if t.day != today:
+            continue
+        parent = state.tickets.get(t.parent) if t.parent else None
+        tallies[t.service].add_leg(t, parent.finished_at if parent else None)
+        if t.state is TicketState.DONE and t.finished_at and t.finished_at > now - timedelta(hours=1):
+            last_hour[t.service] += 1
+    out = {}
+    for sid, tally in tallies.items():
+        summary = tally.summary()
+        out[sid] = {"tickets": summary["tickets"], "served": summary["served"], "no_show": summary["no_show"],
+                    "mean_wait": summary["wait"]["mean"], "mean_service": summary["service"]["mean"],
+                    "served_last_hour": last_hour[sid]}  # fmt: skip
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_running_totals_equal_a_full_count_after_every_change(seed: int) -> None:
+    rnd = random.Random(seed)
+    d = Driver()
+    d.open("1", "2", "3", "5")
+    today = Today()
+    crossed_midnight = False
+    start_day = d.state.site.service_day(d.now)
+    for step in range(400):
+        counter = rnd.choice(["1", "2", "3", "5"])
+        action = rnd.random()
+        try:
+            if action < 0.35:
+                d.issue(rnd.choice(["ktp", "kk", "skck"]), rnd.choice([None, None, "lansia"]))
+            elif action < 0.55:
+                d.run(c.CallNext(counter))
+            elif action < 0.65:
+                d.run(c.StartService(counter))
+            elif action < 0.8:
+                d.run(c.FinishService(counter))
+            elif action < 0.85:
+                d.run(c.MarkNoShow(counter))
+            elif action < 0.88:
+                d.run(c.TransferTicket(rnd.choice(["kk", "skck"]), f"leg{step}", counter=counter))
+            elif action < 0.9:
+                no_shows = [t for t in d.state.tickets.values() if t.state is TicketState.NO_SHOW]
+                if no_shows:
+                    d.run(c.RequeueTicket(no_shows[0].id))
+            elif action < 0.92:
+                waiting = [t for t in d.state.tickets.values() if t.state is TicketState.WAITING]
+                if waiting:
+                    d.run(c.CancelTicket(waiting[-1].id))
+            elif action < 0.93:
+                d.run(c.CloseCounter(counter))
+                d.run(c.OpenCounter(counter, "op"))
+        except DomainError:
+            pass
+        d.tick(rnd.uniform(0.2, 6))
+        crossed_midnight |= d.state.site.service_day(d.now) != start_day
+        figures = dashboard.figures(d.state, d.now, [], today)
+        expected = full_count(d.state, d.now)
+        for service in figures["services"]:
+            got = {k: service[k] for k in expected[service["id"]]}
+            want = expected[service["id"]]
+            for key in ("mean_wait", "mean_service"):
+                assert got[key] == pytest.approx(want[key], abs=1e-6), (step, service["id"], key)
+                got[key] = want[key]
+            assert got == want, (step, service["id"])
+        served = {cid: 0 for cid in d.state.site.counters}
+        for t in d.state.tickets.values():
+            if t.state is TicketState.DONE and t.day == d.state.site.service_day(d.now) and t.counter:
+                served[t.counter] += 1
+        assert {x["id"]: x["served_today"] for x in figures["counters"]} == served
+    assert crossed_midnight, "the day rolled over during the test"
+
+
+def test_counters_and_longest_wait_as_of_the_server_clock() -> None:
+    d = Driver(now=datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    d.open("1")
+    first = d.issue("ktp")
+    d.tick(10)
+    d.issue("ktp")
+    figures = dashboard.figures(d.state, d.now, [])
+    ktp = next(s for s in figures["services"] if s["id"] == "ktp")
+    assert (ktp["waiting"], ktp["longest_label"]) == (2, first.label)
+    assert ktp["longest_wait"] == pytest.approx(10.2 * 60)  # issued 09:00:00, now 09:10:12
+    assert figures["server_time"] == "2026-11-23T09:10:12.000+07:00"
+    d.call_next("1")
+    d.tick(2)
+    d.run(c.StartService("1"))
+    d.tick(3)
+    counter = dashboard.figures(d.state, d.now, [])["counters"][0]
+    assert (counter["activity"], counter["ticket"], counter["seconds"]) == ("serving", first.label, 180)
+    assert counter["since"] == "2026-11-23T09:12:12.000+07:00"
+    statuses = {x["id"]: x["activity"] for x in dashboard.figures(d.state, d.now, [])["counters"]}
+    assert statuses == {"1": "serving", "2": "closed", "3": "closed", "5": "closed"}
+
+
+def test_alerts_follow_the_target_and_the_screens() -> None:
+    d = Driver()
+    d.issue("skck")  # target 30 minutes in the test site
+    registry = [
+        {"id": 1, "name": "TV lobi", "screen": "lobby", "connected": True, "audio": "ready", "last_seen": None},
+        {"id": 2, "name": "TV 2", "screen": "lobby", "connected": True, "audio": "blocked", "last_seen": None},
+        {"id": 3, "name": "TV 3", "screen": "lobby", "connected": False, "audio": "ready",
+         "last_seen": "2026-11-23T02:05:00+00:00"},
+    ]  # fmt: skip
+    d.tick(29.8)  # 29.9 minutes since the issue
+    figures = dashboard.figures(d.state, d.now, registry)
+    assert [x["health"] for x in figures["devices"]] == ["down", "warning", "ok"]
+    assert [a["id"] for a in figures["alerts"]] == ["device:3"], "no wait alert before the target is passed"
+    assert figures["alerts"][0]["message"].endswith("terputus sejak pukul 09.05.")
+    assert figures["alerts"][0]["message_en"].endswith("disconnected since 09:05.")
+    d.tick(1.2)  # 31.1 minutes
+    figures = dashboard.figures(d.state, d.now, registry)
+    wait = next(a for a in figures["alerts"] if a["kind"] == "wait")
+    assert (wait["id"], wait["agencies"], wait["target_minutes"]) == ("wait:skck", ["polres"], 30)
+    assert "31 menit (target 30)" in wait["message"]
+    polres = dashboard.for_agency(figures, "polres")
+    assert [a["id"] for a in polres["alerts"]] == ["wait:skck", "device:3"], "a whole-hall screen concerns everyone"
+    assert [a["id"] for a in dashboard.for_agency(figures, "dukcapil")["alerts"]] == ["device:3"]
+    before = {a["id"]: a for a in figures["alerts"]}
+    after = [a for a in figures["alerts"] if a["id"] != "device:3"]
+    assert [(a["id"], a["active"]) for a in alerts.changes(before, after)] == [("device:3", False)]
+    assert alerts.changes(before, figures["alerts"]) == []
+    assert [(a["id"], a["active"]) for a in alerts.changes({}, after)] == [("wait:skck", True)]

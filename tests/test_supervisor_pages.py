@@ -1,0 +1,261 @@
+"""The supervisor's pages in Debian's Chromium (Playwright) against a real server: the dashboard follows issuing and
+calling live, raises an alert when a wait passes its target on the SERVER's clock (the test moves it; the browser's
+clock never does), shows a display that disconnects as down, refuses an operator another agency; the survey tablet
+collects a served ticket's answers; reports render the server's charts. Screenshots at 1366x768 and 1920x1080 go to
+$SUPERVISOR_SCREENSHOT_DIR (or the test's temporary directory) for a person to look at."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+from websockets.asyncio.client import connect
+
+from .helpers import LOBBY, Server, running_server
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]  # fmt: skip
+WAIT_S = 10.0
+SIZES = ((1366, 768), (1920, 1080))
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[Server]:
+    async with running_server(tmp_path / "queue.sqlite3", ignore_hours=True, dashboard_seconds=0.5) as s:
+        yield s
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as p:
+        chromium = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+async def until(page: Page, js: str, arg: Any = None, within: float = WAIT_S) -> Any:
+    """Polls a page function until it returns something truthy (wait_for_function would need eval(), which the
+    pages' Content-Security-Policy forbids)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        value = await page.evaluate(js, arg)
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not true within {within:g} s: {js} (arg={arg!r}, last value {value!r})")
+        await asyncio.sleep(0.05)
+
+
+def text_of(selector: str) -> str:
+    return f"() => (document.querySelector({json.dumps(selector)})?.textContent ?? '')"
+
+
+@asynccontextmanager
+async def signed_in(
+    browser: Browser, server: Server, path: str, user: str = "supervisor", size: tuple[int, int] = (1366, 768)
+) -> AsyncIterator[Page]:
+    context = await browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="id-ID")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        await page.goto(server.url + path)
+        await page.fill("input[name=username]", user)
+        password = {"supervisor": "demo-supervisor", "admin": "demo-admin"}.get(user, "demo-operator")
+        await page.fill("input[name=password]", password)
+        await page.click("#login-form button[type=submit]")
+        yield page
+        assert not errors, errors
+    finally:
+        await context.close()
+
+
+def screenshot_dir(tmp_path: Path) -> Path:
+    directory = Path(os.environ.get("SUPERVISOR_SCREENSHOT_DIR") or tmp_path)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+KTP_WAITING = "() => document.querySelector('#services tr[data-service=ktp] .waiting')?.textContent"
+
+
+async def test_dashboard_follows_issuing_and_calling_live(browser: Browser, server: Server) -> None:
+    op = await server.login("op-disdukcapil")
+    async with signed_in(browser, server, "/supervisor/tegal") as page:
+        assert await until(page, KTP_WAITING) == "0"
+        assert await until(page, "() => document.getElementById('conn').dataset.state === 'connected'")
+        await server.issue("ktp")
+        await until(page, KTP_WAITING + " === '1'")
+        await until(page, "() => document.getElementById('kpi-waiting').textContent === '1'")
+        await server.command(op, "1", "open")
+        await server.command(op, "1", "call_next")
+        await until(page, text_of("#counters [data-counter='1'] .label") + " === 'A-001'")
+        assert await page.evaluate(text_of("#counters [data-counter='1'] .badge")) == "Memanggil"
+        await until(page, KTP_WAITING + " === '0'")
+        await server.command(op, "1", "finish")
+        await until(page, text_of("#services tr[data-service=ktp] .served") + " === '1'")
+        # English on request, the same figures
+        await page.click("#lang")
+        assert await page.evaluate(text_of("#counters [data-counter='1'] .badge")) == "Idle"
+        assert await page.evaluate(text_of("[data-t=kpi_waiting]")) == "Waiting"
+
+
+async def test_alert_when_a_wait_passes_its_target_on_the_server_clock(browser: Browser, server: Server) -> None:
+    async with signed_in(browser, server, "/supervisor/tegal") as page:
+        await until(page, KTP_WAITING + " === '0'")
+        assert await page.evaluate(text_of("#clock")) == "09.00.00"
+        await server.issue("ktp")
+        await until(page, KTP_WAITING + " === '1'")
+        assert not await page.query_selector("#alerts [data-alert]")
+        server.clock.advance(minutes=46)  # KTP's target is 45 minutes; the browser's own clock did not move
+        await until(page, "() => !!document.querySelector('#alerts [data-alert=\"wait:ktp\"]')")
+        alert = await page.evaluate(text_of("#alerts [data-alert='wait:ktp']"))
+        assert "A-001 menunggu 46 menit (target 45)" in alert
+        assert (await page.evaluate(text_of("#kpi-longest"))).startswith("46 mnt")
+        assert await page.evaluate("() => document.querySelector('#services tr[data-service=ktp]').classList.contains('late')")
+        assert (await page.evaluate(text_of("#clock"))).startswith("09.46")
+        toast = await until(page, text_of("#toasts .toast.danger"))
+        assert toast.startswith("Peringatan baru")
+
+
+async def test_a_display_that_disconnects_shows_as_down(browser: Browser, server: Server) -> None:
+    async with signed_in(browser, server, "/supervisor/tegal") as page:
+        await until(page, KTP_WAITING)
+        async with connect(server.ws_url) as display:
+            await display.send(json.dumps({"type": "hello", "role": "display", "site": "tegal", "token": LOBBY}))
+            await display.send(json.dumps({"type": "health", "audio": "ready", "last_call_label": "A-007"}))
+            health = "() => document.querySelector('#devices [data-device=lobby] .health')?.dataset.health"
+            assert await until(page, health) == "ok"
+            assert "A-007" in await page.evaluate(text_of("#devices [data-device=lobby] .last"))
+        assert await until(page, health + " === 'down'")
+        assert await page.evaluate(text_of("#devices [data-device=lobby] .health")) == "Terputus"
+        await until(page, "() => !!document.querySelector('#alerts .alert.device')")
+        assert "terputus sejak pukul 09.00" in await page.evaluate(text_of("#alerts .alert.device"))
+        assert await page.evaluate(text_of("#kpi-devices")) == "1"
+
+
+async def test_an_operator_sees_only_their_own_agency(browser: Browser, server: Server) -> None:
+    await server.issue("ktp")
+    await server.issue("skck")
+    async with signed_in(browser, server, "/supervisor/tegal?agency=polres", "op-disdukcapil") as page:
+        message = await until(page, "() => !document.getElementById('fatal').hidden && document.getElementById('fatal').textContent")
+        assert "instansi lain" in message
+        assert await page.evaluate("() => document.getElementById('app').hidden")
+    async with signed_in(browser, server, "/supervisor/tegal", "op-disdukcapil") as page:
+        await until(page, KTP_WAITING + " === '1'")
+        services = await page.evaluate("() => [...document.querySelectorAll('#services tr')].map(r => r.dataset.service)")
+        assert "skck" not in services and "ktp" in services
+        assert await page.evaluate("() => document.getElementById('actions').hidden"), "no supervisor actions"
+        assert await page.evaluate(text_of("#scope")) == "Disdukcapil"
+
+
+async def test_supervisor_actions_from_the_dashboard(browser: Browser, server: Server) -> None:
+    op = await server.login("op-disdukcapil")
+    await server.command(op, "2", "open")
+    await server.issue("ktp")
+    async with signed_in(browser, server, "/supervisor/tegal") as page:
+        await until(page, "() => !!document.querySelector('#counters [data-counter=\"2\"] button[data-command=pause]')")
+        await page.click("#counters [data-counter='2'] button[data-command=pause]")
+        await until(page, text_of("#counters [data-counter='2'] .badge") + " === 'Jeda'")
+        await page.click("[data-dialog=dlg-text]")
+        await page.fill("#dlg-text textarea", "Pelayanan KTP sampai pukul 14.00")
+        await page.click("#dlg-text button[type=submit]")
+        await until(page, "() => document.getElementById('dlg-text').open === false")
+        await page.click("[data-dialog=dlg-ticket]")
+        await page.fill("#dlg-ticket input[name=ticket]", "A-009")
+        await page.click("#dlg-ticket button[type=submit]")
+        error = await until(page, text_of("#dlg-ticket .error"))
+        assert "A-009" in error and "tidak ditemukan" in error
+        await page.fill("#dlg-ticket input[name=ticket]", "A-001")
+        await page.select_option("#dlg-ticket select[name=action]", "transfer")
+        await page.select_option("#dlg-ticket select[name=target_service]", "kk")
+        await page.click("#dlg-ticket button[type=submit]")
+        await until(page, "() => document.getElementById('dlg-ticket').open === false")
+        await until(page, "() => document.querySelector('#services tr[data-service=kk] .waiting')?.textContent === '1'")
+    sup = await server.login("supervisor")
+    entries = (await server.http.get("/api/v1/sites/tegal/audit", headers=sup)).json()["entries"]
+    assert [e["action"] for e in reversed(entries)] == ["counter.open", "counter.pause", "site.running_text",
+                                                        "ticket.transfer"]  # fmt: skip
+    assert server.ctx.engine.states["tegal"].running_text == "Pelayanan KTP sampai pukul 14.00"
+
+
+async def test_survey_tablet_collects_the_answers_of_the_ticket_just_served(
+    browser: Browser, server: Server, tmp_path: Path
+) -> None:
+    op = await server.login("op-disdukcapil")
+    ticket = await server.issue("ktp")
+    async with signed_in(browser, server, "/survey/tegal/1", "op-disdukcapil", (1280, 800)) as page:
+        await until(page, "() => !document.getElementById('idle').hidden && !document.getElementById('app').hidden")
+        await asyncio.sleep(0.3)  # the tablet's websocket is up before the counter finishes
+        for command in ("open", "call_next", "finish"):
+            await server.command(op, "1", command)
+        await until(page, "() => !document.getElementById('question').hidden")
+        assert "A-001" in await page.evaluate(text_of("#q-ticket"))
+        assert await page.evaluate(text_of("#q-element")) == "Persyaratan"
+        await page.screenshot(path=screenshot_dir(tmp_path) / "supervisor-survey-tablet-1280x800.png")
+        for answer in (4, 3, 4, 4, 3, 4, 4, 3):
+            await page.click(f"#q-choices button[data-value='{answer}']")
+        await page.click("#q-back")
+        await page.click("#q-choices button[data-value='3']")
+        assert await page.evaluate(text_of("#q-element")) == "Sarana dan prasarana"
+        await page.click("#q-choices button[data-value='2']")
+        await until(page, text_of("#thanks-title") + " === 'Terima kasih atas penilaian Anda!'")
+    rows = await server.ctx.engine.storage.query("SELECT ticket, answers, channel FROM survey_responses")
+    assert rows == [(ticket["ticket"]["id"], "[4, 3, 4, 4, 3, 4, 4, 3, 2]", "tablet")]
+
+
+async def busy_hall(server: Server) -> None:
+    """A morning: five counters open, queues in several services, one screen down, one with its sound blocked."""
+    op = await server.login("op-disdukcapil")
+    pol = await server.login("op-polres")
+    for counter, who in (("1", op), ("2", op), ("3", op), ("5", pol), ("6", pol)):
+        await server.command(who, counter, "open")
+    for service in ["ktp"] * 9 + ["kk"] * 3 + ["skck"] * 5 + ["sim"] * 2 + ["pkb"] * 4 + ["npwp"] * 2:
+        await server.issue(service)
+        server.clock.advance(minutes=1)
+    for counter, who in (("1", op), ("2", op), ("5", pol)):
+        await server.command(who, counter, "call_next")
+        await server.command(who, counter, "start")
+    server.clock.advance(minutes=6)
+    await server.command(op, "1", "finish")
+    await server.command(op, "1", "call_next")
+    await server.command(pol, "6", "call_next")
+    await server.command(op, "3", "pause")
+    server.clock.advance(minutes=25)
+
+
+async def test_screenshots(browser: Browser, server: Server, tmp_path: Path) -> None:
+    await busy_hall(server)
+    out = screenshot_dir(tmp_path)
+    async with connect(server.ws_url) as lobby, connect(server.ws_url) as floor:
+        await lobby.send(json.dumps({"type": "hello", "role": "display", "site": "tegal", "token": LOBBY}))
+        await lobby.send(json.dumps({"type": "health", "audio": "blocked", "last_call_label": "A-010"}))
+        await floor.send(json.dumps({"type": "hello", "role": "display", "site": "tegal",
+                                     "token": "d_display_demo_tegal_lantai1"}))  # fmt: skip
+        await asyncio.sleep(0.2)
+        await floor.close()
+        for width, height in SIZES:
+            async with signed_in(browser, server, "/supervisor/tegal", size=(width, height)) as page:
+                await until(page, "() => document.querySelectorAll('#alerts .alert.device').length === 1")
+                await asyncio.sleep(0.3)
+                overflow = await page.evaluate("() => [document.documentElement.scrollWidth > innerWidth, "
+                                               "document.documentElement.scrollHeight > innerHeight]")  # fmt: skip
+                assert overflow == [False, False], "the dashboard fits the screen; its panels scroll"
+                clipped = await page.evaluate("""() => [...document.querySelectorAll('#counters article')]
+                    .filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.dataset.counter)""")
+                assert clipped == [], f"counter cards clip their content: {clipped}"
+                await page.screenshot(path=out / f"supervisor-dashboard-{width}x{height}.png")
+            async with signed_in(browser, server, "/supervisor/tegal/reports", size=(width, height)) as page:
+                await until(page, "() => document.getElementById('report').getAttribute('aria-busy') === 'false'")
+                assert await page.evaluate("() => document.querySelectorAll('#chart-arrivals svg rect').length") > 0
+                await page.screenshot(path=out / f"supervisor-reports-{width}x{height}.png", full_page=True)
+    assert len(list(out.glob("supervisor-*.png"))) >= 4
