@@ -1,0 +1,61 @@
+"""Run `queue-server ...` with extra uvicorn.Config keyword arguments, for comparing server variants.
+
+    BENCH_UVICORN_OPTIONS='{"access_log": false, "http": "httptools", "loop": "uvloop"}' \
+        python bench/_server_variant.py demo --port 8123 --db /tmp/x/bench.sqlite3
+
+Only the keyword arguments given are added or replaced; the application and the rest of the server
+configuration are exactly what queue_server/cli.py builds.
+
+BENCH_PATCHES (comma-separated) applies what-if experiments, to measure a suggested fix before anyone writes
+it; results with a patch are labelled as such and are never the headline number:
+  publish_deferred run Hub.publish one event-loop turn later (loop.call_soon), so the answers to the batch's
+                   callers are written before the fan-out to every websocket client, not after it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import uvicorn
+
+from queue_server import cli
+
+OPTIONS: dict[str, Any] = json.loads(os.environ.get("BENCH_UVICORN_OPTIONS") or "{}")
+_Config = uvicorn.Config
+
+
+class VariantConfig(_Config):  # type: ignore[misc]
+    def __init__(self, app: Any, **kwargs: Any) -> None:
+        kwargs.update(OPTIONS)
+        super().__init__(app, **kwargs)
+
+
+uvicorn.Config = VariantConfig  # type: ignore[misc]
+PATCHES = [p for p in os.environ.get("BENCH_PATCHES", "").split(",") if p]
+
+
+def _patch_publish_deferred() -> None:
+    import asyncio
+
+    from queue_server.hub import Hub
+
+    original = Hub.publish
+
+    def publish(self: Hub, events: Any) -> None:
+        asyncio.get_running_loop().call_soon(original, self, list(events))
+
+    Hub.publish = publish  # type: ignore[method-assign]
+
+
+for _patch in PATCHES:
+    if _patch == "publish_deferred":
+        _patch_publish_deferred()
+    else:
+        raise SystemExit(f"unknown BENCH_PATCHES entry {_patch!r}")
+
+if __name__ == "__main__":
+    print(f"bench variant: uvicorn options {OPTIONS}, patches {PATCHES}", flush=True)
+    cli.main(sys.argv[1:])
