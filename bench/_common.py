@@ -373,7 +373,7 @@ def machine_info() -> dict[str, Any]:
         versions[pkg] = _version(pkg)
     for pkg in ("uvloop", "httptools"):  # only in bench/.extras, never in the virtualenv
         found = sorted(EXTRAS.glob(f"{pkg}-*.dist-info"))
-        versions[f"{pkg} (bench/.extras)"] = found[-1].name.split("-")[1] if found else None
+        versions[f"{pkg} (bench/.extras)"] = found[-1].name[len(pkg) + 1 : -len(".dist-info")] if found else None
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),

@@ -4,6 +4,7 @@ supervisors can see every display in the hall. Kept in memory: it describes live
 from __future__ import annotations
 
 import itertools
+from collections import deque
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,18 +33,23 @@ class DeviceRegistry:
     def __init__(self, keep_disconnected: int = 200) -> None:
         self._devices: dict[int, DeviceHealth] = {}
         self._ids = itertools.count(1)
+        self._by_key: dict[tuple[str, str, str, str | None], DeviceHealth] = {}
+        self._gone: deque[int] = deque()  # disconnected entries, oldest first
         self.keep_disconnected = keep_disconnected
 
     def connected(
         self, site: str, kind: str, name: str, screen: str | None, at: datetime, client: str | None
     ) -> DeviceHealth:
-        # A screen that reconnects replaces its own earlier entry rather than piling up.
-        for old_id, old in list(self._devices.items()):
-            if (old.site, old.kind, old.name, old.screen) == (site, kind, name, screen) and not old.connected:
-                del self._devices[old_id]
+        # A screen that reconnects replaces its own earlier entry rather than piling up (indexed: a hall of
+        # ten thousand screens reconnecting at once must not scan them all for each).
+        key = (site, kind, name, screen)
+        old = self._by_key.get(key)
+        if old is not None and not old.connected:
+            self._devices.pop(old.id, None)
         device = DeviceHealth(next(self._ids), site, kind, name, screen, connected_at=at.isoformat(),
                               last_seen=at.isoformat(), client=client)  # fmt: skip
         self._devices[device.id] = device
+        self._by_key[key] = device
         return device
 
     def report(
@@ -68,9 +74,11 @@ class DeviceRegistry:
     def disconnected(self, device: DeviceHealth, at: datetime) -> None:
         device.connected = False
         device.last_seen = at.isoformat()
-        gone = [d.id for d in self._devices.values() if not d.connected]
-        for old_id in gone[: max(0, len(gone) - self.keep_disconnected)]:
-            del self._devices[old_id]
+        self._gone.append(device.id)
+        while len(self._gone) > self.keep_disconnected:
+            old = self._devices.get(self._gone.popleft())
+            if old is not None and not old.connected:
+                del self._devices[old.id]
 
     def for_site(self, site: str) -> list[dict[str, Any]]:
         return [asdict(d) for d in self._devices.values() if d.site == site]

@@ -265,3 +265,17 @@ async def test_unexpected_methods_never_500(server: Server) -> None:
     assert r.status_code == 404
     with pytest.raises(httpx.HTTPError):
         raise httpx.HTTPError("sanity: the client library is real")
+
+
+async def test_same_idempotency_key_racing_makes_one_ticket(server: Server) -> None:
+    """Twin requests that arrive while the first one is still checking the store must not both reach the writer."""
+    for round_ in range(5):
+        key = f"race-key-{round_}-{uuid.uuid4().hex[:8]}"
+        answers = await asyncio.gather(*[
+            server.http.post("/api/v1/sites/tegal/tickets", json={"service": "pkb"},
+                             headers={**bearer(KIOSK), "Idempotency-Key": key})
+            for _ in range(30)
+        ])  # fmt: skip
+        assert {r.status_code for r in answers} == {201}
+        assert len({r.json()["ticket"]["id"] for r in answers}) == 1
+    assert server.ctx.engine.states["tegal"].issued[("pkb", server.clock().date())] == 5
