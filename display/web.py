@@ -15,11 +15,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
 
 from queue_server.domain.catalogue import Screen, Site
-from queue_server.pages import Pages
+from queue_server.pages import Assets, Pages
 from queue_server.ws import screen_scope
 
 HERE = Path(__file__).parent
@@ -83,15 +81,6 @@ async def display_page(request: Request) -> Response:
         return pages.render(request, "not_found.html", 404, known=known, t=texts()["id"], t_en=texts()["en"])
     config = page_config(site, screen, lang)
     return pages.render(request, "display.html", site=site, screen=screen, lang=lang, t=config["text"], config=config)
-
-
-class Assets(StaticFiles):
-    """The page's CSS and JS. `no-cache` makes a TV revalidate (a cheap 304) so an upgrade reaches it on reload."""
-
-    def file_response(self, full_path: Any, stat_result: Any, scope: Scope, status_code: int = 200) -> Response:
-        response = super().file_response(full_path, stat_result, scope, status_code)
-        response.headers["Cache-Control"] = "no-cache"
-        return response
 
 
 ROUTES: list[BaseRoute] = [

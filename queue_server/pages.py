@@ -7,7 +7,9 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 
 class Pages:
@@ -24,3 +26,13 @@ class Pages:
                                        "style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:",
             "X-Content-Type-Options": "nosniff",
         })  # fmt: skip
+
+
+class Assets(StaticFiles):
+    """A page's CSS and JS. `no-cache` makes a browser revalidate (a cheap 304), so an upgrade reaches a TV or a
+    kiosk on its next load."""
+
+    def file_response(self, full_path: Any, stat_result: Any, scope: Scope, status_code: int = 200) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Cache-Control"] = "no-cache"
+        return response

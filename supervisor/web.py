@@ -16,11 +16,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
 
 from queue_server.domain.catalogue import Site
-from queue_server.pages import Pages
+from queue_server.pages import Assets, Pages
 from queue_server.survey import questionnaire
 
 HERE = Path(__file__).parent
@@ -89,15 +87,6 @@ async def survey_page(request: Request) -> Response:
         return _render(request, "not_found.html", None)
     extra = {"page": "survey", "counter": {"id": counter.id, "name": counter.name}, "questions": questionnaire()}
     return _render(request, "survey.html", site, **extra)
-
-
-class Assets(StaticFiles):
-    """`no-cache`: a browser revalidates (a cheap 304), so an upgrade is picked up on the next load."""
-
-    def file_response(self, full_path: Any, stat_result: Any, scope: Scope, status_code: int = 200) -> Response:
-        response = super().file_response(full_path, stat_result, scope, status_code)
-        response.headers["Cache-Control"] = "no-cache"
-        return response
 
 
 ROUTES: list[BaseRoute] = [
