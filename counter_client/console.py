@@ -43,10 +43,25 @@ def read_password(args: argparse.Namespace) -> str:
     """From stdin when asked, else $COUNTER_PASSWORD, else a prompt (never a command-line argument: it would
     show in the process list)."""
     if args.password_stdin:
-        return sys.stdin.readline().rstrip("\n")
+        password = sys.stdin.readline().rstrip("\n")
+        _keys_from_terminal()
+        return password
     if os.environ.get(PASSWORD_ENV):
         return os.environ[PASSWORD_ENV]
     return getpass.getpass(t("start.password", args.lang, user=args.username))
+
+
+def _keys_from_terminal() -> None:
+    """The password came through a pipe; the keys must come from the operator's terminal, not from that pipe
+    (curses reads standard input: left on the pipe, every key press would be silently lost)."""
+    if sys.stdin.isatty():
+        return
+    try:
+        tty = os.open("/dev/tty", os.O_RDWR)
+    except OSError:
+        raise SystemExit("counter-client: --password-stdin needs a terminal for the keys (no /dev/tty)") from None
+    os.dup2(tty, sys.stdin.fileno())
+    os.close(tty)
 
 
 def main(argv: list[str] | None = None) -> None:

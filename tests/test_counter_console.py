@@ -189,6 +189,25 @@ async def test_english_on_request_and_the_connection_state_always_shown(server: 
         await pane.wait("EXIT=0")
 
 
+async def test_keys_still_work_when_the_password_is_piped_in(server: Server) -> None:
+    """`printf PASSWORD | counter-client ... --password-stdin`: the keys must come from the terminal, not the pipe."""
+    await server.issue("ktp")
+    pane = Pane()
+    command = f"printf 'demo-operator\\n' | {shlex.quote(CONSOLE)} {server.url} tegal 1 op-disdukcapil --password-stdin"
+    await pane.start(f"{command}; echo EXIT=$?; sleep 60")
+    try:
+        await pane.wait("Loket: TUTUP")
+        await pane.keys("*", literal=True)
+        await pane.wait("Loket: BUKA")
+        await pane.keys("KPEnter")
+        await pane.wait("A-001")
+        assert current(server) == "A-001"
+        await pane.keys("F10")
+        await pane.wait("EXIT=0")
+    finally:
+        await pane.close()
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
