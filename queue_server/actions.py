@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from typing import Any
@@ -40,6 +41,16 @@ COUNTER_COMMANDS = (
     "transfer",
 )
 TICKET_ACTIONS = ("cancel", "transfer", "requeue")
+# Counter commands that need nothing but the counter.
+COUNTER_ONLY_COMMANDS: dict[str, Callable[[str], c.Command]] = {
+    "pause": c.PauseCounter,
+    "close": c.CloseCounter,
+    "call_next": c.CallNext,
+    "recall": c.Recall,
+    "start": c.StartService,
+    "finish": c.FinishService,
+    "no_show": c.MarkNoShow,
+}
 
 
 @dataclass
@@ -174,24 +185,12 @@ async def counter_command(
     name = v.required_text(body, "command", choices=COUNTER_COMMANDS)
     command_id = v.command_id(body)
     command: c.Command
-    if name in ("open", "resume"):
+    if name in COUNTER_ONLY_COMMANDS:
+        command = COUNTER_ONLY_COMMANDS[name](counter_id)
+    elif name in ("open", "resume"):
         command = c.OpenCounter(counter_id, operator=principal.name)
-    elif name == "pause":
-        command = c.PauseCounter(counter_id)
-    elif name == "close":
-        command = c.CloseCounter(counter_id)
-    elif name == "call_next":
-        command = c.CallNext(counter_id)
     elif name == "call":
         command = c.CallTicket(counter_id, v.required_text(body, "ticket", max_len=40))
-    elif name == "recall":
-        command = c.Recall(counter_id)
-    elif name == "start":
-        command = c.StartService(counter_id)
-    elif name == "finish":
-        command = c.FinishService(counter_id)
-    elif name == "no_show":
-        command = c.MarkNoShow(counter_id)
     elif name == "requeue":
         command = c.RequeueTicket(v.required_text(body, "ticket", max_len=40))
         _check_ticket_agency(ctx, principal, site_id, command.ticket)
