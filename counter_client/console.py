@@ -43,9 +43,7 @@ def read_password(args: argparse.Namespace) -> str:
     """From stdin when asked, else $COUNTER_PASSWORD, else a prompt (never a command-line argument: it would
     show in the process list)."""
     if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-        _keys_from_terminal()
-        return password
+        return sys.stdin.readline().rstrip("\n")
     if os.environ.get(PASSWORD_ENV):
         return os.environ[PASSWORD_ENV]
     return getpass.getpass(t("start.password", args.lang, user=args.username))
@@ -81,6 +79,7 @@ def main(argv: list[str] | None = None) -> None:
 async def _run(client: CounterClient, lang: str) -> None:
     await client.connect()  # refusals are printed plainly, before the screen takes over the terminal
     try:
+        _keys_from_terminal()
         with _terminal() as window:
             await Console(window, client, lang).run()
     finally:
