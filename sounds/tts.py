@@ -210,7 +210,15 @@ class Renderer:
 
     def render_clip(self, key: str, text: str, lang: str, out_path: str | os.PathLike[str]) -> RenderedClip:
         """Speak `text` with the `lang` voice into a trimmed 22,050 Hz mono 16-bit WAV (blocking)."""
-        clip: RenderedClip = self._call(_worker_render, key, text, lang, os.fspath(out_path))
+        try:
+            clip: RenderedClip = self._call(_worker_render, key, text, lang, os.fspath(out_path))
+        except RenderError as exc:
+            if "wrote no audio" not in str(exc):
+                raise
+            # Seen rarely under load: an engine that has gone quiet keeps writing nothing. A fresh worker process
+            # (a new engine) renders the clip; a second silence is a real error.
+            self._discard_pool()
+            clip = self._call(_worker_render, key, text, lang, os.fspath(out_path))
         return clip
 
     async def acheck_voice(self, lang: str = "id") -> VoiceInfo:
