@@ -18,8 +18,11 @@ from .config import Config
 from .sitefile import DEMO_SITE, SiteFileError, load_site
 
 
-def build_uvicorn_config(app: Any, config: Config) -> Any:
+def build_uvicorn_config(app: Any, config: Config, *, ws: Any = None) -> Any:
+    """`ws` replaces the websocket protocol (tests run the plain ASGI path with "websockets-sansio")."""
     import uvicorn
+
+    from .wsframes import FrameWriterProtocol
 
     return uvicorn.Config(
         app,
@@ -28,6 +31,7 @@ def build_uvicorn_config(app: Any, config: Config) -> Any:
         log_level=config.log_level,
         lifespan="on",
         ws_per_message_deflate=False,  # about 3x less memory per connection for our small messages
+        ws=ws or FrameWriterProtocol or "auto",  # one encoded frame written to every display (wsframes.py)
         ws_max_size=config.max_body_bytes,
         ws_ping_interval=None,  # the protocol has its own heartbeats, answered by every client kind
         timeout_graceful_shutdown=5,

@@ -17,7 +17,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from . import validation as v
-from . import wire
+from . import wire, wsframes
 from .actions import Context, counter_command, public_status
 from .api import site_state_view
 from .auth import AuthError, Principal, require
@@ -77,10 +77,19 @@ class Connection:
         self.principal: Principal | None = None
         self.follow: Follow | None = None
         self.sub: Subscription | None = None
-        self.last_sent = 0
         self.send_lock = asyncio.Lock()
         self.commands: set[asyncio.Task[None]] = set()  # running commands, kept referenced until done
         self.device: DeviceHealth | None = None
+
+    @property
+    def last_sent(self) -> int:
+        """The last event seq this client was given; the subscription owns it (the hub may write directly)."""
+        return self.sub.last_sent if self.sub is not None else 0
+
+    @last_sent.setter
+    def last_sent(self, seq: int) -> None:
+        assert self.sub is not None
+        self.sub.last_sent = seq
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.send_text(wire.dumps(message))
@@ -135,6 +144,8 @@ class Connection:
         tasks: list[asyncio.Task[Any]] = []
         try:
             await self._catch_up(hello)
+            # Caught up: from now on the hub may write frames straight to this connection while nothing is queued.
+            self.sub.direct = wsframes.frame_writer(self.ws.scope)
             tasks = [
                 asyncio.create_task(self._pump()),
                 asyncio.create_task(self._receive()),
@@ -331,10 +342,13 @@ class Connection:
     # --- the running connection ---------------------------------------------------------------------
 
     async def _pump(self) -> None:
-        assert self.sub is not None
-        queue = self.sub.queue
+        sub = self.sub
+        assert sub is not None
         while True:
-            for seq, text in await queue.get():
+            sub.pumping = False
+            batch = await sub.queue.get()
+            sub.pumping = True  # in the same step as the get: no direct write can overtake this batch
+            for seq, text in batch:
                 if seq == NOTICE:  # not in the log: sent as it comes, and no seq is consumed
                     await self.send_text(text)
                     continue

@@ -89,9 +89,15 @@ def free_socket() -> socket.socket:
 
 @asynccontextmanager
 async def running_server(
-    database: Path, *, clock: Clock | None = None, site_files: list[Path] | None = None, **settings: Any
+    database: Path,
+    *,
+    clock: Clock | None = None,
+    site_files: list[Path] | None = None,
+    ws_protocol: str | None = None,
+    **settings: Any,
 ) -> AsyncIterator[Server]:
-    """A real uvicorn server in this event loop, listening on an ephemeral loopback port."""
+    """A real uvicorn server in this event loop, listening on an ephemeral loopback port. `ws_protocol` names
+    another uvicorn websocket implementation than the server's own (e.g. "websockets-sansio")."""
     clock = clock or Clock()
     config = Config(database=database, site_files=site_files or [DEMO_SITE], demo=True, **settings)
     config.log_level = "warning"
@@ -99,7 +105,7 @@ async def running_server(
     sock = free_socket()
     port = sock.getsockname()[1]
     config.port = port
-    server = uvicorn.Server(build_uvicorn_config(app, config))
+    server = uvicorn.Server(build_uvicorn_config(app, config, ws=ws_protocol))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         await _started(server, task)
