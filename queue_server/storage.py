@@ -1,17 +1,31 @@
 """The only module that opens database connections.
 
-One writer connection serialises every write (WAL mode, BEGIN IMMEDIATE); a separate reader connection serves
-replays and reports. A whole batch of commands is one transaction that appends events and updates the
+One writer connection serialises every write (WAL mode, BEGIN IMMEDIATE); a separate reader connection (aiosqlite)
+serves replays and reports. A whole batch of commands is one transaction that appends events and updates the
 projections (tickets, counters, idempotency records) together, so the log and the state can never disagree.
+
+The writer connection lives on a thread of its own, and a whole transaction (BEGIN, every executemany, COMMIT) is
+ONE call to that thread. Awaited statement by statement, a batch was 4-6 round trips between the event loop and
+the SQLite thread, and each waited its turn behind every HTTP request the loop had ready: the batch's latency,
+and so the throughput of a closed loop of kiosks, grew with the load (docs/benchmarks.md).
+
+Checkpoints (copying the WAL back into the database file, with an fsync) run on a connection of their own every
+`checkpoint_seconds`, never inside a write: SQLite's automatic checkpoint ran every 1,000 pages in the committing
+transaction and held the writer for tens of milliseconds each time (1,740 -> 2,020 tickets/s, p99 43 -> 23 ms).
+A passive checkpoint does not block the writer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
+import logging
 import secrets
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -22,6 +36,8 @@ import aiosqlite
 from .domain.booking import Booking
 from .domain.events import Event
 from .domain.model import OPEN_STATES, CounterStatus, Ticket
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 
@@ -203,12 +219,23 @@ class Batch:
         return bool(self.events or self.idempotency)
 
 
+CHECKPOINT_SECONDS = 1.0
+WAL_SIZE_LIMIT = 64 * 1024 * 1024  # after a checkpoint, a WAL file larger than this is truncated back to it
+
+
 class Storage:
-    def __init__(self, path: Path | str, *, synchronous: str = "NORMAL") -> None:
+    def __init__(
+        self, path: Path | str, *, synchronous: str = "NORMAL", checkpoint_seconds: float = CHECKPOINT_SECONDS
+    ) -> None:
         self.path = str(path)
         self.synchronous = synchronous
-        self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
+        self.checkpoint_seconds = checkpoint_seconds
+        self._writer: sqlite3.Connection | None = None
+        self._writer_thread: ThreadPoolExecutor | None = None
+        self._reader: aiosqlite.Connection | None = None  # short reads: replays, tokens, idempotency keys
+        self._reports: aiosqlite.Connection | None = None  # long reads: a report's scan never holds up the others
+        self._checkpointer: aiosqlite.Connection | None = None
+        self._checkpoint_task: asyncio.Task[None] | None = None
         self._write_lock = asyncio.Lock()
         self.last_seq = 0
 
@@ -217,30 +244,62 @@ class Storage:
     async def open(self) -> None:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await aiosqlite.connect(self.path, isolation_level=None)
-        await self._writer.execute("PRAGMA journal_mode=WAL")
-        await self._writer.execute(f"PRAGMA synchronous={self.synchronous}")
-        await self._writer.execute("PRAGMA busy_timeout=5000")
-        await self._writer.executescript(SCHEMA)
-        await self._writer.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-        )
+        self._writer_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        self._writer = await self._on_writer(_open_writer, self.path, self.synchronous)
         self._reader = await aiosqlite.connect(self.path, isolation_level=None)
         await self._reader.execute("PRAGMA busy_timeout=5000")
         await self._reader.execute("PRAGMA query_only=1")
-        async with self._writer.execute("SELECT COALESCE(MAX(seq), 0) FROM events") as cur:
-            row = await cur.fetchone()
+        self._reports = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._reports.execute("PRAGMA query_only=1")
+        row = await self.fetch_one("SELECT COALESCE(MAX(seq), 0) FROM events")
         self.last_seq = int(row[0]) if row else 0
+        self._checkpointer = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._checkpointer.execute("PRAGMA busy_timeout=5000")
+        await self._checkpointer.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+        self._checkpoint_task = asyncio.create_task(self._checkpoint_forever(), name="sqlite-checkpoint")
 
     async def close(self) -> None:
+        if self._checkpoint_task is not None:
+            self._checkpoint_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpoint_task
         # An unclosed aiosqlite connection keeps a non-daemon thread alive and hangs process exit.
-        for conn in (self._reader, self._writer):
+        for conn in (self._checkpointer, self._reports, self._reader):
             if conn is not None:
                 await conn.close()
-        self._reader = self._writer = None
+        if self._writer is not None:
+            await self._on_writer(sqlite3.Connection.close, self._writer)
+        if self._writer_thread is not None:
+            self._writer_thread.shutdown(wait=True)
+        self._reader = self._reports = self._checkpointer = self._checkpoint_task = None
+        self._writer = self._writer_thread = None
+
+    async def checkpoint(self) -> tuple[int, int, int]:
+        """Copy what the WAL holds back into the database file without waiting for anyone (PASSIVE).
+        Returns SQLite's (busy, pages in the WAL, pages checkpointed)."""
+        if self._checkpointer is None:
+            raise RuntimeError("storage is not open")
+        async with self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)") as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1]), int(row[2])
+
+    async def _checkpoint_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.checkpoint_seconds)
+            try:
+                await self.checkpoint()
+            except sqlite3.Error as exc:  # e.g. a full disk: the WAL keeps every commit meanwhile; try again later
+                log.warning("WAL checkpoint failed: %s", exc)
+
+    async def _on_writer(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run fn(*args) on the writer's thread: everything that touches the writer connection goes through here."""
+        if self._writer_thread is None:
+            raise RuntimeError("storage is not open")
+        return await asyncio.get_running_loop().run_in_executor(self._writer_thread, fn, *args)
 
     @property
-    def writer(self) -> aiosqlite.Connection:
+    def writer(self) -> sqlite3.Connection:
         if self._writer is None:
             raise RuntimeError("storage is not open")
         return self._writer
@@ -307,48 +366,26 @@ class Storage:
                     b = event.data["booking"]
                     bookings[b["id"]] = (b["id"], b["code"], b["site"], b["service"], b["day"], b["slot"],
                                          b["nik_hash"], b["state"], seq, _dumps(b))  # fmt: skip
-            db = self.writer
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                if event_rows:
-                    await db.executemany(
-                        "INSERT INTO events (seq, site, type, at, data) VALUES (?,?,?,?,?)", event_rows
-                    )
-                if tickets:
-                    await db.executemany(_TICKET_UPSERT, list(tickets.values()))
-                if counters:
-                    await db.executemany(
-                        "INSERT INTO counters (site, id, doc, seq) VALUES (?,?,?,?) "
-                        "ON CONFLICT (site, id) DO UPDATE SET doc = excluded.doc, seq = excluded.seq",
-                        list(counters.values()),
-                    )
-                if bookings:
-                    await db.executemany(
-                        "INSERT INTO bookings (id, code, site, service, day, slot, nik_hash, state, seq, doc) "
-                        "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
-                        "seq = excluded.seq, doc = excluded.doc",
-                        list(bookings.values()),
-                    )
-                for sql, rows in _records(batch, numbered):
-                    await db.executemany(sql, rows)
-                if days:
-                    await db.executemany("INSERT OR REPLACE INTO closed_days (site, day, seq) VALUES (?,?,?)", days)
-                if batch.idempotency:
-                    now = datetime.now().astimezone().isoformat()
-                    await db.executemany(
-                        "INSERT INTO idempotency (key, status, body, created_at) VALUES (?,?,?,?)",
-                        [(k, s, b, now) for k, s, b in batch.idempotency],
-                    )
-                await db.execute("COMMIT")
-            except BaseException:
-                await _rollback(db)
-                raise
+            statements: list[tuple[str, list[tuple[Any, ...]]]] = [
+                ("INSERT INTO events (seq, site, type, at, data) VALUES (?,?,?,?,?)", event_rows),
+                (_TICKET_UPSERT, list(tickets.values())),
+                (_COUNTER_UPSERT, list(counters.values())),
+                (_BOOKING_UPSERT, list(bookings.values())),
+                *_records(batch, numbered),
+                ("INSERT OR REPLACE INTO closed_days (site, day, seq) VALUES (?,?,?)", days),
+            ]
+            if batch.idempotency:
+                now = datetime.now().astimezone().isoformat()
+                statements.append((_IDEMPOTENCY_INSERT, [(k, st, b, now) for k, st, b in batch.idempotency]))
+            await self._on_writer(_transaction, self.writer, [(sql, rows) for sql, rows in statements if rows])
             self.last_seq = seq
             return numbered
 
     async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """A read for reports, on the reader connection: a long report never holds up a write."""
-        async with self.reader.execute(sql, params) as cur:
+        """A read for reports, on a connection of its own: a long report holds up neither a write nor a replay."""
+        if self._reports is None:
+            raise RuntimeError("storage is not open")
+        async with self._reports.execute(sql, params) as cur:
             return [tuple(row) for row in await cur.fetchall()]
 
     async def events_after(self, site_id: str, after: int, limit: int) -> list[Event]:
@@ -397,34 +434,109 @@ class Storage:
         return Ticket.from_dict(json.loads(row[0])) if row else None
 
     async def idempotent_result(self, key: str) -> tuple[int, str] | None:
-        async with self.writer.execute("SELECT status, body FROM idempotency WHERE key = ?", (key,)) as cur:
+        """The stored answer for a key, if its command committed. On the reader, not queued behind the writes: a
+        command still running is the engine's to know (it keeps keys in flight until their answer is stored)."""
+        async with self.reader.execute("SELECT status, body FROM idempotency WHERE key = ?", (key,)) as cur:
             row = await cur.fetchone()
         return (int(row[0]), str(row[1])) if row else None
 
     # --- small helpers for accounts (auth owns the rules; this owns the SQL) -------------------------
 
-    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        async with self.writer.execute(sql, params) as cur:
-            return await cur.fetchone()
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        """A read on the writer connection: it sees every write already committed or queued before it."""
+        row: tuple[Any, ...] | None = await self._on_writer(_fetch_one, self.writer, sql, params)
+        return row
 
-    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> Iterable[sqlite3.Row]:
-        async with self.writer.execute(sql, params) as cur:
-            return await cur.fetchall()
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = await self._on_writer(_fetch_all, self.writer, sql, params)
+        return rows
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One small write outside the event log (accounts, sessions); returns the last row id."""
-        async with self._write_lock:
-            db = self.writer
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                cur = await db.execute(sql, params)
-                rowid = cur.lastrowid or 0
-                await db.execute("COMMIT")
-            except BaseException:
-                await _rollback(db)
-                raise
-            return rowid
+        rowid: int = await self._on_writer(_execute_one, self.writer, sql, params)
+        return rowid
 
+
+# --- on the writer's thread only ------------------------------------------------------------------------------
+
+
+def _open_writer(path: str, synchronous: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)  # used by its one thread only
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={synchronous}")
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute("PRAGMA wal_autocheckpoint=0")  # Storage._checkpoint_forever does it, outside the writes
+        conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+        conn.executescript(SCHEMA)
+        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _transaction(conn: sqlite3.Connection, statements: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
+    """One transaction: all of it, or (on any error) none of it.
+
+    Rows go in as multi-row INSERTs rather than executemany: the sqlite3 module lets go of the GIL for every
+    step, and getting it back from a busy event loop can take a whole switch interval (5 ms). Row by row, a
+    batch of 16 tickets took 1.4 ms alone and 340 ms beside a busy Python thread; a few statements per table
+    need only a few hand-overs."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        for sql, rows in statements:
+            per_statement = max(1, limit // len(rows[0]))
+            for start in range(0, len(rows), per_statement):
+                chunk = rows[start : start + per_statement]
+                conn.execute(_multi_row(sql, len(chunk)), [value for row in chunk for value in row])
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):  # the failed statement may already have ended the transaction
+            conn.execute("ROLLBACK")
+        raise
+
+
+@functools.lru_cache(maxsize=512)
+def _multi_row(sql: str, rows: int) -> str:
+    """`INSERT ... VALUES (?,?) [tail]` for one row -> the same statement with `rows` rows of placeholders."""
+    head, _, rest = sql.partition("VALUES ")
+    end = rest.index(")") + 1
+    return f"{head}VALUES {','.join([rest[:end]] * rows)}{rest[end:]}"
+
+
+def _execute_one(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        rowid = conn.execute(sql, params).lastrowid or 0
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    return rowid
+
+
+def _fetch_one(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    row = conn.execute(sql, params).fetchone()
+    return tuple(row) if row is not None else None
+
+
+def _fetch_all(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in conn.execute(sql, params).fetchall()]
+
+
+_COUNTER_UPSERT = (
+    "INSERT INTO counters (site, id, doc, seq) VALUES (?,?,?,?) "
+    "ON CONFLICT (site, id) DO UPDATE SET doc = excluded.doc, seq = excluded.seq"
+)
+_BOOKING_UPSERT = (
+    "INSERT INTO bookings (id, code, site, service, day, slot, nik_hash, state, seq, doc) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
+    "seq = excluded.seq, doc = excluded.doc"
+)
+_IDEMPOTENCY_INSERT = "INSERT INTO idempotency (key, status, body, created_at) VALUES (?,?,?,?)"
 
 _TICKET_UPSERT = """
 INSERT INTO tickets (id, site, service, agency, series, day, number, label, state, priority, channel, token, parent,
@@ -497,10 +609,3 @@ _AUDIT_INSERT = "INSERT INTO audit (site, at, actor, role, action, target, detai
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-async def _rollback(db: aiosqlite.Connection) -> None:
-    try:
-        await db.execute("ROLLBACK")
-    except sqlite3.Error:
-        pass  # the failed statement may already have ended the transaction

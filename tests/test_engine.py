@@ -16,12 +16,12 @@ from .helpers import KIOSK, LOBBY, Server, bearer
 
 
 async def _fail_writes(server: Server, on: bool) -> None:
-    db = server.ctx.engine.storage.writer
+    storage = server.ctx.engine.storage
     if on:  # a real SQLite error inside the transaction, as a full disk or a broken file would give
-        await db.execute("CREATE TRIGGER fail_events BEFORE INSERT ON events BEGIN "
-                         "SELECT RAISE(ABORT, 'simulated disk failure'); END")  # fmt: skip
+        await storage.execute("CREATE TRIGGER fail_events BEFORE INSERT ON events BEGIN "
+                              "SELECT RAISE(ABORT, 'simulated disk failure'); END")  # fmt: skip
     else:
-        await db.execute("DROP TRIGGER fail_events")
+        await storage.execute("DROP TRIGGER fail_events")
 
 
 async def test_failed_write_changes_nothing_publishes_nothing_and_recovers(server: Server) -> None:
