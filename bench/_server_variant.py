@@ -10,6 +10,8 @@ BENCH_PATCHES (comma-separated) applies what-if experiments, to measure a sugges
 it; results with a patch are labelled as such and are never the headline number:
   publish_deferred run Hub.publish one event-loop turn later (loop.call_soon), so the answers to the batch's
                    callers are written before the fan-out to every websocket client, not after it.
+                   (Adopted since: engine.py does this.)
+  gc_untuned       leave Python's garbage collector at its defaults (queue_server/runtime.py not applied).
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ def _patch_publish_deferred() -> None:
 for _patch in PATCHES:
     if _patch == "publish_deferred":
         _patch_publish_deferred()
+    elif _patch == "gc_untuned":
+        from queue_server import runtime
+
+        runtime.tune_gc = lambda: None  # Python's default collector thresholds, nothing frozen
     else:
         raise SystemExit(f"unknown BENCH_PATCHES entry {_patch!r}")
 

@@ -6,17 +6,18 @@ For each variant a fresh demo server (own port, own database) is started; wrk (D
 thread, so the generator takes little CPU) POSTs /api/v1/sites/tegal/tickets as the demo kiosk, spreading the
 requests over the demo services that have no daily quota. After a warm-up, the measured run lasts --duration
 seconds; wrk reports throughput and latency percentiles. Then the server is stopped and the database is
-checked: every ticket wrk got a 201 for is in it exactly once, the ticket count equals the 201 answers counted
-by the server's access log (wrk drops the answers still in flight when its time is up, so its own count can
+checked: every ticket wrk got a 201 for is in it exactly once, with the access log on the ticket count equals
+the 201 answers it counted (wrk drops the answers still in flight when its time is up, so its own count can
 be lower by at most the number of connections per run), numbers are unique and without gaps per series and
 day, and there is one ticket.issued event per ticket. The "idempotency" variant sends a unique
 Idempotency-Key with every request and also checks the stored idempotency records and a replay.
 
-Variants: "default" (the server exactly as `queue-server demo` runs it), "idempotency", "no-access-log"
-(uvicorn access_log=False), and with --extras DIR (a `pip install --target DIR uvloop httptools`, default
-bench/.extras, which run_all.sh creates) "uvloop+httptools" and "uvloop+httptools+no-access-log". --profile adds a 10 s py-spy run of "default",
-summarised by bench/_profile.py. Targets (default variant): >= 2,000 tickets/s, p99 <=
-50 ms. Result: bench/results/<--result-name, default issue_http>.json.
+Variants: "default" (the server exactly as `queue-server demo` runs it: uvloop, httptools, no access log),
+"idempotency", "access-log" (uvicorn access_log=True, as `--access-log`), "asyncio+h11" (the pure-Python event
+loop and HTTP parser, what uvicorn uses without uvloop/httptools) and "gc-untuned" (Python's default garbage
+collector settings instead of queue_server/runtime.py). --profile adds a 10 s py-spy run of "default", summarised by
+bench/_profile.py. Targets (default variant): >= 2,000 tickets/s, p99 <= 50 ms. Result:
+bench/results/<--result-name, default issue_http>.json.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
     BENCH,
-    EXTRAS,
     HOST,
     KIOSK_TOKEN,
     UNLIMITED_SERVICES,
@@ -296,7 +296,7 @@ def run_variant(name: str, spec: dict[str, Any], args: argparse.Namespace, workd
     finally:
         server.stop()
     log_201 = None
-    if "access_log" not in server.variant:
+    if server.variant.get("access_log"):
         log_201 = server.log.read_text(errors="replace").count('"POST /api/v1/sites/tegal/tickets HTTP/1.1" 201')
     extra_ids = list(exact.pop("ids"))
     if replay is not None:
@@ -366,8 +366,7 @@ def main() -> None:
     p.add_argument("--duration", type=float, default=20.0)
     p.add_argument("--warmup", type=float, default=3.0)
     p.add_argument("--connections", type=int, default=32)
-    p.add_argument("--variants", default="default,idempotency,no-access-log,uvloop+httptools")
-    p.add_argument("--extras", default=str(EXTRAS), help="directory with uvloop and httptools (pip --target)")
+    p.add_argument("--variants", default="default,idempotency,access-log,gc-untuned,asyncio+h11")
     p.add_argument("--max-quiet-wait", type=float, default=60.0, help="seconds to wait for a quiet machine")
     p.add_argument("--exact-per-connection", type=int, default=40, help="requests per thread in the exact check")
     p.add_argument("--result-name", default="issue_http")
@@ -375,25 +374,17 @@ def main() -> None:
     args = p.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
-    extras = Path(args.extras)
-    has_extras = (extras / "uvloop").is_dir() and (extras / "httptools").is_dir()
     specs: dict[str, dict[str, Any]] = {
         "default": {},
         "idempotency": {"idem": True},
-        "no-access-log": {"uvicorn": {"access_log": False}},
-        "uvloop+httptools": {
-            "uvicorn": {"loop": "uvloop", "http": "httptools"},
-            "extra_path": str(extras),
-        },
-        "uvloop+httptools+no-access-log": {
-            "uvicorn": {"loop": "uvloop", "http": "httptools", "access_log": False},
-            "extra_path": str(extras),
-        },
+        "access-log": {"uvicorn": {"access_log": True}},
+        "asyncio+h11": {"uvicorn": {"loop": "asyncio", "http": "h11"}},
+        "gc-untuned": {"patches": ["gc_untuned"]},
     }
     chosen = [v for v in args.variants.split(",") if v]
-    for name in [v for v in chosen if "uvloop" in v and not has_extras]:
-        print(f"skipping {name}: no {extras}/uvloop and httptools (pip install --target)", file=sys.stderr)
-        chosen.remove(name)
+    unknown = [v for v in chosen if v not in specs]
+    if unknown:
+        raise SystemExit(f"unknown variants {unknown}; choose from {sorted(specs)}")
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-issue-") as tmp:
         for name in chosen:

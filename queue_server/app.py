@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from . import wire
+from . import runtime, wire
 from .actions import Context, status_message
 from .announcements import Announcer, check_speakable
 from .api import ROUTES
@@ -103,8 +103,13 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    config: Config, *, clock: Callable[[], datetime] = utc_now, extra_routes: list[BaseRoute] | None = None
+    config: Config,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    extra_routes: list[BaseRoute] | None = None,
+    tune_gc: bool = False,
 ) -> Starlette:
+    """`tune_gc` (the real server process only, not a test running servers in its own process): see runtime.py."""
     sites = load_sites(config)
 
     @contextlib.asynccontextmanager
@@ -127,6 +132,8 @@ def create_app(
                 from .demo import seed_demo
 
                 await seed_demo(accounts, sites)
+            if tune_gc:
+                runtime.tune_gc()
             yield
         finally:
             if monitor is not None:

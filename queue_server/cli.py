@@ -29,6 +29,7 @@ def build_uvicorn_config(app: Any, config: Config, *, ws: Any = None) -> Any:
         host=config.host,
         port=config.port,
         log_level=config.log_level,
+        access_log=config.access_log,
         lifespan="on",
         ws_per_message_deflate=False,  # about 3x less memory per connection for our small messages
         ws=ws or FrameWriterProtocol or "auto",  # one encoded frame written to every display (wsframes.py)
@@ -60,7 +61,7 @@ def _serve(config: Config, banner: str | None = None) -> None:
     from .app import create_app
 
     try:
-        app = create_app(config)
+        app = create_app(config, tune_gc=True)
     except (SiteFileError, ValueError) as exc:
         raise SystemExit(f"error: {exc}") from None
     with server_lock(config.database):
@@ -107,14 +108,19 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def _config(args: argparse.Namespace, **overrides: Any) -> Config:
-    return Config.from_env(
-        database=Path(args.db) if getattr(args, "db", None) else overrides.pop("database", None),
-        site_files=[Path(p) for p in args.site] if getattr(args, "site", None) else overrides.pop("site_files", None),
-        host=getattr(args, "host", None),
-        port=getattr(args, "port", None),
-        synchronous=getattr(args, "synchronous", None),
-        **overrides,
-    )
+    site_files = [Path(p) for p in args.site] if getattr(args, "site", None) else overrides.pop("site_files", None)
+    try:
+        return Config.from_env(
+            database=Path(args.db) if getattr(args, "db", None) else overrides.pop("database", None),
+            site_files=site_files,
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            synchronous=getattr(args, "synchronous", None),
+            access_log=getattr(args, "access_log", None),
+            **overrides,
+        )
+    except ValueError as exc:  # a wrong setting in the environment, e.g. PORT=abc
+        raise SystemExit(f"error: {exc}") from None
 
 
 async def _with_accounts(args: argparse.Namespace, action: Any) -> Any:
@@ -255,6 +261,9 @@ def parser() -> argparse.ArgumentParser:
                 choices=["NORMAL", "FULL"],
                 help="FULL also survives a power cut, at some cost per commit",
             )
+            sp.add_argument(
+                "--access-log", action="store_true", default=None, help="log every HTTP request (off by default)"
+            )
 
     sp = sub.add_parser("serve", help="run the server")
     common(sp, server=True)
@@ -264,6 +273,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--db", default="var/demo.sqlite3", help="database file (default var/demo.sqlite3)")
     sp.add_argument("--host")
     sp.add_argument("--port", type=int)
+    sp.add_argument("--access-log", action="store_true", default=None, help="log every HTTP request")
     sp.set_defaults(func=cmd_demo, site=None, synchronous=None)
 
     sp = sub.add_parser("user", help="manage accounts")

@@ -28,6 +28,9 @@ class Config:
     bookings_per_minute: int = 10  # online bookings accepted per client address per minute
     dashboard_seconds: float = 1.0  # supervisors' dashboards are refreshed at least this often (waits keep growing)
     log_level: str = "info"
+    # A line per HTTP request costs ~15 % of the requests a server can answer (docs/benchmarks.md) and would
+    # write citizens' ticket links (/t/{token}) to the log; privileged actions are in the audit log anyway.
+    access_log: bool = False
     sound_cache: Path | None = None  # announcement WAVs and extra words; default: "sound-cache" beside the database
 
     @classmethod
@@ -45,6 +48,11 @@ class Config:
             config.port = int(env["PORT"])
         if "QUEUE_SYNCHRONOUS" in env:
             config.synchronous = env["QUEUE_SYNCHRONOUS"].upper()
+        if "QUEUE_ACCESS_LOG" in env:
+            flag = env["QUEUE_ACCESS_LOG"].strip().lower()
+            if flag not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
+                raise ValueError(f"QUEUE_ACCESS_LOG must be 1 or 0 (or true/false), got {flag!r}")
+            config.access_log = flag in ("1", "true", "yes", "on")
         for key, value in overrides.items():
             if value is not None:
                 setattr(config, key, value)

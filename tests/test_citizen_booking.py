@@ -21,7 +21,8 @@ NIK = "3328014101900007"  # Kab. Tegal, a woman born 1 January 1990, serial 7: v
 @pytest.fixture
 async def site(tmp_path: Path) -> Iterator[Server]:  # type: ignore[misc]
     """The demo server with the public booking rate limit raised, so a test may make many requests."""
-    async with running_server(tmp_path / "db.sqlite3", bookings_per_minute=1000) as s:
+    # The access log on (it is off by default), so the privacy test also searches it for the NIK.
+    async with running_server(tmp_path / "db.sqlite3", bookings_per_minute=1000, access_log=True) as s:
         yield s
 
 
@@ -148,6 +149,7 @@ async def test_book_a_slot_get_a_code_then_cancel_it_and_the_nik_is_nowhere(site
         api.append(r.text)
     assert any("/api/v1/sites/tegal/bookings" in url for url in answers)
     assert log_lines, "the capture saw no log line at all"
+    assert any("POST /api/v1/sites/tegal/bookings" in line for line in log_lines), "the access log was not captured"
     spaced = " ".join([NIK[:4], NIK[4:8], NIK[8:12], NIK[12:]])
     for where, texts in (("log", log_lines), ("page", pages), ("api", api)):
         for chunk in texts:

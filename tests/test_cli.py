@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -20,11 +21,12 @@ def run(*args: str, stdin: str | None = None, check: bool = True) -> subprocess.
     return subprocess.run([*QS, *args], capture_output=True, text=True, input=stdin, timeout=60, check=check)
 
 
-def test_demo_brings_up_the_mall_and_prints_where_everything_is(tmp_path: Path) -> None:
+def run_demo_and_issue(tmp_path: Path, *extra: str) -> tuple[str, int]:
+    """Start `queue-server demo`, issue one ticket as the demo kiosk, stop it: what it printed, and its port."""
     sock = free_socket()
     port = sock.getsockname()[1]
     sock.close()
-    proc = subprocess.Popen([*QS, "demo", "--port", str(port), "--db", str(tmp_path / "demo.sqlite3")],
+    proc = subprocess.Popen([*QS, "demo", "--port", str(port), "--db", str(tmp_path / "demo.sqlite3"), *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     try:
         deadline = time.monotonic() + 30
@@ -43,9 +45,24 @@ def test_demo_brings_up_the_mall_and_prints_where_everything_is(tmp_path: Path) 
     # uvicorn shuts down gracefully, then re-raises the signal so the exit status tells how it ended.
     assert proc.returncode in (0, -15), output
     assert "Application shutdown complete" in output
+    return output, port
+
+
+def test_demo_brings_up_the_mall_and_prints_where_everything_is(tmp_path: Path) -> None:
+    output, port = run_demo_and_issue(tmp_path)
     for expected in ("MPP Kabupaten Tegal", f"http://127.0.0.1:{port}/api/v1/sites/tegal", "d_kiosk_demo_tegal",
                      "d_display_demo_tegal_lobby", "admin / demo-admin", "op-disdukcapil"):  # fmt: skip
         assert expected in output
+    assert "POST /api/v1/sites/tegal/tickets" not in output  # no access log unless asked for
+
+
+def test_access_log_on_request_and_a_wrong_setting_refused(tmp_path: Path) -> None:
+    output, _ = run_demo_and_issue(tmp_path, "--access-log")
+    assert '"POST /api/v1/sites/tegal/tickets HTTP/1.1" 201' in output
+    result = subprocess.run([*QS, "serve", "--db", str(tmp_path / "x.sqlite3"), "--port", "0"], capture_output=True,
+                            text=True, timeout=60, env={**os.environ, "QUEUE_ACCESS_LOG": "maybe"})  # fmt: skip
+    assert result.returncode != 0
+    assert "QUEUE_ACCESS_LOG must be 1 or 0" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_check_site_lists_every_problem(tmp_path: Path) -> None:
