@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import http.client
+import importlib.util
 import json
 import os
 import platform
@@ -31,13 +32,11 @@ PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.exe
 QUEUE_SERVER = str(VENV_BIN / "queue-server")
 DEMO_SITE = REPO / "queue_server" / "sites" / "demo_tegal.toml"
 HOST = "127.0.0.1"
-# Optional packages (uvloop, httptools) installed with `pip install --target bench/.extras` by run_all.sh, so
-# the shared virtualenv is never changed; used for server variants and to make load-generating clients cheap.
-EXTRAS = BENCH / ".extras"
 
 
-def have_extras() -> bool:
-    return (EXTRAS / "uvloop").is_dir() and (EXTRAS / "httptools").is_dir()
+def have_uvloop() -> bool:
+    """uvloop (a dependency of the project) makes the load-generating clients cheap."""
+    return importlib.util.find_spec("uvloop") is not None
 
 
 KIOSK_TOKEN = "d_kiosk_demo_tegal"
@@ -369,11 +368,8 @@ def machine_info() -> dict[str, Any]:
     with open("/proc/meminfo") as f:
         mem_kb = int(f.readline().split()[1])
     versions = {}
-    for pkg in ("uvicorn", "starlette", "websockets", "aiosqlite"):
+    for pkg in ("uvicorn", "starlette", "websockets", "aiosqlite", "uvloop", "httptools"):
         versions[pkg] = _version(pkg)
-    for pkg in ("uvloop", "httptools"):  # only in bench/.extras, never in the virtualenv
-        found = sorted(EXTRAS.glob(f"{pkg}-*.dist-info"))
-        versions[f"{pkg} (bench/.extras)"] = found[-1].name[len(pkg) + 1 : -len(".dist-info")] if found else None
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),

@@ -13,7 +13,7 @@ real use). The operator is a closed loop (the next press waits for the previous 
 --max-call-seconds, so a server that cannot keep the pace ends the run in bounded time with fewer calls.
 
 The display client (--client) is by default a minimal one (asyncio.Protocol with hand-rolled RFC 6455 framing
-on uvloop from bench/.extras when there): the `websockets` asyncio client costs ~50 us per frame, and at
+on uvloop): the `websockets` asyncio client costs ~50 us per frame, and at
 1,000 displays x 3 frames per call it saturates a core of this 2-core machine and becomes what is measured.
 --client websockets runs the same displays on the websockets library.
 
@@ -47,7 +47,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
     BENCH,
-    EXTRAS,
     HOST,
     KIOSK_TOKEN,
     LOBBY_TOKEN,
@@ -55,7 +54,7 @@ from _common import (  # noqa: E402
     Server,
     SystemCpu,
     child_setup,
-    have_extras,
+    have_uvloop,
     http_json,
     login,
     percentile,
@@ -624,7 +623,7 @@ def main() -> None:
         "--client-loop",
         choices=["auto", "uvloop", "asyncio"],
         default="auto",
-        help="event loop of the display processes (auto: uvloop from bench/.extras when there)",
+        help="event loop of the display processes (auto: uvloop when installed)",
     )
     p.add_argument(
         "--client",
@@ -641,11 +640,10 @@ def main() -> None:
     p.add_argument("--connect-timeout", type=float, default=0.0, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.client_loop == "auto":
-        args.client_loop = "uvloop" if have_extras() else "asyncio"
+        args.client_loop = "uvloop" if have_uvloop() else "asyncio"
     if args.worker:
         coro = raw_worker_main(args) if args.client == "raw" else worker_main(args)
         if args.client_loop == "uvloop":
-            sys.path.insert(0, str(EXTRAS))
             import uvloop
 
             result = uvloop.run(coro)

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
     KIOSK_TOKEN,
     UNLIMITED_SERVICES,
-    have_extras,
+    have_uvloop,
     http_json,
     proc_status_kb,
     raise_nofile,
@@ -67,7 +67,7 @@ def main() -> None:
     limit = raise_nofile()
     print(f"open-file limit: {limit} here (hard {resource.getrlimit(resource.RLIMIT_NOFILE)[1]})")
     quiet = wait_for_quiet(args.max_quiet_wait)
-    client_loop = "uvloop" if have_extras() else "asyncio"
+    client_loop = "uvloop" if have_uvloop() else "asyncio"
     with tempfile.TemporaryDirectory(prefix="bench-idle-") as tmp:
         workdir = Path(tmp)
         server = start_server(workdir)

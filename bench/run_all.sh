@@ -6,9 +6,7 @@
 #   bash bench/run_all.sh            # all four
 #   bash bench/run_all.sh issue_http restart   # some of them
 #
-# Needs: the virtualenv (make setup), wrk (apt-get install -y wrk; installed here when missing and root), and
-# optionally uvloop + httptools in bench/.extras (pip install --target, done here; the shared virtualenv is
-# not changed) for the uvloop+httptools comparison and cheap websocket clients.
+# Needs: the virtualenv (make setup) and wrk (apt-get install -y wrk; installed here when missing and root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -20,10 +18,6 @@ if ! command -v wrk >/dev/null; then
     else
         echo "wrk is missing: sudo apt-get install -y wrk" >&2; exit 1
     fi
-fi
-if [ ! -d bench/.extras/uvloop ] || [ ! -d bench/.extras/httptools ]; then
-    "$PY" -m pip install -q --target bench/.extras uvloop httptools \
-        || echo "could not install uvloop/httptools into bench/.extras; those comparisons are skipped" >&2
 fi
 if ! "$PY" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("websockets") is None)'; then
     echo "the virtualenv lacks websockets" >&2; exit 1
