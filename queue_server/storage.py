@@ -24,7 +24,7 @@ import json
 import logging
 import secrets
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -483,14 +483,21 @@ def _transaction(conn: sqlite3.Connection, statements: list[tuple[str, list[tupl
     step, and getting it back from a busy event loop can take a whole switch interval (5 ms). Row by row, a
     batch of 16 tickets took 1.4 ms alone and 340 ms beside a busy Python thread; a few statements per table
     need only a few hand-overs."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with _immediate(conn):
         limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         for sql, rows in statements:
             per_statement = max(1, limit // len(rows[0]))
             for start in range(0, len(rows), per_statement):
                 chunk = rows[start : start + per_statement]
                 conn.execute(_multi_row(sql, len(chunk)), [value for row in chunk for value in row])
+
+
+@contextlib.contextmanager
+def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
         conn.execute("COMMIT")
     except BaseException:
         with contextlib.suppress(sqlite3.Error):  # the failed statement may already have ended the transaction
@@ -507,15 +514,8 @@ def _multi_row(sql: str, rows: int) -> str:
 
 
 def _execute_one(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        rowid = conn.execute(sql, params).lastrowid or 0
-        conn.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
-        raise
-    return rowid
+    with _immediate(conn):
+        return conn.execute(sql, params).lastrowid or 0
 
 
 def _fetch_one(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
