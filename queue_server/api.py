@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from . import __version__, wire
@@ -31,6 +31,7 @@ from .domain.decide import find_ticket
 from .domain.model import OPEN_STATES, TicketState
 from .engine import Outcome
 from .errors import ApiError
+from .jsontext import JSONResponse
 from .openapi import openapi_document
 from .supervision import ROUTES as SUPERVISION_ROUTES
 

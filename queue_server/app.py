@@ -13,7 +13,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from . import runtime, wire
@@ -27,6 +27,7 @@ from .domain.model import DomainError
 from .engine import Engine, StorageUnavailable, utc_now
 from .errors import ApiError
 from .hub import Hub
+from .jsontext import JSONResponse
 from .monitor import Monitor
 from .ratelimit import RateLimit
 from .sitefile import load_site

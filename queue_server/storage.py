@@ -33,6 +33,7 @@ from typing import Any
 
 import aiosqlite
 
+from . import jsontext
 from .domain.booking import Booking
 from .domain.events import Event
 from .domain.model import OPEN_STATES, CounterStatus, Ticket
@@ -608,4 +609,4 @@ _AUDIT_INSERT = "INSERT INTO audit (site, at, actor, role, action, target, detai
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return jsontext.dumps(value)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from . import audit, report_charts, reports, survey
@@ -20,6 +20,7 @@ from .domain.events import Event
 from .domain.model import DomainError, Ticket
 from .domain.state import SiteState
 from .errors import ApiError, bad_field
+from .jsontext import JSONResponse
 
 
 def _ctx(request: Request) -> Context:

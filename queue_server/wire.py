@@ -7,10 +7,10 @@ supervisors) sees the whole ticket except its public token.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
+from . import jsontext
 from .announcements import describe
 from .domain.catalogue import Site
 from .domain.events import ANNOUNCED, Event
@@ -93,7 +93,7 @@ def event_message(event: Event, audience: str, site: Site | None) -> dict[str, A
 
 
 def dumps(message: dict[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    return jsontext.dumps(message)
 
 
 def error_body(code: str, message_id: str, message_en: str, **details: Any) -> dict[str, Any]:

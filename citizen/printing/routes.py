@@ -14,12 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from queue_server import validation as v
 from queue_server.api import bearer, ctx_of, read_json
 from queue_server.auth import AuthError, Forbidden, Principal
 from queue_server.errors import ApiError
+from queue_server.jsontext import JSONResponse
 
 from ..common import app_value, settings_of
 from ..qr import base_url, follow_url
