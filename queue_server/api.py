@@ -406,7 +406,12 @@ async def site_devices(request: Request) -> Response:
     return JSONResponse({"devices": ctx.devices.for_site(site_id)})
 
 
+# Starlette tries routes in order, a regular expression each, so the busiest come first: issuing, counter commands
+# and the citizen's status page. Issuing was the 16th route: ~4 % of its time went to matching the 15 before it.
 ROUTES = [
+    Route("/api/v1/sites/{site}/tickets", post_ticket, methods=["POST"]),
+    Route("/api/v1/sites/{site}/counters/{counter}/commands", post_counter_command, methods=["POST"]),
+    Route("/api/v1/tickets/{token}", ticket_status, methods=["GET"]),
     Route("/healthz", healthz, methods=["GET"]),
     Route("/api/v1/openapi.json", openapi, methods=["GET"]),
     Route("/api/v1/auth/login", login, methods=["POST"]),
@@ -422,12 +427,9 @@ ROUTES = [
     Route("/api/v1/bookings/{code}", get_booking, methods=["GET"]),
     Route("/api/v1/bookings/{code}/cancel", post_booking_cancel, methods=["POST"]),
     Route("/api/v1/sites/{site}/announcements/{seq}.wav", announcement_wav, methods=["GET"]),
-    Route("/api/v1/sites/{site}/tickets", post_ticket, methods=["POST"]),
     Route("/api/v1/sites/{site}/tickets/{ticket}", get_ticket, methods=["GET"]),
     Route("/api/v1/sites/{site}/tickets/{ticket}/actions", post_ticket_action, methods=["POST"]),
-    Route("/api/v1/sites/{site}/counters/{counter}/commands", post_counter_command, methods=["POST"]),
     Route("/api/v1/sites/{site}/close-day", post_close_day, methods=["POST"]),
-    Route("/api/v1/tickets/{token}", ticket_status, methods=["GET"]),
     Route("/api/v1/tickets/{token}/cancel", ticket_cancel_by_citizen, methods=["POST"]),
     *SUPERVISION_ROUTES,
 ]
