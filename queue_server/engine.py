@@ -59,6 +59,13 @@ class _Job:
     audit: AuditRecord | None = None
 
 
+@dataclass
+class _Decided:
+    job: _Job
+    events: list[Event]
+    body: dict[str, Any]
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -76,6 +83,8 @@ class Engine:
         self._inflight: dict[str, asyncio.Future[Outcome]] = {}
         self._task: asyncio.Task[None] | None = None
         self._day_task: asyncio.Task[None] | None = None
+        self._generation = 0  # bumped when a write fails and the state is reloaded: batches decided before are void
+        self._last_commit: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self._load()
@@ -90,6 +99,7 @@ class Engine:
                     await task
                 except asyncio.CancelledError:
                     pass
+        await _finished(self._last_commit)  # a decided batch is written and answered, not dropped
 
     async def _load(self) -> None:
         for site_id, site in self.sites.items():
@@ -154,23 +164,33 @@ class Engine:
     # --- the writer --------------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        """Decide batch N+1 while batch N is being written (a pipeline two batches deep).
+
+        The event loop and the writer then work at the same time: with 32 kiosks issuing, the loop was
+        idle ~17 % of the time waiting for a COMMIT with the next batch already queued. Batches are still
+        written, answered and published strictly in order: each write waits for the one before it.
+        """
+        previous: asyncio.Task[None] | None = None
         while True:
             jobs = [await self._queue.get()]
             while len(jobs) < MAX_BATCH and not self._queue.empty():
                 jobs.append(self._queue.get_nowait())
             try:
-                await self._process(jobs)
+                decided = self._decide(jobs)
             except Exception:  # the writer must survive anything a single batch does
-                log.exception("engine batch failed")
-                for job in jobs:
-                    if not job.future.done():
-                        job.future.set_exception(StorageUnavailable("internal error"))
+                log.exception("engine batch failed; reloading state from the database")
+                await _finished(previous)  # its events are in the database before the reload reads it
+                await self._reload()
+                self._fail(jobs, StorageUnavailable("internal error"))
+                continue
+            current = asyncio.create_task(self._commit(decided, previous, self._generation)) if decided else None
+            await _finished(previous)  # at most one batch writing and one waiting behind it
+            previous = self._last_commit = current or previous
 
-    async def _process(self, jobs: list[_Job]) -> None:
-        decided: list[tuple[_Job, list[Event], dict[str, Any]]] = []
-        all_events: list[Event] = []
-        idempotency: list[tuple[str, int, str]] = []
-        audit: list[tuple[int, AuditRecord]] = []
+    def _decide(self, jobs: list[_Job]) -> list[_Decided]:
+        """Decide each command against the live state and apply its events (before they are written: the
+        next command must see them). Commands refused by the rules fail here and are not written."""
+        decided: list[_Decided] = []
         for job in jobs:
             state = self.states.get(job.site)
             if state is None:
@@ -183,32 +203,62 @@ class Engine:
                 continue
             for event in events:
                 apply(state, event)
-            body = job.respond(events, state)
-            decided.append((job, events, body))
-            if job.audit is not None and events:
-                audit.append((len(all_events), job.audit))
-            all_events.extend(events)
-            if job.idem_key is not None:
-                idempotency.append((job.idem_key, job.status, wire.dumps(body)))
-        if not decided:
+            decided.append(_Decided(job, events, job.respond(events, state)))
+        return decided
+
+    async def _commit(self, decided: list[_Decided], previous: asyncio.Task[None] | None, generation: int) -> None:
+        """Write one decided batch after the batch before it, then answer its callers and publish."""
+        await _finished(previous)
+        jobs = [d.job for d in decided]
+        if generation != self._generation:
+            # An earlier batch failed and the state was reloaded from the database; this batch was decided on
+            # top of the lost one (its numbers, its calls), so it is refused as a whole too.
+            self._fail(jobs, StorageUnavailable("an earlier write failed"))
             return
         try:
-            numbered = await self.storage.write(Batch(all_events, idempotency, audit))
+            numbered = await self.storage.write(self._batch(decided))
         except Exception as exc:
             log.exception("write failed; reloading state from the database")
-            await self._load()
-            for job, _events, _body in decided:
-                job.future.set_exception(StorageUnavailable(str(exc)))
+            await self._reload()  # before answering: whoever sees the error sees the state without the batch
+            self._fail(jobs, StorageUnavailable(str(exc)))
             return
         position = 0
-        for job, events, body in decided:
-            mine = numbered[position : position + len(events)]
-            position += len(events)
-            job.future.set_result(Outcome(job.status, body, mine))
+        for d in decided:
+            mine = numbered[position : position + len(d.events)]
+            position += len(d.events)
+            if not d.job.future.done():
+                d.job.future.set_result(Outcome(d.job.status, d.body, mine))
         # Fan-out to every screen runs on the next loop turn, after the callers of this batch are woken: an
         # operator's answer no longer waits for a thousand displays (p50 43 -> 11 ms measured at 500 displays).
         # call_soon is FIFO, so batches still reach clients in seq order.
         asyncio.get_running_loop().call_soon(self.hub.publish, numbered)
+
+    async def _reload(self) -> None:
+        """Back to what the database holds, after a failure left the in-memory state ahead of it."""
+        self._generation += 1
+        try:
+            await self._load()
+        except Exception:
+            log.exception("reloading the state failed too; the database may be unreadable")
+
+    @staticmethod
+    def _batch(decided: list[_Decided]) -> Batch:
+        all_events: list[Event] = []
+        idempotency: list[tuple[str, int, str]] = []
+        audit: list[tuple[int, AuditRecord]] = []
+        for d in decided:
+            if d.job.audit is not None and d.events:
+                audit.append((len(all_events), d.job.audit))
+            all_events.extend(d.events)
+            if d.job.idem_key is not None:
+                idempotency.append((d.job.idem_key, d.job.status, wire.dumps(d.body)))
+        return Batch(all_events, idempotency, audit)
+
+    @staticmethod
+    def _fail(jobs: list[_Job], exc: Exception) -> None:
+        for job in jobs:
+            if not job.future.done():
+                job.future.set_exception(exc)
 
     # --- day close ---------------------------------------------------------------------------------
 
@@ -242,6 +292,12 @@ class Engine:
             except StorageUnavailable:
                 log.warning("automatic day close postponed: storage unavailable")
             await asyncio.sleep(60)
+
+
+async def _finished(task: asyncio.Task[None] | None) -> None:
+    """Wait for a commit task to end, however it ends (it answers its own callers)."""
+    if task is not None and not task.done():
+        await asyncio.wait([task])
 
 
 def wire_loads(text: str) -> dict[str, Any]:

@@ -46,6 +46,45 @@ async def test_failed_write_changes_nothing_publishes_nothing_and_recovers(serve
     assert first["ticket"]["label"] == "A-001"
 
 
+async def _labels_become(server: Server, labels: list[str]) -> None:
+    for _ in range(500):
+        if [t.label for t in server.ctx.engine.states["tegal"].tickets.values()] == labels:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the engine never reached {labels}")
+
+
+async def test_a_failed_write_also_refuses_the_batch_decided_on_top_of_it(server: Server) -> None:
+    """The engine decides batch N+1 while batch N is being written. If N then fails, N+1 was decided on a state
+    that never reached the disk (it got the number after N's): it must fail too, or numbers would have a gap."""
+    storage = server.ctx.engine.storage
+    assert (await server.issue("ktp"))["ticket"]["label"] == "A-001"
+    await storage.execute("CREATE TRIGGER fail_a002 BEFORE INSERT ON events WHEN NEW.data LIKE '%\"A-002\"%' "
+                          "BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END")  # fmt: skip
+    # Another connection holds the database's write lock, as a backup or a sqlite3 shell would: the engine's
+    # writes wait for it (busy timeout), so batches pile up behind the first one.
+    holder = sqlite3.connect(server.config.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        post = server.http.post
+        first = asyncio.create_task(post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK)))
+        await _labels_become(server, ["A-001", "A-002"])  # decided, its write waiting for the lock
+        second = asyncio.create_task(post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK)))
+        await _labels_become(server, ["A-001", "A-002", "A-003"])  # decided on top of the write still pending
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    answers = [await first, await second]
+    assert [r.status_code for r in answers] == [503, 503], [r.text for r in answers]
+    assert [t.label for t in server.ctx.engine.states["tegal"].tickets.values()] == ["A-001"]
+    await storage.execute("DROP TRIGGER fail_a002")
+    assert (await server.issue("ktp"))["ticket"]["label"] == "A-002", "the refused batches consumed no number"
+    stored = await storage.query("SELECT label FROM tickets ORDER BY number")
+    assert [row[0] for row in stored] == ["A-001", "A-002"]
+    issued = [e.data["ticket"]["label"] for e in await storage.events_after("tegal", 0, 100) if e.type == "ticket.issued"]
+    assert issued == ["A-001", "A-002"]
+
+
 async def test_unique_index_refuses_a_duplicate_number(tmp_path: Path) -> None:
     storage = Storage(tmp_path / "db.sqlite3")
     await storage.open()
