@@ -4,10 +4,10 @@ One writer connection serialises every write (WAL mode, BEGIN IMMEDIATE); a sepa
 serves replays and reports. A whole batch of commands is one transaction that appends events and updates the
 projections (tickets, counters, idempotency records) together, so the log and the state can never disagree.
 
-The writer connection lives on a thread of its own, and a whole transaction (BEGIN, every executemany, COMMIT) is
-ONE call to that thread. Awaited statement by statement, a batch was 4-6 round trips between the event loop and
-the SQLite thread, and each waited its turn behind every HTTP request the loop had ready: the batch's latency,
-and so the throughput of a closed loop of kiosks, grew with the load (docs/benchmarks.md).
+The writer connection lives in a process of its own (sqlite_writer.py: no GIL shared with the event loop), and a
+whole transaction (BEGIN, a multi-row INSERT per table, COMMIT) is ONE request to it. Awaited statement by
+statement, a batch was 4-6 round trips, and each waited its turn behind every HTTP request the loop had ready:
+the batch's latency, and so the throughput of a closed loop of kiosks, grew with the load (docs/benchmarks.md).
 
 Checkpoints (copying the WAL back into the database file, with an fsync) run on a connection of their own every
 `checkpoint_seconds`, never inside a write: SQLite's automatic checkpoint ran every 1,000 pages in the committing
@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import logging
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -37,6 +35,7 @@ from . import jsontext
 from .domain.booking import Booking
 from .domain.events import Event
 from .domain.model import OPEN_STATES, CounterStatus, Ticket
+from .sqlite_writer import WAL_SIZE_LIMIT, WriterProcess
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +220,6 @@ class Batch:
 
 
 CHECKPOINT_SECONDS = 1.0
-WAL_SIZE_LIMIT = 64 * 1024 * 1024  # after a checkpoint, a WAL file larger than this is truncated back to it
 
 
 class Storage:
@@ -231,8 +229,7 @@ class Storage:
         self.path = str(path)
         self.synchronous = synchronous
         self.checkpoint_seconds = checkpoint_seconds
-        self._writer: sqlite3.Connection | None = None
-        self._writer_thread: ThreadPoolExecutor | None = None
+        self._writer: WriterProcess | None = None
         self._reader: aiosqlite.Connection | None = None  # short reads: replays, tokens, idempotency keys
         self._reports: aiosqlite.Connection | None = None  # long reads: a report's scan never holds up the others
         self._checkpointer: aiosqlite.Connection | None = None
@@ -245,8 +242,11 @@ class Storage:
     async def open(self) -> None:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._writer_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
-        self._writer = await self._on_writer(_open_writer, self.path, self.synchronous)
+        self._writer = WriterProcess(self.path, self.synchronous, SCHEMA)
+        await self._writer.start()
+        await self.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
         self._reader = await aiosqlite.connect(self.path, isolation_level=None)
         await self._reader.execute("PRAGMA busy_timeout=5000")
         await self._reader.execute("PRAGMA query_only=1")
@@ -269,11 +269,9 @@ class Storage:
             if conn is not None:
                 await conn.close()
         if self._writer is not None:
-            await self._on_writer(sqlite3.Connection.close, self._writer)
-        if self._writer_thread is not None:
-            self._writer_thread.shutdown(wait=True)
+            await self._writer.close()
         self._reader = self._reports = self._checkpointer = self._checkpoint_task = None
-        self._writer = self._writer_thread = None
+        self._writer = None
 
     async def checkpoint(self) -> tuple[int, int, int]:
         """Copy what the WAL holds back into the database file without waiting for anyone (PASSIVE).
@@ -293,14 +291,8 @@ class Storage:
             except sqlite3.Error as exc:  # e.g. a full disk: the WAL keeps every commit meanwhile; try again later
                 log.warning("WAL checkpoint failed: %s", exc)
 
-    async def _on_writer(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run fn(*args) on the writer's thread: everything that touches the writer connection goes through here."""
-        if self._writer_thread is None:
-            raise RuntimeError("storage is not open")
-        return await asyncio.get_running_loop().run_in_executor(self._writer_thread, fn, *args)
-
     @property
-    def writer(self) -> sqlite3.Connection:
+    def writer(self) -> WriterProcess:
         if self._writer is None:
             raise RuntimeError("storage is not open")
         return self._writer
@@ -378,7 +370,7 @@ class Storage:
             if batch.idempotency:
                 now = datetime.now().astimezone().isoformat()
                 statements.append((_IDEMPOTENCY_INSERT, [(k, st, b, now) for k, st, b in batch.idempotency]))
-            await self._on_writer(_transaction, self.writer, [(sql, rows) for sql, rows in statements if rows])
+            await self.writer.call("transaction", [(sql, rows) for sql, rows in statements if rows])
             self.last_seq = seq
             return numbered
 
@@ -445,87 +437,17 @@ class Storage:
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         """A read on the writer connection: it sees every write already committed or queued before it."""
-        row: tuple[Any, ...] | None = await self._on_writer(_fetch_one, self.writer, sql, params)
+        row: tuple[Any, ...] | None = await self.writer.call("fetch_one", sql, tuple(params))
         return row
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        rows: list[tuple[Any, ...]] = await self._on_writer(_fetch_all, self.writer, sql, params)
+        rows: list[tuple[Any, ...]] = await self.writer.call("fetch_all", sql, tuple(params))
         return rows
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One small write outside the event log (accounts, sessions); returns the last row id."""
-        rowid: int = await self._on_writer(_execute_one, self.writer, sql, params)
+        rowid: int = await self.writer.call("execute", sql, tuple(params))
         return rowid
-
-
-# --- on the writer's thread only ------------------------------------------------------------------------------
-
-
-def _open_writer(path: str, synchronous: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)  # used by its one thread only
-    try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA synchronous={synchronous}")
-        conn.execute("PRAGMA busy_timeout=5000")
-        conn.execute("PRAGMA wal_autocheckpoint=0")  # Storage._checkpoint_forever does it, outside the writes
-        conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
-        conn.executescript(SCHEMA)
-        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
-def _transaction(conn: sqlite3.Connection, statements: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
-    """One transaction: all of it, or (on any error) none of it.
-
-    Rows go in as multi-row INSERTs rather than executemany: the sqlite3 module lets go of the GIL for every
-    step, and getting it back from a busy event loop can take a whole switch interval (5 ms). Row by row, a
-    batch of 16 tickets took 1.4 ms alone and 340 ms beside a busy Python thread; a few statements per table
-    need only a few hand-overs."""
-    with _immediate(conn):
-        limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        for sql, rows in statements:
-            per_statement = max(1, limit // len(rows[0]))
-            for start in range(0, len(rows), per_statement):
-                chunk = rows[start : start + per_statement]
-                conn.execute(_multi_row(sql, len(chunk)), [value for row in chunk for value in row])
-
-
-@contextlib.contextmanager
-def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        conn.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):  # the failed statement may already have ended the transaction
-            conn.execute("ROLLBACK")
-        raise
-
-
-@functools.lru_cache(maxsize=512)
-def _multi_row(sql: str, rows: int) -> str:
-    """`INSERT ... VALUES (?,?) [tail]` for one row -> the same statement with `rows` rows of placeholders."""
-    head, _, rest = sql.partition("VALUES ")
-    end = rest.index(")") + 1
-    return f"{head}VALUES {','.join([rest[:end]] * rows)}{rest[end:]}"
-
-
-def _execute_one(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
-    with _immediate(conn):
-        return conn.execute(sql, params).lastrowid or 0
-
-
-def _fetch_one(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
-    row = conn.execute(sql, params).fetchone()
-    return tuple(row) if row is not None else None
-
-
-def _fetch_all(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    return [tuple(row) for row in conn.execute(sql, params).fetchall()]
 
 
 _COUNTER_UPSERT = (

@@ -1,14 +1,20 @@
-"""Storage on a real SQLite file: whole batches as one transaction on the writer's thread, and WAL checkpoints
-kept out of the writes (they run on a connection of their own, in the background)."""
-
+"""Storage on a real SQLite file: whole batches as one transaction in the writer process, WAL checkpoints kept out
+of the writes (they run on a connection of their own, in the background), and a writer process that dies."""
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from queue_server.domain.events import Event
 from queue_server.storage import Batch, Storage
@@ -77,3 +83,100 @@ async def test_a_batch_is_all_or_nothing_even_when_it_is_split_into_several_stat
         assert await storage.fetch_one("SELECT COUNT(*) FROM tickets WHERE seq > ?", (rows,)) == (0,)
     finally:
         await storage.close()
+
+
+async def _until(condition: Any, what: str) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never happened: {what}")
+
+
+async def test_the_writer_is_a_process_of_its_own_and_a_new_one_takes_over_if_it_dies(tmp_path: Path) -> None:
+    storage = Storage(tmp_path / "queue.sqlite3")
+    await storage.open()
+    try:
+        first = storage.writer.pid
+        assert first is not None and first != os.getpid()
+        await storage.write(Batch([issued(1)], []))
+        os.kill(first, signal.SIGKILL)  # a crash, or the OOM killer
+        await _until(lambda: storage.writer.pid is None, "the server noticed that its writer died")
+        numbered = await storage.write(Batch([issued(2)], []))  # a new writer process, the same database
+        assert storage.writer.pid not in (None, first)
+        assert [e.seq for e in numbered] == [2]
+        assert await storage.fetch_all("SELECT label FROM tickets ORDER BY number") == [("C-001",), ("C-002",)]
+    finally:
+        await storage.close()
+
+
+async def test_a_request_in_flight_when_the_writer_dies_fails_and_nothing_half_written_remains(tmp_path: Path) -> None:
+    storage = Storage(tmp_path / "queue.sqlite3")
+    await storage.open()
+    holder = sqlite3.connect(tmp_path / "queue.sqlite3", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # the writer's transaction waits for this lock ...
+        pending = asyncio.ensure_future(storage.write(Batch([issued(1), issued(2)], [])))
+        await asyncio.sleep(0.2)
+        assert not pending.done()
+        pid = storage.writer.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)  # ... and dies while waiting
+        try:
+            await pending
+        except sqlite3.OperationalError as exc:
+            assert "writer process ended" in str(exc)
+        else:
+            raise AssertionError("a write whose writer died was reported as done")
+        holder.execute("ROLLBACK")
+        assert storage.last_seq == 0
+        assert (await storage.write(Batch([issued(1)], [])))[0].seq == 1
+        assert await storage.fetch_all("SELECT seq FROM events") == [(1,)]
+    finally:
+        holder.close()
+        await storage.close()
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(p) for p in f.read().split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_the_writer_process_does_not_outlive_a_killed_server(tmp_path: Path) -> None:
+    if not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists():
+        pytest.skip("needs Linux's /proc to find the child process")
+    script = (
+        "import asyncio, sys\n"
+        "from queue_server.storage import Storage\n"
+        "async def main():\n"
+        "    storage = Storage(sys.argv[1])\n"
+        "    await storage.open()\n"
+        "    print(storage.writer.pid, flush=True)\n"
+        "    await asyncio.sleep(60)\n"
+        "asyncio.run(main())\n"
+    )
+    server = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "q.sqlite3")], stdout=subprocess.PIPE)
+    try:
+        assert server.stdout is not None
+        writer = int(server.stdout.readline())
+        assert writer in _children(server.pid)
+        server.kill()  # SIGKILL: no clean-up code runs in the server
+        server.wait()
+        deadline = time.monotonic() + 5
+        while _alive(writer) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not _alive(writer), "the writer process outlived its server"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        if server.stdout is not None:
+            server.stdout.close()

@@ -1,0 +1,272 @@
+"""The one SQLite writer connection, in a process of its own.
+
+Every write (and every read that must see the writes before it) is one request to this process, answered in the
+order it was sent. In a thread of the server process, the writer and the event loop fought over the GIL: the
+sqlite3 module lets go of it while SQLite works and must get it back from a loop that is busy answering HTTP,
+so a batch's 1.5 ms of work took 3-4 ms, and the loop in turn waited for the writer's Python work. As a process,
+the writer holds no lock the loop needs; a batch costs the loop one pickled message each way.
+
+Requests and answers are pickled frames with a 4-byte length, on the child's stdin and stdout. The child stops
+when its stdin closes, so it never outlives the server (also after SIGKILL: the kernel closes the pipe); on Linux
+it also asks to be killed with its parent. A transaction the server never saw answered was never acknowledged to
+anyone, so stopping mid-transaction loses nothing that was promised.
+
+This module is imported by the child: it needs nothing but the standard library.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import functools
+import os
+import pickle
+import sqlite3
+import struct
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any, BinaryIO
+
+_LENGTH = struct.Struct(">I")
+WAL_SIZE_LIMIT = 64 * 1024 * 1024  # after a checkpoint, a WAL file larger than this is truncated back to it
+
+
+class WriterProcessError(sqlite3.OperationalError):
+    """The writer process is gone (killed, crashed); nothing of the request in flight was acknowledged."""
+
+
+class WriterProcess:
+    """The server's side: start the child, send it requests, await its answers in order."""
+
+    def __init__(self, path: str, synchronous: str, schema: str) -> None:
+        self._open_args = (path, synchronous, schema)
+        self._proc: asyncio.subprocess.Process | None = None
+        self._pending: collections.deque[asyncio.Future[Any]] = collections.deque()
+        self._reader_task: asyncio.Task[None] | None = None
+        self._starting = asyncio.Lock()
+
+    async def start(self) -> None:
+        async with self._starting:
+            if self._proc is not None:
+                return
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "queue_server.sqlite_writer", stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE, limit=2**20,
+            )  # fmt: skip
+            self._proc = proc
+            self._reader_task = asyncio.create_task(self._read_answers(proc), name="sqlite-writer-answers")
+            try:
+                await self._send(proc, ("open", self._open_args))
+            except BaseException:
+                await self._kill()
+                raise
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id while it runs (for operators: it shows in `ps` as queue_server.sqlite_writer)."""
+        return self._proc.pid if self._proc is not None and self._proc.returncode is None else None
+
+    async def call(self, op: str, *args: Any) -> Any:
+        """Run one operation ("transaction", "fetch_one", "fetch_all", "execute") in the writer process."""
+        if self._proc is None:
+            await self.start()  # first use, or the child died: a new one (the database is the same)
+        assert self._proc is not None
+        return await self._send(self._proc, (op, args))
+
+    async def close(self) -> None:
+        proc = self._proc
+        if proc is None:
+            return
+        with contextlib.suppress(WriterProcessError):
+            await self._send(proc, ("close", ()))
+        if proc.stdin is not None:
+            proc.stdin.close()
+        await proc.wait()
+        if self._reader_task is not None:
+            await self._reader_task
+        self._proc = self._reader_task = None
+
+    async def _send(self, proc: asyncio.subprocess.Process, request: tuple[str, tuple[Any, ...]]) -> Any:
+        assert proc.stdin is not None
+        if proc.returncode is not None or proc.stdin.is_closing():
+            raise WriterProcessError("the database writer process has stopped")
+        payload = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append(future)
+        proc.stdin.write(_LENGTH.pack(len(payload)) + payload)  # one write: frames never interleave
+        try:
+            await proc.stdin.drain()
+        except ConnectionError as exc:  # BrokenPipeError among them: the child is gone
+            future.cancel()  # still in the queue of answers, in its place; nobody waits for it
+            raise WriterProcessError(f"the database writer process has stopped: {exc}") from None
+        return await future
+
+    async def _read_answers(self, proc: asyncio.subprocess.Process) -> None:
+        assert proc.stdout is not None
+        try:
+            while True:
+                (size,) = _LENGTH.unpack(await proc.stdout.readexactly(_LENGTH.size))
+                ok, value = pickle.loads(await proc.stdout.readexactly(size))  # noqa: S301 - our own child, a private pipe
+                future = self._pending.popleft()
+                if future.done():
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        code = await proc.wait()
+        if self._proc is proc:
+            self._proc = None
+        while self._pending:
+            future = self._pending.popleft()
+            if not future.done():
+                future.set_exception(WriterProcessError(f"the database writer process ended (exit code {code})"))
+
+    async def _kill(self) -> None:
+        if self._proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                self._proc.kill()
+            await self._proc.wait()
+        self._proc = None
+
+
+# --- the child ---------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    _die_with_parent()
+    requests = sys.stdin.buffer
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    sys.stdout = sys.stderr  # nothing but answers may reach the pipe
+    conn: sqlite3.Connection | None = None
+    while True:
+        request = _read_frame(requests)
+        if request is None:
+            break
+        op, args = request
+        try:
+            if op == "open":
+                conn = _open(*args)
+                value: Any = None
+            elif op == "close":
+                if conn is not None:
+                    conn.close()
+                    conn = None
+                value = None
+            elif conn is None:
+                raise sqlite3.OperationalError("the writer connection is not open")
+            else:
+                value = _OPERATIONS[op](conn, *args)
+            answer = (True, value)
+        except Exception as exc:
+            answer = (False, _picklable(exc))
+        payload = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        answers.write(_LENGTH.pack(len(payload)) + payload)
+        answers.flush()
+        if op == "close":
+            break
+    if conn is not None:
+        conn.close()
+
+
+def _read_frame(stream: BinaryIO) -> Any:
+    head = stream.read(_LENGTH.size)
+    if len(head) < _LENGTH.size:
+        return None  # the server closed the pipe, or is gone
+    (size,) = _LENGTH.unpack(head)
+    body = stream.read(size)
+    return pickle.loads(body) if len(body) == size else None  # noqa: S301 - from the server, a private pipe
+
+
+def _picklable(exc: Exception) -> Exception:
+    try:
+        pickle.loads(pickle.dumps(exc))  # noqa: S301 - our own bytes
+    except Exception:
+        return sqlite3.OperationalError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        with contextlib.suppress(Exception):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _open(path: str, synchronous: str, schema: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={synchronous}")
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute("PRAGMA wal_autocheckpoint=0")  # the server checkpoints on a connection of its own
+        conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+        conn.executescript(schema)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _transaction(conn: sqlite3.Connection, statements: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
+    """One transaction: all of it, or (on any error) none of it. Rows go in as multi-row INSERTs: a few
+    statements per table instead of one per row."""
+    with _immediate(conn):
+        limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        for sql, rows in statements:
+            per_statement = max(1, limit // len(rows[0]))
+            for start in range(0, len(rows), per_statement):
+                chunk = rows[start : start + per_statement]
+                conn.execute(_multi_row(sql, len(chunk)), [value for row in chunk for value in row])
+
+
+@contextlib.contextmanager
+def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):  # the failed statement may already have ended the transaction
+            conn.execute("ROLLBACK")
+        raise
+
+
+@functools.lru_cache(maxsize=512)
+def _multi_row(sql: str, rows: int) -> str:
+    """`INSERT ... VALUES (?,?) [tail]` for one row -> the same statement with `rows` rows of placeholders."""
+    head, _, rest = sql.partition("VALUES ")
+    end = rest.index(")") + 1
+    return f"{head}VALUES {','.join([rest[:end]] * rows)}{rest[end:]}"
+
+
+def _execute(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
+    with _immediate(conn):
+        return conn.execute(sql, params).lastrowid or 0
+
+
+def _fetch_one(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    row = conn.execute(sql, params).fetchone()
+    return tuple(row) if row is not None else None
+
+
+def _fetch_all(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in conn.execute(sql, params).fetchall()]
+
+
+_OPERATIONS: dict[str, Any] = {
+    "transaction": _transaction,
+    "execute": _execute,
+    "fetch_one": _fetch_one,
+    "fetch_all": _fetch_all,
+}
+
+
+if __name__ == "__main__":
+    main()
