@@ -142,21 +142,12 @@ class Engine:
             # Registered before the first await, so a twin request arriving meanwhile waits for this one instead
             # of also reaching the writer (which would make two tickets for one key).
             self._inflight[idem_key] = future
-        queued = False
         try:
-            stored = await self.storage.idempotent_result(idem_key) if idem_key is not None else None
-            if stored is not None:
-                outcome = Outcome(stored[0], wire_loads(stored[1]), [], replayed=True)
-                future.set_result(outcome)
-                return outcome
-            await self._queue.put(_Job(site_id, command, respond, idem_key, status, future, audit))
-            queued = True  # from here the writer owns the future; a caller that goes away changes nothing
+            # A key seen before is answered from its stored record by the writer task, which looks up a whole
+            # batch's keys in one query (one reader round trip per request cost ~30 % of issuing throughput).
+            self._queue.put_nowait(_Job(site_id, command, respond, idem_key, status, future, audit))
+            # From here the writer owns the future; a caller that goes away changes nothing.
             return await asyncio.shield(future)
-        except BaseException as exc:
-            if not queued and not future.done():  # twins waiting on this future get the same failure
-                future.set_exception(exc if isinstance(exc, Exception) else StorageUnavailable("cancelled"))
-                future.exception()  # retrieved: no "never retrieved" warning when nobody else waits
-            raise
         finally:
             if idem_key is not None and self._inflight.get(idem_key) is future:
                 del self._inflight[idem_key]
@@ -166,7 +157,7 @@ class Engine:
     async def _run(self) -> None:
         """Decide batch N+1 while batch N is being written (a pipeline two batches deep).
 
-        The event loop and the writer then work at the same time: with 32 kiosks issuing, the loop was
+        The event loop and the writer process then work at the same time: with 32 kiosks issuing, the loop was
         idle ~17 % of the time waiting for a COMMIT with the next batch already queued. Batches are still
         written, answered and published strictly in order: each write waits for the one before it.
         """
@@ -175,6 +166,7 @@ class Engine:
             jobs = [await self._queue.get()]
             while len(jobs) < MAX_BATCH and not self._queue.empty():
                 jobs.append(self._queue.get_nowait())
+            jobs = await self._answer_repeats(jobs)
             try:
                 decided = self._decide(jobs)
             except Exception:  # the writer must survive anything a single batch does
@@ -186,6 +178,26 @@ class Engine:
             current = asyncio.create_task(self._commit(decided, previous, self._generation)) if decided else None
             await _finished(previous)  # at most one batch writing and one waiting behind it
             previous = self._last_commit = current or previous
+
+    async def _answer_repeats(self, jobs: list[_Job]) -> list[_Job]:
+        """Answer the jobs whose idempotency key already has a stored answer from it; return the others."""
+        keys = [job.idem_key for job in jobs if job.idem_key is not None]
+        if not keys:
+            return jobs
+        try:
+            stored = await self.storage.idempotent_results(keys)
+        except Exception as exc:
+            log.exception("reading idempotency records failed")
+            self._fail([job for job in jobs if job.idem_key is not None], StorageUnavailable(str(exc)))
+            return [job for job in jobs if job.idem_key is None]
+        others: list[_Job] = []
+        for job in jobs:
+            answer = stored.get(job.idem_key) if job.idem_key is not None else None
+            if answer is None:
+                others.append(job)
+            elif not job.future.done():
+                job.future.set_result(Outcome(answer[0], wire_loads(answer[1]), [], replayed=True))
+        return others
 
     def _decide(self, jobs: list[_Job]) -> list[_Decided]:
         """Decide each command against the live state and apply its events (before they are written: the

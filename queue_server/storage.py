@@ -449,12 +449,20 @@ class Storage:
             row = await cur.fetchone()
         return Ticket.from_dict(json.loads(row[0])) if row else None
 
-    async def idempotent_result(self, key: str) -> tuple[int, str] | None:
-        """The stored answer for a key, if its command committed. On the reader, not queued behind the writes: a
-        command still running is the engine's to know (it keeps keys in flight until their answer is stored)."""
-        async with self.reader.execute("SELECT status, body FROM idempotency WHERE key = ?", (key,)) as cur:
-            row = await cur.fetchone()
-        return (int(row[0]), str(row[1])) if row else None
+    async def idempotent_results(self, keys: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """The stored answers (status, body) of those keys whose command committed; one query for a whole batch.
+        On the reader, not queued behind the writes: a command still running is the engine's to know (it keeps
+        keys in flight until their answer is stored)."""
+        found: dict[str, tuple[int, str]] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):  # well under SQLite's limit of bound parameters
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT key, status, body FROM idempotency WHERE key IN ({marks})"  # noqa: S608 - placeholders
+            async with self.reader.execute(sql, chunk) as cur:
+                async for key, status, body in cur:
+                    found[str(key)] = (int(status), str(body))
+        return found
 
     # --- small helpers for accounts (auth owns the rules; this owns the SQL) -------------------------
 

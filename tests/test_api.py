@@ -72,6 +72,31 @@ async def test_idempotency_key_makes_a_retry_harmless(server: Server) -> None:
     assert server.ctx.engine.states["tegal"].issued[("pkb", server.clock().date())] == 2
 
 
+async def test_known_and_new_keys_in_one_batch_each_get_their_own_answer(server: Server) -> None:
+    """The engine looks up a whole batch's keys in one query: the known ones are replayed, the new ones issued."""
+    url = "/api/v1/sites/tegal/tickets"
+    known = [f"known-{i}-{uuid.uuid4().hex[:8]}" for i in range(4)]
+    first = {}
+    for key in known:
+        r = await server.http.post(url, json={"service": "pkb"}, headers={**bearer(KIOSK), "Idempotency-Key": key})
+        first[key] = r.json()
+    fresh = [f"fresh-{i}-{uuid.uuid4().hex[:8]}" for i in range(4)]
+    keys = [k for pair in zip(known, fresh, strict=True) for k in pair] * 2  # each key twice, interleaved
+    answers = await asyncio.gather(*[
+        server.http.post(url, json={"service": "pkb"}, headers={**bearer(KIOSK), "Idempotency-Key": key})
+        for key in keys
+    ])  # fmt: skip
+    by_key: dict[str, set[str]] = {}
+    for key, r in zip(keys, answers, strict=True):
+        assert r.status_code == 201, r.text
+        by_key.setdefault(key, set()).add(r.json()["ticket"]["id"])
+        if key in first:
+            assert r.json() == first[key] and r.headers["idempotent-replayed"] == "true"
+    assert all(len(ids) == 1 for ids in by_key.values()), by_key
+    assert len({i for ids in by_key.values() for i in ids}) == 8
+    assert server.ctx.engine.states["tegal"].issued[("pkb", server.clock().date())] == 8
+
+
 async def test_idempotent_answer_survives_a_restart(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from .helpers import running_server
 
