@@ -135,7 +135,14 @@ class Server:
         return int(self.proc.returncode or 0)
 
     def rss_kb(self) -> int:
-        return proc_status_kb(self.pid, "VmRSS")
+        """Resident memory of the server and its child processes (the SQLite writer), in KiB."""
+        total = proc_status_kb(self.pid, "VmRSS")
+        for child in child_pids(self.pid):
+            try:
+                total += proc_status_kb(child, "VmRSS")
+            except (FileNotFoundError, KeyError):  # gone meanwhile, or a zombie
+                pass
+        return total
 
     def cpu(self) -> CpuSample:
         return cpu_sample(self.pid)
@@ -253,14 +260,16 @@ def proc_status_kb(pid: int, key: str) -> int:
 @dataclass
 class CpuSample:
     at: float
-    process: float  # seconds of CPU, all threads
+    process: float  # seconds of CPU, all threads of the server process and its child processes
     main_thread: float  # seconds of CPU of the event-loop thread
+    children: float = 0.0  # seconds of CPU of the child processes (the SQLite writer), included in `process`
 
     def percent_since(self, before: CpuSample) -> dict[str, float]:
         wall = max(self.at - before.at, 1e-9)
         return {
             "process_cpu_percent": round(100 * (self.process - before.process) / wall, 1),
             "main_thread_cpu_percent": round(100 * (self.main_thread - before.main_thread) / wall, 1),
+            "child_processes_cpu_percent": round(100 * (self.children - before.children) / wall, 1),
         }
 
 
@@ -322,8 +331,27 @@ def _stat_cpu(path: str) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime (fields 14 and 15 of stat)
 
 
+def child_pids(pid: int) -> list[int]:
+    """The live child processes of pid (the server's SQLite writer), from /proc."""
+    found: list[int] = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found += [int(p) for p in f.read().split()]
+        except FileNotFoundError:
+            pass
+    return found
+
+
 def cpu_sample(pid: int) -> CpuSample:
-    return CpuSample(time.monotonic(), _stat_cpu(f"/proc/{pid}/stat"), _stat_cpu(f"/proc/{pid}/task/{pid}/stat"))
+    children = 0.0
+    for child in child_pids(pid):
+        try:
+            children += _stat_cpu(f"/proc/{child}/stat")
+        except FileNotFoundError:
+            pass
+    own = _stat_cpu(f"/proc/{pid}/stat")
+    return CpuSample(time.monotonic(), own + children, _stat_cpu(f"/proc/{pid}/task/{pid}/stat"), children)
 
 
 # --- statistics and output ---------------------------------------------------------------------------------

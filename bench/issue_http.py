@@ -409,6 +409,7 @@ def main() -> None:
                 lat["max"],
                 non_201,
                 r["server_cpu"]["main_thread_cpu_percent"],
+                r["server_cpu"].get("child_processes_cpu_percent", "-"),
                 r["server_cpu"]["process_cpu_percent"],
                 r["wrk_cpu_percent"],
                 r["other_processes_cpu_percent"],
@@ -416,7 +417,7 @@ def main() -> None:
             ]
         )
     headers = ["variant", "tickets/s", "first 5 s", "last 5 s", "p50 ms", "p95 ms", "p99 ms", "max ms", "non-201"]
-    headers += ["loop thr CPU%", "server CPU%", "wrk CPU%", "others CPU%", "DB check"]
+    headers += ["loop thr CPU%", "writer CPU%", "server CPU%", "wrk CPU%", "others CPU%", "DB check"]
     print()
     print(table(rows, headers))
     default = next((r for r in results if r["variant"] == "default"), results[0])
