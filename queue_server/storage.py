@@ -1,4 +1,4 @@
-"""The only module that opens database connections.
+"""Every database connection: this module, and the writer process it starts (sqlite_writer.py).
 
 One writer connection serialises every write (WAL mode, BEGIN IMMEDIATE); a separate reader connection (aiosqlite)
 serves replays and reports. A whole batch of commands is one transaction that appends events and updates the
@@ -9,20 +9,19 @@ whole transaction (BEGIN, a multi-row INSERT per table, COMMIT) is ONE request t
 statement, a batch was 4-6 round trips, and each waited its turn behind every HTTP request the loop had ready:
 the batch's latency, and so the throughput of a closed loop of kiosks, grew with the load (docs/benchmarks.md).
 
-Checkpoints (copying the WAL back into the database file, with an fsync) run on a connection of their own every
-`checkpoint_seconds`, never inside a write: SQLite's automatic checkpoint ran every 1,000 pages in the committing
-transaction and held the writer for tens of milliseconds each time (1,740 -> 2,020 tickets/s, p99 43 -> 23 ms).
-A passive checkpoint does not block the writer.
+Checkpoints (copying the WAL back into the database file, with an fsync) run in the writer process on a connection
+of their own every `checkpoint_seconds`, never inside a write: SQLite's automatic checkpoint ran every 1,000 pages
+in the committing transaction and held the writer for tens of milliseconds each time (1,740 -> 2,020 tickets/s,
+p99 43 -> 23 ms). A passive checkpoint does not block the writer; how the WAL is kept from growing without end
+under steady writes is in sqlite_writer._Checkpointer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import secrets
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -35,7 +34,7 @@ from . import jsontext
 from .domain.booking import Booking
 from .domain.events import Event
 from .domain.model import OPEN_STATES, CounterStatus, Ticket
-from .sqlite_writer import WAL_SIZE_LIMIT, WriterProcess
+from .sqlite_writer import WriterProcess
 
 log = logging.getLogger(__name__)
 
@@ -219,9 +218,10 @@ class Batch:
         return bool(self.events or self.idempotency)
 
 
-CHECKPOINT_SECONDS = 1.0
-WAL_RESTART_PAGES = 4096  # ~16 MB of WAL with 4 KiB pages; a quiet mall never gets there between checkpoints
-CHECKPOINT_BUSY_MS = 100
+CHECKPOINT_SECONDS = 0.1
+# A passive checkpoint every 0.1 s, and the WAL started over once it holds 1,024 pages (4 MiB): the writer's pass
+# that makes it start over costs ~2.5 us per page in the WAL, so a small WAL keeps it short (sqlite_writer.py).
+WAL_RESTART_PAGES = 1024
 
 
 class Storage:
@@ -240,8 +240,6 @@ class Storage:
         self._writer: WriterProcess | None = None
         self._reader: aiosqlite.Connection | None = None  # short reads: replays, tokens, idempotency keys
         self._reports: aiosqlite.Connection | None = None  # long reads: a report's scan never holds up the others
-        self._checkpointer: aiosqlite.Connection | None = None
-        self._checkpoint_task: asyncio.Task[None] | None = None
         self._write_lock = asyncio.Lock()
         self.last_seq = 0
 
@@ -250,7 +248,13 @@ class Storage:
     async def open(self) -> None:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._writer = WriterProcess(self.path, self.synchronous, SCHEMA)
+        self._writer = WriterProcess(
+            self.path,
+            self.synchronous,
+            SCHEMA,
+            checkpoint_seconds=self.checkpoint_seconds,
+            wal_restart_pages=self.wal_restart_pages,
+        )
         await self._writer.start()
         await self.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
@@ -262,57 +266,22 @@ class Storage:
         await self._reports.execute("PRAGMA query_only=1")
         row = await self.fetch_one("SELECT COALESCE(MAX(seq), 0) FROM events")
         self.last_seq = int(row[0]) if row else 0
-        self._checkpointer = await aiosqlite.connect(self.path, isolation_level=None)
-        # A RESTART holds new writes back while it waits for the lock: never long (see _checkpoint_forever).
-        await self._checkpointer.execute(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_MS}")
-        await self._checkpointer.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
-        self._checkpoint_task = asyncio.create_task(self._checkpoint_forever(), name="sqlite-checkpoint")
 
     async def close(self) -> None:
-        if self._checkpoint_task is not None:
-            self._checkpoint_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._checkpoint_task
         # An unclosed aiosqlite connection keeps a non-daemon thread alive and hangs process exit.
-        for conn in (self._checkpointer, self._reports, self._reader):
+        for conn in (self._reports, self._reader):
             if conn is not None:
                 await conn.close()
         if self._writer is not None:
             await self._writer.close()
-        self._reader = self._reports = self._checkpointer = self._checkpoint_task = None
+        self._reader = self._reports = None
         self._writer = None
 
     async def checkpoint(self, mode: str = "PASSIVE") -> tuple[int, int, int]:
-        """Copy what the WAL holds back into the database file. PASSIVE waits for nobody; RESTART also makes the
-        next write start the WAL again from its beginning (see _checkpoint_forever).
+        """A checkpoint now, by the writer (they also run by themselves: sqlite_writer._Checkpointer).
         Returns SQLite's (busy, pages in the WAL, pages checkpointed)."""
-        if self._checkpointer is None:
-            raise RuntimeError("storage is not open")
-        if mode not in ("PASSIVE", "RESTART"):
-            raise ValueError(f"unknown checkpoint mode {mode!r}")
-        async with self._checkpointer.execute(f"PRAGMA wal_checkpoint({mode})") as cur:
-            row = await cur.fetchone()
-        assert row is not None
-        return int(row[0]), int(row[1]), int(row[2])
-
-    async def _checkpoint_forever(self) -> None:
-        """A passive checkpoint every `checkpoint_seconds`; and when the WAL has grown past WAL_RESTART_PAGES, a
-        RESTART right after it (WAL_RESTART_PAGES by default).
-
-        Under a steady stream of writes a passive checkpoint never catches up with the last frame, and SQLite
-        starts the WAL again from its beginning only after one has: the WAL grew without end (1.3 GB after
-        70,000 tickets in a minute of benchmark, and every read slows as it grows). RESTART waits until no
-        transaction is running and then holds new writes back while it copies the few frames the passive
-        checkpoint just left; the checkpointer's short busy timeout bounds that wait, and a busy result is simply
-        tried again the next period."""
-        while True:
-            await asyncio.sleep(self.checkpoint_seconds)
-            try:
-                _busy, wal_pages, _done = await self.checkpoint()
-                if wal_pages > self.wal_restart_pages:
-                    await self.checkpoint("RESTART")
-            except sqlite3.Error as exc:  # e.g. a full disk: the WAL keeps every commit meanwhile; try again later
-                log.warning("WAL checkpoint failed: %s", exc)
+        result: tuple[int, int, int] = await self.writer.call("checkpoint", mode)
+        return result
 
     @property
     def writer(self) -> WriterProcess:
