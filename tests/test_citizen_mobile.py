@@ -4,7 +4,10 @@ confirming). Nothing personal on it."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+
+from playwright.async_api import Route
 
 from .display_support import call_next
 from .helpers import Server
@@ -112,3 +115,40 @@ async def test_the_phone_page_shows_the_status_without_scripts(server: Server) -
     assert r.headers["content-security-policy"].startswith("default-src 'self'")
     assert r.headers["cache-control"] == "no-store"
     assert '<meta name="referrer" content="no-referrer">' in r.text
+
+
+@bounded(60)
+async def test_a_late_answer_to_an_old_status_request_does_not_undo_a_newer_event(server: Server) -> None:
+    """The page re-reads its status after every ticket event; the browser does not keep that request and the
+    websocket in order. Here the answer to the request sent after the recall (state "called") is held back until
+    service has started and the page has had its newer answer: the page must stay at "serving"."""
+    mine = await server.issue("ktp")
+    op = await server.login("op-disdukcapil")
+    assert (await server.command(op, "1", "open")).status_code == 200
+    await call_next(server, op, "1")
+    url = f"{server.url}/t/{mine['ticket']['token']}"
+    async with chromium() as browser, open_page(browser, url, size=PHONE, mobile=True) as page:
+        await until(page, "() => document.getElementById('main').dataset.state === 'called'")
+        held: list[str] = []
+
+        async def hold(route: Route) -> None:
+            response = await route.fetch()  # answered by the server now, with the state of now ...
+            held.append((await response.json())["ticket"]["state"])
+            if len(held) == 1:
+                await asyncio.sleep(1.0)  # ... and the first one handed to the page only later
+            await route.fulfill(response=response)
+
+        await page.route("**/api/v1/tickets/*", hold)
+        assert (await server.command(op, "1", "recall")).status_code == 200
+        await until(page, "() => document.getElementById('main').dataset.state === 'called'")
+        for _ in range(100):
+            if held:
+                break
+            await asyncio.sleep(0.01)
+        assert held == ["called"], held
+        assert (await server.command(op, "1", "start")).status_code == 200
+        await until(page, "() => document.getElementById('main').dataset.state === 'serving'")
+        await asyncio.sleep(1.5)  # the held answer has reached the page by now
+        assert len(held) >= 2, "the page asked again after the start"
+        assert await page.evaluate("() => document.getElementById('main').dataset.state") == "serving"
+        assert await text(page, "#state-line") == "Sedang dilayani di Loket 1"

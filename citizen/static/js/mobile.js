@@ -55,15 +55,22 @@ function alertOnce(ticket, announcement) {
   alerter.announce(announcement).then((how) => (document.body.dataset.alerted = how));
 }
 
+// An answer to a status request sent before the latest websocket message may be older than that message (the
+// browser does not keep a fetch and a websocket in order): seen as a phone showing "called" again after "serving".
+// Each message makes the requests in flight stale; each ticket event sends a fresh one.
+let statusRequests = 0;
+
 async function refresh() {
+  const mine = ++statusRequests;
   const answer = await call("GET", statusUrl);
-  if (answer.ok) {
+  if (answer.ok && mine === statusRequests) {
     status = answer.data;
     render();
   }
 }
 
 function onMessage(message) {
+  statusRequests += 1;
   // "status" is not sent today; a server that pushes the ticket's public status when others are called (see
   // docs/citizen.md) makes the refresh below unnecessary, and this page ready for it.
   if ((message.type === "snapshot" || message.type === "status") && message.data?.ticket) {
@@ -85,6 +92,7 @@ async function cancel() {
   const answer = await call("POST", `${statusUrl}/cancel`);
   $("error").hidden = answer.ok;
   if (!answer.ok) return ($("error").textContent = texts.error(answer.error));
+  statusRequests += 1;
   status = { ...status, ticket: answer.data.ticket };
   render();
 }
