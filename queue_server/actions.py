@@ -4,7 +4,6 @@ a domain command, run through the engine, answered in the wire format."""
 from __future__ import annotations
 
 import secrets
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
@@ -320,7 +319,8 @@ def status_message(ctx: Context, token: str) -> str | None:
 
 
 def _new_id() -> str:
-    return uuid.uuid4().hex
+    """32 hex digits, random: the shape of uuid4().hex without building a UUID object (~1.5 % of issuing)."""
+    return secrets.token_hex(16)
 
 
 # --- online booking ---------------------------------------------------------------------------------------

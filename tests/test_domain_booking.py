@@ -9,7 +9,9 @@ import pytest
 from queue_server.domain import commands as c
 from queue_server.domain.booking import BookingState
 from queue_server.domain.catalogue import OpeningHours
+from queue_server.domain.events import Event
 from queue_server.domain.model import DomainError
+from queue_server.domain.state import SiteState, apply
 
 from .domain_fixtures import Driver, make_site
 
@@ -135,3 +137,22 @@ def test_cancel_only_a_live_booking() -> None:
     d.run(c.CancelBooking(code))
     assert refused(d, c.CancelBooking(code)) == "booking_cancelled"
     assert refused(d, c.CancelBooking("BK-NOPE")) == "unknown_booking"
+
+
+def test_bookings_applied_from_objects_and_from_snapshots_agree() -> None:
+    """As for tickets (test_domain_decide): the objects `decide` made and the stored snapshots give one state."""
+    d = driver()
+    code = book(d)
+    book(d, "nik-b", slot=time(10))
+    book(d, "nik-c", slot=time(11))
+    d.run(c.CancelBooking(f"BK-NIK-C{11}{MONDAY.day}"))
+    d.now = datetime(2026, 11, 23, 1, 40, tzinfo=UTC)
+    d.run(c.CheckIn(code, "booked", "tok"))
+    d.now = datetime(2026, 11, 23, 3, 16, tzinfo=UTC)  # 10:16: nik-b's window has closed
+    d.run(c.ReleaseLateBookings())
+    assert {e.type for e in d.log} >= {"booking.created", "booking.cancelled", "booking.checked_in", "booking.released"}
+    replayed = SiteState(d.state.site)
+    for event in d.log:
+        apply(replayed, Event(event.type, event.site, event.at, event.data, event.seq))  # snapshots only
+    assert replayed.bookings == d.state.bookings and replayed.booking_codes == d.state.booking_codes
+    assert replayed.tickets == d.state.tickets

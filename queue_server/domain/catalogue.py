@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 # UU 25/2009 Pasal 29 and its explanation: groups entitled to priority service.
@@ -175,5 +176,13 @@ class Site:
                 at += step
         return out
 
-    def counters_serving(self, service_id: str) -> list[Counter]:
-        return [c for c in self.counters.values() if service_id in c.services]
+    def counters_serving(self, service_id: str) -> tuple[Counter, ...]:
+        return self._counters_by_service.get(service_id, ())
+
+    @cached_property
+    def _counters_by_service(self) -> dict[str, tuple[Counter, ...]]:
+        """Built once per site model (asked on every ticket issued, for the wait estimate)."""
+        return {
+            service_id: tuple(c for c in self.counters.values() if service_id in c.services)
+            for service_id in self.services
+        }

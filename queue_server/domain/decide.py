@@ -41,7 +41,11 @@ def decide(state: SiteState, command: c.Command, now: datetime) -> list[Event]:
 
 
 def _event(state: SiteState, type_: str, now: datetime, **data: Any) -> Event:
-    return Event(type_, state.site.id, now, data)
+    """An event; tickets, counter states and bookings among `data` become their snapshots (dicts)."""
+    objects = {key: value for key, value in data.items() if isinstance(value, (Ticket, CounterStatus, Booking))}
+    for key, value in objects.items():
+        data[key] = value.to_dict()
+    return Event(type_, state.site.id, now, data, objects=objects)
 
 
 def _counter(state: SiteState, counter_id: str) -> tuple[Counter, CounterStatus]:
@@ -196,7 +200,7 @@ def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
             service=service.id,
             quota=quota,
         )
-    return [_event(state, ev.TICKET_ISSUED, now, ticket=_new_ticket(state, service, cmd, now, day).to_dict())]
+    return [_event(state, ev.TICKET_ISSUED, now, ticket=_new_ticket(state, service, cmd, now, day))]
 
 
 def _new_ticket(
@@ -241,8 +245,8 @@ def _call(state: SiteState, counter_id: str, ticket: Ticket, now: datetime, out_
         state,
         ev.TICKET_CALLED,
         now,
-        ticket=called.to_dict(),
-        counter=new_status.to_dict(),
+        ticket=called,
+        counter=new_status,
         out_of_order=out_of_order,
     )
 
@@ -290,14 +294,14 @@ def _recall(state: SiteState, cmd: c.Recall, now: datetime) -> list[Event]:
     config, status = _counter(state, cmd.counter)
     ticket = _current(state, status, config.name)
     recalled = ticket.moved_to(TicketState.CALLED, recalls=ticket.recalls + 1)
-    return [_event(state, ev.TICKET_RECALLED, now, ticket=recalled.to_dict(), counter=status.to_dict())]
+    return [_event(state, ev.TICKET_RECALLED, now, ticket=recalled, counter=status)]
 
 
 def _start(state: SiteState, cmd: c.StartService, now: datetime) -> list[Event]:
     config, status = _counter(state, cmd.counter)
     ticket = _current(state, status, config.name)
     started = ticket.moved_to(TicketState.SERVING, started_at=now)
-    return [_event(state, ev.TICKET_STARTED, now, ticket=started.to_dict(), counter=status.to_dict())]
+    return [_event(state, ev.TICKET_STARTED, now, ticket=started, counter=status)]
 
 
 def _finish(state: SiteState, cmd: c.FinishService, now: datetime) -> list[Event]:
@@ -307,10 +311,10 @@ def _finish(state: SiteState, cmd: c.FinishService, now: datetime) -> list[Event
     if ticket.state is TicketState.CALLED:
         # Finishing straight from "called" means the service happened without pressing start.
         ticket = ticket.moved_to(TicketState.SERVING, started_at=now)
-        out.append(_event(state, ev.TICKET_STARTED, now, ticket=ticket.to_dict(), counter=status.to_dict()))
+        out.append(_event(state, ev.TICKET_STARTED, now, ticket=ticket, counter=status))
     done = ticket.moved_to(TicketState.DONE, finished_at=now)
     idle = replace(status, current=None)
-    out.append(_event(state, ev.TICKET_FINISHED, now, ticket=done.to_dict(), counter=idle.to_dict()))
+    out.append(_event(state, ev.TICKET_FINISHED, now, ticket=done, counter=idle))
     return out
 
 
@@ -319,7 +323,7 @@ def _no_show(state: SiteState, cmd: c.MarkNoShow, now: datetime) -> list[Event]:
     ticket = _current(state, status, config.name)
     missed = ticket.moved_to(TicketState.NO_SHOW, finished_at=now)
     idle = replace(status, current=None)
-    return [_event(state, ev.TICKET_NO_SHOW, now, ticket=missed.to_dict(), counter=idle.to_dict())]
+    return [_event(state, ev.TICKET_NO_SHOW, now, ticket=missed, counter=idle)]
 
 
 def _requeue(state: SiteState, cmd: c.RequeueTicket, now: datetime) -> list[Event]:
@@ -334,7 +338,7 @@ def _requeue(state: SiteState, cmd: c.RequeueTicket, now: datetime) -> list[Even
         )
     # A late arrival goes to the back of the queue: keeping the old place would jump everyone who came on time.
     back = ticket.moved_to(TicketState.WAITING, queue_key=now, counter=None, finished_at=None, called_at=None)
-    return [_event(state, ev.TICKET_REQUEUED, now, ticket=back.to_dict())]
+    return [_event(state, ev.TICKET_REQUEUED, now, ticket=back)]
 
 
 def _transfer(state: SiteState, cmd: c.TransferTicket, now: datetime) -> list[Event]:
@@ -378,21 +382,21 @@ def _transfer(state: SiteState, cmd: c.TransferTicket, now: datetime) -> list[Ev
         parent=ticket.id,
         note=note,
     )
-    data: dict[str, Any] = {"ticket": old.to_dict(), "new_ticket": new.to_dict()}
+    data: dict[str, Any] = {"ticket": old, "new_ticket": new}
     holder = _counter_holding(state, ticket)
     if holder is not None:
-        data["counter"] = replace(holder, current=None).to_dict()
-    return [Event(ev.TICKET_TRANSFERRED, state.site.id, now, data)]
+        data["counter"] = replace(holder, current=None)
+    return [_event(state, ev.TICKET_TRANSFERRED, now, **data)]
 
 
 def _cancel(state: SiteState, cmd: c.CancelTicket, now: datetime) -> list[Event]:
     ticket = find_ticket(state, cmd.ticket, state.site.service_day(now))
     cancelled = ticket.moved_to(TicketState.CANCELLED, finished_at=now)
-    data: dict[str, Any] = {"ticket": cancelled.to_dict(), "reason": (cmd.reason or "")[:NOTE_MAX] or None}
+    data: dict[str, Any] = {"ticket": cancelled, "reason": (cmd.reason or "")[:NOTE_MAX] or None}
     holder = _counter_holding(state, ticket)
     if holder is not None:
-        data["counter"] = replace(holder, current=None).to_dict()
-    return [Event(ev.TICKET_CANCELLED, state.site.id, now, data)]
+        data["counter"] = replace(holder, current=None)
+    return [_event(state, ev.TICKET_CANCELLED, now, **data)]
 
 
 # --- counters and the day ------------------------------------------------------------------------------
@@ -403,14 +407,14 @@ def _open_counter(state: SiteState, cmd: c.OpenCounter, now: datetime) -> list[E
     if status.state is CounterState.OPEN:
         raise DomainError("counter_already_open", f"{config.name} sudah buka.", f"{config.name} is already open.")
     opened = replace(status, state=CounterState.OPEN, operator=cmd.operator or status.operator)
-    return [_event(state, ev.COUNTER_OPENED, now, counter=opened.to_dict())]
+    return [_event(state, ev.COUNTER_OPENED, now, counter=opened)]
 
 
 def _pause_counter(state: SiteState, cmd: c.PauseCounter, now: datetime) -> list[Event]:
     config, status = _counter(state, cmd.counter)
     _require_open(status, config.name)
     _require_idle(state, status, config.name)
-    return [_event(state, ev.COUNTER_PAUSED, now, counter=replace(status, state=CounterState.PAUSED).to_dict())]
+    return [_event(state, ev.COUNTER_PAUSED, now, counter=replace(status, state=CounterState.PAUSED))]
 
 
 def _close_counter(state: SiteState, cmd: c.CloseCounter, now: datetime) -> list[Event]:
@@ -424,9 +428,9 @@ def _close_counter(state: SiteState, cmd: c.CloseCounter, now: datetime) -> list
             _require_idle(state, status, config.name)
         # A called ticket nobody started goes back to the queue at its old place.
         back = ticket.moved_to(TicketState.WAITING, counter=None, called_at=None, recalls=0)
-        out.append(_event(state, ev.TICKET_RETURNED, now, ticket=back.to_dict()))
+        out.append(_event(state, ev.TICKET_RETURNED, now, ticket=back))
     closed = replace(status, state=CounterState.CLOSED, current=None, priority_streak=0, operator=None)
-    out.append(_event(state, ev.COUNTER_CLOSED, now, counter=closed.to_dict()))
+    out.append(_event(state, ev.COUNTER_CLOSED, now, counter=closed))
     return out
 
 
@@ -443,11 +447,11 @@ def _close_day(state: SiteState, cmd: c.CloseDay, now: datetime) -> list[Event]:
     for ticket in sorted(state.tickets.values(), key=lambda t: (t.day, t.label, t.id)):
         if ticket.day <= day and ticket.state in OPEN_STATES:
             expired = ticket.moved_to(TicketState.EXPIRED, finished_at=now)
-            out.append(_event(state, ev.TICKET_EXPIRED, now, ticket=expired.to_dict()))
+            out.append(_event(state, ev.TICKET_EXPIRED, now, ticket=expired))
     for status in state.counters.values():
         if status.state is not CounterState.CLOSED or status.current is not None:
             closed = CounterStatus(status.id)
-            out.append(_event(state, ev.COUNTER_CLOSED, now, counter=closed.to_dict()))
+            out.append(_event(state, ev.COUNTER_CLOSED, now, counter=closed))
     out.append(
         _event(
             state, ev.DAY_CLOSED, now, day=day.isoformat(), expired=sum(1 for e in out if e.type == ev.TICKET_EXPIRED)
@@ -523,12 +527,12 @@ def _book(state: SiteState, cmd: c.BookSlot, now: datetime) -> list[Event]:
         raise InvalidCommand("duplicate_booking_code", "Kode booking sudah dipakai.", "Booking code already used.")
     booking = Booking(cmd.booking_id, cmd.code, site.id, service.id, cmd.day, cmd.slot, slot[0], cmd.nik_hash,
                       cmd.phone_masked, BookingState.BOOKED, now)  # fmt: skip
-    return [_event(state, ev.BOOKING_CREATED, now, booking=booking.to_dict())]
+    return [_event(state, ev.BOOKING_CREATED, now, booking=booking)]
 
 
 def _cancel_booking(state: SiteState, cmd: c.CancelBooking, now: datetime) -> list[Event]:
     booking = find_booking(state, cmd.code).moved_to(BookingState.CANCELLED)
-    return [_event(state, ev.BOOKING_CANCELLED, now, booking=booking.to_dict())]
+    return [_event(state, ev.BOOKING_CANCELLED, now, booking=booking)]
 
 
 def _check_in(state: SiteState, cmd: c.CheckIn, now: datetime) -> list[Event]:
@@ -558,7 +562,7 @@ def _check_in(state: SiteState, cmd: c.CheckIn, now: datetime) -> list[Event]:
     service = _service(state, booking.service)
     issue = c.IssueTicket(service.id, cmd.ticket_id, cmd.token, None, "online")
     ticket = _new_ticket(state, service, issue, now, day, booked_slot=booking.slot_start)
-    return [_event(state, ev.BOOKING_CHECKED_IN, now, booking=checked.to_dict(), ticket=ticket.to_dict())]
+    return [_event(state, ev.BOOKING_CHECKED_IN, now, booking=checked, ticket=ticket)]
 
 
 def _release(state: SiteState, cmd: c.ReleaseLateBookings, now: datetime) -> list[Event]:
@@ -566,7 +570,7 @@ def _release(state: SiteState, cmd: c.ReleaseLateBookings, now: datetime) -> lis
     for booking in sorted(state.bookings.values(), key=lambda b: (b.slot_start, b.code)):
         if booking.state is BookingState.BOOKED and now > checkin_window(state, booking)[1]:
             released = booking.moved_to(BookingState.RELEASED)
-            out.append(_event(state, ev.BOOKING_RELEASED, now, booking=released.to_dict()))
+            out.append(_event(state, ev.BOOKING_RELEASED, now, booking=released))
     return out
 
 

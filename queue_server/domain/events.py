@@ -64,3 +64,6 @@ class Event:
     at: datetime
     data: dict[str, Any] = field(default_factory=dict)
     seq: int = 0  # given by the event log when the event is written
+    # The domain objects behind `data`'s snapshots, on an event just decided in this process, so that `apply`
+    # need not parse them back (Ticket.from_dict was 3.5 % of the time of issuing). Never stored, never sent.
+    objects: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)

@@ -129,16 +129,19 @@ class SiteState:
 def apply(state: SiteState, event: Event) -> None:
     """Fold one event into the state. Events carry snapshots, so this never re-decides anything."""
     data = event.data
+    known = event.objects  # the objects themselves when the event was just decided here, else parsed back
     for key in ("ticket", "new_ticket"):
         if key in data:
-            ticket = Ticket.from_dict(data[key])
+            ticket = known[key] if isinstance(known.get(key), Ticket) else Ticket.from_dict(data[key])
             state.put_ticket(ticket)
             if event.type in (ev.TICKET_ISSUED, ev.BOOKING_CHECKED_IN) and key == "ticket":
                 state.count_issued(ticket)
     if "booking" in data:
-        state.put_booking(Booking.from_dict(data["booking"]))
+        booking = known["booking"] if isinstance(known.get("booking"), Booking) else Booking.from_dict(data["booking"])
+        state.put_booking(booking)
     if "counter" in data and isinstance(data["counter"], dict):
-        counter = CounterStatus.from_dict(data["counter"])
+        counter = known["counter"] if isinstance(known.get("counter"), CounterStatus) else None
+        counter = counter or CounterStatus.from_dict(data["counter"])
         state.counters[counter.id] = counter
     if event.type == ev.SITE_RUNNING_TEXT:
         state.running_text = data["text"]
