@@ -246,12 +246,16 @@ class Engine:
         asyncio.get_running_loop().call_soon(self.hub.publish, numbered)
 
     async def _reload(self) -> None:
-        """Back to what the database holds, after a failure left the in-memory state ahead of it."""
-        self._generation += 1
+        """Back to what the database holds, after a failure left the in-memory state ahead of it.
+
+        The generation moves on only once the new state is in place: the writer task may decide the next batch
+        while this awaits the database, still on the old state, and that batch must not pass for a new one."""
         try:
             await self._load()
         except Exception:
             log.exception("reloading the state failed too; the database may be unreadable")
+        finally:
+            self._generation += 1
 
     @staticmethod
     def _batch(decided: list[_Decided]) -> Batch:

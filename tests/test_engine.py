@@ -85,6 +85,38 @@ async def test_a_failed_write_also_refuses_the_batch_decided_on_top_of_it(server
     assert issued == ["A-001", "A-002"]
 
 
+async def test_a_batch_decided_while_the_state_is_being_reloaded_is_refused(server: Server) -> None:
+    """After a failed write the state is reloaded from the database, which takes awaits; meanwhile the writer task
+    can decide the next batch on the old state (still holding the lost ticket's number). That batch must be
+    refused, not pass for one decided on the reloaded state."""
+    engine, storage = server.ctx.engine, server.ctx.engine.storage
+    assert (await server.issue("ktp"))["ticket"]["label"] == "A-001"
+    await storage.execute("CREATE TRIGGER fail_a002 BEFORE INSERT ON events WHEN NEW.data LIKE '%\"A-002\"%' "
+                          "BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END")  # fmt: skip
+    reloading, gate = asyncio.Event(), asyncio.Event()
+    reload = engine._load  # noqa: SLF001 - held open to decide the next batch at the dangerous moment
+
+    async def slow_reload() -> None:
+        reloading.set()
+        await gate.wait()
+        await reload()
+
+    engine._load = slow_reload  # noqa: SLF001
+    try:
+        post = server.http.post
+        first = asyncio.create_task(post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK)))
+        await asyncio.wait_for(reloading.wait(), 5)  # the write of A-002 failed; the reload waits at the gate
+        second = asyncio.create_task(post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK)))
+        await _labels_become(server, ["A-001", "A-002", "A-003"])  # decided on the old state
+    finally:
+        gate.set()
+    answers = [await first, await second]
+    engine._load = reload  # noqa: SLF001
+    assert [r.status_code for r in answers] == [503, 503], [r.text for r in answers]
+    await storage.execute("DROP TRIGGER fail_a002")
+    assert (await server.issue("ktp"))["ticket"]["label"] == "A-002", "no gap in the numbers"
+
+
 async def test_unique_index_refuses_a_duplicate_number(tmp_path: Path) -> None:
     storage = Storage(tmp_path / "db.sqlite3")
     await storage.open()
