@@ -23,6 +23,7 @@ import asyncio
 import collections
 import contextlib
 import functools
+import logging
 import os
 import pickle
 import sqlite3
@@ -33,6 +34,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO
 
+log = logging.getLogger(__name__)
 _LENGTH = struct.Struct(">I")
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # after a checkpoint, a WAL file larger than this is truncated back to it
 TAIL_INTERVAL = 0.05  # seconds between two checkpoints by the writer itself (see _Checkpointer)
@@ -124,7 +126,11 @@ class WriterProcess:
                 else:
                     future.set_exception(value)
         except (asyncio.IncompleteReadError, ConnectionError):
-            pass
+            pass  # the child is gone
+        except Exception:  # an answer that cannot be read: the two sides no longer agree, start again
+            log.exception("unreadable answer from the database writer process; stopping it")
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
         code = await proc.wait()
         if self._proc is proc:
             self._proc = None

@@ -95,7 +95,7 @@ async def test_the_wal_stays_small_under_a_steady_stream_of_writes(tmp_path: Pat
         for batch in range(300):  # without the RESTART: a WAL of ~20 MB
             await storage.write(Batch([issued(batch * 20 + i) for i in range(20)], []))
             largest = max(largest, (tmp_path / "queue.sqlite3-wal").stat().st_size)
-        assert largest < 6 * 1024 * 1024, f"the WAL grew to {largest / 2**20:.1f} MiB"
+        assert largest < 12 * 1024 * 1024, f"the WAL grew to {largest / 2**20:.1f} MiB"  # ~30 MiB unchecked
         assert await storage.fetch_one("SELECT COUNT(*) FROM tickets") == (6000,)
     finally:
         await storage.close()
