@@ -12,6 +12,9 @@ it; results with a patch are labelled as such and are never the headline number:
                    callers are written before the fan-out to every websocket client, not after it.
                    (Adopted since: engine.py does this.)
   gc_untuned       leave Python's garbage collector at its defaults (queue_server/runtime.py not applied).
+  coalesce_writes  uvicorn (httptools) writes a response's head and its body with two transport.write calls,
+                   two system calls and two TCP segments; this holds the head back and writes it with the first
+                   piece of the body, in one.
 """
 
 from __future__ import annotations
@@ -52,9 +55,53 @@ def _patch_publish_deferred() -> None:
     Hub.publish = publish  # type: ignore[method-assign]
 
 
+def _patch_coalesce_writes() -> None:
+    from uvicorn.protocols.http import httptools_impl
+
+    cycle = httptools_impl.RequestResponseCycle
+    original = cycle.send
+
+    class _Collect:
+        def __init__(self, real: Any, held: bytes) -> None:
+            self.real, self.parts = real, [held]
+
+        def write(self, data: bytes) -> None:
+            self.parts.append(data)
+
+        def flush(self) -> None:
+            data = b"".join(self.parts)
+            self.parts = []
+            if data:
+                self.real.write(data)
+
+        def close(self) -> None:  # a response without keep-alive: what was held goes out first
+            self.flush()
+            self.real.close()
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.real, name)
+
+    async def send(self: Any, message: Any) -> None:
+        real = self.transport
+        collect = _Collect(real, self.__dict__.pop("_held_head", b""))
+        self.transport = collect
+        try:
+            await original(self, message)
+        finally:
+            self.transport = real
+        if message["type"] == "http.response.start":
+            self._held_head = b"".join(collect.parts)  # written with the body
+        else:
+            collect.flush()
+
+    cycle.send = send
+
+
 for _patch in PATCHES:
     if _patch == "publish_deferred":
         _patch_publish_deferred()
+    elif _patch == "coalesce_writes":
+        _patch_coalesce_writes()
     elif _patch == "gc_untuned":
         from queue_server import runtime
 

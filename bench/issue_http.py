@@ -380,6 +380,7 @@ def main() -> None:
         "access-log": {"uvicorn": {"access_log": True}},
         "asyncio+h11": {"uvicorn": {"loop": "asyncio", "http": "h11"}},
         "gc-untuned": {"patches": ["gc_untuned"]},
+        "coalesce-writes": {"patches": ["coalesce_writes"]},
     }
     chosen = [v for v in args.variants.split(",") if v]
     unknown = [v for v in chosen if v not in specs]
