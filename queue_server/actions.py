@@ -17,7 +17,7 @@ from .domain import commands as c
 from .domain.catalogue import CHANNELS, PRIORITY_GROUPS, Counter, Site
 from .domain.decide import checkin_window, find_ticket
 from .domain.events import Event
-from .domain.model import DomainError, TicketState
+from .domain.model import DomainError, Ticket, TicketState
 from .domain.state import SiteState
 from .domain.wait import estimate_wait, people_ahead, people_ahead_of_newest
 from .engine import Engine, Outcome
@@ -87,6 +87,18 @@ class Context:
     def state(self, site_id: str) -> SiteState:
         self.site(site_id)
         return self.engine.states[site_id]
+
+    async def ticket_by_token(self, token: str) -> Ticket:
+        """The live leg of the ticket a citizen's link or QR code names, on a site this server hosts."""
+        ticket = await self.engine.storage.ticket_by_token(token) if 10 <= len(token) <= 64 else None
+        if ticket is None or ticket.site not in self.sites:
+            raise ApiError(
+                404,
+                "unknown_ticket",
+                "Tiket tidak ditemukan. Periksa tautan atau kode QR Anda.",
+                "Ticket not found. Check your link or QR code.",
+            )
+        return ticket
 
 
 def _scope(principal: Principal, key: str | None) -> str | None:

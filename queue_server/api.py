@@ -297,15 +297,7 @@ async def post_close_day(request: Request) -> Response:
 
 async def _ticket_by_token(request: Request) -> tuple[Context, str, str]:
     ctx = ctx_of(request)
-    token = request.path_params["token"]
-    ticket = await ctx.engine.storage.ticket_by_token(token) if 10 <= len(token) <= 64 else None
-    if ticket is None or ticket.site not in ctx.sites:
-        raise ApiError(
-            404,
-            "unknown_ticket",
-            "Tiket tidak ditemukan. Periksa tautan atau kode QR Anda.",
-            "Ticket not found. Check your link or QR code.",
-        )
+    ticket = await ctx.ticket_by_token(request.path_params["token"])
     return ctx, ticket.site, ticket.id
 
 

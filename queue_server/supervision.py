@@ -15,6 +15,7 @@ from . import validation as v
 from .actions import Context
 from .auth import Principal, require
 from .domain import commands as c
+from .domain.catalogue import Site
 from .domain.decide import find_ticket
 from .domain.events import Event
 from .domain.model import DomainError, Ticket
@@ -100,12 +101,17 @@ async def post_running_text(request: Request) -> Response:
 # --- reports ---------------------------------------------------------------------------------------------------
 
 
-async def _report(request: Request) -> dict[str, Any]:
+async def _report_scope(request: Request) -> tuple[Context, Site, reports.Period, str | None]:
+    """What a report or IKM request asks for, once its reader may read it: the site, the period, the agency."""
     ctx, site_id, today = _site_and_today(request)
     site = ctx.sites[site_id]
     require(await _principal(request), "report.read", site_id)
     period = reports.parse_period(request.query_params, today)
-    agency = reports.agency_filter(site, request.query_params)
+    return ctx, site, period, reports.agency_filter(site, request.query_params)
+
+
+async def _report(request: Request) -> dict[str, Any]:
+    ctx, site, period, agency = await _report_scope(request)
     return await reports.report(ctx.engine.storage, site, period, agency, ctx.engine.clock())
 
 
@@ -120,11 +126,7 @@ async def get_report_csv(request: Request) -> Response:
 
 
 async def _ikm(request: Request) -> dict[str, Any]:
-    ctx, site_id, today = _site_and_today(request)
-    site = ctx.sites[site_id]
-    require(await _principal(request), "report.read", site_id)
-    period = reports.parse_period(request.query_params, today)
-    agency = reports.agency_filter(site, request.query_params)
+    ctx, site, period, agency = await _report_scope(request)
     service = request.query_params.get("service") or None
     if service is not None and service not in site.services:
         raise ApiError(
@@ -191,29 +193,17 @@ def _whole(text: str | None, field: str, default: int, low: int, high: int) -> i
 # --- the satisfaction survey -----------------------------------------------------------------------------------
 
 
-async def _ticket_of_token(ctx: Context, token: str) -> Ticket:
-    ticket = await ctx.engine.storage.ticket_by_token(token) if 10 <= len(token) <= 64 else None
-    if ticket is None or ticket.site not in ctx.sites:
-        raise ApiError(
-            404,
-            "unknown_ticket",
-            "Tiket tidak ditemukan. Periksa tautan atau kode QR Anda.",
-            "Ticket not found. Check your link or QR code.",
-        )
-    return ticket
-
-
 async def get_survey(request: Request) -> Response:
     """What a phone needs to offer the survey: whether this ticket may answer, and the nine questions."""
     ctx = _ctx(request)
-    ticket = await _ticket_of_token(ctx, request.path_params["token"])
+    ticket = await ctx.ticket_by_token(request.path_params["token"])
     answered = await survey.is_answered(ctx.engine.storage, ticket.id)
     return _no_store(JSONResponse({**survey.status(ticket, answered), "questions": survey.questionnaire()}))
 
 
 async def post_survey(request: Request) -> Response:
     ctx = _ctx(request)
-    ticket = await _ticket_of_token(ctx, request.path_params["token"])
+    ticket = await ctx.ticket_by_token(request.path_params["token"])
     body = await _body(request)
     v.only(body, {"answers"})
     answers = survey.read_answers(body)
