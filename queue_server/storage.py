@@ -338,19 +338,19 @@ class Storage:
             for event in batch.events:
                 seq += 1
                 numbered.append(Event(event.type, event.site, event.at, event.data, seq))
-                event_rows.append((seq, event.site, event.type, event.at.isoformat(), _dumps(event.data)))
+                event_rows.append((seq, event.site, event.type, event.at.isoformat(), jsontext.dumps(event.data)))
                 for key in ("ticket", "new_ticket"):
                     if key in event.data:
                         tickets[event.data[key]["id"]] = _ticket_row(event.data[key], seq)
                 if isinstance(event.data.get("counter"), dict):
                     counter = event.data["counter"]
-                    counters[(event.site, counter["id"])] = (event.site, counter["id"], _dumps(counter), seq)
+                    counters[(event.site, counter["id"])] = (event.site, counter["id"], jsontext.dumps(counter), seq)
                 if event.type == "day.closed":
                     days.append((event.site, event.data["day"], seq))
                 if "booking" in event.data:
                     b = event.data["booking"]
                     bookings[b["id"]] = (b["id"], b["code"], b["site"], b["service"], b["day"], b["slot"],
-                                         b["nik_hash"], b["state"], seq, _dumps(b))  # fmt: skip
+                                         b["nik_hash"], b["state"], seq, jsontext.dumps(b))  # fmt: skip
             statements: list[tuple[str, list[tuple[Any, ...]]]] = [
                 ("INSERT INTO events (seq, site, type, at, data) VALUES (?,?,?,?,?)", event_rows),
                 (_TICKET_UPSERT, list(tickets.values())),
@@ -476,7 +476,7 @@ def _ticket_row(d: dict[str, Any], seq: int) -> tuple[Any, ...]:
     return (
         d["id"], d["site"], d["service"], d["agency"], d["series"], d["day"], d["number"], d["label"], d["state"],
         d["priority"], d["channel"], d["token"], d["parent"], d["issued_at"], d["called_at"], d["started_at"],
-        d["finished_at"], d["counter"], seq, _dumps(d),
+        d["finished_at"], d["counter"], seq, jsontext.dumps(d),
     )  # fmt: skip
 
 
@@ -502,7 +502,7 @@ def _records(batch: Batch, numbered: list[Event]) -> list[tuple[str, list[tuple[
         if event.type == "site.running_text":
             settings[(event.site, "running_text")] = (event.site, "running_text", event.data["text"], event.seq)
     audit = [
-        (numbered[i].site, utc_iso(numbered[i].at), r.actor, r.role, r.action, r.target, _dumps(r.details),
+        (numbered[i].site, utc_iso(numbered[i].at), r.actor, r.role, r.action, r.target, jsontext.dumps(r.details),
          numbered[i].seq)
         for i, r in batch.audit
     ]  # fmt: skip
@@ -528,7 +528,3 @@ _SETTING_UPSERT = (
     "ON CONFLICT (site, key) DO UPDATE SET value = excluded.value, seq = excluded.seq"
 )
 _AUDIT_INSERT = "INSERT INTO audit (site, at, actor, role, action, target, details, seq) VALUES (?,?,?,?,?,?,?,?)"
-
-
-def _dumps(value: Any) -> str:
-    return jsontext.dumps(value)
