@@ -13,7 +13,7 @@ from queue_server.actions import booking_status
 from queue_server.api import ctx_of
 from queue_server.errors import ApiError
 
-from .common import catalogue, lang_of, not_found, pages, texts
+from .common import catalogue, lang_of, not_found, pages
 from .qr import BOOKING_CODE, qr_inline
 
 DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
@@ -39,10 +39,10 @@ async def booking_page(request: Request) -> Response:
             "en": f"{DAYS_EN[day.weekday()]} {day.day} {MONTHS_EN[day.month - 1]}",
             "open": bool(site.slots(day)) and day not in closed,
         })  # fmt: skip
-    config = {**catalogue(site), "lang": lang, "text": texts(), "days": days}
+    config = {**catalogue(site), "lang": lang, "text": pages.texts(), "days": days}
     bookable = [{**agency, "services": [s for s in agency["services"] if s["online"]]} for agency in config["agencies"]]
     config["agencies"] = [a for a in bookable if a["services"]]
-    return pages.render(request, "booking.html", site=site, config=config, lang=lang, t=texts()[lang])
+    return pages.render(request, "booking.html", site=site, config=config, lang=lang, t=pages.texts()[lang])
 
 
 async def booking_status_page(request: Request) -> Response:
@@ -55,6 +55,6 @@ async def booking_status_page(request: Request) -> Response:
     except ApiError:
         return not_found(request, "booking")
     lang = lang_of(request)
-    config = {"lang": lang, "text": texts(), "booking": booking, "timezone": ctx.sites[booking["site"]].timezone}
+    config = {"lang": lang, "text": pages.texts(), "booking": booking, "timezone": ctx.sites[booking["site"]].timezone}
     return pages.render(request, "booking_status.html", booking=booking, config=config, lang=lang,
-                        t=texts()[lang], qr=qr_inline(code, scale=6))  # fmt: skip
+                        t=pages.texts()[lang], qr=qr_inline(code, scale=6))  # fmt: skip

@@ -3,10 +3,8 @@ needs to name things, and the settings a deployment (or a test) may change."""
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -50,12 +48,6 @@ def app_value(request: Request, name: str, factory: Callable[[], T]) -> T:
     return value
 
 
-@cache
-def texts() -> dict[str, dict[str, str]]:
-    with (HERE / "templates" / "text.toml").open("rb") as f:
-        return tomllib.load(f)
-
-
 def lang_of(request: Request) -> str:
     lang = request.query_params.get("lang", "id")
     return lang if lang in LANGUAGES else "id"
@@ -88,9 +80,9 @@ def catalogue(site: Site) -> dict[str, Any]:
 
 
 def page_config(site: Site, lang: str, **extra: Any) -> dict[str, Any]:
-    return {"lang": lang, "text": texts(), **catalogue(site), **extra}
+    return {"lang": lang, "text": pages.texts(), **catalogue(site), **extra}
 
 
 def not_found(request: Request, what: str) -> Response:
     """A page for a wrong address that says so in both languages and links nowhere (kiosks must not wander)."""
-    return pages.render(request, "not_found.html", 404, what=what, t=texts()["id"], t_en=texts()["en"])
+    return pages.render(request, "not_found.html", 404, what=what, t=pages.texts()["id"], t_en=pages.texts()["en"])

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from queue_server.actions import public_status
 from queue_server.api import ctx_of
 
-from .common import lang_of, not_found, pages, settings_of, texts
+from .common import lang_of, not_found, pages, settings_of
 
 
 async def ticket_page(request: Request) -> Response:
@@ -23,7 +23,7 @@ async def ticket_page(request: Request) -> Response:
     lang = lang_of(request)
     config = {
         "lang": lang,
-        "text": texts(),
+        "text": pages.texts(),
         "token": token,
         "site": {"id": site.id, "name": site.name, "timezone": site.timezone},
         "counters": {c.id: c.name for c in site.counters.values()},
@@ -31,4 +31,4 @@ async def ticket_page(request: Request) -> Response:
         "refresh_seconds": settings_of(request).status_refresh_seconds,
     }
     return pages.render(request, "ticket.html", site=site, config=config, status=config["status"], lang=lang,
-                        t=texts()[lang])  # fmt: skip
+                        t=pages.texts()[lang])  # fmt: skip

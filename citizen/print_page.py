@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from queue_server.api import ctx_of
 
-from .common import not_found, pages, texts
+from .common import not_found, pages
 from .printing.slip import slip_for
 from .qr import follow_url, qr_inline
 
@@ -21,4 +21,4 @@ async def print_page(request: Request) -> Response:
         return not_found(request, "ticket")
     url = follow_url(request, ticket.site, token)
     slip = slip_for(ctx, ticket, url)
-    return pages.render(request, "print.html", slip=slip, qr=qr_inline(url, scale=4), t=texts()["id"])
+    return pages.render(request, "print.html", slip=slip, qr=qr_inline(url, scale=4), t=pages.texts()["id"])

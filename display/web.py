@@ -7,8 +7,6 @@ counters, the screen's scope) and its on-screen text, Indonesian first, English 
 
 from __future__ import annotations
 
-import tomllib
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +21,6 @@ from queue_server.ws import screen_scope
 HERE = Path(__file__).parent
 pages = Pages(HERE / "templates")
 LANGUAGES = ("id", "en")
-
-
-@cache
-def texts() -> dict[str, dict[str, str]]:
-    """Every sentence the screen shows, per language (templates/text.toml)."""
-    with (HERE / "templates" / "text.toml").open("rb") as f:
-        return tomllib.load(f)
 
 
 def _luminance(colour: str) -> float:
@@ -53,7 +44,7 @@ def page_config(site: Site, screen: Screen, lang: str) -> dict[str, Any]:
     services, counters = screen_scope(site, screen)
     return {
         "lang": lang,
-        "text": texts()[lang],
+        "text": pages.texts()[lang],
         "site": {"id": site.id, "name": site.name, "timezone": site.timezone, "running_text": site.running_text},
         "screen": {"id": screen.id, "name": screen.name, "speaker": screen.speaker},
         "agencies": {
@@ -78,7 +69,8 @@ async def display_page(request: Request) -> Response:
     screen = site.screens.get(request.path_params["screen"]) if site else None
     if site is None or screen is None:
         known = [f"/display/{s.id}/{sc}" for s in sites.values() for sc in s.screens]
-        return pages.render(request, "not_found.html", 404, known=known, t=texts()["id"], t_en=texts()["en"])
+        text = pages.texts()
+        return pages.render(request, "not_found.html", 404, known=known, t=text["id"], t_en=text["en"])
     config = page_config(site, screen, lang)
     return pages.render(request, "display.html", site=site, screen=screen, lang=lang, t=config["text"], config=config)
 

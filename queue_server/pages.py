@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,16 @@ class Pages:
     """Renders one package's templates. Every asset is served by this server: the mall's LAN may have no internet."""
 
     def __init__(self, template_dir: Path) -> None:
+        self.template_dir = template_dir
         self.env = Environment(loader=FileSystemLoader(template_dir), autoescape=select_autoescape(["html"]))
+        self._texts: dict[str, dict[str, str]] | None = None
+
+    def texts(self) -> dict[str, dict[str, str]]:
+        """Every sentence of the package's pages, per language (templates/text.toml), read once."""
+        if self._texts is None:
+            with (self.template_dir / "text.toml").open("rb") as f:
+                self._texts = tomllib.load(f)
+        return self._texts
 
     def render(self, request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         html = self.env.get_template(name).render(request=request, **context)

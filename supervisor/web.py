@@ -8,8 +8,6 @@ Indonesian and English.
 
 from __future__ import annotations
 
-import tomllib
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +22,6 @@ from queue_server.survey import questionnaire
 HERE = Path(__file__).parent
 pages = Pages(HERE / "templates")
 LANGUAGES = ("id", "en")
-
-
-@cache
-def texts() -> dict[str, dict[str, str]]:
-    """Every sentence of the pages, per language (templates/text.toml)."""
-    with (HERE / "templates" / "text.toml").open("rb") as f:
-        return tomllib.load(f)
 
 
 def catalogue(site: Site) -> dict[str, Any]:
@@ -57,9 +48,9 @@ def _render(request: Request, template: str, site: Site | None, **extra: Any) ->
     lang = _lang(request)
     if site is None:
         known = [f"/supervisor/{s.id}" for s in request.app.state.sites.values()]
-        return pages.render(request, "not_found.html", 404, lang=lang, t=texts()[lang], known=known)
-    config = {"lang": lang, "text": texts(), "site": catalogue(site), **extra}
-    return pages.render(request, template, lang=lang, t=texts()[lang], site=site, config=config)
+        return pages.render(request, "not_found.html", 404, lang=lang, t=pages.texts()[lang], known=known)
+    config = {"lang": lang, "text": pages.texts(), "site": catalogue(site), **extra}
+    return pages.render(request, template, lang=lang, t=pages.texts()[lang], site=site, config=config)
 
 
 def _site(request: Request) -> Site | None:

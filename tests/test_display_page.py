@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from display.web import HERE, ink_for, page_config, pages, texts
+from display.web import HERE, ink_for, page_config, pages
 from queue_server.sitefile import DEMO_SITE, load_site
 
 from .helpers import Server
@@ -56,7 +56,7 @@ async def test_indonesian_first_english_on_request(server: Server, query: str, l
 
 
 def test_every_sentence_exists_in_both_languages_with_standard_spelling() -> None:
-    id_, en = texts()["id"], texts()["en"]
+    id_, en = pages.texts()["id"], pages.texts()["en"]
     assert id_.keys() == en.keys()
     words = " ".join(id_.values()).lower()
     for wrong in ("antrian", "silahkan"):  # KBBI: antrean, silakan
@@ -80,7 +80,7 @@ def test_site_texts_cannot_break_out_of_the_page() -> None:
     site = replace(SITE, name=evil, running_text=evil)
     screen = site.screens["lobby"]
     html = pages.env.get_template("display.html").render(
-        site=site, screen=screen, lang="id", t=texts()["id"], config=page_config(site, screen, "id")
+        site=site, screen=screen, lang="id", t=pages.texts()["id"], config=page_config(site, screen, "id")
     )
     assert evil not in html
     assert config_of(html)["site"]["name"] == evil  # still shown as written, as text
