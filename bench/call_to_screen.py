@@ -79,6 +79,19 @@ COUNTERS = {
 # --- display worker (a separate process) -------------------------------------------------------------------
 
 
+def _client_result(stats: Any, errors: Any, connect_seconds: float, arrivals: Any) -> dict[str, Any]:
+    """What a display client process reports back, with its own CPU time and peak memory."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "stats": stats,
+        "errors": errors,
+        "connect_seconds": round(connect_seconds, 3),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+        "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "arrivals": arrivals,
+    }
+
+
 async def worker_main(args: argparse.Namespace) -> dict[str, Any]:
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
@@ -156,15 +169,7 @@ async def worker_main(args: argparse.Namespace) -> dict[str, Any]:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {
-        "stats": stats,
-        "errors": errors,
-        "connect_seconds": round(connect_seconds, 3),
-        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
-        "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
-        "arrivals": arrivals,
-    }
+    return _client_result(stats, errors, connect_seconds, arrivals)
 
 
 async def raw_worker_main(args: argparse.Namespace) -> dict[str, Any]:
@@ -313,15 +318,7 @@ async def raw_worker_main(args: argparse.Namespace) -> dict[str, Any]:
         if proto.transport is not None:
             proto.transport.close()
     await asyncio.sleep(0.2)
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {
-        "stats": stats,
-        "errors": errors,
-        "connect_seconds": round(connect_seconds, 3),
-        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
-        "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
-        "arrivals": arrivals,
-    }
+    return _client_result(stats, errors, connect_seconds, arrivals)
 
 
 # --- orchestration ------------------------------------------------------------------------------------------
