@@ -1,33 +1,39 @@
-"""Speech clips from pyttsx3 (espeak-ng), rendered in ONE worker process.
+"""Speech clips from espeak-ng (through pyttsx3's binding of libespeak-ng), rendered in ONE
+worker process, one forked child per clip.
 
-Why a worker process: pyttsx3 is synchronous and libespeak-ng may only be initialised once
-per process, so it must never run on the server's asyncio loop. The worker's initializer
-creates the single engine; every clip is one save_to_file + runAndWait (several save_to_file
-calls before one runAndWait keep only the last).
+Why a worker process: speech synthesis blocks, so it must never run on the server's asyncio loop.
 
-pyttsx3 2.99 traps worth knowing (all checked here):
-- An unknown voice does not raise: the driver's error is swallowed by the command queue and
-  the engine keeps speaking English. We pick the voice by language, then read the voice back
-  after rendering and reject the clip if it is not the one asked for.
-- setProperty() is queued until the first runAndWait(), so the voice is set in the same
-  batch as save_to_file and verified afterwards.
-- The espeak driver prints "Audio saved to ..." on stdout; we silence it.
+Why a fresh engine per clip: libespeak-ng carries state from one utterance to the next (libc
+rand() noise, flutter and glottal phase), so in a long-lived engine the same word comes out as
+other samples depending on what was said before it, and a clip re-rendered after a retry or in
+another order never matched the shipped one. libespeak-ng can only be initialised once per
+process, so the worker never initialises it: it forks a child per request, the child starts an
+engine, speaks, answers on a pipe and exits. Same text and voice, same bytes. ~25 ms per clip.
+
+Why not pyttsx3's Engine: its espeak driver runs libespeak-ng asynchronously (a thread of its
+own), and with it we measured, over 500 fresh engines under load, runAndWait returning before
+the file was written (4 empty clips), property changes racing the synthesis (clips spoken at
+rate 200 instead of 170, about 1 in 150) and an engine's first utterance always at rate 200.
+We drive the same library through pyttsx3's ctypes binding (pyttsx3.drivers._espeak) in
+synchronous mode instead: one thread, every call done when it returns, errors as return codes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import multiprocessing
 import os
-import tempfile
+import pickle
+import select
+import signal
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 from . import audio
@@ -36,6 +42,7 @@ from . import audio
 # nearly espeak-ng's default (175); pyttsx3 would set 200, hurried for a noisy lobby.
 RATE = 170
 RENDER_TIMEOUT_S = 60.0
+ENGINE_TIMEOUT_S = 20.0  # one forked engine; below RENDER_TIMEOUT_S so that the worker answers first
 
 T = TypeVar("T")
 
@@ -67,29 +74,31 @@ class RenderedClip:
     voice: VoiceInfo
 
 
-# ---------------------------------------------------------------- worker process side
-_engine: Any = None
-_init_error: str | None = None
-_errors: list[BaseException] = []
-_voices: dict[str, VoiceInfo] = {}
+# ---------------------------------------------------------------- forked child side
+_samples: list[bytes] = []  # what the synth callback collected for the utterance being spoken
 
 
-def _init_worker() -> None:
-    # An exception here would only show up as an anonymous BrokenProcessPool; keep it for
-    # the first task to raise instead.
-    global _engine, _init_error
+def _espeak() -> Any:
+    """pyttsx3's ctypes binding of libespeak-ng, started in synchronous mode (once per child)."""
     try:
-        import pyttsx3  # only the worker ever loads libespeak-ng
+        from pyttsx3.drivers import _espeak
+    except Exception as e:  # pyttsx3 raises when it cannot load libespeak-ng
+        raise RenderError(f"cannot load espeak-ng ({type(e).__name__}: {e}); is espeak-ng installed?") from None
+    if not getattr(_espeak, "_mpp_started", False):
+        rate = _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 0)
+        if rate != audio.SAMPLE_RATE:
+            raise RenderError(f"espeak-ng started at {rate} Hz, not {audio.SAMPLE_RATE}; is espeak-ng-data installed?")
+        _espeak.SetSynthCallback(_collect)
+        _espeak._mpp_started = True
+    return _espeak
 
-        _engine = pyttsx3.init("espeak")
-        _engine.connect("error", lambda name=None, exception=None: _errors.append(exception or RenderError(name)))
-    except Exception as e:
-        _init_error = f"cannot start pyttsx3/espeak-ng ({type(e).__name__}: {e}); is espeak-ng installed?"
 
+def _collect(wav: Any, numsamples: int, events: Any) -> int:
+    import ctypes
 
-def _require_engine() -> None:
-    if _engine is None:
-        raise RenderError(_init_error or "TTS worker not initialised")
+    if numsamples > 0:
+        _samples.append(ctypes.string_at(wav, numsamples * 2))
+    return 0  # go on
 
 
 def _matches(languages: tuple[str, ...], lang: str) -> bool:
@@ -97,17 +106,14 @@ def _matches(languages: tuple[str, ...], lang: str) -> bool:
 
 
 def _find_voice(lang: str) -> VoiceInfo:
-    _require_engine()
-    if lang in _voices:
-        return _voices[lang]
-    from pyttsx3.drivers import _espeak
-
-    version = (_espeak.Info(None) or b"unknown").decode()
-    found = [
-        VoiceInfo(v.id, v.name, tuple(v.languages or ()), version)
-        for v in _engine.getProperty("voices")
-        if _matches(tuple(v.languages or ()), lang)
-    ]
+    espeak = _espeak()
+    version = (espeak.Info(None) or b"unknown").decode()
+    found = []
+    for v in espeak.ListVoices(None):
+        # `languages` is a priority byte then the language name; the binding reads up to the first NUL.
+        languages = (v.languages[1:].decode("utf-8", errors="replace"),) if v.languages else ()
+        if _matches(languages, lang):
+            found.append(VoiceInfo(v.identifier.decode().lower(), v.name.decode(), languages, version))
     if not found:
         raise VoiceNotFoundError(
             f"espeak-ng {version} has no voice for language {lang!r} (voices come with Debian's espeak-ng-data, "
@@ -115,43 +121,82 @@ def _find_voice(lang: str) -> VoiceInfo:
         )
     # Prefer the main voice of the language ("poz/id", "gmw/en") over dialects and variants.
     found.sort(key=lambda v: (not v.id.endswith("/" + lang), lang not in v.languages, v.id))
-    _voices[lang] = found[0]
     return found[0]
 
 
+def _speak(text: str, lang: str) -> tuple[VoiceInfo, bytes]:
+    """Speak `text` with the `lang` voice: the voice used and its PCM frames, untrimmed."""
+    espeak = _espeak()
+    voice = _find_voice(lang)
+    if espeak.SetVoiceByName(voice.id.encode()) != espeak.EE_OK:
+        raise VoiceNotFoundError(f"espeak-ng refused voice {voice.id!r}")
+    current = espeak.GetCurrentVoice()
+    if not current or current.contents.identifier.decode().lower() != voice.id:
+        raise VoiceNotFoundError(f"asked espeak-ng for voice {voice.id!r} but another is active")
+    espeak.SetParameter(espeak.RATE, RATE, 0)
+    _samples.clear()
+    status = espeak.Synth(text, flags=espeak.ENDPAUSE | espeak.CHARS_UTF8)
+    if status != espeak.EE_OK:
+        raise RenderError(f"espeak-ng failed on {text!r} (status {status})")
+    return voice, b"".join(_samples)
+
+
+# ---------------------------------------------------------------- worker process side
+def _in_fresh_engine(fn: Callable[..., T], *args: Any) -> T:
+    """fn(*args) in a child forked from this worker, with an espeak-ng engine of its own.
+
+    The worker is single-threaded (a ProcessPoolExecutor worker that never starts espeak-ng), so
+    forking it is safe. The child answers with a pickle on a pipe and leaves with os._exit, never
+    touching the pool's queues."""
+    # Load (never start) the library here once, for every child (-9 ms a clip); a child reports a failure.
+    with contextlib.suppress(Exception):
+        from pyttsx3.drivers import _espeak  # noqa: F401
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(read_fd)
+        try:
+            payload = pickle.dumps((True, fn(*args)))
+        except BaseException as exc:  # noqa: BLE001 - every failure goes back to the worker
+            try:
+                payload = pickle.dumps((False, exc))
+            except Exception:
+                payload = pickle.dumps((False, RenderError(f"{type(exc).__name__}: {exc}")))
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(write_fd, view) :]
+        os._exit(0)
+    os.close(write_fd)
+    chunks: list[bytes] = []
+    try:
+        deadline = time.monotonic() + ENGINE_TIMEOUT_S
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([read_fd], [], [], remaining)[0]:
+                os.kill(pid, signal.SIGKILL)
+                raise RenderError(f"espeak-ng gave no answer within {ENGINE_TIMEOUT_S:.0f} s")
+            chunk = os.read(read_fd, 65_536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_fd)
+        _, status = os.waitpid(pid, 0)
+    if not chunks:
+        raise RenderError(f"espeak-ng died (exit status {os.waitstatus_to_exitcode(status)})")
+    ok, value = pickle.loads(b"".join(chunks))  # noqa: S301 - our own child, a private pipe
+    if ok:
+        return value  # type: ignore[no-any-return]
+    raise value
+
+
 def _worker_check_voice(lang: str) -> VoiceInfo:
-    return _find_voice(lang)
-
-
-def _synthesise(text: str, voice: VoiceInfo, path: str) -> None:
-    _errors.clear()
-    _engine.setProperty("voice", voice.id)
-    _engine.setProperty("rate", RATE)
-    _engine.save_to_file(text, path)
-    with contextlib.redirect_stdout(io.StringIO()):
-        _engine.runAndWait()
-    if _errors:
-        raise RenderError(f"espeak-ng failed on {text!r}: {_errors[0]}")
-    actual = _engine.getProperty("voice")
-    if actual != voice.id:
-        raise VoiceNotFoundError(f"asked espeak-ng for voice {voice.id!r} but it spoke with {actual!r}")
+    return _in_fresh_engine(_find_voice, lang)
 
 
 def _worker_render(key: str, text: str, lang: str, out_path: str) -> RenderedClip:
-    voice = _find_voice(lang)
-    fd, raw_path = tempfile.mkstemp(suffix=".wav")
-    os.close(fd)
-    try:
-        for _ in range(2):  # espeak-ng occasionally writes nothing; one retry is enough
-            Path(raw_path).unlink(missing_ok=True)
-            _synthesise(text, voice, raw_path)
-            if Path(raw_path).exists() and Path(raw_path).stat().st_size > 44:
-                break
-        else:
-            raise RenderError(f"espeak-ng wrote no audio for clip {key!r} ({text!r})")
-        frames = audio.trim_silence(audio.read_frames(raw_path))
-    finally:
-        Path(raw_path).unlink(missing_ok=True)
+    voice, frames = _in_fresh_engine(_speak, text, lang)
+    frames = audio.trim_silence(frames)
     if not frames:
         raise RenderError(f"clip {key!r} ({text!r}) came out silent with voice {voice.id!r}")
     audio.write_wav(out_path, frames)
@@ -171,9 +216,7 @@ class Renderer:
         with self._lock:
             if self._executor is None:
                 # "spawn": forking a threaded server (uvicorn, asyncio) can deadlock the child.
-                self._executor = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
-                )
+                self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
             return self._executor
 
     def _discard_pool(self) -> None:
@@ -210,15 +253,7 @@ class Renderer:
 
     def render_clip(self, key: str, text: str, lang: str, out_path: str | os.PathLike[str]) -> RenderedClip:
         """Speak `text` with the `lang` voice into a trimmed 22,050 Hz mono 16-bit WAV (blocking)."""
-        try:
-            clip: RenderedClip = self._call(_worker_render, key, text, lang, os.fspath(out_path))
-        except RenderError as exc:
-            if "wrote no audio" not in str(exc):
-                raise
-            # Seen rarely under load: an engine that has gone quiet keeps writing nothing. A fresh worker process
-            # (a new engine) renders the clip; a second silence is a real error.
-            self._discard_pool()
-            clip = self._call(_worker_render, key, text, lang, os.fspath(out_path))
+        clip: RenderedClip = self._call(_worker_render, key, text, lang, os.fspath(out_path))
         return clip
 
     async def acheck_voice(self, lang: str = "id") -> VoiceInfo:
