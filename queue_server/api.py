@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from . import __version__, wire
+from . import __version__, jsontext, wire
 from . import validation as v
 from .actions import (
     Context,
@@ -64,21 +64,32 @@ async def read_json(request: Request) -> dict[str, Any]:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
+    raw = await _read_body(request, limit)
+    if not raw.strip():
+        return {}
+    try:
+        value = jsontext.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, "malformed_json", f"JSON tidak valid: {exc}", f"Malformed JSON: {exc}") from None
+    return v.require_object(value)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The whole body, refused once past `limit` bytes. The ASGI messages are read directly: the async generator
+    behind Request.stream() cost ~5 % of issuing a ticket. read_json is the only reader of a request's body."""
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk: bytes = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise _too_large(limit)
         chunks.append(chunk)
-    raw = b"".join(chunks)
-    if not raw.strip():
-        return {}
-    try:
-        value = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError(400, "malformed_json", f"JSON tidak valid: {exc}", f"Malformed JSON: {exc}") from None
-    return v.require_object(value)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _too_large(limit: int) -> ApiError:

@@ -254,10 +254,24 @@ async def test_wrong_content_type_and_oversize_bodies(server: Server) -> None:
     r = await server.http.post("/api/v1/sites/tegal/tickets", content=chunks(), headers={
         **bearer(KIOSK), "content-type": "application/json"})  # fmt: skip
     assert r.status_code == 413
+    r = await server.http.post("/api/v1/sites/tegal/tickets", content=b'{"service": NaN}', headers={
+        **bearer(KIOSK), "content-type": "application/json"})  # fmt: skip
+    assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "service"  # read as JSON, refused
     r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"},
                                headers={**bearer(KIOSK), "Idempotency-Key": "bad key with spaces"})  # fmt: skip
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_idempotency_key"
     assert await snapshot(server) == before
+
+
+async def test_a_body_in_pieces_is_read_whole(server: Server) -> None:
+    async def pieces():  # type: ignore[no-untyped-def]
+        for piece in (b'{"serv', b'ice": ', b'"ktp"', b"}"):
+            yield piece  # chunked transfer encoding: four ASGI messages with more_body
+
+    r = await server.http.post("/api/v1/sites/tegal/tickets", content=pieces(), headers={
+        **bearer(KIOSK), "content-type": "application/json"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert r.json()["ticket"]["service"] == "ktp"
 
 
 async def test_quota_spent_over_http(server: Server) -> None:
