@@ -22,7 +22,6 @@ def build_uvicorn_config(app: Any, config: Config, *, ws: Any = None) -> Any:
     """`ws` replaces the websocket protocol (tests run the plain ASGI path with "websockets-sansio")."""
     import uvicorn
 
-    from .httpwrites import OneWriteHttpProtocol
     from .wsframes import FrameWriterProtocol
 
     return uvicorn.Config(
@@ -32,7 +31,6 @@ def build_uvicorn_config(app: Any, config: Config, *, ws: Any = None) -> Any:
         log_level=config.log_level,
         access_log=config.access_log,
         lifespan="on",
-        http=OneWriteHttpProtocol or "auto",  # a response's head and body in one write (httpwrites.py)
         ws_per_message_deflate=False,  # about 3x less memory per connection for our small messages
         ws=ws or FrameWriterProtocol or "auto",  # one encoded frame written to every display (wsframes.py)
         ws_max_size=config.max_body_bytes,
