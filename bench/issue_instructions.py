@@ -92,6 +92,11 @@ def collected(output: str) -> int:
     return int(found.group(1))
 
 
+def _tree_name(tree: Path) -> str:
+    """"." for this checkout, else the other checkout's folder name: results never record a machine's paths."""
+    return "." if tree.resolve() == Path(__file__).resolve().parent.parent else tree.resolve().name
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--small", type=int, default=1000)
@@ -128,7 +133,7 @@ def main() -> None:
     print(f"per ticket (the app in-process, without uvicorn and the writer process): {per_ticket:,.0f}")
     path = save_result(args.result_name, {
         "parameters": {"small": args.small, "large": args.large, "warm_up": WARM_UP, "callers": CALLERS,
-                       "tree": str(args.tree), "tree_head": tree_head},
+                       "tree": _tree_name(args.tree), "tree_head": tree_head},
         "instructions_total": {str(n): t for n, t in totals.items()},
         "instructions_per_ticket": round(per_ticket),
     })  # fmt: skip
