@@ -75,8 +75,9 @@ async def read_json(request: Request) -> dict[str, Any]:
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    """The whole body, refused once past `limit` bytes. The ASGI messages are read directly: the async generator
-    behind Request.stream() cost ~5 % of issuing a ticket. read_json is the only reader of a request's body."""
+    """The whole body, refused once past `limit` bytes. The ASGI messages are read directly, not through the async
+    generator behind Request.stream() (with orjson parsing, -3.6 % of the app's instructions per issued ticket).
+    read_json is the only reader of a request's body."""
     chunks: list[bytes] = []
     size = 0
     while True:

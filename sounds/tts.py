@@ -11,9 +11,9 @@ process, so the worker never initialises it: it forks a child per request, the c
 engine, speaks, answers on a pipe and exits. Same text and voice, same bytes. ~25 ms per clip.
 
 Why not pyttsx3's Engine: its espeak driver runs libespeak-ng asynchronously (a thread of its
-own), and with it we measured, over 500 fresh engines under load, runAndWait returning before
-the file was written (4 empty clips), property changes racing the synthesis (clips spoken at
-rate 200 instead of 170, about 1 in 150) and an engine's first utterance always at rate 200.
+own). In runs of 400-700 fresh engines under load we saw runAndWait return before the file was
+written (1-4 empty clips a run), property changes race the synthesis (1-3 clips a run spoken at
+rate 200 instead of 170), and every engine's first utterance at rate 200.
 We drive the same library through pyttsx3's ctypes binding (pyttsx3.drivers._espeak) in
 synchronous mode instead: one thread, every call done when it returns, errors as return codes.
 """
