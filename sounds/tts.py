@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import multiprocessing
 import os
 import pickle
@@ -94,8 +95,6 @@ def _espeak() -> Any:
 
 
 def _collect(wav: Any, numsamples: int, events: Any) -> int:
-    import ctypes
-
     if numsamples > 0:
         _samples.append(ctypes.string_at(wav, numsamples * 2))
     return 0  # go on
