@@ -30,7 +30,8 @@ from .storage import AuditRecord, Batch, Storage
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH = 256
+MAX_BATCH = 256  # commands taken from the queue and decided in one go
+MAX_WRITE = 1024  # decided commands written in one transaction
 
 # Builds the caller's answer from the events a command produced and the state right after them.
 Responder = Callable[[list[Event], SiteState], dict[str, Any]]
@@ -64,6 +65,7 @@ class _Decided:
     job: _Job
     events: list[Event]
     body: dict[str, Any]
+    generation: int  # the engine's generation when it was decided (see Engine._reload)
 
 
 def utc_now() -> datetime:
@@ -83,8 +85,9 @@ class Engine:
         self._inflight: dict[str, asyncio.Future[Outcome]] = {}
         self._task: asyncio.Task[None] | None = None
         self._day_task: asyncio.Task[None] | None = None
-        self._generation = 0  # bumped when a write fails and the state is reloaded: batches decided before are void
-        self._last_commit: asyncio.Task[None] | None = None
+        self._generation = 0  # bumped when a write fails and the state is reloaded: commands decided before are void
+        self._unwritten: list[_Decided] = []  # decided and applied, waiting for the next transaction
+        self._writing: asyncio.Task[None] | None = None  # the transaction being written
 
     async def start(self) -> None:
         await self._load()
@@ -99,7 +102,7 @@ class Engine:
                     await task
                 except asyncio.CancelledError:
                     pass
-        await _finished(self._last_commit)  # a decided batch is written and answered, not dropped
+        await self._written()  # what was decided is written and answered, not dropped
 
     async def _load(self) -> None:
         for site_id, site in self.sites.items():
@@ -155,13 +158,13 @@ class Engine:
     # --- the writer --------------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        """Decide batch N+1 while batch N is being written (a pipeline two batches deep).
+        """Decide every command as soon as it arrives; write whatever has been decided whenever the writer is free.
 
-        The event loop and the writer process then work at the same time: with 32 kiosks issuing, the loop was
-        idle ~17 % of the time waiting for a COMMIT with the next batch already queued. Batches are still
-        written, answered and published strictly in order: each write waits for the one before it.
+        Group commit without a pipeline limit: while one transaction is being written, the commands arriving
+        meanwhile are decided at once and wait together for the next transaction, which starts the moment the
+        current one ends. The event loop never waits for a COMMIT to decide, and no command waits for a write it
+        is not in. Transactions are still written, answered and published strictly in order, one at a time.
         """
-        previous: asyncio.Task[None] | None = None
         while True:
             jobs = [await self._queue.get()]
             while len(jobs) < MAX_BATCH and not self._queue.empty():
@@ -171,13 +174,30 @@ class Engine:
                 decided = self._decide(jobs)
             except Exception:  # the writer must survive anything a single batch does
                 log.exception("engine batch failed; reloading state from the database")
-                await _finished(previous)  # its events are in the database before the reload reads it
+                await self._written()  # what was decided before is in the database before the reload reads it
                 await self._reload()
                 self._fail(jobs, StorageUnavailable("internal error"))
                 continue
-            current = asyncio.create_task(self._commit(decided, previous, self._generation)) if decided else None
-            await _finished(previous)  # at most one batch writing and one waiting behind it
-            previous = self._last_commit = current or previous
+            self._unwritten.extend(decided)
+            if self._writing is None:
+                self._write_next()
+
+    def _write_next(self) -> None:
+        """Start writing everything decided so far (at most MAX_WRITE commands) as one transaction."""
+        batch = self._unwritten[:MAX_WRITE]
+        del self._unwritten[:MAX_WRITE]
+        self._writing = asyncio.create_task(self._commit(batch))
+        self._writing.add_done_callback(self._after_write)
+
+    def _after_write(self, task: asyncio.Task[None]) -> None:
+        self._writing = None
+        if self._unwritten:
+            self._write_next()
+
+    async def _written(self) -> None:
+        """Wait until everything decided so far is written (or refused)."""
+        while self._writing is not None:
+            await _finished(self._writing)
 
     async def _answer_repeats(self, jobs: list[_Job]) -> list[_Job]:
         """Answer the jobs whose idempotency key already has a stored answer from it; return the others."""
@@ -215,24 +235,25 @@ class Engine:
                 continue
             for event in events:
                 apply(state, event)
-            decided.append(_Decided(job, events, job.respond(events, state)))
+            decided.append(_Decided(job, events, job.respond(events, state), self._generation))
         return decided
 
-    async def _commit(self, decided: list[_Decided], previous: asyncio.Task[None] | None, generation: int) -> None:
-        """Write one decided batch after the batch before it, then answer its callers and publish."""
-        await _finished(previous)
-        jobs = [d.job for d in decided]
-        if generation != self._generation:
-            # An earlier batch failed and the state was reloaded from the database; this batch was decided on
-            # top of the lost one (its numbers, its calls), so it is refused as a whole too.
-            self._fail(jobs, StorageUnavailable("an earlier write failed"))
-            return
+    async def _commit(self, decided: list[_Decided]) -> None:
+        """Write one transaction, then answer its callers and publish."""
+        void = [d.job for d in decided if d.generation != self._generation]
+        if void:
+            # An earlier write failed and the state was reloaded from the database; these were decided on top of
+            # the lost transaction (its numbers, its calls), so they are refused too.
+            self._fail(void, StorageUnavailable("an earlier write failed"))
+            decided = [d for d in decided if d.generation == self._generation]
+            if not decided:
+                return
         try:
             numbered = await self.storage.write(self._batch(decided))
-        except Exception as exc:
+        except Exception as exc:  # the batch's rows could not be built or written
             log.exception("write failed; reloading state from the database")
             await self._reload()  # before answering: whoever sees the error sees the state without the batch
-            self._fail(jobs, StorageUnavailable(str(exc)))
+            self._fail([d.job for d in decided], StorageUnavailable(str(exc)))
             return
         position = 0
         for d in decided:

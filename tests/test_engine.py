@@ -55,8 +55,8 @@ async def _labels_become(server: Server, labels: list[str]) -> None:
 
 
 async def test_a_failed_write_also_refuses_the_batch_decided_on_top_of_it(server: Server) -> None:
-    """The engine decides batch N+1 while batch N is being written. If N then fails, N+1 was decided on a state
-    that never reached the disk (it got the number after N's): it must fail too, or numbers would have a gap."""
+    """The engine decides new commands while batch N is being written. If N then fails, they were decided on a
+    state that never reached the disk (the number after N's): they must fail too, or numbers would have a gap."""
     storage = server.ctx.engine.storage
     assert (await server.issue("ktp"))["ticket"]["label"] == "A-001"
     await storage.execute("CREATE TRIGGER fail_a002 BEFORE INSERT ON events WHEN NEW.data LIKE '%\"A-002\"%' "
@@ -115,6 +115,42 @@ async def test_a_batch_decided_while_the_state_is_being_reloaded_is_refused(serv
     assert [r.status_code for r in answers] == [503, 503], [r.text for r in answers]
     await storage.execute("DROP TRIGGER fail_a002")
     assert (await server.issue("ktp"))["ticket"]["label"] == "A-002", "no gap in the numbers"
+
+
+async def test_commands_arriving_during_a_write_go_together_into_the_next_one(server: Server) -> None:
+    """Group commit: what is decided while a transaction is being written waits for the next transaction, all of
+    it together, which starts as soon as the first ends (not one transaction per command, not two writes away)."""
+    engine = server.ctx.engine
+    written: list[list[str]] = []
+    write = engine.storage.write
+
+    async def recording_write(batch: Batch) -> list[Event]:
+        numbered = await write(batch)  # the real write; only what it wrote is noted
+        written.append([e.data["ticket"]["label"] for e in numbered])
+        return numbered
+
+    engine.storage.write = recording_write  # type: ignore[method-assign]
+    holder = sqlite3.connect(server.config.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # the first write waits for this lock (busy timeout)
+    try:
+        post = server.http.post
+        first = asyncio.create_task(post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK)))
+        await _labels_become(server, ["A-001"])
+        later = []
+        for n in range(2, 7):  # one after another, each decided at once while the first write still waits
+            later.append(
+                asyncio.create_task(post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK)))
+            )
+            await _labels_become(server, [f"A-{i:03d}" for i in range(1, n + 1)])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    answers = [await first, *[await task for task in later]]
+    del engine.storage.write
+    assert [r.status_code for r in answers] == [201] * 6, [r.text for r in answers]
+    assert written == [["A-001"], ["A-002", "A-003", "A-004", "A-005", "A-006"]]
+    stored = await engine.storage.query("SELECT label FROM tickets ORDER BY number")
+    assert [row[0] for row in stored] == ["A-001", "A-002", "A-003", "A-004", "A-005", "A-006"]
 
 
 async def test_unique_index_refuses_a_duplicate_number(tmp_path: Path) -> None:
