@@ -209,6 +209,10 @@ BAD_REQUESTS = [
     ("GET", "/api/v1/sites/tegal/state", "none", None, 401, "unauthenticated"),
     ("GET", "/api/v1/sites/nowhere", "none", None, 404, "unknown_site"),
     ("DELETE", "/api/v1/sites/tegal/tickets", "kiosk", None, 405, "method_not_allowed"),
+    ("GET", "/api/v1/sites/tegal/tickets", "kiosk", None, 405, "method_not_allowed"),
+    ("POST", "/api/v1/sites//tickets", "kiosk", {"service": "ktp"}, 404, "not_found"),
+    ("POST", "/api/v1/sites/tegal/ktp/tickets", "kiosk", {"service": "ktp"}, 404, "not_found"),
+    ("POST", "/api/v1/sites/tegal/tickets/A-001", "kiosk", {"service": "ktp"}, 405, "method_not_allowed"),
     ("GET", "/api/v2/anything", "none", None, 404, "not_found"),
     ("POST", "/api/v1/auth/login", "none", {"username": "admin", "password": "wrong-password"}, 401, "bad_credentials"),
     ("POST", "/api/v1/auth/login", "none", {"username": "nobody", "password": "whatever1"}, 401, "bad_credentials"),
@@ -318,3 +322,42 @@ async def test_same_idempotency_key_racing_makes_one_ticket(server: Server) -> N
         assert {r.status_code for r in answers} == {201}
         assert len({r.json()["ticket"]["id"] for r in answers}) == 1
     assert server.ctx.engine.states["tegal"].issued[("pkb", server.clock().date())] == 5
+
+
+async def test_an_unexpected_error_in_issuing_is_a_500_in_json_and_the_server_carries_on(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issuing goes around Starlette's middleware (app.QueueServerApp); its errors still get the app's handlers."""
+    engine = server.ctx.engine
+
+    async def broken_submit(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in the engine")
+
+    engine.submit = broken_submit
+    try:
+        r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK))
+    finally:
+        del engine.submit
+    assert r.status_code == 500 and r.json()["error"]["code"] == "internal_error"
+    assert "a bug in the engine" in caplog.text, "the cause is in the server's log"
+    assert (await server.issue("ktp"))["ticket"]["label"] == "A-001"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/sites/tegal/tickets", "/api/v1/sites/tegal/counters/1/commands"])
+async def test_a_client_gone_before_its_body_is_whole_changes_nothing_and_is_no_error(
+    server: Server, caplog: pytest.LogCaptureFixture, path: str
+) -> None:
+    headers = {"Authorization": f"Bearer {KIOSK}"} if path.endswith("tickets") else await server.login("op-disdukcapil")
+    host, port = server.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    writer.write(head.encode() + b"\r\n" + b'{"service": ')
+    await writer.drain()
+    await asyncio.sleep(0.1)  # the server has read the head and waits for the rest of the body
+    writer.close()
+    await writer.wait_closed()
+    await asyncio.sleep(0.1)
+    assert await event_count(server) == 0, "nothing was done"
+    assert "Traceback" not in caplog.text and "unexpected error" not in caplog.text, "a client going away is no error"
+    assert (await server.issue("ktp"))["ticket"]["label"] == "A-001"
