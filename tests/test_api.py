@@ -361,3 +361,15 @@ async def test_a_client_gone_before_its_body_is_whole_changes_nothing_and_is_no_
     assert await event_count(server) == 0, "nothing was done"
     assert "Traceback" not in caplog.text and "unexpected error" not in caplog.text, "a client going away is no error"
     assert (await server.issue("ktp"))["ticket"]["label"] == "A-001"
+
+
+async def test_ticket_ids_sort_in_issue_order(server: Server) -> None:
+    """New ids go at the end of the tickets table's primary-key index, not on a random page of it (actions._new_id)."""
+    ids = []
+    for _ in range(3):
+        ids.append((await server.issue("ktp"))["ticket"]["id"])
+        await asyncio.sleep(0.002)  # ids of the same millisecond share their first 12 digits, in any order after
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    stored = await server.ctx.engine.storage.query("SELECT id FROM tickets ORDER BY id")
+    assert [row[0] for row in stored] == ids
