@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,6 +28,7 @@ from .domain.events import Event
 from .domain.model import OPEN_STATES, DomainError
 from .domain.state import SiteState, apply
 from .hub import Hub
+from .idempotency import RETENTION, StoredKeys
 from .storage import AuditRecord, Batch, Storage
 
 log = logging.getLogger(__name__)
@@ -88,6 +91,8 @@ class Engine:
         self._generation = 0  # bumped when a write fails and the state is reloaded: commands decided before are void
         self._unwritten: list[_Decided] = []  # decided and applied, waiting for the next transaction
         self._writing: asyncio.Task[None] | None = None  # the transaction being written
+        self._stored_keys = StoredKeys()  # idempotency keys with a stored answer (loaded with the state)
+        self._next_key_pruning = 0.0  # time.monotonic() of the next forget_old_idempotency_keys
 
     async def start(self) -> None:
         await self._load()
@@ -120,6 +125,8 @@ class Engine:
             for booking in loaded.bookings:
                 state.put_booking(booking)
             self.states[site_id] = state
+        # Real time, as the records' created_at: retention is about the machine's clock, not the site's day.
+        self._stored_keys = StoredKeys(await self.storage.idempotency_keys_since(datetime.now(UTC) - RETENTION))
 
     # --- submitting --------------------------------------------------------------------------------
 
@@ -200,8 +207,10 @@ class Engine:
             await _finished(self._writing)
 
     async def _answer_repeats(self, jobs: list[_Job]) -> list[_Job]:
-        """Answer the jobs whose idempotency key already has a stored answer from it; return the others."""
-        keys = [job.idem_key for job in jobs if job.idem_key is not None]
+        """Answer the jobs whose idempotency key already has a stored answer from it; return the others.
+
+        Only keys known to have a record are looked up: a new key (nearly all of them) costs no read."""
+        keys = [job.idem_key for job in jobs if job.idem_key is not None and job.idem_key in self._stored_keys]
         if not keys:
             return jobs
         try:
@@ -255,6 +264,10 @@ class Engine:
             await self._reload()  # before answering: whoever sees the error sees the state without the batch
             self._fail([d.job for d in decided], StorageUnavailable(str(exc)))
             return
+        now = time.time()
+        for d in decided:  # known before anyone is answered: a retry after the answer finds its record
+            if d.job.idem_key is not None:
+                self._stored_keys.add(d.job.idem_key, now)
         position = 0
         for d in decided:
             mine = numbered[position : position + len(d.events)]
@@ -321,13 +334,25 @@ class Engine:
             ):
                 await self.submit(site_id, c.ReleaseLateBookings(), lambda events, state: {})
 
+    async def forget_old_idempotency_keys(self) -> None:
+        """Delete the idempotency records older than RETENTION, then stop listing their keys (in that order:
+        a listed key without a record only costs a read; a record whose key is not listed would be missed)."""
+        cutoff = datetime.now(UTC) - RETENTION
+        await self.storage.forget_idempotency_before(cutoff)
+        self._stored_keys.forget_before(cutoff.timestamp() - 60)  # a minute's margin for julianday's rounding
+
     async def _close_past_days_forever(self) -> None:
         while True:
             try:
                 await self.close_past_days()
                 await self.release_late_bookings()
+                if time.monotonic() >= self._next_key_pruning:
+                    await self.forget_old_idempotency_keys()  # a scan of two days of records: hourly is enough
+                    self._next_key_pruning = time.monotonic() + 3600
             except StorageUnavailable:
                 log.warning("automatic day close postponed: storage unavailable")
+            except sqlite3.Error:
+                log.exception("deleting old idempotency records failed; trying again in a minute")
             await asyncio.sleep(60)
 
 

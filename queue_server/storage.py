@@ -433,6 +433,19 @@ class Storage:
                     found[str(key)] = (int(status), str(body))
         return found
 
+    async def idempotency_keys_since(self, since: datetime) -> list[tuple[str, float]]:
+        """Every stored key recorded at or after `since`, oldest first, with that moment (POSIX seconds)."""
+        sql = ("SELECT key, (julianday(created_at) - 2440587.5) * 86400.0 AS t FROM idempotency "
+               "WHERE t >= ? ORDER BY t")  # fmt: skip
+        async with self.reader.execute(sql, (since.timestamp(),)) as cur:
+            return [(str(key), float(t)) async for key, t in cur]
+
+    async def forget_idempotency_before(self, before: datetime) -> None:
+        """Delete the records of keys older than `before` (created_at carries its UTC offset; julianday reads it)."""
+        await self.writer.call(
+            "execute", "DELETE FROM idempotency WHERE julianday(created_at) < julianday(?)", (before.isoformat(),)
+        )
+
     # --- small helpers for accounts (auth owns the rules; this owns the SQL) -------------------------
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:

@@ -1,0 +1,70 @@
+"""Idempotency records are honoured for 48 hours, across restarts, and then deleted; new keys cost no read."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from queue_server.idempotency import StoredKeys
+from queue_server.storage import Storage
+
+from .helpers import KIOSK, bearer, running_server
+
+URL = "/api/v1/sites/tegal/tickets"
+
+
+def test_stored_keys_are_forgotten_oldest_first() -> None:
+    keys = StoredKeys([("a", 100.0), ("b", 200.0)])
+    keys.add("c", 300.0)
+    keys.add("a", 400.0)  # already listed: keeps its first time
+    assert all(k in keys for k in "abc") and len(keys) == 3
+    keys.forget_before(250.0)
+    assert "a" not in keys and "b" not in keys and "c" in keys and len(keys) == 1
+    keys.forget_before(1e12)
+    assert len(keys) == 0
+
+
+async def _age(storage: Storage, key: str, hours: float) -> None:
+    """Make a stored record `hours` old (keys are stored per device: `device:<id>:<key>`)."""
+    at = (datetime.now(UTC) - timedelta(hours=hours)).astimezone().isoformat()
+    await storage.execute("UPDATE idempotency SET created_at = ? WHERE key LIKE ?", (at, f"%:{key}"))
+
+
+async def test_a_key_is_honoured_for_48_hours_across_a_restart_then_forgotten(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+    answers = {}
+    async with running_server(db) as s:
+        for key in ("key-47-hours-old", "key-49-hours-old"):
+            r = await s.http.post(URL, json={"service": "pkb"}, headers={**bearer(KIOSK), "Idempotency-Key": key})
+            answers[key] = r.json()
+        await _age(s.ctx.engine.storage, "key-47-hours-old", 47)
+        await _age(s.ctx.engine.storage, "key-49-hours-old", 49)
+    async with running_server(db) as s:  # started: records past 48 hours deleted, the others listed again
+        for _ in range(250):  # the engine's housekeeping task deletes them right after start
+            rows = await s.ctx.engine.storage.query("SELECT key FROM idempotency")
+            if len(rows) == 1:
+                break
+            await asyncio.sleep(0.02)
+        assert [row[0].rsplit(":", 1)[1] for row in rows] == ["key-47-hours-old"]
+        headers = {**bearer(KIOSK), "Idempotency-Key": "key-47-hours-old"}
+        recent = await s.http.post(URL, json={"service": "pkb"}, headers=headers)
+        assert recent.headers.get("idempotent-replayed") == "true" and recent.json() == answers["key-47-hours-old"]
+        headers = {**bearer(KIOSK), "Idempotency-Key": "key-49-hours-old"}
+        old = await s.http.post(URL, json={"service": "pkb"}, headers=headers)
+        assert old.status_code == 201 and "idempotent-replayed" not in old.headers
+        assert old.json()["ticket"]["id"] != answers["key-49-hours-old"]["ticket"]["id"], (
+            "a forgotten key is a new request"
+        )
+
+
+async def test_records_deleted_while_running_are_no_longer_replayed(tmp_path: Path) -> None:
+    headers = {**bearer(KIOSK), "Idempotency-Key": "aging-key"}
+    async with running_server(tmp_path / "db.sqlite3") as s:
+        first = await s.http.post(URL, json={"service": "pkb"}, headers=headers)
+        await _age(s.ctx.engine.storage, "aging-key", 49)
+        await s.ctx.engine.forget_old_idempotency_keys()
+        again = await s.http.post(URL, json={"service": "pkb"}, headers=headers)
+        assert again.status_code == 201 and again.json()["ticket"]["id"] != first.json()["ticket"]["id"]
+        replay = await s.http.post(URL, json={"service": "pkb"}, headers=headers)
+        assert replay.headers["idempotent-replayed"] == "true" and replay.json() == again.json()
