@@ -95,6 +95,8 @@ class Engine:
         self._next_key_pruning = 0.0  # time.monotonic() of the next forget_old_idempotency_keys
 
     async def start(self) -> None:
+        await self.forget_old_idempotency_keys()  # before loading what is left of them
+        self._next_key_pruning = time.monotonic() + 3600
         await self._load()
         self._task = asyncio.create_task(self._run(), name="engine-writer")
         self._day_task = asyncio.create_task(self._close_past_days_forever(), name="engine-day-closer")
@@ -125,8 +127,9 @@ class Engine:
             for booking in loaded.bookings:
                 state.put_booking(booking)
             self.states[site_id] = state
-        # Real time, as the records' created_at: retention is about the machine's clock, not the site's day.
-        self._stored_keys = StoredKeys(await self.storage.idempotency_keys_since(datetime.now(UTC) - RETENTION))
+        # Every key with a record, whatever its age: one missing here would be decided again and its record's
+        # INSERT would then fail a whole batch. start() deletes the old ones first.
+        self._stored_keys = StoredKeys(await self.storage.idempotency_keys())
 
     # --- submitting --------------------------------------------------------------------------------
 
@@ -336,7 +339,8 @@ class Engine:
 
     async def forget_old_idempotency_keys(self) -> None:
         """Delete the idempotency records older than RETENTION, then stop listing their keys (in that order:
-        a listed key without a record only costs a read; a record whose key is not listed would be missed)."""
+        a listed key without a record only costs a read; a record whose key is not listed would be missed).
+        Real time, as the records' created_at: retention is about the machine's clock, not a site's day."""
         cutoff = datetime.now(UTC) - RETENTION
         await self.storage.forget_idempotency_before(cutoff)
         self._stored_keys.forget_before(cutoff.timestamp() - 60)  # a minute's margin for julianday's rounding

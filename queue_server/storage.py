@@ -433,11 +433,11 @@ class Storage:
                     found[str(key)] = (int(status), str(body))
         return found
 
-    async def idempotency_keys_since(self, since: datetime) -> list[tuple[str, float]]:
-        """Every stored key recorded at or after `since`, oldest first, with that moment (POSIX seconds)."""
-        sql = ("SELECT key, (julianday(created_at) - 2440587.5) * 86400.0 AS t FROM idempotency "
-               "WHERE t >= ? ORDER BY t")  # fmt: skip
-        async with self.reader.execute(sql, (since.timestamp(),)) as cur:
+    async def idempotency_keys(self) -> list[tuple[str, float]]:
+        """Every stored key, oldest first, with when it was recorded (POSIX seconds). The table holds only the
+        retention period's records (Engine.forget_old_idempotency_keys), so this is a couple of days of keys."""
+        sql = "SELECT key, (julianday(created_at) - 2440587.5) * 86400.0 AS t FROM idempotency ORDER BY t"
+        async with self.reader.execute(sql) as cur:
             return [(str(key), float(t)) async for key, t in cur]
 
     async def forget_idempotency_before(self, before: datetime) -> None:
