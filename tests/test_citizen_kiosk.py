@@ -294,3 +294,35 @@ async def test_the_hidden_staff_panel_needs_a_supervisor_and_sets_the_printer(se
     printer = next(d for d in devices if d["kind"] == "printer")
     assert printer["name"] == "Demo kiosk · printer"
     assert printer["extra"]["status"] == "fault" and printer["extra"]["unprinted"] == "F-001"
+
+
+# Every word of a tile's label, as rectangles: a word split over two lines has two.
+_BROKEN_WORDS = """() => {
+  const broken = [];
+  for (const el of document.querySelectorAll('.k-tile-main')) {
+    if (!el.getClientRects().length) continue;  // a hidden screen's tile
+    const node = el.firstChild, words = node.textContent.matchAll(/\\S+/g);
+    for (const m of words) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+      if (lines.size > 1) broken.push(m[0]);
+    }
+  }
+  return broken;
+}"""
+
+
+@bounded(90)
+async def test_no_tile_breaks_a_word_in_the_middle(server: Server) -> None:
+    """Long Indonesian words ("Ketenagakerjaan", "Kependudukan") fit their tile on every kiosk size: the label's
+    font shrinks with its longest word instead of the word being cut over two lines."""
+    async with chromium() as browser:
+        for size in [(1920, 1080), (1366, 768), (1280, 1024), (1080, 1920), (800, 1280)]:
+            async with kiosk_page(browser, server, size=size) as page:
+                assert await page.evaluate(_BROKEN_WORDS) == [], size
+                for agency in ("bpjs_tk", "disdukcapil", "dpmptsp"):
+                    await page.click(f".k-agency[data-agency='{agency}']")
+                    assert await page.evaluate(_BROKEN_WORDS) == [], (size, agency)
+                    await page.click("[data-screen='services'] .k-back")
