@@ -26,9 +26,9 @@ class CitizenSettings:
 
     idle_seconds: int = 60  # a kiosk screen left untouched goes back to the start
     ticket_seconds: int = 30  # how long a ticket stays on the kiosk screen
-    # The mobile page re-reads its place in the queue while waiting: the ticket websocket pushes only the
-    # ticket's own events, not the calls of the people ahead of it.
-    status_refresh_seconds: int = 15
+    # The server pushes the phone a `status` frame whenever its place in the line changes; the page also re-reads
+    # it this often while waiting, as a safety net (an estimate can move with no event, e.g. as service times age).
+    status_refresh_seconds: int = 60
     print_timeout_seconds: float = 5.0  # an ESC/POS printer that does not answer within this is at fault
 
 

@@ -18,7 +18,7 @@ PHONE = (390, 844)
 
 @bounded(90)
 async def test_the_phone_follows_the_queue_live_and_announces_the_turn(server: Server, tmp_path: Path) -> None:
-    fast(server)
+    fast(server, status_refresh_seconds=600)  # every change below comes pushed, none from the page's own re-read
     for _ in range(2):
         await server.issue("ktp")
     mine = await server.issue("ktp")

@@ -1,7 +1,7 @@
 // The citizen's phone: the ticket's number, place in the queue and wait, followed live. The ticket websocket pushes
-// the ticket's own events (called, recalled, started, finished, transferred, cancelled); the place in the queue
-// also changes when others are called, which that socket does not push, so it is re-read every few seconds while
-// waiting (and at once after any event or when the phone wakes up).
+// the ticket's own events (called, recalled, started, finished, transferred, cancelled) and a "status" frame
+// whenever its place in the line changes (someone ahead was called, someone joined ahead). The status is also
+// re-read after each own event, when the phone wakes up, and once a minute while waiting, as a safety net.
 
 import { call } from "./api.js";
 import { confirmDialog } from "./dialog.js";
@@ -71,8 +71,6 @@ async function refresh() {
 
 function onMessage(message) {
   statusRequests += 1;
-  // "status" is not sent today; a server that pushes the ticket's public status when others are called (see
-  // docs/citizen.md) makes the refresh below unnecessary, and this page ready for it.
   if ((message.type === "snapshot" || message.type === "status") && message.data?.ticket) {
     status = message.data;
     render();
