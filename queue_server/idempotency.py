@@ -16,7 +16,8 @@ class StoredKeys:
     Every command with a key used to wait for a read of that table before it could be decided (one query per
     batch, the engine waiting for the reader thread), although almost every key is new. The engine now asks the
     database only about keys listed here: real retries. Must never miss a key that has a record (that retry would
-    make a second ticket); may list a key whose record is gone (a read that finds nothing).
+    be decided again, and its record's INSERT would fail the whole transaction); may list a key whose record is
+    gone (a read that finds nothing).
     """
 
     def __init__(self, entries: Iterable[tuple[str, float]] = ()) -> None:
