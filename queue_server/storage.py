@@ -410,6 +410,10 @@ class Storage:
         return Booking.from_dict(json.loads(row[0])) if row else None
 
     async def ticket_by_token(self, token: str) -> Ticket | None:
+        """The live leg of the ticket with this public token. A token of a length no ticket has (they are 24
+        characters) is not looked up: links and QR codes come from anyone."""
+        if not 10 <= len(token) <= 64:
+            return None
         async with self.reader.execute(
             # Transfer legs share the token; the live leg is the one not transferred away.
             "SELECT doc FROM tickets WHERE token = ? ORDER BY state = 'transferred', seq DESC LIMIT 1",

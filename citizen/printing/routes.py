@@ -130,7 +130,7 @@ async def print_ticket(request: Request) -> Response:
     body = await read_json(request)
     v.only(body, {"token"})
     token = v.required_text(body, "token", max_len=64)
-    ticket = await ctx.engine.storage.ticket_by_token(token) if len(token) >= 10 else None
+    ticket = await ctx.engine.storage.ticket_by_token(token)
     if ticket is None or ticket.site != site_id:
         raise ApiError(404, "unknown_ticket", "Tiket tidak ditemukan.", "Ticket not found.", field="token")
     config = store_of(request).printer(kiosk.id)
