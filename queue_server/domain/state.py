@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, time
+from typing import TypeVar
 
 from . import events as ev
 from .booking import ACTIVE_BOOKINGS, Booking
@@ -129,19 +130,16 @@ class SiteState:
 def apply(state: SiteState, event: Event) -> None:
     """Fold one event into the state. Events carry snapshots, so this never re-decides anything."""
     data = event.data
-    known = event.objects  # the objects themselves when the event was just decided here, else parsed back
     for key in ("ticket", "new_ticket"):
         if key in data:
-            ticket = known[key] if isinstance(known.get(key), Ticket) else Ticket.from_dict(data[key])
+            ticket = _object(event, key, Ticket)
             state.put_ticket(ticket)
             if event.type in (ev.TICKET_ISSUED, ev.BOOKING_CHECKED_IN) and key == "ticket":
                 state.count_issued(ticket)
     if "booking" in data:
-        booking = known["booking"] if isinstance(known.get("booking"), Booking) else Booking.from_dict(data["booking"])
-        state.put_booking(booking)
+        state.put_booking(_object(event, "booking", Booking))
     if "counter" in data and isinstance(data["counter"], dict):
-        counter = known["counter"] if isinstance(known.get("counter"), CounterStatus) else None
-        counter = counter or CounterStatus.from_dict(data["counter"])
+        counter = _object(event, "counter", CounterStatus)
         state.counters[counter.id] = counter
     if event.type == ev.SITE_RUNNING_TEXT:
         state.running_text = data["text"]
@@ -149,6 +147,16 @@ def apply(state: SiteState, event: Event) -> None:
         day = date.fromisoformat(data["day"])
         state.closed_days.add(day)
         state.forget_days_before(day)
+
+
+_Snapshot = TypeVar("_Snapshot", Ticket, Booking, CounterStatus)
+
+
+def _object(event: Event, key: str, kind: type[_Snapshot]) -> _Snapshot:
+    """The object behind `event.data[key]`: the one decided in this process if the event carries it, else parsed
+    back from its snapshot (an event read from the log)."""
+    known = event.objects.get(key)
+    return known if isinstance(known, kind) else kind.from_dict(event.data[key])
 
 
 def open_counters_for(state: SiteState, service_id: str) -> int:
