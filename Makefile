@@ -13,9 +13,7 @@ DEBIAN_PACKAGES := espeak-ng libespeak-ng1 chromium sox tmux poppler-utils
 demo: setup
 	PORT=$(PORT) $(BIN)/queue-server demo --port $(PORT)
 
-test: setup
-	$(BIN)/ruff check .
-	$(BIN)/mypy
+test: setup lint
 	$(BIN)/pytest
 
 setup: system-packages $(VENV)/.installed
@@ -36,10 +34,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@
 
+# ruff (lint and format), mypy strict on every package, and the import contracts of pyproject.toml.
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check queue_server
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: setup
 	bash bench/run_all.sh

@@ -45,7 +45,7 @@ PATCHES = [p for p in os.environ.get("BENCH_PATCHES", "").split(",") if p]
 def _patch_publish_deferred() -> None:
     import asyncio
 
-    from queue_server.hub import Hub
+    from queue_server.live.hub import Hub
 
     original = Hub.publish
 
@@ -103,7 +103,7 @@ for _patch in PATCHES:
     elif _patch == "coalesce_writes":
         _patch_coalesce_writes()
     elif _patch == "gc_untuned":
-        from queue_server import runtime
+        from queue_server.settings import runtime
 
         runtime.tune_gc = lambda: None  # Python's default collector thresholds, nothing frozen
     else:

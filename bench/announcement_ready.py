@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._common import machine_info  # noqa: E402
-from queue_server.announcements import Announcer, Call  # noqa: E402
-from queue_server.sitefile import DEMO_SITE, load_site  # noqa: E402
+from queue_server.application.announcements import Announcer  # noqa: E402
+from queue_server.common.calls import Call  # noqa: E402
+from queue_server.settings.sitefile import DEMO_SITE, load_site  # noqa: E402
 from tests.helpers import KIOSK, bearer, running_server  # noqa: E402
 
 
@@ -49,8 +50,11 @@ async def in_process(n: int) -> dict[str, object]:
                 cached.append((time.perf_counter() - t) * 1000)
         finally:
             announcer.close()
-    return {"calls": n, "uncached_ms": {"p50": pct(uncached, 0.5), "p99": pct(uncached, 0.99), "max": round(max(uncached), 2)},
-            "cached_ms": {"p50": pct(cached, 0.5), "p99": pct(cached, 0.99), "max": round(max(cached), 2)}}
+    return {
+        "calls": n,
+        "uncached_ms": {"p50": pct(uncached, 0.5), "p99": pct(uncached, 0.99), "max": round(max(uncached), 2)},
+        "cached_ms": {"p50": pct(cached, 0.5), "p99": pct(cached, 0.99), "max": round(max(cached), 2)},
+    }
 
 
 async def end_to_end(n: int) -> dict[str, object]:
@@ -64,7 +68,7 @@ async def end_to_end(n: int) -> dict[str, object]:
             for _ in range(n):
                 t = time.perf_counter()
                 await s.command(op, "1", "call_next")
-                url = f"/api/v1/sites/tegal/announcements/{s.ctx.engine.storage.last_seq}.wav"
+                url = f"/api/v1/sites/tegal/announcements/{s.ctx.storage.last_seq}.wav"
                 r = await s.http.get(url)
                 first.append((time.perf_counter() - t) * 1000)
                 assert r.status_code == 200 and r.content[:4] == b"RIFF"
@@ -72,15 +76,22 @@ async def end_to_end(n: int) -> dict[str, object]:
                 await s.http.get(url)
                 again.append((time.perf_counter() - t) * 1000)
                 await s.command(op, "1", "finish")
-    return {"calls": n, "call_to_wav_received_ms": {"p50": pct(first, 0.5), "p99": pct(first, 0.99)},
-            "cached_fetch_ms": {"p50": pct(again, 0.5), "p99": pct(again, 0.99)},
-            "note": "call_to_wav_received includes the call_next HTTP round trip itself"}
+    return {
+        "calls": n,
+        "call_to_wav_received_ms": {"p50": pct(first, 0.5), "p99": pct(first, 0.99)},
+        "cached_fetch_ms": {"p50": pct(again, 0.5), "p99": pct(again, 0.99)},
+        "note": "call_to_wav_received includes the call_next HTTP round trip itself",
+    }
 
 
 async def main() -> None:
-    result = {"benchmark": "announcement_ready", "machine": machine_info(),
-              "targets": {"cached_ms": "<= 20", "uncached_ms": "<= 100"},
-              "in_process": await in_process(200), "end_to_end": await end_to_end(60)}
+    result = {
+        "benchmark": "announcement_ready",
+        "machine": machine_info(),
+        "targets": {"cached_ms": "<= 20", "uncached_ms": "<= 100"},
+        "in_process": await in_process(200),
+        "end_to_end": await end_to_end(60),
+    }
     out = ROOT / "bench" / "results" / "announcement_ready.json"
     out.write_text(json.dumps(result, indent=2))
     print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=2))

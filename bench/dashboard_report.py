@@ -53,14 +53,17 @@ from _common import (  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from counter_client.client import CommandRefused, CounterClient  # noqa: E402
-from queue_server import dashboard, reports  # noqa: E402
 from queue_server.domain import commands as c  # noqa: E402
 from queue_server.domain.model import DomainError  # noqa: E402
-from queue_server.engine import Engine  # noqa: E402
-from queue_server.hub import Hub  # noqa: E402
-from queue_server.sitefile import load_site  # noqa: E402
-from queue_server.storage import Storage  # noqa: E402
-from queue_server.today import Today  # noqa: E402
+from queue_server.live.hub import Hub  # noqa: E402
+from queue_server.persistence.storage import Storage  # noqa: E402
+from queue_server.pipeline.engine import Engine  # noqa: E402
+from queue_server.settings.sitefile import load_site  # noqa: E402
+from queue_server.supervision import (
+    dashboard,
+    reports,  # noqa: E402
+)
+from queue_server.supervision.today import Today  # noqa: E402
 
 AGENCIES, COUNTERS_PER_AGENCY = 20, 8
 PASSWORD = "bench-supervisor"

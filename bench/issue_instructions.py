@@ -27,17 +27,29 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-SERVICES = ["pkb", "npwp", "spt", "jkn_daftar", "tabungan", "pbb", "pos_kirim", "pln_sambung", "pdam_sambung", "nib",
-            "info_tanah", "bpjstk_daftar"]  # fmt: skip  (the demo services without a daily quota)
+SERVICES = [
+    "pkb",
+    "npwp",
+    "spt",
+    "jkn_daftar",
+    "tabungan",
+    "pbb",
+    "pos_kirim",
+    "pln_sambung",
+    "pdam_sambung",
+    "nib",
+    "info_tanah",
+    "bpjstk_daftar",
+]  # fmt: skip  (the demo services without a daily quota)
 WARM_UP = 300
 CALLERS = 32
 
 
 async def drive(tickets: int, database: Path) -> None:
     """Issue WARM_UP + `tickets` tickets through the app as the demo kiosk, 32 callers at a time."""
-    from queue_server.app import create_app
-    from queue_server.config import Config
-    from queue_server.sitefile import DEMO_SITE
+    from queue_server.settings.config import Config
+    from queue_server.settings.sitefile import DEMO_SITE
+    from queue_server.web.app import create_app
 
     config = Config(database=database, demo=True, ignore_hours=True, site_files=[DEMO_SITE])
     app = create_app(config)
@@ -93,7 +105,7 @@ def collected(output: str) -> int:
 
 
 def _tree_name(tree: Path) -> str:
-    """"." for this checkout, else the other checkout's folder name: results never record a machine's paths."""
+    """ "." for this checkout, else the other checkout's folder name: results never record a machine's paths."""
     return "." if tree.resolve() == Path(__file__).resolve().parent.parent else tree.resolve().name
 
 

@@ -27,7 +27,7 @@ from _common import DEMO_SITE, save_result, table  # noqa: E402
 from queue_server.domain import commands as c  # noqa: E402
 from queue_server.domain.decide import decide  # noqa: E402
 from queue_server.domain.state import SiteState, apply  # noqa: E402
-from queue_server.sitefile import load_site  # noqa: E402
+from queue_server.settings.sitefile import load_site  # noqa: E402
 
 
 def people_ahead_cost(waiting: int, name: str = "people_ahead") -> float | None:
@@ -51,7 +51,7 @@ def people_ahead_cost(waiting: int, name: str = "people_ahead") -> float | None:
 
 def registry_cost(devices: int) -> float | None:
     try:
-        from queue_server.health import DeviceRegistry
+        from queue_server.application.health import DeviceRegistry
     except ImportError:
         return None
     registry = DeviceRegistry()

@@ -16,7 +16,7 @@ The simulation (discrete events, no clock of its own, no database):
   of 0.6 (a few very long cases, as at a real counter).
 Every step is a domain command through queue_server.domain.decide.decide and .state.apply, with time passed in,
 exactly as the engine runs them. At each issue, the estimate is computed as the server's answer does
-(queue_server.actions.issue_answer: people_ahead, then estimate_wait); the real wait is called_at - issued_at of
+(queue_server.application.actions.issue_answer: people_ahead, then estimate_wait); the real wait is called_at - issued_at of
 the ticket's first call. Tickets never called (the day ended) are counted but have no real wait.
 
 Two other estimators, computed here only (not in the domain), show what an improvement could gain:
@@ -50,7 +50,7 @@ from queue_server.domain.decide import decide  # noqa: E402
 from queue_server.domain.model import CounterState, DomainError, TicketState  # noqa: E402
 from queue_server.domain.state import SiteState, apply  # noqa: E402
 from queue_server.domain.wait import estimate_wait, people_ahead  # noqa: E402
-from queue_server.sitefile import DEMO_SITE, load_site  # noqa: E402
+from queue_server.settings.sitefile import DEMO_SITE, load_site  # noqa: E402
 
 DAY = date(2026, 11, 23)  # a Monday
 OPEN, CLOSE = time(7, 30), time(15, 30)
@@ -385,7 +385,9 @@ def main() -> None:
     headers = ["issued", "tickets", "real wait", "told", "MAE", "bias", "% within 5", "% short >15", "MAE share",
                "bias share", "MAE dispatch", "bias dispatch"]  # fmt: skip
     print(table(rows, headers))
-    print("\nworst services (MAE, minutes):", ", ".join(f"{k} {v['mae']}" for k, v in summary["worst_services"].items()))
+    print(
+        "\nworst services (MAE, minutes):", ", ".join(f"{k} {v['mae']}" for k, v in summary["worst_services"].items())
+    )
     if not args.no_save:
         path = save_result("wait_estimate", {
             "method": __doc__.split("\n\n")[1:4],

@@ -9,9 +9,7 @@ from datetime import timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.actions import booking_status
-from queue_server.api import ctx_of
-from queue_server.errors import ApiError
+from queue_server.web.kit import ApiError, booking_status, ctx_of
 
 from .common import catalogue, lang_of, not_found, pages
 from .qr import BOOKING_CODE, qr_inline
@@ -28,8 +26,8 @@ async def booking_page(request: Request) -> Response:
     if site is None:
         return not_found(request, "site")
     lang = lang_of(request)
-    today = site.service_day(ctx.engine.clock())
-    closed = ctx.engine.states[site.id].closed_days
+    today = site.service_day(ctx.now())
+    closed = ctx.state(site.id).closed_days
     days = []
     for offset in range(site.booking.days_ahead + 1):
         day = today + timedelta(days=offset)

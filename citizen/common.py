@@ -11,8 +11,7 @@ from typing import Any, TypeVar
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.domain.catalogue import PRIORITY_GROUPS, Site
-from queue_server.pages import Pages
+from queue_server.web.kit import PRIORITY_GROUPS, Pages, Site
 
 HERE = Path(__file__).parent
 pages = Pages(HERE / "templates")

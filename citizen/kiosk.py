@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.domain.catalogue import Site
+from queue_server.web.kit import Site
 
 from .common import lang_of, not_found, page_config, pages, settings_of
 

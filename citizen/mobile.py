@@ -7,8 +7,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.actions import public_status
-from queue_server.api import ctx_of
+from queue_server.web.kit import ctx_of, public_status
 
 from .common import lang_of, not_found, pages, settings_of
 
@@ -16,8 +15,8 @@ from .common import lang_of, not_found, pages, settings_of
 async def ticket_page(request: Request) -> Response:
     ctx = ctx_of(request)
     token = request.path_params["token"]
-    ticket = await ctx.engine.storage.ticket_by_token(token)
-    if ticket is None or ticket.site not in ctx.sites or ticket.id not in ctx.engine.states[ticket.site].tickets:
+    ticket = await ctx.storage.ticket_by_token(token)
+    if ticket is None or ticket.site not in ctx.sites or ticket.id not in ctx.state(ticket.site).tickets:
         return not_found(request, "ticket")
     site = ctx.sites[ticket.site]
     lang = lang_of(request)

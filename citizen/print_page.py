@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.api import ctx_of
+from queue_server.web.kit import ctx_of
 
 from .common import not_found, pages
 from .printing.slip import slip_for
@@ -16,7 +16,7 @@ from .qr import follow_url, qr_inline
 async def print_page(request: Request) -> Response:
     ctx = ctx_of(request)
     token = request.path_params["token"]
-    ticket = await ctx.engine.storage.ticket_by_token(token)
+    ticket = await ctx.storage.ticket_by_token(token)
     if ticket is None or ticket.site not in ctx.sites:
         return not_found(request, "ticket")
     url = follow_url(request, ticket.site, token)

@@ -11,8 +11,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.api import ctx_of
-from queue_server.errors import ApiError
+from queue_server.web.kit import ApiError, ctx_of
 
 from .store import store_of
 
@@ -51,7 +50,7 @@ def _svg(text: str) -> Response:
 async def ticket_qr(request: Request) -> Response:
     """The QR of a ticket's follow link. Only for real tickets, so this is not a QR service for anyone's URL."""
     token = request.path_params["token"]
-    storage = ctx_of(request).engine.storage
+    storage = ctx_of(request).storage
     ticket = await storage.ticket_by_token(token)
     if ticket is None:
         raise ApiError(404, "unknown_ticket", "Tiket tidak ditemukan.", "Ticket not found.")
@@ -61,7 +60,7 @@ async def ticket_qr(request: Request) -> Response:
 async def booking_qr(request: Request) -> Response:
     """The QR of a booking code, for the kiosk's scanner (it types the code like a keyboard)."""
     code = request.path_params["code"].upper()
-    if not BOOKING_CODE.match(code) or await ctx_of(request).engine.storage.booking_by_code(code) is None:
+    if not BOOKING_CODE.match(code) or await ctx_of(request).storage.booking_by_code(code) is None:
         raise ApiError(404, "unknown_booking", f"Kode booking '{code[:12]}' tidak ditemukan.",
                        f"Booking code '{code[:12]}' was not found.")  # fmt: skip
     return _svg(qr_svg(code))

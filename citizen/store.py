@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from queue_server.errors import ApiError
+from queue_server.web.kit import ApiError
 
 from .common import app_value
 from .printing.config import PrinterConfig

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from queue_server.domain.catalogue import PRIORITY_GROUPS
+from queue_server.web.kit import PRIORITY_GROUPS
 
 LANGS = ("id", "en")
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from queue_server.pages import Pages
+from queue_server.web.kit import Pages
 
 HERE = Path(__file__).parent
 pages = Pages(HERE / "templates")

@@ -14,9 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from queue_server.domain.catalogue import Screen, Site
-from queue_server.pages import Assets, Pages
-from queue_server.ws import screen_scope
+from queue_server.web.kit import Assets, Pages, Screen, Site, screen_scope
 
 HERE = Path(__file__).parent
 pages = Pages(HERE / "templates")

@@ -10,19 +10,18 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from .config import Config
-from .sitefile import DEMO_SITE, SiteFileError, load_site
+from queue_server.settings.config import Config
+from queue_server.settings.sitefile import DEMO_SITE, SiteFileError, load_site
 
 
 def build_uvicorn_config(app: Any, config: Config, *, ws: Any = None) -> Any:
     """`ws` replaces the websocket protocol (tests run the plain ASGI path with "websockets-sansio")."""
     import uvicorn
 
-    from .wsframes import FrameWriterProtocol
+    from queue_server.live.wsframes import FrameWriterProtocol
 
     return uvicorn.Config(
         app,
@@ -58,7 +57,7 @@ def server_lock(database: Path) -> Iterator[IO[str]]:
 def _serve(config: Config, banner: str | None = None) -> None:
     import uvicorn
 
-    from .app import create_app
+    from queue_server.web.app import create_app
 
     try:
         app = create_app(config, tune_gc=True)
@@ -77,7 +76,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from .demo import DEMO_PASSWORD, demo_display_token, demo_kiosk_token
+    from queue_server.application.demo import DEMO_PASSWORD, demo_display_token, demo_kiosk_token
 
     config = _config(args, demo=True, ignore_hours=True, site_files=[DEMO_SITE])
     site = load_site(DEMO_SITE)
@@ -124,9 +123,9 @@ def _config(args: argparse.Namespace, **overrides: Any) -> Config:
 
 
 async def _with_accounts(args: argparse.Namespace, action: Any) -> Any:
-    from .app import load_sites
-    from .auth import Accounts
-    from .storage import Storage
+    from queue_server.application.auth import Accounts
+    from queue_server.persistence.storage import Storage
+    from queue_server.web.app import load_sites
 
     config = _config(args)
     sites = load_sites(config)
@@ -189,31 +188,32 @@ def _run_account_action(args: argparse.Namespace, action: Any) -> None:
 
 def cmd_close_day(args: argparse.Namespace) -> None:
     """Close a day with the server stopped (a running server takes POST /api/v1/sites/{site}/close-day)."""
-    from .app import load_sites
-    from .domain import commands as c
-    from .domain.model import DomainError
-    from .engine import Engine
-    from .hub import Hub
-    from .storage import Storage
+    from queue_server.application.actions import close_day
+    from queue_server.application.auth import Accounts, Principal
+    from queue_server.application.context import Context
+    from queue_server.common.errors import ApiError
+    from queue_server.domain.model import DomainError
+    from queue_server.live.hub import Hub
+    from queue_server.persistence.storage import Storage
+    from queue_server.pipeline.engine import Engine
+    from queue_server.web.app import load_sites
 
     config = _config(args)
     sites = load_sites(config)
     if args.site_id not in sites:
         raise SystemExit(f"error: unknown site {args.site_id!r}; sites: {', '.join(sites)}")
-    day = date.fromisoformat(args.day) if args.day else None
+    # Whoever may run this command on the server's machine may do what an admin may; the audit log says "cli".
+    local_admin = Principal(kind="user", role="admin", name="cli", id=0)
 
     async def run() -> dict[str, Any]:
         storage = Storage(config.database, synchronous=config.synchronous)
         await storage.open()
-        engine = Engine(sites, storage, Hub(sites))
+        hub = Hub(sites)
+        engine = Engine(sites, storage, hub)
         try:
-            await engine._load()
-            engine._task = asyncio.create_task(engine._run())
-            outcome = await engine.submit(
-                args.site_id,
-                c.CloseDay(day),
-                lambda events, state: {"expired": events[-1].data["expired"], "day": events[-1].data["day"]},
-            )
+            await engine.start()
+            ctx = Context(sites, engine, storage, hub, Accounts(storage, sites, config.session_hours))
+            outcome = await close_day(ctx, local_admin, args.site_id, {"day": args.day} if args.day else {})
             return outcome.body
         finally:
             await engine.stop()
@@ -222,7 +222,7 @@ def cmd_close_day(args: argparse.Namespace) -> None:
     with server_lock(config.database):
         try:
             body = asyncio.run(run())
-        except DomainError as exc:
+        except (DomainError, ApiError) as exc:
             raise SystemExit(f"error: {exc.message_en}") from None
     print(f"closed {args.site_id} {body['day']}: {body['expired']} unserved tickets expired")
 

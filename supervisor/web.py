@@ -15,9 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from queue_server.domain.catalogue import Site
-from queue_server.pages import Assets, Pages
-from queue_server.survey import questionnaire
+from queue_server.web.kit import Assets, Pages, Site, questionnaire
 
 HERE = Path(__file__).parent
 pages = Pages(HERE / "templates")

@@ -14,11 +14,11 @@ import httpx
 import uvicorn
 from playwright.async_api import Browser, Page, async_playwright
 
-from queue_server.app import create_app
+from queue_server.application.demo import demo_display_token
 from queue_server.cli import build_uvicorn_config
-from queue_server.config import Config
-from queue_server.demo import demo_display_token
-from queue_server.sitefile import DEMO_SITE
+from queue_server.settings.config import Config
+from queue_server.settings.sitefile import DEMO_SITE
+from queue_server.web.app import create_app
 
 from .helpers import Clock, Server, free_socket
 

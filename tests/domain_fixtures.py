@@ -17,10 +17,18 @@ from queue_server.domain.state import SiteState, apply
 ALL_DAY = ((time(0, 0), time(23, 59, 59, 999999)),)
 
 
-def make_site(timezone: str = "Asia/Jakarta", *, quota: int | None = None, streak: int = 2, order: str = "fifo",
-              hours: OpeningHours | None = None) -> Site:
-    agencies = {"dukcapil": Agency("dukcapil", "Disdukcapil", "Disdukcapil", "#123456"),
-                "polres": Agency("polres", "Polres", "Polres", "#654321")}
+def make_site(
+    timezone: str = "Asia/Jakarta",
+    *,
+    quota: int | None = None,
+    streak: int = 2,
+    order: str = "fifo",
+    hours: OpeningHours | None = None,
+) -> Site:
+    agencies = {
+        "dukcapil": Agency("dukcapil", "Disdukcapil", "Disdukcapil", "#123456"),
+        "polres": Agency("polres", "Polres", "Polres", "#654321"),
+    }
     services = {
         "ktp": Service("ktp", "dukcapil", "KTP", "A", quota, 30, 10),
         "kk": Service("kk", "dukcapil", "KK", "B", None, 30, 10),

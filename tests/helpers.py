@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 import uvicorn
 
-from queue_server.app import create_app
+from queue_server.application.demo import DEMO_PASSWORD, demo_display_token, demo_kiosk_token
 from queue_server.cli import build_uvicorn_config
-from queue_server.config import Config
-from queue_server.demo import DEMO_PASSWORD, demo_display_token, demo_kiosk_token
-from queue_server.sitefile import DEMO_SITE
+from queue_server.settings.config import Config
+from queue_server.settings.sitefile import DEMO_SITE
+from queue_server.web.app import create_app
 
 KIOSK = demo_kiosk_token("tegal")
 LOBBY = demo_display_token("tegal", "lobby")

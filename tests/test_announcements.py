@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from queue_server.announcements import VocabularyError
-from queue_server.app import create_app
-from queue_server.config import Config
-from queue_server.sitefile import DEMO_SITE
+from queue_server.application.announcements import VocabularyError
+from queue_server.settings.config import Config
+from queue_server.settings.sitefile import DEMO_SITE
+from queue_server.web.app import create_app
 
 from .helpers import Server, running_server
 
@@ -30,10 +30,10 @@ async def test_a_call_is_spoken(server: Server) -> None:
     op = await server.login("op-polres")
     await server.command(op, "5", "open")
     r = await server.command(op, "5", "call_next")
-    seq = server.ctx.engine.storage.last_seq
-    event = (await server.ctx.engine.storage.events_after("tegal", seq - 1, 1))[0]
+    seq = server.ctx.storage.last_seq
+    event = (await server.ctx.storage.events_after("tegal", seq - 1, 1))[0]
     assert event.type == "ticket.called"
-    from queue_server.wire import event_message
+    from queue_server.live.wire import event_message
 
     announcement = event_message(event, "public", server.ctx.sites["tegal"])["data"]["announcement"]
     assert announcement["text"] == "Nomor antrean F satu, silakan menuju loket lima"
@@ -67,7 +67,7 @@ async def test_counter_name_words_are_rendered_at_start(tmp_path: Path) -> None:
         op = await s.login("op-pos")
         await s.command(op, "24", "open")
         await s.command(op, "24", "call_next")
-        r = await s.http.get(f"/api/v1/sites/tegal/announcements/{s.ctx.engine.storage.last_seq}.wav")
+        r = await s.http.get(f"/api/v1/sites/tegal/announcements/{s.ctx.storage.last_seq}.wav")
         assert r.status_code == 200 and wav_seconds(r.content) > 2.5
 
 

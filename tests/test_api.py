@@ -7,13 +7,13 @@ import uuid
 import httpx
 import pytest
 
-from queue_server.api import site_state_view
+from queue_server.application.views import site_state_view
 
 from .helpers import KIOSK, LOBBY, Server, bearer
 
 
 async def event_count(server: Server) -> int:
-    return server.ctx.engine.storage.last_seq
+    return server.ctx.storage.last_seq
 
 
 async def snapshot(server: Server) -> tuple[int, str]:
@@ -69,7 +69,7 @@ async def test_idempotency_key_makes_a_retry_harmless(server: Server) -> None:
         for _ in range(20)
     ])  # fmt: skip
     assert {r.json()["ticket"]["id"] for r in many} and len({r.json()["ticket"]["id"] for r in many}) == 1
-    assert server.ctx.engine.states["tegal"].issued[("pkb", server.clock().date())] == 2
+    assert server.ctx.state("tegal").issued[("pkb", server.clock().date())] == 2
 
 
 async def test_known_and_new_keys_in_one_batch_each_get_their_own_answer(server: Server) -> None:
@@ -94,7 +94,7 @@ async def test_known_and_new_keys_in_one_batch_each_get_their_own_answer(server:
             assert r.json() == first[key] and r.headers["idempotent-replayed"] == "true"
     assert all(len(ids) == 1 for ids in by_key.values()), by_key
     assert len({i for ids in by_key.values() for i in ids}) == 8
-    assert server.ctx.engine.states["tegal"].issued[("pkb", server.clock().date())] == 8
+    assert server.ctx.state("tegal").issued[("pkb", server.clock().date())] == 8
 
 
 async def test_idempotent_answer_survives_a_restart(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -231,7 +231,9 @@ async def test_bad_input_gets_a_clear_error_and_changes_nothing(  # type: ignore
         headers = {"kiosk": bearer(KIOSK), "display": bearer(LOBBY), "none": {}, "garbage": bearer("s_forged")}[who]
     before = await snapshot(server)
     if isinstance(body, bytes):
-        r = await server.http.request(method, path, content=body, headers={**headers, "content-type": "application/json"})
+        r = await server.http.request(
+            method, path, content=body, headers={**headers, "content-type": "application/json"}
+        )
     else:
         r = await server.http.request(method, path, json=body, headers=headers)
     assert r.status_code == status, r.text
@@ -321,7 +323,7 @@ async def test_same_idempotency_key_racing_makes_one_ticket(server: Server) -> N
         ])  # fmt: skip
         assert {r.status_code for r in answers} == {201}
         assert len({r.json()["ticket"]["id"] for r in answers}) == 1
-    assert server.ctx.engine.states["tegal"].issued[("pkb", server.clock().date())] == 5
+    assert server.ctx.state("tegal").issued[("pkb", server.clock().date())] == 5
 
 
 async def test_an_unexpected_error_in_issuing_is_a_500_in_json_and_the_server_carries_on(
@@ -371,5 +373,5 @@ async def test_ticket_ids_sort_in_issue_order(server: Server) -> None:
         await asyncio.sleep(0.002)  # ids of the same millisecond share their first 12 digits, in any order after
     assert ids == sorted(ids) and len(set(ids)) == 3
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
-    stored = await server.ctx.engine.storage.query("SELECT id FROM tickets ORDER BY id")
+    stored = await server.ctx.storage.query("SELECT id FROM tickets ORDER BY id")
     assert [row[0] for row in stored] == ids

@@ -2,7 +2,7 @@
 
 import pytest
 
-from queue_server.auth import POLICY, Principal, allowed, hash_password, verify_password
+from queue_server.application.auth import POLICY, Principal, allowed, hash_password, verify_password
 
 from .helpers import KIOSK, LOBBY, Server, bearer
 

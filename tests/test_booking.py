@@ -19,6 +19,7 @@ async def site(tmp_path: Path) -> AsyncIterator[Server]:
     async with running_server(tmp_path / "db.sqlite3", bookings_per_minute=1000) as s:
         yield s
 
+
 TUESDAY = "2026-11-24"
 
 
@@ -71,7 +72,7 @@ async def test_nik_never_stored_or_answered_in_clear(tmp_path: Path) -> None:
         code = r.json()["booking"]["code"]
         answers = [r.text, (await s.http.get(f"/api/v1/bookings/{code}")).text,
                    (await s.http.get("/api/v1/sites/tegal/state", headers=await s.login("admin"))).text]  # fmt: skip
-        events = await s.ctx.engine.storage.events_after("tegal", 0, 100)
+        events = await s.ctx.storage.events_after("tegal", 0, 100)
     secret = nik(42)
     assert all(secret not in a for a in answers)
     assert all(secret not in str(e.data) for e in events)
@@ -155,5 +156,7 @@ async def test_quota_split_over_http(site: Server) -> None:
     for _ in range(10):
         await server.issue("kk")
     r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "kk"}, headers=bearer(KIOSK))
-    assert r.json()["error"]["code"] == "quota_exhausted" and "10 untuk pemesanan daring" in r.json()["error"]["message"]
+    assert (
+        r.json()["error"]["code"] == "quota_exhausted" and "10 untuk pemesanan daring" in r.json()["error"]["message"]
+    )
     assert (await book(server, 3, service="kk", slot="13:00")).status_code == 201, "the online share is still there"

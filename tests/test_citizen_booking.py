@@ -59,7 +59,10 @@ async def test_book_a_slot_get_a_code_then_cancel_it_and_the_nik_is_nowhere(site
     answers: list[str] = []
     pages: list[str] = []
     with every_log_line() as log_lines:
-        async with chromium() as browser, open_page(browser, f"{server.url}/booking/tegal", size=PHONE, mobile=True) as page:
+        async with (
+            chromium() as browser,
+            open_page(browser, f"{server.url}/booking/tegal", size=PHONE, mobile=True) as page,
+        ):
             page.on("response", lambda r: answers.append(r.url) if "/api/" in r.url else None)
             # Only services that take bookings are offered; closed days cannot be picked.
             offered = await page.eval_on_selector_all("input[name=service]", "inputs => inputs.map(i => i.value)")

@@ -17,7 +17,7 @@ from citizen.printing.config import PrinterConfig, parse_printer
 from citizen.printing.devices import PrinterFault, print_slip, render, send
 from citizen.printing.escpos_slip import write_slip
 from citizen.printing.slip import Slip
-from queue_server.errors import ApiError
+from queue_server.common.errors import ApiError
 
 from .helpers import KIOSK, LOBBY, Server, bearer
 

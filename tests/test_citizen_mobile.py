@@ -83,7 +83,10 @@ async def test_the_citizen_cancels_after_confirming(server: Server) -> None:
         for secret in ("disabilitas", "Penyandang", "priority_group"):
             assert secret not in html  # nothing personal: the priority group is health information
         await page.click("#cancel")
-        assert await text(page, "#confirm-text") == "Batalkan nomor F-001? Jika datang lagi, Anda harus mengambil nomor baru."
+        assert (
+            await text(page, "#confirm-text")
+            == "Batalkan nomor F-001? Jika datang lagi, Anda harus mengambil nomor baru."
+        )
         await page.click("#confirm-no")
         assert await page.is_hidden("#confirm")
         status = (await server.http.get(f"/api/v1/tickets/{token}")).json()

@@ -25,7 +25,10 @@ async def test_the_printed_ticket_is_80_mm_wide_with_number_qr_and_keep_line(ser
     await server.issue("ktp")
     answer = await server.issue("ktp", priority="ibu_hamil")
     token = answer["ticket"]["token"]
-    async with chromium() as browser, open_page(browser, f"{server.url}/citizen/print/{token}", size=(400, 900)) as page:
+    async with (
+        chromium() as browser,
+        open_page(browser, f"{server.url}/citizen/print/{token}", size=(400, 900)) as page,
+    ):
         assert await text(page, ".slip-site") == "MPP Kabupaten Tegal"
         assert await text(page, ".slip-agency") == "Dinas Kependudukan dan Pencatatan Sipil"
         assert await text(page, ".slip-service") == "KTP Elektronik"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from queue_server.sitefile import DEMO_SITE
+from queue_server.settings.sitefile import DEMO_SITE
 
 from .helpers import free_socket
 

@@ -35,7 +35,7 @@ async def counter(url: str, counter_id: str = "1", **kwargs: Any) -> AsyncIterat
 
 def called_events(server: Server, ticket_id: str) -> Any:
     async def count() -> int:
-        events = await server.ctx.engine.storage.events_after("tegal", 0, 100_000)
+        events = await server.ctx.storage.events_after("tegal", 0, 100_000)
         return sum(1 for e in events if e.type == "ticket.called" and e.data["ticket"]["id"] == ticket_id)
 
     return count()
@@ -155,7 +155,7 @@ async def test_a_whole_day_at_one_counter(server: Server) -> None:
         assert result.ticket is not None and result.ticket["state"] == "transferred"
         assert client.view.current is None
         assert client.view.totals["transferred"] == 1
-        state = server.ctx.engine.states["tegal"]
+        state = server.ctx.state("tegal")
         leg = next(t for t in state.tickets.values() if t.parent == tickets[1]["id"])
         assert leg.service == "skck" and leg.note == "Perlu SKCK untuk melamar kerja" and leg.label == "A-002"
 
@@ -248,7 +248,7 @@ async def test_connection_cut_after_call_next_went_through_calls_the_ticket_once
         await client.open_counter()
         proxy.blackhole_down = True  # the server's answer (and its event) will be lost on the way back
         pressed = asyncio.create_task(client.call_next())
-        status = server.ctx.engine.states["tegal"].counters
+        status = server.ctx.state("tegal").counters
         for _ in range(500):
             if status["1"].current is not None:
                 break
@@ -264,7 +264,7 @@ async def test_connection_cut_after_call_next_went_through_calls_the_ticket_once
         assert client.view.current is not None and client.view.current["id"] == ticket["id"]
         assert client.view.waiting == {"ktp": 1}
         assert await called_events(server, ticket["id"]) == 1
-        assert server.ctx.engine.states["tegal"].counters["1"].current == ticket["id"]
+        assert server.ctx.state("tegal").counters["1"].current == ticket["id"]
 
 
 async def test_connection_cut_before_the_command_arrived_sends_it_once_after_reconnecting(server: Server) -> None:
@@ -275,7 +275,7 @@ async def test_connection_cut_before_the_command_arrived_sends_it_once_after_rec
         proxy.blackhole_up = True  # the frame never reaches the server
         pressed = asyncio.create_task(client.call_next())
         await asyncio.sleep(0.2)
-        assert server.ctx.engine.states["tegal"].counters["1"].current is None
+        assert server.ctx.state("tegal").counters["1"].current is None
         proxy.blackhole_up = False
         await proxy.cut()
         result = await asyncio.wait_for(pressed, 10)
@@ -300,7 +300,7 @@ async def test_a_client_away_for_a_while_catches_up_from_its_seq(server: Server)
         proxy.refuse = False
         await client.wait_for(lambda: client.connection is Connection.CONNECTED, 5)
         await client.wait_for(lambda: client.view.waiting == {"ktp": 4} and client.view.state == "open")
-        assert client.view.seq == server.ctx.engine.storage.last_seq
+        assert client.view.seq == server.ctx.storage.last_seq
         assert missed == ["A-002", "A-003", "A-004"]
 
 
@@ -367,12 +367,12 @@ async def test_commands_the_rules_refuse_come_back_in_indonesian_and_change_noth
             if code is None:
                 await action()
                 continue
-            seq = server.ctx.engine.storage.last_seq
+            seq = server.ctx.storage.last_seq
             with pytest.raises(CommandRefused) as refused:
                 await action()
             assert (refused.value.code, refused.value.message) == (code, message)
             assert refused.value.message_en and refused.value.message_en != message
-            assert server.ctx.engine.storage.last_seq == seq, "a refused command changes nothing"
+            assert server.ctx.storage.last_seq == seq, "a refused command changes nothing"
 
         kk = (await server.issue("kk"))["ticket"]
         with pytest.raises(CommandRefused) as refused:

@@ -26,9 +26,7 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 
 
 async def _run(*args: str) -> str:
-    proc = await asyncio.create_subprocess_exec(
-        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
+    proc = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await proc.communicate()
     assert proc.returncode == 0, f"{args}: {err.decode()}"
     return out.decode()
@@ -87,7 +85,7 @@ async def console(url: str, counter: str = "1", *extra: str, user: str = "op-dis
 
 
 def current(server: Server, counter: str = "1") -> str | None:
-    state = server.ctx.engine.states["tegal"]
+    state = server.ctx.state("tegal")
     ticket_id = state.counters[counter].current
     return state.tickets[ticket_id].label if ticket_id else None
 
@@ -135,7 +133,7 @@ async def test_every_key_does_what_the_screen_says(server: Server) -> None:
         await pane.wait("Catatan         Perlu SKCK_")
         await pane.keys("Enter")
         await pane.wait("A-002 dialihkan ke Surat Keterangan Catatan Kepolisian (SKCK).", "dialihkan 1")
-        state = server.ctx.engine.states["tegal"]
+        state = server.ctx.state("tegal")
         assert next(t for t in state.tickets.values() if t.service == "skck").note == "Perlu SKCK"
 
         # digits then "-": the late arrival goes back in the queue; digits then Enter: call that number
@@ -167,7 +165,7 @@ async def test_every_key_does_what_the_screen_says(server: Server) -> None:
         await pane.wait("Loket 1 sedang dijeda. Lanjutkan loket terlebih dahulu.")
         await pane.keys("F8")
         await pane.wait("Loket: TUTUP", "Loket ditutup.")
-        assert server.ctx.engine.states["tegal"].counters["1"].state.value == "closed"
+        assert server.ctx.state("tegal").counters["1"].state.value == "closed"
         await pane.keys("F10")
         await pane.wait("EXIT=0")
 

@@ -86,8 +86,12 @@ def test_finding_a_typed_number() -> None:
 
 
 def test_elapsed_text_and_backoff() -> None:
-    assert (elapsed_text(0), elapsed_text(75), elapsed_text(3725), elapsed_text(-3)) == ("00:00", "01:15",
-                                                                                           "1:02:05", "00:00")
+    assert (elapsed_text(0), elapsed_text(75), elapsed_text(3725), elapsed_text(-3)) == (
+        "00:00",
+        "01:15",
+        "1:02:05",
+        "00:00",
+    )
     backoff = Backoff(initial=1, maximum=8)
     delays = [backoff.next() for _ in range(6)]
     for delay, ceiling in zip(delays, (1, 2, 4, 8, 8, 8), strict=True):
@@ -140,8 +144,11 @@ def test_one_key_per_action() -> None:
     assert press(desk(), "enter", "+") == [Intent("call_next")] * 2
     assert press(desk(called), ".", "-", "0") == [Intent("recall"), Intent("no_show"), Intent("start")]
     assert press(desk(serving), "0") == [Intent("finish")]
-    assert [press(desk(state=s), "*") for s in ("open", "paused", "closed")] == [[Intent("pause")],
-                                                                                  [Intent("resume")], [Intent("open")]]
+    assert [press(desk(state=s), "*") for s in ("open", "paused", "closed")] == [
+        [Intent("pause")],
+        [Intent("resume")],
+        [Intent("open")],
+    ]
     assert press(desk(), "f8") == [Intent("close")]
     d = desk()
     assert press(d, ".", "-", "0", "/") == [] and d.message is not None and d.message.error

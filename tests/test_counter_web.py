@@ -58,7 +58,7 @@ async def connected(page: Page) -> None:
 
 
 def ticket(server: Server, label: str) -> object:
-    state = server.ctx.engine.states["tegal"]
+    state = server.ctx.state("tegal")
     return state.tickets[state.by_label[(state.site.service_day(server.clock()), label)]]
 
 
@@ -118,7 +118,7 @@ async def test_every_button_and_the_keypad_shortcuts_work_a_day_at_the_counter(s
         await page.click("#transfer-send")
         await expect(message).to_have_text("A-002 dialihkan ke Surat Keterangan Catatan Kepolisian (SKCK).")
         await expect(label).to_have_text("Belum ada tiket yang dipanggil.")
-        state = server.ctx.engine.states["tegal"]
+        state = server.ctx.state("tegal")
         leg = next(t for t in state.tickets.values() if t.service == "skck")
         assert leg.label == "A-002" and leg.note == "Perlu SKCK untuk melamar kerja"
 

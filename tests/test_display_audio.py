@@ -10,7 +10,7 @@ from typing import Any
 
 from playwright.async_api import Page
 
-from queue_server.sitefile import DEMO_SITE
+from queue_server.settings.sitefile import DEMO_SITE
 
 from .display_support import (
     BLOCK_AUDIO,

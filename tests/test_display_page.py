@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from display.web import HERE, ink_for, page_config, pages
-from queue_server.sitefile import DEMO_SITE, load_site
+from queue_server.settings.sitefile import DEMO_SITE, load_site
 
 from .helpers import Server
 

@@ -41,7 +41,7 @@ async def test_after_a_server_restart_the_board_shows_the_calls_it_missed(tmp_pa
             missed = [(await call_next(meanwhile, op, "1"))["ticket"]["label"] for _ in range(2)]
             assert (await meanwhile.command(op, "2", "open")).status_code == 200
             missed.append((await call_next(meanwhile, op, "2"))["ticket"]["label"])
-            last_seq = meanwhile.ctx.engine.storage.last_seq
+            last_seq = meanwhile.ctx.storage.last_seq
 
         # The server is back where the board expects it: the board reconnects by itself and catches up.
         async with server_on(database, port=port, clock=clock):

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import websockets
 
-from queue_server.demo import demo_display_token
+from queue_server.application.demo import demo_display_token
 
 from .display_support import WAIT_MS, board_page, bounded, chromium
 from .helpers import Server

@@ -6,10 +6,10 @@ import dataclasses
 import re
 from pathlib import Path
 
-from queue_server.api import ROUTES
-from queue_server.config import Config
 from queue_server.domain.events import EVENT_TYPES
-from queue_server.openapi import openapi_document
+from queue_server.settings.config import Config
+from queue_server.web.api import ROUTES
+from queue_server.web.openapi import openapi_document
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -37,8 +37,10 @@ def test_every_setting_is_documented() -> None:
 
 def _error_codes() -> set[str]:
     codes: set[str] = set()
-    pattern = re.compile(r'(?:DomainError|NotFound|InvalidCommand|AuthError|Forbidden)\(\s*"([a-z_]+)"'
-                         r'|ApiError\(\s*\d+,\s*"([a-z_]+)"|_error\(\s*\d+,\s*"([a-z_]+)"')
+    pattern = re.compile(
+        r'(?:DomainError|NotFound|InvalidCommand|AuthError|Forbidden)\(\s*"([a-z_]+)"'
+        r'|ApiError\(\s*\d+,\s*"([a-z_]+)"|_error\(\s*\d+,\s*"([a-z_]+)"'
+    )
     for path in SOURCE.rglob("*.py"):
         for match in pattern.finditer(path.read_text()):
             codes.add(next(g for g in match.groups() if g))
@@ -46,9 +48,19 @@ def _error_codes() -> set[str]:
 
 
 def test_every_http_error_code_is_documented() -> None:
-    codes = _error_codes() - {"http_error", "internal_error", "hello_expected", "bad_frame", "unknown_type",
-                              "wrong_screen", "unknown_screen", "unknown_agency", "not_your_counter",
-                              "duplicate_ticket_id", "duplicate_booking_code"}  # fmt: skip  (websocket-only codes are in protocol.md)
+    codes = _error_codes() - {
+        "http_error",
+        "internal_error",
+        "hello_expected",
+        "bad_frame",
+        "unknown_type",
+        "wrong_screen",
+        "unknown_screen",
+        "unknown_agency",
+        "not_your_counter",
+        "duplicate_ticket_id",
+        "duplicate_booking_code",
+    }  # fmt: skip  (websocket-only codes are in protocol.md)
     assert len(codes) > 25
     api_md = doc("api.md")
     missing = sorted(code for code in codes if f"`{code}`" not in api_md)
@@ -56,7 +68,7 @@ def test_every_http_error_code_is_documented() -> None:
 
 
 def test_every_site_file_setting_is_documented() -> None:
-    source = (SOURCE / "sitefile.py").read_text()
+    source = (SOURCE / "settings" / "sitefile.py").read_text()
     keys = set()
     for block in re.findall(r"reader\.unknown\(\s*\w+,\s*\{([^}]*)\}", source):
         keys |= set(re.findall(r'"([a-z_]+)"', block))
@@ -68,7 +80,7 @@ def test_every_site_file_setting_is_documented() -> None:
 
 def test_every_websocket_message_type_is_documented() -> None:
     protocol = doc("protocol.md")
-    ws_source = (SOURCE / "ws.py").read_text()
+    ws_source = (SOURCE / "web" / "websocket.py").read_text()
     types = set(re.findall(r'"type":\s*"([a-z_.]+)"', ws_source)) | set(EVENT_TYPES) | {"hello", "command"}
     missing = sorted(t for t in types if f"`{t}`" not in protocol)
     assert not missing, f"websocket message types missing from docs/protocol.md: {missing}"

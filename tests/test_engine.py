@@ -10,13 +10,13 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 
 from queue_server.domain.events import Event
-from queue_server.storage import Batch, Storage
+from queue_server.persistence.storage import Batch, Storage
 
 from .helpers import KIOSK, LOBBY, Server, bearer
 
 
 async def _fail_writes(server: Server, on: bool) -> None:
-    storage = server.ctx.engine.storage
+    storage = server.ctx.storage
     if on:  # a real SQLite error inside the transaction, as a full disk or a broken file would give
         await storage.execute("CREATE TRIGGER fail_events BEFORE INSERT ON events BEGIN "
                               "SELECT RAISE(ABORT, 'simulated disk failure'); END")  # fmt: skip
@@ -30,12 +30,12 @@ async def test_failed_write_changes_nothing_publishes_nothing_and_recovers(serve
         await ws.send(json.dumps({"type": "hello", "role": "display", "site": "tegal", "token": LOBBY}))
         assert json.loads(await ws.recv())["type"] == "welcome"
         assert json.loads(await ws.recv())["type"] == "snapshot"
-        seq_before = server.ctx.engine.storage.last_seq
+        seq_before = server.ctx.storage.last_seq
         await _fail_writes(server, True)
         r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK))
         assert r.status_code == 503 and r.json()["error"]["code"] == "storage_unavailable"
-        assert server.ctx.engine.storage.last_seq == seq_before
-        state = server.ctx.engine.states["tegal"]
+        assert server.ctx.storage.last_seq == seq_before
+        state = server.ctx.state("tegal")
         assert [t.label for t in state.tickets.values()] == ["A-001"], "in-memory state was restored"
         await _fail_writes(server, False)
         second = await server.issue("ktp")
@@ -48,7 +48,7 @@ async def test_failed_write_changes_nothing_publishes_nothing_and_recovers(serve
 
 async def _labels_become(server: Server, labels: list[str]) -> None:
     for _ in range(500):
-        if [t.label for t in server.ctx.engine.states["tegal"].tickets.values()] == labels:
+        if [t.label for t in server.ctx.state("tegal").tickets.values()] == labels:
             return
         await asyncio.sleep(0.01)
     raise AssertionError(f"the engine never reached {labels}")
@@ -57,7 +57,7 @@ async def _labels_become(server: Server, labels: list[str]) -> None:
 async def test_a_failed_write_also_refuses_the_batch_decided_on_top_of_it(server: Server) -> None:
     """The engine decides new commands while batch N is being written. If N then fails, they were decided on a
     state that never reached the disk (the number after N's): they must fail too, or numbers would have a gap."""
-    storage = server.ctx.engine.storage
+    storage = server.ctx.storage
     assert (await server.issue("ktp"))["ticket"]["label"] == "A-001"
     await storage.execute("CREATE TRIGGER fail_a002 BEFORE INSERT ON events WHEN NEW.data LIKE '%\"A-002\"%' "
                           "BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END")  # fmt: skip
@@ -69,19 +69,23 @@ async def test_a_failed_write_also_refuses_the_batch_decided_on_top_of_it(server
         post = server.http.post
         first = asyncio.create_task(post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK)))
         await _labels_become(server, ["A-001", "A-002"])  # decided, its write waiting for the lock
-        second = asyncio.create_task(post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK)))
+        second = asyncio.create_task(
+            post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK))
+        )
         await _labels_become(server, ["A-001", "A-002", "A-003"])  # decided on top of the write still pending
     finally:
         holder.execute("ROLLBACK")
         holder.close()
     answers = [await first, await second]
     assert [r.status_code for r in answers] == [503, 503], [r.text for r in answers]
-    assert [t.label for t in server.ctx.engine.states["tegal"].tickets.values()] == ["A-001"]
+    assert [t.label for t in server.ctx.state("tegal").tickets.values()] == ["A-001"]
     await storage.execute("DROP TRIGGER fail_a002")
     assert (await server.issue("ktp"))["ticket"]["label"] == "A-002", "the refused batches consumed no number"
     stored = await storage.query("SELECT label FROM tickets ORDER BY number")
     assert [row[0] for row in stored] == ["A-001", "A-002"]
-    issued = [e.data["ticket"]["label"] for e in await storage.events_after("tegal", 0, 100) if e.type == "ticket.issued"]
+    issued = [
+        e.data["ticket"]["label"] for e in await storage.events_after("tegal", 0, 100) if e.type == "ticket.issued"
+    ]
     assert issued == ["A-001", "A-002"]
 
 
@@ -89,7 +93,7 @@ async def test_a_batch_decided_while_the_state_is_being_reloaded_is_refused(serv
     """After a failed write the state is reloaded from the database, which takes awaits; meanwhile the writer task
     can decide the next batch on the old state (still holding the lost ticket's number). That batch must be
     refused, not pass for one decided on the reloaded state."""
-    engine, storage = server.ctx.engine, server.ctx.engine.storage
+    engine, storage = server.ctx.engine, server.ctx.storage
     assert (await server.issue("ktp"))["ticket"]["label"] == "A-001"
     await storage.execute("CREATE TRIGGER fail_a002 BEFORE INSERT ON events WHEN NEW.data LIKE '%\"A-002\"%' "
                           "BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END")  # fmt: skip
@@ -106,7 +110,9 @@ async def test_a_batch_decided_while_the_state_is_being_reloaded_is_refused(serv
         post = server.http.post
         first = asyncio.create_task(post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK)))
         await asyncio.wait_for(reloading.wait(), 5)  # the write of A-002 failed; the reload waits at the gate
-        second = asyncio.create_task(post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK)))
+        second = asyncio.create_task(
+            post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK))
+        )
         await _labels_become(server, ["A-001", "A-002", "A-003"])  # decided on the old state
     finally:
         gate.set()

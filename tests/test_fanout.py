@@ -1,5 +1,5 @@
 """Fan-out to many live clients at once: the hub frames each message once and writes the same bytes to every
-caught-up connection (queue_server/wsframes.py), and falls back to each client's queue when it is not caught up or
+caught-up connection (queue_server/live/wsframes.py), and falls back to each client's queue when it is not caught up or
 the server offers no direct writer. Both ways must give every client exactly the events it follows, in seq order,
 each once; these tests run the same traffic through both."""
 
@@ -38,7 +38,7 @@ async def traffic(server: Server) -> int:
 
     await asyncio.gather(*(kiosk(n) for n in range(4)), operator(disdukcapil, "1"), operator(samsat, "7"))
     await server.issue("pindah")  # a Disdukcapil ticket, so every screen here ends on the same last event
-    return int(server.ctx.engine.storage.last_seq)
+    return int(server.ctx.storage.last_seq)
 
 
 async def event_seqs(client: Client, last: int) -> list[int]:
@@ -57,7 +57,7 @@ async def test_every_screen_gets_exactly_what_it_follows_in_order(tmp_path: Path
         screens = [
             await stack.enter_async_context(follow(server, token=DISDUKCAPIL_SCREEN)) for _ in range(AGENCY_SCREENS)
         ]
-        start = server.ctx.engine.storage.last_seq
+        start = server.ctx.storage.last_seq
         last = await traffic(server)
         async with asyncio.timeout(30):
             got = await asyncio.gather(*(event_seqs(c, last) for c in [*lobbies, *screens]))
@@ -70,7 +70,7 @@ async def test_every_screen_gets_exactly_what_it_follows_in_order(tmp_path: Path
             assert seqs == everything  # each once, in order, none missing
         for seqs in got[LOBBIES:]:
             assert seqs == disdukcapil
-        hub = server.ctx.engine.hub
+        hub = server.ctx.hub
         if ws_protocol is None:
             assert hub.direct_writes > len(everything) * LOBBIES // 2  # the direct path really carried the load
         else:
@@ -85,7 +85,7 @@ async def test_a_dashboard_between_queued_notices_and_direct_events_keeps_seq_or
         headers = await server.login("supervisor")
         token = headers["Authorization"].removeprefix("Bearer ")
         async with follow(server, "supervisor", token=token, dashboard=True) as dashboard:
-            start = server.ctx.engine.storage.last_seq
+            start = server.ctx.storage.last_seq
             last = await traffic(server)
             seqs: list[int] = []
             notices = 0
@@ -98,4 +98,4 @@ async def test_a_dashboard_between_queued_notices_and_direct_events_keeps_seq_or
                         notices += 1
         assert seqs == [e.seq for e in await logged(server, start)]
         assert notices >= 2
-        assert server.ctx.engine.hub.direct_writes > 0
+        assert server.ctx.hub.direct_writes > 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from queue_server.idempotency import StoredKeys
-from queue_server.storage import Storage
+from queue_server.persistence.storage import Storage
+from queue_server.pipeline.idempotency import StoredKeys
 
 from .helpers import KIOSK, bearer, running_server
 
@@ -37,10 +37,10 @@ async def test_a_key_is_honoured_for_48_hours_across_a_restart_then_forgotten(tm
         for key in ("key-47-hours-old", "key-49-hours-old"):
             r = await s.http.post(URL, json={"service": "pkb"}, headers={**bearer(KIOSK), "Idempotency-Key": key})
             answers[key] = r.json()
-        await _age(s.ctx.engine.storage, "key-47-hours-old", 47)
-        await _age(s.ctx.engine.storage, "key-49-hours-old", 49)
+        await _age(s.ctx.storage, "key-47-hours-old", 47)
+        await _age(s.ctx.storage, "key-49-hours-old", 49)
     async with running_server(db) as s:  # started: records past 48 hours deleted, the others listed again
-        rows = await s.ctx.engine.storage.query("SELECT key FROM idempotency")
+        rows = await s.ctx.storage.query("SELECT key FROM idempotency")
         assert [row[0].rsplit(":", 1)[1] for row in rows] == ["key-47-hours-old"]
         headers = {**bearer(KIOSK), "Idempotency-Key": "key-47-hours-old"}
         recent = await s.http.post(URL, json={"service": "pkb"}, headers=headers)
@@ -57,7 +57,7 @@ async def test_records_deleted_while_running_are_no_longer_replayed(tmp_path: Pa
     headers = {**bearer(KIOSK), "Idempotency-Key": "aging-key"}
     async with running_server(tmp_path / "db.sqlite3") as s:
         first = await s.http.post(URL, json={"service": "pkb"}, headers=headers)
-        await _age(s.ctx.engine.storage, "aging-key", 49)
+        await _age(s.ctx.storage, "aging-key", 49)
         await s.ctx.engine.forget_old_idempotency_keys()
         again = await s.http.post(URL, json={"service": "pkb"}, headers=headers)
         assert again.status_code == 201 and again.json()["ticket"]["id"] != first.json()["ticket"]["id"]
@@ -71,7 +71,7 @@ async def test_a_record_past_48_hours_not_yet_deleted_is_still_replayed(tmp_path
     headers = {**bearer(KIOSK), "Idempotency-Key": "key-in-the-last-hour"}
     async with running_server(tmp_path / "db.sqlite3") as s:
         first = await s.http.post(URL, json={"service": "pkb"}, headers=headers)
-        await _age(s.ctx.engine.storage, "key-in-the-last-hour", 48.5)
+        await _age(s.ctx.storage, "key-in-the-last-hour", 48.5)
         again = await s.http.post(URL, json={"service": "pkb"}, headers=headers)
         assert again.headers["idempotent-replayed"] == "true" and again.json() == first.json()
         assert (await s.issue("pkb"))["ticket"]["label"] == "H-002", "nothing failed, no number used up"

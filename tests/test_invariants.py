@@ -97,15 +97,21 @@ async def test_fifty_counters_pressing_next_at_once_call_every_ticket_exactly_on
             issued += await late_issuing
         assert len(called) == len(set(called)), "no ticket was called twice"
         assert sorted(called) == sorted(issued), "every ticket was called"
-        events = await s.ctx.engine.storage.events_after("uji", 0, 1_000_000)
+        events = await s.ctx.storage.events_after("uji", 0, 1_000_000)
         assert sum(e.type == "ticket.called" for e in events) == 250
         seqs = [e.seq for e in events]
         assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
 
 
 def _cli(*args: str, db: Path, site: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "queue_server", *args, "--db", str(db), "--site", str(site)],
-                          capture_output=True, text=True, check=True, timeout=60, **kwargs)  # type: ignore[call-overload]
+    return subprocess.run(
+        [sys.executable, "-m", "queue_server", *args, "--db", str(db), "--site", str(site)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        **kwargs,
+    )  # type: ignore[call-overload]
 
 
 def _start(db: Path, site: Path) -> tuple[subprocess.Popen[bytes], str]:

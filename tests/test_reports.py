@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from queue_server.domain.measures import percentile
-from queue_server.reports import MAX_DAYS
+from queue_server.supervision.reports import MAX_DAYS
 
 from .helpers import Server, running_server
 
@@ -243,13 +243,18 @@ def test_nearest_rank_percentiles_by_hand() -> None:
 )
 async def test_bad_periods_are_refused_clearly(server: Server, query: str, status: int, code: str) -> None:
     sup = await server.login("supervisor")
-    before = server.ctx.engine.storage.last_seq
+    before = server.ctx.storage.last_seq
     for path in ("reports", "reports.csv", "ikm", "ikm.csv", "reports/charts/arrivals.svg"):
         r = await server.http.get(f"/api/v1/sites/tegal/{path}?{query}", headers=sup)
         assert r.status_code == status, (path, r.text)
         error = r.json()["error"]
-        assert error["code"] == code and error["message"] and error["message_en"] and error["message"] != error["message_en"]
-    assert server.ctx.engine.storage.last_seq == before
+        assert (
+            error["code"] == code
+            and error["message"]
+            and error["message_en"]
+            and error["message"] != error["message_en"]
+        )
+    assert server.ctx.storage.last_seq == before
 
 
 async def test_a_whole_year_is_allowed(server: Server) -> None:

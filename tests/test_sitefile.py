@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from queue_server.sitefile import DEMO_SITE, SiteFileError, load_site, parse_site
+from queue_server.settings.sitefile import DEMO_SITE, SiteFileError, load_site, parse_site
 
 
 def demo_data() -> dict:

@@ -1,5 +1,6 @@
 """Storage on a real SQLite file: whole batches as one transaction in the writer process, WAL checkpoints kept out
 of the writes (they run on a connection of their own, in the background), and a writer process that dies."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 from queue_server.domain.events import Event
-from queue_server.storage import Batch, Storage
+from queue_server.persistence.storage import Batch, Storage
 
 AT = datetime(2026, 11, 23, 2, tzinfo=UTC)
 
@@ -171,7 +172,7 @@ def test_the_writer_process_does_not_outlive_a_killed_server(tmp_path: Path) -> 
         pytest.skip("needs Linux's /proc to find the child process")
     script = (
         "import asyncio, sys\n"
-        "from queue_server.storage import Storage\n"
+        "from queue_server.persistence.storage import Storage\n"
         "async def main():\n"
         "    storage = Storage(sys.argv[1])\n"
         "    await storage.open()\n"

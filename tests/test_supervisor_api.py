@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from queue_server.demo import demo_display_token
+from queue_server.application.demo import demo_display_token
 from queue_server.domain.events import EVENT_TYPES
 
 from .helpers import KIOSK, LOBBY, Server, bearer, running_server
@@ -111,14 +111,14 @@ async def test_operator_follows_only_their_own_agency(server: Server) -> None:
 
 async def test_operator_cannot_act_as_supervisor(server: Server) -> None:
     op = await server.login("op-disdukcapil")
-    before = server.ctx.engine.storage.last_seq
+    before = server.ctx.storage.last_seq
     r = await server.http.post("/api/v1/sites/tegal/running-text", json={"text": "Tutup"}, headers=op)
     assert r.status_code == 403 and r.json()["error"]["message"] and r.json()["error"]["message_en"]
     r = await server.http.post("/api/v1/sites/tegal/close-day", json={}, headers=op)
     assert r.status_code == 403
     r = await server.http.post("/api/v1/sites/tegal/counters/5/commands", json={"command": "pause"}, headers=op)
     assert r.status_code == 403 and r.json()["error"]["code"] == "not_your_agency"
-    assert server.ctx.engine.storage.last_seq == before
+    assert server.ctx.storage.last_seq == before
     assert (await server.http.get("/api/v1/sites/tegal/audit", headers=op)).status_code == 403
 
 
@@ -185,7 +185,9 @@ async def test_a_display_that_disconnects_shows_as_down(server: Server) -> None:
             await display.ws.send(json.dumps({"type": "health", "audio": "blocked", "last_call_label": "A-009"}))
             frame = await live.until(dashboard_with(lambda d: any(x["audio"] == "blocked" for x in d["devices"])))
             device = frame["data"]["devices"][0]
-            assert device["screen"] == "lobby" and device["health"] == "warning" and device["last_call_label"] == "A-009"
+            assert (
+                device["screen"] == "lobby" and device["health"] == "warning" and device["last_call_label"] == "A-009"
+            )
         alert = await live.until(lambda f: f["type"] == "alert" and f["data"]["kind"] == "device")
         assert alert["data"]["active"] is True and alert["data"]["screen"] == "lobby"
         assert "terputus" in alert["data"]["message"] and "disconnected" in alert["data"]["message_en"]
@@ -218,7 +220,9 @@ async def test_running_text_is_an_event_every_display_gets_and_it_survives_a_res
         # a screen filtered to one agency still gets it: the running text is site-wide
         async with follow(server, role="display", token=demo_display_token("tegal", "disdukcapil")) as screen:
             await screen.recv()  # snapshot
-            body = await ok(await server.http.post("/api/v1/sites/tegal/running-text", json={"text": text}, headers=sup))
+            body = await ok(
+                await server.http.post("/api/v1/sites/tegal/running-text", json={"text": text}, headers=sup)
+            )
             assert body == {"ok": True, "running_text": "Pelayanan KTP hari ini sampai pukul 14.00."}
             event = await screen.until(lambda f: f["type"] == "site.running_text")
             assert event["data"] == {"text": "Pelayanan KTP hari ini sampai pukul 14.00."} and event["seq"] > 0
@@ -283,7 +287,7 @@ async def test_every_privileged_action_leaves_one_audit_entry(server: Server) ->
     assert entries[1]["details"] == {"ticket": "A-003"} and entries[8]["details"] == {"target_service": "skck"}
     assert {e["role"] for e in entries} == {"operator", "supervisor"}
     assert all(e["at"] == "2026-11-23T09:00:00.000+07:00" for e in entries)
-    logged = {e.seq: e for e in await server.ctx.engine.storage.events_after("tegal", 0, 1000)}
+    logged = {e.seq: e for e in await server.ctx.storage.events_after("tegal", 0, 1000)}
     assert logged[entries[4]["seq"]].type == "counter.paused"
     assert logged[entries[7]["seq"]].type == "ticket.cancelled"
     assert logged[entries[10]["seq"]].type in ("ticket.expired", "counter.closed", "day.closed")

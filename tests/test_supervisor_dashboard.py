@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from queue_server import alerts, dashboard
 from queue_server.domain import commands as c
 from queue_server.domain.measures import Tally
 from queue_server.domain.model import DomainError, TicketState
 from queue_server.domain.state import SiteState
-from queue_server.today import Today
+from queue_server.supervision import alerts, dashboard
+from queue_server.supervision.today import Today
 
 from .domain_fixtures import Driver
 

@@ -121,7 +121,9 @@ async def test_alert_when_a_wait_passes_its_target_on_the_server_clock(browser: 
         alert = await page.evaluate(text_of("#alerts [data-alert='wait:ktp']"))
         assert "A-001 menunggu 46 menit (target 45)" in alert
         assert (await page.evaluate(text_of("#kpi-longest"))).startswith("46 mnt")
-        assert await page.evaluate("() => document.querySelector('#services tr[data-service=ktp]').classList.contains('late')")
+        assert await page.evaluate(
+            "() => document.querySelector('#services tr[data-service=ktp]').classList.contains('late')"
+        )
         assert (await page.evaluate(text_of("#clock"))).startswith("09.46")
         toast = await until(page, text_of("#toasts .toast.danger"))
         assert toast.startswith("Peringatan baru")
@@ -147,12 +149,16 @@ async def test_an_operator_sees_only_their_own_agency(browser: Browser, server: 
     await server.issue("ktp")
     await server.issue("skck")
     async with signed_in(browser, server, "/supervisor/tegal?agency=polres", "op-disdukcapil") as page:
-        message = await until(page, "() => !document.getElementById('fatal').hidden && document.getElementById('fatal').textContent")
+        message = await until(
+            page, "() => !document.getElementById('fatal').hidden && document.getElementById('fatal').textContent"
+        )
         assert "instansi lain" in message
         assert await page.evaluate("() => document.getElementById('app').hidden")
     async with signed_in(browser, server, "/supervisor/tegal", "op-disdukcapil") as page:
         await until(page, KTP_WAITING + " === '1'")
-        services = await page.evaluate("() => [...document.querySelectorAll('#services tr')].map(r => r.dataset.service)")
+        services = await page.evaluate(
+            "() => [...document.querySelectorAll('#services tr')].map(r => r.dataset.service)"
+        )
         assert "skck" not in services and "ktp" in services
         assert await page.evaluate("() => document.getElementById('actions').hidden"), "no supervisor actions"
         assert await page.evaluate(text_of("#scope")) == "Disdukcapil"
@@ -185,7 +191,7 @@ async def test_supervisor_actions_from_the_dashboard(browser: Browser, server: S
     entries = (await server.http.get("/api/v1/sites/tegal/audit", headers=sup)).json()["entries"]
     assert [e["action"] for e in reversed(entries)] == ["counter.open", "counter.pause", "site.running_text",
                                                         "ticket.transfer"]  # fmt: skip
-    assert server.ctx.engine.states["tegal"].running_text == "Pelayanan KTP sampai pukul 14.00"
+    assert server.ctx.state("tegal").running_text == "Pelayanan KTP sampai pukul 14.00"
 
 
 async def test_survey_tablet_collects_the_answers_of_the_ticket_just_served(
@@ -209,7 +215,7 @@ async def test_survey_tablet_collects_the_answers_of_the_ticket_just_served(
         assert await page.evaluate(text_of("#q-element")) == "Sarana dan prasarana"
         await page.click("#q-choices button[data-value='2']")
         await until(page, text_of("#thanks-title") + " === 'Terima kasih atas penilaian Anda!'")
-    rows = await server.ctx.engine.storage.query("SELECT ticket, answers, channel FROM survey_responses")
+    rows = await server.ctx.storage.query("SELECT ticket, answers, channel FROM survey_responses")
     assert rows == [(ticket["ticket"]["id"], "[4, 3, 4, 4, 3, 4, 4, 3, 2]", "tablet")]
 
 

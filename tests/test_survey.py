@@ -139,7 +139,7 @@ def error_of(response: Any, status: int, code: str) -> dict[str, Any]:
 
 
 async def responses(server: Server) -> int:
-    rows = await server.ctx.engine.storage.query("SELECT COUNT(*) FROM survey_responses")
+    rows = await server.ctx.storage.query("SELECT COUNT(*) FROM survey_responses")
     return int(rows[0][0])
 
 
@@ -154,7 +154,7 @@ async def test_citizen_answers_once_after_service(server: Server) -> None:
     again = await server.http.post(f"/api/v1/tickets/{token}/survey", json={"answers": WORKED[1]})
     error_of(again, 409, "survey_already_answered")
     assert (await server.http.get(f"/api/v1/tickets/{token}/survey")).json()["can_answer"] is False
-    rows = await server.ctx.engine.storage.query("SELECT answers, channel, service, counter FROM survey_responses")
+    rows = await server.ctx.storage.query("SELECT answers, channel, service, counter FROM survey_responses")
     assert rows == [(json.dumps(WORKED[0]), "phone", "ktp", "1")]
 
 
@@ -212,7 +212,7 @@ async def test_counter_tablet_path_is_for_the_agency_staff(server: Server) -> No
     # the citizen's phone cannot answer a second time for the same ticket
     error_of(await server.http.post(f"/api/v1/tickets/{ticket['ticket']['token']}/survey", json=body),
              409, "survey_already_answered")  # fmt: skip
-    rows = await server.ctx.engine.storage.query("SELECT channel FROM survey_responses")
+    rows = await server.ctx.storage.query("SELECT channel FROM survey_responses")
     assert rows == [("tablet",)]
 
 
@@ -237,6 +237,9 @@ async def test_ikm_over_http_matches_the_worked_example(server: Server) -> None:
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     lines = r.text.splitlines()
     assert lines[0].startswith("level,id,name,respondents,nrr_persyaratan")
-    assert "agency,disdukcapil,Disdukcapil,4,3.5000,3.2500,2.7500,4.0000,3.2500,3.5000,3.7500,2.5000,3.2500,3.3056,82.64,B,Baik" in lines
+    assert (
+        "agency,disdukcapil,Disdukcapil,4,3.5000,3.2500,2.7500,4.0000,3.2500,3.5000,3.7500,2.5000,3.2500,3.3056,82.64,B,Baik"
+        in lines
+    )
     empty = (await server.http.get("/api/v1/sites/tegal/ikm?from=2026-01-01&to=2026-01-31", headers=sup)).json()
     assert empty["site_index"] == {"respondents": 0, "nrr": None, "ikm": None, "score": None, "grade": None}

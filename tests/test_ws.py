@@ -20,10 +20,10 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from queue_server import ws as ws_module
-from queue_server.actions import issue_ticket
-from queue_server.demo import demo_display_token
+from queue_server.application.actions import issue_ticket
+from queue_server.application.demo import demo_display_token
 from queue_server.domain.events import EVENT_TYPES, Event
+from queue_server.web import websocket as ws_module
 
 from . import helpers
 from .helpers import KIOSK, LOBBY, Server, running_server
@@ -124,7 +124,7 @@ def ticket_label(frame: Frame) -> str | None:
 
 
 async def logged(server: Server, after: int = 0) -> list[Event]:
-    events: list[Event] = await server.ctx.engine.storage.events_after("tegal", after, 100_000)
+    events: list[Event] = await server.ctx.storage.events_after("tegal", after, 100_000)
     return events
 
 
@@ -153,7 +153,7 @@ async def test_display_gets_welcome_then_snapshot_then_live_events(server: Serve
         welcome = display.welcome
         assert welcome["resume"] == "snapshot"
         assert welcome["site"] == "tegal"
-        assert welcome["seq"] == server.ctx.engine.storage.last_seq == 1
+        assert welcome["seq"] == server.ctx.storage.last_seq == 1
         assert welcome["heartbeat_seconds"] == server.config.ws_heartbeat_seconds
         assert welcome["server_time"] == "2026-11-23T09:00:00.000+07:00"  # 02:00 UTC is 09:00 WIB
 
@@ -281,7 +281,7 @@ async def test_resume_replays_exactly_the_missed_events_then_live_ones(server: S
         await server.issue("akta")
         live = await screen.recv()  # the very next frame: no repeat of the replay, nothing of Polres
         assert ticket_label(live) == "C-001"
-        assert live["seq"] == server.ctx.engine.storage.last_seq
+        assert live["seq"] == server.ctx.storage.last_seq
 
 
 async def test_resume_while_tickets_are_being_issued_loses_and_repeats_nothing(server: Server) -> None:
@@ -349,7 +349,7 @@ async def test_gap_beyond_replay_limit_gets_a_snapshot(tmp_path: Path) -> None:
             assert display.welcome["resume"] == "snapshot"
             snapshot = display.snapshot
             assert snapshot is not None
-            assert snapshot["seq"] == display.welcome["seq"] == server.ctx.engine.storage.last_seq
+            assert snapshot["seq"] == display.welcome["seq"] == server.ctx.storage.last_seq
             assert len(snapshot["data"]["tickets"]) == 12
             assert snapshot["data"]["waiting"] == {"ktp": 12}
             await server.issue("ktp")
@@ -401,7 +401,7 @@ async def issue_until_dropped(server: Server, stop: Callable[[], bool] | None = 
     kiosk = await server.ctx.accounts.authenticate(KIOSK)
     committed: dict[int, float] = {}
     for n in range(3000):
-        if server.ctx.engine.hub.dropped or (stop and stop()):
+        if server.ctx.hub.dropped or (stop and stop()):
             return committed
         outcome = await issue_ticket(server.ctx, kiosk, "tegal", {"service": UNLIMITED[n % len(UNLIMITED)]}, None)
         committed[outcome.events[0].seq] = time.monotonic()
@@ -410,7 +410,7 @@ async def issue_until_dropped(server: Server, stop: Callable[[], bool] | None = 
 
 async def test_slow_client_is_dropped_without_delaying_the_others(tmp_path: Path, small_server_buffers: None) -> None:
     async with running_server(tmp_path / "queue.sqlite3", ws_queue_size=8) as server:
-        hub = server.ctx.engine.hub
+        hub = server.ctx.hub
         async with stalled_client(server) as slow, follow(server, token=LOBBY) as fast:
             arrivals: list[tuple[int, float]] = []
 
@@ -485,7 +485,7 @@ async def test_stalled_client_is_released_within_ws_timeout(
             async with asyncio.timeout(2 * timeout + 2.0):  # the heartbeat or the blocked send, then the close
                 await ended.wait()  # without the client reading a byte
             assert time.monotonic() - silent_since >= timeout * 0.9
-            assert server.ctx.engine.hub.count == 0
+            assert server.ctx.hub.count == 0
             _code, frames = await slow.closed(limit=WAIT)  # and when it reads, the stream ends
             assert all(f["type"] in (*EVENT_TYPES, "ping", "error") for f in frames)
 
@@ -544,7 +544,7 @@ async def test_bad_hellos_get_an_error_frame_and_close_4003(server: Server) -> N
         error = await expect_refused(server, first, code)
         if isinstance(first, dict) and "last_seq" in first:
             assert error["details"] == {"field": "last_seq"}
-    assert server.ctx.engine.hub.count == 0
+    assert server.ctx.hub.count == 0
 
 
 async def test_no_hello_in_time_closes_with_4002(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from escpos.capabilities import CAPABILITIES
 
-from queue_server.errors import bad_field
+from queue_server.web.kit import bad_field
 
 MODES = ("browser", "network", "file", "usb", "none")
 ESCPOS_MODES = ("network", "file", "usb")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from queue_server.health import DeviceHealth, DeviceRegistry
+from queue_server.web.kit import DeviceHealth, DeviceRegistry
 
 
 class PrinterHealth:

@@ -16,11 +16,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server import validation as v
-from queue_server.api import bearer, ctx_of, read_json
-from queue_server.auth import AuthError, Forbidden, Principal
-from queue_server.errors import ApiError
-from queue_server.jsontext import JSONResponse
+from queue_server.web.kit import ApiError, AuthError, Forbidden, JSONResponse, Principal, bearer, ctx_of, read_json
+from queue_server.web.kit import validation as v
 
 from ..common import app_value, settings_of
 from ..qr import base_url, follow_url
@@ -92,7 +89,7 @@ async def _send(request: Request, config: PrinterConfig, slip: Slip, kiosk: Prin
     site_id = kiosk.site or ""
     health = app_value(request, "citizen_printer_health", lambda: PrinterHealth(ctx.devices))
     where = describe(config)
-    now: datetime = ctx.engine.clock()
+    now: datetime = ctx.now()
     timeout = settings_of(request).print_timeout_seconds
     try:
         async with _printer_lock(request, where):
@@ -130,7 +127,7 @@ async def print_ticket(request: Request) -> Response:
     body = await read_json(request)
     v.only(body, {"token"})
     token = v.required_text(body, "token", max_len=64)
-    ticket = await ctx.engine.storage.ticket_by_token(token)
+    ticket = await ctx.storage.ticket_by_token(token)
     if ticket is None or ticket.site != site_id:
         raise ApiError(404, "unknown_ticket", "Tiket tidak ditemukan.", "Ticket not found.", field="token")
     config = store_of(request).printer(kiosk.id)
@@ -156,7 +153,7 @@ async def test_print(request: Request) -> Response:
     if not config.escpos:
         raise ApiError(409, "not_an_escpos_printer", f"Mode '{config.mode}' tidak mencetak lewat server.",
                        f"Mode '{config.mode}' does not print through the server.")  # fmt: skip
-    sample = Slip(site.name, "Cetak uji / Test print", kiosk.name, "A-000", site.local(ctx.engine.clock()), 0, 0,
+    sample = Slip(site.name, "Cetak uji / Test print", kiosk.name, "A-000", site.local(ctx.now()), 0, 0,
                   f"{base_url(request, site_id)}/kiosk/{site_id}")  # fmt: skip
     await _send(request, config, sample, kiosk)
     return JSONResponse({"ok": True, "printer": describe(config)})

@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from queue_server.actions import Context, public_status
-from queue_server.domain.model import Ticket
+from queue_server.web.kit import Context, Ticket, public_status
 
 MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
              "November", "Desember")  # fmt: skip
@@ -44,7 +43,7 @@ class Slip:
 
 def slip_for(ctx: Context, ticket: Ticket, follow_url: str) -> Slip:
     """The slip of a ticket as it stands now (a reprint shows today's position, not the one at issue)."""
-    state = ctx.engine.states[ticket.site]
+    state = ctx.state(ticket.site)
     live = state.tickets.get(ticket.id, ticket)
     status = public_status(ctx, live.id, live.site) if live.id in state.tickets else None
     site = state.site

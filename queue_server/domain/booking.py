@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import Any
 
-from .model import DomainError
+from queue_server.domain.model import DomainError
 
 
 class BookingState(enum.StrEnum):

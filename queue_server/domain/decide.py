@@ -8,12 +8,12 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from . import commands as c
-from . import events as ev
-from .booking import Booking, BookingState
-from .catalogue import CHANNELS, PRIORITY_GROUPS, Counter, Service
-from .events import Event
-from .model import (
+from queue_server.domain import commands as c
+from queue_server.domain import events as ev
+from queue_server.domain.booking import Booking, BookingState
+from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, Counter, Service
+from queue_server.domain.events import Event
+from queue_server.domain.model import (
     OPEN_STATES,
     CounterState,
     CounterStatus,
@@ -24,8 +24,8 @@ from .model import (
     TicketState,
     format_label,
 )
-from .routing import pick_next
-from .state import SiteState
+from queue_server.domain.routing import pick_next
+from queue_server.domain.state import SiteState
 
 NOTE_MAX = 200
 

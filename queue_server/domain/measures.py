@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any, Protocol
 
-from .model import OPEN_STATES, TicketState
+from queue_server.domain.model import OPEN_STATES, TicketState
 
 PERCENTILES = (50, 90)
 

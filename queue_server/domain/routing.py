@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from .catalogue import Counter, RoutingPolicy
-from .model import Ticket
-from .state import SiteState
+from queue_server.domain.catalogue import Counter, RoutingPolicy
+from queue_server.domain.model import Ticket
+from queue_server.domain.state import SiteState
 
 
 def _oldest(tickets: list[Ticket]) -> Ticket:

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from typing import TypeVar
 
-from . import events as ev
-from .booking import ACTIVE_BOOKINGS, Booking
-from .catalogue import Site
-from .events import Event
-from .model import CounterState, CounterStatus, Ticket, TicketState
+from queue_server.domain import events as ev
+from queue_server.domain.booking import ACTIVE_BOOKINGS, Booking
+from queue_server.domain.catalogue import Site
+from queue_server.domain.events import Event
+from queue_server.domain.model import CounterState, CounterStatus, Ticket, TicketState
 
 # How many recent counter occupancy times (call to finish) feed the wait estimate, per service.
 RECENT_SERVICE_TIMES = 30

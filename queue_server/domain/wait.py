@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from statistics import mean
 
-from .model import Ticket
-from .state import SiteState, open_counters_for
+from queue_server.domain.model import Ticket
+from queue_server.domain.state import SiteState, open_counters_for
 
 
 @dataclass(frozen=True)

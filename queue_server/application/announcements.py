@@ -1,0 +1,78 @@
+"""The one owner of what a call sounds like on the server: the phrase (from the site's announcement settings)
+and the WAV file a speaker screen plays, built from pre-rendered clips by `sounds`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from queue_server.common.calls import Call, phrases
+from queue_server.domain.catalogue import Site
+
+
+def clip_dir() -> Path:
+    import sounds
+
+    return Path(sounds.__file__).parent / "clips"
+
+
+# Marks that may appear in a counter name and are simply not read out.
+SPEAKABLE_MARKS = frozenset(" -./()")
+
+
+class VocabularyError(ValueError):
+    """A site whose calls cannot be spoken; the server refuses to start and says why."""
+
+
+def check_speakable(site: Site) -> None:
+    """Refuse, before start-up, a counter name that cannot be spoken in every configured language."""
+    for counter in site.counters.values():
+        unspeakable = sorted({ch for ch in counter.name if not (ch.isalnum() or ch in SPEAKABLE_MARKS)})
+        if unspeakable:
+            raise VocabularyError(
+                f"site {site.id}: counter {counter.id} name {counter.name!r} cannot be spoken: "
+                f"{' '.join(unspeakable)} has no sound; use letters, digits, spaces and - . /"
+            )
+        for phrase in phrases(site, "A-001", counter.name):
+            try:
+                phrase.tokens()
+            except ValueError as exc:
+                raise VocabularyError(
+                    f"site {site.id}: counter {counter.id} name {counter.name!r} cannot be spoken: {exc}"
+                ) from None
+
+
+class Announcer:
+    """Builds (and caches) the WAV of each call, per site. pyttsx3 only runs in the renderer's worker process,
+    for words missing from the shipped vocabulary, and those are all rendered at start-up."""
+
+    def __init__(self, sites: dict[str, Site], cache_root: Path) -> None:
+        from sounds.announce import AnnouncementBuilder
+        from sounds.tts import Renderer
+
+        self.sites = sites
+        self.renderer = Renderer()
+        self.builders = {
+            site_id: AnnouncementBuilder(clip_dir(), cache_root / site_id, self.renderer) for site_id in sites
+        }
+
+    async def prepare(self) -> None:
+        """Render the words of counter names that the shipped vocabulary lacks (in the worker process)."""
+        from sounds.announce import ClipUnavailableError
+
+        for site in self.sites.values():
+            needed = [p for c in site.counters.values() for p in phrases(site, "A-001", c.name)]
+            try:
+                await self.builders[site.id].aensure_vocabulary(needed)
+            except (ClipUnavailableError, RuntimeError, OSError) as exc:
+                raise VocabularyError(f"site {site.id}: a word of a counter name cannot be rendered: {exc}") from None
+
+    async def build(self, site: Site, call: Call) -> Any:
+        settings = site.announcements
+        templates = {"id": settings.template_id, "en": settings.template_en}
+        return await self.builders[site.id].build(
+            call.label, call.counter_name, settings.languages, settings.reading, templates, settings.chime
+        )
+
+    def close(self) -> None:
+        self.renderer.close()

@@ -1,0 +1,50 @@
+"""Audit entries for privileged actions, built by the action that is audited and handed to the engine with its
+command (so an entry is written in the command's own transaction). Reading the log is supervision's
+(`supervision/audit.py`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from queue_server.application.auth import Principal
+from queue_server.domain.decide import find_ticket
+from queue_server.domain.model import DomainError
+from queue_server.persistence.storage import AuditRecord
+
+if TYPE_CHECKING:
+    from queue_server.application.context import Context
+
+# Counter commands that are more than working through the queue in order.
+PRIVILEGED_COUNTER_COMMANDS = frozenset({"open", "resume", "pause", "close", "call", "requeue", "transfer"})
+
+
+def entry(principal: Principal, action: str, target: str, **details: Any) -> AuditRecord:
+    return AuditRecord(
+        actor=principal.name,
+        role=principal.role,
+        action=action,
+        target=target,
+        details={k: v for k, v in details.items() if v is not None},
+    )
+
+
+def ticket_target(ctx: Context, site_id: str, ref: str) -> str:
+    """A ticket's label when it can be found (what a supervisor recognises), else the reference as given."""
+    state = ctx.state(site_id)
+    try:
+        ticket = find_ticket(state, ref, state.site.service_day(ctx.now()))
+    except DomainError:
+        return f"ticket {ref[:40]}"
+    return f"ticket {ticket.label}"
+
+
+def counter_entry(principal: Principal, command: str, counter_id: str, body: dict[str, Any]) -> AuditRecord | None:
+    if command not in PRIVILEGED_COUNTER_COMMANDS:
+        return None
+    return entry(
+        principal,
+        f"counter.{command}",
+        f"counter {counter_id}",
+        ticket=body.get("ticket"),
+        target_service=body.get("target_service"),
+    )

@@ -1,0 +1,270 @@
+"""Who is asking, and may they? Accounts (argon2 password hashes), session tokens, device tokens, and the one
+authorisation policy every mutating action goes through."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from queue_server.domain.catalogue import Site
+from queue_server.persistence.storage import Storage
+
+ROLES = ("admin", "supervisor", "operator")
+DEVICE_KINDS = ("display", "kiosk")
+USERNAME_MAX = 64
+PRINCIPAL_CACHE_SECONDS = 30.0
+
+_hasher = PasswordHasher()
+
+
+class AuthError(Exception):
+    status = 401
+
+    def __init__(self, code: str, message_id: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.code = code
+        self.message_id = message_id
+        self.message_en = message_en
+
+
+class Forbidden(AuthError):
+    status = 403
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # "user" or "device"
+    role: str  # admin, supervisor, operator, display, kiosk
+    name: str
+    id: int
+    site: str | None = None  # None: every site (admins)
+    agency: str | None = None  # operators only
+    screen: str | None = None  # displays only
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# --- the policy ------------------------------------------------------------------------------------------
+
+# action -> roles that may do it (always within their own site; operators also within their own agency).
+POLICY: dict[str, frozenset[str]] = {
+    "site.read_state": frozenset({"admin", "supervisor", "operator", "display", "kiosk"}),
+    "ticket.issue": frozenset({"admin", "supervisor", "operator", "kiosk"}),
+    "counter.command": frozenset({"admin", "supervisor", "operator"}),
+    "ticket.manage": frozenset({"admin", "supervisor", "operator"}),
+    "site.close_day": frozenset({"admin", "supervisor"}),
+    "site.follow": frozenset({"admin", "supervisor"}),
+    "agency.follow": frozenset({"admin", "supervisor", "operator"}),
+    "display.follow": frozenset({"admin", "supervisor", "display"}),
+    "accounts.manage": frozenset({"admin"}),
+    "site.running_text": frozenset({"admin", "supervisor"}),
+    "report.read": frozenset({"admin", "supervisor"}),
+    "audit.read": frozenset({"admin", "supervisor"}),
+    "survey.collect": frozenset({"admin", "supervisor", "operator"}),  # the survey tablet at a counter
+}
+
+# Actions an operator may take only for their own agency.
+AGENCY_SCOPED = frozenset({"counter.command", "ticket.manage", "agency.follow", "survey.collect"})
+
+
+def allowed(principal: Principal, action: str, site: str, agency: str | None = None) -> bool:
+    if principal.role not in POLICY[action]:
+        return False
+    if principal.site is not None and principal.site != site:
+        return False
+    if principal.role == "operator" and action in AGENCY_SCOPED:
+        return agency is not None and principal.agency == agency
+    return True
+
+
+def require(principal: Principal | None, action: str, site: str, agency: str | None = None) -> Principal:
+    if principal is None:
+        raise AuthError("unauthenticated", "Silakan masuk terlebih dahulu.", "Please sign in first.")
+    if not allowed(principal, action, site, agency):
+        if principal.role == "operator" and agency is not None and principal.agency != agency:
+            raise Forbidden(
+                "not_your_agency",
+                "Loket atau tiket ini milik instansi lain; Anda tidak berwenang.",
+                "This counter or ticket belongs to another agency; you are not allowed to act on it.",
+            )
+        raise Forbidden(
+            "forbidden",
+            f"Peran '{principal.role}' tidak berwenang untuk tindakan ini.",
+            f"The role '{principal.role}' is not allowed to do this.",
+        )
+    return principal
+
+
+# --- accounts and tokens ---------------------------------------------------------------------------------
+
+
+class Accounts:
+    def __init__(self, storage: Storage, sites: dict[str, Site], session_hours: int = 12) -> None:
+        self.storage = storage
+        self.sites = sites
+        self.session_hours = session_hours
+        self._cache: dict[str, tuple[float, Principal]] = {}
+
+    async def create_user(
+        self,
+        username: str,
+        password: str,
+        role: str,
+        *,
+        site: str | None = None,
+        agency: str | None = None,
+        display_name: str | None = None,
+        password_hash: str | None = None,
+    ) -> int:
+        if (
+            not username
+            or len(username) > USERNAME_MAX
+            or not username.replace("-", "").replace("_", "").replace(".", "").isalnum()
+        ):
+            raise ValueError("username must be 1-64 letters, digits, '.', '-' or '_'")
+        if len(password) < 8:
+            raise ValueError("password must be at least 8 characters")
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        if role != "admin" and site not in self.sites:
+            raise ValueError(f"a {role} needs a site: one of {', '.join(self.sites)}")
+        if role == "operator":
+            if agency is None or site is None or agency not in self.sites[site].agencies:
+                raise ValueError("an operator needs an agency of their site")
+        elif agency is not None:
+            raise ValueError("only operators are bound to an agency")
+        if await self.storage.fetch_one("SELECT 1 FROM users WHERE username = ?", (username,)):
+            raise ValueError(f"user {username!r} exists already")
+        return await self.storage.execute(
+            "INSERT INTO users (username, password_hash, role, site, agency, display_name, created_at) "
+            "VALUES (?,?,?,?,?,?,?)",
+            (
+                username,
+                password_hash or hash_password(password),
+                role,
+                site,
+                agency,
+                display_name or username,
+                _now_iso(),
+            ),
+        )
+
+    async def set_password(self, username: str, password: str) -> None:
+        if len(password) < 8:
+            raise ValueError("password must be at least 8 characters")
+        row = await self.storage.fetch_one("SELECT id FROM users WHERE username = ?", (username,))
+        if row is None:
+            raise ValueError(f"no user {username!r}")
+        await self.storage.execute("UPDATE users SET password_hash = ? WHERE id = ?", (hash_password(password), row[0]))
+        await self.storage.execute("DELETE FROM sessions WHERE user_id = ?", (row[0],))
+        self._cache.clear()
+
+    async def list_users(self) -> list[dict[str, object]]:
+        rows = await self.storage.fetch_all(
+            "SELECT username, role, site, agency, display_name, active FROM users ORDER BY username"
+        )
+        keys = ("username", "role", "site", "agency", "display_name", "active")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    async def login(self, username: str, password: str) -> tuple[str, datetime, Principal]:
+        row = await self.storage.fetch_one(
+            "SELECT id, password_hash, role, site, agency, display_name, active FROM users WHERE username = ?",
+            (username,),
+        )
+        # Verify against a dummy hash when the user is unknown, so timing does not reveal which usernames exist.
+        stored = row[1] if row else _DUMMY_HASH
+        if not verify_password(stored, password) or row is None or not row[6]:
+            raise AuthError("bad_credentials", "Nama pengguna atau kata sandi salah.", "Wrong username or password.")
+        token = "s_" + secrets.token_urlsafe(32)
+        expires = datetime.now(UTC) + timedelta(hours=self.session_hours)
+        await self.storage.execute(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?,?,?,?)",
+            (token_hash(token), row[0], _now_iso(), expires.isoformat()),
+        )
+        principal = Principal("user", row[2], username, row[0], row[3], row[4])
+        return token, expires, principal
+
+    async def logout(self, token: str) -> None:
+        await self.storage.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash(token),))
+        self._cache.pop(token_hash(token), None)
+
+    async def create_device(
+        self, kind: str, site: str, name: str, screen: str | None = None, token: str | None = None
+    ) -> str:
+        """A device token for a display or kiosk; shown once, stored only as a hash."""
+        if kind not in DEVICE_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(DEVICE_KINDS)}")
+        if site not in self.sites:
+            raise ValueError(f"unknown site {site!r}; sites: {', '.join(self.sites)}")
+        if kind == "display":
+            if screen is None or screen not in self.sites[site].screens:
+                raise ValueError(f"a display needs a screen of {site}: {', '.join(self.sites[site].screens)}")
+        token = token or f"d_{kind}_" + secrets.token_urlsafe(24)
+        await self.storage.execute(
+            "INSERT INTO devices (token_hash, kind, site, name, screen, created_at) VALUES (?,?,?,?,?,?)",
+            (token_hash(token), kind, site, name, screen, _now_iso()),
+        )
+        return token
+
+    async def list_devices(self) -> list[dict[str, object]]:
+        rows = await self.storage.fetch_all(
+            "SELECT id, kind, site, name, screen, created_at, revoked_at FROM devices ORDER BY id"
+        )
+        keys = ("id", "kind", "site", "name", "screen", "created_at", "revoked_at")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    async def revoke_device(self, device_id: int) -> None:
+        await self.storage.execute("UPDATE devices SET revoked_at = ? WHERE id = ?", (_now_iso(), device_id))
+        self._cache.clear()
+
+    async def authenticate(self, token: str | None) -> Principal | None:
+        if not token or len(token) > 200:
+            return None
+        key = token_hash(token)
+        cached = self._cache.get(key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        principal: Principal | None = None
+        if token.startswith("s_"):
+            row = await self.storage.fetch_one(
+                "SELECT u.id, u.role, u.username, u.site, u.agency, s.expires_at, u.active FROM sessions s "
+                "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
+                (key,),
+            )
+            if row and row[6] and datetime.fromisoformat(row[5]) > datetime.now(UTC):
+                principal = Principal("user", row[1], row[2], row[0], row[3], row[4])
+        elif token.startswith("d_"):
+            row = await self.storage.fetch_one(
+                "SELECT id, kind, name, site, screen FROM devices WHERE token_hash = ? AND revoked_at IS NULL", (key,)
+            )
+            if row:
+                principal = Principal("device", row[1], row[2], row[0], row[3], None, row[4])
+        if principal is not None:
+            self._cache[key] = (time.monotonic() + PRINCIPAL_CACHE_SECONDS, principal)
+        return principal
+
+
+_DUMMY_HASH = hash_password("not-a-real-password-" + secrets.token_hex(8))
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat()

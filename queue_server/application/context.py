@@ -1,0 +1,84 @@
+"""The server's context: the hosted sites, the engine, accounts, screens and the announcer, as the entry points
+(HTTP, websocket, CLI) and the application services see them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from queue_server.application.announcements import Announcer
+from queue_server.application.auth import Accounts
+from queue_server.application.health import DeviceRegistry
+from queue_server.common.errors import ApiError
+from queue_server.domain.catalogue import Counter, Site
+from queue_server.domain.model import Ticket
+from queue_server.domain.state import SiteState
+from queue_server.live.hub import Hub
+from queue_server.persistence.storage import Storage
+from queue_server.pipeline.engine import Engine
+
+
+@dataclass
+class Context:
+    """Everything a request handler needs, and the narrow questions it may ask. Commands go to the engine only
+    through `actions.py` (the one front door); reads go to `storage`'s read side or to the live state."""
+
+    sites: dict[str, Site]
+    engine: Engine
+    storage: Storage
+    hub: Hub
+    accounts: Accounts
+    devices: DeviceRegistry = field(default_factory=DeviceRegistry)
+    announcer: Announcer | None = None
+    nik_key: bytes = b""  # keyed NIK hashes; loaded from the database at start-up
+
+    def site(self, site_id: str) -> Site:
+        site = self.sites.get(site_id)
+        if site is None:
+            raise ApiError(
+                404,
+                "unknown_site",
+                f"Lokasi '{site_id}' tidak ada.",
+                f"Site '{site_id}' does not exist.",
+                sites=sorted(self.sites),
+            )
+        return site
+
+    def counter(self, site: Site, counter_id: str) -> Counter:
+        counter = site.counters.get(counter_id)
+        if counter is None:
+            raise ApiError(
+                404,
+                "unknown_counter",
+                f"Loket '{counter_id}' tidak ada di {site.name}.",
+                f"Counter '{counter_id}' does not exist at {site.name}.",
+            )
+        return counter
+
+    def state(self, site_id: str) -> SiteState:
+        self.site(site_id)
+        return self.engine.state(site_id)
+
+    def states(self) -> dict[str, SiteState]:
+        """Every hosted site's live state, by site id."""
+        return {site_id: self.engine.state(site_id) for site_id in self.sites}
+
+    def now(self) -> datetime:
+        """The server's clock (UTC); tests and the soak benchmark inject their own."""
+        return self.engine.now()
+
+    def today(self, site: Site) -> date:
+        """The site's service day now, in its own time zone."""
+        return site.service_day(self.now())
+
+    async def ticket_by_token(self, token: str) -> Ticket:
+        """The live leg of the ticket a citizen's link or QR code names, on a site this server hosts."""
+        ticket = await self.storage.ticket_by_token(token)
+        if ticket is None or ticket.site not in self.sites:
+            raise ApiError(
+                404,
+                "unknown_ticket",
+                "Tiket tidak ditemukan. Periksa tautan atau kode QR Anda.",
+                "Ticket not found. Check your link or QR code.",
+            )
+        return ticket

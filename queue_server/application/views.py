@@ -1,0 +1,51 @@
+"""Read views of a site's live state, shared by the HTTP API and the websocket snapshots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from queue_server.application.context import Context
+from queue_server.domain.model import OPEN_STATES, TicketState
+from queue_server.live import wire
+
+COUNTER_TOTALS = ("done", "no_show", "transferred")
+
+
+def site_state_view(ctx: Context, site_id: str, audience: str) -> dict[str, Any]:
+    """Live state: counters, today's open tickets, waiting counts, recent calls. Shared with websocket snapshots."""
+    state = ctx.state(site_id)
+    today = state.site.service_day(ctx.now())
+    today_tickets = [t for t in state.tickets.values() if t.day == today]
+    open_tickets = sorted((t for t in today_tickets if t.state in OPEN_STATES), key=lambda t: (t.queue_key, t.id))
+    recent = sorted((t for t in today_tickets if t.called_at), key=lambda t: t.called_at or t.issued_at, reverse=True)
+    waiting = {sid: len(ids) for sid, ids in state.waiting.items() if ids}
+    issued = {sid: n for (sid, day), n in state.issued.items() if day == today}
+    done: dict[str, int] = {}
+    # Per counter, what it finished today (an operator's screen shows these; they cannot be rebuilt from events
+    # by a client that starts from a snapshot).
+    totals = {counter_id: dict.fromkeys(COUNTER_TOTALS, 0) for counter_id in state.counters}
+    for t in today_tickets:
+        if t.state is TicketState.DONE:
+            done[t.service] = done.get(t.service, 0) + 1
+        if t.counter in totals and t.state.value in COUNTER_TOTALS:
+            totals[t.counter][t.state.value] += 1
+    return {
+        "site": site_id,
+        "day": today.isoformat(),
+        "day_closed": today in state.closed_days,
+        "seq": ctx.storage.last_seq,
+        "running_text": state.current_running_text,
+        "counters": [
+            {
+                **wire.counter_view(status.to_dict(), audience),
+                "ticket": wire.ticket_view(state.tickets[status.current], audience) if status.current else None,
+                "today": totals[status.id],
+            }
+            for status in state.counters.values()
+        ],
+        "waiting": waiting,
+        "issued_today": issued,
+        "done_today": done,
+        "tickets": [wire.ticket_view(t, audience) for t in open_tickets],
+        "recent_calls": [wire.ticket_view(t, audience) for t in recent[:10]],
+    }

@@ -1,0 +1,197 @@
+"""Fan-out of committed events to live clients, through one bounded queue per client.
+
+A client that cannot keep up (its queue is full, or the bytes written directly to it pile up unsent) is marked
+overflowed and dropped by its connection, which then resynchronises from its last `seq`; nobody else waits for it.
+A client that has caught up and has nothing queued gets each batch written at once, framed once for all the
+clients that follow the same thing (queue_server/wsframes.py); otherwise it goes through its queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+
+from queue_server.domain.catalogue import Site
+from queue_server.domain.events import SITE_WIDE, Event
+from queue_server.live import wire, wsframes
+
+DEFAULT_QUEUE_SIZE = 512
+# A client written to directly is too slow once this many bytes wait unsent for it (~500 lobby frames).
+DEFAULT_BUFFER_LIMIT = 512 * 1024
+NOTICE = 0  # the seq of a notice: not an event of the log, never replayed, never counted as seen
+
+
+@dataclass(frozen=True)
+class Follow:
+    """What a client follows. None means "everything of the site" for that dimension."""
+
+    site: str
+    audience: str
+    services: frozenset[str] | None = None
+    counters: frozenset[str] | None = None
+    ticket_ids: frozenset[str] | None = None  # a citizen following their own ticket (and its transfer legs)
+    token: str | None = None
+    notices: bool = False  # a supervisor's dashboard: also wants notices (live figures, alerts)
+
+    def matches(self, event: Event) -> bool:
+        if event.site != self.site:
+            return False
+        data = event.data
+        tickets = [data[k] for k in ("ticket", "new_ticket") if k in data]
+        if self.token is not None:
+            return any(t.get("token") == self.token for t in tickets)
+        if self.services is None and self.counters is None:
+            return True
+        if self.services is not None and any(t["service"] in self.services for t in tickets):
+            return True
+        counter = data.get("counter")
+        counter_id = counter.get("id") if isinstance(counter, dict) else None
+        if self.counters is not None and (
+            counter_id in self.counters or any(t.get("counter") in self.counters for t in tickets)
+        ):
+            return True
+        return event.type in SITE_WIDE
+
+
+@dataclass(eq=False)
+class Subscription:
+    follow: Follow
+    queue: asyncio.Queue[list[tuple[int, str]]]  # one item per committed batch: [(seq, text), ...]
+    overflowed: asyncio.Event = field(default_factory=asyncio.Event)
+    last_sent: int = 0  # the last event seq this client was given (by its pump or written directly)
+    # Set by the connection once it has caught up: writes pre-encoded frames at once, returns the bytes still
+    # buffered, or -1 when the connection is closing (queue_server/wsframes.py).
+    direct: Callable[[bytes], int] | None = None
+    pumping: bool = False  # the connection's pump is sending queued items; direct writes must queue behind them
+
+    def can_write_now(self) -> bool:
+        return self.direct is not None and not self.pumping and self.queue.empty()
+
+
+class Hub:
+    def __init__(
+        self, sites: dict[str, Site], queue_size: int = DEFAULT_QUEUE_SIZE, buffer_limit: int = DEFAULT_BUFFER_LIMIT
+    ) -> None:
+        self.sites = sites
+        self.queue_size = queue_size
+        self.buffer_limit = buffer_limit
+        # Grouped by what they follow: every lobby display of a screen has the same Follow, so each event is
+        # matched, rendered and framed once per group, not once per display.
+        self._groups: dict[Follow, set[Subscription]] = {}
+        self.dropped = 0  # clients disconnected for being too slow, since start
+        self.direct_writes = 0  # batches written straight to a connection, since start (the rest were queued)
+        # Renders a citizen's public ticket status by token; set by the app, which owns the live state.
+        self.status_renderer: Callable[[str], str | None] | None = None
+
+    def subscribe(self, follow: Follow) -> Subscription:
+        sub = Subscription(follow, asyncio.Queue(self.queue_size))
+        self._groups.setdefault(follow, set()).add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        group = self._groups.get(sub.follow)
+        if group is not None:
+            group.discard(sub)
+            if not group:
+                del self._groups[sub.follow]
+
+    @property
+    def count(self) -> int:
+        return sum(len(group) for group in self._groups.values())
+
+    def publish(self, events: Iterable[Event]) -> None:
+        """Called only after the events' transaction committed. Never blocks."""
+        events = list(events)
+        if not events or not self._groups:
+            return
+        self._follow_transfers(events)
+        texts: dict[tuple[int, str], str] = {}
+        frames: dict[tuple[int, str], bytes] = {}
+        touched = {t["service"] for e in events for k in ("ticket", "new_ticket") if (t := e.data.get(k))}
+        for follow, group in list(self._groups.items()):
+            batch: list[tuple[int, str]] = []
+            keys: list[tuple[int, str]] = []
+            for event in events:
+                if not follow.matches(event):
+                    continue
+                key = (event.seq, follow.audience)
+                text = texts.get(key)
+                if text is None:
+                    message = wire.event_message(event, follow.audience, self.sites.get(event.site))
+                    text = texts[key] = wire.dumps(message)
+                batch.append((event.seq, text))
+                keys.append(key)
+            notice = None
+            if follow.token is not None and self.status_renderer is not None and touched & (follow.services or set()):
+                # Someone ahead was called, or joined ahead: the citizen's place changed, push it.
+                notice = self.status_renderer(follow.token)
+                if notice is not None:
+                    batch.append((NOTICE, notice))
+            if not batch:
+                continue
+            encoded: bytes | None = None
+            last_seq = max((seq for seq, _ in batch), default=NOTICE)
+            for sub in list(group):
+                if sub.overflowed.is_set():
+                    continue
+                if sub.can_write_now():
+                    if encoded is None:
+                        for key in keys:
+                            if key not in frames:
+                                frames[key] = wsframes.encode_text(texts[key])
+                        encoded = b"".join(frames[key] for key in keys)
+                        if notice is not None:
+                            encoded += wsframes.encode_text(notice)
+                    assert sub.direct is not None
+                    buffered = sub.direct(encoded)
+                    if buffered < 0:
+                        continue  # closing: its connection is ending and unsubscribes itself
+                    sub.last_sent = max(sub.last_sent, last_seq)
+                    self.direct_writes += 1
+                    if buffered > self.buffer_limit:  # the socket is not being read: as good as a full queue
+                        self._overflow(sub)
+                    continue
+                # The bound counts commits, not events: closing a day with a thousand open tickets is one item,
+                # so it cannot push every healthy screen over the limit at once.
+                try:
+                    sub.queue.put_nowait(batch)
+                except asyncio.QueueFull:
+                    self._overflow(sub)
+
+    def _overflow(self, sub: Subscription) -> None:
+        self.dropped += 1
+        sub.overflowed.set()
+        self.unsubscribe(sub)
+
+    def _follow_transfers(self, events: list[Event]) -> None:
+        """A citizen's ticket moved to another service: its followers follow the line of that service from now on."""
+        for event in events:
+            new = event.data.get("new_ticket")
+            if not isinstance(new, dict) or new.get("token") is None:
+                continue
+            token = new["token"]
+            for follow in [f for f in self._groups if f.token == token]:
+                moved = replace(follow, services=frozenset({new["service"]}))
+                for sub in self._groups.pop(follow):
+                    sub.follow = moved
+                    self._groups.setdefault(moved, set()).add(sub)
+
+    def watching(self, site: str) -> int:
+        """How many clients of a site want notices."""
+        return sum(len(group) for follow, group in self._groups.items() if follow.notices and follow.site == site)
+
+    def notify(self, site: str, render: Callable[[Follow], str | None]) -> None:
+        """Send a notice (rendered per follower, e.g. one agency's share of the figures) to the clients of a site
+        that want notices. A notice is superseded by the next one, so a full queue just skips it."""
+        for follow, group in list(self._groups.items()):
+            if not follow.notices or follow.site != site:
+                continue
+            text = render(follow)
+            if text is None:
+                continue
+            for sub in list(group):
+                if not sub.overflowed.is_set():
+                    with contextlib.suppress(asyncio.QueueFull):
+                        sub.queue.put_nowait([(NOTICE, text)])

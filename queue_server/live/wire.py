@@ -1,0 +1,104 @@
+"""The wire format: the one place that decides what a message on the websocket (or in an API answer) looks like.
+
+Two audiences: "public" (lobby displays, a citizen's phone) sees ticket labels, services and counters, and never
+a token, a note or a priority group (the group is health or family information); "staff" (counters,
+supervisors) sees the whole ticket except its public token.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from queue_server.common import jsontext
+from queue_server.common.calls import describe
+from queue_server.domain.catalogue import Site
+from queue_server.domain.events import ANNOUNCED, Event
+from queue_server.domain.model import Ticket
+
+PUBLIC = "public"
+STAFF = "staff"
+
+PUBLIC_TICKET_FIELDS = (
+    "id",
+    "label",
+    "service",
+    "agency",
+    "state",
+    "counter",
+    "day",
+    "issued_at",
+    "called_at",
+    "recalls",
+)
+
+
+def public_ticket(d: dict[str, Any]) -> dict[str, Any]:
+    out = {k: d.get(k) for k in PUBLIC_TICKET_FIELDS}
+    out["priority"] = bool(d.get("priority"))
+    return out
+
+
+def staff_ticket(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if k != "token"}
+
+
+def counter_view(d: dict[str, Any], audience: str) -> dict[str, Any]:
+    """Displays see a counter's state and ticket; who operates it is staff business."""
+    return d if audience == STAFF else {k: v for k, v in d.items() if k in ("id", "state", "current")}
+
+
+def booking_view(d: dict[str, Any]) -> dict[str, Any]:
+    """A booking as anyone may see it: never the NIK hash."""
+    return {k: v for k, v in d.items() if k != "nik_hash"}
+
+
+def ticket_view(ticket: Ticket | dict[str, Any], audience: str) -> dict[str, Any]:
+    d = ticket.to_dict() if isinstance(ticket, Ticket) else ticket
+    return public_ticket(d) if audience == PUBLIC else staff_ticket(d)
+
+
+def event_data(event: Event, audience: str) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in event.data.items():
+        if key in ("ticket", "new_ticket"):
+            data[key] = ticket_view(value, audience)
+        elif key == "counter" and isinstance(value, dict):
+            data[key] = counter_view(value, audience)
+        elif key == "reason" and audience == PUBLIC:
+            continue
+        elif key == "booking":
+            data[key] = booking_view(value)
+        else:
+            data[key] = value
+    return data
+
+
+def local_iso(at: datetime, site: Site | None) -> str:
+    """ISO 8601 with the site's own offset (+07:00 in WIB), so clients show local time without guessing."""
+    return (at.astimezone(site.tz) if site else at).isoformat(timespec="milliseconds")
+
+
+def event_message(event: Event, audience: str, site: Site | None) -> dict[str, Any]:
+    data = event_data(event, audience)
+    if site is not None and event.type in ANNOUNCED:
+        data["announcement"] = describe(site, event)
+    return {
+        "type": event.type,
+        "seq": event.seq,
+        "at": local_iso(event.at, site),
+        "site": event.site,
+        "data": data,
+    }
+
+
+def dumps(message: dict[str, Any]) -> str:
+    return jsontext.dumps(message)
+
+
+def error_body(code: str, message_id: str, message_en: str, **details: Any) -> dict[str, Any]:
+    """The error shape shared by HTTP answers and websocket error frames."""
+    body: dict[str, Any] = {"code": code, "message": message_id, "message_en": message_en}
+    if details:
+        body["details"] = details
+    return body

@@ -1,0 +1,379 @@
+"""The command pipeline: decide, write, then publish.
+
+Commands from HTTP and websockets go through one queue to one writer task. It takes whatever is waiting (up
+to MAX_BATCH), decides each command against the live state, writes all resulting events and projections in ONE
+transaction (group commit: many commands per fsync), and only after COMMIT answers the callers and publishes
+the events. If the write fails, the in-memory state is reloaded from the database, every caller in the batch
+gets an error, and nothing is published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from queue_server.domain import commands as c
+from queue_server.domain.booking import BookingState
+from queue_server.domain.catalogue import Site
+from queue_server.domain.decide import checkin_window, decide
+from queue_server.domain.events import Event
+from queue_server.domain.model import OPEN_STATES, DomainError
+from queue_server.domain.state import SiteState, apply
+from queue_server.live import wire
+from queue_server.live.hub import Hub
+from queue_server.persistence.storage import AuditRecord, Batch, Storage
+from queue_server.pipeline.idempotency import RETENTION, StoredKeys
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 256  # commands taken from the queue and decided in one go
+MAX_WRITE = 1024  # decided commands written in one transaction
+
+# Builds the caller's answer from the events a command produced and the state right after them.
+Responder = Callable[[list[Event], SiteState], dict[str, Any]]
+
+
+class StorageUnavailable(Exception):
+    """The write failed; nothing changed. The caller may retry with the same idempotency key."""
+
+
+@dataclass
+class Outcome:
+    status: int
+    body: dict[str, Any]
+    events: list[Event] = field(default_factory=list)
+    replayed: bool = False
+
+
+@dataclass
+class _Job:
+    site: str
+    command: c.Command
+    respond: Responder
+    idem_key: str | None
+    status: int
+    future: asyncio.Future[Outcome]
+    audit: AuditRecord | None = None
+
+
+@dataclass
+class _Decided:
+    job: _Job
+    events: list[Event]
+    body: dict[str, Any]
+    generation: int  # the engine's generation when it was decided (see Engine._reload)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Engine:
+    def __init__(
+        self, sites: dict[str, Site], storage: Storage, hub: Hub, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self.sites = sites
+        self.storage = storage
+        self.hub = hub
+        self.clock = clock
+        self.states: dict[str, SiteState] = {}
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._inflight: dict[str, asyncio.Future[Outcome]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._day_task: asyncio.Task[None] | None = None
+        self._generation = 0  # bumped when a write fails and the state is reloaded: commands decided before are void
+        self._unwritten: list[_Decided] = []  # decided and applied, waiting for the next transaction
+        self._writing: asyncio.Task[None] | None = None  # the transaction being written
+        self._stored_keys = StoredKeys()  # idempotency keys with a stored answer (loaded with the state)
+        self._next_key_pruning = 0.0  # time.monotonic() of the next forget_old_idempotency_keys
+
+    def now(self) -> datetime:
+        """The engine's clock: every decision is made at this time."""
+        return self.clock()
+
+    def state(self, site_id: str) -> SiteState:
+        """A hosted site's live state (read-only for callers: only `apply`, inside the engine, changes it)."""
+        return self.states[site_id]
+
+    async def start(self) -> None:
+        await self.forget_old_idempotency_keys()  # before loading what is left of them
+        self._next_key_pruning = time.monotonic() + 3600
+        await self._load()
+        self._task = asyncio.create_task(self._run(), name="engine-writer")
+        self._day_task = asyncio.create_task(self._close_past_days_forever(), name="engine-day-closer")
+
+    async def stop(self) -> None:
+        for task in (self._day_task, self._task):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+        await self._written()  # what was decided is written and answered, not dropped
+
+    async def _load(self) -> None:
+        for site_id, site in self.sites.items():
+            loaded = await self.storage.load_site(site_id)
+            state = SiteState(site)
+            for counter in loaded.counters:
+                if counter.id in site.counters:
+                    state.counters[counter.id] = counter
+            state.closed_days = loaded.closed_days
+            state.running_text = loaded.running_text
+            for ticket in sorted(loaded.tickets, key=lambda t: (t.issued_at, t.id)):
+                state.put_ticket(ticket)
+                if ticket.parent is None:
+                    state.count_issued(ticket)
+            for booking in loaded.bookings:
+                state.put_booking(booking)
+            self.states[site_id] = state
+        # Every key with a record, whatever its age: one missing here would be decided again and its record's
+        # INSERT would then fail a whole batch. start() deletes the old ones first.
+        self._stored_keys = StoredKeys(await self.storage.idempotency_keys())
+
+    # --- submitting --------------------------------------------------------------------------------
+
+    async def submit(
+        self,
+        site_id: str,
+        command: c.Command,
+        respond: Responder,
+        *,
+        idem_key: str | None = None,
+        status: int = 200,
+        audit: AuditRecord | None = None,
+    ) -> Outcome:
+        """Run one command. With `idem_key`, a repeat returns the first answer and changes nothing.
+
+        With `audit`, the audit entry is written in the command's own transaction: logged if and only if done."""
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        if idem_key is not None:
+            running = self._inflight.get(idem_key)
+            if running is not None:
+                outcome = await asyncio.shield(running)
+                return Outcome(outcome.status, outcome.body, [], replayed=True)
+            # Registered before the first await, so a twin request arriving meanwhile waits for this one instead
+            # of also reaching the writer (which would make two tickets for one key).
+            self._inflight[idem_key] = future
+        try:
+            # A key seen before is answered from its stored record by the writer task, which looks up a whole
+            # batch's keys in one query (one reader round trip per request cost ~30 % of issuing throughput).
+            self._queue.put_nowait(_Job(site_id, command, respond, idem_key, status, future, audit))
+            # From here the writer owns the future; a caller that goes away changes nothing.
+            return await asyncio.shield(future)
+        finally:
+            if idem_key is not None and self._inflight.get(idem_key) is future:
+                del self._inflight[idem_key]
+
+    # --- the writer --------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        """Decide every command as soon as it arrives; write whatever has been decided whenever the writer is free.
+
+        Group commit without a pipeline limit: while one transaction is being written, the commands arriving
+        meanwhile are decided at once and wait together for the next transaction, which starts the moment the
+        current one ends. The event loop never waits for a COMMIT to decide, and no command waits for a write it
+        is not in. Transactions are still written, answered and published strictly in order, one at a time.
+        """
+        while True:
+            jobs = [await self._queue.get()]
+            while len(jobs) < MAX_BATCH and not self._queue.empty():
+                jobs.append(self._queue.get_nowait())
+            jobs = await self._answer_repeats(jobs)
+            try:
+                decided = self._decide(jobs)
+            except Exception:  # the writer must survive anything a single batch does
+                log.exception("engine batch failed; reloading state from the database")
+                await self._written()  # what was decided before is in the database before the reload reads it
+                await self._reload()
+                self._fail(jobs, StorageUnavailable("internal error"))
+                continue
+            self._unwritten.extend(decided)
+            if self._writing is None:
+                self._write_next()
+
+    def _write_next(self) -> None:
+        """Start writing everything decided so far (at most MAX_WRITE commands) as one transaction."""
+        batch = self._unwritten[:MAX_WRITE]
+        del self._unwritten[:MAX_WRITE]
+        self._writing = asyncio.create_task(self._commit(batch))
+        self._writing.add_done_callback(self._after_write)
+
+    def _after_write(self, task: asyncio.Task[None]) -> None:
+        self._writing = None
+        if self._unwritten:
+            self._write_next()
+
+    async def _written(self) -> None:
+        """Wait until everything decided so far is written (or refused)."""
+        while self._writing is not None:
+            await _finished(self._writing)
+
+    async def _answer_repeats(self, jobs: list[_Job]) -> list[_Job]:
+        """Answer the jobs whose idempotency key already has a stored answer from it; return the others.
+
+        Only keys known to have a record are looked up: a new key (nearly all of them) costs no read."""
+        keys = [job.idem_key for job in jobs if job.idem_key is not None and job.idem_key in self._stored_keys]
+        if not keys:
+            return jobs
+        try:
+            stored = await self.storage.idempotent_results(keys)
+        except Exception as exc:
+            log.exception("reading idempotency records failed")
+            self._fail([job for job in jobs if job.idem_key is not None], StorageUnavailable(str(exc)))
+            return [job for job in jobs if job.idem_key is None]
+        others: list[_Job] = []
+        for job in jobs:
+            answer = stored.get(job.idem_key) if job.idem_key is not None else None
+            if answer is None:
+                others.append(job)
+            elif not job.future.done():
+                job.future.set_result(Outcome(answer[0], wire_loads(answer[1]), [], replayed=True))
+        return others
+
+    def _decide(self, jobs: list[_Job]) -> list[_Decided]:
+        """Decide each command against the live state and apply its events (before they are written: the
+        next command must see them). Commands refused by the rules fail here and are not written."""
+        decided: list[_Decided] = []
+        for job in jobs:
+            state = self.states.get(job.site)
+            if state is None:
+                job.future.set_exception(KeyError(job.site))
+                continue
+            try:
+                events = decide(state, job.command, self.clock())
+            except DomainError as exc:
+                job.future.set_exception(exc)
+                continue
+            for event in events:
+                apply(state, event)
+            decided.append(_Decided(job, events, job.respond(events, state), self._generation))
+        return decided
+
+    async def _commit(self, decided: list[_Decided]) -> None:
+        """Write one transaction, then answer its callers and publish."""
+        void = [d.job for d in decided if d.generation != self._generation]
+        if void:
+            # An earlier write failed and the state was reloaded from the database; these were decided on top of
+            # the lost transaction (its numbers, its calls), so they are refused too.
+            self._fail(void, StorageUnavailable("an earlier write failed"))
+            decided = [d for d in decided if d.generation == self._generation]
+            if not decided:
+                return
+        try:
+            numbered = await self.storage.write(self._batch(decided))
+        except Exception as exc:  # the batch's rows could not be built or written
+            log.exception("write failed; reloading state from the database")
+            await self._reload()  # before answering: whoever sees the error sees the state without the batch
+            self._fail([d.job for d in decided], StorageUnavailable(str(exc)))
+            return
+        now = time.time()
+        for d in decided:  # known before anyone is answered: a retry after the answer finds its record
+            if d.job.idem_key is not None:
+                self._stored_keys.add(d.job.idem_key, now)
+        position = 0
+        for d in decided:
+            mine = numbered[position : position + len(d.events)]
+            position += len(d.events)
+            if not d.job.future.done():
+                d.job.future.set_result(Outcome(d.job.status, d.body, mine))
+        # Fan-out to every screen runs on the next loop turn, after the callers of this batch are woken: an
+        # operator's answer no longer waits for a thousand displays (p50 43 -> 11 ms measured at 500 displays).
+        # call_soon is FIFO, so batches still reach clients in seq order.
+        asyncio.get_running_loop().call_soon(self.hub.publish, numbered)
+
+    async def _reload(self) -> None:
+        """Back to what the database holds, after a failure left the in-memory state ahead of it.
+
+        The generation moves on only once the new state is in place: the writer task may decide the next batch
+        while this awaits the database, still on the old state, and that batch must not pass for a new one."""
+        try:
+            await self._load()
+        except Exception:
+            log.exception("reloading the state failed too; the database may be unreadable")
+        finally:
+            self._generation += 1
+
+    @staticmethod
+    def _batch(decided: list[_Decided]) -> Batch:
+        all_events: list[Event] = []
+        idempotency: list[tuple[str, int, str]] = []
+        audit: list[tuple[int, AuditRecord]] = []
+        for d in decided:
+            if d.job.audit is not None and d.events:
+                audit.append((len(all_events), d.job.audit))
+            all_events.extend(d.events)
+            if d.job.idem_key is not None:
+                idempotency.append((d.job.idem_key, d.job.status, wire.dumps(d.body)))
+        return Batch(all_events, idempotency, audit)
+
+    @staticmethod
+    def _fail(jobs: list[_Job], exc: Exception) -> None:
+        for job in jobs:
+            if not job.future.done():
+                job.future.set_exception(exc)
+
+    # --- day close ---------------------------------------------------------------------------------
+
+    async def close_past_days(self) -> None:
+        """Expire tickets left open from an earlier local day (a server that ran through midnight)."""
+        now = self.clock()
+        for site_id, state in self.states.items():
+            today = state.site.service_day(now)
+            stale = [t.day for t in state.tickets.values() if t.state in OPEN_STATES and t.day < today]
+            if stale:
+                yesterday = today - timedelta(days=1)
+                try:
+                    await self.submit(site_id, c.CloseDay(yesterday), lambda events, state: {})
+                except DomainError:
+                    log.exception("automatic close of %s failed", site_id)
+
+    async def release_late_bookings(self) -> None:
+        """Bookings whose check-in window has ended free their slot and online quota."""
+        now = self.clock()
+        for site_id, state in self.states.items():
+            if any(
+                b.state is BookingState.BOOKED and now > checkin_window(state, b)[1] for b in state.bookings.values()
+            ):
+                await self.submit(site_id, c.ReleaseLateBookings(), lambda events, state: {})
+
+    async def forget_old_idempotency_keys(self) -> None:
+        """Delete the idempotency records older than RETENTION, then stop listing their keys (in that order:
+        a listed key without a record only costs a read; a record whose key is not listed would be missed).
+        Real time, as the records' created_at: retention is about the machine's clock, not a site's day."""
+        cutoff = datetime.now(UTC) - RETENTION
+        await self.storage.forget_idempotency_before(cutoff)
+        self._stored_keys.forget_before(cutoff.timestamp() - 60)  # a minute's margin for julianday's rounding
+
+    async def _close_past_days_forever(self) -> None:
+        while True:
+            try:
+                await self.close_past_days()
+                await self.release_late_bookings()
+                if time.monotonic() >= self._next_key_pruning:
+                    await self.forget_old_idempotency_keys()  # a scan of two days of records: hourly is enough
+                    self._next_key_pruning = time.monotonic() + 3600
+            except StorageUnavailable:
+                log.warning("automatic day close postponed: storage unavailable")
+            except sqlite3.Error:
+                log.exception("deleting old idempotency records failed; trying again in a minute")
+            await asyncio.sleep(60)
+
+
+async def _finished(task: asyncio.Task[None] | None) -> None:
+    """Wait for a commit task to end, however it ends (it answers its own callers)."""
+    if task is not None and not task.done():
+        await asyncio.wait([task])
+
+
+def wire_loads(text: str) -> dict[str, Any]:
+    value = json.loads(text)
+    return value if isinstance(value, dict) else {}

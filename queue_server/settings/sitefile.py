@@ -1,0 +1,407 @@
+"""Reading a site file (TOML) into the domain's `Site`, refusing a wrong one with every problem named."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from queue_server.domain.catalogue import (
+    WEEKDAYS,
+    Agency,
+    Announcements,
+    BookingPolicy,
+    Counter,
+    OpeningHours,
+    RoutingPolicy,
+    Screen,
+    Service,
+    Site,
+)
+
+ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+COUNTER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")
+PREFIX = re.compile(r"^[A-Z]{1,3}$")
+COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+DEMO_SITE = Path(__file__).parent.parent / "sites" / "demo_tegal.toml"
+
+
+class SiteFileError(ValueError):
+    """A site file that cannot be used; `problems` names each field and why."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+
+class _Reader:
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def fail(self, where: str, why: str) -> None:
+        self.problems.append(f"{where}: {why}")
+
+    def text(
+        self,
+        table: dict[str, Any],
+        key: str,
+        where: str,
+        *,
+        pattern: re.Pattern[str] | None = None,
+        default: str | None = None,
+        hint: str = "",
+    ) -> str:
+        value = table.get(key, default)
+        if value is None:
+            self.fail(f"{where}.{key}", "is required")
+            return ""
+        if not isinstance(value, str) or not value.strip():
+            self.fail(f"{where}.{key}", "must be a non-empty string")
+            return ""
+        if pattern and not pattern.match(value):
+            self.fail(f"{where}.{key}", f"{value!r} is not valid{hint}")
+        return value.strip()
+
+    def integer(
+        self, table: dict[str, Any], key: str, where: str, *, default: int | None, low: int, high: int
+    ) -> int | None:
+        value = table.get(key, default)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.fail(f"{where}.{key}", f"must be a whole number from {low} to {high}, got {value!r}")
+            return default
+        return value
+
+    def number(self, table: dict[str, Any], key: str, where: str, *, default: float, low: float, high: float) -> float:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            self.fail(f"{where}.{key}", f"must be a number from {low} to {high}, got {value!r}")
+            return default
+        return float(value)
+
+    def tables(self, table: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self.fail(f"{where}.{key}", "must be a list of tables ([[...]])")
+            return []
+        return value
+
+    def strings(self, table: dict[str, Any], key: str, where: str) -> list[str]:
+        value = table.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(f"{where}.{key}", "must be a list of strings")
+            return []
+        return value
+
+    def unknown(self, table: dict[str, Any], allowed: set[str], where: str) -> None:
+        for key in table:
+            if key not in allowed:
+                self.fail(f"{where}.{key}", f"unknown setting (allowed: {', '.join(sorted(allowed))})")
+
+
+def _hours(reader: _Reader, table: dict[str, Any], where: str) -> OpeningHours:
+    reader.unknown(table, {*WEEKDAYS, "holidays"}, where)
+    weekly: dict[str, tuple[tuple[time, time], ...]] = {}
+    for day in WEEKDAYS:
+        ranges: list[tuple[time, time]] = []
+        for text in reader.strings(table, day, where):
+            match = RANGE.match(text)
+            if not match:
+                reader.fail(f"{where}.{day}", f"{text!r} is not a range like '07:30-16:00'")
+                continue
+            h1, m1, h2, m2 = (int(g) for g in match.groups())
+            if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2):
+                reader.fail(f"{where}.{day}", f"{text!r} is not a valid time range")
+                continue
+            end = time(23, 59, 59, 999999) if h2 == 24 else time(h2, m2)
+            start = time(h1, m1)
+            if end <= start:
+                reader.fail(f"{where}.{day}", f"{text!r} ends before it starts")
+                continue
+            ranges.append((start, end))
+        weekly[day] = tuple(sorted(ranges))
+    holidays: set[date] = set()
+    raw_holidays = table.get("holidays", [])
+    if not isinstance(raw_holidays, list):
+        reader.fail(f"{where}.holidays", "must be a list of dates")
+        raw_holidays = []
+    for value in raw_holidays:
+        if isinstance(value, date):
+            holidays.add(value)
+        else:
+            try:
+                holidays.add(date.fromisoformat(str(value)))
+            except ValueError:
+                reader.fail(f"{where}.holidays", f"{value!r} is not a date like 2026-12-25")
+    return OpeningHours(weekly, frozenset(holidays))
+
+
+def _booking(reader: _Reader, table: Any) -> BookingPolicy:
+    where = "booking"
+    if not isinstance(table, dict):
+        reader.fail(where, "must be a table")
+        return BookingPolicy()
+    reader.unknown(table, {"slot_minutes", "days_ahead", "checkin_before_minutes", "checkin_after_minutes"}, where)
+    d = BookingPolicy()
+    return BookingPolicy(
+        slot_minutes=reader.integer(table, "slot_minutes", where, default=d.slot_minutes, low=5, high=240)
+        or d.slot_minutes,
+        days_ahead=reader.integer(table, "days_ahead", where, default=d.days_ahead, low=0, high=90) or 0,
+        checkin_before_minutes=reader.integer(
+            table, "checkin_before_minutes", where, default=d.checkin_before_minutes, low=0, high=240
+        )
+        or 0,
+        checkin_after_minutes=reader.integer(
+            table, "checkin_after_minutes", where, default=d.checkin_after_minutes, low=0, high=240
+        )
+        or 0,
+    )
+
+
+def _announcements(reader: _Reader, table: Any) -> Announcements:
+    where = "announcements"
+    if not isinstance(table, dict):
+        reader.fail(where, "must be a table")
+        return Announcements()
+    reader.unknown(table, {"languages", "reading", "template_id", "template_en", "repeat", "chime"}, where)
+    default = Announcements()
+    languages = tuple(reader.strings(table, "languages", where)) or default.languages
+    if languages[0] != "id" or not set(languages) <= {"id", "en"} or len(set(languages)) != len(languages):
+        reader.fail(f"{where}.languages", f"{list(languages)!r} must be ['id'] or ['id', 'en'] (Indonesian first)")
+        languages = default.languages
+    reading = table.get("reading", default.reading)
+    if reading not in ("number", "digits"):
+        reader.fail(f"{where}.reading", f"{reading!r} must be 'number' or 'digits'")
+        reading = default.reading
+    templates = {}
+    for key in ("template_id", "template_en"):
+        text = table.get(key, getattr(default, key))
+        if not isinstance(text, str) or "{ticket}" not in text or "{counter}" not in text:
+            reader.fail(f"{where}.{key}", "must be a text containing {ticket} and {counter}")
+            text = getattr(default, key)
+        templates[key] = text
+    repeat = reader.integer(table, "repeat", where, default=1, low=1, high=3) or 1
+    chime = table.get("chime", True)
+    if not isinstance(chime, bool):
+        reader.fail(f"{where}.chime", "must be true or false")
+        chime = True
+    return Announcements(languages, reading, templates["template_id"], templates["template_en"], repeat, chime)
+
+
+def parse_site(data: dict[str, Any], source: str = "<site>") -> Site:
+    reader = _Reader()
+    reader.unknown(data, {"site", "routing", "announcements", "booking", "agencies", "screens"}, "")
+    site_table = data.get("site")
+    if not isinstance(site_table, dict):
+        raise SiteFileError(source, ["site: a [site] table is required"])
+    reader.unknown(site_table, {"id", "name", "timezone", "hours", "running_text", "enforce_hours"}, "site")
+    site_id = reader.text(site_table, "id", "site", pattern=ID, hint=" (lower-case letters, digits, - and _)")
+    name = reader.text(site_table, "name", "site")
+    timezone = reader.text(site_table, "timezone", "site", default="Asia/Jakarta")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        reader.fail(
+            "site.timezone", f"{timezone!r} is not a time zone (use Asia/Jakarta, Asia/Makassar or Asia/Jayapura)"
+        )
+        timezone = "Asia/Jakarta"
+    hours_table = site_table.get("hours", {})
+    if not isinstance(hours_table, dict):
+        reader.fail("site.hours", "must be a table")
+        hours_table = {}
+    hours = _hours(reader, hours_table, "site.hours")
+    if not any(hours.weekly.values()):
+        reader.fail("site.hours", "no opening hours on any day")
+    enforce_hours = site_table.get("enforce_hours", True)
+    if not isinstance(enforce_hours, bool):
+        reader.fail("site.enforce_hours", "must be true or false")
+        enforce_hours = True
+    running_text = site_table.get("running_text", "")
+    if not isinstance(running_text, str):
+        reader.fail("site.running_text", "must be a string")
+        running_text = ""
+
+    routing_table = data.get("routing", {})
+    reader.unknown(routing_table, {"order", "priority_max_streak"}, "routing")
+    order = routing_table.get("order", "fifo")
+    if order not in ("fifo", "service_order"):
+        reader.fail("routing.order", f"{order!r} must be 'fifo' or 'service_order'")
+        order = "fifo"
+    streak = reader.integer(routing_table, "priority_max_streak", "routing", default=3, low=0, high=100)
+    routing = RoutingPolicy(order=order, priority_max_streak=streak if streak is not None else 3)
+
+    announcements = _announcements(reader, data.get("announcements", {}))
+    booking = _booking(reader, data.get("booking", {}))
+
+    agencies: dict[str, Agency] = {}
+    services: dict[str, Service] = {}
+    counters: dict[str, Counter] = {}
+    prefixes: dict[str, str] = {}
+    pending_counters: list[tuple[str, dict[str, Any], str]] = []
+    agency_tables = reader.tables(data, "agencies", "")
+    if not agency_tables:
+        reader.fail("agencies", "at least one [[agencies]] entry is required")
+    for i, table in enumerate(agency_tables):
+        where = f"agencies[{i}]"
+        reader.unknown(table, {"id", "name", "short_name", "colour", "services", "counters"}, where)
+        agency_id = reader.text(table, "id", where, pattern=ID, hint=" (lower-case letters, digits, - and _)")
+        if agency_id in agencies:
+            reader.fail(f"{where}.id", f"{agency_id!r} is used twice")
+        agency_name = reader.text(table, "name", where)
+        agencies[agency_id] = Agency(
+            id=agency_id,
+            name=agency_name,
+            short_name=reader.text(table, "short_name", where, default=agency_name),
+            colour=reader.text(table, "colour", where, pattern=COLOUR, default="#1f4e79", hint=" (use #rrggbb)"),
+        )
+        for j, service_table in enumerate(reader.tables(table, "services", where)):
+            swhere = f"{where}.services[{j}]"
+            reader.unknown(
+                service_table,
+                {
+                    "id",
+                    "name",
+                    "prefix",
+                    "daily_quota",
+                    "target_wait_minutes",
+                    "service_minutes",
+                    "online_quota",
+                    "slot_capacity",
+                },
+                swhere,
+            )
+            service_id = reader.text(
+                service_table, "id", swhere, pattern=ID, hint=" (lower-case letters, digits, - and _)"
+            )
+            if service_id in services:
+                reader.fail(f"{swhere}.id", f"{service_id!r} is used twice")
+            prefix = reader.text(service_table, "prefix", swhere, pattern=PREFIX, hint=" (1-3 capital letters)")
+            if prefix in prefixes:
+                reader.fail(
+                    f"{swhere}.prefix",
+                    f"{prefix!r} is already used by service {prefixes[prefix]!r}; "
+                    "two services sharing a prefix would print the same ticket number twice",
+                )
+            prefixes[prefix] = service_id
+            services[service_id] = Service(
+                id=service_id,
+                agency=agency_id,
+                name=reader.text(service_table, "name", swhere),
+                prefix=prefix,
+                daily_quota=reader.integer(service_table, "daily_quota", swhere, default=None, low=1, high=9999),
+                target_wait_minutes=reader.integer(
+                    service_table, "target_wait_minutes", swhere, default=30, low=1, high=600
+                )
+                or 30,
+                default_service_minutes=reader.number(
+                    service_table, "service_minutes", swhere, default=10, low=0.5, high=480
+                ),
+                online_quota=reader.integer(service_table, "online_quota", swhere, default=0, low=0, high=9999) or 0,
+                slot_capacity=reader.integer(service_table, "slot_capacity", swhere, default=4, low=1, high=999) or 4,
+            )
+            service = services[service_id]
+            if service.daily_quota is not None and service.online_quota > service.daily_quota:
+                reader.fail(
+                    f"{swhere}.online_quota",
+                    f"{service.online_quota} is more than the daily_quota "
+                    f"({service.daily_quota}); the online share is part of the daily quota",
+                )
+        for j, counter_table in enumerate(reader.tables(table, "counters", where)):
+            pending_counters.append((f"{where}.counters[{j}]", counter_table, agency_id))
+    for where, table, agency_id in pending_counters:
+        reader.unknown(table, {"id", "name", "services", "zone"}, where)
+        counter_id = reader.text(table, "id", where, pattern=COUNTER_ID, hint=" (letters, digits, - and _)")
+        if counter_id in counters:
+            reader.fail(f"{where}.id", f"{counter_id!r} is used twice")
+        served = reader.strings(table, "services", where)
+        if not served:
+            reader.fail(f"{where}.services", "a counter must serve at least one service")
+        for service_id in served:
+            if service_id not in services:
+                reader.fail(f"{where}.services", f"{service_id!r} is not a service of this site")
+        if len(set(served)) != len(served):
+            reader.fail(f"{where}.services", "lists a service twice")
+        zone = table.get("zone")
+        if zone is not None and not isinstance(zone, str):
+            reader.fail(f"{where}.zone", "must be a string")
+            zone = None
+        counters[counter_id] = Counter(
+            id=counter_id,
+            name=reader.text(table, "name", where, default=f"Loket {counter_id}"),
+            agency=agency_id,
+            services=tuple(served),
+            zone=zone,
+        )
+    if agency_tables and not counters:
+        reader.fail("agencies", "no counter is defined: nobody could call a ticket")
+
+    screens: dict[str, Screen] = {}
+    zones = {c.zone for c in counters.values() if c.zone}
+    for i, table in enumerate(reader.tables(data, "screens", "")):
+        where = f"screens[{i}]"
+        reader.unknown(table, {"id", "name", "agencies", "zones", "speaker"}, where)
+        screen_id = reader.text(table, "id", where, pattern=ID, hint=" (lower-case letters, digits, - and _)")
+        if screen_id in screens:
+            reader.fail(f"{where}.id", f"{screen_id!r} is used twice")
+        screen_agencies = reader.strings(table, "agencies", where)
+        for agency_id in screen_agencies:
+            if agency_id not in agencies:
+                reader.fail(f"{where}.agencies", f"{agency_id!r} is not an agency of this site")
+        screen_zones = reader.strings(table, "zones", where)
+        for zone in screen_zones:
+            if zone not in zones:
+                reader.fail(f"{where}.zones", f"{zone!r} is not a zone of any counter")
+        speaker = table.get("speaker", True)
+        if not isinstance(speaker, bool):
+            reader.fail(f"{where}.speaker", "must be true or false")
+            speaker = True
+        screens[screen_id] = Screen(
+            screen_id,
+            reader.text(table, "name", where, default=screen_id),
+            tuple(screen_agencies),
+            tuple(screen_zones),
+            speaker,
+        )
+    if not screens:
+        screens["lobby"] = Screen("lobby", "Layar lobi", (), (), True)
+
+    if reader.problems:
+        raise SiteFileError(source, reader.problems)
+    return Site(
+        id=site_id,
+        name=name,
+        timezone=timezone,
+        hours=hours,
+        agencies=agencies,
+        services=services,
+        counters=counters,
+        screens=screens,
+        routing=routing,
+        announcements=announcements,
+        booking=booking,
+        enforce_hours=enforce_hours,
+        running_text=running_text,
+    )
+
+
+def load_site(path: Path | str) -> Site:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SiteFileError(str(path), [f"cannot read the file: {exc.strerror}"]) from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SiteFileError(str(path), ["the file is not UTF-8 text"]) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SiteFileError(str(path), [f"not valid TOML: {exc}"]) from exc
+    return parse_site(data, str(path))

@@ -1,0 +1,75 @@
+"""Alerts a supervisor must see: a service whose longest current wait has passed its target
+(`Service.target_wait_minutes`), and a display that has gone quiet (disconnected).
+
+They are derived from the live figures every time, never stored: an alert is active exactly while its condition
+holds, and it clears by itself when the queue is called down or the screen comes back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from queue_server.domain.catalogue import Site
+
+
+def _clock(site: Site, iso: str | None, sep: str) -> str:
+    """A local time as Indonesian writes it (09.56) or English (09:56)."""
+    if not iso:
+        return "?"
+    return site.local(datetime.fromisoformat(iso)).strftime(f"%H{sep}%M")
+
+
+def detect(site: Site, services: list[dict[str, Any]], devices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for s in services:
+        wait, target = s["longest_wait"], s["target_wait_minutes"]
+        if wait is None or wait <= target * 60:
+            continue
+        minutes = int(wait // 60)
+        out.append(
+            {
+                "id": f"wait:{s['id']}",
+                "kind": "wait",
+                "agencies": [s["agency"]],
+                "service": s["id"],
+                "ticket": s["longest_label"],
+                "wait": wait,
+                "target_minutes": target,
+                "message": f"{s['name']}: {s['longest_label']} menunggu {minutes} menit (target {target}), "
+                f"{s['waiting']} orang dalam antrean.",
+                "message_en": f"{s['name']}: {s['longest_label']} has waited {minutes} minutes (target {target}), "
+                f"{s['waiting']} in the queue.",
+            }
+        )
+    for d in devices:
+        if d["health"] != "down":
+            continue
+        # "Layar lobi utama (TV 2)"; the device's name alone when it already names the screen
+        screen = d["name"] if (d["screen_name"] or "") in d["name"] else f"{d['screen_name']} ({d['name']})"
+        out.append(
+            {
+                "id": f"device:{d['id']}",
+                "kind": "device",
+                "agencies": d["agencies"],  # the screen's agencies; none: a screen of the whole hall
+                "device": d["id"],
+                "screen": d["screen"],
+                "since": d["last_seen"],
+                "message": f"{screen} terputus sejak pukul {_clock(site, d['last_seen'], '.')}.",
+                "message_en": f"{screen} disconnected since {_clock(site, d['last_seen'], ':')}.",
+            }
+        )
+    return out
+
+
+def visible(alert: dict[str, Any], agency: str | None) -> bool:
+    """Whether a dashboard (of the whole site, or of one agency) shows an alert."""
+    return agency is None or not alert["agencies"] or agency in alert["agencies"]
+
+
+def changes(before: dict[str, dict[str, Any]], after: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What to push: alerts that appeared (active) and alerts that cleared (inactive, as they last were)."""
+    now_ids = {a["id"] for a in after}
+    raised = [{**a, "active": True} for a in after if a["id"] not in before]
+    cleared = [{**a, "active": False} for key, a in before.items() if key not in now_ids]
+    return raised + cleared

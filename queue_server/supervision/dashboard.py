@@ -1,0 +1,182 @@
+"""The live figures of a supervisor's dashboard, computed from the engine's in-memory state (today's tickets, the
+counters) and the device registry, with the same definitions as the reports (domain/measures.py).
+
+Per service: people waiting, the longest current wait, mean wait and service time today, served in the last hour.
+Per counter: closed, paused, idle, called or serving, with the ticket and since when. Per display: connected,
+audio, last call. And the alerts those figures raise (alerts.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from queue_server.domain.catalogue import Site
+from queue_server.domain.measures import queued_at
+from queue_server.domain.model import CounterState, Ticket, TicketState
+from queue_server.domain.state import SiteState
+from queue_server.live import wire
+from queue_server.supervision import alerts
+from queue_server.supervision.today import Today
+
+THROUGHPUT_WINDOW = timedelta(hours=1)
+
+
+def _queued_at(state: SiteState, ticket: Ticket) -> datetime:
+    parent = state.tickets.get(ticket.parent) if ticket.parent else None
+    return queued_at(ticket, parent.finished_at if parent else None)
+
+
+def _services(state: SiteState, now: datetime, today: Today) -> list[dict[str, Any]]:
+    site = state.site
+    out = []
+    for sid, service in site.services.items():
+        waiting = state.waiting_tickets(sid)
+        oldest = min(waiting, key=lambda t: _queued_at(state, t), default=None)
+        longest = (now - _queued_at(state, oldest)).total_seconds() if oldest else None
+        totals = today.of(sid)
+        out.append(
+            {
+                "id": sid,
+                "name": service.name,
+                "agency": service.agency,
+                "prefix": service.prefix,
+                "target_wait_minutes": service.target_wait_minutes,
+                "waiting": len(waiting),
+                "longest_wait": max(0.0, longest) if longest is not None else None,
+                "longest_label": oldest.label if oldest else None,
+                "mean_wait": totals.mean_wait(),
+                "mean_service": totals.mean_service(),
+                "tickets": totals.tickets,
+                "served": totals.served,
+                "no_show": totals.no_show,
+                "served_last_hour": totals.served_since(now - THROUGHPUT_WINDOW),
+                "counters_open": sum(
+                    1 for c in site.counters_serving(sid) if state.counters[c.id].state is CounterState.OPEN
+                ),
+            }
+        )
+    return out
+
+
+def counter_activity(status_state: CounterState, ticket: Ticket | None) -> str:
+    """closed, paused, idle (open, nobody at the counter), called (waiting for the citizen) or serving."""
+    if status_state is CounterState.CLOSED:
+        return "closed"
+    if status_state is CounterState.PAUSED:
+        return "paused"
+    if ticket is None:
+        return "idle"
+    return "serving" if ticket.state is TicketState.SERVING else "called"
+
+
+def _counters(state: SiteState, now: datetime, today: Today) -> list[dict[str, Any]]:
+    site = state.site
+    out = []
+    for cid, counter in site.counters.items():
+        status = state.counters[cid]
+        ticket = state.tickets.get(status.current) if status.current else None
+        since = (ticket.started_at or ticket.called_at) if ticket else None
+        out.append(
+            {
+                "id": cid,
+                "name": counter.name,
+                "agency": counter.agency,
+                "state": status.state.value,
+                "activity": counter_activity(status.state, ticket),
+                "operator": status.operator,
+                "ticket": ticket.label if ticket else None,
+                "ticket_id": ticket.id if ticket else None,
+                "service": ticket.service if ticket else None,
+                "since": wire.local_iso(since, site) if since else None,
+                "seconds": max(0.0, (now - since).total_seconds()) if since else None,
+                "served_today": today.served_at_counter.get(cid, 0),
+            }
+        )
+    return out
+
+
+def device_health(device: dict[str, Any]) -> str:
+    """down: not connected; warning: connected but its sound is blocked or unknown; ok otherwise."""
+    if not device.get("connected"):
+        return "down"
+    return "warning" if device.get("audio") in ("blocked", "unknown") else "ok"
+
+
+def _devices(site: Site, registry: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for d in registry:
+        screen = site.screens.get(d.get("screen") or "")
+        out.append(
+            {
+                "id": d["id"],
+                "name": d["name"],
+                "screen": d.get("screen"),
+                "screen_name": screen.name if screen else d.get("screen"),
+                "agencies": list(screen.agencies) if screen else [],
+                "connected": d["connected"],
+                "audio": d["audio"],
+                "last_call_label": d.get("last_call_label"),
+                "last_seen": d.get("last_seen"),
+                "health": device_health(d),
+            }
+        )
+    return sorted(out, key=lambda d: (d["health"] != "down", d["screen_name"] or "", d["name"]))
+
+
+def _totals(
+    services: list[dict[str, Any]], counters: list[dict[str, Any]], devices: list[dict[str, Any]]
+) -> dict[str, Any]:
+    waits = [s["longest_wait"] for s in services if s["longest_wait"] is not None]
+    return {
+        "waiting": sum(s["waiting"] for s in services),
+        "served": sum(s["served"] for s in services),
+        "served_last_hour": sum(s["served_last_hour"] for s in services),
+        "longest_wait": max(waits) if waits else None,
+        "counters_open": sum(1 for c in counters if c["state"] == "open"),
+        "devices_down": sum(1 for d in devices if d["health"] == "down"),
+    }
+
+
+def figures(
+    state: SiteState, now: datetime, registry: list[dict[str, Any]], today: Today | None = None
+) -> dict[str, Any]:
+    """Everything the site's dashboard shows, as of `now` (the server's clock). `today` carries the day's totals
+    from one call to the next (monitor.py keeps one per site); without it they are counted afresh."""
+    site = state.site
+    today = today or Today()
+    today.update(state, site.service_day(now))
+    services = _services(state, now, today)
+    counters = _counters(state, now, today)
+    devices = _devices(site, registry)
+    return {
+        "site": site.id,
+        "site_name": site.name,
+        "day": site.service_day(now).isoformat(),
+        "day_closed": site.service_day(now) in state.closed_days,
+        "server_time": wire.local_iso(now, site),
+        "running_text": state.current_running_text,
+        "agency": None,
+        "totals": _totals(services, counters, devices),
+        "services": services,
+        "counters": counters,
+        "devices": devices,
+        "alerts": alerts.detect(site, services, devices),
+    }
+
+
+def for_agency(data: dict[str, Any], agency: str) -> dict[str, Any]:
+    """The part of the figures one agency's staff may see: its services and counters, its own screens and the
+    whole-hall screens, and the alerts about those."""
+    services = [s for s in data["services"] if s["agency"] == agency]
+    counters = [c for c in data["counters"] if c["agency"] == agency]
+    devices = [d for d in data["devices"] if not d["agencies"] or agency in d["agencies"]]
+    return {
+        **data,
+        "agency": agency,
+        "totals": _totals(services, counters, devices),
+        "services": services,
+        "counters": counters,
+        "devices": devices,
+        "alerts": [a for a in data["alerts"] if alerts.visible(a, agency)],
+    }

@@ -1,0 +1,119 @@
+"""Pushes the supervisors' dashboards: live figures and alert changes, as notices over their websocket.
+
+One task for the server. It looks at each site a few times a second and, for a site someone is watching,
+recomputes the figures when something was committed (the log's last seq moved), when a dashboard joined, or at
+least every `dashboard_seconds` (waits grow and screens drop with nothing committed). So a dashboard follows
+50 calls a second with at most a few recomputations a second, never one per event, and a site nobody watches
+costs nothing. Times come from the engine's clock, the same `now` the queue itself uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from queue_server.live import wire
+from queue_server.live.hub import Follow
+from queue_server.supervision import alerts, dashboard
+from queue_server.supervision.today import Today
+
+if TYPE_CHECKING:
+    from queue_server.application.context import Context
+
+log = logging.getLogger(__name__)
+
+CHECK_SECONDS = 0.2  # how often each site is looked at; also the longest delay between a commit and its push
+
+
+@dataclass
+class _Watch:
+    seq: int = -1
+    watchers: int = 0
+    pushed_at: float = 0.0
+    alerts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class Monitor:
+    def __init__(self, ctx: Context, every_seconds: float) -> None:
+        self.ctx = ctx
+        self.every_seconds = every_seconds
+        self._watch: dict[str, _Watch] = {}
+        self._today = {site_id: Today() for site_id in ctx.sites}
+        self._task: asyncio.Task[None] | None = None
+
+    def figures(self, site_id: str, agency: str | None = None) -> dict[str, Any]:
+        """The figures as of now, for one site or one agency of it."""
+        engine = self.ctx.engine
+        state, registry = engine.states[site_id], self.ctx.devices.for_site(site_id)
+        data = dashboard.figures(state, engine.clock(), registry, self._today[site_id])
+        return dashboard.for_agency(data, agency) if agency else data
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="dashboard-monitor")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(CHECK_SECONDS)
+            for site_id in self.ctx.sites:
+                try:
+                    self.check(site_id)
+                except Exception:  # a bad figure must not stop the dashboards of every site
+                    log.exception("dashboard update of %s failed", site_id)
+
+    def check(self, site_id: str) -> None:
+        hub = self.ctx.hub
+        watch = self._watch.setdefault(site_id, _Watch())
+        watchers = hub.watching(site_id)
+        if not watchers:
+            self._watch[site_id] = _Watch()  # start afresh (alerts included) when someone watches again
+            return
+        seq = self.ctx.storage.last_seq
+        due = time.monotonic() - watch.pushed_at >= self.every_seconds
+        if seq == watch.seq and watchers <= watch.watchers and not due:
+            return
+        watch.seq, watch.watchers, watch.pushed_at = seq, watchers, time.monotonic()
+        self.push(site_id, watch)
+
+    def push(self, site_id: str, watch: _Watch) -> None:
+        data = self.figures(site_id)
+        at = wire.local_iso(self.ctx.now(), self.ctx.sites[site_id])
+        changed = alerts.changes(watch.alerts, data["alerts"])
+        watch.alerts = {a["id"]: a for a in data["alerts"]}
+        texts: dict[tuple[str, str | None], str | None] = {}  # rendered once per message and agency
+
+        def message(kind: str, body: dict[str, Any], agency: str | None) -> str | None:
+            key = (f"{kind}:{body.get('id', '')}", agency)
+            if key not in texts:
+                if kind == "alert" and not alerts.visible(body, agency):
+                    texts[key] = None
+                else:
+                    shown = dashboard.for_agency(body, agency) if kind == "dashboard" and agency else body
+                    texts[key] = wire.dumps({"type": kind, "at": at, "site": site_id, "data": shown})
+            return texts[key]
+
+        hub = self.ctx.hub
+        for alert in changed:
+
+            def render_alert(follow: Follow, alert: dict[str, Any] = alert) -> str | None:
+                return message("alert", alert, _agency_of(self.ctx, follow))
+
+            hub.notify(site_id, render_alert)
+        hub.notify(site_id, lambda f: message("dashboard", data, _agency_of(self.ctx, f)))
+
+
+def _agency_of(ctx: Context, follow: Follow) -> str | None:
+    """The agency a scoped dashboard follows (its services all belong to it); None for the whole site."""
+    if not follow.services:
+        return None
+    services = ctx.sites[follow.site].services
+    return next((services[s].agency for s in follow.services if s in services), None)

@@ -1,0 +1,48 @@
+"""The one module the page packages (`display/`, `citizen/`, `counter_client/`, `supervisor/`) import from the
+server: what a page route needs, and nothing else. The server never imports a page package; it finds their routes
+through the `queue_server.pages` entry points (pyproject.toml), so the arrows point from the pages to this kit.
+
+Keep it small: a page that needs more of the server should get it here, by name, so this list stays the whole
+contract between the server and its pages (import-linter enforces it, see pyproject.toml)."""
+
+from __future__ import annotations
+
+from queue_server.application import validation
+from queue_server.application.actions import booking_status, public_status
+from queue_server.application.auth import AuthError, Forbidden, Principal
+from queue_server.application.context import Context
+from queue_server.application.health import DeviceHealth, DeviceRegistry
+from queue_server.common.errors import ApiError, bad_field
+from queue_server.common.jsontext import JSONResponse
+from queue_server.domain.catalogue import PRIORITY_GROUPS, Screen, Site
+from queue_server.domain.model import Ticket
+from queue_server.supervision.survey import questionnaire
+from queue_server.web.pages import Assets, Pages
+from queue_server.web.requests import bearer, ctx_of, read_json
+from queue_server.web.websocket import screen_scope
+
+__all__ = [
+    "PRIORITY_GROUPS",
+    "ApiError",
+    "Assets",
+    "AuthError",
+    "Context",
+    "DeviceHealth",
+    "DeviceRegistry",
+    "Forbidden",
+    "JSONResponse",
+    "Pages",
+    "Principal",
+    "Screen",
+    "Site",
+    "Ticket",
+    "bad_field",
+    "bearer",
+    "booking_status",
+    "ctx_of",
+    "public_status",
+    "questionnaire",
+    "read_json",
+    "screen_scope",
+    "validation",
+]

@@ -1,0 +1,444 @@
+"""The OpenAPI 3.1 document for /api/v1/. Kept beside the routes; tests check that every route is in it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from queue_server import __version__
+from queue_server.application.actions import COUNTER_COMMANDS, TICKET_ACTIONS
+from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _ok(description: str, status: str = "200") -> dict[str, Any]:
+    return {
+        status: {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}},
+        "4XX": {
+            "description": "A refused request; see the error code",
+            "content": {"application/json": {"schema": {"type": "object", "properties": {"error": ERROR}}}},
+        },
+    }
+
+
+SITE = {"name": "site", "in": "path", "required": True, "schema": {"type": "string"}}
+COUNTER = {"name": "counter", "in": "path", "required": True, "schema": {"type": "string"}}
+TICKET = {
+    "name": "ticket",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "A ticket id, or today's label such as A-012",
+}
+TOKEN = {
+    "name": "token",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "The ticket's public token (from its QR code)",
+}
+COMMAND_ID = {
+    "type": "string",
+    "pattern": "^[A-Za-z0-9._:-]{8,80}$",
+    "description": "Makes a retry harmless: the same id returns the first answer and changes nothing",
+}
+BOOKING_CODE = {
+    "name": "code",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "A booking code such as BK-7Q3M2X",
+}
+SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
+PERIOD_Q = [
+    {"name": "from", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+     "description": "First local day (default today)"},
+    {"name": "to", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+     "description": "Last local day, inclusive (default: from); at most 366 days in all"},
+]  # fmt: skip
+AGENCY_Q = {"name": "agency", "in": "query", "required": False, "schema": {"type": "string"}}
+SURVEY_BODY = _body(
+    {
+        "type": "object",
+        "required": ["answers"],
+        "properties": {
+            "answers": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 1, "maximum": 4},
+                "minItems": 9,
+                "maxItems": 9,
+                "description": "One answer per element (unsur), in the order of PermenPANRB 14/2017",
+            }
+        },
+    }
+)
+
+
+def openapi_document() -> dict[str, Any]:
+    paths: dict[str, Any] = {
+        "/healthz": {"get": {"summary": "Liveness and basic counters", "responses": _ok("Server is up")}},
+        "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": _ok("OpenAPI 3.1")}},
+        "/api/v1/auth/login": {
+            "post": {
+                "summary": "Sign in with username and password; returns a bearer token",
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["username", "password"],
+                        "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
+                    }
+                ),
+                "responses": _ok("A session token and the signed-in user"),
+            }
+        },
+        "/api/v1/auth/logout": {
+            "post": {"summary": "End this session", "security": SECURED, "responses": _ok("Signed out")}
+        },
+        "/api/v1/me": {
+            "get": {"summary": "Who this token belongs to", "security": SECURED, "responses": _ok("The principal")}
+        },
+        "/api/v1/sites": {"get": {"summary": "Sites hosted by this server", "responses": _ok("Site list")}},
+        "/api/v1/sites/{site}": {
+            "get": {
+                "summary": "A site's catalogue: agencies, services, counters, screens, hours",
+                "parameters": [SITE],
+                "responses": _ok("Site configuration"),
+            }
+        },
+        "/api/v1/sites/{site}/state": {
+            "get": {
+                "summary": "Live state: counters, open tickets today, waiting counts, recent calls",
+                "parameters": [SITE],
+                "security": SECURED,
+                "responses": _ok("Live state"),
+            }
+        },
+        "/api/v1/sites/{site}/announcements/{seq}.wav": {
+            "get": {
+                "summary": "The spoken call of a ticket.called or ticket.recalled event: one WAV, chime + words",
+                "parameters": [SITE, {"name": "seq", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "audio/wav"}, "404": {"description": "No such call"}},
+            }
+        },
+        "/api/v1/sites/{site}/bookings/slots": {
+            "get": {
+                "summary": "Booking slots of a service on a day, with capacity and places left (public)",
+                "parameters": [
+                    SITE,
+                    {"name": "service", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "day", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
+                ],
+                "responses": _ok("Slots"),
+            }
+        },
+        "/api/v1/sites/{site}/bookings": {
+            "post": {
+                "summary": "Book a slot online (public): one booking per NIK per service per day",
+                "parameters": [SITE],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["service", "day", "slot", "nik", "phone"],
+                        "properties": {
+                            "service": {"type": "string"},
+                            "day": {"type": "string", "format": "date"},
+                            "slot": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+                            "nik": {"type": "string", "description": "16 digits; stored only as a keyed hash"},
+                            "phone": {"type": "string"},
+                        },
+                    }
+                ),
+                "responses": _ok("The booking with its code and check-in window", "201"),
+            }
+        },
+        "/api/v1/sites/{site}/bookings/{code}/check-in": {
+            "post": {
+                "summary": "Check a booking in at the kiosk or desk: issues its ticket",
+                "parameters": [SITE, BOOKING_CODE],
+                "security": SECURED,
+                "responses": _ok("The ticket (as when issuing) and the booking", "201"),
+            }
+        },
+        "/api/v1/bookings/{code}": {
+            "get": {
+                "summary": "A booking's status (public; never the NIK)",
+                "parameters": [BOOKING_CODE],
+                "responses": _ok("The booking"),
+            }
+        },
+        "/api/v1/bookings/{code}/cancel": {
+            "post": {
+                "summary": "Cancel a booking (public, by its code)",
+                "parameters": [BOOKING_CODE],
+                "responses": _ok("The cancelled booking"),
+            }
+        },
+        "/api/v1/sites/{site}/devices": {
+            "get": {
+                "summary": "Connected screens and their health (connected, audio ready/blocked, last call)",
+                "parameters": [SITE],
+                "security": SECURED,
+                "responses": _ok("Devices"),
+            }
+        },
+        "/api/v1/sites/{site}/tickets": {
+            "post": {
+                "summary": "Issue a ticket (kiosk device token or staff)",
+                "parameters": [
+                    SITE,
+                    {"name": "Idempotency-Key", "in": "header", "required": False, "schema": COMMAND_ID},
+                ],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["service"],
+                        "properties": {
+                            "service": {"type": "string"},
+                            "priority": {
+                                "type": "string",
+                                "enum": list(PRIORITY_GROUPS),
+                            },
+                            "channel": {"type": "string", "enum": list(CHANNELS)},
+                        },
+                    }
+                ),
+                "responses": _ok("The ticket, people ahead and estimated wait", "201"),
+            }
+        },
+        "/api/v1/sites/{site}/tickets/{ticket}": {
+            "get": {
+                "summary": "A ticket as staff see it",
+                "parameters": [SITE, TICKET],
+                "security": SECURED,
+                "responses": _ok("The ticket"),
+            }
+        },
+        "/api/v1/sites/{site}/tickets/{ticket}/actions": {
+            "post": {
+                "summary": "Cancel, requeue (late arrival) or transfer a ticket",
+                "parameters": [SITE, TICKET],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["action"],
+                        "properties": {
+                            "action": {"type": "string", "enum": list(TICKET_ACTIONS)},
+                            "target_service": {"type": "string"},
+                            "note": {"type": "string", "maxLength": 200},
+                            "reason": {"type": "string", "maxLength": 200},
+                            "command_id": COMMAND_ID,
+                        },
+                    }
+                ),
+                "responses": _ok("The changed tickets"),
+            }
+        },
+        "/api/v1/sites/{site}/counters/{counter}/commands": {
+            "post": {
+                "summary": "A counter command: open, resume, pause, close, call_next, call, recall, start, finish, "
+                "no_show, requeue, transfer",
+                "parameters": [SITE, COUNTER],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["command"],
+                        "properties": {
+                            "command": {
+                                "type": "string",
+                                "enum": list(COUNTER_COMMANDS),
+                            },
+                            "command_id": COMMAND_ID,
+                            "ticket": {"type": "string"},
+                            "target_service": {"type": "string"},
+                            "note": {"type": "string", "maxLength": 200},
+                        },
+                    }
+                ),
+                "responses": _ok("The counter and its ticket after the command"),
+            }
+        },
+        "/api/v1/sites/{site}/close-day": {
+            "post": {
+                "summary": "Close the service day: unserved tickets expire, counters close",
+                "parameters": [SITE],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "properties": {"day": {"type": "string", "format": "date"}, "command_id": COMMAND_ID},
+                    }
+                ),
+                "responses": _ok("How many tickets expired"),
+            }
+        },
+        "/api/v1/sites/{site}/dashboard": {
+            "get": {
+                "summary": "Live dashboard figures now: per service, counter and display, and active alerts",
+                "parameters": [SITE, AGENCY_Q],
+                "security": SECURED,
+                "responses": _ok("Dashboard figures (also pushed as `dashboard` notices over the websocket)"),
+            }
+        },
+        "/api/v1/sites/{site}/running-text": {
+            "post": {
+                "summary": "Set the running text of every display of the site (supervisor; audited)",
+                "parameters": [SITE],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["text"],
+                        "properties": {"text": {"type": "string", "maxLength": 500}, "command_id": COMMAND_ID},
+                    }
+                ),
+                "responses": _ok("The running text as stored"),
+            }
+        },
+        "/api/v1/sites/{site}/reports": {
+            "get": {
+                "summary": "Report over local days: per agency, service, counter, operator; waits; arrivals by hour",
+                "parameters": [SITE, *PERIOD_Q, AGENCY_Q],
+                "security": SECURED,
+                "responses": _ok("The report (durations in seconds)"),
+            }
+        },
+        "/api/v1/sites/{site}/reports.csv": {
+            "get": {
+                "summary": "The report as CSV (durations in minutes)",
+                "parameters": [SITE, *PERIOD_Q, AGENCY_Q],
+                "security": SECURED,
+                "responses": {"200": {"description": "text/csv"}},
+            }
+        },
+        "/api/v1/sites/{site}/reports/charts/{chart}.svg": {
+            "get": {
+                "summary": "A report chart drawn by the server: arrivals, days, waits or ikm",
+                "parameters": [
+                    SITE,
+                    {
+                        "name": "chart",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["arrivals", "days", "waits", "ikm"]},
+                    },
+                    *PERIOD_Q,
+                    AGENCY_Q,
+                    {"name": "lang", "in": "query", "required": False, "schema": {"enum": ["id", "en"]}},
+                ],
+                "security": SECURED,
+                "responses": {"200": {"description": "image/svg+xml"}},
+            }
+        },
+        "/api/v1/sites/{site}/ikm": {
+            "get": {
+                "summary": "Satisfaction index (IKM, PermenPANRB 14/2017) per site, agency and service over a period",
+                "parameters": [
+                    SITE,
+                    *PERIOD_Q,
+                    AGENCY_Q,
+                    {"name": "service", "in": "query", "required": False, "schema": {"type": "string"}},
+                ],
+                "security": SECURED,
+                "responses": _ok("NRR per element, IKM, converted score, grade, respondents"),
+            }
+        },
+        "/api/v1/sites/{site}/ikm.csv": {
+            "get": {
+                "summary": "The satisfaction index as CSV",
+                "parameters": [SITE, *PERIOD_Q, AGENCY_Q],
+                "security": SECURED,
+                "responses": {"200": {"description": "text/csv"}},
+            }
+        },
+        "/api/v1/sites/{site}/audit": {
+            "get": {
+                "summary": "The audit log of privileged actions, newest first (admins; supervisors of the site)",
+                "parameters": [
+                    SITE,
+                    *PERIOD_Q,
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    },
+                    {"name": "before", "in": "query", "required": False, "schema": {"type": "integer"}},
+                ],
+                "security": SECURED,
+                "responses": _ok("Audit entries: who, role, action, target, details, when, event seq"),
+            }
+        },
+        "/api/v1/sites/{site}/tickets/{ticket}/survey": {
+            "post": {
+                "summary": "Survey answers from the tablet at the counter, for a served ticket (staff of its agency)",
+                "parameters": [SITE, TICKET],
+                "security": SECURED,
+                "requestBody": SURVEY_BODY,
+                "responses": _ok("Stored", "201"),
+            }
+        },
+        "/api/v1/tickets/{token}/survey": {
+            "get": {
+                "summary": "Whether this ticket may answer the survey, and the nine questions (public, by token)",
+                "parameters": [TOKEN],
+                "responses": _ok("Survey status and questions"),
+            },
+            "post": {
+                "summary": "The citizen answers the survey once the ticket is served (public, by token)",
+                "parameters": [TOKEN],
+                "requestBody": SURVEY_BODY,
+                "responses": _ok("Stored", "201"),
+            },
+        },
+        "/api/v1/tickets/{token}": {
+            "get": {
+                "summary": "A ticket's public status (what the citizen's phone shows)",
+                "parameters": [TOKEN],
+                "responses": _ok("Public status: state, counter, people ahead, estimated wait"),
+            }
+        },
+        "/api/v1/tickets/{token}/cancel": {
+            "post": {
+                "summary": "The citizen cancels their own ticket",
+                "parameters": [TOKEN],
+                "responses": _ok("The cancelled ticket"),
+            }
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "MPP queue server",
+            "version": __version__,
+            "description": "Tickets, counters and live state of a Mal Pelayanan Publik. See docs/api.md.",
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A session token (s_...) or a device token (d_...)",
+                }
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["code", "message", "message_en"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "message": {"type": "string", "description": "Indonesian"},
+                        "message_en": {"type": "string"},
+                        "details": {"type": "object"},
+                    },
+                }
+            },
+        },
+    }

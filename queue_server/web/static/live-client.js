@@ -1,0 +1,1 @@
+// The one websocket client of docs/protocol.md, shared by every page (served at /static/shared/).

@@ -1,0 +1,223 @@
+"""The supervisor's HTTP routes (listed in api.py's ROUTES, documented in docs/api.md and the OpenAPI document):
+live dashboard figures, the running text, reports with CSV and SVG charts, the satisfaction survey and its
+index, and the audit log. Each handler checks, authorises and hands over to the module that owns the work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from queue_server.application import validation as v
+from queue_server.application.actions import set_running_text
+from queue_server.application.auth import Principal, require
+from queue_server.application.context import Context
+from queue_server.common.errors import ApiError, bad_field
+from queue_server.common.jsontext import JSONResponse
+from queue_server.domain.catalogue import Site
+from queue_server.domain.decide import find_ticket
+from queue_server.domain.model import DomainError, Ticket
+from queue_server.supervision import audit, report_charts, reports, survey
+from queue_server.web.requests import principal_of, read_json
+
+
+def _ctx(request: Request) -> Context:
+    return request.app.state.ctx  # type: ignore[no-any-return]
+
+
+async def _principal(request: Request) -> Principal | None:
+    return await principal_of(request)
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    return await read_json(request)
+
+
+def _site_and_today(request: Request) -> tuple[Context, str, Any]:
+    ctx = _ctx(request)
+    site = ctx.site(request.path_params["site"])
+    return ctx, site.id, site.service_day(ctx.now())
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"  # figures about staff and citizens stay out of shared caches
+    return response
+
+
+def _csv(text: str, filename: str) -> Response:
+    return _no_store(
+        Response(
+            text,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    )
+
+
+# --- the live dashboard ----------------------------------------------------------------------------------------
+
+
+async def get_dashboard(request: Request) -> Response:
+    """The figures a dashboard shows, as of now; the same as the `dashboard` notices pushed over the websocket."""
+    ctx, site_id, _today = _site_and_today(request)
+    principal = await _principal(request)
+    agency = reports.agency_filter(ctx.sites[site_id], request.query_params)
+    if agency is None:
+        require(principal, "site.follow", site_id)
+    else:
+        require(principal, "agency.follow", site_id, agency)
+    return _no_store(JSONResponse(request.app.state.monitor.figures(site_id, agency)))
+
+
+async def post_running_text(request: Request) -> Response:
+    ctx, site_id, _today = _site_and_today(request)
+    outcome = await set_running_text(ctx, await _principal(request), site_id, await _body(request))
+    return JSONResponse(outcome.body)
+
+
+# --- reports ---------------------------------------------------------------------------------------------------
+
+
+async def _report_scope(request: Request) -> tuple[Context, Site, reports.Period, str | None]:
+    """What a report or IKM request asks for, once its reader may read it: the site, the period, the agency."""
+    ctx, site_id, today = _site_and_today(request)
+    site = ctx.sites[site_id]
+    require(await _principal(request), "report.read", site_id)
+    period = reports.parse_period(request.query_params, today)
+    return ctx, site, period, reports.agency_filter(site, request.query_params)
+
+
+async def _report(request: Request) -> dict[str, Any]:
+    ctx, site, period, agency = await _report_scope(request)
+    return await reports.report(ctx.storage, site, period, agency, ctx.now())
+
+
+async def get_report(request: Request) -> Response:
+    return _no_store(JSONResponse(await _report(request)))
+
+
+async def get_report_csv(request: Request) -> Response:
+    data = await _report(request)
+    period = data["period"]
+    return _csv(reports.to_csv(data), f"laporan-{data['site']}-{period['from']}_{period['to']}.csv")
+
+
+async def _ikm(request: Request) -> dict[str, Any]:
+    ctx, site, period, agency = await _report_scope(request)
+    service = request.query_params.get("service") or None
+    if service is not None and service not in site.services:
+        raise ApiError(
+            404,
+            "unknown_service",
+            f"Layanan '{service[:40]}' tidak ada di {site.name}.",
+            f"Service '{service[:40]}' does not exist at {site.name}.",
+            field="service",
+        )
+    query = {"agency": agency, "service": service}
+    return await survey.ikm_report(ctx.storage, site, period, query, ctx.now())
+
+
+async def get_ikm(request: Request) -> Response:
+    return _no_store(JSONResponse(await _ikm(request)))
+
+
+async def get_ikm_csv(request: Request) -> Response:
+    data = await _ikm(request)
+    period = data["period"]
+    return _csv(survey.ikm_csv(data), f"ikm-{data['site']}-{period['from']}_{period['to']}.csv")
+
+
+async def get_chart(request: Request) -> Response:
+    chart = request.path_params["chart"]
+    if chart not in report_charts.CHARTS:
+        raise ApiError(
+            404,
+            "not_found",
+            f"Grafik '{chart[:20]}' tidak ada. Pilihan: {', '.join(report_charts.CHARTS)}.",
+            f"No chart '{chart[:20]}'. Choose one of: {', '.join(report_charts.CHARTS)}.",
+        )
+    lang = "en" if request.query_params.get("lang") == "en" else "id"
+    if chart == "ikm":
+        svg = report_charts.ikm(await _ikm(request), lang)
+    else:
+        svg = getattr(report_charts, chart)(await _report(request), lang)
+    return _no_store(Response(svg, media_type="image/svg+xml"))
+
+
+async def get_audit(request: Request) -> Response:
+    ctx, site_id, today = _site_and_today(request)
+    require(await _principal(request), "audit.read", site_id)
+    period = reports.parse_period(request.query_params, today)
+    limit = _whole(request.query_params.get("limit"), "limit", audit.DEFAULT_LIMIT, 1, audit.MAX_LIMIT)
+    before = request.query_params.get("before")
+    before_id = _whole(before, "before", 0, 1, 2**62) if before else None
+    entries = await audit.read(ctx, site_id, period, limit, before_id)
+    return _no_store(JSONResponse({"site": site_id, "period": period.to_dict(), "entries": entries}))
+
+
+def _whole(text: str | None, field: str, default: int, low: int, high: int) -> int:
+    if text is None or text == "":
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise bad_field(
+            field,
+            f"'{field}' harus bilangan bulat {low} sampai {high}.",
+            f"'{field}' must be a whole number from {low} to {high}.",
+        )
+    return int(text)
+
+
+# --- the satisfaction survey -----------------------------------------------------------------------------------
+
+
+async def get_survey(request: Request) -> Response:
+    """What a phone needs to offer the survey: whether this ticket may answer, and the nine questions."""
+    ctx = _ctx(request)
+    ticket = await ctx.ticket_by_token(request.path_params["token"])
+    answered = await survey.is_answered(ctx.storage, ticket.id)
+    return _no_store(JSONResponse({**survey.status(ticket, answered), "questions": survey.questionnaire()}))
+
+
+async def post_survey(request: Request) -> Response:
+    ctx = _ctx(request)
+    ticket = await ctx.ticket_by_token(request.path_params["token"])
+    body = await _body(request)
+    v.only(body, {"answers"})
+    answers = survey.read_answers(body)
+    return JSONResponse(await survey.submit(ctx.storage, ticket, answers, "phone", ctx.now()), 201)
+
+
+async def post_counter_survey(request: Request) -> Response:
+    """The tablet at the counter, signed in by the counter's staff, sends the answers of the ticket just served."""
+    ctx, site_id, today = _site_and_today(request)
+    principal = await _principal(request)
+    principal = require(principal, "survey.collect", site_id, principal.agency if principal else None)
+    ref = request.path_params["ticket"]
+    try:
+        ticket: Ticket | None = find_ticket(ctx.state(site_id), ref, today)
+    except DomainError:
+        ticket = await survey.ticket_by_id(ctx.storage, site_id, ref[:64])
+    if ticket is None:
+        raise ApiError(404, "unknown_ticket", f"Tiket '{ref[:40]}' tidak ditemukan.", f"Ticket '{ref[:40]}' not found.")
+    require(principal, "survey.collect", site_id, ticket.agency)
+    body = await _body(request)
+    v.only(body, {"answers"})
+    answers = survey.read_answers(body)
+    return JSONResponse(await survey.submit(ctx.storage, ticket, answers, "tablet", ctx.now()), 201)
+
+
+ROUTES = [
+    Route("/api/v1/sites/{site}/dashboard", get_dashboard, methods=["GET"]),
+    Route("/api/v1/sites/{site}/running-text", post_running_text, methods=["POST"]),
+    Route("/api/v1/sites/{site}/reports", get_report, methods=["GET"]),
+    Route("/api/v1/sites/{site}/reports.csv", get_report_csv, methods=["GET"]),
+    Route("/api/v1/sites/{site}/reports/charts/{chart}.svg", get_chart, methods=["GET"]),
+    Route("/api/v1/sites/{site}/ikm", get_ikm, methods=["GET"]),
+    Route("/api/v1/sites/{site}/ikm.csv", get_ikm_csv, methods=["GET"]),
+    Route("/api/v1/sites/{site}/audit", get_audit, methods=["GET"]),
+    Route("/api/v1/sites/{site}/tickets/{ticket}/survey", post_counter_survey, methods=["POST"]),
+    Route("/api/v1/tickets/{token}/survey", get_survey, methods=["GET"]),
+    Route("/api/v1/tickets/{token}/survey", post_survey, methods=["POST"]),
+]

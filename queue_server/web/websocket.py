@@ -1,0 +1,492 @@
+"""The one websocket endpoint (/ws) for every live client. The protocol is documented in docs/protocol.md.
+
+Order of a connection: hello -> welcome -> (replay of missed events | snapshot) -> live events, never a seq twice.
+The client is subscribed BEFORE the replay is read, so nothing committed in between is lost; duplicates between
+the replay and the live queue are dropped by seq.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from queue_server.application import validation as v
+from queue_server.application.actions import counter_command, public_status
+from queue_server.application.auth import AuthError, Principal, require
+from queue_server.application.context import Context
+from queue_server.application.health import DeviceHealth
+from queue_server.application.views import site_state_view
+from queue_server.common.errors import ApiError
+from queue_server.domain.model import DomainError
+from queue_server.live import wire, wsframes
+from queue_server.live.hub import NOTICE, Follow, Subscription
+from queue_server.pipeline.engine import StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+ROLES = ("display", "counter", "supervisor", "ticket")
+HELLO_TIMEOUT = 10.0
+CLOSE_TIMEOUT = 5.0  # at most this long (and at most ws_timeout_seconds) for a close frame to a stalled client
+CLOSE_TOO_SLOW = 4008
+CLOSE_HEARTBEAT = 4000
+CLOSE_REFUSED = 4003
+CLOSE_PROTOCOL = 4002
+
+
+class Refused(Exception):
+    def __init__(self, body: dict[str, Any]) -> None:
+        super().__init__(body["message_en"])
+        self.body = body
+
+
+def error_frame(code: str, message_id: str, message_en: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "error", **wire.error_body(code, message_id, message_en), **extra}
+
+
+def _bad_json() -> dict[str, Any]:
+    return error_frame("bad_frame", "Pesan bukan JSON yang valid.", "The frame is not valid JSON.")
+
+
+def _frame_for(exc: Exception, **extra: Any) -> dict[str, Any]:
+    if isinstance(exc, DomainError):
+        return error_frame(exc.code, exc.message_id, exc.message_en, **extra, details=exc.details)
+    if isinstance(exc, ApiError):
+        return error_frame(exc.code, exc.message_id, exc.message_en, **extra, details=exc.details)
+    if isinstance(exc, AuthError):
+        return error_frame(exc.code, exc.message_id, exc.message_en, **extra)
+    if isinstance(exc, StorageUnavailable):
+        return error_frame(
+            "storage_unavailable",
+            "Penyimpanan sedang bermasalah; coba lagi.",
+            "Storage is unavailable; retry with the same command_id.",
+            **extra,
+        )
+    raise exc
+
+
+class Connection:
+    def __init__(self, ws: WebSocket, ctx: Context, config: Any) -> None:
+        self.ws = ws
+        self.ctx = ctx
+        self.config = config
+        self.principal: Principal | None = None
+        self.follow: Follow | None = None
+        self.sub: Subscription | None = None
+        self.send_lock = asyncio.Lock()
+        self.commands: set[asyncio.Task[None]] = set()  # running commands, kept referenced until done
+        self.device: DeviceHealth | None = None
+
+    @property
+    def last_sent(self) -> int:
+        """The last event seq this client was given; the subscription owns it (the hub may write directly)."""
+        return self.sub.last_sent if self.sub is not None else 0
+
+    @last_sent.setter
+    def last_sent(self, seq: int) -> None:
+        assert self.sub is not None
+        self.sub.last_sent = seq
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.send_text(wire.dumps(message))
+
+    async def send_text(self, text: str) -> None:
+        # A client that takes no frame for ws_timeout_seconds (its socket is full) is gone: the TimeoutError
+        # (an OSError) ends the connection instead of blocking it, its heartbeat and its too_slow close forever.
+        async with asyncio.timeout(self.config.ws_timeout_seconds), self.send_lock:
+            await self.ws.send_text(text)
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Send a close frame, waiting a bounded time for a client that has stopped reading."""
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(min(self.config.ws_timeout_seconds, CLOSE_TIMEOUT)):
+                await self.ws.close(code, reason)
+
+    async def run(self) -> None:
+        await self.ws.accept()
+        try:
+            hello = await self._read_hello()
+            self.follow, self.principal = await self._authorise(hello)
+        except Refused as exc:
+            with contextlib.suppress(Exception):
+                await self.send(exc.body)
+            await self.close(CLOSE_REFUSED, exc.body["code"])
+            return
+        except TimeoutError:
+            with contextlib.suppress(Exception):
+                await self.send(
+                    error_frame(
+                        "hello_timeout",
+                        f"Pesan 'hello' tidak diterima dalam {HELLO_TIMEOUT:g} detik.",
+                        f"No 'hello' within {HELLO_TIMEOUT:g} seconds.",
+                    )
+                )
+            await self.close(CLOSE_PROTOCOL, "hello_timeout")
+            return
+        except WebSocketDisconnect:
+            return
+        hub = self.ctx.hub
+        self.sub = hub.subscribe(self.follow)
+        if hello.get("role") == "display" and self.principal is not None:
+            client = hello.get("client") if isinstance(hello.get("client"), str) else None
+            self.device = self.ctx.devices.connected(
+                self.follow.site,
+                "display",
+                self.principal.name,
+                self.principal.screen or hello.get("screen"),
+                self.ctx.now(),
+                client and client[:80],
+            )
+        tasks: list[asyncio.Task[Any]] = []
+        try:
+            await self._catch_up(hello)
+            # Caught up: from now on the hub may write frames straight to this connection while nothing is queued.
+            self.sub.direct = wsframes.frame_writer(self.ws.scope)
+            tasks = [
+                asyncio.create_task(self._pump()),
+                asyncio.create_task(self._receive()),
+                asyncio.create_task(self._heartbeat()),
+                asyncio.create_task(self._watch_overflow()),
+            ]
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if (
+                    not task.cancelled()
+                    and task.exception()
+                    and not isinstance(task.exception(), WebSocketDisconnect | RuntimeError | OSError)
+                ):
+                    log.error("websocket task failed", exc_info=task.exception())
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass
+        finally:
+            hub.unsubscribe(self.sub)
+            if self.device is not None:
+                self.ctx.devices.disconnected(self.device, self.ctx.now())
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(BaseException):
+                    await task
+            if self.ws.application_state is WebSocketState.CONNECTED:
+                await self.close()
+
+    # --- hello and authorisation ---------------------------------------------------------------------
+
+    async def _read_hello(self) -> dict[str, Any]:
+        message = await asyncio.wait_for(self.ws.receive(), HELLO_TIMEOUT)
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        text = message.get("text")
+        if text is None:  # a binary frame
+            raise Refused(error_frame("bad_frame", "Kirim pesan teks JSON.", "Send JSON text frames."))
+        try:
+            hello = json.loads(text)
+        except json.JSONDecodeError:
+            raise Refused(_bad_json()) from None
+        if not isinstance(hello, dict) or hello.get("type") != "hello":
+            raise Refused(
+                error_frame("hello_expected", "Pesan pertama harus 'hello'.", "The first message must be a 'hello'.")
+            )
+        return hello
+
+    async def _authorise(self, hello: dict[str, Any]) -> tuple[Follow, Principal | None]:
+        try:
+            v.only(
+                hello,
+                {"type", "role", "token", "site", "screen", "counter", "agency", "ticket", "last_seq", "client"}
+                | {"dashboard"},
+            )
+            role = v.required_text(hello, "role", choices=ROLES)
+            last_seq = hello.get("last_seq")
+            if last_seq is not None and (isinstance(last_seq, bool) or not isinstance(last_seq, int) or last_seq < 0):
+                raise ApiError(
+                    422,
+                    "invalid_field",
+                    "last_seq harus bilangan bulat >= 0.",
+                    "last_seq must be a whole number >= 0.",
+                    field="last_seq",
+                )
+            if role == "ticket":
+                token = v.required_text(hello, "ticket", max_len=64)
+                ticket = await self.ctx.storage.ticket_by_token(token)
+                if ticket is None or ticket.site not in self.ctx.sites:
+                    raise ApiError(404, "unknown_ticket", "Tiket tidak ditemukan.", "Ticket not found.")
+                return Follow(ticket.site, wire.PUBLIC, services=frozenset({ticket.service}), token=token), None
+            site_id = v.required_text(hello, "site", max_len=40)
+            site = self.ctx.site(site_id)
+            principal = await self.ctx.accounts.authenticate(v.text(hello, "token", required=False, max_len=200))
+            if role == "display":
+                screen_id = v.text(hello, "screen", required=False, max_len=40) or (principal and principal.screen)
+                if principal is None:  # said on a TV, so it speaks of the screen's token, not of signing in
+                    raise AuthError(
+                        "unauthenticated",
+                        "Token layar tidak dikenal atau sudah dicabut. Minta token baru kepada admin MPP.",
+                        "This screen's token is unknown or revoked. Ask the MPP admin for a new one.",
+                    )
+                require(principal, "display.follow", site_id)
+                assert principal is not None
+                if principal.role == "display" and screen_id != principal.screen:
+                    raise ApiError(
+                        403,
+                        "wrong_screen",
+                        "Token perangkat ini untuk layar lain.",
+                        "This device token belongs to another screen.",
+                    )
+                screen = site.screens.get(screen_id or "")
+                if screen is None:
+                    raise ApiError(
+                        404,
+                        "unknown_screen",
+                        f"Layar '{screen_id}' tidak ada di {site.name}.",
+                        f"Screen '{screen_id}' does not exist at {site.name}.",
+                        screens=sorted(site.screens),
+                    )
+                services, counters = screen_scope(site, screen)
+                return Follow(site_id, wire.PUBLIC, services, counters), principal
+            if role == "counter":
+                counter_id = v.required_text(hello, "counter", max_len=20)
+                counter = self.ctx.counter(site, counter_id)
+                require(principal, "counter.command", site_id, counter.agency)
+                return Follow(site_id, wire.STAFF, frozenset(counter.services), frozenset({counter_id})), principal
+            # supervisor; a dashboard ("dashboard": true) also gets notices: live figures and alerts
+            notices = hello.get("dashboard") is True
+            agency_id = v.text(hello, "agency", required=False, max_len=40)
+            if agency_id is None:
+                require(principal, "site.follow", site_id)
+                return Follow(site_id, wire.STAFF, notices=notices), principal
+            if agency_id not in site.agencies:
+                raise ApiError(
+                    404, "unknown_agency", f"Instansi '{agency_id}' tidak ada.", f"Agency '{agency_id}' does not exist."
+                )
+            require(principal, "agency.follow", site_id, agency_id)
+            services = frozenset(s.id for s in site.services.values() if s.agency == agency_id)
+            counters = frozenset(c.id for c in site.counters.values() if c.agency == agency_id)
+            return Follow(site_id, wire.STAFF, services, counters, notices=notices), principal
+        except (ApiError, AuthError, DomainError) as exc:
+            raise Refused(_frame_for(exc)) from None
+
+    # --- catching up --------------------------------------------------------------------------------
+
+    async def _catch_up(self, hello: dict[str, Any]) -> None:
+        assert self.follow is not None
+        storage = self.ctx.storage
+        last_seq = hello.get("last_seq")
+        site_id = self.follow.site
+        mode = "snapshot"
+        if isinstance(last_seq, int) and 0 < last_seq <= storage.last_seq:
+            missed = await storage.count_events_after(site_id, last_seq, self.config.replay_limit + 1)
+            if missed <= self.config.replay_limit:
+                mode = "replay"
+        await self.send(
+            {
+                "type": "welcome",
+                "seq": storage.last_seq,
+                "site": site_id,
+                "resume": mode,
+                "heartbeat_seconds": self.config.ws_heartbeat_seconds,
+                "server_time": wire.local_iso(self.ctx.now(), self.ctx.sites.get(site_id)),
+            }
+        )
+        if mode == "replay":
+            assert isinstance(last_seq, int)
+            self.last_sent = last_seq
+            site = self.ctx.sites.get(site_id)
+            while True:
+                events = await storage.events_after(site_id, self.last_sent, 500)
+                if not events:
+                    break
+                for event in events:
+                    if self.follow.matches(event):
+                        await self.send(wire.event_message(event, self.follow.audience, site))
+                    self.last_sent = event.seq
+        else:
+            self.last_sent = storage.last_seq
+            await self.send(self._snapshot())
+
+    def _snapshot(self) -> dict[str, Any]:
+        assert self.follow is not None
+        site_id = self.follow.site
+        if self.follow.token is not None:
+            ticket = next(
+                (
+                    t
+                    for t in self.ctx.state(site_id).tickets.values()
+                    if t.token == self.follow.token and t.state.value != "transferred"
+                ),
+                None,
+            )
+            data = public_status(self.ctx, ticket.id, site_id) if ticket else {}
+        else:
+            data = site_state_view(self.ctx, site_id, self.follow.audience)
+            if self.follow.services is not None:
+                services, counters = self.follow.services, self.follow.counters or frozenset()
+                data["tickets"] = [t for t in data["tickets"] if t["service"] in services]
+                data["recent_calls"] = [
+                    t for t in data["recent_calls"] if t["counter"] in counters or t["service"] in services
+                ]  # the same rule as live events (Follow.matches), so a snapshot and a replay agree
+                data["counters"] = [c for c in data["counters"] if c["id"] in counters]
+                data["waiting"] = {k: n for k, n in data["waiting"].items() if k in services}
+        site = self.ctx.sites.get(site_id)
+        return {
+            "type": "snapshot",
+            "seq": self.last_sent,
+            "site": site_id,
+            "at": wire.local_iso(self.ctx.now(), site),
+            "data": data,
+        }
+
+    # --- the running connection ---------------------------------------------------------------------
+
+    async def _pump(self) -> None:
+        sub = self.sub
+        assert sub is not None
+        while True:
+            sub.pumping = False
+            batch = await sub.queue.get()
+            sub.pumping = True  # in the same step as the get: no direct write can overtake this batch
+            for seq, text in batch:
+                if seq == NOTICE:  # not in the log: sent as it comes, and no seq is consumed
+                    await self.send_text(text)
+                    continue
+                if seq <= self.last_sent:
+                    continue  # already sent in the replay
+                self.last_sent = seq
+                await self.send_text(text)
+
+    async def _watch_overflow(self) -> None:
+        assert self.sub is not None
+        await self.sub.overflowed.wait()
+        with contextlib.suppress(Exception):
+            await self.send(
+                error_frame(
+                    "too_slow",
+                    "Koneksi terlalu lambat; sambung ulang dengan last_seq.",
+                    "This client fell behind; reconnect with last_seq to resume.",
+                    last_seq=self.last_sent,
+                )
+            )
+        await self.close(CLOSE_TOO_SLOW, "too slow; reconnect with last_seq")
+
+    async def _heartbeat(self) -> None:
+        interval = self.config.ws_heartbeat_seconds
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(interval)
+            if loop.time() - self.last_heard > self.config.ws_timeout_seconds:
+                await self.close(CLOSE_HEARTBEAT, "no heartbeat")
+                return
+            await self.send({"type": "ping", "seq": self.last_sent})
+
+    last_heard = 0.0
+
+    async def _receive(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.last_heard = loop.time()
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            self.last_heard = loop.time()
+            text = message.get("text")
+            if text is None:
+                await self.send(error_frame("bad_frame", "Kirim pesan teks JSON.", "Send JSON text frames."))
+                continue
+            try:
+                frame = json.loads(text)
+            except json.JSONDecodeError:
+                await self.send(_bad_json())
+                continue
+            if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+                await self.send(
+                    error_frame(
+                        "bad_frame",
+                        "Pesan harus objek JSON dengan 'type'.",
+                        "A frame must be a JSON object with a 'type'.",
+                    )
+                )
+                continue
+            kind = frame["type"]
+            if kind == "ping":
+                await self.send({"type": "pong", "seq": self.last_sent})
+            elif kind == "health":
+                if self.device is not None:
+                    self.ctx.devices.report(
+                        self.device,
+                        self.ctx.now(),
+                        frame.get("audio"),
+                        frame.get("last_call_seq"),
+                        frame.get("last_call_label"),
+                    )
+            elif kind == "pong":
+                continue
+            elif kind == "command":
+                task = asyncio.create_task(self._command(frame))
+                self.commands.add(task)
+                task.add_done_callback(self.commands.discard)
+            else:
+                await self.send(
+                    error_frame(
+                        "unknown_type",
+                        f"Jenis pesan '{kind[:40]}' tidak dikenal.",
+                        f"Unknown message type '{kind[:40]}'.",
+                    )
+                )
+
+    async def _command(self, frame: dict[str, Any]) -> None:
+        assert self.follow is not None
+        command_id = frame.get("command_id") if isinstance(frame.get("command_id"), str) else None
+        try:
+            counter_id = frame.get("counter")
+            followed = self.follow.counters or frozenset()
+            if not isinstance(counter_id, str) or counter_id not in followed:
+                raise ApiError(
+                    403,
+                    "not_your_counter",
+                    "Perintah hanya untuk loket yang diikuti koneksi ini.",
+                    "Commands may only name the counter this connection follows.",
+                )
+            v.command_id(frame, required=True)
+            outcome = await counter_command(self.ctx, self.principal, self.follow.site, counter_id, frame)
+            await self.send(
+                {
+                    "type": "command_result",
+                    "command_id": command_id,
+                    "ok": True,
+                    "replayed": outcome.replayed,
+                    "result": outcome.body,
+                }
+            )
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass  # the client is gone; a retry with the same command_id will get the stored answer
+        except Exception as exc:  # noqa: BLE001 - every refusal becomes an error frame
+            try:
+                frame_out = _frame_for(exc, command_id=command_id)
+            except Exception:
+                log.exception("command failed")
+                frame_out = error_frame(
+                    "internal_error", "Terjadi kesalahan di server.", "Server error.", command_id=command_id
+                )
+            with contextlib.suppress(Exception):
+                await self.send(frame_out)
+
+
+def screen_scope(site: Any, screen: Any) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+    """A screen shows its agencies and zones; an unfiltered screen shows the whole site."""
+    if not screen.agencies and not screen.zones:
+        return None, None
+    counters = {c.id for c in site.counters.values() if c.agency in screen.agencies or c.zone in screen.zones}
+    services = {s.id for s in site.services.values() if s.agency in screen.agencies}
+    services |= {s for c in site.counters.values() if c.id in counters for s in c.services}
+    return frozenset(services), frozenset(counters)
+
+
+async def websocket_endpoint(ws: WebSocket) -> None:
+    await Connection(ws, ws.app.state.ctx, ws.app.state.config).run()
+
+
+WS_ROUTES = [WebSocketRoute("/ws", websocket_endpoint)]
