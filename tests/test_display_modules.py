@@ -1,4 +1,4 @@
-"""The board's pure modules, run in Chromium as the TV runs them: reconnect backoff, grid fitting, and the board
+"""The board's pure modules, run in Chromium as the TV runs them: grid fitting, and the board
 state (duplicates skipped, one entry per ticket, bounded history, waiting counts, a new day)."""
 
 from __future__ import annotations
@@ -47,16 +47,9 @@ def snapshot(seq: int, tickets: list[dict[str, Any]], counters: list[dict[str, A
 
 
 @bounded(60)
-async def test_backoff_grows_with_jitter_up_to_thirty_seconds_and_grids_fit(server: Server) -> None:
+async def test_grids_fit(server: Server) -> None:
+    # (The reconnect backoff is the shared client's, tested in tests/test_live_client.py.)
     async with chromium() as browser, board_page(browser, server) as page:
-        delays = await page.evaluate(
-            """async () => {
-              const { backoffDelay } = await import("/static/display/js/backoff.js");
-              return [0, 1, 2, 5, 6, 7, 50].map((n) => [backoffDelay(n, () => 0), backoffDelay(n, () => 1)]);
-            }"""
-        )
-        assert delays == [[250, 500], [500, 1000], [1000, 2000], [8000, 16000], [15000, 30000], [15000, 30000],
-                          [15000, 30000]]  # fmt: skip
         fits = await page.evaluate(
             """async () => {
               const { fitGrid } = await import("/static/display/js/layout.js");

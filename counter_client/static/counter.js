@@ -1,8 +1,9 @@
 // The operator web page: sign in, then follow this counter over the websocket and send its commands.
 // Same rules as the Python client (counter_client/client.py): every command has its own command_id; a command
 // whose answer was lost with the connection is sent again with the SAME id after reconnecting, so the server
-// does it once; reconnects back off exponentially with jitter and resume from the last seq.
-"use strict";
+// does it once. The websocket itself (hello, heartbeats, backoff with jitter, resume from the last seq) is the
+// client every page shares (/static/shared/live-client.js).
+import { LiveClient } from "/static/shared/live-client.js";
 
 (() => {
   const body = document.body;
@@ -10,8 +11,7 @@
   const COUNTER = body.dataset.counter;
   const TOKEN_KEY = `counter-token:${SITE}`;
   const LANG_KEY = "counter-lang";
-  const PING_MS = 10000;
-  const SILENCE_MS = 30000; // nothing heard for this long: the connection is dead even if the browser thinks not
+  const MAX_RETRY_MS = 15000; // an operator waits at most this long for the counter to come back
   const TOTALS = ["done", "no_show", "transferred"];
   const FINAL = new Set(["done", "transferred", "cancelled", "expired"]);
 
@@ -175,11 +175,7 @@
   let catalogue = null;
   let token = sessionStorage.getItem(TOKEN_KEY);
   let user = null;
-  let ws = null;
-  let live = false;
-  let attempt = 0;
-  let retryTimer = null;
-  let lastHeard = 0;
+  let link = null; // the LiveClient while signed in
   let clockOffset = 0;
   let connState = "closed";
   let message = null;
@@ -197,56 +193,25 @@
   }
 
   function openSocket() {
-    clearTimeout(retryTimer);
-    setConnection("connecting");
-    const sock = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`);
-    ws = sock;
-    live = false;
-    let welcomed = false;
-    sock.onopen = () => {
-      const hello = { type: "hello", role: "counter", site: SITE, counter: COUNTER, token };
-      if (view.seq) hello.last_seq = view.seq;
-      sock.send(JSON.stringify(hello));
-    };
-    sock.onmessage = (event) => {
-      if (ws !== sock) return;
-      lastHeard = Date.now();
-      let frame;
-      try { frame = JSON.parse(event.data); } catch { return; }
-      if (!welcomed) {
-        if (frame.type === "error") { refused(frame); sock.close(); return; }
-        if (frame.type !== "welcome") return;
-        welcomed = true;
-        attempt = 0;
-        clockOffset = Date.parse(frame.server_time) - Date.now();
-        // Commands whose answer never came go out again with their own command_id.
-        for (const p of pending.values()) sock.send(JSON.stringify(p.frame));
-        live = true;
-        setConnection("connected");
-        return;
-      }
-      dispatch(sock, frame);
-    };
-    sock.onclose = () => {
-      if (ws !== sock) return;
-      dropped();
-    };
+    link?.close();
+    link = new LiveClient({
+      hello: () => ({ role: "counter", site: SITE, counter: COUNTER, token }),
+      lastSeq: view.seq, // signing in again resumes where the page was
+      maxDelayMs: MAX_RETRY_MS,
+      onMessage: dispatch,
+      onStatus: (state, detail) => {
+        if (state === "refused") refused(detail.error);
+        else if (state !== "closed") setConnection(state);
+      },
+    });
+    link.start();
   }
 
-  function dropped() {
-    ws = null;
-    live = false;
-    if (!token) return;
-    const ceiling = Math.min(15000, 500 * 2 ** attempt);
-    attempt += 1;
-    const delay = ceiling / 2 + Math.random() * (ceiling / 2); // jitter: a hall of counters does not return in step
-    setConnection("reconnecting");
-    retryTimer = setTimeout(openSocket, delay);
-  }
-
-  function dispatch(sock, frame) {
-    if (frame.type === "ping") {
-      sock.send(JSON.stringify({ type: "pong", seq: view.seq }));
+  function dispatch(frame) {
+    if (frame.type === "welcome") {
+      clockOffset = Date.parse(frame.server_time) - Date.now();
+      // Commands whose answer never came go out again with their own command_id.
+      for (const p of pending.values()) link.send(p.frame);
     } else if (frame.type === "snapshot") {
       applySnapshot(frame.data || {}, frame.seq || 0);
       render();
@@ -270,23 +235,12 @@
     setConnection("refused");
   }
 
-  setInterval(() => {
-    if (!ws || !live) return;
-    if (Date.now() - lastHeard > SILENCE_MS) {
-      const sock = ws;
-      dropped(); // do not wait for a close handshake on a dead line
-      sock.close();
-      return;
-    }
-    ws.send('{"type":"ping"}');
-  }, PING_MS);
-
   function command(name, fields = {}) {
     const commandId = newCommandId();
     const frame = { type: "command", command_id: commandId, counter: COUNTER, command: name, ...fields };
     return new Promise((resolve, reject) => {
       pending.set(commandId, { frame, name, resolve, reject });
-      if (live && ws) ws.send(JSON.stringify(frame));
+      link?.send(frame);
       render();
     });
   }
@@ -455,14 +409,12 @@
   });
 
   function signOutLocally() {
-    const sock = ws;
+    const old = link;
     token = null;
     user = null;
-    ws = null;
-    live = false;
-    clearTimeout(retryTimer);
+    link = null;
     sessionStorage.removeItem(TOKEN_KEY);
-    if (sock) sock.close();
+    old?.close();
   }
 
   document.getElementById("signout").addEventListener("click", async () => {

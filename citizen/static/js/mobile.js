@@ -6,8 +6,8 @@
 import { call } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { Texts, waitText } from "./i18n.js";
-import { TicketLink } from "./live.js";
 import { Alerter } from "./sound.js";
+import { LiveClient } from "/static/shared/live-client.js";
 
 const config = JSON.parse(document.getElementById("ticket-config").textContent);
 const texts = new Texts(config.text, config.lang);
@@ -116,13 +116,20 @@ setInterval(() => {
   if (status.ticket.state === "waiting" && document.visibilityState === "visible") refresh();
 }, config.refresh_seconds * 1000);
 
-const link = new TicketLink({
-  token: config.token,
+// Phones sleep and change networks: the link keeps trying. Each connection starts from a fresh snapshot (the
+// status of the line is not replayed). A refused ticket (gone from the server) is retried each minute for an hour.
+const link = new LiveClient({
+  hello: { role: "ticket", ticket: config.token, client: "citizen-mobile/1" },
+  resume: false,
   onMessage,
   onStatus: (state) => {
-    document.body.dataset.link = state;
-    $("offline").hidden = state !== "offline";
+    if (state === "connecting" || state === "closed") return;
+    const shown = state === "connected" ? "live" : "offline";
+    document.body.dataset.link = shown;
+    $("offline").hidden = shown !== "offline";
   },
+  refusedRetryMs: 60_000,
+  refusedRetries: 60,
 });
 texts.apply();
 render();

@@ -5,11 +5,11 @@
 import { Announcer } from "./announcer.js";
 import { Board } from "./board.js";
 import { SiteClock } from "./clock.js";
-import { Connection } from "./connection.js";
 import { HealthReporter } from "./health.js";
 import { StatusView } from "./status_view.js";
 import { Ticker } from "./ticker.js";
 import { BoardView } from "./view.js";
+import { LiveClient } from "/static/shared/live-client.js";
 
 const config = JSON.parse(document.getElementById("board-config").textContent);
 const token = new URLSearchParams(location.hash.slice(1)).get("token");
@@ -21,21 +21,30 @@ const status = new StatusView(config);
 const ticker = new Ticker(document.getElementById("ticker-text"));
 clock.show(document.getElementById("clock-date"), document.getElementById("clock-time"));
 
-const connection = new Connection({
-  url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`,
+// The shared client (docs/protocol.md) resumes from the last seq it passed on; the board also skips what it has.
+// A refused screen tries again every minute for an hour, so fixing the token or the site file is enough.
+const connection = new LiveClient({
   hello: () => ({
-    type: "hello",
     role: "display",
     site: config.site.id,
     screen: config.screen.id,
     ...(token ? { token } : {}),
-    ...(board.seq > 0 ? { last_seq: board.seq } : {}),
     client: "display/1",
   }),
   onMessage: receive,
-  onStatus: (state) => status.setLink(state),
-  onRefused: (error) => status.showRefusal(error),
+  onStatus: showLink,
+  refusedRetryMs: 60_000,
+  refusedRetries: 60,
 });
+
+function showLink(state, detail) {
+  if (state === "connected") status.setLink("live");
+  else if (state === "reconnecting") status.setLink("offline");
+  else if (state === "refused") {
+    status.setLink("refused");
+    status.showRefusal(detail.error);
+  }
+}
 
 const health = new HealthReporter((text) => connection.send(text), config.screen.speaker ? "unknown" : "off");
 

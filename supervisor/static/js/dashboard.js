@@ -6,7 +6,7 @@ import {
   T, agencyOf, api, applyTexts, boot, clockText, commandId, config, el, errorText, fatal, minutesText,
   onLangChange, site, stopwatch, toast, token, zoneLabel,
 } from "./common.js";
-import { Live } from "./live.js";
+import { LiveClient } from "/static/shared/live-client.js";
 
 const $ = (id) => document.getElementById(id);
 let figures = null;
@@ -287,14 +287,22 @@ function start(who) {
   $("actions").hidden = !supervising;
   $("scope").textContent = agency ? (agencyOf(agency)?.short_name || agency) : T("whole_site");
   wireActions();
-  const live = new Live(() => {
-    const hello = { role: "supervisor", site: site.id, token: token(), dashboard: true };
-    if (agency) hello.agency = agency;
-    return hello;
-  }, {
-    onFrame,
-    onState: setConnection,
-    onRefused: (frame) => fatal(errorText(frame)),
+  // A refusal (bad token, another agency) is final: the page shows why and stops.
+  const live = new LiveClient({
+    hello: () => {
+      const hello = { role: "supervisor", site: site.id, token: token(), dashboard: true };
+      if (agency) hello.agency = agency;
+      return hello;
+    },
+    onMessage: onFrame,
+    onStatus: (state, detail) => {
+      if (state === "connecting") setConnection(detail.first ? "connecting" : "reconnecting");
+      else if (state === "connected" || state === "reconnecting") setConnection(state);
+      else if (state === "refused") {
+        setConnection("refused");
+        fatal(errorText(detail.error));
+      }
+    },
   });
   live.start();
   setInterval(tick, 1000);

@@ -3,7 +3,7 @@
 // tablet follows its counter over the websocket (staff signed in once); it shows nothing else.
 
 import { T, api, applyTexts, boot, config, currentLang, el, errorText, onLangChange, site, token } from "./common.js";
-import { Live } from "./live.js";
+import { LiveClient } from "/static/shared/live-client.js";
 
 const $ = (id) => document.getElementById(id);
 const QUESTIONS = config.questions;
@@ -85,10 +85,11 @@ function start() {
   });
   $("q-skip").addEventListener("click", () => show("idle"));
   show("idle");
-  new Live(() => ({ role: "counter", site: site.id, counter: config.counter.id, token: token() }), {
-    onFrame,
-    onRefused: (frame) => {
-      $("idle").replaceChildren(el("h1", { text: errorText(frame) }));
+  new LiveClient({
+    hello: () => ({ role: "counter", site: site.id, counter: config.counter.id, token: token() }),
+    onMessage: onFrame,
+    onStatus: (state, detail) => {
+      if (state === "refused") $("idle").replaceChildren(el("h1", { text: errorText(detail.error) }));
     },
   }).start();
 }
