@@ -8,13 +8,17 @@ BIN := $(VENV)/bin
 # espeak-ng speaks the calls; chromium runs the browser tests; sox, tmux and poppler-utils (pdftoppm) are used by tests.
 DEBIAN_PACKAGES := espeak-ng libespeak-ng1 chromium sox tmux poppler-utils
 
-.PHONY: demo test setup system-packages lint bench clean
+.PHONY: demo test test-fast setup system-packages lint bench clean
 
 demo: setup
 	PORT=$(PORT) $(BIN)/queue-server demo --port $(PORT)
 
 test: setup lint
 	$(BIN)/pytest
+
+# While developing: the tests that start neither a server nor a browser (markers: pyproject.toml, tests/conftest.py).
+test-fast: setup
+	$(BIN)/pytest -m "not browser and not live"
 
 setup: system-packages $(VENV)/.installed
 

@@ -1,5 +1,5 @@
-"""Shared helpers for the lobby display tests (no tests here): Debian Chromium through Playwright, a board page
-opened on a real server, a server on a chosen port (to restart one on the same port), and a realistic hall."""
+"""Shared helpers for the page tests (no tests here): Debian Chromium through Playwright and waiting on a page (for
+every page test), and for the lobby display's: a board page opened on a real server and a realistic hall."""
 
 from __future__ import annotations
 
@@ -7,20 +7,13 @@ import asyncio
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
-import uvicorn
 from playwright.async_api import Browser, Page, async_playwright
 
 from queue_server.application.demo import demo_display_token
-from queue_server.cli import build_uvicorn_config
-from queue_server.settings.config import Config
-from queue_server.settings.sitefile import DEMO_SITE
-from queue_server.web.app import create_app
 
-from .helpers import Clock, Server, free_socket
+from .helpers import Server
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
@@ -119,48 +112,6 @@ async def board_page(
         assert not errors, f"errors on the page: {errors}"
     finally:
         await context.close()
-
-
-@asynccontextmanager
-async def server_on(
-    database: Path, port: int = 0, clock: Clock | None = None, **settings: Any
-) -> AsyncIterator[Server]:
-    """Like tests.helpers.running_server, but on a port of the caller's choosing (0: any free port), so a test can
-    stop a server and start another one where the boards expect it."""
-    clock = clock or Clock()
-    config = Config(database=database, site_files=[DEMO_SITE], demo=True, **settings)
-    config.log_level = "warning"
-    app = create_app(config, clock=clock)
-    sock = free_socket() if port == 0 else _bind(port)
-    config.port = sock.getsockname()[1]
-    server = uvicorn.Server(build_uvicorn_config(app, config))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        for _ in range(2000):  # start-up renders any missing spoken words first
-            if server.started or task.done():
-                break
-            await asyncio.sleep(0.01)
-        if task.done():
-            task.result()
-        assert server.started, "server did not start"
-        url = f"http://127.0.0.1:{config.port}"
-        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
-            yield Server(url, f"ws://127.0.0.1:{config.port}/ws", config, clock, app, http)
-    finally:
-        server.should_exit = True
-        try:
-            await task
-        finally:
-            sock.close()
-
-
-def _bind(port: int) -> Any:
-    import socket
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    return sock
 
 
 async def call_next(server: Server, op: dict[str, str], counter: str) -> dict[str, Any]:

@@ -1,9 +1,11 @@
-"""Shared test helpers: a real uvicorn server on an ephemeral port, a clock the test moves, and clients."""
+"""Shared test helpers: a real uvicorn server on a loopback port, a clock the test moves, and clients. (The browser
+helpers are in tests/display_support.py, which imports Playwright.)"""
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -79,11 +81,16 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def free_socket() -> socket.socket:
+    """A listening socket on an ephemeral loopback port (test_ws swaps this one for one with small buffers)."""
+    return _socket_on(0)
+
+
+def _socket_on(port: int) -> socket.socket:
     # IPPROTO_TCP explicitly: with protocol 0 asyncio does not set TCP_NODELAY on accepted sockets (Nagle adds
     # ~40 ms to each small request).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     return sock
 
 
@@ -91,27 +98,29 @@ def free_socket() -> socket.socket:
 async def running_server(
     database: Path,
     *,
+    port: int = 0,
     clock: Clock | None = None,
     site_files: list[Path] | None = None,
     ws_protocol: str | None = None,
     **settings: Any,
 ) -> AsyncIterator[Server]:
-    """A real uvicorn server in this event loop, listening on an ephemeral loopback port. `ws_protocol` names
-    another uvicorn websocket implementation than the server's own (e.g. "websockets-sansio")."""
+    """A real uvicorn server in this event loop, listening on a loopback port: `port`, or any free one when 0 (a test
+    can stop a server and start another where its clients expect it). `ws_protocol` names another uvicorn websocket
+    implementation than the server's own (e.g. "websockets-sansio")."""
+    sys.audit("tests.live", "running_server")  # a test that starts one must be marked live (tests/conftest.py)
     clock = clock or Clock()
     config = Config(database=database, site_files=site_files or [DEMO_SITE], demo=True, **settings)
     config.log_level = "warning"
     app = create_app(config, clock=clock)
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    config.port = port
+    sock = _socket_on(port) if port else free_socket()
+    config.port = sock.getsockname()[1]
     server = uvicorn.Server(build_uvicorn_config(app, config, ws=ws_protocol))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         await _started(server, task)
-        url = f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{config.port}"
         async with httpx.AsyncClient(base_url=url, timeout=10) as http:
-            yield Server(url, f"ws://127.0.0.1:{port}/ws", config, clock, app, http)
+            yield Server(url, f"ws://127.0.0.1:{config.port}/ws", config, clock, app, http)
     finally:
         server.should_exit = True
         try:
@@ -121,11 +130,13 @@ async def running_server(
 
 
 async def _started(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
-    for _ in range(1000):
-        if server.started:
-            return
+    # Start-up renders any missing spoken words first; the limit is generous for a busy machine, and a server
+    # that fails to start says so at once.
+    deadline = asyncio.get_running_loop().time() + 60
+    while not server.started:
         if task.done():
             task.result()
             raise AssertionError("server stopped during start-up")
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("server did not start within 60 s")
         await asyncio.sleep(0.01)
-    raise AssertionError("server did not start")

@@ -7,8 +7,8 @@ import json
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-from .display_support import WAIT_MS, board_page, bounded, call_next, chromium, hero_shows, server_on, until
-from .helpers import Clock
+from .display_support import WAIT_MS, board_page, bounded, call_next, chromium, hero_shows, until
+from .helpers import Clock, running_server
 
 OFFLINE_TEXT = "Koneksi terputus — menyambung ulang…"
 
@@ -18,7 +18,7 @@ async def test_after_a_server_restart_the_board_shows_the_calls_it_missed(tmp_pa
     database = tmp_path / "queue.sqlite3"
     clock = Clock()
     async with chromium() as browser, AsyncExitStack() as page_stack:
-        async with server_on(database, clock=clock) as first:
+        async with running_server(database, clock=clock) as first:
             port = first.config.port
             op = await first.login("op-disdukcapil")
             for _ in range(4):
@@ -36,7 +36,7 @@ async def test_after_a_server_restart_the_board_shows_the_calls_it_missed(tmp_pa
         assert await page.evaluate("document.body.classList.contains('is-offline')")
 
         # Meanwhile the hall goes on, on the same database (here through a server the board cannot reach).
-        async with server_on(database, clock=clock) as meanwhile:
+        async with running_server(database, clock=clock) as meanwhile:
             op = await meanwhile.login("op-disdukcapil")
             missed = [(await call_next(meanwhile, op, "1"))["ticket"]["label"] for _ in range(2)]
             assert (await meanwhile.command(op, "2", "open")).status_code == 200
@@ -44,7 +44,7 @@ async def test_after_a_server_restart_the_board_shows_the_calls_it_missed(tmp_pa
             last_seq = meanwhile.ctx.storage.last_seq
 
         # The server is back where the board expects it: the board reconnects by itself and catches up.
-        async with server_on(database, port=port, clock=clock):
+        async with running_server(database, port=port, clock=clock):
             await hero_shows(page, missed[-1], timeout_ms=45_000)  # backoff can have grown to a few seconds
             await page.wait_for_selector("#banner-offline", state="hidden", timeout=WAIT_MS)
             recent = await page.eval_on_selector_all(

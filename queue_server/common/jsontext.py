@@ -34,10 +34,6 @@ def dumps(value: Any) -> str:
     return orjson.dumps(value, option=_OPTIONS).decode()
 
 
-def dumps_bytes(value: Any) -> bytes:
-    return orjson.dumps(value, option=_OPTIONS)
-
-
 class JSONResponse(_StarletteJSONResponse):
     """Starlette's JSON answer with the same encoder as everything else."""
 

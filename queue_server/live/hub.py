@@ -31,7 +31,6 @@ class Follow:
     audience: str
     services: frozenset[str] | None = None
     counters: frozenset[str] | None = None
-    ticket_ids: frozenset[str] | None = None  # a citizen following their own ticket (and its transfer legs)
     token: str | None = None
     notices: bool = False  # a supervisor's dashboard: also wants notices (live figures, alerts)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from queue_server.domain.measures import service_seconds, wait_seconds
 from queue_server.domain.model import Ticket, TicketState
@@ -127,6 +127,3 @@ class Today:
 
     def of(self, service: str) -> ServiceTotals:
         return self.services.get(service) or ServiceTotals()
-
-    def served_last(self, service: str, now: datetime, window: timedelta) -> int:
-        return self.of(service).served_since(now - window)
