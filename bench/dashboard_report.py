@@ -54,7 +54,7 @@ from websockets.asyncio.client import connect  # noqa: E402
 
 from counter_client.client import CommandRefused, CounterClient  # noqa: E402
 from queue_server.domain import commands as c  # noqa: E402
-from queue_server.domain.model import DomainError  # noqa: E402
+from queue_server.domain.model import Refusal  # noqa: E402
 from queue_server.live.hub import Hub  # noqa: E402
 from queue_server.persistence.storage import Storage  # noqa: E402
 from queue_server.pipeline.engine import Engine  # noqa: E402
@@ -139,7 +139,7 @@ async def generate(db: Path, site_file: Path, tickets: int, day: date, zone: str
         try:
             await engine.submit("uji", command, lambda events, state: {})
             return True
-        except DomainError as exc:
+        except Refusal as exc:
             refused[exc.code] = refused.get(exc.code, 0) + 1
             return False
 

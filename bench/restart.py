@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/restart.py [--events 1000000] [--repeat 3] [--keep-db PATH]
 
-Builds a database directly with sqlite3, in the server's own schema (queue_server.persistence.storage.SCHEMA and its
+Builds a database directly with sqlite3, in the server's own schema (the migrations of queue_server/persistence/ and its
 ticket row layout): the demo site's history over as many past days as it takes to reach --events events, each
 day with 1,200 tickets (issued -> called -> started -> finished, 5% no-shows expired at the day's close, 3%
 cancellations, counters opened and closed, the day closed), and today (in the site's time zone) with 3,000 tickets: 2,000 done, 1,000
@@ -44,7 +44,8 @@ from _common import (  # noqa: E402
 )
 
 from queue_server.domain.model import CounterState, CounterStatus, Ticket, TicketState, format_label  # noqa: E402
-from queue_server.persistence.storage import _TICKET_UPSERT, SCHEMA, _ticket_row  # noqa: E402
+from queue_server.persistence import schema  # noqa: E402
+from queue_server.persistence.storage import _TICKET_UPSERT, _ticket_row  # noqa: E402
 from queue_server.settings.sitefile import load_site  # noqa: E402
 
 TARGET_SECONDS = 3.0
@@ -177,8 +178,7 @@ def build(path: Path, target_events: int) -> dict[str, Any]:
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=OFF")
-    con.executescript(SCHEMA)
-    con.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1')")
+    schema.migrate(con)
     con.execute("BEGIN")
     b = Builder(con)
     today = datetime.now(b.site.tz).date()

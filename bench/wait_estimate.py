@@ -39,6 +39,8 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
+from queue_server.domain.refusal import Refusal
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -47,7 +49,7 @@ from _common import save_result, table  # noqa: E402
 from queue_server.domain import commands as c  # noqa: E402
 from queue_server.domain.catalogue import PRIORITY_GROUPS, Site  # noqa: E402
 from queue_server.domain.decide import decide  # noqa: E402
-from queue_server.domain.model import CounterState, DomainError, TicketState  # noqa: E402
+from queue_server.domain.model import CounterState, TicketState  # noqa: E402
 from queue_server.domain.state import SiteState, apply  # noqa: E402
 from queue_server.domain.wait import estimate_wait, people_ahead  # noqa: E402
 from queue_server.settings.sitefile import DEMO_SITE, load_site  # noqa: E402
@@ -153,7 +155,7 @@ class Sim:
         priority = self.rng.choice(list(PRIORITY_GROUPS)) if self.rng.random() < PRIORITY_SHARE else None
         try:
             event = self.run_command(c.IssueTicket(service, f"t{n}", f"token{n}", priority), now)[0]
-        except DomainError:
+        except Refusal:
             self.refused += 1  # quota spent: the kiosk says so, nobody waits
             return
         ticket = self.state.tickets[event.data["ticket"]["id"]]
@@ -173,7 +175,7 @@ class Sim:
             return
         try:
             event = self.run_command(c.CallNext(counter), now)[0]
-        except DomainError as exc:
+        except Refusal as exc:
             if exc.code == "queue_empty":
                 self.idle.add(counter)
                 return

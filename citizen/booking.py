@@ -9,7 +9,7 @@ from datetime import timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.web.kit import ApiError, booking_status, ctx_of
+from queue_server.web.kit import Refusal, booking_status, ctx_of
 
 from .common import catalogue, lang_of, not_found, pages
 from .qr import BOOKING_CODE, qr_inline
@@ -50,7 +50,7 @@ async def booking_status_page(request: Request) -> Response:
         return not_found(request, "booking")
     try:
         booking = (await booking_status(ctx, code))["booking"]
-    except ApiError:
+    except Refusal:
         return not_found(request, "booking")
     lang = lang_of(request)
     config = {"lang": lang, "text": pages.texts(), "booking": booking, "timezone": ctx.sites[booking["site"]].timezone}

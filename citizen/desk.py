@@ -6,11 +6,13 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from queue_server.web.kit import sites_of
+
 from .common import lang_of, not_found, page_config, pages
 
 
 async def desk_page(request: Request) -> Response:
-    site = request.app.state.sites.get(request.path_params["site"])
+    site = sites_of(request).get(request.path_params["site"])
     if site is None:
         return not_found(request, "desk")
     config = page_config(site, lang_of(request))

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.web.kit import Site
+from queue_server.web.kit import Site, sites_of
 
 from .common import lang_of, not_found, page_config, pages, settings_of
 
@@ -34,7 +34,7 @@ def kiosk_config(request: Request, site: Site) -> dict[str, Any]:
 
 
 async def kiosk_page(request: Request) -> Response:
-    site = request.app.state.sites.get(request.path_params["site"])
+    site = sites_of(request).get(request.path_params["site"])
     if site is None:
         return not_found(request, "kiosk")
     config = kiosk_config(request, site)

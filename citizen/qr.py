@@ -11,7 +11,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.web.kit import ApiError, ctx_of
+from queue_server.web.kit import Refusal, ctx_of
 
 from .store import store_of
 
@@ -53,7 +53,7 @@ async def ticket_qr(request: Request) -> Response:
     storage = ctx_of(request).storage
     ticket = await storage.ticket_by_token(token)
     if ticket is None:
-        raise ApiError(404, "unknown_ticket", "Tiket tidak ditemukan.", "Ticket not found.")
+        raise Refusal("unknown_ticket")
     return _svg(qr_svg(follow_url(request, ticket.site, token)))
 
 
@@ -61,6 +61,5 @@ async def booking_qr(request: Request) -> Response:
     """The QR of a booking code, for the kiosk's scanner (it types the code like a keyboard)."""
     code = request.path_params["code"].upper()
     if not BOOKING_CODE.match(code) or await ctx_of(request).storage.booking_by_code(code) is None:
-        raise ApiError(404, "unknown_booking", f"Kode booking '{code[:12]}' tidak ditemukan.",
-                       f"Booking code '{code[:12]}' was not found.")  # fmt: skip
+        raise Refusal("unknown_booking", code=code[:12])  # fmt: skip
     return _svg(qr_svg(code))

@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from queue_server.web.kit import ApiError
+from queue_server.web.kit import Refusal, config_of
 
 from .common import app_value
 from .printing.config import PrinterConfig
@@ -51,7 +51,7 @@ class CitizenStore:
             return PrinterConfig()
         try:
             return PrinterConfig.from_dict(raw)
-        except ApiError:
+        except Refusal:
             log.warning("printer of kiosk %s in %s is invalid; using the browser's printing", device_id, self.path)
             return PrinterConfig()
 
@@ -79,5 +79,5 @@ def _write_atomically(path: Path, text: str) -> None:
 
 def store_of(request: Request) -> CitizenStore:
     """One store per application, beside the database whose devices it configures."""
-    database = Path(request.app.state.config.database)
+    database = Path(config_of(request).database)
     return app_value(request, "citizen_store", lambda: CitizenStore(database.parent / FILE_NAME))

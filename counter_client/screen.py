@@ -90,7 +90,17 @@ def _counter(client: CounterClient, lang: str, width: int) -> list[Line]:
         lines.append(Line(_field("", client.service_name(current["service"]))))
         if current.get("priority"):
             lines.append(
-                Line(_field("", t("screen.priority", lang, group=priority_name(current["priority"], lang))), "warn")
+                Line(
+                    _field(
+                        "",
+                        t(
+                            "screen.priority",
+                            lang,
+                            group=priority_name(current["priority"], client.catalogue.get("priority_groups", {}), lang),
+                        ),
+                    ),
+                    "warn",
+                )
             )
         if current.get("note"):
             lines.append(Line(_field("", f"{t('screen.note', lang)}: {current['note']}"), "warn"))

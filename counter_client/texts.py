@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from queue_server.web.kit import PRIORITY_GROUPS
-
 LANGS = ("id", "en")
 
 TEXTS: dict[str, tuple[str, str]] = {
@@ -122,7 +120,8 @@ def server_message(body: dict[str, Any], lang: str = "id") -> str:
     return str(body.get("message") or body.get("message_en") or body.get("code"))
 
 
-def priority_name(group: str, lang: str = "id") -> str:
-    """The UU 25/2009 group a priority ticket belongs to, as staff may see it (never on a lobby screen)."""
-    names = PRIORITY_GROUPS.get(group)
-    return (names[1] if lang == "en" else names[0]) if names else group
+def priority_name(group: str, groups: dict[str, dict[str, str]], lang: str = "id") -> str:
+    """The UU 25/2009 group a priority ticket belongs to, as staff may see it (never on a lobby screen), in the
+    words of the site's catalogue (`priority_groups` of GET /api/v1/sites/{site}); the code if it has none."""
+    names = groups.get(group)
+    return names.get(lang, group) if names else group

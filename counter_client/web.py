@@ -10,14 +10,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from queue_server.web.kit import Pages
+from queue_server.web.kit import Pages, sites_of
 
 HERE = Path(__file__).parent
 pages = Pages(HERE / "templates")
 
 
 async def counter_page(request: Request) -> Response:
-    sites = request.app.state.sites
+    sites = sites_of(request)
     site = sites.get(request.path_params["site"])
     counter = site.counters.get(request.path_params["counter"]) if site else None
     if site is None or counter is None:

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from queue_server.web.kit import Assets, Pages, Screen, Site, screen_scope
+from queue_server.web.kit import Assets, Pages, Screen, Site, screen_scope, sites_of
 
 HERE = Path(__file__).parent
 pages = Pages(HERE / "templates")
@@ -60,7 +60,7 @@ def page_config(site: Site, screen: Screen, lang: str) -> dict[str, Any]:
 
 
 async def display_page(request: Request) -> Response:
-    sites = request.app.state.sites
+    sites = sites_of(request)
     lang = request.query_params.get("lang", "id")
     lang = lang if lang in LANGUAGES else "id"
     site = sites.get(request.path_params["site"])

@@ -1,4 +1,4 @@
-"""The `queue-server` command: serve, demo, users, device tokens, close-day, check-site."""
+"""The `queue-server` command: serve, demo, users, device tokens, close-day, check-site, migrate."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from queue_server.domain.refusal import Refusal
 from queue_server.settings.config import Config
 from queue_server.settings.sitefile import DEMO_SITE, SiteFileError, load_site
 
@@ -57,10 +58,12 @@ def server_lock(database: Path) -> Iterator[IO[str]]:
 def _serve(config: Config, banner: str | None = None) -> None:
     import uvicorn
 
+    from queue_server.persistence.schema import refuse_newer
     from queue_server.web.app import create_app
 
     try:
         app = create_app(config, tune_gc=True)
+        refuse_newer(config.database)  # a SchemaError (a ValueError) here reads clearly; in start-up, a traceback
     except (SiteFileError, ValueError) as exc:
         raise SystemExit(f"error: {exc}") from None
     with server_lock(config.database):
@@ -191,8 +194,7 @@ def cmd_close_day(args: argparse.Namespace) -> None:
     from queue_server.application.actions import close_day
     from queue_server.application.auth import Accounts, Principal
     from queue_server.application.context import Context
-    from queue_server.common.errors import ApiError
-    from queue_server.domain.model import DomainError
+    from queue_server.common.messages import english
     from queue_server.live.hub import Hub
     from queue_server.persistence.storage import Storage
     from queue_server.pipeline.engine import Engine
@@ -222,9 +224,41 @@ def cmd_close_day(args: argparse.Namespace) -> None:
     with server_lock(config.database):
         try:
             body = asyncio.run(run())
-        except (DomainError, ApiError) as exc:
-            raise SystemExit(f"error: {exc.message_en}") from None
+        except Refusal as exc:
+            raise SystemExit(f"error: {english(exc)}") from None
     print(f"closed {args.site_id} {body['day']}: {body['expired']} unserved tickets expired")
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    """Bring the database's schema to this release's version: what `serve` does at start-up, with the server
+    stopped and saying what it applied."""
+    from queue_server.persistence.schema import MigrationFailed, Outcome, SchemaError
+    from queue_server.persistence.storage import Storage
+
+    config = _config(args)
+
+    async def run() -> Outcome | None:
+        storage = Storage(config.database, synchronous=config.synchronous)
+        await storage.open()
+        try:
+            return storage.migrated
+        finally:
+            await storage.close()
+
+    with server_lock(config.database):
+        try:
+            outcome = asyncio.run(run())
+        except SchemaError as exc:
+            for name in exc.applied if isinstance(exc, MigrationFailed) else ():
+                print(f"applied {name}")
+            raise SystemExit(f"error: {exc}") from None
+    assert outcome is not None
+    if not outcome.applied:
+        print(f"database {config.database} at version {outcome.after}, nothing to do")
+        return
+    for name in outcome.applied:
+        print(f"applied {name}")
+    print(f"database {config.database} now at version {outcome.after} (was {outcome.before})")
 
 
 def cmd_check_site(args: argparse.Namespace) -> None:
@@ -312,6 +346,10 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--site-id", required=True)
     sp.add_argument("--day", help="YYYY-MM-DD (default: today, local time)")
     sp.set_defaults(func=cmd_close_day)
+
+    sp = sub.add_parser("migrate", help="bring the database's schema up to date (serve also does, at start-up)")
+    sp.add_argument("--db", help="SQLite database file (default var/queue.sqlite3, or QUEUE_DATABASE)")
+    sp.set_defaults(func=cmd_migrate)
 
     sp = sub.add_parser("check-site", help="validate site files and list every problem")
     sp.add_argument("files", nargs="+", type=Path)

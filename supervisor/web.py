@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from queue_server.web.kit import Assets, Pages, Site, questionnaire
+from queue_server.web.kit import Assets, Pages, Site, questionnaire, sites_of
 
 HERE = Path(__file__).parent
 pages = Pages(HERE / "templates")
@@ -45,14 +45,14 @@ def _lang(request: Request) -> str:
 def _render(request: Request, template: str, site: Site | None, **extra: Any) -> Response:
     lang = _lang(request)
     if site is None:
-        known = [f"/supervisor/{s.id}" for s in request.app.state.sites.values()]
+        known = [f"/supervisor/{s.id}" for s in sites_of(request).values()]
         return pages.render(request, "not_found.html", 404, lang=lang, t=pages.texts()[lang], known=known)
     config = {"lang": lang, "text": pages.texts(), "site": catalogue(site), **extra}
     return pages.render(request, template, lang=lang, t=pages.texts()[lang], site=site, config=config)
 
 
 def _site(request: Request) -> Site | None:
-    site: Site | None = request.app.state.sites.get(request.path_params["site"])
+    site: Site | None = sites_of(request).get(request.path_params["site"])
     return site
 
 

@@ -22,6 +22,7 @@ from queue_server.cli import build_uvicorn_config
 from queue_server.settings.config import Config
 from queue_server.settings.sitefile import DEMO_SITE
 from queue_server.web.app import create_app
+from queue_server.web.requests import server_of
 
 KIOSK = demo_kiosk_token("tegal")
 LOBBY = demo_display_token("tegal", "lobby")
@@ -51,7 +52,9 @@ class Server:
 
     @property
     def ctx(self) -> Any:
-        return self.app.state.ctx
+        ctx = server_of(self.app).ctx
+        assert ctx is not None
+        return ctx
 
     async def login(self, username: str, password: str | None = None) -> dict[str, str]:
         if password is None:

@@ -126,7 +126,7 @@ async def test_check_in_at_the_kiosk(site: Server) -> None:
     server.clock.now = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # Tuesday 08:00 WIB: too early
     r = await server.http.post(url, headers=bearer(KIOSK))
     assert r.status_code == 409 and r.json()["error"]["code"] == "checkin_too_early"
-    assert "08:30" in r.json()["error"]["message"]
+    assert "dibuka Selasa, 24 November 2026 pukul 08.30" in r.json()["error"]["message"]
     assert (await server.http.post(url)).status_code == 401, "check-in needs a kiosk or staff"
     server.clock.now = datetime(2026, 11, 24, 1, 45, tzinfo=UTC)  # 08:45
     r = await server.http.post(url, headers=bearer(KIOSK))

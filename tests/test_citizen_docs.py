@@ -22,7 +22,7 @@ def test_every_citizen_route_is_documented() -> None:
 
 
 def test_every_citizen_error_code_is_documented() -> None:
-    pattern = re.compile(r'(?:AuthError|Forbidden)\(\s*"([a-z_]+)"|ApiError\(\s*\d+,\s*"([a-z_]+)"')
+    pattern = re.compile(r'Refusal\(\s*"([a-z_]+)[."]')
     codes = {
         next(g for g in match.groups() if g)
         for path in (ROOT / "citizen").rglob("*.py")

@@ -17,7 +17,8 @@ from citizen.printing.config import PrinterConfig, parse_printer
 from citizen.printing.devices import PrinterFault, print_slip, render, send
 from citizen.printing.escpos_slip import write_slip
 from citizen.printing.slip import Slip
-from queue_server.common.errors import ApiError
+from queue_server.common.messages import refusal_messages
+from queue_server.domain.refusal import Refusal
 
 from .helpers import KIOSK, LOBBY, Server, bearer
 
@@ -131,10 +132,11 @@ def test_usb_without_pyusb_is_a_clear_fault() -> None:
     ],
 )
 def test_printer_settings_are_refused_field_by_field(raw: dict[str, object], field: str) -> None:
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(Refusal) as caught:
         parse_printer(raw)
-    assert caught.value.status == 422 and caught.value.details["field"] == field
-    assert caught.value.message_id and caught.value.message_en
+    assert caught.value.code == "invalid_field" and caught.value.details["field"] == field
+    message_id, message_en = refusal_messages(caught.value)
+    assert message_id and message_en and "…" not in message_id + message_en
 
 
 def test_printer_settings_keep_only_what_their_mode_uses() -> None:

@@ -187,7 +187,7 @@ async def test_check_in_with_a_booking_code_typed_or_scanned(server: Server) -> 
         await page.fill("#checkin-code", later_code.lower().replace("-", " "))
         await page.click("#checkin-form [type='submit']")
         await until(page, "() => !document.getElementById('checkin-error').hidden")
-        assert "dibuka pukul 10:30" in await text(page, "#checkin-error")
+        assert "dibuka Senin, 23 November 2026 pukul 10.30" in await text(page, "#checkin-error")
         # Typed on the on-screen keypad.
         await page.click("[data-key='⌫']")
         await page.fill("#checkin-code", "")

@@ -16,6 +16,7 @@ from counter_client.state import CounterView, elapsed_text
 CATALOGUE: dict[str, Any] = {
     "name": "MPP Uji",
     "timezone": "Asia/Jakarta",
+    "priority_groups": {"lansia": {"id": "Lanjut usia", "en": "Elderly"}},
     "agencies": [{"id": "dukcapil", "name": "Disdukcapil", "short_name": "Dukcapil"},
                  {"id": "polres", "name": "Polres", "short_name": "Polres"}],
     "services": [{"id": "ktp", "agency": "dukcapil", "name": "KTP Elektronik", "prefix": "A"},

@@ -10,7 +10,7 @@ from queue_server.domain import commands as c
 from queue_server.domain.booking import BookingState
 from queue_server.domain.catalogue import OpeningHours
 from queue_server.domain.events import Event
-from queue_server.domain.model import DomainError
+from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState, apply
 
 from .domain_fixtures import Driver, make_site
@@ -34,7 +34,7 @@ def book(d: Driver, nik: str = "nik-a", slot: time = time(9), day: date = MONDAY
 
 
 def refused(d: Driver, command: object) -> str:
-    with pytest.raises(DomainError) as info:
+    with pytest.raises(Refusal) as info:
         d.run(command)
     return info.value.code
 

@@ -5,10 +5,12 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from queue_server.common.messages import refusal_messages
 from queue_server.domain import commands as c
 from queue_server.domain.catalogue import OpeningHours
 from queue_server.domain.events import Event
-from queue_server.domain.model import CounterState, DomainError, IllegalTransition, NotFound, TicketState
+from queue_server.domain.model import CounterState, IllegalTransition, TicketState
+from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState, apply
 from queue_server.domain.wait import estimate_wait, people_ahead, people_ahead_of_newest
 
@@ -17,12 +19,13 @@ from .domain_fixtures import ALL_DAY, Driver, make_site, with_site
 S = TicketState
 
 
-def refused(driver: Driver, command: object) -> DomainError:
+def refused(driver: Driver, command: object) -> Refusal:
     before = (dict(driver.state.tickets), dict(driver.state.counters))
-    with pytest.raises(DomainError) as info:
+    with pytest.raises(Refusal) as info:
         driver.run(command)
     assert (driver.state.tickets, driver.state.counters) == before, "a refused command changes nothing"
-    assert info.value.message_id and info.value.message_en
+    message_id, message_en = refusal_messages(info.value)
+    assert message_id and message_en and "…" not in message_id + message_en, "every parameter its sentence needs"
     return info.value
 
 
@@ -62,7 +65,7 @@ def test_quota_spent_refuses_clearly_and_breaks_nothing_else() -> None:
     d.issue("ktp")
     err = refused(d, c.IssueTicket("ktp", "x", "y"))
     assert err.code == "quota_exhausted" and err.details["quota"] == 2
-    assert "Kuota" in err.message_id
+    assert "Kuota" in refusal_messages(err)[0]
     assert d.issue("kk").label == "B-001", "other services still issue"
     d.open("1")
     assert d.call_next("1").label == "A-001", "the queue still works"
@@ -80,7 +83,7 @@ def test_transfer_into_a_service_does_not_spend_its_quota() -> None:
 
 def test_unknown_service_priority_and_channel_are_refused() -> None:
     d = Driver()
-    assert isinstance(refused(d, c.IssueTicket("nope", "x", "y")), NotFound)
+    assert isinstance(refused(d, c.IssueTicket("nope", "x", "y")), Refusal)
     assert refused(d, c.IssueTicket("ktp", "x", "y", priority="vip")).code == "unknown_priority_group"
     assert refused(d, c.IssueTicket("ktp", "x", "y", channel="fax")).code == "unknown_channel"
 
@@ -349,7 +352,7 @@ def test_fifty_counters_call_every_ticket_exactly_once() -> None:
                 called.append(d.call_next(counter).id)
                 d.run(c.FinishService(counter))
                 progressed = True
-            except DomainError as exc:
+            except Refusal as exc:
                 assert exc.code == "queue_empty"
         if not progressed:
             break

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from queue_server.common.messages import refusal_messages, word
 from queue_server.domain.model import (
     FINAL_STATES,
     TRANSITIONS,
@@ -44,7 +45,9 @@ def test_every_pair(src: TicketState, dst: TicketState) -> None:
             ticket(src).moved_to(dst)
         err = info.value
         assert err.details["found"] == src.value
-        assert src.value in err.message_en and dst.value in err.message_en
+        message_id, message_en = refusal_messages(err)
+        assert word("ticket_state", src, "en") in message_en and word("ticket_state", dst, "en") in message_en
+        assert word("ticket_state", src, "id") in message_id, "states in words, never as codes"
         assert err.details["expected"], "the error names the states that would have been allowed"
 
 

@@ -12,17 +12,14 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 from websockets.asyncio.client import connect
 
+from .display_support import chromium, until
 from .helpers import LOBBY, Server, running_server
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]  # fmt: skip
-WAIT_S = 10.0
 SIZES = ((1366, 768), (1920, 1080))
 
 
@@ -34,25 +31,8 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
-
-
-async def until(page: Page, js: str, arg: Any = None, within: float = WAIT_S) -> Any:
-    """Polls a page function until it returns something truthy (wait_for_function would need eval(), which the
-    pages' Content-Security-Policy forbids)."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        value = await page.evaluate(js, arg)
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not true within {within:g} s: {js} (arg={arg!r}, last value {value!r})")
-        await asyncio.sleep(0.05)
+    async with chromium() as b:
+        yield b
 
 
 def text_of(selector: str) -> str:
@@ -192,6 +172,13 @@ async def test_supervisor_actions_from_the_dashboard(browser: Browser, server: S
     assert [e["action"] for e in reversed(entries)] == ["counter.open", "counter.pause", "site.running_text",
                                                         "ticket.transfer"]  # fmt: skip
     assert server.ctx.state("tegal").running_text == "Pelayanan KTP sampai pukul 14.00"
+    # The audit page says each action in words, with names and an Indonesian date, never as codes.
+    async with signed_in(browser, server, "/supervisor/tegal/audit") as page:
+        await until(page, "() => document.querySelectorAll('#entries tr').length === 4")
+        rows = await page.eval_on_selector_all("#entries tr", "(rows) => rows.map((r) => r.innerText)")
+        assert any("Tiket A-001 dipindahkan ke Kartu Keluarga" in r for r in rows), rows
+        assert any("Loket 2 dibuka" in r and "petugas loket" in r for r in rows), rows
+        assert not any(code in " ".join(rows) for code in ("counter.", "ticket.", "site.", "kk", "operator"))
 
 
 async def test_survey_tablet_collects_the_answers_of_the_ticket_just_served(

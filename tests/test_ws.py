@@ -540,10 +540,14 @@ async def test_bad_hellos_get_an_error_frame_and_close_4003(server: Server) -> N
     ]
     for bad_last_seq in ("5", -1, 1.5, True, [1], {"seq": 1}):
         refusals.append((hello(**display, last_seq=bad_last_seq), "invalid_field"))
+    for not_a_boolean in ("yes", 1, "true", None):  # protocol.md: dashboard is a boolean
+        refusals.append((hello(role="supervisor", token=supervisor, dashboard=not_a_boolean), "invalid_field"))
     for first, code in refusals:
         error = await expect_refused(server, first, code)
-        if isinstance(first, dict) and "last_seq" in first:
-            assert error["details"] == {"field": "last_seq"}
+        for field in ("last_seq", "dashboard"):
+            if isinstance(first, dict) and field in first:
+                assert error["details"] == {"field": field}
+        assert error["message"] and error["message_en"] and "…" not in error["message"] + error["message_en"]
     assert server.ctx.hub.count == 0
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from escpos.capabilities import CAPABILITIES
 
-from queue_server.web.kit import bad_field
+from queue_server.web.kit import Refusal
 
 MODES = ("browser", "network", "file", "usb", "none")
 ESCPOS_MODES = ("network", "file", "usb")
@@ -58,56 +58,50 @@ def _text(raw: dict[str, Any], key: str, max_len: int = 253) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > max_len:
-        raise bad_field(key, f"Kolom '{key}' harus teks (paling panjang {max_len}).",
-                        f"'{key}' must be text of at most {max_len} characters.")  # fmt: skip
+        raise Refusal("invalid_field.too_long", key=key, max_len=max_len, details={"field": key})  # fmt: skip
     return value.strip()
 
 
 def _required(value: str | None, key: str, example: str) -> str:
     if value is None:
-        raise bad_field(key, f"Kolom '{key}' wajib diisi untuk mode ini (contoh: {example}).",
-                        f"'{key}' is required for this mode (for example {example}).")  # fmt: skip
+        raise Refusal("invalid_field.required_for_mode", key=key, example=example, details={"field": key})  # fmt: skip
     return value
 
 
 def parse_printer(raw: dict[str, Any]) -> PrinterConfig:
-    """A PrinterConfig from the panel's JSON; an ApiError (422, naming the field) for anything wrong."""
+    """A PrinterConfig from the panel's JSON; a Refusal (invalid_field, naming the field) for anything wrong."""
     allowed = {"mode", "host", "port", "device", "vendor_id", "product_id", "profile", "qr_native"}
     unknown = sorted(set(raw) - allowed)
     if unknown:
-        names = ", ".join(unknown)
-        raise bad_field(unknown[0], f"Kolom tidak dikenal: {names}.", f"Unknown field(s): {names}.")
+        raise Refusal(
+            "invalid_field.unknown_fields", unknown=unknown, allowed=sorted(allowed), details={"field": unknown[0]}
+        )
     mode = raw.get("mode", "browser")
     if mode not in MODES:
-        raise bad_field("mode", f"Mode printer harus salah satu dari: {', '.join(MODES)}.",
-                        f"The printer mode must be one of: {', '.join(MODES)}.")  # fmt: skip
+        raise Refusal("invalid_field.choice", choices=list(MODES), details={"field": "mode"})  # fmt: skip
     port = raw.get("port", 9100)
     if isinstance(port, str) and port.isdigit():
         port = int(port)
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        raise bad_field("port", "Port harus angka 1-65535.", "The port must be a number from 1 to 65535.")
+        raise Refusal("invalid_field.port", details={"field": "port"})
     profile = _text(raw, "profile", 40) or "default"
     if profile not in CAPABILITIES["profiles"]:
-        raise bad_field("profile", f"Profil printer '{profile}' tidak dikenal python-escpos.",
-                        f"python-escpos has no printer profile '{profile}'.")  # fmt: skip
+        raise Refusal("invalid_field.printer_profile", profile=profile, details={"field": "profile"})  # fmt: skip
     qr_native = raw.get("qr_native", True)
     if not isinstance(qr_native, bool):
-        raise bad_field("qr_native", "qr_native harus true atau false.", "qr_native must be true or false.")
+        raise Refusal("invalid_field.boolean", details={"field": "qr_native"})
     host, device = _text(raw, "host"), _text(raw, "device", 20)
     vendor, product = _text(raw, "vendor_id", 6), _text(raw, "product_id", 6)
     if mode == "network":
         host = _required(host, "host", "192.168.1.50")
         if not _is_host(host):
-            raise bad_field("host", f"'{host}' bukan alamat IP atau nama host.",
-                            f"'{host}' is not an IP address or host name.")  # fmt: skip
+            raise Refusal("invalid_field.host", host=host, details={"field": "host"})  # fmt: skip
     if mode == "file" and not DEVICE.match(_required(device, "device", "/dev/usb/lp0")):
-        raise bad_field("device", "Berkas perangkat harus printer, misalnya /dev/usb/lp0.",
-                        "The device file must be a printer device such as /dev/usb/lp0.")  # fmt: skip
+        raise Refusal("invalid_field.printer_device", details={"field": "device"})  # fmt: skip
     if mode == "usb":
         for key, value in (("vendor_id", vendor), ("product_id", product)):
             if not USB_ID.match(_required(value, key, "04b8")):
-                raise bad_field(key, f"'{key}' harus heksadesimal 4 digit (lihat lsusb).",
-                                f"'{key}' must be up to 4 hex digits (see lsusb).")  # fmt: skip
+                raise Refusal("invalid_field.usb_id", key=key, details={"field": key})  # fmt: skip
     # Fields of other modes are dropped, so the file says only what is used.
     return PrinterConfig(
         mode=mode,
@@ -133,6 +127,5 @@ def parse_public_url(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > 200 or not PUBLIC_URL.match(value.strip()):
-        raise bad_field("public_url", "Alamat publik harus seperti https://antrean.contoh.go.id.",
-                        "The public address must look like https://queue.example.go.id.")  # fmt: skip
+        raise Refusal("invalid_field.public_url", details={"field": "public_url"})  # fmt: skip
     return value.strip().rstrip("/")

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.web.kit import ApiError, AuthError, Forbidden, JSONResponse, Principal, bearer, ctx_of, read_json
+from queue_server.web.kit import JSONResponse, Principal, Refusal, bearer, ctx_of, read_json
 from queue_server.web.kit import validation as v
 
 from ..common import app_value, settings_of
@@ -33,21 +33,20 @@ log = logging.getLogger(__name__)
 async def _kiosk(request: Request, site_id: str, token: str | None) -> Principal:
     principal = await ctx_of(request).accounts.authenticate(token)
     if principal is None:
-        raise AuthError("unauthenticated", "Token kios tidak valid.", "The kiosk token is not valid.")
+        raise Refusal("unauthenticated.kiosk_token")
     if principal.role != "kiosk":
-        raise Forbidden("not_a_kiosk", "Hanya kios yang dapat memakai alamat ini.", "Only a kiosk may use this.")
+        raise Refusal("not_a_kiosk")
     if principal.site != site_id:
-        raise Forbidden("wrong_site", "Kios ini terdaftar di lokasi lain.", "This kiosk belongs to another site.")
+        raise Refusal("wrong_site")
     return principal
 
 
 async def _staff(request: Request, site_id: str) -> Principal:
     principal = await ctx_of(request).accounts.authenticate(bearer(request))
     if principal is None or principal.kind != "user":
-        raise AuthError("unauthenticated", "Silakan masuk dengan akun petugas.", "Please sign in with a staff account.")
+        raise Refusal("unauthenticated.staff")
     if principal.role not in ("admin", "supervisor") or principal.site not in (None, site_id):
-        raise Forbidden("forbidden", "Hanya supervisor atau admin lokasi ini yang boleh mengubah pengaturan kios.",
-                        "Only a supervisor or admin of this site may change the kiosk settings.")  # fmt: skip
+        raise Refusal("forbidden.kiosk_settings")  # fmt: skip
     return principal
 
 
@@ -98,16 +97,8 @@ async def _send(request: Request, config: PrinterConfig, slip: Slip, kiosk: Prin
         error = str(exc) or f"{where}: no answer within {timeout:g} s"
         health.fault(site_id, kiosk.id, kiosk.name, where, now, error, slip.label)
         log.warning("printer fault at kiosk %s (%s): %s", kiosk.name, where, error)
-        raise ApiError(
-            503,
-            "printer_fault",
-            f"Printer tiket bermasalah. Tiket {slip.label} tetap berlaku dan dapat dicetak ulang; petugas sudah "
-            "diberi tahu.",
-            f"The ticket printer has a fault. Ticket {slip.label} is still valid and can be printed again; the "
-            "staff have been told.",
-            printer=where,
-            error=error,
-            label=slip.label,
+        raise Refusal(
+            "printer_fault", ticket=slip.label, details={"printer": where, "error": error, "label": slip.label}
         ) from None
     health.ok(site_id, kiosk.id, kiosk.name, where, now)
 
@@ -129,12 +120,10 @@ async def print_ticket(request: Request) -> Response:
     token = v.required_text(body, "token", max_len=64)
     ticket = await ctx.storage.ticket_by_token(token)
     if ticket is None or ticket.site != site_id:
-        raise ApiError(404, "unknown_ticket", "Tiket tidak ditemukan.", "Ticket not found.", field="token")
+        raise Refusal("unknown_ticket", details={"field": "token"})
     config = store_of(request).printer(kiosk.id)
     if not config.escpos:
-        raise ApiError(409, "not_an_escpos_printer",
-                       f"Kios ini mencetak dengan mode '{config.mode}', bukan lewat server.",
-                       f"This kiosk prints in mode '{config.mode}', not through the server.")  # fmt: skip
+        raise Refusal("not_an_escpos_printer", mode=config.mode)  # fmt: skip
     await _send(request, config, slip_for(ctx, ticket, follow_url(request, site_id, token)), kiosk)
     return JSONResponse({"ok": True, "label": ticket.label, "printer": describe(config)})
 
@@ -151,8 +140,7 @@ async def test_print(request: Request) -> Response:
     saved = store_of(request).printer(kiosk.id)
     config = parse_printer(v.require_object(body["printer"])) if "printer" in body else saved
     if not config.escpos:
-        raise ApiError(409, "not_an_escpos_printer", f"Mode '{config.mode}' tidak mencetak lewat server.",
-                       f"Mode '{config.mode}' does not print through the server.")  # fmt: skip
+        raise Refusal("not_an_escpos_printer", mode=config.mode)  # fmt: skip
     sample = Slip(site.name, "Cetak uji / Test print", kiosk.name, "A-000", site.local(ctx.now()), 0, 0,
                   f"{base_url(request, site_id)}/kiosk/{site_id}")  # fmt: skip
     await _send(request, config, sample, kiosk)

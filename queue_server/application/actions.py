@@ -14,12 +14,12 @@ from queue_server.application import validation as v
 from queue_server.application.auth import Principal, require
 from queue_server.application.context import Context
 from queue_server.application.personal import mask_phone, nik_hash
-from queue_server.common.errors import ApiError
 from queue_server.domain import commands as c
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS
 from queue_server.domain.decide import checkin_window, find_ticket
 from queue_server.domain.events import Event
-from queue_server.domain.model import DomainError, TicketState
+from queue_server.domain.model import TicketState
+from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState
 from queue_server.domain.wait import estimate_wait, people_ahead, people_ahead_of_newest
 from queue_server.live import wire
@@ -93,24 +93,11 @@ async def issue_ticket(
     default_channel = "kiosk" if principal.role == "kiosk" else "desk"
     channel = v.text(body, "channel", required=False, choices=CHANNELS) or default_channel
     if principal.role == "kiosk" and channel != "kiosk":
-        raise ApiError(
-            403, "forbidden", "Kios hanya dapat menerbitkan tiket kanal kios.", "A kiosk may only issue kiosk tickets."
-        )
+        raise Refusal("forbidden.kiosk_channel")
     if idem_key is not None and not v.COMMAND_ID.match(idem_key):
-        raise ApiError(
-            422,
-            "invalid_idempotency_key",
-            "Idempotency-Key harus 8-80 karakter (misalnya UUID).",
-            "Idempotency-Key must be 8-80 letters, digits, '.', '_', ':' or '-' (a UUID works).",
-        )
+        raise Refusal("invalid_idempotency_key")
     if service not in site.services:
-        raise ApiError(
-            404,
-            "unknown_service",
-            f"Layanan '{service}' tidak ada di {site.name}.",
-            f"Service '{service}' does not exist at {site.name}.",
-            field="service",
-        )
+        raise Refusal("unknown_service", service=service, site=site.name, details={"field": "service"})
     command = c.IssueTicket(
         service=service, ticket_id=_new_id(), token=secrets.token_urlsafe(18), priority=priority, channel=channel
     )
@@ -175,7 +162,7 @@ def _check_ticket_agency(ctx: Context, principal: Principal, site_id: str, ref: 
     state = ctx.state(site_id)
     try:
         ticket = find_ticket(state, ref, state.site.service_day(ctx.now()))
-    except DomainError:
+    except Refusal:
         return  # the engine will answer "unknown ticket" in the usual way
     require(principal, "ticket.manage", site_id, ticket.agency)
 
@@ -230,9 +217,7 @@ async def close_day(ctx: Context, principal: Principal | None, site_id: str, bod
     try:
         day = date.fromisoformat(day_text) if day_text else None
     except ValueError:
-        raise ApiError(
-            422, "invalid_field", "Tanggal harus berformat YYYY-MM-DD.", "day must look like 2026-11-23.", field="day"
-        ) from None
+        raise Refusal("invalid_field.date", details={"field": "day"}) from None
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
         closed = next(e for e in events if e.type == "day.closed")
@@ -278,7 +263,7 @@ def public_status(ctx: Context, ticket_id: str, site_id: str) -> dict[str, Any]:
     state = ctx.state(site_id)
     ticket = state.tickets.get(ticket_id)
     if ticket is None:
-        raise ApiError(404, "unknown_ticket", "Tiket tidak ditemukan.", "Ticket not found.")
+        raise Refusal("unknown_ticket")
     site = state.site
     ahead = None
     estimate = None
@@ -357,18 +342,14 @@ def _parse_day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ApiError(
-            422, "invalid_field", "Tanggal harus berformat YYYY-MM-DD.", "day must look like 2026-11-24.", field="day"
-        ) from None
+        raise Refusal("invalid_field.date", details={"field": "day"}) from None
 
 
 def _parse_slot(text: str) -> time:
     try:
         return time.fromisoformat(text)
     except ValueError:
-        raise ApiError(
-            422, "invalid_field", "Jam harus berformat HH:MM.", "slot must look like 09:30.", field="slot"
-        ) from None
+        raise Refusal("invalid_field.time", details={"field": "slot"}) from None
 
 
 def booking_slots(ctx: Context, site_id: str, service_id: str, day_text: str) -> dict[str, Any]:
@@ -376,13 +357,7 @@ def booking_slots(ctx: Context, site_id: str, service_id: str, day_text: str) ->
     site = state.site
     service = site.services.get(service_id)
     if service is None:
-        raise ApiError(
-            404,
-            "unknown_service",
-            f"Layanan '{service_id}' tidak ada di {site.name}.",
-            f"Service '{service_id}' does not exist at {site.name}.",
-            field="service",
-        )
+        raise Refusal("unknown_service", service=service_id, site=site.name, details={"field": "service"})
     day = _parse_day(day_text)
     now = ctx.now()
     today = site.service_day(now)
@@ -420,13 +395,7 @@ async def create_booking(ctx: Context, site_id: str, body: dict[str, Any]) -> Ou
     digest = nik_hash(v.required_text(body, "nik", max_len=32), ctx.nik_key)
     phone = mask_phone(v.required_text(body, "phone", max_len=20))
     if service not in ctx.sites[site_id].services:
-        raise ApiError(
-            404,
-            "unknown_service",
-            f"Layanan '{service}' tidak ada.",
-            f"Service '{service}' does not exist.",
-            field="service",
-        )
+        raise Refusal("unknown_service", service=service, site=ctx.sites[site_id].name, details={"field": "service"})
     command = c.BookSlot(service, day, slot, digest, phone, _new_id(), _booking_code())
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
@@ -438,12 +407,7 @@ async def create_booking(ctx: Context, site_id: str, body: dict[str, Any]) -> Ou
 async def booking_status(ctx: Context, code: str) -> dict[str, Any]:
     booking = await ctx.storage.booking_by_code(code.strip().upper()[:12])
     if booking is None or booking.site not in ctx.sites:
-        raise ApiError(
-            404,
-            "unknown_booking",
-            f"Kode booking '{code[:12]}' tidak ditemukan.",
-            f"Booking code '{code[:12]}' was not found.",
-        )
+        raise Refusal("unknown_booking", code=code[:12])
     state = ctx.state(booking.site)
     current = state.bookings.get(booking.id, booking)
     return {"booking": booking_answer(state, current.to_dict())}

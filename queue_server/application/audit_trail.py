@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from queue_server.application.auth import Principal
 from queue_server.domain.decide import find_ticket
-from queue_server.domain.model import DomainError
+from queue_server.domain.refusal import Refusal
 from queue_server.persistence.storage import AuditRecord
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def ticket_target(ctx: Context, site_id: str, ref: str) -> str:
     state = ctx.state(site_id)
     try:
         ticket = find_ticket(state, ref, state.site.service_day(ctx.now()))
-    except DomainError:
+    except Refusal:
         return f"ticket {ref[:40]}"
     return f"ticket {ticket.label}"
 

@@ -13,6 +13,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from queue_server.domain.catalogue import Site
+from queue_server.domain.refusal import Refusal
+from queue_server.persistence.accounts import AccountStore
 from queue_server.persistence.storage import Storage
 
 ROLES = ("admin", "supervisor", "operator")
@@ -21,20 +23,6 @@ USERNAME_MAX = 64
 PRINCIPAL_CACHE_SECONDS = 30.0
 
 _hasher = PasswordHasher()
-
-
-class AuthError(Exception):
-    status = 401
-
-    def __init__(self, code: str, message_id: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.code = code
-        self.message_id = message_id
-        self.message_en = message_en
-
-
-class Forbidden(AuthError):
-    status = 403
 
 
 @dataclass(frozen=True)
@@ -98,19 +86,11 @@ def allowed(principal: Principal, action: str, site: str, agency: str | None = N
 
 def require(principal: Principal | None, action: str, site: str, agency: str | None = None) -> Principal:
     if principal is None:
-        raise AuthError("unauthenticated", "Silakan masuk terlebih dahulu.", "Please sign in first.")
+        raise Refusal("unauthenticated")
     if not allowed(principal, action, site, agency):
         if principal.role == "operator" and agency is not None and principal.agency != agency:
-            raise Forbidden(
-                "not_your_agency",
-                "Loket atau tiket ini milik instansi lain; Anda tidak berwenang.",
-                "This counter or ticket belongs to another agency; you are not allowed to act on it.",
-            )
-        raise Forbidden(
-            "forbidden",
-            f"Peran '{principal.role}' tidak berwenang untuk tindakan ini.",
-            f"The role '{principal.role}' is not allowed to do this.",
-        )
+            raise Refusal("not_your_agency")
+        raise Refusal("forbidden", role=principal.role)
     return principal
 
 
@@ -120,6 +100,7 @@ def require(principal: Principal | None, action: str, site: str, agency: str | N
 class Accounts:
     def __init__(self, storage: Storage, sites: dict[str, Site], session_hours: int = 12) -> None:
         self.storage = storage
+        self.store = AccountStore(storage)
         self.sites = sites
         self.session_hours = session_hours
         self._cache: dict[str, tuple[float, Principal]] = {}
@@ -152,59 +133,45 @@ class Accounts:
                 raise ValueError("an operator needs an agency of their site")
         elif agency is not None:
             raise ValueError("only operators are bound to an agency")
-        if await self.storage.fetch_one("SELECT 1 FROM users WHERE username = ?", (username,)):
+        if await self.store.user_exists(username):
             raise ValueError(f"user {username!r} exists already")
-        return await self.storage.execute(
-            "INSERT INTO users (username, password_hash, role, site, agency, display_name, created_at) "
-            "VALUES (?,?,?,?,?,?,?)",
-            (
-                username,
-                password_hash or hash_password(password),
-                role,
-                site,
-                agency,
-                display_name or username,
-                _now_iso(),
-            ),
+        return await self.store.add_user(
+            username,
+            password_hash or hash_password(password),
+            role,
+            site,
+            agency,
+            display_name or username,
+            _now_iso(),
         )
 
     async def set_password(self, username: str, password: str) -> None:
         if len(password) < 8:
             raise ValueError("password must be at least 8 characters")
-        row = await self.storage.fetch_one("SELECT id FROM users WHERE username = ?", (username,))
-        if row is None:
+        user_id = await self.store.user_id(username)
+        if user_id is None:
             raise ValueError(f"no user {username!r}")
-        await self.storage.execute("UPDATE users SET password_hash = ? WHERE id = ?", (hash_password(password), row[0]))
-        await self.storage.execute("DELETE FROM sessions WHERE user_id = ?", (row[0],))
+        await self.store.set_password_hash(user_id, hash_password(password))
+        await self.store.end_sessions_of(user_id)  # a new password signs out everyone who had the old one
         self._cache.clear()
 
     async def list_users(self) -> list[dict[str, object]]:
-        rows = await self.storage.fetch_all(
-            "SELECT username, role, site, agency, display_name, active FROM users ORDER BY username"
-        )
-        keys = ("username", "role", "site", "agency", "display_name", "active")
-        return [dict(zip(keys, row, strict=True)) for row in rows]
+        return [user._asdict() for user in await self.store.users()]
 
     async def login(self, username: str, password: str) -> tuple[str, datetime, Principal]:
-        row = await self.storage.fetch_one(
-            "SELECT id, password_hash, role, site, agency, display_name, active FROM users WHERE username = ?",
-            (username,),
-        )
+        user = await self.store.credentials(username)
         # Verify against a dummy hash when the user is unknown, so timing does not reveal which usernames exist.
-        stored = row[1] if row else _DUMMY_HASH
-        if not verify_password(stored, password) or row is None or not row[6]:
-            raise AuthError("bad_credentials", "Nama pengguna atau kata sandi salah.", "Wrong username or password.")
+        stored = user.password_hash if user else _DUMMY_HASH
+        if not verify_password(stored, password) or user is None or not user.active:
+            raise Refusal("bad_credentials")
         token = "s_" + secrets.token_urlsafe(32)
         expires = datetime.now(UTC) + timedelta(hours=self.session_hours)
-        await self.storage.execute(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?,?,?,?)",
-            (token_hash(token), row[0], _now_iso(), expires.isoformat()),
-        )
-        principal = Principal("user", row[2], username, row[0], row[3], row[4])
+        await self.store.add_session(token_hash(token), user.id, _now_iso(), expires.isoformat())
+        principal = Principal("user", user.role, username, user.id, user.site, user.agency)
         return token, expires, principal
 
     async def logout(self, token: str) -> None:
-        await self.storage.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash(token),))
+        await self.store.end_session(token_hash(token))
         self._cache.pop(token_hash(token), None)
 
     async def create_device(
@@ -219,21 +186,14 @@ class Accounts:
             if screen is None or screen not in self.sites[site].screens:
                 raise ValueError(f"a display needs a screen of {site}: {', '.join(self.sites[site].screens)}")
         token = token or f"d_{kind}_" + secrets.token_urlsafe(24)
-        await self.storage.execute(
-            "INSERT INTO devices (token_hash, kind, site, name, screen, created_at) VALUES (?,?,?,?,?,?)",
-            (token_hash(token), kind, site, name, screen, _now_iso()),
-        )
+        await self.store.add_device(token_hash(token), kind, site, name, screen, _now_iso())
         return token
 
     async def list_devices(self) -> list[dict[str, object]]:
-        rows = await self.storage.fetch_all(
-            "SELECT id, kind, site, name, screen, created_at, revoked_at FROM devices ORDER BY id"
-        )
-        keys = ("id", "kind", "site", "name", "screen", "created_at", "revoked_at")
-        return [dict(zip(keys, row, strict=True)) for row in rows]
+        return [device._asdict() for device in await self.store.devices()]
 
     async def revoke_device(self, device_id: int) -> None:
-        await self.storage.execute("UPDATE devices SET revoked_at = ? WHERE id = ?", (_now_iso(), device_id))
+        await self.store.revoke_device(device_id, _now_iso())
         self._cache.clear()
 
     async def authenticate(self, token: str | None) -> Principal | None:
@@ -245,19 +205,13 @@ class Accounts:
             return cached[1]
         principal: Principal | None = None
         if token.startswith("s_"):
-            row = await self.storage.fetch_one(
-                "SELECT u.id, u.role, u.username, u.site, u.agency, s.expires_at, u.active FROM sessions s "
-                "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
-                (key,),
-            )
-            if row and row[6] and datetime.fromisoformat(row[5]) > datetime.now(UTC):
-                principal = Principal("user", row[1], row[2], row[0], row[3], row[4])
+            user = await self.store.session_user(key)
+            if user and user.active and datetime.fromisoformat(user.expires_at) > datetime.now(UTC):
+                principal = Principal("user", user.role, user.username, user.id, user.site, user.agency)
         elif token.startswith("d_"):
-            row = await self.storage.fetch_one(
-                "SELECT id, kind, name, site, screen FROM devices WHERE token_hash = ? AND revoked_at IS NULL", (key,)
-            )
-            if row:
-                principal = Principal("device", row[1], row[2], row[0], row[3], None, row[4])
+            device = await self.store.live_device(key)
+            if device:
+                principal = Principal("device", device.kind, device.name, device.id, device.site, None, device.screen)
         if principal is not None:
             self._cache[key] = (time.monotonic() + PRINCIPAL_CACHE_SECONDS, principal)
         return principal

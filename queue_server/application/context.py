@@ -9,9 +9,9 @@ from datetime import date, datetime
 from queue_server.application.announcements import Announcer
 from queue_server.application.auth import Accounts
 from queue_server.application.health import DeviceRegistry
-from queue_server.common.errors import ApiError
 from queue_server.domain.catalogue import Counter, Site
 from queue_server.domain.model import Ticket
+from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState
 from queue_server.live.hub import Hub
 from queue_server.persistence.storage import Storage
@@ -35,24 +35,13 @@ class Context:
     def site(self, site_id: str) -> Site:
         site = self.sites.get(site_id)
         if site is None:
-            raise ApiError(
-                404,
-                "unknown_site",
-                f"Lokasi '{site_id}' tidak ada.",
-                f"Site '{site_id}' does not exist.",
-                sites=sorted(self.sites),
-            )
+            raise Refusal("unknown_site", site_id=site_id, details={"sites": sorted(self.sites)})
         return site
 
     def counter(self, site: Site, counter_id: str) -> Counter:
         counter = site.counters.get(counter_id)
         if counter is None:
-            raise ApiError(
-                404,
-                "unknown_counter",
-                f"Loket '{counter_id}' tidak ada di {site.name}.",
-                f"Counter '{counter_id}' does not exist at {site.name}.",
-            )
+            raise Refusal("unknown_counter", counter_id=counter_id, site=site.name)
         return counter
 
     def state(self, site_id: str) -> SiteState:
@@ -75,10 +64,5 @@ class Context:
         """The live leg of the ticket a citizen's link or QR code names, on a site this server hosts."""
         ticket = await self.storage.ticket_by_token(token)
         if ticket is None or ticket.site not in self.sites:
-            raise ApiError(
-                404,
-                "unknown_ticket",
-                "Tiket tidak ditemukan. Periksa tautan atau kode QR Anda.",
-                "Ticket not found. Check your link or QR code.",
-            )
+            raise Refusal("unknown_ticket")
         return ticket

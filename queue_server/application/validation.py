@@ -6,16 +6,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from queue_server.common.errors import ApiError, bad_field
+from queue_server.domain.refusal import Refusal
 
 COMMAND_ID = re.compile(r"^[A-Za-z0-9._:-]{8,80}$")
 
 
 def require_object(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise ApiError(
-            422, "not_an_object", "Isi permintaan harus objek JSON.", "The request body must be a JSON object."
-        )
+        raise Refusal("not_an_object")
     return value
 
 
@@ -25,22 +23,14 @@ def text(
     value = body.get(key)
     if value is None:
         if required:
-            raise bad_field(key, f"Kolom '{key}' wajib diisi.", f"The field '{key}' is required.")
+            raise Refusal("invalid_field.required", details={"field": key})
         return None
     if not isinstance(value, str):
-        raise bad_field(key, f"Kolom '{key}' harus berupa teks.", f"The field '{key}' must be a string.")
+        raise Refusal("invalid_field.text", details={"field": key})
     if len(value) > max_len:
-        raise bad_field(
-            key,
-            f"Kolom '{key}' paling panjang {max_len} karakter.",
-            f"The field '{key}' may be at most {max_len} characters.",
-        )
+        raise Refusal("invalid_field.too_long", max_len=max_len, details={"field": key})
     if choices is not None and value not in choices:
-        raise bad_field(
-            key,
-            f"Kolom '{key}' harus salah satu dari: {', '.join(choices)}.",
-            f"The field '{key}' must be one of: {', '.join(choices)}.",
-        )
+        raise Refusal("invalid_field.choice", choices=list(choices), details={"field": key})
     return value
 
 
@@ -50,22 +40,34 @@ def required_text(body: dict[str, Any], key: str, **kwargs: Any) -> str:
     return value
 
 
+def boolean(body: dict[str, Any], key: str, *, default: bool = False) -> bool:
+    """true or false, and nothing that merely looks like it ("yes", 1)."""
+    value = body.get(key, default)
+    if not isinstance(value, bool):
+        raise Refusal("invalid_field.boolean", details={"field": key})
+    return value
+
+
+def whole_number(body: dict[str, Any], key: str, *, minimum: int = 0) -> int | None:
+    """An optional whole number >= minimum (a JSON true is not 1)."""
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise Refusal("invalid_field.whole_number", low=minimum, details={"field": key})
+    return value
+
+
 def only(body: dict[str, Any], allowed: set[str]) -> None:
     unknown = sorted(set(body) - allowed)
     if unknown:
-        raise bad_field(
-            unknown[0],
-            f"Kolom tidak dikenal: {', '.join(unknown)}. Yang boleh: {', '.join(sorted(allowed))}.",
-            f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}.",
+        raise Refusal(
+            "invalid_field.unknown_fields", unknown=unknown, allowed=sorted(allowed), details={"field": unknown[0]}
         )
 
 
 def command_id(body: dict[str, Any], key: str = "command_id", *, required: bool = False) -> str | None:
     value = text(body, key, required=required, max_len=80)
     if value is not None and not COMMAND_ID.match(value):
-        raise bad_field(
-            key,
-            f"'{key}' harus 8-80 karakter huruf, angka, '.', '_', ':' atau '-' (misalnya UUID).",
-            f"'{key}' must be 8-80 letters, digits, '.', '_', ':' or '-' (a UUID works).",
-        )
+        raise Refusal("invalid_field.key", details={"field": key})
     return value

@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import Any
 
-from queue_server.domain.model import DomainError
+from queue_server.domain.refusal import Refusal
+from queue_server.domain.snapshot import Snapshot, snap
 
 
 class BookingState(enum.StrEnum):
@@ -22,6 +23,13 @@ class BookingState(enum.StrEnum):
 
 
 B = BookingState
+# Why a booking cannot move on, by the state it is in. A booked booking may go anywhere (nothing goes back to
+# booked), so only the final states refuse.
+_ALREADY = {
+    B.CHECKED_IN: "booking_checked_in",
+    B.RELEASED: "booking_released.already",
+    B.CANCELLED: "booking_cancelled",
+}
 BOOKING_TRANSITIONS: dict[BookingState, frozenset[BookingState]] = {
     B.BOOKED: frozenset({B.CHECKED_IN, B.RELEASED, B.CANCELLED}),
     B.CHECKED_IN: frozenset(),
@@ -32,59 +40,23 @@ ACTIVE_BOOKINGS = frozenset({B.BOOKED, B.CHECKED_IN})  # these hold a slot place
 
 
 @dataclass(frozen=True)
-class Booking:
-    id: str
-    code: str
-    site: str
-    service: str
-    day: date
-    slot: time
-    slot_start: datetime
-    nik_hash: str
-    phone_masked: str
-    state: BookingState
-    created_at: datetime
-    ticket: str | None = None
+class Booking(Snapshot):
+    """A booking as anyone holding its code may see it, except the NIK hash, which never leaves the server."""
+
+    id: str = snap(audience="public", column="fixed")
+    code: str = snap(audience="public", column="fixed")
+    site: str = snap(audience="public", column="fixed")
+    service: str = snap(audience="public", column="fixed")
+    day: date = snap(audience="public", column="fixed")
+    slot: time = snap(audience="public", column="fixed")
+    slot_start: datetime = snap(audience="public")
+    nik_hash: str = snap(audience="private", column="fixed")
+    phone_masked: str = snap(audience="public")
+    state: BookingState = snap(audience="public", column="mutable")
+    created_at: datetime = snap(audience="public")
+    ticket: str | None = snap(audience="public", default=None)
 
     def moved_to(self, target: BookingState, **changes: Any) -> Booking:
         if target not in BOOKING_TRANSITIONS[self.state]:
-            raise DomainError(
-                f"booking_{self.state.value}",
-                f"Booking {self.code} sudah berstatus '{self.state.value}'.",
-                f"Booking {self.code} is already '{self.state.value}'.",
-                found=self.state.value,
-            )
+            raise Refusal(_ALREADY[self.state], booking=self.code, details={"found": self.state.value})
         return replace(self, state=target, **changes)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "code": self.code,
-            "site": self.site,
-            "service": self.service,
-            "day": self.day.isoformat(),
-            "slot": self.slot.strftime("%H:%M"),
-            "slot_start": self.slot_start.isoformat(),
-            "nik_hash": self.nik_hash,
-            "phone_masked": self.phone_masked,
-            "state": self.state.value,
-            "created_at": self.created_at.isoformat(),
-            "ticket": self.ticket,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Booking:
-        return cls(
-            id=d["id"],
-            code=d["code"],
-            site=d["site"],
-            service=d["service"],
-            day=date.fromisoformat(d["day"]),
-            slot=time.fromisoformat(d["slot"]),
-            slot_start=datetime.fromisoformat(d["slot_start"]),
-            nik_hash=d["nik_hash"],
-            phone_masked=d["phone_masked"],
-            state=BookingState(d["state"]),
-            created_at=datetime.fromisoformat(d["created_at"]),
-            ticket=d.get("ticket"),
-        )

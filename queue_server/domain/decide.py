@@ -13,17 +13,8 @@ from queue_server.domain import events as ev
 from queue_server.domain.booking import Booking, BookingState
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, Counter, Service
 from queue_server.domain.events import Event
-from queue_server.domain.model import (
-    OPEN_STATES,
-    CounterState,
-    CounterStatus,
-    DomainError,
-    InvalidCommand,
-    NotFound,
-    Ticket,
-    TicketState,
-    format_label,
-)
+from queue_server.domain.model import OPEN_STATES, CounterState, CounterStatus, Ticket, TicketState, format_label
+from queue_server.domain.refusal import Refusal
 from queue_server.domain.routing import pick_next
 from queue_server.domain.state import SiteState
 
@@ -51,54 +42,32 @@ def _event(state: SiteState, type_: str, now: datetime, **data: Any) -> Event:
 def _counter(state: SiteState, counter_id: str) -> tuple[Counter, CounterStatus]:
     config = state.site.counters.get(counter_id)
     if config is None:
-        raise NotFound(
-            "unknown_counter",
-            f"Loket '{counter_id}' tidak ada di {state.site.name}.",
-            f"Counter '{counter_id}' does not exist at {state.site.name}.",
-            counter=counter_id,
-        )
+        raise Refusal("unknown_counter", counter_id=counter_id, site=state.site.name, details={"counter": counter_id})
     return config, state.counter(counter_id)
 
 
 def _current(state: SiteState, status: CounterStatus, counter_name: str) -> Ticket:
     if status.current is None:
-        raise DomainError(
-            "no_current_ticket",
-            f"{counter_name} sedang tidak memanggil atau melayani tiket.",
-            f"{counter_name} has no ticket called or being served.",
-            counter=status.id,
-        )
+        raise Refusal("no_current_ticket", counter=counter_name, details={"counter": status.id})
     return state.tickets[status.current]
 
 
 def _require_open(status: CounterStatus, counter_name: str) -> None:
     if status.state is CounterState.PAUSED:
-        raise DomainError(
-            "counter_paused",
-            f"{counter_name} sedang dijeda. Lanjutkan loket terlebih dahulu.",
-            f"{counter_name} is paused. Resume the counter first.",
-            counter=status.id,
-        )
+        raise Refusal("counter_paused", counter=counter_name, details={"counter": status.id})
     if status.state is CounterState.CLOSED:
-        raise DomainError(
-            "counter_closed",
-            f"{counter_name} tutup. Buka loket terlebih dahulu.",
-            f"{counter_name} is closed. Open the counter first.",
-            counter=status.id,
-        )
+        raise Refusal("counter_closed", counter=counter_name, details={"counter": status.id})
 
 
 def _require_idle(state: SiteState, status: CounterStatus, counter_name: str) -> None:
     if status.current is not None:
         ticket = state.tickets[status.current]
-        raise DomainError(
+        raise Refusal(
             "counter_busy",
-            f"{counter_name} masih menangani {ticket.label} ({ticket.state.value}). "
-            "Selesaikan, alihkan, atau tandai tidak hadir terlebih dahulu.",
-            f"{counter_name} still has {ticket.label} ({ticket.state.value}). "
-            "Finish, transfer or mark it no-show first.",
-            counter=status.id,
-            ticket=ticket.id,
+            counter=counter_name,
+            ticket=ticket.label,
+            found=ticket.state.value,
+            details={"counter": status.id, "ticket": ticket.id},
         )
 
 
@@ -115,24 +84,14 @@ def find_ticket(state: SiteState, ref: str, today: date) -> Ticket:
             ticket_id = state.by_label.get((today, label))
             ticket = state.tickets.get(ticket_id) if ticket_id else None
     if ticket is None:
-        raise NotFound(
-            "unknown_ticket",
-            f"Tiket '{ref}' tidak ditemukan hari ini.",
-            f"Ticket '{ref}' was not found today.",
-            ticket=ref,
-        )
+        raise Refusal("unknown_ticket.ref", ref=ref, details={"ticket": ref})
     return ticket
 
 
 def _service(state: SiteState, service_id: str) -> Service:
     service = state.site.services.get(service_id)
     if service is None:
-        raise NotFound(
-            "unknown_service",
-            f"Layanan '{service_id}' tidak ada di {state.site.name}.",
-            f"Service '{service_id}' does not exist at {state.site.name}.",
-            service=service_id,
-        )
+        raise Refusal("unknown_service", service=service_id, site=state.site.name, details={"service": service_id})
     return service
 
 
@@ -152,19 +111,14 @@ def _require_site_open(state: SiteState, now: datetime) -> date:
     local = site.local(now)
     day = local.date()
     if day in state.closed_days:
-        raise DomainError(
-            "day_closed",
-            f"Pelayanan {site.name} hari ini sudah ditutup. Silakan kembali pada hari kerja berikutnya.",
-            f"Service at {site.name} has closed for today. Please come back on the next working day.",
-        )
+        raise Refusal("day_closed", site=site.name)
     if site.enforce_hours and not site.hours.is_open(local):
         opening = site.hours.next_opening(local)
-        when = opening.strftime("%Y-%m-%d %H:%M") if opening else None
-        raise DomainError(
-            "site_closed",
-            f"{site.name} sedang tutup." + (f" Buka kembali {when}." if when else ""),
-            f"{site.name} is closed now." + (f" It opens again at {when}." if when else ""),
-            next_opening=opening.isoformat() if opening else None,
+        raise Refusal(
+            "site_closed.until" if opening else "site_closed",
+            site=site.name,
+            opening=opening,
+            details={"next_opening": opening.isoformat() if opening else None},
         )
     return day
 
@@ -172,33 +126,23 @@ def _require_site_open(state: SiteState, now: datetime) -> date:
 def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
     service = _service(state, cmd.service)
     if cmd.priority is not None and cmd.priority not in PRIORITY_GROUPS:
-        raise InvalidCommand(
+        raise Refusal(
             "unknown_priority_group",
-            f"Kelompok prioritas '{cmd.priority}' tidak dikenal. Pilihan: {', '.join(PRIORITY_GROUPS)}.",
-            f"Unknown priority group '{cmd.priority}'. Choose one of: {', '.join(PRIORITY_GROUPS)}.",
-            field="priority",
+            priority=cmd.priority,
+            choices=list(PRIORITY_GROUPS),
+            details={"field": "priority"},
         )
     if cmd.channel not in CHANNELS:
-        raise InvalidCommand(
-            "unknown_channel",
-            f"Kanal '{cmd.channel}' tidak dikenal. Pilihan: {', '.join(CHANNELS)}.",
-            f"Unknown channel '{cmd.channel}'. Choose one of: {', '.join(CHANNELS)}.",
-            field="channel",
-        )
+        raise Refusal("unknown_channel", channel=cmd.channel, choices=list(CHANNELS), details={"field": "channel"})
     day = _require_site_open(state, now)
     key = (service.id, day)
     quota = service.walk_in_quota
     if quota is not None and state.walk_ins.get(key, 0) >= quota:
-        online = f" (ditambah {service.online_quota} untuk pemesanan daring)" if service.online_quota else ""
-        online_en = f" (plus {service.online_quota} for online booking)" if service.online_quota else ""
-        raise DomainError(
-            "quota_exhausted",
-            f"Kuota harian {service.name} ({quota} tiket{online}) sudah habis. "
-            "Silakan kembali pada hari kerja berikutnya.",
-            f"Today's quota for {service.name} ({quota} tickets{online_en}) is used up. "
-            "Please come back on the next working day.",
-            service=service.id,
-            quota=quota,
+        raise Refusal(
+            "quota_exhausted.with_online" if service.online_quota else "quota_exhausted",
+            service=service.name,
+            online_quota=service.online_quota,
+            details={"service": service.id, "quota": quota},
         )
     return [_event(state, ev.TICKET_ISSUED, now, ticket=_new_ticket(state, service, cmd, now, day))]
 
@@ -212,7 +156,7 @@ def _new_ticket(
     booked_slot: datetime | None = None,
 ) -> Ticket:
     if cmd.ticket_id in state.tickets:
-        raise InvalidCommand("duplicate_ticket_id", "ID tiket sudah dipakai.", "Ticket id already used.")
+        raise Refusal("duplicate_ticket_id")
     number = state.last_number.get((service.id, day), 0) + 1
     return Ticket(
         id=cmd.ticket_id,
@@ -257,12 +201,7 @@ def _call_next(state: SiteState, cmd: c.CallNext, now: datetime) -> list[Event]:
     _require_idle(state, status, config.name)
     ticket = pick_next(state, config, state.site.service_day(now), now)
     if ticket is None:
-        raise DomainError(
-            "queue_empty",
-            f"Tidak ada antrean yang menunggu untuk {config.name}.",
-            f"No ticket is waiting for {config.name}.",
-            counter=config.id,
-        )
+        raise Refusal("queue_empty", counter=config.name, details={"counter": config.id})
     return [_call(state, cmd.counter, ticket, now, out_of_order=False)]
 
 
@@ -272,20 +211,15 @@ def _call_ticket(state: SiteState, cmd: c.CallTicket, now: datetime) -> list[Eve
     _require_idle(state, status, config.name)
     ticket = find_ticket(state, cmd.ticket, state.site.service_day(now))
     if ticket.service not in config.services:
-        raise DomainError(
+        raise Refusal(
             "not_served_here",
-            f"{ticket.label} untuk layanan yang tidak dilayani {config.name}.",
-            f"{ticket.label} is for a service that {config.name} does not serve.",
-            ticket=ticket.id,
-            counter=config.id,
+            ticket=ticket.label,
+            counter=config.name,
+            details={"ticket": ticket.id, "counter": config.id},
         )
     if ticket.state is TicketState.CALLED:
-        raise DomainError(
-            "already_called",
-            f"{ticket.label} sudah dipanggil oleh loket lain.",
-            f"{ticket.label} has already been called by another counter.",
-            ticket=ticket.id,
-            by_counter=ticket.counter,
+        raise Refusal(
+            "already_called", ticket=ticket.label, details={"ticket": ticket.id, "by_counter": ticket.counter}
         )
     return [_call(state, cmd.counter, ticket, now, out_of_order=True)]
 
@@ -329,13 +263,7 @@ def _no_show(state: SiteState, cmd: c.MarkNoShow, now: datetime) -> list[Event]:
 def _requeue(state: SiteState, cmd: c.RequeueTicket, now: datetime) -> list[Event]:
     ticket = find_ticket(state, cmd.ticket, state.site.service_day(now))
     if ticket.state is not TicketState.NO_SHOW:
-        raise DomainError(
-            "not_no_show",
-            f"{ticket.label} tidak berstatus tidak hadir; hanya tiket tidak hadir yang bisa diantrekan ulang.",
-            f"{ticket.label} is not a no-show; only no-shows can be put back in the queue.",
-            ticket=ticket.id,
-            found=ticket.state.value,
-        )
+        raise Refusal("not_no_show", ticket=ticket.label, details={"ticket": ticket.id, "found": ticket.state.value})
     # A late arrival goes to the back of the queue: keeping the old place would jump everyone who came on time.
     back = ticket.moved_to(TicketState.WAITING, queue_key=now, counter=None, finished_at=None, called_at=None)
     return [_event(state, ev.TICKET_REQUEUED, now, ticket=back)]
@@ -345,27 +273,17 @@ def _transfer(state: SiteState, cmd: c.TransferTicket, now: datetime) -> list[Ev
     target = _service(state, cmd.target_service)
     note = (cmd.note or "").strip() or None
     if note and len(note) > NOTE_MAX:
-        raise InvalidCommand(
-            "note_too_long",
-            f"Catatan paling panjang {NOTE_MAX} karakter.",
-            f"The note may be at most {NOTE_MAX} characters.",
-            field="note",
-        )
+        raise Refusal("note_too_long", max_len=NOTE_MAX, details={"field": "note"})
     if cmd.counter is not None:
         config, status = _counter(state, cmd.counter)
         ticket = _current(state, status, config.name)
     elif cmd.ticket is not None:
         ticket = find_ticket(state, cmd.ticket, state.site.service_day(now))
     else:
-        raise InvalidCommand(
-            "missing_ticket", "Sebutkan loket atau tiket.", "Name a counter or a ticket.", field="ticket"
-        )
+        raise Refusal("missing_ticket", details={"field": "ticket"})
     if target.id == ticket.service:
-        raise InvalidCommand(
-            "same_service",
-            f"{ticket.label} sudah berada di layanan {target.name}.",
-            f"{ticket.label} is already in {target.name}.",
-            field="target_service",
+        raise Refusal(
+            "same_service", ticket=ticket.label, target_service=target.name, details={"field": "target_service"}
         )
     old = ticket.moved_to(TicketState.TRANSFERRED, finished_at=now)
     new = replace(
@@ -405,7 +323,7 @@ def _cancel(state: SiteState, cmd: c.CancelTicket, now: datetime) -> list[Event]
 def _open_counter(state: SiteState, cmd: c.OpenCounter, now: datetime) -> list[Event]:
     config, status = _counter(state, cmd.counter)
     if status.state is CounterState.OPEN:
-        raise DomainError("counter_already_open", f"{config.name} sudah buka.", f"{config.name} is already open.")
+        raise Refusal("counter_already_open", counter=config.name)
     opened = replace(status, state=CounterState.OPEN, operator=cmd.operator or status.operator)
     return [_event(state, ev.COUNTER_OPENED, now, counter=opened)]
 
@@ -420,7 +338,7 @@ def _pause_counter(state: SiteState, cmd: c.PauseCounter, now: datetime) -> list
 def _close_counter(state: SiteState, cmd: c.CloseCounter, now: datetime) -> list[Event]:
     config, status = _counter(state, cmd.counter)
     if status.state is CounterState.CLOSED:
-        raise DomainError("counter_already_closed", f"{config.name} sudah tutup.", f"{config.name} is closed.")
+        raise Refusal("counter_already_closed", counter=config.name)
     out: list[Event] = []
     if status.current is not None:
         ticket = state.tickets[status.current]
@@ -437,12 +355,7 @@ def _close_counter(state: SiteState, cmd: c.CloseCounter, now: datetime) -> list
 def _close_day(state: SiteState, cmd: c.CloseDay, now: datetime) -> list[Event]:
     day = cmd.day or state.site.service_day(now)
     if day > state.site.service_day(now):
-        raise InvalidCommand(
-            "day_in_future",
-            f"Tanggal {day.isoformat()} belum tiba.",
-            f"{day.isoformat()} has not come yet.",
-            field="day",
-        )
+        raise Refusal("day_in_future", day=day, details={"field": "day"})
     out: list[Event] = []
     for ticket in sorted(state.tickets.values(), key=lambda t: (t.day, t.label, t.id)):
         if ticket.day <= day and ticket.state in OPEN_STATES:
@@ -466,11 +379,7 @@ def _close_day(state: SiteState, cmd: c.CloseDay, now: datetime) -> list[Event]:
 def find_booking(state: SiteState, code: str) -> Booking:
     booking_id = state.booking_codes.get(code.strip().upper())
     if booking_id is None:
-        raise NotFound(
-            "unknown_booking",
-            f"Kode booking '{code}' tidak ditemukan.",
-            f"Booking code '{code}' was not found.",
-        )
+        raise Refusal("unknown_booking", code=code)
     return state.bookings[booking_id]
 
 
@@ -486,45 +395,27 @@ def _book(state: SiteState, cmd: c.BookSlot, now: datetime) -> list[Event]:
     site = state.site
     service = _service(state, cmd.service)
     if service.online_quota <= 0:
-        raise DomainError(
-            "booking_not_offered",
-            f"Layanan {service.name} tidak melayani pemesanan daring. Silakan datang langsung.",
-            f"{service.name} takes no online bookings. Please come in person.",
-            service=service.id,
-        )
+        raise Refusal("booking_not_offered", service=service.name, details={"service": service.id})
     today = site.service_day(now)
     slot = next((s for s in site.slots(cmd.day) if s[0].time() == cmd.slot), None)
     too_far = cmd.day > today + timedelta(days=site.booking.days_ahead)
     if slot is None or slot[0] <= now or too_far or cmd.day in state.closed_days:
-        why_id = "sudah lewat" if slot is not None and slot[0] <= now else "tidak tersedia"
-        raise DomainError(
-            "slot_unavailable",
-            f"Jadwal {cmd.day.isoformat()} {cmd.slot.strftime('%H:%M')} {why_id}. Pilih jadwal lain.",
-            f"The slot {cmd.day.isoformat()} {cmd.slot.strftime('%H:%M')} is not available. Choose another.",
-            days_ahead=site.booking.days_ahead,
+        raise Refusal(
+            "slot_unavailable.past" if slot is not None and slot[0] <= now else "slot_unavailable",
+            day=cmd.day,
+            slot=cmd.slot,
+            details={"days_ahead": site.booking.days_ahead},
         )
     if (cmd.nik_hash, service.id, cmd.day) in state.nik_booked:
-        raise DomainError(
-            "duplicate_booking",
-            f"NIK ini sudah memiliki booking {service.name} pada {cmd.day.isoformat()}.",
-            f"This NIK already has a {service.name} booking on {cmd.day.isoformat()}.",
-        )
+        raise Refusal("duplicate_booking", service=service.name, day=cmd.day)
     if state.online_booked.get((service.id, cmd.day), 0) >= service.online_quota:
-        raise DomainError(
-            "online_quota_exhausted",
-            f"Kuota pemesanan daring {service.name} pada {cmd.day.isoformat()} sudah habis.",
-            f"The online booking quota of {service.name} on {cmd.day.isoformat()} is used up.",
-            quota=service.online_quota,
+        raise Refusal(
+            "online_quota_exhausted", service=service.name, day=cmd.day, details={"quota": service.online_quota}
         )
     if state.slot_booked.get((service.id, cmd.day, cmd.slot), 0) >= service.slot_capacity:
-        raise DomainError(
-            "slot_full",
-            f"Jadwal {cmd.slot.strftime('%H:%M')} sudah penuh. Pilih jadwal lain.",
-            f"The {cmd.slot.strftime('%H:%M')} slot is full. Choose another.",
-            capacity=service.slot_capacity,
-        )
+        raise Refusal("slot_full", slot=cmd.slot, details={"capacity": service.slot_capacity})
     if cmd.code in state.booking_codes or cmd.booking_id in state.bookings:
-        raise InvalidCommand("duplicate_booking_code", "Kode booking sudah dipakai.", "Booking code already used.")
+        raise Refusal("duplicate_booking_code")
     booking = Booking(cmd.booking_id, cmd.code, site.id, service.id, cmd.day, cmd.slot, slot[0], cmd.nik_hash,
                       cmd.phone_masked, BookingState.BOOKED, now)  # fmt: skip
     return [_event(state, ev.BOOKING_CREATED, now, booking=booking)]
@@ -538,24 +429,21 @@ def _cancel_booking(state: SiteState, cmd: c.CancelBooking, now: datetime) -> li
 def _check_in(state: SiteState, cmd: c.CheckIn, now: datetime) -> list[Event]:
     booking = find_booking(state, cmd.code)
     if booking.state is BookingState.CHECKED_IN:
-        raise DomainError("already_checked_in", f"Booking {booking.code} sudah check-in.",
-                          f"Booking {booking.code} has already checked in.", ticket=booking.ticket)  # fmt: skip
+        raise Refusal("already_checked_in", booking=booking.code, details={"ticket": booking.ticket})  # fmt: skip
     opens, closes = checkin_window(state, booking)
     if booking.state is BookingState.RELEASED or (booking.state is BookingState.BOOKED and now > closes):
-        raise DomainError(
+        raise Refusal(
             "booking_released",
-            f"Booking {booking.code} sudah dilepas karena melewati batas check-in "
-            f"{site_time(state, closes)}. Silakan ambil antrean biasa.",
-            f"Booking {booking.code} was released: check-in closed at {site_time(state, closes)}. "
-            "Please take a regular ticket.",
-            checkin_until=closes.isoformat(),
+            booking=booking.code,
+            closes=state.site.local(closes),
+            details={"checkin_until": closes.isoformat()},
         )
     if now < opens:
-        raise DomainError(
+        raise Refusal(
             "checkin_too_early",
-            f"Check-in untuk booking {booking.code} dibuka pukul {site_time(state, opens)}.",
-            f"Check-in for booking {booking.code} opens at {site_time(state, opens)}.",
-            checkin_from=opens.isoformat(),
+            booking=booking.code,
+            opens=state.site.local(opens),
+            details={"checkin_from": opens.isoformat()},
         )
     checked = booking.moved_to(BookingState.CHECKED_IN, ticket=cmd.ticket_id)
     day = _require_site_open(state, now)
@@ -574,22 +462,13 @@ def _release(state: SiteState, cmd: c.ReleaseLateBookings, now: datetime) -> lis
     return out
 
 
-def site_time(state: SiteState, at: datetime) -> str:
-    return state.site.local(at).strftime("%H:%M")
-
-
 RUNNING_TEXT_MAX = 500
 
 
 def _set_running_text(state: SiteState, cmd: c.SetRunningText, now: datetime) -> list[Event]:
     text = " ".join(cmd.text.split())  # one line: a display scrolls it, so newlines and tabs mean nothing
     if len(text) > RUNNING_TEXT_MAX:
-        raise InvalidCommand(
-            "invalid_field",
-            f"Teks berjalan paling panjang {RUNNING_TEXT_MAX} karakter.",
-            f"The running text may be at most {RUNNING_TEXT_MAX} characters.",
-            field="text",
-        )
+        raise Refusal("invalid_field.too_long", max_len=RUNNING_TEXT_MAX, details={"field": "text"})
     return [_event(state, ev.SITE_RUNNING_TEXT, now, text=text)]
 
 

@@ -7,6 +7,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+from queue_server.domain.refusal import Refusal
+from queue_server.domain.snapshot import Snapshot, snap
+
 
 class TicketState(enum.StrEnum):
     WAITING = "waiting"
@@ -44,39 +47,17 @@ class CounterState(enum.StrEnum):
     CLOSED = "closed"
 
 
-class DomainError(Exception):
-    """A command that the rules refuse. `code` is stable for clients; messages are for people."""
+class IllegalTransition(Refusal):
+    """A ticket asked to move where the transition table does not allow, naming the state found and the states
+    it would have to be in."""
 
-    status = 409
-
-    def __init__(self, code: str, message_id: str, message_en: str, **details: Any) -> None:
-        super().__init__(message_en)
-        self.code = code
-        self.message_id = message_id
-        self.message_en = message_en
-        self.details = details
-
-
-class NotFound(DomainError):
-    status = 404
-
-
-class InvalidCommand(DomainError):
-    status = 422
-
-
-class IllegalTransition(DomainError):
     def __init__(self, ticket: Ticket, target: TicketState) -> None:
         expected = sorted(s.value for s in TICKET_SOURCES[target])
         super().__init__(
             "illegal_transition",
-            f"Tiket {ticket.label} berstatus '{ticket.state.value}'; untuk menjadi '{target.value}' "
-            f"statusnya harus salah satu dari: {', '.join(expected)}.",
-            f"Ticket {ticket.label} is '{ticket.state.value}'; to become '{target.value}' it must be one of: "
-            f"{', '.join(expected)}.",
-            ticket=ticket.id,
-            found=ticket.state.value,
-            expected=expected,
+            ticket=ticket.label,
+            target=target.value,
+            details={"ticket": ticket.id, "found": ticket.state.value, "expected": expected},
         )
 
 
@@ -86,29 +67,30 @@ TICKET_SOURCES: dict[TicketState, frozenset[TicketState]] = {
 
 
 @dataclass(frozen=True)
-class Ticket:
-    id: str
-    site: str
-    service: str
-    agency: str
-    series: str  # the service whose number series issued it; a transferred leg keeps it
-    day: date
-    number: int
-    label: str
-    state: TicketState
-    priority: str | None
-    channel: str
-    token: str
-    issued_at: datetime
-    queue_key: datetime  # the citizen's place in time; kept across a transfer
-    called_at: datetime | None = None
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    counter: str | None = None
-    recalls: int = 0
-    parent: str | None = None
-    note: str | None = None
-    booked_slot: datetime | None = None  # checked in from an online booking: ahead of walk-ins from this time
+class Ticket(Snapshot):
+    # audience: who sees a field on the wire; column: kept in a column of the tickets table (domain/snapshot.py)
+    id: str = snap(audience="public", column="fixed")
+    site: str = snap(column="fixed")
+    service: str = snap(audience="public", column="mutable")  # a transfer moves the ticket to another service
+    agency: str = snap(audience="public", column="mutable")
+    series: str = snap(column="fixed")  # the service whose number series issued it; a transferred leg keeps it
+    day: date = snap(audience="public", column="fixed")
+    number: int = snap(column="fixed")
+    label: str = snap(audience="public", column="fixed")
+    state: TicketState = snap(audience="public", column="mutable")
+    priority: str | None = snap(audience="public", column="fixed", wire_as="flag")  # the group: staff only
+    channel: str = snap(column="fixed")
+    token: str = snap(audience="private", column="fixed")  # the citizen's link; handed out once, when issued
+    issued_at: datetime = snap(audience="public", column="fixed")
+    queue_key: datetime = snap()  # the citizen's place in time; kept across a transfer
+    called_at: datetime | None = snap(audience="public", column="mutable", default=None)
+    started_at: datetime | None = snap(column="mutable", default=None)
+    finished_at: datetime | None = snap(column="mutable", default=None)
+    counter: str | None = snap(audience="public", column="mutable", default=None)
+    recalls: int = snap(audience="public", default=0)
+    parent: str | None = snap(column="fixed", default=None)
+    note: str | None = snap(default=None)
+    booked_slot: datetime | None = snap(default=None)  # checked in from an online booking: ahead of walk-ins from then
 
     def moved_to(self, target: TicketState, **changes: Any) -> Ticket:
         """The ticket in its new state; the only way a ticket's state changes."""
@@ -116,96 +98,16 @@ class Ticket:
             raise IllegalTransition(self, target)
         return replace(self, state=target, **changes)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "site": self.site,
-            "service": self.service,
-            "agency": self.agency,
-            "series": self.series,
-            "day": self.day.isoformat(),
-            "number": self.number,
-            "label": self.label,
-            "state": self.state.value,
-            "priority": self.priority,
-            "channel": self.channel,
-            "token": self.token,
-            "issued_at": self.issued_at.isoformat(),
-            "queue_key": self.queue_key.isoformat(),
-            "called_at": _iso(self.called_at),
-            "started_at": _iso(self.started_at),
-            "finished_at": _iso(self.finished_at),
-            "counter": self.counter,
-            "recalls": self.recalls,
-            "parent": self.parent,
-            "note": self.note,
-            "booked_slot": _iso(self.booked_slot),
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Ticket:
-        return cls(
-            id=d["id"],
-            site=d["site"],
-            service=d["service"],
-            agency=d["agency"],
-            series=d["series"],
-            day=date.fromisoformat(d["day"]),
-            number=int(d["number"]),
-            label=d["label"],
-            state=TicketState(d["state"]),
-            priority=d["priority"],
-            channel=d["channel"],
-            token=d["token"],
-            issued_at=datetime.fromisoformat(d["issued_at"]),
-            queue_key=datetime.fromisoformat(d["queue_key"]),
-            called_at=_dt(d.get("called_at")),
-            started_at=_dt(d.get("started_at")),
-            finished_at=_dt(d.get("finished_at")),
-            counter=d.get("counter"),
-            recalls=int(d.get("recalls") or 0),
-            parent=d.get("parent"),
-            note=d.get("note"),
-            booked_slot=_dt(d.get("booked_slot")),
-        )
-
 
 @dataclass(frozen=True)
-class CounterStatus:
-    id: str
-    state: CounterState = CounterState.CLOSED
-    current: str | None = None  # id of the ticket called or being served here
-    priority_streak: int = 0
-    operator: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "state": self.state.value,
-            "current": self.current,
-            "priority_streak": self.priority_streak,
-            "operator": self.operator,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> CounterStatus:
-        return cls(
-            id=d["id"],
-            state=CounterState(d["state"]),
-            current=d.get("current"),
-            priority_streak=int(d.get("priority_streak") or 0),
-            operator=d.get("operator"),
-        )
+class CounterStatus(Snapshot):
+    id: str = snap(audience="public")
+    state: CounterState = snap(audience="public", default=CounterState.CLOSED)
+    current: str | None = snap(audience="public", default=None)  # the ticket called or being served here
+    priority_streak: int = snap(default=0)
+    operator: str | None = snap(default=None)  # who signs in at this counter: staff business
 
 
 def format_label(prefix: str, number: int) -> str:
     """A-001 style: the prefix, a dash, at least three digits."""
     return f"{prefix}-{number:03d}"
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None

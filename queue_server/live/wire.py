@@ -12,45 +12,42 @@ from typing import Any
 
 from queue_server.common import jsontext
 from queue_server.common.calls import describe
+from queue_server.domain.booking import Booking
 from queue_server.domain.catalogue import Site
 from queue_server.domain.events import ANNOUNCED, Event
-from queue_server.domain.model import Ticket
+from queue_server.domain.model import CounterStatus, Ticket
+from queue_server.domain.snapshot import view_fields
 
 PUBLIC = "public"
 STAFF = "staff"
 
-PUBLIC_TICKET_FIELDS = (
-    "id",
-    "label",
-    "service",
-    "agency",
-    "state",
-    "counter",
-    "day",
-    "issued_at",
-    "called_at",
-    "recalls",
-)
+# What each audience sees, derived from the snapshot classes' field declarations (domain/snapshot.py).
+PUBLIC_TICKET_FIELDS = tuple(f.name for f in view_fields(Ticket, "public"))
+_FLAGGED = frozenset(f.name for f in view_fields(Ticket, "public") if f.wire_as == "flag")
+STAFF_TICKET_FIELDS = tuple(f.name for f in view_fields(Ticket, "staff"))
+PUBLIC_COUNTER_FIELDS = tuple(f.name for f in view_fields(CounterStatus, "public"))
+BOOKING_FIELDS = tuple(f.name for f in view_fields(Booking, "public"))
 
 
 def public_ticket(d: dict[str, Any]) -> dict[str, Any]:
     out = {k: d.get(k) for k in PUBLIC_TICKET_FIELDS}
-    out["priority"] = bool(d.get("priority"))
+    for name in _FLAGGED:
+        out[name] = bool(out[name])
     return out
 
 
 def staff_ticket(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in d.items() if k != "token"}
+    return {k: d[k] for k in STAFF_TICKET_FIELDS if k in d}
 
 
 def counter_view(d: dict[str, Any], audience: str) -> dict[str, Any]:
     """Displays see a counter's state and ticket; who operates it is staff business."""
-    return d if audience == STAFF else {k: v for k, v in d.items() if k in ("id", "state", "current")}
+    return d if audience == STAFF else {k: v for k, v in d.items() if k in PUBLIC_COUNTER_FIELDS}
 
 
 def booking_view(d: dict[str, Any]) -> dict[str, Any]:
     """A booking as anyone may see it: never the NIK hash."""
-    return {k: v for k, v in d.items() if k != "nik_hash"}
+    return {k: v for k, v in d.items() if k in BOOKING_FIELDS}
 
 
 def ticket_view(ticket: Ticket | dict[str, Any], audience: str) -> dict[str, Any]:

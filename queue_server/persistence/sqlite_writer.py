@@ -14,7 +14,10 @@ anyone, so stopping mid-transaction loses nothing that was promised.
 The child also keeps the WAL in check (see _Checkpointer): a passive checkpoint every second on a connection
 of its own, and, when the WAL has grown large, one more by the writer itself between two transactions.
 
-This module is imported by the child: it needs nothing but the standard library.
+The child creates the schema, or migrates it to this code's version, when it opens the database (schema.py):
+the one place that does.
+
+This module is imported by the child: it needs nothing but the standard library (and schema.py, likewise).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO
 
+from queue_server.persistence import schema
+
 log = logging.getLogger(__name__)
 _LENGTH = struct.Struct(">I")
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # after a checkpoint, a WAL file larger than this is truncated back to it
@@ -47,10 +52,9 @@ class WriterProcessError(sqlite3.OperationalError):
 class WriterProcess:
     """The server's side: start the child, send it requests, await its answers in order."""
 
-    def __init__(
-        self, path: str, synchronous: str, schema: str, *, checkpoint_seconds: float, wal_restart_pages: int
-    ) -> None:
-        self._open_args = (path, synchronous, schema, checkpoint_seconds, wal_restart_pages)
+    def __init__(self, path: str, synchronous: str, *, checkpoint_seconds: float, wal_restart_pages: int) -> None:
+        self._open_args = (path, synchronous, checkpoint_seconds, wal_restart_pages)
+        self.migrated: schema.Outcome | None = None  # what the last start found and applied (schema.migrate)
         self._proc: asyncio.subprocess.Process | None = None
         self._pending: collections.deque[asyncio.Future[Any]] = collections.deque()
         self._reader_task: asyncio.Task[None] | None = None
@@ -67,7 +71,7 @@ class WriterProcess:
             self._proc = proc
             self._reader_task = asyncio.create_task(self._read_answers(proc), name="sqlite-writer-answers")
             try:
-                await self._send(proc, ("open", self._open_args))
+                self.migrated = await self._send(proc, ("open", self._open_args))
             except BaseException:
                 await self._kill()
                 raise
@@ -164,10 +168,10 @@ def main() -> None:
         op, args = request
         try:
             if op == "open":
-                path, synchronous, schema, checkpoint_seconds, wal_restart_pages = args
-                conn = _open(path, synchronous, schema)
+                path, synchronous, checkpoint_seconds, wal_restart_pages = args
+                conn, migrated = _open(path, synchronous)
                 checkpointer = _Checkpointer(path, checkpoint_seconds, wal_restart_pages)
-                value: Any = None
+                value: Any = migrated
             elif op == "close":
                 value = None
             elif conn is None:
@@ -274,7 +278,7 @@ def _die_with_parent() -> None:
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def _open(path: str, synchronous: str, schema: str) -> sqlite3.Connection:
+def _open(path: str, synchronous: str) -> tuple[sqlite3.Connection, schema.Outcome]:
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
@@ -282,11 +286,11 @@ def _open(path: str, synchronous: str, schema: str) -> sqlite3.Connection:
         conn.execute("PRAGMA busy_timeout=5000")
         conn.execute("PRAGMA wal_autocheckpoint=0")  # _Checkpointer does it, never inside a transaction
         conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
-        conn.executescript(schema)
+        migrated = schema.migrate(conn)
     except BaseException:
         conn.close()
         raise
-    return conn
+    return conn, migrated
 
 
 def _transaction(conn: sqlite3.Connection, statements: list[tuple[str, list[tuple[Any, ...]]]]) -> None:

@@ -14,6 +14,9 @@ of their own every `checkpoint_seconds`, never inside a write: SQLite's automati
 in the committing transaction and held the writer for tens of milliseconds each time (1,740 -> 2,020 tickets/s,
 p99 43 -> 23 ms). A passive checkpoint does not block the writer; how the WAL is kept from growing without end
 under steady writes is in sqlite_writer._Checkpointer.
+
+The schema is made by numbered migrations (schema.py, migrations/), which the writer process applies when it
+opens the database: a new database is created at the newest version, an older one migrated, a newer one refused.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import asyncio
 import json
 import logging
 import secrets
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -34,156 +38,12 @@ from queue_server.common import jsontext
 from queue_server.domain.booking import Booking
 from queue_server.domain.events import Event
 from queue_server.domain.model import OPEN_STATES, CounterStatus, Ticket
+from queue_server.domain.snapshot import FieldSpec, columns
+from queue_server.persistence.rows import AuditEntry, Leg, SurveySums, legs_from_rows
+from queue_server.persistence.schema import Outcome
 from queue_server.persistence.sqlite_writer import WriterProcess
 
 log = logging.getLogger(__name__)
-
-SCHEMA_VERSION = 1
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY,
-    site TEXT NOT NULL,
-    type TEXT NOT NULL,
-    at TEXT NOT NULL,
-    data TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_site_seq ON events (site, seq);
-CREATE TABLE IF NOT EXISTS tickets (
-    id TEXT PRIMARY KEY,
-    site TEXT NOT NULL,
-    service TEXT NOT NULL,
-    agency TEXT NOT NULL,
-    series TEXT NOT NULL,
-    day TEXT NOT NULL,
-    number INTEGER NOT NULL,
-    label TEXT NOT NULL,
-    state TEXT NOT NULL,
-    priority TEXT,
-    channel TEXT NOT NULL,
-    token TEXT NOT NULL,
-    parent TEXT,
-    issued_at TEXT NOT NULL,
-    called_at TEXT,
-    started_at TEXT,
-    finished_at TEXT,
-    counter TEXT,
-    seq INTEGER NOT NULL,
-    doc TEXT NOT NULL
-);
--- A number is issued once per series per local day; transfer legs share their first leg's number.
-CREATE UNIQUE INDEX IF NOT EXISTS tickets_number ON tickets (site, day, series, number) WHERE parent IS NULL;
-CREATE INDEX IF NOT EXISTS tickets_token ON tickets (token);
-CREATE INDEX IF NOT EXISTS tickets_open ON tickets (site, state);
-CREATE INDEX IF NOT EXISTS tickets_day ON tickets (site, day);
-CREATE TABLE IF NOT EXISTS counters (
-    site TEXT NOT NULL,
-    id TEXT NOT NULL,
-    doc TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    PRIMARY KEY (site, id)
-);
-CREATE TABLE IF NOT EXISTS closed_days (
-    site TEXT NOT NULL,
-    day TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    PRIMARY KEY (site, day)
-);
-CREATE TABLE IF NOT EXISTS bookings (
-    id TEXT PRIMARY KEY,
-    code TEXT NOT NULL UNIQUE,
-    site TEXT NOT NULL,
-    service TEXT NOT NULL,
-    day TEXT NOT NULL,
-    slot TEXT NOT NULL,
-    nik_hash TEXT NOT NULL,
-    state TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    doc TEXT NOT NULL
-);
--- One active booking per NIK per service per day, whatever the code path.
-CREATE UNIQUE INDEX IF NOT EXISTS bookings_one_per_nik ON bookings (site, service, day, nik_hash)
-    WHERE state IN ('booked', 'checked_in');
-CREATE INDEX IF NOT EXISTS bookings_day ON bookings (site, day);
-CREATE TABLE IF NOT EXISTS idempotency (
-    key TEXT PRIMARY KEY,
-    status INTEGER NOT NULL,
-    body TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
--- The supervisor's side (docs/supervisor.md): the running text set live, who operated the counter that
--- handled each ticket, the audit log of privileged actions, and satisfaction survey answers.
-CREATE TABLE IF NOT EXISTS site_settings (
-    site TEXT NOT NULL,
-    key TEXT NOT NULL,
-    value TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    PRIMARY KEY (site, key)
-);
-CREATE TABLE IF NOT EXISTS ticket_facts (
-    ticket TEXT PRIMARY KEY,
-    site TEXT NOT NULL,
-    operator TEXT,  -- who operated the counter that handled the ticket
-    requeued_at TEXT  -- a late arrival put back in the queue waits from here (the doc's queue_key, unparsed)
-);
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY,
-    site TEXT NOT NULL,
-    at TEXT NOT NULL,  -- UTC, fixed width, so text order is time order
-    actor TEXT NOT NULL,
-    role TEXT NOT NULL,
-    action TEXT NOT NULL,
-    target TEXT NOT NULL,
-    details TEXT NOT NULL,
-    seq INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS audit_site_at ON audit (site, at);
-CREATE TABLE IF NOT EXISTS survey_responses (
-    ticket TEXT PRIMARY KEY,  -- one answer per ticket, whatever the path (tablet or phone)
-    site TEXT NOT NULL,
-    day TEXT NOT NULL,
-    service TEXT NOT NULL,
-    agency TEXT NOT NULL,
-    counter TEXT,
-    channel TEXT NOT NULL,
-    answered_at TEXT NOT NULL,
-    answers TEXT NOT NULL,  -- JSON list of nine answers, kept for export
-    a1 INTEGER NOT NULL CHECK (a1 BETWEEN 1 AND 4), a2 INTEGER NOT NULL CHECK (a2 BETWEEN 1 AND 4),
-    a3 INTEGER NOT NULL CHECK (a3 BETWEEN 1 AND 4), a4 INTEGER NOT NULL CHECK (a4 BETWEEN 1 AND 4),
-    a5 INTEGER NOT NULL CHECK (a5 BETWEEN 1 AND 4), a6 INTEGER NOT NULL CHECK (a6 BETWEEN 1 AND 4),
-    a7 INTEGER NOT NULL CHECK (a7 BETWEEN 1 AND 4), a8 INTEGER NOT NULL CHECK (a8 BETWEEN 1 AND 4),
-    a9 INTEGER NOT NULL CHECK (a9 BETWEEN 1 AND 4)
-);
-CREATE INDEX IF NOT EXISTS survey_site_day ON survey_responses (site, day);
-CREATE TABLE IF NOT EXISTS users (
-    id INTEGER PRIMARY KEY,
-    username TEXT NOT NULL UNIQUE,
-    password_hash TEXT NOT NULL,
-    role TEXT NOT NULL,
-    site TEXT,
-    agency TEXT,
-    display_name TEXT NOT NULL,
-    active INTEGER NOT NULL DEFAULT 1,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sessions (
-    token_hash TEXT PRIMARY KEY,
-    user_id INTEGER NOT NULL REFERENCES users (id),
-    created_at TEXT NOT NULL,
-    expires_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS devices (
-    id INTEGER PRIMARY KEY,
-    token_hash TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL,
-    site TEXT NOT NULL,
-    name TEXT NOT NULL,
-    screen TEXT,
-    created_at TEXT NOT NULL,
-    revoked_at TEXT
-);
-"""
 
 
 @dataclass(frozen=True)
@@ -242,6 +102,7 @@ class Storage:
         self._reports: aiosqlite.Connection | None = None  # long reads: a report's scan never holds up the others
         self._write_lock = asyncio.Lock()
         self.last_seq = 0
+        self.migrated: Outcome | None = None  # the schema's version as opened, and the migrations that took
 
     # --- lifecycle -----------------------------------------------------------------------------------
 
@@ -251,14 +112,20 @@ class Storage:
         self._writer = WriterProcess(
             self.path,
             self.synchronous,
-            SCHEMA,
             checkpoint_seconds=self.checkpoint_seconds,
             wal_restart_pages=self.wal_restart_pages,
         )
-        await self._writer.start()
-        await self.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-        )
+        await self._writer.start()  # creates or migrates the schema; schema.SchemaError if it cannot
+        self.migrated = self._writer.migrated
+        if self.migrated is not None and self.migrated.applied:
+            log.log(
+                logging.INFO if self.migrated.before == 0 else logging.WARNING,  # an upgrade, not a new file, is news
+                "database %s: schema version %d -> %d (applied %s)",
+                self.path,
+                self.migrated.before,
+                self.migrated.after,
+                ", ".join(self.migrated.applied),
+            )
         self._reader = await aiosqlite.connect(self.path, isolation_level=None)
         await self._reader.execute("PRAGMA busy_timeout=5000")
         await self._reader.execute("PRAGMA query_only=1")
@@ -348,9 +215,8 @@ class Storage:
                 if event.type == "day.closed":
                     days.append((event.site, event.data["day"], seq))
                 if "booking" in event.data:
-                    b = event.data["booking"]
-                    bookings[b["id"]] = (b["id"], b["code"], b["site"], b["service"], b["day"], b["slot"],
-                                         b["nik_hash"], b["state"], seq, jsontext.dumps(b))  # fmt: skip
+                    booking = event.data["booking"]
+                    bookings[booking["id"]] = _booking_row(booking, seq)
             statements: list[tuple[str, list[tuple[Any, ...]]]] = [
                 ("INSERT INTO events (seq, site, type, at, data) VALUES (?,?,?,?,?)", event_rows),
                 (_TICKET_UPSERT, list(tickets.values())),
@@ -450,7 +316,72 @@ class Storage:
             "execute", "DELETE FROM idempotency WHERE julianday(created_at) < julianday(?)", (before.isoformat(),)
         )
 
-    # --- small helpers for accounts (auth owns the rules; this owns the SQL) -------------------------
+    # --- the supervisor's reads and the survey (reports, audit log, IKM) ------------------------------
+
+    async def report_legs(self, site_id: str, start: date, end: date, agency: str | None) -> list[Leg]:
+        """Every ticket leg of a site issued on the local days start..end (inclusive), of one agency or all.
+        One scan on the reports connection: a year of a busy mall is hundreds of thousands of rows."""
+        sql, params = _LEGS, [site_id, start.isoformat(), end.isoformat()]
+        if agency is not None:
+            sql += " AND t.agency = ?"
+            params.append(agency)
+        return legs_from_rows(await self.query(sql, params))
+
+    async def audit_entries(
+        self, site_id: str, start: datetime, end: datetime, limit: int, before: int | None
+    ) -> list[AuditEntry]:
+        """A site's audit entries from `start` (inclusive) to `end`, newest first; `before` pages back by entry id."""
+        rows = await self.query(
+            "SELECT id, at, actor, role, action, target, details, seq FROM audit "
+            "WHERE site = ? AND at >= ? AND at < ? AND id < ? ORDER BY id DESC LIMIT ?",
+            (site_id, utc_iso(start), utc_iso(end), before if before is not None else 2**62, limit),
+        )
+        return [
+            AuditEntry(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4], r[5], json.loads(r[6]), r[7]) for r in rows
+        ]
+
+    async def ticket_of_any_day(self, site_id: str, ticket_id: str) -> Ticket | None:
+        """A ticket by id whatever its day (memory holds only the open ones and the latest day's)."""
+        rows = await self.query("SELECT doc FROM tickets WHERE id = ? AND site = ?", (ticket_id, site_id))
+        return Ticket.from_dict(json.loads(rows[0][0])) if rows else None
+
+    async def survey_answered(self, ticket_id: str) -> bool:
+        return bool(await self.query("SELECT 1 FROM survey_responses WHERE ticket = ?", (ticket_id,)))
+
+    async def add_survey_answers(self, ticket: Ticket, channel: str, answered_at: datetime, answers: list[int]) -> bool:
+        """Keep a ticket's answers with its service, agency, counter and day; False if the ticket has answered
+        already (the primary key refuses a second answer even when two arrive at once: tablet and phone)."""
+        try:
+            await self.execute(
+                "INSERT INTO survey_responses (ticket, site, day, service, agency, counter, channel, answered_at, "
+                "answers, a1, a2, a3, a4, a5, a6, a7, a8, a9) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (ticket.id, ticket.site, ticket.day.isoformat(), ticket.service, ticket.agency, ticket.counter,
+                 channel, utc_iso(answered_at), json.dumps(answers), *answers),
+            )  # fmt: skip
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    async def survey_sums(
+        self, site_id: str, start: date, end: date, agency: str | None, service: str | None
+    ) -> list[SurveySums]:
+        """The answers of the local days start..end (inclusive) summed per service and agency, by agency then
+        service; only one agency's or one service's when given."""
+        sql = (
+            "SELECT service, agency, COUNT(*), SUM(a1), SUM(a2), SUM(a3), SUM(a4), SUM(a5), SUM(a6), SUM(a7), "
+            "SUM(a8), SUM(a9) FROM survey_responses WHERE site = ? AND day >= ? AND day <= ?"
+        )
+        params: list[Any] = [site_id, start.isoformat(), end.isoformat()]
+        if agency:
+            sql += " AND agency = ?"
+            params.append(agency)
+        if service:
+            sql += " AND service = ?"
+            params.append(service)
+        rows = await self.query(sql + " GROUP BY service, agency ORDER BY agency, service", params)
+        return [SurveySums(r[0], r[1], int(r[2]), tuple(int(s) for s in r[3:12])) for r in rows]
+
+    # --- statements on the writer connection: accounts.py's, and any read that must see the writes ---
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         """A read on the writer connection: it sees every write already committed or queued before it."""
@@ -471,30 +402,32 @@ _COUNTER_UPSERT = (
     "INSERT INTO counters (site, id, doc, seq) VALUES (?,?,?,?) "
     "ON CONFLICT (site, id) DO UPDATE SET doc = excluded.doc, seq = excluded.seq"
 )
-_BOOKING_UPSERT = (
-    "INSERT INTO bookings (id, code, site, service, day, slot, nik_hash, state, seq, doc) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
-    "seq = excluded.seq, doc = excluded.doc"
-)
 _IDEMPOTENCY_INSERT = "INSERT INTO idempotency (key, status, body, created_at) VALUES (?,?,?,?)"
 
-_TICKET_UPSERT = """
-INSERT INTO tickets (id, site, service, agency, series, day, number, label, state, priority, channel, token, parent,
-                     issued_at, called_at, started_at, finished_at, counter, seq, doc)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-ON CONFLICT (id) DO UPDATE SET
-    service = excluded.service, agency = excluded.agency, state = excluded.state, called_at = excluded.called_at,
-    started_at = excluded.started_at, finished_at = excluded.finished_at, counter = excluded.counter,
-    seq = excluded.seq, doc = excluded.doc
-"""
+
+def _upsert(table: str, key: str, fields: tuple[FieldSpec, ...]) -> str:
+    """The one statement that writes a snapshot: its columns (declared on the snapshot's fields), the event's seq and
+    the whole snapshot as JSON; a newer snapshot of the same row updates what may change."""
+    names = [f.name for f in fields]
+    updates = [f"{f.name} = excluded.{f.name}" for f in fields if f.column == "mutable"]
+    return (
+        f"INSERT INTO {table} ({', '.join(names)}, seq, doc) VALUES ({', '.join('?' * (len(names) + 2))}) "  # noqa: S608
+        f"ON CONFLICT ({key}) DO UPDATE SET {', '.join([*updates, 'seq = excluded.seq', 'doc = excluded.doc'])}"
+    )
+
+
+TICKET_COLUMNS = tuple(f.name for f in columns(Ticket))
+_TICKET_UPSERT = _upsert("tickets", "id", columns(Ticket))
+BOOKING_COLUMNS = tuple(f.name for f in columns(Booking))
+_BOOKING_UPSERT = _upsert("bookings", "id", columns(Booking))
 
 
 def _ticket_row(d: dict[str, Any], seq: int) -> tuple[Any, ...]:
-    return (
-        d["id"], d["site"], d["service"], d["agency"], d["series"], d["day"], d["number"], d["label"], d["state"],
-        d["priority"], d["channel"], d["token"], d["parent"], d["issued_at"], d["called_at"], d["started_at"],
-        d["finished_at"], d["counter"], seq, jsontext.dumps(d),
-    )  # fmt: skip
+    return (*[d[name] for name in TICKET_COLUMNS], seq, jsontext.dumps(d))
+
+
+def _booking_row(d: dict[str, Any], seq: int) -> tuple[Any, ...]:
+    return (*[d[name] for name in BOOKING_COLUMNS], seq, jsontext.dumps(d))
 
 
 def utc_iso(at: datetime) -> str:
@@ -545,3 +478,14 @@ _SETTING_UPSERT = (
     "ON CONFLICT (site, key) DO UPDATE SET value = excluded.value, seq = excluded.seq"
 )
 _AUDIT_INSERT = "INSERT INTO audit (site, at, actor, role, action, target, details, seq) VALUES (?,?,?,?,?,?,?,?)"
+
+# The report scan (report_legs). A ticket's place in the queue (queue_key) is its issue unless it was requeued
+# (ticket_facts keeps when), so a report never has to parse the JSON documents of twenty thousand tickets.
+_LEGS = """
+SELECT t.id, t.service, t.agency, t.state, t.counter, f.operator, t.parent, t.issued_at,
+       COALESCE(f.requeued_at, t.issued_at), t.called_at, t.started_at, t.finished_at, p.finished_at
+FROM tickets t
+LEFT JOIN tickets p ON p.id = t.parent
+LEFT JOIN ticket_facts f ON f.ticket = t.id
+WHERE t.site = ? AND t.day >= ? AND t.day <= ?
+"""

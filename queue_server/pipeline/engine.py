@@ -24,7 +24,8 @@ from queue_server.domain.booking import BookingState
 from queue_server.domain.catalogue import Site
 from queue_server.domain.decide import checkin_window, decide
 from queue_server.domain.events import Event
-from queue_server.domain.model import OPEN_STATES, DomainError
+from queue_server.domain.model import OPEN_STATES
+from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState, apply
 from queue_server.live import wire
 from queue_server.live.hub import Hub
@@ -40,8 +41,16 @@ MAX_WRITE = 1024  # decided commands written in one transaction
 Responder = Callable[[list[Event], SiteState], dict[str, Any]]
 
 
-class StorageUnavailable(Exception):
-    """The write failed; nothing changed. The caller may retry with the same idempotency key."""
+class StorageUnavailable(Refusal):
+    """The write failed; nothing changed. The caller may retry with the same idempotency key. `reason` is for the
+    server's log only; the caller is told `storage_unavailable`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("storage_unavailable")
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"storage_unavailable: {self.reason}"
 
 
 @dataclass
@@ -250,7 +259,7 @@ class Engine:
                 continue
             try:
                 events = decide(state, job.command, self.clock())
-            except DomainError as exc:
+            except Refusal as exc:
                 job.future.set_exception(exc)
                 continue
             for event in events:
@@ -333,7 +342,7 @@ class Engine:
                 yesterday = today - timedelta(days=1)
                 try:
                     await self.submit(site_id, c.CloseDay(yesterday), lambda events, state: {})
-                except DomainError:
+                except Refusal:
                     log.exception("automatic close of %s failed", site_id)
 
     async def release_late_bookings(self) -> None:

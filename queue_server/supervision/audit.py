@@ -9,12 +9,12 @@ requeueing and moving tickets, cancelling, closing the day and changing the runn
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 
+from queue_server.common.messages import LANGUAGES, catalogue, format_datetime, text, word
+from queue_server.domain.catalogue import Site
 from queue_server.live import wire
-from queue_server.persistence.storage import utc_iso
 
 if TYPE_CHECKING:
     from queue_server.application.context import Context
@@ -27,23 +27,40 @@ MAX_LIMIT = 1000
 async def read(ctx: Context, site_id: str, period: Period, limit: int, before: int | None) -> list[dict[str, Any]]:
     """Entries of a site over a period of local days, newest first; `before` pages back by entry id."""
     site = ctx.site(site_id)
-    start = utc_iso(datetime.combine(period.start, time(0), tzinfo=site.tz))
-    end = utc_iso(datetime.combine(period.end_exclusive, time(0), tzinfo=site.tz))
-    rows = await ctx.storage.query(
-        "SELECT id, at, actor, role, action, target, details, seq FROM audit "
-        "WHERE site = ? AND at >= ? AND at < ? AND id < ? ORDER BY id DESC LIMIT ?",
-        (site_id, start, end, before if before is not None else 2**62, limit),
-    )
+    start = datetime.combine(period.start, time(0), tzinfo=site.tz)
+    end = datetime.combine(period.end_exclusive, time(0), tzinfo=site.tz)
     return [
         {
-            "id": row[0],
-            "at": wire.local_iso(datetime.fromisoformat(row[1]), site),
-            "actor": row[2],
-            "role": row[3],
-            "action": row[4],
-            "target": row[5],
-            "details": json.loads(row[6]),
-            "seq": row[7],
+            "id": entry.id,
+            "at": wire.local_iso(entry.at, site),
+            "actor": entry.actor,
+            "role": entry.role,
+            "action": entry.action,
+            "target": entry.target,
+            "details": entry.details,
+            "seq": entry.seq,
+            "summary": summary(site, entry.action, entry.target, entry.details),
+            "role_name": {lang: word("role", entry.role, lang) for lang in LANGUAGES},
+            "when": {lang: format_datetime(site.local(entry.at), lang) for lang in LANGUAGES},
         }
-        for row in rows
+        for entry in await ctx.storage.audit_entries(site_id, start, end, limit, before)
     ]
+
+
+def summary(site: Site, action: str, target: str, details: dict[str, Any]) -> dict[str, str]:
+    """What happened, in a sentence of each language ("Loket 4 memindahkan A-003 ke SIM"), from the catalogue's
+    [audit] section: names instead of ids, words instead of codes."""
+    kind, _, ref = target.partition(" ")
+    params: dict[str, Any] = {"target": target, **details}
+    if kind == "counter":
+        counter = site.counters.get(ref)
+        params["counter"] = counter.name if counter else ref
+    elif kind == "ticket":
+        params["ticket"] = ref
+    elif kind == "day":
+        params["day"] = ref
+    service = site.services.get(str(details.get("target_service") or ""))
+    params["service"] = service.name if service else details.get("target_service")
+    if action not in catalogue().get("audit", {}):
+        return {lang: f"{action} {target}" for lang in LANGUAGES}
+    return {lang: text("audit", action, lang, params) for lang in LANGUAGES}

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from queue_server.common.errors import ApiError, bad_field
 from queue_server.domain.catalogue import Site
 from queue_server.domain.measures import Tally, local_day_hour, service_seconds, wait_seconds
 from queue_server.domain.model import TicketState
+from queue_server.domain.refusal import Refusal
 from queue_server.live import wire
+from queue_server.persistence.rows import Leg
 from queue_server.persistence.storage import Storage
 
 MAX_DAYS = 366  # a year, leap day included: longer ranges are refused rather than left to run for minutes
@@ -52,11 +53,7 @@ def _day(query: Mapping[str, str], key: str, default: date) -> date:
             raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:
-        raise bad_field(
-            key,
-            f"'{key}' harus tanggal berformat YYYY-MM-DD, misalnya 2026-11-23.",
-            f"'{key}' must be a date like 2026-11-23.",
-        ) from None
+        raise Refusal("invalid_field.date", key=key, details={"field": key}) from None
 
 
 def parse_period(query: Mapping[str, str], today: date) -> Period:
@@ -64,22 +61,11 @@ def parse_period(query: Mapping[str, str], today: date) -> Period:
     start = _day(query, "from", today)
     end = _day(query, "to", start if query.get("from") else today)
     if end < start:
-        raise ApiError(
-            422,
-            "period_reversed",
-            f"Rentang tanggal terbalik: 'from' ({start}) sesudah 'to' ({end}).",
-            f"The period is reversed: 'from' ({start}) is after 'to' ({end}).",
-            field="to",
-        )
+        raise Refusal("period_reversed", start=start, end=end, details={"field": "to"})
     period = Period(start, end)
     if period.days > MAX_DAYS:
-        raise ApiError(
-            422,
-            "period_too_long",
-            f"Rentang paling panjang {MAX_DAYS} hari; yang diminta {period.days} hari. Bagi menjadi beberapa laporan.",
-            f"A period may be at most {MAX_DAYS} days; this one is {period.days}. Split it into several reports.",
-            field="to",
-            max_days=MAX_DAYS,
+        raise Refusal(
+            "period_too_long", max_days=MAX_DAYS, days=period.days, details={"field": "to", "max_days": MAX_DAYS}
         )
     return period
 
@@ -87,62 +73,12 @@ def parse_period(query: Mapping[str, str], today: date) -> Period:
 def agency_filter(site: Site, query: Mapping[str, str]) -> str | None:
     agency = query.get("agency") or None
     if agency is not None and agency not in site.agencies:
-        raise ApiError(
-            404,
-            "unknown_agency",
-            f"Instansi '{agency[:40]}' tidak ada di {site.name}.",
-            f"Agency '{agency[:40]}' does not exist at {site.name}.",
-            field="agency",
-        )
+        raise Refusal("unknown_agency", agency=agency[:40], site=site.name, details={"field": "agency"})
     return agency
 
 
-@dataclass(frozen=True)
-class Leg:
-    """One ticket leg as a report reads it (the fields `measures.Timed` needs, plus how to group it)."""
-
-    id: str
-    service: str
-    agency: str
-    state: TicketState
-    counter: str | None
-    operator: str | None
-    parent: str | None
-    issued_at: datetime
-    queue_key: datetime
-    called_at: datetime | None
-    started_at: datetime | None
-    finished_at: datetime | None
-    transferred_at: datetime | None  # when the parent leg was transferred (transfer legs only)
-
-
-# A ticket's place in the queue (queue_key) is its issue unless it was requeued (ticket_facts keeps when), so
-# the report never has to parse the JSON documents of twenty thousand tickets.
-_LEGS = """
-SELECT t.id, t.service, t.agency, t.state, t.counter, f.operator, t.parent, t.issued_at,
-       COALESCE(f.requeued_at, t.issued_at), t.called_at, t.started_at, t.finished_at, p.finished_at
-FROM tickets t
-LEFT JOIN tickets p ON p.id = t.parent
-LEFT JOIN ticket_facts f ON f.ticket = t.id
-WHERE t.site = ? AND t.day >= ? AND t.day <= ?
-"""
-
-
-def _dt(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
 async def load_legs(storage: Storage, site_id: str, period: Period, agency: str | None) -> list[Leg]:
-    sql, params = _LEGS, [site_id, period.start.isoformat(), period.end.isoformat()]
-    if agency is not None:
-        sql += " AND t.agency = ?"
-        params.append(agency)
-    rows = await storage.query(sql, params)
-    return [
-        Leg(r[0], r[1], r[2], TicketState(r[3]), r[4], r[5], r[6], datetime.fromisoformat(r[7]),
-            datetime.fromisoformat(r[8]), _dt(r[9]), _dt(r[10]), _dt(r[11]), _dt(r[12]))
-        for r in rows
-    ]  # fmt: skip
+    return await storage.report_legs(site_id, period.start, period.end, agency)
 
 
 def build(site: Site, period: Period, legs: list[Leg], agency: str | None, now: datetime) -> dict[str, Any]:

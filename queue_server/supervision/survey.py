@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from queue_server.common.errors import ApiError, bad_field
 from queue_server.domain import skm
 from queue_server.domain.catalogue import Site
 from queue_server.domain.model import Ticket, TicketState
+from queue_server.domain.refusal import Refusal
 from queue_server.live import wire
-from queue_server.persistence.storage import Storage, utc_iso
+from queue_server.persistence.storage import Storage
 from queue_server.supervision.reports import Period
 
 CHANNELS = ("tablet", "phone")
@@ -52,22 +50,17 @@ def read_answers(body: dict[str, Any]) -> list[int]:
     answers = body.get("answers")
     n = len(skm.ELEMENTS)
     if not isinstance(answers, list) or len(answers) != n:
-        raise bad_field(
-            "answers",
-            f"'answers' harus daftar {n} nilai (1-4), satu untuk setiap unsur, sesuai urutan.",
-            f"'answers' must be a list of {n} values (1-4), one per element, in order.",
-        )
+        raise Refusal("invalid_field.survey_answer_count", n=n, details={"field": "answers"})
     for i, answer in enumerate(answers):
         if type(answer) is not int or not skm.ANSWER_MIN <= answer <= skm.ANSWER_MAX:
             element = skm.ELEMENTS[i]
-            raise ApiError(
-                422,
-                "invalid_field",
-                f"Jawaban unsur {i + 1} ({element.name}) harus bilangan bulat 1 sampai 4, bukan {answer!r}.",
-                f"The answer to element {i + 1} ({element.name_en}) must be a whole number from 1 to 4, "
-                f"not {answer!r}.",
-                field="answers",
-                index=i,
+            raise Refusal(
+                "invalid_field.survey_answer_value",
+                number=i + 1,
+                element=element.name,
+                answer=answer,
+                element_en=element.name_en,
+                details={"field": "answers", "index": i},
             )
     return list(answers)
 
@@ -82,39 +75,22 @@ def status(ticket: Ticket, answered: bool) -> dict[str, Any]:
 
 
 async def is_answered(storage: Storage, ticket_id: str) -> bool:
-    return bool(await storage.query("SELECT 1 FROM survey_responses WHERE ticket = ?", (ticket_id,)))
+    return await storage.survey_answered(ticket_id)
 
 
 async def ticket_by_id(storage: Storage, site_id: str, ticket_id: str) -> Ticket | None:
     """Any day's ticket (a survey may come after the day closed and the ticket left memory)."""
-    rows = await storage.query("SELECT doc FROM tickets WHERE id = ? AND site = ?", (ticket_id, site_id))
-    return Ticket.from_dict(json.loads(rows[0][0])) if rows else None
+    return await storage.ticket_of_any_day(site_id, ticket_id)
 
 
 async def submit(storage: Storage, ticket: Ticket, answers: list[int], channel: str, now: datetime) -> dict[str, Any]:
     if ticket.state is not TicketState.DONE:
-        raise ApiError(
-            409,
-            "survey_not_allowed",
-            f"Survei hanya untuk tiket yang sudah selesai dilayani; {ticket.label} berstatus '{ticket.state.value}'.",
-            f"Only a ticket that has been served can answer the survey; {ticket.label} is '{ticket.state.value}'.",
-            found=ticket.state.value,
+        raise Refusal(
+            "survey_not_allowed", ticket=ticket.label, found=ticket.state.value, details={"found": ticket.state.value}
         )
-    try:
-        await storage.execute(
-            "INSERT INTO survey_responses (ticket, site, day, service, agency, counter, channel, answered_at, answers, "
-            "a1, a2, a3, a4, a5, a6, a7, a8, a9) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (ticket.id, ticket.site, ticket.day.isoformat(), ticket.service, ticket.agency, ticket.counter, channel,
-             utc_iso(now), json.dumps(answers), *answers),
-        )  # fmt: skip
-    except sqlite3.IntegrityError:
-        # The primary key refuses a second answer even when two arrive at once (tablet and phone).
-        raise ApiError(
-            409,
-            "survey_already_answered",
-            f"Survei untuk tiket {ticket.label} sudah diisi. Terima kasih.",
-            f"The survey for ticket {ticket.label} has already been answered. Thank you.",
-        ) from None
+    if not await storage.add_survey_answers(ticket, channel, now, answers):
+        # The store refuses a second answer even when two arrive at once (tablet and phone).
+        raise Refusal("survey_already_answered", ticket=ticket.label)
     return {"ok": True, **status(ticket, True)}
 
 
@@ -151,24 +127,11 @@ async def ikm_report(
     storage: Storage, site: Site, period: Period, query: Mapping[str, str | None], now: datetime
 ) -> dict[str, Any]:
     agency, service = query.get("agency"), query.get("service")
-    sql = (
-        "SELECT service, agency, COUNT(*), SUM(a1), SUM(a2), SUM(a3), SUM(a4), SUM(a5), SUM(a6), SUM(a7), SUM(a8), "
-        "SUM(a9) FROM survey_responses WHERE site = ? AND day >= ? AND day <= ?"
-    )
-    params: list[Any] = [site.id, period.start.isoformat(), period.end.isoformat()]
-    if agency:
-        sql += " AND agency = ?"
-        params.append(agency)
-    if service:
-        sql += " AND service = ?"
-        params.append(service)
-    rows = await storage.query(sql + " GROUP BY service, agency ORDER BY agency, service", params)
     whole, agencies, services = _Sums(), dict[str, _Sums](), dict[str, _Sums]()
-    for row in rows:
-        count, sums = int(row[2]), tuple(int(s) for s in row[3:12])
-        whole.add(count, sums)
-        agencies.setdefault(row[1], _Sums()).add(count, sums)
-        services.setdefault(row[0], _Sums()).add(count, sums)
+    for row in await storage.survey_sums(site.id, period.start, period.end, agency, service):
+        whole.add(row.respondents, row.sums)
+        agencies.setdefault(row.agency, _Sums()).add(row.respondents, row.sums)
+        services.setdefault(row.service, _Sums()).add(row.respondents, row.sums)
     return {
         "site": site.id,
         "site_name": site.name,

@@ -23,16 +23,17 @@ from queue_server.application.actions import (
     public_status,
     ticket_action,
 )
-from queue_server.application.auth import AuthError, Principal, require
+from queue_server.application.auth import Principal, require
 from queue_server.application.context import Context
 from queue_server.application.views import site_state_view
 from queue_server.common.calls import call_of
-from queue_server.common.errors import ApiError
 from queue_server.common.jsontext import JSONResponse
+from queue_server.domain.catalogue import PRIORITY_GROUPS
 from queue_server.domain.decide import find_ticket
+from queue_server.domain.refusal import Refusal
 from queue_server.live import wire
 from queue_server.web.openapi import openapi_document
-from queue_server.web.requests import bearer, ctx_of, outcome_response, principal_of, read_json
+from queue_server.web.requests import bearer, ctx_of, outcome_response, principal_of, read_json, server_of
 from queue_server.web.supervision_api import ROUTES as SUPERVISION_ROUTES
 
 # --- handlers ----------------------------------------------------------------------------------------
@@ -52,7 +53,7 @@ async def healthz(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    return JSONResponse(openapi_document())
+    return JSONResponse(openapi_document(server_of(request.app).page_openapi))
 
 
 async def login(request: Request) -> Response:
@@ -67,7 +68,7 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     token = bearer(request)
     if token is None or await principal_of(request) is None:
-        raise AuthError("unauthenticated", "Silakan masuk terlebih dahulu.", "Please sign in first.")
+        raise Refusal("unauthenticated")
     await ctx_of(request).accounts.logout(token)
     return JSONResponse({"ok": True})
 
@@ -75,7 +76,7 @@ async def logout(request: Request) -> Response:
 async def me(request: Request) -> Response:
     principal = await principal_of(request)
     if principal is None:
-        raise AuthError("unauthenticated", "Silakan masuk terlebih dahulu.", "Please sign in first.")
+        raise Refusal("unauthenticated")
     return JSONResponse(_principal_view(principal))
 
 
@@ -100,6 +101,8 @@ async def site_config(request: Request) -> Response:
             "routing": {"order": site.routing.order, "priority_max_streak": site.routing.priority_max_streak},
             "hours": {day: [f"{a:%H:%M}-{b:%H:%M}" for a, b in ranges] for day, ranges in site.hours.weekly.items()},
             "holidays": sorted(d.isoformat() for d in site.hours.holidays),
+            # the UU 25/2009 groups a priority ticket may belong to, named for staff screens in both languages
+            "priority_groups": {group: {"id": ind, "en": eng} for group, (ind, eng) in PRIORITY_GROUPS.items()},
             "agencies": [
                 {
                     "id": a.id,
@@ -217,12 +220,7 @@ async def announcement_wav(request: Request) -> Response:
     event = await ctx.storage.event(site.id, int(seq_text)) if seq_text.isdigit() and len(seq_text) < 19 else None
     call = call_of(site, event) if event is not None else None
     if call is None or ctx.announcer is None:
-        raise ApiError(
-            404,
-            "unknown_announcement",
-            "Pengumuman tidak ditemukan.",
-            f"No announced call has seq {seq_text[:20]} at {site.name}.",
-        )
+        raise Refusal("unknown_announcement", seq=seq_text[:20], site=site.name)
     announcement = await ctx.announcer.build(site, call)
     return FileResponse(
         announcement.path, media_type="audio/wav", headers={"Cache-Control": "public, max-age=86400, immutable"}
@@ -236,13 +234,7 @@ async def get_booking_slots(request: Request) -> Response:
     service = request.query_params.get("service", "")
     day = request.query_params.get("day", "")
     if not service or not day:
-        raise ApiError(
-            422,
-            "invalid_field",
-            "Sebutkan 'service' dan 'day' (YYYY-MM-DD).",
-            "Give 'service' and 'day' (YYYY-MM-DD).",
-            field="service" if not service else "day",
-        )
+        raise Refusal("invalid_field.slots_query", details={"field": "service" if not service else "day"})
     return JSONResponse(booking_slots(ctx, site_id, service[:40], day[:10]))
 
 
@@ -251,13 +243,8 @@ async def post_booking(request: Request) -> Response:
     site_id = request.path_params["site"]
     ctx.site(site_id)
     client = request.client.host if request.client else "unknown"
-    if not request.app.state.booking_limit.allow(client):
-        raise ApiError(
-            429,
-            "too_many_requests",
-            "Terlalu banyak permintaan. Coba lagi sebentar lagi.",
-            "Too many requests. Try again in a minute.",
-        )
+    if not server_of(request.app).booking_limit.allow(client):
+        raise Refusal("too_many_requests")
     body = await read_json(request)
     return outcome_response(await create_booking(ctx, site_id, body))
 

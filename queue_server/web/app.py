@@ -10,6 +10,7 @@ from datetime import datetime
 from functools import partial
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -20,23 +21,23 @@ from starlette.types import Receive, Scope, Send
 
 from queue_server.application.actions import status_message
 from queue_server.application.announcements import Announcer, check_speakable
-from queue_server.application.auth import Accounts, AuthError
+from queue_server.application.auth import Accounts
 from queue_server.application.context import Context
-from queue_server.common.errors import ApiError
 from queue_server.common.jsontext import JSONResponse
 from queue_server.domain.catalogue import Site
-from queue_server.domain.model import DomainError
-from queue_server.live import wire
+from queue_server.domain.refusal import Refusal
 from queue_server.live.hub import Hub
 from queue_server.persistence.storage import Storage
-from queue_server.pipeline.engine import Engine, StorageUnavailable, utc_now
+from queue_server.pipeline.engine import Engine, utc_now
 from queue_server.settings import runtime
 from queue_server.settings.config import Config
 from queue_server.settings.sitefile import load_site
 from queue_server.supervision.monitor import Monitor
 from queue_server.web.api import ROUTES, post_ticket
+from queue_server.web.errors import error_body, http_response
 from queue_server.web.pages import Assets
 from queue_server.web.ratelimit import RateLimit
+from queue_server.web.requests import ServerState
 from queue_server.web.websocket import WS_ROUTES
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ def load_sites(config: Config) -> dict[str, Site]:
 
 
 PAGES_ENTRY_POINTS = "queue_server.pages"
+OPENAPI_ENTRY_POINTS = "queue_server.openapi"
 # Scripts every page shares (the one websocket client of docs/protocol.md), served from this package.
 SHARED_ASSETS = Mount("/static/shared", Assets(directory=Path(__file__).parent / "static"), name="shared-static")
 
@@ -71,51 +73,27 @@ def page_routes() -> list[BaseRoute]:
     return routes
 
 
-def _error(
-    status: int, code: str, message_id: str, message_en: str, details: dict[str, object] | None = None
-) -> JSONResponse:
-    return JSONResponse({"error": wire.error_body(code, message_id, message_en, **(details or {}))}, status_code=status)
+def page_openapi() -> dict[str, Any]:
+    """The OpenAPI paths the installed page packages document (`queue_server.openapi` entry points)."""
+    paths: dict[str, Any] = {}
+    for entry in sorted(entry_points(group=OPENAPI_ENTRY_POINTS), key=lambda e: e.name):
+        paths.update(entry.load())
+    return paths
 
 
-async def _domain_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, DomainError)
-    return _error(exc.status, exc.code, exc.message_id, exc.message_en, exc.details)
-
-
-async def _api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    return _error(exc.status, exc.code, exc.message_id, exc.message_en, exc.details)
-
-
-async def _auth_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, AuthError)
-    response = _error(exc.status, exc.code, exc.message_id, exc.message_en)
-    if exc.status == 401:
-        response.headers["WWW-Authenticate"] = "Bearer"
-    return response
-
-
-async def _storage_error(request: Request, exc: Exception) -> Response:
-    return _error(
-        503,
-        "storage_unavailable",
-        "Penyimpanan sedang bermasalah; tidak ada yang berubah. Coba lagi.",
-        "Storage is unavailable; nothing changed. Retry with the same Idempotency-Key or command_id.",
-    )
+async def _refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Refusal)
+    return http_response(exc)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        return _error(404, "not_found", "Alamat tidak ditemukan.", f"No such path: {request.url.path}")
+        return http_response(Refusal("not_found", path=request.url.path))
     if exc.status_code == 405:
-        return _error(
-            405,
-            "method_not_allowed",
-            "Metode tidak diizinkan untuk alamat ini.",
-            f"{request.method} is not allowed on {request.url.path}",
-        )
-    return _error(exc.status_code, "http_error", str(exc.detail), str(exc.detail))
+        return http_response(Refusal("method_not_allowed", method=request.method, path=request.url.path))
+    refusal = Refusal("http_error", detail=str(exc.detail))
+    return JSONResponse({"error": error_body(refusal)}, status_code=exc.status_code)
 
 
 async def _client_gone(request: Request, exc: Exception) -> Response:
@@ -126,7 +104,7 @@ async def _client_gone(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return _error(500, "internal_error", "Terjadi kesalahan di server.", "Internal server error.")
+    return http_response(Refusal("internal_error"))
 
 
 _ISSUING_HEAD, _ISSUING_TAIL = "/api/v1/sites/", "/tickets"
@@ -199,11 +177,11 @@ def create_app(
         try:
             await announcer.prepare()
             await engine.start()
-            app.state.ctx = Context(
+            server.ctx = ctx = Context(
                 sites, engine, storage, hub, accounts, announcer=announcer, nik_key=await storage.secret("nik")
             )
-            hub.status_renderer = partial(status_message, app.state.ctx)
-            monitor = app.state.monitor = Monitor(app.state.ctx, config.dashboard_seconds)
+            hub.status_renderer = partial(status_message, ctx)
+            monitor = server.monitor = Monitor(ctx, config.dashboard_seconds)
             monitor.start()
             if config.demo:
                 from queue_server.application.demo import seed_demo
@@ -223,16 +201,13 @@ def create_app(
         routes=[*ROUTES, *WS_ROUTES, SHARED_ASSETS, *page_routes(), *(extra_routes or [])],
         lifespan=lifespan,
         exception_handlers={
-            DomainError: _domain_error,
-            ApiError: _api_error,
-            AuthError: _auth_error,
-            StorageUnavailable: _storage_error,
+            Refusal: _refused,  # StorageUnavailable included
             HTTPException: _http_error,
             ClientDisconnect: _client_gone,
             Exception: _unexpected,
         },
     )
-    app.state.config = config
-    app.state.booking_limit = RateLimit(config.bookings_per_minute, 60)
-    app.state.sites = sites
+    server = app.state.server = ServerState(
+        config, sites, RateLimit(config.bookings_per_minute, 60), page_openapi=page_openapi()
+    )
     return app

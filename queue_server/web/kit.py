@@ -9,40 +9,41 @@ from __future__ import annotations
 
 from queue_server.application import validation
 from queue_server.application.actions import booking_status, public_status
-from queue_server.application.auth import AuthError, Forbidden, Principal
+from queue_server.application.auth import Principal
 from queue_server.application.context import Context
 from queue_server.application.health import DeviceHealth, DeviceRegistry
-from queue_server.common.errors import ApiError, bad_field
 from queue_server.common.jsontext import JSONResponse
 from queue_server.domain.catalogue import PRIORITY_GROUPS, Screen, Site
 from queue_server.domain.model import Ticket
+from queue_server.domain.refusal import Refusal
 from queue_server.supervision.survey import questionnaire
 from queue_server.web.pages import Assets, Pages
-from queue_server.web.requests import bearer, ctx_of, read_json
+from queue_server.web.requests import bearer, config_of, ctx_of, read_json, sites_of
 from queue_server.web.websocket import screen_scope
 
 __all__ = [
     "PRIORITY_GROUPS",
-    "ApiError",
+    "Refusal",
     "Assets",
-    "AuthError",
+    "Refusal",
     "Context",
     "DeviceHealth",
     "DeviceRegistry",
-    "Forbidden",
+    "Refusal",
     "JSONResponse",
     "Pages",
     "Principal",
     "Screen",
     "Site",
     "Ticket",
-    "bad_field",
     "bearer",
     "booking_status",
+    "config_of",
     "ctx_of",
     "public_status",
     "questionnaire",
     "read_json",
     "screen_scope",
+    "sites_of",
     "validation",
 ]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from queue_server import __version__
 from queue_server.application.actions import COUNTER_COMMANDS, TICKET_ACTIONS
+from queue_server.domain.booking import Booking
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS
+from queue_server.domain.model import CounterStatus, Ticket
+from queue_server.domain.snapshot import json_schema
+from queue_server.web.errors import HTTP_STATUS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -15,14 +20,121 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
-def _ok(description: str, status: str = "200") -> dict[str, Any]:
-    return {
-        status: {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}},
-        "4XX": {
-            "description": "A refused request; see the error code",
-            "content": {"application/json": {"schema": {"type": "object", "properties": {"error": ERROR}}}},
-        },
-    }
+def _ok(description: str, status: str = "200", schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = schema or {"type": "object"}
+    return {status: {"description": description, "content": {"application/json": {"schema": body}}}}
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+# The refusals an operation may answer beyond those its shape implies (see `declare_errors`): the rules of the
+# domain it runs, by (path, method). The statuses come from web/errors.py, the one mapping.
+COMMAND = ("storage_unavailable",)
+ISSUING = (
+    "unknown_service",
+    "unknown_priority_group",
+    "unknown_channel",
+    "quota_exhausted",
+    "day_closed",
+    "site_closed",
+    "forbidden",
+    "invalid_idempotency_key",
+    "duplicate_ticket_id",
+    *COMMAND,
+)
+COUNTER_RULES = (
+    "unknown_counter",
+    "unknown_ticket",
+    "counter_paused",
+    "counter_closed",
+    "counter_busy",
+    "counter_already_open",
+    "counter_already_closed",
+    "no_current_ticket",
+    "queue_empty",
+    "not_served_here",
+    "already_called",
+    "not_no_show",
+    "illegal_transition",
+    "not_your_agency",
+    "same_service",
+    "note_too_long",
+    "missing_ticket",
+    *COMMAND,
+)
+OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("/api/v1/auth/login", "post"): ("bad_credentials",),
+    ("/api/v1/sites/{site}/announcements/{seq}.wav", "get"): ("unknown_announcement",),
+    ("/api/v1/sites/{site}/bookings/slots", "get"): ("unknown_service", "too_many_requests"),
+    ("/api/v1/sites/{site}/bookings", "post"): (
+        "unknown_service", "invalid_nik", "invalid_phone", "booking_not_offered", "slot_unavailable",
+        "duplicate_booking", "online_quota_exhausted", "slot_full", "duplicate_booking_code", "too_many_requests",
+        *COMMAND,
+    ),
+    ("/api/v1/sites/{site}/bookings/{code}/check-in", "post"): (
+        "unknown_booking", "checkin_too_early", "booking_released", "already_checked_in", "booking_cancelled",
+        "day_closed", "site_closed", *ISSUING,
+    ),
+    ("/api/v1/bookings/{code}", "get"): ("unknown_booking",),
+    ("/api/v1/bookings/{code}/cancel", "post"): (
+        "unknown_booking", "booking_checked_in", "booking_released", "booking_cancelled", *COMMAND,
+    ),
+    ("/api/v1/sites/{site}/tickets", "post"): ISSUING,
+    ("/api/v1/sites/{site}/tickets/{ticket}", "get"): ("unknown_ticket",),
+    ("/api/v1/sites/{site}/tickets/{ticket}/actions", "post"): COUNTER_RULES,
+    ("/api/v1/sites/{site}/counters/{counter}/commands", "post"): COUNTER_RULES,
+    ("/api/v1/sites/{site}/close-day", "post"): ("day_in_future", *COMMAND),
+    ("/api/v1/sites/{site}/dashboard", "get"): ("unknown_agency",),
+    ("/api/v1/sites/{site}/reports", "get"): ("period_reversed", "period_too_long", "unknown_agency"),
+    ("/api/v1/sites/{site}/reports.csv", "get"): ("period_reversed", "period_too_long", "unknown_agency"),
+    ("/api/v1/sites/{site}/reports/charts/{chart}.svg", "get"): (
+        "not_found", "period_reversed", "period_too_long", "unknown_agency",
+    ),
+    ("/api/v1/sites/{site}/ikm", "get"): ("period_reversed", "period_too_long", "unknown_agency", "unknown_service"),
+    ("/api/v1/sites/{site}/ikm.csv", "get"): ("period_reversed", "period_too_long", "unknown_agency"),
+    ("/api/v1/sites/{site}/audit", "get"): ("period_reversed", "period_too_long"),
+    ("/api/v1/sites/{site}/tickets/{ticket}/survey", "post"): (
+        "unknown_ticket", "survey_not_allowed", "survey_already_answered", "not_your_agency",
+    ),
+    ("/api/v1/tickets/{token}/survey", "get"): ("unknown_ticket",),
+    ("/api/v1/tickets/{token}/survey", "post"): ("unknown_ticket", "survey_not_allowed", "survey_already_answered"),
+    ("/api/v1/tickets/{token}", "get"): ("unknown_ticket",),
+    ("/api/v1/tickets/{token}/cancel", "post"): ("unknown_ticket", "illegal_transition", *COMMAND),
+}  # fmt: skip
+BODY_REFUSALS = ("malformed_json", "body_too_large", "unsupported_media_type", "not_an_object", "invalid_field")
+
+
+def refusals_of(path: str, method: str, operation: dict[str, Any]) -> list[str]:
+    """Every code an operation may answer: what its shape implies (a site in the path, a token to check, a body
+    or query to validate) plus the rules it runs (OPERATION_REFUSALS)."""
+    codes: list[str] = []
+    if "{site}" in path:
+        codes.append("unknown_site")
+    if operation.get("security"):
+        codes += ["unauthenticated", "forbidden"]
+    if "requestBody" in operation:
+        codes += BODY_REFUSALS
+    if any(p.get("in") == "query" for p in operation.get("parameters", [])):
+        codes.append("invalid_field")
+    codes += OPERATION_REFUSALS.get((path, method), ())
+    return list(dict.fromkeys(codes))
+
+
+def declare_errors(paths: dict[str, Any]) -> None:
+    """Each operation's error responses, one per status, naming the codes that status may carry. A page package's
+    operation lists its own codes as `x-refusals`."""
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            by_status: dict[int, list[str]] = {}
+            for code in refusals_of(path, method, operation) + list(operation.pop("x-refusals", [])):
+                by_status.setdefault(HTTP_STATUS[code], []).append(code)
+            for status, codes in sorted(by_status.items()):
+                operation["responses"][str(status)] = {
+                    "description": "Refused: " + ", ".join(f"`{code}`" for code in codes),
+                    "content": {"application/json": {"schema": {"type": "object", "properties": {"error": ERROR}}}},
+                }
 
 
 SITE = {"name": "site", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -78,7 +190,8 @@ SURVEY_BODY = _body(
 )
 
 
-def openapi_document() -> dict[str, Any]:
+def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The document: the server's own paths and those of the installed page packages (`page_paths`)."""
     paths: dict[str, Any] = {
         "/healthz": {"get": {"summary": "Liveness and basic counters", "responses": _ok("Server is up")}},
         "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": _ok("OpenAPI 3.1")}},
@@ -121,7 +234,7 @@ def openapi_document() -> dict[str, Any]:
             "get": {
                 "summary": "The spoken call of a ticket.called or ticket.recalled event: one WAV, chime + words",
                 "parameters": [SITE, {"name": "seq", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                "responses": {"200": {"description": "audio/wav"}, "404": {"description": "No such call"}},
+                "responses": {"200": {"description": "audio/wav"}},
             }
         },
         "/api/v1/sites/{site}/bookings/slots": {
@@ -215,7 +328,7 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "A ticket as staff see it",
                 "parameters": [SITE, TICKET],
                 "security": SECURED,
-                "responses": _ok("The ticket"),
+                "responses": _ok("The ticket", schema=_ref("Ticket")),
             }
         },
         "/api/v1/sites/{site}/tickets/{ticket}/actions": {
@@ -412,6 +525,8 @@ def openapi_document() -> dict[str, Any]:
             }
         },
     }
+    paths.update(copy.deepcopy(page_paths or {}))
+    declare_errors(paths)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -429,6 +544,12 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
             "schemas": {
+                # The snapshots as each audience sees them, derived from their field declarations.
+                "Ticket": json_schema(Ticket, "staff"),
+                "PublicTicket": json_schema(Ticket, "public"),
+                "Counter": json_schema(CounterStatus, "staff"),
+                "PublicCounter": json_schema(CounterStatus, "public"),
+                "Booking": json_schema(Booking, "public"),
                 "Error": {
                     "type": "object",
                     "required": ["code", "message", "message_en"],
@@ -438,7 +559,7 @@ def openapi_document() -> dict[str, Any]:
                         "message_en": {"type": "string"},
                         "details": {"type": "object"},
                     },
-                }
+                },
             },
         },
     }

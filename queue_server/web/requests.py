@@ -4,6 +4,7 @@ Shared by the API routes, the supervisor's routes and the page packages (through
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
@@ -12,13 +13,46 @@ from queue_server.application import validation as v
 from queue_server.application.auth import Principal
 from queue_server.application.context import Context
 from queue_server.common import jsontext
-from queue_server.common.errors import ApiError
 from queue_server.common.jsontext import JSONResponse
+from queue_server.domain.catalogue import Site
+from queue_server.domain.refusal import Refusal
 from queue_server.pipeline.engine import Outcome
+from queue_server.settings.config import Config
+from queue_server.supervision.monitor import Monitor
+from queue_server.web.ratelimit import RateLimit
+
+
+@dataclass
+class ServerState:
+    """What the application keeps between requests, in one typed object (`app.state.server`) instead of loose
+    string keys. `ctx` and `monitor` exist from start-up (lifespan) on."""
+
+    config: Config
+    sites: dict[str, Site]
+    booking_limit: RateLimit
+    page_openapi: dict[str, Any]
+    ctx: Context | None = None
+    monitor: Monitor | None = None
+
+
+def server_of(app: Any) -> ServerState:
+    state: ServerState = app.state.server
+    return state
 
 
 def ctx_of(request: Request) -> Context:
-    return request.app.state.ctx  # type: ignore[no-any-return]
+    ctx = server_of(request.app).ctx
+    assert ctx is not None, "requests are served only after start-up"
+    return ctx
+
+
+def config_of(request: Request) -> Config:
+    return server_of(request.app).config
+
+
+def sites_of(request: Request) -> dict[str, Site]:
+    """The hosted sites, known before start-up (a page may render while the server starts)."""
+    return server_of(request.app).sites
 
 
 def bearer(request: Request) -> str | None:
@@ -33,15 +67,10 @@ async def principal_of(request: Request) -> Principal | None:
 
 async def read_json(request: Request) -> dict[str, Any]:
     """The body as a JSON object, refusing wrong content types, oversize bodies and malformed JSON."""
-    limit: int = request.app.state.config.max_body_bytes
+    limit = config_of(request).max_body_bytes
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
-        raise ApiError(
-            415,
-            "unsupported_media_type",
-            "Kirim isi permintaan sebagai application/json.",
-            "Send the body as application/json.",
-        )
+        raise Refusal("unsupported_media_type")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
@@ -51,7 +80,7 @@ async def read_json(request: Request) -> dict[str, Any]:
     try:
         value = jsontext.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError(400, "malformed_json", f"JSON tidak valid: {exc}", f"Malformed JSON: {exc}") from None
+        raise Refusal("malformed_json", exc=exc) from None
     return v.require_object(value)
 
 
@@ -74,13 +103,8 @@ async def _read_body(request: Request, limit: int) -> bytes:
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def _too_large(limit: int) -> ApiError:
-    return ApiError(
-        413,
-        "body_too_large",
-        f"Isi permintaan melebihi {limit} bita.",
-        f"The request body is larger than {limit} bytes.",
-    )
+def _too_large(limit: int) -> Refusal:
+    return Refusal("body_too_large", limit=limit)
 
 
 def outcome_response(outcome: Outcome) -> JSONResponse:

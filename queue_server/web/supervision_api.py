@@ -14,17 +14,24 @@ from queue_server.application import validation as v
 from queue_server.application.actions import set_running_text
 from queue_server.application.auth import Principal, require
 from queue_server.application.context import Context
-from queue_server.common.errors import ApiError, bad_field
 from queue_server.common.jsontext import JSONResponse
 from queue_server.domain.catalogue import Site
 from queue_server.domain.decide import find_ticket
-from queue_server.domain.model import DomainError, Ticket
+from queue_server.domain.model import Ticket
+from queue_server.domain.refusal import Refusal
 from queue_server.supervision import audit, report_charts, reports, survey
-from queue_server.web.requests import principal_of, read_json
+from queue_server.supervision.monitor import Monitor
+from queue_server.web.requests import ctx_of, principal_of, read_json, server_of
 
 
 def _ctx(request: Request) -> Context:
-    return request.app.state.ctx  # type: ignore[no-any-return]
+    return ctx_of(request)
+
+
+def _monitor(request: Request) -> Monitor:
+    monitor = server_of(request.app).monitor
+    assert monitor is not None, "requests are served only after start-up"
+    return monitor
 
 
 async def _principal(request: Request) -> Principal | None:
@@ -68,7 +75,7 @@ async def get_dashboard(request: Request) -> Response:
         require(principal, "site.follow", site_id)
     else:
         require(principal, "agency.follow", site_id, agency)
-    return _no_store(JSONResponse(request.app.state.monitor.figures(site_id, agency)))
+    return _no_store(JSONResponse(_monitor(request).figures(site_id, agency)))
 
 
 async def post_running_text(request: Request) -> Response:
@@ -108,13 +115,7 @@ async def _ikm(request: Request) -> dict[str, Any]:
     ctx, site, period, agency = await _report_scope(request)
     service = request.query_params.get("service") or None
     if service is not None and service not in site.services:
-        raise ApiError(
-            404,
-            "unknown_service",
-            f"Layanan '{service[:40]}' tidak ada di {site.name}.",
-            f"Service '{service[:40]}' does not exist at {site.name}.",
-            field="service",
-        )
+        raise Refusal("unknown_service", service=service[:40], site=site.name, details={"field": "service"})
     query = {"agency": agency, "service": service}
     return await survey.ikm_report(ctx.storage, site, period, query, ctx.now())
 
@@ -132,12 +133,7 @@ async def get_ikm_csv(request: Request) -> Response:
 async def get_chart(request: Request) -> Response:
     chart = request.path_params["chart"]
     if chart not in report_charts.CHARTS:
-        raise ApiError(
-            404,
-            "not_found",
-            f"Grafik '{chart[:20]}' tidak ada. Pilihan: {', '.join(report_charts.CHARTS)}.",
-            f"No chart '{chart[:20]}'. Choose one of: {', '.join(report_charts.CHARTS)}.",
-        )
+        raise Refusal("not_found.chart", chart=chart[:20], choices=list(report_charts.CHARTS))
     lang = "en" if request.query_params.get("lang") == "en" else "id"
     if chart == "ikm":
         svg = report_charts.ikm(await _ikm(request), lang)
@@ -161,11 +157,7 @@ def _whole(text: str | None, field: str, default: int, low: int, high: int) -> i
     if text is None or text == "":
         return default
     if not text.isdigit() or not low <= int(text) <= high:
-        raise bad_field(
-            field,
-            f"'{field}' harus bilangan bulat {low} sampai {high}.",
-            f"'{field}' must be a whole number from {low} to {high}.",
-        )
+        raise Refusal("invalid_field.number_range", low=low, high=high, details={"field": field})
     return int(text)
 
 
@@ -197,10 +189,10 @@ async def post_counter_survey(request: Request) -> Response:
     ref = request.path_params["ticket"]
     try:
         ticket: Ticket | None = find_ticket(ctx.state(site_id), ref, today)
-    except DomainError:
+    except Refusal:
         ticket = await survey.ticket_by_id(ctx.storage, site_id, ref[:64])
     if ticket is None:
-        raise ApiError(404, "unknown_ticket", f"Tiket '{ref[:40]}' tidak ditemukan.", f"Ticket '{ref[:40]}' not found.")
+        raise Refusal("unknown_ticket.ref", ref=ref[:40])
     require(principal, "survey.collect", site_id, ticket.agency)
     body = await _body(request)
     v.only(body, {"answers"})

@@ -18,15 +18,15 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from queue_server.application import validation as v
 from queue_server.application.actions import counter_command, public_status
-from queue_server.application.auth import AuthError, Principal, require
+from queue_server.application.auth import Principal, require
 from queue_server.application.context import Context
 from queue_server.application.health import DeviceHealth
 from queue_server.application.views import site_state_view
-from queue_server.common.errors import ApiError
-from queue_server.domain.model import DomainError
+from queue_server.domain.refusal import Refusal
 from queue_server.live import wire, wsframes
 from queue_server.live.hub import NOTICE, Follow, Subscription
-from queue_server.pipeline.engine import StorageUnavailable
+from queue_server.web.errors import error_frame
+from queue_server.web.requests import server_of
 
 log = logging.getLogger(__name__)
 
@@ -40,34 +40,11 @@ CLOSE_PROTOCOL = 4002
 
 
 class Refused(Exception):
-    def __init__(self, body: dict[str, Any]) -> None:
-        super().__init__(body["message_en"])
-        self.body = body
+    """A hello refused: the error frame to send before closing."""
 
-
-def error_frame(code: str, message_id: str, message_en: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "error", **wire.error_body(code, message_id, message_en), **extra}
-
-
-def _bad_json() -> dict[str, Any]:
-    return error_frame("bad_frame", "Pesan bukan JSON yang valid.", "The frame is not valid JSON.")
-
-
-def _frame_for(exc: Exception, **extra: Any) -> dict[str, Any]:
-    if isinstance(exc, DomainError):
-        return error_frame(exc.code, exc.message_id, exc.message_en, **extra, details=exc.details)
-    if isinstance(exc, ApiError):
-        return error_frame(exc.code, exc.message_id, exc.message_en, **extra, details=exc.details)
-    if isinstance(exc, AuthError):
-        return error_frame(exc.code, exc.message_id, exc.message_en, **extra)
-    if isinstance(exc, StorageUnavailable):
-        return error_frame(
-            "storage_unavailable",
-            "Penyimpanan sedang bermasalah; coba lagi.",
-            "Storage is unavailable; retry with the same command_id.",
-            **extra,
-        )
-    raise exc
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.key)
+        self.body = error_frame(refusal)
 
 
 class Connection:
@@ -119,13 +96,7 @@ class Connection:
             return
         except TimeoutError:
             with contextlib.suppress(Exception):
-                await self.send(
-                    error_frame(
-                        "hello_timeout",
-                        f"Pesan 'hello' tidak diterima dalam {HELLO_TIMEOUT:g} detik.",
-                        f"No 'hello' within {HELLO_TIMEOUT:g} seconds.",
-                    )
-                )
+                await self.send(error_frame(Refusal("hello_timeout", seconds=f"{HELLO_TIMEOUT:g}")))
             await self.close(CLOSE_PROTOCOL, "hello_timeout")
             return
         except WebSocketDisconnect:
@@ -183,15 +154,13 @@ class Connection:
             raise WebSocketDisconnect(message.get("code", 1000))
         text = message.get("text")
         if text is None:  # a binary frame
-            raise Refused(error_frame("bad_frame", "Kirim pesan teks JSON.", "Send JSON text frames."))
+            raise Refused(Refusal("bad_frame.binary"))
         try:
             hello = json.loads(text)
         except json.JSONDecodeError:
-            raise Refused(_bad_json()) from None
+            raise Refused(Refusal("bad_frame")) from None
         if not isinstance(hello, dict) or hello.get("type") != "hello":
-            raise Refused(
-                error_frame("hello_expected", "Pesan pertama harus 'hello'.", "The first message must be a 'hello'.")
-            )
+            raise Refused(Refusal("hello_expected"))
         return hello
 
     async def _authorise(self, hello: dict[str, Any]) -> tuple[Follow, Principal | None]:
@@ -202,20 +171,12 @@ class Connection:
                 | {"dashboard"},
             )
             role = v.required_text(hello, "role", choices=ROLES)
-            last_seq = hello.get("last_seq")
-            if last_seq is not None and (isinstance(last_seq, bool) or not isinstance(last_seq, int) or last_seq < 0):
-                raise ApiError(
-                    422,
-                    "invalid_field",
-                    "last_seq harus bilangan bulat >= 0.",
-                    "last_seq must be a whole number >= 0.",
-                    field="last_seq",
-                )
+            v.whole_number(hello, "last_seq")
             if role == "ticket":
                 token = v.required_text(hello, "ticket", max_len=64)
                 ticket = await self.ctx.storage.ticket_by_token(token)
                 if ticket is None or ticket.site not in self.ctx.sites:
-                    raise ApiError(404, "unknown_ticket", "Tiket tidak ditemukan.", "Ticket not found.")
+                    raise Refusal("unknown_ticket")
                 return Follow(ticket.site, wire.PUBLIC, services=frozenset({ticket.service}), token=token), None
             site_id = v.required_text(hello, "site", max_len=40)
             site = self.ctx.site(site_id)
@@ -223,28 +184,15 @@ class Connection:
             if role == "display":
                 screen_id = v.text(hello, "screen", required=False, max_len=40) or (principal and principal.screen)
                 if principal is None:  # said on a TV, so it speaks of the screen's token, not of signing in
-                    raise AuthError(
-                        "unauthenticated",
-                        "Token layar tidak dikenal atau sudah dicabut. Minta token baru kepada admin MPP.",
-                        "This screen's token is unknown or revoked. Ask the MPP admin for a new one.",
-                    )
+                    raise Refusal("unauthenticated.screen_token")
                 require(principal, "display.follow", site_id)
                 assert principal is not None
                 if principal.role == "display" and screen_id != principal.screen:
-                    raise ApiError(
-                        403,
-                        "wrong_screen",
-                        "Token perangkat ini untuk layar lain.",
-                        "This device token belongs to another screen.",
-                    )
+                    raise Refusal("wrong_screen")
                 screen = site.screens.get(screen_id or "")
                 if screen is None:
-                    raise ApiError(
-                        404,
-                        "unknown_screen",
-                        f"Layar '{screen_id}' tidak ada di {site.name}.",
-                        f"Screen '{screen_id}' does not exist at {site.name}.",
-                        screens=sorted(site.screens),
+                    raise Refusal(
+                        "unknown_screen", screen=screen_id, site=site.name, details={"screens": sorted(site.screens)}
                     )
                 services, counters = screen_scope(site, screen)
                 return Follow(site_id, wire.PUBLIC, services, counters), principal
@@ -254,21 +202,19 @@ class Connection:
                 require(principal, "counter.command", site_id, counter.agency)
                 return Follow(site_id, wire.STAFF, frozenset(counter.services), frozenset({counter_id})), principal
             # supervisor; a dashboard ("dashboard": true) also gets notices: live figures and alerts
-            notices = hello.get("dashboard") is True
+            notices = v.boolean(hello, "dashboard")
             agency_id = v.text(hello, "agency", required=False, max_len=40)
             if agency_id is None:
                 require(principal, "site.follow", site_id)
                 return Follow(site_id, wire.STAFF, notices=notices), principal
             if agency_id not in site.agencies:
-                raise ApiError(
-                    404, "unknown_agency", f"Instansi '{agency_id}' tidak ada.", f"Agency '{agency_id}' does not exist."
-                )
+                raise Refusal("unknown_agency", agency=agency_id, site=site.name)
             require(principal, "agency.follow", site_id, agency_id)
             services = frozenset(s.id for s in site.services.values() if s.agency == agency_id)
             counters = frozenset(c.id for c in site.counters.values() if c.agency == agency_id)
             return Follow(site_id, wire.STAFF, services, counters, notices=notices), principal
-        except (ApiError, AuthError, DomainError) as exc:
-            raise Refused(_frame_for(exc)) from None
+        except Refusal as exc:
+            raise Refused(exc) from None
 
     # --- catching up --------------------------------------------------------------------------------
 
@@ -362,14 +308,7 @@ class Connection:
         assert self.sub is not None
         await self.sub.overflowed.wait()
         with contextlib.suppress(Exception):
-            await self.send(
-                error_frame(
-                    "too_slow",
-                    "Koneksi terlalu lambat; sambung ulang dengan last_seq.",
-                    "This client fell behind; reconnect with last_seq to resume.",
-                    last_seq=self.last_sent,
-                )
-            )
+            await self.send(error_frame(Refusal("too_slow"), last_seq=self.last_sent))
         await self.close(CLOSE_TOO_SLOW, "too slow; reconnect with last_seq")
 
     async def _heartbeat(self) -> None:
@@ -394,21 +333,15 @@ class Connection:
             self.last_heard = loop.time()
             text = message.get("text")
             if text is None:
-                await self.send(error_frame("bad_frame", "Kirim pesan teks JSON.", "Send JSON text frames."))
+                await self.send(error_frame(Refusal("bad_frame.binary")))
                 continue
             try:
                 frame = json.loads(text)
             except json.JSONDecodeError:
-                await self.send(_bad_json())
+                await self.send(error_frame(Refusal("bad_frame")))
                 continue
             if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-                await self.send(
-                    error_frame(
-                        "bad_frame",
-                        "Pesan harus objek JSON dengan 'type'.",
-                        "A frame must be a JSON object with a 'type'.",
-                    )
-                )
+                await self.send(error_frame(Refusal("bad_frame.no_type")))
                 continue
             kind = frame["type"]
             if kind == "ping":
@@ -429,13 +362,7 @@ class Connection:
                 self.commands.add(task)
                 task.add_done_callback(self.commands.discard)
             else:
-                await self.send(
-                    error_frame(
-                        "unknown_type",
-                        f"Jenis pesan '{kind[:40]}' tidak dikenal.",
-                        f"Unknown message type '{kind[:40]}'.",
-                    )
-                )
+                await self.send(error_frame(Refusal("unknown_type", kind=kind[:40])))
 
     async def _command(self, frame: dict[str, Any]) -> None:
         assert self.follow is not None
@@ -444,12 +371,7 @@ class Connection:
             counter_id = frame.get("counter")
             followed = self.follow.counters or frozenset()
             if not isinstance(counter_id, str) or counter_id not in followed:
-                raise ApiError(
-                    403,
-                    "not_your_counter",
-                    "Perintah hanya untuk loket yang diikuti koneksi ini.",
-                    "Commands may only name the counter this connection follows.",
-                )
+                raise Refusal("not_your_counter")
             v.command_id(frame, required=True)
             outcome = await counter_command(self.ctx, self.principal, self.follow.site, counter_id, frame)
             await self.send(
@@ -463,14 +385,12 @@ class Connection:
             )
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the client is gone; a retry with the same command_id will get the stored answer
-        except Exception as exc:  # noqa: BLE001 - every refusal becomes an error frame
-            try:
-                frame_out = _frame_for(exc, command_id=command_id)
-            except Exception:
-                log.exception("command failed")
-                frame_out = error_frame(
-                    "internal_error", "Terjadi kesalahan di server.", "Server error.", command_id=command_id
-                )
+        except Refusal as exc:  # StorageUnavailable included
+            with contextlib.suppress(Exception):
+                await self.send(error_frame(exc, command_id=command_id))
+        except Exception:
+            log.exception("command failed")
+            frame_out = error_frame(Refusal("internal_error"), command_id=command_id)
             with contextlib.suppress(Exception):
                 await self.send(frame_out)
 
@@ -486,7 +406,9 @@ def screen_scope(site: Any, screen: Any) -> tuple[frozenset[str] | None, frozens
 
 
 async def websocket_endpoint(ws: WebSocket) -> None:
-    await Connection(ws, ws.app.state.ctx, ws.app.state.config).run()
+    server = server_of(ws.app)
+    assert server.ctx is not None, "connections are served only after start-up"
+    await Connection(ws, server.ctx, server.config).run()
 
 
 WS_ROUTES = [WebSocketRoute("/ws", websocket_endpoint)]

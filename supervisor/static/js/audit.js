@@ -1,16 +1,18 @@
 // The audit log: privileged actions of a period, newest first, paged back by entry id.
 
-import { api, applyTexts, boot, el, errorText, onLangChange, site } from "./common.js";
+import { api, applyTexts, boot, currentLang, el, errorText, onLangChange, site } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 let oldest = null;
 
-function when(iso) {
-  return iso.replace("T", " ").slice(0, 19);
-}
+// The server words each entry in both languages (names, not codes; Indonesian dates): show the page's language.
+const said = (words) => words[currentLang()] || words.id;
+let shown = [];
 
-function details(entry) {
-  return Object.entries(entry.details).map(([k, v]) => `${k}: ${v}`).join(", ");
+function row(e) {
+  return el("tr", { "data-entry": e.id },
+    el("td", { class: "num", text: said(e.when) }), el("td", { text: e.actor }), el("td", { text: said(e.role_name) }),
+    el("td", { text: said(e.summary) }), el("td", { class: "num", text: e.seq }));
 }
 
 async function load(more = false) {
@@ -27,12 +29,8 @@ async function load(more = false) {
   const { entries, period } = result.body;
   form.elements.from.value = period.from;
   form.elements.to.value = period.to;
-  const rows = entries.map((e) => el("tr", { "data-entry": e.id },
-    el("td", { class: "num", text: when(e.at) }), el("td", { text: e.actor }), el("td", { text: e.role }),
-    el("td", { text: e.action }), el("td", { text: e.target }), el("td", { text: details(e) }),
-    el("td", { class: "num", text: e.seq })));
-  if (more) $("entries").append(...rows);
-  else $("entries").replaceChildren(...rows);
+  shown = more ? [...shown, ...entries] : entries;
+  $("entries").replaceChildren(...shown.map(row));
   oldest = entries.length ? entries[entries.length - 1].id : oldest;
   $("more").hidden = entries.length < 200;
   $("empty").hidden = $("entries").children.length > 0;
@@ -48,5 +46,8 @@ function start() {
   load();
 }
 
-onLangChange(() => applyTexts());
+onLangChange(() => {
+  applyTexts();
+  $("entries").replaceChildren(...shown.map(row));
+});
 boot(start);

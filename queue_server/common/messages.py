@@ -1,0 +1,119 @@
+"""The message catalogue: every sentence of a refusal (and the words for states, roles and audit actions) in
+Indonesian and English, in one file (`messages.toml`) with named parameters.
+
+A parameter may carry a format that turns a value into words of the language: `{found:ticket_state}` says
+"dipanggil" or "called" for `called`, `{day:date}` says "Senin, 7 Desember 2026" or "Monday 7 December 2026",
+`{at:time}` "08.30" or "08:30". So no raw state code and no ISO date reaches a sentence a person reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import string
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime, time
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from queue_server.domain.refusal import Refusal
+
+log = logging.getLogger(__name__)
+
+CATALOGUE_FILE = Path(__file__).with_name("messages.toml")
+LANGUAGES = ("id", "en")
+
+_MONTHS_ID = (
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+)  # fmt: skip
+_DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+
+
+@cache
+def catalogue() -> dict[str, dict[str, dict[str, str]]]:
+    """The whole catalogue, read once: section -> key -> language -> text."""
+    with CATALOGUE_FILE.open("rb") as f:
+        return tomllib.load(f)
+
+
+def word(section: str, value: object, lang: str) -> str:
+    """A code (a ticket state, a role ...) as a word of the language; the code itself if the catalogue lacks it."""
+    entry = catalogue().get(section, {}).get(str(value))
+    return entry.get(lang, str(value)) if entry else str(value)
+
+
+def format_date(value: date | str, lang: str) -> str:
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    if isinstance(day, datetime):
+        day = day.date()
+    if lang == "id":
+        return f"{_DAYS_ID[day.weekday()]}, {day.day} {_MONTHS_ID[day.month - 1]} {day.year}"
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def format_time(value: time | datetime | str, lang: str) -> str:
+    clock = time.fromisoformat(value) if isinstance(value, str) else value
+    text = f"{clock.hour:02d}:{clock.minute:02d}"
+    return text.replace(":", ".") if lang == "id" else text
+
+
+def format_datetime(value: datetime, lang: str) -> str:
+    joiner = " pukul " if lang == "id" else " at "
+    return format_date(value, lang) + joiner + format_time(value, lang)
+
+
+def _list(value: Iterable[object], lang: str) -> str:
+    return ", ".join(str(v) for v in value)
+
+
+FORMATS: dict[str, Callable[[Any, str], str]] = {
+    "date": format_date,
+    "time": format_time,
+    "datetime": format_datetime,
+    "list": _list,
+    "ticket_state": lambda v, lang: word("ticket_state", v, lang),
+    "ticket_states": lambda v, lang: ", ".join(word("ticket_state", s, lang) for s in v),
+    "booking_state": lambda v, lang: word("booking_state", v, lang),
+    "counter_state": lambda v, lang: word("counter_state", v, lang),
+    "role": lambda v, lang: word("role", v, lang),
+}
+
+
+class _Formatter(string.Formatter):
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        words = FORMATS.get(format_spec)
+        return words(value, self.lang) if words else super().format_field(value, format_spec)
+
+    def get_value(self, key: int | str, args: Any, kwargs: Mapping[str, Any]) -> Any:
+        if isinstance(key, str) and key not in kwargs:
+            log.warning("message parameter %r missing", key)  # a bug of ours; the person still gets the sentence
+            return "…"
+        return super().get_value(key, args, kwargs)
+
+
+_FORMATTERS = {lang: _Formatter(lang) for lang in LANGUAGES}
+
+
+def text(section: str, key: str, lang: str, params: Mapping[str, Any]) -> str:
+    """One catalogue sentence in one language, with its parameters filled in."""
+    entry = catalogue().get(section, {}).get(key)
+    if entry is None:
+        log.warning("no message %s.%s", section, key)
+        return key
+    return _FORMATTERS[lang].vformat(entry[lang], (), params)
+
+
+def refusal_messages(refusal: Refusal) -> tuple[str, str]:
+    """A refusal's sentence in Indonesian and in English."""
+    params = {**refusal.details, **refusal.params}
+    return text("refusal", refusal.key, "id", params), text("refusal", refusal.key, "en", params)
+
+
+def english(refusal: Refusal) -> str:
+    """The English sentence (the CLI and logs speak English)."""
+    return text("refusal", refusal.key, "en", {**refusal.details, **refusal.params})

@@ -1,0 +1,168 @@
+"""The SQL of accounts, sessions and device tokens. application/auth.py owns the rules (who may sign in, what a
+password must be, how long a session lasts); this module only stores and finds what auth decided.
+
+Every statement goes to the writer connection (Storage.fetch_one, fetch_all, execute): a read sees every write
+queued before it, so a session just made or a device just revoked is seen by the next request at once.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from queue_server.persistence.storage import Storage
+
+
+class User(NamedTuple):
+    """An account as listed to an admin (no password hash)."""
+
+    username: str
+    role: str
+    site: str | None
+    agency: str | None
+    display_name: str
+    active: int  # 1 or 0, as stored
+
+
+class Credentials(NamedTuple):
+    """What signing in checks."""
+
+    id: int
+    password_hash: str
+    role: str
+    site: str | None
+    agency: str | None
+    display_name: str
+    active: int
+
+
+class SessionUser(NamedTuple):
+    """The account behind a session token, with when the session ends (ISO 8601 text, as stored)."""
+
+    id: int
+    role: str
+    username: str
+    site: str | None
+    agency: str | None
+    expires_at: str
+    active: int
+
+
+class Device(NamedTuple):
+    """A device token's record as listed to an admin (never the token)."""
+
+    id: int
+    kind: str
+    site: str
+    name: str
+    screen: str | None
+    created_at: str
+    revoked_at: str | None
+
+
+class DeviceKey(NamedTuple):
+    """A device whose token is not revoked."""
+
+    id: int
+    kind: str
+    name: str
+    site: str
+    screen: str | None
+
+
+class AccountStore:
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    # --- users -------------------------------------------------------------------------------------------
+
+    async def user_exists(self, username: str) -> bool:
+        return await self.storage.fetch_one("SELECT 1 FROM users WHERE username = ?", (username,)) is not None
+
+    async def add_user(
+        self,
+        username: str,
+        password_hash: str,
+        role: str,
+        site: str | None,
+        agency: str | None,
+        display_name: str,
+        created_at: str,
+    ) -> int:
+        """Returns the new user's id."""
+        return await self.storage.execute(
+            "INSERT INTO users (username, password_hash, role, site, agency, display_name, created_at) "
+            "VALUES (?,?,?,?,?,?,?)",
+            (username, password_hash, role, site, agency, display_name, created_at),
+        )
+
+    async def user_id(self, username: str) -> int | None:
+        row = await self.storage.fetch_one("SELECT id FROM users WHERE username = ?", (username,))
+        return int(row[0]) if row is not None else None
+
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        await self.storage.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
+
+    async def users(self) -> list[User]:
+        """Every account, by username."""
+        rows = await self.storage.fetch_all(
+            "SELECT username, role, site, agency, display_name, active FROM users ORDER BY username"
+        )
+        return [User(*row) for row in rows]
+
+    async def credentials(self, username: str) -> Credentials | None:
+        row = await self.storage.fetch_one(
+            "SELECT id, password_hash, role, site, agency, display_name, active FROM users WHERE username = ?",
+            (username,),
+        )
+        return Credentials(*row) if row is not None else None
+
+    # --- sessions ----------------------------------------------------------------------------------------
+
+    async def add_session(self, token_hash: str, user_id: int, created_at: str, expires_at: str) -> None:
+        await self.storage.execute(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?,?,?,?)",
+            (token_hash, user_id, created_at, expires_at),
+        )
+
+    async def end_session(self, token_hash: str) -> None:
+        await self.storage.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+
+    async def end_sessions_of(self, user_id: int) -> None:
+        await self.storage.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+
+    async def session_user(self, token_hash: str) -> SessionUser | None:
+        """The session's account, whether or not the session has expired or the account is active."""
+        row = await self.storage.fetch_one(
+            "SELECT u.id, u.role, u.username, u.site, u.agency, s.expires_at, u.active FROM sessions s "
+            "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
+            (token_hash,),
+        )
+        return SessionUser(*row) if row is not None else None
+
+    # --- devices -----------------------------------------------------------------------------------------
+
+    async def add_device(
+        self, token_hash: str, kind: str, site: str, name: str, screen: str | None, created_at: str
+    ) -> None:
+        await self.storage.execute(
+            "INSERT INTO devices (token_hash, kind, site, name, screen, created_at) VALUES (?,?,?,?,?,?)",
+            (token_hash, kind, site, name, screen, created_at),
+        )
+
+    async def devices(self) -> list[Device]:
+        """Every device token ever made, revoked ones included, by id."""
+        rows = await self.storage.fetch_all(
+            "SELECT id, kind, site, name, screen, created_at, revoked_at FROM devices ORDER BY id"
+        )
+        return [Device(*row) for row in rows]
+
+    async def revoke_device(self, device_id: int, revoked_at: str) -> None:
+        await self.storage.execute("UPDATE devices SET revoked_at = ? WHERE id = ?", (revoked_at, device_id))
+
+    async def live_device(self, token_hash: str) -> DeviceKey | None:
+        """The device with this token, unless it was revoked."""
+        row = await self.storage.fetch_one(
+            "SELECT id, kind, name, site, screen FROM devices WHERE token_hash = ? AND revoked_at IS NULL",
+            (token_hash,),
+        )
+        return DeviceKey(*row) if row is not None else None

@@ -1,0 +1,75 @@
+"""The one mapping from a refusal to the wire: its HTTP status and body, and its websocket error frame.
+
+Every code of the catalogue (`common/messages.toml`) has a status here, and `tests/test_messages.py` fails when
+one has not; the OpenAPI document lists, for every route, the statuses of the codes it may answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from queue_server.common.jsontext import JSONResponse
+from queue_server.common.messages import refusal_messages
+from queue_server.domain.refusal import Refusal
+from queue_server.live import wire
+
+_BY_STATUS: dict[int, tuple[str, ...]] = {
+    400: ("bad_frame", "hello_expected", "http_error", "malformed_json", "unknown_type"),
+    401: ("bad_credentials", "unauthenticated"),
+    403: ("forbidden", "not_a_kiosk", "not_your_agency", "not_your_counter", "wrong_screen", "wrong_site"),
+    404: (
+        "not_found", "unknown_agency", "unknown_announcement", "unknown_booking", "unknown_counter",
+        "unknown_screen", "unknown_service", "unknown_site", "unknown_ticket",
+    ),
+    405: ("method_not_allowed",),
+    408: ("hello_timeout",),  # websocket only
+    # The rules refuse: the request was understood, but the state of the queue does not allow it now.
+    409: (
+        "already_called", "already_checked_in", "booking_cancelled", "booking_checked_in",
+        "booking_not_offered", "booking_released", "checkin_too_early", "counter_already_closed",
+        "counter_already_open", "counter_busy", "counter_closed", "counter_paused", "day_closed",
+        "duplicate_booking", "illegal_transition", "no_current_ticket", "not_an_escpos_printer", "not_no_show",
+        "not_served_here", "online_quota_exhausted", "queue_empty", "quota_exhausted", "site_closed", "slot_full",
+        "slot_unavailable", "survey_already_answered", "survey_not_allowed",
+    ),
+    413: ("body_too_large",),
+    415: ("unsupported_media_type",),
+    422: (
+        "day_in_future", "duplicate_booking_code", "duplicate_ticket_id", "invalid_field", "invalid_idempotency_key",
+        "invalid_nik", "invalid_phone", "missing_ticket", "not_an_object", "note_too_long", "period_reversed",
+        "period_too_long", "same_service", "unknown_channel", "unknown_priority_group",
+    ),
+    429: ("too_many_requests", "too_slow"),  # too_slow: websocket only, a client that fell behind
+    500: ("internal_error",),
+    503: ("printer_fault", "storage_unavailable"),
+}  # fmt: skip
+
+HTTP_STATUS: dict[str, int] = {code: status for status, codes in _BY_STATUS.items() for code in codes}
+
+
+def status_of(refusal: Refusal) -> int:
+    return HTTP_STATUS.get(refusal.code, 409)
+
+
+def error_body(refusal: Refusal) -> dict[str, Any]:
+    """The error shape shared by HTTP answers and websocket error frames (docs/api.md)."""
+    message_id, message_en = refusal_messages(refusal)
+    return wire.error_body(refusal.code, message_id, message_en, **refusal.details)
+
+
+def http_response(refusal: Refusal) -> JSONResponse:
+    status = status_of(refusal)
+    response = JSONResponse({"error": error_body(refusal)}, status_code=status)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def error_frame(refusal: Refusal, **extra: Any) -> dict[str, Any]:
+    """A websocket error frame: the same body as over HTTP, `details` included, plus the frame's own fields."""
+    body = error_body(refusal)
+    details = body.pop("details", None)
+    frame: dict[str, Any] = {"type": "error", **body, **extra}
+    if details:
+        frame["details"] = details
+    return frame
