@@ -285,6 +285,11 @@ async def test_every_privileged_action_leaves_one_audit_entry(server: Server) ->
         ("supervisor", "day.close", "day 2026-11-23"),
     ]
     assert entries[1]["details"] == {"ticket": "A-003"} and entries[8]["details"] == {"target_service": "skck"}
+    # a transfer from the counter names the ticket the counter had, and every entry reads as a sentence
+    assert entries[2]["details"] == {"ticket": "A-003", "target_service": "kk"}
+    assert entries[2]["summary"]["id"] == "Loket 1 memindahkan A-003 ke Kartu Keluarga"
+    assert entries[10]["summary"]["id"] == "Hari Senin, 23 November 2026 ditutup"
+    assert all("…" not in e["summary"]["id"] + e["summary"]["en"] for e in entries)
     assert {e["role"] for e in entries} == {"operator", "supervisor"}
     assert all(e["at"] == "2026-11-23T09:00:00.000+07:00" for e in entries)
     logged = {e.seq: e for e in await server.ctx.storage.events_after("tegal", 0, 1000)}

@@ -153,8 +153,18 @@ async def counter_command(
         command,
         _counter_answer(name, counter_id),
         idem_key=_scope(principal, command_id),
-        audit=audit_trail.counter_entry(principal, name, counter_id, body),
+        audit=audit_trail.counter_entry(
+            principal, name, counter_id, body, current=_current_label(ctx, site_id, counter_id)
+        ),
     )
+
+
+def _current_label(ctx: Context, site_id: str, counter_id: str) -> str | None:
+    """The label of the ticket a counter has now (what a transfer from the counter moves), for its audit entry."""
+    state = ctx.state(site_id)
+    current = state.counters[counter_id].current if counter_id in state.counters else None
+    ticket = state.tickets.get(current) if current else None
+    return ticket.label if ticket else None
 
 
 def _check_ticket_agency(ctx: Context, principal: Principal, site_id: str, ref: str) -> None:

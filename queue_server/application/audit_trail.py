@@ -38,13 +38,16 @@ def ticket_target(ctx: Context, site_id: str, ref: str) -> str:
     return f"ticket {ticket.label}"
 
 
-def counter_entry(principal: Principal, command: str, counter_id: str, body: dict[str, Any]) -> AuditRecord | None:
+def counter_entry(
+    principal: Principal, command: str, counter_id: str, body: dict[str, Any], current: str | None = None
+) -> AuditRecord | None:
+    """`current`: the label of the counter's ticket now, named by a transfer from the counter (its body has none)."""
     if command not in PRIVILEGED_COUNTER_COMMANDS:
         return None
     return entry(
         principal,
         f"counter.{command}",
         f"counter {counter_id}",
-        ticket=body.get("ticket"),
+        ticket=body.get("ticket") or (current if command == "transfer" else None),
         target_service=body.get("target_service"),
     )

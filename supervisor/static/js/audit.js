@@ -11,7 +11,7 @@ let shown = [];
 
 function row(e) {
   return el("tr", { "data-entry": e.id },
-    el("td", { class: "num", text: said(e.when) }), el("td", { text: e.actor }), el("td", { text: said(e.role_name) }),
+    el("td", { text: said(e.when) }), el("td", { text: e.actor }), el("td", { text: said(e.role_name) }),
     el("td", { text: said(e.summary) }), el("td", { class: "num", text: e.seq }));
 }
 
