@@ -128,3 +128,39 @@ def test_statements_are_found(source: str) -> None:
 )
 def test_prose_is_not_a_statement(source: str) -> None:
     assert list(statements(source)) == []
+
+
+def test_no_import_cycles_between_any_two_modules() -> None:
+    """The layers contract (pyproject.toml, lint-imports) forbids cycles between packages; this finds one between
+    any modules at all, inside a package too, counting imports inside functions (grimp sees every import)."""
+    import grimp
+
+    graph = grimp.build_graph("queue_server", "display", "citizen", "supervisor", "counter_client", "sounds")
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:  # Tarjan's strongly connected components
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    assert not cycles, f"import cycles: {cycles}"
