@@ -115,3 +115,12 @@ def test_every_websocket_message_type_is_documented() -> None:
     codes = {"hello_expected", "bad_frame", "unknown_type", "wrong_screen", "unknown_screen", "not_your_counter",
              "too_slow"}  # fmt: skip
     assert not sorted(c for c in codes if f"`{c}`" not in protocol)
+
+
+def test_every_server_module_is_in_the_architecture_module_table() -> None:
+    architecture = doc("architecture.md")
+    for path in sorted(SOURCE.rglob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        relative = path.relative_to(SOURCE).as_posix()
+        assert f"`{relative}`" in architecture or f"`{path.name}`" in architecture, f"{relative} missing"
