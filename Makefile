@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8000
 BIN := $(VENV)/bin
-# espeak-ng speaks the calls; chromium runs the browser tests; sox, tmux and poppler-utils (pdftoppm) are used by tests.
-DEBIAN_PACKAGES := espeak-ng libespeak-ng1 chromium sox tmux poppler-utils
+# espeak-ng speaks the calls; chromium runs the browser tests; sox, tmux and poppler-utils (pdftoppm) are used by tests;
+# postgresql gives the tests a throwaway cluster of their own (tests/pg_support.py; never a server already running).
+DEBIAN_PACKAGES := espeak-ng libespeak-ng1 chromium sox tmux poppler-utils postgresql
 
 .PHONY: demo test test-fast setup system-packages lint bench clean
 

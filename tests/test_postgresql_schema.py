@@ -1,0 +1,118 @@
+"""The schema's migrations on PostgreSQL (a throwaway cluster of this test run): the same versions, tables and
+columns as on SQLite, applied once even when several server processes start at the same moment."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from queue_server.persistence import postgresql, schema
+from queue_server.persistence.schema import Migration, MigrationFailed, SchemaTooNew
+
+from .pg_support import new_database, throwaway_cluster
+
+pytestmark = pytest.mark.postgresql
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    with throwaway_cluster() as url:
+        yield url
+
+
+async def _columns(url: str) -> dict[str, list[str]]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' "
+            "ORDER BY table_name, ordinal_position"
+        )
+    finally:
+        await conn.close()
+    tables: dict[str, list[str]] = {}
+    for row in rows:
+        tables.setdefault(row["table_name"], []).append(row["column_name"])
+    return tables
+
+
+def _sqlite_columns() -> dict[str, list[str]]:
+    con = sqlite3.connect(":memory:")
+    schema.migrate(con)
+    names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    return {name: [r[1] for r in con.execute(f"PRAGMA table_info({name})")] for name in names}
+
+
+def test_both_dialects_have_the_same_numbered_migrations() -> None:
+    sqlite = [(m.number, m.name) for m in schema.migrations("sqlite")]
+    postgres = [(m.number, m.name) for m in schema.migrations("postgresql")]
+    assert sqlite == postgres and sqlite, "every migration is written for both dialects"
+
+
+async def test_a_new_database_gets_the_same_tables_and_columns_as_sqlite(cluster: str) -> None:
+    url = await new_database(cluster)
+    conn = await postgresql.connect(url)
+    try:
+        outcome = await postgresql.migrate(conn)
+        assert outcome.before == 0 and outcome.after == schema.latest_version("postgresql")
+        assert outcome.applied == tuple(m.name for m in schema.migrations("postgresql"))
+        assert await postgresql.schema_version(conn) == outcome.after
+        again = await postgresql.migrate(conn)
+        assert again.before == again.after == outcome.after and again.applied == ()
+    finally:
+        await conn.close()
+    assert await _columns(url) == _sqlite_columns()
+
+
+async def test_processes_starting_together_apply_each_migration_once(cluster: str) -> None:
+    url = await new_database(cluster)
+    conns = [await postgresql.connect(url) for _ in range(4)]
+    try:
+        outcomes = await asyncio.gather(*(postgresql.migrate(c) for c in conns))
+    finally:
+        for conn in conns:
+            await conn.close()
+    applied = [name for outcome in outcomes for name in outcome.applied]
+    assert sorted(applied) == sorted(m.name for m in schema.migrations("postgresql")), "each once, by one process"
+    assert {outcome.after for outcome in outcomes} == {schema.latest_version("postgresql")}
+
+
+async def test_a_newer_database_is_refused_untouched(cluster: str) -> None:
+    url = await new_database(cluster)
+    conn = await postgresql.connect(url)
+    try:
+        await postgresql.migrate(conn)
+        newer = schema.latest_version("postgresql") + 1
+        await conn.execute("UPDATE meta SET value = $1 WHERE key = 'schema_version'", str(newer))
+        with pytest.raises(SchemaTooNew) as refused:
+            await postgresql.migrate(conn, postgresql.without_password(url))
+        assert f"schema version {newer}" in str(refused.value)
+        assert await postgresql.schema_version(conn) == newer
+    finally:
+        await conn.close()
+
+
+async def test_a_failing_migration_leaves_the_database_as_it_was(cluster: str, tmp_path: Path) -> None:
+    url = await new_database(cluster)
+    broken = tmp_path / "0002_broken.postgresql.sql"
+    broken.write_text("CREATE TABLE extra (id BIGINT PRIMARY KEY);\nINSERT INTO no_such_table VALUES (1);\n")
+    available = (*schema.migrations("postgresql"), Migration(2, "0002_broken", broken))
+    conn = await postgresql.connect(url)
+    try:
+        with pytest.raises(MigrationFailed) as failed:
+            await postgresql.migrate(conn, "test", available)
+        assert failed.value.migration == "0002_broken" and "no_such_table" in str(failed.value)
+        assert await postgresql.schema_version(conn) == 1
+        assert await conn.fetchval("SELECT to_regclass('extra')") is None, "rolled back whole"
+    finally:
+        await conn.close()
+
+
+def test_a_password_never_reaches_a_message() -> None:
+    shown = postgresql.without_password("postgresql://queue:s3cret@db.example:5432/mpp")
+    assert shown == "postgresql://queue:***@db.example:5432/mpp"
+    assert postgresql.is_postgresql("postgresql://x/y") and not postgresql.is_postgresql("var/queue.sqlite3")
