@@ -261,6 +261,26 @@ def cmd_migrate(args: argparse.Namespace) -> None:
     print(f"database {config.database} now at version {outcome.after} (was {outcome.before})")
 
 
+def cmd_db_copy(args: argparse.Namespace) -> None:
+    """Copy a whole SQLite database into an empty PostgreSQL database, checking every table's row count."""
+    from queue_server.persistence import postgresql
+    from queue_server.persistence.copy import copy_sqlite_to_postgresql
+    from queue_server.persistence.schema import SchemaError
+
+    if not postgresql.is_postgresql(args.target):
+        raise SystemExit("error: the target must be a postgresql://user:password@host:port/database URL")
+    source: Path = args.source
+    shown = postgresql.without_password(args.target)
+    with server_lock(source):
+        try:
+            counts = copy_sqlite_to_postgresql(source, args.target, progress=print)
+        except (SchemaError, OSError) as exc:
+            raise SystemExit(f"error: {exc}") from None
+        except Exception as exc:  # asyncpg's errors: the server unreachable, a refused login ...
+            raise SystemExit(f"error: {shown}: {type(exc).__name__}: {exc}") from None
+    print(f"copied {sum(counts.values())} rows of {len(counts)} tables into {shown}; every count checked")
+
+
 def cmd_check_site(args: argparse.Namespace) -> None:
     failed = False
     for path in args.files:
@@ -350,6 +370,13 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("migrate", help="bring the database's schema up to date (serve also does, at start-up)")
     sp.add_argument("--db", help="SQLite database file (default var/queue.sqlite3, or QUEUE_DATABASE)")
     sp.set_defaults(func=cmd_migrate)
+
+    sp = sub.add_parser("db", help="move a database: copy a SQLite database into PostgreSQL")
+    dbsub = sp.add_subparsers(dest="db_command", required=True)
+    cp = dbsub.add_parser("copy", help="copy a whole SQLite database into a new, empty PostgreSQL database")
+    cp.add_argument("source", type=Path, help="the SQLite database file (its server stopped)")
+    cp.add_argument("target", help="postgresql://user:password@host:port/database (must be empty)")
+    sp.set_defaults(func=cmd_db_copy)
 
     sp = sub.add_parser("check-site", help="validate site files and list every problem")
     sp.add_argument("files", nargs="+", type=Path)
