@@ -57,7 +57,7 @@ from queue_server.domain import commands as c  # noqa: E402
 from queue_server.domain.model import Refusal  # noqa: E402
 from queue_server.live.hub import Hub  # noqa: E402
 from queue_server.persistence.storage import Storage  # noqa: E402
-from queue_server.pipeline.engine import Engine  # noqa: E402
+from queue_server.pipeline.engine import Engine, StorageUnavailable  # noqa: E402
 from queue_server.settings.sitefile import load_site  # noqa: E402
 from queue_server.supervision import (
     dashboard,
@@ -139,6 +139,8 @@ async def generate(db: Path, site_file: Path, tickets: int, day: date, zone: str
         try:
             await engine.submit("uji", command, lambda events, state: {})
             return True
+        except StorageUnavailable:
+            raise  # a failed write is not a refusal of the rules
         except Refusal as exc:
             refused[exc.code] = refused.get(exc.code, 0) + 1
             return False

@@ -57,8 +57,10 @@ def _text(raw: dict[str, Any], key: str, max_len: int = 253) -> str | None:
     value = raw.get(key)
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or len(value) > max_len:
-        raise Refusal("invalid_field.too_long", key=key, max_len=max_len, details={"field": key})  # fmt: skip
+    if not isinstance(value, str):
+        raise Refusal("invalid_field.text", details={"field": key})
+    if len(value) > max_len:
+        raise Refusal("invalid_field.too_long", max_len=max_len, details={"field": key})
     return value.strip()
 
 

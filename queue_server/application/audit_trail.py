@@ -48,6 +48,7 @@ def counter_entry(
         principal,
         f"counter.{command}",
         f"counter {counter_id}",
-        ticket=body.get("ticket") or (current if command == "transfer" else None),
+        # a transfer from the counter moves the counter's own ticket, whatever the body says
+        ticket=current if command == "transfer" else body.get("ticket"),
         target_service=body.get("target_service"),
     )

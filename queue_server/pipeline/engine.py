@@ -342,6 +342,8 @@ class Engine:
                 yesterday = today - timedelta(days=1)
                 try:
                     await self.submit(site_id, c.CloseDay(yesterday), lambda events, state: {})
+                except StorageUnavailable:
+                    raise  # the loop below logs it once and tries again in a minute
                 except Refusal:
                     log.exception("automatic close of %s failed", site_id)
 

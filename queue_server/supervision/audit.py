@@ -61,6 +61,8 @@ def summary(site: Site, action: str, target: str, details: dict[str, Any]) -> di
         params["day"] = ref
     service = site.services.get(str(details.get("target_service") or ""))
     params["service"] = service.name if service else details.get("target_service")
+    if action == "counter.transfer" and not details.get("ticket"):
+        action = "counter.transfer.unnamed"
     if action not in catalogue().get("audit", {}):
         return {lang: f"{action} {target}" for lang in LANGUAGES}
     return {lang: text("audit", action, lang, params) for lang in LANGUAGES}

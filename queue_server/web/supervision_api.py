@@ -192,7 +192,7 @@ async def post_counter_survey(request: Request) -> Response:
     except Refusal:
         ticket = await survey.ticket_by_id(ctx.storage, site_id, ref[:64])
     if ticket is None:
-        raise Refusal("unknown_ticket.ref", ref=ref[:40])
+        raise Refusal("unknown_ticket.any_day", ref=ref[:40])
     require(principal, "survey.collect", site_id, ticket.agency)
     body = await _body(request)
     v.only(body, {"answers"})

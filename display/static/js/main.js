@@ -34,7 +34,7 @@ const connection = new LiveClient({
   onMessage: receive,
   onStatus: showLink,
   refusedRetryMs: 60_000,
-  refusedRetries: 60,
+  refusedRetries: Infinity, // an unattended TV must recover by itself once its screen or token is put right
 });
 
 function showLink(state, detail) {
