@@ -9,14 +9,13 @@ from datetime import timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.web.kit import Refusal, booking_status, ctx_of
+from queue_server.web.kit import DAYS_ID, Refusal, booking_status, ctx_of
 
 from .common import catalogue, lang_of, not_found, pages
 from .qr import BOOKING_CODE, qr_inline
 
-DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 DAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTHS_ID = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+SHORT_MONTHS_ID = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -33,7 +32,7 @@ async def booking_page(request: Request) -> Response:
         day = today + timedelta(days=offset)
         days.append({
             "date": day.isoformat(),
-            "id": f"{DAYS_ID[day.weekday()]}, {day.day} {MONTHS_ID[day.month - 1]}",
+            "id": f"{DAYS_ID[day.weekday()]}, {day.day} {SHORT_MONTHS_ID[day.month - 1]}",
             "en": f"{DAYS_EN[day.weekday()]} {day.day} {MONTHS_EN[day.month - 1]}",
             "open": bool(site.slots(day)) and day not in closed,
         })  # fmt: skip

@@ -6,10 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from queue_server.web.kit import Context, Ticket, public_status
-
-MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-             "November", "Desember")  # fmt: skip
+from queue_server.web.kit import MONTHS_ID, Context, Ticket, public_status
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -48,9 +49,9 @@ class Context:
         self.site(site_id)
         return self.engine.state(site_id)
 
-    def states(self) -> dict[str, SiteState]:
-        """Every hosted site's live state, by site id."""
-        return {site_id: self.engine.state(site_id) for site_id in self.sites}
+    def states(self) -> Mapping[str, SiteState]:
+        """Every hosted site's live state, by site id (the engine's own mapping: read it, never change it)."""
+        return self.engine.states
 
     def now(self) -> datetime:
         """The server's clock (UTC); tests and the soak benchmark inject their own."""

@@ -24,11 +24,11 @@ log = logging.getLogger(__name__)
 CATALOGUE_FILE = Path(__file__).with_name("messages.toml")
 LANGUAGES = ("id", "en")
 
-_MONTHS_ID = (
+MONTHS_ID = (
     "Januari", "Februari", "Maret", "April", "Mei", "Juni",
     "Juli", "Agustus", "September", "Oktober", "November", "Desember",
 )  # fmt: skip
-_DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 
 
 @cache
@@ -49,7 +49,7 @@ def format_date(value: date | str, lang: str) -> str:
     if isinstance(day, datetime):
         day = day.date()
     if lang == "id":
-        return f"{_DAYS_ID[day.weekday()]}, {day.day} {_MONTHS_ID[day.month - 1]} {day.year}"
+        return f"{DAYS_ID[day.weekday()]}, {day.day} {MONTHS_ID[day.month - 1]} {day.year}"
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 

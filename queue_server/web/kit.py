@@ -13,6 +13,7 @@ from queue_server.application.auth import Principal
 from queue_server.application.context import Context
 from queue_server.application.health import DeviceHealth, DeviceRegistry
 from queue_server.common.jsontext import JSONResponse
+from queue_server.common.messages import DAYS_ID, MONTHS_ID
 from queue_server.domain.catalogue import PRIORITY_GROUPS, Screen, Site
 from queue_server.domain.model import Ticket
 from queue_server.domain.refusal import Refusal
@@ -22,6 +23,8 @@ from queue_server.web.requests import bearer, config_of, ctx_of, read_json, site
 from queue_server.web.websocket import screen_scope
 
 __all__ = [
+    "DAYS_ID",
+    "MONTHS_ID",
     "PRIORITY_GROUPS",
     "Refusal",
     "Assets",

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from queue_server.application import validation as v
 from queue_server.application.actions import set_running_text
-from queue_server.application.auth import Principal, require
+from queue_server.application.auth import require
 from queue_server.application.context import Context
 from queue_server.common.jsontext import JSONResponse
 from queue_server.domain.catalogue import Site
@@ -24,26 +24,14 @@ from queue_server.supervision.monitor import Monitor
 from queue_server.web.requests import ctx_of, principal_of, read_json, server_of
 
 
-def _ctx(request: Request) -> Context:
-    return ctx_of(request)
-
-
 def _monitor(request: Request) -> Monitor:
     monitor = server_of(request.app).monitor
     assert monitor is not None, "requests are served only after start-up"
     return monitor
 
 
-async def _principal(request: Request) -> Principal | None:
-    return await principal_of(request)
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    return await read_json(request)
-
-
 def _site_and_today(request: Request) -> tuple[Context, str, Any]:
-    ctx = _ctx(request)
+    ctx = ctx_of(request)
     site = ctx.site(request.path_params["site"])
     return ctx, site.id, site.service_day(ctx.now())
 
@@ -69,7 +57,7 @@ def _csv(text: str, filename: str) -> Response:
 async def get_dashboard(request: Request) -> Response:
     """The figures a dashboard shows, as of now; the same as the `dashboard` notices pushed over the websocket."""
     ctx, site_id, _today = _site_and_today(request)
-    principal = await _principal(request)
+    principal = await principal_of(request)
     agency = reports.agency_filter(ctx.sites[site_id], request.query_params)
     if agency is None:
         require(principal, "site.follow", site_id)
@@ -80,7 +68,7 @@ async def get_dashboard(request: Request) -> Response:
 
 async def post_running_text(request: Request) -> Response:
     ctx, site_id, _today = _site_and_today(request)
-    outcome = await set_running_text(ctx, await _principal(request), site_id, await _body(request))
+    outcome = await set_running_text(ctx, await principal_of(request), site_id, await read_json(request))
     return JSONResponse(outcome.body)
 
 
@@ -91,7 +79,7 @@ async def _report_scope(request: Request) -> tuple[Context, Site, reports.Period
     """What a report or IKM request asks for, once its reader may read it: the site, the period, the agency."""
     ctx, site_id, today = _site_and_today(request)
     site = ctx.sites[site_id]
-    require(await _principal(request), "report.read", site_id)
+    require(await principal_of(request), "report.read", site_id)
     period = reports.parse_period(request.query_params, today)
     return ctx, site, period, reports.agency_filter(site, request.query_params)
 
@@ -144,7 +132,7 @@ async def get_chart(request: Request) -> Response:
 
 async def get_audit(request: Request) -> Response:
     ctx, site_id, today = _site_and_today(request)
-    require(await _principal(request), "audit.read", site_id)
+    require(await principal_of(request), "audit.read", site_id)
     period = reports.parse_period(request.query_params, today)
     limit = _whole(request.query_params.get("limit"), "limit", audit.DEFAULT_LIMIT, 1, audit.MAX_LIMIT)
     before = request.query_params.get("before")
@@ -166,16 +154,16 @@ def _whole(text: str | None, field: str, default: int, low: int, high: int) -> i
 
 async def get_survey(request: Request) -> Response:
     """What a phone needs to offer the survey: whether this ticket may answer, and the nine questions."""
-    ctx = _ctx(request)
+    ctx = ctx_of(request)
     ticket = await ctx.ticket_by_token(request.path_params["token"])
     answered = await survey.is_answered(ctx.storage, ticket.id)
     return _no_store(JSONResponse({**survey.status(ticket, answered), "questions": survey.questionnaire()}))
 
 
 async def post_survey(request: Request) -> Response:
-    ctx = _ctx(request)
+    ctx = ctx_of(request)
     ticket = await ctx.ticket_by_token(request.path_params["token"])
-    body = await _body(request)
+    body = await read_json(request)
     v.only(body, {"answers"})
     answers = survey.read_answers(body)
     return JSONResponse(await survey.submit(ctx.storage, ticket, answers, "phone", ctx.now()), 201)
@@ -184,7 +172,7 @@ async def post_survey(request: Request) -> Response:
 async def post_counter_survey(request: Request) -> Response:
     """The tablet at the counter, signed in by the counter's staff, sends the answers of the ticket just served."""
     ctx, site_id, today = _site_and_today(request)
-    principal = await _principal(request)
+    principal = await principal_of(request)
     principal = require(principal, "survey.collect", site_id, principal.agency if principal else None)
     ref = request.path_params["ticket"]
     try:
@@ -194,7 +182,7 @@ async def post_counter_survey(request: Request) -> Response:
     if ticket is None:
         raise Refusal("unknown_ticket.any_day", ref=ref[:40])
     require(principal, "survey.collect", site_id, ticket.agency)
-    body = await _body(request)
+    body = await read_json(request)
     v.only(body, {"answers"})
     answers = survey.read_answers(body)
     return JSONResponse(await survey.submit(ctx.storage, ticket, answers, "tablet", ctx.now()), 201)
