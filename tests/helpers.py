@@ -7,7 +7,7 @@ import asyncio
 import socket
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -77,6 +77,16 @@ class Server:
             json={"command": command, "command_id": uuid.uuid4().hex, **body},
             headers=headers,
         )
+
+
+async def eventually(check: Callable[[], object], what: str, seconds: float = 20.0) -> None:
+    """Waits until `check()` is truthy. The bound is generous on purpose: these machines are shared and slow at
+    times, and a test asserts on what happened, not on how fast."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not within {seconds:g} s: {what}")
+        await asyncio.sleep(0.01)
 
 
 def bearer(token: str) -> dict[str, str]:

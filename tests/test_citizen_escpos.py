@@ -20,7 +20,7 @@ from citizen.printing.slip import Slip
 from queue_server.common.messages import refusal_messages
 from queue_server.domain.refusal import Refusal
 
-from .helpers import KIOSK, LOBBY, Server, bearer
+from .helpers import KIOSK, LOBBY, Server, bearer, eventually
 
 SLIP = Slip(
     site_name="MPP Kabupaten Tegal",
@@ -175,11 +175,7 @@ async def set_printer(server: Server, printer: dict[str, object], public_url: st
 
 
 async def until_jobs(jobs: list[bytes], n: int) -> None:
-    for _ in range(200):
-        if len(jobs) >= n:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{len(jobs)} print jobs, expected {n}")
+    await eventually(lambda: len(jobs) >= n, f"{n} print jobs (have {len(jobs)})")
 
 
 async def test_a_network_printer_prints_faults_are_reported_and_reprints_work(server: Server) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from playwright.async_api import Route
 
 from .display_support import call_next
-from .helpers import Server
+from .helpers import Server, eventually
 from .test_citizen_support import bounded, chromium, fast, open_page, shot, text, until
 
 PHONE = (390, 844)
@@ -132,26 +132,29 @@ async def test_a_late_answer_to_an_old_status_request_does_not_undo_a_newer_even
     url = f"{server.url}/t/{mine['ticket']['token']}"
     async with chromium() as browser, open_page(browser, url, size=PHONE, mobile=True) as page:
         await until(page, "() => document.getElementById('main').dataset.state === 'called'")
-        held: list[str] = []
+        held: list[str] = []  # the ticket state in each answer, in the order the server gave them
+        delivered: list[str] = []  # ... and in the order the page received them
+        release = asyncio.Event()
 
         async def hold(route: Route) -> None:
             response = await route.fetch()  # answered by the server now, with the state of now ...
-            held.append((await response.json())["ticket"]["state"])
+            state = (await response.json())["ticket"]["state"]
+            held.append(state)
             if len(held) == 1:
-                await asyncio.sleep(1.0)  # ... and the first one handed to the page only later
+                await release.wait()  # ... and the first one handed to the page only after the newer one
             await route.fulfill(response=response)
+            delivered.append(state)
 
         await page.route("**/api/v1/tickets/*", hold)
         assert (await server.command(op, "1", "recall")).status_code == 200
-        await until(page, "() => document.getElementById('main').dataset.state === 'called'")
-        for _ in range(100):
-            if held:
-                break
-            await asyncio.sleep(0.01)
+        await eventually(lambda: held, "the page re-read its status after the recall")
         assert held == ["called"], held
         assert (await server.command(op, "1", "start")).status_code == 200
         await until(page, "() => document.getElementById('main').dataset.state === 'serving'")
-        await asyncio.sleep(1.5)  # the held answer has reached the page by now
-        assert len(held) >= 2, "the page asked again after the start"
+        await eventually(lambda: delivered, "the page had the answer to its request after the start")
+        assert delivered == ["serving"], delivered
+        release.set()
+        await eventually(lambda: len(delivered) == 2, "the old answer reached the page")
+        await asyncio.sleep(0.5)  # time for the page to act on it, were it to
         assert await page.evaluate("() => document.getElementById('main').dataset.state") == "serving"
         assert await text(page, "#state-line") == "Sedang dilayani di Loket 1"

@@ -12,7 +12,7 @@ import pytest
 
 from counter_client.client import Backoff, CommandRefused, Connection, CounterClient, SessionRefused
 
-from .helpers import Server, running_server
+from .helpers import Server, eventually, running_server
 
 PASSWORD = "demo-operator"
 
@@ -115,10 +115,7 @@ class CuttableProxy:
     async def cut(self) -> None:
         for writer in list(self.writers):
             writer.transport.abort()
-        for _ in range(100):
-            if not self.writers:
-                return
-            await asyncio.sleep(0.01)
+        await eventually(lambda: not self.writers, "the proxy's connections closed")
 
 
 # --- a day at one counter ------------------------------------------------------------------------------
@@ -249,10 +246,7 @@ async def test_connection_cut_after_call_next_went_through_calls_the_ticket_once
         proxy.blackhole_down = True  # the server's answer (and its event) will be lost on the way back
         pressed = asyncio.create_task(client.call_next())
         status = server.ctx.state("tegal").counters
-        for _ in range(500):
-            if status["1"].current is not None:
-                break
-            await asyncio.sleep(0.01)
+        await eventually(lambda: status["1"].current is not None, "the server called a ticket")
         assert status["1"].current == ticket["id"], "the server called the ticket"
         assert not pressed.done(), "but the client never heard of it"
         await proxy.cut()

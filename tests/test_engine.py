@@ -12,7 +12,7 @@ from websockets.asyncio.client import connect
 from queue_server.domain.events import Event
 from queue_server.persistence.storage import Batch, Storage
 
-from .helpers import KIOSK, LOBBY, Server, bearer
+from .helpers import KIOSK, LOBBY, Server, bearer, eventually
 
 
 async def _fail_writes(server: Server, on: bool) -> None:
@@ -47,11 +47,8 @@ async def test_failed_write_changes_nothing_publishes_nothing_and_recovers(serve
 
 
 async def _labels_become(server: Server, labels: list[str]) -> None:
-    for _ in range(500):
-        if [t.label for t in server.ctx.state("tegal").tickets.values()] == labels:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"the engine never reached {labels}")
+    state = server.ctx.state("tegal")
+    await eventually(lambda: [t.label for t in state.tickets.values()] == labels, f"the engine reached {labels}")
 
 
 async def test_a_failed_write_also_refuses_the_batch_decided_on_top_of_it(server: Server) -> None:

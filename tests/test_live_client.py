@@ -21,7 +21,7 @@ import websockets
 from playwright.async_api import Browser, Page, WebSocket
 
 from .display_support import bounded, call_next, chromium, until
-from .helpers import LOBBY, Clock, Server, running_server
+from .helpers import LOBBY, Clock, Server, eventually, running_server
 from .test_counter_client import CuttableProxy
 
 LOBBY_HELLO = {"role": "display", "site": "tegal", "screen": "lobby", "token": LOBBY, "client": "live-client-test"}
@@ -167,11 +167,7 @@ async def test_a_silent_link_is_pinged_then_given_up_and_the_client_resumes(tmp_
         url = proxy.url.replace("http://", "ws://") + "/ws"
         async with client_page(browser, server, LOBBY_HELLO, {**QUICK, "url": url}) as (page, wire):
             await connections(page, 1)
-            for _ in range(100):  # the server's pings are answered
-                if sum(f["type"] == "pong" for f in wire.sent) >= 2:
-                    break
-                await asyncio.sleep(0.05)
-            assert sum(f["type"] == "pong" for f in wire.sent) >= 2
+            await eventually(lambda: sum(f["type"] == "pong" for f in wire.sent) >= 2, "the server's pings answered")
             before = await page.evaluate("window.__client.lastSeq")
             assert before == server.ctx.storage.last_seq > 0
 
