@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from queue_server.domain.refusal import Refusal
-from queue_server.settings.config import Config
+from queue_server.settings.config import CONFIG_VARIABLE, Config
 from queue_server.settings.sitefile import DEMO_SITE, SiteFileError, load_site
 
 
@@ -40,8 +40,12 @@ def build_uvicorn_config(app: Any, config: Config, *, ws: Any = None) -> Any:
 
 
 @contextmanager
-def server_lock(database: Path) -> Iterator[IO[str]]:
-    """One server per database: a second one would hand out the same event numbers."""
+def server_lock(database: Path | str) -> Iterator[IO[str] | None]:
+    """One server per SQLite file: a second one would hand out the same event numbers. (PostgreSQL takes several
+    processes: they serialise on each site's lock row, postgresql_storage.py.)"""
+    if isinstance(database, str):
+        yield None
+        return
     database.parent.mkdir(parents=True, exist_ok=True)
     handle = open(f"{database}.lock", "w")  # noqa: SIM115 - kept open for the lock's lifetime
     try:
@@ -63,14 +67,66 @@ def _serve(config: Config, banner: str | None = None) -> None:
 
     try:
         app = create_app(config, tune_gc=True)
-        refuse_newer(config.database)  # a SchemaError (a ValueError) here reads clearly; in start-up, a traceback
+        if isinstance(config.database, Path):
+            refuse_newer(config.database)  # a SchemaError (a ValueError) here reads clearly; in start-up, a traceback
+        else:
+            asyncio.run(_migrate_postgresql(config.database))  # once, before the workers start
     except (SiteFileError, ValueError) as exc:
         raise SystemExit(f"error: {exc}") from None
+    except OSError as exc:  # PostgreSQL unreachable
+        raise SystemExit(f"error: {_shown(config)}: {exc}") from None
     with server_lock(config.database):
-        server = uvicorn.Server(build_uvicorn_config(app, config))
         if banner:
             print(banner, flush=True)
-        server.run()
+        if config.workers > 1:
+            if config.demo:  # once, here: N workers seeding the same accounts at once would collide
+                asyncio.run(_seed_demo(config))
+            _serve_workers(config)
+        else:
+            uvicorn.Server(build_uvicorn_config(app, config)).run()
+
+
+def _shown(config: Config) -> str:
+    from queue_server.persistence import postgresql
+
+    return postgresql.without_password(str(config.database))
+
+
+async def _migrate_postgresql(dsn: str) -> None:
+    from queue_server.persistence import postgresql
+
+    conn = await postgresql.connect(dsn)
+    try:
+        await postgresql.migrate(conn, postgresql.without_password(dsn))
+    finally:
+        await conn.close()
+
+
+async def _seed_demo(config: Config) -> None:
+    from queue_server.application.auth import Accounts
+    from queue_server.application.demo import seed_demo
+    from queue_server.persistence.factory import storage_for
+    from queue_server.web.app import load_sites
+
+    storage = storage_for(config.database, synchronous=config.synchronous)
+    await storage.open()
+    try:
+        await seed_demo(Accounts(storage, load_sites(config)), load_sites(config))
+    finally:
+        await storage.close()
+
+
+def _serve_workers(config: Config) -> None:
+    """N server processes on one port (uvicorn's supervisor: a worker that dies is started again). Each builds its
+    app from the configuration passed in the environment (queue_server.web.app:app_from_environment)."""
+    os.environ[CONFIG_VARIABLE] = config.to_json()
+    uv = build_uvicorn_config("queue_server.web.app:app_from_environment", config)
+    uv.factory = True
+    uv.workers = config.workers
+    sock = uv.bind_socket()
+    from uvicorn.supervisors import Multiprocess
+
+    Multiprocess(uv, sockets=[sock]).run()
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -113,7 +169,8 @@ def _config(args: argparse.Namespace, **overrides: Any) -> Config:
     site_files = [Path(p) for p in args.site] if getattr(args, "site", None) else overrides.pop("site_files", None)
     try:
         return Config.from_env(
-            database=Path(args.db) if getattr(args, "db", None) else overrides.pop("database", None),
+            database=args.db if getattr(args, "db", None) else overrides.pop("database", None),
+            workers=getattr(args, "workers", None),
             site_files=site_files,
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
@@ -127,12 +184,12 @@ def _config(args: argparse.Namespace, **overrides: Any) -> Config:
 
 async def _with_accounts(args: argparse.Namespace, action: Any) -> Any:
     from queue_server.application.auth import Accounts
-    from queue_server.persistence.storage import Storage
+    from queue_server.persistence.factory import storage_for
     from queue_server.web.app import load_sites
 
     config = _config(args)
     sites = load_sites(config)
-    storage = Storage(config.database, synchronous=config.synchronous)
+    storage = storage_for(config.database, synchronous=config.synchronous)
     await storage.open()
     try:
         return await action(Accounts(storage, sites), sites, config, storage)
@@ -196,7 +253,7 @@ def cmd_close_day(args: argparse.Namespace) -> None:
     from queue_server.application.context import Context
     from queue_server.common.messages import english
     from queue_server.live.hub import Hub
-    from queue_server.persistence.storage import Storage
+    from queue_server.persistence.factory import storage_for
     from queue_server.pipeline.engine import Engine
     from queue_server.web.app import load_sites
 
@@ -208,7 +265,7 @@ def cmd_close_day(args: argparse.Namespace) -> None:
     local_admin = Principal(kind="user", role="admin", name="cli", id=0)
 
     async def run() -> dict[str, Any]:
-        storage = Storage(config.database, synchronous=config.synchronous)
+        storage = storage_for(config.database, synchronous=config.synchronous)
         await storage.open()
         hub = Hub(sites)
         engine = Engine(sites, storage, hub)
@@ -232,13 +289,13 @@ def cmd_close_day(args: argparse.Namespace) -> None:
 def cmd_migrate(args: argparse.Namespace) -> None:
     """Bring the database's schema to this release's version: what `serve` does at start-up, with the server
     stopped and saying what it applied."""
+    from queue_server.persistence.factory import storage_for
     from queue_server.persistence.schema import MigrationFailed, Outcome, SchemaError
-    from queue_server.persistence.storage import Storage
 
     config = _config(args)
 
     async def run() -> Outcome | None:
-        storage = Storage(config.database, synchronous=config.synchronous)
+        storage = storage_for(config.database, synchronous=config.synchronous)
         await storage.open()
         try:
             return storage.migrated
@@ -300,14 +357,25 @@ def cmd_check_site(args: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
+DB_HELP = (
+    "SQLite database file, or postgresql://user:password@host:port/database "
+    "(default var/queue.sqlite3, or QUEUE_DATABASE)"
+)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="queue-server", description="Queue server for Mal Pelayanan Publik")
     sub = p.add_subparsers(dest="command", required=True)
 
     def common(sp: argparse.ArgumentParser, server: bool = False) -> None:
-        sp.add_argument("--db", help="SQLite database file (default var/queue.sqlite3, or QUEUE_DATABASE)")
+        sp.add_argument("--db", help=DB_HELP)
         sp.add_argument("--site", action="append", help="site file (TOML); repeat for several sites")
         if server:
+            sp.add_argument(
+                "--workers",
+                type=int,
+                help="server processes on one port (PostgreSQL only; default 1, or QUEUE_WORKERS)",
+            )
             sp.add_argument("--host", help="address to listen on (default 127.0.0.1)")
             sp.add_argument("--port", type=int, help="port (default 8000, or PORT)")
             sp.add_argument(
@@ -324,10 +392,13 @@ def parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_serve)
 
     sp = sub.add_parser("demo", help="run the built-in demo mall with demo accounts and tokens")
-    sp.add_argument("--db", default="var/demo.sqlite3", help="database file (default var/demo.sqlite3)")
+    sp.add_argument(
+        "--db", default="var/demo.sqlite3", help="database file (default var/demo.sqlite3), or a postgresql:// URL"
+    )
     sp.add_argument("--host")
     sp.add_argument("--port", type=int)
     sp.add_argument("--access-log", action="store_true", default=None, help="log every HTTP request")
+    sp.add_argument("--workers", type=int, help="server processes on one port (with a postgresql:// --db only)")
     sp.set_defaults(func=cmd_demo, site=None, synchronous=None)
 
     sp = sub.add_parser("user", help="manage accounts")
@@ -368,7 +439,7 @@ def parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_close_day)
 
     sp = sub.add_parser("migrate", help="bring the database's schema up to date (serve also does, at start-up)")
-    sp.add_argument("--db", help="SQLite database file (default var/queue.sqlite3, or QUEUE_DATABASE)")
+    sp.add_argument("--db", help=DB_HELP)
     sp.set_defaults(func=cmd_migrate)
 
     sp = sub.add_parser("db", help="move a database: copy a SQLite database into PostgreSQL")

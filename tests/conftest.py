@@ -14,21 +14,55 @@ from __future__ import annotations
 import inspect
 import sys
 import types
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from .helpers import Server, running_server
+from .pg_support import new_database, throwaway_cluster
 
 LIVE_NAMES = frozenset({"running_server"})
 BROWSER_NAMES = frozenset({"chromium", "async_playwright"})
 
 
+# A module that sets BOTH_DATABASES = True runs each test that uses `database` (or `server`, which uses it) twice:
+# on a SQLite file and on a new database of the session's throwaway PostgreSQL cluster.
+ADAPTERS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    both = getattr(metafunc.module, "BOTH_DATABASES", False) and not metafunc.definition.get_closest_marker(
+        "sqlite_only"
+    )
+    if "database" in metafunc.fixturenames and both:
+        metafunc.parametrize("adapter", ADAPTERS, indirect=True)
+
+
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[Server]:
-    async with running_server(tmp_path / "queue.sqlite3") as s:
+def adapter(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[str]:
+    """One throwaway PostgreSQL cluster for the whole run, started the first time a test asks for it."""
+    with throwaway_cluster() as url:
+        yield url
+
+
+@pytest.fixture
+async def database(adapter: str, tmp_path: Path, request: pytest.FixtureRequest) -> Path | str:
+    """Where a test's server keeps its data: a SQLite file, or a new PostgreSQL database."""
+    if adapter == "postgresql":
+        return await new_database(request.getfixturevalue("pg_cluster"))
+    return tmp_path / "queue.sqlite3"
+
+
+@pytest.fixture
+async def server(database: Path | str) -> AsyncIterator[Server]:
+    async with running_server(database) as s:
         yield s
 
 
@@ -40,6 +74,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if not isinstance(item, pytest.Function):
             continue
         starts = _what_it_starts(item)
+        callspec = getattr(item, "callspec", None)
+        on_postgresql = callspec is not None and callspec.params.get("adapter") == "postgresql"
+        if (on_postgresql or "pg_cluster" in item.fixturenames) and item.get_closest_marker("postgresql") is None:
+            item.add_marker("postgresql")
         for mark in ("live", "browser"):
             if mark in starts and item.get_closest_marker(mark) is None:
                 item.add_marker(mark)

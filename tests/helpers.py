@@ -109,7 +109,7 @@ def _socket_on(port: int) -> socket.socket:
 
 @asynccontextmanager
 async def running_server(
-    database: Path,
+    database: Path | str,
     *,
     port: int = 0,
     clock: Clock | None = None,

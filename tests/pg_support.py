@@ -7,6 +7,7 @@ creates."""
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -16,6 +17,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -29,9 +31,37 @@ def bindir() -> Path:
     return Path(found[-1]).parent
 
 
+@dataclass
+class Cluster:
+    """A running throwaway cluster: its URL, and what a test may do to it (stop it, start it again)."""
+
+    url: str
+    data: Path
+    log: Path
+    options: str
+    as_owner: list[str]
+
+    def _pg_ctl(self, *args: str) -> None:
+        subprocess.run([*self.as_owner, str(bindir() / "pg_ctl"), "-D", str(self.data), *args],
+                       check=True, capture_output=True, timeout=120)  # fmt: skip
+
+    def stop(self, mode: str = "fast") -> None:
+        self._pg_ctl("-m", mode, "-w", "stop")
+
+    def start(self) -> None:
+        self._pg_ctl("-l", str(self.log), "-w", "-t", "60", "-o", self.options, "start")
+
+
 @contextmanager
 def throwaway_cluster() -> Iterator[str]:
     """A running cluster; yields the URL of its `postgres` database (trust authentication, Unix socket)."""
+    with throwaway_cluster_handle() as cluster:
+        yield cluster.url
+
+
+@contextmanager
+def throwaway_cluster_handle(*, fsync: bool = False) -> Iterator[Cluster]:
+    """`fsync`: the tests leave it off (speed); a benchmark turns it on, as production has it."""
     programs = bindir()
     root = Path(tempfile.mkdtemp(prefix="queue-server-pg-"))
     as_owner: list[str] = []
@@ -41,24 +71,21 @@ def throwaway_cluster() -> Iterator[str]:
         as_owner = ["runuser", "-u", "postgres", "--"]
     data, log = root / "data", root / "server.log"
     port = 5432  # names the socket file in our own directory; no TCP port is opened
-
-    def run(*args: str) -> None:
-        subprocess.run([*as_owner, *args], check=True, capture_output=True, timeout=120)
-
+    options = f"-p {port} -k {root} -c listen_addresses='' -c fsync={'on' if fsync else 'off'} -c max_connections=300"
+    cluster = Cluster(f"postgresql://postgres@/postgres?host={root}&port={port}", data, log, options, as_owner)
     try:
-        run(str(programs / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-            "--locale=C", "--no-sync")  # fmt: skip
-        options = f"-p {port} -k {root} -c listen_addresses='' -c fsync=off -c max_connections=200"
-        run(str(programs / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o", options, "start")
+        subprocess.run([*as_owner, str(programs / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
+                        "-E", "UTF8", "--locale=C", "--no-sync"], check=True, capture_output=True, timeout=120)  # fmt: skip
+        cluster.start()
     except subprocess.CalledProcessError as exc:
         detail = (exc.stderr or b"").decode(errors="replace") + (log.read_text() if log.exists() else "")
         shutil.rmtree(root, ignore_errors=True)
         raise RuntimeError(f"the throwaway PostgreSQL cluster did not start: {detail}") from None
     try:
-        yield f"postgresql://postgres@/postgres?host={root}&port={port}"
+        yield cluster
     finally:
-        subprocess.run([*as_owner, str(programs / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, timeout=60, check=False)  # fmt: skip
+        with contextlib.suppress(subprocess.SubprocessError):
+            cluster.stop("immediate")
         shutil.rmtree(root, ignore_errors=True)
 
 

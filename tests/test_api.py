@@ -11,6 +11,8 @@ from queue_server.application.views import site_state_view
 
 from .helpers import KIOSK, LOBBY, Server, bearer
 
+BOTH_DATABASES = True  # every test here that uses a server runs on SQLite and on PostgreSQL (conftest.py)
+
 
 async def event_count(server: Server) -> int:
     return server.ctx.storage.last_seq

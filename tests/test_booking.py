@@ -12,6 +12,8 @@ import pytest
 
 from .helpers import KIOSK, Server, bearer, running_server
 
+BOTH_DATABASES = True  # every test here that uses a server runs on SQLite and on PostgreSQL (conftest.py)
+
 
 @pytest.fixture
 async def site(tmp_path: Path) -> AsyncIterator[Server]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from queue_server.persistence.storage import Storage
+from queue_server.persistence.port import StoragePort
 from queue_server.pipeline.idempotency import StoredKeys
 
 from .helpers import KIOSK, bearer, running_server
+
+BOTH_DATABASES = True  # every test here that uses a database runs on SQLite and on PostgreSQL (conftest.py)
 
 URL = "/api/v1/sites/tegal/tickets"
 
@@ -24,14 +26,14 @@ def test_stored_keys_are_forgotten_oldest_first() -> None:
     assert len(keys) == 0
 
 
-async def _age(storage: Storage, key: str, hours: float) -> None:
+async def _age(storage: StoragePort, key: str, hours: float) -> None:
     """Make a stored record `hours` old (keys are stored per device: `device:<id>:<key>`)."""
     at = (datetime.now(UTC) - timedelta(hours=hours)).astimezone().isoformat()
     await storage.execute("UPDATE idempotency SET created_at = ? WHERE key LIKE ?", (at, f"%:{key}"))
 
 
-async def test_a_key_is_honoured_for_48_hours_across_a_restart_then_forgotten(tmp_path: Path) -> None:
-    db = tmp_path / "db.sqlite3"
+async def test_a_key_is_honoured_for_48_hours_across_a_restart_then_forgotten(database: Path | str) -> None:
+    db = database
     answers = {}
     async with running_server(db) as s:
         for key in ("key-47-hours-old", "key-49-hours-old"):
@@ -53,9 +55,9 @@ async def test_a_key_is_honoured_for_48_hours_across_a_restart_then_forgotten(tm
         )
 
 
-async def test_records_deleted_while_running_are_no_longer_replayed(tmp_path: Path) -> None:
+async def test_records_deleted_while_running_are_no_longer_replayed(database: Path | str) -> None:
     headers = {**bearer(KIOSK), "Idempotency-Key": "aging-key"}
-    async with running_server(tmp_path / "db.sqlite3") as s:
+    async with running_server(database) as s:
         first = await s.http.post(URL, json={"service": "pkb"}, headers=headers)
         await _age(s.ctx.storage, "aging-key", 49)
         await s.ctx.engine.forget_old_idempotency_keys()
@@ -65,11 +67,11 @@ async def test_records_deleted_while_running_are_no_longer_replayed(tmp_path: Pa
         assert replay.headers["idempotent-replayed"] == "true" and replay.json() == again.json()
 
 
-async def test_a_record_past_48_hours_not_yet_deleted_is_still_replayed(tmp_path: Path) -> None:
+async def test_a_record_past_48_hours_not_yet_deleted_is_still_replayed(database: Path | str) -> None:
     """Records are deleted hourly, so some outlive 48 hours a little. Until deleted they are answered like any
     other: were the engine to decide such a retry again, its record's INSERT would fail the whole transaction."""
     headers = {**bearer(KIOSK), "Idempotency-Key": "key-in-the-last-hour"}
-    async with running_server(tmp_path / "db.sqlite3") as s:
+    async with running_server(database) as s:
         first = await s.http.post(URL, json={"service": "pkb"}, headers=headers)
         await _age(s.ctx.storage, "key-in-the-last-hour", 48.5)
         again = await s.http.post(URL, json={"service": "pkb"}, headers=headers)

@@ -10,10 +10,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 import httpx
 
 from .helpers import free_socket, running_server
+
+BOTH_DATABASES = True  # every test here runs on SQLite and on PostgreSQL (conftest.py)
 
 SITE = """
 [site]
@@ -46,9 +50,11 @@ def write_site(path: Path, counters: int) -> Path:
     return path
 
 
-async def test_fifty_counters_pressing_next_at_once_call_every_ticket_exactly_once(tmp_path: Path) -> None:
+async def test_fifty_counters_pressing_next_at_once_call_every_ticket_exactly_once(
+    tmp_path: Path, database: Path | str
+) -> None:
     site = write_site(tmp_path / "uji.toml", 50)
-    async with running_server(tmp_path / "db.sqlite3", site_files=[site]) as s:
+    async with running_server(database, site_files=[site]) as s:
         sup = await s.login("supervisor")
         kiosk = {"Authorization": "Bearer d_kiosk_demo_uji"}
         limits = httpx.Limits(max_connections=120)
@@ -103,7 +109,19 @@ async def test_fifty_counters_pressing_next_at_once_call_every_ticket_exactly_on
         assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
 
 
-def _cli(*args: str, db: Path, site: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
+async def select(database: Path | str, sql: str) -> list[tuple[Any, ...]]:
+    """Rows read straight from the database, SQLite file or PostgreSQL, behind the server's back."""
+    if isinstance(database, Path):
+        with sqlite3.connect(database) as conn:
+            return conn.execute(sql).fetchall()
+    conn = await asyncpg.connect(database)
+    try:
+        return [tuple(row) for row in await conn.fetch(sql)]
+    finally:
+        await conn.close()
+
+
+def _cli(*args: str, db: Path | str, site: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "queue_server", *args, "--db", str(db), "--site", str(site)],
         capture_output=True,
@@ -114,7 +132,7 @@ def _cli(*args: str, db: Path, site: Path, **kwargs: object) -> subprocess.Compl
     )  # type: ignore[call-overload]
 
 
-def _start(db: Path, site: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _start(db: Path | str, site: Path) -> tuple[subprocess.Popen[bytes], str]:
     sock = free_socket()
     port = sock.getsockname()[1]
     sock.close()
@@ -134,9 +152,9 @@ def _start(db: Path, site: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise AssertionError("server did not start")
 
 
-async def test_sigkill_during_issuing_loses_no_acknowledged_ticket(tmp_path: Path) -> None:
+async def test_sigkill_during_issuing_loses_no_acknowledged_ticket(tmp_path: Path, database: Path | str) -> None:
     site = write_site(tmp_path / "uji.toml", 2)
-    db = tmp_path / "db.sqlite3"
+    db = database
     token = _cli("device", "add", "--kind", "kiosk", "--site-id", "uji", "--name", "Kios", db=db, site=site
                  ).stdout.strip().splitlines()[-1]  # fmt: skip
     acknowledged: dict[str, str] = {}
@@ -182,12 +200,10 @@ async def test_sigkill_during_issuing_loses_no_acknowledged_ticket(tmp_path: Pat
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    with sqlite3.connect(db) as conn:
-        rows = dict(conn.execute("SELECT id, label FROM tickets").fetchall())
-        dupes = conn.execute("SELECT series, day, number, COUNT(*) FROM tickets GROUP BY 1, 2, 3 HAVING COUNT(*) > 1"
-                             ).fetchall()  # fmt: skip
-        numbers = [n for (n,) in conn.execute("SELECT number FROM tickets ORDER BY number")]
-        issued_events = conn.execute("SELECT COUNT(*) FROM events WHERE type = 'ticket.issued'").fetchone()[0]
+    rows = dict(await select(db, "SELECT id, label FROM tickets"))
+    dupes = await select(db, "SELECT series, day, number, COUNT(*) FROM tickets GROUP BY 1, 2, 3 HAVING COUNT(*) > 1")
+    numbers = [n for (n,) in await select(db, "SELECT number FROM tickets ORDER BY number")]
+    issued_events = (await select(db, "SELECT COUNT(*) FROM events WHERE type = 'ticket.issued'"))[0][0]
     missing = {tid: label for tid, label in acknowledged.items() if rows.get(tid) != label}
     assert not missing, f"acknowledged tickets lost after SIGKILL: {list(missing.values())[:5]}"
     assert not dupes, f"numbers issued twice: {dupes[:5]}"

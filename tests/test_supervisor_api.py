@@ -21,6 +21,8 @@ from queue_server.domain.events import EVENT_TYPES
 
 from .helpers import KIOSK, LOBBY, Server, bearer, running_server
 
+BOTH_DATABASES = True  # every test here that uses a server runs on SQLite and on PostgreSQL (conftest.py)
+
 WAIT = 5.0
 Frame = dict[str, Any]
 

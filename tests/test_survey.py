@@ -23,6 +23,8 @@ from queue_server.domain import skm
 
 from .helpers import KIOSK, Server, bearer
 
+BOTH_DATABASES = True  # every test here that uses a server runs on SQLite and on PostgreSQL (conftest.py)
+
 # The worked example of docs/supervisor.md: four respondents.
 WORKED = [
     [4, 4, 3, 4, 3, 4, 4, 3, 3],

@@ -28,6 +28,8 @@ from queue_server.web import websocket as ws_module
 from . import helpers
 from .helpers import KIOSK, LOBBY, Server, running_server
 
+BOTH_DATABASES = True  # every test here that uses a server runs on SQLite and on PostgreSQL (conftest.py)
+
 Frame = dict[str, Any]
 
 WAIT = 5.0  # the longest any one expected frame may take

@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
 from queue_server.persistence.accounts import AccountStore
-from queue_server.persistence.storage import Storage
+from queue_server.persistence.port import StoragePort
 
 ROLES = ("admin", "supervisor", "operator")
 DEVICE_KINDS = ("display", "kiosk")
@@ -98,7 +98,7 @@ def require(principal: Principal | None, action: str, site: str, agency: str | N
 
 
 class Accounts:
-    def __init__(self, storage: Storage, sites: dict[str, Site], session_hours: int = 12) -> None:
+    def __init__(self, storage: StoragePort, sites: dict[str, Site], session_hours: int = 12) -> None:
         self.storage = storage
         self.store = AccountStore(storage)
         self.sites = sites

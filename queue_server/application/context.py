@@ -15,7 +15,7 @@ from queue_server.domain.model import Ticket
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState
 from queue_server.live.hub import Hub
-from queue_server.persistence.storage import Storage
+from queue_server.persistence.port import StoragePort
 from queue_server.pipeline.engine import Engine
 
 
@@ -26,7 +26,7 @@ class Context:
 
     sites: dict[str, Site]
     engine: Engine
-    storage: Storage
+    storage: StoragePort
     hub: Hub
     accounts: Accounts
     devices: DeviceRegistry = field(default_factory=DeviceRegistry)
@@ -52,6 +52,13 @@ class Context:
     def states(self) -> Mapping[str, SiteState]:
         """Every hosted site's live state, by site id (the engine's own mapping: read it, never change it)."""
         return self.engine.states
+
+    def seq(self, site_id: str) -> int:
+        """The seq a client of the site is up to when given its state now (Engine.seq)."""
+        return self.engine.seq(site_id)
+
+    async def catch_up(self, site_id: str) -> None:
+        await self.engine.catch_up(site_id)
 
     def now(self) -> datetime:
         """The server's clock (UTC); tests and the soak benchmark inject their own."""

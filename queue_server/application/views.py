@@ -33,7 +33,7 @@ def site_state_view(ctx: Context, site_id: str, audience: str) -> dict[str, Any]
         "site": site_id,
         "day": today.isoformat(),
         "day_closed": today in state.closed_days,
-        "seq": ctx.storage.last_seq,
+        "seq": ctx.seq(site_id),
         "running_text": state.current_running_text,
         "counters": [
             {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from queue_server.persistence.storage import Storage
+from queue_server.persistence.port import StoragePort
 
 
 class User(NamedTuple):
@@ -70,7 +70,7 @@ class DeviceKey(NamedTuple):
 
 
 class AccountStore:
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: StoragePort) -> None:
         self.storage = storage
 
     # --- users -------------------------------------------------------------------------------------------
@@ -89,11 +89,12 @@ class AccountStore:
         created_at: str,
     ) -> int:
         """Returns the new user's id."""
-        return await self.storage.execute(
+        rows = await self.storage.fetch_all(
             "INSERT INTO users (username, password_hash, role, site, agency, display_name, created_at) "
-            "VALUES (?,?,?,?,?,?,?)",
+            "VALUES (?,?,?,?,?,?,?) RETURNING id",
             (username, password_hash, role, site, agency, display_name, created_at),
         )
+        return int(rows[0][0])
 
     async def user_id(self, username: str) -> int | None:
         row = await self.storage.fetch_one("SELECT id FROM users WHERE username = ?", (username,))

@@ -67,6 +67,7 @@ async def _copy(src: sqlite3.Connection, source: Path, target: str, progress: Ca
                 counts[table] = await _copy_table(src, conn, table, types[table])
                 progress(f"{table}: {counts[table]} rows")
             await _move_identities_on(conn)
+            await _move_event_numbers_on(conn)
             for table in tables:
                 copied = await conn.fetchval(f"SELECT count(*) FROM {table}")  # noqa: S608 - our table names
                 expected = counts[table] + (1 if table == "meta" else 0)  # the target's own schema_version
@@ -113,6 +114,12 @@ def _converter(data_type: str) -> Callable[[Any], Any]:
     if data_type in ("bigint", "integer", "smallint"):
         return int
     return str
+
+
+async def _move_event_numbers_on(conn: Any) -> None:
+    """Each site's head and the next event number after the copied log (postgresql_storage.py reads both)."""
+    await conn.execute("INSERT INTO site_heads (site, seq) SELECT site, MAX(seq) FROM events GROUP BY site")
+    await conn.execute("SELECT setval('events_seq', COALESCE((SELECT MAX(seq) FROM events), 0) + 1, false)")
 
 
 async def _move_identities_on(conn: Any) -> None:

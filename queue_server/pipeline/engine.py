@@ -29,13 +29,14 @@ from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState, apply
 from queue_server.live import wire
 from queue_server.live.hub import Hub
-from queue_server.persistence.storage import AuditRecord, Batch, Storage
+from queue_server.persistence.port import AuditRecord, Batch, StoragePort
 from queue_server.pipeline.idempotency import RETENTION, StoredKeys
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 256  # commands taken from the queue and decided in one go
 MAX_WRITE = 1024  # decided commands written in one transaction
+FOLLOW_SECONDS = 1.0  # shared storage: how often the heads are compared when no notification came
 
 # Builds the caller's answer from the events a command produced and the state right after them.
 Responder = Callable[[list[Event], SiteState], dict[str, Any]]
@@ -86,7 +87,7 @@ def utc_now() -> datetime:
 
 class Engine:
     def __init__(
-        self, sites: dict[str, Site], storage: Storage, hub: Hub, clock: Callable[[], datetime] = utc_now
+        self, sites: dict[str, Site], storage: StoragePort, hub: Hub, clock: Callable[[], datetime] = utc_now
     ) -> None:
         self.sites = sites
         self.storage = storage
@@ -102,6 +103,11 @@ class Engine:
         self._writing: asyncio.Task[None] | None = None  # the transaction being written
         self._stored_keys = StoredKeys()  # idempotency keys with a stored answer (loaded with the state)
         self._next_key_pruning = 0.0  # time.monotonic() of the next forget_old_idempotency_keys
+        # Shared storage (several processes): per site, the seq of the newest event in its state, and one lock
+        # under which this process catches up, decides and writes (the writer and the follower take turns).
+        self.heads: dict[str, int] = {}
+        self._sync = asyncio.Lock()
+        self._follower: asyncio.Task[None] | None = None
 
     def now(self) -> datetime:
         """The engine's clock: every decision is made at this time."""
@@ -111,15 +117,22 @@ class Engine:
         """A hosted site's live state (read-only for callers: only `apply`, inside the engine, changes it)."""
         return self.states[site_id]
 
+    def seq(self, site_id: str) -> int:
+        """The seq a client of the site is up to when given the state now: on shared storage the site's own head
+        (events of other sites may commit out of seq order, postgresql_storage.py), else the log's newest."""
+        return self.heads.get(site_id, 0) if self.storage.shared else self.storage.last_seq
+
     async def start(self) -> None:
         await self.forget_old_idempotency_keys()  # before loading what is left of them
         self._next_key_pruning = time.monotonic() + 3600
         await self._load()
         self._task = asyncio.create_task(self._run(), name="engine-writer")
         self._day_task = asyncio.create_task(self._close_past_days_forever(), name="engine-day-closer")
+        if self.storage.shared:
+            self._follower = asyncio.create_task(self._follow_forever(), name="engine-follower")
 
     async def stop(self) -> None:
-        for task in (self._day_task, self._task):
+        for task in (self._follower, self._day_task, self._task):
             if task is not None:
                 task.cancel()
                 try:
@@ -144,6 +157,7 @@ class Engine:
             for booking in loaded.bookings:
                 state.put_booking(booking)
             self.states[site_id] = state
+            self.heads[site_id] = loaded.head
         # Every key with a record, whatever its age: one missing here would be decided again and its record's
         # INSERT would then fail a whole batch. start() deletes the old ones first.
         self._stored_keys = StoredKeys(await self.storage.idempotency_keys())
@@ -196,6 +210,9 @@ class Engine:
             jobs = [await self._queue.get()]
             while len(jobs) < MAX_BATCH and not self._queue.empty():
                 jobs.append(self._queue.get_nowait())
+            if self.storage.shared:
+                await self._run_locked(jobs)
+                continue
             jobs = await self._answer_repeats(jobs)
             try:
                 decided = self._decide(jobs)
@@ -208,6 +225,77 @@ class Engine:
             self._unwritten.extend(decided)
             if self._writing is None:
                 self._write_next()
+
+    async def _run_locked(self, jobs: list[_Job]) -> None:
+        """One batch on shared storage (several processes): lock the batch's sites, catch up with what the other
+        processes committed, decide, write, commit; only then answer and publish. No pipelining: the next batch
+        must be decided on this one's committed state, under the same locks (postgresql_storage.py)."""
+        sites = sorted({job.site for job in jobs if job.site in self.states})
+        try:
+            async with self._sync, self.storage.locked(sites) as tx:
+                for site_id in sites:
+                    self._apply_committed(site_id, await tx.events_after(site_id, self.heads[site_id]))
+                keys = [job.idem_key for job in jobs if job.idem_key is not None]
+                stored = await tx.idempotent_results(keys) if keys else {}
+                jobs = self._answer_from(jobs, stored)
+                decided = self._decide(jobs)
+                numbered = await tx.write(self._batch(decided)) if decided else []
+        except Exception as exc:  # unreachable database, a lost connection, a failed statement: nothing committed
+            log.warning("write failed (%s: %s); reloading state from the database", type(exc).__name__, exc)
+            await self._reload()
+            self._fail(jobs, StorageUnavailable(f"{type(exc).__name__}: {exc}"))
+            return
+        for event in numbered:
+            self.heads[event.site] = event.seq
+        self._answer(decided, numbered)
+
+    def _apply_committed(self, site_id: str, events: list[Event]) -> None:
+        """Events another process committed: into the state, and out to this process's screens."""
+        if not events:
+            return
+        state = self.states[site_id]
+        for event in events:
+            apply(state, event)
+        self.heads[site_id] = events[-1].seq
+        self.storage.last_seq = max(self.storage.last_seq, events[-1].seq)
+        asyncio.get_running_loop().call_soon(self.hub.publish, events)
+
+    async def _follow_forever(self) -> None:
+        """Keep every site's state and screens up with the other processes: woken by their notifications, and
+        every FOLLOW_SECONDS by comparing the heads (a notification can be lost); after a lost connection, a new
+        one and a full comparison. Commands never wait for this: they catch up under their own lock."""
+        while True:
+            try:
+                async with self.storage.notifications() as notifications:
+                    await self._catch_up(await self.storage.heads())
+                    while True:
+                        notified = await notifications.get(FOLLOW_SECONDS)
+                        await self._catch_up(notified or await self.storage.heads())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning(
+                    "following the other processes' events failed (%s: %s); again in 1 s", type(exc).__name__, exc
+                )
+                await asyncio.sleep(1)
+
+    async def catch_up(self, site_id: str) -> None:
+        """Shared storage: bring the site's state up to what is committed now (a client arrived from another
+        process, ahead of this one)."""
+        if self.storage.shared and site_id in self.states:
+            await self._catch_up({site_id: 2**62})
+
+    async def _catch_up(self, heads: dict[str, int]) -> None:
+        behind = [site for site, seq in heads.items() if site in self.states and seq > self.heads.get(site, 0)]
+        if not behind:
+            return
+        async with self._sync:
+            for site_id in behind:
+                while True:  # in pages: a process far behind does not read a whole day at once
+                    events = await self.storage.events_after(site_id, self.heads[site_id], 1000)
+                    self._apply_committed(site_id, events)
+                    if len(events) < 1000:
+                        break
 
     def _write_next(self) -> None:
         """Start writing everything decided so far (at most MAX_WRITE commands) as one transaction."""
@@ -239,6 +327,11 @@ class Engine:
             log.exception("reading idempotency records failed")
             self._fail([job for job in jobs if job.idem_key is not None], StorageUnavailable(str(exc)))
             return [job for job in jobs if job.idem_key is None]
+        return self._answer_from(jobs, stored)
+
+    @staticmethod
+    def _answer_from(jobs: list[_Job], stored: dict[str, tuple[int, str]]) -> list[_Job]:
+        """Answer the jobs whose key has a stored answer from it; return the others."""
         others: list[_Job] = []
         for job in jobs:
             answer = stored.get(job.idem_key) if job.idem_key is not None else None
@@ -284,6 +377,10 @@ class Engine:
             await self._reload()  # before answering: whoever sees the error sees the state without the batch
             self._fail([d.job for d in decided], StorageUnavailable(str(exc)))
             return
+        self._answer(decided, numbered)
+
+    def _answer(self, decided: list[_Decided], numbered: list[Event]) -> None:
+        """After COMMIT: answer each caller with its events, then publish them."""
         now = time.time()
         for d in decided:  # known before anyone is answered: a retry after the answer finds its record
             if d.job.idem_key is not None:
@@ -305,7 +402,8 @@ class Engine:
         The generation moves on only once the new state is in place: the writer task may decide the next batch
         while this awaits the database, still on the old state, and that batch must not pass for a new one."""
         try:
-            await self._load()
+            async with self._sync:
+                await self._load()
         except Exception:
             log.exception("reloading the state failed too; the database may be unreadable")
         finally:
@@ -374,7 +472,7 @@ class Engine:
                     self._next_key_pruning = time.monotonic() + 3600
             except StorageUnavailable:
                 log.warning("automatic day close postponed: storage unavailable")
-            except sqlite3.Error:
+            except (sqlite3.Error, OSError):
                 log.exception("deleting old idempotency records failed; trying again in a minute")
             await asyncio.sleep(60)
 

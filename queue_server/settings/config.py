@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from queue_server.settings.sitefile import DEMO_SITE
 
+# How `serve --workers N` hands its configuration to the worker processes it starts (their environment).
+CONFIG_VARIABLE = "QUEUE_SERVE_CONFIG"
+
+
+def database_of(value: str | Path) -> Path | str:
+    """A `--db` value: a PostgreSQL URL stays text (a Path would fold its `//`), anything else is a SQLite file."""
+    text = str(value)
+    return text if text.startswith(("postgresql://", "postgres://")) else Path(text)
+
 
 @dataclass
 class Config:
-    database: Path = Path("var/queue.sqlite3")
+    database: Path | str = Path("var/queue.sqlite3")  # a SQLite file, or a postgresql:// URL
+    workers: int = 1  # server processes on one port (PostgreSQL only: a SQLite file has one writer)
     site_files: list[Path] = field(default_factory=lambda: [DEMO_SITE])
     host: str = "127.0.0.1"
     port: int = 8000
@@ -39,13 +51,15 @@ class Config:
         env = dict(os.environ if env is None else env)
         config = cls()
         if "QUEUE_DATABASE" in env:
-            config.database = Path(env["QUEUE_DATABASE"])
+            config.database = database_of(env["QUEUE_DATABASE"])
         if "QUEUE_SITE_FILES" in env:
             config.site_files = [Path(p) for p in env["QUEUE_SITE_FILES"].split(os.pathsep) if p]
         if "QUEUE_HOST" in env:
             config.host = env["QUEUE_HOST"]
         if "PORT" in env:
             config.port = int(env["PORT"])
+        if "QUEUE_WORKERS" in env:
+            config.workers = int(env["QUEUE_WORKERS"])
         if "QUEUE_SYNCHRONOUS" in env:
             config.synchronous = env["QUEUE_SYNCHRONOUS"].upper()
         if "QUEUE_ACCESS_LOG" in env:
@@ -55,11 +69,43 @@ class Config:
             config.access_log = flag in ("1", "true", "yes", "on")
         for key, value in overrides.items():
             if value is not None:
-                setattr(config, key, value)
+                setattr(config, key, database_of(str(value)) if key == "database" else value)
         config.validate()
         return config
 
+    def to_json(self) -> str:
+        values = dataclasses.asdict(self)
+        values["database"] = str(self.database)
+        values["site_files"] = [str(p) for p in self.site_files]
+        values["sound_cache"] = str(self.sound_cache) if self.sound_cache is not None else None
+        return json.dumps(values)
+
+    @classmethod
+    def from_json(cls, text: str) -> Config:
+        values = json.loads(text)
+        values["database"] = database_of(values["database"])
+        values["site_files"] = [Path(p) for p in values["site_files"]]
+        values["sound_cache"] = Path(values["sound_cache"]) if values["sound_cache"] is not None else None
+        config = cls(**values)
+        config.validate()
+        return config
+
+    @property
+    def on_postgresql(self) -> bool:
+        return isinstance(self.database, str)
+
+    @property
+    def data_directory(self) -> Path:
+        """Where files beside the database go (the sound cache): the SQLite file's folder, or var/."""
+        return Path("var") if isinstance(self.database, str) else self.database.parent
+
     def validate(self) -> None:
+        if self.workers < 1:
+            raise ValueError(f"workers must be 1 or more, got {self.workers}")
+        if self.workers > 1 and not self.on_postgresql:
+            raise ValueError(
+                "several workers need PostgreSQL (--db postgresql://...): a SQLite file has one writer process"
+            )
         if self.synchronous not in ("NORMAL", "FULL"):
             raise ValueError(f"synchronous must be NORMAL or FULL, got {self.synchronous!r}")
         if not 0 <= self.port <= 65535:

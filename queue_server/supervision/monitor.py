@@ -77,7 +77,7 @@ class Monitor:
         if not watchers:
             self._watch[site_id] = _Watch()  # start afresh (alerts included) when someone watches again
             return
-        seq = self.ctx.storage.last_seq
+        seq = self.ctx.seq(site_id)
         due = time.monotonic() - watch.pushed_at >= self.every_seconds
         if seq == watch.seq and watchers <= watch.watchers and not due:
             return

@@ -19,8 +19,8 @@ from queue_server.domain.measures import Tally, local_day_hour, service_seconds,
 from queue_server.domain.model import TicketState
 from queue_server.domain.refusal import Refusal
 from queue_server.live import wire
+from queue_server.persistence.port import StoragePort
 from queue_server.persistence.rows import Leg
-from queue_server.persistence.storage import Storage
 
 MAX_DAYS = 366  # a year, leap day included: longer ranges are refused rather than left to run for minutes
 GROUPS = ("agency", "service", "counter", "operator")
@@ -77,7 +77,7 @@ def agency_filter(site: Site, query: Mapping[str, str]) -> str | None:
     return agency
 
 
-async def load_legs(storage: Storage, site_id: str, period: Period, agency: str | None) -> list[Leg]:
+async def load_legs(storage: StoragePort, site_id: str, period: Period, agency: str | None) -> list[Leg]:
     return await storage.report_legs(site_id, period.start, period.end, agency)
 
 
@@ -162,12 +162,12 @@ def _counter_fields(site: Site, key: str) -> dict[str, Any]:
 
 # The report page asks for a report and its charts at once: they share one computation while nothing was written
 # since (the log's last seq is the version). A few entries per database; dropped with its Storage.
-_cache: weakref.WeakKeyDictionary[Storage, OrderedDict[tuple[Any, ...], tuple[int, dict[str, Any]]]]
+_cache: weakref.WeakKeyDictionary[StoragePort, OrderedDict[tuple[Any, ...], tuple[int, dict[str, Any]]]]
 _cache = weakref.WeakKeyDictionary()
 CACHE_ENTRIES = 8
 
 
-async def report(storage: Storage, site: Site, period: Period, agency: str | None, now: datetime) -> dict[str, Any]:
+async def report(storage: StoragePort, site: Site, period: Period, agency: str | None, now: datetime) -> dict[str, Any]:
     entries = _cache.setdefault(storage, OrderedDict())
     key, version = (site.id, period, agency), storage.last_seq
     cached = entries.get(key)

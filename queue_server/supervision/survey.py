@@ -20,7 +20,7 @@ from queue_server.domain.catalogue import Site
 from queue_server.domain.model import Ticket, TicketState
 from queue_server.domain.refusal import Refusal
 from queue_server.live import wire
-from queue_server.persistence.storage import Storage
+from queue_server.persistence.port import StoragePort
 from queue_server.supervision.reports import Period
 
 CHANNELS = ("tablet", "phone")
@@ -74,16 +74,18 @@ def status(ticket: Ticket, answered: bool) -> dict[str, Any]:
     }
 
 
-async def is_answered(storage: Storage, ticket_id: str) -> bool:
+async def is_answered(storage: StoragePort, ticket_id: str) -> bool:
     return await storage.survey_answered(ticket_id)
 
 
-async def ticket_by_id(storage: Storage, site_id: str, ticket_id: str) -> Ticket | None:
+async def ticket_by_id(storage: StoragePort, site_id: str, ticket_id: str) -> Ticket | None:
     """Any day's ticket (a survey may come after the day closed and the ticket left memory)."""
     return await storage.ticket_of_any_day(site_id, ticket_id)
 
 
-async def submit(storage: Storage, ticket: Ticket, answers: list[int], channel: str, now: datetime) -> dict[str, Any]:
+async def submit(
+    storage: StoragePort, ticket: Ticket, answers: list[int], channel: str, now: datetime
+) -> dict[str, Any]:
     if ticket.state is not TicketState.DONE:
         raise Refusal(
             "survey_not_allowed", ticket=ticket.label, found=ticket.state.value, details={"found": ticket.state.value}
@@ -124,7 +126,7 @@ def result_view(result: skm.IkmResult | None) -> dict[str, Any]:
 
 
 async def ikm_report(
-    storage: Storage, site: Site, period: Period, query: Mapping[str, str | None], now: datetime
+    storage: StoragePort, site: Site, period: Period, query: Mapping[str, str | None], now: datetime
 ) -> dict[str, Any]:
     agency, service = query.get("agency"), query.get("service")
     whole, agencies, services = _Sums(), dict[str, _Sums](), dict[str, _Sums]()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from starlette.requests import Request
@@ -48,6 +49,7 @@ async def healthz(request: Request) -> Response:
             "sites": sorted(ctx.sites),
             "last_seq": ctx.storage.last_seq,
             "websocket_clients": ctx.hub.count,
+            "process": os.getpid(),  # which of `serve --workers N`'s processes answered
         }
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
@@ -27,10 +28,10 @@ from queue_server.common.jsontext import JSONResponse
 from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
 from queue_server.live.hub import Hub
-from queue_server.persistence.storage import Storage
+from queue_server.persistence.factory import storage_for
 from queue_server.pipeline.engine import Engine, utc_now
 from queue_server.settings import runtime
-from queue_server.settings.config import Config
+from queue_server.settings.config import CONFIG_VARIABLE, Config
 from queue_server.settings.sitefile import load_site
 from queue_server.supervision.monitor import Monitor
 from queue_server.web.api import ROUTES, post_ticket
@@ -155,6 +156,11 @@ class QueueServerApp(Starlette):
         return _unexpected  # not reached: Exception has a handler
 
 
+def app_from_environment() -> QueueServerApp:
+    """The app of one worker of `queue-server serve --workers N`: its configuration comes in the environment."""
+    return create_app(Config.from_json(os.environ[CONFIG_VARIABLE]), tune_gc=True)
+
+
 def create_app(
     config: Config,
     *,
@@ -167,12 +173,12 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: QueueServerApp) -> AsyncIterator[None]:
-        storage = Storage(config.database, synchronous=config.synchronous)
+        storage = storage_for(config.database, synchronous=config.synchronous)
         await storage.open()
         hub = Hub(sites, config.ws_queue_size)
         engine = Engine(sites, storage, hub, clock)
         accounts = Accounts(storage, sites, config.session_hours)
-        announcer = Announcer(sites, config.sound_cache or Path(config.database).parent / "sound-cache")
+        announcer = Announcer(sites, config.sound_cache or config.data_directory / "sound-cache")
         monitor: Monitor | None = None
         try:
             await announcer.prepare()

@@ -224,14 +224,18 @@ class Connection:
         last_seq = hello.get("last_seq")
         site_id = self.follow.site
         mode = "snapshot"
-        if isinstance(last_seq, int) and 0 < last_seq <= storage.last_seq:
+        head = self.ctx.seq(site_id)
+        if isinstance(last_seq, int) and last_seq > head:  # it was served by a process ahead of this one
+            await self.ctx.catch_up(site_id)
+            head = self.ctx.seq(site_id)
+        if isinstance(last_seq, int) and 0 < last_seq <= head:
             missed = await storage.count_events_after(site_id, last_seq, self.config.replay_limit + 1)
             if missed <= self.config.replay_limit:
                 mode = "replay"
         await self.send(
             {
                 "type": "welcome",
-                "seq": storage.last_seq,
+                "seq": head,
                 "site": site_id,
                 "resume": mode,
                 "heartbeat_seconds": self.config.ws_heartbeat_seconds,
@@ -251,7 +255,7 @@ class Connection:
                         await self.send(wire.event_message(event, self.follow.audience, site))
                     self.last_sent = event.seq
         else:
-            self.last_sent = storage.last_seq
+            self.last_sent = head
             await self.send(self._snapshot())
 
     def _snapshot(self) -> dict[str, Any]:

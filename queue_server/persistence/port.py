@@ -1,0 +1,436 @@
+"""What both storage adapters are to the layers above: one base class, the SQL they share, and the rows a write
+makes. SQLite (storage.py, the embedded default) and PostgreSQL (postgresql_storage.py, several processes) differ
+in how they connect, number events and lock; the statements here are written once, with `?` placeholders, in the
+SQL both dialects accept (postgresql_storage.py turns `?` into `$1, $2 ...`).
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import secrets
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from queue_server.common import jsontext
+from queue_server.domain.booking import Booking
+from queue_server.domain.events import Event
+from queue_server.domain.model import OPEN_STATES, CounterStatus, Ticket
+from queue_server.domain.snapshot import FieldSpec, columns
+from queue_server.persistence.rows import AuditEntry, Leg, SurveySums, legs_from_rows
+from queue_server.persistence.schema import Outcome
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """Who did a privileged action to what; written in the same transaction as the action's events."""
+
+    actor: str
+    role: str
+    action: str
+    target: str
+    details: dict[str, Any]
+
+
+@dataclass
+class LoadedSite:
+    tickets: list[Ticket]
+    counters: list[CounterStatus]
+    closed_days: set[date]
+    bookings: list[Booking]
+    running_text: str | None = None
+    head: int = 0  # the seq of the site's newest event when this was read (the state is as of that event)
+
+
+@dataclass
+class Batch:
+    """Everything one transaction writes."""
+
+    events: list[Event]
+    idempotency: list[tuple[str, int, str]]  # (key, status, body)
+    audit: list[tuple[int, AuditRecord]] = field(default_factory=list)  # (index of the action's first event, entry)
+
+    def __bool__(self) -> bool:
+        return bool(self.events or self.idempotency)
+
+
+Statements = list[tuple[str, list[tuple[Any, ...]]]]
+
+
+class LockedSites(Protocol):
+    """A transaction holding some sites' locks (shared storage only: StoragePort.locked)."""
+
+    heads: dict[str, int]
+
+    async def events_after(self, site_id: str, after: int) -> list[Event]: ...
+
+    async def idempotent_results(self, keys: Sequence[str]) -> dict[str, tuple[int, str]]: ...
+
+    async def write(self, batch: Batch) -> list[Event]: ...
+
+
+class Notified(Protocol):
+    """Which sites other processes wrote (shared storage only: StoragePort.notifications)."""
+
+    async def get(self, quiet: float) -> dict[str, int]: ...
+
+
+class StoragePort(abc.ABC):
+    """The engine's and the supervisors' storage, whichever database is behind it."""
+
+    # Several server processes may write this database at once (PostgreSQL). The engine then decides a site's
+    # commands only inside a transaction holding the site's lock (Engine._run_locked), and follows the other
+    # processes' events (Engine.follow_forever).
+    shared = False
+
+    def __init__(self) -> None:
+        self.last_seq = 0  # the newest event this process knows of (wrote, or read back)
+        self.migrated: Outcome | None = None  # the schema's version as opened, and the migrations that took
+
+    # --- what each adapter does its own way ------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def open(self) -> None: ...
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """A short read (replays, tokens, idempotency keys, loading a site)."""
+
+    @abc.abstractmethod
+    async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """A read for reports, on a connection of its own: a long report holds up neither a write nor a replay."""
+
+    @abc.abstractmethod
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        """A read that sees every write made before it (accounts.py's)."""
+
+    @abc.abstractmethod
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    @abc.abstractmethod
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """One small write outside the event log (accounts, sessions, devices)."""
+
+    @abc.abstractmethod
+    async def write(self, batch: Batch) -> list[Event]:
+        """Append the batch's events (numbering them) and update projections, in one transaction. Returns the
+        events with their `seq`. On any failure nothing is written or numbered, and the exception propagates."""
+
+    @abc.abstractmethod
+    async def idempotency_keys(self) -> list[tuple[str, float]]:
+        """Every stored key, oldest first, with when it was recorded (POSIX seconds). The table holds only the
+        retention period's records (Engine.forget_old_idempotency_keys), so this is a couple of days of keys."""
+
+    @abc.abstractmethod
+    async def forget_idempotency_before(self, before: datetime) -> None:
+        """Delete the records of keys older than `before`."""
+
+    @abc.abstractmethod
+    async def add_survey_answers(self, ticket: Ticket, channel: str, answered_at: datetime, answers: list[int]) -> bool:
+        """Keep a ticket's answers with its service, agency, counter and day; False if the ticket has answered
+        already (the primary key refuses a second answer even when two arrive at once: tablet and phone)."""
+
+    # --- shared storage only (several processes; PostgreSQL) ----------------------------------------------
+
+    def locked(self, sites: Sequence[str]) -> AbstractAsyncContextManager[LockedSites]:
+        """A transaction holding the locks of `sites` until it ends."""
+        raise NotImplementedError(f"{type(self).__name__} is written by one process only")
+
+    def notifications(self) -> AbstractAsyncContextManager[Notified]:
+        raise NotImplementedError(f"{type(self).__name__} is written by one process only")
+
+    async def heads(self) -> dict[str, int]:
+        """Every site's newest seq, as committed."""
+        raise NotImplementedError(f"{type(self).__name__} is written by one process only")
+
+    # --- the event log and projections, read the same way on both ---------------------------------------
+
+    async def load_site(self, site_id: str) -> LoadedSite:
+        """The state a site needs in memory: open tickets of any day plus every ticket of the latest day."""
+        open_states = tuple(s.value for s in OPEN_STATES)
+        marks = ",".join("?" * len(open_states))
+        head = await self._read("SELECT COALESCE(MAX(seq), 0) FROM events WHERE site = ?", (site_id,))
+        rows = await self._read("SELECT MAX(day) FROM tickets WHERE site = ?", (site_id,))
+        latest = rows[0][0] if rows and rows[0][0] else ""
+        query = f"SELECT doc FROM tickets WHERE site = ? AND (day = ? OR state IN ({marks}))"  # noqa: S608
+        tickets = [Ticket.from_dict(json.loads(r[0])) for r in await self._read(query, (site_id, latest, *open_states))]
+        rows = await self._read("SELECT doc FROM counters WHERE site = ?", (site_id,))
+        counters = [CounterStatus.from_dict(json.loads(r[0])) for r in rows]
+        closed = {
+            date.fromisoformat(r[0]) for r in await self._read("SELECT day FROM closed_days WHERE site = ?", (site_id,))
+        }
+        rows = await self._read(
+            "SELECT doc FROM bookings WHERE site = ? AND (day >= ? OR state = 'booked')", (site_id, latest)
+        )
+        bookings = [Booking.from_dict(json.loads(r[0])) for r in rows]
+        text = await self._read("SELECT value FROM site_settings WHERE site = ? AND key = 'running_text'", (site_id,))
+        return LoadedSite(tickets, counters, closed, bookings, text[0][0] if text else None, int(head[0][0]))
+
+    async def events_after(self, site_id: str, after: int, limit: int) -> list[Event]:
+        rows = await self._read(
+            "SELECT seq, site, type, at, data FROM events WHERE site = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (site_id, after, limit),
+        )
+        return [_event(r) for r in rows]
+
+    async def event(self, site_id: str, seq: int) -> Event | None:
+        rows = await self._read(
+            "SELECT seq, site, type, at, data FROM events WHERE site = ? AND seq = ?", (site_id, seq)
+        )
+        return _event(rows[0]) if rows else None
+
+    async def count_events_after(self, site_id: str, after: int, cap: int) -> int:
+        rows = await self._read(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE site = ? AND seq > ? LIMIT ?) AS e", (site_id, after, cap)
+        )
+        return int(rows[0][0]) if rows else 0
+
+    async def secret(self, name: str) -> bytes:
+        """A random key kept in the database (e.g. for keyed NIK hashes), made on first use and never shown."""
+        key = f"secret:{name}"
+        row = await self.fetch_one("SELECT value FROM meta WHERE key = ?", (key,))
+        if row is None:
+            await self.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, secrets.token_hex(32))
+            )
+            row = await self.fetch_one("SELECT value FROM meta WHERE key = ?", (key,))
+        assert row is not None
+        return bytes.fromhex(row[0])
+
+    async def booking_by_code(self, code: str) -> Booking | None:
+        rows = await self._read("SELECT doc FROM bookings WHERE code = ?", (code,))
+        return Booking.from_dict(json.loads(rows[0][0])) if rows else None
+
+    async def ticket_by_token(self, token: str) -> Ticket | None:
+        """The live leg of the ticket with this public token. A token of a length no ticket has (they are 24
+        characters) is not looked up: links and QR codes come from anyone."""
+        if not 10 <= len(token) <= 64:
+            return None
+        rows = await self._read(
+            # Transfer legs share the token; the live leg is the one not transferred away.
+            "SELECT doc FROM tickets WHERE token = ? ORDER BY state = 'transferred', seq DESC LIMIT 1",
+            (token,),
+        )
+        return Ticket.from_dict(json.loads(rows[0][0])) if rows else None
+
+    async def idempotent_results(self, keys: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """The stored answers (status, body) of those keys whose command committed; one query for a whole batch."""
+        found: dict[str, tuple[int, str]] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):  # well under SQLite's limit of bound parameters
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT key, status, body FROM idempotency WHERE key IN ({marks})"  # noqa: S608 - placeholders
+            for key, status, body in await self._read(sql, chunk):
+                found[str(key)] = (int(status), str(body))
+        return found
+
+    # --- the supervisor's reads and the survey (reports, audit log, IKM) ----------------------------------
+
+    async def report_legs(self, site_id: str, start: date, end: date, agency: str | None) -> list[Leg]:
+        """Every ticket leg of a site issued on the local days start..end (inclusive), of one agency or all.
+        One scan on the reports connection: a year of a busy mall is hundreds of thousands of rows."""
+        sql, params = _LEGS, [site_id, start.isoformat(), end.isoformat()]
+        if agency is not None:
+            sql += " AND t.agency = ?"
+            params.append(agency)
+        return legs_from_rows(await self.query(sql, params))
+
+    async def audit_entries(
+        self, site_id: str, start: datetime, end: datetime, limit: int, before: int | None
+    ) -> list[AuditEntry]:
+        """A site's audit entries from `start` (inclusive) to `end`, newest first; `before` pages back by entry id."""
+        rows = await self.query(
+            "SELECT id, at, actor, role, action, target, details, seq FROM audit "
+            "WHERE site = ? AND at >= ? AND at < ? AND id < ? ORDER BY id DESC LIMIT ?",
+            (site_id, utc_iso(start), utc_iso(end), before if before is not None else 2**62, limit),
+        )
+        return [
+            AuditEntry(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4], r[5], json.loads(r[6]), r[7]) for r in rows
+        ]
+
+    async def ticket_of_any_day(self, site_id: str, ticket_id: str) -> Ticket | None:
+        """A ticket by id whatever its day (memory holds only the open ones and the latest day's)."""
+        rows = await self.query("SELECT doc FROM tickets WHERE id = ? AND site = ?", (ticket_id, site_id))
+        return Ticket.from_dict(json.loads(rows[0][0])) if rows else None
+
+    async def survey_answered(self, ticket_id: str) -> bool:
+        return bool(await self.query("SELECT 1 FROM survey_responses WHERE ticket = ?", (ticket_id,)))
+
+    async def survey_sums(
+        self, site_id: str, start: date, end: date, agency: str | None, service: str | None
+    ) -> list[SurveySums]:
+        """The answers of the local days start..end (inclusive) summed per service and agency, by agency then
+        service; only one agency's or one service's when given."""
+        sql = (
+            "SELECT service, agency, COUNT(*), SUM(a1), SUM(a2), SUM(a3), SUM(a4), SUM(a5), SUM(a6), SUM(a7), "
+            "SUM(a8), SUM(a9) FROM survey_responses WHERE site = ? AND day >= ? AND day <= ?"
+        )
+        params: list[Any] = [site_id, start.isoformat(), end.isoformat()]
+        if agency:
+            sql += " AND agency = ?"
+            params.append(agency)
+        if service:
+            sql += " AND service = ?"
+            params.append(service)
+        rows = await self.query(sql + " GROUP BY service, agency ORDER BY agency, service", params)
+        return [SurveySums(r[0], r[1], int(r[2]), tuple(int(s) for s in r[3:12])) for r in rows]
+
+
+def _event(row: Sequence[Any]) -> Event:
+    return Event(row[2], row[1], datetime.fromisoformat(row[3]), json.loads(row[4]), row[0])
+
+
+SURVEY_INSERT = (
+    "INSERT INTO survey_responses (ticket, site, day, service, agency, counter, channel, answered_at, "
+    "answers, a1, a2, a3, a4, a5, a6, a7, a8, a9) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+
+def survey_row(ticket: Ticket, channel: str, answered_at: datetime, answers: list[int]) -> tuple[Any, ...]:
+    return (ticket.id, ticket.site, ticket.day.isoformat(), ticket.service, ticket.agency, ticket.counter,
+            channel, utc_iso(answered_at), json.dumps(answers), *answers)  # fmt: skip
+
+
+# --- the rows of one write -------------------------------------------------------------------------------------
+
+
+def batch_statements(batch: Batch, seqs: Iterable[int], now: datetime) -> tuple[list[Event], Statements]:
+    """The batch's events numbered with `seqs` (in order), and every statement (with its rows) the transaction runs:
+    the log, the projections, the supervisor's records and the idempotency records. `now`: when the records were
+    made (idempotency retention)."""
+    numbered: list[Event] = []
+    event_rows: list[tuple[Any, ...]] = []
+    tickets: dict[str, tuple[Any, ...]] = {}
+    counters: dict[tuple[str, str], tuple[Any, ...]] = {}
+    days: list[tuple[str, str, int]] = []
+    bookings: dict[str, tuple[Any, ...]] = {}
+    for event, seq in zip(batch.events, seqs, strict=False):
+        numbered.append(Event(event.type, event.site, event.at, event.data, seq))
+        event_rows.append((seq, event.site, event.type, event.at.isoformat(), jsontext.dumps(event.data)))
+        for key in ("ticket", "new_ticket"):
+            if key in event.data:
+                tickets[event.data[key]["id"]] = _ticket_row(event.data[key], seq)
+        if isinstance(event.data.get("counter"), dict):
+            counter = event.data["counter"]
+            counters[(event.site, counter["id"])] = (event.site, counter["id"], jsontext.dumps(counter), seq)
+        if event.type == "day.closed":
+            days.append((event.site, event.data["day"], seq))
+        if "booking" in event.data:
+            booking = event.data["booking"]
+            bookings[booking["id"]] = _booking_row(booking, seq)
+    assert len(numbered) == len(batch.events), "a number for every event"
+    statements: Statements = [
+        ("INSERT INTO events (seq, site, type, at, data) VALUES (?,?,?,?,?)", event_rows),
+        (_TICKET_UPSERT, list(tickets.values())),
+        (_COUNTER_UPSERT, list(counters.values())),
+        (_BOOKING_UPSERT, list(bookings.values())),
+        *_records(batch, numbered),
+        (_CLOSED_DAY_UPSERT, days),
+    ]
+    if batch.idempotency:
+        made = now.isoformat()
+        statements.append((_IDEMPOTENCY_INSERT, [(k, st, b, made) for k, st, b in batch.idempotency]))
+    return numbered, [(sql, rows) for sql, rows in statements if rows]
+
+
+_COUNTER_UPSERT = (
+    "INSERT INTO counters (site, id, doc, seq) VALUES (?,?,?,?) "
+    "ON CONFLICT (site, id) DO UPDATE SET doc = excluded.doc, seq = excluded.seq"
+)
+_IDEMPOTENCY_INSERT = "INSERT INTO idempotency (key, status, body, created_at) VALUES (?,?,?,?)"
+_CLOSED_DAY_UPSERT = (
+    "INSERT INTO closed_days (site, day, seq) VALUES (?,?,?) ON CONFLICT (site, day) DO UPDATE SET seq = excluded.seq"
+)
+
+
+def _upsert(table: str, key: str, fields: tuple[FieldSpec, ...]) -> str:
+    """The one statement that writes a snapshot: its columns (declared on the snapshot's fields), the event's seq and
+    the whole snapshot as JSON; a newer snapshot of the same row updates what may change."""
+    names = [f.name for f in fields]
+    updates = [f"{f.name} = excluded.{f.name}" for f in fields if f.column == "mutable"]
+    return (
+        f"INSERT INTO {table} ({', '.join(names)}, seq, doc) VALUES ({', '.join('?' * (len(names) + 2))}) "  # noqa: S608
+        f"ON CONFLICT ({key}) DO UPDATE SET {', '.join([*updates, 'seq = excluded.seq', 'doc = excluded.doc'])}"
+    )
+
+
+TICKET_COLUMNS = tuple(f.name for f in columns(Ticket))
+_TICKET_UPSERT = _upsert("tickets", "id", columns(Ticket))
+BOOKING_COLUMNS = tuple(f.name for f in columns(Booking))
+_BOOKING_UPSERT = _upsert("bookings", "id", columns(Booking))
+
+
+def _ticket_row(d: dict[str, Any], seq: int) -> tuple[Any, ...]:
+    return (*[d[name] for name in TICKET_COLUMNS], seq, jsontext.dumps(d))
+
+
+def _booking_row(d: dict[str, Any], seq: int) -> tuple[Any, ...]:
+    return (*[d[name] for name in BOOKING_COLUMNS], seq, jsontext.dumps(d))
+
+
+def utc_iso(at: datetime) -> str:
+    """UTC with microseconds: fixed width, so comparing the text compares the time."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _records(batch: Batch, numbered: list[Event]) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """The supervisor's records a batch writes beside the log: who operated the counter handling each ticket
+    (reports per operator), when a requeued ticket rejoined the queue (its wait), the running text, and the
+    audit entries of the batch's privileged actions."""
+    operators: dict[str, tuple[Any, ...]] = {}
+    requeues: dict[str, tuple[Any, ...]] = {}
+    settings: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for event in numbered:
+        counter, ticket = event.data.get("counter"), event.data.get("ticket")
+        if isinstance(counter, dict) and counter.get("operator") and isinstance(ticket, dict):
+            if ticket.get("counter") == counter["id"]:
+                operators[ticket["id"]] = (ticket["id"], event.site, counter["operator"])
+        if event.type == "ticket.requeued" and isinstance(ticket, dict):
+            requeues[ticket["id"]] = (ticket["id"], event.site, ticket["queue_key"])
+        if event.type == "site.running_text":
+            settings[(event.site, "running_text")] = (event.site, "running_text", event.data["text"], event.seq)
+    audit = [
+        (numbered[i].site, utc_iso(numbered[i].at), r.actor, r.role, r.action, r.target, jsontext.dumps(r.details),
+         numbered[i].seq)
+        for i, r in batch.audit
+    ]  # fmt: skip
+    out: list[tuple[str, list[tuple[Any, ...]]]] = []
+    for sql, rows in ((_OPERATOR_UPSERT, operators), (_REQUEUE_UPSERT, requeues), (_SETTING_UPSERT, settings)):
+        if rows:
+            out.append((sql, list(rows.values())))
+    if audit:
+        out.append((_AUDIT_INSERT, audit))
+    return out
+
+
+_OPERATOR_UPSERT = (
+    "INSERT INTO ticket_facts (ticket, site, operator) VALUES (?,?,?) "
+    "ON CONFLICT (ticket) DO UPDATE SET operator = excluded.operator"
+)
+_REQUEUE_UPSERT = (
+    "INSERT INTO ticket_facts (ticket, site, requeued_at) VALUES (?,?,?) "
+    "ON CONFLICT (ticket) DO UPDATE SET requeued_at = excluded.requeued_at"
+)
+_SETTING_UPSERT = (
+    "INSERT INTO site_settings (site, key, value, seq) VALUES (?,?,?,?) "
+    "ON CONFLICT (site, key) DO UPDATE SET value = excluded.value, seq = excluded.seq"
+)
+_AUDIT_INSERT = "INSERT INTO audit (site, at, actor, role, action, target, details, seq) VALUES (?,?,?,?,?,?,?,?)"
+
+# The report scan (report_legs). A ticket's place in the queue (queue_key) is its issue unless it was requeued
+# (ticket_facts keeps when), so a report never has to parse the JSON documents of twenty thousand tickets.
+_LEGS = """
+SELECT t.id, t.service, t.agency, t.state, t.counter, f.operator, t.parent, t.issued_at,
+       COALESCE(f.requeued_at, t.issued_at), t.called_at, t.started_at, t.finished_at, p.finished_at
+FROM tickets t
+LEFT JOIN tickets p ON p.id = t.parent
+LEFT JOIN ticket_facts f ON f.ticket = t.id
+WHERE t.site = ? AND t.day >= ? AND t.day <= ?
+"""

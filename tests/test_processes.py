@@ -1,0 +1,406 @@
+"""Several server processes on one PostgreSQL database: the rules of one process hold across them.
+
+Two kinds of "process" here. Servers started in this test's event loop (running_server, one per "process": each
+its own engine, in-memory state, connection pool and LISTEN connection, sharing nothing but the database) make
+races and event order easy to inspect. Real `queue-server serve` processes are used where only an operating-system
+process will do: kill -9, and `serve --workers N`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from .helpers import KIOSK, LOBBY, Server, bearer, eventually, free_socket, running_server
+from .pg_support import Cluster, new_database, throwaway_cluster_handle
+from .test_invariants import write_site
+
+pytestmark = pytest.mark.postgresql
+
+
+@asynccontextmanager
+async def servers(database: str, n: int, **settings: Any) -> AsyncIterator[list[Server]]:
+    """`n` servers on one database, started one after the other (the first seeds the demo accounts)."""
+    async with AsyncExitStack() as stack:
+        yield [await stack.enter_async_context(running_server(database, **settings)) for _ in range(n)]
+
+
+async def rows(database: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    conn = await asyncpg.connect(database)
+    try:
+        return [tuple(r) for r in await conn.fetch(sql, *args)]
+    finally:
+        await conn.close()
+
+
+async def hello(url: str, last_seq: int | None = None) -> tuple[ClientConnection, dict[str, Any]]:
+    ws = await connect(url)
+    message: dict[str, Any] = {"type": "hello", "role": "display", "site": "tegal", "token": LOBBY}
+    if last_seq is not None:
+        message["last_seq"] = last_seq
+    await ws.send(json.dumps(message))
+    welcome = json.loads(await ws.recv())
+    assert welcome["type"] == "welcome", welcome
+    return ws, welcome
+
+
+async def frames_until(ws: ClientConnection, done: Any, seconds: float = 30) -> list[dict[str, Any]]:
+    """Event frames (those with a seq) until `done(frames)` is true."""
+    frames: list[dict[str, Any]] = []
+    async with asyncio.timeout(seconds):
+        while not done(frames):
+            frame = json.loads(await ws.recv())
+            if isinstance(frame.get("seq"), int) and "." in frame["type"]:
+                frames.append(frame)
+    return frames
+
+
+# --- races between processes -------------------------------------------------------------------------------------
+
+
+async def test_counters_racing_on_three_processes_call_every_ticket_exactly_once(
+    tmp_path: Path, pg_cluster: str
+) -> None:
+    database = await new_database(pg_cluster)
+    site = write_site(tmp_path / "uji.toml", 12)
+    async with servers(database, 3, site_files=[site]) as (a, b, c):
+        kiosk = {"Authorization": "Bearer d_kiosk_demo_uji"}
+        sup = await a.login("supervisor")
+        issued: list[str] = []
+
+        async def issue(server: Server, n: int) -> None:
+            for i in range(n):
+                r = await server.http.post("/api/v1/sites/uji/tickets", json={"service": "ktp" if i % 3 else "kk"},
+                                           headers=kiosk)  # fmt: skip
+                assert r.status_code == 201, r.text
+                issued.append(r.json()["ticket"]["id"])
+
+        await asyncio.gather(*(issue(s, 20) for s in (a, b, c) for _ in range(2)))
+        owner = {str(i): (a, b, c)[i % 3] for i in range(1, 13)}  # each counter pressed on "its" process
+        for counter, server in owner.items():
+            r = await server.http.post(f"/api/v1/sites/uji/counters/{counter}/commands", json={"command": "open"},
+                                       headers=sup)  # fmt: skip
+            assert r.status_code == 200, r.text
+        late = asyncio.gather(*(issue(s, 10) for s in (a, b, c)))
+        called: list[str] = []
+
+        async def counter(counter_id: str) -> None:
+            server, empty = owner[counter_id], 0
+            while empty < 3:
+                r = await server.http.post(f"/api/v1/sites/uji/counters/{counter_id}/commands",
+                                           json={"command": "call_next"}, headers=sup)  # fmt: skip
+                if r.status_code == 409:
+                    assert r.json()["error"]["code"] == "queue_empty", r.text
+                    empty += 1 if late.done() else 0
+                    await asyncio.sleep(0.05)
+                    continue
+                assert r.status_code == 200, r.text
+                empty = 0
+                called.append(r.json()["ticket"]["id"])
+                r = await server.http.post(f"/api/v1/sites/uji/counters/{counter_id}/commands",
+                                           json={"command": "finish"}, headers=sup)  # fmt: skip
+                assert r.status_code == 200, r.text
+
+        await asyncio.gather(*(counter(i) for i in owner))
+        await late
+    assert len(issued) == 150 == len(set(issued))
+    assert sorted(called) == sorted(issued), "every ticket called once, none twice, whichever process"
+    numbers = await rows(database, "SELECT series, number FROM tickets WHERE parent IS NULL ORDER BY series, number")
+    for series in ("A", "B"):
+        mine = [n for s, n in numbers if s == series]
+        assert mine == list(range(1, len(mine) + 1)), f"series {series} is gapless, each number once"
+    seqs = [s for (s,) in await rows(database, "SELECT seq FROM events WHERE site = 'uji' ORDER BY seq")]
+    called_events = await rows(database, "SELECT COUNT(*) FROM events WHERE type = 'ticket.called'")
+    assert called_events == [(150,)] and len(seqs) == len(set(seqs))
+
+
+async def test_the_same_idempotency_key_on_two_processes_at_once_gets_one_answer(pg_cluster: str) -> None:
+    database = await new_database(pg_cluster)
+    async with servers(database, 2) as (a, b):
+        for _ in range(20):
+            headers = {**bearer(KIOSK), "Idempotency-Key": uuid.uuid4().hex}
+            first, second = await asyncio.gather(
+                a.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=headers),
+                b.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=headers),
+            )
+            assert first.status_code == second.status_code == 201, (first.text, second.text)
+            assert first.json() == second.json(), "one ticket, the same answer on both processes"
+            replayed = [r.headers.get("idempotent-replayed") for r in (first, second)]
+            assert replayed.count("true") == 1, replayed
+    assert await rows(database, "SELECT COUNT(*) FROM tickets") == [(20,)]
+
+
+async def test_a_quota_is_never_overbooked_from_three_processes(pg_cluster: str) -> None:
+    """kk: 20 a day, of which 10 are kept for online booking: 10 for the kiosks, whichever process they reach."""
+    database = await new_database(pg_cluster)
+    async with servers(database, 3) as processes:
+        answers = await asyncio.gather(*(
+            s.http.post("/api/v1/sites/tegal/tickets", json={"service": "kk"}, headers=bearer(KIOSK))
+            for s in processes for _ in range(10)
+        ))  # fmt: skip
+    issued = [r for r in answers if r.status_code == 201]
+    refused = [r.json()["error"]["code"] for r in answers if r.status_code != 201]
+    assert len(issued) == 10 and set(refused) == {"quota_exhausted"}, refused
+    assert await rows(database, "SELECT COUNT(*) FROM tickets WHERE service = 'kk'") == [(10,)]
+
+
+# --- events in order across processes ----------------------------------------------------------------------------
+
+
+async def test_a_display_on_one_process_sees_every_call_made_on_others_once_in_order(pg_cluster: str) -> None:
+    database = await new_database(pg_cluster)
+    async with servers(database, 3) as (a, b, c):
+        for _ in range(30):
+            await b.issue("ktp")
+        op_b, op_c = await b.login("op-disdukcapil"), await c.login("op-disdukcapil")
+        for server, op, counter in ((b, op_b, "1"), (c, op_c, "2")):
+            assert (await server.command(op, counter, "open")).status_code == 200
+        ws, _ = await hello(a.ws_url)
+        assert json.loads(await ws.recv())["type"] == "snapshot"
+        made: list[str] = []
+
+        async def calls(server: Server, op: dict[str, str], counter: str, n: int) -> None:
+            for _ in range(n):
+                r = await server.command(op, counter, "call_next")
+                assert r.status_code == 200, r.text
+                made.append(r.json()["ticket"]["label"])
+                await server.command(op, counter, "finish")
+
+        await asyncio.gather(calls(b, op_b, "1", 10), calls(c, op_c, "2", 10))
+        frames = await frames_until(ws, lambda f: sum(x["type"] == "ticket.called" for x in f) >= 20)
+        seqs = [f["seq"] for f in frames]
+        assert seqs == sorted(seqs) and len(seqs) == len(set(seqs)), "in order, no duplicate"
+        seen = [f["data"]["ticket"]["label"] for f in frames if f["type"] == "ticket.called"]
+        assert sorted(seen) == sorted(made), "every call, exactly once"
+        # Dropped: calls go on meanwhile; the display resumes on another process from its last seq.
+        last = seqs[-1]
+        await ws.close()
+        await asyncio.gather(calls(b, op_b, "1", 5), calls(c, op_c, "2", 5))
+        ws, welcome = await hello(c.ws_url, last_seq=last)
+        assert welcome["resume"] == "replay"
+        frames = await frames_until(ws, lambda f: sum(x["type"] == "ticket.called" for x in f) >= 10)
+        await ws.close()
+        resumed = [f["data"]["ticket"]["label"] for f in frames if f["type"] == "ticket.called"]
+        assert sorted(resumed) == sorted(made[20:]) and all(f["seq"] > last for f in frames), "no gap, no repeat"
+        log = [s for (s,) in await rows(database, "SELECT seq FROM events WHERE site = 'tegal' AND seq > $1 "
+                                                  "ORDER BY seq", last)]  # fmt: skip
+        assert [f["seq"] for f in frames] == log[: len(frames)]
+
+
+async def test_a_state_read_on_one_process_shows_what_another_decided(pg_cluster: str) -> None:
+    """The other processes' events reach each process's state by themselves (notifications, and the periodic
+    comparison of heads), not only when it next writes."""
+    database = await new_database(pg_cluster)
+    async with servers(database, 2) as (a, b):
+        ticket = (await a.issue("ktp"))["ticket"]
+        await eventually(lambda: ticket["id"] in b.ctx.state("tegal").tickets, "process b knows the ticket")
+        r = await b.http.get(f"/api/v1/tickets/{ticket['token']}")
+        assert r.status_code == 200 and r.json()["ticket"]["label"] == ticket["label"]
+
+
+# --- failures ----------------------------------------------------------------------------------------------------
+
+
+def _cli(*args: str, db: str, site: Path) -> str:
+    result = subprocess.run([sys.executable, "-m", "queue_server", *args, "--db", db, "--site", str(site)],
+                            capture_output=True, text=True, check=True, timeout=60)  # fmt: skip
+    return result.stdout
+
+
+def _serve(db: str, site: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "queue_server", "serve", "--db", db, "--site", str(site), "--port", str(port), *extra],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    raise AssertionError("server did not start")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+SCREEN = '\n[[screens]]\nid = "lobi"\nname = "Lobi"\nspeaker = false\n'
+
+
+@pytest.fixture
+def uji(tmp_path: Path) -> Path:
+    site = write_site(tmp_path / "uji.toml", 2)
+    site.write_text(site.read_text() + SCREEN)
+    return site
+
+
+async def test_kill_9_of_one_process_under_load_loses_nothing_and_its_display_resumes_on_another(
+    pg_cluster: str, uji: Path
+) -> None:
+    db = await new_database(pg_cluster)
+    kiosk = _cli("device", "add", "--kind", "kiosk", "--site-id", "uji", "--name", "Kios", db=db, site=uji)
+    display = _cli("device", "add", "--kind", "display", "--site-id", "uji", "--name", "TV", "--screen", "lobi",
+                   db=db, site=uji)  # fmt: skip
+    headers = {"Authorization": f"Bearer {kiosk.strip().splitlines()[-1]}"}
+    p1, url1 = _serve(db, uji)
+    p2, url2 = _serve(db, uji)
+    acknowledged: dict[str, str] = {}
+    try:
+        ws = await connect(url1.replace("http", "ws") + "/ws")
+        token = display.strip().splitlines()[-1]
+        await ws.send(json.dumps({"type": "hello", "role": "display", "site": "uji", "token": token}))
+        assert json.loads(await ws.recv())["type"] == "welcome"
+        seen: list[int] = []
+
+        async def watch() -> None:
+            async for text in ws:
+                frame = json.loads(text)
+                if frame["type"] == "ping":
+                    await ws.send(json.dumps({"type": "pong", "seq": max(seen, default=0)}))
+                if frame["type"] == "ticket.issued":
+                    seen.append(frame["seq"])
+
+        watching = asyncio.create_task(watch())
+        async with httpx.AsyncClient(timeout=5) as http:
+            stop = asyncio.Event()
+
+            async def client(url: str, n: int) -> None:
+                i = 0
+                while not stop.is_set():
+                    i += 1
+                    try:
+                        r = await http.post(f"{url}/api/v1/sites/uji/tickets", json={"service": "ktp"},
+                                            headers={**headers, "Idempotency-Key": f"{url[-5:]}-{n}-{i}"})  # fmt: skip
+                    except httpx.HTTPError:
+                        if url == url1:
+                            return  # its process died mid-request: never acknowledged
+                        raise
+                    assert r.status_code == 201, r.text
+                    acknowledged[r.json()["ticket"]["id"]] = r.json()["ticket"]["label"]
+
+            clients = [asyncio.create_task(client(url, n)) for url in (url1, url2) for n in range(6)]
+            await eventually(lambda: len(acknowledged) >= 200, "200 tickets acknowledged", seconds=60)
+            os.killpg(p1.pid, signal.SIGKILL)
+            p1.wait(timeout=10)
+            await eventually(lambda: watching.done(), "the display on the killed process lost its connection")
+            await eventually(lambda: len(acknowledged) >= 300, "process 2 goes on issuing", seconds=60)
+            stop.set()
+            await asyncio.gather(*clients)
+        # The display resumes on process 2 from the last event it was given.
+        last = max(seen)
+        ws = await connect(url2.replace("http", "ws") + "/ws")
+        await ws.send(json.dumps({"type": "hello", "role": "display", "site": "uji", "token": token, "last_seq": last}))
+        welcome = json.loads(await ws.recv())
+        assert welcome["type"] == "welcome" and welcome["resume"] == "replay", welcome
+        expected = [s for (s,) in await rows(db, "SELECT seq FROM events WHERE site = 'uji' AND seq > $1 AND "
+                                                 "type = 'ticket.issued' ORDER BY seq", last)]  # fmt: skip
+        resumed = [f["seq"] for f in await frames_until(ws, lambda f: len(f) >= len(expected))]
+        await ws.close()
+        assert resumed == expected, "the rest of the log, once each, in order"
+    finally:
+        _stop(p1)
+        _stop(p2)
+    stored = dict(await rows(db, "SELECT id, label FROM tickets"))
+    lost = {tid: label for tid, label in acknowledged.items() if stored.get(tid) != label}
+    assert not lost, f"acknowledged tickets lost: {list(lost.values())[:5]}"
+    numbers = [n for (n,) in await rows(db, "SELECT number FROM tickets ORDER BY number")]
+    assert numbers == list(range(1, len(numbers) + 1)), "each number once, no gap"
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[Cluster]:
+    """A cluster of this test's own: it is stopped and started again mid-test."""
+    with throwaway_cluster_handle() as cluster:
+        yield cluster
+
+
+async def test_postgresql_restarted_mid_load_gives_503_then_recovers_losing_nothing(own_cluster: Cluster) -> None:
+    database = await new_database(own_cluster.url)
+    async with servers(database, 2) as (a, b):
+        display, _ = await hello(a.ws_url)
+        assert json.loads(await display.recv())["type"] == "snapshot"
+        acknowledged = [(await s.issue("ktp"))["ticket"]["id"] for s in (a, b, a, b)]
+        await asyncio.to_thread(own_cluster.stop)
+        for server in (a, b):
+            r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK))
+            assert r.status_code == 503 and r.json()["error"]["code"] == "storage_unavailable", r.text
+        await asyncio.to_thread(own_cluster.start)
+        for server in (a, b, a, b):
+            r: httpx.Response | None = None
+            for _ in range(100):  # the pools notice the restart by themselves: a retry or two at most
+                r = await server.http.post(
+                    "/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK)
+                )
+                if r.status_code == 201:
+                    break
+                assert r.json()["error"]["code"] == "storage_unavailable", r.text
+                await asyncio.sleep(0.1)
+            assert r is not None and r.status_code == 201, r.text
+            acknowledged.append(r.json()["ticket"]["id"])
+        # The display on process a, whose LISTEN connection was cut, is told of b's tickets again.
+        frames = await frames_until(display, lambda f: sum(x["type"] == "ticket.issued" for x in f) >= 8)
+        await display.close()
+        assert [f["data"]["ticket"]["id"] for f in frames if f["type"] == "ticket.issued"] == acknowledged
+    stored = {tid for (tid,) in await rows(database, "SELECT id FROM tickets")}
+    assert stored == set(acknowledged)
+    labels = [n for (n,) in await rows(database, "SELECT number FROM tickets ORDER BY number")]
+    assert labels == list(range(1, 9))
+
+
+def test_serve_with_workers_runs_several_processes_on_one_port(pg_cluster: str, uji: Path) -> None:
+    db = asyncio.run(new_database(pg_cluster))
+    kiosk = _cli("device", "add", "--kind", "kiosk", "--site-id", "uji", "--name", "Kios", db=db, site=uji)
+    headers = {"Authorization": f"Bearer {kiosk.strip().splitlines()[-1]}"}
+    proc, url = _serve(db, uji, "--workers", "2")
+    try:
+        pids = set()
+        deadline = time.monotonic() + 60
+        while len(pids) < 2 and time.monotonic() < deadline:
+            with httpx.Client() as fresh:  # a new connection each time: the kernel hands it to either worker
+                pids.add(fresh.get(f"{url}/healthz").json()["process"])
+        assert len(pids) == 2, "two workers answer on the one port"
+        labels = []
+        for _ in range(20):
+            with httpx.Client() as fresh:
+                r = fresh.post(f"{url}/api/v1/sites/uji/tickets", json={"service": "ktp"}, headers=headers)
+                assert r.status_code == 201, r.text
+                labels.append(r.json()["ticket"]["label"])
+        assert labels == [f"A-{n:03d}" for n in range(1, 21)], "one numbering across the workers"
+    finally:
+        _stop(proc)
+
+
+def test_workers_need_postgresql(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "queue_server", "serve", "--db", str(tmp_path / "q.sqlite3"), "--workers", "2"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1 and "several workers need PostgreSQL" in result.stderr, result.stderr
