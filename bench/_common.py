@@ -93,7 +93,7 @@ def free_port() -> int:
 class Server:
     proc: subprocess.Popen[bytes]
     port: int
-    db: Path
+    db: Path | str
     log: Path
     started: float  # time.monotonic() at spawn
     ready_seconds: float | None = None
@@ -153,7 +153,8 @@ def start_server(
     *,
     mode: str = "demo",
     site_file: Path | None = None,
-    db: Path | None = None,
+    db: Path | str | None = None,
+    extra_args: list[str] | None = None,
     uvicorn_options: dict[str, Any] | None = None,
     extra_path: str | None = None,
     log_name: str = "server.log",
@@ -170,7 +171,7 @@ def start_server(
     """
     port = port or free_port()
     db = db or workdir / "bench.sqlite3"
-    args = [mode, "--port", str(port), "--db", str(db)]
+    args = [mode, "--port", str(port), "--db", str(db), *(extra_args or [])]
     if mode == "serve":
         args += ["--site", str(site_file or DEMO_SITE)]
     if uvicorn_options or patches:

@@ -36,6 +36,7 @@ from queue_server.persistence.port import (
     SURVEY_INSERT,
     Batch,
     LoadedSite,
+    Statements,
     StoragePort,
     _event,
     batch_statements,
@@ -67,6 +68,10 @@ class PostgresStorage(StoragePort):
         self.name = postgresql.without_password(dsn)  # for messages and logs
         self.pool_size = pool_size
         self._pool: asyncpg.Pool[Any] | None = None
+        # The engine's write transactions run one at a time on a connection of their own: no pool hand-over.
+        self._writer: asyncpg.Connection[Any] | None = None
+        self._writing = asyncio.Lock()
+        self._types: dict[str, dict[str, str]] = {}  # table -> column -> PostgreSQL type (for unnest casts)
 
     # --- lifecycle -----------------------------------------------------------------------------------
 
@@ -85,13 +90,23 @@ class PostgresStorage(StoragePort):
                 self.migrated.after,
                 ", ".join(self.migrated.applied),
             )
-        self._pool = await asyncpg.create_pool(self.dsn, min_size=2, max_size=self.pool_size)
+        self._pool = await asyncpg.create_pool(
+            self.dsn, min_size=2, max_size=self.pool_size, connection_class=_PooledConnection
+        )
+        rows = await self.pool.fetch(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public'"
+        )
+        for row in rows:
+            self._types.setdefault(row[0], {})[row[1]] = row[2]
         self.last_seq = int(await self.pool.fetchval("SELECT COALESCE(MAX(seq), 0) FROM site_heads"))
 
     async def close(self) -> None:
+        if self._writer is not None and not self._writer.is_closed():
+            with contextlib.suppress(Exception):
+                await self._writer.close()
         if self._pool is not None:
             await self._pool.close()
-        self._pool = None
+        self._pool = self._writer = None
 
     @property
     def pool(self) -> asyncpg.Pool[Any]:
@@ -156,27 +171,58 @@ class PostgresStorage(StoragePort):
 
     @contextlib.asynccontextmanager
     async def locked(self, sites: Sequence[str]) -> AsyncIterator[SiteTransaction]:
-        """A transaction holding the locks of `sites` until it commits (or rolls back, on any exception)."""
+        """A transaction holding the locks of `sites` until it commits (or rolls back, on any exception).
+
+        Every round trip of the transaction waits for a turn of an event loop busy with HTTP, so the transaction
+        is kept to five: BEGIN, the locks, the event numbers, one statement writing everything, COMMIT."""
         ordered = sorted(set(sites))
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "INSERT INTO site_heads (site, seq) SELECT unnest($1::text[]), 0 ON CONFLICT (site) DO NOTHING", ordered
-            )
-            rows = await conn.fetch(
-                "SELECT site, seq FROM site_heads WHERE site = ANY($1::text[]) ORDER BY site FOR UPDATE", ordered
-            )
-            tx = SiteTransaction(conn, {row[0]: int(row[1]) for row in rows})
-            yield tx
+        async with self._writing:
+            conn = await self._writer_connection()
+            try:
+                async with conn.transaction():
+                    rows = await conn.fetch(_LOCK, ordered)
+                    if len(rows) < len(ordered):  # a site's first write: its row, then the lock
+                        await conn.execute(_NEW_HEADS, ordered)
+                        rows = await conn.fetch(_LOCK, ordered)
+                    tx = SiteTransaction(conn, {row[0]: int(row[1]) for row in rows}, self._types)
+                    yield tx
+            except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+                await self._drop_writer()  # a new connection for the next transaction
+                raise
         if tx.written:  # committed
             self.last_seq = max(self.last_seq, tx.written[-1].seq)
+
+    async def _writer_connection(self) -> asyncpg.Connection[Any]:
+        if self._writer is None or self._writer.is_closed():
+            self._writer = await postgresql.connect(self.dsn)
+        return self._writer
+
+    async def _drop_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.terminate()
+        self._writer = None
+
+
+_LOCK = "SELECT site, seq FROM site_heads WHERE site = ANY($1::text[]) ORDER BY site FOR UPDATE"
+_NEW_HEADS = "INSERT INTO site_heads (site, seq) SELECT unnest($1::text[]), 0 ON CONFLICT (site) DO NOTHING"
+_INSERT = re.compile(r"INSERT INTO (\w+) \(([^)]*)\) VALUES \([?,\s]*\)(.*)", re.S)
+
+
+class _PooledConnection(asyncpg.Connection):  # type: ignore[misc]
+    """No reset query when a connection goes back to the pool (a round trip per read): the pool's connections
+    never change session state (no LISTEN, no advisory lock, no SET); asyncpg still ends an open transaction."""
+
+    def get_reset_query(self) -> str:
+        return ""
 
 
 class SiteTransaction:
     """What the engine does while it holds sites' locks: catch up, look up keys, write."""
 
-    def __init__(self, conn: asyncpg.Connection[Any], heads: dict[str, int]) -> None:
+    def __init__(self, conn: asyncpg.Connection[Any], heads: dict[str, int], types: dict[str, dict[str, str]]) -> None:
         self.conn = conn
         self.heads = heads  # site -> the seq of its newest committed event
+        self.types = types
         self.written: list[Event] = []
 
     async def events_after(self, site_id: str, after: int) -> list[Event]:
@@ -201,24 +247,59 @@ class SiteTransaction:
         n = len(batch.events)
         seqs = [row[0] for row in await self.conn.fetch("SELECT nextval('events_seq') FROM generate_series(1, $1)", n)]
         numbered, statements = batch_statements(batch, sorted(seqs), datetime.now().astimezone())
-        for sql, rows in statements:
-            await self.conn.executemany(dollar(sql), rows)
         newest: dict[str, int] = {}
         for event in numbered:
             newest[event.site] = event.seq
-        if newest:
-            await self.conn.executemany(
-                "UPDATE site_heads SET seq = $2 WHERE site = $1", [(site, seq) for site, seq in newest.items()]
-            )
-            # Delivered at commit, and only if it commits.
-            await self.conn.execute(
-                "SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload",
-                CHANNEL,
-                [f"{site}:{seq}" for site, seq in newest.items()],
-            )
-            self.heads.update(newest)
+        for sql, args in self._combined(statements, newest):
+            await self.conn.execute(sql, *args)
+        self.heads.update(newest)
         self.written.extend(numbered)
         return numbered
+
+    def _combined(self, statements: Statements, newest: dict[str, int]) -> list[tuple[str, list[Any]]]:
+        """The batch's statements as few as possible: each INSERT reads its rows from arrays (unnest), and they go
+        together as data-modifying WITH clauses into one statement that also moves the heads and notifies (at
+        commit, and only if it commits). A table written twice (a ticket's operator and its requeue time, both in
+        ticket_facts) is written again in a statement of its own: one statement must not change a row twice."""
+        parts: list[str] = []
+        args: list[Any] = []
+        later: list[tuple[str, list[Any]]] = []
+        tables: set[str] = set()
+        for sql, rows in statements:
+            table, clause, clause_args = self._from_arrays(sql, rows, len(args))
+            if table in tables:
+                table, clause, clause_args = self._from_arrays(sql, rows, 0)
+                later.append((clause, clause_args))
+                continue
+            tables.add(table)
+            parts.append(f"w{len(parts)} AS ({clause})")
+            args.extend(clause_args)
+        if newest:
+            k = len(args)
+            parts.append(
+                f"h AS (UPDATE site_heads SET seq = v.seq FROM unnest(${k + 1}::text[], ${k + 2}::bigint[]) "  # noqa: S608
+                "AS v(site, seq) WHERE site_heads.site = v.site)"
+            )
+            args += [list(newest), list(newest.values())]
+            notify = f"SELECT pg_notify('{CHANNEL}', p) FROM unnest(${k + 3}::text[]) AS p"  # noqa: S608
+            args.append([f"{site}:{seq}" for site, seq in newest.items()])
+        else:
+            notify = "SELECT 1"
+        first = (f"WITH {', '.join(parts)} {notify}" if parts else notify, args)
+        return [first, *later]
+
+    def _from_arrays(self, sql: str, rows: list[tuple[Any, ...]], offset: int) -> tuple[str, str, list[Any]]:
+        """`INSERT INTO t (a, b) VALUES (?, ?) ...` as `INSERT INTO t (a, b) SELECT * FROM unnest($1::text[],
+        $2::bigint[]) ...`, with one array per column."""
+        match = _INSERT.fullmatch(sql.strip())
+        if match is None:
+            raise ValueError(f"not a multi-row INSERT: {sql[:60]}")
+        table, names, rest = match.group(1), [c.strip() for c in match.group(2).split(",")], match.group(3)
+        types = self.types[table]
+        arrays = ", ".join(f"${offset + i + 1}::{types[name]}[]" for i, name in enumerate(names))
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        clause = f"INSERT INTO {table} ({', '.join(names)}) SELECT * FROM unnest({arrays}){rest}"  # noqa: S608
+        return table, clause, columns
 
 
 class Notifications:
