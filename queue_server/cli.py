@@ -147,6 +147,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
         f"  Kiosk          {base}/kiosk/{site.id}#token={demo_kiosk_token(site.id)}",
         f"  Counter        {base}/counter/{site.id}/1   (op-disdukcapil / {DEMO_PASSWORD['operator']})",
         f"  Supervisor     {base}/supervisor/{site.id}   (supervisor / {DEMO_PASSWORD['supervisor']})",
+        f"  National view  {base}/national   (nasional / {DEMO_PASSWORD['regional']})",
         f"  Booking        {base}/booking/{site.id}",
         f"  Staff desk     {base}/desk/{site.id}",
         f"  API            {base}/api/v1/sites/{site.id}   (OpenAPI: {base}/api/v1/openapi.json)",
@@ -209,18 +210,35 @@ def _password(args: argparse.Namespace) -> str:
 def cmd_user(args: argparse.Namespace) -> None:
     async def action(accounts: Any, sites: Any, config: Any, storage: Any) -> None:
         if args.user_command == "add":
+            sites = _site_list(args.sites) if args.sites is not None else None
             await accounts.create_user(
-                args.username, _password(args), args.role, site=args.site_id, agency=args.agency, display_name=args.name
+                args.username,
+                _password(args),
+                args.role,
+                site=args.site_id,
+                agency=args.agency,
+                display_name=args.name,
+                sites=sites,
             )
-            print(f"created {args.role} {args.username}")
+            scope = f" of {', '.join(sites)}" if sites else " of every site" if args.role == "regional" else ""
+            print(f"created {args.role} {args.username}{scope}")
         elif args.user_command == "passwd":
             await accounts.set_password(args.username, _password(args))
             print(f"password changed for {args.username}; their sessions were ended")
         else:
             for user in await accounts.list_users():
-                print(f"{user['username']:24} {user['role']:11} {user['site'] or '*':12} {user['agency'] or '-'}")
+                where = user["sites"] if user["role"] == "regional" else user["site"]
+                print(f"{user['username']:24} {user['role']:11} {where or '*':12} {user['agency'] or '-'}")
 
     _run_account_action(args, action)
+
+
+def _site_list(text: str) -> list[str]:
+    """`--sites tegal,brebes`: site ids separated by commas (Accounts.create_user checks that they exist)."""
+    sites = [part.strip() for part in text.split(",") if part.strip()]
+    if not sites:
+        raise SystemExit("error: --sites needs site ids separated by commas, e.g. --sites tegal,brebes")
+    return sites
 
 
 def cmd_device(args: argparse.Namespace) -> None:
@@ -406,8 +424,11 @@ def parser() -> argparse.ArgumentParser:
     add = usub.add_parser("add", help="create an account")
     common(add)
     add.add_argument("username")
-    add.add_argument("--role", required=True, choices=["admin", "supervisor", "operator"])
+    add.add_argument("--role", required=True, choices=["admin", "supervisor", "operator", "regional"])
     add.add_argument("--site-id", help="the site of a supervisor or operator")
+    add.add_argument(
+        "--sites", help="the sites a regional account sees, comma-separated (e.g. tegal,brebes); none: every site"
+    )
     add.add_argument("--agency", help="the agency of an operator")
     add.add_argument("--name", help="display name")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")

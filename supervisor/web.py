@@ -1,5 +1,6 @@
 """Routes of the supervisor's pages: the live dashboard (a site, or one agency), reports with the satisfaction
-index, the audit log, and the survey tablet at a counter. Mounted by queue_server.app beside the display pages.
+index, the audit log, the survey tablet at a counter, and the national view across malls. Mounted by
+queue_server.app beside the display pages.
 
 The pages hold no data: they sign in, then read the API and follow the websocket with the session token (kept in
 the tab's sessionStorage). What a page gets here is the public catalogue it needs to name things, and its text in
@@ -69,6 +70,14 @@ async def audit_page(request: Request) -> Response:
     return _render(request, "audit.html", _site(request), page="audit")
 
 
+async def national_page(request: Request) -> Response:
+    """Every mall the signed-in account may watch, one row each (GET /api/v1/national). The page names no mall
+    before sign-in: which malls, and whether it is a national or a regional view, depends on the account."""
+    lang = _lang(request)
+    config = {"lang": lang, "text": pages.texts(), "page": "national"}
+    return pages.render(request, "national.html", lang=lang, t=pages.texts()[lang], config=config)
+
+
 async def survey_page(request: Request) -> Response:
     site = _site(request)
     counter = site.counters.get(request.path_params["counter"]) if site else None
@@ -83,5 +92,6 @@ ROUTES: list[BaseRoute] = [
     Route("/supervisor/{site}/reports", reports_page, methods=["GET"]),
     Route("/supervisor/{site}/audit", audit_page, methods=["GET"]),
     Route("/survey/{site}/{counter}", survey_page, methods=["GET"]),
+    Route("/national", national_page, methods=["GET"]),
     Mount("/static/supervisor", Assets(directory=HERE / "static"), name="supervisor-static"),
 ]

@@ -58,7 +58,8 @@ class Server:
 
     async def login(self, username: str, password: str | None = None) -> dict[str, str]:
         if password is None:
-            role = "admin" if username == "admin" else "supervisor" if username == "supervisor" else "operator"
+            roles = {"admin": "admin", "supervisor": "supervisor", "nasional": "regional"}
+            role = roles.get(username, "operator")
             password = DEMO_PASSWORD[role]
         r = await self.http.post("/api/v1/auth/login", json={"username": username, "password": password})
         assert r.status_code == 200, r.text

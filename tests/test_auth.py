@@ -13,6 +13,9 @@ OP_DUKCAPIL = Principal("user", "operator", "op1", 4, "tegal", "disdukcapil")
 OP_POLRES = Principal("user", "operator", "op2", 5, "tegal", "polres")
 DISPLAY = Principal("device", "display", "tv", 6, "tegal", screen="lobby")
 KIOSK_P = Principal("device", "kiosk", "kiosk", 7, "tegal")
+REGIONAL = Principal("user", "regional", "jateng", 8, sites=frozenset({"tegal", "brebes"}))
+OTHER_REGION = Principal("user", "regional", "jatim", 9, sites=frozenset({"malang"}))
+NATIONAL = Principal("user", "regional", "pusat", 10)  # no list: every site
 
 # (principal, action, agency of the counter/ticket) -> allowed
 MATRIX = [
@@ -57,6 +60,29 @@ MATRIX = [
     (OP_DUKCAPIL, "survey.collect", "disdukcapil", True),
     (OP_DUKCAPIL, "survey.collect", "polres", False),
     (KIOSK_P, "survey.collect", "polres", False),
+    (ADMIN, "national.read", None, True),
+    (NATIONAL, "national.read", None, True),
+    (REGIONAL, "national.read", None, True),
+    (SUPERVISOR, "national.read", None, False),
+    (OP_DUKCAPIL, "national.read", None, False),
+    (DISPLAY, "national.read", None, False),
+    # A regional account reads its sites' supervisor views and changes nothing.
+    (REGIONAL, "report.read", None, True),
+    (REGIONAL, "audit.read", None, True),
+    (REGIONAL, "site.follow", None, True),
+    (REGIONAL, "agency.follow", "polres", True),
+    (REGIONAL, "site.read_state", None, True),
+    (OTHER_REGION, "report.read", None, False),
+    (OTHER_REGION, "site.follow", None, False),
+    (NATIONAL, "report.read", None, True),
+    (REGIONAL, "ticket.issue", None, False),
+    (REGIONAL, "counter.command", "polres", False),
+    (REGIONAL, "ticket.manage", "polres", False),
+    (REGIONAL, "site.close_day", None, False),
+    (REGIONAL, "site.running_text", None, False),
+    (NATIONAL, "accounts.manage", None, False),
+    (NATIONAL, "display.follow", None, False),
+    (NATIONAL, "survey.collect", "polres", False),
 ]
 
 
@@ -144,5 +170,11 @@ async def test_account_rules(server: Server) -> None:
         await accounts.create_user("op-x", "panjang-sekali", "operator", site="tegal", agency="kua")
     with pytest.raises(ValueError, match="exists already"):
         await accounts.create_user("admin", "panjang-sekali", "admin")
+    with pytest.raises(ValueError, match="no such site: brebes"):
+        await accounts.create_user("jateng", "panjang-sekali", "regional", sites=["tegal", "brebes"])
+    with pytest.raises(ValueError, match="only a regional account"):
+        await accounts.create_user("sup-x", "panjang-sekali", "supervisor", site="tegal", sites=["tegal"])
+    with pytest.raises(ValueError, match="not one site"):
+        await accounts.create_user("reg-x", "panjang-sekali", "regional", site="tegal")
     with pytest.raises(ValueError, match="needs a screen"):
         await accounts.create_device("display", "tegal", "TV", screen="atap")

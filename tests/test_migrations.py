@@ -38,12 +38,28 @@ def old_db(tmp_path: Path) -> Path:
     return copy
 
 
-def snapshot(path: Path) -> Rows:
-    """Every row of every table, read with plain sqlite3, in a stable order."""
+def snapshot(path: Path, columns: dict[str, list[str]] | None = None) -> Rows:
+    """Every row of every table, read with plain sqlite3, in a stable order; with `columns`, only those tables and
+    columns (what an older schema had: a later migration may add a column, as 0003 added users.sites)."""
     con = sqlite3.connect(path)
     try:
         tables = [name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        if columns is not None:
+            return {
+                t: sorted(con.execute(f'SELECT {", ".join(columns[t])} FROM "{t}"').fetchall(), key=repr)  # noqa: S608
+                for t in tables
+                if t in columns
+            }
         return {t: sorted(con.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}  # noqa: S608
+    finally:
+        con.close()
+
+
+def columns_of(path: Path) -> dict[str, list[str]]:
+    con = sqlite3.connect(path)
+    try:
+        tables = [name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {t: [row[1] for row in con.execute(f'PRAGMA table_info("{t}")')] for t in tables}
     finally:
         con.close()
 
@@ -144,7 +160,7 @@ def test_migration_0001_is_the_schema_the_old_code_made(old_db: Path, tmp_path: 
 
 
 async def test_storage_opens_the_old_database_without_losing_a_row(old_db: Path) -> None:
-    before = snapshot(old_db)
+    before, old_columns = snapshot(old_db), columns_of(old_db)
     storage = Storage(old_db)
     await storage.open()
     try:
@@ -155,7 +171,7 @@ async def test_storage_opens_the_old_database_without_losing_a_row(old_db: Path)
         assert ticket is not None and ticket.id == waiting[0]
     finally:
         await storage.close()
-    after = snapshot(old_db)
+    after = snapshot(old_db, old_columns)
     assert lost_rows(before, after) == {}, "no row lost; only the version moved on"
     assert version_of(old_db) == schema.latest_version()
     if schema.latest_version() == 1:
@@ -163,7 +179,7 @@ async def test_storage_opens_the_old_database_without_losing_a_row(old_db: Path)
 
 
 async def test_a_real_server_serves_the_old_database(old_db: Path) -> None:
-    before = snapshot(old_db)
+    before, old_columns = snapshot(old_db), columns_of(old_db)
     con = sqlite3.connect(old_db)
     waiting = con.execute(
         "SELECT token, label, id FROM tickets WHERE day = '2026-11-24' AND state = 'waiting' AND service = 'ktp'"
@@ -186,7 +202,7 @@ async def test_a_real_server_serves_the_old_database(old_db: Path) -> None:
         await server.login("kepala", "kepala-mpp-2026")
         r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK))
         assert r.status_code == 201 and r.json()["ticket"]["label"] == "A-003", "numbering goes on from the old day"
-    after = snapshot(old_db)
+    after = snapshot(old_db, old_columns)
     assert lost_rows(before, after) == {}, "every row the old code wrote is still there, unchanged"
     assert version_of(old_db) == schema.latest_version()
 
@@ -322,14 +338,14 @@ def test_migrate_command(old_db: Path, tmp_path: Path) -> None:
         assert result.returncode == 0, result
         return result.stdout
 
-    before = snapshot(old_db)
+    before, old_columns = snapshot(old_db), columns_of(old_db)
     latest = schema.latest_version()
     out = migrate(old_db)
     if latest == 1:
         assert out == f"database {old_db} at version 1, nothing to do\n"
     else:
         assert out.startswith("applied 0002_") and out.endswith(f"now at version {latest} (was 1)\n")
-    assert lost_rows(before, snapshot(old_db)) == {}
+    assert lost_rows(before, snapshot(old_db, old_columns)) == {}
     new = tmp_path / "var" / "new.sqlite3"
     names = "".join(f"applied {m.name}\n" for m in schema.migrations())
     assert migrate(new) == f"{names}database {new} now at version {latest} (was 0)\n"

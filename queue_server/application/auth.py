@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -17,7 +18,8 @@ from queue_server.domain.refusal import Refusal
 from queue_server.persistence.accounts import AccountStore
 from queue_server.persistence.port import StoragePort
 
-ROLES = ("admin", "supervisor", "operator")
+# regional: reads the figures of a list of sites (or of every site: a national account), changes nothing.
+ROLES = ("admin", "supervisor", "operator", "regional")
 DEVICE_KINDS = ("display", "kiosk")
 USERNAME_MAX = 64
 PRINCIPAL_CACHE_SECONDS = 30.0
@@ -28,12 +30,13 @@ _hasher = PasswordHasher()
 @dataclass(frozen=True)
 class Principal:
     kind: str  # "user" or "device"
-    role: str  # admin, supervisor, operator, display, kiosk
+    role: str  # admin, supervisor, operator, regional, display, kiosk
     name: str
     id: int
-    site: str | None = None  # None: every site (admins)
+    site: str | None = None  # None: every site (admins, regional accounts)
     agency: str | None = None  # operators only
     screen: str | None = None  # displays only
+    sites: frozenset[str] | None = None  # a regional account's sites; None: every site (see sees_site)
 
 
 def token_hash(token: str) -> str:
@@ -53,31 +56,45 @@ def verify_password(stored_hash: str, password: str) -> bool:
 
 # --- the policy ------------------------------------------------------------------------------------------
 
-# action -> roles that may do it (always within their own site; operators also within their own agency).
+# action -> roles that may do it (always within their own site or sites; operators also within their own agency).
+# A regional account only reads: the supervisor's views of its sites, and the national view across them.
 POLICY: dict[str, frozenset[str]] = {
-    "site.read_state": frozenset({"admin", "supervisor", "operator", "display", "kiosk"}),
+    "site.read_state": frozenset({"admin", "supervisor", "operator", "regional", "display", "kiosk"}),
     "ticket.issue": frozenset({"admin", "supervisor", "operator", "kiosk"}),
     "counter.command": frozenset({"admin", "supervisor", "operator"}),
     "ticket.manage": frozenset({"admin", "supervisor", "operator"}),
     "site.close_day": frozenset({"admin", "supervisor"}),
-    "site.follow": frozenset({"admin", "supervisor"}),
-    "agency.follow": frozenset({"admin", "supervisor", "operator"}),
+    "site.follow": frozenset({"admin", "supervisor", "regional"}),
+    "agency.follow": frozenset({"admin", "supervisor", "operator", "regional"}),
     "display.follow": frozenset({"admin", "supervisor", "display"}),
     "accounts.manage": frozenset({"admin"}),
     "site.running_text": frozenset({"admin", "supervisor"}),
-    "report.read": frozenset({"admin", "supervisor"}),
-    "audit.read": frozenset({"admin", "supervisor"}),
+    "report.read": frozenset({"admin", "supervisor", "regional"}),
+    "audit.read": frozenset({"admin", "supervisor", "regional"}),
     "survey.collect": frozenset({"admin", "supervisor", "operator"}),  # the survey tablet at a counter
+    "national.read": frozenset({"admin", "regional"}),  # every site the principal sees at once (require_across)
 }
 
 # Actions an operator may take only for their own agency.
 AGENCY_SCOPED = frozenset({"counter.command", "ticket.manage", "agency.follow", "survey.collect"})
 
 
+def sees_site(principal: Principal, site: str) -> bool:
+    """Whether a site is within the principal's reach: its own site, a regional account's list, or every site."""
+    if principal.sites is not None:
+        return site in principal.sites
+    return principal.site is None or principal.site == site
+
+
+def visible_sites(principal: Principal, sites: Iterable[str]) -> list[str]:
+    """Those of `sites` the principal sees, in their order."""
+    return [site for site in sites if sees_site(principal, site)]
+
+
 def allowed(principal: Principal, action: str, site: str, agency: str | None = None) -> bool:
     if principal.role not in POLICY[action]:
         return False
-    if principal.site is not None and principal.site != site:
+    if not sees_site(principal, site):
         return False
     if principal.role == "operator" and action in AGENCY_SCOPED:
         return agency is not None and principal.agency == agency
@@ -92,6 +109,30 @@ def require(principal: Principal | None, action: str, site: str, agency: str | N
             raise Refusal("not_your_agency")
         raise Refusal("forbidden", role=principal.role)
     return principal
+
+
+def require_across(principal: Principal | None, action: str) -> Principal:
+    """An action over every site the principal sees at once (`national.read`): the role decides, and the caller
+    keeps to `visible_sites`."""
+    if principal is None:
+        raise Refusal("unauthenticated")
+    if principal.role not in POLICY[action]:
+        raise Refusal("forbidden", role=principal.role)
+    return principal
+
+
+def sites_text(sites: Iterable[str] | None) -> str | None:
+    """A regional account's sites as stored (comma-separated); None or nothing: every site."""
+    listed = sorted(set(sites or ()))
+    return ",".join(listed) if listed else None
+
+
+def sites_of(role: str, text: str | None) -> frozenset[str] | None:
+    """A stored list of sites as a principal carries it: only a regional account has one; NULL is every site.
+    Fails closed: a stored text that names no site sees none."""
+    if role != "regional" or text is None:
+        return None
+    return frozenset(s.strip() for s in text.split(",") if s.strip())
 
 
 # --- accounts and tokens ---------------------------------------------------------------------------------
@@ -115,6 +156,7 @@ class Accounts:
         agency: str | None = None,
         display_name: str | None = None,
         password_hash: str | None = None,
+        sites: Iterable[str] | None = None,
     ) -> int:
         if (
             not username
@@ -126,7 +168,18 @@ class Accounts:
             raise ValueError("password must be at least 8 characters")
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
-        if role != "admin" and site not in self.sites:
+        listed = sorted(set(sites or ()))
+        if role == "regional":
+            if site is not None:
+                raise ValueError("a regional account has a list of sites, not one site (no list: every site)")
+            unknown = [s for s in listed if s not in self.sites]
+            if unknown:
+                raise ValueError(
+                    f"no such site: {', '.join(unknown)}; a regional account's sites are among {', '.join(self.sites)}"
+                )
+        elif listed:
+            raise ValueError("only a regional account has a list of sites")
+        elif role != "admin" and site not in self.sites:
             raise ValueError(f"a {role} needs a site: one of {', '.join(self.sites)}")
         if role == "operator":
             if agency is None or site is None or agency not in self.sites[site].agencies:
@@ -143,6 +196,7 @@ class Accounts:
             agency,
             display_name or username,
             _now_iso(),
+            sites_text(listed),
         )
 
     async def set_password(self, username: str, password: str) -> None:
@@ -167,7 +221,9 @@ class Accounts:
         token = "s_" + secrets.token_urlsafe(32)
         expires = datetime.now(UTC) + timedelta(hours=self.session_hours)
         await self.store.add_session(token_hash(token), user.id, _now_iso(), expires.isoformat())
-        principal = Principal("user", user.role, username, user.id, user.site, user.agency)
+        principal = Principal(
+            "user", user.role, username, user.id, user.site, user.agency, sites=sites_of(user.role, user.sites)
+        )
         return token, expires, principal
 
     async def logout(self, token: str) -> None:
@@ -207,7 +263,8 @@ class Accounts:
         if token.startswith("s_"):
             user = await self.store.session_user(key)
             if user and user.active and datetime.fromisoformat(user.expires_at) > datetime.now(UTC):
-                principal = Principal("user", user.role, user.username, user.id, user.site, user.agency)
+                sites = sites_of(user.role, user.sites)
+                principal = Principal("user", user.role, user.username, user.id, user.site, user.agency, sites=sites)
         elif token.startswith("d_"):
             device = await self.store.live_device(key)
             if device:

@@ -7,7 +7,13 @@ from functools import cache
 from queue_server.application.auth import Accounts, hash_password
 from queue_server.domain.catalogue import Site
 
-DEMO_PASSWORD = {"admin": "demo-admin", "supervisor": "demo-supervisor", "operator": "demo-operator"}
+DEMO_PASSWORD = {
+    "admin": "demo-admin",
+    "supervisor": "demo-supervisor",
+    "operator": "demo-operator",
+    "regional": "demo-regional",
+}
+NATIONAL_ACCOUNT = "nasional"  # a regional account without a list of sites: the national view of every mall
 
 
 def demo_display_token(site: str, screen: str) -> str:
@@ -29,6 +35,14 @@ async def seed_demo(accounts: Accounts, sites: dict[str, Site]) -> None:
     if "admin" not in existing:
         await accounts.create_user(
             "admin", DEMO_PASSWORD["admin"], "admin", display_name="Admin MPP", password_hash=_demo_hash("admin")
+        )
+    if NATIONAL_ACCOUNT not in existing:
+        await accounts.create_user(
+            NATIONAL_ACCOUNT,
+            DEMO_PASSWORD["regional"],
+            "regional",
+            display_name="Pemantau Nasional",
+            password_hash=_demo_hash("regional"),
         )
     devices = {(d["kind"], d["site"], d["screen"]) for d in await accounts.list_devices()}
     for site in sites.values():

@@ -21,6 +21,7 @@ class User(NamedTuple):
     agency: str | None
     display_name: str
     active: int  # 1 or 0, as stored
+    sites: str | None  # a regional account's sites, comma-separated as stored; None: every site
 
 
 class Credentials(NamedTuple):
@@ -33,6 +34,7 @@ class Credentials(NamedTuple):
     agency: str | None
     display_name: str
     active: int
+    sites: str | None
 
 
 class SessionUser(NamedTuple):
@@ -45,6 +47,7 @@ class SessionUser(NamedTuple):
     agency: str | None
     expires_at: str
     active: int
+    sites: str | None
 
 
 class Device(NamedTuple):
@@ -87,12 +90,13 @@ class AccountStore:
         agency: str | None,
         display_name: str,
         created_at: str,
+        sites: str | None = None,
     ) -> int:
         """Returns the new user's id."""
         rows = await self.storage.fetch_all(
-            "INSERT INTO users (username, password_hash, role, site, agency, display_name, created_at) "
-            "VALUES (?,?,?,?,?,?,?) RETURNING id",
-            (username, password_hash, role, site, agency, display_name, created_at),
+            "INSERT INTO users (username, password_hash, role, site, agency, display_name, created_at, sites) "
+            "VALUES (?,?,?,?,?,?,?,?) RETURNING id",
+            (username, password_hash, role, site, agency, display_name, created_at, sites),
         )
         return int(rows[0][0])
 
@@ -106,13 +110,13 @@ class AccountStore:
     async def users(self) -> list[User]:
         """Every account, by username."""
         rows = await self.storage.fetch_all(
-            "SELECT username, role, site, agency, display_name, active FROM users ORDER BY username"
+            "SELECT username, role, site, agency, display_name, active, sites FROM users ORDER BY username"
         )
         return [User(*row) for row in rows]
 
     async def credentials(self, username: str) -> Credentials | None:
         row = await self.storage.fetch_one(
-            "SELECT id, password_hash, role, site, agency, display_name, active FROM users WHERE username = ?",
+            "SELECT id, password_hash, role, site, agency, display_name, active, sites FROM users WHERE username = ?",
             (username,),
         )
         return Credentials(*row) if row is not None else None
@@ -134,7 +138,7 @@ class AccountStore:
     async def session_user(self, token_hash: str) -> SessionUser | None:
         """The session's account, whether or not the session has expired or the account is active."""
         row = await self.storage.fetch_one(
-            "SELECT u.id, u.role, u.username, u.site, u.agency, s.expires_at, u.active FROM sessions s "
+            "SELECT u.id, u.role, u.username, u.site, u.agency, s.expires_at, u.active, u.sites FROM sessions s "
             "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
             (token_hash,),
         )

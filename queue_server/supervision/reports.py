@@ -44,7 +44,7 @@ class Period:
         return {"from": self.start.isoformat(), "to": self.end.isoformat(), "days": self.days}
 
 
-def _day(query: Mapping[str, str], key: str, default: date) -> date:
+def day_param(query: Mapping[str, str], key: str, default: date) -> date:
     text = query.get(key)
     if text is None or text == "":
         return default
@@ -58,8 +58,13 @@ def _day(query: Mapping[str, str], key: str, default: date) -> date:
 
 def parse_period(query: Mapping[str, str], today: date) -> Period:
     """`from` and `to` (inclusive, local days; both default to today), refusing a reversed or too long range."""
-    start = _day(query, "from", today)
-    end = _day(query, "to", start if query.get("from") else today)
+    start = day_param(query, "from", today)
+    end = day_param(query, "to", start if query.get("from") else today)
+    return checked_period(start, end)
+
+
+def checked_period(start: date, end: date) -> Period:
+    """The period start..end, refusing a reversed or too long range."""
     if end < start:
         raise Refusal("period_reversed", start=start, end=end, details={"field": "to"})
     period = Period(start, end)

@@ -83,7 +83,12 @@ async def me(request: Request) -> Response:
 
 
 def _principal_view(p: Principal) -> dict[str, Any]:
-    return {"kind": p.kind, "role": p.role, "name": p.name, "site": p.site, "agency": p.agency, "screen": p.screen}
+    view: dict[str, Any] = {
+        "kind": p.kind, "role": p.role, "name": p.name, "site": p.site, "agency": p.agency, "screen": p.screen,
+    }  # fmt: skip
+    if p.role == "regional":
+        view["sites"] = sorted(p.sites) if p.sites is not None else None  # None: every site
+    return view
 
 
 async def list_sites(request: Request) -> Response:

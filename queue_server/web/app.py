@@ -34,6 +34,7 @@ from queue_server.settings import runtime
 from queue_server.settings.config import CONFIG_VARIABLE, Config
 from queue_server.settings.sitefile import load_site
 from queue_server.supervision.monitor import Monitor
+from queue_server.supervision.national import National
 from queue_server.web.api import ROUTES, post_ticket
 from queue_server.web.errors import error_body, http_response
 from queue_server.web.pages import Assets
@@ -189,6 +190,7 @@ def create_app(
             hub.status_renderer = partial(status_message, ctx)
             monitor = server.monitor = Monitor(ctx, config.dashboard_seconds)
             monitor.start()
+            server.national = National(ctx, monitor)
             if config.demo:
                 from queue_server.application.demo import seed_demo
 

@@ -11,6 +11,7 @@ from queue_server.domain.booking import Booking
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS
 from queue_server.domain.model import CounterStatus, Ticket
 from queue_server.domain.snapshot import json_schema
+from queue_server.supervision.national import SORTS as NATIONAL_SORTS
 from queue_server.web.errors import HTTP_STATUS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -87,6 +88,7 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/api/v1/sites/{site}/counters/{counter}/commands", "post"): COUNTER_RULES,
     ("/api/v1/sites/{site}/close-day", "post"): ("day_in_future", *COMMAND),
     ("/api/v1/sites/{site}/dashboard", "get"): ("unknown_agency",),
+    ("/api/v1/national", "get"): ("period_reversed", "period_too_long"),
     ("/api/v1/sites/{site}/reports", "get"): ("period_reversed", "period_too_long", "unknown_agency"),
     ("/api/v1/sites/{site}/reports.csv", "get"): ("period_reversed", "period_too_long", "unknown_agency"),
     ("/api/v1/sites/{site}/reports/charts/{chart}.svg", "get"): (
@@ -171,6 +173,16 @@ PERIOD_Q = [
      "description": "First local day (default today)"},
     {"name": "to", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
      "description": "Last local day, inclusive (default: from); at most 366 days in all"},
+]  # fmt: skip
+NATIONAL_Q = [
+    {"name": "from", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+     "description": "First local day of the IKM's period (default: the first of the month of `to`)"},
+    {"name": "to", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+     "description": "Last local day, inclusive (default: today); at most 366 days in all"},
+    {"name": "sort", "in": "query", "required": False,
+     "schema": {"type": "string", "enum": list(NATIONAL_SORTS), "default": "waiting"}},
+    {"name": "order", "in": "query", "required": False, "schema": {"type": "string", "enum": ["asc", "desc"]},
+     "description": "Default: desc (asc when sorting by name); a mall without a value comes last either way"},
 ]  # fmt: skip
 AGENCY_Q = {"name": "agency", "in": "query", "required": False, "schema": {"type": "string"}}
 SURVEY_BODY = _body(
@@ -447,6 +459,18 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                 ],
                 "security": SECURED,
                 "responses": {"200": {"description": "image/svg+xml"}},
+            }
+        },
+        "/api/v1/national": {
+            "get": {
+                "summary": "Every mall the caller sees, one row each, with totals (admins; regional accounts)",
+                "description": "Per mall: waiting now, longest current wait (seconds), served today, counters open "
+                "of all, screens with no display connected of all, today's quota used (tickets issued over the "
+                "daily quotas of the services that have one; null without quotas) and the IKM of the period. "
+                "Totals: sums, the longest wait of all, quota and IKM over the summed figures. See docs/api.md.",
+                "parameters": NATIONAL_Q,
+                "security": SECURED,
+                "responses": _ok("generated_at, period, sort, order, sites (one row per mall), totals"),
             }
         },
         "/api/v1/sites/{site}/ikm": {

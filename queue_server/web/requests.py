@@ -19,13 +19,14 @@ from queue_server.domain.refusal import Refusal
 from queue_server.pipeline.engine import Outcome
 from queue_server.settings.config import Config
 from queue_server.supervision.monitor import Monitor
+from queue_server.supervision.national import National
 from queue_server.web.ratelimit import RateLimit
 
 
 @dataclass
 class ServerState:
     """What the application keeps between requests, in one typed object (`app.state.server`) instead of loose
-    string keys. `ctx` and `monitor` exist from start-up (lifespan) on."""
+    string keys. `ctx`, `monitor` and `national` exist from start-up (lifespan) on."""
 
     config: Config
     sites: dict[str, Site]
@@ -33,6 +34,7 @@ class ServerState:
     page_openapi: dict[str, Any]
     ctx: Context | None = None
     monitor: Monitor | None = None
+    national: National | None = None
 
 
 def server_of(app: Any) -> ServerState:

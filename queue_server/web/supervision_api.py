@@ -1,6 +1,7 @@
 """The supervisor's HTTP routes (listed in api.py's ROUTES, documented in docs/api.md and the OpenAPI document):
 live dashboard figures, the running text, reports with CSV and SVG charts, the satisfaction survey and its
-index, and the audit log. Each handler checks, authorises and hands over to the module that owns the work."""
+index, the audit log, and the national view across malls. Each handler checks, authorises and hands over to the
+module that owns the work."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from starlette.routing import Route
 
 from queue_server.application import validation as v
 from queue_server.application.actions import set_running_text
-from queue_server.application.auth import require
+from queue_server.application.auth import require, require_across
 from queue_server.application.context import Context
 from queue_server.common.jsontext import JSONResponse
 from queue_server.domain.catalogue import Site
@@ -21,6 +22,7 @@ from queue_server.domain.model import Ticket
 from queue_server.domain.refusal import Refusal
 from queue_server.supervision import audit, report_charts, reports, survey
 from queue_server.supervision.monitor import Monitor
+from queue_server.supervision.national import National
 from queue_server.web.requests import ctx_of, principal_of, read_json, server_of
 
 
@@ -28,6 +30,12 @@ def _monitor(request: Request) -> Monitor:
     monitor = server_of(request.app).monitor
     assert monitor is not None, "requests are served only after start-up"
     return monitor
+
+
+def _national(request: Request) -> National:
+    national = server_of(request.app).national
+    assert national is not None, "requests are served only after start-up"
+    return national
 
 
 def _site_and_today(request: Request) -> tuple[Context, str, Any]:
@@ -70,6 +78,16 @@ async def post_running_text(request: Request) -> Response:
     ctx, site_id, _today = _site_and_today(request)
     outcome = await set_running_text(ctx, await principal_of(request), site_id, await read_json(request))
     return JSONResponse(outcome.body)
+
+
+# --- the national view -----------------------------------------------------------------------------------------
+
+
+async def get_national(request: Request) -> Response:
+    """Every mall the caller sees (an admin or national account: all; a regional account: its list), one row each,
+    with totals (supervision/national.py)."""
+    principal = require_across(await principal_of(request), "national.read")
+    return _no_store(JSONResponse(await _national(request).view(principal, request.query_params)))
 
 
 # --- reports ---------------------------------------------------------------------------------------------------
@@ -189,6 +207,7 @@ async def post_counter_survey(request: Request) -> Response:
 
 
 ROUTES = [
+    Route("/api/v1/national", get_national, methods=["GET"]),
     Route("/api/v1/sites/{site}/dashboard", get_dashboard, methods=["GET"]),
     Route("/api/v1/sites/{site}/running-text", post_running_text, methods=["POST"]),
     Route("/api/v1/sites/{site}/reports", get_report, methods=["GET"]),

@@ -2,7 +2,7 @@
 // tab's sessionStorage), API calls with it, and formatting of times in the site's own time zone.
 
 export const config = JSON.parse(document.getElementById("config").textContent);
-export const site = config.site;
+export const site = config.site || null; // null on the national view, which spans malls (and time zones)
 
 const TOKEN_KEY = "mpp.supervisor.token";
 const LANG_KEY = "mpp.supervisor.lang";
@@ -146,17 +146,20 @@ export function boot(start) {
 
 const ZONES = { "Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT" };
 
-export function zoneLabel() {
-  return ZONES[site.timezone] || site.timezone;
+// Times are shown in the site's own zone; a page without one site (the national view) chooses its own.
+const pageZone = site ? site.timezone : "Asia/Jakarta";
+
+export function zoneLabel(zone = pageZone) {
+  return ZONES[zone] || zone;
 }
 
 const clockFormat = new Intl.DateTimeFormat("en-GB", {
-  timeZone: site.timezone, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+  timeZone: pageZone, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
 });
 const shortFormat = new Intl.DateTimeFormat("en-GB", {
-  timeZone: site.timezone, hour: "2-digit", minute: "2-digit", hour12: false,
+  timeZone: pageZone, hour: "2-digit", minute: "2-digit", hour12: false,
 });
-const dayFormat = new Intl.DateTimeFormat("en-CA", { timeZone: site.timezone });
+const dayFormat = new Intl.DateTimeFormat("en-CA", { timeZone: pageZone });
 
 // Indonesian writes times with a dot (09.46), English with a colon (09:46).
 function timeMarks(text) {

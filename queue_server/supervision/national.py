@@ -1,0 +1,234 @@
+"""The national view, or a region's: one row per hosted mall the reader may see (an admin or a national account:
+all of them; a regional account: its list), with the figures a ministry or a province watches, their totals, and
+the rows sorted as asked. docs/supervisor.md, "The national view".
+
+Per mall: people waiting now and the longest current wait, served today, counters open of all, screens with no
+display connected of all, the day's quota used (tickets issued today over the daily quotas of the services that
+have one) and the IKM of a period. The live figures are the mall's own dashboard's (`Monitor.figures`, the same
+definitions), so the two never disagree. The IKM is a database read per mall; it is kept `IKM_SECONDS` so that a
+page polling every five seconds across 300 malls reads the survey table once a minute per mall, not per poll,
+and a read already under way is shared by every request that wants it.
+
+Totals: sums; the longest wait is the longest of all; quota used is issued over quota across the malls (not a
+mean of percentages); the IKM is computed from the summed answers, so each mall weighs by its respondents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from queue_server.application.auth import Principal, visible_sites
+from queue_server.application.context import Context
+from queue_server.domain import skm
+from queue_server.domain.catalogue import Site
+from queue_server.domain.refusal import Refusal
+from queue_server.live import wire
+from queue_server.supervision.monitor import Monitor
+from queue_server.supervision.reports import Period, checked_period, day_param
+
+IKM_SECONDS = 60.0  # how long a mall's survey sums for a period are reused
+IKM_CACHE_MAX = 4096  # (mall, period) entries kept at most; the oldest go first
+LIVE_SECONDS = 1.0  # a mall's live figures are reused this long when nothing was committed there meanwhile
+SORTS = ("name", "waiting", "longest_wait", "served_today", "counters_open", "screens_down", "quota_used", "ikm")
+ORDERS = ("asc", "desc")
+DEFAULT_SORT = "waiting"
+
+ELEMENTS = len(skm.ELEMENTS)
+
+
+@dataclass(frozen=True)
+class Query:
+    period: Period
+    sort: str
+    order: str
+
+
+def parse_query(query: Mapping[str, str], today: date) -> Query:
+    """`from`/`to` (local days, inclusive; default: the first of this month to `today`), `sort` (one of SORTS,
+    default `waiting`) and `order` (`asc`/`desc`; default descending, ascending for `name`)."""
+    end = day_param(query, "to", today)
+    start = day_param(query, "from", end.replace(day=1))
+    period = checked_period(start, end)
+    sort = query.get("sort") or DEFAULT_SORT
+    if sort not in SORTS:
+        raise Refusal("invalid_field.choice", choices=list(SORTS), details={"field": "sort"})
+    order = query.get("order") or ("asc" if sort == "name" else "desc")
+    if order not in ORDERS:
+        raise Refusal("invalid_field.choice", choices=list(ORDERS), details={"field": "order"})
+    return Query(period, sort, order)
+
+
+@dataclass(frozen=True)
+class Answers:
+    """The survey answers of a period, summed: how many responses, and each element's sum."""
+
+    count: int = 0
+    sums: tuple[int, ...] = (0,) * ELEMENTS
+
+    def __add__(self, other: Answers) -> Answers:
+        return Answers(self.count + other.count, tuple(a + b for a, b in zip(self.sums, other.sums, strict=True)))
+
+    def view(self) -> dict[str, Any]:
+        result = skm.from_sums(self.sums, self.count)
+        if result is None:
+            return {"ikm": None, "ikm_grade": None, "ikm_respondents": 0}
+        grade = result.grade
+        return {
+            "ikm": float(result.score),  # the converted index (25-100), two decimals, as published
+            "ikm_grade": {"letter": grade.letter, "name": grade.name, "name_en": grade.name_en},
+            "ikm_respondents": result.respondents,
+        }
+
+
+class National:
+    """The national view of one server's malls. One per server (web/app.py): it keeps the caches."""
+
+    def __init__(self, ctx: Context, monitor: Monitor, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ctx = ctx
+        self.monitor = monitor
+        self.clock = clock
+        self._answers: dict[tuple[str, date, date], tuple[float, asyncio.Task[Answers]]] = {}
+        self._live: dict[str, tuple[int, float, dict[str, Any]]] = {}
+
+    def sites_of(self, principal: Principal) -> list[Site]:
+        return [self.ctx.sites[s] for s in visible_sites(principal, self.ctx.sites)]
+
+    def today(self, sites: Iterable[Site]) -> date:
+        """The latest local day among the malls (so a default period leaves out no answer already given), or
+        the UTC day when there are none."""
+        now = self.ctx.now()
+        return max((site.service_day(now) for site in sites), default=now.date())
+
+    async def view(self, principal: Principal, params: Mapping[str, str]) -> dict[str, Any]:
+        """What GET /api/v1/national answers; `params` are its query (parse_query). The principal has been
+        authorised for `national.read`; the malls are those it sees."""
+        sites = self.sites_of(principal)
+        query = parse_query(params, self.today(sites))
+        answers = await asyncio.gather(*(self.answers(site.id, query.period) for site in sites))
+        rows = [{**self.live_row(site), **found.view()} for site, found in zip(sites, answers, strict=True)]
+        totals = _totals(rows, sum(answers, Answers()))
+        return {
+            "generated_at": wire.local_iso(self.ctx.now(), None),
+            "period": query.period.to_dict(),
+            "sort": query.sort,
+            "order": query.order,
+            "sites": sort_rows(rows, query.sort, query.order),
+            "totals": totals,
+        }
+
+    # --- live figures ------------------------------------------------------------------------------------------
+
+    def live_row(self, site: Site) -> dict[str, Any]:
+        seq, now = self.ctx.seq(site.id), self.clock()
+        kept = self._live.get(site.id)
+        if kept is not None and kept[0] == seq and now - kept[1] < LIVE_SECONDS:
+            return kept[2]
+        row = site_row(site, self.monitor.figures(site.id), self.ctx.state(site.id).issued)
+        self._live[site.id] = (seq, now, row)
+        return row
+
+    # --- the IKM -----------------------------------------------------------------------------------------------
+
+    async def answers(self, site_id: str, period: Period) -> Answers:
+        """The mall's summed answers of the period, read at most once per IKM_SECONDS; concurrent requests share
+        one read, and a failed read is not kept."""
+        key = (site_id, period.start, period.end)
+        now = self.clock()
+        kept = self._answers.get(key)
+        if kept is None or kept[0] <= now:
+            task = asyncio.ensure_future(self._read(site_id, period))
+            self._remember(key, (now + IKM_SECONDS, task))
+        else:
+            task = kept[1]
+        try:
+            return await asyncio.shield(task)
+        except Exception:
+            if self._answers.get(key, (0.0, None))[1] is task:
+                del self._answers[key]
+            raise
+
+    def _remember(self, key: tuple[str, date, date], entry: tuple[float, asyncio.Task[Answers]]) -> None:
+        self._answers.pop(key, None)  # re-inserted last: the dict's order is the order of reading
+        self._answers[key] = entry
+        if len(self._answers) > IKM_CACHE_MAX:
+            now = self.clock()
+            for old in [k for k, (expires, _) in self._answers.items() if expires <= now]:
+                del self._answers[old]
+            while len(self._answers) > IKM_CACHE_MAX:
+                del self._answers[next(iter(self._answers))]
+
+    async def _read(self, site_id: str, period: Period) -> Answers:
+        total = Answers()
+        for row in await self.ctx.storage.survey_sums(site_id, period.start, period.end, None, None):
+            total += Answers(row.respondents, tuple(row.sums))
+        return total
+
+
+def site_row(site: Site, figures: dict[str, Any], issued: Mapping[tuple[str, date], int]) -> dict[str, Any]:
+    """A mall's live figures (its dashboard's, `figures`) as one row. `issued`: tickets issued per (service, day),
+    the engine's own quota bookkeeping."""
+    totals = figures["totals"]
+    day = date.fromisoformat(figures["day"])
+    shown = {d["screen"] for d in figures["devices"] if d["health"] != "down"}  # a screen with a display on it
+    limited = [s for s in site.services.values() if s.daily_quota is not None]
+    quota = sum(s.daily_quota or 0 for s in limited)
+    used = sum(issued.get((s.id, day), 0) for s in limited)
+    return {
+        "site": site.id,
+        "name": site.name,
+        "timezone": site.timezone,
+        "day": figures["day"],
+        "day_closed": figures["day_closed"],
+        "waiting": totals["waiting"],
+        "longest_wait": totals["longest_wait"],
+        "served_today": totals["served"],
+        "counters_open": totals["counters_open"],
+        "counters_total": len(site.counters),
+        "screens_down": sum(1 for screen in site.screens if screen not in shown),
+        "screens_total": len(site.screens),
+        "quota_issued": used if limited else None,
+        "quota_total": quota if limited else None,
+        "quota_used": _percent(used, quota) if limited else None,
+    }
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole > 0 else None
+
+
+def _totals(rows: list[dict[str, Any]], answers: Answers) -> dict[str, Any]:
+    def total(key: str) -> int:
+        return sum(row[key] for row in rows)
+
+    waits = [row["longest_wait"] for row in rows if row["longest_wait"] is not None]
+    limited = [row for row in rows if row["quota_total"] is not None]
+    issued, quota = sum(row["quota_issued"] for row in limited), sum(row["quota_total"] for row in limited)
+    return {
+        "sites": len(rows),
+        "waiting": total("waiting"),
+        "longest_wait": max(waits) if waits else None,
+        "served_today": total("served_today"),
+        "counters_open": total("counters_open"),
+        "counters_total": total("counters_total"),
+        "screens_down": total("screens_down"),
+        "screens_total": total("screens_total"),
+        "quota_issued": issued if limited else None,
+        "quota_total": quota if limited else None,
+        "quota_used": _percent(issued, quota) if limited else None,
+        **answers.view(),
+    }
+
+
+def sort_rows(rows: list[dict[str, Any]], sort: str, order: str) -> list[dict[str, Any]]:
+    """By `sort`, then by name; a mall without a value (no wait, no quota, no respondents) comes last either way."""
+    by_name = sorted(rows, key=lambda row: (str(row["name"]).casefold(), row["site"]))
+    if sort == "name":
+        return by_name[::-1] if order == "desc" else by_name
+    present = [row for row in by_name if row[sort] is not None]
+    absent = [row for row in by_name if row[sort] is None]
+    return sorted(present, key=lambda row: row[sort], reverse=order == "desc") + absent

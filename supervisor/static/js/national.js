@@ -1,0 +1,198 @@
+// The national view (or a region's): every mall the signed-in account may watch, one row each, from
+// GET /api/v1/national every 5 seconds. The server sorts (click a column heading), the footer holds the totals,
+// and each mall's name opens that mall's own dashboard.
+import { T, api, boot, currentLang, el, errorText, fatal, minutesText, onLangChange, zoneLabel } from "./common.js";
+
+const REFRESH_MS = 5000;
+const $ = (id) => document.getElementById(id);
+
+let me = null;
+let data = null;
+let wanted = { sort: "waiting", order: "desc", from: "", to: "" }; // what the next request asks for
+let shown = { ...wanted }; // what the figures on screen answer
+let busy = false;
+let again = false;
+let timer = null;
+
+// --- numbers the Indonesian way (1.234; 87,50) or the English way ----------------------------------------------
+
+function locale() {
+  return currentLang() === "id" ? "id-ID" : "en-GB";
+}
+
+function whole(n) {
+  return n === null || n === undefined ? "–" : new Intl.NumberFormat(locale()).format(n);
+}
+
+function decimal(n, digits) {
+  return new Intl.NumberFormat(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(n);
+}
+
+function ofTotal(part, total) {
+  return [el("span", { class: "part", text: whole(part) }), el("small", { text: ` / ${whole(total)}` })];
+}
+
+function quotaCell(quotaUsed, issued, total) {
+  if (quotaUsed === null || quotaUsed === undefined) return [el("small", { text: T("no_quota") })];
+  return [
+    el("span", { class: "part", text: `${decimal(quotaUsed, 1)}%` }),
+    el("small", { text: ` ${whole(issued)} / ${whole(total)}` }),
+  ];
+}
+
+function ikmCell(score, grade, respondents) {
+  if (score === null || score === undefined) return [el("span", { text: "–" })];
+  const name = currentLang() === "id" ? grade.name : grade.name_en;
+  return [
+    el("span", { class: "part", text: decimal(score, 2) }),
+    el("span", { class: `grade grade-${grade.letter}`, title: name, "aria-label": `${T("grade")} ${grade.letter}: ${name}`,
+      text: grade.letter }),
+    el("small", { class: "respondents", text: ` ${whole(respondents)} ${respondentWord(respondents)}` }),
+  ];
+}
+
+function respondentWord(n) {
+  const word = T("respondents").toLowerCase(); // Indonesian has no plural here; English drops the -s for one
+  return currentLang() === "en" && n === 1 ? word.replace(/s$/, "") : word;
+}
+
+// The time of the figures (the server's clock) in the malls' own zone when they share one, else in WIB.
+function updatedText(iso, rows) {
+  const zones = new Set(rows.map((r) => r.timezone));
+  const zone = zones.size === 1 ? [...zones][0] : "Asia/Jakarta";
+  const text = new Intl.DateTimeFormat("en-GB", {
+    timeZone: zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+  }).format(new Date(iso));
+  return `${currentLang() === "id" ? text.replace(/:/g, ".") : text} ${zoneLabel(zone)}`;
+}
+
+// --- the table --------------------------------------------------------------------------------------------------
+
+function siteRow(r) {
+  const name = el("th", { scope: "row", class: "mall" },
+    el("a", { href: `/supervisor/${encodeURIComponent(r.site)}`, text: r.name }));
+  if (r.day_closed) name.append(el("span", { class: "tag", text: T("day_closed_short") }));
+  return el("tr", { "data-site": r.site },
+    name,
+    el("td", { class: "num waiting", text: whole(r.waiting) }),
+    el("td", { class: "num longest", text: minutesText(r.longest_wait) }),
+    el("td", { class: "num served", text: whole(r.served_today) }),
+    el("td", { class: "num counters" }, ...ofTotal(r.counters_open, r.counters_total)),
+    el("td", { class: `num screens${r.screens_down ? " down" : ""}` }, ...ofTotal(r.screens_down, r.screens_total)),
+    el("td", { class: "num quota" }, ...quotaCell(r.quota_used, r.quota_issued, r.quota_total)),
+    el("td", { class: "num ikm" }, ...ikmCell(r.ikm, r.ikm_grade, r.ikm_respondents)));
+}
+
+function totalsRow(t) {
+  return el("tr", { class: "totals" },
+    el("th", { scope: "row", class: "mall", text: `${T("total_row")} (${whole(t.sites)} ${T("malls")})` }),
+    el("td", { class: "num waiting", text: whole(t.waiting) }),
+    el("td", { class: "num longest", text: minutesText(t.longest_wait) }),
+    el("td", { class: "num served", text: whole(t.served_today) }),
+    el("td", { class: "num counters" }, ...ofTotal(t.counters_open, t.counters_total)),
+    el("td", { class: `num screens${t.screens_down ? " down" : ""}` }, ...ofTotal(t.screens_down, t.screens_total)),
+    el("td", { class: "num quota" }, ...quotaCell(t.quota_used, t.quota_issued, t.quota_total)),
+    el("td", { class: "num ikm" }, ...ikmCell(t.ikm, t.ikm_grade, t.ikm_respondents)));
+}
+
+function render() {
+  if (!data) return;
+  $("rows").replaceChildren(...data.sites.map(siteRow));
+  $("totals").replaceChildren(totalsRow(data.totals));
+  $("empty").hidden = data.sites.length > 0;
+  $("updated").textContent = updatedText(data.generated_at, data.sites);
+  for (const th of document.querySelectorAll("th[data-column]")) {
+    const sorted = th.dataset.column === data.sort;
+    th.setAttribute("aria-sort", sorted ? (data.order === "asc" ? "ascending" : "descending") : "none");
+  }
+}
+
+function setConnection(state) {
+  const pill = $("conn");
+  pill.dataset.state = state;
+  pill.textContent = T(state === "connected" ? "connected" : state === "refused" ? "refused" : "offline");
+}
+
+// --- reading the API --------------------------------------------------------------------------------------------
+
+async function refresh() {
+  if (busy) {
+    again = true; // a click while a poll is on its way: ask again as soon as it is back
+    return;
+  }
+  busy = true;
+  const asked = { ...wanted };
+  const params = new URLSearchParams({ sort: asked.sort, order: asked.order });
+  if (asked.from) params.set("from", asked.from);
+  if (asked.to) params.set("to", asked.to);
+  const result = await api(`/api/v1/national?${params}`);
+  busy = false;
+  if (result.ok) {
+    data = result.body;
+    shown = asked;
+    $("error").textContent = "";
+    setConnection("connected");
+    render();
+    fillPeriod(false);
+  } else if (result.status === 403) {
+    clearInterval(timer);
+    setConnection("refused");
+    fatal(errorText(result.body));
+    return;
+  } else if (result.status >= 400 && result.status < 500 && result.status !== 401 && result.status !== 429) {
+    $("error").textContent = errorText(result.body); // a period the server refuses: say why, keep the last figures
+    wanted = { ...shown };
+  } else if (result.status !== 401) {
+    setConnection("offline"); // the figures on screen stay, and their time says how old they are
+  }
+  if (again) {
+    again = false;
+    refresh();
+  }
+}
+
+function fillPeriod(force) {
+  const form = $("period");
+  if (!data) return;
+  for (const key of ["from", "to"]) {
+    const input = form.elements[key];
+    if (force || (!input.value && document.activeElement !== input)) input.value = data.period[key];
+  }
+}
+
+function sortBy(key) {
+  if (wanted.sort === key) wanted.order = wanted.order === "asc" ? "desc" : "asc";
+  else wanted = { ...wanted, sort: key, order: key === "name" ? "asc" : "desc" };
+  refresh();
+}
+
+function title() {
+  const regional = me && me.role === "regional" && Array.isArray(me.sites);
+  const key = regional ? "regional_title" : "national_title";
+  document.querySelector(".bar .page").dataset.t = key;
+  document.querySelector(".bar .page").textContent = T(key);
+  document.title = `${T(key)} · ${T("app")}`;
+}
+
+function start(who) {
+  me = who;
+  title();
+  for (const button of document.querySelectorAll("button[data-sort]")) {
+    button.addEventListener("click", () => sortBy(button.dataset.sort));
+  }
+  $("period").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const form = event.target;
+    wanted = { ...wanted, from: form.elements.from.value, to: form.elements.to.value };
+    refresh();
+  });
+  refresh();
+  timer = setInterval(refresh, REFRESH_MS);
+}
+
+onLangChange(() => {
+  title();
+  render();
+  if ($("conn").dataset.state !== "connecting") setConnection($("conn").dataset.state);
+});
+boot(start);

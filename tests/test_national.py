@@ -1,0 +1,501 @@
+"""The national view (issue "Beyond one box", item 5): GET /api/v1/national and the /national page, with two malls
+on one server (the demo mall in WIB and a small one in WITA). Figures are checked against what the test did:
+tickets issued, called and finished, survey answers, a quota service; a regional account sees only its own malls
+and reads, never changes; other roles and bad query parameters are refused with a sentence a person can act on.
+The API tests run on SQLite and on PostgreSQL; the page test drives Debian's Chromium."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page
+from websockets.asyncio.client import connect
+
+from queue_server.application.auth import Principal, allowed, visible_sites
+from queue_server.settings.sitefile import DEMO_SITE, load_site
+from queue_server.supervision.national import IKM_SECONDS, sort_rows
+from queue_server.web.requests import server_of
+
+from .display_support import bounded, chromium, until
+from .helpers import KIOSK, LOBBY, Server, bearer, running_server
+
+BOTH_DATABASES = True  # the tests with a server run on SQLite and on PostgreSQL (conftest.py)
+
+BREBES = """
+[site]
+id = "brebes"
+name = "MPP Kabupaten Brebes"
+timezone = "Asia/Makassar"
+enforce_hours = false
+[site.hours]
+mon = ["00:00-24:00"]
+
+[[agencies]]
+id = "dukcapil"
+name = "Disdukcapil Brebes"
+  [[agencies.services]]
+  id = "ktp"
+  name = "KTP"
+  prefix = "A"
+  [[agencies.services]]
+  id = "kk"
+  name = "Kartu Keluarga"
+  prefix = "B"
+  daily_quota = 10
+  [[agencies.counters]]
+  id = "1"
+  services = ["ktp", "kk"]
+  [[agencies.counters]]
+  id = "2"
+  services = ["ktp", "kk"]
+
+[[screens]]
+id = "lobby"
+name = "Layar lobi"
+"""
+BREBES_KIOSK = bearer("d_kiosk_demo_brebes")
+PASSWORD = "sandi-wilayah-2026"
+TEGAL = load_site(DEMO_SITE)
+TEGAL_QUOTA = sum(s.daily_quota or 0 for s in TEGAL.services.values())
+
+
+def brebes_site(tmp_path: Path) -> Path:
+    path = tmp_path / "brebes.toml"
+    path.write_text(BREBES)
+    return path
+
+
+@pytest.fixture
+async def malls(database: Path | str, tmp_path: Path) -> AsyncIterator[Server]:
+    async with running_server(database, site_files=[DEMO_SITE, brebes_site(tmp_path)]) as s:
+        yield s
+
+
+async def national(s: Server, headers: dict[str, str], **params: str) -> dict[str, Any]:
+    r = await s.http.get("/api/v1/national", params=params, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.headers["cache-control"] == "no-store"
+    return r.json()  # type: ignore[no-any-return]
+
+
+def row_of(data: dict[str, Any], site: str) -> dict[str, Any]:
+    return next(row for row in data["sites"] if row["site"] == site)
+
+
+async def issue(s: Server, site: str, service: str) -> dict[str, Any]:
+    kiosk = bearer(KIOSK) if site == "tegal" else BREBES_KIOSK
+    r = await s.http.post(f"/api/v1/sites/{site}/tickets", json={"service": service}, headers=kiosk)
+    assert r.status_code == 201, r.text
+    return r.json()["ticket"]  # type: ignore[no-any-return]
+
+
+async def command(s: Server, headers: dict[str, str], site: str, counter: str, name: str) -> dict[str, Any]:
+    r = await s.http.post(f"/api/v1/sites/{site}/counters/{counter}/commands", headers=headers,
+                          json={"command": name, "command_id": uuid.uuid4().hex})  # fmt: skip
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+async def serve_one(s: Server, headers: dict[str, str], site: str, answers: list[int] | None) -> None:
+    """The counter calls its next citizen and finishes; the citizen answers the survey on the counter's tablet."""
+    called = await command(s, headers, site, "1", "call_next")
+    await command(s, headers, site, "1", "finish")
+    if answers is not None:
+        url = f"/api/v1/sites/{site}/tickets/{called['ticket']['id']}/survey"
+        r = await s.http.post(url, json={"answers": answers}, headers=headers)
+        assert r.status_code == 201, r.text
+
+
+async def a_regional_account(s: Server, name: str, sites: list[str] | None) -> dict[str, str]:
+    await s.ctx.accounts.create_user(name, PASSWORD, "regional", sites=sites)
+    return await s.login(name, PASSWORD)
+
+
+# --- the figures -----------------------------------------------------------------------------------------------
+
+
+async def test_figures_per_mall_and_totals_follow_what_happened(malls: Server) -> None:
+    s = malls
+    tegal = [await issue(s, "tegal", service) for service in ("ktp", "ktp", "ktp", "kk")]
+    await issue(s, "brebes", "kk")
+    await issue(s, "brebes", "ktp")
+    await issue(s, "brebes", "kk")
+    assert tegal[0]["label"] == "A-001"
+    s.clock.advance(minutes=10)
+    op_tegal, op_brebes = await s.login("op-disdukcapil"), await s.login("op-dukcapil")
+    await command(s, op_tegal, "tegal", "1", "open")
+    await serve_one(s, op_tegal, "tegal", [4] * 9)  # IKM 100, A
+    await command(s, op_brebes, "brebes", "1", "open")
+    await serve_one(s, op_brebes, "brebes", [3] * 9)  # 75, C
+    await serve_one(s, op_brebes, "brebes", [3] * 9)
+
+    data = await national(s, await s.login("nasional"))
+    assert data["period"] == {"from": "2026-11-01", "to": "2026-11-23", "days": 23}, "this month to today"
+    assert data["generated_at"].startswith("2026-11-23T02:10:00")
+    assert [r["site"] for r in data["sites"]] == ["tegal", "brebes"], "by waiting, most first"
+    t, b = row_of(data, "tegal"), row_of(data, "brebes")
+    assert t["name"] == "MPP Kabupaten Tegal" and b["timezone"] == "Asia/Makassar" and b["day"] == "2026-11-23"
+    assert (t["waiting"], t["served_today"], t["longest_wait"]) == (3, 1, 600.0)
+    assert (b["waiting"], b["served_today"], b["longest_wait"]) == (1, 2, 600.0)
+    assert (t["counters_open"], t["counters_total"]) == (1, len(TEGAL.counters))
+    assert (b["counters_open"], b["counters_total"]) == (1, 2)
+    assert (t["screens_down"], t["screens_total"]) == (len(TEGAL.screens), len(TEGAL.screens)), "no TV connected"
+    # Quota: tickets issued today over the daily quotas of the services that have one (brebes: kk only).
+    assert (t["quota_issued"], t["quota_total"]) == (4, TEGAL_QUOTA)
+    assert t["quota_used"] == round(400 / TEGAL_QUOTA, 1)
+    assert (b["quota_issued"], b["quota_total"], b["quota_used"]) == (2, 10, 20.0)
+    assert (t["ikm"], t["ikm_grade"]["letter"], t["ikm_respondents"]) == (100.0, "A", 1)
+    assert (b["ikm"], b["ikm_grade"]["letter"], b["ikm_respondents"]) == (75.0, "C", 2)
+
+    totals = data["totals"]
+    assert totals["sites"] == 2
+    assert (totals["waiting"], totals["served_today"], totals["longest_wait"]) == (4, 3, 600.0)
+    by = await national(s, await s.login("admin"), sort="served_today")
+    assert [r["site"] for r in by["sites"]] == ["brebes", "tegal"]
+    assert (totals["counters_open"], totals["counters_total"]) == (2, len(TEGAL.counters) + 2)
+    assert (totals["screens_down"], totals["screens_total"]) == (len(TEGAL.screens) + 1, len(TEGAL.screens) + 1)
+    assert (totals["quota_issued"], totals["quota_total"]) == (6, TEGAL_QUOTA + 10)
+    assert totals["quota_used"] == round(600 / (TEGAL_QUOTA + 10), 1), "issued over quota, not a mean of percents"
+    # Weighted by respondents: (4 + 3 + 3) / 3 x 25 = 83.33 (B); the mean of the malls' scores would be 87.5.
+    assert (totals["ikm"], totals["ikm_grade"]["letter"], totals["ikm_respondents"]) == (83.33, "B", 3)
+
+    # Sorting, and the same figures whoever may read them all (an admin).
+    by = await national(s, await s.login("admin"), sort="name")
+    assert [r["site"] for r in by["sites"]] == ["brebes", "tegal"] and by["order"] == "asc"
+    assert by["totals"] == totals
+    by = await national(s, await s.login("admin"), sort="quota_used", order="desc")
+    assert [r["site"] for r in by["sites"]] == ["brebes", "tegal"]
+    by = await national(s, await s.login("admin"), sort="ikm", order="asc")
+    assert [r["site"] for r in by["sites"]] == ["brebes", "tegal"]
+    by = await national(s, await s.login("admin"), sort="waiting", order="asc")
+    assert [r["site"] for r in by["sites"]] == ["brebes", "tegal"]
+
+    # A period without answers: no IKM, no grade; the live figures are the same.
+    before = await national(s, await s.login("nasional"), **{"from": "2026-10-01", "to": "2026-10-31"})
+    assert before["period"]["days"] == 31
+    assert row_of(before, "tegal")["ikm"] is None and before["totals"]["ikm_grade"] is None
+    assert row_of(before, "tegal")["waiting"] == 3
+
+    # A lobby TV connects: one screen of the demo mall is no longer down.
+    nasional = await s.login("nasional")
+    async with connect(s.ws_url) as tv:
+        await tv.send(json.dumps({"type": "hello", "role": "display", "site": "tegal", "token": LOBBY}))
+        assert json.loads(await tv.recv())["type"] == "welcome"
+        for _ in range(200):
+            if row_of(await national(s, nasional), "tegal")["screens_down"] == len(TEGAL.screens) - 1:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the connected TV's screen still counts as down")
+
+
+async def test_a_new_ticket_shows_at_once_and_the_ikm_is_read_once_a_minute(malls: Server) -> None:
+    s = malls
+    nasional = await s.login("nasional")
+    assert row_of(await national(s, nasional), "brebes")["waiting"] == 0
+    await issue(s, "brebes", "ktp")
+    assert row_of(await national(s, nasional), "brebes")["waiting"] == 1, "a commit is seen by the next read"
+
+    reads: list[str] = []
+    storage = s.ctx.storage
+    real = storage.survey_sums
+
+    async def counted(site_id: str, *args: Any) -> Any:
+        reads.append(site_id)
+        return await real(site_id, *args)
+
+    storage.survey_sums = counted
+    try:
+        await asyncio.gather(*(national(s, nasional, **{"from": "2026-11-02"}) for _ in range(5)))
+        await national(s, nasional, **{"from": "2026-11-02"})
+        assert sorted(reads) == ["brebes", "tegal"], "one read per mall and period, shared by concurrent requests"
+        view = server_of(s.app).national
+        assert view is not None
+        later = time.monotonic() + IKM_SECONDS + 1
+        view.clock = lambda: later
+        await national(s, nasional, **{"from": "2026-11-02"})
+        assert sorted(reads) == ["brebes", "brebes", "tegal", "tegal"], "read again once a minute has passed"
+    finally:
+        storage.survey_sums = real
+
+
+# --- who may see what ------------------------------------------------------------------------------------------
+
+
+async def test_a_regional_account_sees_its_malls_and_changes_nothing(malls: Server) -> None:
+    s = malls
+    await issue(s, "tegal", "ktp")
+    wilayah = await a_regional_account(s, "wilayah-brebes", ["brebes"])
+    me = (await s.http.get("/api/v1/me", headers=wilayah)).json()
+    assert (me["role"], me["sites"], me["site"]) == ("regional", ["brebes"], None)
+    data = await national(s, wilayah)
+    assert [r["site"] for r in data["sites"]] == ["brebes"] and data["totals"]["sites"] == 1
+    assert data["totals"]["waiting"] == 0, "the other mall's ticket is not in its totals"
+
+    # Its own mall's supervisor views, read only.
+    for path in ("/api/v1/sites/brebes/reports", "/api/v1/sites/brebes/ikm", "/api/v1/sites/brebes/dashboard",
+                 "/api/v1/sites/brebes/audit", "/api/v1/sites/brebes/state"):  # fmt: skip
+        r = await s.http.get(path, headers=wilayah)
+        assert r.status_code == 200, (path, r.text)
+    # Another mall's: refused.
+    for path in ("/api/v1/sites/tegal/reports", "/api/v1/sites/tegal/dashboard", "/api/v1/sites/tegal/state"):
+        r = await s.http.get(path, headers=wilayah)
+        assert r.status_code == 403, (path, r.text)
+        assert r.json()["error"]["code"] == "forbidden" and "pemantau wilayah" in r.json()["error"]["message"]
+    # Nothing that changes anything, even in its own mall.
+    writes = [
+        ("/api/v1/sites/brebes/counters/1/commands", {"command": "open", "command_id": uuid.uuid4().hex}),
+        ("/api/v1/sites/brebes/running-text", {"text": "Halo"}),
+        ("/api/v1/sites/brebes/tickets", {"service": "ktp"}),
+        ("/api/v1/sites/brebes/close-day", {"command_id": uuid.uuid4().hex}),
+    ]
+    for path, body in writes:
+        r = await s.http.post(path, json=body, headers=wilayah)
+        assert r.status_code == 403, (path, r.text)
+    # Its own mall's live dashboard over the websocket; another mall's is refused.
+    async with connect(s.ws_url) as ws:
+        token = wilayah["Authorization"].removeprefix("Bearer ")
+        await ws.send(json.dumps({"type": "hello", "role": "supervisor", "site": "brebes", "token": token}))
+        assert json.loads(await ws.recv())["type"] == "welcome"
+    async with connect(s.ws_url) as ws:
+        await ws.send(json.dumps({"type": "hello", "role": "supervisor", "site": "tegal", "token": token}))
+        assert json.loads(await ws.recv())["code"] == "forbidden"
+
+    # A regional account without a list is a national one: every mall.
+    everywhere = await a_regional_account(s, "pusat", None)
+    assert [r["site"] for r in (await national(s, everywhere, sort="name"))["sites"]] == ["brebes", "tegal"]
+
+
+async def test_other_roles_are_refused_the_national_view(malls: Server) -> None:
+    s = malls
+    for who in ("supervisor-tegal", "op-disdukcapil"):
+        r = await s.http.get("/api/v1/national", headers=await s.login(who, _demo_password(who)))
+        assert r.status_code == 403, r.text
+        assert r.json()["error"]["code"] == "forbidden" and r.json()["error"]["message_en"]
+    r = await s.http.get("/api/v1/national", headers=bearer(KIOSK))
+    assert r.status_code == 403
+    r = await s.http.get("/api/v1/national")
+    assert r.status_code == 401 and r.json()["error"]["code"] == "unauthenticated"
+
+
+def _demo_password(username: str) -> str:
+    return "demo-supervisor" if username.startswith("supervisor") else "demo-operator"
+
+
+async def test_bad_query_parameters_are_refused_with_a_reason(malls: Server) -> None:
+    s = malls
+    nasional = await s.login("nasional")
+    cases = [
+        ({"from": "2026-13-01"}, "invalid_field", "from"),
+        ({"to": "kemarin"}, "invalid_field", "to"),
+        ({"from": "2026-11-20", "to": "2026-11-01"}, "period_reversed", "to"),
+        ({"from": "2024-01-01", "to": "2026-11-23"}, "period_too_long", "to"),
+        ({"sort": "popularity"}, "invalid_field", "sort"),
+        ({"sort": "waiting", "order": "up"}, "invalid_field", "order"),
+    ]
+    for params, code, field in cases:
+        r = await s.http.get("/api/v1/national", params=params, headers=nasional)
+        assert r.status_code == 422, (params, r.text)
+        error = r.json()["error"]
+        assert (error["code"], error["details"]["field"]) == (code, field), (params, error)
+        assert error["message"] and error["message_en"] and "{" not in error["message"]
+    sort = (await s.http.get("/api/v1/national", params={"sort": "x"}, headers=nasional)).json()["error"]
+    assert "waiting" in sort["message"] and "quota_used" in sort["message"], "the message lists what is allowed"
+
+
+# --- without a server: the rules -------------------------------------------------------------------------------
+
+REGIONAL = Principal("user", "regional", "wil", 9, sites=frozenset({"brebes"}))
+NATIONAL = Principal("user", "regional", "nas", 10)
+
+
+def test_the_policy_of_a_regional_account() -> None:
+    assert visible_sites(REGIONAL, ["tegal", "brebes"]) == ["brebes"]
+    assert visible_sites(NATIONAL, ["tegal", "brebes"]) == ["tegal", "brebes"]
+    for action in ("report.read", "site.follow", "audit.read", "site.read_state", "national.read"):
+        assert allowed(REGIONAL, action, "brebes") and not allowed(REGIONAL, action, "tegal"), action
+        assert allowed(NATIONAL, action, "tegal"), action
+    for action in ("ticket.issue", "counter.command", "ticket.manage", "site.close_day", "site.running_text",
+                   "accounts.manage", "survey.collect", "display.follow"):  # fmt: skip
+        assert not allowed(NATIONAL, action, "tegal", "disdukcapil"), action
+
+
+def test_sorting_puts_malls_without_a_value_last_either_way() -> None:
+    rows = [
+        {"site": "a", "name": "Bantul", "ikm": None, "waiting": 2},
+        {"site": "b", "name": "Aceh", "ikm": 80.0, "waiting": 2},
+        {"site": "c", "name": "Cilacap", "ikm": 90.0, "waiting": 5},
+    ]
+    assert [r["site"] for r in sort_rows(rows, "ikm", "desc")] == ["c", "b", "a"]
+    assert [r["site"] for r in sort_rows(rows, "ikm", "asc")] == ["b", "c", "a"]
+    assert [r["site"] for r in sort_rows(rows, "waiting", "desc")] == ["c", "b", "a"], "ties by name"
+    assert [r["site"] for r in sort_rows(rows, "name", "desc")] == ["c", "a", "b"]
+
+
+# --- the command line ------------------------------------------------------------------------------------------
+
+QS = [sys.executable, "-m", "queue_server"]
+
+
+def test_user_add_regional_with_sites(tmp_path: Path) -> None:
+    db, brebes = str(tmp_path / "db.sqlite3"), str(brebes_site(tmp_path))
+
+    def user(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*QS, "user", *args, "--db", db, "--site", str(DEMO_SITE), "--site", brebes],
+                              input="sandi-yang-panjang\n", capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    made = user("add", "jateng", "--role", "regional", "--sites", "tegal,brebes", "--password-stdin")
+    assert made.returncode == 0, made.stderr
+    assert "created regional jateng of tegal, brebes" in made.stdout
+    assert user("add", "pusat", "--role", "regional", "--password-stdin").returncode == 0
+    unknown = user("add", "x", "--role", "regional", "--sites", "tegal,cilacap", "--password-stdin")
+    assert unknown.returncode != 0 and "no such site: cilacap" in unknown.stderr and "tegal, brebes" in unknown.stderr
+    wrong = user("add", "y", "--role", "supervisor", "--site-id", "tegal", "--sites", "tegal", "--password-stdin")
+    assert wrong.returncode != 0 and "only a regional account" in wrong.stderr
+    listing = user("list").stdout
+    assert "brebes,tegal" in listing and "pusat" in listing
+
+
+# --- the page ----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as b:
+        yield b
+
+
+async def rows_shown(page: Page) -> list[str]:
+    return await page.evaluate(  # type: ignore[no-any-return]
+        "() => [...document.querySelectorAll('#rows tr')].map((tr) => tr.dataset.site)"
+    )
+
+
+def cell(site: str, column: str) -> str:
+    return f"() => document.querySelector('#rows tr[data-site={site}] td.{column}')?.textContent"
+
+
+@pytest.mark.sqlite_only
+@bounded(120)
+async def test_the_page_shows_both_malls_sorts_and_follows_live(
+    browser: Browser, database: Path, tmp_path: Path
+) -> None:
+    async with running_server(database, site_files=[DEMO_SITE, brebes_site(tmp_path)]) as s:
+        for _ in range(3):
+            await issue(s, "tegal", "ktp")
+        await issue(s, "brebes", "kk")
+        context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            await page.goto(s.url + "/national")
+            assert await page.title() == "Pantauan Nasional · Supervisor MPP"
+            await page.fill("input[name=username]", "nasional")
+            await page.fill("input[name=password]", "demo-regional")
+            await page.click("#login-form button[type=submit]")
+            await until(page, "() => document.querySelectorAll('#rows tr').length === 2")
+            assert await rows_shown(page) == ["tegal", "brebes"], "by waiting, most first"
+            assert await page.evaluate(cell("tegal", "waiting")) == "3"
+            assert await page.evaluate(cell("brebes", "quota")) == "10,0% 1 / 10", "Indonesian decimals"
+            assert (await page.evaluate(cell("tegal", "counters"))).endswith(f" / {len(TEGAL.counters)}")
+            total = "() => document.querySelector('#totals tr th').textContent"
+            assert await page.evaluate(total) == "Total (2 mal)"
+            updated = await until(
+                page,
+                "() => document.getElementById('updated').textContent.includes('.') && document.getElementById('updated').textContent",
+            )
+            assert updated == "09.00.00 WIB", "the server's time, in WIB when the malls' zones differ"
+            link = "() => document.querySelector('#rows tr[data-site=brebes] th a').getAttribute('href')"
+            assert await page.evaluate(link) == "/supervisor/brebes"
+            assert await page.get_attribute("th[data-column=waiting]", "aria-sort") == "descending"
+
+            # Sort by name with the keyboard: the heading's button, Enter.
+            await page.focus("button[data-sort=name]")
+            await page.keyboard.press("Enter")
+            await until(
+                page, "() => document.querySelector('th[data-column=name]').getAttribute('aria-sort') === 'ascending'"
+            )
+            assert await rows_shown(page) == ["brebes", "tegal"]
+            assert await page.get_attribute("th[data-column=waiting]", "aria-sort") == "none"
+            await page.click("button[data-sort=name]")
+            await until(
+                page, "() => document.querySelector('th[data-column=name]').getAttribute('aria-sort') === 'descending'"
+            )
+            assert await rows_shown(page) == ["tegal", "brebes"]
+
+            # Live: a ticket issued at Brebes shows within a refresh.
+            await issue(s, "brebes", "ktp")
+            await until(page, cell("brebes", "waiting") + " === '2'", timeout_ms=12_000)
+            assert await page.evaluate(cell("brebes", "quota")) == "10,0% 1 / 10", "a service without a quota"
+            await until(page, "() => document.querySelector('#totals td.waiting').textContent === '5'")
+
+            # A period the server refuses: the reason, and the figures stay.
+            await page.fill("input[name=from]", "2026-11-20")
+            await page.fill("input[name=to]", "2026-11-01")
+            await page.click("#period button[type=submit]")
+            error = await until(page, "() => document.getElementById('error').textContent")
+            assert error.startswith("Rentang tanggal terbalik") and "20 November 2026" in error, error
+            assert len(await rows_shown(page)) == 2
+
+            # English, the same figures.
+            await page.click("#lang")
+            assert await page.evaluate("() => document.querySelector('.bar .page').textContent") == "National view"
+            await until(page, "() => document.querySelector('#totals tr th').textContent === 'Total (2 malls)'")
+            assert await page.evaluate(cell("brebes", "quota")) == "10.0% 1 / 10"
+            assert not errors, errors
+        finally:
+            await context.close()
+
+
+@pytest.mark.sqlite_only
+@bounded(120)
+async def test_the_page_of_a_regional_account_and_a_refused_supervisor(
+    browser: Browser, database: Path, tmp_path: Path
+) -> None:
+    async with running_server(database, site_files=[DEMO_SITE, brebes_site(tmp_path)]) as s:
+        await s.ctx.accounts.create_user("wilayah", PASSWORD, "regional", sites=["brebes"])
+        context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
+        try:
+            page = await context.new_page()
+            await page.goto(s.url + "/national")
+            await page.fill("input[name=username]", "wilayah")
+            await page.fill("input[name=password]", PASSWORD)
+            await page.click("#login-form button[type=submit]")
+            await until(page, "() => document.querySelectorAll('#rows tr').length === 1")
+            assert await rows_shown(page) == ["brebes"]
+            assert await page.evaluate("() => document.querySelector('.bar .page').textContent") == "Pantauan Wilayah"
+            assert await page.title() == "Pantauan Wilayah · Supervisor MPP"
+
+            other = await context.new_page()  # a new tab: a new session (sessionStorage)
+            await other.goto(s.url + "/national")
+            await other.fill("input[name=username]", "supervisor-tegal")
+            await other.fill("input[name=password]", "demo-supervisor")
+            await other.click("#login-form button[type=submit]")
+            fatal = await until(
+                other, "() => !document.getElementById('fatal').hidden && document.getElementById('fatal').textContent"
+            )
+            assert "supervisor" in fatal and "tidak berwenang" in fatal
+        finally:
+            await context.close()
+
+
+async def test_the_page_is_served_before_sign_in_without_naming_a_mall(malls: Server) -> None:
+    r = await malls.http.get("/national")
+    assert r.status_code == 200 and "Pantauan Nasional" in r.text and "Tegal" not in r.text
+    assert "/static/supervisor/js/national.js" in r.text and "://" not in r.text, "local assets only"
+    english = await malls.http.get("/national?lang=en")
+    assert "National view" in english.text
+    async with httpx.AsyncClient(base_url=malls.url) as http:
+        assert (await http.get("/static/supervisor/js/national.js")).status_code == 200
+        assert (await http.get("/static/supervisor/css/national.css")).status_code == 200
