@@ -65,8 +65,9 @@ async def test_a_new_database_gets_the_same_tables_and_columns_as_sqlite(cluster
         assert again.before == again.after == outcome.after and again.applied == ()
     finally:
         await conn.close()
-    # The same tables and columns, but for what only several processes need (0002_site_heads.postgresql.sql).
-    assert await _columns(url) == {**_sqlite_columns(), "site_heads": ["site", "seq"]}
+    # The same tables and columns, but for what only several processes need (0002_site_heads, 0004_screen_presence).
+    only_shared = {"site_heads": ["site", "seq"], "screen_presence": ["process", "site", "screen", "seen_at"]}
+    assert await _columns(url) == {**_sqlite_columns(), **only_shared}
 
 
 async def test_processes_starting_together_apply_each_migration_once(cluster: str) -> None:

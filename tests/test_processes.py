@@ -404,3 +404,33 @@ def test_workers_need_postgresql(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 1 and "several workers need PostgreSQL" in result.stderr, result.stderr
+
+
+async def test_screens_down_counts_the_displays_connected_to_every_process(pg_cluster: str) -> None:
+    database = await new_database(pg_cluster)
+    async with servers(database, 2) as (a, b):
+        nasional = await b.login("nasional")
+
+        async def lobby_down() -> int:
+            r = await b.http.get("/api/v1/national", headers=nasional)
+            assert r.status_code == 200, r.text
+            row = next(row for row in r.json()["sites"] if row["site"] == "tegal")
+            return int(row["screens_down"]) if "lobby" not in row["screens_shown"] else -1
+
+        assert await lobby_down() >= 0, "no display anywhere yet"
+        ws, _ = await hello(a.ws_url)  # the lobby TV on process a
+        shown = False
+        for _ in range(200):  # process a says so within its sharing interval (5 s)
+            if await lobby_down() == -1:
+                shown = True
+                break
+            await asyncio.sleep(0.1)
+        assert shown, "process b counts the lobby TV connected to process a"
+        await ws.close()
+        gone = False
+        for _ in range(200):
+            if await lobby_down() >= 0:
+                gone = True
+                break
+            await asyncio.sleep(0.1)
+        assert gone, "and no longer once it went away"

@@ -80,5 +80,9 @@ class DeviceRegistry:
             if old is not None and not old.connected:
                 del self._devices[old.id]
 
+    def connected_screens(self) -> set[tuple[str, str]]:
+        """(site, screen) of every display connected now."""
+        return {(d.site, d.screen) for d in self._devices.values() if d.connected and d.kind == "display" and d.screen}
+
     def for_site(self, site: str) -> list[dict[str, Any]]:
         return [asdict(d) for d in self._devices.values() if d.site == site]

@@ -149,6 +149,15 @@ class StoragePort(abc.ABC):
         """Every site's newest seq, as committed."""
         raise NotImplementedError(f"{type(self).__name__} is written by one process only")
 
+    async def share_screens(self, process: str, shown: set[tuple[str, str]], at: datetime) -> None:
+        """Say which (site, screen) have a display connected to this process, replacing what it said before.
+        One process (SQLite) has no one to tell."""
+        return None
+
+    async def screens_shown_elsewhere(self, process: str, since: datetime) -> set[tuple[str, str]]:
+        """The (site, screen) other processes said, since `since`, have a display connected to them."""
+        return set()
+
     # --- the event log and projections, read the same way on both ---------------------------------------
 
     async def load_site(self, site_id: str) -> LoadedSite:

@@ -41,6 +41,7 @@ from queue_server.persistence.port import (
     _event,
     batch_statements,
     survey_row,
+    utc_iso,
 )
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,24 @@ class PostgresStorage(StoragePort):
     async def heads(self) -> dict[str, int]:
         """Every site's newest seq, as committed: how a follower finds what it missed."""
         return {row[0]: int(row[1]) for row in await self.pool.fetch("SELECT site, seq FROM site_heads")}
+
+    async def share_screens(self, process: str, shown: set[tuple[str, str]], at: datetime) -> None:
+        seen = utc_iso(at)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("DELETE FROM screen_presence WHERE process = $1", process)
+            if shown:
+                await conn.executemany(
+                    "INSERT INTO screen_presence (process, site, screen, seen_at) VALUES ($1, $2, $3, $4)",
+                    [(process, site, screen, seen) for site, screen in sorted(shown)],
+                )
+
+    async def screens_shown_elsewhere(self, process: str, since: datetime) -> set[tuple[str, str]]:
+        rows = await self.pool.fetch(
+            "SELECT DISTINCT site, screen FROM screen_presence WHERE process <> $1 AND seen_at >= $2",
+            process,
+            utc_iso(since),
+        )
+        return {(row[0], row[1]) for row in rows}
 
     async def idempotency_keys(self) -> list[tuple[str, float]]:
         rows = await self.pool.fetch(

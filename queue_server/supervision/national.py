@@ -24,6 +24,7 @@ from typing import Any
 
 from queue_server.application.auth import Principal, visible_sites
 from queue_server.application.context import Context
+from queue_server.application.presence import ScreenPresence
 from queue_server.domain import skm
 from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
@@ -88,9 +89,16 @@ class Answers:
 class National:
     """The national view of one server's malls. One per server (web/app.py): it keeps the caches."""
 
-    def __init__(self, ctx: Context, monitor: Monitor, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        monitor: Monitor,
+        clock: Callable[[], float] = time.monotonic,
+        presence: ScreenPresence | None = None,
+    ) -> None:
         self.ctx = ctx
         self.monitor = monitor
+        self.presence = presence or ScreenPresence(ctx)  # displays connected to the other processes
         self.clock = clock
         self._answers: dict[tuple[str, date, date], tuple[float, asyncio.Task[Answers]]] = {}
         self._live: dict[str, tuple[int, float, dict[str, Any]]] = {}
@@ -110,7 +118,11 @@ class National:
         sites = self.sites_of(principal)
         query = parse_query(params, self.today(sites))
         answers = await asyncio.gather(*(self.answers(site.id, query.period) for site in sites))
-        rows = [{**self.live_row(site), **found.view()} for site, found in zip(sites, answers, strict=True)]
+        elsewhere = await self.presence.elsewhere()
+        rows = [
+            {**with_screens(site, self.live_row(site), elsewhere), **found.view()}
+            for site, found in zip(sites, answers, strict=True)
+        ]
         totals = _totals(rows, sum(answers, Answers()))
         return {
             "generated_at": wire.local_iso(self.ctx.now(), None),
@@ -191,10 +203,17 @@ def site_row(site: Site, figures: dict[str, Any], issued: Mapping[tuple[str, dat
         "counters_total": len(site.counters),
         "screens_down": sum(1 for screen in site.screens if screen not in shown),
         "screens_total": len(site.screens),
+        "screens_shown": sorted(shown & set(site.screens)),
         "quota_issued": used if limited else None,
         "quota_total": quota if limited else None,
         "quota_used": _percent(used, quota) if limited else None,
     }
+
+
+def with_screens(site: Site, row: dict[str, Any], elsewhere: set[tuple[str, str]]) -> dict[str, Any]:
+    """The row with "screens down" counting the displays connected to the other server processes too."""
+    shown = set(row["screens_shown"]) | {screen for s, screen in elsewhere if s == site.id}
+    return {**row, "screens_shown": sorted(shown), "screens_down": sum(1 for x in site.screens if x not in shown)}
 
 
 def _percent(part: int, whole: int) -> float | None:

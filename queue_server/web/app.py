@@ -24,6 +24,7 @@ from queue_server.application.actions import status_message
 from queue_server.application.announcements import Announcer, check_speakable
 from queue_server.application.auth import Accounts
 from queue_server.application.context import Context
+from queue_server.application.presence import ScreenPresence
 from queue_server.common.jsontext import JSONResponse
 from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
@@ -181,6 +182,7 @@ def create_app(
         accounts = Accounts(storage, sites, config.session_hours)
         announcer = Announcer(sites, config.sound_cache or config.data_directory / "sound-cache")
         monitor: Monitor | None = None
+        presence: ScreenPresence | None = None
         try:
             await announcer.prepare()
             await engine.start()
@@ -190,7 +192,9 @@ def create_app(
             hub.status_renderer = partial(status_message, ctx)
             monitor = server.monitor = Monitor(ctx, config.dashboard_seconds)
             monitor.start()
-            server.national = National(ctx, monitor)
+            presence = ScreenPresence(ctx)
+            presence.start()
+            server.national = National(ctx, monitor, presence=presence)
             if config.demo:
                 from queue_server.application.demo import seed_demo
 
@@ -201,6 +205,8 @@ def create_app(
         finally:
             if monitor is not None:
                 await monitor.stop()
+            if presence is not None:
+                await presence.stop()
             await engine.stop()
             await storage.close()
             announcer.close()

@@ -1,0 +1,69 @@
+"""Which screens have a display connected, shared between the server processes of one PostgreSQL database.
+
+A display is connected to one process; the national view's "screens down" must count the displays of every
+process. Each process rewrites its own rows (storage.share_screens) every SHARE_SECONDS, and reads the others'
+rows not older than FRESH_SECONDS: the rows of a process that stopped without a word (kill -9) stop counting
+within FRESH_SECONDS, and its displays reconnect to another process. On SQLite (one process) nothing is shared
+and nothing is read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from queue_server.application.context import Context
+
+log = logging.getLogger(__name__)
+
+SHARE_SECONDS = 5.0
+FRESH_SECONDS = 15.0
+
+
+class ScreenPresence:
+    def __init__(self, ctx: Context, share_seconds: float = SHARE_SECONDS) -> None:
+        self.ctx = ctx
+        self.share_seconds = share_seconds
+        self.process = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def shared(self) -> bool:
+        return self.ctx.storage.shared
+
+    def start(self) -> None:
+        if self.shared:
+            self._task = asyncio.create_task(self._run(), name="screen-presence")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        with contextlib.suppress(Exception):  # a clean stop says so at once; otherwise the rows age out
+            await self.ctx.storage.share_screens(self.process, set(), datetime.now(UTC))
+
+    async def share(self) -> None:
+        # The machine's clock, not the sites' (a test may hold those still): freshness is about this process.
+        await self.ctx.storage.share_screens(self.process, self.ctx.devices.connected_screens(), datetime.now(UTC))
+
+    async def elsewhere(self) -> set[tuple[str, str]]:
+        """(site, screen) with a display connected to another process."""
+        if not self.shared:
+            return set()
+        since = datetime.now(UTC) - timedelta(seconds=FRESH_SECONDS)
+        return await self.ctx.storage.screens_shown_elsewhere(self.process, since)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.share()
+            except Exception as exc:  # the database away: the next round says it again
+                log.warning("sharing the connected screens failed (%s: %s)", type(exc).__name__, exc)
+            await asyncio.sleep(self.share_seconds)
