@@ -264,19 +264,24 @@ class Engine:
         """Keep every site's state and screens up with the other processes: woken by their notifications, and
         every FOLLOW_SECONDS by comparing the heads (a notification can be lost); after a lost connection, a new
         one and a full comparison. Commands never wait for this: they catch up under their own lock."""
+        failing = False  # said once per outage, not once a second
         while True:
             try:
                 async with self.storage.notifications() as notifications:
                     await self._catch_up(await self.storage.heads())
+                    if failing:
+                        log.warning("following the other processes' events again")
+                        failing = False
                     while True:
                         notified = await notifications.get(FOLLOW_SECONDS)
                         await self._catch_up(notified or await self.storage.heads())
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning(
-                    "following the other processes' events failed (%s: %s); again in 1 s", type(exc).__name__, exc
-                )
+                reason = f"{type(exc).__name__}: {exc}"
+                log.log(logging.DEBUG if failing else logging.WARNING, "following the other processes' events "
+                        "failed (%s); trying again every second", reason)  # fmt: skip
+                failing = True
                 await asyncio.sleep(1)
 
     async def catch_up(self, site_id: str) -> None:
