@@ -24,6 +24,11 @@ is taken when the client's event loop hands the frame to the display coroutine, 
 own processing of the frames before it (see the notes in docs/benchmarks.md).
 
 Target: p99 over all (call, display) pairs <= 50 ms at 1,000 displays. Result: bench/results/call_to_screen.json.
+
+--postgresql: the same on several processes sharing one PostgreSQL database (a throwaway cluster started for the
+run, fsync on): the displays are spread over two server processes, and the operator calls on a third, so every
+call reaches the displays through the database (NOTIFY, then a read of the site's new events). Result:
+bench/results/call_to_screen_postgresql.json (--result-name).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import math
 import os
@@ -474,15 +480,22 @@ def _sleep_until(t: float) -> None:
         time.sleep(delay)
 
 
-def run_one(displays: int, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+def run_one(displays: int, args: argparse.Namespace, workdir: Path, database: str | None = None) -> dict[str, Any]:
     quiet = wait_for_quiet(args.max_quiet_wait)
     options = {"ws": args.uvicorn_ws} if args.uvicorn_ws else None
     patches = [x for x in args.patches.split(",") if x]
-    server = start_server(workdir, uvicorn_options=options, patches=patches)
+    server = start_server(workdir, db=database, uvicorn_options=options, patches=patches)
+    others: list[Server] = []  # --postgresql: [the second display process, the operator's process]
     workers: list[Worker] = []
     try:
         server.wait_ready()
-        tokens = prepare_site(server, args.calls)
+        if database is not None:  # started after the first: it seeded the demo accounts
+            for k in (2, 3):
+                others.append(start_server(workdir, db=database, log_name=f"server{k}.log"))
+                others[-1].wait_ready()
+        display_ports = [server.port, others[0].port] if others else [server.port]
+        operator_port = others[-1].port if others else server.port
+        tokens = prepare_site(server if not others else others[-1], args.calls)
         n_workers = args.workers or max(1, math.ceil(displays / 2500))
         shares = [displays // n_workers + (1 if k < displays % n_workers else 0) for k in range(n_workers)]
         budget = 90.0 + displays / 50 + args.max_call_seconds + args.settle
@@ -491,7 +504,7 @@ def run_one(displays: int, args: argparse.Namespace, workdir: Path) -> dict[str,
         for k, share in enumerate(shares):
             workers.append(
                 Worker(
-                    server.port,
+                    display_ports[k % len(display_ports)],
                     share,
                     workdir / f"worker{k}.json",
                     budget,
@@ -503,7 +516,8 @@ def run_one(displays: int, args: argparse.Namespace, workdir: Path) -> dict[str,
         ready = [w.wait_ready() for w in workers]
         connect_seconds = time.perf_counter() - t_connect
         connected = sum(r["connected"] for r in ready)
-        _, health = http_json(server.port, "GET", "/healthz")
+        healths = [http_json(port, "GET", "/healthz")[1] for port in display_ports]
+        health = {"websocket_clients": sum(h.get("websocket_clients", 0) for h in healths)}
         time.sleep(1.0)
         rss_connected = server.rss_kb()
         spy = None
@@ -513,7 +527,7 @@ def run_one(displays: int, args: argparse.Namespace, workdir: Path) -> dict[str,
             raw = workdir / "call_to_screen.pyspy.txt"
             spy = _profile.record(server.pid, min(args.max_call_seconds, args.calls / args.rate), raw)
         cpu0, sys0 = server.cpu(), SystemCpu.sample()
-        calls, reconnects = operate(server.port, tokens, args.calls, args.rate, args.max_call_seconds)
+        calls, reconnects = operate(operator_port, tokens, args.calls, args.rate, args.max_call_seconds)
         cpu1, sys1 = server.cpu(), SystemCpu.sample()
         time.sleep(args.settle)
         results = [w.stop() for w in workers]
@@ -529,6 +543,8 @@ def run_one(displays: int, args: argparse.Namespace, workdir: Path) -> dict[str,
         for w in workers:
             if w.proc.poll() is None:
                 w.proc.kill()
+        for other in others:
+            other.stop()
         server.stop()
 
     arrivals: dict[str, list[float]] = {}
@@ -555,6 +571,8 @@ def run_one(displays: int, args: argparse.Namespace, workdir: Path) -> dict[str,
     machine = sys1.busy_percent_since(sys0)
     return {
         "displays": displays,
+        "server_processes": 1 + len(others),
+        "database": "postgresql (displays on 2 processes, calls on a 3rd)" if others else "sqlite",
         "machine_before_start": quiet,
         "displays_connected": connected,
         "worker_processes": len(workers),
@@ -615,7 +633,8 @@ def main() -> None:
     p.add_argument("--settle", type=float, default=3.0, help="seconds to wait for the last frames")
     p.add_argument("--patches", default="", help="what-if patches of bench/_server_variant.py (not for targets)")
     p.add_argument("--uvicorn-ws", default="", help="uvicorn ws implementation, e.g. websockets (legacy)")
-    p.add_argument("--result-name", default="call_to_screen")
+    p.add_argument("--result-name", default="")
+    p.add_argument("--postgresql", action="store_true", help="3 server processes on one PostgreSQL database")
     p.add_argument(
         "--client-loop",
         choices=["auto", "uvloop", "asyncio"],
@@ -650,14 +669,22 @@ def main() -> None:
         print("DONE", flush=True)
         os._exit(0)  # the stdin reader thread may still block; everything is written
     print(f"open-file limit here: {raise_nofile()} (ulimit -n was {resource.getrlimit(resource.RLIMIT_NOFILE)[1]})")
+    args.result_name = args.result_name or ("call_to_screen_postgresql" if args.postgresql else "call_to_screen")
     runs = []
-    with tempfile.TemporaryDirectory(prefix="bench-call-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-call-") as tmp, contextlib.ExitStack() as stack:
+        cluster = None
+        if args.postgresql:
+            sys.path.insert(0, str(BENCH.parent))
+            from tests.pg_support import new_database, throwaway_cluster_handle
+
+            cluster = stack.enter_context(throwaway_cluster_handle(fsync=True))
         for n in (int(x) for x in args.displays.split(",") if x):
             workdir = Path(tmp) / f"d{n}"
             workdir.mkdir()
             print(f"[call_to_screen] {n} displays, {args.calls} calls at {args.rate}/s ...", flush=True)
             try:
-                runs.append(run_one(n, args, workdir))
+                database = asyncio.run(new_database(cluster.url)) if cluster is not None else None
+                runs.append(run_one(n, args, workdir, database))
             except Exception as exc:  # noqa: BLE001 - one failed size must not lose the others' results
                 print(f"[call_to_screen] {n} displays FAILED: {exc!r}", file=sys.stderr)
                 runs.append({"displays": n, "failed": repr(exc)})
