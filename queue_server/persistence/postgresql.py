@@ -5,11 +5,11 @@ connection, binary protocol, and LISTEN/NOTIFY through `add_listener`, which the
 psycopg 3 was the other candidate (sync and async, richer typing, pipeline mode); asyncpg's lower cost per
 statement on the issuing path and its maturity under asyncio decided it.
 
-What is here so far: connecting, and the schema's migrations for PostgreSQL: the same numbered steps as SQLite's
+What is here: connecting, and the schema's migrations for PostgreSQL: the same numbered steps as SQLite's
 (`migrations/NNNN_what.postgresql.sql` beside `NNNN_what.sqlite.sql`), the same `meta.schema_version`, the same
 refusal of a newer database. Several server processes may start at once against one database: each migration runs
 in a transaction of its own, and a session-level advisory lock lets one process migrate at a time: the others find
-it applied. The storage adapter itself (the engine's reads and writes) is the next step; see docs/architecture.md.
+it applied. The storage adapter (the engine's reads and writes) is postgresql_storage.py.
 """
 
 from __future__ import annotations
