@@ -132,23 +132,26 @@ def _cli(*args: str, db: Path | str, site: Path, **kwargs: object) -> subprocess
     )  # type: ignore[call-overload]
 
 
-def _start(db: Path | str, site: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _start(db: Path | str, site: Path, *extra: str, wait: float = 30) -> tuple[subprocess.Popen[bytes], str]:
+    """`queue-server serve` as a process of its own (its own session: a worker supervisor's whole group can be
+    signalled), ready within `wait` seconds; its URL."""
     sock = free_socket()
     port = sock.getsockname()[1]
     sock.close()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "queue_server", "serve", "--db", str(db), "--site", str(site), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "queue_server", "serve", "--db", str(db), "--site", str(site), "--port", str(port),
+         *extra],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                 return proc, url
         except httpx.HTTPError:
             time.sleep(0.05)
-    proc.kill()
+    os.killpg(proc.pid, signal.SIGKILL)
     raise AssertionError("server did not start")
 
 

@@ -26,9 +26,9 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from .helpers import KIOSK, LOBBY, Server, bearer, eventually, free_socket, running_server
+from .helpers import KIOSK, LOBBY, Server, bearer, eventually, running_server
 from .pg_support import Cluster, new_database, throwaway_cluster_handle
-from .test_invariants import write_site
+from .test_invariants import _start, write_site
 
 pytestmark = pytest.mark.postgresql
 
@@ -223,23 +223,7 @@ def _cli(*args: str, db: str, site: Path) -> str:
 
 
 def _serve(db: str, site: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    sock.close()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "queue_server", "serve", "--db", db, "--site", str(site), "--port", str(port), *extra],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    raise AssertionError("server did not start")
+    return _start(db, site, *extra, wait=60)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
