@@ -16,7 +16,7 @@ async def ticket_page(request: Request) -> Response:
     ctx = ctx_of(request)
     token = request.path_params["token"]
     ticket = await ctx.storage.ticket_by_token(token)
-    if ticket is None or ticket.site not in ctx.sites or ticket.id not in ctx.state(ticket.site).tickets:
+    if ticket is None or ticket.site not in ctx.sites:
         return not_found(request, "ticket")
     site = ctx.sites[ticket.site]
     lang = lang_of(request)
@@ -26,7 +26,7 @@ async def ticket_page(request: Request) -> Response:
         "token": token,
         "site": {"id": site.id, "name": site.name, "timezone": site.timezone},
         "counters": {c.id: c.name for c in site.counters.values()},
-        "status": public_status(ctx, ticket.id, ticket.site),
+        "status": public_status(ctx, ticket),
         "refresh_seconds": settings_of(request).status_refresh_seconds,
     }
     return pages.render(request, "ticket.html", site=site, config=config, status=config["status"], lang=lang,

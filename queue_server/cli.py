@@ -177,6 +177,8 @@ def _config(args: argparse.Namespace, **overrides: Any) -> Config:
             port=getattr(args, "port", None),
             synchronous=getattr(args, "synchronous", None),
             access_log=getattr(args, "access_log", None),
+            clock_start=getattr(args, "clock_start", None),
+            clock_speed=getattr(args, "clock_speed", None),
             **overrides,
         )
     except ValueError as exc:  # a wrong setting in the environment, e.g. PORT=abc
@@ -405,8 +407,23 @@ def parser() -> argparse.ArgumentParser:
                 "--access-log", action="store_true", default=None, help="log every HTTP request (off by default)"
             )
 
+    def clock(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--clock-start",
+            metavar="ISO_TIME",
+            help="run on a simulated clock that starts at this time, e.g. 2026-12-07T06:30:00+07:00 "
+            "(soak tests and training only; or QUEUE_CLOCK_START)",
+        )
+        sp.add_argument(
+            "--clock-speed",
+            type=float,
+            metavar="N",
+            help="the simulated clock runs N times faster than the machine's (default 1, or QUEUE_CLOCK_SPEED)",
+        )
+
     sp = sub.add_parser("serve", help="run the server")
     common(sp, server=True)
+    clock(sp)
     sp.set_defaults(func=cmd_serve)
 
     sp = sub.add_parser("demo", help="run the built-in demo mall with demo accounts and tokens")
@@ -417,6 +434,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--port", type=int)
     sp.add_argument("--access-log", action="store_true", default=None, help="log every HTTP request")
     sp.add_argument("--workers", type=int, help="server processes on one port (with a postgresql:// --db only)")
+    clock(sp)
     sp.set_defaults(func=cmd_demo, site=None, synchronous=None)
 
     sp = sub.add_parser("user", help="manage accounts")
@@ -479,7 +497,12 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    args.func(args)
+    try:
+        args.func(args)
+    except KeyboardInterrupt:
+        # Ctrl+C: the server has already shut down cleanly (uvicorn re-raises the signal afterwards); a traceback
+        # here would read like a crash. 130: the shell's code for "stopped by Ctrl+C".
+        raise SystemExit(130) from None
 
 
 if __name__ == "__main__":

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from queue_server.persistence.port import StoragePort
 from queue_server.pipeline.idempotency import StoredKeys
 
-from .helpers import KIOSK, bearer, running_server
+from .helpers import KIOSK, Server, bearer, running_server
 
 BOTH_DATABASES = True  # every test here that uses a database runs on SQLite and on PostgreSQL (conftest.py)
 
@@ -26,10 +25,10 @@ def test_stored_keys_are_forgotten_oldest_first() -> None:
     assert len(keys) == 0
 
 
-async def _age(storage: StoragePort, key: str, hours: float) -> None:
-    """Make a stored record `hours` old (keys are stored per device: `device:<id>:<key>`)."""
-    at = (datetime.now(UTC) - timedelta(hours=hours)).astimezone().isoformat()
-    await storage.execute("UPDATE idempotency SET created_at = ? WHERE key LIKE ?", (at, f"%:{key}"))
+async def _age(s: Server, key: str, hours: float) -> None:
+    """Make a stored record `hours` old on the server's clock (keys are stored per device: `device:<id>:<key>`)."""
+    at = (s.clock.now - timedelta(hours=hours)).astimezone().isoformat()
+    await s.ctx.storage.execute("UPDATE idempotency SET created_at = ? WHERE key LIKE ?", (at, f"%:{key}"))
 
 
 async def test_a_key_is_honoured_for_48_hours_across_a_restart_then_forgotten(database: Path | str) -> None:
@@ -39,8 +38,8 @@ async def test_a_key_is_honoured_for_48_hours_across_a_restart_then_forgotten(da
         for key in ("key-47-hours-old", "key-49-hours-old"):
             r = await s.http.post(URL, json={"service": "pkb"}, headers={**bearer(KIOSK), "Idempotency-Key": key})
             answers[key] = r.json()
-        await _age(s.ctx.storage, "key-47-hours-old", 47)
-        await _age(s.ctx.storage, "key-49-hours-old", 49)
+        await _age(s, "key-47-hours-old", 47)
+        await _age(s, "key-49-hours-old", 49)
     async with running_server(db) as s:  # started: records past 48 hours deleted, the others listed again
         rows = await s.ctx.storage.query("SELECT key FROM idempotency")
         assert [row[0].rsplit(":", 1)[1] for row in rows] == ["key-47-hours-old"]
@@ -59,7 +58,7 @@ async def test_records_deleted_while_running_are_no_longer_replayed(database: Pa
     headers = {**bearer(KIOSK), "Idempotency-Key": "aging-key"}
     async with running_server(database) as s:
         first = await s.http.post(URL, json={"service": "pkb"}, headers=headers)
-        await _age(s.ctx.storage, "aging-key", 49)
+        await _age(s, "aging-key", 49)
         await s.ctx.engine.forget_old_idempotency_keys()
         again = await s.http.post(URL, json={"service": "pkb"}, headers=headers)
         assert again.status_code == 201 and again.json()["ticket"]["id"] != first.json()["ticket"]["id"]
@@ -73,7 +72,7 @@ async def test_a_record_past_48_hours_not_yet_deleted_is_still_replayed(database
     headers = {**bearer(KIOSK), "Idempotency-Key": "key-in-the-last-hour"}
     async with running_server(database) as s:
         first = await s.http.post(URL, json={"service": "pkb"}, headers=headers)
-        await _age(s.ctx.storage, "key-in-the-last-hour", 48.5)
+        await _age(s, "key-in-the-last-hour", 48.5)
         again = await s.http.post(URL, json={"service": "pkb"}, headers=headers)
         assert again.headers["idempotent-replayed"] == "true" and again.json() == first.json()
         assert (await s.issue("pkb"))["ticket"]["label"] == "H-002", "nothing failed, no number used up"

@@ -42,7 +42,7 @@ def slip_for(ctx: Context, ticket: Ticket, follow_url: str) -> Slip:
     """The slip of a ticket as it stands now (a reprint shows today's position, not the one at issue)."""
     state = ctx.state(ticket.site)
     live = state.tickets.get(ticket.id, ticket)
-    status = public_status(ctx, live.id, live.site) if live.id in state.tickets else None
+    status = public_status(ctx, live)
     site = state.site
     booking = next((b.code for b in state.bookings.values() if b.ticket == live.id), None)
     return Slip(

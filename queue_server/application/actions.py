@@ -18,7 +18,7 @@ from queue_server.domain import commands as c
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS
 from queue_server.domain.decide import checkin_window, find_ticket
 from queue_server.domain.events import Event
-from queue_server.domain.model import TicketState
+from queue_server.domain.model import Ticket, TicketState
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState
 from queue_server.domain.wait import estimate_wait, people_ahead, people_ahead_of_newest
@@ -269,11 +269,11 @@ async def cancel_by_citizen(ctx: Context, token: str) -> Outcome:
     return await ctx.engine.submit(ticket.site, c.CancelTicket(ticket.id, "cancelled by citizen"), answer)
 
 
-def public_status(ctx: Context, ticket_id: str, site_id: str) -> dict[str, Any]:
-    state = ctx.state(site_id)
-    ticket = state.tickets.get(ticket_id)
-    if ticket is None:
-        raise Refusal("unknown_ticket")
+def public_status(ctx: Context, known: Ticket) -> dict[str, Any]:
+    """What a citizen's link shows of a ticket: as it stands in memory, or as `known` (read from the database)
+    once its day is over and forgotten from memory."""
+    state = ctx.state(known.site)
+    ticket = state.tickets.get(known.id, known)
     site = state.site
     ahead = None
     estimate = None
@@ -298,7 +298,7 @@ def status_message(ctx: Context, token: str) -> str | None:
     for site_id, state in ctx.states().items():
         ticket_id = state.by_token.get(token)
         if ticket_id is not None and ticket_id in state.tickets:
-            return wire.dumps({"type": "status", "site": site_id, "data": public_status(ctx, ticket_id, site_id)})
+            return wire.dumps({"type": "status", "site": site_id, "data": public_status(ctx, state.tickets[ticket_id])})
     return None
 
 

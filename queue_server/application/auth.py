@@ -3,10 +3,12 @@ authorisation policy every mutating action goes through."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -25,6 +27,10 @@ USERNAME_MAX = 64
 PRINCIPAL_CACHE_SECONDS = 30.0
 
 _hasher = PasswordHasher()
+# One argon2 hash takes ~64 MiB and ~50 ms on all cores (its defaults: 4 lanes). Hashes run off the event loop, one
+# at a time: 26 operators signing in at once wait ~1 s in turn instead of taking 26 x 64 MiB together, and calls
+# keep flowing meanwhile.
+_HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argon2")
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,16 @@ def verify_password(stored_hash: str, password: str) -> bool:
         return _hasher.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def hashed(password: str) -> str:
+    """hash_password in the bounded hashing pool."""
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, hash_password, password)
+
+
+async def verified(stored_hash: str, password: str) -> bool:
+    """verify_password in the bounded hashing pool."""
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, verify_password, stored_hash, password)
 
 
 # --- the policy ------------------------------------------------------------------------------------------
@@ -145,6 +161,7 @@ class Accounts:
         self.sites = sites
         self.session_hours = session_hours
         self._cache: dict[str, tuple[float, Principal]] = {}
+        self._next_pruning = 0.0  # time.monotonic() of the next scan for expired cache entries
 
     async def create_user(
         self,
@@ -190,7 +207,7 @@ class Accounts:
             raise ValueError(f"user {username!r} exists already")
         return await self.store.add_user(
             username,
-            password_hash or hash_password(password),
+            password_hash or await hashed(password),
             role,
             site,
             agency,
@@ -205,7 +222,7 @@ class Accounts:
         user_id = await self.store.user_id(username)
         if user_id is None:
             raise ValueError(f"no user {username!r}")
-        await self.store.set_password_hash(user_id, hash_password(password))
+        await self.store.set_password_hash(user_id, await hashed(password))
         await self.store.end_sessions_of(user_id)  # a new password signs out everyone who had the old one
         self._cache.clear()
 
@@ -216,7 +233,7 @@ class Accounts:
         user = await self.store.credentials(username)
         # Verify against a dummy hash when the user is unknown, so timing does not reveal which usernames exist.
         stored = user.password_hash if user else _DUMMY_HASH
-        if not verify_password(stored, password) or user is None or not user.active:
+        if not await verified(stored, password) or user is None or not user.active:
             raise Refusal("bad_credentials")
         token = "s_" + secrets.token_urlsafe(32)
         expires = datetime.now(UTC) + timedelta(hours=self.session_hours)
@@ -270,7 +287,11 @@ class Accounts:
             if device:
                 principal = Principal("device", device.kind, device.name, device.id, device.site, None, device.screen)
         if principal is not None:
-            self._cache[key] = (time.monotonic() + PRINCIPAL_CACHE_SECONDS, principal)
+            now = time.monotonic()
+            if now >= self._next_pruning:  # expired entries go (past sessions' tokens), at most one scan per period
+                self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+                self._next_pruning = now + PRINCIPAL_CACHE_SECONDS
+            self._cache[key] = (now + PRINCIPAL_CACHE_SECONDS, principal)
         return principal
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, time
@@ -11,7 +12,7 @@ from queue_server.domain import events as ev
 from queue_server.domain.booking import ACTIVE_BOOKINGS, Booking
 from queue_server.domain.catalogue import Site
 from queue_server.domain.events import Event
-from queue_server.domain.model import CounterState, CounterStatus, Ticket, TicketState
+from queue_server.domain.model import OPEN_STATES, CounterState, CounterStatus, Ticket, TicketState
 
 # How many recent counter occupancy times (call to finish) feed the wait estimate, per service.
 RECENT_SERVICE_TIMES = 30
@@ -38,6 +39,9 @@ class SiteState:
     online_booked: dict[tuple[str, date], int] = field(default_factory=dict)  # active bookings per service/day
     slot_booked: dict[tuple[str, date, time], int] = field(default_factory=dict)
     nik_booked: set[tuple[str, str, date]] = field(default_factory=set)  # (nik_hash, service, day), active
+    # How many tickets and bookings of each day are held: forgetting past days checks a few days, not every ticket.
+    ticket_days: dict[date, int] = field(default_factory=dict)
+    booking_days: dict[date, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for counter_id in self.site.counters:
@@ -50,6 +54,8 @@ class SiteState:
     def put_booking(self, booking: Booking) -> None:
         old = self.bookings.get(booking.id)
         self.bookings[booking.id] = booking
+        if old is None:
+            self.booking_days[booking.day] = self.booking_days.get(booking.day, 0) + 1
         self._index_booking(old, booking)
 
     def _index_booking(self, old: Booking | None, new: Booking) -> None:
@@ -107,24 +113,53 @@ class SiteState:
     def put_ticket(self, ticket: Ticket) -> None:
         old = self.tickets.get(ticket.id)
         self.tickets[ticket.id] = ticket
+        if old is None:
+            self.ticket_days[ticket.day] = self.ticket_days.get(ticket.day, 0) + 1
         self._index(old, ticket)
 
+    def holds_days_before(self, day: date) -> bool:
+        """Is anything of a day before `day` still in memory? (Cheap: a look at a few days, not at every ticket.)"""
+        return any(
+            d < day
+            for d in itertools.chain(
+                self.ticket_days, self.booking_days, self.closed_days, (k[1] for k in self.last_number)
+            )
+        )
+
     def forget_days_before(self, day: date) -> None:
-        """Drop finished tickets of past days from memory (they stay in the database)."""
-        for ticket_id, ticket in list(self.tickets.items()):
-            if ticket.day < day and ticket.state not in (TicketState.WAITING, TicketState.CALLED):
-                del self.tickets[ticket_id]
-                self.by_label.pop((ticket.day, ticket.label), None)
-        for key in [k for k in self.last_number if k[1] < day]:
-            del self.last_number[key]
-        for key in [k for k in self.issued if k[1] < day]:
-            del self.issued[key]
-        for key in [k for k in self.walk_ins if k[1] < day]:
-            del self.walk_ins[key]
-        for booking_id, booking in list(self.bookings.items()):
-            if booking.day < day and booking.state not in ACTIVE_BOOKINGS:
-                del self.bookings[booking_id]
-                self.booking_codes.pop(booking.code, None)
+        """Drop every ticket and booking of past days from memory, and each index entry that names one (they stay
+        in the database). What is still open is kept: it may still be acted on until its day is closed."""
+        if not self.holds_days_before(day):
+            return
+        past = [t for t in self.tickets.values() if t.day < day and t.state not in OPEN_STATES]
+        for ticket in past:
+            del self.tickets[ticket.id]
+            _count_down(self.ticket_days, ticket.day)
+            if self.by_label.get((ticket.day, ticket.label)) == ticket.id:
+                del self.by_label[(ticket.day, ticket.label)]
+            if self.by_token.get(ticket.token) == ticket.id:
+                del self.by_token[ticket.token]
+        for counts in (self.last_number, self.issued, self.walk_ins):
+            for key in [k for k in counts if k[1] < day]:
+                del counts[key]
+        for booking in [b for b in self.bookings.values() if b.day < day and b.state not in ACTIVE_BOOKINGS]:
+            del self.bookings[booking.id]
+            _count_down(self.booking_days, booking.day)
+            if self.booking_codes.get(booking.code) == booking.id:
+                del self.booking_codes[booking.code]
+        for key in [k for k, n in self.online_booked.items() if k[1] < day and n <= 0]:
+            del self.online_booked[key]
+        for slot in [k for k, n in self.slot_booked.items() if k[1] < day and n <= 0]:
+            del self.slot_booked[slot]
+        self.closed_days.difference_update([d for d in self.closed_days if d < day])
+
+
+def _count_down(counts: dict[date, int], day: date) -> None:
+    left = counts.get(day, 0) - 1
+    if left > 0:
+        counts[day] = left
+    else:
+        counts.pop(day, None)
 
 
 def apply(state: SiteState, event: Event) -> None:

@@ -52,6 +52,7 @@ class Batch:
     events: list[Event]
     idempotency: list[tuple[str, int, str]]  # (key, status, body)
     audit: list[tuple[int, AuditRecord]] = field(default_factory=list)  # (index of the action's first event, entry)
+    made_at: datetime = field(default_factory=lambda: datetime.now(UTC))  # the server's clock: idempotency records
 
     def __bool__(self) -> bool:
         return bool(self.events or self.idempotency)
@@ -160,14 +161,14 @@ class StoragePort(abc.ABC):
 
     # --- the event log and projections, read the same way on both ---------------------------------------
 
-    async def load_site(self, site_id: str) -> LoadedSite:
-        """The state a site needs in memory: open tickets of any day plus every ticket of the latest day."""
+    async def load_site(self, site_id: str, today: date) -> LoadedSite:
+        """The state a site needs in memory: its tickets and bookings of `today` and later, and whatever of an
+        earlier day is still open (so that it can be closed). Nothing else of a past day."""
         open_states = tuple(s.value for s in OPEN_STATES)
         marks = ",".join("?" * len(open_states))
         head = await self._read("SELECT COALESCE(MAX(seq), 0) FROM events WHERE site = ?", (site_id,))
-        rows = await self._read("SELECT MAX(day) FROM tickets WHERE site = ?", (site_id,))
-        latest = rows[0][0] if rows and rows[0][0] else ""
-        query = f"SELECT doc FROM tickets WHERE site = ? AND (day = ? OR state IN ({marks}))"  # noqa: S608
+        latest = today.isoformat()
+        query = f"SELECT doc FROM tickets WHERE site = ? AND (day >= ? OR state IN ({marks}))"  # noqa: S608
         tickets = [Ticket.from_dict(json.loads(r[0])) for r in await self._read(query, (site_id, latest, *open_states))]
         rows = await self._read("SELECT doc FROM counters WHERE site = ?", (site_id,))
         counters = [CounterStatus.from_dict(json.loads(r[0])) for r in rows]

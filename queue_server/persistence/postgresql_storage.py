@@ -24,7 +24,7 @@ import functools
 import logging
 import re
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -135,12 +135,12 @@ class PostgresStorage(StoragePort):
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         await self.pool.execute(dollar(sql), *params)
 
-    async def load_site(self, site_id: str) -> LoadedSite:
+    async def load_site(self, site_id: str, today: date) -> LoadedSite:
         """As StoragePort's, in one snapshot: the state and its head are of the same moment."""
         async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             token = _pinned.set(conn)
             try:
-                return await super().load_site(site_id)
+                return await super().load_site(site_id, today)
             finally:
                 _pinned.reset(token)
 
@@ -265,7 +265,7 @@ class SiteTransaction:
             raise RuntimeError(f"writing events of {sorted(outside)} without their lock")
         n = len(batch.events)
         seqs = [row[0] for row in await self.conn.fetch("SELECT nextval('events_seq') FROM generate_series(1, $1)", n)]
-        numbered, statements = batch_statements(batch, sorted(seqs), datetime.now().astimezone())
+        numbered, statements = batch_statements(batch, sorted(seqs), batch.made_at)
         newest: dict[str, int] = {}
         for event in numbered:
             newest[event.site] = event.seq

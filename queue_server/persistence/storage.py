@@ -142,7 +142,7 @@ class Storage(StoragePort):
     async def write(self, batch: Batch) -> list[Event]:
         async with self._write_lock:
             seqs = range(self.last_seq + 1, self.last_seq + 1 + len(batch.events))
-            numbered, statements = batch_statements(batch, seqs, datetime.now().astimezone())
+            numbered, statements = batch_statements(batch, seqs, batch.made_at)
             await self.writer.call("transaction", statements)
             if numbered:
                 self.last_seq = numbered[-1].seq

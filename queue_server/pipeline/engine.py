@@ -13,10 +13,9 @@ import asyncio
 import json
 import logging
 import sqlite3
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from queue_server.domain import commands as c
@@ -31,11 +30,13 @@ from queue_server.live import wire
 from queue_server.live.hub import Hub
 from queue_server.persistence.port import AuditRecord, Batch, StoragePort
 from queue_server.pipeline.idempotency import RETENTION, StoredKeys
+from queue_server.settings.clock import utc_now
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 256  # commands taken from the queue and decided in one go
 MAX_WRITE = 1024  # decided commands written in one transaction
+KEY_PRUNING_EVERY = timedelta(hours=1)  # on the server's clock
 FOLLOW_SECONDS = 1.0  # shared storage: how often the heads are compared when no notification came
 
 # Builds the caller's answer from the events a command produced and the state right after them.
@@ -81,18 +82,21 @@ class _Decided:
     generation: int  # the engine's generation when it was decided (see Engine._reload)
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Engine:
     def __init__(
-        self, sites: dict[str, Site], storage: StoragePort, hub: Hub, clock: Callable[[], datetime] = utc_now
+        self,
+        sites: dict[str, Site],
+        storage: StoragePort,
+        hub: Hub,
+        clock: Callable[[], datetime] = utc_now,
+        *,
+        housekeeping_seconds: float = 60.0,
     ) -> None:
         self.sites = sites
         self.storage = storage
         self.hub = hub
         self.clock = clock
+        self.housekeeping_seconds = housekeeping_seconds  # real seconds between closing and forgetting past days
         self.states: dict[str, SiteState] = {}
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._inflight: dict[str, asyncio.Future[Outcome]] = {}
@@ -102,7 +106,7 @@ class Engine:
         self._unwritten: list[_Decided] = []  # decided and applied, waiting for the next transaction
         self._writing: asyncio.Task[None] | None = None  # the transaction being written
         self._stored_keys = StoredKeys()  # idempotency keys with a stored answer (loaded with the state)
-        self._next_key_pruning = 0.0  # time.monotonic() of the next forget_old_idempotency_keys
+        self._next_key_pruning: datetime | None = None  # on the engine's clock: the next forget_old_idempotency_keys
         # Shared storage (several processes): per site, the seq of the newest event in its state, and one lock
         # under which this process catches up, decides and writes (the writer and the follower take turns).
         self.heads: dict[str, int] = {}
@@ -124,7 +128,7 @@ class Engine:
 
     async def start(self) -> None:
         await self.forget_old_idempotency_keys()  # before loading what is left of them
-        self._next_key_pruning = time.monotonic() + 3600
+        self._next_key_pruning = self.clock() + KEY_PRUNING_EVERY
         await self._load()
         self._task = asyncio.create_task(self._run(), name="engine-writer")
         self._day_task = asyncio.create_task(self._close_past_days_forever(), name="engine-day-closer")
@@ -142,8 +146,9 @@ class Engine:
         await self._written()  # what was decided is written and answered, not dropped
 
     async def _load(self) -> None:
+        now = self.clock()
         for site_id, site in self.sites.items():
-            loaded = await self.storage.load_site(site_id)
+            loaded = await self.storage.load_site(site_id, site.service_day(now))
             state = SiteState(site)
             for counter in loaded.counters:
                 if counter.id in site.counters:
@@ -386,7 +391,7 @@ class Engine:
 
     def _answer(self, decided: list[_Decided], numbered: list[Event]) -> None:
         """After COMMIT: answer each caller with its events, then publish them."""
-        now = time.time()
+        now = self.clock().timestamp()  # at or after the records' created_at: kept listed a little longer, never less
         for d in decided:  # known before anyone is answered: a retry after the answer finds its record
             if d.job.idem_key is not None:
                 self._stored_keys.add(d.job.idem_key, now)
@@ -414,8 +419,7 @@ class Engine:
         finally:
             self._generation += 1
 
-    @staticmethod
-    def _batch(decided: list[_Decided]) -> Batch:
+    def _batch(self, decided: list[_Decided]) -> Batch:
         all_events: list[Event] = []
         idempotency: list[tuple[str, int, str]] = []
         audit: list[tuple[int, AuditRecord]] = []
@@ -425,7 +429,7 @@ class Engine:
             all_events.extend(d.events)
             if d.job.idem_key is not None:
                 idempotency.append((d.job.idem_key, d.job.status, wire.dumps(d.body)))
-        return Batch(all_events, idempotency, audit)
+        return Batch(all_events, idempotency, audit, made_at=self.clock())
 
     @staticmethod
     def _fail(jobs: list[_Job], exc: Exception) -> None:
@@ -436,7 +440,9 @@ class Engine:
     # --- day close ---------------------------------------------------------------------------------
 
     async def close_past_days(self) -> None:
-        """Expire tickets left open from an earlier local day (a server that ran through midnight)."""
+        """Once a local day is over: expire its tickets left open (a server that ran through midnight), then
+        forget every ticket and booking of it from memory, whether or not it had open tickets (they stay in the
+        database: reports, survey answers and old links read them there)."""
         now = self.clock()
         for site_id, state in self.states.items():
             today = state.site.service_day(now)
@@ -449,6 +455,9 @@ class Engine:
                     raise  # the loop below logs it once and tries again in a minute
                 except Refusal:
                     log.exception("automatic close of %s failed", site_id)
+            # Synchronous, between two batches: a batch being decided never sees half a day forgotten. A ticket
+            # still open (its close failed, or its command is still in flight) stays until the next round.
+            state.forget_days_before(state.site.service_day(self.clock()))
 
     async def release_late_bookings(self) -> None:
         """Bookings whose check-in window has ended free their slot and online quota."""
@@ -462,8 +471,8 @@ class Engine:
     async def forget_old_idempotency_keys(self) -> None:
         """Delete the idempotency records older than RETENTION, then stop listing their keys (in that order:
         a listed key without a record only costs a read; a record whose key is not listed would be missed).
-        Real time, as the records' created_at: retention is about the machine's clock, not a site's day."""
-        cutoff = datetime.now(UTC) - RETENTION
+        The server's clock, as the records' created_at (a simulated week must not keep a real week of keys)."""
+        cutoff = self.clock() - RETENTION
         await self.storage.forget_idempotency_before(cutoff)
         self._stored_keys.forget_before(cutoff.timestamp() - 60)  # a minute's margin for julianday's rounding
 
@@ -472,14 +481,14 @@ class Engine:
             try:
                 await self.close_past_days()
                 await self.release_late_bookings()
-                if time.monotonic() >= self._next_key_pruning:
+                if self._next_key_pruning is None or self.clock() >= self._next_key_pruning:
                     await self.forget_old_idempotency_keys()  # a scan of two days of records: hourly is enough
-                    self._next_key_pruning = time.monotonic() + 3600
+                    self._next_key_pruning = self.clock() + KEY_PRUNING_EVERY
             except StorageUnavailable:
                 log.warning("automatic day close postponed: storage unavailable")
             except (sqlite3.Error, OSError):
                 log.exception("deleting old idempotency records failed; trying again in a minute")
-            await asyncio.sleep(60)
+            await asyncio.sleep(self.housekeeping_seconds)
 
 
 async def _finished(task: asyncio.Task[None] | None) -> None:

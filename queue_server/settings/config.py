@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from queue_server.settings.clock import Clock, SimulatedClock, check_speed, parse_start, utc_now
 from queue_server.settings.sitefile import DEMO_SITE
 
 # How `serve --workers N` hands its configuration to the worker processes it starts (their environment).
@@ -44,6 +46,11 @@ class Config:
     # write citizens' ticket links (/t/{token}) to the log; privileged actions are in the audit log anyway.
     access_log: bool = False
     sound_cache: Path | None = None  # announcement WAVs and extra words; default: "sound-cache" beside the database
+    # A simulated clock (settings/clock.py): the time it starts at, how much faster it runs, and the machine's
+    # time it started (set once by the command line, so every worker process reads the same time).
+    clock_start: str | None = None
+    clock_speed: float = 1.0
+    clock_anchor: float | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Config:
@@ -62,6 +69,13 @@ class Config:
             config.workers = int(env["QUEUE_WORKERS"])
         if "QUEUE_SYNCHRONOUS" in env:
             config.synchronous = env["QUEUE_SYNCHRONOUS"].upper()
+        if "QUEUE_CLOCK_START" in env:
+            config.clock_start = env["QUEUE_CLOCK_START"] or None
+        if "QUEUE_CLOCK_SPEED" in env:
+            try:
+                config.clock_speed = float(env["QUEUE_CLOCK_SPEED"])
+            except ValueError:
+                raise ValueError(f"QUEUE_CLOCK_SPEED must be a number, got {env['QUEUE_CLOCK_SPEED']!r}") from None
         if "QUEUE_ACCESS_LOG" in env:
             flag = env["QUEUE_ACCESS_LOG"].strip().lower()
             if flag not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
@@ -70,6 +84,8 @@ class Config:
         for key, value in overrides.items():
             if value is not None:
                 setattr(config, key, database_of(str(value)) if key == "database" else value)
+        if config.clock_start is not None and config.clock_anchor is None:
+            config.clock_anchor = time.time()  # now, once: the workers started from this configuration share it
         config.validate()
         return config
 
@@ -89,6 +105,13 @@ class Config:
         config = cls(**values)
         config.validate()
         return config
+
+    def clock(self) -> Clock:
+        """The server's clock: the machine's, or the simulated one these settings describe."""
+        if self.clock_start is None:
+            return utc_now
+        anchor = time.time() if self.clock_anchor is None else self.clock_anchor
+        return SimulatedClock(parse_start(self.clock_start), self.clock_speed, anchor)
 
     @property
     def on_postgresql(self) -> bool:
@@ -110,5 +133,10 @@ class Config:
             raise ValueError(f"synchronous must be NORMAL or FULL, got {self.synchronous!r}")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be 0-65535, got {self.port}")
+        check_speed(self.clock_speed)
+        if self.clock_start is not None:
+            parse_start(self.clock_start)
+        elif self.clock_speed != 1.0:
+            raise ValueError("a clock speed needs a clock start (--clock-start): the machine's clock runs at 1x")
         if not self.site_files:
             raise ValueError("at least one site file is needed")

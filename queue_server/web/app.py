@@ -30,7 +30,7 @@ from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
 from queue_server.live.hub import Hub
 from queue_server.persistence.factory import storage_for
-from queue_server.pipeline.engine import Engine, utc_now
+from queue_server.pipeline.engine import Engine
 from queue_server.settings import runtime
 from queue_server.settings.config import CONFIG_VARIABLE, Config
 from queue_server.settings.sitefile import load_site
@@ -166,19 +166,29 @@ def app_from_environment() -> QueueServerApp:
 def create_app(
     config: Config,
     *,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Callable[[], datetime] | None = None,
     extra_routes: list[BaseRoute] | None = None,
     tune_gc: bool = False,
 ) -> QueueServerApp:
     """`tune_gc` (the real server process only, not a test running servers in its own process): see runtime.py."""
     sites = load_sites(config)
+    simulated = clock is None and config.clock_start is not None
+    clock = clock or config.clock()
+    # Housekeeping (closing and forgetting past days) every minute of the server's clock, however fast it runs.
+    housekeeping_seconds = 60.0 / config.clock_speed if simulated else 60.0
 
     @contextlib.asynccontextmanager
     async def lifespan(app: QueueServerApp) -> AsyncIterator[None]:
         storage = storage_for(config.database, synchronous=config.synchronous)
         await storage.open()
         hub = Hub(sites, config.ws_queue_size)
-        engine = Engine(sites, storage, hub, clock)
+        if simulated:
+            log.warning(
+                "simulated clock: %s now, running %gx (not for a mall's real day)",
+                clock().isoformat(),
+                config.clock_speed,
+            )
+        engine = Engine(sites, storage, hub, clock, housekeeping_seconds=housekeeping_seconds)
         accounts = Accounts(storage, sites, config.session_hours)
         announcer = Announcer(sites, config.sound_cache or config.data_directory / "sound-cache")
         monitor: Monitor | None = None

@@ -262,15 +262,10 @@ class Connection:
         assert self.follow is not None
         site_id = self.follow.site
         if self.follow.token is not None:
-            ticket = next(
-                (
-                    t
-                    for t in self.ctx.state(site_id).tickets.values()
-                    if t.token == self.follow.token and t.state.value != "transferred"
-                ),
-                None,
-            )
-            data = public_status(self.ctx, ticket.id, site_id) if ticket else {}
+            state = self.ctx.state(site_id)
+            ticket_id = state.by_token.get(self.follow.token)
+            ticket = state.tickets.get(ticket_id) if ticket_id else None
+            data = public_status(self.ctx, ticket) if ticket else {}
         else:
             data = site_state_view(self.ctx, site_id, self.follow.audience)
             if self.follow.services is not None:
