@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg  # noqa: E402
 from _common import QUEUE_SERVER, free_port, percentile, save_result, table, verdict  # noqa: E402
+from _http import Http  # noqa: E402
 from generate_malls import mall  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
@@ -48,50 +49,6 @@ from tests.pg_support import new_database, throwaway_cluster_handle  # noqa: E40
 TARGET_P99_MS = 100.0
 HOURLY = [0.10, 0.16, 0.17, 0.15, 0.12, 0.10, 0.11, 0.09]  # 08-16 local: share of the day's arrivals per hour
 PASSWORD = "bench-national-2026"
-
-
-class Http:
-    """A small keep-alive HTTP/1.1 client (the load generator shares the machine: it must cost little)."""
-
-    def __init__(self, port: int, size: int) -> None:
-        self.port = port
-        self.size = size
-        self.pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
-
-    async def open(self) -> None:
-        for _ in range(self.size):
-            self.pool.put_nowait(await asyncio.open_connection("127.0.0.1", self.port))
-
-    async def close(self) -> None:
-        while not self.pool.empty():
-            _, writer = self.pool.get_nowait()
-            writer.close()
-
-    async def request(self, method: str, path: str, body: Any, token: str) -> tuple[int, dict[str, Any]]:
-        data = json.dumps(body).encode() if body is not None else b""
-        head = (f"{method} {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n").encode()  # fmt: skip
-        reader, writer = await self.pool.get()
-        try:
-            writer.write(head + data)
-            status_line = await reader.readline()
-            if not status_line:  # the server closed the idle connection (keep-alive timeout): never processed
-                writer.close()
-                reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-                writer.write(head + data)
-                status_line = await reader.readline()
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                if name.lower() == b"content-length":
-                    length = int(value)
-            payload = await reader.readexactly(length) if length else b""
-        except Exception:
-            writer.close()
-            self.pool.put_nowait(await asyncio.open_connection("127.0.0.1", self.port))
-            raise
-        self.pool.put_nowait((reader, writer))
-        return int(status_line.split()[1]), json.loads(payload) if payload else {}
 
 
 class Mall:
