@@ -38,7 +38,18 @@ async def test_issue_answers_with_place_and_wait(server: Server) -> None:
     assert first["ticket"]["label"] == "A-001" and second["ticket"]["label"] == "A-002"
     assert first["people_ahead"] == 0 and second["people_ahead"] == 0, "a priority ticket goes before regular ones"
     third = await server.issue("ktp")
-    assert third["people_ahead"] == 2 and third["estimated_wait_minutes"] == 12  # 6 min per KTP, no counter open
+    assert third["people_ahead"] == 2, "two before it in its line"
+    assert third["estimated_wait_minutes"] is None and third["estimated_wait"]["status"] == "no_counter_open", (
+        "no counter serving KTP is open: no time is promised (not 'soon')"
+    )
+    op = await server.login("op-disdukcapil")
+    assert (await server.command(op, "1", "open")).status_code == 200  # Loket 1 serves KTP only
+    fourth = await server.issue("ktp")
+    wait = fourth["estimated_wait"]
+    # Three ahead at 6 minutes each on one counter (18), and the priority citizens who will come meanwhile and go
+    # first (one came in the last hour: a tenth of the counter's time), 18 / 0.9 = 20.
+    assert fourth["people_ahead"] == 3 and fourth["estimated_wait_minutes"] == 20, fourth
+    assert wait["status"] == "estimated" and wait["low"] <= 20 <= wait["high"] and wait["high"] - wait["low"] >= 2
     assert second["ticket"]["priority"] is True and second["ticket"]["priority_group"] == "lansia"
     status = await server.http.get(second["status_url"])
     assert status.status_code == 200

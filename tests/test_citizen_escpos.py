@@ -31,6 +31,8 @@ SLIP = Slip(
     people_ahead=3,
     wait_minutes=18,
     follow_url="http://mpp.local/t/abcdefghijklmnop",
+    wait_low=14,
+    wait_high=22,
 )
 
 # ESC/POS, by name.
@@ -69,7 +71,7 @@ def test_the_slip_on_a_dummy_printer_byte_for_byte() -> None:
         + NOT_BOLD + CENTRE + b"NOMOR ANTREAN\n"
         + SIZE_4X4 + BOLD + CENTRE + b"A-012\n"
         + defaults(CENTRE) + b"23 November 2026, 09.05\n" + b"\n"
-        + LEFT + b"Di depan Anda   : 3 orang\n" + b"Perkiraan tunggu: sekitar 18 menit\n" + b"\n"
+        + LEFT + b"Di depan Anda   : 3 orang\n" + b"Perkiraan tunggu: sekitar 14-22 menit\n" + b"\n"
         + CENTRE + qr(b"http://mpp.local/t/abcdefghijklmnop") + b"Pindai untuk memantau antrean\n"
         + BOLD + CENTRE + b"Simpan tiket ini\n"
         + defaults(LEFT)

@@ -50,9 +50,10 @@ async def test_the_whole_kiosk_flow_from_agency_to_printed_ticket(server: Server
         assert label == "A-003"
         assert await text(page, "#t-service") == "KTP Elektronik"
         assert await text(page, "#t-agency") == "Dinas Kependudukan dan Pencatatan Sipil"
-        # A priority ticket goes before the two regular ones already waiting.
+        # A priority ticket goes before the two regular ones already waiting; no KTP counter is open yet, and the
+        # citizen is told so plainly (not "Segera").
         assert await text(page, "#t-ahead") == "0 orang"
-        assert await text(page, "#t-wait") == "Segera"
+        assert await text(page, "#t-wait") == "Belum ada loket yang buka untuk layanan ini"
         await until(page, "() => document.getElementById('t-qr').naturalWidth > 0")
         # Printed through the browser (the default), from the 80 mm page in the hidden frame.
         await until(page, "() => window.__printed === 1")
@@ -92,7 +93,7 @@ async def test_the_kiosk_speaks_english_on_request(server: Server) -> None:
         await until(page, "() => window.__kiosk.screen === 'ticket'")
         assert await text(page, "[data-t='kiosk_your_number']") == "Your queue number"
         assert await text(page, "#t-ahead") == "0 people"
-        assert await text(page, "#t-wait") == "Soon"
+        assert await text(page, "#t-wait") == "No counter for this service is open yet"
         await until(page, "() => document.getElementById('t-print').dataset.state === 'printed'")
         await page.click("#lang")  # and back, on the ticket itself
         assert await text(page, "#t-ahead") == "0 orang"

@@ -12,7 +12,6 @@ from queue_server.domain.events import Event
 from queue_server.domain.model import CounterState, IllegalTransition, TicketState
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState, apply
-from queue_server.domain.wait import estimate_wait, people_ahead, people_ahead_of_newest
 
 from .domain_fixtures import ALL_DAY, Driver, make_site, with_site
 
@@ -359,23 +358,6 @@ def test_fifty_counters_call_every_ticket_exactly_once() -> None:
     assert sorted(called) == sorted(issued)
 
 
-# --- wait estimate -------------------------------------------------------------------------------------
-
-
-def test_wait_estimate_from_defaults_then_measured_times() -> None:
-    d = Driver()
-    for _ in range(3):
-        d.issue()
-    est = estimate_wait(d.state, "ktp")
-    assert (est.people_ahead, est.minutes, est.basis, est.counters_open) == (3, 30, "default", 0)
-    d.open("1", "2")
-    assert estimate_wait(d.state, "ktp").minutes == 15, "two open counters halve the wait"
-    d.serve("1", minutes=4)  # called -> finished takes 4 minutes
-    est = estimate_wait(d.state, "ktp")
-    assert est.basis == "recent" and est.people_ahead == 2 and est.minutes == 4
-    assert estimate_wait(d.state, "ktp", exclude=d.issue().id).people_ahead == 2
-
-
 def test_decide_needs_an_aware_time() -> None:
     d = Driver()
     d.now = datetime(2026, 11, 23, 9, 0)
@@ -388,16 +370,6 @@ def test_demo_hours_are_all_day_in_these_tests() -> None:
     d = Driver()
     with_site(d, enforce_hours=False)
     assert d.issue().label == "A-001"
-
-
-def test_fast_people_ahead_of_a_new_ticket_agrees_with_the_full_count() -> None:
-    d = Driver()
-    d.open("1")
-    for i in range(40):
-        t = d.issue("ktp", priority="lansia" if i % 3 == 0 else None)
-        assert people_ahead_of_newest(d.state, t) == people_ahead(d.state, t)
-        if i % 4 == 0:
-            d.serve("1")
 
 
 def test_applying_the_decided_objects_gives_the_same_state_as_applying_the_stored_snapshots() -> None:

@@ -29,6 +29,7 @@ def test_demo_mall_is_realistic() -> None:
     assert site.services["ktp"].daily_quota == 300 and site.services["kk"].daily_quota == 20
     assert site.services["paspor_baru"].daily_quota == 60
     assert site.hours.weekly["fri"][0][1].hour == 11, "Friday pauses for Friday prayer"
+    assert site.breaks is not None and site.breaks.minutes == 45 and site.breaks.working_share == 0.625
 
 
 @pytest.mark.parametrize(
@@ -41,6 +42,11 @@ def test_demo_mall_is_realistic() -> None:
         (lambda d: d["site"]["hours"].update(tue=["16:00-07:30"]), "site.hours.tue: '16:00-07:30' ends before"),
         (lambda d: d["site"]["hours"].update(holidays=["25-12-2026"]), "site.hours.holidays: '25-12-2026'"),
         (lambda d: d["site"].update(colour="red"), "site.colour: unknown setting"),
+        (lambda d: d["site"]["breaks"].update(window="12-13"), "site.breaks.window: '12-13' is not a range"),
+        (lambda d: d["site"]["breaks"].update(window="13:00-12:00"), "site.breaks.window: '13:00-12:00' is not a valid"),
+        (lambda d: d["site"]["breaks"].update(minutes=200), "site.breaks.minutes: must be a whole number from 1 to 120"),
+        (lambda d: d["site"]["breaks"].pop("minutes"), "site.breaks.minutes: the minutes each counter pauses"),
+        (lambda d: d["site"]["breaks"].update(lunch=True), "site.breaks.lunch: unknown setting"),
         (lambda d: d["routing"].update(order="random"), "routing.order: 'random' must be"),
         (lambda d: d["routing"].update(priority_max_streak=-1), "routing.priority_max_streak: must be a whole"),
         (lambda d: d["agencies"][0].update(colour="blue"), "agencies[0].colour: 'blue' is not valid (use #rrggbb)"),

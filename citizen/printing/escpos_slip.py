@@ -60,7 +60,7 @@ def write_slip(printer: Escpos, slip: Slip, *, qr_native: bool = True) -> None:
     if slip.ahead_text is not None:
         printer.textln(f"Di depan Anda   : {slip.ahead_text}")
     if slip.wait_text is not None:
-        printer.textln(f"Perkiraan tunggu: {slip.wait_text}")
+        printer.textln(f"Perkiraan tunggu: {plain(slip.wait_text)}")
     printer.ln()
     printer.set(align="center")
     printer.qr(slip.follow_url, ec=1, size=QR_SIZE, native=qr_native, center=not qr_native and _knows_width(printer))

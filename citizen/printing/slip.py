@@ -20,6 +20,9 @@ class Slip:
     wait_minutes: int | None
     follow_url: str
     booking_code: str | None = None
+    wait_low: int | None = None
+    wait_high: int | None = None
+    no_counter_open: bool = False
 
     @property
     def when(self) -> str:
@@ -33,6 +36,11 @@ class Slip:
 
     @property
     def wait_text(self) -> str | None:
+        """As the kiosk's screen says it (citizen/templates/text.toml: wait_range, wait_soon, wait_no_counter)."""
+        if self.no_counter_open:
+            return "belum ada loket yang buka"
+        if self.wait_low is not None and self.wait_high is not None:
+            return "segera" if self.wait_high <= 2 else f"sekitar {self.wait_low}–{self.wait_high} menit"
         if self.wait_minutes is None:
             return None
         return "segera" if self.wait_minutes <= 0 else f"sekitar {self.wait_minutes} menit"
@@ -43,6 +51,7 @@ def slip_for(ctx: Context, ticket: Ticket, follow_url: str) -> Slip:
     state = ctx.state(ticket.site)
     live = state.tickets.get(ticket.id, ticket)
     status = public_status(ctx, live)
+    wait = status["estimated_wait"]
     site = state.site
     booking = next((b.code for b in state.bookings.values() if b.ticket == live.id), None)
     return Slip(
@@ -53,6 +62,9 @@ def slip_for(ctx: Context, ticket: Ticket, follow_url: str) -> Slip:
         issued_local=site.local(live.issued_at),
         people_ahead=status["people_ahead"] if status else None,
         wait_minutes=status["estimated_wait_minutes"] if status else None,
+        wait_low=wait["low"] if wait else None,
+        wait_high=wait["high"] if wait else None,
+        no_counter_open=bool(wait and wait["status"] == "no_counter_open"),
         follow_url=follow_url,
         booking_code=booking,
     )

@@ -13,15 +13,16 @@ from queue_server.application import audit_trail
 from queue_server.application import validation as v
 from queue_server.application.auth import Principal, require
 from queue_server.application.context import Context
+from queue_server.application.forecasts import wait_of
 from queue_server.application.personal import mask_phone, nik_hash
 from queue_server.domain import commands as c
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS
 from queue_server.domain.decide import checkin_window, find_ticket
 from queue_server.domain.events import Event
-from queue_server.domain.model import Ticket, TicketState
+from queue_server.domain.model import Ticket
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState
-from queue_server.domain.wait import estimate_wait, people_ahead, people_ahead_of_newest
+from queue_server.domain.wait import WaitEstimate
 from queue_server.live import wire
 from queue_server.pipeline.engine import Outcome
 
@@ -62,8 +63,7 @@ def _scope(principal: Principal, key: str | None) -> str | None:
 
 def issue_answer(events: list[Event], state: SiteState) -> dict[str, Any]:
     ticket = events[0].data["ticket"]
-    ahead = people_ahead_of_newest(state, state.tickets[ticket["id"]])
-    estimate = estimate_wait(state, ticket["service"], ahead=ahead)
+    estimate = wait_of(state, state.tickets[ticket["id"]], events[0].at)
     site = state.site
     return {
         "ticket": {
@@ -74,10 +74,9 @@ def issue_answer(events: list[Event], state: SiteState) -> dict[str, Any]:
         },
         "service_name": site.services[ticket["service"]].name,
         "agency_name": site.agencies[ticket["agency"]].name,
-        "people_ahead": estimate.people_ahead,
-        "estimated_wait_minutes": estimate.minutes,
-        "wait_basis": estimate.basis,
-        "counters_open": estimate.counters_open,
+        **_wait_fields(estimate),
+        "wait_basis": estimate.basis if estimate else None,
+        "counters_open": estimate.counters_open if estimate else 0,
         "status_url": f"/api/v1/tickets/{ticket['token']}",
     }
 
@@ -275,11 +274,7 @@ def public_status(ctx: Context, known: Ticket) -> dict[str, Any]:
     state = ctx.state(known.site)
     ticket = state.tickets.get(known.id, known)
     site = state.site
-    ahead = None
-    estimate = None
-    if ticket.state is TicketState.WAITING:
-        ahead = people_ahead(state, ticket)
-        estimate = estimate_wait(state, ticket.service, ahead=ahead)
+    estimate = wait_of(state, ticket, ctx.now()) if ticket.id in state.tickets else None
     counter = site.counters.get(ticket.counter) if ticket.counter else None
     return {
         "ticket": wire.public_ticket(ticket.to_dict()),
@@ -288,8 +283,17 @@ def public_status(ctx: Context, known: Ticket) -> dict[str, Any]:
         "service_name": site.services[ticket.service].name,
         "agency_name": site.agencies[ticket.agency].name,
         "counter_name": counter.name if counter else None,
-        "people_ahead": ahead,
+        **_wait_fields(estimate),
+    }
+
+
+def _wait_fields(estimate: WaitEstimate | None) -> dict[str, Any]:
+    """`people_ahead`, the range `estimated_wait` ({status, minutes, low, high, ...}) and, for clients written
+    before the range, `estimated_wait_minutes` (null when no counter serving the ticket is open)."""
+    return {
+        "people_ahead": estimate.people_ahead if estimate else None,
         "estimated_wait_minutes": estimate.minutes if estimate else None,
+        "estimated_wait": estimate.to_dict() if estimate else None,
     }
 
 

@@ -62,6 +62,22 @@ class Counter:
 
 
 @dataclass(frozen=True)
+class BreakRule:
+    """Counters pause in turns: each once a day for `minutes` within the local window `start`-`end` (prayer and
+    lunch: ISHOMA). The wait forecast counts it; nothing enforces it (operators press pause)."""
+
+    start: time
+    end: time
+    minutes: int
+
+    @property
+    def working_share(self) -> float:
+        """What a counter still gets done inside the window, on average over who pauses when (0: all at once)."""
+        length = (self.end.hour * 60 + self.end.minute) - (self.start.hour * 60 + self.start.minute)
+        return max(0.0, 1.0 - self.minutes / length) if length > 0 else 0.0
+
+
+@dataclass(frozen=True)
 class RoutingPolicy:
     """How a counter picks its next ticket.
 
@@ -150,6 +166,7 @@ class Site:
     booking: BookingPolicy = BookingPolicy()
     enforce_hours: bool = True
     running_text: str = ""
+    breaks: BreakRule | None = None
 
     @property
     def tz(self) -> ZoneInfo:

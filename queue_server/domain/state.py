@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import TypeVar
 
 from queue_server.domain import events as ev
@@ -13,9 +13,7 @@ from queue_server.domain.booking import ACTIVE_BOOKINGS, Booking
 from queue_server.domain.catalogue import Site
 from queue_server.domain.events import Event
 from queue_server.domain.model import OPEN_STATES, CounterState, CounterStatus, Ticket, TicketState
-
-# How many recent counter occupancy times (call to finish) feed the wait estimate, per service.
-RECENT_SERVICE_TIMES = 30
+from queue_server.domain.service_times import ServiceTimes
 
 
 @dataclass
@@ -29,12 +27,17 @@ class SiteState:
     bookings: dict[str, Booking] = field(default_factory=dict)
     closed_days: set[date] = field(default_factory=set)
     running_text: str | None = None  # set by a supervisor; None: the site file's text
+    paused_at: dict[str, datetime] = field(default_factory=dict)  # counter -> when it last paused (the forecast)
+    # The latest priority tickets issued, (when, service): the forecast's rate of citizens who will go ahead.
+    priority_issued: deque[tuple[datetime, str]] = field(default_factory=lambda: deque(maxlen=1000))
     # Derived indexes, kept by `apply`.
     waiting: dict[str, dict[str, None]] = field(default_factory=dict)  # service -> ordered set of ticket ids
     waiting_priority: dict[str, int] = field(default_factory=dict)  # service -> waiting tickets with a priority group
     by_label: dict[tuple[date, str], str] = field(default_factory=dict)  # (day, label) -> newest leg id
     by_token: dict[str, str] = field(default_factory=dict)  # a citizen's token -> the live leg's id
-    service_seconds: dict[str, deque[float]] = field(default_factory=dict)
+    times: ServiceTimes = field(init=False)  # how long a counter is taken per ticket (the wait forecast's model)
+    version: int = 0  # events applied: a forecast made from this state is current while it holds
+    forecast_cache: object = field(default=None, compare=False, repr=False)  # application/forecasts.py keeps it
     booking_codes: dict[str, str] = field(default_factory=dict)  # code -> booking id
     online_booked: dict[tuple[str, date], int] = field(default_factory=dict)  # active bookings per service/day
     slot_booked: dict[tuple[str, date, time], int] = field(default_factory=dict)
@@ -44,6 +47,7 @@ class SiteState:
     booking_days: dict[date, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.times = ServiceTimes({s.id: float(s.default_service_minutes) for s in self.site.services.values()})
         for counter_id in self.site.counters:
             self.counters.setdefault(counter_id, CounterStatus(counter_id))
         for ticket in list(self.tickets.values()):
@@ -81,6 +85,8 @@ class SiteState:
         self.issued[key] = self.issued.get(key, 0) + 1
         if ticket.booked_slot is None:
             self.walk_ins[key] = self.walk_ins.get(key, 0) + 1
+        if ticket.priority:
+            self.priority_issued.append((ticket.issued_at, ticket.service))
 
     @property
     def current_running_text(self) -> str:
@@ -106,9 +112,8 @@ class SiteState:
         self.by_label[(new.day, new.label)] = new.id
         if new.state is not TicketState.TRANSFERRED:  # transfer legs share a token: it names the live leg
             self.by_token[new.token] = new.id
-        if new.state is TicketState.DONE and new.called_at and new.finished_at:
-            times = self.service_seconds.setdefault(new.service, deque(maxlen=RECENT_SERVICE_TIMES))
-            times.append((new.finished_at - new.called_at).total_seconds())
+        if new.state in (TicketState.DONE, TicketState.NO_SHOW) and (old is None or old.state is not new.state):
+            self.times.observe(new)
 
     def put_ticket(self, ticket: Ticket) -> None:
         old = self.tickets.get(ticket.id)
@@ -164,6 +169,7 @@ def _count_down(counts: dict[date, int], day: date) -> None:
 
 def apply(state: SiteState, event: Event) -> None:
     """Fold one event into the state. Events carry snapshots, so this never re-decides anything."""
+    state.version += 1
     data = event.data
     for key in ("ticket", "new_ticket"):
         if key in data:
@@ -176,6 +182,8 @@ def apply(state: SiteState, event: Event) -> None:
     if "counter" in data and isinstance(data["counter"], dict):
         counter = _object(event, "counter", CounterStatus)
         state.counters[counter.id] = counter
+        if event.type == ev.COUNTER_PAUSED:
+            state.paused_at[counter.id] = event.at
     if event.type == ev.SITE_RUNNING_TEXT:
         state.running_text = data["text"]
     if event.type == ev.DAY_CLOSED:

@@ -1,53 +1,148 @@
-"""Estimated wait for a new ticket, from recent counter occupancy times and the counters open now."""
+"""What a citizen is told: how many people go before them and how long until they are called, as a range.
+
+From a forecast (forecast.py: the routing rule run forward) of the state. The point estimate is the forecast's
+expected call; the range is its spread: the sum of the occupancies before the call varies with each service's
+measured spread (service_times.py), and what a forecast cannot see (later priority arrivals, breaks, no-shows)
+adds a share of the wait itself. With no counter open or on a break for the service, there is no estimate, and
+the citizen is told so rather than "soon".
+"""
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_right
 from dataclasses import dataclass
-from statistics import mean
+from datetime import datetime
 
+from queue_server.domain.forecast import Forecast
 from queue_server.domain.model import Ticket
-from queue_server.domain.state import SiteState, open_counters_for
+from queue_server.domain.state import SiteState
+
+Z_QUARTILE = 0.674  # p25 and p75 of a normal spread
+UNSEEN_SHARE = 0.25  # what the forecast cannot see, as a share of the wait (sd)
+ROUND_ABOVE = 30  # minutes: a longer range is said in fives
+MAX_LATE_LOAD = 0.5  # later priority arrivals never more than double a wait
+BOOKED_SHOW = 0.8  # of booked citizens not checked in yet, the share expected to come
 
 
 @dataclass(frozen=True)
 class WaitEstimate:
     people_ahead: int
-    minutes: int
-    counters_open: int
-    basis: str  # "recent" (measured today) or "default" (the service's configured time)
+    minutes: int | None  # None: no counter open (or on a break) serves the service
+    low: int | None
+    high: int | None
+    counters_open: int  # counters open or on a break that serve the service
+    basis: str  # where the service time comes from: "today", "history" or "default"
+
+    @property
+    def status(self) -> str:
+        return "no_counter_open" if self.minutes is None else "estimated"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "status": self.status,
+            "minutes": self.minutes,
+            "low": self.low,
+            "high": self.high,
+            "people_ahead": self.people_ahead,
+            "counters_open": self.counters_open,
+            "basis": self.basis,
+        }
 
 
-def estimate_wait(
-    state: SiteState, service_id: str, *, ahead: int | None = None, exclude: str | None = None
-) -> WaitEstimate:
-    """people ahead x average time a counter spends per ticket / counters open for the service.
+def estimate(state: SiteState, forecast: Forecast, ticket: Ticket, now: datetime) -> WaitEstimate:
+    """The wait of a waiting ticket, from a forecast of the state (made at or a little before `now`)."""
+    service = ticket.service
+    counters = forecast.counters_for(service)
+    basis = state.times.basis(service)
+    if not counters:
+        return WaitEstimate(_ahead_in_line(state, ticket), None, None, None, 0, basis)
+    elapsed = (now - forecast.at).total_seconds() / 60
+    call = forecast.calls.get(ticket.id)
+    extra = 0
+    if call is None:  # issued after the forecast was made: behind its service's tail and the others since
+        call = forecast.tail(service, bool(ticket.priority))
+        extra = _issued_since(state, forecast, ticket)
+        if call is None:
+            return WaitEstimate(_ahead_in_line(state, ticket), None, None, None, 0, basis)
+    mean = state.times.minutes(service)
+    minutes = max(0.0, call.minutes - elapsed + extra * mean / len(counters))
+    if not ticket.priority:
+        minutes = _with_later_arrivals(forecast, counters, minutes, mean, elapsed)
+    ahead = forecast.ahead(service, call.index) + extra
+    low, high = _range(minutes, mean, state.times.spread(service), len(counters))
+    return WaitEstimate(ahead, round(minutes), low, high, len(counters), basis)
 
-    `ahead` overrides the count of people waiting; `exclude` leaves one ticket (the one just issued) out.
-    With no counter open, one counter is assumed, so the estimate stays a useful number rather than infinity.
-    """
-    service = state.site.services[service_id]
-    if ahead is None:
-        waiting = state.waiting.get(service_id, {})
-        ahead = len(waiting) - (1 if exclude is not None and exclude in waiting else 0)
-    recent = state.service_seconds.get(service_id)
-    if recent:
-        per_ticket = mean(recent)
-        basis = "recent"
-    else:
-        per_ticket = service.default_service_minutes * 60
-        basis = "default"
-    counters_open = open_counters_for(state, service_id)
-    seconds = ahead * per_ticket / max(1, counters_open)
-    return WaitEstimate(ahead, round(seconds / 60), counters_open, basis)
+
+def _with_later_arrivals(forecast: Forecast, counters: list[str], minutes: float, mean: float, elapsed: float) -> float:
+    """A regular ticket also waits for those who come later and go ahead: priority citizens (at the rate of the
+    last hour) and booked citizens whose slot begins before its call (they check in and go first)."""
+    # Each service's newcomers, shared among the counters that serve it: those counters of mine take my share.
+    mine = set(counters)
+    share = {}
+    for s in {s for c in counters for s in forecast.active[c]}:
+        serving = forecast.counters_for(s)
+        share[s] = len(mine.intersection(serving)) / len(serving)
+    rate = sum(forecast.priority_rate.get(s, 0.0) * part for s, part in share.items())  # per minute
+    load = min(MAX_LATE_LOAD, rate * mean / len(counters))
+    minutes /= 1 - load
+    for _ in range(2):  # the longer wait lets more slots begin: twice is close enough
+        start, end = elapsed, elapsed + minutes
+        booked = sum(
+            part
+            * (
+                bisect_right(forecast.booked_slots.get(s, []), end)
+                - bisect_right(forecast.booked_slots.get(s, []), start)
+            )
+            for s, part in share.items()
+        )
+        minutes_with = minutes + BOOKED_SHOW * booked * mean / len(counters)
+        if round(minutes_with) == round(minutes):
+            break
+        minutes = minutes_with
+    return minutes
 
 
-def people_ahead(state: SiteState, ticket: Ticket) -> int:
-    """Waiting tickets of the same service that will be called before this one.
+def _range(minutes: float, mean: float, cv: float, counters: int) -> tuple[int, int]:
+    """p25-p75 of the wait: the occupancies before the call (about minutes x counters / mean of them, shared
+    among the counters) each vary by `cv`; what the forecast cannot see adds UNSEEN_SHARE of the wait."""
+    variance = cv**2 * minutes * mean / counters + (UNSEEN_SHARE * minutes) ** 2
+    half = Z_QUARTILE * math.sqrt(variance)
+    low, high = max(0, math.floor(minutes - half)), math.ceil(minutes + half)
+    if high > ROUND_ABOVE:  # "sekitar 20-30 menit" reads better than "sekitar 22-31 menit"
+        low, high = low // 5 * 5, -(-high // 5) * 5
+    return low, max(high, low + 1)
 
-    Priority tickets go before regular ones (routing.py), so a priority ticket only waits behind earlier
-    priority tickets, and a regular one also behind every priority ticket. The anti-starvation streak is
-    ignored: the estimate errs towards a longer wait, never a shorter one.
-    """
+
+def _issued_since(state: SiteState, forecast: Forecast, ticket: Ticket) -> int:
+    """Tickets of the service the forecast has not seen that go before `ticket` (O(tickets since the forecast))."""
+    count = 0
+    seen_ticket = False
+    for other_id in reversed(state.waiting.get(ticket.service, {})):
+        if other_id in forecast.calls:
+            break
+        if other_id == ticket.id:
+            seen_ticket = True
+            continue
+        other = state.tickets[other_id]
+        if seen_ticket and (other.priority or not ticket.priority):
+            count += 1
+    return count
+
+
+def _ahead_in_line(state: SiteState, ticket: Ticket) -> int:
+    """same_service_ahead, in O(1) for the newest ticket of its service (every ticket just issued): a regular one
+    waits behind everyone, a priority one behind every other priority ticket. Issuing stays fast when thousands
+    wait and no counter is open yet."""
+    waiting = state.waiting.get(ticket.service, {})
+    if waiting and next(reversed(waiting)) == ticket.id:
+        return state.waiting_priority.get(ticket.service, 0) - 1 if ticket.priority else len(waiting) - 1
+    return same_service_ahead(state, ticket)
+
+
+def same_service_ahead(state: SiteState, ticket: Ticket) -> int:
+    """Waiting tickets of the same service called before this one by the routing rule's priority order: what can
+    be said with no counter open."""
     mine = (ticket.queue_key, ticket.number)
     ahead = 0
     for other in state.waiting_tickets(ticket.service):
@@ -58,10 +153,3 @@ def people_ahead(state: SiteState, ticket: Ticket) -> int:
         else:
             ahead += bool(other.priority) or (other.queue_key, other.number) < mine
     return ahead
-
-
-def people_ahead_of_newest(state: SiteState, ticket: Ticket) -> int:
-    """people_ahead for a ticket just issued, in O(1): it is the latest in time, so a regular ticket waits behind
-    everyone, and a priority ticket behind every other priority ticket. Issuing stays fast when thousands wait."""
-    waiting = len(state.waiting.get(ticket.service, {})) - 1
-    return state.waiting_priority.get(ticket.service, 0) - 1 if ticket.priority else waiting

@@ -9,6 +9,7 @@ from __future__ import annotations
 import abc
 import json
 import secrets
+import statistics
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -269,6 +270,29 @@ class StoragePort(abc.ABC):
         """A ticket by id whatever its day (memory holds only the open ones and the latest day's)."""
         rows = await self.query("SELECT doc FROM tickets WHERE id = ? AND site = ?", (ticket_id, site_id))
         return Ticket.from_dict(json.loads(rows[0][0])) if rows else None
+
+    async def service_history(
+        self, site_id: str, days: Sequence[date], limit: int = 3000
+    ) -> dict[str, tuple[float, int]]:
+        """Per service, the median minutes a counter was taken per ticket (call to finish, or to no-show) on
+        `days`, and how many tickets that is: the prior of the wait forecast (domain/service_times.py). The newest
+        `limit` tickets only, so a start-up with hundreds of malls reads a bounded amount."""
+        if not days:
+            return {}
+        marks = ",".join("?" * len(days))
+        rows = await self._read(
+            "SELECT service, called_at, finished_at FROM tickets WHERE site = ? "  # noqa: S608
+            f"AND day IN ({marks}) AND called_at IS NOT NULL AND finished_at IS NOT NULL "
+            "AND (state = 'no_show' OR (state = 'done' AND started_at IS NOT NULL)) "
+            "ORDER BY finished_at DESC LIMIT ?",
+            (site_id, *(d.isoformat() for d in days), limit),
+        )
+        minutes: dict[str, list[float]] = {}
+        for service, called, finished in rows:
+            taken = (datetime.fromisoformat(finished) - datetime.fromisoformat(called)).total_seconds() / 60
+            if taken > 0:
+                minutes.setdefault(service, []).append(taken)
+        return {service: (statistics.median(values), len(values)) for service, values in minutes.items()}
 
     async def survey_answered(self, ticket_id: str) -> bool:
         return bool(await self.query("SELECT 1 FROM survey_responses WHERE ticket = ?", (ticket_id,)))

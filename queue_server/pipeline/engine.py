@@ -15,7 +15,7 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from queue_server.domain import commands as c
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 256  # commands taken from the queue and decided in one go
 MAX_WRITE = 1024  # decided commands written in one transaction
+HISTORY_WEEKS = 4  # the wait forecast's prior: the same weekday of this many weeks before
 KEY_PRUNING_EVERY = timedelta(hours=1)  # on the server's clock
 FOLLOW_SECONDS = 1.0  # shared storage: how often the heads are compared when no notification came
 
@@ -112,6 +113,7 @@ class Engine:
         self.heads: dict[str, int] = {}
         self._sync = asyncio.Lock()
         self._follower: asyncio.Task[None] | None = None
+        self._history_day: dict[str, date] = {}  # per site: the day its service-time history was read for
 
     def now(self) -> datetime:
         """The engine's clock: every decision is made at this time."""
@@ -163,6 +165,7 @@ class Engine:
                 state.put_booking(booking)
             self.states[site_id] = state
             self.heads[site_id] = loaded.head
+            await self._learn_history(state, site.service_day(now))
         # Every key with a record, whatever its age: one missing here would be decided again and its record's
         # INSERT would then fail a whole batch. start() deletes the old ones first.
         self._stored_keys = StoredKeys(await self.storage.idempotency_keys())
@@ -457,7 +460,17 @@ class Engine:
                     log.exception("automatic close of %s failed", site_id)
             # Synchronous, between two batches: a batch being decided never sees half a day forgotten. A ticket
             # still open (its close failed, or its command is still in flight) stays until the next round.
-            state.forget_days_before(state.site.service_day(self.clock()))
+            today = state.site.service_day(self.clock())
+            state.forget_days_before(today)
+            if self._history_day.get(site_id) != today:
+                state.times.new_day()
+                await self._learn_history(state, today)
+
+    async def _learn_history(self, state: SiteState, today: date) -> None:
+        """The wait forecast's prior: how long each service took on the same weekday of the last four weeks."""
+        days = [today - timedelta(weeks=k) for k in range(1, HISTORY_WEEKS + 1)]
+        state.times.history = await self.storage.service_history(state.site.id, days)
+        self._history_day[state.site.id] = today
 
     async def release_late_bookings(self) -> None:
         """Bookings whose check-in window has ended free their slot and online quota."""

@@ -14,6 +14,7 @@ from queue_server.domain.catalogue import (
     Agency,
     Announcements,
     BookingPolicy,
+    BreakRule,
     Counter,
     OpeningHours,
     RoutingPolicy,
@@ -105,6 +106,33 @@ class _Reader:
         for key in table:
             if key not in allowed:
                 self.fail(f"{where}.{key}", f"unknown setting (allowed: {', '.join(sorted(allowed))})")
+
+
+def _breaks(reader: _Reader, table: Any) -> BreakRule | None:
+    """[site.breaks]: window = "11:45-13:45", minutes = 45 (each counter pauses once, in turns)."""
+    if table is None:
+        return None
+    where = "site.breaks"
+    if not isinstance(table, dict):
+        reader.fail(where, 'must be a table: window = "11:45-13:45", minutes = 45')
+        return None
+    reader.unknown(table, {"window", "minutes"}, where)
+    text = table.get("window")
+    match = RANGE.match(text) if isinstance(text, str) else None
+    if not match:
+        reader.fail(f"{where}.window", f"{text!r} is not a range like '11:45-13:45'")
+        return None
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59 or (h2, m2) <= (h1, m1):
+        reader.fail(f"{where}.window", f"{text!r} is not a valid time range within one day")
+        return None
+    length = (h2 * 60 + m2) - (h1 * 60 + m1)
+    minutes = reader.integer(table, "minutes", where, default=None, low=1, high=length)
+    if minutes is None:
+        if "minutes" not in table:
+            reader.fail(f"{where}.minutes", f"the minutes each counter pauses are needed (1-{length})")
+        return None
+    return BreakRule(time(h1, m1), time(h2, m2), minutes)
 
 
 def _hours(reader: _Reader, table: dict[str, Any], where: str) -> OpeningHours:
@@ -202,7 +230,7 @@ def parse_site(data: dict[str, Any], source: str = "<site>") -> Site:
     site_table = data.get("site")
     if not isinstance(site_table, dict):
         raise SiteFileError(source, ["site: a [site] table is required"])
-    reader.unknown(site_table, {"id", "name", "timezone", "hours", "running_text", "enforce_hours"}, "site")
+    reader.unknown(site_table, {"id", "name", "timezone", "hours", "running_text", "enforce_hours", "breaks"}, "site")
     site_id = reader.text(site_table, "id", "site", pattern=ID, hint=" (lower-case letters, digits, - and _)")
     name = reader.text(site_table, "name", "site")
     timezone = reader.text(site_table, "timezone", "site", default="Asia/Jakarta")
@@ -224,6 +252,7 @@ def parse_site(data: dict[str, Any], source: str = "<site>") -> Site:
     if not isinstance(enforce_hours, bool):
         reader.fail("site.enforce_hours", "must be true or false")
         enforce_hours = True
+    breaks = _breaks(reader, site_table.get("breaks"))
     running_text = site_table.get("running_text", "")
     if not isinstance(running_text, str):
         reader.fail("site.running_text", "must be a string")
@@ -388,6 +417,7 @@ def parse_site(data: dict[str, Any], source: str = "<site>") -> Site:
         announcements=announcements,
         booking=booking,
         enforce_hours=enforce_hours,
+        breaks=breaks,
         running_text=running_text,
     )
 

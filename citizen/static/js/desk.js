@@ -73,7 +73,7 @@ async function issue(event) {
   $("issued").hidden = false;
   $("d-label").textContent = data.ticket.label;
   $("d-service").textContent = `${data.service_name} · ${data.agency_name}`;
-  $("d-wait").textContent = `${texts.t("kiosk_people_ahead")}: ${texts.t("people", { n: data.people_ahead })} · ${texts.t("kiosk_estimated_wait")}: ${waitText(texts, data.estimated_wait_minutes)}`;
+  $("d-wait").textContent = `${texts.t("kiosk_people_ahead")}: ${texts.t("people", { n: data.people_ahead })} · ${texts.t("kiosk_estimated_wait")}: ${waitText(texts, data.estimated_wait, data.estimated_wait_minutes)}`;
   event.target.querySelector('input[name="priority"][value=""]').checked = true; // the next citizen starts as not priority
   $("issued").scrollIntoView({ block: "start" });
   printInFrame($("print-frame"), lastToken);

@@ -51,7 +51,20 @@ export function formatTime(iso, lang, timeZone) {
   return `${hour}${lang === "en" ? ":" : "."}${minute}`;
 }
 
-export function waitText(texts, minutes) {
+// The wait as a citizen reads it, from the API's `estimated_wait` ({status, minutes, low, high}): a range
+// ("sekitar 20–30 menit"), "Segera" when it is a matter of a couple of minutes, or plainly that no counter of
+// the service is open yet. `minutes`: the single figure of an older server, used when there is no range.
+// A wait said in words rather than a figure (shown smaller, wrapped).
+export function waitInWords(wait) {
+  return Boolean(wait && wait.status === "no_counter_open");
+}
+
+export function waitText(texts, wait, minutes) {
+  if (wait && wait.status === "no_counter_open") return texts.t("wait_no_counter");
+  if (wait && wait.low !== null && wait.low !== undefined && wait.high !== null && wait.high !== undefined) {
+    if (wait.high <= 2) return texts.t("wait_soon");
+    return texts.t("wait_range", { low: wait.low, high: wait.high });
+  }
   if (minutes === null || minutes === undefined) return "–";
   return minutes <= 0 ? texts.t("wait_soon") : texts.t("minutes", { n: minutes });
 }

@@ -3,7 +3,7 @@
 // server's logs. Refusals (quota used up, closed, too early ...) are shown plainly with the server's own words.
 
 import { call, newKey } from "./api.js";
-import { Texts, formatTime, formatWhen, waitText } from "./i18n.js";
+import { Texts, formatTime, formatWhen, waitInWords, waitText } from "./i18n.js";
 import { IdleTimer } from "./idle.js";
 import { buildKeypad, normaliseCode } from "./keypad.js";
 import { KioskPrinter } from "./kiosk_print.js";
@@ -145,7 +145,8 @@ function fillTicket(answer) {
     });
   }
   $("t-ahead").textContent = texts.t("people", { n: answer.people_ahead });
-  $("t-wait").textContent = waitText(texts, answer.estimated_wait_minutes);
+  $("t-wait").textContent = waitText(texts, answer.estimated_wait, answer.estimated_wait_minutes);
+  $("t-wait").classList.toggle("words", waitInWords(answer.estimated_wait));
 }
 
 async function printTicket() {

@@ -5,7 +5,7 @@
 
 import { call } from "./api.js";
 import { confirmDialog } from "./dialog.js";
-import { Texts, waitText } from "./i18n.js";
+import { Texts, waitInWords, waitText } from "./i18n.js";
 import { Alerter } from "./sound.js";
 import { LiveClient } from "/static/shared/live-client.js";
 
@@ -30,7 +30,8 @@ function render() {
   $("agency").textContent = status.agency_name;
   $("waiting").hidden = state !== "waiting";
   $("ahead").textContent = status.people_ahead ?? "–";
-  $("wait").textContent = waitText(texts, status.estimated_wait_minutes);
+  $("wait").textContent = waitText(texts, status.estimated_wait, status.estimated_wait_minutes);
+  $("wait").classList.toggle("words", waitInWords(status.estimated_wait));
   $("turn").hidden = state !== "called";
   if (state === "called") $("turn-where").textContent = texts.t("ticket_go_to", { counter: counterName(ticket) });
   const line = {

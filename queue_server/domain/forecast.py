@@ -1,0 +1,241 @@
+"""Who is called before whom, and when: the routing rule (routing.py) run forward over today's queue.
+
+Every counter that is open or on a break becomes free at an expected time (the one serving someone: when that
+service should end; the one on a break: when a break should end). The counter free first takes the ticket the
+routing rule would give it (its services, booked tickets whose slot has begun, priority groups and the
+anti-starvation streak, "service_order" counters), and is taken for that service's expected time at that counter
+(service_times.py); repeat until nobody is left. One run gives every waiting ticket its expected call and the
+tickets called before it at the counters that can serve it ("people ahead"), and gives each service its tail: when
+a ticket issued now would be called. A shared counter's other services count, and a counter serving only another
+service does not.
+
+What it cannot know: who arrives later (a priority citizen goes ahead of waiting regular ones), how long a break
+really lasts, who does not come. The range (wait.py) is there for that.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from queue_server.domain.booking import BookingState
+from queue_server.domain.model import CounterState, Ticket
+from queue_server.domain.service_times import ServiceTimes
+from queue_server.domain.state import SiteState
+
+BREAK_MINUTES = 30.0  # a pause's expected length when the site file sets no break rule
+BREAK_LEFT_MIN = 3.0  # a pause longer than expected: still this many minutes to go
+RESIDUAL_SHARE = 0.3  # a service running past its expected time still has this share of that time to go
+
+
+@dataclass(frozen=True)
+class Call:
+    minutes: float  # after the forecast's time
+    index: int  # the order of calls (and of counters running dry) across the site
+    counter: str
+
+
+@dataclass
+class Forecast:
+    at: datetime
+    version: int  # the state's version it was made from
+    calls: dict[str, Call]  # waiting ticket id -> its expected call
+    runs: dict[str, list[Call]]  # counter -> its calls in order, then the moment it runs dry
+    active: dict[str, tuple[str, ...]]  # counters open or on a break -> their services
+    priority_calls: list[tuple[int, frozenset[str]]] = field(default_factory=list)  # (index, service) of priority calls
+    # Who will come and go ahead of a regular ticket: booked citizens not checked in yet (their slots, minutes after
+    # `at`, per service) and priority citizens (per service, per minute, over the last hour).
+    booked_slots: dict[str, list[float]] = field(default_factory=dict)
+    priority_rate: dict[str, float] = field(default_factory=dict)
+    _by_service: dict[str, list[int]] = field(default_factory=dict)  # service -> sorted indexes of its counters' calls
+
+    def counters_for(self, service: str) -> list[str]:
+        return [c for c, services in self.active.items() if service in services]
+
+    def ahead(self, service: str, index: int) -> int:
+        """Calls made before `index` at the counters that serve `service`."""
+        indexes = self._by_service.get(service)
+        if indexes is None:
+            counters = self.counters_for(service)
+            indexes = sorted(call.index for c in counters for call in self.runs[c][:-1])
+            self._by_service[service] = indexes
+        return bisect_left(indexes, index)
+
+    def tail(self, service: str, priority: bool) -> Call | None:
+        """When a ticket of `service` issued now would be called (None: no counter open or on a break serves it).
+
+        A regular ticket is the newest: the first of its counters to run dry calls it. A priority ticket goes
+        behind the priority tickets waiting for its counters' services only: each counter calls it at its first
+        call after the last of those."""
+        best: Call | None = None
+        for counter in self.counters_for(service):
+            run = self.runs[counter]
+            if priority:
+                services = frozenset(self.active[counter])
+                last = max((i for i, s in self.priority_calls if s & services), default=-1)
+                candidate = next(call for call in run if call.index > last)
+            else:
+                candidate = run[-1]
+            if best is None or (candidate.minutes, candidate.index) < (best.minutes, best.index):
+                best = candidate
+        return best
+
+
+@dataclass(order=True)
+class _Entry:
+    key: tuple[object, ...]
+    ticket: Ticket = field(compare=False)
+
+
+def simulate(state: SiteState, now: datetime, times: ServiceTimes) -> Forecast:
+    site = state.site
+    today = site.service_day(now)
+    policy = site.routing
+    merged = policy.priority_max_streak <= 0  # priority groups not preferred: one line
+    active = {
+        c: site.counters[c].services
+        for c, status in state.counters.items()
+        if c in site.counters and status.state is not CounterState.CLOSED
+    }
+    regular: dict[str, list[_Entry]] = {}
+    booked: dict[str, list[_Entry]] = {}
+    priority: dict[str, list[_Entry]] = {}
+    for service in {s for services in active.values() for s in services}:
+        regular[service], booked[service], priority[service] = [], [], []
+        for ticket_id in state.waiting.get(service, {}):
+            ticket = state.tickets[ticket_id]
+            if ticket.day != today:
+                continue
+            order = (ticket.queue_key, ticket.number, ticket.id)
+            if ticket.priority and not merged:
+                priority[service].append(_Entry(order, ticket))
+                continue
+            regular[service].append(_Entry(order, ticket))
+            if ticket.booked_slot is not None:
+                booked[service].append(_Entry((ticket.booked_slot, *order), ticket))
+        for heap in (regular[service], booked[service], priority[service]):
+            heapq.heapify(heap)
+    taken: set[str] = set()
+
+    def head(heap: list[_Entry]) -> _Entry | None:
+        while heap and heap[0].ticket.id in taken:
+            heapq.heappop(heap)
+        return heap[0] if heap else None
+
+    def first(heaps: dict[str, list[_Entry]], services: tuple[str, ...]) -> _Entry | None:
+        found = [e for e in (head(heaps[s]) for s in services) if e is not None]
+        return min(found) if found else None
+
+    def first_regular(services: tuple[str, ...], at: datetime) -> _Entry | None:
+        due = [e for e in (head(booked[s]) for s in services) if e is not None and e.key[0] <= at]  # type: ignore[operator]
+        return min(due) if due else first(regular, services)
+
+    streak = {c: state.counters[c].priority_streak for c in active}
+
+    def pick(counter: str, at: datetime) -> Ticket | None:
+        services = active[counter]
+        if policy.order == "service_order":
+            services = next(((s,) for s in services if head(regular[s]) or head(priority[s])), ())
+        top_priority = first(priority, services)
+        if top_priority is None:
+            chosen = first_regular(services, at)
+        elif first(regular, services) is None:
+            chosen = top_priority
+        elif streak[counter] >= policy.priority_max_streak:
+            chosen = first_regular(services, at)
+        else:
+            chosen = top_priority
+        if chosen is None:
+            return None
+        streak[counter] = streak[counter] + 1 if chosen.ticket.priority and not merged else 0
+        taken.add(chosen.ticket.id)
+        return chosen.ticket
+
+    breaks = _Breaks(state, now, today)
+    free: list[tuple[float, int, str]] = []
+    for n, counter in enumerate(active):
+        status = state.counters[counter]
+        at = 0.0
+        current = state.tickets.get(status.current) if status.current else None
+        if current is not None and current.called_at is not None:
+            expected = times.minutes(current.service) * times.speed(counter)
+            elapsed = (now - current.called_at).total_seconds() / 60
+            at = breaks.finish(counter, 0.0, max(expected - elapsed, RESIDUAL_SHARE * expected))
+        if status.state is CounterState.PAUSED:
+            at = max(at, breaks.left(counter))
+        free.append((at, n, counter))
+    heapq.heapify(free)
+    calls: dict[str, Call] = {}
+    runs: dict[str, list[Call]] = {c: [] for c in active}
+    priority_calls: list[tuple[int, frozenset[str]]] = []
+    index = 0
+    while free:
+        at, n, counter = heapq.heappop(free)
+        called = pick(counter, now + timedelta(minutes=at))
+        call = Call(at, index, counter)
+        index += 1
+        runs[counter].append(call)
+        if called is None:
+            continue  # ran dry: its last entry says when
+        calls[called.id] = call
+        if called.priority and not merged:
+            priority_calls.append((call.index, frozenset({called.service})))
+        took = times.minutes(called.service) * times.speed(counter)
+        heapq.heappush(free, (breaks.finish(counter, at, took), n, counter))
+    booked_slots: dict[str, list[float]] = {}
+    for booking in state.bookings.values():
+        if booking.state is BookingState.BOOKED and booking.day == today and booking.service in regular:
+            booked_slots.setdefault(booking.service, []).append((booking.slot_start - now).total_seconds() / 60)
+    for slots in booked_slots.values():
+        slots.sort()
+    hour_ago = now - timedelta(hours=1)
+    priority_rate: dict[str, float] = {}
+    for issued_at, service in reversed(state.priority_issued):
+        if issued_at < hour_ago:
+            break
+        priority_rate[service] = priority_rate.get(service, 0.0) + 1 / 60
+    return Forecast(now, state.version, calls, runs, dict(active), priority_calls, booked_slots, priority_rate)
+
+
+class _Breaks:
+    """The site's break rule (catalogue.BreakRule) as the forecast sees it. A counter that has not paused today
+    works at the rule's working share inside the window (it will pause for its turn, nobody knows exactly when);
+    a counter on a pause comes back when its break should end."""
+
+    def __init__(self, state: SiteState, now: datetime, today: date) -> None:
+        self.state = state
+        self.now = now
+        self.rule = state.site.breaks
+        self.start = self.end = 0.0  # the window, in minutes after `now`
+        self.rate = 1.0
+        if self.rule is not None:
+            tz = state.site.tz
+            start = datetime.combine(today, self.rule.start, tzinfo=tz)
+            end = datetime.combine(today, self.rule.end, tzinfo=tz)
+            self.start = (start - now).total_seconds() / 60
+            self.end = (end - now).total_seconds() / 60
+            self.rate = self.rule.working_share
+        self.taken = {c for c, at in state.paused_at.items() if state.site.service_day(at) == today}
+
+    def left(self, counter: str) -> float:
+        """Minutes until a paused counter calls again."""
+        paused = self.state.paused_at.get(counter)
+        expected = float(self.rule.minutes) if self.rule is not None else BREAK_MINUTES
+        elapsed = (self.now - paused).total_seconds() / 60 if paused is not None else 0.0
+        return max(expected - elapsed, BREAK_LEFT_MIN)
+
+    def finish(self, counter: str, at: float, work: float) -> float:
+        """When `work` minutes started at `at` are done, counting the break still to come."""
+        if self.rule is None or counter in self.taken or at >= self.end:
+            return at + work
+        if at < self.start:
+            if at + work <= self.start:
+                return at + work
+            work -= self.start - at
+            at = self.start
+        capacity = (self.end - at) * self.rate
+        if work <= capacity and self.rate > 0:
+            return at + work / self.rate
+        return self.end + (work - capacity)

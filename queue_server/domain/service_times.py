@@ -1,0 +1,116 @@
+"""How long a counter is taken per ticket, per service and per counter: learnt from today, with a prior.
+
+What a wait forecast needs is the counter's occupancy per ticket it calls: from the call to the next time it is free
+(the citizen walking up, the service, a no-show's minutes of waiting). A ticket finished straight from "called"
+(nobody pressed start) says nothing about its service and is left out, never counted as a 0-second service.
+
+The estimate for a service blends a prior with today's measurements, the prior fading as they arrive:
+
+    mean = (PRIOR_WEIGHT x prior + n x trimmed_mean(today's last n)) / (PRIOR_WEIGHT + n)
+
+The prior is the median occupancy of the same weekday in the previous weeks when the database has enough of them
+(`history`, given by the engine), else the site file's `service_minutes`. The trimmed mean drops the shortest and
+longest tenth: one forgotten "finish" after lunch must not double a service's time. A counter's speed is the
+median ratio of its occupancies to its service's mean, shrunk towards 1 the same way, within 0.5-2.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import deque
+from dataclasses import dataclass, field
+
+from queue_server.domain.model import Ticket, TicketState
+
+RECENT = 60  # occupancies kept per service (today)
+PRIOR_WEIGHT = 6.0  # the prior counts as this many of today's measurements
+COUNTER_RECENT = 30
+COUNTER_PRIOR_WEIGHT = 5.0
+HISTORY_MIN_SAMPLES = 10  # fewer on the same weekday before: the site file's figure is the prior
+DEFAULT_CV = 0.6  # spread of one occupancy (sd / mean) before today has measured it
+
+
+@dataclass
+class ServiceTimes:
+    defaults: dict[str, float]  # service -> the site file's minutes
+    history: dict[str, tuple[float, int]] = field(default_factory=dict)  # service -> (median minutes, samples)
+    _recent: dict[str, deque[float]] = field(default_factory=dict)  # service -> today's occupancies, minutes
+    _ratios: dict[str, deque[float]] = field(default_factory=dict)  # counter -> occupancy / service mean
+    _means: dict[str, float] = field(default_factory=dict)  # cache of minutes(), cleared by observe()
+
+    def observe(self, ticket: Ticket) -> None:
+        """A ticket left its counter (done or no-show): learn how long the counter was taken."""
+        if ticket.called_at is None or ticket.finished_at is None or ticket.counter is None:
+            return
+        if ticket.state is TicketState.DONE and ticket.started_at is None:
+            return  # finished straight from "called": not a measurement of the service
+        if ticket.state not in (TicketState.DONE, TicketState.NO_SHOW):
+            return
+        minutes = (ticket.finished_at - ticket.called_at).total_seconds() / 60
+        if minutes <= 0:
+            return
+        expected = self.minutes(ticket.service)
+        self._recent.setdefault(ticket.service, deque(maxlen=RECENT)).append(minutes)
+        self._ratios.setdefault(ticket.counter, deque(maxlen=COUNTER_RECENT)).append(minutes / expected)
+        self._means.pop(ticket.service, None)
+
+    def prior(self, service: str) -> tuple[float, str]:
+        median, samples = self.history.get(service, (0.0, 0))
+        if samples >= HISTORY_MIN_SAMPLES and median > 0:
+            return median, "history"
+        return self.defaults.get(service, 10.0), "default"
+
+    def minutes(self, service: str) -> float:
+        """The expected occupancy of one ticket of `service` at an average counter."""
+        known = self._means.get(service)
+        if known is not None:
+            return known
+        prior, _ = self.prior(service)
+        recent = self._recent.get(service)
+        if not recent:
+            value = prior
+        else:
+            n = len(recent)
+            value = (PRIOR_WEIGHT * prior + n * _trimmed_mean(recent)) / (PRIOR_WEIGHT + n)
+        self._means[service] = value
+        return value
+
+    def basis(self, service: str) -> str:
+        """Where the figure mostly comes from: "today", "history" or "default"."""
+        recent = self._recent.get(service)
+        if recent and len(recent) >= PRIOR_WEIGHT:
+            return "today"
+        return self.prior(service)[1]
+
+    def speed(self, counter: str) -> float:
+        """How long this counter takes relative to an average one (1.0: average; 1.5: half as fast again)."""
+        ratios = self._ratios.get(counter)
+        if not ratios:
+            return 1.0
+        n = len(ratios)
+        shrunk = (COUNTER_PRIOR_WEIGHT + n * statistics.median(ratios)) / (COUNTER_PRIOR_WEIGHT + n)
+        return min(2.0, max(0.5, shrunk))
+
+    def spread(self, service: str) -> float:
+        """The coefficient of variation of one occupancy (robust: from the quartiles), DEFAULT_CV until measured."""
+        recent = self._recent.get(service)
+        if not recent or len(recent) < 8:
+            return DEFAULT_CV
+        q1, _, q3 = statistics.quantiles(recent, n=4)
+        middle = statistics.median(recent)
+        cv = (q3 - q1) / 1.349 / middle if middle > 0 else DEFAULT_CV
+        n = len(recent)
+        return (PRIOR_WEIGHT * DEFAULT_CV + n * cv) / (PRIOR_WEIGHT + n)
+
+    def new_day(self) -> None:
+        """Today's measurements become history's business (the engine reloads `history` from the database)."""
+        self._recent.clear()
+        self._ratios.clear()
+        self._means.clear()
+
+
+def _trimmed_mean(values: deque[float]) -> float:
+    ordered = sorted(values)
+    cut = len(ordered) // 10
+    kept = ordered[cut : len(ordered) - cut] if cut else ordered
+    return sum(kept) / len(kept)

@@ -1,0 +1,199 @@
+"""The wait a citizen is told: people ahead as the routing rule sees them at shared counters, a service-time model
+that learns, a range, and plain words when no counter is open. Pure domain: no database, no loop."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from queue_server.domain import commands as c
+from queue_server.domain.forecast import simulate
+from queue_server.domain.model import TicketState
+from queue_server.domain.refusal import Refusal
+from queue_server.domain.service_times import PRIOR_WEIGHT, ServiceTimes
+from queue_server.domain.wait import estimate
+from queue_server.settings.sitefile import DEMO_SITE, load_site
+
+from .domain_fixtures import Driver, make_site
+
+
+def told(d: Driver, ticket_id: str):  # type: ignore[no-untyped-def]
+    return estimate(d.state, simulate(d.state, d.now, d.state.times), d.ticket(ticket_id), d.now)
+
+
+def demo() -> Driver:
+    return Driver(replace(load_site(DEMO_SITE), enforce_hours=False))
+
+
+def test_a_ticket_at_a_shared_counter_counts_the_other_service_waiting_there() -> None:
+    """The demo mall: Loket 2 is the only counter for KIA and also serves KTP. With 8 KTP tickets waiting and
+    only Loket 2 open, a new KIA ticket has 8 people before it (it used to be told 0 and "soon")."""
+    d = demo()
+    assert [c.id for c in d.state.site.counters_serving("kia")] == ["2"]
+    for _ in range(8):
+        d.issue("ktp")
+    d.open("2")
+    kia = d.issue("kia")
+    wait = told(d, kia.id)
+    ktp_minutes = d.state.site.services["ktp"].default_service_minutes
+    assert wait.people_ahead == 8 and wait.minutes == 8 * ktp_minutes and wait.counters_open == 1
+    assert d.call_next("2").service == "ktp", "and indeed the counter calls a KTP ticket next"
+
+    d.open("1")  # Loket 1 serves KTP only: it takes about half of them, Loket 2 the other half
+    wait = told(d, kia.id)
+    assert 3 <= wait.people_ahead <= 5 and wait.minutes is not None and wait.minutes < 8 * ktp_minutes
+
+
+def test_people_ahead_counts_only_counters_that_can_serve_the_ticket() -> None:
+    d = Driver()  # counter 1: ktp; 2: ktp+kk; 3: kk+ktp; 5: skck
+    for _ in range(5):
+        d.issue("skck")
+    d.open("1", "5")
+    ktp = d.issue("ktp")
+    assert told(d, ktp.id).people_ahead == 0, "SKCK tickets go to counter 5, never before a KTP ticket"
+
+
+def test_no_counter_open_is_said_plainly_with_the_line_still_counted() -> None:
+    d = Driver()
+    first = d.issue("ktp")
+    second = d.issue("ktp")
+    wait = told(d, second.id)
+    assert wait.minutes is None and wait.status == "no_counter_open" and wait.people_ahead == 1
+    assert told(d, first.id).people_ahead == 0
+    d.open("5")  # a counter of another service changes nothing
+    assert told(d, second.id).status == "no_counter_open"
+
+
+def test_a_counter_on_a_break_counts_as_coming_back() -> None:
+    d = Driver()
+    d.open("1")
+    d.run(c.PauseCounter("1"))
+    wait = told(d, d.issue("ktp").id)
+    assert wait.status == "estimated" and wait.minutes is not None and wait.minutes >= 10
+
+
+def test_the_forecast_calls_in_the_order_the_counter_really_calls() -> None:
+    """Run the forecast, then call everyone with the real routing rule (priority groups and their streak,
+    booked tickets whose slot has begun, shared counters): the same order, ticket for ticket."""
+    for seed in range(20):
+        rng = random.Random(seed)
+        d = Driver(make_site(streak=rng.choice((0, 1, 2, 3)), order=rng.choice(("fifo", "service_order"))))
+        for _ in range(rng.randint(5, 25)):
+            service = rng.choice(("ktp", "kk"))
+            d.issue(service, priority="lansia" if rng.random() < 0.3 else None)
+        d.open("2")  # one counter: the order is the rule's alone
+        forecast = simulate(d.state, d.now, d.state.times)
+        expected = sorted(forecast.calls, key=lambda t: forecast.calls[t].index)
+        called = []
+        while True:
+            try:
+                called.append(d.call_next("2").id)
+            except Refusal:
+                break
+            d.run(c.StartService("2"))
+            d.run(c.FinishService("2"))
+        assert called == expected, f"seed {seed}"
+
+
+def test_a_priority_ticket_waits_only_behind_priority_tickets() -> None:
+    d = Driver()
+    for _ in range(6):
+        d.issue("ktp")
+    d.issue("ktp", priority="lansia")
+    d.open("1")
+    wait = told(d, d.issue("ktp", priority="ibu_hamil").id)
+    assert wait.people_ahead == 1, "behind the other priority ticket, before six regular ones"
+
+
+def test_a_service_time_comes_from_the_prior_then_from_today() -> None:
+    d = Driver()
+    times = d.state.times
+    assert times.minutes("ktp") == 10 and times.basis("ktp") == "default"
+    times.history = {"ktp": (20.0, 50)}
+    times.new_day()
+    assert times.minutes("ktp") == 20 and times.basis("ktp") == "history", "the same weekday before: the prior"
+    d.open("1")
+    for _ in range(30):
+        d.issue("ktp")
+    for _ in range(30):
+        d.serve("1", minutes=4)
+    assert 4 < times.minutes("ktp") < 7 and times.basis("ktp") == "today", "today's measurements take over"
+
+
+def test_a_ticket_finished_straight_from_called_is_not_a_zero_minute_service() -> None:
+    d = Driver()
+    d.open("1")
+    for _ in range(10):
+        d.issue("ktp")
+    for _ in range(10):
+        d.call_next("1")
+        d.run(c.FinishService("1"))  # nobody pressed start
+    assert d.state.times.minutes("ktp") == 10, "still the prior: nothing measured"
+
+
+def test_one_very_long_service_does_not_double_the_estimate() -> None:
+    times = ServiceTimes({"ktp": 10.0})
+    d = Driver()
+    d.open("1")
+    for _ in range(21):
+        d.issue("ktp")
+    for _ in range(20):
+        d.serve("1", minutes=10)
+    d.serve("1", minutes=240)  # a finish forgotten over lunch
+    assert d.state.times.minutes("ktp") < 11
+    assert times.minutes("ktp") == 10 and PRIOR_WEIGHT > 0
+
+
+def test_a_slow_counter_is_known_to_be_slow() -> None:
+    d = Driver()
+    d.open("1", "2")
+    for _ in range(24):
+        d.issue("ktp")
+    for _ in range(12):
+        d.serve("1", minutes=5)
+        d.serve("2", minutes=15)
+    assert d.state.times.speed("2") > 1.2 > 0.9 > d.state.times.speed("1")
+
+
+def test_two_citizens_a_minute_apart_with_the_same_line_are_told_nearly_the_same() -> None:
+    d = Driver()
+    d.open("1", "2")
+    for _ in range(20):
+        d.issue("ktp")
+    d.tick(1)
+    a = told(d, d.issue("ktp").id)
+    d.tick(1)
+    d.run(c.CancelTicket(next(t.id for t in d.state.tickets.values() if t.state is TicketState.WAITING), "left"))
+    b = told(d, d.issue("ktp").id)
+    assert a.minutes is not None and b.minutes is not None and abs(a.minutes - b.minutes) <= 6
+    assert a.low is not None and a.high is not None and a.low < a.minutes < a.high
+
+
+def test_the_phone_estimate_counts_down_as_time_passes() -> None:
+    d = Driver()
+    d.open("1")
+    for _ in range(5):
+        d.issue("ktp")
+    mine = d.issue("ktp")
+    forecast = simulate(d.state, d.now, d.state.times)
+    before = estimate(d.state, forecast, mine, d.now)
+    later = estimate(d.state, forecast, mine, d.now + timedelta(minutes=7))
+    assert before.minutes is not None and later.minutes is not None and later.minutes == before.minutes - 7
+
+
+def test_a_stale_forecast_still_places_a_new_ticket_behind_the_ones_it_has_not_seen() -> None:
+    d = Driver()
+    d.open("1")
+    for _ in range(3):
+        d.issue("ktp")
+    forecast = simulate(d.state, d.now, d.state.times)
+    for _ in range(2):
+        d.issue("ktp")
+    newest = d.issue("ktp")
+    wait = estimate(d.state, forecast, newest, d.now)
+    assert wait.people_ahead == 5 and wait.minutes == 50
+
+
+def test_forecast_time_is_aware() -> None:
+    assert simulate(Driver().state, datetime(2026, 11, 23, 2, tzinfo=UTC), ServiceTimes({})).calls == {}
