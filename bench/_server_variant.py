@@ -12,6 +12,8 @@ it; results with a patch are labelled as such and are never the headline number:
                    callers are written before the fan-out to every websocket client, not after it.
                    (Adopted since: engine.py does this.)
   gc_untuned       leave Python's garbage collector at its defaults (queue_server/runtime.py not applied).
+  object_counts    not a what-if: on SIGUSR1 append to $BENCH_OBJECTS_FILE which kinds of objects the garbage
+                   collector tracks grew since the last signal (bench/soak_days.py --trace, to find a leak).
   coalesce_writes  uvicorn (httptools) writes a response's head and its body with two transport.write calls,
                    two system calls and two TCP segments; this holds the head back and writes it with the first
                    piece of the body, in one.
@@ -97,8 +99,49 @@ def _patch_coalesce_writes() -> None:
     cycle.send = send
 
 
+def _mallinfo() -> str:
+    """glibc's view of the C heap: in use, and free but kept (fragmentation), in MiB."""
+    import ctypes
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                          "fsmblks", "uordblks", "fordblks", "keepcost")]  # fmt: skip
+
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = MallInfo2
+    info = libc.mallinfo2()
+    mib = 2**20
+    return f"arena {info.arena / mib:.1f}, in use {info.uordblks / mib:.1f}, free {info.fordblks / mib:.1f}, mmap {info.hblkhd / mib:.1f}"
+
+
+def _patch_object_counts() -> None:
+    import collections
+    import gc
+    import signal
+
+    last: list[collections.Counter[str]] = []
+
+    def dump(signum: int, frame: Any) -> None:
+        gc.collect()
+        counts = collections.Counter(type(o).__qualname__ for o in gc.get_objects())
+        with open(os.environ["BENCH_OBJECTS_FILE"], "a") as out:
+            heap = _mallinfo()
+            out.write(f"=== {sum(counts.values())} objects tracked by the collector; "
+                      f"{sys.getallocatedblocks()} Python blocks allocated; C heap: {heap}\n")  # fmt: skip
+            if last:
+                grown = counts.copy()
+                grown.subtract(last[0])
+                for name, n in grown.most_common(15):
+                    out.write(f"{n:+8d} {name} (now {counts[name]})\n")
+        last[:] = [counts]
+
+    signal.signal(signal.SIGUSR1, dump)
+
+
 for _patch in PATCHES:
-    if _patch == "publish_deferred":
+    if _patch == "object_counts":
+        _patch_object_counts()
+    elif _patch == "publish_deferred":
         _patch_publish_deferred()
     elif _patch == "coalesce_writes":
         _patch_coalesce_writes()

@@ -30,7 +30,9 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
+import signal
 import sqlite3
 import sys
 import tempfile
@@ -240,7 +242,8 @@ async def sampler(clock: SimClock, pids: dict[str, int], samples: list[dict[str,
 async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     start = FIRST_DAY.replace(hour=6)
     server = start_server(workdir, mode="demo", extra_args=["--clock-start", start.isoformat(),
-                                                            "--clock-speed", str(args.speed)])  # fmt: skip
+                                                            "--clock-speed", str(args.speed)],
+                          patches=["object_counts"] if args.trace else None)  # fmt: skip
     try:
         server.wait_ready(timeout=120)
         http = Http(server.port, 40)
@@ -261,7 +264,10 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         for n in range(args.days + 1):
             day = FIRST_DAY + timedelta(days=n)
             await clock.until(day.replace(hour=7))
-            day_starts.append({"day": n + 1, **{name: round(rss_mib(pid), 1) for name, pid in pids.items()}})
+            day_starts.append({"day": n + 1, **{name: round(rss_mib(pid), 1) for name, pid in pids.items()},
+                               "server_anon": round(proc_status_kb(server.pid, "RssAnon") / 1024, 1)})  # fmt: skip
+            if args.trace:
+                os.kill(server.pid, signal.SIGUSR1)
             print(f"day {n + 1} {day.date()} 07:00  " + "  ".join(f"{k} {v} MiB" for k, v in day_starts[-1].items()
                                                                    if k != "day"), flush=True)  # fmt: skip
             if n == args.days:
@@ -328,7 +334,12 @@ def main() -> None:
     p.add_argument("--tickets", type=int, default=10_000, help="arrivals per day")
     p.add_argument("--speed", type=float, default=480.0, help="the simulated clock's speed-up")
     p.add_argument("--phones", type=int, default=100)
+    p.add_argument(
+        "--trace", metavar="FILE", help="count the server's objects each morning; the kinds that grew go to FILE"
+    )
     args = p.parse_args()
+    if args.trace:
+        os.environ["BENCH_OBJECTS_FILE"] = os.path.abspath(args.trace)  # the server's environment
     if have_uvloop():
         import uvloop
 
