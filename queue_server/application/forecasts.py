@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from queue_server.domain.forecast import Forecast, simulate
-from queue_server.domain.model import Ticket, TicketState
+from queue_server.domain.model import CounterState, Ticket, TicketState
 from queue_server.domain.state import SiteState
-from queue_server.domain.wait import WaitEstimate, estimate
+from queue_server.domain.wait import WaitEstimate, estimate, no_counter_open
 
 COST_RATIO = 20.0  # a forecast is reused for 20 times what it cost to make: at most ~5 % of the time
 
@@ -44,4 +44,8 @@ def wait_of(state: SiteState, ticket: Ticket, now: datetime) -> WaitEstimate | N
     """A waiting ticket's estimate; None once it is called or gone."""
     if ticket.state is not TicketState.WAITING:
         return None
+    if not any(
+        state.counters[c.id].state is not CounterState.CLOSED for c in state.site.counters_serving(ticket.service)
+    ):
+        return no_counter_open(state, ticket)  # before the counters open: no forecast to make or to read
     return estimate(state, forecast_for(state, now), ticket, now)

@@ -91,14 +91,16 @@ class _Entry:
 
 def simulate(state: SiteState, now: datetime, times: ServiceTimes) -> Forecast:
     site = state.site
-    today = site.service_day(now)
-    policy = site.routing
-    merged = policy.priority_max_streak <= 0  # priority groups not preferred: one line
     active = {
         c: site.counters[c].services
         for c, status in state.counters.items()
         if c in site.counters and status.state is not CounterState.CLOSED
     }
+    if not active:  # nobody will be called: nothing to run
+        return Forecast(now, state.version, {}, {}, {})
+    today = site.service_day(now)
+    policy = site.routing
+    merged = policy.priority_max_streak <= 0  # priority groups not preferred: one line
     regular: dict[str, list[_Entry]] = {}
     booked: dict[str, list[_Entry]] = {}
     priority: dict[str, list[_Entry]] = {}

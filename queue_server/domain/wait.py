@@ -56,7 +56,7 @@ def estimate(state: SiteState, forecast: Forecast, ticket: Ticket, now: datetime
     counters = forecast.counters_for(service)
     basis = state.times.basis(service)
     if not counters:
-        return WaitEstimate(_ahead_in_line(state, ticket), None, None, None, 0, basis)
+        return no_counter_open(state, ticket)
     elapsed = (now - forecast.at).total_seconds() / 60
     call = forecast.calls.get(ticket.id)
     extra = 0
@@ -64,7 +64,7 @@ def estimate(state: SiteState, forecast: Forecast, ticket: Ticket, now: datetime
         call = forecast.tail(service, bool(ticket.priority))
         extra = _issued_since(state, forecast, ticket)
         if call is None:
-            return WaitEstimate(_ahead_in_line(state, ticket), None, None, None, 0, basis)
+            return no_counter_open(state, ticket)
     mean = state.times.minutes(service)
     minutes = max(0.0, call.minutes - elapsed + extra * mean / len(counters))
     if not ticket.priority:
@@ -72,6 +72,11 @@ def estimate(state: SiteState, forecast: Forecast, ticket: Ticket, now: datetime
     ahead = forecast.ahead(service, call.index) + extra
     low, high = _range(minutes, mean, state.times.spread(service), len(counters))
     return WaitEstimate(ahead, round(minutes), low, high, len(counters), basis)
+
+
+def no_counter_open(state: SiteState, ticket: Ticket) -> WaitEstimate:
+    """No counter open or on a break serves the ticket's service: its place in its line, and no time."""
+    return WaitEstimate(_ahead_in_line(state, ticket), None, None, None, 0, state.times.basis(ticket.service))
 
 
 def _with_later_arrivals(forecast: Forecast, counters: list[str], minutes: float, mean: float, elapsed: float) -> float:
