@@ -451,7 +451,11 @@ class Engine:
         forgot = False
         for site_id, state in self.states.items():
             today = state.site.service_day(now)
-            stale = [t.day for t in state.tickets.values() if t.state in OPEN_STATES and t.day < today]
+            # A scan of the tickets only when something of a past day is held (a look at a few days first): once
+            # a minute over hundreds of malls, a scan each would stall the loop.
+            stale = state.holds_days_before(today) and any(
+                t.state in OPEN_STATES and t.day < today for t in state.tickets.values()
+            )
             if stale:
                 yesterday = today - timedelta(days=1)
                 try:
@@ -508,6 +512,8 @@ class Engine:
                 log.warning("automatic day close postponed: storage unavailable")
             except (sqlite3.Error, OSError):
                 log.exception("deleting old idempotency records failed; trying again in a minute")
+            except Exception:  # housekeeping must outlive any one failure (e.g. a database error mid-read)
+                log.exception("housekeeping failed; trying again in a minute")
             await asyncio.sleep(self.housekeeping_seconds)
 
 
