@@ -37,7 +37,6 @@ import sqlite3
 import sys
 import tempfile
 import time
-import tomllib
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta
@@ -62,6 +61,8 @@ from _common import (  # noqa: E402
 )
 from _http import Http  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
+
+from queue_server.settings.sitefile import load_site  # noqa: E402
 
 WIB = ZoneInfo("Asia/Jakarta")
 FIRST_DAY = datetime(2026, 12, 7, tzinfo=WIB)  # a Monday
@@ -88,17 +89,12 @@ class SimClock:
 
 
 class Mall:
+    """The demo mall as the server reads it (queue_server's site-file loader)."""
+
     def __init__(self) -> None:
-        site = tomllib.loads(DEMO_SITE.read_text())
-        self.quota: dict[str, int] = {}
-        self.counters: dict[str, tuple[str, list[str]]] = {}  # counter -> (agency, services)
-        self.minutes: dict[str, float] = {}
-        for agency in site["agencies"]:
-            for service in agency["services"]:
-                self.quota[service["id"]] = service.get("daily_quota", 0) - service.get("online_quota", 0)
-                self.minutes[service["id"]] = service.get("service_minutes", 10)
-            for counter in agency["counters"]:
-                self.counters[counter["id"]] = (agency["id"], counter["services"])
+        site = load_site(DEMO_SITE)
+        self.quota = {s.id: s.walk_in_quota for s in site.services.values()}  # None: no daily quota
+        self.counters = {c.id: (c.agency, c.services) for c in site.counters.values()}
         served = {s for _, services in self.counters.values() for s in services}
         self.services = [s for s in self.quota if s in served]
 
@@ -142,7 +138,9 @@ class Week:
         issued: Counter[str] = Counter()
         for at in sorted(times):
             await self.clock.until(at)
-            open_services = [s for s in self.mall.services if not self.mall.quota[s] or issued[s] < self.mall.quota[s]]
+            open_services = [
+                s for s in self.mall.services if (quota := self.mall.quota[s]) is None or issued[s] < quota
+            ]
             service = self.rng.choice(open_services)
             headers = {"Idempotency-Key": uuid.uuid4().hex}
             status, answer = await self.post("/api/v1/sites/tegal/tickets", {"service": service}, KIOSK_TOKEN, headers)
