@@ -44,7 +44,7 @@ class Forecast:
     calls: dict[str, Call]  # waiting ticket id -> its expected call
     runs: dict[str, list[Call]]  # counter -> its calls in order, then the moment it runs dry
     active: dict[str, tuple[str, ...]]  # counters open or on a break -> their services
-    priority_calls: list[tuple[int, frozenset[str]]] = field(default_factory=list)  # (index, service) of priority calls
+    priority_calls: list[tuple[int, str]] = field(default_factory=list)  # (index, service) of each priority call
     # Who will come and go ahead of a regular ticket: booked citizens not checked in yet (their slots, minutes after
     # `at`, per service) and priority citizens (per service, per minute, over the last hour).
     booked_slots: dict[str, list[float]] = field(default_factory=dict)
@@ -73,8 +73,8 @@ class Forecast:
         for counter in self.counters_for(service):
             run = self.runs[counter]
             if priority:
-                services = frozenset(self.active[counter])
-                last = max((i for i, s in self.priority_calls if s & services), default=-1)
+                services = self.active[counter]
+                last = max((i for i, s in self.priority_calls if s in services), default=-1)
                 candidate = next(call for call in run if call.index > last)
             else:
                 candidate = run[-1]
@@ -171,7 +171,7 @@ def simulate(state: SiteState, now: datetime, times: ServiceTimes) -> Forecast:
     heapq.heapify(free)
     calls: dict[str, Call] = {}
     runs: dict[str, list[Call]] = {c: [] for c in active}
-    priority_calls: list[tuple[int, frozenset[str]]] = []
+    priority_calls: list[tuple[int, str]] = []
     index = 0
     while free:
         at, n, counter = heapq.heappop(free)
@@ -183,7 +183,7 @@ def simulate(state: SiteState, now: datetime, times: ServiceTimes) -> Forecast:
             continue  # ran dry: its last entry says when
         calls[called.id] = call
         if called.priority and not merged:
-            priority_calls.append((call.index, frozenset({called.service})))
+            priority_calls.append((call.index, called.service))
         took = times.minutes(called.service) * times.speed(counter)
         heapq.heappush(free, (breaks.finish(counter, at, took), n, counter))
     booked_slots: dict[str, list[float]] = {}

@@ -131,11 +131,12 @@ class SiteState:
             )
         )
 
-    def forget_days_before(self, day: date) -> None:
+    def forget_days_before(self, day: date) -> bool:
         """Drop every ticket and booking of past days from memory, and each index entry that names one (they stay
-        in the database). What is still open is kept: it may still be acted on until its day is closed."""
+        in the database). What is still open is kept: it may still be acted on until its day is closed. True if
+        anything of a past day was held."""
         if not self.holds_days_before(day):
-            return
+            return False
         past = [t for t in self.tickets.values() if t.day < day and t.state not in OPEN_STATES]
         for ticket in past:
             del self.tickets[ticket.id]
@@ -157,6 +158,7 @@ class SiteState:
         for slot in [k for k, n in self.slot_booked.items() if k[1] < day and n <= 0]:
             del self.slot_booked[slot]
         self.closed_days.difference_update([d for d in self.closed_days if d < day])
+        return True
 
 
 def _count_down(counts: dict[date, int], day: date) -> None:

@@ -54,7 +54,6 @@ def estimate(state: SiteState, forecast: Forecast, ticket: Ticket, now: datetime
     """The wait of a waiting ticket, from a forecast of the state (made at or a little before `now`)."""
     service = ticket.service
     counters = forecast.counters_for(service)
-    basis = state.times.basis(service)
     if not counters:
         return no_counter_open(state, ticket)
     elapsed = (now - forecast.at).total_seconds() / 60
@@ -71,7 +70,7 @@ def estimate(state: SiteState, forecast: Forecast, ticket: Ticket, now: datetime
         minutes = _with_later_arrivals(forecast, counters, minutes, mean, elapsed)
     ahead = forecast.ahead(service, call.index) + extra
     low, high = _range(minutes, mean, state.times.spread(service), len(counters))
-    return WaitEstimate(ahead, round(minutes), low, high, len(counters), basis)
+    return WaitEstimate(ahead, round(minutes), low, high, len(counters), state.times.basis(service))
 
 
 def no_counter_open(state: SiteState, ticket: Ticket) -> WaitEstimate:

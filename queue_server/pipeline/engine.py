@@ -467,8 +467,7 @@ class Engine:
             # Synchronous, between two batches: a batch being decided never sees half a day forgotten. A ticket
             # still open (its close failed, or its command is still in flight) stays until the next round.
             today = state.site.service_day(self.clock())
-            forgot |= state.holds_days_before(today)
-            state.forget_days_before(today)
+            forgot |= state.forget_days_before(today)
             if self._history_day.get(site_id) != today:
                 state.times.new_day()
                 await self._learn_history(state, today)
