@@ -375,8 +375,7 @@ def learnt(state: SiteState) -> dict[str, list[float]]:
     """Each service's occupancies of the day, as the server's history query reads them (service_history)."""
     minutes: dict[str, list[float]] = defaultdict(list)
     for t in state.tickets.values():
-        if t.called_at and t.finished_at and (t.state is TicketState.NO_SHOW or
-                                              (t.state is TicketState.DONE and t.started_at)):  # fmt: skip
+        if t.called_at and t.finished_at and t.state in (TicketState.DONE, TicketState.NO_SHOW):
             minutes[t.service].append((t.finished_at - t.called_at).total_seconds() / 60)
     return minutes
 

@@ -132,6 +132,18 @@ def test_a_ticket_finished_straight_from_called_is_not_a_zero_minute_service() -
     assert d.state.times.minutes("ktp") == 10, "still the prior: nothing measured"
 
 
+def test_a_service_finished_without_pressing_start_counts_from_call_to_finish() -> None:
+    d = Driver()
+    d.open("1")
+    for _ in range(30):
+        d.issue("ktp")
+    for _ in range(30):
+        d.call_next("1")
+        d.tick(4)
+        d.run(c.FinishService("1"))  # nobody pressed start: reports see a 0-second service
+    assert 4 < d.state.times.minutes("ktp") < 7, "four minutes of the counter's time each, not zero"
+
+
 def test_one_very_long_service_does_not_double_the_estimate() -> None:
     times = ServiceTimes({"ktp": 10.0})
     d = Driver()

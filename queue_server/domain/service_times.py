@@ -2,7 +2,9 @@
 
 What a wait forecast needs is the counter's occupancy per ticket it calls: from the call to the next time it is free
 (the citizen walking up, the service, a no-show's minutes of waiting). A ticket finished straight from "called"
-(nobody pressed start) says nothing about its service and is left out, never counted as a 0-second service.
+(nobody pressed start; decide.py records its start at the finish, so reports see a 0-second service) counts from
+its call to its finish like any other: that is how long the counter was taken. A call and finish at the same
+moment (an operator clearing a number) measures nothing and is left out.
 
 The estimate for a service blends a prior with today's measurements, the prior fading as they arrive:
 
@@ -42,13 +44,11 @@ class ServiceTimes:
         """A ticket left its counter (done or no-show): learn how long the counter was taken."""
         if ticket.called_at is None or ticket.finished_at is None or ticket.counter is None:
             return
-        if ticket.state is TicketState.DONE and ticket.started_at is None:
-            return  # finished straight from "called": not a measurement of the service
         if ticket.state not in (TicketState.DONE, TicketState.NO_SHOW):
             return
         minutes = (ticket.finished_at - ticket.called_at).total_seconds() / 60
         if minutes <= 0:
-            return
+            return  # called and finished at once: not a service
         expected = self.minutes(ticket.service)
         self._recent.setdefault(ticket.service, deque(maxlen=RECENT)).append(minutes)
         self._ratios.setdefault(ticket.counter, deque(maxlen=COUNTER_RECENT)).append(minutes / expected)

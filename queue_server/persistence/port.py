@@ -283,7 +283,7 @@ class StoragePort(abc.ABC):
         rows = await self._read(
             "SELECT service, called_at, finished_at FROM tickets WHERE site = ? "  # noqa: S608
             f"AND day IN ({marks}) AND called_at IS NOT NULL AND finished_at IS NOT NULL "
-            "AND (state = 'no_show' OR (state = 'done' AND started_at IS NOT NULL)) "
+            "AND state IN ('done', 'no_show') "
             "ORDER BY finished_at DESC LIMIT ?",
             (site_id, *(d.isoformat() for d in days), limit),
         )
