@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -132,17 +133,21 @@ def _cli(*args: str, db: Path | str, site: Path, **kwargs: object) -> subprocess
     )  # type: ignore[call-overload]
 
 
-def _start(db: Path | str, site: Path, *extra: str, wait: float = 30) -> tuple[subprocess.Popen[bytes], str]:
-    """`queue-server serve` as a process of its own (its own session: a worker supervisor's whole group can be
-    signalled), ready within `wait` seconds; its URL."""
+def _start(
+    db: Path | str, site: Path | None, *extra: str, wait: float = 30, command: str = "serve", log: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`queue-server serve` (or `command`, e.g. "demo" with no `site`) as a process of its own (its own session: a
+    worker supervisor's whole group can be signalled), ready within `wait` seconds; its URL. Its output goes to
+    `log` when given."""
     sock = free_socket()
     port = sock.getsockname()[1]
     sock.close()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "queue_server", "serve", "--db", str(db), "--site", str(site), "--port", str(port),
-         *extra],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+    sites = ["--site", str(site)] if site is not None else []
+    with open(log, "wb") if log is not None else contextlib.nullcontext(subprocess.DEVNULL) as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "queue_server", command, "--db", str(db), *sites, "--port", str(port), *extra],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:

@@ -11,6 +11,7 @@ import sys
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -20,7 +21,8 @@ from queue_server.domain.state import SiteState
 from queue_server.settings.clock import SimulatedClock
 from queue_server.settings.config import Config
 
-from .helpers import KIOSK, Clock, bearer, eventually, free_socket, running_server
+from .helpers import KIOSK, Clock, Server, bearer, eventually, running_server
+from .test_invariants import _start
 
 BOTH_DATABASES = True  # every test here that uses a database runs on SQLite and on PostgreSQL (conftest.py)
 
@@ -40,7 +42,7 @@ def _held(state: SiteState, day: date) -> dict[str, int]:
     }
 
 
-async def _serve_everyone(s, service: str, counter: str, operator: str, n: int) -> list[dict]:  # type: ignore[no-untyped-def]
+async def _serve_everyone(s: Server, service: str, counter: str, operator: str, n: int) -> list[dict[str, Any]]:
     tickets = [(await s.issue(service))["ticket"] for _ in range(n)]
     op = await s.login(operator)
     assert (await s.command(op, counter, "open")).status_code == 200
@@ -139,26 +141,10 @@ def test_the_workers_of_one_server_share_one_simulated_clock() -> None:
 
 def test_the_demo_on_a_simulated_clock_issues_on_that_day(tmp_path: Path) -> None:
     """As a new user would start it: the command line, a real process, a real request."""
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    sock.close()
-    args = ["demo", "--db", str(tmp_path / "sim.sqlite3"), "--port", str(port)]
-    args += ["--clock-start", "2026-12-07T08:00:00+07:00", "--clock-speed", "60"]
     log = tmp_path / "server.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "queue_server", *args], stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    clock = ("--clock-start", "2026-12-07T08:00:00+07:00", "--clock-speed", "60")
+    proc, url = _start(tmp_path / "sim.sqlite3", None, *clock, command="demo", log=log, wait=60)
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-                time.sleep(0.05)
         r = httpx.post(f"{url}/api/v1/sites/tegal/tickets", json={"service": "pkb"}, headers=bearer(KIOSK))
         assert r.status_code == 201, r.text
         issued = datetime.fromisoformat(r.json()["ticket"]["issued_at"]).astimezone(WIB)
