@@ -209,3 +209,17 @@ def test_a_stale_forecast_still_places_a_new_ticket_behind_the_ones_it_has_not_s
 
 def test_forecast_time_is_aware() -> None:
     assert simulate(Driver().state, datetime(2026, 11, 23, 2, tzinfo=UTC), ServiceTimes({})).calls == {}
+
+
+def test_a_forecast_is_never_reused_after_a_call() -> None:
+    """A phone is told its place after every call: a forecast made before the call would say it had not moved."""
+    from queue_server.application.forecasts import forecast_for
+
+    d = Driver()
+    d.open("1")
+    tickets = [d.issue("ktp") for _ in range(3)]
+    before = forecast_for(d.state, d.now)
+    d.call_next("1")
+    after = forecast_for(d.state, d.now)
+    assert after is not before
+    assert estimate(d.state, after, tickets[2], d.now).people_ahead == 1

@@ -2,9 +2,9 @@
 than a small share of the server's time: issuing stays close to O(1) with thousands waiting.
 
 A forecast is a run of the routing rule over the whole queue (domain/forecast.py), O(waiting). It is made again
-when asked and the state has changed since, unless the last one was made less than COST_RATIO times its own cost
-ago: then the last one answers, and a ticket issued since is placed behind its service's tail and behind the
-tickets issued since (domain/wait.py), which is what a fresh run would mostly say too.
+when asked and the state has changed since, unless only regular tickets joined since and the last one was made
+less than COST_RATIO times its own cost ago: then the last one answers, and a ticket issued since is placed behind
+its service's tail and behind the tickets issued since (domain/wait.py), which is what a fresh run would say too.
 """
 
 from __future__ import annotations
@@ -31,7 +31,11 @@ class _Made:
 def forecast_for(state: SiteState, now: datetime) -> Forecast:
     made = state.forecast_cache
     if isinstance(made, _Made):
-        if made.forecast.version == state.version or time.perf_counter() - made.at < COST_RATIO * made.cost:
+        if made.forecast.version == state.version:
+            return made.forecast
+        # Reused while only regular tickets joined since (wait.py places them), never after a call or a move: a
+        # phone told its place from a stale forecast would see a call pass without moving up.
+        if made.forecast.moves == state.moves and time.perf_counter() - made.at < COST_RATIO * made.cost:
             return made.forecast
     started = time.perf_counter()
     forecast = simulate(state, now, state.times)

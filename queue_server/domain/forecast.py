@@ -41,6 +41,7 @@ class Call:
 class Forecast:
     at: datetime
     version: int  # the state's version it was made from
+    moves: int  # and its count of moves (SiteState.moves)
     calls: dict[str, Call]  # waiting ticket id -> its expected call
     runs: dict[str, list[Call]]  # counter -> its calls in order, then the moment it runs dry
     active: dict[str, tuple[str, ...]]  # counters open or on a break -> their services
@@ -97,7 +98,7 @@ def simulate(state: SiteState, now: datetime, times: ServiceTimes) -> Forecast:
         if c in site.counters and status.state is not CounterState.CLOSED
     }
     if not active:  # nobody will be called: nothing to run
-        return Forecast(now, state.version, {}, {}, {})
+        return Forecast(now, state.version, state.moves, {}, {}, {})
     today = site.service_day(now)
     policy = site.routing
     merged = policy.priority_max_streak <= 0  # priority groups not preferred: one line
@@ -198,7 +199,9 @@ def simulate(state: SiteState, now: datetime, times: ServiceTimes) -> Forecast:
         if issued_at < hour_ago:
             break
         priority_rate[service] = priority_rate.get(service, 0.0) + 1 / 60
-    return Forecast(now, state.version, calls, runs, dict(active), priority_calls, booked_slots, priority_rate)
+    return Forecast(
+        now, state.version, state.moves, calls, runs, dict(active), priority_calls, booked_slots, priority_rate
+    )
 
 
 class _Breaks:

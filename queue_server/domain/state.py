@@ -37,6 +37,9 @@ class SiteState:
     by_token: dict[str, str] = field(default_factory=dict)  # a citizen's token -> the live leg's id
     times: ServiceTimes = field(init=False)  # how long a counter is taken per ticket (the wait forecast's model)
     version: int = 0  # events applied: a forecast made from this state is current while it holds
+    # Events applied other than a regular ticket joining the back of a line: a forecast older than this one has
+    # someone's place wrong; one older only by such joins can still place them (domain/wait.py).
+    moves: int = 0
     forecast_cache: object = field(default=None, compare=False, repr=False)  # application/forecasts.py keeps it
     booking_codes: dict[str, str] = field(default_factory=dict)  # code -> booking id
     online_booked: dict[tuple[str, date], int] = field(default_factory=dict)  # active bookings per service/day
@@ -173,6 +176,8 @@ def apply(state: SiteState, event: Event) -> None:
     """Fold one event into the state. Events carry snapshots, so this never re-decides anything."""
     state.version += 1
     data = event.data
+    if event.type != ev.TICKET_ISSUED or data["ticket"].get("priority"):
+        state.moves += 1
     for key in ("ticket", "new_ticket"):
         if key in data:
             ticket = _object(event, key, Ticket)
