@@ -7,7 +7,7 @@ PORT ?= 8000
 BIN := $(VENV)/bin
 # espeak-ng speaks the calls; chromium runs the browser tests; sox, tmux and poppler-utils (pdftoppm) are used by tests;
 # postgresql gives the tests a throwaway cluster of their own (tests/pg_support.py; never a server already running).
-DEBIAN_PACKAGES := espeak-ng libespeak-ng1 chromium sox tmux poppler-utils postgresql
+DEBIAN_PACKAGES := espeak-ng libespeak-ng1 chromium sox tmux poppler-utils postgresql openssl
 
 .PHONY: demo test test-fast setup system-packages lint bench clean
 

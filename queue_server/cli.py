@@ -266,6 +266,62 @@ def _run_account_action(args: argparse.Namespace, action: Any) -> None:
         raise SystemExit(f"error: {exc}") from None
 
 
+def cmd_webhook(args: argparse.Namespace) -> None:
+    """Webhook endpoints and deliveries from the server's machine (also: the API, docs/notifications.md). A
+    running server picks the changes up within a few seconds."""
+
+    async def action(accounts: Any, sites: Any, config: Any, storage: Any) -> None:
+        from datetime import UTC, datetime
+
+        from queue_server.application.auth import Principal
+        from queue_server.application.notifications import Notifications
+        from queue_server.outbound.deliverer import DeliverySettings
+        from queue_server.outbound.vault import Vault
+        from queue_server.persistence.outbox import GATEWAY
+
+        outbox = Notifications(storage, Vault.from_file(config.notification_key), 0, DeliverySettings())
+        site = sites.get(args.site_id)
+        if site is None:
+            raise ValueError(f"unknown site {args.site_id!r}; sites: {', '.join(sites)}")
+        # Whoever may run this on the server's machine may do what an admin may; the audit log says "cli".
+        cli = Principal(kind="user", role="admin", name="cli", id=0)
+        now, seq = datetime.now(UTC), storage.last_seq
+        if args.webhook_command == "add":
+            body = {"url": args.url, "events": [e.strip() for e in args.events.split(",") if e.strip()]}
+            body |= {"agency": args.agency} if args.agency else {}
+            body |= {"description": args.description} if args.description else {}
+            made = await outbox.add_endpoint(cli, site, body, now, seq)
+            print(f"webhook {made['endpoint']['id']} added for {site.id}: {args.url}")
+            print(f"secret (shown once, give it to the receiver):\n{made['secret']}")
+        elif args.webhook_command == "remove":
+            await outbox.remove_endpoint(cli, site, args.id, now, seq)
+            print(f"webhook {args.id} removed; its messages still waiting will not be sent")
+        elif args.webhook_command == "rotate":
+            made = await outbox.rotate_secret(cli, site, args.id, now, seq)
+            print(f"new secret of {args.id} (shown once; the old one stops working now):\n{made['secret']}")
+        elif args.webhook_command == "status":
+            for row in (await outbox.status(cli, site, now))["endpoints"]:
+                print(f"{row['endpoint']:16} sent {row['sent']:6}  waiting {row['pending']:5}  retrying "
+                      f"{row['retrying']:5}  failed {row['dead']:5}  {row['url'] or ''}")  # fmt: skip
+                if row["last_error"]:
+                    print(f"{'':16} last error {row['last_error_at']}: {row['last_error']}")
+        elif args.webhook_command == "resend":
+            endpoint = args.id == GATEWAY or args.id.startswith("wh_")
+            body = {"endpoint": args.id} if endpoint else {"message": args.id}
+            print(f"{(await outbox.resend(cli, site, body, now, seq))['resent']} failed messages queued again")
+        else:
+            for e in await outbox.endpoints(cli, site):
+                state = "active" if e["active"] else "removed"
+                print(f"{e['id']:16} {state:8} {e['agency'] or '*':14} {','.join(e['events'])}  {e['url']}")
+
+    try:
+        _run_account_action(args, action)
+    except Refusal as exc:
+        from queue_server.common.messages import english
+
+        raise SystemExit(f"error: {english(exc)}") from None
+
+
 def cmd_close_day(args: argparse.Namespace) -> None:
     """Close a day with the server stopped (a running server takes POST /api/v1/sites/{site}/close-day)."""
     from queue_server.application.actions import close_day
@@ -470,6 +526,31 @@ def parser() -> argparse.ArgumentParser:
     rv.add_argument("id", type=int)
     common(dsub.add_parser("list", help="list devices"))
     sp.set_defaults(func=cmd_device)
+
+    sp = sub.add_parser("webhook", help="signed webhooks to agency systems, and deliveries (docs/notifications.md)")
+    wsub = sp.add_subparsers(dest="webhook_command", required=True)
+    add = wsub.add_parser("add", help="add an endpoint (its secret is printed once)")
+    common(add)
+    add.add_argument("--site-id", required=True)
+    add.add_argument("--url", required=True, help="http:// or https:// address the receiver listens on")
+    add.add_argument("--events", required=True, help="event types, comma-separated (e.g. ticket.called), or *")
+    add.add_argument("--agency", help="only this agency's tickets (default: every agency of the site)")
+    add.add_argument("--description")
+    for name, text in (("remove", "remove an endpoint"), ("rotate", "give an endpoint a new secret (printed once)")):
+        one = wsub.add_parser(name, help=text)
+        common(one)
+        one.add_argument("--site-id", required=True)
+        one.add_argument("id", help="the endpoint's id (wh_...)")
+    for name, text in (("list", "list endpoints"), ("status", "deliveries per endpoint: sent, retrying, failed")):
+        one = wsub.add_parser(name, help=text)
+        common(one)
+        one.add_argument("--site-id", required=True)
+    one = wsub.add_parser("resend", help="send failed messages again: every one of an endpoint (wh_... or "
+                          "gateway), or one message by its id")  # fmt: skip
+    common(one)
+    one.add_argument("--site-id", required=True)
+    one.add_argument("id")
+    sp.set_defaults(func=cmd_webhook)
 
     sp = sub.add_parser("close-day", help="close a service day with the server stopped")
     common(sp)

@@ -98,3 +98,14 @@ async def new_database(cluster: str) -> str:
     finally:
         await conn.close()
     return cluster.replace("/postgres?", f"/{name}?", 1)
+
+
+async def dump_text(url: str) -> str:
+    """Every row of every table of a database, as text (a test looks for what must not be stored in clear)."""
+    conn = await asyncpg.connect(url)
+    try:
+        tables = [r[0] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        rows = [r[0] for table in tables for r in await conn.fetch(f'SELECT t::text FROM "{table}" t')]  # noqa: S608
+        return "\n".join(rows)
+    finally:
+        await conn.close()

@@ -140,6 +140,7 @@ def test_every_audited_action_has_a_sentence_in_both_languages() -> None:
 
     actions = {f"counter.{c}" for c in PRIVILEGED_COUNTER_COMMANDS} | {f"ticket.{a}" for a in TICKET_ACTIONS}
     actions |= {"day.close", "site.running_text"}
+    actions |= {"webhook.add", "webhook.remove", "webhook.rotate", "outbox.resend"}  # application/notifications.py
     sentences = messages.catalogue()["audit"]
     assert set(sentences) == actions | {"counter.transfer.unnamed"}
     for action in actions:
@@ -165,3 +166,12 @@ def test_an_old_transfer_entry_without_its_ticket_still_reads_as_a_sentence() ->
         said["id"] == "Loket 1 memindahkan tiket yang sedang dilayani ke Surat Keterangan Catatan Kepolisian (SKCK)"
         and "…" not in said["en"]
     )
+
+
+def test_every_citizen_message_has_a_template_in_both_languages() -> None:
+    from queue_server.outbound.policy import KINDS
+
+    templates = messages.catalogue()["message"]
+    assert set(templates) == set(KINDS)
+    for kind in KINDS:
+        assert templates[kind]["id"] and templates[kind]["en"], kind

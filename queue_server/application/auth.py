@@ -89,6 +89,9 @@ POLICY: dict[str, frozenset[str]] = {
     "audit.read": frozenset({"admin", "supervisor", "regional"}),
     "survey.collect": frozenset({"admin", "supervisor", "operator"}),  # the survey tablet at a counter
     "national.read": frozenset({"admin", "regional"}),  # every site the principal sees at once (require_across)
+    "webhook.manage": frozenset({"admin"}),  # endpoints receive every ticket's times: an admin's decision
+    "outbox.read": frozenset({"admin", "supervisor"}),  # deliveries: sent, retrying, failed, last error
+    "outbox.resend": frozenset({"admin", "supervisor"}),
 }
 
 # Actions an operator may take only for their own agency.

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from queue_server.application.announcements import Announcer
 from queue_server.application.auth import Accounts
 from queue_server.application.health import DeviceRegistry
+from queue_server.application.notifications import Notifications
 from queue_server.domain.catalogue import Counter, Site
 from queue_server.domain.model import Ticket
 from queue_server.domain.refusal import Refusal
@@ -32,6 +33,13 @@ class Context:
     devices: DeviceRegistry = field(default_factory=DeviceRegistry)
     announcer: Announcer | None = None
     nik_key: bytes = b""  # keyed NIK hashes; loaded from the database at start-up
+    notifications: Notifications | None = None  # messages out (None: a command-line tool's context)
+
+    @property
+    def outbox(self) -> Notifications:
+        if self.notifications is None:
+            raise Refusal("notify_unavailable", site="")
+        return self.notifications
 
     def site(self, site_id: str) -> Site:
         site = self.sites.get(site_id)

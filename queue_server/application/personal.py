@@ -1,5 +1,6 @@
 """Personal data at the edge (UU 27/2022): a NIK is checked for structure, turned into a keyed hash at once, and
-never stored, logged or answered in clear; a phone number is kept only masked."""
+never stored, logged or answered in clear; a phone number is shown only masked (and kept in clear nowhere: for
+messages it is encrypted, application/notifications.py)."""
 
 from __future__ import annotations
 
@@ -39,10 +40,15 @@ def _invalid(key: str) -> Refusal:
     return Refusal(key, details={"field": "nik", "reason": key.split(".", 1)[1]})
 
 
-def mask_phone(phone: str) -> str:
-    """0812****6789: enough for the citizen to recognise their number, not enough to call it."""
+def normalise_phone(phone: str) -> str:
+    """An Indonesian mobile number as gateways take it: 62812... (from 0812..., +62 812-..., 62812...)."""
     digits = re.sub(r"[\s().-]", "", phone or "")
     if not _PHONE.match(digits):
         raise Refusal("invalid_phone", details={"field": "phone"})
-    digits = "0" + digits.split("62", 1)[1] if not digits.startswith("0") else digits
+    return "62" + digits[1:] if digits.startswith("0") else digits.lstrip("+")
+
+
+def mask_phone(phone: str) -> str:
+    """0812****6789: enough for the citizen to recognise their number, not enough to call it."""
+    digits = "0" + normalise_phone(phone)[2:]
     return digits[:4] + "*" * (len(digits) - 7) + digits[-3:]

@@ -55,6 +55,7 @@ class Booking(Snapshot):
     state: BookingState = snap(audience="public", column="mutable")
     created_at: datetime = snap(audience="public")
     ticket: str | None = snap(audience="public", default=None)
+    contact: str | None = snap(audience="private", default=None)  # the contacts row of messages (as Ticket.contact)
 
     def moved_to(self, target: BookingState, **changes: Any) -> Booking:
         if target not in BOOKING_TRANSITIONS[self.state]:

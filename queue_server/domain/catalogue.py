@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
 # UU 25/2009 Pasal 29 and its explanation: groups entitled to priority service.
@@ -59,6 +60,31 @@ class Counter:
     agency: str
     services: tuple[str, ...]
     zone: str | None = None
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """Where a site's messages to citizens go: a WhatsApp or SMS gateway the mall already pays for, as an HTTP
+    POST of a JSON body. `body`'s strings may hold {phone} (62812...), {phone_local} (0812...), {text} and
+    {message_id}; header values were read with ${VARIABLE}s from the environment already."""
+
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: Any
+
+
+@dataclass(frozen=True)
+class NotifyPolicy:
+    """Messages to citizens who left a number (docs/notifications.md). Without a gateway none is offered."""
+
+    gateway: Gateway | None = None
+    public_url: str | None = None  # the address citizens' links point to (the ticket page, the survey)
+    people_ahead: int = 3  # "N people before you" is sent once when this many or fewer are ahead
+    survey: bool = True  # the satisfaction survey's link after service
+
+    @property
+    def offered(self) -> bool:
+        return self.gateway is not None
 
 
 @dataclass(frozen=True)
@@ -167,6 +193,7 @@ class Site:
     enforce_hours: bool = True
     running_text: str = ""
     breaks: BreakRule | None = None
+    notify: NotifyPolicy = NotifyPolicy()
 
     @property
     def tz(self) -> ZoneInfo:

@@ -14,6 +14,7 @@ class IssueTicket:
     token: str
     priority: str | None = None
     channel: str = "kiosk"
+    contact: str | None = None  # the citizen left a number for messages: its contacts row
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class BookSlot:
     phone_masked: str
     booking_id: str
     code: str
+    contact: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,14 @@ class CheckIn:
     code: str
     ticket_id: str
     token: str
+
+
+@dataclass(frozen=True)
+class LeaveContact:
+    """A citizen asks, from their phone, to be told by message as their turn nears (an open ticket only)."""
+
+    token: str
+    contact: str
 
 
 @dataclass(frozen=True)
@@ -154,6 +164,7 @@ Command = (
     | BookSlot
     | CancelBooking
     | CheckIn
+    | LeaveContact
     | ReleaseLateBookings
     | SetRunningText
 )

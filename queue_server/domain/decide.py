@@ -174,6 +174,7 @@ def _new_ticket(
         issued_at=now,
         queue_key=now,
         booked_slot=booked_slot,
+        contact=cmd.contact,
     )
 
 
@@ -417,7 +418,7 @@ def _book(state: SiteState, cmd: c.BookSlot, now: datetime) -> list[Event]:
     if cmd.code in state.booking_codes or cmd.booking_id in state.bookings:
         raise Refusal("duplicate_booking_code")
     booking = Booking(cmd.booking_id, cmd.code, site.id, service.id, cmd.day, cmd.slot, slot[0], cmd.nik_hash,
-                      cmd.phone_masked, BookingState.BOOKED, now)  # fmt: skip
+                      cmd.phone_masked, BookingState.BOOKED, now, contact=cmd.contact)  # fmt: skip
     return [_event(state, ev.BOOKING_CREATED, now, booking=booking)]
 
 
@@ -448,7 +449,7 @@ def _check_in(state: SiteState, cmd: c.CheckIn, now: datetime) -> list[Event]:
     checked = booking.moved_to(BookingState.CHECKED_IN, ticket=cmd.ticket_id)
     day = _require_site_open(state, now)
     service = _service(state, booking.service)
-    issue = c.IssueTicket(service.id, cmd.ticket_id, cmd.token, None, "online")
+    issue = c.IssueTicket(service.id, cmd.ticket_id, cmd.token, None, "online", booking.contact)
     ticket = _new_ticket(state, service, issue, now, day, booked_slot=booking.slot_start)
     return [_event(state, ev.BOOKING_CHECKED_IN, now, booking=checked, ticket=ticket)]
 
@@ -460,6 +461,18 @@ def _release(state: SiteState, cmd: c.ReleaseLateBookings, now: datetime) -> lis
             released = booking.moved_to(BookingState.RELEASED)
             out.append(_event(state, ev.BOOKING_RELEASED, now, booking=released))
     return out
+
+
+def _leave_contact(state: SiteState, cmd: c.LeaveContact, now: datetime) -> list[Event]:
+    ticket_id = state.by_token.get(cmd.token)
+    ticket = state.tickets.get(ticket_id) if ticket_id is not None else None
+    if ticket is None:
+        raise Refusal("unknown_ticket")
+    if ticket.state not in OPEN_STATES:
+        raise Refusal(
+            "ticket_closed", ticket=ticket.label, found=ticket.state.value, details={"found": ticket.state.value}
+        )
+    return [_event(state, ev.TICKET_CONTACT_LEFT, now, ticket=replace(ticket, contact=cmd.contact))]
 
 
 RUNNING_TEXT_MAX = 500
@@ -491,5 +504,6 @@ _HANDLERS: dict[type, Callable[[SiteState, Any, datetime], list[Event]]] = {
     c.CancelBooking: _cancel_booking,
     c.CheckIn: _check_in,
     c.ReleaseLateBookings: _release,
+    c.LeaveContact: _leave_contact,
     c.SetRunningText: _set_running_text,
 }

@@ -91,6 +91,9 @@ class Ticket(Snapshot):
     parent: str | None = snap(column="fixed", default=None)
     note: str | None = snap(default=None)
     booked_slot: datetime | None = snap(default=None)  # checked in from an online booking: ahead of walk-ins from then
+    # The citizen left a number for messages (outbound/): the contacts row naming it (t:<id> or b:<booking id>).
+    # Never the number itself, and never on the wire.
+    contact: str | None = snap(audience="private", default=None)
 
     def moved_to(self, target: TicketState, **changes: Any) -> Ticket:
         """The ticket in its new state; the only way a ticket's state changes."""

@@ -35,6 +35,8 @@ class SiteState:
     waiting_priority: dict[str, int] = field(default_factory=dict)  # service -> waiting tickets with a priority group
     by_label: dict[tuple[date, str], str] = field(default_factory=dict)  # (day, label) -> newest leg id
     by_token: dict[str, str] = field(default_factory=dict)  # a citizen's token -> the live leg's id
+    # Waiting tickets whose citizen left a number for messages ("N people before you" looks at these only).
+    contacts_waiting: set[str] = field(default_factory=set)
     times: ServiceTimes = field(init=False)  # how long a counter is taken per ticket (the wait forecast's model)
     version: int = 0  # events applied: a forecast made from this state is current while it holds
     # Events applied other than a regular ticket joining the back of a line: a forecast older than this one has
@@ -112,6 +114,10 @@ class SiteState:
             self.waiting.setdefault(new.service, {})[new.id] = None
             if new.priority:
                 self.waiting_priority[new.service] = self.waiting_priority.get(new.service, 0) + 1
+        if new.contact is not None and new.state is TicketState.WAITING:
+            self.contacts_waiting.add(new.id)
+        elif old is not None and old.contact is not None:
+            self.contacts_waiting.discard(new.id)
         self.by_label[(new.day, new.label)] = new.id
         if new.state is not TicketState.TRANSFERRED:  # transfer legs share a token: it names the live leg
             self.by_token[new.token] = new.id
@@ -172,11 +178,15 @@ def _count_down(counts: dict[date, int], day: date) -> None:
         counts.pop(day, None)
 
 
+# Events that move nobody in line ahead of anyone (a regular ticket joins at the back; a citizen leaves a number).
+_NOT_MOVES = frozenset({ev.TICKET_ISSUED, ev.TICKET_CONTACT_LEFT})
+
+
 def apply(state: SiteState, event: Event) -> None:
     """Fold one event into the state. Events carry snapshots, so this never re-decides anything."""
     state.version += 1
     data = event.data
-    if event.type != ev.TICKET_ISSUED or data["ticket"].get("priority"):
+    if event.type not in _NOT_MOVES or data["ticket"].get("priority"):
         state.moves += 1
     for key in ("ticket", "new_ticket"):
         if key in data:

@@ -7,10 +7,11 @@ SQL both dialects accept (postgresql_storage.py turns `?` into `$1, $2 ...`).
 from __future__ import annotations
 
 import abc
+import contextlib
 import json
 import secrets
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -36,6 +37,35 @@ class AuditRecord:
     details: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class OutboxRow:
+    """One message to send, written in the transaction of the event that caused it (outbound/, docs/notifications.md).
+    `payload` is JSON: a webhook's body, or a citizen message's parameters (never the number: that is `contact`'s)."""
+
+    id: str
+    site: str
+    endpoint: str  # a webhook endpoint's id, or GATEWAY
+    kind: str
+    key: str  # messages of one key go out in order
+    payload: str
+    due_at: datetime
+    created_at: datetime
+    contact: str | None = None
+    dedupe: str | None = None  # at most one message with this text, whoever writes it (several processes)
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    """A citizen's number for messages, encrypted (outbound/vault.py), kept until `purge_after`."""
+
+    ref: str
+    site: str
+    lang: str
+    cipher: str
+    masked: str
+    purge_after: datetime
+
+
 @dataclass
 class LoadedSite:
     tickets: list[Ticket]
@@ -54,6 +84,8 @@ class Batch:
     idempotency: list[tuple[str, int, str]]  # (key, status, body)
     audit: list[tuple[int, AuditRecord]] = field(default_factory=list)  # (index of the action's first event, entry)
     made_at: datetime = field(default_factory=lambda: datetime.now(UTC))  # the server's clock: idempotency records
+    outbox: list[OutboxRow] = field(default_factory=list)  # messages the events cause (outbound/policy.py)
+    contacts: list[ContactRow] = field(default_factory=list)  # numbers citizens left with these commands
 
     def __bool__(self) -> bool:
         return bool(self.events or self.idempotency)
@@ -118,6 +150,15 @@ class StoragePort(abc.ABC):
     @abc.abstractmethod
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         """One small write outside the event log (accounts, sessions, devices)."""
+
+    @abc.abstractmethod
+    async def run(self, statements: Statements) -> None:
+        """Several statements (each with its rows, run per row) in one transaction: all of them or none."""
+
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """Whether this process holds the role `name` (e.g. sending the outbox) while the context lasts. One process
+        (SQLite) always does; on shared storage, one process at a time (postgresql_storage.py)."""
+        return _always()
 
     @abc.abstractmethod
     async def write(self, batch: Batch) -> list[Event]:
@@ -317,6 +358,11 @@ class StoragePort(abc.ABC):
         return [SurveySums(r[0], r[1], int(r[2]), tuple(int(s) for s in r[3:12])) for r in rows]
 
 
+@contextlib.asynccontextmanager
+async def _always() -> AsyncIterator[bool]:
+    yield True
+
+
 def _event(row: Sequence[Any]) -> Event:
     return Event(row[2], row[1], datetime.fromisoformat(row[3]), json.loads(row[4]), row[0])
 
@@ -368,10 +414,32 @@ def batch_statements(batch: Batch, seqs: Iterable[int], now: datetime) -> tuple[
         *_records(batch, numbered),
         (_CLOSED_DAY_UPSERT, days),
     ]
+    if batch.contacts:
+        contacts = {r.ref: (r.ref, r.site, r.lang, r.cipher, r.masked, utc_iso(r.purge_after)) for r in batch.contacts}
+        statements.append((CONTACT_UPSERT, list(contacts.values())))
+    if batch.outbox:
+        statements.append((OUTBOX_INSERT, [outbox_values(r) for r in batch.outbox]))
     if batch.idempotency:
         made = now.isoformat()
         statements.append((_IDEMPOTENCY_INSERT, [(k, st, b, made) for k, st, b in batch.idempotency]))
     return numbered, [(sql, rows) for sql, rows in statements if rows]
+
+
+CONTACT_UPSERT = (
+    "INSERT INTO contacts (ref, site, lang, cipher, masked, purge_after) VALUES (?,?,?,?,?,?) "
+    "ON CONFLICT (ref) DO UPDATE SET lang = excluded.lang, cipher = excluded.cipher, masked = excluded.masked, "
+    "purge_after = excluded.purge_after"
+)
+# A message whose dedupe text is taken already (another process wrote it first) is simply not written again.
+OUTBOX_INSERT = (
+    "INSERT INTO outbox (id, dedupe, site, endpoint, kind, key, contact, payload, state, attempts, due_at, "
+    "created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING"
+)
+
+
+def outbox_values(r: OutboxRow) -> tuple[Any, ...]:
+    return (r.id, r.dedupe, r.site, r.endpoint, r.kind, r.key, r.contact, r.payload, "pending", 0,
+            utc_iso(r.due_at), utc_iso(r.created_at))  # fmt: skip
 
 
 _COUNTER_UPSERT = (
@@ -440,7 +508,7 @@ def _records(batch: Batch, numbered: list[Event]) -> list[tuple[str, list[tuple[
         if rows:
             out.append((sql, list(rows.values())))
     if audit:
-        out.append((_AUDIT_INSERT, audit))
+        out.append((AUDIT_INSERT, audit))
     return out
 
 
@@ -456,7 +524,7 @@ _SETTING_UPSERT = (
     "INSERT INTO site_settings (site, key, value, seq) VALUES (?,?,?,?) "
     "ON CONFLICT (site, key) DO UPDATE SET value = excluded.value, seq = excluded.seq"
 )
-_AUDIT_INSERT = "INSERT INTO audit (site, at, actor, role, action, target, details, seq) VALUES (?,?,?,?,?,?,?,?)"
+AUDIT_INSERT = "INSERT INTO audit (site, at, actor, role, action, target, details, seq) VALUES (?,?,?,?,?,?,?,?)"
 
 # The report scan (report_legs). A ticket's place in the queue (queue_key) is its issue unless it was requeued
 # (ticket_facts keeps when), so a report never has to parse the JSON documents of twenty thousand tickets.

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import hashlib
 import logging
 import re
 from collections.abc import AsyncIterator, Sequence
@@ -134,6 +135,29 @@ class PostgresStorage(StoragePort):
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         await self.pool.execute(dollar(sql), *params)
+
+    async def run(self, statements: Statements) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            for sql, rows in statements:
+                await conn.executemany(dollar(sql), rows)
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+        """One process at a time holds `name`: a session advisory lock on a connection of its own, taken without
+        waiting. It is let go when the context ends or the process dies (its connection ends with it), so another
+        process takes over within its next try."""
+        try:
+            conn = await postgresql.connect(self.dsn)
+        except (OSError, asyncpg.PostgresError):
+            yield False
+            return
+        try:
+            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+            held = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
+            yield held
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.close()
 
     async def load_site(self, site_id: str, today: date) -> LoadedSite:
         """As StoragePort's, in one snapshot: the state and its head are of the same moment."""

@@ -82,7 +82,8 @@ class WriterProcess:
         return self._proc.pid if self._proc is not None and self._proc.returncode is None else None
 
     async def call(self, op: str, *args: Any) -> Any:
-        """Run one operation ("transaction", "fetch_one", "fetch_all", "execute", "checkpoint") in the writer."""
+        """Run one operation ("transaction", "statements", "fetch_one", "fetch_all", "execute", "checkpoint") in the
+        writer."""
         if self._proc is None:
             await self.start()  # first use, or the child died: a new one (the database is the same)
         assert self._proc is not None
@@ -305,6 +306,13 @@ def _transaction(conn: sqlite3.Connection, statements: list[tuple[str, list[tupl
                 conn.execute(_multi_row(sql, len(chunk)), [value for row in chunk for value in row])
 
 
+def _statements(conn: sqlite3.Connection, statements: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
+    """Any statements (UPDATE, DELETE ...), each run once per row, in one transaction."""
+    with _immediate(conn):
+        for sql, rows in statements:
+            conn.executemany(sql, rows)
+
+
 @contextlib.contextmanager
 def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
     """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error."""
@@ -350,6 +358,7 @@ def _checkpoint(conn: sqlite3.Connection, mode: str) -> tuple[int, int, int]:
 _OPERATIONS: dict[str, Any] = {
     "checkpoint": _checkpoint,
     "transaction": _transaction,
+    "statements": _statements,
     "execute": _execute,
     "fetch_one": _fetch_one,
     "fetch_all": _fetch_all,

@@ -40,6 +40,7 @@ from queue_server.persistence.port import (
     AuditRecord,
     Batch,
     LoadedSite,
+    Statements,
     StoragePort,
     batch_statements,
     survey_row,
@@ -190,3 +191,6 @@ class Storage(StoragePort):
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         await self.writer.call("execute", sql, tuple(params))
+
+    async def run(self, statements: Statements) -> None:
+        await self.writer.call("statements", statements)

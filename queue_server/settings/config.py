@@ -22,6 +22,16 @@ def database_of(value: str | Path) -> Path | str:
     return text if text.startswith(("postgresql://", "postgres://")) else Path(text)
 
 
+# Numeric settings read from the environment as they are (docs/configuration.md).
+_NUMBERS = {
+    "QUEUE_CONTACT_RETENTION_HOURS": "contact_retention_hours",
+    "QUEUE_OUTBOX_RETRY_SECONDS": "outbox_retry_seconds",
+    "QUEUE_OUTBOX_RETRY_CAP_SECONDS": "outbox_retry_cap_seconds",
+    "QUEUE_OUTBOX_MAX_ATTEMPTS": "outbox_max_attempts",
+    "QUEUE_OUTBOX_BREAKER_SECONDS": "outbox_breaker_seconds",
+}
+
+
 @dataclass
 class Config:
     database: Path | str = Path("var/queue.sqlite3")  # a SQLite file, or a postgresql:// URL
@@ -51,6 +61,15 @@ class Config:
     clock_start: str | None = None
     clock_speed: float = 1.0
     clock_anchor: float | None = None
+    # Messages out (docs/notifications.md). The key that encrypts citizens' numbers and webhook secrets, in a file
+    # outside the database (default: "notify.key" beside it; made at first start); how long a number is kept after
+    # its ticket's day or booking ends; how deliveries are retried.
+    key_file: Path | None = None
+    contact_retention_hours: int = 0
+    outbox_retry_seconds: float = 5.0
+    outbox_retry_cap_seconds: float = 600.0
+    outbox_max_attempts: int = 12
+    outbox_breaker_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Config:
@@ -76,6 +95,15 @@ class Config:
                 config.clock_speed = float(env["QUEUE_CLOCK_SPEED"])
             except ValueError:
                 raise ValueError(f"QUEUE_CLOCK_SPEED must be a number, got {env['QUEUE_CLOCK_SPEED']!r}") from None
+        if "QUEUE_KEY_FILE" in env:
+            config.key_file = Path(env["QUEUE_KEY_FILE"])
+        for variable, name in _NUMBERS.items():
+            if variable in env:
+                try:
+                    kind = type(getattr(config, name))
+                    setattr(config, name, kind(env[variable]))
+                except ValueError:
+                    raise ValueError(f"{variable} must be a number, got {env[variable]!r}") from None
         if "QUEUE_ACCESS_LOG" in env:
             flag = env["QUEUE_ACCESS_LOG"].strip().lower()
             if flag not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
@@ -94,6 +122,7 @@ class Config:
         values["database"] = str(self.database)
         values["site_files"] = [str(p) for p in self.site_files]
         values["sound_cache"] = str(self.sound_cache) if self.sound_cache is not None else None
+        values["key_file"] = str(self.key_file) if self.key_file is not None else None
         return json.dumps(values)
 
     @classmethod
@@ -102,6 +131,7 @@ class Config:
         values["database"] = database_of(values["database"])
         values["site_files"] = [Path(p) for p in values["site_files"]]
         values["sound_cache"] = Path(values["sound_cache"]) if values["sound_cache"] is not None else None
+        values["key_file"] = Path(values["key_file"]) if values.get("key_file") is not None else None
         config = cls(**values)
         config.validate()
         return config
@@ -122,6 +152,11 @@ class Config:
         """Where files beside the database go (the sound cache): the SQLite file's folder, or var/."""
         return Path("var") if isinstance(self.database, str) else self.database.parent
 
+    @property
+    def notification_key(self) -> Path:
+        """The key file of outbound/vault.py: set, or "notify.key" beside the database (var/ for PostgreSQL)."""
+        return self.key_file if self.key_file is not None else self.data_directory / "notify.key"
+
     def validate(self) -> None:
         if self.workers < 1:
             raise ValueError(f"workers must be 1 or more, got {self.workers}")
@@ -140,3 +175,9 @@ class Config:
             raise ValueError("a clock speed needs a clock start (--clock-start): the machine's clock runs at 1x")
         if not self.site_files:
             raise ValueError("at least one site file is needed")
+        if not 0 <= self.contact_retention_hours <= 24 * 31:
+            raise ValueError(f"contact retention must be 0 to 744 hours, got {self.contact_retention_hours}")
+        if self.outbox_retry_seconds <= 0 or self.outbox_retry_cap_seconds < self.outbox_retry_seconds:
+            raise ValueError("outbox retry seconds must be above 0 and at most the retry cap")
+        if self.outbox_max_attempts < 1 or self.outbox_breaker_seconds <= 0:
+            raise ValueError("outbox attempts must be 1 or more and the breaker's pause above 0")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
+from collections.abc import Mapping
 from datetime import date, time
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,8 @@ from queue_server.domain.catalogue import (
     BookingPolicy,
     BreakRule,
     Counter,
+    Gateway,
+    NotifyPolicy,
     OpeningHours,
     RoutingPolicy,
     Screen,
@@ -106,6 +110,79 @@ class _Reader:
         for key in table:
             if key not in allowed:
                 self.fail(f"{where}.{key}", f"unknown setting (allowed: {', '.join(sorted(allowed))})")
+
+
+URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+PLACEHOLDERS = ("{phone}", "{phone_local}", "{text}", "{message_id}")
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _notify(reader: _Reader, table: Any, env: Mapping[str, str]) -> NotifyPolicy:
+    """[notify]: messages to citizens who leave a number, through the mall's own WhatsApp/SMS gateway."""
+    if table is None:
+        return NotifyPolicy()
+    if not isinstance(table, dict):
+        reader.fail("notify", "must be a table (see docs/notifications.md)")
+        return NotifyPolicy()
+    reader.unknown(table, {"gateway", "public_url", "people_ahead", "survey"}, "notify")
+    public_url = table.get("public_url")
+    if public_url is not None and (not isinstance(public_url, str) or not URL.match(public_url)):
+        reader.fail("notify.public_url", f"must be an http:// or https:// address, got {public_url!r}")
+        public_url = None
+    people = reader.integer(table, "people_ahead", "notify", default=3, low=1, high=50) or 3
+    survey = table.get("survey", True)
+    if not isinstance(survey, bool):
+        reader.fail("notify.survey", "must be true or false")
+        survey = True
+    gateway = _gateway(reader, table.get("gateway"), env)
+    if gateway is not None and public_url is None:
+        reader.fail("notify.public_url", "is required with a gateway: messages carry links to the ticket's page")
+    return NotifyPolicy(gateway, public_url.rstrip("/") if public_url else None, people, survey)
+
+
+def _gateway(reader: _Reader, table: Any, env: Mapping[str, str]) -> Gateway | None:
+    where = "notify.gateway"
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        reader.fail(where, 'must be a table: url = "https://...", headers = {...}, body = {...}')
+        return None
+    reader.unknown(table, {"url", "headers", "body"}, where)
+    url = table.get("url")
+    if not isinstance(url, str) or not URL.match(url):
+        reader.fail(f"{where}.url", f"must be an http:// or https:// address, got {url!r}")
+    headers: list[tuple[str, str]] = []
+    raw_headers = table.get("headers", {})
+    if not isinstance(raw_headers, dict):
+        reader.fail(f"{where}.headers", "must be a table of names and texts")
+        raw_headers = {}
+    for name, value in raw_headers.items():
+        if not isinstance(value, str):
+            reader.fail(f"{where}.headers.{name}", "must be a string")
+            continue
+        missing = [m for m in _VARIABLE.findall(value) if m not in env]
+        if missing:
+            reader.fail(f"{where}.headers.{name}", f"names the environment variable {missing[0]}, which is not set")
+            continue
+        headers.append((name, _VARIABLE.sub(lambda m: env[m.group(1)], value)))
+    body = table.get("body")
+    if not isinstance(body, dict):
+        reader.fail(f"{where}.body", 'must be a table, e.g. { target = "{phone}", message = "{text}" }')
+        return None
+    leaves = " ".join(_strings(body))
+    if "{text}" not in leaves or ("{phone}" not in leaves and "{phone_local}" not in leaves):
+        reader.fail(f"{where}.body", "must contain {text} and {phone} (or {phone_local}) in its strings")
+    return Gateway(url if isinstance(url, str) else "", tuple(headers), body)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
 
 
 def _breaks(reader: _Reader, table: Any) -> BreakRule | None:
@@ -224,9 +301,11 @@ def _announcements(reader: _Reader, table: Any) -> Announcements:
     return Announcements(languages, reading, templates["template_id"], templates["template_en"], repeat, chime)
 
 
-def parse_site(data: dict[str, Any], source: str = "<site>") -> Site:
+def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, str] | None = None) -> Site:
+    """`env`: where ${VARIABLE}s in the gateway's headers are looked up (the process's environment)."""
+    env = os.environ if env is None else env
     reader = _Reader()
-    reader.unknown(data, {"site", "routing", "announcements", "booking", "agencies", "screens"}, "")
+    reader.unknown(data, {"site", "routing", "announcements", "booking", "agencies", "screens", "notify"}, "")
     site_table = data.get("site")
     if not isinstance(site_table, dict):
         raise SiteFileError(source, ["site: a [site] table is required"])
@@ -402,6 +481,7 @@ def parse_site(data: dict[str, Any], source: str = "<site>") -> Site:
     if not screens:
         screens["lobby"] = Screen("lobby", "Layar lobi", (), (), True)
 
+    notify = _notify(reader, data.get("notify"), env)
     if reader.problems:
         raise SiteFileError(source, reader.problems)
     return Site(
@@ -419,6 +499,7 @@ def parse_site(data: dict[str, Any], source: str = "<site>") -> Site:
         enforce_hours=enforce_hours,
         breaks=breaks,
         running_text=running_text,
+        notify=notify,
     )
 
 

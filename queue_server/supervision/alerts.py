@@ -1,5 +1,6 @@
 """Alerts a supervisor must see: a service whose longest current wait has passed its target
-(`Service.target_wait_minutes`), and a display that has gone quiet (disconnected).
+(`Service.target_wait_minutes`), a display that has gone quiet (disconnected), and an endpoint (a webhook, the
+WhatsApp/SMS gateway) whose messages keep failing.
 
 They are derived from the live figures every time, never stored: an alert is active exactly while its condition
 holds, and it clears by itself when the queue is called down or the screen comes back.
@@ -7,6 +8,7 @@ holds, and it clears by itself when the queue is called down or the screen comes
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +22,10 @@ def _clock(site: Site, iso: str | None, sep: str) -> str:
     return site.local(datetime.fromisoformat(iso)).strftime(f"%H{sep}%M")
 
 
-def detect(site: Site, services: list[dict[str, Any]], devices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def detect(
+    site: Site, services: list[dict[str, Any]], devices: list[dict[str, Any]], deliveries: Sequence[dict[str, Any]] = ()
+) -> list[dict[str, Any]]:
+    """`deliveries`: the site's endpoints whose messages keep failing (application/notifications.py)."""
     out: list[dict[str, Any]] = []
     for s in services:
         wait, target = s["longest_wait"], s["target_wait_minutes"]
@@ -57,6 +62,23 @@ def detect(site: Site, services: list[dict[str, Any]], devices: list[dict[str, A
                 "since": d["last_seen"],
                 "message": f"{screen} terputus sejak pukul {_clock(site, d['last_seen'], '.')}.",
                 "message_en": f"{screen} disconnected since {_clock(site, d['last_seen'], ':')}.",
+            }
+        )
+    for d in deliveries:
+        name_id, name_en = (("Gateway WhatsApp/SMS", "The WhatsApp/SMS gateway") if d["endpoint"] == "gateway"
+                            else (f"Webhook {d['name']}", f"Webhook {d['name']}"))  # fmt: skip
+        out.append(
+            {
+                "id": f"delivery:{d['endpoint']}",
+                "kind": "delivery_failing",
+                "agencies": [d["agency"]] if d.get("agency") else [],
+                "endpoint": d["endpoint"],
+                "since": d["since"],
+                "dead": d["dead"],
+                "message": f"{name_id}: pengiriman gagal sejak pukul {_clock(site, d['since'], '.')}, "
+                f"{d['dead']} pesan tidak terkirim ({d['error']}). Periksa penerima, lalu kirim ulang.",
+                "message_en": f"{name_en}: deliveries failing since {_clock(site, d['since'], ':')}, "
+                f"{d['dead']} messages given up ({d['error']}). Check the receiver, then resend them.",
             }
         )
     return out

@@ -8,6 +8,7 @@ audio, last call. And the alerts those figures raise (alerts.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -139,7 +140,11 @@ def _totals(
 
 
 def figures(
-    state: SiteState, now: datetime, registry: list[dict[str, Any]], today: Today | None = None
+    state: SiteState,
+    now: datetime,
+    registry: list[dict[str, Any]],
+    today: Today | None = None,
+    deliveries: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """Everything the site's dashboard shows, as of `now` (the server's clock). `today` carries the day's totals
     from one call to the next (monitor.py keeps one per site); without it they are counted afresh."""
@@ -161,7 +166,7 @@ def figures(
         "services": services,
         "counters": counters,
         "devices": devices,
-        "alerts": alerts.detect(site, services, devices),
+        "alerts": alerts.detect(site, services, devices, deliveries),
     }
 
 

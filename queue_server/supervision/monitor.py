@@ -49,7 +49,8 @@ class Monitor:
         """The figures as of now, for one site or one agency of it."""
         engine = self.ctx.engine
         state, registry = engine.states[site_id], self.ctx.devices.for_site(site_id)
-        data = dashboard.figures(state, engine.clock(), registry, self._today[site_id])
+        failing = self.ctx.notifications.failing.get(site_id, []) if self.ctx.notifications is not None else []
+        data = dashboard.figures(state, engine.clock(), registry, self._today[site_id], failing)
         return dashboard.for_agency(data, agency) if agency else data
 
     def start(self) -> None:

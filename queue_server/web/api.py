@@ -33,6 +33,7 @@ from queue_server.domain.decide import find_ticket
 from queue_server.domain.refusal import Refusal
 from queue_server.live import wire
 from queue_server.web.openapi import openapi_document
+from queue_server.web.outbox_api import ROUTES as OUTBOX_ROUTES
 from queue_server.web.requests import bearer, ctx_of, outcome_response, principal_of, read_json, server_of
 from queue_server.web.supervision_api import ROUTES as SUPERVISION_ROUTES
 
@@ -108,6 +109,8 @@ async def site_config(request: Request) -> Response:
             "routing": {"order": site.routing.order, "priority_max_streak": site.routing.priority_max_streak},
             "hours": {day: [f"{a:%H:%M}-{b:%H:%M}" for a, b in ranges] for day, ranges in site.hours.weekly.items()},
             "holidays": sorted(d.isoformat() for d in site.hours.holidays),
+            # whether citizens may leave a WhatsApp/SMS number for messages, and when "N people before you" goes
+            "notify": {"offered": site.notify.offered, "people_ahead": site.notify.people_ahead},
             # the UU 25/2009 groups a priority ticket may belong to, named for staff screens in both languages
             "priority_groups": {group: {"id": ind, "en": eng} for group, (ind, eng) in PRIORITY_GROUPS.items()},
             "agencies": [
@@ -301,4 +304,5 @@ ROUTES = [
     Route("/api/v1/sites/{site}/close-day", post_close_day, methods=["POST"]),
     Route("/api/v1/tickets/{token}/cancel", ticket_cancel_by_citizen, methods=["POST"]),
     *SUPERVISION_ROUTES,
+    *OUTBOX_ROUTES,
 ]

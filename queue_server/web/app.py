@@ -24,11 +24,14 @@ from queue_server.application.actions import status_message
 from queue_server.application.announcements import Announcer, check_speakable
 from queue_server.application.auth import Accounts
 from queue_server.application.context import Context
+from queue_server.application.notifications import Notifications
 from queue_server.application.presence import ScreenPresence
 from queue_server.common.jsontext import JSONResponse
 from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
 from queue_server.live.hub import Hub
+from queue_server.outbound.deliverer import DeliverySettings
+from queue_server.outbound.vault import Vault
 from queue_server.persistence.factory import storage_for
 from queue_server.pipeline.engine import Engine
 from queue_server.settings import runtime
@@ -188,7 +191,21 @@ def create_app(
                 clock().isoformat(),
                 config.clock_speed,
             )
-        engine = Engine(sites, storage, hub, clock, housekeeping_seconds=housekeeping_seconds)
+        notifications = Notifications(
+            storage,
+            Vault.from_file(config.notification_key),
+            config.contact_retention_hours,
+            DeliverySettings(
+                retry_base=config.outbox_retry_seconds,
+                retry_cap=config.outbox_retry_cap_seconds,
+                max_attempts=config.outbox_max_attempts,
+                breaker_seconds=config.outbox_breaker_seconds,
+            ),
+        )
+        engine = Engine(
+            sites, storage, hub, clock, housekeeping_seconds=housekeeping_seconds, effects=notifications.policy,
+            sent_to_outbox=notifications.wake,
+        )  # fmt: skip
         accounts = Accounts(storage, sites, config.session_hours)
         announcer = Announcer(sites, config.sound_cache or config.data_directory / "sound-cache")
         monitor: Monitor | None = None
@@ -197,8 +214,10 @@ def create_app(
             await announcer.prepare()
             await engine.start()
             server.ctx = ctx = Context(
-                sites, engine, storage, hub, accounts, announcer=announcer, nik_key=await storage.secret("nik")
-            )
+                sites, engine, storage, hub, accounts, announcer=announcer, nik_key=await storage.secret("nik"),
+                notifications=notifications,
+            )  # fmt: skip
+            await notifications.start(ctx)
             hub.status_renderer = partial(status_message, ctx)
             monitor = server.monitor = Monitor(ctx, config.dashboard_seconds)
             monitor.start()
@@ -217,6 +236,7 @@ def create_app(
                 await monitor.stop()
             if presence is not None:
                 await presence.stop()
+            await notifications.stop()
             await engine.stop()
             await storage.close()
             announcer.close()

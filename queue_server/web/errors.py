@@ -19,7 +19,8 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
     403: ("forbidden", "not_a_kiosk", "not_your_agency", "not_your_counter", "wrong_screen", "wrong_site"),
     404: (
         "not_found", "unknown_agency", "unknown_announcement", "unknown_booking", "unknown_counter",
-        "unknown_screen", "unknown_service", "unknown_site", "unknown_ticket",
+        "unknown_screen", "unknown_service", "unknown_site", "unknown_ticket", "unknown_webhook",
+        "unknown_dead_letter",
     ),
     405: ("method_not_allowed",),
     408: ("hello_timeout",),  # websocket only
@@ -30,14 +31,15 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
         "counter_already_open", "counter_busy", "counter_closed", "counter_paused", "day_closed",
         "duplicate_booking", "illegal_transition", "no_current_ticket", "not_an_escpos_printer", "not_no_show",
         "not_served_here", "online_quota_exhausted", "queue_empty", "quota_exhausted", "site_closed", "slot_full",
-        "slot_unavailable", "survey_already_answered", "survey_not_allowed",
+        "slot_unavailable", "survey_already_answered", "survey_not_allowed", "ticket_closed", "notify_unavailable",
     ),
     413: ("body_too_large",),
     415: ("unsupported_media_type",),
     422: (
         "day_in_future", "duplicate_booking_code", "duplicate_ticket_id", "invalid_field", "invalid_idempotency_key",
         "invalid_nik", "invalid_phone", "missing_ticket", "not_an_object", "note_too_long", "period_reversed",
-        "period_too_long", "same_service", "unknown_channel", "unknown_priority_group",
+        "period_too_long", "same_service", "unknown_channel", "unknown_priority_group", "invalid_webhook",
+        "notify_consent",
     ),
     429: ("too_many_requests", "too_slow"),  # too_slow: websocket only, a client that fell behind
     500: ("internal_error",),

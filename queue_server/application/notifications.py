@@ -1,0 +1,269 @@
+"""Messages out of the server (docs/notifications.md): citizens' numbers taken in, webhook endpoints managed, the
+delivery worker started, and what supervisors see of it. The rules of which event causes which message are
+outbound/policy.py's; sending is outbound/deliverer.py's."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from queue_server.application import validation as v
+from queue_server.application.auth import Principal, require
+from queue_server.application.forecasts import wait_of
+from queue_server.application.personal import mask_phone, normalise_phone
+from queue_server.common import jsontext
+from queue_server.domain.catalogue import Site
+from queue_server.domain.model import Ticket
+from queue_server.domain.refusal import Refusal
+from queue_server.domain.state import SiteState
+from queue_server.outbound import payloads
+from queue_server.outbound.deliverer import Deliverer, DeliverySettings
+from queue_server.outbound.policy import Policy, Subscriptions
+from queue_server.outbound.vault import Vault
+from queue_server.persistence.outbox import GATEWAY, Endpoint, EndpointStatus, OutboxStore
+from queue_server.persistence.port import ContactRow, StoragePort, utc_iso
+
+LANGUAGES = ("id", "en")
+MIN_SECRET = 24  # characters of a secret an admin brings
+FAILING_AFTER = timedelta(minutes=5)  # an endpoint still being retried after this raises an alert
+WATCH_SECONDS = 5.0  # how often the failing endpoints are read for the alerts
+
+
+class Notifications:
+    def __init__(self, storage: StoragePort, vault: Vault, retention_hours: int, settings: DeliverySettings) -> None:
+        self.store = OutboxStore(storage)
+        self.vault = vault
+        self.retention = timedelta(hours=retention_hours)
+        self.settings = settings
+        self.subscriptions = Subscriptions()
+        self.policy = Policy(self.subscriptions, _people_ahead)
+        self.deliverer: Deliverer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._watching: asyncio.Task[None] | None = None
+        # Per site: the endpoints whose messages keep failing, for the supervisor's alerts (read every few
+        # seconds by every process, so a dashboard on any of them shows it).
+        self.failing: dict[str, list[dict[str, Any]]] = {}
+
+    def wake(self) -> None:
+        if self.deliverer is not None:
+            self.deliverer.wake()
+
+    async def start(self, ctx: Any) -> None:
+        """Read the endpoints, then start sending (`ctx`: the server's Context, for the live states and clock)."""
+        self.subscriptions.replace(await self.store.endpoints())
+        self.deliverer = Deliverer(
+            self.store, self.vault, ctx.sites, ctx.states, ctx.now, self.settings,
+            on_endpoints=self.subscriptions.replace,
+        )  # fmt: skip
+        self._task = asyncio.create_task(self.deliverer.run_forever(), name="outbox-deliverer")
+        self._watching = asyncio.create_task(self._watch_failures(ctx), name="outbox-failures")
+
+    async def stop(self) -> None:
+        for task in (self._watching, self._task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _watch_failures(self, ctx: Any) -> None:
+        while True:
+            with contextlib.suppress(Exception):  # a database hiccup: the alerts stay as they were a moment more
+                self.failing = await self._failures(ctx.sites, ctx.now())
+            await asyncio.sleep(WATCH_SECONDS)
+
+    async def _failures(self, sites: dict[str, Site], now: datetime) -> dict[str, list[dict[str, Any]]]:
+        endpoints = {e.id: e for e in await self.store.endpoints()}
+        out: dict[str, list[dict[str, Any]]] = {}
+        for site_id, name, since, dead, error in await self.store.troubles():
+            if site_id not in sites or (since is not None and now - since <= FAILING_AFTER and not dead):
+                continue
+            endpoint = endpoints.get(name)
+            out.setdefault(site_id, []).append({
+                "endpoint": name,
+                "name": (endpoint.description or endpoint.url) if endpoint else name,
+                "agency": endpoint.agency if endpoint else None,
+                "since": since.isoformat() if since else None,
+                "dead": dead,
+                "error": error or "?",
+            })  # fmt: skip
+        return out
+
+    # --- citizens' numbers ---------------------------------------------------------------------------------
+
+    def contact(self, site: Site, ref: str, body: Any, day: date) -> ContactRow:
+        """A number a citizen left, checked and encrypted, kept until `day` ends (plus the retention). The body
+        is {"phone": "0812...", "lang": "id", "consent": true}: the citizen agreed to messages about this visit."""
+        if not site.notify.offered:
+            raise Refusal("notify_unavailable", site=site.name)
+        if not isinstance(body, dict):
+            raise Refusal("not_an_object", details={"field": "notify"})
+        v.only(body, {"phone", "lang", "consent"})
+        if body.get("consent") is not True:
+            raise Refusal("notify_consent", details={"field": "notify.consent"})
+        phone = v.required_text(body, "phone", max_len=20)
+        lang = v.text(body, "lang", required=False, choices=LANGUAGES) or "id"
+        return self.sealed(site, ref, phone, lang, day)
+
+    def sealed(self, site: Site, ref: str, phone: str, lang: str, day: date) -> ContactRow:
+        masked = mask_phone(phone)  # refuses a number that is not an Indonesian mobile one
+        ends = datetime.combine(day + timedelta(days=1), time(0), site.tz) + self.retention
+        return ContactRow(ref, site.id, lang, self.vault.seal(normalise_phone(phone)), masked, ends)
+
+    # --- webhook endpoints (admins) ---------------------------------------------------------------------------
+
+    async def add_endpoint(
+        self, principal: Principal | None, site: Site, body: dict[str, Any], now: datetime, seq: int
+    ) -> dict[str, Any]:
+        principal = require(principal, "webhook.manage", site.id)
+        v.only(body, {"url", "events", "agency", "description", "secret"})
+        url = v.required_text(body, "url", max_len=500)
+        if not url.startswith(("http://", "https://")) or len(url.split("://", 1)[1]) < 1:
+            raise Refusal("invalid_webhook.url", details={"field": "url"})
+        events = body.get("events")
+        if isinstance(events, str):
+            events = [events]
+        if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
+            raise Refusal("invalid_webhook.events", choices=list(payloads.EVENT_TYPES), details={"field": "events"})
+        if events == ["*"]:
+            events = list(payloads.EVENT_TYPES)
+        unknown = [e for e in events if e not in payloads.EVENT_TYPES]
+        if unknown:
+            raise Refusal("invalid_webhook.event_type", event=unknown[0], choices=list(payloads.EVENT_TYPES),
+                          details={"field": "events"})  # fmt: skip
+        agency = v.text(body, "agency", required=False, max_len=40)
+        if agency is not None and agency not in site.agencies:
+            raise Refusal("unknown_agency", agency=agency, site=site.name, details={"field": "agency"})
+        description = v.text(body, "description", required=False, max_len=200) or ""
+        secret = v.text(body, "secret", required=False, max_len=200) if "secret" in body else _new_secret()
+        if secret is None or len(secret) < MIN_SECRET:  # a receiver's own secret is welcome, a guessable one not
+            raise Refusal("invalid_webhook.secret", min_len=MIN_SECRET, details={"field": "secret"})
+        endpoint = Endpoint("wh_" + secrets.token_hex(6), site.id, agency, url, self.vault.seal(secret),
+                            tuple(dict.fromkeys(events)), description, True, now, principal.name)  # fmt: skip
+        audit = _audit(site, now, principal, "webhook.add", f"webhook {endpoint.id}", seq, url=url,
+                       events=list(endpoint.events), agency=agency)  # fmt: skip
+        await self.store.add_endpoint(endpoint, audit)
+        self.subscriptions.replace(await self.store.endpoints())
+        return {"endpoint": endpoint.public(), "secret": secret}
+
+    async def endpoints(self, principal: Principal | None, site: Site) -> list[dict[str, Any]]:
+        require(principal, "webhook.manage", site.id)
+        return [e.public() for e in await self.store.endpoints(site.id)]
+
+    async def remove_endpoint(
+        self, principal: Principal | None, site: Site, endpoint_id: str, now: datetime, seq: int
+    ) -> dict[str, Any]:
+        principal = require(principal, "webhook.manage", site.id)
+        endpoint = await self._endpoint(site, endpoint_id)
+        audit = _audit(site, now, principal, "webhook.remove", f"webhook {endpoint.id}", seq)
+        await self.store.change_endpoint(endpoint.id, audit, active=0)
+        self.subscriptions.replace(await self.store.endpoints())
+        return {"endpoint": {**endpoint.public(), "active": False}}
+
+    async def rotate_secret(
+        self, principal: Principal | None, site: Site, endpoint_id: str, now: datetime, seq: int
+    ) -> dict[str, Any]:
+        principal = require(principal, "webhook.manage", site.id)
+        endpoint = await self._endpoint(site, endpoint_id)
+        secret = _new_secret()
+        audit = _audit(site, now, principal, "webhook.rotate", f"webhook {endpoint.id}", seq)
+        await self.store.change_endpoint(endpoint.id, audit, secret=self.vault.seal(secret))
+        if self.deliverer is not None:
+            await self.deliverer.refresh_endpoints(force=True)
+        return {"endpoint": endpoint.public(), "secret": secret}
+
+    async def _endpoint(self, site: Site, endpoint_id: str) -> Endpoint:
+        endpoint = await self.store.endpoint(endpoint_id[:40])
+        if endpoint is None or endpoint.site != site.id or not endpoint.active:
+            raise Refusal("unknown_webhook", endpoint=endpoint_id[:40])
+        return endpoint
+
+    # --- what supervisors see -----------------------------------------------------------------------------
+
+    async def status(self, principal: Principal | None, site: Site, now: datetime) -> dict[str, Any]:
+        require(principal, "outbox.read", site.id)
+        found = await self.store.status(site.id)
+        endpoints = {e.id: e for e in await self.store.endpoints(site.id)}
+        rows = []
+        names = [GATEWAY] if site.notify.offered or GATEWAY in found else []
+        names += [e for e in endpoints if endpoints[e].active or e in found]
+        for name in names:
+            status = found.get(name, EndpointStatus(name))
+            endpoint = endpoints.get(name)
+            breaker = self.deliverer.breakers.get(name) if self.deliverer is not None else None
+            rows.append(
+                {
+                    "endpoint": name,
+                    "kind": "gateway" if name == GATEWAY else "webhook",
+                    "url": endpoint.url if endpoint else (site.notify.gateway.url if site.notify.gateway else None),
+                    "active": endpoint.active if endpoint else True,
+                    "pending": status.pending,
+                    "retrying": status.retrying,
+                    "sent": status.sent,
+                    "dead": status.dead,
+                    "skipped": status.skipped,
+                    "breaker": breaker.state if breaker is not None else "closed",
+                    "failing": failing(status, now),
+                    "last_sent_at": _iso(status.last_sent_at, site),
+                    "last_error": status.last_error,
+                    "last_error_at": _iso(status.last_error_at, site),
+                }
+            )
+        return {"site": site.id, "endpoints": rows}
+
+    async def dead_letters(self, principal: Principal | None, site: Site, endpoint: str | None) -> dict[str, Any]:
+        require(principal, "outbox.read", site.id)
+        return {"dead": await self.store.dead_letters(site.id, endpoint, 200)}
+
+    async def resend(
+        self, principal: Principal | None, site: Site, body: dict[str, Any], now: datetime, seq: int
+    ) -> dict[str, Any]:
+        """{"message": id} resends one dead letter; {"endpoint": id} every dead letter of the endpoint."""
+        principal = require(principal, "outbox.resend", site.id)
+        v.only(body, {"message", "endpoint"})
+        message = v.text(body, "message", required=False, max_len=64)
+        endpoint = v.text(body, "endpoint", required=False, max_len=40)
+        if (message is None) == (endpoint is None):
+            raise Refusal("invalid_field.required", field="message", details={"field": "message"})
+        if message is not None:
+            if not await self.store.resend(site.id, message, now):
+                raise Refusal("unknown_dead_letter", message=message)
+            count = 1
+        else:
+            assert endpoint is not None
+            count = await self.store.resend_all(site.id, endpoint, now)
+        target = f"message {message}" if message else f"webhook {endpoint}"
+        await self.store.audit(_audit(site, now, principal, "outbox.resend", target, seq, count=count))
+        self.wake()
+        return {"resent": count}
+
+    async def failing_endpoints(self, site: Site, now: datetime) -> list[str]:
+        """Endpoints (the gateway among them) that keep failing: the supervisor's alert."""
+        return [name for name, status in (await self.store.status(site.id)).items() if failing(status, now)]
+
+
+def _new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def failing(status: EndpointStatus, now: datetime) -> bool:
+    """Still retrying a message after FAILING_AFTER, or holding dead letters: a person should look."""
+    stuck = status.oldest_retrying is not None and now - status.oldest_retrying > FAILING_AFTER
+    return stuck or status.dead > 0
+
+
+def _people_ahead(state: SiteState, now: datetime, ticket: Ticket) -> int | None:
+    estimate = wait_of(state, ticket, now)
+    return estimate.people_ahead if estimate is not None and estimate.minutes is not None else None
+
+
+def _iso(at: datetime | None, site: Site) -> str | None:
+    return at.astimezone(site.tz).isoformat(timespec="seconds") if at else None
+
+
+def _audit(site: Site, now: datetime, principal: Principal, action: str, target: str, seq: int,
+           **details: Any) -> tuple[Any, ...]:  # fmt: skip
+    details = {k: val for k, val in details.items() if val is not None}
+    return (site.id, utc_iso(now), principal.name, principal.role, action, target, jsontext.dumps(details), seq)

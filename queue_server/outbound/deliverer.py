@@ -1,0 +1,311 @@
+"""The delivery worker: sends what the outbox holds, off the issuing and calling path.
+
+Each round reads the messages due now (the first still to go of each endpoint and key, persistence/outbox.py),
+sends them concurrently (a few at a time per endpoint), and records every outcome in one transaction:
+- sent (2xx);
+- tried again later, after an exponential backoff with full jitter (RETRY_BASE * 2^attempts, at most RETRY_CAP);
+- dead after MAX_ATTEMPTS tries, with the last error, until a supervisor resends it;
+- skipped when it is no longer worth sending (the endpoint was removed, the number deleted, the citizen was
+  called already and the message would mislead).
+A circuit breaker per endpoint stops trying an endpoint that failed BREAKER_FAILURES times in a row for a while
+(30 s, doubling up to 5 minutes), then lets one message through to probe it; its messages wait meanwhile without
+spending their tries.
+
+At least once: a message sent just before the process is killed, and not yet recorded, is sent again after the
+restart with the same id (receivers drop it by `Antrean-Webhook-Id`; gateways get it as `Idempotency-Key`). On a
+database shared by several processes only one delivers at a time (storage.exclusive), so order per key holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from queue_server.common import messages
+from queue_server.domain.booking import BookingState
+from queue_server.domain.catalogue import Site
+from queue_server.domain.model import TicketState
+from queue_server.domain.state import SiteState
+from queue_server.outbound import gateway, policy, signing
+from queue_server.outbound.vault import Vault, VaultError
+from queue_server.persistence.outbox import GATEWAY, Attempt, Endpoint, OutboxStore, Pending
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    retry_base: float = 5.0  # seconds before the second try; doubled for each one after
+    retry_cap: float = 600.0  # never more than this between two tries
+    max_attempts: int = 12  # then a dead letter (~40 minutes of tries at the defaults)
+    timeout: float = 10.0  # one request, connecting included
+    per_endpoint: int = 8  # requests in flight to one endpoint
+    batch: int = 500  # messages read per round
+    breaker_failures: int = 5
+    breaker_seconds: float = 30.0  # the first pause of a tripped breaker; doubled per trip, up to 300 s
+    idle_seconds: float = 1.0  # a look at the outbox at least this often (other processes write it too)
+    keep_days: int = 7  # sent and skipped messages are kept this long for the supervisor's figures
+
+
+class Breaker:
+    """One endpoint's circuit breaker: closed (every message tried), open (none until `open_until`), then
+    half-open (one message probes; its success closes the breaker, its failure opens it for twice as long)."""
+
+    def __init__(self, failures: int, pause: float) -> None:
+        self.failures_to_trip = failures
+        self.pause = pause
+        self.failures = 0  # in a row
+        self.trips = 0  # in a row, without a success between them
+        self.opened = False
+        self.open_until = 0.0  # time.monotonic()
+        self.probing = False
+
+    @property
+    def state(self) -> str:
+        if not self.opened:
+            return "closed"
+        return "open" if time.monotonic() < self.open_until else "half_open"
+
+    def allows(self) -> bool:
+        if not self.opened:
+            return True
+        if time.monotonic() < self.open_until or self.probing:
+            return False
+        self.probing = True
+        return True
+
+    def succeeded(self) -> None:
+        self.failures = self.trips = 0
+        self.opened = self.probing = False
+
+    def failed(self) -> bool:
+        """Count a failure; True when it opens the breaker."""
+        self.failures += 1
+        if self.probing or (not self.opened and self.failures >= self.failures_to_trip):
+            self.opened, self.probing = True, False
+            self.trips += 1
+            self.open_until = time.monotonic() + min(300.0, self.pause * 2 ** (self.trips - 1))
+            return True
+        return False
+
+
+@dataclass
+class _Endpoints:
+    """Webhook endpoints with their secrets decrypted, read again every few seconds."""
+
+    by_id: dict[str, tuple[Endpoint, str]] = field(default_factory=dict)
+    read_at: float = 0.0
+
+
+_DIGITS = re.compile(r"\+?\d[\d\s-]{7,}\d")
+
+
+def scrub(text: str) -> str:
+    """An error as it may be kept and shown: short, and without anything that looks like a phone number (a
+    gateway's error may echo the number it was given)."""
+    return _DIGITS.sub("…", " ".join(text.split()))[:300]
+
+
+class Deliverer:
+    def __init__(
+        self,
+        store: OutboxStore,
+        vault: Vault,
+        sites: Mapping[str, Site],
+        states: Callable[[], Mapping[str, SiteState]],
+        clock: Callable[[], datetime],
+        settings: DeliverySettings = DeliverySettings(),
+        on_endpoints: Callable[[list[Endpoint]], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.vault = vault
+        self.sites = sites
+        self.states = states
+        self.clock = clock
+        self.settings = settings
+        self.on_endpoints = on_endpoints  # the policy's subscriptions follow every re-read
+        self.breakers: dict[str, Breaker] = {}
+        self._endpoints = _Endpoints()
+        self._wake = asyncio.Event()
+        self._next_purge = 0.0
+        self._client: httpx.AsyncClient | None = None
+        self.delivering = False  # this process holds the outbox (one process at a time on shared storage)
+
+    def wake(self) -> None:
+        """New messages were committed: look now rather than at the next idle tick."""
+        self._wake.set()
+
+    def breaker(self, endpoint: str) -> Breaker:
+        found = self.breakers.get(endpoint)
+        if found is None:
+            found = self.breakers[endpoint] = Breaker(self.settings.breaker_failures, self.settings.breaker_seconds)
+        return found
+
+    # --- the loop ----------------------------------------------------------------------------------------------
+
+    async def run_forever(self) -> None:
+        limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+        timeout = httpx.Timeout(self.settings.timeout)
+        async with httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False) as client:
+            self._client = client
+            failing = False
+            while True:
+                try:
+                    async with self.store.storage.exclusive("outbox") as held:
+                        if not held:  # another process delivers; try again in a while (it may stop)
+                            await asyncio.sleep(5)
+                            continue
+                        self.delivering = True
+                        await self.refresh_endpoints(force=True)
+                        while True:
+                            await self.housekeeping()
+                            if not await self.round():
+                                await self._idle()
+                            failing = False
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    if not failing:
+                        log.exception("delivering messages failed; trying again every second")
+                    failing = True
+                    self.delivering = False
+                    await asyncio.sleep(1)
+
+    async def _idle(self) -> None:
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), self.settings.idle_seconds)
+        except TimeoutError:
+            pass
+
+    async def refresh_endpoints(self, force: bool = False) -> None:
+        if not force and time.monotonic() - self._endpoints.read_at < 5.0:
+            return
+        endpoints = await self.store.endpoints()
+        by_id = {}
+        for endpoint in endpoints:
+            try:
+                by_id[endpoint.id] = (endpoint, self.vault.open(endpoint.secret))
+            except VaultError:
+                log.error("webhook endpoint %s: its secret was encrypted with another key; rotate it", endpoint.id)
+        self._endpoints = _Endpoints(by_id, time.monotonic())
+        if self.on_endpoints is not None:
+            self.on_endpoints(endpoints)
+
+    async def housekeeping(self) -> None:
+        """Once a minute: numbers whose time is up are deleted, and so is the record of old messages."""
+        now = self.clock()
+        if time.monotonic() >= self._next_purge:
+            await self.store.purge_contacts(now)
+            await self.store.forget_before(now - timedelta(days=self.settings.keep_days))
+            await self.refresh_endpoints()
+            self._next_purge = time.monotonic() + 60.0
+
+    async def round(self) -> int:
+        """One round: send what is due, record what became of it. Returns how many were tried."""
+        await self.refresh_endpoints()
+        due = await self.store.due(self.clock(), self.settings.batch)
+        if any(m.endpoint != GATEWAY and m.endpoint not in self._endpoints.by_id for m in due):
+            await self.refresh_endpoints(force=True)  # added a moment ago (here, by the command line, elsewhere)
+        chosen = [m for m in due if self.breaker(m.endpoint).allows()]
+        if not chosen:
+            return 0
+        gates = {endpoint: asyncio.Semaphore(self.settings.per_endpoint) for endpoint in {m.endpoint for m in chosen}}
+        attempts = await asyncio.gather(*(self._deliver(m, gates[m.endpoint]) for m in chosen))
+        await self.store.record(list(attempts))
+        return len(chosen)
+
+    # --- one message -------------------------------------------------------------------------------------------
+
+    async def _deliver(self, message: Pending, gate: asyncio.Semaphore) -> Attempt:
+        try:
+            request = await self._request(message)
+        except _Skip as skip:
+            return Attempt(message.n, "skipped", self.clock(), str(skip))
+        url, body, headers = request
+        async with gate:
+            error = await self._post(url, body, headers)
+        now = self.clock()
+        breaker = self.breaker(message.endpoint)
+        if error is None:
+            breaker.succeeded()
+            return Attempt(message.n, "sent", now)
+        if breaker.failed():
+            log.warning("deliveries to %s keep failing (%s); pausing them", message.endpoint, error)
+        if message.attempts + 1 >= self.settings.max_attempts:
+            return Attempt(message.n, "dead", now, error)
+        delay = min(self.settings.retry_cap, self.settings.retry_base * 2**message.attempts)
+        return Attempt(message.n, "retry", now, error, now + timedelta(seconds=random.uniform(delay / 2, delay)))  # noqa: S311
+
+    async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> str | None:
+        assert self._client is not None
+        try:
+            response = await self._client.post(url, content=body, headers=headers)
+        except httpx.TimeoutException:
+            return "no answer in time"
+        except httpx.HTTPError as exc:
+            return scrub(f"{type(exc).__name__}: {exc}") or type(exc).__name__
+        if 200 <= response.status_code < 300:
+            return None
+        return scrub(f"HTTP {response.status_code}: {response.text[:200]}")
+
+    async def _request(self, message: Pending) -> tuple[str, bytes, dict[str, str]]:
+        if message.endpoint != GATEWAY:
+            found = self._endpoints.by_id.get(message.endpoint)
+            if found is None or not found[0].active:
+                raise _Skip("the endpoint was removed")
+            endpoint, secret = found
+            body = message.payload.encode()
+            return endpoint.url, body, signing.headers(message.id, secret, int(time.time()), body)
+        site = self.sites.get(message.site)
+        if site is None or site.notify.gateway is None:
+            raise _Skip("no gateway is configured for the site")
+        params = json.loads(message.payload)
+        self._still_worth_sending(message, params)
+        contact = await self.store.contact(message.contact or "")
+        if contact is None:
+            raise _Skip("the number was deleted (its day is over)")
+        lang, sealed = contact
+        try:
+            phone = self.vault.open(sealed)
+        except VaultError as exc:
+            raise _Skip(str(exc)) from None
+        text = messages.text("message", message.kind, lang, params)
+        body = json.dumps(gateway.render(site.notify.gateway, phone, text, message.id)).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": message.id,
+            **dict(site.notify.gateway.headers),
+        }
+        return site.notify.gateway.url, body, headers
+
+    def _still_worth_sending(self, message: Pending, params: dict[str, Any]) -> None:
+        """A message that would mislead now is skipped: "your turn" once the citizen was served, "N people before
+        you" once called, a reminder of a booking that was cancelled or checked in."""
+        state = self.states().get(message.site)
+        if state is None:
+            return
+        wanted = {policy.YOUR_TURN: TicketState.CALLED, policy.PEOPLE_AHEAD: TicketState.WAITING,
+                  policy.NO_SHOW: TicketState.NO_SHOW}.get(message.kind)  # fmt: skip
+        if wanted is not None:
+            ticket = state.tickets.get(params.get("ticket_id", ""))
+            if ticket is None or ticket.state is not wanted:
+                raise _Skip("no longer true: the ticket has moved on")
+        if message.kind in (policy.BOOKING_REMINDER_DAY, policy.BOOKING_REMINDER_HOUR):
+            booking = state.bookings.get(params.get("booking", ""))
+            if booking is None or booking.state is not BookingState.BOOKED:
+                raise _Skip("no longer true: the booking was cancelled, released or checked in")
+
+
+class _Skip(Exception):
+    """Not worth sending any more; the reason is kept with the message."""

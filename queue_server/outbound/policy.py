@@ -1,0 +1,220 @@
+"""Which messages an event causes: a signed webhook to each endpoint that follows it, and a message to the citizen
+who left a number. The engine asks this for every decided command and writes the rows in the command's own
+transaction (pipeline/engine.py), so a message exists if and only if its event does. Sending happens later, off the
+issuing and calling path (deliverer.py).
+
+"N people before you" is caused by whichever event moves the line past the citizen's threshold (a call on any
+counter that serves the ticket, a cancellation ahead, a counter opening): after such an event the policy asks the
+wait forecast how many are ahead of each waiting ticket with a contact, and writes the message once per ticket (a
+dedupe text, so also once across restarts and processes).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime, time, timedelta
+from functools import partial
+from typing import Any
+
+from queue_server.common.ids import time_ordered_id
+from queue_server.common.jsontext import dumps
+from queue_server.domain import events as ev
+from queue_server.domain.catalogue import Site
+from queue_server.domain.events import Event
+from queue_server.domain.model import Ticket, TicketState
+from queue_server.domain.state import SiteState
+from queue_server.outbound import payloads
+from queue_server.persistence.outbox import GATEWAY, Endpoint
+from queue_server.persistence.port import OutboxRow
+
+log = logging.getLogger(__name__)
+
+# The citizen messages (templates: [message.*] of common/messages.toml).
+TICKET_ISSUED = "ticket_issued"
+PEOPLE_AHEAD = "people_ahead"
+YOUR_TURN = "your_turn"
+NO_SHOW = "no_show"
+SURVEY = "survey"
+BOOKING_CONFIRMED = "booking_confirmed"
+BOOKING_REMINDER_DAY = "booking_reminder_day"
+BOOKING_REMINDER_HOUR = "booking_reminder_hour"
+BOOKING_RELEASED = "booking_released"
+KINDS = (TICKET_ISSUED, PEOPLE_AHEAD, YOUR_TURN, NO_SHOW, SURVEY, BOOKING_CONFIRMED, BOOKING_REMINDER_DAY,
+         BOOKING_REMINDER_HOUR, BOOKING_RELEASED)  # fmt: skip
+
+# Events after which someone may have come near the front of the line.
+NEAR_TRIGGERS = frozenset({ev.TICKET_CALLED, ev.TICKET_CANCELLED, ev.TICKET_TRANSFERRED, ev.TICKET_EXPIRED,
+                           ev.TICKET_NO_SHOW, ev.COUNTER_OPENED, ev.TICKET_ISSUED, ev.BOOKING_CHECKED_IN,
+                           ev.TICKET_CONTACT_LEFT})  # fmt: skip
+# How many are ahead of a waiting ticket (the wait forecast's count; application/notifications.py); None: unknown.
+PeopleAhead = Callable[[SiteState, datetime, Ticket], "int | None"]
+
+REMINDER_EVENING = time(19, 0)  # the day-before reminder goes out at this local time
+REMINDER_BEFORE = timedelta(hours=1)  # ... and the second this long before the slot
+
+
+class Subscriptions:
+    """The active webhook endpoints by site, as the policy matches events to them. Replaced whole when the
+    endpoints change (here, or read again every few seconds: the CLI or another process changed them)."""
+
+    def __init__(self, endpoints: Iterable[Endpoint] = ()) -> None:
+        self.by_site: dict[str, list[Endpoint]] = {}
+        self.replace(endpoints)
+
+    def replace(self, endpoints: Iterable[Endpoint]) -> None:
+        by_site: dict[str, list[Endpoint]] = {}
+        for endpoint in endpoints:
+            if endpoint.active:
+                by_site.setdefault(endpoint.site, []).append(endpoint)
+        self.by_site = by_site
+
+    def matching(self, site: str, agency: str | None, event_type: str) -> list[Endpoint]:
+        return [
+            e for e in self.by_site.get(site, ()) if event_type in e.events and (e.agency is None or e.agency == agency)
+        ]
+
+
+class Policy:
+    """events -> outbox rows, for the engine (`Engine(effects=...)`)."""
+
+    def __init__(
+        self, subscriptions: Subscriptions, people_ahead: PeopleAhead, new_id: Callable[[], str] = time_ordered_id
+    ) -> None:
+        self.subscriptions = subscriptions
+        self.people_ahead = people_ahead
+        self.new_id = new_id
+        self._told: dict[str, set[str]] = {}  # per site: tickets told "N people before you"
+
+    def __call__(self, events: list[Event], state: SiteState) -> list[OutboxRow]:
+        site = state.site
+        rows: list[OutboxRow] = []
+        hooks = site.id in self.subscriptions.by_site
+        try:
+            for event in events:
+                if hooks and event.type in payloads.EVENT_TYPES:
+                    rows.extend(self._webhooks(event, site))
+                if site.notify.offered:
+                    rows.extend(self._citizen(event, state))
+            if site.notify.offered and state.contacts_waiting and any(e.type in NEAR_TRIGGERS for e in events):
+                told = self._told.setdefault(site.id, set())
+                if len(told) > 2 * len(state.tickets) + 100:  # a past day's tickets are gone from the state
+                    told.intersection_update(state.tickets)
+                at = events[-1].at
+                rows.extend(near_messages(state, told, partial(self.people_ahead, state, at), at, self.new_id))
+        except Exception:  # a bug here must not refuse a citizen's ticket; it is logged loudly instead
+            log.exception("building the messages of %s failed; none is sent for it", events[0].type)
+        return rows
+
+    def _webhooks(self, event: Event, site: Site) -> list[OutboxRow]:
+        agency = payloads.agency_of(event, site)
+        rows = []
+        for endpoint in self.subscriptions.matching(site.id, agency, event.type):
+            message_id = self.new_id()
+            rows.append(
+                OutboxRow(
+                    message_id,
+                    site.id,
+                    endpoint.id,
+                    event.type,
+                    _key(event),
+                    dumps(payloads.body(message_id, event, site)),
+                    event.at,
+                    event.at,
+                )  # fmt: skip
+            )
+        return rows
+
+    def _citizen(self, event: Event, state: SiteState) -> list[OutboxRow]:
+        site, data, at = state.site, event.data, event.at
+        ticket, booking = data.get("ticket"), data.get("booking")
+        out: list[OutboxRow] = []
+
+        def message(kind: str, contact: str, key: str, due: datetime = at, **params: Any) -> None:
+            params["site"] = site.name
+            out.append(OutboxRow(self.new_id(), site.id, GATEWAY, kind, key, json.dumps(params), due, at, contact))
+
+        if isinstance(booking, dict) and booking.get("contact") and event.type != ev.BOOKING_CHECKED_IN:
+            contact, key = booking["contact"], f"b:{booking['id']}"
+            about = _booking_params(booking, site)
+            if event.type == ev.BOOKING_CREATED:
+                message(BOOKING_CONFIRMED, contact, key, **about)
+                slot = datetime.fromisoformat(booking["slot_start"])
+                evening = datetime.combine(site.local(slot).date() - timedelta(days=1), REMINDER_EVENING, site.tz)
+                if evening > at:
+                    message(BOOKING_REMINDER_DAY, contact, key, evening, booking=booking["id"], **about)
+                if slot - REMINDER_BEFORE > at + timedelta(minutes=10):
+                    message(BOOKING_REMINDER_HOUR, contact, key, slot - REMINDER_BEFORE, booking=booking["id"], **about)
+            elif event.type == ev.BOOKING_RELEASED:
+                message(BOOKING_RELEASED, contact, key, **about)
+        if not isinstance(ticket, dict) or not ticket.get("contact"):
+            return out
+        contact, key = ticket["contact"], f"t:{ticket['token']}"
+        about = {"ticket": ticket["label"], "service": _service_name(site, ticket["service"])}
+        link = f"{site.notify.public_url}/t/{ticket['token']}"
+        if event.type in (ev.TICKET_ISSUED, ev.BOOKING_CHECKED_IN, ev.TICKET_CONTACT_LEFT):
+            message(TICKET_ISSUED, contact, key, link=link, **about)
+        elif event.type in (ev.TICKET_CALLED, ev.TICKET_RECALLED):
+            counter = site.counters.get(ticket["counter"])
+            message(YOUR_TURN, contact, key, ticket_id=ticket["id"], counter=counter.name if counter else "", **about)
+        elif event.type == ev.TICKET_NO_SHOW:
+            message(NO_SHOW, contact, key, ticket_id=ticket["id"], **about)
+        elif event.type == ev.TICKET_FINISHED and site.notify.survey and ticket["state"] == TicketState.DONE.value:
+            message(SURVEY, contact, key, link=link, **about)
+        return out
+
+
+def near_messages(state: SiteState, told: set[str], people_ahead: Callable[[Ticket], int | None],
+                  now: datetime, new_id: Callable[[], str] = time_ordered_id) -> list[OutboxRow]:  # fmt: skip
+    """ "N people before you" for each waiting ticket with a contact that has come that near and was not told yet
+    (`told`: ticket ids, kept by the caller; the row's dedupe text keeps it once across restarts and processes)."""
+    site = state.site
+    if not site.notify.offered:
+        return []
+    out = []
+    for ticket_id in list(state.contacts_waiting):
+        ticket = state.tickets.get(ticket_id)
+        if ticket is None or ticket.state is not TicketState.WAITING or ticket.id in told:
+            continue
+        ahead = people_ahead(ticket)
+        if ahead is None or ahead > site.notify.people_ahead:
+            continue
+        told.add(ticket.id)
+        link = f"{site.notify.public_url}/t/{ticket.token}"
+        params = {"site": site.name, "ticket": ticket.label, "service": _service_name(site, ticket.service),
+                  "people": ahead, "ticket_id": ticket.id, "link": link}  # fmt: skip
+        out.append(
+            OutboxRow(
+                new_id(),
+                site.id,
+                GATEWAY,
+                PEOPLE_AHEAD,
+                f"t:{ticket.token}",
+                json.dumps(params),
+                now,
+                now,
+                ticket.contact,
+                dedupe=f"near:{ticket.id}",
+            )  # fmt: skip
+        )
+    return out
+
+
+def _key(event: Event) -> str:
+    """Messages of one citizen's ticket (every leg: they share the token) or booking go out in order."""
+    ticket = event.data.get("ticket")
+    if isinstance(ticket, dict):
+        return f"t:{ticket['token']}"
+    booking = event.data.get("booking")
+    return f"b:{booking['id']}" if isinstance(booking, dict) else event.type
+
+
+def _service_name(site: Site, service_id: str) -> str:
+    service = site.services.get(service_id)
+    return service.name if service else service_id
+
+
+def _booking_params(booking: dict[str, Any], site: Site) -> dict[str, Any]:
+    return {"code": booking["code"], "service": _service_name(site, booking["service"]), "day": booking["day"],
+            "slot": booking["slot"][:5]}  # fmt: skip

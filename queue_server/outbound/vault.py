@@ -1,0 +1,61 @@
+"""The notification key: citizens' numbers and webhook secrets are encrypted with it before they reach the
+database, and only the delivery worker decrypts them (to send). The key lives in a file of its own, outside the
+database, so a copy of the database (a backup, a stolen disk image of the data folder alone) holds no number.
+
+Fernet (the `cryptography` package): AES-128-CBC with an HMAC-SHA256 over it, a timestamp and a version byte; a
+well-kept recipe, so there is no cryptography of our own here. Every server process of a deployment needs the same
+key file (several machines on one PostgreSQL database: copy it). Losing it loses only what is encrypted: numbers
+kept for a day, and the webhook secrets (rotate them: `queue-server webhook rotate`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+log = logging.getLogger(__name__)
+
+
+class VaultError(ValueError):
+    """Text that this key did not encrypt (another key file, or damaged)."""
+
+
+class Vault:
+    def __init__(self, key: bytes) -> None:
+        self._fernet = Fernet(key)
+
+    @classmethod
+    def from_file(cls, path: Path) -> Vault:
+        """The key in `path`, made there (readable by this user only) if the file does not exist yet."""
+        try:
+            return cls(path.read_bytes().strip())
+        except FileNotFoundError:
+            pass
+        except ValueError as exc:
+            raise VaultError(
+                f"{path} does not hold a notification key ({exc}); make a new one by moving it away"
+            ) from None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = Fernet.generate_key()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker process made it a moment ago
+            return cls(path.read_bytes().strip())
+        with os.fdopen(fd, "wb") as f:
+            f.write(key + b"\n")
+        log.warning(
+            "made a new notification key in %s: back it up with the database, keep it out of the same copy", path
+        )
+        return cls(key)
+
+    def seal(self, text: str) -> str:
+        return self._fernet.encrypt(text.encode()).decode("ascii")
+
+    def open(self, sealed: str) -> str:
+        try:
+            return self._fernet.decrypt(sealed.encode("ascii")).decode()
+        except (InvalidToken, ValueError):
+            raise VaultError("encrypted with another notification key") from None

@@ -1,0 +1,312 @@
+"""The SQL of the outbox, the webhook endpoints and citizens' contacts (outbound/ keeps the rules). The rows
+themselves are written with the events that cause them (port.batch_statements); this is what the delivery worker
+and the people managing endpoints read and change afterwards."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from queue_server.persistence.port import (
+    AUDIT_INSERT,
+    Statements,
+    StoragePort,
+    utc_iso,
+)
+
+GATEWAY = "gateway"  # the endpoint of citizen messages: the site's WhatsApp/SMS gateway
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A message to try now."""
+
+    n: int
+    id: str
+    site: str
+    endpoint: str
+    kind: str
+    key: str
+    contact: str | None
+    payload: str
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What became of one try: sent, to be tried again at `retry_at`, dead (given up), or skipped (no longer worth
+    sending: the endpoint is gone, the number deleted, the turn passed)."""
+
+    n: int
+    outcome: str  # sent, retry, dead, skipped
+    at: datetime
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    id: str
+    site: str
+    agency: str | None
+    url: str
+    secret: str  # encrypted (outbound/vault.py)
+    events: tuple[str, ...]
+    description: str
+    active: bool
+    created_at: datetime
+    created_by: str
+
+    def public(self) -> dict[str, Any]:
+        """As shown to admins: everything but the secret."""
+        return {
+            "id": self.id,
+            "site": self.site,
+            "agency": self.agency,
+            "url": self.url,
+            "events": list(self.events),
+            "description": self.description,
+            "active": self.active,
+            "created_at": self.created_at.isoformat(),
+            "created_by": self.created_by,
+        }
+
+
+@dataclass(frozen=True)
+class EndpointStatus:
+    """An endpoint's deliveries as a supervisor sees them."""
+
+    endpoint: str
+    pending: int = 0  # waiting for their first try
+    retrying: int = 0  # tried and failed, to be tried again
+    sent: int = 0
+    dead: int = 0  # given up: resend them once the receiver is mended
+    skipped: int = 0
+    oldest_retrying: datetime | None = None
+    last_sent_at: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+
+
+_ENDPOINT_COLUMNS = "id, site, agency, url, secret, events, description, active, created_at, created_by"
+
+
+def _endpoint(row: tuple[Any, ...]) -> Endpoint:
+    return Endpoint(row[0], row[1], row[2], row[3], row[4], tuple(json.loads(row[5])), row[6], bool(row[7]),
+                    datetime.fromisoformat(row[8]), row[9])  # fmt: skip
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+class OutboxStore:
+    def __init__(self, storage: StoragePort) -> None:
+        self.storage = storage
+
+    # --- delivering ------------------------------------------------------------------------------------------
+
+    async def due(self, now: datetime, limit: int) -> list[Pending]:
+        """Pending messages due now, oldest first, each the first of its key still to go: a message waits while an
+        earlier one of the same endpoint and key is due or being retried (a ticket's "called" never overtakes its
+        "issued"); one scheduled for later (a booking's reminder) holds nothing up."""
+        at = utc_iso(now)
+        rows = await self.storage._read(  # noqa: SLF001 - the short-read connection, as the engine's replays
+            "SELECT o.n, o.id, o.site, o.endpoint, o.kind, o.key, o.contact, o.payload, o.attempts, o.created_at "
+            "FROM outbox o WHERE o.state = 'pending' AND o.due_at <= ? AND NOT EXISTS ("
+            "SELECT 1 FROM outbox p WHERE p.endpoint = o.endpoint AND p.key = o.key AND p.n < o.n "
+            "AND p.state = 'pending' AND (p.due_at <= ? OR p.attempts > 0)) ORDER BY o.n LIMIT ?",
+            (at, at, limit),
+        )
+        return [
+            Pending(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], datetime.fromisoformat(r[9])) for r in rows
+        ]
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest pending message falls due (the worker sleeps until then, or until woken)."""
+        rows = await self.storage._read("SELECT MIN(due_at) FROM outbox WHERE state = 'pending'")  # noqa: SLF001
+        return _time(rows[0][0]) if rows else None
+
+    async def record(self, attempts: list[Attempt]) -> None:
+        """Every outcome of a round, in one transaction."""
+        sent, retry, dead, skipped = [], [], [], []
+        for a in attempts:
+            if a.outcome == "sent":
+                sent.append((utc_iso(a.at), a.n))
+            elif a.outcome == "retry":
+                assert a.retry_at is not None
+                retry.append((utc_iso(a.retry_at), a.error, a.n))
+            elif a.outcome == "dead":
+                dead.append((a.error, a.n))
+            else:
+                skipped.append((a.error, a.n))
+        statements: Statements = [
+            ("UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ? WHERE n = ?", sent),
+            ("UPDATE outbox SET attempts = attempts + 1, due_at = ?, last_error = ? WHERE n = ?", retry),
+            ("UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE n = ?", dead),
+            ("UPDATE outbox SET state = 'skipped', last_error = ? WHERE n = ?", skipped),
+        ]
+        statements = [(sql, rows) for sql, rows in statements if rows]
+        if statements:
+            await self.storage.run(statements)
+
+    async def contact(self, ref: str) -> tuple[str, str] | None:
+        """A contact's (language, encrypted number), or None once it is deleted."""
+        rows = await self.storage._read("SELECT lang, cipher FROM contacts WHERE ref = ?", (ref,))  # noqa: SLF001
+        return (str(rows[0][0]), str(rows[0][1])) if rows else None
+
+    async def purge_contacts(self, now: datetime) -> None:
+        """Delete the numbers whose time is up (their ticket's day or booking has ended, plus the retention)."""
+        await self.storage.execute("DELETE FROM contacts WHERE purge_after < ?", (utc_iso(now),))
+
+    async def forget_before(self, before: datetime) -> None:
+        """Delete the record of messages sent or skipped before `before` (dead letters stay until resent)."""
+        await self.storage.execute(
+            "DELETE FROM outbox WHERE state IN ('sent', 'skipped') AND created_at < ?", (utc_iso(before),)
+        )
+
+    # --- supervisors: status, dead letters, resending --------------------------------------------------------
+
+    async def status(self, site: str) -> dict[str, EndpointStatus]:
+        """Per endpoint of the site (the gateway among them): how many messages are in each state, the oldest one
+        being retried, when one was last sent, and the last error."""
+        rows = await self.storage.query(
+            "SELECT endpoint, state, attempts > 0, COUNT(*), MIN(created_at), MAX(sent_at) FROM outbox "
+            "WHERE site = ? GROUP BY endpoint, state, attempts > 0",
+            (site,),
+        )
+        found: dict[str, dict[str, Any]] = {}
+        for endpoint, state, tried, count, oldest, last_sent in rows:
+            entry = found.setdefault(endpoint, {"endpoint": endpoint})
+            name = "retrying" if state == "pending" and tried else state
+            entry[name] = entry.get(name, 0) + int(count)
+            if name == "retrying":
+                entry["oldest_retrying"] = _time(oldest)
+            if last_sent and (entry.get("last_sent_at") is None or _time(last_sent) > entry["last_sent_at"]):
+                entry["last_sent_at"] = _time(last_sent)
+        errors = await self.storage.query(
+            "SELECT endpoint, last_error, due_at FROM outbox WHERE site = ? AND last_error IS NOT NULL "
+            "AND state IN ('pending', 'dead') ORDER BY n DESC LIMIT 200",
+            (site,),
+        )
+        for endpoint, error, at in errors:
+            entry = found.setdefault(endpoint, {"endpoint": endpoint})
+            if "last_error" not in entry:
+                entry["last_error"], entry["last_error_at"] = error, _time(at)
+        return {endpoint: EndpointStatus(**values) for endpoint, values in found.items()}
+
+    async def troubles(self) -> list[tuple[str, str, datetime | None, int, str | None]]:
+        """Per site and endpoint with messages failing (being retried, or dead): (site, endpoint, the oldest
+        failing message's time, how many are dead, the newest error). One query for every site, for the alerts."""
+        rows = await self.storage.query(
+            "SELECT site, endpoint, MIN(created_at), SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), MAX(n) "
+            "FROM outbox WHERE state IN ('pending', 'dead') AND last_error IS NOT NULL GROUP BY site, endpoint"
+        )
+        out = []
+        for site, endpoint, oldest, dead, newest in rows:
+            error = await self.storage.query("SELECT last_error FROM outbox WHERE n = ?", (newest,))
+            out.append((site, endpoint, _time(oldest), int(dead or 0), error[0][0] if error else None))
+        return out
+
+    async def dead_letters(self, site: str, endpoint: str | None, limit: int) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT id, endpoint, kind, key, attempts, created_at, last_error FROM outbox "
+            "WHERE site = ? AND state = 'dead'"
+        )
+        params: list[Any] = [site]
+        if endpoint is not None:
+            sql += " AND endpoint = ?"
+            params.append(endpoint)
+        rows = await self.storage.query(sql + " ORDER BY n DESC LIMIT ?", (*params, limit))
+        return [
+            {"id": r[0], "endpoint": r[1], "kind": r[2], "attempts": int(r[4]), "created_at": r[5], "last_error": r[6]}
+            for r in rows
+        ]
+
+    async def resend(self, site: str, message_id: str, now: datetime) -> bool:
+        """A dead letter back in line, its tries counted from zero; False if the site has no such dead letter."""
+        rows = await self.storage.fetch_one(
+            "SELECT n FROM outbox WHERE id = ? AND site = ? AND state = 'dead'", (message_id, site)
+        )
+        if rows is None:
+            return False
+        await self.storage.execute(
+            "UPDATE outbox SET state = 'pending', attempts = 0, due_at = ? WHERE n = ?", (utc_iso(now), rows[0])
+        )
+        return True
+
+    async def resend_all(self, site: str, endpoint: str, now: datetime) -> int:
+        rows = await self.storage.fetch_all(
+            "SELECT n FROM outbox WHERE site = ? AND endpoint = ? AND state = 'dead'", (site, endpoint)
+        )
+        if rows:
+            await self.storage.run(
+                [
+                    (
+                        "UPDATE outbox SET state = 'pending', attempts = 0, due_at = ? WHERE n = ?",
+                        [(utc_iso(now), r[0]) for r in rows],
+                    )
+                ]  # fmt: skip
+            )
+        return len(rows)
+
+    async def audit(self, entry: tuple[Any, ...]) -> None:
+        """An audit entry of an action outside the event log (a resend): (site, at, actor, role, action, target,
+        details, seq)."""
+        await self.storage.execute(AUDIT_INSERT, entry)
+
+    # --- endpoints -------------------------------------------------------------------------------------------
+
+    async def endpoints(self, site: str | None = None) -> list[Endpoint]:
+        sql = f"SELECT {_ENDPOINT_COLUMNS} FROM webhook_endpoints"  # noqa: S608
+        rows = await (
+            self.storage.fetch_all(sql + " WHERE site = ? ORDER BY created_at", (site,))
+            if site is not None
+            else self.storage.fetch_all(sql + " ORDER BY site, created_at")
+        )
+        return [_endpoint(r) for r in rows]
+
+    async def endpoint(self, endpoint_id: str) -> Endpoint | None:
+        row = await self.storage.fetch_one(
+            f"SELECT {_ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = ?",  # noqa: S608
+            (endpoint_id,),
+        )
+        return _endpoint(row) if row is not None else None
+
+    async def add_endpoint(self, e: Endpoint, audit: tuple[Any, ...]) -> None:
+        await self.storage.run(
+            [
+                (
+                    f"INSERT INTO webhook_endpoints ({_ENDPOINT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
+                    [
+                        (
+                            e.id,
+                            e.site,
+                            e.agency,
+                            e.url,
+                            e.secret,
+                            json.dumps(list(e.events)),
+                            e.description,
+                            1 if e.active else 0,
+                            e.created_at.isoformat(),
+                            e.created_by,
+                        )
+                    ],  # fmt: skip
+                ),
+                (AUDIT_INSERT, [audit]),
+            ]
+        )
+
+    async def change_endpoint(self, endpoint_id: str, audit: tuple[Any, ...], **values: Any) -> None:
+        """Set some of an endpoint's columns (active, secret), with the audit entry, in one transaction."""
+        names = sorted(values)
+        sets = ", ".join(f"{name} = ?" for name in names)
+        await self.storage.run(
+            [
+                (f"UPDATE webhook_endpoints SET {sets} WHERE id = ?", [(*(values[n] for n in names), endpoint_id)]),  # noqa: S608
+                (AUDIT_INSERT, [audit]),
+            ]
+        )

@@ -1,0 +1,86 @@
+"""A real HTTP receiver on 127.0.0.1 for webhook and gateway tests: a threaded http.server that records every
+request, and can be down (not listening), slow, or answer an error."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from .helpers import free_socket
+
+
+@dataclass(frozen=True)
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float  # time.monotonic() when it was answered
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Receiver:
+    """`start()` listens (again, on the same port); `stop()` stops listening, so deliveries fail to connect."""
+
+    def __init__(self) -> None:
+        sock = free_socket()
+        self.port = sock.getsockname()[1]
+        sock.close()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.requests: list[Received] = []
+        self.delay = 0.0  # seconds before each answer
+        self.status = 200
+        self.started_requests = 0
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Receiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with receiver._lock:
+                    receiver.started_requests += 1
+                if receiver.delay:
+                    time.sleep(receiver.delay)
+                status = receiver.status
+                if status < 300:  # an error answer is not a delivery
+                    with receiver._lock:
+                        receiver.requests.append(Received(self.path, dict(self.headers), body, time.monotonic()))
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        ThreadingHTTPServer.allow_reuse_address = True
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def bodies(self, path: str | None = None) -> list[Any]:
+        with self._lock:
+            return [r.json() for r in self.requests if path is None or r.path == path]
+
+    def __enter__(self) -> Receiver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,555 @@
+"""Messages out (issue: a durable, signed outbox): webhooks to a real HTTP receiver on 127.0.0.1, citizens'
+messages through a site's gateway (the same kind of receiver), on both databases where the path differs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+
+from queue_server.outbound import payloads, signing
+from queue_server.settings.sitefile import DEMO_SITE
+
+from .helpers import KIOSK, Clock, Server, bearer, eventually, running_server
+from .receiver import Receiver
+from .test_invariants import _start, write_site
+
+BOTH_DATABASES = True
+FAST = {"outbox_retry_seconds": 0.2, "outbox_retry_cap_seconds": 1.0, "outbox_breaker_seconds": 0.5}
+UJI_KIOSK = "d_kiosk_demo_uji"
+PHONE = "0812-3456-7890"
+PHONE_FORMS = ("81234567890", "8123 4567 890", "812-3456-7890")  # the digits as any form would hold them
+
+
+def notify_site(tmp_path: Path, receiver: Receiver, people_ahead: int = 2) -> Path:
+    """The demo mall with a WhatsApp gateway at the receiver (its token from the environment, as documented)."""
+    path = tmp_path / "tegal_notify.toml"
+    path.write_text(
+        DEMO_SITE.read_text()
+        + f"""
+[notify]
+public_url = "http://antrean.mpp.test"
+people_ahead = {people_ahead}
+
+[notify.gateway]
+url = "{receiver.url}/send"
+headers = {{ Authorization = "Bearer ${{TEST_GATEWAY_TOKEN}}" }}
+body = {{ target = "{{phone}}", message = "{{text}}", ref = "{{message_id}}" }}
+"""
+    )
+    return path
+
+
+@contextlib.asynccontextmanager
+async def ticking(clock: Clock) -> AsyncIterator[None]:
+    """The test's clock runs with the machine's (retries fall due on the server's clock)."""
+
+    async def tick() -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.05)
+            now = time.monotonic()
+            clock.advance(seconds=now - last)
+            last = now
+
+    task = asyncio.create_task(tick())
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
+async def add_webhook(s: Server, url: str, events: Any = "*", site: str = "tegal", **extra: Any) -> dict[str, Any]:
+    admin = await s.login("admin")
+    r = await s.http.post(f"/api/v1/sites/{site}/webhooks", json={"url": url, "events": events, **extra}, headers=admin)
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+async def deliveries(s: Server) -> dict[str, dict[str, Any]]:
+    r = await s.http.get("/api/v1/sites/tegal/deliveries", headers=await s.login("supervisor"))
+    assert r.status_code == 200, r.text
+    return {row["endpoint"]: row for row in r.json()["endpoints"]}
+
+
+async def work_through(s: Server, counter: str, n: int, site: str = "tegal", op: str = "op-disdukcapil") -> None:
+    headers = await s.login(op)
+
+    async def command(name: str) -> None:
+        r = await s.http.post(f"/api/v1/sites/{site}/counters/{counter}/commands",
+                              json={"command": name, "command_id": os.urandom(8).hex()}, headers=headers)  # fmt: skip
+        assert r.status_code == 200, r.text
+
+    await command("open")
+    for _ in range(n):
+        for name in ("call_next", "start", "finish"):
+            await command(name)
+
+
+def verified(request: Any, secret: str) -> bool:
+    return signing.verify(secret, request.headers[signing.TIMESTAMP_HEADER],
+                          request.headers[signing.SIGNATURE_HEADER], request.body, time.time())  # fmt: skip
+
+
+# --- webhooks ----------------------------------------------------------------------------------------------------
+
+
+async def test_a_receiver_down_for_a_while_gets_every_message_in_order_and_none_twice_under_two_ids(
+    database: Path | str,
+) -> None:
+    receiver = Receiver()  # not listening yet: every delivery fails to connect
+    async with running_server(database, **FAST) as s, ticking(s.clock):
+        hook = await add_webhook(s, receiver.url + "/hook", description="SIAK Dukcapil")
+        issued = [(await s.issue("ktp"))["ticket"]["id"] for _ in range(5)]
+        await work_through(s, "1", 3)
+        op = await s.login("op-disdukcapil")
+        assert (await s.command(op, "1", "call_next")).status_code == 200
+        assert (await s.command(op, "1", "no_show")).status_code == 200
+        endpoint = hook["endpoint"]["id"]
+        status: dict[str, Any] = {}
+
+        async def failing() -> bool:
+            status.update(await deliveries(s))
+            return bool(status[endpoint]["retrying"]) and status[endpoint]["last_error"] is not None
+
+        await _until(failing, "deliveries failing while the receiver is down")
+        assert "ConnectError" in status[endpoint]["last_error"] or "connect" in status[endpoint]["last_error"].lower()
+        with receiver.start():
+            expected = 5 + 3 * 3 + 2  # issued; called, started, finished; called, no-show
+
+            async def delivered() -> bool:
+                status.update(await deliveries(s))
+                return status[endpoint]["sent"] == expected and not status[endpoint]["retrying"]
+
+            await _until(delivered, "every message delivered once the receiver is up")
+        bodies = [(r, r.json()) for r in receiver.requests]
+        assert all(verified(r, hook["secret"]) for r, _ in bodies)
+        first: dict[str, dict[str, Any]] = {}
+        for _, body in bodies:
+            first.setdefault(body["id"], body)
+        assert len(first) == expected
+        ids_per_event: dict[tuple[str, str], set[str]] = {}
+        for _, body in bodies:
+            ids_per_event.setdefault((body["ticket"]["id"], body["type"]), set()).add(body["id"])
+        assert all(len(ids) == 1 for ids in ids_per_event.values()), "a message repeated under another id"
+        order: dict[str, list[str]] = {}
+        for body in first.values():
+            order.setdefault(body["ticket"]["id"], []).append(body["type"])
+        served = ["ticket.issued", "ticket.called", "ticket.started", "ticket.finished"]
+        assert [order[t] for t in issued[:3]] == [served] * 3
+        assert order[issued[3]] == ["ticket.issued", "ticket.called", "ticket.no_show"]
+        assert order[issued[4]] == ["ticket.issued"]
+        finished = next(b for b in first.values() if b["type"] == "ticket.finished")
+        assert finished["ticket"]["counter_name"] and finished["ticket"]["started_at"] and finished["site"] == "tegal"
+
+
+async def _until(check: Any, what: str, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds:g} s: {what}")
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.sqlite_only
+async def test_a_server_killed_mid_delivery_loses_nothing_and_repeats_with_the_same_id(tmp_path: Path) -> None:
+    db = tmp_path / "queue.sqlite3"
+    env = {**os.environ, "QUEUE_OUTBOX_RETRY_SECONDS": "0.2", "QUEUE_OUTBOX_RETRY_CAP_SECONDS": "1"}
+    with Receiver() as receiver:
+        receiver.delay = 0.3  # deliveries in flight when the kill comes
+        receiver.start()
+        site = write_site(tmp_path / "uji.toml", 2)
+        made = _cli(env, "webhook", "add", "--site-id", "uji", "--url", receiver.url + "/hook", "--events",
+                    "ticket.issued", db=db, site=site)  # fmt: skip
+        secret = made.stdout.strip().splitlines()[-1]
+        kiosk = _cli(env, "device", "add", "--kind", "kiosk", "--site-id", "uji", "--name", "Kios", db=db, site=site)
+        token = kiosk.stdout.strip().splitlines()[-1]
+        issued: list[str] = []
+        for _round in range(2):
+            proc, url = _start_env(db, site, env)
+            try:
+                with httpx.Client(base_url=url, timeout=10) as http:
+                    for _ in range(20):
+                        r = http.post("/api/v1/sites/uji/tickets", json={"service": "ktp"}, headers=bearer(token))
+                        assert r.status_code == 201, r.text
+                        issued.append(r.json()["ticket"]["id"])
+                    deadline = time.monotonic() + 30
+                    while receiver.started_requests < len(issued) - 15 and time.monotonic() < deadline:
+                        time.sleep(0.02)
+            finally:
+                os.killpg(proc.pid, signal.SIGKILL)  # mid-delivery: some sent and not yet recorded
+                proc.wait()
+        proc, url = _start_env(db, site, env)
+        try:
+            deadline = time.monotonic() + 60
+            while {b["ticket"]["id"] for b in receiver.bodies()} != set(issued) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait()
+    ids: dict[str, set[str]] = {}
+    for request in receiver.requests:
+        body = request.json()
+        ids.setdefault(body["ticket"]["id"], set()).add(body["id"])
+        assert verified(request, secret)
+    assert set(ids) == set(issued), "a message was lost across the kills"
+    assert all(len(found) == 1 for found in ids.values()), "a repeat came with another id"
+
+
+def _start_env(db: Path, site: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    old = dict(os.environ)
+    os.environ.update(env)
+    try:
+        return _start(db, site)
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+
+
+def _cli(env: dict[str, str], *args: str, db: Path, site: Path) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "queue_server", *args, "--db", str(db), "--site", str(site)],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_the_signature_verifies_by_the_documented_recipes_and_a_tampered_or_old_message_fails(tmp_path: Path) -> None:
+    docs = (Path(__file__).parent.parent / "docs" / "notifications.md").read_text()
+    python_recipe = re.search(r"```python\n(# verify-webhook.*?)```", docs, re.S)
+    shell_recipe = re.search(r"```sh\n(# verify-webhook.*?)```", docs, re.S)
+    assert python_recipe and shell_recipe, "docs/notifications.md lost its verification recipes"
+    secret, body, now = "whsec_test-secret-of-enough-length", b'{"id":"m1","type":"ticket.called"}', int(time.time())
+    headers = signing.headers("m1", secret, now, body)
+    namespace: dict[str, Any] = {}
+    exec(python_recipe.group(1), namespace)  # noqa: S102 - the documentation's own code
+    verify = namespace["verify"]
+    assert verify(secret, headers, body)
+    assert not verify(secret, headers, body.replace(b"called", b"finished"))
+    assert not verify("whsec_another-secret-entirely-000", headers, body)
+    old = signing.headers("m1", secret, now - 600, body)
+    assert not verify(secret, old, body)
+    script = tmp_path / "verify.sh"
+    script.write_text(shell_recipe.group(1))
+    (tmp_path / "body.json").write_bytes(body)
+
+    def shell(timestamp: str, signature: str, file: str = "body.json") -> int:
+        env = {**os.environ, "SECRET": secret, "TIMESTAMP": timestamp, "SIGNATURE": signature, "BODY_FILE": file}
+        return subprocess.run(["sh", str(script)], cwd=tmp_path, env=env, capture_output=True, check=False).returncode
+
+    assert shell(headers[signing.TIMESTAMP_HEADER], headers[signing.SIGNATURE_HEADER]) == 0
+    (tmp_path / "tampered.json").write_bytes(body.replace(b"called", b"finished"))
+    assert shell(headers[signing.TIMESTAMP_HEADER], headers[signing.SIGNATURE_HEADER], "tampered.json") != 0
+    assert shell(old[signing.TIMESTAMP_HEADER], old[signing.SIGNATURE_HEADER]) != 0
+
+
+async def test_a_slow_receiver_holds_up_neither_issuing_nor_calling(database: Path | str, tmp_path: Path) -> None:
+    """5 s per request at the receiver: tickets and calls are answered while every delivery is still waiting."""
+
+    async def issue_p99(s: Server, n: int) -> float:
+        took = []
+        for _ in range(n):
+            started = time.perf_counter()
+            r = await s.http.post("/api/v1/sites/uji/tickets", json={"service": "kk"}, headers=bearer(UJI_KIOSK))
+            assert r.status_code == 201, r.text
+            took.append(time.perf_counter() - started)
+        return sorted(took)[int(0.99 * (n - 1))]
+
+    with Receiver() as receiver:
+        receiver.delay = 5.0
+        receiver.start()
+        async with running_server(database, site_files=[write_site(tmp_path / "uji.toml", 2)]) as s:
+            without = await issue_p99(s, 100)
+            await add_webhook(s, receiver.url + "/hook", site="uji")
+            with_slow = await issue_p99(s, 100)
+            await work_through(s, "1", 2, site="uji", op="op-dukcapil")
+            answered = time.monotonic()
+            r = await s.http.post("/api/v1/sites/uji/counters/1/commands", json={"command": "call_next"},
+                                  headers=await s.login("op-dukcapil"))  # fmt: skip
+            assert r.status_code == 200, r.text
+            assert receiver.started_requests > 0 and not receiver.requests, "a delivery finished: not slow enough"
+            assert all(r.at > answered for r in receiver.requests)
+    print(f"issuing p99: {without * 1000:.1f} ms without deliveries, {with_slow * 1000:.1f} ms with a 5 s receiver")
+    # Generous: a shared machine is noisy. What must not happen is issuing waiting on a 5-second delivery.
+    assert with_slow < max(5 * without, without + 0.5)
+
+
+async def test_bad_endpoint_settings_are_refused_with_a_reason(server: Server) -> None:
+    admin = await server.login("admin")
+    cases = {
+        "ftp://example.org/hook": ("invalid_webhook", "url"),
+        "": ("invalid_webhook", "url"),
+        "https://": ("invalid_webhook", "url"),
+    }
+    for url, (code, field) in cases.items():
+        r = await server.http.post("/api/v1/sites/tegal/webhooks", json={"url": url, "events": "*"}, headers=admin)
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["code"] == code and r.json()["error"]["details"]["field"] == field
+    bad = [
+        ({"events": ["ticket.teleported"]}, "invalid_webhook", "ticket.teleported"),
+        ({"events": []}, "invalid_webhook", "events"),
+        ({"events": "*", "secret": ""}, "invalid_webhook", "24"),
+        ({"events": "*", "secret": None}, "invalid_webhook", "24"),
+        ({"events": "*", "agency": "nasa"}, "unknown_agency", "nasa"),
+        ({"events": "*", "colour": "red"}, "invalid_field", "colour"),
+    ]
+    for extra, code, said in bad:
+        body = {"url": "http://127.0.0.1:9/hook", **extra}
+        r = await server.http.post("/api/v1/sites/tegal/webhooks", json=body, headers=admin)
+        assert r.status_code in (404, 422), r.text
+        error = r.json()["error"]
+        assert error["code"] == code and (said in error["message"] or said in json.dumps(error["details"])), error
+    supervisor = await server.login("supervisor")
+    r = await server.http.post("/api/v1/sites/tegal/webhooks", json={"url": "http://x/h", "events": "*"},
+                               headers=supervisor)  # fmt: skip
+    assert r.status_code == 403
+    r = await server.http.post("/api/v1/sites/tegal/webhooks", json={"url": "http://x/h", "events": "*"})
+    assert r.status_code == 401
+    r = await server.http.get("/api/v1/sites/tegal/webhooks", headers=admin)
+    assert r.json()["endpoints"] == []
+
+
+async def test_endpoints_are_managed_by_admins_secrets_shown_once_and_changes_audited(server: Server) -> None:
+    made = await add_webhook(server, "https://siak.example.go.id/antrean", ["ticket.called", "ticket.finished"],
+                             agency="disdukcapil")  # fmt: skip
+    endpoint = made["endpoint"]["id"]
+    assert made["secret"].startswith("whsec_") and len(made["secret"]) > 30
+    admin = await server.login("admin")
+    listed = (await server.http.get("/api/v1/sites/tegal/webhooks", headers=admin)).json()["endpoints"]
+    assert [e["id"] for e in listed] == [endpoint] and "secret" not in json.dumps(listed)
+    rotated = await server.http.post(f"/api/v1/sites/tegal/webhooks/{endpoint}/rotate", headers=admin)
+    assert rotated.status_code == 200 and rotated.json()["secret"] != made["secret"]
+    removed = await server.http.delete(f"/api/v1/sites/tegal/webhooks/{endpoint}", headers=admin)
+    assert removed.status_code == 200 and removed.json()["endpoint"]["active"] is False
+    again = await server.http.delete(f"/api/v1/sites/tegal/webhooks/{endpoint}", headers=admin)
+    assert again.status_code == 404 and again.json()["error"]["code"] == "unknown_webhook"
+    r = await server.http.get("/api/v1/sites/tegal/audit", headers=await server.login("supervisor"))
+    assert r.status_code == 200, r.text
+    actions = [e["action"] for e in r.json()["entries"]]
+    assert {"webhook.add", "webhook.rotate", "webhook.remove"} <= set(actions)
+    added = next(e for e in r.json()["entries"] if e["action"] == "webhook.add")
+    assert "siak.example.go.id" in added["summary"]["id"] and made["secret"] not in json.dumps(r.json())
+
+
+# --- citizens' messages ------------------------------------------------------------------------------------------
+
+
+async def test_a_citizen_who_left_a_number_is_told_each_step_and_the_number_is_nowhere_in_clear(
+    database: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "gw-token-123")
+    caplog.set_level("DEBUG")
+    seen: list[str] = []  # every answer, frame and page the server gave out
+    with Receiver() as gateway:
+        gateway.start()
+        site = notify_site(tmp_path, gateway)
+        async with running_server(database, site_files=[site], **FAST) as s, ticking(s.clock):
+            config = (await s.http.get("/api/v1/sites/tegal")).json()
+            assert config["notify"] == {"offered": True, "people_ahead": 2}
+            others = [await s.issue("ktp") for _ in range(3)]
+            mine = (await s.http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK), json={
+                "service": "ktp", "notify": {"phone": PHONE, "lang": "id", "consent": True}})).json()  # fmt: skip
+            seen.append(json.dumps(mine))
+            token = mine["ticket"]["token"]
+            late = await s.issue("ktp")
+            r = await s.http.post(f"/api/v1/tickets/{late['ticket']['token']}/notify",
+                                  json={"phone": "+62 813 1111 2222", "lang": "en", "consent": True})  # fmt: skip
+            assert r.status_code == 200, r.text
+            seen.append(r.text)
+            assert r.json()["phone"] == "0813*****222"
+            def told(words: str) -> list[dict[str, Any]]:
+                return [b for b in gateway.bodies("/send") if b["target"] == "6281234567890" and words in b["message"]]
+
+            async with websockets.connect(s.ws_url) as phone:
+                await phone.send(json.dumps({"type": "hello", "role": "ticket", "ticket": token}))
+                seen.append(str(await phone.recv()))
+                op = await s.login("op-disdukcapil")
+                assert (await s.command(op, "1", "open")).status_code == 200
+                # Three called before mine: "2 orang lagi" once, then my turn at Loket 1.
+                for _ in range(3):
+                    await s.command(op, "1", "call_next")
+                    await s.command(op, "1", "start")
+                    await s.command(op, "1", "finish")
+                r = await s.command(op, "1", "call_next")
+                assert r.json()["ticket"]["id"] == mine["ticket"]["id"]
+                # "Your turn" goes while the ticket is called (once served, it would only mislead: skipped).
+                await eventually(lambda: told("Silakan menuju Loket 1"), "my turn", 30)
+                await s.command(op, "1", "start")
+                await s.command(op, "1", "finish")
+                with contextlib.suppress(TimeoutError):
+                    while True:
+                        seen.append(str(await asyncio.wait_for(phone.recv(), 0.5)))
+            seen.append((await s.http.get(f"/t/{token}")).text)
+            seen.append((await s.http.get(f"/api/v1/tickets/{token}")).text)
+            seen.append((await s.http.get("/api/v1/sites/tegal/state", headers=op)).text)
+            for path in ("/api/v1/sites/tegal/deliveries", "/api/v1/sites/tegal/audit"):
+                seen.append((await s.http.get(path, headers=await s.login("supervisor"))).text)
+
+            await eventually(lambda: told("Silakan menuju Loket 1") and told("terima kasih"), "my turn and survey", 30)
+            texts = [b["message"] for b in gateway.bodies("/send") if b["target"] == "6281234567890"]
+            assert texts[0].startswith("MPP Kabupaten Tegal: nomor antrean Anda A-004")
+            assert f"http://antrean.mpp.test/t/{token}" in texts[0]
+            assert [t for t in texts if "orang lagi" in t] == [texts[1]] and "2 orang lagi sebelum nomor A-004" in texts[1]
+            turn = texts.index(told("Silakan menuju Loket 1")[0]["message"])
+            survey = texts.index(told("terima kasih")[0]["message"])
+            assert 0 < turn < survey, texts
+            assert all(r.headers["Authorization"] == "Bearer gw-token-123" for r in gateway.requests)
+            ids = [b["ref"] for b in gateway.bodies("/send")]
+            assert len(ids) == len(set(ids))
+            english = [b["message"] for b in gateway.bodies("/send") if b["target"] == "6281311112222"]
+            assert english and english[0].startswith("MPP Kabupaten Tegal: your queue number is A-005"), english
+            assert others
+        texts_out = "\n".join(seen) + "\n" + caplog.text
+        files = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".toml")
+    for form in (*PHONE_FORMS, "6281234567890", "81311112222"):
+        assert form not in texts_out, f"{form} in an answer, a frame, a page or the log"
+        assert form.encode() not in files, f"{form} in a file of the data folder (database, WAL)"
+    if isinstance(database, str):
+        from .pg_support import dump_text
+
+        dumped = await dump_text(database)
+        for form in (*PHONE_FORMS, "6281234567890"):
+            assert form not in dumped, f"{form} in the PostgreSQL database"
+
+
+async def test_no_number_is_taken_where_no_gateway_is_configured_and_consent_is_required(
+    server: Server,
+) -> None:
+    r = await server.http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK),
+                               json={"service": "ktp", "notify": {"phone": PHONE, "consent": True}})  # fmt: skip
+    assert r.status_code == 409 and r.json()["error"]["code"] == "notify_unavailable", r.text
+    assert "0812" not in r.text and "7890" not in r.text
+
+
+async def test_consent_and_a_real_number_are_required_and_a_refusal_never_echoes_the_number(
+    database: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
+    with Receiver() as gateway:
+        async with running_server(database, site_files=[notify_site(tmp_path, gateway)]) as s:
+            for notify, code in (
+                ({"phone": PHONE}, "notify_consent"),
+                ({"phone": "12345", "consent": True}, "invalid_phone"),
+                ({"phone": "0812345678901234", "consent": True}, "invalid_phone"),
+                ({"phone": PHONE, "consent": True, "lang": "fr"}, "invalid_field"),
+                ("0812", "not_an_object"),
+            ):
+                r = await s.http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK),
+                                      json={"service": "ktp", "notify": notify})  # fmt: skip
+                assert r.status_code == 422, r.text
+                assert r.json()["error"]["code"] == code and "3456" not in r.text
+            assert not s.ctx.state("tegal").tickets, "a refused number refuses the ticket: nothing half-made"
+
+
+async def test_bookings_are_confirmed_reminded_the_evening_before_and_released_and_a_day_old_number_is_deleted(
+    database: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
+    with Receiver() as gateway:
+        gateway.start()
+        async with running_server(database, site_files=[notify_site(tmp_path, gateway)], **FAST) as s, ticking(s.clock):
+            # Monday 09:00 WIB; a booking for Tuesday 10:00.
+            r = await s.http.post("/api/v1/sites/tegal/bookings", json={
+                "service": "ktp", "day": "2026-11-24", "slot": "10:00", "nik": "3328015507900001", "phone": PHONE,
+                "notify": True})  # fmt: skip
+            assert r.status_code == 201, r.text
+            code = r.json()["booking"]["code"]
+            await eventually(lambda: any(code in b["message"] for b in gateway.bodies("/send")), "confirmation", 30)
+            assert "Selasa, 24 November 2026 pukul 10.00" in gateway.bodies("/send")[0]["message"]
+            s.clock.advance(hours=10, minutes=1)  # Monday 19:01: the evening reminder is due
+            await eventually(lambda: any("besok" in b["message"] for b in gateway.bodies("/send")), "evening", 30)
+            s.clock.advance(hours=14)  # Tuesday 09:01: an hour before the slot
+            await eventually(lambda: any("satu jam lagi" in b["message"] for b in gateway.bodies("/send")), "hour", 30)
+            s.clock.advance(hours=1, minutes=20)  # 10:21: check-in closed at 10:15, the booking is released
+            await eventually(lambda: any("dilepas" in b["message"] for b in gateway.bodies("/send")), "released", 90)
+            s.clock.advance(days=1)  # Wednesday: the number's day is over
+            ctx = s.ctx
+
+            async def deleted() -> bool:
+                return not await ctx.storage.fetch_all("SELECT ref FROM contacts")
+
+            await _until(deleted, "the number deleted once its booking's day is over", 90)
+
+
+async def test_a_failing_gateway_raises_an_alert_keeps_dead_letters_and_a_supervisor_resends_them(
+    database: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
+    with Receiver() as gateway:
+        gateway.status = 503
+        gateway.start()
+        site = notify_site(tmp_path, gateway)
+        async with running_server(database, site_files=[site], outbox_max_attempts=2, **FAST) as s, ticking(s.clock):
+            await s.http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK),
+                              json={"service": "ktp", "notify": {"phone": PHONE, "consent": True}})  # fmt: skip
+            status: dict[str, Any] = {}
+
+            async def dead() -> bool:
+                status.update(await deliveries(s))
+                return bool(status["gateway"]["dead"])
+
+            await _until(dead, "a dead letter after two failed tries")
+            assert status["gateway"]["failing"] is True and "HTTP 503" in status["gateway"]["last_error"]
+            sup = await s.login("supervisor")
+            letters = (await s.http.get("/api/v1/sites/tegal/deliveries/dead", headers=sup)).json()["dead"]
+            assert letters and letters[0]["kind"] == "ticket_issued"
+            alerts: list[dict[str, Any]] = []
+
+            async def alerted() -> bool:
+                alerts[:] = (await s.http.get("/api/v1/sites/tegal/dashboard", headers=sup)).json()["alerts"]
+                return any(a["kind"] == "delivery_failing" for a in alerts)
+
+            await _until(alerted, "the supervisor's alert", 30)
+            alert = next(a for a in alerts if a["kind"] == "delivery_failing")
+            assert alert["message"].startswith("Gateway WhatsApp/SMS: pengiriman gagal") and "HTTP 503" in alert["message"]
+            gateway.status = 200
+            op = await s.login("op-disdukcapil")
+            r = await s.http.post("/api/v1/sites/tegal/deliveries/resend", json={"message": letters[0]["id"]},
+                                  headers=op)  # fmt: skip
+            assert r.status_code == 403
+            r = await s.http.post("/api/v1/sites/tegal/deliveries/resend", json={"message": letters[0]["id"]},
+                                  headers=sup)  # fmt: skip
+            assert r.json() == {"resent": 1}
+            await eventually(lambda: bool(gateway.bodies("/send")), "the resent message delivered", 30)
+            assert gateway.bodies("/send")[0]["ref"] == letters[0]["id"]
+            r = await s.http.post("/api/v1/sites/tegal/deliveries/resend", json={"message": "nope"}, headers=sup)
+            assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_dead_letter"
+
+
+# --- what agencies receive -----------------------------------------------------------------------------------------
+
+
+def test_the_documented_payload_is_what_is_sent() -> None:
+    """docs/notifications.md shows a `ticket.finished` body; its fields are exactly those payloads.body makes."""
+    from datetime import UTC, datetime
+
+    from queue_server.domain.events import Event
+    from queue_server.settings.sitefile import load_site
+
+    docs = (Path(__file__).parent.parent / "docs" / "notifications.md").read_text()
+    shown = json.loads(re.search(r"```json\n(\{\n  \"id\".*?)```", docs, re.S).group(1))  # type: ignore[union-attr]
+    site = load_site(DEMO_SITE)
+    at = datetime(2026, 12, 7, 2, 0, tzinfo=UTC).isoformat()
+    ticket = {"id": "t1", "label": "A-001", "service": "ktp", "agency": "disdukcapil", "state": "done",
+              "channel": "kiosk", "priority": None, "day": "2026-12-07", "issued_at": at, "called_at": at,
+              "started_at": at, "finished_at": at, "counter": "1", "recalls": 0, "parent": None, "token": "x",
+              "note": "secret note"}  # fmt: skip
+    made = payloads.body("m1", Event("ticket.finished", "tegal", datetime.now(UTC), {"ticket": ticket}), site)
+    assert set(made) == set(shown) and set(made["ticket"]) == set(shown["ticket"])
+    assert "token" not in json.dumps(made) and "secret note" not in json.dumps(made)
+    listed = re.findall(r"^\| `(ticket\.\w+|booking\.\w+)` \|", docs, re.M)
+    assert set(listed) == set(payloads.EVENT_TYPES)
