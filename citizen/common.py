@@ -75,6 +75,7 @@ def catalogue(site: Site) -> dict[str, Any]:
             for a in site.agencies.values()
         ],
         "priority_groups": priority_groups(),
+        "notify": site.notify.offered,  # WhatsApp/SMS messages can be sent: the pages offer to take a number
     }
 
 

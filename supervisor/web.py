@@ -1,5 +1,5 @@
 """Routes of the supervisor's pages: the live dashboard (a site, or one agency), reports with the satisfaction
-index, the audit log, the survey tablet at a counter, and the national view across malls. Mounted by
+index, the audit log, messages out (WhatsApp/SMS and webhooks), the survey tablet at a counter, and the national view across malls. Mounted by
 queue_server.app beside the display pages.
 
 The pages hold no data: they sign in, then read the API and follow the websocket with the session token (kept in
@@ -70,6 +70,10 @@ async def audit_page(request: Request) -> Response:
     return _render(request, "audit.html", _site(request), page="audit")
 
 
+async def deliveries_page(request: Request) -> Response:
+    return _render(request, "deliveries.html", _site(request), page="deliveries")
+
+
 async def national_page(request: Request) -> Response:
     """Every mall the signed-in account may watch, one row each (GET /api/v1/national). The page names no mall
     before sign-in: which malls, and whether it is a national or a regional view, depends on the account."""
@@ -91,6 +95,7 @@ ROUTES: list[BaseRoute] = [
     Route("/supervisor/{site}", dashboard_page, methods=["GET"]),
     Route("/supervisor/{site}/reports", reports_page, methods=["GET"]),
     Route("/supervisor/{site}/audit", audit_page, methods=["GET"]),
+    Route("/supervisor/{site}/deliveries", deliveries_page, methods=["GET"]),
     Route("/survey/{site}/{counter}", survey_page, methods=["GET"]),
     Route("/national", national_page, methods=["GET"]),
     Mount("/static/supervisor", Assets(directory=HERE / "static"), name="supervisor-static"),

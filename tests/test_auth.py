@@ -66,6 +66,17 @@ MATRIX = [
     (SUPERVISOR, "national.read", None, False),
     (OP_DUKCAPIL, "national.read", None, False),
     (DISPLAY, "national.read", None, False),
+    # Webhooks receive every ticket's times: admins only. Deliveries: the site's supervisors too.
+    (ADMIN, "webhook.manage", None, True),
+    (SUPERVISOR, "webhook.manage", None, False),
+    (REGIONAL, "webhook.manage", None, False),
+    (ADMIN, "outbox.read", None, True),
+    (SUPERVISOR, "outbox.read", None, True),
+    (OTHER_SITE_SUPERVISOR, "outbox.read", None, False),
+    (OP_DUKCAPIL, "outbox.read", None, False),
+    (SUPERVISOR, "outbox.resend", None, True),
+    (OP_DUKCAPIL, "outbox.resend", None, False),
+    (KIOSK_P, "outbox.resend", None, False),
     # A regional account reads its sites' supervisor views and changes nothing.
     (REGIONAL, "report.read", None, True),
     (REGIONAL, "audit.read", None, True),

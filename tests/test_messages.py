@@ -175,3 +175,12 @@ def test_every_citizen_message_has_a_template_in_both_languages() -> None:
     assert set(templates) == set(KINDS)
     for kind in KINDS:
         assert templates[kind]["id"] and templates[kind]["en"], kind
+
+
+def test_every_kind_of_message_out_has_a_name_in_both_languages() -> None:
+    from queue_server.outbound.payloads import EVENT_TYPES
+    from queue_server.outbound.policy import KINDS
+
+    names = messages.catalogue()["outbox_kind"]
+    assert set(names) == set(KINDS) | set(EVENT_TYPES)
+    assert all(names[k]["id"] and names[k]["en"] for k in names)

@@ -514,6 +514,7 @@ async def test_a_failing_gateway_raises_an_alert_keeps_dead_letters_and_a_superv
             sup = await s.login("supervisor")
             letters = (await s.http.get("/api/v1/sites/tegal/deliveries/dead", headers=sup)).json()["dead"]
             assert letters and letters[0]["kind"] == "ticket_issued"
+            assert letters[0]["what"] == {"id": "Pesan: nomor antrean terbit", "en": "Message: ticket issued"}
             alerts: list[dict[str, Any]] = []
 
             async def alerted() -> bool:

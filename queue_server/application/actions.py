@@ -291,6 +291,8 @@ def public_status(ctx: Context, known: Ticket) -> dict[str, Any]:
         "agency_name": site.agencies[ticket.agency].name,
         "counter_name": counter.name if counter else None,
         **_wait_fields(estimate),
+        # whether the citizen may ask for WhatsApp/SMS messages, and whether they did (never the number)
+        "messages": {"offered": site.notify.offered, "on": ticket.contact is not None},
     }
 
 

@@ -15,6 +15,7 @@ from queue_server.application.auth import Principal, require
 from queue_server.application.forecasts import wait_of
 from queue_server.application.personal import mask_phone, normalise_phone
 from queue_server.common import jsontext
+from queue_server.common.messages import word
 from queue_server.domain.catalogue import Site
 from queue_server.domain.model import Ticket
 from queue_server.domain.refusal import Refusal
@@ -215,7 +216,10 @@ class Notifications:
 
     async def dead_letters(self, principal: Principal | None, site: Site, endpoint: str | None) -> dict[str, Any]:
         require(principal, "outbox.read", site.id)
-        return {"dead": await self.store.dead_letters(site.id, endpoint, 200)}
+        letters = await self.store.dead_letters(site.id, endpoint, 200)
+        for letter in letters:  # named, not coded ("Pesan: giliran Anda", "Tiket dipanggil")
+            letter["what"] = {lang: word("outbox_kind", letter["kind"], lang) for lang in LANGUAGES}
+        return {"dead": letters}
 
     async def resend(
         self, principal: Principal | None, site: Site, body: dict[str, Any], now: datetime, seq: int

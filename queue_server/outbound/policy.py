@@ -44,10 +44,11 @@ BOOKING_RELEASED = "booking_released"
 KINDS = (TICKET_ISSUED, PEOPLE_AHEAD, YOUR_TURN, NO_SHOW, SURVEY, BOOKING_CONFIRMED, BOOKING_REMINDER_DAY,
          BOOKING_REMINDER_HOUR, BOOKING_RELEASED)  # fmt: skip
 
-# Events after which someone may have come near the front of the line.
-NEAR_TRIGGERS = frozenset({ev.TICKET_CALLED, ev.TICKET_CANCELLED, ev.TICKET_TRANSFERRED, ev.TICKET_EXPIRED,
-                           ev.TICKET_NO_SHOW, ev.COUNTER_OPENED, ev.TICKET_ISSUED, ev.BOOKING_CHECKED_IN,
-                           ev.TICKET_CONTACT_LEFT})  # fmt: skip
+# Events after which anyone may have come near the front of the line (every waiting ticket with a number is looked
+# at), and events after which only their own ticket may be near already (it joined, or its citizen just asked).
+LINE_MOVED = frozenset({ev.TICKET_CALLED, ev.TICKET_CANCELLED, ev.TICKET_TRANSFERRED, ev.TICKET_EXPIRED,
+                        ev.TICKET_NO_SHOW, ev.COUNTER_OPENED})  # fmt: skip
+JOINED = frozenset({ev.TICKET_ISSUED, ev.BOOKING_CHECKED_IN, ev.TICKET_CONTACT_LEFT})
 # How many are ahead of a waiting ticket (the wait forecast's count; application/notifications.py); None: unknown.
 PeopleAhead = Callable[[SiteState, datetime, Ticket], "int | None"]
 
@@ -97,15 +98,26 @@ class Policy:
                     rows.extend(self._webhooks(event, site))
                 if site.notify.offered:
                     rows.extend(self._citizen(event, state))
-            if site.notify.offered and state.contacts_waiting and any(e.type in NEAR_TRIGGERS for e in events):
-                told = self._told.setdefault(site.id, set())
-                if len(told) > 2 * len(state.tickets) + 100:  # a past day's tickets are gone from the state
-                    told.intersection_update(state.tickets)
-                at = events[-1].at
-                rows.extend(near_messages(state, told, partial(self.people_ahead, state, at), at, self.new_id))
+            if site.notify.offered and state.contacts_waiting:
+                rows.extend(self._near(events, state))
         except Exception:  # a bug here must not refuse a citizen's ticket; it is logged loudly instead
             log.exception("building the messages of %s failed; none is sent for it", events[0].type)
         return rows
+
+    def _near(self, events: list[Event], state: SiteState) -> list[OutboxRow]:
+        """ "N people before you" for whoever the events brought near: after a move of the line, every waiting
+        ticket with a number (each an O(1) look at the forecast); after a join, the joining ticket only."""
+        if any(e.type in LINE_MOVED for e in events):
+            which = None
+        else:
+            which = {e.data["ticket"]["id"] for e in events if e.type in JOINED and e.data["ticket"].get("contact")}
+            if not which:
+                return []
+        told = self._told.setdefault(state.site.id, set())
+        if len(told) > 2 * len(state.tickets) + 100:  # a past day's tickets are gone from the state
+            told.intersection_update(state.tickets)
+        at = events[-1].at
+        return near_messages(state, told, partial(self.people_ahead, state, at), at, self.new_id, which)
 
     def _webhooks(self, event: Event, site: Site) -> list[OutboxRow]:
         agency = payloads.agency_of(event, site)
@@ -165,15 +177,22 @@ class Policy:
         return out
 
 
-def near_messages(state: SiteState, told: set[str], people_ahead: Callable[[Ticket], int | None],
-                  now: datetime, new_id: Callable[[], str] = time_ordered_id) -> list[OutboxRow]:  # fmt: skip
-    """ "N people before you" for each waiting ticket with a contact that has come that near and was not told yet
-    (`told`: ticket ids, kept by the caller; the row's dedupe text keeps it once across restarts and processes)."""
+def near_messages(
+    state: SiteState,
+    told: set[str],
+    people_ahead: Callable[[Ticket], int | None],
+    now: datetime,
+    new_id: Callable[[], str] = time_ordered_id,
+    which: set[str] | None = None,
+) -> list[OutboxRow]:
+    """ "N people before you" for each waiting ticket with a contact (of `which`, or all) that has come that near
+    and was not told yet (`told`: ticket ids, kept by the caller; the row's dedupe text keeps it once across
+    restarts and processes)."""
     site = state.site
     if not site.notify.offered:
         return []
     out = []
-    for ticket_id in list(state.contacts_waiting):
+    for ticket_id in list(state.contacts_waiting if which is None else which & state.contacts_waiting):
         ticket = state.tickets.get(ticket_id)
         if ticket is None or ticket.state is not TicketState.WAITING or ticket.id in told:
             continue

@@ -11,6 +11,7 @@ from queue_server.domain.booking import Booking
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS
 from queue_server.domain.model import CounterStatus, Ticket
 from queue_server.domain.snapshot import json_schema
+from queue_server.outbound.payloads import EVENT_TYPES
 from queue_server.supervision.national import SORTS as NATIONAL_SORTS
 from queue_server.web.errors import HTTP_STATUS
 
@@ -33,6 +34,7 @@ def _ref(name: str) -> dict[str, Any]:
 # The refusals an operation may answer beyond those its shape implies (see `declare_errors`): the rules of the
 # domain it runs, by (path, method). The statuses come from web/errors.py, the one mapping.
 COMMAND = ("storage_unavailable",)
+NUMBER = ("notify_unavailable", "notify_consent", "invalid_phone")  # a number left for messages
 ISSUING = (
     "unknown_service",
     "unknown_priority_group",
@@ -72,7 +74,7 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/api/v1/sites/{site}/bookings", "post"): (
         "unknown_service", "invalid_nik", "invalid_phone", "booking_not_offered", "slot_unavailable",
         "duplicate_booking", "online_quota_exhausted", "slot_full", "duplicate_booking_code", "too_many_requests",
-        *COMMAND,
+        "notify_unavailable", *COMMAND,
     ),
     ("/api/v1/sites/{site}/bookings/{code}/check-in", "post"): (
         "unknown_booking", "checkin_too_early", "booking_released", "already_checked_in", "booking_cancelled",
@@ -82,7 +84,12 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/api/v1/bookings/{code}/cancel", "post"): (
         "unknown_booking", "booking_checked_in", "booking_released", "booking_cancelled", *COMMAND,
     ),
-    ("/api/v1/sites/{site}/tickets", "post"): ISSUING,
+    ("/api/v1/sites/{site}/tickets", "post"): (*ISSUING, *NUMBER),
+    ("/api/v1/tickets/{token}/notify", "post"): ("unknown_ticket", "ticket_closed", "too_many_requests", *NUMBER),
+    ("/api/v1/sites/{site}/webhooks", "post"): ("invalid_webhook", "unknown_agency"),
+    ("/api/v1/sites/{site}/webhooks/{endpoint}", "delete"): ("unknown_webhook",),
+    ("/api/v1/sites/{site}/webhooks/{endpoint}/rotate", "post"): ("unknown_webhook",),
+    ("/api/v1/sites/{site}/deliveries/resend", "post"): ("unknown_dead_letter",),
     ("/api/v1/sites/{site}/tickets/{ticket}", "get"): ("unknown_ticket",),
     ("/api/v1/sites/{site}/tickets/{ticket}/actions", "post"): COUNTER_RULES,
     ("/api/v1/sites/{site}/counters/{counter}/commands", "post"): COUNTER_RULES,
@@ -155,6 +162,18 @@ TOKEN = {
     "schema": {"type": "string"},
     "description": "The ticket's public token (from its QR code)",
 }
+NOTIFY = {
+    "type": "object",
+    "description": "WhatsApp/SMS messages about this ticket (docs/notifications.md); the number is kept encrypted "
+    "until the day ends and never answered back",
+    "required": ["phone", "consent"],
+    "properties": {
+        "phone": {"type": "string", "description": "an Indonesian mobile number: 0812..., +62 812..."},
+        "lang": {"type": "string", "enum": ["id", "en"]},
+        "consent": {"type": "boolean", "const": True},
+    },
+}
+WEBHOOK = {"name": "endpoint", "in": "path", "required": True, "schema": {"type": "string"}}
 COMMAND_ID = {
     "type": "string",
     "pattern": "^[A-Za-z0-9._:-]{8,80}$",
@@ -274,6 +293,11 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                             "slot": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
                             "nik": {"type": "string", "description": "16 digits; stored only as a keyed hash"},
                             "phone": {"type": "string"},
+                            "notify": {
+                                "type": "boolean",
+                                "description": "the citizen agrees to a confirmation and reminders at this number",
+                            },
+                            "lang": {"type": "string", "enum": ["id", "en"]},
                         },
                     }
                 ),
@@ -329,6 +353,7 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                                 "enum": list(PRIORITY_GROUPS),
                             },
                             "channel": {"type": "string", "enum": list(CHANNELS)},
+                            "notify": NOTIFY,
                         },
                     }
                 ),
@@ -492,6 +517,96 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                 "parameters": [SITE, *PERIOD_Q, AGENCY_Q],
                 "security": SECURED,
                 "responses": {"200": {"description": "text/csv"}},
+            }
+        },
+        "/api/v1/tickets/{token}/notify": {
+            "post": {
+                "summary": "A citizen asks for WhatsApp/SMS messages about their ticket (public, by token; kiosks "
+                "and desks with their own token)",
+                "parameters": [TOKEN],
+                "requestBody": _body(NOTIFY),
+                "responses": _ok("Messages on; the number shown masked"),
+            }
+        },
+        "/api/v1/sites/{site}/webhooks": {
+            "get": {
+                "summary": "The site's webhook endpoints, never their secrets (admins)",
+                "parameters": [SITE],
+                "security": SECURED,
+                "responses": _ok("Endpoints: id, url, events, agency, active"),
+            },
+            "post": {
+                "summary": "Add a signed webhook endpoint (admins); its secret is answered once",
+                "parameters": [SITE],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["url", "events"],
+                        "properties": {
+                            "url": {"type": "string", "format": "uri"},
+                            "events": {
+                                "oneOf": [
+                                    {"type": "array", "items": {"type": "string", "enum": list(EVENT_TYPES)}},
+                                    {"type": "string", "enum": ["*"]},
+                                ]
+                            },
+                            "agency": {"type": "string"},
+                            "description": {"type": "string"},
+                            "secret": {"type": "string", "minLength": 24},
+                        },
+                    }
+                ),
+                "responses": _ok("The endpoint and its secret (shown once)", "201"),
+            },
+        },
+        "/api/v1/sites/{site}/webhooks/{endpoint}": {
+            "delete": {
+                "summary": "Remove an endpoint (admins); its waiting messages are not sent",
+                "parameters": [SITE, WEBHOOK],
+                "security": SECURED,
+                "responses": _ok("The endpoint, inactive"),
+            }
+        },
+        "/api/v1/sites/{site}/webhooks/{endpoint}/rotate": {
+            "post": {
+                "summary": "Give an endpoint a new secret (admins), answered once; the old one stops at once",
+                "parameters": [SITE, WEBHOOK],
+                "security": SECURED,
+                "responses": _ok("The endpoint and its new secret"),
+            }
+        },
+        "/api/v1/sites/{site}/deliveries": {
+            "get": {
+                "summary": "Messages out per endpoint and the gateway: sent, waiting, retrying, failed, last error",
+                "parameters": [SITE],
+                "security": SECURED,
+                "responses": _ok("One row per endpoint"),
+            }
+        },
+        "/api/v1/sites/{site}/deliveries/dead": {
+            "get": {
+                "summary": "Messages given up after their last try (dead letters), newest first",
+                "parameters": [
+                    SITE,
+                    {"name": "endpoint", "in": "query", "required": False, "schema": {"type": "string"}},
+                ],  # fmt: skip
+                "security": SECURED,
+                "responses": _ok("Dead letters: id, endpoint, kind, tries, last error"),
+            }
+        },
+        "/api/v1/sites/{site}/deliveries/resend": {
+            "post": {
+                "summary": "Send dead letters again, one ({message}) or every one of an endpoint ({endpoint})",
+                "parameters": [SITE],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "properties": {"message": {"type": "string"}, "endpoint": {"type": "string"}},
+                    }
+                ),
+                "responses": _ok("How many were put back in line"),
             }
         },
         "/api/v1/sites/{site}/audit": {

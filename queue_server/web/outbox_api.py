@@ -8,19 +8,25 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from queue_server.application.actions import leave_contact
+from queue_server.application.auth import allowed
 from queue_server.common.jsontext import JSONResponse
 from queue_server.domain.refusal import Refusal
 from queue_server.web.requests import ctx_of, outcome_response, principal_of, read_json, server_of
 
 
 async def post_notify(request: Request) -> Response:
-    """A citizen leaves a number for messages about their ticket; holding its link is the authority. Limited per
-    client address like bookings: the number is personal data, and the gateway costs the mall money."""
+    """A citizen leaves a number for messages about their ticket; holding its link is the authority. From a phone
+    it is limited per client address like bookings (the gateway costs the mall money); a kiosk or a desk, signed
+    in with its own token, is one address serving every citizen, and is not."""
+    ctx = ctx_of(request)
+    token = request.path_params["token"]
+    principal = await principal_of(request) if "authorization" in request.headers else None
+    staffed = principal is not None and allowed(principal, "ticket.issue", (await ctx.ticket_by_token(token)).site)
     client = request.client.host if request.client else "unknown"
-    if not server_of(request.app).booking_limit.allow(client):
+    if not staffed and not server_of(request.app).booking_limit.allow(client):
         raise Refusal("too_many_requests")
     body = await read_json(request)
-    return outcome_response(await leave_contact(ctx_of(request), request.path_params["token"], body))
+    return outcome_response(await leave_contact(ctx, token, body))
 
 
 async def list_webhooks(request: Request) -> Response:

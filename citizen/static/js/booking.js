@@ -63,7 +63,10 @@ async function submit(event) {
   if (!/^\d{16}$/.test(nik)) return say("nik-error", texts.t("booking_nik_length"));
   $("submit").disabled = true;
   const answer = await call("POST", `/api/v1/sites/${site}/bookings`, {
-    body: { service: chosen("service"), day: chosen("day"), slot: chosen("slot"), nik, phone: $("phone").value.trim() },
+    body: {
+      service: chosen("service"), day: chosen("day"), slot: chosen("slot"), nik, phone: $("phone").value.trim(),
+      ...($("notify")?.checked ? { notify: true, lang: texts.lang } : {}),
+    },
   });
   $("submit").disabled = false;
   if (answer.ok) {

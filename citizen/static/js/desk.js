@@ -58,6 +58,8 @@ async function issue(event) {
   if (!service) return say("issue-error", texts.t("desk_service") + "?");
   const body = { service, channel: "desk" };
   if (fields.priority.value) body.priority = fields.priority.value;
+  const phone = fields.phone?.value.trim();
+  if (phone) body.notify = { phone, consent: fields.consent.checked, lang: texts.lang };
   pendingKey = pendingKey || newKey(); // a second click after a lost answer returns the same ticket
   $("issue-button").disabled = true;
   const answer = await call("POST", `/api/v1/sites/${site}/tickets`, { token: session, body, headers: { "Idempotency-Key": pendingKey } });
@@ -75,6 +77,7 @@ async function issue(event) {
   $("d-service").textContent = `${data.service_name} · ${data.agency_name}`;
   $("d-wait").textContent = `${texts.t("kiosk_people_ahead")}: ${texts.t("people", { n: data.people_ahead })} · ${texts.t("kiosk_estimated_wait")}: ${waitText(texts, data.estimated_wait, data.estimated_wait_minutes)}`;
   event.target.querySelector('input[name="priority"][value=""]').checked = true; // the next citizen starts as not priority
+  if (fields.phone) [fields.phone.value, fields.consent.checked] = ["", false]; // nor with this one's number
   $("issued").scrollIntoView({ block: "start" });
   printInFrame($("print-frame"), lastToken);
 }

@@ -34,3 +34,29 @@ export function normaliseCode(text) {
   const body = compact.startsWith("BK") && compact.length === 8 ? compact.slice(2) : compact;
   return body.length === 6 ? `BK-${body}` : text.trim().toUpperCase();
 }
+
+// Digits for a phone number (a touch kiosk has no keyboard): 0-9, delete one, clear.
+export function buildDigitPad(container, input, { clearLabel, maxLength = 15 }) {
+  const press = (key) => {
+    input.value = key === "⌫" ? input.value.slice(0, -1) : (input.value + key).slice(0, maxLength);
+    input.dispatchEvent(new Event("input"));
+  };
+  for (const key of [..."123456789", "⌫", "0"]) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "k-key";
+    button.textContent = key;
+    button.dataset.key = key;
+    button.addEventListener("click", () => press(key));
+    container.append(button);
+  }
+  const clear = document.createElement("button");
+  clear.type = "button";
+  clear.className = "k-key";
+  clear.dataset.t = clearLabel;
+  clear.addEventListener("click", () => {
+    input.value = "";
+    input.dispatchEvent(new Event("input"));
+  });
+  container.append(clear);
+}

@@ -5,7 +5,7 @@
 import { call, newKey } from "./api.js";
 import { Texts, formatTime, formatWhen, waitInWords, waitText } from "./i18n.js";
 import { IdleTimer } from "./idle.js";
-import { buildKeypad, normaliseCode } from "./keypad.js";
+import { buildDigitPad, buildKeypad, normaliseCode } from "./keypad.js";
 import { KioskPrinter } from "./kiosk_print.js";
 import { StaffPanel } from "./kiosk_panel.js";
 
@@ -36,6 +36,7 @@ function show(name) {
     $("checkin-code").value = "";
     $("checkin-error").hidden = true;
   }
+  if (name !== "notify" && $("notify-phone")) clearNumber(); // a number never stays on a public screen
   if (name === "checkin") $("checkin-code").focus();
   idle.arm(name === "start" || name === "setup" ? 0 : name === "ticket" ? config.ticket_seconds : config.idle_seconds);
 }
@@ -127,6 +128,7 @@ let shown = null; // the ticket on screen, to re-label it when the language chan
 function showTicket(answer) {
   shown = answer;
   ticketToken = answer.ticket.token;
+  notifiedTo = null;
   fillTicket(answer);
   $("t-qr").src = `/citizen/qr/t/${encodeURIComponent(ticketToken)}.svg`;
   show("ticket");
@@ -145,6 +147,9 @@ function fillTicket(answer) {
     });
   }
   $("t-ahead").textContent = texts.t("people", { n: answer.people_ahead });
+  $("t-notify").hidden = !notifiedTo;
+  if (notifiedTo) $("t-notify").textContent = texts.t("notify_on", { phone: notifiedTo });
+  if ($("notify-open")) $("notify-open").hidden = Boolean(notifiedTo) || answer.ticket.state !== "waiting";
   $("t-wait").textContent = waitText(texts, answer.estimated_wait, answer.estimated_wait_minutes);
   $("t-wait").classList.toggle("words", waitInWords(answer.estimated_wait));
 }
@@ -164,6 +169,50 @@ function setPrint(state, error) {
   line.textContent = texts.t(key);
   if (state === "fault" && error?.details?.error) line.title = error.details.error;
   $("reprint").hidden = state !== "fault";
+}
+
+// --- messages on WhatsApp/SMS (offered when the site has a gateway) ---------------------------------------------
+
+let notifiedTo = null; // the masked number the ticket on screen will be messaged at
+
+function clearNumber() {
+  $("notify-phone").value = "";
+  $("notify-consent").setAttribute("aria-pressed", "false");
+  $("notify-error").hidden = true;
+}
+
+async function leaveNumber(event) {
+  event.preventDefault();
+  const consent = $("notify-consent").getAttribute("aria-pressed") === "true";
+  $("notify-submit").disabled = true;
+  const answer = await call("POST", `/api/v1/tickets/${encodeURIComponent(ticketToken)}/notify`, {
+    token: kioskToken,
+    body: { phone: $("notify-phone").value, lang: texts.lang, consent },
+  });
+  $("notify-submit").disabled = false;
+  if (!answer.ok) {
+    $("notify-error").textContent = texts.error(answer.error);
+    $("notify-error").hidden = false;
+    return;
+  }
+  notifiedTo = answer.data.phone;
+  clearNumber();
+  fillTicket(shown);
+  show("ticket");
+}
+
+function wireNotify() {
+  if (!$("notify-form")) return;
+  buildDigitPad($("digits"), $("notify-phone"), { clearLabel: "kiosk_checkin_clear" });
+  $("notify-open").addEventListener("click", () => show("notify"));
+  $("notify-back").addEventListener("click", () => show("ticket"));
+  $("notify-form").addEventListener("submit", leaveNumber);
+  $("notify-phone").addEventListener("input", () => ($("notify-error").hidden = true));
+  $("notify-consent").addEventListener("click", () => {
+    const on = $("notify-consent").getAttribute("aria-pressed") !== "true";
+    $("notify-consent").setAttribute("aria-pressed", String(on));
+    $("notify-error").hidden = true;
+  });
 }
 
 // --- wiring ---------------------------------------------------------------------------------------------------
@@ -217,6 +266,7 @@ function wire() {
   $("reprint").addEventListener("click", printTicket);
   $("lang").addEventListener("click", switchLanguage);
   buildKeypad($("keypad"), $("checkin-code"), { clearLabel: "kiosk_checkin_clear" });
+  wireNotify();
   texts.apply();
   // No way out of the kiosk: no context menu, no pinch zoom or drag of links and images.
   document.addEventListener("contextmenu", (event) => event.preventDefault());

@@ -16,6 +16,7 @@ const $ = (id) => document.getElementById(id);
 const statusUrl = `/api/v1/tickets/${encodeURIComponent(config.token)}`;
 let status = config.status;
 const announced = new Set();
+let notifiedTo = null; // the masked number messages go to, once given on this page
 
 function counterName(ticket) {
   return status.counter_name || config.counters[ticket.counter] || ticket.counter || "";
@@ -44,6 +45,10 @@ function render() {
   }[state];
   $("state-line").hidden = !line;
   $("state-line").textContent = line || "";
+  const messages = status.messages || { offered: false, on: false };
+  $("notify").hidden = !messages.offered || messages.on || state !== "waiting";
+  $("notify-on").hidden = !messages.on || !["waiting", "called"].includes(state);
+  if (messages.on) $("notify-on").textContent = notifiedTo ? texts.t("notify_on", { phone: notifiedTo }) : texts.t("notify_active");
   document.title = `${ticket.label} · ${config.site.name}`;
 }
 
@@ -96,6 +101,22 @@ async function cancel() {
   render();
 }
 
+// The citizen asks to be messaged: the number goes to the server once and is cleared from the page; the answer
+// shows it masked. Holding the ticket's link is the authority, as for cancelling.
+async function leaveNumber(event) {
+  event.preventDefault();
+  const phone = $("notify-phone").value.trim();
+  $("notify-submit").disabled = true;
+  const answer = await call("POST", `${statusUrl}/notify`, { body: { phone, lang: texts.lang, consent: $("notify-consent").checked } });
+  $("notify-submit").disabled = false;
+  $("notify-error").hidden = answer.ok;
+  if (!answer.ok) return ($("notify-error").textContent = texts.error(answer.error));
+  $("notify-phone").value = "";
+  notifiedTo = answer.data.phone;
+  status = { ...status, messages: { offered: true, on: true } };
+  render();
+}
+
 function enableSound() {
   alerter.unlock();
   $("sound").dataset.t = "ticket_sound_on";
@@ -110,6 +131,7 @@ function switchLanguage() {
 }
 
 $("cancel").addEventListener("click", cancel);
+$("notify-form").addEventListener("submit", leaveNumber);
 $("sound").addEventListener("click", enableSound);
 $("lang").addEventListener("click", switchLanguage);
 document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && refresh());

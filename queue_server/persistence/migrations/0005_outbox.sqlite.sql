@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS contacts (
 );
 CREATE INDEX IF NOT EXISTS contacts_purge ON contacts (purge_after);
 CREATE TABLE IF NOT EXISTS outbox (
-    n INTEGER PRIMARY KEY AUTOINCREMENT,  -- order of writing
+    n INTEGER PRIMARY KEY,  -- order of writing (the rowid: no AUTOINCREMENT, whose sqlite_sequence table PostgreSQL lacks)
     id TEXT NOT NULL UNIQUE,  -- the message id a receiver sees, the same on every attempt
     dedupe TEXT UNIQUE,  -- a message that must exist once (e.g. "3 people before you" per ticket)
     site TEXT NOT NULL,

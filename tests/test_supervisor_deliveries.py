@@ -1,0 +1,46 @@
+"""The supervisor's "messages out" page in Chromium: a failing WhatsApp gateway shows as failing with its last
+error and its dead letters; once the gateway is mended, "send again" delivers them (same ids)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .display_support import chromium, until
+from .helpers import KIOSK, bearer, eventually, running_server
+from .receiver import Receiver
+from .test_outbox import PHONE, notify_site, ticking
+from .test_supervisor_pages import signed_in
+
+
+async def test_a_failing_gateway_shows_on_the_page_and_its_messages_are_sent_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
+    with Receiver() as gateway:
+        gateway.status = 503
+        gateway.start()
+        fast = {"outbox_retry_seconds": 0.2, "outbox_retry_cap_seconds": 1.0, "outbox_max_attempts": 2}
+        async with running_server(tmp_path / "q.sqlite3", site_files=[notify_site(tmp_path, gateway)], **fast) as s:
+            async with ticking(s.clock):
+                for _ in range(2):
+                    r = await s.http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK),
+                                          json={"service": "ktp", "notify": {"phone": PHONE, "consent": True}})  # fmt: skip
+                    assert r.status_code == 201, r.text
+                async with chromium() as browser, signed_in(browser, s, "/supervisor/tegal/deliveries",
+                                                            size=(1366, 768)) as page:  # fmt: skip
+                    await until(page, "() => document.querySelectorAll('#dead-rows tr').length === 2", 30_000)
+                    row = page.locator("#endpoint-rows tr[data-endpoint='gateway']")
+                    assert "Gateway WhatsApp/SMS" in await row.inner_text()
+                    assert "Gagal" in await row.inner_text() and "HTTP 503" in await row.inner_text()
+                    assert "0812" not in await page.content() and "7890" not in await page.content()
+                    shots = Path(os.environ.get("SUPERVISOR_SCREENSHOT_DIR", tmp_path))
+                    await page.screenshot(path=shots / "deliveries-failing.png")
+                    gateway.status = 200
+                    await page.click("#endpoint-rows button[data-resend='gateway']")
+                    await eventually(lambda: len(gateway.bodies("/send")) == 2, "both resent and delivered", 30)
+                    await until(page, "() => document.querySelectorAll('#dead-rows tr').length === 0", 30_000)
+            r = await s.http.get("/api/v1/sites/tegal/audit", headers=await s.login("supervisor"))
+            assert any(e["action"] == "outbox.resend" for e in r.json()["entries"])
