@@ -1,6 +1,6 @@
 """Routes of the supervisor's pages: the live dashboard (a site, or one agency), reports with the satisfaction
-index, the audit log, messages out (WhatsApp/SMS and webhooks), the survey tablet at a counter, and the national view across malls. Mounted by
-queue_server.app beside the display pages.
+index, the audit log, messages out (WhatsApp/SMS and webhooks), the survey tablet at a counter, and the national
+view across malls. Mounted by queue_server.app beside the display pages.
 
 The pages hold no data: they sign in, then read the API and follow the websocket with the session token (kept in
 the tab's sessionStorage). What a page gets here is the public catalogue it needs to name things, and its text in

@@ -119,4 +119,7 @@ async def test_without_a_gateway_no_page_asks_for_a_number(server: Server) -> No
         assert await page.is_hidden("#notify") and await page.is_hidden("#notify-on")
     for path in ("/kiosk/tegal", "/desk/tegal", "/booking/tegal"):
         html = (await server.http.get(path)).text
-        assert "notify-" not in html and 'name="phone" type="tel" inputmode="tel" maxlength="20" autocomplete="off"' not in html
+        assert (
+            "notify-" not in html
+            and 'name="phone" type="tel" inputmode="tel" maxlength="20" autocomplete="off"' not in html
+        )
