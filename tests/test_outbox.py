@@ -563,3 +563,37 @@ def test_the_documented_payload_is_what_is_sent() -> None:
     assert "token" not in json.dumps(made) and "secret note" not in json.dumps(made)
     listed = re.findall(r"^\| `(ticket\.\w+|booking\.\w+)` \|", docs, re.M)
     assert set(listed) == set(payloads.EVENT_TYPES)
+
+
+async def test_two_processes_on_one_postgresql_database_deliver_once_and_take_over_from_each_other(
+    pg_cluster: str,
+) -> None:
+    """Only one process sends at a time (an advisory lock), whichever process wrote the message; when it stops,
+    another takes over and sends what is left."""
+    from .pg_support import new_database
+
+    database = await new_database(pg_cluster)
+    with Receiver() as receiver:
+        receiver.start()
+        async with running_server(database, **FAST) as a, ticking(a.clock):
+            b_context = running_server(database, clock=a.clock, **FAST)
+            b = await b_context.__aenter__()
+            try:
+                await add_webhook(a, receiver.url + "/hook", ["ticket.issued"])
+                await eventually(lambda: "tegal" in b.ctx.notifications.subscriptions.by_site, "b knows it", 30)
+                issued = [(await s.issue("kk"))["ticket"]["id"] for s in (a, b, a, b, a, b)]
+                await eventually(lambda: len(receiver.requests) >= 6, "six messages delivered", 30)
+                senders = [s for s in (a, b) if s.ctx.notifications.deliverer.delivering]
+                assert len(senders) == 1, "exactly one process delivers"
+                # The sender stops sending (its lock's connection closes, as when a process dies); what it
+                # writes afterwards is sent by the other.
+                await senders[0].ctx.notifications.stop()
+                more = [(await senders[0].issue("kk"))["ticket"]["id"] for _ in range(3)]
+                await eventually(lambda: len(receiver.requests) >= 9, "the other process took over", 60)
+                assert next(s for s in (a, b) if s is not senders[0]).ctx.notifications.deliverer.delivering
+                issued += more
+            finally:
+                await b_context.__aexit__(None, None, None)
+    bodies = receiver.bodies()
+    assert sorted(b["ticket"]["id"] for b in bodies) == sorted(issued), "each message once, none lost"
+    assert len({b["id"] for b in bodies}) == len(issued)

@@ -30,7 +30,7 @@ from queue_server.persistence.port import ContactRow, StoragePort, utc_iso
 LANGUAGES = ("id", "en")
 MIN_SECRET = 24  # characters of a secret an admin brings
 FAILING_AFTER = timedelta(minutes=5)  # an endpoint still being retried after this raises an alert
-WATCH_SECONDS = 5.0  # how often the failing endpoints are read for the alerts
+WATCH_SECONDS = 5.0  # how often endpoints (and the failing ones, for the alerts) are read again
 
 
 class Notifications:
@@ -60,7 +60,7 @@ class Notifications:
             on_endpoints=self.subscriptions.replace,
         )  # fmt: skip
         self._task = asyncio.create_task(self.deliverer.run_forever(), name="outbox-deliverer")
-        self._watching = asyncio.create_task(self._watch_failures(ctx), name="outbox-failures")
+        self._watching = asyncio.create_task(self._watch(ctx), name="outbox-watch")
 
     async def stop(self) -> None:
         for task in (self._watching, self._task):
@@ -69,9 +69,12 @@ class Notifications:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    async def _watch_failures(self, ctx: Any) -> None:
+    async def _watch(self, ctx: Any) -> None:
+        """In every process, every few seconds: the endpoints (added or removed by another process or the command
+        line: this process's events must reach them too) and the failing ones (for the alerts)."""
         while True:
-            with contextlib.suppress(Exception):  # a database hiccup: the alerts stay as they were a moment more
+            with contextlib.suppress(Exception):  # a database hiccup: both stay as they were a moment more
+                self.subscriptions.replace(await self.store.endpoints())
                 self.failing = await self._failures(ctx.sites, ctx.now())
             await asyncio.sleep(WATCH_SECONDS)
 
