@@ -137,7 +137,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from queue_server.application.demo import DEMO_PASSWORD, demo_display_token, demo_kiosk_token
 
-    config = _config(args, demo=True, ignore_hours=True, site_files=[DEMO_SITE])
+    # One process: the demo's messages to citizens go to its own inbox page (web/demo_inbox.py), no gateway needed.
+    inbox = not getattr(args, "workers", None) or args.workers == 1
+    config = _config(args, demo=True, ignore_hours=True, site_files=[DEMO_SITE], demo_inbox=inbox)
     site = load_site(DEMO_SITE)
     base = f"http://{config.host}:{config.port}"
     lines = [
@@ -150,6 +152,11 @@ def cmd_demo(args: argparse.Namespace) -> None:
         f"  National view  {base}/national   (nasional / {DEMO_PASSWORD['regional']})",
         f"  Booking        {base}/booking/{site.id}",
         f"  Staff desk     {base}/desk/{site.id}",
+        *(
+            [f"  Pesan WA demo  {base}/demo/whatsapp   (what citizens who leave a number receive)"]
+            if config.demo_inbox
+            else []
+        ),  # fmt: skip
         f"  API            {base}/api/v1/sites/{site.id}   (OpenAPI: {base}/api/v1/openapi.json)",
         f"  Websocket      ws://{config.host}:{config.port}/ws",
         f"  Kiosk token    {demo_kiosk_token(site.id)}",

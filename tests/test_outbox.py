@@ -597,3 +597,24 @@ async def test_two_processes_on_one_postgresql_database_deliver_once_and_take_ov
     bodies = receiver.bodies()
     assert sorted(b["ticket"]["id"] for b in bodies) == sorted(issued), "each message once, none lost"
     assert len({b["id"] for b in bodies}) == len(issued)
+
+
+def test_the_demo_mall_shows_its_whatsapp_messages_on_its_own_page(tmp_path: Path) -> None:
+    """`queue-server demo` as a new user starts it: the kiosk offers messages, and /demo/whatsapp shows them."""
+    proc, url = _start(tmp_path / "demo.sqlite3", None, command="demo")
+    try:
+        with httpx.Client(base_url=url, timeout=10) as http:
+            assert http.get("/api/v1/sites/tegal").json()["notify"]["offered"] is True
+            r = http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK),
+                          json={"service": "ktp", "notify": {"phone": PHONE, "consent": True}})  # fmt: skip
+            assert r.status_code == 201, r.text
+            deadline = time.monotonic() + 30
+            while not (got := http.get("/demo/whatsapp", headers={"Accept": "application/json"}).json()["messages"]):
+                assert time.monotonic() < deadline, "no message in the demo inbox"
+                time.sleep(0.1)
+            assert got[0]["to"] == "0812*****890" and "nomor antrean Anda A-001" in got[0]["text"]
+            page = http.get("/demo/whatsapp").text
+            assert "Pesan WhatsApp (demo)" in page and "7890" not in page
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait()

@@ -65,6 +65,7 @@ class Config:
     # outside the database (default: "notify.key" beside it; made at first start); how long a number is kept after
     # its ticket's day or booking ends; how deliveries are retried.
     key_file: Path | None = None
+    demo_inbox: bool = False  # `queue-server demo`: citizens' messages go to /demo/whatsapp (web/demo_inbox.py)
     contact_retention_hours: int = 0
     outbox_retry_seconds: float = 5.0
     outbox_retry_cap_seconds: float = 600.0
@@ -160,6 +161,8 @@ class Config:
     def validate(self) -> None:
         if self.workers < 1:
             raise ValueError(f"workers must be 1 or more, got {self.workers}")
+        if self.demo_inbox and self.workers > 1:
+            raise ValueError("the demo's WhatsApp inbox is one process's memory: use it with one worker")
         if self.workers > 1 and not self.on_postgresql:
             raise ValueError(
                 "several workers need PostgreSQL (--db postgresql://...): a SQLite file has one writer process"

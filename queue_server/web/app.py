@@ -40,6 +40,8 @@ from queue_server.settings.sitefile import load_site
 from queue_server.supervision.monitor import Monitor
 from queue_server.supervision.national import National
 from queue_server.web.api import ROUTES, post_ticket
+from queue_server.web.demo_inbox import ROUTES as DEMO_INBOX_ROUTES
+from queue_server.web.demo_inbox import with_demo_gateway
 from queue_server.web.errors import error_body, http_response
 from queue_server.web.pages import Assets
 from queue_server.web.ratelimit import RateLimit
@@ -175,6 +177,9 @@ def create_app(
 ) -> QueueServerApp:
     """`tune_gc` (the real server process only, not a test running servers in its own process): see runtime.py."""
     sites = load_sites(config)
+    if config.demo_inbox:
+        sites = {site_id: with_demo_gateway(site, config.host, config.port) for site_id, site in sites.items()}
+        extra_routes = [*(extra_routes or []), *DEMO_INBOX_ROUTES]
     simulated = clock is None and config.clock_start is not None
     clock = clock or config.clock()
     # Housekeeping (closing and forgetting past days) every minute of the server's clock, however fast it runs.
