@@ -234,6 +234,7 @@ class Deliverer:
         try:
             request = await self._request(message)
         except _Skip as skip:
+            self.breaker(message.endpoint).probing = False  # it was no probe: the next message may be one
             return Attempt(message.n, "skipped", self.clock(), str(skip))
         url, body, headers = request
         async with gate:

@@ -1,0 +1,62 @@
+"""The delivery worker's small parts, without a server: the circuit breaker, the scrubbing of errors, the gateway's
+body, phone numbers as gateways take them."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from queue_server.application.personal import mask_phone, normalise_phone
+from queue_server.domain.catalogue import Gateway
+from queue_server.domain.refusal import Refusal
+from queue_server.outbound.deliverer import Breaker, scrub
+from queue_server.outbound.gateway import render
+
+
+def test_the_breaker_opens_after_failures_in_a_row_then_lets_one_probe_through() -> None:
+    breaker = Breaker(failures=3, pause=0.05)
+    assert breaker.state == "closed"
+    for _ in range(2):
+        assert breaker.allows()
+        assert not breaker.failed()
+    assert breaker.failed() and breaker.state == "open"
+    assert not breaker.allows()
+    time.sleep(0.06)
+    assert breaker.state == "half_open"
+    assert breaker.allows() and not breaker.allows()  # one probe at a time
+    assert breaker.failed() and breaker.state == "open"  # the probe failed: open again, for twice as long
+    assert breaker.trips == 2  # paused 0.1 s this time
+    time.sleep(0.11)
+    assert breaker.allows()
+    breaker.succeeded()
+    assert breaker.state == "closed" and breaker.allows() and breaker.allows()
+
+
+def test_an_error_kept_or_shown_never_holds_a_number() -> None:
+    said = scrub("HTTP 400: invalid target 6281234567890 (+62 812-3456-7890)\n\n  retry later")
+    assert "81234567890" not in said and "812-3456-7890" not in said and "\n" not in said
+    assert said.startswith("HTTP 400: invalid target")
+    assert scrub("ConnectError: 127.0.0.1:41749 refused") == "ConnectError: 127.0.0.1:41749 refused"
+    assert len(scrub("x" * 1000)) == 300
+
+
+def test_the_gateway_body_fills_each_string_once() -> None:
+    gateway = Gateway(
+        "https://gw", (), {"to": "{phone_local}", "msg": {"body": "{text}"}, "refs": ["{message_id}"], "n": 1}
+    )
+    body = render(gateway, "6281234567890", 'He said "{phone}" & {text}', "m1")
+    assert body == {"to": "081234567890", "msg": {"body": 'He said "{phone}" & {text}'}, "refs": ["m1"], "n": 1}
+
+
+@pytest.mark.parametrize("typed", ["081234567890", "0812-3456-7890", "+62 812 3456 7890", "6281234567890"])
+def test_numbers_are_taken_as_gateways_want_them(typed: str) -> None:
+    assert normalise_phone(typed) == "6281234567890"
+    assert mask_phone(typed) == "0812*****890"
+
+
+@pytest.mark.parametrize("typed", ["", "12345", "0212345678", "08123", "0812345678901234", "62 21 555 1234"])
+def test_a_number_that_is_not_an_indonesian_mobile_is_refused(typed: str) -> None:
+    with pytest.raises(Refusal) as refused:
+        normalise_phone(typed)
+    assert refused.value.key == "invalid_phone"
