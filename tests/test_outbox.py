@@ -618,3 +618,43 @@ def test_the_demo_mall_shows_its_whatsapp_messages_on_its_own_page(tmp_path: Pat
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait()
+
+
+async def test_a_sender_whose_lock_connection_drops_stops_and_one_process_sends_again(pg_cluster: str) -> None:
+    """The delivering process's lock connection is ended from outside (as a PostgreSQL restart would): it notices,
+    lets go, and the outbox is held and sent by one process again."""
+    import asyncpg
+
+    from .pg_support import new_database
+
+    database = await new_database(pg_cluster)
+    with Receiver() as receiver:
+        receiver.start()
+        async with running_server(database, **FAST) as a, ticking(a.clock):
+            b_context = running_server(database, clock=a.clock, **FAST)
+            b = await b_context.__aenter__()
+            try:
+                await add_webhook(a, receiver.url + "/hook", ["ticket.issued"])
+                await eventually(lambda: "tegal" in b.ctx.notifications.subscriptions.by_site, "b knows it", 30)
+                await a.issue("kk")
+                await eventually(lambda: len(receiver.requests) == 1, "delivered", 30)
+                conn = await asyncpg.connect(database)
+                try:
+                    ended = await conn.fetchval(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                    )
+                    assert ended == 1
+                finally:
+                    await conn.close()
+
+                def taken() -> int:
+                    return sum(s.ctx.notifications.deliverer.taken for s in (a, b))
+
+                await eventually(lambda: taken() == 2, "the outbox let go and taken again", 30)
+                # The old holder notices within a check (5 s): from then on, one process sends.
+                await eventually(lambda: sum(s.ctx.notifications.deliverer.delivering for s in (a, b)) == 1,
+                                 "one sender", 30)  # fmt: skip
+                await b.issue("kk")
+                await eventually(lambda: len(receiver.requests) == 2, "delivered again", 30)
+            finally:
+                await b_context.__aexit__(None, None, None)

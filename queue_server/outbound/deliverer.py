@@ -39,6 +39,7 @@ from queue_server.domain.state import SiteState
 from queue_server.outbound import gateway, policy, signing
 from queue_server.outbound.vault import Vault, VaultError
 from queue_server.persistence.outbox import GATEWAY, Attempt, Endpoint, OutboxStore, Pending
+from queue_server.persistence.port import Role
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,7 @@ class _Endpoints:
     read_at: float = 0.0
 
 
+ROLE_CHECK_SECONDS = 5.0  # how often the delivering process makes sure it still holds the outbox (shared storage)
 _DIGITS = re.compile(r"\+?\d[\d\s-]{7,}\d")
 
 
@@ -138,8 +140,10 @@ class Deliverer:
         self._endpoints = _Endpoints()
         self._wake = asyncio.Event()
         self._next_purge = 0.0
+        self._next_role_check = 0.0
         self._client: aiohttp.ClientSession | None = None
         self.delivering = False  # this process holds the outbox (one process at a time on shared storage)
+        self.taken = 0  # how many times it took the outbox (again after losing it)
 
     def wake(self) -> None:
         """New messages were committed: look now rather than at the next idle tick."""
@@ -164,17 +168,20 @@ class Deliverer:
             failing = False
             while True:
                 try:
-                    async with self.store.storage.exclusive("outbox") as held:
-                        if not held:  # another process delivers; try again in a while (it may stop)
+                    async with self.store.storage.exclusive("outbox") as role:
+                        if not role.held:  # another process delivers; try again in a while (it may stop)
                             await asyncio.sleep(5)
                             continue
                         self.delivering = True
+                        self.taken += 1
                         await self.refresh_endpoints(force=True)
-                        while True:
+                        while await self._still_mine(role):
                             await self.housekeeping()
                             if not await self.round():
                                 await self._idle()
                             failing = False
+                        self.delivering = False
+                        log.warning("lost the outbox's lock (its database connection dropped); taking it again")
                 except asyncio.CancelledError:
                     raise
                 except Exception:
@@ -183,6 +190,13 @@ class Deliverer:
                     failing = True
                     self.delivering = False
                     await asyncio.sleep(1)
+
+    async def _still_mine(self, role: Role) -> bool:
+        """Whether this process still holds the outbox: asked of the database every few seconds."""
+        if time.monotonic() < self._next_role_check:
+            return True
+        self._next_role_check = time.monotonic() + ROLE_CHECK_SECONDS
+        return await role.still_held()
 
     async def _idle(self) -> None:
         self._wake.clear()

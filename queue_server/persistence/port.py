@@ -106,6 +106,22 @@ class LockedSites(Protocol):
     async def write(self, batch: Batch) -> list[Event]: ...
 
 
+class Role(Protocol):
+    """A role taken with StoragePort.exclusive: `held` when taken; `still_held()` until it is lost (on shared
+    storage, the connection holding it dropped: another process may have it now)."""
+
+    held: bool
+
+    async def still_held(self) -> bool: ...
+
+
+class _Always:
+    held = True
+
+    async def still_held(self) -> bool:
+        return True
+
+
 class Notified(Protocol):
     """Which sites other processes wrote (shared storage only: StoragePort.notifications)."""
 
@@ -155,7 +171,7 @@ class StoragePort(abc.ABC):
     async def run(self, statements: Statements) -> None:
         """Several statements (each with its rows, run per row) in one transaction: all of them or none."""
 
-    def exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[Role]:
         """Whether this process holds the role `name` (e.g. sending the outbox) while the context lasts. One process
         (SQLite) always does; on shared storage, one process at a time (postgresql_storage.py)."""
         return _always()
@@ -359,8 +375,8 @@ class StoragePort(abc.ABC):
 
 
 @contextlib.asynccontextmanager
-async def _always() -> AsyncIterator[bool]:
-    yield True
+async def _always() -> AsyncIterator[Role]:
+    yield _Always()
 
 
 def _event(row: Sequence[Any]) -> Event:

@@ -37,6 +37,7 @@ from queue_server.persistence.port import (
     SURVEY_INSERT,
     Batch,
     LoadedSite,
+    Role,
     Statements,
     StoragePort,
     _event,
@@ -142,19 +143,19 @@ class PostgresStorage(StoragePort):
                 await conn.executemany(dollar(sql), rows)
 
     @contextlib.asynccontextmanager
-    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+    async def exclusive(self, name: str) -> AsyncIterator[Role]:
         """One process at a time holds `name`: a session advisory lock on a connection of its own, taken without
         waiting. It is let go when the context ends or the process dies (its connection ends with it), so another
-        process takes over within its next try."""
+        process takes over within its next try; `still_held()` asks the connection, so a holder whose connection
+        dropped (a PostgreSQL restart) stops and tries again rather than go on beside a new holder."""
         try:
             conn = await postgresql.connect(self.dsn)
         except (OSError, asyncpg.PostgresError):
-            yield False
+            yield _AdvisoryLock(None, False)
             return
         try:
             key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-            held = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
-            yield held
+            yield _AdvisoryLock(conn, bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key)))
         finally:
             with contextlib.suppress(Exception):
                 await conn.close()
@@ -249,6 +250,23 @@ class PostgresStorage(StoragePort):
 _LOCK = "SELECT site, seq FROM site_heads WHERE site = ANY($1::text[]) ORDER BY site FOR UPDATE"
 _NEW_HEADS = "INSERT INTO site_heads (site, seq) SELECT unnest($1::text[]), 0 ON CONFLICT (site) DO NOTHING"
 _INSERT = re.compile(r"INSERT INTO (\w+) \(([^)]*)\) VALUES \([?,\s]*\)(.*)", re.S)
+
+
+class _AdvisoryLock:
+    """A role held by a session advisory lock (PostgresStorage.exclusive)."""
+
+    def __init__(self, conn: asyncpg.Connection[Any] | None, held: bool) -> None:
+        self.conn = conn
+        self.held = held
+
+    async def still_held(self) -> bool:
+        if self.conn is None or self.conn.is_closed():
+            return False
+        try:
+            await self.conn.fetchval("SELECT 1", timeout=5)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            return False
+        return True
 
 
 class _PooledConnection(asyncpg.Connection):  # type: ignore[misc]
