@@ -4,26 +4,34 @@ authorisation policy every mutating action goes through."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import json
+import logging
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from queue_server.application.throttle import LoginThrottle
 from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
 from queue_server.persistence.accounts import AccountStore
 from queue_server.persistence.port import StoragePort
+from queue_server.settings.clock import utc_now
 
 # regional: reads the figures of a list of sites (or of every site: a national account), changes nothing.
 ROLES = ("admin", "supervisor", "operator", "regional")
 DEVICE_KINDS = ("display", "kiosk")
 USERNAME_MAX = 64
+log = logging.getLogger(__name__)
+WATCH_SECONDS = 0.5  # how soon a change made by another process (the command line) takes effect here
 PRINCIPAL_CACHE_SECONDS = 30.0
 
 _hasher = PasswordHasher()
@@ -157,14 +165,72 @@ def sites_of(role: str, text: str | None) -> frozenset[str] | None:
 # --- accounts and tokens ---------------------------------------------------------------------------------
 
 
+class Revocable(Protocol):
+    """An open connection that authenticated with a token (a websocket): asked to check it again."""
+
+    async def recheck(self) -> None: ...
+
+
 class Accounts:
-    def __init__(self, storage: StoragePort, sites: dict[str, Site], session_hours: int = 12) -> None:
+    def __init__(
+        self,
+        storage: StoragePort,
+        sites: dict[str, Site],
+        session_hours: int = 12,
+        login_window: float = 300.0,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self.storage = storage
         self.store = AccountStore(storage)
         self.sites = sites
         self.session_hours = session_hours
+        self.throttle = LoginThrottle(window=login_window)
+        self.clock = clock  # the server's: when an audit entry happened
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._next_pruning = 0.0  # time.monotonic() of the next scan for expired cache entries
+        self.connections: set[Revocable] = set()  # open websockets that authenticated with a token
+        self._version: str | None = None  # the database's credentials version this process has seen
+        self._watching: asyncio.Task[None] | None = None
+        self._rechecks: set[asyncio.Task[None]] = set()  # kept referenced until done
+
+    # --- revocation at once, whichever process made the change -----------------------------------------
+
+    def start(self) -> None:
+        self._watching = asyncio.create_task(self._watch(), name="credentials-watch")
+
+    async def stop(self) -> None:
+        if self._watching is not None:
+            self._watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watching
+
+    async def _watch(self) -> None:
+        """Every WATCH_SECONDS, the credentials version another process (the command line, another server
+        process) may have moved on: then every cached principal goes and every open websocket checks its token."""
+        while True:
+            try:
+                version = await self.store.credentials_version()
+                if self._version is not None and version != self._version:
+                    self._forget_principals()
+                self._version = version
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database hiccup: look again at the next tick
+                log.debug("reading the credentials version failed", exc_info=True)
+            await asyncio.sleep(WATCH_SECONDS)
+
+    async def _changed(self) -> None:
+        """This process changed a session, a device or a password: at once here, and for the others."""
+        await self.store.credentials_changed()
+        self._version = await self.store.credentials_version()
+        self._forget_principals()
+
+    def _forget_principals(self) -> None:
+        self._cache.clear()
+        for connection in list(self.connections):
+            task = asyncio.get_running_loop().create_task(connection.recheck())
+            self._rechecks.add(task)
+            task.add_done_callback(self._rechecks.discard)
 
     async def create_user(
         self,
@@ -227,16 +293,19 @@ class Accounts:
             raise ValueError(f"no user {username!r}")
         await self.store.set_password_hash(user_id, await hashed(password))
         await self.store.end_sessions_of(user_id)  # a new password signs out everyone who had the old one
-        self._cache.clear()
+        await self._changed()
 
     async def list_users(self) -> list[dict[str, object]]:
         return [user._asdict() for user in await self.store.users()]
 
-    async def login(self, username: str, password: str) -> tuple[str, datetime, Principal]:
+    async def login(self, username: str, password: str, address: str = "local") -> tuple[str, datetime, Principal]:
+        self.throttle.check(username, address)  # before any hash: a throttled guess costs nothing
         user = await self.store.credentials(username)
         # Verify against a dummy hash when the user is unknown, so timing does not reveal which usernames exist.
         stored = user.password_hash if user else _DUMMY_HASH
         if not await verified(stored, password) or user is None or not user.active:
+            if self.throttle.failed(username, address):
+                await self._audit_throttled(username, user.site if user else None)
             raise Refusal("bad_credentials")
         token = "s_" + secrets.token_urlsafe(32)
         expires = datetime.now(UTC) + timedelta(hours=self.session_hours)
@@ -248,7 +317,25 @@ class Accounts:
 
     async def logout(self, token: str) -> None:
         await self.store.end_session(token_hash(token))
-        self._cache.pop(token_hash(token), None)
+        await self._changed()
+
+    async def _audit_throttled(self, username: str, site: str | None) -> None:
+        """Once per limit reached (not once per refused guess), in the account's site's audit log; never the
+        passwords tried. An unknown name or an account of every site: in each hosted site's log."""
+        at = self.clock().astimezone(UTC).isoformat(timespec="microseconds")
+        details = json.dumps({"window_seconds": int(self.throttle.window)})
+        for site_id in [site] if site in self.sites else list(self.sites):
+            entry = (
+                site_id,
+                at,
+                "-",
+                "-",
+                "auth.throttled",
+                f"account {username[:64]}",
+                details,
+                self.storage.last_seq,
+            )
+            await self.store.audit(entry)
 
     async def create_device(
         self, kind: str, site: str, name: str, screen: str | None = None, token: str | None = None
@@ -270,7 +357,7 @@ class Accounts:
 
     async def revoke_device(self, device_id: int) -> None:
         await self.store.revoke_device(device_id, _now_iso())
-        self._cache.clear()
+        await self._changed()
 
     async def authenticate(self, token: str | None) -> Principal | None:
         if not token or len(token) > 200:

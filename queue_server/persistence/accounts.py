@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from queue_server.persistence.port import StoragePort
+from queue_server.persistence.port import AUDIT_INSERT, StoragePort
 
 
 class User(NamedTuple):
@@ -128,6 +128,21 @@ class AccountStore:
             "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?,?,?,?)",
             (token_hash, user_id, created_at, expires_at),
         )
+
+    async def audit(self, entry: tuple[object, ...]) -> None:
+        """An audit entry about accounts (site, at, actor, role, action, target, details, seq)."""
+        await self.storage.execute(AUDIT_INSERT, entry)
+
+    async def credentials_changed(self) -> None:
+        """Tell every process that a session, a device or a password changed (their principal caches go)."""
+        await self.storage.execute(
+            "INSERT INTO meta (key, value) VALUES ('credentials_version', '1') ON CONFLICT (key) "
+            "DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)"
+        )
+
+    async def credentials_version(self) -> str:
+        rows = await self.storage.query("SELECT value FROM meta WHERE key = 'credentials_version'")
+        return str(rows[0][0]) if rows else "0"
 
     async def end_session(self, token_hash: str) -> None:
         await self.storage.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))

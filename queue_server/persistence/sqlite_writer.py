@@ -29,6 +29,7 @@ import functools
 import logging
 import os
 import pickle
+import signal
 import sqlite3
 import struct
 import sys
@@ -157,6 +158,11 @@ class WriterProcess:
 
 def main() -> None:
     _die_with_parent()
+    # Ctrl+C in a terminal and systemd's stop (KillMode=control-group) signal the whole process group. The writer
+    # must not die first: the server finishes its last transaction and answers its callers, then closes this
+    # process's stdin, which is the one way it ends (and if the server is killed, the kernel ends it).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     requests = sys.stdin.buffer
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     sys.stdout = sys.stderr  # nothing but answers may reach the pipe

@@ -65,6 +65,7 @@ class Config:
     # outside the database (default: "notify.key" beside it; made at first start); how long a number is kept after
     # its ticket's day or booking ends; how deliveries are retried.
     key_file: Path | None = None
+    login_window_seconds: float = 300.0  # sign-ins: 10 wrong passwords per account, 30 per address, in this window
     demo_inbox: bool = False  # `queue-server demo`: citizens' messages go to /demo/whatsapp (web/demo_inbox.py)
     contact_retention_hours: int = 0
     outbox_retry_seconds: float = 5.0

@@ -64,7 +64,8 @@ async def login(request: Request) -> Response:
     v.only(body, {"username", "password"})
     username = v.required_text(body, "username", max_len=64)
     password = v.required_text(body, "password", max_len=256)
-    token, expires, principal = await ctx_of(request).accounts.login(username, password)
+    address = request.client.host if request.client else "unknown"
+    token, expires, principal = await ctx_of(request).accounts.login(username, password, address)
     return JSONResponse({"token": token, "expires_at": expires.isoformat(), "user": _principal_view(principal)})
 
 

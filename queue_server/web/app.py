@@ -211,7 +211,7 @@ def create_app(
             sites, storage, hub, clock, housekeeping_seconds=housekeeping_seconds, effects=notifications.policy,
             sent_to_outbox=notifications.wake,
         )  # fmt: skip
-        accounts = Accounts(storage, sites, config.session_hours)
+        accounts = Accounts(storage, sites, config.session_hours, config.login_window_seconds, clock)
         announcer = Announcer(sites, config.sound_cache or config.data_directory / "sound-cache")
         monitor: Monitor | None = None
         presence: ScreenPresence | None = None
@@ -223,6 +223,7 @@ def create_app(
                 notifications=notifications,
             )  # fmt: skip
             await notifications.start(ctx)
+            accounts.start()
             hub.status_renderer = partial(status_message, ctx)
             monitor = server.monitor = Monitor(ctx, config.dashboard_seconds)
             monitor.start()
@@ -242,6 +243,7 @@ def create_app(
             if presence is not None:
                 await presence.stop()
             await notifications.stop()
+            await accounts.stop()
             await engine.stop()
             await storage.close()
             announcer.close()

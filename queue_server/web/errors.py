@@ -64,6 +64,8 @@ def http_response(refusal: Refusal) -> JSONResponse:
     response = JSONResponse({"error": error_body(refusal)}, status_code=status)
     if status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
+    if status == 429 and isinstance(refusal.details.get("retry_after"), int):
+        response.headers["Retry-After"] = str(refusal.details["retry_after"])
     return response
 
 

@@ -53,6 +53,7 @@ class Connection:
         self.ctx = ctx
         self.config = config
         self.principal: Principal | None = None
+        self.token: str | None = None  # the token the principal came from: checked again on every change
         self.follow: Follow | None = None
         self.sub: Subscription | None = None
         self.send_lock = asyncio.Lock()
@@ -89,6 +90,9 @@ class Connection:
         try:
             hello = await self._read_hello()
             self.follow, self.principal = await self._authorise(hello)
+            if self.principal is not None:
+                self.token = str(hello.get("token"))
+                self.ctx.accounts.connections.add(self)
         except Refused as exc:
             with contextlib.suppress(Exception):
                 await self.send(exc.body)
@@ -135,6 +139,7 @@ class Connection:
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass
         finally:
+            self.ctx.accounts.connections.discard(self)
             hub.unsubscribe(self.sub)
             if self.device is not None:
                 self.ctx.devices.disconnected(self.device, self.ctx.now())
@@ -145,6 +150,16 @@ class Connection:
                     await task
             if self.ws.application_state is WebSocketState.CONNECTED:
                 await self.close()
+
+    async def recheck(self) -> None:
+        """A session, device or password changed somewhere: a token that no longer signs in ends this connection,
+        with the reason (a revoked TV, a signed-out or re-passworded operator)."""
+        if self.token is None or await self.ctx.accounts.authenticate(self.token) is not None:
+            return
+        self.ctx.accounts.connections.discard(self)
+        with contextlib.suppress(Exception):
+            await self.send(error_frame(Refusal("unauthenticated")))
+        await self.close(CLOSE_REFUSED, "unauthenticated")
 
     # --- hello and authorisation ---------------------------------------------------------------------
 
@@ -372,7 +387,12 @@ class Connection:
             if not isinstance(counter_id, str) or counter_id not in followed:
                 raise Refusal("not_your_counter")
             v.command_id(frame, required=True)
-            outcome = await counter_command(self.ctx, self.principal, self.follow.site, counter_id, frame)
+            # Authorised afresh (from the principal cache): a session ended since the hello commands nothing.
+            principal = await self.ctx.accounts.authenticate(self.token) if self.token is not None else None
+            if principal is None:
+                await self.recheck()
+                raise Refusal("unauthenticated")
+            outcome = await counter_command(self.ctx, principal, self.follow.site, counter_id, frame)
             await self.send(
                 {
                     "type": "command_result",

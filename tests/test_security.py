@@ -1,0 +1,194 @@
+"""Security and shutdown (issue "Run a mall without editing files", item 6): sign-ins throttled per account and per
+address; a revoked device, a changed password and a signed-out session refused at the next request and on open
+websockets, whichever process made the change; a stop by process group drains instead of breaking."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+
+from .helpers import LOBBY, Server, bearer, eventually, running_server
+from .test_invariants import _start, write_site
+
+
+async def _login(s: Server, username: str, password: str, address: str = "203.0.113.7") -> httpx.Response:
+    return await s.http.post(
+        "/api/v1/auth/login", json={"username": username, "password": password}, headers={"X-Forwarded-For": address}
+    )  # fmt: skip  (uvicorn trusts it from 127.0.0.1)
+
+
+async def test_two_hundred_wrong_passwords_are_throttled_and_the_real_user_waits_no_longer_than_the_window(
+    tmp_path: Path,
+) -> None:
+    async with running_server(tmp_path / "q.sqlite3", login_window_seconds=3.0) as s:
+        answers = [await _login(s, "supervisor", f"wrong-{i}") for i in range(200)]
+        statuses = [r.status_code for r in answers]
+        assert statuses[:10] == [401] * 10 and set(statuses[10:]) == {429}, statuses[:15]
+        refused = answers[-1]
+        wait = int(refused.headers["Retry-After"])
+        assert 0 < wait <= 3
+        error = refused.json()["error"]
+        assert error["code"] == "too_many_requests" and error["details"]["retry_after"] == wait
+        assert f"{wait} detik" in error["message"]
+        # The right password is refused too while the account is throttled (nothing is checked), ...
+        assert (await _login(s, "supervisor", "demo-supervisor")).status_code == 429
+        # ... and works once the window has passed.
+        await asyncio.sleep(wait + 0.2)
+        assert (await _login(s, "supervisor", "demo-supervisor")).status_code == 200
+        audit = await s.http.get("/api/v1/sites/tegal/audit", headers=await s.login("admin"))
+        entries = [e for e in audit.json()["entries"] if e["action"] == "auth.throttled"]
+        assert len(entries) == 1 and entries[0]["target"] == "account supervisor"
+        assert "wrong-" not in audit.text
+
+
+async def test_one_address_guessing_many_accounts_is_throttled(tmp_path: Path) -> None:
+    async with running_server(tmp_path / "q.sqlite3", login_window_seconds=60.0) as s:
+        statuses = [(await _login(s, f"someone-{i}", "x" * 8)).status_code for i in range(31)]
+        assert statuses[:30] == [401] * 30 and statuses[30] == 429
+        # another address is not held up by it
+        assert (await _login(s, "op-polres", "demo-operator", address="203.0.113.99")).status_code == 200
+
+
+async def test_a_device_revoked_and_a_password_changed_on_the_command_line_are_refused_at_once(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "q.sqlite3"
+    async with running_server(db) as s:
+        kiosk = _cli("device", "add", "--kind", "kiosk", "--site-id", "tegal", "--name", "Kios 9", db=db)
+        token = kiosk.stdout.strip().splitlines()[-1]
+        r = await s.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(token))
+        assert r.status_code == 201  # cached as valid from here on
+        device_id = next(line.split()[0] for line in _cli("device", "list", db=db).stdout.splitlines()
+                         if "Kios 9" in line)  # fmt: skip
+        op = await s.login("op-disdukcapil")
+        assert (await s.http.get("/api/v1/me", headers=op)).status_code == 200
+        async with websockets.connect(s.ws_url) as lobby:
+            await lobby.send(json.dumps({"type": "hello", "role": "display", "site": "tegal", "token": LOBBY}))
+            json.loads(await lobby.recv())
+            lobby_id = next(line.split()[0] for line in _cli("device", "list", db=db).stdout.splitlines()
+                            if "lobby" in line and "active" in line)  # fmt: skip
+            _cli("device", "revoke", device_id, db=db)
+            _cli("device", "revoke", lobby_id, db=db)
+            _cli("user", "passwd", "op-disdukcapil", "--password-stdin", db=db, stdin="a-new-password-1\n")
+            started = time.monotonic()
+
+            async def refused() -> bool:
+                kiosk_answer = await s.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"},
+                                                 headers=bearer(token))  # fmt: skip
+                me = await s.http.get("/api/v1/me", headers=op)
+                return kiosk_answer.status_code == 401 and me.status_code == 401
+
+            while not await refused():
+                assert time.monotonic() - started < 2, "still accepted 2 s after the command line changed it"
+                await asyncio.sleep(0.05)
+            # The revoked display's open websocket is told and closed.
+            frames = []
+            with pytest.raises(websockets.ConnectionClosed):
+                while True:
+                    frames.append(json.loads(await asyncio.wait_for(lobby.recv(), 5)))
+            assert any(f.get("type") == "error" and f.get("code") == "unauthenticated" for f in frames), frames
+
+
+async def test_an_operator_signed_out_elsewhere_can_no_longer_command_over_an_open_websocket(server: Server) -> None:
+    op = await server.login("op-disdukcapil")
+    token = op["Authorization"].split()[1]
+    async with websockets.connect(server.ws_url) as counter:
+        await counter.send(json.dumps({"type": "hello", "role": "counter", "site": "tegal", "counter": "1",
+                                       "token": token}))  # fmt: skip
+        assert json.loads(await counter.recv())["type"] in ("welcome", "snapshot")
+        assert (await server.http.post("/api/v1/auth/logout", headers=op)).status_code == 200
+        frames = []
+        with pytest.raises(websockets.ConnectionClosed):
+            await counter.send(json.dumps({"type": "command", "counter": "1", "command": "open",
+                                           "command_id": "c-after-logout-1"}))  # fmt: skip
+            while True:
+                frames.append(json.loads(await asyncio.wait_for(counter.recv(), 5)))
+        assert not any(f.get("type") == "command_result" for f in frames), "a signed-out session still commands"
+    state = server.ctx.state("tegal")
+    assert state.counters["1"].state.value == "closed"
+
+
+def _cli(*args: str, db: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([sys.executable, "-m", "queue_server", *args, "--db", str(db)], input=stdin,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def _kiosk_token(db: Path, site: Path) -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "queue_server", "device", "add", "--kind", "kiosk", "--site-id", "uji", "--name", "K",
+         "--db", str(db), "--site", str(site)], capture_output=True, text=True, check=True,
+    ).stdout.strip().splitlines()[-1]  # fmt: skip
+
+
+async def _stop_under_load(db: Path, site: Path, token: str, log: Path, acknowledged: dict[str, str]) -> list[int]:
+    """One server under 8 kiosks, stopped by SIGTERM to its whole process group; the answers it gave."""
+    proc, url = _start(db, site, log=log)
+    statuses: list[int] = []
+    stop = asyncio.Event()
+    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+
+        async def kiosk(n: int) -> None:
+            i = 0
+            while not stop.is_set():
+                i += 1
+                try:
+                    r = await http.post("/api/v1/sites/uji/tickets", json={"service": "ktp"},
+                                        headers={**bearer(token), "Idempotency-Key": f"{log.stem}-k{n}-{i}"})  # fmt: skip
+                except httpx.HTTPError:
+                    return  # refused a connection while stopping: never acknowledged
+                statuses.append(r.status_code)
+                if r.status_code == 201:
+                    acknowledged[r.json()["ticket"]["id"]] = r.json()["ticket"]["label"]
+
+        kiosks = [asyncio.create_task(kiosk(n)) for n in range(8)]
+        await eventually(lambda: len(statuses) > 50, "tickets flowing")
+        os.killpg(proc.pid, signal.SIGTERM)  # the whole group: the server and its writer process
+        await asyncio.to_thread(proc.wait, 30)
+        stop.set()
+        await asyncio.gather(*kiosks)
+    return statuses
+
+
+@pytest.mark.sqlite_only
+async def test_a_stop_by_process_group_under_load_drains_ten_times_out_of_ten(tmp_path: Path) -> None:
+    """`kill -TERM -<pgid>` (Ctrl+C in a terminal, systemd's KillMode=control-group) reaches the writer process
+    too: it must finish the last transaction and go with the server, without a traceback or a lost ticket."""
+    db = tmp_path / "q.sqlite3"
+    site = write_site(tmp_path / "uji.toml", 2)
+    token = await asyncio.to_thread(_kiosk_token, db, site)
+    acknowledged: dict[str, str] = {}
+    for round_ in range(10):
+        log = tmp_path / f"server-{round_}.log"
+        statuses = await _stop_under_load(db, site, token, log, acknowledged)
+        text = log.read_text()
+        assert "Traceback" not in text and "WriterProcessError" not in text, text[-2000:]
+        assert all(s == 201 for s in statuses), f"round {round_}: answers other than 201: {set(statuses)}"
+    proc, url = _start(db, site)
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+            assert (await http.get("/healthz")).status_code == 200  # the database opens cleanly after ten stops
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        await asyncio.to_thread(proc.wait, 30)
+    stored = await asyncio.to_thread(_labels, db)
+    lost = {t: label for t, label in acknowledged.items() if stored.get(t) != label}
+    assert not lost, f"acknowledged tickets lost: {list(lost.values())[:5]}"
+
+
+def _labels(db: Path) -> dict[str, str]:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return dict(conn.execute("SELECT id, label FROM tickets").fetchall())
