@@ -47,6 +47,7 @@ class Notifications:
         # Per site: the endpoints whose messages keep failing, for the supervisor's alerts (read every few
         # seconds by every process, so a dashboard on any of them shows it).
         self.failing: dict[str, list[dict[str, Any]]] = {}
+        self.backlog: dict[tuple[str, str], tuple[int, int]] = {}  # (site, endpoint) -> (not sent yet, dead)
 
     def wake(self) -> None:
         if self.deliverer is not None:
@@ -76,6 +77,7 @@ class Notifications:
             with contextlib.suppress(Exception):  # a database hiccup: both stay as they were a moment more
                 self.subscriptions.replace(await self.store.endpoints())
                 self.failing = await self._failures(ctx.sites, ctx.now())
+                self.backlog = await self.store.backlog()
             await asyncio.sleep(WATCH_SECONDS)
 
     async def _failures(self, sites: dict[str, Site], now: datetime) -> dict[str, list[dict[str, Any]]]:

@@ -198,6 +198,15 @@ class OutboxStore:
                 entry["last_error"], entry["last_error_at"] = error, _time(at)
         return {endpoint: EndpointStatus(**values) for endpoint, values in found.items()}
 
+    async def backlog(self) -> dict[tuple[str, str], tuple[int, int]]:
+        """Per site and endpoint: messages not sent yet, and dead letters."""
+        rows = await self.storage.query(
+            "SELECT site, endpoint, SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END) FROM outbox WHERE state IN ('pending', 'dead') "
+            "GROUP BY site, endpoint"
+        )
+        return {(r[0], r[1]): (int(r[2] or 0), int(r[3] or 0)) for r in rows}
+
     async def troubles(self) -> list[tuple[str, str, datetime | None, int, str | None]]:
         """Per site and endpoint with messages failing (being retried, or dead): (site, endpoint, the oldest
         failing message's time, how many are dead, the newest error). One query for every site, for the alerts."""

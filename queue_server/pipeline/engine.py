@@ -14,6 +14,7 @@ import gc
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -107,6 +108,8 @@ class Engine:
         self.housekeeping_seconds = housekeeping_seconds  # real seconds between closing and forgetting past days
         self.effects = effects
         self.sent_to_outbox = sent_to_outbox  # told after a commit that wrote messages (the deliverer wakes)
+        # Told after each commit: its events (numbered) and how long the write took (web/metrics.py).
+        self.observers: list[Callable[[list[Event], float], None]] = []
         self.states: dict[str, SiteState] = {}
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._inflight: dict[str, asyncio.Future[Outcome]] = {}
@@ -258,7 +261,9 @@ class Engine:
                 stored = await tx.idempotent_results(keys) if keys else {}
                 jobs = self._answer_from(jobs, stored)
                 decided = self._decide(jobs)
+                started = time.perf_counter()
                 numbered = await tx.write(self._batch(decided)) if decided else []
+                took = time.perf_counter() - started
         except Exception as exc:  # unreachable database, a lost connection, a failed statement: nothing committed
             log.warning("write failed (%s: %s); reloading state from the database", type(exc).__name__, exc)
             await self._reload()
@@ -266,7 +271,7 @@ class Engine:
             return
         for event in numbered:
             self.heads[event.site] = event.seq
-        self._answer(decided, numbered)
+        self._answer(decided, numbered, took)
 
     def _apply_committed(self, site_id: str, events: list[Event]) -> None:
         """Events another process committed: into the state, and out to this process's screens."""
@@ -396,15 +401,17 @@ class Engine:
             if not decided:
                 return
         try:
+            started = time.perf_counter()
             numbered = await self.storage.write(self._batch(decided))
+            took = time.perf_counter() - started
         except Exception as exc:  # the batch's rows could not be built or written
             log.exception("write failed; reloading state from the database")
             await self._reload()  # before answering: whoever sees the error sees the state without the batch
             self._fail([d.job for d in decided], StorageUnavailable(str(exc)))
             return
-        self._answer(decided, numbered)
+        self._answer(decided, numbered, took)
 
-    def _answer(self, decided: list[_Decided], numbered: list[Event]) -> None:
+    def _answer(self, decided: list[_Decided], numbered: list[Event], took: float) -> None:
         """After COMMIT: answer each caller with its events, then publish them."""
         now = self.clock().timestamp()  # at or after the records' created_at: kept listed a little longer, never less
         for d in decided:  # known before anyone is answered: a retry after the answer finds its record
@@ -422,6 +429,8 @@ class Engine:
         asyncio.get_running_loop().call_soon(self.hub.publish, numbered)
         if self.sent_to_outbox is not None and any(d.outbox for d in decided):
             self.sent_to_outbox()
+        for observer in self.observers:
+            observer(numbered, took)
 
     async def _reload(self) -> None:
         """Back to what the database holds, after a failure left the in-memory state ahead of it.

@@ -43,9 +43,10 @@ from queue_server.web.api import ROUTES, post_ticket
 from queue_server.web.demo_inbox import ROUTES as DEMO_INBOX_ROUTES
 from queue_server.web.demo_inbox import with_demo_gateway
 from queue_server.web.errors import error_body, http_response
+from queue_server.web.metrics import ROUTES as METRICS_ROUTES
 from queue_server.web.pages import Assets
 from queue_server.web.ratelimit import RateLimit
-from queue_server.web.requests import ServerState
+from queue_server.web.requests import ServerState, server_of
 from queue_server.web.websocket import WS_ROUTES
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ def page_openapi() -> dict[str, Any]:
 
 async def _refused(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Refusal)
+    server_of(request.app).metrics.refused(exc.code)
     return http_response(exc)
 
 
@@ -225,6 +227,8 @@ def create_app(
             await notifications.start(ctx)
             accounts.start()
             hub.status_renderer = partial(status_message, ctx)
+            server.metrics.attach(ctx)
+            engine.observers.append(server.metrics.committed)
             monitor = server.monitor = Monitor(ctx, config.dashboard_seconds)
             monitor.start()
             presence = ScreenPresence(ctx)
@@ -249,7 +253,7 @@ def create_app(
             announcer.close()
 
     app = QueueServerApp(
-        routes=[*ROUTES, *WS_ROUTES, SHARED_ASSETS, *page_routes(), *(extra_routes or [])],
+        routes=[*ROUTES, *METRICS_ROUTES, *WS_ROUTES, SHARED_ASSETS, *page_routes(), *(extra_routes or [])],
         lifespan=lifespan,
         exception_handlers={
             Refusal: _refused,  # StorageUnavailable included

@@ -4,7 +4,7 @@ Shared by the API routes, the supervisor's routes and the page packages (through
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
@@ -20,6 +20,7 @@ from queue_server.pipeline.engine import Outcome
 from queue_server.settings.config import Config
 from queue_server.supervision.monitor import Monitor
 from queue_server.supervision.national import National
+from queue_server.web.metrics import Metrics
 from queue_server.web.ratelimit import RateLimit
 
 
@@ -33,6 +34,7 @@ class ServerState:
     booking_limit: RateLimit
     page_openapi: dict[str, Any]
     ctx: Context | None = None
+    metrics: Metrics = field(default_factory=Metrics)
     monitor: Monitor | None = None
     national: National | None = None
 

@@ -405,6 +405,7 @@ class Connection:
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the client is gone; a retry with the same command_id will get the stored answer
         except Refusal as exc:  # StorageUnavailable included
+            server_of(self.ws.app).metrics.refused(exc.code)
             with contextlib.suppress(Exception):
                 await self.send(error_frame(exc, command_id=command_id))
         except Exception:
