@@ -162,3 +162,16 @@ async def test_quota_split_over_http(site: Server) -> None:
         r.json()["error"]["code"] == "quota_exhausted" and "10 untuk pemesanan daring" in r.json()["error"]["message"]
     )
     assert (await book(server, 3, service="kk", slot="13:00")).status_code == 201, "the online share is still there"
+
+
+async def test_slots_offer_no_place_once_the_online_quota_is_spent(site: Server) -> None:
+    # kk: 10 bookable online a day, 2 per slot. Book the 10 across five slots; every other slot then offers none.
+    for n, slot in enumerate(["08:00", "08:00", "09:00", "09:00", "10:00", "10:00", "11:00", "11:00", "13:00",
+                              "13:00"]):  # fmt: skip
+        assert (await book(site, 100 + n, service="kk", slot=slot)).status_code == 201
+    r = await site.http.get("/api/v1/sites/tegal/bookings/slots", params={"service": "kk", "day": TUESDAY})
+    body = r.json()
+    assert body["online_booked"] == body["online_quota"] == 10
+    assert all(s["available"] == 0 for s in body["slots"]), [s for s in body["slots"] if s["available"]]
+    refused = await book(site, 200, service="kk", slot="14:00")
+    assert refused.json()["error"]["code"] == "online_quota_exhausted"
