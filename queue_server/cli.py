@@ -15,20 +15,25 @@ from typing import IO, Any
 
 from queue_server.domain.refusal import Refusal
 from queue_server.settings.config import CONFIG_VARIABLE, Config
+from queue_server.settings.logformat import FORMATS as FORMATS_CHOICES
 from queue_server.settings.sitefile import DEMO_SITE, SiteFileError, load_site
 
 
 def build_uvicorn_config(app: Any, config: Config, *, ws: Any = None) -> Any:
     """`ws` replaces the websocket protocol (tests run the plain ASGI path with "websockets-sansio")."""
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     from queue_server.live.wsframes import FrameWriterProtocol
+    from queue_server.settings.logformat import log_config
 
+    chosen = log_config(config.log_format, config.log_level)
     return uvicorn.Config(
         app,
         host=config.host,
         port=config.port,
         log_level=config.log_level,
+        log_config=chosen if chosen is not None else LOGGING_CONFIG,
         access_log=config.access_log,
         lifespan="on",
         ws_per_message_deflate=False,  # about 3x less memory per connection for our small messages
@@ -184,6 +189,7 @@ def _config(args: argparse.Namespace, **overrides: Any) -> Config:
             port=getattr(args, "port", None),
             synchronous=getattr(args, "synchronous", None),
             access_log=getattr(args, "access_log", None),
+            log_format=getattr(args, "log_format", None),
             clock_start=getattr(args, "clock_start", None),
             clock_speed=getattr(args, "clock_speed", None),
             **overrides,
@@ -469,6 +475,7 @@ def parser() -> argparse.ArgumentParser:
             sp.add_argument(
                 "--access-log", action="store_true", default=None, help="log every HTTP request (off by default)"
             )
+            sp.add_argument("--log-format", choices=FORMATS_CHOICES, help="text (default) or json: one object per line")
 
     def clock(sp: argparse.ArgumentParser) -> None:
         sp.add_argument(
@@ -496,6 +503,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--host")
     sp.add_argument("--port", type=int)
     sp.add_argument("--access-log", action="store_true", default=None, help="log every HTTP request")
+    sp.add_argument("--log-format", choices=FORMATS_CHOICES, help="text (default) or json: one object per line")
     sp.add_argument("--workers", type=int, help="server processes on one port (with a postgresql:// --db only)")
     clock(sp)
     sp.set_defaults(func=cmd_demo, site=None, synchronous=None)

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
+import httpx
 import websockets
 from prometheus_client.parser import text_string_to_metric_families
 
 from .helpers import LOBBY, Server, bearer
+from .test_invariants import _start
 from .test_outbox import add_webhook
 
 
@@ -61,3 +68,22 @@ async def test_metrics_show_the_queue_the_calls_the_screens_the_refusals_and_the
         await asyncio.sleep(0.25)
     else:
         raise AssertionError("the message nobody receives never showed as waiting")
+
+
+def test_json_logs_are_one_object_per_line_from_start_to_stop(tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    proc, url = _start(tmp_path / "q.sqlite3", None, "--log-format", "json", command="demo", log=log)
+    try:
+        assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    others = [line for line in log.read_text().splitlines() if line.strip() and not line.startswith("{")]
+    assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    assert any(line["message"] == "Application startup complete." for line in lines)
+    assert any("Shutting down" in line["message"] or "Finished server process" in line["message"] for line in lines)
+    assert all(not o.startswith(("INFO", "WARNING", "ERROR")) for o in others), others  # the demo's banner only
+    bad = subprocess.run([sys.executable, "-m", "queue_server", "serve", "--db", str(tmp_path / "x.sqlite3")],
+                         env={**os.environ, "QUEUE_LOG_FORMAT": "yaml"}, capture_output=True, text=True, check=False)  # fmt: skip
+    assert bad.returncode != 0 and "log format must be one of text, json, got 'yaml'" in bad.stderr

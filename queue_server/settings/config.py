@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from queue_server.settings.clock import Clock, SimulatedClock, check_speed, parse_start, utc_now
+from queue_server.settings.logformat import FORMATS
 from queue_server.settings.sitefile import DEMO_SITE
 
 # How `serve --workers N` hands its configuration to the worker processes it starts (their environment).
@@ -52,6 +53,7 @@ class Config:
     bookings_per_minute: int = 10  # online bookings accepted per client address per minute
     dashboard_seconds: float = 1.0  # supervisors' dashboards are refreshed at least this often (waits keep growing)
     log_level: str = "info"
+    log_format: str = "text"  # "json": one JSON object per line (settings/logformat.py)
     # A line per HTTP request costs ~15 % of the requests a server can answer (docs/benchmarks.md) and would
     # write citizens' ticket links (/t/{token}) to the log; privileged actions are in the audit log anyway.
     access_log: bool = False
@@ -97,6 +99,8 @@ class Config:
                 config.clock_speed = float(env["QUEUE_CLOCK_SPEED"])
             except ValueError:
                 raise ValueError(f"QUEUE_CLOCK_SPEED must be a number, got {env['QUEUE_CLOCK_SPEED']!r}") from None
+        if "QUEUE_LOG_FORMAT" in env:
+            config.log_format = env["QUEUE_LOG_FORMAT"].strip().lower()
         if "QUEUE_KEY_FILE" in env:
             config.key_file = Path(env["QUEUE_KEY_FILE"])
         for variable, name in _NUMBERS.items():
@@ -179,6 +183,8 @@ class Config:
             raise ValueError("a clock speed needs a clock start (--clock-start): the machine's clock runs at 1x")
         if not self.site_files:
             raise ValueError("at least one site file is needed")
+        if self.log_format not in FORMATS:
+            raise ValueError(f"log format must be one of {', '.join(FORMATS)}, got {self.log_format!r}")
         if not 0 <= self.contact_retention_hours <= 24 * 31:
             raise ValueError(f"contact retention must be 0 to 744 hours, got {self.contact_retention_hours}")
         if self.outbox_retry_seconds <= 0 or self.outbox_retry_cap_seconds < self.outbox_retry_seconds:

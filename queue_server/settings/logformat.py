@@ -1,0 +1,44 @@
+"""How the server's log lines look: uvicorn's plain text (the default), or one JSON object per line
+(`--log-format json`) for a log collector (journald, Loki, Elasticsearch) to parse without patterns."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+FORMATS = ("text", "json")
+
+
+class JsonFormatter(logging.Formatter):
+    """{"time", "level", "logger", "message"} and, when there is one, "exception" (the traceback as text)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+def log_config(log_format: str, level: str) -> dict[str, Any] | None:
+    """uvicorn's `log_config` for the format: None keeps uvicorn's own (text); "json" sends every logger (ours,
+    uvicorn's, the access log's when it is on) through JsonFormatter to standard error."""
+    if log_format == "text":
+        return None
+    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {"default": handler},
+        "root": {"handlers": ["default"], "level": level.upper()},
+        "loggers": {
+            name: {"handlers": [], "propagate": True} for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+        },
+    }
