@@ -407,6 +407,57 @@ def cmd_migrate(args: argparse.Namespace) -> None:
     print(f"database {config.database} now at version {outcome.after} (was {outcome.before})")
 
 
+def cmd_backup(args: argparse.Namespace) -> None:
+    """A consistent copy of the database, the server running or not (persistence/backup.py)."""
+    from queue_server.persistence import backup
+
+    config = _config(args)
+    dest = Path(args.dest)
+    try:
+        if isinstance(config.database, Path):
+            counts = backup.backup_sqlite(config.database, dest)
+            said = ", ".join(f"{n} {t}" for t, n in counts.items())
+            print(f"backed up {config.database} to {dest} ({said}); integrity checked")
+        else:
+            backup.backup_postgresql(config.database, dest)
+            print(f"backed up {_shown(config)} to {dest} (pg_dump, custom format)")
+    except backup.BackupRefused as exc:
+        raise SystemExit(f"error: {exc}") from None
+    print(f"the notification key ({config.notification_key}) is not in the backup: keep a copy of it apart")
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    """Put a backup back, with the server stopped."""
+    from queue_server.persistence import backup
+
+    config = _config(args)
+    source = Path(args.source)
+    with server_lock(config.database):
+        try:
+            if isinstance(config.database, Path):
+                counts = backup.restore_sqlite(source, config.database, args.replace)
+                said = ", ".join(f"{n} {t}" for t, n in counts.items())
+                print(f"restored {source} to {config.database} ({said})")
+            else:
+                if not asyncio.run(_empty_postgresql(config.database)):
+                    raise SystemExit(f"error: {_shown(config)} is not empty: restore into a new database")
+                backup.restore_postgresql(source, config.database)
+                print(f"restored {source} to {_shown(config)}")
+        except backup.BackupRefused as exc:
+            raise SystemExit(f"error: {exc}") from None
+
+
+async def _empty_postgresql(dsn: str) -> bool:
+    from queue_server.persistence import postgresql
+
+    conn = await postgresql.connect(dsn)
+    try:
+        tables = await conn.fetchval("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
+        return int(tables) == 0
+    finally:
+        await conn.close()
+
+
 def cmd_db_copy(args: argparse.Namespace) -> None:
     """Copy a whole SQLite database into an empty PostgreSQL database, checking every table's row count."""
     from queue_server.persistence import postgresql
@@ -576,6 +627,17 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("migrate", help="bring the database's schema up to date (serve also does, at start-up)")
     sp.add_argument("--db", help=DB_HELP)
     sp.set_defaults(func=cmd_migrate)
+
+    sp = sub.add_parser("backup", help="a consistent copy of the database, while the server runs")
+    sp.add_argument("dest", help="the new backup file (never overwritten)")
+    sp.add_argument("--db", help=DB_HELP)
+    sp.set_defaults(func=cmd_backup)
+
+    sp = sub.add_parser("restore", help="put a backup back (server stopped)")
+    sp.add_argument("source", help="a file made by `queue-server backup`")
+    sp.add_argument("--db", help=DB_HELP)
+    sp.add_argument("--replace", action="store_true", help="keep the current SQLite file aside and restore over it")
+    sp.set_defaults(func=cmd_restore)
 
     sp = sub.add_parser("db", help="move a database: copy a SQLite database into PostgreSQL")
     dbsub = sp.add_subparsers(dest="db_command", required=True)

@@ -1,0 +1,118 @@
+"""`queue-server backup DEST` and `queue-server restore SOURCE`: a consistent copy of the database while the
+server runs, and putting one back with the server stopped.
+
+SQLite: the backup API copies the whole database in one read transaction (a WAL reader never holds the writer up),
+so the copy is the database as of one moment, whatever was committed after; the copy is checked
+(`PRAGMA integrity_check`) before it is reported. PostgreSQL: `pg_dump --format=custom` (one snapshot too) and
+`pg_restore` into an empty database. Neither copies the notification key (outbound/vault.py), which is kept apart
+on purpose: back it up separately.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+from queue_server.persistence import schema
+from queue_server.persistence.schema import SchemaError
+
+COUNTED = ("events", "tickets", "bookings", "audit", "survey_responses")
+
+
+class BackupRefused(SchemaError):
+    """The backup or restore cannot be made as asked; nothing was changed."""
+
+
+def backup_sqlite(source: Path, dest: Path) -> dict[str, int]:
+    """Copy the database at `source` (its server may be running) to the new file `dest`; rows per table."""
+    if not source.is_file():
+        raise BackupRefused(f"{source}: no such database file")
+    if dest.exists():
+        raise BackupRefused(f"{dest} exists already: a backup never overwrites a file")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        dst = sqlite3.connect(dest)
+        try:
+            try:
+                src.backup(dst)  # all pages in one step: one read transaction, one moment of the database
+            except sqlite3.DatabaseError as exc:
+                raise BackupRefused(f"{source} could not be read ({exc})") from None
+            dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+            return _checked(dst, dest)
+        finally:
+            dst.close()
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    finally:
+        src.close()
+
+
+def restore_sqlite(backup: Path, target: Path, replace: bool) -> dict[str, int]:
+    """Put the backup at `target` (its server stopped: the caller holds the lock). An existing target is kept
+    beside it as `<target>.replaced-<time>` when `replace`, else refused."""
+    if not backup.is_file():
+        raise BackupRefused(f"{backup}: no such backup file")
+    src = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        counts = _checked(src, backup)
+        version, latest = schema.schema_version(src), schema.latest_version("sqlite")
+        if version > latest:
+            raise BackupRefused(f"{backup} is at schema version {version}, newer than this release's {latest}")
+        if target.exists():
+            if not replace:
+                raise BackupRefused(f"{target} exists: add --replace to keep it aside and restore over it")
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            for suffix in ("", "-wal", "-shm"):
+                old = Path(f"{target}{suffix}")
+                if old.exists():
+                    shutil.move(old, Path(f"{target}.replaced-{stamp}{suffix}"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+        return counts
+    finally:
+        src.close()
+
+
+def _checked(conn: sqlite3.Connection, where: Path) -> dict[str, int]:
+    try:
+        verdict = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise BackupRefused(f"{where} is not a usable SQLite database ({exc})") from None
+    if verdict != "ok":
+        raise BackupRefused(f"{where} fails SQLite's integrity check: {verdict}")
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return {t: int(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in COUNTED if t in tables}  # noqa: S608
+
+
+def backup_postgresql(dsn: str, dest: Path) -> None:
+    """pg_dump in its custom format: one snapshot, compressed, restorable with pg_restore."""
+    if dest.exists():
+        raise BackupRefused(f"{dest} exists already: a backup never overwrites a file")
+    _run(["pg_dump", "--format=custom", "--no-owner", "--file", str(dest), dsn], dest)
+
+
+def restore_postgresql(backup: Path, dsn: str) -> None:
+    """pg_restore into an empty database (made with createdb; the caller checked that it is empty)."""
+    if not backup.is_file():
+        raise BackupRefused(f"{backup}: no such backup file")
+    _run(["pg_restore", "--no-owner", "--exit-on-error", "--dbname", dsn, str(backup)], None)
+
+
+def _run(command: list[str], made: Path | None) -> None:
+    if shutil.which(command[0]) is None:
+        raise BackupRefused(f"{command[0]} is not installed (Debian: apt-get install postgresql-client)")
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 - our own arguments
+    if done.returncode != 0:
+        if made is not None:
+            made.unlink(missing_ok=True)
+        reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"
+        raise BackupRefused(f"{command[0]} failed: {reason}")

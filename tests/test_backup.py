@@ -1,0 +1,88 @@
+"""`queue-server backup` while the server issues tickets, and `queue-server restore` (server stopped): the copy holds
+everything acknowledged before the backup began, passes SQLite's integrity check, and serves again."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .helpers import KIOSK, bearer, running_server
+from .pg_support import new_database
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "queue_server", *args], capture_output=True, text=True, check=False)
+
+
+def _tickets(db: Path) -> set[str]:
+    with sqlite3.connect(db) as conn:
+        return {row[0] for row in conn.execute("SELECT id FROM tickets")}
+
+
+async def test_a_backup_under_load_restores_and_serves(tmp_path: Path) -> None:
+    db, copy, restored = tmp_path / "q.sqlite3", tmp_path / "backups" / "q-1.sqlite3", tmp_path / "r.sqlite3"
+    async with running_server(db) as s:
+        acknowledged: list[str] = []
+        stop = asyncio.Event()
+
+        async def kiosk(n: int) -> None:
+            async with httpx.AsyncClient(base_url=s.url, timeout=10) as http:
+                while not stop.is_set():
+                    r = await http.post("/api/v1/sites/tegal/tickets", json={"service": ["pkb", "npwp", "spt"][n]},
+                                        headers=bearer(KIOSK))  # fmt: skip
+                    assert r.status_code == 201, r.text
+                    acknowledged.append(r.json()["ticket"]["id"])
+
+        kiosks = [asyncio.create_task(kiosk(n)) for n in range(3)]
+        while len(acknowledged) < 100:  # noqa: ASYNC110 - waiting for the load to run
+            await asyncio.sleep(0.02)
+        before = list(acknowledged)
+        made = await asyncio.to_thread(_cli, "backup", str(copy), "--db", str(db))
+        stop.set()
+        await asyncio.gather(*kiosks)
+    assert made.returncode == 0, made.stderr
+    assert "integrity checked" in made.stdout and "not in the backup" in made.stdout
+    in_copy = await asyncio.to_thread(_tickets, copy)
+    assert set(before) <= in_copy, "a ticket acknowledged before the backup began is missing from it"
+    again = await asyncio.to_thread(_cli, "backup", str(copy), "--db", str(db))
+    assert again.returncode != 0 and "never overwrites" in again.stderr
+    done = await asyncio.to_thread(_cli, "restore", str(copy), "--db", str(restored))
+    assert done.returncode == 0, done.stderr
+    refused = await asyncio.to_thread(_cli, "restore", str(copy), "--db", str(restored))
+    assert refused.returncode != 0 and "--replace" in refused.stderr
+    replaced = await asyncio.to_thread(_cli, "restore", str(copy), "--db", str(restored), "--replace")
+    assert replaced.returncode == 0, replaced.stderr
+    assert await asyncio.to_thread(lambda: list(tmp_path.glob("r.sqlite3.replaced-*")))
+    async with running_server(restored) as s:
+        assert set(before) <= set(s.ctx.state("tegal").tickets)
+        assert (await s.http.get("/healthz")).status_code == 200
+
+
+async def test_a_postgresql_backup_restores_into_a_new_database(pg_cluster: str, tmp_path: Path) -> None:
+    source, target = await new_database(pg_cluster), await new_database(pg_cluster)
+    async with running_server(source) as s:
+        issued = {(await s.issue("pkb"))["ticket"]["id"] for _ in range(20)}
+        made = await asyncio.to_thread(_cli, "backup", str(tmp_path / "pg.dump"), "--db", source)
+    assert made.returncode == 0, made.stderr
+    done = await asyncio.to_thread(_cli, "restore", str(tmp_path / "pg.dump"), "--db", target)
+    assert done.returncode == 0, done.stderr
+    again = await asyncio.to_thread(_cli, "restore", str(tmp_path / "pg.dump"), "--db", target)
+    assert again.returncode != 0 and "not empty" in again.stderr
+    async with running_server(target) as s:
+        assert issued <= set(s.ctx.state("tegal").tickets)
+
+
+@pytest.mark.parametrize("what", ["missing", "damaged"])
+def test_a_bad_backup_is_refused_and_nothing_changes(tmp_path: Path, what: str) -> None:
+    source = tmp_path / "b.sqlite3"
+    if what == "damaged":
+        source.write_bytes(b"SQLite format 3\x00" + b"\x00" * 100 + b"not a database" * 50)
+    done = _cli("restore", str(source), "--db", str(tmp_path / "t.sqlite3"))
+    assert done.returncode != 0 and "error:" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "t.sqlite3").exists()
