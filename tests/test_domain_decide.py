@@ -398,3 +398,14 @@ def test_applying_the_decided_objects_gives_the_same_state_as_applying_the_store
     assert replayed.counters == d.state.counters
     assert replayed.waiting == d.state.waiting and replayed.by_token == d.state.by_token
     assert replayed.issued == d.state.issued and replayed.closed_days == d.state.closed_days
+
+
+def test_a_counter_cannot_be_opened_once_the_day_is_closed() -> None:
+    d = Driver()
+    d.open("1")
+    d.run(c.CloseDay(d.state.site.service_day(d.now)))  # closes the open counter too
+    with pytest.raises(Refusal) as refused:
+        d.open("1")
+    assert refused.value.key == "day_closed.counter"
+    d.tick(24 * 60)  # the next day
+    d.open("1")

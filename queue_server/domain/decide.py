@@ -325,6 +325,8 @@ def _open_counter(state: SiteState, cmd: c.OpenCounter, now: datetime) -> list[E
     config, status = _counter(state, cmd.counter)
     if status.state is CounterState.OPEN:
         raise Refusal("counter_already_open", counter=config.name)
+    if state.site.service_day(now) in state.closed_days:  # nothing to call: issuing is closed until tomorrow
+        raise Refusal("day_closed.counter", site=state.site.name, counter=config.name)
     opened = replace(status, state=CounterState.OPEN, operator=cmd.operator or status.operator)
     return [_event(state, ev.COUNTER_OPENED, now, counter=opened)]
 
