@@ -327,3 +327,17 @@ async def test_no_tile_breaks_a_word_in_the_middle(server: Server) -> None:
                     await page.click(f".k-agency[data-agency='{agency}']")
                     assert await page.evaluate(_BROKEN_WORDS) == [], (size, agency)
                     await page.click("[data-screen='services'] .k-back")
+
+
+@bounded(60)
+async def test_a_closed_day_is_said_before_a_citizen_picks_anything(server: Server) -> None:
+    sup = await server.login("supervisor")
+    r = await server.http.post("/api/v1/sites/tegal/close-day", json={}, headers=sup)
+    assert r.status_code == 200, r.text
+    async with chromium() as browser, kiosk_page(browser, server) as page:
+        await until(page, "() => window.__kiosk.screen === 'notice'")
+        assert await text(page, "#n-title") == "Pelayanan hari ini sudah ditutup"
+        assert "sudah ditutup" in await text(page, "#n-message")
+        await page.click("[data-screen='notice'] [data-back='start']")  # back: still closed, still said
+        assert await screen(page) == "notice"
+        assert await page.is_hidden(".k-agency")

@@ -32,6 +32,7 @@ from queue_server.domain.catalogue import PRIORITY_GROUPS
 from queue_server.domain.decide import find_ticket
 from queue_server.domain.refusal import Refusal
 from queue_server.live import wire
+from queue_server.web.errors import error_body
 from queue_server.web.openapi import openapi_document
 from queue_server.web.outbox_api import ROUTES as OUTBOX_ROUTES
 from queue_server.web.requests import bearer, ctx_of, outcome_response, principal_of, read_json, server_of
@@ -100,9 +101,16 @@ async def list_sites(request: Request) -> Response:
 
 async def site_config(request: Request) -> Response:
     """The catalogue (agencies, services, counters, screens, hours): public, it is what the kiosk shows."""
-    site = ctx_of(request).site(request.path_params["site"])
+    ctx = ctx_of(request)
+    site = ctx.site(request.path_params["site"])
+    today = ctx.today(site)
+    closed = today in ctx.state(site.id).closed_days
+    # A kiosk asks this now and then: when the day is closed it says so before a citizen picks anything.
+    day = {"day": today.isoformat(), "closed": closed, "error": error_body(Refusal("day_closed", site=site.name))
+           if closed else None}  # fmt: skip
     return JSONResponse(
         {
+            "today": day,
             "id": site.id,
             "name": site.name,
             "timezone": site.timezone,

@@ -27,7 +27,20 @@ const idle = new IdleTimer(() => {
 });
 const panel = new StaffPanel({ site, kioskToken, texts, onSaved: (settings) => printer.configure(settings) });
 
+// A closed day is said on the start screen, before a citizen picks an agency (the catalogue says so; read again
+// every minute and each time the kiosk comes back to the start).
+let dayClosed = null;
+
+async function checkDay() {
+  const answer = await call("GET", `/api/v1/sites/${site}`);
+  if (!answer.ok) return;
+  dayClosed = answer.data.today?.closed ? answer.data.today.error : null;
+  if (dayClosed && screen === "start") refused(dayClosed, null);
+  if (!dayClosed && screen === "notice" && notice?.error.code === "day_closed") show("start");
+}
+
 function show(name) {
+  if (name === "start" && dayClosed) return refused(dayClosed, null);
   screen = name;
   for (const section of document.querySelectorAll("section[data-screen]")) section.hidden = section.dataset.screen !== name;
   document.body.dataset.current = name;
@@ -289,7 +302,9 @@ async function connect() {
   printer.configure(settings.data);
   panel.kiosk = settings.data;
   document.body.dataset.ready = "true";
+  await checkDay();
   show("start");
+  setInterval(checkDay, 60_000);
 }
 
 window.__kiosk = { show, texts, printer, get screen() { return screen; } };
