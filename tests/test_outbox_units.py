@@ -3,6 +3,7 @@ body, phone numbers as gateways take them."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -60,3 +61,31 @@ def test_a_number_that_is_not_an_indonesian_mobile_is_refused(typed: str) -> Non
     with pytest.raises(Refusal) as refused:
         normalise_phone(typed)
     assert refused.value.key == "invalid_phone"
+
+
+async def test_a_message_that_cannot_be_built_is_kept_as_failed_and_holds_nothing_up() -> None:
+    from datetime import UTC, datetime
+
+    from queue_server.outbound.deliverer import Deliverer
+    from queue_server.persistence.outbox import Pending
+
+    class Store:
+        storage = None
+
+        async def contact(self, ref: str) -> tuple[str, str]:
+            raise KeyError(ref)  # a bug, say
+
+    now = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+    from dataclasses import replace
+
+    from queue_server.domain.catalogue import Gateway, NotifyPolicy
+    from queue_server.settings.sitefile import DEMO_SITE, load_site
+
+    site = load_site(DEMO_SITE)
+    site = replace(
+        site, notify=NotifyPolicy(Gateway("http://127.0.0.1:9/", (), {"t": "{text}", "p": "{phone}"}), "http://x")
+    )
+    deliverer = Deliverer(Store(), None, {site.id: site}, dict, lambda: now)  # type: ignore[arg-type]
+    message = Pending(1, "m1", site.id, "gateway", "ticket_issued", "t:x", "t:abc", '{"ticket": "A-001"}', 0, now)
+    attempt = await deliverer._deliver(message, asyncio.Semaphore(1))  # noqa: SLF001
+    assert attempt.outcome == "dead" and attempt.error == "could not be built: KeyError"

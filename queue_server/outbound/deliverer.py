@@ -250,6 +250,10 @@ class Deliverer:
         except _Skip as skip:
             self.breaker(message.endpoint).probing = False  # it was no probe: the next message may be one
             return Attempt(message.n, "skipped", self.clock(), str(skip))
+        except Exception as exc:  # a message that cannot even be built must not stop every other one behind it
+            log.exception("message %s could not be built; kept as failed", message.id)
+            self.breaker(message.endpoint).probing = False
+            return Attempt(message.n, "dead", self.clock(), f"could not be built: {type(exc).__name__}")
         url, body, headers = request
         async with gate:
             error = await self._post(url, body, headers)

@@ -134,7 +134,7 @@ class Policy:
                     dumps(payloads.body(message_id, event, site)),
                     event.at,
                     event.at,
-                )  # fmt: skip
+                )
             )
         return rows
 
