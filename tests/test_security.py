@@ -192,3 +192,41 @@ def _labels(db: Path) -> dict[str, str]:
 
     with sqlite3.connect(db) as conn:
         return dict(conn.execute("SELECT id, label FROM tickets").fetchall())
+
+
+async def test_a_screen_open_twice_is_one_entry_under_its_own_device_id_and_down_only_when_both_close(
+    server: Server,
+) -> None:
+    supervisor = await server.login("supervisor")
+    devices = await server.ctx.accounts.list_devices()
+    lobby_id = next(d["id"] for d in devices if d["screen"] == "lobby" and d["kind"] == "display")
+
+    async def lobby() -> list[dict[str, object]]:
+        r = await server.http.get("/api/v1/sites/tegal/devices", headers=supervisor)
+        return [d for d in r.json()["devices"] if d["screen"] == "lobby"]
+
+    hello = json.dumps({"type": "hello", "role": "display", "site": "tegal", "token": LOBBY})
+    async with websockets.connect(server.ws_url) as first:
+        await first.send(hello)
+        await first.recv()
+        async with websockets.connect(server.ws_url) as second:  # a second tab, or a reconnect before the drop
+            await second.send(hello)
+            await second.recv()
+            entries = await lobby()
+            assert [(e["id"], e["connected"], e["sockets"]) for e in entries] == [(lobby_id, True, 2)]
+        for _ in range(100):
+            entries = await lobby()
+            if entries and entries[0]["sockets"] == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert [(e["id"], e["connected"]) for e in entries] == [(lobby_id, True)], "one tab closed: still up"
+        dashboard = (await server.http.get("/api/v1/sites/tegal/dashboard", headers=supervisor)).json()
+        assert not [a for a in dashboard["alerts"] if a["kind"] == "device"]
+    for _ in range(100):
+        entries = await lobby()
+        if entries and not entries[0]["connected"]:
+            break
+        await asyncio.sleep(0.05)
+    assert [(e["id"], e["connected"]) for e in entries] == [(lobby_id, False)]
+    dashboard = (await server.http.get("/api/v1/sites/tegal/dashboard", headers=supervisor)).json()
+    assert [a["id"] for a in dashboard["alerts"] if a["kind"] == "device"] == [f"device:{lobby_id}"]

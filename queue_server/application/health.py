@@ -27,6 +27,7 @@ class DeviceHealth:
     last_call_label: str | None = None
     client: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    sockets: int = 1  # open connections of this device (a second tab, a reconnect before the old socket closed)
 
 
 class DeviceRegistry:
@@ -38,18 +39,41 @@ class DeviceRegistry:
         self.keep_disconnected = keep_disconnected
 
     def connected(
-        self, site: str, kind: str, name: str, screen: str | None, at: datetime, client: str | None
+        self,
+        site: str,
+        kind: str,
+        name: str,
+        screen: str | None,
+        at: datetime,
+        client: str | None,
+        device_id: int | None = None,
     ) -> DeviceHealth:
-        # A screen that reconnects replaces its own earlier entry rather than piling up (indexed: a hall of
-        # ten thousand screens reconnecting at once must not scan them all for each).
-        key = (site, kind, name, screen)
-        old = self._by_key.get(key)
-        if old is not None and not old.connected:
-            self._devices.pop(old.id, None)
-        device = DeviceHealth(next(self._ids), site, kind, name, screen, connected_at=at.isoformat(),
+        """A screen connected. A device (its token) has one entry, keyed by its own id (the id of `queue-server
+        device list`, so an alert's "device:3" names the device an admin would revoke), however many sockets it
+        opens; a screen opened with a staff session gets an entry of its own, with a negative id."""
+        if device_id is not None:
+            device = self._devices.get(device_id)
+            if device is not None:
+                if device.connected:
+                    device.sockets += 1
+                else:
+                    device.connected, device.sockets, device.connected_at = True, 1, at.isoformat()
+                device.last_seen, device.client = at.isoformat(), client or device.client
+                return device
+            entry_id = device_id
+        else:
+            # A screen that reconnects replaces its own earlier entry rather than piling up (indexed: a hall of
+            # ten thousand screens reconnecting at once must not scan them all for each).
+            key = (site, kind, name, screen)
+            old = self._by_key.get(key)
+            if old is not None and not old.connected:
+                self._devices.pop(old.id, None)
+            entry_id = -next(self._ids)
+        device = DeviceHealth(entry_id, site, kind, name, screen, connected_at=at.isoformat(),
                               last_seen=at.isoformat(), client=client)  # fmt: skip
         self._devices[device.id] = device
-        self._by_key[key] = device
+        if device_id is None:
+            self._by_key[(site, kind, name, screen)] = device
         return device
 
     def report(
@@ -72,8 +96,11 @@ class DeviceRegistry:
         device.last_seen = at.isoformat()
 
     def disconnected(self, device: DeviceHealth, at: datetime) -> None:
-        device.connected = False
         device.last_seen = at.isoformat()
+        device.sockets -= 1
+        if device.sockets > 0:  # another socket of the same device is still open: it is not gone
+            return
+        device.connected = False
         self._gone.append(device.id)
         while len(self._gone) > self.keep_disconnected:
             old = self._devices.get(self._gone.popleft())

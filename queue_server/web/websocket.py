@@ -116,6 +116,7 @@ class Connection:
                 self.principal.screen or hello.get("screen"),
                 self.ctx.now(),
                 client and client[:80],
+                self.principal.id if self.principal.kind == "device" else None,
             )
         tasks: list[asyncio.Task[Any]] = []
         try:
