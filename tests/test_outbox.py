@@ -195,7 +195,7 @@ def test_a_server_killed_mid_delivery_loses_nothing_and_repeats_with_the_same_id
         proc, url = _start_env(db, site, env)
         try:
             deadline = time.monotonic() + 60
-            while {b["ticket"]["id"] for b in receiver.bodies()} != set(issued) and time.monotonic() < deadline:
+            while {body["ticket"]["id"] for body in receiver.bodies()} != set(issued) and time.monotonic() < deadline:
                 time.sleep(0.1)
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -582,21 +582,28 @@ async def test_two_processes_on_one_postgresql_database_deliver_once_and_take_ov
                 await add_webhook(a, receiver.url + "/hook", ["ticket.issued"])
                 await eventually(lambda: "tegal" in b.ctx.notifications.subscriptions.by_site, "b knows it", 30)
                 issued = [(await s.issue("kk"))["ticket"]["id"] for s in (a, b, a, b, a, b)]
-                await eventually(lambda: len(receiver.requests) >= 6, "six messages delivered", 30)
+                await eventually(lambda: {body["ticket"]["id"] for body in receiver.bodies()} >= set(issued),
+                                 "six messages delivered", 30)  # fmt: skip
                 senders = [s for s in (a, b) if s.ctx.notifications.deliverer.delivering]
                 assert len(senders) == 1, "exactly one process delivers"
                 # The sender stops sending (its lock's connection closes, as when a process dies); what it
                 # writes afterwards is sent by the other.
                 await senders[0].ctx.notifications.stop()
                 more = [(await senders[0].issue("kk"))["ticket"]["id"] for _ in range(3)]
-                await eventually(lambda: len(receiver.requests) >= 9, "the other process took over", 60)
+                wanted = set(issued) | set(more)
+                await eventually(lambda: {body["ticket"]["id"] for body in receiver.bodies()} >= wanted,
+                                 "the other process took over", 60)  # fmt: skip
                 assert next(s for s in (a, b) if s is not senders[0]).ctx.notifications.deliverer.delivering
                 issued += more
             finally:
                 await b_context.__aexit__(None, None, None)
-    bodies = receiver.bodies()
-    assert sorted(b["ticket"]["id"] for b in bodies) == sorted(issued), "each message once, none lost"
-    assert len({b["id"] for b in bodies}) == len(issued)
+    # At least once: a message sent just as its sender stopped, and not yet recorded, is sent again by the other
+    # process, with the same id (receivers drop it). None is lost, none comes under two ids.
+    ids: dict[str, set[str]] = {}
+    for body in receiver.bodies():
+        ids.setdefault(body["ticket"]["id"], set()).add(body["id"])
+    assert set(ids) == set(issued), "a message was lost"
+    assert all(len(found) == 1 for found in ids.values()), "a message came twice under two ids"
 
 
 def test_the_demo_mall_shows_its_whatsapp_messages_on_its_own_page(tmp_path: Path) -> None:
@@ -636,8 +643,10 @@ async def test_a_sender_whose_lock_connection_drops_stops_and_one_process_sends_
             try:
                 await add_webhook(a, receiver.url + "/hook", ["ticket.issued"])
                 await eventually(lambda: "tegal" in b.ctx.notifications.subscriptions.by_site, "b knows it", 30)
-                await a.issue("kk")
-                await eventually(lambda: len(receiver.requests) == 1, "delivered", 30)
+                first = (await a.issue("kk"))["ticket"]["id"]
+                await eventually(
+                    lambda: {body["ticket"]["id"] for body in receiver.bodies()} == {first}, "delivered", 30
+                )
                 conn = await asyncpg.connect(database)
                 try:
                     ended = await conn.fetchval(
@@ -654,7 +663,8 @@ async def test_a_sender_whose_lock_connection_drops_stops_and_one_process_sends_
                 # The old holder notices within a check (5 s): from then on, one process sends.
                 await eventually(lambda: sum(s.ctx.notifications.deliverer.delivering for s in (a, b)) == 1,
                                  "one sender", 30)  # fmt: skip
-                await b.issue("kk")
-                await eventually(lambda: len(receiver.requests) == 2, "delivered again", 30)
+                second = (await b.issue("kk"))["ticket"]["id"]
+                await eventually(lambda: {body["ticket"]["id"] for body in receiver.bodies()} == {first, second},
+                                 "delivered again", 30)  # fmt: skip
             finally:
                 await b_context.__aexit__(None, None, None)
