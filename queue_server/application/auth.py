@@ -192,6 +192,8 @@ class Accounts:
         self._version: str | None = None  # the database's credentials version this process has seen
         self._watching: asyncio.Task[None] | None = None
         self._rechecks: set[asyncio.Task[None]] = set()  # kept referenced until done
+        self._generation = 0  # moved on by every change of credentials (seen here or read from the database)
+        self._lookups: dict[tuple[str, int], asyncio.Future[Principal | None]] = {}  # reads in flight
 
     # --- revocation at once, whichever process made the change -----------------------------------------
 
@@ -226,6 +228,7 @@ class Accounts:
         self._forget_principals()
 
     def _forget_principals(self) -> None:
+        self._generation += 1
         self._cache.clear()
         for connection in list(self.connections):
             task = asyncio.get_running_loop().create_task(connection.recheck())
@@ -366,6 +369,17 @@ class Accounts:
         cached = self._cache.get(key)
         if cached and cached[0] > time.monotonic():
             return cached[1]
+        # One read per token however many ask at once (a thousand screens of one lobby recheck together after a
+        # change), and none of a generation older than the last change: a read that began before a revocation
+        # must not put the revoked principal back in the cache.
+        flight = (key, self._generation)
+        running = self._lookups.get(flight)
+        if running is None:
+            running = self._lookups[flight] = asyncio.ensure_future(self._look_up(token, key, self._generation))
+            running.add_done_callback(lambda _: self._lookups.pop(flight, None))
+        return await asyncio.shield(running)
+
+    async def _look_up(self, token: str, key: str, generation: int) -> Principal | None:
         principal: Principal | None = None
         if token.startswith("s_"):
             user = await self.store.session_user(key)
@@ -376,7 +390,7 @@ class Accounts:
             device = await self.store.live_device(key)
             if device:
                 principal = Principal("device", device.kind, device.name, device.id, device.site, None, device.screen)
-        if principal is not None:
+        if principal is not None and generation == self._generation:
             now = time.monotonic()
             if now >= self._next_pruning:  # expired entries go (past sessions' tokens), at most one scan per period
                 self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
