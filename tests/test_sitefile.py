@@ -96,3 +96,60 @@ def test_minimal_site_gets_a_lobby_screen() -> None:
                       "counters": [{"id": "1", "services": ["s"]}]}],
     })  # fmt: skip
     assert list(site.screens) == ["lobby"] and site.counters["1"].name == "Loket 1"
+
+
+def test_special_periods_have_their_own_hours_and_bad_ones_are_refused() -> None:
+    from datetime import UTC, datetime
+
+    from queue_server.settings.sitefile import SiteFileError, parse_site
+
+    def site(periods: str) -> str:
+        return f"""
+[site]
+id = "uji"
+name = "MPP Uji"
+timezone = "Asia/Jakarta"
+[site.hours]
+mon = ["07:30-15:30"]
+tue = ["07:30-15:30"]
+{periods}
+[[agencies]]
+id = "a"
+name = "A"
+  [[agencies.services]]
+  id = "s"
+  name = "S"
+  prefix = "A"
+  [[agencies.counters]]
+  id = "1"
+  services = ["s"]
+"""
+
+    import tomllib
+
+    ramadan = '[[site.hours.periods]]\nname = "Ramadan"\nfrom = 2027-02-08\nto = 2027-03-09\nmon = ["08:00-14:00"]\n'
+    parsed = parse_site(tomllib.loads(site(ramadan)))
+    hours = parsed.hours
+    wib = parsed.tz
+    assert hours.is_open(datetime(2027, 2, 8, 13, 0, tzinfo=wib)) and not hours.is_open(
+        datetime(2027, 2, 8, 15, 0, tzinfo=wib)
+    )
+    assert not hours.is_open(datetime(2027, 2, 9, 9, 0, tzinfo=wib)), "a weekday the period does not name is closed"
+    assert hours.is_open(datetime(2027, 3, 15, 15, 0, tzinfo=wib)), "after the period, the usual hours"
+    slots = parsed.slots(datetime(2027, 2, 15, tzinfo=UTC).date())
+    assert slots[0][0].hour == 8 and slots[-1][1].hour == 14
+    assert hours.next_opening(datetime(2027, 2, 8, 15, 0, tzinfo=wib)) == datetime(2027, 2, 15, 8, 0, tzinfo=wib)
+    overlapping = ramadan + ramadan.replace("Ramadan", "Lebaran")
+    for bad, said in (
+        (ramadan.replace("to = 2027-03-09", "to = 2027-01-01"), "is before"),
+        (ramadan.replace("from = 2027-02-08\n", ""), "periods[0].from: is required"),
+        (ramadan + 'sat = ["8-12"]\n', "not a range"),
+        (ramadan + "colour = 1\n", "unknown setting"),
+        (overlapping, "overlaps the period 'Ramadan'"),
+    ):
+        try:
+            parse_site(tomllib.loads(site(bad)))
+        except SiteFileError as refused:
+            assert any(said in problem for problem in refused.problems), refused.problems
+        else:
+            raise AssertionError(f"accepted: {bad}")

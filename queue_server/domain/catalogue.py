@@ -151,26 +151,46 @@ class Screen:
 
 
 @dataclass(frozen=True)
+class SpecialPeriod:
+    """Dates (inclusive) with weekly hours of their own: Ramadan's shorter days, a regional event. A weekday the
+    period does not name is closed during it."""
+
+    name: str
+    start: date
+    end: date
+    weekly: dict[str, tuple[tuple[time, time], ...]]
+
+
+@dataclass(frozen=True)
 class OpeningHours:
-    """Weekly opening ranges in local time, plus closed dates (holidays)."""
+    """Weekly opening ranges in local time, special periods with their own, plus closed dates (holidays)."""
 
     weekly: dict[str, tuple[tuple[time, time], ...]] = field(default_factory=dict)
     holidays: frozenset[date] = frozenset()
+    periods: tuple[SpecialPeriod, ...] = ()
+
+    def ranges_on(self, day: date) -> tuple[tuple[time, time], ...]:
+        """The opening ranges of a local day: none on a holiday, a special period's, or the usual week's."""
+        if day in self.holidays:
+            return ()
+        weekday = WEEKDAYS[day.weekday()]
+        for period in self.periods:
+            if period.start <= day <= period.end:
+                return period.weekly.get(weekday, ())
+        return self.weekly.get(weekday, ())
+
+    def period_on(self, day: date) -> SpecialPeriod | None:
+        return next((p for p in self.periods if p.start <= day <= p.end), None)
 
     def is_open(self, local: datetime) -> bool:
-        if local.date() in self.holidays:
-            return False
-        ranges = self.weekly.get(WEEKDAYS[local.weekday()], ())
         now = local.time()
-        return any(start <= now < end for start, end in ranges)
+        return any(start <= now < end for start, end in self.ranges_on(local.date()))
 
     def next_opening(self, local: datetime) -> datetime | None:
         """The next local datetime at which the site opens, looking two weeks ahead."""
         for offset in range(15):
             day = local.date() + timedelta(days=offset)
-            if day in self.holidays:
-                continue
-            for start, _end in self.weekly.get(WEEKDAYS[day.weekday()], ()):
+            for start, _end in self.ranges_on(day):
                 candidate = datetime.combine(day, start, tzinfo=local.tzinfo)
                 if candidate > local:
                     return candidate
@@ -208,11 +228,9 @@ class Site:
 
     def slots(self, day: date) -> list[tuple[datetime, datetime]]:
         """The booking slots of a local day (aware datetimes), cut from its opening ranges; none on holidays."""
-        if day in self.hours.holidays:
-            return []
         step = timedelta(minutes=self.booking.slot_minutes)
         out = []
-        for start, end in self.hours.weekly.get(WEEKDAYS[day.weekday()], ()):
+        for start, end in self.hours.ranges_on(day):
             at = datetime.combine(day, start, tzinfo=self.tz)
             limit = datetime.combine(day, end, tzinfo=self.tz)
             while at + step <= limit:

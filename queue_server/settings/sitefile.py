@@ -25,6 +25,7 @@ from queue_server.domain.catalogue import (
     Screen,
     Service,
     Site,
+    SpecialPeriod,
 )
 
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -213,7 +214,26 @@ def _breaks(reader: _Reader, table: Any) -> BreakRule | None:
 
 
 def _hours(reader: _Reader, table: dict[str, Any], where: str) -> OpeningHours:
-    reader.unknown(table, {*WEEKDAYS, "holidays"}, where)
+    reader.unknown(table, {*WEEKDAYS, "holidays", "periods"}, where)
+    weekly = _weekly(reader, table, where)
+    periods: list[SpecialPeriod] = []
+    for i, period in enumerate(reader.tables(table, "periods", where)):
+        pwhere = f"{where}.periods[{i}]"
+        reader.unknown(period, {*WEEKDAYS, "name", "from", "to"}, pwhere)
+        name = reader.text(period, "name", pwhere)
+        start, end = _date(reader, period, "from", pwhere), _date(reader, period, "to", pwhere)
+        if start and end and end < start:
+            reader.fail(f"{pwhere}.to", f"{end} is before {start}")
+        for other in periods:
+            if start and end and start <= other.end and other.start <= end:
+                reader.fail(pwhere, f"overlaps the period {other.name!r} ({other.start} to {other.end})")
+        if start and end:
+            periods.append(SpecialPeriod(name, start, end, _weekly(reader, period, pwhere)))
+    return OpeningHours(weekly, _holidays_of(reader, table, where), tuple(periods))
+
+
+def _weekly(reader: _Reader, table: dict[str, Any], where: str) -> dict[str, tuple[tuple[time, time], ...]]:
+    """Each weekday's opening ranges ("07:30-16:00"), in local time."""
     weekly: dict[str, tuple[tuple[time, time], ...]] = {}
     for day in WEEKDAYS:
         ranges: list[tuple[time, time]] = []
@@ -233,6 +253,24 @@ def _hours(reader: _Reader, table: dict[str, Any], where: str) -> OpeningHours:
                 continue
             ranges.append((start, end))
         weekly[day] = tuple(sorted(ranges))
+    return weekly
+
+
+def _date(reader: _Reader, table: dict[str, Any], key: str, where: str) -> date | None:
+    value = table.get(key)
+    if value is None:
+        reader.fail(f"{where}.{key}", "is required (a date like 2027-02-18)")
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        reader.fail(f"{where}.{key}", f"{value!r} is not a date like 2027-02-18")
+        return None
+
+
+def _holidays_of(reader: _Reader, table: dict[str, Any], where: str) -> frozenset[date]:
     holidays: set[date] = set()
     raw_holidays = table.get("holidays", [])
     if not isinstance(raw_holidays, list):
@@ -246,7 +284,7 @@ def _hours(reader: _Reader, table: dict[str, Any], where: str) -> OpeningHours:
                 holidays.add(date.fromisoformat(str(value)))
             except ValueError:
                 reader.fail(f"{where}.holidays", f"{value!r} is not a date like 2026-12-25")
-    return OpeningHours(weekly, frozenset(holidays))
+    return frozenset(holidays)
 
 
 def _booking(reader: _Reader, table: Any) -> BookingPolicy:

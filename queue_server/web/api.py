@@ -118,6 +118,16 @@ async def site_config(request: Request) -> Response:
             "routing": {"order": site.routing.order, "priority_max_streak": site.routing.priority_max_streak},
             "hours": {day: [f"{a:%H:%M}-{b:%H:%M}" for a, b in ranges] for day, ranges in site.hours.weekly.items()},
             "holidays": sorted(d.isoformat() for d in site.hours.holidays),
+            # special periods (e.g. Ramadan) with their own weekly hours; a weekday they do not name is closed
+            "periods": [
+                {
+                    "name": p.name,
+                    "from": p.start.isoformat(),
+                    "to": p.end.isoformat(),
+                    "hours": {day: [f"{a:%H:%M}-{b:%H:%M}" for a, b in r] for day, r in p.weekly.items() if r},
+                }
+                for p in site.hours.periods
+            ],  # fmt: skip
             # whether citizens may leave a WhatsApp/SMS number for messages, and when "N people before you" goes
             "notify": {"offered": site.notify.offered, "people_ahead": site.notify.people_ahead},
             # the UU 25/2009 groups a priority ticket may belong to, named for staff screens in both languages
