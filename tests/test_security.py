@@ -230,3 +230,17 @@ async def test_a_screen_open_twice_is_one_entry_under_its_own_device_id_and_down
     assert [(e["id"], e["connected"]) for e in entries] == [(lobby_id, False)]
     dashboard = (await server.http.get("/api/v1/sites/tegal/dashboard", headers=supervisor)).json()
     assert [a["id"] for a in dashboard["alerts"] if a["kind"] == "device"] == [f"device:{lobby_id}"]
+
+
+async def test_a_screen_opened_after_the_day_closed_shows_no_call_of_it(server: Server) -> None:
+    op = await server.login("op-disdukcapil")
+    await server.issue("ktp")
+    assert (await server.command(op, "1", "open")).status_code == 200
+    assert (await server.command(op, "1", "call_next")).status_code == 200
+    r = await server.http.post("/api/v1/sites/tegal/close-day", json={}, headers=await server.login("supervisor"))
+    assert r.status_code == 200, r.text
+    async with websockets.connect(server.ws_url) as display:
+        await display.send(json.dumps({"type": "hello", "role": "display", "site": "tegal", "token": LOBBY}))
+        frames = [json.loads(await display.recv()) for _ in range(2)]
+    snapshot = next(f for f in frames if f["type"] == "snapshot")["data"]
+    assert snapshot["day_closed"] is True and snapshot["recent_calls"] == []

@@ -29,10 +29,13 @@ def site_state_view(ctx: Context, site_id: str, audience: str) -> dict[str, Any]
             done[t.service] = done.get(t.service, 0) + 1
         if t.counter in totals and t.state.value in COUNTER_TOTALS:
             totals[t.counter][t.state.value] += 1
+    closed = today in state.closed_days
+    if closed and audience == wire.PUBLIC:
+        recent = []  # a lobby screen opened after the day was closed shows no call of it (as one that saw the close)
     return {
         "site": site_id,
         "day": today.isoformat(),
-        "day_closed": today in state.closed_days,
+        "day_closed": closed,
         "seq": ctx.seq(site_id),
         "running_text": state.current_running_text,
         "counters": [
