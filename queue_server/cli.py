@@ -439,23 +439,12 @@ def cmd_restore(args: argparse.Namespace) -> None:
                 said = ", ".join(f"{n} {t}" for t, n in counts.items())
                 print(f"restored {source} to {config.database} ({said})")
             else:
-                if not asyncio.run(_empty_postgresql(config.database)):
+                if not asyncio.run(backup.postgresql_is_empty(config.database)):
                     raise SystemExit(f"error: {_shown(config)} is not empty: restore into a new database")
                 backup.restore_postgresql(source, config.database)
                 print(f"restored {source} to {_shown(config)}")
         except backup.BackupRefused as exc:
             raise SystemExit(f"error: {exc}") from None
-
-
-async def _empty_postgresql(dsn: str) -> bool:
-    from queue_server.persistence import postgresql
-
-    conn = await postgresql.connect(dsn)
-    try:
-        tables = await conn.fetchval("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
-        return int(tables) == 0
-    finally:
-        await conn.close()
 
 
 def cmd_db_copy(args: argparse.Namespace) -> None:

@@ -100,6 +100,18 @@ def backup_postgresql(dsn: str, dest: Path) -> None:
     _run(["pg_dump", "--format=custom", "--no-owner", "--file", str(dest), dsn], dest)
 
 
+async def postgresql_is_empty(dsn: str) -> bool:
+    """No table at all in the database's public schema: where a restore may go."""
+    from queue_server.persistence import postgresql
+
+    conn = await postgresql.connect(dsn)
+    try:
+        tables = await conn.fetchval("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
+        return int(tables) == 0
+    finally:
+        await conn.close()
+
+
 def restore_postgresql(backup: Path, dsn: str) -> None:
     """pg_restore into an empty database (made with createdb; the caller checked that it is empty)."""
     if not backup.is_file():
