@@ -240,10 +240,17 @@ def cmd_user(args: argparse.Namespace) -> None:
         elif args.user_command == "passwd":
             await accounts.set_password(args.username, _password(args))
             print(f"password changed for {args.username}; their sessions were ended")
+        elif args.user_command in ("disable", "enable"):
+            await accounts.set_active(args.username, args.user_command == "enable")
+            said = (
+                "disabled: signed out everywhere, signing in refused" if args.user_command == "disable" else "enabled"
+            )
+            print(f"{args.username} {said}")
         else:
             for user in await accounts.list_users():
                 where = user["sites"] if user["role"] == "regional" else user["site"]
-                print(f"{user['username']:24} {user['role']:11} {where or '*':12} {user['agency'] or '-'}")
+                state = "" if user["active"] else "  (disabled)"
+                print(f"{user['username']:24} {user['role']:11} {where or '*':12} {user['agency'] or '-'}{state}")
 
     _run_account_action(args, action)
 
@@ -565,6 +572,11 @@ def parser() -> argparse.ArgumentParser:
     common(pw)
     pw.add_argument("username")
     pw.add_argument("--password-stdin", action="store_true")
+    for name, text in (("disable", "disable an account (someone who left): its sessions end at once"),
+                       ("enable", "enable a disabled account again")):  # fmt: skip
+        one = usub.add_parser(name, help=text)
+        common(one)
+        one.add_argument("username")
     common(usub.add_parser("list", help="list accounts"))
     sp.set_defaults(func=cmd_user)
 

@@ -244,3 +244,23 @@ async def test_a_screen_opened_after_the_day_closed_shows_no_call_of_it(server: 
         frames = [json.loads(await display.recv()) for _ in range(2)]
     snapshot = next(f for f in frames if f["type"] == "snapshot")["data"]
     assert snapshot["day_closed"] is True and snapshot["recent_calls"] == []
+
+
+async def test_an_account_disabled_on_the_command_line_is_signed_out_at_once_and_cannot_sign_in(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "q.sqlite3"
+    async with running_server(db) as s:
+        op = await s.login("op-polres")
+        assert (await s.http.get("/api/v1/me", headers=op)).status_code == 200
+        disabled = await asyncio.to_thread(_cli, "user", "disable", "op-polres", db=db)
+        assert "signed out everywhere" in disabled.stdout
+        started = time.monotonic()
+        while (await s.http.get("/api/v1/me", headers=op)).status_code != 401:
+            assert time.monotonic() - started < 2, "a disabled account's session still works after 2 s"
+            await asyncio.sleep(0.05)
+        assert (await _login(s, "op-polres", "demo-operator")).status_code == 401
+        listed = await asyncio.to_thread(_cli, "user", "list", db=db)
+        assert any(line.startswith("op-polres") and "(disabled)" in line for line in listed.stdout.splitlines())
+        await asyncio.to_thread(_cli, "user", "enable", "op-polres", db=db)
+        assert (await _login(s, "op-polres", "demo-operator")).status_code == 200

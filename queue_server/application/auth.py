@@ -298,6 +298,17 @@ class Accounts:
         await self.store.end_sessions_of(user_id)  # a new password signs out everyone who had the old one
         await self._changed()
 
+    async def set_active(self, username: str, active: bool) -> None:
+        """Disable the account of someone who left (signed out everywhere at once; signing in refused), or enable
+        it again. The account and what it did stay: the audit log names it."""
+        user_id = await self.store.user_id(username)
+        if user_id is None:
+            raise ValueError(f"no user {username!r}")
+        await self.store.set_active(user_id, active)
+        if not active:
+            await self.store.end_sessions_of(user_id)
+        await self._changed()
+
     async def list_users(self) -> list[dict[str, object]]:
         return [user._asdict() for user in await self.store.users()]
 

@@ -104,6 +104,9 @@ class AccountStore:
         row = await self.storage.fetch_one("SELECT id FROM users WHERE username = ?", (username,))
         return int(row[0]) if row is not None else None
 
+    async def set_active(self, user_id: int, active: bool) -> None:
+        await self.storage.execute("UPDATE users SET active = ? WHERE id = ?", (1 if active else 0, user_id))
+
     async def set_password_hash(self, user_id: int, password_hash: str) -> None:
         await self.storage.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
 
