@@ -4,28 +4,7 @@
 const KEYS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 export function buildKeypad(container, input, { clearLabel }) {
-  const press = (key) => {
-    input.value = key === "⌫" ? input.value.slice(0, -1) : (input.value + key).slice(0, 12);
-    input.dispatchEvent(new Event("input"));
-  };
-  for (const key of [...KEYS, "-", "⌫"]) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "k-key";
-    button.textContent = key;
-    button.dataset.key = key;
-    button.addEventListener("click", () => press(key));
-    container.append(button);
-  }
-  const clear = document.createElement("button");
-  clear.type = "button";
-  clear.className = "k-key k-key-wide";
-  clear.dataset.t = clearLabel;
-  clear.addEventListener("click", () => {
-    input.value = "";
-    input.dispatchEvent(new Event("input"));
-  });
-  container.append(clear);
+  buildKeys(container, input, [...KEYS, "-", "⌫"], { clearLabel, clearClass: "k-key k-key-wide", maxLength: 12 });
 }
 
 // "bk 7q3m2x", "7Q3M2X" and "BK-7Q3M2X" all name the same booking.
@@ -37,11 +16,16 @@ export function normaliseCode(text) {
 
 // Digits for a phone number (a touch kiosk has no keyboard): 0-9, delete one, clear.
 export function buildDigitPad(container, input, { clearLabel, maxLength = 15 }) {
+  buildKeys(container, input, [..."123456789", "⌫", "0"], { clearLabel, clearClass: "k-key", maxLength });
+}
+
+// One button per key (⌫ deletes the last character), then a button that clears the input.
+function buildKeys(container, input, keys, { clearLabel, clearClass, maxLength }) {
   const press = (key) => {
     input.value = key === "⌫" ? input.value.slice(0, -1) : (input.value + key).slice(0, maxLength);
     input.dispatchEvent(new Event("input"));
   };
-  for (const key of [..."123456789", "⌫", "0"]) {
+  for (const key of keys) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "k-key";
@@ -52,7 +36,7 @@ export function buildDigitPad(container, input, { clearLabel, maxLength = 15 }) 
   }
   const clear = document.createElement("button");
   clear.type = "button";
-  clear.className = "k-key";
+  clear.className = clearClass;
   clear.dataset.t = clearLabel;
   clear.addEventListener("click", () => {
     input.value = "";
