@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date, time, timedelta
 from typing import Any
 
-from queue_server.application import audit_trail
+from queue_server.application import audit_trail, configuration
 from queue_server.application import validation as v
 from queue_server.application.auth import Principal, require
 from queue_server.application.context import Context
@@ -16,7 +16,7 @@ from queue_server.application.forecasts import wait_of
 from queue_server.application.personal import mask_phone, nik_hash
 from queue_server.common.ids import time_ordered_id
 from queue_server.domain import commands as c
-from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS
+from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, Site
 from queue_server.domain.decide import checkin_window, find_ticket
 from queue_server.domain.events import Event
 from queue_server.domain.model import Ticket
@@ -260,6 +260,27 @@ async def set_running_text(ctx: Context, principal: Principal | None, site_id: s
     return await ctx.engine.submit(
         site_id, c.SetRunningText(text), answer, idem_key=_scope(principal, v.command_id(body)), audit=record
     )
+
+
+async def configure_site(
+    ctx: Context,
+    principal: Principal | None,
+    site_id: str,
+    body: dict[str, Any],
+    parse: Callable[[dict[str, Any]], Site],
+) -> Outcome:
+    """A new configuration of the site (agencies, services, counters, screens, hours), applied live and audited."""
+    ctx.site(site_id)
+    principal = require(principal, "site.configure", site_id)
+    command, changes = await configuration.checked_change(ctx, principal, site_id, body, parse)
+
+    def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
+        return {"ok": True, "site": site_id, "version": state.configuration.version, "changes": changes}
+
+    version = ctx.state(site_id).configuration.version + 1
+    record = audit_trail.entry(principal, "site.configure", f"site {site_id}", version=version,
+                               changes=configuration.sentence(changes))  # fmt: skip
+    return await ctx.engine.submit(site_id, command, answer, audit=record)
 
 
 # --- citizens ------------------------------------------------------------------------------------------

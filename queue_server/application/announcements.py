@@ -3,11 +3,15 @@ and the WAV file a speaker screen plays, built from pre-rendered clips by `sound
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
 from queue_server.common.calls import Call, phrases
 from queue_server.domain.catalogue import Site
+
+log = logging.getLogger(__name__)
 
 
 def clip_dir() -> Path:
@@ -51,6 +55,7 @@ class Announcer:
         from sounds.tts import Renderer
 
         self.sites = sites
+        self._tasks: set[asyncio.Task[None]] = set()
         self.renderer = Renderer()
         self.builders = {
             site_id: AnnouncementBuilder(clip_dir(), cache_root / site_id, self.renderer) for site_id in sites
@@ -58,14 +63,31 @@ class Announcer:
 
     async def prepare(self) -> None:
         """Render the words of counter names that the shipped vocabulary lacks (in the worker process)."""
+        for site in self.sites.values():
+            await self.prepare_site(site)
+
+    async def prepare_site(self, site: Site) -> None:
+        """The same for one site's (new) configuration, before its counters are called."""
         from sounds.announce import ClipUnavailableError
 
-        for site in self.sites.values():
-            needed = [p for c in site.counters.values() for p in phrases(site, "A-001", c.name)]
+        needed = [p for c in site.counters.values() for p in phrases(site, "A-001", c.name)]
+        try:
+            await self.builders[site.id].aensure_vocabulary(needed)
+        except (ClipUnavailableError, RuntimeError, OSError) as exc:
+            raise VocabularyError(f"site {site.id}: a word of a counter name cannot be rendered: {exc}") from None
+
+    def refresh(self, site_id: str) -> None:
+        """A configuration applied (here or by another process): its new words, in the background."""
+
+        async def prepare() -> None:
             try:
-                await self.builders[site.id].aensure_vocabulary(needed)
-            except (ClipUnavailableError, RuntimeError, OSError) as exc:
-                raise VocabularyError(f"site {site.id}: a word of a counter name cannot be rendered: {exc}") from None
+                await self.prepare_site(self.sites[site_id])
+            except VocabularyError as exc:
+                log.error("%s", exc)
+
+        task = asyncio.get_running_loop().create_task(prepare())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def build(self, site: Site, call: Call) -> Any:
         settings = site.announcements

@@ -93,6 +93,7 @@ POLICY: dict[str, frozenset[str]] = {
     "display.follow": frozenset({"admin", "supervisor", "display"}),
     "accounts.manage": frozenset({"admin"}),
     "site.running_text": frozenset({"admin", "supervisor"}),
+    "site.configure": frozenset({"admin", "supervisor"}),  # agencies, services, counters, hours: applied live
     "report.read": frozenset({"admin", "supervisor", "regional"}),
     "audit.read": frozenset({"admin", "supervisor", "regional"}),
     "survey.collect": frozenset({"admin", "supervisor", "operator"}),  # the survey tablet at a counter

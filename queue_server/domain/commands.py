@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, time
+from typing import Any
+
+from queue_server.domain.catalogue import Site
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,18 @@ class SetRunningText:
 
 
 @dataclass(frozen=True)
+class Configure:
+    """A new configuration of the site: agencies, services, counters, screens, hours. `site` is `document` parsed
+    and checked as a site file is (settings/sitefile.py); the rules here are the ones the live day adds."""
+
+    site: Site
+    document: dict[str, Any]  # the site file's structure, as JSON
+    source: str  # "web": an administrator's change; "file": a changed site file taking over at start-up
+    file_hash: str  # the site file this configuration descends from (a changed file takes over at start-up)
+    expected_version: int | None  # the version the change was made on; None: a site file, whatever is current
+
+
+@dataclass(frozen=True)
 class BookSlot:
     service: str
     day: date
@@ -167,4 +182,5 @@ Command = (
     | LeaveContact
     | ReleaseLateBookings
     | SetRunningText
+    | Configure
 )

@@ -487,6 +487,34 @@ def _set_running_text(state: SiteState, cmd: c.SetRunningText, now: datetime) ->
     return [_event(state, ev.SITE_RUNNING_TEXT, now, text=text)]
 
 
+def _configure(state: SiteState, cmd: c.Configure, now: datetime) -> list[Event]:
+    """A new configuration, live. The site file's own checks were made on `cmd.site`; here, what the day adds:
+    nobody changed it meanwhile, and nothing still in use disappears (a service with open tickets or active
+    bookings, a counter that is not closed). The same document again changes nothing."""
+    current = state.configuration
+    if cmd.expected_version is not None and cmd.expected_version != current.version:
+        raise Refusal("configuration_stale", expected=cmd.expected_version, current=current.version)
+    if cmd.site.id != state.site.id:
+        problems = [f"site.id: must stay {state.site.id!r}"]
+        raise Refusal("configuration_invalid", problems=problems, details={"problems": problems})
+    if cmd.document == current.document and cmd.file_hash == current.file_hash:
+        return []
+    for service_id in state.site.services.keys() - cmd.site.services.keys():
+        tickets = sum(1 for t in state.tickets.values() if t.service == service_id and t.state in OPEN_STATES)
+        bookings = sum(1 for b in state.bookings.values() if b.service == service_id and b.state is BookingState.BOOKED)
+        if tickets or bookings:
+            name = state.site.services[service_id].name
+            raise Refusal("service_in_use", service=name, tickets=tickets, bookings=bookings)
+    for counter_id in state.site.counters.keys() - cmd.site.counters.keys():
+        if state.counters[counter_id].state is not CounterState.CLOSED:
+            raise Refusal("counter_in_use", counter=state.site.counters[counter_id].name)
+    version = current.version + 1
+    event = _event(state, ev.SITE_CONFIGURED, now, version=version, source=cmd.source, file_hash=cmd.file_hash,
+                   document=cmd.document)  # fmt: skip
+    event.objects["site"] = cmd.site
+    return [event]
+
+
 _HANDLERS: dict[type, Callable[[SiteState, Any, datetime], list[Event]]] = {
     c.IssueTicket: _issue,
     c.CallNext: _call_next,
@@ -508,4 +536,5 @@ _HANDLERS: dict[type, Callable[[SiteState, Any, datetime], list[Event]]] = {
     c.ReleaseLateBookings: _release,
     c.LeaveContact: _leave_contact,
     c.SetRunningText: _set_running_text,
+    c.Configure: _configure,
 }

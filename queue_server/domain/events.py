@@ -27,6 +27,7 @@ BOOKING_CANCELLED = "booking.cancelled"
 BOOKING_CHECKED_IN = "booking.checked_in"
 BOOKING_RELEASED = "booking.released"
 SITE_RUNNING_TEXT = "site.running_text"
+SITE_CONFIGURED = "site.configured"  # a new configuration (web administration, or a changed site file)
 
 EVENT_TYPES = (
     TICKET_ISSUED,
@@ -50,10 +51,11 @@ EVENT_TYPES = (
     BOOKING_CHECKED_IN,
     BOOKING_RELEASED,
     SITE_RUNNING_TEXT,
+    SITE_CONFIGURED,
 )
 
 # Events about the whole site: every follower gets them, whatever part of the site it follows.
-SITE_WIDE = frozenset({DAY_CLOSED, SITE_RUNNING_TEXT})
+SITE_WIDE = frozenset({DAY_CLOSED, SITE_RUNNING_TEXT, SITE_CONFIGURED})
 
 # Events that make a lobby display announce a ticket.
 ANNOUNCED = frozenset({TICKET_CALLED, TICKET_RECALLED})

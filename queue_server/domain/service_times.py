@@ -54,6 +54,11 @@ class ServiceTimes:
         self._ratios.setdefault(ticket.counter, deque(maxlen=COUNTER_RECENT)).append(minutes / expected)
         self._means.pop(ticket.service, None)
 
+    def set_defaults(self, defaults: dict[str, float]) -> None:
+        """The site's configured minutes changed (web administration): today's measurements stay."""
+        self.defaults = defaults
+        self._means.clear()
+
     def prior(self, service: str) -> tuple[float, str]:
         median, samples = self.history.get(service, (0.0, 0))
         if samples >= HISTORY_MIN_SAMPLES and median > 0:

@@ -6,7 +6,7 @@ import itertools
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from queue_server.domain import events as ev
 from queue_server.domain.booking import ACTIVE_BOOKINGS, Booking
@@ -14,6 +14,24 @@ from queue_server.domain.catalogue import Site
 from queue_server.domain.events import Event
 from queue_server.domain.model import OPEN_STATES, CounterState, CounterStatus, Ticket, TicketState
 from queue_server.domain.service_times import ServiceTimes
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """Where the site's configuration stands: its version (0: the site file as started, never changed), who made
+    it ("file" or "web"), the site file it descends from, and the document itself (the site file's structure)."""
+
+    version: int = 0
+    source: str = "file"
+    file_hash: str = ""
+    document: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def event_data(self) -> dict[str, Any]:
+        return {"version": self.version, "source": self.source, "file_hash": self.file_hash, "document": self.document}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Configuration:
+        return cls(int(data["version"]), str(data["source"]), str(data["file_hash"]), dict(data["document"]))
 
 
 @dataclass
@@ -50,6 +68,7 @@ class SiteState:
     # How many tickets and bookings of each day are held: forgetting past days checks a few days, not every ticket.
     ticket_days: dict[date, int] = field(default_factory=dict)
     booking_days: dict[date, int] = field(default_factory=dict)
+    configuration: Configuration = field(default_factory=Configuration)
 
     def __post_init__(self) -> None:
         self.times = ServiceTimes({s.id: float(s.default_service_minutes) for s in self.site.services.values()})
@@ -59,6 +78,18 @@ class SiteState:
             self._index(None, ticket)
         for booking in list(self.bookings.values()):
             self._index_booking(None, booking)
+
+    def reconfigure(self, site: Site, configuration: Configuration) -> None:
+        """A new configuration, live: new services get their default time, new counters start closed, removed
+        counters go (decide refused removing one that is not closed), learned service times stay."""
+        self.site = site
+        self.configuration = configuration
+        self.times.set_defaults({s.id: float(s.default_service_minutes) for s in site.services.values()})
+        for counter_id in site.counters:
+            self.counters.setdefault(counter_id, CounterStatus(counter_id))
+        for gone in [c for c in self.counters if c not in site.counters]:
+            del self.counters[gone]
+            self.paused_at.pop(gone, None)
 
     def put_booking(self, booking: Booking) -> None:
         old = self.bookings.get(booking.id)
@@ -203,6 +234,11 @@ def apply(state: SiteState, event: Event) -> None:
             state.paused_at[counter.id] = event.at
     if event.type == ev.SITE_RUNNING_TEXT:
         state.running_text = data["text"]
+    if event.type == ev.SITE_CONFIGURED:
+        site = event.objects.get("site")
+        if not isinstance(site, Site):  # the engine parses a logged configuration before applying it
+            raise ValueError("a site.configured event is applied with its parsed Site in event.objects['site']")
+        state.reconfigure(site, Configuration.from_data(data))
     if event.type == ev.DAY_CLOSED:
         day = date.fromisoformat(data["day"])
         state.closed_days.add(day)

@@ -14,7 +14,7 @@ from queue_server.common import jsontext
 from queue_server.common.calls import describe
 from queue_server.domain.booking import Booking
 from queue_server.domain.catalogue import Site
-from queue_server.domain.events import ANNOUNCED, Event
+from queue_server.domain.events import ANNOUNCED, SITE_CONFIGURED, Event
 from queue_server.domain.model import CounterStatus, Ticket
 from queue_server.domain.snapshot import view_fields
 
@@ -56,6 +56,8 @@ def ticket_view(ticket: Ticket | dict[str, Any], audience: str) -> dict[str, Any
 
 
 def event_data(event: Event, audience: str) -> dict[str, Any]:
+    if event.type == SITE_CONFIGURED:  # the document is the administrators' (GET .../configuration), not the screens'
+        return {"version": event.data["version"]}
     data: dict[str, Any] = {}
     for key, value in event.data.items():
         if key in ("ticket", "new_ticket"):

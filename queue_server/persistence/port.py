@@ -73,6 +73,7 @@ class LoadedSite:
     closed_days: set[date]
     bookings: list[Booking]
     running_text: str | None = None
+    configuration: dict[str, Any] | None = None  # the latest site.configured event's data; None: the site file
     head: int = 0  # the seq of the site's newest event when this was read (the state is as of that event)
 
 
@@ -237,8 +238,16 @@ class StoragePort(abc.ABC):
             "SELECT doc FROM bookings WHERE site = ? AND (day >= ? OR state = 'booked')", (site_id, latest)
         )
         bookings = [Booking.from_dict(json.loads(r[0])) for r in rows]
-        text = await self._read("SELECT value FROM site_settings WHERE site = ? AND key = 'running_text'", (site_id,))
-        return LoadedSite(tickets, counters, closed, bookings, text[0][0] if text else None, int(head[0][0]))
+        settings = dict(
+            await self._read(
+                "SELECT key, value FROM site_settings WHERE site = ? AND key IN ('running_text', 'configuration')",
+                (site_id,),
+            )
+        )
+        configuration = json.loads(settings["configuration"]) if "configuration" in settings else None
+        return LoadedSite(
+            tickets, counters, closed, bookings, settings.get("running_text"), configuration, int(head[0][0])
+        )
 
     async def events_after(self, site_id: str, after: int, limit: int) -> list[Event]:
         rows = await self._read(
@@ -514,6 +523,9 @@ def _records(batch: Batch, numbered: list[Event]) -> list[tuple[str, list[tuple[
             requeues[ticket["id"]] = (ticket["id"], event.site, ticket["queue_key"])
         if event.type == "site.running_text":
             settings[(event.site, "running_text")] = (event.site, "running_text", event.data["text"], event.seq)
+        if event.type == "site.configured":  # the current one, read at start-up (the log keeps every version)
+            value = jsontext.dumps(event.data)
+            settings[(event.site, "configuration")] = (event.site, "configuration", value, event.seq)
     audit = [
         (numbered[i].site, utc_iso(numbered[i].at), r.actor, r.role, r.action, r.target, jsontext.dumps(r.details),
          numbered[i].seq)

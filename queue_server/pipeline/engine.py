@@ -21,18 +21,20 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from queue_server.domain import commands as c
+from queue_server.domain import events as ev
 from queue_server.domain.booking import BookingState
 from queue_server.domain.catalogue import Site
 from queue_server.domain.decide import checkin_window, decide
 from queue_server.domain.events import Event
 from queue_server.domain.model import OPEN_STATES
 from queue_server.domain.refusal import Refusal
-from queue_server.domain.state import SiteState, apply
+from queue_server.domain.state import Configuration, SiteState, apply
 from queue_server.live import wire
 from queue_server.live.hub import Hub
 from queue_server.persistence.port import AuditRecord, Batch, ContactRow, OutboxRow, StoragePort
 from queue_server.pipeline.idempotency import RETENTION, StoredKeys
 from queue_server.settings.clock import utc_now
+from queue_server.settings.sitefile import SiteFileError, document_digest
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +102,17 @@ class Engine:
         housekeeping_seconds: float = 60.0,
         effects: Effects | None = None,
         sent_to_outbox: Callable[[], None] | None = None,
+        files: dict[str, dict[str, Any]] | None = None,
+        parse: Callable[[dict[str, Any]], Site] | None = None,
     ) -> None:
-        self.sites = sites
+        self.sites = sites  # shared with the rest of the server: a new configuration replaces its site here
+        # Configuration: each site file's document as started (a changed file takes over from the web's version)
+        # and how a stored document becomes a Site (settings/sitefile.py's checks). Without `parse` (tools, tests
+        # of the pipeline) the site files are the configuration and nothing is stored.
+        self._file_sites = dict(sites)
+        self.files = files or {}
+        self.parse = parse
+        self.reconfigured: list[Callable[[str], None]] = []  # told a site's id after its new configuration applied
         self.storage = storage
         self.hub = hub
         self.clock = clock
@@ -148,6 +159,28 @@ class Engine:
         self._day_task = asyncio.create_task(self._close_past_days_forever(), name="engine-day-closer")
         if self.storage.shared:
             self._follower = asyncio.create_task(self._follow_forever(), name="engine-follower")
+        await self._files_take_over()
+
+    async def _files_take_over(self) -> None:
+        """A site file changed since the stored configuration was made from it: the file wins, as a new version
+        (those who keep their configuration in git edit the file and restart). Refused when the file removes what
+        is still in use today; the stored configuration then stays and the log says why."""
+        for site_id, document in self.files.items():
+            state = self.states.get(site_id)
+            digest = document_digest(document)
+            if state is None or self.parse is None or state.configuration.version == 0:
+                continue
+            if state.configuration.file_hash == digest:
+                continue
+            command = c.Configure(self._file_sites[site_id], document, "file", digest, None)
+            audit = AuditRecord("site file", "system", "site.configure", f"site {site_id}",
+                                {"version": state.configuration.version + 1, "source": "file"})  # fmt: skip
+            try:
+                await self.submit(site_id, command, lambda events, state: {}, audit=audit)
+                log.warning("site %s: the changed site file replaces the configuration made on the web", site_id)
+            except Refusal as exc:
+                log.warning("site %s: the changed site file is not applied (%s); the configuration made on the web "
+                            "stays until it can be", site_id, exc.code)  # fmt: skip
 
     async def stop(self) -> None:
         for task in (self._follower, self._day_task, self._task):
@@ -159,11 +192,28 @@ class Engine:
                     pass
         await self._written()  # what was decided is written and answered, not dropped
 
+    def _configured(self, site_id: str, stored: dict[str, Any] | None) -> tuple[Site, Configuration]:
+        """The site a stored configuration describes (else the site file's), and where its configuration stands."""
+        document = self.files.get(site_id, {})
+        from_file = Configuration(0, "file", document_digest(document) if document else "", document)
+        if stored is None or self.parse is None:
+            return self._file_sites[site_id], from_file
+        configuration = Configuration.from_data(stored)
+        try:
+            return self.parse(configuration.document), configuration
+        except SiteFileError as exc:  # e.g. a ${VARIABLE} of its gateway is not set in this process
+            log.error("site %s: the stored configuration (version %d) cannot be read here (%s); serving the site "
+                      "file", site_id, configuration.version, "; ".join(exc.problems))  # fmt: skip
+            fallback = Configuration(configuration.version, "file", from_file.file_hash, document)
+            return self._file_sites[site_id], fallback
+
     async def _load(self) -> None:
         now = self.clock()
-        for site_id, site in self.sites.items():
-            loaded = await self.storage.load_site(site_id, site.service_day(now))
-            state = SiteState(site)
+        for site_id in list(self.sites):
+            loaded = await self.storage.load_site(site_id, self._file_sites[site_id].service_day(now))
+            site, configuration = self._configured(site_id, loaded.configuration)
+            self.sites[site_id] = site
+            state = SiteState(site, configuration=configuration)
             for counter in loaded.counters:
                 if counter.id in site.counters:
                     state.counters[counter.id] = counter
@@ -279,7 +329,9 @@ class Engine:
             return
         state = self.states[site_id]
         for event in events:
-            apply(state, event)
+            if event.type == ev.SITE_CONFIGURED and "site" not in event.objects:
+                event.objects["site"] = self._parse_logged(state, event)
+            self._apply(state, event)
         self.heads[site_id] = events[-1].seq
         self.storage.last_seq = max(self.storage.last_seq, events[-1].seq)
         asyncio.get_running_loop().call_soon(self.hub.publish, events)
@@ -385,10 +437,28 @@ class Engine:
                 job.future.set_exception(exc)
                 continue
             for event in events:
-                apply(state, event)
+                self._apply(state, event)
             outbox = self.effects(events, state) if self.effects is not None and events else []
             decided.append(_Decided(job, events, job.respond(events, state), self._generation, outbox))
         return decided
+
+    def _apply(self, state: SiteState, event: Event) -> None:
+        apply(state, event)
+        if event.type == ev.SITE_CONFIGURED:
+            self.sites[state.site.id] = state.site
+            for listener in self.reconfigured:
+                listener(state.site.id)
+
+    def _parse_logged(self, state: SiteState, event: Event) -> Site:
+        """The Site of a configuration another process committed. One this process cannot read (a gateway's
+        ${VARIABLE} unset here) leaves it on the site it has, said in the log, rather than stop following."""
+        if self.parse is not None:
+            try:
+                return self.parse(event.data["document"])
+            except SiteFileError as exc:
+                log.error("site %s: configuration version %s cannot be read here (%s); keeping the previous one",
+                          event.site, event.data.get("version"), "; ".join(exc.problems))  # fmt: skip
+        return state.site
 
     async def _commit(self, decided: list[_Decided]) -> None:
         """Write one transaction, then answer its callers and publish."""

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tomllib
 from collections.abc import Mapping
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import orjson
+import tomli_w
 
 from queue_server.domain.catalogue import (
     WEEKDAYS,
@@ -541,16 +545,44 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
     )
 
 
-def load_site(path: Path | str) -> Site:
+def json_document(value: Any) -> Any:
+    """A site file's structure as JSON can hold it: TOML's dates and times become ISO text (which the checks above
+    read as well), so a configuration stored as JSON reads back as the same site."""
+    if isinstance(value, dict):
+        return {str(k): json_document(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_document(v) for v in value]
+    if isinstance(value, (date, datetime, time)):
+        return value.isoformat()
+    return value
+
+
+def document_digest(document: dict[str, Any]) -> str:
+    """Identifies a configuration's content (keys sorted): whether a site file changed since it was applied."""
+    return hashlib.sha256(orjson.dumps(json_document(document), option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
+
+
+def site_file_text(document: dict[str, Any], heading: str = "") -> str:
+    """A configuration as a site file (TOML) again: what an administrator exports to keep in git."""
+    comment = "".join(f"# {line}\n" if line else "#\n" for line in heading.splitlines())
+    return comment + ("\n" if comment else "") + tomli_w.dumps(json_document(document))
+
+
+def read_document(path: Path | str) -> dict[str, Any]:
+    """A site file's structure, as JSON can hold it (not yet checked: `parse_site` does that)."""
     path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise SiteFileError(str(path), [f"cannot read the file: {exc.strerror}"]) from exc
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        document: dict[str, Any] = json_document(tomllib.loads(raw.decode("utf-8")))
+        return document
     except UnicodeDecodeError as exc:
         raise SiteFileError(str(path), ["the file is not UTF-8 text"]) from exc
     except tomllib.TOMLDecodeError as exc:
         raise SiteFileError(str(path), [f"not valid TOML: {exc}"]) from exc
-    return parse_site(data, str(path))
+
+
+def load_site(path: Path | str) -> Site:
+    return parse_site(read_document(path), str(Path(path)))

@@ -32,6 +32,7 @@ from queue_server.domain.catalogue import PRIORITY_GROUPS
 from queue_server.domain.decide import find_ticket
 from queue_server.domain.refusal import Refusal
 from queue_server.live import wire
+from queue_server.web.configuration_api import ROUTES as CONFIGURATION_ROUTES
 from queue_server.web.errors import error_body
 from queue_server.web.openapi import openapi_document
 from queue_server.web.outbox_api import ROUTES as OUTBOX_ROUTES
@@ -115,6 +116,8 @@ async def site_config(request: Request) -> Response:
             "name": site.name,
             "timezone": site.timezone,
             "running_text": ctx_of(request).state(site.id).current_running_text,
+            # changes when an administrator changes the configuration: a kiosk then redraws its tiles
+            "configuration_version": ctx_of(request).state(site.id).configuration.version,
             "routing": {"order": site.routing.order, "priority_max_streak": site.routing.priority_max_streak},
             "hours": {day: [f"{a:%H:%M}-{b:%H:%M}" for a, b in ranges] for day, ranges in site.hours.weekly.items()},
             "holidays": sorted(d.isoformat() for d in site.hours.holidays),
@@ -324,4 +327,5 @@ ROUTES = [
     Route("/api/v1/tickets/{token}/cancel", ticket_cancel_by_citizen, methods=["POST"]),
     *SUPERVISION_ROUTES,
     *OUTBOX_ROUTES,
+    *CONFIGURATION_ROUTES,
 ]

@@ -36,7 +36,7 @@ from queue_server.persistence.factory import storage_for
 from queue_server.pipeline.engine import Engine
 from queue_server.settings import runtime
 from queue_server.settings.config import CONFIG_VARIABLE, Config
-from queue_server.settings.sitefile import load_site
+from queue_server.settings.sitefile import parse_site, read_document
 from queue_server.supervision.monitor import Monitor
 from queue_server.supervision.national import National
 from queue_server.web.api import ROUTES, post_ticket
@@ -54,16 +54,33 @@ log = logging.getLogger(__name__)
 
 def load_sites(config: Config) -> dict[str, Site]:
     """Every configured site file, refusing a wrong one (SiteFileError names the field) or a repeated site id."""
+    return load_site_files(config)[0]
+
+
+def load_site_files(config: Config) -> tuple[dict[str, Site], dict[str, dict[str, Any]]]:
+    """Every configured site file, and each one's document (what a stored configuration is compared with)."""
     sites: dict[str, Site] = {}
+    documents: dict[str, dict[str, Any]] = {}
     for path in config.site_files:
-        site = load_site(path)
+        document = read_document(path)
+        site = site_of(config, document, str(path))
         if site.id in sites:
             raise ValueError(f"{path}: site id {site.id!r} is already used by another site file")
-        if config.ignore_hours:
-            site = replace(site, enforce_hours=False)
         check_speakable(site)
         sites[site.id] = site
-    return sites
+        documents[site.id] = document
+    return sites, documents
+
+
+def site_of(config: Config, document: dict[str, Any], source: str = "configuration") -> Site:
+    """A site file's document (or a configuration made on the web) as the server runs it: --ignore-hours and the
+    demo's stand-in gateway apply to both alike."""
+    site = parse_site(document, source)
+    if config.ignore_hours:
+        site = replace(site, enforce_hours=False)
+    if config.demo_inbox:
+        site = with_demo_gateway(site, config.host, config.port)
+    return site
 
 
 PAGES_ENTRY_POINTS = "queue_server.pages"
@@ -178,9 +195,9 @@ def create_app(
     tune_gc: bool = False,
 ) -> QueueServerApp:
     """`tune_gc` (the real server process only, not a test running servers in its own process): see runtime.py."""
-    sites = load_sites(config)
+    sites, documents = load_site_files(config)
+    parse = partial(site_of, config)
     if config.demo_inbox:
-        sites = {site_id: with_demo_gateway(site, config.host, config.port) for site_id, site in sites.items()}
         extra_routes = [*(extra_routes or []), *DEMO_INBOX_ROUTES]
     simulated = clock is None and config.clock_start is not None
     clock = clock or config.clock()
@@ -211,15 +228,16 @@ def create_app(
         )
         engine = Engine(
             sites, storage, hub, clock, housekeeping_seconds=housekeeping_seconds, effects=notifications.policy,
-            sent_to_outbox=notifications.wake,
+            sent_to_outbox=notifications.wake, files=documents, parse=parse,
         )  # fmt: skip
         accounts = Accounts(storage, sites, config.session_hours, config.login_window_seconds, clock)
         announcer = Announcer(sites, config.sound_cache or config.data_directory / "sound-cache")
         monitor: Monitor | None = None
         presence: ScreenPresence | None = None
         try:
+            await engine.start()  # first: the sites as last configured (perhaps on the web) replace the files'
             await announcer.prepare()
-            await engine.start()
+            engine.reconfigured.append(announcer.refresh)
             server.ctx = ctx = Context(
                 sites, engine, storage, hub, accounts, announcer=announcer, nik_key=await storage.secret("nik"),
                 notifications=notifications,
@@ -263,6 +281,6 @@ def create_app(
         },
     )
     server = app.state.server = ServerState(
-        config, sites, RateLimit(config.bookings_per_minute, 60), page_openapi=page_openapi()
+        config, sites, RateLimit(config.bookings_per_minute, 60), page_openapi=page_openapi(), parse_site=parse
     )
     return app

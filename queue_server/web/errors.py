@@ -28,7 +28,8 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
     409: (
         "already_called", "already_checked_in", "booking_cancelled", "booking_checked_in",
         "booking_not_offered", "booking_released", "checkin_too_early", "counter_already_closed",
-        "counter_already_open", "counter_busy", "counter_closed", "counter_paused", "day_closed",
+        "configuration_stale", "counter_already_open", "counter_busy", "counter_in_use", "service_in_use",
+        "counter_closed", "counter_paused", "day_closed",
         "duplicate_booking", "illegal_transition", "no_current_ticket", "not_an_escpos_printer", "not_no_show",
         "not_served_here", "online_quota_exhausted", "queue_empty", "quota_exhausted", "site_closed", "slot_full",
         "slot_unavailable", "survey_already_answered", "survey_not_allowed", "ticket_closed", "notify_unavailable",
@@ -36,7 +37,8 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
     413: ("body_too_large",),
     415: ("unsupported_media_type",),
     422: (
-        "day_in_future", "duplicate_booking_code", "duplicate_ticket_id", "invalid_field", "invalid_idempotency_key",
+        "configuration_invalid", "day_in_future", "duplicate_booking_code", "duplicate_ticket_id", "invalid_field",
+        "invalid_idempotency_key",
         "invalid_nik", "invalid_phone", "missing_ticket", "not_an_object", "note_too_long", "period_reversed",
         "period_too_long", "same_service", "unknown_channel", "unknown_priority_group", "invalid_webhook",
         "notify_consent",

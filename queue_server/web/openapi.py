@@ -90,6 +90,9 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/api/v1/sites/{site}/webhooks/{endpoint}", "delete"): ("unknown_webhook",),
     ("/api/v1/sites/{site}/webhooks/{endpoint}/rotate", "post"): ("unknown_webhook",),
     ("/api/v1/sites/{site}/deliveries/resend", "post"): ("unknown_dead_letter",),
+    ("/api/v1/sites/{site}/configuration", "put"): (
+        "configuration_invalid", "configuration_stale", "service_in_use", "counter_in_use", *COMMAND,
+    ),
     ("/api/v1/sites/{site}/tickets/{ticket}", "get"): ("unknown_ticket",),
     ("/api/v1/sites/{site}/tickets/{ticket}/actions", "post"): COUNTER_RULES,
     ("/api/v1/sites/{site}/counters/{counter}/commands", "post"): COUNTER_RULES,
@@ -449,6 +452,41 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                     }
                 ),
                 "responses": _ok("The running text as stored"),
+            }
+        },
+        "/api/v1/sites/{site}/configuration": {
+            "get": {
+                "summary": "The site's configuration as administrators edit it: the site file's structure as JSON, "
+                "its version, and whether the web or the site file made it (admins; the site's supervisors)",
+                "parameters": [SITE],
+                "security": SECURED,
+                "responses": _ok("`version`, `source` (`file` or `web`) and `document`"),
+            },
+            "put": {
+                "summary": "Replace the configuration (admins; the site's supervisors): checked as a site file is, "
+                "refused if someone changed it since `version` or if it removes what is in use, applied live to "
+                "every screen and counter (`site.configured`), audited",
+                "parameters": [SITE],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["version", "document"],
+                        "properties": {
+                            "version": {"type": "integer", "minimum": 0},
+                            "document": {"type": "object", "description": "the site file (docs/site-file.md) as JSON"},
+                        },
+                    }
+                ),
+                "responses": _ok("The new `version` and the `changes` by name (`+` added, `-` removed, `~` changed)"),
+            },
+        },
+        "/api/v1/sites/{site}/configuration/site-file": {
+            "get": {
+                "summary": "The current configuration as a site file (TOML) to keep in git (admins; supervisors)",
+                "parameters": [SITE],
+                "security": SECURED,
+                "responses": _ok("application/toml"),
             }
         },
         "/api/v1/sites/{site}/reports": {

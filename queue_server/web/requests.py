@@ -4,6 +4,7 @@ Shared by the API routes, the supervisor's routes and the page packages (through
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,7 @@ class ServerState:
     sites: dict[str, Site]
     booking_limit: RateLimit
     page_openapi: dict[str, Any]
+    parse_site: Callable[[dict[str, Any]], Site]  # a configuration document into a Site, as the site files were
     ctx: Context | None = None
     metrics: Metrics = field(default_factory=Metrics)
     monitor: Monitor | None = None

@@ -1,0 +1,109 @@
+"""A site's configuration as its administrators change it on the web: the current document, a change checked as a
+site file is and applied live through the engine (audited), the site file to export, and what changed in words.
+
+The document is the site file's own structure (docs/site-file.md) as JSON, so the web and git edit the same thing:
+what the web saves exports as a site file, and a changed site file takes over at the next start (pipeline/engine.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from queue_server.application import validation as v
+from queue_server.application.announcements import VocabularyError, check_speakable
+from queue_server.application.auth import Principal, require
+from queue_server.application.context import Context
+from queue_server.common.messages import DAYS_ID, MONTHS_ID
+from queue_server.domain import commands as c
+from queue_server.domain.catalogue import Site
+from queue_server.domain.refusal import Refusal
+from queue_server.settings.sitefile import SiteFileError, json_document, site_file_text
+
+MAX_CHANGES_LISTED = 12  # in one audit sentence; the rest are counted
+
+
+def read(ctx: Context, principal: Principal | None, site_id: str) -> dict[str, Any]:
+    """The configuration an administrator edits, with the version a change must name (optimistic locking)."""
+    state = ctx.state(site_id)
+    require(principal, "site.configure", site_id)
+    configuration = state.configuration
+    return {"site": site_id, "version": configuration.version, "source": configuration.source,
+            "document": configuration.document}  # fmt: skip
+
+
+def export(ctx: Context, principal: Principal | None, site_id: str) -> str:
+    """The current configuration as a site file, headed with where it came from."""
+    state = ctx.state(site_id)
+    require(principal, "site.configure", site_id)
+    now = ctx.now().astimezone(state.site.tz)
+    when = f"{DAYS_ID[now.weekday()]}, {now.day} {MONTHS_ID[now.month - 1]} {now.year} {now:%H.%M}"
+    heading = (
+        f"Site file of {state.site.name}, configuration version {state.configuration.version}, exported {when}.\n"
+        "Start the server with it (queue-server serve --site FILE); a changed file replaces the web's version."
+    )
+    return site_file_text(state.configuration.document, heading)
+
+
+async def checked_change(
+    ctx: Context, principal: Principal, site_id: str, body: dict[str, Any], parse: Callable[[dict[str, Any]], Site]
+) -> tuple[c.Configure, list[str]]:
+    """The command replacing the configuration with `document`, made on `version`, once checked as a site file
+    (every problem named); the rules of the live day (nothing in use removed) are the domain's. Also what changed."""
+    state = ctx.state(site_id)
+    v.only(body, {"version", "document"})
+    expected = v.whole_number(body, "version")
+    if expected is None:
+        raise Refusal("invalid_field.required", details={"field": "version"})
+    document = body.get("document")
+    if not isinstance(document, dict):
+        raise _invalid(["document: must be the site file as a JSON object"])
+    document = json_document(document)
+    try:
+        site = parse(document)
+        if site.id != site_id:
+            raise _invalid([f"site.id: must stay {site_id!r} (a new mall is a new site file)"])
+        check_speakable(site)
+        if ctx.announcer is not None:  # the words of a new counter's name, before its first call
+            await ctx.announcer.prepare_site(site)
+    except SiteFileError as exc:
+        raise _invalid(exc.problems) from None
+    except VocabularyError as exc:
+        raise _invalid([str(exc)]) from None
+    changes = describe_changes(state.site, site, state.configuration.document, document)
+    return c.Configure(site, document, "web", state.configuration.file_hash, expected), changes
+
+
+def _invalid(problems: list[str]) -> Refusal:
+    """Every problem in the sentence, and as a list for the administration page to show beside its fields."""
+    return Refusal("configuration_invalid", problems=problems, details={"problems": problems})
+
+
+def describe_changes(old: Site, new: Site, old_document: dict[str, Any], new_document: dict[str, Any]) -> list[str]:
+    """What changed, by name: "+Paspor", "-Loket 9", "~Disdukcapil", and a changed section by its site-file key
+    ("~site.hours"). Names are the mall's own words, the same in both languages of the audit log."""
+    out: list[str] = []
+    kinds = ((old.agencies, new.agencies), (old.services, new.services), (old.counters, new.counters))
+    for kind_old, kind_new in kinds:
+        for key in kind_new.keys() - kind_old.keys():
+            out.append(f"+{kind_new[key].name}")
+        for key in kind_old.keys() - kind_new.keys():
+            out.append(f"-{kind_old[key].name}")
+        for key in sorted(kind_old.keys() & kind_new.keys()):
+            if kind_old[key] != kind_new[key]:
+                out.append(f"~{kind_new[key].name}")
+    for section in ("site", "routing", "announcements", "booking", "screens", "notify"):
+        before, after = old_document.get(section), new_document.get(section)
+        if section == "site" and isinstance(before, dict) and isinstance(after, dict):
+            out.extend(f"~site.{k}" for k in sorted(before.keys() | after.keys()) if before.get(k) != after.get(k))
+        elif before != after:
+            out.append(f"~{section}")
+    return out
+
+
+def sentence(changes: list[str]) -> str:
+    if not changes:
+        return "-"
+    shown = ", ".join(changes[:MAX_CHANGES_LISTED])
+    more = len(changes) - MAX_CHANGES_LISTED
+    return f"{shown} (+{more})" if more > 0 else shown

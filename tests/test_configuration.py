@@ -1,0 +1,217 @@
+"""A site's configuration changed on the web (issue 16): read, replaced and applied live (the catalogue, tickets,
+every screen told), refused with a reason a person can act on, audited, exported as a site file that reads back
+as the same site, kept across a restart, and replaced by a site file changed in git."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect
+
+from queue_server.settings.sitefile import DEMO_SITE, json_document, parse_site, site_file_text
+
+from .helpers import LOBBY, Server, bearer, running_server
+
+BOTH_DATABASES = True  # the configuration is stored with the event log: both adapters (conftest.py)
+
+URL = "/api/v1/sites/tegal/configuration"
+
+
+async def read(server: Server, headers: dict[str, str]) -> dict[str, Any]:
+    r = await server.http.get(URL, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def with_lost_ktp(document: dict[str, Any]) -> dict[str, Any]:
+    """The demo mall plus a service "KTP Hilang" (prefix KH) of Disdukcapil, served by a new counter 27 on floor 2."""
+    document = copy.deepcopy(document)
+    agency = next(a for a in document["agencies"] if a["id"] == "disdukcapil")
+    agency["services"].append(
+        {"id": "ktp_hilang", "name": "KTP Hilang", "prefix": "KH", "daily_quota": 50, "target_wait_minutes": 30,
+         "service_minutes": 8}
+    )  # fmt: skip
+    agency["counters"].append({"id": "27", "name": "Loket 27", "services": ["ktp_hilang"], "zone": "Lantai 2"})
+    return document
+
+
+async def frames_until(ws: Any, kind: str) -> dict[str, Any]:
+    async with asyncio.timeout(20):
+        while True:
+            frame = json.loads(await ws.recv())
+            if frame["type"] == kind:
+                return frame  # type: ignore[no-any-return]
+
+
+async def test_a_service_and_a_counter_added_on_the_web_work_at_once(server: Server) -> None:
+    admin = await server.login("admin")
+    current = await read(server, admin)
+    assert current["version"] == 0 and current["source"] == "file"
+    assert current["document"]["site"]["id"] == "tegal"
+    display = {"type": "hello", "role": "display", "site": "tegal", "screen": "lobby", "token": LOBBY}
+    async with connect(server.ws_url, ping_interval=None) as ws:
+        await ws.send(json.dumps(display))
+        await frames_until(ws, "snapshot")
+        r = await server.http.put(URL, json={"version": 0, "document": with_lost_ktp(current["document"])},
+                                  headers=admin)  # fmt: skip
+        assert r.status_code == 200, r.text
+        answer = r.json()
+        assert answer["version"] == 1
+        assert "+KTP Hilang" in answer["changes"] and "+Loket 27" in answer["changes"]
+        frame = await frames_until(ws, "site.configured")
+        assert frame["data"] == {"version": 1}  # the screens are told, never given the document
+    catalogue = (await server.http.get("/api/v1/sites/tegal")).json()
+    assert catalogue["configuration_version"] == 1
+    assert any(s["id"] == "ktp_hilang" for s in catalogue["services"])
+    ticket = await server.issue("ktp_hilang")
+    assert ticket["ticket"]["label"].startswith("KH")
+    operator = await server.login("op-disdukcapil")
+    assert (await server.command(operator, "27", "open")).status_code == 200
+    called = await server.command(operator, "27", "call_next")
+    assert called.status_code == 200, called.text
+    assert called.json()["ticket"]["label"] == ticket["ticket"]["label"]
+    # audited, with what changed by name
+    log = (await server.http.get("/api/v1/sites/tegal/audit", headers=admin)).json()
+    entry = next(e for e in log["entries"] if e["action"] == "site.configure")
+    assert entry["summary"]["id"].startswith("Konfigurasi diganti ke versi 1: +KTP Hilang"), entry
+
+
+async def test_the_exported_site_file_reads_back_as_the_same_site(server: Server) -> None:
+    admin = await server.login("admin")
+    current = await read(server, admin)
+    changed = with_lost_ktp(current["document"])
+    assert (await server.http.put(URL, json={"version": 0, "document": changed}, headers=admin)).status_code == 200
+    r = await server.http.get(URL + "/site-file", headers=admin)
+    assert r.status_code == 200
+    assert r.headers["content-disposition"] == 'attachment; filename="tegal.toml"'
+    assert r.text.startswith("# Site file of MPP Kabupaten Tegal, configuration version 1")
+    exported = tomllib.loads(r.text)
+    assert parse_site(json_document(exported)) == parse_site(changed)
+    assert exported["agencies"][0]["services"][-1]["id"] == "ktp_hilang"
+
+
+async def test_wrong_changes_are_refused_with_a_reason_and_change_nothing(server: Server) -> None:
+    admin = await server.login("admin")
+    document = (await read(server, admin))["document"]
+
+    async def put(body: Any, headers: dict[str, str] = admin) -> tuple[int, dict[str, Any]]:
+        r = await server.http.put(URL, json=body, headers=headers)
+        return r.status_code, r.json()
+
+    # a prefix used twice: every problem of the site file's checks, named
+    twice = copy.deepcopy(document)
+    twice["agencies"][0]["services"][1]["prefix"] = twice["agencies"][0]["services"][0]["prefix"]
+    status, body = await put({"version": 0, "document": twice})
+    assert status == 422 and body["error"]["code"] == "configuration_invalid", body
+    assert any("prefix" in p for p in body["error"]["details"]["problems"])
+    assert "Perbaiki" in body["error"]["message"]
+    status, body = await put({"version": 0, "document": "not a table"})
+    assert status == 422 and body["error"]["code"] == "configuration_invalid"
+    status, body = await put({"document": document})
+    assert status == 422 and body["error"]["code"] == "invalid_field"
+    renamed = copy.deepcopy(document)
+    renamed["site"]["id"] = "brebes"
+    status, body = await put({"version": 0, "document": renamed})
+    assert status == 422 and body["error"]["code"] == "configuration_invalid"
+    # who may: admins and the site's supervisor; not an operator, not a kiosk, not anyone
+    status, body = await put({"version": 0, "document": document}, await server.login("op-disdukcapil"))
+    assert status == 403
+    status, body = await put({"version": 0, "document": document}, {})
+    assert status == 401
+    assert (await server.http.get(URL)).status_code == 401
+    # the same document: nothing to do, the version stays
+    status, body = await put({"version": 0, "document": document}, await server.login("supervisor"))
+    assert status == 200 and body["version"] == 0 and body["changes"] == []
+    # someone changed it meanwhile
+    assert (await put({"version": 0, "document": with_lost_ktp(document)}))[0] == 200
+    status, body = await put({"version": 0, "document": document})
+    assert status == 409 and body["error"]["code"] == "configuration_stale"
+    assert "(versi 1)" in body["error"]["message"] and "(versi 0)" in body["error"]["message"]
+    assert (await read(server, admin))["version"] == 1
+
+
+async def test_nothing_in_use_is_removed(server: Server) -> None:
+    admin = await server.login("admin")
+    document = (await read(server, admin))["document"]
+    await server.issue("kk")
+    without_kk = copy.deepcopy(document)
+    agency = without_kk["agencies"][0]
+    agency["services"] = [s for s in agency["services"] if s["id"] != "kk"]
+    for counter in agency["counters"]:
+        counter["services"] = [s for s in counter["services"] if s != "kk"] or ["ktp"]
+    r = await server.http.put(URL, json={"version": 0, "document": without_kk}, headers=admin)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "service_in_use", r.text
+    assert "Kartu Keluarga" in r.json()["error"]["message"]
+    operator = await server.login("op-disdukcapil")
+    assert (await server.command(operator, "1", "open")).status_code == 200
+    without_1 = copy.deepcopy(document)
+    without_1["agencies"][0]["counters"] = [c for c in without_1["agencies"][0]["counters"] if c["id"] != "1"]
+    r = await server.http.put(URL, json={"version": 0, "document": without_1}, headers=admin)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "counter_in_use", r.text
+    assert (await server.command(operator, "1", "close")).status_code == 200
+    r = await server.http.put(URL, json={"version": 0, "document": without_1}, headers=admin)
+    assert r.status_code == 200, r.text
+    catalogue = (await server.http.get("/api/v1/sites/tegal")).json()
+    assert "1" not in {c["id"] for c in catalogue["counters"]}
+    assert (await server.command(operator, "1", "open")).status_code == 404
+
+
+@pytest.mark.sqlite_only
+async def test_kept_across_a_restart_and_a_changed_site_file_takes_over(tmp_path: Path) -> None:
+    site_file = tmp_path / "tegal.toml"
+    site_file.write_bytes(DEMO_SITE.read_bytes())
+    database = tmp_path / "queue.sqlite3"
+    async with running_server(database, site_files=[site_file]) as server:
+        admin = await server.login("admin")
+        document = (await read(server, admin))["document"]
+        r = await server.http.put(URL, json={"version": 0, "document": with_lost_ktp(document)}, headers=admin)
+        assert r.status_code == 200
+    async with running_server(database, site_files=[site_file]) as server:  # the same file: the web's version
+        current = await read(server, await server.login("admin"))
+        assert current["version"] == 1 and current["source"] == "web"
+        assert "ktp_hilang" in server.ctx.sites["tegal"].services
+        assert "27" in (await server.http.get("/api/v1/sites/tegal")).text
+    # someone edits the file in git (a new running text) and restarts: the file wins, as a new version
+    changed = tomllib.loads(site_file.read_text())
+    changed["site"]["running_text"] = "Teks dari berkas"
+    site_file.write_text(site_file_text(changed))
+    async with running_server(database, site_files=[site_file]) as server:
+        current = await read(server, await server.login("admin"))
+        assert current["version"] == 2 and current["source"] == "file"
+        assert "ktp_hilang" not in server.ctx.sites["tegal"].services
+        assert server.ctx.sites["tegal"].running_text == "Teks dari berkas"
+        log = (await server.http.get("/api/v1/sites/tegal/audit", headers=await server.login("admin"))).json()
+        assert any(e["action"] == "site.configure" and e["actor"] == "site file" for e in log["entries"])
+
+
+@pytest.mark.sqlite_only
+async def test_a_changed_file_that_removes_a_service_in_use_waits(tmp_path: Path) -> None:
+    site_file = tmp_path / "tegal.toml"
+    site_file.write_bytes(DEMO_SITE.read_bytes())
+    database = tmp_path / "queue.sqlite3"
+    async with running_server(database, site_files=[site_file]) as server:
+        admin = await server.login("admin")
+        document = (await read(server, admin))["document"]
+        r = await server.http.put(URL, json={"version": 0, "document": with_lost_ktp(document)}, headers=admin)
+        assert r.status_code == 200
+        await server.issue("ktp_hilang")  # waiting: the file (which lacks this service) must not remove it
+    changed = tomllib.loads(site_file.read_text())
+    changed["site"]["running_text"] = "Teks dari berkas"
+    site_file.write_text(site_file_text(changed))
+    async with running_server(database, site_files=[site_file]) as server:
+        current = await read(server, await server.login("admin"))
+        assert current["version"] == 1 and current["source"] == "web"
+        assert "ktp_hilang" in server.ctx.sites["tegal"].services
+
+
+async def test_bad_bearer_and_unknown_site(server: Server) -> None:
+    r = await server.http.get("/api/v1/sites/nowhere/configuration", headers=await server.login("admin"))
+    assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_site"
+    r = await server.http.get(URL, headers=bearer("not-a-token"))
+    assert r.status_code == 401
