@@ -74,6 +74,11 @@ async def deliveries_page(request: Request) -> Response:
     return _render(request, "deliveries.html", _site(request), page="deliveries")
 
 
+async def admin_page(request: Request) -> Response:
+    """Services, counters, agencies, hours, devices and accounts, changed live (docs/administration.md)."""
+    return _render(request, "admin.html", _site(request), page="admin")
+
+
 async def national_page(request: Request) -> Response:
     """Every mall the signed-in account may watch, one row each (GET /api/v1/national). The page names no mall
     before sign-in: which malls, and whether it is a national or a regional view, depends on the account."""
@@ -96,6 +101,7 @@ ROUTES: list[BaseRoute] = [
     Route("/supervisor/{site}/reports", reports_page, methods=["GET"]),
     Route("/supervisor/{site}/audit", audit_page, methods=["GET"]),
     Route("/supervisor/{site}/deliveries", deliveries_page, methods=["GET"]),
+    Route("/supervisor/{site}/admin", admin_page, methods=["GET"]),
     Route("/survey/{site}/{counter}", survey_page, methods=["GET"]),
     Route("/national", national_page, methods=["GET"]),
     Mount("/static/supervisor", Assets(directory=HERE / "static"), name="supervisor-static"),

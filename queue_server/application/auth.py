@@ -92,6 +92,10 @@ POLICY: dict[str, frozenset[str]] = {
     "agency.follow": frozenset({"admin", "supervisor", "operator", "regional"}),
     "display.follow": frozenset({"admin", "supervisor", "display"}),
     "accounts.manage": frozenset({"admin"}),
+    # A site's staff accounts and device tokens on the web: supervisors too, for operators of their own site
+    # (application/administration.py keeps supervisor accounts to admins).
+    "site.accounts": frozenset({"admin", "supervisor"}),
+    "site.devices": frozenset({"admin", "supervisor"}),
     "site.running_text": frozenset({"admin", "supervisor"}),
     "site.configure": frozenset({"admin", "supervisor"}),  # agencies, services, counters, hours: applied live
     "report.read": frozenset({"admin", "supervisor", "regional"}),
@@ -310,6 +314,21 @@ class Accounts:
             await self.store.end_sessions_of(user_id)
         await self._changed()
 
+    async def change_user(self, username: str, role: str, agency: str | None, display_name: str) -> None:
+        """A new role, agency or name, in effect at the account's next request and on its open websockets."""
+        user_id = await self.store.user_id(username)
+        if user_id is None:
+            raise ValueError(f"no user {username!r}")
+        await self.store.update_user(user_id, role, agency, display_name)
+        await self._changed()
+
+    async def remove_user(self, username: str) -> None:
+        user_id = await self.store.user_id(username)
+        if user_id is None:
+            raise ValueError(f"no user {username!r}")
+        await self.store.delete_user(user_id)
+        await self._changed()
+
     async def list_users(self) -> list[dict[str, object]]:
         return [user._asdict() for user in await self.store.users()]
 
@@ -369,6 +388,9 @@ class Accounts:
 
     async def list_devices(self) -> list[dict[str, object]]:
         return [device._asdict() for device in await self.store.devices()]
+
+    async def rename_device(self, device_id: int, name: str) -> None:
+        await self.store.rename_device(device_id, name)
 
     async def revoke_device(self, device_id: int) -> None:
         await self.store.revoke_device(device_id, _now_iso())

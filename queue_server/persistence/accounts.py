@@ -110,6 +110,17 @@ class AccountStore:
     async def set_password_hash(self, user_id: int, password_hash: str) -> None:
         await self.storage.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
 
+    async def update_user(self, user_id: int, role: str, agency: str | None, display_name: str) -> None:
+        await self.storage.execute(
+            "UPDATE users SET role = ?, agency = ?, display_name = ? WHERE id = ?",
+            (role, agency, display_name, user_id),
+        )
+
+    async def delete_user(self, user_id: int) -> None:
+        """The account goes (its sessions first); the audit log keeps its name as text."""
+        await self.storage.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+        await self.storage.execute("DELETE FROM users WHERE id = ?", (user_id,))
+
     async def users(self) -> list[User]:
         """Every account, by username."""
         rows = await self.storage.fetch_all(
@@ -178,6 +189,9 @@ class AccountStore:
             "SELECT id, kind, site, name, screen, created_at, revoked_at FROM devices ORDER BY id"
         )
         return [Device(*row) for row in rows]
+
+    async def rename_device(self, device_id: int, name: str) -> None:
+        await self.storage.execute("UPDATE devices SET name = ? WHERE id = ?", (name, device_id))
 
     async def revoke_device(self, device_id: int, revoked_at: str) -> None:
         await self.storage.execute("UPDATE devices SET revoked_at = ? WHERE id = ?", (revoked_at, device_id))

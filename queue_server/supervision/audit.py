@@ -59,6 +59,8 @@ def summary(site: Site, action: str, target: str, details: dict[str, Any]) -> di
         params["ticket"] = ref
     elif kind == "day":
         params["day"] = ref
+    elif kind == "account":
+        params["account"] = ref
     service = site.services.get(str(details.get("target_service") or ""))
     params["service"] = service.name if service else details.get("target_service")
     if action == "counter.transfer" and not details.get("ticket"):

@@ -32,6 +32,7 @@ from queue_server.domain.catalogue import PRIORITY_GROUPS
 from queue_server.domain.decide import find_ticket
 from queue_server.domain.refusal import Refusal
 from queue_server.live import wire
+from queue_server.web.administration_api import ROUTES as ADMINISTRATION_ROUTES
 from queue_server.web.configuration_api import ROUTES as CONFIGURATION_ROUTES
 from queue_server.web.errors import error_body
 from queue_server.web.openapi import openapi_document
@@ -328,4 +329,5 @@ ROUTES = [
     *SUPERVISION_ROUTES,
     *OUTBOX_ROUTES,
     *CONFIGURATION_ROUTES,
+    *ADMINISTRATION_ROUTES,
 ]

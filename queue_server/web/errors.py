@@ -20,13 +20,14 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
     404: (
         "not_found", "unknown_agency", "unknown_announcement", "unknown_booking", "unknown_counter",
         "unknown_screen", "unknown_service", "unknown_site", "unknown_ticket", "unknown_webhook",
-        "unknown_dead_letter",
+        "unknown_dead_letter", "unknown_account", "unknown_device",
     ),
     405: ("method_not_allowed",),
     408: ("hello_timeout",),  # websocket only
     # The rules refuse: the request was understood, but the state of the queue does not allow it now.
     409: (
-        "already_called", "already_checked_in", "booking_cancelled", "booking_checked_in",
+        "account_exists", "not_yourself", "already_called", "already_checked_in", "booking_cancelled",
+        "booking_checked_in",
         "booking_not_offered", "booking_released", "checkin_too_early", "counter_already_closed",
         "configuration_stale", "counter_already_open", "counter_busy", "counter_in_use", "service_in_use",
         "counter_closed", "counter_paused", "day_closed",

@@ -90,6 +90,12 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/api/v1/sites/{site}/webhooks/{endpoint}", "delete"): ("unknown_webhook",),
     ("/api/v1/sites/{site}/webhooks/{endpoint}/rotate", "post"): ("unknown_webhook",),
     ("/api/v1/sites/{site}/deliveries/resend", "post"): ("unknown_dead_letter",),
+    ("/api/v1/sites/{site}/accounts", "post"): ("account_exists",),
+    ("/api/v1/sites/{site}/accounts/{username}", "patch"): ("unknown_account", "not_yourself"),
+    ("/api/v1/sites/{site}/accounts/{username}", "delete"): ("unknown_account", "not_yourself"),
+    ("/api/v1/sites/{site}/device-tokens", "post"): ("unknown_screen",),
+    ("/api/v1/sites/{site}/device-tokens/{device}", "patch"): ("unknown_device",),
+    ("/api/v1/sites/{site}/device-tokens/{device}/revoke", "post"): ("unknown_device",),
     ("/api/v1/sites/{site}/configuration", "put"): (
         "configuration_invalid", "configuration_stale", "service_in_use", "counter_in_use", *COMMAND,
     ),
@@ -174,6 +180,26 @@ NOTIFY = {
         "phone": {"type": "string", "description": "an Indonesian mobile number: 0812..., +62 812..."},
         "lang": {"type": "string", "enum": ["id", "en"]},
         "consent": {"type": "boolean", "const": True},
+    },
+}
+USERNAME = {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}
+DEVICE = {"name": "device", "in": "path", "required": True, "schema": {"type": "integer"}}
+ACCOUNT: dict[str, Any] = {
+    "type": "object",
+    "required": ["username", "display_name", "role", "password"],
+    "properties": {
+        "username": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"},
+        "display_name": {"type": "string", "maxLength": 80},
+        "role": {"type": "string", "enum": ["operator", "supervisor"]},
+        "agency": {"type": "string", "description": "operators only: an agency of the site"},
+        "password": {"type": "string", "minLength": 8},
+    },
+}
+ACCOUNT_CHANGE: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        **{k: v for k, v in ACCOUNT["properties"].items() if k != "username"},
+        "active": {"type": "boolean"},
     },
 }
 WEBHOOK = {"name": "endpoint", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -480,6 +506,87 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                 ),
                 "responses": _ok("The new `version` and the `changes` by name (`+` added, `-` removed, `~` changed)"),
             },
+        },
+        "/api/v1/sites/{site}/accounts": {
+            "get": {
+                "summary": "Staff accounts of the site an admin (operators, supervisors) or a supervisor (operators) "
+                "may manage; never a password",
+                "parameters": [SITE],
+                "security": SECURED,
+                "responses": _ok("`accounts`: username, display_name, role, agency, active"),
+            },
+            "post": {
+                "summary": "Add an account (audited)",
+                "parameters": [SITE],
+                "security": SECURED,
+                "requestBody": _body(ACCOUNT),
+                "responses": _ok("The account", "201"),
+            },
+        },
+        "/api/v1/sites/{site}/accounts/{username}": {
+            "patch": {
+                "summary": "Change name, role or agency, set a new password (signs it out everywhere), or disable / "
+                "enable it (`active`); in effect at its next request and on its open websockets (audited)",
+                "parameters": [SITE, USERNAME],
+                "security": SECURED,
+                "requestBody": _body(ACCOUNT_CHANGE),
+                "responses": _ok("The account"),
+            },
+            "delete": {
+                "summary": "Remove an account (its sessions end; the audit log keeps its name)",
+                "parameters": [SITE, USERNAME],
+                "security": SECURED,
+                "responses": _ok("Removed"),
+            },
+        },
+        "/api/v1/sites/{site}/device-tokens": {
+            "get": {
+                "summary": "The site's device tokens (TV screens, kiosks), revoked ones too, with whether each is "
+                "connected now and when it was last seen; never a token",
+                "parameters": [SITE],
+                "security": SECURED,
+                "responses": _ok("`devices`: id, kind, name, screen, created_at, revoked_at, connected, last_seen_at"),
+            },
+            "post": {
+                "summary": "Register a device: its token is answered once, with the page `path` to open on it",
+                "parameters": [SITE],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["kind", "name"],
+                        "properties": {
+                            "kind": {"type": "string", "enum": ["display", "kiosk"]},
+                            "name": {"type": "string", "maxLength": 80},
+                            "screen": {"type": "string", "description": "a screen of the site (displays only)"},
+                        },
+                    }
+                ),
+                "responses": _ok("`device`, `token` (shown once) and `path`", "201"),
+            },
+        },
+        "/api/v1/sites/{site}/device-tokens/{device}": {
+            "patch": {
+                "summary": "Rename a device (audited)",
+                "parameters": [SITE, DEVICE],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["name"],
+                        "properties": {"name": {"type": "string", "maxLength": 80}},
+                    }
+                ),
+                "responses": _ok("The device"),
+            }
+        },
+        "/api/v1/sites/{site}/device-tokens/{device}/revoke": {
+            "post": {
+                "summary": "Revoke a device: refused at its next request, its websockets closed, on every process",
+                "parameters": [SITE, DEVICE],
+                "security": SECURED,
+                "responses": _ok("The device, revoked"),
+            }
         },
         "/api/v1/sites/{site}/configuration/site-file": {
             "get": {

@@ -1,0 +1,207 @@
+"""A site's staff accounts and device tokens, managed on the web (docs/administration.md): admins manage the site's
+operators and supervisors, a supervisor the operators of their own site. Devices (TV screens, kiosks) get tokens,
+never passwords. Every change is audited, and takes effect on the account's or device's next request and on its
+open websockets at once (application/auth.py's credentials version).
+
+`auth.Accounts` keeps the rules the command line shares (what a username and a password must be); here they are
+checked first, so a person gets a sentence they can act on instead of an exception's text."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from queue_server.application import validation as v
+from queue_server.application.auth import DEVICE_KINDS, USERNAME_MAX, Principal, require
+from queue_server.application.context import Context
+from queue_server.domain.refusal import Refusal
+from queue_server.persistence.port import utc_iso
+
+USERNAME = re.compile(rf"^[A-Za-z0-9._-]{{1,{USERNAME_MAX}}}$")
+PASSWORD_MIN = 8
+NAME_MAX = 80
+
+
+def _roles_for(principal: Principal) -> tuple[str, ...]:
+    """Which accounts of a site this principal may manage."""
+    return ("operator", "supervisor") if principal.role == "admin" else ("operator",)
+
+
+async def _audit(ctx: Context, principal: Principal, site_id: str, action: str, target: str, **details: Any) -> None:
+    at = utc_iso(ctx.now())
+    entry = (site_id, at, principal.name, principal.role, action, target, json.dumps(details), ctx.storage.last_seq)
+    await ctx.accounts.store.audit(entry)
+
+
+# --- accounts -------------------------------------------------------------------------------------------------------
+
+
+async def list_accounts(ctx: Context, principal: Principal | None, site_id: str) -> list[dict[str, Any]]:
+    ctx.site(site_id)
+    principal = require(principal, "site.accounts", site_id)
+    roles = _roles_for(principal)
+    return [
+        {"username": u.username, "display_name": u.display_name, "role": u.role, "agency": u.agency,
+         "active": bool(u.active)}
+        for u in await ctx.accounts.store.users()
+        if u.site == site_id and u.role in roles
+    ]  # fmt: skip
+
+
+async def _managed(ctx: Context, principal: Principal, site_id: str, username: str) -> dict[str, Any]:
+    for account in await list_accounts(ctx, principal, site_id):
+        if account["username"] == username:
+            return account
+    raise Refusal("unknown_account", username=username[:64], site=ctx.site(site_id).name)
+
+
+def _role_and_agency(ctx: Context, principal: Principal, site_id: str, body: dict[str, Any], current: dict[str, Any]
+                     ) -> tuple[str, str | None]:  # fmt: skip
+    roles = _roles_for(principal)
+    role: str = v.required_text(body, "role", choices=roles) if "role" in body else current["role"]
+    if role not in roles:
+        raise Refusal("invalid_field.choice", choices=list(roles), details={"field": "role"})
+    agency = body.get("agency", current.get("agency")) if role == "operator" else None
+    if role == "operator" and (not isinstance(agency, str) or agency not in ctx.site(site_id).agencies):
+        raise Refusal("invalid_field.agency", details={"field": "agency"})
+    return role, agency
+
+
+def _password(body: dict[str, Any]) -> str | None:
+    password = body.get("password")
+    if password is None:
+        return None
+    if not isinstance(password, str) or len(password) < PASSWORD_MIN or len(password) > 200:
+        raise Refusal("invalid_field.password", min_len=PASSWORD_MIN, details={"field": "password"})
+    return password
+
+
+async def add_account(ctx: Context, principal: Principal | None, site_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    ctx.site(site_id)
+    principal = require(principal, "site.accounts", site_id)
+    v.only(body, {"username", "display_name", "role", "agency", "password"})
+    username = v.required_text(body, "username", max_len=USERNAME_MAX)
+    if not USERNAME.match(username):
+        raise Refusal("invalid_field.username", details={"field": "username"})
+    display_name = v.required_text(body, "display_name", max_len=NAME_MAX)
+    role, agency = _role_and_agency(ctx, principal, site_id, body, {"role": "operator"})
+    password = _password(body)
+    if password is None:
+        raise Refusal("invalid_field.required", details={"field": "password"})
+    if await ctx.accounts.store.user_exists(username):
+        raise Refusal("account_exists", username=username)
+    await ctx.accounts.create_user(username, password, role, site=site_id, agency=agency, display_name=display_name)
+    await _audit(ctx, principal, site_id, "account.add", f"account {username}", role=role, agency=agency)
+    return await _managed(ctx, principal, site_id, username)
+
+
+async def change_account(
+    ctx: Context, principal: Principal | None, site_id: str, username: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """Name, role, agency, a new password (signs the account out everywhere), or active (disable / enable)."""
+    ctx.site(site_id)
+    principal = require(principal, "site.accounts", site_id)
+    v.only(body, {"display_name", "role", "agency", "password", "active"})
+    account = await _managed(ctx, principal, site_id, username)
+    if "active" in body:
+        active = v.boolean(body, "active")
+        if not active and username == principal.name:
+            raise Refusal("not_yourself")
+        if active != account["active"]:
+            await ctx.accounts.set_active(username, active)
+            await _audit(ctx, principal, site_id, "account.enable" if active else "account.disable",
+                         f"account {username}")  # fmt: skip
+    password = _password(body)
+    if password is not None:
+        await ctx.accounts.set_password(username, password)
+        await _audit(ctx, principal, site_id, "account.password", f"account {username}")
+    if body.keys() & {"display_name", "role", "agency"}:
+        display_name = v.required_text(body, "display_name", max_len=NAME_MAX) if "display_name" in body else None
+        role, agency = _role_and_agency(ctx, principal, site_id, body, account)
+        name = display_name or account["display_name"]
+        if (role, agency, name) != (account["role"], account["agency"], account["display_name"]):
+            await ctx.accounts.change_user(username, role, agency, name)
+            await _audit(ctx, principal, site_id, "account.change", f"account {username}", role=role, agency=agency)
+    return await _managed(ctx, principal, site_id, username)
+
+
+async def remove_account(ctx: Context, principal: Principal | None, site_id: str, username: str) -> None:
+    ctx.site(site_id)
+    principal = require(principal, "site.accounts", site_id)
+    await _managed(ctx, principal, site_id, username)
+    if username == principal.name:
+        raise Refusal("not_yourself")
+    await ctx.accounts.remove_user(username)
+    await _audit(ctx, principal, site_id, "account.remove", f"account {username}")
+
+
+# --- devices --------------------------------------------------------------------------------------------------------
+
+
+async def list_devices(ctx: Context, principal: Principal | None, site_id: str) -> list[dict[str, Any]]:
+    """Every device token of the site (revoked ones too), with what the screens say now: connected, last seen."""
+    ctx.site(site_id)
+    require(principal, "site.devices", site_id)
+    health = {d["id"]: d for d in ctx.devices.for_site(site_id)}
+    out = []
+    for device in await ctx.accounts.store.devices():
+        if device.site != site_id:
+            continue
+        seen = health.get(device.id, {})
+        out.append({
+            "id": device.id, "kind": device.kind, "name": device.name, "screen": device.screen,
+            "created_at": device.created_at, "revoked_at": device.revoked_at,
+            "connected": bool(seen.get("connected")), "last_seen_at": seen.get("last_seen") or None,
+        })  # fmt: skip
+    return out
+
+
+async def _device(ctx: Context, principal: Principal, site_id: str, device_id: int) -> dict[str, Any]:
+    for device in await list_devices(ctx, principal, site_id):
+        if device["id"] == device_id:
+            return device
+    raise Refusal("unknown_device", device=str(device_id), site=ctx.site(site_id).name)
+
+
+async def issue_device(ctx: Context, principal: Principal | None, site_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A new device token, answered once with the address to open on the device."""
+    site = ctx.site(site_id)
+    principal = require(principal, "site.devices", site_id)
+    v.only(body, {"kind", "name", "screen"})
+    kind = v.required_text(body, "kind", choices=DEVICE_KINDS)
+    name = v.required_text(body, "name", max_len=NAME_MAX)
+    screen = None
+    if kind == "display":
+        screen = v.required_text(body, "screen", max_len=40)
+        if screen not in site.screens:
+            raise Refusal("unknown_screen", screen=screen, site=site.name)
+    token = await ctx.accounts.create_device(kind, site_id, name, screen)
+    issued = max((d for d in await list_devices(ctx, principal, site_id)), key=lambda d: d["id"])
+    await _audit(ctx, principal, site_id, "device.issue", f"device {issued['id']}", name=name, kind=kind)
+    path = f"/display/{site_id}/{screen}" if kind == "display" else f"/kiosk/{site_id}"
+    return {"device": issued, "token": token, "path": path}
+
+
+async def rename_device(
+    ctx: Context, principal: Principal | None, site_id: str, device_id: int, body: dict[str, Any]
+) -> dict[str, Any]:
+    ctx.site(site_id)
+    principal = require(principal, "site.devices", site_id)
+    v.only(body, {"name"})
+    name = v.required_text(body, "name", max_len=NAME_MAX)
+    device = await _device(ctx, principal, site_id, device_id)
+    await ctx.accounts.rename_device(device_id, name)
+    await _audit(ctx, principal, site_id, "device.rename", f"device {device_id}", name=name, was=device["name"])
+    return await _device(ctx, principal, site_id, device_id)
+
+
+async def revoke_device(ctx: Context, principal: Principal | None, site_id: str, device_id: int) -> dict[str, Any]:
+    """The device is refused at its next request and its websockets are closed, on every process."""
+    ctx.site(site_id)
+    principal = require(principal, "site.devices", site_id)
+    device = await _device(ctx, principal, site_id, device_id)
+    if device["revoked_at"] is None:
+        await ctx.accounts.revoke_device(device_id)
+        await _audit(ctx, principal, site_id, "device.revoke", f"device {device_id}", name=device["name"])
+    return await _device(ctx, principal, site_id, device_id)

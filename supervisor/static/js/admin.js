@@ -1,0 +1,692 @@
+// Running the mall without editing files (docs/administration.md): services, counters, agencies, opening hours,
+// holidays and special periods are the site's configuration (GET/PUT /api/v1/sites/{site}/configuration, the site
+// file's own structure as JSON); each saved change is checked by the server as a site file is, applied live to
+// every screen and counter, and audited. Devices and accounts have their own routes. Every change names the
+// version it was made on, so two administrators never overwrite each other unseen.
+
+import { T, api, applyTexts, boot, currentLang, el, errorText, onLangChange, site, toast } from "./common.js";
+
+const $ = (id) => document.getElementById(id);
+const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const BASE = `/api/v1/sites/${site.id}`;
+
+let me = null;
+let current = null; // {version, source, document}
+let tab = "services";
+let devices = [];
+let accounts = [];
+let screens = [];
+
+// --- reading and saving the configuration ------------------------------------------------------------------------
+
+async function load() {
+  const result = await api(`${BASE}/configuration`);
+  $("admin-error").textContent = result.ok ? "" : errorText(result.body);
+  if (!result.ok) return false;
+  current = result.body;
+  screens = (current.document.screens || []).map((s) => s.id);
+  if (!screens.includes("lobby") && !(current.document.screens || []).length) screens = ["lobby"];
+  render();
+  document.body.dataset.version = String(current.version);
+  return true;
+}
+
+function copyOf(document) {
+  return JSON.parse(JSON.stringify(document));
+}
+
+// Sends the changed document; the editor stays open with the server's reasons when it is refused.
+async function save(document) {
+  const result = await api(`${BASE}/configuration`, { method: "PUT", body: { version: current.version, document } });
+  if (!result.ok) {
+    const error = result.body && result.body.error;
+    const problems = error && error.details && error.details.problems;
+    return { ok: false, message: errorText(result.body), problems: problems || [], stale: error && error.code === "configuration_stale" };
+  }
+  const changes = result.body.changes.length ? result.body.changes.join(", ") : T("admin_no_change");
+  toast(T("admin_saved").replace("{version}", result.body.version).replace("{changes}", changes), "info");
+  await load();
+  return { ok: true };
+}
+
+// --- the editor dialog: a form from a list of fields ---------------------------------------------------------------
+
+// field: {key, label, type: text|number|select|checks|colour|date|hours, required, options: [[value, label]], hint,
+//         readonly, min, max, step, pattern}
+function input(field, value) {
+  const id = `f-${field.key}`;
+  const hint = field.hint ? el("span", { class: "hint", id: `${id}-hint`, text: field.hint }) : null;
+  const common = { id, name: field.key, required: field.required || false, disabled: field.readonly || false };
+  if (hint) common["aria-describedby"] = `${id}-hint`;
+  let control;
+  if (field.type === "select") {
+    control = el("select", common, ...field.options.map(([v, label]) => el("option", { value: v, text: label, selected: v === value })));
+  } else if (field.type === "checks") {
+    const chosen = new Set(value || []);
+    control = el("fieldset", { class: "checks", id },
+      el("legend", { text: field.label }),
+      ...field.options.map(([v, label]) => el("label", { class: "check" },
+        el("input", { type: "checkbox", name: field.key, value: v, checked: chosen.has(v) }), el("span", { text: label }))));
+    return el("div", { class: "field wide" }, control, hint);
+  } else {
+    const type = field.type === "colour" ? "color" : field.type === "hours" ? "text" : field.type || "text";
+    const shown = field.type === "hours" ? hoursText(value) : value ?? "";
+    control = el("input", { ...common, type, value: shown, min: field.min, max: field.max, step: field.step, pattern: field.pattern,
+      inputMode: field.type === "number" ? "numeric" : undefined, autocomplete: "off" });
+  }
+  return el("label", { class: field.wide ? "field wide" : "field" }, el("span", { text: field.label }), control, hint);
+}
+
+function valuesOf(form, fields) {
+  const out = {};
+  for (const field of fields) {
+    if (field.type === "checks") {
+      out[field.key] = [...form.querySelectorAll(`input[name="${field.key}"]:checked`)].map((i) => i.value);
+      continue;
+    }
+    const raw = form.elements[field.key].value.trim();
+    if (field.type === "number") out[field.key] = raw === "" ? null : Number(raw);
+    else if (field.type === "hours") out[field.key] = hoursList(raw);
+    else out[field.key] = raw === "" ? null : raw;
+  }
+  return out;
+}
+
+let editing = null;
+
+// Opens the editor; `apply(values, document)` changes a copy of the document, or returns a message to show.
+function edit(title, fields, values, apply) {
+  editing = { fields, apply };
+  $("editor-title").textContent = title;
+  $("editor-fields").replaceChildren(...fields.map((f) => input(f, values[f.key])));
+  $("editor-error").replaceChildren();
+  $("editor").showModal();
+  const first = $("editor-fields").querySelector("input:not([disabled]), select:not([disabled])");
+  if (first) first.focus();
+}
+
+function showProblems(message, problems, stale) {
+  const box = $("editor-error");
+  box.replaceChildren(el("p", { text: message }));
+  if (problems.length) box.append(el("ul", {}, ...problems.map((p) => el("li", { text: p }))));
+  if (stale) box.append(el("button", { type: "button", text: T("admin_reload"), onclick: async () => { $("editor").close(); await load(); } }));
+}
+
+async function submitEditor(event) {
+  event.preventDefault();
+  if (!editing) return;
+  const form = $("editor-form");
+  if (!form.reportValidity()) return;
+  const values = valuesOf(form, editing.fields);
+  const outcome = await editing.apply(values);
+  if (outcome === true || (outcome && outcome.ok)) {
+    $("editor").close();
+    editing = null;
+    return;
+  }
+  if (typeof outcome === "string") return showProblems(outcome, [], false);
+  showProblems(outcome.message, outcome.problems, outcome.stale);
+}
+
+async function confirmThen(question, action) {
+  if (!window.confirm(question)) return;
+  const outcome = await action();
+  if (outcome && outcome.ok === false) toast(outcome.message, "danger", 12);
+}
+
+// --- the document's parts ---------------------------------------------------------------------------------------
+
+function agencies(document = current.document) {
+  return document.agencies || [];
+}
+
+function agencyOptions() {
+  return agencies().map((a) => [a.id, a.short_name || a.name]);
+}
+
+function findService(document, id) {
+  for (const agency of agencies(document)) {
+    const index = (agency.services || []).findIndex((s) => s.id === id);
+    if (index >= 0) return { agency, index, service: agency.services[index] };
+  }
+  return null;
+}
+
+function findCounter(document, id) {
+  for (const agency of agencies(document)) {
+    const index = (agency.counters || []).findIndex((c) => c.id === id);
+    if (index >= 0) return { agency, index, counter: agency.counters[index] };
+  }
+  return null;
+}
+
+function allServices() {
+  return agencies().flatMap((a) => (a.services || []).map((s) => ({ ...s, agency: a.id, agencyName: a.short_name || a.name })));
+}
+
+function allCounters() {
+  return agencies().flatMap((a) => (a.counters || []).map((c) => ({ ...c, agency: a.id, agencyName: a.short_name || a.name })));
+}
+
+function withoutNulls(object) {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== null && v !== undefined && v !== ""));
+}
+
+// Opening hours: the site file writes "07:30-15:30"; Indonesian writes 07.30; both are accepted here.
+function hoursText(ranges) {
+  if (!ranges || !ranges.length) return "";
+  const text = ranges.join(", ");
+  return currentLang() === "id" ? text.replace(/:/g, ".") : text;
+}
+
+function hoursList(text) {
+  return text
+    .split(/[,;]/)
+    .map((part) => part.trim().replace(/\s+/g, "").replace(/[–—]/g, "-").replace(/(\d{1,2})[.:](\d{2})/g, (_, h, m) => `${h.padStart(2, "0")}:${m}`))
+    .filter(Boolean);
+}
+
+// --- services -----------------------------------------------------------------------------------------------------
+
+function serviceFields(isNew) {
+  return [
+    { key: "agency", label: T("admin_agency"), type: "select", options: agencyOptions(), required: true },
+    { key: "id", label: T("admin_id"), required: true, readonly: !isNew, pattern: "[a-z0-9][a-z0-9_\\-]{0,39}", hint: T("admin_id_hint") },
+    { key: "name", label: T("admin_name"), required: true, wide: true },
+    { key: "prefix", label: T("admin_prefix"), required: true, pattern: "[A-Z]{1,3}", hint: T("admin_prefix_hint") },
+    { key: "daily_quota", label: T("admin_daily_quota"), type: "number", min: 1, max: 9999, hint: T("admin_quota_hint") },
+    { key: "online_quota", label: T("admin_online_quota"), type: "number", min: 0, max: 9999, hint: T("admin_online_hint") },
+    { key: "slot_capacity", label: T("admin_slot_capacity"), type: "number", min: 1, max: 999 },
+    { key: "target_wait_minutes", label: T("admin_target_wait"), type: "number", min: 1, max: 600 },
+    { key: "service_minutes", label: T("admin_service_minutes"), type: "number", min: 0.5, max: 480, step: 0.5 },
+  ];
+}
+
+function editService(id) {
+  const isNew = id === null;
+  const found = isNew ? null : findService(current.document, id);
+  const values = isNew ? { agency: agencies()[0]?.id, target_wait_minutes: 30, service_minutes: 10 } : { ...found.service, agency: found.agency.id };
+  edit(isNew ? T("admin_add_service") : `${T("admin_edit")} ${found.service.name}`, serviceFields(isNew), values, (v) => {
+    const document = copyOf(current.document);
+    const service = withoutNulls({ id: v.id, name: v.name, prefix: v.prefix?.toUpperCase(), daily_quota: v.daily_quota,
+      online_quota: v.online_quota, slot_capacity: v.slot_capacity, target_wait_minutes: v.target_wait_minutes, service_minutes: v.service_minutes });
+    if (!isNew) {
+      const old = findService(document, id);
+      old.agency.services.splice(old.index, 1);
+    }
+    const agency = agencies(document).find((a) => a.id === v.agency);
+    (agency.services = agency.services || []).push(service);
+    return save(document);
+  });
+}
+
+function removeService(id) {
+  const name = findService(current.document, id).service.name;
+  confirmThen(T("admin_confirm_remove").replace("{name}", name), () => {
+    const document = copyOf(current.document);
+    const found = findService(document, id);
+    found.agency.services.splice(found.index, 1);
+    for (const agency of agencies(document)) for (const counter of agency.counters || []) counter.services = (counter.services || []).filter((s) => s !== id);
+    return save(document);
+  });
+}
+
+function servicesPanel() {
+  const rows = allServices().map((s) => el("tr", { "data-service": s.id },
+    el("td", { text: s.agencyName }), el("td", {}, el("strong", { text: s.name }), el("br"), el("span", { class: "hint", text: s.id })),
+    el("td", { class: "num", text: s.prefix }), el("td", { class: "num", text: s.daily_quota ?? "∞" }),
+    el("td", { class: "num", text: s.online_quota ?? 0 }), el("td", { class: "num", text: s.target_wait_minutes ?? 30 }),
+    el("td", { class: "num", text: s.service_minutes ?? 10 }),
+    el("td", { class: "row-actions" },
+      el("button", { type: "button", class: "small", text: T("admin_edit"), "aria-label": `${T("admin_edit")} ${s.name}`, onclick: () => editService(s.id) }),
+      el("button", { type: "button", class: "small danger", text: T("admin_remove"), "aria-label": `${T("admin_remove")} ${s.name}`, onclick: () => removeService(s.id) }))));
+  return [
+    el("div", { class: "panel-head" }, el("h3", { text: T("admin_tab_services") }),
+      el("button", { type: "button", class: "primary", id: "add-service", text: T("admin_add_service"), onclick: () => editService(null) })),
+    table([T("admin_agency"), T("admin_name"), T("admin_prefix"), T("admin_daily_quota"), T("admin_online_quota"), T("admin_target_wait"), T("admin_service_minutes"), ""], rows, [2, 3, 4, 5, 6]),
+  ];
+}
+
+// --- counters -----------------------------------------------------------------------------------------------------
+
+function counterFields(isNew) {
+  return [
+    { key: "agency", label: T("admin_agency"), type: "select", options: agencyOptions(), required: true },
+    { key: "id", label: T("admin_id"), required: true, readonly: !isNew, pattern: "[A-Za-z0-9][A-Za-z0-9_\\-]{0,19}", hint: T("admin_counter_id_hint") },
+    { key: "name", label: T("admin_name"), required: true, hint: T("admin_counter_name_hint") },
+    { key: "zone", label: T("admin_zone"), hint: T("admin_zone_hint") },
+    { key: "services", label: T("admin_services_served"), type: "checks", options: allServices().map((s) => [s.id, `${s.prefix} · ${s.name} (${s.agencyName})`]) },
+  ];
+}
+
+function editCounter(id) {
+  const isNew = id === null;
+  const found = isNew ? null : findCounter(current.document, id);
+  const values = isNew ? { agency: agencies()[0]?.id, services: [] } : { ...found.counter, agency: found.agency.id };
+  edit(isNew ? T("admin_add_counter") : `${T("admin_edit")} ${found.counter.name || id}`, counterFields(isNew), values, (v) => {
+    if (!v.services.length) return T("admin_counter_needs_service");
+    const document = copyOf(current.document);
+    const counter = withoutNulls({ id: v.id, name: v.name, services: v.services, zone: v.zone });
+    if (!isNew) {
+      const old = findCounter(document, id);
+      old.agency.counters.splice(old.index, 1);
+    }
+    const agency = agencies(document).find((a) => a.id === v.agency);
+    (agency.counters = agency.counters || []).push(counter);
+    return save(document);
+  });
+}
+
+function removeCounter(id) {
+  const found = findCounter(current.document, id);
+  confirmThen(T("admin_confirm_remove").replace("{name}", found.counter.name || id), () => {
+    const document = copyOf(current.document);
+    const again = findCounter(document, id);
+    again.agency.counters.splice(again.index, 1);
+    return save(document);
+  });
+}
+
+function countersPanel() {
+  const names = Object.fromEntries(allServices().map((s) => [s.id, s.name]));
+  const rows = allCounters().map((c) => el("tr", { "data-counter": c.id },
+    el("td", { text: c.agencyName }), el("td", {}, el("strong", { text: c.name || `Loket ${c.id}` }), el("br"), el("span", { class: "hint", text: c.id })),
+    el("td", { text: c.zone || "–" }), el("td", { text: (c.services || []).map((s) => names[s] || s).join(", ") }),
+    el("td", { class: "row-actions" },
+      el("button", { type: "button", class: "small", text: T("admin_edit"), "aria-label": `${T("admin_edit")} ${c.name}`, onclick: () => editCounter(c.id) }),
+      el("button", { type: "button", class: "small danger", text: T("admin_remove"), "aria-label": `${T("admin_remove")} ${c.name}`, onclick: () => removeCounter(c.id) }))));
+  return [
+    el("div", { class: "panel-head" }, el("h3", { text: T("admin_tab_counters") }),
+      el("button", { type: "button", class: "primary", id: "add-counter", text: T("admin_add_counter"), onclick: () => editCounter(null) })),
+    table([T("admin_agency"), T("admin_name"), T("admin_zone"), T("admin_services_served"), ""], rows),
+  ];
+}
+
+// --- agencies -----------------------------------------------------------------------------------------------------
+
+function editAgency(id) {
+  const isNew = id === null;
+  const agency = isNew ? { colour: "#1f4e79" } : agencies().find((a) => a.id === id);
+  const fields = [
+    { key: "id", label: T("admin_id"), required: true, readonly: !isNew, pattern: "[a-z0-9][a-z0-9_\\-]{0,39}", hint: T("admin_id_hint") },
+    { key: "name", label: T("admin_name"), required: true, wide: true },
+    { key: "short_name", label: T("admin_short_name"), hint: T("admin_short_name_hint") },
+    { key: "colour", label: T("admin_colour"), type: "colour" },
+  ];
+  edit(isNew ? T("admin_add_agency") : `${T("admin_edit")} ${agency.name}`, fields, agency, (v) => {
+    const document = copyOf(current.document);
+    if (isNew) {
+      if (!v.id) return T("admin_id");
+      document.agencies.push(withoutNulls({ id: v.id, name: v.name, short_name: v.short_name, colour: v.colour, services: [], counters: [] }));
+    } else {
+      const target = agencies(document).find((a) => a.id === id);
+      Object.assign(target, withoutNulls({ name: v.name, short_name: v.short_name, colour: v.colour }));
+    }
+    return save(document);
+  });
+}
+
+function removeAgency(id) {
+  const agency = agencies().find((a) => a.id === id);
+  if ((agency.services || []).length || (agency.counters || []).length) return toast(T("admin_agency_not_empty"), "danger", 10);
+  confirmThen(T("admin_confirm_remove").replace("{name}", agency.name), () => {
+    const document = copyOf(current.document);
+    document.agencies = agencies(document).filter((a) => a.id !== id);
+    return save(document);
+  });
+}
+
+function agenciesPanel() {
+  const rows = agencies().map((a) => el("tr", { "data-agency": a.id },
+    el("td", {}, el("span", { class: "swatch", style: `background:${a.colour || "#1f4e79"}`, "aria-hidden": "true" })),
+    el("td", {}, el("strong", { text: a.name }), el("br"), el("span", { class: "hint", text: a.id })),
+    el("td", { text: a.short_name || a.name }), el("td", { class: "num", text: (a.services || []).length }), el("td", { class: "num", text: (a.counters || []).length }),
+    el("td", { class: "row-actions" },
+      el("button", { type: "button", class: "small", text: T("admin_edit"), "aria-label": `${T("admin_edit")} ${a.name}`, onclick: () => editAgency(a.id) }),
+      el("button", { type: "button", class: "small danger", text: T("admin_remove"), "aria-label": `${T("admin_remove")} ${a.name}`, onclick: () => removeAgency(a.id) }))));
+  return [
+    el("div", { class: "panel-head" }, el("h3", { text: T("admin_tab_agencies") }),
+      el("button", { type: "button", class: "primary", id: "add-agency", text: T("admin_add_agency"), onclick: () => editAgency(null) })),
+    table(["", T("admin_name"), T("admin_short_name"), T("admin_tab_services"), T("admin_tab_counters"), ""], rows, [3, 4]),
+  ];
+}
+
+// --- opening hours, holidays, special periods ---------------------------------------------------------------------
+
+function hoursOf(document) {
+  document.site.hours = document.site.hours || {};
+  return document.site.hours;
+}
+
+function weekFields(values) {
+  return WEEKDAYS.map((day) => ({ key: day, label: T(`day_${day}`), type: "hours", hint: day === "mon" ? T("admin_hours_hint") : null, value: values[day] }));
+}
+
+function editWeek() {
+  const hours = current.document.site.hours || {};
+  edit(T("admin_weekly_hours"), weekFields(hours), hours, (v) => {
+    const document = copyOf(current.document);
+    const target = hoursOf(document);
+    for (const day of WEEKDAYS) {
+      if (v[day].length) target[day] = v[day];
+      else delete target[day];
+    }
+    return save(document);
+  });
+}
+
+function addHoliday() {
+  edit(T("admin_add_holiday"), [{ key: "day", label: T("admin_date"), type: "date", required: true }], {}, (v) => {
+    const document = copyOf(current.document);
+    const target = hoursOf(document);
+    target.holidays = [...new Set([...(target.holidays || []), v.day])].sort();
+    return save(document);
+  });
+}
+
+function removeHoliday(day) {
+  confirmThen(T("admin_confirm_remove").replace("{name}", dateText(day)), () => {
+    const document = copyOf(current.document);
+    const target = hoursOf(document);
+    target.holidays = (target.holidays || []).filter((d) => d !== day);
+    return save(document);
+  });
+}
+
+function editPeriod(index) {
+  const isNew = index === null;
+  const period = isNew ? {} : current.document.site.hours.periods[index];
+  const fields = [
+    { key: "name", label: T("admin_period_name"), required: true, wide: true, hint: T("admin_period_hint") },
+    { key: "from", label: T("admin_from"), type: "date", required: true },
+    { key: "to", label: T("admin_to"), type: "date", required: true },
+    ...weekFields(period),
+  ];
+  edit(isNew ? T("admin_add_period") : `${T("admin_edit")} ${period.name}`, fields, period, (v) => {
+    const document = copyOf(current.document);
+    const target = hoursOf(document);
+    const next = { name: v.name, from: v.from, to: v.to };
+    for (const day of WEEKDAYS) if (v[day].length) next[day] = v[day];
+    target.periods = target.periods || [];
+    if (isNew) target.periods.push(next);
+    else target.periods[index] = next;
+    return save(document);
+  });
+}
+
+function removePeriod(index) {
+  const period = current.document.site.hours.periods[index];
+  confirmThen(T("admin_confirm_remove").replace("{name}", period.name), () => {
+    const document = copyOf(current.document);
+    hoursOf(document).periods.splice(index, 1);
+    return save(document);
+  });
+}
+
+const MONTHS = {
+  id: ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"],
+  en: ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+};
+const DAY_NAMES = {
+  id: ["Minggu", "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu"],
+  en: ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
+};
+
+// "Jumat, 25 Desember 2026": a calendar date, the same wherever the browser is.
+function dateText(iso) {
+  const [y, m, d] = iso.split("-").map(Number);
+  const weekday = new Date(Date.UTC(y, m - 1, d)).getUTCDay();
+  const lang = currentLang();
+  return lang === "en" ? `${DAY_NAMES.en[weekday]}, ${d} ${MONTHS.en[m - 1]} ${y}` : `${DAY_NAMES.id[weekday]}, ${d} ${MONTHS.id[m - 1]} ${y}`;
+}
+
+function hoursPanel() {
+  const hours = current.document.site.hours || {};
+  const week = WEEKDAYS.map((day) => el("tr", {}, el("th", { scope: "row", text: T(`day_${day}`) }), el("td", { text: hoursText(hours[day]) || T("admin_closed") })));
+  const holidays = (hours.holidays || []).map((day) => el("li", { "data-holiday": day }, el("span", { text: dateText(day) }),
+    el("button", { type: "button", class: "small danger", text: T("admin_remove"), "aria-label": `${T("admin_remove")} ${dateText(day)}`, onclick: () => removeHoliday(day) })));
+  const periods = (hours.periods || []).map((p, i) => el("li", { "data-period": p.name },
+    el("span", {}, el("strong", { text: p.name }), ` · ${dateText(p.from)} – ${dateText(p.to)}`),
+    el("button", { type: "button", class: "small", text: T("admin_edit"), onclick: () => editPeriod(i) }),
+    el("button", { type: "button", class: "small danger", text: T("admin_remove"), onclick: () => removePeriod(i) })));
+  return [
+    el("div", { class: "panel-head" }, el("h3", { text: T("admin_weekly_hours") }),
+      el("button", { type: "button", id: "edit-week", text: T("admin_edit"), onclick: editWeek })),
+    el("table", { class: "data week" }, el("tbody", {}, ...week)),
+    el("div", { class: "panel-head" }, el("h3", { text: T("admin_holidays") }),
+      el("button", { type: "button", id: "add-holiday", text: T("admin_add_holiday"), onclick: addHoliday })),
+    holidays.length ? el("ul", { class: "plain" }, ...holidays) : el("p", { class: "hint", text: T("admin_none") }),
+    el("div", { class: "panel-head" }, el("h3", { text: T("admin_periods") }),
+      el("button", { type: "button", id: "add-period", text: T("admin_add_period"), onclick: () => editPeriod(null) })),
+    el("p", { class: "hint", text: T("admin_period_hint") }),
+    periods.length ? el("ul", { class: "plain" }, ...periods) : el("p", { class: "hint", text: T("admin_none") }),
+  ];
+}
+
+// --- devices ------------------------------------------------------------------------------------------------------
+
+async function loadDevices() {
+  const result = await api(`${BASE}/device-tokens`);
+  devices = result.ok ? result.body.devices : [];
+  if (!result.ok) $("admin-error").textContent = errorText(result.body);
+}
+
+function issueDevice() {
+  const fields = [
+    { key: "kind", label: T("admin_device_kind"), type: "select", required: true, options: [["display", T("admin_kind_display")], ["kiosk", T("admin_kind_kiosk")]] },
+    { key: "name", label: T("admin_name"), required: true, hint: T("admin_device_name_hint") },
+    { key: "screen", label: T("admin_screen"), type: "select", options: screens.map((s) => [s, s]), hint: T("admin_screen_hint") },
+  ];
+  edit(T("admin_issue_device"), fields, { kind: "display", screen: screens[0] }, async (v) => {
+    const body = { kind: v.kind, name: v.name };
+    if (v.kind === "display") body.screen = v.screen;
+    const result = await api(`${BASE}/device-tokens`, { method: "POST", body });
+    if (!result.ok) return { ok: false, message: errorText(result.body), problems: [] };
+    await loadDevices();
+    render();
+    showToken(result.body);
+    return true;
+  });
+}
+
+// The token is shown once (stored only as a hash): the address to open on the device, to copy now.
+function showToken(issued) {
+  const address = `${location.origin}${issued.path}#token=${issued.token}`;
+  const box = el("div", { class: "token-box", role: "status" },
+    el("p", { text: T("admin_token_once") }),
+    el("input", { type: "text", readOnly: true, value: address, id: "new-device-address", "aria-label": T("admin_device_address") }),
+    el("button", { type: "button", class: "small", text: T("admin_copy"), onclick: () => { $("new-device-address").select(); navigator.clipboard?.writeText(address); } }));
+  $("panel").prepend(box);
+}
+
+function renameDevice(device) {
+  edit(`${T("admin_rename")} ${device.name}`, [{ key: "name", label: T("admin_name"), required: true }], device, async (v) => {
+    const result = await api(`${BASE}/device-tokens/${device.id}`, { method: "PATCH", body: { name: v.name } });
+    if (!result.ok) return { ok: false, message: errorText(result.body), problems: [] };
+    await loadDevices();
+    render();
+    return true;
+  });
+}
+
+function revokeDevice(device) {
+  confirmThen(T("admin_confirm_revoke").replace("{name}", device.name), async () => {
+    const result = await api(`${BASE}/device-tokens/${device.id}/revoke`, { method: "POST", body: {} });
+    if (!result.ok) return { ok: false, message: errorText(result.body) };
+    toast(T("admin_revoked").replace("{name}", device.name), "info");
+    await loadDevices();
+    render();
+    return { ok: true };
+  });
+}
+
+function seenText(device) {
+  if (device.revoked_at) return T("admin_revoked_state");
+  if (device.connected) return T("admin_connected_now");
+  return device.last_seen_at ? `${T("admin_last_seen")} ${dateTimeText(device.last_seen_at)}` : T("admin_never_seen");
+}
+
+function dateTimeText(iso) {
+  const at = new Date(iso);
+  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: site.timezone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false }).formatToParts(at);
+  const get = (type) => parts.find((p) => p.type === type).value;
+  const time = `${get("hour")}${currentLang() === "id" ? "." : ":"}${get("minute")}`;
+  return `${dateText(`${get("year")}-${get("month")}-${get("day")}`)} ${time}`;
+}
+
+function devicesPanel() {
+  const rows = devices.map((d) => el("tr", { "data-device": d.id, class: d.revoked_at ? "revoked" : "" },
+    el("td", { class: "num", text: d.id }), el("td", {}, el("strong", { text: d.name })),
+    el("td", { text: d.kind === "display" ? `${T("admin_kind_display")} · ${d.screen}` : T("admin_kind_kiosk") }),
+    el("td", { text: seenText(d) }),
+    el("td", { class: "row-actions" }, d.revoked_at ? null : el("button", { type: "button", class: "small", text: T("admin_rename"), onclick: () => renameDevice(d) }),
+      d.revoked_at ? null : el("button", { type: "button", class: "small danger", text: T("admin_revoke"), "aria-label": `${T("admin_revoke")} ${d.name}`, onclick: () => revokeDevice(d) }))));
+  return [
+    el("div", { class: "panel-head" }, el("h3", { text: T("admin_tab_devices") }),
+      el("button", { type: "button", class: "primary", id: "issue-device", text: T("admin_issue_device"), onclick: issueDevice })),
+    el("p", { class: "hint", text: T("admin_devices_hint") }),
+    table([T("admin_id"), T("admin_name"), T("admin_device_kind"), T("admin_seen"), ""], rows, [0]),
+  ];
+}
+
+// --- accounts -----------------------------------------------------------------------------------------------------
+
+async function loadAccounts() {
+  const result = await api(`${BASE}/accounts`);
+  accounts = result.ok ? result.body.accounts : [];
+  if (!result.ok) $("admin-error").textContent = errorText(result.body);
+}
+
+function roleOptions() {
+  const roles = me.role === "admin" ? ["operator", "supervisor"] : ["operator"];
+  return roles.map((r) => [r, T(`role_${r}`)]);
+}
+
+function editAccount(account) {
+  const isNew = account === null;
+  const fields = [
+    { key: "username", label: T("username"), required: true, readonly: !isNew, pattern: "[A-Za-z0-9._\\-]{1,64}" },
+    { key: "display_name", label: T("admin_display_name"), required: true },
+    { key: "role", label: T("admin_role"), type: "select", options: roleOptions(), required: true },
+    { key: "agency", label: T("admin_agency"), type: "select", options: [["", "–"], ...agencyOptions()], hint: T("admin_agency_hint") },
+    { key: "password", label: isNew ? T("password") : T("admin_new_password"), type: "password", required: isNew, hint: T("admin_password_hint") },
+  ];
+  const values = isNew ? { role: "operator", agency: agencies()[0]?.id } : { ...account, agency: account.agency || "" };
+  edit(isNew ? T("admin_add_account") : `${T("admin_edit")} ${account.username}`, fields, values, async (v) => {
+    const body = withoutNulls({ display_name: v.display_name, role: v.role, agency: v.role === "operator" ? v.agency : null, password: v.password });
+    if (v.role !== "operator") body.agency = null;
+    const result = isNew
+      ? await api(`${BASE}/accounts`, { method: "POST", body: { username: v.username, ...body } })
+      : await api(`${BASE}/accounts/${encodeURIComponent(account.username)}`, { method: "PATCH", body });
+    if (!result.ok) return { ok: false, message: errorText(result.body), problems: [] };
+    toast(T("admin_account_saved").replace("{name}", v.username || account.username), "info");
+    await loadAccounts();
+    render();
+    return true;
+  });
+}
+
+function setActive(account, active) {
+  const question = active ? T("admin_confirm_enable") : T("admin_confirm_disable");
+  confirmThen(question.replace("{name}", account.username), async () => {
+    const result = await api(`${BASE}/accounts/${encodeURIComponent(account.username)}`, { method: "PATCH", body: { active } });
+    if (!result.ok) return { ok: false, message: errorText(result.body) };
+    await loadAccounts();
+    render();
+    return { ok: true };
+  });
+}
+
+function removeAccount(account) {
+  confirmThen(T("admin_confirm_remove_account").replace("{name}", account.username), async () => {
+    const result = await api(`${BASE}/accounts/${encodeURIComponent(account.username)}`, { method: "DELETE" });
+    if (!result.ok) return { ok: false, message: errorText(result.body) };
+    await loadAccounts();
+    render();
+    return { ok: true };
+  });
+}
+
+function accountsPanel() {
+  const agencyName = Object.fromEntries(agencyOptions());
+  const rows = accounts.map((a) => el("tr", { "data-account": a.username, class: a.active ? "" : "revoked" },
+    el("td", {}, el("strong", { text: a.username }), el("br"), el("span", { class: "hint", text: a.display_name })),
+    el("td", { text: T(`role_${a.role}`) }), el("td", { text: a.agency ? agencyName[a.agency] || a.agency : "–" }),
+    el("td", { text: a.active ? T("admin_active") : T("admin_disabled") }),
+    el("td", { class: "row-actions" },
+      el("button", { type: "button", class: "small", text: T("admin_edit"), "aria-label": `${T("admin_edit")} ${a.username}`, onclick: () => editAccount(a) }),
+      el("button", { type: "button", class: "small", text: a.active ? T("admin_disable") : T("admin_enable"), "aria-label": `${a.active ? T("admin_disable") : T("admin_enable")} ${a.username}`, onclick: () => setActive(a, !a.active) }),
+      el("button", { type: "button", class: "small danger", text: T("admin_remove"), "aria-label": `${T("admin_remove")} ${a.username}`, onclick: () => removeAccount(a) }))));
+  return [
+    el("div", { class: "panel-head" }, el("h3", { text: T("admin_tab_accounts") }),
+      el("button", { type: "button", class: "primary", id: "add-account", text: T("admin_add_account"), onclick: () => editAccount(null) })),
+    el("p", { class: "hint", text: me.role === "admin" ? T("admin_accounts_hint_admin") : T("admin_accounts_hint_supervisor") }),
+    table([T("username"), T("admin_role"), T("admin_agency"), T("admin_state"), ""], rows),
+  ];
+}
+
+// --- the page ------------------------------------------------------------------------------------------------------
+
+function table(headings, rows, numeric = []) {
+  return el("div", { class: "table-wrap" }, el("table", { class: "data" },
+    el("thead", {}, el("tr", {}, ...headings.map((h, i) => el("th", { scope: "col", class: numeric.includes(i) ? "num" : null, text: h })))),
+    el("tbody", {}, ...rows)));
+}
+
+const PANELS = { services: servicesPanel, counters: countersPanel, agencies: agenciesPanel, hours: hoursPanel, devices: devicesPanel, accounts: accountsPanel };
+
+function render() {
+  if (!current) return;
+  const source = current.source === "web" ? T("admin_source_web") : T("admin_source_file");
+  $("version").textContent = T("admin_version").replace("{version}", current.version).replace("{source}", source);
+  for (const button of document.querySelectorAll("[data-tab]")) {
+    button.setAttribute("aria-selected", String(button.dataset.tab === tab));
+    button.tabIndex = button.dataset.tab === tab ? 0 : -1;
+  }
+  $("panel").setAttribute("aria-label", T(`admin_tab_${tab}`));
+  $("panel").replaceChildren(...PANELS[tab]());
+}
+
+async function choose(name) {
+  tab = name;
+  if (name === "devices") await loadDevices();
+  if (name === "accounts") await loadAccounts();
+  render();
+  history.replaceState(null, "", `#${name}`);
+}
+
+async function exportFile() {
+  const result = await api(`${BASE}/configuration/site-file`, { raw: true });
+  if (!result.ok) return toast(T("error_generic"), "danger");
+  const blob = await result.response.blob();
+  const link = el("a", { href: URL.createObjectURL(blob), download: `${site.id}.toml` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+async function start(principal) {
+  me = principal;
+  if (!(await load())) return;
+  const wanted = location.hash.slice(1);
+  await choose(wanted in PANELS ? wanted : "services");
+  document.body.dataset.loaded = "true";
+}
+
+for (const button of document.querySelectorAll("[data-tab]")) button.addEventListener("click", () => choose(button.dataset.tab));
+document.querySelector(".tabs").addEventListener("keydown", (event) => {
+  const names = Object.keys(PANELS);
+  const step = event.key === "ArrowRight" ? 1 : event.key === "ArrowLeft" ? -1 : 0;
+  if (!step) return;
+  const next = names[(names.indexOf(tab) + step + names.length) % names.length];
+  choose(next).then(() => document.querySelector(`[data-tab="${next}"]`).focus());
+});
+$("editor-form").addEventListener("submit", submitEditor);
+$("editor-cancel").addEventListener("click", () => $("editor").close());
+$("reload").addEventListener("click", load);
+$("export").addEventListener("click", exportFile);
+onLangChange(() => {
+  applyTexts();
+  render();
+});
+boot(start);

@@ -1,0 +1,169 @@
+"""The administration page in Debian's Chromium against a real server (issue 16): an admin adds a service and a
+counter, changes the opening hours, adds a holiday and a Ramadan period, registers and revokes a screen, adds and
+disables an account, all by pressing the page's buttons; a wrong change shows the server's reasons beside the form,
+and a change someone else made meanwhile is said plainly. What the page did is checked against the server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Dialog, Page
+
+from .display_support import chromium, until
+from .helpers import Server, running_server
+from .test_supervisor_pages import signed_in
+
+URL = "/api/v1/sites/tegal/configuration"
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[Server]:
+    async with running_server(tmp_path / "queue.sqlite3", ignore_hours=True) as s:
+        yield s
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as b:
+        yield b
+
+
+def accept_confirmations(page: Page) -> None:
+    def accept(dialog: Dialog) -> None:
+        asyncio.get_running_loop().create_task(dialog.accept())
+
+    page.on("dialog", accept)
+
+
+async def version(server: Server) -> int:
+    r = await server.http.get(URL, headers=await server.login("admin"))
+    return int(r.json()["version"])
+
+
+async def save_and_wait(page: Page, expected_version: int) -> None:
+    await page.click("#editor-save")
+    await until(page, f"() => document.body.dataset.version === '{expected_version}'")
+    await until(page, "() => !document.getElementById('editor').open")
+
+
+async def test_an_admin_runs_the_mall_from_the_page(browser: Browser, server: Server, tmp_path: Path) -> None:
+    async with signed_in(browser, server, "/supervisor/tegal/admin", user="admin") as page:
+        accept_confirmations(page)
+        await until(page, "() => document.body.dataset.loaded === 'true'")
+        assert (await page.text_content("#version")) == "Versi konfigurasi 0 (dari berkas situs)"
+        # a new service
+        await page.click("#add-service")
+        await page.select_option("#f-agency", "disdukcapil")
+        await page.fill("#f-id", "ktp_hilang")
+        await page.fill("#f-name", "KTP Hilang")
+        await page.fill("#f-prefix", "KH")
+        await page.fill("#f-daily_quota", "40")
+        await page.fill("#f-service_minutes", "7")
+        await save_and_wait(page, 1)
+        await until(page, "() => !!document.querySelector('tr[data-service=ktp_hilang]')")
+        # a new counter serving it, on the second floor
+        await page.click("[data-tab=counters]")
+        await page.click("#add-counter")
+        await page.select_option("#f-agency", "disdukcapil")
+        await page.fill("#f-id", "27")
+        await page.fill("#f-name", "Loket 27")
+        await page.fill("#f-zone", "Lantai 2")
+        await page.check("input[name=services][value=ktp_hilang]")
+        await save_and_wait(page, 2)
+        site = server.ctx.sites["tegal"]
+        assert site.counters["27"].services == ("ktp_hilang",) and site.counters["27"].zone == "Lantai 2"
+        assert site.services["ktp_hilang"].daily_quota == 40 and site.services["ktp_hilang"].prefix == "KH"
+        ticket = await server.issue("ktp_hilang")
+        operator = await server.login("op-disdukcapil")
+        assert (await server.command(operator, "27", "open")).status_code == 200
+        called = (await server.command(operator, "27", "call_next")).json()
+        assert called["ticket"]["label"] == ticket["ticket"]["label"]
+        # a wrong change: the server's reason stays beside the form, nothing is saved
+        await page.click("[data-tab=services]")
+        await page.click("#add-service")
+        await page.fill("#f-id", "dua_kali")
+        await page.fill("#f-name", "Awalan ganda")
+        await page.fill("#f-prefix", "KH")
+        await page.click("#editor-save")
+        await until(page, "() => document.getElementById('editor-error').textContent.includes('KH')")
+        assert await page.evaluate("() => document.getElementById('editor').open")
+        assert await version(server) == 2
+        await page.click("#editor-cancel")
+        # opening hours in Indonesian notation, a holiday, a Ramadan period
+        await page.click("[data-tab=hours]")
+        await page.click("#edit-week")
+        await page.fill("#f-sat", "")
+        await page.fill("#f-mon", "08.00-14.00")
+        await save_and_wait(page, 3)
+        assert "08.00-14.00" in (await page.text_content("#panel") or "")
+        hours = server.ctx.sites["tegal"].hours
+        assert not hours.weekly["sat"] and hours.weekly["mon"][0][0].hour == 8
+        await page.click("#add-holiday")
+        await page.fill("#f-day", "2027-02-17")
+        await save_and_wait(page, 4)
+        assert "Rabu, 17 Februari 2027" in (await page.text_content("#panel") or "")
+        await page.click("#add-period")
+        await page.fill("#f-name", "Ramadan 1448 H")
+        await page.fill("#f-from", "2027-02-08")
+        await page.fill("#f-to", "2027-03-09")
+        for day in ("mon", "tue", "wed", "thu"):
+            await page.fill(f"#f-{day}", "08.00-13.00")
+        await page.fill("#f-fri", "08.00-11.00")
+        await save_and_wait(page, 5)
+        period = server.ctx.sites["tegal"].hours.periods[0]
+        assert period.name == "Ramadan 1448 H" and period.weekly["fri"][0][1].hour == 11
+        # someone else changes it meanwhile: said plainly, with a way to reload
+        admin = await server.login("admin")
+        current = (await server.http.get(URL, headers=admin)).json()
+        current["document"]["site"]["running_text"] = "Diubah di tempat lain"
+        r = await server.http.put(
+            URL, json={"version": current["version"], "document": current["document"]}, headers=admin
+        )
+        assert r.status_code == 200
+        await page.click("#add-holiday")
+        await page.fill("#f-day", "2027-03-20")
+        await page.click("#editor-save")
+        await until(page, "() => document.getElementById('editor-error').textContent.includes('versi 6')")
+        await page.click("#editor-error button")
+        await until(page, "() => document.body.dataset.version === '6'")
+        # a screen registered (its address shown once) and revoked
+        await page.click("[data-tab=devices]")
+        await until(page, "() => !!document.getElementById('issue-device')")
+        await page.click("#issue-device")
+        await page.select_option("#f-kind", "display")
+        await page.fill("#f-name", "TV lantai 2")
+        await page.click("#editor-save")
+        await until(page, "() => document.getElementById('new-device-address')?.value.includes('#token=d_display_')")
+        address = await page.input_value("#new-device-address")
+        assert address.startswith(server.url + "/display/tegal/")
+        row = page.locator("tr", has_text="TV lantai 2")
+        await row.locator("button.danger").click()
+        await until(
+            page, "() => [...document.querySelectorAll('tr.revoked')].some(r => r.textContent.includes('TV lantai 2'))"
+        )
+        token = address.split("#token=")[1]
+        assert (await server.http.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})).status_code == 401
+        # an account added, then disabled
+        await page.click("[data-tab=accounts]")
+        await until(page, "() => !!document.getElementById('add-account')")
+        await page.click("#add-account")
+        await page.fill("#f-username", "sari")
+        await page.fill("#f-display_name", "Sari Wulandari")
+        await page.select_option("#f-role", "operator")
+        await page.select_option("#f-agency", "polres")
+        await page.fill("#f-password", "sandi-sari-01")
+        await page.click("#editor-save")
+        await until(page, "() => !!document.querySelector('tr[data-account=sari]')")
+        await server.login("sari", "sandi-sari-01")
+        await page.locator("tr[data-account=sari] button", has_text="Nonaktifkan").click()
+        await until(page, "() => document.querySelector('tr[data-account=sari]')?.classList.contains('revoked')")
+        r = await server.http.post("/api/v1/auth/login", json={"username": "sari", "password": "sandi-sari-01"})
+        assert r.status_code == 401
+        directory = Path(os.environ.get("SUPERVISOR_SCREENSHOT_DIR") or tmp_path)
+        await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
+        await page.click("[data-tab=services]")
+        await page.screenshot(path=str(directory / "admin-services-1366x768.png"), full_page=False)

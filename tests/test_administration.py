@@ -1,0 +1,171 @@
+"""Staff accounts and device tokens managed on the web (issue 16): who may manage whom, refusals a person can act on,
+every change audited, and a disabled account, a new password or a revoked device refused at the next request and
+closed on its open websocket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+import websockets
+
+from .helpers import Server, bearer
+
+BOTH_DATABASES = True
+
+ACCOUNTS = "/api/v1/sites/tegal/accounts"
+DEVICES = "/api/v1/sites/tegal/device-tokens"
+NEW = {"username": "budi.s", "display_name": "Budi Santoso", "role": "operator", "agency": "disdukcapil",
+       "password": "rahasia-budi-1"}  # fmt: skip
+
+
+async def error(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()["error"]
+    assert body["code"] == code, body
+    assert body["message"] and body["message_en"]
+    return body
+
+
+async def closed_with(ws: Any, code: str) -> None:
+    frames = []
+    with pytest.raises(websockets.ConnectionClosed):
+        while True:
+            frames.append(json.loads(await asyncio.wait_for(ws.recv(), 20)))
+    assert any(f.get("type") == "error" and f.get("code") == code for f in frames), frames
+
+
+async def test_an_account_added_on_the_web_works_and_its_changes_apply_at_once(server: Server) -> None:
+    admin = await server.login("admin")
+    r = await server.http.post(ACCOUNTS, json=NEW, headers=admin)
+    assert r.status_code == 201, r.text
+    assert r.json()["account"] == {"username": "budi.s", "display_name": "Budi Santoso", "role": "operator",
+                                   "agency": "disdukcapil", "active": True}  # fmt: skip
+    budi = await server.login("budi.s", "rahasia-budi-1")
+    assert (await server.command(budi, "1", "open")).status_code == 200
+    # moved to another agency: counter 1 (Disdukcapil) is no longer his at the next command
+    r = await server.http.patch(ACCOUNTS + "/budi.s", json={"agency": "polres"}, headers=admin)
+    assert r.status_code == 200 and r.json()["account"]["agency"] == "polres"
+    assert (await server.command(budi, "1", "close")).status_code == 403
+    # disabled while signed in, with a counter websocket open: refused and closed at once
+    token = budi["Authorization"].split()[1]
+    async with websockets.connect(server.ws_url) as ws:
+        await ws.send(json.dumps({"type": "hello", "role": "supervisor", "site": "tegal", "agency": "polres",
+                                  "token": token}))  # fmt: skip
+        assert json.loads(await ws.recv())["type"] == "welcome"
+        r = await server.http.patch(ACCOUNTS + "/budi.s", json={"active": False}, headers=admin)
+        assert r.status_code == 200 and r.json()["account"]["active"] is False
+        await closed_with(ws, "unauthenticated")
+    assert (await server.http.get("/api/v1/me", headers=budi)).status_code == 401
+    r = await server.http.post("/api/v1/auth/login", json={"username": "budi.s", "password": "rahasia-budi-1"})
+    assert r.status_code == 401
+    # enabled again with a new password: the old one no longer works
+    r = await server.http.patch(ACCOUNTS + "/budi.s", json={"active": True, "password": "baru-sekali-2"},
+                                headers=admin)  # fmt: skip
+    assert r.status_code == 200
+    await server.login("budi.s", "baru-sekali-2")
+    r = await server.http.post("/api/v1/auth/login", json={"username": "budi.s", "password": "rahasia-budi-1"})
+    assert r.status_code == 401
+    # removed: gone from the list, cannot sign in
+    assert (await server.http.delete(ACCOUNTS + "/budi.s", headers=admin)).status_code == 200
+    assert "budi.s" not in {a["username"] for a in (await server.http.get(ACCOUNTS, headers=admin)).json()["accounts"]}
+    r = await server.http.post("/api/v1/auth/login", json={"username": "budi.s", "password": "baru-sekali-2"})
+    assert r.status_code == 401
+    # every step is in the audit log, as sentences
+    log = (await server.http.get("/api/v1/sites/tegal/audit", headers=admin)).json()["entries"]
+    said = [e["summary"]["id"] for e in log if e["action"].startswith("account.")]
+    for sentence in ("Akun budi.s ditambahkan", "Akun budi.s diubah", "Akun budi.s dinonaktifkan",
+                     "Akun budi.s diaktifkan kembali", "Kata sandi budi.s diganti", "Akun budi.s dihapus"):  # fmt: skip
+        assert sentence in said, (sentence, said)
+
+
+async def test_who_may_manage_which_accounts(server: Server) -> None:
+    supervisor = await server.login("supervisor")
+    listed = (await server.http.get(ACCOUNTS, headers=supervisor)).json()["accounts"]
+    assert listed and {a["role"] for a in listed} == {"operator"}  # a supervisor manages operators only
+    admin_list = (await server.http.get(ACCOUNTS, headers=await server.login("admin"))).json()["accounts"]
+    assert {a["role"] for a in admin_list} == {"operator", "supervisor"}
+    assert not any("hash" in key for a in admin_list for key in a)
+    await error(await server.http.post(ACCOUNTS, json={**NEW, "role": "supervisor"}, headers=supervisor), 422,
+                "invalid_field")  # fmt: skip
+    await error(await server.http.patch(ACCOUNTS + "/supervisor", json={"active": False}, headers=supervisor), 404,
+                "unknown_account")  # fmt: skip
+    operator = await server.login("op-disdukcapil")
+    await error(await server.http.get(ACCOUNTS, headers=operator), 403, "forbidden")
+    await error(await server.http.post(ACCOUNTS, json=NEW, headers=operator), 403, "forbidden")
+    await error(await server.http.get(ACCOUNTS), 401, "unauthenticated")
+    await error(await server.http.get(DEVICES, headers=operator), 403, "forbidden")
+
+
+async def test_wrong_accounts_are_refused_with_a_reason(server: Server) -> None:
+    admin = await server.login("admin")
+    body = await error(await server.http.post(ACCOUNTS, json={**NEW, "username": "op-disdukcapil"}, headers=admin),
+                       409, "account_exists")  # fmt: skip
+    assert "op-disdukcapil" in body["message"]
+    body = await error(await server.http.post(ACCOUNTS, json={**NEW, "username": "budi santoso"}, headers=admin),
+                       422, "invalid_field")  # fmt: skip
+    assert body["details"]["field"] == "username"
+    body = await error(await server.http.post(ACCOUNTS, json={**NEW, "password": "pendek"}, headers=admin),
+                       422, "invalid_field")  # fmt: skip
+    assert body["details"]["field"] == "password" and "8" in body["message"]
+    body = await error(await server.http.post(ACCOUNTS, json={**NEW, "agency": "nowhere"}, headers=admin),
+                       422, "invalid_field")  # fmt: skip
+    assert body["details"]["field"] == "agency"
+    await error(await server.http.post(ACCOUNTS, json={**NEW, "role": "admin"}, headers=admin), 422, "invalid_field")
+    await error(await server.http.post(ACCOUNTS, json={**NEW, "extra": 1}, headers=admin), 422, "invalid_field")
+    await error(await server.http.patch(ACCOUNTS + "/nobody", json={"active": False}, headers=admin), 404,
+                "unknown_account")  # fmt: skip
+    supervisor = await server.login("supervisor")
+    # an admin adds a supervisor (no agency), who manages the site's operators at once
+    r = await server.http.post(ACCOUNTS, json={**NEW, "username": "kepala", "role": "supervisor", "agency": None},
+                               headers=admin)  # fmt: skip
+    assert r.status_code == 201, r.text
+    kepala = await server.login("kepala", NEW["password"])
+    assert (await server.http.get(ACCOUNTS, headers=kepala)).status_code == 200
+    await error(await server.http.delete(ACCOUNTS + "/supervisor", headers=supervisor), 404, "unknown_account")
+
+
+async def test_devices_issued_renamed_and_revoked_on_the_web(server: Server) -> None:
+    supervisor = await server.login("supervisor")
+    r = await server.http.post(DEVICES, json={"kind": "display", "name": "TV lantai 2", "screen": "lobby"},
+                               headers=supervisor)  # fmt: skip
+    assert r.status_code == 201, r.text
+    issued = r.json()
+    assert issued["path"] == "/display/tegal/lobby" and issued["token"].startswith("d_display_")
+    device_id = issued["device"]["id"]
+    listed = (await server.http.get(DEVICES, headers=supervisor)).json()["devices"]
+    assert not any("token" in key for d in listed for key in d)
+    assert next(d for d in listed if d["id"] == device_id)["connected"] is False
+    async with websockets.connect(server.ws_url) as ws:
+        await ws.send(json.dumps({"type": "hello", "role": "display", "site": "tegal", "screen": "lobby",
+                                  "token": issued["token"]}))  # fmt: skip
+        assert json.loads(await ws.recv())["type"] == "welcome"
+        listed = (await server.http.get(DEVICES, headers=supervisor)).json()["devices"]
+        mine = next(d for d in listed if d["id"] == device_id)
+        assert mine["connected"] is True and mine["last_seen_at"]
+        r = await server.http.patch(f"{DEVICES}/{device_id}", json={"name": "TV lantai 2 (timur)"}, headers=supervisor)
+        assert r.status_code == 200 and r.json()["device"]["name"] == "TV lantai 2 (timur)"
+        r = await server.http.post(f"{DEVICES}/{device_id}/revoke", json={}, headers=supervisor)
+        assert r.status_code == 200 and r.json()["device"]["revoked_at"]
+        await closed_with(ws, "unauthenticated")
+    r = await server.http.get("/api/v1/me", headers=bearer(issued["token"]))
+    assert r.status_code == 401
+    await error(await server.http.post(f"{DEVICES}/99999/revoke", json={}, headers=supervisor), 404, "unknown_device")
+    await error(await server.http.patch(f"{DEVICES}/abc", json={"name": "x"}, headers=supervisor), 404,
+                "unknown_device")  # fmt: skip
+    await error(await server.http.post(DEVICES, json={"kind": "display", "name": "TV", "screen": "atap"},
+                                       headers=supervisor), 404, "unknown_screen")  # fmt: skip
+    await error(await server.http.post(DEVICES, json={"kind": "printer", "name": "x"}, headers=supervisor), 422,
+                "invalid_field")  # fmt: skip
+    r = await server.http.post(DEVICES, json={"kind": "kiosk", "name": "Kios pintu timur"}, headers=supervisor)
+    kiosk = r.json()
+    assert r.status_code == 201 and kiosk["path"] == "/kiosk/tegal"
+    r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(kiosk["token"]))
+    assert r.status_code == 201
+    log = (await server.http.get("/api/v1/sites/tegal/audit", headers=supervisor)).json()["entries"]
+    said = [e["summary"]["id"] for e in log if e["action"].startswith("device.")]
+    assert "Perangkat TV lantai 2 didaftarkan" in said
+    assert "Perangkat TV lantai 2 diganti nama menjadi TV lantai 2 (timur)" in said
+    assert "Perangkat TV lantai 2 (timur) dicabut" in said
