@@ -154,6 +154,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
         f"  Kiosk          {base}/kiosk/{site.id}#token={demo_kiosk_token(site.id)}",
         f"  Counter        {base}/counter/{site.id}/1   (op-disdukcapil / {DEMO_PASSWORD['operator']})",
         f"  Supervisor     {base}/supervisor/{site.id}   (supervisor / {DEMO_PASSWORD['supervisor']})",
+        f"  Settings       {base}/supervisor/{site.id}/admin   (admin / {DEMO_PASSWORD['admin']})",
         f"  National view  {base}/national   (nasional / {DEMO_PASSWORD['regional']})",
         f"  Booking        {base}/booking/{site.id}",
         f"  Staff desk     {base}/desk/{site.id}",
