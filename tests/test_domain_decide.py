@@ -195,6 +195,31 @@ def test_call_a_specific_ticket_out_of_order() -> None:
     assert refused(d, c.CallTicket("2", "Z-999")).code == "unknown_ticket"
 
 
+def test_a_parked_ticket_frees_the_counter_and_is_called_back_when_ready() -> None:
+    d = Driver()
+    d.open("1", "2")
+    first, second = d.issue(), d.issue()
+    d.call_next("1")
+    d.run(c.StartService("1"))
+    parked = d.run(c.ParkTicket("1", note="fotokopi KK"))[0]
+    assert parked.type == "ticket.parked"
+    assert d.ticket(first.id).state is S.PARKED and d.ticket(first.id).counter == "1"
+    assert d.ticket(first.id).note == "fotokopi KK"
+    assert d.state.counters["1"].current is None, "the counter is free for the next citizen"
+    assert first.id not in d.state.waiting.get("ktp", {}), "a parked ticket is not in the queue"
+    assert d.call_next("1").id == second.id
+    assert refused(d, c.UnparkTicket("1", first.label)).code == "counter_busy"
+    d.run(c.FinishService("1"))
+    back = d.run(c.UnparkTicket("2", first.label))[0]  # any counter serving the service may call it back
+    assert back.type == "ticket.called" and back.data["ticket"]["counter"] == "2"
+    assert d.ticket(first.id).state is S.CALLED
+    assert refused(d, c.UnparkTicket("1", second.label)).code == "not_parked"
+    assert refused(d, c.ParkTicket("1")).code == "no_current_ticket"
+    d.run(c.ParkTicket("2"))
+    d.open("5")
+    assert refused(d, c.UnparkTicket("5", first.label)).code == "not_served_here"
+
+
 def test_call_a_no_show_directly_when_they_turn_up() -> None:
     d = Driver()
     d.open("1")

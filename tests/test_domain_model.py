@@ -21,6 +21,9 @@ ALLOWED = {
     (S.CALLED, S.TRANSFERRED), (S.CALLED, S.CANCELLED), (S.CALLED, S.EXPIRED),
     (S.SERVING, S.DONE), (S.SERVING, S.TRANSFERRED), (S.SERVING, S.CANCELLED), (S.SERVING, S.EXPIRED),
     (S.NO_SHOW, S.WAITING), (S.NO_SHOW, S.CALLED), (S.NO_SHOW, S.CANCELLED), (S.NO_SHOW, S.EXPIRED),
+    # parked: set aside by its counter while the citizen fetches a document, then called back
+    (S.CALLED, S.PARKED), (S.SERVING, S.PARKED),
+    (S.PARKED, S.CALLED), (S.PARKED, S.TRANSFERRED), (S.PARKED, S.CANCELLED), (S.PARKED, S.EXPIRED),
 }  # fmt: skip
 
 

@@ -39,6 +39,8 @@ COUNTER_COMMANDS = (
     "no_show",
     "requeue",
     "transfer",
+    "park",
+    "unpark",
 )
 TICKET_ACTIONS = ("cancel", "transfer", "requeue")
 # Counter commands that need nothing but the counter.
@@ -149,6 +151,10 @@ async def counter_command(
     elif name == "requeue":
         command = c.RequeueTicket(v.required_text(body, "ticket", max_len=40))
         _check_ticket_agency(ctx, principal, site_id, command.ticket)
+    elif name == "park":
+        command = c.ParkTicket(counter_id, v.text(body, "note", required=False, max_len=200))
+    elif name == "unpark":
+        command = c.UnparkTicket(counter_id, v.required_text(body, "ticket", max_len=40))
     else:  # transfer
         target = v.required_text(body, "target_service", max_len=40)
         command = c.TransferTicket(

@@ -39,6 +39,23 @@ class Recall:
 
 
 @dataclass(frozen=True)
+class ParkTicket:
+    """Set the counter's ticket aside (the citizen must fetch a document): the counter is free for the next one,
+    and the ticket waits, off the queue, to be called back by `UnparkTicket`."""
+
+    counter: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class UnparkTicket:
+    """Call a parked ticket back to this counter (announced like any call)."""
+
+    counter: str
+    ticket: str
+
+
+@dataclass(frozen=True)
 class StartService:
     counter: str
 
@@ -182,5 +199,7 @@ Command = (
     | LeaveContact
     | ReleaseLateBookings
     | SetRunningText
+    | ParkTicket
+    | UnparkTicket
     | Configure
 )

@@ -232,6 +232,34 @@ def _recall(state: SiteState, cmd: c.Recall, now: datetime) -> list[Event]:
     return [_event(state, ev.TICKET_RECALLED, now, ticket=recalled, counter=status)]
 
 
+def _park(state: SiteState, cmd: c.ParkTicket, now: datetime) -> list[Event]:
+    config, status = _counter(state, cmd.counter)
+    ticket = _current(state, status, config.name)
+    note = (cmd.note or "").strip() or None
+    if note and len(note) > NOTE_MAX:
+        raise Refusal("note_too_long", max_len=NOTE_MAX, details={"field": "note"})
+    parked = ticket.moved_to(TicketState.PARKED, note=note or ticket.note)
+    idle = replace(status, current=None)
+    return [_event(state, ev.TICKET_PARKED, now, ticket=parked, counter=idle)]
+
+
+def _unpark(state: SiteState, cmd: c.UnparkTicket, now: datetime) -> list[Event]:
+    config, status = _counter(state, cmd.counter)
+    _require_open(status, config.name)
+    _require_idle(state, status, config.name)
+    ticket = find_ticket(state, cmd.ticket, state.site.service_day(now))
+    if ticket.state is not TicketState.PARKED:
+        raise Refusal("not_parked", ticket=ticket.label, details={"ticket": ticket.id, "found": ticket.state.value})
+    if ticket.service not in config.services:
+        raise Refusal(
+            "not_served_here",
+            ticket=ticket.label,
+            counter=config.name,
+            details={"ticket": ticket.id, "counter": config.id},
+        )
+    return [_call(state, cmd.counter, ticket, now, out_of_order=False)]
+
+
 def _start(state: SiteState, cmd: c.StartService, now: datetime) -> list[Event]:
     config, status = _counter(state, cmd.counter)
     ticket = _current(state, status, config.name)
@@ -537,4 +565,6 @@ _HANDLERS: dict[type, Callable[[SiteState, Any, datetime], list[Event]]] = {
     c.LeaveContact: _leave_contact,
     c.SetRunningText: _set_running_text,
     c.Configure: _configure,
+    c.ParkTicket: _park,
+    c.UnparkTicket: _unpark,
 }

@@ -17,6 +17,7 @@ TICKET_RETURNED = "ticket.returned"
 TICKET_TRANSFERRED = "ticket.transferred"
 TICKET_CANCELLED = "ticket.cancelled"
 TICKET_EXPIRED = "ticket.expired"
+TICKET_PARKED = "ticket.parked"  # set aside by its counter, to be called back
 TICKET_CONTACT_LEFT = "ticket.contact_left"  # private: who asked for messages; changes no place in line
 COUNTER_OPENED = "counter.opened"
 COUNTER_PAUSED = "counter.paused"
@@ -41,6 +42,7 @@ EVENT_TYPES = (
     TICKET_TRANSFERRED,
     TICKET_CANCELLED,
     TICKET_EXPIRED,
+    TICKET_PARKED,
     TICKET_CONTACT_LEFT,
     COUNTER_OPENED,
     COUNTER_PAUSED,

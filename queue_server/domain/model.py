@@ -15,6 +15,7 @@ class TicketState(enum.StrEnum):
     WAITING = "waiting"
     CALLED = "called"
     SERVING = "serving"
+    PARKED = "parked"  # set aside at a counter (the citizen fetches a document), called back later
     DONE = "done"
     NO_SHOW = "no_show"
     TRANSFERRED = "transferred"
@@ -25,11 +26,13 @@ class TicketState(enum.StrEnum):
 S = TicketState
 
 # Every allowed change of a ticket's state. CALLED -> CALLED is a recall; NO_SHOW -> WAITING is a late
-# arrival put back in the queue; CALLED -> WAITING returns a called ticket when its counter closes.
+# arrival put back in the queue; CALLED -> WAITING returns a called ticket when its counter closes; PARKED is a
+# ticket set aside by its counter (a missing document) that a counter calls back when the citizen is ready.
 TRANSITIONS: dict[TicketState, frozenset[TicketState]] = {
     S.WAITING: frozenset({S.CALLED, S.TRANSFERRED, S.CANCELLED, S.EXPIRED}),
-    S.CALLED: frozenset({S.CALLED, S.SERVING, S.NO_SHOW, S.WAITING, S.TRANSFERRED, S.CANCELLED, S.EXPIRED}),
-    S.SERVING: frozenset({S.DONE, S.TRANSFERRED, S.CANCELLED, S.EXPIRED}),
+    S.CALLED: frozenset({S.CALLED, S.SERVING, S.NO_SHOW, S.WAITING, S.PARKED, S.TRANSFERRED, S.CANCELLED, S.EXPIRED}),
+    S.SERVING: frozenset({S.DONE, S.PARKED, S.TRANSFERRED, S.CANCELLED, S.EXPIRED}),
+    S.PARKED: frozenset({S.CALLED, S.TRANSFERRED, S.CANCELLED, S.EXPIRED}),
     S.NO_SHOW: frozenset({S.WAITING, S.CALLED, S.CANCELLED, S.EXPIRED}),
     S.DONE: frozenset(),
     S.TRANSFERRED: frozenset(),

@@ -32,6 +32,7 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
         "configuration_stale", "counter_already_open", "counter_busy", "counter_in_use", "service_in_use",
         "counter_closed", "counter_paused", "day_closed",
         "duplicate_booking", "illegal_transition", "no_current_ticket", "not_an_escpos_printer", "not_no_show",
+        "not_parked",
         "not_served_here", "online_quota_exhausted", "queue_empty", "quota_exhausted", "site_closed", "slot_full",
         "slot_unavailable", "survey_already_answered", "survey_not_allowed", "ticket_closed", "notify_unavailable",
     ),

@@ -49,6 +49,7 @@ ISSUING = (
 )
 COUNTER_RULES = (
     "unknown_counter",
+    "not_parked",
     "unknown_ticket",
     "counter_paused",
     "counter_closed",
@@ -421,7 +422,7 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
         "/api/v1/sites/{site}/counters/{counter}/commands": {
             "post": {
                 "summary": "A counter command: open, resume, pause, close, call_next, call, recall, start, finish, "
-                "no_show, requeue, transfer",
+                "no_show, requeue, transfer, park, unpark",
                 "parameters": [SITE, COUNTER],
                 "security": SECURED,
                 "requestBody": _body(

@@ -37,6 +37,7 @@ function render() {
   if (state === "called") $("turn-where").textContent = texts.t("ticket_go_to", { counter: counterName(ticket) });
   const line = {
     serving: texts.t("ticket_serving", { counter: counterName(ticket) }),
+    parked: texts.t("ticket_parked", { counter: counterName(ticket) }),
     done: texts.t("ticket_done"),
     no_show: texts.t("ticket_no_show"),
     cancelled: texts.t("ticket_cancelled"),
