@@ -252,6 +252,27 @@ async def close_day(ctx: Context, principal: Principal | None, site_id: str, bod
     )
 
 
+async def reopen_day(ctx: Context, principal: Principal | None, site_id: str, body: dict[str, Any]) -> Outcome:
+    """Today, closed by mistake (or by a server clock that ran ahead), open again: audited."""
+    site = ctx.site(site_id)
+    principal = require(principal, "site.close_day", site_id)
+    v.only(body, {"day", "command_id"})
+    day_text = v.text(body, "day", required=False, max_len=10)
+    try:
+        day = date.fromisoformat(day_text) if day_text else site.service_day(ctx.now())
+    except ValueError:
+        raise Refusal("invalid_field.date", details={"field": "day"}) from None
+
+    def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
+        reopened = next(e for e in events if e.type == "day.reopened")
+        return {"ok": True, "day": reopened.data["day"], "restored": reopened.data["restored"]}
+
+    record = audit_trail.entry(principal, "day.reopen", f"day {day.isoformat()}")
+    return await ctx.engine.submit(
+        site_id, c.ReopenDay(day), answer, idem_key=_scope(principal, v.command_id(body)), audit=record
+    )
+
+
 async def set_running_text(ctx: Context, principal: Principal | None, site_id: str, body: dict[str, Any]) -> Outcome:
     """The running text under every lobby screen of a site."""
     ctx.site(site_id)

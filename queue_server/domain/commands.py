@@ -114,6 +114,13 @@ class CloseCounter:
 
 
 @dataclass(frozen=True)
+class ReopenDay:
+    """Open again today, closed by mistake: its expired tickets go back to the queue at their old places."""
+
+    day: date
+
+
+@dataclass(frozen=True)
 class CloseDay:
     """Expire every unserved ticket of `day` (and earlier) and close all counters."""
 
@@ -200,6 +207,7 @@ Command = (
     | ReleaseLateBookings
     | SetRunningText
     | ParkTicket
+    | ReopenDay
     | UnparkTicket
     | Configure
 )

@@ -404,6 +404,23 @@ def _close_day(state: SiteState, cmd: c.CloseDay, now: datetime) -> list[Event]:
     return out
 
 
+def _reopen_day(state: SiteState, cmd: c.ReopenDay, now: datetime) -> list[Event]:
+    """Only today (a past day is over), only if closed. Its expired tickets wait again at their old places; the
+    counters stay closed until their operators open them; bookings released meanwhile stay released."""
+    today = state.site.service_day(now)
+    if cmd.day != today:
+        raise Refusal("reopen_only_today", day=cmd.day, details={"field": "day"})
+    if cmd.day not in state.closed_days:
+        raise Refusal("day_not_closed", day=cmd.day)
+    out: list[Event] = []
+    for ticket in sorted(state.tickets.values(), key=lambda t: (t.queue_key, t.id)):
+        if ticket.day == cmd.day and ticket.state is TicketState.EXPIRED:
+            back = ticket.moved_to(TicketState.WAITING, counter=None, called_at=None, started_at=None, finished_at=None)
+            out.append(_event(state, ev.TICKET_RETURNED, now, ticket=back))
+    out.append(_event(state, ev.DAY_REOPENED, now, day=cmd.day.isoformat(), restored=len(out)))
+    return out
+
+
 # --- online bookings -------------------------------------------------------------------------------------
 
 
@@ -566,5 +583,6 @@ _HANDLERS: dict[type, Callable[[SiteState, Any, datetime], list[Event]]] = {
     c.SetRunningText: _set_running_text,
     c.Configure: _configure,
     c.ParkTicket: _park,
+    c.ReopenDay: _reopen_day,
     c.UnparkTicket: _unpark,
 }

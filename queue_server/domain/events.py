@@ -23,6 +23,7 @@ COUNTER_OPENED = "counter.opened"
 COUNTER_PAUSED = "counter.paused"
 COUNTER_CLOSED = "counter.closed"
 DAY_CLOSED = "day.closed"
+DAY_REOPENED = "day.reopened"  # a day closed by mistake, opened again by a supervisor
 BOOKING_CREATED = "booking.created"
 BOOKING_CANCELLED = "booking.cancelled"
 BOOKING_CHECKED_IN = "booking.checked_in"
@@ -48,6 +49,7 @@ EVENT_TYPES = (
     COUNTER_PAUSED,
     COUNTER_CLOSED,
     DAY_CLOSED,
+    DAY_REOPENED,
     BOOKING_CREATED,
     BOOKING_CANCELLED,
     BOOKING_CHECKED_IN,
@@ -57,7 +59,7 @@ EVENT_TYPES = (
 )
 
 # Events about the whole site: every follower gets them, whatever part of the site it follows.
-SITE_WIDE = frozenset({DAY_CLOSED, SITE_RUNNING_TEXT, SITE_CONFIGURED})
+SITE_WIDE = frozenset({DAY_CLOSED, DAY_REOPENED, SITE_RUNNING_TEXT, SITE_CONFIGURED})
 
 # Events that make a lobby display announce a ticket.
 ANNOUNCED = frozenset({TICKET_CALLED, TICKET_RECALLED})

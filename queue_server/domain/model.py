@@ -37,10 +37,11 @@ TRANSITIONS: dict[TicketState, frozenset[TicketState]] = {
     S.DONE: frozenset(),
     S.TRANSFERRED: frozenset(),
     S.CANCELLED: frozenset(),
-    S.EXPIRED: frozenset(),
+    S.EXPIRED: frozenset({S.WAITING}),  # only when the day that expired it is reopened (closed by mistake)
 }
 
-FINAL_STATES = frozenset(state for state, targets in TRANSITIONS.items() if not targets)
+# Where a ticket's day of work ends. An expired ticket comes back only with its day reopened.
+FINAL_STATES = frozenset({S.DONE, S.TRANSFERRED, S.CANCELLED, S.EXPIRED})
 OPEN_STATES = frozenset(TicketState) - FINAL_STATES
 
 

@@ -239,6 +239,8 @@ def apply(state: SiteState, event: Event) -> None:
         if not isinstance(site, Site):  # the engine parses a logged configuration before applying it
             raise ValueError("a site.configured event is applied with its parsed Site in event.objects['site']")
         state.reconfigure(site, Configuration.from_data(data))
+    if event.type == ev.DAY_REOPENED:
+        state.closed_days.discard(date.fromisoformat(data["day"]))
     if event.type == ev.DAY_CLOSED:
         day = date.fromisoformat(data["day"])
         state.closed_days.add(day)

@@ -232,7 +232,8 @@ class StoragePort(abc.ABC):
         rows = await self._read("SELECT doc FROM counters WHERE site = ?", (site_id,))
         counters = [CounterStatus.from_dict(json.loads(r[0])) for r in rows]
         closed = {
-            date.fromisoformat(r[0]) for r in await self._read("SELECT day FROM closed_days WHERE site = ?", (site_id,))
+            date.fromisoformat(r[0])
+            for r in await self._read("SELECT day FROM closed_days WHERE site = ? AND reopened = 0", (site_id,))
         }
         rows = await self._read(
             "SELECT doc FROM bookings WHERE site = ? AND (day >= ? OR state = 'booked')", (site_id, latest)
@@ -414,7 +415,7 @@ def batch_statements(batch: Batch, seqs: Iterable[int], now: datetime) -> tuple[
     event_rows: list[tuple[Any, ...]] = []
     tickets: dict[str, tuple[Any, ...]] = {}
     counters: dict[tuple[str, str], tuple[Any, ...]] = {}
-    days: list[tuple[str, str, int]] = []
+    days: dict[tuple[str, str], tuple[str, int]] = {}  # (site, day) -> the last close or reopen, its seq
     bookings: dict[str, tuple[Any, ...]] = {}
     for event, seq in zip(batch.events, seqs, strict=False):
         numbered.append(Event(event.type, event.site, event.at, event.data, seq))
@@ -425,8 +426,8 @@ def batch_statements(batch: Batch, seqs: Iterable[int], now: datetime) -> tuple[
         if isinstance(event.data.get("counter"), dict):
             counter = event.data["counter"]
             counters[(event.site, counter["id"])] = (event.site, counter["id"], jsontext.dumps(counter), seq)
-        if event.type == "day.closed":
-            days.append((event.site, event.data["day"], seq))
+        if event.type in ("day.closed", "day.reopened"):  # the last of a batch wins
+            days[(event.site, event.data["day"])] = (event.type, seq)
         if "booking" in event.data:
             booking = event.data["booking"]
             bookings[booking["id"]] = _booking_row(booking, seq)
@@ -437,7 +438,10 @@ def batch_statements(batch: Batch, seqs: Iterable[int], now: datetime) -> tuple[
         (_COUNTER_UPSERT, list(counters.values())),
         (_BOOKING_UPSERT, list(bookings.values())),
         *_records(batch, numbered),
-        (_CLOSED_DAY_UPSERT, days),
+        (
+            _CLOSED_DAY_UPSERT,
+            [(site, day, seq, int(kind == "day.reopened")) for (site, day), (kind, seq) in days.items()],
+        ),
     ]
     if batch.contacts:
         contacts = {r.ref: (r.ref, r.site, r.lang, r.cipher, r.masked, utc_iso(r.purge_after)) for r in batch.contacts}
@@ -473,7 +477,8 @@ _COUNTER_UPSERT = (
 )
 _IDEMPOTENCY_INSERT = "INSERT INTO idempotency (key, status, body, created_at) VALUES (?,?,?,?)"
 _CLOSED_DAY_UPSERT = (
-    "INSERT INTO closed_days (site, day, seq) VALUES (?,?,?) ON CONFLICT (site, day) DO UPDATE SET seq = excluded.seq"
+    "INSERT INTO closed_days (site, day, seq, reopened) VALUES (?,?,?,?) "
+    "ON CONFLICT (site, day) DO UPDATE SET seq = excluded.seq, reopened = excluded.reopened"
 )
 
 

@@ -43,6 +43,7 @@ MAX_WRITE = 1024  # decided commands written in one transaction
 HISTORY_WEEKS = 4  # the wait forecast's prior: the same weekday of this many weeks before
 KEY_PRUNING_EVERY = timedelta(hours=1)  # on the server's clock
 FOLLOW_SECONDS = 1.0  # shared storage: how often the heads are compared when no notification came
+CLOCK_SLACK = timedelta(minutes=10)  # the wall clock may drift this much from the monotonic one between two rounds
 
 # Builds the caller's answer from the events a command produced and the state right after them.
 Responder = Callable[[list[Event], SiteState], dict[str, Any]]
@@ -137,6 +138,16 @@ class Engine:
         self._sync = asyncio.Lock()
         self._follower: asyncio.Task[None] | None = None
         self._history_day: dict[str, date] = {}  # per site: the day its service-time history was read for
+        # A server clock that runs ahead must not close the real day (docs/deployment.md, "The server's clock"):
+        # a past day is closed by itself only when the clock looks right. Doubtful: the newest event of the site is
+        # more than `max_event_gap` before now (e.g. started with a wrong date), or the wall clock jumped ahead of
+        # the monotonic one while running. Then the day stays open and `clock_doubts` says why (an alert).
+        self.max_event_gap: timedelta | None = timedelta(hours=24)
+        self.last_event_at: dict[str, datetime] = {}
+        self.clock_doubts: dict[str, dict[str, Any]] = {}
+        self.watch_clock = False  # compare the clock with the monotonic one (only the machine's real clock)
+        self._jumped: timedelta | None = None  # how far the wall clock jumped ahead while running, once seen
+        self._last_round: tuple[datetime, float] | None = None  # (wall, monotonic) of the last housekeeping
 
     def now(self) -> datetime:
         """The engine's clock: every decision is made at this time."""
@@ -227,6 +238,9 @@ class Engine:
                 state.put_booking(booking)
             self.states[site_id] = state
             self.heads[site_id] = loaded.head
+            newest = await self.storage.event(site_id, loaded.head) if loaded.head else None
+            if newest is not None:
+                self.last_event_at[site_id] = newest.at
             await self._learn_history(state, site.service_day(now))
         # Every key with a record, whatever its age: one missing here would be decided again and its record's
         # INSERT would then fail a whole batch. start() deletes the old ones first.
@@ -444,6 +458,7 @@ class Engine:
 
     def _apply(self, state: SiteState, event: Event) -> None:
         apply(state, event)
+        self.last_event_at[event.site] = event.at
         if event.type == ev.SITE_CONFIGURED:
             self.sites[state.site.id] = state.site
             for listener in self.reconfigured:
@@ -544,6 +559,8 @@ class Engine:
         """Once a local day is over: expire its tickets left open (a server that ran through midnight), then
         forget every ticket and booking of it from memory, whether or not it had open tickets (they stay in the
         database: reports, survey answers and old links read them there)."""
+        if self.watch_clock:
+            self._watch_clock()
         now = self.clock()
         forgot = False
         for site_id, state in self.states.items():
@@ -553,6 +570,14 @@ class Engine:
             stale = state.holds_days_before(today) and any(
                 t.state in OPEN_STATES and t.day < today for t in state.tickets.values()
             )
+            doubt = self._clock_doubt(site_id, now) if stale else None
+            if doubt is not None:
+                if site_id not in self.clock_doubts:
+                    log.warning("site %s: a past day is not closed by itself: %s", site_id, doubt["reason"])
+                self.clock_doubts[site_id] = doubt
+                stale = False
+            else:
+                self.clock_doubts.pop(site_id, None)
             if stale:
                 yesterday = today - timedelta(days=1)
                 try:
@@ -572,6 +597,29 @@ class Engine:
             # Free what the day held now, once a night, rather than at the next full collection: the server's
             # tuned collector (settings/runtime.py) runs one rarely, and a week's soak grew ~3 MiB a day without.
             gc.collect()
+
+    def _clock_doubt(self, site_id: str, now: datetime) -> dict[str, Any] | None:
+        """Why the clock may be wrong (so a past day must not be closed by itself), or None."""
+        if self._jumped is not None:
+            hours = self._jumped.total_seconds() / 3600
+            return {"reason": f"the clock jumped {hours:.1f} h ahead while running", "jump_hours": round(hours, 1),
+                    "last_event_at": self.last_event_at.get(site_id)}  # fmt: skip
+        newest = self.last_event_at.get(site_id)
+        if self.max_event_gap is not None and newest is not None and now - newest > self.max_event_gap:
+            hours = (now - newest).total_seconds() / 3600
+            return {"reason": f"the newest event is {hours:.1f} h before the clock", "gap_hours": round(hours, 1),
+                    "last_event_at": newest}  # fmt: skip
+        return None
+
+    def _watch_clock(self) -> None:
+        """Once a housekeeping round: did the wall clock move more than the time that passed?"""
+        wall, mono = self.clock(), time.monotonic()
+        if self._last_round is not None:
+            ahead = (wall - self._last_round[0]) - timedelta(seconds=mono - self._last_round[1])
+            if ahead > CLOCK_SLACK and (self._jumped is None or ahead > self._jumped):
+                log.warning("the server's clock jumped %s ahead; past days are not closed by themselves", ahead)
+                self._jumped = ahead
+        self._last_round = (wall, mono)
 
     async def _learn_history(self, state: SiteState, today: date) -> None:
         """The wait forecast's prior: how long each service took on the same weekday of the last four weeks."""

@@ -26,6 +26,7 @@ def database_of(value: str | Path) -> Path | str:
 # Numeric settings read from the environment as they are (docs/configuration.md).
 _NUMBERS = {
     "QUEUE_CONTACT_RETENTION_HOURS": "contact_retention_hours",
+    "QUEUE_CLOCK_JUMP_HOURS": "clock_jump_hours",
     "QUEUE_OUTBOX_RETRY_SECONDS": "outbox_retry_seconds",
     "QUEUE_OUTBOX_RETRY_CAP_SECONDS": "outbox_retry_cap_seconds",
     "QUEUE_OUTBOX_MAX_ATTEMPTS": "outbox_max_attempts",
@@ -63,6 +64,10 @@ class Config:
     clock_start: str | None = None
     clock_speed: float = 1.0
     clock_anchor: float | None = None
+    # A past day with open tickets is closed by itself only when the clock looks right: not when the site's newest
+    # event is more than this many hours old (a clock started with a wrong date), nor after the clock jumped ahead
+    # while running. 0: always close (pipeline/engine.py).
+    clock_jump_hours: float = 24.0
     # Messages out (docs/notifications.md). The key that encrypts citizens' numbers and webhook secrets, in a file
     # outside the database (default: "notify.key" beside it; made at first start); how long a number is kept after
     # its ticket's day or booking ends; how deliveries are retried.

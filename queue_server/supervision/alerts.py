@@ -23,10 +23,30 @@ def _clock(site: Site, iso: str | None, sep: str) -> str:
 
 
 def detect(
-    site: Site, services: list[dict[str, Any]], devices: list[dict[str, Any]], deliveries: Sequence[dict[str, Any]] = ()
+    site: Site,
+    services: list[dict[str, Any]],
+    devices: list[dict[str, Any]],
+    deliveries: Sequence[dict[str, Any]] = (),
+    clock_doubt: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """`deliveries`: the site's endpoints whose messages keep failing (application/notifications.py)."""
+    """`deliveries`: the site's endpoints whose messages keep failing (application/notifications.py); `clock_doubt`:
+    why a past day was not closed by itself (pipeline/engine.py)."""
     out: list[dict[str, Any]] = []
+    if clock_doubt is not None:
+        last = clock_doubt.get("last_event_at")
+        when = site.local(last).strftime("%d-%m-%Y %H.%M") if isinstance(last, datetime) else "?"
+        out.append(
+            {
+                "id": "clock",
+                "kind": "clock",
+                "agencies": [],
+                "last_event_at": last.isoformat() if isinstance(last, datetime) else None,
+                "message": f"Jam server tampak salah (kejadian terakhir {when}); hari sebelumnya tidak ditutup "
+                "otomatis. Periksa jam server, lalu tutup hari itu atau buka kembali hari ini.",
+                "message_en": f"The server's clock looks wrong (last event {when.replace('.', ':')}); the previous day "
+                "was not closed by itself. Check the server's clock, then close that day or reopen today.",
+            }
+        )
     for s in services:
         wait, target = s["longest_wait"], s["target_wait_minutes"]
         if wait is None or wait <= target * 60:

@@ -50,7 +50,8 @@ class Monitor:
         engine = self.ctx.engine
         state, registry = engine.states[site_id], self.ctx.devices.for_site(site_id)
         failing = self.ctx.notifications.failing.get(site_id, []) if self.ctx.notifications is not None else []
-        data = dashboard.figures(state, engine.clock(), registry, self._today[site_id], failing)
+        doubt = engine.clock_doubts.get(site_id)
+        data = dashboard.figures(state, engine.clock(), registry, self._today[site_id], failing, doubt)
         return dashboard.for_agency(data, agency) if agency else data
 
     def start(self) -> None:

@@ -22,6 +22,7 @@ from queue_server.application.actions import (
     create_booking,
     issue_ticket,
     public_status,
+    reopen_day,
     ticket_action,
 )
 from queue_server.application.auth import Principal, require
@@ -219,6 +220,12 @@ async def post_counter_command(request: Request) -> Response:
     return outcome_response(outcome)
 
 
+async def post_reopen_day(request: Request) -> Response:
+    ctx = ctx_of(request)
+    principal = await principal_of(request)
+    return outcome_response(await reopen_day(ctx, principal, request.path_params["site"], await read_json(request)))
+
+
 async def post_close_day(request: Request) -> Response:
     ctx = ctx_of(request)
     site_id = request.path_params["site"]
@@ -325,6 +332,7 @@ ROUTES = [
     Route("/api/v1/sites/{site}/tickets/{ticket}", get_ticket, methods=["GET"]),
     Route("/api/v1/sites/{site}/tickets/{ticket}/actions", post_ticket_action, methods=["POST"]),
     Route("/api/v1/sites/{site}/close-day", post_close_day, methods=["POST"]),
+    Route("/api/v1/sites/{site}/reopen-day", post_reopen_day, methods=["POST"]),
     Route("/api/v1/tickets/{token}/cancel", ticket_cancel_by_citizen, methods=["POST"]),
     *SUPERVISION_ROUTES,
     *OUTBOX_ROUTES,

@@ -7,7 +7,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -200,6 +200,7 @@ def create_app(
     if config.demo_inbox:
         extra_routes = [*(extra_routes or []), *DEMO_INBOX_ROUTES]
     simulated = clock is None and config.clock_start is not None
+    real_clock = clock is None and config.clock_start is None
     clock = clock or config.clock()
     # Housekeeping (closing and forgetting past days) every minute of the server's clock, however fast it runs.
     housekeeping_seconds = 60.0 / config.clock_speed if simulated else 60.0
@@ -230,6 +231,8 @@ def create_app(
             sites, storage, hub, clock, housekeeping_seconds=housekeeping_seconds, effects=notifications.policy,
             sent_to_outbox=notifications.wake, files=documents, parse=parse,
         )  # fmt: skip
+        engine.max_event_gap = timedelta(hours=config.clock_jump_hours) if config.clock_jump_hours > 0 else None
+        engine.watch_clock = real_clock  # a simulated or a test's clock runs apart from the machine's on purpose
         accounts = Accounts(storage, sites, config.session_hours, config.login_window_seconds, clock)
         announcer = Announcer(sites, config.sound_cache or config.data_directory / "sound-cache")
         monitor: Monitor | None = None

@@ -104,6 +104,7 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/api/v1/sites/{site}/tickets/{ticket}/actions", "post"): COUNTER_RULES,
     ("/api/v1/sites/{site}/counters/{counter}/commands", "post"): COUNTER_RULES,
     ("/api/v1/sites/{site}/close-day", "post"): ("day_in_future", *COMMAND),
+    ("/api/v1/sites/{site}/reopen-day", "post"): ("reopen_only_today", "day_not_closed", *COMMAND),
     ("/api/v1/sites/{site}/dashboard", "get"): ("unknown_agency",),
     ("/api/v1/national", "get"): ("period_reversed", "period_too_long"),
     ("/api/v1/sites/{site}/reports", "get"): ("period_reversed", "period_too_long", "unknown_agency"),
@@ -456,6 +457,21 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                     }
                 ),
                 "responses": _ok("How many tickets expired"),
+            }
+        },
+        "/api/v1/sites/{site}/reopen-day": {
+            "post": {
+                "summary": "Open today again, closed by mistake (supervisor; audited): its expired tickets wait again "
+                "at their old places, issuing resumes; counters stay closed until opened",
+                "parameters": [SITE],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "properties": {"day": {"type": "string", "format": "date"}, "command_id": COMMAND_ID},
+                    }
+                ),
+                "responses": _ok("How many tickets came back (`restored`)"),
             }
         },
         "/api/v1/sites/{site}/dashboard": {

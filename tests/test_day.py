@@ -1,0 +1,115 @@
+"""The day, consistent (issue 16): after closing, issuing and opening counters are refused with the reason; a
+supervisor reopens today (closed by mistake) and its tickets wait again at their old places, on both databases and
+across a restart; a past day cannot be reopened; a server clock that ran ahead does not close the real day."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from .helpers import Clock, Server, running_server
+
+BOTH_DATABASES = True
+
+
+async def close(server: Server, headers: dict[str, str], **body: Any) -> Any:
+    return await server.http.post("/api/v1/sites/tegal/close-day", json=body, headers=headers)
+
+
+async def reopen(server: Server, headers: dict[str, str], **body: Any) -> Any:
+    return await server.http.post("/api/v1/sites/tegal/reopen-day", json=body, headers=headers)
+
+
+async def test_close_refuse_reopen(server: Server) -> None:
+    supervisor = await server.login("supervisor")
+    operator = await server.login("op-disdukcapil")
+    first, second = await server.issue("ktp"), await server.issue("ktp")
+    assert (await server.command(operator, "1", "open")).status_code == 200
+    assert (await server.command(operator, "1", "call_next")).status_code == 200
+    r = await close(server, supervisor)
+    assert r.status_code == 200 and r.json()["expired"] == 2
+    r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"},
+                               headers={"Authorization": "Bearer d_kiosk_demo_tegal"})  # fmt: skip
+    assert r.status_code == 409 and r.json()["error"]["code"] == "day_closed"
+    assert (await server.http.get("/api/v1/sites/tegal")).json()["today"]["closed"] is True
+    r = await server.command(operator, "1", "open")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "day_closed"
+    # an operator may not reopen; a supervisor may, once
+    assert (await reopen(server, operator)).status_code == 403
+    r = await reopen(server, supervisor)
+    assert r.status_code == 200 and r.json()["restored"] == 2, r.text
+    r = await reopen(server, supervisor)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "day_not_closed"
+    yesterday = (server.clock.now - timedelta(days=1)).date().isoformat()
+    r = await reopen(server, supervisor, day=yesterday)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "reopen_only_today"
+    # the tickets wait again, in their old order, and issuing resumes after them
+    third = await server.issue("ktp")
+    assert (await server.command(operator, "1", "open")).status_code == 200
+    order = []
+    for _ in range(3):
+        called = (await server.command(operator, "1", "call_next")).json()["ticket"]["label"]
+        order.append(called)
+        assert (await server.command(operator, "1", "finish")).status_code == 200
+    assert order == [first["ticket"]["label"], second["ticket"]["label"], third["ticket"]["label"]]
+    log = (await server.http.get("/api/v1/sites/tegal/audit", headers=supervisor)).json()["entries"]
+    assert any(e["action"] == "day.reopen" and e["summary"]["id"].startswith("Hari ") for e in log)
+
+
+async def test_a_reopened_day_stays_open_after_a_restart(tmp_path: Path, database: Path | str) -> None:
+    clock = Clock()
+    async with running_server(database, clock=clock) as server:
+        supervisor = await server.login("supervisor")
+        await server.issue("ktp")
+        assert (await close(server, supervisor)).status_code == 200
+        assert (await reopen(server, supervisor)).status_code == 200
+    async with running_server(database, clock=clock) as server:
+        assert (await server.http.get("/api/v1/sites/tegal")).json()["today"]["closed"] is False
+        assert (await server.issue("ktp"))["ticket"]["label"] == "A-002"
+        state = (await server.http.get("/api/v1/sites/tegal/state", headers=await server.login("supervisor"))).json()
+        assert [t["state"] for t in state["tickets"]] == ["waiting", "waiting"]
+
+
+async def test_a_clock_started_far_ahead_does_not_close_the_real_day(database: Path | str) -> None:
+    clock = Clock()
+    async with running_server(database, clock=clock) as server:
+        ticket = await server.issue("ktp")
+    clock.advance(hours=30)  # restarted with a clock a day and more ahead of the newest event
+    async with running_server(database, clock=clock) as server:
+        supervisor = await server.login("supervisor")
+        figures = (await server.http.get("/api/v1/sites/tegal/dashboard", headers=supervisor)).json()
+        alert = next(a for a in figures["alerts"] if a["kind"] == "clock")
+        assert "Jam server" in alert["message"] and "clock" in alert["message_en"]
+        state = (await server.http.get("/api/v1/sites/tegal/state", headers=supervisor)).json()
+        assert [t["label"] for t in state["tickets"]] == [], "today (by the clock) has no ticket"
+        r = await server.http.get(f"/api/v1/tickets/{ticket['ticket']['token']}")
+        assert r.json()["ticket"]["state"] == "waiting", "the real day's ticket was not expired"
+        # the supervisor checks the clock and closes that day by hand: the alert clears
+        day = (clock.now - timedelta(hours=30)).date().isoformat()
+        assert (await close(server, supervisor, day=day)).status_code == 200
+        await server.ctx.engine.close_past_days()
+        figures = (await server.http.get("/api/v1/sites/tegal/dashboard", headers=supervisor)).json()
+        assert not [a for a in figures["alerts"] if a["kind"] == "clock"]
+
+
+async def test_a_night_off_closes_the_past_day_by_itself(database: Path | str) -> None:
+    clock = Clock()
+    async with running_server(database, clock=clock) as server:
+        ticket = await server.issue("ktp")
+    clock.advance(hours=20)  # the next morning: a plausible gap
+    async with running_server(database, clock=clock) as server:
+        r = await server.http.get(f"/api/v1/tickets/{ticket['ticket']['token']}")
+        assert r.json()["ticket"]["state"] == "expired"
+
+
+async def test_a_clock_that_jumps_ahead_while_running_does_not_close_the_day(server: Server) -> None:
+    engine = server.ctx.engine
+    ticket = await server.issue("ktp")
+    engine.watch_clock = True  # as with the machine's clock: the test's clock jumps, the monotonic one does not
+    engine._watch_clock()
+    server.clock.advance(hours=20)  # past midnight in one step
+    await engine.close_past_days()
+    r = await server.http.get(f"/api/v1/tickets/{ticket['ticket']['token']}")
+    assert r.json()["ticket"]["state"] == "waiting"
+    assert "jumped" in engine.clock_doubts["tegal"]["reason"]
