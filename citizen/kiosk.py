@@ -1,5 +1,8 @@
 """The self-service kiosk page, /kiosk/{site}#token=<kiosk device token>. The page holds the public catalogue; its
-device token (in the URL fragment, which browsers never send to a server or its logs) issues tickets."""
+device token (in the URL fragment, which browsers never send to a server or its logs) issues tickets.
+
+/kiosk/{site}/config serves the same catalogue alone, from the same builder: the kiosk reads it again when the
+site's `configuration_version` changes and redraws its tiles on the start screen, without a reload."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.web.kit import Site, sites_of
+from queue_server.web.kit import JSONResponse, Refusal, Site, sites_of
 
 from .common import lang_of, not_found, page_config, pages, settings_of
 
@@ -40,3 +43,11 @@ async def kiosk_page(request: Request) -> Response:
     config = kiosk_config(request, site)
     return pages.render(request, "kiosk.html", site=site, config=config, lang=config["lang"],
                         t=config["text"][config["lang"]])  # fmt: skip
+
+
+async def kiosk_config_route(request: Request) -> Response:
+    """The kiosk's config as its page embeds it: public, no token needed (the page itself is public)."""
+    site = sites_of(request).get(request.path_params["site"])
+    if site is None:
+        raise Refusal("unknown_site", site_id=request.path_params["site"])
+    return JSONResponse(kiosk_config(request, site), headers={"Cache-Control": "no-store"})

@@ -2,7 +2,9 @@
 with its device token (given in the URL fragment, which browsers never send to the server or its logs).
 
 What the page gets here is the public catalogue it needs to name things (agencies with their colours, services,
-counters, the screen's scope) and its on-screen text, Indonesian first, English with `?lang=en`.
+counters, the screen's scope) and its on-screen text, Indonesian first, English with `?lang=en`. The same object is
+served alone at /display/{site}/{screen}/config, so a board re-reads it when the site's configuration changes
+(`site.configured`) instead of reloading and losing its calls.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from queue_server.web.kit import Assets, Pages, Screen, Site, screen_scope, sites_of
+from queue_server.web.kit import Assets, JSONResponse, Pages, Refusal, Screen, Site, screen_scope, sites_of
 
 HERE = Path(__file__).parent
 pages = Pages(HERE / "templates")
@@ -56,13 +58,20 @@ def page_config(site: Site, screen: Screen, lang: str) -> dict[str, Any]:
             "counters": [c for c in site.counters if counters is None or c in counters],
             "services": [s for s in site.services if services is None or s in services],
         },
+        # An unfiltered screen's websocket follows the whole site, so a counter added later reaches it as it is;
+        # a filtered one follows the scope it had at its hello and must ask again when the scope changes.
+        "whole_site": services is None and counters is None,
     }
+
+
+def _lang(request: Request) -> str:
+    lang = request.query_params.get("lang", "id")
+    return lang if lang in LANGUAGES else "id"
 
 
 async def display_page(request: Request) -> Response:
     sites = sites_of(request)
-    lang = request.query_params.get("lang", "id")
-    lang = lang if lang in LANGUAGES else "id"
+    lang = _lang(request)
     site = sites.get(request.path_params["site"])
     screen = site.screens.get(request.path_params["screen"]) if site else None
     if site is None or screen is None:
@@ -73,7 +82,19 @@ async def display_page(request: Request) -> Response:
     return pages.render(request, "display.html", site=site, screen=screen, lang=lang, t=config["text"], config=config)
 
 
+async def display_config(request: Request) -> Response:
+    """The board's config as the page embeds it, built by the same function, read again after `site.configured`."""
+    site = sites_of(request).get(request.path_params["site"])
+    if site is None:
+        raise Refusal("unknown_site", site_id=request.path_params["site"])
+    screen = site.screens.get(request.path_params["screen"])
+    if screen is None:
+        raise Refusal("unknown_screen", screen=request.path_params["screen"], site=site.name)
+    return JSONResponse(page_config(site, screen, _lang(request)), headers={"Cache-Control": "no-store"})
+
+
 ROUTES: list[BaseRoute] = [
     Route("/display/{site}/{screen}", display_page, methods=["GET"]),
+    Route("/display/{site}/{screen}/config", display_config, methods=["GET"]),
     Mount("/static/display", Assets(directory=HERE / "static"), name="display-static"),
 ]

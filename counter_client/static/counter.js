@@ -2,7 +2,9 @@
 // Same rules as the Python client (counter_client/client.py): every command has its own command_id; a command
 // whose answer was lost with the connection is sent again with the SAME id after reconnecting, so the server
 // does it once. The websocket itself (hello, heartbeats, backoff with jitter, resume from the last seq) is the
-// client every page shares (/static/shared/live-client.js).
+// client every page shares (/static/shared/live-client.js). The catalogue (service names, transfer targets, this
+// counter's services) comes embedded in the page and is read again from /counter/{site}/{counter}/config when the
+// site's configuration changes (`site.configured`), so the page follows it without a reload.
 import { LiveClient } from "/static/shared/live-client.js";
 
 (() => {
@@ -50,6 +52,10 @@ import { LiveClient } from "/static/shared/live-client.js";
       "local.no_ticket": "Tidak ada tiket yang sedang dipanggil.",
       "local.ambiguous": "Nomor {number} ada di beberapa layanan ({labels}); ketik hurufnya, misalnya {example}.",
       "local.no_number": "Ketik nomor tiket dulu.",
+      "removed.title": "Loket ini sudah tidak ada",
+      "removed.detail": "{counter} tidak ada lagi dalam konfigurasi {site}.",
+      "removed.hint": "Perintah untuk loket ini tidak dapat dikirim lagi. Tanyakan kepada supervisor loket mana "
+        + "yang Anda layani, lalu buka halaman loket tersebut.",
     },
     en: {
       "conn.closed": "Not connected", "conn.connecting": "Connecting…", "conn.connected": "Connected",
@@ -82,6 +88,10 @@ import { LiveClient } from "/static/shared/live-client.js";
       "local.no_ticket": "No ticket is called now.",
       "local.ambiguous": "Number {number} exists in several services ({labels}); type the letter too, e.g. {example}.",
       "local.no_number": "Type a ticket number first.",
+      "removed.title": "This counter no longer exists",
+      "removed.detail": "{counter} is no longer in the configuration of {site}.",
+      "removed.hint": "Commands for this counter can no longer be sent. Ask your supervisor which counter you "
+        + "serve, then open that counter's page.",
     },
   };
 
@@ -93,7 +103,9 @@ import { LiveClient } from "/static/shared/live-client.js";
     korban_bencana_sosial: ["Korban bencana sosial", "Victims of social disasters"],
   };
 
-  let lang = localStorage.getItem(LANG_KEY) === "en" ? "en" : "id";
+  // ?lang=en (or id) in the address wins over the operator's last choice on this machine.
+  const askedLang = new URLSearchParams(location.search).get("lang");
+  let lang = ["id", "en"].includes(askedLang) ? askedLang : localStorage.getItem(LANG_KEY) === "en" ? "en" : "id";
 
   function t(key, values = {}, language = lang) {
     const text = TEXTS[language][key] ?? TEXTS.id[key] ?? key;
@@ -172,7 +184,8 @@ import { LiveClient } from "/static/shared/live-client.js";
 
   // --- the connection ----------------------------------------------------------------------------------
 
-  let catalogue = null;
+  let catalogue = JSON.parse(document.getElementById("counter-config").textContent);
+  view.services = catalogue.counter.services;
   let token = sessionStorage.getItem(TOKEN_KEY);
   let user = null;
   let link = null; // the LiveClient while signed in
@@ -213,20 +226,27 @@ import { LiveClient } from "/static/shared/live-client.js";
       // Commands whose answer never came go out again with their own command_id.
       for (const p of pending.values()) link.send(p.frame);
     } else if (frame.type === "snapshot") {
+      // A snapshot stands for every event before it, a `site.configured` among them (after an outage too long
+      // to replay, or while nobody was signed in): the catalogue is read again with it.
+      if (!resyncing) refreshConfig();
+      resyncing = false;
       applySnapshot(frame.data || {}, frame.seq || 0);
       render();
     } else if (frame.type === "command_result") {
       const p = pending.get(frame.command_id);
       if (p) { pending.delete(frame.command_id); p.resolve(frame.result); }
     } else if (frame.type === "error") {
+      if (frame.code === "unknown_counter") refreshConfig(); // removed meanwhile? the config says so
       const p = frame.command_id ? pending.get(frame.command_id) : null;
       if (p) { pending.delete(frame.command_id); p.reject(frame); } else { show(serverMessage(frame)); }
     } else if (typeof frame.type === "string" && frame.type.includes(".")) {
+      if (frame.type === "site.configured" && frame.seq > view.seq) refreshConfig();
       if (applyEvent(frame)) render();
     }
   }
 
   function refused(frame) {
+    if (frame.code === "unknown_counter") return counterRemoved();
     for (const p of pending.values()) p.reject(frame);
     pending.clear();
     const expired = frame.code === "unauthenticated";
@@ -243,6 +263,70 @@ import { LiveClient } from "/static/shared/live-client.js";
       link?.send(frame);
       render();
     });
+  }
+
+  // --- following the site's configuration ----------------------------------------------------------------
+
+  const CONFIG_RETRY_MS = 10000;
+  let configReads = 0; // the newest read wins: an older answer arriving late is dropped
+  let configRetry = 0;
+  let resyncing = false; // a snapshot asked for because this counter's services changed is on its way
+  let removed = false; // the site's configuration no longer has this counter
+
+  async function refreshConfig() {
+    const read = ++configReads;
+    clearTimeout(configRetry);
+    let answer = null;
+    try {
+      const url = `/counter/${encodeURIComponent(SITE)}/${encodeURIComponent(COUNTER)}/config`;
+      const response = await fetch(url, { cache: "no-store" });
+      answer = { ok: response.ok, status: response.status, data: await response.json().catch(() => null) };
+    } catch {
+      answer = null; // the server is restarting or out of reach: try again shortly
+    }
+    if (read !== configReads) return;
+    if (answer?.ok && answer.data) return applyConfig(answer.data);
+    if (answer?.status === 404 && answer.data?.error?.code === "unknown_counter") return counterRemoved();
+    configRetry = setTimeout(refreshConfig, CONFIG_RETRY_MS);
+  }
+
+  function applyConfig(fresh) {
+    const before = view.services.join("\n");
+    catalogue = fresh;
+    view.services = fresh.counter.services;
+    renderHeader();
+    if (dialog.open && current()) fillTargets(current(), targetSelect.value);
+    // The server matched this connection's events to the services of its hello: a counter that now serves other
+    // services asks for a fresh snapshot of them (a new socket; commands in flight go again with their own id).
+    if (link && before !== view.services.join("\n")) {
+      resyncing = true;
+      link.resync();
+    }
+    render();
+  }
+
+  function renderHeader() {
+    const c = catalogue.counter;
+    const agency = catalogue.agencies.find((a) => a.id === c.agency);
+    setText("counter-name", c.name);
+    setText("counter-serves", `${agency ? agency.short_name : c.agency} · ${c.services.map(serviceName).join(", ")}`);
+    setText("site-name", catalogue.site.name);
+    document.title = `${c.name} · ${catalogue.site.name}`;
+    if (agency) body.style.setProperty("--agency", agency.colour);
+  }
+
+  // Said plainly instead of a desk whose commands would all be refused. The session stays: the operator may open
+  // another counter's page in this tab without signing in again.
+  function counterRemoved() {
+    if (removed) return;
+    removed = true;
+    for (const p of pending.values()) p.reject({ code: "unknown_counter" });
+    pending.clear();
+    const old = link;
+    link = null;
+    old?.close();
+    if (dialog.open) dialog.close();
+    setConnection("closed");
   }
 
   // --- what the operator asks for ------------------------------------------------------------------
@@ -315,9 +399,8 @@ import { LiveClient } from "/static/shared/live-client.js";
   const targetSelect = document.getElementById("transfer-target");
   const noteInput = document.getElementById("transfer-note");
 
-  function openTransfer() {
-    const c = current();
-    document.getElementById("transfer-ticket").textContent = c.label;
+  // The targets from the catalogue as it is now; a choice already made stays chosen if the service still exists.
+  function fillTargets(c, chosen = "") {
     targetSelect.replaceChildren();
     const mine = c.agency;
     const agencies = [...(catalogue?.agencies || [])].sort((a, b) => (a.id !== mine) - (b.id !== mine));
@@ -329,6 +412,13 @@ import { LiveClient } from "/static/shared/live-client.js";
       }
       if (group.children.length) targetSelect.append(group);
     }
+    if (chosen && [...targetSelect.options].some((o) => o.value === chosen)) targetSelect.value = chosen;
+  }
+
+  function openTransfer() {
+    const c = current();
+    document.getElementById("transfer-ticket").textContent = c.label;
+    fillTargets(c);
     noteInput.value = "";
     updateNoteCount();
     dialog.showModal();
@@ -356,6 +446,7 @@ import { LiveClient } from "/static/shared/live-client.js";
   const numberInput = document.getElementById("number");
 
   function showSignin(error) {
+    if (removed) return;
     desk.hidden = true;
     signin.hidden = false;
     const box = document.getElementById("signin-error");
@@ -373,16 +464,10 @@ import { LiveClient } from "/static/shared/live-client.js";
     return data;
   }
 
-  async function loadCatalogue() {
-    catalogue = await api(`/api/v1/sites/${encodeURIComponent(SITE)}`);
-    const counter = catalogue.counters.find((c) => c.id === COUNTER);
-    view.services = counter ? counter.services : [];
-  }
-
   async function start() {
+    if (removed) return;
     signin.hidden = true;
     desk.hidden = false;
-    if (!catalogue) await loadCatalogue();
     if (!user && token) {
       try { user = await api("/api/v1/me", { headers: { Authorization: `Bearer ${token}` } }); } catch { user = null; }
     }
@@ -504,13 +589,19 @@ import { LiveClient } from "/static/shared/live-client.js";
     const conn = document.getElementById("connection");
     conn.dataset.state = connState;
     conn.textContent = t(`conn.${connState}`);
-    const zone = catalogue?.timezone;
+    const zone = catalogue?.site.timezone;
     const clock = new Date(serverNow()).toLocaleTimeString("id-ID", { timeZone: zone || undefined, hour12: false });
     setText("clock", clock.replaceAll(".", ":"));
     const who = document.getElementById("who");
     who.hidden = !user;
     who.textContent = user ? user.name : "";
     document.getElementById("signout").hidden = !token;
+    const gone = document.getElementById("removed");
+    gone.hidden = !removed;
+    if (removed) {
+      signin.hidden = desk.hidden = true;
+      setText("removed-detail", t("removed.detail", { counter: catalogue.counter.name, site: catalogue.site.name }));
+    }
     if (desk.hidden) return;
 
     const c = current();
@@ -590,7 +681,6 @@ import { LiveClient } from "/static/shared/live-client.js";
   setInterval(render, 1000); // the "served for" clock
 
   render();
-  loadCatalogue().then(render, () => {}); // the clock in the site's time zone, even before signing in
   if (token) start().catch((error) => showSignin(serverMessage(error)));
   else showSignin(null);
 })();

@@ -1,11 +1,13 @@
 // The front-office desk: sign in, issue a ticket for a citizen at the desk (channel "desk", with a priority group
 // when it applies) and print it on the desk's printer through the browser. An operator sees their agency first.
+// The services follow the site's configuration: when GET /api/v1/sites/{site} says `configuration_version`
+// changed, they are drawn again from /desk/{site}/config, keeping the service already chosen if it still exists.
 
 import { call, newKey } from "./api.js";
 import { Texts, waitText } from "./i18n.js";
 import { printInFrame } from "./print_frame.js";
 
-const config = JSON.parse(document.getElementById("desk-config").textContent);
+let config = JSON.parse(document.getElementById("desk-config").textContent);
 const site = config.site.id;
 const texts = new Texts(config.text, config.lang);
 const $ = (id) => document.getElementById(id);
@@ -13,6 +15,7 @@ const SESSION_KEY = `desk-session-${site}`;
 let session = sessionStorage.getItem(SESSION_KEY);
 let lastToken = null;
 let pendingKey = null;
+let ownAgency = null; // an operator's agency, shown first
 
 function say(id, text) {
   $(id).textContent = text || "";
@@ -25,10 +28,63 @@ function signedIn(user) {
   $("sign-out").hidden = false;
   $("who").hidden = false;
   $("who").textContent = texts.t("desk_signed_in_as", { name: user.name });
-  if (user.agency) {
-    const own = document.querySelector(`.d-agency[data-agency="${user.agency}"]`);
-    own?.parentElement.prepend(own);
-  }
+  ownAgency = user.agency || null;
+  ownFirst();
+}
+
+function ownFirst() {
+  if (!ownAgency) return;
+  const own = document.querySelector(`.d-agency[data-agency="${ownAgency}"]`);
+  own?.parentElement.prepend(own);
+}
+
+// --- following the site's configuration ------------------------------------------------------------------------
+
+const POLL_MS = 15_000;
+let knownVersion = null; // null: not compared yet (the page may have been drawn just before a change)
+
+// The page's JSON (keys sorted) and the route's (keys in the server's order) compared with their keys sorted.
+const byKey = ([a], [b]) => (a < b ? -1 : a > b ? 1 : 0);
+const sortedKeys = (_, v) =>
+  v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(byKey)) : v;
+
+async function followConfiguration() {
+  const catalogue = await call("GET", `/api/v1/sites/${site}`);
+  const version = catalogue.ok ? catalogue.data.configuration_version : undefined;
+  if (version === undefined || version === knownVersion) return;
+  const answer = await call("GET", `/desk/${site}/config?lang=${encodeURIComponent(config.lang)}`);
+  if (!answer.ok) return; // read again at the next poll
+  knownVersion = version;
+  const same = JSON.stringify(answer.data.agencies, sortedKeys) === JSON.stringify(config.agencies, sortedKeys);
+  config = answer.data;
+  if (!same) drawServices();
+}
+
+// The same fieldsets the server renders (templates/desk.html).
+function drawServices() {
+  const chosen = $("issue").querySelector("input[name=service]:checked")?.value;
+  const sets = config.agencies.map((a) => {
+    const set = document.createElement("fieldset");
+    set.className = "d-agency";
+    set.dataset.agency = a.id;
+    set.style.setProperty("--tile", a.colour);
+    const legend = document.createElement("legend");
+    legend.textContent = a.short_name;
+    set.append(legend);
+    for (const s of a.services) {
+      const label = document.createElement("label");
+      label.className = "d-choice";
+      const input = document.createElement("input");
+      Object.assign(input, { type: "radio", name: "service", value: s.id, required: true, checked: s.id === chosen });
+      const name = document.createElement("span");
+      name.textContent = `${s.prefix} · ${s.name}`;
+      label.append(input, name);
+      set.append(label);
+    }
+    return set;
+  });
+  $("services").replaceChildren(...sets);
+  ownFirst();
 }
 
 async function signIn(event) {
@@ -92,6 +148,8 @@ $("lang").addEventListener("click", () => {
   texts.apply();
 });
 texts.apply();
+setInterval(followConfiguration, POLL_MS);
+followConfiguration();
 if (session) {
   call("GET", "/api/v1/me", { token: session }).then((answer) => {
     if (answer.ok) signedIn(answer.data);

@@ -1,6 +1,9 @@
 // The self-service kiosk: agency -> service -> priority question -> ticket (number, wait, QR, print), or a booking
 // check-in by code. The kiosk's device token comes from the URL fragment (#token=...), which is never sent to the
 // server's logs. Refusals (quota used up, closed, too early ...) are shown plainly with the server's own words.
+// The catalogue follows the site's configuration: when GET /api/v1/sites/{site} says `configuration_version`
+// changed, the tiles are drawn again from /kiosk/{site}/config, but only on the start screen (never under a
+// citizen's finger in the middle of a choice).
 
 import { call, newKey } from "./api.js";
 import { Texts, formatTime, formatWhen, waitInWords, waitText } from "./i18n.js";
@@ -9,7 +12,7 @@ import { buildDigitPad, buildKeypad, normaliseCode } from "./keypad.js";
 import { KioskPrinter } from "./kiosk_print.js";
 import { StaffPanel } from "./kiosk_panel.js";
 
-const config = JSON.parse(document.getElementById("kiosk-config").textContent);
+let config = JSON.parse(document.getElementById("kiosk-config").textContent);
 const site = config.site.id;
 const timeZone = config.site.timezone;
 const kioskToken = new URLSearchParams(location.hash.slice(1)).get("token") || "";
@@ -28,15 +31,95 @@ const idle = new IdleTimer(() => {
 const panel = new StaffPanel({ site, kioskToken, texts, onSaved: (settings) => printer.configure(settings) });
 
 // A closed day is said on the start screen, before a citizen picks an agency (the catalogue says so; read again
-// every minute and each time the kiosk comes back to the start).
+// every POLL_MS and each time the kiosk comes back to the start). The same answer carries the configuration's
+// version: a new one means new tiles.
+const POLL_MS = 15_000;
+const POLL_GAP_MS = 2_000; // coming back to the start right after a read does not read again
 let dayClosed = null;
+let polling = false;
+let polledAt = 0;
+let knownVersion = null; // the configuration the tiles were drawn from; null: not compared yet
+let pendingConfig = null; // a newer catalogue, waiting for the start screen
 
 async function checkDay() {
-  const answer = await call("GET", `/api/v1/sites/${site}`);
-  if (!answer.ok) return;
-  dayClosed = answer.data.today?.closed ? answer.data.today.error : null;
-  if (dayClosed && screen === "start") refused(dayClosed, null);
-  if (!dayClosed && screen === "notice" && notice?.error.code === "day_closed") show("start");
+  if (polling || Date.now() - polledAt < POLL_GAP_MS) return;
+  polling = true;
+  polledAt = Date.now();
+  try {
+    const answer = await call("GET", `/api/v1/sites/${site}`);
+    if (!answer.ok) return;
+    dayClosed = answer.data.today?.closed ? answer.data.today.error : null;
+    if (dayClosed && screen === "start") refused(dayClosed, null);
+    if (!dayClosed && screen === "notice" && notice?.error.code === "day_closed") show("start");
+    await followConfiguration(answer.data.configuration_version);
+  } finally {
+    polling = false;
+  }
+}
+
+// The first version seen is also compared (the page may have been drawn just before a change), but only tiles
+// that differ are drawn again.
+async function followConfiguration(version) {
+  if (version === undefined || version === knownVersion) return;
+  const answer = await call("GET", `/kiosk/${site}/config?lang=${encodeURIComponent(config.lang)}`);
+  if (!answer.ok) return; // read again at the next poll
+  knownVersion = version;
+  if (catalogueOf(answer.data) === catalogueOf(pendingConfig || config)) return;
+  pendingConfig = answer.data;
+  if (screen === "start") applyConfig();
+}
+
+// The page's JSON (keys sorted) and the route's (keys in the server's order) compared with their keys sorted.
+const byKey = ([a], [b]) => (a < b ? -1 : a > b ? 1 : 0);
+const sortedKeys = (_, v) =>
+  v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(byKey)) : v;
+const catalogueOf = (c) => JSON.stringify([c.site, c.agencies], sortedKeys);
+
+function applyConfig() {
+  if (!pendingConfig) return;
+  config = pendingConfig;
+  pendingConfig = null;
+  $("site-name").textContent = config.site.name;
+  drawTiles();
+}
+
+// The same tiles the server renders (templates/kiosk.html); clicks reach them through their containers.
+function drawTiles() {
+  const longest = (text) => Math.max(1, ...text.split(/\s+/).filter(Boolean).map((word) => word.length));
+  const tile = (cls, colours, label, sub) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = `k-tile ${cls}`;
+    button.style.setProperty("--tile", colours.colour);
+    button.style.setProperty("--ink", colours.ink);
+    const main = document.createElement("span");
+    main.className = "k-tile-main";
+    main.style.setProperty("--longest", longest(label));
+    main.textContent = label;
+    button.append(main);
+    if (sub) {
+      const small = document.createElement("span");
+      small.className = "k-tile-sub";
+      small.textContent = sub;
+      button.append(small);
+    }
+    return button;
+  };
+  const agencies = [];
+  const services = [];
+  for (const a of config.agencies) {
+    const agencyTile = tile("k-agency", a, a.short_name, a.name);
+    agencyTile.dataset.agency = a.id;
+    agencies.push(agencyTile);
+    for (const s of a.services) {
+      const serviceTile = tile("k-service", a, s.name, null);
+      Object.assign(serviceTile.dataset, { agency: a.id, service: s.id });
+      serviceTile.hidden = true;
+      services.push(serviceTile);
+    }
+  }
+  document.querySelector(".k-agencies").replaceChildren(...agencies);
+  document.querySelector(".k-services").replaceChildren(...services);
 }
 
 function show(name) {
@@ -48,6 +131,8 @@ function show(name) {
     Object.assign(choice, { agency: null, service: null, priority: null, key: null });
     $("checkin-code").value = "";
     $("checkin-error").hidden = true;
+    applyConfig(); // a catalogue that changed during the last citizen's choice
+    checkDay();
   }
   if (name !== "notify" && $("notify-phone")) clearNumber(); // a number never stays on a public screen
   if (name === "checkin") $("checkin-code").focus();
@@ -268,8 +353,16 @@ function scannerOnStart() {
 }
 
 function wire() {
-  for (const tile of document.querySelectorAll(".k-agency")) tile.addEventListener("click", () => chooseAgency(tile.dataset.agency));
-  for (const tile of document.querySelectorAll(".k-service")) tile.addEventListener("click", () => chooseService(tile.dataset.service));
+  // Delegated: the tiles are drawn again when the site's configuration changes.
+  const tileIn = (event, cls) => event.target.closest(`.${cls}`);
+  document.querySelector(".k-agencies").addEventListener("click", (event) => {
+    const tile = tileIn(event, "k-agency");
+    if (tile) chooseAgency(tile.dataset.agency);
+  });
+  document.querySelector(".k-services").addEventListener("click", (event) => {
+    const tile = tileIn(event, "k-service");
+    if (tile) chooseService(tile.dataset.service);
+  });
   for (const tile of document.querySelectorAll("[data-priority]")) tile.addEventListener("click", () => issue(tile.dataset.priority));
   for (const back of document.querySelectorAll("[data-back]")) back.addEventListener("click", () => show(back.dataset.back));
   $("checkin-open").addEventListener("click", () => show("checkin"));
@@ -304,9 +397,14 @@ async function connect() {
   document.body.dataset.ready = "true";
   await checkDay();
   show("start");
-  setInterval(checkDay, 60_000);
+  setInterval(checkDay, POLL_MS);
 }
 
-window.__kiosk = { show, texts, printer, get screen() { return screen; } };
+window.__kiosk = {
+  show, texts, printer,
+  get screen() { return screen; },
+  get config() { return config; },
+  get pendingConfig() { return Boolean(pendingConfig); }, // a new catalogue waiting for the start screen
+};
 wire();
 connect();

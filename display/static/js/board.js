@@ -36,8 +36,12 @@ export class Board {
     return Number.isInteger(message.seq) && message.seq > this.seq;
   }
 
-  loadSnapshot(message) {
+  // keep: when the snapshot was asked for because the screen's scope changed (site.configured), a test of the
+  // calls already on the board that still belong to it; they stay (with what the snapshot adds), so the history a
+  // hall has watched does not shrink to the snapshot's ten.
+  loadSnapshot(message, keep = null) {
     const data = message.data || {};
+    const kept = keep && (data.day ?? null) === this.day ? this.calls.filter(keep) : [];
     this.seq = message.seq; // may go down: a server on a fresh database starts again from 0
     this.day = data.day ?? null;
     if (typeof data.running_text === "string") this.runningText = data.running_text;
@@ -55,6 +59,14 @@ export class Board {
       live: false,
       announcement: null,
     }));
+    if (kept.length) {
+      const known = new Set(kept.map((c) => c.ticket.id));
+      const added = this.calls.filter((c) => !known.has(c.ticket.id));
+      // Newest first by the time of the call (the same site offset everywhere, so the ISO strings sort as times).
+      this.calls = [...kept, ...added]
+        .sort((a, b) => String(b.at).localeCompare(String(a.at)))
+        .slice(0, HISTORY_LIMIT);
+    }
     this.version++;
   }
 

@@ -1,6 +1,8 @@
 // The lobby board: wires the websocket, the board state, the drawing, the clock, the running text, the announcer
 // and the health reports together. Configuration comes from the page (the public catalogue) and the device token
-// from the URL fragment (#token=...), which the browser never sends to the server's logs.
+// from the URL fragment (#token=...), which the browser never sends to the server's logs. When a supervisor changes
+// the site's configuration (`site.configured`), the catalogue is read again from /display/{site}/{screen}/config
+// and the board redrawn with it, keeping its calls and its connection: an unattended TV must follow by itself.
 
 import { Announcer } from "./announcer.js";
 import { Board } from "./board.js";
@@ -11,7 +13,7 @@ import { Ticker } from "./ticker.js";
 import { BoardView } from "./view.js";
 import { LiveClient } from "/static/shared/live-client.js";
 
-const config = JSON.parse(document.getElementById("board-config").textContent);
+let config = JSON.parse(document.getElementById("board-config").textContent);
 const token = new URLSearchParams(location.hash.slice(1)).get("token");
 
 const board = new Board();
@@ -59,6 +61,64 @@ const announcer = new Announcer({
   },
 });
 
+// --- following the site's configuration ------------------------------------------------------------------------
+
+const CONFIG_RETRY_MS = 10_000;
+let configReads = 0; // the newest read wins: an older answer arriving late is dropped
+let configRetry = 0;
+let resyncKeep = null; // set while a snapshot asked for by a new scope is awaited: which calls stay on the board
+
+function configUrl() {
+  const site = encodeURIComponent(config.site.id);
+  const screen = encodeURIComponent(config.screen.id);
+  return `/display/${site}/${screen}/config?lang=${encodeURIComponent(config.lang)}`;
+}
+
+async function refreshConfig() {
+  const read = ++configReads;
+  clearTimeout(configRetry);
+  let fresh = null;
+  let gone = false;
+  try {
+    const response = await fetch(configUrl(), { cache: "no-store", credentials: "omit" });
+    if (response.ok) fresh = await response.json();
+    else gone = response.status === 404; // the screen was removed: the board stays as it was, the socket says why
+  } catch {
+    fresh = null; // the server is restarting or out of reach: try again shortly
+  }
+  if (read !== configReads) return;
+  if (fresh) applyConfig(fresh);
+  else if (!gone) configRetry = setTimeout(refreshConfig, CONFIG_RETRY_MS);
+}
+
+const sameList = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+// The page's JSON and the route's may list keys in another order: compare with the keys sorted.
+const byKey = ([a], [b]) => (a < b ? -1 : a > b ? 1 : 0);
+const sortedKeys = (_, v) =>
+  v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(byKey)) : v;
+const canonical = (value) => JSON.stringify(value, sortedKeys);
+
+function applyConfig(fresh) {
+  const old = config;
+  if (canonical(old) === canonical(fresh)) return; // nothing this screen shows has changed
+  config = fresh;
+  view.reconfigure(fresh);
+  document.querySelector(".site-name").textContent = fresh.site.name;
+  document.querySelector(".screen-name").textContent = fresh.screen.name;
+  document.title = `${fresh.screen.name} — ${fresh.site.name}`;
+  const sameScope =
+    sameList(old.scope.counters, fresh.scope.counters) && sameList(old.scope.services, fresh.scope.services);
+  // The server matched this connection's events to the scope of its hello. A whole-site screen gets everything
+  // anyway; a filtered one whose scope changed asks for a fresh snapshot of the new scope.
+  if (!sameScope && !(old.whole_site && fresh.whole_site)) {
+    const counters = new Set(fresh.scope.counters);
+    const services = new Set(fresh.scope.services);
+    resyncKeep = (call) => counters.has(call.ticket.counter) || services.has(call.ticket.service);
+    connection.resync();
+  }
+}
+
 function receive(message) {
   switch (message.type) {
     case "welcome":
@@ -66,7 +126,11 @@ function receive(message) {
       health.resend();
       return;
     case "snapshot":
-      board.loadSnapshot(message);
+      // A snapshot stands for every event before it, a `site.configured` among them (after an outage too long
+      // to replay, or between the page's load and its hello): the catalogue is read again with it.
+      if (!resyncKeep) refreshConfig();
+      board.loadSnapshot(message, resyncKeep);
+      resyncKeep = null;
       ticker.set(board.runningText);
       view.schedule(board);
       return;
@@ -75,6 +139,7 @@ function receive(message) {
       return;
   }
   if (!board.isNew(message)) return;
+  if (message.type === "site.configured") refreshConfig();
   const call = board.apply(message);
   view.schedule(board);
   ticker.set(board.runningText); // a supervisor may have changed it (site.running_text)

@@ -69,12 +69,30 @@ export class BoardView {
     this.countersNone = $("counters-none");
     this.waitingGrid = $("waiting-grid");
     this.waitingNone = $("waiting-none");
-    this.tiles = new Map(config.scope.counters.map((id) => [id, this.#tile(id)]));
-    this.chips = new Map(config.scope.services.map((id) => [id, this.#chip(id)]));
+    this.#build();
     this.rows = Array.from({ length: RECENT_ROWS }, () => this.#row($("recent-list")));
     this.board = null;
     this.counterFit = new FittedGrid(this.counterGrid, TILE_ASPECT, MIN_TILE_SLOTS);
     this.waitingFit = new FittedGrid(this.waitingGrid, CHIP_ASPECT, MIN_CHIP_SLOTS);
+  }
+
+  // A new catalogue (the site's configuration changed): the tiles and chips are made again from it, with the new
+  // names and colours, and everything is drawn again on the next frame. The board's state is left as it is.
+  reconfigure(config) {
+    this.config = config;
+    this.t = config.text;
+    for (const tile of this.tiles.values()) tile.root.remove();
+    for (const chip of this.chips.values()) chip.root.remove();
+    this.#build();
+    this.#drawn = -1;
+    if (this.board) this.schedule(this.board);
+  }
+
+  #build() {
+    const { counters, services } = this.config.scope;
+    // An id the catalogue no longer names gets no tile rather than breaking the board.
+    this.tiles = new Map(counters.filter((id) => this.config.counters[id]).map((id) => [id, this.#tile(id)]));
+    this.chips = new Map(services.filter((id) => this.config.services[id]).map((id) => [id, this.#chip(id)]));
   }
 
   // Draws on the next frame; many events in one frame (a replay) cost one drawing.
