@@ -25,6 +25,7 @@ export class Board {
     this.seq = 0; // the last event applied; sent as last_seq on reconnect
     this.day = null;
     this.runningText = null;
+    this.dayClosed = false; // the supervisor closed today: the board says so instead of "no calls yet"
     this.counters = new Map(); // counter id -> { state, ticket }
     this.waiting = new Map(); // ticket id -> service id, for tickets waiting now
     this.calls = []; // newest first, one entry per ticket: { seq, at, ticket, recall, live, announcement }
@@ -44,6 +45,7 @@ export class Board {
     const kept = keep && (data.day ?? null) === this.day ? this.calls.filter(keep) : [];
     this.seq = message.seq; // may go down: a server on a fresh database starts again from 0
     this.day = data.day ?? null;
+    this.dayClosed = Boolean(data.day_closed);
     if (typeof data.running_text === "string") this.runningText = data.running_text;
     this.counters.clear();
     for (const c of data.counters || []) {
@@ -76,7 +78,11 @@ export class Board {
     this.seq = message.seq;
     for (const key of ["ticket", "new_ticket"]) if (data[key]) this.#track(publicTicket(data[key]));
     if (data.counter) this.#setCounter(data.counter, data.ticket);
-    if (message.type === "day.closed") this.calls = [];
+    if (message.type === "day.closed") {
+      this.calls = [];
+      this.dayClosed = data.day === this.day || this.day === null;
+    }
+    if (message.type === "day.reopened") this.dayClosed = false;
     if (message.type === "site.running_text" && typeof data.text === "string") this.runningText = data.text;
     this.version++;
     if (!ANNOUNCED.has(message.type) || !data.ticket) return null;
@@ -103,6 +109,7 @@ export class Board {
     if (ticket.day && this.day && ticket.day > this.day) {
       this.day = ticket.day; // a new service day: yesterday's calls are no longer news
       this.calls = [];
+      this.dayClosed = false;
     }
     if (ticket.state === "waiting") this.waiting.set(ticket.id, ticket.service);
     else this.waiting.delete(ticket.id);

@@ -106,6 +106,7 @@ export class BoardView {
     const board = this.board;
     if (!board || board.version === this.#drawn) return;
     this.#drawn = board.version;
+    document.body.classList.toggle("day-closed", board.dayClosed);
     const fresh = this.#drawHero(board.calls[0]);
     this.#drawCounters(board, fresh);
     this.#drawRecent(board.calls);

@@ -36,7 +36,8 @@ function renderAlerts() {
     return;
   }
   // A screen that is down first: it is one place to walk to; late queues follow, longest first.
-  const ordered = [...figures.alerts].sort((a, b) => (a.kind === "device" ? 0 : 1) - (b.kind === "device" ? 0 : 1)
+  const first = (a) => (a.kind === "clock" || a.kind === "device" ? 0 : 1); // one place to go, or the whole day at stake
+  const ordered = [...figures.alerts].sort((a, b) => first(a) - first(b)
     || (b.wait || 0) - (a.wait || 0));
   for (const alert of ordered) {
     const text = currentMessage(alert);
@@ -156,6 +157,16 @@ function render() {
   renderDevices();
   renderClock();
   document.body.classList.toggle("day-closed", figures.day_closed);
+  $("close-day").hidden = figures.day_closed;
+  $("reopen-day").hidden = !figures.day_closed;
+}
+
+// A day closed by mistake: today opens again, its expired tickets wait again at their old places.
+async function reopenDay() {
+  if (!window.confirm(T("reopen_day_confirm"))) return;
+  const result = await api(`/api/v1/sites/${site.id}/reopen-day`, { method: "POST", body: { command_id: commandId() } });
+  if (!result.ok) return toast(errorText(result.body), "danger");
+  toast(T("reopen_day_done").replace("{n}", result.body.restored), "ok", 6);
 }
 
 // Between two pushes only time moves: redraw the clock and the durations each second.
@@ -256,6 +267,7 @@ async function submitDialog(form) {
 }
 
 function wireActions() {
+  $("reopen-day").addEventListener("click", reopenDay);
   $("counters").addEventListener("click", (event) => {
     const button = event.target.closest("button[data-command]");
     if (button) counterCommand(button.dataset.counter, button.dataset.command);

@@ -1,0 +1,73 @@
+"""Close and reopen as the hall sees it (issue 16), in Debian's Chromium: the lobby TV says the day is over (not "no
+calls yet") after "Tutup hari", also when opened afterwards, and goes back to work when the supervisor reopens the
+day from the dashboard; the kiosk refuses on its start screen and comes back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Dialog
+
+from .display_support import board_page, chromium, hero_shows, until
+from .helpers import KIOSK, Server, running_server
+from .test_supervisor_pages import signed_in
+
+CLOSED = "() => document.body.classList.contains('day-closed')"
+CLOSED_SHOWN = "() => getComputedStyle(document.querySelector('.hero-closed')).display !== 'none'"
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[Server]:
+    async with running_server(tmp_path / "queue.sqlite3", ignore_hours=True, dashboard_seconds=0.3) as s:
+        yield s
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as b:
+        yield b
+
+
+async def test_the_tv_and_the_kiosk_follow_close_and_reopen(browser: Browser, server: Server) -> None:
+    operator = await server.login("op-disdukcapil")
+    ticket = await server.issue("ktp")
+    await server.command(operator, "1", "open")
+    await server.command(operator, "1", "call_next")
+    kiosk_context = await browser.new_context(viewport={"width": 1280, "height": 1024})
+    kiosk = await kiosk_context.new_page()
+    await kiosk.goto(f"{server.url}/kiosk/tegal#token={KIOSK}")
+    try:
+        async with board_page(browser, server) as tv:
+            await hero_shows(tv, ticket["ticket"]["label"])
+            assert not await tv.evaluate(CLOSED)
+            async with signed_in(browser, server, "/supervisor/tegal") as dashboard:
+
+                def accept(dialog: Dialog) -> None:
+                    asyncio.get_running_loop().create_task(dialog.accept())
+
+                dashboard.on("dialog", accept)
+                await until(dashboard, "() => !document.getElementById('actions').hidden")
+                await dashboard.click("#close-day")
+                await dashboard.fill("dialog[open] input[name=confirm]", "TUTUP")
+                await dashboard.click("dialog[open] button[type=submit]")
+                # the hall is told the day is over
+                await until(tv, CLOSED)
+                await until(tv, CLOSED_SHOWN)
+                assert "sudah selesai" in (await tv.text_content(".hero-closed") or "")
+                # a TV opened now says the same
+                async with board_page(browser, server) as late_tv:
+                    await until(late_tv, CLOSED_SHOWN)
+                await until(kiosk, "() => document.body.dataset.current === 'notice'", timeout_ms=90_000)
+                # the supervisor reopens today from the dashboard
+                await until(dashboard, "() => !document.getElementById('reopen-day').hidden")
+                await dashboard.click("#reopen-day")
+                await until(tv, "() => !document.body.classList.contains('day-closed')")
+                await until(dashboard, "() => document.getElementById('reopen-day').hidden")
+                await until(kiosk, "() => document.body.dataset.current === 'start'", timeout_ms=90_000)
+        r = await server.http.get(f"/api/v1/tickets/{ticket['ticket']['token']}")
+        assert r.json()["ticket"]["state"] == "waiting"
+    finally:
+        await kiosk_context.close()
