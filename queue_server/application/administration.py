@@ -152,7 +152,8 @@ async def list_devices(ctx: Context, principal: Principal | None, site_id: str) 
         out.append({
             "id": device.id, "kind": device.kind, "name": device.name, "screen": device.screen,
             "created_at": device.created_at, "revoked_at": device.revoked_at,
-            "connected": bool(seen.get("connected")), "last_seen_at": seen.get("last_seen") or None,
+            "connected": bool(seen.get("connected")),
+            "last_seen_at": seen.get("last_seen") or device.last_seen_at,
         })  # fmt: skip
     return out
 

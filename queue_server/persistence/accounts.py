@@ -60,6 +60,7 @@ class Device(NamedTuple):
     screen: str | None
     created_at: str
     revoked_at: str | None
+    last_seen_at: str | None  # UTC ISO; written about once a minute while connected (application/screen_watch.py)
 
 
 class DeviceKey(NamedTuple):
@@ -186,9 +187,17 @@ class AccountStore:
     async def devices(self) -> list[Device]:
         """Every device token ever made, revoked ones included, by id."""
         rows = await self.storage.fetch_all(
-            "SELECT id, kind, site, name, screen, created_at, revoked_at FROM devices ORDER BY id"
+            "SELECT id, kind, site, name, screen, created_at, revoked_at, last_seen_at FROM devices ORDER BY id"
         )
         return [Device(*row) for row in rows]
+
+    async def mark_seen(self, seen: dict[int, str]) -> None:
+        """Devices connected now: when (UTC ISO), by id. Never moves a time back (another process may be newer)."""
+        for device_id, at in seen.items():
+            await self.storage.execute(
+                "UPDATE devices SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)",
+                (at, device_id, at),
+            )
 
     async def rename_device(self, device_id: int, name: str) -> None:
         await self.storage.execute("UPDATE devices SET name = ? WHERE id = ?", (name, device_id))

@@ -68,6 +68,7 @@ class Config:
     # event is more than this many hours old (a clock started with a wrong date), nor after the clock jumped ahead
     # while running. 0: always close (pipeline/engine.py).
     clock_jump_hours: float = 24.0
+    screen_watch_seconds: float = 30.0  # how often devices' last-seen times are saved and missing TVs looked for
     # Messages out (docs/notifications.md). The key that encrypts citizens' numbers and webhook secrets, in a file
     # outside the database (default: "notify.key" beside it; made at first start); how long a number is kept after
     # its ticket's day or booking ends; how deliveries are retried.

@@ -28,9 +28,11 @@ def detect(
     devices: list[dict[str, Any]],
     deliveries: Sequence[dict[str, Any]] = (),
     clock_doubt: dict[str, Any] | None = None,
+    missing: Sequence[dict[str, Any]] = (),
 ) -> list[dict[str, Any]]:
     """`deliveries`: the site's endpoints whose messages keep failing (application/notifications.py); `clock_doubt`:
-    why a past day was not closed by itself (pipeline/engine.py)."""
+    why a past day was not closed by itself (pipeline/engine.py); `missing`: registered TV screens that have not
+    connected since the site opened today (application/screen_watch.py)."""
     out: list[dict[str, Any]] = []
     if clock_doubt is not None:
         last = clock_doubt.get("last_event_at")
@@ -82,6 +84,22 @@ def detect(
                 "since": d["last_seen"],
                 "message": f"{screen} terputus sejak pukul {_clock(site, d['last_seen'], '.')}.",
                 "message_en": f"{screen} disconnected since {_clock(site, d['last_seen'], ':')}.",
+            }
+        )
+    for m in missing:
+        screen = m["name"] if (m["screen_name"] or "") in m["name"] else f"{m['screen_name']} ({m['name']})"
+        out.append(
+            {
+                "id": f"device:{m['id']}",
+                "kind": "device_missing",
+                "agencies": m["agencies"],
+                "device": m["id"],
+                "screen": m["screen"],
+                "since": m["opened"],
+                "message": f"{screen} belum tersambung sejak buka pukul {_clock(site, m['opened'], '.')}. "
+                "Periksa TV dan jaringannya.",
+                "message_en": f"{screen} has not connected since opening at {_clock(site, m['opened'], ':')}. "
+                "Check the TV and its network.",
             }
         )
     for d in deliveries:

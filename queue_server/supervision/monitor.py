@@ -23,6 +23,7 @@ from queue_server.supervision.today import Today
 
 if TYPE_CHECKING:
     from queue_server.application.context import Context
+    from queue_server.application.screen_watch import ScreenWatch
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,9 @@ class _Watch:
 
 
 class Monitor:
-    def __init__(self, ctx: Context, every_seconds: float) -> None:
+    def __init__(self, ctx: Context, every_seconds: float, screens: ScreenWatch | None = None) -> None:
         self.ctx = ctx
+        self.screens = screens  # registered TV screens not seen since opening today (an alert each)
         self.every_seconds = every_seconds
         self._watch: dict[str, _Watch] = {}
         self._today = {site_id: Today() for site_id in ctx.sites}
@@ -51,7 +53,8 @@ class Monitor:
         state, registry = engine.states[site_id], self.ctx.devices.for_site(site_id)
         failing = self.ctx.notifications.failing.get(site_id, []) if self.ctx.notifications is not None else []
         doubt = engine.clock_doubts.get(site_id)
-        data = dashboard.figures(state, engine.clock(), registry, self._today[site_id], failing, doubt)
+        missing = self.screens.missing.get(site_id, []) if self.screens is not None else []
+        data = dashboard.figures(state, engine.clock(), registry, self._today[site_id], failing, doubt, missing)
         return dashboard.for_agency(data, agency) if agency else data
 
     def start(self) -> None:

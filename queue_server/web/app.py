@@ -26,6 +26,7 @@ from queue_server.application.auth import Accounts
 from queue_server.application.context import Context
 from queue_server.application.notifications import Notifications
 from queue_server.application.presence import ScreenPresence
+from queue_server.application.screen_watch import ScreenWatch
 from queue_server.common.jsontext import JSONResponse
 from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
@@ -237,6 +238,7 @@ def create_app(
         announcer = Announcer(sites, config.sound_cache or config.data_directory / "sound-cache")
         monitor: Monitor | None = None
         presence: ScreenPresence | None = None
+        screens: ScreenWatch | None = None
         try:
             await engine.start()  # first: the sites as last configured (perhaps on the web) replace the files'
             await announcer.prepare()
@@ -254,6 +256,10 @@ def create_app(
             monitor.start()
             presence = ScreenPresence(ctx)
             presence.start()
+            screens = ScreenWatch(ctx, config.screen_watch_seconds)
+            screens.elsewhere = presence.elsewhere
+            screens.start()
+            monitor.screens = screens
             server.national = National(ctx, monitor, presence=presence)
             if config.demo:
                 from queue_server.application.demo import seed_demo
@@ -267,6 +273,8 @@ def create_app(
                 await monitor.stop()
             if presence is not None:
                 await presence.stop()
+            if screens is not None:
+                await screens.stop()
             await notifications.stop()
             await accounts.stop()
             await engine.stop()

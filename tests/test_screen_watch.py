@@ -1,0 +1,80 @@
+"""Screens watched across restarts (issue 16): a device's last connection is kept in the database, and a TV that
+worked yesterday but has not come up since the mall opened today raises an alert, which clears once it connects."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.client import connect
+
+from .helpers import Clock, Server, running_server
+
+BOTH_DATABASES = True
+DEVICES = "/api/v1/sites/tegal/device-tokens"
+
+
+async def show(server: Server, token: str) -> Any:
+    ws = await connect(server.ws_url, ping_interval=None)
+    await ws.send(json.dumps({"type": "hello", "role": "display", "site": "tegal", "screen": "lantai2", "token": token}))
+    assert json.loads(await ws.recv())["type"] == "welcome"
+    return ws
+
+
+async def device(server: Server, device_id: int) -> dict[str, Any]:
+    listed = (await server.http.get(DEVICES, headers=await server.login("admin"))).json()["devices"]
+    return next(d for d in listed if d["id"] == device_id)  # type: ignore[no-any-return]
+
+
+async def alerts(server: Server) -> list[dict[str, Any]]:
+    figures = (await server.http.get("/api/v1/sites/tegal/dashboard", headers=await server.login("supervisor"))).json()
+    return figures["alerts"]  # type: ignore[no-any-return]
+
+
+async def test_a_tv_that_does_not_come_up_in_the_morning_is_reported(database: Path | str) -> None:
+    clock = Clock()
+    async with running_server(database, clock=clock, screen_watch_seconds=0.2) as server:
+        r = await server.http.post(DEVICES, json={"kind": "display", "name": "TV lantai 2", "screen": "lantai2"},
+                                   headers=await server.login("admin"))  # fmt: skip
+        issued = r.json()
+        device_id = issued["device"]["id"]
+        ws = await show(server, issued["token"])
+        for _ in range(200):  # the watch writes it down while connected (every 0.2 s here)
+            stored = {d.id: d.last_seen_at for d in await server.ctx.accounts.store.devices()}
+            if stored[device_id]:
+                break
+            await asyncio.sleep(0.1)
+        assert stored[device_id]
+        await ws.close()
+        # a device never connected (another token) raises nothing: it is not installed yet
+        await server.http.post(DEVICES, json={"kind": "display", "name": "TV cadangan", "screen": "lantai2"},
+                               headers=await server.login("admin"))  # fmt: skip
+    clock.advance(days=1)  # Tuesday 09:00 WIB: the mall opened at 07:30
+    async with running_server(database, clock=clock, screen_watch_seconds=0.2) as server:
+        seen = await device(server, device_id)
+        assert seen["connected"] is False and seen["last_seen_at"], "the last connection survives the restart"
+        box: list[list[dict[str, Any]]] = [[]]
+
+        async def refresh() -> None:
+            box[0] = [a for a in await alerts(server) if a["kind"] == "device_missing"]
+
+        for _ in range(100):
+            await refresh()
+            if box[0]:
+                break
+            await asyncio.sleep(0.1)
+        assert [a["device"] for a in box[0]] == [device_id], box[0]
+        assert "belum tersambung sejak buka pukul 07.30" in box[0][0]["message"]
+        ws = await show(server, issued["token"])
+        try:
+            for _ in range(100):
+                await refresh()
+                if not box[0]:
+                    break
+                await asyncio.sleep(0.1)
+            assert box[0] == [], "the alert clears once it connects"
+            assert (await device(server, device_id))["connected"] is True
+        finally:
+            await ws.close()
