@@ -163,6 +163,22 @@ async def test_an_admin_runs_the_mall_from_the_page(browser: Browser, server: Se
         await until(page, "() => document.querySelector('tr[data-account=sari]')?.classList.contains('revoked')")
         r = await server.http.post("/api/v1/auth/login", json={"username": "sari", "password": "sandi-sari-01"})
         assert r.status_code == 401
+        # the site's name and a screen for the second floor that speaks its calls
+        await page.click("[data-tab=site]")
+        await until(page, "() => !!document.getElementById('add-screen')")
+        await page.click("#add-screen")
+        await page.fill("#f-id", "lantai2b")
+        await page.fill("#f-name", "Layar Lantai 2 timur")
+        await page.check("input[name=zones][value='Lantai 2']")
+        await page.click("#editor-save")
+        await until(page, "() => !!document.querySelector('tr[data-screen=lantai2b]')")
+        screen = server.ctx.sites["tegal"].screens["lantai2b"]
+        assert screen.zones == ("Lantai 2",) and screen.speaker is True
+        await page.click("#edit-site")
+        await page.fill("#f-running_text", "Selamat datang di MPP Tegal")
+        await page.click("#editor-save")
+        await until(page, "() => document.getElementById('panel').textContent.includes('Selamat datang di MPP Tegal')")
+        assert server.ctx.sites["tegal"].running_text == "Selamat datang di MPP Tegal"
         directory = Path(os.environ.get("SUPERVISOR_SCREENSHOT_DIR") or tmp_path)
         await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
         await page.click("[data-tab=services]")

@@ -61,6 +61,8 @@ function input(field, value) {
   let control;
   if (field.type === "select") {
     control = el("select", common, ...field.options.map(([v, label]) => el("option", { value: v, text: label, selected: v === value })));
+  } else if (field.type === "checkbox") {
+    return el("label", { class: "field check wide" }, el("input", { ...common, type: "checkbox", checked: Boolean(value) }), el("span", { text: field.label }), hint);
   } else if (field.type === "checks") {
     const chosen = new Set(value || []);
     control = el("fieldset", { class: "checks", id },
@@ -82,6 +84,10 @@ function valuesOf(form, fields) {
   for (const field of fields) {
     if (field.type === "checks") {
       out[field.key] = [...form.querySelectorAll(`input[name="${field.key}"]:checked`)].map((i) => i.value);
+      continue;
+    }
+    if (field.type === "checkbox") {
+      out[field.key] = form.elements[field.key].checked;
       continue;
     }
     const raw = form.elements[field.key].value.trim();
@@ -463,6 +469,84 @@ function hoursPanel() {
   ];
 }
 
+// --- the site and its screens -------------------------------------------------------------------------------------
+
+function editSite() {
+  const s = current.document.site;
+  const fields = [
+    { key: "name", label: T("admin_site_name"), required: true, wide: true },
+    { key: "timezone", label: T("admin_timezone"), type: "select", options: [["Asia/Jakarta", "WIB (Asia/Jakarta)"], ["Asia/Makassar", "WITA (Asia/Makassar)"], ["Asia/Jayapura", "WIT (Asia/Jayapura)"]] },
+    { key: "running_text", label: T("admin_running_text"), wide: true, hint: T("admin_running_text_hint") },
+    { key: "enforce_hours", label: T("admin_enforce_hours"), type: "checkbox" },
+  ];
+  edit(T("admin_edit_site"), fields, { ...s, enforce_hours: s.enforce_hours !== false, timezone: s.timezone || "Asia/Jakarta" }, (v) => {
+    const document = copyOf(current.document);
+    Object.assign(document.site, { name: v.name, timezone: v.timezone, running_text: v.running_text || "", enforce_hours: v.enforce_hours });
+    return save(document);
+  });
+}
+
+function zones() {
+  return [...new Set(allCounters().map((c) => c.zone).filter(Boolean))].sort();
+}
+
+function editScreen(id) {
+  const isNew = id === null;
+  const screen = isNew ? { speaker: true } : (current.document.screens || []).find((s) => s.id === id);
+  const fields = [
+    { key: "id", label: T("admin_id"), required: true, readonly: !isNew, pattern: "[a-z0-9][a-z0-9_\\-]{0,39}", hint: T("admin_id_hint") },
+    { key: "name", label: T("admin_name"), required: true, wide: true },
+    { key: "agencies", label: T("admin_screen_agencies"), type: "checks", options: agencyOptions(), hint: T("admin_screen_scope_hint") },
+    { key: "zones", label: T("admin_screen_zones"), type: "checks", options: zones().map((z) => [z, z]) },
+    { key: "speaker", label: T("admin_speaker"), type: "checkbox", hint: T("admin_speaker_hint") },
+  ];
+  edit(isNew ? T("admin_add_screen") : `${T("admin_edit")} ${screen.name}`, fields, screen, (v) => {
+    const document = copyOf(current.document);
+    document.screens = document.screens || [];
+    const next = withoutNulls({ id: v.id || id, name: v.name, speaker: v.speaker });
+    if (v.agencies.length) next.agencies = v.agencies;
+    if (v.zones.length) next.zones = v.zones;
+    const index = document.screens.findIndex((s) => s.id === id);
+    if (isNew) document.screens.push(next);
+    else document.screens[index] = next;
+    return save(document);
+  });
+}
+
+function removeScreen(id) {
+  const screen = (current.document.screens || []).find((s) => s.id === id);
+  confirmThen(T("admin_confirm_remove").replace("{name}", screen.name), () => {
+    const document = copyOf(current.document);
+    document.screens = document.screens.filter((s) => s.id !== id);
+    return save(document);
+  });
+}
+
+function sitePanel() {
+  const s = current.document.site;
+  const names = Object.fromEntries(agencyOptions());
+  const rows = (current.document.screens || []).map((sc) => el("tr", { "data-screen": sc.id },
+    el("td", {}, el("strong", { text: sc.name }), el("br"), el("span", { class: "hint", text: sc.id })),
+    el("td", { text: [...(sc.agencies || []).map((a) => names[a] || a), ...(sc.zones || [])].join(", ") || T("admin_whole_hall") }),
+    el("td", { text: sc.speaker === false ? T("admin_no") : T("admin_yes") }),
+    el("td", { class: "row-actions" },
+      el("button", { type: "button", class: "small", text: T("admin_edit"), "aria-label": `${T("admin_edit")} ${sc.name}`, onclick: () => editScreen(sc.id) }),
+      el("button", { type: "button", class: "small danger", text: T("admin_remove"), "aria-label": `${T("admin_remove")} ${sc.name}`, onclick: () => removeScreen(sc.id) }))));
+  return [
+    el("div", { class: "panel-head" }, el("h3", { text: T("admin_site") }),
+      el("button", { type: "button", id: "edit-site", text: T("admin_edit"), onclick: editSite })),
+    el("dl", { class: "facts" },
+      el("dt", { text: T("admin_site_name") }), el("dd", { text: s.name }),
+      el("dt", { text: T("admin_timezone") }), el("dd", { text: s.timezone || "Asia/Jakarta" }),
+      el("dt", { text: T("admin_running_text") }), el("dd", { text: s.running_text || "–" }),
+      el("dt", { text: T("admin_enforce_hours") }), el("dd", { text: s.enforce_hours === false ? T("admin_no") : T("admin_yes") })),
+    el("div", { class: "panel-head" }, el("h3", { text: T("admin_screens") }),
+      el("button", { type: "button", class: "primary", id: "add-screen", text: T("admin_add_screen"), onclick: () => editScreen(null) })),
+    el("p", { class: "hint", text: T("admin_screens_hint") }),
+    table([T("admin_name"), T("admin_screen_shows"), T("admin_speaker"), ""], rows),
+  ];
+}
+
 // --- devices ------------------------------------------------------------------------------------------------------
 
 async function loadDevices() {
@@ -633,7 +717,7 @@ function table(headings, rows, numeric = []) {
     el("tbody", {}, ...rows)));
 }
 
-const PANELS = { services: servicesPanel, counters: countersPanel, agencies: agenciesPanel, hours: hoursPanel, devices: devicesPanel, accounts: accountsPanel };
+const PANELS = { site: sitePanel, services: servicesPanel, counters: countersPanel, agencies: agenciesPanel, hours: hoursPanel, devices: devicesPanel, accounts: accountsPanel };
 
 function render() {
   if (!current) return;
