@@ -613,7 +613,7 @@ class Engine:
 
     def _watch_clock(self) -> None:
         """Once a housekeeping round: did the wall clock move more than the time that passed?"""
-        wall, mono = self.clock(), time.monotonic()
+        wall, mono = self.clock(), _elapsed()
         if self._last_round is not None:
             ahead = (wall - self._last_round[0]) - timedelta(seconds=mono - self._last_round[1])
             if ahead > CLOCK_SLACK and (self._jumped is None or ahead > self._jumped):
@@ -659,6 +659,13 @@ class Engine:
             except Exception:  # housekeeping must outlive any one failure (e.g. a database error mid-read)
                 log.exception("housekeeping failed; trying again in a minute")
             await asyncio.sleep(self.housekeeping_seconds)
+
+
+def _elapsed() -> float:
+    """Seconds on a clock nobody sets: the boot clock where there is one (it counts a suspended machine's sleep, so a
+    laptop or VM woken in the morning is not a clock jump), else the monotonic one."""
+    boot = getattr(time, "CLOCK_BOOTTIME", None)
+    return time.clock_gettime(boot) if boot is not None else time.monotonic()
 
 
 async def _finished(task: asyncio.Task[None] | None) -> None:
