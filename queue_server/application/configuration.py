@@ -85,9 +85,9 @@ def describe_changes(old: Site, new: Site, old_document: dict[str, Any], new_doc
     out: list[str] = []
     kinds = ((old.agencies, new.agencies), (old.services, new.services), (old.counters, new.counters))
     for kind_old, kind_new in kinds:
-        for key in kind_new.keys() - kind_old.keys():
+        for key in sorted(kind_new.keys() - kind_old.keys()):
             out.append(f"+{kind_new[key].name}")
-        for key in kind_old.keys() - kind_new.keys():
+        for key in sorted(kind_old.keys() - kind_new.keys()):
             out.append(f"-{kind_old[key].name}")
         for key in sorted(kind_old.keys() & kind_new.keys()):
             if kind_old[key] != kind_new[key]:
