@@ -337,6 +337,15 @@ class CounterClient:
         """Send the current ticket on to another service (keeping its place in time), with a note (<= 200)."""
         return await self.command("transfer", target_service=target_service, note=(note or "").strip() or None)
 
+    async def park(self, note: str | None = None) -> CommandResult:
+        """Set the current ticket aside (the citizen fetches a document), with a note (<= 200) of what to bring;
+        the counter is free for the next citizen."""
+        return await self.command("park", note=(note or "").strip() or None)
+
+    async def unpark(self, ticket: str) -> CommandResult:
+        """Call a parked ticket back to this counter, by label ('A-012', 'a12') or id."""
+        return await self.command("unpark", ticket=ticket)
+
     async def _settle(self, result: CommandResult) -> None:
         """The answer and the event that shows it travel separately; wait (briefly) until the picture agrees with
         the answer, so a caller that reads `view` right after a command sees what it did."""

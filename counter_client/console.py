@@ -201,7 +201,7 @@ class Console:
 
     def draw(self) -> None:
         height, width = self.window.getmaxyx()
-        lines = render(self.client, self.desk, self.lang, width)
+        lines = render(self.client, self.desk, self.lang, width, height)
         if self.client.refusal is not None:
             lines.append(Line(server_message(self.client.refusal, self.lang), "error"))
         self.window.erase()

@@ -1,9 +1,10 @@
 """What each key does at the counter, given what the counter is doing (pure: no terminal, no network).
 
 One key per action, so a plain numeric keypad is enough. Typed digits make a ticket number; with a number
-typed, Enter calls that ticket and "-" puts that no-show back in the queue. "/" opens a small dialog: pick
-the target service by its number, then an optional note. The console turns `Intent`s into client commands and
-hands the outcome back to `done` or `refused` for the message line.
+typed, Enter calls that ticket (a parked one is called back: `unpark`) and "-" puts that no-show back in the
+queue. "/" opens a small dialog: pick the target service by its number, then an optional note. F9 parks the
+current ticket, after an optional note (what the citizen must bring). The console turns `Intent`s into client
+commands and hands the outcome back to `done` or `refused` for the message line.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from .state import CounterView
 from .texts import t
 
 NOTE_MAX = 200
-NORMAL, PICK_TARGET, WRITE_NOTE = "normal", "pick_target", "write_note"
+NORMAL, PICK_TARGET, WRITE_NOTE, PARK_NOTE = "normal", "pick_target", "write_note", "park_note"
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class Desk:
             return None
         if self.mode == PICK_TARGET:
             return self._pick(key)
-        if self.mode == WRITE_NOTE:
+        if self.mode in (WRITE_NOTE, PARK_NOTE):
             return self._write(key)
         return self._normal(key, busy)
 
@@ -110,6 +111,12 @@ class Desk:
             return Intent({"open": "pause", "paused": "resume"}.get(self.view.state, "open"))
         if key == k.F8:
             return Intent("close")
+        if key == k.F9:
+            if current is None:
+                return self._no_ticket()
+            self.mode, self.number, self.note, self.target = PARK_NOTE, "", "", None
+            self.message = Message.of("park.note")
+            return None
         if key == "/":
             if current is None:
                 return self._no_ticket()
@@ -126,11 +133,14 @@ class Desk:
 
     def _with_number(self, command: str) -> Intent | None:
         """A typed number names one ticket: a full label as typed, or a bare number that only one open ticket
-        of this counter's services has (several services can each have a number 12)."""
+        of this counter's services has (several services can each have a number 12). Calling a parked ticket
+        calls it back (`unpark`)."""
         typed, self.number = self.number, ""
+        matches = self.view.find(typed)
+        if command == "call" and len(matches) == 1 and matches[0]["state"] == "parked":
+            return Intent("unpark", {"ticket": matches[0]["label"]})
         if typed[:1].isalpha():
             return Intent(command, {"ticket": typed})
-        matches = self.view.find(typed)
         if len(matches) > 1:
             labels = ", ".join(m["label"] for m in matches)
             self.message = Message.of(
@@ -170,9 +180,13 @@ class Desk:
         if key == k.BACKSPACE:
             self.note = self.note[:-1]
         elif key == k.ENTER:
-            assert self.target is not None
-            intent = Intent("transfer", {"target_service": self.target["id"], "note": self.note.strip() or None})
-            self.mode, self.note, self.message = NORMAL, "", None
+            note = self.note.strip() or None
+            if self.mode == PARK_NOTE:
+                intent = Intent("park", {"note": note})
+            else:
+                assert self.target is not None
+                intent = Intent("transfer", {"target_service": self.target["id"], "note": note})
+            self.mode, self.note, self.target, self.message = NORMAL, "", None, None
             return intent
         elif len(key) == 1 and len(self.note) < NOTE_MAX:
             self.note += key

@@ -15,6 +15,7 @@ ENTER = "enter"
 BACKSPACE = "backspace"
 ESCAPE = "escape"
 F8 = "f8"
+F9 = "f9"
 F10 = "f10"
 RESIZE = "resize"
 
@@ -30,13 +31,14 @@ _APP_KEYPAD = {
     "l": "+",  # the VT100 keypad "," sits where a PC keypad has "+"
 }
 # ESC [ <n> ~ : function keys, when terminfo did not name them.
-_CSI_TILDE = {"19": F8, "21": F10}
+_CSI_TILDE = {"19": F8, "20": F9, "21": F10}
 # Keys curses already named.
 _CURSES = {
     curses.KEY_ENTER: ENTER,
     curses.KEY_BACKSPACE: BACKSPACE,
     curses.KEY_DC: BACKSPACE,
     curses.KEY_F8: F8,
+    curses.KEY_F9: F9,
     curses.KEY_F10: F10,
     curses.KEY_RESIZE: RESIZE,
     # the keypad corners and centre, as some terminfo entries describe them

@@ -1,7 +1,8 @@
 """The console's screen as lines of text with a style each (pure; console.py draws them with curses).
 
 Always on screen: the ticket being served and for how long, waiting counts for this counter's services, the
-no-show list, today's totals, the connection state, and the last message. Then the keys, exactly as they work.
+no-show list, the parked tickets (with since when and what the citizen fetches), today's totals, the connection
+state, and the last message. Then the keys, exactly as they work.
 """
 
 from __future__ import annotations
@@ -12,12 +13,25 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from .client import Connection, CounterClient
-from .desk import NORMAL, PICK_TARGET, WRITE_NOTE, Desk
+from .desk import NORMAL, PARK_NOTE, PICK_TARGET, WRITE_NOTE, Desk
 from .state import elapsed_text, parse_time
 from .texts import priority_name, t
 
 LABEL_WIDTH = 16
-KEYS = ("call_next", "recall", "start_finish", "no_show", "transfer", "pause", "number", "requeue", "close", "quit")
+KEYS = (
+    "call_next",
+    "recall",
+    "start_finish",
+    "no_show",
+    "transfer",
+    "pause",
+    "number",
+    "requeue",
+    "park",
+    "close",
+    "quit",
+)
+PARKED_LINES_MIN = 2  # parked tickets get the lines the screen has left, at least these (the rest: by label)
 
 
 @dataclass(frozen=True)
@@ -26,12 +40,24 @@ class Line:
     style: str = "normal"  # normal, title, big, dim, ok, warn, error
 
 
-def render(client: CounterClient, desk: Desk, lang: str, width: int = 80) -> list[Line]:
+def render(client: CounterClient, desk: Desk, lang: str, width: int = 80, height: int = 24) -> list[Line]:
+    """The screen's lines; the parked list shrinks to what `height` leaves (the last row stays empty)."""
+    lines = _render(client, desk, lang, width, None)
+    parked = len(client.view.parked)
+    if desk.mode == NORMAL and parked > PARKED_LINES_MIN and len(lines) > height - 1:
+        room = max(PARKED_LINES_MIN, parked - (len(lines) - (height - 1)))
+        lines = _render(client, desk, lang, width, room)
+    return lines
+
+
+def _render(client: CounterClient, desk: Desk, lang: str, width: int, parked_room: int | None) -> list[Line]:
     width = max(40, width)
     rule = Line("─" * (width - 1), "dim")
     lines = [*_header(client, lang, width), rule]
     if desk.mode == NORMAL:
-        lines += _counter(client, lang, width)
+        lines += _counter(client, lang, width, parked_room)
+    elif desk.mode == PARK_NOTE:
+        lines += _park(client, lang, width)
     else:
         lines += _transfer(client, desk, lang, width)
     lines.append(rule)
@@ -64,15 +90,24 @@ def _header(client: CounterClient, lang: str, width: int) -> list[Line]:
     ]
 
 
-def _clock(client: CounterClient) -> str:
+def _zone(client: CounterClient) -> ZoneInfo:
     try:
-        zone = ZoneInfo(client.catalogue.get("timezone") or "UTC")
+        return ZoneInfo(client.catalogue.get("timezone") or "UTC")
     except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    return datetime.fromtimestamp(client.server_now(), UTC).astimezone(zone).strftime("%H:%M:%S")
+        return ZoneInfo("UTC")
 
 
-def _counter(client: CounterClient, lang: str, width: int) -> list[Line]:
+def _clock(client: CounterClient) -> str:
+    return datetime.fromtimestamp(client.server_now(), UTC).astimezone(_zone(client)).strftime("%H:%M:%S")
+
+
+def site_time(client: CounterClient, at: str, lang: str) -> str:
+    """An event's time as the site's wall clock: "08.30" in Indonesian, "08:30" in English."""
+    moment = datetime.fromisoformat(at).astimezone(_zone(client))
+    return moment.strftime("%H:%M" if lang == "en" else "%H.%M")
+
+
+def _counter(client: CounterClient, lang: str, width: int, parked_room: int | None) -> list[Line]:
     view = client.view
     lines: list[Line] = []
     current = view.current
@@ -108,8 +143,53 @@ def _counter(client: CounterClient, lang: str, width: int) -> list[Line]:
     lines += _wrapped(t("screen.waiting", lang), waiting, width)
     no_shows = ", ".join(ticket["label"] for ticket in view.no_shows) or t("screen.none", lang)
     lines += _wrapped(t("screen.no_shows", lang), no_shows, width)
+    lines += _parked(client, lang, width, parked_room)
     lines.append(Line(_field(t("screen.totals", lang), t("screen.totals_line", lang, **view.totals))))
     return lines
+
+
+def _parked(client: CounterClient, lang: str, width: int, room: int | None) -> list[Line]:
+    """One line per parked ticket: label, since when (site time), who parked it if not us, and the note; at most
+    `room` lines, the last of them naming the tickets that did not fit."""
+    parked = client.view.parked
+    label = t("screen.parked", lang)
+    if not parked:
+        return [Line(_field(label, t("screen.none", lang)))]
+    shown = parked if room is None or len(parked) <= room else parked[: max(1, room - 1)]
+    lines = []
+    for n, ticket in enumerate(shown):
+        parts = [ticket["label"]]
+        at = ticket.get("parked_at") or client.view.parked_at.get(ticket["id"])
+        if at:
+            parts.append(t("screen.parked_since", lang, time=site_time(client, at, lang)))
+        if ticket.get("counter") and ticket["counter"] != client.counter:
+            parts.append(t("screen.parked_by", lang, counter=_counter_name(client, ticket["counter"])))
+        if ticket.get("note"):
+            parts.append(ticket["note"])
+        text = _field(label if n == 0 else "", "  ".join(parts))
+        lines.append(Line(_cut(text, width - 1), "warn"))
+    rest = parked[len(shown) :]
+    if rest:
+        labels = ", ".join(ticket["label"] for ticket in rest)
+        more = t("screen.parked_more", lang, count=len(rest), labels=labels)
+        lines.append(Line(_cut(_field("", more), width - 1), "warn"))
+    return lines
+
+
+def _counter_name(client: CounterClient, counter_id: str) -> str:
+    for counter in client.catalogue.get("counters", []):
+        if counter["id"] == counter_id:
+            return str(counter["name"])
+    return counter_id
+
+
+def _park(client: CounterClient, lang: str, width: int) -> list[Line]:
+    current = client.view.current
+    label = current["label"] if current else "-"
+    return [
+        Line(_cut(t("park.title", lang, ticket=label), width - 1), "title"),
+        *(Line(line, "normal") for line in textwrap.wrap(t("park.hint", lang), width - 1)),
+    ]
 
 
 def _transfer(client: CounterClient, desk: Desk, lang: str, width: int) -> list[Line]:
@@ -130,7 +210,7 @@ def _transfer(client: CounterClient, desk: Desk, lang: str, width: int) -> list[
 
 
 def _entry(desk: Desk, lang: str, width: int) -> list[Line]:
-    if desk.mode == WRITE_NOTE:
+    if desk.mode in (WRITE_NOTE, PARK_NOTE):
         entry = Line(_field(t("screen.note", lang), desk.note + "_"), "big")
     else:
         entry = Line(_field(t("screen.number", lang), desk.number + "_"), "big" if desk.number else "normal")
@@ -142,7 +222,7 @@ def _entry(desk: Desk, lang: str, width: int) -> list[Line]:
 def _keys(desk: Desk, lang: str, width: int) -> list[Line]:
     if desk.mode == PICK_TARGET:
         words = [t("transfer.pick", lang), t("key.escape", lang)]
-    elif desk.mode == WRITE_NOTE:
+    elif desk.mode in (WRITE_NOTE, PARK_NOTE):
         words = [t("key.send", lang), t("key.escape", lang)]
     else:
         words = [t(f"key.{name}", lang) for name in KEYS]

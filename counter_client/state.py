@@ -2,6 +2,10 @@
 
 Events carry ticket snapshots, so keeping the picture is mechanical: the newest copy of every open ticket of
 this counter's services, this counter's status, and today's totals. `seq` is where a reconnect resumes.
+
+A parked ticket (set aside while the citizen fetches a document) carries no time of parking: the picture keeps the
+`at` of the `ticket.parked` event it saw. After a snapshot a ticket parked before this client was following has
+no known time (None).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ class CounterView:
     totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TOTALS, 0))
     seq: int = 0
     day: str | None = None
+    # parked ticket id -> when, from the `ticket.parked` event seen (the ticket's own `parked_at` comes first)
+    parked_at: dict[str, str] = field(default_factory=dict)
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -47,6 +53,13 @@ class CounterView:
         """No-shows of this counter's services today, the most recent first (the one likeliest to come back)."""
         found = [t for t in self.tickets.values() if t["state"] == "no_show"]
         return sorted(found, key=lambda t: t.get("finished_at") or "", reverse=True)
+
+    @property
+    def parked(self) -> list[dict[str, Any]]:
+        """Parked tickets of this counter's services (set aside here or at another counter serving them), the
+        longest parked first; those parked at a time this client did not see come first."""
+        found = [t for t in self.tickets.values() if t["state"] == "parked"]
+        return sorted(found, key=lambda t: (t.get("parked_at") or self.parked_at.get(t["id"]) or "", t["label"]))
 
     def find(self, ref: str) -> list[dict[str, Any]]:
         """Open tickets matching what an operator typed: a label ('B-012', 'b12') or a bare number ('12')."""
@@ -78,6 +91,7 @@ class CounterView:
                     self.tickets[counter["ticket"]["id"]] = counter["ticket"]
                 today = counter.get("today") or {}
                 self.totals = {k: int(today.get(k, 0)) for k in TOTALS}
+        self._forget_unparked()
 
     def apply_event(self, message: dict[str, Any]) -> bool:
         """Fold one event; False if it was already seen (a replay overlapping what we had)."""
@@ -89,13 +103,24 @@ class CounterView:
         for key in ("ticket", "new_ticket"):
             if isinstance(data.get(key), dict):
                 self._put_ticket(data[key])
+        ticket = data.get("ticket")
+        if message.get("type") == "ticket.parked" and isinstance(ticket, dict) and message.get("at"):
+            self.parked_at[ticket["id"]] = str(message["at"])
         counter = data.get("counter")
         if isinstance(counter, dict) and counter.get("id") == self.counter:
             self._set_counter(counter)
         if message.get("type") == "day.closed":
             self.totals = dict.fromkeys(TOTALS, 0)
             self.day = None
+        self._forget_unparked()
         return True
+
+    def _forget_unparked(self) -> None:
+        """Times of parking are kept only while their ticket is still parked here."""
+        for ticket_id in list(self.parked_at):
+            ticket = self.tickets.get(ticket_id)
+            if ticket is None or ticket["state"] != "parked":
+                del self.parked_at[ticket_id]
 
     def _set_counter(self, counter: dict[str, Any]) -> None:
         self.state = counter.get("state", self.state)

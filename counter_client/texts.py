@@ -24,6 +24,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     # ticket states
     "ticket.called": ("dipanggil", "called"),
     "ticket.serving": ("sedang dilayani", "being served"),
+    "ticket.parked": ("diparkir", "parked"),
     # screen sections
     "screen.current": ("Tiket saat ini", "Current ticket"),
     "screen.none": ("— tidak ada —", "— none —"),
@@ -32,6 +33,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "screen.priority": ("Prioritas: {group}", "Priority: {group}"),
     "screen.waiting": ("Menunggu", "Waiting"),
     "screen.no_shows": ("Tidak hadir", "No-shows"),
+    "screen.parked": ("Diparkir", "Parked"),
+    "screen.parked_since": ("sejak {time}", "since {time}"),
+    "screen.parked_by": ("({counter})", "({counter})"),
+    "screen.parked_more": ("… dan {count} lagi: {labels}", "… and {count} more: {labels}"),
     "screen.totals": ("Hari ini", "Today"),
     "screen.totals_line": (
         "selesai {done} · tidak hadir {no_show} · dialihkan {transferred}",
@@ -50,6 +55,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "key.pause": ("* istirahat/lanjut/buka", "* pause/resume/open"),
     "key.number": ("angka+Enter panggil nomor", "digits+Enter call number"),
     "key.requeue": ("angka+- antrekan ulang", "digits+- requeue"),
+    "key.park": ("F9 parkir", "F9 park"),
     "key.close": ("F8 tutup loket", "F8 close counter"),
     "key.quit": ("F10 keluar", "F10 quit"),
     "key.escape": ("Esc batal", "Esc cancel"),
@@ -64,6 +70,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Catatan untuk loket berikutnya (boleh kosong), Enter kirim:",
         "Note for the next counter (optional), Enter sends:",
     ),
+    # park dialog
+    "park.title": ("Parkir {ticket}: warga mengambil berkas dulu", "Park {ticket}: the citizen fetches a document"),
+    "park.note": (
+        "Apa yang harus dibawa warga (boleh kosong), Enter parkir:",
+        "What the citizen must bring (optional), Enter parks:",
+    ),
+    "park.hint": (
+        "Panggil kembali nanti: ketik nomornya lalu Enter.",
+        "Call back later: type its number, then Enter.",
+    ),
     # outcomes of commands
     "done.open": ("Loket dibuka.", "Counter opened."),
     "done.resume": ("Loket dilanjutkan.", "Counter resumed."),
@@ -77,6 +93,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "done.no_show": ("{ticket} ditandai tidak hadir.", "{ticket} marked as no-show."),
     "done.requeue": ("{ticket} masuk antrean lagi (paling belakang).", "{ticket} is back in the queue (at the end)."),
     "done.transfer": ("{ticket} dialihkan ke {service}.", "{ticket} transferred to {service}."),
+    "done.park": ("{ticket} diparkir; loket siap memanggil berikutnya.", "{ticket} parked; the counter is free."),
+    "done.unpark": ("Memanggil kembali {ticket}.", "Calling {ticket} back."),
     # command names, for "sending …"
     "cmd.open": ("buka", "open"),
     "cmd.resume": ("lanjut", "resume"),
@@ -90,6 +108,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cmd.no_show": ("tidak hadir", "no-show"),
     "cmd.requeue": ("antrekan ulang", "requeue"),
     "cmd.transfer": ("alihkan", "transfer"),
+    "cmd.park": ("parkir", "park"),
+    "cmd.unpark": ("panggil kembali", "call back"),
     # local refusals (the console checks these before asking the server)
     "local.busy": ("Tunggu: perintah sebelumnya belum dijawab.", "Wait: the previous command has no answer yet."),
     "local.no_ticket": ("Tidak ada tiket yang sedang dipanggil.", "No ticket is called now."),

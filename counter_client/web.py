@@ -32,6 +32,8 @@ def counter_config(site: Site, counter_id: str) -> dict[str, Any]:
             "agency": counter.agency,
             "services": list(counter.services),
         },
+        # every counter's name: a ticket parked at another counter says where
+        "counters": [{"id": c.id, "name": c.name} for c in site.counters.values()],
         "agencies": [
             {"id": a.id, "name": a.name, "short_name": a.short_name, "colour": a.colour} for a in site.agencies.values()
         ],

@@ -170,6 +170,52 @@ async def test_every_key_does_what_the_screen_says(server: Server) -> None:
         await pane.wait("EXIT=0")
 
 
+async def test_f9_parks_the_citizen_and_their_number_calls_them_back(server: Server) -> None:
+    await server.issue("ktp")
+    await server.issue("ktp")
+    async with console(server.url) as pane:
+        screen = await pane.wait("● Tersambung", "Diparkir        — tidak ada —")
+        assert "F9 parkir" in re.sub(r"\s+", " ", screen)
+        await pane.keys("F9")
+        await pane.wait("Tidak ada tiket yang sedang dipanggil.")
+        await pane.keys("*")
+        await pane.wait("Loket: BUKA")
+        await pane.keys("Enter")
+        await pane.wait("Memanggil A-001.")
+
+        # F9, a note of what to bring, Enter: parked, and the counter is free
+        server.clock.advance(minutes=5)
+        await pane.keys("F9")
+        await pane.wait("Parkir A-001: warga mengambil berkas dulu", "Apa yang harus dibawa warga")
+        await pane.keys("Bawa fotokopi KK", literal=True)
+        await pane.wait("Catatan         Bawa fotokopi KK_")
+        await pane.keys("Enter")
+        await pane.wait("A-001 diparkir; loket siap memanggil berikutnya.",
+                        "Diparkir        A-001  sejak 09.05  Bawa fotokopi KK", "Tiket saat ini  — tidak ada —")  # fmt: skip
+        assert current(server) is None
+        assert server.ctx.state("tegal").tickets[_ticket_id(server, "A-001")].state.value == "parked"
+
+        # the next citizen, served
+        await pane.keys("Enter")
+        await pane.wait("Memanggil A-002.")
+        await pane.keys("0")
+        await pane.wait("Mulai melayani A-002.")
+        await pane.keys("0")
+        await pane.wait("A-002 selesai dilayani.")
+
+        # back with the document: the number, then Enter, calls A-001 back
+        await pane.keys("1", "Enter")
+        await pane.wait("Memanggil kembali A-001.", "Tiket saat ini  A-001  dipanggil", "Diparkir        — tidak ada —")
+        assert current(server) == "A-001"
+        await pane.keys("F10")
+        await pane.wait("EXIT=0")
+
+
+def _ticket_id(server: Server, label: str) -> str:
+    state = server.ctx.state("tegal")
+    return str(state.by_label[(state.site.service_day(server.clock()), label)])
+
+
 async def test_english_on_request_and_the_connection_state_always_shown(server: Server) -> None:
     await server.issue("ktp")
     port = int(server.url.rsplit(":", 1)[1])

@@ -9,7 +9,7 @@ import pytest
 
 from counter_client import keys
 from counter_client.client import Backoff, CounterClient, websocket_url
-from counter_client.desk import NORMAL, PICK_TARGET, WRITE_NOTE, Desk, Intent
+from counter_client.desk import NORMAL, PARK_NOTE, PICK_TARGET, WRITE_NOTE, Desk, Intent
 from counter_client.screen import render
 from counter_client.state import CounterView, elapsed_text
 
@@ -116,6 +116,7 @@ def test_elapsed_text_and_backoff() -> None:
         ([curses.KEY_ENTER, curses.KEY_B2, curses.KEY_F8, curses.KEY_F10, curses.KEY_BACKSPACE],
          ["enter", "5", "f8", "f10", "backspace"]),
         (["\x1b", "[", "1", "9", "~", "\x1b", "[", "2", "1", "~", "\x1b", "[", "A"], ["f8", "f10"]),
+        ([curses.KEY_F9, "\x1b", "[", "2", "0", "~"], ["f9", "f9"]),
         (["\x1b"], ["escape"]),
         (["\x7f", "\x08", "é", "\x01"], ["backspace", "backspace", "é"]),
     ],
@@ -227,3 +228,119 @@ def test_the_screen_always_shows_what_the_operator_needs_in_80_columns() -> None
     english = "\n".join(line.text for line in render(client, d, "en", 80))
     for expected in ("Current ticket", "Priority: Elderly", "Waiting", "No-shows", "Today", "Enter/+ call next"):
         assert expected in english
+
+
+# --- parking a ticket and calling it back --------------------------------------------------------------------
+
+
+def test_the_picture_keeps_parked_tickets_and_when_they_were_parked() -> None:
+    view = CounterView("uji", "1", ("ktp", "kk"))
+    view.apply_snapshot(
+        {
+            "tickets": [ticket("A-001", "called", "1"), ticket("A-002"), ticket("B-001", "parked", "2", note="KK")],
+            "counters": [{**status(current="a-001"), "ticket": ticket("A-001", "called", "1"), "today": {}}],
+        },
+        seq=10,
+    )
+    # parked before this client followed: listed, time unknown, not waiting
+    assert [t["label"] for t in view.parked] == ["B-001"] and view.parked_at == {}
+    assert view.waiting == {"ktp": 1, "kk": 0}
+    view.apply_event({**event(11, "ticket.parked", ticket=ticket("A-001", "parked", "1", note="Bawa KK"),
+                                counter=status()), "at": "2026-11-23T09:05:00+07:00"})  # fmt: skip
+    assert view.current is None and view.parked_at == {"a-001": "2026-11-23T09:05:00+07:00"}
+    assert [t["label"] for t in view.parked] == ["B-001", "A-001"], "unknown times first, then the longest parked"
+    assert view.totals == {"done": 0, "no_show": 0, "transferred": 0}
+    # a snapshot (after an outage) keeps what the client knew of tickets still parked
+    view.apply_snapshot(
+        {"tickets": [ticket("A-001", "parked", "1"), ticket("B-001", "parked", "2")],
+         "counters": [{**status(), "ticket": None, "today": {}}]},
+        seq=12,
+    )  # fmt: skip
+    assert view.parked_at == {"a-001": "2026-11-23T09:05:00+07:00"}
+    view.apply_event({**event(13, "ticket.called", ticket=ticket("A-001", "called", "1"), counter=status(current="a-001")),
+                      "at": "2026-11-23T09:20:00+07:00"})  # fmt: skip
+    assert view.current is not None and view.current["label"] == "A-001"
+    assert view.parked_at == {} and [t["label"] for t in view.parked] == ["B-001"]
+    view.apply_event(event(14, "ticket.expired", ticket=ticket("B-001", "expired", "2")))
+    assert view.parked == []
+
+
+def test_f9_parks_after_an_optional_note_and_a_typed_number_calls_a_parked_ticket_back() -> None:
+    d = desk()
+    assert press(d, "f9") == [] and d.mode == NORMAL and d.message is not None
+    assert d.message.id == "Tidak ada tiket yang sedang dipanggil."
+    d = desk(ticket("A-001", "serving", "1"))
+    assert press(d, "f9") == [] and d.mode == PARK_NOTE and d.message is not None
+    assert d.message.id.startswith("Apa yang harus dibawa warga")
+    assert press(d, *"Bawa KK!", "backspace", "enter") == [Intent("park", {"note": "Bawa KK"})] and d.mode == NORMAL
+    assert press(d, "f9", " ", "enter") == [Intent("park", {"note": None})], "no note: the server keeps the old one"
+    assert press(d, "f9", "x", "escape") == [] and d.mode == NORMAL and d.note == ""
+    assert d.message is not None and d.message.id == "Dibatalkan."
+
+    parked = (ticket("A-003", "parked", "2"), ticket("A-004"), ticket("B-004", "parked", "1"))
+    d = desk(tickets=parked)
+    assert press(d, "3", "enter") == [Intent("unpark", {"ticket": "A-003"})]
+    assert press(d, "b", "4", "enter") == [Intent("unpark", {"ticket": "B-004"})]
+    assert press(d, "a", "4", "enter") == [Intent("call", {"ticket": "A4"})], "a waiting ticket is called as before"
+    assert press(d, "4", "enter") == [] and d.message is not None and d.message.error, "A-004 or B-004: ambiguous"
+    assert press(d, "b", "4", "-") == [Intent("requeue", {"ticket": "B4"})], "only a call calls a parked ticket back"
+
+
+PARK_CATALOGUE = {**CATALOGUE, "counters": [*CATALOGUE["counters"], {"id": "2", "name": "Loket 2", "agency": "dukcapil",
+                                                                    "services": ["ktp"]}]}  # fmt: skip
+
+
+def parked_client(*tickets: dict[str, Any]) -> CounterClient:
+    client = CounterClient("http://127.0.0.1:9", "uji", "1")
+    client.catalogue = PARK_CATALOGUE
+    client.view = CounterView("uji", "1", ("ktp", "kk"), state="open")
+    for t in tickets:
+        client.view.tickets[t["id"]] = t
+    return client
+
+
+def test_the_screen_lists_parked_tickets_with_since_when_and_the_note() -> None:
+    client = parked_client(
+        ticket("A-001", "parked", "1", note="Bawa fotokopi KK"),
+        ticket("A-002", "parked", "2"),
+        ticket("B-001", "parked", "1", note="x" * 200),
+    )
+    client.view.parked_at = {"a-001": "2026-11-23T02:05:00+00:00", "a-002": "2026-11-23T09:30:00+07:00"}
+    lines = render(client, Desk(client.view, PARK_CATALOGUE), "id", 80)
+    text = "\n".join(line.text for line in lines)
+    assert all(len(line.text) < 80 for line in lines)
+    assert "Diparkir        B-001  " in text, "a time this client never saw comes first, without a time"
+    assert "                A-001  sejak 09.05  Bawa fotokopi KK" in text, "site time, Indonesian style"
+    assert "                A-002  sejak 09.30  (Loket 2)" in text, "parked at another counter: says where"
+    assert "F9 parkir" in " ".join(text.split())
+    assert len(lines) <= 23, "an 80x24 terminal shows every line"
+    english = "\n".join(line.text for line in render(client, Desk(client.view, PARK_CATALOGUE), "en", 80))
+    assert "Parked          B-001" in english and "A-001  since 09:05  Bawa fotokopi KK" in english
+    assert "F9 park" in " ".join(english.split())
+
+    # more than fit on 80x24 with a full current ticket: the rest by label on the last line; a taller screen shows all
+    current = ticket("A-009", "called", "1", note="Dari loket 3", priority="lansia")
+    many = parked_client(current, *(ticket(f"A-00{n}", "parked", "1") for n in range(1, 6)))
+    many.view.current_id = current["id"]
+    lines = render(many, Desk(many.view, PARK_CATALOGUE), "id", 80, 24)
+    text = "\n".join(line.text for line in lines)
+    assert len(lines) == 23 and lines[-1].text == "F10 keluar"
+    assert "Diparkir        A-001" in text and "                … dan 4 lagi: A-002, A-003, A-004, A-005" in text
+    tall = "\n".join(line.text for line in render(many, Desk(many.view, PARK_CATALOGUE), "id", 80, 40))
+    assert "                A-005" in tall and "lagi" not in tall
+    empty = parked_client()
+    assert "Diparkir        — tidak ada —" in "\n".join(
+        line.text for line in render(empty, Desk(empty.view, PARK_CATALOGUE), "id", 80)
+    )
+
+
+def test_the_park_prompt_on_screen() -> None:
+    current = ticket("A-001", "serving", "1", started_at="2026-11-23T09:00:00+07:00")
+    client = parked_client(current)
+    client.view.current_id = current["id"]
+    d = Desk(client.view, PARK_CATALOGUE)
+    press(d, "f9", *"Bawa KK")
+    text = "\n".join(line.text for line in render(client, d, "id", 80))
+    for expected in ("Parkir A-001: warga mengambil berkas dulu", "Catatan         Bawa KK_",
+                     "Apa yang harus dibawa warga (boleh kosong), Enter parkir:", "Enter kirim", "Esc batal"):  # fmt: skip
+        assert expected in text, expected

@@ -223,3 +223,112 @@ async def test_an_unknown_counter_gets_a_list_of_counters_and_assets_are_local(s
         assert asset in page.text
         assert (await server.http.get(asset)).status_code == 200
     assert "http://" not in page.text and "https://" not in page.text, "no CDN, no outside address"
+
+
+async def test_park_a_citizen_serve_the_next_and_call_them_back(server: Server, tmp_path: Path) -> None:
+    """The citizen must fetch a missing document: the counter parks the ticket with a note, serves the next one,
+    then calls the parked one back from the list."""
+    await server.issue("ktp")
+    await server.issue("ktp")
+    async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/1") as page:
+        message = page.locator("#message")
+        label = page.locator("#current-label")
+        park = page.locator("#btn-park")
+        parked = page.locator("#parked li[data-label=A-001]")
+        call_back = parked.locator("button.call-back")
+
+        await sign_in(page)
+        await connected(page)
+        await expect(page.locator("#parked li")).to_have_text("Tidak ada.")
+        await expect(park).to_contain_text("Parkir")
+        await expect(park).to_contain_text("F9")
+        await expect(park).to_be_disabled()  # closed, no ticket
+        await page.click("#btn-pause")  # opens the counter
+        await expect(page.locator("#counter-state")).to_have_text("BUKA")
+        await expect(park).to_be_disabled()  # open, still no ticket
+        await page.keyboard.press("F9")
+        await expect(message).to_have_text("Tidak ada tiket yang sedang dipanggil.")
+
+        await page.click("#btn-call-next")
+        await expect(label).to_have_text("A-001")
+        await expect(park).to_be_enabled()
+
+        # F9 opens the dialog; Esc cancels it and nothing is parked
+        dialog = page.locator("#park-dialog")
+        await page.keyboard.press("F9")
+        await expect(dialog).to_be_visible()
+        await expect(page.locator("#park-ticket")).to_have_text("A-001")
+        await page.keyboard.press("Escape")
+        await expect(dialog).to_be_hidden()
+        await expect(label).to_have_text("A-001")
+
+        # the button, a note of what to bring, Enter parks
+        server.clock.advance(minutes=5)  # called at 09.00, parked at 09.05
+        await park.click()
+        await expect(dialog).to_be_visible()
+        await page.fill("#park-note", "Bawa fotokopi KK")
+        await expect(page.locator("#park-count")).to_have_text("16/200")
+        await page.keyboard.press("Enter")
+        await expect(message).to_have_text("A-001 diparkir; loket siap memanggil berikutnya.")
+        await expect(label).to_have_text("Belum ada tiket yang dipanggil.")
+        await expect(park).to_be_disabled()
+        await expect(parked).to_contain_text("A-001")
+        await expect(parked.locator(".since")).to_have_text("sejak 09.05")
+        await expect(parked.locator(".note")).to_have_text("Bawa fotokopi KK")
+        await expect(call_back).to_have_text("Panggil kembali")
+        await expect(call_back).to_be_enabled()  # open and idle
+        parked_ticket = ticket(server, "A-001")
+        assert parked_ticket.state.value == "parked" and parked_ticket.note == "Bawa fotokopi KK"  # type: ignore[attr-defined]
+        await expect(page.locator("#waiting li[data-service=ktp] strong")).to_have_text("1")  # not in the queue
+
+        # the counter is free: the next citizen
+        await page.click("#btn-call-next")
+        await expect(label).to_have_text("A-002")
+        await expect(call_back).to_be_disabled()  # busy with A-002
+        await page.screenshot(path=str(tmp_path / "counter-parked.png"))
+        await page.click("#btn-start-finish")
+        await expect(message).to_have_text("Mulai melayani A-002.")
+        await page.click("#btn-start-finish")
+        await expect(message).to_have_text("A-002 selesai dilayani.")
+        await expect(park).to_be_disabled()  # no ticket again
+
+        # English: the list and its button
+        await page.click("button[data-lang=en]")
+        await expect(page.locator("#btn-park")).to_contain_text("Park")
+        await expect(parked.locator(".since")).to_have_text("since 09:05")
+        await expect(call_back).to_have_text("Call back")
+        await page.click("button[data-lang=id]")
+
+        # back with the document: called back from the list, announced like any call
+        server.clock.advance(minutes=10)
+        await call_back.click()
+        await expect(message).to_have_text("Memanggil kembali A-001.")
+        await expect(label).to_have_text("A-001")
+        await expect(page.locator("#current-info")).to_contain_text("dipanggil")
+        await expect(page.locator("#current-note")).to_have_text("Catatan: Bawa fotokopi KK")
+        await expect(page.locator("#parked li")).to_have_text("Tidak ada.")
+        await expect(park).to_be_enabled()
+        called = ticket(server, "A-001")
+        assert called.state.value == "called" and called.counter == "1"  # type: ignore[attr-defined]
+        assert current_counter_ticket(server) == "A-001"
+
+        # parked again, it comes back by its number too (typed, then Enter), and a reload keeps its time
+        await page.keyboard.press("F9")
+        await expect(dialog).to_be_visible()
+        await page.click("#park-send")  # no note this time: the one it had stays
+        await expect(message).to_have_text("A-001 diparkir; loket siap memanggil berikutnya.")
+        await expect(parked.locator(".since")).to_have_text("sejak 09.15")
+        await page.reload()
+        await connected(page)
+        await expect(parked.locator(".since")).to_have_text("sejak 09.15")
+        await page.keyboard.type("1")
+        await page.keyboard.press("Enter")
+        await expect(message).to_have_text("Memanggil kembali A-001.")
+        await expect(label).to_have_text("A-001")
+    assert (tmp_path / "counter-parked.png").stat().st_size > 10_000
+
+
+def current_counter_ticket(server: Server, counter: str = "1") -> str | None:
+    state = server.ctx.state("tegal")
+    ticket_id = state.counters[counter].current
+    return state.tickets[ticket_id].label if ticket_id else None

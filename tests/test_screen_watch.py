@@ -18,7 +18,9 @@ DEVICES = "/api/v1/sites/tegal/device-tokens"
 
 async def show(server: Server, token: str) -> Any:
     ws = await connect(server.ws_url, ping_interval=None)
-    await ws.send(json.dumps({"type": "hello", "role": "display", "site": "tegal", "screen": "lantai2", "token": token}))
+    await ws.send(
+        json.dumps({"type": "hello", "role": "display", "site": "tegal", "screen": "lantai2", "token": token})
+    )
     assert json.loads(await ws.recv())["type"] == "welcome"
     return ws
 

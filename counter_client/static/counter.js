@@ -48,6 +48,14 @@ import { LiveClient } from "/static/shared/live-client.js";
       "done.finish": "{ticket} selesai dilayani.", "done.no_show": "{ticket} ditandai tidak hadir.",
       "done.requeue": "{ticket} masuk antrean lagi (paling belakang).",
       "done.transfer": "{ticket} dialihkan ke {service}.",
+      "done.park": "{ticket} diparkir; loket siap memanggil berikutnya.",
+      "done.unpark": "Memanggil kembali {ticket}.",
+      "btn.park": "Parkir", "btn.call_back": "Panggil kembali", "ticket.parked": "diparkir",
+      "parked.title": "Diparkir", "parked.none": "Tidak ada.", "parked.since": "sejak {time}",
+      "park.title": "Parkir tiket", "park.note": "Apa yang harus dibawa warga? (boleh kosong)",
+      "park.hint": "Warga mengambil berkas yang kurang; loket bebas memanggil berikutnya. Panggil kembali dari "
+        + "daftar Diparkir.",
+      "park.send": "Parkir", "park.cancel": "Batal",
       "local.busy": "Tunggu: perintah sebelumnya belum dijawab.",
       "local.no_ticket": "Tidak ada tiket yang sedang dipanggil.",
       "local.ambiguous": "Nomor {number} ada di beberapa layanan ({labels}); ketik hurufnya, misalnya {example}.",
@@ -84,6 +92,14 @@ import { LiveClient } from "/static/shared/live-client.js";
       "done.recall": "Calling {ticket} again.", "done.start": "Serving {ticket}.", "done.finish": "{ticket} done.",
       "done.no_show": "{ticket} marked as no-show.", "done.requeue": "{ticket} is back in the queue (at the end).",
       "done.transfer": "{ticket} transferred to {service}.",
+      "done.park": "{ticket} parked; the counter is free.",
+      "done.unpark": "Calling {ticket} back.",
+      "btn.park": "Park", "btn.call_back": "Call back", "ticket.parked": "parked",
+      "parked.title": "Parked", "parked.none": "None.", "parked.since": "since {time}",
+      "park.title": "Park ticket", "park.note": "What must the citizen bring? (optional)",
+      "park.hint": "The citizen fetches a missing document; the counter is free for the next one. Call them back "
+        + "from the Parked list.",
+      "park.send": "Park", "park.cancel": "Cancel",
       "local.busy": "Wait: the previous command has no answer yet.",
       "local.no_ticket": "No ticket is called now.",
       "local.ambiguous": "Number {number} exists in several services ({labels}); type the letter too, e.g. {example}.",
@@ -175,6 +191,13 @@ import { LiveClient } from "/static/shared/live-client.js";
       if (ticket.state === "waiting" && counts.has(ticket.service)) counts.set(ticket.service, counts.get(ticket.service) + 1);
     }
     return counts;
+  }
+
+  // Parked tickets of this counter's services (set aside here or at another counter), the longest parked first.
+  function parkedTickets() {
+    const since = (x) => x.parked_at || ""; // the ticket says when its counter set it aside
+    return [...view.tickets.values()].filter((x) => x.state === "parked")
+      .sort((a, b) => since(a).localeCompare(since(b)) || a.label.localeCompare(b.label));
   }
 
   function noShows() {
@@ -326,6 +349,7 @@ import { LiveClient } from "/static/shared/live-client.js";
     link = null;
     old?.close();
     if (dialog.open) dialog.close();
+    if (parkDialog.open) parkDialog.close();
     setConnection("closed");
   }
 
@@ -334,6 +358,11 @@ import { LiveClient } from "/static/shared/live-client.js";
   function serviceName(id) {
     const s = (catalogue?.services || []).find((x) => x.id === id);
     return s ? s.name : id;
+  }
+
+  function counterName(id) {
+    const c = (catalogue?.counters || []).find((x) => x.id === id);
+    return c ? c.name : id;
   }
 
   function run(name, fields = {}) {
@@ -362,9 +391,22 @@ import { LiveClient } from "/static/shared/live-client.js";
       current() ? run("no_show") : show(localMessage("local.no_ticket", {}, true));
     },
     transfer() { current() ? openTransfer() : show(localMessage("local.no_ticket", {}, true)); },
+    park() { current() ? openPark() : show(localMessage("local.no_ticket", {}, true)); },
     pause_resume() { run({ open: "pause", paused: "resume" }[view.state] || "open"); },
     close() { run("close"); },
   };
+
+  // Open tickets matching what the operator typed: a label ("B-012", "b12") or a bare number ("12").
+  function findTickets(typed) {
+    const text = typed.trim().toUpperCase().replace(/[\s-]/g, "");
+    const [, prefix, digits] = /^([A-Z]*)(\d+)$/.exec(text) || [];
+    if (!digits) return [];
+    const number = parseInt(digits, 10);
+    return [...view.tickets.values()].filter((x) => {
+      const [labelPrefix, labelNumber] = x.label.split("-");
+      return parseInt(labelNumber, 10) === number && (!prefix || prefix === labelPrefix);
+    }).sort((a, b) => a.label.localeCompare(b.label));
+  }
 
   // A typed number names one ticket: a label as typed, or a bare number only one open ticket here has.
   function resolveNumber(typed) {
@@ -372,8 +414,7 @@ import { LiveClient } from "/static/shared/live-client.js";
     if (/^[A-Z]/.test(text)) return text;
     const number = parseInt(text, 10);
     if (Number.isNaN(number)) return null;
-    const matches = [...view.tickets.values()].filter((x) => parseInt(x.label.split("-")[1], 10) === number)
-      .sort((a, b) => a.label.localeCompare(b.label));
+    const matches = findTickets(text);
     if (matches.length > 1) {
       const labels = matches.map((m) => m.label).join(", ");
       show(localMessage("local.ambiguous", { number: text, labels, example: matches[0].label }, true));
@@ -390,7 +431,11 @@ import { LiveClient } from "/static/shared/live-client.js";
     if (!typed.trim()) return show(localMessage("local.no_number", {}, true));
     const label = resolveNumber(typed);
     numberInput.value = "";
-    if (label) run(name, { ticket: label });
+    if (!label) return;
+    // Calling a parked ticket by its number calls it back.
+    const found = findTickets(label);
+    if (name === "call" && found.length === 1 && found[0].state === "parked") run("unpark", { ticket: found[0].label });
+    else run(name, { ticket: label });
   }
 
   // --- the transfer dialog -------------------------------------------------------------------------------
@@ -437,6 +482,32 @@ import { LiveClient } from "/static/shared/live-client.js";
     if (!target) return;
     dialog.close();
     run("transfer", { target_service: target, ...(noteInput.value.trim() ? { note: noteInput.value.trim() } : {}) });
+  });
+
+  // --- the park dialog: what the citizen must bring --------------------------------------------------------
+
+  const parkDialog = document.getElementById("park-dialog");
+  const parkNote = document.getElementById("park-note");
+
+  function openPark() {
+    document.getElementById("park-ticket").textContent = current().label;
+    parkNote.value = "";
+    updateParkCount();
+    parkDialog.showModal();
+    parkNote.focus();
+  }
+
+  function updateParkCount() {
+    document.getElementById("park-count").textContent = `${parkNote.value.length}/200`;
+  }
+
+  parkNote.addEventListener("input", updateParkCount);
+  document.getElementById("park-cancel").addEventListener("click", () => parkDialog.close());
+  document.getElementById("park-form").addEventListener("submit", (event) => {
+    event.preventDefault(); // Enter in the note parks
+    parkDialog.close();
+    const note = parkNote.value.trim();
+    run("park", note ? { note } : {});
   });
 
   // --- signing in and out --------------------------------------------------------------------------------
@@ -520,11 +591,12 @@ import { LiveClient } from "/static/shared/live-client.js";
     if (key === "/") return "transfer";
     if (key === "*") return "pause_resume";
     if (key === "F8") return "close";
+    if (key === "F9") return "park";
     return null;
   }
 
   document.addEventListener("keydown", (event) => {
-    if (desk.hidden || dialog.open || event.ctrlKey || event.altKey || event.metaKey) return;
+    if (desk.hidden || dialog.open || parkDialog.open || event.ctrlKey || event.altKey || event.metaKey) return;
     const target = event.target;
     const inNumber = target === numberInput;
     if (!inNumber && target.matches && target.matches("input, textarea, select")) return;
@@ -629,6 +701,7 @@ import { LiveClient } from "/static/shared/live-client.js";
     document.getElementById("pause-text").textContent = t({ open: "btn.pause", paused: "btn.resume" }[view.state] || "btn.open");
     const busy = pending.size > 0;
     for (const button of document.querySelectorAll(".actions button")) button.disabled = busy;
+    document.getElementById("btn-park").disabled = busy || !c; // only a called or served ticket can be parked
     desk.classList.toggle("busy", busy);
 
     const waiting = document.getElementById("waiting");
@@ -671,11 +744,72 @@ import { LiveClient } from "/static/shared/live-client.js";
         return li;
       }));
     }
+    renderParked(!busy && view.state === "open" && !c);
     setText("totals", t("totals.line", view.totals));
 
     const line = document.getElementById("message");
     line.textContent = message ? (lang === "en" ? message.en : message.id) : "";
     line.classList.toggle("error", Boolean(message && message.error));
+  }
+
+  // "08.30" in Indonesian, "08:30" in English: the site's wall clock, whatever this PC's zone.
+  function siteTime(at) {
+    const parts = new Intl.DateTimeFormat("en-GB", {
+      timeZone: catalogue?.site.timezone || undefined, hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    }).formatToParts(new Date(at));
+    const part = (type) => parts.find((p) => p.type === type)?.value ?? "";
+    return `${part("hour")}${lang === "en" ? ":" : "."}${part("minute")}`;
+  }
+
+  let parkedDrawn = ""; // redrawn only when it changes: the page renders every second, and a button under the
+  // operator's pointer must not be replaced between press and release
+
+  function renderParked(canCallBack) {
+    const list = document.getElementById("parked");
+    const tickets = parkedTickets();
+    const rows = tickets.map((ticket) => {
+      const at = ticket.parked_at;
+      const since = at ? t("parked.since", { time: siteTime(at) }) : "";
+      const where = ticket.counter && ticket.counter !== COUNTER ? counterName(ticket.counter) : "";
+      return { ticket, since, where };
+    });
+    const drawn = JSON.stringify([lang, canCallBack, rows.map((r) => [r.ticket.id, r.ticket.label, r.ticket.note, r.since, r.where])]);
+    if (drawn === parkedDrawn) return;
+    parkedDrawn = drawn;
+    if (!rows.length) {
+      const li = document.createElement("li");
+      li.className = "dim";
+      li.textContent = t("parked.none");
+      list.replaceChildren(li);
+      return;
+    }
+    list.replaceChildren(...rows.map(({ ticket, since, where }) => {
+      const li = document.createElement("li");
+      li.dataset.label = ticket.label;
+      const label = document.createElement("strong");
+      label.textContent = ticket.label;
+      const time = document.createElement("span");
+      time.className = "since";
+      time.textContent = since;
+      const parts = [label, time];
+      if (where) {
+        const by = document.createElement("span");
+        by.className = "by dim";
+        by.textContent = where;
+        parts.push(by);
+      }
+      const note = document.createElement("span");
+      note.className = "note";
+      note.textContent = ticket.note || "";
+      const back = document.createElement("button");
+      back.type = "button";
+      back.className = "small call-back";
+      back.textContent = t("btn.call_back");
+      back.disabled = !canCallBack; // the counter must be open and idle
+      back.addEventListener("click", () => { back.blur(); run("unpark", { ticket: ticket.label }); });
+      li.append(...parts, note, back);
+      return li;
+    }));
   }
 
   setInterval(render, 1000); // the "served for" clock

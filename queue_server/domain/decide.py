@@ -238,7 +238,7 @@ def _park(state: SiteState, cmd: c.ParkTicket, now: datetime) -> list[Event]:
     note = (cmd.note or "").strip() or None
     if note and len(note) > NOTE_MAX:
         raise Refusal("note_too_long", max_len=NOTE_MAX, details={"field": "note"})
-    parked = ticket.moved_to(TicketState.PARKED, note=note or ticket.note)
+    parked = ticket.moved_to(TicketState.PARKED, note=note or ticket.note, parked_at=now)
     idle = replace(status, current=None)
     return [_event(state, ev.TICKET_PARKED, now, ticket=parked, counter=idle)]
 

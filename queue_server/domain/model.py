@@ -94,6 +94,7 @@ class Ticket(Snapshot):
     recalls: int = snap(audience="public", default=0)
     parent: str | None = snap(column="fixed", default=None)
     note: str | None = snap(default=None)
+    parked_at: datetime | None = snap(default=None)  # when its counter set it aside (staff: "parked since 09.05")
     booked_slot: datetime | None = snap(default=None)  # checked in from an online booking: ahead of walk-ins from then
     # The citizen left a number for messages (outbound/): the contacts row naming it (t:<id> or b:<booking id>).
     # Never the number itself, and never on the wire.
