@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Any
 
@@ -383,6 +384,45 @@ def cmd_close_day(args: argparse.Namespace) -> None:
     print(f"closed {args.site_id} {body['day']}: {body['expired']} unserved tickets expired")
 
 
+def cmd_archive(args: argparse.Namespace) -> None:
+    """Archive and delete the event log before a day (a SQLite database with its server stopped; on PostgreSQL the
+    server may run). `retention_days` does the same every day by itself (application/retention.py)."""
+    from queue_server.application.retention import archive_events
+    from queue_server.persistence.factory import storage_for
+    from queue_server.web.app import load_sites
+
+    config = _config(args)
+    sites = load_sites(config)
+    chosen = [args.site_id] if args.site_id else list(sites)
+    unknown = [s for s in chosen if s not in sites]
+    if unknown:
+        raise SystemExit(f"error: unknown site {unknown[0]!r}; sites: {', '.join(sites)}")
+    try:
+        day = date.fromisoformat(args.before)
+    except ValueError:
+        raise SystemExit(f"error: --before {args.before!r} is not a date like 2026-09-01") from None
+    directory = Path(args.to) if args.to else config.archives
+
+    async def run() -> list[Any]:
+        storage = storage_for(config.database, synchronous=config.synchronous)
+        await storage.open()
+        try:
+            out = []
+            for site_id in chosen:
+                before = datetime.combine(day, time(0, 0), tzinfo=sites[site_id].tz)  # the site's own midnight
+                out.append(await archive_events(storage, site_id, before, directory))
+            return out
+        finally:
+            await storage.close()
+
+    with server_lock(config.database):
+        for archived in asyncio.run(run()):
+            if archived.events:
+                print(f"{archived.site}: {archived.events} events archived to {archived.path} and deleted")
+            else:
+                print(f"{archived.site}: no event before {day} to archive")
+
+
 def cmd_migrate(args: argparse.Namespace) -> None:
     """Bring the database's schema to this release's version: what `serve` does at start-up, with the server
     stopped and saying what it applied."""
@@ -625,6 +665,13 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--site-id", required=True)
     sp.add_argument("--day", help="YYYY-MM-DD (default: today, local time)")
     sp.set_defaults(func=cmd_close_day)
+
+    sp = sub.add_parser("archive", help="archive the event log before a day to gzip files, then delete it")
+    common(sp)
+    sp.add_argument("--before", required=True, help="YYYY-MM-DD: events before this local day go")
+    sp.add_argument("--site-id", help="one site (default: every site)")
+    sp.add_argument("--to", help="the folder of the archive files (default: 'archive' beside the database)")
+    sp.set_defaults(func=cmd_archive)
 
     sp = sub.add_parser("migrate", help="bring the database's schema up to date (serve also does, at start-up)")
     sp.add_argument("--db", help=DB_HELP)

@@ -250,6 +250,25 @@ class StoragePort(abc.ABC):
             tickets, counters, closed, bookings, settings.get("running_text"), configuration, int(head[0][0])
         )
 
+    # --- retention: the oldest events of a site, archived then forgotten (application/retention.py) -----------
+
+    async def event_rows_after(self, site_id: str, after: int, limit: int) -> list[tuple[int, str, str, str]]:
+        """(seq, type, at, data) as stored, oldest first."""
+        rows = await self._read(
+            "SELECT seq, type, at, data FROM events WHERE site = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (site_id, after, limit),
+        )
+        return [(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]
+
+    async def newest_seq(self, site_id: str) -> int:
+        rows = await self._read("SELECT COALESCE(MAX(seq), 0) FROM events WHERE site = ?", (site_id,))
+        return int(rows[0][0])
+
+    async def forget_events(self, site_id: str, after: int, upto: int) -> None:
+        """Delete the site's events with after < seq <= upto (archived first). Never the site's newest one: the
+        log's numbering and a site's head are read from what is left."""
+        await self.execute("DELETE FROM events WHERE site = ? AND seq > ? AND seq <= ?", (site_id, after, upto))
+
     async def events_after(self, site_id: str, after: int, limit: int) -> list[Event]:
         rows = await self._read(
             "SELECT seq, site, type, at, data FROM events WHERE site = ? AND seq > ? ORDER BY seq LIMIT ?",

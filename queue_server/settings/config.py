@@ -27,6 +27,7 @@ def database_of(value: str | Path) -> Path | str:
 _NUMBERS = {
     "QUEUE_CONTACT_RETENTION_HOURS": "contact_retention_hours",
     "QUEUE_CLOCK_JUMP_HOURS": "clock_jump_hours",
+    "QUEUE_RETENTION_DAYS": "retention_days",
     "QUEUE_OUTBOX_RETRY_SECONDS": "outbox_retry_seconds",
     "QUEUE_OUTBOX_RETRY_CAP_SECONDS": "outbox_retry_cap_seconds",
     "QUEUE_OUTBOX_MAX_ATTEMPTS": "outbox_max_attempts",
@@ -68,6 +69,10 @@ class Config:
     # event is more than this many hours old (a clock started with a wrong date), nor after the clock jumped ahead
     # while running. 0: always close (pipeline/engine.py).
     clock_jump_hours: float = 24.0
+    # The event log's retention: events older than this many days are archived (gzip JSON lines in `archive_dir`,
+    # default "archive" beside the database) and deleted, daily. 0: kept for ever (application/retention.py).
+    retention_days: int = 0
+    archive_dir: Path | None = None
     screen_watch_seconds: float = 30.0  # how often devices' last-seen times are saved and missing TVs looked for
     # Messages out (docs/notifications.md). The key that encrypts citizens' numbers and webhook secrets, in a file
     # outside the database (default: "notify.key" beside it; made at first start); how long a number is kept after
@@ -135,6 +140,7 @@ class Config:
         values["site_files"] = [str(p) for p in self.site_files]
         values["sound_cache"] = str(self.sound_cache) if self.sound_cache is not None else None
         values["key_file"] = str(self.key_file) if self.key_file is not None else None
+        values["archive_dir"] = str(self.archive_dir) if self.archive_dir is not None else None
         return json.dumps(values)
 
     @classmethod
@@ -144,6 +150,7 @@ class Config:
         values["site_files"] = [Path(p) for p in values["site_files"]]
         values["sound_cache"] = Path(values["sound_cache"]) if values["sound_cache"] is not None else None
         values["key_file"] = Path(values["key_file"]) if values.get("key_file") is not None else None
+        values["archive_dir"] = Path(values["archive_dir"]) if values.get("archive_dir") is not None else None
         config = cls(**values)
         config.validate()
         return config
@@ -163,6 +170,11 @@ class Config:
     def data_directory(self) -> Path:
         """Where files beside the database go (the sound cache): the SQLite file's folder, or var/."""
         return Path("var") if isinstance(self.database, str) else self.database.parent
+
+    @property
+    def archives(self) -> Path:
+        """Where archived events go: set, or "archive" beside the database (var/ for PostgreSQL)."""
+        return self.archive_dir if self.archive_dir is not None else self.data_directory / "archive"
 
     @property
     def notification_key(self) -> Path:
@@ -191,6 +203,8 @@ class Config:
             raise ValueError("at least one site file is needed")
         if self.log_format not in FORMATS:
             raise ValueError(f"log format must be one of {', '.join(FORMATS)}, got {self.log_format!r}")
+        if self.retention_days and not 7 <= self.retention_days <= 3660:
+            raise ValueError(f"retention must be 0 (keep everything) or 7 to 3660 days, got {self.retention_days}")
         if not 0 <= self.contact_retention_hours <= 24 * 31:
             raise ValueError(f"contact retention must be 0 to 744 hours, got {self.contact_retention_hours}")
         if self.outbox_retry_seconds <= 0 or self.outbox_retry_cap_seconds < self.outbox_retry_seconds:

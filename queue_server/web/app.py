@@ -26,6 +26,7 @@ from queue_server.application.auth import Accounts
 from queue_server.application.context import Context
 from queue_server.application.notifications import Notifications
 from queue_server.application.presence import ScreenPresence
+from queue_server.application.retention import Retention
 from queue_server.application.screen_watch import ScreenWatch
 from queue_server.common.jsontext import JSONResponse
 from queue_server.domain.catalogue import Site
@@ -239,6 +240,7 @@ def create_app(
         monitor: Monitor | None = None
         presence: ScreenPresence | None = None
         screens: ScreenWatch | None = None
+        retention: Retention | None = None
         try:
             await engine.start()  # first: the sites as last configured (perhaps on the web) replace the files'
             await announcer.prepare()
@@ -260,6 +262,8 @@ def create_app(
             screens.elsewhere = presence.elsewhere
             screens.start()
             monitor.screens = screens
+            retention = Retention(storage, list(sites), config.retention_days, config.archives, clock)
+            retention.start()
             server.national = National(ctx, monitor, presence=presence)
             if config.demo:
                 from queue_server.application.demo import seed_demo
@@ -275,6 +279,8 @@ def create_app(
                 await presence.stop()
             if screens is not None:
                 await screens.stop()
+            if retention is not None:
+                await retention.stop()
             await notifications.stop()
             await accounts.stop()
             await engine.stop()

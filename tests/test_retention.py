@@ -1,0 +1,128 @@
+"""Retention (issue 16): the event log older than a day is archived to gzip JSON lines and deleted; every report of
+the archived days reads the same afterwards, the site's newest event stays, and numbering goes on after a restart;
+`queue-server archive` does it from the command line, `retention_days` every day by itself."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from queue_server.application.retention import Retention, archive_events
+from queue_server.persistence.factory import storage_for
+
+from .helpers import Clock, Server, running_server
+
+BOTH_DATABASES = True
+REPORT = "/api/v1/sites/tegal/reports?from=2026-11-23&to=2026-11-23"
+
+
+async def busy_monday(server: Server) -> None:
+    operator = await server.login("op-disdukcapil")
+    await server.command(operator, "1", "open")
+    for _ in range(4):
+        await server.issue("ktp")
+    for _ in range(3):
+        server.clock.advance(minutes=5)
+        await server.command(operator, "1", "call_next")
+        server.clock.advance(minutes=6)
+        await server.command(operator, "1", "finish")
+
+
+async def count_events(database: Path | str) -> tuple[int, int]:
+    storage = storage_for(database)
+    await storage.open()
+    try:
+        rows = await storage.query("SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM events")
+        return int(rows[0][0]), int(rows[0][1])
+    finally:
+        await storage.close()
+
+
+def lines_of(path: Path) -> list[dict[str, Any]]:
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+async def test_archived_events_leave_every_report_as_it_was(database: Path | str, tmp_path: Path) -> None:
+    clock = Clock()  # Monday 23 November 2026, 09:00 WIB
+    async with running_server(database, clock=clock) as server:
+        await busy_monday(server)
+        clock.advance(days=9)
+        await server.issue("ktp")  # Wednesday 2 December: the newest events are recent
+    async with running_server(database, clock=clock) as server:  # Monday closed at start-up (its ticket left open)
+        before = (await server.http.get(REPORT, headers=await server.login("supervisor"))).json()
+        before.pop("generated_at")
+    total, newest = await count_events(database)
+    storage = storage_for(database)
+    await storage.open()
+    try:
+        cutoff = datetime(2026, 11, 30, tzinfo=UTC)
+        archived = await archive_events(storage, "tegal", cutoff, tmp_path / "archive")
+        again = await archive_events(storage, "tegal", cutoff, tmp_path / "archive")
+    finally:
+        await storage.close()
+    assert archived.events > 10 and again.events == 0, "archived once; a second run finds nothing"
+    assert archived.path is not None and (archived.path.stat().st_mode & 0o777) == 0o600
+    lines = lines_of(archived.path)
+    assert len(lines) == archived.events and {line["site"] for line in lines} == {"tegal"}
+    assert lines[0]["type"] == "counter.opened" and all(line["at"] < "2026-11-30" for line in lines)
+    assert [line["seq"] for line in lines] == sorted(line["seq"] for line in lines)
+    left, still_newest = await count_events(database)
+    assert left == total - archived.events and still_newest == newest
+    async with running_server(database, clock=clock) as server:
+        after = (await server.http.get(REPORT, headers=await server.login("supervisor"))).json()
+        after.pop("generated_at")
+        assert before["totals"]["tickets"] == 4 and before["totals"]["served"] == 3
+        assert after == before, "a report of an archived day reads the same"
+        issued = await server.issue("ktp")
+        assert issued["ticket"]["label"] == "A-002"
+    assert (await count_events(database))[1] > newest, "numbering goes on after the newest kept event"
+
+
+async def test_the_newest_event_of_a_quiet_site_is_kept(database: Path | str, tmp_path: Path) -> None:
+    clock = Clock()
+    async with running_server(database, clock=clock) as server:
+        await server.issue("ktp")
+    storage = storage_for(database)
+    await storage.open()
+    try:
+        retention = Retention(storage, ["tegal"], 7, tmp_path / "archive", lambda: clock.now + timedelta(days=60))
+        results = await retention.run_once()
+    finally:
+        await storage.close()
+    assert sum(r.events for r in results) >= 0
+    left, newest = await count_events(database)
+    assert left == 1 and newest > 0, "a site idle for months keeps its newest event: its numbering goes on"
+
+
+def test_the_command_line_archives_with_the_server_stopped(tmp_path: Path) -> None:
+    db = tmp_path / "q.sqlite3"
+
+    async def fill() -> None:
+        clock = Clock()
+        async with running_server(db, clock=clock) as server:
+            await busy_monday(server)
+            clock.advance(days=9)
+            await server.issue("ktp")
+
+    asyncio.run(fill())
+    out = subprocess.run(
+        [sys.executable, "-m", "queue_server", "archive", "--before", "2026-12-01", "--db", str(db),
+         "--to", str(tmp_path / "arch")],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "events archived to" in out.stdout
+    files = list((tmp_path / "arch").glob("tegal-events-20261123-*.jsonl.gz"))
+    assert len(files) == 1 and lines_of(files[0])
+    bad = subprocess.run(
+        [sys.executable, "-m", "queue_server", "archive", "--before", "1 Desember", "--db", str(db)],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert bad.returncode != 0 and "not a date" in bad.stderr
