@@ -387,7 +387,7 @@ def cmd_close_day(args: argparse.Namespace) -> None:
 def cmd_archive(args: argparse.Namespace) -> None:
     """Archive and delete the event log before a day (a SQLite database with its server stopped; on PostgreSQL the
     server may run). `retention_days` does the same every day by itself (application/retention.py)."""
-    from queue_server.application.retention import archive_events
+    from queue_server.application.retention import archive_events, archive_tickets
     from queue_server.persistence.factory import storage_for
     from queue_server.web.app import load_sites
 
@@ -411,16 +411,17 @@ def cmd_archive(args: argparse.Namespace) -> None:
             for site_id in chosen:
                 before = datetime.combine(day, time(0, 0), tzinfo=sites[site_id].tz)  # the site's own midnight
                 out.append(await archive_events(storage, site_id, before, directory))
+                out.append(await archive_tickets(storage, site_id, day, directory))
             return out
         finally:
             await storage.close()
 
     with server_lock(config.database):
         for archived in asyncio.run(run()):
-            if archived.events:
-                print(f"{archived.site}: {archived.events} events archived to {archived.path} and deleted")
+            if archived.count:
+                print(f"{archived.site}: {archived.count} {archived.kind} archived to {archived.path}")
             else:
-                print(f"{archived.site}: no event before {day} to archive")
+                print(f"{archived.site}: nothing before {day} left to archive")
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:

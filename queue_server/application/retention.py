@@ -1,14 +1,16 @@
-"""Retention: a site's events older than the configured number of days are archived to a compressed file, then
-deleted from the database, which otherwise grows ~5 MB a day at a busy mall (docs/deployment.md, "Retention").
+"""Retention: what a site keeps older than the configured number of days is archived to compressed files, then
+taken out of the database, which otherwise grows ~5 MB a day at a busy mall (docs/deployment.md, "Retention").
 
-Only the event log goes: reports, the IKM, the audit log and citizens' old links read the tickets, bookings, survey
-answers and audit tables, which stay, so every report of an archived day reads the same afterwards. What an event
-log is still needed for is recent: a screen resuming after a drop (a snapshot once its events are gone) and the
-site's newest event, which is never deleted (the log's numbering and each site's head are read from it).
+- The event log goes: what it is still needed for is recent (a screen resuming after a drop gets a snapshot once
+  its events are gone). The site's newest event is never deleted: the log's numbering and each site's head are
+  read from it.
+- A closed ticket keeps the columns every report reads (service, agency, counter, state, times) and loses its
+  document and its link (token): an old ticket link then says "unknown ticket", and every report, IKM and audit
+  entry of an archived day reads the same afterwards (the survey answers and audit log stay whole).
 
-The archive is one gzip JSON-lines file per site and run (`{seq, site, type, at, data}` per line), written and
-synced before anything is deleted; a run stopped half way leaves the rest for the next run (seq tells repeated
-lines apart). The files hold tickets' tokens and booking NIK hashes, never a number or a name: mode 0600.
+The archive is one gzip JSON-lines file per site, kind and run (an event `{seq, site, type, at, data}` or a ticket's
+document per line), written and synced before anything is taken out; a run stopped half way leaves the rest for the
+next run. The files hold ticket links and booking NIK hashes, never a number or a name: mode 0600.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from queue_server.persistence.port import StoragePort
@@ -35,10 +37,11 @@ CHECK_SECONDS = 3600.0
 @dataclass(frozen=True)
 class Archived:
     site: str
-    events: int
+    count: int  # events, or tickets
     path: Path | None
     first_at: datetime | None = None
     last_at: datetime | None = None
+    kind: str = "events"
 
 
 async def archive_events(storage: StoragePort, site_id: str, before: datetime, directory: Path) -> Archived:
@@ -72,15 +75,44 @@ async def archive_events(storage: StoragePort, site_id: str, before: datetime, d
     return Archived(site_id, len(rows), path, first_at, last_at)
 
 
+async def archive_tickets(storage: StoragePort, site_id: str, before: date, directory: Path) -> Archived:
+    """The documents of the site's closed tickets of days before `before` into a new file, then taken out (their
+    report columns stay)."""
+    rows: list[tuple[str, str]] = []
+    while True:
+        chunk = await storage.ticket_documents_before(site_id, before, rows[-1][0] if rows else "", CHUNK)
+        rows.extend(chunk)
+        if len(chunk) < CHUNK:
+            break
+    if not rows:
+        return Archived(site_id, 0, None, kind="tickets")
+    days = sorted(json.loads(doc)["day"] for _, doc in rows)
+    path = directory / f"{site_id}-tickets-{days[0].replace('-', '')}-{days[-1].replace('-', '')}-{rows[0][0]}.jsonl.gz"
+    await asyncio.to_thread(_write_lines, path, [doc for _, doc in rows])
+    previous = ""
+    for start in range(0, len(rows), CHUNK):
+        upto = rows[min(start + CHUNK, len(rows)) - 1][0]
+        await storage.forget_ticket_documents(site_id, before, previous, upto)
+        previous = upto
+    log.info("site %s: %d tickets before %s archived to %s", site_id, len(rows), before, path)
+    return Archived(site_id, len(rows), path, kind="tickets")
+
+
 def _write(path: Path, site_id: str, rows: list[tuple[int, str, str, str]]) -> None:
+    _write_lines(path, [
+        json.dumps({"seq": seq, "site": site_id, "type": kind, "at": at, "data": json.loads(data)}, ensure_ascii=False)
+        for seq, kind, at, data in rows
+    ])  # fmt: skip
+
+
+def _write_lines(path: Path, lines: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as raw:
         with gzip.GzipFile(fileobj=raw, mode="wb") as out:
-            for seq, kind, at, data in rows:
-                line = {"seq": seq, "site": site_id, "type": kind, "at": at, "data": json.loads(data)}
-                out.write(json.dumps(line, ensure_ascii=False).encode() + b"\n")
+            for line in lines:
+                out.write(line.encode() + b"\n")
         raw.flush()
         os.fsync(raw.fileno())
     os.replace(partial, path)  # a file with the final name is always whole
@@ -113,7 +145,11 @@ class Retention:
         async with self.storage.exclusive("retention") as role:
             if not role.held:
                 return []
-            return [await archive_events(self.storage, site, before, self.directory) for site in self.sites]
+            out = []
+            for site in self.sites:
+                out.append(await archive_events(self.storage, site, before, self.directory))
+                out.append(await archive_tickets(self.storage, site, before.date(), self.directory))
+            return out
 
     async def _run(self) -> None:
         while True:

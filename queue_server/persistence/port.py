@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from queue_server.common import jsontext
 from queue_server.domain.booking import Booking
 from queue_server.domain.events import Event
-from queue_server.domain.model import OPEN_STATES, CounterStatus, Ticket
+from queue_server.domain.model import FINAL_STATES, OPEN_STATES, CounterStatus, Ticket
 from queue_server.domain.snapshot import FieldSpec, columns
 from queue_server.persistence.rows import AuditEntry, Leg, SurveySums, legs_from_rows
 from queue_server.persistence.schema import Outcome
@@ -264,6 +264,25 @@ class StoragePort(abc.ABC):
         rows = await self._read("SELECT COALESCE(MAX(seq), 0) FROM events WHERE site = ?", (site_id,))
         return int(rows[0][0])
 
+    async def ticket_documents_before(self, site_id: str, day: date, after: str, limit: int) -> list[tuple[str, str]]:
+        """(id, doc) of the site's closed tickets of days before `day` not archived yet, by id, after `after`."""
+        finals = ",".join("?" * len(FINAL_STATES))
+        rows = await self._read(
+            f"SELECT id, doc FROM tickets WHERE site = ? AND day < ? AND doc <> '' AND id > ? "  # noqa: S608
+            f"AND state IN ({finals}) ORDER BY id LIMIT ?",
+            (site_id, day.isoformat(), after, *sorted(s.value for s in FINAL_STATES), limit),
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    async def forget_ticket_documents(self, site_id: str, day: date, after: str, upto: str) -> None:
+        """Archived: the tickets keep the columns reports read; their document and link (token) go."""
+        finals = ",".join("?" * len(FINAL_STATES))
+        await self.execute(
+            f"UPDATE tickets SET doc = '', token = '' WHERE site = ? AND day < ? AND id > ? AND id <= ? "  # noqa: S608
+            f"AND doc <> '' AND state IN ({finals})",
+            (site_id, day.isoformat(), after, upto, *sorted(s.value for s in FINAL_STATES)),
+        )
+
     async def forget_events(self, site_id: str, after: int, upto: int) -> None:
         """Delete the site's events with after < seq <= upto (archived first). Never the site's newest one: the
         log's numbering and a site's head are read from what is left."""
@@ -354,7 +373,9 @@ class StoragePort(abc.ABC):
 
     async def ticket_of_any_day(self, site_id: str, ticket_id: str) -> Ticket | None:
         """A ticket by id whatever its day (memory holds only the open ones and the latest day's)."""
-        rows = await self.query("SELECT doc FROM tickets WHERE id = ? AND site = ?", (ticket_id, site_id))
+        rows = await self.query(
+            "SELECT doc FROM tickets WHERE id = ? AND site = ? AND doc <> ''", (ticket_id, site_id)
+        )  # an archived ticket keeps only its report columns (forget_ticket_documents)
         return Ticket.from_dict(json.loads(rows[0][0])) if rows else None
 
     async def service_history(
