@@ -8,13 +8,14 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Dialog, Page
 
-from .display_support import chromium, until
-from .helpers import Server, running_server
+from .display_support import board_page, chromium, until
+from .helpers import KIOSK, Server, running_server
 from .test_supervisor_pages import signed_in
 
 URL = "/api/v1/sites/tegal/configuration"
@@ -51,6 +52,18 @@ async def save_and_wait(page: Page, expected_version: int) -> None:
 
 
 async def test_an_admin_runs_the_mall_from_the_page(browser: Browser, server: Server, tmp_path: Path) -> None:
+    kiosk_context = await browser.new_context(viewport={"width": 1280, "height": 1024})
+    kiosk = await kiosk_context.new_page()
+    await kiosk.goto(f"{server.url}/kiosk/tegal#token={KIOSK}")
+    await kiosk.evaluate("() => { window.__marker = 1; }")
+    async with AsyncExitStack() as stack:
+        tv = await stack.enter_async_context(board_page(browser, server))
+        await tv.evaluate("() => { window.__marker = 1; }")
+        await admin_session(browser, server, tmp_path, tv, kiosk)
+    await kiosk_context.close()
+
+
+async def admin_session(browser: Browser, server: Server, tmp_path: Path, tv: Page, kiosk: Page) -> None:
     async with signed_in(browser, server, "/supervisor/tegal/admin", user="admin") as page:
         accept_confirmations(page)
         await until(page, "() => document.body.dataset.loaded === 'true'")
@@ -77,6 +90,10 @@ async def test_an_admin_runs_the_mall_from_the_page(browser: Browser, server: Se
         site = server.ctx.sites["tegal"]
         assert site.counters["27"].services == ("ktp_hilang",) and site.counters["27"].zone == "Lantai 2"
         assert site.services["ktp_hilang"].daily_quota == 40 and site.services["ktp_hilang"].prefix == "KH"
+        # the TV and the kiosk, open all along, show the new counter and service without a reload
+        await until(tv, "() => !!document.querySelector(\".tile[data-counter='27']\")", timeout_ms=60_000)
+        await until(kiosk, "() => !!document.querySelector('.k-service[data-service=ktp_hilang]')", timeout_ms=60_000)
+        assert await tv.evaluate("() => window.__marker") == 1 and await kiosk.evaluate("() => window.__marker") == 1
         ticket = await server.issue("ktp_hilang")
         operator = await server.login("op-disdukcapil")
         assert (await server.command(operator, "27", "open")).status_code == 200
