@@ -418,3 +418,29 @@ async def test_screens_down_counts_the_displays_connected_to_every_process(pg_cl
                 break
             await asyncio.sleep(0.1)
         assert gone, "and no longer once it went away"
+
+
+async def test_a_configuration_changed_on_one_process_applies_on_every_other(pg_cluster: str) -> None:
+    """Issue 16: the site.configured event another process committed is parsed and applied here too: the new
+    service can be issued on process b at once, and b's display is told."""
+    database = await new_database(pg_cluster)
+    async with servers(database, 2) as (a, b):
+        ws, _ = await hello(b.ws_url)
+        try:
+            admin = await a.login("admin")
+            current = (await a.http.get("/api/v1/sites/tegal/configuration", headers=admin)).json()
+            document = current["document"]
+            agency = next(x for x in document["agencies"] if x["id"] == "disdukcapil")
+            agency["services"].append({"id": "ikd", "name": "Identitas Kependudukan Digital", "prefix": "Z"})
+            agency["counters"].append({"id": "27", "name": "Loket 27", "services": ["ikd"]})
+            r = await a.http.put("/api/v1/sites/tegal/configuration", json={"version": 0, "document": document},
+                                 headers=admin)  # fmt: skip
+            assert r.status_code == 200, r.text
+            frames = await frames_until(ws, lambda fs: any(f["type"] == "site.configured" for f in fs))
+            assert next(f for f in frames if f["type"] == "site.configured")["data"] == {"version": 1}
+            assert "ikd" in b.ctx.sites["tegal"].services
+            assert (await b.issue("ikd"))["ticket"]["label"] == "Z-001"
+            on_b = (await b.http.get("/api/v1/sites/tegal/configuration", headers=await b.login("admin"))).json()
+            assert on_b["version"] == 1 and on_b["source"] == "web"
+        finally:
+            await ws.close()
