@@ -3,6 +3,7 @@ keyboard shortcuts, refusals shown in Indonesian, the English switch, and a conn
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -55,6 +56,7 @@ async def test_every_button_and_the_keypad_shortcuts_work_a_day_at_the_counter(s
     async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/1") as page:
         message = page.locator("#message")
         label = page.locator("#current-label")
+        page.on("dialog", lambda d: asyncio.get_running_loop().create_task(d.accept()))  # close, no-show: confirmed
 
         # a wrong password is refused on the form, in Indonesian
         await sign_in(page, password="salah")
@@ -64,10 +66,13 @@ async def test_every_button_and_the_keypad_shortcuts_work_a_day_at_the_counter(s
         await expect(page.locator("#waiting li[data-service=ktp] strong")).to_have_text("4")
         await expect(page.locator("#counter-state")).to_have_text("TUTUP")
 
-        # the rules' refusals are shown as they come, in red
-        await page.click("#btn-call-next")
-        await expect(message).to_have_text("Loket 1 tutup. Buka loket terlebih dahulu.")
-        await expect(message).to_have_class("message error")
+        # what cannot be done now is not offered: its button is disabled, and its key says why (not in red)
+        await expect(page.locator("#btn-call-next")).to_be_disabled()
+        for button in ("recall", "start-finish", "no-show", "transfer", "park", "close"):
+            await expect(page.locator(f"#btn-{button}")).to_be_disabled()
+        await page.keyboard.press("Enter")
+        await expect(message).to_have_text("Loket belum buka. Buka loket dulu.")
+        await expect(message).to_have_class("message")
 
         await expect(page.locator("#btn-pause")).to_contain_text("Buka loket")
         await page.click("#btn-pause")  # closed: this button opens the counter
@@ -149,15 +154,16 @@ async def test_every_button_and_the_keypad_shortcuts_work_a_day_at_the_counter(s
         await page.click("#btn-start-finish")
         await expect(message).to_have_text("A-004 selesai dilayani.")
         await expect(page.locator("#totals")).to_have_text("selesai 3 · tidak hadir 0 · dialihkan 1")
-        await page.click("#btn-call-next")
-        await expect(message).to_have_text("Tidak ada antrean yang menunggu untuk Loket 1.")
+        await expect(page.locator("#btn-call-next")).to_be_disabled()
+        await page.keyboard.press("+")
+        await expect(message).to_have_text("Tidak ada yang menunggu untuk loket ini.")
 
         # a break with *, a refused call while paused, resume with the button
         await page.keyboard.press("*")
         await expect(message).to_have_text("Loket istirahat.")
         await expect(page.locator("#counter-state")).to_have_text("ISTIRAHAT")
         await page.keyboard.press("+")
-        await expect(message).to_have_text("Loket 1 sedang dijeda. Lanjutkan loket terlebih dahulu.")
+        await expect(message).to_have_text("Loket sedang istirahat. Lanjutkan dulu.")
         await expect(page.locator("#btn-pause")).to_contain_text("Lanjutkan")
         await page.click("#btn-pause")
         await expect(page.locator("#counter-state")).to_have_text("BUKA")
@@ -165,21 +171,25 @@ async def test_every_button_and_the_keypad_shortcuts_work_a_day_at_the_counter(s
         # English on request: the page and the server's answers
         await page.click("button[data-lang=en]")
         await expect(page.locator("#btn-call-next")).to_contain_text("Call next")
-        await page.click("#btn-call-next")
-        await expect(message).to_have_text("No ticket is waiting for Loket 1.")
+        await page.keyboard.press("Enter")
+        await expect(message).to_have_text("Nobody is waiting for this counter.")
         await page.click("button[data-lang=id]")
-        await expect(message).to_have_text("Tidak ada antrean yang menunggu untuk Loket 1.")
+        await expect(message).to_have_text("Tidak ada yang menunggu untuk loket ini.")
 
         await page.screenshot(path=str(tmp_path / "counter-1366x768.png"))
         if os.environ.get("COUNTER_SCREENSHOTS"):
             shutil.copy(tmp_path / "counter-1366x768.png", os.environ["COUNTER_SCREENSHOTS"])
 
-        # F8 closes; closing again is refused; signing out shows the form again
+        # F8 closes, after a confirmation that says where a called ticket goes; then closing is not offered
+        await server.issue("ktp")
+        await page.keyboard.press("Enter")
+        await expect(label).to_have_text("A-005")
         await page.keyboard.press("F8")
-        await expect(message).to_have_text("Loket ditutup.")
+        await expect(message).to_have_text("Loket ditutup. A-005 kembali ke antrean di urutan semula.")
         await expect(page.locator("#counter-state")).to_have_text("TUTUP")
-        await page.click("#btn-close")
-        await expect(message).to_have_text("Loket 1 sudah tutup.")
+        await expect(page.locator("#btn-close")).to_be_disabled()
+        await page.keyboard.press("F8")
+        await expect(message).to_have_text("Loket sudah tutup.")
         await page.click("#signout")
         await expect(page.locator("#signin")).to_be_visible()
     assert (tmp_path / "counter-1366x768.png").stat().st_size > 10_000

@@ -142,6 +142,9 @@ async def test_an_operator_sees_only_their_own_agency(browser: Browser, server: 
         assert "skck" not in services and "ktp" in services
         assert await page.evaluate("() => document.getElementById('actions').hidden"), "no supervisor actions"
         assert await page.evaluate(text_of("#scope")) == "Disdukcapil"
+        shown = await page.evaluate("() => [...document.querySelectorAll('.nav a')].filter(a => !a.hidden)"
+                                    ".map(a => a.dataset.nav)")  # fmt: skip
+        assert shown == ["dashboard"], "an operator is offered only the pages it may use"
 
 
 async def test_supervisor_actions_from_the_dashboard(browser: Browser, server: Server) -> None:

@@ -60,6 +60,17 @@ import { LiveClient } from "/static/shared/live-client.js";
       "local.no_ticket": "Tidak ada tiket yang sedang dipanggil.",
       "local.ambiguous": "Nomor {number} ada di beberapa layanan ({labels}); ketik hurufnya, misalnya {example}.",
       "local.no_number": "Ketik nomor tiket dulu.",
+      "local.not_open": "Loket belum buka. Buka loket dulu.",
+      "local.paused": "Loket sedang istirahat. Lanjutkan dulu.",
+      "local.has_ticket": "Selesaikan, alihkan, atau parkir tiket yang sedang ditangani dulu.",
+      "local.queue_empty": "Tidak ada yang menunggu untuk loket ini.",
+      "local.not_called": "Tiket ini sedang dilayani; panggil ulang dan tidak hadir hanya untuk tiket yang baru dipanggil.",
+      "local.already_closed": "Loket sudah tutup.",
+      "local.close_serving": "{ticket} sedang dilayani: selesaikan, alihkan, atau parkir dulu, lalu tutup loket.",
+      "confirm.close": "Tutup loket?",
+      "confirm.close_called": "Tutup loket? {ticket} yang sedang dipanggil kembali ke antrean di urutan semula.",
+      "confirm.no_show": "Tandai {ticket} tidak hadir?",
+      "done.close_returned": "Loket ditutup. {ticket} kembali ke antrean di urutan semula.",
       "removed.title": "Loket ini sudah tidak ada",
       "removed.detail": "{counter} tidak ada lagi dalam konfigurasi {site}.",
       "removed.hint": "Perintah untuk loket ini tidak dapat dikirim lagi. Tanyakan kepada supervisor loket mana "
@@ -104,6 +115,17 @@ import { LiveClient } from "/static/shared/live-client.js";
       "local.no_ticket": "No ticket is called now.",
       "local.ambiguous": "Number {number} exists in several services ({labels}); type the letter too, e.g. {example}.",
       "local.no_number": "Type a ticket number first.",
+      "local.not_open": "The counter is not open. Open it first.",
+      "local.paused": "The counter is on a break. Resume it first.",
+      "local.has_ticket": "Finish, transfer or park the current ticket first.",
+      "local.queue_empty": "Nobody is waiting for this counter.",
+      "local.not_called": "This ticket is being served; recall and no-show are for a ticket just called.",
+      "local.already_closed": "The counter is already closed.",
+      "local.close_serving": "{ticket} is being served: finish, transfer or park it first, then close the counter.",
+      "confirm.close": "Close the counter?",
+      "confirm.close_called": "Close the counter? {ticket}, called now, goes back to the queue in its old place.",
+      "confirm.no_show": "Mark {ticket} as no-show?",
+      "done.close_returned": "Counter closed. {ticket} is back in the queue in its old place.",
       "removed.title": "This counter no longer exists",
       "removed.detail": "{counter} is no longer in the configuration of {site}.",
       "removed.hint": "Commands for this counter can no longer be sent. Ask your supervisor which counter you "
@@ -371,7 +393,8 @@ import { LiveClient } from "/static/shared/live-client.js";
     command(name, fields).then((result) => {
       const ticket = result.ticket ? result.ticket.label : "";
       const service = name === "transfer" ? serviceName(fields.target_service) : "";
-      show(localMessage(`done.${name}`, { ticket, service }));
+      const done = name === "close" && ticket ? "done.close_returned" : `done.${name}`; // say where it went
+      show(localMessage(done, { ticket, service }));
     }, (error) => show(serverMessage(error))).finally(render);
   }
 
@@ -388,13 +411,50 @@ import { LiveClient } from "/static/shared/live-client.js";
     },
     no_show() {
       if (numberInput.value.trim()) return callNumber("requeue");
-      current() ? run("no_show") : show(localMessage("local.no_ticket", {}, true));
+      const c = current();
+      if (!c) return show(localMessage("local.no_ticket", {}, true));
+      if (window.confirm(t("confirm.no_show", { ticket: c.label }))) run("no_show");
     },
     transfer() { current() ? openTransfer() : show(localMessage("local.no_ticket", {}, true)); },
     park() { current() ? openPark() : show(localMessage("local.no_ticket", {}, true)); },
     pause_resume() { run({ open: "pause", paused: "resume" }[view.state] || "open"); },
-    close() { run("close"); },
+    close() {
+      const c = current();
+      if (c && c.state === "serving") return show(localMessage("local.close_serving", { ticket: c.label }));
+      if (window.confirm(c ? t("confirm.close_called", { ticket: c.label }) : t("confirm.close"))) run("close");
+    },
   };
+
+  // Why an action cannot be done now (a text key), or null: its button is disabled, and its key says why
+  // instead of sending a command the server would refuse.
+  function blocked(action) {
+    const c = current();
+    const typed = numberInput.value.trim() !== "";
+    switch (action) {
+      case "call_next":
+        if (view.state !== "open") return view.state === "paused" ? "local.paused" : "local.not_open";
+        if (c) return "local.has_ticket";
+        return typed || [...waitingCounts().values()].some((n) => n > 0) ? null : "local.queue_empty";
+      case "recall":
+        return !c ? "local.no_ticket" : c.state !== "called" ? "local.not_called" : null;
+      case "no_show":
+        return typed ? null : !c ? "local.no_ticket" : c.state !== "called" ? "local.not_called" : null;
+      case "start_finish": case "transfer": case "park":
+        return c ? null : "local.no_ticket";
+      case "pause_resume":
+        return view.state === "open" && c ? "local.has_ticket" : null;
+      case "close":
+        return view.state === "closed" ? "local.already_closed" : null;
+      default:
+        return null;
+    }
+  }
+
+  function act(action) {
+    const why = blocked(action);
+    if (why) return show(localMessage(why));
+    actions[action]();
+  }
 
   // Open tickets matching what the operator typed: a label ("B-012", "b12") or a bare number ("12").
   function findTickets(typed) {
@@ -610,11 +670,11 @@ import { LiveClient } from "/static/shared/live-client.js";
     const action = keyAction(event);
     if (!action) return;
     event.preventDefault(); // also keeps Enter from pressing whichever button has the focus
-    actions[action]();
+    act(action);
   });
 
   for (const button of document.querySelectorAll("[data-action]")) {
-    button.addEventListener("click", () => { button.blur(); actions[button.dataset.action](); });
+    button.addEventListener("click", () => { button.blur(); act(button.dataset.action); });
   }
   document.getElementById("call-number").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -700,8 +760,9 @@ import { LiveClient } from "/static/shared/live-client.js";
     document.getElementById("start-finish-text").textContent = t(c && c.state === "serving" ? "btn.finish" : "btn.start");
     document.getElementById("pause-text").textContent = t({ open: "btn.pause", paused: "btn.resume" }[view.state] || "btn.open");
     const busy = pending.size > 0;
-    for (const button of document.querySelectorAll(".actions button")) button.disabled = busy;
-    document.getElementById("btn-park").disabled = busy || !c; // only a called or served ticket can be parked
+    for (const button of document.querySelectorAll(".actions button")) {
+      button.disabled = busy || Boolean(button.dataset.action && blocked(button.dataset.action));
+    }
     desk.classList.toggle("busy", busy);
 
     const waiting = document.getElementById("waiting");

@@ -102,6 +102,10 @@ async function enter() {
   document.getElementById("login").hidden = true;
   document.getElementById("logout").hidden = false;
   document.getElementById("who").textContent = `${me.body.name} · ${me.body.role}`;
+  // Only the pages this account may use are offered (an operator sees its agency's dashboard, not reports).
+  for (const link of document.querySelectorAll("[data-roles]")) {
+    link.hidden = !link.dataset.roles.split(" ").includes(me.body.role);
+  }
   const app = document.getElementById("app");
   if (app) app.hidden = false;
   if (!started) {
