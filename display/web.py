@@ -42,6 +42,7 @@ def ink_for(colour: str) -> str:
 def page_config(site: Site, screen: Screen, lang: str) -> dict[str, Any]:
     """The public catalogue the board needs, with the screen's scope. Nothing here is secret or personal."""
     services, counters = screen_scope(site, screen)
+    floors = {c.zone for c in site.counters.values() if c.zone and (counters is None or c.id in counters)}
     return {
         "lang": lang,
         "text": pages.texts()[lang],
@@ -61,6 +62,8 @@ def page_config(site: Site, screen: Screen, lang: str) -> dict[str, Any]:
         # An unfiltered screen's websocket follows the whole site, so a counter added later reaches it as it is;
         # a filtered one follows the scope it had at its hello and must ask again when the scope changes.
         "whole_site": services is None and counters is None,
+        # A screen over several floors shows and says where a counter is ("Loket 9 · Lantai 2").
+        "multi_floor": len(floors) > 1,
     }
 
 

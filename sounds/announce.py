@@ -153,11 +153,12 @@ class AnnouncementBuilder:
         languages: Sequence[str] = ("id",),
         mode: str = "number",
         templates: Mapping[str, str] | None = None,
+        zone: str | None = None,
     ) -> list[Phrase]:
         if not languages:
             raise ValueError("an announcement needs at least one language")
         templates = templates or {}
-        return [Phrase(ticket, counter, lang, mode, templates.get(lang)) for lang in languages]
+        return [Phrase(ticket, counter, lang, mode, templates.get(lang), zone) for lang in languages]
 
     def _plan(self, phrases: list[Phrase], chime: bool) -> tuple[list[str], list[str]]:
         sequence = [CHIME_KEY] if chime else []
@@ -225,9 +226,10 @@ class AnnouncementBuilder:
         mode: str = "number",
         templates: Mapping[str, str] | None = None,
         chime: bool = True,
+        zone: str | None = None,
     ) -> Announcement:
         """Blocking build: renders missing words (in the worker) then joins the clips."""
-        phrases = self.phrases(ticket, counter, languages, mode, templates)
+        phrases = self.phrases(ticket, counter, languages, mode, templates, zone)
         sequence, captions = self._plan(phrases, chime)
         self.ensure_vocabulary(phrases)
         return self._finish(sequence, captions)
@@ -240,14 +242,16 @@ class AnnouncementBuilder:
         mode: str = "number",
         templates: Mapping[str, str] | None = None,
         chime: bool = True,
+        zone: str | None = None,
     ) -> Announcement:
         """Build for the event loop: TTS never runs on the loop; joining (~2 ms) does.
 
         ticket: label such as "A-123"; counter: name such as "Loket 5"; languages: e.g.
         ["id"] or ["id", "en"]; mode: "number" or "digits"; templates: per language,
-        e.g. {"id": "Nomor antrean {ticket}, silakan ke {counter}"}.
+        e.g. {"id": "Nomor antrean {ticket}, silakan ke {counter}"}; zone: the counter's floor, said after it
+        ("..., silakan menuju loket sembilan, lantai dua").
         """
-        phrases = self.phrases(ticket, counter, languages, mode, templates)
+        phrases = self.phrases(ticket, counter, languages, mode, templates, zone)
         sequence, captions = self._plan(phrases, chime)
         await self.aensure_vocabulary(phrases)
         return self._finish(sequence, captions)

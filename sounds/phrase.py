@@ -29,6 +29,8 @@ DEFAULT_TEMPLATES = {
 }
 # The word for "counter" in each language; "Loket 5" is read "counter five" in English.
 COUNTER_WORDS = {"id": "loket", "en": "counter"}
+# The word for "floor": a counter's zone "Lantai 2" is read "lantai dua" / "floor two".
+ZONE_WORDS = {"id": "lantai", "en": "floor"}
 _FIELDS = frozenset({"ticket", "counter"})
 _TICKET = re.compile(r"\s*([A-Za-z]*)[\s\-_./]*([0-9]*)\s*")
 # Runs of ASCII digits, of other word characters, and pause punctuation. Only 0-9 count as
@@ -132,6 +134,22 @@ def counter_tokens(name: str, lang: str = "id") -> list[Token]:
     return tokens
 
 
+def zone_tokens(zone: str, lang: str = "id") -> list[Token]:
+    """ "Lantai 2" -> lantai dua / floor two; "Gedung B" -> gedung be (a word of the mall's own: Indonesian)."""
+    tokens: list[Token] = []
+    for run in _RUNS.findall(zone):
+        if run.isascii() and run.isdigit():
+            tokens += _number_tokens(run, lang, "number")
+        elif normalize_word(run) == "lantai":
+            word = ZONE_WORDS[lang]
+            tokens.append(Token(_key(word, lang), word, lang, word))
+        elif len(run) == 1 and run.isascii() and run.isalpha():
+            tokens += _letter_tokens(run, lang)
+        elif run.isalpha():
+            tokens.append(Token(normalize_word(run), run, "id", run))
+    return tokens
+
+
 def _template_parts(template: str) -> list[tuple[str, str | None]]:
     try:
         parts = list(string.Formatter().parse(template))
@@ -157,13 +175,15 @@ def _literal_tokens(text: str, lang: str) -> list[Token]:
 
 @dataclass(frozen=True)
 class Phrase:
-    """One call in one language: ticket label, counter name, reading mode and template."""
+    """One call in one language: ticket label, counter name, reading mode and template; `zone` (the counter's
+    floor) is said after the counter, for a screen that serves more than one floor."""
 
     ticket: str
     counter: str
     lang: str = "id"
     mode: str = "number"
     template: str | None = None
+    zone: str | None = None
 
     def __post_init__(self) -> None:
         if self.lang not in LANGS:
@@ -180,6 +200,8 @@ class Phrase:
                 tokens += ticket_tokens(self.ticket, self.lang, self.mode)
             elif field == "counter":
                 tokens += counter_tokens(self.counter, self.lang)
+                if self.zone:
+                    tokens += [_PAUSE_TOKEN, *zone_tokens(self.zone, self.lang)]
         # A pause only makes sense between words: drop leading, trailing and repeated ones.
         out: list[Token] = []
         for t in tokens:
@@ -228,9 +250,9 @@ def base_vocabulary() -> list[ClipSpec]:
     """The words shipped in sounds/clips: every number word 0-9999, letter names, template words."""
     letters = "abcdefghijklmnopqrstuvwxyz"
     id_words = [*w.ONES_ID, "sepuluh", "sebelas", "belas", "puluh", "seratus", "ratus", "seribu", "ribu"]
-    id_words += ["nomor", "antrean", "silakan", "menuju", "loket", "ke"]
+    id_words += ["nomor", "antrean", "silakan", "menuju", "loket", "ke", "lantai"]
     en_words = [*w.ONES_EN, *w.TEENS_EN, *w.TENS_EN[2:], "hundred", "thousand"]
-    en_words += ["ticket", "number", "please", "go", "to", "counter"]
+    en_words += ["ticket", "number", "please", "go", "to", "counter", "floor"]
     return [
         *(ClipSpec(word, word, "id") for word in id_words),
         *(ClipSpec(w.LETTERS_ID[c], c.upper(), "id") for c in letters),

@@ -79,3 +79,42 @@ def test_a_counter_name_that_cannot_be_spoken_is_refused_at_start(tmp_path: Path
     result = subprocess.run([sys.executable, "-m", "queue_server", "serve", "--site", str(site), "--db",
                              str(tmp_path / "db.sqlite3")], capture_output=True, text=True, timeout=60)  # fmt: skip
     assert result.returncode != 0 and "☎ has no sound" in result.stderr
+
+
+def pcm(data: bytes) -> bytes:
+    with wave.open(io.BytesIO(data)) as w:
+        return w.readframes(w.getnframes())
+
+
+async def test_a_screen_over_several_floors_says_the_floor_after_the_counter(server: Server) -> None:
+    """Issue 17: "silakan menuju loket lima, lantai satu" on a screen that serves more than one floor; the words
+    are the shipped clips, in that order, after the same call a one-floor screen hears."""
+    await server.issue("skck")
+    op = await server.login("op-polres")
+    await server.command(op, "5", "open")
+    await server.command(op, "5", "call_next")
+    seq = server.ctx.storage.last_seq
+    event = (await server.ctx.storage.events_after("tegal", seq - 1, 1))[0]
+    from queue_server.live.wire import event_message
+
+    announcement = event_message(event, "public", server.ctx.sites["tegal"])["data"]["announcement"]
+    zone = server.ctx.sites["tegal"].counters["5"].zone
+    assert zone == "Lantai 1"
+    where = announcement["with_zone"]
+    assert where["text"] == "Nomor antrean F satu, silakan menuju loket lima, lantai satu"
+    assert where["url"] == announcement["url"] + "?zone=1"
+    plain = (await server.http.get(announcement["url"])).content
+    spoken = (await server.http.get(where["url"])).content
+    assert wav_seconds(spoken) > wav_seconds(plain) + 0.4, "two more words"
+    clips = Path(__file__).parent.parent / "sounds" / "clips"
+    lantai, satu = pcm((clips / "lantai.wav").read_bytes()), pcm((clips / "satu.wav").read_bytes())
+    tail = pcm(spoken)[len(pcm(plain)) - 2 * 22050 // 10 :]  # after the call a one-floor screen hears
+    at_lantai = tail.find(lantai[200:-200])
+    assert at_lantai >= 0, "the floor word is the shipped clip"
+    assert tail.find(satu[200:-200], at_lantai) > at_lantai, "then its number, in that order"
+    # the pages: the lobby (both floors) plays this variant, the first floor's screen the plain one
+    from display.web import page_config
+
+    site = server.ctx.sites["tegal"]
+    assert page_config(site, site.screens["lobby"], "id")["multi_floor"] is True
+    assert page_config(site, site.screens["lantai1"], "id")["multi_floor"] is False

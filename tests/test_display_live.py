@@ -30,7 +30,7 @@ async def test_a_call_appears_on_the_board_within_a_second(server: Server) -> No
         label = (await call_next(server, op, "1"))["ticket"]["label"]
         await hero_shows(page, label, 1000)
         assert time.perf_counter() - sent < 1.0
-        assert await text(page, "#hero-counter") == "Loket 1"
+        assert await text(page, "#hero-counter") == "Loket 1 · Lantai 1"  # the lobby serves both floors
         assert await text(page, "#hero-service") == "KTP Elektronik"
         assert await text(page, "#hero-agency") == "Disdukcapil"
         assert await text(page, "[data-counter='1'] .tile-ticket") == label

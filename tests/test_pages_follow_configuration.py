@@ -163,7 +163,8 @@ async def test_the_pages_follow_a_configuration_changed_on_the_web(server: Serve
         assert called.json()["ticket"]["label"] == "Z-001"
         for board in (lobby, narrow):
             await until(board, TEXT_IS, ["#hero-label", "Z-001"], WAIT_MS)
-            assert await text_of(board, "#hero-counter") == "Loket 27"
+            # the lobby serves both floors and says which; the Disdukcapil screen is on one floor
+            assert await text_of(board, "#hero-counter") == ("Loket 27 · Lantai 1" if board is lobby else "Loket 27")
             assert await text_of(board, "#hero-service") == "Identitas Kependudukan Digital"
             assert await text_of(board, "#hero-agency") == NEW_SHORT
             assert await board.is_visible(".tile[data-counter='27']")

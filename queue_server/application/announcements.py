@@ -29,15 +29,17 @@ class VocabularyError(ValueError):
 
 
 def check_speakable(site: Site) -> None:
-    """Refuse, before start-up, a counter name that cannot be spoken in every configured language."""
+    """Refuse, before start-up, a counter name (or its floor, said on screens over several floors) that cannot be
+    spoken in every configured language."""
     for counter in site.counters.values():
-        unspeakable = sorted({ch for ch in counter.name if not (ch.isalnum() or ch in SPEAKABLE_MARKS)})
-        if unspeakable:
-            raise VocabularyError(
-                f"site {site.id}: counter {counter.id} name {counter.name!r} cannot be spoken: "
-                f"{' '.join(unspeakable)} has no sound; use letters, digits, spaces and - . /"
-            )
-        for phrase in phrases(site, "A-001", counter.name):
+        for what, text in (("name", counter.name), ("zone", counter.zone or "")):
+            unspeakable = sorted({ch for ch in text if not (ch.isalnum() or ch in SPEAKABLE_MARKS)})
+            if unspeakable:
+                raise VocabularyError(
+                    f"site {site.id}: counter {counter.id} {what} {text!r} cannot be spoken: "
+                    f"{' '.join(unspeakable)} has no sound; use letters, digits, spaces and - . /"
+                )
+        for phrase in phrases(site, "A-001", counter.name, counter.zone):
             try:
                 phrase.tokens()
             except ValueError as exc:
@@ -70,7 +72,7 @@ class Announcer:
         """The same for one site's (new) configuration, before its counters are called."""
         from sounds.announce import ClipUnavailableError
 
-        needed = [p for c in site.counters.values() for p in phrases(site, "A-001", c.name)]
+        needed = [p for c in site.counters.values() for p in phrases(site, "A-001", c.name, c.zone)]
         try:
             await self.builders[site.id].aensure_vocabulary(needed)
         except (ClipUnavailableError, RuntimeError, OSError) as exc:
@@ -89,12 +91,13 @@ class Announcer:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def build(self, site: Site, call: Call) -> Any:
+    async def build(self, site: Site, call: Call, with_zone: bool = False) -> Any:
         settings = site.announcements
         templates = {"id": settings.template_id, "en": settings.template_en}
         return await self.builders[site.id].build(
-            call.label, call.counter_name, settings.languages, settings.reading, templates, settings.chime
-        )
+            call.label, call.counter_name, settings.languages, settings.reading, templates, settings.chime,
+            zone=call.zone if with_zone else None,
+        )  # fmt: skip
 
     def close(self) -> None:
         self.renderer.close()

@@ -13,18 +13,20 @@ from sounds.phrase import Phrase
 
 @dataclass(frozen=True)
 class Call:
-    """What is said for one call event: ticket label and counter name."""
+    """What is said for one call event: ticket label, counter name, and the counter's floor (said only on a screen
+    that serves more than one)."""
 
     site: str
     seq: int
     label: str
     counter_name: str
+    zone: str | None = None
 
 
-def phrases(site: Site, label: str, counter_name: str) -> list[Phrase]:
+def phrases(site: Site, label: str, counter_name: str, zone: str | None = None) -> list[Phrase]:
     settings = site.announcements
     templates = {"id": settings.template_id, "en": settings.template_en}
-    return [Phrase(label, counter_name, lang, settings.reading, templates[lang]) for lang in settings.languages]
+    return [Phrase(label, counter_name, lang, settings.reading, templates[lang], zone) for lang in settings.languages]
 
 
 def call_of(site: Site, event: Event) -> Call | None:
@@ -34,7 +36,7 @@ def call_of(site: Site, event: Event) -> Call | None:
     counter = site.counters.get(ticket.get("counter") or "")
     if counter is None or not ticket.get("label"):
         return None
-    return Call(site.id, event.seq, ticket["label"], counter.name)
+    return Call(site.id, event.seq, ticket["label"], counter.name, counter.zone)
 
 
 def describe(site: Site, event: Event) -> dict[str, Any] | None:
@@ -43,9 +45,14 @@ def describe(site: Site, event: Event) -> dict[str, Any] | None:
     if call is None:
         return None
     texts = [p.text() for p in phrases(site, call.label, call.counter_name)]
-    return {
-        "url": f"/api/v1/sites/{site.id}/announcements/{event.seq}.wav",
+    url = f"/api/v1/sites/{site.id}/announcements/{event.seq}.wav"
+    out: dict[str, Any] = {
+        "url": url,
         "text": texts[0],
         "text_en": texts[1] if len(texts) > 1 else None,
         "repeat": site.announcements.repeat,
     }
+    if call.zone:  # a screen over several floors says where: "..., silakan menuju loket sembilan, lantai dua"
+        where = [p.text() for p in phrases(site, call.label, call.counter_name, call.zone)]
+        out["with_zone"] = {"url": f"{url}?zone=1", "text": where[0], "text_en": where[1] if len(where) > 1 else None}
+    return out

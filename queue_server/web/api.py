@@ -255,7 +255,7 @@ async def announcement_wav(request: Request) -> Response:
     call = call_of(site, event) if event is not None else None
     if call is None or ctx.announcer is None:
         raise Refusal("unknown_announcement", seq=seq_text[:20], site=site.name)
-    announcement = await ctx.announcer.build(site, call)
+    announcement = await ctx.announcer.build(site, call, with_zone=request.query_params.get("zone") == "1")
     return FileResponse(
         announcement.path, media_type="audio/wav", headers={"Cache-Control": "public, max-age=86400, immutable"}
     )

@@ -145,8 +145,10 @@ function receive(message) {
   ticker.set(board.runningText); // a supervisor may have changed it (site.running_text)
   if (!call) return;
   health.update({ last_call_seq: call.seq, last_call_label: call.ticket.label });
-  const a = call.announcement;
-  if (a) {
+  const called = call.announcement;
+  if (called) {
+    // A screen over several floors says the counter's floor too (the server builds that variant of the WAV).
+    const a = config.multi_floor && called.with_zone ? { ...called, ...called.with_zone } : called;
     const text = config.lang === "en" && a.text_en ? a.text_en : a.text;
     announcer.enqueue({ seq: call.seq, label: call.ticket.label, url: a.url, text, repeat: a.repeat, at: call.at });
   }

@@ -126,7 +126,8 @@ export class BoardView {
     const service = this.config.services[ticket.service];
     const agency = this.config.agencies[ticket.agency];
     setLabel(h.label, ticket.label);
-    setText(h.counter, this.counterName(ticket.counter));
+    const zone = this.config.multi_floor ? this.config.counters[ticket.counter]?.zone : null;
+    setText(h.counter, zone ? `${this.counterName(ticket.counter)} · ${zone}` : this.counterName(ticket.counter));
     setText(h.service, service?.name || ticket.service);
     setText(h.agency, agency?.short_name || ticket.agency);
     h.recall.hidden = !call.recall;
