@@ -4,11 +4,13 @@
 
 import { call } from "./api.js";
 import { Texts, formatTime } from "./i18n.js";
+import { Modes } from "./modes.js";
 
 const config = JSON.parse(document.getElementById("booking-config").textContent);
 const site = config.site.id;
 const timeZone = config.site.timezone;
 const texts = new Texts(config.text, config.lang);
+new Modes(); // high contrast and large type, remembered by this device
 const $ = (id) => document.getElementById(id);
 const form = $("booking-form");
 

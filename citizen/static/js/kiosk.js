@@ -10,6 +10,7 @@ import { Texts, formatTime, formatWhen, waitInWords, waitText } from "./i18n.js"
 import { IdleTimer } from "./idle.js";
 import { buildDigitPad, buildKeypad, normaliseCode } from "./keypad.js";
 import { KioskPrinter } from "./kiosk_print.js";
+import { Modes } from "./modes.js";
 import { StaffPanel } from "./kiosk_panel.js";
 
 let config = JSON.parse(document.getElementById("kiosk-config").textContent);
@@ -24,6 +25,7 @@ let ticketToken = null;
 let screen = "start";
 
 const printer = new KioskPrinter({ site, kioskToken, frame: $("print-frame") });
+const modes = new Modes({ remember: false }); // a kiosk serves everyone: the next citizen starts plain
 const idle = new IdleTimer(() => {
   panel.close();
   show("start");
@@ -123,6 +125,7 @@ function drawTiles() {
 }
 
 function show(name) {
+  if (name === "start" && screen !== "start") modes.reset(); // the citizen is done: the next one starts plain
   if (name === "start" && dayClosed) return refused(dayClosed, null);
   screen = name;
   for (const section of document.querySelectorAll("section[data-screen]")) section.hidden = section.dataset.screen !== name;

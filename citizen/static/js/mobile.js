@@ -6,11 +6,13 @@
 import { call } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { Texts, waitInWords, waitText } from "./i18n.js";
+import { Modes } from "./modes.js";
 import { Alerter } from "./sound.js";
 import { LiveClient } from "/static/shared/live-client.js";
 
 const config = JSON.parse(document.getElementById("ticket-config").textContent);
 const texts = new Texts(config.text, config.lang);
+new Modes(); // high contrast and large type, remembered by this phone
 const alerter = new Alerter();
 const $ = (id) => document.getElementById(id);
 const statusUrl = `/api/v1/tickets/${encodeURIComponent(config.token)}`;
