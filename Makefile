@@ -8,13 +8,15 @@ BIN := $(VENV)/bin
 # espeak-ng speaks the calls; chromium runs the browser tests; sox, tmux and poppler-utils (pdftoppm) are used by tests;
 # postgresql gives the tests a throwaway cluster of their own (tests/pg_support.py; never a server already running).
 DEBIAN_PACKAGES := espeak-ng libespeak-ng1 chromium sox tmux poppler-utils postgresql openssl
+AXE_VERSION := 4.10.3
+AXE := tests/.axe/node_modules/axe-core/axe.min.js
 
 .PHONY: demo test test-fast setup system-packages lint bench clean
 
 demo: setup
 	PORT=$(PORT) $(BIN)/queue-server demo --port $(PORT)
 
-test: setup lint
+test: setup lint $(AXE)
 	$(BIN)/pytest
 
 # While developing: the tests that start neither a server nor a browser (markers: pyproject.toml, tests/conftest.py).
@@ -32,6 +34,13 @@ system-packages:
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+
+# axe-core, the WCAG checker tests/test_accessibility.py runs in Chromium: from the npm registry, pinned, kept out of
+# git (tests/.axe/). npm comes from Debian when the machine has none (any npm will do).
+$(AXE):
+	@command -v npm >/dev/null || { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm; }
+	npm install --no-audit --no-fund --silent --prefix tests/.axe axe-core@$(AXE_VERSION)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

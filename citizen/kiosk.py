@@ -16,15 +16,29 @@ from queue_server.web.kit import JSONResponse, Refusal, Site, sites_of
 from .common import lang_of, not_found, page_config, pages, settings_of
 
 
-def _ink(colour: str) -> str:
-    """Black or white text on an agency's colour, whichever reads better (relative luminance, WCAG)."""
+def _luminance(rgb: tuple[float, float, float]) -> float:
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _tile(colour: str) -> tuple[str, str]:
+    """A tile's background and text: the agency's colour with black or white text, whichever reads better; a
+    mid-tone colour on which neither reaches 4.5:1 (WCAG AA for the tile's small text) is darkened, step by step,
+    until white does: the tile keeps its hue and every word on it stays readable."""
     try:
-        r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        rgb = tuple(int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
     except (ValueError, IndexError):
-        return "#ffffff"
-    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
-    lum = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-    return "#111111" if (lum + 0.05) / 0.0556 > 1.05 / (lum + 0.05) else "#ffffff"
+        return "#1f4e79", "#ffffff"
+    r, g, b = rgb
+    for step in range(0, 20):
+        shade = (r * (1 - step / 20), g * (1 - step / 20), b * (1 - step / 20))
+        lum = _luminance(shade)
+        on_dark, on_white = (lum + 0.05) / 0.0556, 1.05 / (lum + 0.05)
+        if step == 0 and on_dark >= 4.5 and on_dark > on_white:
+            return colour, "#111111"
+        if on_white >= 4.5:
+            return "#" + "".join(f"{round(c * 255):02x}" for c in shade), "#ffffff"
+    return "#000000", "#ffffff"
 
 
 def kiosk_config(request: Request, site: Site) -> dict[str, Any]:
@@ -32,7 +46,7 @@ def kiosk_config(request: Request, site: Site) -> dict[str, Any]:
     config = page_config(site, lang_of(request), idle_seconds=settings.idle_seconds,
                          ticket_seconds=settings.ticket_seconds)  # fmt: skip
     for agency in config["agencies"]:
-        agency["ink"] = _ink(agency["colour"])
+        agency["tile"], agency["ink"] = _tile(agency["colour"])
     return config
 
 

@@ -92,7 +92,7 @@ function drawTiles() {
     const button = document.createElement("button");
     button.type = "button";
     button.className = `k-tile ${cls}`;
-    button.style.setProperty("--tile", colours.colour);
+    button.style.setProperty("--tile", colours.tile || colours.colour);
     button.style.setProperty("--ink", colours.ink);
     const main = document.createElement("span");
     main.className = "k-tile-main";

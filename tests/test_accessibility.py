@@ -1,0 +1,141 @@
+"""WCAG 2.1 AA in every page and the states a person meets (issue 17), checked by axe-core (from the npm registry,
+installed by `make test` into tests/.axe) running in Debian's Chromium against a real server: no critical or serious
+violation on the kiosk (start, services, priority, ticket; plain and high contrast), the phone page (waiting,
+called), booking, the staff desk, the lobby TV with a call, the counter page (signed out, serving), the survey
+tablet, the national view and every supervisor page with its data (dashboard, reports, audit log, messages out, and
+each tab of the Settings page)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import BrowserContext, Page
+
+from .display_support import chromium, until
+from .helpers import KIOSK, LOBBY, Server, running_server
+
+AXE = Path(__file__).parent / ".axe" / "node_modules" / "axe-core" / "axe.min.js"
+RUN = """async () => {
+  const result = await axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}});
+  return result.violations.filter((v) => v.impact === "critical" || v.impact === "serious")
+    .map((v) => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" "))}));
+}"""
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[Server]:
+    async with running_server(tmp_path / "queue.sqlite3", ignore_hours=True, dashboard_seconds=0.3) as s:
+        yield s
+
+
+@pytest.fixture
+async def context() -> AsyncIterator[BrowserContext]:
+    if not AXE.exists():
+        pytest.fail(f"axe-core is missing ({AXE}): `make test` installs it from the npm registry")
+    async with chromium() as browser:
+        # The pages' Content-Security-Policy forbids inline scripts; axe is injected by the test, not the page.
+        ctx = await browser.new_context(viewport={"width": 1366, "height": 768}, bypass_csp=True, locale="id-ID")
+        yield ctx
+        await ctx.close()
+
+
+async def violations(page: Page) -> list[dict[str, Any]]:
+    if not await page.evaluate("() => typeof axe !== 'undefined'"):
+        await page.add_script_tag(path=str(AXE))
+    found: list[dict[str, Any]] = await page.evaluate(RUN)
+    return found
+
+
+async def check(page: Page, where: str, seen: dict[str, list[dict[str, Any]]]) -> None:
+    found = await violations(page)
+    if found:
+        seen[where] = found
+
+
+async def signed_in(page: Page, server: Server, path: str, user: str = "admin", password: str = "demo-admin") -> None:  # noqa: S107
+    await page.goto(server.url + path)
+    await page.fill("input[name=username]", user)
+    await page.fill("input[name=password]", password)
+    await page.click("#login-form button[type=submit]")
+    await until(page, "() => !document.getElementById('login') || document.getElementById('login').hidden")
+
+
+async def test_no_serious_violation_on_any_page(context: BrowserContext, server: Server) -> None:
+    seen: dict[str, list[dict[str, Any]]] = {}
+    operator = await server.login("op-disdukcapil")
+    ticket = await server.issue("ktp")
+    page = await context.new_page()
+
+    # kiosk: each screen a citizen passes, then in high contrast
+    await page.goto(f"{server.url}/kiosk/tegal#token={KIOSK}")
+    await until(page, "() => document.body.dataset.ready === 'true'")
+    await check(page, "kiosk start", seen)
+    await page.click(".k-agency[data-agency='disdukcapil']")
+    await until(page, "() => window.__kiosk.screen === 'services'")
+    await check(page, "kiosk services", seen)
+    await page.click(".k-service[data-service='ktp']")
+    await until(page, "() => window.__kiosk.screen === 'priority'")
+    await check(page, "kiosk priority", seen)
+    await page.click("#priority-none")
+    await until(page, "() => window.__kiosk.screen === 'ticket'")
+    await check(page, "kiosk ticket", seen)
+    await page.evaluate("() => window.__kiosk.show('start')")
+    await page.click("[data-mode=contrast]")
+    await check(page, "kiosk start, high contrast", seen)
+
+    # the citizen's phone: waiting, then called
+    await page.goto(f"{server.url}/t/{ticket['ticket']['token']}")
+    await until(page, "() => document.getElementById('label').textContent.trim() !== ''")
+    await check(page, "phone waiting", seen)
+    await server.command(operator, "1", "open")
+    await server.command(operator, "1", "call_next")
+    await until(page, "() => !document.getElementById('turn').hidden")
+    await check(page, "phone called", seen)
+    await page.click("[data-mode=contrast]")
+    await check(page, "phone called, high contrast", seen)
+
+    for where, path in (("booking", "/booking/tegal"), ("desk", "/desk/tegal"), ("survey", "/survey/tegal/1"),
+                        ("national sign-in", "/national"), ("counter sign-in", "/counter/tegal/1")):  # fmt: skip
+        await page.goto(server.url + path)
+        await page.wait_for_load_state("networkidle")
+        await check(page, where, seen)
+
+    # the lobby TV with a call on it
+    await page.goto(f"{server.url}/display/tegal/lobby#token={LOBBY}")
+    await until(page, "() => document.getElementById('hero-label').textContent.trim() !== ''")
+    await check(page, "TV with a call", seen)
+
+    # the counter page, serving
+    await page.goto(f"{server.url}/counter/tegal/1")
+    await page.fill("#username", "op-disdukcapil")
+    await page.fill("#password", "demo-operator")
+    await page.click("#signin button[type=submit]")
+    await until(page, "() => document.getElementById('current-label').textContent.includes('A-')")
+    await check(page, "counter serving", seen)
+
+    # the supervisor's pages, with data
+    await signed_in(page, server, "/supervisor/tegal")
+    await until(page, "() => document.getElementById('kpi-waiting').textContent !== '–'")
+    await check(page, "dashboard", seen)
+    for name in ("reports", "audit", "deliveries"):
+        await page.goto(f"{server.url}/supervisor/tegal/{name}")
+        await page.wait_for_load_state("networkidle")
+        await check(page, name, seen)
+    await page.goto(f"{server.url}/supervisor/tegal/admin")
+    await until(page, "() => document.body.dataset.loaded === 'true'")
+    for tab in ("site", "services", "counters", "agencies", "hours", "devices", "accounts"):
+        await page.click(f"[data-tab={tab}]")
+        await page.wait_for_load_state("networkidle")
+        await check(page, f"settings: {tab}", seen)
+    await page.click("[data-tab=services]")
+    await page.click("#add-service")
+    await check(page, "settings: the editor", seen)
+    await page.goto(f"{server.url}/national")
+    await page.wait_for_load_state("networkidle")
+    await check(page, "national view", seen)
+
+    assert not seen, json.dumps(seen, indent=1, ensure_ascii=False)
