@@ -3,8 +3,9 @@
 One key per action, so a plain numeric keypad is enough. Typed digits make a ticket number; with a number
 typed, Enter calls that ticket (a parked one is called back: `unpark`) and "-" puts that no-show back in the
 queue. "/" opens a small dialog: pick the target service by its number, then an optional note. F9 parks the
-current ticket, after an optional note (what the citizen must bring). The console turns `Intent`s into client
-commands and hands the outcome back to `done` or `refused` for the message line.
+current ticket, after an optional note (what the citizen must bring). F8 (close) and "-" (no-show) ask first:
+Enter confirms, Esc keeps things as they are. The console turns `Intent`s into client commands and hands the outcome
+back to `done` or `refused` for the message line.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from .state import CounterView
 from .texts import t
 
 NOTE_MAX = 200
-NORMAL, PICK_TARGET, WRITE_NOTE, PARK_NOTE = "normal", "pick_target", "write_note", "park_note"
+NORMAL, PICK_TARGET, WRITE_NOTE, PARK_NOTE, CONFIRM = "normal", "pick_target", "write_note", "park_note", "confirm"
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Desk:
     note: str = ""
     message: Message | None = None
     quit: bool = False
+    pending: Intent | None = None  # a destructive command waiting for Enter (CONFIRM)
 
     # --- the transfer dialog's list -----------------------------------------------------------------------
 
@@ -72,7 +74,20 @@ class Desk:
             return self._pick(key)
         if self.mode in (WRITE_NOTE, PARK_NOTE):
             return self._write(key)
+        if self.mode == CONFIRM:
+            return self._confirmed(key)
         return self._normal(key, busy)
+
+    def _ask(self, intent: Intent, name: str, **values: Any) -> None:
+        self.mode, self.pending = CONFIRM, intent
+        self.message = Message.of(name, **values)
+
+    def _confirmed(self, key: str) -> Intent | None:
+        intent, self.mode, self.pending = self.pending, NORMAL, None
+        if key == k.ENTER:
+            return intent
+        self.message = Message.of("confirm.cancelled")
+        return None
 
     def _normal(self, key: str, busy: bool) -> Intent | None:
         if key == k.ESCAPE:
@@ -100,7 +115,10 @@ class Desk:
         if key == "-":
             if self.number:
                 return self._with_number("requeue")
-            return Intent("no_show") if current else self._no_ticket()
+            if current is None:
+                return self._no_ticket()
+            self._ask(Intent("no_show"), "confirm.no_show", ticket=current["label"])
+            return None
         if key == ".":
             return Intent("recall") if current else self._no_ticket()
         if key == "0":
@@ -110,7 +128,14 @@ class Desk:
         if key == "*":
             return Intent({"open": "pause", "paused": "resume"}.get(self.view.state, "open"))
         if key == k.F8:
-            return Intent("close")
+            if current is not None and current["state"] == "serving":
+                self.message = Message.of("confirm.close_serving", error=True, ticket=current["label"])
+                return None
+            if current is not None:
+                self._ask(Intent("close"), "confirm.close_called", ticket=current["label"])
+            else:
+                self._ask(Intent("close"), "confirm.close")
+            return None
         if key == k.F9:
             if current is None:
                 return self._no_ticket()
@@ -211,7 +236,8 @@ class Desk:
         if intent.command == "transfer":
             target = intent.fields.get("target_service", "")
             service = next((s["name"] for s in self.catalogue.get("services", []) if s["id"] == target), target)
-        self.message = Message.of(f"done.{intent.command}", ticket=ticket, service=service)
+        done = "done.close_returned" if intent.command == "close" and ticket else f"done.{intent.command}"
+        self.message = Message.of(done, ticket=ticket, service=service)  # a closed counter says where its ticket went
 
     def refused(self, body: dict[str, Any]) -> None:
         code = body.get("code", "")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from .client import Connection, CounterClient
-from .desk import NORMAL, PARK_NOTE, PICK_TARGET, WRITE_NOTE, Desk
+from .desk import CONFIRM, NORMAL, PARK_NOTE, PICK_TARGET, WRITE_NOTE, Desk
 from .state import elapsed_text, parse_time
 from .texts import priority_name, t
 
@@ -54,7 +54,7 @@ def _render(client: CounterClient, desk: Desk, lang: str, width: int, parked_roo
     width = max(40, width)
     rule = Line("─" * (width - 1), "dim")
     lines = [*_header(client, lang, width), rule]
-    if desk.mode == NORMAL:
+    if desk.mode in (NORMAL, CONFIRM):
         lines += _counter(client, lang, width, parked_room)
     elif desk.mode == PARK_NOTE:
         lines += _park(client, lang, width)

@@ -85,6 +85,24 @@ TEXTS: dict[str, tuple[str, str]] = {
     "done.resume": ("Loket dilanjutkan.", "Counter resumed."),
     "done.pause": ("Loket istirahat.", "Counter paused."),
     "done.close": ("Loket ditutup.", "Counter closed."),
+    "done.close_returned": (
+        "Loket ditutup. {ticket} kembali ke antrean di urutan semula.",
+        "Counter closed. {ticket} is back in the queue in its old place.",
+    ),
+    "confirm.close": ("Tutup loket? Enter: ya, Esc: batal.", "Close the counter? Enter: yes, Esc: cancel."),
+    "confirm.close_called": (
+        "Tutup loket? {ticket} kembali ke antrean di urutan semula. Enter: ya, Esc: batal.",
+        "Close the counter? {ticket} goes back to the queue in its old place. Enter: yes, Esc: cancel.",
+    ),
+    "confirm.close_serving": (
+        "{ticket} sedang dilayani: selesaikan, alihkan, atau parkir dulu, lalu tutup loket.",
+        "{ticket} is being served: finish, transfer or park it first, then close the counter.",
+    ),
+    "confirm.no_show": (
+        "Tandai {ticket} tidak hadir? Enter: ya, Esc: batal.",
+        "Mark {ticket} as no-show? Enter: yes, Esc: cancel.",
+    ),
+    "confirm.cancelled": ("Dibatalkan.", "Cancelled."),
     "done.call_next": ("Memanggil {ticket}.", "Calling {ticket}."),
     "done.call": ("Memanggil {ticket}.", "Calling {ticket}."),
     "done.recall": ("Memanggil ulang {ticket}.", "Calling {ticket} again."),

@@ -116,6 +116,8 @@ async def test_every_key_does_what_the_screen_says(server: Server) -> None:
         await pane.keys("KP.")
         await pane.wait("Memanggil ulang A-001.")
         await pane.keys("KP-")
+        await pane.wait("Tandai A-001 tidak hadir? Enter: ya, Esc: batal.")
+        await pane.keys("KPEnter")
         await pane.wait("Tidak hadir     A-001", "A-001 ditandai tidak hadir.", "tidak hadir 1")
         await pane.keys("KP+")
         await pane.wait("Memanggil A-002.")
@@ -164,6 +166,8 @@ async def test_every_key_does_what_the_screen_says(server: Server) -> None:
         await pane.keys("Enter")
         await pane.wait("Loket 1 sedang dijeda. Lanjutkan loket terlebih dahulu.")
         await pane.keys("F8")
+        await pane.wait("Tutup loket? Enter: ya, Esc: batal.")
+        await pane.keys("Enter")
         await pane.wait("Loket: TUTUP", "Loket ditutup.")
         assert server.ctx.state("tegal").counters["1"].state.value == "closed"
         await pane.keys("F10")

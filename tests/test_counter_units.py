@@ -144,14 +144,20 @@ def test_one_key_per_action() -> None:
     called = ticket("A-001", "called", "1")
     serving = ticket("A-001", "serving", "1")
     assert press(desk(), "enter", "+") == [Intent("call_next")] * 2
-    assert press(desk(called), ".", "-", "0") == [Intent("recall"), Intent("no_show"), Intent("start")]
+    assert press(desk(called), ".", "-", "enter", "0") == [Intent("recall"), Intent("no_show"), Intent("start")]
+    assert press(desk(called), "-", "escape") == [], "a no-show is asked first; Esc keeps the ticket"
     assert press(desk(serving), "0") == [Intent("finish")]
     assert [press(desk(state=s), "*") for s in ("open", "paused", "closed")] == [
         [Intent("pause")],
         [Intent("resume")],
         [Intent("open")],
     ]
-    assert press(desk(), "f8") == [Intent("close")]
+    assert press(desk(), "f8", "enter") == [Intent("close")]
+    d = desk(called)
+    assert press(d, "f8") == [] and d.message is not None and "kembali ke antrean" in d.message.id
+    assert press(d, "x") == [] and d.message is not None and d.message.id == "Dibatalkan."
+    d = desk(serving)
+    assert press(d, "f8") == [] and d.message is not None and d.message.error, "not while a citizen is served"
     d = desk()
     assert press(d, ".", "-", "0", "/") == [] and d.message is not None and d.message.error
     assert d.message.id == "Tidak ada tiket yang sedang dipanggil."
