@@ -255,3 +255,22 @@ async def test_screenshots(browser: Browser, server: Server, tmp_path: Path) -> 
                 assert await page.evaluate("() => document.querySelectorAll('#chart-arrivals svg rect').length") > 0
                 await page.screenshot(path=out / f"supervisor-reports-{width}x{height}.png", full_page=True)
     assert len(list(out.glob("supervisor-*.png"))) >= 4
+
+
+async def test_date_pickers_say_the_date_in_words_and_the_survey_tablet_speaks_to_counter_staff(
+    browser: Browser, server: Server
+) -> None:
+    """Issue 17: a date picker's format is the browser's (mm/dd/yyyy in an English one): the date is also written
+    out in the page's language beside it."""
+    async with signed_in(browser, server, "/supervisor/tegal/reports") as page:
+        await until(page, "() => (document.querySelector('.date-words')?.textContent || '').includes('2026')")
+        words = await page.evaluate("() => [...document.querySelectorAll('.date-words')].map(e => e.textContent)")
+        assert words == ["Senin, 23 November 2026", "Senin, 23 November 2026"], words
+        await page.click("#lang")
+        await until(page, "() => document.querySelector('.date-words').textContent === 'Monday, 23 November 2026'")
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    page = await context.new_page()
+    await page.goto(f"{server.url}/survey/tegal/1")
+    hint = await until(page, "() => document.querySelector('#login .hint')?.textContent")
+    assert "Petugas loket" in hint and "supervisor" not in hint
+    await context.close()

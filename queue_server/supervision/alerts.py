@@ -65,8 +65,8 @@ def detect(
                 "target_minutes": target,
                 "message": f"{s['name']}: {s['longest_label']} menunggu {minutes} menit (target {target}), "
                 f"{s['waiting']} orang dalam antrean.",
-                "message_en": f"{s['name']}: {s['longest_label']} has waited {minutes} minutes (target {target}), "
-                f"{s['waiting']} in the queue.",
+                "message_en": f"{s['name']}: {s['longest_label']} has waited {minutes} "
+                f"minute{'' if minutes == 1 else 's'} (target {target}), {s['waiting']} in the queue.",
             }
         )
     for d in devices:

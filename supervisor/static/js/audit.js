@@ -1,6 +1,6 @@
 // The audit log: privileged actions of a period, newest first, paged back by entry id.
 
-import { api, applyTexts, boot, currentLang, el, errorText, onLangChange, site } from "./common.js";
+import { api, applyTexts, boot, currentLang, describeDates, el, errorText, onLangChange, site } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 let oldest = null;
@@ -29,6 +29,7 @@ async function load(more = false) {
   const { entries, period } = result.body;
   form.elements.from.value = period.from;
   form.elements.to.value = period.to;
+  describeDates(form);
   shown = more ? [...shown, ...entries] : entries;
   $("entries").replaceChildren(...shown.map(row));
   oldest = entries.length ? entries[entries.length - 1].id : oldest;

@@ -28,6 +28,40 @@ export function onLangChange(callback) {
 export function applyTexts(root = document) {
   document.documentElement.lang = lang;
   for (const el of root.querySelectorAll("[data-t]")) el.textContent = T(el.dataset.t);
+  describeDates(root);
+}
+
+// A date picker shows the browser's own format (mm/dd/yyyy in an English browser): beside it, the date in words of
+// the page's language ("Senin, 7 Desember 2026"), so nobody has to guess which is the day and which the month.
+const DAY_WORDS = {
+  id: ["Minggu", "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu"],
+  en: ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
+};
+const MONTH_WORDS = {
+  id: ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"],
+  en: ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+};
+
+export function dateWords(iso) {
+  const [y, m, d] = String(iso).split("-").map(Number);
+  if (!y || !m || !d) return "";
+  const weekday = new Date(Date.UTC(y, m - 1, d)).getUTCDay();
+  const l = lang === "en" ? "en" : "id";
+  return `${DAY_WORDS[l][weekday]}, ${d} ${MONTH_WORDS[l][m - 1]} ${y}`;
+}
+
+export function describeDates(root = document) {
+  for (const input of root.querySelectorAll("input[type=date]")) {
+    let words = input.nextElementSibling;
+    if (!words || !words.classList.contains("date-words")) {
+      words = Object.assign(document.createElement("span"), { className: "date-words" });
+      words.setAttribute("aria-live", "polite");
+      input.after(words);
+      input.addEventListener("input", () => (words.textContent = dateWords(input.value)));
+      input.addEventListener("change", () => (words.textContent = dateWords(input.value)));
+    }
+    words.textContent = dateWords(input.value);
+  }
 }
 
 function switchLang() {

@@ -1,7 +1,7 @@
 // The national view (or a region's): every mall the signed-in account may watch, one row each, from
 // GET /api/v1/national every 5 seconds. The server sorts (click a column heading), the footer holds the totals,
 // and each mall's name opens that mall's own dashboard.
-import { T, api, boot, currentLang, el, errorText, fatal, minutesText, onLangChange, zoneLabel } from "./common.js";
+import { T, api, boot, currentLang, describeDates, el, errorText, fatal, minutesText, onLangChange, zoneLabel } from "./common.js";
 
 const REFRESH_MS = 5000;
 const $ = (id) => document.getElementById(id);
@@ -157,6 +157,7 @@ function fillPeriod(force) {
   for (const key of ["from", "to"]) {
     const input = form.elements[key];
     if (force || (!input.value && document.activeElement !== input)) input.value = data.period[key];
+    describeDates(input.parentElement);
   }
 }
 

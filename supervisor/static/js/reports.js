@@ -1,7 +1,7 @@
 // Reports: one period of local days, per agency/service/counter/operator, the server's SVG charts, the satisfaction
 // index (IKM), CSV downloads and a printable page. Every number is the server's; this page only lays them out.
 
-import { T, api, applyTexts, boot, currentLang, el, errorText, onLangChange, site } from "./common.js";
+import { T, api, applyTexts, boot, currentLang, describeDates, el, errorText, onLangChange, site } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 let report = null;
@@ -127,6 +127,7 @@ async function load() {
   const form = $("filters");
   form.elements.from.value = report.period.from;
   form.elements.to.value = report.period.to;
+  describeDates(form);
   history.replaceState(null, "", `?${query()}`);
   await render();
   $("report").setAttribute("aria-busy", "false");
