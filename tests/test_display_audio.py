@@ -95,8 +95,9 @@ async def test_three_quick_calls_are_announced_in_order_one_at_a_time(server: Se
         assert_one_at_a_time(entries)
         assert [e["seq"] for e in entries] == sorted(e["seq"] for e in entries)
         # The sound came from the server's endpoint, one WAV per call event.
-        assert [u.split("/api/v1/")[1] for u in requests] == [  # the lobby serves both floors: the variant that
-            f"sites/tegal/announcements/{e['seq']}.wav?zone=1" for e in entries  # says the counter's floor
+        # The lobby serves both floors: each call's variant that says the counter's floor.
+        assert [u.split("/api/v1/")[1] for u in requests] == [
+            f"sites/tegal/announcements/{e['seq']}.wav?zone=1" for e in entries
         ]
         await until(page, "() => document.getElementById('caption').hidden")  # the caption goes with the sound
 
