@@ -4,12 +4,12 @@ booking API, which keeps only a keyed hash; no page ever shows it, and the form 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.web.kit import DAYS_ID, Refusal, booking_status, ctx_of
+from queue_server.web.kit import DAYS_ID, MONTHS_ID, Refusal, booking_status, ctx_of
 
 from .common import catalogue, lang_of, not_found, pages
 from .qr import BOOKING_CODE, qr_inline
@@ -42,6 +42,17 @@ async def booking_page(request: Request) -> Response:
     return pages.render(request, "booking.html", site=site, config=config, lang=lang, t=pages.texts()[lang])
 
 
+def slot_words(day: str, slot: str, end: str | None) -> dict[str, str]:
+    """A booking's slot as each language writes it: "Senin, 7 Desember 2026, 08.30–09.00" / "Monday 7 December
+    2026, 08:30–09:00" (never the ISO date of the API)."""
+    d = date.fromisoformat(day)
+    times = f"{slot}–{end}" if end else slot
+    return {
+        "id": f"{DAYS_ID[d.weekday()]}, {d.day} {MONTHS_ID[d.month - 1]} {d.year}, {times.replace(':', '.')}",
+        "en": f"{d:%A} {d.day} {d:%B %Y}, {times}",
+    }
+
+
 async def booking_status_page(request: Request) -> Response:
     ctx = ctx_of(request)
     code = request.path_params["code"].strip().upper()
@@ -53,5 +64,6 @@ async def booking_status_page(request: Request) -> Response:
         return not_found(request, "booking")
     lang = lang_of(request)
     config = {"lang": lang, "text": pages.texts(), "booking": booking, "timezone": ctx.sites[booking["site"]].timezone}
-    return pages.render(request, "booking_status.html", booking=booking, config=config, lang=lang,
+    when = slot_words(booking["day"], booking["slot"], booking.get("slot_end"))
+    return pages.render(request, "booking_status.html", booking=booking, config=config, lang=lang, when=when,
                         t=pages.texts()[lang], qr=qr_inline(code, scale=6))  # fmt: skip

@@ -98,7 +98,7 @@ async def test_book_a_slot_get_a_code_then_cancel_it_and_the_nik_is_nowhere(site
             code = await text(page, "#r-code")
             assert code.startswith("BK-") and len(code) == 9
             assert await text(page, "#r-service") == "KTP Elektronik · Dinas Kependudukan dan Pencatatan Sipil"
-            assert await text(page, "#r-when") == "Jadwal: 2026-11-24, 09:00–09:30"
+            assert await text(page, "#r-when") == "Jadwal: Selasa, 24 November 2026, 09.00–09.30"
             assert await text(page, "#r-window") == "Check-in di kios MPP antara pukul 08.30 dan 09.15."
             assert await text(page, "#r-phone") == "Nomor ponsel: 0812*****890"
             await until(page, "() => document.getElementById('r-qr').naturalWidth > 0")
@@ -125,6 +125,7 @@ async def test_book_a_slot_get_a_code_then_cancel_it_and_the_nik_is_nowhere(site
             # The status page by code, and cancelling after confirming.
             await page.goto(f"{server.url}/b/{code}")
             assert await text(page, "#s-state") == "Terjadwal"
+            assert await text(page, "#s-when") == "Jadwal: Selasa, 24 November 2026, 09.00–09.30"
             assert await text(page, "#s-window") == "Check-in di kios MPP antara pukul 08.30 dan 09.15."
             await page.click("#s-cancel")
             assert "Batalkan booking" in await text(page, "#confirm-text")

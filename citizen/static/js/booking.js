@@ -3,7 +3,7 @@
 // form: this page never stores it, and the server keeps only a keyed hash.
 
 import { call } from "./api.js";
-import { Texts, formatTime } from "./i18n.js";
+import { Texts, formatSlot, formatTime } from "./i18n.js";
 import { Modes } from "./modes.js";
 
 const config = JSON.parse(document.getElementById("booking-config").textContent);
@@ -92,7 +92,7 @@ function showResult(booking) {
   $("r-code").textContent = booking.code;
   $("r-qr").src = `/citizen/qr/b/${encodeURIComponent(booking.code)}.svg`;
   $("r-service").textContent = `${booking.service_name} · ${booking.agency_name}`;
-  $("r-when").textContent = `${texts.t("booking_when")}: ${booking.day}, ${booking.slot}–${booking.slot_end}`;
+  $("r-when").textContent = `${texts.t("booking_when")}: ${formatSlot(booking.day, booking.slot, booking.slot_end, texts.lang)}`;
   $("r-window").textContent = texts.t("booking_checkin_window", {
     from: formatTime(booking.checkin_from, texts.lang, timeZone),
     until: formatTime(booking.checkin_until, texts.lang, timeZone),

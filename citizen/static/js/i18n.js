@@ -41,6 +41,17 @@ export function formatWhen(iso, lang, timeZone) {
   return `${date} ${lang === "en" ? "at" : "pukul"} ${formatTime(iso, lang, timeZone)}`;
 }
 
+// A booking's slot: "Senin, 7 Desember 2026, 08.30–09.00" / "Monday, 7 December 2026, 08:30–09:00" (a calendar
+// date: the same wherever the browser is).
+export function formatSlot(day, slot, end, lang) {
+  const [y, m, d] = String(day).split("-").map(Number);
+  const date = new Intl.DateTimeFormat(LOCALES[lang], {
+    weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC",
+  }).format(new Date(Date.UTC(y, m - 1, d)));
+  const times = end ? `${slot}–${end}` : slot;
+  return `${date}, ${lang === "en" ? times : times.replace(/:/g, ".")}`;
+}
+
 // 07.30 in Indonesian, 07:30 in English.
 export function formatTime(iso, lang, timeZone) {
   const at = iso instanceof Date ? iso : new Date(iso);
