@@ -14,6 +14,18 @@ export function fitGrid(n, width, height, aspect, gap = 0) {
   return best;
 }
 
+// How many of n tiles fit on one page with each tile at least minWidth x minHeight (the size at which the tile's
+// smallest text is still readable across the hall); at least 1.
+export function perPage(n, width, height, aspect, gap, minWidth, minHeight) {
+  for (let k = n; k > 1; k--) {
+    const { cols, rows } = fitGrid(k, width, height, aspect, gap);
+    const w = (width - gap * (cols - 1)) / cols;
+    const h = (height - gap * (rows - 1)) / rows;
+    if (w >= minWidth && h >= minHeight) return k;
+  }
+  return 1;
+}
+
 // Keeps --cols/--rows of a grid element right for its item count and size. It only measures when the grid is
 // resized (ResizeObserver) and only writes when the answer changes: custom properties restyle every tile below.
 export class FittedGrid {
@@ -21,14 +33,24 @@ export class FittedGrid {
   #size = null;
   #shown = "";
 
-  // minSlots keeps a few tiles from growing to absurd sizes.
-  constructor(grid, aspect, minSlots) {
-    Object.assign(this, { grid, aspect, minSlots });
+  // minSlots keeps a few tiles from growing to absurd sizes; minTile() gives the smallest readable tile (px), so
+  // that more tiles than fit are shown a page at a time rather than shrunk (capacity()).
+  constructor(grid, aspect, minSlots, minTile = () => ({ width: 0, height: 0 })) {
+    Object.assign(this, { grid, aspect, minSlots, minTile });
     new ResizeObserver(([entry]) => {
       const gap = parseFloat(getComputedStyle(grid).rowGap) || 0;
       this.#size = { width: entry.contentRect.width, height: entry.contentRect.height, gap };
       this.#apply();
+      this.onResize?.();
     }).observe(grid);
+  }
+
+  // How many of n tiles one page shows (n itself until the grid has been measured).
+  capacity(n) {
+    if (!this.#size || n <= 1) return Math.max(1, n);
+    const { width, height, gap } = this.#size;
+    const min = this.minTile();
+    return perPage(n, width, height, this.aspect, gap, min.width, min.height);
   }
 
   set count(n) {
@@ -40,7 +62,9 @@ export class FittedGrid {
   #apply() {
     if (!this.#size) return;
     const { width, height, gap } = this.#size;
-    const { cols, rows } = fitGrid(Math.max(this.#count, this.minSlots), width, height, this.aspect, gap);
+    // A few tiles do not grow absurdly large, nor are they made smaller than readable to leave room for more.
+    const slots = Math.max(this.#count, Math.min(this.minSlots, this.capacity(this.minSlots)));
+    const { cols, rows } = fitGrid(slots, width, height, this.aspect, gap);
     const shown = `${cols}x${rows}`;
     if (shown === this.#shown) return;
     this.#shown = shown;

@@ -9,6 +9,19 @@ const TILE_ASPECT = 2.1;
 const CHIP_ASPECT = 3.2;
 const MIN_TILE_SLOTS = 6;
 const MIN_CHIP_SLOTS = 8;
+export const PAGE_MS = 10000; // more counters (or waiting services) than fit readably: shown a page at a time
+// The smallest text of the board is 2.5 % of the screen's shorter side (19 px on a 1366x768 TV, 27 px at 1080);
+// a tile or chip is never smaller than its smallest text needs (the fractions of board.css).
+const TEXT_FLOOR = 0.026; // 2.5 %, and a little room for rounding
+const TILE_TEXT = { height: 0.17, width: 0.09 }; // .tile-agency: min(17cqh, 9cqi)
+// .chip-name: min(24cqh, 9cqi); a chip is also wide enough for a long service name in three lines (~16 floors)
+const CHIP_TEXT = { height: 0.24, width: 0.062 };
+const ROW_TEXT = 0.5; // .recent-time: min(50cqh, ...): a row of earlier calls is at least twice the floor tall
+
+function minimum(text) {
+  const floor = TEXT_FLOOR * Math.min(innerWidth, innerHeight);
+  return () => ({ width: floor / text.width, height: floor / text.height });
+}
 
 function make(tag, className, parent) {
   const el = document.createElement(tag);
@@ -51,6 +64,8 @@ export class BoardView {
   #drawn = -1;
   #frame = 0;
   #heroSeq = null;
+  #pagesFrom = performance.now(); // when the page rotation started (a fresh call moves it to its counter's page)
+  #paged = false; // some grid has more than one page: it is drawn again every PAGE_MS
 
   constructor(config, clock) {
     this.config = config;
@@ -71,9 +86,51 @@ export class BoardView {
     this.waitingNone = $("waiting-none");
     this.#build();
     this.rows = Array.from({ length: RECENT_ROWS }, () => this.#row($("recent-list")));
+    this.recentShown = RECENT_ROWS;
+    this.#fitRecent($("recent-list"));
     this.board = null;
-    this.counterFit = new FittedGrid(this.counterGrid, TILE_ASPECT, MIN_TILE_SLOTS);
-    this.waitingFit = new FittedGrid(this.waitingGrid, CHIP_ASPECT, MIN_CHIP_SLOTS);
+    this.counterFit = new FittedGrid(this.counterGrid, TILE_ASPECT, MIN_TILE_SLOTS, minimum(TILE_TEXT));
+    this.waitingFit = new FittedGrid(this.waitingGrid, CHIP_ASPECT, MIN_CHIP_SLOTS, minimum(CHIP_TEXT));
+    this.counterPage = $("counters-page");
+    this.waitingPage = $("waiting-page");
+    const redraw = () => this.redraw();
+    this.counterFit.onResize = redraw; // a new size may change how many fit on a page
+    this.waitingFit.onResize = redraw;
+    setInterval(() => this.#paged && this.redraw(), PAGE_MS / 4);
+  }
+
+  // As many rows of earlier calls as fit readably (a portrait screen keeps its two columns of four).
+  #fitRecent(list) {
+    new ResizeObserver(([entry]) => {
+      if (matchMedia("(orientation: portrait)").matches) {
+        list.style.removeProperty("--rows");
+        this.recentShown = RECENT_ROWS;
+      } else {
+        const floor = TEXT_FLOOR * Math.min(innerWidth, innerHeight);
+        const gap = parseFloat(getComputedStyle(list).rowGap) || 0;
+        const fit = Math.floor((entry.contentRect.height + gap) / (floor / ROW_TEXT + gap));
+        this.recentShown = Math.max(2, Math.min(RECENT_ROWS, fit));
+        list.style.setProperty("--rows", this.recentShown);
+      }
+      this.redraw();
+    }).observe(list);
+  }
+
+  redraw() {
+    this.#drawn = -1;
+    if (this.board) this.schedule(this.board);
+  }
+
+  // The page of `count` items to show now, each page PAGE_MS in turn: [first, end) and "2/3" (or "").
+  #page(count, per, focus = -1) {
+    const pages = Math.max(1, Math.ceil(count / per));
+    if (pages > 1) this.#paged = true;
+    if (focus >= 0 && pages > 1) {
+      // the counter of a new call is shown at once: its page starts now
+      this.#pagesFrom = performance.now() - Math.floor(focus / per) * PAGE_MS;
+    }
+    const page = Math.floor((performance.now() - this.#pagesFrom) / PAGE_MS) % pages;
+    return { first: page * per, end: page * per + per, label: pages > 1 ? `${page + 1}/${pages}` : "" };
   }
 
   // A new catalogue (the site's configuration changed): the tiles and chips are made again from it, with the new
@@ -107,6 +164,7 @@ export class BoardView {
     if (!board || board.version === this.#drawn) return;
     this.#drawn = board.version;
     document.body.classList.toggle("day-closed", board.dayClosed);
+    this.#paged = false;
     const fresh = this.#drawHero(board.calls[0]);
     this.#drawCounters(board, fresh);
     this.#drawRecent(board.calls);
@@ -139,13 +197,18 @@ export class BoardView {
   }
 
   #drawCounters(board, fresh) {
-    let open = 0;
+    const open = [...this.tiles.keys()].filter((id) => {
+      const status = board.counters.get(id);
+      return Boolean(status) && status.state !== "closed";
+    });
+    const per = this.counterFit.capacity(open.length);
+    const page = this.#page(open.length, per, fresh ? open.indexOf(fresh.ticket.counter) : -1);
+    const shown = new Set(open.slice(page.first, page.end));
+    setText(this.counterPage, page.label);
     for (const [id, tile] of this.tiles) {
       const status = board.counters.get(id);
-      const shown = Boolean(status) && status.state !== "closed";
-      tile.root.hidden = !shown;
-      if (!shown) continue;
-      open++;
+      tile.root.hidden = !shown.has(id);
+      if (!shown.has(id)) continue;
       const paused = status.state === "paused";
       const idle = !paused && !status.ticket;
       tile.root.classList.toggle("is-paused", paused);
@@ -153,12 +216,13 @@ export class BoardView {
       setLabel(tile.ticket, paused ? this.t.counter_paused : idle ? this.t.counter_idle : status.ticket.label);
       if (fresh && fresh.ticket.counter === id) flash(tile.root);
     }
-    this.countersNone.hidden = open > 0;
-    this.counterFit.count = open;
+    this.countersNone.hidden = open.length > 0;
+    this.counterFit.count = shown.size;
   }
 
   #drawRecent(calls) {
     this.rows.forEach((row, i) => {
+      row.root.hidden = i >= this.recentShown;
       const call = calls[i + 1]; // calls[0] is the hero
       row.root.classList.toggle("is-blank", !call);
       if (!call) return;
@@ -170,16 +234,16 @@ export class BoardView {
   }
 
   #drawWaiting(counts) {
-    let shown = 0;
+    const waiting = [...this.chips.keys()].filter((id) => (counts.get(id) || 0) > 0);
+    const page = this.#page(waiting.length, this.waitingFit.capacity(waiting.length));
+    const shown = new Set(waiting.slice(page.first, page.end));
+    setText(this.waitingPage, page.label);
     for (const [id, chip] of this.chips) {
-      const n = counts.get(id) || 0;
-      chip.root.hidden = n === 0;
-      if (n === 0) continue;
-      shown++;
-      setText(chip.count, String(n));
+      chip.root.hidden = !shown.has(id);
+      if (shown.has(id)) setText(chip.count, String(counts.get(id)));
     }
-    this.waitingNone.hidden = shown > 0;
-    this.waitingFit.count = shown;
+    this.waitingNone.hidden = waiting.length > 0;
+    this.waitingFit.count = shown.size;
   }
 
   #tile(id) {

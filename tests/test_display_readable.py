@@ -1,0 +1,88 @@
+"""The lobby TV read from across the hall (issue 17), measured in Chromium with every counter of the demo mall open
+and every service waiting: no visible text under 2.5 % of the screen's shorter side (19 px on a 1366x768 TV, 27 px
+at 1080), the called number at least 15 % of it, no service or counter name cut; counters and waiting counts that do
+not fit readably are shown a page at a time ("1/3"), in turn, and a new call brings its counter's page."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Browser
+
+from .display_support import board_page, chromium, until
+from .helpers import Server
+
+SIZES = [(1366, 768), (1920, 1080), (1280, 1024), (1080, 1920)]
+MEASURE = """() => {
+  const floor = Math.min(innerWidth, innerHeight) * 0.025;
+  const small = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!node.textContent.trim()) continue;
+    const el = node.parentElement;
+    const style = getComputedStyle(el);
+    if (el.getBoundingClientRect().width === 0 || style.visibility === "hidden" || el.closest("[hidden]")) continue;
+    if (parseFloat(style.fontSize) < floor - 0.05) small.push(`${el.className} ${parseFloat(style.fontSize).toFixed(1)}px`);
+  }
+  const cut = [...document.querySelectorAll(".tile *, .chip *, .hero *, .recent-row *")].filter((e) => {
+    if (e.getBoundingClientRect().width === 0 || e.closest("[hidden]")) return false;
+    const style = getComputedStyle(e);
+    const clamped = style.webkitLineClamp !== "none" && e.scrollHeight > e.clientHeight + 1;
+    return clamped || (style.textOverflow === "ellipsis" && e.scrollWidth > e.clientWidth + 1);
+  }).map((e) => e.textContent.trim());
+  const hero = parseFloat(getComputedStyle(document.getElementById("hero-label")).fontSize);
+  return {small, cut, hero, heroNeed: Math.min(innerWidth, innerHeight) * 0.15};
+}"""
+SHOWN = "() => [...document.querySelectorAll('.tile:not([hidden])')].map((t) => t.dataset.counter)"
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as b:
+        yield b
+
+
+async def busy_hall(server: Server) -> None:
+    site = server.ctx.sites["tegal"]
+    for service in site.services:
+        await server.issue(service)
+    admin = await server.login("admin")
+    for counter in site.counters:
+        assert (await server.command(admin, counter, "open")).status_code == 200
+    await server.command(admin, "1", "call_next")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+async def test_every_text_is_readable_from_across_the_hall(
+    browser: Browser, server: Server, size: tuple[int, int]
+) -> None:
+    await busy_hall(server)
+    async with board_page(browser, server, size=size) as page:
+        await until(page, "() => document.getElementById('hero-label').textContent === 'A-001'")
+        await until(page, "() => document.querySelectorAll('.tile:not([hidden])').length > 0")
+        measured = await page.evaluate(MEASURE)
+        assert measured["small"] == [], measured["small"]
+        assert measured["cut"] == [], measured["cut"]
+        assert measured["hero"] >= measured["heroNeed"], measured
+
+
+async def test_counters_that_do_not_fit_are_shown_a_page_at_a_time(browser: Browser, server: Server) -> None:
+    await busy_hall(server)
+    async with board_page(browser, server, size=(1366, 768)) as page:
+        await until(page, "() => /^1[/][0-9]$/.test(document.getElementById('counters-page').textContent)")
+        first = await page.evaluate(SHOWN)
+        pages = int((await page.text_content("#counters-page") or "1/1").split("/")[1])
+        assert pages >= 2 and "1" in first
+        # in turn, every PAGE_MS (10 s): the next page shows other counters
+        await until(page, "() => document.getElementById('counters-page').textContent.startsWith('2/')", None, 30_000)
+        second = await page.evaluate(SHOWN)
+        assert second and not set(second) & set(first)
+        # a new call at a counter of another page brings that page at once
+        admin = await server.login("admin")
+        await server.issue("ktp")
+        await server.command(admin, "1", "finish")
+        await server.command(admin, "1", "call_next")
+        await until(page, "() => document.getElementById('hero-label').textContent === 'A-002'")
+        await until(page, """() => !document.querySelector(".tile[data-counter='1']").hidden""")
