@@ -139,3 +139,33 @@ async def test_no_serious_violation_on_any_page(context: BrowserContext, server:
     await check(page, "national view", seen)
 
     assert not seen, json.dumps(seen, indent=1, ensure_ascii=False)
+
+
+FOCUS = """() => { const e = document.activeElement; const s = getComputedStyle(e);
+  return {cls: e.className, tag: e.tagName, outline: parseFloat(s.outlineWidth) || 0, style: s.outlineStyle}; }"""
+
+
+async def test_the_kiosk_and_booking_work_from_the_keyboard_with_a_visible_focus(
+    context: BrowserContext, server: Server
+) -> None:
+    page = await context.new_page()
+    await page.goto(f"{server.url}/kiosk/tegal#token={KIOSK}")
+    await until(page, "() => document.body.dataset.ready === 'true'")
+    for _ in range(12):  # past the header's switches to the first agency
+        await page.keyboard.press("Tab")
+        focus = await page.evaluate(FOCUS)
+        if "k-agency" in focus["cls"]:
+            break
+    assert "k-agency" in focus["cls"], focus
+    assert focus["outline"] >= 3 and focus["style"] != "none", "the focus is seen"
+    await page.keyboard.press("Enter")
+    await until(page, "() => window.__kiosk.screen === 'services'")
+    await page.goto(f"{server.url}/booking/tegal")
+    for _ in range(12):
+        await page.keyboard.press("Tab")
+        focus = await page.evaluate(FOCUS)
+        if focus["tag"] == "INPUT":
+            break
+    assert focus["tag"] == "INPUT" and focus["outline"] >= 3, focus
+    await page.keyboard.press("Space")
+    assert await page.evaluate("() => document.activeElement.checked"), "a service chosen from the keyboard"
