@@ -182,6 +182,9 @@ async def test_every_button_and_the_keypad_shortcuts_work_a_day_at_the_counter(s
 
         # F8 closes, after a confirmation that says where a called ticket goes; then closing is not offered
         await server.issue("ktp")
+        # the page knows someone waits (the call button is offered again) before Enter calls them
+        await expect(page.locator("#waiting li[data-service=ktp] strong")).to_have_text("1")
+        await expect(page.locator("#btn-call-next")).to_be_enabled()
         await page.keyboard.press("Enter")
         await expect(label).to_have_text("A-005")
         await page.keyboard.press("F8")
