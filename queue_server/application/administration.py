@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from queue_server.application import validation as v
-from queue_server.application.auth import DEVICE_KINDS, USERNAME_MAX, Principal, require
+from queue_server.application.auth import DEVICE_KINDS, USERNAME_MAX, Principal, require, token_hash
 from queue_server.application.context import Context
 from queue_server.domain.refusal import Refusal
 from queue_server.persistence.port import utc_iso
@@ -178,7 +178,9 @@ async def issue_device(ctx: Context, principal: Principal | None, site_id: str, 
         if screen not in site.screens:
             raise Refusal("unknown_screen", screen=screen, site=site.name)
     token = await ctx.accounts.create_device(kind, site_id, name, screen)
-    issued = max((d for d in await list_devices(ctx, principal, site_id)), key=lambda d: d["id"])
+    key = await ctx.accounts.store.live_device(token_hash(token))  # this token's record, whoever issued one meanwhile
+    assert key is not None
+    issued = await _device(ctx, principal, site_id, key.id)
     await _audit(ctx, principal, site_id, "device.issue", f"device {issued['id']}", name=name, kind=kind)
     path = f"/display/{site_id}/{screen}" if kind == "display" else f"/kiosk/{site_id}"
     return {"device": issued, "token": token, "path": path}
