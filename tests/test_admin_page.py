@@ -78,6 +78,13 @@ async def admin_session(browser: Browser, server: Server, tmp_path: Path, tv: Pa
         await page.fill("#f-service_minutes", "7")
         await save_and_wait(page, 1)
         await until(page, "() => !!document.querySelector('tr[data-service=ktp_hilang]')")
+        # editing a service keeps its place (the kiosk's order of tiles)
+        order = list(server.ctx.sites["tegal"].services)
+        await page.click("tr[data-service=kk] button:not(.danger)")
+        await page.fill("#f-name", "Kartu Keluarga (KK)")
+        await save_and_wait(page, 2)
+        assert list(server.ctx.sites["tegal"].services) == order
+        assert server.ctx.sites["tegal"].services["kk"].name == "Kartu Keluarga (KK)"
         # a new counter serving it, on the second floor
         await page.click("[data-tab=counters]")
         await page.click("#add-counter")
@@ -86,7 +93,7 @@ async def admin_session(browser: Browser, server: Server, tmp_path: Path, tv: Pa
         await page.fill("#f-name", "Loket 27")
         await page.fill("#f-zone", "Lantai 2")
         await page.check("input[name=services][value=ktp_hilang]")
-        await save_and_wait(page, 2)
+        await save_and_wait(page, 3)
         site = server.ctx.sites["tegal"]
         assert site.counters["27"].services == ("ktp_hilang",) and site.counters["27"].zone == "Lantai 2"
         assert site.services["ktp_hilang"].daily_quota == 40 and site.services["ktp_hilang"].prefix == "KH"
@@ -108,20 +115,20 @@ async def admin_session(browser: Browser, server: Server, tmp_path: Path, tv: Pa
         await page.click("#editor-save")
         await until(page, "() => document.getElementById('editor-error').textContent.includes('KH')")
         assert await page.evaluate("() => document.getElementById('editor').open")
-        assert await version(server) == 2
+        assert await version(server) == 3
         await page.click("#editor-cancel")
         # opening hours in Indonesian notation, a holiday, a Ramadan period
         await page.click("[data-tab=hours]")
         await page.click("#edit-week")
         await page.fill("#f-sat", "")
         await page.fill("#f-mon", "08.00-14.00")
-        await save_and_wait(page, 3)
+        await save_and_wait(page, 4)
         assert "08.00-14.00" in (await page.text_content("#panel") or "")
         hours = server.ctx.sites["tegal"].hours
         assert not hours.weekly["sat"] and hours.weekly["mon"][0][0].hour == 8
         await page.click("#add-holiday")
         await page.fill("#f-day", "2027-02-17")
-        await save_and_wait(page, 4)
+        await save_and_wait(page, 5)
         assert "Rabu, 17 Februari 2027" in (await page.text_content("#panel") or "")
         await page.click("#add-period")
         await page.fill("#f-name", "Ramadan 1448 H")
@@ -130,7 +137,7 @@ async def admin_session(browser: Browser, server: Server, tmp_path: Path, tv: Pa
         for day in ("mon", "tue", "wed", "thu"):
             await page.fill(f"#f-{day}", "08.00-13.00")
         await page.fill("#f-fri", "08.00-11.00")
-        await save_and_wait(page, 5)
+        await save_and_wait(page, 6)
         period = server.ctx.sites["tegal"].hours.periods[0]
         assert period.name == "Ramadan 1448 H" and period.weekly["fri"][0][1].hour == 11
         # someone else changes it meanwhile: said plainly, with a way to reload
@@ -144,9 +151,9 @@ async def admin_session(browser: Browser, server: Server, tmp_path: Path, tv: Pa
         await page.click("#add-holiday")
         await page.fill("#f-day", "2027-03-20")
         await page.click("#editor-save")
-        await until(page, "() => document.getElementById('editor-error').textContent.includes('versi 6')")
+        await until(page, "() => document.getElementById('editor-error').textContent.includes('versi 7')")
         await page.click("#editor-error button")
-        await until(page, "() => document.body.dataset.version === '6'")
+        await until(page, "() => document.body.dataset.version === '7'")
         # a screen registered (its address shown once) and revoked
         await page.click("[data-tab=devices]")
         await until(page, "() => !!document.getElementById('issue-device')")

@@ -216,12 +216,14 @@ function editService(id) {
     const document = copyOf(current.document);
     const service = withoutNulls({ id: v.id, name: v.name, prefix: v.prefix?.toUpperCase(), daily_quota: v.daily_quota,
       online_quota: v.online_quota, slot_capacity: v.slot_capacity, target_wait_minutes: v.target_wait_minutes, service_minutes: v.service_minutes });
-    if (!isNew) {
-      const old = findService(document, id);
-      old.agency.services.splice(old.index, 1);
+    const old = isNew ? null : findService(document, id);
+    if (old && old.agency.id === v.agency) {
+      old.agency.services[old.index] = service; // in place: the kiosk keeps its order of tiles
+    } else {
+      if (old) old.agency.services.splice(old.index, 1);
+      const agency = agencies(document).find((a) => a.id === v.agency);
+      (agency.services = agency.services || []).push(service);
     }
-    const agency = agencies(document).find((a) => a.id === v.agency);
-    (agency.services = agency.services || []).push(service);
     return save(document);
   });
 }
@@ -273,12 +275,14 @@ function editCounter(id) {
     if (!v.services.length) return T("admin_counter_needs_service");
     const document = copyOf(current.document);
     const counter = withoutNulls({ id: v.id, name: v.name, services: v.services, zone: v.zone });
-    if (!isNew) {
-      const old = findCounter(document, id);
-      old.agency.counters.splice(old.index, 1);
+    const old = isNew ? null : findCounter(document, id);
+    if (old && old.agency.id === v.agency) {
+      old.agency.counters[old.index] = counter; // in place: the TV keeps its order of tiles
+    } else {
+      if (old) old.agency.counters.splice(old.index, 1);
+      const agency = agencies(document).find((a) => a.id === v.agency);
+      (agency.counters = agency.counters || []).push(counter);
     }
-    const agency = agencies(document).find((a) => a.id === v.agency);
-    (agency.counters = agency.counters || []).push(counter);
     return save(document);
   });
 }
