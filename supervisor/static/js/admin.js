@@ -4,7 +4,7 @@
 // every screen and counter, and audited. Devices and accounts have their own routes. Every change names the
 // version it was made on, so two administrators never overwrite each other unseen.
 
-import { T, api, applyTexts, boot, currentLang, el, errorText, onLangChange, site, toast } from "./common.js";
+import { T, api, applyTexts, boot, currentLang, dateWords, el, errorText, onLangChange, site, toast } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -433,22 +433,8 @@ function removePeriod(index) {
   });
 }
 
-const MONTHS = {
-  id: ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"],
-  en: ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
-};
-const DAY_NAMES = {
-  id: ["Minggu", "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu"],
-  en: ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
-};
-
-// "Jumat, 25 Desember 2026": a calendar date, the same wherever the browser is.
-function dateText(iso) {
-  const [y, m, d] = iso.split("-").map(Number);
-  const weekday = new Date(Date.UTC(y, m - 1, d)).getUTCDay();
-  const lang = currentLang();
-  return lang === "en" ? `${DAY_NAMES.en[weekday]}, ${d} ${MONTHS.en[m - 1]} ${y}` : `${DAY_NAMES.id[weekday]}, ${d} ${MONTHS.id[m - 1]} ${y}`;
-}
+// "Jumat, 25 Desember 2026": a calendar date in the page's language (common.js).
+const dateText = dateWords;
 
 function hoursPanel() {
   const hours = current.document.site.hours || {};
