@@ -109,23 +109,29 @@ def ticket_tokens(label: str, lang: str = "id", mode: str = "number") -> list[To
     return tokens
 
 
-def counter_tokens(name: str, lang: str = "id") -> list[Token]:
-    """ "Loket 5" / "5" -> loket lima; "Loket Imigrasi 2" -> loket imigrasi dua."""
+def _place_tokens(name: str, lang: str, words: dict[str, str]) -> tuple[list[Token], bool, bool]:
+    """A place's name ("Loket Imigrasi 2", "Lantai 2") as tokens: digits as a number, its Indonesian keyword (loket,
+    lantai) as the word of `lang`, lone letters by name, other words (proper names) by the Indonesian voice. Also
+    whether the keyword was there, and whether there was nothing but numbers and lone letters."""
     tokens: list[Token] = []
-    only_numbers_and_letters = True
-    has_counter_word = False
+    plain, keyword = True, False
     for run in _RUNS.findall(name):
         if run.isascii() and run.isdigit():
             tokens += _number_tokens(run, lang, "number")
-        elif normalize_word(run) == "loket":
-            word = COUNTER_WORDS[lang]
-            tokens.append(Token(_key(word, lang), word, lang, word))
-            has_counter_word = True
+        elif normalize_word(run) == words["id"]:
+            tokens.append(Token(_key(words[lang], lang), words[lang], lang, words[lang]))
+            keyword = True
         elif len(run) == 1 and run.isascii() and run.isalpha():
             tokens += _letter_tokens(run, lang)
         elif run.isalpha():
-            only_numbers_and_letters = False
+            plain = False
             tokens.append(Token(normalize_word(run), run, "id", run))
+    return tokens, keyword, plain
+
+
+def counter_tokens(name: str, lang: str = "id") -> list[Token]:
+    """ "Loket 5" / "5" -> loket lima; "Loket Imigrasi 2" -> loket imigrasi dua."""
+    tokens, has_counter_word, only_numbers_and_letters = _place_tokens(name, lang, COUNTER_WORDS)
     if not tokens:
         raise ValueError(f"counter name {name!r} has nothing to say")
     if only_numbers_and_letters and not has_counter_word:  # "5" means "Loket 5"
@@ -136,18 +142,7 @@ def counter_tokens(name: str, lang: str = "id") -> list[Token]:
 
 def zone_tokens(zone: str, lang: str = "id") -> list[Token]:
     """ "Lantai 2" -> lantai dua / floor two; "Gedung B" -> gedung be (a word of the mall's own: Indonesian)."""
-    tokens: list[Token] = []
-    for run in _RUNS.findall(zone):
-        if run.isascii() and run.isdigit():
-            tokens += _number_tokens(run, lang, "number")
-        elif normalize_word(run) == "lantai":
-            word = ZONE_WORDS[lang]
-            tokens.append(Token(_key(word, lang), word, lang, word))
-        elif len(run) == 1 and run.isascii() and run.isalpha():
-            tokens += _letter_tokens(run, lang)
-        elif run.isalpha():
-            tokens.append(Token(normalize_word(run), run, "id", run))
-    return tokens
+    return _place_tokens(zone, lang, ZONE_WORDS)[0]
 
 
 def _template_parts(template: str) -> list[tuple[str, str | None]]:
