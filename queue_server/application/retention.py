@@ -44,78 +44,112 @@ class Archived:
     kind: str = "events"
 
 
+class _ArchiveFile:
+    """One archive file written chunk by chunk as the rows are read (a first run over a year of a busy mall is
+    gigabytes: never held in memory), under a temporary name until it is whole and synced; mode 0600."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+        self.partial = directory / f".archive-{os.getpid()}-{id(self)}.partial"
+        fd = os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        self.raw = os.fdopen(fd, "wb")
+        self.out = gzip.GzipFile(fileobj=self.raw, mode="wb")
+
+    async def write(self, lines: list[str]) -> None:
+        await asyncio.to_thread(self.out.write, "".join(line + "\n" for line in lines).encode())
+
+    async def finish(self, name: str) -> Path:
+        def close() -> Path:
+            self.out.close()
+            self.raw.flush()
+            os.fsync(self.raw.fileno())
+            self.raw.close()
+            path = self.directory / name
+            os.replace(self.partial, path)  # a file with the final name is always whole
+            return path
+
+        return await asyncio.to_thread(close)
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self.out.close()
+            self.raw.close()
+            self.partial.unlink()
+
+
 async def archive_events(storage: StoragePort, site_id: str, before: datetime, directory: Path) -> Archived:
     """Every event of the site before `before` (UTC instant), except its newest, into a new file, then deleted."""
     newest = await storage.newest_seq(site_id)
-    rows: list[tuple[int, str, str, str]] = []
-    after = 0
-    while True:
-        chunk = await storage.event_rows_after(site_id, after, CHUNK)
-        done = False
-        for row in chunk:
-            if row[0] >= newest or datetime.fromisoformat(row[2]) >= before:
-                done = True
+    archive = _ArchiveFile(directory)
+    bounds: list[int] = []  # the last seq of each chunk written: what is deleted afterwards, chunk by chunk
+    count, first, last = 0, None, None
+    try:
+        while True:
+            chunk = await storage.event_rows_after(site_id, bounds[-1] if bounds else 0, CHUNK)
+            rows = []
+            for row in chunk:
+                if row[0] >= newest or datetime.fromisoformat(row[2]) >= before:
+                    break
+                rows.append(row)
+            if rows:
+                await archive.write([json.dumps({"seq": seq, "site": site_id, "type": kind, "at": at,
+                                                 "data": json.loads(data)}, ensure_ascii=False)
+                                     for seq, kind, at, data in rows])  # fmt: skip
+                first, last = first or rows[0], rows[-1]
+                count += len(rows)
+                bounds.append(rows[-1][0])
+            if len(rows) < CHUNK:
                 break
-            rows.append(row)
-        if done or len(chunk) < CHUNK:
-            break
-        after = chunk[-1][0]
-    if not rows:
-        return Archived(site_id, 0, None)
-    first_at, last_at = datetime.fromisoformat(rows[0][2]), datetime.fromisoformat(rows[-1][2])
-    name = f"{site_id}-events-{first_at:%Y%m%d}-{last_at:%Y%m%d}-{rows[0][0]}-{rows[-1][0]}.jsonl.gz"
-    path = directory / name
-    await asyncio.to_thread(_write, path, site_id, rows)
+        if first is None or last is None:
+            archive.discard()
+            return Archived(site_id, 0, None)
+        first_at, last_at = datetime.fromisoformat(first[2]), datetime.fromisoformat(last[2])
+        path = await archive.finish(
+            f"{site_id}-events-{first_at:%Y%m%d}-{last_at:%Y%m%d}-{first[0]}-{last[0]}.jsonl.gz"
+        )
+    except BaseException:
+        archive.discard()
+        raise
     previous = 0
-    for start in range(0, len(rows), CHUNK):
-        upto = rows[min(start + CHUNK, len(rows)) - 1][0]
+    for upto in bounds:
         await storage.forget_events(site_id, previous, upto)
         previous = upto
-    log.info("site %s: %d events before %s archived to %s and deleted", site_id, len(rows), before.date(), path)
-    return Archived(site_id, len(rows), path, first_at, last_at)
+    log.info("site %s: %d events before %s archived to %s and deleted", site_id, count, before.date(), path)
+    return Archived(site_id, count, path, first_at, last_at)
 
 
 async def archive_tickets(storage: StoragePort, site_id: str, before: date, directory: Path) -> Archived:
     """The documents of the site's closed tickets of days before `before` into a new file, then taken out (their
     report columns stay)."""
-    rows: list[tuple[str, str]] = []
-    while True:
-        chunk = await storage.ticket_documents_before(site_id, before, rows[-1][0] if rows else "", CHUNK)
-        rows.extend(chunk)
-        if len(chunk) < CHUNK:
-            break
-    if not rows:
-        return Archived(site_id, 0, None, kind="tickets")
-    days = sorted(json.loads(doc)["day"] for _, doc in rows)
-    path = directory / f"{site_id}-tickets-{days[0].replace('-', '')}-{days[-1].replace('-', '')}-{rows[0][0]}.jsonl.gz"
-    await asyncio.to_thread(_write_lines, path, [doc for _, doc in rows])
+    archive = _ArchiveFile(directory)
+    bounds: list[str] = []  # the last ticket id of each chunk written
+    count, days, first_id = 0, set[str](), ""
+    try:
+        while True:
+            chunk = await storage.ticket_documents_before(site_id, before, bounds[-1] if bounds else "", CHUNK)
+            if chunk:
+                await archive.write([doc for _, doc in chunk])
+                days.update(json.loads(doc)["day"] for _, doc in chunk)
+                first_id = first_id or chunk[0][0]
+                count += len(chunk)
+                bounds.append(chunk[-1][0])
+            if len(chunk) < CHUNK:
+                break
+        if not count:
+            archive.discard()
+            return Archived(site_id, 0, None, kind="tickets")
+        span = f"{min(days).replace('-', '')}-{max(days).replace('-', '')}"
+        path = await archive.finish(f"{site_id}-tickets-{span}-{first_id}.jsonl.gz")
+    except BaseException:
+        archive.discard()
+        raise
     previous = ""
-    for start in range(0, len(rows), CHUNK):
-        upto = rows[min(start + CHUNK, len(rows)) - 1][0]
+    for upto in bounds:
         await storage.forget_ticket_documents(site_id, before, previous, upto)
         previous = upto
-    log.info("site %s: %d tickets before %s archived to %s", site_id, len(rows), before, path)
-    return Archived(site_id, len(rows), path, kind="tickets")
-
-
-def _write(path: Path, site_id: str, rows: list[tuple[int, str, str, str]]) -> None:
-    _write_lines(path, [
-        json.dumps({"seq": seq, "site": site_id, "type": kind, "at": at, "data": json.loads(data)}, ensure_ascii=False)
-        for seq, kind, at, data in rows
-    ])  # fmt: skip
-
-
-def _write_lines(path: Path, lines: list[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as raw:
-        with gzip.GzipFile(fileobj=raw, mode="wb") as out:
-            for line in lines:
-                out.write(line.encode() + b"\n")
-        raw.flush()
-        os.fsync(raw.fileno())
-    os.replace(partial, path)  # a file with the final name is always whole
+    log.info("site %s: %d tickets before %s archived to %s", site_id, count, before, path)
+    return Archived(site_id, count, path, kind="tickets")
 
 
 class Retention:
