@@ -206,11 +206,16 @@ def _call_next(state: SiteState, cmd: c.CallNext, now: datetime) -> list[Event]:
     return [_call(state, cmd.counter, ticket, now, out_of_order=False)]
 
 
-def _call_ticket(state: SiteState, cmd: c.CallTicket, now: datetime) -> list[Event]:
-    config, status = _counter(state, cmd.counter)
+def _named_for_idle_counter(state: SiteState, counter_id: str, ref: str, now: datetime) -> tuple[Counter, Ticket]:
+    """A counter that is open and free, and the ticket it names (by id or today's label): a call out of turn or
+    the call back of a parked ticket."""
+    config, status = _counter(state, counter_id)
     _require_open(status, config.name)
     _require_idle(state, status, config.name)
-    ticket = find_ticket(state, cmd.ticket, state.site.service_day(now))
+    return config, find_ticket(state, ref, state.site.service_day(now))
+
+
+def _require_served(config: Counter, ticket: Ticket) -> None:
     if ticket.service not in config.services:
         raise Refusal(
             "not_served_here",
@@ -218,6 +223,11 @@ def _call_ticket(state: SiteState, cmd: c.CallTicket, now: datetime) -> list[Eve
             counter=config.name,
             details={"ticket": ticket.id, "counter": config.id},
         )
+
+
+def _call_ticket(state: SiteState, cmd: c.CallTicket, now: datetime) -> list[Event]:
+    config, ticket = _named_for_idle_counter(state, cmd.counter, cmd.ticket, now)
+    _require_served(config, ticket)
     if ticket.state is TicketState.CALLED:
         raise Refusal(
             "already_called", ticket=ticket.label, details={"ticket": ticket.id, "by_counter": ticket.counter}
@@ -244,19 +254,10 @@ def _park(state: SiteState, cmd: c.ParkTicket, now: datetime) -> list[Event]:
 
 
 def _unpark(state: SiteState, cmd: c.UnparkTicket, now: datetime) -> list[Event]:
-    config, status = _counter(state, cmd.counter)
-    _require_open(status, config.name)
-    _require_idle(state, status, config.name)
-    ticket = find_ticket(state, cmd.ticket, state.site.service_day(now))
+    config, ticket = _named_for_idle_counter(state, cmd.counter, cmd.ticket, now)
     if ticket.state is not TicketState.PARKED:
         raise Refusal("not_parked", ticket=ticket.label, details={"ticket": ticket.id, "found": ticket.state.value})
-    if ticket.service not in config.services:
-        raise Refusal(
-            "not_served_here",
-            ticket=ticket.label,
-            counter=config.name,
-            details={"ticket": ticket.id, "counter": config.id},
-        )
+    _require_served(config, ticket)
     return [_call(state, cmd.counter, ticket, now, out_of_order=False)]
 
 
