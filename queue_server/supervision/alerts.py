@@ -22,6 +22,12 @@ def _clock(site: Site, iso: str | None, sep: str) -> str:
     return site.local(datetime.fromisoformat(iso)).strftime(f"%H{sep}%M")
 
 
+def _screen(device: dict[str, Any]) -> str:
+    """ "Layar lobi utama (TV 2)"; the device's name alone when it already names the screen."""
+    name, screen = device["name"], device["screen_name"] or ""
+    return name if screen in name else f"{screen} ({name})"
+
+
 def detect(
     site: Site,
     services: list[dict[str, Any]],
@@ -72,8 +78,7 @@ def detect(
     for d in devices:
         if d["health"] != "down":
             continue
-        # "Layar lobi utama (TV 2)"; the device's name alone when it already names the screen
-        screen = d["name"] if (d["screen_name"] or "") in d["name"] else f"{d['screen_name']} ({d['name']})"
+        screen = _screen(d)
         out.append(
             {
                 "id": f"device:{d['id']}",
@@ -87,7 +92,7 @@ def detect(
             }
         )
     for m in missing:
-        screen = m["name"] if (m["screen_name"] or "") in m["name"] else f"{m['screen_name']} ({m['name']})"
+        screen = _screen(m)
         out.append(
             {
                 "id": f"device:{m['id']}",
