@@ -5,7 +5,9 @@ not fit readably are shown a page at a time ("1/3"), in turn, and a new call bri
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser
@@ -86,3 +88,51 @@ async def test_counters_that_do_not_fit_are_shown_a_page_at_a_time(browser: Brow
         await server.command(admin, "1", "call_next")
         await until(page, "() => document.getElementById('hero-label').textContent === 'A-002'")
         await until(page, """() => !document.querySelector(".tile[data-counter='1']").hidden""")
+
+
+SPACE = """() => {
+  const area = (el) => { const r = el.getBoundingClientRect(); return r.width * r.height; };
+  const grid = document.getElementById('counter-grid');
+  const tiles = [...grid.querySelectorAll('.tile:not([hidden])')];
+  const chips = [...document.querySelectorAll('#waiting-grid .chip:not([hidden])')];
+  const font = (sel) => Math.max(0, ...[...document.querySelectorAll(sel)].filter((e) => e.offsetParent)
+    .map((e) => parseFloat(getComputedStyle(e).fontSize)));
+  return {
+    tiles: tiles.length,
+    tileShare: tiles.reduce((s, t) => s + area(t), 0) / area(grid),
+    chips: chips.length,
+    chipShare: chips.reduce((s, c) => s + area(c), 0) / area(document.getElementById('waiting-grid')),
+    hero: parseFloat(getComputedStyle(document.getElementById('hero-label')).fontSize),
+    tileTicket: font('.tile-ticket'),
+    chipCount: font('.chip-count'),
+  };
+}"""
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+@pytest.mark.parametrize("open_counters", [1, 3])
+async def test_few_open_counters_use_the_space(
+    browser: Browser, server: Server, size: tuple[int, int], open_counters: int, tmp_path: Path
+) -> None:
+    """A small morning (one to three counters open, two services waiting) fills the counters' and the waiting
+    counts' areas instead of leaving most of the screen empty; no tile's number outgrows the newest call's."""
+    admin = await server.login("admin")
+    for counter in ["1", "2", "3"][:open_counters]:
+        assert (await server.command(admin, counter, "open")).status_code == 200
+    for service in ["ktp", "ktp", "kia"]:
+        await server.issue(service)
+    await server.command(admin, "1", "call_next")
+    async with board_page(browser, server, size=size) as page:
+        await until(page, "() => document.getElementById('hero-label').textContent === 'A-001'")
+        await until(page, "n => document.querySelectorAll('.tile:not([hidden])').length === n", open_counters)
+        await until(page, "() => document.querySelectorAll('#waiting-grid .chip:not([hidden])').length === 2")
+        measured = await page.evaluate(SPACE)
+        shots = Path(os.environ.get("DISPLAY_SCREENSHOT_DIR") or tmp_path)
+        shots.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=shots / f"board-{open_counters}-open-{size[0]}x{size[1]}.png")
+        readable = await page.evaluate(MEASURE)
+    assert readable["small"] == [] and readable["cut"] == [], readable
+    # one tile takes at least a third of its area, three fill it (less the gaps between them)
+    assert measured["tileShare"] >= (0.85 if open_counters == 3 else 0.3), measured
+    assert measured["chipShare"] >= 0.5, measured
+    assert measured["tileTicket"] < measured["hero"] and measured["chipCount"] < measured["hero"], measured

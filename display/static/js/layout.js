@@ -32,6 +32,9 @@ export class FittedGrid {
   #count = 0;
   #size = null;
   #shown = "";
+  #cols = 1;
+  #tiles = [];
+  #spanned = null;
 
   // minSlots keeps a few tiles from growing to absurd sizes; minTile() gives the smallest readable tile (px), so
   // that more tiles than fit are shown a page at a time rather than shrunk (capacity()).
@@ -53,10 +56,24 @@ export class FittedGrid {
     return perPage(n, width, height, this.aspect, gap, min.width, min.height);
   }
 
-  set count(n) {
-    if (n === this.#count) return;
-    this.#count = n;
-    this.#apply();
+  // The tiles shown now, in order: sizes the grid for them, and the last one spans what its row leaves empty (3
+  // counters in a 2x2 grid: the third is as wide as two), so a few tiles fill their area.
+  show(tiles) {
+    this.#tiles = tiles;
+    if (tiles.length !== this.#count) {
+      this.#count = tiles.length;
+      this.#apply();
+    }
+    this.#spanLast();
+  }
+
+  #spanLast() {
+    const last = this.#tiles.at(-1) || null;
+    const rest = this.#tiles.length % this.#cols;
+    const span = last && rest ? this.#cols - rest + 1 : 1;
+    if (this.#spanned && this.#spanned !== last) this.#spanned.style.gridColumn = "";
+    this.#spanned = span > 1 ? last : null;
+    if (last) last.style.gridColumn = span > 1 ? `span ${span}` : "";
   }
 
   #apply() {
@@ -68,6 +85,8 @@ export class FittedGrid {
     const shown = `${cols}x${rows}`;
     if (shown === this.#shown) return;
     this.#shown = shown;
+    this.#cols = cols;
+    this.#spanLast();
     this.grid.style.setProperty("--cols", cols);
     this.grid.style.setProperty("--rows", rows);
   }

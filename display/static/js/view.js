@@ -7,8 +7,10 @@ export const RECENT_ROWS = 8;
 export const FRESH_MS = 8000; // how long a new call stays highlighted
 const TILE_ASPECT = 2.1;
 const CHIP_ASPECT = 3.2;
-const MIN_TILE_SLOTS = 6;
-const MIN_CHIP_SLOTS = 8;
+// A few counters (or waiting services) fill their area: one tile takes half of it, two or more all of it; board.css
+// caps their texts by the screen's size, so a lone tile's number never outgrows the newest call's.
+const MIN_TILE_SLOTS = 2;
+const MIN_CHIP_SLOTS = 2;
 export const PAGE_MS = 10000; // more counters (or waiting services) than fit readably: shown a page at a time
 // The smallest text of the board is 2.5 % of the screen's shorter side (19 px on a 1366x768 TV, 27 px at 1080);
 // a tile or chip is never smaller than its smallest text needs (the fractions of board.css).
@@ -217,7 +219,7 @@ export class BoardView {
       if (fresh && fresh.ticket.counter === id) flash(tile.root);
     }
     this.countersNone.hidden = open.length > 0;
-    this.counterFit.count = shown.size;
+    this.counterFit.show([...shown].map((id) => this.tiles.get(id).root));
   }
 
   #drawRecent(calls) {
@@ -243,7 +245,7 @@ export class BoardView {
       if (shown.has(id)) setText(chip.count, String(counts.get(id)));
     }
     this.waitingNone.hidden = waiting.length > 0;
-    this.waitingFit.count = shown.size;
+    this.waitingFit.show([...shown].map((id) => this.chips.get(id).root));
   }
 
   #tile(id) {
