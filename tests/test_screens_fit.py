@@ -1,27 +1,35 @@
-"""Kiosk and staff desk at every common size (issue 17): every tile and button of the kiosk's start and services
-screens in view without a hidden scroll and at least 44x44 px, and the desk's main button in view, measured in
-Chromium at 1024x768, 1280x1024, 1366x768, 1920x1080 and 1080x1920."""
+"""Kiosk, staff desk and booking page at every common size (issue 17): every tile and button of every kiosk screen
+(start, each agency's services, priority, the ticket, leaving a number, check-in) in view without a hidden scroll and
+at least 44x44 px, the desk's main button in view, and the booking page with no sideways scroll and buttons a finger
+can press, measured in Chromium at 1024x768, 1280x1024, 1366x768, 1920x1080 and 1080x1920 (and a phone's 360x740
+for the booking page)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from playwright.async_api import Browser, Page
 
 from .display_support import chromium, until
-from .helpers import KIOSK, Server
+from .helpers import KIOSK, Server, running_server
+from .test_outbox import notify_site
 
 SIZES = [(1024, 768), (1280, 1024), (1366, 768), (1920, 1080), (1080, 1920)]
 # Buttons of a screen that are shown but not wholly in the viewport, or smaller than a fingertip.
 OUT_OF_REACH = """(screen) => {
   const out = [];
-  for (const el of document.querySelectorAll(`section[data-screen=${screen}] button`)) {
+  const section = `section[data-screen=${screen}]`;
+  for (const el of document.querySelectorAll(`${section} :is(button, input, .k-number, .k-qr, .k-facts)`)) {
     const b = el.getBoundingClientRect();
     if (b.width === 0 || el.hidden) continue;
-    const name = el.dataset.service || el.dataset.agency || el.id || el.className;
+    const name = el.dataset.service || el.dataset.agency || el.dataset.priority || el.id || el.className;
     if (b.top < 0 || b.left < 0 || b.bottom > innerHeight + 0.5 || b.right > innerWidth + 0.5) out.push(`${name} out of view`);
-    if (b.width < 44 || b.height < 44) out.push(`${name} ${Math.round(b.width)}x${Math.round(b.height)}`);
+    const pressed = el.matches("button, input");
+    if (pressed && (b.width < 44 || b.height < 44)) out.push(`${name} ${Math.round(b.width)}x${Math.round(b.height)}`);
   }
   const main = document.querySelector(".k-main");
   if (main.scrollHeight > main.clientHeight + 1) out.push(`scrolls ${main.scrollHeight - main.clientHeight}px`);
@@ -55,6 +63,53 @@ async def test_every_kiosk_tile_and_button_is_in_view(browser: Browser, server: 
     assert not {k: v for k, v in problems.items() if v}, problems
 
 
+async def large_type(page: Page, large: bool) -> None:
+    if large:
+        await page.click(".k-mode[data-mode='large']")
+        await until(page, "() => document.documentElement.classList.contains('lt')")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+@pytest.mark.parametrize("large", [False, True], ids=["plain", "large-type"])
+async def test_every_later_kiosk_screen_is_in_view(
+    browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int], large: bool
+) -> None:
+    """Past the start, in plain and in large type: the priority question, the ticket (number, facts, QR, buttons),
+    leaving a WhatsApp number (a site with a gateway: keypad, consent and buttons) and check-in (code, keypad,
+    buttons)."""
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
+    site = notify_site(tmp_path, SimpleNamespace(url="http://127.0.0.1:9"))  # never contacted: nobody submits
+    async with running_server(tmp_path / "q.sqlite3", site_files=[site]) as server:
+        page = await page_at(browser, size)
+        await page.goto(f"{server.url}/kiosk/tegal#token={KIOSK}")
+        await until(page, "() => document.body.dataset.ready === 'true'")
+        await large_type(page, large)
+        await page.click(".k-agency[data-agency='disdukcapil']")
+        await page.click(".k-service[data-service='ktp']")
+        await until(page, "() => window.__kiosk.screen === 'priority'")
+        problems = {"priority": await page.evaluate(OUT_OF_REACH, "priority")}
+        await page.click("#priority-none")
+        await until(page, "() => window.__kiosk.screen === 'ticket' && document.getElementById('t-qr').complete")
+        problems["ticket"] = await page.evaluate(OUT_OF_REACH, "ticket")
+        await page.click("#notify-open")
+        await until(page, "() => window.__kiosk.screen === 'notify'")
+        problems["notify"] = await page.evaluate(OUT_OF_REACH, "notify")
+        await page.click("#notify-back")
+        await page.click("#ticket-done")
+        await large_type(page, large)  # the kiosk forgets a citizen's choice when they are done
+        await page.click("#checkin-open")
+        await until(page, "() => window.__kiosk.screen === 'checkin'")
+        problems["checkin"] = await page.evaluate(OUT_OF_REACH, "checkin")
+        if os.environ.get("CITIZEN_SHOTS"):
+            for name in ["checkin", "priority", "ticket", "notify"]:
+                await page.evaluate("(n) => window.__kiosk.show(n)", name)
+                mode = "-large" if large else ""
+                shot_to = Path(os.environ["CITIZEN_SHOTS"]) / f"kiosk-{name}{mode}-{size[0]}x{size[1]}.png"
+                await page.screenshot(path=shot_to)
+        await page.context.close()
+    assert not {k: v for k, v in problems.items() if v}, problems
+
+
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 async def test_the_desks_main_button_is_in_view(browser: Browser, server: Server, size: tuple[int, int]) -> None:
     page = await page_at(browser, size)
@@ -66,3 +121,46 @@ async def test_the_desks_main_button_is_in_view(browser: Browser, server: Server
     box = await page.locator("#issue-button").bounding_box()
     assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size[1], box
     await page.context.close()
+
+
+# The booking page is a document that scrolls (a phone at home), so what counts is that nothing needs a sideways
+# scroll and every control is a fingertip wide and tall (a radio's whole label is its target).
+BOOKING_REACH = """() => {
+  const out = [];
+  if (document.documentElement.scrollWidth > innerWidth + 0.5) out.push(`sideways ${document.documentElement.scrollWidth - innerWidth}px`);
+  const targets = "button, a.button, input:not([type=radio]):not([type=checkbox]), label.b-choice, label.b-pill, label.b-slot, label.check";
+  for (const el of document.querySelectorAll(targets)) {
+    const b = el.getBoundingClientRect();
+    if (b.width === 0 || el.closest("[hidden]")) continue;
+    const name = el.id || el.textContent.trim().slice(0, 30) || el.className;
+    if (b.left < 0 || b.right > innerWidth + 0.5) out.push(`${name} sideways out of view`);
+    if (b.width < 44 || b.height < 44) out.push(`${name} ${Math.round(b.width)}x${Math.round(b.height)}`);
+  }
+  return out;
+}"""
+PHONE = (360, 740)
+
+
+@pytest.mark.parametrize("size", [*SIZES, PHONE], ids=[f"{w}x{h}" for w, h in [*SIZES, PHONE]])
+@pytest.mark.parametrize("large", [False, True], ids=["plain", "large-type"])
+async def test_the_booking_page_fits_every_size(
+    browser: Browser, server: Server, size: tuple[int, int], large: bool
+) -> None:
+    """Every step shown (service, day, slot, identity): no sideways scroll, every target at least 44x44 px."""
+    page = await page_at(browser, size)
+    await page.goto(f"{server.url}/booking/tegal")
+    if large:
+        await page.click("[data-mode='large']")
+        await until(page, "() => document.documentElement.classList.contains('lt')")
+    await page.check("input[name=service][value=ktp]")
+    await until(page, "() => !document.getElementById('step-day').hidden")
+    await page.locator("input[name=day]:not([disabled])").first.check()
+    await until(page, "() => document.querySelectorAll('#slots .b-slot').length > 0")
+    await page.locator("label.b-slot:not(.is-full)").first.click()
+    await until(page, "() => !document.getElementById('step-identity').hidden")
+    problems = await page.evaluate(BOOKING_REACH)
+    if os.environ.get("CITIZEN_SHOTS"):
+        mode = "-large" if large else ""
+        await page.screenshot(path=Path(os.environ["CITIZEN_SHOTS"]) / f"booking{mode}-{size[0]}x{size[1]}.png", full_page=True)
+    await page.context.close()
+    assert problems == [], problems
