@@ -7,6 +7,7 @@ each tab of the Settings page)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -169,3 +170,121 @@ async def test_the_kiosk_and_booking_work_from_the_keyboard_with_a_visible_focus
     assert focus["tag"] == "INPUT" and focus["outline"] >= 3, focus
     await page.keyboard.press("Space")
     assert await page.evaluate("() => document.activeElement.checked"), "a service chosen from the keyboard"
+
+
+# Each Tab stop: what it is, whether it is in view and shown, and whether its focus is drawn (an outline or a ring).
+STOP = """() => { const e = document.activeElement; const s = getComputedStyle(e); const b = e.getBoundingClientRect();
+  return {name: e.id || e.dataset.action || e.dataset.tab || e.getAttribute('name') || e.textContent.trim().slice(0, 24),
+          tag: e.tagName, shown: b.width > 0 && b.height > 0 && !e.closest('[hidden]'),
+          ring: (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) || s.boxShadow !== 'none'}; }"""
+
+
+async def tab_walk(page: Page, stops: int) -> list[dict[str, Any]]:
+    """Presses Tab `stops` times (or until the focus comes round to where it began) and returns every stop."""
+    seen: list[dict[str, Any]] = []
+    for _ in range(stops):
+        await page.keyboard.press("Tab")
+        stop = await page.evaluate(STOP)
+        if stop["tag"] == "BODY" or (seen and stop == seen[0]):
+            break
+        seen.append(stop)
+    return seen
+
+
+def unseen(stops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [s for s in stops if not (s["shown"] and s["ring"])]
+
+
+async def test_the_counter_page_works_from_the_keyboard_alone(context: BrowserContext, server: Server) -> None:
+    """Signed in, the counter opened, a citizen called and marked absent with Tab, Enter and Space only; every stop
+    shows its focus, a button pressed from the keyboard keeps it, and the buttons carry the names a screen reader
+    says."""
+    for _ in range(2):
+        await server.issue("ktp")
+    page = await context.new_page()
+    page.on("dialog", lambda d: asyncio.get_running_loop().create_task(d.accept()))  # "Tandai A-001 tidak hadir?"
+    await page.goto(f"{server.url}/counter/tegal/1")
+    await page.keyboard.press("Tab")
+    while (await page.evaluate(STOP))["name"] != "username":
+        await page.keyboard.press("Tab")
+    await page.keyboard.type("op-disdukcapil")
+    await page.keyboard.press("Tab")
+    await page.keyboard.type("demo-operator")
+    await page.keyboard.press("Enter")
+    await until(page, "() => document.getElementById('connection').dataset.state === 'connected'")
+    await page.reload()  # signed in still (the tab's session); the walk starts at the top of the page
+    await until(page, "() => document.getElementById('counter-state').textContent === 'TUTUP'")
+
+    stops = await tab_walk(page, 40)
+    names = [s["name"] for s in stops]
+    assert {"signout", "btn-pause", "number"} <= set(names), names  # closed: open is the action, and a number
+    assert "btn-call-next" not in names, "a disabled button is not a Tab stop"
+    assert unseen(stops) == [], unseen(stops)
+
+    async def press(action: str, key: str) -> None:
+        for _ in range(40):
+            if (await page.evaluate(STOP))["name"] == action:
+                break
+            await page.keyboard.press("Tab")
+        await page.keyboard.press(key)
+
+    await press("btn-pause", "Enter")
+    await until(page, "() => document.getElementById('counter-state').textContent === 'BUKA'")
+    assert (await page.evaluate(STOP))["name"] == "btn-pause", "the focus stays where the operator was"
+    await press("btn-call-next", "Space")
+    await until(page, "() => document.getElementById('current-label').textContent === 'A-001'")
+    await press("btn-no-show", "Enter")  # Enter on a button presses that button, not "call next"
+    await until(page, "() => document.getElementById('message').textContent === 'A-001 ditandai tidak hadir.'")
+    assert "A-001" not in (await page.text_content("#current-label") or "")
+
+    # what a screen reader says: every action button by its words, the ticket and the answers announced
+    for words in ("Panggil berikutnya", "Panggil ulang", "Tidak hadir", "Alihkan", "Parkir", "Tutup loket"):
+        assert await page.get_by_role("button", name=words).count() == 1, words
+    assert await page.get_attribute(".current", "aria-live") == "polite"
+    assert await page.get_attribute("#message", "role") == "status"
+
+
+async def test_the_supervisor_pages_work_from_the_keyboard_alone(context: BrowserContext, server: Server) -> None:
+    """Sign-in, the menu, the dashboard's actions (a dialog opened and closed with Esc), the report's filters run
+    with Enter, and every Tab stop of the dashboard, reports, audit and Settings pages shows its focus."""
+    await server.issue("ktp")
+    page = await context.new_page()
+    await page.goto(f"{server.url}/supervisor/tegal")
+    await page.keyboard.press("Tab")
+    while (await page.evaluate(STOP))["name"] != "username":
+        await page.keyboard.press("Tab")
+    await page.keyboard.type("admin")
+    await page.keyboard.press("Tab")
+    await page.keyboard.type("demo-admin")
+    await page.keyboard.press("Enter")
+    await until(page, "() => document.getElementById('kpi-waiting').textContent !== '–'")
+
+    stops = await tab_walk(page, 80)
+    names = [s["name"] for s in stops]
+    assert {"Laporan", "Log audit", "action_close_day"} <= set(names) or "close-day" in names, names
+    assert unseen(stops) == [], unseen(stops)
+
+    # a dialog from the keyboard: it takes the focus, Esc closes it and gives the focus back
+    await page.focus("[data-dialog=dlg-text]")
+    await page.keyboard.press("Enter")
+    await until(page, "() => document.getElementById('dlg-text').open")
+    assert await page.evaluate("() => document.getElementById('dlg-text').contains(document.activeElement)")
+    await page.keyboard.press("Escape")
+    await until(page, "() => !document.getElementById('dlg-text').open")
+    assert await page.evaluate("() => document.activeElement.dataset.dialog") == "dlg-text"
+
+    # the menu by keyboard, then the report run with Enter from its first field
+    await page.focus("[data-nav=reports]")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**/reports")
+    await until(page, "() => !document.getElementById('login') || document.getElementById('login').hidden")
+    await until(page, "() => document.getElementById('report').getAttribute('aria-busy') === 'false'")
+    await page.evaluate("() => document.getElementById('filters').addEventListener('submit', () => { window.ran = 1; })")
+    await page.focus("input[name=from]")
+    await page.keyboard.press("Enter")
+    await until(page, "() => window.ran && document.getElementById('report').getAttribute('aria-busy') === 'false'")
+    for path in ("reports", "audit", "admin"):
+        await page.goto(f"{server.url}/supervisor/tegal/{path}")
+        await page.wait_for_load_state("networkidle")
+        stops = await tab_walk(page, 80)
+        assert len(stops) >= 5 and unseen(stops) == [], (path, unseen(stops), len(stops))

@@ -661,6 +661,10 @@ import { LiveClient } from "/static/shared/live-client.js";
     const inNumber = target === numberInput;
     if (!inNumber && target.matches && target.matches("input, textarea, select")) return;
     const key = event.key;
+    // Enter on a button reached with Tab presses that button (keyboard use without the keypad); the keypad's own
+    // Enter always calls the next citizen.
+    const onButton = target.matches && target.matches("button, a, summary");
+    if (key === "Enter" && onButton && event.code !== "NumpadEnter") return;
     if (key === "Escape") { numberInput.value = ""; show(null); event.preventDefault(); return; }
     if (!inNumber) {
       if (key === "0" && !numberInput.value) { event.preventDefault(); actions.start_finish(); return; }
@@ -674,7 +678,9 @@ import { LiveClient } from "/static/shared/live-client.js";
   });
 
   for (const button of document.querySelectorAll("[data-action]")) {
-    button.addEventListener("click", () => { button.blur(); act(button.dataset.action); });
+    // A mouse click gives the focus back to the page, so the keypad's Enter calls next rather than pressing that
+    // button again; a button pressed from the keyboard (detail 0) keeps the focus, so Tab goes on from it.
+    button.addEventListener("click", (event) => { if (event.detail) button.blur(); act(button.dataset.action); });
   }
   document.getElementById("call-number").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -759,11 +765,21 @@ import { LiveClient } from "/static/shared/live-client.js";
 
     document.getElementById("start-finish-text").textContent = t(c && c.state === "serving" ? "btn.finish" : "btn.start");
     document.getElementById("pause-text").textContent = t({ open: "btn.pause", paused: "btn.resume" }[view.state] || "btn.open");
+    // A button is disabled when its command is impossible; while a command is on its way the buttons stay
+    // enabled (run() says "wait") and only say so (aria-disabled), so a keyboard user's focus is not thrown out.
     const busy = pending.size > 0;
+    const focused = document.activeElement;
     for (const button of document.querySelectorAll(".actions button")) {
-      button.disabled = busy || Boolean(button.dataset.action && blocked(button.dataset.action));
+      button.disabled = Boolean(button.dataset.action && blocked(button.dataset.action));
+      button.setAttribute("aria-disabled", String(busy || button.disabled));
     }
     desk.classList.toggle("busy", busy);
+    desk.setAttribute("aria-busy", String(busy));
+    // A focused button that has just become impossible (no-show pressed: nobody is called now) hands the focus to
+    // the first action that is possible, so Tab and Enter go on from the actions rather than the top of the page.
+    if (focused instanceof HTMLButtonElement && focused.disabled && focused.closest(".actions")) {
+      document.querySelector(".actions button:not(:disabled)")?.focus();
+    }
 
     const waiting = document.getElementById("waiting");
     waiting.replaceChildren(...[...waitingCounts()].map(([service, n]) => {
