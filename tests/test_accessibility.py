@@ -3,7 +3,8 @@ installed by `make test` into tests/.axe) running in Debian's Chromium against a
 violation on the kiosk (start, services, priority, ticket; plain and high contrast), the phone page (waiting,
 called), booking, the staff desk, the lobby TV with a call, the counter page (signed out, serving), the survey
 tablet, the national view and every supervisor page with its data (dashboard, reports, audit log, messages out, and
-each tab of the Settings page)."""
+each tab of the Settings page); the size-dependent pages again at 1024x768, 1920x1080, 1080x1920 and 360x740. Then
+the keyboard alone: kiosk, booking, the counter page and the supervisor pages, every Tab stop with its focus seen."""
 
 from __future__ import annotations
 
@@ -33,10 +34,14 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
         yield s
 
 
-@pytest.fixture
-async def context() -> AsyncIterator[BrowserContext]:
+def need_axe() -> None:
     if not AXE.exists():
         pytest.fail(f"axe-core is missing ({AXE}): `make test` installs it from the npm registry")
+
+
+@pytest.fixture
+async def context() -> AsyncIterator[BrowserContext]:
+    need_axe()
     async with chromium() as browser:
         # The pages' Content-Security-Policy forbids inline scripts; axe is injected by the test, not the page.
         ctx = await browser.new_context(viewport={"width": 1366, "height": 768}, bypass_csp=True, locale="id-ID")
@@ -139,6 +144,42 @@ async def test_no_serious_violation_on_any_page(context: BrowserContext, server:
     await page.wait_for_load_state("networkidle")
     await check(page, "national view", seen)
 
+    assert not seen, json.dumps(seen, indent=1, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1920, 1080), (1080, 1920), (360, 740)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_no_serious_violation_at_other_sizes(server: Server, size: tuple[int, int]) -> None:
+    """The pages whose layout changes with the screen, at the other sizes they meet: the kiosk's screens, the TV
+    with a call, the phone page, booking and the desk (the full tour above runs at 1366x768)."""
+    need_axe()
+    seen: dict[str, list[dict[str, Any]]] = {}
+    ticket = await server.issue("ktp")
+    operator = await server.login("op-disdukcapil")
+    await server.command(operator, "1", "open")
+    await server.command(operator, "1", "call_next")
+    async with chromium() as browser:
+        ctx = await browser.new_context(viewport={"width": size[0], "height": size[1]}, bypass_csp=True)
+        page = await ctx.new_page()
+        await page.goto(f"{server.url}/kiosk/tegal#token={KIOSK}")
+        await until(page, "() => document.body.dataset.ready === 'true'")
+        await check(page, "kiosk start", seen)
+        await page.click(".k-agency[data-agency='disdukcapil']")
+        await page.click(".k-service[data-service='ktp']")
+        await page.click("#priority-none")
+        await until(page, "() => window.__kiosk.screen === 'ticket'")
+        await check(page, "kiosk ticket", seen)
+        await page.click("#ticket-done")
+        await page.click("#checkin-open")
+        await check(page, "kiosk check-in", seen)
+        await page.goto(f"{server.url}/display/tegal/lobby#token={LOBBY}")
+        await until(page, "() => document.getElementById('hero-label').textContent.trim() !== ''")
+        await check(page, "TV with a call", seen)
+        for where, path in (("phone", f"/t/{ticket['ticket']['token']}"), ("booking", "/booking/tegal"),
+                            ("desk", "/desk/tegal")):  # fmt: skip
+            await page.goto(server.url + path)
+            await page.wait_for_load_state("networkidle")
+            await check(page, where, seen)
+        await ctx.close()
     assert not seen, json.dumps(seen, indent=1, ensure_ascii=False)
 
 
@@ -279,7 +320,9 @@ async def test_the_supervisor_pages_work_from_the_keyboard_alone(context: Browse
     await page.wait_for_url("**/reports")
     await until(page, "() => !document.getElementById('login') || document.getElementById('login').hidden")
     await until(page, "() => document.getElementById('report').getAttribute('aria-busy') === 'false'")
-    await page.evaluate("() => document.getElementById('filters').addEventListener('submit', () => { window.ran = 1; })")
+    await page.evaluate(
+        "() => document.getElementById('filters').addEventListener('submit', () => { window.ran = 1; })"
+    )
     await page.focus("input[name=from]")
     await page.keyboard.press("Enter")
     await until(page, "() => window.ran && document.getElementById('report').getAttribute('aria-busy') === 'false'")

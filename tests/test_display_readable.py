@@ -127,8 +127,7 @@ async def test_few_open_counters_use_the_space(
         await until(page, "n => document.querySelectorAll('.tile:not([hidden])').length === n", open_counters)
         await until(page, "() => document.querySelectorAll('#waiting-grid .chip:not([hidden])').length === 2")
         measured = await page.evaluate(SPACE)
-        shots = Path(os.environ.get("DISPLAY_SCREENSHOT_DIR") or tmp_path)
-        shots.mkdir(parents=True, exist_ok=True)
+        shots = Path(os.environ.get("DISPLAY_SCREENSHOT_DIR") or tmp_path)  # Playwright makes the folder
         await page.screenshot(path=shots / f"board-{open_counters}-open-{size[0]}x{size[1]}.png")
         readable = await page.evaluate(MEASURE)
     assert readable["small"] == [] and readable["cut"] == [], readable

@@ -161,6 +161,8 @@ async def test_the_booking_page_fits_every_size(
     problems = await page.evaluate(BOOKING_REACH)
     if os.environ.get("CITIZEN_SHOTS"):
         mode = "-large" if large else ""
-        await page.screenshot(path=Path(os.environ["CITIZEN_SHOTS"]) / f"booking{mode}-{size[0]}x{size[1]}.png", full_page=True)
+        await page.screenshot(
+            path=Path(os.environ["CITIZEN_SHOTS"]) / f"booking{mode}-{size[0]}x{size[1]}.png", full_page=True
+        )
     await page.context.close()
     assert problems == [], problems
