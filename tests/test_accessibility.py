@@ -34,6 +34,10 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
         yield s
 
 
+# The ticket screen once the printer has answered ("printed" or a fault): the state a citizen reads.
+TICKET_SETTLED = "() => window.__kiosk.screen === 'ticket' && document.getElementById('t-print').dataset.state !== 'printing'"
+
+
 def need_axe() -> None:
     if not AXE.exists():
         pytest.fail(f"axe-core is missing ({AXE}): `make test` installs it from the npm registry")
@@ -87,7 +91,7 @@ async def test_no_serious_violation_on_any_page(context: BrowserContext, server:
     await until(page, "() => window.__kiosk.screen === 'priority'")
     await check(page, "kiosk priority", seen)
     await page.click("#priority-none")
-    await until(page, "() => window.__kiosk.screen === 'ticket'")
+    await until(page, TICKET_SETTLED)
     await check(page, "kiosk ticket", seen)
     await page.evaluate("() => window.__kiosk.show('start')")
     await page.click("[data-mode=contrast]")
@@ -166,7 +170,7 @@ async def test_no_serious_violation_at_other_sizes(server: Server, size: tuple[i
         await page.click(".k-agency[data-agency='disdukcapil']")
         await page.click(".k-service[data-service='ktp']")
         await page.click("#priority-none")
-        await until(page, "() => window.__kiosk.screen === 'ticket'")
+        await until(page, TICKET_SETTLED)
         await check(page, "kiosk ticket", seen)
         await page.click("#ticket-done")
         await page.click("#checkin-open")
