@@ -33,6 +33,7 @@ trust"): MAE <= 5 min over the day and <= 8 min at the peak (tickets issued 10:0
 from __future__ import annotations
 
 import argparse
+import copy
 import heapq
 import itertools
 import json
@@ -59,6 +60,7 @@ from queue_server.domain.catalogue import PRIORITY_GROUPS, Site  # noqa: E402
 from queue_server.domain.decide import decide  # noqa: E402
 from queue_server.domain.forecast import simulate  # noqa: E402
 from queue_server.domain.model import CounterState, TicketState  # noqa: E402
+from queue_server.domain.service_times import robust_mean  # noqa: E402
 from queue_server.domain.state import (  # noqa: E402
     SiteState,
     apply,
@@ -95,6 +97,7 @@ class Issued:
     ql: float  # baseline: people ahead in line x mean service time / counters open
     ahead: int
     called_at: datetime | None = None
+    oracle: float | None = None  # the oracle's median wait (only for sampled tickets)
 
 
 @dataclass
@@ -112,6 +115,10 @@ class Sim:
     history: dict[str, tuple[float, int]] = field(default_factory=dict)
     refused: int = 0
     commands: int = 0
+    oracle_every: int = 0  # every Nth ticket also gets the oracle's figure (0: none)
+    replicas: int = 0
+    target: str | None = None  # in a replica: the ticket whose call ends the run
+    target_called: datetime | None = None
     last_wait: dict[str, float] = field(default_factory=dict)  # service -> wait of its last ticket called (LES)
     speed: dict[str, float] = field(default_factory=dict)  # counter -> how slow it is (1.0: the service's mean)
 
@@ -182,10 +189,31 @@ class Sim:
 
     def simulate(self) -> None:
         self.plan()
-        while self.queue:
+        self.run()
+        self.run_command(c.CloseDay(DAY), self.at(time(23, 0)))
+
+    def run(self) -> None:
+        while self.queue and self.target_called is None:
             now, _, kind, payload = heapq.heappop(self.queue)
             getattr(self, f"on_{kind}")(now, payload)
-        self.run_command(c.CloseDay(DAY), self.at(time(23, 0)))
+
+    def oracle(self, ticket_id: str, now: datetime) -> float | None:
+        """The best any estimate could do here: the median wait over replicas of the rest of the day that know
+        everything this simulation knows at this moment (every counter's speed, breaks and opening, even the
+        arrivals still to come and the end of each service under way) and draw only what nobody can know: how
+        long each later service takes, each walk to the counter, who does not come. Its error against the real
+        wait is the error no estimator can avoid."""
+        waits = []
+        for r in range(self.replicas):
+            replica = copy.deepcopy(self)
+            replica.rng = random.Random(hash((ticket_id, r)))
+            replica.oracle_every = 0
+            replica.target = ticket_id
+            replica.call_idle(self.state.tickets[ticket_id].service, now)  # as the real day goes on from here
+            replica.run()
+            if replica.target_called is not None:
+                waits.append((replica.target_called - now).total_seconds() / 60)
+        return median(waits) if len(waits) > self.replicas // 2 else None
 
     # --- handlers -----------------------------------------------------------------------------------------
 
@@ -212,6 +240,10 @@ class Sim:
         """What the server answers at issue, and what the baselines would have said."""
         ticket = self.state.tickets[ticket_id]
         service = ticket.service
+        if self.target is not None:  # a replica tells nobody anything: it only plays the day on
+            self.tickets[ticket.id] = Issued(ticket.id, service, 0, now, None, None, None, 0.0, 0.0, 0)
+            self.call_idle(service, now)
+            return
         said = estimate(self.state, simulate(self.state, now, self.state.times), ticket, now)
         ahead = same_service_ahead(self.state, ticket)
         recent = self.state.times._recent.get(service)  # noqa: SLF001 - the baseline's plain mean of today
@@ -219,6 +251,11 @@ class Sim:
         ql = ahead * per_ticket / max(1, open_counters_for(self.state, service))
         self.tickets[ticket.id] = Issued(ticket.id, service, self.site.local(now).hour, now, said.minutes, said.low,
                                          said.high, self.last_wait.get(service, 0.0), ql, said.people_ahead)  # fmt: skip
+        if self.oracle_every and len(self.tickets) % self.oracle_every == 0:
+            self.tickets[ticket.id].oracle = self.oracle(ticket.id, now)
+        self.call_idle(service, now)
+
+    def call_idle(self, service: str, now: datetime) -> None:
         for counter in sorted(self.idle):
             if service in self.site.counters[counter].services:
                 self.try_call(counter, now)
@@ -237,6 +274,8 @@ class Sim:
         self.idle.discard(counter)
         ticket_id = event.data["ticket"]["id"]
         issued = self.tickets[ticket_id]
+        if ticket_id == self.target:
+            self.target_called = now
         if issued.called_at is None:
             issued.called_at = now
             self.last_wait[issued.service] = (now - issued.issued_at).total_seconds() / 60
@@ -327,13 +366,23 @@ def stats(group: list[Issued]) -> dict[str, Any]:
         return {"tickets": 0}
     real = [(t.called_at - t.issued_at).total_seconds() / 60 for t in group]  # type: ignore[operator]
     ranges = [(t.low, t.high) for t in group]
-    return {
+    result = {
         "tickets": len(group),
         "mean_real_wait": round(mean(real), 1),
         "forecast": _figures([t.estimate for t in group], real, ranges),  # type: ignore[misc]
         "les": _figures([t.les for t in group], real, None),
         "ql": _figures([t.ql for t in group], real, None),
     }
+    sample = [(t, r) for t, r in zip(group, real, strict=True) if t.oracle is not None]
+    if sample:  # the oracle and the forecast on the same sampled tickets
+        sample_real = [r for _, r in sample]
+        result["oracle_sample"] = {
+            "tickets": len(sample),
+            "mean_real_wait": round(mean(sample_real), 1),
+            "oracle": _figures([t.oracle for t, _ in sample], sample_real, None),  # type: ignore[misc]
+            "forecast": _figures([t.estimate for t, _ in sample], sample_real, None),  # type: ignore[misc]
+        }
+    return result
 
 
 def summarise(all_tickets: list[Issued]) -> dict[str, Any]:
@@ -385,6 +434,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=8, help="simulated Mondays in a row (different random seeds)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--load", type=float, default=0.6, help="demand multiplier (1.0: 90%% of walk-in quotas)")
+    parser.add_argument("--oracle-every", type=int, default=0, help="every Nth ticket also gets the oracle's bound")
+    parser.add_argument("--replicas", type=int, default=15, help="replicas of the rest of the day per oracle ticket")
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args()
 
@@ -398,8 +449,9 @@ def main() -> None:
         for service in site.services:
             values = [m for week in weeks[-4:] for m in week.get(service, [])]
             if values:
-                history[service] = (median(values), len(values))
-        sim = Sim(site, random.Random(args.seed + day), args.load, history=history)
+                history[service] = (robust_mean(values), len(values))  # as the server's history query
+        sim = Sim(site, random.Random(args.seed + day), args.load, history=history, oracle_every=args.oracle_every,
+                  replicas=args.replicas)  # fmt: skip
         sim.simulate()
         weeks.append(learnt(sim.state))
         tickets.extend(sim.tickets.values())
@@ -427,11 +479,18 @@ def main() -> None:
     print(table(rows, headers))
     print("\nworst services (MAE, minutes):",
           ", ".join(f"{k} {v['forecast']['mae']}" for k, v in summary["worst_services"].items()))  # fmt: skip
+    for label, s in [("all day", summary["overall"]), ("peak 10-12", summary["peak"])]:
+        if "oracle_sample" in s:
+            o = s["oracle_sample"]
+            print(f"oracle, {label}: {o['tickets']} sampled tickets (real wait {o['mean_real_wait']}): oracle MAE "
+                  f"{o['oracle']['mae']} bias {o['oracle']['bias']} short>10 {o['oracle']['short_by_10_plus_pct']} %;"
+                  f" forecast MAE {o['forecast']['mae']} bias {o['forecast']['bias']}")  # fmt: skip
     print("targets:", json.dumps(summary["verdicts"]))
     if not args.no_save:
         path = save_result("wait_estimate", {
             "method": __doc__.split("\n\n")[1:4],
             "parameters": {"days": args.days, "seed": args.seed, "load": args.load, "hourly": HOURLY,
+                           "oracle_every": args.oracle_every, "replicas": args.replicas,
                            "priority_share": PRIORITY_SHARE, "no_show": NO_SHOW, "service_cv": SERVICE_CV,
                            "booked_share": BOOKED_SHARE},
             "tickets": len(tickets), "refused": refused, "commands": commands, "seconds": round(elapsed, 2),

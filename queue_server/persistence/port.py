@@ -10,7 +10,6 @@ import abc
 import contextlib
 import json
 import secrets
-import statistics
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from queue_server.common import jsontext
 from queue_server.domain.booking import Booking
 from queue_server.domain.events import Event
 from queue_server.domain.model import FINAL_STATES, OPEN_STATES, CounterStatus, Ticket
+from queue_server.domain.service_times import robust_mean
 from queue_server.domain.snapshot import FieldSpec, columns
 from queue_server.persistence.rows import AuditEntry, Leg, SurveySums, legs_from_rows
 from queue_server.persistence.schema import Outcome
@@ -381,7 +381,7 @@ class StoragePort(abc.ABC):
     async def service_history(
         self, site_id: str, days: Sequence[date], limit: int = 3000
     ) -> dict[str, tuple[float, int]]:
-        """Per service, the median minutes a counter was taken per ticket (call to finish, or to no-show) on
+        """Per service, the robust mean minutes a counter was taken per ticket (call to finish, or to no-show) on
         `days`, and how many tickets that is: the prior of the wait forecast (domain/service_times.py). The newest
         `limit` tickets only, so a start-up with hundreds of malls reads a bounded amount."""
         if not days:
@@ -399,7 +399,7 @@ class StoragePort(abc.ABC):
             taken = (datetime.fromisoformat(finished) - datetime.fromisoformat(called)).total_seconds() / 60
             if taken > 0:
                 minutes.setdefault(service, []).append(taken)
-        return {service: (statistics.median(values), len(values)) for service, values in minutes.items()}
+        return {service: (robust_mean(values), len(values)) for service, values in minutes.items()}
 
     async def survey_answered(self, ticket_id: str) -> bool:
         return bool(await self.query("SELECT 1 FROM survey_responses WHERE ticket = ?", (ticket_id,)))
