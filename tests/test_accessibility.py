@@ -35,7 +35,9 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
 
 
 # The ticket screen once the printer has answered ("printed" or a fault): the state a citizen reads.
-TICKET_SETTLED = "() => window.__kiosk.screen === 'ticket' && document.getElementById('t-print').dataset.state !== 'printing'"
+TICKET_SETTLED = (
+    "() => window.__kiosk.screen === 'ticket' && document.getElementById('t-print').dataset.state !== 'printing'"
+)
 
 
 def need_axe() -> None:

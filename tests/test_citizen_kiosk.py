@@ -150,6 +150,30 @@ async def test_a_closed_site_says_when_to_come_back(tmp_path: Path) -> None:
 
 
 @bounded(60)
+async def test_a_call_expected_after_closing_is_said_on_the_screen_and_the_slip(tmp_path: Path) -> None:
+    """14:30 on a Monday (the demo mall closes at 15:30), Loket 1 alone serving 25 KTP citizens: the next one is
+    told plainly they may not be served today, on the screen, in the API and on the printed slip."""
+    afternoon = Clock(datetime(2026, 11, 23, 7, 30, tzinfo=UTC))
+    async with running_server(tmp_path / "db.sqlite3", clock=afternoon) as server:
+        op = await server.login("op-disdukcapil")
+        assert (await server.command(op, "1", "open")).status_code == 200
+        for _ in range(25):
+            await server.issue("ktp")
+        async with chromium() as browser, kiosk_page(browser, server) as page:
+            await page.click(".k-agency[data-agency='disdukcapil']")
+            await page.click(".k-service[data-service='ktp']")
+            await page.click("#priority-none")
+            await until(page, "() => window.__kiosk.screen === 'ticket'")
+            assert await text(page, "#t-wait") == "Antrean melewati jam layanan: mungkin tidak terlayani hari ini"
+            qr = await page.get_attribute("#t-qr", "src") or ""
+        token = qr.removeprefix("/citizen/qr/t/").removesuffix(".svg")
+        status = (await server.http.get(f"/api/v1/tickets/{token}")).json()
+        assert status["estimated_wait"]["after_closing"] is True, status
+        slip = await server.http.get(f"/citizen/print/{token}")
+        assert slip.status_code == 200 and "mungkin tidak terlayani hari ini" in slip.text
+
+
+@bounded(60)
 async def test_the_kiosk_goes_back_to_the_start_by_itself(server: Server) -> None:
     fast(server, idle_seconds=2, ticket_seconds=2)
     async with chromium() as browser, kiosk_page(browser, server) as page:

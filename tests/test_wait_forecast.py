@@ -223,3 +223,16 @@ def test_a_forecast_is_never_reused_after_a_call() -> None:
     after = forecast_for(d.state, d.now)
     assert after is not before
     assert estimate(d.state, after, tickets[2], d.now).people_ahead == 1
+
+
+def test_a_call_expected_after_closing_is_said() -> None:
+    """At 14:00 (the demo mall closes at 15:30 on Mondays), one KTP counter open: the first tickets will be called
+    today, the fortieth is expected after closing and is told so; a site that does not keep hours says nothing."""
+    d = Driver(replace(load_site(DEMO_SITE), enforce_hours=True), now=datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
+    d.open("1")
+    tickets = [d.issue("ktp") for _ in range(40)]
+    first, last = told(d, tickets[0].id), told(d, tickets[-1].id)
+    assert not first.after_closing and first.to_dict()["after_closing"] is False
+    assert last.minutes is not None and last.minutes > 90 and last.after_closing
+    d.state.site = replace(d.state.site, enforce_hours=False)
+    assert not told(d, tickets[-1].id).after_closing

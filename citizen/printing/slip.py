@@ -23,6 +23,7 @@ class Slip:
     wait_low: int | None = None
     wait_high: int | None = None
     no_counter_open: bool = False
+    after_closing: bool = False
 
     @property
     def when(self) -> str:
@@ -36,9 +37,12 @@ class Slip:
 
     @property
     def wait_text(self) -> str | None:
-        """As the kiosk's screen says it (citizen/templates/text.toml: wait_range, wait_soon, wait_no_counter)."""
+        """As the kiosk's screen says it (citizen/templates/text.toml: wait_range, wait_soon, wait_no_counter,
+        wait_after_closing, shorter)."""
         if self.no_counter_open:
             return "belum ada loket yang buka"
+        if self.after_closing:
+            return "mungkin tidak terlayani hari ini"
         if self.wait_low is not None and self.wait_high is not None:
             return "segera" if self.wait_high <= 2 else f"sekitar {self.wait_low}–{self.wait_high} menit"
         if self.wait_minutes is None:
@@ -65,6 +69,7 @@ def slip_for(ctx: Context, ticket: Ticket, follow_url: str) -> Slip:
         wait_low=wait["low"] if wait else None,
         wait_high=wait["high"] if wait else None,
         no_counter_open=bool(wait and wait["status"] == "no_counter_open"),
+        after_closing=bool(wait and wait.get("after_closing")),
         follow_url=follow_url,
         booking_code=booking,
     )

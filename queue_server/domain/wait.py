@@ -4,7 +4,8 @@ From a forecast (forecast.py: the routing rule run forward) of the state. The po
 expected call; the range is its spread: the sum of the occupancies before the call varies with each service's
 measured spread (service_times.py), and what a forecast cannot see (later priority arrivals, breaks, no-shows)
 adds a share of the wait itself. With no counter open or on a break for the service, there is no estimate, and
-the citizen is told so rather than "soon".
+the citizen is told so rather than "soon". A call expected after the site's last opening hour of the day is said
+too (`after_closing`): the citizen may not be served today, and should know before they wait for hours.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from queue_server.domain.forecast import Forecast
 from queue_server.domain.model import Ticket
@@ -36,6 +37,7 @@ class WaitEstimate:
     high: int | None
     counters_open: int  # counters open or on a break that serve the service
     basis: str  # where the service time comes from: "today", "history" or "default"
+    after_closing: bool = False  # the expected call falls after today's opening hours end
 
     @property
     def status(self) -> str:
@@ -50,6 +52,7 @@ class WaitEstimate:
             "people_ahead": self.people_ahead,
             "counters_open": self.counters_open,
             "basis": self.basis,
+            "after_closing": self.after_closing,
         }
 
 
@@ -73,7 +76,21 @@ def estimate(state: SiteState, forecast: Forecast, ticket: Ticket, now: datetime
         minutes = _with_later_arrivals(forecast, counters, minutes, mean, elapsed)
     ahead = forecast.ahead(service, call.index) + extra
     low, high = _range(minutes, mean, state.times.spread(service), len(counters))
-    return WaitEstimate(ahead, round(minutes), low, high, len(counters), state.times.basis(service))
+    late = _after_closing(state, now, minutes)
+    return WaitEstimate(ahead, round(minutes), low, high, len(counters), state.times.basis(service), late)
+
+
+def _after_closing(state: SiteState, now: datetime, minutes: float) -> bool:
+    """The call is expected after the end of today's last opening range (a site that keeps its hours only)."""
+    site = state.site
+    if not site.enforce_hours:
+        return False
+    local = site.local(now)
+    ranges = site.hours.ranges_on(local.date())
+    if not ranges:
+        return False
+    closing = datetime.combine(local.date(), ranges[-1][1], tzinfo=site.tz)
+    return now + timedelta(minutes=minutes) > closing
 
 
 def no_counter_open(state: SiteState, ticket: Ticket) -> WaitEstimate:

@@ -62,16 +62,18 @@ export function formatTime(iso, lang, timeZone) {
   return `${hour}${lang === "en" ? ":" : "."}${minute}`;
 }
 
-// The wait as a citizen reads it, from the API's `estimated_wait` ({status, minutes, low, high}): a range
-// ("sekitar 20–30 menit"), "Segera" when it is a matter of a couple of minutes, or plainly that no counter of
-// the service is open yet. `minutes`: the single figure of an older server, used when there is no range.
+// The wait as a citizen reads it, from the API's `estimated_wait` ({status, minutes, low, high, after_closing}):
+// a range ("sekitar 20–30 menit"), "Segera" when it is a matter of a couple of minutes, plainly that no counter
+// of the service is open yet, or that the call is expected after the day's opening hours (they may not be served
+// today). `minutes`: the single figure of an older server, used when there is no range.
 // A wait said in words rather than a figure (shown smaller, wrapped).
 export function waitInWords(wait) {
-  return Boolean(wait && wait.status === "no_counter_open");
+  return Boolean(wait && (wait.status === "no_counter_open" || wait.after_closing));
 }
 
 export function waitText(texts, wait, minutes) {
   if (wait && wait.status === "no_counter_open") return texts.t("wait_no_counter");
+  if (wait && wait.after_closing) return texts.t("wait_after_closing");
   if (wait && wait.low !== null && wait.low !== undefined && wait.high !== null && wait.high !== undefined) {
     if (wait.high <= 2) return texts.t("wait_soon");
     return texts.t("wait_range", { low: wait.low, high: wait.high });
