@@ -236,3 +236,17 @@ def test_a_call_expected_after_closing_is_said() -> None:
     assert last.minutes is not None and last.minutes > 90 and last.after_closing
     d.state.site = replace(d.state.site, enforce_hours=False)
     assert not told(d, tickets[-1].id).after_closing
+
+
+def test_a_counter_alone_with_its_service_is_not_counted_slow_twice() -> None:
+    """Loket 5 alone serves SKCK and takes 15 minutes each: the service's mean already is Loket 5's pace, so the
+    forecast takes 15 minutes there, not the service's mean times the counter's (learnt) slowness on top."""
+    d = Driver()
+    d.open("5")
+    for _ in range(20):
+        d.issue("skck")
+    for _ in range(20):
+        d.serve("5", minutes=15)
+    times = d.state.times
+    twice = times.minutes("skck") * times.speed("5")
+    assert twice > 15.5 and abs(times.at_counter("skck", "5") - 15) < 1, (twice, times.at_counter("skck", "5"))

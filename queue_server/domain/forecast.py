@@ -163,7 +163,7 @@ def simulate(state: SiteState, now: datetime, times: ServiceTimes) -> Forecast:
         at = 0.0
         current = state.tickets.get(status.current) if status.current else None
         if current is not None and current.called_at is not None:
-            expected = times.minutes(current.service) * times.speed(counter)
+            expected = times.at_counter(current.service, counter)
             elapsed = (now - current.called_at).total_seconds() / 60
             at = breaks.finish(counter, 0.0, max(expected - elapsed, RESIDUAL_SHARE * expected))
         if status.state is CounterState.PAUSED:
@@ -185,7 +185,7 @@ def simulate(state: SiteState, now: datetime, times: ServiceTimes) -> Forecast:
         calls[called.id] = call
         if called.priority and not merged:
             priority_calls.append((call.index, called.service))
-        took = times.minutes(called.service) * times.speed(counter)
+        took = times.at_counter(called.service, counter)
         heapq.heappush(free, (breaks.finish(counter, at, took), n, counter))
     booked_slots: dict[str, list[float]] = {}
     for booking in state.bookings.values():

@@ -43,7 +43,9 @@ class ServiceTimes:
     history: dict[str, tuple[float, int]] = field(default_factory=dict)  # service -> (robust mean minutes, samples)
     _recent: dict[str, deque[float]] = field(default_factory=dict)  # service -> today's occupancies, minutes
     _ratios: dict[str, deque[float]] = field(default_factory=dict)  # counter -> occupancy / service mean
+    _pairs: dict[tuple[str, str], deque[float]] = field(default_factory=dict)  # (counter, service) -> occupancies
     _means: dict[str, float] = field(default_factory=dict)  # cache of minutes(), cleared by observe()
+    _at: dict[tuple[str, str], float] = field(default_factory=dict)  # cache of at_counter(), cleared by observe()
 
     def observe(self, ticket: Ticket) -> None:
         """A ticket left its counter (done or no-show): learn how long the counter was taken."""
@@ -57,17 +59,26 @@ class ServiceTimes:
         expected = self.minutes(ticket.service)
         self._recent.setdefault(ticket.service, deque(maxlen=RECENT)).append(minutes)
         self._ratios.setdefault(ticket.counter, deque(maxlen=COUNTER_RECENT)).append(minutes / expected)
+        self._pairs.setdefault((ticket.counter, ticket.service), deque(maxlen=COUNTER_RECENT)).append(minutes)
         self._means.pop(ticket.service, None)
+        self._at.clear()  # a counter's speed and a service's mean both moved: any pair may have
 
     def set_defaults(self, defaults: dict[str, float]) -> None:
         """The site's configured minutes changed (web administration): today's measurements stay."""
         self.defaults = defaults
         self._means.clear()
+        self._at.clear()
+
+    def set_history(self, history: dict[str, tuple[float, int]]) -> None:
+        """The same weekday's figures of the last weeks (the engine reads them each morning): a new prior."""
+        self.history = history
+        self._means.clear()
+        self._at.clear()
 
     def prior(self, service: str) -> tuple[float, str]:
-        median, samples = self.history.get(service, (0.0, 0))
-        if samples >= HISTORY_MIN_SAMPLES and median > 0:
-            return median, "history"
+        mean, samples = self.history.get(service, (0.0, 0))
+        if samples >= HISTORY_MIN_SAMPLES and mean > 0:
+            return mean, "history"
         return self.defaults.get(service, 10.0), "default"
 
     def minutes(self, service: str) -> float:
@@ -101,6 +112,22 @@ class ServiceTimes:
         shrunk = (COUNTER_PRIOR_WEIGHT + n * robust_mean(ratios)) / (COUNTER_PRIOR_WEIGHT + n)
         return min(2.0, max(0.5, shrunk))
 
+    def at_counter(self, service: str, counter: str) -> float:
+        """The expected occupancy of one ticket of `service` at `counter`: what this counter measured for this
+        service today, with the service's mean times the counter's speed as the prior (it fades as measurements
+        arrive). A counter alone with a service has that service's mean already in its own pace; multiplying it by
+        the counter's speed again would count its slowness twice."""
+        known = self._at.get((counter, service))
+        if known is not None:
+            return known
+        value = self.minutes(service) * self.speed(counter)
+        own = self._pairs.get((counter, service))
+        if own:
+            n = len(own)
+            value = (PRIOR_WEIGHT * value + n * robust_mean(own)) / (PRIOR_WEIGHT + n)
+        self._at[(counter, service)] = value
+        return value
+
     def spread(self, service: str) -> float:
         """The coefficient of variation of one occupancy (robust: from the quartiles), DEFAULT_CV until measured."""
         recent = self._recent.get(service)
@@ -116,6 +143,8 @@ class ServiceTimes:
         """Today's measurements become history's business (the engine reloads `history` from the database)."""
         self._recent.clear()
         self._ratios.clear()
+        self._pairs.clear()
+        self._at.clear()
         self._means.clear()
 
 

@@ -624,7 +624,7 @@ class Engine:
     async def _learn_history(self, state: SiteState, today: date) -> None:
         """The wait forecast's prior: how long each service took on the same weekday of the last four weeks."""
         days = [today - timedelta(weeks=k) for k in range(1, HISTORY_WEEKS + 1)]
-        state.times.history = await self.storage.service_history(state.site.id, days)
+        state.times.set_history(await self.storage.service_history(state.site.id, days))
         self._history_day[state.site.id] = today
 
     async def release_late_bookings(self) -> None:
