@@ -165,6 +165,10 @@ async def test_a_call_expected_after_closing_is_said_on_the_screen_and_the_slip(
             await page.click("#priority-none")
             await until(page, "() => window.__kiosk.screen === 'ticket'")
             assert await text(page, "#t-wait") == "Antrean melewati jam layanan: mungkin tidak terlayani hari ini"
+            assert await text(page, "#clock") == "14.30", "the server's time, not this machine's"
+            shot_path = tmp_path / "kiosk-after-closing.png"
+            await page.screenshot(path=shot_path)
+            shot(shot_path)
             qr = await page.get_attribute("#t-qr", "src") or ""
         token = qr.removeprefix("/citizen/qr/t/").removesuffix(".svg")
         status = (await server.http.get(f"/api/v1/tickets/{token}")).json()

@@ -114,6 +114,8 @@ async def site_config(request: Request) -> Response:
     return JSONResponse(
         {
             "today": day,
+            # the server's time: a kiosk on a LAN without internet often has a wrong clock, and shows this one
+            "now": ctx.now().isoformat(),
             "id": site.id,
             "name": site.name,
             "timezone": site.timezone,

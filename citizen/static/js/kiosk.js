@@ -42,6 +42,7 @@ let polling = false;
 let polledAt = 0;
 let knownVersion = null; // the configuration the tiles were drawn from; null: not compared yet
 let pendingConfig = null; // a newer catalogue, waiting for the start screen
+let clockOffset = 0; // the server's clock minus this machine's (a kiosk on a LAN often has a wrong clock)
 
 async function checkDay() {
   if (polling || Date.now() - polledAt < POLL_GAP_MS) return;
@@ -50,6 +51,10 @@ async function checkDay() {
   try {
     const answer = await call("GET", `/api/v1/sites/${site}`);
     if (!answer.ok) return;
+    if (answer.data.now) {
+      clockOffset = Date.parse(answer.data.now) - Date.now();
+      tick();
+    }
     dayClosed = answer.data.today?.closed ? answer.data.today.error : null;
     if (dayClosed && screen === "start") refused(dayClosed, null);
     if (!dayClosed && screen === "notice" && notice?.error.code === "day_closed") show("start");
@@ -329,7 +334,7 @@ function switchLanguage() {
 }
 
 function tick() {
-  $("clock").textContent = formatTime(new Date(), texts.lang, timeZone);
+  $("clock").textContent = formatTime(new Date(Date.now() + clockOffset), texts.lang, timeZone);
 }
 
 // A barcode scanner on the start screen "types" a booking code and Enter: check it in without any button.
