@@ -208,6 +208,18 @@ function serviceFields(isNew) {
   ];
 }
 
+// An edited service or counter (`old`: where it was, from findService/findCounter; null when new) goes back in its
+// place when its agency stays, so the kiosk and the TV keep their order of tiles; else to the end of its new agency's.
+function place(document, list, old, agencyId, item) {
+  if (old && old.agency.id === agencyId) {
+    old.agency[list][old.index] = item;
+    return;
+  }
+  if (old) old.agency[list].splice(old.index, 1);
+  const agency = agencies(document).find((a) => a.id === agencyId);
+  (agency[list] = agency[list] || []).push(item);
+}
+
 function editService(id) {
   const isNew = id === null;
   const found = isNew ? null : findService(current.document, id);
@@ -216,14 +228,7 @@ function editService(id) {
     const document = copyOf(current.document);
     const service = withoutNulls({ id: v.id, name: v.name, prefix: v.prefix?.toUpperCase(), daily_quota: v.daily_quota,
       online_quota: v.online_quota, slot_capacity: v.slot_capacity, target_wait_minutes: v.target_wait_minutes, service_minutes: v.service_minutes });
-    const old = isNew ? null : findService(document, id);
-    if (old && old.agency.id === v.agency) {
-      old.agency.services[old.index] = service; // in place: the kiosk keeps its order of tiles
-    } else {
-      if (old) old.agency.services.splice(old.index, 1);
-      const agency = agencies(document).find((a) => a.id === v.agency);
-      (agency.services = agency.services || []).push(service);
-    }
+    place(document, "services", isNew ? null : findService(document, id), v.agency, service);
     return save(document);
   });
 }
@@ -275,14 +280,7 @@ function editCounter(id) {
     if (!v.services.length) return T("admin_counter_needs_service");
     const document = copyOf(current.document);
     const counter = withoutNulls({ id: v.id, name: v.name, services: v.services, zone: v.zone });
-    const old = isNew ? null : findCounter(document, id);
-    if (old && old.agency.id === v.agency) {
-      old.agency.counters[old.index] = counter; // in place: the TV keeps its order of tiles
-    } else {
-      if (old) old.agency.counters.splice(old.index, 1);
-      const agency = agencies(document).find((a) => a.id === v.agency);
-      (agency.counters = agency.counters || []).push(counter);
-    }
+    place(document, "counters", isNew ? null : findCounter(document, id), v.agency, counter);
     return save(document);
   });
 }
@@ -395,7 +393,7 @@ function addHoliday() {
 }
 
 function removeHoliday(day) {
-  confirmThen(T("admin_confirm_remove").replace("{name}", dateText(day)), () => {
+  confirmThen(T("admin_confirm_remove").replace("{name}", dateWords(day)), () => {
     const document = copyOf(current.document);
     const target = hoursOf(document);
     target.holidays = (target.holidays || []).filter((d) => d !== day);
@@ -433,16 +431,13 @@ function removePeriod(index) {
   });
 }
 
-// "Jumat, 25 Desember 2026": a calendar date in the page's language (common.js).
-const dateText = dateWords;
-
 function hoursPanel() {
   const hours = current.document.site.hours || {};
   const week = WEEKDAYS.map((day) => el("tr", {}, el("th", { scope: "row", text: T(`day_${day}`) }), el("td", { text: hoursText(hours[day]) || T("admin_closed") })));
-  const holidays = (hours.holidays || []).map((day) => el("li", { "data-holiday": day }, el("span", { text: dateText(day) }),
-    el("button", { type: "button", class: "small danger", text: T("admin_remove"), "aria-label": `${T("admin_remove")} ${dateText(day)}`, onclick: () => removeHoliday(day) })));
+  const holidays = (hours.holidays || []).map((day) => el("li", { "data-holiday": day }, el("span", { text: dateWords(day) }),
+    el("button", { type: "button", class: "small danger", text: T("admin_remove"), "aria-label": `${T("admin_remove")} ${dateWords(day)}`, onclick: () => removeHoliday(day) })));
   const periods = (hours.periods || []).map((p, i) => el("li", { "data-period": p.name },
-    el("span", {}, el("strong", { text: p.name }), ` · ${dateText(p.from)} – ${dateText(p.to)}`),
+    el("span", {}, el("strong", { text: p.name }), ` · ${dateWords(p.from)} – ${dateWords(p.to)}`),
     el("button", { type: "button", class: "small", text: T("admin_edit"), onclick: () => editPeriod(i) }),
     el("button", { type: "button", class: "small danger", text: T("admin_remove"), onclick: () => removePeriod(i) })));
   return [
@@ -605,7 +600,7 @@ function dateTimeText(iso) {
   const parts = new Intl.DateTimeFormat("en-CA", { timeZone: site.timezone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false }).formatToParts(at);
   const get = (type) => parts.find((p) => p.type === type).value;
   const time = `${get("hour")}${currentLang() === "id" ? "." : ":"}${get("minute")}`;
-  return `${dateText(`${get("year")}-${get("month")}-${get("day")}`)} ${time}`;
+  return `${dateWords(`${get("year")}-${get("month")}-${get("day")}`)} ${time}`;
 }
 
 function devicesPanel() {
