@@ -29,7 +29,6 @@ export function perPage(n, width, height, aspect, gap, minWidth, minHeight) {
 // Keeps --cols/--rows of a grid element right for its item count and size. It only measures when the grid is
 // resized (ResizeObserver) and only writes when the answer changes: custom properties restyle every tile below.
 export class FittedGrid {
-  #count = 0;
   #size = null;
   #shown = "";
   #cols = 1;
@@ -59,11 +58,9 @@ export class FittedGrid {
   // The tiles shown now, in order: sizes the grid for them, and the last one spans what its row leaves empty (3
   // counters in a 2x2 grid: the third is as wide as two), so a few tiles fill their area.
   show(tiles) {
+    const resized = tiles.length !== this.#tiles.length;
     this.#tiles = tiles;
-    if (tiles.length !== this.#count) {
-      this.#count = tiles.length;
-      this.#apply();
-    }
+    if (resized) this.#apply();
     this.#spanLast();
   }
 
@@ -80,7 +77,7 @@ export class FittedGrid {
     if (!this.#size) return;
     const { width, height, gap } = this.#size;
     // A few tiles do not grow absurdly large, nor are they made smaller than readable to leave room for more.
-    const slots = Math.max(this.#count, Math.min(this.minSlots, this.capacity(this.minSlots)));
+    const slots = Math.max(this.#tiles.length, Math.min(this.minSlots, this.capacity(this.minSlots)));
     const { cols, rows } = fitGrid(slots, width, height, this.aspect, gap);
     const shown = `${cols}x${rows}`;
     if (shown === this.#shown) return;
