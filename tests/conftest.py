@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.async_api import Browser
 
+from .display_support import chromium
 from .helpers import Server, running_server
 from .pg_support import new_database, throwaway_cluster
 
@@ -67,6 +69,13 @@ async def server(database: Path | str) -> AsyncIterator[Server]:
 
 
 # --- marking at collection ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium (Playwright), for one test."""
+    async with chromium() as b:
+        yield b
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

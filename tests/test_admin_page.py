@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Dialog, Page
 
-from .display_support import board_page, chromium, until
+from .display_support import board_page, until
 from .helpers import KIOSK, Server, running_server
 from .test_supervisor_pages import signed_in
 
@@ -25,12 +25,6 @@ URL = "/api/v1/sites/tegal/configuration"
 async def server(tmp_path: Path) -> AsyncIterator[Server]:
     async with running_server(tmp_path / "queue.sqlite3", ignore_hours=True) as s:
         yield s
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as b:
-        yield b
 
 
 def accept_confirmations(page: Page) -> None:

@@ -4,12 +4,10 @@ a kiosk once its citizen is done."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from playwright.async_api import Browser, Page
 
-from .display_support import chromium, until
+from .display_support import until
 from .helpers import Server
 from .test_citizen_support import kiosk_page, open_page, screen
 
@@ -32,12 +30,6 @@ CONTRAST = """(selector) => {
   return (a + 0.05) / (b + 0.05);
 }"""
 SIZE = "(selector) => parseFloat(getComputedStyle(document.querySelector(selector)).fontSize)"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as b:
-        yield b
 
 
 async def press(page: Page, mode: str) -> None:

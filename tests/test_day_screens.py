@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Dialog
 
-from .display_support import board_page, chromium, hero_shows, until
+from .display_support import board_page, hero_shows, until
 from .helpers import KIOSK, Server, running_server
 from .test_supervisor_pages import signed_in
 
@@ -23,12 +23,6 @@ CLOSED_SHOWN = "() => getComputedStyle(document.querySelector('.hero-closed')).d
 async def server(tmp_path: Path) -> AsyncIterator[Server]:
     async with running_server(tmp_path / "queue.sqlite3", ignore_hours=True, dashboard_seconds=0.3) as s:
         yield s
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as b:
-        yield b
 
 
 async def test_the_tv_and_the_kiosk_follow_close_and_reopen(browser: Browser, server: Server) -> None:

@@ -6,13 +6,12 @@ not fit readably are shown a page at a time ("1/3"), in turn, and a new call bri
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser
 
-from .display_support import board_page, chromium, until
+from .display_support import board_page, until
 from .helpers import Server
 
 SIZES = [(1366, 768), (1920, 1080), (1280, 1024), (1080, 1920)]
@@ -38,12 +37,6 @@ MEASURE = """() => {
   return {small, cut, hero, heroNeed: Math.min(innerWidth, innerHeight) * 0.15};
 }"""
 SHOWN = "() => [...document.querySelectorAll('.tile:not([hidden])')].map((t) => t.dataset.counter)"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as b:
-        yield b
 
 
 async def busy_hall(server: Server) -> None:

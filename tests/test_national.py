@@ -26,7 +26,7 @@ from queue_server.settings.sitefile import DEMO_SITE, load_site
 from queue_server.supervision.national import IKM_SECONDS, sort_rows
 from queue_server.web.requests import server_of
 
-from .display_support import bounded, chromium, until
+from .display_support import bounded, until
 from .helpers import KIOSK, LOBBY, Server, bearer, running_server
 
 BOTH_DATABASES = True  # the tests with a server run on SQLite and on PostgreSQL (conftest.py)
@@ -367,12 +367,6 @@ def test_user_add_regional_with_sites(tmp_path: Path) -> None:
 
 
 # --- the page ----------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as b:
-        yield b
 
 
 async def rows_shown(page: Page) -> list[str]:

@@ -7,14 +7,13 @@ for the booking page)."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from playwright.async_api import Browser, Page
 
-from .display_support import chromium, until
+from .display_support import until
 from .helpers import KIOSK, Server, running_server
 from .test_outbox import notify_site
 
@@ -35,12 +34,6 @@ OUT_OF_REACH = """(screen) => {
   if (main.scrollHeight > main.clientHeight + 1) out.push(`scrolls ${main.scrollHeight - main.clientHeight}px`);
   return out;
 }"""
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as b:
-        yield b
 
 
 async def page_at(browser: Browser, size: tuple[int, int]) -> Page:

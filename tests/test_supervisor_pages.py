@@ -17,7 +17,7 @@ import pytest
 from playwright.async_api import Browser, Page
 from websockets.asyncio.client import connect
 
-from .display_support import chromium, until
+from .display_support import until
 from .helpers import LOBBY, Server, running_server
 
 SIZES = ((1366, 768), (1920, 1080))
@@ -27,12 +27,6 @@ SIZES = ((1366, 768), (1920, 1080))
 async def server(tmp_path: Path) -> AsyncIterator[Server]:
     async with running_server(tmp_path / "queue.sqlite3", ignore_hours=True, dashboard_seconds=0.5) as s:
         yield s
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as b:
-        yield b
 
 
 def text_of(selector: str) -> str:
