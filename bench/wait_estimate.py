@@ -1,7 +1,7 @@
 """How good is the wait a citizen is told at the kiosk? Simulated busy days at the demo mall, run through the REAL
 domain core, comparing each ticket's estimate at issue with its real wait, against two simple baselines.
 
-    .venv/bin/python bench/wait_estimate.py [--days 8] [--seed 1] [--load 0.6]
+    .venv/bin/python bench/wait_estimate.py [--days 8] [--seed 1] [--load 0.6] [--follow 30]
 
 The simulation (discrete events, no clock of its own, no database):
 - the demo site file (MPP Kabupaten Tegal: 28 services, 26 counters, several shared between services, opening
@@ -20,7 +20,8 @@ The simulation (discrete events, no clock of its own, no database):
   of 0.6 (a few very long cases, as at a real counter).
 Every step is a domain command through queue_server.domain.decide.decide and .state.apply, with time passed in,
 exactly as the engine runs them. At each issue (and check-in) the estimate is computed as the server computes it
-(queue_server.domain.forecast.simulate, then .wait.estimate); the real wait is called_at - issued_at of the
+(application.forecasts.forecast_for: a forecast followed past everyday moves for --follow seconds of the site's
+clock, as the server does, or made afresh for every ticket with --follow 0; then domain.wait.estimate); the real wait is called_at - issued_at of the
 ticket's first call. Tickets never called (the day ended) have no real wait and are left out.
 
 Baselines: LES (the wait of the last ticket of the service to be called) and QL (people ahead in the service's
@@ -55,10 +56,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import save_result, table  # noqa: E402
 
+from queue_server.application import forecasts  # noqa: E402
 from queue_server.domain import commands as c  # noqa: E402
 from queue_server.domain.catalogue import PRIORITY_GROUPS, Site  # noqa: E402
 from queue_server.domain.decide import decide  # noqa: E402
-from queue_server.domain.forecast import simulate  # noqa: E402
 from queue_server.domain.model import CounterState, TicketState  # noqa: E402
 from queue_server.domain.service_times import robust_mean  # noqa: E402
 from queue_server.domain.state import (  # noqa: E402
@@ -244,7 +245,7 @@ class Sim:
             self.tickets[ticket.id] = Issued(ticket.id, service, 0, now, None, None, None, 0.0, 0.0, 0)
             self.call_idle(service, now)
             return
-        said = estimate(self.state, simulate(self.state, now, self.state.times), ticket, now)
+        said = estimate(self.state, forecasts.forecast_for(self.state, now), ticket, now)
         ahead = same_service_ahead(self.state, ticket)
         recent = self.state.times._recent.get(service)  # noqa: SLF001 - the baseline's plain mean of today
         per_ticket = mean(recent) if recent else self.site.services[service].default_service_minutes
@@ -436,8 +437,15 @@ def main() -> None:
     parser.add_argument("--load", type=float, default=0.6, help="demand multiplier (1.0: 90%% of walk-in quotas)")
     parser.add_argument("--oracle-every", type=int, default=0, help="every Nth ticket also gets the oracle's bound")
     parser.add_argument("--replicas", type=int, default=15, help="replicas of the rest of the day per oracle ticket")
+    parser.add_argument(
+        "--follow",
+        type=float,
+        default=forecasts.FOLLOW_SECONDS,
+        help="seconds a forecast is followed past calls and finishes (the server's rule; 0: never)",
+    )
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args()
+    forecasts.FOLLOW_SECONDS = args.follow
 
     site = replace(load_site(DEMO_SITE), enforce_hours=True)
     started = wall.perf_counter()
@@ -490,7 +498,7 @@ def main() -> None:
         path = save_result("wait_estimate", {
             "method": __doc__.split("\n\n")[1:4],
             "parameters": {"days": args.days, "seed": args.seed, "load": args.load, "hourly": HOURLY,
-                           "oracle_every": args.oracle_every, "replicas": args.replicas,
+                           "oracle_every": args.oracle_every, "replicas": args.replicas, "follow": args.follow,
                            "priority_share": PRIORITY_SHARE, "no_show": NO_SHOW, "service_cv": SERVICE_CV,
                            "booked_share": BOOKED_SHARE},
             "tickets": len(tickets), "refused": refused, "commands": commands, "seconds": round(elapsed, 2),

@@ -211,18 +211,51 @@ def test_forecast_time_is_aware() -> None:
     assert simulate(Driver().state, datetime(2026, 11, 23, 2, tzinfo=UTC), ServiceTimes({})).calls == {}
 
 
-def test_a_forecast_is_never_reused_after_a_call() -> None:
-    """A phone is told its place after every call: a forecast made before the call would say it had not moved."""
+def test_a_followed_forecast_moves_a_phone_up_at_each_call() -> None:
+    """A forecast is followed past everyday moves for a few seconds (a busy site would otherwise make one for
+    nearly every ticket issued), yet a phone is told its place after every call: who left the line since the
+    forecast is taken off "people ahead" at once, and the count is what a fresh forecast says."""
     from queue_server.application.forecasts import forecast_for
 
     d = Driver()
-    d.open("1")
-    tickets = [d.issue("ktp") for _ in range(3)]
+    d.open("1", "2")
+    tickets = [d.issue("ktp") for _ in range(6)]
     before = forecast_for(d.state, d.now)
+    assert estimate(d.state, before, tickets[5], d.now).people_ahead == 5
     d.call_next("1")
-    after = forecast_for(d.state, d.now)
-    assert after is not before
-    assert estimate(d.state, after, tickets[2], d.now).people_ahead == 1
+    d.call_next("2")
+    d.run(c.CancelTicket(tickets[3].id, "left"))
+    followed = forecast_for(d.state, d.now)
+    assert followed is before, "followed, not made again"
+    fresh = simulate(d.state, d.now, d.state.times)
+    for ticket in (tickets[2], tickets[4], tickets[5]):
+        assert (
+            estimate(d.state, followed, ticket, d.now).people_ahead
+            == estimate(d.state, fresh, ticket, d.now).people_ahead
+        )
+    assert estimate(d.state, followed, tickets[5], d.now).people_ahead == 2
+    newest = d.issue("ktp")
+    assert estimate(d.state, forecast_for(d.state, d.now), newest, d.now).people_ahead == 3
+
+
+def test_a_forecast_is_made_again_after_a_reshape_or_when_old() -> None:
+    """A counter opening or pausing, a priority citizen, a transfer: the forecast's picture is wrong, so it is
+    made again; an everyday move is followed for FOLLOW_SECONDS of the site's clock only."""
+    from queue_server.application.forecasts import FOLLOW_SECONDS, forecast_for
+
+    d = Driver()
+    d.open("1")
+    tickets = [d.issue("ktp") for _ in range(4)]
+    first = forecast_for(d.state, d.now)
+    d.open("2")
+    second = forecast_for(d.state, d.now)
+    assert second is not first and estimate(d.state, second, tickets[3], d.now).counters_open == 2
+    d.issue("ktp", priority="lansia")
+    third = forecast_for(d.state, d.now)
+    assert third is not second
+    d.call_next("1")
+    d.tick(FOLLOW_SECONDS / 60 + 0.1)
+    assert forecast_for(d.state, d.now) is not third
 
 
 def test_a_call_expected_after_closing_is_said() -> None:

@@ -2,9 +2,17 @@
 than a small share of the server's time: issuing stays close to O(1) with thousands waiting.
 
 A forecast is a run of the routing rule over the whole queue (domain/forecast.py), O(waiting). It is made again
-when asked and the state has changed since, unless only regular tickets joined since and the last one was made
-less than COST_RATIO times its own cost ago: then the last one answers, and a ticket issued since is placed behind
-its service's tail and behind the tickets issued since (domain/wait.py), which is what a fresh run would say too.
+when asked and the state has changed since, unless
+- only regular tickets joined since and the last one was made less than COST_RATIO times its own cost ago: then
+  the last one answers, and a ticket issued since is placed behind its service's tail and behind the tickets
+  issued since (domain/wait.py), which is what a fresh run would say too; or
+- only everyday moves happened since (calls, starts, finishes, no-shows, cancellations: SiteState.reshapes is
+  unchanged) and it is less than FOLLOW_SECONDS old on the site's clock: then the last one answers with those who
+  left the line since taken off everyone's "people ahead" (wait.py), so a phone sees each call move it up at once.
+  What it misses for those seconds is a counter finishing a little earlier or later than expected.
+
+Without the second rule a busy site made a forecast for nearly every ticket issued (a call or a finish comes
+between two tickets): 35 % of a server's time in the national benchmark (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from queue_server.domain.state import SiteState
 from queue_server.domain.wait import WaitEstimate, estimate, no_counter_open
 
 COST_RATIO = 20.0  # a forecast is reused for 20 times what it cost to make: at most ~5 % of the time
+FOLLOW_SECONDS = 30.0  # a forecast followed past everyday moves this long (bench/wait_estimate.py --follow)
 
 
 @dataclass
@@ -36,6 +45,8 @@ def forecast_for(state: SiteState, now: datetime) -> Forecast:
         # Reused while only regular tickets joined since (wait.py places them), never after a call or a move: a
         # phone told its place from a stale forecast would see a call pass without moving up.
         if made.forecast.moves == state.moves and time.perf_counter() - made.at < COST_RATIO * made.cost:
+            return made.forecast
+        if made.forecast.reshapes == state.reshapes and (now - made.forecast.at).total_seconds() < FOLLOW_SECONDS:
             return made.forecast
     started = time.perf_counter()
     forecast = simulate(state, now, state.times)

@@ -50,6 +50,8 @@ class Forecast:
     # `at`, per service) and priority citizens (per service, per minute, over the last hour).
     booked_slots: dict[str, list[float]] = field(default_factory=dict)
     priority_rate: dict[str, float] = field(default_factory=dict)
+    reshapes: int = 0  # the state's count of reshapes (SiteState.reshapes)
+    departed_mark: int = 0  # len(SiteState.departed) when made: who left the line since is after it
     _by_service: dict[str, list[int]] = field(default_factory=dict)  # service -> sorted indexes of its counters' calls
 
     def counters_for(self, service: str) -> list[str]:
@@ -63,6 +65,16 @@ class Forecast:
             indexes = sorted(call.index for c in counters for call in self.runs[c][:-1])
             self._by_service[service] = indexes
         return bisect_left(indexes, index)
+
+    def gone_ahead(self, service: str, index: int, departed: list[str]) -> int:
+        """Of the tickets that left the line since the forecast (`departed`: SiteState.departed), those it
+        counted among the calls before `index` at the counters that serve `service` (O(departures since))."""
+        serving = set(self.counters_for(service))
+        gone = 0
+        for ticket_id in departed[self.departed_mark :]:
+            call = self.calls.get(ticket_id)
+            gone += call is not None and call.index < index and call.counter in serving
+        return gone
 
     def tail(self, service: str, priority: bool) -> Call | None:
         """When a ticket of `service` issued now would be called (None: no counter open or on a break serves it).
@@ -98,7 +110,8 @@ def simulate(state: SiteState, now: datetime, times: ServiceTimes) -> Forecast:
         if c in site.counters and status.state is not CounterState.CLOSED
     }
     if not active:  # nobody will be called: nothing to run
-        return Forecast(now, state.version, state.moves, {}, {}, {})
+        return Forecast(now, state.version, state.moves, {}, {}, {}, reshapes=state.reshapes,
+                        departed_mark=len(state.departed))  # fmt: skip
     today = site.service_day(now)
     policy = site.routing
     merged = policy.priority_max_streak <= 0  # priority groups not preferred: one line
@@ -200,8 +213,9 @@ def simulate(state: SiteState, now: datetime, times: ServiceTimes) -> Forecast:
             break
         priority_rate[service] = priority_rate.get(service, 0.0) + 1 / 60
     return Forecast(
-        now, state.version, state.moves, calls, runs, dict(active), priority_calls, booked_slots, priority_rate
-    )
+        now, state.version, state.moves, calls, runs, dict(active), priority_calls, booked_slots, priority_rate,
+        reshapes=state.reshapes, departed_mark=len(state.departed),
+    )  # fmt: skip
 
 
 class _Breaks:

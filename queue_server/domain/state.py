@@ -60,6 +60,13 @@ class SiteState:
     # Events applied other than a regular ticket joining the back of a line: a forecast older than this one has
     # someone's place wrong; one older only by such joins can still place them (domain/wait.py).
     moves: int = 0
+    # Moves other than the everyday ones a forecast can follow for a while (a call, a start, a finish, a no-show,
+    # a cancellation: someone leaves the line, a counter's timing slips): a counter opening or pausing, a priority
+    # citizen, a transfer. A forecast older than one of these must be made again.
+    reshapes: int = 0
+    # Tickets that left the line (called, cancelled ...), in order: a forecast followed past calls counts who of
+    # those it put ahead is gone (domain/wait.py). Cleared with the past days.
+    departed: list[str] = field(default_factory=list)
     forecast_cache: object = field(default=None, compare=False, repr=False)  # application/forecasts.py keeps it
     booking_codes: dict[str, str] = field(default_factory=dict)  # code -> booking id
     online_booked: dict[tuple[str, date], int] = field(default_factory=dict)  # active bookings per service/day
@@ -141,6 +148,8 @@ class SiteState:
                 del bucket[old.id]
                 if old.priority:
                     self.waiting_priority[old.service] -= 1
+                if new.state is not TicketState.WAITING:
+                    self.departed.append(old.id)
         if new.state is TicketState.WAITING:
             self.waiting.setdefault(new.service, {})[new.id] = None
             if new.priority:
@@ -198,6 +207,7 @@ class SiteState:
         for slot in [k for k, n in self.slot_booked.items() if k[1] < day and n <= 0]:
             del self.slot_booked[slot]
         self.closed_days.difference_update([d for d in self.closed_days if d < day])
+        self.departed.clear()  # a new day's forecast follows nothing of the day before
         return True
 
 
@@ -211,6 +221,9 @@ def _count_down(counts: dict[date, int], day: date) -> None:
 
 # Events that move nobody in line ahead of anyone (a regular ticket joins at the back; a citizen leaves a number).
 _NOT_MOVES = frozenset({ev.TICKET_ISSUED, ev.TICKET_CONTACT_LEFT})
+# Moves a forecast can follow for a while: someone leaves the line, or a counter's timing slips by a little.
+_FOLLOWED = frozenset({ev.TICKET_CALLED, ev.TICKET_RECALLED, ev.TICKET_STARTED, ev.TICKET_FINISHED,
+                       ev.TICKET_NO_SHOW, ev.TICKET_CANCELLED, ev.TICKET_EXPIRED})  # fmt: skip
 
 
 def apply(state: SiteState, event: Event) -> None:
@@ -219,6 +232,8 @@ def apply(state: SiteState, event: Event) -> None:
     data = event.data
     if event.type not in _NOT_MOVES or data["ticket"].get("priority"):
         state.moves += 1
+        if event.type not in _FOLLOWED:
+            state.reshapes += 1
     for key in ("ticket", "new_ticket"):
         if key in data:
             ticket = _object(event, key, Ticket)

@@ -74,7 +74,7 @@ def estimate(state: SiteState, forecast: Forecast, ticket: Ticket, now: datetime
     minutes = max(0.0, call.minutes - elapsed + extra * mean / len(counters))
     if not ticket.priority:
         minutes = _with_later_arrivals(forecast, counters, minutes, mean, elapsed)
-    ahead = forecast.ahead(service, call.index) + extra
+    ahead = forecast.ahead(service, call.index) + extra - forecast.gone_ahead(service, call.index, state.departed)
     low, high = _range(minutes, mean, state.times.spread(service), len(counters))
     late = _after_closing(state, now, minutes)
     return WaitEstimate(ahead, round(minutes), low, high, len(counters), state.times.basis(service), late)
