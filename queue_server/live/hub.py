@@ -77,8 +77,9 @@ class Hub:
         self.queue_size = queue_size
         self.buffer_limit = buffer_limit
         # Grouped by what they follow: every lobby display of a screen has the same Follow, so each event is
-        # matched, rendered and framed once per group, not once per display.
-        self._groups: dict[Follow, set[Subscription]] = {}
+        # matched, rendered and framed once per group, not once per display. Indexed by site: a server with 300
+        # malls matches an event against its own mall's groups only.
+        self._sites: dict[str, dict[Follow, set[Subscription]]] = {}
         self.dropped = 0  # clients disconnected for being too slow, since start
         self.direct_writes = 0  # batches written straight to a connection, since start (the rest were queued)
         # Renders a citizen's public ticket status by token; set by the app, which owns the live state.
@@ -86,30 +87,39 @@ class Hub:
 
     def subscribe(self, follow: Follow) -> Subscription:
         sub = Subscription(follow, asyncio.Queue(self.queue_size))
-        self._groups.setdefault(follow, set()).add(sub)
+        self._sites.setdefault(follow.site, {}).setdefault(follow, set()).add(sub)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
-        group = self._groups.get(sub.follow)
+        groups = self._sites.get(sub.follow.site, {})
+        group = groups.get(sub.follow)
         if group is not None:
             group.discard(sub)
             if not group:
-                del self._groups[sub.follow]
+                del groups[sub.follow]
+                if not groups:
+                    del self._sites[sub.follow.site]
 
     @property
     def count(self) -> int:
-        return sum(len(group) for group in self._groups.values())
+        return sum(len(group) for groups in self._sites.values() for group in groups.values())
 
     def publish(self, events: Iterable[Event]) -> None:
         """Called only after the events' transaction committed. Never blocks."""
-        events = list(events)
-        if not events or not self._groups:
-            return
-        self._follow_transfers(events)
+        by_site: dict[str, list[Event]] = {}
+        for event in events:
+            if event.site in self._sites:
+                by_site.setdefault(event.site, []).append(event)
+        for site, site_events in by_site.items():
+            self._follow_transfers(site_events)
+            self._publish(site_events, list(self._sites.get(site, {}).items()))
+
+    def _publish(self, events: list[Event], groups: list[tuple[Follow, set[Subscription]]]) -> None:
+        """One site's events to that site's groups."""
         texts: dict[tuple[int, str], str] = {}
         frames: dict[tuple[int, str], bytes] = {}
         touched = {t["service"] for e in events for k in ("ticket", "new_ticket") if (t := e.data.get(k))}
-        for follow, group in list(self._groups.items()):
+        for follow, group in groups:
             batch: list[tuple[int, str]] = []
             keys: list[tuple[int, str]] = []
             for event in events:
@@ -171,21 +181,22 @@ class Hub:
             if not isinstance(new, dict) or new.get("token") is None:
                 continue
             token = new["token"]
-            for follow in [f for f in self._groups if f.token == token]:
+            groups = self._sites.get(event.site, {})
+            for follow in [f for f in groups if f.token == token]:
                 moved = replace(follow, services=frozenset({new["service"]}))
-                for sub in self._groups.pop(follow):
+                for sub in groups.pop(follow):
                     sub.follow = moved
-                    self._groups.setdefault(moved, set()).add(sub)
+                    groups.setdefault(moved, set()).add(sub)
 
     def watching(self, site: str) -> int:
         """How many clients of a site want notices."""
-        return sum(len(group) for follow, group in self._groups.items() if follow.notices and follow.site == site)
+        return sum(len(group) for follow, group in self._sites.get(site, {}).items() if follow.notices)
 
     def notify(self, site: str, render: Callable[[Follow], str | None]) -> None:
         """Send a notice (rendered per follower, e.g. one agency's share of the figures) to the clients of a site
         that want notices. A notice is superseded by the next one, so a full queue just skips it."""
-        for follow, group in list(self._groups.items()):
-            if not follow.notices or follow.site != site:
+        for follow, group in list(self._sites.get(site, {}).items()):
+            if not follow.notices:
                 continue
             text = render(follow)
             if text is None:
