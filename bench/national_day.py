@@ -27,6 +27,7 @@ import contextlib
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -39,7 +40,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg  # noqa: E402
-from _common import QUEUE_SERVER, free_port, percentile, save_result, table, verdict  # noqa: E402
+from _common import (  # noqa: E402
+    QUEUE_SERVER,
+    SystemCpu,
+    cpu_sample,
+    free_port,
+    have_uvloop,
+    percentile,
+    save_result,
+    table,
+    verdict,
+)
 from _http import Http  # noqa: E402
 from generate_malls import mall  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
@@ -169,8 +180,44 @@ async def display(url: str, mall: Mall, token: str, ready: asyncio.Event, done: 
                 return
 
 
+class CpuMeter:
+    """Where the machine's two cores went during the play: the server (supervisor and workers), PostgreSQL (the
+    postmaster and its backends), this load generator, and anything else on the machine."""
+
+    def __init__(self, server_pid: int, postmaster_pid: int) -> None:
+        self.pids = {"server": server_pid, "postgresql": postmaster_pid}
+        self.before = self._sample()
+
+    def _sample(self) -> dict[str, Any]:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        sample: dict[str, Any] = {name: cpu_sample(pid).process for name, pid in self.pids.items()}
+        sample["load_generator"] = own.ru_utime + own.ru_stime
+        sample["machine"] = SystemCpu.sample()
+        sample["wall"] = time.monotonic()
+        return sample
+
+    def percent(self) -> dict[str, float]:
+        """Percent of ONE core for each, since the meter was made (200 = both cores busy)."""
+        after, before = self._sample(), self.before
+        wall = max(after["wall"] - before["wall"], 1e-9)
+        shares = {name: round(100 * (after[name] - before[name]) / wall, 1) for name in (*self.pids, "load_generator")}
+        machine = after["machine"].busy_percent_since(before["machine"])
+        shares["machine"] = machine
+        shares["other"] = round(max(0.0, machine - sum(shares[n] for n in (*self.pids, "load_generator"))), 1)
+        return shares
+
+
+async def loop_lag(samples: list[float], stop: asyncio.Event) -> None:
+    """How late this generator's own event loop wakes: a reply waits that long before it is read, so it is part
+    of every latency measured here without being the server's."""
+    while not stop.is_set():
+        asked = time.perf_counter()
+        await asyncio.sleep(0.05)
+        samples.append((time.perf_counter() - asked - 0.05) * 1000)
+
+
 async def play(
-    args: argparse.Namespace, port: int, plans: list[dict[str, Any]], sites: dict[str, Any]
+    args: argparse.Namespace, port: int, plans: list[dict[str, Any]], sites: dict[str, Any], pids: tuple[int, int]
 ) -> dict[str, Any]:
     http = Http(port, args.connections)
     await http.open()
@@ -192,8 +239,12 @@ async def play(
     await asyncio.sleep(1)
     day.t0 = time.perf_counter() + 1
     wall = time.perf_counter()
+    meter = CpuMeter(*pids)
+    lags: list[float] = []
+    lagging = asyncio.create_task(loop_lag(lags, day.stop))
     await asyncio.gather(*(day.arrivals(m, random.Random(rng.random())) for m in malls))
     played = time.perf_counter() - wall
+    cpu = meter.percent()
     # The day's last citizens are served (at the same pace), then the counters stop.
     deadline = time.perf_counter() + 600 / args.speedup + 30
     while any(m.waiting.total() for m in malls) and time.perf_counter() < deadline:  # noqa: ASYNC110 - a count
@@ -203,7 +254,7 @@ async def play(
         for condition in m.changed.values():
             async with condition:
                 condition.notify_all()
-    await asyncio.gather(*counters)
+    await asyncio.gather(*counters, lagging)
     await asyncio.sleep(3)  # the last frames reach the displays
     done.set()
     for task in displays:
@@ -211,7 +262,8 @@ async def play(
     await asyncio.gather(*displays, return_exceptions=True)
     status, national = await http.request("GET", "/api/v1/national", None, token)
     await http.close()
-    return {"day": day, "malls": malls, "played_seconds": played, "national": national if status == 200 else None}
+    return {"day": day, "malls": malls, "played_seconds": played, "national": national if status == 200 else None,
+            "cpu_percent_of_one_core": cpu, "generator_loop_lag_ms": _dist(lags)}  # fmt: skip
 
 
 async def database_counts(url: str) -> dict[str, Any]:
@@ -284,7 +336,8 @@ def main() -> None:
         try:
             _wait_ready(port, server)
             rss_start = _rss(server.pid)
-            outcome = asyncio.run(play(args, port, plans, sites))
+            postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
+            outcome = _run(play(args, port, plans, sites, (server.pid, postmaster)))
             rss_end = _rss(server.pid)
         finally:
             with contextlib.suppress(ProcessLookupError):
@@ -292,7 +345,30 @@ def main() -> None:
             server.wait(60)
             log.close()
         counts = asyncio.run(database_counts(url))
+        outcome["pauses"] = _pauses(
+            (work / "server.log").read_text(errors="replace"), pg.log.read_text(errors="replace")
+        )
     report(args, plans, outcome, counts, rss_start, rss_end)
+
+
+def _pauses(server_log: str, postgresql_log: str) -> dict[str, list[str]]:
+    """What can stop commands for a while, from the logs: the server's slow garbage collections
+    (settings/runtime.py logs each over 100 ms) and PostgreSQL's checkpoints (their write and sync times)."""
+    return {
+        "server_slow_collections": [line.strip()[-120:] for line in server_log.splitlines() if "garbage collection" in line],
+        "postgresql_checkpoints": [line.split("checkpoint complete: ", 1)[1][-160:]
+                                   for line in postgresql_log.splitlines() if "checkpoint complete" in line],
+    }  # fmt: skip
+
+
+def _run(main: Any) -> Any:
+    """The generator on uvloop when it is there (a dependency of the server): it shares the two cores with
+    the server and PostgreSQL, so the less it costs, the more of the measure is the server's."""
+    if have_uvloop():
+        import uvloop
+
+        return uvloop.run(main)
+    return asyncio.run(main)
 
 
 def _counters_of(text: str) -> dict[str, list[str]]:
@@ -374,6 +450,10 @@ def report(args: argparse.Namespace, plans: list[dict[str, Any]], outcome: dict[
         "display_calls_double": len(display_double),
         "national_page_vs_database_mismatches": mismatches[:10] if national is not None else "national API missing",
         "server_rss_mib": {"start": rss_start, "end": rss_end},
+        "cpu_percent_of_one_core": outcome["cpu_percent_of_one_core"],
+        "generator_loop": "uvloop" if have_uvloop() else "asyncio",
+        "generator_loop_lag_ms": outcome["generator_loop_lag_ms"],
+        "pauses": outcome["pauses"],
     }
     p99 = result["latency_ms_all_commands"].get("p99", float("inf"))
     lateness = result["schedule_lateness_ms"].get("p99", float("inf"))
