@@ -167,10 +167,13 @@ class Engine:
         self._next_key_pruning = self.clock() + KEY_PRUNING_EVERY
         await self._load()
         self._task = asyncio.create_task(self._run(), name="engine-writer")
-        self._day_task = asyncio.create_task(self._close_past_days_forever(), name="engine-day-closer")
         if self.storage.shared:
             self._follower = asyncio.create_task(self._follow_forever(), name="engine-follower")
         await self._files_take_over()
+        # Once before the first request: a server started the morning after never shows yesterday's line as
+        # waiting, not even for the moment a background task would take to close it.
+        await self._housekeep()
+        self._day_task = asyncio.create_task(self._housekeep_forever(), name="engine-day-closer")
 
     async def _files_take_over(self) -> None:
         """A site file changed since the stored configuration was made from it: the file wins, as a new version
@@ -644,21 +647,25 @@ class Engine:
         await self.storage.forget_idempotency_before(cutoff)
         self._stored_keys.forget_before(cutoff.timestamp() - 60)  # a minute's margin for julianday's rounding
 
-    async def _close_past_days_forever(self) -> None:
+    async def _housekeep_forever(self) -> None:
         while True:
-            try:
-                await self.close_past_days()
-                await self.release_late_bookings()
-                if self._next_key_pruning is None or self.clock() >= self._next_key_pruning:
-                    await self.forget_old_idempotency_keys()  # a scan of two days of records: hourly is enough
-                    self._next_key_pruning = self.clock() + KEY_PRUNING_EVERY
-            except StorageUnavailable:
-                log.warning("automatic day close postponed: storage unavailable")
-            except (sqlite3.Error, OSError):
-                log.exception("deleting old idempotency records failed; trying again in a minute")
-            except Exception:  # housekeeping must outlive any one failure (e.g. a database error mid-read)
-                log.exception("housekeeping failed; trying again in a minute")
             await asyncio.sleep(self.housekeeping_seconds)
+            await self._housekeep()
+
+    async def _housekeep(self) -> None:
+        """Close past days, release late bookings, forget old idempotency keys; never raises."""
+        try:
+            await self.close_past_days()
+            await self.release_late_bookings()
+            if self._next_key_pruning is None or self.clock() >= self._next_key_pruning:
+                await self.forget_old_idempotency_keys()  # a scan of two days of records: hourly is enough
+                self._next_key_pruning = self.clock() + KEY_PRUNING_EVERY
+        except StorageUnavailable:
+            log.warning("automatic day close postponed: storage unavailable")
+        except (sqlite3.Error, OSError):
+            log.exception("deleting old idempotency records failed; trying again in a minute")
+        except Exception:  # housekeeping must outlive any one failure (e.g. a database error mid-read)
+            log.exception("housekeeping failed; trying again in a minute")
 
 
 def _elapsed() -> float:
