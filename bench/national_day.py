@@ -47,6 +47,7 @@ from _common import (  # noqa: E402
     cpu_sample,
     free_port,
     have_uvloop,
+    other_cpu,
     percentile,
     save_result,
     table,
@@ -204,9 +205,7 @@ class CpuMeter:
         wall = max(after["wall"] - before["wall"], 1e-9)
         shares = {name: round(100 * (after[name] - before[name]) / wall, 1) for name in (*self.pids, "load_generator")}
         machine = after["machine"].busy_percent_since(before["machine"])
-        shares["machine"] = machine
-        shares["other"] = round(max(0.0, machine - sum(shares[n] for n in (*self.pids, "load_generator"))), 1)
-        return shares
+        return {**shares, "machine": machine, "other": other_cpu(machine, *shares.values())}
 
 
 async def loop_lag(samples: list[float], stop: asyncio.Event) -> None:

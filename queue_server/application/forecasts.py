@@ -42,10 +42,11 @@ def forecast_for(state: SiteState, now: datetime) -> Forecast:
     if isinstance(made, _Made):
         if made.forecast.version == state.version:
             return made.forecast
-        # Reused while only regular tickets joined since (wait.py places them), never after a call or a move: a
-        # phone told its place from a stale forecast would see a call pass without moving up.
+        # Only regular tickets joined since (wait.py places them behind the tail): reused within its cost budget.
         if made.forecast.moves == state.moves and time.perf_counter() - made.at < COST_RATIO * made.cost:
             return made.forecast
+        # Only everyday moves since: followed for FOLLOW_SECONDS, with who left the line taken off "people ahead"
+        # (wait.py), so a phone still moves up at each call.
         if made.forecast.reshapes == state.reshapes and (now - made.forecast.at).total_seconds() < FOLLOW_SECONDS:
             return made.forecast
     started = time.perf_counter()
