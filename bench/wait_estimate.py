@@ -13,7 +13,9 @@ The simulation (discrete events, no clock of its own, no database):
   online quota), who come 0-25 minutes before their slot and check in (a booked ticket goes ahead of walk-ins
   once its slot begins);
 - counters: each opens at 07:30 or up to 30 minutes late, takes a 45-minute break between 11:45 and 13:15 (two
-  shifts, so not every counter of an agency pauses at once), stops calling at 15:30 and finishes who it has;
+  shifts, so not every counter of an agency pauses at once; a counter keeps its shift from Monday to Monday, and
+  the forecast learns it from the Mondays before as the server does, unless --no-break-habits), stops calling at
+  15:30 and finishes who it has;
   counters differ in speed (0.8-1.25 times the service's time);
 - service: the citizen reaches the counter 0.3-1.5 minutes after being called (5 % never come: no-show after 3
   minutes); the service takes a log-normal time with the service's configured mean and a coefficient of variation
@@ -58,6 +60,8 @@ from _common import save_result, table  # noqa: E402
 
 from queue_server.application import forecasts  # noqa: E402
 from queue_server.domain import commands as c  # noqa: E402
+from queue_server.domain import events as ev  # noqa: E402
+from queue_server.domain.break_habits import usual_breaks  # noqa: E402
 from queue_server.domain.catalogue import PRIORITY_GROUPS, Site  # noqa: E402
 from queue_server.domain.decide import decide  # noqa: E402
 from queue_server.domain.model import CounterState, TicketState  # noqa: E402
@@ -81,6 +85,7 @@ WALK_MIN = (0.3, 1.5)
 BREAK_MINUTES = 45
 
 
+COUNTER_MOVES = (ev.COUNTER_PAUSED, ev.COUNTER_OPENED, ev.COUNTER_CLOSED)
 PEAK = (10, 11)  # tickets issued 10:00-12:00
 BOOKED_SHARE = 0.2  # of a service's online quota
 
@@ -114,6 +119,8 @@ class Sim:
     calling: set[str] = field(default_factory=set)  # counters still calling (not past closing or on a break)
     breaking: set[str] = field(default_factory=set)  # counters that pause once their current citizen is done
     history: dict[str, tuple[float, int]] = field(default_factory=dict)
+    breaks: dict[str, time] = field(default_factory=dict)  # counter -> its usual break (the weeks before)
+    moves: list[tuple[datetime, str, str]] = field(default_factory=list)  # the counters' pauses and openings
     refused: int = 0
     commands: int = 0
     oracle_every: int = 0  # every Nth ticket also gets the oracle's figure (0: none)
@@ -126,6 +133,7 @@ class Sim:
     def __post_init__(self) -> None:
         self.state = SiteState(self.site)
         self.state.times.history = dict(self.history)
+        self.state.usual_breaks = dict(self.breaks)
 
     def at(self, local: time, minutes: float = 0.0) -> datetime:
         start = datetime.combine(DAY, local, tzinfo=self.site.tz).astimezone(UTC)
@@ -138,6 +146,8 @@ class Sim:
         events = decide(self.state, command, now)
         for event in events:
             apply(self.state, event)
+            if event.type in COUNTER_MOVES:
+                self.moves.append((event.at, event.type, event.data["counter"]["id"]))
         self.commands += 1
         return events
 
@@ -443,6 +453,12 @@ def main() -> None:
         default=forecasts.FOLLOW_SECONDS,
         help="seconds a forecast is followed past calls and finishes (the server's rule; 0: never)",
     )
+    parser.add_argument(
+        "--no-break-habits",
+        dest="break_habits",
+        action="store_false",
+        help="do not tell the forecast when each counter took its break the weeks before",
+    )
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args()
     forecasts.FOLLOW_SECONDS = args.follow
@@ -452,16 +468,27 @@ def main() -> None:
     tickets: list[Issued] = []
     refused = commands = 0
     weeks: list[dict[str, list[float]]] = []  # the Mondays before: the service-time prior
+    moves: list[list[tuple[datetime, str, str]]] = []  # the Mondays before: the counters' pauses and openings
     for day in range(args.days):
         history = {}
         for service in site.services:
             values = [m for week in weeks[-4:] for m in week.get(service, [])]
             if values:
                 history[service] = (robust_mean(values), len(values))  # as the server's history query
-        sim = Sim(site, random.Random(args.seed + day), args.load, history=history, oracle_every=args.oracle_every,
-                  replicas=args.replicas)  # fmt: skip
+        breaks = {}
+        if args.break_habits and site.breaks is not None:  # as the server reads them (engine._learn_history)
+            weeks_before = [
+                (at - timedelta(weeks=len(moves) - w), kind, counter)  # a distinct date per Monday
+                for w, week in enumerate(moves)
+                if w >= len(moves) - 4
+                for at, kind, counter in week
+            ]
+            breaks = usual_breaks(weeks_before, site.breaks, site.tz)
+        sim = Sim(site, random.Random(args.seed + day), args.load, history=history, breaks=breaks,
+                  oracle_every=args.oracle_every, replicas=args.replicas)  # fmt: skip
         sim.simulate()
         weeks.append(learnt(sim.state))
+        moves.append(sim.moves)
         tickets.extend(sim.tickets.values())
         refused += sim.refused
         commands += sim.commands

@@ -9,8 +9,9 @@ tickets called before it at the counters that can serve it ("people ahead"), and
 a ticket issued now would be called. A shared counter's other services count, and a counter serving only another
 service does not.
 
-What it cannot know: who arrives later (a priority citizen goes ahead of waiting regular ones), how long a break
-really lasts, who does not come. The range (wait.py) is there for that.
+Breaks: a counter is expected away at its usual break (learnt from the weeks before, break_habits.py), else at the
+break rule's average share inside its window. What it cannot know: who arrives later (a priority citizen goes
+ahead of waiting regular ones), how long a break really lasts, who does not come. The range (wait.py) is there for that.
 """
 
 from __future__ import annotations
@@ -189,6 +190,10 @@ def simulate(state: SiteState, now: datetime, times: ServiceTimes) -> Forecast:
     index = 0
     while free:
         at, n, counter = heapq.heappop(free)
+        back = breaks.pause(counter, at)
+        if back is not None:  # free at the time it usually takes its break: it calls again when that ends
+            heapq.heappush(free, (back, n, counter))
+            continue
         called = pick(counter, now + timedelta(minutes=at))
         call = Call(at, index, counter)
         index += 1
@@ -219,9 +224,10 @@ def simulate(state: SiteState, now: datetime, times: ServiceTimes) -> Forecast:
 
 
 class _Breaks:
-    """The site's break rule (catalogue.BreakRule) as the forecast sees it. A counter that has not paused today
-    works at the rule's working share inside the window (it will pause for its turn, nobody knows exactly when);
-    a counter on a pause comes back when its break should end."""
+    """The site's break rule (catalogue.BreakRule) as the forecast sees it. A counter with a usual break
+    (SiteState.usual_breaks, domain/break_habits.py) is expected away then and works at full pace around it; one
+    without that has not had its break today works at the rule's working share inside the window (it will pause
+    for its turn, nobody knows exactly when); a counter on a pause comes back when its break should end."""
 
     def __init__(self, state: SiteState, now: datetime, today: date) -> None:
         self.state = state
@@ -229,6 +235,8 @@ class _Breaks:
         self.rule = state.site.breaks
         self.start = self.end = 0.0  # the window, in minutes after `now`
         self.rate = 1.0
+        self.taken: set[str] = set()  # counters that have had their break today
+        self.usual: dict[str, float] = {}  # counter -> minutes after `now` its usual break begins (still to come)
         if self.rule is not None:
             tz = state.site.tz
             start = datetime.combine(today, self.rule.start, tzinfo=tz)
@@ -236,7 +244,23 @@ class _Breaks:
             self.start = (start - now).total_seconds() / 60
             self.end = (end - now).total_seconds() / 60
             self.rate = self.rule.working_share
-        self.taken = {c for c, at in state.paused_at.items() if state.site.service_day(at) == today}
+            # A pause today since the window opened was the break; one earlier (a form, a phone call) was not.
+            self.taken = {c for c, at in state.paused_at.items() if at >= start and state.site.service_day(at) == today}
+            for counter, begins in state.usual_breaks.items():
+                start_at = (datetime.combine(today, begins, tzinfo=tz) - now).total_seconds() / 60
+                if counter not in self.taken and start_at + self.rule.minutes > 0:
+                    self.usual[counter] = start_at
+        self.known = set(self.usual)
+
+    def pause(self, counter: str, at: float) -> float | None:
+        """When a counter free at `at` calls again: a counter at or past its usual break's start pauses, and is back
+        when the break would end (in a rota a counter busy past its start has a shorter one). None: at once."""
+        begins = self.usual.get(counter)
+        if begins is None or at < begins or self.rule is None:
+            return None
+        del self.usual[counter]
+        back = begins + self.rule.minutes
+        return back if back > at else None
 
     def left(self, counter: str) -> float:
         """Minutes until a paused counter calls again."""
@@ -247,7 +271,7 @@ class _Breaks:
 
     def finish(self, counter: str, at: float, work: float) -> float:
         """When `work` minutes started at `at` are done, counting the break still to come."""
-        if self.rule is None or counter in self.taken or at >= self.end:
+        if self.rule is None or counter in self.taken or counter in self.known or at >= self.end:
             return at + work
         if at < self.start:
             if at + work <= self.start:

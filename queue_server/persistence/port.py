@@ -401,6 +401,25 @@ class StoragePort(abc.ABC):
                 minutes.setdefault(service, []).append(taken)
         return {service: (robust_mean(values), len(values)) for service, values in minutes.items()}
 
+    async def counter_moves(
+        self, site_id: str, spans: Sequence[tuple[datetime, datetime]]
+    ) -> list[tuple[datetime, str, str]]:
+        """The counters' pauses, openings and closings within `spans` (start inclusive, end exclusive), as (at,
+        event type, counter id): domain/break_habits.py learns each counter's usual break from them. Read through
+        the partial index of migration 0008, so a log of months costs nothing here."""
+        moves: list[tuple[datetime, str, str]] = []
+        for start, end in spans:
+            rows = await self._read(
+                "SELECT at, type, data FROM events WHERE site = ? "
+                "AND type IN ('counter.paused', 'counter.opened', 'counter.closed') AND at >= ? AND at < ?",
+                (site_id, utc_iso(start), utc_iso(end)),
+            )
+            for at, kind, data in rows:
+                counter = json.loads(data).get("counter")
+                if isinstance(counter, dict) and isinstance(counter.get("id"), str):
+                    moves.append((datetime.fromisoformat(at), kind, counter["id"]))
+        return moves
+
     async def survey_answered(self, ticket_id: str) -> bool:
         return bool(await self.query("SELECT 1 FROM survey_responses WHERE ticket = ?", (ticket_id,)))
 

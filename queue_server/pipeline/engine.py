@@ -23,6 +23,7 @@ from typing import Any
 from queue_server.domain import commands as c
 from queue_server.domain import events as ev
 from queue_server.domain.booking import BookingState
+from queue_server.domain.break_habits import usual_breaks
 from queue_server.domain.catalogue import Site
 from queue_server.domain.decide import checkin_window, decide
 from queue_server.domain.events import Event
@@ -625,9 +626,16 @@ class Engine:
         self._last_round = (wall, mono)
 
     async def _learn_history(self, state: SiteState, today: date) -> None:
-        """The wait forecast's prior: how long each service took on the same weekday of the last four weeks."""
+        """The wait forecast's prior: how long each service took, and when each counter took its long break, on
+        the same weekday of the last four weeks."""
+        site = state.site
         days = [today - timedelta(weeks=k) for k in range(1, HISTORY_WEEKS + 1)]
-        state.times.set_history(await self.storage.service_history(state.site.id, days))
+        state.times.set_history(await self.storage.service_history(site.id, days))
+        state.usual_breaks = {}
+        if site.breaks is not None:
+            midnight = [datetime(day.year, day.month, day.day, tzinfo=site.tz) for day in days]
+            spans = [(start, start + timedelta(days=1)) for start in midnight]
+            state.usual_breaks = usual_breaks(await self.storage.counter_moves(site.id, spans), site.breaks, site.tz)
         self._history_day[state.site.id] = today
 
     async def release_late_bookings(self) -> None:

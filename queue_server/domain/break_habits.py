@@ -1,0 +1,46 @@
+"""When each counter usually takes its long break (ISHOMA), learnt from the same weekday of the last weeks.
+
+The site's break rule (catalogue.BreakRule) says that counters pause in turns within a window; it cannot say who
+goes when. Counters usually keep their turn (the same operator, the same rota), so the wait forecast (forecast.py)
+expects a counter away at the time it paused on the last same weekdays, instead of working at the window's average
+share. A pause is the long break when it begins inside the window and lasts at least half the rule's minutes (a
+pause for a form or a phone call is not); a counter without one on MIN_DAYS of the days read keeps the average.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, time, timedelta, tzinfo
+from statistics import median
+
+from queue_server.domain import events as ev
+from queue_server.domain.catalogue import BreakRule
+
+MIN_DAYS = 2  # a counter's break seen on fewer of the days read is not a habit
+
+
+def usual_breaks(moves: Iterable[tuple[datetime, str, str]], rule: BreakRule, tz: tzinfo) -> dict[str, time]:
+    """counter -> the local time its long break usually begins (the median over the days), from `moves`: the
+    counters' pauses, openings and closings of the days read, as (at, event type, counter id)."""
+    window = (_minutes(rule.start), _minutes(rule.end))
+    paused: dict[str, datetime] = {}  # counter -> when its pause under way began
+    first: dict[tuple[str, object], int] = {}  # (counter, local day) -> minutes after midnight its break began
+    for at, kind, counter in sorted(moves):
+        if kind == ev.COUNTER_PAUSED:
+            paused.setdefault(counter, at)
+            continue
+        began = paused.pop(counter, None)
+        if began is None or at - began < timedelta(minutes=rule.minutes / 2):
+            continue
+        local = began.astimezone(tz)
+        begins = local.hour * 60 + local.minute
+        if window[0] <= begins < window[1]:
+            first.setdefault((counter, local.date()), begins)
+    starts: dict[str, list[int]] = {}
+    for (counter, _), begins in first.items():
+        starts.setdefault(counter, []).append(begins)
+    return {c: time(*divmod(int(median(m)), 60)) for c, m in starts.items() if len(m) >= MIN_DAYS}
+
+
+def _minutes(at: time) -> int:
+    return at.hour * 60 + at.minute
