@@ -7,8 +7,10 @@ import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from queue_server.domain import commands as c
-from queue_server.domain.forecast import simulate
+from queue_server.domain.forecast import RESIDUAL_FLOOR, residual, simulate
 from queue_server.domain.model import TicketState
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.service_times import PRIOR_WEIGHT, ServiceTimes
@@ -283,3 +285,24 @@ def test_a_counter_alone_with_its_service_is_not_counted_slow_twice() -> None:
     times = d.state.times
     twice = times.minutes("skck") * times.speed("5")
     assert twice > 15.5 and abs(times.at_counter("skck", "5") - 15) < 1, (twice, times.at_counter("skck", "5"))
+
+
+def test_a_service_under_way_still_has_the_mean_residual_of_its_kind_to_go() -> None:
+    """A service still running at its mean time is more likely one of the long ones: with a spread of 0.6 about
+    56 % of the mean is still to go (a log-normal's mean residual life), not "nothing" or a fixed 30 %. One that
+    passed three times the mean (a finish forgotten) is expected to end soon."""
+    assert residual(0.0, 0.6) == 1.0
+    assert residual(1.0, 0.6) == pytest.approx(0.559, abs=0.005)
+    assert residual(0.5, 0.6) == pytest.approx(0.622, abs=0.005) and residual(0.5, 0.6) > 0.5
+    assert residual(0.5, 0.1) == pytest.approx(0.5, abs=0.03), "an even service: mean minus elapsed"
+    assert residual(5.0, 0.6) == residual(50.0, 0.6) == RESIDUAL_FLOOR
+
+    d = Driver()
+    d.open("1")
+    d.issue("ktp")
+    d.call_next("1")
+    waiting = d.issue("ktp")
+    mean = d.state.times.at_counter("ktp", "1")
+    d.tick(mean - 0.1)  # issue() moved the clock 0.1 minute; now the service under way has lasted its mean
+    forecast = simulate(d.state, d.now, d.state.times)
+    assert forecast.calls[waiting.id].minutes == pytest.approx(mean * residual(1.0, d.state.times.spread("ktp")))

@@ -1,7 +1,7 @@
 """Who is called before whom, and when: the routing rule (routing.py) run forward over today's queue.
 
-Every counter that is open or on a break becomes free at an expected time (the one serving someone: when that
-service should end; the one on a break: when a break should end). The counter free first takes the ticket the
+Every counter that is open or on a break becomes free at an expected time (the one serving someone: after the
+mean residual of a service that has run so long, `residual`; the one on a break: when a break should end). The counter free first takes the ticket the
 routing rule would give it (its services, booked tickets whose slot has begun, priority groups and the
 anti-starvation streak, "service_order" counters), and is taken for that service's expected time at that counter
 (service_times.py); repeat until nobody is left. One run gives every waiting ticket its expected call and the
@@ -17,18 +17,21 @@ ahead of waiting regular ones), how long a break really lasts, who does not come
 from __future__ import annotations
 
 import heapq
+import math
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from statistics import NormalDist
 
 from queue_server.domain.booking import BookingState
 from queue_server.domain.model import CounterState, Ticket
-from queue_server.domain.service_times import ServiceTimes
+from queue_server.domain.service_times import OUTLIER_CAP, ServiceTimes
 from queue_server.domain.state import SiteState
 
 BREAK_MINUTES = 30.0  # a pause's expected length when the site file sets no break rule
 BREAK_LEFT_MIN = 3.0  # a pause longer than expected: still this many minutes to go
-RESIDUAL_SHARE = 0.3  # a service running past its expected time still has this share of that time to go
+RESIDUAL_FLOOR = 0.3  # a service under way has at least this share of its mean still to go
+_NORMAL = NormalDist()
 
 
 @dataclass(frozen=True)
@@ -179,7 +182,8 @@ def simulate(state: SiteState, now: datetime, times: ServiceTimes) -> Forecast:
         if current is not None and current.called_at is not None:
             expected = times.at_counter(current.service, counter)
             elapsed = (now - current.called_at).total_seconds() / 60
-            at = breaks.finish(counter, 0.0, max(expected - elapsed, RESIDUAL_SHARE * expected))
+            left = expected * residual(elapsed / expected, times.spread(current.service)) if expected > 0 else 0.0
+            at = breaks.finish(counter, 0.0, left)
         if status.state is CounterState.PAUSED:
             at = max(at, breaks.left(counter))
         free.append((at, n, counter))
@@ -221,6 +225,23 @@ def simulate(state: SiteState, now: datetime, times: ServiceTimes) -> Forecast:
         now, state.version, state.moves, calls, runs, dict(active), priority_calls, booked_slots, priority_rate,
         reshapes=state.reshapes, departed_mark=len(state.departed),
     )  # fmt: skip
+
+
+def residual(elapsed: float, cv: float) -> float:
+    """How much of a counter's occupancy is still to go, on average, when `elapsed` (a share of its mean) has
+    passed: the mean residual life of a log-normal occupancy with that spread. Longer than "mean minus elapsed":
+    a service still running is more likely one of the long ones (at the mean, with a spread of 0.6, 56 % of the
+    mean is still to go, not none)."""
+    if elapsed <= 0:
+        return 1.0
+    if elapsed >= OUTLIER_CAP:  # longer than real services take (service_times.py): a finish forgotten, soon pressed
+        return RESIDUAL_FLOOR
+    sigma = math.sqrt(math.log(1 + cv * cv))
+    z = (math.log(elapsed) + sigma * sigma / 2) / sigma
+    surviving = 1 - _NORMAL.cdf(z)
+    if surviving < 1e-9:
+        return RESIDUAL_FLOOR
+    return max(RESIDUAL_FLOOR, (1 - _NORMAL.cdf(z - sigma)) / surviving - elapsed)
 
 
 class _Breaks:
