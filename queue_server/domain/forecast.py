@@ -1,17 +1,18 @@
 """Who is called before whom, and when: the routing rule (routing.py) run forward over today's queue.
 
 Every counter that is open or on a break becomes free at an expected time (the one serving someone: after the
-mean residual of a service that has run so long, `residual`; the one on a break: when a break should end). The counter free first takes the ticket the
-routing rule would give it (its services, booked tickets whose slot has begun, priority groups and the
-anti-starvation streak, "service_order" counters), and is taken for that service's expected time at that counter
-(service_times.py); repeat until nobody is left. One run gives every waiting ticket its expected call and the
-tickets called before it at the counters that can serve it ("people ahead"), and gives each service its tail: when
-a ticket issued now would be called. A shared counter's other services count, and a counter serving only another
-service does not.
+mean residual of a service that has run so long, `residual`; the one on a break: when a break should end). The
+counter free first takes the ticket the routing rule would give it (its services, booked tickets whose slot has
+begun, priority groups and the anti-starvation streak, "service_order" counters), and is taken for that service's
+expected time at that counter (service_times.py); repeat until nobody is left. One run gives every waiting ticket
+its expected call and the tickets called before it at the counters that can serve it ("people ahead"), and gives
+each service its tail: when a ticket issued now would be called. A shared counter's other services count, and a
+counter serving only another service does not.
 
 Breaks: a counter is expected away at its usual break (learnt from the weeks before, break_habits.py), else at the
 break rule's average share inside its window. What it cannot know: who arrives later (a priority citizen goes
-ahead of waiting regular ones), how long a break really lasts, who does not come. The range (wait.py) is there for that.
+ahead of waiting regular ones), how long a break really lasts, who does not come. The range (wait.py) is there
+for that.
 """
 
 from __future__ import annotations
