@@ -36,7 +36,7 @@ def pause(
     return [(start, ev.COUNTER_PAUSED, counter), (start + timedelta(minutes=minutes), end, counter)]
 
 
-def test_a_counter_s_usual_break_is_the_median_start_of_its_long_pauses_in_the_window() -> None:
+def test_a_counter_s_usual_break_is_the_median_start_and_end_of_its_long_pauses_in_the_window() -> None:
     moves = [
         *pause("1", at(2, 12, 0), 45), *pause("1", at(9, 12, 10), 44), *pause("1", at(16, 12, 5), 45, ev.COUNTER_CLOSED),
         *pause("2", at(16, 11, 50), 45),  # one day only: not a habit yet
@@ -45,7 +45,7 @@ def test_a_counter_s_usual_break_is_the_median_start_of_its_long_pauses_in_the_w
         (at(9, 12, 30), ev.COUNTER_PAUSED, "5"), (at(16, 12, 30), ev.COUNTER_PAUSED, "5"),  # never came back
         *pause("6", at(9, 9, 0), 3), *pause("6", at(9, 12, 30), 45), *pause("6", at(16, 12, 40), 40),
     ]  # fmt: skip
-    assert usual_breaks(moves, RULE, WIB) == {"1": time(12, 5), "6": time(12, 35)}
+    assert usual_breaks(moves, RULE, WIB) == {"1": (time(12, 5), time(12, 50)), "6": (time(12, 35), time(13, 17))}
     assert usual_breaks([], RULE, WIB) == {}
 
 
@@ -60,7 +60,7 @@ def test_the_forecast_expects_a_counter_away_at_its_usual_break() -> None:
     minutes = d.state.times.at_counter("ktp", "1")
     fluid = simulate(d.state, d.now, d.state.times)
 
-    d.state.usual_breaks = {"1": time(11, 50)}
+    d.state.usual_breaks = {"1": (time(11, 50), time(12, 35))}
     learnt = simulate(d.state, d.now, d.state.times)
     calls = [learnt.calls[t.id].minutes for t in tickets]
     before = [m for m in calls if m < 20]
@@ -69,10 +69,14 @@ def test_the_forecast_expects_a_counter_away_at_its_usual_break() -> None:
     assert fluid.calls[tickets[len(before)].id].minutes < 65, "the window's average share alone hid the break"
 
     d.now = at(23, 11, 52).astimezone(UTC)
-    d.run(c.PauseCounter("1"))  # today's break, taken: back when it should end, and no second one expected
+    d.run(c.PauseCounter("1"))  # today's break, taken: back at its usual return (12:35), no second one expected
     paused = simulate(d.state, d.now, d.state.times)
     calls = sorted(paused.calls[t.id].minutes for t in tickets)
-    assert calls[:2] == pytest.approx([RULE.minutes, RULE.minutes + minutes])
+    assert calls[:2] == pytest.approx([43, 43 + minutes])
+
+    d.state.usual_breaks = {}  # no habit: a break of the rule's length from the pause
+    calls = sorted(simulate(d.state, d.now, d.state.times).calls[t.id].minutes for t in tickets)
+    assert calls[0] == RULE.minutes
 
 
 async def test_the_engine_learns_each_counter_s_break_from_the_same_weekday_before(database: Path | str) -> None:
@@ -91,7 +95,7 @@ async def test_the_engine_learns_each_counter_s_break_from_the_same_weekday_befo
     clock.now = Clock().now
     async with running_server(database, clock=clock) as server:
         state = server.ctx.engine.states["tegal"]
-        assert state.usual_breaks == {"1": time(12, 5)}, "two long breaks (12:10, 12:00); 11:50 lasted 5 minutes"
+        assert state.usual_breaks == {"1": (time(12, 5), time(12, 50))}, "12:10 and 12:00 for 45 minutes; 11:50 for 5"
 
 
 def test_the_morning_read_of_breaks_uses_its_index_not_the_whole_log(tmp_path: Path) -> None:

@@ -2,9 +2,11 @@
 
 The site's break rule (catalogue.BreakRule) says that counters pause in turns within a window; it cannot say who
 goes when. Counters usually keep their turn (the same operator, the same rota), so the wait forecast (forecast.py)
-expects a counter away at the time it paused on the last same weekdays, instead of working at the window's average
-share. A pause is the long break when it begins inside the window and lasts at least half the rule's minutes (a
-pause for a form or a phone call is not); a counter without one on MIN_DAYS of the days read keeps the average.
+expects a counter away from the time it paused to the time it came back on the last same weekdays (the medians),
+instead of working at the window's average share. Both ends are learnt: in a rota the break ends at the slot's end,
+however late the counter's last citizen made it start. A pause is the long break when it begins inside the window
+and lasts at least half the rule's minutes (a pause for a form or a phone call is not); a counter without one on
+MIN_DAYS of the days read keeps the average.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from queue_server.domain.catalogue import BreakRule
 MIN_DAYS = 2  # a counter's break seen on fewer of the days read is not a habit
 
 
-def usual_breaks(moves: Iterable[tuple[datetime, str, str]], rule: BreakRule, tz: tzinfo) -> dict[str, time]:
-    """counter -> the local time its long break usually begins (the median over the days), from `moves`: the
-    counters' pauses, openings and closings of the days read, as (at, event type, counter id)."""
+def usual_breaks(
+    moves: Iterable[tuple[datetime, str, str]], rule: BreakRule, tz: tzinfo
+) -> dict[str, tuple[time, time]]:
+    """counter -> the local times its long break usually begins and ends (the medians over the days), from
+    `moves`: the counters' pauses, openings and closings of the days read, as (at, event type, counter id)."""
     window = (_minutes(rule.start), _minutes(rule.end))
     paused: dict[str, datetime] = {}  # counter -> when its pause under way began
-    first: dict[tuple[str, object], int] = {}  # (counter, local day) -> minutes after midnight its break began
+    first: dict[tuple[str, object], tuple[int, int]] = {}  # (counter, local day) -> its break, minutes of the day
     for at, kind, counter in sorted(moves):
         if kind == ev.COUNTER_PAUSED:
             paused.setdefault(counter, at)
@@ -35,12 +39,20 @@ def usual_breaks(moves: Iterable[tuple[datetime, str, str]], rule: BreakRule, tz
         local = began.astimezone(tz)
         begins = local.hour * 60 + local.minute
         if window[0] <= begins < window[1]:
-            first.setdefault((counter, local.date()), begins)
-    starts: dict[str, list[int]] = {}
-    for (counter, _), begins in first.items():
-        starts.setdefault(counter, []).append(begins)
-    return {c: time(*divmod(int(median(m)), 60)) for c, m in starts.items() if len(m) >= MIN_DAYS}
+            first.setdefault((counter, local.date()), (begins, begins + round((at - began).total_seconds() / 60)))
+    breaks: dict[str, list[tuple[int, int]]] = {}
+    for (counter, _), minutes in first.items():
+        breaks.setdefault(counter, []).append(minutes)
+    return {
+        counter: (_time(median(b for b, _ in seen)), _time(median(e for _, e in seen)))
+        for counter, seen in breaks.items()
+        if len(seen) >= MIN_DAYS
+    }
 
 
 def _minutes(at: time) -> int:
     return at.hour * 60 + at.minute
+
+
+def _time(minutes: float) -> time:
+    return time(*divmod(min(int(minutes), 24 * 60 - 1), 60))

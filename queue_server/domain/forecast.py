@@ -258,7 +258,8 @@ class _Breaks:
         self.start = self.end = 0.0  # the window, in minutes after `now`
         self.rate = 1.0
         self.taken: set[str] = set()  # counters that have had their break today
-        self.usual: dict[str, float] = {}  # counter -> minutes after `now` its usual break begins (still to come)
+        self.habits: dict[str, tuple[float, float]] = {}  # counter -> its usual break, minutes after `now`
+        self.usual: dict[str, tuple[float, float]] = {}  # the habits of counters yet to take today's break
         if self.rule is not None:
             tz = state.site.tz
             start = datetime.combine(today, self.rule.start, tzinfo=tz)
@@ -268,27 +269,32 @@ class _Breaks:
             self.rate = self.rule.working_share
             # A pause today since the window opened was the break; one earlier (a form, a phone call) was not.
             self.taken = {c for c, at in state.paused_at.items() if at >= start and state.site.service_day(at) == today}
-            for counter, begins in state.usual_breaks.items():
-                start_at = (datetime.combine(today, begins, tzinfo=tz) - now).total_seconds() / 60
-                if counter not in self.taken and start_at + self.rule.minutes > 0:
-                    self.usual[counter] = start_at
+            for counter, (begins, ends) in state.usual_breaks.items():
+                away = (datetime.combine(today, begins, tzinfo=tz) - now).total_seconds() / 60
+                back = (datetime.combine(today, ends, tzinfo=tz) - now).total_seconds() / 60
+                self.habits[counter] = (away, back)
+                if counter not in self.taken and back > 0:
+                    self.usual[counter] = (away, back)
         self.known = set(self.usual)
 
     def pause(self, counter: str, at: float) -> float | None:
         """When a counter free at `at` calls again: a counter at or past its usual break's start pauses, and is back
-        when the break would end (in a rota a counter busy past its start has a shorter one). None: at once."""
-        begins = self.usual.get(counter)
-        if begins is None or at < begins or self.rule is None:
+        at its usual end (in a rota a counter busy past its start has a shorter break). None: at once."""
+        usual = self.usual.get(counter)
+        if usual is None or at < usual[0]:
             return None
         del self.usual[counter]
-        back = begins + self.rule.minutes
-        return back if back > at else None
+        return usual[1] if usual[1] > at else None
 
     def left(self, counter: str) -> float:
-        """Minutes until a paused counter calls again."""
+        """Minutes until a paused counter calls again: at its usual return when this is its usual break, else when
+        a break of the rule's length would end."""
         paused = self.state.paused_at.get(counter)
         expected = float(self.rule.minutes) if self.rule is not None else BREAK_MINUTES
         elapsed = (self.now - paused).total_seconds() / 60 if paused is not None else 0.0
+        habit = self.habits.get(counter)
+        if habit is not None and habit[0] - expected / 2 <= -elapsed < habit[1]:
+            return max(habit[1], BREAK_LEFT_MIN)
         return max(expected - elapsed, BREAK_LEFT_MIN)
 
     def finish(self, counter: str, at: float, work: float) -> float:

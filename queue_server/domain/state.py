@@ -46,9 +46,9 @@ class SiteState:
     closed_days: set[date] = field(default_factory=set)
     running_text: str | None = None  # set by a supervisor; None: the site file's text
     paused_at: dict[str, datetime] = field(default_factory=dict)  # counter -> when it last paused (the forecast)
-    # counter -> the local time its long break usually began on this weekday in the last weeks (the engine reads
-    # it each morning; the forecast expects the counter away then instead of 'some time in the window').
-    usual_breaks: dict[str, time] = field(default_factory=dict)
+    # counter -> the local times its long break usually began and ended on this weekday in the last weeks (the
+    # engine reads them each morning; the forecast expects the counter away then, not 'some time in the window').
+    usual_breaks: dict[str, tuple[time, time]] = field(default_factory=dict)
     # The latest priority tickets issued, (when, service): the forecast's rate of citizens who will go ahead.
     priority_issued: deque[tuple[datetime, str]] = field(default_factory=lambda: deque(maxlen=1000))
     # Derived indexes, kept by `apply`.
