@@ -14,7 +14,7 @@ from queue_server.domain.forecast import RESIDUAL_FLOOR, residual, simulate
 from queue_server.domain.model import TicketState
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.service_times import PRIOR_WEIGHT, ServiceTimes
-from queue_server.domain.wait import estimate
+from queue_server.domain.wait import MAX_LATE_LOAD, estimate
 from queue_server.settings.sitefile import DEMO_SITE, load_site
 
 from .domain_fixtures import Driver, make_site
@@ -306,3 +306,24 @@ def test_a_service_under_way_still_has_the_mean_residual_of_its_kind_to_go() -> 
     d.tick(mean - 0.1)  # issue() moved the clock 0.1 minute; now the service under way has lasted its mean
     forecast = simulate(d.state, d.now, d.state.times)
     assert forecast.calls[waiting.id].minutes == pytest.approx(mean * residual(1.0, d.state.times.spread("ktp")))
+
+
+def test_priority_citizens_are_expected_only_while_tickets_are_issued() -> None:
+    """Later priority citizens lengthen a regular ticket's wait, but none come after the site stops issuing: at
+    14:00 with 15:30 closing, a wait of several hours grows by what 90 minutes of them bring, not by its whole
+    length's worth."""
+    d = Driver(replace(load_site(DEMO_SITE), enforce_hours=True), now=datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
+    d.open("1")
+    for _ in range(5):
+        d.issue("ktp", priority="lansia")  # the last hour's priority citizens: the rate the forecast expects
+    tickets = [d.issue("ktp") for _ in range(40)]
+    forecast = simulate(d.state, d.now, d.state.times)
+    call = forecast.calls[tickets[-1].id].minutes
+    said = estimate(d.state, forecast, tickets[-1], d.now).minutes
+    assert said is not None and call > 180
+    grown = said - call
+    assert 0 < grown < 0.6 * (call / (1 - MAX_LATE_LOAD) - call), "arrivals counted until 15:30 only"
+
+    d.state.site = replace(d.state.site, enforce_hours=False)  # hours not kept: arrivals all along
+    said = estimate(d.state, forecast, tickets[-1], d.now).minutes
+    assert said == round(call / (1 - MAX_LATE_LOAD))

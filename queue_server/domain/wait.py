@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from queue_server.domain.forecast import Forecast
 from queue_server.domain.model import Ticket
@@ -73,7 +73,7 @@ def estimate(state: SiteState, forecast: Forecast, ticket: Ticket, now: datetime
     mean = state.times.minutes(service)
     minutes = max(0.0, call.minutes - elapsed + extra * mean / len(counters))
     if not ticket.priority:
-        minutes = _with_later_arrivals(forecast, counters, minutes, mean, elapsed)
+        minutes = _with_later_arrivals(forecast, counters, minutes, mean, elapsed, _issuing_left(state, now))
     ahead = forecast.ahead(service, call.index) + extra - forecast.gone_ahead(service, call.index, state.departed)
     low, high = _range(minutes, mean, state.times.spread(service), len(counters))
     late = _after_closing(state, now, minutes)
@@ -82,15 +82,22 @@ def estimate(state: SiteState, forecast: Forecast, ticket: Ticket, now: datetime
 
 def _after_closing(state: SiteState, now: datetime, minutes: float) -> bool:
     """The call is expected after the end of today's last opening range (a site that keeps its hours only)."""
+    left = _issuing_left(state, now)
+    return left is not None and minutes > left
+
+
+def _issuing_left(state: SiteState, now: datetime) -> float | None:
+    """Minutes until today's last opening range ends, when tickets stop being issued (None: a site that does not
+    keep its hours, or no hours today)."""
     site = state.site
     if not site.enforce_hours:
-        return False
+        return None
     local = site.local(now)
     ranges = site.hours.ranges_on(local.date())
     if not ranges:
-        return False
+        return None
     closing = datetime.combine(local.date(), ranges[-1][1], tzinfo=site.tz)
-    return now + timedelta(minutes=minutes) > closing
+    return (closing - now).total_seconds() / 60
 
 
 def no_counter_open(state: SiteState, ticket: Ticket) -> WaitEstimate:
@@ -98,9 +105,12 @@ def no_counter_open(state: SiteState, ticket: Ticket) -> WaitEstimate:
     return WaitEstimate(_ahead_in_line(state, ticket), None, None, None, 0, state.times.basis(ticket.service))
 
 
-def _with_later_arrivals(forecast: Forecast, counters: list[str], minutes: float, mean: float, elapsed: float) -> float:
+def _with_later_arrivals(
+    forecast: Forecast, counters: list[str], minutes: float, mean: float, elapsed: float, issuing: float | None
+) -> float:
     """A regular ticket also waits for those who come later and go ahead: priority citizens (at the rate of the
-    last hour) and booked citizens whose slot begins before its call (they check in and go first)."""
+    last hour, while tickets are still issued: `issuing` minutes, None for all day) and booked citizens whose slot
+    begins before its call (they check in and go first)."""
     # Each service's newcomers, shared among the counters that serve it: those counters of mine take my share.
     mine = set(counters)
     share = {}
@@ -109,7 +119,8 @@ def _with_later_arrivals(forecast: Forecast, counters: list[str], minutes: float
         share[s] = len(mine.intersection(serving)) / len(serving)
     rate = sum(forecast.priority_rate.get(s, 0.0) * part for s, part in share.items())  # per minute
     load = min(MAX_LATE_LOAD, rate * mean / len(counters))
-    minutes /= 1 - load
+    arriving = minutes if issuing is None else min(minutes, max(0.0, issuing))
+    minutes += arriving * load / (1 - load)
     for _ in range(2):  # the longer wait lets more slots begin: twice is close enough
         start, end = elapsed, elapsed + minutes
         booked = sum(
