@@ -46,6 +46,7 @@ class ServiceTimes:
     _pairs: dict[tuple[str, str], deque[float]] = field(default_factory=dict)  # (counter, service) -> occupancies
     _means: dict[str, float] = field(default_factory=dict)  # cache of minutes(), cleared by observe()
     _at: dict[tuple[str, str], float] = field(default_factory=dict)  # cache of at_counter(), cleared by observe()
+    _spreads: dict[str, float] = field(default_factory=dict)  # cache of spread(), cleared by observe()
 
     def observe(self, ticket: Ticket) -> None:
         """A ticket left its counter (done or no-show): learn how long the counter was taken."""
@@ -61,6 +62,7 @@ class ServiceTimes:
         self._ratios.setdefault(ticket.counter, deque(maxlen=COUNTER_RECENT)).append(minutes / expected)
         self._pairs.setdefault((ticket.counter, ticket.service), deque(maxlen=COUNTER_RECENT)).append(minutes)
         self._means.pop(ticket.service, None)
+        self._spreads.pop(ticket.service, None)
         self._at.clear()  # a counter's speed and a service's mean both moved: any pair may have
 
     def set_defaults(self, defaults: dict[str, float]) -> None:
@@ -129,7 +131,11 @@ class ServiceTimes:
         return value
 
     def spread(self, service: str) -> float:
-        """The coefficient of variation of one occupancy (robust: from the quartiles), DEFAULT_CV until measured."""
+        """The coefficient of variation of one occupancy (robust: from the quartiles), DEFAULT_CV until measured.
+        Cached until the service's next measurement: a forecast asks it for every counter serving someone."""
+        known = self._spreads.get(service)
+        if known is not None:
+            return known
         recent = self._recent.get(service)
         if not recent or len(recent) < 8:
             return DEFAULT_CV
@@ -137,7 +143,8 @@ class ServiceTimes:
         middle = statistics.median(recent)
         cv = (q3 - q1) / 1.349 / middle if middle > 0 else DEFAULT_CV
         n = len(recent)
-        return (PRIOR_WEIGHT * DEFAULT_CV + n * cv) / (PRIOR_WEIGHT + n)
+        value = self._spreads[service] = (PRIOR_WEIGHT * DEFAULT_CV + n * cv) / (PRIOR_WEIGHT + n)
+        return value
 
     def new_day(self) -> None:
         """Today's measurements become history's business (the engine reloads `history` from the database)."""
@@ -146,6 +153,7 @@ class ServiceTimes:
         self._pairs.clear()
         self._at.clear()
         self._means.clear()
+        self._spreads.clear()
 
 
 def robust_mean(values: Iterable[float]) -> float:
