@@ -72,18 +72,13 @@ def estimate(state: SiteState, forecast: Forecast, ticket: Ticket, now: datetime
             return no_counter_open(state, ticket)
     mean = state.times.minutes(service)
     minutes = max(0.0, call.minutes - elapsed + extra * mean / len(counters))
+    issuing = _issuing_left(state, now)
     if not ticket.priority:
-        minutes = _with_later_arrivals(forecast, counters, minutes, mean, elapsed, _issuing_left(state, now))
+        minutes = _with_later_arrivals(forecast, counters, minutes, mean, elapsed, issuing)
     ahead = forecast.ahead(service, call.index) + extra - forecast.gone_ahead(service, call.index, state.departed)
     low, high = _range(minutes, mean, state.times.spread(service), len(counters))
-    late = _after_closing(state, now, minutes)
+    late = issuing is not None and minutes > issuing  # the call is expected after closing: say so
     return WaitEstimate(ahead, round(minutes), low, high, len(counters), state.times.basis(service), late)
-
-
-def _after_closing(state: SiteState, now: datetime, minutes: float) -> bool:
-    """The call is expected after the end of today's last opening range (a site that keeps its hours only)."""
-    left = _issuing_left(state, now)
-    return left is not None and minutes > left
 
 
 def _issuing_left(state: SiteState, now: datetime) -> float | None:
