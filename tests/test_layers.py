@@ -164,3 +164,20 @@ def test_no_import_cycles_between_any_two_modules() -> None:
         if module not in index:
             visit(module)
     assert not cycles, f"import cycles: {cycles}"
+
+
+def test_the_domain_imports_only_the_standard_library() -> None:
+    """What the pure-domain contract (pyproject.toml) cannot say: it forbids a list of packages, and a dependency
+    added later would not be on it. Any import outside the standard library and the domain itself fails here."""
+    import sys
+
+    import grimp
+
+    graph = grimp.build_graph("queue_server", include_external_packages=True)
+    outside = {
+        f"{module} -> {imported}"
+        for module in graph.find_descendants("queue_server.domain") | {"queue_server.domain"}
+        for imported in graph.find_modules_directly_imported_by(module)
+        if not imported.startswith("queue_server.domain") and imported.split(".")[0] not in sys.stdlib_module_names
+    }
+    assert not outside, f"the domain imports outside the standard library: {sorted(outside)}"
