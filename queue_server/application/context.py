@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from queue_server.application.announcements import Announcer
 from queue_server.application.auth import Accounts
@@ -71,6 +72,10 @@ class Context:
     def now(self) -> datetime:
         """The server's clock (UTC); tests and the soak benchmark inject their own."""
         return self.engine.now()
+
+    def clock_doubt(self, site_id: str) -> dict[str, Any] | None:
+        """Why the server's clock looks wrong for this site's day (an alert), or None (Engine.clock_doubts)."""
+        return self.engine.clock_doubts.get(site_id)
 
     def today(self, site: Site) -> date:
         """The site's service day now, in its own time zone."""

@@ -49,12 +49,11 @@ class Monitor:
 
     def figures(self, site_id: str, agency: str | None = None) -> dict[str, Any]:
         """The figures as of now, for one site or one agency of it."""
-        engine = self.ctx.engine
-        state, registry = engine.states[site_id], self.ctx.devices.for_site(site_id)
+        state, registry = self.ctx.state(site_id), self.ctx.devices.for_site(site_id)
         failing = self.ctx.notifications.failing.get(site_id, []) if self.ctx.notifications is not None else []
-        doubt = engine.clock_doubts.get(site_id)
+        doubt = self.ctx.clock_doubt(site_id)
         missing = self.screens.missing.get(site_id, []) if self.screens is not None else []
-        data = dashboard.figures(state, engine.clock(), registry, self._today[site_id], failing, doubt, missing)
+        data = dashboard.figures(state, self.ctx.now(), registry, self._today[site_id], failing, doubt, missing)
         return dashboard.for_agency(data, agency) if agency else data
 
     def start(self) -> None:
