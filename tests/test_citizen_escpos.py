@@ -247,6 +247,7 @@ async def test_printing_and_settings_refuse_whoever_may_not(server: Server) -> N
     assert r.status_code == 415
     r = await server.http.post(print_url, json={"token": ticket["token"]}, headers=kiosk)
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_an_escpos_printer"  # browser mode
+    assert "cetak lewat peramban" in r.json()["error"]["message"], "the mode in words, not its code"
     r = await server.http.post("/citizen/api/nowhere/print", json={"token": ticket["token"]}, headers=kiosk)
     assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_site"
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
+from citizen.printing.config import MODES
 from queue_server.application.auth import POLICY
 from queue_server.common import messages
 from queue_server.domain.booking import BookingState
@@ -95,6 +96,7 @@ def test_states_and_roles_have_words_in_both_languages() -> None:
         "booking_state": [s.value for s in BookingState],
         "counter_state": [s.value for s in CounterState],
         "role": sorted({role for roles in POLICY.values() for role in roles}),
+        "printer_mode": list(MODES),
     }.items():
         for value in values:
             entry = messages.catalogue()[section].get(value)
@@ -187,3 +189,31 @@ def test_every_kind_of_message_out_has_a_name_in_both_languages() -> None:
     names = messages.catalogue()["outbox_kind"]
     assert set(names) == set(KINDS) | set(EVENT_TYPES)
     assert all(names[k]["id"] and names[k]["en"] for k in names)
+
+
+def test_every_kind_of_alert_has_a_sentence_in_both_languages() -> None:
+    from queue_server.supervision.alerts import KINDS
+
+    sentences = messages.catalogue()["alert"]
+    assert set(sentences) == set(KINDS)
+    for kind, entry in sentences.items():
+        assert set(entry) == {"id", "en"} and entry["id"].strip() and entry["en"].strip(), kind
+        assert _placeholders(entry["id"]) == {name.removesuffix("_en") for name in _placeholders(entry["en"])}, kind
+
+
+def test_an_alert_says_times_and_minutes_in_the_words_of_each_language() -> None:
+    from queue_server.settings.sitefile import DEMO_SITE, load_site
+    from queue_server.supervision.alerts import detect
+
+    site = load_site(DEMO_SITE)
+    service = {"id": "ktp", "agency": "disdukcapil", "name": "KTP-el", "longest_wait": 61 * 60,
+               "target_wait_minutes": 30, "longest_label": "A-001", "waiting": 1}  # fmt: skip
+    doubt = {"last_event_at": datetime(2026, 11, 30, 9, 2, tzinfo=site.tz)}
+    delivery = {"endpoint": "gateway", "agency": None, "since": None, "dead": 3, "error": "HTTP 502"}
+    clock, wait, failing = detect(site, [service], [], [delivery], doubt)
+    assert "kejadian terakhir Senin, 30 November 2026 pukul 09.02" in clock["message"]
+    assert "last event Monday 30 November 2026 at 09:02" in clock["message_en"]
+    assert wait["message"] == "KTP-el: A-001 menunggu 61 menit (target 30), 1 orang dalam antrean."
+    assert wait["message_en"] == "KTP-el: A-001 has waited 61 minutes (target 30), 1 in the queue."
+    assert failing["message"].startswith("Gateway WhatsApp/SMS: pengiriman gagal sejak pukul ?, 3 pesan")
+    assert failing["message_en"].startswith("The WhatsApp/SMS gateway: deliveries failing since ?, 3 messages")

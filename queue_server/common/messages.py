@@ -68,16 +68,24 @@ def _list(value: Iterable[object], lang: str) -> str:
     return ", ".join(str(v) for v in value)
 
 
+def _minutes(value: int, lang: str) -> str:
+    if lang == "id":
+        return f"{value} menit"
+    return f"{value} minute" if value == 1 else f"{value} minutes"
+
+
 FORMATS: dict[str, Callable[[Any, str], str]] = {
     "date": format_date,
     "time": format_time,
     "datetime": format_datetime,
     "list": _list,
+    "minutes": _minutes,
     "ticket_state": lambda v, lang: word("ticket_state", v, lang),
     "ticket_states": lambda v, lang: ", ".join(word("ticket_state", s, lang) for s in v),
     "booking_state": lambda v, lang: word("booking_state", v, lang),
     "counter_state": lambda v, lang: word("counter_state", v, lang),
     "role": lambda v, lang: word("role", v, lang),
+    "printer_mode": lambda v, lang: word("printer_mode", v, lang),
 }
 
 
@@ -87,6 +95,8 @@ class _Formatter(string.Formatter):
 
     def format_field(self, value: Any, format_spec: str) -> str:
         words = FORMATS.get(format_spec)
+        if words and value is None:
+            return "?"  # not known (a screen never seen, say): the sentence still reads
         return words(value, self.lang) if words else super().format_field(value, format_spec)
 
     def get_value(self, key: int | str, args: Any, kwargs: Mapping[str, Any]) -> Any:

@@ -3,7 +3,8 @@
 WhatsApp/SMS gateway) whose messages keep failing.
 
 They are derived from the live figures every time, never stored: an alert is active exactly while its condition
-holds, and it clears by itself when the queue is called down or the screen comes back.
+holds, and it clears by itself when the queue is called down or the screen comes back. What each kind says, in
+Indonesian and English, is in the message catalogue (common/messages.toml, section `alert`).
 """
 
 from __future__ import annotations
@@ -12,14 +13,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from queue_server.common import messages
 from queue_server.domain.catalogue import Site
 
+KINDS = ("clock", "wait", "device", "device_missing", "delivery_failing")
 
-def _clock(site: Site, iso: str | None, sep: str) -> str:
-    """A local time as Indonesian writes it (09.56) or English (09:56)."""
-    if not iso:
-        return "?"
-    return site.local(datetime.fromisoformat(iso)).strftime(f"%H{sep}%M")
+
+def _local(site: Site, iso: str | None) -> datetime | None:
+    return site.local(datetime.fromisoformat(iso)) if iso else None
+
+
+def _said(kind: str, **params: Any) -> dict[str, str]:
+    """The alert's sentence in both languages: `message` (Indonesian) and `message_en`."""
+    return {
+        "message": messages.text("alert", kind, "id", params),
+        "message_en": messages.text("alert", kind, "en", params),
+    }
 
 
 def _screen(device: dict[str, Any]) -> str:
@@ -42,24 +51,20 @@ def detect(
     out: list[dict[str, Any]] = []
     if clock_doubt is not None:
         last = clock_doubt.get("last_event_at")
-        when = site.local(last).strftime("%d-%m-%Y %H.%M") if isinstance(last, datetime) else "?"
+        last = last if isinstance(last, datetime) else None
         out.append(
             {
                 "id": "clock",
                 "kind": "clock",
                 "agencies": [],
-                "last_event_at": last.isoformat() if isinstance(last, datetime) else None,
-                "message": f"Jam server tampak salah (kejadian terakhir {when}); hari sebelumnya tidak ditutup "
-                "otomatis. Periksa jam server, lalu tutup hari itu atau buka kembali hari ini.",
-                "message_en": f"The server's clock looks wrong (last event {when.replace('.', ':')}); the previous day "
-                "was not closed by itself. Check the server's clock, then close that day or reopen today.",
+                "last_event_at": last.isoformat() if last else None,
+                **_said("clock", last=site.local(last) if last else None),
             }
         )
     for s in services:
         wait, target = s["longest_wait"], s["target_wait_minutes"]
         if wait is None or wait <= target * 60:
             continue
-        minutes = int(wait // 60)
         out.append(
             {
                 "id": f"wait:{s['id']}",
@@ -69,16 +74,19 @@ def detect(
                 "ticket": s["longest_label"],
                 "wait": wait,
                 "target_minutes": target,
-                "message": f"{s['name']}: {s['longest_label']} menunggu {minutes} menit (target {target}), "
-                f"{s['waiting']} orang dalam antrean.",
-                "message_en": f"{s['name']}: {s['longest_label']} has waited {minutes} "
-                f"minute{'' if minutes == 1 else 's'} (target {target}), {s['waiting']} in the queue.",
+                **_said(
+                    "wait",
+                    service=s["name"],
+                    ticket=s["longest_label"],
+                    waited=int(wait // 60),
+                    target=target,
+                    waiting=s["waiting"],
+                ),  # fmt: skip
             }
         )
     for d in devices:
         if d["health"] != "down":
             continue
-        screen = _screen(d)
         out.append(
             {
                 "id": f"device:{d['id']}",
@@ -87,12 +95,10 @@ def detect(
                 "device": d["id"],
                 "screen": d["screen"],
                 "since": d["last_seen"],
-                "message": f"{screen} terputus sejak pukul {_clock(site, d['last_seen'], '.')}.",
-                "message_en": f"{screen} disconnected since {_clock(site, d['last_seen'], ':')}.",
+                **_said("device", screen=_screen(d), since=_local(site, d["last_seen"])),
             }
         )
     for m in missing:
-        screen = _screen(m)
         out.append(
             {
                 "id": f"device:{m['id']}",
@@ -101,10 +107,7 @@ def detect(
                 "device": m["id"],
                 "screen": m["screen"],
                 "since": m["opened"],
-                "message": f"{screen} belum tersambung sejak buka pukul {_clock(site, m['opened'], '.')}. "
-                "Periksa TV dan jaringannya.",
-                "message_en": f"{screen} has not connected since opening at {_clock(site, m['opened'], ':')}. "
-                "Check the TV and its network.",
+                **_said("device_missing", screen=_screen(m), since=_local(site, m["opened"])),
             }
         )
     for d in deliveries:
@@ -118,10 +121,14 @@ def detect(
                 "endpoint": d["endpoint"],
                 "since": d["since"],
                 "dead": d["dead"],
-                "message": f"{name_id}: pengiriman gagal sejak pukul {_clock(site, d['since'], '.')}, "
-                f"{d['dead']} pesan tidak terkirim ({d['error']}). Periksa penerima, lalu kirim ulang.",
-                "message_en": f"{name_en}: deliveries failing since {_clock(site, d['since'], ':')}, "
-                f"{d['dead']} messages given up ({d['error']}). Check the receiver, then resend them.",
+                **_said(
+                    "delivery_failing",
+                    endpoint=name_id,
+                    endpoint_en=name_en,
+                    since=_local(site, d["since"]),
+                    dead=d["dead"],
+                    error=d["error"],
+                ),  # fmt: skip
             }
         )
     return out
