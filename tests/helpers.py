@@ -4,6 +4,7 @@ helpers are in tests/display_support.py, which imports Playwright.)"""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import socket
 import sys
 import uuid
@@ -80,14 +81,19 @@ class Server:
         )
 
 
-async def eventually(check: Callable[[], object], what: str, seconds: float = 20.0) -> None:
-    """Waits until `check()` is truthy. The bound is generous on purpose: these machines are shared and slow at
-    times, and a test asserts on what happened, not on how fast."""
+async def eventually(check: Callable[[], object], what: str, seconds: float = 20.0, every: float = 0.01) -> None:
+    """Waits until `check()` (or, for a coroutine function, its awaited result) is truthy. The bound is generous on
+    purpose: these machines are shared and slow at times, and a test asserts on what happened, not on how fast."""
     deadline = asyncio.get_running_loop().time() + seconds
-    while not check():
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"not within {seconds:g} s: {what}")
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(every)
 
 
 def bearer(token: str) -> dict[str, str]:

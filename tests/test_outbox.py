@@ -125,7 +125,7 @@ async def test_a_receiver_down_for_a_while_gets_every_message_in_order_and_none_
             status.update(await deliveries(s))
             return bool(status[endpoint]["retrying"]) and status[endpoint]["last_error"] is not None
 
-        await _until(failing, "deliveries failing while the receiver is down")
+        await eventually(failing, "deliveries failing while the receiver is down", seconds=60, every=0.1)
         assert "ConnectError" in status[endpoint]["last_error"] or "connect" in status[endpoint]["last_error"].lower()
         with receiver.start():
             expected = 5 + 3 * 3 + 2  # issued; called, started, finished; called, no-show
@@ -134,7 +134,7 @@ async def test_a_receiver_down_for_a_while_gets_every_message_in_order_and_none_
                 status.update(await deliveries(s))
                 return status[endpoint]["sent"] == expected and not status[endpoint]["retrying"]
 
-            await _until(delivered, "every message delivered once the receiver is up")
+            await eventually(delivered, "every message delivered once the receiver is up", seconds=60, every=0.1)
         bodies = [(r, r.json()) for r in receiver.requests]
         assert all(verified(r, hook["secret"]) for r, _ in bodies)
         first: dict[str, dict[str, Any]] = {}
@@ -154,14 +154,6 @@ async def test_a_receiver_down_for_a_while_gets_every_message_in_order_and_none_
         assert order[issued[4]] == ["ticket.issued"]
         finished = next(b for b in first.values() if b["type"] == "ticket.finished")
         assert finished["ticket"]["counter_name"] and finished["ticket"]["started_at"] and finished["site"] == "tegal"
-
-
-async def _until(check: Any, what: str, seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {seconds:g} s: {what}")
-        await asyncio.sleep(0.1)
 
 
 @pytest.mark.sqlite_only
@@ -489,7 +481,7 @@ async def test_bookings_are_confirmed_reminded_the_evening_before_and_released_a
             async def deleted() -> bool:
                 return not await ctx.storage.fetch_all("SELECT ref FROM contacts")
 
-            await _until(deleted, "the number deleted once its booking's day is over", 90)
+            await eventually(deleted, "the number deleted once its booking's day is over", seconds=90, every=0.1)
 
 
 async def test_a_failing_gateway_raises_an_alert_keeps_dead_letters_and_a_supervisor_resends_them(
@@ -509,7 +501,7 @@ async def test_a_failing_gateway_raises_an_alert_keeps_dead_letters_and_a_superv
                 status.update(await deliveries(s))
                 return bool(status["gateway"]["dead"])
 
-            await _until(dead, "a dead letter after two failed tries")
+            await eventually(dead, "a dead letter after two failed tries", seconds=60, every=0.1)
             assert status["gateway"]["failing"] is True and "HTTP 503" in status["gateway"]["last_error"]
             sup = await s.login("supervisor")
             letters = (await s.http.get("/api/v1/sites/tegal/deliveries/dead", headers=sup)).json()["dead"]
@@ -521,7 +513,7 @@ async def test_a_failing_gateway_raises_an_alert_keeps_dead_letters_and_a_superv
                 alerts[:] = (await s.http.get("/api/v1/sites/tegal/dashboard", headers=sup)).json()["alerts"]
                 return any(a["kind"] == "delivery_failing" for a in alerts)
 
-            await _until(alerted, "the supervisor's alert", 30)
+            await eventually(alerted, "the supervisor's alert", seconds=30, every=0.1)
             alert = next(a for a in alerts if a["kind"] == "delivery_failing")
             assert (
                 alert["message"].startswith("Gateway WhatsApp/SMS: pengiriman gagal") and "HTTP 503" in alert["message"]

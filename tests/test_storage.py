@@ -22,16 +22,10 @@ import pytest
 from queue_server.domain.events import Event
 from queue_server.persistence.storage import Batch, Storage
 
+from .helpers import eventually
+
 AT = datetime(2026, 11, 23, 2, tzinfo=UTC)
 PATIENCE = 60.0  # seconds: the longest anything here is waited for
-
-
-async def _until(condition: Any, what: str) -> None:
-    deadline = time.monotonic() + PATIENCE
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        await asyncio.sleep(0.01)
 
 
 def _database_file_alone_holds(tmp_path: Path, tickets: int) -> bool:
@@ -81,7 +75,11 @@ async def test_checkpoints_copy_the_wal_into_the_database_file_in_the_background
             assert [e.seq for e in numbered] == list(range(batch * 20 + 1, batch * 20 + 21))
         # No writes from now on: the background checkpoint catches up, and then the database file alone, without
         # its WAL, holds every committed ticket.
-        await _until(lambda: _database_file_alone_holds(tmp_path, 2400), "the database file caught up with the WAL")
+        await eventually(
+            lambda: _database_file_alone_holds(tmp_path, 2400),
+            "the database file caught up with the WAL",
+            seconds=PATIENCE,
+        )
         deadline = time.monotonic() + PATIENCE
         while (result := await storage.checkpoint())[0]:  # busy: the background one held the lock at that moment
             assert time.monotonic() < deadline, "a checkpoint never got the lock"
@@ -164,7 +162,9 @@ async def test_the_writer_is_a_process_of_its_own_and_a_new_one_takes_over_if_it
         assert first is not None and first != os.getpid()
         await storage.write(Batch([issued(1)], []))
         os.kill(first, signal.SIGKILL)  # a crash, or the OOM killer
-        await _until(lambda: storage.writer.pid is None, "the server noticed that its writer died")
+        await eventually(
+            lambda: storage.writer.pid is None, "the server noticed that its writer died", seconds=PATIENCE
+        )
         numbered = await storage.write(Batch([issued(2)], []))  # a new writer process, the same database
         assert storage.writer.pid not in (None, first)
         assert [e.seq for e in numbered] == [2]
