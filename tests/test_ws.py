@@ -572,6 +572,11 @@ async def test_bad_frames_after_hello_get_an_error_and_the_connection_stays(serv
             (b"\x01\x02", "bad_frame"),
             ({"type": "subscribe"}, "unknown_type"),
             ({"type": "hello", "role": "display", "site": "tegal", "token": LOBBY}, "unknown_type"),
+            ({"type": "health", "audio": "loud"}, "invalid_field"),  # health is checked like a hello
+            ({"type": "health", "last_call_seq": "12"}, "invalid_field"),
+            ({"type": "health", "last_call_seq": True}, "invalid_field"),
+            ({"type": "health", "last_call_label": "A-001" * 10}, "invalid_field"),
+            ({"type": "health", "battery": 80}, "invalid_field"),
         ]
         for frame, code in bad:
             await display.send(frame)
@@ -579,6 +584,7 @@ async def test_bad_frames_after_hello_get_an_error_and_the_connection_stays(serv
             assert error["type"] == "error" and error["code"] == code, (frame, error)
             assert error["message"] and error["message_en"]
         await display.send({"type": "health", "audio": "ready"})  # a display's health report: no answer
+        await display.send({"type": "health", "audio": "off", "last_call_seq": None, "last_call_label": None})
         await display.send({"type": "pong"})  # an answer to a server ping: no answer either
         await display.send({"type": "ping"})
         assert (await display.recv())["type"] == "pong"

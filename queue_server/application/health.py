@@ -80,17 +80,18 @@ class DeviceRegistry:
         self,
         device: DeviceHealth,
         at: datetime,
-        audio: Any = None,
-        last_call_seq: Any = None,
-        last_call_label: Any = None,
+        audio: str | None = None,
+        last_call_seq: int | None = None,
+        last_call_label: str | None = None,
     ) -> None:
+        """A screen's health frame, its values already checked (web/websocket.py); what it leaves out stays."""
         device.last_seen = at.isoformat()
-        if audio in AUDIO_STATES:
+        if audio is not None:
             device.audio = audio
-        if isinstance(last_call_seq, int) and not isinstance(last_call_seq, bool):
+        if last_call_seq is not None:
             device.last_call_seq = last_call_seq
-        if isinstance(last_call_label, str):
-            device.last_call_label = last_call_label[:16]
+        if last_call_label is not None:
+            device.last_call_label = last_call_label
 
     def seen(self, device: DeviceHealth, at: datetime) -> None:
         device.last_seen = at.isoformat()

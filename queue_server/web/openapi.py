@@ -110,10 +110,12 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/api/v1/sites/{site}/reports", "get"): ("period_reversed", "period_too_long", "unknown_agency"),
     ("/api/v1/sites/{site}/reports.csv", "get"): ("period_reversed", "period_too_long", "unknown_agency"),
     ("/api/v1/sites/{site}/reports/charts/{chart}.svg", "get"): (
-        "not_found", "period_reversed", "period_too_long", "unknown_agency",
+        "not_found", "period_reversed", "period_too_long", "unknown_agency", "unknown_service",
     ),
     ("/api/v1/sites/{site}/ikm", "get"): ("period_reversed", "period_too_long", "unknown_agency", "unknown_service"),
-    ("/api/v1/sites/{site}/ikm.csv", "get"): ("period_reversed", "period_too_long", "unknown_agency"),
+    ("/api/v1/sites/{site}/ikm.csv", "get"): (
+        "period_reversed", "period_too_long", "unknown_agency", "unknown_service",
+    ),
     ("/api/v1/sites/{site}/audit", "get"): ("period_reversed", "period_too_long"),
     ("/api/v1/sites/{site}/tickets/{ticket}/survey", "post"): (
         "unknown_ticket", "survey_not_allowed", "survey_already_answered", "not_your_agency",

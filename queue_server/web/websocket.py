@@ -20,7 +20,7 @@ from queue_server.application import validation as v
 from queue_server.application.actions import counter_command, public_status
 from queue_server.application.auth import Principal, require
 from queue_server.application.context import Context
-from queue_server.application.health import DeviceHealth
+from queue_server.application.health import AUDIO_STATES, DeviceHealth
 from queue_server.application.views import site_state_view
 from queue_server.domain.refusal import Refusal
 from queue_server.live import wire, wsframes
@@ -362,14 +362,16 @@ class Connection:
             if kind == "ping":
                 await self.send({"type": "pong", "seq": self.last_sent})
             elif kind == "health":
+                try:  # as strict as the hello: a screen that reports nonsense is told so
+                    v.only(frame, {"type", "audio", "last_call_seq", "last_call_label"})
+                    audio = v.text(frame, "audio", required=False, choices=AUDIO_STATES)
+                    last_call_seq = v.whole_number(frame, "last_call_seq")
+                    last_call_label = v.text(frame, "last_call_label", required=False, max_len=16)
+                except Refusal as refusal:
+                    await self.send(error_frame(refusal))
+                    continue
                 if self.device is not None:
-                    self.ctx.devices.report(
-                        self.device,
-                        self.ctx.now(),
-                        frame.get("audio"),
-                        frame.get("last_call_seq"),
-                        frame.get("last_call_label"),
-                    )
+                    self.ctx.devices.report(self.device, self.ctx.now(), audio, last_call_seq, last_call_label)
             elif kind == "pong":
                 continue
             elif kind == "command":
