@@ -544,6 +544,7 @@ async def test_bad_hellos_get_an_error_frame_and_close_4003(server: Server) -> N
         refusals.append((hello(**display, last_seq=bad_last_seq), "invalid_field"))
     for not_a_boolean in ("yes", 1, "true", None):  # protocol.md: dashboard is a boolean
         refusals.append((hello(role="supervisor", token=supervisor, dashboard=not_a_boolean), "invalid_field"))
+        refusals.append((hello(**display, dashboard=not_a_boolean), "invalid_field"))  # whatever the role
     for first, code in refusals:
         error = await expect_refused(server, first, code)
         for field in ("last_seq", "dashboard"):

@@ -188,6 +188,7 @@ class Connection:
             )
             role = v.required_text(hello, "role", choices=ROLES)
             v.whole_number(hello, "last_seq")
+            notices = v.boolean(hello, "dashboard")  # checked whatever the role; only a supervisor's counts
             if role == "ticket":
                 token = v.required_text(hello, "ticket", max_len=64)
                 ticket = await self.ctx.storage.ticket_by_token(token)
@@ -218,7 +219,6 @@ class Connection:
                 require(principal, "counter.command", site_id, counter.agency)
                 return Follow(site_id, wire.STAFF, frozenset(counter.services), frozenset({counter_id})), principal
             # supervisor; a dashboard ("dashboard": true) also gets notices: live figures and alerts
-            notices = v.boolean(hello, "dashboard")
             agency_id = v.text(hello, "agency", required=False, max_len=40)
             if agency_id is None:
                 require(principal, "site.follow", site_id)
