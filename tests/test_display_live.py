@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from pathlib import Path
 
 from playwright.async_api import Page, WebSocket
@@ -19,17 +18,18 @@ async def text(page, selector: str) -> str:  # type: ignore[no-untyped-def]
 
 
 @bounded(60)
-async def test_a_call_appears_on_the_board_within_a_second(server: Server) -> None:
+async def test_a_call_appears_on_the_board_as_it_is_made(server: Server) -> None:
     await server.issue("ktp", priority="lansia")
     op = await server.login("op-disdukcapil")
     assert (await server.command(op, "1", "open")).status_code == 200
     async with chromium() as browser, board_page(browser, server) as page:
         await page.wait_for_selector("[data-counter='1']:not([hidden])", timeout=WAIT_MS)  # known from the snapshot
         assert await page.is_visible(".hero-none")
-        sent = time.perf_counter()
+        asked: list[str] = []  # what the page requests from now on: the call must come pushed, not fetched
+        page.on("request", lambda request: asked.append(request.url))
         label = (await call_next(server, op, "1"))["ticket"]["label"]
-        await hero_shows(page, label, 1000)
-        assert time.perf_counter() - sent < 1.0
+        await hero_shows(page, label)  # how fast is bench/call_to_screen.py's business (p99 ~30 ms), not a test's
+        assert [url for url in asked if "/api/" in url and "/announcements/" not in url] == [], "only its sound fetched"
         assert await text(page, "#hero-counter") == "Loket 1 · Lantai 1"  # the lobby serves both floors
         assert await text(page, "#hero-service") == "KTP Elektronik"
         assert await text(page, "#hero-agency") == "Disdukcapil"
