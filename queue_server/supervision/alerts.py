@@ -81,7 +81,7 @@ def detect(
                     waited=int(wait // 60),
                     target=target,
                     waiting=s["waiting"],
-                ),  # fmt: skip
+                ),
             }
         )
     for d in devices:
@@ -128,7 +128,7 @@ def detect(
                     since=_local(site, d["since"]),
                     dead=d["dead"],
                     error=d["error"],
-                ),  # fmt: skip
+                ),
             }
         )
     return out
