@@ -145,6 +145,24 @@ async def test_the_same_idempotency_key_on_two_processes_at_once_gets_one_answer
     assert await rows(database, "SELECT COUNT(*) FROM tickets") == [(20,)]
 
 
+async def test_wrong_passwords_spread_over_processes_are_counted_together(pg_cluster: str) -> None:
+    """The sign-in throttle's failures are in the database: a guesser alternating between two processes gets the
+    allowance of one (10 per account), not one per process."""
+    database = await new_database(pg_cluster)
+    async with servers(database, 2) as (a, b):
+        statuses = []
+        for i in range(16):
+            server = (a, b)[i % 2]
+            r = await server.http.post("/api/v1/auth/login", json={"username": "supervisor", "password": f"no-{i}"})
+            statuses.append(r.status_code)
+        assert statuses == [401] * 10 + [429] * 6, statuses
+        for server in (a, b):  # the right password too, on either process, until the window has passed
+            r = await server.http.post(
+                "/api/v1/auth/login", json={"username": "supervisor", "password": "demo-supervisor"}
+            )
+            assert r.status_code == 429 and r.json()["error"]["code"] == "too_many_requests"
+
+
 async def test_a_quota_is_never_overbooked_from_three_processes(pg_cluster: str) -> None:
     """kk: 20 a day, of which 10 are kept for online booking: 10 for the kiosks, whichever process they reach."""
     database = await new_database(pg_cluster)

@@ -189,7 +189,7 @@ class Accounts:
         self.store = AccountStore(storage)
         self.sites = sites
         self.session_hours = session_hours
-        self.throttle = LoginThrottle(window=login_window)
+        self.throttle = LoginThrottle(self.store, window=login_window, clock=clock)
         self.clock = clock  # the server's: when an audit entry happened
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._next_pruning = 0.0  # time.monotonic() of the next scan for expired cache entries
@@ -333,12 +333,12 @@ class Accounts:
         return [user._asdict() for user in await self.store.users()]
 
     async def login(self, username: str, password: str, address: str = "local") -> tuple[str, datetime, Principal]:
-        self.throttle.check(username, address)  # before any hash: a throttled guess costs nothing
+        await self.throttle.check(username, address)  # before any hash: a throttled guess costs nothing
         user = await self.store.credentials(username)
         # Verify against a dummy hash when the user is unknown, so timing does not reveal which usernames exist.
         stored = user.password_hash if user else _DUMMY_HASH
         if not await verified(stored, password) or user is None or not user.active:
-            if self.throttle.failed(username, address):
+            if await self.throttle.failed(username, address):
                 await self._audit_throttled(username, user.site if user else None)
             raise Refusal("bad_credentials")
         token = "s_" + secrets.token_urlsafe(32)

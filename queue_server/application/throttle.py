@@ -2,75 +2,82 @@
 further attempts are refused with `429 too_many_requests` and how long to wait, without checking the password (a
 guess costs the attacker nothing, and the server no argon2 hash). The window slides, so the real user is never
 locked out for longer than it; a right password does not clear an account's failures (or a guesser could mix in
-their own account's)."""
+their own account's).
+
+The failures are kept in the database (migration 0009), not in the process: with `serve --workers N` every process
+counts the same ones, so a guesser spreading attempts over the processes gets one allowance, not N. Times are the
+server's clock (the wall clock, which all processes share; tests drive their own); a failure dated ahead of it (a
+clock set back) holds an account for no longer than one window.
+"""
 
 from __future__ import annotations
 
 import math
 import time
-from collections import deque
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from queue_server.domain.refusal import Refusal
+from queue_server.persistence.accounts import AccountStore
 
 WINDOW_SECONDS = 300.0
 PER_ACCOUNT = 10  # wrong passwords for one account in the window
 PER_ADDRESS = 30  # wrong passwords from one client address in the window (a desk or a NAT serves many people)
-MAX_KEYS = 10_000  # tracked accounts and addresses: a flood of made-up names cannot grow memory without end
+
+
+def _wall() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")  # one length: text order is time order
 
 
 class LoginThrottle:
     def __init__(
         self,
+        store: AccountStore,
         per_account: int = PER_ACCOUNT,
         per_address: int = PER_ADDRESS,
         window: float = WINDOW_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], datetime] = _wall,
     ) -> None:
+        self.store = store
         self.limits = {"account": per_account, "address": per_address}
         self.window = window
         self.clock = clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._next_forgetting = 0.0  # time.monotonic() of this process's next deletion of aged failures
 
-    def check(self, username: str, address: str) -> None:
+    async def check(self, username: str, address: str) -> None:
         """Refuse before the password is checked when either the account or the address is over its limit."""
         now = self.clock()
-        waits = [self._wait(("account", username.lower()), now), self._wait(("address", address), now)]
-        wait = max(waits)
+        keys = _keys(username, address)
+        seen = await self.store.login_failures(keys, _iso(now - timedelta(seconds=self.window)))
+        wait = 0.0
+        for key in keys:
+            times = [at for k, at in seen if k == key]
+            if len(times) >= self.limits[key.split(":", 1)[0]]:  # until the oldest failure leaves the window
+                oldest = datetime.fromisoformat(times[0])
+                wait = max(wait, min(self.window, (oldest - now).total_seconds() + self.window))
         if wait > 0:
             seconds = math.ceil(wait)
             raise Refusal("too_many_requests.sign_in", seconds=seconds, details={"retry_after": seconds})
 
-    def failed(self, username: str, address: str) -> bool:
+    async def failed(self, username: str, address: str) -> bool:
         """Count a wrong password; True when this failure reached a limit (worth one audit entry, not one each)."""
         now = self.clock()
+        at, keys = _iso(now), _keys(username, address)
+        await self.store.add_login_failures(keys, at)
+        seen = await self.store.login_failures(keys, _iso(now - timedelta(seconds=self.window)))
         reached = False
-        for key in (("account", username.lower()), ("address", address)):
-            failures = self._failures.get(key)
-            if failures is None:
-                if len(self._failures) >= MAX_KEYS:
-                    self._forget_old(now)
-                failures = self._failures[key] = deque()
-            self._expire(failures, now)
-            failures.append(now)
-            reached |= len(failures) == self.limits[key[0]]
+        for key in keys:  # counted up to this failure: one that other processes add at the same time is not it
+            count = sum(1 for k, when in seen if k == key and when <= at)
+            reached |= count == self.limits[key.split(":", 1)[0]]
+        if time.monotonic() >= self._next_forgetting:
+            self._next_forgetting = time.monotonic() + self.window
+            await self.store.forget_login_failures(_iso(now - timedelta(seconds=self.window)))
         return reached
 
-    def _wait(self, key: tuple[str, str], now: float) -> float:
-        failures = self._failures.get(key)
-        if not failures:
-            return 0.0
-        self._expire(failures, now)
-        if len(failures) < self.limits[key[0]]:
-            return 0.0
-        return failures[0] + self.window - now  # until the oldest failure leaves the window
 
-    def _expire(self, failures: deque[float], now: float) -> None:
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-
-    def _forget_old(self, now: float) -> None:
-        self._failures = {k: v for k, v in self._failures.items() if v and v[-1] > now - self.window}
-        while len(self._failures) >= MAX_KEYS:  # all recent: drop the oldest (a flood, not a person)
-            oldest = min(self._failures, key=lambda k: self._failures[k][-1])
-            del self._failures[oldest]
+def _keys(username: str, address: str) -> tuple[str, str]:
+    return f"account:{username.lower()[:64]}", f"address:{address[:64]}"

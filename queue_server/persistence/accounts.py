@@ -7,6 +7,7 @@ queued before it, so a session just made or a device just revoked is seen by the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from queue_server.persistence.port import AUDIT_INSERT, StoragePort
@@ -135,6 +136,27 @@ class AccountStore:
             (username,),
         )
         return Credentials(*row) if row is not None else None
+
+    # --- wrong passwords (application/throttle.py) ---------------------------------------------------------
+
+    async def login_failures(self, keys: Sequence[str], since: str) -> list[tuple[str, str]]:
+        """The failures of `keys` after `since` (UTC ISO), oldest first, as (key, at)."""
+        marks = ",".join("?" * len(keys))
+        rows = await self.storage.fetch_all(
+            f"SELECT key, at FROM login_failures WHERE key IN ({marks}) AND at > ? ORDER BY at",  # noqa: S608
+            (*keys, since),
+        )
+        return [(str(key), str(at)) for key, at in rows]
+
+    async def add_login_failures(self, keys: Sequence[str], at: str) -> None:
+        await self.storage.execute(
+            "INSERT INTO login_failures (key, at) VALUES " + ",".join("(?, ?)" for _ in keys),  # noqa: S608
+            tuple(value for key in keys for value in (key, at)),
+        )
+
+    async def forget_login_failures(self, until: str) -> None:
+        """Failures at or before `until` count no more: they go."""
+        await self.storage.execute("DELETE FROM login_failures WHERE at <= ?", (until,))
 
     # --- sessions ----------------------------------------------------------------------------------------
 
