@@ -65,8 +65,13 @@ async def test_a_new_database_gets_the_same_tables_and_columns_as_sqlite(cluster
         assert again.before == again.after == outcome.after and again.applied == ()
     finally:
         await conn.close()
-    # The same tables and columns, but for what only several processes need (0002_site_heads, 0004_screen_presence).
-    only_shared = {"site_heads": ["site", "seq"], "screen_presence": ["process", "site", "screen", "seen_at"]}
+    # The same tables and columns, but for what only several processes need (0002_site_heads, 0004_screen_presence,
+    # 0010_device_presence).
+    only_shared = {
+        "site_heads": ["site", "seq"],
+        "screen_presence": ["process", "site", "screen", "seen_at"],
+        "device_presence": ["process", "device", "site", "health", "seen_at"],
+    }
     assert await _columns(url) == {**_sqlite_columns(), **only_shared}
 
 

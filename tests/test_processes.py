@@ -438,6 +438,34 @@ async def test_screens_down_counts_the_displays_connected_to_every_process(pg_cl
         assert gone, "and no longer once it went away"
 
 
+async def test_a_site_s_dashboard_shows_its_tv_whichever_process_the_tv_is_on(pg_cluster: str) -> None:
+    """A TV that drops from process a and comes back on process b is connected on a's dashboard and Settings page
+    too (not "down" with an alert), and down on both once it has gone from b."""
+    database = await new_database(pg_cluster)
+    async with servers(database, 2) as (a, b):
+        supervisor, admin = await a.login("supervisor"), await a.login("admin")
+
+        async def lobby_on_a() -> tuple[str, bool, bool]:
+            """The lobby TV as a's dashboard and Settings page show it: health, an alert, connected."""
+            figures = (await a.http.get("/api/v1/sites/tegal/dashboard", headers=supervisor)).json()
+            device = next(d for d in figures["devices"] if d["screen"] == "lobby")
+            alert = any(x["id"] == f"device:{device['id']}" for x in figures["alerts"])
+            tokens = (await a.http.get("/api/v1/sites/tegal/device-tokens", headers=admin)).json()["devices"]
+            return device["health"], alert, next(t for t in tokens if t["id"] == device["id"])["connected"]
+
+        async def lobby_on_a_is(expected: tuple[str, bool, bool]) -> bool:
+            return await lobby_on_a() == expected
+
+        ws, _ = await hello(a.ws_url)  # an audio state not reported yet: "warning"
+        assert await lobby_on_a() == ("warning", False, True)
+        await ws.close()
+        await eventually(lambda: lobby_on_a_is(("down", True, False)), "down on a once it left a")
+        ws, _ = await hello(b.ws_url)  # the TV reconnects, to the other process this time
+        await eventually(lambda: lobby_on_a_is(("warning", False, True)), "connected on a's dashboard, no alert")
+        await ws.close()
+        await eventually(lambda: lobby_on_a_is(("down", True, False)), "down again once it left b", seconds=30)
+
+
 async def test_a_configuration_changed_on_one_process_applies_on_every_other(pg_cluster: str) -> None:
     """Issue 16: the site.configured event another process committed is parsed and applied here too: the new
     service can be issued on process b at once, and b's display is told."""

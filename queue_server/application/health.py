@@ -1,5 +1,10 @@
 """What every connected screen says about itself (connected, audio ready or blocked, last call received), so
-supervisors can see every display in the hall. Kept in memory: it describes live connections, not history."""
+supervisors can see every display in the hall. Kept in memory: it describes live connections, not history.
+
+With several server processes (PostgreSQL), each process holds the screens connected to it; what the others hold
+of the screens with a device token reaches this registry every few seconds (application/presence.py), and a
+site's list merges both: a TV connected anywhere is connected, one connected nowhere shows when it was last seen.
+"""
 
 from __future__ import annotations
 
@@ -37,6 +42,7 @@ class DeviceRegistry:
         self._by_key: dict[tuple[str, str, str, str | None], DeviceHealth] = {}
         self._gone: deque[int] = deque()  # disconnected entries, oldest first
         self.keep_disconnected = keep_disconnected
+        self._elsewhere: list[dict[str, Any]] = []  # the other processes' entries (presence.py), as for_site gives
 
     def connected(
         self,
@@ -113,4 +119,29 @@ class DeviceRegistry:
         return {(d.site, d.screen) for d in self._devices.values() if d.connected and d.kind == "display" and d.screen}
 
     def for_site(self, site: str) -> list[dict[str, Any]]:
-        return [asdict(d) for d in self._devices.values() if d.site == site]
+        """The site's screens: this process's, and the other processes' devices merged in by id (a device connected
+        somewhere is connected; connected nowhere, the entry seen last says when)."""
+        entries = {d.id: asdict(d) for d in self._devices.values() if d.site == site}
+        for other in self._elsewhere:
+            if other["site"] != site:
+                continue
+            mine = entries.get(other["id"])
+            if mine is None or _fresher(other, mine):
+                entries[other["id"]] = other
+        return list(entries.values())
+
+    def shareable(self) -> list[dict[str, Any]]:
+        """What other processes may merge in: the entries of devices with a token (a staff session's screen has a
+        number of this process only)."""
+        return [asdict(d) for d in self._devices.values() if d.id > 0]
+
+    def seen_elsewhere(self, entries: list[dict[str, Any]]) -> None:
+        self._elsewhere = entries
+
+
+def _fresher(other: dict[str, Any], mine: dict[str, Any]) -> bool:
+    """Whether another process's entry of a device tells more than this one's: connected there and not here, or
+    neither connected and seen there last."""
+    if other["connected"] != mine["connected"]:
+        return bool(other["connected"])
+    return not mine["connected"] and str(other["last_seen"]) > str(mine["last_seen"])

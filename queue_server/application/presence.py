@@ -1,10 +1,12 @@
 """Which screens have a display connected, shared between the server processes of one PostgreSQL database.
 
 A display is connected to one process; the national view's "screens down" must count the displays of every
-process. Each process rewrites its own rows (storage.share_screens) every SHARE_SECONDS, and reads the others'
-rows not older than FRESH_SECONDS: the rows of a process that stopped without a word (kill -9) stop counting
-within FRESH_SECONDS, and its displays reconnect to another process. On SQLite (one process) nothing is shared
-and nothing is read.
+process, and a site's dashboard and Settings page must show every TV whichever process it is on. Each process
+rewrites its own rows every SHARE_SECONDS (storage.share_screens: which screens are shown; storage.share_devices:
+its registry's entries of devices with a token), and reads the others' rows not older than FRESH_SECONDS (the
+devices into its registry, application/health.py): the rows of a process that stopped without a word (kill -9)
+stop counting within FRESH_SECONDS, and its displays reconnect to another process. On SQLite (one process)
+nothing is shared and nothing is read.
 """
 
 from __future__ import annotations
@@ -48,10 +50,15 @@ class ScreenPresence:
             await self._task
         with contextlib.suppress(Exception):  # a clean stop says so at once; otherwise the rows age out
             await self.ctx.storage.share_screens(self.process, set(), datetime.now(UTC))
+            await self.ctx.storage.share_devices(self.process, [], datetime.now(UTC))
 
     async def share(self) -> None:
         # The machine's clock, not the sites' (a test may hold those still): freshness is about this process.
-        await self.ctx.storage.share_screens(self.process, self.ctx.devices.connected_screens(), datetime.now(UTC))
+        now = datetime.now(UTC)
+        await self.ctx.storage.share_screens(self.process, self.ctx.devices.connected_screens(), now)
+        await self.ctx.storage.share_devices(self.process, self.ctx.devices.shareable(), now)
+        since = now - timedelta(seconds=FRESH_SECONDS)
+        self.ctx.devices.seen_elsewhere(await self.ctx.storage.devices_elsewhere(self.process, since))
 
     async def elsewhere(self) -> set[tuple[str, str]]:
         """(site, screen) with a display connected to another process."""

@@ -218,6 +218,15 @@ class StoragePort(abc.ABC):
         """The (site, screen) other processes said, since `since`, have a display connected to them."""
         return set()
 
+    async def share_devices(self, process: str, devices: Sequence[dict[str, Any]], at: datetime) -> None:
+        """Say what this process knows of the devices with a token (application/health.py entries, each with `id`
+        and `site`), replacing what it said before. One process (SQLite) has no one to tell."""
+        return None
+
+    async def devices_elsewhere(self, process: str, since: datetime) -> list[dict[str, Any]]:
+        """What other processes said of their devices since `since` (share_devices)."""
+        return []
+
     # --- the event log and projections, read the same way on both ---------------------------------------
 
     async def load_site(self, site_id: str, today: date) -> LoadedSite:

@@ -22,6 +22,7 @@ import contextlib
 import contextvars
 import functools
 import hashlib
+import json
 import logging
 import re
 from collections.abc import AsyncIterator, Sequence
@@ -190,6 +191,22 @@ class PostgresStorage(StoragePort):
             utc_iso(since),
         )
         return {(row[0], row[1]) for row in rows}
+
+    async def share_devices(self, process: str, devices: Sequence[dict[str, Any]], at: datetime) -> None:
+        seen = utc_iso(at)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("DELETE FROM device_presence WHERE process = $1", process)
+            if devices:
+                await conn.executemany(
+                    "INSERT INTO device_presence (process, device, site, health, seen_at) VALUES ($1, $2, $3, $4, $5)",
+                    [(process, d["id"], d["site"], json.dumps(d), seen) for d in devices],
+                )
+
+    async def devices_elsewhere(self, process: str, since: datetime) -> list[dict[str, Any]]:
+        rows = await self.pool.fetch(
+            "SELECT health FROM device_presence WHERE process <> $1 AND seen_at >= $2", process, utc_iso(since)
+        )
+        return [json.loads(row[0]) for row in rows]
 
     async def idempotency_keys(self) -> list[tuple[str, float]]:
         rows = await self.pool.fetch(
