@@ -42,7 +42,7 @@ class DeviceRegistry:
         self._by_key: dict[tuple[str, str, str, str | None], DeviceHealth] = {}
         self._gone: deque[int] = deque()  # disconnected entries, oldest first
         self.keep_disconnected = keep_disconnected
-        self._elsewhere: list[dict[str, Any]] = []  # the other processes' entries (presence.py), as for_site gives
+        self._elsewhere: dict[str, list[dict[str, Any]]] = {}  # site -> the other processes' entries (presence.py)
 
     def connected(
         self,
@@ -122,9 +122,7 @@ class DeviceRegistry:
         """The site's screens: this process's, and the other processes' devices merged in by id (a device connected
         somewhere is connected; connected nowhere, the entry seen last says when)."""
         entries = {d.id: asdict(d) for d in self._devices.values() if d.site == site}
-        for other in self._elsewhere:
-            if other["site"] != site:
-                continue
+        for other in self._elsewhere.get(site, ()):
             mine = entries.get(other["id"])
             if mine is None or _fresher(other, mine):
                 entries[other["id"]] = other
@@ -136,7 +134,10 @@ class DeviceRegistry:
         return [asdict(d) for d in self._devices.values() if d.id > 0]
 
     def seen_elsewhere(self, entries: list[dict[str, Any]]) -> None:
-        self._elsewhere = entries
+        by_site: dict[str, list[dict[str, Any]]] = {}
+        for entry in entries:
+            by_site.setdefault(entry["site"], []).append(entry)
+        self._elsewhere = by_site
 
 
 def _fresher(other: dict[str, Any], mine: dict[str, Any]) -> bool:
