@@ -176,13 +176,16 @@ class PostgresStorage(StoragePort):
 
     async def share_screens(self, process: str, shown: set[tuple[str, str]], at: datetime) -> None:
         seen = utc_iso(at)
+        rows = [(process, site, screen, seen) for site, screen in sorted(shown)]
+        await self._say_again("screen_presence", process, "(process, site, screen, seen_at)", rows)
+
+    async def _say_again(self, table: str, process: str, columns: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Replace what this process said in a presence table (screens, devices) with `rows`, in one transaction."""
+        marks = ", ".join(f"${n}" for n in range(1, columns.count(",") + 2))
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute("DELETE FROM screen_presence WHERE process = $1", process)
-            if shown:
-                await conn.executemany(
-                    "INSERT INTO screen_presence (process, site, screen, seen_at) VALUES ($1, $2, $3, $4)",
-                    [(process, site, screen, seen) for site, screen in sorted(shown)],
-                )
+            await conn.execute(f"DELETE FROM {table} WHERE process = $1", process)  # noqa: S608
+            if rows:
+                await conn.executemany(f"INSERT INTO {table} {columns} VALUES ({marks})", rows)  # noqa: S608
 
     async def screens_shown_elsewhere(self, process: str, since: datetime) -> set[tuple[str, str]]:
         rows = await self.pool.fetch(
@@ -194,13 +197,8 @@ class PostgresStorage(StoragePort):
 
     async def share_devices(self, process: str, devices: Sequence[dict[str, Any]], at: datetime) -> None:
         seen = utc_iso(at)
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute("DELETE FROM device_presence WHERE process = $1", process)
-            if devices:
-                await conn.executemany(
-                    "INSERT INTO device_presence (process, device, site, health, seen_at) VALUES ($1, $2, $3, $4, $5)",
-                    [(process, d["id"], d["site"], json.dumps(d), seen) for d in devices],
-                )
+        rows = [(process, d["id"], d["site"], json.dumps(d), seen) for d in devices]
+        await self._say_again("device_presence", process, "(process, device, site, health, seen_at)", rows)
 
     async def devices_elsewhere(self, process: str, since: datetime) -> list[dict[str, Any]]:
         rows = await self.pool.fetch(
