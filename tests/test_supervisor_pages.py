@@ -119,6 +119,42 @@ async def test_a_display_that_disconnects_shows_as_down(browser: Browser, server
         assert await page.evaluate(text_of("#kpi-devices")) == "1"
 
 
+HEADER_PARTS = """() => {
+  const shown = [...document.querySelectorAll('.bar .brand > *, .bar .nav a, .bar .tools > *')]
+    .filter(e => e.offsetParent !== null).map(e => [e.textContent.trim(), e.getBoundingClientRect()]);
+  const overlaps = [];
+  shown.forEach(([name, a], i) => shown.slice(i + 1).forEach(([other, b]) => {
+    if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)
+      overlaps.push(name + ' / ' + other);
+  }));
+  const edge = document.querySelector('.bar .brand').getBoundingClientRect().right;
+  const cut = shown.filter(([, r]) => r.right > document.documentElement.clientWidth + 1).map(([name]) => name);
+  const hidden = [...document.querySelectorAll('.bar .brand > *')].filter(e => e.offsetParent !== null
+    && e.getBoundingClientRect().right > edge + 1).map(e => e.textContent.trim());
+  return {overlaps, cut: cut.concat(hidden)};
+}"""
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1366, 768)])
+async def test_the_header_s_parts_never_run_over_each_other(
+    browser: Browser, server: Server, size: tuple[int, int]
+) -> None:
+    """The site's name, the page, the menu and the tools side by side, or the menu and tools on a second row: never
+    one over the other (at 1366 px the menu once covered "Dasbor langsung" and "Seluruh MPP"), in both languages."""
+    async with signed_in(browser, server, "/supervisor/tegal", "admin", size) as page:
+        await until(page, "() => document.getElementById('who')?.textContent.includes('admin')")  # signed in
+        for path in ("", "/reports", "/audit", "/deliveries", "/admin"):
+            await page.goto(f"{server.url}/supervisor/tegal{path}")
+            await until(page, "() => document.getElementById('who')?.textContent.includes('admin')")
+            for lang in ("id", "en"):
+                if lang == "en":
+                    await page.click("#lang")
+                    await until(page, "() => document.documentElement.lang === 'en'")
+                assert await page.evaluate(HEADER_PARTS) == {"overlaps": [], "cut": []}, (path, lang)
+            await page.click("#lang")  # back to Indonesian for the next page
+            await until(page, "() => document.documentElement.lang === 'id'")
+
+
 async def test_an_operator_sees_only_their_own_agency(browser: Browser, server: Server) -> None:
     await server.issue("ktp")
     await server.issue("skck")
