@@ -242,6 +242,9 @@ def cmd_user(args: argparse.Namespace) -> None:
         elif args.user_command == "passwd":
             await accounts.set_password(args.username, _password(args))
             print(f"password changed for {args.username}; their sessions were ended")
+        elif args.user_command == "sites":
+            listed = await accounts.set_sites(args.username, None if args.all else _site_list(args.sites))
+            print(f"{args.username} now sees {', '.join(listed) if listed else 'every site'}")
         elif args.user_command in ("disable", "enable"):
             await accounts.set_active(args.username, args.user_command == "enable")
             said = (
@@ -619,6 +622,12 @@ def parser() -> argparse.ArgumentParser:
         one = usub.add_parser(name, help=text)
         common(one)
         one.add_argument("username")
+    where = usub.add_parser("sites", help="change the malls a regional account sees (in effect at once)")
+    common(where)
+    where.add_argument("username")
+    scope = where.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--sites", help="the sites, comma-separated (e.g. tegal,brebes)")
+    scope.add_argument("--all", action="store_true", help="every site of the server (a national account)")
     common(usub.add_parser("list", help="list accounts"))
     sp.set_defaults(func=cmd_user)
 

@@ -27,7 +27,7 @@ from queue_server.supervision.national import IKM_SECONDS, sort_rows
 from queue_server.web.requests import server_of
 
 from .display_support import bounded, until
-from .helpers import KIOSK, LOBBY, Server, bearer, running_server
+from .helpers import KIOSK, LOBBY, Server, bearer, eventually, running_server
 
 BOTH_DATABASES = True  # the tests with a server run on SQLite and on PostgreSQL (conftest.py)
 
@@ -276,6 +276,25 @@ async def test_a_regional_account_sees_its_malls_and_changes_nothing(malls: Serv
     assert [r["site"] for r in (await national(s, everywhere, sort="name"))["sites"]] == ["brebes", "tegal"]
 
 
+async def test_a_regional_account_s_malls_changed_on_the_command_line_apply_to_its_open_session(
+    database: Path | str, tmp_path: Path
+) -> None:
+    files = [DEMO_SITE, brebes_site(tmp_path)]
+    async with running_server(database, site_files=files) as s:
+        wilayah = await a_regional_account(s, "wilayah", ["brebes"])
+        assert [r["site"] for r in (await national(s, wilayah))["sites"]] == ["brebes"]
+        command = [*QS, "user", "sites", "wilayah", "--sites", "tegal,brebes", "--db", str(database)]
+        changed = await asyncio.to_thread(subprocess.run, [*command, *(f"--site={f}" for f in files)],
+                                          capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert changed.returncode == 0 and "wilayah now sees brebes, tegal" in changed.stdout, changed.stderr
+
+        async def sees_both() -> bool:  # the same session, no new sign-in: the server's watch drops its cache
+            return [r["site"] for r in (await national(s, wilayah, sort="name"))["sites"]] == ["brebes", "tegal"]
+
+        await eventually(sees_both, "the session sees both malls")
+        assert (await s.http.get("/api/v1/sites/tegal/dashboard", headers=wilayah)).status_code == 200
+
+
 async def test_other_roles_are_refused_the_national_view(malls: Server) -> None:
     s = malls
     for who in ("supervisor-tegal", "op-disdukcapil"):
@@ -364,6 +383,24 @@ def test_user_add_regional_with_sites(tmp_path: Path) -> None:
     assert wrong.returncode != 0 and "only a regional account" in wrong.stderr
     listing = user("list").stdout
     assert "brebes,tegal" in listing and "pusat" in listing
+    # A regional account's malls changed later: a list, or every site.
+    narrowed = user("sites", "jateng", "--sites", "brebes")
+    assert narrowed.returncode == 0 and "jateng now sees brebes" in narrowed.stdout, narrowed.stderr
+    assert "jateng                   regional    brebes" in user("list").stdout
+    widened = user("sites", "jateng", "--all")
+    assert widened.returncode == 0 and "jateng now sees every site" in widened.stdout
+    assert "jateng                   regional    *" in user("list").stdout
+    for refused, reason in [
+        (("sites", "jateng", "--sites", "cilacap"), "no such site: cilacap"),
+        (("sites", "nobody", "--all"), "no user 'nobody'"),
+        (("sites", "jateng"), "one of the arguments --sites --all is required"),
+        (("sites", "jateng", "--all", "--sites", "tegal"), "not allowed with argument"),
+    ]:
+        answer = user(*refused)
+        assert answer.returncode != 0 and reason in answer.stderr, (refused, answer.stderr)
+    user("add", "spv", "--role", "supervisor", "--site-id", "tegal", "--password-stdin")
+    not_regional = user("sites", "spv", "--sites", "tegal")
+    assert not_regional.returncode != 0 and "only a regional account has a list of sites" in not_regional.stderr
 
 
 # --- the page ----------------------------------------------------------------------------------------------------

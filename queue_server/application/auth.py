@@ -314,6 +314,24 @@ class Accounts:
             await self.store.end_sessions_of(user_id)
         await self._changed()
 
+    async def set_sites(self, username: str, sites: Iterable[str] | None) -> list[str] | None:
+        """A regional account's malls, replaced (None: every mall), in effect at its next request and on its open
+        websockets. Returns the list as stored, sorted (None: every mall)."""
+        user = await self.store.credentials(username)
+        if user is None:
+            raise ValueError(f"no user {username!r}")
+        if user.role != "regional":
+            raise ValueError(f"{username} is a {user.role}: only a regional account has a list of sites")
+        listed = sorted(set(sites)) if sites is not None else None
+        unknown = [s for s in listed or () if s not in self.sites]
+        if unknown:
+            raise ValueError(
+                f"no such site: {', '.join(unknown)}; a regional account's sites are among {', '.join(self.sites)}"
+            )
+        await self.store.set_sites(user.id, sites_text(listed))
+        await self._changed()
+        return listed
+
     async def change_user(self, username: str, role: str, agency: str | None, display_name: str) -> None:
         """A new role, agency or name, in effect at the account's next request and on its open websockets."""
         user_id = await self.store.user_id(username)

@@ -112,6 +112,10 @@ class AccountStore:
     async def set_password_hash(self, user_id: int, password_hash: str) -> None:
         await self.storage.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
 
+    async def set_sites(self, user_id: int, sites: str | None) -> None:
+        """A regional account's sites as stored (comma-separated; NULL: every site)."""
+        await self.storage.execute("UPDATE users SET sites = ? WHERE id = ?", (sites, user_id))
+
     async def update_user(self, user_id: int, role: str, agency: str | None, display_name: str) -> None:
         await self.storage.execute(
             "UPDATE users SET role = ?, agency = ?, display_name = ? WHERE id = ?",
