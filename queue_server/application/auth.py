@@ -266,11 +266,7 @@ class Accounts:
         if role == "regional":
             if site is not None:
                 raise ValueError("a regional account has a list of sites, not one site (no list: every site)")
-            unknown = [s for s in listed if s not in self.sites]
-            if unknown:
-                raise ValueError(
-                    f"no such site: {', '.join(unknown)}; a regional account's sites are among {', '.join(self.sites)}"
-                )
+            self._known_sites(listed)
         elif listed:
             raise ValueError("only a regional account has a list of sites")
         elif role != "admin" and site not in self.sites:
@@ -323,14 +319,17 @@ class Accounts:
         if user.role != "regional":
             raise ValueError(f"{username} is a {user.role}: only a regional account has a list of sites")
         listed = sorted(set(sites)) if sites is not None else None
-        unknown = [s for s in listed or () if s not in self.sites]
+        self._known_sites(listed or [])
+        await self.store.set_sites(user.id, sites_text(listed))
+        await self._changed()
+        return listed
+
+    def _known_sites(self, listed: list[str]) -> None:
+        unknown = [s for s in listed if s not in self.sites]
         if unknown:
             raise ValueError(
                 f"no such site: {', '.join(unknown)}; a regional account's sites are among {', '.join(self.sites)}"
             )
-        await self.store.set_sites(user.id, sites_text(listed))
-        await self._changed()
-        return listed
 
     async def change_user(self, username: str, role: str, agency: str | None, display_name: str) -> None:
         """A new role, agency or name, in effect at the account's next request and on its open websockets."""
