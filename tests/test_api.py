@@ -32,6 +32,17 @@ async def test_site_catalogue_is_public(server: Server) -> None:
     assert (await server.http.get("/api/v1/sites")).json()["sites"][0]["id"] == "tegal"
 
 
+async def test_a_kiosk_s_poll_gets_only_what_changes(server: Server) -> None:
+    catalogue = (await server.http.get("/api/v1/sites/tegal")).json()
+    r = await server.http.get("/api/v1/sites/tegal/today")
+    assert r.status_code == 200 and len(r.content) < 1000, len(r.content)
+    today = r.json()
+    assert set(today) == {"today", "now", "configuration_version"}
+    assert today["today"] == catalogue["today"] and today["configuration_version"] == catalogue["configuration_version"]
+    nowhere = await server.http.get("/api/v1/sites/nowhere/today")
+    assert nowhere.status_code == 404 and nowhere.json()["error"]["code"] == "unknown_site"
+
+
 async def test_issue_answers_with_place_and_wait(server: Server) -> None:
     first = await server.issue("ktp")
     second = await server.issue("ktp", priority="lansia")

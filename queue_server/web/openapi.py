@@ -286,6 +286,13 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                 "responses": _ok("Site configuration"),
             }
         },
+        "/api/v1/sites/{site}/today": {
+            "get": {
+                "summary": "Today's state (closed?), the server's time and the configuration's version: a kiosk's poll",
+                "parameters": [SITE],
+                "responses": _ok("Today"),
+            }
+        },
         "/api/v1/sites/{site}/state": {
             "get": {
                 "summary": "Live state: counters, open tickets today, waiting counts, recent calls",
