@@ -43,6 +43,36 @@ async def test_a_kiosk_s_poll_gets_only_what_changes(server: Server) -> None:
     assert nowhere.status_code == 404 and nowhere.json()["error"]["code"] == "unknown_site"
 
 
+async def test_the_waits_now_say_what_a_ticket_taken_now_would_be_told(server: Server) -> None:
+    """GET /waits (public, no token): per service the wait of a ticket taken now and the walk-in quota left, before
+    anyone takes a number; the next ticket is told the same."""
+    r = await server.http.get("/api/v1/sites/tegal/waits")
+    assert r.status_code == 200 and r.json()["issuing"] is None
+    catalogue = (await server.http.get("/api/v1/sites/tegal")).json()
+    services = r.json()["services"]
+    assert set(services) == {s["id"] for s in catalogue["services"]}
+    assert services["ktp"]["status"] == "no_counter_open" and services["ktp"]["minutes"] is None
+    assert services["ktp"]["quota_left"] == 200 and services["pkb"]["quota_left"] is None, "walk-in share; no quota"
+    for _ in range(3):
+        await server.issue("ktp")
+    ktp = (await server.http.get("/api/v1/sites/tegal/waits")).json()["services"]["ktp"]
+    assert ktp["people_ahead"] == 3 and ktp["status"] == "no_counter_open" and ktp["quota_left"] == 197
+    op = await server.login("op-disdukcapil")
+    assert (await server.command(op, "1", "open")).status_code == 200
+    ktp = (await server.http.get("/api/v1/sites/tegal/waits")).json()["services"]["ktp"]
+    assert ktp["status"] == "estimated" and ktp["people_ahead"] == 3 and ktp["low"] <= ktp["minutes"] <= ktp["high"]
+    ticket = await server.issue("ktp")
+    assert ticket["people_ahead"] == 3 and ticket["estimated_wait"] == {
+        k: v for k, v in ktp.items() if k != "quota_left"
+    }
+    nowhere = await server.http.get("/api/v1/sites/nowhere/waits")
+    assert nowhere.status_code == 404 and nowhere.json()["error"]["code"] == "unknown_site"
+    sup = await server.login("supervisor")
+    assert (await server.http.post("/api/v1/sites/tegal/close-day", json={}, headers=sup)).status_code == 200
+    closed = (await server.http.get("/api/v1/sites/tegal/waits")).json()
+    assert closed["issuing"]["code"] == "day_closed" and "message_en" in closed["issuing"], closed["issuing"]
+
+
 async def test_issue_answers_with_place_and_wait(server: Server) -> None:
     first = await server.issue("ktp")
     second = await server.issue("ktp", priority="lansia")

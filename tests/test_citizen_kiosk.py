@@ -112,6 +112,9 @@ async def test_a_spent_quota_is_said_plainly_and_the_kiosk_goes_on(server: Serve
     assert issued == 10
     async with chromium() as browser, kiosk_page(browser, server) as page:
         await page.click(".k-agency[data-agency='disdukcapil']")
+        kk = ".k-service[data-service='kk'] .k-wait"
+        await until(page, f"() => document.querySelector(\"{kk}\").textContent !== ''")
+        assert await text(page, kk) == "Kuota hari ini habis", "said on the tile, before the citizen tries"
         await page.click(".k-service[data-service='kk']")
         await page.click("#priority-none")
         await until(page, "() => window.__kiosk.screen === 'notice'")
@@ -126,6 +129,31 @@ async def test_a_spent_quota_is_said_plainly_and_the_kiosk_goes_on(server: Serve
         await page.click(".k-service[data-service='ktp']")
         await page.click("#priority-none")
         await until(page, "() => window.__kiosk.screen === 'ticket'")
+
+
+@bounded(60)
+async def test_each_service_tile_shows_its_line_before_a_number_is_taken(server: Server) -> None:
+    """The tiles of the chosen agency say what a ticket taken now would be told (GET /waits), in either language,
+    and the ticket then taken is told the same."""
+    await server.issue("ktp")
+    await server.issue("ktp")
+    op = await server.login("op-disdukcapil")
+    assert (await server.command(op, "1", "open")).status_code == 200  # Loket 1: KTP only
+    wait = (await server.http.get("/api/v1/sites/tegal/waits")).json()["services"]["ktp"]
+    ktp, kia = ".k-service[data-service='ktp'] .k-wait", ".k-service[data-service='kia'] .k-wait"
+    async with chromium() as browser, kiosk_page(browser, server) as page:
+        await page.click(".k-agency[data-agency='disdukcapil']")
+        await until(page, f"() => document.querySelector(\"{ktp}\").textContent !== ''")
+        assert await text(page, ktp) == f"2 orang di depan · sekitar {wait['low']}–{wait['high']} menit"
+        assert await text(page, kia) == "Belum ada loket yang buka"
+        await page.click("#lang")
+        assert await text(page, ktp) == f"2 ahead · about {wait['low']}–{wait['high']} minutes"
+        assert await text(page, kia) == "No counter open yet"
+        await page.click(".k-service[data-service='ktp']")
+        await page.click("#priority-none")
+        await until(page, "() => window.__kiosk.screen === 'ticket'")
+        assert await text(page, "#t-ahead") == "2 people"
+        assert await text(page, "#t-wait") == f"about {wait['low']}–{wait['high']} minutes"
 
 
 @bounded(60)

@@ -14,7 +14,7 @@ from queue_server.domain.forecast import RESIDUAL_FLOOR, residual, simulate
 from queue_server.domain.model import TicketState
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.service_times import PRIOR_WEIGHT, ServiceTimes
-from queue_server.domain.wait import MAX_LATE_LOAD, estimate
+from queue_server.domain.wait import MAX_LATE_LOAD, estimate, if_joined_now
 from queue_server.settings.sitefile import DEMO_SITE, load_site
 
 from .domain_fixtures import Driver, make_site
@@ -65,6 +65,45 @@ def test_no_counter_open_is_said_plainly_with_the_line_still_counted() -> None:
     assert told(d, first.id).people_ahead == 0
     d.open("5")  # a counter of another service changes nothing
     assert told(d, second.id).status == "no_counter_open"
+
+
+def test_the_wait_if_joined_now_is_what_the_next_ticket_is_told() -> None:
+    """The kiosk's tile says what a ticket taken now would be told: the next ticket is told exactly that, from the
+    same forecast (tickets issued since it was made go first) and from a fresh one."""
+    d = demo()
+    for _ in range(6):
+        d.issue("ktp")
+    d.issue("kia")
+    d.open("1", "2")
+    forecast = simulate(d.state, d.now, d.state.times)
+    d.issue("ktp")  # joined after the forecast was made
+    d.issue("ktp", priority="lansia")
+    for service in ("ktp", "kia"):
+        now = d.now
+        said = if_joined_now(d.state, forecast, service, now)
+        ticket = d.issue(service)  # (the driver's clock moves 6 seconds on)
+        then = estimate(d.state, forecast, d.ticket(ticket.id), now)
+        assert (then.people_ahead, then.minutes, then.low, then.high) == (
+            said.people_ahead,
+            said.minutes,
+            said.low,
+            said.high,
+        ), service
+    now = d.now  # and from a fresh forecast, in which the next ticket is called at the service's tail
+    said = if_joined_now(d.state, simulate(d.state, now, d.state.times), "ktp", now)
+    ticket = d.issue("ktp")
+    fresh = estimate(d.state, simulate(d.state, now, d.state.times), d.ticket(ticket.id), now)
+    assert (fresh.people_ahead, fresh.minutes, fresh.low, fresh.high) == (
+        said.people_ahead,
+        said.minutes,
+        said.low,
+        said.high,
+    )
+    assert said.people_ahead >= 10 and said.minutes is not None and said.minutes > 0
+    d.issue("skck")
+    d.issue("skck")
+    nobody = if_joined_now(d.state, simulate(d.state, d.now, d.state.times), "skck", d.now)
+    assert nobody.status == "no_counter_open" and nobody.minutes is None and nobody.people_ahead == 2
 
 
 def test_a_counter_on_a_break_counts_as_coming_back() -> None:

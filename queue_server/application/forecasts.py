@@ -24,7 +24,7 @@ from datetime import datetime
 from queue_server.domain.forecast import Forecast, simulate
 from queue_server.domain.model import CounterState, Ticket, TicketState
 from queue_server.domain.state import SiteState
-from queue_server.domain.wait import WaitEstimate, estimate, no_counter_open
+from queue_server.domain.wait import WaitEstimate, estimate, if_joined_now, no_counter_open
 
 COST_RATIO = 20.0  # a forecast is reused for 20 times what it cost to make: at most ~5 % of the time
 FOLLOW_SECONDS = 30.0  # a forecast followed past everyday moves this long (bench/wait_estimate.py --follow)
@@ -65,3 +65,9 @@ def wait_of(state: SiteState, ticket: Ticket, now: datetime) -> WaitEstimate | N
     ):
         return no_counter_open(state, ticket)  # before the counters open: no forecast to make or to read
     return estimate(state, forecast_for(state, now), ticket, now)
+
+
+def waits_if_joined_now(state: SiteState, now: datetime) -> dict[str, WaitEstimate]:
+    """Each service's wait for a regular ticket taken now, from the one forecast that answers the tickets too."""
+    forecast = forecast_for(state, now)
+    return {service: if_joined_now(state, forecast, service, now) for service in state.site.services}

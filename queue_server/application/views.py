@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from queue_server.application.context import Context
+from queue_server.application.forecasts import waits_if_joined_now
 from queue_server.domain.model import OPEN_STATES, TicketState
 from queue_server.live import wire
 
@@ -52,3 +53,19 @@ def site_state_view(ctx: Context, site_id: str, audience: str) -> dict[str, Any]
         "tickets": [wire.ticket_view(t, audience) for t in open_tickets],
         "recent_calls": [wire.ticket_view(t, audience) for t in recent[:10]],
     }
+
+
+def waits_view(ctx: Context, site_id: str) -> dict[str, Any]:
+    """Per service, what a regular ticket taken now would be told (people ahead, the wait as a range, or no counter
+    open) and the walk-in quota left today (None: no quota): the kiosk's tiles and a citizen deciding at home read
+    it before anyone takes a number. Counts and minutes only, nothing personal."""
+    state = ctx.state(site_id)
+    now = ctx.now()
+    day = state.site.service_day(now)
+    waits = waits_if_joined_now(state, now)
+    services = {}
+    for service in state.site.services.values():
+        quota = service.walk_in_quota
+        left = None if quota is None else max(0, quota - state.walk_ins.get((service.id, day), 0))
+        services[service.id] = {**waits[service.id].to_dict(), "quota_left": left}
+    return {"now": now.isoformat(), "services": services}

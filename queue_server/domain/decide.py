@@ -105,6 +105,15 @@ def _counter_holding(state: SiteState, ticket: Ticket) -> CounterStatus | None:
 # --- ticket issuing ------------------------------------------------------------------------------------
 
 
+def issuing_refusal(state: SiteState, now: datetime) -> Refusal | None:
+    """Why no ticket can be issued now (the day closed, outside opening hours), or None: a kiosk says it first."""
+    try:
+        _require_site_open(state, now)
+    except Refusal as refusal:
+        return refusal
+    return None
+
+
 def _require_site_open(state: SiteState, now: datetime) -> date:
     """The local service day, if tickets may be issued now."""
     site = state.site

@@ -15,7 +15,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime
 
-from queue_server.domain.forecast import Forecast
+from queue_server.domain.forecast import Call, Forecast
 from queue_server.domain.model import Ticket
 from queue_server.domain.state import SiteState
 
@@ -62,7 +62,6 @@ def estimate(state: SiteState, forecast: Forecast, ticket: Ticket, now: datetime
     counters = forecast.counters_for(service)
     if not counters:
         return no_counter_open(state, ticket)
-    elapsed = (now - forecast.at).total_seconds() / 60
     call = forecast.calls.get(ticket.id)
     extra = 0
     if call is None:  # issued after the forecast was made: behind its service's tail and the others since
@@ -70,10 +69,30 @@ def estimate(state: SiteState, forecast: Forecast, ticket: Ticket, now: datetime
         extra = _issued_since(state, forecast, ticket)
         if call is None:
             return no_counter_open(state, ticket)
+    return _told(state, forecast, service, bool(ticket.priority), call, extra, now)
+
+
+def if_joined_now(state: SiteState, forecast: Forecast, service: str, now: datetime) -> WaitEstimate:
+    """What a regular ticket of `service` taken now would be told: the kiosk shows it on the service's tile and a
+    citizen at home reads it, before anyone takes a number (the same figures the ticket then gets)."""
+    counters = forecast.counters_for(service)
+    call = forecast.tail(service, False) if counters else None
+    if call is None:  # nobody to call it: everyone in the line is ahead
+        return WaitEstimate(len(state.waiting.get(service, {})), None, None, None, 0, state.times.basis(service))
+    return _told(state, forecast, service, False, call, _unseen(state, forecast, service), now)
+
+
+def _told(
+    state: SiteState, forecast: Forecast, service: str, priority: bool, call: Call, extra: int, now: datetime
+) -> WaitEstimate:
+    """The wait to `call` (a forecast's call, `extra` tickets it has not seen going first), with who comes later
+    and goes ahead, as people ahead and a range."""
+    counters = forecast.counters_for(service)
+    elapsed = (now - forecast.at).total_seconds() / 60
     mean = state.times.minutes(service)
     minutes = max(0.0, call.minutes - elapsed + extra * mean / len(counters))
     issuing = _issuing_left(state, now)
-    if not ticket.priority:
+    if not priority:
         minutes = _with_later_arrivals(forecast, counters, minutes, mean, elapsed, issuing)
     ahead = forecast.ahead(service, call.index) + extra - forecast.gone_ahead(service, call.index, state.departed)
     low, high = _range(minutes, mean, state.times.spread(service), len(counters))
@@ -157,6 +176,16 @@ def _issued_since(state: SiteState, forecast: Forecast, ticket: Ticket) -> int:
         other = state.tickets[other_id]
         if seen_ticket and (other.priority or not ticket.priority):
             count += 1
+    return count
+
+
+def _unseen(state: SiteState, forecast: Forecast, service: str) -> int:
+    """Waiting tickets of `service` the forecast has not seen (issued since it was made): all go before a newcomer."""
+    count = 0
+    for ticket_id in reversed(state.waiting.get(service, {})):
+        if ticket_id in forecast.calls:
+            break
+        count += 1
     return count
 
 

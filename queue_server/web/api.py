@@ -27,11 +27,11 @@ from queue_server.application.actions import (
 )
 from queue_server.application.auth import Principal, require
 from queue_server.application.context import Context
-from queue_server.application.views import site_state_view
+from queue_server.application.views import site_state_view, waits_view
 from queue_server.common.calls import call_of
 from queue_server.common.jsontext import JSONResponse
 from queue_server.domain.catalogue import PRIORITY_GROUPS, Site
-from queue_server.domain.decide import find_ticket
+from queue_server.domain.decide import find_ticket, issuing_refusal
 from queue_server.domain.refusal import Refusal
 from queue_server.live import wire
 from queue_server.web.administration_api import ROUTES as ADMINISTRATION_ROUTES
@@ -120,6 +120,15 @@ async def site_today(request: Request) -> Response:
     catalogue every 15 s from every kiosk is ~10 KB and a millisecond of the server each time."""
     ctx = ctx_of(request)
     return JSONResponse(_today(ctx, ctx.site(request.path_params["site"])))
+
+
+async def site_waits(request: Request) -> Response:
+    """Each service's wait for a ticket taken now and its quota left, and why nothing can be issued now if so:
+    public like the lobby screen (counts and minutes), for the kiosk's tiles and citizens at home."""
+    ctx = ctx_of(request)
+    site = ctx.site(request.path_params["site"])
+    refusal = issuing_refusal(ctx.state(site.id), ctx.now())
+    return JSONResponse({**waits_view(ctx, site.id), "issuing": None if refusal is None else error_body(refusal)})
 
 
 async def site_config(request: Request) -> Response:
@@ -335,6 +344,7 @@ ROUTES = [
     Route("/api/v1/sites", list_sites, methods=["GET"]),
     Route("/api/v1/sites/{site}", site_config, methods=["GET"]),
     Route("/api/v1/sites/{site}/today", site_today, methods=["GET"]),
+    Route("/api/v1/sites/{site}/waits", site_waits, methods=["GET"]),
     Route("/api/v1/sites/{site}/state", site_state, methods=["GET"]),
     Route("/api/v1/sites/{site}/devices", site_devices, methods=["GET"]),
     Route("/api/v1/sites/{site}/bookings/slots", get_booking_slots, methods=["GET"]),

@@ -293,6 +293,14 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                 "responses": _ok("Today"),
             }
         },
+        "/api/v1/sites/{site}/waits": {
+            "get": {
+                "summary": "Each service's wait for a ticket taken now (people ahead, a range, or no counter open), "
+                "its walk-in quota left today, and why no ticket can be issued now (null: it can)",
+                "parameters": [SITE],
+                "responses": _ok("Waits now"),
+            }
+        },
         "/api/v1/sites/{site}/state": {
             "get": {
                 "summary": "Live state: counters, open tickets today, waiting counts, recent calls",

@@ -120,6 +120,10 @@ function drawTiles() {
     agencies.push(agencyTile);
     for (const s of a.services) {
       const serviceTile = tile("k-service", a, s.name, null);
+      const wait = document.createElement("span");
+      wait.className = "k-tile-sub k-wait";
+      wait.setAttribute("aria-live", "polite");
+      serviceTile.append(wait);
       Object.assign(serviceTile.dataset, { agency: a.id, service: s.id });
       serviceTile.hidden = true;
       services.push(serviceTile);
@@ -155,6 +159,35 @@ function chooseAgency(agencyId) {
   $("services-agency").textContent = agency.name;
   for (const tile of document.querySelectorAll(".k-service")) tile.hidden = tile.dataset.agency !== agencyId;
   show("services");
+  showWaits(agencyId);
+}
+
+// Each service's line before the citizen takes a number (GET .../waits: what a ticket taken now would be told, and
+// the walk-in quota left): they may choose to come back later or book online instead. Read at each choice of an
+// agency; an answer that fails leaves the tiles as they are, an answer for an agency left since is not shown.
+let waits = null;
+
+async function showWaits(agencyId) {
+  waits = null;
+  fillWaits();
+  const answer = await call("GET", `/api/v1/sites/${site}/waits`);
+  if (!answer.ok || choice.agency !== agencyId || screen !== "services") return;
+  waits = answer.data.services || null;
+  fillWaits();
+}
+
+function fillWaits() {
+  for (const tile of document.querySelectorAll(".k-service")) {
+    const wait = waits?.[tile.dataset.service];
+    tile.querySelector(".k-wait").textContent = wait ? tileWait(wait) : "";
+  }
+}
+
+function tileWait(wait) {
+  if (wait.quota_left === 0) return texts.t("kiosk_tile_quota_gone");
+  if (wait.status === "no_counter_open") return texts.t("kiosk_tile_no_counter");
+  if (wait.after_closing) return texts.t("kiosk_tile_after_closing");
+  return `${texts.t("kiosk_tile_ahead", { n: wait.people_ahead })} · ${waitText(texts, wait, wait.minutes)}`;
 }
 
 function chooseService(serviceId) {
@@ -331,6 +364,7 @@ function switchLanguage() {
     setPrint($("t-print").dataset.state);
   }
   if (screen === "notice" && notice) renderNotice();
+  fillWaits();
 }
 
 function tick() {
