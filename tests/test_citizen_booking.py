@@ -164,6 +164,29 @@ async def test_book_a_slot_get_a_code_then_cancel_it_and_the_nik_is_nowhere(site
 
 
 @bounded(60)
+async def test_the_booking_page_says_each_service_s_line_at_the_mall_now(site: Server) -> None:
+    """A citizen at home deciding whether to walk in today or book: each service says its line now (GET /waits),
+    only while a counter of it is open, and that today's line is full once its walk-in quota is spent."""
+    server = site
+    for _ in range(3):
+        await server.issue("ktp")
+    for _ in range(10):  # kk: 20 a day, 10 of them kept for bookings
+        await server.issue("kk")
+    op = await server.login("op-disdukcapil")
+    assert (await server.command(op, "1", "open")).status_code == 200  # Loket 1: KTP only
+    wait = (await server.http.get("/api/v1/sites/tegal/waits")).json()["services"]["ktp"]
+    ktp, kk, skck = "[data-now='ktp']", "[data-now='kk']", "[data-now='skck']"
+    async with chromium() as browser, open_page(browser, f"{server.url}/booking/tegal", size=PHONE) as page:
+        await page.wait_for_selector(ktp, state="visible")
+        assert await text(page, ktp) == f"Datang langsung hari ini: 3 orang di depan, sekitar {wait['low']}–{wait['high']} menit"
+        assert await text(page, kk) == "Antrean hari ini sudah penuh: silakan booking"
+        assert await page.is_hidden(skck), "no SKCK counter open: nothing to say about walking in"
+        await page.click("#lang")
+        assert await text(page, ktp) == f"Walking in today: 3 ahead, about {wait['low']}–{wait['high']} minutes"
+        assert await text(page, kk) == "Today's line is full: please book"
+
+
+@bounded(60)
 async def test_the_booking_page_in_english_and_an_unknown_code(site: Server) -> None:
     server = site
     async with chromium() as browser, open_page(browser, f"{server.url}/booking/tegal?lang=en", size=PHONE) as page:

@@ -3,7 +3,7 @@
 // form: this page never stores it, and the server keeps only a keyed hash.
 
 import { call } from "./api.js";
-import { Texts, formatSlot, formatTime } from "./i18n.js";
+import { Texts, formatSlot, formatTime, waitText } from "./i18n.js";
 import { Modes } from "./modes.js";
 
 const config = JSON.parse(document.getElementById("booking-config").textContent);
@@ -48,6 +48,28 @@ async function loadSlots() {
     box.append(label);
   }
   $("slots-none").hidden = answer.data.slots.some((s) => s.available > 0);
+}
+
+// Or walk in today: each service's line at the mall now (GET .../waits, what a ticket taken now would be told),
+// shown while the mall issues tickets and a counter of the service is open; at night it would only say "closed".
+let waitsNow = null;
+
+async function loadWaits() {
+  const answer = await call("GET", `/api/v1/sites/${site}/waits`);
+  if (!answer.ok || answer.data.issuing) return;
+  waitsNow = answer.data.services || null;
+  fillWaits();
+}
+
+function fillWaits() {
+  for (const line of document.querySelectorAll("[data-now]")) {
+    const wait = waitsNow?.[line.dataset.now];
+    const full = wait && (wait.quota_left === 0 || (wait.status === "estimated" && wait.after_closing));
+    const open = wait && wait.status === "estimated";
+    line.hidden = !(full || open);
+    if (full) line.textContent = texts.t("booking_now_full");
+    else if (open) line.textContent = texts.t("booking_now", { n: wait.people_ahead, wait: waitText(texts, wait, wait.minutes) });
+  }
 }
 
 function slotChosen() {
@@ -118,5 +140,7 @@ $("lang").addEventListener("click", () => {
   texts.lang = texts.lang === "id" ? "en" : "id";
   texts.apply();
   if (chosen("day")) loadSlots();
+  fillWaits();
 });
 texts.apply();
+if (form) loadWaits();
