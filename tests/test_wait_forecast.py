@@ -209,6 +209,29 @@ def test_a_slow_counter_is_known_to_be_slow() -> None:
     assert d.state.times.speed("2") > 1.2 > 0.9 > d.state.times.speed("1")
 
 
+def test_how_fast_a_counter_s_own_pace_takes_over_depends_on_how_much_counters_differ() -> None:
+    """Empirical Bayes: counters that work alike keep a strong prior (a few long services are luck); counters that
+    differ a lot (a new operator at a third of the pace) have their own measurements take over at once."""
+    rng = random.Random(7)
+
+    def day(paces: dict[str, float]) -> Driver:
+        d = Driver()  # counters 1, 2 and 3 serve KTP
+        d.open(*paces)
+        for _ in range(12 * len(paces)):
+            d.issue("ktp")
+        for _ in range(12):
+            for counter, pace in paces.items():
+                d.serve(counter, minutes=pace * rng.lognormvariate(-0.15, 0.55))  # a real counter's spread
+        return d
+
+    alike = day({"1": 6.0, "2": 6.0, "3": 6.0})
+    assert alike.state.times.counter_weight() >= 10
+    assert 0.8 < alike.state.times.speed("3") < 1.2, "luck is not taken for a slow counter"
+    apart = day({"1": 3.0, "2": 6.0, "3": 18.0})
+    assert apart.state.times.counter_weight() <= 3
+    assert apart.state.times.speed("3") > 1.4 > 0.7 > apart.state.times.speed("1"), "the pace learnt, not shrunk"
+
+
 def test_two_citizens_a_minute_apart_with_the_same_line_are_told_nearly_the_same() -> None:
     d = Driver()
     d.open("1", "2")

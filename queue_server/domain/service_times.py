@@ -16,7 +16,8 @@ what is wanted is their mean, and service times are skewed (a few very long case
 mean of them is well below the mean (by 14 % and 8 % at the spread of a real counter), which made every wait too
 short. The robust mean caps each value at OUTLIER_CAP times the median instead (1.5 % below the mean at that
 spread): one forgotten "finish" after lunch still cannot double a service's time. A counter's speed is the robust
-mean of the ratios of its occupancies to its service's mean, shrunk towards 1 the same way, within 0.5-2.
+mean of the ratios of its occupancies to its service's mean, shrunk towards 1 the same way, within 0.5-2; how many
+ratios the prior counts as comes from how much today's counters differ (`counter_weight`, empirical Bayes).
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ from queue_server.domain.model import Ticket, TicketState
 RECENT = 60  # occupancies kept per service (today)
 PRIOR_WEIGHT = 6.0  # the prior counts as this many of today's measurements
 COUNTER_RECENT = 30
-COUNTER_PRIOR_WEIGHT = 5.0
+COUNTER_PRIOR_WEIGHT = 5.0  # a counter's prior speed (1.0) counts as this many of its ratios until measured:
+COUNTER_WEIGHT_BOUNDS = (2.0, 50.0)  # then from how much today's counters differ (counter_weight), within these
+SPREAD_MIN_COUNTERS = 3  # counters with SPREAD_MIN_RATIOS ratios each before their spread is measured
+SPREAD_MIN_RATIOS = 5
 HISTORY_MIN_SAMPLES = 10  # fewer on the same weekday before: the site file's figure is the prior
 DEFAULT_CV = 0.6  # spread of one occupancy (sd / mean) before today has measured it
 OUTLIER_CAP = 3.0  # a value counts for at most this many times the median (robust_mean)
@@ -47,6 +51,7 @@ class ServiceTimes:
     _means: dict[str, float] = field(default_factory=dict)  # cache of minutes(), cleared by observe()
     _at: dict[tuple[str, str], float] = field(default_factory=dict)  # cache of at_counter(), cleared by observe()
     _spreads: dict[str, float] = field(default_factory=dict)  # cache of spread(), cleared by observe()
+    _weight: float | None = None  # cache of counter_weight(), cleared by observe()
 
     def observe(self, ticket: Ticket) -> None:
         """A ticket left its counter (done or no-show): learn how long the counter was taken."""
@@ -63,6 +68,7 @@ class ServiceTimes:
         self._pairs.setdefault((ticket.counter, ticket.service), deque(maxlen=COUNTER_RECENT)).append(minutes)
         self._means.pop(ticket.service, None)
         self._spreads.pop(ticket.service, None)
+        self._weight = None
         self._at.clear()  # a counter's speed and a service's mean both moved: any pair may have
 
     def set_defaults(self, defaults: dict[str, float]) -> None:
@@ -111,8 +117,27 @@ class ServiceTimes:
         if not ratios:
             return 1.0
         n = len(ratios)
-        shrunk = (COUNTER_PRIOR_WEIGHT + n * robust_mean(ratios)) / (COUNTER_PRIOR_WEIGHT + n)
+        weight = self.counter_weight()
+        shrunk = (weight + n * robust_mean(ratios)) / (weight + n)
         return min(2.0, max(0.5, shrunk))
+
+    def counter_weight(self) -> float:
+        """How many of a counter's own ratios its prior speed (1.0) counts as: the variance of one ratio over the
+        variance of the counters' true speeds (empirical Bayes, from today's counters: the spread of their means
+        less what their own noise explains). Where counters are alike, a counter's few long services are luck and
+        its speed moves little; where they differ a lot, its own measurements take over at once."""
+        if self._weight is not None:
+            return self._weight
+        groups = [_capped(r) for r in self._ratios.values() if len(r) >= SPREAD_MIN_RATIOS]
+        weight = COUNTER_PRIOR_WEIGHT
+        if len(groups) >= SPREAD_MIN_COUNTERS:
+            noise = statistics.fmean(statistics.variance(g) for g in groups)  # one ratio, within its counter
+            means = [statistics.fmean(g) for g in groups]
+            between = statistics.variance(means) - statistics.fmean(noise / len(g) for g in groups)
+            low, high = COUNTER_WEIGHT_BOUNDS
+            weight = high if between <= noise / high else max(low, noise / between)
+        self._weight = weight
+        return weight
 
     def at_counter(self, service: str, counter: str) -> float:
         """The expected occupancy of one ticket of `service` at `counter`: what this counter measured for this
@@ -154,6 +179,14 @@ class ServiceTimes:
         self._at.clear()
         self._means.clear()
         self._spreads.clear()
+        self._weight = None
+
+
+def _capped(values: Iterable[float]) -> list[float]:
+    """The values with each capped at OUTLIER_CAP times their median, as robust_mean counts them."""
+    values = list(values)
+    cap = OUTLIER_CAP * statistics.median(values)
+    return [min(v, cap) for v in values]
 
 
 def robust_mean(values: Iterable[float]) -> float:
