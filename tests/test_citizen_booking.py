@@ -178,7 +178,10 @@ async def test_the_booking_page_says_each_service_s_line_at_the_mall_now(site: S
     ktp, kk, skck = "[data-now='ktp']", "[data-now='kk']", "[data-now='skck']"
     async with chromium() as browser, open_page(browser, f"{server.url}/booking/tegal", size=PHONE) as page:
         await page.wait_for_selector(ktp, state="visible")
-        assert await text(page, ktp) == f"Datang langsung hari ini: 3 orang di depan, sekitar {wait['low']}–{wait['high']} menit"
+        assert (
+            await text(page, ktp)
+            == f"Datang langsung hari ini: 3 orang di depan, sekitar {wait['low']}–{wait['high']} menit"
+        )
         assert await text(page, kk) == "Antrean hari ini sudah penuh: silakan booking"
         assert await page.is_hidden(skck), "no SKCK counter open: nothing to say about walking in"
         await page.click("#lang")
