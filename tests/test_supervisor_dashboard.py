@@ -5,6 +5,7 @@ and device health read off the figures."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from queue_server.domain.measures import Tally
 from queue_server.domain.model import TicketState
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState
+from queue_server.settings.sitefile import DEMO_SITE, load_site
 from queue_server.supervision import alerts, dashboard
 from queue_server.supervision.today import Today
 
@@ -117,6 +119,25 @@ def test_counters_and_longest_wait_as_of_the_server_clock() -> None:
     assert counter["since"] == "2026-11-23T09:12:12.000+07:00"
     statuses = {x["id"]: x["activity"] for x in dashboard.figures(d.state, d.now, [])["counters"]}
     assert statuses == {"1": "serving", "2": "closed", "3": "closed", "5": "closed"}
+
+
+def test_each_service_says_what_a_ticket_taken_now_would_be_told() -> None:
+    """The supervisor sees the wait of a new ticket per service, and when its call falls after closing (open a
+    counter or stop issuing) before citizens wait in vain."""
+    site = replace(load_site(DEMO_SITE), enforce_hours=True)  # closes at 15.30
+    d = Driver(site, now=datetime(2026, 11, 23, 7, 0, tzinfo=UTC))  # Monday 14.00 WIB
+    d.open("1")  # KTP only
+    for _ in range(3):
+        d.issue("ktp")
+    services = {s["id"]: s for s in dashboard.figures(d.state, d.now, [])["services"]}
+    ktp = services["ktp"]["new_ticket"]
+    assert ktp["status"] == "estimated" and ktp["people_ahead"] == 3 and not ktp["after_closing"]
+    assert ktp["low"] <= ktp["minutes"] <= ktp["high"]
+    assert services["kk"]["new_ticket"]["status"] == "no_counter_open"
+    for _ in range(15):  # 18 of 6 minutes at one counter: past 15.30
+        d.issue("ktp")
+    ktp = next(s for s in dashboard.figures(d.state, d.now, [])["services"] if s["id"] == "ktp")["new_ticket"]
+    assert ktp["after_closing"] and ktp["people_ahead"] == 18
 
 
 def test_alerts_follow_the_target_and_the_screens() -> None:

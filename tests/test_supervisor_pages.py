@@ -70,7 +70,11 @@ async def test_dashboard_follows_issuing_and_calling_live(browser: Browser, serv
         await server.issue("ktp")
         await until(page, KTP_WAITING + " === '1'")
         await until(page, "() => document.getElementById('kpi-waiting').textContent === '1'")
+        assert await page.evaluate(text_of("#services tr[data-service=ktp] .new-ticket")) == "–", "no counter open"
         await server.command(op, "1", "open")
+        wait = (await server.http.get("/api/v1/sites/tegal/waits")).json()["services"]["ktp"]
+        new_ticket = f"{wait['low']}–{wait['high']} mnt"  # what a ticket taken now would be told
+        await until(page, text_of("#services tr[data-service=ktp] .new-ticket") + f" === '{new_ticket}'")
         await server.command(op, "1", "call_next")
         await until(page, text_of("#counters [data-counter='1'] .label") + " === 'A-001'")
         assert await page.evaluate(text_of("#counters [data-counter='1'] .badge")) == "Memanggil"
@@ -153,6 +157,25 @@ async def test_the_header_s_parts_never_run_over_each_other(
                 assert await page.evaluate(HEADER_PARTS) == {"overlaps": [], "cut": []}, (path, lang)
             await page.click("#lang")  # back to Indonesian for the next page
             await until(page, "() => document.documentElement.lang === 'id'")
+
+
+CUT_CELLS = """() => [...document.querySelectorAll('.services th, .services td:not(.name)')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.trim())"""
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1366, 768)])
+async def test_no_figure_of_the_services_table_is_cut(browser: Browser, server: Server, size: tuple[int, int]) -> None:
+    """Nine columns, in both languages: every heading and figure whole (a narrow panel scrolls sideways instead)."""
+    for _ in range(12):
+        await server.issue("ktp")
+    op = await server.login("op-disdukcapil")
+    await server.command(op, "1", "open")
+    async with signed_in(browser, server, "/supervisor/tegal", "supervisor", size) as page:
+        await until(page, text_of("#services tr[data-service=ktp] .new-ticket") + ".includes('–')")
+        assert await page.evaluate(CUT_CELLS) == []
+        await page.click("#lang")
+        await until(page, "() => document.documentElement.lang === 'en'")
+        assert await page.evaluate(CUT_CELLS) == []
 
 
 async def test_an_operator_sees_only_their_own_agency(browser: Browser, server: Server) -> None:

@@ -1,7 +1,9 @@
 """The live figures of a supervisor's dashboard, computed from the engine's in-memory state (today's tickets, the
 counters) and the device registry, with the same definitions as the reports (domain/measures.py).
 
-Per service: people waiting, the longest current wait, mean wait and service time today, served in the last hour.
+Per service: people waiting, the longest current wait, mean wait and service time today, served in the last hour,
+and what a ticket taken now would be told (the wait as a range, or that its call falls after closing: a supervisor
+opens a counter or stops issuing before citizens wait in vain).
 Per counter: closed, paused, idle, called or serving, with the ticket and since when. Per display: connected,
 audio, last call. And the alerts those figures raise (alerts.py).
 """
@@ -12,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from queue_server.application.forecasts import waits_if_joined_now
 from queue_server.domain.catalogue import Site
 from queue_server.domain.measures import queued_at
 from queue_server.domain.model import CounterState, Ticket, TicketState
@@ -31,6 +34,7 @@ def _queued_at(state: SiteState, ticket: Ticket) -> datetime:
 def _services(state: SiteState, now: datetime, today: Today) -> list[dict[str, Any]]:
     site = state.site
     out = []
+    new_ticket = waits_if_joined_now(state, now)
     for sid, service in site.services.items():
         waiting = state.waiting_tickets(sid)
         oldest = min(waiting, key=lambda t: _queued_at(state, t), default=None)
@@ -55,6 +59,7 @@ def _services(state: SiteState, now: datetime, today: Today) -> list[dict[str, A
                 "counters_open": sum(
                     1 for c in site.counters_serving(sid) if state.counters[c.id].state is CounterState.OPEN
                 ),
+                "new_ticket": new_ticket[sid].to_dict(),
             }
         )
     return out

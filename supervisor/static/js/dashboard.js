@@ -83,6 +83,7 @@ function renderServices() {
       el("td", { class: "num longest" },
         el("span", { text: minutesText(longest) }),
         el("small", { text: ` / ${s.target_wait_minutes}` })),
+      newTicketCell(s.new_ticket),
       el("td", { class: "num", text: minutesText(s.mean_wait) }),
       el("td", { class: "num", text: minutesText(s.mean_service) }),
       el("td", { class: "num served", text: s.served }),
@@ -90,6 +91,16 @@ function renderServices() {
       el("td", { class: "num", text: s.counters_open }));
   });
   $("services").replaceChildren(...rows);
+}
+
+// What a ticket taken now would be told: the range in minutes, "past closing" (open a counter or stop issuing), or
+// "–" with no counter of the service open.
+function newTicketCell(wait) {
+  const past = Boolean(wait && wait.status === "estimated" && wait.after_closing);
+  let text = "–";
+  if (past) text = T("new_ticket_after_closing");
+  else if (wait && wait.status === "estimated") text = `${wait.low}–${wait.high} ${T("minutes_short")}`;
+  return el("td", { class: `num new-ticket${past ? " past" : ""}`, title: T("new_ticket_title"), text });
 }
 
 function canAct(counter) {
