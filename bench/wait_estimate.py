@@ -26,6 +26,12 @@ exactly as the engine runs them. At each issue (and check-in) the estimate is co
 clock, as the server does, or made afresh for every ticket with --follow 0; then domain.wait.estimate); the real wait is called_at - issued_at of the
 ticket's first call. Tickets never called (the day ended) have no real wait and are left out.
 
+The error no estimator can avoid (--oracle-every N --replicas R): every Nth ticket also gets the median of R replicas
+of the rest of the day played from its issue with everything the simulation knows then, only later draws made
+afresh. With --fair-oracle the replicas know the mall (each counter's pace, its breaks, who booked) but not what
+nobody can: the rest of each service under way (drawn again given how long it has run) and the walk-ins still to
+come (drawn again from the same rates); without it they know those too, a bound no server could reach.
+
 Baselines: LES (the wait of the last ticket of the service to be called) and QL (people ahead in the service's
 line x the mean of today's service times, or the configured one, / counters open, at least one).
 Result: bench/results/wait_estimate.json, and a table on stdout. Targets (issue "Wait estimates citizens can
@@ -124,6 +130,7 @@ class Sim:
     refused: int = 0
     commands: int = 0
     oracle_every: int = 0  # every Nth ticket also gets the oracle's figure (0: none)
+    fair_oracle: bool = False  # the oracle draws the rest of services under way and the arrivals to come again
     replicas: int = 0
     target: str | None = None  # in a replica: the ticket whose call ends the run
     target_called: datetime | None = None
@@ -155,9 +162,7 @@ class Sim:
 
     def plan(self) -> None:
         for service in self.site.services.values():
-            quota = service.walk_in_quota
-            demand = (0.9 * quota if quota is not None else 60) * self.load
-            self._plan_arrivals(service.id, demand)
+            self._plan_arrivals(service.id, self.demand(service.id))
             self._plan_bookings(service.id, round(service.online_quota * BOOKED_SHARE * self.load / 0.6))
         for i, counter in enumerate(self.site.counters.values()):
             self.speed[counter.id] = self.rng.uniform(0.8, 1.25)
@@ -169,10 +174,11 @@ class Sim:
             self.schedule(pause + timedelta(minutes=BREAK_MINUTES), "resume", counter.id)
             self.schedule(self.at(CLOSE), "stop", counter.id)
 
-    def _plan_arrivals(self, service: str, demand: float) -> None:
+    def _plan_arrivals(self, service: str, demand: float, after: float = 0.0) -> None:
+        """Arrivals from `after` minutes past opening to closing (a fair replica draws them again from now)."""
         weights = {h: w * (0.5 if h in (7, 15) else 1.0) for h, w in HOURLY.items()}  # half hours at both ends
         per_weight = demand / sum(weights.values())
-        now = 0.0  # minutes after opening
+        now = after  # minutes after opening
         end = (CLOSE.hour * 60 + CLOSE.minute) - (OPEN.hour * 60 + OPEN.minute)
         peak = max(HOURLY.values()) * per_weight / 60  # arrivals per minute at the peak: thinning bound
         while True:
@@ -183,6 +189,11 @@ class Sim:
             rate = HOURLY[hour] * per_weight / 60
             if self.rng.random() < rate / peak:
                 self.schedule(self.at(OPEN, now), "arrive", service)
+
+    def demand(self, service: str) -> float:
+        """Walk-ins expected in a day: 90 % of the walk-in quota (60 without one), times the load."""
+        quota = self.site.services[service].walk_in_quota
+        return (0.9 * quota if quota is not None else 60) * self.load
 
     def _plan_bookings(self, service: str, count: int) -> None:
         """Citizens who booked a slot (the evening before): they come 0-25 minutes before it and check in."""
@@ -219,12 +230,43 @@ class Sim:
             replica = copy.deepcopy(self)
             replica.rng = random.Random(hash((ticket_id, r)))
             replica.oracle_every = 0
+            if self.fair_oracle:
+                replica.forget_the_future(now)
             replica.target = ticket_id
             replica.call_idle(self.state.tickets[ticket_id].service, now)  # as the real day goes on from here
             replica.run()
             if replica.target_called is not None:
                 waits.append((replica.target_called - now).total_seconds() / 60)
         return median(waits) if len(waits) > self.replicas // 2 else None
+
+    def forget_the_future(self, now: datetime) -> None:
+        """A fair replica knows the mall (each counter's pace, its breaks, who booked) but not what no one can:
+        the rest of each service under way is drawn again given how long it has run, and the walk-ins still to
+        come are drawn again from the same hourly rates."""
+        kept = []
+        for when, order, kind, payload in self.queue:
+            if kind == "arrive":
+                continue
+            if kind == "finish":
+                when = self._finish_given_elapsed(payload, now)
+            kept.append((when, order, kind, payload))
+        self.queue = kept
+        heapq.heapify(self.queue)
+        after = (now - self.at(OPEN)).total_seconds() / 60
+        for service in self.site.services:
+            self._plan_arrivals(service, self.demand(service), after)
+
+    def _finish_given_elapsed(self, counter: str, now: datetime) -> datetime:
+        ticket = self.state.tickets[self.state.counters[counter].current or ""]
+        started = ticket.started_at or now
+        elapsed = (now - started).total_seconds() / 60
+        mean_min = self.site.services[ticket.service].default_service_minutes * self.speed[counter]
+        sigma = math.sqrt(math.log(1 + SERVICE_CV**2))
+        for _ in range(1000):  # a log-normal draw longer than what has already passed
+            minutes = self.rng.lognormvariate(math.log(mean_min) - sigma**2 / 2, sigma)
+            if minutes > elapsed:
+                return started + timedelta(minutes=minutes)
+        return now + timedelta(minutes=1)  # far in the tail: about to end
 
     # --- handlers -----------------------------------------------------------------------------------------
 
@@ -448,6 +490,11 @@ def main() -> None:
     parser.add_argument("--oracle-every", type=int, default=0, help="every Nth ticket also gets the oracle's bound")
     parser.add_argument("--replicas", type=int, default=15, help="replicas of the rest of the day per oracle ticket")
     parser.add_argument(
+        "--fair-oracle",
+        action="store_true",
+        help="the oracle does not know the end of each service under way nor the walk-ins still to come",
+    )
+    parser.add_argument(
         "--follow",
         type=float,
         default=forecasts.FOLLOW_SECONDS,
@@ -485,7 +532,7 @@ def main() -> None:
             ]
             breaks = usual_breaks(weeks_before, site.breaks, site.tz)
         sim = Sim(site, random.Random(args.seed + day), args.load, history=history, breaks=breaks,
-                  oracle_every=args.oracle_every, replicas=args.replicas)  # fmt: skip
+                  oracle_every=args.oracle_every, replicas=args.replicas, fair_oracle=args.fair_oracle)  # fmt: skip
         sim.simulate()
         weeks.append(learnt(sim.state))
         moves.append(sim.moves)
@@ -525,7 +572,8 @@ def main() -> None:
         path = save_result("wait_estimate", {
             "method": __doc__.split("\n\n")[1:4],
             "parameters": {"days": args.days, "seed": args.seed, "load": args.load, "hourly": HOURLY,
-                           "oracle_every": args.oracle_every, "replicas": args.replicas, "follow": args.follow,
+                           "oracle_every": args.oracle_every, "replicas": args.replicas,
+                           "fair_oracle": args.fair_oracle, "follow": args.follow,
                            "priority_share": PRIORITY_SHARE, "no_show": NO_SHOW, "service_cv": SERVICE_CV,
                            "booked_share": BOOKED_SHARE},
             "tickets": len(tickets), "refused": refused, "commands": commands, "seconds": round(elapsed, 2),
