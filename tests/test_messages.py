@@ -215,5 +215,15 @@ def test_an_alert_says_times_and_minutes_in_the_words_of_each_language() -> None
     assert "last event Monday 30 November 2026 at 09:02" in clock["message_en"]
     assert wait["message"] == "KTP-el: A-001 menunggu 61 menit (target 30), 1 orang dalam antrean."
     assert wait["message_en"] == "KTP-el: A-001 has waited 61 minutes (target 30), 1 in the queue."
+    past = detect(site, [{**service, "longest_wait": None, "new_ticket": {"status": "estimated", "after_closing": True}}],
+                  [])[0]  # fmt: skip
+    assert past["kind"] == "past_closing" and past["agencies"] == ["disdukcapil"]
+    assert past["message"] == (
+        "KTP-el: tiket yang diambil sekarang mungkin tidak terlayani hari ini (1 orang dalam antrean). "
+        "Buka loket lain untuk layanan ini."
+    )
+    assert past["message_en"] == (
+        "KTP-el: a ticket taken now may not be served today (1 in the queue). Open another counter for this service."
+    )
     assert failing["message"].startswith("Gateway WhatsApp/SMS: pengiriman gagal sejak pukul ?, 3 pesan")
     assert failing["message_en"].startswith("The WhatsApp/SMS gateway: deliveries failing since ?, 3 messages")

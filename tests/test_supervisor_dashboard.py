@@ -138,6 +138,8 @@ def test_each_service_says_what_a_ticket_taken_now_would_be_told() -> None:
         d.issue("ktp")
     ktp = next(s for s in dashboard.figures(d.state, d.now, [])["services"] if s["id"] == "ktp")["new_ticket"]
     assert ktp["after_closing"] and ktp["people_ahead"] == 18
+    raised = [a for a in dashboard.figures(d.state, d.now, [])["alerts"] if a["kind"] == "past_closing"]
+    assert [a["id"] for a in raised] == ["past_closing:ktp"], "and the supervisor is alerted"
 
 
 def test_alerts_follow_the_target_and_the_screens() -> None:

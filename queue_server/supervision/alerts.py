@@ -1,6 +1,7 @@
 """Alerts a supervisor must see: a service whose longest current wait has passed its target
-(`Service.target_wait_minutes`), a display that has gone quiet (disconnected), and an endpoint (a webhook, the
-WhatsApp/SMS gateway) whose messages keep failing.
+(`Service.target_wait_minutes`), a service whose new tickets would be called after closing (the kiosk tells
+citizens they may not be served today; another counter may still save the day), a display that has gone quiet
+(disconnected), and an endpoint (a webhook, the WhatsApp/SMS gateway) whose messages keep failing.
 
 They are derived from the live figures every time, never stored: an alert is active exactly while its condition
 holds, and it clears by itself when the queue is called down or the screen comes back. What each kind says, in
@@ -16,7 +17,7 @@ from typing import Any
 from queue_server.common import messages
 from queue_server.domain.catalogue import Site
 
-KINDS = ("clock", "wait", "device", "device_missing", "delivery_failing")
+KINDS = ("clock", "wait", "past_closing", "device", "device_missing", "delivery_failing")
 
 
 def _local(site: Site, iso: str | None) -> datetime | None:
@@ -82,6 +83,20 @@ def detect(
                     target=target,
                     waiting=s["waiting"],
                 ),
+            }
+        )
+    for s in services:
+        new_ticket = s.get("new_ticket") or {}
+        if new_ticket.get("status") != "estimated" or not new_ticket.get("after_closing"):
+            continue
+        out.append(
+            {
+                "id": f"past_closing:{s['id']}",
+                "kind": "past_closing",
+                "agencies": [s["agency"]],
+                "service": s["id"],
+                "waiting": s["waiting"],
+                **_said("past_closing", service=s["name"], waiting=s["waiting"]),
             }
         )
     for d in devices:
