@@ -58,9 +58,14 @@ class Forecast:
     reshapes: int = 0  # the state's count of reshapes (SiteState.reshapes)
     departed_mark: int = 0  # len(SiteState.departed) when made: who left the line since is after it
     _by_service: dict[str, list[int]] = field(default_factory=dict)  # service -> sorted indexes of its counters' calls
+    _serving: dict[str, list[str]] = field(default_factory=dict)  # cache of counters_for()
 
     def counters_for(self, service: str) -> list[str]:
-        return [c for c, services in self.active.items() if service in services]
+        """The counters open or on a break that serve `service` (asked several times per estimate: kept)."""
+        counters = self._serving.get(service)
+        if counters is None:
+            counters = self._serving[service] = [c for c, services in self.active.items() if service in services]
+        return counters
 
     def ahead(self, service: str, index: int) -> int:
         """Calls made before `index` at the counters that serve `service`."""
