@@ -150,6 +150,9 @@ async def test_each_service_tile_shows_its_line_before_a_number_is_taken(server:
         assert await text(page, ktp) == f"2 ahead · about {wait['low']}–{wait['high']} minutes"
         assert await text(page, kia) == "No counter open yet"
         await page.click(".k-service[data-service='ktp']")
+        await page.click("[data-screen='priority'] [data-back='services']")  # back: the tiles still say it
+        assert await text(page, ktp) == f"2 ahead · about {wait['low']}–{wait['high']} minutes"
+        await page.click(".k-service[data-service='ktp']")
         await page.click("#priority-none")
         await until(page, "() => window.__kiosk.screen === 'ticket'")
         assert await text(page, "#t-ahead") == "2 people"

@@ -164,14 +164,14 @@ function chooseAgency(agencyId) {
 
 // Each service's line before the citizen takes a number (GET .../waits: what a ticket taken now would be told, and
 // the walk-in quota left): they may choose to come back later or book online instead. Read at each choice of an
-// agency; an answer that fails leaves the tiles as they are, an answer for an agency left since is not shown.
+// agency; an answer that fails leaves the tiles blank, an answer for an agency left since is not shown.
 let waits = null;
 
 async function showWaits(agencyId) {
   waits = null;
   fillWaits();
   const answer = await call("GET", `/api/v1/sites/${site}/waits`);
-  if (!answer.ok || choice.agency !== agencyId || screen !== "services") return;
+  if (!answer.ok || choice.agency !== agencyId) return; // (still shown on coming back from the next screen)
   waits = answer.data.services || null;
   fillWaits();
 }
