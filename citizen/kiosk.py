@@ -11,14 +11,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.web.kit import JSONResponse, Refusal, Site, sites_of
+from queue_server.web.kit import NEAR_BLACK, WHITE, JSONResponse, Refusal, Site, channels, contrast, luminance, sites_of
 
 from .common import lang_of, not_found, page_config, pages, settings_of
-
-
-def _luminance(rgb: tuple[float, float, float]) -> float:
-    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
-    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 
 
 def _tile(colour: str) -> tuple[str, str]:
@@ -26,14 +21,13 @@ def _tile(colour: str) -> tuple[str, str]:
     mid-tone colour on which neither reaches 4.5:1 (WCAG AA for the tile's small text) is darkened, step by step,
     until white does: the tile keeps its hue and every word on it stays readable."""
     try:
-        rgb = tuple(int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
-    except (ValueError, IndexError):
+        r, g, b = channels(colour)
+    except ValueError:
         return "#1f4e79", "#ffffff"
-    r, g, b = rgb
     for step in range(0, 20):
         shade = (r * (1 - step / 20), g * (1 - step / 20), b * (1 - step / 20))
-        lum = _luminance(shade)
-        on_dark, on_white = (lum + 0.05) / 0.0556, 1.05 / (lum + 0.05)
+        lum = luminance(shade)
+        on_dark, on_white = contrast(lum, NEAR_BLACK), contrast(lum, WHITE)
         if step == 0 and on_dark >= 4.5 and on_dark > on_white:
             return colour, "#111111"
         if on_white >= 4.5:

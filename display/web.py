@@ -16,27 +16,34 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from queue_server.web.kit import Assets, JSONResponse, Pages, Refusal, Screen, Site, screen_scope, sites_of
+from queue_server.web.kit import (
+    NEAR_BLACK,
+    WHITE,
+    Assets,
+    JSONResponse,
+    Pages,
+    Refusal,
+    Screen,
+    Site,
+    channels,
+    contrast,
+    luminance,
+    screen_scope,
+    sites_of,
+)
 
 HERE = Path(__file__).parent
 pages = Pages(HERE / "templates")
 LANGUAGES = ("id", "en")
 
 
-def _luminance(colour: str) -> float:
-    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
 def ink_for(colour: str) -> str:
     """Near-black or white text, whichever contrasts more with an agency colour (WCAG contrast ratio)."""
     try:
-        lum = _luminance(colour)
-    except (ValueError, IndexError):
+        lum = luminance(channels(colour))
+    except ValueError:
         return "#ffffff"
-    dark = 0.0056  # the luminance of #111111
-    return "#ffffff" if 1.05 / (lum + 0.05) >= (lum + 0.05) / (dark + 0.05) else "#111111"
+    return "#ffffff" if contrast(lum, WHITE) >= contrast(lum, NEAR_BLACK) else "#111111"
 
 
 def page_config(site: Site, screen: Screen, lang: str) -> dict[str, Any]:
