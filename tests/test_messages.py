@@ -162,6 +162,17 @@ def test_an_audit_entry_reads_as_a_sentence_with_names() -> None:
     assert "sim" not in said["id"].split() and "counter." not in said["en"]
 
 
+def test_an_audit_entry_names_a_counter_and_service_removed_since_as_they_were_named() -> None:
+    from queue_server.settings.sitefile import DEMO_SITE, load_site
+    from queue_server.supervision.audit import summary
+
+    details = {"ticket": "A-003", "target_service": "keliling", "service_name": "Layanan Keliling",
+               "counter_name": "Loket Mobil"}  # fmt: skip
+    said = summary(load_site(DEMO_SITE), "counter.transfer", "counter 99", details)
+    assert said["id"] == "Loket Mobil memindahkan A-003 ke Layanan Keliling"
+    assert said["en"] == "Loket Mobil moved A-003 to Layanan Keliling"
+
+
 def test_an_old_transfer_entry_without_its_ticket_still_reads_as_a_sentence() -> None:
     from queue_server.settings.sitefile import DEMO_SITE, load_site
     from queue_server.supervision.audit import summary

@@ -166,7 +166,7 @@ async def counter_command(
         _counter_answer(name, counter_id),
         idem_key=_scope(principal, command_id),
         audit=audit_trail.counter_entry(
-            principal, name, counter_id, body, current=_current_label(ctx, site_id, counter_id)
+            principal, ctx.site(site_id), name, counter_id, body, current=_current_label(ctx, site_id, counter_id)
         ),
     )
 
@@ -226,7 +226,7 @@ async def ticket_action(
         principal,
         f"ticket.{action}",
         audit_trail.ticket_target(ctx, site_id, ticket_ref),
-        target_service=body.get("target_service"),
+        **audit_trail.service_named(ctx.site(site_id), body.get("target_service")),
     )
     return await ctx.engine.submit(site_id, command, answer, idem_key=_scope(principal, command_id), audit=record)
 

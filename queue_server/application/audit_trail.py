@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from queue_server.application.auth import Principal
+from queue_server.domain.catalogue import Site
 from queue_server.domain.decide import find_ticket
 from queue_server.domain.refusal import Refusal
 from queue_server.persistence.storage import AuditRecord
@@ -39,16 +40,29 @@ def ticket_target(ctx: Context, site_id: str, ref: str) -> str:
 
 
 def counter_entry(
-    principal: Principal, command: str, counter_id: str, body: dict[str, Any], current: str | None = None
+    principal: Principal,
+    site: Site,
+    command: str,
+    counter_id: str,
+    body: dict[str, Any],
+    current: str | None = None,
 ) -> AuditRecord | None:
     """`current`: the label of the counter's ticket now, named by a transfer from the counter (its body has none)."""
     if command not in PRIVILEGED_COUNTER_COMMANDS:
         return None
+    counter = site.counters.get(counter_id)
     return entry(
         principal,
         f"counter.{command}",
         f"counter {counter_id}",
         # a transfer from the counter moves the counter's own ticket, whatever the body says
         ticket=current if command == "transfer" else body.get("ticket"),
-        target_service=body.get("target_service"),
+        counter_name=counter.name if counter else None,
+        **service_named(site, body.get("target_service")),
     )
+
+
+def service_named(site: Site, service_id: object) -> dict[str, Any]:
+    """A target service with its name as it is today: the log still reads in words once the service is removed."""
+    service = site.services.get(str(service_id)) if service_id else None
+    return {"target_service": service_id, "service_name": service.name if service else None}

@@ -53,8 +53,8 @@ def summary(site: Site, action: str, target: str, details: dict[str, Any]) -> di
     kind, _, ref = target.partition(" ")
     params: dict[str, Any] = {"target": target, **details}
     if kind == "counter":
-        counter = site.counters.get(ref)
-        params["counter"] = counter.name if counter else ref
+        counter = site.counters.get(ref)  # its name today; one removed since: the name it had then
+        params["counter"] = counter.name if counter else details.get("counter_name") or ref
     elif kind == "ticket":
         params["ticket"] = ref
     elif kind == "day":
@@ -62,7 +62,7 @@ def summary(site: Site, action: str, target: str, details: dict[str, Any]) -> di
     elif kind == "account":
         params["account"] = ref
     service = site.services.get(str(details.get("target_service") or ""))
-    params["service"] = service.name if service else details.get("target_service")
+    params["service"] = service.name if service else details.get("service_name") or details.get("target_service")
     if action == "counter.transfer" and not details.get("ticket"):
         action = "counter.transfer.unnamed"
     if action not in catalogue().get("audit", {}):
