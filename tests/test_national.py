@@ -147,6 +147,7 @@ async def test_figures_per_mall_and_totals_follow_what_happened(malls: Server) -
     assert t["name"] == "MPP Kabupaten Tegal" and b["timezone"] == "Asia/Makassar" and b["day"] == "2026-11-23"
     assert (t["waiting"], t["served_today"], t["longest_wait"]) == (3, 1, 600.0)
     assert (b["waiting"], b["served_today"], b["longest_wait"]) == (1, 2, 600.0)
+    assert (t["past_closing"], b["past_closing"]) == (0, 0), "09.10: every line is served before closing"
     assert (t["counters_open"], t["counters_total"]) == (1, len(TEGAL.counters))
     assert (b["counters_open"], b["counters_total"]) == (1, 2)
     assert (t["screens_down"], t["screens_total"]) == (len(TEGAL.screens), len(TEGAL.screens)), "no TV connected"
@@ -197,6 +198,17 @@ async def test_figures_per_mall_and_totals_follow_what_happened(malls: Server) -
             await asyncio.sleep(0.05)
         else:
             raise AssertionError("the connected TV's screen still counts as down")
+
+
+async def test_a_mall_whose_new_tickets_would_be_called_after_closing_shows_it(malls: Server) -> None:
+    s = malls
+    s.clock.advance(hours=6)  # 15.00 WIB at Tegal, which closes at 15.30
+    for _ in range(8):  # 6 minutes each at one counter: the ninth would be called after 15.30
+        await issue(s, "tegal", "ktp")
+    await command(s, await s.login("op-disdukcapil"), "tegal", "1", "open")
+    data = await national(s, await s.login("nasional"), sort="past_closing")
+    assert row_of(data, "tegal")["past_closing"] == 1 and row_of(data, "brebes")["past_closing"] == 0
+    assert data["totals"]["past_closing"] == 1 and data["sites"][0]["site"] == "tegal"
 
 
 async def test_a_new_ticket_shows_at_once_and_the_ikm_is_read_once_a_minute(malls: Server) -> None:

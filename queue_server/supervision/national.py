@@ -2,12 +2,13 @@
 all of them; a regional account: its list), with the figures a ministry or a province watches, their totals, and
 the rows sorted as asked. docs/supervisor.md, "The national view".
 
-Per mall: people waiting now and the longest current wait, served today, counters open of all, screens with no
-display connected of all, the day's quota used (tickets issued today over the daily quotas of the services that
-have one) and the IKM of a period. The live figures are the mall's own dashboard's (`Monitor.figures`, the same
-definitions), so the two never disagree. The IKM is a database read per mall; it is kept `IKM_SECONDS` so that a
-page polling every five seconds across 300 malls reads the survey table once a minute per mall, not per poll,
-and a read already under way is shared by every request that wants it.
+Per mall: people waiting now and the longest current wait, the services whose new tickets would be called after
+closing (its dashboard's "Tiket baru" in red: a mall that needs another counter now), served today, counters open of
+all, screens with no display connected of all, the day's quota used (tickets issued today over the daily quotas of
+the services that have one) and the IKM of a period. The live figures are the mall's own dashboard's
+(`Monitor.figures`, the same definitions), so the two never disagree. The IKM is a database read per mall; it is
+kept `IKM_SECONDS` so that a page polling every five seconds across 300 malls reads the survey table once a minute
+per mall, not per poll, and a read already under way is shared by every request that wants it.
 
 Totals: sums; the longest wait is the longest of all; quota used is issued over quota across the malls (not a
 mean of percentages); the IKM is computed from the summed answers, so each mall weighs by its respondents.
@@ -35,7 +36,8 @@ from queue_server.supervision.reports import Period, checked_period, day_param
 IKM_SECONDS = 60.0  # how long a mall's survey sums for a period are reused
 IKM_CACHE_MAX = 4096  # (mall, period) entries kept at most; the oldest go first
 LIVE_SECONDS = 1.0  # a mall's live figures are reused this long when nothing was committed there meanwhile
-SORTS = ("name", "waiting", "longest_wait", "served_today", "counters_open", "screens_down", "quota_used", "ikm")
+SORTS = ("name", "waiting", "longest_wait", "past_closing", "served_today", "counters_open", "screens_down",
+         "quota_used", "ikm")  # fmt: skip
 ORDERS = ("asc", "desc")
 DEFAULT_SORT = "waiting"
 
@@ -198,6 +200,7 @@ def site_row(site: Site, figures: dict[str, Any], issued: Mapping[tuple[str, dat
         "day_closed": figures["day_closed"],
         "waiting": totals["waiting"],
         "longest_wait": totals["longest_wait"],
+        "past_closing": sum(1 for s in figures["services"] if _past_closing(s.get("new_ticket"))),
         "served_today": totals["served"],
         "counters_open": totals["counters_open"],
         "counters_total": len(site.counters),
@@ -208,6 +211,10 @@ def site_row(site: Site, figures: dict[str, Any], issued: Mapping[tuple[str, dat
         "quota_total": quota if limited else None,
         "quota_used": _percent(used, quota) if limited else None,
     }
+
+
+def _past_closing(new_ticket: dict[str, Any] | None) -> bool:
+    return bool(new_ticket and new_ticket["status"] == "estimated" and new_ticket["after_closing"])
 
 
 def with_screens(site: Site, row: dict[str, Any], elsewhere: set[tuple[str, str]]) -> dict[str, Any]:
@@ -231,6 +238,7 @@ def _totals(rows: list[dict[str, Any]], answers: Answers) -> dict[str, Any]:
         "sites": len(rows),
         "waiting": total("waiting"),
         "longest_wait": max(waits) if waits else None,
+        "past_closing": total("past_closing"),
         "served_today": total("served_today"),
         "counters_open": total("counters_open"),
         "counters_total": total("counters_total"),
