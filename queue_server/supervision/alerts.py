@@ -66,39 +66,11 @@ def detect(
         wait, target = s["longest_wait"], s["target_wait_minutes"]
         if wait is None or wait <= target * 60:
             continue
-        out.append(
-            {
-                "id": f"wait:{s['id']}",
-                "kind": "wait",
-                "agencies": [s["agency"]],
-                "service": s["id"],
-                "ticket": s["longest_label"],
-                "wait": wait,
-                "target_minutes": target,
-                **_said(
-                    "wait",
-                    service=s["name"],
-                    ticket=s["longest_label"],
-                    waited=int(wait // 60),
-                    target=target,
-                    waiting=s["waiting"],
-                ),
-            }
-        )
+        out.append(_of_service("wait", s, ticket=s["longest_label"], wait=wait, target_minutes=target))
     for s in services:
         new_ticket = s.get("new_ticket") or {}
-        if new_ticket.get("status") != "estimated" or not new_ticket.get("after_closing"):
-            continue
-        out.append(
-            {
-                "id": f"past_closing:{s['id']}",
-                "kind": "past_closing",
-                "agencies": [s["agency"]],
-                "service": s["id"],
-                "waiting": s["waiting"],
-                **_said("past_closing", service=s["name"], waiting=s["waiting"]),
-            }
-        )
+        if new_ticket.get("status") == "estimated" and new_ticket.get("after_closing"):
+            out.append(_of_service("past_closing", s))
     for d in devices:
         if d["health"] != "down":
             continue
@@ -147,6 +119,20 @@ def detect(
             }
         )
     return out
+
+
+def _of_service(kind: str, s: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """An alert about one service (`s`: its dashboard figures), for its agency's dashboards too."""
+    said = {"waited": int(fields["wait"] // 60), "target": fields["target_minutes"]} if kind == "wait" else {}
+    return {
+        "id": f"{kind}:{s['id']}",
+        "kind": kind,
+        "agencies": [s["agency"]],
+        "service": s["id"],
+        "waiting": s["waiting"],
+        **fields,
+        **_said(kind, service=s["name"], ticket=s["longest_label"], waiting=s["waiting"], **said),
+    }
 
 
 def visible(alert: dict[str, Any], agency: str | None) -> bool:

@@ -200,7 +200,7 @@ def site_row(site: Site, figures: dict[str, Any], issued: Mapping[tuple[str, dat
         "day_closed": figures["day_closed"],
         "waiting": totals["waiting"],
         "longest_wait": totals["longest_wait"],
-        "past_closing": sum(1 for s in figures["services"] if _past_closing(s.get("new_ticket"))),
+        "past_closing": sum(1 for alert in figures["alerts"] if alert["kind"] == "past_closing"),
         "served_today": totals["served"],
         "counters_open": totals["counters_open"],
         "counters_total": len(site.counters),
@@ -211,10 +211,6 @@ def site_row(site: Site, figures: dict[str, Any], issued: Mapping[tuple[str, dat
         "quota_total": quota if limited else None,
         "quota_used": _percent(used, quota) if limited else None,
     }
-
-
-def _past_closing(new_ticket: dict[str, Any] | None) -> bool:
-    return bool(new_ticket and new_ticket["status"] == "estimated" and new_ticket["after_closing"])
 
 
 def with_screens(site: Site, row: dict[str, Any], elsewhere: set[tuple[str, str]]) -> dict[str, Any]:
