@@ -63,9 +63,7 @@ def waits_view(ctx: Context, site_id: str) -> dict[str, Any]:
     now = ctx.now()
     day = state.site.service_day(now)
     waits = waits_if_joined_now(state, now)
-    services = {}
-    for service in state.site.services.values():
-        quota = service.walk_in_quota
-        left = None if quota is None else max(0, quota - state.walk_ins.get((service.id, day), 0))
-        services[service.id] = {**waits[service.id].to_dict(), "quota_left": left}
+    services = {
+        service: {**wait.to_dict(), "quota_left": state.walk_ins_left(service, day)} for service, wait in waits.items()
+    }
     return {"now": now.isoformat(), "services": services}

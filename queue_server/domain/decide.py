@@ -144,14 +144,12 @@ def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
     if cmd.channel not in CHANNELS:
         raise Refusal("unknown_channel", channel=cmd.channel, choices=list(CHANNELS), details={"field": "channel"})
     day = _require_site_open(state, now)
-    key = (service.id, day)
-    quota = service.walk_in_quota
-    if quota is not None and state.walk_ins.get(key, 0) >= quota:
+    if state.walk_ins_left(service.id, day) == 0:
         raise Refusal(
             "quota_exhausted.with_online" if service.online_quota else "quota_exhausted",
             service=service.name,
             online_quota=service.online_quota,
-            details={"service": service.id, "quota": quota},
+            details={"service": service.id, "quota": service.walk_in_quota},
         )
     return [_event(state, ev.TICKET_ISSUED, now, ticket=_new_ticket(state, service, cmd, now, day))]
 

@@ -192,6 +192,5 @@ def _capped(values: Iterable[float]) -> list[float]:
 def robust_mean(values: Iterable[float]) -> float:
     """The mean with each value capped at OUTLIER_CAP times the median: close to the mean of skewed service times,
     and one absurd value (a finish forgotten for hours) moves it by little. Not empty."""
-    values = list(values)
-    cap = OUTLIER_CAP * statistics.median(values)
-    return sum(min(v, cap) for v in values) / len(values)
+    capped = _capped(values)
+    return sum(capped) / len(capped)

@@ -134,6 +134,11 @@ class SiteState:
         if ticket.priority:
             self.priority_issued.append((ticket.issued_at, ticket.service))
 
+    def walk_ins_left(self, service_id: str, day: date) -> int | None:
+        """Walk-in tickets the service may still issue on `day` (None: it has no quota)."""
+        quota = self.site.services[service_id].walk_in_quota
+        return None if quota is None else max(0, quota - self.walk_ins.get((service_id, day), 0))
+
     @property
     def current_running_text(self) -> str:
         return self.site.running_text if self.running_text is None else self.running_text

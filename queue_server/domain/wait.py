@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -78,8 +79,8 @@ def if_joined_now(state: SiteState, forecast: Forecast, service: str, now: datet
     counters = forecast.counters_for(service)
     call = forecast.tail(service, False) if counters else None
     if call is None:  # nobody to call it: everyone in the line is ahead
-        return WaitEstimate(len(state.waiting.get(service, {})), None, None, None, 0, state.times.basis(service))
-    return _told(state, forecast, service, False, call, _unseen(state, forecast, service), now)
+        return _no_time(state, service, len(state.waiting.get(service, {})))
+    return _told(state, forecast, service, False, call, sum(1 for _ in _unseen(state, forecast, service)), now)
 
 
 def _told(
@@ -116,7 +117,11 @@ def _issuing_left(state: SiteState, now: datetime) -> float | None:
 
 def no_counter_open(state: SiteState, ticket: Ticket) -> WaitEstimate:
     """No counter open or on a break serves the ticket's service: its place in its line, and no time."""
-    return WaitEstimate(_ahead_in_line(state, ticket), None, None, None, 0, state.times.basis(ticket.service))
+    return _no_time(state, ticket.service, _ahead_in_line(state, ticket))
+
+
+def _no_time(state: SiteState, service: str, ahead: int) -> WaitEstimate:
+    return WaitEstimate(ahead, None, None, None, 0, state.times.basis(service))
 
 
 def _with_later_arrivals(
@@ -167,9 +172,7 @@ def _issued_since(state: SiteState, forecast: Forecast, ticket: Ticket) -> int:
     """Tickets of the service the forecast has not seen that go before `ticket` (O(tickets since the forecast))."""
     count = 0
     seen_ticket = False
-    for other_id in reversed(state.waiting.get(ticket.service, {})):
-        if other_id in forecast.calls:
-            break
+    for other_id in _unseen(state, forecast, ticket.service):
         if other_id == ticket.id:
             seen_ticket = True
             continue
@@ -179,14 +182,13 @@ def _issued_since(state: SiteState, forecast: Forecast, ticket: Ticket) -> int:
     return count
 
 
-def _unseen(state: SiteState, forecast: Forecast, service: str) -> int:
-    """Waiting tickets of `service` the forecast has not seen (issued since it was made): all go before a newcomer."""
-    count = 0
+def _unseen(state: SiteState, forecast: Forecast, service: str) -> Iterator[str]:
+    """Waiting tickets of `service` the forecast has not seen (issued since it was made), newest first: all go
+    before a newcomer."""
     for ticket_id in reversed(state.waiting.get(service, {})):
         if ticket_id in forecast.calls:
-            break
-        count += 1
-    return count
+            return
+        yield ticket_id
 
 
 def _ahead_in_line(state: SiteState, ticket: Ticket) -> int:
