@@ -14,6 +14,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Any
 
+from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
 from queue_server.settings.config import CONFIG_VARIABLE, Config
 from queue_server.settings.logformat import FORMATS as FORMATS_CHOICES
@@ -534,8 +535,27 @@ def cmd_check_site(args: argparse.Namespace) -> None:
             f"{path}: ok — {site.name}: {len(site.agencies)} agencies, {len(site.services)} services, "
             f"{len(site.counters)} counters, {len(site.screens)} screens"
         )
+        for line in capacity_warnings(site):
+            print(f"  warning: {line}")
     if failed:
         raise SystemExit(1)
+
+
+def capacity_warnings(site: Site) -> list[str]:
+    """The daily quotas their counters cannot serve (application/capacity.py), in the installer's words."""
+    from queue_server.application.capacity import shortfalls
+
+    out = []
+    for short in shortfalls(site):
+        services = ", ".join(site.services[s].name for s in short.services)
+        counters = ", ".join(site.counters[c].name for c in short.counters) or "no counter"
+        out.append(
+            f"the daily quotas of {services} ({short.quota} citizens) need {short.needed} counter-minutes a day; "
+            f"{counters} give at most {short.available} (opening hours less the break; short on "
+            f"{', '.join(short.days)}): about {short.citizens} would not be served before closing. Add a counter, "
+            "lower the quota or check the service minutes."
+        )
+    return out
 
 
 DB_HELP = (

@@ -201,3 +201,41 @@ async def admin_session(browser: Browser, server: Server, tmp_path: Path, tv: Pa
         await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
         await page.click("[data-tab=services]")
         await page.screenshot(path=str(directory / "admin-services-1366x768.png"), full_page=False)
+
+
+async def test_the_page_warns_of_quotas_their_counters_cannot_serve_and_the_warning_follows_a_change(
+    browser: Browser, server: Server
+) -> None:
+    """The demo mall's quotas exceed its counters' time in nine groups of services (application/capacity.py);
+    the page says so above the tabs, folded, in words and figures; lowering STNK's quota on the page lifts its one."""
+    async with signed_in(browser, server, "/supervisor/tegal/admin", user="admin") as page:
+        await until(page, "() => document.body.dataset.loaded === 'true'")
+        assert await page.is_visible("#warnings")
+        assert await page.text_content("#warnings-title") == "Kuota melebihi waktu loket (9)"
+        assert not await page.is_visible("#warnings-list"), "folded until asked"
+        await page.click("#warnings-title")
+        items = await page.locator("#warnings-list li").all_text_contents()
+        assert items[0] == (
+            "KTP Elektronik, Kartu Identitas Anak: kuota 360 warga perlu sekitar 2.100 menit loket sehari, sedangkan "
+            "Loket 1, Loket 2 paling banyak 870 menit (kurang setiap hari buka). Sekitar 211 warga tidak akan "
+            "terlayani sebelum tutup."
+        )
+        assert (
+            items[-1].startswith("Klaim Jaminan Hari Tua: kuota 50 warga")
+            and "(kurang pada hari Jumat, Sabtu)" in items[-1]
+        )
+        assert any(item.startswith("Pengesahan STNK Lima Tahunan: kuota 80 warga") for item in items)
+        await page.click("tr[data-service=stnk] button:not(.danger)")
+        await page.fill("#f-daily_quota", "15")
+        await save_and_wait(page, 1)
+        await until(page, "() => document.getElementById('warnings-title').textContent.endsWith('(8)')")
+        items = await page.locator("#warnings-list li").all_text_contents()
+        assert not any("STNK" in item for item in items), "15 x 12 minutes fit even Saturday's 225"
+        await page.click("#lang")
+        assert await page.text_content("#warnings-title") == "Quotas beyond counter time (8)"
+        first = await page.locator("#warnings-list li").first.text_content()
+        assert first is not None and first.startswith(
+            "KTP Elektronik, Kartu Identitas Anak: a quota of 360 citizens needs about 2,100 counter-minutes a day, "
+            "while Loket 1, Loket 2 give at most 870 minutes (short on every opening day). About 211 citizens would "
+            "not be served before closing."
+        )

@@ -66,7 +66,13 @@ def test_access_log_on_request_and_a_wrong_setting_refused(tmp_path: Path) -> No
 
 
 def test_check_site_lists_every_problem(tmp_path: Path) -> None:
-    assert "ok — MPP Kabupaten Tegal: 14 agencies" in run("check-site", str(DEMO_SITE)).stdout
+    checked = run("check-site", str(DEMO_SITE)).stdout
+    assert "ok — MPP Kabupaten Tegal: 14 agencies" in checked
+    assert (
+        "  warning: the daily quotas of KTP Elektronik, Kartu Identitas Anak (360 citizens) need 2100 counter-minutes "
+        "a day; Loket 1, Loket 2 give at most 870 (opening hours less the break; short on mon, tue, wed, thu, fri, "
+        "sat): about 211 would not be served before closing." in checked
+    ), "a site file that loads can still ask more of its counters than they have: said, not refused"
     bad = tmp_path / "bad.toml"
     bad.write_text(DEMO_SITE.read_text().replace('timezone = "Asia/Jakarta"', 'timezone = "WIB"')
                    .replace('prefix = "B"', 'prefix = "A"'))  # fmt: skip

@@ -82,6 +82,31 @@ async def test_a_service_and_a_counter_added_on_the_web_work_at_once(server: Ser
     assert entry["summary"]["id"].startswith("Konfigurasi diganti ke versi 1: +KTP Hilang"), entry
 
 
+async def test_quotas_beyond_their_counters_time_are_warned_of_and_the_warning_follows_a_new_counter(
+    server: Server,
+) -> None:
+    """The demo mall's KTP and KIA quotas (360 citizens, 2,100 counter-minutes) on two counters of 435 minutes:
+    the configuration says so, by name; a third and fourth counter for them (a change on the web) lift it."""
+    admin = await server.login("admin")
+    current = await read(server, admin)
+    ktp = next(w for w in current["warnings"] if [s["id"] for s in w["services"]] == ["ktp", "kia"])
+    assert ktp["kind"] == "quota_over_capacity"
+    assert [c["name"] for c in ktp["counters"]] == ["Loket 1", "Loket 2"]
+    assert (ktp["quota"], ktp["needed_minutes"], ktp["available_minutes"]) == (360, 2100, 870)
+    assert ktp["citizens"] == 211 and ktp["days"] == ["mon", "tue", "wed", "thu", "fri", "sat"]
+    document = copy.deepcopy(current["document"])
+    agency = next(a for a in document["agencies"] if a["id"] == "disdukcapil")
+    for n in range(27, 31):
+        agency["counters"].append({"id": str(n), "name": f"Loket {n}", "services": ["ktp", "kia"]})
+    r = await server.http.put(URL, json={"version": 0, "document": document}, headers=admin)
+    assert r.status_code == 200, r.text
+    ktp_now = [w for w in r.json()["warnings"] if w["services"][0]["id"] == "ktp"]
+    assert [w["days"] for w in ktp_now] == [["fri", "sat"]], (
+        "six counters: 2,610 minutes Monday to Thursday; Friday's 1,890 and Saturday's 1,350 are still short"
+    )
+    assert (await read(server, admin))["warnings"] == r.json()["warnings"]
+
+
 async def test_the_exported_site_file_reads_back_as_the_same_site(server: Server) -> None:
     admin = await server.login("admin")
     current = await read(server, admin)

@@ -302,7 +302,8 @@ async def configure_site(
     command, changes = await configuration.checked_change(ctx, principal, site_id, body, parse)
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
-        return {"ok": True, "site": site_id, "version": state.configuration.version, "changes": changes}
+        return {"ok": True, "site": site_id, "version": state.configuration.version, "changes": changes,
+                "warnings": configuration.warnings(state.site)}  # fmt: skip
 
     version = ctx.state(site_id).configuration.version + 1
     record = audit_trail.entry(principal, "site.configure", f"site {site_id}", version=version,

@@ -13,6 +13,7 @@ from typing import Any
 from queue_server.application import validation as v
 from queue_server.application.announcements import VocabularyError, check_speakable
 from queue_server.application.auth import Principal, require
+from queue_server.application.capacity import shortfalls
 from queue_server.application.context import Context
 from queue_server.common.messages import DAYS_ID, MONTHS_ID
 from queue_server.domain import commands as c
@@ -29,7 +30,20 @@ def read(ctx: Context, principal: Principal | None, site_id: str) -> dict[str, A
     require(principal, "site.configure", site_id)
     configuration = state.configuration
     return {"site": site_id, "version": configuration.version, "source": configuration.source,
-            "document": configuration.document}  # fmt: skip
+            "document": configuration.document, "warnings": warnings(state.site)}  # fmt: skip
+
+
+def warnings(site: Site) -> list[dict[str, Any]]:
+    """What a configuration allows but a mall will regret, with the figures the page words: the daily quotas that
+    need more counter time than their counters have (application/capacity.py)."""
+    return [
+        {"kind": "quota_over_capacity",
+         "services": [{"id": s, "name": site.services[s].name} for s in short.services],
+         "counters": [{"id": c, "name": site.counters[c].name} for c in short.counters],
+         "quota": short.quota, "needed_minutes": short.needed, "available_minutes": short.available,
+         "citizens": short.citizens, "days": list(short.days)}
+        for short in shortfalls(site)
+    ]  # fmt: skip
 
 
 def export(ctx: Context, principal: Principal | None, site_id: str) -> str:

@@ -704,8 +704,35 @@ function table(headings, rows, numeric = []) {
 
 const PANELS = { site: sitePanel, services: servicesPanel, counters: countersPanel, agencies: agenciesPanel, hours: hoursPanel, devices: devicesPanel, accounts: accountsPanel };
 
+// Quotas their counters cannot serve before closing (GET .../configuration's warnings, application/capacity.py):
+// shown above the tabs, folded, so a mall that saves them knows the kiosk will soon say "may not be served today".
+function renderWarnings() {
+  const warnings = (current.warnings || []).filter((w) => w.kind === "quota_over_capacity");
+  $("warnings").hidden = !warnings.length;
+  if (!warnings.length) return;
+  const number = (n) => n.toLocaleString(currentLang() === "en" ? "en-GB" : "id-ID");
+  $("warnings-title").textContent = T("admin_capacity_title").replace("{n}", warnings.length);
+  $("warnings-list").replaceChildren(...warnings.map((w) => el("li", { text: T("admin_capacity_item")
+    .replace("{services}", w.services.map((s) => s.name).join(", "))
+    .replace("{quota}", number(w.quota))
+    .replace("{needed}", number(w.needed_minutes))
+    .replace("{counters}", w.counters.length ? w.counters.map((c) => c.name).join(", ") : T("admin_capacity_no_counter"))
+    .replace("{available}", number(w.available_minutes))
+    .replace("{days}", daysText(w.days))
+    .replace("{citizens}", number(w.citizens)) })));
+}
+
+// "short on every opening day", or the days by name.
+function daysText(days) {
+  const hours = (current.document.site && current.document.site.hours) || {};
+  const open = WEEKDAYS.filter((d) => (hours[d] || []).length);
+  if (open.length === days.length && open.every((d) => days.includes(d))) return T("admin_capacity_every_day");
+  return T("admin_capacity_days").replace("{days}", days.map((d) => T(`day_${d}`)).join(", "));
+}
+
 function render() {
   if (!current) return;
+  renderWarnings();
   const source = current.source === "web" ? T("admin_source_web") : T("admin_source_file");
   $("version").textContent = T("admin_version").replace("{version}", current.version).replace("{source}", source);
   for (const button of document.querySelectorAll("[data-tab]")) {
