@@ -2,6 +2,7 @@
 day's traffic played at a speed-up, with counters calling and a lobby display per mall.
 
     .venv/bin/python bench/national_day.py [--malls 300] [--speedup 5] [--hours 8] [--start-hour 8] [--workers 2]
+                                           [--national-pages 3 --national-every 1]
 
 1. bench/generate_malls.py writes the malls (the first the busiest, 13,000 tickets a day; the others ~3,000).
 2. A throwaway PostgreSQL cluster (fsync on) and `queue-server serve --db URL --workers N` with every mall.
@@ -13,6 +14,10 @@ day's traffic played at a speed-up, with counters calling and a lobby display pe
 5. Afterwards: every ticket answered 201 is in the database, numbers are unique and gapless per series, every
    call answered 200 is a ticket.called event, each mall's display was shown each of its calls exactly once,
    and the national API's figures equal counts made in the database.
+
+6. With --national-pages N, N national pages are open through the played window, each reading GET /api/v1/national
+   every --national-every seconds (the page polls every 5 s; at a speed-up of 5, 1 s keeps the same ratio of
+   reads to the malls' traffic), each read timed: what the ministry's view costs the malls' commands.
 
 "Sustained" means: the requests left on schedule (lateness p99 under a second) and p99 command latency <= 100 ms.
 Result: bench/results/national_day.json.
@@ -58,6 +63,7 @@ from generate_malls import mall  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from queue_server.settings.runtime import GC_THRESHOLDS  # noqa: E402
+from queue_server.supervision.national import STALE_SECONDS  # noqa: E402
 from tests.pg_support import new_database, throwaway_cluster_handle  # noqa: E402
 
 TARGET_P99_MS = 100.0
@@ -217,6 +223,20 @@ async def loop_lag(samples: list[float], stop: asyncio.Event) -> None:
         samples.append((time.perf_counter() - asked - 0.05) * 1000)
 
 
+async def national_pages(day: Day, latencies: list[float], every: float, offset: float) -> None:
+    """A national page open through the played window (the ministry's, a province's): GET /api/v1/national every
+    `every` seconds, as the page polls, each answer timed. Its cost is the server's: the commands measured
+    meanwhile show what it takes from the malls."""
+    await asyncio.sleep(max(0.0, day.t0 - time.perf_counter()) + offset)
+    while not day.stop.is_set():
+        sent = time.perf_counter()
+        status, answer = await day.http.request("GET", "/api/v1/national", None, day.token)
+        latencies.append((time.perf_counter() - sent) * 1000)
+        if status != 200:
+            day.errors.append(f"national: {status} {answer}")
+        await asyncio.sleep(max(0.0, every - (time.perf_counter() - sent)))
+
+
 async def play(
     args: argparse.Namespace, port: int, plans: list[dict[str, Any]], sites: dict[str, Any], pids: tuple[int, int]
 ) -> dict[str, Any]:
@@ -249,6 +269,9 @@ async def play(
     meter = CpuMeter(*pids)
     lags: list[float] = []
     lagging = asyncio.create_task(loop_lag(lags, day.stop))
+    pages: list[float] = []
+    pollers = [asyncio.create_task(national_pages(day, pages, args.national_every, k * args.national_every / max(1, args.national_pages)))
+               for k in range(args.national_pages)]  # fmt: skip
     await asyncio.gather(*(day.arrivals(m, random.Random(rng.random())) for m in malls))
     played = time.perf_counter() - wall
     cpu = meter.percent()
@@ -261,8 +284,10 @@ async def play(
         for condition in m.changed.values():
             async with condition:
                 condition.notify_all()
-    await asyncio.gather(*counters, lagging)
-    await asyncio.sleep(3)  # the last frames reach the displays
+    await asyncio.gather(*counters, lagging, *pollers)
+    # The last frames reach the displays, and no mall's national row is recent enough to be reused (a view over
+    # hundreds of busy malls may show figures up to STALE_SECONDS old: supervision/national.py).
+    await asyncio.sleep(max(3.0, STALE_SECONDS + 1))
     done.set()
     for task in displays:
         task.cancel()
@@ -270,7 +295,8 @@ async def play(
     status, national = await http.request("GET", "/api/v1/national", None, token)
     await http.close()
     return {"day": day, "malls": malls, "played_seconds": played, "national": national if status == 200 else None,
-            "cpu_percent_of_one_core": cpu, "generator_loop_lag_ms": _dist(lags)}  # fmt: skip
+            "cpu_percent_of_one_core": cpu, "generator_loop_lag_ms": _dist(lags),
+            "national_page_ms": _dist(pages), "national_pages_read": len(pages)}  # fmt: skip
 
 
 async def database_counts(url: str) -> dict[str, Any]:
@@ -317,6 +343,8 @@ def main() -> None:
     p.add_argument("--start-hour", type=int, default=8, choices=range(8, 16))
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--connections", type=int, default=48)
+    p.add_argument("--national-pages", type=int, default=0, help="national pages open, each polling (default none)")
+    p.add_argument("--national-every", type=float, default=5.0, help="seconds between one page's polls (as the page)")
     p.add_argument("--result-name", default="national_day")
     args = p.parse_args()
     args.hours = min(args.hours, 16 - args.start_hour)
@@ -460,6 +488,8 @@ def report(args: argparse.Namespace, plans: list[dict[str, Any]], outcome: dict[
         "cpu_percent_of_one_core": outcome["cpu_percent_of_one_core"],
         "generator_loop": "uvloop" if have_uvloop() else "asyncio",
         "generator_loop_lag_ms": outcome["generator_loop_lag_ms"],
+        "national_page_ms": outcome["national_page_ms"],
+        "national_pages_read": outcome["national_pages_read"],
         "pauses": outcome["pauses"],
     }
     p99 = result["latency_ms_all_commands"].get("p99", float("inf"))

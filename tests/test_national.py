@@ -23,7 +23,8 @@ from websockets.asyncio.client import connect
 
 from queue_server.application.auth import Principal, allowed, visible_sites
 from queue_server.settings.sitefile import DEMO_SITE, load_site
-from queue_server.supervision.national import IKM_SECONDS, sort_rows
+from queue_server.supervision import national as national_module
+from queue_server.supervision.national import IKM_SECONDS, STALE_SECONDS, sort_rows
 from queue_server.web.requests import server_of
 
 from .display_support import bounded, until
@@ -239,6 +240,28 @@ async def test_a_new_ticket_shows_at_once_and_the_ikm_is_read_once_a_minute(mall
         assert sorted(reads) == ["brebes", "brebes", "tegal", "tegal"], "read again once a minute has passed"
     finally:
         storage.survey_sums = real
+
+
+async def test_a_view_over_many_busy_malls_reuses_recent_figures_once_its_budget_is_spent(
+    malls: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the refresh budget spent (here: none at all, as over 300 busy malls), a changed mall's figures up to
+    STALE_SECONDS old are shown and older ones are made again; with the budget, every change shows at once."""
+    s = malls
+    nasional = await s.login("nasional")
+    view = server_of(s.app).national
+    assert view is not None
+    assert row_of(await national(s, nasional), "brebes")["waiting"] == 0
+    monkeypatch.setattr(national_module, "REFRESH_BUDGET", 0.0)
+    started = time.monotonic()
+    view.clock = lambda: started
+    await issue(s, "brebes", "ktp")
+    assert row_of(await national(s, nasional), "brebes")["waiting"] == 0, "a row made just now is reused"
+    view.clock = lambda: started + STALE_SECONDS + 0.1
+    assert row_of(await national(s, nasional), "brebes")["waiting"] == 1, "past STALE_SECONDS it is made again"
+    await issue(s, "brebes", "ktp")
+    monkeypatch.setattr(national_module, "REFRESH_BUDGET", 0.05)
+    assert row_of(await national(s, nasional), "brebes")["waiting"] == 2, "within the budget: at once"
 
 
 # --- who may see what ------------------------------------------------------------------------------------------
