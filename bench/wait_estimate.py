@@ -166,7 +166,7 @@ class Sim:
     def plan(self) -> None:
         for service in self.site.services.values():
             self._plan_arrivals(service.id, self.demand(service.id))
-            self._plan_bookings(service.id, round(service.online_quota * BOOKED_SHARE * self.load / 0.6))
+            self._plan_bookings(service.id, self.booked(service.id))
         for i, counter in enumerate(self.site.counters.values()):
             self.speed[counter.id] = self.rng.uniform(0.8, 1.25)
             late = self.rng.choice((0, 0, 0, 5, 10, 30))
@@ -197,6 +197,10 @@ class Sim:
         """Walk-ins expected in a day: 90 % of the walk-in quota (60 without one), times the load."""
         quota = self.site.services[service].walk_in_quota
         return (0.9 * quota if quota is not None else 60) * self.load
+
+    def booked(self, service: str) -> int:
+        """Citizens who book a slot of the day: a fifth of the online quota on a busy day (load 0.6)."""
+        return round(self.site.services[service].online_quota * BOOKED_SHARE * self.load / 0.6)
 
     def _plan_bookings(self, service: str, count: int) -> None:
         """Citizens who booked a slot (the evening before): they come 0-25 minutes before it and check in."""
@@ -445,7 +449,7 @@ def overloaded(site: Site, load: float) -> set[str]:
     """The services whose simulated Monday asks more of their counters than the counters' hours give (the
     administration page's check, application/capacity.py, on the day's expected citizens rather than the quotas)."""
     probe = Sim(site, random.Random(0), load)
-    asked = {s.id: replace(s, daily_quota=max(1, round(probe.demand(s.id) + s.online_quota * BOOKED_SHARE * load / 0.6)))
+    asked = {s.id: replace(s, daily_quota=max(1, round(probe.demand(s.id)) + probe.booked(s.id)))
              for s in site.services.values()}  # fmt: skip
     return {s for short in shortfalls(replace(site, services=asked)) if "mon" in short.days for s in short.services}
 

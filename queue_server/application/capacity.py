@@ -15,11 +15,10 @@ shows these so they are corrected before the citizens find out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
 
 import networkx as nx
 
-from queue_server.domain.catalogue import WEEKDAYS, Site
+from queue_server.domain.catalogue import WEEKDAYS, Site, minute_of_day
 
 
 @dataclass(frozen=True)
@@ -40,28 +39,24 @@ class Shortfall:
 def counter_minutes(site: Site, weekday: str) -> int:
     """What one counter gives on a usual `weekday`: the opening hours less its break where the break's window
     falls inside them (a half day ending at noon has little of it; 0: closed that day)."""
-    ranges = [(_minute(start), _minute(end)) for start, end in site.hours.weekly.get(weekday, ())]
+    ranges = [(minute_of_day(start), minute_of_day(end)) for start, end in site.hours.weekly.get(weekday, ())]
     opened = sum(end - start for start, end in ranges)
     if opened <= 0 or site.breaks is None:
         return max(0, opened)
-    window = (_minute(site.breaks.start), _minute(site.breaks.end))
+    window = (minute_of_day(site.breaks.start), minute_of_day(site.breaks.end))
     inside = sum(max(0, min(end, window[1]) - max(start, window[0])) for start, end in ranges)
     return opened - min(site.breaks.minutes, inside)
-
-
-def _minute(at: time) -> int:
-    return at.hour * 60 + at.minute
 
 
 def shortfalls(site: Site) -> list[Shortfall]:
     """Every group of services whose quotas need more counter time than their counters have, on the usual week's
     days (special periods and holidays aside), the same group on several days listed once."""
+    minutes = {weekday: counter_minutes(site, weekday) for weekday in WEEKDAYS}
+    short_on = {m: _short_on(site, m) for m in set(minutes.values()) if m > 0}  # Monday-Thursday alike: one flow
     found: dict[tuple[tuple[str, ...], tuple[str, ...]], list[tuple[str, int, int, int]]] = {}
     for weekday in WEEKDAYS:
-        minutes = counter_minutes(site, weekday)
-        if minutes > 0:
-            for services, counters, quota, needed, available in _short_on(site, minutes):
-                found.setdefault((services, counters), []).append((weekday, quota, needed, available))
+        for services, counters, quota, needed, available in short_on.get(minutes[weekday], []):
+            found.setdefault((services, counters), []).append((weekday, quota, needed, available))
     out = []
     for (services, counters), days in found.items():
         _, quota, needed, available = max(days, key=lambda d: d[3])

@@ -16,7 +16,7 @@ from datetime import datetime, time, timedelta, tzinfo
 from statistics import median
 
 from queue_server.domain import events as ev
-from queue_server.domain.catalogue import BreakRule
+from queue_server.domain.catalogue import BreakRule, minute_of_day
 
 MIN_DAYS = 2  # a counter's break seen on fewer of the days read is not a habit
 
@@ -26,7 +26,7 @@ def usual_breaks(
 ) -> dict[str, tuple[time, time]]:
     """counter -> the local times its long break usually begins and ends (the medians over the days), from
     `moves`: the counters' pauses, openings and closings of the days read, as (at, event type, counter id)."""
-    window = (_minutes(rule.start), _minutes(rule.end))
+    window = (minute_of_day(rule.start), minute_of_day(rule.end))
     paused: dict[str, datetime] = {}  # counter -> when its pause under way began
     first: dict[tuple[str, object], tuple[int, int]] = {}  # (counter, local day) -> its break, minutes of the day
     for at, kind, counter in sorted(moves):
@@ -37,7 +37,7 @@ def usual_breaks(
         if began is None or at - began < timedelta(minutes=rule.minutes / 2):
             continue
         local = began.astimezone(tz)
-        begins = local.hour * 60 + local.minute
+        begins = minute_of_day(local.time())
         if window[0] <= begins < window[1]:
             first.setdefault((counter, local.date()), (begins, begins + round((at - began).total_seconds() / 60)))
     breaks: dict[str, list[tuple[int, int]]] = {}
@@ -48,10 +48,6 @@ def usual_breaks(
         for counter, seen in breaks.items()
         if len(seen) >= MIN_DAYS
     }
-
-
-def _minutes(at: time) -> int:
-    return at.hour * 60 + at.minute
 
 
 def _time(minutes: float) -> time:

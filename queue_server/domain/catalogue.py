@@ -27,6 +27,11 @@ CHANNELS = ("kiosk", "desk", "online", "mobile")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+def minute_of_day(at: time) -> int:
+    """A local time as minutes since midnight (08:30 -> 510): opening ranges and break windows compared as numbers."""
+    return at.hour * 60 + at.minute
+
+
 @dataclass(frozen=True)
 class Service:
     id: str
@@ -99,7 +104,7 @@ class BreakRule:
     @property
     def working_share(self) -> float:
         """What a counter still gets done inside the window, on average over who pauses when (0: all at once)."""
-        length = (self.end.hour * 60 + self.end.minute) - (self.start.hour * 60 + self.start.minute)
+        length = minute_of_day(self.end) - minute_of_day(self.start)
         return max(0.0, 1.0 - self.minutes / length) if length > 0 else 0.0
 
 
