@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -97,6 +98,66 @@ def test_running_totals_equal_a_full_count_after_every_change(seed: int) -> None
                 served[t.counter] += 1
         assert {x["id"]: x["served_today"] for x in figures["counters"]} == served
     assert crossed_midnight, "the day rolled over during the test"
+
+
+def headline_of(figures: dict[str, Any]) -> dict[str, Any]:
+    """What the national view's row takes from the dashboard's full figures."""
+    totals = figures["totals"]
+    return {
+        "day": figures["day"],
+        "day_closed": figures["day_closed"],
+        "waiting": totals["waiting"],
+        "longest_wait": totals["longest_wait"],
+        "served": totals["served"],
+        "counters_open": totals["counters_open"],
+        "past_closing": sum(1 for alert in figures["alerts"] if alert["kind"] == "past_closing"),
+        "screens_shown": {d["screen"] for d in figures["devices"] if d["health"] != "down"} - {None},
+    }
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_national_rows_headline_says_what_the_full_figures_say_after_every_change(seed: int) -> None:
+    """The national view makes each mall's row from `headline`, without the dashboard's per-counter detail: the two
+    must never disagree, through an afternoon whose queues grow past closing and a day that closes."""
+    rnd = random.Random(seed)
+    site = replace(load_site(DEMO_SITE), enforce_hours=True)  # closes at 15.30
+    d = Driver(site, now=datetime(2026, 11, 23, 5, 0, tzinfo=UTC))  # Monday 12.00 WIB
+    counters = ["1", "2", "5", "6", "8"]
+    registry = [
+        {"id": 1, "name": "TV lobi", "screen": "lobby", "connected": True, "audio": "ready", "last_seen": None},
+        {"id": 2, "name": "TV 1", "screen": "lantai1", "connected": True, "audio": "blocked", "last_seen": None},
+        {"id": 3, "name": "TV 2", "screen": "lantai2", "connected": False, "audio": "ready", "last_seen": None},
+        {"id": 4, "name": "TV baru", "screen": None, "connected": True, "audio": "ready", "last_seen": None},
+    ]  # fmt: skip
+    today = Today()
+    seen_past_closing = False
+    for _ in range(300):
+        counter = rnd.choice(counters)
+        action = rnd.random()
+        try:
+            if action < 0.5:
+                d.issue(rnd.choice(["ktp", "kia", "sim", "skck", "stnk"]), rnd.choice([None, None, None, "lansia"]))
+            elif action < 0.7:
+                d.run(c.CallNext(counter))
+            elif action < 0.85:
+                d.run(c.FinishService(counter))
+            elif action < 0.9:
+                d.run(c.MarkNoShow(counter))
+            elif action < 0.95:
+                d.run(c.OpenCounter(counter, "op"))
+            else:
+                d.run(c.CloseCounter(counter))
+        except Refusal:
+            pass
+        d.tick(rnd.uniform(0.1, 2))
+        figures = dashboard.figures(d.state, d.now, registry, today)
+        assert dashboard.headline(d.state, d.now, registry, today) == headline_of(figures)
+        assert dashboard.headline(d.state, d.now, registry) == headline_of(figures), "the totals counted afresh"
+        seen_past_closing |= headline_of(figures)["past_closing"] > 0
+    assert seen_past_closing, "new tickets of some service would be called after closing at some point"
+    d.run(c.CloseDay(d.state.site.service_day(d.now)))
+    closed = dashboard.headline(d.state, d.now, registry, today)
+    assert closed["day_closed"] and closed == headline_of(dashboard.figures(d.state, d.now, registry))
 
 
 def test_counters_and_longest_wait_as_of_the_server_clock() -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from queue_server.common import messages
 from queue_server.domain.catalogue import Site
+from queue_server.domain.wait import WaitEstimate
 
 KINDS = ("clock", "wait", "past_closing", "device", "device_missing", "delivery_failing")
 
@@ -68,8 +69,7 @@ def detect(
             continue
         out.append(_of_service("wait", s, ticket=s["longest_label"], wait=wait, target_minutes=target))
     for s in services:
-        new_ticket = s.get("new_ticket") or {}
-        if new_ticket.get("status") == "estimated" and new_ticket.get("after_closing"):
+        if past_closing(s.get("new_ticket") or {}):
             out.append(_of_service("past_closing", s))
     for d in devices:
         if d["health"] != "down":
@@ -119,6 +119,13 @@ def detect(
             }
         )
     return out
+
+
+def past_closing(new_ticket: WaitEstimate | dict[str, Any]) -> bool:
+    """A ticket taken now would be called after closing: the service's "past closing" alert."""
+    if isinstance(new_ticket, WaitEstimate):
+        return new_ticket.minutes is not None and new_ticket.after_closing
+    return new_ticket.get("status") == "estimated" and bool(new_ticket.get("after_closing"))
 
 
 def _of_service(kind: str, s: dict[str, Any], **fields: Any) -> dict[str, Any]:

@@ -31,14 +31,20 @@ def _queued_at(state: SiteState, ticket: Ticket) -> datetime:
     return queued_at(ticket, parent.finished_at if parent else None)
 
 
+def _oldest(state: SiteState, service_id: str, now: datetime) -> tuple[Ticket | None, float | None]:
+    """The service's ticket waiting longest, and for how many seconds (None, None: nobody waits)."""
+    oldest = min(state.waiting_tickets(service_id), key=lambda t: _queued_at(state, t), default=None)
+    if oldest is None:
+        return None, None
+    return oldest, max(0.0, (now - _queued_at(state, oldest)).total_seconds())
+
+
 def _services(state: SiteState, now: datetime, today: Today) -> list[dict[str, Any]]:
     site = state.site
     out = []
     new_ticket = waits_if_joined_now(state, now)
     for sid, service in site.services.items():
-        waiting = state.waiting_tickets(sid)
-        oldest = min(waiting, key=lambda t: _queued_at(state, t), default=None)
-        longest = (now - _queued_at(state, oldest)).total_seconds() if oldest else None
+        oldest, longest = _oldest(state, sid, now)
         totals = today.of(sid)
         out.append(
             {
@@ -47,8 +53,8 @@ def _services(state: SiteState, now: datetime, today: Today) -> list[dict[str, A
                 "agency": service.agency,
                 "prefix": service.prefix,
                 "target_wait_minutes": service.target_wait_minutes,
-                "waiting": len(waiting),
-                "longest_wait": max(0.0, longest) if longest is not None else None,
+                "waiting": len(state.waiting.get(sid, {})),
+                "longest_wait": longest,
                 "longest_label": oldest.label if oldest else None,
                 "mean_wait": totals.mean_wait(),
                 "mean_service": totals.mean_service(),
@@ -174,6 +180,30 @@ def figures(
         "counters": counters,
         "devices": devices,
         "alerts": alerts.detect(site, services, devices, deliveries, clock_doubt, missing),
+    }
+
+
+def headline(
+    state: SiteState, now: datetime, registry: list[dict[str, Any]], today: Today | None = None
+) -> dict[str, Any]:
+    """The few figures of a mall's row in the national view: the day, the totals, how many services raise the
+    "past closing" alert and the screens with a display on them. The same definitions as `figures` (a test holds
+    them equal) without what a row does not show (each counter, each display, the alerts' texts): a national page
+    over 300 busy malls makes hundreds of these a second."""
+    site = state.site
+    day = site.service_day(now)
+    today = today or Today()
+    today.update(state, day)
+    waits = [wait for sid in site.services if (wait := _oldest(state, sid, now)[1]) is not None]
+    return {
+        "day": day.isoformat(),
+        "day_closed": day in state.closed_days,
+        "waiting": sum(len(state.waiting.get(sid, {})) for sid in site.services),
+        "longest_wait": max(waits) if waits else None,
+        "served": sum(today.of(sid).served for sid in site.services),
+        "counters_open": sum(1 for cid in site.counters if state.counters[cid].state is CounterState.OPEN),
+        "past_closing": sum(1 for wait in waits_if_joined_now(state, now).values() if alerts.past_closing(wait)),
+        "screens_shown": {d.get("screen") for d in registry if device_health(d) != "down"} - {None},
     }
 
 

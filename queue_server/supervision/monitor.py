@@ -56,6 +56,11 @@ class Monitor:
         data = dashboard.figures(state, self.ctx.now(), registry, self._today[site_id], failing, doubt, missing)
         return dashboard.for_agency(data, agency) if agency else data
 
+    def headline(self, site_id: str) -> dict[str, Any]:
+        """The figures of the site's row in the national view (dashboard.headline)."""
+        registry = self.ctx.devices.for_site(site_id)
+        return dashboard.headline(self.ctx.state(site_id), self.ctx.now(), registry, self._today[site_id])
+
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="dashboard-monitor")
 

@@ -6,9 +6,10 @@ Per mall: people waiting now and the longest current wait, the services whose ne
 closing (its dashboard's "Tiket baru" in red: a mall that needs another counter now), served today, counters open of
 all, screens with no display connected of all, the day's quota used (tickets issued today over the daily quotas of
 the services that have one) and the IKM of a period. The live figures are the mall's own dashboard's
-(`Monitor.figures`, the same definitions), so the two never disagree. The IKM is a database read per mall; it is
-kept `IKM_SECONDS` so that a page polling every five seconds across 300 malls reads the survey table once a minute
-per mall, not per poll, and a read already under way is shared by every request that wants it.
+(`dashboard.headline`: the same definitions and the same running totals, without the per-counter detail), so the two
+never disagree. The IKM is a database read per mall; it is kept `IKM_SECONDS` so that a page polling every five
+seconds across 300 malls reads the survey table once a minute per mall, not per poll, and a read already under way
+is shared by every request that wants it.
 
 Totals: sums; the longest wait is the longest of all; quota used is issued over quota across the malls (not a
 mean of percentages); the IKM is computed from the summed answers, so each mall weighs by its respondents.
@@ -180,7 +181,7 @@ class National:
         return [rows[site.id] for site in sites]
 
     def _make_row(self, site: Site) -> dict[str, Any]:
-        row = site_row(site, self.monitor.figures(site.id), self.ctx.state(site.id).issued)
+        row = site_row(site, self.monitor.headline(site.id), self.ctx.state(site.id).issued)
         self._live[site.id] = (self.ctx.seq(site.id), self.clock(), row)
         return row
 
@@ -221,12 +222,11 @@ class National:
         return total
 
 
-def site_row(site: Site, figures: dict[str, Any], issued: Mapping[tuple[str, date], int]) -> dict[str, Any]:
-    """A mall's live figures (its dashboard's, `figures`) as one row. `issued`: tickets issued per (service, day),
-    the engine's own quota bookkeeping."""
-    totals = figures["totals"]
-    day = date.fromisoformat(figures["day"])
-    shown = {d["screen"] for d in figures["devices"] if d["health"] != "down"}  # a screen with a display on it
+def site_row(site: Site, headline: dict[str, Any], issued: Mapping[tuple[str, date], int]) -> dict[str, Any]:
+    """A mall's live figures (its dashboard's, `dashboard.headline`) as one row. `issued`: tickets issued per
+    (service, day), the engine's own quota bookkeeping."""
+    day = date.fromisoformat(headline["day"])
+    shown = headline["screens_shown"]  # a screen with a display on it
     limited = [s for s in site.services.values() if s.daily_quota is not None]
     quota = sum(s.daily_quota or 0 for s in limited)
     used = sum(issued.get((s.id, day), 0) for s in limited)
@@ -234,13 +234,13 @@ def site_row(site: Site, figures: dict[str, Any], issued: Mapping[tuple[str, dat
         "site": site.id,
         "name": site.name,
         "timezone": site.timezone,
-        "day": figures["day"],
-        "day_closed": figures["day_closed"],
-        "waiting": totals["waiting"],
-        "longest_wait": totals["longest_wait"],
-        "past_closing": sum(1 for alert in figures["alerts"] if alert["kind"] == "past_closing"),
-        "served_today": totals["served"],
-        "counters_open": totals["counters_open"],
+        "day": headline["day"],
+        "day_closed": headline["day_closed"],
+        "waiting": headline["waiting"],
+        "longest_wait": headline["longest_wait"],
+        "past_closing": headline["past_closing"],
+        "served_today": headline["served"],
+        "counters_open": headline["counters_open"],
         "counters_total": len(site.counters),
         "screens_down": sum(1 for screen in site.screens if screen not in shown),
         "screens_total": len(site.screens),
