@@ -42,8 +42,9 @@ LIVE_SECONDS = 1.0  # a mall's live figures are reused this long when nothing wa
 # A view recomputes changed malls, those with the oldest figures first, for at most REFRESH_BUDGET seconds; past
 # it, a changed mall's figures up to STALE_SECONDS old are reused (older ones are recomputed anyway), and the
 # event loop is given back every SLICE_SECONDS meanwhile. Three national pages open through a national peak hour
-# at 5x took the commands' p99 from 32 ms to 3.1 s before this; 84-122 ms with it (bench/national_day.py
-# --national-pages; a budget of 0.01 gave 192 ms: more rows outgrew STALE_SECONDS together).
+# at 5x took the commands' p99 from 32 ms to 3.1 s before this; 84-122 ms with it, 71-77 ms with rows made from
+# dashboard.headline (bench/national_day.py --national-pages; a budget of 0.01 gave 192 ms: more rows outgrew
+# STALE_SECONDS together).
 REFRESH_BUDGET = 0.05
 STALE_SECONDS = 5.0  # the page polls every 5 s
 SLICE_SECONDS = 0.005
