@@ -163,19 +163,37 @@ CUT_CELLS = """() => [...document.querySelectorAll('.services th, .services td:n
   .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.trim())"""
 
 
-@pytest.mark.parametrize("size", [(1024, 768), (1366, 768)])
+# Service names on more than the two lines they may take, and alerts cut short.
+CUT_NAMES = """() => [...document.querySelectorAll('#services td.name .text')]
+  .filter(e => e.scrollHeight > e.clientHeight + 1).map(e => e.textContent)"""
+CUT_ALERTS = """() => [...document.querySelectorAll('#alerts .alert')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1366, 768), (1920, 1080)])
 async def test_no_figure_of_the_services_table_is_cut(browser: Browser, server: Server, size: tuple[int, int]) -> None:
-    """Nine columns, in both languages: every heading and figure whole (a narrow panel scrolls sideways instead)."""
+    """Nine columns, in both languages: every heading and figure whole (a narrow panel scrolls sideways instead),
+    a wait of hours included (its target goes under it: "6 j 42 mnt / 45" once ran into the next column); from
+    1366 px the service names up to 26 characters whole on at most two lines (the longer ones keep two lines and
+    the whole name in their tooltip), and a single alert across the width rather than cut at 400 px."""
     for _ in range(12):
         await server.issue("ktp")
     op = await server.login("op-disdukcapil")
     await server.command(op, "1", "open")
+    server.clock.advance(hours=5, minutes=30)  # 14.30: the first KTP ticket has waited five and a half hours
     async with signed_in(browser, server, "/supervisor/tegal", "supervisor", size) as page:
-        await until(page, text_of("#services tr[data-service=ktp] .new-ticket") + ".includes('–')")
-        assert await page.evaluate(CUT_CELLS) == []
-        await page.click("#lang")
-        await until(page, "() => document.documentElement.lang === 'en'")
-        assert await page.evaluate(CUT_CELLS) == []
+        await until(page, text_of("#services tr[data-service=ktp] .longest") + ".startsWith('5 j 30 mnt')")
+        await until(page, "() => document.querySelectorAll('#alerts .alert.wait').length === 1")
+        names = await page.evaluate("() => [...document.querySelectorAll('#services td.name')].map(e => e.title)")
+        assert len(names) == 28
+        for lang in ("id", "en"):
+            if lang == "en":
+                await page.click("#lang")
+                await until(page, "() => document.documentElement.lang === 'en'")
+            assert await page.evaluate(CUT_CELLS) == [], lang
+            assert await page.evaluate(CUT_ALERTS) == [], lang
+            if size[0] >= 1366:
+                assert [n for n in await page.evaluate(CUT_NAMES) if len(n) <= 26] == [], lang
 
 
 async def test_an_operator_sees_only_their_own_agency(browser: Browser, server: Server) -> None:
