@@ -328,6 +328,32 @@ async def test_screenshots(browser: Browser, server: Server, tmp_path: Path) -> 
     assert len(list(out.glob("supervisor-*.png"))) >= 4
 
 
+@pytest.mark.parametrize("size", [(1024, 768), (1366, 768)])
+async def test_reports_and_the_audit_log_never_scroll_sideways(
+    browser: Browser, server: Server, size: tuple[int, int]
+) -> None:
+    """The reports' tables have eleven columns: their headings wrap instead of widening the page (at 1024 px the
+    Indonesian page once scrolled sideways and hid "Cetak"); a figure nothing measured yet reads "–", not "– mnt"."""
+    for _ in range(3):
+        await server.issue("ktp")
+    op = await server.login("op-disdukcapil")
+    await server.command(op, "1", "open")  # an entry of the audit log
+    async with signed_in(browser, server, "/supervisor/tegal/reports", size=size) as page:
+        await until(page, "() => document.getElementById('report').getAttribute('aria-busy') === 'false'")
+        await until(page, "() => document.querySelectorAll('table.data tbody tr').length > 0")
+        for lang in ("id", "en"):
+            if lang == "en":
+                await page.click("#lang")
+                await until(page, "() => document.documentElement.lang === 'en'")
+            assert await page.evaluate("() => document.documentElement.scrollWidth - innerWidth") <= 0, lang
+            assert await page.evaluate("() => document.querySelector('#print').getBoundingClientRect().right") <= size[0]
+            mean_wait = await page.evaluate(text_of("[data-figure=mean_wait] strong"))
+            assert mean_wait == "–", "nobody called yet: no wait measured"
+        await page.goto(f"{server.url}/supervisor/tegal/audit")
+        await until(page, "() => document.querySelectorAll('#entries tr').length > 0")
+        assert await page.evaluate("() => document.documentElement.scrollWidth - innerWidth") <= 0
+
+
 async def test_date_pickers_say_the_date_in_words_and_the_survey_tablet_speaks_to_counter_staff(
     browser: Browser, server: Server
 ) -> None:

@@ -15,6 +15,8 @@ function number(value, digits = 1) {
 }
 
 const minutes = (seconds) => (seconds === null || seconds === undefined ? "–" : number(seconds / 60));
+// "12,5 mnt"; nothing measured: "–" alone, not "– mnt".
+const withUnit = (seconds) => (seconds === null || seconds === undefined ? "–" : `${minutes(seconds)} ${T("minutes_short")}`);
 
 function query() {
   const form = $("filters");
@@ -30,8 +32,7 @@ function summary() {
   const items = [
     ["citizens", t.citizens], ["tickets", t.tickets], ["served", t.served], ["no_show", t.no_show],
     ["cancelled", t.cancelled], ["transferred", t.transferred], ["still_open", t.open + t.expired],
-    ["mean_wait", `${minutes(t.wait.mean)} ${T("minutes_short")}`], ["p90_wait", `${minutes(t.wait.p90)} ${T("minutes_short")}`],
-    ["mean_service", `${minutes(t.service.mean)} ${T("minutes_short")}`],
+    ["mean_wait", withUnit(t.wait.mean)], ["p90_wait", withUnit(t.wait.p90)], ["mean_service", withUnit(t.service.mean)],
   ];
   $("summary").replaceChildren(...items.map(([key, value]) => el("div", { class: "figure", "data-figure": key },
     el("span", { class: "k", text: T(key) }), el("strong", { text: value }))));
