@@ -354,6 +354,38 @@ async def test_reports_and_the_audit_log_never_scroll_sideways(
         assert await page.evaluate("() => document.documentElement.scrollWidth - innerWidth") <= 0
 
 
+# Alerts cut short, on a page that must show each whole.
+CUT_TEXT = """() => [...document.querySelectorAll('#alerts .alert')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
+
+
+@pytest.mark.parametrize("size", [(768, 1024), (412, 915)])
+async def test_every_supervisor_page_fits_a_tablet_and_a_phone(
+    browser: Browser, server: Server, size: tuple[int, int]
+) -> None:
+    """A supervisor walking the floor with a tablet or a phone: one column, the page never scrolls sideways (a wide
+    table scrolls by itself, in a region the keyboard reaches), the menu and tools wrap in the bar, every alert
+    whole. At 412 px the dashboard scrolled 174 px sideways and the reports 394."""
+    await busy_hall(server)  # its counters' openings are entries of the audit log
+    server.clock.advance(minutes=50)  # KTP past its target: an alert
+    async with signed_in(browser, server, "/supervisor/tegal", "admin", size) as page:
+        await until(page, "() => document.querySelectorAll('#alerts .alert.wait').length > 0")
+        for path in ("/supervisor/tegal", "/supervisor/tegal/reports", "/supervisor/tegal/audit",
+                     "/supervisor/tegal/deliveries", "/supervisor/tegal/admin", "/national"):  # fmt: skip
+            await page.goto(server.url + path)
+            await until(page, "() => document.getElementById('who')?.textContent.includes('admin')")
+            if path.endswith("/reports"):
+                await until(page, "() => document.getElementById('report').getAttribute('aria-busy') === 'false'")
+            if path.endswith("/audit"):
+                await until(page, "() => document.querySelectorAll('#entries tr').length > 0")
+            if path == "/supervisor/tegal":
+                await until(page, "() => document.querySelectorAll('#alerts .alert.wait').length > 0")
+                assert await page.evaluate(CUT_TEXT) == []
+            await asyncio.sleep(0.2)
+            sideways = await page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
+            assert sideways <= 0, (path, sideways)
+
+
 async def test_date_pickers_say_the_date_in_words_and_the_survey_tablet_speaks_to_counter_staff(
     browser: Browser, server: Server
 ) -> None:

@@ -76,7 +76,7 @@ function ikmSection() {
     el("td", { class: "num", text: number(r.score, 2) }),
     el("td", { text: r.grade ? `${r.grade.letter} ${currentLang() === "en" ? r.grade.name_en : r.grade.name}` : "–" })));
   $("ikm-table").replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
-  $("ikm-table").hidden = !rows.length;
+  $("ikm-table").parentElement.hidden = !rows.length; // its scroll region too: no empty Tab stop
 }
 
 async function chart(id, name) {
