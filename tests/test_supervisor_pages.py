@@ -346,7 +346,8 @@ async def test_reports_and_the_audit_log_never_scroll_sideways(
                 await page.click("#lang")
                 await until(page, "() => document.documentElement.lang === 'en'")
             assert await page.evaluate("() => document.documentElement.scrollWidth - innerWidth") <= 0, lang
-            assert await page.evaluate("() => document.querySelector('#print').getBoundingClientRect().right") <= size[0]
+            print_right = await page.evaluate("() => document.querySelector('#print').getBoundingClientRect().right")
+            assert print_right <= size[0], "the print button in view"
             mean_wait = await page.evaluate(text_of("[data-figure=mean_wait] strong"))
             assert mean_wait == "–", "nobody called yet: no wait measured"
         await page.goto(f"{server.url}/supervisor/tegal/audit")
