@@ -556,6 +556,39 @@ async def test_the_page_of_a_regional_account_and_a_refused_supervisor(
             await context.close()
 
 
+@pytest.mark.sqlite_only
+@bounded(120)
+async def test_on_a_phone_the_malls_names_stay_while_the_figures_scroll(
+    browser: Browser, database: Path, tmp_path: Path
+) -> None:
+    """An official reading the national view on a phone: the page never scrolls sideways, the table does, and each
+    mall's name (and the totals' label) stays in view beside the figures scrolled to."""
+    async with running_server(database, site_files=[DEMO_SITE, brebes_site(tmp_path)]) as s:
+        await issue(s, "tegal", "ktp")
+        context = await browser.new_context(viewport={"width": 412, "height": 915}, locale="id-ID")
+        try:
+            page = await context.new_page()
+            await page.goto(s.url + "/national")
+            await page.fill("input[name=username]", "nasional")
+            await page.fill("input[name=password]", "demo-regional")
+            await page.click("#login-form button[type=submit]")
+            await until(page, "() => document.querySelectorAll('#rows tr').length === 2")
+            assert await page.evaluate("() => document.documentElement.scrollWidth - innerWidth") <= 0
+            card = "document.querySelector('.table-card')"
+            assert await page.evaluate(f"() => {card}.scrollWidth > {card}.clientWidth"), "the table is wider"
+            await page.evaluate(f"() => {{ {card}.scrollLeft = {card}.scrollWidth; }}")
+            await until(page, f"() => {card}.scrollLeft > 0")
+            await until(
+                page, "() => document.querySelector('#rows td.ikm').getBoundingClientRect().right <= innerWidth"
+            )
+            names = await page.evaluate("""() => [...document.querySelectorAll('#rows th.mall, #totals th.mall')]
+                .map(e => [e.textContent.trim(), e.getBoundingClientRect().left >= 0,
+                           e.getBoundingClientRect().right <= innerWidth])""")
+            assert len(names) == 3 and all(left and right for _, left, right in names), names
+        finally:
+            await context.close()
+
+
 async def test_the_page_is_served_before_sign_in_without_naming_a_mall(malls: Server) -> None:
     r = await malls.http.get("/national")
     assert r.status_code == 200 and "Pantauan Nasional" in r.text and "Tegal" not in r.text
