@@ -355,6 +355,9 @@ async def test_reports_and_the_audit_log_never_scroll_sideways(
         assert await page.evaluate("() => document.documentElement.scrollWidth - innerWidth") <= 0
 
 
+# The bar's links and buttons lower than a fingertip.
+SMALL_IN_BAR = """() => [...document.querySelectorAll('.bar a, .bar button')]
+  .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height < 44).map(e => e.textContent.trim())"""
 # Alerts cut short, on a page that must show each whole.
 CUT_TEXT = """() => [...document.querySelectorAll('#alerts .alert')]
   .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
@@ -385,6 +388,9 @@ async def test_every_supervisor_page_fits_a_tablet_and_a_phone(
             await asyncio.sleep(0.2)
             sideways = await page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
             assert sideways <= 0, (path, sideways)
+            if size[0] <= 600:  # a phone: the menu and the bar's buttons are pressed with a finger
+                small = await page.evaluate(SMALL_IN_BAR)
+                assert small == [], (path, small)
 
 
 async def test_date_pickers_say_the_date_in_words_and_the_survey_tablet_speaks_to_counter_staff(
