@@ -14,7 +14,7 @@ from playwright.async_api import Browser
 from .display_support import board_page, until
 from .helpers import Server
 
-SIZES = [(1366, 768), (1920, 1080), (1280, 1024), (1080, 1920)]
+SIZES = [(1366, 768), (1920, 1080), (1280, 1024), (1280, 720), (1080, 1920)]  # 1280x720: an HD-ready TV
 MEASURE = """() => {
   const floor = Math.min(innerWidth, innerHeight) * 0.025;
   const small = [];
