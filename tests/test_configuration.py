@@ -235,6 +235,35 @@ async def test_a_changed_file_that_removes_a_service_in_use_waits(tmp_path: Path
         assert "ktp_hilang" in server.ctx.sites["tegal"].services
 
 
+@pytest.mark.sqlite_only
+async def test_a_site_file_never_edited_on_the_web_is_checked_against_the_one_served_before(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A mall run from its site file alone (configuration version 0): a new file that drops a service whose ticket
+    is still waiting is not applied (it used to be, and the ticket's link then failed); once the ticket is done it
+    is, as version 1, and the old ticket's link still answers."""
+    site_file = tmp_path / "tegal.toml"
+    site_file.write_text(site_file_text(with_lost_ktp(tomllib.loads(DEMO_SITE.read_text()))))
+    database = tmp_path / "queue.sqlite3"
+    async with running_server(database, site_files=[site_file]) as server:
+        token = (await server.issue("ktp_hilang"))["ticket"]["token"]
+    site_file.write_bytes(DEMO_SITE.read_bytes())  # without KTP Hilang
+    async with running_server(database, site_files=[site_file]) as server:
+        current = await read(server, await server.login("admin"))
+        assert current["version"] == 0 and "ktp_hilang" in server.ctx.sites["tegal"].services
+        r = await server.http.get(f"/api/v1/tickets/{token}")
+        assert r.status_code == 200 and r.json()["service_name"] == "KTP Hilang", r.text
+        assert any("not applied" in m and "KTP Hilang" in m for m in caplog.messages), caplog.messages
+        assert (await server.http.post(f"/api/v1/tickets/{token}/cancel")).status_code == 200
+    async with running_server(database, site_files=[site_file]) as server:
+        current = await read(server, await server.login("admin"))
+        assert current["version"] == 1 and current["source"] == "file"
+        assert "ktp_hilang" not in server.ctx.sites["tegal"].services
+        r = await server.http.get(f"/api/v1/tickets/{token}")
+        assert r.status_code == 200 and r.json()["ticket"]["state"] == "cancelled", r.text
+        assert r.json()["service_name"] == "ktp_hilang"
+
+
 async def test_bad_bearer_and_unknown_site(server: Server) -> None:
     r = await server.http.get("/api/v1/sites/nowhere/configuration", headers=await server.login("admin"))
     assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_site"

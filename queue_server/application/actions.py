@@ -4,7 +4,7 @@ a domain command, run through the engine, answered in the wire format."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, time, timedelta
 from typing import Any
 
@@ -336,13 +336,19 @@ def public_status(ctx: Context, known: Ticket) -> dict[str, Any]:
         "ticket": wire.public_ticket(ticket.to_dict()),
         "site": site.id,
         "site_name": site.name,
-        "service_name": site.services[ticket.service].name,
-        "agency_name": site.agencies[ticket.agency].name,
+        "service_name": _name(site.services, ticket.service),
+        "agency_name": _name(site.agencies, ticket.agency),
         "counter_name": counter.name if counter else None,
         **_wait_fields(estimate),
         # whether the citizen may ask for WhatsApp/SMS messages, and whether they did (never the number)
         "messages": {"offered": site.notify.offered, "on": ticket.contact is not None},
     }
+
+
+def _name(named: Mapping[str, Any], key: str) -> str:
+    """A service's or agency's name; its id once the configuration no longer has it (an old ticket's link)."""
+    found = named.get(key)
+    return str(found.name) if found is not None else key
 
 
 def _wait_fields(estimate: WaitEstimate | None) -> dict[str, Any]:
@@ -380,14 +386,14 @@ def booking_answer(state: SiteState, booking: dict[str, Any]) -> dict[str, Any]:
     site = state.site
     view = wire.booking_view(booking)
     record = state.bookings.get(booking["id"])
-    service = site.services[booking["service"]]
+    service = site.services.get(booking["service"])
     answer = {
         "code": view["code"],
         "site": site.id,
         "site_name": site.name,
-        "service": service.id,
-        "service_name": service.name,
-        "agency_name": site.agencies[service.agency].name,
+        "service": booking["service"],
+        "service_name": service.name if service else booking["service"],
+        "agency_name": _name(site.agencies, service.agency) if service else "",
         "day": view["day"],
         "slot": view["slot"],
         "state": view["state"],

@@ -75,6 +75,9 @@ class LoadedSite:
     running_text: str | None = None
     configuration: dict[str, Any] | None = None  # the latest site.configured event's data; None: the site file
     head: int = 0  # the seq of the site's newest event when this was read (the state is as of that event)
+    # The site file's document last served while no configuration was stored: a changed file is checked against it
+    # (engine._files_take_over), as it is against a stored configuration.
+    site_file: dict[str, Any] | None = None
 
 
 @dataclass
@@ -250,14 +253,21 @@ class StoragePort(abc.ABC):
         bookings = [Booking.from_dict(json.loads(r[0])) for r in rows]
         settings = dict(
             await self._read(
-                "SELECT key, value FROM site_settings WHERE site = ? AND key IN ('running_text', 'configuration')",
+                "SELECT key, value FROM site_settings WHERE site = ? "
+                "AND key IN ('running_text', 'configuration', 'site_file')",
                 (site_id,),
             )
         )
         configuration = json.loads(settings["configuration"]) if "configuration" in settings else None
+        site_file = json.loads(settings["site_file"]) if "site_file" in settings else None
         return LoadedSite(
-            tickets, counters, closed, bookings, settings.get("running_text"), configuration, int(head[0][0])
+            tickets, counters, closed, bookings, settings.get("running_text"), configuration, int(head[0][0]),
+            site_file,
         )
+
+    async def remember_site_file(self, site_id: str, document: dict[str, Any], head: int) -> None:
+        """The site file's document being served while no configuration is stored (LoadedSite.site_file)."""
+        await self.execute(_SETTING_UPSERT, (site_id, "site_file", jsontext.dumps(document), head))
 
     # --- retention: the oldest events of a site, archived then forgotten (application/retention.py) -----------
 

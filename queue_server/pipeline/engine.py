@@ -114,6 +114,7 @@ class Engine:
         self._file_sites = dict(sites)
         self.files = files or {}
         self.parse = parse
+        self._remembered: dict[str, dict[str, Any]] = {}  # per site: LoadedSite.site_file, as last written or read
         self.reconfigured: list[Callable[[str], None]] = []  # told a site's id after its new configuration applied
         self.storage = storage
         self.hub = hub
@@ -183,19 +184,24 @@ class Engine:
         for site_id, document in self.files.items():
             state = self.states.get(site_id)
             digest = document_digest(document)
-            if state is None or self.parse is None or state.configuration.version == 0:
-                continue
-            if state.configuration.file_hash == digest:
+            if state is None or self.parse is None or state.configuration.file_hash == digest:
                 continue
             command = c.Configure(self._file_sites[site_id], document, "file", digest, None)
             audit = AuditRecord("site file", "system", "site.configure", f"site {site_id}",
                                 {"version": state.configuration.version + 1, "source": "file"})  # fmt: skip
             try:
+                before = "made on the web" if state.configuration.version else "of the site file served before"
                 await self.submit(site_id, command, lambda events, state: {}, audit=audit)
-                log.warning("site %s: the changed site file replaces the configuration made on the web", site_id)
+                log.warning("site %s: the changed site file replaces the configuration %s", site_id, before)
             except Refusal as exc:
-                log.warning("site %s: the changed site file is not applied (%s); the configuration made on the web "
-                            "stays until it can be", site_id, exc.code)  # fmt: skip
+                log.warning("site %s: the changed site file is not applied (%s); the configuration %s stays until it "
+                            "can be", site_id, exc, before)  # fmt: skip
+        for site_id, state in self.states.items() if self.parse is not None else ():
+            # Nothing stored yet: remember which file is served, so that a later file is checked against it too.
+            document = state.configuration.document
+            if state.configuration.version == 0 and document and document != self._remembered.get(site_id):
+                await self.storage.remember_site_file(site_id, document, self.heads.get(site_id, 0))
+                self._remembered[site_id] = document
 
     async def stop(self) -> None:
         for task in (self._follower, self._day_task, self._task):
@@ -207,10 +213,19 @@ class Engine:
                     pass
         await self._written()  # what was decided is written and answered, not dropped
 
-    def _configured(self, site_id: str, stored: dict[str, Any] | None) -> tuple[Site, Configuration]:
-        """The site a stored configuration describes (else the site file's), and where its configuration stands."""
+    def _configured(
+        self, site_id: str, stored: dict[str, Any] | None, remembered: dict[str, Any] | None = None
+    ) -> tuple[Site, Configuration]:
+        """The site a stored configuration describes (else the site file's), and where its configuration stands.
+        With none stored, a site file that changed since it was last served starts as the one served before:
+        _files_take_over then applies the new one unless it removes what is still in use today."""
         document = self.files.get(site_id, {})
         from_file = Configuration(0, "file", document_digest(document) if document else "", document)
+        if stored is None and remembered and document and remembered != document and self.parse is not None:
+            try:
+                return self.parse(remembered), Configuration(0, "file", document_digest(remembered), remembered)
+            except SiteFileError:  # written by an older release, say: the file as it is now
+                pass
         if stored is None or self.parse is None:
             return self._file_sites[site_id], from_file
         configuration = Configuration.from_data(stored)
@@ -226,7 +241,9 @@ class Engine:
         now = self.clock()
         for site_id in list(self.sites):
             loaded = await self.storage.load_site(site_id, self._file_sites[site_id].service_day(now))
-            site, configuration = self._configured(site_id, loaded.configuration)
+            site, configuration = self._configured(site_id, loaded.configuration, loaded.site_file)
+            if loaded.site_file is not None:
+                self._remembered[site_id] = loaded.site_file
             self.sites[site_id] = site
             state = SiteState(site, configuration=configuration)
             for counter in loaded.counters:
