@@ -260,10 +260,8 @@ class StoragePort(abc.ABC):
         )
         configuration = json.loads(settings["configuration"]) if "configuration" in settings else None
         site_file = json.loads(settings["site_file"]) if "site_file" in settings else None
-        return LoadedSite(
-            tickets, counters, closed, bookings, settings.get("running_text"), configuration, int(head[0][0]),
-            site_file,
-        )
+        running_text = settings.get("running_text")
+        return LoadedSite(tickets, counters, closed, bookings, running_text, configuration, int(head[0][0]), site_file)
 
     async def remember_site_file(self, site_id: str, document: dict[str, Any], head: int) -> None:
         """The site file's document being served while no configuration is stored (LoadedSite.site_file)."""
