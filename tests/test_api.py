@@ -126,6 +126,44 @@ async def test_idempotency_key_makes_a_retry_harmless(server: Server) -> None:
     assert server.ctx.state("tegal").issued[("pkb", server.clock().date())] == 2
 
 
+async def test_a_key_used_again_for_another_request_is_refused_and_changes_nothing(server: Server) -> None:
+    """A key answers its own request only: used again for another service, command, counter or ticket it is refused
+    (422) and nothing changes; it used to be answered with the first request's result, a "finish" or a "cancel"
+    passing for done."""
+    url = "/api/v1/sites/tegal/tickets"
+    kiosk = {**bearer(KIOSK), "Idempotency-Key": f"kiosk-{uuid.uuid4().hex}"}
+    first = await server.http.post(url, json={"service": "ktp"}, headers=kiosk)
+    assert first.status_code == 201
+    other = await server.http.post(url, json={"service": "skck", "priority": "lansia"}, headers=kiosk)
+    assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused", other.text
+    assert "kunci baru" in other.json()["error"]["message"]
+    again = await server.http.post(url, json={"service": "ktp"}, headers=kiosk)
+    assert again.status_code == 201 and again.json() == first.json()  # the retry is still answered
+    state = server.ctx.state("tegal")
+    assert not any(t.service == "skck" for t in state.tickets.values())
+
+    op = await server.login("op-disdukcapil")
+    key = f"cmd-{uuid.uuid4().hex}"
+    commands = "/api/v1/sites/tegal/counters/{}/commands"
+    assert (await server.command(op, "1", "open")).status_code == 200
+    assert (await server.command(op, "2", "open")).status_code == 200
+    called = await server.http.post(commands.format(1), json={"command": "call_next", "command_id": key}, headers=op)
+    assert called.status_code == 200, called.text
+    for counter, body in (("1", {"command": "finish"}), ("2", {"command": "call_next"})):
+        r = await server.http.post(commands.format(counter), json={**body, "command_id": key}, headers=op)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "idempotency_key_reused", r.text
+    ticket = (await server.issue("ktp"))["ticket"]["id"]
+    r = await server.http.post(f"/api/v1/sites/tegal/tickets/{ticket}/actions", json={"action": "cancel",
+                               "command_id": key}, headers=await server.login("supervisor"))  # fmt: skip
+    assert r.status_code == 200, "another account's key is its own"
+    r = await server.http.post(f"/api/v1/sites/tegal/tickets/{ticket}/actions", json={"action": "cancel",
+                               "command_id": key}, headers=op)  # fmt: skip
+    assert r.status_code == 422 and r.json()["error"]["code"] == "idempotency_key_reused", r.text
+    assert state.counters["1"].current is not None and state.counters["2"].current is None
+    retry = await server.http.post(commands.format(1), json={"command": "call_next", "command_id": key}, headers=op)
+    assert retry.status_code == 200 and retry.json() == called.json()
+
+
 async def test_known_and_new_keys_in_one_batch_each_get_their_own_answer(server: Server) -> None:
     """The engine looks up a whole batch's keys in one query: the known ones are replayed, the new ones issued."""
     url = "/api/v1/sites/tegal/tickets"

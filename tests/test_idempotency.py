@@ -26,9 +26,9 @@ def test_stored_keys_are_forgotten_oldest_first() -> None:
 
 
 async def _age(s: Server, key: str, hours: float) -> None:
-    """Make a stored record `hours` old on the server's clock (keys are stored per device: `device:<id>:<key>`)."""
+    """Make a stored record `hours` old on the server's clock (stored per device and request: `device:<id>:<key>#...`)."""
     at = (s.clock.now - timedelta(hours=hours)).astimezone().isoformat()
-    await s.ctx.storage.execute("UPDATE idempotency SET created_at = ? WHERE key LIKE ?", (at, f"%:{key}"))
+    await s.ctx.storage.execute("UPDATE idempotency SET created_at = ? WHERE key LIKE ?", (at, f"%:{key}#%"))
 
 
 async def test_a_key_is_honoured_for_48_hours_across_a_restart_then_forgotten(database: Path | str) -> None:
@@ -42,7 +42,7 @@ async def test_a_key_is_honoured_for_48_hours_across_a_restart_then_forgotten(da
         await _age(s, "key-49-hours-old", 49)
     async with running_server(db) as s:  # started: records past 48 hours deleted, the others listed again
         rows = await s.ctx.storage.query("SELECT key FROM idempotency")
-        assert [row[0].rsplit(":", 1)[1] for row in rows] == ["key-47-hours-old"]
+        assert [row[0].rsplit(":", 1)[1].partition("#")[0] for row in rows] == ["key-47-hours-old"]
         headers = {**bearer(KIOSK), "Idempotency-Key": "key-47-hours-old"}
         recent = await s.http.post(URL, json={"service": "pkb"}, headers=headers)
         assert recent.headers.get("idempotent-replayed") == "true" and recent.json() == answers["key-47-hours-old"]

@@ -25,6 +25,7 @@ from queue_server.domain.state import SiteState
 from queue_server.domain.wait import WaitEstimate
 from queue_server.live import wire
 from queue_server.pipeline.engine import Outcome
+from queue_server.pipeline.idempotency import keyed
 
 COUNTER_COMMANDS = (
     "open",
@@ -55,9 +56,17 @@ COUNTER_ONLY_COMMANDS: dict[str, Callable[[str], c.Command]] = {
 }
 
 
-def _scope(principal: Principal, key: str | None) -> str | None:
-    """Idempotency keys are per principal, so two kiosks can never collide by accident."""
-    return f"{principal.kind}:{principal.id}:{key}" if key else None
+ADDRESSING = frozenset({"command_id", "type", "site", "counter"})  # how a body names its target, not what it asks
+
+
+def _scope(principal: Principal, key: str | None, *target: str, body: dict[str, Any]) -> str | None:
+    """Idempotency keys are per principal, so two kiosks can never collide by accident, and stored with what they
+    asked (`target`: the operation and what it acts on), so that a key used again for something else is refused
+    (pipeline/idempotency.py). The same command over HTTP or the websocket asks the same."""
+    if not key:
+        return None
+    asked = {name: value for name, value in body.items() if name not in ADDRESSING}
+    return keyed(f"{principal.kind}:{principal.id}:{key}", [*target, asked])
 
 
 # --- issuing ---------------------------------------------------------------------------------------------
@@ -108,7 +117,12 @@ async def issue_ticket(
         contact=contact.ref if contact else None,
     )  # fmt: skip
     return await ctx.engine.submit(
-        site_id, command, issue_answer, idem_key=_scope(principal, idem_key), status=201, contact=contact
+        site_id,
+        command,
+        issue_answer,
+        idem_key=_scope(principal, idem_key, "issue", site_id, body=body),
+        status=201,
+        contact=contact,
     )
 
 
@@ -164,7 +178,7 @@ async def counter_command(
         site_id,
         command,
         _counter_answer(name, counter_id),
-        idem_key=_scope(principal, command_id),
+        idem_key=_scope(principal, command_id, "counter", site_id, counter_id, body=body),
         audit=audit_trail.counter_entry(
             principal, ctx.site(site_id), name, counter_id, body, current=_current_label(ctx, site_id, counter_id)
         ),
@@ -228,7 +242,13 @@ async def ticket_action(
         audit_trail.ticket_target(ctx, site_id, ticket_ref),
         **audit_trail.service_named(ctx.site(site_id), body.get("target_service")),
     )
-    return await ctx.engine.submit(site_id, command, answer, idem_key=_scope(principal, command_id), audit=record)
+    return await ctx.engine.submit(
+        site_id,
+        command,
+        answer,
+        idem_key=_scope(principal, command_id, "ticket", site_id, ticket_ref, body=body),
+        audit=record,
+    )
 
 
 async def close_day(ctx: Context, principal: Principal | None, site_id: str, body: dict[str, Any]) -> Outcome:
@@ -248,7 +268,11 @@ async def close_day(ctx: Context, principal: Principal | None, site_id: str, bod
     closing = day or ctx.site(site_id).service_day(ctx.now())
     record = audit_trail.entry(principal, "day.close", f"day {closing.isoformat()}")
     return await ctx.engine.submit(
-        site_id, c.CloseDay(day), answer, idem_key=_scope(principal, v.command_id(body)), audit=record
+        site_id,
+        c.CloseDay(day),
+        answer,
+        idem_key=_scope(principal, v.command_id(body), "close_day", site_id, body=body),
+        audit=record,
     )
 
 
@@ -269,7 +293,11 @@ async def reopen_day(ctx: Context, principal: Principal | None, site_id: str, bo
 
     record = audit_trail.entry(principal, "day.reopen", f"day {day.isoformat()}")
     return await ctx.engine.submit(
-        site_id, c.ReopenDay(day), answer, idem_key=_scope(principal, v.command_id(body)), audit=record
+        site_id,
+        c.ReopenDay(day),
+        answer,
+        idem_key=_scope(principal, v.command_id(body), "reopen_day", site_id, body=body),
+        audit=record,
     )
 
 
@@ -285,7 +313,11 @@ async def set_running_text(ctx: Context, principal: Principal | None, site_id: s
 
     record = audit_trail.entry(principal, "site.running_text", f"site {site_id}", text=" ".join(text.split())[:500])
     return await ctx.engine.submit(
-        site_id, c.SetRunningText(text), answer, idem_key=_scope(principal, v.command_id(body)), audit=record
+        site_id,
+        c.SetRunningText(text),
+        answer,
+        idem_key=_scope(principal, v.command_id(body), "text", site_id, body=body),
+        audit=record,
     )
 
 

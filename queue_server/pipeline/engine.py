@@ -34,6 +34,7 @@ from queue_server.live import wire
 from queue_server.live.hub import Hub
 from queue_server.persistence.port import AuditRecord, Batch, ContactRow, OutboxRow, StoragePort
 from queue_server.pipeline.idempotency import RETENTION, StoredKeys
+from queue_server.pipeline.idempotency import split as split_key
 from queue_server.settings.clock import utc_now
 from queue_server.settings.sitefile import SiteFileError, document_digest
 
@@ -126,7 +127,7 @@ class Engine:
         self.observers: list[Callable[[list[Event], float], None]] = []
         self.states: dict[str, SiteState] = {}
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
-        self._inflight: dict[str, asyncio.Future[Outcome]] = {}
+        self._inflight: dict[str, tuple[str | None, asyncio.Future[Outcome]]] = {}  # key's scope -> (print, future)
         self._task: asyncio.Task[None] | None = None
         self._day_task: asyncio.Task[None] | None = None
         self._generation = 0  # bumped when a write fails and the state is reloaded: commands decided before are void
@@ -285,14 +286,17 @@ class Engine:
         With `audit`, the audit entry is written in the command's own transaction: logged if and only if done;
         with `contact`, likewise the citizen's (encrypted) number, if the command produced events."""
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        scope, fingerprint = split_key(idem_key) if idem_key is not None else ("", None)
         if idem_key is not None:
-            running = self._inflight.get(idem_key)
-            if running is not None:
-                outcome = await asyncio.shield(running)
+            running = self._inflight.get(scope)
+            if running is not None and running[0] == fingerprint:
+                outcome = await asyncio.shield(running[1])
                 return Outcome(outcome.status, outcome.body, [], replayed=True)
+            if running is not None or self._stored_keys.reused(idem_key):
+                raise Refusal("idempotency_key_reused")
             # Registered before the first await, so a twin request arriving meanwhile waits for this one instead
             # of also reaching the writer (which would make two tickets for one key).
-            self._inflight[idem_key] = future
+            self._inflight[scope] = (fingerprint, future)
         try:
             # A key seen before is answered from its stored record by the writer task, which looks up a whole
             # batch's keys in one query (one reader round trip per request cost ~30 % of issuing throughput).
@@ -300,8 +304,8 @@ class Engine:
             # From here the writer owns the future; a caller that goes away changes nothing.
             return await asyncio.shield(future)
         finally:
-            if idem_key is not None and self._inflight.get(idem_key) is future:
-                del self._inflight[idem_key]
+            if idem_key is not None and self._inflight.get(scope, (None, None))[1] is future:
+                del self._inflight[scope]
 
     # --- the writer --------------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ def _ref(name: str) -> dict[str, Any]:
 
 # The refusals an operation may answer beyond those its shape implies (see `declare_errors`): the rules of the
 # domain it runs, by (path, method). The statuses come from web/errors.py, the one mapping.
-COMMAND = ("storage_unavailable",)
+COMMAND = ("storage_unavailable", "idempotency_key_reused")
 NUMBER = ("notify_unavailable", "notify_consent", "invalid_phone")  # a number left for messages
 ISSUING = (
     "unknown_service",
