@@ -2,6 +2,7 @@
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -153,3 +154,43 @@ name = "A"
             assert any(said in problem for problem in refused.problems), refused.problems
         else:
             raise AssertionError(f"accepted: {bad}")
+
+
+def _paths(node: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Every place in a document: keys of tables, indexes of lists."""
+    out: list[tuple[object, ...]] = [path] if path else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out += _paths(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node[:2]):  # two of each list are enough to reach every kind of field
+            out += _paths(value, (*path, index))
+    return out
+
+
+def test_a_value_of_the_wrong_kind_anywhere_is_refused_by_name_never_a_crash() -> None:
+    """The web's configuration page sends a whole document (PUT .../configuration): a boolean, a number, a list,
+    a table or a very long text where something else belongs is a SiteFileError naming the field. `routing = true`
+    and a 300-letter time zone used to raise AttributeError and OSError (HTTP 500)."""
+
+    def demo() -> dict[str, Any]:
+        document = tomllib.loads(DEMO_SITE.read_text())
+        for key, table in (("routing", {"order": "fifo", "priority_max_streak": 3}), ("booking", {"slot_minutes": 30}),
+                           ("announcements", {"repeat": 1}), ("notify", {"offer": True})):  # fmt: skip
+            document.setdefault(key, table)
+        return document
+
+    wrong: list[object] = [True, 7, -1, "x" * 300, ["a"], {"x": 1}, [], {}, "", 1.5e308]
+    paths = _paths(demo())
+    assert ("routing",) in paths and ("site", "timezone") in paths and ("site", "breaks") in paths
+    for path in paths:
+        for value in wrong:
+            changed = demo()
+            node = changed
+            for step in path[:-1]:
+                node = node[step]  # type: ignore[index]
+            node[path[-1]] = value  # type: ignore[index]
+            try:
+                parse_site(changed)
+            except SiteFileError as exc:
+                assert exc.problems and all(isinstance(p, str) and len(p) < 400 for p in exc.problems), exc.problems

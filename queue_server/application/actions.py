@@ -256,10 +256,7 @@ async def close_day(ctx: Context, principal: Principal | None, site_id: str, bod
     principal = require(principal, "site.close_day", site_id)
     v.only(body, {"day", "command_id"})
     day_text = v.text(body, "day", required=False, max_len=10)
-    try:
-        day = date.fromisoformat(day_text) if day_text else None
-    except ValueError:
-        raise Refusal("invalid_field.date", details={"field": "day"}) from None
+    day = v.day(day_text, "day") if day_text else None
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
         closed = next(e for e in events if e.type == "day.closed")
@@ -282,10 +279,7 @@ async def reopen_day(ctx: Context, principal: Principal | None, site_id: str, bo
     principal = require(principal, "site.close_day", site_id)
     v.only(body, {"day", "command_id"})
     day_text = v.text(body, "day", required=False, max_len=10)
-    try:
-        day = date.fromisoformat(day_text) if day_text else site.service_day(ctx.now())
-    except ValueError:
-        raise Refusal("invalid_field.date", details={"field": "day"}) from None
+    day = v.day(day_text, "day") if day_text else site.service_day(ctx.now())
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
         reopened = next(e for e in events if e.type == "day.reopened")
@@ -443,10 +437,7 @@ def booking_answer(state: SiteState, booking: dict[str, Any]) -> dict[str, Any]:
 
 
 def _parse_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise Refusal("invalid_field.date", details={"field": "day"}) from None
+    return v.day(text, "day")
 
 
 def _parse_slot(text: str) -> time:

@@ -4,11 +4,28 @@ which field is wrong and how to fix it."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from queue_server.domain.refusal import Refusal
 
 COMMAND_ID = re.compile(r"^[A-Za-z0-9._:-]{8,80}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The days this system can mean: a year like 0001 or 9999 is a typing slip, and would overflow a day's local hours.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+
+
+def day(text: str, field: str) -> date:
+    """A day written YYYY-MM-DD, within FIRST_DAY..LAST_DAY."""
+    try:
+        if not _DATE.match(text):
+            raise ValueError(text)
+        parsed = date.fromisoformat(text)
+    except ValueError:
+        raise Refusal("invalid_field.date", key=field, details={"field": field}) from None
+    if not FIRST_DAY <= parsed <= LAST_DAY:
+        raise Refusal("invalid_field.date", key=field, details={"field": field})
+    return parsed
 
 
 def require_object(value: Any) -> dict[str, Any]:

@@ -357,9 +357,9 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
     timezone = reader.text(site_table, "timezone", "site", default="Asia/Jakarta")
     try:
         ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name longer than a file name can be
         reader.fail(
-            "site.timezone", f"{timezone!r} is not a time zone (use Asia/Jakarta, Asia/Makassar or Asia/Jayapura)"
+            "site.timezone", f"{timezone[:40]!r} is not a time zone (use Asia/Jakarta, Asia/Makassar or Asia/Jayapura)"
         )
         timezone = "Asia/Jakarta"
     hours_table = site_table.get("hours", {})
@@ -380,6 +380,9 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
         running_text = ""
 
     routing_table = data.get("routing", {})
+    if not isinstance(routing_table, dict):
+        reader.fail("routing", 'must be a table: order = "fifo", priority_max_streak = 3')
+        routing_table = {}
     reader.unknown(routing_table, {"order", "priority_max_streak"}, "routing")
     order = routing_table.get("order", "fifo")
     if order not in ("fifo", "service_order"):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from queue_server.application import validation as v
 from queue_server.domain.catalogue import Site
 from queue_server.domain.measures import Tally, local_day_hour, service_seconds, wait_seconds
 from queue_server.domain.model import TicketState
@@ -24,7 +24,6 @@ from queue_server.persistence.rows import Leg
 
 MAX_DAYS = 366  # a year, leap day included: longer ranges are refused rather than left to run for minutes
 GROUPS = ("agency", "service", "counter", "operator")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -48,12 +47,7 @@ def day_param(query: Mapping[str, str], key: str, default: date) -> date:
     text = query.get(key)
     if text is None or text == "":
         return default
-    try:
-        if not _DATE.match(text):
-            raise ValueError(text)
-        return date.fromisoformat(text)
-    except ValueError:
-        raise Refusal("invalid_field.date", key=key, details={"field": key}) from None
+    return v.day(text, key)
 
 
 def parse_period(query: Mapping[str, str], today: date) -> Period:
