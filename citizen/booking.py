@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.web.kit import DAYS_ID, MONTHS_ID, Refusal, booking_status, ctx_of
+from queue_server.web.kit import DAYS_ID, MONTHS_ID, Refusal, booking_status, ctx_of, limit_code_lookups
 
 from .common import catalogue, lang_of, not_found, pages
 from .qr import BOOKING_CODE, qr_inline
@@ -55,6 +55,7 @@ def slot_words(day: str, slot: str, end: str | None) -> dict[str, str]:
 
 async def booking_status_page(request: Request) -> Response:
     ctx = ctx_of(request)
+    limit_code_lookups(request)  # a 429 page: a person never reads thirty codes a minute
     code = request.path_params["code"].strip().upper()
     if not BOOKING_CODE.match(code):
         return not_found(request, "booking")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
-from .helpers import KIOSK, Server, bearer, running_server
+from .helpers import KIOSK, LOBBY, Server, bearer, running_server
 
 BOTH_DATABASES = True  # every test here that uses a server runs on SQLite and on PostgreSQL (conftest.py)
 
@@ -87,12 +90,50 @@ def _assert_not_in_files(folder: Path, secret: str) -> None:
             assert secret.encode() not in path.read_bytes(), f"NIK found in clear in {path.name}"
 
 
+async def test_a_lobby_screen_never_learns_a_booking_s_code_or_number(site: Server) -> None:
+    """A booking's code is enough to cancel it, and its masked number is the citizen's: the lobby's frames of a
+    booking (live, and replayed from a seq) carry neither; the citizen's own answer does."""
+    hello = {"type": "hello", "role": "display", "site": "tegal", "screen": "lobby", "token": LOBBY}
+
+    async def booking_frame(ws: Any) -> dict[str, Any]:
+        async with asyncio.timeout(20):
+            while True:
+                frame = json.loads(await ws.recv())
+                if frame["type"] == "booking.created":
+                    return frame  # type: ignore[no-any-return]
+
+    await site.issue("ktp")  # seq 1: the booking is resumed after it
+    async with connect(site.ws_url, ping_interval=None) as ws:
+        await ws.send(json.dumps(hello))
+        r = await book(site, 7)
+        assert r.status_code == 201 and r.json()["booking"]["code"].startswith("BK-")
+        frame = await booking_frame(ws)
+        live = frame["data"]["booking"]
+    async with connect(site.ws_url, ping_interval=None) as ws:
+        await ws.send(json.dumps({**hello, "last_seq": frame["seq"] - 1}))
+        replayed = (await booking_frame(ws))["data"]["booking"]
+    code = r.json()["booking"]["code"]
+    for shown in (live, replayed):
+        assert shown["service"] == "ktp" and shown["slot"] == "09:00"
+        assert "code" not in shown and "phone_masked" not in shown and code not in json.dumps(shown), shown
+    status = (await site.http.get(f"/api/v1/bookings/{code}")).json()["booking"]
+    assert status["code"] == code and status["phone"] == "0812*****890", "the citizen's own answer keeps both"
+
+
 async def test_duplicate_nik_and_refusals(site: Server) -> None:
     server = site
     assert (await book(server, 1)).status_code == 201
     r = await book(server, 1, slot="10:00")
     assert r.status_code == 409 and r.json()["error"]["code"] == "duplicate_booking"
     assert (await book(server, 2, service="kk", slot="08:00")).status_code == 201
+    # The same NIK typed with full-width or mathematical digits is the same NIK (it used to be another booking).
+    for typed in (nik(1)[:-1] + "\uff11", "\uff13" + nik(1)[1:], "\U0001d7d1" + nik(1)[1:]):
+        payload = {"service": "ktp", "day": TUESDAY, "slot": "11:00", "nik": typed, "phone": "081234567890"}
+        r = await server.http.post("/api/v1/sites/tegal/bookings", json=payload)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "duplicate_booking", (typed, r.text)
+    payload = {"service": "ktp", "day": TUESDAY, "slot": "11:00", "nik": "\u0663" + nik(1)[1:], "phone": "0812345678"}
+    r = await server.http.post("/api/v1/sites/tegal/bookings", json=payload)
+    assert r.status_code == 422 and r.json()["error"]["details"]["reason"] == "format"
     for body, code in [
         ({"service": "pkb"}, "booking_not_offered"),
         ({"slot": "09:15"}, "slot_unavailable"),
@@ -119,6 +160,19 @@ async def test_concurrent_bookings_never_overbook_a_slot(tmp_path: Path) -> None
 async def test_public_booking_is_rate_limited(server: Server) -> None:
     statuses = [(await book(server, n, slot="11:00" if n % 2 else "11:30")).status_code for n in range(1, 13)]
     assert statuses.count(429) >= 2 and statuses[:8].count(201) == 8
+
+
+async def test_guessing_booking_codes_is_cut_short(server: Server) -> None:
+    """A code (6 of 32 signs) opens and cancels a booking without an account: one address may try 30 a minute,
+    as many as a citizen ever needs; it used to be as many as the server could answer (~1,600 a second)."""
+    statuses = []
+    for n in range(40):
+        path = f"/api/v1/bookings/BK-AAAA{n:02d}" if n % 3 else f"/api/v1/bookings/BK-AAAB{n:02d}/cancel"
+        r = await (server.http.get(path) if n % 3 else server.http.post(path))
+        statuses.append(r.status_code)
+    assert set(statuses[:30]) == {404} and set(statuses[30:]) == {429}, statuses
+    assert "Terlalu banyak" in r.json()["error"]["message"]
+    assert (await server.http.get("/b/BK-AAAA99")).status_code == 429
 
 
 async def test_check_in_at_the_kiosk(site: Server) -> None:

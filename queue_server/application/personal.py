@@ -7,19 +7,28 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 
 from stdnum.exceptions import InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 from stdnum.id import nik as stdnum_nik
 
 from queue_server.domain.refusal import Refusal
 
-_PHONE = re.compile(r"^(?:\+?62|0)8\d{7,11}$")
+_PHONE = re.compile(r"^(?:\+?62|0)8[0-9]{7,11}$")
+
+
+def _ascii_digits(text: str) -> str:
+    """Full-width or mathematical digits ("３", "𝟑"), as a phone's keyboard may type them, as the plain digits they
+    stand for: one NIK is one hash, however it was typed (they used to make another hash, and another booking)."""
+    return unicodedata.normalize("NFKC", text or "")
 
 
 def nik_hash(nik: str, key: bytes) -> str:
     """Validate a NIK (python-stdnum: 16 digits, PP RR SS DDMMYY NNNN, a real birth date) and return its keyed
     hash. The error says what is wrong, and never echoes the number."""
-    compact = re.sub(r"[\s.-]", "", nik or "")
+    compact = re.sub(r"[\s.-]", "", _ascii_digits(nik))
+    if not compact.isascii():
+        raise _invalid("invalid_nik.format")
     try:
         stdnum_nik.validate(compact)
     except InvalidLength:
@@ -42,7 +51,7 @@ def _invalid(key: str) -> Refusal:
 
 def normalise_phone(phone: str) -> str:
     """An Indonesian mobile number as gateways take it: 62812... (from 0812..., +62 812-..., 62812...)."""
-    digits = re.sub(r"[\s().-]", "", phone or "")
+    digits = re.sub(r"[\s().-]", "", _ascii_digits(phone))
     if not _PHONE.match(digits):
         raise Refusal("invalid_phone", details={"field": "phone"})
     return "62" + digits[1:] if digits.startswith("0") else digits.lstrip("+")

@@ -44,14 +44,14 @@ class Booking(Snapshot):
     """A booking as anyone holding its code may see it, except the NIK hash, which never leaves the server."""
 
     id: str = snap(audience="public", column="fixed")
-    code: str = snap(audience="public", column="fixed")
+    code: str = snap(audience="staff", column="fixed")  # the citizen's and the staff's: it cancels the booking
     site: str = snap(audience="public", column="fixed")
     service: str = snap(audience="public", column="fixed")
     day: date = snap(audience="public", column="fixed")
     slot: time = snap(audience="public", column="fixed")
     slot_start: datetime = snap(audience="public")
     nik_hash: str = snap(audience="private", column="fixed")
-    phone_masked: str = snap(audience="public")
+    phone_masked: str = snap(audience="staff")
     state: BookingState = snap(audience="public", column="mutable")
     created_at: datetime = snap(audience="public")
     ticket: str | None = snap(audience="public", default=None)

@@ -26,7 +26,10 @@ PUBLIC_TICKET_FIELDS = tuple(f.name for f in view_fields(Ticket, "public"))
 _FLAGGED = frozenset(f.name for f in view_fields(Ticket, "public") if f.wire_as == "flag")
 STAFF_TICKET_FIELDS = tuple(f.name for f in view_fields(Ticket, "staff"))
 PUBLIC_COUNTER_FIELDS = tuple(f.name for f in view_fields(CounterStatus, "public"))
-BOOKING_FIELDS = tuple(f.name for f in view_fields(Booking, "public"))
+# A booking's code cancels it and its masked number is the citizen's: both for the citizen and the staff only,
+# never in a lobby screen's frames ("staff" here; the NIK hash and the contact are never sent to anyone).
+BOOKING_FIELDS = tuple(f.name for f in view_fields(Booking, "staff"))
+PUBLIC_BOOKING_FIELDS = tuple(f.name for f in view_fields(Booking, "public"))
 
 
 def public_ticket(d: dict[str, Any]) -> dict[str, Any]:
@@ -45,9 +48,10 @@ def counter_view(d: dict[str, Any], audience: str) -> dict[str, Any]:
     return d if audience == STAFF else {k: v for k, v in d.items() if k in PUBLIC_COUNTER_FIELDS}
 
 
-def booking_view(d: dict[str, Any]) -> dict[str, Any]:
-    """A booking as anyone may see it: never the NIK hash."""
-    return {k: v for k, v in d.items() if k in BOOKING_FIELDS}
+def booking_view(d: dict[str, Any], audience: str = STAFF) -> dict[str, Any]:
+    """A booking as its citizen and the staff see it (never the NIK hash), or as a lobby screen does."""
+    fields = BOOKING_FIELDS if audience == STAFF else PUBLIC_BOOKING_FIELDS
+    return {k: v for k, v in d.items() if k in fields}
 
 
 def ticket_view(ticket: Ticket | dict[str, Any], audience: str) -> dict[str, Any]:
@@ -67,7 +71,7 @@ def event_data(event: Event, audience: str) -> dict[str, Any]:
         elif key == "reason" and audience == PUBLIC:
             continue
         elif key == "booking":
-            data[key] = booking_view(value)
+            data[key] = booking_view(value, audience)
         else:
             data[key] = value
     return data

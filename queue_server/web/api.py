@@ -39,7 +39,15 @@ from queue_server.web.configuration_api import ROUTES as CONFIGURATION_ROUTES
 from queue_server.web.errors import error_body
 from queue_server.web.openapi import openapi_document
 from queue_server.web.outbox_api import ROUTES as OUTBOX_ROUTES
-from queue_server.web.requests import bearer, ctx_of, outcome_response, principal_of, read_json, server_of
+from queue_server.web.requests import (
+    bearer,
+    ctx_of,
+    limit_code_lookups,
+    outcome_response,
+    principal_of,
+    read_json,
+    server_of,
+)
 from queue_server.web.supervision_api import ROUTES as SUPERVISION_ROUTES
 
 # --- handlers ----------------------------------------------------------------------------------------
@@ -306,10 +314,12 @@ async def post_booking(request: Request) -> Response:
 
 
 async def get_booking(request: Request) -> Response:
+    limit_code_lookups(request)
     return JSONResponse(await booking_status(ctx_of(request), request.path_params["code"]))
 
 
 async def post_booking_cancel(request: Request) -> Response:
+    limit_code_lookups(request)
     return outcome_response(await cancel_booking(ctx_of(request), request.path_params["code"]))
 
 

@@ -20,7 +20,7 @@ from queue_server.domain.model import Ticket
 from queue_server.domain.refusal import Refusal
 from queue_server.supervision.survey import questionnaire
 from queue_server.web.pages import Assets, Pages
-from queue_server.web.requests import bearer, config_of, ctx_of, read_json, sites_of
+from queue_server.web.requests import bearer, config_of, ctx_of, limit_code_lookups, read_json, sites_of
 from queue_server.web.websocket import screen_scope
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "Ticket",
     "bearer",
     "booking_status",
+    "limit_code_lookups",
     "channels",
     "config_of",
     "contrast",

@@ -867,7 +867,7 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                 "PublicTicket": json_schema(Ticket, "public"),
                 "Counter": json_schema(CounterStatus, "staff"),
                 "PublicCounter": json_schema(CounterStatus, "public"),
-                "Booking": json_schema(Booking, "public"),
+                "Booking": json_schema(Booking, "staff"),
                 "Error": {
                     "type": "object",
                     "required": ["code", "message", "message_en"],

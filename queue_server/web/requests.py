@@ -24,6 +24,8 @@ from queue_server.supervision.national import National
 from queue_server.web.metrics import Metrics
 from queue_server.web.ratelimit import RateLimit
 
+CODE_LOOKUPS_PER_MINUTE = 30
+
 
 @dataclass
 class ServerState:
@@ -35,10 +37,19 @@ class ServerState:
     booking_limit: RateLimit
     page_openapi: dict[str, Any]
     parse_site: Callable[[dict[str, Any]], Site]  # a configuration document into a Site, as the site files were
+    # A booking code (30 bits) is enough to see and cancel a booking: lookups and cancels by code, per address.
+    code_lookups: RateLimit = field(default_factory=lambda: RateLimit(CODE_LOOKUPS_PER_MINUTE, 60))
     ctx: Context | None = None
     metrics: Metrics = field(default_factory=Metrics)
     monitor: Monitor | None = None
     national: National | None = None
+
+
+def limit_code_lookups(request: Request) -> None:
+    """Refuses (429) an address that tries more booking codes than a citizen ever would: guessing codes at the
+    server's speed would otherwise find live bookings within minutes."""
+    if not server_of(request.app).code_lookups.allow(request.client.host if request.client else "unknown"):
+        raise Refusal("too_many_requests")
 
 
 def server_of(app: Any) -> ServerState:
