@@ -164,6 +164,28 @@ async def test_a_key_used_again_for_another_request_is_refused_and_changes_nothi
     assert retry.status_code == 200 and retry.json() == called.json()
 
 
+async def test_notes_never_hold_a_nik_or_a_phone_and_shown_text_no_hidden_character(server: Server) -> None:
+    """Notes and reasons stay in the event log, which holds no NIK and no phone number; names and the running text
+    reach every lobby screen, where a direction mark would turn "A-100" round. Both refused, naming the field."""
+    op = await server.login("op-disdukcapil")
+    sup = await server.login("supervisor")
+    await server.issue("ktp")
+    assert (await server.command(op, "1", "open")).status_code == 200
+    assert (await server.command(op, "1", "call_next")).status_code == 200
+    before = server.ctx.storage.last_seq
+    r = await server.command(op, "1", "park", note="Budi NIK 3328015505900001")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_field", r.text
+    assert r.json()["error"]["details"] == {"field": "note"} and "NIK" in r.json()["error"]["message"]
+    ticket = (await server.issue("ktp"))["ticket"]["id"]
+    r = await server.http.post(f"/api/v1/sites/tegal/tickets/{ticket}/actions",
+                               json={"action": "cancel", "reason": "hp 0812-3456-7890"}, headers=sup)  # fmt: skip
+    assert r.status_code == 422 and r.json()["error"]["details"] == {"field": "reason"}, r.text
+    r = await server.http.post("/api/v1/sites/tegal/running-text", json={"text": "\u202eBuka"}, headers=sup)
+    assert r.status_code == 422 and "U+202E" in r.json()["error"]["message"], r.text
+    assert server.ctx.storage.last_seq == before + 1  # only the second ticket
+    assert (await server.command(op, "1", "park", note="KK lama dibawa")).status_code == 200
+
+
 async def test_known_and_new_keys_in_one_batch_each_get_their_own_answer(server: Server) -> None:
     """The engine looks up a whole batch's keys in one query: the known ones are replayed, the new ones issued."""
     url = "/api/v1/sites/tegal/tickets"

@@ -166,13 +166,13 @@ async def counter_command(
         command = c.RequeueTicket(v.required_text(body, "ticket", max_len=40))
         _check_ticket_agency(ctx, principal, site_id, command.ticket)
     elif name == "park":
-        command = c.ParkTicket(counter_id, v.text(body, "note", required=False, max_len=200))
+        command = c.ParkTicket(counter_id, v.text(body, "note", required=False, max_len=200, note=True))
     elif name == "unpark":
         command = c.UnparkTicket(counter_id, v.required_text(body, "ticket", max_len=40))
     else:  # transfer
         target = v.required_text(body, "target_service", max_len=40)
         command = c.TransferTicket(
-            target, _new_id(), counter=counter_id, note=v.text(body, "note", required=False, max_len=200)
+            target, _new_id(), counter=counter_id, note=v.text(body, "note", required=False, max_len=200, note=True)
         )
     return await ctx.engine.submit(
         site_id,
@@ -217,7 +217,7 @@ async def ticket_action(
     _check_ticket_agency(ctx, principal, site_id, ticket_ref)
     command: c.Command
     if action == "cancel":
-        command = c.CancelTicket(ticket_ref, v.text(body, "reason", required=False, max_len=200))
+        command = c.CancelTicket(ticket_ref, v.text(body, "reason", required=False, max_len=200, note=True))
     elif action == "requeue":
         command = c.RequeueTicket(ticket_ref)
     else:
@@ -225,7 +225,7 @@ async def ticket_action(
             v.required_text(body, "target_service", max_len=40),
             _new_id(),
             ticket=ticket_ref,
-            note=v.text(body, "note", required=False, max_len=200),
+            note=v.text(body, "note", required=False, max_len=200, note=True),
         )
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
@@ -300,7 +300,9 @@ async def set_running_text(ctx: Context, principal: Principal | None, site_id: s
     ctx.site(site_id)
     principal = require(principal, "site.running_text", site_id)
     v.only(body, {"text", "command_id"})
-    text = v.required_text(body, "text", max_len=2000)  # the domain refuses more than 500 once spaces are folded
+    text = v.required_text(
+        body, "text", max_len=2000, shown=True
+    )  # the domain refuses more than 500 once spaces are folded
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
         return {"ok": True, "running_text": events[0].data["text"]}

@@ -84,7 +84,7 @@ async def add_account(ctx: Context, principal: Principal | None, site_id: str, b
     username = v.required_text(body, "username", max_len=USERNAME_MAX)
     if not USERNAME.match(username):
         raise Refusal("invalid_field.username", details={"field": "username"})
-    display_name = v.required_text(body, "display_name", max_len=NAME_MAX)
+    display_name = v.required_text(body, "display_name", max_len=NAME_MAX, shown=True)
     role, agency = _role_and_agency(ctx, principal, site_id, body, {"role": "operator"})
     password = _password(body)
     if password is None:
@@ -117,7 +117,9 @@ async def change_account(
         await ctx.accounts.set_password(username, password)
         await _audit(ctx, principal, site_id, "account.password", f"account {username}")
     if body.keys() & {"display_name", "role", "agency"}:
-        display_name = v.required_text(body, "display_name", max_len=NAME_MAX) if "display_name" in body else None
+        display_name = (
+            v.required_text(body, "display_name", max_len=NAME_MAX, shown=True) if "display_name" in body else None
+        )
         role, agency = _role_and_agency(ctx, principal, site_id, body, account)
         name = display_name or account["display_name"]
         if (role, agency, name) != (account["role"], account["agency"], account["display_name"]):
@@ -171,7 +173,7 @@ async def issue_device(ctx: Context, principal: Principal | None, site_id: str, 
     principal = require(principal, "site.devices", site_id)
     v.only(body, {"kind", "name", "screen"})
     kind = v.required_text(body, "kind", choices=DEVICE_KINDS)
-    name = v.required_text(body, "name", max_len=NAME_MAX)
+    name = v.required_text(body, "name", max_len=NAME_MAX, shown=True)
     screen = None
     if kind == "display":
         screen = v.required_text(body, "screen", max_len=40)
@@ -192,7 +194,7 @@ async def rename_device(
     ctx.site(site_id)
     principal = require(principal, "site.devices", site_id)
     v.only(body, {"name"})
-    name = v.required_text(body, "name", max_len=NAME_MAX)
+    name = v.required_text(body, "name", max_len=NAME_MAX, shown=True)
     device = await _device(ctx, principal, site_id, device_id)
     await ctx.accounts.rename_device(device_id, name)
     await _audit(ctx, principal, site_id, "device.rename", f"device {device_id}", name=name, was=device["name"])

@@ -7,6 +7,7 @@ import re
 from datetime import date
 from typing import Any
 
+from queue_server.common import plaintext
 from queue_server.domain.refusal import Refusal
 
 COMMAND_ID = re.compile(r"^[A-Za-z0-9._:-]{8,80}$")
@@ -35,8 +36,18 @@ def require_object(value: Any) -> dict[str, Any]:
 
 
 def text(
-    body: dict[str, Any], key: str, *, required: bool = True, max_len: int = 80, choices: tuple[str, ...] | None = None
+    body: dict[str, Any],
+    key: str,
+    *,
+    required: bool = True,
+    max_len: int = 80,
+    choices: tuple[str, ...] | None = None,
+    shown: bool = False,
+    note: bool = False,
 ) -> str | None:
+    """A text field. `shown`: text that screens and pages show (a name, the running text), refused with a control
+    or direction character in it; `note`: besides, what staff write about a citizen, refused with a NIK or a phone
+    number in it (common/plaintext.py)."""
     value = body.get(key)
     if value is None:
         if required:
@@ -48,6 +59,12 @@ def text(
         raise Refusal("invalid_field.too_long", max_len=max_len, details={"field": key})
     if choices is not None and value not in choices:
         raise Refusal("invalid_field.choice", choices=list(choices), details={"field": key})
+    if shown or note:
+        hidden = plaintext.hidden_character(value)
+        if hidden is not None:
+            raise Refusal("invalid_field.hidden_character", character=hidden, details={"field": key})
+    if note and plaintext.personal_number(value):
+        raise Refusal("invalid_field.personal_number", details={"field": key})
     return value
 
 

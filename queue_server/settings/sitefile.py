@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 import tomli_w
 
+from queue_server.common import plaintext
 from queue_server.domain.catalogue import (
     WEEKDAYS,
     Agency,
@@ -75,6 +76,9 @@ class _Reader:
             return ""
         if pattern and not pattern.match(value):
             self.fail(f"{where}.{key}", f"{value!r} is not valid{hint}")
+        hidden = plaintext.hidden_character(value.strip())
+        if hidden is not None:  # shown on screens: a direction mark would turn "A-100" round
+            self.fail(f"{where}.{key}", f"holds a hidden character ({hidden}): type it again rather than paste it")
         return value.strip()
 
     def integer(
@@ -378,6 +382,8 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
     if not isinstance(running_text, str):
         reader.fail("site.running_text", "must be a string")
         running_text = ""
+    elif (hidden := plaintext.hidden_character(running_text)) is not None:
+        reader.fail("site.running_text", f"holds a hidden character ({hidden}): type it again rather than paste it")
 
     routing_table = data.get("routing", {})
     if not isinstance(routing_table, dict):

@@ -1,0 +1,28 @@
+"""What free text typed by staff may hold before it reaches a screen, a log or the event log.
+
+Hidden characters: control characters and the marks that reverse the direction of text. A lobby screen would show
+"\u202eA-100" as "001-A"; nobody types them on purpose. Personal numbers: a note or a reason is seen by staff and
+kept in the event log for the life of the records, which must hold no NIK and no phone number (UU 27/2022); a
+16-digit NIK or a mobile number in one is refused, so that staff write "KK lama dibawa" instead. A name cannot be
+recognised this way: the forms say not to write one.
+"""
+
+from __future__ import annotations
+
+import re
+
+_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# 16 digits in a row (a NIK, maybe spaced in fours), or a mobile number (08.., +62 8.., 62 8..) of 9-13 digits.
+_NIK = re.compile(r"(?<!\d)(?:\d[\s.-]?){15}\d(?!\d)")
+_MOBILE = re.compile(r"(?<![\d+])(?:\+?62|0)[\s.-]?8(?:[\s.-]?\d){7,11}(?!\d)")
+
+
+def hidden_character(text: str) -> str | None:
+    """The first control or direction character in `text`, as U+XXXX; None when there is none."""
+    found = _HIDDEN.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
+def personal_number(text: str) -> bool:
+    """Whether `text` holds something that reads as a NIK or a mobile phone number."""
+    return bool(_NIK.search(text) or _MOBILE.search(text))
