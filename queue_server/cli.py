@@ -211,7 +211,9 @@ async def _with_accounts(args: argparse.Namespace, action: Any) -> Any:
     storage = storage_for(config.database, synchronous=config.synchronous)
     await storage.open()
     try:
-        return await action(Accounts(storage, sites), sites, config, storage)
+        accounts = Accounts(storage, sites)
+        accounts.others_may_serve = True  # the command line changes what a running server checks
+        return await action(accounts, sites, config, storage)
     finally:
         await storage.close()
 

@@ -199,6 +199,9 @@ class Accounts:
         self._rechecks: set[asyncio.Task[None]] = set()  # kept referenced until done
         self._generation = 0  # moved on by every change of credentials (seen here or read from the database)
         self._lookups: dict[tuple[str, int], asyncio.Future[Principal | None]] = {}  # reads in flight
+        # Other processes may be serving (several server processes on PostgreSQL; the command line beside a server):
+        # a change is answered only once they have read it (_changed).
+        self.others_may_serve = storage.shared
 
     # --- revocation at once, whichever process made the change -----------------------------------------
 
@@ -231,6 +234,11 @@ class Accounts:
         await self.store.credentials_changed()
         self._version = await self.store.credentials_version()
         self._forget_principals()
+        if self.others_may_serve:
+            # They read the version every WATCH_SECONDS: answering after two of their rounds, whoever hears "done"
+            # (the admin's page, the command line) knows the old token is refused in every process. Without the
+            # wait, another process accepted it for up to WATCH_SECONDS more (1-2 requests were seen).
+            await asyncio.sleep(2 * WATCH_SECONDS)
 
     def _forget_principals(self) -> None:
         self._generation += 1
