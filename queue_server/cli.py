@@ -183,6 +183,14 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 def _config(args: argparse.Namespace, **overrides: Any) -> Config:
     site_files = [Path(p) for p in args.site] if getattr(args, "site", None) else overrides.pop("site_files", None)
+    uses_sites = args.command in ("serve", "user", "device", "webhook", "archive", "close-day")
+    if site_files is None and "QUEUE_SITE_FILES" not in os.environ and uses_sites:
+        # The demo mall's file is the default: fine for trying things, a trap for a real mall's database.
+        print(
+            "note: no --site given: using the demo mall's site file (MPP Kabupaten Tegal); give --site FILE "
+            "(or QUEUE_SITE_FILES) for your own mall",
+            file=sys.stderr,
+        )
     try:
         return Config.from_env(
             database=args.db if getattr(args, "db", None) else overrides.pop("database", None),
@@ -208,6 +216,7 @@ async def _with_accounts(args: argparse.Namespace, action: Any) -> Any:
 
     config = _config(args)
     sites = load_sites(config)
+    _database_expected(config, args)
     storage = storage_for(config.database, synchronous=config.synchronous)
     await storage.open()
     try:
@@ -216,6 +225,22 @@ async def _with_accounts(args: argparse.Namespace, action: Any) -> Any:
         return await action(accounts, sites, config, storage)
     finally:
         await storage.close()
+
+
+# What the account, device and webhook commands may do on a database file that does not exist yet: the first
+# accounts and devices of a new mall are made before its first start (README); a list or a change needs one.
+_MAKES_A_DATABASE = {"add"}
+
+
+def _database_expected(config: Config, args: argparse.Namespace) -> None:
+    """A SQLite file that is not there: refused for a list or a change (a mistyped path used to answer with an empty
+    list, as if every account were gone), said out loud when a first account or device makes it."""
+    if not isinstance(config.database, Path) or config.database.exists():
+        return
+    verb = getattr(args, "user_command", None) or getattr(args, "device_command", None)
+    if verb not in _MAKES_A_DATABASE:
+        raise SystemExit(f"error: no database at {config.database} (`queue-server serve` or `migrate` makes one)")
+    print(f"note: {config.database} does not exist yet: a new database is made there", file=sys.stderr)
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -455,11 +480,11 @@ def cmd_migrate(args: argparse.Namespace) -> None:
             raise SystemExit(f"error: {exc}") from None
     assert outcome is not None
     if not outcome.applied:
-        print(f"database {config.database} at version {outcome.after}, nothing to do")
+        print(f"database {_shown(config)} at version {outcome.after}, nothing to do")
         return
     for name in outcome.applied:
         print(f"applied {name}")
-    print(f"database {config.database} now at version {outcome.after} (was {outcome.before})")
+    print(f"database {_shown(config)} now at version {outcome.after} (was {outcome.before})")
 
 
 def cmd_backup(args: argparse.Namespace) -> None:
@@ -733,11 +758,41 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _database_errors() -> tuple[type[BaseException], ...]:
+    """What reaching a database may raise: the machine's (no route, refused), SQLite's and, when installed, asyncpg's
+    (a wrong password, no such database)."""
+    import sqlite3
+
+    errors: tuple[type[BaseException], ...] = (OSError, sqlite3.Error)
+    try:
+        import asyncpg
+    except ImportError:
+        return errors
+    return (*errors, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+def _database_named(args: argparse.Namespace) -> str:
+    """The database a command was given, as it may be shown (a PostgreSQL password as ***)."""
+    from queue_server.settings.config import without_password
+
+    text = str(getattr(args, "db", None) or os.environ.get("QUEUE_DATABASE") or "var/queue.sqlite3")
+    kind = "PostgreSQL" if text.startswith(("postgresql://", "postgres://")) else "SQLite"
+    return f"{kind} database {without_password(text)}"
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     try:
         args.func(args)
+    except ModuleNotFoundError as exc:
+        if exc.name != "asyncpg":
+            raise
+        raise SystemExit("error: PostgreSQL support is not installed here: pip install '.[postgresql]'") from None
+    except EOFError:  # input() with nothing to read: a script, or ssh without a terminal
+        raise SystemExit("error: nothing was typed (no terminal?): give the password with --password-stdin") from None
+    except _database_errors() as exc:
+        raise SystemExit(f"error: {_database_named(args)}: {type(exc).__name__}: {exc}") from None
     except KeyboardInterrupt:
         # Ctrl+C: the server has already shut down cleanly (uvicorn re-raises the signal afterwards); a traceback
         # here would read like a crash. 130: the shell's code for "stopped by Ctrl+C".

@@ -48,6 +48,7 @@ async def test_a_backup_under_load_restores_and_serves(tmp_path: Path) -> None:
         await asyncio.gather(*kiosks)
     assert made.returncode == 0, made.stderr
     assert "integrity checked" in made.stdout and "not in the backup" in made.stdout
+    assert copy.stat().st_mode & 0o777 == 0o600, "password hashes and ticket links: for the owner only"
     in_copy = await asyncio.to_thread(_tickets, copy)
     assert set(before) <= in_copy, "a ticket acknowledged before the backup began is missing from it"
     again = await asyncio.to_thread(_cli, "backup", str(copy), "--db", str(db))
@@ -70,6 +71,9 @@ async def test_a_postgresql_backup_restores_into_a_new_database(pg_cluster: str,
         issued = {(await s.issue("pkb"))["ticket"]["id"] for _ in range(20)}
         made = await asyncio.to_thread(_cli, "backup", str(tmp_path / "pg.dump"), "--db", source)
     assert made.returncode == 0, made.stderr
+    assert (tmp_path / "pg.dump").stat().st_mode & 0o777 == 0o600
+    wrong = await asyncio.to_thread(_cli, "restore", str(tmp_path / "pg.dump"), "--db", str(tmp_path / "x.sqlite3"))
+    assert wrong.returncode != 0 and "is a PostgreSQL backup (pg_dump)" in wrong.stderr, wrong.stderr
     done = await asyncio.to_thread(_cli, "restore", str(tmp_path / "pg.dump"), "--db", target)
     assert done.returncode == 0, done.stderr
     again = await asyncio.to_thread(_cli, "restore", str(tmp_path / "pg.dump"), "--db", target)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import subprocess
 import sys
 import time
@@ -13,6 +15,7 @@ import httpx
 from queue_server.settings.sitefile import DEMO_SITE
 
 from .helpers import free_socket
+from .pg_support import new_database
 
 QS = [sys.executable, "-m", "queue_server"]
 
@@ -113,3 +116,45 @@ def test_close_day_with_the_server_stopped(tmp_path: Path) -> None:
     result = run("close-day", "--site-id", "tegal", "--db", db)
     assert "closed tegal" in result.stdout and "0 unserved tickets expired" in result.stdout
     assert run("close-day", "--site-id", "nowhere", "--db", db, check=False).returncode != 0
+
+
+def test_wrong_database_addresses_are_refused_by_name_never_a_traceback(tmp_path: Path) -> None:
+    """What an installer mistypes: another scheme (it used to become a folder named after the URL, password and
+    all), a file that is not a database, a folder, a missing file to list from, no terminal for a password."""
+    cases = [
+        (("user", "list", "--db", "postgres1://antrean:rahasia@127.0.0.1:1/antrean"), "is not a database this server"),
+        (("serve", "--db", "mysql://a:rahasia@b/c"), "is not a database this server"),
+        (("user", "list", "--db", str(DEMO_SITE)), "file is not a database"),
+        (("user", "list", "--db", str(tmp_path)), "SQLite database"),
+        (("user", "list", "--db", str(tmp_path / "queu.sqlite3")), "no database at"),
+        (("device", "list", "--db", str(tmp_path / "queu.sqlite3")), "no database at"),
+    ]
+    for args, said in cases:
+        done = run(*args, check=False)
+        assert done.returncode != 0 and said in done.stderr, (args, done.stderr)
+        assert "Traceback" not in done.stderr and "rahasia" not in done.stderr + done.stdout, done.stderr
+    assert not list(tmp_path.iterdir()) and not Path("postgres1:").exists()
+    db = str(tmp_path / "new.sqlite3")
+    made = run("user", "add", "kepala", "--role", "supervisor", "--site-id", "tegal", "--password-stdin", "--db", db,
+               stdin="sandi-yang-panjang\n")  # fmt: skip
+    assert "a new database is made there" in made.stderr and "no --site given" in made.stderr
+    typed = subprocess.run([*QS, "user", "passwd", "kepala", "--db", db], capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL, timeout=60, check=False)  # fmt: skip
+    assert typed.returncode != 0 and "--password-stdin" in typed.stderr and "Traceback" not in typed.stderr
+
+
+async def test_postgresql_errors_are_one_line_and_no_message_shows_the_password(pg_cluster: str) -> None:
+    """A database that is not there (or a refused login) reads as one line naming it, password hidden; `migrate`
+    used to print the password with the version."""
+    database = await new_database(pg_cluster)
+    with_password = re.sub(r"://([^:@/]+)@", r"://\1:rahasia-db@", database, count=1)
+    assert "rahasia-db" in with_password  # the throwaway cluster trusts local logins: any password is taken
+    missing = re.sub(r"/(t_[0-9a-f]+)\?", "/no_such_database?", with_password, count=1)
+    for args in (("user", "list", "--db", missing), ("migrate", "--db", missing)):
+        done = await asyncio.to_thread(run, *args, check=False)
+        assert done.returncode != 0 and done.stderr.splitlines()[-1].startswith("error: PostgreSQL database"), (
+            done.stderr
+        )
+        assert "Traceback" not in done.stderr and "rahasia-db" not in done.stderr, done.stderr
+    migrated = await asyncio.to_thread(run, "migrate", "--db", with_password)
+    assert "***" in migrated.stdout and "rahasia-db" not in migrated.stdout, migrated.stdout

@@ -10,6 +10,7 @@ on purpose: back it up separately.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -35,6 +36,7 @@ def backup_sqlite(source: Path, dest: Path) -> dict[str, int]:
     dest.parent.mkdir(parents=True, exist_ok=True)
     src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     try:
+        _private_file(dest)
         dst = sqlite3.connect(dest)
         try:
             try:
@@ -57,6 +59,8 @@ def restore_sqlite(backup: Path, target: Path, replace: bool) -> dict[str, int]:
     beside it as `<target>.replaced-<time>` when `replace`, else refused."""
     if not backup.is_file():
         raise BackupRefused(f"{backup}: no such backup file")
+    if _kind(backup) == "postgresql":
+        raise BackupRefused(f"{backup} is a PostgreSQL backup (pg_dump): restore it with --db postgresql://...")
     src = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)
     try:
         counts = _checked(src, backup)
@@ -97,6 +101,8 @@ def backup_postgresql(dsn: str, dest: Path) -> None:
     """pg_dump in its custom format: one snapshot, compressed, restorable with pg_restore."""
     if dest.exists():
         raise BackupRefused(f"{dest} exists already: a backup never overwrites a file")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    _private_file(dest)
     _run(["pg_dump", "--format=custom", "--no-owner", "--file", str(dest), dsn], dest)
 
 
@@ -116,7 +122,25 @@ def restore_postgresql(backup: Path, dsn: str) -> None:
     """pg_restore into an empty database (made with createdb; the caller checked that it is empty)."""
     if not backup.is_file():
         raise BackupRefused(f"{backup}: no such backup file")
+    if _kind(backup) == "sqlite":
+        raise BackupRefused(
+            f"{backup} is a SQLite backup: restore it to a file (--db FILE.sqlite3), then move it to PostgreSQL "
+            "with `queue-server db copy FILE.sqlite3 postgresql://...`"
+        )
     _run(["pg_restore", "--no-owner", "--exit-on-error", "--dbname", dsn, str(backup)], None)
+
+
+def _private_file(path: Path) -> None:
+    """Make `path` readable by its owner only, before anything is written to it: a backup holds password hashes,
+    ticket links and the log of the mall (it used to be readable by every account of the machine)."""
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+def _kind(path: Path) -> str | None:
+    """Which backup: "sqlite" or "postgresql" (pg_dump's custom format) from the file's first bytes; None: neither."""
+    with path.open("rb") as f:
+        head = f.read(16)
+    return "sqlite" if head.startswith(b"SQLite format 3") else "postgresql" if head.startswith(b"PGDMP") else None
 
 
 def _run(command: list[str], made: Path | None) -> None:

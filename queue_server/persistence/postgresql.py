@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -28,6 +27,7 @@ from queue_server.persistence.schema import (
     SchemaTooNew,
     migrations,
 )
+from queue_server.settings.config import without_password as without_password  # its callers' name for it
 
 DIALECT = "postgresql"
 # pg_advisory_xact_lock key of "the schema is being changed": one number for the whole database (b"mppschem").
@@ -46,15 +46,6 @@ def is_postgresql(database: str) -> bool:
 async def connect(dsn: str) -> asyncpg.Connection[Any]:
     connection: asyncpg.Connection[Any] = await asyncpg.connect(dsn)
     return connection
-
-
-def without_password(dsn: str) -> str:
-    """A connection URL fit for a message or a log: the password replaced by ***."""
-    parts = urlsplit(dsn)
-    if parts.password is None:
-        return dsn
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 async def schema_version(conn: asyncpg.Connection[Any], name: str = "postgresql") -> int:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from queue_server.settings.clock import Clock, SimulatedClock, check_speed, parse_start, utc_now
 from queue_server.settings.logformat import FORMATS
@@ -17,10 +19,27 @@ from queue_server.settings.sitefile import DEMO_SITE
 CONFIG_VARIABLE = "QUEUE_SERVE_CONFIG"
 
 
+def without_password(dsn: str) -> str:
+    """A connection URL fit for a message or a log: the password replaced by ***."""
+    parts = urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def database_of(value: str | Path) -> Path | str:
-    """A `--db` value: a PostgreSQL URL stays text (a Path would fold its `//`), anything else is a SQLite file."""
+    """A `--db` value: a PostgreSQL URL stays text (a Path would fold its `//`), a path is a SQLite file, any other
+    address is refused (a mistyped scheme used to become a folder named after the URL, password and all)."""
     text = str(value)
-    return text if text.startswith(("postgresql://", "postgres://")) else Path(text)
+    if text.startswith(("postgresql://", "postgres://")):
+        return text
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text):
+        raise ValueError(
+            f"{without_password(text)} is not a database this server uses: give a SQLite file "
+            "(e.g. var/queue.sqlite3) or postgresql://user:password@host:port/database"
+        )
+    return Path(text)
 
 
 # Numeric settings read from the environment as they are (docs/configuration.md).
