@@ -237,7 +237,9 @@ def _database_expected(config: Config, args: argparse.Namespace) -> None:
     list, as if every account were gone), said out loud when a first account or device makes it."""
     if not isinstance(config.database, Path) or config.database.exists():
         return
-    verb = getattr(args, "user_command", None) or getattr(args, "device_command", None)
+    verb = next(
+        (v for v in (getattr(args, f"{what}_command", None) for what in ("user", "device", "webhook")) if v), None
+    )
     if verb not in _MAKES_A_DATABASE:
         raise SystemExit(f"error: no database at {config.database} (`queue-server serve` or `migrate` makes one)")
     print(f"note: {config.database} does not exist yet: a new database is made there", file=sys.stderr)
@@ -578,7 +580,7 @@ def capacity_warnings(site: Site) -> list[str]:
         counters = ", ".join(site.counters[c].name for c in short.counters) or "no counter"
         out.append(
             f"the daily quotas of {services} ({short.quota} citizens) need {short.needed} counter-minutes a day; "
-            f"{counters} give at most {short.available} (opening hours less the break; short on "
+            f"{counters} can give at most {short.available} (opening hours less the break; short on "
             f"{', '.join(short.days)}): about {short.citizens} would not be served before closing. Add a counter, "
             "lower the quota or check the service minutes."
         )

@@ -236,6 +236,6 @@ async def test_the_page_warns_of_quotas_their_counters_cannot_serve_and_the_warn
         first = await page.locator("#warnings-list li").first.text_content()
         assert first is not None and first.startswith(
             "KTP Elektronik, Kartu Identitas Anak: a quota of 360 citizens needs about 2,100 counter-minutes a day, "
-            "while Loket 1, Loket 2 give at most 870 minutes (short on every opening day). About 211 citizens would "
+            "while Loket 1, Loket 2 can give at most 870 minutes (short on every opening day). About 211 of them would "
             "not be served before closing."
         )

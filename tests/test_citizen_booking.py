@@ -99,7 +99,7 @@ async def test_book_a_slot_get_a_code_then_cancel_it_and_the_nik_is_nowhere(site
             assert code.startswith("BK-") and len(code) == 9
             assert await text(page, "#r-service") == "KTP Elektronik · Dinas Kependudukan dan Pencatatan Sipil"
             assert await text(page, "#r-when") == "Jadwal: Selasa, 24 November 2026, 09.00–09.30"
-            assert await text(page, "#r-window") == "Check-in di kios MPP antara pukul 08.30 dan 09.15."
+            assert await text(page, "#r-window") == "Lapor hadir di kios MPP antara pukul 08.30 dan 09.15."
             assert await text(page, "#r-phone") == "Nomor ponsel: 0812*****890"
             await until(page, "() => document.getElementById('r-qr').naturalWidth > 0")
             assert await page.input_value("#nik") == ""  # the form forgot it
@@ -119,16 +119,16 @@ async def test_book_a_slot_get_a_code_then_cancel_it_and_the_nik_is_nowhere(site
             await page.fill("#phone", "081234567890")
             await page.click("#submit")
             await until(page, "() => !document.getElementById('form-error').hidden")
-            assert "sudah memiliki booking" in await text(page, "#form-error")
+            assert "sudah memiliki pemesanan" in await text(page, "#form-error")
             pages.append(await page.content())
 
             # The status page by code, and cancelling after confirming.
             await page.goto(f"{server.url}/b/{code}")
             assert await text(page, "#s-state") == "Terjadwal"
             assert await text(page, "#s-when") == "Jadwal: Selasa, 24 November 2026, 09.00–09.30"
-            assert await text(page, "#s-window") == "Check-in di kios MPP antara pukul 08.30 dan 09.15."
+            assert await text(page, "#s-window") == "Lapor hadir di kios MPP antara pukul 08.30 dan 09.15."
             await page.click("#s-cancel")
-            assert "Batalkan booking" in await text(page, "#confirm-text")
+            assert "Batalkan pemesanan" in await text(page, "#confirm-text")
             await page.click("#confirm-yes")
             await until(page, "() => document.getElementById('s-state').dataset.state === 'cancelled'")
             assert await text(page, "#s-state") == "Dibatalkan"
@@ -182,7 +182,7 @@ async def test_the_booking_page_says_each_service_s_line_at_the_mall_now(site: S
             await text(page, ktp)
             == f"Datang langsung hari ini: 3 orang di depan, sekitar {wait['low']}–{wait['high']} menit"
         )
-        assert await text(page, kk) == "Antrean hari ini sudah penuh: silakan booking"
+        assert await text(page, kk) == "Antrean hari ini sudah penuh: silakan pesan jadwal"
         assert await page.is_hidden(skck), "no SKCK counter open: nothing to say about walking in"
         await page.click("#lang")
         assert await text(page, ktp) == f"Walking in today: 3 ahead, about {wait['low']}–{wait['high']} minutes"
@@ -198,7 +198,7 @@ async def test_the_booking_page_in_english_and_an_unknown_code(site: Server) -> 
         await page.fill("#lookup [name=code]", "bk zzzzzz")
         await page.click("#lookup [type=submit]")
         await page.wait_for_url("**/b/BK-ZZZZZZ")
-        assert "Kode booking tidak ditemukan." in await page.content()
+        assert "Kode pemesanan tidak ditemukan." in await page.content()
     for path in ("/b/nonsense", "/b/BK-ZZZZZZ", "/booking/nowhere", "/citizen/qr/b/BK-ZZZZZZ.svg"):
         assert (await server.http.get(path)).status_code == 404, path
 

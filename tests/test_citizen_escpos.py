@@ -70,7 +70,7 @@ def test_the_slip_on_a_dummy_printer_byte_for_byte() -> None:
         + BOLD + CENTRE + b"KTP Elektronik\n" + b"\n"
         + NOT_BOLD + CENTRE + b"NOMOR ANTREAN\n"
         + SIZE_4X4 + BOLD + CENTRE + b"A-012\n"
-        + defaults(CENTRE) + b"23 November 2026, 09.05\n" + b"\n"
+        + defaults(CENTRE) + b"Senin, 23 November 2026 pukul 09.05\n" + b"\n"
         + LEFT + b"Di depan Anda   : 3 orang\n" + b"Perkiraan tunggu: sekitar 14-22 menit\n" + b"\n"
         + CENTRE + qr(b"http://mpp.local/t/abcdefghijklmnop") + b"Pindai untuk memantau antrean\n"
         + BOLD + CENTRE + b"Simpan tiket ini\n"
@@ -89,7 +89,7 @@ def test_names_are_wrapped_to_the_paper_and_kept_to_ascii() -> None:
     write_slip(printer, slip)
     text = printer.output
     assert b"\x1ba\x01Kantor Pelayanan Pajak Pratama Bogor -\nSeksi Pelayanan dan Konsultasi Wajib Pajak\n" in text
-    assert b"Booking BK-7Q3M2X\n" in text
+    assert b"Pemesanan BK-7Q3M2X\n" in text
     assert b"Di depan Anda" not in text  # not waiting any more: no place or wait printed
     assert all(byte < 128 for byte in text.replace(SIZE_4X4, b""))
 

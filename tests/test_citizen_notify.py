@@ -68,7 +68,7 @@ async def test_a_citizen_leaves_a_number_at_the_kiosk_and_on_the_phone_and_is_me
                 shot(shot_path)
                 await phone.reload()  # after a reload: on, and never the number
                 await until(phone, "() => !document.getElementById('notify-on').hidden")
-                assert await text(phone, "#notify-on") == "Pemberitahuan lewat pesan aktif untuk nomor ini."
+                assert await text(phone, "#notify-on") == "Pemberitahuan lewat pesan aktif untuk tiket ini."
                 assert "1111" not in await phone.content()
             await eventually(lambda: any(b["target"] == "6281311112222" for b in gateway.bodies("/send")),
                              "the phone's citizen messaged", 30)  # fmt: skip

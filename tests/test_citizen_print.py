@@ -33,7 +33,7 @@ async def test_the_printed_ticket_is_80_mm_wide_with_number_qr_and_keep_line(ser
         assert await text(page, ".slip-agency") == "Dinas Kependudukan dan Pencatatan Sipil"
         assert await text(page, ".slip-service") == "KTP Elektronik"
         assert await text(page, ".slip-number") == "A-002"
-        assert await text(page, ".slip-line") == "23 November 2026, 09.00"  # the site's local time (WIB)
+        assert await text(page, ".slip-line") == "Senin, 23 November 2026 pukul 09.00"  # the site's local time (WIB)
         rows = await page.eval_on_selector_all(".slip-facts tr", "rows => rows.map(r => r.innerText.split('\\t'))")
         # No KTP counter is open yet: the slip says so rather than "segera".
         assert rows == [["Di depan Anda", "0 orang"], ["Perkiraan tunggu", "belum ada loket yang buka"]]

@@ -73,7 +73,7 @@ def test_check_site_lists_every_problem(tmp_path: Path) -> None:
     assert "ok — MPP Kabupaten Tegal: 14 agencies" in checked
     assert (
         "  warning: the daily quotas of KTP Elektronik, Kartu Identitas Anak (360 citizens) need 2100 counter-minutes "
-        "a day; Loket 1, Loket 2 give at most 870 (opening hours less the break; short on mon, tue, wed, thu, fri, "
+        "a day; Loket 1, Loket 2 can give at most 870 (opening hours less the break; short on mon, tue, wed, thu, fri, "
         "sat): about 211 would not be served before closing." in checked
     ), "a site file that loads can still ask more of its counters than they have: said, not refused"
     bad = tmp_path / "bad.toml"

@@ -111,7 +111,8 @@ def test_sentences_say_states_in_words_and_dates_the_indonesian_way() -> None:
     )
     early = Refusal("checkin_too_early", booking="BK7", opens=datetime(2026, 12, 7, 8, 30))
     assert (
-        messages.refusal_messages(early)[0] == "Check-in untuk booking BK7 dibuka Senin, 7 Desember 2026 pukul 08.30."
+        messages.refusal_messages(early)[0]
+        == "Lapor hadir untuk pemesanan BK7 dibuka Senin, 7 Desember 2026 pukul 08.30."
     )
     assert messages.format_date(date(2026, 12, 3), "id") == "Kamis, 3 Desember 2026"
 

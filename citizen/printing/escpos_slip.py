@@ -53,7 +53,7 @@ def write_slip(printer: Escpos, slip: Slip, *, qr_native: bool = True) -> None:
     printer.textln(plain(slip.label))
     printer.set_with_default(align="center")
     if slip.booking_code:
-        printer.textln(f"Booking {plain(slip.booking_code)}")
+        printer.textln(f"Pemesanan {plain(slip.booking_code)}")
     printer.textln(slip.when)
     printer.ln()
     printer.set(align="left")

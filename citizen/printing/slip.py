@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from queue_server.web.kit import MONTHS_ID, Context, Ticket, public_status
+from queue_server.web.kit import DAYS_ID, MONTHS_ID, Context, Ticket, public_status
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,10 @@ class Slip:
 
     @property
     def when(self) -> str:
-        """23 November 2026, 09.05: Indonesian date and time (a dot between hours and minutes, as PUEBI writes)."""
+        """Senin, 23 November 2026 pukul 09.05: an Indonesian date and time (a dot between hours and minutes, as
+        PUEBI writes), 34 characters at most: one line of an 80 mm slip."""
         t = self.issued_local
-        return f"{t.day} {MONTHS_ID[t.month - 1]} {t.year}, {t:%H.%M}"
+        return f"{DAYS_ID[t.weekday()]}, {t.day} {MONTHS_ID[t.month - 1]} {t.year} pukul {t:%H.%M}"
 
     @property
     def ahead_text(self) -> str | None:

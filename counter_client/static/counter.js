@@ -31,7 +31,7 @@ import { LiveClient } from "/static/shared/live-client.js";
       "counter.open": "BUKA", "counter.paused": "ISTIRAHAT", "counter.closed": "TUTUP",
       "ticket.called": "dipanggil", "ticket.serving": "sedang dilayani", "for": "sejak {duration}",
       "note": "Catatan: {note}", "priority": "Prioritas: {group}",
-      "btn.call_next": "Panggil berikutnya", "btn.recall": "Panggil ulang", "btn.start": "Mulai layani",
+      "btn.call_next": "Panggil berikutnya", "btn.recall": "Panggil ulang", "btn.start": "Mulai melayani",
       "btn.finish": "Selesai", "btn.no_show": "Tidak hadir", "btn.transfer": "Alihkan", "btn.pause": "Istirahat",
       "btn.resume": "Lanjutkan", "btn.open": "Buka loket", "btn.close": "Tutup loket", "btn.call": "Panggil",
       "btn.requeue": "Antrekan ulang", "number.label": "Panggil nomor", "number.keys": "angka + Enter",
