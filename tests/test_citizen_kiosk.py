@@ -257,7 +257,7 @@ async def test_check_in_with_a_booking_code_typed_or_scanned(server: Server) -> 
         await page.click("#checkin-form [type='submit']")
         await until(page, "() => window.__kiosk.screen === 'ticket'")
         assert (await text(page, "#t-label")).startswith("A-")
-        assert await text(page, "#t-booking") == f"Pemesanan {code}, jadwal 09:30–10:00"
+        assert await text(page, "#t-booking") == f"Pemesanan {code}, jadwal 09.30–10.00"
         await page.click("#ticket-done")
         # A scanner on the start screen: the code and Enter, as a keyboard would type them.
         await page.keyboard.type(code)

@@ -81,7 +81,7 @@ async def test_every_button_and_the_keypad_shortcuts_work_a_day_at_the_counter(s
 
         await page.click("#btn-call-next")
         await expect(label).to_have_text("A-001")
-        await expect(page.locator("#current-info")).to_contain_text("KTP Elektronik · dipanggil · sejak")
+        await expect(page.locator("#current-info")).to_contain_text("KTP Elektronik · dipanggil · selama")
         await expect(page.locator("#waiting li[data-service=ktp] strong")).to_have_text("3")
         await page.click("#btn-recall")
         await expect(message).to_have_text("Memanggil ulang A-001.")

@@ -29,7 +29,7 @@ import { LiveClient } from "/static/shared/live-client.js";
       "current.title": "Tiket saat ini", "counter.title": "Loket", "none": "—",
       "current.none": "Belum ada tiket yang dipanggil.",
       "counter.open": "BUKA", "counter.paused": "ISTIRAHAT", "counter.closed": "TUTUP",
-      "ticket.called": "dipanggil", "ticket.serving": "sedang dilayani", "for": "sejak {duration}",
+      "ticket.called": "dipanggil", "ticket.serving": "sedang dilayani", "for": "selama {duration}",
       "note": "Catatan: {note}", "priority": "Prioritas: {group}",
       "btn.call_next": "Panggil berikutnya", "btn.recall": "Panggil ulang", "btn.start": "Mulai melayani",
       "btn.finish": "Selesai", "btn.no_show": "Tidak hadir", "btn.transfer": "Alihkan", "btn.pause": "Istirahat",
@@ -703,11 +703,13 @@ import { LiveClient } from "/static/shared/live-client.js";
     render();
   }
 
+  // A duration in words ("1 mnt 42 dtk"): "01:42" read as a time of day ("since 01:42").
   function elapsed(ms) {
     const s = Math.max(0, Math.floor(ms / 1000));
     const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
-    const mm = String(m).padStart(2, "0"), ss = String(sec).padStart(2, "0");
-    return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+    const [hr, min, secs] = lang === "en" ? ["h", "min", "s"] : ["j", "mnt", "dtk"];
+    if (h) return `${h} ${hr} ${m} ${min}`;
+    return m ? `${m} ${min} ${sec} ${secs}` : `${sec} ${secs}`;
   }
 
   function serverNow() { return Date.now() + clockOffset; }
@@ -729,7 +731,7 @@ import { LiveClient } from "/static/shared/live-client.js";
     conn.textContent = t(`conn.${connState}`);
     const zone = catalogue?.site.timezone;
     const clock = new Date(serverNow()).toLocaleTimeString("id-ID", { timeZone: zone || undefined, hour12: false });
-    setText("clock", clock.replaceAll(".", ":"));
+    setText("clock", lang === "en" ? clock.replaceAll(".", ":") : clock); // 08.59.57: Indonesian writes a dot
     const who = document.getElementById("who");
     who.hidden = !user;
     who.textContent = user ? user.name : "";

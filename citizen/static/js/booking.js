@@ -3,7 +3,7 @@
 // form: this page never stores it, and the server keeps only a keyed hash.
 
 import { call } from "./api.js";
-import { Texts, formatSlot, formatTime, waitText } from "./i18n.js";
+import { Texts, formatRange, formatSlot, formatTime, waitText } from "./i18n.js";
 import { Modes } from "./modes.js";
 
 const config = JSON.parse(document.getElementById("booking-config").textContent);
@@ -40,7 +40,7 @@ async function loadSlots() {
     label.className = "b-slot" + (slot.available > 0 ? "" : " is-full");
     const input = Object.assign(document.createElement("input"), { type: "radio", name: "slot", value: slot.start, disabled: slot.available <= 0 });
     const time = document.createElement("span");
-    time.textContent = `${slot.start}–${slot.end}`;
+    time.textContent = formatRange(slot.start, slot.end, texts.lang);
     const left = document.createElement("small");
     left.dataset.left = slot.available;
     left.textContent = slot.available > 0 ? texts.t("booking_slot_left", { n: slot.available }) : texts.t("booking_slot_full");

@@ -48,8 +48,13 @@ export function formatSlot(day, slot, end, lang) {
   const date = new Intl.DateTimeFormat(LOCALES[lang], {
     weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC",
   }).format(new Date(Date.UTC(y, m - 1, d)));
-  const times = end ? `${slot}–${end}` : slot;
-  return `${date}, ${lang === "en" ? times : times.replace(/:/g, ".")}`;
+  return `${date}, ${formatRange(slot, end, lang)}`;
+}
+
+// A slot's times as the API gives them ("08:30", "09:00"): "08.30–09.00" in Indonesian, "08:30–09:00" in English.
+export function formatRange(start, end, lang) {
+  const times = end ? `${start}–${end}` : start;
+  return lang === "en" ? times : times.replace(/:/g, ".");
 }
 
 // 07.30 in Indonesian, 07:30 in English.

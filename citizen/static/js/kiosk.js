@@ -6,7 +6,7 @@
 // citizen's finger in the middle of a choice).
 
 import { call, newKey } from "./api.js";
-import { Texts, formatTime, formatWhen, waitInWords, waitText } from "./i18n.js";
+import { Texts, formatRange, formatTime, formatWhen, waitInWords, waitText } from "./i18n.js";
 import { IdleTimer } from "./idle.js";
 import { buildDigitPad, buildKeypad, normaliseCode } from "./keypad.js";
 import { KioskPrinter } from "./kiosk_print.js";
@@ -282,7 +282,7 @@ function fillTicket(answer) {
   if (answer.booking) {
     $("t-booking").textContent = texts.t("kiosk_booking_for", {
       code: answer.booking.code,
-      slot: `${answer.booking.slot}–${answer.booking.slot_end}`,
+      slot: formatRange(answer.booking.slot, answer.booking.slot_end, texts.lang),
     });
   }
   $("t-ahead").textContent = texts.t("people", { n: answer.people_ahead });

@@ -4,7 +4,7 @@
 // every screen and counter, and audited. Devices and accounts have their own routes. Every change names the
 // version it was made on, so two administrators never overwrite each other unseen.
 
-import { T, api, applyTexts, boot, currentLang, dateWords, el, errorText, onLangChange, site, toast } from "./common.js";
+import { T, api, applyTexts, boot, currentLang, dateWords, el, errorText, onLangChange, site, toast, zoneLabel } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -522,7 +522,7 @@ function sitePanel() {
       el("button", { type: "button", id: "edit-site", text: T("admin_edit"), onclick: editSite })),
     el("dl", { class: "facts" },
       el("dt", { text: T("admin_site_name") }), el("dd", { text: s.name }),
-      el("dt", { text: T("admin_timezone") }), el("dd", { text: s.timezone || "Asia/Jakarta" }),
+      el("dt", { text: T("admin_timezone") }), el("dd", { text: `${zoneLabel(s.timezone || "Asia/Jakarta")} (${s.timezone || "Asia/Jakarta"})` }),
       el("dt", { text: T("admin_running_text") }), el("dd", { text: s.running_text || "–" }),
       el("dt", { text: T("admin_enforce_hours") }), el("dd", { text: s.enforce_hours === false ? T("admin_no") : T("admin_yes") })),
     el("div", { class: "panel-head" }, el("h3", { text: T("admin_screens") }),
@@ -600,7 +600,7 @@ function dateTimeText(iso) {
   const parts = new Intl.DateTimeFormat("en-CA", { timeZone: site.timezone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false }).formatToParts(at);
   const get = (type) => parts.find((p) => p.type === type).value;
   const time = `${get("hour")}${currentLang() === "id" ? "." : ":"}${get("minute")}`;
-  return `${dateWords(`${get("year")}-${get("month")}-${get("day")}`)} ${time}`;
+  return `${dateWords(`${get("year")}-${get("month")}-${get("day")}`)} ${currentLang() === "id" ? "pukul" : "at"} ${time}`;
 }
 
 function devicesPanel() {

@@ -224,13 +224,14 @@ export function minutesText(seconds) {
   return `${Math.floor(minutes / 60)} ${T("hours_short")} ${String(minutes % 60).padStart(2, "0")} ${T("minutes_short")}`;
 }
 
-// A stopwatch for how long a counter has held its ticket ("4:07", "1:02:07").
+// How long a counter has held its ticket, in words ("4 mnt 07 dtk", "1 j 02 mnt"): "4:07" read as a time of day.
 export function stopwatch(seconds) {
   const s = Math.max(0, Math.floor(seconds));
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
-  const rest = String(s % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
+  const two = (n) => String(n).padStart(2, "0");
+  if (h) return `${h} ${T("hours_short")} ${two(m)} ${T("minutes_short")}`;
+  return `${m} ${T("minutes_short")} ${two(s % 60)} ${T("seconds_short")}`;
 }
 
 export function el(tag, attrs = {}, ...children) {

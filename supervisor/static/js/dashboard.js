@@ -82,7 +82,7 @@ function renderServices() {
       el("td", { class: "num waiting", text: s.waiting }),
       el("td", { class: "num longest" },
         el("span", { text: minutesText(longest) }),
-        el("small", { text: ` / ${s.target_wait_minutes}` })),
+        el("small", { text: ` / ${s.target_wait_minutes} ${T("minutes_short")}`, title: T("target_wait") })),
       newTicketCell(s.new_ticket),
       el("td", { class: "num", text: minutesText(s.mean_wait) }),
       el("td", { class: "num", text: minutesText(s.mean_service) }),
