@@ -186,6 +186,15 @@ async def test_notes_never_hold_a_nik_or_a_phone_and_shown_text_no_hidden_charac
     assert (await server.command(op, "1", "park", note="KK lama dibawa")).status_code == 200
 
 
+async def test_a_mistyped_address_is_a_page_for_a_browser_and_json_for_a_program(server: Server) -> None:
+    page = await server.http.get("/supervisor/tegal/nope<b>", headers={"Accept": "text/html,*/*"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "Halaman tidak ditemukan" in page.text and "Page not found" in page.text and "<b>" not in page.text
+    for path, accept in (("/nope", "application/json"), ("/api/v1/nope", "text/html")):
+        r = await server.http.get(path, headers={"Accept": accept})
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", (path, r.text)
+
+
 async def test_known_and_new_keys_in_one_batch_each_get_their_own_answer(server: Server) -> None:
     """The engine looks up a whole batch's keys in one query: the known ones are replayed, the new ones issued."""
     url = "/api/v1/sites/tegal/tickets"

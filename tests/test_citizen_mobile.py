@@ -68,6 +68,7 @@ async def test_the_phone_follows_the_queue_live_and_announces_the_turn(server: S
         assert (await server.command(op, "1", "finish")).status_code == 200
         await until(page, "() => document.getElementById('main').dataset.state === 'done'")
         assert await text(page, "#state-line") == "Layanan selesai. Terima kasih."
+        assert await page.is_hidden("#sound") and await page.is_hidden("#cancel"), "a ticket that is over"
         assert await page.evaluate("() => window.__vibrations.length") == 2
 
         await page.click("#lang")

@@ -51,6 +51,7 @@ async def test_the_tv_and_the_kiosk_follow_close_and_reopen(browser: Browser, se
                 await until(tv, CLOSED)
                 await until(tv, CLOSED_SHOWN)
                 assert "sudah selesai" in (await tv.text_content(".hero-closed") or "")
+                assert await tv.is_hidden("#counters-none"), "not 'Belum ada loket yang buka' once the day is over"
                 # a TV opened now says the same
                 async with board_page(browser, server) as late_tv:
                     await until(late_tv, CLOSED_SHOWN)

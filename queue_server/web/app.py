@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,7 +17,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.types import Receive, Scope, Send
 
@@ -118,11 +119,33 @@ async def _refused(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
+        if _a_person_asks(request):
+            return _not_found_page(request)
         return http_response(Refusal("not_found", path=request.url.path))
     if exc.status_code == 405:
         return http_response(Refusal("method_not_allowed", method=request.method, path=request.url.path))
     refusal = Refusal("http_error", detail=str(exc.detail))
     return JSONResponse({"error": error_body(refusal)}, status_code=exc.status_code)
+
+
+def _a_person_asks(request: Request) -> bool:
+    """A browser's page request (not the API, not a script): it wants a page it can read, not JSON."""
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+def _not_found_page(request: Request) -> Response:
+    """A mistyped address in a browser: said in both languages (it used to be raw JSON)."""
+    path = html.escape(request.url.path[:200])
+    body = (
+        '<!doctype html><html lang="id"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>Halaman tidak ditemukan · Page not found</title></head><body>"
+        f"<h1>Halaman tidak ditemukan</h1><p>Alamat <code>{path}</code> tidak ada di server ini. Periksa alamatnya, "
+        "atau tanyakan kepada petugas MPP.</p>"
+        f'<p lang="en">Page not found: there is no <code>{path}</code> on this server. Check the address, or ask '
+        "the MPP staff.</p></body></html>"
+    )
+    return HTMLResponse(body, status_code=404)
 
 
 async def _client_gone(request: Request, exc: Exception) -> Response:

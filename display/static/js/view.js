@@ -218,7 +218,7 @@ export class BoardView {
       setLabel(tile.ticket, paused ? this.t.counter_paused : idle ? this.t.counter_idle : status.ticket.label);
       if (fresh && fresh.ticket.counter === id) flash(tile.root);
     }
-    this.countersNone.hidden = open.length > 0;
+    this.countersNone.hidden = open.length > 0 || board.dayClosed; // "not open yet" reads wrong once the day is over
     this.counterFit.show([...shown].map((id) => this.tiles.get(id).root));
   }
 
