@@ -302,7 +302,10 @@ def cmd_device(args: argparse.Namespace) -> None:
     async def action(accounts: Any, sites: Any, config: Any, storage: Any) -> None:
         if args.device_command == "add":
             token = await accounts.create_device(args.kind, args.site_id, args.name, args.screen)
-            print(f"{args.kind} token for {args.name} (shown once, store it on the device):\n{token}")
+            page = f"/display/{args.site_id}/{args.screen}" if args.kind == "display" else f"/kiosk/{args.site_id}"
+            print(f"{args.kind} token for {args.name} (shown once, store it on the device)")
+            print(f"open on the device: http://SERVER:PORT{page}#token={token}")
+            print(token)  # last, alone: for scripts
         elif args.device_command == "revoke":
             await accounts.revoke_device(args.id)
             print(f"device {args.id} revoked")

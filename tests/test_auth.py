@@ -192,7 +192,7 @@ async def test_account_rules(server: Server) -> None:
     accounts = server.ctx.accounts
     with pytest.raises(ValueError, match="at least 8"):
         await accounts.create_user("pendek", "short", "supervisor", site="tegal")
-    with pytest.raises(ValueError, match="agency of their site"):
+    with pytest.raises(ValueError, match="'kua' is not an agency of tegal"):
         await accounts.create_user("op-x", "panjang-sekali", "operator", site="tegal", agency="kua")
     with pytest.raises(ValueError, match="exists already"):
         await accounts.create_user("admin", "panjang-sekali", "admin")

@@ -102,10 +102,15 @@ def test_users_and_devices(tmp_path: Path) -> None:
     assert "admin" not in listing, "outside demo mode there are no default accounts"
     refused = run("user", "add", "x", "--role", "operator", "--site-id", "tegal", "--agency", "kua",
                   "--password-stdin", "--db", db, stdin="sandi-yang-panjang\n", check=False)  # fmt: skip
-    assert refused.returncode != 0 and "agency" in refused.stderr
+    assert refused.returncode != 0 and "'kua' is not an agency of tegal (--agency): one of disdukcapil" in refused.stderr
+    wrong_site = run("user", "add", "y", "--role", "supervisor", "--site-id", "makassar", "--password-stdin", "--db", db,
+                     stdin="sandi-yang-panjang\n", check=False)  # fmt: skip
+    assert "'makassar' is not a site of this server (--site-id): one of tegal" in wrong_site.stderr, wrong_site.stderr
     token = run("device", "add", "--kind", "display", "--site-id", "tegal", "--name", "TV Lobi", "--screen", "lobby",
                 "--db", db).stdout.strip().splitlines()[-1]  # fmt: skip
     assert token.startswith("d_display_")
+    added = run("device", "add", "--kind", "kiosk", "--site-id", "tegal", "--name", "Kios 2", "--db", db).stdout
+    assert "open on the device: http://SERVER:PORT/kiosk/tegal#token=d_kiosk_" in added
     assert "TV Lobi" in run("device", "list", "--db", db).stdout
     run("device", "revoke", "1", "--db", db)
     assert "revoked" in run("device", "list", "--db", db).stdout

@@ -278,10 +278,13 @@ class Accounts:
         elif listed:
             raise ValueError("only a regional account has a list of sites")
         elif role != "admin" and site not in self.sites:
-            raise ValueError(f"a {role} needs a site: one of {', '.join(self.sites)}")
+            given = f"{site!r} is not a site of this server" if site else f"a {role} account needs a site"
+            raise ValueError(f"{given} (--site-id): one of {', '.join(self.sites)}; give the site file with --site")
         if role == "operator":
             if agency is None or site is None or agency not in self.sites[site].agencies:
-                raise ValueError("an operator needs an agency of their site")
+                agencies = ", ".join(self.sites[site].agencies) if site in self.sites else ""
+                given = f"{agency!r} is not an agency of {site}" if agency else "an operator needs an agency"
+                raise ValueError(f"{given} (--agency): one of {agencies}")
         elif agency is not None:
             raise ValueError("only operators are bound to an agency")
         if await self.store.user_exists(username):
