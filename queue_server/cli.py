@@ -437,6 +437,10 @@ def cmd_archive(args: argparse.Namespace) -> None:
         day = date.fromisoformat(args.before)
     except ValueError:
         raise SystemExit(f"error: --before {args.before!r} is not a date like 2026-09-01") from None
+    today = min(sites[s].service_day(config.clock()()) for s in chosen)
+    if day > today:  # today's events are the live day's: archived and deleted, they would be missing from it
+        raise SystemExit(f"error: --before {day} is after today ({today}): only past days are archived")
+    _database_expected(config, args)
     directory = Path(args.to) if args.to else config.archives
 
     async def run() -> list[Any]:
@@ -457,7 +461,7 @@ def cmd_archive(args: argparse.Namespace) -> None:
             if archived.count:
                 print(f"{archived.site}: {archived.count} {archived.kind} archived to {archived.path}")
             else:
-                print(f"{archived.site}: nothing before {day} left to archive")
+                print(f"{archived.site}: no {archived.kind} before {day} left to archive")
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:

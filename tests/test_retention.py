@@ -137,3 +137,14 @@ def test_the_command_line_archives_with_the_server_stopped(tmp_path: Path) -> No
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
     assert bad.returncode != 0 and "not a date" in bad.stderr
+    ahead = subprocess.run(
+        [sys.executable, "-m", "queue_server", "archive", "--before", "2099-01-01", "--db", str(db)],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert ahead.returncode != 0 and "only past days are archived" in ahead.stderr, ahead.stderr
+    again = subprocess.run(
+        [sys.executable, "-m", "queue_server", "archive", "--before", "2026-12-01", "--db", str(db)],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert again.stdout.count("tegal: no events before 2026-12-01") == 1, again.stdout
+    assert again.stdout.count("tegal: no tickets before 2026-12-01") == 1, again.stdout
