@@ -568,13 +568,18 @@ def cmd_check_site(args: argparse.Namespace) -> None:
                 print(f"  - {problem}")
             continue
         print(
-            f"{path}: ok — {site.name}: {len(site.agencies)} agencies, {len(site.services)} services, "
-            f"{len(site.counters)} counters, {len(site.screens)} screens"
+            f"{path}: ok — {site.name}: {_count(len(site.agencies), 'agency', 'agencies')}, "
+            f"{_count(len(site.services), 'service')}, {_count(len(site.counters), 'counter')}, "
+            f"{_count(len(site.screens), 'screen')}"
         )
         for line in capacity_warnings(site):
             print(f"  warning: {line}")
     if failed:
         raise SystemExit(1)
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 def capacity_warnings(site: Site) -> list[str]:

@@ -82,7 +82,7 @@ def test_check_site_lists_every_problem(tmp_path: Path) -> None:
     result = run("check-site", str(bad), check=False)
     assert result.returncode == 1
     assert "site.timezone: 'WIB' is not a time zone" in result.stdout
-    assert "agencies[0].services[1].prefix: 'A' is already used" in result.stdout
+    assert 'agencies[0 "disdukcapil"].services[1 "kk"].prefix: \'A\' is already used' in result.stdout
 
 
 def test_serve_refuses_a_wrong_site_file_at_start(tmp_path: Path) -> None:
@@ -102,7 +102,9 @@ def test_users_and_devices(tmp_path: Path) -> None:
     assert "admin" not in listing, "outside demo mode there are no default accounts"
     refused = run("user", "add", "x", "--role", "operator", "--site-id", "tegal", "--agency", "kua",
                   "--password-stdin", "--db", db, stdin="sandi-yang-panjang\n", check=False)  # fmt: skip
-    assert refused.returncode != 0 and "'kua' is not an agency of tegal (--agency): one of disdukcapil" in refused.stderr
+    assert (
+        refused.returncode != 0 and "'kua' is not an agency of tegal (--agency): one of disdukcapil" in refused.stderr
+    )
     wrong_site = run("user", "add", "y", "--role", "supervisor", "--site-id", "makassar", "--password-stdin", "--db", db,
                      stdin="sandi-yang-panjang\n", check=False)  # fmt: skip
     assert "'makassar' is not a site of this server (--site-id): one of tegal" in wrong_site.stderr, wrong_site.stderr

@@ -41,6 +41,8 @@ def test_demo_mall_is_realistic() -> None:
         (lambda d: d["site"].update(timezone="Asia/Bandung"), "site.timezone: 'Asia/Bandung' is not a time zone"),
         (lambda d: d["site"]["hours"].update(mon=["7:30-16"]), "site.hours.mon: '7:30-16' is not a range"),
         (lambda d: d["site"]["hours"].update(tue=["16:00-07:30"]), "site.hours.tue: '16:00-07:30' ends before"),
+        (lambda d: d["site"]["hours"].update(wed=["07:30-11:00", "10:00-15:30"]), "site.hours.wed: ranges overlap at 10:00"),
+        (lambda d: d.update(routnig={}), "routnig: unknown setting"),
         (lambda d: d["site"]["hours"].update(holidays=["25-12-2026"]), "site.hours.holidays: '25-12-2026'"),
         (lambda d: d["site"].update(colour="red"), "site.colour: unknown setting"),
         (lambda d: d["site"]["breaks"].update(window="12-13"), "site.breaks.window: '12-13' is not a range"),
@@ -50,17 +52,17 @@ def test_demo_mall_is_realistic() -> None:
         (lambda d: d["site"]["breaks"].update(lunch=True), "site.breaks.lunch: unknown setting"),
         (lambda d: d["routing"].update(order="random"), "routing.order: 'random' must be"),
         (lambda d: d["routing"].update(priority_max_streak=-1), "routing.priority_max_streak: must be a whole"),
-        (lambda d: d["agencies"][0].update(colour="blue"), "agencies[0].colour: 'blue' is not valid (use #rrggbb)"),
-        (lambda d: d["agencies"][1].update(id="disdukcapil"), "agencies[1].id: 'disdukcapil' is used twice"),
-        (lambda d: d["agencies"][0]["services"][0].update(prefix="a1"), "agencies[0].services[0].prefix: 'a1'"),
-        (lambda d: d["agencies"][0]["services"][1].update(prefix="A"), "agencies[0].services[1].prefix: 'A' is already used"),
-        (lambda d: d["agencies"][0]["services"][0].update(daily_quota=0), "agencies[0].services[0].daily_quota"),
-        (lambda d: d["agencies"][0]["services"][0].update(daily_quota="300"), "agencies[0].services[0].daily_quota"),
-        (lambda d: d["agencies"][0]["counters"][0].update(services=["paspor"]), "agencies[0].counters[0].services: 'paspor' is not a service"),
-        (lambda d: d["agencies"][0]["counters"][0].update(services=[]), "agencies[0].counters[0].services: a counter must serve"),
-        (lambda d: d["agencies"][1]["counters"][0].update(id="1"), "agencies[1].counters[0].id: '1' is used twice"),
-        (lambda d: d["screens"][1].update(zones=["Lantai 9"]), "screens[1].zones: 'Lantai 9' is not a zone"),
-        (lambda d: d["screens"][3].update(agencies=["kua"]), "screens[3].agencies: 'kua' is not an agency"),
+        (lambda d: d["agencies"][0].update(colour="blue"), 'agencies[0 "disdukcapil"].colour: \'blue\' is not valid (use #rrggbb)'),
+        (lambda d: d["agencies"][1].update(id="disdukcapil"), 'agencies[1 "disdukcapil"].id: \'disdukcapil\' is used twice'),
+        (lambda d: d["agencies"][0]["services"][0].update(prefix="a1"), 'agencies[0 "disdukcapil"].services[0 "ktp"].prefix: \'a1\''),
+        (lambda d: d["agencies"][0]["services"][1].update(prefix="A"), 'agencies[0 "disdukcapil"].services[1 "kk"].prefix: \'A\' is already used'),
+        (lambda d: d["agencies"][0]["services"][0].update(daily_quota=0), 'agencies[0 "disdukcapil"].services[0 "ktp"].daily_quota'),
+        (lambda d: d["agencies"][0]["services"][0].update(daily_quota="300"), 'agencies[0 "disdukcapil"].services[0 "ktp"].daily_quota'),
+        (lambda d: d["agencies"][0]["counters"][0].update(services=["paspor"]), 'agencies[0 "disdukcapil"].counters[0 "1"].services: \'paspor\' is not a service'),
+        (lambda d: d["agencies"][0]["counters"][0].update(services=[]), 'agencies[0 "disdukcapil"].counters[0 "1"].services: a counter must serve'),
+        (lambda d: d["agencies"][1]["counters"][0].update(id="1"), 'agencies[1 "polres"].counters[0 "1"].id: \'1\' is used twice'),
+        (lambda d: d["screens"][1].update(zones=["Lantai 9"]), 'screens[1 "lantai1"].zones: \'Lantai 9\' is not a zone'),
+        (lambda d: d["screens"][3].update(agencies=["kua"]), 'screens[3 "disdukcapil"].agencies: \'kua\' is not an agency'),
     ],
 )  # fmt: skip
 def test_wrong_site_file_names_the_field_and_why(mutate, expected: str) -> None:  # type: ignore[no-untyped-def]
@@ -176,7 +178,7 @@ def test_a_value_of_the_wrong_kind_anywhere_is_refused_by_name_never_a_crash() -
     def demo() -> dict[str, Any]:
         document = tomllib.loads(DEMO_SITE.read_text())
         for key, table in (("routing", {"order": "fifo", "priority_max_streak": 3}), ("booking", {"slot_minutes": 30}),
-                           ("announcements", {"repeat": 1}), ("notify", {"offer": True})):  # fmt: skip
+                           ("announcements", {"repeat": 1}), ("notify", {"people_ahead": 3})):  # fmt: skip
             document.setdefault(key, table)
         return document
 

@@ -55,7 +55,8 @@ class _Reader:
         self.problems: list[str] = []
 
     def fail(self, where: str, why: str) -> None:
-        self.problems.append(f"{where}: {why}")
+        # A value pasted by mistake (a whole paragraph) is echoed in part: the problem stays one readable line.
+        self.problems.append(f"{where}: {why if len(why) <= 240 else why[:237] + '...'}")
 
     def text(
         self,
@@ -118,7 +119,9 @@ class _Reader:
     def unknown(self, table: dict[str, Any], allowed: set[str], where: str) -> None:
         for key in table:
             if key not in allowed:
-                self.fail(f"{where}.{key}", f"unknown setting (allowed: {', '.join(sorted(allowed))})")
+                self.fail(
+                    f"{where}.{key}" if where else key, f"unknown setting (allowed: {', '.join(sorted(allowed))})"
+                )
 
 
 URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
@@ -240,6 +243,13 @@ def _hours(reader: _Reader, table: dict[str, Any], where: str) -> OpeningHours:
     return OpeningHours(weekly, _holidays_of(reader, table, where), tuple(periods))
 
 
+def _named(index: int, table: dict[str, Any]) -> str:
+    """An entry of a list in a problem's place: its position and, when it has one, its id (`services[1 "kk"]`), so a
+    person finds it in a file of 28 services without counting."""
+    entry_id = table.get("id")
+    return f'{index} "{entry_id}"' if isinstance(entry_id, str) and entry_id and len(entry_id) <= 40 else str(index)
+
+
 def _weekly(reader: _Reader, table: dict[str, Any], where: str) -> dict[str, tuple[tuple[time, time], ...]]:
     """Each weekday's opening ranges ("07:30-16:00"), in local time."""
     weekly: dict[str, tuple[tuple[time, time], ...]] = {}
@@ -260,7 +270,12 @@ def _weekly(reader: _Reader, table: dict[str, Any], where: str) -> dict[str, tup
                 reader.fail(f"{where}.{day}", f"{text!r} ends before it starts")
                 continue
             ranges.append((start, end))
-        weekly[day] = tuple(sorted(ranges))
+        ranges.sort()
+        for (_, first_end), (second_start, _) in zip(ranges, ranges[1:], strict=False):
+            if second_start < first_end:  # counted twice in every capacity and closing-time figure
+                reader.fail(f"{where}.{day}", f"ranges overlap at {second_start:%H:%M}: make them one range, or make "
+                            "the second start where the first ends")  # fmt: skip
+        weekly[day] = tuple(ranges)
     return weekly
 
 
@@ -409,7 +424,7 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
     if not agency_tables:
         reader.fail("agencies", "at least one [[agencies]] entry is required")
     for i, table in enumerate(agency_tables):
-        where = f"agencies[{i}]"
+        where = f"agencies[{_named(i, table)}]"
         reader.unknown(table, {"id", "name", "short_name", "colour", "services", "counters"}, where)
         agency_id = reader.text(table, "id", where, pattern=ID, hint=" (lower-case letters, digits, - and _)")
         if agency_id in agencies:
@@ -422,7 +437,7 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
             colour=reader.text(table, "colour", where, pattern=COLOUR, default="#1f4e79", hint=" (use #rrggbb)"),
         )
         for j, service_table in enumerate(reader.tables(table, "services", where)):
-            swhere = f"{where}.services[{j}]"
+            swhere = f"{where}.services[{_named(j, service_table)}]"
             reader.unknown(
                 service_table,
                 {
@@ -474,7 +489,7 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
                     f"({service.daily_quota}); the online share is part of the daily quota",
                 )
         for j, counter_table in enumerate(reader.tables(table, "counters", where)):
-            pending_counters.append((f"{where}.counters[{j}]", counter_table, agency_id))
+            pending_counters.append((f"{where}.counters[{_named(j, counter_table)}]", counter_table, agency_id))
     for where, table, agency_id in pending_counters:
         reader.unknown(table, {"id", "name", "services", "zone"}, where)
         counter_id = reader.text(table, "id", where, pattern=COUNTER_ID, hint=" (letters, digits, - and _)")
@@ -505,7 +520,7 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
     screens: dict[str, Screen] = {}
     zones = {c.zone for c in counters.values() if c.zone}
     for i, table in enumerate(reader.tables(data, "screens", "")):
-        where = f"screens[{i}]"
+        where = f"screens[{_named(i, table)}]"
         reader.unknown(table, {"id", "name", "agencies", "zones", "speaker"}, where)
         screen_id = reader.text(table, "id", where, pattern=ID, hint=" (lower-case letters, digits, - and _)")
         if screen_id in screens:
