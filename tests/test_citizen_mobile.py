@@ -5,6 +5,7 @@ confirming). Nothing personal on it."""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 from playwright.async_api import Route
@@ -73,6 +74,43 @@ async def test_the_phone_follows_the_queue_live_and_announces_the_turn(server: S
 
         await page.click("#lang")
         assert await text(page, "#state-line") == "Service finished. Thank you."
+        await page.click("#lang")
+
+
+@bounded(90)
+async def test_the_survey_link_leads_to_the_nine_questions_on_the_phone(server: Server, tmp_path: Path) -> None:
+    """The messages' survey link opens the ticket page: once served, it asks the nine SKM questions one at a time
+    (it used to say only "Layanan selesai", the link leading nowhere), sends them once, and says so on reload."""
+    mine = await server.issue("ktp")
+    token = mine["ticket"]["token"]
+    op = await server.login("op-disdukcapil")
+    assert (await server.command(op, "1", "open")).status_code == 200
+    await call_next(server, op, "1")
+    assert (await server.command(op, "1", "finish")).status_code == 200
+    async with chromium() as browser, open_page(browser, f"{server.url}/t/{token}", size=PHONE, mobile=True) as page:
+        await until(page, "() => !document.getElementById('survey').hidden")
+        assert await text(page, "#survey-title") == "Survei Kepuasan Masyarakat"
+        await page.click("#survey-start")
+        answers = [4, 3, 4, 4, 2, 4, 3, 4, 4]
+        for n, value in enumerate(answers, start=1):
+            assert await text(page, "#survey-progress") == f"Pertanyaan {n} dari 9"
+            if n == 1:
+                await page.screenshot(path=tmp_path / "mobile-survey-question.png")
+                shot(tmp_path / "mobile-survey-question.png")
+            if n == 2:  # back once, and the first answer is still marked
+                await page.click("#survey-back")
+                assert await page.get_attribute("#survey-choices button[data-value='4']", "aria-pressed") == "true"
+                await page.click("#survey-choices button[data-value='4']")
+            await page.click(f"#survey-choices button[data-value='{value}']")
+        await until(page, "() => document.getElementById('survey-said').textContent.startsWith('Terima kasih atas')")
+        shot_path = tmp_path / "mobile-survey-thanks.png"
+        await page.screenshot(path=shot_path)
+        shot(shot_path)
+        rows = await server.ctx.storage.query("SELECT channel, answers FROM survey_responses")
+        assert [(r[0], json.loads(r[1])) for r in rows] == [("phone", answers)], rows
+        await page.reload()
+        await until(page, "() => document.getElementById('survey-said').textContent.includes('sudah diisi')")
+        assert await page.is_hidden("#survey-start")
 
 
 @bounded(60)

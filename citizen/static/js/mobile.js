@@ -53,6 +53,64 @@ function render() {
   $("notify-on").hidden = !messages.on || !["waiting", "called"].includes(state);
   if (messages.on) $("notify-on").textContent = notifiedTo ? texts.t("notify_on", { phone: notifiedTo }) : texts.t("notify_active");
   document.title = `${ticket.label} · ${config.site.name}`;
+  if (state === "done") offerSurvey();
+}
+
+// --- the SKM survey, once served: nine questions, one at a time, four answers each ---------------------------------
+
+let survey = null; // {questions, step, answers} once this page asked whether the ticket may answer
+
+async function offerSurvey() {
+  if (survey) return;
+  survey = { questions: [], step: 0, answers: [] };
+  const answer = await call("GET", `${statusUrl}/survey`);
+  if (!answer.ok) return (survey = null); // asked again at the next status
+  $("survey").hidden = !(answer.data.can_answer || answer.data.answered);
+  if (answer.data.answered) return surveySaid(texts.t("survey_answered"));
+  survey.questions = answer.data.questions;
+}
+
+function surveySaid(text) {
+  $("survey-start").hidden = $("survey-intro").hidden = $("survey-step").hidden = true;
+  $("survey-said").hidden = false;
+  $("survey-said").textContent = text;
+}
+
+function drawSurveyStep() {
+  const q = survey.questions[survey.step];
+  const en = texts.lang === "en";
+  $("survey-start").hidden = $("survey-intro").hidden = true;
+  $("survey-step").hidden = false;
+  $("survey-progress").textContent = texts.t("survey_progress", { n: survey.step + 1, total: survey.questions.length });
+  $("survey-element").textContent = en ? q.name_en : q.name;
+  $("survey-question").textContent = en ? q.question_en : q.question;
+  $("survey-choices").replaceChildren(...q.answers.map((a) => {
+    const button = Object.assign(document.createElement("button"), { type: "button" });
+    button.dataset.value = a.value;
+    button.setAttribute("aria-pressed", String(survey.answers[survey.step] === a.value));
+    const n = Object.assign(document.createElement("span"), { className: "n", textContent: a.value });
+    button.append(n, document.createTextNode(en ? a.label_en : a.label));
+    return button;
+  }));
+  $("survey-back").hidden = survey.step === 0;
+  $("survey-choices").querySelector("button")?.focus();
+}
+
+async function chooseAnswer(event) {
+  const button = event.target.closest("button[data-value]");
+  if (!button) return;
+  survey.answers[survey.step] = Number(button.dataset.value);
+  if (survey.step + 1 < survey.questions.length) {
+    survey.step += 1;
+    return drawSurveyStep();
+  }
+  surveySaid(texts.t("survey_sending"));
+  const answer = await call("POST", `${statusUrl}/survey`, { body: { answers: survey.answers } });
+  const answered = answer.ok || answer.error?.code === "survey_already_answered";
+  if (answered) return surveySaid(texts.t("survey_thanks"));
+  surveySaid(texts.error(answer.error));
+  $("survey-start").hidden = false; // try again
+  survey.step = 0;
 }
 
 // Each call (and each recall) alerts once, whether it arrives as an event or in a snapshot after a reconnect.
@@ -131,9 +189,19 @@ function switchLanguage() {
   texts.lang = texts.lang === "id" ? "en" : "id";
   texts.apply();
   render();
+  if (survey && !$("survey-step").hidden) drawSurveyStep();
 }
 
 $("cancel").addEventListener("click", cancel);
+$("survey-start").addEventListener("click", () => {
+  $("survey-said").hidden = true;
+  drawSurveyStep();
+});
+$("survey-choices").addEventListener("click", chooseAnswer);
+$("survey-back").addEventListener("click", () => {
+  survey.step = Math.max(0, survey.step - 1);
+  drawSurveyStep();
+});
 $("notify-form").addEventListener("submit", leaveNumber);
 $("sound").addEventListener("click", enableSound);
 $("lang").addEventListener("click", switchLanguage);
