@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import fcntl
 import getpass
 import os
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,6 +74,7 @@ def _serve(config: Config, banner: str | None = None) -> None:
     from queue_server.persistence.schema import refuse_newer
     from queue_server.web.app import create_app
 
+    _port_free(config)
     try:
         app = create_app(config, tune_gc=True)
         if isinstance(config.database, Path):
@@ -91,6 +94,21 @@ def _serve(config: Config, banner: str | None = None) -> None:
             _serve_workers(config)
         else:
             uvicorn.Server(build_uvicorn_config(app, config)).run()
+
+
+def _port_free(config: Config) -> None:
+    """Refuse at once a port another program listens on, before migrating or making keys for nothing."""
+    if not config.port:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in config.host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: a closing connection is no owner
+        try:
+            probe.bind((config.host, config.port))
+        except OSError as exc:
+            hint = (
+                ": another server runs there; stop it or give another --port" if exc.errno == errno.EADDRINUSE else ""
+            )
+            raise SystemExit(f"error: {config.host}:{config.port} cannot be used ({exc.strerror}){hint}") from None
 
 
 def _shown(config: Config) -> str:
@@ -137,8 +155,17 @@ def _serve_workers(config: Config) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
+    from queue_server.web.app import load_sites
+
     config = _config(args)
-    _serve(config)
+    try:
+        sites = load_sites(config)
+    except SiteFileError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    shown = "localhost" if config.host in ("0.0.0.0", "::") else config.host  # noqa: S104 - naming, not binding
+    lines = [f"  {site.name} ({site.id}): http://{shown}:{config.port}/supervisor/{site.id}" for site in sites.values()]
+    banner = "\n".join([*lines, f"  database {_shown(config)}, {config.workers} process(es)"])
+    _serve(config, banner)
 
 
 def cmd_demo(args: argparse.Namespace) -> None:

@@ -165,3 +165,31 @@ async def test_postgresql_errors_are_one_line_and_no_message_shows_the_password(
         assert "Traceback" not in done.stderr and "rahasia-db" not in done.stderr, done.stderr
     migrated = await asyncio.to_thread(run, "migrate", "--db", with_password)
     assert "***" in migrated.stdout and "rahasia-db" not in migrated.stdout, migrated.stdout
+
+
+def test_serve_says_what_it_serves_and_refuses_a_port_in_use_at_once(tmp_path: Path) -> None:
+    sock = free_socket()
+    sock.listen()  # the port is taken
+    port = sock.getsockname()[1]
+    try:
+        taken = run("serve", "--port", str(port), "--db", str(tmp_path / "q.sqlite3"), "--site", str(DEMO_SITE),
+                    check=False)  # fmt: skip
+    finally:
+        sock.close()
+    assert taken.returncode != 0 and "another server runs there" in taken.stderr, taken.stderr
+    assert not (tmp_path / "q.sqlite3").exists() and not (tmp_path / "notify.key").exists(), "refused before any work"
+    proc = subprocess.Popen([*QS, "serve", "--port", str(port), "--db", str(tmp_path / "q.sqlite3"), "--site",
+                             str(DEMO_SITE)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=20)
+    assert f"MPP Kabupaten Tegal (tegal): http://127.0.0.1:{port}/supervisor/tegal" in output, output
+    assert "database " in output and "1 process(es)" in output

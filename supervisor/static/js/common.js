@@ -135,7 +135,7 @@ async function enter() {
   if (!me.ok) return showLogin();
   document.getElementById("login").hidden = true;
   document.getElementById("logout").hidden = false;
-  document.getElementById("who").textContent = `${me.body.name} · ${me.body.role}`;
+  document.getElementById("who").textContent = `${me.body.name} · ${T(`role_${me.body.role}`)}`;
   // Only the pages this account may use are offered (an operator sees its agency's dashboard, not reports).
   for (const link of document.querySelectorAll("[data-roles]")) {
     link.hidden = !link.dataset.roles.split(" ").includes(me.body.role);
