@@ -24,6 +24,17 @@ def run(*args: str, stdin: str | None = None, check: bool = True) -> subprocess.
     return subprocess.run([*QS, *args], capture_output=True, text=True, input=stdin, timeout=60, check=check)
 
 
+def wait_until_healthy(port: int, seconds: float = 30) -> None:
+    """Until the server on `port` answers /healthz (or `seconds` pass: the caller's next request then fails)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+
+
 def run_demo_and_issue(tmp_path: Path, *extra: str) -> tuple[str, int]:
     """Start `queue-server demo`, issue one ticket as the demo kiosk, stop it: what it printed, and its port."""
     sock = free_socket()
@@ -32,13 +43,7 @@ def run_demo_and_issue(tmp_path: Path, *extra: str) -> tuple[str, int]:
     proc = subprocess.Popen([*QS, "demo", "--port", str(port), "--db", str(tmp_path / "demo.sqlite3"), *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_until_healthy(port)
         r = httpx.post(f"http://127.0.0.1:{port}/api/v1/sites/tegal/tickets", json={"service": "ktp"},
                        headers={"Authorization": "Bearer d_kiosk_demo_tegal"})  # fmt: skip
         assert r.status_code == 201 and r.json()["ticket"]["label"] == "A-001"
@@ -181,13 +186,7 @@ def test_serve_says_what_it_serves_and_refuses_a_port_in_use_at_once(tmp_path: P
     proc = subprocess.Popen([*QS, "serve", "--port", str(port), "--db", str(tmp_path / "q.sqlite3"), "--site",
                              str(DEMO_SITE)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_until_healthy(port)
     finally:
         proc.terminate()
         output, _ = proc.communicate(timeout=20)

@@ -69,12 +69,7 @@ async def test_a_device_revoked_and_a_password_changed_on_the_command_line_are_r
 ) -> None:
     db = tmp_path / "q.sqlite3"
     async with running_server(db) as s:
-        kiosk = _cli("device", "add", "--kind", "kiosk", "--site-id", "tegal", "--name", "Kios 9", db=db)
-        token = kiosk.stdout.strip().splitlines()[-1]
-        r = await s.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(token))
-        assert r.status_code == 201  # cached as valid from here on
-        device_id = next(line.split()[0] for line in _cli("device", "list", db=db).stdout.splitlines()
-                         if "Kios 9" in line)  # fmt: skip
+        token, device_id = await _kiosk_in_use(s, db)
         op = await s.login("op-disdukcapil")
         assert (await s.http.get("/api/v1/me", headers=op)).status_code == 200
         async with websockets.connect(s.ws_url) as lobby:
@@ -130,12 +125,7 @@ async def test_once_the_command_line_says_revoked_the_next_request_is_refused(tm
     before the server's next look."""
     db = tmp_path / "q.sqlite3"
     async with running_server(db) as s:
-        token = _cli("device", "add", "--kind", "kiosk", "--site-id", "tegal", "--name", "Kios 9", db=db)
-        token_text = token.stdout.strip().splitlines()[-1]
-        r = await s.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(token_text))
-        assert r.status_code == 201  # cached as valid from here on
-        device_id = next(line.split()[0] for line in _cli("device", "list", db=db).stdout.splitlines()
-                         if "Kios 9" in line)  # fmt: skip
+        token_text, device_id = await _kiosk_in_use(s, db)
         done = asyncio.Event()
         after: list[int] = []  # the answers to requests sent after the command line said "revoked"
 
@@ -160,6 +150,17 @@ async def test_once_the_command_line_says_revoked_the_next_request_is_refused(tm
         assert cli.returncode == 0 and b"revoked" in out, err
         await asyncio.wait_for(kiosk, 60)
         assert set(after) == {401}, after
+
+
+async def _kiosk_in_use(s: Server, db: Path) -> tuple[str, str]:
+    """A kiosk added on the command line that has issued a ticket (its token cached as valid): (token, device id)."""
+    token = _cli("device", "add", "--kind", "kiosk", "--site-id", "tegal", "--name", "Kios 9", db=db)
+    token_text = token.stdout.strip().splitlines()[-1]
+    r = await s.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(token_text))
+    assert r.status_code == 201
+    device_id = next(line.split()[0] for line in _cli("device", "list", db=db).stdout.splitlines()
+                     if "Kios 9" in line)  # fmt: skip
+    return token_text, device_id
 
 
 def _cli(*args: str, db: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
