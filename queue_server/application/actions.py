@@ -300,9 +300,8 @@ async def set_running_text(ctx: Context, principal: Principal | None, site_id: s
     ctx.site(site_id)
     principal = require(principal, "site.running_text", site_id)
     v.only(body, {"text", "command_id"})
-    text = v.required_text(
-        body, "text", max_len=2000, shown=True
-    )  # the domain refuses more than 500 once spaces are folded
+    # The domain refuses more than 500 characters once spaces are folded.
+    text = v.required_text(body, "text", max_len=2000, shown=True)
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
         return {"ok": True, "running_text": events[0].data["text"]}
