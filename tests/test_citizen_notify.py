@@ -108,7 +108,7 @@ async def test_the_desk_and_the_booking_page_take_a_number_with_consent(
                     await booking.check("#notify")
                     await booking.click("#submit")
                     await until(booking, "() => !document.getElementById('result').hidden")
-            await eventually(lambda: any(b["target"] == "6281377788899" and "booking" in b["message"]
+            await eventually(lambda: any(b["target"] == "6281377788899" and "pemesanan" in b["message"]
                                          for b in gateway.bodies("/send")), "the booking confirmed", 30)  # fmt: skip
 
 

@@ -25,5 +25,6 @@ def test_what_staff_usually_write_passes(text: str) -> None:
 
 def test_control_and_direction_characters_are_named() -> None:
     assert hidden_character("\u202eA-100") == "U+202E"
-    assert hidden_character("a\x00b") == "U+0000" and hidden_character("two\nlines") == "U+000A"
+    assert hidden_character("a\x00b") == "U+0000" and hidden_character("a\x1bb") == "U+001B"
+    assert hidden_character("two\nlines\tand a tab") is None  # spaces to a screen
     assert hidden_character("Selamat datang 😀") is None

@@ -320,7 +320,7 @@ async def test_every_privileged_action_leaves_one_audit_entry(server: Server) ->
 
 
 async def test_pages_are_served_with_their_local_assets_only(server: Server) -> None:
-    for path, text in (("/supervisor/tegal", "Dasbor langsung"), ("/supervisor/tegal/reports", "Laporan"),
+    for path, text in (("/supervisor/tegal", "Dasbor Langsung"), ("/supervisor/tegal/reports", "Laporan"),
                        ("/supervisor/tegal/audit", "Log audit"), ("/survey/tegal/1", "Survei Kepuasan Masyarakat"),
                        ("/supervisor/tegal?lang=en", "Live dashboard")):  # fmt: skip
         r = await server.http.get(path)

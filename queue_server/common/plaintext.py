@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Tabs and line ends are spaces to a screen (the running text folds them): not hidden.
+_HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # 16 digits in a row (a NIK, maybe spaced in fours), or a mobile number (08.., +62 8.., 62 8..) of 9-13 digits.
 _NIK = re.compile(r"(?<!\d)(?:\d[\s.-]?){15}\d(?!\d)")
 _MOBILE = re.compile(r"(?<![\d+])(?:\+?62|0)[\s.-]?8(?:[\s.-]?\d){7,11}(?!\d)")
