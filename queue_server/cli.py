@@ -73,6 +73,7 @@ def _serve(config: Config, banner: str | None = None) -> None:
 
     from queue_server.persistence.schema import refuse_newer
     from queue_server.web.app import create_app
+    from queue_server.web.requests import server_of
 
     _port_free(config)
     try:
@@ -86,8 +87,7 @@ def _serve(config: Config, banner: str | None = None) -> None:
     except OSError as exc:  # PostgreSQL unreachable
         raise SystemExit(f"error: {_shown(config)}: {exc}") from None
     with server_lock(config.database):
-        if banner:
-            print(banner, flush=True)
+        print(banner or _serving(config, server_of(app).sites), flush=True)
         if config.workers > 1:
             if config.demo:  # once, here: N workers seeding the same accounts at once would collide
                 asyncio.run(_seed_demo(config))
@@ -155,17 +155,14 @@ def _serve_workers(config: Config) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    from queue_server.web.app import load_sites
+    _serve(_config(args))
 
-    config = _config(args)
-    try:
-        sites = load_sites(config)
-    except SiteFileError as exc:
-        raise SystemExit(f"error: {exc}") from None
+
+def _serving(config: Config, sites: dict[str, Site]) -> str:
+    """What `serve` prints: each site's dashboard address, and the database (its password hidden)."""
     shown = "localhost" if config.host in ("0.0.0.0", "::") else config.host  # noqa: S104 - naming, not binding
     lines = [f"  {site.name} ({site.id}): http://{shown}:{config.port}/supervisor/{site.id}" for site in sites.values()]
-    banner = "\n".join([*lines, f"  database {_shown(config)}, {config.workers} process(es)"])
-    _serve(config, banner)
+    return "\n".join([*lines, f"  database {_shown(config)}, {config.workers} process(es)"])
 
 
 def cmd_demo(args: argparse.Namespace) -> None:

@@ -182,10 +182,12 @@ class Engine:
         """A site file changed since the stored configuration was made from it: the file wins, as a new version
         (those who keep their configuration in git edit the file and restart). Refused when the file removes what
         is still in use today; the stored configuration then stays and the log says why."""
+        if self.parse is None:  # tools and pipeline tests: the site files are the configuration, nothing is stored
+            return
         for site_id, document in self.files.items():
             state = self.states.get(site_id)
             digest = document_digest(document)
-            if state is None or self.parse is None or state.configuration.file_hash == digest:
+            if state is None or state.configuration.file_hash == digest:
                 continue
             command = c.Configure(self._file_sites[site_id], document, "file", digest, None)
             audit = AuditRecord("site file", "system", "site.configure", f"site {site_id}",
@@ -197,7 +199,7 @@ class Engine:
             except Refusal as exc:
                 log.warning("site %s: the changed site file is not applied (%s); the configuration %s stays until it "
                             "can be", site_id, exc, before)  # fmt: skip
-        for site_id, state in self.states.items() if self.parse is not None else ():
+        for site_id, state in self.states.items():
             # Nothing stored yet: remember which file is served, so that a later file is checked against it too.
             document = state.configuration.document
             if state.configuration.version == 0 and document and document != self._remembered.get(site_id):

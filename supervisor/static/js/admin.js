@@ -4,7 +4,7 @@
 // every screen and counter, and audited. Devices and accounts have their own routes. Every change names the
 // version it was made on, so two administrators never overwrite each other unseen.
 
-import { T, api, applyTexts, boot, currentLang, dateWords, el, errorText, onLangChange, site, toast, zoneLabel } from "./common.js";
+import { T, api, applyTexts, boot, currentLang, dateWords, el, errorText, onLangChange, site, toast, whenWords, zoneLabel } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -592,16 +592,9 @@ function revokeDevice(device) {
 function seenText(device) {
   if (device.revoked_at) return T("admin_revoked_state");
   if (device.connected) return T("admin_connected_now");
-  return device.last_seen_at ? `${T("admin_last_seen")} ${dateTimeText(device.last_seen_at)}` : T("admin_never_seen");
+  return device.last_seen_at ? `${T("admin_last_seen")} ${whenWords(device.last_seen_at)}` : T("admin_never_seen");
 }
 
-function dateTimeText(iso) {
-  const at = new Date(iso);
-  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: site.timezone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false }).formatToParts(at);
-  const get = (type) => parts.find((p) => p.type === type).value;
-  const time = `${get("hour")}${currentLang() === "id" ? "." : ":"}${get("minute")}`;
-  return `${dateWords(`${get("year")}-${get("month")}-${get("day")}`)} ${currentLang() === "id" ? "pukul" : "at"} ${time}`;
-}
 
 function devicesPanel() {
   const rows = devices.map((d) => el("tr", { "data-device": d.id, class: d.revoked_at ? "revoked" : "" },

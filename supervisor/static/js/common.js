@@ -216,6 +216,11 @@ export function localDay(ms) {
   return dayFormat.format(new Date(ms));
 }
 
+// A moment in words, in the site's zone: "Sabtu, 5 Desember 2026 pukul 10.10" / "Saturday 5 December 2026 at 10:10".
+export function whenWords(iso) {
+  return `${dateWords(localDay(Date.parse(iso)))} ${lang === "id" ? "pukul" : "at"} ${shortTime(iso)}`;
+}
+
 // Minutes for waits ("46 mnt", "1 j 05 mnt"); "–" when there is nothing to show.
 export function minutesText(seconds) {
   if (seconds === null || seconds === undefined) return "–";
@@ -229,9 +234,8 @@ export function stopwatch(seconds) {
   const s = Math.max(0, Math.floor(seconds));
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
-  const two = (n) => String(n).padStart(2, "0");
-  if (h) return `${h} ${T("hours_short")} ${two(m)} ${T("minutes_short")}`;
-  return `${m} ${T("minutes_short")} ${two(s % 60)} ${T("seconds_short")}`;
+  if (h) return minutesText(s);
+  return `${m} ${T("minutes_short")} ${String(s % 60).padStart(2, "0")} ${T("seconds_short")}`;
 }
 
 export function el(tag, attrs = {}, ...children) {

@@ -1,7 +1,7 @@
 // Reports: one period of local days, per agency/service/counter/operator, the server's SVG charts, the satisfaction
 // index (IKM), CSV downloads and a printable page. Every number is the server's; this page only lays them out.
 
-import { T, api, applyTexts, boot, currentLang, dateWords, describeDates, el, errorText, onLangChange, site, zoneLabel } from "./common.js";
+import { T, api, applyTexts, boot, currentLang, dateWords, describeDates, el, errorText, onLangChange, site, whenWords, zoneLabel } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 let report = null;
@@ -99,11 +99,7 @@ function render() {
   groupTable("by-counter", report.by_counter);
   groupTable("by-operator", report.by_operator);
   ikmSection();
-  // "Sabtu, 5 Desember 2026 pukul 09.00 WIB": the site's local time (generated_at carries its offset).
-  const made = report.generated_at;
-  const time = made.slice(11, 16).replace(":", currentLang() === "id" ? "." : ":");
-  const at = currentLang() === "id" ? "pukul" : "at";
-  $("generated").textContent = `${T("generated")}: ${dateWords(made.slice(0, 10))} ${at} ${time} ${zoneLabel(site.timezone)}`;
+  $("generated").textContent = `${T("generated")}: ${whenWords(report.generated_at)} ${zoneLabel(site.timezone)}`;
   $("chart-days").hidden = p.days < 2;
   $("chart-ikm").hidden = !index.site_index.respondents;
   $("chart-waits").classList.toggle("wide", p.days > 1); // one day: arrivals and waits side by side
