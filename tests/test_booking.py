@@ -95,23 +95,24 @@ async def test_a_lobby_screen_never_learns_a_booking_s_code_or_number(site: Serv
     booking (live, and replayed from a seq) carry neither; the citizen's own answer does."""
     hello = {"type": "hello", "role": "display", "site": "tegal", "screen": "lobby", "token": LOBBY}
 
-    async def booking_frame(ws: Any) -> dict[str, Any]:
+    async def frame_of(ws: Any, kind: str) -> dict[str, Any]:
         async with asyncio.timeout(20):
             while True:
                 frame = json.loads(await ws.recv())
-                if frame["type"] == "booking.created":
+                if frame["type"] == kind:
                     return frame  # type: ignore[no-any-return]
 
     await site.issue("ktp")  # seq 1: the booking is resumed after it
     async with connect(site.ws_url, ping_interval=None) as ws:
         await ws.send(json.dumps(hello))
+        await frame_of(ws, "snapshot")  # following before the booking: a frame published earlier is not resent
         r = await book(site, 7)
         assert r.status_code == 201 and r.json()["booking"]["code"].startswith("BK-")
-        frame = await booking_frame(ws)
+        frame = await frame_of(ws, "booking.created")
         live = frame["data"]["booking"]
     async with connect(site.ws_url, ping_interval=None) as ws:
         await ws.send(json.dumps({**hello, "last_seq": frame["seq"] - 1}))
-        replayed = (await booking_frame(ws))["data"]["booking"]
+        replayed = (await frame_of(ws, "booking.created"))["data"]["booking"]
     code = r.json()["booking"]["code"]
     for shown in (live, replayed):
         assert shown["service"] == "ktp" and shown["slot"] == "09:00"
