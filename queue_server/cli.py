@@ -161,7 +161,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
 def _serving(config: Config, sites: dict[str, Site]) -> str:
     """What `serve` prints: each site's dashboard address, and the database (its password hidden)."""
     shown = "localhost" if config.host in ("0.0.0.0", "::") else config.host  # noqa: S104 - naming, not binding
-    lines = [f"  {site.name} ({site.id}): http://{shown}:{config.port}/supervisor/{site.id}" for site in sites.values()]
+    lines = [
+        f"  {site.name} ({site.id}): http://{shown}:{config.port}/supervisor/{site.id}"
+        + ("  [mirrored: shown from its own server's log]" if site.id in config.mirrored else "")
+        for site in sites.values()
+    ]
+    if config.uplink_url:
+        lines.append(f"  uplink: the sites' logs go up to {config.uplink_url}")
     return "\n".join([*lines, f"  database {_shown(config)}, {config.workers} process(es)"])
 
 
@@ -227,6 +233,8 @@ def _config(args: argparse.Namespace, **overrides: Any) -> Config:
             log_format=getattr(args, "log_format", None),
             clock_start=getattr(args, "clock_start", None),
             clock_speed=getattr(args, "clock_speed", None),
+            mirrored=getattr(args, "mirror", None),
+            uplink_url=getattr(args, "uplink", None),
             **overrides,
         )
     except ValueError as exc:  # a wrong setting in the environment, e.g. PORT=abc
@@ -327,8 +335,12 @@ def cmd_device(args: argparse.Namespace) -> None:
         if args.device_command == "add":
             token = await accounts.create_device(args.kind, args.site_id, args.name, args.screen)
             page = f"/display/{args.site_id}/{args.screen}" if args.kind == "display" else f"/kiosk/{args.site_id}"
-            print(f"{args.kind} token for {args.name} (shown once, store it on the device)")
-            print(f"open on the device: http://SERVER:PORT{page}#token={token}")
+            if args.kind == "uplink":
+                print(f"uplink token for {args.name} (shown once): on the mall's server, set QUEUE_UPLINK_TOKEN to it")
+                print(f"and serve with --uplink http://THIS-SERVER:PORT; here, serve with --mirror {args.site_id}")
+            else:
+                print(f"{args.kind} token for {args.name} (shown once, store it on the device)")
+                print(f"open on the device: http://SERVER:PORT{page}#token={token}")
             print(token)  # last, alone: for scripts
         elif args.device_command == "revoke":
             await accounts.revoke_device(args.id)
@@ -653,6 +665,19 @@ def parser() -> argparse.ArgumentParser:
                 "--access-log", action="store_true", default=None, help="log every HTTP request (off by default)"
             )
             sp.add_argument("--log-format", choices=FORMATS_CHOICES, help="text (default) or json: one object per line")
+            sp.add_argument(
+                "--mirror",
+                action="append",
+                metavar="SITE_ID",
+                help="a site (of a --site file) served by the mall's own server and only shown here, from the log "
+                "that server sends up; repeat for several (or QUEUE_MIRRORED_SITES)",
+            )
+            sp.add_argument(
+                "--uplink",
+                metavar="URL",
+                help="send this server's event logs to the server that mirrors its sites, with the token in "
+                "QUEUE_UPLINK_TOKEN (or QUEUE_UPLINK_URL)",
+            )
 
     def clock(sp: argparse.ArgumentParser) -> None:
         sp.add_argument(
@@ -716,11 +741,12 @@ def parser() -> argparse.ArgumentParser:
     common(usub.add_parser("list", help="list accounts"))
     sp.set_defaults(func=cmd_user)
 
-    sp = sub.add_parser("device", help="manage display and kiosk tokens")
+    sp = sub.add_parser("device", help="manage display, kiosk and uplink tokens")
     dsub = sp.add_subparsers(dest="device_command", required=True)
     add = dsub.add_parser("add", help="create a device token (printed once)")
     common(add)
-    add.add_argument("--kind", required=True, choices=["display", "kiosk"])
+    add.add_argument("--kind", required=True, choices=["display", "kiosk", "uplink"],
+                     help="uplink: for the server of a mall this server mirrors (serve --mirror)")  # fmt: skip
     add.add_argument("--site-id", required=True)
     add.add_argument("--name", required=True)
     add.add_argument("--screen", help="the screen a display shows (from the site file)")

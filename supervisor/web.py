@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from queue_server.web.kit import Assets, Pages, Site, questionnaire, sites_of
+from queue_server.web.kit import Assets, Pages, Site, ctx_of, questionnaire, sites_of
 
 HERE = Path(__file__).parent
 pages = Pages(HERE / "templates")
@@ -48,7 +48,9 @@ def _render(request: Request, template: str, site: Site | None, **extra: Any) ->
     if site is None:
         known = [f"/supervisor/{s.id}" for s in sites_of(request).values()]
         return pages.render(request, "not_found.html", 404, lang=lang, t=pages.texts()[lang], known=known)
-    config = {"lang": lang, "text": pages.texts(), "site": catalogue(site), **extra}
+    # A mall on its own server, shown here from the log it sends up: its pages read, and act on nothing.
+    mirrored = ctx_of(request).state(site.id).mirrored
+    config = {"lang": lang, "text": pages.texts(), "site": {**catalogue(site), "mirrored": mirrored}, **extra}
     return pages.render(request, template, lang=lang, t=pages.texts()[lang], site=site, config=config)
 
 

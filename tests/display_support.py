@@ -67,6 +67,13 @@ async def until(page: Page, js: str, arg: Any = None, timeout_ms: float = WAIT_M
         await asyncio.sleep(0.02)
 
 
+async def supervisor_sign_in(page: Page, username: str, password: str) -> None:
+    """The supervisor pages' sign-in form (dashboard, national view, reports ...)."""
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", password)
+    await page.click("#login-form button[type=submit]")
+
+
 async def hero_shows(page: Page, label: str, timeout_ms: float = WAIT_MS) -> None:
     await until(page, "label => document.getElementById('hero-label').textContent === label", label, timeout_ms)
 

@@ -16,6 +16,8 @@ KIOSK_P = Principal("device", "kiosk", "kiosk", 7, "tegal")
 REGIONAL = Principal("user", "regional", "jateng", 8, sites=frozenset({"tegal", "brebes"}))
 OTHER_REGION = Principal("user", "regional", "jatim", 9, sites=frozenset({"malang"}))
 NATIONAL = Principal("user", "regional", "pusat", 10)  # no list: every site
+UPLINK = Principal("device", "uplink", "Server MPP Tegal", 11, "tegal")
+OTHER_SITE_UPLINK = Principal("device", "uplink", "Server MPP Brebes", 12, "brebes")
 
 # (principal, action, agency of the counter/ticket) -> allowed
 MATRIX = [
@@ -109,6 +111,13 @@ MATRIX = [
     (REGIONAL, "site.devices", None, False),
     (NATIONAL, "display.follow", None, False),
     (NATIONAL, "survey.collect", "polres", False),
+    # A mall's own server sends its log to the server mirroring it: only its uplink token, only for its site.
+    (UPLINK, "site.relay", None, True),
+    (OTHER_SITE_UPLINK, "site.relay", None, False),
+    (ADMIN, "site.relay", None, False),
+    (KIOSK_P, "site.relay", None, False),
+    (UPLINK, "ticket.issue", None, False),
+    (UPLINK, "site.read_state", None, False),
 ]
 
 

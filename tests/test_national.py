@@ -27,7 +27,7 @@ from queue_server.supervision import national as national_module
 from queue_server.supervision.national import IKM_SECONDS, STALE_SECONDS, sort_rows
 from queue_server.web.requests import server_of
 
-from .display_support import bounded, until
+from .display_support import bounded, supervisor_sign_in, until
 from .helpers import KIOSK, LOBBY, Server, bearer, eventually, running_server
 
 BOTH_DATABASES = True  # the tests with a server run on SQLite and on PostgreSQL (conftest.py)
@@ -467,9 +467,7 @@ async def test_the_page_shows_both_malls_sorts_and_follows_live(
         try:
             await page.goto(s.url + "/national")
             assert await page.title() == "Pantauan Nasional · Supervisor MPP"
-            await page.fill("input[name=username]", "nasional")
-            await page.fill("input[name=password]", "demo-regional")
-            await page.click("#login-form button[type=submit]")
+            await supervisor_sign_in(page, "nasional", "demo-regional")
             await until(page, "() => document.querySelectorAll('#rows tr').length === 2")
             assert await rows_shown(page) == ["tegal", "brebes"], "by waiting, most first"
             assert await page.evaluate(cell("tegal", "waiting")) == "3"
@@ -535,9 +533,7 @@ async def test_the_page_of_a_regional_account_and_a_refused_supervisor(
         try:
             page = await context.new_page()
             await page.goto(s.url + "/national")
-            await page.fill("input[name=username]", "wilayah")
-            await page.fill("input[name=password]", PASSWORD)
-            await page.click("#login-form button[type=submit]")
+            await supervisor_sign_in(page, "wilayah", PASSWORD)
             await until(page, "() => document.querySelectorAll('#rows tr').length === 1")
             assert await rows_shown(page) == ["brebes"]
             assert await page.evaluate("() => document.querySelector('.bar .page').textContent") == "Pantauan Wilayah"
@@ -545,9 +541,7 @@ async def test_the_page_of_a_regional_account_and_a_refused_supervisor(
 
             other = await context.new_page()  # a new tab: a new session (sessionStorage)
             await other.goto(s.url + "/national")
-            await other.fill("input[name=username]", "supervisor-tegal")
-            await other.fill("input[name=password]", "demo-supervisor")
-            await other.click("#login-form button[type=submit]")
+            await supervisor_sign_in(other, "supervisor-tegal", "demo-supervisor")
             fatal = await until(
                 other, "() => !document.getElementById('fatal').hidden && document.getElementById('fatal').textContent"
             )
@@ -569,9 +563,7 @@ async def test_on_a_phone_the_malls_names_stay_while_the_figures_scroll(
         try:
             page = await context.new_page()
             await page.goto(s.url + "/national")
-            await page.fill("input[name=username]", "nasional")
-            await page.fill("input[name=password]", "demo-regional")
-            await page.click("#login-form button[type=submit]")
+            await supervisor_sign_in(page, "nasional", "demo-regional")
             await until(page, "() => document.querySelectorAll('#rows tr').length === 2")
             assert await page.evaluate("() => document.documentElement.scrollWidth - innerWidth") <= 0
             card = "document.querySelector('.table-card')"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from queue_server.application import audit_trail, configuration
@@ -16,16 +16,19 @@ from queue_server.application.forecasts import wait_of
 from queue_server.application.personal import mask_phone, nik_hash
 from queue_server.common.ids import time_ordered_id
 from queue_server.domain import commands as c
+from queue_server.domain import events as ev
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, Site
 from queue_server.domain.decide import checkin_window, find_ticket
 from queue_server.domain.events import Event
 from queue_server.domain.model import Ticket
 from queue_server.domain.refusal import Refusal
+from queue_server.domain.relay import MAX_EVENTS
 from queue_server.domain.state import SiteState
 from queue_server.domain.wait import WaitEstimate
 from queue_server.live import wire
 from queue_server.pipeline.engine import Outcome
 from queue_server.pipeline.idempotency import keyed
+from queue_server.settings.sitefile import SiteFileError
 
 COUNTER_COMMANDS = (
     "open",
@@ -561,3 +564,62 @@ async def check_in(ctx: Context, principal: Principal | None, site_id: str, code
         }
 
     return await ctx.engine.submit(site_id, command, answer, status=201)
+
+
+# --- a mall on its own box, mirrored here --------------------------------------------------------------------
+
+
+async def uplink_head(ctx: Context, principal: Principal | None, site_id: str) -> dict[str, Any]:
+    """Where this server's copy of a mirrored mall's log ends: the mall's next batch continues from `after`. Also
+    the uplink's heartbeat while the mall is quiet (its last-seen time: the national view's "heard from")."""
+    ctx.site(site_id)
+    principal = require(principal, "site.relay", site_id)
+    await ctx.accounts.device_seen(principal)
+    state = ctx.state(site_id)
+    return {"site": site_id, "mirrored": state.mirrored, "after": state.relayed_head}
+
+
+async def relay_events(ctx: Context, principal: Principal | None, site_id: str, body: dict[str, Any]) -> Outcome:
+    """A batch of a mirrored mall's log, sent by its own server (outbound/uplink.py), applied as it is."""
+    ctx.site(site_id)
+    principal = require(principal, "site.relay", site_id)
+    await ctx.accounts.device_seen(principal)
+    v.only(body, {"after", "events"})
+    after = v.whole_number(body, "after")
+    raw = body.get("events")
+    if after is None:
+        raise Refusal("invalid_field.required", details={"field": "after"})
+    if not isinstance(raw, list) or not raw or len(raw) > MAX_EVENTS:
+        raise Refusal("invalid_field.list_size", low=1, high=MAX_EVENTS, details={"field": "events"})
+    events = tuple(_relayed_event(ctx, site_id, item) for item in raw)
+
+    def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
+        return {"ok": True, "site": site_id, "accepted": len(events), "after": state.relayed_head}
+
+    return await ctx.engine.submit(site_id, c.Relay(events, after), answer)
+
+
+def _relayed_event(ctx: Context, site_id: str, item: Any) -> Event:
+    """One event of a mall's log as its server sent it ({seq, type, site, at, data}); the domain checks the rest."""
+    if not isinstance(item, dict) or set(item) != {"seq", "type", "site", "at", "data"}:
+        raise Refusal("invalid_field.relayed_event", details={"field": "events"})
+    seq, type_, site, at, data = (item[k] for k in ("seq", "type", "site", "at", "data"))
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        raise Refusal("invalid_field.relayed_event", details={"field": "events"})
+    if not isinstance(type_, str) or not isinstance(site, str) or not isinstance(at, str) or not isinstance(data, dict):
+        raise Refusal("uplink_event_invalid", seq=seq, why="type, site and at are text, data an object")
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        raise Refusal("uplink_event_invalid", seq=seq, why=f"{at[:40]!r} is not an ISO 8601 time") from None
+    objects: dict[str, Any] = {}
+    if type_ == ev.SITE_CONFIGURED and site == site_id:
+        document = data.get("document")
+        if not isinstance(document, dict):
+            raise Refusal("uplink_event_invalid", seq=seq, why="a site.configured event carries its 'document'")
+        try:
+            objects["site"] = ctx.engine.parse_configuration(site_id, document)
+        except SiteFileError as exc:
+            why = "its configuration cannot be read here: " + "; ".join(exc.problems)[:300]
+            raise Refusal("uplink_event_invalid", seq=seq, why=why) from None
+    return Event(type_, site, when, data, seq, objects=objects)

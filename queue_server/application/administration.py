@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from queue_server.application import validation as v
-from queue_server.application.auth import DEVICE_KINDS, USERNAME_MAX, Principal, require, token_hash
+from queue_server.application.auth import USERNAME_MAX, Principal, require, token_hash
 from queue_server.application.context import Context
 from queue_server.domain.refusal import Refusal
 from queue_server.persistence.port import utc_iso
@@ -21,6 +21,9 @@ from queue_server.persistence.port import utc_iso
 USERNAME = re.compile(rf"^[A-Za-z0-9._-]{{1,{USERNAME_MAX}}}$")
 PASSWORD_MIN = 8
 NAME_MAX = 80
+# A mall's uplink token lets a server write a mirrored site's whole log: made on the command line of the server
+# that mirrors (docs/deployment.md), not on a site's web page. Its row is listed and revocable there like any.
+WEB_DEVICE_KINDS = ("display", "kiosk")
 
 
 def _roles_for(principal: Principal) -> tuple[str, ...]:
@@ -172,7 +175,7 @@ async def issue_device(ctx: Context, principal: Principal | None, site_id: str, 
     site = ctx.site(site_id)
     principal = require(principal, "site.devices", site_id)
     v.only(body, {"kind", "name", "screen"})
-    kind = v.required_text(body, "kind", choices=DEVICE_KINDS)
+    kind = v.required_text(body, "kind", choices=WEB_DEVICE_KINDS)
     name = v.required_text(body, "name", max_len=NAME_MAX, shown=True)
     screen = None
     if kind == "display":

@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -28,11 +29,13 @@ from queue_server.settings.clock import utc_now
 
 # regional: reads the figures of a list of sites (or of every site: a national account), changes nothing.
 ROLES = ("admin", "supervisor", "operator", "regional")
-DEVICE_KINDS = ("display", "kiosk")
+# uplink: the server of a mall that runs on its own box, sending its event log to a server that mirrors it.
+DEVICE_KINDS = ("display", "kiosk", "uplink")
 USERNAME_MAX = 64
 log = logging.getLogger(__name__)
 WATCH_SECONDS = 0.5  # how soon a change made by another process (the command line) takes effect here
 PRINCIPAL_CACHE_SECONDS = 30.0
+SEEN_SECONDS = 30.0
 
 _hasher = PasswordHasher()
 # One argon2 hash takes ~64 MiB and ~50 ms on all cores (its defaults: 4 lanes). Hashes run off the event loop, one
@@ -44,7 +47,7 @@ _HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argon2")
 @dataclass(frozen=True)
 class Principal:
     kind: str  # "user" or "device"
-    role: str  # admin, supervisor, operator, regional, display, kiosk
+    role: str  # admin, supervisor, operator, regional, display, kiosk, uplink
     name: str
     id: int
     site: str | None = None  # None: every site (admins, regional accounts)
@@ -105,6 +108,7 @@ POLICY: dict[str, frozenset[str]] = {
     "webhook.manage": frozenset({"admin"}),  # endpoints receive every ticket's times: an admin's decision
     "outbox.read": frozenset({"admin", "supervisor"}),  # deliveries: sent, retrying, failed, last error
     "outbox.resend": frozenset({"admin", "supervisor"}),
+    "site.relay": frozenset({"uplink"}),  # a mirrored mall's own server sends its log (domain/relay.py)
 }
 
 # Actions an operator may take only for their own agency.
@@ -202,6 +206,7 @@ class Accounts:
         # Other processes may be serving (several server processes on PostgreSQL; the command line beside a server):
         # a change is answered only once they have read it (_changed).
         self.others_may_serve = storage.shared
+        self._seen: dict[int, float] = {}  # device id -> time.monotonic() its last-seen time was written
 
     # --- revocation at once, whichever process made the change -----------------------------------------
 
@@ -402,7 +407,7 @@ class Accounts:
     async def create_device(
         self, kind: str, site: str, name: str, screen: str | None = None, token: str | None = None
     ) -> str:
-        """A device token for a display or kiosk; shown once, stored only as a hash."""
+        """A device token for a display, a kiosk or a mall's uplink; shown once, stored only as a hash."""
         if kind not in DEVICE_KINDS:
             raise ValueError(f"kind must be one of {', '.join(DEVICE_KINDS)}")
         if site not in self.sites:
@@ -413,6 +418,15 @@ class Accounts:
         token = token or f"d_{kind}_" + secrets.token_urlsafe(24)
         await self.store.add_device(token_hash(token), kind, site, name, screen, _now_iso())
         return token
+
+    async def device_seen(self, principal: Principal) -> None:
+        """A device that calls over plain HTTP (a mall's uplink) was heard from now: its last-seen time, written
+        at most every SEEN_SECONDS (the devices page and the national view read it, on every process)."""
+        now = time.monotonic()
+        if principal.kind != "device" or now - self._seen.get(principal.id, -math.inf) < SEEN_SECONDS:
+            return
+        self._seen[principal.id] = now
+        await self.store.mark_seen({principal.id: self.clock().astimezone(UTC).isoformat(timespec="seconds")})
 
     async def list_devices(self) -> list[dict[str, object]]:
         return [device._asdict() for device in await self.store.devices()]

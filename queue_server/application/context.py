@@ -17,6 +17,7 @@ from queue_server.domain.model import Ticket
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState
 from queue_server.live.hub import Hub
+from queue_server.outbound.uplink import Uplink
 from queue_server.persistence.port import StoragePort
 from queue_server.pipeline.engine import Engine
 
@@ -35,6 +36,7 @@ class Context:
     announcer: Announcer | None = None
     nik_key: bytes = b""  # keyed NIK hashes; loaded from the database at start-up
     notifications: Notifications | None = None  # messages out (None: a command-line tool's context)
+    uplink: Uplink | None = None  # this server's logs going up to the server that mirrors its malls
 
     @property
     def outbox(self) -> Notifications:

@@ -78,9 +78,14 @@ class _ArchiveFile:
             self.partial.unlink()
 
 
-async def archive_events(storage: StoragePort, site_id: str, before: datetime, directory: Path) -> Archived:
-    """Every event of the site before `before` (UTC instant), except its newest, into a new file, then deleted."""
+async def archive_events(
+    storage: StoragePort, site_id: str, before: datetime, directory: Path, kept_after: int | None = None
+) -> Archived:
+    """Every event of the site before `before` (UTC instant), except its newest, into a new file, then deleted.
+    `kept_after`: no event after this seq goes (those the mirror of an uplink has not acknowledged yet)."""
     newest = await storage.newest_seq(site_id)
+    if kept_after is not None:
+        newest = min(newest, kept_after + 1)
     archive = _ArchiveFile(directory)
     bounds: list[int] = []  # the last seq of each chunk written: what is deleted afterwards, chunk by chunk
     count, first, last = 0, None, None
@@ -160,6 +165,8 @@ class Retention:
     ) -> None:
         self.storage, self.sites, self.days, self.directory = storage, sites, days, directory
         self.clock = clock
+        # With an uplink (outbound/uplink.py): per site, the newest seq its mirror holds; later events are kept.
+        self.kept_after: Callable[[str], int] | None = None
         self._task: asyncio.Task[None] | None = None
         self._last: str | None = None  # the UTC date of the last run
 
@@ -181,7 +188,8 @@ class Retention:
                 return []
             out = []
             for site in self.sites:
-                out.append(await archive_events(self.storage, site, before, self.directory))
+                kept = self.kept_after(site) if self.kept_after is not None else None
+                out.append(await archive_events(self.storage, site, before, self.directory, kept))
                 out.append(await archive_tickets(self.storage, site, before.date(), self.directory))
             return out
 

@@ -8,6 +8,7 @@ from datetime import date, time
 from typing import Any
 
 from queue_server.domain.catalogue import Site
+from queue_server.domain.events import Event
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,15 @@ class ReleaseLateBookings:
     """Release every booking whose check-in window has ended."""
 
 
+@dataclass(frozen=True)
+class Relay:
+    """Events of a mall that runs on its own box, as its log holds them (seq, type, site, time, data), continuing
+    from the mall's seq `after`: applied as they are by a server that mirrors the mall (domain/relay.py)."""
+
+    events: tuple[Event, ...]  # numbered with the mall's seqs
+    after: int
+
+
 Command = (
     IssueTicket
     | CallNext
@@ -210,4 +220,5 @@ Command = (
     | ReopenDay
     | UnparkTicket
     | Configure
+    | Relay
 )

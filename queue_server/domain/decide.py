@@ -15,6 +15,7 @@ from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, Counter, Se
 from queue_server.domain.events import Event
 from queue_server.domain.model import OPEN_STATES, CounterState, CounterStatus, Ticket, TicketState, format_label
 from queue_server.domain.refusal import Refusal
+from queue_server.domain.relay import relay
 from queue_server.domain.routing import pick_next
 from queue_server.domain.state import SiteState
 
@@ -24,6 +25,9 @@ NOTE_MAX = 200
 def decide(state: SiteState, command: c.Command, now: datetime) -> list[Event]:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    if state.mirrored and not isinstance(command, c.Relay):
+        # Decided at the mall, which sends its log up (domain/relay.py): here it is only shown.
+        raise Refusal("site_mirrored", site=state.site.name)
     handler = _HANDLERS[type(command)]
     return handler(state, command, now)
 
@@ -593,4 +597,5 @@ _HANDLERS: dict[type, Callable[[SiteState, Any, datetime], list[Event]]] = {
     c.ParkTicket: _park,
     c.ReopenDay: _reopen_day,
     c.UnparkTicket: _unpark,
+    c.Relay: relay,
 }

@@ -79,6 +79,10 @@ class SiteState:
     ticket_days: dict[date, int] = field(default_factory=dict)
     booking_days: dict[date, int] = field(default_factory=dict)
     configuration: Configuration = field(default_factory=Configuration)
+    # A mall that runs on its own box, shown here from the log it sends up (domain/relay.py): it takes no command
+    # but its log, and `relayed_head` is the newest seq of the mall's log applied.
+    mirrored: bool = False
+    relayed_head: int = 0
 
     def __post_init__(self) -> None:
         self.times = ServiceTimes({s.id: float(s.default_service_minutes) for s in self.site.services.values()})
@@ -228,6 +232,7 @@ def _count_down(counts: dict[date, int], day: date) -> None:
 
 
 # Events that move nobody in line ahead of anyone (a regular ticket joins at the back; a citizen leaves a number).
+SOURCE_SEQ = "source_seq"  # in a relayed event's data: its seq in the mall's own log (domain/relay.py)
 _NOT_MOVES = frozenset({ev.TICKET_ISSUED, ev.TICKET_CONTACT_LEFT})
 # Moves a forecast can follow for a while: someone leaves the line, or a counter's timing slips by a little.
 _FOLLOWED = frozenset({ev.TICKET_CALLED, ev.TICKET_RECALLED, ev.TICKET_STARTED, ev.TICKET_FINISHED,
@@ -255,6 +260,8 @@ def apply(state: SiteState, event: Event) -> None:
         state.counters[counter.id] = counter
         if event.type == ev.COUNTER_PAUSED:
             state.paused_at[counter.id] = event.at
+    if SOURCE_SEQ in data:
+        state.relayed_head = data[SOURCE_SEQ]
     if event.type == ev.SITE_RUNNING_TEXT:
         state.running_text = data["text"]
     if event.type == ev.SITE_CONFIGURED:

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from queue_server.common import jsontext
@@ -436,6 +436,31 @@ class StoragePort(abc.ABC):
                 if isinstance(counter, dict) and isinstance(counter.get("id"), str):
                     moves.append((datetime.fromisoformat(at), kind, counter["id"]))
         return moves
+
+    # --- a mall's survey answers going up to its mirror (outbound/uplink.py, supervision/survey.py) -----------
+
+    async def survey_rows_since(self, site_id: str, since: str, limit: int) -> list[tuple[Any, ...]]:
+        """(ticket, day, service, agency, counter, channel, answered_at, answers) of the site's answers given at or
+        after `since` (UTC ISO, as stored), oldest first. The day bound lets the (site, day) index do the work."""
+        first_day = (datetime.fromisoformat(since).date() - timedelta(days=1)).isoformat() if since else ""
+        return await self._read(
+            "SELECT ticket, day, service, agency, counter, channel, answered_at, answers FROM survey_responses "
+            "WHERE site = ? AND day >= ? AND answered_at >= ? ORDER BY answered_at, ticket LIMIT ?",
+            (site_id, first_day, since, limit),
+        )
+
+    async def newest_survey(self, site_id: str) -> tuple[str, str] | None:
+        """(answered_at, ticket) of the site's newest answer."""
+        rows = await self._read(
+            "SELECT answered_at, ticket FROM survey_responses WHERE site = ? ORDER BY answered_at DESC, ticket DESC "
+            "LIMIT 1",
+            (site_id,),
+        )
+        return (str(rows[0][0]), str(rows[0][1])) if rows else None
+
+    async def add_relayed_surveys(self, rows: list[tuple[Any, ...]]) -> None:
+        """Answers given at a mirrored mall, as survey_row made them there; one already here is left as it is."""
+        await self.run([(SURVEY_INSERT + " ON CONFLICT (ticket) DO NOTHING", rows)])
 
     async def survey_answered(self, ticket_id: str) -> bool:
         return bool(await self.query("SELECT 1 FROM survey_responses WHERE ticket = ?", (ticket_id,)))

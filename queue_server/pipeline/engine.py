@@ -15,7 +15,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -29,7 +29,7 @@ from queue_server.domain.decide import checkin_window, decide
 from queue_server.domain.events import Event
 from queue_server.domain.model import OPEN_STATES
 from queue_server.domain.refusal import Refusal
-from queue_server.domain.state import Configuration, SiteState, apply
+from queue_server.domain.state import SOURCE_SEQ, Configuration, SiteState, apply
 from queue_server.live import wire
 from queue_server.live.hub import Hub
 from queue_server.persistence.port import AuditRecord, Batch, ContactRow, OutboxRow, StoragePort
@@ -107,6 +107,7 @@ class Engine:
         sent_to_outbox: Callable[[], None] | None = None,
         files: dict[str, dict[str, Any]] | None = None,
         parse: Callable[[dict[str, Any]], Site] | None = None,
+        mirrored: Collection[str] = (),
     ) -> None:
         self.sites = sites  # shared with the rest of the server: a new configuration replaces its site here
         # Configuration: each site file's document as started (a changed file takes over from the web's version)
@@ -115,6 +116,9 @@ class Engine:
         self._file_sites = dict(sites)
         self.files = files or {}
         self.parse = parse
+        # Malls served by their own box and shown here from the log they send up (domain/relay.py): no command,
+        # no housekeeping and no messages of this server's for them; their configuration is the mall's.
+        self.mirrored = frozenset(mirrored)
         self._remembered: dict[str, dict[str, Any]] = {}  # per site: LoadedSite.site_file, as last written or read
         self.reconfigured: list[Callable[[str], None]] = []  # told a site's id after its new configuration applied
         self.storage = storage
@@ -187,7 +191,7 @@ class Engine:
         for site_id, document in self.files.items():
             state = self.states.get(site_id)
             digest = document_digest(document)
-            if state is None or state.configuration.file_hash == digest:
+            if state is None or state.configuration.file_hash == digest or state.mirrored:
                 continue
             command = c.Configure(self._file_sites[site_id], document, "file", digest, None)
             audit = AuditRecord("site file", "system", "site.configure", f"site {site_id}",
@@ -226,14 +230,16 @@ class Engine:
         from_file = Configuration(0, "file", document_digest(document) if document else "", document)
         if stored is None and remembered and document and remembered != document and self.parse is not None:
             try:
-                return self.parse(remembered), Configuration(0, "file", document_digest(remembered), remembered)
+                return self._parse(site_id, remembered), Configuration(
+                    0, "file", document_digest(remembered), remembered
+                )
             except SiteFileError:  # written by an older release, say: the file as it is now
                 pass
         if stored is None or self.parse is None:
             return self._file_sites[site_id], from_file
         configuration = Configuration.from_data(stored)
         try:
-            return self.parse(configuration.document), configuration
+            return self._parse(site_id, configuration.document), configuration
         except SiteFileError as exc:  # e.g. a ${VARIABLE} of its gateway is not set in this process
             log.error("site %s: the stored configuration (version %d) cannot be read here (%s); serving the site "
                       "file", site_id, configuration.version, "; ".join(exc.problems))  # fmt: skip
@@ -248,7 +254,7 @@ class Engine:
             if loaded.site_file is not None:
                 self._remembered[site_id] = loaded.site_file
             self.sites[site_id] = site
-            state = SiteState(site, configuration=configuration)
+            state = SiteState(site, configuration=configuration, mirrored=site_id in self.mirrored)
             for counter in loaded.counters:
                 if counter.id in site.counters:
                     state.counters[counter.id] = counter
@@ -265,6 +271,7 @@ class Engine:
             newest = await self.storage.event(site_id, loaded.head) if loaded.head else None
             if newest is not None:
                 self.last_event_at[site_id] = newest.at
+                state.relayed_head = newest.data.get(SOURCE_SEQ, 0) if state.mirrored else 0
             await self._learn_history(state, site.service_day(now))
         # Every key with a record, whatever its age: one missing here would be decided again and its record's
         # INSERT would then fail a whole batch. start() deletes the old ones first.
@@ -479,7 +486,9 @@ class Engine:
                 continue
             for event in events:
                 self._apply(state, event)
-            outbox = self.effects(events, state) if self.effects is not None and events else []
+            # A mirrored mall's messages are sent by its own box; a relay makes none here.
+            relayed = isinstance(job.command, c.Relay)
+            outbox = self.effects(events, state) if self.effects is not None and events and not relayed else []
             decided.append(_Decided(job, events, job.respond(events, state), self._generation, outbox))
         return decided
 
@@ -496,11 +505,25 @@ class Engine:
         ${VARIABLE} unset here) leaves it on the site it has, said in the log, rather than stop following."""
         if self.parse is not None:
             try:
-                return self.parse(event.data["document"])
+                return self._parse(event.site, event.data["document"])
             except SiteFileError as exc:
                 log.error("site %s: configuration version %s cannot be read here (%s); keeping the previous one",
                           event.site, event.data.get("version"), "; ".join(exc.problems))  # fmt: skip
         return state.site
+
+    def parse_configuration(self, site_id: str, document: dict[str, Any]) -> Site:
+        """A configuration document of the site as a Site, or SiteFileError (a relayed site.configured event)."""
+        if self.parse is None:
+            raise SiteFileError(site_id, ["this server reads no stored configuration"])
+        return self._parse(site_id, document)
+
+    def _parse(self, site_id: str, document: dict[str, Any]) -> Site:
+        """A stored configuration as a Site. A mirrored mall's messages are its own box's business: its gateway
+        (whose ${VARIABLE}s are set there, not here) is left out."""
+        assert self.parse is not None
+        if site_id in self.mirrored:
+            document = {key: value for key, value in document.items() if key != "notify"}
+        return self.parse(document)
 
     async def _commit(self, decided: list[_Decided]) -> None:
         """Write one transaction, then answer its callers and publish."""
@@ -594,8 +617,10 @@ class Engine:
             today = state.site.service_day(now)
             # A scan of the tickets only when something of a past day is held (a look at a few days first): once
             # a minute over hundreds of malls, a scan each would stall the loop.
-            stale = state.holds_days_before(today) and any(
-                t.state in OPEN_STATES and t.day < today for t in state.tickets.values()
+            stale = (
+                not state.mirrored  # the mall closes its own days, and its log says so
+                and state.holds_days_before(today)
+                and any(t.state in OPEN_STATES and t.day < today for t in state.tickets.values())
             )
             doubt = self._clock_doubt(site_id, now) if stale else None
             if doubt is not None:
@@ -665,7 +690,7 @@ class Engine:
         """Bookings whose check-in window has ended free their slot and online quota."""
         now = self.clock()
         for site_id, state in self.states.items():
-            if any(
+            if not state.mirrored and any(
                 b.state is BookingState.BOOKED and now > checkin_window(state, b)[1] for b in state.bookings.values()
             ):
                 await self.submit(site_id, c.ReleaseLateBookings(), lambda events, state: {})

@@ -104,6 +104,12 @@ class Config:
     outbox_retry_cap_seconds: float = 600.0
     outbox_max_attempts: int = 12
     outbox_breaker_seconds: float = 30.0
+    # Malls on their own boxes (docs/deployment.md, "Malls on their own boxes"). Here: the sites this server only
+    # mirrors, from the log their own server sends up. There: where this server sends its sites' logs, and the
+    # uplink token the mirror issued (from the environment only: never on a command line).
+    mirrored: list[str] = field(default_factory=list)
+    uplink_url: str | None = None
+    uplink_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Config:
@@ -131,6 +137,12 @@ class Config:
                 raise ValueError(f"QUEUE_CLOCK_SPEED must be a number, got {env['QUEUE_CLOCK_SPEED']!r}") from None
         if "QUEUE_LOG_FORMAT" in env:
             config.log_format = env["QUEUE_LOG_FORMAT"].strip().lower()
+        if "QUEUE_MIRRORED_SITES" in env:
+            config.mirrored = [s.strip() for s in env["QUEUE_MIRRORED_SITES"].split(",") if s.strip()]
+        if "QUEUE_UPLINK_URL" in env:
+            config.uplink_url = env["QUEUE_UPLINK_URL"].strip() or None
+        if "QUEUE_UPLINK_TOKEN" in env:
+            config.uplink_token = env["QUEUE_UPLINK_TOKEN"].strip() or None
         if "QUEUE_KEY_FILE" in env:
             config.key_file = Path(env["QUEUE_KEY_FILE"])
         for variable, name in _NUMBERS.items():
@@ -230,3 +242,11 @@ class Config:
             raise ValueError("outbox retry seconds must be above 0 and at most the retry cap")
         if self.outbox_max_attempts < 1 or self.outbox_breaker_seconds <= 0:
             raise ValueError("outbox attempts must be 1 or more and the breaker's pause above 0")
+        if self.uplink_url is not None:
+            parts = urlsplit(self.uplink_url)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.password is not None:
+                raise ValueError("the uplink must be the mirroring server's address, e.g. "
+                                 f"https://antrean.jatengprov.go.id, got {self.uplink_url!r}")  # fmt: skip
+            if not self.uplink_token:
+                raise ValueError("an uplink needs QUEUE_UPLINK_TOKEN: the token that `queue-server device add "
+                                 "--kind uplink` printed on the mirroring server")  # fmt: skip

@@ -18,7 +18,7 @@ from queue_server.common import messages
 from queue_server.domain.catalogue import Site
 from queue_server.domain.wait import WaitEstimate
 
-KINDS = ("clock", "wait", "past_closing", "device", "device_missing", "delivery_failing")
+KINDS = ("clock", "wait", "past_closing", "device", "device_missing", "delivery_failing", "uplink_failing")
 
 
 def _local(site: Site, iso: str | None) -> datetime | None:
@@ -46,11 +46,29 @@ def detect(
     deliveries: Sequence[dict[str, Any]] = (),
     clock_doubt: dict[str, Any] | None = None,
     missing: Sequence[dict[str, Any]] = (),
+    uplink: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """`deliveries`: the site's endpoints whose messages keep failing (application/notifications.py); `clock_doubt`:
     why a past day was not closed by itself (pipeline/engine.py); `missing`: registered TV screens that have not
-    connected since the site opened today (application/screen_watch.py)."""
+    connected since the site opened today (application/screen_watch.py); `uplink`: the log has not gone up to the
+    server that mirrors the mall for a while (outbound/uplink.py)."""
     out: list[dict[str, Any]] = []
+    if uplink is not None:
+        out.append(
+            {
+                "id": "uplink",
+                "kind": "uplink_failing",
+                "agencies": [],
+                "since": uplink["failing_since"],
+                "behind": uplink["behind"],
+                **_said(
+                    "uplink_failing",
+                    since=_local(site, uplink["failing_since"]),
+                    behind=uplink["behind"] or 0,
+                    error=uplink["last_error"],
+                ),  # fmt: skip
+            }
+        )
     if clock_doubt is not None:
         last = clock_doubt.get("last_event_at")
         last = last if isinstance(last, datetime) else None

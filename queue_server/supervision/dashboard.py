@@ -158,6 +158,7 @@ def figures(
     deliveries: Sequence[dict[str, Any]] = (),
     clock_doubt: dict[str, Any] | None = None,
     missing: Sequence[dict[str, Any]] = (),
+    uplink: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything the site's dashboard shows, as of `now` (the server's clock). `today` carries the day's totals
     from one call to the next (monitor.py keeps one per site); without it they are counted afresh."""
@@ -179,7 +180,7 @@ def figures(
         "services": services,
         "counters": counters,
         "devices": devices,
-        "alerts": alerts.detect(site, services, devices, deliveries, clock_doubt, missing),
+        "alerts": alerts.detect(site, services, devices, deliveries, clock_doubt, missing, uplink),
     }
 
 

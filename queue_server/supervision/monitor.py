@@ -53,7 +53,9 @@ class Monitor:
         failing = self.ctx.notifications.failing.get(site_id, []) if self.ctx.notifications is not None else []
         doubt = self.ctx.clock_doubt(site_id)
         missing = self.screens.missing.get(site_id, []) if self.screens is not None else []
-        data = dashboard.figures(state, self.ctx.now(), registry, self._today[site_id], failing, doubt, missing)
+        uplink = self.ctx.uplink.failing(site_id, self.ctx.now()) if self.ctx.uplink is not None else None
+        data = dashboard.figures(state, self.ctx.now(), registry, self._today[site_id], failing, doubt, missing,
+                                 uplink)  # fmt: skip
         return dashboard.for_agency(data, agency) if agency else data
 
     def headline(self, site_id: str) -> dict[str, Any]:

@@ -134,8 +134,9 @@ class National:
         answers = await asyncio.gather(*(self.answers(site.id, query.period) for site in sites))
         elsewhere = await self.presence.elsewhere()
         live = await self.live_rows(sites)
+        heard = await self.uplinks_heard(sites)
         rows = [
-            {**with_screens(site, row, elsewhere), **found.view()}
+            {**with_screens(site, row, elsewhere, heard), **found.view()}
             for site, row, found in zip(sites, live, answers, strict=True)
         ]
         totals = _totals(rows, sum(answers, Answers()))
@@ -185,6 +186,18 @@ class National:
         row = site_row(site, self.monitor.headline(site.id), self.ctx.state(site.id).issued)
         self._live[site.id] = (self.ctx.seq(site.id), self.clock(), row)
         return row
+
+    async def uplinks_heard(self, sites: list[Site]) -> dict[str, str | None]:
+        """Per mirrored mall: when its own server was last heard from (its uplink token's last-seen time, UTC)."""
+        mirrored = {site.id for site in sites if self.ctx.state(site.id).mirrored}
+        if not mirrored:
+            return {}
+        heard: dict[str, str | None] = dict.fromkeys(mirrored)
+        for device in await self.ctx.accounts.list_devices():
+            site, seen = str(device["site"]), device["last_seen_at"]
+            if device["kind"] == "uplink" and site in mirrored and seen and not device["revoked_at"]:
+                heard[site] = max(str(seen), heard[site] or "")
+        return heard
 
     # --- the IKM -----------------------------------------------------------------------------------------------
 
@@ -252,10 +265,18 @@ def site_row(site: Site, headline: dict[str, Any], issued: Mapping[tuple[str, da
     }
 
 
-def with_screens(site: Site, row: dict[str, Any], elsewhere: set[tuple[str, str]]) -> dict[str, Any]:
-    """The row with "screens down" counting the displays connected to the other server processes too."""
+def with_screens(
+    site: Site, row: dict[str, Any], elsewhere: set[tuple[str, str]], heard: Mapping[str, str | None]
+) -> dict[str, Any]:
+    """The row with "screens down" counting the displays connected to the other server processes too. A mirrored
+    mall's screens are connected to its own server, unknown here; its row says when that server was last heard
+    from (`heard_at`): its figures are as of then."""
+    if site.id in heard:
+        return {**row, "screens_shown": [], "screens_down": None, "screens_total": None, "mirrored": True,
+                "heard_at": heard[site.id]}  # fmt: skip
     shown = set(row["screens_shown"]) | {screen for s, screen in elsewhere if s == site.id}
-    return {**row, "screens_shown": sorted(shown), "screens_down": sum(1 for x in site.screens if x not in shown)}
+    return {**row, "screens_shown": sorted(shown), "screens_down": sum(1 for x in site.screens if x not in shown),
+            "mirrored": False, "heard_at": None}  # fmt: skip
 
 
 def _percent(part: int, whole: int) -> float | None:
@@ -264,7 +285,7 @@ def _percent(part: int, whole: int) -> float | None:
 
 def _totals(rows: list[dict[str, Any]], answers: Answers) -> dict[str, Any]:
     def total(key: str) -> int:
-        return sum(row[key] for row in rows)
+        return sum(row[key] or 0 for row in rows)  # a mirrored mall's screens are not known here
 
     waits = [row["longest_wait"] for row in rows if row["longest_wait"] is not None]
     limited = [row for row in rows if row["quota_total"] is not None]

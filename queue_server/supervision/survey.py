@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from queue_server.domain import skm
@@ -20,7 +21,7 @@ from queue_server.domain.catalogue import Site
 from queue_server.domain.model import Ticket, TicketState
 from queue_server.domain.refusal import Refusal
 from queue_server.live import wire
-from queue_server.persistence.port import StoragePort
+from queue_server.persistence.port import StoragePort, utc_iso
 from queue_server.supervision.reports import Period
 
 CHANNELS = ("tablet", "phone")
@@ -94,6 +95,64 @@ async def submit(
         # The store refuses a second answer even when two arrive at once (tablet and phone).
         raise Refusal("survey_already_answered", ticket=ticket.label)
     return {"ok": True, **status(ticket, True)}
+
+
+# --- answers given at a mall on its own server, sent up to its mirror (outbound/uplink.py) ------------------
+
+RELAY_MAX = 500
+_RELAYED = ("ticket", "day", "service", "agency", "counter", "channel", "answered_at", "answers")
+
+
+async def relay_answers(storage: StoragePort, site: Site, body: dict[str, Any]) -> dict[str, Any]:
+    """Keep a batch of a mirrored mall's answers (each as survey_rows_since reads them there); an answer already
+    here is left as it was. The whole batch is checked before any is kept."""
+    items = body.get("answers")
+    if set(body) != {"answers"} or not isinstance(items, list) or not 1 <= len(items) <= RELAY_MAX:
+        raise Refusal("invalid_field.list_size", low=1, high=RELAY_MAX, details={"field": "answers"})
+    rows = [_relayed_row(site, item, index) for index, item in enumerate(items)]
+    await storage.add_relayed_surveys(rows)
+    newest = await storage.newest_survey(site.id)
+    return {"ok": True, "received": len(rows), "newest": _cursor(newest)}
+
+
+def _cursor(newest: tuple[str, str] | None) -> dict[str, str] | None:
+    return {"answered_at": newest[0], "ticket": newest[1]} if newest else None
+
+
+async def relay_cursor(storage: StoragePort, site_id: str) -> dict[str, str] | None:
+    """Where the mirror's copy of a mall's answers ends: the newest (answered_at, ticket)."""
+    return _cursor(await storage.newest_survey(site_id))
+
+
+def _relayed_row(site: Site, item: Any, index: int) -> tuple[Any, ...]:
+    def refuse(why: str) -> Refusal:
+        return Refusal("invalid_field.relayed_answer", index=index, why=why, details={"field": "answers"})
+
+    if not isinstance(item, dict) or set(item) != set(_RELAYED):
+        raise refuse(f"an object with exactly {', '.join(_RELAYED)}")
+    texts = [item[k] for k in ("ticket", "day", "service", "agency", "channel", "answered_at")]
+    if not all(isinstance(t, str) and 0 < len(t) <= 64 for t in texts):
+        raise refuse("ticket, day, service, agency, channel and answered_at are text")
+    if item["counter"] is not None and not (isinstance(item["counter"], str) and len(item["counter"]) <= 64):
+        raise refuse("counter is text or null")
+    if item["channel"] not in CHANNELS:
+        raise refuse(f"channel is one of {', '.join(CHANNELS)}")
+    try:
+        day = date.fromisoformat(item["day"])
+        answered_at = datetime.fromisoformat(item["answered_at"])
+    except ValueError:
+        raise refuse("day is YYYY-MM-DD and answered_at an ISO 8601 time") from None
+    if answered_at.tzinfo is None:
+        raise refuse("answered_at has a UTC offset")
+    answers = item["answers"]
+    if (
+        not isinstance(answers, list)
+        or len(answers) != len(skm.ELEMENTS)
+        or not all(type(a) is int and skm.ANSWER_MIN <= a <= skm.ANSWER_MAX for a in answers)
+    ):
+        raise refuse(f"answers are {len(skm.ELEMENTS)} whole numbers from {skm.ANSWER_MIN} to {skm.ANSWER_MAX}")
+    return (item["ticket"], site.id, day.isoformat(), item["service"], item["agency"], item["counter"],
+            item["channel"], utc_iso(answered_at), json.dumps(answers), *answers)  # fmt: skip
 
 
 # --- the index over a period -----------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ from queue_server.web.requests import (
     server_of,
 )
 from queue_server.web.supervision_api import ROUTES as SUPERVISION_ROUTES
+from queue_server.web.uplink_api import ROUTES as UPLINK_ROUTES
 
 # --- handlers ----------------------------------------------------------------------------------------
 
@@ -64,6 +65,8 @@ async def healthz(request: Request) -> Response:
             "websocket_clients": ctx.hub.count,
             "process": os.getpid(),  # which of `serve --workers N`'s processes answered
             "time": ctx.now().isoformat(),  # the server's clock (UTC): a wrong date shows here first
+            # Each site's log going up to the server that mirrors it: how far the mirror is behind, and why not.
+            "uplink": {site: s.view() for site, s in ctx.uplink.status.items()} if ctx.uplink is not None else None,
         }
     )
 
@@ -372,4 +375,5 @@ ROUTES = [
     *OUTBOX_ROUTES,
     *CONFIGURATION_ROUTES,
     *ADMINISTRATION_ROUTES,
+    *UPLINK_ROUTES,
 ]

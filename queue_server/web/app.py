@@ -34,6 +34,7 @@ from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
 from queue_server.live.hub import Hub
 from queue_server.outbound.deliverer import DeliverySettings
+from queue_server.outbound.uplink import Uplink
 from queue_server.outbound.vault import Vault
 from queue_server.persistence.factory import storage_for
 from queue_server.pipeline.engine import Engine
@@ -221,6 +222,10 @@ def create_app(
 ) -> QueueServerApp:
     """`tune_gc` (the real server process only, not a test running servers in its own process): see runtime.py."""
     sites, documents = load_site_files(config)
+    unknown = [site for site in config.mirrored if site not in sites]
+    if unknown:
+        raise ValueError(f"--mirror {unknown[0]}: no site file given has that id (sites: {', '.join(sites)}); "
+                         "a mirrored mall needs its site file here too")  # fmt: skip
     parse = partial(site_of, config)
     if config.demo_inbox:
         extra_routes = [*(extra_routes or []), *DEMO_INBOX_ROUTES]
@@ -254,7 +259,7 @@ def create_app(
         )
         engine = Engine(
             sites, storage, hub, clock, housekeeping_seconds=housekeeping_seconds, effects=notifications.policy,
-            sent_to_outbox=notifications.wake, files=documents, parse=parse,
+            sent_to_outbox=notifications.wake, files=documents, parse=parse, mirrored=config.mirrored,
         )  # fmt: skip
         engine.max_event_gap = timedelta(hours=config.clock_jump_hours) if config.clock_jump_hours > 0 else None
         engine.watch_clock = real_clock  # a simulated or a test's clock runs apart from the machine's on purpose
@@ -264,6 +269,7 @@ def create_app(
         presence: ScreenPresence | None = None
         screens: ScreenWatch | None = None
         retention: Retention | None = None
+        uplink: Uplink | None = None
         try:
             await engine.start()  # first: the sites as last configured (perhaps on the web) replace the files'
             await announcer.prepare()
@@ -285,7 +291,12 @@ def create_app(
             screens.elsewhere = presence.elsewhere
             screens.start()
             monitor.screens = screens
+            if config.uplink_url and config.uplink_token:
+                uplink = ctx.uplink = Uplink(storage, list(sites), config.uplink_url, config.uplink_token, clock)
+                engine.observers.append(uplink.wake)
+                uplink.start()
             retention = Retention(storage, list(sites), config.retention_days, config.archives, clock)
+            retention.kept_after = uplink.acknowledged if uplink is not None else None
             retention.start()
             server.national = National(ctx, monitor, presence=presence)
             if config.demo:
@@ -304,6 +315,8 @@ def create_app(
                 await screens.stop()
             if retention is not None:
                 await retention.stop()
+            if uplink is not None:
+                await uplink.stop()
             await notifications.stop()
             await accounts.stop()
             await engine.stop()

@@ -35,6 +35,7 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
         "not_parked",
         "not_served_here", "online_quota_exhausted", "queue_empty", "quota_exhausted", "site_closed", "slot_full",
         "slot_unavailable", "survey_already_answered", "survey_not_allowed", "ticket_closed", "notify_unavailable",
+        "site_mirrored", "site_not_mirrored", "uplink_out_of_step",
     ),
     413: ("body_too_large",),
     415: ("unsupported_media_type",),
@@ -43,7 +44,7 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
         "invalid_idempotency_key", "idempotency_key_reused",
         "invalid_nik", "invalid_phone", "missing_ticket", "not_an_object", "note_too_long", "period_reversed",
         "period_too_long", "same_service", "unknown_channel", "unknown_priority_group", "invalid_webhook",
-        "notify_consent",
+        "notify_consent", "uplink_event_invalid",
     ),
     429: ("too_many_requests", "too_slow"),  # too_slow: websocket only, a client that fell behind
     500: ("internal_error",),

@@ -33,7 +33,7 @@ def _ref(name: str) -> dict[str, Any]:
 
 # The refusals an operation may answer beyond those its shape implies (see `declare_errors`): the rules of the
 # domain it runs, by (path, method). The statuses come from web/errors.py, the one mapping.
-COMMAND = ("storage_unavailable", "idempotency_key_reused")
+COMMAND = ("storage_unavailable", "idempotency_key_reused", "site_mirrored")
 NUMBER = ("notify_unavailable", "notify_consent", "invalid_phone")  # a number left for messages
 ISSUING = (
     "unknown_service",
@@ -124,6 +124,10 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/api/v1/tickets/{token}/survey", "post"): ("unknown_ticket", "survey_not_allowed", "survey_already_answered"),
     ("/api/v1/tickets/{token}", "get"): ("unknown_ticket",),
     ("/api/v1/tickets/{token}/cancel", "post"): ("unknown_ticket", "illegal_transition", *COMMAND),
+    ("/api/v1/sites/{site}/uplink", "post"): (
+        "site_not_mirrored", "uplink_out_of_step", "uplink_event_invalid", "storage_unavailable",
+    ),
+    ("/api/v1/sites/{site}/uplink/surveys", "post"): ("site_not_mirrored",),
 }  # fmt: skip
 BODY_REFUSALS = ("malformed_json", "body_too_large", "unsupported_media_type", "not_an_object", "invalid_field")
 
@@ -497,6 +501,64 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                 "parameters": [SITE, AGENCY_Q],
                 "security": SECURED,
                 "responses": _ok("Dashboard figures (also pushed as `dashboard` notices over the websocket)"),
+            }
+        },
+        "/api/v1/sites/{site}/uplink": {
+            "get": {
+                "summary": "A mirrored mall's own server (an uplink token): where this server's copy of its log ends",
+                "parameters": [SITE],
+                "security": SECURED,
+                "responses": _ok("`after`: the seq of the mall's log its next batch continues from; `mirrored`"),
+            },
+            "post": {
+                "summary": "A mirrored mall's own server (an uplink token) sends the next events of its log, "
+                "applied as they are; a batch that does not continue from `after` changes nothing (409)",
+                "parameters": [SITE],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["after", "events"],
+                        "properties": {
+                            "after": {"type": "integer", "minimum": 0},
+                            "events": {
+                                "type": "array",
+                                "minItems": 1,
+                                "maxItems": 1000,
+                                "items": {
+                                    "type": "object",
+                                    "required": ["seq", "type", "site", "at", "data"],
+                                    "properties": {
+                                        "seq": {"type": "integer", "minimum": 1},
+                                        "type": {"type": "string"},
+                                        "site": {"type": "string"},
+                                        "at": {"type": "string", "format": "date-time"},
+                                        "data": {"type": "object"},
+                                    },
+                                },
+                            },
+                        },
+                    }
+                ),
+                "responses": _ok("`accepted` events; `after`: the new end of the copy"),
+            },
+        },
+        "/api/v1/sites/{site}/uplink/surveys": {
+            "post": {
+                "summary": "A mirrored mall's own server (an uplink token) sends survey answers given there; one "
+                "already kept here is left as it is",
+                "parameters": [SITE],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["answers"],
+                        "properties": {
+                            "answers": {"type": "array", "minItems": 1, "maxItems": 500, "items": {"type": "object"}}
+                        },
+                    }
+                ),
+                "responses": _ok("`received`; `newest`: the newest answer kept here (answered_at, ticket)"),
             }
         },
         "/api/v1/sites/{site}/running-text": {

@@ -82,9 +82,10 @@ async def principal_of(request: Request) -> Principal | None:
     return await ctx_of(request).accounts.authenticate(bearer(request))
 
 
-async def read_json(request: Request) -> dict[str, Any]:
-    """The body as a JSON object, refusing wrong content types, oversize bodies and malformed JSON."""
-    limit = config_of(request).max_body_bytes
+async def read_json(request: Request, limit: int | None = None) -> dict[str, Any]:
+    """The body as a JSON object, refusing wrong content types, oversize bodies and malformed JSON. `limit`: a
+    route's own size limit (authorised before reading), else the server's."""
+    limit = limit or config_of(request).max_body_bytes
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise Refusal("unsupported_media_type")

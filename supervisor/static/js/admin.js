@@ -599,7 +599,7 @@ function seenText(device) {
 function devicesPanel() {
   const rows = devices.map((d) => el("tr", { "data-device": d.id, class: d.revoked_at ? "revoked" : "" },
     el("td", { class: "num", text: d.id }), el("td", {}, el("strong", { text: d.name })),
-    el("td", { text: d.kind === "display" ? `${T("admin_kind_display")} · ${d.screen}` : T("admin_kind_kiosk") }),
+    el("td", { text: d.kind === "display" ? `${T("admin_kind_display")} · ${d.screen}` : T(`admin_kind_${d.kind}`) }),
     el("td", { text: seenText(d) }),
     el("td", { class: "row-actions" }, d.revoked_at ? null : el("button", { type: "button", class: "small", text: T("admin_rename"), onclick: () => renameDevice(d) }),
       d.revoked_at ? null : el("button", { type: "button", class: "small danger", text: T("admin_revoke"), "aria-label": `${T("admin_revoke")} ${d.name}`, onclick: () => revokeDevice(d) }))));

@@ -28,6 +28,7 @@ export function onLangChange(callback) {
 export function applyTexts(root = document) {
   document.documentElement.lang = lang;
   for (const el of root.querySelectorAll("[data-t]")) el.textContent = T(el.dataset.t);
+  for (const el of root.querySelectorAll("[data-t-title]")) el.title = T(el.dataset.tTitle);
   describeDates(root);
 }
 

@@ -104,7 +104,7 @@ function newTicketCell(wait) {
 }
 
 function canAct(counter) {
-  if (!me) return false;
+  if (!me || site.mirrored) return false; // a mirrored mall is acted on at its own server
   return me.role === "admin" || me.role === "supervisor" || (me.role === "operator" && me.agency === counter.agency);
 }
 
@@ -306,8 +306,9 @@ function wireActions() {
 function start(who) {
   me = who;
   if (me.role === "operator") agency = agency || me.agency; // an operator's dashboard is their own agency's
-  const supervising = me.role === "admin" || me.role === "supervisor";
+  const supervising = (me.role === "admin" || me.role === "supervisor") && !site.mirrored;
   $("actions").hidden = !supervising;
+  $("mirrored").hidden = !site.mirrored;
   $("scope").textContent = agency ? (agencyOf(agency)?.short_name || agency) : T("whole_site");
   wireActions();
   // A refusal (bad token, another agency) is final: the page shows why and stops.

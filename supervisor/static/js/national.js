@@ -66,12 +66,36 @@ function updatedText(iso, rows) {
   return `${currentLang() === "id" ? text.replace(/:/g, ".") : text} ${zoneLabel(zone)}`;
 }
 
+// A mall on its own server, mirrored here from the log it sends up: when that server was last heard from, in the
+// mall's zone; more than STALE_MS before the figures' time, its figures are old and the row says since when.
+const STALE_MS = 3 * 60 * 1000;
+
+function heardTag(r) {
+  if (!r.heard_at) return el("span", { class: "tag stale", text: T("mirror_never") });
+  const heard = Date.parse(r.heard_at);
+  const parts = new Intl.DateTimeFormat("en-GB", {
+    timeZone: r.timezone, day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit", hour12: false,
+  }).formatToParts(new Date(heard));
+  const part = (type) => parts.find((p) => p.type === type).value;
+  const sep = currentLang() === "id" ? "." : ":";
+  let when = `${part("hour")}${sep}${part("minute")} ${zoneLabel(r.timezone)}`;
+  const age = Date.parse(data.generated_at) - heard;
+  if (age > 20 * 3600 * 1000) when = `${part("day")}/${part("month")} ${when}`;
+  const stale = age > STALE_MS;
+  return el("span", { class: `tag mirror${stale ? " stale" : ""}`, title: T("mirror_title"),
+    text: `${T(stale ? "mirror_stale" : "mirror_heard")} ${when}` });
+}
+
 // --- the table --------------------------------------------------------------------------------------------------
 
 function siteRow(r) {
   const name = el("th", { scope: "row", class: "mall" },
     el("a", { href: `/supervisor/${encodeURIComponent(r.site)}`, text: r.name }));
   if (r.day_closed) name.append(el("span", { class: "tag", text: T("day_closed_short") }));
+  if (r.mirrored) name.append(heardTag(r));
+  const screens = r.mirrored
+    ? el("td", { class: "num screens", title: T("mirror_screens_title") }, el("small", { text: T("mirror_screens") }))
+    : el("td", { class: `num screens${r.screens_down ? " down" : ""}` }, ...ofTotal(r.screens_down, r.screens_total));
   return el("tr", { "data-site": r.site },
     name,
     el("td", { class: "num waiting", text: whole(r.waiting) }),
@@ -79,7 +103,7 @@ function siteRow(r) {
     el("td", { class: `num past${r.past_closing ? " down" : ""}`, text: whole(r.past_closing) }),
     el("td", { class: "num served", text: whole(r.served_today) }),
     el("td", { class: "num counters" }, ...ofTotal(r.counters_open, r.counters_total)),
-    el("td", { class: `num screens${r.screens_down ? " down" : ""}` }, ...ofTotal(r.screens_down, r.screens_total)),
+    screens,
     el("td", { class: "num quota" }, ...quotaCell(r.quota_used, r.quota_issued, r.quota_total)),
     el("td", { class: "num ikm" }, ...ikmCell(r.ikm, r.ikm_grade, r.ikm_respondents)));
 }

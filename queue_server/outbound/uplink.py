@@ -1,0 +1,224 @@
+"""A mall on its own box sends its event log up to a server that mirrors it (a regency's, a province's, the
+ministry's: `serve --mirror SITE` there), so that the national view, reports and dashboards there see the mall
+while the mall itself depends on nothing beyond its LAN.
+
+Store and forward: the log is the queue. Each site's cursor is the mirror's, asked for at start and after any
+doubt (GET .../uplink), never kept here, so a lost answer or a restart on either side cannot skip or repeat an
+event: the mirror refuses a batch that does not continue its copy (409 with where it stands) and the sender goes
+on from there. Offline for a day, the mall sends the day in pages of up to BATCH events once the line is back.
+Retention (application/retention.py) archives none of the events the mirror has not acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from queue_server.persistence.port import StoragePort, utc_iso
+
+log = logging.getLogger(__name__)
+
+BATCH = 500  # events per request
+BATCH_BYTES = 1024 * 1024  # and about this much JSON at most (the mirror takes up to 4 MiB)
+IDLE_SECONDS = 5.0  # looked at this often without a commit to wake it (another process's events, on shared storage)
+RETRY_FIRST, RETRY_CAP = 1.0, 60.0  # seconds: after a failure, doubling up to the cap
+# A quiet mall still says it is there this often (the mirror's "heard from"), and checks where the mirror's copy
+# ends: a mirror restored from an older backup gets the events it lost again.
+HEARTBEAT_SECONDS = 60.0
+ALERT_AFTER = timedelta(minutes=2)  # a blip is no news; a line down this long is the supervisor's (an alert)
+SURVEY_BATCH = 500  # survey answers per request (the mirror takes up to 500)
+SURVEY_OVERLAP = timedelta(minutes=2)
+SURVEY_FIELDS = ("ticket", "day", "service", "agency", "counter", "channel", "answered_at", "answers")
+
+
+@dataclass
+class UplinkStatus:
+    """Where one site's uplink stands, for the supervisor's health page and the log."""
+
+    acknowledged: int | None = None  # the newest seq of this mall's log the mirror holds (None: not yet known)
+    newest: int = 0  # the newest seq of the site's log here, when last looked at
+    last_ok_at: datetime | None = None
+    failing_since: datetime | None = None
+    last_error: str | None = None
+    contacted: float = -math.inf  # time.monotonic() of the last answer from the mirror
+    surveys: tuple[str, str] | None = None  # the mirror's newest survey answer: (answered_at, ticket)
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "acknowledged": self.acknowledged,
+            "behind": None if self.acknowledged is None else max(0, self.newest - self.acknowledged),
+            "last_ok_at": self.last_ok_at.isoformat() if self.last_ok_at else None,
+            "failing_since": self.failing_since.isoformat() if self.failing_since else None,
+            "last_error": self.last_error,
+        }
+
+
+def _cursor(value: Any) -> tuple[str, str] | None:
+    """The mirror's newest survey answer, as it answers it ({answered_at, ticket} or null)."""
+    if isinstance(value, dict) and isinstance(value.get("answered_at"), str) and isinstance(value.get("ticket"), str):
+        return (value["answered_at"], value["ticket"])
+    return None
+
+
+class UplinkRefused(Exception):
+    """The mirror answered with an error (its code and message), or something that is not its API."""
+
+
+class Uplink:
+    def __init__(
+        self, storage: StoragePort, sites: list[str], url: str, token: str, clock: Callable[[], datetime]
+    ) -> None:
+        self.storage, self.sites, self.token, self.clock = storage, sites, token, clock
+        self.url = url.rstrip("/")
+        self.status: dict[str, UplinkStatus] = {site: UplinkStatus() for site in sites}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="uplink")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def wake(self, *_: object) -> None:
+        """A commit happened (an engine observer): send it now rather than at the next look."""
+        self._wake.set()
+
+    def failing(self, site: str, now: datetime) -> dict[str, Any] | None:
+        """The site's uplink has failed for ALERT_AFTER or more: since when, why, and how many events wait."""
+        status = self.status.get(site)
+        if status is None or status.failing_since is None or now - status.failing_since < ALERT_AFTER:
+            return None
+        return {**status.view(), "url": self.url}
+
+    def acknowledged(self, site: str) -> int:
+        """The newest seq the mirror holds: retention keeps every later event (0 while unknown)."""
+        status = self.status.get(site)
+        return status.acknowledged or 0 if status is not None else 0
+
+    async def _run(self) -> None:
+        """On shared storage (several processes) one of them sends: the others wait for the role."""
+        while True:
+            async with self.storage.exclusive("uplink") as role:
+                if role.held:
+                    await self._send_forever(role)
+            await asyncio.sleep(IDLE_SECONDS)
+
+    async def _send_forever(self, role: Any) -> None:
+        delay = RETRY_FIRST
+        timeout = aiohttp.ClientTimeout(total=30)
+        async with aiohttp.ClientSession(timeout=timeout, headers={"Authorization": f"Bearer {self.token}"}) as http:
+            while await role.still_held():
+                self._wake.clear()
+                failed = sent = False
+                for site in self.sites:
+                    try:
+                        sent |= await self._send(http, site)
+                    except Exception as exc:  # the mirror away or refusing, a database error here: tried again
+                        failed = True
+                        self._failed(site, exc)
+                if failed:
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, RETRY_CAP)
+                    continue
+                delay = RETRY_FIRST
+                if not sent:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), IDLE_SECONDS)
+
+    async def _send(self, http: aiohttp.ClientSession, site: str) -> bool:
+        """One batch of the site's log, if the mirror lacks any; whether one was sent."""
+        status = self.status[site]
+        if status.acknowledged is None or time.monotonic() - status.contacted >= HEARTBEAT_SECONDS:
+            answer = await self._call(http, "GET", site)
+            mirrored = int(answer["after"])
+            newest = await self.storage.newest_seq(site)
+            if mirrored > newest:
+                status.acknowledged = None
+                raise UplinkRefused(f"the mirror holds this mall's log up to event {mirrored}, but this server's ends "
+                                    f"at {newest}: was this database restored from an older backup? The mirror's copy "
+                                    "must be started again (docs/deployment.md)")  # fmt: skip
+            status.acknowledged = mirrored
+            status.surveys = _cursor(answer.get("surveys"))
+            self._succeeded(site)
+        rows = await self.storage.event_rows_after(site, status.acknowledged, BATCH)
+        status.newest = max(status.newest, rows[-1][0] if rows else status.acknowledged)
+        if not rows:
+            return await self._send_surveys(http, site)  # once the log is up: answers refer to its tickets
+        events: list[dict[str, Any]] = []
+        size = 0
+        for seq, kind, at, data in rows:
+            if events and size + len(data) > BATCH_BYTES:
+                break
+            events.append({"seq": seq, "type": kind, "site": site, "at": at, "data": json.loads(data)})
+            size += len(data)
+        body = {"after": status.acknowledged, "events": events}
+        try:
+            answer = await self._call(http, "POST", site, body)
+        except UplinkRefused:
+            status.acknowledged = None  # out of step, or refused: ask where the mirror stands before sending again
+            raise
+        status.acknowledged = int(answer["after"])
+        self._succeeded(site)
+        return True
+
+    async def _send_surveys(self, http: aiohttp.ClientSession, site: str) -> bool:
+        """The survey answers given since the mirror's newest, if any. They are kept beside the log, not in it: the
+        rows of the last SURVEY_OVERLAP go again with new ones (the mirror keeps one per ticket), so an answer
+        committed a moment after a later one is not left behind."""
+        status = self.status[site]
+        since = ""
+        if status.surveys is not None:
+            since = utc_iso(datetime.fromisoformat(status.surveys[0]) - SURVEY_OVERLAP)
+        rows = await self.storage.survey_rows_since(site, since, SURVEY_BATCH)
+        if not any(status.surveys is None or (row[6], row[0]) > status.surveys for row in rows):
+            return False
+        answers = [dict(zip(SURVEY_FIELDS, row, strict=True)) | {"answers": json.loads(row[7])} for row in rows]
+        answer = await self._call(http, "POST", site, {"answers": answers}, "/surveys")
+        status.surveys = _cursor(answer.get("newest"))
+        self._succeeded(site)
+        return True
+
+    async def _call(
+        self, http: aiohttp.ClientSession, method: str, site: str, body: Any = None, path: str = ""
+    ) -> dict[str, Any]:
+        async with http.request(method, f"{self.url}/api/v1/sites/{site}/uplink{path}", json=body) as response:
+            try:
+                answer = await response.json(content_type=None)
+            except (ValueError, aiohttp.ContentTypeError):
+                raise UplinkRefused(f"HTTP {response.status} from {self.url}, not the queue server's API") from None
+            if response.status != 200 or not isinstance(answer, dict):
+                error = answer.get("error", {}) if isinstance(answer, dict) else {}
+                raise UplinkRefused(f"HTTP {response.status} {error.get('code', '')}: {error.get('message_en', '')}")
+            if method == "GET" and not answer.get("mirrored"):
+                raise UplinkRefused(f"{self.url} does not mirror site {site} (serve --mirror {site} there)")
+            return answer
+
+    def _succeeded(self, site: str) -> None:
+        status = self.status[site]
+        if status.failing_since is not None:
+            log.warning("uplink of site %s to %s works again", site, self.url)
+        status.last_ok_at, status.failing_since, status.last_error = self.clock(), None, None
+        status.contacted = time.monotonic()
+
+    def _failed(self, site: str, exc: Exception) -> None:
+        status = self.status[site]
+        reason = str(exc) or type(exc).__name__
+        if status.failing_since is None or reason != status.last_error:
+            log.warning("uplink of site %s to %s failed (%s); the log waits here and is sent once it works",
+                        site, self.url, reason)  # fmt: skip
+        status.failing_since = status.failing_since or self.clock()
+        status.last_error = reason

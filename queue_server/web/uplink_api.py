@@ -1,0 +1,54 @@
+"""Where a mirrored mall's own server sends its event log (outbound/uplink.py sends; domain/relay.py checks and
+applies; docs/deployment.md, "Malls on their own boxes")."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from queue_server.application.actions import relay_events, uplink_head
+from queue_server.application.auth import require
+from queue_server.common.jsontext import JSONResponse
+from queue_server.domain.refusal import Refusal
+from queue_server.supervision import survey
+from queue_server.web.requests import ctx_of, outcome_response, principal_of, read_json
+
+# A batch of up to 1,000 events (a configuration event holds a whole site file): read only once its sender is known.
+BODY_BYTES = 4 * 1024 * 1024
+
+
+async def get_uplink(request: Request) -> Response:
+    """Where this server's copies of the mall's log and of its survey answers end."""
+    ctx = ctx_of(request)
+    site_id = request.path_params["site"]
+    head = await uplink_head(ctx, await principal_of(request), site_id)
+    return JSONResponse({**head, "surveys": await survey.relay_cursor(ctx.storage, site_id)})
+
+
+async def post_uplink(request: Request) -> Response:
+    ctx = ctx_of(request)
+    site_id = request.path_params["site"]
+    ctx.site(site_id)
+    principal = require(await principal_of(request), "site.relay", site_id)
+    body = await read_json(request, BODY_BYTES)
+    return outcome_response(await relay_events(ctx, principal, site_id, body))
+
+
+async def post_uplink_surveys(request: Request) -> Response:
+    """The mall's survey answers (kept beside its log, not in it), after its events."""
+    ctx = ctx_of(request)
+    site_id = request.path_params["site"]
+    site = ctx.site(site_id)
+    principal = require(await principal_of(request), "site.relay", site_id)
+    if not ctx.state(site_id).mirrored:
+        raise Refusal("site_not_mirrored", site=site.name)
+    await ctx.accounts.device_seen(principal)
+    return JSONResponse(await survey.relay_answers(ctx.storage, site, await read_json(request, BODY_BYTES)))
+
+
+ROUTES = [
+    Route("/api/v1/sites/{site}/uplink", get_uplink, methods=["GET"]),
+    Route("/api/v1/sites/{site}/uplink", post_uplink, methods=["POST"]),
+    Route("/api/v1/sites/{site}/uplink/surveys", post_uplink_surveys, methods=["POST"]),
+]

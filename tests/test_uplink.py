@@ -1,0 +1,343 @@
+"""Malls on their own boxes (docs/deployment.md, "Malls on their own boxes"): a mall's server sends its event log and
+its survey answers up to a server that mirrors it (`serve --mirror SITE`), whose national view, reports and
+dashboards then show the mall. Two real servers: the mall on its own SQLite file, the mirror on SQLite and on
+PostgreSQL. Checked against what the test did at the mall: the same tickets and events, in order, none twice; a
+mirror that was down gets everything once it is back; a batch out of step or malformed changes nothing and says why;
+the mirror takes no command for the mall; retention at the mall keeps what the mirror lacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser
+
+from queue_server.application.retention import archive_events
+from queue_server.outbound import uplink as uplink_module
+from queue_server.settings.config import Config
+from queue_server.settings.sitefile import DEMO_SITE
+
+from .display_support import supervisor_sign_in, until
+from .helpers import KIOSK, Server, bearer, eventually, running_server
+
+BOTH_DATABASES = True  # the mirror runs on SQLite and on PostgreSQL (conftest.py); the mall on its own SQLite file
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mall whose mirror was away tries again within a second, not a minute: the test waits for the catch-up."""
+    monkeypatch.setattr(uplink_module, "RETRY_CAP", 1.0)
+
+
+async def uplink_token(mirror: Server) -> str:
+    return await mirror.ctx.accounts.create_device("uplink", "tegal", "Server MPP Tegal")
+
+
+@asynccontextmanager
+async def mall_of(mirror_url: str, token: str, tmp_path: Path) -> AsyncIterator[Server]:
+    async with running_server(tmp_path / "mall.sqlite3", uplink_url=mirror_url, uplink_token=token) as mall:
+        yield mall
+
+
+async def log_of(s: Server, *, relayed: bool = False) -> list[tuple[Any, ...]]:
+    """The site's events as (seq at the mall, type, data): on the mirror, numbered by the mall's seqs."""
+    out = []
+    for seq, kind, _at, text in await s.ctx.storage.event_rows_after("tegal", 0, 100_000):
+        data = json.loads(text)
+        out.append((data.pop("source_seq") if relayed else seq, kind, data))
+    return out
+
+
+async def caught_up(mall: Server, mirror: Server) -> None:
+    async def same() -> bool:
+        return await log_of(mirror, relayed=True) == await log_of(mall)
+
+    await eventually(same, "the mirror holds the mall's log")
+
+
+async def serve_one(mall: Server, headers: dict[str, str], answers: list[int] | None = None) -> dict[str, Any]:
+    r = await mall.command(headers, "1", "call_next")
+    assert r.status_code == 200, r.text
+    for step in ("start", "finish"):
+        assert (await mall.command(headers, "1", step)).status_code == 200
+    ticket: dict[str, Any] = r.json()["ticket"]
+    if answers is not None:
+        url = f"/api/v1/sites/tegal/tickets/{ticket['id']}/survey"
+        assert (await mall.http.post(url, json={"answers": answers}, headers=headers)).status_code == 201
+    return ticket
+
+
+async def test_the_mirror_shows_what_happened_at_the_mall(database: Path | str, tmp_path: Path) -> None:
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = await uplink_token(mirror)
+        async with mall_of(mirror.url, token, tmp_path) as mall:
+            operator = await mall.login("op-disdukcapil")
+            assert (await mall.command(operator, "1", "open")).status_code == 200
+            issued = [(await mall.issue("ktp"))["ticket"] for _ in range(3)]
+            served = await serve_one(mall, operator, answers=[4, 4, 3, 4, 3, 4, 4, 4, 3])
+            r = await mall.http.post("/api/v1/sites/tegal/running-text", headers=await mall.login("supervisor"),
+                                     json={"text": "Layanan KTP sampai pukul 15.00"})  # fmt: skip
+            assert r.status_code == 200, r.text
+            await caught_up(mall, mirror)
+
+            state = mirror.ctx.state("tegal")
+            assert [state.tickets[t["id"]].label for t in issued] == ["A-001", "A-002", "A-003"]
+            assert state.tickets[served["id"]].state.value == "done"
+            assert state.counters["1"].state.value == "open"
+            assert state.current_running_text == "Layanan KTP sampai pukul 15.00"
+            assert state.relayed_head == (await log_of(mall))[-1][0]
+
+            admin = await mirror.login("admin")
+
+            async def national_row() -> dict[str, Any] | None:
+                r = await mirror.http.get("/api/v1/national", headers=admin)
+                row: dict[str, Any] = r.json()["sites"][0]
+                return row if row["ikm_respondents"] == 1 else None
+
+            await eventually(national_row, "the survey answer reached the mirror")
+            row = await national_row()
+            assert row is not None
+            assert (row["waiting"], row["served_today"], row["counters_open"]) == (2, 1, 1)
+            assert row["mirrored"] is True and row["heard_at"] is not None
+            assert (row["screens_down"], row["screens_total"]) == (None, None), "the mall's TVs are not seen here"
+            # The mall's own view of its uplink: nothing behind, no error.
+            health = (await mall.http.get("/healthz")).json()["uplink"]["tegal"]
+            assert (health["behind"], health["last_error"]) == (0, None)
+            # The mirror's survey answers are the mall's, and the report there counts them.
+            ikm = await mirror.http.get("/api/v1/sites/tegal/ikm", headers=admin)
+            assert ikm.status_code == 200 and ikm.json()["site_index"]["respondents"] == 1, ikm.text
+
+
+async def test_the_mirror_takes_no_command_for_the_mall(database: Path | str, tmp_path: Path) -> None:
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        r = await mirror.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK))
+        assert r.status_code == 409 and r.json()["error"]["code"] == "site_mirrored", r.text
+        assert "server mal tersebut" in r.json()["error"]["message"]
+        supervisor = await mirror.login("supervisor")
+        r = await mirror.command(supervisor, "1", "open")
+        assert r.status_code == 409 and r.json()["error"]["code"] == "site_mirrored"
+        r = await mirror.http.post("/api/v1/sites/tegal/close-day", json={}, headers=supervisor)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "site_mirrored"
+        assert await mirror.ctx.storage.newest_seq("tegal") == 0, "nothing was written"
+        # An uplink token is the only key to the log, and only for its own site: a kiosk's is refused.
+        r = await mirror.http.get("/api/v1/sites/tegal/uplink", headers=bearer(KIOSK))
+        assert r.status_code == 403
+        r = await mirror.http.get("/api/v1/sites/tegal/uplink")
+        assert r.status_code == 401
+
+
+async def test_a_site_served_here_refuses_a_log_from_elsewhere(database: Path | str) -> None:
+    async with running_server(database) as s:
+        token = await s.ctx.accounts.create_device("uplink", "tegal", "Server lain")
+        event = {"seq": 1, "type": "site.running_text", "site": "tegal", "at": "2026-11-23T02:00:00+00:00",
+                 "data": {"text": "x"}}  # fmt: skip
+        r = await s.http.post("/api/v1/sites/tegal/uplink", json={"after": 0, "events": [event]}, headers=bearer(token))
+        assert r.status_code == 409 and r.json()["error"]["code"] == "site_not_mirrored", r.text
+        r = await s.http.post("/api/v1/sites/tegal/uplink/surveys", json={"answers": []}, headers=bearer(token))
+        assert r.status_code == 409 and r.json()["error"]["code"] == "site_not_mirrored", r.text
+
+
+async def test_a_mirror_that_was_down_gets_everything_once_back(database: Path | str, tmp_path: Path) -> None:
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = await uplink_token(mirror)
+        port = mirror.config.port
+    async with mall_of(f"http://127.0.0.1:{port}", token, tmp_path) as mall:
+        # The mirror is away: the mall works on, its log waits, its supervisor hears of it after a while.
+        operator = await mall.login("op-disdukcapil")
+        assert (await mall.command(operator, "1", "open")).status_code == 200
+        for _ in range(20):
+            await mall.issue("ktp")
+        await serve_one(mall, operator, answers=[3] * 9)
+        uplink = mall.ctx.uplink
+
+        await eventually(lambda: uplink.status["tegal"].failing_since is not None, "the uplink noticed")
+        assert mall.ctx.uplink.failing("tegal", mall.clock()) is None, "a blip raises no alert"
+        mall.clock.advance(minutes=3)
+        alerts = mall.app.state.server.monitor.figures("tegal")["alerts"]
+        said = [a["message"] for a in alerts if a["kind"] == "uplink_failing"]
+        assert said and "belum terkirim ke server pusat sejak pukul" in said[0], alerts
+
+        async with running_server(database, mirrored=["tegal"], port=port) as mirror:
+            await caught_up(mall, mirror)
+            assert len(mirror.ctx.state("tegal").tickets) == 20
+            await eventually(lambda: uplink.status["tegal"].failing_since is None, "the uplink says it works again")
+            rows = await mirror.ctx.storage.survey_rows_since("tegal", "", 10)
+            assert [json.loads(r[7]) for r in rows] == [[3] * 9]
+            # Restarted with what it holds, the mirror goes on from there: nothing is sent or applied twice.
+            await mall.issue("kk")
+            await caught_up(mall, mirror)
+        alerts = mall.app.state.server.monitor.figures("tegal")["alerts"]
+        assert not [a for a in alerts if a["kind"] == "uplink_failing"], "cleared once the log went up"
+
+
+def running_text(seq: int, text: str = "Selamat datang") -> dict[str, Any]:
+    return {"seq": seq, "type": "site.running_text", "site": "tegal", "at": "2026-11-23T02:00:00+00:00",
+            "data": {"text": text}}  # fmt: skip
+
+
+async def test_a_batch_out_of_step_or_malformed_changes_nothing(database: Path | str) -> None:
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = bearer(await uplink_token(mirror))
+
+        async def send(after: Any, events: Any) -> httpx.Response:
+            return await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": after, "events": events},
+                                          headers=token)  # fmt: skip
+
+        r = await send(0, [running_text(3), running_text(7, "Kedua")])
+        assert r.status_code == 200 and r.json() == {"ok": True, "site": "tegal", "accepted": 2, "after": 7}, r.text
+        head = await mirror.ctx.storage.newest_seq("tegal")
+
+        r = await send(3, [running_text(9)])  # a batch sent again after a lost answer, say
+        assert r.status_code == 409, r.text
+        assert r.json()["error"]["code"] == "uplink_out_of_step"
+        assert r.json()["error"]["details"] == {"expected_after": 7}
+        ticket = {"id": "x"}  # a snapshot without its fields
+        bad_batches = {
+            "another site": [{**running_text(8), "site": "brebes"}],
+            "an unknown type": [{**running_text(8), "type": "ticket.teleported"}],
+            "a ticket that cannot be read": [{**running_text(8), "type": "ticket.issued", "data": {"ticket": ticket}}],
+            "a seq that goes back": [running_text(9), running_text(8)],
+            "a time without its offset": [{**running_text(8), "at": "2026-11-23T09:00:00"}],
+            "a day that is not a date": [{**running_text(8), "type": "day.closed", "data": {"day": "kemarin"}}],
+            "a configuration that cannot be read": [
+                {**running_text(8), "type": "site.configured", "data": {"document": {"site": {}}, "version": 2}}
+            ],
+        }
+        for what, events in bad_batches.items():
+            r = await send(7, [running_text(8), *events] if what != "a seq that goes back" else events)
+            assert r.status_code == 422, (what, r.text)
+            error = r.json()["error"]
+            assert error["code"] == "uplink_event_invalid", (what, error)
+            assert "Tidak ada peristiwa dari kiriman ini yang disimpan" in error["message"], (what, error)
+        for body in ({"after": -1, "events": [running_text(8)]}, {"after": 7, "events": []},
+                     {"after": 7, "events": [{"seq": 8}]}, {"after": 7, "events": [running_text(8)], "extra": 1}):  # fmt: skip
+            r = await mirror.http.post("/api/v1/sites/tegal/uplink", json=body, headers=token)
+            assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_field", (body, r.text)
+        assert await mirror.ctx.storage.newest_seq("tegal") == head, "nothing of a refused batch was written"
+        assert mirror.ctx.state("tegal").current_running_text == "Kedua"
+
+        r = await send(7, [running_text(8, "Ketiga")])
+        assert r.status_code == 200 and r.json()["after"] == 8
+        assert mirror.ctx.state("tegal").current_running_text == "Ketiga"
+
+        bad_answers = [{"ticket": "t1", "day": "2026-11-23", "service": "ktp", "agency": "disdukcapil",
+                        "counter": "1", "channel": "tablet", "answered_at": "2026-11-23T02:00:00+00:00",
+                        "answers": [5] * 9}]  # fmt: skip
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink/surveys", json={"answers": bad_answers}, headers=token)
+        assert r.status_code == 422 and "answers are 9 whole numbers from 1 to 4" in r.json()["error"]["message_en"]
+
+        # A revoked token is refused at once.
+        device = next(d for d in await mirror.ctx.accounts.list_devices() if d["kind"] == "uplink")
+        await mirror.ctx.accounts.revoke_device(int(str(device["id"])))
+        assert (await send(8, [running_text(9)])).status_code == 401
+
+
+async def test_retention_at_the_mall_keeps_what_the_mirror_lacks(tmp_path: Path) -> None:
+    # A mirror that never answers (nothing listens on the port).
+    async with mall_of("http://127.0.0.1:9", "d_uplink_nowhere", tmp_path) as mall:
+        for _ in range(5):
+            await mall.issue("ktp")
+        uplink = mall.ctx.uplink
+        await eventually(lambda: uplink.status["tegal"].failing_since is not None, "the uplink noticed")
+        after_all = mall.clock() + timedelta(days=30)
+        kept = uplink.acknowledged("tegal")
+        archived = await archive_events(mall.ctx.storage, "tegal", after_all, tmp_path / "archive", kept)
+        assert archived.count == 0, "none of what the mirror lacks is archived"
+        archived = await archive_events(mall.ctx.storage, "tegal", after_all, tmp_path / "archive", 2)
+        assert archived.count == 2, "up to what the mirror acknowledged"
+
+
+def test_the_settings_of_an_uplink_and_a_mirror_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="QUEUE_UPLINK_TOKEN"):
+        Config.from_env({"QUEUE_UPLINK_URL": "https://antrean.jatengprov.go.id"})
+    with pytest.raises(ValueError, match="the mirroring server's address"):
+        Config.from_env({"QUEUE_UPLINK_URL": "ftp://antrean", "QUEUE_UPLINK_TOKEN": "d_uplink_x"})
+    config = Config.from_env({"QUEUE_UPLINK_URL": "https://pusat.example.go.id", "QUEUE_UPLINK_TOKEN": "d_uplink_x",
+                              "QUEUE_MIRRORED_SITES": "brebes, tegal"})  # fmt: skip
+    assert (config.mirrored, config.uplink_url) == (["brebes", "tegal"], "https://pusat.example.go.id")
+    assert "d_uplink_x" not in repr(config), "the token stays out of messages"
+    assert Config.from_json(config.to_json()).uplink_token == "d_uplink_x", "the workers get it"
+
+    db = str(tmp_path / "central.sqlite3")
+    cli = [sys.executable, "-m", "queue_server", "device", "add", "--kind", "uplink", "--site-id", "tegal",
+           "--name", "Server MPP Tegal", "--db", db, "--site", str(DEMO_SITE)]  # fmt: skip
+    out = subprocess.run(cli, capture_output=True, text=True, timeout=60, check=True).stdout
+    assert "QUEUE_UPLINK_TOKEN" in out and "--mirror tegal" in out and out.splitlines()[-1].startswith("d_uplink_")
+    serve = [sys.executable, "-m", "queue_server", "serve", "--db", db, "--site", str(DEMO_SITE), "--mirror", "brebes",
+             "--port", "0"]  # fmt: skip
+    done = subprocess.run(serve, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "--mirror brebes: no site file given has that id" in done.stderr, done.stderr
+
+
+async def test_the_pages_of_a_mirrored_mall_read_and_act_on_nothing(
+    browser: Browser, database: Path | str, tmp_path: Path
+) -> None:
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = await uplink_token(mirror)
+        async with mall_of(mirror.url, token, tmp_path) as mall:
+            for _ in range(2):
+                await mall.issue("ktp")
+            await caught_up(mall, mirror)
+            context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
+            try:
+                page = await context.new_page()
+                await page.goto(mirror.url + "/national")
+                await supervisor_sign_in(page, "nasional", "demo-regional")
+                tag = await until(page, "() => document.querySelector('#rows tr .tag.mirror')?.textContent")
+                assert tag == "server mal · terhubung 09.00 WIB", tag
+                screens = "() => document.querySelector('#rows tr td.screens').textContent"
+                assert await page.evaluate(screens) == "di mal"
+                waiting = "() => document.querySelector('#rows tr td.waiting').textContent"
+                assert await page.evaluate(waiting) == "2"
+
+                page = await context.new_page()
+                await page.goto(mirror.url + "/supervisor/tegal")
+                await supervisor_sign_in(page, "supervisor", "demo-supervisor")
+                await until(page, "() => document.getElementById('kpi-waiting').textContent === '2'")
+                assert await page.is_visible("#mirrored")
+                assert await page.text_content("#mirrored") == "Server mal sendiri · hanya tampilan"
+                assert not await page.is_visible("#actions"), "no running text, ticket action or day close here"
+                assert await page.locator("#counters button").count() == 0, "no counter is opened or closed here"
+            finally:
+                await context.close()
+
+
+async def test_an_event_already_relayed_is_named_by_its_seq_at_the_mall(database: Path | str) -> None:
+    """The mirror's log keeps each event's seq at the mall (`source_seq`): what the mall's staff and the ministry
+    compare when they look for one event in both."""
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = bearer(await uplink_token(mirror))
+        events = [running_text(5, "a"), running_text(11, "b")]
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 0, "events": events}, headers=token)
+        assert r.status_code == 200, r.text
+        assert [e[0] for e in await log_of(mirror, relayed=True)] == [5, 11]
+        r = await mirror.http.get("/api/v1/sites/tegal/uplink", headers=token)
+        assert r.json() == {"site": "tegal", "mirrored": True, "after": 11, "surveys": None}
+
+
+async def test_a_change_of_configuration_at_the_mall_reaches_the_mirror(database: Path | str, tmp_path: Path) -> None:
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = await uplink_token(mirror)
+        async with mall_of(mirror.url, token, tmp_path) as mall:
+            admin = await mall.login("admin")
+            url = "/api/v1/sites/tegal/configuration"
+            document = (await mall.http.get(url, headers=admin)).json()["document"]
+            agency = next(a for a in document["agencies"] if a["id"] == "disdukcapil")
+            agency["counters"].append({"id": "27", "name": "Loket 27", "services": ["ktp"]})
+            r = await mall.http.put(url, json={"version": 0, "document": document}, headers=admin)
+            assert r.status_code == 200, r.text
+            await caught_up(mall, mirror)
+            assert mirror.ctx.sites["tegal"].counters["27"].name == "Loket 27"
+            assert mirror.ctx.state("tegal").configuration.version == 1
+    # Started again, the mirror serves the mall's configuration, not its own copy of the site file.
+    async with running_server(database, mirrored=["tegal"]) as again:
+        assert "27" in again.ctx.sites["tegal"].counters
+        assert again.ctx.state("tegal").relayed_head == (await log_of(again, relayed=True))[-1][0]
