@@ -142,10 +142,10 @@ class Uplink:
     async def _send(self, http: aiohttp.ClientSession, site: str) -> bool:
         """One batch of the site's log, if the mirror lacks any; whether one was sent."""
         status = self.status[site]
+        status.newest = newest = await self.storage.newest_seq(site)  # how far behind, even while the mirror is away
         if status.acknowledged is None or time.monotonic() - status.contacted >= HEARTBEAT_SECONDS:
             answer = await self._call(http, "GET", site)
             mirrored = int(answer["after"])
-            newest = await self.storage.newest_seq(site)
             if mirrored > newest:
                 status.acknowledged = None
                 raise UplinkRefused(f"the mirror holds this mall's log up to event {mirrored}, but this server's ends "
@@ -155,7 +155,6 @@ class Uplink:
             status.surveys = _cursor(answer.get("surveys"))
             self._succeeded(site)
         rows = await self.storage.event_rows_after(site, status.acknowledged, BATCH)
-        status.newest = max(status.newest, rows[-1][0] if rows else status.acknowledged)
         if not rows:
             return await self._send_surveys(http, site)  # once the log is up: answers refer to its tickets
         events: list[dict[str, Any]] = []

@@ -61,12 +61,7 @@ def detect(
                 "agencies": [],
                 "since": uplink["failing_since"],
                 "behind": uplink["behind"],
-                **_said(
-                    "uplink_failing",
-                    since=_local(site, uplink["failing_since"]),
-                    behind=uplink["behind"] or 0,
-                    error=uplink["last_error"],
-                ),  # fmt: skip
+                **_said("uplink_failing", since=_local(site, uplink["failing_since"]), error=uplink["last_error"]),
             }
         )
     if clock_doubt is not None:
