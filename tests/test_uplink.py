@@ -12,7 +12,8 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,18 @@ import pytest
 from playwright.async_api import Browser
 
 from queue_server.application.retention import archive_events
+from queue_server.domain import commands as c
+from queue_server.domain import events as ev
+from queue_server.domain.decide import decide
+from queue_server.domain.events import Event
+from queue_server.domain.refusal import Refusal
+from queue_server.domain.state import SiteState
 from queue_server.outbound import uplink as uplink_module
 from queue_server.settings.config import Config
 from queue_server.settings.sitefile import DEMO_SITE
 
 from .display_support import supervisor_sign_in, until
+from .domain_fixtures import make_site
 from .helpers import KIOSK, Server, bearer, eventually, running_server
 
 BOTH_DATABASES = True  # the mirror runs on SQLite and on PostgreSQL (conftest.py); the mall on its own SQLite file
@@ -341,3 +349,42 @@ async def test_a_change_of_configuration_at_the_mall_reaches_the_mirror(database
     async with running_server(database, mirrored=["tegal"]) as again:
         assert "27" in again.ctx.sites["tegal"].counters
         assert again.ctx.state("tegal").relayed_head == (await log_of(again, relayed=True))[-1][0]
+
+
+# --- the rules alone (domain/relay.py), on a small site built in code ---------------------------------------------
+
+
+def numbered(events: list[Event], first: int) -> list[Event]:
+    """Events as the mall's log numbers them, read back (no parsed objects: as they arrive from the wire)."""
+    return [Event(e.type, e.site, e.at, e.data, first + i) for i, e in enumerate(events)]
+
+
+def test_a_relayed_event_names_only_services_and_counters_the_mall_has() -> None:
+    now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    mall = SiteState(make_site())
+    site_id = mall.site.id
+    log = decide(mall, c.IssueTicket("ktp", "t1", "tok1"), now) + decide(mall, c.OpenCounter("1"), now)
+    mirror = SiteState(make_site(), mirrored=True)
+    relayed = decide(mirror, c.Relay(tuple(numbered(log, 1)), 0), now)
+    assert [e.data["source_seq"] for e in relayed] == [1, 2]  # decided, not applied: the copy still ends at 0
+
+    ticket = dict(log[0].data["ticket"], service="paspor")
+    unknown_service = Event(ev.TICKET_ISSUED, site_id, now, {"ticket": ticket}, 3)
+    counter = dict(log[1].data["counter"], id="99")
+    unknown_counter = Event(ev.COUNTER_OPENED, site_id, now, {"counter": counter}, 3)
+    for event, said in ((unknown_service, "service 'paspor'"), (unknown_counter, "counter '99'")):
+        with pytest.raises(Refusal) as refused:
+            decide(mirror, c.Relay((event,), 0), now)
+        assert refused.value.code == "uplink_event_invalid" and said in refused.value.params["why"]
+
+    # A service added by a configuration in the same batch is known from that event on.
+    site = make_site()
+    added = replace(site, services={**site.services, "paspor": replace(site.services["ktp"], id="paspor")})
+    configured = Event(ev.SITE_CONFIGURED, site_id, now, {"version": 1, "source": "web", "file_hash": "",
+                                                          "document": {}}, 3, objects={"site": added})  # fmt: skip
+    batch = (configured, Event(ev.TICKET_ISSUED, site_id, now, {"ticket": ticket}, 4))
+    assert len(decide(mirror, c.Relay(batch, 0), now)) == 2
+    # And a mirrored site takes no other command.
+    with pytest.raises(Refusal) as refused:
+        decide(mirror, c.IssueTicket("ktp", "t2", "tok2"), now)
+    assert refused.value.code == "site_mirrored"

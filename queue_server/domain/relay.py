@@ -43,19 +43,24 @@ def relay(state: SiteState, cmd: c.Relay, now: datetime) -> list[Event]:
         raise Refusal("uplink_event_invalid", seq=cmd.events[MAX_EVENTS].seq, why=f"more than {MAX_EVENTS} events")
     relayed: list[Event] = []
     previous = cmd.after
+    site = state.site  # as configured at each event: a configuration relayed in this batch counts from there on
     for event in cmd.events:
         if event.seq <= previous:
             _invalid(event, f"seq {event.seq} does not follow {previous}")
         previous = event.seq
-        relayed.append(_checked(state, event))
+        relayed.append(_checked(site, event))
+        configured = relayed[-1].objects.get("site")
+        if event.type == ev.SITE_CONFIGURED and isinstance(configured, Site):
+            site = configured
     return relayed
 
 
-def _checked(state: SiteState, event: Event) -> Event:
-    """The event as the mirror logs it: its snapshots parsed (so that applying cannot fail half-way through a
-    batch), its seq at the mall kept in its data."""
-    if event.site != state.site.id:
-        _invalid(event, f"it is of site {event.site!r}, not {state.site.id!r}")
+def _checked(site: Site, event: Event) -> Event:
+    """The event as the mirror logs it: its snapshots parsed and of the site as it is configured (so that applying
+    cannot fail half-way through a batch, and no dashboard meets a service or counter it does not know), its seq at
+    the mall kept in its data."""
+    if event.site != site.id:
+        _invalid(event, f"it is of site {event.site!r}, not {site.id!r}")
     if event.type not in ev.EVENT_TYPES:
         _invalid(event, f"unknown type {event.type!r}")
     if event.at.tzinfo is None:
@@ -81,7 +86,23 @@ def _checked(state: SiteState, event: Event) -> Event:
         _invalid(event, "its 'text' is not text")
     if event.type == ev.SITE_CONFIGURED and not isinstance(objects.get("site"), Site):
         _invalid(event, "its configuration cannot be read")
+    _known(site, event, objects)
     return Event(event.type, event.site, event.at, {**data, SOURCE_SEQ: event.seq}, objects=objects)
+
+
+def _known(site: Site, event: Event, objects: dict[str, Any]) -> None:
+    """Every service and counter the event's snapshots name is one of the site's."""
+    for key in ("ticket", "new_ticket", "booking"):
+        found = objects.get(key)
+        if found is not None and found.service not in site.services:
+            _invalid(event, f"its {key} is of service {found.service!r}, which {site.id} does not have")
+    for key in ("ticket", "new_ticket"):
+        found = objects.get(key)
+        if found is not None and found.counter is not None and found.counter not in site.counters:
+            _invalid(event, f"its {key} is at counter {found.counter!r}, which {site.id} does not have")
+    counter = objects.get("counter")
+    if counter is not None and counter.id not in site.counters:
+        _invalid(event, f"it is of counter {counter.id!r}, which {site.id} does not have")
 
 
 def _invalid(event: Event, why: str) -> None:
