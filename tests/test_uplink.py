@@ -272,6 +272,13 @@ def test_the_settings_of_an_uplink_and_a_mirror_are_checked(tmp_path: Path) -> N
                               "QUEUE_MIRRORED_SITES": "brebes, tegal"})  # fmt: skip
     assert (config.mirrored, config.uplink_url) == (["brebes", "tegal"], "https://pusat.example.go.id")
     assert "d_uplink_x" not in repr(config), "the token stays out of messages"
+    assert config.uplink_tokens(["tegal", "brebes"]) == {"tegal": "d_uplink_x", "brebes": "d_uplink_x"}
+    config.uplink_token = "tegal=d_uplink_a, tegal-keliling=d_uplink_b"  # a box hosting a mall and its mobile unit
+    assert config.uplink_tokens(["tegal", "tegal-keliling", "brebes"]) == {"tegal": "d_uplink_a",
+                                                                        "tegal-keliling": "d_uplink_b"}  # fmt: skip
+    with pytest.raises(ValueError, match="names 'tegal-keliling', not a site of this server"):
+        config.uplink_tokens(["tegal"])
+    config.uplink_token = "d_uplink_x"
     assert Config.from_json(config.to_json()).uplink_token == "d_uplink_x", "the workers get it"
 
     db = str(tmp_path / "central.sqlite3")

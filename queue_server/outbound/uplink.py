@@ -75,12 +75,12 @@ class UplinkRefused(Exception):
 
 
 class Uplink:
-    def __init__(
-        self, storage: StoragePort, sites: list[str], url: str, token: str, clock: Callable[[], datetime]
-    ) -> None:
-        self.storage, self.sites, self.token, self.clock = storage, sites, token, clock
+    def __init__(self, storage: StoragePort, tokens: dict[str, str], url: str, clock: Callable[[], datetime]) -> None:
+        """`tokens`: per site sent up, the uplink token the mirror issued for it."""
+        self.storage, self.tokens, self.clock = storage, tokens, clock
+        self.sites = list(tokens)
         self.url = url.rstrip("/")
-        self.status: dict[str, UplinkStatus] = {site: UplinkStatus() for site in sites}
+        self.status: dict[str, UplinkStatus] = {site: UplinkStatus() for site in self.sites}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -120,7 +120,7 @@ class Uplink:
     async def _send_forever(self, role: Any) -> None:
         delay = RETRY_FIRST
         timeout = aiohttp.ClientTimeout(total=30)
-        async with aiohttp.ClientSession(timeout=timeout, headers={"Authorization": f"Bearer {self.token}"}) as http:
+        async with aiohttp.ClientSession(timeout=timeout) as http:
             while await role.still_held():
                 self._wake.clear()
                 failed = sent = False
@@ -194,7 +194,8 @@ class Uplink:
     async def _call(
         self, http: aiohttp.ClientSession, method: str, site: str, body: Any = None, path: str = ""
     ) -> dict[str, Any]:
-        async with http.request(method, f"{self.url}/api/v1/sites/{site}/uplink{path}", json=body) as response:
+        url, auth = f"{self.url}/api/v1/sites/{site}/uplink{path}", {"Authorization": f"Bearer {self.tokens[site]}"}
+        async with http.request(method, url, json=body, headers=auth) as response:
             try:
                 answer = await response.json(content_type=None)
             except (ValueError, aiohttp.ContentTypeError):

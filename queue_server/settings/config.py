@@ -212,6 +212,18 @@ class Config:
         """The key file of outbound/vault.py: set, or "notify.key" beside the database (var/ for PostgreSQL)."""
         return self.key_file if self.key_file is not None else self.data_directory / "notify.key"
 
+    def uplink_tokens(self, sites: list[str]) -> dict[str, str]:
+        """Per site of this server, the uplink token its log goes up with: QUEUE_UPLINK_TOKEN is one token (a box
+        with one mall, the usual case) or `site=token` pairs separated by commas (a box hosting several)."""
+        text = self.uplink_token or ""
+        if "=" not in text:
+            return dict.fromkeys(sites, text) if text else {}
+        pairs = dict(pair.strip().split("=", 1) for pair in text.split(",") if pair.strip())
+        unknown = sorted(set(pairs) - set(sites))
+        if unknown:
+            raise ValueError(f"QUEUE_UPLINK_TOKEN names {unknown[0]!r}, not a site of this server ({', '.join(sites)})")
+        return {site: pairs[site].strip() for site in sites if pairs.get(site, "").strip()}
+
     def validate(self) -> None:
         if self.workers < 1:
             raise ValueError(f"workers must be 1 or more, got {self.workers}")

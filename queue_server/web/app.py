@@ -222,6 +222,7 @@ def create_app(
 ) -> QueueServerApp:
     """`tune_gc` (the real server process only, not a test running servers in its own process): see runtime.py."""
     sites, documents = load_site_files(config)
+    uplink_tokens = config.uplink_tokens(list(sites)) if config.uplink_url else {}
     unknown = [site for site in config.mirrored if site not in sites]
     if unknown:
         raise ValueError(f"--mirror {unknown[0]}: no site file given has that id (sites: {', '.join(sites)}); "
@@ -291,8 +292,10 @@ def create_app(
             screens.elsewhere = presence.elsewhere
             screens.start()
             monitor.screens = screens
-            if config.uplink_url and config.uplink_token:
-                uplink = ctx.uplink = Uplink(storage, list(sites), config.uplink_url, config.uplink_token, clock)
+            for site_id in sorted(set(sites) - set(uplink_tokens) if config.uplink_url else ()):
+                log.warning("site %s: QUEUE_UPLINK_TOKEN has no token for it; its log is not sent up", site_id)
+            if config.uplink_url and uplink_tokens:
+                uplink = ctx.uplink = Uplink(storage, uplink_tokens, config.uplink_url, clock)
                 engine.observers.append(uplink.wake)
                 uplink.start()
             retention = Retention(storage, list(sites), config.retention_days, config.archives, clock)
