@@ -308,7 +308,6 @@ function start(who) {
   if (me.role === "operator") agency = agency || me.agency; // an operator's dashboard is their own agency's
   const supervising = (me.role === "admin" || me.role === "supervisor") && !site.mirrored;
   $("actions").hidden = !supervising;
-  $("mirrored").hidden = !site.mirrored;
   $("scope").textContent = agency ? (agencyOf(agency)?.short_name || agency) : T("whole_site");
   wireActions();
   // A refusal (bad token, another agency) is final: the page shows why and stops.
