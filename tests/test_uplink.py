@@ -30,11 +30,12 @@ from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState
 from queue_server.outbound import uplink as uplink_module
 from queue_server.settings.config import Config
-from queue_server.settings.sitefile import DEMO_SITE
+from queue_server.settings.sitefile import DEMO_SITE, load_site
 
 from .display_support import supervisor_sign_in, until
 from .domain_fixtures import make_site
 from .helpers import KIOSK, Server, bearer, eventually, running_server
+from .test_national import brebes_site, issue
 
 BOTH_DATABASES = True  # the mirror runs on SQLite and on PostgreSQL (conftest.py); the mall on its own SQLite file
 
@@ -186,6 +187,15 @@ async def test_a_mirror_that_was_down_gets_everything_once_back(database: Path |
         assert not [a for a in alerts if a["kind"] == "uplink_failing"], "cleared once the log went up"
 
 
+def real_ticket() -> dict[str, Any]:
+    """A ticket as the demo mall's log holds it, issued at the tests' Monday 09:00."""
+    now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    ticket: dict[str, Any] = decide(SiteState(load_site(DEMO_SITE)), c.IssueTicket("ktp", "t1", "tok1"), now)[0].data[
+        "ticket"
+    ]
+    return ticket
+
+
 def running_text(seq: int, text: str = "Selamat datang") -> dict[str, Any]:
     return {"seq": seq, "type": "site.running_text", "site": "tegal", "at": "2026-11-23T02:00:00+00:00",
             "data": {"text": text}}  # fmt: skip
@@ -207,20 +217,47 @@ async def test_a_batch_out_of_step_or_malformed_changes_nothing(database: Path |
         assert r.status_code == 409, r.text
         assert r.json()["error"]["code"] == "uplink_out_of_step"
         assert r.json()["error"]["details"] == {"expected_after": 7}
-        ticket = {"id": "x"}  # a snapshot without its fields
+        real = real_ticket()
+
+        def issued(**changes: Any) -> dict[str, Any]:
+            return {**running_text(9), "type": "ticket.issued", "data": {"ticket": {**real, **changes}}}
+
+        document = await mirror.http.get("/api/v1/sites/tegal/configuration", headers=await mirror.login("admin"))
+        other_site = json.loads(json.dumps(document.json()["document"]))
+        other_site["site"]["id"] = "brebes"
+        counter = {"id": "1", "state": "open", "current": "ghost", "priority_streak": 0, "operator": "x"}
         bad_batches = {
-            "another site": [{**running_text(8), "site": "brebes"}],
-            "an unknown type": [{**running_text(8), "type": "ticket.teleported"}],
-            "a ticket that cannot be read": [{**running_text(8), "type": "ticket.issued", "data": {"ticket": ticket}}],
+            "another site": [{**running_text(9), "site": "brebes"}],
+            "an unknown type": [{**running_text(9), "type": "ticket.teleported"}],
+            "a ticket that cannot be read": [issued(id=None, number="x")],
             "a seq that goes back": [running_text(9), running_text(8)],
-            "a time without its offset": [{**running_text(8), "at": "2026-11-23T09:00:00"}],
-            "a day that is not a date": [{**running_text(8), "type": "day.closed", "data": {"day": "kemarin"}}],
+            "a seq beyond 2**53": [{**running_text(9), "seq": 2**63}],
+            "a time without its offset": [{**running_text(9), "at": "2026-11-23T09:00:00"}],
+            "a day that is not a date": [{**running_text(9), "type": "day.closed", "data": {"day": "kemarin"}}],
             "a configuration that cannot be read": [
-                {**running_text(8), "type": "site.configured", "data": {"document": {"site": {}}, "version": 2}}
+                {**running_text(9), "type": "site.configured", "data": {"document": {"site": {}}, "version": 2}}
+            ],
+            "a configuration of another site": [
+                {**running_text(9), "type": "site.configured", "data": {"document": other_site, "version": 1}}
+            ],
+            "a ticket of another site": [issued(site="brebes")],
+            "a number too large": [issued(number=2**40)],
+            "a NUL in a label": [issued(label="A-\x00")],
+            "a lone surrogate": [issued(label="A-\ud800")],
+            "a label of 3 MB": [issued(label="A" * 3_000_000)],
+            "an unknown channel": [issued(channel="bogus")],
+            "two tickets with one number": [issued(), {**issued(id="other"), "seq": 10}],
+            "a counter holding a ticket never sent": [
+                {**running_text(9), "type": "counter.opened", "data": {"counter": counter}}
             ],
         }
         for what, events in bad_batches.items():
-            r = await send(7, [running_text(8), *events] if what != "a seq that goes back" else events)
+            # As JSON text: a lone surrogate is valid JSON ("\\ud800"), which httpx would not encode from a str.
+            text = json.dumps(
+                {"after": 7, "events": [running_text(8), *events] if what != "a seq that goes back" else events}
+            )
+            r = await mirror.http.post("/api/v1/sites/tegal/uplink", content=text.encode(),
+                                       headers={**token, "Content-Type": "application/json"})  # fmt: skip
             assert r.status_code == 422, (what, r.text)
             error = r.json()["error"]
             assert error["code"] == "uplink_event_invalid", (what, error)
@@ -395,3 +432,48 @@ def test_a_relayed_event_names_only_services_and_counters_the_mall_has() -> None
     with pytest.raises(Refusal) as refused:
         decide(mirror, c.IssueTicket("ktp", "t2", "tok2"), now)
     assert refused.value.code == "site_mirrored"
+
+
+async def test_a_mall_touches_nothing_of_another_mall_and_stays_mirrored(database: Path | str, tmp_path: Path) -> None:
+    files = [DEMO_SITE, brebes_site(tmp_path)]
+    async with running_server(database, site_files=files, mirrored=["tegal"]) as mirror:
+        token = bearer(await uplink_token(mirror))
+        brebes_ticket = await issue(mirror, "brebes", "ktp")  # a mall hosted on the mirroring server
+        stolen = {
+            **running_text(1),
+            "type": "ticket.issued",
+            "data": {"ticket": {**real_ticket(), "id": brebes_ticket["id"]}},
+        }
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 0, "events": [stolen]}, headers=token)
+        assert r.status_code == 422 and "another's here" in r.json()["error"]["message_en"], r.text
+        answer = {"ticket": brebes_ticket["id"], "day": "2026-11-23", "service": "ktp", "agency": "disdukcapil",
+                  "counter": "1", "channel": "tablet", "answered_at": "2026-11-23T02:00:00+00:00", "answers": [1] * 9}  # fmt: skip
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink/surveys", json={"answers": [answer]}, headers=token)
+        assert r.status_code == 422 and "was not sent here" in r.json()["error"]["message_en"], r.text
+        assert (await issue(mirror, "brebes", "ktp"))["label"] == "A-002", "the hosted mall goes on untouched"
+
+        # The mall's own ticket, then an answer for it from a clock a day ahead: refused, not kept.
+        own = {**running_text(1), "type": "ticket.issued", "data": {"ticket": real_ticket()}}
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 0, "events": [own]}, headers=token)
+        assert r.status_code == 200, r.text
+        ahead = {**answer, "ticket": real_ticket()["id"], "answered_at": "2026-11-24T02:00:00+00:00"}
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink/surveys", json={"answers": [ahead]}, headers=token)
+        assert r.status_code == 422 and "its clock ahead?" in r.json()["error"]["message_en"], r.text
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink/surveys", json={"answers": [{**ahead, "answered_at":
+                                   "2026-11-23T02:01:00+00:00"}] * 2}, headers=token)  # fmt: skip
+        assert r.status_code == 422 and "a ticket answers once" in r.json()["error"]["message_en"], r.text
+
+        # What only the mall's own server takes: kiosk and display tokens, webhooks.
+        admin = await mirror.login("admin")
+        r = await mirror.http.post("/api/v1/sites/tegal/device-tokens", json={"kind": "kiosk", "name": "Kios"},
+                                   headers=admin)  # fmt: skip
+        assert r.status_code == 409 and r.json()["error"]["code"] == "site_mirrored", r.text
+        r = await mirror.http.post("/api/v1/sites/tegal/webhooks", json={"url": "https://example.go.id/hook",
+                                   "events": "*"}, headers=admin)  # fmt: skip
+        assert r.status_code == 409 and r.json()["error"]["code"] == "site_mirrored", r.text
+    # Started again without --mirror, by mistake: the mall's copy stays read only, and goes on where it ended.
+    async with running_server(database, site_files=files) as again:
+        r = await again.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK))
+        assert r.status_code == 409 and r.json()["error"]["code"] == "site_mirrored", r.text
+        r = await again.http.get("/api/v1/sites/tegal/uplink", headers=token)
+        assert r.json()["after"] == 1 and r.json()["mirrored"] is True

@@ -592,11 +592,33 @@ async def relay_events(ctx: Context, principal: Principal | None, site_id: str, 
     if not isinstance(raw, list) or not raw or len(raw) > MAX_EVENTS:
         raise Refusal("invalid_field.list_size", low=1, high=MAX_EVENTS, details={"field": "events"})
     events = tuple(_relayed_event(ctx, site_id, item) for item in raw)
+    await _none_of_another_site(ctx, site_id, events)
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
         return {"ok": True, "site": site_id, "accepted": len(events), "after": state.relayed_head}
 
     return await ctx.engine.submit(site_id, c.Relay(events, after), answer)
+
+
+async def _none_of_another_site(ctx: Context, site_id: str, events: tuple[Event, ...]) -> None:
+    """A relayed ticket or booking is the mall's own: refused when its id (or a booking's code) is another site's
+    here, or a booking's code another booking's (the database keeps each once; its write would fail)."""
+    tickets = {t["id"]: e for e in events for k in ("ticket", "new_ticket") if isinstance(t := e.data.get(k), dict)
+               and isinstance(t.get("id"), str)}  # fmt: skip
+    bookings = {b["id"]: (e, b.get("code")) for e in events if isinstance(b := e.data.get("booking"), dict)
+                and isinstance(b.get("id"), str)}  # fmt: skip
+    codes = {code: booking for booking, (_, code) in bookings.items() if isinstance(code, str)}
+    if not tickets and not bookings:
+        return
+    for table, row_id, site, code in await ctx.storage.rows_named(list(tickets), list(bookings), list(codes)):
+        if table == "tickets" and site != site_id:
+            event = tickets[row_id]
+        elif table == "bookings" and (site != site_id or (code in codes and codes[code] != row_id)):
+            event = bookings[row_id][0] if row_id in bookings else bookings[codes[str(code)]][0]
+        else:
+            continue
+        raise Refusal("uplink_event_invalid", seq=event.seq, why=f"it names {table[:-1]} {row_id}, another's here",
+                      details={"seq": event.seq})  # fmt: skip
 
 
 def _relayed_event(ctx: Context, site_id: str, item: Any) -> Event:

@@ -174,6 +174,7 @@ async def issue_device(ctx: Context, principal: Principal | None, site_id: str, 
     """A new device token, answered once with the address to open on the device."""
     site = ctx.site(site_id)
     principal = require(principal, "site.devices", site_id)
+    ctx.served_here(site_id)  # a mirrored mall's kiosks and TVs are its own server's
     v.only(body, {"kind", "name", "screen"})
     kind = v.required_text(body, "kind", choices=WEB_DEVICE_KINDS)
     name = v.required_text(body, "name", max_len=NAME_MAX, shown=True)

@@ -56,6 +56,12 @@ class Context:
             raise Refusal("unknown_counter", counter_id=counter_id, site=site.name)
         return counter
 
+    def served_here(self, site_id: str) -> None:
+        """Refuses what a mirrored mall takes at its own server only (its commands are refused by the domain): a
+        survey answer (the mall sends its own), a kiosk or display token, a webhook (never used here)."""
+        if self.state(site_id).mirrored:
+            raise Refusal("site_mirrored", site=self.site(site_id).name)
+
     def state(self, site_id: str) -> SiteState:
         self.site(site_id)
         return self.engine.state(site_id)

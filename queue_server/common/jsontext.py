@@ -27,7 +27,10 @@ def loads(text: bytes | str) -> Any:
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        return json.loads(text)
+        try:
+            return json.loads(text)  # for json's message, which says where
+        except RecursionError:  # orjson stops at 1,024 levels; json would exhaust the stack on 100,000
+            raise json.JSONDecodeError("nested more than 1024 levels deep", "", 0) from None
 
 
 def dumps(value: Any) -> str:

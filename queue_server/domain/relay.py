@@ -9,19 +9,26 @@ command (what happens there is decided at the mall)."""
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from typing import Any
 
 from queue_server.domain import commands as c
 from queue_server.domain import events as ev
 from queue_server.domain.booking import Booking
-from queue_server.domain.catalogue import Site
+from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, Site
 from queue_server.domain.events import Event
 from queue_server.domain.model import CounterStatus, Ticket
 from queue_server.domain.refusal import Refusal
+from queue_server.domain.snapshot import specs
 from queue_server.domain.state import SOURCE_SEQ, SiteState
 
 MAX_EVENTS = 1000  # per batch: a day's log goes up in a few requests, none too large to retry
+MAX_SEQ = 2**53  # what JSON carries exactly, and a database column takes
+MAX_INT = 2**31 - 1  # a snapshot's whole numbers (a ticket's number, recalls): an integer column
+MAX_TEXT = 20_000  # any text of an event (a site file's document holds the longest)
+MAX_FIELD = 500  # any text field of a snapshot (a note holds 200, the running text 500)
+MAX_DEPTH = 16
 
 # The snapshots each kind of event carries, by the prefix of its type.
 _NEEDS = {"ticket.": "ticket", "counter.": "counter", "booking.": "booking"}
@@ -44,15 +51,49 @@ def relay(state: SiteState, cmd: c.Relay, now: datetime) -> list[Event]:
     relayed: list[Event] = []
     previous = cmd.after
     site = state.site  # as configured at each event: a configuration relayed in this batch counts from there on
+    batch = _Batch(state)
     for event in cmd.events:
-        if event.seq <= previous:
-            _invalid(event, f"seq {event.seq} does not follow {previous}")
+        if not previous < event.seq <= MAX_SEQ:
+            _invalid(event, f"seq {event.seq} does not follow {previous}" if event.seq <= previous else "seq too large")
         previous = event.seq
         relayed.append(_checked(site, event))
+        batch.add(relayed[-1])
         configured = relayed[-1].objects.get("site")
         if event.type == ev.SITE_CONFIGURED and isinstance(configured, Site):
+            if configured.id != state.site.id:
+                _invalid(event, f"its configuration is of site {configured.id!r}, not {state.site.id!r}")
             site = configured
     return relayed
+
+
+class _Batch:
+    """What the events of a batch so far make known, beside the mirror's state: the tickets a counter may hold, and
+    each ticket number's ticket (a number is one ticket's, as the mall's database keeps it)."""
+
+    def __init__(self, state: SiteState) -> None:
+        self.state = state
+        self.tickets: set[str] = set()
+        self._numbers: dict[tuple[Any, str, int], str] | None = None
+
+    def add(self, event: Event) -> None:
+        for key in ("ticket", "new_ticket"):
+            ticket = event.objects.get(key)
+            if isinstance(ticket, Ticket):
+                if ticket.parent is None:
+                    self._own_number(event, ticket)
+                self.tickets.add(ticket.id)
+        counter = event.objects.get("counter")
+        if isinstance(counter, CounterStatus) and counter.current is not None:
+            if counter.current not in self.tickets and counter.current not in self.state.tickets:
+                _invalid(event, f"its counter holds ticket {counter.current!r}, which the mall never sent")
+
+    def _own_number(self, event: Event, ticket: Ticket) -> None:
+        if self._numbers is None:  # built once per batch, only for a batch with tickets
+            held = self.state.tickets.values()
+            self._numbers = {(t.day, t.series, t.number): t.id for t in held if t.parent is None}
+        owner = self._numbers.setdefault((ticket.day, ticket.series, ticket.number), ticket.id)
+        if owner != ticket.id:
+            _invalid(event, f"its ticket {ticket.label} of {ticket.day} has the number of another ticket")
 
 
 def _checked(site: Site, event: Event) -> Event:
@@ -69,14 +110,22 @@ def _checked(site: Site, event: Event) -> Event:
     for prefix, key in _NEEDS.items():
         if event.type.startswith(prefix) and not isinstance(data.get(key), dict):
             _invalid(event, f"a {event.type} event carries a {key!r} object")
+    problem = unkeepable(data)
+    if problem is not None:
+        _invalid(event, problem)
     objects: dict[str, Any] = dict(event.objects)
     for key, kind in _SNAPSHOTS.items():
         value = data.get(key)
         if key in data and (isinstance(value, dict) or key != "counter"):  # a counter may be named, not a snapshot
             try:
                 objects[key] = kind.from_dict(value if isinstance(value, dict) else {})
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
                 _invalid(event, f"its {key!r} cannot be read ({type(exc).__name__}: {exc})")
+            problem = _typed(objects[key], site)
+            if problem is not None:
+                _invalid(event, f"its {key!r}: {problem}")
+    if "counter" in data and not isinstance(data["counter"], (dict, str)):
+        _invalid(event, "its 'counter' is a counter's snapshot or id")
     if event.type in (ev.DAY_CLOSED, ev.DAY_REOPENED):
         try:
             date.fromisoformat(data["day"])
@@ -88,6 +137,77 @@ def _checked(site: Site, event: Event) -> Event:
         _invalid(event, "its configuration cannot be read")
     _known(site, event, objects)
     return Event(event.type, event.site, event.at, {**data, SOURCE_SEQ: event.seq}, objects=objects)
+
+
+def unkeepable(value: Any, depth: int = 0) -> str | None:
+    """Why a value of an event's data cannot be kept as it is (every database and screen takes what passes), or
+    None: text without NUL or a lone surrogate and not too long, whole numbers within 2**53, no NaN, not too deep."""
+    if depth > MAX_DEPTH:
+        return f"nested more than {MAX_DEPTH} levels deep"
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            return f"a text longer than {MAX_TEXT} characters"
+        if "\x00" in value or (not value.isascii() and not _encodable(value)):
+            return "a text with a NUL character or a lone surrogate"
+    elif isinstance(value, bool) or value is None:
+        return None
+    elif isinstance(value, int):
+        return f"a number beyond {MAX_SEQ}" if abs(value) > MAX_SEQ else None
+    elif isinstance(value, float):
+        return "a number that is not finite" if not math.isfinite(value) else None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = unkeepable(key, depth + 1) or unkeepable(item, depth + 1)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            found = unkeepable(item, depth + 1)
+            if found is not None:
+                return found
+    else:
+        return f"a value of type {type(value).__name__}"
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _typed(snapshot: Ticket | CounterStatus | Booking, site: Site) -> str | None:
+    """Why a parsed snapshot is not what the mall writes (its fields' types, its site, a ticket's channel and
+    priority group, a number from 1), or None."""
+    for spec in specs(type(snapshot)):
+        value = getattr(snapshot, spec.name)
+        if value is None:
+            if not spec.optional:
+                return f"{spec.name} is missing"
+        elif spec.kind == "integer" and (isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_INT):
+            return f"{spec.name} is not a whole number up to {MAX_INT}"
+        elif spec.kind == "boolean" and not isinstance(value, bool):
+            return f"{spec.name} is not true or false"
+        elif spec.kind == "string" and spec.format is None and spec.enum is None and not isinstance(value, str):
+            return f"{spec.name} is not text"
+        elif isinstance(value, str) and len(value) > MAX_FIELD:
+            return f"{spec.name} is longer than {MAX_FIELD} characters"
+        elif isinstance(value, datetime) and value.tzinfo is None:
+            return f"{spec.name} has no UTC offset"
+    if isinstance(snapshot, (Ticket, Booking)) and snapshot.site != site.id:
+        return f"it is of site {snapshot.site!r}, not {site.id!r}"
+    if isinstance(snapshot, (Ticket, Booking)) and not snapshot.id:
+        return "its id is empty"
+    if isinstance(snapshot, Ticket):
+        if snapshot.number < 1:
+            return "its number is below 1"
+        if snapshot.channel not in CHANNELS or (
+            snapshot.priority is not None and snapshot.priority not in PRIORITY_GROUPS
+        ):
+            return f"channel {snapshot.channel!r} or priority group {snapshot.priority!r} is not one there is"
+    return None
 
 
 def _known(site: Site, event: Event, objects: dict[str, Any]) -> None:

@@ -51,6 +51,7 @@ class UplinkStatus:
     failing_since: datetime | None = None
     last_error: str | None = None
     contacted: float = -math.inf  # time.monotonic() of the last answer from the mirror
+    verified: bool = False  # `acknowledged` was read from the mirror since the last failure
     surveys: tuple[str, str] | None = None  # the mirror's newest survey answer: (answered_at, ticket)
 
     def view(self) -> dict[str, Any]:
@@ -104,6 +105,12 @@ class Uplink:
             return None
         return {**status.view(), "url": self.url}
 
+    async def report(self) -> dict[str, dict[str, Any]]:
+        """Per site, where its uplink stands, counted against the log as it is now (/healthz)."""
+        for site, status in self.status.items():
+            status.newest = await self.storage.newest_seq(site)
+        return {site: status.view() for site, status in self.status.items()}
+
     def acknowledged(self, site: str) -> int:
         """The newest seq the mirror holds: retention keeps every later event (0 while unknown)."""
         status = self.status.get(site)
@@ -143,17 +150,17 @@ class Uplink:
         """One batch of the site's log, if the mirror lacks any; whether one was sent."""
         status = self.status[site]
         status.newest = newest = await self.storage.newest_seq(site)  # how far behind, even while the mirror is away
-        if status.acknowledged is None or time.monotonic() - status.contacted >= HEARTBEAT_SECONDS:
+        if not status.verified or time.monotonic() - status.contacted >= HEARTBEAT_SECONDS:
             answer = await self._call(http, "GET", site)
             mirrored = int(answer["after"])
             if mirrored > newest:
-                status.acknowledged = None
                 raise UplinkRefused(f"the mirror holds this mall's log up to event {mirrored}, but this server's ends "
                                     f"at {newest}: was this database restored from an older backup? The mirror's copy "
                                     "must be started again (docs/deployment.md)")  # fmt: skip
-            status.acknowledged = mirrored
+            status.acknowledged, status.verified = mirrored, True
             status.surveys = _cursor(answer.get("surveys"))
             self._succeeded(site)
+        assert status.acknowledged is not None
         rows = await self.storage.event_rows_after(site, status.acknowledged, BATCH)
         if not rows:
             return await self._send_surveys(http, site)  # once the log is up: answers refer to its tickets
@@ -165,11 +172,7 @@ class Uplink:
             events.append({"seq": seq, "type": kind, "site": site, "at": at, "data": json.loads(data)})
             size += len(data)
         body = {"after": status.acknowledged, "events": events}
-        try:
-            answer = await self._call(http, "POST", site, body)
-        except UplinkRefused:
-            status.acknowledged = None  # out of step, or refused: ask where the mirror stands before sending again
-            raise
+        answer = await self._call(http, "POST", site, body)
         status.acknowledged = int(answer["after"])
         self._succeeded(site)
         return True
@@ -200,6 +203,10 @@ class Uplink:
                 answer = await response.json(content_type=None)
             except (ValueError, aiohttp.ContentTypeError):
                 raise UplinkRefused(f"HTTP {response.status} from {self.url}, not the queue server's API") from None
+            if response.status in (401, 403):
+                raise UplinkRefused(f"{self.url} refused this server's uplink token for site {site} (revoked, or not "
+                                    "the one it issued for this site): make one there with `queue-server device add "
+                                    f"--kind uplink --site-id {site}` and set QUEUE_UPLINK_TOKEN")  # fmt: skip
             if response.status != 200 or not isinstance(answer, dict):
                 error = answer.get("error", {}) if isinstance(answer, dict) else {}
                 raise UplinkRefused(f"HTTP {response.status} {error.get('code', '')}: {error.get('message_en', '')}")
@@ -216,7 +223,13 @@ class Uplink:
 
     def _failed(self, site: str, exc: Exception) -> None:
         status = self.status[site]
-        reason = str(exc) or type(exc).__name__
+        status.verified = False  # out of step, refused or away: ask where the mirror's copy ends before sending
+        if isinstance(exc, aiohttp.ClientConnectionError):
+            reason = f"{self.url} cannot be reached (no network, a wrong address, or its server is down)"
+        elif isinstance(exc, TimeoutError):
+            reason = f"{self.url} did not answer within 30 seconds"
+        else:
+            reason = str(exc) or type(exc).__name__
         if status.failing_since is None or reason != status.last_error:
             log.warning("uplink of site %s to %s failed (%s); the log waits here and is sent once it works",
                         site, self.url, reason)  # fmt: skip

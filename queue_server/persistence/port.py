@@ -22,6 +22,7 @@ from queue_server.domain.events import Event
 from queue_server.domain.model import FINAL_STATES, OPEN_STATES, CounterStatus, Ticket
 from queue_server.domain.service_times import robust_mean
 from queue_server.domain.snapshot import FieldSpec, columns
+from queue_server.domain.state import SOURCE_SEQ
 from queue_server.persistence.rows import AuditEntry, Leg, SurveySums, legs_from_rows
 from queue_server.persistence.schema import Outcome
 
@@ -78,6 +79,7 @@ class LoadedSite:
     # The site file's document last served while no configuration was stored: a changed file is checked against it
     # (engine._files_take_over), as it is against a stored configuration.
     site_file: dict[str, Any] | None = None
+    relayed_head: int = 0  # a mirrored mall: the newest seq of its own log held here (domain/relay.py)
 
 
 @dataclass
@@ -254,14 +256,17 @@ class StoragePort(abc.ABC):
         settings = dict(
             await self._read(
                 "SELECT key, value FROM site_settings WHERE site = ? "
-                "AND key IN ('running_text', 'configuration', 'site_file')",
+                "AND key IN ('running_text', 'configuration', 'site_file', 'relayed_head')",
                 (site_id,),
             )
         )
         configuration = json.loads(settings["configuration"]) if "configuration" in settings else None
         site_file = json.loads(settings["site_file"]) if "site_file" in settings else None
         running_text = settings.get("running_text")
-        return LoadedSite(tickets, counters, closed, bookings, running_text, configuration, int(head[0][0]), site_file)
+        relayed = int(settings.get("relayed_head") or 0)
+        return LoadedSite(
+            tickets, counters, closed, bookings, running_text, configuration, int(head[0][0]), site_file, relayed
+        )
 
     async def remember_site_file(self, site_id: str, document: dict[str, Any], head: int) -> None:
         """The site file's document being served while no configuration is stored (LoadedSite.site_file)."""
@@ -458,6 +463,25 @@ class StoragePort(abc.ABC):
         )
         return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
+    async def rows_named(
+        self, ticket_ids: Sequence[str], booking_ids: Sequence[str], codes: Sequence[str]
+    ) -> list[tuple[str, str, str, str | None]]:
+        """(table, id, site, booking code) of the tickets and bookings with these ids or booking codes, whatever
+        their site: a mirrored mall's batch may not touch another site's (domain/relay.py checks its own)."""
+        out: list[tuple[str, str, str, str | None]] = []
+        for start in range(0, max(len(ticket_ids), 1), 500):
+            chunk = list(ticket_ids[start : start + 500])
+            if chunk:
+                sql = f"SELECT id, site FROM tickets WHERE id IN ({','.join('?' * len(chunk))})"  # noqa: S608
+                out += [("tickets", str(r[0]), str(r[1]), None) for r in await self._read(sql, chunk)]
+        named = list(booking_ids) + list(codes)
+        for start in range(0, len(named), 500):
+            chunk = named[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id, site, code FROM bookings WHERE id IN ({marks}) OR code IN ({marks})"  # noqa: S608
+            out += [("bookings", str(r[0]), str(r[1]), str(r[2])) for r in await self._read(sql, chunk + chunk)]
+        return out
+
     async def add_relayed_surveys(self, rows: list[tuple[Any, ...]]) -> None:
         """Answers given at a mirrored mall, as survey_row made them there; one already here is left as it is."""
         await self.run([(SURVEY_INSERT + " ON CONFLICT (ticket) DO NOTHING", rows)])
@@ -629,6 +653,13 @@ def _records(batch: Batch, numbered: list[Event]) -> list[tuple[str, list[tuple[
             requeues[ticket["id"]] = (ticket["id"], event.site, ticket["queue_key"])
         if event.type == "site.running_text":
             settings[(event.site, "running_text")] = (event.site, "running_text", event.data["text"], event.seq)
+        if SOURCE_SEQ in event.data:  # kept apart from the log's own newest event, which a local event could be
+            settings[(event.site, "relayed_head")] = (
+                event.site,
+                "relayed_head",
+                str(event.data[SOURCE_SEQ]),
+                event.seq,
+            )
         if event.type == "site.configured":  # the current one, read at start-up (the log keeps every version)
             value = jsontext.dumps(event.data)
             settings[(event.site, "configuration")] = (event.site, "configuration", value, event.seq)

@@ -29,7 +29,7 @@ from queue_server.domain.decide import checkin_window, decide
 from queue_server.domain.events import Event
 from queue_server.domain.model import OPEN_STATES
 from queue_server.domain.refusal import Refusal
-from queue_server.domain.state import SOURCE_SEQ, Configuration, SiteState, apply
+from queue_server.domain.state import Configuration, SiteState, apply
 from queue_server.live import wire
 from queue_server.live.hub import Hub
 from queue_server.persistence.port import AuditRecord, Batch, ContactRow, OutboxRow, StoragePort
@@ -254,7 +254,15 @@ class Engine:
             if loaded.site_file is not None:
                 self._remembered[site_id] = loaded.site_file
             self.sites[site_id] = site
+            if loaded.relayed_head and site_id not in self.mirrored:
+                # Its log came from its own server: a command here (a day closed by the command line, a server
+                # started without --mirror) would fork the copy from the mall. It stays read only.
+                log.warning("site %s holds a log sent up from its own server (up to its event %d): it is shown, "
+                            "not served, here; start with --mirror %s to say so",
+                            site_id, loaded.relayed_head, site_id)  # fmt: skip
+                self.mirrored |= {site_id}
             state = SiteState(site, configuration=configuration, mirrored=site_id in self.mirrored)
+            state.relayed_head = loaded.relayed_head
             for counter in loaded.counters:
                 if counter.id in site.counters:
                     state.counters[counter.id] = counter
@@ -271,7 +279,6 @@ class Engine:
             newest = await self.storage.event(site_id, loaded.head) if loaded.head else None
             if newest is not None:
                 self.last_event_at[site_id] = newest.at
-                state.relayed_head = newest.data.get(SOURCE_SEQ, 0) if state.mirrored else 0
             await self._learn_history(state, site.service_day(now))
         # Every key with a record, whatever its age: one missing here would be decided again and its record's
         # INSERT would then fail a whole batch. start() deletes the old ones first.
@@ -639,9 +646,11 @@ class Engine:
                 except Refusal:
                     log.exception("automatic close of %s failed", site_id)
             # Synchronous, between two batches: a batch being decided never sees half a day forgotten. A ticket
-            # still open (its close failed, or its command is still in flight) stays until the next round.
+            # still open (its close failed, or its command is still in flight) stays until the next round. A
+            # mirrored mall's past days go when its own log closes them (apply).
             today = state.site.service_day(self.clock())
-            forgot |= state.forget_days_before(today)
+            if not state.mirrored:
+                forgot |= state.forget_days_before(today)
             if self._history_day.get(site_id) != today:
                 state.times.new_day()
                 await self._learn_history(state, today)

@@ -13,13 +13,15 @@ import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from queue_server.application.validation import FIRST_DAY, LAST_DAY
 from queue_server.domain import skm
 from queue_server.domain.catalogue import Site
 from queue_server.domain.model import Ticket, TicketState
 from queue_server.domain.refusal import Refusal
+from queue_server.domain.relay import unkeepable
 from queue_server.live import wire
 from queue_server.persistence.port import StoragePort, utc_iso
 from queue_server.supervision.reports import Period
@@ -100,16 +102,27 @@ async def submit(
 # --- answers given at a mall on its own server, sent up to its mirror (outbound/uplink.py) ------------------
 
 RELAY_MAX = 500
+CLOCK_SLACK = timedelta(minutes=10)  # a mall's clock may run a little ahead of this server's
 _RELAYED = ("ticket", "day", "service", "agency", "counter", "channel", "answered_at", "answers")
 
 
-async def relay_answers(storage: StoragePort, site: Site, body: dict[str, Any]) -> dict[str, Any]:
+async def relay_answers(storage: StoragePort, site: Site, body: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Keep a batch of a mirrored mall's answers (each as survey_rows_since reads them there); an answer already
-    here is left as it was. The whole batch is checked before any is kept."""
+    here is left as it was. The whole batch is checked before any is kept: each of a ticket the mall's log brought
+    here, once, given no later than now (a mall's clock ahead would hold back every answer after it)."""
     items = body.get("answers")
     if set(body) != {"answers"} or not isinstance(items, list) or not 1 <= len(items) <= RELAY_MAX:
         raise Refusal("invalid_field.list_size", low=1, high=RELAY_MAX, details={"field": "answers"})
-    rows = [_relayed_row(site, item, index) for index, item in enumerate(items)]
+    rows = [_relayed_row(site, item, index + 1, now) for index, item in enumerate(items)]
+    tickets = [row[0] for row in rows]
+    if len(set(tickets)) < len(tickets):
+        raise Refusal("invalid_field.relayed_answer", index=len(set(tickets)) + 1, why="a ticket answers once",
+                      details={"field": "answers"})  # fmt: skip
+    known = {row_id for table, row_id, row_site, _ in await storage.rows_named(tickets, [], []) if row_site == site.id}
+    for index, ticket in enumerate(tickets, 1):
+        if ticket not in known:
+            raise Refusal("invalid_field.relayed_answer", index=index, why=f"ticket {ticket[:40]} was not sent here",
+                          details={"field": "answers"})  # fmt: skip
     await storage.add_relayed_surveys(rows)
     newest = await storage.newest_survey(site.id)
     return {"ok": True, "received": len(rows), "newest": _cursor(newest)}
@@ -124,7 +137,7 @@ async def relay_cursor(storage: StoragePort, site_id: str) -> dict[str, str] | N
     return _cursor(await storage.newest_survey(site_id))
 
 
-def _relayed_row(site: Site, item: Any, index: int) -> tuple[Any, ...]:
+def _relayed_row(site: Site, item: Any, index: int, now: datetime) -> tuple[Any, ...]:
     def refuse(why: str) -> Refusal:
         return Refusal("invalid_field.relayed_answer", index=index, why=why, details={"field": "answers"})
 
@@ -137,13 +150,18 @@ def _relayed_row(site: Site, item: Any, index: int) -> tuple[Any, ...]:
         raise refuse("counter is text or null")
     if item["channel"] not in CHANNELS:
         raise refuse(f"channel is one of {', '.join(CHANNELS)}")
+    if unkeepable(item) is not None:
+        raise refuse(str(unkeepable(item)))
     try:
         day = date.fromisoformat(item["day"])
         answered_at = datetime.fromisoformat(item["answered_at"])
-    except ValueError:
+        utc = answered_at.astimezone(UTC) if answered_at.tzinfo is not None else None
+    except (ValueError, OverflowError):
         raise refuse("day is YYYY-MM-DD and answered_at an ISO 8601 time") from None
-    if answered_at.tzinfo is None:
+    if utc is None:
         raise refuse("answered_at has a UTC offset")
+    if not FIRST_DAY <= day <= LAST_DAY or utc > now + CLOCK_SLACK:
+        raise refuse("day or answered_at is not a time of this mall's service (its clock ahead?)")
     answers = item["answers"]
     if (
         not isinstance(answers, list)

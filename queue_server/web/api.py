@@ -66,7 +66,7 @@ async def healthz(request: Request) -> Response:
             "process": os.getpid(),  # which of `serve --workers N`'s processes answered
             "time": ctx.now().isoformat(),  # the server's clock (UTC): a wrong date shows here first
             # Each site's log going up to the server that mirrors it: how far the mirror is behind, and why not.
-            "uplink": {site: s.view() for site, s in ctx.uplink.status.items()} if ctx.uplink is not None else None,
+            "uplink": await ctx.uplink.report() if ctx.uplink is not None else None,
         }
     )
 

@@ -87,14 +87,14 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     ("/api/v1/sites/{site}/tickets", "post"): (*ISSUING, *NUMBER),
     ("/api/v1/tickets/{token}/notify", "post"): ("unknown_ticket", "ticket_closed", "too_many_requests", *NUMBER),
-    ("/api/v1/sites/{site}/webhooks", "post"): ("invalid_webhook", "unknown_agency"),
+    ("/api/v1/sites/{site}/webhooks", "post"): ("invalid_webhook", "unknown_agency", "site_mirrored"),
     ("/api/v1/sites/{site}/webhooks/{endpoint}", "delete"): ("unknown_webhook",),
     ("/api/v1/sites/{site}/webhooks/{endpoint}/rotate", "post"): ("unknown_webhook",),
     ("/api/v1/sites/{site}/deliveries/resend", "post"): ("unknown_dead_letter",),
     ("/api/v1/sites/{site}/accounts", "post"): ("account_exists",),
     ("/api/v1/sites/{site}/accounts/{username}", "patch"): ("unknown_account", "not_yourself"),
     ("/api/v1/sites/{site}/accounts/{username}", "delete"): ("unknown_account", "not_yourself"),
-    ("/api/v1/sites/{site}/device-tokens", "post"): ("unknown_screen",),
+    ("/api/v1/sites/{site}/device-tokens", "post"): ("unknown_screen", "site_mirrored"),
     ("/api/v1/sites/{site}/device-tokens/{device}", "patch"): ("unknown_device",),
     ("/api/v1/sites/{site}/device-tokens/{device}/revoke", "post"): ("unknown_device",),
     ("/api/v1/sites/{site}/configuration", "put"): (
@@ -118,10 +118,12 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     ("/api/v1/sites/{site}/audit", "get"): ("period_reversed", "period_too_long"),
     ("/api/v1/sites/{site}/tickets/{ticket}/survey", "post"): (
-        "unknown_ticket", "survey_not_allowed", "survey_already_answered", "not_your_agency",
+        "unknown_ticket", "survey_not_allowed", "survey_already_answered", "not_your_agency", "site_mirrored",
     ),
     ("/api/v1/tickets/{token}/survey", "get"): ("unknown_ticket",),
-    ("/api/v1/tickets/{token}/survey", "post"): ("unknown_ticket", "survey_not_allowed", "survey_already_answered"),
+    ("/api/v1/tickets/{token}/survey", "post"): (
+        "unknown_ticket", "survey_not_allowed", "survey_already_answered", "site_mirrored",
+    ),
     ("/api/v1/tickets/{token}", "get"): ("unknown_ticket",),
     ("/api/v1/tickets/{token}/cancel", "post"): ("unknown_ticket", "illegal_transition", *COMMAND),
     ("/api/v1/sites/{site}/uplink", "post"): (

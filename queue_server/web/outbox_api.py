@@ -40,6 +40,7 @@ async def add_webhook(request: Request) -> Response:
     site = ctx.site(request.path_params["site"])
     principal = await principal_of(request)
     body = await read_json(request)
+    ctx.served_here(site.id)
     answer = await ctx.outbox.add_endpoint(principal, site, body, ctx.now(), ctx.seq(site.id))
     return JSONResponse(answer, status_code=201)
 

@@ -184,6 +184,7 @@ async def post_survey(request: Request) -> Response:
     body = await read_json(request)
     v.only(body, {"answers"})
     answers = survey.read_answers(body)
+    ctx.served_here(ticket.site)
     return JSONResponse(await survey.submit(ctx.storage, ticket, answers, "phone", ctx.now()), 201)
 
 
@@ -203,6 +204,7 @@ async def post_counter_survey(request: Request) -> Response:
     body = await read_json(request)
     v.only(body, {"answers"})
     answers = survey.read_answers(body)
+    ctx.served_here(site_id)
     return JSONResponse(await survey.submit(ctx.storage, ticket, answers, "tablet", ctx.now()), 201)
 
 

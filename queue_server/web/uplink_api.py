@@ -44,7 +44,8 @@ async def post_uplink_surveys(request: Request) -> Response:
     if not ctx.state(site_id).mirrored:
         raise Refusal("site_not_mirrored", site=site.name)
     await ctx.accounts.device_seen(principal)
-    return JSONResponse(await survey.relay_answers(ctx.storage, site, await read_json(request, BODY_BYTES)))
+    body = await read_json(request, BODY_BYTES)
+    return JSONResponse(await survey.relay_answers(ctx.storage, site, body, ctx.now()))
 
 
 ROUTES = [
