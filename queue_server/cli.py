@@ -205,6 +205,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
         f"  Accounts       admin / {DEMO_PASSWORD['admin']}, supervisor / {DEMO_PASSWORD['supervisor']},",
         f"                 op-<agency> / {DEMO_PASSWORD['operator']} (e.g. op-disdukcapil, op-polres)",
         f"  Console        counter-client {base} {site.id} 1 op-disdukcapil",
+        *([f"  Uplink         the log goes up to {config.uplink_url}"] if config.uplink_url else []),
         "  Opening hours are not enforced in demo mode. Stop with Ctrl+C.",
         "",
     ]
