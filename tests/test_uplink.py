@@ -13,7 +13,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from queue_server.domain import events as ev
 from queue_server.domain.decide import decide
 from queue_server.domain.events import Event
 from queue_server.domain.refusal import Refusal
-from queue_server.domain.state import SiteState
+from queue_server.domain.state import SiteState, apply
 from queue_server.outbound import uplink as uplink_module
 from queue_server.settings.config import Config
 from queue_server.settings.sitefile import DEMO_SITE, load_site
@@ -477,3 +477,80 @@ async def test_a_mall_touches_nothing_of_another_mall_and_stays_mirrored(databas
         assert r.status_code == 409 and r.json()["error"]["code"] == "site_mirrored", r.text
         r = await again.http.get("/api/v1/sites/tegal/uplink", headers=token)
         assert r.json()["after"] == 1 and r.json()["mirrored"] is True
+
+
+def test_every_kind_of_event_a_mall_makes_is_taken_and_makes_the_same_state() -> None:
+    """What a real mall writes must never be refused (its uplink would stop for good): a day of every command,
+    decided on the demo mall's state, relayed to a mirror in batches, ends in the same tickets, counters, bookings
+    and days."""
+    site = load_site(DEMO_SITE)
+    mall, mirror = SiteState(site), SiteState(site, mirrored=True)
+    clock = [datetime(2026, 11, 23, 1, 0, tzinfo=UTC)]  # Monday 08:00 WIB
+    log: list[Event] = []
+
+    def do(command: c.Command, minutes: float = 1) -> list[Event]:
+        clock[0] += timedelta(minutes=minutes)
+        events = decide(mall, command, clock[0])
+        for event in events:
+            apply(mall, event)
+        base = len(log)  # the mall's log numbers them; read back as JSON, as they arrive from the wire
+        log.extend(
+            [Event(e.type, e.site, e.at, json.loads(json.dumps(e.data)), base + i + 1) for i, e in enumerate(events)]
+        )
+        return events
+
+    day = clock[0].astimezone(site.tz).date()
+    do(c.BookSlot("ktp", day, time(9, 0), "h" * 64, "0812****89", "b1", "KODE1", None), 0)
+    do(c.BookSlot("ktp", day, time(9, 30), "g" * 64, "0813****12", "b2", "KODE2", None), 0)
+    for n in range(1, 9):
+        priority = "lansia" if n == 3 else None
+        do(c.IssueTicket("ktp" if n % 2 else "kia", f"t{n}", f"tok{n}", priority=priority, channel="kiosk"))
+    do(c.LeaveContact("tok4", "t:t4"))
+    for counter in ("1", "2", "3"):
+        do(c.OpenCounter(counter, operator=f"op{counter}"))
+    do(c.CallNext("1"))
+    do(c.Recall("1"))
+    do(c.StartService("1"))
+    do(c.FinishService("1"))
+    do(c.CallNext("2"))
+    do(c.MarkNoShow("2"))
+    do(
+        c.RequeueTicket(
+            mall.counters["2"].current or next(t.id for t in mall.tickets.values() if t.state.value == "no_show")
+        )
+    )
+    do(c.CallNext("2"))
+    do(c.ParkTicket("2", note="menunggu fotokopi"))
+    do(c.CallNext("1"))
+    do(c.TransferTicket("kk", "t1-kk", counter="1", note="pindah ke KK"))
+    do(c.CheckIn("KODE1", "tb1", "tokb1"), 45)
+    do(c.CancelBooking("KODE2"))
+    do(c.CallNext("3"))
+    do(c.StartService("3"))
+    do(c.FinishService("3"))
+    parked = next(t.id for t in mall.tickets.values() if t.state.value == "parked")
+    do(c.UnparkTicket("2", parked))
+    do(c.CancelTicket("t8", "pergi"))
+    do(c.PauseCounter("1"))
+    do(c.OpenCounter("1"))
+    do(c.SetRunningText("Loket 3 istirahat pukul 12.00"))
+    do(c.CloseCounter("3"))
+    do(c.BookSlot("ktp", day, time(14, 0), "f" * 64, "0814****34", "b3", "KODE3", None), 0)
+    do(c.ReleaseLateBookings(), 400)
+    do(c.CloseDay(day), 60)
+    do(c.ReopenDay(day), 0)
+    kinds = {e.type for e in log}
+    assert kinds >= set(ev.EVENT_TYPES) - {ev.SITE_CONFIGURED, ev.TICKET_EXPIRED, ev.TICKET_RETURNED}, (
+        set(ev.EVENT_TYPES) - kinds
+    )
+
+    after = 0
+    for start in range(0, len(log), 7):  # in batches, as the uplink sends them
+        batch = tuple(log[start : start + 7])
+        for event in decide(mirror, c.Relay(batch, after), clock[0]):
+            apply(mirror, event)
+        after = batch[-1].seq
+    assert mirror.relayed_head == log[-1].seq
+    assert mirror.tickets == mall.tickets and mirror.bookings == mall.bookings
+    assert mirror.counters == mall.counters and mirror.closed_days == mall.closed_days
+    assert mirror.current_running_text == mall.current_running_text
