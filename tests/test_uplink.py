@@ -178,8 +178,12 @@ async def test_a_mirror_that_was_down_gets_everything_once_back(database: Path |
             await caught_up(mall, mirror)
             assert len(mirror.ctx.state("tegal").tickets) == 20
             await eventually(lambda: uplink.status["tegal"].failing_since is None, "the uplink says it works again")
-            rows = await mirror.ctx.storage.survey_rows_since("tegal", "", 10)
-            assert [json.loads(r[7]) for r in rows] == [[3] * 9]
+
+            async def answers() -> list[Any]:  # sent once the log is up, so a moment after it
+                return [json.loads(r[7]) for r in await mirror.ctx.storage.survey_rows_since("tegal", "", 10)]
+
+            await eventually(answers, "the survey answer reached the mirror")
+            assert await answers() == [[3] * 9]
             # Restarted with what it holds, the mirror goes on from there: nothing is sent or applied twice.
             await mall.issue("kk")
             await caught_up(mall, mirror)
@@ -194,6 +198,14 @@ def real_ticket() -> dict[str, Any]:
         "ticket"
     ]
     return ticket
+
+
+def booking(seq: int, booking_id: str, nik_hash: str, code: str = "KODE1") -> dict[str, Any]:
+    """A booking.created event as the demo mall would write it (Monday 23 November, 09.00)."""
+    snapshot = {"id": booking_id, "code": code, "site": "tegal", "service": "ktp", "day": "2026-11-23", "slot": "09:00",
+                "slot_start": "2026-11-23T02:00:00+00:00", "nik_hash": nik_hash, "phone_masked": "0812****89",
+                "state": "booked", "created_at": "2026-11-23T01:00:00+00:00", "ticket": None, "contact": None}  # fmt: skip
+    return {**running_text(seq), "type": "booking.created", "data": {"booking": snapshot}}
 
 
 def running_text(seq: int, text: str = "Selamat datang") -> dict[str, Any]:
@@ -250,6 +262,19 @@ async def test_a_batch_out_of_step_or_malformed_changes_nothing(database: Path |
             "a counter holding a ticket never sent": [
                 {**running_text(9), "type": "counter.opened", "data": {"counter": counter}}
             ],
+            "a counter holding a ticket served already": [
+                issued(state="done"),
+                {**running_text(10), "type": "counter.opened", "data": {"counter": {**counter, "current": real["id"]}}},
+            ],
+            "a time near year 9999": [{**running_text(9), "at": "9999-12-31T23:59:59-14:00"}],
+            "a ticket issued in 9999": [issued(issued_at="9999-12-31T23:59:59-14:00")],
+            "a label that is no ticket number": [issued(label="A#1")],
+            "a ticket renumbered": [issued(), {**issued(number=77), "seq": 10}],
+            "two bookings with one code": [booking(9, "b1", "h" * 64), booking(10, "b2", "g" * 64)],
+            "two active bookings of one citizen": [booking(9, "b1", "h" * 64), booking(10, "b2", "h" * 64, "K2")],
+            "a configuration without its version": [
+                {**running_text(9), "type": "site.configured", "data": {"document": document.json()["document"]}}
+            ],
         }
         for what, events in bad_batches.items():
             # As JSON text: a lone surrogate is valid JSON ("\\ud800"), which httpx would not encode from a str.
@@ -272,6 +297,8 @@ async def test_a_batch_out_of_step_or_malformed_changes_nothing(database: Path |
         r = await send(7, [running_text(8, "Ketiga")])
         assert r.status_code == 200 and r.json()["after"] == 8
         assert mirror.ctx.state("tegal").current_running_text == "Ketiga"
+        r = await send(8, [booking(9, "b1", "h" * 64), {**issued(), "seq": 10}])  # what was refused above, alone
+        assert r.status_code == 200 and r.json()["after"] == 10, r.text
 
         bad_answers = [{"ticket": "t1", "day": "2026-11-23", "service": "ktp", "agency": "disdukcapil",
                         "counter": "1", "channel": "tablet", "answered_at": "2026-11-23T02:00:00+00:00",
@@ -439,6 +466,15 @@ async def test_a_mall_touches_nothing_of_another_mall_and_stays_mirrored(databas
     async with running_server(database, site_files=files, mirrored=["tegal"]) as mirror:
         token = bearer(await uplink_token(mirror))
         brebes_ticket = await issue(mirror, "brebes", "ktp")  # a mall hosted on the mirroring server
+        link = {
+            **running_text(1),
+            "type": "ticket.issued",
+            "data": {"ticket": {**real_ticket(), "token": brebes_ticket["token"]}},
+        }
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 0, "events": [link]}, headers=token)
+        assert r.status_code == 422 and "a ticket link (token), another's here" in r.json()["error"]["message_en"], (
+            r.text
+        )
         stolen = {
             **running_text(1),
             "type": "ticket.issued",

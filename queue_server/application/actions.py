@@ -608,16 +608,22 @@ async def _none_of_another_site(ctx: Context, site_id: str, events: tuple[Event,
     bookings = {b["id"]: (e, b.get("code")) for e in events if isinstance(b := e.data.get("booking"), dict)
                 and isinstance(b.get("id"), str)}  # fmt: skip
     codes = {code: booking for booking, (_, code) in bookings.items() if isinstance(code, str)}
+    tokens = {t["token"]: e for e in events for k in ("ticket", "new_ticket") if isinstance(t := e.data.get(k), dict)
+              and isinstance(t.get("token"), str)}  # fmt: skip
     if not tickets and not bookings:
         return
-    for table, row_id, site, code in await ctx.storage.rows_named(list(tickets), list(bookings), list(codes)):
-        if table == "tickets" and site != site_id:
+    named = await ctx.storage.rows_named(list(tickets), list(bookings), list(codes), list(tokens))
+    for table, row_id, site, code in named:
+        if table == "tokens" and site != site_id:  # a citizen's link elsewhere: it would show this mall's ticket
+            event = tokens[row_id]
+        elif table == "tickets" and site != site_id:
             event = tickets[row_id]
         elif table == "bookings" and (site != site_id or (code in codes and codes[code] != row_id)):
             event = bookings[row_id][0] if row_id in bookings else bookings[codes[str(code)]][0]
         else:
             continue
-        raise Refusal("uplink_event_invalid", seq=event.seq, why=f"it names {table[:-1]} {row_id}, another's here",
+        what = "a ticket link (token)" if table == "tokens" else f"{table[:-1]} {row_id}"  # a link is never shown
+        raise Refusal("uplink_event_invalid", seq=event.seq, why=f"it names {what}, another's here",
                       details={"seq": event.seq})  # fmt: skip
 
 

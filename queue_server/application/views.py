@@ -42,7 +42,10 @@ def site_state_view(ctx: Context, site_id: str, audience: str) -> dict[str, Any]
         "counters": [
             {
                 **wire.counter_view(status.to_dict(), audience),
-                "ticket": wire.ticket_view(state.tickets[status.current], audience) if status.current else None,
+                # .get: a mirrored mall's counter may hold a ticket of a day its log has not sent yet
+                "ticket": wire.ticket_view(held, audience)
+                if (held := state.tickets.get(status.current or ""))
+                else None,
                 "today": totals[status.id],
             }
             for status in state.counters.values()

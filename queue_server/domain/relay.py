@@ -10,18 +10,19 @@ command (what happens there is decided at the mall)."""
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from queue_server.domain import commands as c
 from queue_server.domain import events as ev
-from queue_server.domain.booking import Booking
+from queue_server.domain.booking import Booking, BookingState
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, Site
 from queue_server.domain.events import Event
-from queue_server.domain.model import CounterStatus, Ticket
+from queue_server.domain.model import CounterStatus, Ticket, TicketState
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.snapshot import specs
-from queue_server.domain.state import SOURCE_SEQ, SiteState
+from queue_server.domain.state import SOURCE_SEQ, Configuration, SiteState
 
 MAX_EVENTS = 1000  # per batch: a day's log goes up in a few requests, none too large to retry
 MAX_SEQ = 2**53  # what JSON carries exactly, and a database column takes
@@ -29,6 +30,13 @@ MAX_INT = 2**31 - 1  # a snapshot's whole numbers (a ticket's number, recalls): 
 MAX_TEXT = 20_000  # any text of an event (a site file's document holds the longest)
 MAX_FIELD = 500  # any text field of a snapshot (a note holds 200, the running text 500)
 MAX_DEPTH = 16
+# The times a mall writes: after 2000, its events not ahead of this server's clock by more than a clock's error, its
+# snapshots' times (a booking's slot) within a year. A time near year 9999 broke the pages converting it.
+FIRST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+AHEAD, LATEST = timedelta(days=1), timedelta(days=366)
+FIRST_DAY = date(2000, 1, 1)
+LABEL = re.compile(r"^[A-Z]{1,3}-[0-9]{3,6}$")  # format_label: the service's prefix (1-3 capitals), the number
+_ACTIVE = (BookingState.BOOKED, BookingState.CHECKED_IN)
 
 # The snapshots each kind of event carries, by the prefix of its type.
 _NEEDS = {"ticket.": "ticket", "counter.": "counter", "booking.": "booking"}
@@ -56,8 +64,8 @@ def relay(state: SiteState, cmd: c.Relay, now: datetime) -> list[Event]:
         if not previous < event.seq <= MAX_SEQ:
             _invalid(event, f"seq {event.seq} does not follow {previous}" if event.seq <= previous else "seq too large")
         previous = event.seq
-        relayed.append(_checked(site, event))
-        batch.add(relayed[-1])
+        relayed.append(_checked(site, event, now))
+        batch.add(relayed[-1], event.seq)
         configured = relayed[-1].objects.get("site")
         if event.type == ev.SITE_CONFIGURED and isinstance(configured, Site):
             if configured.id != state.site.id:
@@ -72,31 +80,56 @@ class _Batch:
 
     def __init__(self, state: SiteState) -> None:
         self.state = state
-        self.tickets: set[str] = set()
+        self.tickets: dict[str, Ticket] = {}  # the latest snapshot of each ticket the batch carries
         self._numbers: dict[tuple[Any, str, int], str] | None = None
+        self._codes: dict[str, str] | None = None
+        self._niks: dict[tuple[str, Any, str], str] | None = None
 
-    def add(self, event: Event) -> None:
+    def add(self, event: Event, seq: int) -> None:
         for key in ("ticket", "new_ticket"):
             ticket = event.objects.get(key)
             if isinstance(ticket, Ticket):
-                if ticket.parent is None:
-                    self._own_number(event, ticket)
-                self.tickets.add(ticket.id)
+                self._own_number(seq, ticket)
+                self.tickets[ticket.id] = ticket
+        booking = event.objects.get("booking")
+        if isinstance(booking, Booking):
+            self._own_booking(seq, booking)
         counter = event.objects.get("counter")
         if isinstance(counter, CounterStatus) and counter.current is not None:
-            if counter.current not in self.tickets and counter.current not in self.state.tickets:
-                _invalid(event, f"its counter holds ticket {counter.current!r}, which the mall never sent")
+            held = self.tickets.get(counter.current) or self.state.tickets.get(counter.current)
+            if held is None or held.state not in (TicketState.CALLED, TicketState.SERVING):
+                _refuse(seq, f"its counter holds ticket {counter.current!r}, which the mall never sent as called")
 
-    def _own_number(self, event: Event, ticket: Ticket) -> None:
+    def _own_number(self, seq: int, ticket: Ticket) -> None:
+        """A ticket keeps its number, and a number is one ticket's (the database keeps both)."""
+        known = self.tickets.get(ticket.id) or self.state.tickets.get(ticket.id)
+        if known is not None and (known.day, known.series, known.number) != (ticket.day, ticket.series, ticket.number):
+            _refuse(seq, f"its ticket {ticket.id} changed its number")
+        if ticket.parent is not None:
+            return
         if self._numbers is None:  # built once per batch, only for a batch with tickets
             held = self.state.tickets.values()
             self._numbers = {(t.day, t.series, t.number): t.id for t in held if t.parent is None}
         owner = self._numbers.setdefault((ticket.day, ticket.series, ticket.number), ticket.id)
         if owner != ticket.id:
-            _invalid(event, f"its ticket {ticket.label} of {ticket.day} has the number of another ticket")
+            _refuse(seq, f"its ticket {ticket.label} of {ticket.day} has the number of another ticket")
+
+    def _own_booking(self, seq: int, booking: Booking) -> None:
+        """A booking code is one booking's, and a NIK holds one active booking per service and day."""
+        if self._codes is None or self._niks is None:
+            held = self.state.bookings.values()
+            self._codes = {b.code: b.id for b in held}
+            self._niks = {(b.service, b.day, b.nik_hash): b.id for b in held if b.state in _ACTIVE}
+        if self._codes.setdefault(booking.code, booking.id) != booking.id:
+            _refuse(seq, f"its booking's code {booking.code} is another booking's")
+        key = (booking.service, booking.day, booking.nik_hash)
+        if booking.state in _ACTIVE and self._niks.setdefault(key, booking.id) != booking.id:
+            _refuse(seq, "its booking's citizen holds another booking of that service and day")
+        elif booking.state not in _ACTIVE and self._niks.get(key) == booking.id:
+            del self._niks[key]
 
 
-def _checked(site: Site, event: Event) -> Event:
+def _checked(site: Site, event: Event, now: datetime) -> Event:
     """The event as the mirror logs it: its snapshots parsed and of the site as it is configured (so that applying
     cannot fail half-way through a batch, and no dashboard meets a service or counter it does not know), its seq at
     the mall kept in its data."""
@@ -106,6 +139,8 @@ def _checked(site: Site, event: Event) -> Event:
         _invalid(event, f"unknown type {event.type!r}")
     if event.at.tzinfo is None:
         _invalid(event, "its time has no UTC offset")
+    if not FIRST_TIME <= event.at <= now + AHEAD:
+        _invalid(event, f"its time is before 2000 or more than {AHEAD} after this server's clock (the mall's clock?)")
     data = event.data
     for prefix, key in _NEEDS.items():
         if event.type.startswith(prefix) and not isinstance(data.get(key), dict):
@@ -121,7 +156,7 @@ def _checked(site: Site, event: Event) -> Event:
                 objects[key] = kind.from_dict(value if isinstance(value, dict) else {})
             except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
                 _invalid(event, f"its {key!r} cannot be read ({type(exc).__name__}: {exc})")
-            problem = _typed(objects[key], site)
+            problem = _typed(objects[key], site, now)
             if problem is not None:
                 _invalid(event, f"its {key!r}: {problem}")
     if "counter" in data and not isinstance(data["counter"], (dict, str)):
@@ -133,8 +168,13 @@ def _checked(site: Site, event: Event) -> Event:
             _invalid(event, "its 'day' is not a date (YYYY-MM-DD)")
     if event.type == ev.SITE_RUNNING_TEXT and not isinstance(data.get("text"), (str, type(None))):
         _invalid(event, "its 'text' is not text")
-    if event.type == ev.SITE_CONFIGURED and not isinstance(objects.get("site"), Site):
-        _invalid(event, "its configuration cannot be read")
+    if event.type == ev.SITE_CONFIGURED:
+        try:
+            Configuration.from_data(data)
+        except (KeyError, TypeError, ValueError):
+            _invalid(event, "a configuration carries its version, source, file_hash and document")
+        if not isinstance(objects.get("site"), Site):
+            _invalid(event, "its configuration cannot be read")
     _known(site, event, objects)
     return Event(event.type, event.site, event.at, {**data, SOURCE_SEQ: event.seq}, objects=objects)
 
@@ -178,7 +218,7 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def _typed(snapshot: Ticket | CounterStatus | Booking, site: Site) -> str | None:
+def _typed(snapshot: Ticket | CounterStatus | Booking, site: Site, now: datetime) -> str | None:
     """Why a parsed snapshot is not what the mall writes (its fields' types, its site, a ticket's channel and
     priority group, a number from 1), or None."""
     for spec in specs(type(snapshot)):
@@ -196,6 +236,14 @@ def _typed(snapshot: Ticket | CounterStatus | Booking, site: Site) -> str | None
             return f"{spec.name} is longer than {MAX_FIELD} characters"
         elif isinstance(value, datetime) and value.tzinfo is None:
             return f"{spec.name} has no UTC offset"
+        elif isinstance(value, datetime) and not FIRST_TIME <= value <= now + LATEST:
+            return f"{spec.name} is before 2000 or more than a year ahead"
+        elif (
+            isinstance(value, date)
+            and not isinstance(value, datetime)
+            and not FIRST_DAY <= value <= (now + LATEST).date()
+        ):
+            return f"{spec.name} is before 2000 or more than a year ahead"
     if isinstance(snapshot, (Ticket, Booking)) and snapshot.site != site.id:
         return f"it is of site {snapshot.site!r}, not {site.id!r}"
     if isinstance(snapshot, (Ticket, Booking)) and not snapshot.id:
@@ -203,6 +251,8 @@ def _typed(snapshot: Ticket | CounterStatus | Booking, site: Site) -> str | None
     if isinstance(snapshot, Ticket):
         if snapshot.number < 1:
             return "its number is below 1"
+        if not LABEL.match(snapshot.label):
+            return f"its label {snapshot.label[:20]!r} is not a ticket number (A-001)"
         if snapshot.channel not in CHANNELS or (
             snapshot.priority is not None and snapshot.priority not in PRIORITY_GROUPS
         ):
@@ -223,6 +273,10 @@ def _known(site: Site, event: Event, objects: dict[str, Any]) -> None:
     counter = objects.get("counter")
     if counter is not None and counter.id not in site.counters:
         _invalid(event, f"it is of counter {counter.id!r}, which {site.id} does not have")
+
+
+def _refuse(seq: int, why: str) -> None:
+    raise Refusal("uplink_event_invalid", seq=seq, why=why, details={"seq": seq})
 
 
 def _invalid(event: Event, why: str) -> None:

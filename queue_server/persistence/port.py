@@ -464,11 +464,16 @@ class StoragePort(abc.ABC):
         return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
     async def rows_named(
-        self, ticket_ids: Sequence[str], booking_ids: Sequence[str], codes: Sequence[str]
+        self, ticket_ids: Sequence[str], booking_ids: Sequence[str], codes: Sequence[str], tokens: Sequence[str] = ()
     ) -> list[tuple[str, str, str, str | None]]:
         """(table, id, site, booking code) of the tickets and bookings with these ids or booking codes, whatever
-        their site: a mirrored mall's batch may not touch another site's (domain/relay.py checks its own)."""
+        their site, and ("tokens", token, site, None) of the tickets holding these citizens' links: a mirrored
+        mall's batch may not touch another site's (domain/relay.py checks its own)."""
         out: list[tuple[str, str, str, str | None]] = []
+        for start in range(0, len(tokens), 500):
+            chunk = list(tokens[start : start + 500])
+            sql = f"SELECT DISTINCT token, site FROM tickets WHERE token IN ({','.join('?' * len(chunk))})"  # noqa: S608
+            out += [("tokens", str(r[0]), str(r[1]), None) for r in await self._read(sql, chunk)]
         for start in range(0, max(len(ticket_ids), 1), 500):
             chunk = list(ticket_ids[start : start + 500])
             if chunk:
