@@ -250,10 +250,6 @@ class Engine:
         now = self.clock()
         for site_id in list(self.sites):
             loaded = await self.storage.load_site(site_id, self._file_sites[site_id].service_day(now))
-            site, configuration = self._configured(site_id, loaded.configuration, loaded.site_file)
-            if loaded.site_file is not None:
-                self._remembered[site_id] = loaded.site_file
-            self.sites[site_id] = site
             if loaded.relayed_head and site_id not in self.mirrored:
                 # Its log came from its own server: a command here (a day closed by the command line, a server
                 # started without --mirror) would fork the copy from the mall. It stays read only.
@@ -261,6 +257,10 @@ class Engine:
                             "not served, here; start with --mirror %s to say so",
                             site_id, loaded.relayed_head, site_id)  # fmt: skip
                 self.mirrored |= {site_id}
+            site, configuration = self._configured(site_id, loaded.configuration, loaded.site_file)
+            if loaded.site_file is not None:
+                self._remembered[site_id] = loaded.site_file
+            self.sites[site_id] = site
             state = SiteState(site, configuration=configuration, mirrored=site_id in self.mirrored)
             state.relayed_head = loaded.relayed_head
             for counter in loaded.counters:
