@@ -280,4 +280,4 @@ def _refuse(seq: int, why: str) -> None:
 
 
 def _invalid(event: Event, why: str) -> None:
-    raise Refusal("uplink_event_invalid", seq=event.seq, why=why, details={"seq": event.seq})
+    _refuse(event.seq, why)
