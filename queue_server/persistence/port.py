@@ -359,15 +359,8 @@ class StoragePort(abc.ABC):
 
     async def idempotent_results(self, keys: Sequence[str]) -> dict[str, tuple[int, str]]:
         """The stored answers (status, body) of those keys whose command committed; one query for a whole batch."""
-        found: dict[str, tuple[int, str]] = {}
-        unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), 500):  # well under SQLite's limit of bound parameters
-            chunk = unique[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT key, status, body FROM idempotency WHERE key IN ({marks})"  # noqa: S608 - placeholders
-            for key, status, body in await self._read(sql, chunk):
-                found[str(key)] = (int(status), str(body))
-        return found
+        rows = await self._in_chunks("SELECT key, status, body FROM idempotency WHERE key IN ({marks})", keys)
+        return {str(key): (int(status), str(body)) for key, status, body in rows}
 
     # --- the supervisor's reads and the survey (reports, audit log, IKM) ----------------------------------
 
@@ -470,22 +463,24 @@ class StoragePort(abc.ABC):
         their site, and ("tokens", token, site, None) of the tickets holding these citizens' links: a mirrored
         mall's batch may not touch another site's (domain/relay.py checks its own)."""
         out: list[tuple[str, str, str, str | None]] = []
-        for start in range(0, len(tokens), 500):
-            chunk = list(tokens[start : start + 500])
-            sql = f"SELECT DISTINCT token, site FROM tickets WHERE token IN ({','.join('?' * len(chunk))})"  # noqa: S608
-            out += [("tokens", str(r[0]), str(r[1]), None) for r in await self._read(sql, chunk)]
-        for start in range(0, max(len(ticket_ids), 1), 500):
-            chunk = list(ticket_ids[start : start + 500])
-            if chunk:
-                sql = f"SELECT id, site FROM tickets WHERE id IN ({','.join('?' * len(chunk))})"  # noqa: S608
-                out += [("tickets", str(r[0]), str(r[1]), None) for r in await self._read(sql, chunk)]
-        named = list(booking_ids) + list(codes)
-        for start in range(0, len(named), 500):
-            chunk = named[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT id, site, code FROM bookings WHERE id IN ({marks}) OR code IN ({marks})"  # noqa: S608
-            out += [("bookings", str(r[0]), str(r[1]), str(r[2])) for r in await self._read(sql, chunk + chunk)]
+        rows = await self._in_chunks("SELECT DISTINCT token, site FROM tickets WHERE token IN ({marks})", tokens)
+        out += [("tokens", str(r[0]), str(r[1]), None) for r in rows]
+        rows = await self._in_chunks("SELECT id, site FROM tickets WHERE id IN ({marks})", ticket_ids)
+        out += [("tickets", str(r[0]), str(r[1]), None) for r in rows]
+        sql = "SELECT id, site, code FROM bookings WHERE id IN ({marks}) OR code IN ({marks})"
+        rows = await self._in_chunks(sql, [*booking_ids, *codes], repeat=2)
+        out += [("bookings", str(r[0]), str(r[1]), str(r[2])) for r in rows]
         return out
+
+    async def _in_chunks(self, sql: str, values: Sequence[str], repeat: int = 1) -> list[tuple[Any, ...]]:
+        """The rows of `sql` for `values`, read in chunks well under SQLite's limit of bound parameters; `{marks}`
+        in `sql` stands for a chunk's placeholders, `repeat` times the same chunk."""
+        rows: list[tuple[Any, ...]] = []
+        unique = list(dict.fromkeys(values))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            rows += await self._read(sql.format(marks=",".join("?" * len(chunk))), chunk * repeat)
+        return rows
 
     async def add_relayed_surveys(self, rows: list[tuple[Any, ...]]) -> None:
         """Answers given at a mirrored mall, as survey_row made them there; one already here is left as it is."""
