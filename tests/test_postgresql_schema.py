@@ -66,11 +66,12 @@ async def test_a_new_database_gets_the_same_tables_and_columns_as_sqlite(cluster
     finally:
         await conn.close()
     # The same tables and columns, but for what only several processes need (0002_site_heads, 0004_screen_presence,
-    # 0010_device_presence).
+    # 0010_device_presence, 0011_uplink_status).
     only_shared = {
         "site_heads": ["site", "seq"],
         "screen_presence": ["process", "site", "screen", "seen_at"],
         "device_presence": ["process", "device", "site", "health", "seen_at"],
+        "uplink_status": ["site", "status", "said_at"],
     }
     assert await _columns(url) == {**_sqlite_columns(), **only_shared}
 

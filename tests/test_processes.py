@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import signal
 import subprocess
@@ -26,7 +27,9 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from .helpers import KIOSK, LOBBY, Server, bearer, eventually, running_server
+from queue_server.outbound import uplink as uplink_module
+
+from .helpers import KIOSK, LOBBY, Clock, Server, bearer, eventually, running_server
 from .pg_support import Cluster, new_database, throwaway_cluster_handle
 from .test_invariants import _start, write_site
 
@@ -490,3 +493,51 @@ async def test_a_configuration_changed_on_one_process_applies_on_every_other(pg_
             assert on_b["version"] == 1 and on_b["source"] == "web"
         finally:
             await ws.close()
+
+
+async def test_every_process_of_a_mall_knows_where_its_uplink_stands(
+    pg_cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mall on its own PostgreSQL server with two processes sends its log up to its mirror from one of them; the
+    other answers /healthz, raises the supervisor's alert and keeps for retention what the mirror lacks the same."""
+    for name, seconds in (("SHARE_SECONDS", 0.5), ("IDLE_SECONDS", 0.5), ("RETRY_CAP", 1.0)):
+        monkeypatch.setattr(uplink_module, name, seconds)
+    async with running_server(tmp_path / "mirror.sqlite3", mirrored=["tegal"]) as mirror:
+        token = await mirror.ctx.accounts.create_device("uplink", "tegal", "Server MPP Tegal")
+        port = mirror.config.port
+    clock = Clock()
+    mall = {"uplink_url": f"http://127.0.0.1:{port}", "uplink_token": token, "clock": clock}
+    async with servers(await new_database(pg_cluster), 2, **mall) as processes:
+        for _ in range(5):
+            await processes[0].issue("ktp")
+        newest = await processes[0].ctx.storage.newest_seq("tegal")
+
+        async def uplink_of(process: Server) -> dict[str, Any]:
+            r = await process.http.get("/healthz")
+            assert r.status_code == 200, r.text
+            return dict(r.json()["uplink"]["tegal"])
+
+        async def failing_on_both() -> bool:
+            said = [await uplink_of(p) for p in processes]
+            return all(s["failing_since"] is not None for s in said)
+
+        await eventually(failing_on_both, "both processes know the mirror is away")
+        clock.advance(minutes=3)
+        for process in processes:
+            alerts = process.app.state.server.monitor.figures("tegal")["alerts"]
+            assert [a for a in alerts if a["kind"] == "uplink_failing"], alerts
+            assert process.ctx.uplink.acknowledged("tegal") < newest, "retention keeps what the mirror lacks"
+
+        async with running_server(tmp_path / "mirror.sqlite3", mirrored=["tegal"], port=port):
+
+            async def up_on_both() -> bool:
+                said = [await uplink_of(p) for p in processes]
+                return all(s["failing_since"] is None and s["acknowledged"] == newest for s in said)
+
+            await eventually(up_on_both, "both processes know the log went up", seconds=40)
+            for process in processes:
+                alerts = process.app.state.server.monitor.figures("tegal")["alerts"]
+                assert not [a for a in alerts if a["kind"] == "uplink_failing"], alerts
+                assert process.ctx.uplink.acknowledged("tegal") == newest
+            senders = [p for p in processes if p.ctx.uplink._said_at > -math.inf]
+            assert len(senders) == 1, "one process sends, the other listens"

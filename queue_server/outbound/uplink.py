@@ -7,6 +7,10 @@ doubt (GET .../uplink), never kept here, so a lost answer or a restart on either
 event: the mirror refuses a batch that does not continue its copy (409 with where it stands) and the sender goes
 on from there. Offline for a day, the mall sends the day in pages of up to BATCH events once the line is back.
 Retention (application/retention.py) archives none of the events the mirror has not acknowledged.
+
+On shared storage (several processes of one mall) one process sends; it says where each site stands in the
+database (`uplink_status`), and the others read that, so every process answers /healthz, raises the supervisor's
+alert and keeps for retention what the mirror lacks.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ RETRY_FIRST, RETRY_CAP = 1.0, 60.0  # seconds: after a failure, doubling up to t
 # A quiet mall still says it is there this often (the mirror's "heard from"), and checks where the mirror's copy
 # ends: a mirror restored from an older backup gets the events it lost again.
 HEARTBEAT_SECONDS = 60.0
+SHARE_SECONDS = 15.0  # the sending process says where each site stands at least this often (and on every change)
 ALERT_AFTER = timedelta(minutes=2)  # a blip is no news; a line down this long is the supervisor's (an alert)
 SURVEY_BATCH = 500  # survey answers per request (the mirror takes up to 500)
 SURVEY_OVERLAP = timedelta(minutes=2)
@@ -55,13 +60,31 @@ class UplinkStatus:
     surveys: tuple[str, str] | None = None  # the mirror's newest survey answer: (answered_at, ticket)
 
     def view(self) -> dict[str, Any]:
+        behind = None if self.acknowledged is None else max(0, self.newest - self.acknowledged)
+        return {**self.shared(), "behind": behind}
+
+    def shared(self) -> dict[str, Any]:
+        """What the sending process tells the others (share_uplink)."""
         return {
             "acknowledged": self.acknowledged,
-            "behind": None if self.acknowledged is None else max(0, self.newest - self.acknowledged),
             "last_ok_at": self.last_ok_at.isoformat() if self.last_ok_at else None,
             "failing_since": self.failing_since.isoformat() if self.failing_since else None,
             "last_error": self.last_error,
         }
+
+    def heard(self, said: dict[str, Any], said_at: datetime, now: datetime) -> None:
+        """Take what the sending process said. Said too long ago, no process is sending: that is a failure too."""
+        self.acknowledged = said.get("acknowledged")
+        self.last_ok_at = _moment(said.get("last_ok_at"))
+        self.failing_since = _moment(said.get("failing_since"))
+        self.last_error = said.get("last_error")
+        if self.failing_since is None and now - said_at > ALERT_AFTER:
+            self.failing_since = said_at
+            self.last_error = "no process of this server has sent the log since then (is one stuck?)"
+
+
+def _moment(text: Any) -> datetime | None:
+    return datetime.fromisoformat(text) if isinstance(text, str) else None
 
 
 def _cursor(value: Any) -> tuple[str, str] | None:
@@ -84,6 +107,8 @@ class Uplink:
         self.status: dict[str, UplinkStatus] = {site: UplinkStatus() for site in self.sites}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._said: dict[str, Any] = {}  # the failures this process last told the others of, and when (monotonic)
+        self._said_at = -math.inf
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="uplink")
@@ -117,17 +142,47 @@ class Uplink:
         return status.acknowledged or 0 if status is not None else 0
 
     async def _run(self) -> None:
-        """On shared storage (several processes) one of them sends: the others wait for the role."""
+        """On shared storage (several processes) one of them sends: the others wait for the role, and meanwhile
+        take where each site stands from what the sending one says."""
         while True:
             async with self.storage.exclusive("uplink") as role:
                 if role.held:
                     await self._send_forever(role)
+                else:
+                    await self._hear()
             await asyncio.sleep(IDLE_SECONDS)
+
+    async def _hear(self) -> None:
+        try:
+            said = await self.storage.uplink_said()
+        except Exception as exc:  # the database away: the status stays as last heard, looked at again soon
+            log.debug("where the uplink stands could not be read: %s", exc)
+            return
+        now = self.clock()
+        for site, (status, said_at) in said.items():
+            if site in self.status:
+                self.status[site].heard(status, said_at, now)
+
+    async def _share(self) -> None:
+        """Tell the other processes where each site stands: at once when a failure begins, changes or ends, and
+        otherwise every SHARE_SECONDS (they take a silence as a stuck sender; `acknowledged` a little behind only
+        keeps a few more events from retention)."""
+        view = {site: status.shared() for site, status in self.status.items()}
+        failures = {site: (shared["failing_since"], shared["last_error"]) for site, shared in view.items()}
+        if failures == self._said and time.monotonic() - self._said_at < SHARE_SECONDS:
+            return
+        try:
+            await self.storage.share_uplink(view, self.clock())
+        except Exception as exc:  # the database away: said again after the next pass
+            log.debug("where the uplink stands could not be shared: %s", exc)
+            return
+        self._said, self._said_at = failures, time.monotonic()
 
     async def _send_forever(self, role: Any) -> None:
         delay = RETRY_FIRST
         timeout = aiohttp.ClientTimeout(total=30)
         async with aiohttp.ClientSession(timeout=timeout) as http:
+            await self._share()  # at once: what an earlier run said is not taken for now while the mirror is asked
             while await role.still_held():
                 self._wake.clear()
                 failed = sent = False
@@ -137,6 +192,7 @@ class Uplink:
                     except Exception as exc:  # the mirror away or refusing, a database error here: tried again
                         failed = True
                         self._failed(site, exc)
+                await self._share()
                 if failed:
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, RETRY_CAP)

@@ -232,6 +232,15 @@ class StoragePort(abc.ABC):
         """What other processes said of their devices since `since` (share_devices)."""
         return []
 
+    async def share_uplink(self, statuses: dict[str, dict[str, Any]], at: datetime) -> None:
+        """Say where each site's uplink stands (the process that sends it: outbound/uplink.py). One process (SQLite)
+        has no one to tell."""
+        return None
+
+    async def uplink_said(self) -> dict[str, tuple[dict[str, Any], datetime]]:
+        """Per site, where its uplink stands and when that was said (share_uplink)."""
+        return {}
+
     # --- the event log and projections, read the same way on both ---------------------------------------
 
     async def load_site(self, site_id: str, today: date) -> LoadedSite:

@@ -206,6 +206,18 @@ class PostgresStorage(StoragePort):
         )
         return [json.loads(row[0]) for row in rows]
 
+    async def share_uplink(self, statuses: dict[str, dict[str, Any]], at: datetime) -> None:
+        rows = [(site, json.dumps(status), utc_iso(at)) for site, status in sorted(statuses.items())]
+        await self.pool.executemany(
+            "INSERT INTO uplink_status (site, status, said_at) VALUES ($1, $2, $3) "
+            "ON CONFLICT (site) DO UPDATE SET status = EXCLUDED.status, said_at = EXCLUDED.said_at",
+            rows,
+        )
+
+    async def uplink_said(self) -> dict[str, tuple[dict[str, Any], datetime]]:
+        rows = await self.pool.fetch("SELECT site, status, said_at FROM uplink_status")
+        return {row[0]: (json.loads(row[1]), datetime.fromisoformat(row[2])) for row in rows}
+
     async def idempotency_keys(self) -> list[tuple[str, float]]:
         rows = await self.pool.fetch(
             "SELECT key, EXTRACT(EPOCH FROM created_at::timestamptz)::float8 AS t FROM idempotency ORDER BY t"
