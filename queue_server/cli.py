@@ -7,6 +7,7 @@ import asyncio
 import errno
 import fcntl
 import getpass
+import json
 import os
 import socket
 import sys
@@ -214,7 +215,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 def _config(args: argparse.Namespace, **overrides: Any) -> Config:
     site_files = [Path(p) for p in args.site] if getattr(args, "site", None) else overrides.pop("site_files", None)
-    uses_sites = args.command in ("serve", "user", "device", "webhook", "archive", "close-day")
+    uses_sites = args.command in ("serve", "user", "device", "webhook", "archive", "close-day", "mirror")
     if site_files is None and "QUEUE_SITE_FILES" not in os.environ and uses_sites:
         # The demo mall's file is the default: fine for trying things, a trap for a real mall's database.
         print(
@@ -350,6 +351,40 @@ def cmd_device(args: argparse.Namespace) -> None:
             for d in await accounts.list_devices():
                 state = "revoked" if d["revoked_at"] else "active"
                 print(f"{d['id']:4} {d['kind']:8} {d['site']:12} {d['screen'] or '-':12} {state:8} {d['name']}")
+
+    _run_account_action(args, action)
+
+
+def cmd_mirror(args: argparse.Namespace) -> None:
+    """A mall that ran on its own server is served by this one from now on (docs/deployment.md)."""
+
+    async def action(accounts: Any, sites: Any, config: Any, storage: Any) -> None:
+        from datetime import UTC, datetime
+
+        if args.site_id not in sites:
+            raise ValueError(f"unknown site {args.site_id!r}; sites: {', '.join(sites)}")
+        with server_lock(config.database):  # a batch arriving meanwhile would set the copy's end again
+            relayed = await storage.relayed_head(args.site_id)
+            if not relayed:
+                raise ValueError(f"site {args.site_id} holds no log sent up from its own server here: nothing to "
+                                 "take over")  # fmt: skip
+            # Its box can send nothing more (a late batch would continue a copy that is now this server's own log).
+            devices = await accounts.list_devices()
+            uplinks = [d["id"] for d in devices if d["kind"] == "uplink" and d["site"] == args.site_id]
+            for device in devices:
+                if device["id"] in uplinks and not device["revoked_at"]:
+                    await accounts.revoke_device(device["id"])
+            await storage.take_over(args.site_id)
+            at = datetime.now(UTC).isoformat(timespec="microseconds")
+            details = json.dumps({"relayed_head": relayed, "revoked_devices": uplinks})
+            target = f"site {args.site_id}"
+            seq = await storage.newest_seq(args.site_id)
+            await accounts.store.audit((args.site_id, at, "cli", "admin", "site.take_over", target, details, seq))
+        print(f"{args.site_id} is served by this server from now on; its log came from its own server up to that "
+              f"server's event {relayed}. Uplink tokens of {args.site_id} revoked: {len(uplinks)}.")  # fmt: skip
+        print(f"Next: start serve without --mirror {args.site_id} (and QUEUE_MIRRORED_SITES without it); add the "
+              "mall's accounts (queue-server user add) and its kiosks' and screens' tokens (queue-server device "
+              "add), and point them at this server.")  # fmt: skip
 
     _run_account_action(args, action)
 
@@ -781,6 +816,13 @@ def parser() -> argparse.ArgumentParser:
     one.add_argument("--site-id", required=True)
     one.add_argument("id")
     sp.set_defaults(func=cmd_webhook)
+
+    sp = sub.add_parser("mirror", help="a mall whose log came up from its own server (docs/deployment.md)")
+    msub = sp.add_subparsers(dest="mirror_command", required=True)
+    one = msub.add_parser("take-over", help="serve the mall here from now on (with this server stopped)")
+    common(one)
+    one.add_argument("--site-id", required=True)
+    sp.set_defaults(func=cmd_mirror)
 
     sp = sub.add_parser("close-day", help="close a service day with the server stopped")
     common(sp)

@@ -590,3 +590,39 @@ def test_every_kind_of_event_a_mall_makes_is_taken_and_makes_the_same_state() ->
     assert mirror.tickets == mall.tickets and mirror.bookings == mall.bookings
     assert mirror.counters == mall.counters and mirror.closed_days == mall.closed_days
     assert mirror.current_running_text == mall.current_running_text
+
+
+def take_over(database: Path | str) -> subprocess.CompletedProcess[str]:
+    cli = [sys.executable, "-m", "queue_server", "mirror", "take-over", "--site-id", "tegal", "--db", str(database),
+           "--site", str(DEMO_SITE)]  # fmt: skip
+    return subprocess.run(cli, capture_output=True, text=True, timeout=60)
+
+
+async def test_a_mall_taken_over_is_served_here_and_its_box_sends_no_more(database: Path | str, tmp_path: Path) -> None:
+    """A mall moves from its own box to the server that mirrored it (docs/deployment.md, "Taking a mall over"):
+    the mirror's copy becomes its own log, the numbers go on, and the box's uplink token no longer works."""
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = await uplink_token(mirror)
+        port = mirror.config.port
+        async with mall_of(mirror.url, token, tmp_path) as mall:
+            for _ in range(3):
+                await mall.issue("ktp")
+            await caught_up(mall, mirror)
+            relayed = mirror.ctx.state("tegal").relayed_head
+    done = take_over(database)
+    assert done.returncode == 0, done.stderr
+    assert f"up to that server's event {relayed}" in done.stdout and "revoked: 1" in done.stdout, done.stdout
+    again = take_over(database)
+    assert again.returncode == 1 and "nothing to take over" in again.stderr, again.stderr
+
+    # Started again, even by mistake still with --mirror tegal, it serves the mall: a box's log is not mixed in.
+    async with running_server(database, mirrored=["tegal"], port=port) as central:
+        assert not central.ctx.state("tegal").mirrored
+        assert (await central.issue("ktp"))["ticket"]["label"] == "A-004", "the mall's numbers go on"
+        r = await central.http.get("/api/v1/sites/tegal/uplink", headers=bearer(token))
+        assert r.status_code == 401, "the box's uplink token was revoked"
+        today = datetime.now(UTC).date()  # the command line's clock, not the test's
+        days = {"from": str(today - timedelta(days=1)), "to": str(today + timedelta(days=1))}
+        audit = await central.http.get("/api/v1/sites/tegal/audit", params=days, headers=await central.login("admin"))
+        entries = [e for e in audit.json()["entries"] if e["action"] == "site.take_over"]
+        assert len(entries) == 1 and "kini dilayani server ini" in entries[0]["summary"]["id"], audit.text

@@ -277,6 +277,16 @@ class StoragePort(abc.ABC):
             tickets, counters, closed, bookings, running_text, configuration, int(head[0][0]), site_file, relayed
         )
 
+    async def relayed_head(self, site_id: str) -> int:
+        """A mirrored mall: the newest seq of its own log held here (0: none, or taken over)."""
+        row = await self._read("SELECT value FROM site_settings WHERE site = ? AND key = 'relayed_head'", (site_id,))
+        return int(row[0][0]) if row else 0
+
+    async def take_over(self, site_id: str) -> None:
+        """A mirrored mall served here from now on (queue-server mirror take-over): its log here, sent up from its
+        own server until now, goes on as this server's own."""
+        await self.execute(_SETTING_UPSERT, (site_id, "relayed_head", "0", await self.newest_seq(site_id)))
+
     async def remember_site_file(self, site_id: str, document: dict[str, Any], head: int) -> None:
         """The site file's document being served while no configuration is stored (LoadedSite.site_file)."""
         await self.execute(_SETTING_UPSERT, (site_id, "site_file", jsontext.dumps(document), head))

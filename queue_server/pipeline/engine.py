@@ -257,6 +257,12 @@ class Engine:
                             "not served, here; start with --mirror %s to say so",
                             site_id, loaded.relayed_head, site_id)  # fmt: skip
                 self.mirrored |= {site_id}
+            elif site_id in self.mirrored and loaded.head and not loaded.relayed_head:
+                # Served here until now (or taken over from its box: queue-server mirror take-over): a box's log
+                # would be mixed into this one. It stays served here, and an uplink for it is refused.
+                log.error("site %s has a log of its own here (up to event %d), not one sent up from its own server: "
+                          "--mirror %s is ignored and it is served here", site_id, loaded.head, site_id)  # fmt: skip
+                self.mirrored -= {site_id}
             site, configuration = self._configured(site_id, loaded.configuration, loaded.site_file)
             if loaded.site_file is not None:
                 self._remembered[site_id] = loaded.site_file
