@@ -498,6 +498,13 @@ async def test_a_mall_touches_nothing_of_another_mall_and_stays_mirrored(databas
         r = await mirror.http.post("/api/v1/sites/tegal/uplink/surveys", json={"answers": [{**ahead, "answered_at":
                                    "2026-11-23T02:01:00+00:00"}] * 2}, headers=token)  # fmt: skip
         assert r.status_code == 422 and "a ticket answers once" in r.json()["error"]["message_en"], r.text
+        # An answer naming a service, an agency or a counter the ticket does not have is kept as the ticket's.
+        mislabelled = {**ahead, "answered_at": "2026-11-23T02:01:00+00:00", "service": "no-such-service",
+                       "agency": "nobody", "counter": "99", "day": "2031-01-01"}  # fmt: skip
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink/surveys", json={"answers": [mislabelled]}, headers=token)
+        assert r.status_code == 200, r.text
+        kept = await mirror.ctx.storage.survey_rows_since("tegal", "", 10)
+        assert [row[:5] for row in kept] == [(real_ticket()["id"], "2026-11-23", "ktp", "disdukcapil", None)]
 
         # What only the mall's own server takes: kiosk and display tokens, webhooks.
         admin = await mirror.login("admin")

@@ -109,7 +109,8 @@ _RELAYED = ("ticket", "day", "service", "agency", "counter", "channel", "answere
 async def relay_answers(storage: StoragePort, site: Site, body: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Keep a batch of a mirrored mall's answers (each as survey_rows_since reads them there); an answer already
     here is left as it was. The whole batch is checked before any is kept: each of a ticket the mall's log brought
-    here, once, given no later than now (a mall's clock ahead would hold back every answer after it)."""
+    here, once, given no later than now (a mall's clock ahead would hold back every answer after it). Its day,
+    service, agency and counter are the ticket's here, as the log made it, whatever the answer says."""
     items = body.get("answers")
     if set(body) != {"answers"} or not isinstance(items, list) or not 1 <= len(items) <= RELAY_MAX:
         raise Refusal("invalid_field.list_size", low=1, high=RELAY_MAX, details={"field": "answers"})
@@ -118,12 +119,12 @@ async def relay_answers(storage: StoragePort, site: Site, body: dict[str, Any], 
     if len(set(tickets)) < len(tickets):
         raise Refusal("invalid_field.relayed_answer", index=len(set(tickets)) + 1, why="a ticket answers once",
                       details={"field": "answers"})  # fmt: skip
-    known = {row_id for table, row_id, row_site, _ in await storage.rows_named(tickets, [], []) if row_site == site.id}
+    known = await storage.tickets_answered_for(site.id, tickets)
     for index, ticket in enumerate(tickets, 1):
         if ticket not in known:
             raise Refusal("invalid_field.relayed_answer", index=index, why=f"ticket {ticket[:40]} was not sent here",
                           details={"field": "answers"})  # fmt: skip
-    await storage.add_relayed_surveys(rows)
+    await storage.add_relayed_surveys([(row[0], row[1], *known[row[0]], *row[6:]) for row in rows])
     newest = await storage.newest_survey(site.id)
     return {"ok": True, "received": len(rows), "newest": _cursor(newest)}
 
