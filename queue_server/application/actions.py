@@ -22,7 +22,7 @@ from queue_server.domain.decide import checkin_window, find_ticket
 from queue_server.domain.events import Event
 from queue_server.domain.model import Ticket
 from queue_server.domain.refusal import Refusal
-from queue_server.domain.relay import MAX_EVENTS
+from queue_server.domain.relay import MAX_EVENTS, invalid_event
 from queue_server.domain.state import SiteState
 from queue_server.domain.wait import WaitEstimate
 from queue_server.live import wire
@@ -635,19 +635,20 @@ def _relayed_event(ctx: Context, site_id: str, item: Any) -> Event:
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
         raise Refusal("invalid_field.relayed_event", details={"field": "events"})
     if not isinstance(type_, str) or not isinstance(site, str) or not isinstance(at, str) or not isinstance(data, dict):
-        raise Refusal("uplink_event_invalid", seq=seq, why="type, site and at are text, data an object")
+        raise invalid_event(seq, "type, site and at are text, data an object")
     try:
         when = datetime.fromisoformat(at)
     except ValueError:
-        raise Refusal("uplink_event_invalid", seq=seq, why=f"{at[:40]!r} is not an ISO 8601 time") from None
+        raise invalid_event(seq, f"{at[:40]!r} is not an ISO 8601 time") from None
     objects: dict[str, Any] = {}
     if type_ == ev.SITE_CONFIGURED and site == site_id:
         document = data.get("document")
         if not isinstance(document, dict):
-            raise Refusal("uplink_event_invalid", seq=seq, why="a site.configured event carries its 'document'")
+            raise invalid_event(seq, "a site.configured event carries its 'document'")
         try:
             objects["site"] = ctx.engine.parse_configuration(site_id, document)
         except SiteFileError as exc:
-            why = "its configuration cannot be read here: " + "; ".join(exc.problems)[:300]
-            raise Refusal("uplink_event_invalid", seq=seq, why=why) from None
+            raise invalid_event(
+                seq, "its configuration cannot be read here: " + "; ".join(exc.problems)[:300]
+            ) from None
     return Event(type_, site, when, data, seq, objects=objects)

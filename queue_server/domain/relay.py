@@ -275,8 +275,13 @@ def _known(site: Site, event: Event, objects: dict[str, Any]) -> None:
         _invalid(event, f"it is of counter {counter.id!r}, which {site.id} does not have")
 
 
+def invalid_event(seq: int, why: str) -> Refusal:
+    """An event of a mall's log that cannot be taken, named by its seq at the mall (in the message and details)."""
+    return Refusal("uplink_event_invalid", seq=seq, why=why, details={"seq": seq})
+
+
 def _refuse(seq: int, why: str) -> None:
-    raise Refusal("uplink_event_invalid", seq=seq, why=why, details={"seq": seq})
+    raise invalid_event(seq, why)
 
 
 def _invalid(event: Event, why: str) -> None:
