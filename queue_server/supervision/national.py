@@ -47,6 +47,7 @@ LIVE_SECONDS = 1.0  # a mall's live figures are reused this long when nothing wa
 # STALE_SECONDS together).
 REFRESH_BUDGET = 0.05
 STALE_SECONDS = 5.0  # the page polls every 5 s
+HEARD_SECONDS = 15.0  # how long the uplink tokens' last-seen times are reused (written every 30 s at most)
 SLICE_SECONDS = 0.005
 SORTS = ("name", "waiting", "longest_wait", "past_closing", "served_today", "counters_open", "screens_down",
          "quota_used", "ikm")  # fmt: skip
@@ -116,6 +117,7 @@ class National:
         self.clock = clock
         self._answers: dict[tuple[str, date, date], tuple[float, asyncio.Task[Answers]]] = {}
         self._live: dict[str, tuple[int, float, dict[str, Any]]] = {}
+        self._heard: tuple[float, dict[str, str]] = (-math.inf, {})  # when read; per site, its uplink's last-seen
 
     def sites_of(self, principal: Principal) -> list[Site]:
         return [self.ctx.sites[s] for s in visible_sites(principal, self.ctx.sites)]
@@ -192,12 +194,14 @@ class National:
         mirrored = {site.id for site in sites if self.ctx.state(site.id).mirrored}
         if not mirrored:
             return {}
-        heard: dict[str, str | None] = dict.fromkeys(mirrored)
-        for device in await self.ctx.accounts.list_devices():
-            site, seen = str(device["site"]), device["last_seen_at"]
-            if device["kind"] == "uplink" and site in mirrored and seen and not device["revoked_at"]:
-                heard[site] = max(str(seen), heard[site] or "")
-        return heard
+        if self.clock() - self._heard[0] >= HEARD_SECONDS:  # every device row, so not on each page's every poll
+            seen_at: dict[str, str] = {}
+            for device in await self.ctx.accounts.list_devices():
+                site, seen = str(device["site"]), device["last_seen_at"]
+                if device["kind"] == "uplink" and seen and not device["revoked_at"]:
+                    seen_at[site] = max(str(seen), seen_at.get(site, ""))
+            self._heard = (self.clock(), seen_at)
+        return {site: self._heard[1].get(site) for site in mirrored}
 
     # --- the IKM -----------------------------------------------------------------------------------------------
 
