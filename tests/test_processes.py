@@ -353,9 +353,17 @@ async def test_postgresql_restarted_mid_load_gives_503_then_recovers_losing_noth
         display, _ = await hello(a.ws_url)
         assert json.loads(await display.recv())["type"] == "snapshot"
         acknowledged = [(await s.issue("ktp"))["ticket"]["id"] for s in (a, b, a, b)]
+        fresh_kiosk = await a.ctx.accounts.create_device("kiosk", "tegal", "Kios 2")  # not known to any process yet
         await asyncio.to_thread(own_cluster.stop)
         for server in (a, b):
             r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK))
+            assert r.status_code == 503 and r.json()["error"]["code"] == "storage_unavailable", r.text
+            # Before any command: a token to look up, a password to check. The kiosk retries a 503, not a 500.
+            r = await server.http.post(
+                "/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(fresh_kiosk)
+            )
+            assert r.status_code == 503 and r.json()["error"]["code"] == "storage_unavailable", r.text
+            r = await server.http.post("/api/v1/auth/login", json={"username": "supervisor", "password": "x" * 8})
             assert r.status_code == 503 and r.json()["error"]["code"] == "storage_unavailable", r.text
         await asyncio.to_thread(own_cluster.start)
         for server in (a, b, a, b):

@@ -177,6 +177,11 @@ class StoragePort(abc.ABC):
     async def run(self, statements: Statements) -> None:
         """Several statements (each with its rows, run per row) in one transaction: all of them or none."""
 
+    def unavailable(self, exc: BaseException) -> bool:
+        """Whether `exc` says the database cannot be reached or used just now (a retry later may work), not a bug:
+        the caller is told 503 storage_unavailable, as for a failed write, rather than 500."""
+        return isinstance(exc, OSError)
+
     def exclusive(self, name: str) -> AbstractAsyncContextManager[Role]:
         """Whether this process holds the role `name` (e.g. sending the outbox) while the context lasts. One process
         (SQLite) always does; on shared storage, one process at a time (postgresql_storage.py)."""

@@ -170,6 +170,18 @@ class PostgresStorage(StoragePort):
             finally:
                 _pinned.reset(token)
 
+    def unavailable(self, exc: BaseException) -> bool:
+        # Refused or lost connections, a server shutting down or starting (class 57), out of connections, memory or
+        # disk (class 53).
+        transient = (
+            OSError,
+            asyncpg.PostgresConnectionError,
+            asyncpg.exceptions.ConnectionDoesNotExistError,
+            asyncpg.exceptions.OperatorInterventionError,
+            asyncpg.exceptions.InsufficientResourcesError,
+        )
+        return isinstance(exc, transient)
+
     async def heads(self) -> dict[str, int]:
         """Every site's newest seq, as committed: how a follower finds what it missed."""
         return {row[0]: int(row[1]) for row in await self.pool.fetch("SELECT site, seq FROM site_heads")}

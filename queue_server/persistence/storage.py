@@ -82,6 +82,10 @@ class Storage(StoragePort):
 
     # --- lifecycle -----------------------------------------------------------------------------------
 
+    def unavailable(self, exc: BaseException) -> bool:
+        # The file locked by another program, its disk full or failing, its folder gone.
+        return isinstance(exc, (OSError, sqlite3.OperationalError))
+
     async def open(self) -> None:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,7 @@ from queue_server.outbound.deliverer import DeliverySettings
 from queue_server.outbound.uplink import Uplink
 from queue_server.outbound.vault import Vault
 from queue_server.persistence.factory import storage_for
-from queue_server.pipeline.engine import Engine
+from queue_server.pipeline.engine import Engine, StorageUnavailable
 from queue_server.settings import runtime
 from queue_server.settings.config import CONFIG_VARIABLE, Config
 from queue_server.settings.sitefile import parse_site, read_document
@@ -156,6 +156,10 @@ async def _client_gone(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
+    ctx = server_of(request.app).ctx
+    if ctx is not None and ctx.storage.unavailable(exc):  # e.g. a token looked up while PostgreSQL restarts
+        log.warning("database unavailable on %s %s (%s: %s)", request.method, request.url.path, type(exc).__name__, exc)
+        return http_response(StorageUnavailable(f"{type(exc).__name__}: {exc}"))
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return http_response(Refusal("internal_error"))
 
