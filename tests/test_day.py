@@ -113,3 +113,43 @@ async def test_a_clock_that_jumps_ahead_while_running_does_not_close_the_day(ser
     r = await server.http.get(f"/api/v1/tickets/{ticket['ticket']['token']}")
     assert r.json()["ticket"]["state"] == "waiting"
     assert "jumped" in engine.clock_doubts["tegal"]["reason"]
+
+
+async def test_a_no_show_stays_one_through_the_close_a_reopen_and_the_next_day(database: Path | str) -> None:
+    """A citizen who did not come is counted as a no-show in the day's report for good: the close does not expire
+    them, a reopen does not put them back in the queue ahead of those who stayed, and the next day does not load
+    them again."""
+    clock = Clock()
+    async with running_server(database, clock=clock) as server:
+        supervisor, operator = await server.login("supervisor"), await server.login("op-disdukcapil")
+        missed, waiting = await server.issue("ktp"), await server.issue("ktp")
+        assert (await server.command(operator, "1", "open")).status_code == 200
+        assert (await server.command(operator, "1", "call_next")).status_code == 200
+        assert (await server.command(operator, "1", "no_show")).status_code == 200
+
+        async def no_shows() -> int:
+            r = await server.http.get("/api/v1/sites/tegal/reports", headers=supervisor)
+            assert r.status_code == 200, r.text
+            return int(r.json()["totals"]["no_show"])
+
+        assert await no_shows() == 1
+        r = await close(server, supervisor)
+        assert r.status_code == 200 and r.json()["expired"] == 1, r.text  # the one still waiting
+        assert await no_shows() == 1
+        r = await reopen(server, supervisor)
+        assert r.status_code == 200 and r.json()["restored"] == 1, r.text
+        assert await no_shows() == 1
+        assert (await server.command(operator, "1", "open")).status_code == 200
+        called = (await server.command(operator, "1", "call_next")).json()["ticket"]
+        assert called["id"] == waiting["ticket"]["id"], "the next call is the one who stayed, not the no-show"
+        assert (await server.command(operator, "1", "finish")).status_code == 200
+    clock.advance(days=1)
+    async with running_server(database, clock=clock) as server:
+        supervisor = await server.login("supervisor")
+        assert missed["ticket"]["id"] not in server.ctx.state("tegal").tickets, "a past day's no-show is over"
+        day = (clock.now - timedelta(days=1)).date().isoformat()
+        r = await server.http.get(f"/api/v1/sites/tegal/reports?from={day}&to={day}", headers=supervisor)
+        assert r.json()["totals"]["no_show"] == 1 and r.json()["totals"]["served"] == 1, r.text
+        r = await server.http.post(f"/api/v1/sites/tegal/tickets/{missed['ticket']['id']}/actions",
+                                   json={"action": "requeue"}, headers=supervisor)  # fmt: skip
+        assert r.status_code in (404, 409), r.text

@@ -13,7 +13,15 @@ from queue_server.domain import events as ev
 from queue_server.domain.booking import Booking, BookingState
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, Counter, Service
 from queue_server.domain.events import Event
-from queue_server.domain.model import OPEN_STATES, CounterState, CounterStatus, Ticket, TicketState, format_label
+from queue_server.domain.model import (
+    EXPIRING_STATES,
+    OPEN_STATES,
+    CounterState,
+    CounterStatus,
+    Ticket,
+    TicketState,
+    format_label,
+)
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.relay import relay
 from queue_server.domain.routing import pick_next
@@ -303,7 +311,7 @@ def _no_show(state: SiteState, cmd: c.MarkNoShow, now: datetime) -> list[Event]:
 
 def _requeue(state: SiteState, cmd: c.RequeueTicket, now: datetime) -> list[Event]:
     ticket = find_ticket(state, cmd.ticket, state.site.service_day(now))
-    if ticket.state is not TicketState.NO_SHOW:
+    if ticket.state is not TicketState.NO_SHOW or ticket.day != state.site.service_day(now):  # a past day's is over
         raise Refusal("not_no_show", ticket=ticket.label, details={"ticket": ticket.id, "found": ticket.state.value})
     # A late arrival goes to the back of the queue: keeping the old place would jump everyone who came on time.
     back = ticket.moved_to(TicketState.WAITING, queue_key=now, counter=None, finished_at=None, called_at=None)
@@ -401,7 +409,7 @@ def _close_day(state: SiteState, cmd: c.CloseDay, now: datetime) -> list[Event]:
         raise Refusal("day_in_future", day=day, details={"field": "day"})
     out: list[Event] = []
     for ticket in sorted(state.tickets.values(), key=lambda t: (t.day, t.label, t.id)):
-        if ticket.day <= day and ticket.state in OPEN_STATES:
+        if ticket.day <= day and ticket.state in EXPIRING_STATES:
             expired = ticket.moved_to(TicketState.EXPIRED, finished_at=now)
             out.append(_event(state, ev.TICKET_EXPIRED, now, ticket=expired))
     for status in state.counters.values():
@@ -417,8 +425,9 @@ def _close_day(state: SiteState, cmd: c.CloseDay, now: datetime) -> list[Event]:
 
 
 def _reopen_day(state: SiteState, cmd: c.ReopenDay, now: datetime) -> list[Event]:
-    """Only today (a past day is over), only if closed. Its expired tickets wait again at their old places; the
-    counters stay closed until their operators open them; bookings released meanwhile stay released."""
+    """Only today (a past day is over), only if closed. Its expired tickets wait again at their old places (its
+    no-shows, not expired by the close, stay no-shows); the counters stay closed until their operators open them;
+    bookings released meanwhile stay released."""
     today = state.site.service_day(now)
     if cmd.day != today:
         raise Refusal("reopen_only_today", day=cmd.day, details={"field": "day"})

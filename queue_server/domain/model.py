@@ -43,6 +43,10 @@ TRANSITIONS: dict[TicketState, frozenset[TicketState]] = {
 # Where a ticket's day of work ends. An expired ticket comes back only with its day reopened.
 FINAL_STATES = frozenset({S.DONE, S.TRANSFERRED, S.CANCELLED, S.EXPIRED})
 OPEN_STATES = frozenset(TicketState) - FINAL_STATES
+# What a day's close expires: every ticket still in play. Not a no-show: the citizen did not come, and the day's
+# reports count them so; once its day is over a no-show can no longer come back (a late arrival is today's only).
+EXPIRING_STATES = OPEN_STATES - {S.NO_SHOW}
+DAY_OVER_STATES = frozenset(TicketState) - EXPIRING_STATES  # where a ticket of a past day ends
 
 
 class CounterState(enum.StrEnum):

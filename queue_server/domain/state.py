@@ -12,7 +12,7 @@ from queue_server.domain import events as ev
 from queue_server.domain.booking import ACTIVE_BOOKINGS, Booking
 from queue_server.domain.catalogue import Site
 from queue_server.domain.events import Event
-from queue_server.domain.model import OPEN_STATES, CounterState, CounterStatus, Ticket, TicketState
+from queue_server.domain.model import EXPIRING_STATES, CounterState, CounterStatus, Ticket, TicketState
 from queue_server.domain.service_times import ServiceTimes
 
 
@@ -198,7 +198,7 @@ class SiteState:
         anything of a past day was held."""
         if not self.holds_days_before(day):
             return False
-        past = [t for t in self.tickets.values() if t.day < day and t.state not in OPEN_STATES]
+        past = [t for t in self.tickets.values() if t.day < day and t.state not in EXPIRING_STATES]
         for ticket in past:
             del self.tickets[ticket.id]
             _count_down(self.ticket_days, ticket.day)

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from queue_server.common import jsontext
 from queue_server.domain.booking import Booking
 from queue_server.domain.events import Event
-from queue_server.domain.model import FINAL_STATES, OPEN_STATES, CounterStatus, Ticket
+from queue_server.domain.model import DAY_OVER_STATES, EXPIRING_STATES, CounterStatus, Ticket
 from queue_server.domain.service_times import robust_mean
 from queue_server.domain.snapshot import FieldSpec, columns
 from queue_server.domain.state import SOURCE_SEQ
@@ -251,7 +251,7 @@ class StoragePort(abc.ABC):
     async def load_site(self, site_id: str, today: date) -> LoadedSite:
         """The state a site needs in memory: its tickets and bookings of `today` and later, and whatever of an
         earlier day is still open (so that it can be closed). Nothing else of a past day."""
-        open_states = tuple(s.value for s in OPEN_STATES)
+        open_states = tuple(s.value for s in EXPIRING_STATES)
         marks = ",".join("?" * len(open_states))
         head = await self._read("SELECT COALESCE(MAX(seq), 0) FROM events WHERE site = ?", (site_id,))
         latest = today.isoformat()
@@ -312,21 +312,21 @@ class StoragePort(abc.ABC):
 
     async def ticket_documents_before(self, site_id: str, day: date, after: str, limit: int) -> list[tuple[str, str]]:
         """(id, doc) of the site's closed tickets of days before `day` not archived yet, by id, after `after`."""
-        finals = ",".join("?" * len(FINAL_STATES))
+        finals = ",".join("?" * len(DAY_OVER_STATES))
         rows = await self._read(
             f"SELECT id, doc FROM tickets WHERE site = ? AND day < ? AND doc <> '' AND id > ? "  # noqa: S608
             f"AND state IN ({finals}) ORDER BY id LIMIT ?",
-            (site_id, day.isoformat(), after, *sorted(s.value for s in FINAL_STATES), limit),
+            (site_id, day.isoformat(), after, *sorted(s.value for s in DAY_OVER_STATES), limit),
         )
         return [(str(r[0]), str(r[1])) for r in rows]
 
     async def forget_ticket_documents(self, site_id: str, day: date, after: str, upto: str) -> None:
         """Archived: the tickets keep the columns reports read; their document and link (token) go."""
-        finals = ",".join("?" * len(FINAL_STATES))
+        finals = ",".join("?" * len(DAY_OVER_STATES))
         await self.execute(
             f"UPDATE tickets SET doc = '', token = '' WHERE site = ? AND day < ? AND id > ? AND id <= ? "  # noqa: S608
             f"AND doc <> '' AND state IN ({finals})",
-            (site_id, day.isoformat(), after, upto, *sorted(s.value for s in FINAL_STATES)),
+            (site_id, day.isoformat(), after, upto, *sorted(s.value for s in DAY_OVER_STATES)),
         )
 
     async def forget_events(self, site_id: str, after: int, upto: int) -> None:

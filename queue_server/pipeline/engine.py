@@ -27,7 +27,7 @@ from queue_server.domain.break_habits import usual_breaks
 from queue_server.domain.catalogue import Site
 from queue_server.domain.decide import checkin_window, decide
 from queue_server.domain.events import Event
-from queue_server.domain.model import OPEN_STATES
+from queue_server.domain.model import EXPIRING_STATES
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import Configuration, SiteState, apply
 from queue_server.live import wire
@@ -633,7 +633,7 @@ class Engine:
             stale = (
                 not state.mirrored  # the mall closes its own days, and its log says so
                 and state.holds_days_before(today)
-                and any(t.state in OPEN_STATES and t.day < today for t in state.tickets.values())
+                and any(t.state in EXPIRING_STATES and t.day < today for t in state.tickets.values())
             )
             doubt = self._clock_doubt(site_id, now) if stale else None
             if doubt is not None:
