@@ -356,35 +356,45 @@ def cmd_device(args: argparse.Namespace) -> None:
 
 
 def cmd_mirror(args: argparse.Namespace) -> None:
-    """A mall that ran on its own server is served by this one from now on (docs/deployment.md)."""
+    """A mall whose log came up from its own server (docs/deployment.md): served by this one from now on
+    (take-over), or its copy here forgotten, so that its server sends its log again from the start (forget)."""
 
     async def action(accounts: Any, sites: Any, config: Any, storage: Any) -> None:
         from datetime import UTC, datetime
 
-        if args.site_id not in sites:
-            raise ValueError(f"unknown site {args.site_id!r}; sites: {', '.join(sites)}")
+        site_id = args.site_id
+        if site_id not in sites:
+            raise ValueError(f"unknown site {site_id!r}; sites: {', '.join(sites)}")
         with server_lock(config.database):  # a batch arriving meanwhile would set the copy's end again
-            relayed = await storage.relayed_head(args.site_id)
+            relayed = await storage.relayed_head(site_id)
             if not relayed:
-                raise ValueError(f"site {args.site_id} holds no log sent up from its own server here: nothing to "
-                                 "take over")  # fmt: skip
-            # Its box can send nothing more (a late batch would continue a copy that is now this server's own log).
-            devices = await accounts.list_devices()
-            uplinks = [d["id"] for d in devices if d["kind"] == "uplink" and d["site"] == args.site_id]
-            for device in devices:
-                if device["id"] in uplinks and not device["revoked_at"]:
-                    await accounts.revoke_device(device["id"])
-            await storage.take_over(args.site_id)
+                raise ValueError(f"site {site_id} holds no log sent up from its own server here")
+            details: dict[str, Any] = {"relayed_head": relayed}
+            if args.mirror_command == "take-over":
+                # Its box can send nothing more (a late batch would continue a copy that is now this server's log).
+                devices = await accounts.list_devices()
+                details["revoked_devices"] = uplinks = [
+                    d["id"] for d in devices if d["kind"] == "uplink" and d["site"] == site_id and not d["revoked_at"]
+                ]
+                for device_id in uplinks:
+                    await accounts.revoke_device(device_id)
+                await storage.take_over(site_id)
+            else:
+                await storage.forget_copy(site_id)
             at = datetime.now(UTC).isoformat(timespec="microseconds")
-            details = json.dumps({"relayed_head": relayed, "revoked_devices": uplinks})
-            target = f"site {args.site_id}"
-            seq = await storage.newest_seq(args.site_id)
-            await accounts.store.audit((args.site_id, at, "cli", "admin", "site.take_over", target, details, seq))
-        print(f"{args.site_id} is served by this server from now on; its log came from its own server up to that "
-              f"server's event {relayed}. Uplink tokens of {args.site_id} revoked: {len(uplinks)}.")  # fmt: skip
-        print(f"Next: start serve without --mirror {args.site_id} (and QUEUE_MIRRORED_SITES without it); add the "
-              "mall's accounts (queue-server user add) and its kiosks' and screens' tokens (queue-server device "
-              "add), and point them at this server.")  # fmt: skip
+            action = "site.take_over" if args.mirror_command == "take-over" else "site.copy_forgotten"
+            entry = (site_id, at, "cli", "admin", action, f"site {site_id}", json.dumps(details))
+            await accounts.store.audit((*entry, await storage.newest_seq(site_id)))
+        if args.mirror_command == "take-over":
+            print(f"{site_id} is served by this server from now on; its log came from its own server up to that "
+                  f"server's event {relayed}. Uplink tokens of {site_id} revoked: {len(uplinks)}.")  # fmt: skip
+            print(f"Next: start serve without --mirror {site_id} (and QUEUE_MIRRORED_SITES without it); add the "
+                  "mall's accounts (queue-server user add) and its kiosks' and screens' tokens (queue-server device "
+                  "add), and point them at this server.")  # fmt: skip
+        else:
+            print(f"the copy of {site_id} here is forgotten (it held the mall's log up to its event {relayed}). Start "
+                  f"serve with --mirror {site_id}: the mall's server sends its log again, from the oldest event it "
+                  "still holds.")  # fmt: skip
 
     _run_account_action(args, action)
 
@@ -820,6 +830,10 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("mirror", help="a mall whose log came up from its own server (docs/deployment.md)")
     msub = sp.add_subparsers(dest="mirror_command", required=True)
     one = msub.add_parser("take-over", help="serve the mall here from now on (with this server stopped)")
+    common(one)
+    one.add_argument("--site-id", required=True)
+    one = msub.add_parser("forget", help="forget the copy of the mall here, to be sent again from its server (a box "
+                          "restored from an older backup; with this server stopped)")  # fmt: skip
     common(one)
     one.add_argument("--site-id", required=True)
     sp.set_defaults(func=cmd_mirror)

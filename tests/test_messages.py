@@ -145,7 +145,7 @@ def test_every_audited_action_has_a_sentence_in_both_languages() -> None:
     actions |= {"day.close", "day.reopen", "site.running_text", "site.configure"}
     actions |= {"webhook.add", "webhook.remove", "webhook.rotate", "outbox.resend"}  # application/notifications.py
     actions |= {"auth.throttled"}  # application/auth.py
-    actions |= {"site.take_over"}  # cli.py: queue-server mirror take-over
+    actions |= {"site.take_over", "site.copy_forgotten"}  # cli.py: queue-server mirror take-over / forget
     actions |= {f"account.{a}" for a in ("add", "change", "password", "disable", "enable", "remove")}
     actions |= {"device.issue", "device.rename", "device.revoke"}  # application/administration.py
     sentences = messages.catalogue()["audit"]

@@ -8,6 +8,7 @@ the mirror takes no command for the mall; retention at the mall keeps what the m
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -402,7 +403,8 @@ async def test_an_event_already_relayed_is_named_by_its_seq_at_the_mall(database
         assert r.status_code == 200, r.text
         assert [e[0] for e in await log_of(mirror, relayed=True)] == [5, 11]
         r = await mirror.http.get("/api/v1/sites/tegal/uplink", headers=token)
-        assert r.json() == {"site": "tegal", "mirrored": True, "after": 11, "surveys": None}
+        fingerprint = uplink_module.fingerprint("site.running_text", {"text": "b"})  # as the mall's log holds it
+        assert r.json() == {"site": "tegal", "mirrored": True, "after": 11, "surveys": None, "fingerprint": fingerprint}
 
 
 async def test_a_change_of_configuration_at_the_mall_reaches_the_mirror(database: Path | str, tmp_path: Path) -> None:
@@ -623,7 +625,7 @@ async def test_a_mall_taken_over_is_served_here_and_its_box_sends_no_more(databa
     assert done.returncode == 0, done.stderr
     assert f"up to that server's event {relayed}" in done.stdout and "revoked: 1" in done.stdout, done.stdout
     again = take_over(database)
-    assert again.returncode == 1 and "nothing to take over" in again.stderr, again.stderr
+    assert again.returncode == 1 and "holds no log sent up from its own server" in again.stderr, again.stderr
 
     # Started again, even by mistake still with --mirror tegal, it serves the mall: a box's log is not mixed in.
     async with running_server(database, mirrored=["tegal"], port=port) as central:
@@ -636,3 +638,66 @@ async def test_a_mall_taken_over_is_served_here_and_its_box_sends_no_more(databa
         audit = await central.http.get("/api/v1/sites/tegal/audit", params=days, headers=await central.login("admin"))
         entries = [e for e in audit.json()["entries"] if e["action"] == "site.take_over"]
         assert len(entries) == 1 and "kini dilayani server ini" in entries[0]["summary"]["id"], audit.text
+
+
+def put_back(backup: Path, database: Path) -> None:
+    """As `queue-server restore --replace` leaves it: the backup alone, no write-ahead log of the newer file."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    backup.rename(database)
+
+
+def forget_copy(database: Path | str) -> subprocess.CompletedProcess[str]:
+    cli = [sys.executable, "-m", "queue_server", "mirror", "forget", "--site-id", "tegal", "--db", str(database),
+           "--site", str(DEMO_SITE)]  # fmt: skip
+    return subprocess.run(cli, capture_output=True, text=True, timeout=60)
+
+
+async def test_a_box_restored_from_an_older_backup_is_not_spliced_into_the_copy(
+    database: Path | str, tmp_path: Path
+) -> None:
+    """A box restored from a backup older than the mirror's copy, and used since, has other events under the numbers
+    the mirror already holds: once its log passes the copy's end, it must not continue it (an outside review saw the
+    two histories spliced). The copy is forgotten on the mirror and sent again whole."""
+    backup = tmp_path / "backup.sqlite3"
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = await uplink_token(mirror)
+        port = mirror.config.port
+        async with mall_of(mirror.url, token, tmp_path) as mall:
+            for _ in range(2):
+                await mall.issue("ktp")
+            await caught_up(mall, mirror)
+            with sqlite3.connect(tmp_path / "mall.sqlite3") as live, sqlite3.connect(backup) as copy:
+                live.backup(copy)  # what `queue-server backup` makes, taken here
+            for _ in range(3):
+                await mall.issue("ktp")
+            await caught_up(mall, mirror)
+        copied = await log_of(mirror, relayed=True)
+        put_back(backup, tmp_path / "mall.sqlite3")
+        async with mall_of(mirror.url, token, tmp_path) as mall:  # restored, and used again
+            for _ in range(6):
+                await mall.issue("kk")
+            uplink = mall.ctx.uplink
+            assert await mall.ctx.storage.newest_seq("tegal") > copied[-1][0]
+
+            def refused() -> bool:
+                return "differs from this server's" in (uplink.status["tegal"].last_error or "")
+
+            await eventually(refused, "the box says its log and the copy differ")
+            assert await log_of(mirror, relayed=True) == copied, "nothing of the other history reached the copy"
+            # Sent by hand, with the box's fingerprint of that event: refused the same.
+            rows = await mall.ctx.storage.event_rows_after("tegal", copied[-1][0] - 1, 2)
+            fingerprint = uplink_module.fingerprint(rows[0][1], json.loads(rows[0][3]))
+            event = {"seq": rows[1][0], "type": rows[1][1], "site": "tegal", "at": rows[1][2],
+                     "data": json.loads(rows[1][3])}  # fmt: skip
+            body = {"after": copied[-1][0], "events": [event], "fingerprint": fingerprint}
+            r = await mirror.http.post("/api/v1/sites/tegal/uplink", json=body, headers=bearer(token))
+            assert r.status_code == 409 and r.json()["error"]["code"] == "uplink_forked", r.text
+            assert "mirror forget" in r.json()["error"]["message"]
+    done = forget_copy(database)
+    assert done.returncode == 0 and "is forgotten" in done.stdout, done.stderr
+    async with running_server(database, mirrored=["tegal"], port=port) as mirror:
+        assert mirror.ctx.state("tegal").tickets == {}
+        async with mall_of(mirror.url, token, tmp_path) as mall:
+            await caught_up(mall, mirror)  # the box's history, whole, and nothing else
+            assert len(mirror.ctx.state("tegal").tickets) == 8

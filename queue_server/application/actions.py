@@ -22,8 +22,8 @@ from queue_server.domain.decide import checkin_window, find_ticket
 from queue_server.domain.events import Event
 from queue_server.domain.model import Ticket
 from queue_server.domain.refusal import Refusal
-from queue_server.domain.relay import MAX_EVENTS, invalid_event
-from queue_server.domain.state import SiteState
+from queue_server.domain.relay import MAX_EVENTS, fingerprint, invalid_event
+from queue_server.domain.state import SOURCE_SEQ, SiteState
 from queue_server.domain.wait import WaitEstimate
 from queue_server.live import wire
 from queue_server.pipeline.engine import Outcome
@@ -576,7 +576,23 @@ async def uplink_head(ctx: Context, principal: Principal | None, site_id: str) -
     principal = require(principal, "site.relay", site_id)
     await ctx.accounts.device_seen(principal)
     state = ctx.state(site_id)
-    return {"site": site_id, "mirrored": state.mirrored, "after": state.relayed_head}
+    after = state.relayed_head
+    return {
+        "site": site_id,
+        "mirrored": state.mirrored,
+        "after": after,
+        "fingerprint": await _copy_ends(ctx, site_id, after),
+    }
+
+
+async def _copy_ends(ctx: Context, site_id: str, after: int) -> str | None:
+    """The fingerprint of the mall's event `after` as the copy here holds it (the newest; None: none, or not it)."""
+    if after <= 0:
+        return None
+    event = await ctx.storage.event(site_id, await ctx.storage.newest_seq(site_id))
+    if event is None or event.data.get(SOURCE_SEQ) != after:
+        return None
+    return fingerprint(event.type, event.data)
 
 
 async def relay_events(ctx: Context, principal: Principal | None, site_id: str, body: dict[str, Any]) -> Outcome:
@@ -584,11 +600,16 @@ async def relay_events(ctx: Context, principal: Principal | None, site_id: str, 
     ctx.site(site_id)
     principal = require(principal, "site.relay", site_id)
     await ctx.accounts.device_seen(principal)
-    v.only(body, {"after", "events"})
+    v.only(body, {"after", "events", "fingerprint"})
     after = v.whole_number(body, "after")
     raw = body.get("events")
     if after is None:
         raise Refusal("invalid_field.required", details={"field": "after"})
+    theirs = v.text(body, "fingerprint", required=False, max_len=64)  # of the mall's event `after`, as its log has it
+    if theirs is not None and after == ctx.state(site_id).relayed_head:
+        ours = await _copy_ends(ctx, site_id, after)
+        if ours is not None and ours != theirs:
+            raise Refusal("uplink_forked", after=after, details={"after": after})
     if not isinstance(raw, list) or not raw or len(raw) > MAX_EVENTS:
         raise Refusal("invalid_field.list_size", low=1, high=MAX_EVENTS, details={"field": "events"})
     events = tuple(_relayed_event(ctx, site_id, item) for item in raw)

@@ -28,6 +28,7 @@ from typing import Any
 
 import aiohttp
 
+from queue_server.domain.relay import fingerprint
 from queue_server.persistence.port import StoragePort, utc_iso
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class UplinkStatus:
     last_error: str | None = None
     contacted: float = -math.inf  # time.monotonic() of the last answer from the mirror
     verified: bool = False  # `acknowledged` was read from the mirror since the last failure
+    fingerprint: str | None = None  # of this log's event `acknowledged` (domain/relay.fingerprint), sent with a batch
     surveys: tuple[str, str] | None = None  # the mirror's newest survey answer: (answered_at, ticket)
 
     def view(self) -> dict[str, Any]:
@@ -213,6 +215,7 @@ class Uplink:
                 raise UplinkRefused(f"the mirror holds this mall's log up to event {mirrored}, but this server's ends "
                                     f"at {newest}: was this database restored from an older backup? The mirror's copy "
                                     "must be started again (docs/deployment.md)")  # fmt: skip
+            status.fingerprint = await self._same_history(site, mirrored, answer.get("fingerprint"))
             status.acknowledged, status.verified = mirrored, True
             status.surveys = _cursor(answer.get("surveys"))
             self._succeeded(site)
@@ -227,11 +230,30 @@ class Uplink:
                 break
             events.append({"seq": seq, "type": kind, "site": site, "at": at, "data": json.loads(data)})
             size += len(data)
-        body = {"after": status.acknowledged, "events": events}
+        body: dict[str, Any] = {"after": status.acknowledged, "events": events}
+        if status.fingerprint is not None:
+            body["fingerprint"] = status.fingerprint
         answer = await self._call(http, "POST", site, body)
         status.acknowledged = int(answer["after"])
+        last = events[-1]
+        status.fingerprint = fingerprint(last["type"], last["data"]) if last["seq"] == status.acknowledged else None
         self._succeeded(site)
         return True
+
+    async def _same_history(self, site: str, mirrored: int, theirs: Any) -> str | None:
+        """The fingerprint of this log's event `mirrored`, refusing a mirror whose copy ends with another event
+        there: this database was restored from an older backup (or replaced) and written on since, so its events
+        from there on are not the ones the mirror holds, and sending them would splice two histories."""
+        rows = await self.storage.event_rows_after(site, mirrored - 1, 1) if mirrored > 0 else []
+        if not rows or rows[0][0] != mirrored:
+            return None  # none yet, or archived here long after the mirror took it
+        ours = fingerprint(rows[0][1], json.loads(rows[0][3]))
+        if isinstance(theirs, str) and theirs != ours:
+            raise UplinkRefused(f"the mirror's copy of this mall's log differs from this server's at event {mirrored}: "
+                                "was this database restored from an older backup, or replaced, and used since? "
+                                "Nothing more is sent; the mirror's copy must be started again there (queue-server "
+                                "mirror forget, docs/deployment.md)")  # fmt: skip
+        return ours
 
     async def _send_surveys(self, http: aiohttp.ClientSession, site: str) -> bool:
         """The survey answers given since the mirror's newest, if any. They are kept beside the log, not in it: the

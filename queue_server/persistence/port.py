@@ -292,6 +292,11 @@ class StoragePort(abc.ABC):
         own server until now, goes on as this server's own."""
         await self.execute(_SETTING_UPSERT, (site_id, "relayed_head", "0", await self.newest_seq(site_id)))
 
+    async def forget_copy(self, site_id: str) -> None:
+        """A mirrored mall's copy gone, in one transaction, to be sent again from its own server (queue-server mirror
+        forget): its log, its tickets, bookings, counters, days, settings and survey answers. The audit log stays."""
+        await self.run([(f"DELETE FROM {table} WHERE site = ?", [(site_id,)]) for table in _COPY_TABLES])  # noqa: S608
+
     async def remember_site_file(self, site_id: str, document: dict[str, Any], head: int) -> None:
         """The site file's document being served while no configuration is stored (LoadedSite.site_file)."""
         await self.execute(_SETTING_UPSERT, (site_id, "site_file", jsontext.dumps(document), head))
@@ -714,6 +719,9 @@ _REQUEUE_UPSERT = (
     "INSERT INTO ticket_facts (ticket, site, requeued_at) VALUES (?,?,?) "
     "ON CONFLICT (ticket) DO UPDATE SET requeued_at = excluded.requeued_at"
 )
+_COPY_TABLES = (
+    "events", "tickets", "ticket_facts", "bookings", "counters", "closed_days", "site_settings", "survey_responses",
+)  # fmt: skip
 _SETTING_UPSERT = (
     "INSERT INTO site_settings (site, key, value, seq) VALUES (?,?,?,?) "
     "ON CONFLICT (site, key) DO UPDATE SET value = excluded.value, seq = excluded.seq"

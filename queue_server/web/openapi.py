@@ -127,7 +127,7 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/api/v1/tickets/{token}", "get"): ("unknown_ticket",),
     ("/api/v1/tickets/{token}/cancel", "post"): ("unknown_ticket", "illegal_transition", *COMMAND),
     ("/api/v1/sites/{site}/uplink", "post"): (
-        "site_not_mirrored", "uplink_out_of_step", "uplink_event_invalid", "storage_unavailable",
+        "site_not_mirrored", "uplink_out_of_step", "uplink_forked", "uplink_event_invalid", "storage_unavailable",
     ),
     ("/api/v1/sites/{site}/uplink/surveys", "post"): ("site_not_mirrored",),
 }  # fmt: skip
