@@ -55,6 +55,7 @@ async def test_a_backup_under_load_restores_and_serves(tmp_path: Path) -> None:
     assert again.returncode != 0 and "never overwrites" in again.stderr
     done = await asyncio.to_thread(_cli, "restore", str(copy), "--db", str(restored))
     assert done.returncode == 0, done.stderr
+    assert restored.stat().st_mode & 0o777 == 0o600, "the restored database too"
     refused = await asyncio.to_thread(_cli, "restore", str(copy), "--db", str(restored))
     assert refused.returncode != 0 and "--replace" in refused.stderr
     replaced = await asyncio.to_thread(_cli, "restore", str(copy), "--db", str(restored), "--replace")
@@ -90,3 +91,16 @@ def test_a_bad_backup_is_refused_and_nothing_changes(tmp_path: Path, what: str) 
     done = _cli("restore", str(source), "--db", str(tmp_path / "t.sqlite3"))
     assert done.returncode != 0 and "error:" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "t.sqlite3").exists()
+
+
+def test_the_database_is_for_the_server_s_account_only(tmp_path: Path) -> None:
+    """It holds password hashes, ticket links, the NIK key and NIK hashes: a new one is made owner only, and one made
+    readable by others (before this release, or by hand) is tightened at the next start."""
+    new, old = tmp_path / "new.sqlite3", tmp_path / "old.sqlite3"
+    assert _cli("migrate", "--db", str(new)).returncode == 0
+    assert new.stat().st_mode & 0o777 == 0o600
+    sqlite3.connect(old).close()
+    old.chmod(0o644)
+    done = _cli("migrate", "--db", str(old))
+    assert done.returncode == 0, done.stderr
+    assert old.stat().st_mode & 0o777 == 0o600 and "now owner only" in done.stderr, done.stderr

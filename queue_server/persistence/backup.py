@@ -10,7 +10,6 @@ on purpose: back it up separately.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -18,6 +17,7 @@ import time
 from pathlib import Path
 
 from queue_server.persistence import schema
+from queue_server.persistence.private_files import new_private_file, private_database
 from queue_server.persistence.schema import SchemaError
 
 COUNTED = ("events", "tickets", "bookings", "audit", "survey_responses")
@@ -36,7 +36,7 @@ def backup_sqlite(source: Path, dest: Path) -> dict[str, int]:
     dest.parent.mkdir(parents=True, exist_ok=True)
     src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        _private_file(dest)
+        new_private_file(dest)
         dst = sqlite3.connect(dest)
         try:
             try:
@@ -76,6 +76,7 @@ def restore_sqlite(backup: Path, target: Path, replace: bool) -> dict[str, int]:
                 if old.exists():
                     shutil.move(old, Path(f"{target}.replaced-{stamp}{suffix}"))
         target.parent.mkdir(parents=True, exist_ok=True)
+        private_database(target)  # not the umask's 0644: the restored database is the mall's whole data
         dst = sqlite3.connect(target)
         try:
             src.backup(dst)
@@ -102,7 +103,7 @@ def backup_postgresql(dsn: str, dest: Path) -> None:
     if dest.exists():
         raise BackupRefused(f"{dest} exists already: a backup never overwrites a file")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    _private_file(dest)
+    new_private_file(dest)
     _run(["pg_dump", "--format=custom", "--no-owner", "--file", str(dest), dsn], dest)
 
 
@@ -128,12 +129,6 @@ def restore_postgresql(backup: Path, dsn: str) -> None:
             "with `queue-server db copy FILE.sqlite3 postgresql://...`"
         )
     _run(["pg_restore", "--no-owner", "--exit-on-error", "--dbname", dsn, str(backup)], None)
-
-
-def _private_file(path: Path) -> None:
-    """Make `path` readable by its owner only, before anything is written to it: a backup holds password hashes,
-    ticket links and the log of the mall (it used to be readable by every account of the machine)."""
-    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def _kind(path: Path) -> str | None:
