@@ -87,6 +87,8 @@ def _serve(config: Config, banner: str | None = None) -> None:
         raise SystemExit(f"error: {exc}") from None
     except OSError as exc:  # PostgreSQL unreachable
         raise SystemExit(f"error: {_shown(config)}: {exc}") from None
+    if not config.demo:
+        _no_published_credentials(config, server_of(app).sites)
     with server_lock(config.database):
         print(banner or _serving(config, server_of(app).sites), flush=True)
         if config.workers > 1:
@@ -95,6 +97,28 @@ def _serve(config: Config, banner: str | None = None) -> None:
             _serve_workers(config)
         else:
             uvicorn.Server(build_uvicorn_config(app, config)).run()
+
+
+def _no_published_credentials(config: Config, sites: dict[str, Site]) -> None:
+    """A real server does not start with the demo's accounts or tokens usable (their passwords are in the README)."""
+    from queue_server.application.demo import published_credentials
+    from queue_server.persistence.accounts import AccountStore
+    from queue_server.persistence.factory import storage_for
+
+    async def look() -> list[str]:
+        storage = storage_for(config.database, synchronous=config.synchronous)
+        await storage.open()
+        try:
+            return await published_credentials(AccountStore(storage), {**sites, "tegal": load_site(DEMO_SITE)})
+        finally:
+            await storage.close()
+
+    found = asyncio.run(look())
+    if found:
+        raise SystemExit(f"error: {_shown(config)} holds what `queue-server demo` made, whose passwords and tokens are "
+                         f"published: {', '.join(found)}. Change those passwords (queue-server user passwd NAME) or "
+                         "disable the accounts, revoke those tokens (queue-server device revoke ID), or give this "
+                         "mall a new database")  # fmt: skip
 
 
 def _port_free(config: Config) -> None:
@@ -172,6 +196,18 @@ def _serving(config: Config, sites: dict[str, Site]) -> str:
     return "\n".join([*lines, f"  database {_shown(config)}, {config.workers} process(es)"])
 
 
+def _demo_database_only(config: Config, demo_site: str) -> None:
+    """The demo adds accounts and device tokens whose passwords are printed in the README: never to a real mall's
+    database."""
+    from queue_server.persistence.factory import sites_held
+
+    others = sites_held(config.database) - {demo_site}
+    if others:
+        raise SystemExit(f"error: {_shown(config)} holds {', '.join(sorted(others))}: the demo would add its accounts, "
+                         "whose passwords are published, to it; give the demo a database of its own (the default "
+                         "var/demo.sqlite3)")  # fmt: skip
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from queue_server.application.demo import DEMO_PASSWORD, demo_display_token, demo_kiosk_token
 
@@ -179,6 +215,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     inbox = not getattr(args, "workers", None) or args.workers == 1
     config = _config(args, demo=True, ignore_hours=True, site_files=[DEMO_SITE], demo_inbox=inbox)
     site = load_site(DEMO_SITE)
+    _demo_database_only(config, site.id)
     base = f"http://{config.host}:{config.port}"
     lines = [
         "",
@@ -224,7 +261,7 @@ def _config(args: argparse.Namespace, **overrides: Any) -> Config:
             file=sys.stderr,
         )
     try:
-        return Config.from_env(
+        config = Config.from_env(
             database=args.db if getattr(args, "db", None) else overrides.pop("database", None),
             workers=getattr(args, "workers", None),
             site_files=site_files,
@@ -241,6 +278,20 @@ def _config(args: argparse.Namespace, **overrides: Any) -> Config:
         )
     except ValueError as exc:  # a wrong setting in the environment, e.g. PORT=abc
         raise SystemExit(f"error: {exc}") from None
+    if site_files is None and "QUEUE_SITE_FILES" not in os.environ and uses_sites:
+        _no_demo_mall_in(config)
+    return config
+
+
+def _no_demo_mall_in(config: Config) -> None:
+    """No --site: the demo mall's file stands in. Not for a database of other malls: their kiosks would all fail
+    while the demo mall took their place, and commands would add demo accounts and tokens to it."""
+    from queue_server.persistence.factory import sites_held
+
+    others = sites_held(config.database) - {load_site(DEMO_SITE).id}
+    if others:
+        raise SystemExit(f"error: no --site given, and {_shown(config)} holds {', '.join(sorted(others))}: give "
+                         "their site files (--site FILE, repeated; or QUEUE_SITE_FILES)")  # fmt: skip
 
 
 async def _with_accounts(args: argparse.Namespace, action: Any) -> Any:

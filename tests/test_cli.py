@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ from queue_server.settings.sitefile import DEMO_SITE
 
 from .helpers import free_socket
 from .pg_support import new_database
+from .test_national import brebes_site
 
 QS = [sys.executable, "-m", "queue_server"]
 
@@ -62,6 +64,11 @@ def test_demo_brings_up_the_mall_and_prints_where_everything_is(tmp_path: Path) 
                      "d_display_demo_tegal_lobby", "admin / demo-admin", "op-disdukcapil"):  # fmt: skip
         assert expected in output
     assert "POST /api/v1/sites/tegal/tickets" not in output  # no access log unless asked for
+    # The demo's database served as a real mall's: refused while the demo's published credentials work there.
+    db, brebes = tmp_path / "demo.sqlite3", brebes_site(tmp_path)
+    done = run("serve", "--db", str(db), "--site", str(brebes), "--port", "0", check=False)
+    assert done.returncode == 1 and "holds what `queue-server demo` made" in done.stderr, done.stderr
+    assert "account admin" in done.stderr and "account nasional" in done.stderr and "(Demo kiosk)" in done.stderr
 
 
 def test_access_log_on_request_and_a_wrong_setting_refused(tmp_path: Path) -> None:
@@ -192,3 +199,21 @@ def test_serve_says_what_it_serves_and_refuses_a_port_in_use_at_once(tmp_path: P
         output, _ = proc.communicate(timeout=20)
     assert f"MPP Kabupaten Tegal (tegal): http://127.0.0.1:{port}/supervisor/tegal" in output, output
     assert "database " in output and "1 process(es)" in output
+
+
+def test_the_demo_mall_never_lands_in_a_database_of_other_malls(tmp_path: Path) -> None:
+    """An outside review: `serve --db` of a real mall without --site served the demo mall in its place (its kiosks
+    all failing), and `demo --db` of it added the demo's accounts, whose passwords the README prints."""
+    db = tmp_path / "mall.sqlite3"
+    run("migrate", "--db", str(db))
+    with sqlite3.connect(db) as conn:  # what a real mall's first start leaves (its site file remembered)
+        conn.execute("INSERT INTO site_settings (site, key, value, seq) VALUES ('ambon', 'site_file', '{}', 0)")
+    for command in (["serve", "--port", "0"], ["device", "add", "--kind", "kiosk", "--site-id", "tegal", "--name", "K"],
+                    ["user", "list"]):  # fmt: skip
+        done = run(*command, "--db", str(db), check=False)
+        assert done.returncode == 1 and "no --site given" in done.stderr and "holds ambon" in done.stderr, done.stderr
+    done = run("demo", "--db", str(db), "--port", "0", check=False)
+    assert done.returncode == 1 and "the demo would add its accounts" in done.stderr, done.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0, "nothing was added"
+        assert conn.execute("SELECT COUNT(*) FROM devices").fetchone()[0] == 0

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import cache
 
-from queue_server.application.auth import Accounts, hash_password
+from queue_server.application.auth import Accounts, hash_password, token_hash, verified
 from queue_server.domain.catalogue import Site
+from queue_server.persistence.accounts import AccountStore
 
 DEMO_PASSWORD = {
     "admin": "demo-admin",
@@ -75,3 +76,27 @@ async def seed_demo(accounts: Accounts, sites: dict[str, Site]) -> None:
                 )
         if ("kiosk", site.id, None) not in devices:
             await accounts.create_device("kiosk", site.id, "Demo kiosk", token=demo_kiosk_token(site.id))
+
+
+CHECKED_AT_MOST = 20  # accounts whose password is tried at a real server's start (argon2: ~40 ms each)
+
+
+async def published_credentials(store: AccountStore, sites: dict[str, Site]) -> list[str]:
+    """What a database holds, still usable, of the demo's accounts and device tokens, whose passwords and tokens
+    the README prints: a real server must not start with them (a database the demo ran on, then used for a mall)."""
+    found: list[str] = []
+    roles = {"admin": "admin", NATIONAL_ACCOUNT: "regional", "supervisor": "supervisor"}
+    roles |= {f"supervisor-{site}": "supervisor" for site in sites}
+    roles |= {f"op-{agency}".replace("_", "-"): "operator" for site in sites.values() for agency in site.agencies}
+    users = {u.username: u for u in await store.users() if u.active and u.username in roles}
+    for username in sorted(users, key=lambda name: (roles[name] == "operator", name))[:CHECKED_AT_MOST]:
+        credentials = await store.credentials(username)
+        if credentials is not None and await verified(credentials.password_hash, DEMO_PASSWORD[roles[username]]):
+            found.append(f"account {username}")
+    tokens = [demo_kiosk_token(site.id) for site in sites.values()]
+    tokens += [demo_display_token(site.id, screen) for site in sites.values() for screen in site.screens]
+    for token in tokens:
+        device = await store.live_device(token_hash(token))
+        if device is not None:
+            found.append(f"device {device.id} ({device.name})")
+    return found
