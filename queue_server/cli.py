@@ -88,7 +88,7 @@ def _serve(config: Config, banner: str | None = None) -> None:
     except OSError as exc:  # PostgreSQL unreachable
         raise SystemExit(f"error: {_shown(config)}: {exc}") from None
     if not config.demo:
-        _no_published_credentials(config, server_of(app).sites)
+        _safe_to_serve(config, server_of(app).sites)
     with server_lock(config.database):
         print(banner or _serving(config, server_of(app).sites), flush=True)
         if config.workers > 1:
@@ -99,9 +99,11 @@ def _serve(config: Config, banner: str | None = None) -> None:
             uvicorn.Server(build_uvicorn_config(app, config)).run()
 
 
-def _no_published_credentials(config: Config, sites: dict[str, Site]) -> None:
-    """A real server does not start with the demo's accounts or tokens usable (their passwords are in the README)."""
+def _safe_to_serve(config: Config, sites: dict[str, Site]) -> None:
+    """A real server does not start with the demo's accounts or tokens usable (their passwords are in the README),
+    nor without the notification key its database's sealed numbers and secrets need."""
     from queue_server.application.demo import published_credentials
+    from queue_server.outbound.vault import Vault, VaultError
     from queue_server.persistence.accounts import AccountStore
     from queue_server.persistence.factory import storage_for
 
@@ -109,11 +111,16 @@ def _no_published_credentials(config: Config, sites: dict[str, Site]) -> None:
         storage = storage_for(config.database, synchronous=config.synchronous)
         await storage.open()
         try:
+            # The notification key too: refused here in one line rather than in the start-up's traceback.
+            Vault.from_file(config.notification_key, sealed_in_database=await storage.holds_sealed())
             return await published_credentials(AccountStore(storage), {**sites, "tegal": load_site(DEMO_SITE)})
         finally:
             await storage.close()
 
-    found = asyncio.run(look())
+    try:
+        found = asyncio.run(look())
+    except VaultError as exc:
+        raise SystemExit(f"error: {exc}") from None
     if found:
         raise SystemExit(f"error: {_shown(config)} holds what `queue-server demo` made, whose passwords and tokens are "
                          f"published: {', '.join(found)}. Change those passwords (queue-server user passwd NAME) or "
@@ -470,7 +477,8 @@ def cmd_webhook(args: argparse.Namespace) -> None:
         from queue_server.outbound.vault import Vault
         from queue_server.persistence.outbox import GATEWAY
 
-        outbox = Notifications(storage, Vault.from_file(config.notification_key), 0, DeliverySettings())
+        vault = Vault.from_file(config.notification_key, sealed_in_database=await storage.holds_sealed())
+        outbox = Notifications(storage, vault, 0, DeliverySettings())
         site = sites.get(args.site_id)
         if site is None:
             raise ValueError(f"unknown site {args.site_id!r}; sites: {', '.join(sites)}")

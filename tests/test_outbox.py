@@ -660,3 +660,24 @@ async def test_a_sender_whose_lock_connection_drops_stops_and_one_process_sends_
                                  "delivered again", 30)  # fmt: skip
             finally:
                 await b_context.__aexit__(None, None, None)
+
+
+@pytest.mark.sqlite_only
+def test_a_missing_notification_key_is_asked_for_not_silently_replaced(tmp_path: Path) -> None:
+    """An outside review: a server on a restored database, or a command run from another folder, made a new key
+    without a word, and every webhook and waiting message failed from then on. The key is asked for instead; an
+    empty file in its place is the admin's word that it is lost."""
+    db, key = tmp_path / "queue.sqlite3", tmp_path / "notify.key"
+    site = write_site(tmp_path / "uji.toml", 2)
+    _cli(dict(os.environ), "webhook", "add", "--site-id", "uji", "--url", "https://siak.example.go.id/hook",
+         "--events", "ticket.issued", db=db, site=site)  # fmt: skip
+    assert key.is_file()
+    key.unlink()  # restored onto a new machine without it, say
+    for command in (["serve", "--port", "0"], ["webhook", "list", "--site-id", "uji"]):
+        done = subprocess.run([sys.executable, "-m", "queue_server", *command, "--db", str(db), "--site", str(site)],
+                              capture_output=True, text=True, check=False, timeout=60)  # fmt: skip
+        assert done.returncode == 1 and "notification key" in done.stderr and "is missing" in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr and not key.exists()
+    key.touch()
+    _cli(dict(os.environ), "webhook", "list", "--site-id", "uji", db=db, site=site)
+    assert len(key.read_bytes().strip()) == 44, "a new key was made in the empty file"

@@ -106,6 +106,7 @@ class _Endpoints:
 
     by_id: dict[str, tuple[Endpoint, str]] = field(default_factory=dict)
     read_at: float = 0.0
+    unreadable: frozenset[str] = frozenset()  # active endpoints whose secret another notification key sealed
 
 
 ROLE_CHECK_SECONDS = 5.0  # how often the delivering process makes sure it still holds the outbox (shared storage)
@@ -209,13 +210,14 @@ class Deliverer:
         if not force and time.monotonic() - self._endpoints.read_at < 5.0:
             return
         endpoints = await self.store.endpoints()
-        by_id = {}
+        by_id, unreadable = {}, set()
         for endpoint in endpoints:
             try:
                 by_id[endpoint.id] = (endpoint, self.vault.open(endpoint.secret))
             except VaultError:
+                unreadable.add(endpoint.id)
                 log.error("webhook endpoint %s: its secret was encrypted with another key; rotate it", endpoint.id)
-        self._endpoints = _Endpoints(by_id, time.monotonic())
+        self._endpoints = _Endpoints(by_id, time.monotonic(), frozenset(unreadable))
         if self.on_endpoints is not None:
             self.on_endpoints(endpoints)
 
@@ -285,6 +287,8 @@ class Deliverer:
     async def _request(self, message: Pending) -> tuple[str, bytes, dict[str, str]]:
         if message.endpoint != GATEWAY:
             found = self._endpoints.by_id.get(message.endpoint)
+            if message.endpoint in self._endpoints.unreadable:
+                raise _Skip("its secret was encrypted with another notification key (queue-server webhook rotate)")
             if found is None or not found[0].active:
                 raise _Skip("the endpoint was removed")
             endpoint, secret = found

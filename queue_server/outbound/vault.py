@@ -28,20 +28,34 @@ class Vault:
         self._fernet = Fernet(key)
 
     @classmethod
-    def from_file(cls, path: Path) -> Vault:
-        """The key in `path`, made there (readable by this user only) if the file does not exist yet."""
+    def from_file(cls, path: Path, *, sealed_in_database: bool = False) -> Vault:
+        """The key in `path`, made there (readable by this user only) if the file does not exist yet, unless the
+        database already holds what a key sealed (`sealed_in_database`): a new key would silently leave every
+        waiting message unsent and every webhook unsigned, so the key is asked for. An empty file there is the
+        admin's word that the old key is lost: a new one is made in it."""
         try:
-            return cls(path.read_bytes().strip())
+            text = path.read_bytes().strip()
         except FileNotFoundError:
-            pass
-        except ValueError as exc:
+            text = None
+        if text:
+            try:
+                return cls(text)
+            except ValueError as exc:
+                raise VaultError(
+                    f"{path} does not hold a notification key ({exc}); make a new one by moving it away"
+                ) from None
+        if text is None and sealed_in_database:
             raise VaultError(
-                f"{path} does not hold a notification key ({exc}); make a new one by moving it away"
-            ) from None
+                f"the notification key {path} is missing, but the database holds citizens' numbers or webhook secrets "
+                "encrypted with one: copy the key file from the server that made them (QUEUE_KEY_FILE names where "
+                f"it is). If it is lost for good, make an empty file there (touch {path}): a new key is made in it, "
+                "the messages waiting are not sent and the webhooks' secrets must be rotated"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         key = Fernet.generate_key()
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            flags = os.O_WRONLY | (os.O_TRUNC if text is not None else os.O_CREAT | os.O_EXCL)
+            fd = os.open(path, flags, 0o600)
         except FileExistsError:  # another worker process made it a moment ago
             return cls(path.read_bytes().strip())
         with os.fdopen(fd, "wb") as f:

@@ -297,6 +297,13 @@ class StoragePort(abc.ABC):
         forget): its log, its tickets, bookings, counters, days, settings and survey answers. The audit log stays."""
         await self.run([(f"DELETE FROM {table} WHERE site = ?", [(site_id,)]) for table in _COPY_TABLES])  # noqa: S608
 
+    async def holds_sealed(self) -> bool:
+        """Whether anything here was encrypted with the notification key: a citizen's number, a webhook's secret."""
+        for sql in ("SELECT 1 FROM contacts LIMIT 1", "SELECT 1 FROM webhook_endpoints WHERE active = 1 LIMIT 1"):
+            if await self._read(sql):
+                return True
+        return False
+
     async def remember_site_file(self, site_id: str, document: dict[str, Any], head: int) -> None:
         """The site file's document being served while no configuration is stored (LoadedSite.site_file)."""
         await self.execute(_SETTING_UPSERT, (site_id, "site_file", jsontext.dumps(document), head))

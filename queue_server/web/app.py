@@ -253,7 +253,7 @@ def create_app(
             )
         notifications = Notifications(
             storage,
-            Vault.from_file(config.notification_key),
+            Vault.from_file(config.notification_key, sealed_in_database=await storage.holds_sealed()),
             config.contact_retention_hours,
             DeliverySettings(
                 retry_base=config.outbox_retry_seconds,
