@@ -283,6 +283,7 @@ def _config(args: argparse.Namespace, **overrides: Any) -> Config:
             uplink_url=getattr(args, "uplink", None),
             **overrides,
         )
+        config.sends_messages = args.command in ("serve", "demo")
     except ValueError as exc:  # a wrong setting in the environment, e.g. PORT=abc
         raise SystemExit(f"error: {exc}") from None
     if site_files is None and "QUEUE_SITE_FILES" not in os.environ and uses_sites:

@@ -217,3 +217,23 @@ def test_the_demo_mall_never_lands_in_a_database_of_other_malls(tmp_path: Path) 
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0, "nothing was added"
         assert conn.execute("SELECT COUNT(*) FROM devices").fetchone()[0] == 0
+
+
+def test_only_the_server_needs_the_gateway_s_secret(tmp_path: Path) -> None:
+    """An outside review: every admin command failed unless the WhatsApp gateway's token was exported in the shell."""
+    site = tmp_path / "tegal.toml"
+    site.write_text(DEMO_SITE.read_text() + """
+[notify]
+public_url = "http://antrean.mpp.test"
+
+[notify.gateway]
+url = "https://wa.example.id/send"
+headers = { Authorization = "Bearer ${UNSET_GATEWAY_TOKEN_FOR_TEST}" }
+body = { target = "{phone}", message = "{text}" }
+""")  # fmt: skip
+    db = str(tmp_path / "q.sqlite3")
+    done = run("device", "add", "--kind", "kiosk", "--site-id", "tegal", "--name", "Kios", "--site", str(site), "--db", db)
+    assert done.stdout.strip().splitlines()[-1].startswith("d_kiosk_")
+    assert "Kios" in run("device", "list", "--site", str(site), "--db", db).stdout
+    served = run("serve", "--site", str(site), "--db", db, "--port", "0", check=False)
+    assert served.returncode == 1 and "UNSET_GATEWAY_TOKEN_FOR_TEST, which is not set" in served.stderr, served.stderr

@@ -6,7 +6,7 @@ import hashlib
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -360,6 +360,23 @@ def _announcements(reader: _Reader, table: Any) -> Announcements:
         reader.fail(f"{where}.chime", "must be true or false")
         chime = True
     return Announcements(languages, reading, templates["template_id"], templates["template_en"], repeat, chime)
+
+
+class AnyVariable(Mapping[str, str]):
+    """The environment for a command that sends no message: a gateway's ${VARIABLE}s need not be set there (an
+    admin adding an account should not need the WhatsApp gateway's secret in their shell), and are never used."""
+
+    def __getitem__(self, key: str) -> str:
+        return os.environ.get(key, "")
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(os.environ)
+
+    def __len__(self) -> int:
+        return len(os.environ)
 
 
 def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, str] | None = None) -> Site:

@@ -40,7 +40,7 @@ from queue_server.persistence.factory import storage_for
 from queue_server.pipeline.engine import Engine, StorageUnavailable
 from queue_server.settings import runtime
 from queue_server.settings.config import CONFIG_VARIABLE, Config
-from queue_server.settings.sitefile import parse_site, read_document
+from queue_server.settings.sitefile import AnyVariable, parse_site, read_document
 from queue_server.supervision.monitor import Monitor
 from queue_server.supervision.national import National
 from queue_server.web.api import ROUTES, post_ticket
@@ -79,7 +79,7 @@ def load_site_files(config: Config) -> tuple[dict[str, Site], dict[str, dict[str
 def site_of(config: Config, document: dict[str, Any], source: str = "configuration") -> Site:
     """A site file's document (or a configuration made on the web) as the server runs it: --ignore-hours and the
     demo's stand-in gateway apply to both alike."""
-    site = parse_site(document, source)
+    site = parse_site(document, source, env=None if config.sends_messages else AnyVariable())
     if config.ignore_hours:
         site = replace(site, enforce_hours=False)
     if config.demo_inbox:
