@@ -232,7 +232,9 @@ headers = { Authorization = "Bearer ${UNSET_GATEWAY_TOKEN_FOR_TEST}" }
 body = { target = "{phone}", message = "{text}" }
 """)  # fmt: skip
     db = str(tmp_path / "q.sqlite3")
-    done = run("device", "add", "--kind", "kiosk", "--site-id", "tegal", "--name", "Kios", "--site", str(site), "--db", db)
+    done = run(
+        "device", "add", "--kind", "kiosk", "--site-id", "tegal", "--name", "Kios", "--site", str(site), "--db", db
+    )
     assert done.stdout.strip().splitlines()[-1].startswith("d_kiosk_")
     assert "Kios" in run("device", "list", "--site", str(site), "--db", db).stdout
     served = run("serve", "--site", str(site), "--db", db, "--port", "0", check=False)
