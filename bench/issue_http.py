@@ -270,9 +270,18 @@ def run_variant(name: str, spec: dict[str, Any], args: argparse.Namespace, workd
     quiet = wait_for_quiet(args.max_quiet_wait)
     idem = bool(spec.get("idem"))
     mode = "idem" if idem else "plain"
-    server = start_server(
-        workdir, uvicorn_options=spec.get("uvicorn"), extra_path=spec.get("extra_path"), patches=spec.get("patches")
-    )
+    saved = {key: os.environ.get(key) for key in spec.get("env", {})}
+    os.environ.update(spec.get("env", {}))  # read by the server process at its start
+    try:
+        server = start_server(
+            workdir, uvicorn_options=spec.get("uvicorn"), extra_path=spec.get("extra_path"), patches=spec.get("patches")
+        )
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     runs: list[dict[str, Any]] = []
     profile: dict[str, Any] | None = None
     replay: dict[str, Any] | None = None
@@ -381,6 +390,10 @@ def main() -> None:
         "asyncio+h11": {"uvicorn": {"loop": "asyncio", "http": "h11"}},
         "gc-untuned": {"patches": ["gc_untuned"]},
         "coalesce-writes": {"patches": ["coalesce_writes"]},
+        "synchronous-full": {
+            "env": {"QUEUE_SYNCHRONOUS": "FULL"}
+        },  # what survives a power cut (the default since 5 Dec)
+        "synchronous-normal": {"env": {"QUEUE_SYNCHRONOUS": "NORMAL"}},
     }
     chosen = [v for v in args.variants.split(",") if v]
     unknown = [v for v in chosen if v not in specs]

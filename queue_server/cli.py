@@ -765,7 +765,7 @@ def parser() -> argparse.ArgumentParser:
             sp.add_argument(
                 "--synchronous",
                 choices=["NORMAL", "FULL"],
-                help="FULL also survives a power cut, at some cost per commit",
+                help="SQLite: FULL (default) survives a power cut; NORMAL only a killed process, a little faster",
             )
             sp.add_argument(
                 "--access-log", action="store_true", default=None, help="log every HTTP request (off by default)"

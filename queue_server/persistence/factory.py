@@ -10,7 +10,7 @@ from pathlib import Path
 from queue_server.persistence.port import StoragePort
 
 
-def storage_for(database: Path | str, *, synchronous: str = "NORMAL") -> StoragePort:
+def storage_for(database: Path | str, *, synchronous: str = "FULL") -> StoragePort:
     if isinstance(database, str) and database.startswith(("postgresql://", "postgres://")):
         from queue_server.persistence.postgresql_storage import PostgresStorage  # asyncpg only when asked for
 

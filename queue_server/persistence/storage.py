@@ -67,7 +67,7 @@ class Storage(StoragePort):
         self,
         path: Path | str,
         *,
-        synchronous: str = "NORMAL",
+        synchronous: str = "FULL",
         checkpoint_seconds: float = CHECKPOINT_SECONDS,
         wal_restart_pages: int = WAL_RESTART_PAGES,
     ) -> None:

@@ -63,7 +63,9 @@ class Config:
     port: int = 8000
     demo: bool = False
     # "NORMAL" survives a killed process (WAL); "FULL" also survives a power cut, at some cost per commit.
-    synchronous: str = "NORMAL"
+    # FULL: a ticket acknowledged (and printed) survives a power cut, the usual failure at a mall; NORMAL only a
+    # killed process, and its number could be issued again after the power returns (docs/benchmarks.md: -17 %).
+    synchronous: str = "FULL"
     ignore_hours: bool = False
     session_hours: int = 12
     max_body_bytes: int = 64 * 1024
