@@ -191,8 +191,16 @@ async def test_check_in_at_the_kiosk(site: Server) -> None:
     body = r.json()
     assert body["ticket"]["label"] == "A-001" and body["ticket"]["channel"] == "online"
     assert body["booking"]["state"] == "checked_in"
+    # Checked in again (a scanner read twice, a slip that did not print): the same ticket to show and print.
     r = await server.http.post(url, headers=bearer(KIOSK))
-    assert r.json()["error"]["code"] == "already_checked_in"
+    assert r.status_code == 200 and r.json()["again"] is True, r.text
+    assert r.json()["ticket"]["id"] == body["ticket"]["id"] and r.json()["ticket"]["token"] == body["ticket"]["token"]
+    assert len([t for t in server.ctx.state("tegal").tickets.values() if t.booked_slot]) == 1, "no second ticket"
+    operator = await server.login("op-disdukcapil")
+    assert (await server.command(operator, "1", "open")).status_code == 200
+    assert (await server.command(operator, "1", "call_next")).json()["ticket"]["id"] == body["ticket"]["id"]
+    r = await server.http.post(url, headers=bearer(KIOSK))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "already_checked_in", "once called: no reprint"
 
 
 async def test_absent_booking_is_released(site: Server) -> None:

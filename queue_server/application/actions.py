@@ -20,7 +20,7 @@ from queue_server.domain import events as ev
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, Site
 from queue_server.domain.decide import checkin_window, find_ticket
 from queue_server.domain.events import Event
-from queue_server.domain.model import Ticket
+from queue_server.domain.model import Ticket, TicketState
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.relay import MAX_EVENTS, fingerprint, invalid_event
 from queue_server.domain.state import SOURCE_SEQ, SiteState
@@ -563,7 +563,26 @@ async def check_in(ctx: Context, principal: Principal | None, site_id: str, code
             "booking": booking_answer(state, event.data["booking"]),
         }
 
-    return await ctx.engine.submit(site_id, command, answer, status=201)
+    try:
+        return await ctx.engine.submit(site_id, command, answer, status=201)
+    except Refusal as refusal:
+        again = _checked_in_already(ctx, site_id, command.code) if refusal.code == "already_checked_in" else None
+        if again is None:
+            raise
+        return again
+
+
+def _checked_in_already(ctx: Context, site_id: str, code: str) -> Outcome | None:
+    """A booking checked in a second time (a scanner's code read twice, a slip that did not print) while its
+    ticket still waits: that ticket again, to show and print (200, `"again": true`), not a refusal that hides the
+    number from the citizen."""
+    state = ctx.state(site_id)
+    booking = state.bookings.get(state.booking_codes.get(code, ""))
+    ticket = state.tickets.get(booking.ticket or "") if booking is not None else None
+    if booking is None or ticket is None or ticket.state is not TicketState.WAITING:
+        return None
+    shown = issue_answer([Event(ev.TICKET_ISSUED, site_id, ctx.now(), {"ticket": ticket.to_dict()})], state)
+    return Outcome(200, {**shown, "booking": booking_answer(state, booking.to_dict()), "again": True})
 
 
 # --- a mall on its own box, mirrored here --------------------------------------------------------------------

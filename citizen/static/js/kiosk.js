@@ -213,16 +213,25 @@ async function issue(priority) {
   refused(answer.error, () => issue(choice.priority));
 }
 
+let checkingIn = false; // one request at a time: a scanner's Enter must not send a second
+
 async function checkIn(event) {
   event?.preventDefault();
+  if (checkingIn) return;
   const code = normaliseCode($("checkin-code").value);
   $("checkin-code").value = code;
   if (!/^BK-[A-Z0-9]{6}$/.test(code)) return checkinError(texts.t("kiosk_checkin_hint"));
   show("busy");
-  const answer = await call("POST", `/api/v1/sites/${site}/bookings/${encodeURIComponent(code)}/check-in`, {
-    token: kioskToken,
-  });
-  if (answer.ok) return showTicket(answer.data);
+  checkingIn = true;
+  let answer;
+  try {
+    answer = await call("POST", `/api/v1/sites/${site}/bookings/${encodeURIComponent(code)}/check-in`, {
+      token: kioskToken,
+    });
+  } finally {
+    checkingIn = false;
+  }
+  if (answer.ok) return showTicket(answer.data); // also a second check-in: the same ticket, shown and printed again
   if (["site_closed", "day_closed", "network"].includes(answer.error.code)) return refused(answer.error, checkIn);
   show("checkin");
   checkinError(texts.error(answer.error)); // the server's words say what to do (e.g. from when check-in opens)
@@ -384,6 +393,7 @@ function scannerOnStart() {
       const code = normaliseCode(typed);
       typed = "";
       if (/^BK-[A-Z0-9]{6}$/.test(code)) {
+        event.preventDefault(); // else this Enter also submits the check-in form the code is put in: twice
         show("checkin");
         $("checkin-code").value = code;
         checkIn();
