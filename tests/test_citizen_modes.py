@@ -84,3 +84,22 @@ async def test_the_kiosk_switches_them_for_one_citizen(browser: Browser, server:
         assert await screen(page) == "start"
         assert not await page.evaluate("() => document.documentElement.classList.contains('hc')")
         assert await page.get_attribute("[data-mode=contrast]", "aria-pressed") == "false"
+
+
+async def test_the_phone_page_is_never_wider_than_the_phone(browser: Browser, server: Server) -> None:
+    """An outside review: a wait told as a range ("sekitar 45–75 menit") made the page 475 px wide on a 360 px
+    phone, 621 px in English large type, cutting the ticket number off at the right."""
+    operator = await server.login("op-disdukcapil")
+    assert (await server.command(operator, "1", "open")).status_code == 200
+    for _ in range(12):
+        await server.issue("ktp")
+    ticket = await server.issue("ktp")
+    async with open_page(browser, f"{server.url}/t/{ticket['ticket']['token']}", size=(360, 740), mobile=True) as page:
+        await until(page, "() => /\\d+\\D+\\d+/.test(document.getElementById('wait').textContent)")  # a range
+        widths = [await page.evaluate("() => document.documentElement.scrollWidth")]
+        await press(page, "large")
+        widths.append(await page.evaluate("() => document.documentElement.scrollWidth"))
+        await page.click("#lang")
+        await until(page, "() => document.documentElement.lang === 'en'")
+        widths.append(await page.evaluate("() => document.documentElement.scrollWidth"))
+        assert widths == [360, 360, 360], widths

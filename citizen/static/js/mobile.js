@@ -33,7 +33,8 @@ function render() {
   $("agency").textContent = status.agency_name;
   $("waiting").hidden = state !== "waiting";
   $("ahead").textContent = status.people_ahead ?? "–";
-  $("wait").textContent = waitText(texts, status.estimated_wait, status.estimated_wait_minutes);
+  // "55–90" stays on one line in large type (a word joiner each side of the dash); "sekitar" and "menit" may wrap.
+  $("wait").textContent = waitText(texts, status.estimated_wait, status.estimated_wait_minutes).replace("–", "\u2060–\u2060");
   $("wait").classList.toggle("words", waitInWords(status.estimated_wait));
   $("turn").hidden = state !== "called";
   if (state === "called") $("turn-where").textContent = texts.t("ticket_go_to", { counter: counterName(ticket) });
