@@ -714,6 +714,28 @@ async def test_pipelined_commands_run_in_the_order_sent(server: Server) -> None:
 # --- 9. the ticket role -----------------------------------------------------------------------------------------------
 
 
+async def test_a_phone_is_told_when_its_counter_opens_or_a_shared_counter_calls_another_line(server: Server) -> None:
+    """An outside review: the phone said "no counter open" long after one opened, and kept its count while a shared
+    counter called the other service's tickets ahead of it, until its minute's re-read. Counter 2 serves KIA and
+    KTP at the demo mall."""
+    op = await server.login("op-disdukcapil")
+    for _ in range(2):
+        await server.issue("ktp")
+    kia = await server.issue("kia")
+    async with follow(server, "ticket", ticket=kia["ticket"]["token"]) as phone:
+        assert phone.snapshot is not None and phone.snapshot["data"]["estimated_wait_minutes"] is None
+        status_url = f"/api/v1/tickets/{kia['ticket']['token']}"
+        await ok(await server.command(op, "2", "open"))
+        pushed = await phone.recv()
+        ahead = (await server.http.get(status_url)).json()["people_ahead"]
+        assert pushed["type"] == "status" and pushed["data"]["people_ahead"] == ahead >= 1, pushed
+        assert pushed["data"]["estimated_wait_minutes"] is not None
+        called = await ok(await server.command(op, "2", "call_next"))
+        assert called["ticket"]["service"] == "ktp"
+        pushed = await phone.recv()
+        assert pushed["type"] == "status" and pushed["data"]["people_ahead"] == ahead - 1, pushed
+
+
 async def test_a_citizen_follows_only_their_own_ticket(server: Server) -> None:
     op = await server.login("op-disdukcapil")
     other = await server.issue("ktp")
@@ -727,6 +749,8 @@ async def test_a_citizen_follows_only_their_own_ticket(server: Server) -> None:
         assert status["service_name"] == "KTP Elektronik" and status["site_name"] == "MPP Kabupaten Tegal"
 
         await ok(await server.command(op, "1", "open"))
+        opened = await phone.recv()  # a counter of its line opened: a wait can be told now
+        assert opened["type"] == "status" and opened["data"]["people_ahead"] == 1
         first_call = await ok(await server.command(op, "1", "call_next"))
         assert first_call["ticket"]["label"] == other["ticket"]["label"]
         pushed = await phone.recv()  # the person ahead was called: the phone is told its new place

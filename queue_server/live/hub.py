@@ -114,11 +114,28 @@ class Hub:
             self._follow_transfers(site_events)
             self._publish(site_events, list(self._sites.get(site, {}).items()))
 
+    def _places_moved(self, events: list[Event]) -> set[str]:
+        """The services whose waiting citizens' place or wait may have changed: those of the tickets in the events,
+        every service of a counter that opened, paused or closed, and every service sharing a counter with those
+        (a shared counter calling another service's ticket moves this one's line too)."""
+        site = self.sites.get(events[0].site) if events else None
+        touched = {t["service"] for e in events for k in ("ticket", "new_ticket") if (t := e.data.get(k))}
+        if site is None:
+            return touched
+        for event in events:
+            counter = event.data.get("counter")
+            config = site.counters.get(str(counter.get("id"))) if isinstance(counter, dict) else None
+            if config is not None:
+                touched.update(config.services)
+        return {
+            shared for service in touched for c in site.counters_serving(service) for shared in c.services
+        } | touched
+
     def _publish(self, events: list[Event], groups: list[tuple[Follow, set[Subscription]]]) -> None:
         """One site's events to that site's groups."""
         texts: dict[tuple[int, str], str] = {}
         frames: dict[tuple[int, str], bytes] = {}
-        touched = {t["service"] for e in events for k in ("ticket", "new_ticket") if (t := e.data.get(k))}
+        touched = self._places_moved(events)
         for follow, group in groups:
             batch: list[tuple[int, str]] = []
             keys: list[tuple[int, str]] = []
