@@ -156,3 +156,18 @@ def test_bookings_applied_from_objects_and_from_snapshots_agree() -> None:
         apply(replayed, Event(event.type, event.site, event.at, event.data, event.seq))  # snapshots only
     assert replayed.bookings == d.state.bookings and replayed.booking_codes == d.state.booking_codes
     assert replayed.tickets == d.state.tickets
+
+
+def test_the_check_in_window_opens_no_earlier_than_the_mall() -> None:
+    """An outside review: a slot at opening time was told "check in from 30 minutes before", when the kiosk still
+    refused as closed; a slot after the Friday break likewise during the break."""
+    from queue_server.domain.decide import checkin_window
+
+    d = driver()
+    opening = d.state.bookings[d.state.booking_codes[book(d, "nik-a", slot=time(8))]]
+    later = d.state.bookings[d.state.booking_codes[book(d, "nik-b", slot=time(9))]]
+    friday = d.state.bookings[d.state.booking_codes[book(d, "nik-c", slot=time(13), day=date(2026, 11, 27))]]
+    wib = timedelta(hours=7)
+    assert checkin_window(d.state, opening)[0] == datetime(2026, 11, 23, 8, 0, tzinfo=UTC) - wib
+    assert checkin_window(d.state, later)[0] == datetime(2026, 11, 23, 8, 30, tzinfo=UTC) - wib, "as before"
+    assert checkin_window(d.state, friday)[0] == datetime(2026, 11, 27, 13, 0, tzinfo=UTC) - wib

@@ -453,11 +453,18 @@ def find_booking(state: SiteState, code: str) -> Booking:
 
 
 def checkin_window(state: SiteState, booking: Booking) -> tuple[datetime, datetime]:
-    policy = state.site.booking
-    return (
-        booking.slot_start - timedelta(minutes=policy.checkin_before_minutes),
-        booking.slot_start + timedelta(minutes=policy.checkin_after_minutes),
-    )
+    """From the policy's minutes before the slot, but not before the opening range the slot is in begins: a 07.30
+    slot of a mall opening at 07.30 was told "from 07.00" and refused as closed until 07.30 (and a 13.00 slot
+    after the Friday break, during the break)."""
+    site, policy = state.site, state.site.booking
+    opens = booking.slot_start - timedelta(minutes=policy.checkin_before_minutes)
+    if site.enforce_hours:
+        local = site.local(booking.slot_start)
+        for start, end in site.hours.ranges_on(local.date()):
+            if start <= local.time() < end:
+                opens = max(opens, datetime.combine(local.date(), start, tzinfo=site.tz))
+                break
+    return opens, booking.slot_start + timedelta(minutes=policy.checkin_after_minutes)
 
 
 def _book(state: SiteState, cmd: c.BookSlot, now: datetime) -> list[Event]:
