@@ -302,6 +302,31 @@ def test_a_followed_forecast_moves_a_phone_up_at_each_call() -> None:
     assert estimate(d.state, forecast_for(d.state, d.now), newest, d.now).people_ahead == 3
 
 
+def test_a_burst_of_quick_services_makes_a_new_forecast() -> None:
+    """An outside review: four services finished within seconds left a phone told "0 ahead" with the forecast's
+    hour still. More leaving the line than the followed forecast expected by now makes a new one; the everyday
+    pace of calls is followed still."""
+    from queue_server.application.forecasts import forecast_for
+
+    d = Driver()
+    d.open("1")
+    tickets = [d.issue("ktp") for _ in range(5)]
+    before = forecast_for(d.state, d.now)
+    long_before = estimate(d.state, before, tickets[4], d.now).minutes
+    assert long_before is not None and long_before >= 20
+    d.call_next("1")  # the call it expected at once: followed
+    assert forecast_for(d.state, d.now) is before
+    d.run(c.FinishService("1"))
+    for _ in range(3):  # three more citizens served in seconds (each found their papers incomplete, say)
+        d.call_next("1")
+        d.run(c.FinishService("1"))
+    d.tick(0.2)
+    after = forecast_for(d.state, d.now)
+    assert after is not before, "more left than expected: made again"
+    told_now = estimate(d.state, after, tickets[4], d.now)
+    assert told_now.people_ahead == 0 and told_now.minutes is not None and told_now.minutes <= 2, told_now
+
+
 def test_a_forecast_is_made_again_after_a_reshape_or_when_old() -> None:
     """A counter opening or pausing, a priority citizen, a transfer: the forecast's picture is wrong, so it is
     made again; an everyday move is followed for FOLLOW_SECONDS of the site's clock only."""

@@ -67,6 +67,17 @@ class Forecast:
             counters = self._serving[service] = [c for c, services in self.active.items() if service in services]
         return counters
 
+    def due(self, elapsed: float) -> int:
+        """The calls expected within `elapsed` minutes of the forecast, at every counter (each counter's run is in
+        time order: only its first few are looked at)."""
+        due = 0
+        for run in self.runs.values():
+            for call in run[:-1]:
+                if call.minutes > elapsed:
+                    break
+                due += 1
+        return due
+
     def ahead(self, service: str, index: int) -> int:
         """Calls made before `index` at the counters that serve `service`."""
         indexes = self._by_service.get(service)
