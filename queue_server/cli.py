@@ -283,7 +283,6 @@ def _config(args: argparse.Namespace, **overrides: Any) -> Config:
             uplink_url=getattr(args, "uplink", None),
             **overrides,
         )
-        config.sends_messages = args.command in ("serve", "demo")
     except ValueError as exc:  # a wrong setting in the environment, e.g. PORT=abc
         raise SystemExit(f"error: {exc}") from None
     if site_files is None and "QUEUE_SITE_FILES" not in os.environ and uses_sites:
@@ -308,7 +307,7 @@ async def _with_accounts(args: argparse.Namespace, action: Any) -> Any:
     from queue_server.web.app import load_sites
 
     config = _config(args)
-    sites = load_sites(config)
+    sites = load_sites(config, sends_messages=False)  # the gateway's secrets need not be in this shell
     _database_expected(config, args)
     storage = storage_for(config.database, synchronous=config.synchronous)
     await storage.open()
@@ -534,7 +533,7 @@ def cmd_close_day(args: argparse.Namespace) -> None:
     from queue_server.web.app import load_sites
 
     config = _config(args)
-    sites = load_sites(config)
+    sites = load_sites(config, sends_messages=False)  # the gateway's secrets need not be in this shell
     if args.site_id not in sites:
         raise SystemExit(f"error: unknown site {args.site_id!r}; sites: {', '.join(sites)}")
     # Whoever may run this command on the server's machine may do what an admin may; the audit log says "cli".
@@ -570,7 +569,7 @@ def cmd_archive(args: argparse.Namespace) -> None:
     from queue_server.web.app import load_sites
 
     config = _config(args)
-    sites = load_sites(config)
+    sites = load_sites(config, sends_messages=False)  # the gateway's secrets need not be in this shell
     chosen = [args.site_id] if args.site_id else list(sites)
     unknown = [s for s in chosen if s not in sites]
     if unknown:

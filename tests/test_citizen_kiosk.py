@@ -7,6 +7,7 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import segno
 
 from .helpers import KIOSK, Clock, Server, bearer, running_server
@@ -102,20 +103,20 @@ async def test_the_kiosk_speaks_english_on_request(server: Server) -> None:
 
 @bounded(90)
 async def test_a_spent_quota_is_said_plainly_and_the_kiosk_goes_on(server: Server) -> None:
-    issued = 0
-    while True:  # the demo kk service: 20 a day, of which 10 are kept for online bookings
-        r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "kk"}, headers=bearer(KIOSK))
-        if r.status_code != 201:
-            assert r.json()["error"]["code"] == "quota_exhausted"
-            break
-        issued += 1
-    assert issued == 10
+    async def take_kk() -> httpx.Response:
+        return await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "kk"}, headers=bearer(KIOSK))
+
+    for _ in range(9):  # the demo kk service: 20 a day, of which 10 are kept for online bookings
+        assert (await take_kk()).status_code == 201
     async with chromium() as browser, kiosk_page(browser, server) as page:
         await page.click(".k-agency[data-agency='disdukcapil']")
-        kk = ".k-service[data-service='kk'] .k-wait"
-        await until(page, f"() => document.querySelector(\"{kk}\").textContent !== ''")
-        assert await text(page, kk) == "Kuota hari ini habis", "said on the tile, before the citizen tries"
-        await page.click(".k-service[data-service='kk']")
+        kk = ".k-service[data-service='kk']"
+        await until(page, f"() => document.querySelector(\"{kk} .k-wait\").textContent !== ''")
+        # The last one goes while this citizen reads the tiles: refused plainly when they go on.
+        assert (await take_kk()).status_code == 201
+        r = await take_kk()
+        assert r.status_code == 409 and r.json()["error"]["code"] == "quota_exhausted"
+        await page.click(kk)
         await page.click("#priority-none")
         await until(page, "() => window.__kiosk.screen === 'notice'")
         assert await text(page, "#n-title") == "Kuota hari ini sudah habis"
@@ -124,8 +125,12 @@ async def test_a_spent_quota_is_said_plainly_and_the_kiosk_goes_on(server: Serve
         assert await page.is_hidden("#n-retry")  # trying again cannot help
         await page.click("[data-screen='notice'] [data-back='start']")
         assert await screen(page) == "start"
-        # Other services still work.
+        # The next citizen sees it on the tile, which leads nowhere (it used to lead through the priority question
+        # to the refusal); other services still work.
         await page.click(".k-agency[data-agency='disdukcapil']")
+        await until(page, f"() => document.querySelector(\"{kk} .k-wait\").textContent !== ''")
+        assert await text(page, f"{kk} .k-wait") == "Kuota hari ini habis", "said on the tile, before the citizen tries"
+        assert await page.is_disabled(kk)
         await page.click(".k-service[data-service='ktp']")
         await page.click("#priority-none")
         await until(page, "() => window.__kiosk.screen === 'ticket'")
@@ -163,21 +168,23 @@ async def test_each_service_tile_shows_its_line_before_a_number_is_taken(server:
 async def test_a_closed_site_says_when_to_come_back(tmp_path: Path) -> None:
     sunday = Clock(datetime(2026, 11, 22, 3, 0, tzinfo=UTC))  # Sunday 10:00 WIB: the demo mall is closed
     async with running_server(tmp_path / "db.sqlite3", clock=sunday) as server:
-        async with chromium() as browser, kiosk_page(browser, server) as page:
-            await page.click(".k-agency[data-agency='samsat']")
-            await page.click(".k-service[data-service='pkb']")
-            await page.click("#priority-none")
+        async with chromium() as browser, kiosk_page(browser, server, ready=False) as page:
+            # Said on the start screen, before a citizen picks anything (they used to choose agency, service and
+            # group first), and when it opens again said once.
             await until(page, "() => window.__kiosk.screen === 'notice'")
             assert await text(page, "#n-title") == "Pelayanan sedang tutup"
-            assert "sedang tutup" in await text(page, "#n-message")
-            assert await text(page, "#n-when") == "Silakan kembali Senin, 23 November 2026 pukul 07.30."
+            message = await text(page, "#n-message")
+            assert "sedang tutup" in message and "Buka kembali Senin, 23 November 2026 pukul 07.30" in message
+            assert await page.is_hidden("#n-when")
             shot_path = tmp_path / "kiosk-closed.png"
             await page.screenshot(path=shot_path)
             shot(shot_path)
             await page.click("#lang")
             assert await text(page, "#n-title") == "We are closed now"
-            assert await text(page, "#n-when") == "Please come back Monday, 23 November 2026 at 07:30."
-            assert "is closed now" in await text(page, "#n-message")
+            assert "is closed now. It opens again Monday 23 November 2026 at 07:30" in await text(page, "#n-message")
+            # Opening time comes: the start screen is there again by itself.
+            server.clock.now = datetime(2026, 11, 23, 0, 30, tzinfo=UTC)  # Monday 07:30 WIB
+            await until(page, "() => window.__kiosk.screen === 'start'", timeout_ms=40_000)  # its next poll (15 s)
 
 
 @bounded(60)

@@ -101,9 +101,6 @@ class Config:
     key_file: Path | None = None
     login_window_seconds: float = 300.0  # sign-ins: 10 wrong passwords per account, 30 per address, in this window
     demo_inbox: bool = False  # `queue-server demo`: citizens' messages go to /demo/whatsapp (web/demo_inbox.py)
-    # False for a command that sends no message (accounts, devices, webhooks, archive ...): the site file's gateway
-    # ${VARIABLE}s (its secrets) need not be set in the shell it runs in.
-    sends_messages: bool = True
     contact_retention_hours: int = 0
     outbox_retry_seconds: float = 5.0
     outbox_retry_cap_seconds: float = 600.0

@@ -116,14 +116,21 @@ async def list_sites(request: Request) -> Response:
 
 def _today(ctx: Context, site: Site) -> dict[str, Any]:
     """What changes in a catalogue from one minute to the next, and what a kiosk reads every 15 s: whether the day
-    is closed (it says so before a citizen picks anything), the server's time (a kiosk on a LAN without internet
-    often has a wrong clock, and shows this one), and the configuration's version (a new one: redraw the tiles)."""
+    is closed and whether tickets can be issued now (`issuing`: why not, before opening time say; the kiosk says so
+    before a citizen picks anything), the server's time (a kiosk on a LAN without internet often has a wrong clock,
+    and shows this one), and the configuration's version (a new one: redraw the tiles)."""
     today = ctx.today(site)
-    closed = today in ctx.state(site.id).closed_days
+    state = ctx.state(site.id)
+    closed = today in state.closed_days
     day = {"day": today.isoformat(), "closed": closed, "error": error_body(Refusal("day_closed", site=site.name))
            if closed else None}  # fmt: skip
-    version = ctx.state(site.id).configuration.version
-    return {"today": day, "now": ctx.now().isoformat(), "configuration_version": version}
+    refusal = issuing_refusal(state, ctx.now())
+    return {
+        "today": day,
+        "issuing": None if refusal is None else error_body(refusal),
+        "now": ctx.now().isoformat(),
+        "configuration_version": state.configuration.version,
+    }
 
 
 async def site_today(request: Request) -> Response:

@@ -6,7 +6,7 @@ import contextlib
 import html
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -56,18 +56,22 @@ from queue_server.web.websocket import WS_ROUTES
 log = logging.getLogger(__name__)
 
 
-def load_sites(config: Config) -> dict[str, Site]:
-    """Every configured site file, refusing a wrong one (SiteFileError names the field) or a repeated site id."""
-    return load_site_files(config)[0]
+def load_sites(config: Config, *, sends_messages: bool = True) -> dict[str, Site]:
+    """Every configured site file, refusing a wrong one (SiteFileError names the field) or a repeated site id.
+    `sends_messages` False: for a command that sends none (accounts, devices, webhooks, archive ...), the gateway's
+    ${VARIABLE}s, its secrets, need not be set in the shell it runs in."""
+    return load_site_files(config, sends_messages=sends_messages)[0]
 
 
-def load_site_files(config: Config) -> tuple[dict[str, Site], dict[str, dict[str, Any]]]:
+def load_site_files(
+    config: Config, *, sends_messages: bool = True
+) -> tuple[dict[str, Site], dict[str, dict[str, Any]]]:
     """Every configured site file, and each one's document (what a stored configuration is compared with)."""
     sites: dict[str, Site] = {}
     documents: dict[str, dict[str, Any]] = {}
     for path in config.site_files:
         document = read_document(path)
-        site = site_of(config, document, str(path))
+        site = site_of(config, document, str(path), env=None if sends_messages else AnyVariable())
         if site.id in sites:
             raise ValueError(f"{path}: site id {site.id!r} is already used by another site file")
         check_speakable(site)
@@ -76,10 +80,12 @@ def load_site_files(config: Config) -> tuple[dict[str, Site], dict[str, dict[str
     return sites, documents
 
 
-def site_of(config: Config, document: dict[str, Any], source: str = "configuration") -> Site:
+def site_of(
+    config: Config, document: dict[str, Any], source: str = "configuration", env: Mapping[str, str] | None = None
+) -> Site:
     """A site file's document (or a configuration made on the web) as the server runs it: --ignore-hours and the
     demo's stand-in gateway apply to both alike."""
-    site = parse_site(document, source, env=None if config.sends_messages else AnyVariable())
+    site = parse_site(document, source, env=env)
     if config.ignore_hours:
         site = replace(site, enforce_hours=False)
     if config.demo_inbox:

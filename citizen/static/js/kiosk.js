@@ -37,7 +37,7 @@ const panel = new StaffPanel({ site, kioskToken, texts, onSaved: (settings) => p
 // version: a new one means new tiles.
 const POLL_MS = 15_000;
 const POLL_GAP_MS = 2_000; // coming back to the start right after a read does not read again
-let dayClosed = null;
+let notIssuing = null; // why no ticket can be taken now (the day closed, before opening time): said at the start
 let polling = false;
 let polledAt = 0;
 let knownVersion = null; // the configuration the tiles were drawn from; null: not compared yet
@@ -55,9 +55,9 @@ async function checkDay() {
       clockOffset = Date.parse(answer.data.now) - Date.now();
       tick();
     }
-    dayClosed = answer.data.today?.closed ? answer.data.today.error : null;
-    if (dayClosed && screen === "start") refused(dayClosed, null);
-    if (!dayClosed && screen === "notice" && notice?.error.code === "day_closed") show("start");
+    notIssuing = answer.data.issuing || (answer.data.today?.closed ? answer.data.today.error : null);
+    if (notIssuing && screen === "start") refused(notIssuing, null);
+    if (!notIssuing && screen === "notice" && ["day_closed", "site_closed"].includes(notice?.error.code)) show("start");
     await followConfiguration(answer.data.configuration_version);
   } finally {
     polling = false;
@@ -135,7 +135,7 @@ function drawTiles() {
 
 function show(name) {
   if (name === "start" && screen !== "start") modes.reset(); // the citizen is done: the next one starts plain
-  if (name === "start" && dayClosed) return refused(dayClosed, null);
+  if (name === "start" && notIssuing) return refused(notIssuing, null);
   screen = name;
   for (const section of document.querySelectorAll("section[data-screen]")) section.hidden = section.dataset.screen !== name;
   document.body.dataset.current = name;
@@ -180,6 +180,7 @@ function fillWaits() {
   for (const tile of document.querySelectorAll(".k-service")) {
     const wait = waits?.[tile.dataset.service];
     tile.querySelector(".k-wait").textContent = wait ? tileWait(wait) : "";
+    tile.disabled = wait?.quota_left === 0; // "Kuota hari ini habis": nothing to go on to (online booking may still)
   }
 }
 
@@ -261,7 +262,8 @@ function renderNotice() {
   };
   $("n-title").textContent = texts.t(titles[error.code] || "kiosk_refused_title");
   $("n-message").textContent = texts.error(error);
-  const next = error.details?.next_opening;
+  // When it opens again: the closed message says it already ("... Buka kembali Senin ... pukul 07.30"), once.
+  const next = error.code === "site_closed" ? null : error.details?.next_opening;
   $("n-when").hidden = !next;
   if (next) $("n-when").textContent = texts.t("kiosk_come_back", { when: formatWhen(next, texts.lang, timeZone) });
   const canRetry = error.code === "network" || error.code === "storage_unavailable" || error.code === "too_many_requests";
