@@ -104,6 +104,9 @@ async def test_wrong_accounts_are_refused_with_a_reason(server: Server) -> None:
     body = await error(await server.http.post(ACCOUNTS, json={**NEW, "username": "op-disdukcapil"}, headers=admin),
                        409, "account_exists")  # fmt: skip
     assert "op-disdukcapil" in body["message"]
+    body = await error(await server.http.post(ACCOUNTS, json={**NEW, "username": "Admin"}, headers=admin),
+                       409, "account_exists")  # fmt: skip
+    assert "Admin" in body["message"], "another case of a name taken is the same name to a reader"
     body = await error(await server.http.post(ACCOUNTS, json={**NEW, "username": "budi santoso"}, headers=admin),
                        422, "invalid_field")  # fmt: skip
     assert body["details"]["field"] == "username"

@@ -81,7 +81,9 @@ class AccountStore:
     # --- users -------------------------------------------------------------------------------------------
 
     async def user_exists(self, username: str) -> bool:
-        return await self.storage.fetch_one("SELECT 1 FROM users WHERE username = ?", (username,)) is not None
+        """Whether the name is taken, whatever its case: "Admin" beside "admin" would read as one in the audit log."""
+        row = await self.storage.fetch_one("SELECT 1 FROM users WHERE lower(username) = lower(?)", (username,))
+        return row is not None
 
     async def add_user(
         self,

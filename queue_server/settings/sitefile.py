@@ -35,6 +35,7 @@ from queue_server.domain.catalogue import (
 
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 COUNTER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")
+NAME_MAX = 120  # characters of a name (a site, an agency, a service, a counter, a screen)
 PREFIX = re.compile(r"^[A-Z]{1,3}$")
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -67,6 +68,7 @@ class _Reader:
         pattern: re.Pattern[str] | None = None,
         default: str | None = None,
         hint: str = "",
+        max_len: int = NAME_MAX,
     ) -> str:
         value = table.get(key, default)
         if value is None:
@@ -75,6 +77,8 @@ class _Reader:
         if not isinstance(value, str) or not value.strip():
             self.fail(f"{where}.{key}", "must be a non-empty string")
             return ""
+        if len(value.strip()) > max_len:  # a pasted paragraph would stretch every page and screen that names it
+            self.fail(f"{where}.{key}", f"is {len(value.strip())} characters long, at most {max_len}")
         if pattern and not pattern.match(value):
             self.fail(f"{where}.{key}", f"{value!r} is not valid{hint}")
         hidden = plaintext.hidden_character(value.strip())
@@ -518,6 +522,9 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
         for service_id in served:
             if service_id not in services:
                 reader.fail(f"{where}.services", f"{service_id!r} is not a service of this site")
+            elif services[service_id].agency != agency_id:  # its operators could call those tickets, not act on them
+                reader.fail(f"{where}.services", f"{service_id!r} is a service of agency "
+                            f"{services[service_id].agency!r}: a counter serves its own agency's services")  # fmt: skip
         if len(set(served)) != len(served):
             reader.fail(f"{where}.services", "lists a service twice")
         zone = table.get("zone")
@@ -533,6 +540,12 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
         )
     if agency_tables and not counters:
         reader.fail("agencies", "no counter is defined: nobody could call a ticket")
+    named: dict[str, str] = {}
+    for counter in counters.values():  # the name is what citizens hear: "silakan menuju Loket 1"
+        other = named.setdefault(" ".join(counter.name.casefold().split()), counter.id)
+        if other != counter.id:
+            reader.fail(f"counters[{counter.id}].name", f"{counter.name!r} is also the name of counter {other!r}: "
+                        "citizens hear the name, so each counter's must be its own")  # fmt: skip
 
     screens: dict[str, Screen] = {}
     zones = {c.zone for c in counters.values() if c.zone}
