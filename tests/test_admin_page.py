@@ -108,6 +108,12 @@ async def admin_session(browser: Browser, server: Server, tmp_path: Path, tv: Pa
         await page.fill("#f-prefix", "KH")
         await page.click("#editor-save")
         await until(page, "() => document.getElementById('editor-error').textContent.includes('KH')")
+        said = await page.text_content("#editor-error") or ""
+        assert (
+            "Perubahan belum disimpan. Perbaiki dulu:" in said
+            and "awalan nomor: awalan KH sudah dipakai layanan" in said
+        )
+        assert said.count("KH") == 1 and "already used" not in said, "once, in the page's words"
         assert await page.evaluate("() => document.getElementById('editor').open")
         assert await version(server) == 3
         await page.click("#editor-cancel")

@@ -240,3 +240,20 @@ def test_an_alert_says_times_and_minutes_in_the_words_of_each_language() -> None
     )
     assert failing["message"].startswith("Gateway WhatsApp/SMS: pengiriman gagal sejak pukul ?, 3 pesan")
     assert failing["message_en"].startswith("The WhatsApp/SMS gateway: deliveries failing since ?, 3 messages")
+
+
+def test_a_configuration_s_problems_are_said_in_the_page_s_words() -> None:
+    """An outside review: the Settings page showed site-file paths and English ("agencies[0 "disdukcapil"]
+    .services[5 "ktp_hilang"].prefix: 'A' is already used ..."), twice."""
+    from queue_server.common.problems import problem_text
+
+    said = messages.catalogue()
+    prefix = "agencies[0 \"disdukcapil\"].services[5 \"ktp_hilang\"].prefix: 'A' is already used by service 'ktp'; ..."
+    assert problem_text(prefix, "id", said) == (
+        "Instansi disdukcapil, Layanan ktp_hilang, awalan nomor: awalan A sudah dipakai layanan ktp"
+    )
+    assert problem_text(prefix, "en", said).endswith("number prefix: the prefix A is already used by service ktp")
+    hours = "site.hours.mon: '12:00-08:00' ends before it starts"
+    assert problem_text(hours, "id", said) == "jam buka, Senin: 12.00-08.00 berakhir sebelum dimulai"
+    other = "notify.gateway.url: must be an http:// or https:// address, got 'x'"  # no page makes it: kept as it is
+    assert problem_text(other, "id", said) == "notify, gateway, url: must be an http:// or https:// address, got 'x'"

@@ -15,7 +15,8 @@ from queue_server.application.announcements import VocabularyError, check_speaka
 from queue_server.application.auth import Principal, require
 from queue_server.application.capacity import shortfalls
 from queue_server.application.context import Context
-from queue_server.common.messages import DAYS_ID, MONTHS_ID
+from queue_server.common.messages import DAYS_ID, MONTHS_ID, catalogue
+from queue_server.common.problems import problem_text
 from queue_server.domain import commands as c
 from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
@@ -89,8 +90,10 @@ async def checked_change(
 
 
 def _invalid(problems: list[str]) -> Refusal:
-    """Every problem in the sentence, and as a list for the administration page to show beside its fields."""
-    return Refusal("configuration_invalid", problems=problems, details={"problems": problems})
+    """Every problem in the sentence, and as a list for the administration page to show beside its fields: as the
+    site file names them (`problems`, as check-site says them) and in the page's words (`problems_text`)."""
+    said = {lang: [problem_text(p, lang, catalogue()) for p in problems] for lang in ("id", "en")}
+    return Refusal("configuration_invalid", problems=problems, details={"problems": problems, "problems_text": said})
 
 
 def describe_changes(old: Site, new: Site, old_document: dict[str, Any], new_document: dict[str, Any]) -> list[str]:

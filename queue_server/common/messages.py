@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from queue_server.common.problems import problem_text
 from queue_server.domain.refusal import Refusal
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ FORMATS: dict[str, Callable[[Any, str], str]] = {
     "time": format_time,
     "datetime": format_datetime,
     "list": _list,
+    "problems": lambda v, lang: "; ".join(problem_text(str(p), lang, catalogue()) for p in v),
     "minutes": _minutes,
     "ticket_state": lambda v, lang: word("ticket_state", v, lang),
     "ticket_states": lambda v, lang: ", ".join(word("ticket_state", s, lang) for s in v),

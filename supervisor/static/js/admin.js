@@ -40,8 +40,12 @@ async function save(document) {
   const result = await api(`${BASE}/configuration`, { method: "PUT", body: { version: current.version, document } });
   if (!result.ok) {
     const error = result.body && result.body.error;
-    const problems = error && error.details && error.details.problems;
-    return { ok: false, message: errorText(result.body), problems: problems || [], stale: error && error.code === "configuration_stale" };
+    // Each problem in the page's words (the field, what is wrong), under one heading: the sentence of the refusal
+    // says them all again, so it is not shown too.
+    const said = error && error.details && error.details.problems_text;
+    const problems = said ? said[currentLang()] || said.id : [];
+    const message = problems.length ? T("admin_config_invalid") : errorText(result.body);
+    return { ok: false, message, problems, stale: error && error.code === "configuration_stale" };
   }
   const changes = result.body.changes.length ? result.body.changes.join(", ") : T("admin_no_change");
   toast(T("admin_saved").replace("{version}", result.body.version).replace("{changes}", changes), "info");
