@@ -168,3 +168,29 @@ async def test_a_suspended_audio_context_counts_as_blocked(server: Server) -> No
         assert await page.evaluate("document.body.dataset.audio") == "blocked"
         await page.keyboard.press("Enter")  # a TV remote's OK button is a gesture too
         await page.wait_for_selector("#banner-audio", state="hidden", timeout=WAIT_MS)
+
+
+@bounded(90)
+async def test_a_call_whose_citizen_reached_the_counter_is_not_said_late(server: Server) -> None:
+    """An outside review: a TV back after an outage said tickets that had been finished meanwhile. A call waiting to
+    be said is dropped once its ticket is no longer called (started, finished, skipped ...); a recall waiting takes
+    the place of the call it repeats. Sound is blocked here, so that every call waits."""
+    op = await server.login("op-disdukcapil")
+    for _ in range(3):
+        await server.issue("ktp")
+    for counter in ("1", "2"):
+        assert (await server.command(op, counter, "open")).status_code == 200
+    async with chromium() as browser, board_page(browser, server, init_script=BLOCK_AUDIO) as page:
+        await page.wait_for_selector("#banner-audio", state="visible", timeout=WAIT_MS)
+        served = (await call_next(server, op, "1"))["ticket"]["label"]
+        waiting = (await call_next(server, op, "2"))["ticket"]["label"]
+        assert (await server.command(op, "2", "recall")).status_code == 200
+        await until(page, "() => window.__display.announcer.pending === 2")  # the recall took its call's place
+        for step in ("start", "finish"):
+            assert (await server.command(op, "1", step)).status_code == 200
+        await until(page, "() => window.__display.announcer.pending === 1")
+        await page.evaluate("window.__blockAudio = false")
+        await page.mouse.click(960, 540)
+        await played(page, 1)
+        await until(page, "() => window.__display.announcer.pending === 0")  # nothing else waits to be said
+        assert [e["label"] for e in await page.evaluate("window.__announcements")] == [waiting], served

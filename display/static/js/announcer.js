@@ -48,14 +48,25 @@ export class Announcer {
     return this.#queue.length;
   }
 
-  // item: { seq, label, url, text, repeat, at }
+  // item: { seq, ticket, label, url, text, repeat, at }. A recall of a call still waiting to be said takes its place:
+  // the hall hears the number once, not twice in a row.
   enqueue(item) {
     if (this.state === "off" || !item.url) return;
     const queued = { ...item, repeat: Math.max(1, Math.min(3, item.repeat || 1)), atMs: Date.parse(item.at) };
+    if (item.ticket) this.forget(item.ticket);
     this.#queue.push(queued);
     this.#prune();
     if (this.#queue.indexOf(queued) <= 1) this.#load(queued); // next in line: fetch it now
     this.#run();
+  }
+
+  // The ticket is no longer called (its citizen reached the counter, it was finished, skipped, moved or cancelled):
+  // its calls still waiting to be said are dropped, the one being said is finished. After an outage the events
+  // replayed would otherwise make the hall hear tickets served minutes ago.
+  forget(ticket) {
+    const keep = this.#queue.filter((item) => item === this.#current || item.ticket !== ticket);
+    for (const item of this.#queue) if (!keep.includes(item)) this.#release(item);
+    this.#queue = keep;
   }
 
   // Called from a tap or a key press: from now on the browser lets this page play sound.

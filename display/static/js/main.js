@@ -140,6 +140,8 @@ function receive(message) {
   }
   if (!board.isNew(message)) return;
   if (message.type === "site.configured") refreshConfig();
+  const moved = message.data?.ticket;
+  if (moved && moved.state !== "called") announcer.forget(moved.id); // served, skipped ...: nothing left to say
   const call = board.apply(message);
   view.schedule(board);
   ticker.set(board.runningText); // a supervisor may have changed it (site.running_text)
@@ -150,7 +152,9 @@ function receive(message) {
     // A screen over several floors says the counter's floor too (the server builds that variant of the WAV).
     const a = config.multi_floor && called.with_zone ? { ...called, ...called.with_zone } : called;
     const text = config.lang === "en" && a.text_en ? a.text_en : a.text;
-    announcer.enqueue({ seq: call.seq, label: call.ticket.label, url: a.url, text, repeat: a.repeat, at: call.at });
+    announcer.enqueue({
+      seq: call.seq, ticket: call.ticket.id, label: call.ticket.label, url: a.url, text, repeat: a.repeat, at: call.at,
+    }); // prettier-ignore
   }
 }
 
