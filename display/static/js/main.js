@@ -154,7 +154,7 @@ function receive(message) {
     const text = config.lang === "en" && a.text_en ? a.text_en : a.text;
     announcer.enqueue({
       seq: call.seq, ticket: call.ticket.id, label: call.ticket.label, url: a.url, text, repeat: a.repeat, at: call.at,
-    }); // prettier-ignore
+    });
   }
 }
 
