@@ -25,6 +25,17 @@ function minimum(text) {
   return () => ({ width: floor / text.width, height: floor / text.height });
 }
 
+// A tile is also wide enough for its screen's longest agency name whole at the floor: about 0.58 em a character
+// in 90 % of the tile (board.css .tile-agency), "BPJS Ketenagakerjaan" on a 4:3 TV say.
+const AGENCY_EM = 0.58;
+function tileMinimum(view) {
+  return () => {
+    const floor = TEXT_FLOOR * Math.min(innerWidth, innerHeight);
+    const named = (floor * AGENCY_EM * view.agencyChars) / 0.9;
+    return { width: Math.max(floor / TILE_TEXT.width, named), height: floor / TILE_TEXT.height };
+  };
+}
+
 function make(tag, className, parent) {
   const el = document.createElement(tag);
   if (className) el.className = className;
@@ -91,7 +102,7 @@ export class BoardView {
     this.recentShown = RECENT_ROWS;
     this.#fitRecent($("recent-list"));
     this.board = null;
-    this.counterFit = new FittedGrid(this.counterGrid, TILE_ASPECT, MIN_TILE_SLOTS, minimum(TILE_TEXT));
+    this.counterFit = new FittedGrid(this.counterGrid, TILE_ASPECT, MIN_TILE_SLOTS, tileMinimum(this));
     this.waitingFit = new FittedGrid(this.waitingGrid, CHIP_ASPECT, MIN_CHIP_SLOTS, minimum(CHIP_TEXT));
     this.counterPage = $("counters-page");
     this.waitingPage = $("waiting-page");
@@ -151,6 +162,8 @@ export class BoardView {
     const { counters, services } = this.config.scope;
     // An id the catalogue no longer names gets no tile rather than breaking the board.
     this.tiles = new Map(counters.filter((id) => this.config.counters[id]).map((id) => [id, this.#tile(id)]));
+    const agencies = [...this.tiles.keys()].map((id) => this.config.agencies[this.config.counters[id].agency]);
+    this.agencyChars = Math.max(1, ...agencies.map((a) => (a?.short_name || "").length));
     this.chips = new Map(services.filter((id) => this.config.services[id]).map((id) => [id, this.#chip(id)]));
   }
 
@@ -257,7 +270,9 @@ export class BoardView {
     paint(root, agency);
     make("div", "tile-name", root).textContent = counter.name;
     const ticket = make("div", "tile-ticket", root);
-    make("div", "tile-agency", root).textContent = agency?.short_name || "";
+    const agencyLine = make("div", "tile-agency", root);
+    agencyLine.textContent = agency?.short_name || "";
+    setVar(agencyLine, "--chars", String(agencyLine.textContent.length || 1)); // board.css fits a long name whole
     return { root, ticket };
   }
 
