@@ -42,7 +42,7 @@ async def test_slots_then_book_then_status(site: Server) -> None:
     server = site
     r = await server.http.get("/api/v1/sites/tegal/bookings/slots", params={"service": "ktp", "day": TUESDAY})
     slots = r.json()["slots"]
-    assert slots[0] == {"start": "07:30", "end": "08:00", "capacity": 8, "booked": 0, "available": 8}
+    assert slots[0] == {"start": "07:30", "end": "08:00", "capacity": 8, "booked": 0, "available": 8, "past": False}
     r = await book(server, 1)
     assert r.status_code == 201, r.text
     booking = r.json()["booking"]

@@ -71,8 +71,17 @@ async def test_book_a_slot_get_a_code_then_cancel_it_and_the_nik_is_nowhere(site
             assert await page.is_enabled("input[name=day][value='2026-11-23']")
 
             await page.check("input[name=service][value=ktp]")
+            # Today at 09.00: the morning's first slots are over, not "Penuh".
+            await page.check("input[name=day][value='2026-11-23']")
+            await page.wait_for_selector("input[name=slot][value='07:30']", state="attached")
+            assert await text(page, "label.b-slot:has(input[value='07:30']) small") == "Sudah lewat"
+            assert await page.is_disabled("input[name=slot][value='07:30']")
             await page.check("input[name=day][value='2026-11-24']")
             await page.wait_for_selector("input[name=slot][value='09:00']", state="attached")
+            await until(
+                page,
+                "() => document.querySelector(\"label.b-slot:has(input[value='09:00']) small\").dataset.left === '8'",
+            )
             assert await text(page, "label.b-slot:has(input[value='09:00']) small") == "8 tersisa"
             await page.click("label.b-slot:has(input[value='09:00'])")
             assert await page.is_visible("#nik")

@@ -474,6 +474,7 @@ def booking_slots(ctx: Context, site_id: str, service_id: str, day_text: str) ->
                 "capacity": service.slot_capacity,
                 "booked": booked,
                 "available": available,
+                "past": start <= now,  # begun already: not "full", over (today, after its time)
             }
         )
     return {

@@ -43,7 +43,8 @@ async function loadSlots() {
     time.textContent = formatRange(slot.start, slot.end, texts.lang);
     const left = document.createElement("small");
     left.dataset.left = slot.available;
-    left.textContent = slot.available > 0 ? texts.t("booking_slot_left", { n: slot.available }) : texts.t("booking_slot_full");
+    const word = slot.past ? "booking_slot_past" : "booking_slot_full"; // a slot whose time has gone is not "Penuh"
+    left.textContent = slot.available > 0 ? texts.t("booking_slot_left", { n: slot.available }) : texts.t(word);
     label.append(input, time, left);
     box.append(label);
   }
