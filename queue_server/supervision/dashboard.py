@@ -137,9 +137,15 @@ def _devices(site: Site, registry: list[dict[str, Any]]) -> list[dict[str, Any]]
 
 
 def _totals(
-    services: list[dict[str, Any]], counters: list[dict[str, Any]], devices: list[dict[str, Any]]
+    services: list[dict[str, Any]],
+    counters: list[dict[str, Any]],
+    devices: list[dict[str, Any]],
+    screens: list[dict[str, Any]],
 ) -> dict[str, Any]:
     waits = [s["longest_wait"] for s in services if s["longest_wait"] is not None]
+    # As the national view counts them: a screen of the site file with no display connected now, one whose TV never
+    # came on too (counting only displays that dropped said "0" while no TV was on at all).
+    shown = {d["screen"] for d in devices if d["health"] != "down"}
     return {
         "waiting": sum(s["waiting"] for s in services),
         "served": sum(s["served"] for s in services),
@@ -147,6 +153,8 @@ def _totals(
         "longest_wait": max(waits) if waits else None,
         "counters_open": sum(1 for c in counters if c["state"] == "open"),
         "devices_down": sum(1 for d in devices if d["health"] == "down"),
+        "screens_down": sum(1 for s in screens if s["id"] not in shown),
+        "screens_total": len(screens),
     }
 
 
@@ -168,6 +176,7 @@ def figures(
     services = _services(state, now, today)
     counters = _counters(state, now, today)
     devices = _devices(site, registry)
+    screens = [{"id": s.id, "name": s.name, "agencies": list(s.agencies)} for s in site.screens.values()]
     return {
         "site": site.id,
         "site_name": site.name,
@@ -176,10 +185,11 @@ def figures(
         "server_time": wire.local_iso(now, site),
         "running_text": state.current_running_text,
         "agency": None,
-        "totals": _totals(services, counters, devices),
+        "totals": _totals(services, counters, devices, screens),
         "services": services,
         "counters": counters,
         "devices": devices,
+        "screens": screens,
         "alerts": alerts.detect(site, services, devices, deliveries, clock_doubt, missing, uplink),
     }
 
@@ -214,12 +224,14 @@ def for_agency(data: dict[str, Any], agency: str) -> dict[str, Any]:
     services = [s for s in data["services"] if s["agency"] == agency]
     counters = [c for c in data["counters"] if c["agency"] == agency]
     devices = [d for d in data["devices"] if not d["agencies"] or agency in d["agencies"]]
+    screens = [s for s in data["screens"] if not s["agencies"] or agency in s["agencies"]]
     return {
         **data,
         "agency": agency,
-        "totals": _totals(services, counters, devices),
+        "totals": _totals(services, counters, devices, screens),
         "services": services,
         "counters": counters,
         "devices": devices,
+        "screens": screens,
         "alerts": [a for a in data["alerts"] if alerts.visible(a, agency)],
     }

@@ -56,8 +56,9 @@ function renderKpis() {
   $("kpi-served").textContent = totals.served;
   $("kpi-last-hour").textContent = totals.served_last_hour;
   $("kpi-counters").textContent = `${totals.counters_open} / ${figures.counters.length}`;
-  $("kpi-devices").textContent = totals.devices_down;
-  $("kpi-devices").closest(".kpi").classList.toggle("bad", totals.devices_down > 0);
+  // Screens of the site with no TV connected now (as the national view counts them), of all its screens.
+  $("kpi-devices").textContent = `${totals.screens_down} / ${totals.screens_total}`;
+  $("kpi-devices").closest(".kpi").classList.toggle("bad", totals.screens_down > 0);
   $("kpi-longest").closest(".kpi").classList.toggle("bad", figures.alerts.some((a) => a.kind === "wait"));
 }
 
@@ -132,7 +133,10 @@ function renderCounters() {
         el("span", { class: "label", text: c.ticket || "—" }),
         c.seconds !== null ? el("span", { class: "for", title: T("since"), text: stopwatch(grown(c.seconds)) }) : null),
       el("footer", {},
-        el("span", { class: "who", text: [agencyOf(c.agency)?.short_name, c.operator].filter(Boolean).join(" · ") }),
+        (() => {
+          const who = [agencyOf(c.agency)?.short_name, c.operator].filter(Boolean).join(" · ");
+          return el("span", { class: "who", text: who, title: who }); // cut on a narrow card: whole on hover
+        })(),
         el("span", { class: "done", text: `${c.served_today} ${T("served_today")}` })),
       counterButtons(c));
   });
