@@ -154,12 +154,13 @@ async function refresh() {
   const result = await api(`/api/v1/national?${params}`);
   busy = false;
   if (result.ok) {
+    const changed = asked.from !== shown.from || asked.to !== shown.to;
     data = result.body;
     shown = asked;
-    $("error").textContent = "";
+    if (changed) $("error").textContent = ""; // a period refused stays said until another one is shown, not 5 s
     setConnection("connected");
     render();
-    fillPeriod(false);
+    fillPeriod(changed);
   } else if (result.status === 403) {
     clearInterval(timer);
     setConnection("refused");
@@ -168,6 +169,7 @@ async function refresh() {
   } else if (result.status >= 400 && result.status < 500 && result.status !== 401 && result.status !== 429) {
     $("error").textContent = errorText(result.body); // a period the server refuses: say why, keep the last figures
     wanted = { ...shown };
+    fillPeriod(true); // and the fields say the period those figures are of
   } else if (result.status !== 401) {
     setConnection("offline"); // the figures on screen stay, and their time says how old they are
   }
