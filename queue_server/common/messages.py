@@ -69,6 +69,12 @@ def _list(value: Iterable[object], lang: str) -> str:
     return ", ".join(str(v) for v in value)
 
 
+def _field(key: str, lang: str) -> str:
+    """An API field as a person reads it in a refusal ("alasan", not 'reason'); one without a word: quoted."""
+    entry = catalogue().get("field", {}).get(key)
+    return entry[lang] if entry else f"'{key}'"
+
+
 def _minutes(value: int, lang: str) -> str:
     if lang == "id":
         return f"{value} menit"
@@ -80,6 +86,8 @@ FORMATS: dict[str, Callable[[Any, str], str]] = {
     "time": format_time,
     "datetime": format_datetime,
     "list": _list,
+    "field": lambda v, lang: _field(str(v), lang),
+    "Field": lambda v, lang: (lambda w: w[:1].upper() + w[1:])(_field(str(v), lang)),  # at a sentence's start
     "problems": lambda v, lang: "; ".join(problem_text(str(p), lang, catalogue()) for p in v),
     "minutes": _minutes,
     "ticket_state": lambda v, lang: word("ticket_state", v, lang),

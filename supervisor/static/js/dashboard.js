@@ -264,6 +264,10 @@ async function submitDialog(form) {
       body.target_service = form.elements.target_service.value;
       if (note) body.note = note;
     } else if (action === "cancel" && note) body.reason = note;
+    if (!form.elements.ticket.value.trim()) {
+      error.textContent = T("ticket_missing"); // spaces only: said here, not "address /tickets//actions not found"
+      return;
+    }
     const ref = encodeURIComponent(form.elements.ticket.value.trim());
     result = await api(`/api/v1/sites/${site.id}/tickets/${ref}/actions`, { method: "POST", body });
   } else {

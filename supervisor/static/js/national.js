@@ -110,7 +110,7 @@ function siteRow(r) {
 
 function totalsRow(t) {
   return el("tr", { class: "totals" },
-    el("th", { scope: "row", class: "mall", text: `${T("total_row")} (${whole(t.sites)} ${T("malls")})` }),
+    el("th", { scope: "row", class: "mall", text: `${T("total_row")} (${whole(t.sites)} ${T(t.sites === 1 ? "mall_one" : "malls")})` }),
     el("td", { class: "num waiting", text: whole(t.waiting) }),
     el("td", { class: "num longest", text: minutesText(t.longest_wait) }),
     el("td", { class: `num past${t.past_closing ? " down" : ""}`, text: whole(t.past_closing) }),
