@@ -37,7 +37,7 @@ async def test_a_kiosk_s_poll_gets_only_what_changes(server: Server) -> None:
     r = await server.http.get("/api/v1/sites/tegal/today")
     assert r.status_code == 200 and len(r.content) < 1000, len(r.content)
     today = r.json()
-    assert set(today) == {"today", "now", "configuration_version"}
+    assert set(today) == {"today", "issuing", "now", "configuration_version"} and today["issuing"] is None
     assert today["today"] == catalogue["today"] and today["configuration_version"] == catalogue["configuration_version"]
     nowhere = await server.http.get("/api/v1/sites/nowhere/today")
     assert nowhere.status_code == 404 and nowhere.json()["error"]["code"] == "unknown_site"
@@ -180,6 +180,9 @@ async def test_notes_never_hold_a_nik_or_a_phone_and_shown_text_no_hidden_charac
     r = await server.http.post(f"/api/v1/sites/tegal/tickets/{ticket}/actions",
                                json={"action": "cancel", "reason": "hp 0812-3456-7890"}, headers=sup)  # fmt: skip
     assert r.status_code == 422 and r.json()["error"]["details"] == {"field": "reason"}, r.text
+    r = await server.command(op, "1", "transfer", target_service="kk", note="Ibu Siti Rahayu kurang fotokopi")
+    assert r.status_code == 422 and r.json()["error"]["details"] == {"field": "note"}, r.text
+    assert r.json()["error"]["message"].startswith("Catatan tidak boleh memuat nama warga")
     r = await server.http.post("/api/v1/sites/tegal/running-text", json={"text": "\u202eBuka"}, headers=sup)
     assert r.status_code == 422 and "U+202E" in r.json()["error"]["message"], r.text
     assert server.ctx.storage.last_seq == before + 1  # only the second ticket

@@ -65,6 +65,8 @@ def text(
             raise Refusal("invalid_field.hidden_character", character=hidden, details={"field": key})
     if note and plaintext.personal_number(value):
         raise Refusal("invalid_field.personal_number", details={"field": key})
+    if note and plaintext.personal_name(value):
+        raise Refusal("invalid_field.personal_name", details={"field": key})
     return value
 
 
