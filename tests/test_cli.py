@@ -239,3 +239,27 @@ body = { target = "{phone}", message = "{text}" }
     assert "Kios" in run("device", "list", "--site", str(site), "--db", db).stdout
     served = run("serve", "--site", str(site), "--db", db, "--port", "0", check=False)
     assert served.returncode == 1 and "UNSET_GATEWAY_TOKEN_FOR_TEST, which is not set" in served.stderr, served.stderr
+
+
+def test_settings_from_the_environment_and_their_errors_by_name() -> None:
+    """An outside review: fourteen documented settings had no variable, so no installer could change them; a wrong
+    QUEUE_WORKERS answered "invalid literal for int()"; a wrong QUEUE_DATABASE blocked a command given --db."""
+    from queue_server.settings.config import Config
+
+    env = {"QUEUE_SESSION_HOURS": "8", "QUEUE_LOG_LEVEL": "WARNING", "QUEUE_IGNORE_HOURS": "yes",
+           "QUEUE_ARCHIVE_DIR": "/srv/arsip", "QUEUE_LOGIN_WINDOW_SECONDS": "600"}  # fmt: skip
+    config = Config.from_env(env)
+    assert (config.session_hours, config.log_level, config.ignore_hours) == (8, "warning", True)
+    assert str(config.archive_dir) == "/srv/arsip" and config.login_window_seconds == 600.0
+    for variable, value, said in (("QUEUE_WORKERS", "abc", "QUEUE_WORKERS must be a number, got 'abc'"),
+                                  ("QUEUE_LOG_LEVEL", "loud", "log_level must be"),
+                                  ("QUEUE_IGNORE_HOURS", "maybe", "QUEUE_IGNORE_HOURS must be 1 or 0")):  # fmt: skip
+        try:
+            Config.from_env({variable: value})
+        except ValueError as exc:
+            assert said in str(exc), exc
+        else:
+            raise AssertionError(f"{variable}={value} was taken")
+    assert Config.from_env({"QUEUE_DATABASE": "mysql://nope"}, database="var/q.sqlite3").database == Path(
+        "var/q.sqlite3"
+    )

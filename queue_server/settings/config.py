@@ -43,6 +43,7 @@ def database_of(value: str | Path) -> Path | str:
 
 
 # Numeric settings read from the environment as they are (docs/configuration.md).
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")  # uvicorn's
 _NUMBERS = {
     "QUEUE_CONTACT_RETENTION_HOURS": "contact_retention_hours",
     "QUEUE_CLOCK_JUMP_HOURS": "clock_jump_hours",
@@ -51,7 +52,26 @@ _NUMBERS = {
     "QUEUE_OUTBOX_RETRY_CAP_SECONDS": "outbox_retry_cap_seconds",
     "QUEUE_OUTBOX_MAX_ATTEMPTS": "outbox_max_attempts",
     "QUEUE_OUTBOX_BREAKER_SECONDS": "outbox_breaker_seconds",
+    "QUEUE_SESSION_HOURS": "session_hours",
+    "QUEUE_MAX_BODY_BYTES": "max_body_bytes",
+    "QUEUE_WS_QUEUE_SIZE": "ws_queue_size",
+    "QUEUE_WS_HEARTBEAT_SECONDS": "ws_heartbeat_seconds",
+    "QUEUE_WS_TIMEOUT_SECONDS": "ws_timeout_seconds",
+    "QUEUE_REPLAY_LIMIT": "replay_limit",
+    "QUEUE_BOOKINGS_PER_MINUTE": "bookings_per_minute",
+    "QUEUE_DASHBOARD_SECONDS": "dashboard_seconds",
+    "QUEUE_SCREEN_WATCH_SECONDS": "screen_watch_seconds",
+    "QUEUE_LOGIN_WINDOW_SECONDS": "login_window_seconds",
+    "PORT": "port",
+    "QUEUE_WORKERS": "workers",
 }
+
+
+def _flag(env: dict[str, str], variable: str) -> bool:
+    flag = env[variable].strip().lower()
+    if flag not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
+        raise ValueError(f"{variable} must be 1 or 0 (or true/false), got {flag!r}")
+    return flag in ("1", "true", "yes", "on")
 
 
 @dataclass
@@ -62,7 +82,6 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8000
     demo: bool = False
-    # "NORMAL" survives a killed process (WAL); "FULL" also survives a power cut, at some cost per commit.
     # FULL: a ticket acknowledged (and printed) survives a power cut, the usual failure at a mall; NORMAL only a
     # killed process, and its number could be issued again after the power returns (docs/benchmarks.md: -17 %).
     synchronous: str = "FULL"
@@ -118,16 +137,12 @@ class Config:
         """Settings from QUEUE_* environment variables (see docs/configuration.md), then explicit overrides."""
         env = dict(os.environ if env is None else env)
         config = cls()
-        if "QUEUE_DATABASE" in env:
+        if "QUEUE_DATABASE" in env and overrides.get("database") is None:  # --db wins, even over a wrong variable
             config.database = database_of(env["QUEUE_DATABASE"])
         if "QUEUE_SITE_FILES" in env:
             config.site_files = [Path(p) for p in env["QUEUE_SITE_FILES"].split(os.pathsep) if p]
         if "QUEUE_HOST" in env:
             config.host = env["QUEUE_HOST"]
-        if "PORT" in env:
-            config.port = int(env["PORT"])
-        if "QUEUE_WORKERS" in env:
-            config.workers = int(env["QUEUE_WORKERS"])
         if "QUEUE_SYNCHRONOUS" in env:
             config.synchronous = env["QUEUE_SYNCHRONOUS"].upper()
         if "QUEUE_CLOCK_START" in env:
@@ -147,18 +162,23 @@ class Config:
             config.uplink_token = env["QUEUE_UPLINK_TOKEN"].strip() or None
         if "QUEUE_KEY_FILE" in env:
             config.key_file = Path(env["QUEUE_KEY_FILE"])
+        if "QUEUE_SOUND_CACHE" in env:
+            config.sound_cache = Path(env["QUEUE_SOUND_CACHE"])
+        if "QUEUE_ARCHIVE_DIR" in env:
+            config.archive_dir = Path(env["QUEUE_ARCHIVE_DIR"])
+        if "QUEUE_LOG_LEVEL" in env:
+            config.log_level = env["QUEUE_LOG_LEVEL"].strip().lower()
         for variable, name in _NUMBERS.items():
-            if variable in env:
+            if variable in env and overrides.get(name) is None:  # the command line wins
                 try:
                     kind = type(getattr(config, name))
                     setattr(config, name, kind(env[variable]))
                 except ValueError:
                     raise ValueError(f"{variable} must be a number, got {env[variable]!r}") from None
+        if "QUEUE_IGNORE_HOURS" in env:
+            config.ignore_hours = _flag(env, "QUEUE_IGNORE_HOURS")
         if "QUEUE_ACCESS_LOG" in env:
-            flag = env["QUEUE_ACCESS_LOG"].strip().lower()
-            if flag not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
-                raise ValueError(f"QUEUE_ACCESS_LOG must be 1 or 0 (or true/false), got {flag!r}")
-            config.access_log = flag in ("1", "true", "yes", "on")
+            config.access_log = _flag(env, "QUEUE_ACCESS_LOG")
         for key, value in overrides.items():
             if value is not None:
                 setattr(config, key, database_of(str(value)) if key == "database" else value)
@@ -239,6 +259,8 @@ class Config:
             raise ValueError(f"synchronous must be NORMAL or FULL, got {self.synchronous!r}")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be 0-65535, got {self.port}")
+        if self.log_level not in LOG_LEVELS:
+            raise ValueError(f"log_level must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}")
         check_speed(self.clock_speed)
         if self.clock_start is not None:
             parse_start(self.clock_start)
