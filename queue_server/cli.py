@@ -752,7 +752,8 @@ def parser() -> argparse.ArgumentParser:
 
     def common(sp: argparse.ArgumentParser, server: bool = False) -> None:
         sp.add_argument("--db", help=DB_HELP)
-        sp.add_argument("--site", action="append", help="site file (TOML); repeat for several sites")
+        sp.add_argument("--site", action="append", help="site file (TOML); repeat for several sites (default: the demo "
+                        "mall's, or QUEUE_SITE_FILES; refused for a database that holds other malls)")  # fmt: skip
         if server:
             sp.add_argument(
                 "--workers",
@@ -852,7 +853,7 @@ def parser() -> argparse.ArgumentParser:
     common(add)
     add.add_argument("--kind", required=True, choices=["display", "kiosk", "uplink"],
                      help="uplink: for the server of a mall this server mirrors (serve --mirror)")  # fmt: skip
-    add.add_argument("--site-id", required=True)
+    add.add_argument("--site-id", required=True, help="the site's id (its site file's [site] id)")
     add.add_argument("--name", required=True)
     add.add_argument("--screen", help="the screen a display shows (from the site file)")
     rv = dsub.add_parser("revoke", help="revoke a device token")
@@ -865,7 +866,7 @@ def parser() -> argparse.ArgumentParser:
     wsub = sp.add_subparsers(dest="webhook_command", required=True)
     add = wsub.add_parser("add", help="add an endpoint (its secret is printed once)")
     common(add)
-    add.add_argument("--site-id", required=True)
+    add.add_argument("--site-id", required=True, help="the site's id (its site file's [site] id)")
     add.add_argument("--url", required=True, help="http:// or https:// address the receiver listens on")
     add.add_argument("--events", required=True, help="event types, comma-separated (e.g. ticket.called), or *")
     add.add_argument("--agency", help="only this agency's tickets (default: every agency of the site)")
@@ -873,16 +874,16 @@ def parser() -> argparse.ArgumentParser:
     for name, text in (("remove", "remove an endpoint"), ("rotate", "give an endpoint a new secret (printed once)")):
         one = wsub.add_parser(name, help=text)
         common(one)
-        one.add_argument("--site-id", required=True)
+        one.add_argument("--site-id", required=True, help="the site's id (its site file's [site] id)")
         one.add_argument("id", help="the endpoint's id (wh_...)")
     for name, text in (("list", "list endpoints"), ("status", "deliveries per endpoint: sent, retrying, failed")):
         one = wsub.add_parser(name, help=text)
         common(one)
-        one.add_argument("--site-id", required=True)
+        one.add_argument("--site-id", required=True, help="the site's id (its site file's [site] id)")
     one = wsub.add_parser("resend", help="send failed messages again: every one of an endpoint (wh_... or "
                           "gateway), or one message by its id")  # fmt: skip
     common(one)
-    one.add_argument("--site-id", required=True)
+    one.add_argument("--site-id", required=True, help="the site's id (its site file's [site] id)")
     one.add_argument("id")
     sp.set_defaults(func=cmd_webhook)
 
@@ -890,16 +891,16 @@ def parser() -> argparse.ArgumentParser:
     msub = sp.add_subparsers(dest="mirror_command", required=True)
     one = msub.add_parser("take-over", help="serve the mall here from now on (with this server stopped)")
     common(one)
-    one.add_argument("--site-id", required=True)
+    one.add_argument("--site-id", required=True, help="the site's id (its site file's [site] id)")
     one = msub.add_parser("forget", help="forget the copy of the mall here, to be sent again from its server (a box "
                           "restored from an older backup; with this server stopped)")  # fmt: skip
     common(one)
-    one.add_argument("--site-id", required=True)
+    one.add_argument("--site-id", required=True, help="the site's id (its site file's [site] id)")
     sp.set_defaults(func=cmd_mirror)
 
     sp = sub.add_parser("close-day", help="close a service day with the server stopped")
     common(sp)
-    sp.add_argument("--site-id", required=True)
+    sp.add_argument("--site-id", required=True, help="the site's id (its site file's [site] id)")
     sp.add_argument("--day", help="YYYY-MM-DD (default: today, local time)")
     sp.set_defaults(func=cmd_close_day)
 
@@ -933,9 +934,21 @@ def parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_db_copy)
 
     sp = sub.add_parser("check-site", help="validate site files and list every problem")
-    sp.add_argument("files", nargs="+", type=Path)
+    sp.add_argument("files", nargs="+", type=Path, help="site files (TOML) to check")
     sp.set_defaults(func=cmd_check_site)
+    _described(p)
     return p
+
+
+def _described(parser: argparse.ArgumentParser) -> None:
+    """Each command's own --help opens with what it does (the line its parent lists it with), at every level."""
+    for action in parser._actions:  # noqa: SLF001 - argparse keeps its subcommands nowhere else
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            for choice in action._choices_actions:  # noqa: SLF001
+                child = action.choices[choice.dest]
+                if child.description is None:
+                    child.description = choice.help
+                _described(child)
 
 
 def _database_errors() -> tuple[type[BaseException], ...]:

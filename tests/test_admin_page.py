@@ -158,7 +158,10 @@ async def admin_session(browser: Browser, server: Server, tmp_path: Path, tv: Pa
         await page.click("[data-tab=devices]")
         await until(page, "() => !!document.getElementById('issue-device')")
         await page.click("#issue-device")
+        await page.select_option("#f-kind", "kiosk")  # a kiosk shows no screen: no field for one
+        assert await page.is_hidden("#f-screen")
         await page.select_option("#f-kind", "display")
+        assert "Layar Lantai 1 (lantai1)" in (await page.text_content("#f-screen") or ""), "screens by name"
         await page.fill("#f-name", "TV lantai 2")
         await page.click("#editor-save")
         await until(page, "() => document.getElementById('new-device-address')?.value.includes('#token=d_display_')")

@@ -415,6 +415,8 @@ class Accounts:
         if kind == "display":
             if screen is None or screen not in self.sites[site].screens:
                 raise ValueError(f"a display needs a screen of {site}: {', '.join(self.sites[site].screens)}")
+        elif screen is not None:  # it would be stored and shown beside a device that shows no screen
+            raise ValueError(f"only a display has a screen; a {kind} token has none (leave out --screen)")
         token = token or f"d_{kind}_" + secrets.token_urlsafe(24)
         await self.store.add_device(token_hash(token), kind, site, name, screen, _now_iso())
         return token

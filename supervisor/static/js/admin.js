@@ -544,11 +544,27 @@ async function loadDevices() {
   if (!result.ok) $("admin-error").textContent = errorText(result.body);
 }
 
+// A screen's name as its site file says it ("Layar Lantai 1"), its code in brackets.
+function screenName(id) {
+  const found = (current.document.screens || []).find((s) => s.id === id);
+  return found?.name ? `${found.name} (${id})` : id;
+}
+
+// Only a display shows a screen: the field goes away for a kiosk.
+function screenOnlyForDisplays() {
+  const kind = $("editor-fields").querySelector("[name=kind]");
+  const screen = $("editor-fields").querySelector("[name=screen]")?.closest("label");
+  if (!kind || !screen) return;
+  const follow = () => { screen.hidden = kind.value !== "display"; };
+  kind.addEventListener("change", follow);
+  follow();
+}
+
 function issueDevice() {
   const fields = [
     { key: "kind", label: T("admin_device_kind"), type: "select", required: true, options: [["display", T("admin_kind_display")], ["kiosk", T("admin_kind_kiosk")]] },
     { key: "name", label: T("admin_name"), required: true, hint: T("admin_device_name_hint") },
-    { key: "screen", label: T("admin_screen"), type: "select", options: screens.map((s) => [s, s]), hint: T("admin_screen_hint") },
+    { key: "screen", label: T("admin_screen"), type: "select", options: screens.map((s) => [s, screenName(s)]), hint: T("admin_screen_hint") },
   ];
   edit(T("admin_issue_device"), fields, { kind: "display", screen: screens[0] }, async (v) => {
     const body = { kind: v.kind, name: v.name };
@@ -560,6 +576,7 @@ function issueDevice() {
     showToken(result.body);
     return true;
   });
+  screenOnlyForDisplays();
 }
 
 // The token is shown once (stored only as a hash): the address to open on the device, to copy now.
