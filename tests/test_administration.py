@@ -110,6 +110,9 @@ async def test_wrong_accounts_are_refused_with_a_reason(server: Server) -> None:
     body = await error(await server.http.post(ACCOUNTS, json={**NEW, "username": "budi santoso"}, headers=admin),
                        422, "invalid_field")  # fmt: skip
     assert body["details"]["field"] == "username"
+    body = await error(await server.http.post(ACCOUNTS, json={**NEW, "password": "tegal2026"}, headers=admin),
+                       422, "invalid_field")  # fmt: skip
+    assert body["details"]["field"] == "password" and "mudah ditebak" in body["message"], body
     body = await error(await server.http.post(ACCOUNTS, json={**NEW, "password": "pendek"}, headers=admin),
                        422, "invalid_field")  # fmt: skip
     assert body["details"]["field"] == "password" and "8" in body["message"]

@@ -15,11 +15,11 @@ from typing import Any
 from queue_server.application import validation as v
 from queue_server.application.auth import USERNAME_MAX, Principal, require, token_hash
 from queue_server.application.context import Context
+from queue_server.application.passwords import LENGTH_MIN, weakness
 from queue_server.domain.refusal import Refusal
 from queue_server.persistence.port import utc_iso
 
 USERNAME = re.compile(rf"^[A-Za-z0-9._-]{{1,{USERNAME_MAX}}}$")
-PASSWORD_MIN = 8
 NAME_MAX = 80
 # A mall's uplink token lets a server write a mirrored site's whole log: made on the command line of the server
 # that mirrors (docs/deployment.md), not on a site's web page. Its row is listed and revocable there like any.
@@ -71,12 +71,18 @@ def _role_and_agency(ctx: Context, principal: Principal, site_id: str, body: dic
     return role, agency
 
 
-def _password(body: dict[str, Any]) -> str | None:
+def _password(body: dict[str, Any], *own_words: str) -> str | None:
+    """The password of a form, if any: long enough, and not one a guesser tries early (application/passwords.py)."""
     password = body.get("password")
     if password is None:
         return None
-    if not isinstance(password, str) or len(password) < PASSWORD_MIN or len(password) > 200:
-        raise Refusal("invalid_field.password", min_len=PASSWORD_MIN, details={"field": "password"})
+    if not isinstance(password, str):
+        raise Refusal("invalid_field.password", min_len=LENGTH_MIN, details={"field": "password"})
+    why = weakness(password, own_words)
+    if why == "length":
+        raise Refusal("invalid_field.password", min_len=LENGTH_MIN, details={"field": "password"})
+    if why is not None:
+        raise Refusal("invalid_field.password_guessable", details={"field": "password"})
     return password
 
 
@@ -89,7 +95,7 @@ async def add_account(ctx: Context, principal: Principal | None, site_id: str, b
         raise Refusal("invalid_field.username", details={"field": "username"})
     display_name = v.required_text(body, "display_name", max_len=NAME_MAX, shown=True)
     role, agency = _role_and_agency(ctx, principal, site_id, body, {"role": "operator"})
-    password = _password(body)
+    password = _password(body, username, display_name, site_id, ctx.site(site_id).name)
     if password is None:
         raise Refusal("invalid_field.required", details={"field": "password"})
     if await ctx.accounts.store.user_exists(username):
@@ -115,7 +121,7 @@ async def change_account(
             await ctx.accounts.set_active(username, active)
             await _audit(ctx, principal, site_id, "account.enable" if active else "account.disable",
                          f"account {username}")  # fmt: skip
-    password = _password(body)
+    password = _password(body, username, str(account.get("display_name") or ""), site_id, ctx.site(site_id).name)
     if password is not None:
         await ctx.accounts.set_password(username, password)
         await _audit(ctx, principal, site_id, "account.password", f"account {username}")

@@ -20,6 +20,7 @@ from typing import Protocol
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from queue_server.application.passwords import LENGTH_MAX, LENGTH_MIN, weakness
 from queue_server.application.throttle import LoginThrottle
 from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
@@ -54,6 +55,16 @@ class Principal:
     agency: str | None = None  # operators only
     screen: str | None = None  # displays only
     sites: frozenset[str] | None = None  # a regional account's sites; None: every site (see sees_site)
+
+
+def _strong_enough(password: str, *own_words: str) -> None:
+    """The command line's check (passwords.py); ValueError says what to do."""
+    why = weakness(password, own_words)
+    if why == "length":
+        raise ValueError(f"password must be {LENGTH_MIN} to {LENGTH_MAX} characters")
+    if why is not None:
+        raise ValueError("password is too easy to guess (a common word, a run of keys, a date or the account's or "
+                         "mall's name): use a few unrelated words, e.g. kopi-hujan-sepeda-7")  # fmt: skip
 
 
 def token_hash(token: str) -> str:
@@ -271,8 +282,8 @@ class Accounts:
             or not username.replace("-", "").replace("_", "").replace(".", "").isalnum()
         ):
             raise ValueError("username must be 1-64 letters, digits, '.', '-' or '_'")
-        if len(password) < 8:
-            raise ValueError("password must be at least 8 characters")
+        if password_hash is None:  # a hash given is the demo's seeding (its passwords are printed anyway)
+            _strong_enough(password, username, display_name or "", *self.sites)
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         listed = sorted(set(sites or ()))
@@ -306,8 +317,7 @@ class Accounts:
         )
 
     async def set_password(self, username: str, password: str) -> None:
-        if len(password) < 8:
-            raise ValueError("password must be at least 8 characters")
+        _strong_enough(password, username, *self.sites)
         user_id = await self.store.user_id(username)
         if user_id is None:
             raise ValueError(f"no user {username!r}")
