@@ -56,8 +56,10 @@ async def test_the_tv_and_the_kiosk_follow_close_and_reopen(browser: Browser, se
                 async with board_page(browser, server) as late_tv:
                     await until(late_tv, CLOSED_SHOWN)
                 await until(kiosk, "() => document.body.dataset.current === 'notice'", timeout_ms=90_000)
-                # the supervisor reopens today from the dashboard
+                # the supervisor reopens today from the dashboard, which says first that the day is closed
                 await until(dashboard, "() => !document.getElementById('reopen-day').hidden")
+                closed = "() => document.querySelector('#alerts .alert.day-closed')?.textContent"
+                assert await until(dashboard, closed) == "Pelayanan hari ini sudah ditutup."
                 await dashboard.click("#reopen-day")
                 await until(tv, "() => !document.body.classList.contains('day-closed')")
                 await until(dashboard, "() => document.getElementById('reopen-day').hidden")

@@ -12,6 +12,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page
@@ -408,3 +409,40 @@ async def test_date_pickers_say_the_date_in_words_and_the_survey_tablet_speaks_t
     hint = await until(page, "() => document.querySelector('#login .hint')?.textContent")
     assert "Petugas loket" in hint and "supervisor" not in hint
     await context.close()
+
+
+async def test_closing_a_counter_that_is_calling_asks_first_and_one_serving_is_not_offered(
+    browser: Browser, server: Server
+) -> None:
+    """An outside review: "Tutup" closed a calling counter at once, sending its citizen back to the queue without a
+    word, and was offered on a serving counter only to be refused."""
+    op = await server.login("op-disdukcapil")
+    for _ in range(2):
+        await server.issue("ktp")
+    for counter in ("1", "2"):
+        assert (await server.command(op, counter, "open")).status_code == 200
+        assert (await server.command(op, counter, "call_next")).status_code == 200
+    assert (await server.command(op, "2", "start")).status_code == 200
+    async with signed_in(browser, server, "/supervisor/tegal") as page:
+        await until(
+            page, "() => document.querySelector('.counter[data-counter=\"1\"] .label')?.textContent === 'A-001'"
+        )
+        assert await page.locator(".counter[data-counter='2'] button[data-command=close]").count() == 0
+        asked: list[str] = []
+
+        async def answer(dialog: Any) -> None:
+            asked.append(dialog.message)
+            await (dialog.dismiss() if len(asked) == 1 else dialog.accept())
+
+        page.on("dialog", lambda dialog: asyncio.get_running_loop().create_task(answer(dialog)))
+        close = ".counter[data-counter='1'] button[data-command=close]"
+        await page.click(close)
+        for _ in range(200):  # the dialog is answered by a task of its own
+            if asked:
+                break
+            await asyncio.sleep(0.05)
+        assert asked and "Loket 1 sedang memanggil A-001" in asked[0]
+        assert server.ctx.state("tegal").counters["1"].state.value == "open", "dismissed: nothing happened"
+        await page.click(close)
+        await until(page, "() => document.querySelector('.counter[data-counter=\"1\"]').classList.contains('closed')")
+        assert len(asked) == 2

@@ -31,7 +31,10 @@ function grown(seconds) {
 function renderAlerts() {
   const box = $("alerts");
   box.replaceChildren();
+  // A closed day is said first, whatever else: issuing and counters are refused until it is reopened.
+  if (figures.day_closed) box.append(el("p", { class: "alert day-closed", text: T("day_closed_banner") }));
   if (!figures.alerts.length) {
+    if (figures.day_closed) return;
     box.append(el("p", { class: "alert none", text: T("no_alerts") }));
     return;
   }
@@ -118,7 +121,8 @@ function counterButtons(c) {
   if (c.state === "closed") add("open", "open");
   if (c.state === "paused") add("resume", "resume");
   if (c.state === "open" && c.activity === "idle") add("pause", "pause");
-  if (c.state !== "closed") add("close", "close", "danger");
+  // Not while someone is being served (the server refuses it: finish first); a called citizen goes back to the queue.
+  if (c.state !== "closed" && c.activity !== "serving") add("close", "close", "danger");
   return el("div", { class: "buttons" }, ...buttons);
 }
 
@@ -289,7 +293,11 @@ function wireActions() {
   $("reopen-day").addEventListener("click", reopenDay);
   $("counters").addEventListener("click", (event) => {
     const button = event.target.closest("button[data-command]");
-    if (button) counterCommand(button.dataset.counter, button.dataset.command);
+    if (!button) return;
+    const counter = figures?.counters.find((c) => c.id === button.dataset.counter);
+    if (button.dataset.command === "close" && counter?.activity === "called"
+        && !window.confirm(T("close_called_confirm").replace("{counter}", counter.name).replace("{ticket}", counter.ticket))) return;
+    counterCommand(button.dataset.counter, button.dataset.command);
   });
   for (const button of document.querySelectorAll("[data-dialog]")) {
     button.addEventListener("click", () => openDialog(button.dataset.dialog));
