@@ -446,3 +446,20 @@ async def test_closing_a_counter_that_is_calling_asks_first_and_one_serving_is_n
         await page.click(close)
         await until(page, "() => document.querySelector('.counter[data-counter=\"1\"]').classList.contains('closed')")
         assert len(asked) == 2
+
+
+async def test_a_language_chosen_in_the_address_is_kept_and_the_title_follows(browser: Browser, server: Server) -> None:
+    """An outside review: ?lang=en was dropped from the address and a reload came back in Indonesian; switching back
+    on such an address and reloading brought English back; the window's title kept the first load's language."""
+    async with signed_in(browser, server, "/supervisor/tegal/reports?lang=en") as page:
+        await until(
+            page, "() => document.getElementById('page-title').textContent === 'Reports and satisfaction index'"
+        )
+        await page.reload()
+        await until(page, "() => document.documentElement.lang === 'en'")
+        assert await page.title() == "Reports and satisfaction index · MPP Kabupaten Tegal"
+        await page.click("#lang")
+        await until(page, "() => document.title.startsWith('Laporan dan Indeks Kepuasan')")
+        await page.reload()
+        await until(page, "() => document.documentElement.lang === 'id'")
+        assert (await page.text_content("#page-title")) == "Laporan dan Indeks Kepuasan"

@@ -11,6 +11,8 @@ const LANG_KEY = "mpp.supervisor.lang";
 
 let lang = new URLSearchParams(location.search).get("lang") || localStorage.getItem(LANG_KEY) || config.lang || "id";
 if (!(lang in config.text)) lang = "id";
+// ?lang=en is remembered like the switch: the menu's links and a reload keep it (the address is rewritten by pages).
+if (new URLSearchParams(location.search).has("lang")) localStorage.setItem(LANG_KEY, lang);
 const listeners = [];
 
 export function T(key) {
@@ -27,7 +29,11 @@ export function onLangChange(callback) {
 
 export function applyTexts(root = document) {
   document.documentElement.lang = lang;
+  const page = document.getElementById("page-title");
+  const before = page?.textContent;
   for (const el of root.querySelectorAll("[data-t]")) el.textContent = T(el.dataset.t);
+  // The window's title too ("Laporan · MPP ..."): it was the first load's language.
+  if (page && before && page.textContent !== before) document.title = document.title.replace(before, page.textContent);
   for (const el of root.querySelectorAll("[data-t-title]")) el.title = T(el.dataset.tTitle);
   describeDates(root);
 }
@@ -68,6 +74,11 @@ export function describeDates(root = document) {
 function switchLang() {
   lang = lang === "id" ? "en" : "id";
   localStorage.setItem(LANG_KEY, lang);
+  const address = new URL(location.href);
+  if (address.searchParams.has("lang")) {  // else a reload would go back to the address's language
+    address.searchParams.set("lang", lang);
+    history.replaceState(history.state, "", address);
+  }
   applyTexts();
   for (const callback of listeners) callback(lang);
 }
