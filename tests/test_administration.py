@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import websockets
 
-from .helpers import Server, bearer
+from .helpers import KIOSK, Server, bearer
 
 BOTH_DATABASES = True
 
@@ -175,3 +175,21 @@ async def test_devices_issued_renamed_and_revoked_on_the_web(server: Server) -> 
     assert "Perangkat TV lantai 2 didaftarkan" in said
     assert "Perangkat TV lantai 2 diganti nama menjadi TV lantai 2 (timur)" in said
     assert "Perangkat TV lantai 2 (timur) dicabut" in said
+
+
+async def test_a_kiosk_polling_is_seen_as_connected(server: Server) -> None:
+    """An outside review: a kiosk in use always showed "Belum pernah tersambung" on the Settings page (it has no
+    websocket). Its poll of the day, with its token, says it is there; silent for long, it is not."""
+    admin = await server.login("admin")
+
+    async def kiosk_row() -> dict[str, Any]:
+        r = await server.http.get(DEVICES, headers=admin)
+        return next(d for d in r.json()["devices"] if d["kind"] == "kiosk")
+
+    assert (await kiosk_row())["last_seen_at"] is None
+    r = await server.http.get("/api/v1/sites/tegal/today", headers=bearer(KIOSK))
+    assert r.status_code == 200
+    row = await kiosk_row()
+    assert row["connected"] is True and row["last_seen_at"] is not None
+    server.clock.advance(minutes=5)
+    assert (await kiosk_row())["connected"] is False, "silent for five minutes: not connected, last seen then"

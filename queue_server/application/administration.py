@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from queue_server.application import validation as v
@@ -160,13 +161,24 @@ async def list_devices(ctx: Context, principal: Principal | None, site_id: str) 
         if device.site != site_id:
             continue
         seen = health.get(device.id, {})
+        connected = bool(seen.get("connected")) or _heard_lately(device.kind, device.last_seen_at, ctx.now())
         out.append({
             "id": device.id, "kind": device.kind, "name": device.name, "screen": device.screen,
             "created_at": device.created_at, "revoked_at": device.revoked_at,
-            "connected": bool(seen.get("connected")),
+            "connected": connected,
             "last_seen_at": seen.get("last_seen") or device.last_seen_at,
         })  # fmt: skip
     return out
+
+
+# A device without a websocket (a kiosk polls every 15 s, an uplink says it is there every minute) is connected while
+# heard from this recently: its last-seen time is written at most every 30 s (auth.SEEN_SECONDS).
+HEARD_WITHIN = {"kiosk": timedelta(seconds=90), "uplink": timedelta(minutes=3)}
+
+
+def _heard_lately(kind: str, last_seen_at: str | None, now: datetime) -> bool:
+    within = HEARD_WITHIN.get(kind)
+    return within is not None and last_seen_at is not None and now - datetime.fromisoformat(last_seen_at) <= within
 
 
 async def _device(ctx: Context, principal: Principal, site_id: str, device_id: int) -> dict[str, Any]:

@@ -137,7 +137,12 @@ async def site_today(request: Request) -> Response:
     """The few hundred bytes of the catalogue that change (`_today`), for a kiosk's poll: at national scale the whole
     catalogue every 15 s from every kiosk is ~10 KB and a millisecond of the server each time."""
     ctx = ctx_of(request)
-    return JSONResponse(_today(ctx, ctx.site(request.path_params["site"])))
+    site = ctx.site(request.path_params["site"])
+    if bearer(request):  # a kiosk polling with its token: heard from (the Settings page's "tersambung")
+        principal = await principal_of(request)
+        if principal is not None and principal.kind == "device" and principal.site == site.id:
+            await ctx.accounts.device_seen(principal)
+    return JSONResponse(_today(ctx, site))
 
 
 async def site_waits(request: Request) -> Response:

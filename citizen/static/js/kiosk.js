@@ -49,7 +49,8 @@ async function checkDay() {
   polling = true;
   polledAt = Date.now();
   try {
-    const answer = await call("GET", `/api/v1/sites/${site}/today`); // a few hundred bytes, not the catalogue
+    // A few hundred bytes, not the catalogue; with the kiosk's token, so the Settings page sees it is there.
+    const answer = await call("GET", `/api/v1/sites/${site}/today`, { token: kioskToken });
     if (!answer.ok) return;
     if (answer.data.now) {
       clockOffset = Date.parse(answer.data.now) - Date.now();
