@@ -79,7 +79,7 @@ async def test_a_service_and_a_counter_added_on_the_web_work_at_once(server: Ser
     # audited, with what changed by name
     log = (await server.http.get("/api/v1/sites/tegal/audit", headers=admin)).json()
     entry = next(e for e in log["entries"] if e["action"] == "site.configure")
-    assert entry["summary"]["id"].startswith("Konfigurasi diganti ke versi 1: +KTP Hilang"), entry
+    assert entry["summary"]["id"].startswith("Konfigurasi diganti ke versi 1: KTP Hilang ditambahkan"), entry
 
 
 async def test_quotas_beyond_their_counters_time_are_warned_of_and_the_warning_follows_a_new_counter(

@@ -75,6 +75,31 @@ def _field(key: str, lang: str) -> str:
     return entry[lang] if entry else f"'{key}'"
 
 
+def _changes(said: str, lang: str) -> str:
+    """ "+Paspor, ~site.hours (+3)" as "Paspor ditambahkan, jam buka diubah (dan 3 lagi)"."""
+    if said in ("", "-"):
+        return said
+    words = catalogue().get("change", {})
+    listed, more = said, None
+    if said.endswith(")") and " (+" in said:
+        listed, _, tail = said.rpartition(" (+")
+        more = tail[:-1]
+    out = []
+    for item in listed.split(", "):
+        kind = {"+": "added", "-": "removed", "~": "changed"}.get(item[:1])
+        if kind is None or kind not in words:
+            out.append(item)
+            continue
+        name = item[1:]
+        if name.startswith("site."):  # a section of the site file: its words ("jam buka")
+            name = _field(name.removeprefix("site."), lang).strip("'")
+        elif name in catalogue().get("field", {}):
+            name = _field(name, lang)
+        out.append(words[kind][lang].format(name=name))
+    text = ", ".join(out)
+    return f"{text} ({words['more'][lang].format(n=more)})" if more and "more" in words else text
+
+
 def _minutes(value: int, lang: str) -> str:
     if lang == "id":
         return f"{value} menit"
@@ -87,6 +112,7 @@ FORMATS: dict[str, Callable[[Any, str], str]] = {
     "datetime": format_datetime,
     "list": _list,
     "field": lambda v, lang: _field(str(v), lang),
+    "changes": lambda v, lang: _changes(str(v), lang),
     "Field": lambda v, lang: (lambda w: w[:1].upper() + w[1:])(_field(str(v), lang)),  # at a sentence's start
     "problems": lambda v, lang: "; ".join(problem_text(str(p), lang, catalogue()) for p in v),
     "minutes": _minutes,

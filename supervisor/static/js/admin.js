@@ -726,11 +726,12 @@ function renderWarnings() {
   if (!warnings.length) return;
   const number = (n) => n.toLocaleString(currentLang() === "en" ? "en-GB" : "id-ID");
   $("warnings-title").textContent = T("admin_capacity_title").replace("{n}", warnings.length);
-  $("warnings-list").replaceChildren(...warnings.map((w) => el("li", { text: T("admin_capacity_item")
+  // No counter at all has a sentence of its own ("... at most 0 minutes" read as nonsense).
+  $("warnings-list").replaceChildren(...warnings.map((w) => el("li", { text: T(w.counters.length ? "admin_capacity_item" : "admin_capacity_no_counter")
     .replace("{services}", w.services.map((s) => s.name).join(", "))
     .replace("{quota}", number(w.quota))
     .replace("{needed}", number(w.needed_minutes))
-    .replace("{counters}", w.counters.length ? w.counters.map((c) => c.name).join(", ") : T("admin_capacity_no_counter"))
+    .replace("{counters}", w.counters.map((c) => c.name).join(", "))
     .replace("{available}", number(w.available_minutes))
     .replace("{days}", daysText(w.days))
     .replace("{citizens}", number(w.citizens)) })));
