@@ -463,3 +463,32 @@ async def test_a_language_chosen_in_the_address_is_kept_and_the_title_follows(br
         await page.reload()
         await until(page, "() => document.documentElement.lang === 'id'")
         assert (await page.text_content("#page-title")) == "Laporan dan Indeks Kepuasan"
+
+
+async def test_the_dashboard_follows_a_new_agency_without_a_reload(browser: Browser, server: Server) -> None:
+    """An outside review: an agency, service and counter added on the Settings page showed on an open dashboard
+    without a colour or a name, and the new service was missing from "Pindahkan ke layanan lain" until a reload."""
+    from .test_configuration import URL, read
+
+    admin = await server.login("admin")
+    async with signed_in(browser, server, "/supervisor/tegal") as page:
+        await until(page, "() => !!document.querySelector('.counter[data-counter=\"1\"]')")
+        current = await read(server, admin)
+        document = json.loads(json.dumps(current["document"]))
+        document["agencies"].append({
+            "id": "kua", "name": "Kantor Urusan Agama", "short_name": "KUA", "colour": "#00695c",
+            "services": [{"id": "rujuk", "name": "Pencatatan Rujuk", "prefix": "RJ", "service_minutes": 15}],
+            "counters": [{"id": "29", "name": "Loket 29", "services": ["rujuk"]}],
+        })  # fmt: skip
+        r = await server.http.put(URL, json={"version": current["version"], "document": document}, headers=admin)
+        assert r.status_code == 200, r.text
+        card = ".counter[data-counter='29']"
+        await until(page, f"() => document.querySelector(\"{card} .who\")?.textContent === 'KUA'")
+        assert (
+            await page.evaluate(
+                f"() => getComputedStyle(document.querySelector(\"{card}\")).getPropertyValue('--agency')"
+            )
+            == "#00695c"
+        )
+        options = await page.eval_on_selector_all("select[name=target_service] option", "os => os.map(o => o.value)")
+        assert "rujuk" in options

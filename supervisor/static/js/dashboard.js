@@ -169,6 +169,7 @@ function renderClock() {
 
 function render() {
   if (!figures) return;
+  followConfiguration(figures.configuration_version);
   renderAlerts();
   renderKpis();
   renderServices();
@@ -312,9 +313,32 @@ function wireActions() {
   }
   const ticketForm = document.querySelector("form[data-action=ticket]");
   ticketForm.elements.action.addEventListener("change", () => showTransferField(ticketForm));
+  fillServices();
+}
+
+function fillServices() {
+  const ticketForm = document.querySelector("form[data-action=ticket]");
   ticketForm.elements.target_service.replaceChildren(...site.services.map((s) => el("option", {
     value: s.id, text: `${s.prefix} · ${s.name}`,
   })));
+}
+
+// A configuration changed on the Settings page (or a new site file): the names, colours and services this page
+// shows are read again, without a reload (new agencies had no colour, new services were missing from "Pindahkan").
+let knownVersion = null;
+async function followConfiguration(version) {
+  if (version === undefined || version === knownVersion) return;
+  const first = knownVersion === null;
+  knownVersion = version;
+  if (first) return; // the page was drawn from this one
+  const result = await api(`/api/v1/sites/${site.id}`);
+  if (!result.ok) {
+    knownVersion = null; // asked again with the next figures
+    return;
+  }
+  for (const key of ["agencies", "services", "counters"]) site[key].splice(0, site[key].length, ...result.body[key]);
+  fillServices();
+  render();
 }
 
 // --- start ------------------------------------------------------------------------------------------------------
