@@ -20,5 +20,6 @@ async def print_page(request: Request) -> Response:
     if ticket is None or ticket.site not in ctx.sites:
         return not_found(request, "ticket")
     url = follow_url(request, ticket.site, token)
-    slip = slip_for(ctx, ticket, url)
-    return pages.render(request, "print.html", slip=slip, qr=qr_inline(url, scale=4), t=pages.texts()["id"])
+    lang = request.query_params.get("lang", "id")  # the language the citizen chose at the kiosk
+    slip = slip_for(ctx, ticket, url, lang)
+    return pages.render(request, "print.html", slip=slip, qr=qr_inline(url, scale=4), t=pages.texts()[slip.lang])

@@ -195,6 +195,12 @@ async def test_a_network_printer_prints_faults_are_reported_and_reprints_work(se
         assert qr(f"https://antrean.tegalkab.go.id/t/{ticket['token']}".encode()) in job
         assert b"Di depan Anda   : 1 orang\n" in job and b"Simpan tiket ini\n" in job
         assert job.endswith(FEED_AND_CUT)
+        r = await server.http.post("/citizen/api/tegal/print", json={"token": ticket["token"], "lang": "en"},
+                                   headers=bearer(KIOSK))  # fmt: skip
+        assert r.status_code == 200, r.text
+        await until_jobs(jobs, 2)
+        assert b"QUEUE NUMBER\n" in jobs[1] and b"Ahead of you  : 1 person\n" in jobs[1], jobs[1]
+        assert b"Keep this ticket\n" in jobs[1]
 
     # The printer is gone (paper jam, cable out): the kiosk gets a clear 503 and the supervisors see it.
     r = await server.http.post("/citizen/api/tegal/print", json={"token": ticket["token"]}, headers=bearer(KIOSK))

@@ -69,7 +69,8 @@ async def test_the_whole_kiosk_flow_from_agency_to_printed_ticket(server: Server
         # The QR on the screen is the follow link of this ticket.
         ticket = await staff_view(server, label)
         assert ticket["channel"] == "kiosk" and ticket["priority"] == "lansia"
-        token = frame_src.rsplit("/", 1)[1]
+        token, _, lang = frame_src.rsplit("/", 1)[1].partition("?lang=")
+        assert lang == "id", "the slip in the language the citizen chose"
         svg = (await server.http.get(f"/citizen/qr/t/{token}.svg")).text
         buffer = __import__("io").BytesIO()
         segno.make_qr(f"{server.url}/t/{token}", error="m").save(buffer, kind="svg", scale=6, border=2, xmldecl=False,

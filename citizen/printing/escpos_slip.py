@@ -48,25 +48,27 @@ def write_slip(printer: Escpos, slip: Slip, *, qr_native: bool = True) -> None:
     lines(slip.service_name)
     printer.ln()
     printer.set(align="center", bold=False)
-    printer.textln("NOMOR ANTREAN")
+    printer.textln(slip.word("slip_number"))
     printer.set(align="center", bold=True, custom_size=True, width=NUMBER_SIZE, height=NUMBER_SIZE)
     printer.textln(plain(slip.label))
     printer.set_with_default(align="center")
     if slip.booking_code:
-        printer.textln(f"Pemesanan {plain(slip.booking_code)}")
+        printer.textln(slip.word("slip_booking", code=plain(slip.booking_code)))
     printer.textln(slip.when)
     printer.ln()
     printer.set(align="left")
+    ahead, wait = slip.word("slip_ahead"), slip.word("slip_wait")
+    pad = max(len(ahead), len(wait))  # the colons under each other: "Di depan Anda   : 3 orang"
     if slip.ahead_text is not None:
-        printer.textln(f"Di depan Anda   : {slip.ahead_text}")
+        printer.textln(f"{ahead:<{pad}}: {slip.ahead_text}")
     if slip.wait_text is not None:
-        printer.textln(f"Perkiraan tunggu: {plain(slip.wait_text)}")
+        printer.textln(f"{wait:<{pad}}: {plain(slip.wait_text)}")
     printer.ln()
     printer.set(align="center")
     printer.qr(slip.follow_url, ec=1, size=QR_SIZE, native=qr_native, center=not qr_native and _knows_width(printer))
-    lines("Pindai untuk memantau antrean")
+    lines(slip.word("print_follow"))
     printer.set(align="center", bold=True)
-    printer.textln("Simpan tiket ini")
+    printer.textln(slip.word("print_keep"))
     printer.set_with_default()
     printer.cut()
 

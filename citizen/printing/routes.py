@@ -116,15 +116,16 @@ async def print_ticket(request: Request) -> Response:
     ctx.site(site_id)
     kiosk = await _kiosk(request, site_id, bearer(request))
     body = await read_json(request)
-    v.only(body, {"token"})
+    v.only(body, {"token", "lang"})
     token = v.required_text(body, "token", max_len=64)
+    lang = v.text(body, "lang", required=False, choices=("id", "en")) or "id"  # as the citizen chose at the kiosk
     ticket = await ctx.storage.ticket_by_token(token)
     if ticket is None or ticket.site != site_id:
         raise Refusal("unknown_ticket", details={"field": "token"})
     config = store_of(request).printer(kiosk.id)
     if not config.escpos:
         raise Refusal("not_an_escpos_printer", mode=config.mode)  # fmt: skip
-    await _send(request, config, slip_for(ctx, ticket, follow_url(request, site_id, token)), kiosk)
+    await _send(request, config, slip_for(ctx, ticket, follow_url(request, site_id, token), lang), kiosk)
     return JSONResponse({"ok": True, "label": ticket.label, "printer": describe(config)})
 
 

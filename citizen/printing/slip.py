@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from queue_server.web.kit import DAYS_ID, MONTHS_ID, Context, Ticket, public_status
+from queue_server.web.kit import Context, Ticket, format_datetime, public_status
+
+from ..common import pages
 
 
 @dataclass(frozen=True)
@@ -24,34 +26,44 @@ class Slip:
     wait_high: int | None = None
     no_counter_open: bool = False
     after_closing: bool = False
+    lang: str = "id"  # the language the citizen chose at the kiosk; names stay as the site file has them
+
+    def word(self, key: str, **params: object) -> str:
+        """The slip's words in its language (citizen/templates/text.toml, slip_*)."""
+        text = pages.texts()[self.lang][key]
+        return text.format(**params) if params else text
 
     @property
     def when(self) -> str:
-        """Senin, 23 November 2026 pukul 09.05: an Indonesian date and time (a dot between hours and minutes, as
-        PUEBI writes), 34 characters at most: one line of an 80 mm slip."""
-        t = self.issued_local
-        return f"{DAYS_ID[t.weekday()]}, {t.day} {MONTHS_ID[t.month - 1]} {t.year} pukul {t:%H.%M}"
+        """Senin, 23 November 2026 pukul 09.05 (a dot between hours and minutes, as PUEBI writes), 34 characters at
+        most: one line of an 80 mm slip; "Monday 23 November 2026 at 09:05" in English."""
+        return format_datetime(self.issued_local, self.lang)
 
     @property
     def ahead_text(self) -> str | None:
-        return None if self.people_ahead is None else f"{self.people_ahead} orang"
+        if self.people_ahead is None:
+            return None
+        return self.word("slip_person" if self.people_ahead == 1 else "slip_people", n=self.people_ahead)
 
     @property
     def wait_text(self) -> str | None:
-        """As the kiosk's screen says it (citizen/templates/text.toml: wait_range, wait_soon, wait_no_counter,
-        wait_after_closing, shorter)."""
+        """As the kiosk's screen says it (wait_range, wait_soon, wait_no_counter, wait_after_closing, shorter)."""
         if self.no_counter_open:
-            return "belum ada loket yang buka"
+            return self.word("slip_no_counter")
         if self.after_closing:
-            return "mungkin tidak terlayani hari ini"
+            return self.word("slip_after_closing")
         if self.wait_low is not None and self.wait_high is not None:
-            return "segera" if self.wait_high <= 2 else f"sekitar {self.wait_low}–{self.wait_high} menit"
+            return (
+                self.word("slip_soon")
+                if self.wait_high <= 2
+                else self.word("slip_range", low=self.wait_low, high=self.wait_high)
+            )
         if self.wait_minutes is None:
             return None
-        return "segera" if self.wait_minutes <= 0 else f"sekitar {self.wait_minutes} menit"
+        return self.word("slip_soon") if self.wait_minutes <= 0 else self.word("slip_minutes", n=self.wait_minutes)
 
 
-def slip_for(ctx: Context, ticket: Ticket, follow_url: str) -> Slip:
+def slip_for(ctx: Context, ticket: Ticket, follow_url: str, lang: str = "id") -> Slip:
     """The slip of a ticket as it stands now (a reprint shows today's position, not the one at issue)."""
     state = ctx.state(ticket.site)
     live = state.tickets.get(ticket.id, ticket)
@@ -73,4 +85,5 @@ def slip_for(ctx: Context, ticket: Ticket, follow_url: str) -> Slip:
         after_closing=bool(wait and wait.get("after_closing")),
         follow_url=follow_url,
         booking_code=booking,
+        lang=lang if lang in pages.texts() else "id",
     )

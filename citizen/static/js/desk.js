@@ -135,14 +135,14 @@ async function issue(event) {
   event.target.querySelector('input[name="priority"][value=""]').checked = true; // the next citizen starts as not priority
   if (fields.phone) [fields.phone.value, fields.consent.checked] = ["", false]; // nor with this one's number
   $("issued").scrollIntoView({ block: "start" });
-  printInFrame($("print-frame"), lastToken);
+  printInFrame($("print-frame"), lastToken, texts.lang);
 }
 
 $("login").addEventListener("submit", signIn);
 $("issue").addEventListener("submit", issue);
 $("issue").addEventListener("change", () => (pendingKey = null)); // another choice is another ticket
 $("sign-out").addEventListener("click", signOut);
-$("reprint").addEventListener("click", () => lastToken && printInFrame($("print-frame"), lastToken));
+$("reprint").addEventListener("click", () => lastToken && printInFrame($("print-frame"), lastToken, texts.lang));
 $("lang").addEventListener("click", () => {
   texts.lang = texts.lang === "id" ? "en" : "id";
   texts.apply();

@@ -308,7 +308,7 @@ function fillTicket(answer) {
 async function printTicket() {
   const token = ticketToken;
   setPrint("printing");
-  const result = await printer.print(token);
+  const result = await printer.print(token, texts.lang); // the slip in the citizen's language
   if (token !== ticketToken) return; // the screen has moved on to another citizen
   setPrint(result.state, result.error);
 }

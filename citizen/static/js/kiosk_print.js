@@ -16,15 +16,15 @@ export class KioskPrinter {
   }
 
   // Resolves to {state: "printed" | "fault" | "none", error}.
-  async print(ticketToken) {
+  async print(ticketToken, lang = "id") {
     if (this.mode === "none") return { state: "none" };
     if (this.mode === "browser") {
-      const ok = await printInFrame(this.frame, ticketToken);
+      const ok = await printInFrame(this.frame, ticketToken, lang);
       return ok ? { state: "printed" } : { state: "fault", error: null };
     }
     const answer = await call("POST", `/citizen/api/${this.site}/print`, {
       token: this.kioskToken,
-      body: { token: ticketToken },
+      body: { token: ticketToken, lang },
       timeoutMs: 20_000,
     });
     return answer.ok ? { state: "printed" } : { state: "fault", error: answer.error };

@@ -2,7 +2,7 @@
 // this page and printed from there. Chromium started with --kiosk-printing prints to the default printer without a
 // dialog; elsewhere the usual print dialog appears.
 
-export function printInFrame(frame, token) {
+export function printInFrame(frame, token, lang = "id") {
   return new Promise((resolve) => {
     const done = () => {
       frame.onload = null;
@@ -15,6 +15,6 @@ export function printInFrame(frame, token) {
       }
     };
     frame.onload = done;
-    frame.src = `/citizen/print/${encodeURIComponent(token)}`;
+    frame.src = `/citizen/print/${encodeURIComponent(token)}?lang=${encodeURIComponent(lang)}`;
   });
 }
