@@ -422,3 +422,26 @@ async def test_a_closed_day_is_said_before_a_citizen_picks_anything(server: Serv
         await page.click("[data-screen='notice'] [data-back='start']")  # back: still closed, still said
         assert await screen(page) == "notice"
         assert await page.is_hidden(".k-agency")
+
+
+@bounded(60)
+async def test_a_screen_reader_hears_where_the_citizen_is(server: Server) -> None:
+    """An outside review: after a ticket the focus sat on the hidden print frame, screens changed without a word, the
+    QR was "QR", the check-in field was "Kode booking" in English too and the delete key was read as its symbol."""
+    async with chromium() as browser, kiosk_page(browser, server) as page:
+        await page.click(".k-agency[data-agency='disdukcapil']")
+        focused = "() => document.activeElement?.textContent?.trim()"
+        await until(page, "() => document.activeElement?.id === 'services-agency'")  # the new screen's heading
+        await page.click(".k-service[data-service='ktp']")
+        await page.click("#priority-none")
+        await until(page, "() => document.getElementById('t-print').dataset.state === 'printed'")
+        assert await page.evaluate(focused) == "Nomor antrean Anda", "the ticket's heading, not the print frame"
+        assert await page.get_attribute("#t-qr", "alt") == "Kode QR untuk memantau antrean di ponsel"
+        await page.click("#ticket-done")
+        await page.click("#checkin-open")
+        name = await page.evaluate("() => { const i = document.getElementById('checkin-code'); "
+                                   "return document.getElementById(i.getAttribute('aria-labelledby')).textContent; }")  # fmt: skip
+        assert name.strip() and name.strip() != "Kode booking"
+        assert await page.get_attribute("[data-key='⌫']", "aria-label") == "Hapus satu huruf"
+        await page.click("#lang")
+        assert await page.get_attribute("[data-key='⌫']", "aria-label") == "Delete one character"

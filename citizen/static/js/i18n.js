@@ -15,6 +15,9 @@ export class Texts {
   apply(root = document) {
     document.documentElement.lang = this.lang;
     for (const el of root.querySelectorAll("[data-t]")) el.textContent = this.t(el.dataset.t);
+    // What a screen reader says of an element without words of its own (the QR, the delete key): in this language.
+    for (const el of root.querySelectorAll("[data-t-label]")) el.setAttribute("aria-label", this.t(el.dataset.tLabel));
+    for (const el of root.querySelectorAll("[data-t-alt]")) el.alt = this.t(el.dataset.tAlt);
     for (const el of root.querySelectorAll("[data-label-id]")) {
       const target = el.querySelector(".k-tile-main") || el;
       target.textContent = this.lang === "en" ? el.dataset.labelEn : el.dataset.labelId;

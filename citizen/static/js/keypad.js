@@ -31,6 +31,7 @@ function buildKeys(container, input, keys, { clearLabel, clearClass, maxLength }
     button.className = "k-key";
     button.textContent = key;
     button.dataset.key = key;
+    if (key === "⌫") button.dataset.tLabel = "key_delete"; // read as "hapus", not as the symbol's name
     button.addEventListener("click", () => press(key));
     container.append(button);
   }

@@ -149,6 +149,7 @@ function show(name) {
   }
   if (name !== "notify" && $("notify-phone")) clearNumber(); // a number never stays on a public screen
   if (name === "checkin") $("checkin-code").focus();
+  else focusHeading(name);
   idle.arm(name === "start" || name === "setup" ? 0 : name === "ticket" ? config.ticket_seconds : config.idle_seconds);
 }
 
@@ -311,6 +312,16 @@ async function printTicket() {
   const result = await printer.print(token, texts.lang); // the slip in the citizen's language
   if (token !== ticketToken) return; // the screen has moved on to another citizen
   setPrint(result.state, result.error);
+  if (screen === "ticket") focusHeading("ticket"); // printing focused the hidden frame
+}
+
+// Each new screen's heading takes the focus, so a screen reader says where the citizen is ("Nomor antrean Anda",
+// then the number) and a keyboard goes on from there; the focus never stays on a screen that was hidden.
+function focusHeading(name) {
+  const heading = document.querySelector(`section[data-screen="${name}"] :is(h1, [role=heading])`);
+  if (!heading) return;
+  heading.tabIndex = -1;
+  heading.focus({ preventScroll: true });
 }
 
 function setPrint(state, error) {
