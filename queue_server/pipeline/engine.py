@@ -197,7 +197,7 @@ class Engine:
             audit = AuditRecord("site file", "system", "site.configure", f"site {site_id}",
                                 {"version": state.configuration.version + 1, "source": "file"})  # fmt: skip
             try:
-                before = "made on the web" if state.configuration.version else "of the site file served before"
+                before = "made on the web" if state.configuration.source == "web" else "of the site file served before"
                 await self.submit(site_id, command, lambda events, state: {}, audit=audit)
                 log.warning("site %s: the changed site file replaces the configuration %s", site_id, before)
             except Refusal as exc:
