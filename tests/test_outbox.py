@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -612,6 +613,8 @@ def test_the_demo_mall_shows_its_whatsapp_messages_on_its_own_page(tmp_path: Pat
                 assert time.monotonic() < deadline, "no message in the demo inbox"
                 time.sleep(0.1)
             assert got[0]["to"] == "0812*****890" and "nomor antrean Anda A-001" in got[0]["text"]
+            wib = datetime.now(UTC) + timedelta(hours=7)  # the mall's wall clock, whatever the browser's zone
+            assert got[0]["shown_at"] in {f"{wib:%H.%M}", f"{wib - timedelta(minutes=1):%H.%M}"}, got[0]
             page = http.get("/demo/whatsapp").text
             assert "Pesan WhatsApp (demo)" in page and "7890" not in page
     finally:

@@ -19,6 +19,7 @@ from queue_server.application.personal import mask_phone
 from queue_server.common.jsontext import JSONResponse
 from queue_server.domain.catalogue import Gateway, NotifyPolicy, Site
 from queue_server.domain.refusal import Refusal
+from queue_server.web.requests import sites_of
 
 PATH = "/demo/whatsapp"
 _received: deque[dict[str, Any]] = deque(maxlen=200)
@@ -40,7 +41,10 @@ async def receive(request: Request) -> Response:
     except (ValueError, KeyError, TypeError, Refusal):
         return JSONResponse({"error": "expected {to, text, id}"}, status_code=400)
     if all(e["id"] != entry["id"] for e in _received):  # a repeat (same id) is dropped, as a receiver should
-        _received.appendleft({**entry, "at": datetime.now(UTC).isoformat(timespec="seconds")})
+        now = datetime.now(UTC)
+        site = next(iter(sites_of(request).values()), None)  # the demo's mall: its wall clock, not the browser's
+        shown = site.local(now).strftime("%H.%M") if site is not None else now.strftime("%H.%M UTC")
+        _received.appendleft({**entry, "at": now.isoformat(timespec="seconds"), "shown_at": shown})
     return JSONResponse({"ok": True})
 
 
@@ -91,7 +95,7 @@ _SCRIPT = """async function load() {
     const box = document.createElement("div");
     box.className = "msg";
     box.dataset.id = m.id;
-    const at = new Date(m.at).toLocaleTimeString("id-ID", { hour: "2-digit", minute: "2-digit" });
+    const at = m.shown_at || new Date(m.at).toLocaleTimeString("id-ID", { hour: "2-digit", minute: "2-digit" });
     box.innerHTML = '<span class="at"></span><span class="to"></span><div class="text"></div>';
     box.querySelector(".at").textContent = at;
     box.querySelector(".to").textContent = m.to;
