@@ -85,8 +85,20 @@ async def checked_change(
         raise _invalid(exc.problems) from None
     except VocabularyError as exc:
         raise _invalid([str(exc)]) from None
+    await _no_operators_left_behind(ctx, state.site, site)
     changes = describe_changes(state.site, site, state.configuration.document, document)
     return c.Configure(site, document, "web", state.configuration.file_hash, expected), changes
+
+
+async def _no_operators_left_behind(ctx: Context, old: Site, new: Site) -> None:
+    """An agency removed while active operator accounts belong to it would leave them signed in to nothing (their
+    agency a code no page knows): they are disabled or removed first."""
+    for agency_id in sorted(old.agencies.keys() - new.agencies.keys()):
+        bound = sorted(u.username for u in await ctx.accounts.store.users()
+                       if u.active and u.role == "operator" and u.site == old.id and u.agency == agency_id)  # fmt: skip
+        if bound:
+            raise Refusal("agency_in_use", agency=old.agencies[agency_id].name, accounts=bound,
+                          details={"agency": agency_id, "accounts": bound})  # fmt: skip
 
 
 def _invalid(problems: list[str]) -> Refusal:

@@ -35,7 +35,7 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
         "not_parked",
         "not_served_here", "online_quota_exhausted", "queue_empty", "quota_exhausted", "site_closed", "slot_full",
         "slot_unavailable", "survey_already_answered", "survey_not_allowed", "ticket_closed", "notify_unavailable",
-        "site_mirrored", "site_not_mirrored", "uplink_out_of_step", "uplink_forked",
+        "site_mirrored", "site_not_mirrored", "uplink_out_of_step", "uplink_forked", "agency_in_use",
     ),
     413: ("body_too_large",),
     415: ("unsupported_media_type",),
