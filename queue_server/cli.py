@@ -501,7 +501,8 @@ def cmd_webhook(args: argparse.Namespace) -> None:
         elif args.webhook_command == "status":
             for row in (await outbox.status(cli, site, now))["endpoints"]:
                 print(f"{row['endpoint']:16} sent {row['sent']:6}  waiting {row['pending']:5}  retrying "
-                      f"{row['retrying']:5}  failed {row['dead']:5}  {row['url'] or ''}")  # fmt: skip
+                      f"{row['retrying']:5}  failed {row['dead']:5}  skipped {row['skipped']:5}  "
+                      f"{row['url'] or ''}")  # fmt: skip
                 if row["last_error"]:
                     print(f"{'':16} last error {row['last_error_at']}: {row['last_error']}")
         elif args.webhook_command == "resend":
