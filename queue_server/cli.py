@@ -747,6 +747,9 @@ DB_HELP = (
 )
 
 
+SITE_ID_HELP = "the site's id (its site file's [site] id)"
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="queue-server", description="Queue server for Mal Pelayanan Publik")
     sub = p.add_subparsers(dest="command", required=True)
@@ -854,7 +857,7 @@ def parser() -> argparse.ArgumentParser:
     common(add)
     add.add_argument("--kind", required=True, choices=["display", "kiosk", "uplink"],
                      help="uplink: for the server of a mall this server mirrors (serve --mirror)")  # fmt: skip
-    add.add_argument("--site-id", required=True, help="the site's id (its site file's [site] id)")
+    add.add_argument("--site-id", required=True, help=SITE_ID_HELP)
     add.add_argument("--name", required=True)
     add.add_argument("--screen", help="the screen a display shows (from the site file)")
     rv = dsub.add_parser("revoke", help="revoke a device token")
@@ -867,7 +870,7 @@ def parser() -> argparse.ArgumentParser:
     wsub = sp.add_subparsers(dest="webhook_command", required=True)
     add = wsub.add_parser("add", help="add an endpoint (its secret is printed once)")
     common(add)
-    add.add_argument("--site-id", required=True, help="the site's id (its site file's [site] id)")
+    add.add_argument("--site-id", required=True, help=SITE_ID_HELP)
     add.add_argument("--url", required=True, help="http:// or https:// address the receiver listens on")
     add.add_argument("--events", required=True, help="event types, comma-separated (e.g. ticket.called), or *")
     add.add_argument("--agency", help="only this agency's tickets (default: every agency of the site)")
@@ -875,16 +878,16 @@ def parser() -> argparse.ArgumentParser:
     for name, text in (("remove", "remove an endpoint"), ("rotate", "give an endpoint a new secret (printed once)")):
         one = wsub.add_parser(name, help=text)
         common(one)
-        one.add_argument("--site-id", required=True, help="the site's id (its site file's [site] id)")
+        one.add_argument("--site-id", required=True, help=SITE_ID_HELP)
         one.add_argument("id", help="the endpoint's id (wh_...)")
     for name, text in (("list", "list endpoints"), ("status", "deliveries per endpoint: sent, retrying, failed")):
         one = wsub.add_parser(name, help=text)
         common(one)
-        one.add_argument("--site-id", required=True, help="the site's id (its site file's [site] id)")
+        one.add_argument("--site-id", required=True, help=SITE_ID_HELP)
     one = wsub.add_parser("resend", help="send failed messages again: every one of an endpoint (wh_... or "
                           "gateway), or one message by its id")  # fmt: skip
     common(one)
-    one.add_argument("--site-id", required=True, help="the site's id (its site file's [site] id)")
+    one.add_argument("--site-id", required=True, help=SITE_ID_HELP)
     one.add_argument("id")
     sp.set_defaults(func=cmd_webhook)
 
@@ -892,16 +895,16 @@ def parser() -> argparse.ArgumentParser:
     msub = sp.add_subparsers(dest="mirror_command", required=True)
     one = msub.add_parser("take-over", help="serve the mall here from now on (with this server stopped)")
     common(one)
-    one.add_argument("--site-id", required=True, help="the site's id (its site file's [site] id)")
+    one.add_argument("--site-id", required=True, help=SITE_ID_HELP)
     one = msub.add_parser("forget", help="forget the copy of the mall here, to be sent again from its server (a box "
                           "restored from an older backup; with this server stopped)")  # fmt: skip
     common(one)
-    one.add_argument("--site-id", required=True, help="the site's id (its site file's [site] id)")
+    one.add_argument("--site-id", required=True, help=SITE_ID_HELP)
     sp.set_defaults(func=cmd_mirror)
 
     sp = sub.add_parser("close-day", help="close a service day with the server stopped")
     common(sp)
-    sp.add_argument("--site-id", required=True, help="the site's id (its site file's [site] id)")
+    sp.add_argument("--site-id", required=True, help=SITE_ID_HELP)
     sp.add_argument("--day", help="YYYY-MM-DD (default: today, local time)")
     sp.set_defaults(func=cmd_close_day)
 
