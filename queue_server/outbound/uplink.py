@@ -213,8 +213,8 @@ class Uplink:
             mirrored = int(answer["after"])
             if mirrored > newest:
                 raise UplinkRefused(f"the mirror holds this mall's log up to event {mirrored}, but this server's ends "
-                                    f"at {newest}: was this database restored from an older backup? The mirror's copy "
-                                    "must be started again (docs/deployment.md)")  # fmt: skip
+                                    f"at {newest}: was this database restored from an older backup? The mirror's "
+                                    "copy must be started again there (queue-server mirror forget)")  # fmt: skip
             status.fingerprint = await self._same_history(site, mirrored, answer.get("fingerprint"))
             status.acknowledged, status.verified = mirrored, True
             status.surveys = _cursor(answer.get("surveys"))
