@@ -199,7 +199,7 @@ async def test_revoked_device_token_stops_working(server: Server) -> None:
 
 async def test_account_rules(server: Server) -> None:
     accounts = server.ctx.accounts
-    with pytest.raises(ValueError, match="at least 8"):
+    with pytest.raises(ValueError, match="8 to 200 characters"):
         await accounts.create_user("pendek", "short", "supervisor", site="tegal")
     with pytest.raises(ValueError, match="'kua' is not an agency of tegal"):
         await accounts.create_user("op-x", "panjang-sekali", "operator", site="tegal", agency="kua")

@@ -200,7 +200,9 @@ async def test_public_audience_never_sees_a_token_a_note_or_a_priority_group(ser
     op = await server.login("op-disdukcapil")
     supervisor = await server.login("supervisor")
     # A name passes (nothing can tell one); a NIK or a phone number is refused (test_api.py).
-    note = f"a.n. {FAKE_NAME}, berkas kurang"
+    # A name written without a form of address ("a.n. ..." is refused) cannot be recognised: the note still never
+    # reaches a public screen.
+    note = f"berkas kurang: {FAKE_NAME}"
     await server.issue("kia")  # so that there is a seq to resume from
     async with (
         follow(server, token=LOBBY) as lobby,
