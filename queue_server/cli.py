@@ -87,9 +87,9 @@ def _serve(config: Config, banner: str | None = None) -> None:
         raise SystemExit(f"error: {exc}") from None
     except OSError as exc:  # PostgreSQL unreachable
         raise SystemExit(f"error: {_shown(config)}: {exc}") from None
-    if not config.demo:
-        _safe_to_serve(config, server_of(app).sites)
     with server_lock(config.database):
+        if not config.demo:  # with the lock: never opened beside a server that already runs on this file
+            _safe_to_serve(config, server_of(app).sites)
         print(banner or _serving(config, server_of(app).sites), flush=True)
         if config.workers > 1:
             if config.demo:  # once, here: N workers seeding the same accounts at once would collide
