@@ -203,14 +203,20 @@ def _serving(config: Config, sites: dict[str, Site]) -> str:
     return "\n".join([*lines, f"  database {_shown(config)}, {config.workers} process(es)"])
 
 
-def _demo_database_only(config: Config, demo_site: str) -> None:
-    """The demo adds accounts and device tokens whose passwords are printed in the README: never to a real mall's
-    database."""
+def _other_malls(config: Config) -> str:
+    """The malls other than the demo's that the database holds, named ("" for none): the demo's file and accounts
+    must never land among them."""
     from queue_server.persistence.factory import sites_held
 
-    others = sites_held(config.database) - {demo_site}
+    return ", ".join(sorted(sites_held(config.database) - {load_site(DEMO_SITE).id}))
+
+
+def _demo_database_only(config: Config) -> None:
+    """The demo adds accounts and device tokens whose passwords are printed in the README: never to a real mall's
+    database."""
+    others = _other_malls(config)
     if others:
-        raise SystemExit(f"error: {_shown(config)} holds {', '.join(sorted(others))}: the demo would add its accounts, "
+        raise SystemExit(f"error: {_shown(config)} holds {others}: the demo would add its accounts, "
                          "whose passwords are published, to it; give the demo a database of its own (the default "
                          "var/demo.sqlite3)")  # fmt: skip
 
@@ -222,7 +228,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     inbox = not getattr(args, "workers", None) or args.workers == 1
     config = _config(args, demo=True, ignore_hours=True, site_files=[DEMO_SITE], demo_inbox=inbox)
     site = load_site(DEMO_SITE)
-    _demo_database_only(config, site.id)
+    _demo_database_only(config)
     base = f"http://{config.host}:{config.port}"
     lines = [
         "",
@@ -293,11 +299,9 @@ def _config(args: argparse.Namespace, **overrides: Any) -> Config:
 def _no_demo_mall_in(config: Config) -> None:
     """No --site: the demo mall's file stands in. Not for a database of other malls: their kiosks would all fail
     while the demo mall took their place, and commands would add demo accounts and tokens to it."""
-    from queue_server.persistence.factory import sites_held
-
-    others = sites_held(config.database) - {load_site(DEMO_SITE).id}
+    others = _other_malls(config)
     if others:
-        raise SystemExit(f"error: no --site given, and {_shown(config)} holds {', '.join(sorted(others))}: give "
+        raise SystemExit(f"error: no --site given, and {_shown(config)} holds {others}: give "
                          "their site files (--site FILE, repeated; or QUEUE_SITE_FILES)")  # fmt: skip
 
 
