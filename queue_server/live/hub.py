@@ -135,7 +135,7 @@ class Hub:
         """One site's events to that site's groups."""
         texts: dict[tuple[int, str], str] = {}
         frames: dict[tuple[int, str], bytes] = {}
-        touched = self._places_moved(events)
+        touched: set[str] | None = None  # worked out for the first citizen's phone among the groups, if any
         for follow, group in groups:
             batch: list[tuple[int, str]] = []
             keys: list[tuple[int, str]] = []
@@ -150,11 +150,14 @@ class Hub:
                 batch.append((event.seq, text))
                 keys.append(key)
             notice = None
-            if follow.token is not None and self.status_renderer is not None and touched & (follow.services or set()):
-                # Someone ahead was called, or joined ahead: the citizen's place changed, push it.
-                notice = self.status_renderer(follow.token)
-                if notice is not None:
-                    batch.append((NOTICE, notice))
+            if follow.token is not None and self.status_renderer is not None:
+                if touched is None:
+                    touched = self._places_moved(events)
+                if touched & (follow.services or set()):
+                    # Someone ahead was called, or joined ahead: the citizen's place changed, push it.
+                    notice = self.status_renderer(follow.token)
+                    if notice is not None:
+                        batch.append((NOTICE, notice))
             if not batch:
                 continue
             encoded: bytes | None = None
