@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.web.kit import DAYS_ID, MONTHS_ID, Refusal, booking_status, ctx_of, limit_code_lookups
+from queue_server.web.kit import DAYS_ID, Refusal, booking_status, ctx_of, format_date, limit_code_lookups
 
 from .common import catalogue, lang_of, not_found, pages
 from .qr import BOOKING_CODE, qr_inline
@@ -33,7 +33,7 @@ async def booking_page(request: Request) -> Response:
         days.append({
             "date": day.isoformat(),
             "id": f"{DAYS_ID[day.weekday()]}, {day.day} {SHORT_MONTHS_ID[day.month - 1]}",
-            "en": f"{DAYS_EN[day.weekday()]} {day.day} {MONTHS_EN[day.month - 1]}",
+            "en": f"{DAYS_EN[day.weekday()]}, {day.day} {MONTHS_EN[day.month - 1]}",
             "open": bool(site.slots(day)) and day not in closed,
         })  # fmt: skip
     config = {**catalogue(site), "lang": lang, "text": pages.texts(), "days": days}
@@ -43,13 +43,13 @@ async def booking_page(request: Request) -> Response:
 
 
 def slot_words(day: str, slot: str, end: str | None) -> dict[str, str]:
-    """A booking's slot as each language writes it: "Senin, 7 Desember 2026, 08.30–09.00" / "Monday 7 December
+    """A booking's slot as each language writes it: "Senin, 7 Desember 2026, 08.30–09.00" / "Monday, 7 December
     2026, 08:30–09:00" (never the ISO date of the API)."""
     d = date.fromisoformat(day)
     times = f"{slot}–{end}" if end else slot
     return {
-        "id": f"{DAYS_ID[d.weekday()]}, {d.day} {MONTHS_ID[d.month - 1]} {d.year}, {times.replace(':', '.')}",
-        "en": f"{d:%A} {d.day} {d:%B %Y}, {times}",
+        "id": f"{format_date(d, 'id')}, {times.replace(':', '.')}",
+        "en": f"{format_date(d, 'en')}, {times}",
     }
 
 

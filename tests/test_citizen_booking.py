@@ -203,7 +203,7 @@ async def test_the_booking_page_in_english_and_an_unknown_code(site: Server) -> 
     server = site
     async with chromium() as browser, open_page(browser, f"{server.url}/booking/tegal?lang=en", size=PHONE) as page:
         assert await text(page, "h1") == "Online queue booking"
-        assert await text(page, "label:has(input[value='2026-11-24']) span") == "Tue 24 Nov"
+        assert await text(page, "label:has(input[value='2026-11-24']) span") == "Tue, 24 Nov"
         await page.fill("#lookup [name=code]", "bk zzzzzz")
         await page.click("#lookup [type=submit]")
         await page.wait_for_url("**/b/BK-ZZZZZZ")

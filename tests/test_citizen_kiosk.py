@@ -182,7 +182,7 @@ async def test_a_closed_site_says_when_to_come_back(tmp_path: Path) -> None:
             shot(shot_path)
             await page.click("#lang")
             assert await text(page, "#n-title") == "We are closed now"
-            assert "is closed now. It opens again Monday 23 November 2026 at 07:30" in await text(page, "#n-message")
+            assert "is closed now. It opens again Monday, 23 November 2026 at 07:30" in await text(page, "#n-message")
             # Opening time comes: the start screen is there again by itself.
             server.clock.now = datetime(2026, 11, 23, 0, 30, tzinfo=UTC)  # Monday 07:30 WIB
             await until(page, "() => window.__kiosk.screen === 'start'", timeout_ms=40_000)  # its next poll (15 s)

@@ -44,7 +44,7 @@ async def test_the_printed_ticket_is_80_mm_wide_with_number_qr_and_keep_line(ser
         # A citizen who chose English at the kiosk gets the slip in English (names as the site file has them).
         await page.goto(f"{server.url}/citizen/print/{token}?lang=en")
         assert await text(page, ".slip-caption") == "QUEUE NUMBER"
-        assert await text(page, ".slip-line") == "Monday 23 November 2026 at 09:00"
+        assert await text(page, ".slip-line") == "Monday, 23 November 2026 at 09:00"
         rows = await page.eval_on_selector_all(".slip-facts tr", "rows => rows.map(r => r.innerText.split('\\t'))")
         assert rows == [["Ahead of you", "0 people"], ["Estimated wait", "no counter open yet"]]
         assert (

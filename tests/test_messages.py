@@ -225,7 +225,7 @@ def test_an_alert_says_times_and_minutes_in_the_words_of_each_language() -> None
     delivery = {"endpoint": "gateway", "agency": None, "since": None, "dead": 3, "error": "HTTP 502"}
     clock, wait, failing = detect(site, [service], [], [delivery], doubt)
     assert "kejadian terakhir Senin, 30 November 2026 pukul 09.02" in clock["message"]
-    assert "last event Monday 30 November 2026 at 09:02" in clock["message_en"]
+    assert "last event Monday, 30 November 2026 at 09:02" in clock["message_en"]
     assert wait["message"] == "KTP-el: A-001 menunggu 61 menit (target 30), 1 orang dalam antrean."
     assert wait["message_en"] == "KTP-el: A-001 has waited 61 minutes (target 30), 1 in the queue."
     past = detect(site, [{**service, "longest_wait": None, "new_ticket": {"status": "estimated", "after_closing": True}}],

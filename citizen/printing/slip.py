@@ -36,7 +36,7 @@ class Slip:
     @property
     def when(self) -> str:
         """Senin, 23 November 2026 pukul 09.05 (a dot between hours and minutes, as PUEBI writes), 34 characters at
-        most: one line of an 80 mm slip; "Monday 23 November 2026 at 09:05" in English."""
+        most: one line of an 80 mm slip; "Monday, 23 November 2026 at 09:05" in English."""
         return format_datetime(self.issued_local, self.lang)
 
     @property

@@ -2,7 +2,7 @@
 Indonesian and English, in one file (`messages.toml`) with named parameters.
 
 A parameter may carry a format that turns a value into words of the language: `{found:ticket_state}` says
-"dipanggil" or "called" for `called`, `{day:date}` says "Senin, 7 Desember 2026" or "Monday 7 December 2026",
+"dipanggil" or "called" for `called`, `{day:date}` says "Senin, 7 Desember 2026" or "Monday, 7 December 2026",
 `{at:time}` "08.30" or "08:30". So no raw state code and no ISO date reaches a sentence a person reads.
 """
 
@@ -51,7 +51,7 @@ def format_date(value: date | str, lang: str) -> str:
         day = day.date()
     if lang == "id":
         return f"{DAYS_ID[day.weekday()]}, {day.day} {MONTHS_ID[day.month - 1]} {day.year}"
-    return f"{day:%A} {day.day} {day:%B %Y}"
+    return f"{day:%A}, {day.day} {day:%B %Y}"  # as the pages' en-GB Intl writes it
 
 
 def format_time(value: time | datetime | str, lang: str) -> str:

@@ -14,7 +14,7 @@ from queue_server.application.context import Context
 from queue_server.application.health import DeviceHealth, DeviceRegistry
 from queue_server.common.colours import NEAR_BLACK, WHITE, channels, contrast, luminance
 from queue_server.common.jsontext import JSONResponse
-from queue_server.common.messages import DAYS_ID, MONTHS_ID, format_datetime
+from queue_server.common.messages import DAYS_ID, MONTHS_ID, format_date, format_datetime
 from queue_server.domain.catalogue import PRIORITY_GROUPS, Screen, Site
 from queue_server.domain.model import Ticket
 from queue_server.domain.refusal import Refusal
@@ -42,6 +42,7 @@ __all__ = [
     "Ticket",
     "bearer",
     "booking_status",
+    "format_date",
     "format_datetime",
     "limit_code_lookups",
     "channels",

@@ -228,7 +228,7 @@ export function localDay(ms) {
   return dayFormat.format(new Date(ms));
 }
 
-// A moment in words, in the site's zone: "Sabtu, 5 Desember 2026 pukul 10.10" / "Saturday 5 December 2026 at 10:10".
+// A moment in words, in the site's zone: "Sabtu, 5 Desember 2026 pukul 10.10" / "Saturday, 5 December 2026 at 10:10".
 export function whenWords(iso) {
   return `${dateWords(localDay(Date.parse(iso)))} ${lang === "id" ? "pukul" : "at"} ${shortTime(iso)}`;
 }
