@@ -1,5 +1,5 @@
-// Speaks the calls on a speaker screen: in order, one at a time, each as often as the site says, never cutting
-// one off. Each call's WAV (chime and words, built by the server) is fetched ahead, so calls follow each other
+// Speaks the calls on a speaker screen: in order, one at a time, each as often as the site says (once while the
+// hall is far behind), never cutting one off. Each call's WAV (chime and words, built by the server) is fetched ahead, so calls follow each other
 // without a gap. While the browser blocks sound, calls wait at the head of the queue until a tap unblocks it.
 // The caption shows the words while they are spoken.
 
@@ -7,6 +7,9 @@ import { audioAllowed } from "./audio_probe.js";
 
 const NEXT_GAP_MS = 400; // between two calls
 const REPEAT_GAP_MS = 700; // between two repeats of one call
+// With this many calls waiting behind it (counters opening together at the start of the day), a call is said
+// once whatever the site's repeat: the hall hears every number sooner, and a citizen who missed one is recalled.
+const BUSY_BEHIND = 3;
 const STALE_MS = 5 * 60_000; // a call older than this (a long outage, sound blocked for long) is shown, not spoken
 const MAX_PENDING = 120; // about ten minutes of speech; beyond it the hall is hopelessly behind
 const STALL_MS = 15_000; // playback that makes no progress this long has failed
@@ -126,8 +129,9 @@ export class Announcer {
       return "failed";
     }
     this.onCaption(item.text);
+    const times = this.#queue.length - 1 >= BUSY_BEHIND ? 1 : item.repeat;
     try {
-      for (let i = 0; i < item.repeat; i++) {
+      for (let i = 0; i < times; i++) {
         if (i > 0) await sleep(REPEAT_GAP_MS);
         const result = await this.#playOnce(src, item);
         if (result === "blocked") return "blocked";
