@@ -58,21 +58,23 @@ def relay(state: SiteState, cmd: c.Relay, now: datetime) -> list[Event]:
         raise Refusal("uplink_out_of_step", after=cmd.after, expected=state.relayed_head,
                       details={"expected_after": state.relayed_head})  # fmt: skip
     if len(cmd.events) > MAX_EVENTS:
-        raise Refusal("uplink_event_invalid", seq=cmd.events[MAX_EVENTS].seq, why=f"more than {MAX_EVENTS} events")
+        raise invalid_event(cmd.events[MAX_EVENTS].seq, f"more than {MAX_EVENTS} events")
     relayed: list[Event] = []
     previous = cmd.after
     site = state.site  # as configured at each event: a configuration relayed in this batch counts from there on
     batch = _Batch(state)
     for event in cmd.events:
         if not previous < event.seq <= MAX_SEQ:
-            _invalid(event, f"seq {event.seq} does not follow {previous}" if event.seq <= previous else "seq too large")
+            raise invalid_event(
+                event.seq, f"seq {event.seq} does not follow {previous}" if event.seq <= previous else "seq too large"
+            )
         previous = event.seq
         relayed.append(_checked(site, event, now))
         batch.add(relayed[-1], event.seq)
         configured = relayed[-1].objects.get("site")
         if event.type == ev.SITE_CONFIGURED and isinstance(configured, Site):
             if configured.id != state.site.id:
-                _invalid(event, f"its configuration is of site {configured.id!r}, not {state.site.id!r}")
+                raise invalid_event(event.seq, f"its configuration is of site {configured.id!r}, not {state.site.id!r}")
             site = configured
     return relayed
 
@@ -101,13 +103,15 @@ class _Batch:
         if isinstance(counter, CounterStatus) and counter.current is not None:
             held = self.tickets.get(counter.current) or self.state.tickets.get(counter.current)
             if held is None or held.state not in (TicketState.CALLED, TicketState.SERVING):
-                _refuse(seq, f"its counter holds ticket {counter.current!r}, which the mall never sent as called")
+                raise invalid_event(
+                    seq, f"its counter holds ticket {counter.current!r}, which the mall never sent as called"
+                )
 
     def _own_number(self, seq: int, ticket: Ticket) -> None:
         """A ticket keeps its number, and a number is one ticket's (the database keeps both)."""
         known = self.tickets.get(ticket.id) or self.state.tickets.get(ticket.id)
         if known is not None and (known.day, known.series, known.number) != (ticket.day, ticket.series, ticket.number):
-            _refuse(seq, f"its ticket {ticket.id} changed its number")
+            raise invalid_event(seq, f"its ticket {ticket.id} changed its number")
         if ticket.parent is not None:
             return
         if self._numbers is None:  # built once per batch, only for a batch with tickets
@@ -115,7 +119,7 @@ class _Batch:
             self._numbers = {(t.day, t.series, t.number): t.id for t in held if t.parent is None}
         owner = self._numbers.setdefault((ticket.day, ticket.series, ticket.number), ticket.id)
         if owner != ticket.id:
-            _refuse(seq, f"its ticket {ticket.label} of {ticket.day} has the number of another ticket")
+            raise invalid_event(seq, f"its ticket {ticket.label} of {ticket.day} has the number of another ticket")
 
     def _own_booking(self, seq: int, booking: Booking) -> None:
         """A booking code is one booking's, and a NIK holds one active booking per service and day."""
@@ -124,10 +128,10 @@ class _Batch:
             self._codes = {b.code: b.id for b in held}
             self._niks = {(b.service, b.day, b.nik_hash): b.id for b in held if b.state in _ACTIVE}
         if self._codes.setdefault(booking.code, booking.id) != booking.id:
-            _refuse(seq, f"its booking's code {booking.code} is another booking's")
+            raise invalid_event(seq, f"its booking's code {booking.code} is another booking's")
         key = (booking.service, booking.day, booking.nik_hash)
         if booking.state in _ACTIVE and self._niks.setdefault(key, booking.id) != booking.id:
-            _refuse(seq, "its booking's citizen holds another booking of that service and day")
+            raise invalid_event(seq, "its booking's citizen holds another booking of that service and day")
         elif booking.state not in _ACTIVE and self._niks.get(key) == booking.id:
             del self._niks[key]
 
@@ -137,20 +141,22 @@ def _checked(site: Site, event: Event, now: datetime) -> Event:
     cannot fail half-way through a batch, and no dashboard meets a service or counter it does not know), its seq at
     the mall kept in its data."""
     if event.site != site.id:
-        _invalid(event, f"it is of site {event.site!r}, not {site.id!r}")
+        raise invalid_event(event.seq, f"it is of site {event.site!r}, not {site.id!r}")
     if event.type not in ev.EVENT_TYPES:
-        _invalid(event, f"unknown type {event.type!r}")
+        raise invalid_event(event.seq, f"unknown type {event.type!r}")
     if event.at.tzinfo is None:
-        _invalid(event, "its time has no UTC offset")
+        raise invalid_event(event.seq, "its time has no UTC offset")
     if not FIRST_TIME <= event.at <= now + AHEAD:
-        _invalid(event, f"its time is before 2000 or more than {AHEAD} after this server's clock (the mall's clock?)")
+        raise invalid_event(
+            event.seq, f"its time is before 2000 or more than {AHEAD} after this server's clock (the mall's clock?)"
+        )
     data = event.data
     for prefix, key in _NEEDS.items():
         if event.type.startswith(prefix) and not isinstance(data.get(key), dict):
-            _invalid(event, f"a {event.type} event carries a {key!r} object")
+            raise invalid_event(event.seq, f"a {event.type} event carries a {key!r} object")
     problem = unkeepable(data)
     if problem is not None:
-        _invalid(event, problem)
+        raise invalid_event(event.seq, problem)
     objects: dict[str, Any] = dict(event.objects)
     for key, kind in _SNAPSHOTS.items():
         value = data.get(key)
@@ -158,26 +164,28 @@ def _checked(site: Site, event: Event, now: datetime) -> Event:
             try:
                 objects[key] = kind.from_dict(value if isinstance(value, dict) else {})
             except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
-                _invalid(event, f"its {key!r} cannot be read ({type(exc).__name__}: {exc})")
+                raise invalid_event(event.seq, f"its {key!r} cannot be read ({type(exc).__name__}: {exc})") from None
             problem = _typed(objects[key], site, now)
             if problem is not None:
-                _invalid(event, f"its {key!r}: {problem}")
+                raise invalid_event(event.seq, f"its {key!r}: {problem}")
     if "counter" in data and not isinstance(data["counter"], (dict, str)):
-        _invalid(event, "its 'counter' is a counter's snapshot or id")
+        raise invalid_event(event.seq, "its 'counter' is a counter's snapshot or id")
     if event.type in (ev.DAY_CLOSED, ev.DAY_REOPENED):
         try:
             date.fromisoformat(data["day"])
         except (KeyError, TypeError, ValueError):
-            _invalid(event, "its 'day' is not a date (YYYY-MM-DD)")
+            raise invalid_event(event.seq, "its 'day' is not a date (YYYY-MM-DD)") from None
     if event.type == ev.SITE_RUNNING_TEXT and not isinstance(data.get("text"), (str, type(None))):
-        _invalid(event, "its 'text' is not text")
+        raise invalid_event(event.seq, "its 'text' is not text")
     if event.type == ev.SITE_CONFIGURED:
         try:
             Configuration.from_data(data)
         except (KeyError, TypeError, ValueError):
-            _invalid(event, "a configuration carries its version, source, file_hash and document")
+            raise invalid_event(
+                event.seq, "a configuration carries its version, source, file_hash and document"
+            ) from None
         if not isinstance(objects.get("site"), Site):
-            _invalid(event, "its configuration cannot be read")
+            raise invalid_event(event.seq, "its configuration cannot be read")
     _known(site, event, objects)
     return Event(event.type, event.site, event.at, {**data, SOURCE_SEQ: event.seq}, objects=objects)
 
@@ -268,14 +276,14 @@ def _known(site: Site, event: Event, objects: dict[str, Any]) -> None:
     for key in ("ticket", "new_ticket", "booking"):
         found = objects.get(key)
         if found is not None and found.service not in site.services:
-            _invalid(event, f"its {key} is of service {found.service!r}, which {site.id} does not have")
+            raise invalid_event(event.seq, f"its {key} is of service {found.service!r}, which {site.id} does not have")
     for key in ("ticket", "new_ticket"):
         found = objects.get(key)
         if found is not None and found.counter is not None and found.counter not in site.counters:
-            _invalid(event, f"its {key} is at counter {found.counter!r}, which {site.id} does not have")
+            raise invalid_event(event.seq, f"its {key} is at counter {found.counter!r}, which {site.id} does not have")
     counter = objects.get("counter")
     if counter is not None and counter.id not in site.counters:
-        _invalid(event, f"it is of counter {counter.id!r}, which {site.id} does not have")
+        raise invalid_event(event.seq, f"it is of counter {counter.id!r}, which {site.id} does not have")
 
 
 def fingerprint(type_: str, data: Mapping[str, Any]) -> str:
@@ -291,11 +299,3 @@ def fingerprint(type_: str, data: Mapping[str, Any]) -> str:
 def invalid_event(seq: int, why: str) -> Refusal:
     """An event of a mall's log that cannot be taken, named by its seq at the mall (in the message and details)."""
     return Refusal("uplink_event_invalid", seq=seq, why=why, details={"seq": seq})
-
-
-def _refuse(seq: int, why: str) -> None:
-    raise invalid_event(seq, why)
-
-
-def _invalid(event: Event, why: str) -> None:
-    _refuse(event.seq, why)
