@@ -20,7 +20,7 @@ from typing import Any
 
 from . import keys
 from .client import ClientClosed, CommandRefused, CounterClient, SessionRefused
-from .desk import Desk, Intent
+from .desk import ZERO_WAIT, Desk, Intent
 from .screen import Line, render
 from .texts import LANGS, server_message, t
 
@@ -168,8 +168,16 @@ class Console:
             intent = self.desk.press(key, busy=self.client.busy)
             if intent is not None:
                 self.send(intent)
+        if self.desk.zero_at is not None:  # a lone "0": it acts unless another character follows soon
+            asyncio.get_running_loop().call_later(ZERO_WAIT + 0.02, self.zero_due)
         if self.desk.quit:
             self.done.set()
+        self.draw()
+
+    def zero_due(self) -> None:
+        intent = self.desk.due(busy=self.client.busy)
+        if intent is not None:
+            self.send(intent)
         self.draw()
 
     def send(self, intent: Intent) -> None:

@@ -6,10 +6,16 @@ queue. "/" opens a small dialog: pick the target service by its number, then an 
 current ticket, after an optional note (what the citizen must bring). F8 (close) and "-" (no-show) ask first:
 Enter confirms, Esc keeps things as they are. The console turns `Intent`s into client commands and hands the outcome
 back to `done` or `refused` for the message line.
+
+"0" both starts/finishes and begins a number as printed ("004"): a lone "0" waits ZERO_WAIT for another character
+before it acts (the console asks `due` when that time is over), so typing a label never finishes the citizen
+being served. A two-way key ("0": start then finish, "*": pause then resume) pressed again within TWO_WAY_GUARD
+is a bounce or a double press and is ignored: it never undoes what the first press did.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +24,8 @@ from .state import CounterView
 from .texts import t
 
 NOTE_MAX = 200
+ZERO_WAIT = 0.45  # seconds a lone "0" waits for the rest of a number before it starts or finishes
+TWO_WAY_GUARD = 0.8  # seconds within which a two-way key pressed again is ignored
 NORMAL, PICK_TARGET, WRITE_NOTE, PARK_NOTE, CONFIRM = "normal", "pick_target", "write_note", "park_note", "confirm"
 
 
@@ -54,6 +62,8 @@ class Desk:
     message: Message | None = None
     quit: bool = False
     pending: Intent | None = None  # a destructive command waiting for Enter (CONFIRM)
+    zero_at: float | None = None  # when a lone "0" was pressed (number is "0" meanwhile)
+    two_way: tuple[str, float] = ("", float("-inf"))  # the last two-way key that acted, and when it was pressed
 
     # --- the transfer dialog's list -----------------------------------------------------------------------
 
@@ -66,17 +76,49 @@ class Desk:
 
     # --- keys ----------------------------------------------------------------------------------------------
 
-    def press(self, key: str, busy: bool = False) -> Intent | None:
+    def press(self, key: str, busy: bool = False, now: float | None = None) -> Intent | None:
+        now = time.monotonic() if now is None else now
         if key == k.F10:
             self.quit = True
             return None
+        if self.zero_at is not None and self.mode == NORMAL and not _typed_char(key):
+            if key in (k.ESCAPE, k.BACKSPACE):  # the "0" is taken back
+                self.zero_at, self.number, self.message = None, "", None
+                return None
+            return self._zero(busy)  # another key right after a lone "0": the "0" acts; that key is not taken
         if self.mode == PICK_TARGET:
             return self._pick(key)
         if self.mode in (WRITE_NOTE, PARK_NOTE):
             return self._write(key)
         if self.mode == CONFIRM:
             return self._confirmed(key)
-        return self._normal(key, busy)
+        return self._normal(key, busy, now)
+
+    def due(self, now: float | None = None, busy: bool = False) -> Intent | None:
+        """A lone "0" whose wait is over: it starts or finishes now. None while it waits, or with no "0"."""
+        now = time.monotonic() if now is None else now
+        if self.zero_at is None or now - self.zero_at < ZERO_WAIT:
+            return None
+        return self._zero(busy)
+
+    def _zero(self, busy: bool) -> Intent | None:
+        assert self.zero_at is not None
+        pressed, self.zero_at, self.number = self.zero_at, None, ""
+        current = self.view.current
+        if self._bounced(f"0 {current['id'] if current else ''}", pressed):
+            return None
+        if current is None:
+            return self._no_ticket()
+        if busy:
+            self.message = Message.of("local.busy", error=True)
+            return None
+        return Intent("start" if current["state"] == "called" else "finish")
+
+    def _bounced(self, key: str, now: float) -> bool:
+        """The same two-way key (on the same ticket) again within TWO_WAY_GUARD of the press that acted: ignored."""
+        last_key, last_at = self.two_way
+        self.two_way = (key, now)
+        return last_key == key and now - last_at < TWO_WAY_GUARD
 
     def _ask(self, intent: Intent, name: str, **values: Any) -> None:
         self.mode, self.pending = CONFIRM, intent
@@ -89,16 +131,24 @@ class Desk:
         self.message = Message.of("confirm.cancelled")
         return None
 
-    def _normal(self, key: str, busy: bool) -> Intent | None:
+    def _normal(self, key: str, busy: bool, now: float) -> Intent | None:
         if key == k.ESCAPE:
             self.number, self.message = "", None
             return None
         if key == k.BACKSPACE:
             self.number = self.number[:-1]
             return None
-        if len(key) == 1 and (key.isdigit() or key.isalpha()) and not (key == "0" and not self.number):
+        if key == "0" and not self.number:  # start/finish, or the first digit of "004": the next key says which
+            self.number, self.zero_at = "0", now
+            return None
+        if _typed_char(key):
+            self.zero_at = None  # a "0" before it was the start of a number
             if len(self.number) < 8:
                 self.number += key.upper()
+            return None
+        if key == "-" and self.number.isalpha():  # "A-012" typed as printed: the dash belongs to the label
+            return None
+        if key == "*" and self._bounced("*", now):
             return None
         intent = self._action(key)
         if intent is not None and busy:
@@ -121,10 +171,6 @@ class Desk:
             return None
         if key == ".":
             return Intent("recall") if current else self._no_ticket()
-        if key == "0":
-            if current is None:
-                return self._no_ticket()
-            return Intent("start" if current["state"] == "called" else "finish")
         if key == "*":
             return Intent({"open": "pause", "paused": "resume"}.get(self.view.state, "open"))
         if key == k.F8:
@@ -243,3 +289,8 @@ class Desk:
         code = body.get("code", "")
         message_id = body.get("message") or code
         self.message = Message(str(message_id), str(body.get("message_en") or message_id), error=True)
+
+
+def _typed_char(key: str) -> bool:
+    """A character of a ticket number (digits, a prefix letter)."""
+    return len(key) == 1 and (key.isdigit() or key.isalpha())

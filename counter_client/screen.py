@@ -119,7 +119,7 @@ def _counter(client: CounterClient, lang: str, width: int, parked_room: int | No
         # label, state and time first: a long service name must never push the time off the screen
         text = (
             f"{current['label']}  {t('ticket.' + current['state'], lang)} · "
-            f"{t('screen.for', lang, duration=elapsed_text(seconds))}"
+            f"{t('screen.for', lang, duration=elapsed_text(seconds, lang))}"
         )
         lines.append(Line(_field(t("screen.current", lang), text), "big"))
         lines.append(Line(_field("", client.service_name(current["service"]))))

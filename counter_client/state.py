@@ -150,9 +150,13 @@ def parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def elapsed_text(seconds: float) -> str:
-    """mm:ss, or h:mm:ss past an hour."""
+def elapsed_text(seconds: float, lang: str = "id") -> str:
+    """A duration in words, as the web page writes it ("1 mnt 6 dtk", "1 j 5 mnt"): "01:06" would read as a time of
+    day."""
     seconds = max(0, int(seconds))
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+    h, m, s = ("h", "min", "s") if lang == "en" else ("j", "mnt", "dtk")
+    if hours:
+        return f"{hours} {h} {minutes} {m}"
+    return f"{minutes} {m} {secs} {s}" if minutes else f"{secs} {s}"

@@ -28,7 +28,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     # screen sections
     "screen.current": ("Tiket saat ini", "Current ticket"),
     "screen.none": ("— tidak ada —", "— none —"),
-    "screen.for": ("sejak {duration}", "for {duration}"),
+    "screen.for": ("selama {duration}", "for {duration}"),
     "screen.note": ("Catatan", "Note"),
     "screen.priority": ("Prioritas: {group}", "Priority: {group}"),
     "screen.waiting": ("Menunggu", "Waiting"),

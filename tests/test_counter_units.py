@@ -9,7 +9,7 @@ import pytest
 
 from counter_client import keys
 from counter_client.client import Backoff, CounterClient, websocket_url
-from counter_client.desk import NORMAL, PARK_NOTE, PICK_TARGET, WRITE_NOTE, Desk, Intent
+from counter_client.desk import NORMAL, PARK_NOTE, PICK_TARGET, WRITE_NOTE, ZERO_WAIT, Desk, Intent
 from counter_client.screen import render
 from counter_client.state import CounterView, elapsed_text
 
@@ -88,11 +88,12 @@ def test_finding_a_typed_number() -> None:
 
 def test_elapsed_text_and_backoff() -> None:
     assert (elapsed_text(0), elapsed_text(75), elapsed_text(3725), elapsed_text(-3)) == (
-        "00:00",
-        "01:15",
-        "1:02:05",
-        "00:00",
+        "0 dtk",
+        "1 mnt 15 dtk",
+        "1 j 2 mnt",
+        "0 dtk",
     )
+    assert elapsed_text(75, "en") == "1 min 15 s"
     backoff = Backoff(initial=1, maximum=8)
     delays = [backoff.next() for _ in range(6)]
     for delay, ceiling in zip(delays, (1, 2, 4, 8, 8, 8), strict=True):
@@ -136,8 +137,19 @@ def desk(current: dict[str, Any] | None = None, state: str = "open", tickets: tu
     return Desk(view, CATALOGUE)
 
 
-def press(d: Desk, *pressed: str, busy: bool = False) -> list[Intent]:
-    return [i for key in pressed if (i := d.press(key, busy)) is not None]
+CLOCKS: dict[int, float] = {}  # each desk's own clock (seconds), moved by `press`
+
+
+def press(d: Desk, *pressed: str, busy: bool = False, gap: float = 1.0) -> list[Intent]:
+    """The keys pressed `gap` seconds apart, then none (a lone "0" acts once its wait is over: the console asks
+    `due` then)."""
+    intents: list[Intent | None] = []
+    for key in pressed:
+        CLOCKS[id(d)] = now = CLOCKS.get(id(d), 0.0) + gap
+        intents += [d.due(now, busy), d.press(key, busy, now)]
+    CLOCKS[id(d)] = now = CLOCKS.get(id(d), 0.0) + ZERO_WAIT + 0.01  # and then no key: a lone "0" acts
+    intents.append(d.due(now, busy))
+    return [i for i in intents if i is not None]
 
 
 def test_one_key_per_action() -> None:
@@ -185,6 +197,29 @@ def test_typed_numbers_call_or_requeue_one_ticket() -> None:
     assert press(one_service, "4", "2", "enter") == [Intent("call", {"ticket": "A-042"})]
 
 
+def test_a_number_typed_as_printed_never_starts_or_finishes_the_current_ticket() -> None:
+    """An outside review: "004" typed from a slip started and then finished the citizen at the counter, because a
+    lone "0" is start/finish. A "0" followed soon by another character begins a number; the dash of "A-005" belongs
+    to the label; a two-way key pressed twice in a row (a bounce, a double press) acts once."""
+    tickets = (ticket("A-004"), ticket("A-005"))
+    d = desk(ticket("A-003", "serving", "1"), tickets=tickets)
+    assert press(d, "0", "0", "4", gap=0.15) == [] and d.number == "004"
+    assert press(d, "enter") == [Intent("call", {"ticket": "A-004"})]
+    assert press(d, "a", "-", "0", "0", "5", gap=0.15) == [] and d.number == "A005"
+    assert press(d, "escape") == [] and d.number == ""
+    assert press(d, "0", "backspace", gap=0.15) == [] and d.number == "", "a lone 0 taken back does nothing"
+    called = desk(ticket("A-003", "called", "1"))
+    assert press(called, "0", gap=0.2) == [Intent("start")], "a lone 0 acts once its short wait is over"
+    called.view.current["state"] = "serving"
+    assert press(called, "0", gap=0.3) == [], "pressed again at once: a double press, not a finish"
+    assert press(called, "0", gap=1.0) == [Intent("finish")]
+    assert press(desk(ticket("A-003", "called", "1")), "0", "enter", gap=0.1) == [Intent("start")], (
+        "a key right after a lone 0: the 0 acts, the key is not taken"
+    )
+    assert press(desk(), "*", "*", gap=0.3) == [Intent("pause")], "a bounced * pauses, not pauses and resumes"
+    assert press(desk(state="paused"), "*", "*", gap=1.0) == [Intent("resume"), Intent("resume")]
+
+
 def test_the_transfer_dialog() -> None:
     d = desk(ticket("A-001", "serving", "1"))
     assert press(d, "/") == [] and d.mode == PICK_TARGET
@@ -226,7 +261,7 @@ def test_the_screen_always_shows_what_the_operator_needs_in_80_columns() -> None
     lines = render(client, d, "id", 80)
     text = "\n".join(line.text for line in lines)
     assert all(len(line.text) < 80 for line in lines)
-    for expected in ("Tiket saat ini  A-001  dipanggil · sejak", "                KTP Elektronik", "Prioritas: Lanjut usia",
+    for expected in ("Tiket saat ini  A-001  dipanggil · selama", "                KTP Elektronik", "Prioritas: Lanjut usia",
                      "Catatan: Bawa KK asli", "Menunggu        KTP Elektronik 1 · Kartu Keluarga 1",
                      "Tidak hadir     B-002", "Hari ini        selesai 0 · tidak hadir 0 · dialihkan 0",
                      "○ Menyambung…", "Loket: BUKA", "Enter/+ panggil berikutnya", "F10 keluar"):  # fmt: skip

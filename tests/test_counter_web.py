@@ -18,6 +18,7 @@ from .helpers import Server
 from .test_counter_client import CuttableProxy
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
+TWO_WAY_GUARD_MS = 800  # counter.js: a two-way button pressed again this soon (same ticket) is a double press
 
 
 @asynccontextmanager
@@ -123,6 +124,7 @@ async def test_every_button_and_the_keypad_shortcuts_work_a_day_at_the_counter(s
         await page.click("#btn-start-finish")  # start
         await expect(message).to_have_text("Mulai melayani A-003.")
         await expect(page.locator("#btn-start-finish")).to_contain_text("Selesai")
+        await page.wait_for_timeout(TWO_WAY_GUARD_MS)  # sooner, a second press is taken for a double click
         await page.click("#btn-start-finish")  # finish
         await expect(message).to_have_text("A-003 selesai dilayani.")
 
@@ -142,6 +144,7 @@ async def test_every_button_and_the_keypad_shortcuts_work_a_day_at_the_counter(s
         await expect(message).to_have_text("Memanggil A-001.")
         await page.keyboard.press("0")
         await expect(message).to_have_text("Mulai melayani A-001.")
+        await page.wait_for_timeout(TWO_WAY_GUARD_MS)
         await page.keyboard.press("0")
         await expect(message).to_have_text("A-001 selesai dilayani.")
 
@@ -151,6 +154,7 @@ async def test_every_button_and_the_keypad_shortcuts_work_a_day_at_the_counter(s
         await expect(message).to_have_text("Memanggil A-004.")
         await page.click("#btn-start-finish")
         await expect(message).to_have_text("Mulai melayani A-004.")
+        await page.wait_for_timeout(TWO_WAY_GUARD_MS)
         await page.click("#btn-start-finish")
         await expect(message).to_have_text("A-004 selesai dilayani.")
         await expect(page.locator("#totals")).to_have_text("selesai 3 · tidak hadir 0 · dialihkan 1")
@@ -165,6 +169,7 @@ async def test_every_button_and_the_keypad_shortcuts_work_a_day_at_the_counter(s
         await page.keyboard.press("+")
         await expect(message).to_have_text("Loket sedang istirahat. Lanjutkan dulu.")
         await expect(page.locator("#btn-pause")).to_contain_text("Lanjutkan")
+        await page.wait_for_timeout(TWO_WAY_GUARD_MS)  # sooner, a second press is taken for a double press
         await page.click("#btn-pause")
         await expect(page.locator("#counter-state")).to_have_text("BUKA")
 
@@ -211,6 +216,65 @@ OUT_OF_REACH = """(phone) => {
   if (document.documentElement.scrollWidth > innerWidth) out.push('scrolls sideways');
   return out;
 }"""
+
+
+async def test_a_number_typed_as_printed_or_a_double_click_never_finishes_a_citizen(server: Server) -> None:
+    """An outside review: typing "004" from a slip started and finished the citizen at the counter (a lone "0" is
+    start/finish), "A-005" sent a requeue of "A", and a double click on Mulai melayani started and finished. A "0"
+    followed at once by another character begins a number, the dash after a prefix letter belongs to the label, and
+    a double click is one press. With the lists long, the answer to a key stays in view."""
+    for _ in range(6):
+        await server.issue("ktp")
+    async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/1") as page:
+        message = page.locator("#message")
+        await sign_in(page)
+        await connected(page)
+        await page.click("#btn-pause")  # opens the counter
+        await expect(page.locator("#counter-state")).to_have_text("BUKA")
+        await page.keyboard.press("Enter")
+        await expect(message).to_have_text("Memanggil A-001.")
+        await page.wait_for_timeout(TWO_WAY_GUARD_MS)
+        await page.keyboard.press("0")
+        await expect(message).to_have_text("Mulai melayani A-001.")
+
+        await page.keyboard.type("004", delay=60)  # as printed on the slip: a number, not start and finish
+        await expect(page.locator("#number")).to_have_value("004")
+        await page.wait_for_timeout(1000)
+        assert ticket(server, "A-001").state.value == "serving"  # type: ignore[attr-defined]
+        await page.keyboard.press("Escape")
+        await page.keyboard.type("A-005", delay=60)
+        await expect(page.locator("#number")).to_have_value("A-005")
+        await page.wait_for_timeout(1000)
+        assert ticket(server, "A-001").state.value == "serving"  # type: ignore[attr-defined]
+        await expect(message).not_to_contain_text("tidak ditemukan")
+        await page.keyboard.press("Escape")
+
+        await page.wait_for_timeout(TWO_WAY_GUARD_MS)
+        await page.keyboard.press("0")  # a lone 0 still finishes, after its short wait
+        await expect(message).to_have_text("A-001 selesai dilayani.")
+        await page.keyboard.press("Enter")
+        await expect(message).to_have_text("Memanggil A-002.")
+        await page.dblclick("#btn-start-finish")  # one press: started, not started and finished
+        await expect(message).to_have_text("Mulai melayani A-002.")
+        await page.wait_for_timeout(1000)
+        assert ticket(server, "A-002").state.value == "serving"  # type: ignore[attr-defined]
+        await expect(page.locator("#btn-start-finish")).to_contain_text("Selesai")
+
+        # no-shows pile up: the answer to a key is still where the operator looks
+        await page.wait_for_timeout(TWO_WAY_GUARD_MS)
+        await page.keyboard.press("0")
+        await expect(message).to_have_text("A-002 selesai dilayani.")
+        page.on("dialog", lambda d: asyncio.get_running_loop().create_task(d.accept()))
+        for label in ("A-003", "A-004", "A-005", "A-006"):
+            await page.keyboard.press("Enter")
+            await expect(message).to_have_text(f"Memanggil {label}.")
+            await page.keyboard.press("-")
+            await expect(message).to_have_text(f"{label} ditandai tidak hadir.")
+        await page.set_viewport_size({"width": 1366, "height": 600})
+        await page.keyboard.press("Enter")  # nobody waits: the refusal is in view
+        await expect(message).to_have_text("Tidak ada yang menunggu untuk loket ini.")
+        box = await message.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 600, box
 
 
 @pytest.mark.parametrize("size", [(360, 740), (412, 915), (768, 1024)])
@@ -337,6 +401,7 @@ async def test_park_a_citizen_serve_the_next_and_call_them_back(server: Server, 
         await page.screenshot(path=str(tmp_path / "counter-parked.png"))
         await page.click("#btn-start-finish")
         await expect(message).to_have_text("Mulai melayani A-002.")
+        await page.wait_for_timeout(TWO_WAY_GUARD_MS)
         await page.click("#btn-start-finish")
         await expect(message).to_have_text("A-002 selesai dilayani.")
         await expect(park).to_be_disabled()  # no ticket again

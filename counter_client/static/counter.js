@@ -655,6 +655,41 @@ import { LiveClient } from "/static/shared/live-client.js";
     return null;
   }
 
+  // "0" both starts/finishes and begins a number as printed ("004"): a lone "0" waits ZERO_WAIT_MS for another
+  // character before it acts, so typing a label never finishes the citizen being served. A two-way action
+  // (start then finish, pause then resume) asked again within TWO_WAY_GUARD_MS of the press that acted is a
+  // double click or a bounce, and is ignored: it never undoes what the first press did.
+  const ZERO_WAIT_MS = 450;
+  const TWO_WAY_GUARD_MS = 800;
+  const TWO_WAY = new Set(["start_finish", "pause_resume"]);
+  let zero = null; // { timer, at } while a lone "0" waits
+  let lastTwoWay = { what: "", at: -Infinity };
+
+  // The same two-way action on the same ticket (or the counter) within the guard: a double press, not a second one.
+  function bounced(action, at) {
+    if (!TWO_WAY.has(action)) return false;
+    const what = `${action} ${action === "start_finish" ? current()?.id : ""}`;
+    const again = lastTwoWay.what === what && at - lastTwoWay.at < TWO_WAY_GUARD_MS;
+    lastTwoWay = { what, at };
+    return again;
+  }
+
+  function zeroActs() {
+    if (!zero) return;
+    const { timer, at } = zero;
+    clearTimeout(timer);
+    zero = null;
+    if (numberInput.value === "0") numberInput.value = "";
+    if (!bounced("start_finish", at)) act("start_finish");
+    else render();
+  }
+
+  function zeroTakenBack() {
+    if (!zero) return;
+    clearTimeout(zero.timer);
+    zero = null;
+  }
+
   document.addEventListener("keydown", (event) => {
     if (desk.hidden || dialog.open || parkDialog.open || event.ctrlKey || event.altKey || event.metaKey) return;
     const target = event.target;
@@ -665,22 +700,50 @@ import { LiveClient } from "/static/shared/live-client.js";
     // Enter always calls the next citizen.
     const onButton = target.matches && target.matches("button, a, summary");
     if (key === "Enter" && onButton && event.code !== "NumpadEnter") return;
+    const typed = /^[0-9A-Za-z]$/.test(key);
+    if (zero && !typed) { // another key right after a lone "0": Esc or Backspace takes it back, anything else lets it act
+      event.preventDefault();
+      if (key === "Escape" || key === "Backspace") { zeroTakenBack(); numberInput.value = ""; render(); }
+      else zeroActs();
+      return;
+    }
     if (key === "Escape") { numberInput.value = ""; show(null); event.preventDefault(); return; }
+    // "A-005" typed as printed: after a prefix letter the dash belongs to the label (elsewhere it is no-show).
+    const dashInLabel = key === "-" && /^[A-Za-z]+$/.test(numberInput.value.trim());
+    if (inNumber && dashInLabel) return;
     if (!inNumber) {
-      if (key === "0" && !numberInput.value) { event.preventDefault(); actions.start_finish(); return; }
-      if (/^[0-9A-Za-z]$/.test(key)) { event.preventDefault(); numberInput.value = (numberInput.value + key.toUpperCase()).slice(0, 8); render(); return; }
+      if (key === "0" && !numberInput.value && !event.repeat) {
+        event.preventDefault();
+        numberInput.value = "0";
+        zero = { timer: setTimeout(zeroActs, ZERO_WAIT_MS), at: performance.now() };
+        render();
+        return;
+      }
+      if (typed || dashInLabel) {
+        event.preventDefault();
+        zeroTakenBack(); // a "0" before it began the number
+        numberInput.value = (numberInput.value + key.toUpperCase()).slice(0, 8);
+        render();
+        return;
+      }
       if (key === "Backspace") { event.preventDefault(); numberInput.value = numberInput.value.slice(0, -1); render(); return; }
     }
     const action = keyAction(event);
     if (!action) return;
     event.preventDefault(); // also keeps Enter from pressing whichever button has the focus
+    if (event.repeat || bounced(action, performance.now())) return; // a key held down, or pressed twice at once
     act(action);
   });
 
   for (const button of document.querySelectorAll("[data-action]")) {
     // A mouse click gives the focus back to the page, so the keypad's Enter calls next rather than pressing that
-    // button again; a button pressed from the keyboard (detail 0) keeps the focus, so Tab goes on from it.
-    button.addEventListener("click", (event) => { if (event.detail) button.blur(); act(button.dataset.action); });
+    // button again; a button pressed from the keyboard (detail 0) keeps the focus, so Tab goes on from it. The
+    // second click of a double click (detail 2) is not a second press.
+    button.addEventListener("click", (event) => {
+      if (event.detail) button.blur();
+      if (event.detail > 1 || bounced(button.dataset.action, performance.now())) return;
+      act(button.dataset.action);
+    });
   }
   document.getElementById("call-number").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -795,8 +858,23 @@ import { LiveClient } from "/static/shared/live-client.js";
       return li;
     }));
 
+    renderNoShows(busy);
+    renderParked(!busy && view.state === "open" && !c);
+    setText("totals", t("totals.line", view.totals));
+
+    const line = document.getElementById("message");
+    line.textContent = message ? (lang === "en" ? message.en : message.id) : "";
+    line.classList.toggle("error", Boolean(message && message.error));
+  }
+
+  let noShowsDrawn = ""; // as the parked list: redrawn only when it changes, so no press is lost to a redraw
+
+  function renderNoShows(busy) {
     const list = document.getElementById("no-shows");
     const missing = noShows();
+    const drawn = JSON.stringify([lang, busy, missing.map((ticket) => [ticket.id, ticket.label])]);
+    if (drawn === noShowsDrawn) return;
+    noShowsDrawn = drawn;
     if (!missing.length) {
       const li = document.createElement("li");
       li.className = "dim";
@@ -823,12 +901,6 @@ import { LiveClient } from "/static/shared/live-client.js";
         return li;
       }));
     }
-    renderParked(!busy && view.state === "open" && !c);
-    setText("totals", t("totals.line", view.totals));
-
-    const line = document.getElementById("message");
-    line.textContent = message ? (lang === "en" ? message.en : message.id) : "";
-    line.classList.toggle("error", Boolean(message && message.error));
   }
 
   // "08.30" in Indonesian, "08:30" in English: the site's wall clock, whatever this PC's zone.
