@@ -45,12 +45,18 @@ async def test_an_account_added_on_the_web_works_and_its_changes_apply_at_once(s
                                    "agency": "disdukcapil", "active": True}  # fmt: skip
     budi = await server.login("budi.s", "rahasia-budi-1")
     assert (await server.command(budi, "1", "open")).status_code == 200
-    # moved to another agency: counter 1 (Disdukcapil) is no longer his at the next command
-    r = await server.http.patch(ACCOUNTS + "/budi.s", json={"agency": "polres"}, headers=admin)
-    assert r.status_code == 200 and r.json()["account"]["agency"] == "polres"
+    # moved to another agency: counter 1 (Disdukcapil) is no longer his at the next command, and the counter's live
+    # feed he had open (priority groups, notes) closes at once (an outside review saw it go on)
+    token = budi["Authorization"].split()[1]
+    async with websockets.connect(server.ws_url) as counter_ws:
+        await counter_ws.send(json.dumps({"type": "hello", "role": "counter", "site": "tegal", "counter": "1",
+                                          "token": token}))  # fmt: skip
+        assert json.loads(await counter_ws.recv())["type"] == "welcome"
+        r = await server.http.patch(ACCOUNTS + "/budi.s", json={"agency": "polres"}, headers=admin)
+        assert r.status_code == 200 and r.json()["account"]["agency"] == "polres"
+        await closed_with(counter_ws, "not_your_agency")
     assert (await server.command(budi, "1", "close")).status_code == 403
     # disabled while signed in, with a counter websocket open: refused and closed at once
-    token = budi["Authorization"].split()[1]
     async with websockets.connect(server.ws_url) as ws:
         await ws.send(json.dumps({"type": "hello", "role": "supervisor", "site": "tegal", "agency": "polres",
                                   "token": token}))  # fmt: skip

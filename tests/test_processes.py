@@ -27,6 +27,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
+from queue_server.application import auth as auth_module
 from queue_server.outbound import uplink as uplink_module
 
 from .helpers import KIOSK, LOBBY, Clock, Server, bearer, eventually, running_server
@@ -146,6 +147,29 @@ async def test_the_same_idempotency_key_on_two_processes_at_once_gets_one_answer
             replayed = [r.headers.get("idempotent-replayed") for r in (first, second)]
             assert replayed.count("true") == 1, replayed
     assert await rows(database, "SELECT COUNT(*) FROM tickets") == [(20,)]
+
+
+async def test_a_process_that_stalled_through_a_revocation_refuses_the_token_it_had_cached(pg_cluster: str) -> None:
+    """An outside review paused a process (SIGSTOP), revoked a kiosk's token on another, resumed it and issued with
+    the token there at once: 201, from the 30-second principal cache, three times in three. A process trusts its
+    cache only while it has read the credentials version lately; its watch stopped here stands for the pause."""
+    database = await new_database(pg_cluster)
+    async with servers(database, 2) as (a, b):
+        supervisor = await b.login("supervisor")
+        devices = "/api/v1/sites/tegal/device-tokens"
+        r = await b.http.post(devices, json={"kind": "kiosk", "name": "Kiosk lantai 2"}, headers=supervisor)
+        assert r.status_code == 201, r.text
+        kiosk, device_id = bearer(r.json()["token"]), r.json()["device"]["id"]
+        r = await a.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=kiosk)
+        assert r.status_code == 201, r.text  # the token is in a's cache now
+        watching = a.ctx.accounts._watching  # noqa: SLF001 - the stall is of this task
+        assert watching is not None
+        watching.cancel()
+        r = await b.http.post(f"{devices}/{device_id}/revoke", json={}, headers=supervisor)
+        assert r.status_code == 200, r.text
+        await asyncio.sleep(auth_module.VERSION_FRESH_SECONDS + 0.2)
+        r = await a.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=kiosk)
+        assert r.status_code == 401, r.text
 
 
 async def test_wrong_passwords_spread_over_processes_are_counted_together(pg_cluster: str) -> None:

@@ -840,3 +840,21 @@ async def test_supervisor_following_one_agency_gets_only_its_events(server: Serv
                                   "token": token_of(disdukcapil), "agency": "polres"}, "not_your_agency")  # fmt: skip
     await expect_refused(server, {"type": "hello", "role": "supervisor", "site": "tegal",
                                   "token": token_of(disdukcapil)}, "forbidden")  # fmt: skip
+
+
+async def test_a_signed_in_connection_ends_with_its_session(server: Server) -> None:
+    """An outside review: a session that expired kept its websocket streaming until the next change of
+    credentials. A staff connection closes when its session ends, with the reason."""
+    server.ctx.accounts.session_hours = 2 / 3600  # type: ignore[assignment]  # two seconds, for this test
+    op = await server.login("op-disdukcapil")
+    async with connect(server.ws_url) as ws:
+        await ws.send(json.dumps({"type": "hello", "role": "counter", "site": "tegal", "counter": "1",
+                                  "token": token_of(op)}))  # fmt: skip
+        assert json.loads(await ws.recv())["type"] == "welcome"
+        frames = []
+        with pytest.raises(ConnectionClosed):
+            while True:
+                frames.append(json.loads(await asyncio.wait_for(ws.recv(), 30)))
+        assert any(f.get("type") == "error" and f.get("code") == "unauthenticated" for f in frames), frames
+        assert ws.close_code == ws_module.CLOSE_REFUSED
+    assert (await server.http.get("/api/v1/me", headers=op)).status_code == 401

@@ -36,6 +36,9 @@ USERNAME_MAX = 64
 log = logging.getLogger(__name__)
 WATCH_SECONDS = 0.5  # how soon a change made by another process (the command line) takes effect here
 PRINCIPAL_CACHE_SECONDS = 30.0
+# On shared storage the cache is trusted only while the version was read this recently: a process that was stalled
+# (paused, starved of CPU) reads it before it uses a principal cached before a revocation made elsewhere meanwhile.
+VERSION_FRESH_SECONDS = 3 * WATCH_SECONDS
 SEEN_SECONDS = 30.0
 
 _hasher = PasswordHasher()
@@ -55,6 +58,7 @@ class Principal:
     agency: str | None = None  # operators only
     screen: str | None = None  # displays only
     sites: frozenset[str] | None = None  # a regional account's sites; None: every site (see sees_site)
+    expires_at: datetime | None = None  # a session's end (UTC); devices: None
 
 
 def _strong_enough(password: str, *own_words: str) -> None:
@@ -210,6 +214,8 @@ class Accounts:
         self._next_pruning = 0.0  # time.monotonic() of the next scan for expired cache entries
         self.connections: set[Revocable] = set()  # open websockets that authenticated with a token
         self._version: str | None = None  # the database's credentials version this process has seen
+        self._version_read_at = float("-inf")  # time.monotonic() of the last read of it
+        self._version_lock = asyncio.Lock()  # one read at a time, however many requests find it stale
         self._watching: asyncio.Task[None] | None = None
         self._rechecks: set[asyncio.Task[None]] = set()  # kept referenced until done
         self._generation = 0  # moved on by every change of credentials (seen here or read from the database)
@@ -235,20 +241,36 @@ class Accounts:
         process) may have moved on: then every cached principal goes and every open websocket checks its token."""
         while True:
             try:
-                version = await self.store.credentials_version()
-                if self._version is not None and version != self._version:
-                    self._forget_principals()
-                self._version = version
+                await self._read_version()
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database hiccup: look again at the next tick
                 log.debug("reading the credentials version failed", exc_info=True)
             await asyncio.sleep(WATCH_SECONDS)
 
+    async def _read_version(self) -> None:
+        version = await self.store.credentials_version()
+        self._version_read_at = time.monotonic()
+        if self._version is not None and version != self._version:
+            self._forget_principals()
+        self._version = version
+
+    async def _version_fresh(self) -> None:
+        """The credentials version read lately (see VERSION_FRESH_SECONDS); with one process nothing to do."""
+        if not self.others_may_serve or time.monotonic() - self._version_read_at < VERSION_FRESH_SECONDS:
+            return
+        async with self._version_lock:
+            if time.monotonic() - self._version_read_at >= VERSION_FRESH_SECONDS:
+                try:
+                    await self._read_version()
+                except Exception:  # the database is unreachable: nobody can revoke anything meanwhile either
+                    log.debug("reading the credentials version failed", exc_info=True)
+
     async def _changed(self) -> None:
         """This process changed a session, a device or a password: at once here, and for the others."""
         await self.store.credentials_changed()
         self._version = await self.store.credentials_version()
+        self._version_read_at = time.monotonic()
         self._forget_principals()
         if self.others_may_serve:
             # They read the version every WATCH_SECONDS: answering after two of their rounds, whoever hears "done"
@@ -454,6 +476,7 @@ class Accounts:
         if not token or len(token) > 200:
             return None
         key = token_hash(token)
+        await self._version_fresh()
         cached = self._cache.get(key)
         if cached and cached[0] > time.monotonic():
             return cached[1]
@@ -471,9 +494,11 @@ class Accounts:
         principal: Principal | None = None
         if token.startswith("s_"):
             user = await self.store.session_user(key)
-            if user and user.active and datetime.fromisoformat(user.expires_at) > datetime.now(UTC):
+            expires_at = datetime.fromisoformat(user.expires_at) if user else None
+            if user and user.active and expires_at and expires_at > datetime.now(UTC):
                 sites = sites_of(user.role, user.sites)
-                principal = Principal("user", user.role, user.username, user.id, user.site, user.agency, sites=sites)
+                principal = Principal("user", user.role, user.username, user.id, user.site, user.agency, sites=sites,
+                                      expires_at=expires_at)  # fmt: skip
         elif token.startswith("d_"):
             device = await self.store.live_device(key)
             if device:
@@ -483,7 +508,11 @@ class Accounts:
             if now >= self._next_pruning:  # expired entries go (past sessions' tokens), at most one scan per period
                 self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
                 self._next_pruning = now + PRINCIPAL_CACHE_SECONDS
-            self._cache[key] = (now + PRINCIPAL_CACHE_SECONDS, principal)
+            # Kept no longer than the session lasts: an expired session is refused at once, not 30 s later.
+            keep = PRINCIPAL_CACHE_SECONDS
+            if principal.expires_at is not None:
+                keep = min(keep, (principal.expires_at - datetime.now(UTC)).total_seconds())
+            self._cache[key] = (now + keep, principal)
         return principal
 
 

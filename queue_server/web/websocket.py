@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.routing import WebSocketRoute
@@ -54,6 +55,7 @@ class Connection:
         self.config = config
         self.principal: Principal | None = None
         self.token: str | None = None  # the token the principal came from: checked again on every change
+        self.hello: dict[str, Any] | None = None  # what it asked to follow: authorised again on every change
         self.follow: Follow | None = None
         self.sub: Subscription | None = None
         self.send_lock = asyncio.Lock()
@@ -92,6 +94,7 @@ class Connection:
             self.follow, self.principal = await self._authorise(hello)
             if self.principal is not None:
                 self.token = str(hello.get("token"))
+                self.hello = hello
                 self.ctx.accounts.connections.add(self)
         except Refused as exc:
             with contextlib.suppress(Exception):
@@ -129,6 +132,8 @@ class Connection:
                 asyncio.create_task(self._heartbeat()),
                 asyncio.create_task(self._watch_overflow()),
             ]
+            if self.principal is not None and self.principal.expires_at is not None:
+                tasks.append(asyncio.create_task(self._session_end(self.principal.expires_at)))
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 if (
@@ -153,14 +158,29 @@ class Connection:
                 await self.close()
 
     async def recheck(self) -> None:
-        """A session, device or password changed somewhere: a token that no longer signs in ends this connection,
-        with the reason (a revoked TV, a signed-out or re-passworded operator)."""
-        if self.token is None or await self.ctx.accounts.authenticate(self.token) is not None:
+        """A session, device, password or account changed somewhere: the hello is authorised again with what the
+        token is now, and a connection it no longer allows ends, with the reason (a revoked TV, a signed-out or
+        re-passworded operator, an operator moved to another agency, a regional account's sites narrowed)."""
+        if self.token is None or self.hello is None:
             return
+        try:
+            await self._authorise(self.hello)
+            return
+        except Refused as exc:
+            refusal = exc.body
         self.ctx.accounts.connections.discard(self)
         with contextlib.suppress(Exception):
-            await self.send(error_frame(Refusal("unauthenticated")))
-        await self.close(CLOSE_REFUSED, "unauthenticated")
+            await self.send(refusal)
+        await self.close(CLOSE_REFUSED, refusal["code"])
+
+    async def _session_end(self, expires_at: datetime) -> None:
+        """A signed-in connection ends with its session, not at the next change of credentials."""
+        while True:
+            await asyncio.sleep(max(1.0, (expires_at - datetime.now(UTC)).total_seconds()))
+            await self.recheck()
+            if self.ws.application_state is not WebSocketState.CONNECTED:
+                return
+            await asyncio.sleep(60)  # still signed in (a clock step): look again later
 
     # --- hello and authorisation ---------------------------------------------------------------------
 
