@@ -29,6 +29,8 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from queue_server.application import auth as auth_module
 from queue_server.outbound import uplink as uplink_module
+from queue_server.pipeline import engine as engine_module
+from queue_server.settings.sitefile import DEMO_SITE
 
 from .helpers import KIOSK, LOBBY, Clock, Server, bearer, eventually, running_server
 from .pg_support import Cluster, new_database, throwaway_cluster_handle
@@ -170,6 +172,49 @@ async def test_a_process_that_stalled_through_a_revocation_refuses_the_token_it_
         await asyncio.sleep(auth_module.VERSION_FRESH_SECONDS + 0.2)
         r = await a.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=kiosk)
         assert r.status_code == 401, r.text
+
+
+async def test_a_mall_whose_lock_is_held_elsewhere_does_not_stop_the_other_malls_of_a_process(
+    tmp_path: Path, pg_cluster: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An outside review held one mall's lock row from outside (a process stalled or cut off mid-transaction): every
+    other mall of the process froze, its screens too, for as long as the lock was held. The lock is waited for a
+    bounded time; that mall's commands are refused (503, retry) for a while; the other malls go on."""
+    monkeypatch.setattr(engine_module, "BUSY_SECONDS", 1.0)
+    database = await new_database(pg_cluster)
+    uji = write_site(tmp_path / "uji.toml", 2)
+    tegal_ticket = ("/api/v1/sites/tegal/tickets", bearer(KIOSK))
+    uji_ticket = ("/api/v1/sites/uji/tickets", bearer("d_kiosk_demo_uji"))
+    async with running_server(database, site_files=[DEMO_SITE, uji]) as s:
+
+        async def issue(where: tuple[str, dict[str, str]]) -> httpx.Response:
+            return await s.http.post(where[0], json={"service": "ktp"}, headers=where[1], timeout=30)
+
+        assert (await issue(tegal_ticket)).status_code == (await issue(uji_ticket)).status_code == 201
+        holder = await asyncpg.connect(database)
+        held = holder.transaction()
+        await held.start()
+        try:
+            await holder.execute("SELECT * FROM site_heads WHERE site = 'tegal' FOR UPDATE")
+            stuck = asyncio.create_task(issue(tegal_ticket))
+            await asyncio.sleep(0.3)  # tegal's command waits for its lock ...
+            r = await issue(uji_ticket)
+            assert r.status_code == 201, r.text  # ... and uji's is written while tegal's lock is still held
+            r = await stuck
+            assert r.status_code == 503 and r.json()["error"]["code"] == "storage_unavailable", r.text
+            r = await issue(tegal_ticket)  # refused at once meanwhile, without another wait
+            assert r.status_code == 503, r.text
+            assert (await issue(uji_ticket)).status_code == 201
+        finally:
+            await held.rollback()
+            await holder.close()
+        await asyncio.sleep(1.2)  # BUSY_SECONDS over: tegal is tried again, and its lock is free
+        r = await issue(tegal_ticket)
+        assert r.status_code == 201 and r.json()["ticket"]["label"] == "A-002", r.text
+    assert await rows(database, "SELECT site, COUNT(*) FROM tickets GROUP BY site ORDER BY site") == [
+        ("tegal", 2),
+        ("uji", 3),
+    ]
 
 
 async def test_wrong_passwords_spread_over_processes_are_counted_together(pg_cluster: str) -> None:

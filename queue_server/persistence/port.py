@@ -100,6 +100,15 @@ class Batch:
 Statements = list[tuple[str, list[tuple[Any, ...]]]]
 
 
+class SitesBusy(Exception):
+    """Shared storage: a site's lock was not had within the writer's lock wait (another process holds it: stalled,
+    or cut off mid-transaction). Nothing was read or written."""
+
+    def __init__(self, sites: Sequence[str]) -> None:
+        super().__init__(f"the lock of {', '.join(sites)} is held elsewhere")
+        self.sites = tuple(sites)
+
+
 class LockedSites(Protocol):
     """A transaction holding some sites' locks (shared storage only: StoragePort.locked)."""
 

@@ -43,8 +43,8 @@ def is_postgresql(database: str) -> bool:
     return database.startswith(("postgresql://", "postgres://"))
 
 
-async def connect(dsn: str) -> asyncpg.Connection[Any]:
-    connection: asyncpg.Connection[Any] = await asyncpg.connect(dsn)
+async def connect(dsn: str, server_settings: dict[str, str] | None = None) -> asyncpg.Connection[Any]:
+    connection: asyncpg.Connection[Any] = await asyncpg.connect(dsn, server_settings=server_settings)
     return connection
 
 

@@ -39,6 +39,7 @@ from queue_server.persistence.port import (
     Batch,
     LoadedSite,
     Role,
+    SitesBusy,
     Statements,
     StoragePort,
     _event,
@@ -263,10 +264,13 @@ class PostgresStorage(StoragePort):
             conn = await self._writer_connection()
             try:
                 async with conn.transaction():
-                    rows = await conn.fetch(_LOCK, ordered)
-                    if len(rows) < len(ordered):  # a site's first write: its row, then the lock
-                        await conn.execute(_NEW_HEADS, ordered)
+                    try:
                         rows = await conn.fetch(_LOCK, ordered)
+                        if len(rows) < len(ordered):  # a site's first write: its row, then the lock
+                            await conn.execute(_NEW_HEADS, ordered)
+                            rows = await conn.fetch(_LOCK, ordered)
+                    except asyncpg.exceptions.LockNotAvailableError:  # waited LOCK_WAIT (lock_timeout)
+                        raise SitesBusy(ordered) from None
                     tx = SiteTransaction(conn, {row[0]: int(row[1]) for row in rows}, self._types)
                     yield tx
             except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
@@ -277,7 +281,11 @@ class PostgresStorage(StoragePort):
 
     async def _writer_connection(self) -> asyncpg.Connection[Any]:
         if self._writer is None or self._writer.is_closed():
-            self._writer = await postgresql.connect(self.dsn)
+            # A site's lock held elsewhere (a stalled process, a partition) is waited for LOCK_WAIT, not for ever:
+            # this process's other sites are written by the same connection. And a transaction of this process
+            # left open (the process paused mid-way) is ended by the server, so the others get the lock back.
+            settings = {"lock_timeout": f"{LOCK_WAIT_MS}ms", "idle_in_transaction_session_timeout": "30s"}
+            self._writer = await postgresql.connect(self.dsn, server_settings=settings)
         return self._writer
 
     async def _drop_writer(self) -> None:
@@ -286,6 +294,7 @@ class PostgresStorage(StoragePort):
         self._writer = None
 
 
+LOCK_WAIT_MS = 3000  # how long a write waits for a site's lock held by another process (then SitesBusy)
 _LOCK = "SELECT site, seq FROM site_heads WHERE site = ANY($1::text[]) ORDER BY site FOR UPDATE"
 _NEW_HEADS = "INSERT INTO site_heads (site, seq) SELECT unnest($1::text[]), 0 ON CONFLICT (site) DO NOTHING"
 _INSERT = re.compile(r"INSERT INTO (\w+) \(([^)]*)\) VALUES \([?,\s]*\)(.*)", re.S)

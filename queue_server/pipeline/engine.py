@@ -32,7 +32,7 @@ from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import Configuration, SiteState, apply
 from queue_server.live import wire
 from queue_server.live.hub import Hub
-from queue_server.persistence.port import AuditRecord, Batch, ContactRow, OutboxRow, StoragePort
+from queue_server.persistence.port import AuditRecord, Batch, ContactRow, OutboxRow, SitesBusy, StoragePort
 from queue_server.pipeline.idempotency import RETENTION, StoredKeys
 from queue_server.pipeline.idempotency import split as split_key
 from queue_server.settings.clock import utc_now
@@ -51,6 +51,13 @@ CLOCK_SLACK = timedelta(minutes=10)  # the wall clock may drift this much from t
 Responder = Callable[[list[Event], SiteState], dict[str, Any]]
 # The messages a command's events cause (outbound/policy.py), written in the command's own transaction.
 Effects = Callable[[list[Event], SiteState], list[OutboxRow]]
+
+
+BUSY_SECONDS = 10.0  # how long a site whose lock was held elsewhere is refused at once before it is tried again
+
+
+def _busy_refusal(sites: set[str]) -> StorageUnavailable:
+    return StorageUnavailable(f"the lock of {', '.join(sorted(sites))} is held by another process")
 
 
 class StorageUnavailable(Refusal):
@@ -143,6 +150,9 @@ class Engine:
         # under which this process catches up, decides and writes (the writer and the follower take turns).
         self.heads: dict[str, int] = {}
         self._sync = asyncio.Lock()
+        # A site whose lock another process held past the lock wait: its commands are refused at once until then
+        # (time.monotonic()), so one stuck mall costs this process's other malls one lock wait, not one per command.
+        self._busy_until: dict[str, float] = {}
         self._follower: asyncio.Task[None] | None = None
         self._history_day: dict[str, date] = {}  # per site: the day its service-time history was read for
         # A server clock that runs ahead must not close the real day (docs/deployment.md, "The server's clock"):
@@ -363,6 +373,13 @@ class Engine:
         """One batch on shared storage (several processes): lock the batch's sites, catch up with what the other
         processes committed, decide, write, commit; only then answer and publish. No pipelining: the next batch
         must be decided on this one's committed state, under the same locks (postgresql_storage.py)."""
+        now = time.monotonic()
+        busy = {job.site for job in jobs if self._busy_until.get(job.site, 0.0) > now}
+        if busy:
+            self._fail([job for job in jobs if job.site in busy], _busy_refusal(busy))
+            jobs = [job for job in jobs if job.site not in busy]
+            if not jobs:
+                return
         sites = sorted({job.site for job in jobs if job.site in self.states})
         try:
             async with self._sync, self.storage.locked(sites) as tx:
@@ -375,6 +392,15 @@ class Engine:
                 started = time.perf_counter()
                 numbered = await tx.write(self._batch(decided)) if decided else []
                 took = time.perf_counter() - started
+        except SitesBusy as exc:  # nothing read, decided or written: no reload
+            if len(sites) > 1:  # which one is held is not known: each site alone, so only its commands wait
+                for site_id in sorted({job.site for job in jobs}):
+                    await self._run_locked([job for job in jobs if job.site == site_id])
+                return
+            log.warning("%s; its commands are refused for %g s", exc, BUSY_SECONDS)
+            self._busy_until.update(dict.fromkeys(exc.sites, time.monotonic() + BUSY_SECONDS))
+            self._fail(jobs, _busy_refusal(set(exc.sites)))
+            return
         except Exception as exc:  # unreachable database, a lost connection, a failed statement: nothing committed
             log.warning("write failed (%s: %s); reloading state from the database", type(exc).__name__, exc)
             await self._reload()
