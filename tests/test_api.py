@@ -276,6 +276,14 @@ async def test_supervisor_ticket_actions_and_close_day(server: Server) -> None:
     assert r.status_code == 200 and r.json()["expired"] == 1
     r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK))
     assert r.status_code == 409 and r.json()["error"]["code"] == "day_closed"
+    # closed again (a second click, another process at midnight): refused, nothing written twice
+    events = len(await server.ctx.storage.events_after("tegal", 0, 10_000))
+    r = await server.http.post("/api/v1/sites/tegal/close-day", json={}, headers=sup)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "day_already_closed", r.text
+    assert "sudah ditutup" in r.json()["error"]["message"]
+    assert len(await server.ctx.storage.events_after("tegal", 0, 10_000)) == events
+    audit = (await server.http.get("/api/v1/sites/tegal/audit", headers=sup)).json()["entries"]
+    assert [e["action"] for e in audit].count("day.close") == 1
 
 
 async def test_citizen_cancels_own_ticket(server: Server) -> None:

@@ -416,6 +416,8 @@ def _close_day(state: SiteState, cmd: c.CloseDay, now: datetime) -> list[Event]:
         if status.state is not CounterState.CLOSED or status.current is not None:
             closed = CounterStatus(status.id)
             out.append(_event(state, ev.COUNTER_CLOSED, now, counter=closed))
+    if not out and day in state.closed_days:  # closed already (twice from one page, or two processes at midnight)
+        raise Refusal("day_already_closed", day=day)
     out.append(
         _event(
             state, ev.DAY_CLOSED, now, day=day.isoformat(), expired=sum(1 for e in out if e.type == ev.TICKET_EXPIRED)

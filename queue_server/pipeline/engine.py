@@ -675,8 +675,9 @@ class Engine:
                     await self.submit(site_id, c.CloseDay(yesterday), lambda events, state: {})
                 except StorageUnavailable:
                     raise  # the loop below logs it once and tries again in a minute
-                except Refusal:
-                    log.exception("automatic close of %s failed", site_id)
+                except Refusal as exc:
+                    if exc.key != "day_already_closed":  # another process closed it first
+                        log.exception("automatic close of %s failed", site_id)
             # Synchronous, between two batches: a batch being decided never sees half a day forgotten. A ticket
             # still open (its close failed, or its command is still in flight) stays until the next round. A
             # mirrored mall's past days go when its own log closes them (apply).
