@@ -98,10 +98,11 @@ def issue_answer(events: list[Event], state: SiteState) -> dict[str, Any]:
 async def issue_ticket(
     ctx: Context, principal: Principal | None, site_id: str, body: dict[str, Any], idem_key: str | None
 ) -> Outcome:
-    site = ctx.site(site_id)
+    ctx.site(site_id)
     principal = require(principal, "ticket.issue", site_id)
     v.only(body, {"service", "priority", "channel", "notify"})
     service = v.required_text(body, "service", max_len=40)
+    site = await ctx.site_having(site_id, lambda s: service in s.services)
     priority = v.text(body, "priority", required=False, max_len=40, choices=tuple(PRIORITY_GROUPS))
     default_channel = "kiosk" if principal.role == "kiosk" else "desk"
     channel = v.text(body, "channel", required=False, choices=CHANNELS) or default_channel
@@ -152,7 +153,7 @@ def _counter_answer(name: str, counter_id: str) -> Any:
 async def counter_command(
     ctx: Context, principal: Principal | None, site_id: str, counter_id: str, body: dict[str, Any]
 ) -> Outcome:
-    site = ctx.site(site_id)
+    site = await ctx.site_having(site_id, lambda s: counter_id in s.counters)
     counter = ctx.counter(site, counter_id)
     principal = require(principal, "counter.command", site_id, counter.agency)
     v.only(body, {"command", "command_id", "ticket", "target_service", "note", "type", "site", "counter"})
@@ -497,7 +498,7 @@ async def create_booking(ctx: Context, site_id: str, body: dict[str, Any]) -> Ou
     digest = nik_hash(v.required_text(body, "nik", max_len=32), ctx.nik_key)
     number = v.required_text(body, "phone", max_len=20)
     phone = mask_phone(number)
-    site = ctx.sites[site_id]
+    site = await ctx.site_having(site_id, lambda s: service in s.services)
     if service not in site.services:
         raise Refusal("unknown_service", service=service, site=site.name, details={"field": "service"})
     booking_id = _new_id()

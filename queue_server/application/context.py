@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -48,6 +48,16 @@ class Context:
         site = self.sites.get(site_id)
         if site is None:
             raise Refusal("unknown_site", site_id=site_id, details={"sites": sorted(self.sites)})
+        return site
+
+    async def site_having(self, site_id: str, has: Callable[[Site], bool]) -> Site:
+        """The site; on shared storage, when it lacks what a request names, as the newest configuration any process
+        committed has it: a service or counter added on another process a moment ago is known here at once, not
+        only when this process's follower has read it."""
+        site = self.site(site_id)
+        if not has(site) and self.storage.shared:
+            await self.catch_up(site_id)
+            site = self.site(site_id)
         return site
 
     def counter(self, site: Site, counter_id: str) -> Counter:
