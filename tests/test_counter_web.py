@@ -104,10 +104,21 @@ async def test_every_button_and_the_keypad_shortcuts_work_a_day_at_the_counter(s
         dialog = page.locator("#transfer-dialog")
         await expect(dialog).to_be_visible()
         await expect(page.locator("#transfer-ticket")).to_have_text("A-002")
+        # nothing chosen at first: sending asks for a service, it never goes to the first one listed
+        assert await page.input_value("#transfer-target") == ""
+        await page.click("#transfer-send")
+        await expect(dialog).to_be_visible()
         await page.select_option("#transfer-target", "skck")
+        # a note naming the citizen is refused in the dialog, and the note stays there to be mended
+        await page.fill("#transfer-note", "Ibu Siti Rahayu perlu SKCK")
+        await page.click("#transfer-send")
+        await expect(dialog.locator(".dialog-error")).to_contain_text("nama")
+        await expect(dialog).to_be_visible()
+        assert await page.input_value("#transfer-note") == "Ibu Siti Rahayu perlu SKCK"
         await page.fill("#transfer-note", "Perlu SKCK untuk melamar kerja")
         await expect(page.locator("#transfer-count")).to_have_text("30/200")
         await page.click("#transfer-send")
+        await expect(dialog).to_be_hidden()
         await expect(message).to_have_text("A-002 dialihkan ke Surat Keterangan Catatan Kepolisian (SKCK).")
         await expect(label).to_have_text("Belum ada tiket yang dipanggil.")
         state = server.ctx.state("tegal")

@@ -38,7 +38,7 @@ import { LiveClient } from "/static/shared/live-client.js";
       "waiting.title": "Menunggu", "no_shows.title": "Tidak hadir", "no_shows.none": "Tidak ada.",
       "totals.title": "Hari ini",
       "totals.line": "selesai {done} · tidak hadir {no_show} · dialihkan {transferred}",
-      "transfer.title": "Alihkan tiket", "transfer.target": "Layanan tujuan",
+      "transfer.title": "Alihkan tiket", "transfer.target": "Layanan tujuan", "transfer.choose": "— pilih layanan —",
       "transfer.note": "Catatan untuk loket berikutnya (boleh kosong)", "transfer.send": "Alihkan",
       "transfer.cancel": "Batal",
       "sending": "Mengirim…",
@@ -94,7 +94,7 @@ import { LiveClient } from "/static/shared/live-client.js";
       "waiting.title": "Waiting", "no_shows.title": "No-shows", "no_shows.none": "None.",
       "totals.title": "Today",
       "totals.line": "done {done} · no-show {no_show} · transferred {transferred}",
-      "transfer.title": "Transfer ticket", "transfer.target": "Target service",
+      "transfer.title": "Transfer ticket", "transfer.target": "Target service", "transfer.choose": "— choose a service —",
       "transfer.note": "Note for the next counter (optional)", "transfer.send": "Transfer",
       "transfer.cancel": "Cancel",
       "sending": "Sending…",
@@ -387,15 +387,27 @@ import { LiveClient } from "/static/shared/live-client.js";
     return c ? c.name : id;
   }
 
-  function run(name, fields = {}) {
+  // A command from a dialog (transfer, park) closes it only once done: a refusal (a note naming a citizen, a
+  // lost connection) is shown in the dialog with the operator's note still there to mend.
+  function run(name, fields = {}, from = null) {
     if (pending.size) { show(localMessage("local.busy", {}, true)); return; }
     show({ id: t("sending", {}, "id"), en: t("sending", {}, "en"), error: false, sending: true });
     command(name, fields).then((result) => {
+      from?.close();
       const ticket = result.ticket ? result.ticket.label : "";
       const service = name === "transfer" ? serviceName(fields.target_service) : "";
       const done = name === "close" && ticket ? "done.close_returned" : `done.${name}`; // say where it went
       show(localMessage(done, { ticket, service }));
-    }, (error) => show(serverMessage(error))).finally(render);
+    }, (error) => {
+      const said = serverMessage(error);
+      show(said);
+      const box = from?.open ? from.querySelector(".dialog-error") : null;
+      if (box) box.textContent = lang === "en" ? said.en : said.id;
+    }).finally(render);
+  }
+
+  function clearDialogError(which) {
+    which.querySelector(".dialog-error").textContent = "";
   }
 
   const actions = {
@@ -506,7 +518,8 @@ import { LiveClient } from "/static/shared/live-client.js";
 
   // The targets from the catalogue as it is now; a choice already made stays chosen if the service still exists.
   function fillTargets(c, chosen = "") {
-    targetSelect.replaceChildren();
+    // Nothing chosen at first: Tab-Tab-Enter must not send a citizen to whichever service is listed first.
+    targetSelect.replaceChildren(new Option(t("transfer.choose"), ""));
     const mine = c.agency;
     const agencies = [...(catalogue?.agencies || [])].sort((a, b) => (a.id !== mine) - (b.id !== mine));
     for (const agency of agencies) {
@@ -526,6 +539,7 @@ import { LiveClient } from "/static/shared/live-client.js";
     fillTargets(c);
     noteInput.value = "";
     updateNoteCount();
+    clearDialogError(dialog);
     dialog.showModal();
     targetSelect.focus();
   }
@@ -540,8 +554,8 @@ import { LiveClient } from "/static/shared/live-client.js";
     event.preventDefault();
     const target = targetSelect.value;
     if (!target) return;
-    dialog.close();
-    run("transfer", { target_service: target, ...(noteInput.value.trim() ? { note: noteInput.value.trim() } : {}) });
+    clearDialogError(dialog);
+    run("transfer", { target_service: target, ...(noteInput.value.trim() ? { note: noteInput.value.trim() } : {}) }, dialog);
   });
 
   // --- the park dialog: what the citizen must bring --------------------------------------------------------
@@ -553,6 +567,7 @@ import { LiveClient } from "/static/shared/live-client.js";
     document.getElementById("park-ticket").textContent = current().label;
     parkNote.value = "";
     updateParkCount();
+    clearDialogError(parkDialog);
     parkDialog.showModal();
     parkNote.focus();
   }
@@ -565,9 +580,9 @@ import { LiveClient } from "/static/shared/live-client.js";
   document.getElementById("park-cancel").addEventListener("click", () => parkDialog.close());
   document.getElementById("park-form").addEventListener("submit", (event) => {
     event.preventDefault(); // Enter in the note parks
-    parkDialog.close();
+    clearDialogError(parkDialog);
     const note = parkNote.value.trim();
-    run("park", note ? { note } : {});
+    run("park", note ? { note } : {}, parkDialog);
   });
 
   // --- signing in and out --------------------------------------------------------------------------------

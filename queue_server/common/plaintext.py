@@ -38,9 +38,22 @@ def personal_number(text: str) -> bool:
     return bool(_NIK.search(text) or _MOBILE.search(text))
 
 
+# Words that follow a form of address in ordinary notes without naming anyone: offices ("surat pengantar dari Bapak
+# Lurah"), kinship and conditions ("fotokopi KTP Ibu Kandung", "Ibu Hamil"), and "Mas Kawin" (the dowry).
+_NOT_NAMES = frozenset({
+    "lurah", "camat", "kades", "sekdes", "kepala", "kadus", "kadis", "bupati", "wakil", "walikota", "wali",
+    "gubernur", "direktur", "kapolres", "kapolsek", "dokter", "guru", "notaris", "pejabat", "petugas", "ketua",
+    "kandung", "tiri", "angkat", "mertua", "hamil", "menyusui", "rumah", "kota", "kawin", "pemohon", "pelapor",
+    "yang", "dan", "atau", "dari", "untuk", "dengan", "sudah", "belum", "tidak", "harus", "bawa", "minta",
+})  # fmt: skip
+
+
 def personal_name(text: str) -> bool:
     """Whether `text` names someone the way staff write a citizen's name: a form of address and a name."""
-    return any(m.group()[-1].isalpha() and _capitalised(m.group()) for m in _ADDRESSED.finditer(text))
+    return any(
+        m.group()[-1].isalpha() and _capitalised(m.group()) and m.group().split()[-1].lower() not in _NOT_NAMES
+        for m in _ADDRESSED.finditer(text)
+    )
 
 
 def _capitalised(found: str) -> bool:
