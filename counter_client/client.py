@@ -35,6 +35,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from . import http
 from .state import CounterView
+from .texts import t
 
 log = logging.getLogger(__name__)
 
@@ -378,7 +379,10 @@ class CounterClient:
         try:
             await self._login()
         except SessionRefused as exc:
-            if exc.code != "unreachable":
+            if exc.code == "bad_credentials":  # it signed in this morning: the account or its password changed since
+                self._refused({"code": "session_ended", "message": t("session.ended", "id"),
+                               "message_en": t("session.ended", "en")})  # fmt: skip
+            elif exc.code != "unreachable":
                 self._refused(exc.body)
             return False
         return True

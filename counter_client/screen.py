@@ -137,8 +137,9 @@ def _counter(client: CounterClient, lang: str, width: int, parked_room: int | No
                     "warn",
                 )
             )
-        if current.get("note"):
-            lines.append(Line(_field("", f"{t('screen.note', lang)}: {current['note']}"), "warn"))
+        if current.get("note"):  # up to 200 characters: wrapped, never cut at the screen's edge
+            note = _wrapped("", f"{t('screen.note', lang)}: {current['note']}", width)
+            lines += [Line(line.text, "warn") for line in note]
     waiting = " · ".join(f"{client.service_name(s)} {n}" for s, n in view.waiting.items())
     lines += _wrapped(t("screen.waiting", lang), waiting, width)
     no_shows = ", ".join(ticket["label"] for ticket in view.no_shows) or t("screen.none", lang)

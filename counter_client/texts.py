@@ -129,6 +129,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cmd.park": ("parkir", "park"),
     "cmd.unpark": ("panggil kembali", "call back"),
     # local refusals (the console checks these before asking the server)
+    "session.ended": (
+        "Sesi berakhir dan tidak bisa masuk lagi: akun dinonaktifkan atau kata sandinya diganti. Hubungi supervisor, "
+        "lalu jalankan counter-client lagi (F10 keluar).",
+        "The session ended and signing in again was refused: the account was disabled or its password changed. Ask "
+        "a supervisor, then start counter-client again (F10 quits).",
+    ),
     "local.busy": ("Tunggu: perintah sebelumnya belum dijawab.", "Wait: the previous command has no answer yet."),
     "local.no_ticket": ("Tidak ada tiket yang sedang dipanggil.", "No ticket is called now."),
     "local.ambiguous": (

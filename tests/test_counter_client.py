@@ -345,6 +345,16 @@ async def test_wrong_password_unknown_counter_and_someone_elses_counter_are_refu
     finally:
         await client.aclose()
 
+    # ... and when that password no longer signs in, it says why and what to do, not "wrong password"
+    client = client_for(server.url, token="s_expired_or_revoked", password="no-longer-the-password")
+    try:
+        with pytest.raises(SessionRefused) as refused:
+            await client.connect()
+        assert refused.value.code == "session_ended" and "Hubungi supervisor" in refused.value.message
+        assert client.connection is Connection.REFUSED
+    finally:
+        await client.aclose()
+
 
 async def test_commands_the_rules_refuse_come_back_in_indonesian_and_change_nothing(server: Server) -> None:
     async with counter(server.url, "1") as client:

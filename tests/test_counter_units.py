@@ -269,6 +269,13 @@ def test_the_screen_always_shows_what_the_operator_needs_in_80_columns() -> None
     english = "\n".join(line.text for line in render(client, d, "en", 80))
     for expected in ("Current ticket", "Priority: Elderly", "Waiting", "No-shows", "Today", "Enter/+ call next"):
         assert expected in english
+    # a note of 200 characters is wrapped, never cut at the screen's edge (an outside review lost its end)
+    current["note"] = ("Sudah dicek: KTP lama rusak, KK terbaru sudah dilegalisir, surat pengantar RT/RW ada; "
+                       "tinggal foto dan tanda tangan, mohon didahulukan karena warga lanjut usia dan datang sejak pagi")  # fmt: skip
+    lines = render(client, d, "id", 80)
+    assert all(len(line.text) < 80 for line in lines)
+    said = " ".join(" ".join(line.text.split()) for line in lines)
+    assert current["note"] in said
 
 
 # --- parking a ticket and calling it back --------------------------------------------------------------------

@@ -9,6 +9,7 @@ import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, expect
@@ -286,6 +287,43 @@ async def test_a_number_typed_as_printed_or_a_double_click_never_finishes_a_citi
         await expect(message).to_have_text("Tidak ada yang menunggu untuk loket ini.")
         box = await message.bounding_box()
         assert box is not None and box["y"] + box["height"] <= 600, box
+
+
+async def test_a_colleague_on_the_same_counter_is_named_and_signing_out_of_an_open_counter_asks(server: Server) -> None:
+    """An outside review: two operators signed in at one counter got no hint of each other (one started the other's
+    citizen), and "Keluar" left the counter open with nobody at it, counting in every wait estimate."""
+    await server.ctx.accounts.create_user("sari", "kopi-hujan-sepeda-7", "operator", site="tegal", agency="disdukcapil")
+    sari = await server.login("sari", "kopi-hujan-sepeda-7")
+    async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/1") as page:
+        await sign_in(page)
+        await connected(page)
+        await expect(page.locator("#counter-operator")).to_be_hidden()
+        assert (await server.command(sari, "1", "open")).status_code == 200
+        await expect(page.locator("#counter-operator")).to_have_text("Loket ini dibuka oleh sari.")
+        asked: list[str] = []
+
+        async def answer(dialog: Any, accept: bool) -> None:
+            asked.append(dialog.message)
+            await (dialog.accept() if accept else dialog.dismiss())
+
+        page.once("dialog", lambda d: asyncio.get_running_loop().create_task(answer(d, False)))
+        await page.click("#signout")
+        await expect(page.locator("#desk")).to_be_visible()  # cancelled: still signed in
+        assert asked and "Loket masih BUKA" in asked[0], asked
+        token = await page.evaluate("Object.values(sessionStorage)[0]")
+        page.once("dialog", lambda d: asyncio.get_running_loop().create_task(answer(d, True)))
+        await page.click("#signout")
+        await expect(page.locator("#signin")).to_be_visible()
+        await eventually_refused(server, token)
+
+
+async def eventually_refused(server: Server, token: str) -> None:
+    """The page's session ended on the server too (its logout is sent without waiting)."""
+    for _ in range(50):
+        if (await server.http.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})).status_code == 401:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the session still works after signing out")
 
 
 @pytest.mark.parametrize("size", [(360, 740), (412, 915), (768, 1024)])

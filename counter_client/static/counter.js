@@ -68,6 +68,8 @@ import { LiveClient } from "/static/shared/live-client.js";
       "local.already_closed": "Loket sudah tutup.",
       "local.close_serving": "{ticket} sedang dilayani: selesaikan, alihkan, atau parkir dulu, lalu tutup loket.",
       "confirm.close": "Tutup loket?",
+      "confirm.signout_open": "Loket masih {state}. Keluar tanpa menutup loket? (Batal, lalu F8, untuk menutupnya dulu.)",
+      "counter.other_operator": "Loket ini dibuka oleh {operator}.",
       "confirm.close_called": "Tutup loket? {ticket} yang sedang dipanggil kembali ke antrean di urutan semula.",
       "confirm.no_show": "Tandai {ticket} tidak hadir?",
       "done.close_returned": "Loket ditutup. {ticket} kembali ke antrean di urutan semula.",
@@ -123,6 +125,8 @@ import { LiveClient } from "/static/shared/live-client.js";
       "local.already_closed": "The counter is already closed.",
       "local.close_serving": "{ticket} is being served: finish, transfer or park it first, then close the counter.",
       "confirm.close": "Close the counter?",
+      "confirm.signout_open": "The counter is still {state}. Sign out without closing it? (Cancel, then F8, to close it first.)",
+      "counter.other_operator": "This counter was opened by {operator}.",
       "confirm.close_called": "Close the counter? {ticket}, called now, goes back to the queue in its old place.",
       "confirm.no_show": "Mark {ticket} as no-show?",
       "done.close_returned": "Counter closed. {ticket} is back in the queue in its old place.",
@@ -641,6 +645,8 @@ import { LiveClient } from "/static/shared/live-client.js";
 
   function signOutLocally() {
     const old = link;
+    // A session refused here (another agency's counter) is ended on the server too, not left valid for hours.
+    if (token) fetch("/api/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${token}` } }).catch(() => {});
     token = null;
     user = null;
     link = null;
@@ -648,11 +654,12 @@ import { LiveClient } from "/static/shared/live-client.js";
     old?.close();
   }
 
-  document.getElementById("signout").addEventListener("click", async () => {
-    const old = token;
-    signOutLocally();
+  document.getElementById("signout").addEventListener("click", () => {
+    // A counter left open with nobody at it keeps counting in everyone's wait estimates: asked first.
+    if (!desk.hidden && view.state !== "closed"
+        && !window.confirm(t("confirm.signout_open", { state: t(`counter.${view.state}`) }))) return;
+    signOutLocally(); // ends the session on the server too
     setConnection("closed");
-    if (old) await fetch("/api/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${old}` } }).catch(() => {});
     showSignin(null);
   });
 
@@ -842,6 +849,11 @@ import { LiveClient } from "/static/shared/live-client.js";
     const state = document.getElementById("counter-state");
     state.textContent = t(`counter.${view.state}`);
     state.dataset.state = view.state;
+    // Two people at one counter (a colleague still signed in on it): say who opened it.
+    const other = view.state !== "closed" && view.operator && user && view.operator !== user.name ? view.operator : "";
+    const otherLine = document.getElementById("counter-operator");
+    otherLine.hidden = !other;
+    setText("counter-operator", other ? t("counter.other_operator", { operator: other }) : "");
 
     document.getElementById("start-finish-text").textContent = t(c && c.state === "serving" ? "btn.finish" : "btn.start");
     document.getElementById("pause-text").textContent = t({ open: "btn.pause", paused: "btn.resume" }[view.state] || "btn.open");
