@@ -95,6 +95,19 @@ def test_unreadable_and_broken_files(tmp_path: Path) -> None:
         load_site(binary)
 
 
+def test_opening_hours_may_be_written_as_indonesian_writes_the_time() -> None:
+    """The Settings page's message says "a range like 07.30-16.00" in Indonesian: what it suggests is taken."""
+    data = demo_data()
+    data["site"]["hours"]["mon"] = ["07.30-12.00", "13.00 – 15.30"]
+    site = parse_site(data, "test.toml")
+    assert [(a.strftime("%H:%M"), b.strftime("%H:%M")) for a, b in site.hours.weekly["mon"]] == [
+        ("07:30", "12:00"),
+        ("13:00", "15:30"),
+    ]
+    data["site"]["hours"]["mon"] = ["07.30"]
+    assert any("is not a range" in p for p in problems(data))
+
+
 def test_minimal_site_gets_a_lobby_screen() -> None:
     site = parse_site({
         "site": {"id": "mini", "name": "MPP Mini", "hours": {"mon": "08:00-12:00"}},

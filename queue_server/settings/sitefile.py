@@ -38,7 +38,8 @@ COUNTER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")
 NAME_MAX = 120  # characters of a name (a site, an agency, a service, a counter, a screen)
 PREFIX = re.compile(r"^[A-Z]{1,3}$")
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+# "07:30-16:00", or as Indonesian writes the time, "07.30-16.00" (what the Settings page's message shows)
+RANGE = re.compile(r"^(\d{2})[:.](\d{2})\s*[-–]\s*(\d{2})[:.](\d{2})$")
 DEMO_SITE = Path(__file__).parent.parent / "sites" / "demo_tegal.toml"
 
 
