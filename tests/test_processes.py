@@ -217,6 +217,29 @@ async def test_a_mall_whose_lock_is_held_elsewhere_does_not_stop_the_other_malls
     ]
 
 
+async def test_a_key_used_again_for_another_request_is_refused_on_every_process(pg_cluster: str) -> None:
+    """An outside review used one idempotency key for an SKCK ticket on one process, then for SIM on another and STNK
+    on a third: three tickets. docs/api.md promises a 422 for the same key with another body, wherever it lands."""
+    database = await new_database(pg_cluster)
+    async with servers(database, 3) as (a, b, c):
+        headers = {**bearer(KIOSK), "Idempotency-Key": uuid.uuid4().hex}
+        first = await a.http.post("/api/v1/sites/tegal/tickets", json={"service": "skck"}, headers=headers)
+        assert first.status_code == 201, first.text
+        for server, service in ((b, "sim"), (c, "stnk"), (a, "sim")):
+            r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": service}, headers=headers)
+            assert r.status_code == 422 and r.json()["error"]["code"] == "idempotency_key_reused", r.text
+        again = await b.http.post("/api/v1/sites/tegal/tickets", json={"service": "skck"}, headers=headers)
+        assert again.status_code == 201 and again.json() == first.json(), "the same request: the first answer"
+        op = await b.login("op-polres")
+        r = await a.http.post("/api/v1/sites/tegal/counters/5/commands", json={"command": "open", "command_id":
+                              "cmd-0000001"}, headers=op)  # fmt: skip
+        assert r.status_code == 200, r.text
+        r = await c.http.post("/api/v1/sites/tegal/counters/5/commands", json={"command": "pause", "command_id":
+                              "cmd-0000001"}, headers=op)  # fmt: skip
+        assert r.status_code == 422 and r.json()["error"]["code"] == "idempotency_key_reused", r.text
+    assert await rows(database, "SELECT COUNT(*) FROM tickets") == [(1,)]
+
+
 async def test_wrong_passwords_spread_over_processes_are_counted_together(pg_cluster: str) -> None:
     """The sign-in throttle's failures are in the database: a guesser alternating between two processes gets the
     allowance of one (10 per account), not one per process."""

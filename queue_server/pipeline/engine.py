@@ -499,11 +499,16 @@ class Engine:
 
     @staticmethod
     def _answer_from(jobs: list[_Job], stored: dict[str, tuple[int, str]]) -> list[_Job]:
-        """Answer the jobs whose key has a stored answer from it; return the others."""
+        """Answer the jobs whose key has a stored answer from it, refuse those whose key's scope was recorded for
+        another request (shared storage reads by scope); return the others."""
+        recorded = {split_key(key)[0] for key in stored}
         others: list[_Job] = []
         for job in jobs:
             answer = stored.get(job.idem_key) if job.idem_key is not None else None
-            if answer is None:
+            if answer is None and job.idem_key is not None and split_key(job.idem_key)[0] in recorded:
+                if not job.future.done():
+                    job.future.set_exception(Refusal("idempotency_key_reused"))
+            elif answer is None:
                 others.append(job)
             elif not job.future.done():
                 job.future.set_result(Outcome(answer[0], wire_loads(answer[1]), [], replayed=True))
