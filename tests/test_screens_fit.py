@@ -7,6 +7,7 @@ for the booking page)."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -159,3 +160,49 @@ async def test_the_booking_page_fits_every_size(
         )
     await page.context.close()
     assert problems == [], problems
+
+
+# Everything of the ticket screen, not only its buttons: no part of it past an edge of the screen or of its column.
+TICKET_SPILLS = """() => {
+  const out = [];
+  const section = document.querySelector("section[data-screen=ticket]");
+  const column = section.getBoundingClientRect();
+  for (const el of section.querySelectorAll("*")) {
+    const b = el.getBoundingClientRect();
+    if (b.width === 0 || el.closest("[hidden]")) continue;
+    const name = el.id || el.className || el.tagName;
+    if (b.left < -0.5 || b.right > innerWidth + 0.5 || b.bottom > innerHeight + 0.5) out.push(`${name} off screen`);
+    else if (b.left < column.left - 0.5 || b.right > column.right + 0.5) out.push(`${name} wider than its column`);
+  }
+  if (document.documentElement.scrollWidth > innerWidth + 0.5) out.push("sideways scroll");
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("size", [(1080, 1920), (1280, 800)], ids=["1080x1920", "1280x800"])
+@pytest.mark.parametrize("large", [False, True], ids=["plain", "large-type"])
+async def test_a_long_wait_keeps_the_ticket_on_screen(
+    browser: Browser, server: Server, size: tuple[int, int], large: bool
+) -> None:
+    """A three-digit wait ("sekitar 130–200 menit") on the longest service name: the ticket card stays inside its
+    column and the "Selesai" button on the screen (a fact that would not wrap once pushed it 31 px past the edge)."""
+    op = await server.login("op-bpjs-tk")
+    assert (await server.command(op, "15", "open")).status_code == 200
+    for _ in range(20):
+        await server.issue("bpjstk_daftar")
+    page = await page_at(browser, size)
+    await page.goto(f"{server.url}/kiosk/tegal#token={KIOSK}")
+    await until(page, "() => document.body.dataset.ready === 'true'")
+    await large_type(page, large)
+    await page.click(".k-agency[data-agency='bpjs_tk']")
+    await page.click(".k-service[data-service='bpjstk_daftar']")
+    await page.click("#priority-none")
+    await until(page, "() => window.__kiosk.screen === 'ticket' && document.getElementById('t-qr').complete")
+    wait = await page.text_content("#t-wait") or ""
+    problems = await page.evaluate(TICKET_SPILLS)
+    if os.environ.get("CITIZEN_SHOTS"):
+        mode = "-large" if large else ""
+        await page.screenshot(path=Path(os.environ["CITIZEN_SHOTS"]) / f"kiosk-long-wait{mode}-{size[0]}x{size[1]}.png")
+    await page.context.close()
+    assert re.search(r"\d{3}", wait), wait
+    assert problems == [], (wait, problems)

@@ -302,7 +302,12 @@ function fillTicket(answer) {
   $("t-notify").hidden = !notifiedTo;
   if (notifiedTo) $("t-notify").textContent = texts.t("notify_on", { phone: notifiedTo });
   if ($("notify-open")) $("notify-open").hidden = Boolean(notifiedTo) || answer.ticket.state !== "waiting";
-  $("t-wait").textContent = waitText(texts, answer.estimated_wait, answer.estimated_wait_minutes);
+  // The fact may wrap between its words on a narrow or large-type screen, never inside the range "130–200".
+  const wait = waitText(texts, answer.estimated_wait, answer.estimated_wait_minutes);
+  $("t-wait").replaceChildren(...wait.split(/(\d+–\d+)/).map((part, i) => {
+    if (i % 2 === 0) return part;
+    return Object.assign(document.createElement("span"), { className: "k-range", textContent: part });
+  }));
   $("t-wait").classList.toggle("words", waitInWords(answer.estimated_wait));
 }
 
