@@ -11,28 +11,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.web.kit import NEAR_BLACK, WHITE, JSONResponse, Refusal, Site, channels, contrast, luminance, sites_of
+from queue_server.web.kit import JSONResponse, Refusal, Site, readable_pair, sites_of
 
 from .common import lang_of, not_found, page_config, pages, settings_of
-
-
-def _tile(colour: str) -> tuple[str, str]:
-    """A tile's background and text: the agency's colour with black or white text, whichever reads better; a
-    mid-tone colour on which neither reaches 4.5:1 (WCAG AA for the tile's small text) is darkened, step by step,
-    until white does: the tile keeps its hue and every word on it stays readable."""
-    try:
-        r, g, b = channels(colour)
-    except ValueError:
-        return "#1f4e79", "#ffffff"
-    for step in range(0, 20):
-        shade = (r * (1 - step / 20), g * (1 - step / 20), b * (1 - step / 20))
-        lum = luminance(shade)
-        on_dark, on_white = contrast(lum, NEAR_BLACK), contrast(lum, WHITE)
-        if step == 0 and on_dark >= 4.5 and on_dark > on_white:
-            return colour, "#111111"
-        if on_white >= 4.5:
-            return "#" + "".join(f"{round(c * 255):02x}" for c in shade), "#ffffff"
-    return "#000000", "#ffffff"
 
 
 def kiosk_config(request: Request, site: Site) -> dict[str, Any]:
@@ -40,7 +21,7 @@ def kiosk_config(request: Request, site: Site) -> dict[str, Any]:
     config = page_config(site, lang_of(request), idle_seconds=settings.idle_seconds,
                          ticket_seconds=settings.ticket_seconds)  # fmt: skip
     for agency in config["agencies"]:
-        agency["tile"], agency["ink"] = _tile(agency["colour"])
+        agency["tile"], agency["ink"] = readable_pair(agency["colour"])  # the same pair as the lobby TV
     return config
 
 

@@ -17,17 +17,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from queue_server.web.kit import (
-    NEAR_BLACK,
-    WHITE,
     Assets,
     JSONResponse,
     Pages,
     Refusal,
     Screen,
     Site,
-    channels,
-    contrast,
-    luminance,
+    readable_pair,
     screen_scope,
     sites_of,
 )
@@ -37,13 +33,9 @@ pages = Pages(HERE / "templates")
 LANGUAGES = ("id", "en")
 
 
-def ink_for(colour: str) -> str:
-    """Near-black or white text, whichever contrasts more with an agency colour (WCAG contrast ratio)."""
-    try:
-        lum = luminance(channels(colour))
-    except ValueError:
-        return "#ffffff"
-    return "#ffffff" if contrast(lum, WHITE) >= contrast(lum, NEAR_BLACK) else "#111111"
+def _agency(name: str, short_name: str, colour: str) -> dict[str, str]:
+    tile, ink = readable_pair(colour)
+    return {"name": name, "short_name": short_name, "colour": colour, "tile": tile, "ink": ink}
 
 
 def page_config(site: Site, screen: Screen, lang: str) -> dict[str, Any]:
@@ -55,10 +47,8 @@ def page_config(site: Site, screen: Screen, lang: str) -> dict[str, Any]:
         "text": pages.texts()[lang],
         "site": {"id": site.id, "name": site.name, "timezone": site.timezone, "running_text": site.running_text},
         "screen": {"id": screen.id, "name": screen.name, "speaker": screen.speaker},
-        "agencies": {
-            a.id: {"name": a.name, "short_name": a.short_name, "colour": a.colour, "ink": ink_for(a.colour)}
-            for a in site.agencies.values()
-        },
+        # Each agency drawn as the kiosk draws it: its colour, darkened where neither ink reaches 4.5:1.
+        "agencies": {a.id: _agency(a.name, a.short_name, a.colour) for a in site.agencies.values()},
         # Every service and counter (a call may name one outside the scope); the scope decides the tiles.
         "services": {s.id: {"name": s.name, "prefix": s.prefix, "agency": s.agency} for s in site.services.values()},
         "counters": {c.id: {"name": c.name, "agency": c.agency, "zone": c.zone} for c in site.counters.values()},

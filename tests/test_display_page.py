@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from display.web import HERE, ink_for, page_config, pages
+from display.web import HERE, page_config, pages
 from queue_server.settings.sitefile import DEMO_SITE, load_site
+from queue_server.web.kit import readable_pair
 
 from .helpers import Server
 
@@ -34,7 +35,7 @@ async def test_the_page_carries_the_public_catalogue_of_its_screen(server: Serve
     assert config["site"]["timezone"] == "Asia/Jakarta"
     assert len(config["scope"]["counters"]) == 26
     assert config["agencies"]["pajak"] == {"name": "Kantor Pelayanan Pajak Pratama Tegal", "short_name": "KPP Pratama",
-                                           "colour": "#f9a825", "ink": "#111111"}  # fmt: skip
+                                           "colour": "#f9a825", "tile": "#f9a825", "ink": "#111111"}  # fmt: skip
     catalogue = json.dumps({key: value for key, value in config.items() if key != "text"})
     for secret in ("d_display", "d_kiosk", "token", "password", "operator"):
         assert secret not in catalogue
@@ -96,13 +97,16 @@ def _contrast(a: str, b: str) -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
-def test_agency_colours_get_the_more_readable_ink() -> None:
-    for agency in SITE.agencies.values():
-        ink = ink_for(agency.colour)
-        other = "#111111" if ink == "#ffffff" else "#ffffff"
-        assert _contrast(ink, agency.colour) >= _contrast(other, agency.colour)
-        assert _contrast(ink, agency.colour) >= 3, agency  # WCAG AA for large bold text, as on the bands
-    assert ink_for("not a colour") == "#ffffff"
+def test_every_agency_is_drawn_with_ink_that_reaches_4_5_to_1() -> None:
+    """The TV's main call, tile headers and prefix chips carry small text on the agency's colour: a mid-tone such
+    as #00897b (4.37:1 with black, 4.32:1 with white) is darkened as the kiosk does, keeping its hue."""
+    screen = next(iter(SITE.screens.values()))
+    agencies = page_config(SITE, screen, "id")["agencies"]
+    assert agencies["bpjs_kesehatan"]["colour"] == "#00897b" and agencies["bpjs_kesehatan"]["tile"] != "#00897b"
+    for agency in agencies.values():
+        assert _contrast(agency["ink"], agency["tile"]) >= 4.5, agency
+    assert readable_pair("#f9a825") == ("#f9a825", "#111111")  # a light colour keeps its colour, with dark ink
+    assert readable_pair("not a colour")[1] == "#ffffff"
 
 
 def test_the_not_found_page_has_no_board() -> None:

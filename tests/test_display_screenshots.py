@@ -36,18 +36,19 @@ NOT_CUT = [".recent-counter", ".hero-counter", ".hero-service"]
 MIN_SIZE_U = {".hero-label": 9, ".hero-counter": 4, ".tile-ticket": 2.8, ".recent-label": 2, ".clock-time": 4,
               ".chip-count": 1.8, "#caption": 3}  # fmt: skip
 
-# (text, minimum contrast ratio against the background it is drawn on: 4.5 normal, 3 for large bold text).
+# (text, minimum contrast ratio against the background it is drawn on: 4.5 normal, 3 for large bold text; the
+# words on an agency's colour are held to 4.5 as well, since a counter's name there can be small).
 CONTRAST = [
-    (".hero-label", 3),
-    (".hero-service", 3),
-    (".hero-agency", 3),
-    (".tile-name", 3),
+    (".hero-label", 4.5),
+    (".hero-service", 4.5),
+    (".hero-agency", 4.5),
+    (".tile-name", 4.5),
     (".tile-ticket", 4.5),
     (".tile-agency", 4.5),
     (".recent-label", 4.5),
     (".recent-time", 4.5),
     (".chip-name", 4.5),
-    (".chip-prefix", 3),
+    (".chip-prefix", 4.5),
     (".chip-count", 4.5),
     (".clock-date", 4.5),
     (".ticker-text", 4.5),

@@ -12,7 +12,7 @@ from queue_server.application.actions import booking_status, public_status
 from queue_server.application.auth import Principal
 from queue_server.application.context import Context
 from queue_server.application.health import DeviceHealth, DeviceRegistry
-from queue_server.common.colours import NEAR_BLACK, WHITE, channels, contrast, luminance
+from queue_server.common.colours import readable_pair
 from queue_server.common.jsontext import JSONResponse
 from queue_server.common.messages import DAYS_ID, MONTHS_ID, format_date, format_datetime
 from queue_server.domain.catalogue import PRIORITY_GROUPS, Screen, Site
@@ -26,8 +26,6 @@ from queue_server.web.websocket import screen_scope
 __all__ = [
     "DAYS_ID",
     "MONTHS_ID",
-    "NEAR_BLACK",
-    "WHITE",
     "PRIORITY_GROUPS",
     "Refusal",
     "Assets",
@@ -45,14 +43,12 @@ __all__ = [
     "format_date",
     "format_datetime",
     "limit_code_lookups",
-    "channels",
     "config_of",
-    "contrast",
     "ctx_of",
     "public_status",
-    "luminance",
     "questionnaire",
     "read_json",
+    "readable_pair",
     "screen_scope",
     "sites_of",
     "validation",

@@ -60,7 +60,7 @@ function setLabel(el, label) {
 }
 
 function paint(el, agency) {
-  setVar(el, "--agency", agency?.colour || "");
+  setVar(el, "--agency", agency?.tile || agency?.colour || ""); // tile: darkened where the ink needs it
   setVar(el, "--ink", agency?.ink || "");
 }
 
