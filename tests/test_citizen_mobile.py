@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 from playwright.async_api import Route
 
 from .display_support import call_next
-from .helpers import Server, eventually
+from .helpers import Server, eventually, running_server
 from .test_citizen_support import bounded, chromium, fast, open_page, shot, text, until
 
 PHONE = (390, 844)
@@ -198,3 +199,47 @@ async def test_a_late_answer_to_an_old_status_request_does_not_undo_a_newer_even
         await asyncio.sleep(0.5)  # time for the page to act on it, were it to
         assert await page.evaluate("() => document.getElementById('main').dataset.state") == "serving"
         assert await text(page, "#state-line") == "Sedang dilayani di Loket 1"
+
+
+IN_VIEW = """(id) => { const b = document.getElementById(id).getBoundingClientRect();
+  return b.height > 0 && b.top >= 0 && b.bottom <= innerHeight; }"""
+
+
+@bounded(90)
+async def test_on_a_small_phone_the_call_brings_the_turn_banner_into_view(server: Server) -> None:
+    """320x568: the banner "Giliran Anda!" is far below the number and the facts; a call scrolls to it."""
+    fast(server, status_refresh_seconds=600)
+    token = (await server.issue("ktp"))["ticket"]["token"]
+    op = await server.login("op-disdukcapil")
+    assert (await server.command(op, "1", "open")).status_code == 200
+    async with (
+        chromium() as browser,
+        open_page(browser, f"{server.url}/t/{token}", size=(320, 568), mobile=True) as page,
+    ):
+        await until(page, "() => document.body.dataset.link === 'live'")
+        await page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")  # reading the page's end
+        await call_next(server, op, "1")
+        await until(page, "() => !document.getElementById('turn').hidden")
+        await until(page, IN_VIEW, "turn")
+
+
+@bounded(90)
+async def test_offline_the_notice_is_in_view_and_the_figures_are_marked_not_live(tmp_path: Path) -> None:
+    """390x844, the link lost: "Koneksi terputus" is at the top of the screen wherever the citizen scrolled (it
+    used to be the page's last element, far below the fold) and the figures are struck through meanwhile."""
+    struck = "() => getComputedStyle(document.getElementById('ahead')).textDecorationLine"
+    async with chromium() as browser, AsyncExitStack() as stack:
+        async with running_server(tmp_path / "q.sqlite3") as first:
+            token = (await first.issue("ktp"))["ticket"]["token"]
+            url = f"{first.url}/t/{token}"
+            page = await stack.enter_async_context(open_page(browser, url, size=PHONE, mobile=True, errors_ok=True))
+            await until(page, "() => document.body.dataset.link === 'live'")
+            assert await page.evaluate(struck) == "none" and await page.is_hidden("#offline")
+            await page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+        await until(page, "() => document.body.dataset.link === 'offline'")
+        assert await text(page, "#offline") == "Koneksi terputus, menyambung ulang… Angka di bawah belum diperbarui."
+        assert await page.evaluate(IN_VIEW, "offline")
+        await page.evaluate("() => window.scrollTo(0, 0)")
+        assert await page.evaluate(IN_VIEW, "offline") and await page.evaluate(IN_VIEW, "ahead")
+        assert await page.evaluate(struck) == "line-through"
+        assert await page.get_attribute("#waiting", "aria-busy") == "true"

@@ -18,6 +18,7 @@ const $ = (id) => document.getElementById(id);
 const statusUrl = `/api/v1/tickets/${encodeURIComponent(config.token)}`;
 let status = config.status;
 const announced = new Set();
+const REDUCED_MOTION = matchMedia("(prefers-reduced-motion: reduce)");
 let notifiedTo = null; // the masked number messages go to, once given on this page
 
 function counterName(ticket) {
@@ -36,7 +37,10 @@ function render() {
   // "55–90" stays on one line in large type (a word joiner each side of the dash); "sekitar" and "menit" may wrap.
   $("wait").textContent = waitText(texts, status.estimated_wait, status.estimated_wait_minutes).replace("–", "\u2060–\u2060");
   $("wait").classList.toggle("words", waitInWords(status.estimated_wait));
+  const newlyCalled = state === "called" && $("turn").hidden;
   $("turn").hidden = state !== "called";
+  // On a small phone the banner is below the fold: bring it into view once, when the call comes.
+  if (newlyCalled) $("turn").scrollIntoView({ block: "center", behavior: REDUCED_MOTION.matches ? "auto" : "smooth" });
   if (state === "called") $("turn-where").textContent = texts.t("ticket_go_to", { counter: counterName(ticket) });
   const line = {
     serving: texts.t("ticket_serving", { counter: counterName(ticket) }),
@@ -222,6 +226,7 @@ const link = new LiveClient({
     const shown = state === "connected" ? "live" : "offline";
     document.body.dataset.link = shown;
     $("offline").hidden = shown !== "offline";
+    $("waiting").setAttribute("aria-busy", String(shown === "offline")); // its figures are not live meanwhile
   },
   refusedRetryMs: 60_000,
   refusedRetries: 60,
