@@ -91,9 +91,12 @@ async def test_book_a_slot_get_a_code_then_cancel_it_and_the_nik_is_nowhere(site
             await page.fill("#phone", "0812-3456-7890")
             await page.click("#submit")
             assert await text(page, "#nik-error") == "NIK harus 16 angka."
+            focused = "() => document.activeElement.id"
+            assert await page.evaluate(focused) == "nik"  # where the citizen fixes it
             await page.fill("#nik", "3328019913900001")
             await page.click("#submit")
             await until(page, "() => document.getElementById('nik-error').textContent.includes('Tanggal lahir')")
+            assert await page.evaluate(focused) == "nik"
             await page.fill("#nik", NIK)
             await page.fill("#phone", "0812")
             await page.click("#submit")
@@ -111,6 +114,13 @@ async def test_book_a_slot_get_a_code_then_cancel_it_and_the_nik_is_nowhere(site
             assert await text(page, "#r-window") == "Lapor hadir di kios MPP antara pukul 08.30 dan 09.15."
             assert await text(page, "#r-phone") == "Nomor ponsel: 0812*****890"
             await until(page, "() => document.getElementById('r-qr').naturalWidth > 0")
+            # The form is gone: the focus is on the result's heading (read out), not left on <body>.
+            assert await page.evaluate(focused) == "r-title"
+            assert await text(page, "#r-title") == "Pemesanan berhasil"
+            assert await page.get_attribute("#r-qr", "alt") == f"Kode QR pemesanan {code}"
+            await page.click("#lang")
+            assert await page.get_attribute("#r-qr", "alt") == f"QR code of booking {code}"
+            await page.click("#lang")
             assert await page.input_value("#nik") == ""  # the form forgot it
             pages.append(await page.content())
             shot_path = tmp_path / "booking-done.png"

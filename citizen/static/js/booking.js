@@ -85,7 +85,7 @@ async function submit(event) {
   for (const id of ["nik-error", "phone-error", "form-error", "slot-error"]) say(id, "");
   const nik = $("nik").value.replace(/[\s.-]/g, "");
   if (!chosen("slot")) return say("slot-error", texts.t("booking_pick_slot"));
-  if (!/^\d{16}$/.test(nik)) return say("nik-error", texts.t("booking_nik_length"));
+  if (!/^\d{16}$/.test(nik)) return refuse("nik-error", texts.t("booking_nik_length"));
   $("submit").disabled = true;
   const answer = await call("POST", `/api/v1/sites/${site}/bookings`, {
     body: {
@@ -100,13 +100,24 @@ async function submit(event) {
   }
   const error = answer.error;
   const field = FIELD_ERRORS[error.code] || (error.details?.field === "phone" ? "phone-error" : null);
-  if (field) return say(field, texts.error(error));
+  if (field) return refuse(field, texts.error(error));
   if (["slot_full", "slot_unavailable"].includes(error.code)) {
     await loadSlots();
     $("step-identity").hidden = false;
     return say("slot-error", texts.error(error));
   }
   say("form-error", texts.error(error));
+}
+
+// A refused field says why under it and takes the focus, so the citizen (or a screen reader) is where to fix it.
+function refuse(errorId, text) {
+  say(errorId, text);
+  $(errorId === "nik-error" ? "nik" : "phone").focus();
+}
+
+function nameQr() {
+  const code = $("r-code").textContent;
+  if (code) $("r-qr").alt = texts.t("booking_qr_alt", { code });
 }
 
 function showResult(booking) {
@@ -122,6 +133,9 @@ function showResult(booking) {
   });
   $("r-phone").textContent = `${texts.t("booking_phone")}: ${booking.phone}`;
   $("r-link").href = `/b/${encodeURIComponent(booking.code)}${texts.lang === "en" ? "?lang=en" : ""}`;
+  nameQr();
+  // The form (and the focused button) is hidden: the result's heading takes the focus, as the kiosk's screens do.
+  $("r-title").focus();
   $("result").scrollIntoView();
 }
 
@@ -142,6 +156,7 @@ $("lang").addEventListener("click", () => {
   texts.apply();
   if (chosen("day")) loadSlots();
   fillWaits();
+  if ($("r-code")) nameQr();
 });
 texts.apply();
 if (form) loadWaits();
