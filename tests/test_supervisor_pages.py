@@ -257,6 +257,20 @@ async def test_supervisor_actions_from_the_dashboard(browser: Browser, server: S
         assert not any(code in " ".join(rows) for code in ("counter.", "ticket.", "site.", "kk", "operator"))
 
 
+CHOICE_CONTRAST = """() => {
+  const lum = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number).map((v) => v / 255)
+    .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const out = {};
+  for (const b of document.querySelectorAll("#q-choices button")) {
+    const s = getComputedStyle(b);
+    const [hi, lo] = [lum(s.color), lum(s.backgroundColor)].sort((x, y) => y - x);
+    out[b.textContent.trim()] = Math.round(((hi + 0.05) / (lo + 0.05)) * 100) / 100;
+  }
+  return out;
+}"""
+
+
 async def test_survey_tablet_collects_the_answers_of_the_ticket_just_served(
     browser: Browser, server: Server, tmp_path: Path
 ) -> None:
@@ -271,6 +285,10 @@ async def test_survey_tablet_collects_the_answers_of_the_ticket_just_served(
         assert "A-001" in await page.evaluate(text_of("#q-ticket"))
         assert await page.evaluate(text_of("#q-element")) == "Persyaratan"
         await page.screenshot(path=screenshot_dir(tmp_path) / "supervisor-survey-tablet-1280x800.png")
+        # Every answer's words on its colour at WCAG AA for normal text (21 px, weight 600): "2 Kurang sesuai" was
+        # white on #ef6c00, 3.08:1.
+        ratios = await page.evaluate(CHOICE_CONTRAST)
+        assert len(ratios) == 4 and all(r >= 4.5 for r in ratios.values()), ratios
         for answer in (4, 3, 4, 4, 3, 4, 4, 3):
             await page.click(f"#q-choices button[data-value='{answer}']")
         await page.click("#q-back")
