@@ -60,3 +60,17 @@ async def test_after_a_server_restart_the_board_shows_the_calls_it_missed(tmp_pa
 def keep_welcome(welcomes: list[dict], frame: str | bytes) -> None:  # type: ignore[type-arg]
     if isinstance(frame, str) and '"type":"welcome"' in frame:
         welcomes.append(json.loads(frame))
+
+
+@bounded(120)
+async def test_after_an_outage_the_board_retries_at_least_every_ten_seconds(tmp_path: Path) -> None:
+    """The shared client's ceiling of 30 s would bring a TV back up to half a minute after the server: the board's
+    pauses grow to 10 s and no further."""
+    async with chromium() as browser, AsyncExitStack() as page_stack:
+        async with running_server(tmp_path / "queue.sqlite3") as server:
+            page = await page_stack.enter_async_context(board_page(browser, server))
+            await until(page, "() => document.getElementById('link-dot').dataset.status === 'live'")
+        await until(page, "() => window.__display.waits.some((w) => w.ceilingMs >= 10000)", timeout_ms=60_000)
+        waits = await page.evaluate("() => window.__display.waits")
+        assert max(w["ceilingMs"] for w in waits) == 10_000, waits
+        assert all(w["delayMs"] <= 10_000 for w in waits), waits

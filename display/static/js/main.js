@@ -25,6 +25,7 @@ clock.show(document.getElementById("clock-date"), document.getElementById("clock
 
 // The shared client (docs/protocol.md) resumes from the last seq it passed on; the board also skips what it has.
 // A refused screen tries again every minute for an hour, so fixing the token or the site file is enough.
+const RECONNECT_CEILING_MS = 10_000;
 const connection = new LiveClient({
   hello: () => ({
     role: "display",
@@ -37,11 +38,19 @@ const connection = new LiveClient({
   onStatus: showLink,
   refusedRetryMs: 60_000,
   refusedRetries: Infinity, // an unattended TV must recover by itself once its screen or token is put right
+  // A lower ceiling than the shared 30 s: after an outage the hall's TVs are back within 10 s of the server (a few
+  // dozen screens retrying every few seconds are nothing to it), not up to half a minute late.
+  maxDelayMs: RECONNECT_CEILING_MS,
 });
+const waits = []; // the last reconnect pauses, for support (window.__display.waits)
 
 function showLink(state, detail) {
   if (state === "connected") status.setLink("live");
-  else if (state === "reconnecting") status.setLink("offline");
+  else if (state === "reconnecting") {
+    status.setLink("offline");
+    waits.push({ delayMs: detail.delayMs, ceilingMs: detail.ceilingMs });
+    if (waits.length > 20) waits.shift();
+  }
   else if (state === "refused") {
     status.setLink("refused");
     status.showRefusal(detail.error);
@@ -163,6 +172,6 @@ for (const type of ["pointerdown", "keydown", "touchstart"]) {
   document.addEventListener(type, () => announcer.unlock(), { passive: true });
 }
 
-window.__display = { board, view, connection, announcer, health, clock };
+window.__display = { board, view, connection, announcer, health, clock, waits };
 status.setAudio(announcer.state);
 connection.start();
