@@ -190,3 +190,23 @@ async def test_the_board_answers_the_servers_pings(tmp_path: Path) -> None:
             assert len(sockets) == 1 and not sockets[0].is_closed()  # never dropped, never reconnected
             assert [f["type"] for f in sent[:2]] == ["hello", "health"]
             assert sent[0]["client"] == "display/1" and "last_seq" not in sent[0]
+
+
+@bounded(60)
+async def test_with_reduced_motion_nothing_pulses_blinks_or_runs(server: Server) -> None:
+    """A viewer who asked the system for less motion: a new call is marked (frame, tile border) but nothing on the
+    board moves, the running text included."""
+    await server.issue("ktp")
+    op = await server.login("op-disdukcapil")
+    assert (await server.command(op, "1", "open")).status_code == 200
+    async with chromium() as browser, board_page(browser, server) as page:
+        await page.emulate_media(reduced_motion="reduce")
+        label = (await call_next(server, op, "1"))["ticket"]["label"]
+        await hero_shows(page, label)
+        assert await page.evaluate("document.getElementById('hero').classList.contains('is-fresh')")
+        running = "() => document.getAnimations().map((a) => a.animationName || a.constructor.name)"
+        assert await page.evaluate(running) == []
+        frame = "() => getComputedStyle(document.querySelector('.hero-card'), '::after').opacity"
+        assert await page.evaluate(frame) == "1"  # the fresh call's frame, shown still
+        await page.emulate_media(reduced_motion="no-preference")
+        assert len(await page.evaluate(running)) > 0  # the same board moves for everyone else
