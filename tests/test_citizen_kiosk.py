@@ -445,3 +445,30 @@ async def test_a_screen_reader_hears_where_the_citizen_is(server: Server) -> Non
         assert await page.get_attribute("[data-key='⌫']", "aria-label") == "Hapus satu huruf"
         await page.click("#lang")
         assert await page.get_attribute("[data-key='⌫']", "aria-label") == "Delete one character"
+
+
+RING = """() => {
+  const lum = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number).map((v) => v / 255)
+    .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const ratio = (a, b) => { const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x); return (hi + 0.05) / (lo + 0.05); };
+  const el = document.activeElement, s = getComputedStyle(el);
+  const inner = (s.boxShadow.match(/rgba?\\([^)]*\\)/) || ["rgb(255, 255, 255)"])[0];
+  const page = getComputedStyle(document.documentElement).backgroundColor;
+  return {id: el.dataset.agency || el.id, outline: s.outlineStyle, page: ratio(inner, page),
+          tile: ratio(inner, s.backgroundColor), yellow: ratio(inner, s.outlineColor)};
+}"""
+
+
+@bounded(60)
+async def test_the_focus_ring_is_seen_on_the_page_and_beside_every_tile(server: Server) -> None:
+    """The kiosk's yellow focus ring is 1.7:1 on its pale page: a dark ring inside it reaches 3:1 against the page,
+    the yellow and each agency's tile colour."""
+    async with chromium() as browser, kiosk_page(browser, server) as page:
+        rings = []
+        for _ in range(await page.locator(".k-agency").count() + 3):
+            await page.keyboard.press("Tab")
+            rings.append(await page.evaluate(RING))
+        tiles = [r for r in rings if r["outline"] != "none" and r["id"] and r["id"] not in ("lang",)]
+        assert len([r for r in rings if r["outline"] != "none"]) >= 10, rings
+        assert [r for r in tiles if min(r["page"], r["yellow"]) < 3] == [], tiles
