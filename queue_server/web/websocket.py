@@ -261,7 +261,11 @@ class Connection:
         site_id = self.follow.site
         mode = "snapshot"
         head = self.ctx.seq(site_id)
-        if isinstance(last_seq, int) and last_seq > head:  # it was served by a process ahead of this one
+        ahead = isinstance(last_seq, int) and last_seq > head  # it was served by a process ahead of this one
+        # A citizen's phone opening a ticket another process issued a moment ago (found in the database by the
+        # hello, not yet followed here): caught up first, so the snapshot has the ticket rather than nothing.
+        unseen = self.follow.token is not None and self.follow.token not in self.ctx.state(site_id).by_token
+        if ahead or (unseen and self.ctx.storage.shared):
             await self.ctx.catch_up(site_id)
             head = self.ctx.seq(site_id)
         if isinstance(last_seq, int) and 0 < last_seq <= head:
