@@ -329,6 +329,9 @@ BAD_REQUESTS = [
     ("POST", "/api/v1/sites/tegal/counters/1/commands", "op", {"command": ["open"]}, 422, "invalid_field"),
     ("POST", "/api/v1/sites/tegal/counters/1/commands", "op", {"command": "open", "command_id": "x"}, 422, "invalid_field"),
     ("POST", "/api/v1/sites/tegal/counters/1/commands", "op", {"command": "call"}, 422, "invalid_field"),
+    # a field the command does not use is refused, not ignored (call_next with a ticket would call someone else)
+    ("POST", "/api/v1/sites/tegal/counters/1/commands", "op", {"command": "call_next", "ticket": "A-005"}, 422, "invalid_field"),
+    ("POST", "/api/v1/sites/tegal/counters/1/commands", "op", {"command": "finish", "note": "x"}, 422, "invalid_field"),
     ("POST", "/api/v1/sites/tegal/counters/1/commands", "op", {"command": "start"}, 409, "no_current_ticket"),
     ("POST", "/api/v1/sites/tegal/counters/1/commands", "op", {"command": "call_next"}, 409, "counter_closed"),
     ("POST", "/api/v1/sites/tegal/counters/1/commands", "op", {"command": "transfer", "target_service": 3}, 422, "invalid_field"),

@@ -48,6 +48,10 @@ COUNTER_COMMANDS = (
 )
 TICKET_ACTIONS = ("cancel", "transfer", "requeue")
 # Counter commands that need nothing but the counter.
+USES = {  # the fields each counter command reads besides command and command_id
+    "call": ("ticket",), "requeue": ("ticket",), "unpark": ("ticket",), "park": ("note",),
+    "transfer": ("target_service", "note"),
+}  # fmt: skip
 COUNTER_ONLY_COMMANDS: dict[str, Callable[[str], c.Command]] = {
     "pause": c.PauseCounter,
     "close": c.CloseCounter,
@@ -158,6 +162,11 @@ async def counter_command(
     principal = require(principal, "counter.command", site_id, counter.agency)
     v.only(body, {"command", "command_id", "ticket", "target_service", "note", "type", "site", "counter"})
     name = v.required_text(body, "command", choices=COUNTER_COMMANDS)
+    # A field the command does not use is refused, never ignored: "call_next" with a "ticket" would call someone
+    # else than the client meant.
+    unused = [key for key in ("ticket", "target_service", "note") if key in body and key not in USES.get(name, ())]
+    if unused:
+        raise Refusal("invalid_field.not_for_command", command=name, details={"field": unused[0]})
     command_id = v.command_id(body)
     command: c.Command
     if name in COUNTER_ONLY_COMMANDS:
