@@ -160,6 +160,10 @@ class CounterClient:
 
     def __post_init__(self) -> None:
         self.server_url = self.server_url.rstrip("/")
+        if (
+            "://" not in self.server_url
+        ):  # "192.168.1.10:8000" as typed from the supervisor's note: plain HTTP on the LAN
+            self.server_url = f"http://{self.server_url}"
         self.ws_url = websocket_url(self.server_url)
         self.catalogue: dict[str, Any] = {}
         self.view = CounterView(self.site, self.counter, ())

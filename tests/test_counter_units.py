@@ -392,3 +392,10 @@ def test_the_park_prompt_on_screen() -> None:
     for expected in ("Parkir A-001: warga mengambil berkas dulu", "Catatan         Bawa KK_",
                      "Apa yang harus dibawa warga (boleh kosong), Enter parkir:", "Enter kirim", "Esc batal"):  # fmt: skip
         assert expected in text, expected
+
+
+def test_a_server_address_typed_without_http_is_taken_as_http() -> None:
+    """An outside review typed `counter-client 127.0.0.1:8000 ...` and got "unknown url type"."""
+    client = CounterClient("127.0.0.1:8000/", "uji", "1")
+    assert (client.server_url, client.ws_url) == ("http://127.0.0.1:8000", "ws://127.0.0.1:8000/ws")
+    assert CounterClient("https://mpp.example.id", "uji", "1").ws_url == "wss://mpp.example.id/ws"
