@@ -569,6 +569,18 @@ async def test_a_site_s_dashboard_shows_its_tv_whichever_process_the_tv_is_on(pg
         await eventually(lambda: lobby_on_a_is(("down", True, False)), "down again once it left b", seconds=30)
 
 
+async def add_ikd_service(server: Server) -> None:
+    """On `server`, through the Settings API: Disdukcapil's new service IKD (prefix Z) and counter 27 serving it."""
+    admin = await server.login("admin")
+    document = (await server.http.get("/api/v1/sites/tegal/configuration", headers=admin)).json()["document"]
+    agency = next(x for x in document["agencies"] if x["id"] == "disdukcapil")
+    agency["services"].append({"id": "ikd", "name": "Identitas Kependudukan Digital", "prefix": "Z"})
+    agency["counters"].append({"id": "27", "name": "Loket 27", "services": ["ikd"]})
+    r = await server.http.put("/api/v1/sites/tegal/configuration", json={"version": 0, "document": document},
+                              headers=admin)  # fmt: skip
+    assert r.status_code == 200, r.text
+
+
 async def test_a_configuration_changed_on_one_process_applies_on_every_other(pg_cluster: str) -> None:
     """Issue 16: the site.configured event another process committed is parsed and applied here too: the new
     service can be issued on process b at once, and b's display is told."""
@@ -576,15 +588,7 @@ async def test_a_configuration_changed_on_one_process_applies_on_every_other(pg_
     async with servers(database, 2) as (a, b):
         ws, _ = await hello(b.ws_url)
         try:
-            admin = await a.login("admin")
-            current = (await a.http.get("/api/v1/sites/tegal/configuration", headers=admin)).json()
-            document = current["document"]
-            agency = next(x for x in document["agencies"] if x["id"] == "disdukcapil")
-            agency["services"].append({"id": "ikd", "name": "Identitas Kependudukan Digital", "prefix": "Z"})
-            agency["counters"].append({"id": "27", "name": "Loket 27", "services": ["ikd"]})
-            r = await a.http.put("/api/v1/sites/tegal/configuration", json={"version": 0, "document": document},
-                                 headers=admin)  # fmt: skip
-            assert r.status_code == 200, r.text
+            await add_ikd_service(a)
             frames = await frames_until(ws, lambda fs: any(f["type"] == "site.configured" for f in fs))
             assert next(f for f in frames if f["type"] == "site.configured")["data"] == {"version": 1}
             assert "ikd" in b.ctx.sites["tegal"].services
@@ -606,14 +610,8 @@ async def test_a_service_added_on_one_process_is_issued_on_another_before_its_fo
         follower = b.ctx.engine._follower  # noqa: SLF001 - stopped: it stands for one that has not read it yet
         assert follower is not None
         follower.cancel()
-        admin, op = await a.login("admin"), await b.login("op-disdukcapil")
-        document = (await a.http.get("/api/v1/sites/tegal/configuration", headers=admin)).json()["document"]
-        agency = next(x for x in document["agencies"] if x["id"] == "disdukcapil")
-        agency["services"].append({"id": "ikd", "name": "Identitas Kependudukan Digital", "prefix": "Z"})
-        agency["counters"].append({"id": "27", "name": "Loket 27", "services": ["ikd"]})
-        r = await a.http.put("/api/v1/sites/tegal/configuration", json={"version": 0, "document": document},
-                             headers=admin)  # fmt: skip
-        assert r.status_code == 200, r.text
+        await add_ikd_service(a)
+        op = await b.login("op-disdukcapil")
         assert (await b.issue("ikd"))["ticket"]["label"] == "Z-001"
         assert (await b.command(op, "27", "open")).status_code == 200
         assert (await b.command(op, "27", "call_next")).json()["ticket"]["label"] == "Z-001"

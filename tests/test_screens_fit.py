@@ -63,6 +63,19 @@ async def large_type(page: Page, large: bool) -> None:
         await until(page, "() => document.documentElement.classList.contains('lt')")
 
 
+async def kiosk_at_service(
+    browser: Browser, size: tuple[int, int], url: str, large: bool, agency: str, service: str
+) -> Page:
+    """A kiosk page of `size`, in large type or not, where a citizen has just chosen `agency` then `service`."""
+    page = await page_at(browser, size)
+    await page.goto(f"{url}/kiosk/tegal#token={KIOSK}")
+    await until(page, "() => document.body.dataset.ready === 'true'")
+    await large_type(page, large)
+    await page.click(f".k-agency[data-agency='{agency}']")
+    await page.click(f".k-service[data-service='{service}']")
+    return page
+
+
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 @pytest.mark.parametrize("large", [False, True], ids=["plain", "large-type"])
 async def test_every_later_kiosk_screen_is_in_view(
@@ -74,12 +87,7 @@ async def test_every_later_kiosk_screen_is_in_view(
     monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
     site = notify_site(tmp_path, SimpleNamespace(url="http://127.0.0.1:9"))  # never contacted: nobody submits
     async with running_server(tmp_path / "q.sqlite3", site_files=[site]) as server:
-        page = await page_at(browser, size)
-        await page.goto(f"{server.url}/kiosk/tegal#token={KIOSK}")
-        await until(page, "() => document.body.dataset.ready === 'true'")
-        await large_type(page, large)
-        await page.click(".k-agency[data-agency='disdukcapil']")
-        await page.click(".k-service[data-service='ktp']")
+        page = await kiosk_at_service(browser, size, server.url, large, "disdukcapil", "ktp")
         await until(page, "() => window.__kiosk.screen === 'priority'")
         problems = {"priority": await page.evaluate(OUT_OF_REACH, "priority")}
         await page.click("#priority-none")
@@ -190,12 +198,7 @@ async def test_a_long_wait_keeps_the_ticket_on_screen(
     assert (await server.command(op, "15", "open")).status_code == 200
     for _ in range(20):
         await server.issue("bpjstk_daftar")
-    page = await page_at(browser, size)
-    await page.goto(f"{server.url}/kiosk/tegal#token={KIOSK}")
-    await until(page, "() => document.body.dataset.ready === 'true'")
-    await large_type(page, large)
-    await page.click(".k-agency[data-agency='bpjs_tk']")
-    await page.click(".k-service[data-service='bpjstk_daftar']")
+    page = await kiosk_at_service(browser, size, server.url, large, "bpjs_tk", "bpjstk_daftar")
     await page.click("#priority-none")
     await until(page, "() => window.__kiosk.screen === 'ticket' && document.getElementById('t-qr').complete")
     wait = await page.text_content("#t-wait") or ""
