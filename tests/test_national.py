@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -602,3 +603,16 @@ async def test_the_page_is_served_before_sign_in_without_naming_a_mall(malls: Se
     async with httpx.AsyncClient(base_url=malls.url) as http:
         assert (await http.get("/static/supervisor/js/national.js")).status_code == 200
         assert (await http.get("/static/supervisor/css/national.css")).status_code == 200
+
+
+def test_a_silent_mirrored_mall_s_longest_wait_is_as_of_when_it_was_last_heard() -> None:
+    """Its figures are as of its last word: its oldest waiting citizen's wait must not grow here by the hours the box
+    has been silent (it may have served everyone meanwhile)."""
+    now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # 15.00 WIB
+    row = {"longest_wait": 3 * 3600.0, "screens_shown": []}
+    heard = {"tegal": (now - timedelta(hours=2)).isoformat()}
+    silent = national_module.with_screens(TEGAL, row, set(), heard, now)
+    assert silent["mirrored"] is True and silent["longest_wait"] == 3600.0
+    assert national_module.with_screens(TEGAL, row, set(), {"tegal": None}, now)["longest_wait"] == 3 * 3600.0
+    hosted = national_module.with_screens(TEGAL, row, set(), {}, now)
+    assert hosted["mirrored"] is False and hosted["longest_wait"] == 3 * 3600.0

@@ -22,7 +22,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from queue_server.application.auth import Principal, visible_sites
@@ -138,7 +138,7 @@ class National:
         live = await self.live_rows(sites)
         heard = await self.uplinks_heard(sites)
         rows = [
-            {**with_screens(site, row, elsewhere, heard), **found.view()}
+            {**with_screens(site, row, elsewhere, heard, self.ctx.now()), **found.view()}
             for site, row, found in zip(sites, live, answers, strict=True)
         ]
         totals = _totals(rows, sum(answers, Answers()))
@@ -270,14 +270,20 @@ def site_row(site: Site, headline: dict[str, Any], issued: Mapping[tuple[str, da
 
 
 def with_screens(
-    site: Site, row: dict[str, Any], elsewhere: set[tuple[str, str]], heard: Mapping[str, str | None]
+    site: Site, row: dict[str, Any], elsewhere: set[tuple[str, str]], heard: Mapping[str, str | None], now: datetime
 ) -> dict[str, Any]:
     """The row with "screens down" counting the displays connected to the other server processes too. A mirrored
     mall's screens are connected to its own server, unknown here; its row says when that server was last heard
-    from (`heard_at`): its figures are as of then."""
+    from (`heard_at`): its figures are as of then, its longest wait too (a silent box's waits must not grow here
+    by the hours it has been silent: the mall may have served them all meanwhile)."""
     if site.id in heard:
-        return {**row, "screens_shown": [], "screens_down": None, "screens_total": None, "mirrored": True,
-                "heard_at": heard[site.id]}  # fmt: skip
+        at = heard[site.id]
+        longest = row["longest_wait"]
+        if at is not None and longest is not None:
+            silent = max(0.0, (now - datetime.fromisoformat(at)).total_seconds())
+            longest = max(0.0, longest - silent)
+        return {**row, "longest_wait": longest, "screens_shown": [], "screens_down": None, "screens_total": None,
+                "mirrored": True, "heard_at": at}  # fmt: skip
     shown = set(row["screens_shown"]) | {screen for s, screen in elsewhere if s == site.id}
     return {**row, "screens_shown": sorted(shown), "screens_down": sum(1 for x in site.screens if x not in shown),
             "mirrored": False, "heard_at": None}  # fmt: skip
