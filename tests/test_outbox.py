@@ -533,6 +533,66 @@ async def test_a_failing_gateway_raises_an_alert_keeps_dead_letters_and_a_superv
             assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_dead_letter"
 
 
+async def test_dead_letters_resent_late_never_mislead_and_a_moved_citizen_is_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An outside review: after the gateway mended, "send again" delivered "your number is H-002" for a ticket the
+    citizen had cancelled, and "your number is H-001" after "your turn". A resent message for a ticket that is over,
+    or whose citizen already had a later message, is skipped. And a citizen is told when the counter that called
+    them closes (back at their place), when they are moved to another service, and "you are next" (not "0 more")."""
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
+    with Receiver() as gateway:
+        gateway.status = 503
+        gateway.start()
+        site = notify_site(tmp_path, gateway)
+        async with running_server(tmp_path / "q.sqlite3", site_files=[site], outbox_max_attempts=2, **FAST) as s, \
+                ticking(s.clock):  # fmt: skip
+
+            def phone(n: int) -> dict[str, Any]:
+                return {"phone": f"0812-3456-78{n:02d}", "consent": True}
+
+            first = (await s.issue("ktp", notify=phone(1)))["ticket"]
+            second = (await s.issue("ktp", notify=phone(2)))["ticket"]
+            sup = await s.login("supervisor")
+
+            async def both_dead() -> bool:
+                letters = (await s.http.get("/api/v1/sites/tegal/deliveries/dead", headers=sup)).json()["dead"]
+                return len(letters) >= 2
+
+            await eventually(both_dead, "both 'ticket issued' messages dead", seconds=60, every=0.1)
+            assert (await s.http.post(f"/api/v1/tickets/{second['token']}/cancel")).status_code == 200
+            gateway.status = 200
+            op = await s.login("op-disdukcapil")
+            assert (await s.command(op, "1", "open")).status_code == 200
+            assert (await s.command(op, "1", "call_next")).json()["ticket"]["label"] == first["label"]
+            await eventually(lambda: any("giliran Anda" in b["message"] for b in gateway.bodies("/send")), "turn", 30)
+            r = await s.http.post("/api/v1/sites/tegal/deliveries/resend", json={"endpoint": "gateway"}, headers=sup)
+            assert r.status_code == 200 and r.json()["resent"] == 2, r.text
+
+            async def none_pending() -> bool:
+                return not (await deliveries(s))["gateway"]["pending"]
+
+            await eventually(none_pending, "the resent letters settled", seconds=30, every=0.1)
+            sent = [b["message"] for b in gateway.bodies("/send")]
+            assert not any("nomor antrean Anda" in text for text in sent), sent  # both skipped: stale
+
+            # The counter closes while it calls the citizen: told they are back at their place.
+            assert (await s.command(op, "1", "close")).status_code == 200
+            await eventually(lambda: any("ditutup" in b["message"] for b in gateway.bodies("/send")), "returned", 30)
+            # Moved to another agency's service: told where, with the same number.
+            r = await s.http.post(f"/api/v1/sites/tegal/tickets/{first['label']}/actions",
+                                  json={"action": "transfer", "target_service": "skck"}, headers=sup)  # fmt: skip
+            assert r.status_code == 200, r.text
+            moved = f"nomor {first['label']} dipindahkan ke layanan Surat Keterangan Catatan Kepolisian (SKCK)"
+            await eventually(lambda: any(moved in b["message"] for b in gateway.bodies("/send")), "moved", 30)
+            polres = await s.login("op-polres")
+            assert (await s.command(polres, "5", "open")).status_code == 200  # nobody before them at SKCK now
+            await eventually(
+                lambda: any("Anda berikutnya" in b["message"] for b in gateway.bodies("/send")), "next", 30
+            )
+            assert not any("0 orang lagi" in b["message"] for b in gateway.bodies("/send"))
+
+
 # --- what agencies receive -----------------------------------------------------------------------------------------
 
 

@@ -317,13 +317,23 @@ class Deliverer:
         return site.notify.gateway.url, body, headers
 
     def _still_worth_sending(self, message: Pending, params: dict[str, Any]) -> None:
-        """A message that would mislead now is skipped: "your turn" once the citizen was served, "N people before
+        """A message that would mislead now is skipped: one whose citizen already had a later message (a dead
+        letter resent after the gateway mended: "your number is H-001" after "your turn"), "ticket issued" once the
+        ticket is over (cancelled, served, expired), "your turn" once the citizen was served, "N people before
         you" once called, a reminder of a booking that was cancelled or checked in."""
+        if message.overtaken:
+            raise _Skip("out of date: a later message to this citizen went first")
         state = self.states().get(message.site)
         if state is None:
             return
-        wanted = {policy.YOUR_TURN: TicketState.CALLED, policy.PEOPLE_AHEAD: TicketState.WAITING,
-                  policy.NO_SHOW: TicketState.NO_SHOW}.get(message.kind)  # fmt: skip
+        wanted = {policy.YOUR_TURN: TicketState.CALLED, policy.NO_SHOW: TicketState.NO_SHOW,
+                  **dict.fromkeys(policy.WHILE_WAITING, TicketState.WAITING)}.get(message.kind)  # fmt: skip
+        if message.kind == policy.TICKET_ISSUED and "ticket_id" in params:  # older rows name no ticket: sent as were
+            # Late but in order (a slow gateway) it still gives the number and the link; for a ticket that is
+            # over (cancelled, served, expired) it would only mislead.
+            ticket = state.tickets.get(params["ticket_id"])
+            if ticket is None or ticket.state in (TicketState.CANCELLED, TicketState.DONE, TicketState.EXPIRED):
+                raise _Skip("no longer true: the ticket is over")
         if wanted is not None:
             ticket = state.tickets.get(params.get("ticket_id", ""))
             if ticket is None or ticket.state is not wanted:

@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 # The citizen messages (templates: [message.*] of common/messages.toml).
 TICKET_ISSUED = "ticket_issued"
 PEOPLE_AHEAD = "people_ahead"
+NEXT_UP = "next_up"  # "N people before you" with nobody left before: "you are next"
+TRANSFERRED = "transferred"
+RETURNED = "returned"  # the counter that called the ticket closed: back at the old place
+DAY_REOPENED = "day_reopened"
 YOUR_TURN = "your_turn"
 NO_SHOW = "no_show"
 SURVEY = "survey"
@@ -41,8 +45,10 @@ BOOKING_CONFIRMED = "booking_confirmed"
 BOOKING_REMINDER_DAY = "booking_reminder_day"
 BOOKING_REMINDER_HOUR = "booking_reminder_hour"
 BOOKING_RELEASED = "booking_released"
-KINDS = (TICKET_ISSUED, PEOPLE_AHEAD, YOUR_TURN, NO_SHOW, SURVEY, BOOKING_CONFIRMED, BOOKING_REMINDER_DAY,
-         BOOKING_REMINDER_HOUR, BOOKING_RELEASED)  # fmt: skip
+KINDS = (TICKET_ISSUED, PEOPLE_AHEAD, NEXT_UP, TRANSFERRED, RETURNED, DAY_REOPENED, YOUR_TURN, NO_SHOW, SURVEY,
+         BOOKING_CONFIRMED, BOOKING_REMINDER_DAY, BOOKING_REMINDER_HOUR, BOOKING_RELEASED)  # fmt: skip
+# The messages that are true only while their ticket waits in the line (the deliverer skips them otherwise).
+WHILE_WAITING = (PEOPLE_AHEAD, NEXT_UP, TRANSFERRED, RETURNED, DAY_REOPENED)
 
 # Events after which anyone may have come near the front of the line (every waiting ticket with a number is looked
 # at), and events after which only their own ticket may be near already (it joined, or its citizen just asked).
@@ -97,7 +103,7 @@ class Policy:
                 if hooks and event.type in payloads.EVENT_TYPES:
                     rows.extend(self._webhooks(event, site))
                 if site.notify.offered:
-                    rows.extend(self._citizen(event, state))
+                    rows.extend(self._citizen(event, state, reopened=any(e.type == ev.DAY_REOPENED for e in events)))
             if site.notify.offered and state.contacts_waiting:
                 rows.extend(self._near(events, state))
         except Exception:  # a bug here must not refuse a citizen's ticket; it is logged loudly instead
@@ -138,7 +144,7 @@ class Policy:
             )
         return rows
 
-    def _citizen(self, event: Event, state: SiteState) -> list[OutboxRow]:
+    def _citizen(self, event: Event, state: SiteState, reopened: bool = False) -> list[OutboxRow]:
         site, data, at = state.site, event.data, event.at
         ticket, booking = data.get("ticket"), data.get("booking")
         out: list[OutboxRow] = []
@@ -166,12 +172,18 @@ class Policy:
         about = {"ticket": ticket["label"], "service": _service_name(site, ticket["service"])}
         link = f"{site.notify.public_url}/t/{ticket['token']}"
         if event.type in (ev.TICKET_ISSUED, ev.BOOKING_CHECKED_IN, ev.TICKET_CONTACT_LEFT):
-            message(TICKET_ISSUED, contact, key, link=link, **about)
+            message(TICKET_ISSUED, contact, key, link=link, ticket_id=ticket["id"], **about)
         elif event.type in (ev.TICKET_CALLED, ev.TICKET_RECALLED):
             counter = site.counters.get(ticket["counter"])
             message(YOUR_TURN, contact, key, ticket_id=ticket["id"], counter=counter.name if counter else "", **about)
         elif event.type == ev.TICKET_NO_SHOW:
             message(NO_SHOW, contact, key, ticket_id=ticket["id"], **about)
+        elif event.type == ev.TICKET_TRANSFERRED and isinstance(data.get("new_ticket"), dict):
+            leg = data["new_ticket"]  # the citizen's place is the new leg now: told where, and near again from it
+            message(TRANSFERRED, contact, key, link=link, ticket_id=leg["id"], ticket=leg["label"],
+                    service=_service_name(site, leg["service"]))  # fmt: skip
+        elif event.type == ev.TICKET_RETURNED:
+            message(DAY_REOPENED if reopened else RETURNED, contact, key, link=link, ticket_id=ticket["id"], **about)
         elif event.type == ev.TICKET_FINISHED and site.notify.survey and ticket["state"] == TicketState.DONE.value:
             message(SURVEY, contact, key, link=link, **about)
         return out
@@ -200,6 +212,7 @@ def near_messages(
         if ahead is None or ahead > site.notify.people_ahead:
             continue
         told.add(ticket.id)
+        kind = PEOPLE_AHEAD if ahead > 0 else NEXT_UP  # "0 more before number ..." reads wrong
         link = f"{site.notify.public_url}/t/{ticket.token}"
         params = {"site": site.name, "ticket": ticket.label, "service": _service_name(site, ticket.service),
                   "people": ahead, "ticket_id": ticket.id, "link": link}  # fmt: skip
@@ -208,7 +221,7 @@ def near_messages(
                 new_id(),
                 site.id,
                 GATEWAY,
-                PEOPLE_AHEAD,
+                kind,
                 f"t:{ticket.token}",
                 json.dumps(params),
                 now,

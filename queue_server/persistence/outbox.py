@@ -33,6 +33,7 @@ class Pending:
     payload: str
     attempts: int
     created_at: datetime
+    overtaken: bool = False  # a later message of its endpoint and key was sent already (a dead letter resent late)
 
 
 @dataclass(frozen=True)
@@ -115,14 +116,17 @@ class OutboxStore:
         "issued"); one scheduled for later (a booking's reminder) holds nothing up."""
         at = utc_iso(now)
         rows = await self.storage._read(  # noqa: SLF001 - the short-read connection, as the engine's replays
-            "SELECT o.n, o.id, o.site, o.endpoint, o.kind, o.key, o.contact, o.payload, o.attempts, o.created_at "
+            "SELECT o.n, o.id, o.site, o.endpoint, o.kind, o.key, o.contact, o.payload, o.attempts, o.created_at, "
+            "EXISTS (SELECT 1 FROM outbox q WHERE q.endpoint = o.endpoint AND q.key = o.key AND q.n > o.n "
+            "AND q.state = 'sent') "
             "FROM outbox o WHERE o.state = 'pending' AND o.due_at <= ? AND NOT EXISTS ("
             "SELECT 1 FROM outbox p WHERE p.endpoint = o.endpoint AND p.key = o.key AND p.n < o.n "
             "AND p.state = 'pending' AND (p.due_at <= ? OR p.attempts > 0)) ORDER BY o.n LIMIT ?",
             (at, at, limit),
         )
         return [
-            Pending(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], datetime.fromisoformat(r[9])) for r in rows
+            Pending(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], datetime.fromisoformat(r[9]), bool(r[10]))
+            for r in rows
         ]
 
     async def next_due(self) -> datetime | None:
