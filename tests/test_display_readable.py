@@ -148,3 +148,59 @@ async def test_few_open_counters_use_the_space(
     assert measured["tileShare"] >= (0.85 if open_counters == 3 else 0.3), measured
     assert measured["chipShare"] >= 0.5, measured
     assert measured["tileTicket"] < measured["hero"] and measured["chipCount"] < measured["hero"], measured
+
+
+# The waiting counts drawn as the board model holds them: `counts` waiting tickets per service (and no others), so a
+# busy afternoon's 4-digit counts (more than a service's quota lets a test issue) are on the screen at once.
+SEED_WAITING = """(counts) => {
+  const { board, view } = window.__display;
+  board.waiting.clear();
+  for (const [service, n] of Object.entries(counts)) {
+    for (let i = 0; i < n; i++) board.waiting.set(`seeded-${service}-${i}`, service);
+  }
+  board.version++;
+  view.schedule(board);
+}"""
+SHOWN_CHIPS = """(services) => document.getElementById('waiting-page').textContent === ''
+  && [...document.querySelectorAll('#waiting-grid .chip:not([hidden])')].map((c) => c.dataset.service).join() === services.join()"""
+CHIPS = """() => {
+  const grid = document.getElementById('waiting-grid').getBoundingClientRect();
+  const panel = document.querySelector('.waiting').getBoundingClientRect();
+  return [...document.querySelectorAll('#waiting-grid .chip:not([hidden])')].map((chip) => {
+    const r = chip.getBoundingClientRect();
+    const name = chip.querySelector('.chip-name');
+    const out = r.left < grid.left - 1 || r.right > grid.right + 1 || r.top < grid.top - 1 || r.bottom > grid.bottom + 1
+      || grid.bottom > panel.bottom + 1;
+    return {service: chip.dataset.service, name: name.textContent, count: chip.querySelector('.chip-count').textContent,
+            clipped: name.scrollHeight > name.clientHeight + 1 || name.scrollWidth > name.clientWidth + 1, out};
+  });
+}"""
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+async def test_every_service_name_is_whole_on_its_chip_with_a_four_digit_count(
+    browser: Browser, server: Server, size: tuple[int, int], tmp_path: Path
+) -> None:
+    """Every service of the demo mall, a page of chips at a time, with 1008 people waiting for each (4 digits, the
+    widest count a day sees; the count's column is as wide for 1 digit): its whole name on the chip (no line cut
+    off), no text under the floor, no chip outside its panel. The name was cut at 1366x768 and 1080x1920 when the
+    count's column took most of the chip."""
+    await busy_hall(server)
+    shots = Path(os.environ.get("DISPLAY_SCREENSHOT_DIR") or tmp_path)
+    async with board_page(browser, server, size=size) as page:
+        await until(page, "() => document.querySelectorAll('#waiting-grid .chip:not([hidden])').length > 0")
+        services: list[str] = await page.evaluate("() => [...window.__display.view.chips.keys()]")
+        per: int = await page.evaluate("n => window.__display.view.waitingFit.capacity(n)", len(services))
+        assert per >= 2
+        found: list[Any] = []
+        for first in range(0, len(services), per):
+            shown = services[first : first + per] if first + per <= len(services) else services[-per:]
+            await page.evaluate(SEED_WAITING, dict.fromkeys(shown, 1008))
+            await until(page, SHOWN_CHIPS, shown)
+            measured = await settled(page)
+            chips = await page.evaluate(CHIPS)
+            await page.screenshot(path=shots / f"chips-{size[0]}x{size[1]}-{first // per + 1}.png")
+            assert all(c["count"] == "1008" for c in chips), chips
+            found += [c["name"] for c in chips if c["clipped"]] + [f"{c['name']} outside" for c in chips if c["out"]]
+            found += measured["small"] + measured["cut"]
+    assert found == []

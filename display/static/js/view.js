@@ -16,8 +16,8 @@ export const PAGE_MS = 10000; // more counters (or waiting services) than fit re
 // a tile or chip is never smaller than its smallest text needs (the fractions of board.css).
 const TEXT_FLOOR = 0.026; // 2.5 %, and a little room for rounding
 const TILE_TEXT = { height: 0.17, width: 0.09 }; // .tile-agency: min(17cqh, 9cqi)
-// .chip-name: min(24cqh, 9cqi); a chip is also wide enough for a long service name in three lines (~16 floors)
-const CHIP_TEXT = { height: 0.24, width: 0.062 };
+// .chip-name: min(24cqh, 6cqi): a chip at least ~17 floors wide, where a long service name has three lines
+const CHIP_TEXT = { height: 0.24, width: 0.06 };
 const ROW_TEXT = 0.5; // .recent-time: min(50cqh, ...): a row of earlier calls is at least twice the floor tall
 
 function minimum(text) {
