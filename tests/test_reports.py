@@ -303,3 +303,20 @@ async def test_a_late_arrival_waits_from_its_requeue(server: Server) -> None:
     sup = await server.login("supervisor")
     live = (await server.http.get("/api/v1/sites/tegal/dashboard", headers=sup)).json()
     assert next(s for s in live["services"] if s["id"] == "ktp")["mean_wait"] == 15 * MIN, "the dashboard agrees"
+
+
+async def test_a_closed_day_s_expired_tickets_are_apart_from_open_ones_in_the_report_and_its_csv(
+    server: Server,
+) -> None:
+    """A ticket the day closed on before its call is expired (not served), never counted as still open; it has
+    no wait (waits are measured for called citizens only)."""
+    server.clock.now = wib(23, "08:00")
+    await server.issue("ktp")
+    sup = await server.login("supervisor")
+    await ok(await server.http.post("/api/v1/sites/tegal/close-day", json={}, headers=sup))
+    totals = (await get_report(server, "from=2026-11-23"))["totals"]
+    assert (totals["tickets"], totals["expired"], totals["open"], totals["wait"]["count"]) == (1, 1, 0, 0)
+    r = await server.http.get("/api/v1/sites/tegal/reports.csv?from=2026-11-23", headers=sup)
+    lines = list(csv.reader(io.StringIO(r.text)))
+    total = dict(zip(lines[0], next(line for line in lines if line[0] == "total"), strict=False))
+    assert (total["expired"], total["open"]) == ("1", "0")

@@ -375,6 +375,39 @@ async def test_reports_and_the_audit_log_never_scroll_sideways(
         assert await page.evaluate("() => document.documentElement.scrollWidth - innerWidth") <= 0
 
 
+async def test_a_closed_day_s_expired_tickets_are_not_served_not_still_open(browser: Browser, server: Server) -> None:
+    """Two citizens took a number and the day closed before their call: the report says they were not served
+    (expired), in the summary and in every table, never "Belum selesai", and that waits count called citizens only."""
+    op = await server.login("op-disdukcapil")
+    sup = await server.login("supervisor")
+    for _ in range(3):
+        await server.issue("ktp")
+    await server.command(op, "1", "open")
+    await server.command(op, "1", "call_next")
+    await server.command(op, "1", "finish")
+    r = await server.http.post("/api/v1/sites/tegal/close-day", json={}, headers=sup)
+    assert r.status_code == 200, r.text
+    day = server.ctx.today(server.ctx.sites["tegal"]).isoformat()
+    async with signed_in(browser, server, f"/supervisor/tegal/reports?from={day}") as page:
+        await until(page, "() => document.getElementById('report').getAttribute('aria-busy') === 'false'")
+        for lang, label in (("id", "Tidak terlayani (kedaluwarsa)"), ("en", "Not served (expired)")):
+            if lang == "en":
+                await page.click("#lang")
+                await until(page, "() => document.documentElement.lang === 'en'")
+            assert await page.evaluate(text_of("[data-figure=expired] .k")) == label
+            assert await page.evaluate(text_of("[data-figure=expired] strong")) == "2"
+            assert await page.evaluate(text_of("[data-figure=still_open] strong")) == "0"
+            heads = await page.evaluate(
+                "() => [...document.querySelectorAll('#by-service th')].map(e => e.textContent)"
+            )
+            cells = await page.evaluate(
+                "() => [...document.querySelectorAll('#by-service tr[data-row=ktp] td')].map(e => e.textContent)"
+            )
+            assert cells[heads.index(label)] == "2", (heads, cells)
+            basis = await page.evaluate(text_of("#wait-basis"))
+            assert ("dipanggil" if lang == "id" else "called") in basis
+
+
 # The bar's links and buttons lower than a fingertip.
 SMALL_IN_BAR = """() => [...document.querySelectorAll('.bar a, .bar button')]
   .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height < 44).map(e => e.textContent.trim())"""

@@ -27,11 +27,13 @@ function query() {
 
 // --- drawing ----------------------------------------------------------------------------------------------------
 
+// Expired tickets (citizens the day closed on before their call) are never "still open": a closed day's report
+// counts them apart. Waits are measured only for citizens who were called (domain/measures.py); the page says so.
 function summary() {
   const t = report.totals;
   const items = [
     ["citizens", t.citizens], ["tickets", t.tickets], ["served", t.served], ["no_show", t.no_show],
-    ["cancelled", t.cancelled], ["transferred", t.transferred], ["still_open", t.open + t.expired],
+    ["cancelled", t.cancelled], ["transferred", t.transferred], ["expired", t.expired], ["still_open", t.open],
     ["mean_wait", withUnit(t.wait.mean)], ["p90_wait", withUnit(t.wait.p90)], ["mean_service", withUnit(t.service.mean)],
   ];
   $("summary").replaceChildren(...items.map(([key, value]) => el("div", { class: "figure", "data-figure": key },
@@ -41,11 +43,11 @@ function summary() {
 function groupTable(id, rows) {
   const head = el("tr", {},
     el("th", { text: T("name") }),
-    ...["tickets", "served", "no_show", "cancelled", "transferred"].map((k) => el("th", { class: "num", text: T(k) })),
+    ...["tickets", "served", "no_show", "cancelled", "transferred", "expired"].map((k) => el("th", { class: "num", text: T(k) })),
     ...["mean_wait", "p50_wait", "p90_wait", "mean_service", "p90_service"].map((k) => el("th", { class: "num", text: T(k) })));
   const body = rows.map((r) => el("tr", { "data-row": r.id },
     el("td", { text: r.name }),
-    ...[r.tickets, r.served, r.no_show, r.cancelled, r.transferred].map((v) => el("td", { class: "num", text: v })),
+    ...[r.tickets, r.served, r.no_show, r.cancelled, r.transferred, r.expired].map((v) => el("td", { class: "num", text: v })),
     ...[r.wait.mean, r.wait.p50, r.wait.p90, r.service.mean, r.service.p90].map((v) => el("td", { class: "num", text: minutes(v) }))));
   $(id).replaceChildren(el("thead", {}, head), el("tbody", {}, ...body));
 }
