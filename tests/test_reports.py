@@ -33,6 +33,7 @@ import pytest
 from queue_server.domain.measures import percentile
 from queue_server.supervision.reports import MAX_DAYS
 
+from .conftest import ADAPTERS
 from .helpers import Server, running_server
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -320,3 +321,34 @@ async def test_a_closed_day_s_expired_tickets_are_apart_from_open_ones_in_the_re
     lines = list(csv.reader(io.StringIO(r.text)))
     total = dict(zip(lines[0], next(line for line in lines if line[0] == "total"), strict=False))
     assert (total["expired"], total["open"]) == ("1", "0")
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS, indirect=True)
+async def test_the_operator_of_a_ticket_follows_its_counter_back_into_the_queue(database: Path | str) -> None:
+    """A ticket that leaves the counter (a no-show requeued, a call returned when the counter closes) is no longer
+    that counter's operator's: the report per operator agrees with the report per counter. Before, the operator
+    of the first call kept it (3 tickets for an operator whose only counter had 1)."""
+    async with running_server(database, ignore_hours=True) as server:
+        op = await server.login("op-disdukcapil")
+        server.clock.now = wib(23, "08:00")
+        for _ in range(3):
+            await server.issue("ktp")
+        await ok(await server.command(op, "1", "open"))
+        await ok(await server.command(op, "1", "call", ticket="A-001"))
+        await ok(await server.command(op, "1", "no_show"))
+        await ok(await server.command(op, "1", "requeue", ticket="A-001"))  # back in line, called by nobody yet
+        await ok(await server.command(op, "1", "call", ticket="A-002"))
+        await ok(await server.command(op, "1", "close"))  # A-002 goes back to the queue at its place
+        await ok(await server.command(op, "1", "open"))
+        await ok(await server.command(op, "1", "call", ticket="A-003"))
+        await ok(await server.command(op, "1", "finish"))
+        report = await get_report(server, "from=2026-11-23")
+        assert {r["id"]: r["tickets"] for r in report["by_counter"]} == {"1": 1}
+        assert {r["id"]: r["tickets"] for r in report["by_operator"]} == {"op-disdukcapil": 1}
+        sup = await server.login("supervisor")
+        await ok(await server.command(sup, "2", "open"))
+        await ok(await server.command(sup, "2", "call", ticket="A-001"))  # now another counter has it
+        await ok(await server.command(sup, "2", "finish"))
+        report = await get_report(server, "from=2026-11-23")
+        assert {r["id"]: r["tickets"] for r in report["by_counter"]} == {"1": 1, "2": 1}
+        assert {r["id"]: r["tickets"] for r in report["by_operator"]} == {"op-disdukcapil": 1, "supervisor": 1}

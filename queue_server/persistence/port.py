@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from queue_server.common import jsontext
+from queue_server.domain import events as ev
 from queue_server.domain.booking import Booking
 from queue_server.domain.events import Event
 from queue_server.domain.model import DAY_OVER_STATES, EXPIRING_STATES, CounterStatus, Ticket
@@ -696,9 +697,13 @@ def _records(batch: Batch, numbered: list[Event]) -> list[tuple[str, list[tuple[
     settings: dict[tuple[str, str], tuple[Any, ...]] = {}
     for event in numbered:
         counter, ticket = event.data.get("counter"), event.data.get("ticket")
-        if isinstance(counter, dict) and counter.get("operator") and isinstance(ticket, dict):
-            if ticket.get("counter") == counter["id"]:
-                operators[ticket["id"]] = (ticket["id"], event.site, counter["operator"])
+        if isinstance(counter, dict) and isinstance(ticket, dict) and ticket.get("counter") == counter["id"]:
+            # The operator follows the counter: at a counter with nobody signed in, no one else's name stays.
+            operators[ticket["id"]] = (ticket["id"], event.site, counter.get("operator"))
+        elif event.type in _LEFT_COUNTER and isinstance(ticket, dict) and ticket.get("counter") is None:
+            # Back in the queue (a late arrival requeued, a call returned when its counter closed, a reopened day):
+            # the counter that called it no longer handles it, so neither does its operator.
+            operators[ticket["id"]] = (ticket["id"], event.site, None)
         if event.type == "ticket.requeued" and isinstance(ticket, dict):
             requeues[ticket["id"]] = (ticket["id"], event.site, ticket["queue_key"])
         if event.type == "site.running_text":
@@ -727,6 +732,8 @@ def _records(batch: Batch, numbered: list[Event]) -> list[tuple[str, list[tuple[
     return out
 
 
+# Events that put a ticket back in the queue, away from the counter that had it (tickets.counter becomes NULL).
+_LEFT_COUNTER = frozenset({ev.TICKET_REQUEUED, ev.TICKET_RETURNED})
 _OPERATOR_UPSERT = (
     "INSERT INTO ticket_facts (ticket, site, operator) VALUES (?,?,?) "
     "ON CONFLICT (ticket) DO UPDATE SET operator = excluded.operator"
@@ -746,8 +753,11 @@ AUDIT_INSERT = "INSERT INTO audit (site, at, actor, role, action, target, detail
 
 # The report scan (report_legs). A ticket's place in the queue (queue_key) is its issue unless it was requeued
 # (ticket_facts keeps when), so a report never has to parse the JSON documents of twenty thousand tickets.
+# A ticket at no counter has no operator: rows written before the operator followed the counter back into the
+# queue may still name the first counter's.
 _LEGS = """
-SELECT t.id, t.service, t.agency, t.state, t.counter, f.operator, t.parent, t.issued_at,
+SELECT t.id, t.service, t.agency, t.state, t.counter, CASE WHEN t.counter IS NULL THEN NULL ELSE f.operator END,
+       t.parent, t.issued_at,
        COALESCE(f.requeued_at, t.issued_at), t.called_at, t.started_at, t.finished_at, p.finished_at
 FROM tickets t
 LEFT JOIN tickets p ON p.id = t.parent
