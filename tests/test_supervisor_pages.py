@@ -408,6 +408,27 @@ async def test_a_closed_day_s_expired_tickets_are_not_served_not_still_open(brow
             assert ("dipanggil" if lang == "id" else "called") in basis
 
 
+async def test_an_ikm_from_too_few_respondents_is_marked_on_the_report_page(browser: Browser, server: Server) -> None:
+    """Two citizens served, one answered: the grade is shown against the two, marked "Sampel belum memadai"."""
+    op = await server.login("op-disdukcapil")
+    tokens = []
+    for _ in range(2):
+        tokens.append((await server.issue("ktp"))["ticket"]["token"])
+        for command in ("open", "call_next", "finish"):
+            await server.command(op, "1", command)
+    r = await server.http.post(f"/api/v1/tickets/{tokens[0]}/survey", json={"answers": [4] * 9})
+    assert r.status_code == 201, r.text
+    async with signed_in(browser, server, "/supervisor/tegal/reports") as page:
+        await until(page, "() => document.getElementById('report').getAttribute('aria-busy') === 'false'")
+        assert await page.evaluate(text_of("#ikm-sample-small")) == "Sampel belum memadai"
+        assert (await page.evaluate(text_of("#ikm-sample"))).startswith("1 dari 2 warga dilayani, minimal 2")
+        row = await page.evaluate(text_of("#ikm-table tr[data-row=ktp]"))
+        assert "Sampel belum memadai" in row
+        await page.click("#lang")
+        await until(page, "() => document.documentElement.lang === 'en'")
+        assert await page.evaluate(text_of("#ikm-sample-small")) == "Sample too small"
+
+
 # The bar's links and buttons lower than a fingertip.
 SMALL_IN_BAR = """() => [...document.querySelectorAll('.bar a, .bar button')]
   .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height < 44).map(e => e.textContent.trim())"""

@@ -240,8 +240,60 @@ async def test_ikm_over_http_matches_the_worked_example(server: Server) -> None:
     lines = r.text.splitlines()
     assert lines[0].startswith("level,id,name,respondents,nrr_persyaratan")
     assert (
-        "agency,disdukcapil,Disdukcapil,4,3.5000,3.2500,2.7500,4.0000,3.2500,3.5000,3.7500,2.5000,3.2500,3.3056,82.64,B,Baik"
-        in lines
+        "agency,disdukcapil,Disdukcapil,4,3.5000,3.2500,2.7500,4.0000,3.2500,3.5000,3.7500,2.5000,3.2500,3.3056,82.64,B,Baik,"
+        "4,4,1" in lines
     )
     empty = (await server.http.get("/api/v1/sites/tegal/ikm?from=2026-01-01&to=2026-01-31", headers=sup)).json()
-    assert empty["site_index"] == {"respondents": 0, "nrr": None, "ikm": None, "score": None, "grade": None}
+    assert empty["site_index"] == {
+        "respondents": 0,
+        "nrr": None,
+        "ikm": None,
+        "score": None,
+        "grade": None,
+        "population": 0,
+        "sample_needed": 0,
+        "sample_sufficient": False,
+    }
+
+
+async def test_answers_are_taken_for_survey_days_after_the_service_then_refused(server: Server) -> None:
+    """A ticket of 29 November answering on 1 December would change November's index after the fact; past the
+    window (survey_days, 7 by default) the answer is refused in both languages and nothing is stored."""
+    early, late = await served_ticket(server), await served_ticket(server)
+    server.clock.advance(days=7)  # exactly 7 days after: still in time
+    r = await server.http.post(f"/api/v1/tickets/{early['ticket']['token']}/survey", json={"answers": [4] * 9})
+    assert r.status_code == 201, r.text
+    server.clock.advance(minutes=1)
+    url = f"/api/v1/tickets/{late['ticket']['token']}/survey"
+    status = (await server.http.get(url)).json()
+    assert (status["can_answer"], status["too_late"], status["served"]) == (False, True, True)
+    error = error_of(await server.http.post(url, json={"answers": [4] * 9}), 409, "survey_too_late")
+    assert "7 hari" in error["message"] and "7 days" in error["message_en"] and error["details"]["days"] == 7
+    tablet = f"/api/v1/sites/tegal/tickets/{late['ticket']['id']}/survey"
+    r = await server.http.post(tablet, json={"answers": [4] * 9}, headers=await server.login("op-disdukcapil"))
+    error_of(r, 409, "survey_too_late")
+    assert await responses(server) == 1
+
+
+async def test_an_index_below_the_regulation_s_sample_is_marked(server: Server) -> None:
+    """Four citizens served, one answer: the index is shown against the four, with the sample the Krejcie-Morgan
+    table asks for (4 of 4), and marked as too small; once all four answered it is not."""
+    tickets = [await served_ticket(server) for _ in range(4)]
+    sup = await server.login("supervisor")
+    for count, ticket in enumerate(tickets, start=1):
+        r = await server.http.post(f"/api/v1/tickets/{ticket['ticket']['token']}/survey", json={"answers": [4] * 9})
+        assert r.status_code == 201
+        index = (await server.http.get("/api/v1/sites/tegal/ikm", headers=sup)).json()
+        ktp = next(r for r in index["by_service"] if r["id"] == "ktp")
+        for view in (index["site_index"], ktp):
+            assert (view["respondents"], view["population"], view["sample_needed"]) == (count, 4, 4)
+            assert view["sample_sufficient"] is (count == 4)
+
+
+@pytest.mark.parametrize(
+    ("population", "sample"),
+    [(0, 0), (1, 1), (10, 10), (15, 14), (50, 44), (100, 80), (150, 108), (300, 169), (1000, 278), (2000, 322),
+     (5000, 357), (10000, 370), (50000, 381), (100000, 384), (1000000, 384)],
+)  # fmt: skip
+def test_the_sample_size_follows_the_krejcie_morgan_table(population: int, sample: int) -> None:
+    assert skm.sample_needed(population) == sample

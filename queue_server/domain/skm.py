@@ -177,3 +177,25 @@ def from_sums(sums: Sequence[int], count: int) -> IkmResult | None:
     index = sum((value * WEIGHT for value in nrr), Fraction(0))
     converted = index * CONVERSION
     return IkmResult(count, nrr, index, converted, rounded(converted), grade_of(converted))
+
+
+# --- the sample a population needs (PermenPANRB 14/2017, its Krejcie-Morgan table) ------------------------------
+
+# Krejcie and Morgan (1970): s = X²·N·P(1-P) / (d²·(N-1) + X²·P(1-P)), with X² = 3.841 (one degree of freedom,
+# 95 % confidence), P = 0.5 and d = 0.05. Rounded to the nearest whole it gives the regulation's table at every row
+# (10 -> 10, 50 -> 44, 100 -> 80, 1,000 -> 278, 10,000 -> 370); the table ends at 384 from 100,000 citizens on.
+_CHI_SQUARE = Fraction(3841, 1000)
+_P_Q = Fraction(1, 4)
+_MARGIN_SQUARED = Fraction(1, 400)
+SAMPLE_CAP = 384
+SAMPLE_CAP_FROM = 100_000
+
+
+def sample_needed(population: int) -> int:
+    """Respondents the regulation asks for when `population` citizens were served in the period (0 for none)."""
+    if population <= 0:
+        return 0
+    if population >= SAMPLE_CAP_FROM:
+        return SAMPLE_CAP
+    exact = _CHI_SQUARE * population * _P_Q / (_MARGIN_SQUARED * (population - 1) + _CHI_SQUARE * _P_Q)
+    return min(population, int(exact + Fraction(1, 2)))

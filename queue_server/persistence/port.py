@@ -559,6 +559,22 @@ class StoragePort(abc.ABC):
         rows = await self.query(sql + " GROUP BY service, agency ORDER BY agency, service", params)
         return [SurveySums(r[0], r[1], int(r[2]), tuple(int(s) for s in r[3:12])) for r in rows]
 
+    async def served_counts(
+        self, site_id: str, start: date, end: date, agency: str | None, service: str | None
+    ) -> list[tuple[str, str, int]]:
+        """Served (done) ticket legs of the local days start..end (inclusive) per service and agency: the
+        population an index's sample is measured against (each served leg may answer the survey once)."""
+        sql = "SELECT service, agency, COUNT(*) FROM tickets WHERE site = ? AND day >= ? AND day <= ? AND state = ?"
+        params: list[Any] = [site_id, start.isoformat(), end.isoformat(), "done"]
+        if agency:
+            sql += " AND agency = ?"
+            params.append(agency)
+        if service:
+            sql += " AND service = ?"
+            params.append(service)
+        rows = await self.query(sql + " GROUP BY service, agency", params)
+        return [(r[0], r[1], int(r[2])) for r in rows]
+
 
 @contextlib.asynccontextmanager
 async def _always() -> AsyncIterator[Role]:

@@ -62,6 +62,7 @@ _NUMBERS = {
     "QUEUE_DASHBOARD_SECONDS": "dashboard_seconds",
     "QUEUE_SCREEN_WATCH_SECONDS": "screen_watch_seconds",
     "QUEUE_LOGIN_WINDOW_SECONDS": "login_window_seconds",
+    "QUEUE_SURVEY_DAYS": "survey_days",
     "PORT": "port",
     "QUEUE_WORKERS": "workers",
 }
@@ -119,6 +120,9 @@ class Config:
     # its ticket's day or booking ends; how deliveries are retried.
     key_file: Path | None = None
     login_window_seconds: float = 300.0  # sign-ins: 10 wrong passwords per account, 30 per address, in this window
+    # The satisfaction survey takes a served ticket's answers for this many days after its service, no longer, so a
+    # closed period's index stops changing (supervision/survey.py).
+    survey_days: int = 7
     demo_inbox: bool = False  # `queue-server demo`: citizens' messages go to /demo/whatsapp (web/demo_inbox.py)
     contact_retention_hours: int = 0
     outbox_retry_seconds: float = 5.0
@@ -272,6 +276,8 @@ class Config:
             raise ValueError(f"log format must be one of {', '.join(FORMATS)}, got {self.log_format!r}")
         if self.retention_days and not 7 <= self.retention_days <= 3660:
             raise ValueError(f"retention must be 0 (keep everything) or 7 to 3660 days, got {self.retention_days}")
+        if not 1 <= self.survey_days <= 366:
+            raise ValueError(f"the survey's answer window must be 1 to 366 days, got {self.survey_days}")
         if not 0 <= self.contact_retention_hours <= 24 * 31:
             raise ValueError(f"contact retention must be 0 to 744 hours, got {self.contact_retention_hours}")
         if self.outbox_retry_seconds <= 0 or self.outbox_retry_cap_seconds < self.outbox_retry_seconds:

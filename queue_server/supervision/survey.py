@@ -68,12 +68,24 @@ def read_answers(body: dict[str, Any]) -> list[int]:
     return list(answers)
 
 
-def status(ticket: Ticket, answered: bool) -> dict[str, Any]:
+def answer_until(ticket: Ticket, days: int) -> datetime | None:
+    """The last moment a served ticket may answer: `days` (the `survey_days` setting) after its service ended.
+    Without a window, one answer for a ticket of 29 November changed the November index on 1 December."""
+    if ticket.finished_at is None:
+        return None
+    return ticket.finished_at + timedelta(days=days)
+
+
+def status(ticket: Ticket, answered: bool, now: datetime, days: int) -> dict[str, Any]:
+    served = ticket.state is TicketState.DONE
+    until = answer_until(ticket, days) if served else None
+    too_late = until is not None and now > until
     return {
         "ticket": ticket.label,
-        "served": ticket.state is TicketState.DONE,
+        "served": served,
         "answered": answered,
-        "can_answer": ticket.state is TicketState.DONE and not answered,
+        "too_late": too_late and not answered,
+        "can_answer": served and not answered and not too_late,
     }
 
 
@@ -87,16 +99,25 @@ async def ticket_by_id(storage: StoragePort, site_id: str, ticket_id: str) -> Ti
 
 
 async def submit(
-    storage: StoragePort, ticket: Ticket, answers: list[int], channel: str, now: datetime
+    storage: StoragePort, site: Site, ticket: Ticket, answers: list[int], channel: str, now: datetime, days: int
 ) -> dict[str, Any]:
     if ticket.state is not TicketState.DONE:
         raise Refusal(
             "survey_not_allowed", ticket=ticket.label, found=ticket.state.value, details={"found": ticket.state.value}
         )
+    until = answer_until(ticket, days)
+    if until is not None and now > until:
+        raise Refusal(
+            "survey_too_late",
+            ticket=ticket.label,
+            days=days,
+            until=until.astimezone(site.tz).date(),
+            details={"found": ticket.state.value, "answer_until": wire.local_iso(until, site), "days": days},
+        )
     if not await storage.add_survey_answers(ticket, channel, now, answers):
         # The store refuses a second answer even when two arrive at once (tablet and phone).
         raise Refusal("survey_already_answered", ticket=ticket.label)
-    return {"ok": True, **status(ticket, True)}
+    return {"ok": True, **status(ticket, True, now, days)}
 
 
 # --- answers given at a mall on its own server, sent up to its mirror (outbound/uplink.py) ------------------
@@ -187,10 +208,18 @@ class _Sums:
         self.sums = tuple(a + b for a, b in zip(self.sums, sums, strict=True))
 
 
-def result_view(result: skm.IkmResult | None) -> dict[str, Any]:
-    """Exact values as fractions ("31/10") beside the decimals shown to people."""
+def result_view(result: skm.IkmResult | None, population: int | None = None) -> dict[str, Any]:
+    """Exact values as fractions ("31/10") beside the decimals shown to people. With `population` (citizens served
+    in the period), the sample the regulation asks for and whether the respondents reach it: an index from fewer
+    is marked "sampel belum memadai" rather than shown as a grade like any other."""
+    sample: dict[str, Any] = {}
+    if population is not None:
+        needed = skm.sample_needed(population)
+        respondents = result.respondents if result is not None else 0
+        sample = {"population": population, "sample_needed": needed,
+                  "sample_sufficient": respondents > 0 and respondents >= needed}  # fmt: skip
     if result is None:
-        return {"respondents": 0, "nrr": None, "ikm": None, "score": None, "grade": None}
+        return {"respondents": 0, "nrr": None, "ikm": None, "score": None, "grade": None, **sample}
     return {
         "respondents": result.respondents,
         "nrr": [round(float(v), 4) for v in result.nrr],
@@ -200,6 +229,7 @@ def result_view(result: skm.IkmResult | None) -> dict[str, Any]:
         "converted_exact": str(result.converted),
         "score": float(result.score),  # converted IKM rounded to two decimals, as published
         "grade": {"letter": result.grade.letter, "name": result.grade.name, "name_en": result.grade.name_en},
+        **sample,
     }
 
 
@@ -212,6 +242,13 @@ async def ikm_report(
         whole.add(row.respondents, row.sums)
         agencies.setdefault(row.agency, _Sums()).add(row.respondents, row.sums)
         services.setdefault(row.service, _Sums()).add(row.respondents, row.sums)
+    served_site, served_agency, served_service = 0, dict[str, int](), dict[str, int]()
+    for service_id, agency_id, count in await storage.served_counts(site.id, period.start, period.end, agency, service):
+        served_site += count
+        served_agency[agency_id] = served_agency.get(agency_id, 0) + count
+        served_service[service_id] = served_service.get(service_id, 0) + count
+        services.setdefault(service_id, _Sums())  # a service served with no respondents has its row too
+        agencies.setdefault(agency_id, _Sums())
     return {
         "site": site.id,
         "site_name": site.name,
@@ -224,19 +261,29 @@ async def ikm_report(
             {"letter": g.letter, "name": g.name, "name_en": g.name_en, "from": str(g.low), "to": str(g.high)}
             for g in skm.GRADES
         ],
-        "site_index": result_view(skm.from_sums(whole.sums, whole.count)),
+        "site_index": result_view(skm.from_sums(whole.sums, whole.count), served_site),
         "by_agency": [
             {"id": a, "name": site.agencies[a].short_name if a in site.agencies else a,
-             **result_view(skm.from_sums(s.sums, s.count))}
-            for a, s in agencies.items()
+             **result_view(skm.from_sums(s.sums, s.count), served_agency.get(a, 0))}
+            for a, s in sorted(agencies.items())
         ],
         "by_service": [
             {"id": sid, "name": site.services[sid].name if sid in site.services else sid,
              "agency": site.services[sid].agency if sid in site.services else None,
-             **result_view(skm.from_sums(s.sums, s.count))}
-            for sid, s in services.items()
+             **result_view(skm.from_sums(s.sums, s.count), served_service.get(sid, 0))}
+            for sid, s in sorted(services.items(), key=lambda item: (_agency_of(site, item[0]), item[0]))
         ],
     }  # fmt: skip
+
+
+def _agency_of(site: Site, service_id: str) -> str:
+    service = site.services.get(service_id)
+    return service.agency if service is not None else ""
+
+
+def sample(row: dict[str, Any]) -> list[Any]:
+    """Citizens served, the sample they call for, and 1 when the respondents reach it (0 when not)."""
+    return [row["population"], row["sample_needed"], int(row["sample_sufficient"])]
 
 
 def ikm_csv(data: dict[str, Any]) -> str:
@@ -244,15 +291,15 @@ def ikm_csv(data: dict[str, Any]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     ids = [e["id"] for e in data["elements"]]
     writer.writerow(["level", "id", "name", "respondents", *[f"nrr_{i}" for i in ids], "ikm", "ikm_converted",
-                     "grade", "grade_name"])  # fmt: skip
+                     "grade", "grade_name", "population", "sample_needed", "sample_sufficient"])  # fmt: skip
     rows = [("site", {"id": data["site"], "name": data["site_name"], **data["site_index"]})]
     rows += [("agency", r) for r in data["by_agency"]] + [("service", r) for r in data["by_service"]]
     for level, row in rows:
         if not row["respondents"]:
-            writer.writerow([level, row["id"], row["name"], 0, *[""] * len(ids), "", "", "", ""])
+            writer.writerow([level, row["id"], row["name"], 0, *[""] * len(ids), "", "", "", "", *sample(row)])
             continue
         writer.writerow([
             level, row["id"], row["name"], row["respondents"], *[f"{v:.4f}" for v in row["nrr"]],
-            f"{row['ikm']:.4f}", f"{row['score']:.2f}", row["grade"]["letter"], row["grade"]["name"],
+            f"{row['ikm']:.4f}", f"{row['score']:.2f}", row["grade"]["letter"], row["grade"]["name"], *sample(row),
         ])  # fmt: skip
     return out.getvalue()

@@ -118,11 +118,12 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     ("/api/v1/sites/{site}/audit", "get"): ("period_reversed", "period_too_long"),
     ("/api/v1/sites/{site}/tickets/{ticket}/survey", "post"): (
-        "unknown_ticket", "survey_not_allowed", "survey_already_answered", "not_your_agency", "site_mirrored",
+        "unknown_ticket", "survey_not_allowed", "survey_too_late", "survey_already_answered", "not_your_agency",
+        "site_mirrored",
     ),
     ("/api/v1/tickets/{token}/survey", "get"): ("unknown_ticket",),
     ("/api/v1/tickets/{token}/survey", "post"): (
-        "unknown_ticket", "survey_not_allowed", "survey_already_answered", "site_mirrored",
+        "unknown_ticket", "survey_not_allowed", "survey_too_late", "survey_already_answered", "site_mirrored",
     ),
     ("/api/v1/tickets/{token}", "get"): ("unknown_ticket",),
     ("/api/v1/tickets/{token}/cancel", "post"): ("unknown_ticket", "illegal_transition", *COMMAND),

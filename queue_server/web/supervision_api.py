@@ -23,7 +23,7 @@ from queue_server.domain.refusal import Refusal
 from queue_server.supervision import audit, report_charts, reports, survey
 from queue_server.supervision.monitor import Monitor
 from queue_server.supervision.national import National
-from queue_server.web.requests import ctx_of, principal_of, read_json, server_of
+from queue_server.web.requests import config_of, ctx_of, principal_of, read_json, server_of
 
 
 def _monitor(request: Request) -> Monitor:
@@ -175,7 +175,8 @@ async def get_survey(request: Request) -> Response:
     ctx = ctx_of(request)
     ticket = await ctx.ticket_by_token(request.path_params["token"])
     answered = await survey.is_answered(ctx.storage, ticket.id)
-    return _no_store(JSONResponse({**survey.status(ticket, answered), "questions": survey.questionnaire()}))
+    view = survey.status(ticket, answered, ctx.now(), config_of(request).survey_days)
+    return _no_store(JSONResponse({**view, "questions": survey.questionnaire()}))
 
 
 async def post_survey(request: Request) -> Response:
@@ -185,7 +186,9 @@ async def post_survey(request: Request) -> Response:
     v.only(body, {"answers"})
     answers = survey.read_answers(body)
     ctx.served_here(ticket.site)
-    return JSONResponse(await survey.submit(ctx.storage, ticket, answers, "phone", ctx.now()), 201)
+    days = config_of(request).survey_days
+    site = ctx.site(ticket.site)
+    return JSONResponse(await survey.submit(ctx.storage, site, ticket, answers, "phone", ctx.now(), days), 201)
 
 
 async def post_counter_survey(request: Request) -> Response:
@@ -205,7 +208,9 @@ async def post_counter_survey(request: Request) -> Response:
     v.only(body, {"answers"})
     answers = survey.read_answers(body)
     ctx.served_here(site_id)
-    return JSONResponse(await survey.submit(ctx.storage, ticket, answers, "tablet", ctx.now()), 201)
+    days = config_of(request).survey_days
+    site = ctx.site(site_id)
+    return JSONResponse(await survey.submit(ctx.storage, site, ticket, answers, "tablet", ctx.now(), days), 201)
 
 
 ROUTES = [

@@ -52,6 +52,14 @@ function groupTable(id, rows) {
   $(id).replaceChildren(el("thead", {}, head), el("tbody", {}, ...body));
 }
 
+const sampleWords = (r) => T("sample_of").replace("{respondents}", r.respondents)
+  .replace("{population}", r.population).replace("{needed}", r.sample_needed);
+
+function gradeWords(r) {
+  const grade = r.grade ? `${r.grade.letter} ${currentLang() === "en" ? r.grade.name_en : r.grade.name}` : "–";
+  return r.grade && r.population && !r.sample_sufficient ? `${grade} · ${T("sample_small")}` : grade;
+}
+
 function ikmSection() {
   const s = index.site_index;
   const box = $("ikm-grade");
@@ -68,15 +76,20 @@ function ikmSection() {
         el("dt", { text: "IKM (1–4)" }), el("dd", { text: number(s.ikm, 4) }),
         el("dt", { text: T("respondents") }), el("dd", { text: s.respondents })));
   }
+  // Respondents against the citizens served, and a plain mark when they are fewer than the regulation's sample.
+  if (s.population) {
+    box.append(el("p", { class: "sample", id: "ikm-sample", text: sampleWords(s) }));
+    if (!s.sample_sufficient) box.append(el("p", { class: "warning", id: "ikm-sample-small", text: T("sample_small") }));
+  }
   const elements = index.elements;
   const head = el("tr", {}, el("th", { text: T("col_service") }), el("th", { class: "num", text: T("respondents") }),
     ...elements.map((e, i) => el("th", { class: "num", title: currentLang() === "en" ? e.name_en : e.name, text: `U${i + 1}` })),
-    el("th", { class: "num", text: T("score") }), el("th", { text: T("grade") }));
+    el("th", { class: "num", text: T("score") }), el("th", { text: T("grade") }), el("th", { class: "num", text: T("served_col") }));
   const rows = [...index.by_service].map((r) => el("tr", { "data-row": r.id },
     el("td", { text: r.name }), el("td", { class: "num", text: r.respondents }),
     ...(r.nrr || elements.map(() => null)).map((v) => el("td", { class: "num", text: number(v, 2) })),
     el("td", { class: "num", text: number(r.score, 2) }),
-    el("td", { text: r.grade ? `${r.grade.letter} ${currentLang() === "en" ? r.grade.name_en : r.grade.name}` : "–" })));
+    el("td", { text: gradeWords(r) }), el("td", { class: "num", text: r.population ?? "–" })));
   $("ikm-table").replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
   $("ikm-table").parentElement.hidden = !rows.length; // its scroll region too: no empty Tab stop
 }
