@@ -4,6 +4,7 @@ gateway (a real receiver). A site without a gateway offers none of it."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -72,8 +73,28 @@ async def test_a_citizen_leaves_a_number_at_the_kiosk_and_on_the_phone_and_is_me
                 assert "1111" not in await phone.inner_text("body")  # what a person reads holds no part of it
                 markup = await phone.content()
                 assert not any(form in markup for form in ("81311112222", "813 1111 2222"))
-            await eventually(lambda: any(b["target"] == "6281311112222" for b in gateway.bodies("/send")),
-                             "the phone's citizen messaged", 30)  # fmt: skip
+                await eventually(lambda: any(b["target"] == "6281311112222" for b in gateway.bodies("/send")),
+                                 "the phone's citizen messaged", 30)  # fmt: skip
+                assert "berhenti menerima pesan" in next(
+                    b["message"] for b in gateway.bodies("/send") if b["target"] == "6281311112222"
+                )
+                # Consent withdrawn as easily as given: the number is deleted at once, nothing more is sent to it.
+                ref = ticket_contact(server, token)
+                assert ref is not None and (ref,) in await server.ctx.storage.query("SELECT ref FROM contacts")
+                await phone.click("#notify-stop")
+                await until(phone, "() => !document.getElementById('notify').hidden")
+                assert await phone.is_hidden("#notify-on") and await phone.is_hidden("#notify-stop")
+                assert await text(phone, "#state-line") == "Pesan dihentikan; nomor Anda sudah dihapus."
+                assert ticket_contact(server, token) is None
+                assert (ref,) not in await server.ctx.storage.query("SELECT ref FROM contacts")
+                before = len(gateway.bodies("/send"))
+                op = await server.login("op-disdukcapil")
+                assert (await server.command(op, "1", "open")).status_code == 200
+                for _ in range(3):
+                    await server.command(op, "1", "call_next")
+                    await server.command(op, "1", "finish")
+                await asyncio.sleep(1)  # what would have gone out by now: "N orang lagi", "giliran Anda"
+                assert not any(b["target"] == "6281311112222" for b in gateway.bodies("/send")[before:])
 
 
 @bounded(120)
@@ -126,3 +147,10 @@ async def test_without_a_gateway_no_page_asks_for_a_number(server: Server) -> No
             "notify-" not in html
             and 'name="phone" type="tel" inputmode="tel" maxlength="20" autocomplete="off"' not in html
         )
+
+
+def ticket_contact(server: Server, token: str) -> str | None:
+    """The contact row a ticket names (kept while it was on, None once withdrawn)."""
+    state = server.ctx.state("tegal")
+    ticket = state.tickets.get(state.by_token.get(token, ""))
+    return ticket.contact if ticket else None

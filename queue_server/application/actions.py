@@ -543,6 +543,21 @@ async def leave_contact(ctx: Context, token: str, body: dict[str, Any]) -> Outco
     return await ctx.engine.submit(site.id, c.LeaveContact(token, contact.ref), answer, contact=contact)
 
 
+async def remove_contact(ctx: Context, token: str) -> Outcome:
+    """From the citizen's phone page: stop the messages (consent withdrawn, UU 27/2022). The ticket forgets its
+    contact in the log, and the encrypted number is deleted at once; holding the ticket's link is the authority."""
+    ticket = await ctx.ticket_by_token(token)
+    site = ctx.site(ticket.site)
+
+    def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
+        return {"notify": False, "ticket": wire.public_ticket(events[0].data["ticket"])}
+
+    outcome = await ctx.engine.submit(site.id, c.RemoveContact(token), answer)
+    if ticket.contact is not None:
+        await ctx.outbox.store.forget_contact(ticket.contact)
+    return outcome
+
+
 async def booking_status(ctx: Context, code: str) -> dict[str, Any]:
     booking = await ctx.storage.booking_by_code(code.strip().upper()[:12])
     if booking is None or booking.site not in ctx.sites:

@@ -182,6 +182,13 @@ class LeaveContact:
 
 
 @dataclass(frozen=True)
+class RemoveContact:
+    """A citizen, from their phone, stops the messages about their ticket (withdraws their consent)."""
+
+    token: str
+
+
+@dataclass(frozen=True)
 class ReleaseLateBookings:
     """Release every booking whose check-in window has ended."""
 
@@ -214,6 +221,7 @@ Command = (
     | CancelBooking
     | CheckIn
     | LeaveContact
+    | RemoveContact
     | ReleaseLateBookings
     | SetRunningText
     | ParkTicket

@@ -552,6 +552,16 @@ def _leave_contact(state: SiteState, cmd: c.LeaveContact, now: datetime) -> list
     return [_event(state, ev.TICKET_CONTACT_LEFT, now, ticket=replace(ticket, contact=cmd.contact))]
 
 
+def _remove_contact(state: SiteState, cmd: c.RemoveContact, now: datetime) -> list[Event]:
+    ticket_id = state.by_token.get(cmd.token)
+    ticket = state.tickets.get(ticket_id) if ticket_id is not None else None
+    if ticket is None:
+        raise Refusal("unknown_ticket")
+    if ticket.contact is None:
+        raise Refusal("notify_not_on", ticket=ticket.label)
+    return [_event(state, ev.TICKET_CONTACT_REMOVED, now, ticket=replace(ticket, contact=None))]
+
+
 RUNNING_TEXT_MAX = 500
 
 
@@ -610,6 +620,7 @@ _HANDLERS: dict[type, Callable[[SiteState, Any, datetime], list[Event]]] = {
     c.CheckIn: _check_in,
     c.ReleaseLateBookings: _release,
     c.LeaveContact: _leave_contact,
+    c.RemoveContact: _remove_contact,
     c.SetRunningText: _set_running_text,
     c.Configure: _configure,
     c.ParkTicket: _park,

@@ -19,6 +19,7 @@ TICKET_CANCELLED = "ticket.cancelled"
 TICKET_EXPIRED = "ticket.expired"
 TICKET_PARKED = "ticket.parked"  # set aside by its counter, to be called back
 TICKET_CONTACT_LEFT = "ticket.contact_left"  # private: who asked for messages; changes no place in line
+TICKET_CONTACT_REMOVED = "ticket.contact_removed"  # private: the citizen withdrew that consent (UU 27/2022)
 COUNTER_OPENED = "counter.opened"
 COUNTER_PAUSED = "counter.paused"
 COUNTER_CLOSED = "counter.closed"
@@ -45,6 +46,7 @@ EVENT_TYPES = (
     TICKET_EXPIRED,
     TICKET_PARKED,
     TICKET_CONTACT_LEFT,
+    TICKET_CONTACT_REMOVED,
     COUNTER_OPENED,
     COUNTER_PAUSED,
     COUNTER_CLOSED,

@@ -233,7 +233,7 @@ def _count_down(counts: dict[date, int], day: date) -> None:
 
 # Events that move nobody in line ahead of anyone (a regular ticket joins at the back; a citizen leaves a number).
 SOURCE_SEQ = "source_seq"  # in a relayed event's data: its seq in the mall's own log (domain/relay.py)
-_NOT_MOVES = frozenset({ev.TICKET_ISSUED, ev.TICKET_CONTACT_LEFT})
+_NOT_MOVES = frozenset({ev.TICKET_ISSUED, ev.TICKET_CONTACT_LEFT, ev.TICKET_CONTACT_REMOVED})
 # Moves a forecast can follow for a while: someone leaves the line, or a counter's timing slips by a little.
 _FOLLOWED = frozenset({ev.TICKET_CALLED, ev.TICKET_RECALLED, ev.TICKET_STARTED, ev.TICKET_FINISHED,
                        ev.TICKET_NO_SHOW, ev.TICKET_CANCELLED, ev.TICKET_EXPIRED})  # fmt: skip

@@ -162,6 +162,11 @@ class OutboxStore:
         rows = await self.storage._read("SELECT lang, cipher FROM contacts WHERE ref = ?", (ref,))  # noqa: SLF001
         return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
+    async def forget_contact(self, ref: str) -> None:
+        """A citizen withdrew their consent: their number goes now, not at the end of the day. A message still
+        waiting for it is skipped ("the number was deleted")."""
+        await self.storage.execute("DELETE FROM contacts WHERE ref = ?", (ref,))
+
     async def purge_contacts(self, now: datetime) -> None:
         """Delete the numbers whose time is up (their ticket's day or booking has ended, plus the retention)."""
         await self.storage.execute("DELETE FROM contacts WHERE purge_after < ?", (utc_iso(now),))

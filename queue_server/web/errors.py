@@ -36,6 +36,7 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
         "not_parked",
         "not_served_here", "online_quota_exhausted", "queue_empty", "quota_exhausted", "site_closed", "slot_full",
         "slot_unavailable", "survey_already_answered", "survey_not_allowed", "survey_too_late", "ticket_closed",
+        "notify_not_on",
         "notify_unavailable",
         "site_mirrored", "site_not_mirrored", "uplink_out_of_step", "uplink_forked", "agency_in_use",
     ),

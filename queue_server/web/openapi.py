@@ -87,6 +87,7 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     ("/api/v1/sites/{site}/tickets", "post"): (*ISSUING, *NUMBER),
     ("/api/v1/tickets/{token}/notify", "post"): ("unknown_ticket", "ticket_closed", "too_many_requests", *NUMBER),
+    ("/api/v1/tickets/{token}/notify", "delete"): ("unknown_ticket", "notify_not_on"),
     ("/api/v1/sites/{site}/webhooks", "post"): ("invalid_webhook", "unknown_agency", "site_mirrored"),
     ("/api/v1/sites/{site}/webhooks/{endpoint}", "delete"): ("unknown_webhook",),
     ("/api/v1/sites/{site}/webhooks/{endpoint}/rotate", "post"): ("unknown_webhook",),
@@ -770,7 +771,13 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                 "parameters": [TOKEN],
                 "requestBody": _body(NOTIFY),
                 "responses": _ok("Messages on; the number shown masked"),
-            }
+            },
+            "delete": {
+                "summary": "A citizen stops the messages about their ticket: consent withdrawn, the number deleted "
+                "at once (public, by token)",
+                "parameters": [TOKEN],
+                "responses": _ok("Messages off"),
+            },
         },
         "/api/v1/sites/{site}/webhooks": {
             "get": {

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from queue_server.application.actions import leave_contact
+from queue_server.application.actions import leave_contact, remove_contact
 from queue_server.application.auth import allowed
 from queue_server.common.jsontext import JSONResponse
 from queue_server.domain.refusal import Refusal
@@ -27,6 +27,11 @@ async def post_notify(request: Request) -> Response:
         raise Refusal("too_many_requests")
     body = await read_json(request)
     return outcome_response(await leave_contact(ctx, token, body))
+
+
+async def delete_notify(request: Request) -> Response:
+    """A citizen stops the messages about their ticket; holding its link is the authority."""
+    return outcome_response(await remove_contact(ctx_of(request), request.path_params["token"]))
 
 
 async def list_webhooks(request: Request) -> Response:
@@ -86,6 +91,7 @@ async def resend(request: Request) -> Response:
 
 ROUTES = [
     Route("/api/v1/tickets/{token}/notify", post_notify, methods=["POST"]),
+    Route("/api/v1/tickets/{token}/notify", delete_notify, methods=["DELETE"]),
     Route("/api/v1/sites/{site}/webhooks", list_webhooks, methods=["GET"]),
     Route("/api/v1/sites/{site}/webhooks", add_webhook, methods=["POST"]),
     Route("/api/v1/sites/{site}/webhooks/{endpoint}", remove_webhook, methods=["DELETE"]),

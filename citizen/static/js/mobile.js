@@ -56,6 +56,7 @@ function render() {
   const messages = status.messages || { offered: false, on: false };
   $("notify").hidden = !messages.offered || messages.on || state !== "waiting";
   $("notify-on").hidden = !messages.on || !["waiting", "called"].includes(state);
+  $("notify-stop").hidden = $("notify-on").hidden;
   if (messages.on) $("notify-on").textContent = notifiedTo ? texts.t("notify_on", { phone: notifiedTo }) : texts.t("notify_active");
   document.title = `${ticket.label} · ${config.site.name}`;
   if (state === "done") offerSurvey();
@@ -183,6 +184,20 @@ async function leaveNumber(event) {
   render();
 }
 
+// The citizen withdraws their consent: no more messages, and the server deletes the number at once.
+async function stopMessages() {
+  $("notify-stop").disabled = true;
+  const answer = await call("DELETE", `${statusUrl}/notify`);
+  $("notify-stop").disabled = false;
+  $("notify-error").hidden = answer.ok;
+  if (!answer.ok) return ($("notify-error").textContent = texts.error(answer.error));
+  notifiedTo = null;
+  status = { ...status, messages: { offered: true, on: false } };
+  render();
+  $("state-line").hidden = false;
+  $("state-line").textContent = texts.t("notify_stopped");
+}
+
 function enableSound() {
   alerter.unlock();
   $("sound").dataset.t = "ticket_sound_on";
@@ -208,6 +223,7 @@ $("survey-back").addEventListener("click", () => {
   drawSurveyStep();
 });
 $("notify-form").addEventListener("submit", leaveNumber);
+$("notify-stop").addEventListener("click", stopMessages);
 $("sound").addEventListener("click", enableSound);
 $("lang").addEventListener("click", switchLanguage);
 document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && refresh());
