@@ -554,6 +554,8 @@ def test_every_kind_of_event_a_mall_makes_is_taken_and_makes_the_same_state() ->
         priority = "lansia" if n == 3 else None
         do(c.IssueTicket("ktp" if n % 2 else "kia", f"t{n}", f"tok{n}", priority=priority, channel="kiosk"))
     do(c.LeaveContact("tok4", "t:t4"))
+    do(c.LeaveContact("tok6", "t:t6"))
+    do(c.RemoveContact("tok6"))
     for counter in ("1", "2", "3"):
         do(c.OpenCounter(counter, operator=f"op{counter}"))
     do(c.CallNext("1"))
