@@ -135,6 +135,9 @@ def test_close_day_with_the_server_stopped(tmp_path: Path) -> None:
     result = run("close-day", "--site-id", "tegal", "--db", db)
     assert "closed tegal" in result.stdout and "0 unserved tickets expired" in result.stdout
     assert run("close-day", "--site-id", "nowhere", "--db", db, check=False).returncode != 0
+    # Refused (closed already): said and ended, not a spin at 100 % CPU (an outside review waited ten minutes)
+    again = run("close-day", "--site-id", "tegal", "--db", db, check=False)
+    assert again.returncode == 1 and "closed already" in again.stderr, again
 
 
 def test_wrong_database_addresses_are_refused_by_name_never_a_traceback(tmp_path: Path) -> None:

@@ -54,6 +54,24 @@ async def test_a_key_is_honoured_for_48_hours_across_a_restart_then_forgotten(da
         )
 
 
+async def test_a_retry_across_an_upgrade_is_answered_from_the_record_the_old_release_wrote(
+    database: Path | str,
+) -> None:
+    """An outside review upgraded a mall between a kiosk's request and its retry: the release before fingerprints
+    stored the key under its scope alone, the new one did not find it, and the kiosk printed a second ticket."""
+    headers = {**bearer(KIOSK), "Idempotency-Key": "kiosk-retry-0001"}
+    async with running_server(database) as s:
+        first = await s.http.post(URL, json={"service": "pkb"}, headers=headers)
+        assert first.status_code == 201, first.text
+        # as the old release stored it: `device:<id>:<key>`, no `#fingerprint`
+        await s.ctx.storage.execute("UPDATE idempotency SET key = substr(key, 1, length(key) - 17)", ())
+    async with running_server(database) as s:
+        retry = await s.http.post(URL, json={"service": "pkb"}, headers=headers)
+        assert retry.headers.get("idempotent-replayed") == "true" and retry.json() == first.json(), retry.text
+        rows = await s.ctx.storage.query("SELECT COUNT(*) FROM tickets")
+        assert rows == [(1,)]
+
+
 async def test_records_deleted_while_running_are_no_longer_replayed(database: Path | str) -> None:
     headers = {**bearer(KIOSK), "Idempotency-Key": "aging-key"}
     async with running_server(database) as s:

@@ -480,13 +480,23 @@ class Engine:
     async def _written(self) -> None:
         """Wait until everything decided so far is written (or refused)."""
         while self._writing is not None:
-            await _finished(self._writing)
+            task = self._writing
+            await _finished(task)
+            if self._writing is task:  # done, but its callback (_after_write) has not run yet: let it, not spin
+                await asyncio.sleep(0)
 
     async def _answer_repeats(self, jobs: list[_Job]) -> list[_Job]:
         """Answer the jobs whose idempotency key already has a stored answer from it; return the others.
 
         Only keys known to have a record are looked up: a new key (nearly all of them) costs no read."""
-        keys = [job.idem_key for job in jobs if job.idem_key is not None and job.idem_key in self._stored_keys]
+        keys = [
+            known
+            for job in jobs
+            if job.idem_key is not None
+            # a record written before keys carried a fingerprint is stored under its scope alone (an upgrade)
+            for known in (job.idem_key, split_key(job.idem_key)[0])
+            if known in self._stored_keys
+        ]
         if not keys:
             return jobs
         try:
@@ -501,11 +511,17 @@ class Engine:
     def _answer_from(jobs: list[_Job], stored: dict[str, tuple[int, str]]) -> list[_Job]:
         """Answer the jobs whose key has a stored answer from it, refuse those whose key's scope was recorded for
         another request (shared storage reads by scope); return the others."""
-        recorded = {split_key(key)[0] for key in stored}
+        recorded = {scope for scope, fingerprint in map(split_key, stored) if fingerprint is not None}
         others: list[_Job] = []
         for job in jobs:
-            answer = stored.get(job.idem_key) if job.idem_key is not None else None
-            if answer is None and job.idem_key is not None and split_key(job.idem_key)[0] in recorded:
+            if job.idem_key is None:
+                others.append(job)
+                continue
+            scope = split_key(job.idem_key)[0]
+            # A record of a release before fingerprints is stored under the scope alone: a retry across the upgrade
+            # is answered from it (it cannot tell another request apart; those records are gone in 48 hours).
+            answer = stored.get(job.idem_key) or stored.get(scope)
+            if answer is None and scope in recorded:
                 if not job.future.done():
                     job.future.set_exception(Refusal("idempotency_key_reused"))
             elif answer is None:
