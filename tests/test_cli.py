@@ -256,7 +256,10 @@ def test_settings_from_the_environment_and_their_errors_by_name() -> None:
     assert str(config.archive_dir) == "/srv/arsip" and config.login_window_seconds == 600.0
     for variable, value, said in (("QUEUE_WORKERS", "abc", "QUEUE_WORKERS must be a number, got 'abc'"),
                                   ("QUEUE_LOG_LEVEL", "loud", "log_level must be"),
-                                  ("QUEUE_IGNORE_HOURS", "maybe", "QUEUE_IGNORE_HOURS must be 1 or 0")):  # fmt: skip
+                                  ("QUEUE_IGNORE_HOURS", "maybe", "QUEUE_IGNORE_HOURS must be 1 or 0"),
+                                  # out of range: a negative session signed everybody out (an outside review)
+                                  ("QUEUE_SESSION_HOURS", "-1", "session_hours must be from 1 to 744, got -1"),
+                                  ("QUEUE_WS_HEARTBEAT_SECONDS", "0", "ws_heartbeat_seconds must be above 0")):  # fmt: skip
         try:
             Config.from_env({variable: value})
         except ValueError as exc:

@@ -75,6 +75,17 @@ def _flag(env: dict[str, str], variable: str) -> bool:
     return flag in ("1", "true", "yes", "on")
 
 
+# Numeric settings and the range each must be in (the others: above 0, checked in validate).
+_RANGES = (
+    ("session_hours", 1, 24 * 31),
+    ("max_body_bytes", 1024, 16 * 1024 * 1024),
+    ("ws_queue_size", 1, 1_000_000),
+    ("replay_limit", 1, 1_000_000),
+    ("bookings_per_minute", 1, 100_000),
+    ("clock_jump_hours", 0, 24 * 366),
+)
+
+
 @dataclass
 class Config:
     database: Path | str = Path("var/queue.sqlite3")  # a SQLite file, or a postgresql:// URL
@@ -276,6 +287,14 @@ class Config:
             raise ValueError(f"log format must be one of {', '.join(FORMATS)}, got {self.log_format!r}")
         if self.retention_days and not 7 <= self.retention_days <= 3660:
             raise ValueError(f"retention must be 0 (keep everything) or 7 to 3660 days, got {self.retention_days}")
+        for name, low, high in _RANGES:  # a negative session length signed everybody out at once
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ValueError(f"{name} must be from {low:g} to {high:g}, got {value:g}")
+        for name in ("ws_heartbeat_seconds", "ws_timeout_seconds", "dashboard_seconds", "screen_watch_seconds",
+                     "login_window_seconds"):  # fmt: skip
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be above 0, got {getattr(self, name):g}")
         if not 1 <= self.survey_days <= 366:
             raise ValueError(f"the survey's answer window must be 1 to 366 days, got {self.survey_days}")
         if not 0 <= self.contact_retention_hours <= 24 * 31:
