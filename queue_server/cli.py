@@ -30,15 +30,15 @@ def build_uvicorn_config(app: Any, config: Config, *, ws: Any = None) -> Any:
     from uvicorn.config import LOGGING_CONFIG
 
     from queue_server.live.wsframes import FrameWriterProtocol
-    from queue_server.settings.logformat import log_config
+    from queue_server.settings.logformat import log_config, text_config
 
-    chosen = log_config(config.log_format, config.log_level)
+    chosen = log_config(config.log_format, config.log_level) or text_config(LOGGING_CONFIG, config.log_level)
     return uvicorn.Config(
         app,
         host=config.host,
         port=config.port,
         log_level=config.log_level,
-        log_config=chosen if chosen is not None else LOGGING_CONFIG,
+        log_config=chosen,
         access_log=config.access_log,
         lifespan="on",
         ws_per_message_deflate=False,  # about 3x less memory per connection for our small messages

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,3 +44,20 @@ def log_config(log_format: str, level: str) -> dict[str, Any] | None:
             name: {"handlers": [], "propagate": True} for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
         },
     }
+
+
+def text_config(uvicorn_default: dict[str, Any], level: str) -> dict[str, Any]:
+    """uvicorn's own text format, each line with its time, and every other logger (queue_server.*, the pages') through
+    the root's handler: without one their lines came out as "WARNING:queue_server.pipeline.engine:..." with no
+    time. Under systemd (JOURNAL_STREAM set) the journal stamps every line already, so no time is added."""
+    config = copy.deepcopy(uvicorn_default)
+    stamp = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
+    for formatter in config.get("formatters", {}).values():
+        if "fmt" in formatter:
+            formatter["fmt"] = stamp + formatter["fmt"]
+    config.setdefault("formatters", {})["plain"] = {"format": stamp + "%(levelname)s %(name)s: %(message)s"}
+    config.setdefault("handlers", {})["plain"] = {
+        "class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"
+    }  # fmt: skip
+    config["root"] = {"handlers": ["plain"], "level": level.upper()}  # ours and the pages' (uvicorn's stay its own)
+    return config
