@@ -213,6 +213,31 @@ async def test_a_mall_whose_new_tickets_would_be_called_after_closing_shows_it(m
     assert data["totals"]["past_closing"] == 1 and data["sites"][0]["site"] == "tegal"
 
 
+async def test_a_mall_whose_walk_in_quota_is_spent_shows_how_many_services(malls: Server) -> None:
+    """An outside review: the national view showed only a mall-wide percentage, so a mall whose KK numbers were all
+    gone by 09.00 looked like one at 3 %. Brebes' KK: a daily quota of 10, all walk-in; Tegal's KK: 10 walk-in."""
+    s = malls
+    nasional = await s.login("nasional")
+    before = await national(s, nasional)
+    assert (row_of(before, "tegal")["quota_spent"], row_of(before, "brebes")["quota_spent"]) == (0, 0)
+    assert before["totals"]["quota_spent"] == 0
+    for _ in range(10):
+        await issue(s, "brebes", "kk")
+    r = await s.http.post("/api/v1/sites/brebes/tickets", json={"service": "kk"}, headers=BREBES_KIOSK)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "quota_exhausted", "the kiosk refuses: the same count"
+    for _ in range(10):
+        await issue(s, "tegal", "kk")
+    data = await national(s, nasional, sort="quota_spent")
+    assert (row_of(data, "tegal")["quota_spent"], row_of(data, "brebes")["quota_spent"]) == (1, 1)
+    assert data["totals"]["quota_spent"] == 2
+    assert row_of(data, "brebes")["quota_used"] == 100.0
+    # The mall's own dashboard says the same, with the time: its alert.
+    dashboard = await s.http.get("/api/v1/sites/brebes/dashboard", headers=await s.login("admin"))
+    spent = [a for a in dashboard.json()["alerts"] if a["kind"] == "quota_spent"]
+    assert [a["id"] for a in spent] == ["quota_spent:kk"]
+    assert spent[0]["message"].startswith("Kuota Kartu Keluarga habis pukul 10.00 (10 nomor walk-in)"), "WITA"
+
+
 async def test_a_new_ticket_shows_at_once_and_the_ikm_is_read_once_a_minute(malls: Server) -> None:
     s = malls
     nasional = await s.login("nasional")
@@ -473,6 +498,15 @@ async def test_the_page_shows_both_malls_sorts_and_follows_live(
             assert await rows_shown(page) == ["tegal", "brebes"], "by waiting, most first"
             assert await page.evaluate(cell("tegal", "waiting")) == "3"
             assert await page.evaluate(cell("brebes", "quota")) == "10,0% 1 / 10", "Indonesian decimals"
+            assert (await page.evaluate(cell("brebes", "spent")), await page.evaluate(cell("tegal", "spent"))) == (
+                "0",
+                "0",
+            )
+            assert await page.evaluate("() => document.querySelector('#totals td.spent').textContent") == "0"
+            assert (
+                await page.evaluate("() => document.querySelector('th[data-column=quota_spent]').textContent.trim()")
+                == "Kuota habis"
+            )
             assert (await page.evaluate(cell("tegal", "counters"))).endswith(f" / {len(TEGAL.counters)}")
             total = "() => document.querySelector('#totals tr th').textContent"
             assert await page.evaluate(total) == "Total (2 mal)"

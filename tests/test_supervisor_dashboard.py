@@ -111,6 +111,7 @@ def headline_of(figures: dict[str, Any]) -> dict[str, Any]:
         "served": totals["served"],
         "counters_open": totals["counters_open"],
         "past_closing": sum(1 for alert in figures["alerts"] if alert["kind"] == "past_closing"),
+        "quota_spent": sum(1 for alert in figures["alerts"] if alert["kind"] == "quota_spent"),
         "screens_shown": {d["screen"] for d in figures["devices"] if d["health"] != "down"} - {None},
     }
 
@@ -231,3 +232,73 @@ def test_alerts_follow_the_target_and_the_screens() -> None:
     assert [(a["id"], a["active"]) for a in alerts.changes(before, after)] == [("device:3", False)]
     assert alerts.changes(before, figures["alerts"]) == []
     assert [(a["id"], a["active"]) for a in alerts.changes({}, after)] == [("wait:skck", True)]
+
+
+def test_a_spent_walk_in_quota_shows_per_service_raises_an_alert_with_its_time_and_clears_the_next_day() -> None:
+    """An outside review: "quota gone by 07:00" is the citizens' main complaint, yet a spent quota showed nowhere on
+    the dashboard. KK of the demo mall: a daily quota of 20, 10 of them online, so 10 walk-in numbers."""
+    d = Driver(load_site(DEMO_SITE))  # Monday 09.00 WIB
+    services = {s["id"]: s for s in dashboard.figures(d.state, d.now, [])["services"]}
+    kk = services["kk"]
+    assert (kk["quota"], kk["quota_issued"], kk["quota_left"], kk["quota_spent_at"]) == (10, 0, 10, None)
+    assert (services["ktp"]["quota"], services["ktp"]["quota_left"]) == (200, 200), "300 less the online 100"
+    without = next(s for s in services.values() if s["quota"] is None)
+    assert (without["quota_issued"], without["quota_left"], without["quota_spent_at"]) == (0, None, None)
+    for _ in range(9):
+        d.issue("kk")
+    kk = next(s for s in dashboard.figures(d.state, d.now, [])["services"] if s["id"] == "kk")
+    assert (kk["quota_issued"], kk["quota_left"], kk["quota_spent_at"]) == (9, 1, None)
+    assert not [a for a in dashboard.figures(d.state, d.now, [])["alerts"] if a["kind"] == "quota_spent"]
+
+    d.tick(11.2)  # the tenth, last walk-in number at 09.12
+    d.issue("kk")
+    d.tick(30)
+    with pytest.raises(Refusal) as refused:
+        d.issue("kk")
+    assert refused.value.key == "quota_exhausted.with_online", "the kiosk refuses: the same count as the dashboard"
+    figures = dashboard.figures(d.state, d.now, [])
+    kk = next(s for s in figures["services"] if s["id"] == "kk")
+    assert (kk["quota_issued"], kk["quota_left"]) == (10, 0)
+    assert kk["quota_spent_at"] == "2026-11-23T09:12:06.000+07:00"
+    spent = [a for a in figures["alerts"] if a["kind"] == "quota_spent"]
+    assert [(a["id"], a["agencies"], a["service"], a["quota"]) for a in spent] == [
+        ("quota_spent:kk", ["disdukcapil"], "kk", 10)
+    ]
+    assert spent[0]["message"] == (
+        "Kuota Kartu Keluarga habis pukul 09.12 (10 nomor walk-in); warga yang datang kemudian tidak mendapat nomor "
+        "hari ini."
+    )
+    assert spent[0]["message_en"] == (
+        "The quota of Kartu Keluarga ran out at 09:12 (10 walk-in numbers); citizens arriving later get no number today."
+    )
+    assert [a["id"] for a in dashboard.for_agency(figures, "disdukcapil")["alerts"]] == ["quota_spent:kk"]
+    assert not dashboard.for_agency(figures, "polres")["alerts"], "another agency's dashboard does not show it"
+    assert dashboard.headline(d.state, d.now, [])["quota_spent"] == 1
+    assert dashboard.headline(d.state, d.now, [])["quota_spent"] == headline_of(figures)["quota_spent"]
+
+    before = {a["id"]: a for a in figures["alerts"]}
+    d.tick(24 * 60)  # Tuesday: a new day, a new quota
+    after = dashboard.figures(d.state, d.now, [])
+    kk = next(s for s in after["services"] if s["id"] == "kk")
+    assert (kk["quota_issued"], kk["quota_left"], kk["quota_spent_at"]) == (0, 10, None)
+    changed = [(a["id"], a["active"]) for a in alerts.changes(before, after["alerts"]) if a["kind"] == "quota_spent"]
+    assert changed == [("quota_spent:kk", False)]
+    assert dashboard.headline(d.state, d.now, [])["quota_spent"] == 0
+
+
+def test_a_quota_raised_clears_the_alert_and_a_quota_all_online_raises_none() -> None:
+    d = Driver(load_site(DEMO_SITE))
+    for _ in range(10):
+        d.issue("kk")
+    assert [a["id"] for a in dashboard.figures(d.state, d.now, [])["alerts"]] == ["quota_spent:kk"]
+    kk = d.state.site.services["kk"]
+    services = {**d.state.site.services, "kk": replace(kk, daily_quota=25)}  # 15 walk-ins now
+    d.state.site = replace(d.state.site, services=services)
+    figures = dashboard.figures(d.state, d.now, [])
+    assert not figures["alerts"]
+    assert next(s for s in figures["services"] if s["id"] == "kk")["quota_left"] == 5
+    services = {**services, "kk": replace(kk, daily_quota=10, online_quota=10)}  # bookings only: no walk-ins
+    d.state.site = replace(d.state.site, services=services)
+    figures = dashboard.figures(d.state, d.now, [])
+    assert next(s for s in figures["services"] if s["id"] == "kk")["quota"] == 0
+    assert not figures["alerts"], "a service that takes no walk-ins has no walk-in quota to run out"

@@ -108,6 +108,31 @@ async def test_alert_when_a_wait_passes_its_target_on_the_server_clock(browser: 
         assert toast.startswith("Peringatan baru")
 
 
+async def test_a_spent_walk_in_quota_shows_on_its_service_and_as_an_alert(browser: Browser, server: Server) -> None:
+    """An outside review: a spent quota was invisible on the dashboard. KK: 10 walk-in numbers a day."""
+    async with signed_in(browser, server, "/supervisor/tegal") as page:
+        kk = "#services tr[data-service=kk] .quota"
+        assert await until(page, text_of(kk)) == "0 / 10 · sisa 10"
+        assert await page.evaluate(text_of("#services tr[data-service=ktp] .quota")) == "0 / 200 · sisa 200"
+        assert await page.evaluate(text_of("#services tr[data-service=npwp] .quota")) == "–", "no quota"
+        for _ in range(9):
+            await server.issue("kk")
+        await until(page, text_of(kk) + " === '9 / 10 · sisa 1'")
+        server.clock.advance(minutes=12)
+        await server.issue("kk")
+        await until(page, text_of(kk) + " === 'habis 09.12'")
+        assert await page.evaluate(f"() => document.querySelector('{kk}').classList.contains('spent')")
+        alert = await until(page, text_of("#alerts [data-alert='quota_spent:kk']"))
+        assert alert.startswith("Kuota Kartu Keluarga habis pukul 09.12 (10 nomor walk-in)")
+        toast = await until(page, text_of("#toasts .toast.danger"))
+        assert toast.startswith("Peringatan baru")
+        await page.click("#lang")
+        await until(page, text_of(kk) + " === 'spent 09:12'")
+        assert await page.evaluate(text_of("[data-t=col_quota_left]")) == "Quota"
+        english = await page.evaluate(text_of("#alerts [data-alert='quota_spent:kk']"))
+        assert english.startswith("The quota of Kartu Keluarga ran out at 09:12")
+
+
 async def test_a_display_that_disconnects_shows_as_down(browser: Browser, server: Server) -> None:
     async with signed_in(browser, server, "/supervisor/tegal") as page:
         await until(page, KTP_WAITING)
@@ -174,7 +199,7 @@ CUT_ALERTS = """() => [...document.querySelectorAll('#alerts .alert')]
 
 @pytest.mark.parametrize("size", [(1024, 768), (1366, 768), (1920, 1080)])
 async def test_no_figure_of_the_services_table_is_cut(browser: Browser, server: Server, size: tuple[int, int]) -> None:
-    """Nine columns, in both languages: every heading and figure whole (a narrow panel scrolls sideways instead),
+    """Ten columns, in both languages: every heading and figure whole (a narrow panel scrolls sideways instead),
     a wait of hours included (its target goes under it: "6 j 42 mnt / 45" once ran into the next column); from
     1366 px the service names up to 26 characters whole on at most two lines (the longer ones keep two lines and
     the whole name in their tooltip), and a single alert across the width rather than cut at 400 px."""

@@ -42,6 +42,7 @@ class SiteState:
     last_number: dict[tuple[str, date], int] = field(default_factory=dict)
     issued: dict[tuple[str, date], int] = field(default_factory=dict)
     walk_ins: dict[tuple[str, date], int] = field(default_factory=dict)  # issued without a booking
+    last_walk_in: dict[tuple[str, date], datetime] = field(default_factory=dict)  # when the latest walk-in was issued
     bookings: dict[str, Booking] = field(default_factory=dict)
     closed_days: set[date] = field(default_factory=set)
     running_text: str | None = None  # set by a supervisor; None: the site file's text
@@ -135,6 +136,8 @@ class SiteState:
         self.issued[key] = self.issued.get(key, 0) + 1
         if ticket.booked_slot is None:
             self.walk_ins[key] = self.walk_ins.get(key, 0) + 1
+            latest = self.last_walk_in.get(key)
+            self.last_walk_in[key] = ticket.issued_at if latest is None else max(latest, ticket.issued_at)
         if ticket.priority:
             self.priority_issued.append((ticket.issued_at, ticket.service))
 
@@ -142,6 +145,15 @@ class SiteState:
         """Walk-in tickets the service may still issue on `day` (None: it has no quota)."""
         quota = self.site.services[service_id].walk_in_quota
         return None if quota is None else max(0, quota - self.walk_ins.get((service_id, day), 0))
+
+    def walk_ins_spent_at(self, service_id: str, day: date) -> datetime | None:
+        """When the service's walk-in quota of `day` ran out: the issue of the walk-in ticket that took its last
+        place (None: it has no quota, or a place is left, or it takes no walk-ins at all: a quota all online). A quota
+        lowered below what was already issued counts from the latest walk-in too."""
+        quota = self.site.services[service_id].walk_in_quota
+        if not quota or self.walk_ins_left(service_id, day) != 0:
+            return None
+        return self.last_walk_in.get((service_id, day))
 
     @property
     def current_running_text(self) -> str:
@@ -209,6 +221,8 @@ class SiteState:
         for counts in (self.last_number, self.issued, self.walk_ins):
             for key in [k for k in counts if k[1] < day]:
                 del counts[key]
+        for key in [k for k in self.last_walk_in if k[1] < day]:
+            del self.last_walk_in[key]
         for booking in [b for b in self.bookings.values() if b.day < day and b.state not in ACTIVE_BOOKINGS]:
             del self.bookings[booking.id]
             _count_down(self.booking_days, booking.day)

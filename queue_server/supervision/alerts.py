@@ -1,7 +1,8 @@
 """Alerts a supervisor must see: a service whose longest current wait has passed its target
-(`Service.target_wait_minutes`), a service whose new tickets would be called after closing (the kiosk tells
-citizens they may not be served today; another counter may still save the day), a display that has gone quiet
-(disconnected), and an endpoint (a webhook, the WhatsApp/SMS gateway) whose messages keep failing.
+(`Service.target_wait_minutes`), a service whose new tickets would be called after closing (the kiosk tells citizens
+they may not be served today; another counter may still save the day), a display that has gone quiet (disconnected),
+a service whose walk-in quota for today is spent (citizens arriving later get no number: the mall's most heard
+complaint, "kuota habis jam 7"), and an endpoint (a webhook, the WhatsApp/SMS gateway) whose messages keep failing.
 
 They are derived from the live figures every time, never stored: an alert is active exactly while its condition
 holds, and it clears by itself when the queue is called down or the screen comes back. What each kind says, in
@@ -18,7 +19,16 @@ from queue_server.common import messages
 from queue_server.domain.catalogue import Site
 from queue_server.domain.wait import WaitEstimate
 
-KINDS = ("clock", "wait", "past_closing", "device", "device_missing", "delivery_failing", "uplink_failing")
+KINDS = (
+    "clock",
+    "wait",
+    "past_closing",
+    "quota_spent",
+    "device",
+    "device_missing",
+    "delivery_failing",
+    "uplink_failing",
+)
 
 
 def _local(site: Site, iso: str | None) -> datetime | None:
@@ -84,6 +94,20 @@ def detect(
     for s in services:
         if past_closing(s.get("new_ticket") or {}):
             out.append(_of_service("past_closing", s))
+    for s in services:
+        if s.get("quota_spent_at"):
+            out.append(
+                {
+                    "id": f"quota_spent:{s['id']}",
+                    "kind": "quota_spent",
+                    "agencies": [s["agency"]],
+                    "service": s["id"],
+                    "waiting": s["waiting"],
+                    "quota": s["quota"],
+                    "since": s["quota_spent_at"],
+                    **_said("quota_spent", service=s["name"], quota=s["quota"], at=_local(site, s["quota_spent_at"])),
+                }
+            )
     for d in devices:
         if d["health"] != "down":
             continue

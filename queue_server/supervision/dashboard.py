@@ -2,8 +2,9 @@
 counters) and the device registry, with the same definitions as the reports (domain/measures.py).
 
 Per service: people waiting, the longest current wait, mean wait and service time today, served in the last hour,
-and what a ticket taken now would be told (the wait as a range, or that its call falls after closing: a supervisor
-opens a counter or stops issuing before citizens wait in vain).
+the walk-in quota issued and left (and when it ran out), and what a ticket taken now would be told (the wait as a
+range, or that its call falls after closing: a supervisor opens a counter or stops issuing before citizens wait in
+vain).
 Per counter: closed, paused, idle, called or serving, with the ticket and since when. Per display: connected,
 audio, last call. And the alerts those figures raise (alerts.py).
 """
@@ -43,9 +44,11 @@ def _services(state: SiteState, now: datetime, today: Today) -> list[dict[str, A
     site = state.site
     out = []
     new_ticket = waits_if_joined_now(state, now)
+    day = site.service_day(now)
     for sid, service in site.services.items():
         oldest, longest = _oldest(state, sid, now)
         totals = today.of(sid)
+        spent_at = state.walk_ins_spent_at(sid, day)
         out.append(
             {
                 "id": sid,
@@ -66,6 +69,12 @@ def _services(state: SiteState, now: datetime, today: Today) -> list[dict[str, A
                     1 for c in site.counters_serving(sid) if state.counters[c.id].state is CounterState.OPEN
                 ),
                 "new_ticket": new_ticket[sid].to_dict(),
+                # The walk-in share of the daily quota (the engine's own count, the one issuing is refused by):
+                # None when the service has no quota.
+                "quota": service.walk_in_quota,
+                "quota_issued": state.walk_ins.get((sid, day), 0),
+                "quota_left": state.walk_ins_left(sid, day),
+                "quota_spent_at": wire.local_iso(spent_at, site) if spent_at else None,
             }
         )
     return out
@@ -199,7 +208,8 @@ def headline(
     state: SiteState, now: datetime, registry: list[dict[str, Any]], today: Today | None = None
 ) -> dict[str, Any]:
     """The few figures of a mall's row in the national view: the day, the totals, how many services raise the
-    "past closing" alert and the screens with a display on them. The same definitions as `figures` (a test holds
+    "past closing" alert, how many have spent their walk-in quota (the "quota spent" alert) and the screens with a
+    display on them. The same definitions as `figures` (a test holds
     them equal) without what a row does not show (each counter, each display, the alerts' texts): a national page
     over 300 busy malls makes hundreds of these a second."""
     site = state.site
@@ -215,6 +225,7 @@ def headline(
         "served": sum(today.of(sid).served for sid in site.services),
         "counters_open": sum(1 for cid in site.counters if state.counters[cid].state is CounterState.OPEN),
         "past_closing": sum(1 for wait in waits_if_joined_now(state, now).values() if alerts.past_closing(wait)),
+        "quota_spent": sum(1 for sid in site.services if state.walk_ins_spent_at(sid, day) is not None),
         "screens_shown": {d.get("screen") for d in registry if device_health(d) != "down"} - {None},
     }
 

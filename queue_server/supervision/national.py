@@ -4,12 +4,13 @@ the rows sorted as asked. docs/supervisor.md, "The national view".
 
 Per mall: people waiting now and the longest current wait, the services whose new tickets would be called after
 closing (its dashboard's "Tiket baru" in red: a mall that needs another counter now), served today, counters open of
-all, screens with no display connected of all, the day's quota used (tickets issued today over the daily quotas of
-the services that have one) and the IKM of a period. The live figures are the mall's own dashboard's
+all, screens with no display connected of all, the services whose walk-in quota is spent today (the dashboard's
+"quota spent" alerts: citizens arriving later get no number), the day's quota used (tickets issued today over the
+daily quotas of the services that have one) and the IKM of a period. The live figures are the mall's own dashboard's
 (`dashboard.headline`: the same definitions and the same running totals, without the per-counter detail), so the two
 never disagree. The IKM is a database read per mall; it is kept `IKM_SECONDS` so that a page polling every five
-seconds across 300 malls reads the survey table once a minute per mall, not per poll, and a read already under way
-is shared by every request that wants it.
+seconds across 300 malls reads the survey table once a minute per mall, not per poll, and a read already under way is
+shared by every request that wants it.
 
 Totals: sums; the longest wait is the longest of all; quota used is issued over quota across the malls (not a
 mean of percentages); the IKM is computed from the summed answers, so each mall weighs by its respondents.
@@ -50,7 +51,7 @@ STALE_SECONDS = 5.0  # the page polls every 5 s
 HEARD_SECONDS = 15.0  # how long the uplink tokens' last-seen times are reused (written every 30 s at most)
 SLICE_SECONDS = 0.005
 SORTS = ("name", "waiting", "longest_wait", "past_closing", "served_today", "counters_open", "screens_down",
-         "quota_used", "ikm")  # fmt: skip
+         "quota_spent", "quota_used", "ikm")  # fmt: skip
 ORDERS = ("asc", "desc")
 DEFAULT_SORT = "waiting"
 
@@ -263,6 +264,7 @@ def site_row(site: Site, headline: dict[str, Any], issued: Mapping[tuple[str, da
         "screens_down": sum(1 for screen in site.screens if screen not in shown),
         "screens_total": len(site.screens),
         "screens_shown": sorted(shown & set(site.screens)),
+        "quota_spent": headline["quota_spent"] if limited else None,
         "quota_issued": used if limited else None,
         "quota_total": quota if limited else None,
         "quota_used": _percent(used, quota) if limited else None,
@@ -310,6 +312,7 @@ def _totals(rows: list[dict[str, Any]], answers: Answers) -> dict[str, Any]:
         "counters_total": total("counters_total"),
         "screens_down": total("screens_down"),
         "screens_total": total("screens_total"),
+        "quota_spent": sum(row["quota_spent"] for row in limited) if limited else None,
         "quota_issued": issued if limited else None,
         "quota_total": quota if limited else None,
         "quota_used": _percent(issued, quota) if limited else None,

@@ -4,7 +4,7 @@
 
 import {
   T, agencyOf, api, applyTexts, boot, clockText, commandId, config, el, errorText, fatal, minutesText,
-  onLangChange, site, stopwatch, toast, token, zoneLabel,
+  onLangChange, shortTime, site, stopwatch, toast, token, zoneLabel,
 } from "./common.js";
 import { LiveClient } from "/static/shared/live-client.js";
 
@@ -88,6 +88,7 @@ function renderServices() {
         el("span", { text: minutesText(longest) }),
         el("small", { text: ` / ${s.target_wait_minutes} ${T("minutes_short")}`, title: T("target_wait") })),
       newTicketCell(s.new_ticket),
+      quotaCell(s),
       el("td", { class: "num", text: minutesText(s.mean_wait) }),
       el("td", { class: "num", text: minutesText(s.mean_service) }),
       el("td", { class: "num served", text: s.served }),
@@ -105,6 +106,19 @@ function newTicketCell(wait) {
   if (past) text = T("new_ticket_after_closing");
   else if (wait && wait.status === "estimated") text = `${wait.low}–${wait.high} ${T("minutes_short")}`;
   return el("td", { class: `num new-ticket${past ? " past" : ""}`, title: T("new_ticket_title"), text });
+}
+
+// The walk-in quota: "12 / 40 · sisa 28", "habis 08.12" in red once spent (the quota_spent alert), "–" without one.
+function quotaCell(s) {
+  if (s.quota === null || s.quota === undefined) return el("td", { class: "num quota", text: "–" });
+  const title = `${T("quota_cell_title")}: ${s.quota_issued} / ${s.quota}`;
+  if (s.quota_spent_at) {
+    return el("td", { class: "num quota spent", title },
+      el("span", { text: `${T("quota_spent_word")} ${shortTime(s.quota_spent_at)}` }));
+  }
+  return el("td", { class: "num quota", title },
+    el("span", { text: `${s.quota_issued} / ${s.quota}` }),
+    el("small", { text: ` · ${T("quota_left_word")} ${s.quota_left}` }));
 }
 
 function canAct(counter) {

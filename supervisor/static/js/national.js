@@ -40,6 +40,11 @@ function quotaCell(quotaUsed, issued, total) {
   ];
 }
 
+// Services whose walk-in quota is spent today (red when any); "–" for a mall without quotas.
+function spentCell(spent) {
+  return el("td", { class: `num spent${spent ? " down" : ""}`, text: whole(spent) });
+}
+
 function ikmCell(score, grade, respondents) {
   if (score === null || score === undefined) return [el("span", { text: "–" })];
   const name = currentLang() === "id" ? grade.name : grade.name_en;
@@ -104,6 +109,7 @@ function siteRow(r) {
     el("td", { class: "num served", text: whole(r.served_today) }),
     el("td", { class: "num counters" }, ...ofTotal(r.counters_open, r.counters_total)),
     screens,
+    spentCell(r.quota_spent),
     el("td", { class: "num quota" }, ...quotaCell(r.quota_used, r.quota_issued, r.quota_total)),
     el("td", { class: "num ikm" }, ...ikmCell(r.ikm, r.ikm_grade, r.ikm_respondents)));
 }
@@ -117,6 +123,7 @@ function totalsRow(t) {
     el("td", { class: "num served", text: whole(t.served_today) }),
     el("td", { class: "num counters" }, ...ofTotal(t.counters_open, t.counters_total)),
     el("td", { class: `num screens${t.screens_down ? " down" : ""}` }, ...ofTotal(t.screens_down, t.screens_total)),
+    spentCell(t.quota_spent),
     el("td", { class: "num quota" }, ...quotaCell(t.quota_used, t.quota_issued, t.quota_total)),
     el("td", { class: "num ikm" }, ...ikmCell(t.ikm, t.ikm_grade, t.ikm_respondents)));
 }
