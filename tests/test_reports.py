@@ -207,6 +207,20 @@ async def test_csv_and_charts(server: Server) -> None:
     assert ktp[3:10] == ["5", "3", "1", "0", "1", "0", "0"]
     assert ktp[10:16] == ["18.00", "10.00", "40.00", "11.00", "10.00", "15.00"]
     assert ["2026-11-24", "00:00", "1"] in lines
+    # For Excel on an Indonesian Windows: a byte order mark, ';' between cells, decimal commas, the same cells
+    r = await server.http.get("/api/v1/sites/tegal/reports.csv?from=2026-11-23&to=2026-11-24&excel=1", headers=sup)
+    assert r.status_code == 200 and r.content.startswith("\ufeff".encode())
+    assert 'filename="laporan-tegal-2026-11-23_2026-11-24-excel.csv"' in r.headers["content-disposition"]
+    excel = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
+    assert excel[0] == lines[0] and len(excel) == len(lines)
+    ktp = next(line for line in excel if line[:2] == ["service", "ktp"])
+    assert (
+        ktp[10:16] == ["18,00", "10,00", "40,00", "11,00", "10,00", "15,00"] and ["2026-11-24", "00:00", "1"] in excel
+    )
+    r = await server.http.get("/api/v1/sites/tegal/ikm.csv?from=2026-11-23&to=2026-11-24&excel=1", headers=sup)
+    assert r.status_code == 200 and r.content.startswith("\ufeff".encode()) and ";" in r.text.splitlines()[0]
+    r = await server.http.get("/api/v1/sites/tegal/reports.csv?excel=yes", headers=sup)
+    assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "excel"
 
     for chart in ("arrivals", "days", "waits", "ikm"):
         r = await server.http.get(f"/api/v1/sites/tegal/reports/charts/{chart}.svg?from=2026-11-23&to=2026-11-24",

@@ -151,7 +151,8 @@ async function load() {
 }
 
 async function download(path, fallbackName) {
-  const result = await api(`${path}?${query()}`, { raw: true });
+  const excel = $("excel").checked ? "&excel=1" : ""; // ';' and decimal commas, as Excel opens it in Indonesia
+  const result = await api(`${path}?${query()}${excel}`, { raw: true });
   if (!result.ok) {
     $("filter-error").textContent = errorText(await result.response.json());
     return;
