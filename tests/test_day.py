@@ -115,6 +115,24 @@ async def test_a_clock_that_jumps_ahead_while_running_does_not_close_the_day(ser
     assert "jumped" in engine.clock_doubts["tegal"]["reason"]
 
 
+async def test_a_clock_behind_the_newest_event_is_alerted(database: Path | str) -> None:
+    """An outside review started a mall's server with its clock years behind (a flat CMOS battery, no time server
+    on the LAN): tickets were numbered for 2020 and nothing said so. The clock alert says it now."""
+    clock = Clock()
+    async with running_server(database, clock=clock) as server:
+        await server.issue("ktp")
+    clock.advance(hours=-3)  # started again three hours behind the newest event
+    async with running_server(database, clock=clock) as server:
+        await server.ctx.engine.close_past_days()
+        assert "behind" in server.ctx.engine.clock_doubts["tegal"]["reason"]
+        sup = await server.login("supervisor")
+        alerts = (await server.http.get("/api/v1/sites/tegal/dashboard", headers=sup)).json()["alerts"]
+        assert any(a["kind"] == "clock" for a in alerts), alerts
+        clock.advance(hours=3, minutes=5)  # the clock set right: the alert goes at the next round
+        await server.ctx.engine.close_past_days()
+        assert "tegal" not in server.ctx.engine.clock_doubts
+
+
 async def test_a_no_show_stays_one_through_the_close_a_reopen_and_the_next_day(database: Path | str) -> None:
     """A citizen who did not come is counted as a no-show in the day's report for good: the close does not expire
     them, a reopen does not put them back in the queue ahead of those who stayed, and the next day does not load

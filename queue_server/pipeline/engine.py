@@ -682,10 +682,10 @@ class Engine:
                 and state.holds_days_before(today)
                 and any(t.state in EXPIRING_STATES and t.day < today for t in state.tickets.values())
             )
-            doubt = self._clock_doubt(site_id, now) if stale else None
+            doubt = self._clock_doubt(site_id, now, stale) if not state.mirrored else None
             if doubt is not None:
                 if site_id not in self.clock_doubts:
-                    log.warning("site %s: a past day is not closed by itself: %s", site_id, doubt["reason"])
+                    log.warning("site %s: the server's clock looks wrong: %s", site_id, doubt["reason"])
                 self.clock_doubts[site_id] = doubt
                 stale = False
             else:
@@ -713,13 +713,21 @@ class Engine:
             # tuned collector (settings/runtime.py) runs one rarely, and a week's soak grew ~3 MiB a day without.
             gc.collect()
 
-    def _clock_doubt(self, site_id: str, now: datetime) -> dict[str, Any] | None:
-        """Why the clock may be wrong (so a past day must not be closed by itself), or None."""
+    def _clock_doubt(self, site_id: str, now: datetime, stale: bool) -> dict[str, Any] | None:
+        """Why the clock may be wrong, or None: behind the site's newest event (a flat CMOS battery on a LAN with no
+        time server: tickets would be numbered on a wrong day), or, when a past day holds open tickets (`stale`),
+        ahead of it (so that day must not be closed by itself)."""
+        newest = self.last_event_at.get(site_id)
+        if newest is not None and newest - now > CLOCK_SLACK:
+            hours = (newest - now).total_seconds() / 3600
+            return {"reason": f"the clock is {hours:.1f} h behind the newest event", "behind_hours": round(hours, 1),
+                    "last_event_at": newest}  # fmt: skip
+        if not stale:
+            return None
         if self._jumped is not None:
             hours = self._jumped.total_seconds() / 3600
             return {"reason": f"the clock jumped {hours:.1f} h ahead while running", "jump_hours": round(hours, 1),
-                    "last_event_at": self.last_event_at.get(site_id)}  # fmt: skip
-        newest = self.last_event_at.get(site_id)
+                    "last_event_at": newest}  # fmt: skip
         if self.max_event_gap is not None and newest is not None and now - newest > self.max_event_gap:
             hours = (now - newest).total_seconds() / 3600
             return {"reason": f"the newest event is {hours:.1f} h before the clock", "gap_hours": round(hours, 1),
