@@ -549,14 +549,8 @@ class StoragePort(abc.ABC):
             "SELECT service, agency, COUNT(*), SUM(a1), SUM(a2), SUM(a3), SUM(a4), SUM(a5), SUM(a6), SUM(a7), "
             "SUM(a8), SUM(a9) FROM survey_responses WHERE site = ? AND day >= ? AND day <= ?"
         )
-        params: list[Any] = [site_id, start.isoformat(), end.isoformat()]
-        if agency:
-            sql += " AND agency = ?"
-            params.append(agency)
-        if service:
-            sql += " AND service = ?"
-            params.append(service)
-        rows = await self.query(sql + " GROUP BY service, agency ORDER BY agency, service", params)
+        where, params = _narrowed([site_id, start.isoformat(), end.isoformat()], agency, service)
+        rows = await self.query(sql + where + " GROUP BY service, agency ORDER BY agency, service", params)
         return [SurveySums(r[0], r[1], int(r[2]), tuple(int(s) for s in r[3:12])) for r in rows]
 
     async def served_counts(
@@ -565,15 +559,21 @@ class StoragePort(abc.ABC):
         """Served (done) ticket legs of the local days start..end (inclusive) per service and agency: the
         population an index's sample is measured against (each served leg may answer the survey once)."""
         sql = "SELECT service, agency, COUNT(*) FROM tickets WHERE site = ? AND day >= ? AND day <= ? AND state = ?"
-        params: list[Any] = [site_id, start.isoformat(), end.isoformat(), "done"]
-        if agency:
-            sql += " AND agency = ?"
-            params.append(agency)
-        if service:
-            sql += " AND service = ?"
-            params.append(service)
-        rows = await self.query(sql + " GROUP BY service, agency", params)
+        where, params = _narrowed([site_id, start.isoformat(), end.isoformat(), "done"], agency, service)
+        rows = await self.query(sql + where + " GROUP BY service, agency", params)
         return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+def _narrowed(params: list[Any], agency: str | None, service: str | None) -> tuple[str, list[Any]]:
+    """The conditions (and their parameters, after `params`) that keep one agency's or one service's rows only."""
+    where = ""
+    if agency:
+        where += " AND agency = ?"
+        params.append(agency)
+    if service:
+        where += " AND service = ?"
+        params.append(service)
+    return where, params
 
 
 @contextlib.asynccontextmanager
