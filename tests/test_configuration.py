@@ -212,7 +212,10 @@ async def test_kept_across_a_restart_and_a_changed_site_file_takes_over(tmp_path
         assert "ktp_hilang" not in server.ctx.sites["tegal"].services
         assert server.ctx.sites["tegal"].running_text == "Teks dari berkas"
         log = (await server.http.get("/api/v1/sites/tegal/audit", headers=await server.login("admin"))).json()
-        assert any(e["action"] == "site.configure" and e["actor"] == "site file" for e in log["entries"])
+        entry = next(e for e in log["entries"] if e["action"] == "site.configure" and e["actor"] == "site file")
+        # what the file undid of the web's work is said by name (an outside review saw only "version 2")
+        changes = str(entry["details"]["changes"])
+        assert "-KTP Hilang" in changes and "-Loket 27" in changes and "~site.running_text" in changes, entry
 
 
 @pytest.mark.sqlite_only

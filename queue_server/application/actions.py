@@ -17,7 +17,7 @@ from queue_server.application.personal import mask_phone, nik_hash
 from queue_server.common.ids import time_ordered_id
 from queue_server.domain import commands as c
 from queue_server.domain import events as ev
-from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, Site
+from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, Site, changes_sentence
 from queue_server.domain.decide import checkin_window, find_ticket
 from queue_server.domain.events import Event
 from queue_server.domain.model import Ticket, TicketState
@@ -347,7 +347,7 @@ async def configure_site(
 
     version = ctx.state(site_id).configuration.version + 1
     record = audit_trail.entry(principal, "site.configure", f"site {site_id}", version=version,
-                               changes=configuration.sentence(changes))  # fmt: skip
+                               changes=changes_sentence(changes))  # fmt: skip
     return await ctx.engine.submit(site_id, command, answer, audit=record)
 
 

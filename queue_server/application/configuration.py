@@ -18,11 +18,9 @@ from queue_server.application.context import Context
 from queue_server.common.messages import DAYS_ID, MONTHS_ID, catalogue
 from queue_server.common.problems import problem_text
 from queue_server.domain import commands as c
-from queue_server.domain.catalogue import Site
+from queue_server.domain.catalogue import Site, describe_changes
 from queue_server.domain.refusal import Refusal
 from queue_server.settings.sitefile import SiteFileError, json_document, site_file_text
-
-MAX_CHANGES_LISTED = 12  # in one audit sentence; the rest are counted
 
 
 def read(ctx: Context, principal: Principal | None, site_id: str) -> dict[str, Any]:
@@ -106,33 +104,3 @@ def _invalid(problems: list[str]) -> Refusal:
     site file names them (`problems`, as check-site says them) and in the page's words (`problems_text`)."""
     said = {lang: [problem_text(p, lang, catalogue()) for p in problems] for lang in ("id", "en")}
     return Refusal("configuration_invalid", problems=problems, details={"problems": problems, "problems_text": said})
-
-
-def describe_changes(old: Site, new: Site, old_document: dict[str, Any], new_document: dict[str, Any]) -> list[str]:
-    """What changed, by name: "+Paspor", "-Loket 9", "~Disdukcapil", and a changed section by its site-file key
-    ("~site.hours"). Names are the mall's own words, the same in both languages of the audit log."""
-    out: list[str] = []
-    kinds = ((old.agencies, new.agencies), (old.services, new.services), (old.counters, new.counters))
-    for kind_old, kind_new in kinds:
-        for key in sorted(kind_new.keys() - kind_old.keys()):
-            out.append(f"+{kind_new[key].name}")
-        for key in sorted(kind_old.keys() - kind_new.keys()):
-            out.append(f"-{kind_old[key].name}")
-        for key in sorted(kind_old.keys() & kind_new.keys()):
-            if kind_old[key] != kind_new[key]:
-                out.append(f"~{kind_new[key].name}")
-    for section in ("site", "routing", "announcements", "booking", "screens", "notify"):
-        before, after = old_document.get(section), new_document.get(section)
-        if section == "site" and isinstance(before, dict) and isinstance(after, dict):
-            out.extend(f"~site.{k}" for k in sorted(before.keys() | after.keys()) if before.get(k) != after.get(k))
-        elif before != after:
-            out.append(f"~{section}")
-    return out
-
-
-def sentence(changes: list[str]) -> str:
-    if not changes:
-        return "-"
-    shown = ", ".join(changes[:MAX_CHANGES_LISTED])
-    more = len(changes) - MAX_CHANGES_LISTED
-    return f"{shown} (+{more})" if more > 0 else shown

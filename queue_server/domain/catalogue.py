@@ -253,3 +253,37 @@ class Site:
             service_id: tuple(c for c in self.counters.values() if service_id in c.services)
             for service_id in self.services
         }
+
+
+MAX_CHANGES_LISTED = 12  # in one audit sentence; the rest are counted
+
+
+def describe_changes(old: Site, new: Site, old_document: dict[str, Any], new_document: dict[str, Any]) -> list[str]:
+    """What changed, by name: "+Paspor", "-Loket 9", "~Disdukcapil", and a changed section by its site-file key
+    ("~site.hours"). Names are the mall's own words, the same in both languages of the audit log."""
+    out: list[str] = []
+    kinds = ((old.agencies, new.agencies), (old.services, new.services), (old.counters, new.counters))
+    for kind_old, kind_new in kinds:
+        for key in sorted(kind_new.keys() - kind_old.keys()):
+            out.append(f"+{kind_new[key].name}")
+        for key in sorted(kind_old.keys() - kind_new.keys()):
+            out.append(f"-{kind_old[key].name}")
+        for key in sorted(kind_old.keys() & kind_new.keys()):
+            if kind_old[key] != kind_new[key]:
+                out.append(f"~{kind_new[key].name}")
+    for section in ("site", "routing", "announcements", "booking", "screens", "notify"):
+        before, after = old_document.get(section), new_document.get(section)
+        if section == "site" and isinstance(before, dict) and isinstance(after, dict):
+            out.extend(f"~site.{k}" for k in sorted(before.keys() | after.keys()) if before.get(k) != after.get(k))
+        elif before != after:
+            out.append(f"~{section}")
+    return out
+
+
+def changes_sentence(changes: list[str]) -> str:
+    """The changes for one audit sentence: the first MAX_CHANGES_LISTED by name, the rest counted."""
+    if not changes:
+        return "-"
+    shown = ", ".join(changes[:MAX_CHANGES_LISTED])
+    more = len(changes) - MAX_CHANGES_LISTED
+    return f"{shown} (+{more})" if more > 0 else shown

@@ -24,7 +24,7 @@ from queue_server.domain import commands as c
 from queue_server.domain import events as ev
 from queue_server.domain.booking import BookingState
 from queue_server.domain.break_habits import usual_breaks
-from queue_server.domain.catalogue import Site
+from queue_server.domain.catalogue import Site, changes_sentence, describe_changes
 from queue_server.domain.decide import checkin_window, decide
 from queue_server.domain.events import Event
 from queue_server.domain.model import EXPIRING_STATES
@@ -204,12 +204,17 @@ class Engine:
             if state is None or state.configuration.file_hash == digest or state.mirrored:
                 continue
             command = c.Configure(self._file_sites[site_id], document, "file", digest, None)
+            # What the file changes, by name, as a web save says it: a file replacing changes made on the web
+            # (hours, quotas) must say which, in the audit log and the server's log.
+            changes = describe_changes(state.site, self._file_sites[site_id], state.configuration.document, document)
             audit = AuditRecord("site file", "system", "site.configure", f"site {site_id}",
-                                {"version": state.configuration.version + 1, "source": "file"})  # fmt: skip
+                                {"version": state.configuration.version + 1, "source": "file",
+                                 "changes": changes_sentence(changes)})  # fmt: skip
             try:
                 before = "made on the web" if state.configuration.source == "web" else "of the site file served before"
                 await self.submit(site_id, command, lambda events, state: {}, audit=audit)
-                log.warning("site %s: the changed site file replaces the configuration %s", site_id, before)
+                log.warning("site %s: the changed site file replaces the configuration %s: %s", site_id, before,
+                            changes_sentence(changes))  # fmt: skip
             except Refusal as exc:
                 log.warning("site %s: the changed site file is not applied (%s); the configuration %s stays until it "
                             "can be", site_id, exc, before)  # fmt: skip
