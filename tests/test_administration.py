@@ -44,6 +44,8 @@ async def test_an_account_added_on_the_web_works_and_its_changes_apply_at_once(s
     assert r.json()["account"] == {"username": "budi.s", "display_name": "Budi Santoso", "role": "operator",
                                    "agency": "disdukcapil", "active": True}  # fmt: skip
     budi = await server.login("budi.s", "rahasia-budi-1")
+    me = (await server.http.get("/api/v1/me", headers=budi)).json()
+    assert (me["name"], me["display_name"]) == ("budi.s", "Budi Santoso")  # the counter page's header shows him
     assert (await server.command(budi, "1", "open")).status_code == 200
     # moved to another agency: counter 1 (Disdukcapil) is no longer his at the next command, and the counter's live
     # feed he had open (priority groups, notes) closes at once (an outside review saw it go on)

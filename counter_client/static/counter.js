@@ -819,7 +819,7 @@ import { LiveClient } from "/static/shared/live-client.js";
     setText("clock", lang === "en" ? clock.replaceAll(".", ":") : clock); // 08.59.57: Indonesian writes a dot
     const who = document.getElementById("who");
     who.hidden = !user;
-    who.textContent = user ? user.name : "";
+    who.textContent = user ? user.display_name || user.name : "";
     document.getElementById("signout").hidden = !token;
     const gone = document.getElementById("removed");
     gone.hidden = !removed;

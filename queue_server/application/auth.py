@@ -59,6 +59,7 @@ class Principal:
     screen: str | None = None  # displays only
     sites: frozenset[str] | None = None  # a regional account's sites; None: every site (see sees_site)
     expires_at: datetime | None = None  # a session's end (UTC); devices: None
+    display_name: str | None = None  # a person's name as staff read it ("Budi Santoso"); devices: None
 
 
 def _strong_enough(password: str, *own_words: str) -> None:
@@ -410,8 +411,9 @@ class Accounts:
         expires = datetime.now(UTC) + timedelta(hours=self.session_hours)
         await self.store.add_session(token_hash(token), user.id, _now_iso(), expires.isoformat())
         principal = Principal(
-            "user", user.role, username, user.id, user.site, user.agency, sites=sites_of(user.role, user.sites)
-        )
+            "user", user.role, username, user.id, user.site, user.agency, sites=sites_of(user.role, user.sites),
+            display_name=user.display_name or None,
+        )  # fmt: skip
         return token, expires, principal
 
     async def logout(self, token: str) -> None:
@@ -498,7 +500,7 @@ class Accounts:
             if user and user.active and expires_at and expires_at > datetime.now(UTC):
                 sites = sites_of(user.role, user.sites)
                 principal = Principal("user", user.role, user.username, user.id, user.site, user.agency, sites=sites,
-                                      expires_at=expires_at)  # fmt: skip
+                                      expires_at=expires_at, display_name=user.display_name or None)  # fmt: skip
         elif token.startswith("d_"):
             device = await self.store.live_device(key)
             if device:

@@ -49,6 +49,7 @@ class SessionUser(NamedTuple):
     expires_at: str
     active: int
     sites: str | None
+    display_name: str
 
 
 class Device(NamedTuple):
@@ -196,7 +197,8 @@ class AccountStore:
     async def session_user(self, token_hash: str) -> SessionUser | None:
         """The session's account, whether or not the session has expired or the account is active."""
         row = await self.storage.fetch_one(
-            "SELECT u.id, u.role, u.username, u.site, u.agency, s.expires_at, u.active, u.sites FROM sessions s "
+            "SELECT u.id, u.role, u.username, u.site, u.agency, s.expires_at, u.active, u.sites, u.display_name "
+            "FROM sessions s "
             "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
             (token_hash,),
         )

@@ -103,6 +103,7 @@ async def me(request: Request) -> Response:
 def _principal_view(p: Principal) -> dict[str, Any]:
     view: dict[str, Any] = {
         "kind": p.kind, "role": p.role, "name": p.name, "site": p.site, "agency": p.agency, "screen": p.screen,
+        "display_name": p.display_name or p.name,  # what a page's header shows: the person, not the login name
     }  # fmt: skip
     if p.role == "regional":
         view["sites"] = sorted(p.sites) if p.sites is not None else None  # None: every site
