@@ -350,8 +350,18 @@ def _password(args: argparse.Namespace) -> str:
     return first
 
 
+async def _known_user(accounts: Any, username: str) -> dict[str, Any]:
+    """The account a change names, or an error that says where the names are (a typo must never look done)."""
+    for user in await accounts.list_users():
+        if user["username"] == username:
+            return dict(user)
+    raise SystemExit(f"error: no user {username} (queue-server user list)")
+
+
 def cmd_user(args: argparse.Namespace) -> None:
     async def action(accounts: Any, sites: Any, config: Any, storage: Any) -> None:
+        if args.user_command not in ("add", "list"):
+            user = await _known_user(accounts, args.username)  # before a password is asked for nothing
         if args.user_command == "add":
             sites = _site_list(args.sites) if args.sites is not None else None
             await accounts.create_user(
@@ -372,10 +382,12 @@ def cmd_user(args: argparse.Namespace) -> None:
             listed = await accounts.set_sites(args.username, None if args.all else _site_list(args.sites))
             print(f"{args.username} now sees {', '.join(listed) if listed else 'every site'}")
         elif args.user_command in ("disable", "enable"):
-            await accounts.set_active(args.username, args.user_command == "enable")
-            said = (
-                "disabled: signed out everywhere, signing in refused" if args.user_command == "disable" else "enabled"
-            )
+            active = args.user_command == "enable"
+            if bool(user["active"]) == active:  # what was asked holds already: said, and nothing changes
+                print(f"{args.username} was already {args.user_command}d")
+                return
+            await accounts.set_active(args.username, active)
+            said = "disabled: signed out everywhere, signing in refused" if not active else "enabled"
             print(f"{args.username} {said}")
         else:
             for user in await accounts.list_users():
@@ -407,14 +419,27 @@ def cmd_device(args: argparse.Namespace) -> None:
                 print(f"open on the device: http://SERVER:PORT{page}#token={token}")
             print(token)  # last, alone: for scripts
         elif args.device_command == "revoke":
+            device = await _known_device(accounts, args.id)
+            if device["revoked_at"]:  # the token is refused already; its first revocation time stays
+                print(f"device {args.id} ({device['name']}) was already revoked at {device['revoked_at'][:19]} UTC")
+                return
             await accounts.revoke_device(args.id)
-            print(f"device {args.id} revoked")
+            print(f"device {args.id} ({device['name']}) revoked: refused from its next request")
         else:
             for d in await accounts.list_devices():
                 state = "revoked" if d["revoked_at"] else "active"
                 print(f"{d['id']:4} {d['kind']:8} {d['site']:12} {d['screen'] or '-':12} {state:8} {d['name']}")
 
     _run_account_action(args, action)
+
+
+async def _known_device(accounts: Any, device_id: int) -> dict[str, Any]:
+    """The device a change names, or an error: a mistyped id while revoking a stolen kiosk's token must not look
+    done."""
+    for device in await accounts.list_devices():
+        if device["id"] == device_id:
+            return dict(device)
+    raise SystemExit(f"error: no device {device_id} (queue-server device list)")
 
 
 def cmd_mirror(args: argparse.Namespace) -> None:

@@ -269,3 +269,27 @@ def test_settings_from_the_environment_and_their_errors_by_name() -> None:
     assert Config.from_env({"QUEUE_DATABASE": "mysql://nope"}, database="var/q.sqlite3").database == Path(
         "var/q.sqlite3"
     )
+
+
+def test_a_change_to_an_unknown_device_or_account_is_an_error_and_a_repeated_one_says_so(tmp_path: Path) -> None:
+    """An outside review: `device revoke 99` (a typo while revoking a stolen kiosk's token) answered "device 99
+    revoked" with exit 0; `user passwd` of an unknown name asked for the password before refusing."""
+    db = str(tmp_path / "q.sqlite3")
+    run("device", "add", "--kind", "kiosk", "--site-id", "tegal", "--name", "Kios 1", "--db", db)
+    run("user", "add", "budi", "--role", "supervisor", "--site-id", "tegal", "--password-stdin", "--db", db,
+        stdin="sandi-yang-panjang\n")  # fmt: skip
+    missing = run("device", "revoke", "99", "--db", db, check=False)
+    assert missing.returncode == 1 and "error: no device 99 (queue-server device list)" in missing.stderr
+    assert "revoked" not in missing.stdout
+    assert "device 1 (Kios 1) revoked" in run("device", "revoke", "1", "--db", db).stdout
+    again = run("device", "revoke", "1", "--db", db)
+    assert again.returncode == 0 and "device 1 (Kios 1) was already revoked at" in again.stdout, again.stdout
+    for command in (["disable", "nobody"], ["enable", "nobody"], ["passwd", "nobody"], ["sites", "nobody", "--all"]):
+        done = subprocess.run([*QS, "user", *command, "--db", db], capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=60, check=False)  # fmt: skip
+        assert done.returncode == 1 and "error: no user nobody (queue-server user list)" in done.stderr, done.stderr
+        assert "Password" not in done.stdout + done.stderr, "refused before a password is asked for"
+    assert "budi disabled" in run("user", "disable", "budi", "--db", db).stdout
+    assert "budi was already disabled" in run("user", "disable", "budi", "--db", db).stdout
+    assert "budi enabled" in run("user", "enable", "budi", "--db", db).stdout
+    assert "budi was already enabled" in run("user", "enable", "budi", "--db", db).stdout
