@@ -358,12 +358,27 @@ async def _known_user(accounts: Any, username: str) -> dict[str, Any]:
     raise SystemExit(f"error: no user {username} (queue-server user list)")
 
 
+def _audited_sites(user: dict[str, Any], hosted: dict[str, Site]) -> list[str]:
+    """The logs a change of this account goes in: its site's; a regional account's sites'; an admin's or an account
+    of every site: each hosted site's (as a throttled sign-in's, application/auth.py)."""
+    if user["role"] == "regional" and user["sites"]:
+        return [s for s in str(user["sites"]).split(",") if s in hosted]
+    return [user["site"]] if user["site"] in hosted else list(hosted)
+
+
 def cmd_user(args: argparse.Namespace) -> None:
+    from queue_server.application.administration import audit_command_line
+
     async def action(accounts: Any, sites: Any, config: Any, storage: Any) -> None:
+        async def audit(what: str, **details: Any) -> None:
+            changed = await _known_user(accounts, args.username)
+            await audit_command_line(accounts, _audited_sites(changed, sites), what, f"account {args.username}",
+                                     **details)  # fmt: skip
+
         if args.user_command not in ("add", "list"):
             user = await _known_user(accounts, args.username)  # before a password is asked for nothing
         if args.user_command == "add":
-            sites = _site_list(args.sites) if args.sites is not None else None
+            listed = _site_list(args.sites) if args.sites is not None else None
             await accounts.create_user(
                 args.username,
                 _password(args),
@@ -371,15 +386,20 @@ def cmd_user(args: argparse.Namespace) -> None:
                 site=args.site_id,
                 agency=args.agency,
                 display_name=args.name,
-                sites=sites,
+                sites=listed,
             )
-            scope = f" of {', '.join(sites)}" if sites else " of every site" if args.role == "regional" else ""
+            await audit("account.add", role=args.role, agency=args.agency)
+            scope = f" of {', '.join(listed)}" if listed else " of every site" if args.role == "regional" else ""
             print(f"created {args.role} {args.username}{scope}")
         elif args.user_command == "passwd":
             await accounts.set_password(args.username, _password(args))
+            await audit("account.password")
             print(f"password changed for {args.username}; their sessions were ended")
         elif args.user_command == "sites":
             listed = await accounts.set_sites(args.username, None if args.all else _site_list(args.sites))
+            # in the logs of the sites it saw and of those it sees now
+            await audit_command_line(accounts, sorted({*_audited_sites(user, sites), *(listed or sites)}),
+                                     "account.sites", f"account {args.username}", sites=listed)  # fmt: skip
             print(f"{args.username} now sees {', '.join(listed) if listed else 'every site'}")
         elif args.user_command in ("disable", "enable"):
             active = args.user_command == "enable"
@@ -387,6 +407,7 @@ def cmd_user(args: argparse.Namespace) -> None:
                 print(f"{args.username} was already {args.user_command}d")
                 return
             await accounts.set_active(args.username, active)
+            await audit(f"account.{args.user_command}")
             said = "disabled: signed out everywhere, signing in refused" if not active else "enabled"
             print(f"{args.username} {said}")
         else:
@@ -407,9 +428,15 @@ def _site_list(text: str) -> list[str]:
 
 
 def cmd_device(args: argparse.Namespace) -> None:
+    from queue_server.application.administration import audit_command_line
+    from queue_server.application.auth import token_hash
+
     async def action(accounts: Any, sites: Any, config: Any, storage: Any) -> None:
         if args.device_command == "add":
             token = await accounts.create_device(args.kind, args.site_id, args.name, args.screen)
+            made = await accounts.store.live_device(token_hash(token))
+            await audit_command_line(accounts, [args.site_id], "device.issue", f"device {made.id}", name=args.name,
+                                     kind=args.kind)  # fmt: skip
             page = f"/display/{args.site_id}/{args.screen}" if args.kind == "display" else f"/kiosk/{args.site_id}"
             if args.kind == "uplink":
                 print(f"uplink token for {args.name} (shown once): on the mall's server, set QUEUE_UPLINK_TOKEN to it")
@@ -424,6 +451,8 @@ def cmd_device(args: argparse.Namespace) -> None:
                 print(f"device {args.id} ({device['name']}) was already revoked at {device['revoked_at'][:19]} UTC")
                 return
             await accounts.revoke_device(args.id)
+            await audit_command_line(accounts, [device["site"]], "device.revoke", f"device {args.id}",
+                                     name=device["name"])  # fmt: skip
             print(f"device {args.id} ({device['name']}) revoked: refused from its next request")
         else:
             for d in await accounts.list_devices():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import sqlite3
@@ -293,3 +294,41 @@ def test_a_change_to_an_unknown_device_or_account_is_an_error_and_a_repeated_one
     assert "budi was already disabled" in run("user", "disable", "budi", "--db", db).stdout
     assert "budi enabled" in run("user", "enable", "budi", "--db", db).stdout
     assert "budi was already enabled" in run("user", "enable", "budi", "--db", db).stdout
+
+
+def test_account_and_device_changes_on_the_command_line_are_in_the_audit_log(tmp_path: Path) -> None:
+    """An outside review: the docs promise every privileged action one audit entry, and the command line's account
+    and device changes left none. The Settings page's entries, by "cli"; a regional account's in its malls' logs."""
+    from queue_server.settings.sitefile import load_site
+    from queue_server.supervision.audit import summary
+
+    db, site = tmp_path / "q.sqlite3", ["--site", str(DEMO_SITE), "--site", str(brebes_site(tmp_path))]
+    run("user", "add", "budi", "--role", "operator", "--site-id", "tegal", "--agency", "disdukcapil",
+        "--password-stdin", "--db", str(db), *site, stdin="sandi-yang-panjang\n")  # fmt: skip
+    run("user", "passwd", "budi", "--password-stdin", "--db", str(db), *site, stdin="sandi-yang-lain-lagi\n")
+    run("user", "disable", "budi", "--db", str(db), *site)
+    run("user", "disable", "budi", "--db", str(db), *site)  # nothing changes: no entry
+    run("user", "enable", "budi", "--db", str(db), *site)
+    run("user", "add", "jateng", "--role", "regional", "--sites", "brebes", "--password-stdin", "--db", str(db),
+        *site, stdin="sandi-yang-panjang\n")  # fmt: skip
+    run("user", "sites", "jateng", "--sites", "tegal", "--db", str(db), *site)
+    run("device", "add", "--kind", "kiosk", "--site-id", "tegal", "--name", "Kios 1", "--db", str(db), *site)
+    run("device", "revoke", "1", "--db", str(db), *site)
+    run("device", "revoke", "1", "--db", str(db), *site)  # already revoked: no entry
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT site, actor, role, action, target, details FROM audit ORDER BY id").fetchall()
+    assert {(actor, role) for _, actor, role, *_ in rows} == {("cli", "admin")}
+    assert [(s, action, target) for s, _, _, action, target, _ in rows] == [
+        ("tegal", "account.add", "account budi"),
+        ("tegal", "account.password", "account budi"),
+        ("tegal", "account.disable", "account budi"),
+        ("tegal", "account.enable", "account budi"),
+        ("brebes", "account.add", "account jateng"),
+        ("brebes", "account.sites", "account jateng"),
+        ("tegal", "account.sites", "account jateng"),
+        ("tegal", "device.issue", "device 1"),
+        ("tegal", "device.revoke", "device 1"),
+    ]
+    assert json.loads(rows[0][5]) == {"role": "operator", "agency": "disdukcapil"}
+    said = summary(load_site(DEMO_SITE), "device.revoke", "device 1", json.loads(rows[-1][5]))
+    assert said["id"] == "Perangkat Kios 1 dicabut"

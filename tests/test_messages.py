@@ -148,6 +148,7 @@ def test_every_audited_action_has_a_sentence_in_both_languages() -> None:
     actions |= {"site.take_over", "site.copy_forgotten"}  # cli.py: queue-server mirror take-over / forget
     actions |= {f"account.{a}" for a in ("add", "change", "password", "disable", "enable", "remove")}
     actions |= {"device.issue", "device.rename", "device.revoke"}  # application/administration.py
+    actions |= {"account.sites"}  # cli.py: queue-server user sites (regional accounts are not on the page)
     sentences = messages.catalogue()["audit"]
     assert set(sentences) == actions | {"counter.transfer.unnamed"}
     for action in actions:

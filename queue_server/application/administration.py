@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from queue_server.application import validation as v
-from queue_server.application.auth import USERNAME_MAX, Principal, require, token_hash
+from queue_server.application.auth import USERNAME_MAX, Accounts, Principal, require, token_hash
 from queue_server.application.context import Context
 from queue_server.application.passwords import LENGTH_MIN, weakness
 from queue_server.domain.refusal import Refusal
@@ -36,6 +37,18 @@ async def _audit(ctx: Context, principal: Principal, site_id: str, action: str, 
     at = utc_iso(ctx.now())
     entry = (site_id, at, principal.name, principal.role, action, target, json.dumps(details), ctx.storage.last_seq)
     await ctx.accounts.store.audit(entry)
+
+
+async def audit_command_line(
+    accounts: Accounts, site_ids: Iterable[str], action: str, target: str, **details: Any
+) -> None:
+    """The entry the Settings page writes for the same change, made on the server's command line (queue-server
+    user / device): by "cli" as admin, as the command line's webhook and close-day entries are (whoever may run it
+    on the server's machine may do what an admin may). In each site's log the change concerns."""
+    at = utc_iso(datetime.now(UTC))
+    for site_id in site_ids:
+        seq = await accounts.storage.newest_seq(site_id)  # no engine runs here: the site's newest event in the log
+        await accounts.store.audit((site_id, at, "cli", "admin", action, target, json.dumps(details), seq))
 
 
 # --- accounts -------------------------------------------------------------------------------------------------------
