@@ -60,6 +60,15 @@ async def counter_page(request: Request) -> Response:
     )
 
 
+async def counter_picker(request: Request) -> Response:
+    """/counter/{site}: the site's counters to pick from (an unknown site: every site's, as a 404)."""
+    sites = sites_of(request)
+    site = sites.get(request.path_params["site"])
+    chosen = [site] if site else list(sites.values())
+    known = [(f"/counter/{s.id}/{c.id}", f"{s.name} · {c.name}") for s in chosen for c in s.counters.values()]
+    return pages.render(request, "counter_not_found.html", 200 if site else 404, known=known, found=site is not None)
+
+
 async def counter_config_route(request: Request) -> Response:
     """The page's config alone; a counter removed from the site answers 404 `unknown_counter`, which the page says."""
     site = sites_of(request).get(request.path_params["site"])
@@ -72,6 +81,7 @@ async def counter_config_route(request: Request) -> Response:
 
 
 ROUTES: list[BaseRoute] = [
+    Route("/counter/{site}", counter_picker, methods=["GET"]),
     Route("/counter/{site}/{counter}", counter_page, methods=["GET"]),
     Route("/counter/{site}/{counter}/config", counter_config_route, methods=["GET"]),
     Mount("/static/counter", StaticFiles(directory=HERE / "static"), name="counter-static"),

@@ -191,16 +191,50 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def _serving(config: Config, sites: dict[str, Site]) -> str:
-    """What `serve` prints: each site's dashboard address, and the database (its password hidden)."""
-    shown = "localhost" if config.host in ("0.0.0.0", "::") else config.host  # noqa: S104 - naming, not binding
-    lines = [
-        f"  {site.name} ({site.id}): http://{shown}:{config.port}/supervisor/{site.id}"
-        + ("  [mirrored: shown from its own server's log]" if site.id in config.mirrored else "")
-        for site in sites.values()
-    ]
+    """What `serve` prints: each site's pages (as the demo does, without tokens), and the database (its password
+    hidden). Bound to every address, the pages are named by this machine's LAN address: what a TV or a kiosk
+    opens, never `localhost`, which would be the TV itself."""
+    everywhere = config.host in ("0.0.0.0", "::")  # noqa: S104 - naming, not binding
+    lan = _lan_address() if everywhere else None
+    base = f"http://{lan or ('localhost' if everywhere else config.host)}:{config.port}"
+    lines = []
+    for site in sites.values():
+        if site.id in config.mirrored:
+            lines.append(f"  {site.name} ({site.id}): {base}/supervisor/{site.id}  [mirrored: shown from its own "
+                         "server's log]")  # fmt: skip
+            continue
+        lines += [
+            f"  {site.name} ({site.id}): {base}/supervisor/{site.id}",
+            f"    Kiosk          {base}/kiosk/{site.id}",
+            *(
+                f"    TV screen      {base}/display/{site.id}/{screen.id}   ({screen.name})"
+                for screen in site.screens.values()
+            ),
+            f"    Counters       {base}/counter/{site.id}",
+            f"    Booking        {base}/booking/{site.id}",
+            f"    Staff desk     {base}/desk/{site.id}",
+            f"    Settings       {base}/supervisor/{site.id}/admin",
+        ]
+    lines += [f"  Every page     {base}/", f"  National view  {base}/national"]
+    lines.append("  Kiosks and TVs need a device token (queue-server device add, or Settings > Devices)")
+    if everywhere:
+        where = f"here {lan}" if lan else "not found here: see `ip addr`"
+        lines.append(f"  Bound to {config.host}: TVs, kiosks and counters open this machine's LAN address ({where})")
     if config.uplink_url:
         lines.append(f"  uplink: the sites' logs go up to {config.uplink_url}")
     return "\n".join([*lines, f"  database {_shown(config)}, {config.workers} process(es)"])
+
+
+def _lan_address() -> str | None:
+    """This machine's address on its LAN, or None: the local address of a UDP socket "connected" towards a public
+    address (a UDP connect only picks the route; nothing is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: routed by the default route, never reached
+            address = str(probe.getsockname()[0])
+        except OSError:  # no route at all: an offline box
+            return None
+    return None if address.startswith("127.") or address == "0.0.0.0" else address  # noqa: S104
 
 
 def _other_malls(config: Config) -> str:

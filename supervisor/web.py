@@ -89,6 +89,35 @@ async def national_page(request: Request) -> Response:
     return pages.render(request, "national.html", lang=lang, t=pages.texts()[lang], config=config)
 
 
+def site_pages(site: Site, t: dict[str, str]) -> list[tuple[str, str]]:
+    """Each page of a mall, named, by its address (no tokens: a kiosk or a TV asks for its own)."""
+    return [
+        (t["index_kiosk"], f"/kiosk/{site.id}"),
+        *(
+            (f"{t['index_screen']}: {screen.name}", f"/display/{site.id}/{screen.id}")
+            for screen in site.screens.values()
+        ),
+        (t["index_counters"], f"/counter/{site.id}"),
+        (t["index_booking"], f"/booking/{site.id}"),
+        (t["index_supervisor"], f"/supervisor/{site.id}"),
+        (t["index_settings"], f"/supervisor/{site.id}/admin"),
+    ]
+
+
+async def index_page(request: Request) -> Response:
+    """GET /: where a newcomer finds every page of every mall this server hosts. Links only: nothing secret."""
+    lang = _lang(request)
+    t = pages.texts()[lang]
+    listed = []
+    for site in sites_of(request).values():
+        # A mall on its own server, shown here from its log: its kiosks and TVs are that server's.
+        mirrored = ctx_of(request).state(site.id).mirrored
+        links = [(t["index_supervisor"], f"/supervisor/{site.id}")] if mirrored else site_pages(site, t)
+        listed.append({"id": site.id, "name": site.name, "mirrored": mirrored, "links": links})
+    other = "en" if lang == "id" else "id"
+    return pages.render(request, "index.html", lang=lang, other_lang=other, t=t, sites=listed)
+
+
 async def survey_page(request: Request) -> Response:
     site = _site(request)
     counter = site.counters.get(request.path_params["counter"]) if site else None
@@ -106,5 +135,6 @@ ROUTES: list[BaseRoute] = [
     Route("/supervisor/{site}/admin", admin_page, methods=["GET"]),
     Route("/survey/{site}/{counter}", survey_page, methods=["GET"]),
     Route("/national", national_page, methods=["GET"]),
+    Route("/", index_page, methods=["GET"]),
     Mount("/static/supervisor", Assets(directory=HERE / "static"), name="supervisor-static"),
 ]

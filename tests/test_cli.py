@@ -198,11 +198,36 @@ def test_serve_says_what_it_serves_and_refuses_a_port_in_use_at_once(tmp_path: P
                              str(DEMO_SITE)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     try:
         wait_until_healthy(port)
+        # An outside review: a newcomer found no page: / and /counter/tegal answered a JSON 404.
+        html = {"Accept": "text/html"}
+        index = httpx.get(f"http://127.0.0.1:{port}/", headers=html)
+        picker = httpx.get(f"http://127.0.0.1:{port}/counter/tegal", headers=html)
+        english = httpx.get(f"http://127.0.0.1:{port}/?lang=en")
     finally:
         proc.terminate()
         output, _ = proc.communicate(timeout=20)
     assert f"MPP Kabupaten Tegal (tegal): http://127.0.0.1:{port}/supervisor/tegal" in output, output
     assert "database " in output and "1 process(es)" in output
+    for page in ("/kiosk/tegal", "/display/tegal/lobby", "/counter/tegal", "/booking/tegal", "/supervisor/tegal/admin"):
+        assert f"http://127.0.0.1:{port}{page}" in output, output
+        assert f'href="{page}"' in index.text, page
+    assert index.status_code == 200 and "Halaman layanan antrean" in index.text and "MPP Kabupaten Tegal" in index.text
+    assert "#token=" not in index.text and "d_kiosk_" not in index.text, "links only: no device token"
+    assert english.status_code == 200 and "Ticket kiosk" in english.text
+    assert picker.status_code == 200 and "Pilih loket" in picker.text and 'href="/counter/tegal/1"' in picker.text
+
+
+def test_serve_on_every_address_names_the_lan_address_not_localhost() -> None:
+    from queue_server.cli import _lan_address, _serving
+    from queue_server.settings.config import Config
+    from queue_server.settings.sitefile import load_site
+
+    printed = _serving(Config(host="0.0.0.0", port=8000), {"tegal": load_site(DEMO_SITE)})  # noqa: S104
+    assert "Bound to 0.0.0.0: TVs, kiosks and counters open this machine's LAN address" in printed
+    assert "localhost" not in printed or _lan_address() is None, printed
+    lan = _lan_address()
+    if lan:
+        assert f"http://{lan}:8000/kiosk/tegal" in printed and f"(here {lan})" in printed
 
 
 def test_the_demo_mall_never_lands_in_a_database_of_other_malls(tmp_path: Path) -> None:

@@ -41,6 +41,14 @@ def test_every_page_api_route_is_in_openapi() -> None:
                 assert method.lower() in paths.get(route.path, {}), f"{method} {route.path} missing from OpenAPI"
 
 
+def test_every_page_route_is_in_api_md() -> None:
+    api_md = doc("api.md")
+    for route in page_routes():
+        if isinstance(route, Route) and "/api/" not in route.path:
+            for method in sorted((route.methods or set()) - {"HEAD"}):
+                assert f"`{method} {route.path}`" in api_md, f"{method} {route.path} missing from docs/api.md"
+
+
 def test_every_operation_declares_the_statuses_of_its_refusals() -> None:
     document = openapi_document(page_openapi())
     for path, operations in document["paths"].items():
