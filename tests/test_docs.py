@@ -132,3 +132,16 @@ def test_every_server_module_is_in_the_architecture_module_table() -> None:
             continue
         relative = path.relative_to(SOURCE).as_posix()
         assert f"`{relative}`" in architecture or f"`{path.name}`" in architecture, f"{relative} missing"
+
+
+def test_upgrading_is_a_procedure_and_quotes_the_old_release_s_refusal() -> None:
+    """An outside review: upgrading was not documented. The rollback's reason is the old release's own words."""
+    from queue_server.persistence.schema import SchemaTooNew
+
+    deployment = " ".join(doc("deployment.md").split())
+    section = deployment[deployment.index("## Upgrading") : deployment.index("## 6.")]
+    for step in ("systemctl stop", "queue-server backup", "git checkout", "make setup", "queue-server migrate",
+                 "systemctl start", "queue-server restore", "--replace"):  # fmt: skip
+        assert step in section, step
+    refusal = str(SchemaTooNew("...", 8, 7)).replace("version 8", "version N").replace("up to 7", "up to M")
+    assert f"error: {refusal}" in section
