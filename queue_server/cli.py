@@ -378,6 +378,8 @@ def _database_expected(config: Config, args: argparse.Namespace) -> None:
 def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
+    if not sys.stdin.isatty():  # getpass would warn about echoing, in Python's words, before failing
+        raise SystemExit("error: nothing was typed (no terminal?): give the password with --password-stdin")
     first = getpass.getpass("Password: ")
     if getpass.getpass("Again: ") != first:
         raise SystemExit("error: the passwords differ")
@@ -783,6 +785,8 @@ def cmd_db_copy(args: argparse.Namespace) -> None:
     with server_lock(source):
         try:
             counts = copy_sqlite_to_postgresql(source, args.target, progress=print)
+        except (ConnectionError, TimeoutError, socket.gaierror) as exc:  # the target unreachable: name it
+            raise SystemExit(f"error: cannot reach the PostgreSQL database {shown}: {exc}") from None
         except (SchemaError, OSError) as exc:
             raise SystemExit(f"error: {exc}") from None
         except Exception as exc:  # asyncpg's errors: the server unreachable, a refused login ...
@@ -856,7 +860,8 @@ def parser() -> argparse.ArgumentParser:
                 type=int,
                 help="server processes on one port (PostgreSQL only; default 1, or QUEUE_WORKERS)",
             )
-            sp.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+            sp.add_argument("--host", help="address to listen on (default 127.0.0.1, or QUEUE_HOST); 0.0.0.0 for "
+                            "the mall's TVs, kiosks and counters on the LAN")  # fmt: skip
             sp.add_argument("--port", type=int, help="port (default 8000, or PORT)")
             sp.add_argument(
                 "--synchronous",

@@ -357,3 +357,22 @@ def test_account_and_device_changes_on_the_command_line_are_in_the_audit_log(tmp
     assert json.loads(rows[0][5]) == {"role": "operator", "agency": "disdukcapil"}
     said = summary(load_site(DEMO_SITE), "device.revoke", "device 1", json.loads(rows[-1][5]))
     assert said["id"] == "Perangkat Kios 1 dicabut"
+
+
+def test_rough_edges_of_the_command_line(tmp_path: Path) -> None:
+    """An outside review: Python's GetPassWarning before the good error, a wrong --screen not named, an unreachable
+    PostgreSQL said as "[Errno 111] Connect call failed" alone, QUEUE_HOST not in serve --help."""
+    db = str(tmp_path / "q.sqlite3")
+    run("migrate", "--db", db)
+    typed = subprocess.run([*QS, "user", "add", "budi", "--role", "supervisor", "--site-id", "tegal", "--db", db],
+                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60, check=False)  # fmt: skip
+    assert typed.returncode == 1 and "--password-stdin" in typed.stderr, typed.stderr
+    assert "GetPassWarning" not in typed.stderr and "may be echoed" not in typed.stderr, typed.stderr
+    screen = run("device", "add", "--kind", "display", "--site-id", "tegal", "--name", "TV", "--screen", "lantai9",
+                 "--db", db, check=False)  # fmt: skip
+    assert "error: 'lantai9' is not a screen of tegal (--screen): one of lobby" in screen.stderr, screen.stderr
+    copied = run("db", "copy", db, "postgresql://antrean:rahasia@127.0.0.1:1/antrean", check=False)
+    assert copied.returncode == 1, copied.stderr
+    assert "cannot reach the PostgreSQL database postgresql://antrean:***@127.0.0.1:1/antrean" in copied.stderr
+    assert "rahasia" not in copied.stderr + copied.stdout and "Traceback" not in copied.stderr
+    assert "QUEUE_HOST" in " ".join(run("serve", "--help").stdout.split())

@@ -448,7 +448,8 @@ class Accounts:
             raise ValueError(f"unknown site {site!r}; sites: {', '.join(self.sites)}")
         if kind == "display":
             if screen is None or screen not in self.sites[site].screens:
-                raise ValueError(f"a display needs a screen of {site}: {', '.join(self.sites[site].screens)}")
+                given = f"{screen!r} is not a screen of {site}" if screen else f"a display needs a screen of {site}"
+                raise ValueError(f"{given} (--screen): one of {', '.join(self.sites[site].screens)}")
         elif screen is not None:  # it would be stored and shown beside a device that shows no screen
             raise ValueError(f"only a display has a screen; a {kind} token has none (leave out --screen)")
         token = token or f"d_{kind}_" + secrets.token_urlsafe(24)
