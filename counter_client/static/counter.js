@@ -764,6 +764,10 @@ import { LiveClient } from "/static/shared/live-client.js";
     button.addEventListener("click", (event) => {
       if (event.detail) button.blur();
       if (event.detail > 1 || bounced(button.dataset.action, performance.now())) return;
+      if (zero) { // a lone "0" still waiting, then a button: the button is what the operator meant
+        zeroTakenBack();
+        numberInput.value = "";
+      }
       act(button.dataset.action);
     });
   }
