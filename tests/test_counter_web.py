@@ -375,6 +375,22 @@ async def test_the_page_reconnects_by_itself_and_shows_what_happened_meanwhile(s
             await connected(page)
             await expect(page.locator("#waiting li[data-service=ktp] strong")).to_have_text("2", timeout=WAIT_MS)
 
+            # A command pressed while the link is down waits for it, says so, and Esc cancels it: it is not sent
+            # minutes later to a counter the operator has walked away from (an outside review).
+            await page.click("#btn-pause")  # opens the counter
+            await expect(page.locator("#counter-state")).to_have_text("BUKA")
+            proxy.refuse = True
+            await proxy.cut()
+            await expect(page.locator("#connection")).to_have_attribute("data-state", "reconnecting")
+            await page.keyboard.press("Enter")
+            await expect(page.locator("#message")).to_have_text("Menunggu sambungan untuk mengirim… (Esc: batalkan)")
+            await page.keyboard.press("Escape")
+            await expect(page.locator("#message")).to_contain_text("Dibatalkan di halaman ini")
+            proxy.refuse = False
+            await connected(page)
+            await page.wait_for_timeout(1000)
+            assert server.ctx.state("tegal").counters["1"].current is None, "the cancelled call was never sent"
+
 
 async def test_an_unknown_counter_gets_a_list_of_counters_and_assets_are_local(server: Server) -> None:
     r = await server.http.get("/counter/tegal/99")

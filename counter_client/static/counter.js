@@ -42,6 +42,8 @@ import { LiveClient } from "/static/shared/live-client.js";
       "transfer.note": "Catatan untuk loket berikutnya (boleh kosong)", "transfer.send": "Alihkan",
       "transfer.cancel": "Batal",
       "sending": "Mengirim…",
+      "sending_offline": "Menunggu sambungan untuk mengirim… (Esc: batalkan)",
+      "cancelled_offline": "Dibatalkan di halaman ini, tidak dikirim. Jika sudah sampai sebelum sambungan putus, hasilnya tetap tampil di sini.",
       "done.open": "Loket dibuka.", "done.resume": "Loket dilanjutkan.", "done.pause": "Loket istirahat.",
       "done.close": "Loket ditutup.", "done.call_next": "Memanggil {ticket}.", "done.call": "Memanggil {ticket}.",
       "done.recall": "Memanggil ulang {ticket}.", "done.start": "Mulai melayani {ticket}.",
@@ -100,6 +102,8 @@ import { LiveClient } from "/static/shared/live-client.js";
       "transfer.note": "Note for the next counter (optional)", "transfer.send": "Transfer",
       "transfer.cancel": "Cancel",
       "sending": "Sending…",
+      "sending_offline": "Waiting for the connection to send… (Esc: cancel)",
+      "cancelled_offline": "Cancelled on this page, not sent. If it reached the server before the link broke, its result still shows here.",
       "done.open": "Counter opened.", "done.resume": "Counter resumed.", "done.pause": "Counter paused.",
       "done.close": "Counter closed.", "done.call_next": "Calling {ticket}.", "done.call": "Calling {ticket}.",
       "done.recall": "Calling {ticket} again.", "done.start": "Serving {ticket}.", "done.finish": "{ticket} done.",
@@ -729,6 +733,13 @@ import { LiveClient } from "/static/shared/live-client.js";
       else zeroActs();
       return;
     }
+    if (key === "Escape" && pending.size && connState !== "connected") { // the operator may have walked away since
+      event.preventDefault();
+      const cancelled = { code: "cancelled", message: t("cancelled_offline", {}, "id"), message_en: t("cancelled_offline", {}, "en") };
+      for (const p of pending.values()) p.reject(cancelled);
+      pending.clear(); // not sent again at the next welcome
+      return;
+    }
     if (key === "Escape") { numberInput.value = ""; show(null); event.preventDefault(); return; }
     // "A-005" typed as printed: after a prefix letter the dash belongs to the label (elsewhere it is no-show).
     const dashInLabel = key === "-" && /^[A-Za-z]+$/.test(numberInput.value.trim());
@@ -894,7 +905,8 @@ import { LiveClient } from "/static/shared/live-client.js";
     setText("totals", t("totals.line", view.totals));
 
     const line = document.getElementById("message");
-    line.textContent = message ? (lang === "en" ? message.en : message.id) : "";
+    const offline = message?.sending && connState !== "connected"; // said so, with the way out
+    line.textContent = offline ? t("sending_offline") : message ? (lang === "en" ? message.en : message.id) : "";
     line.classList.toggle("error", Boolean(message && message.error));
   }
 
