@@ -140,10 +140,17 @@ async def test_while_many_calls_wait_each_is_said_once(tmp_path: Path) -> None:
             await until(page, "() => window.__display.announcer.pending === 5")
             await page.evaluate("window.__blockAudio = false")
             await page.mouse.click(960, 540)
+            # While the first is said, the hero shows the newest call: the first's row of earlier calls is marked.
+            await until(page, """(first) => {
+                const said = window.__announcements.find((e) => e.end === null);
+                const row = document.querySelector('.recent-row.is-speaking .recent-label');
+                return Boolean(said) && said.label === first && row !== null && row.textContent === said.label;
+            }""", labels[0])  # fmt: skip
             entries = await played(page, 8, 180_000)  # some 50 seconds of speech
             assert_one_at_a_time(entries)
             # Four and three behind: once each; two, one and none behind: twice, as the site says.
             assert [e["label"] for e in entries] == [labels[0], labels[1], *[x for x in labels[2:] for _ in (1, 2)]]
+            await until(page, "() => document.querySelector('.recent-row.is-speaking') === null")  # all said
 
 
 @bounded(60)

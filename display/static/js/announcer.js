@@ -39,8 +39,10 @@ export class Announcer {
   #ready;
 
   // log: where each playback's { seq, label, start, end } goes (window.__announcements, for tests and support).
-  constructor({ speaker, onState, onCaption, now = Date.now, log = [] }) {
-    Object.assign(this, { onState, onCaption, now, log });
+  // onSpeaking(item | null): the call being said now, so the board can mark it (a burst's third call is no longer
+  // the newest one on screen).
+  constructor({ speaker, onState, onCaption, onSpeaking = () => {}, now = Date.now, log = [] }) {
+    Object.assign(this, { onState, onCaption, onSpeaking, now, log });
     this.audio = new Audio();
     this.audio.preload = "auto";
     this.state = speaker ? "unknown" : "off";
@@ -129,6 +131,7 @@ export class Announcer {
       return "failed";
     }
     this.onCaption(item.text);
+    this.onSpeaking(item);
     const times = this.#queue.length - 1 >= BUSY_BEHIND ? 1 : item.repeat;
     try {
       for (let i = 0; i < times; i++) {
@@ -140,6 +143,7 @@ export class Announcer {
       return "done";
     } finally {
       this.onCaption(null);
+      this.onSpeaking(null);
     }
   }
 

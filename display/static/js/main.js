@@ -64,6 +64,7 @@ const announcer = new Announcer({
   now: () => clock.now(),
   log: (window.__announcements = []),
   onCaption: (text) => status.setCaption(text),
+  onSpeaking: (item) => view.speaking(item?.seq ?? null),
   onState: (state) => {
     status.setAudio(state);
     health.update({ audio: state });

@@ -183,7 +183,25 @@ export class BoardView {
     const fresh = this.#drawHero(board.calls[0]);
     this.#drawCounters(board, fresh);
     this.#drawRecent(board.calls);
+    this.#markSpeaking();
     this.#drawWaiting(board.waitingByService());
+  }
+
+  // The call being said now (its event seq), or null: its row of earlier calls is marked while it is said, as the
+  // newest call on the hero may already be a later one.
+  speaking(seq) {
+    this.#speakingSeq = seq;
+    this.#markSpeaking();
+  }
+
+  #speakingSeq = null;
+
+  #markSpeaking() {
+    const calls = this.board?.calls || [];
+    this.rows.forEach((row, i) => {
+      const call = calls[i + 1];
+      row.root.classList.toggle("is-speaking", Boolean(call) && this.#speakingSeq !== null && call.seq === this.#speakingSeq);
+    });
   }
 
   counterName(id) {
