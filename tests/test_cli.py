@@ -65,6 +65,9 @@ def test_demo_brings_up_the_mall_and_prints_where_everything_is(tmp_path: Path) 
                      "d_display_demo_tegal_lobby", "admin / demo-admin", "op-disdukcapil"):  # fmt: skip
         assert expected in output
     assert "POST /api/v1/sites/tegal/tickets" not in output  # no access log unless asked for
+    # Log lines carry their time, each once (python-escpos's basicConfig doubled them, untimed: "INFO:queue_server")
+    assert re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ INFO queue_server\.", output, re.M), output
+    assert "INFO:queue_server" not in output and "WARNING:queue_server" not in output, output
     # The demo's database served as a real mall's: refused while the demo's published credentials work there.
     db, brebes = tmp_path / "demo.sqlite3", brebes_site(tmp_path)
     done = run("serve", "--db", str(db), "--site", str(brebes), "--port", "0", check=False)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 FORMATS = ("text", "json")
+OWN_PACKAGES = ("queue_server", "citizen", "display", "supervisor", "counter_client")  # their loggers' roots
 
 
 class JsonFormatter(logging.Formatter):
@@ -47,9 +48,9 @@ def log_config(log_format: str, level: str) -> dict[str, Any] | None:
 
 
 def text_config(uvicorn_default: dict[str, Any], level: str) -> dict[str, Any]:
-    """uvicorn's own text format, each line with its time, and every other logger (queue_server.*, the pages') through
-    the root's handler: without one their lines came out as "WARNING:queue_server.pipeline.engine:..." with no
-    time. Under systemd (JOURNAL_STREAM set) the journal stamps every line already, so no time is added."""
+    """uvicorn's own text format, each line with its time, and the server's and the pages' own loggers
+    (OWN_PACKAGES) through a handler of their own. Under systemd (JOURNAL_STREAM set) the journal stamps every line
+    already, so no time is added."""
     config = copy.deepcopy(uvicorn_default)
     stamp = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
     for formatter in config.get("formatters", {}).values():
@@ -59,5 +60,8 @@ def text_config(uvicorn_default: dict[str, Any], level: str) -> dict[str, Any]:
     config.setdefault("handlers", {})["plain"] = {
         "class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"
     }  # fmt: skip
-    config["root"] = {"handlers": ["plain"], "level": level.upper()}  # ours and the pages' (uvicorn's stay its own)
+    # Ours and the pages' loggers get the handler; the root keeps whatever it has (a test's log capture). They still
+    # propagate: with nothing on the root (a served mall) a line is written once.
+    own = {"handlers": ["plain"], "level": level.upper(), "propagate": True}
+    config["loggers"] = {**config.get("loggers", {}), **{name: dict(own) for name in OWN_PACKAGES}}
     return config
