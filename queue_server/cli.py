@@ -391,7 +391,7 @@ async def _known_user(accounts: Any, username: str) -> dict[str, Any]:
     for user in await accounts.list_users():
         if user["username"] == username:
             return dict(user)
-    raise SystemExit(f"error: no user {username} (queue-server user list)")
+    raise SystemExit(f"error: no user {username!r} (queue-server user list)")
 
 
 def _audited_sites(user: dict[str, Any], hosted: dict[str, Site]) -> list[str]:

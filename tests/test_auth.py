@@ -211,5 +211,5 @@ async def test_account_rules(server: Server) -> None:
         await accounts.create_user("sup-x", "panjang-sekali", "supervisor", site="tegal", sites=["tegal"])
     with pytest.raises(ValueError, match="not one site"):
         await accounts.create_user("reg-x", "panjang-sekali", "regional", site="tegal")
-    with pytest.raises(ValueError, match="needs a screen"):
+    with pytest.raises(ValueError, match="'atap' is not a screen of tegal"):  # the wrong value named
         await accounts.create_device("display", "tegal", "TV", screen="atap")

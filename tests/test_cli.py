@@ -316,7 +316,7 @@ def test_a_change_to_an_unknown_device_or_account_is_an_error_and_a_repeated_one
     for command in (["disable", "nobody"], ["enable", "nobody"], ["passwd", "nobody"], ["sites", "nobody", "--all"]):
         done = subprocess.run([*QS, "user", *command, "--db", db], capture_output=True, text=True,
                               stdin=subprocess.DEVNULL, timeout=60, check=False)  # fmt: skip
-        assert done.returncode == 1 and "error: no user nobody (queue-server user list)" in done.stderr, done.stderr
+        assert done.returncode == 1 and "error: no user 'nobody' (queue-server user list)" in done.stderr, done.stderr
         assert "Password" not in done.stdout + done.stderr, "refused before a password is asked for"
     assert "budi disabled" in run("user", "disable", "budi", "--db", db).stdout
     assert "budi was already disabled" in run("user", "disable", "budi", "--db", db).stdout
