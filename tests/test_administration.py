@@ -161,6 +161,9 @@ async def test_devices_issued_renamed_and_revoked_on_the_web(server: Server) -> 
         assert mine["connected"] is True and mine["last_seen_at"]
         r = await server.http.patch(f"{DEVICES}/{device_id}", json={"name": "TV lantai 2 (timur)"}, headers=supervisor)
         assert r.status_code == 200 and r.json()["device"]["name"] == "TV lantai 2 (timur)"
+        for name in ("TV\n2026-12-05 WARNING forged line", "TV\u200blantai"):  # a forged log line, a blank
+            r = await server.http.patch(f"{DEVICES}/{device_id}", json={"name": name}, headers=supervisor)
+            assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_field", r.text
         r = await server.http.post(f"{DEVICES}/{device_id}/revoke", json={}, headers=supervisor)
         assert r.status_code == 200 and r.json()["device"]["revoked_at"]
         await closed_with(ws, "unauthenticated")

@@ -180,6 +180,8 @@ async def test_notes_never_hold_a_nik_or_a_phone_and_shown_text_no_hidden_charac
     r = await server.http.post(f"/api/v1/sites/tegal/tickets/{ticket}/actions",
                                json={"action": "cancel", "reason": "hp 0812-3456-7890"}, headers=sup)  # fmt: skip
     assert r.status_code == 422 and r.json()["error"]["details"] == {"field": "reason"}, r.text
+    r = await server.command(op, "1", "park", note="NIK 3328/0145/0690/0007")  # grouped another way
+    assert r.status_code == 422 and r.json()["error"]["details"] == {"field": "note"}, r.text
     r = await server.command(op, "1", "transfer", target_service="kk", note="Ibu Siti Rahayu kurang fotokopi")
     assert r.status_code == 422 and r.json()["error"]["details"] == {"field": "note"}, r.text
     assert r.json()["error"]["message"].startswith("Catatan tidak boleh memuat nama warga")

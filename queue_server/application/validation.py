@@ -44,10 +44,11 @@ def text(
     choices: tuple[str, ...] | None = None,
     shown: bool = False,
     note: bool = False,
+    lines: bool = False,
 ) -> str | None:
     """A text field. `shown`: text that screens and pages show (a name, the running text), refused with a control
     or direction character in it; `note`: besides, what staff write about a citizen, refused with a NIK or a phone
-    number in it (common/plaintext.py)."""
+    number in it (common/plaintext.py). A shown text is one line (a name) unless `lines` (the running text)."""
     value = body.get(key)
     if value is None:
         if required:
@@ -60,7 +61,7 @@ def text(
     if choices is not None and value not in choices:
         raise Refusal("invalid_field.choice", choices=list(choices), details={"field": key})
     if shown or note:
-        hidden = plaintext.hidden_character(value)
+        hidden = plaintext.hidden_character(value, lines=lines or note)
         if hidden is not None:
             raise Refusal("invalid_field.hidden_character", character=hidden, details={"field": key})
     if note and plaintext.personal_number(value):

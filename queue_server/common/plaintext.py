@@ -1,25 +1,35 @@
 """What free text typed by staff may hold before it reaches a screen, a log or the event log.
 
-Hidden characters: control characters and the marks that reverse the direction of text. A lobby screen would show
-"\u202eA-100" as "001-A"; nobody types them on purpose. Personal numbers: a note or a reason is seen by staff and
+Hidden characters: control characters, the marks that reverse the direction of text, and the characters that show
+nothing (zero-width spaces, fillers). A lobby screen would show "\u202eA-100" as "001-A", and a line break in a name
+starts a new line of the log; nobody types them on purpose. Personal numbers: a note or a reason is seen by staff and
 kept in the event log for the life of the records, which must hold no NIK and no phone number (UU 27/2022); a
-16-digit NIK or a mobile number in one is refused, so that staff write "KK lama dibawa" instead. A name cannot be
-recognised in general (the forms say not to write one), but the way staff write one about a citizen can: a form of
-address followed by a capitalised word ("Ibu Siti", "Pak Budi", "Sdr. Andi") is refused too.
+16-digit NIK or a mobile number in one is refused, however its digits are grouped ("3328/0145/...", "(0857)
+1234-5678"), so that staff write "KK lama dibawa" instead. A name cannot be recognised in general (the forms say not
+to write one), but the way staff write one about a citizen can: a form of address followed by a capitalised word
+("Ibu Siti", "Pak Budi", "IBU SITI"), or anything after "a.n." (on behalf of), is refused too.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
-# Tabs and line ends are spaces to a screen (the running text folds them): not hidden.
-_HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-# 16 digits in a row (a NIK, maybe spaced in fours), or a mobile number (08.., +62 8.., 62 8..) of 9-13 digits.
-_NIK = re.compile(r"(?<!\d)(?:\d[\s.-]?){15}\d(?!\d)")
-_MOBILE = re.compile(r"(?<![\d+])(?:\+?62|0)[\s.-]?8(?:[\s.-]?\d){7,11}(?!\d)")
+# Characters that show nothing or turn text round: controls (Cc), format characters (Cf: direction marks, zero-width
+# spaces, the byte-order mark), line and paragraph separators, private-use and lone surrogates, and the blank letters
+# (the Hangul fillers, the combining grapheme joiner) that pass for a space.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs"})
+_BLANK_LETTERS = frozenset("\u034f\u115f\u1160\u3164\uffa0\u2800")
+# Tabs and line ends are spaces to a screen (the running text and notes fold them): not hidden where lines are allowed.
+_LINE_ENDS = frozenset("\t\n\r")
 
+# A run of digits grouped any way people group them: spaces, dots, dashes of every width, slashes, underscores and
+# brackets between the groups (not commas, which part one number from the next: "08.15, 10.00").
+_DIGIT_RUN = re.compile(r"\d(?:[\s.\-/_()\u2010-\u2015]{0,3}\d)*")
+# After the grouping is taken away: a NIK has 16 digits; a mobile number 08.., 62 8.. of 9-13 digits.
+_MOBILE = re.compile(r"(?:62|0)8\d{7,11}")
 
-# A form of address before a capitalised word: "Ibu Siti Rahayu", "Bpk. Ahmad", "a.n. Budi" ("ibu hamil" is no name).
+# A form of address before a word: "Ibu Siti Rahayu", "Bpk. Ahmad", "a.n. Budi" ("ibu hamil" is no name).
 _ADDRESSED = re.compile(
     r"(?<![A-Za-z])(?:ibu|bu|bapak|pak|bpk|sdr|sdri|saudara|saudari|tuan|nyonya|nona|tn|ny|nn|mas|mbak|an|a\.n)\.?"
     r"\s+[A-Z][a-z]+",
@@ -27,15 +37,30 @@ _ADDRESSED = re.compile(
 )
 
 
-def hidden_character(text: str) -> str | None:
-    """The first control or direction character in `text`, as U+XXXX; None when there is none."""
-    found = _HIDDEN.search(text)
-    return f"U+{ord(found.group()):04X}" if found else None
+def hidden_character(text: str, *, lines: bool = True) -> str | None:
+    """The first hidden character in `text`, as U+XXXX; None when there is none. `lines`: tabs and line ends are
+    allowed (the running text, notes); a name is one line."""
+    for char in text:
+        if lines and char in _LINE_ENDS:
+            continue
+        if unicodedata.category(char) in _HIDDEN_CATEGORIES or char in _BLANK_LETTERS:
+            return f"U+{ord(char):04X}"
+    return None
 
 
 def personal_number(text: str) -> bool:
     """Whether `text` holds something that reads as a NIK or a mobile phone number."""
-    return bool(_NIK.search(text) or _MOBILE.search(text))
+    for run in _DIGIT_RUN.finditer(unicodedata.normalize("NFKC", text)):
+        groups = re.findall(r"\d+", run.group())
+        for first in range(len(groups)):  # any groups in a row: a digit typed after a NIK does not hide it
+            digits = ""
+            for group in groups[first:]:
+                digits += group
+                if len(digits) == 16 or _MOBILE.fullmatch(digits):
+                    return True
+                if len(digits) > 16:
+                    break
+    return False
 
 
 # Words that follow a form of address in ordinary notes without naming anyone: offices ("surat pengantar dari Bapak
@@ -48,15 +73,22 @@ _NOT_NAMES = frozenset({
 })  # fmt: skip
 
 
+# Papers and offices written in capitals after a form of address ("Ibu KTP hilang", "AN KK"): no names either.
+_ACRONYMS = frozenset({
+    "ktp", "kk", "kia", "sim", "stnk", "bpkb", "npwp", "bpjs", "skck", "pbg", "imb", "nib", "siup", "akta", "pkb",
+    "kis", "rt", "rw", "pns", "tni", "asn", "umkm", "mpp", "wni", "wna",
+})  # fmt: skip
+_ON_BEHALF = frozenset({"a.n.", "a.n", "an."})  # "atas nama"; a bare "an" may be English ("an elderly man")
+
+
 def personal_name(text: str) -> bool:
     """Whether `text` names someone the way staff write a citizen's name: a form of address and a name."""
-    return any(
-        m.group()[-1].isalpha() and _capitalised(m.group()) and m.group().split()[-1].lower() not in _NOT_NAMES
-        for m in _ADDRESSED.finditer(text)
-    )
-
-
-def _capitalised(found: str) -> bool:
-    """The word after the form of address starts with a capital as typed (IGNORECASE matched it either way)."""
-    word = found.split()[-1]
-    return word[0].isupper() and word[1:].islower()
+    for found in _ADDRESSED.finditer(text):
+        form, word = found.group().split()[0].lower(), found.group().split()[-1]
+        if word.lower() in _NOT_NAMES or (word.isupper() and word.lower() in _ACRONYMS):
+            continue
+        if form in _ON_BEHALF and len(word) > 1:  # "a.n. siti": whatever follows is the name
+            return True
+        if word[0].isupper() and (word[1:].islower() or (word.isupper() and len(word) > 2)):  # "Siti", "SITI"
+            return True
+    return False

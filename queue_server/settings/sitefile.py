@@ -82,8 +82,8 @@ class _Reader:
             self.fail(f"{where}.{key}", f"is {len(value.strip())} characters long, at most {max_len}")
         if pattern and not pattern.match(value):
             self.fail(f"{where}.{key}", f"{value!r} is not valid{hint}")
-        hidden = plaintext.hidden_character(value.strip())
-        if hidden is not None:  # shown on screens: a direction mark would turn "A-100" round
+        hidden = plaintext.hidden_character(value.strip(), lines=False)
+        if hidden is not None:  # shown on screens and named in logs: a direction mark would turn "A-100" round
             self.fail(f"{where}.{key}", f"holds a hidden character ({hidden}): type it again rather than paste it")
         return value.strip()
 
