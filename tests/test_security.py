@@ -56,6 +56,20 @@ async def test_two_hundred_wrong_passwords_are_throttled_and_the_real_user_waits
         assert "wrong-" not in audit.text
 
 
+async def test_wrong_passwords_sent_together_are_counted_before_their_hashes_are_done(tmp_path: Path) -> None:
+    """An outside review sent 60 wrong passwords for one account at once: all 60 were hashed and answered 401 (the
+    limit is 10), and a real sign-in meanwhile waited 13 s behind them. Attempts still being checked now count."""
+    async with running_server(tmp_path / "q.sqlite3", login_window_seconds=300.0) as s:
+        answers = await asyncio.gather(*[_login(s, "op-polres", f"wrong-{i}") for i in range(40)])
+        statuses = [r.status_code for r in answers]
+        assert statuses.count(401) <= 10 and statuses.count(429) >= 30, statuses
+        assert all(r.json()["error"]["details"]["retry_after"] > 0 for r in answers if r.status_code == 429)
+        unknown = await asyncio.gather(*[_login(s, f"nobody-{i}", "x" * 8, address="203.0.113.8") for i in range(45)])
+        statuses = [r.status_code for r in unknown]
+        assert statuses.count(401) <= 30 and statuses.count(429) >= 15, statuses  # the address's 30 at most
+        assert (await _login(s, "supervisor", "demo-supervisor", address="203.0.113.9")).status_code == 200
+
+
 async def test_one_address_guessing_many_accounts_is_throttled(tmp_path: Path) -> None:
     async with running_server(tmp_path / "q.sqlite3", login_window_seconds=60.0) as s:
         statuses = [(await _login(s, f"someone-{i}", "x" * 8)).status_code for i in range(31)]

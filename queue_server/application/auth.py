@@ -399,14 +399,14 @@ class Accounts:
         return [user._asdict() for user in await self.store.users()]
 
     async def login(self, username: str, password: str, address: str = "local") -> tuple[str, datetime, Principal]:
-        await self.throttle.check(username, address)  # before any hash: a throttled guess costs nothing
-        user = await self.store.credentials(username)
-        # Verify against a dummy hash when the user is unknown, so timing does not reveal which usernames exist.
-        stored = user.password_hash if user else _DUMMY_HASH
-        if not await verified(stored, password) or user is None or not user.active:
-            if await self.throttle.failed(username, address):
-                await self._audit_throttled(username, user.site if user else None)
-            raise Refusal("bad_credentials")
+        async with self.throttle.attempt(username, address):  # refused before any hash: a throttled guess is free
+            user = await self.store.credentials(username)
+            # Verify against a dummy hash when the user is unknown, so timing does not reveal which usernames exist.
+            stored = user.password_hash if user else _DUMMY_HASH
+            if not await verified(stored, password) or user is None or not user.active:
+                if await self.throttle.failed(username, address):
+                    await self._audit_throttled(username, user.site if user else None)
+                raise Refusal("bad_credentials")
         token = "s_" + secrets.token_urlsafe(32)
         expires = datetime.now(UTC) + timedelta(hours=self.session_hours)
         await self.store.add_session(token_hash(token), user.id, _now_iso(), expires.isoformat())

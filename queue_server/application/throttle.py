@@ -8,13 +8,20 @@ The failures are kept in the database (migration 0009), not in the process: with
 counts the same ones, so a guesser spreading attempts over the processes gets one allowance, not N. Times are the
 server's clock (the wall clock, which all processes share; tests drive their own); a failure dated ahead of it (a
 clock set back) holds an account for no longer than one window.
+
+Guesses sent together count before their hashes are done: each attempt holds a place against both limits while its
+password is checked (an outside review sent 60 wrong passwords at once and all 60 were hashed, none refused), and
+no more than `HASHING_AT_ONCE` attempts wait for a hash in a process, so a burst cannot hold every sign-in up behind
+it. Those places are the process's own: across processes a burst gets at most one allowance each.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from queue_server.domain.refusal import Refusal
@@ -23,6 +30,8 @@ from queue_server.persistence.accounts import AccountStore
 WINDOW_SECONDS = 300.0
 PER_ACCOUNT = 10  # wrong passwords for one account in the window
 PER_ADDRESS = 30  # wrong passwords from one client address in the window (a desk or a NAT serves many people)
+HASHING_AT_ONCE = 64  # sign-ins waiting for their hash (~50 ms each): a whole shift signing in at 07.30 fits
+BUSY_SECONDS = 2  # what a sign-in refused for attempts still being checked is told to wait
 
 
 def _wall() -> datetime:
@@ -47,18 +56,39 @@ class LoginThrottle:
         self.window = window
         self.clock = clock
         self._next_forgetting = 0.0  # time.monotonic() of this process's next deletion of aged failures
+        self._checking: Counter[str] = Counter()  # attempts of this process whose password is being checked, by key
 
-    async def check(self, username: str, address: str) -> None:
-        """Refuse before the password is checked when either the account or the address is over its limit."""
-        now = self.clock()
+    @asynccontextmanager
+    async def attempt(self, username: str, address: str) -> AsyncIterator[None]:
+        """Refuse before the password is checked when the account or the address is over its limit, counting the
+        attempts still being checked; hold a place for this one until its outcome (and failure) is recorded."""
         keys = _keys(username, address)
+        await self.check(keys)
+        for key in keys:
+            self._checking[key] += 1
+        self._checking["*"] += 1
+        try:
+            yield
+        finally:
+            for key in (*keys, "*"):
+                self._checking[key] -= 1
+                if not self._checking[key]:
+                    del self._checking[key]
+
+    async def check(self, keys: tuple[str, str]) -> None:
+        now = self.clock()
         seen = await self.store.login_failures(keys, _iso(now - timedelta(seconds=self.window)))
         wait = 0.0
         for key in keys:
             times = [at for k, at in seen if k == key]
-            if len(times) >= self.limits[key.split(":", 1)[0]]:  # until the oldest failure leaves the window
+            limit = self.limits[key.split(":", 1)[0]]
+            if len(times) >= limit:  # until the oldest failure leaves the window
                 oldest = datetime.fromisoformat(times[0])
                 wait = max(wait, min(self.window, (oldest - now).total_seconds() + self.window))
+            elif len(times) + self._checking[key] >= limit:  # the attempts being checked may fill it: ask again soon
+                wait = max(wait, BUSY_SECONDS)
+        if self._checking["*"] >= HASHING_AT_ONCE:
+            wait = max(wait, BUSY_SECONDS)
         if wait > 0:
             seconds = math.ceil(wait)
             raise Refusal("too_many_requests.sign_in", seconds=seconds, details={"retry_after": seconds})
