@@ -13,7 +13,7 @@ from queue_server.application import validation as v
 from queue_server.application.auth import Principal, require
 from queue_server.application.context import Context
 from queue_server.application.forecasts import wait_of
-from queue_server.application.personal import mask_phone, nik_hash
+from queue_server.application.personal import mask_phone, nik_hash, phone_hash
 from queue_server.common.ids import time_ordered_id
 from queue_server.domain import commands as c
 from queue_server.domain import events as ev
@@ -517,8 +517,9 @@ async def create_booking(ctx: Context, site_id: str, body: dict[str, Any]) -> Ou
         lang = v.text(body, "lang", required=False, choices=("id", "en")) or "id"
         contact = ctx.outbox.contact(site, f"b:{booking_id}", {"phone": number, "lang": lang, "consent": True}, day)
     command = c.BookSlot(
-        service, day, slot, digest, phone, booking_id, _booking_code(), contact.ref if contact else None
-    )
+        service, day, slot, digest, phone, booking_id, _booking_code(), contact.ref if contact else None,
+        phone_hash(number, ctx.nik_key),
+    )  # fmt: skip
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
         return {"booking": booking_answer(state, events[0].data["booking"])}

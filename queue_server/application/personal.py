@@ -35,13 +35,33 @@ def nik_hash(nik: str, key: bytes) -> str:
         raise _invalid("invalid_nik.length") from None
     except InvalidFormat:
         raise _invalid("invalid_nik.format") from None
-    except InvalidComponent:
-        raise _invalid("invalid_nik.birth_date") from None
+    except InvalidComponent:  # stdnum says the same of a wrong birth date and an unknown region
+        raise _invalid("invalid_nik.birth_date" if _birth_date_wrong(compact) else "invalid_nik.region") from None
     except ValidationError:
         raise _invalid("invalid_nik.invalid") from None
+    if _birth_date_wrong(compact):  # stdnum takes the day modulo 40: "99" passes as the 19th
+        raise _invalid("invalid_nik.birth_date")
     if compact[12:] == "0000":
         raise _invalid("invalid_nik.serial")
     return hmac.new(key, compact.encode(), hashlib.sha256).hexdigest()
+
+
+def _birth_date_wrong(compact: str) -> bool:
+    """Digits 7-12 are DDMMYY, with 40 added to the day for a woman: days 01-31 and 41-71 only."""
+    day = int(compact[6:8])
+    if not (1 <= day <= 31 or 41 <= day <= 71):
+        return True
+    try:
+        stdnum_nik.get_birth_date(compact)
+    except InvalidComponent:
+        return True
+    return False
+
+
+def phone_hash(phone: str, key: bytes) -> str:
+    """A keyed hash of a mobile number, one per number however it is typed: how many bookings one number holds is
+    counted without keeping the number (the booking keeps it masked, and encrypted only with the citizen's yes)."""
+    return hmac.new(key, b"phone:" + normalise_phone(phone).encode(), hashlib.sha256).hexdigest()
 
 
 def _invalid(key: str) -> Refusal:

@@ -56,6 +56,7 @@ class Booking(Snapshot):
     created_at: datetime = snap(audience="public")
     ticket: str | None = snap(audience="public", default=None)
     contact: str | None = snap(audience="private", default=None)  # the contacts row of messages (as Ticket.contact)
+    phone_hash: str | None = snap(audience="private", default=None)  # keyed hash: bookings per number are counted
 
     def moved_to(self, target: BookingState, **changes: Any) -> Booking:
         if target not in BOOKING_TRANSITIONS[self.state]:

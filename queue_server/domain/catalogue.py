@@ -144,6 +144,9 @@ class BookingPolicy:
     days_ahead: int = 14
     checkin_before_minutes: int = 30
     checkin_after_minutes: int = 15
+    # Bookings one phone number may hold for one service on one day: a family books for its members, and one
+    # person with made-up NIKs cannot take a day's whole online quota (an outside review took all 10 in a minute).
+    per_phone: int = 3
 
 
 @dataclass(frozen=True)

@@ -157,6 +157,7 @@ class BookSlot:
     booking_id: str
     code: str
     contact: str | None = None
+    phone_hash: str | None = None  # keyed: how many bookings one number holds (BookingPolicy.per_phone)
 
 
 @dataclass(frozen=True)

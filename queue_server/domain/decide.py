@@ -486,6 +486,9 @@ def _book(state: SiteState, cmd: c.BookSlot, now: datetime) -> list[Event]:
         )
     if (cmd.nik_hash, service.id, cmd.day) in state.nik_booked:
         raise Refusal("duplicate_booking", service=service.name, day=cmd.day)
+    limit = site.booking.per_phone
+    if cmd.phone_hash is not None and state.phone_booked.get((cmd.phone_hash, service.id, cmd.day), 0) >= limit:
+        raise Refusal("phone_booking_limit", limit=limit, service=service.name, day=cmd.day, details={"limit": limit})
     if state.online_booked.get((service.id, cmd.day), 0) >= service.online_quota:
         raise Refusal(
             "online_quota_exhausted", service=service.name, day=cmd.day, details={"quota": service.online_quota}
@@ -495,7 +498,8 @@ def _book(state: SiteState, cmd: c.BookSlot, now: datetime) -> list[Event]:
     if cmd.code in state.booking_codes or cmd.booking_id in state.bookings:
         raise Refusal("duplicate_booking_code")
     booking = Booking(cmd.booking_id, cmd.code, site.id, service.id, cmd.day, cmd.slot, slot[0], cmd.nik_hash,
-                      cmd.phone_masked, BookingState.BOOKED, now, contact=cmd.contact)  # fmt: skip
+                      cmd.phone_masked, BookingState.BOOKED, now, contact=cmd.contact,
+                      phone_hash=cmd.phone_hash)  # fmt: skip
     return [_event(state, ev.BOOKING_CREATED, now, booking=booking)]
 
 

@@ -76,6 +76,7 @@ class SiteState:
     online_booked: dict[tuple[str, date], int] = field(default_factory=dict)  # active bookings per service/day
     slot_booked: dict[tuple[str, date, time], int] = field(default_factory=dict)
     nik_booked: set[tuple[str, str, date]] = field(default_factory=set)  # (nik_hash, service, day), active
+    phone_booked: dict[tuple[str, str, date], int] = field(default_factory=dict)  # (phone_hash, service, day), active
     # How many tickets and bookings of each day are held: forgetting past days checks a few days, not every ticket.
     ticket_days: dict[date, int] = field(default_factory=dict)
     booking_days: dict[date, int] = field(default_factory=dict)
@@ -128,6 +129,9 @@ class SiteState:
             self.nik_booked.add((new.nik_hash, new.service, new.day))
         else:
             self.nik_booked.discard((new.nik_hash, new.service, new.day))
+        if new.phone_hash is not None:
+            phone_key = (new.phone_hash, new.service, new.day)
+            self.phone_booked[phone_key] = self.phone_booked.get(phone_key, 0) + delta
 
     def count_issued(self, ticket: Ticket) -> None:
         """Numbering and quota bookkeeping for a newly issued ticket (not for transfer legs)."""

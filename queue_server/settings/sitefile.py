@@ -320,7 +320,9 @@ def _booking(reader: _Reader, table: Any) -> BookingPolicy:
     if not isinstance(table, dict):
         reader.fail(where, "must be a table")
         return BookingPolicy()
-    reader.unknown(table, {"slot_minutes", "days_ahead", "checkin_before_minutes", "checkin_after_minutes"}, where)
+    reader.unknown(
+        table, {"slot_minutes", "days_ahead", "checkin_before_minutes", "checkin_after_minutes", "per_phone"}, where
+    )
     d = BookingPolicy()
     return BookingPolicy(
         slot_minutes=reader.integer(table, "slot_minutes", where, default=d.slot_minutes, low=5, high=240)
@@ -334,6 +336,7 @@ def _booking(reader: _Reader, table: Any) -> BookingPolicy:
             table, "checkin_after_minutes", where, default=d.checkin_after_minutes, low=0, high=240
         )
         or 0,
+        per_phone=reader.integer(table, "per_phone", where, default=d.per_phone, low=1, high=20) or d.per_phone,
     )
 
 

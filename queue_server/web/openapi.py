@@ -74,7 +74,8 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/api/v1/sites/{site}/bookings/slots", "get"): ("unknown_service", "too_many_requests"),
     ("/api/v1/sites/{site}/bookings", "post"): (
         "unknown_service", "invalid_nik", "invalid_phone", "booking_not_offered", "slot_unavailable",
-        "duplicate_booking", "online_quota_exhausted", "slot_full", "duplicate_booking_code", "too_many_requests",
+        "duplicate_booking", "phone_booking_limit", "online_quota_exhausted", "slot_full", "duplicate_booking_code",
+        "too_many_requests",
         "notify_unavailable", *COMMAND,
     ),
     ("/api/v1/sites/{site}/bookings/{code}/check-in", "post"): (
