@@ -257,10 +257,30 @@ async def test_quota_split_over_http(site: Server) -> None:
     for _ in range(10):
         await server.issue("kk")
     r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "kk"}, headers=bearer(KIOSK))
-    assert (
-        r.json()["error"]["code"] == "quota_exhausted" and "10 untuk pemesanan daring" in r.json()["error"]["message"]
-    )
+    error = r.json()["error"]
+    assert error["code"] == "quota_exhausted" and error["details"]["online_left"] == 10
+    assert "Masih ada 10 tempat lewat pemesanan daring" in error["message"], "not 'come back tomorrow': book today"
     assert (await book(server, 3, service="kk", slot="13:00")).status_code == 201, "the online share is still there"
+
+
+async def test_online_places_nobody_can_book_any_more_go_to_walk_ins(site: Server) -> None:
+    """An outside review: after 10 walk-ins the kiosk refused all afternoon ("come back on the next working day")
+    while all 10 online places stood empty. Once the day's last slot has begun nobody can book it, so the places
+    no booking holds are the walk-ins'; a booking checked in or still in its window keeps its own."""
+    server = site
+    booked = await book(server, 4, service="kk", slot="15:00", day="2026-11-23")  # today's last slot: holds one
+    assert booked.status_code == 201, booked.text
+    for _ in range(10):
+        await server.issue("kk")
+    issue = {"json": {"service": "kk"}, "headers": bearer(KIOSK)}
+    assert (await server.http.post("/api/v1/sites/tegal/tickets", **issue)).status_code == 409
+    server.clock.now = datetime(2026, 11, 23, 8, 1, tzinfo=UTC)  # 15:01 WIB: the last slot (15:00) has begun
+    waits = (await server.http.get("/api/v1/sites/tegal/waits", headers=bearer(KIOSK))).json()["services"]
+    assert waits["kk"]["quota_left"] == 9, "the kiosk's tile is open again"
+    answers = [await server.http.post("/api/v1/sites/tegal/tickets", **issue) for _ in range(10)]
+    assert [r.status_code for r in answers] == [201] * 9 + [409], [r.text for r in answers]
+    error = answers[-1].json()["error"]
+    assert error["code"] == "quota_exhausted" and "pesan jadwal lewat pemesanan daring" in error["message"]
 
 
 async def test_slots_offer_no_place_once_the_online_quota_is_spent(site: Server) -> None:

@@ -122,7 +122,7 @@ async def test_a_spent_quota_is_said_plainly_and_the_kiosk_goes_on(server: Serve
         await until(page, "() => window.__kiosk.screen === 'notice'")
         assert await text(page, "#n-title") == "Kuota hari ini sudah habis"
         message = await text(page, "#n-message")
-        assert "Kuota harian Kartu Keluarga" in message and "sudah habis" in message
+        assert "Kartu Keluarga hari ini (10 tiket) sudah habis" in message and "pemesanan daring" in message
         assert await page.is_hidden("#n-retry")  # trying again cannot help
         await page.click("[data-screen='notice'] [data-back='start']")
         assert await screen(page) == "start"

@@ -67,6 +67,7 @@ def waits_view(ctx: Context, site_id: str) -> dict[str, Any]:
     day = state.site.service_day(now)
     waits = waits_if_joined_now(state, now)
     services = {
-        service: {**wait.to_dict(), "quota_left": state.walk_ins_left(service, day)} for service, wait in waits.items()
+        service: {**wait.to_dict(), "quota_left": state.walk_ins_left(service, day, now)}
+        for service, wait in waits.items()
     }
     return {"now": now.isoformat(), "services": services}

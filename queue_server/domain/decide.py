@@ -156,12 +156,20 @@ def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
     if cmd.channel not in CHANNELS:
         raise Refusal("unknown_channel", channel=cmd.channel, choices=list(CHANNELS), details={"field": "channel"})
     day = _require_site_open(state, now)
-    if state.walk_ins_left(service.id, day) == 0:
+    if state.walk_ins_left(service.id, day, now) == 0:
+        online_left = state.online_places_left(service.id, day)
+        if not service.online_quota:
+            key = "quota_exhausted"
+        elif online_left and not state.online_places_freed(service.id, day, now):
+            key = "quota_exhausted.with_online"  # the truth: walk-ins are spent, but today's booking is not
+        else:
+            key = "quota_exhausted.book_ahead"
         raise Refusal(
-            "quota_exhausted.with_online" if service.online_quota else "quota_exhausted",
+            key,
             service=service.name,
-            online_quota=service.online_quota,
-            details={"service": service.id, "quota": service.walk_in_quota},
+            quota=service.walk_in_quota,
+            online_left=online_left,
+            details={"service": service.id, "quota": service.walk_in_quota, "online_left": online_left},
         )
     return [_event(state, ev.TICKET_ISSUED, now, ticket=_new_ticket(state, service, cmd, now, day))]
 

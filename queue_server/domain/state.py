@@ -145,17 +145,36 @@ class SiteState:
         if ticket.priority:
             self.priority_issued.append((ticket.issued_at, ticket.service))
 
-    def walk_ins_left(self, service_id: str, day: date) -> int | None:
-        """Walk-in tickets the service may still issue on `day` (None: it has no quota)."""
+    def walk_ins_left(self, service_id: str, day: date, now: datetime | None = None) -> int | None:
+        """Walk-in tickets the service may still issue on `day` (None: it has no quota). At `now`, the online places
+        no booking can take any more are the walk-ins' too (`online_places_freed`)."""
         quota = self.site.services[service_id].walk_in_quota
-        return None if quota is None else max(0, quota - self.walk_ins.get((service_id, day), 0))
+        if quota is None:
+            return None
+        left = quota - self.walk_ins.get((service_id, day), 0)
+        if left <= 0 and now is not None:  # only worked out once the walk-ins' own share is spent
+            left += self.online_places_freed(service_id, day, now)
+        return max(0, left)
 
-    def walk_ins_spent_at(self, service_id: str, day: date) -> datetime | None:
+    def online_places_left(self, service_id: str, day: date) -> int:
+        """Online places of `day` that no booking holds (a released or cancelled booking gives its place back)."""
+        return max(0, self.site.services[service_id].online_quota - self.online_booked.get((service_id, day), 0))
+
+    def online_places_freed(self, service_id: str, day: date, now: datetime) -> int:
+        """Once the last booking slot of `day` has begun nobody can book it any more (a slot is booked before it
+        begins), so the online places no booking holds go to walk-ins instead of standing empty (an outside review
+        saw walk-ins refused all afternoon while all 10 online places of a service were unused)."""
+        slots = self.site.slots(day)
+        if slots and now < slots[-1][0]:
+            return 0
+        return self.online_places_left(service_id, day)
+
+    def walk_ins_spent_at(self, service_id: str, day: date, now: datetime | None = None) -> datetime | None:
         """When the service's walk-in quota of `day` ran out: the issue of the walk-in ticket that took its last
         place (None: it has no quota, or a place is left, or it takes no walk-ins at all: a quota all online). A quota
         lowered below what was already issued counts from the latest walk-in too."""
         quota = self.site.services[service_id].walk_in_quota
-        if not quota or self.walk_ins_left(service_id, day) != 0:
+        if not quota or self.walk_ins_left(service_id, day, now) != 0:
             return None
         return self.last_walk_in.get((service_id, day))
 

@@ -48,7 +48,7 @@ def _services(state: SiteState, now: datetime, today: Today) -> list[dict[str, A
     for sid, service in site.services.items():
         oldest, longest = _oldest(state, sid, now)
         totals = today.of(sid)
-        spent_at = state.walk_ins_spent_at(sid, day)
+        spent_at = state.walk_ins_spent_at(sid, day, now)
         out.append(
             {
                 "id": sid,
@@ -73,7 +73,7 @@ def _services(state: SiteState, now: datetime, today: Today) -> list[dict[str, A
                 # None when the service has no quota.
                 "quota": service.walk_in_quota,
                 "quota_issued": state.walk_ins.get((sid, day), 0),
-                "quota_left": state.walk_ins_left(sid, day),
+                "quota_left": state.walk_ins_left(sid, day, now),
                 "quota_spent_at": wire.local_iso(spent_at, site) if spent_at else None,
             }
         )
@@ -225,7 +225,7 @@ def headline(
         "served": sum(today.of(sid).served for sid in site.services),
         "counters_open": sum(1 for cid in site.counters if state.counters[cid].state is CounterState.OPEN),
         "past_closing": sum(1 for wait in waits_if_joined_now(state, now).values() if alerts.past_closing(wait)),
-        "quota_spent": sum(1 for sid in site.services if state.walk_ins_spent_at(sid, day) is not None),
+        "quota_spent": sum(1 for sid in site.services if state.walk_ins_spent_at(sid, day, now) is not None),
         "screens_shown": {d.get("screen") for d in registry if device_health(d) != "down"} - {None},
     }
 
