@@ -191,6 +191,29 @@ async def test_notes_never_hold_a_nik_or_a_phone_and_shown_text_no_hidden_charac
     assert (await server.command(op, "1", "park", note="KK lama dibawa")).status_code == 200
 
 
+async def test_an_operator_sees_another_agency_s_tickets_as_the_lobby_does(server: Server) -> None:
+    """An outside review: any operator's GET .../state listed every agency's tickets with their priority group
+    ("disabilitas": health information) and notes. Their own agency's tickets keep both; others' read as public."""
+    own = (await server.issue("skck", priority="lansia"))["ticket"]["id"]
+    other = (await server.issue("ktp", priority="disabilitas"))["ticket"]["id"]
+    police = await server.login("op-polres")
+    tickets = {
+        t["id"]: t for t in (await server.http.get("/api/v1/sites/tegal/state", headers=police)).json()["tickets"]
+    }
+    assert tickets[own]["priority"] == "lansia"
+    assert tickets[other]["priority"] is True and "note" not in tickets[other], tickets[other]
+    civil = await server.login("op-disdukcapil")
+    tickets = {
+        t["id"]: t for t in (await server.http.get("/api/v1/sites/tegal/state", headers=civil)).json()["tickets"]
+    }
+    assert tickets[other]["priority"] == "disabilitas"
+    supervisor = await server.login("supervisor")
+    tickets = {
+        t["id"]: t for t in (await server.http.get("/api/v1/sites/tegal/state", headers=supervisor)).json()["tickets"]
+    }
+    assert tickets[own]["priority"] == "lansia" and tickets[other]["priority"] == "disabilitas"
+
+
 async def test_a_mistyped_address_is_a_page_for_a_browser_and_json_for_a_program(server: Server) -> None:
     page = await server.http.get("/supervisor/tegal/nope<b>", headers={"Accept": "text/html,*/*"})
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")

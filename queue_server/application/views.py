@@ -6,15 +6,21 @@ from typing import Any
 
 from queue_server.application.context import Context
 from queue_server.application.forecasts import waits_if_joined_now
-from queue_server.domain.model import OPEN_STATES, TicketState
+from queue_server.domain.model import OPEN_STATES, Ticket, TicketState
 from queue_server.live import wire
 
 COUNTER_TOTALS = ("done", "no_show", "transferred")
 
 
-def site_state_view(ctx: Context, site_id: str, audience: str) -> dict[str, Any]:
-    """Live state: counters, today's open tickets, waiting counts, recent calls. Shared with websocket snapshots."""
+def site_state_view(ctx: Context, site_id: str, audience: str, agency: str | None = None) -> dict[str, Any]:
+    """Live state: counters, today's open tickets, waiting counts, recent calls. Shared with websocket snapshots.
+    `agency`: an operator's; another agency's tickets are shown as a lobby screen sees them (a ticket's note and
+    priority group are health or family information its own agency's staff need, nobody else)."""
     state = ctx.state(site_id)
+
+    def shown(ticket: Ticket) -> dict[str, Any]:
+        return wire.ticket_view(ticket, audience if agency in (None, ticket.agency) else wire.PUBLIC)
+
     today = state.site.service_day(ctx.now())
     today_tickets = [t for t in state.tickets.values() if t.day == today]
     open_tickets = sorted((t for t in today_tickets if t.state in OPEN_STATES), key=lambda t: (t.queue_key, t.id))
@@ -43,9 +49,7 @@ def site_state_view(ctx: Context, site_id: str, audience: str) -> dict[str, Any]
             {
                 **wire.counter_view(status.to_dict(), audience),
                 # .get: a mirrored mall's counter may hold a ticket of a day its log has not sent yet
-                "ticket": wire.ticket_view(held, audience)
-                if (held := state.tickets.get(status.current or ""))
-                else None,
+                "ticket": shown(held) if (held := state.tickets.get(status.current or "")) else None,
                 "today": totals[status.id],
             }
             for status in state.counters.values()
@@ -53,8 +57,8 @@ def site_state_view(ctx: Context, site_id: str, audience: str) -> dict[str, Any]
         "waiting": waiting,
         "issued_today": issued,
         "done_today": done,
-        "tickets": [wire.ticket_view(t, audience) for t in open_tickets],
-        "recent_calls": [wire.ticket_view(t, audience) for t in recent[:10]],
+        "tickets": [shown(t) for t in open_tickets],
+        "recent_calls": [shown(t) for t in recent[:10]],
     }
 
 

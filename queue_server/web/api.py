@@ -223,7 +223,8 @@ async def site_state(request: Request) -> Response:
     ctx.site(site_id)
     principal = require(await principal_of(request), "site.read_state", site_id)
     audience = wire.PUBLIC if principal.kind == "device" else wire.STAFF
-    return JSONResponse(site_state_view(ctx, site_id, audience))
+    agency = principal.agency if principal.role == "operator" else None  # an operator sees their own agency's
+    return JSONResponse(site_state_view(ctx, site_id, audience, agency))
 
 
 async def post_ticket(request: Request) -> Response:
