@@ -40,6 +40,8 @@ def build_uvicorn_config(app: Any, config: Config, *, ws: Any = None) -> Any:
         log_level=config.log_level,
         log_config=chosen,
         access_log=config.access_log,
+        proxy_headers=True,
+        forwarded_allow_ips=config.forwarded_allow_ips,  # a load balancer on another machine: its address
         lifespan="on",
         ws_per_message_deflate=False,  # about 3x less memory per connection for our small messages
         ws=ws or FrameWriterProtocol or "auto",  # one encoded frame written to every display (wsframes.py)
@@ -316,6 +318,7 @@ def _config(args: argparse.Namespace, **overrides: Any) -> Config:
             port=getattr(args, "port", None),
             synchronous=getattr(args, "synchronous", None),
             access_log=getattr(args, "access_log", None),
+            forwarded_allow_ips=getattr(args, "forwarded_allow_ips", None),
             log_format=getattr(args, "log_format", None),
             clock_start=getattr(args, "clock_start", None),
             clock_speed=getattr(args, "clock_speed", None),
@@ -870,6 +873,12 @@ def parser() -> argparse.ArgumentParser:
             )
             sp.add_argument(
                 "--access-log", action="store_true", default=None, help="log every HTTP request (off by default)"
+            )
+            sp.add_argument(
+                "--forwarded-allow-ips",
+                metavar="ADDRESSES",
+                help="the load balancer's addresses, trusted to say the client's address in X-Forwarded-For "
+                "(default 127.0.0.1, or QUEUE_FORWARDED_ALLOW_IPS)",
             )
             sp.add_argument("--log-format", choices=FORMATS_CHOICES, help="text (default) or json: one object per line")
             sp.add_argument(

@@ -78,6 +78,15 @@ async def test_one_address_guessing_many_accounts_is_throttled(tmp_path: Path) -
         assert (await _login(s, "op-polres", "demo-operator", address="203.0.113.99")).status_code == 200
 
 
+async def test_only_a_named_proxy_may_say_where_a_request_came_from(tmp_path: Path) -> None:
+    """The per-address limits count the address a trusted proxy names (X-Forwarded-For); a load balancer on another
+    machine is named with forwarded_allow_ips. Anyone else's header is not believed: they cannot pick a fresh
+    address for each guess."""
+    async with running_server(tmp_path / "q.sqlite3", forwarded_allow_ips="198.51.100.1") as s:
+        statuses = [(await _login(s, f"someone-{i}", "x" * 8, address=f"203.0.113.{i}")).status_code for i in range(31)]
+        assert statuses[:30] == [401] * 30 and statuses[30] == 429, "31 made-up addresses are one address"
+
+
 async def test_a_device_revoked_and_a_password_changed_on_the_command_line_are_refused_at_once(
     tmp_path: Path,
 ) -> None:

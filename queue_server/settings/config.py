@@ -111,6 +111,9 @@ class Config:
     # A line per HTTP request costs ~15 % of the requests a server can answer (docs/benchmarks.md) and would
     # write citizens' ticket links (/t/{token}) to the log; privileged actions are in the audit log anyway.
     access_log: bool = False
+    # Who may say which address a request came from (X-Forwarded-For): the per-address limits (sign-ins, bookings,
+    # booking codes) count the proxy itself otherwise. Comma-separated addresses or networks, or "*".
+    forwarded_allow_ips: str = "127.0.0.1"
     sound_cache: Path | None = None  # announcement WAVs and extra words; default: "sound-cache" beside the database
     # A simulated clock (settings/clock.py): the time it starts at, how much faster it runs, and the machine's
     # time it started (set once by the command line, so every worker process reads the same time).
@@ -181,6 +184,8 @@ class Config:
             config.sound_cache = Path(env["QUEUE_SOUND_CACHE"])
         if "QUEUE_ARCHIVE_DIR" in env:
             config.archive_dir = Path(env["QUEUE_ARCHIVE_DIR"])
+        if "QUEUE_FORWARDED_ALLOW_IPS" in env:
+            config.forwarded_allow_ips = env["QUEUE_FORWARDED_ALLOW_IPS"].strip() or "127.0.0.1"
         if "QUEUE_LOG_LEVEL" in env:
             config.log_level = env["QUEUE_LOG_LEVEL"].strip().lower()
         for variable, name in _NUMBERS.items():
