@@ -797,6 +797,28 @@ def cmd_db_copy(args: argparse.Namespace) -> None:
     print(f"copied {sum(counts.values())} rows of {len(counts)} tables into {shown}; every count checked")
 
 
+def cmd_init_site(args: argparse.Namespace) -> None:
+    from queue_server.settings.starter import starter_site
+
+    path = Path(args.file)
+    if path.exists():
+        raise SystemExit(f"error: {path} exists already: give another file name (nothing was written)")
+    try:
+        text = starter_site(args.id, args.name, args.timezone, date.today())
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    db = "var/queue.sqlite3"
+    print(f"wrote {path}: {args.name}, one agency, one service, one counter, one lobby screen. Next:")
+    print(f"  queue-server check-site {path}")
+    print(f"  queue-server user add admin-mpp --role admin --site-id {args.id} --site {path} --db {db}")
+    print(f"  queue-server serve --site {path} --db {db} --host 0.0.0.0")
+    print(
+        f"then sign in at http://SERVER:8000/supervisor/{args.id}/admin to add agencies, services, counters and staff"
+    )
+
+
 def cmd_check_site(args: argparse.Namespace) -> None:
     failed = False
     for path in args.files:
@@ -1042,6 +1064,15 @@ def parser() -> argparse.ArgumentParser:
     cp.add_argument("source", type=Path, help="the SQLite database file (its server stopped)")
     cp.add_argument("target", help="postgresql://user:password@host:port/database (must be empty)")
     sp.set_defaults(func=cmd_db_copy)
+
+    sp = sub.add_parser("init-site", help="write a first site file for a new mall (one agency, service, counter)")
+    sp.add_argument("file", help="the site file to write (refused if it exists)")
+    sp.add_argument("--id", required=True, help="the site's id: lower-case letters, digits, - and _ (e.g. slawi)")
+    sp.add_argument("--name", required=True, help='the mall\'s name, e.g. "MPP Kabupaten Slawi"')
+    sp.add_argument(
+        "--timezone", default="Asia/Jakarta", help="Asia/Jakarta (WIB, default), Asia/Makassar, Asia/Jayapura"
+    )
+    sp.set_defaults(func=cmd_init_site)
 
     sp = sub.add_parser("check-site", help="validate site files and list every problem")
     sp.add_argument("files", nargs="+", type=Path, help="site files (TOML) to check")

@@ -84,6 +84,45 @@ def test_access_log_on_request_and_a_wrong_setting_refused(tmp_path: Path) -> No
     assert "QUEUE_ACCESS_LOG must be 1 or 0" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_new_mall_starts_from_init_site_to_a_running_server(tmp_path: Path) -> None:
+    """An outside review: a new mall could not be started without copying the 14-agency demo file, as nothing
+    smaller passes check-site. init-site writes the smallest file that does, and says what to do next."""
+    site = tmp_path / "slawi.toml"
+    made = run("init-site", str(site), "--id", "slawi", "--name", "MPP Kabupaten Slawi", "--timezone", "Asia/Makassar")
+    assert f"queue-server user add admin-mpp --role admin --site-id slawi --site {site}" in made.stdout
+    checked = run("check-site", str(site)).stdout
+    assert "ok — MPP Kabupaten Slawi: 1 agency, 1 service, 1 counter, 1 screen" in checked
+    assert "warning" not in checked, "the starter's quota fits its one counter"
+    again = run("init-site", str(site), "--id", "slawi", "--name", "Lain", check=False)
+    assert again.returncode != 0 and "exists already" in again.stderr and "Lain" not in site.read_text()
+    for wrong, said in ((["--id", "Kota Slawi", "--name", "x"], "site id 'Kota Slawi'"),
+                        (["--id", "x", "--name", "x", "--timezone", "WIB"], "time zone 'WIB'")):  # fmt: skip
+        result = run("init-site", str(tmp_path / "other.toml"), *wrong, check=False)
+        assert result.returncode != 0 and said in result.stderr and "Traceback" not in result.stderr
+    db = str(tmp_path / "q.sqlite3")
+    run("user", "add", "admin-mpp", "--role", "admin", "--site-id", "slawi", "--site", str(site), "--db", db,
+        "--password-stdin", stdin="kopi-tubruk-pagi-hari\n")  # fmt: skip
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    proc = subprocess.Popen([*QS, "serve", "--port", str(port), "--db", db, "--site", str(site)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        wait_until_healthy(port)
+        base = f"http://127.0.0.1:{port}"
+        login = httpx.post(f"{base}/api/v1/auth/login", json={"username": "admin-mpp",
+                                                               "password": "kopi-tubruk-pagi-hari"})  # fmt: skip
+        assert login.status_code == 200, login.text
+        admin = {"Authorization": f"Bearer {login.json()['token']}"}
+        document = httpx.get(f"{base}/api/v1/sites/slawi/configuration", headers=admin).json()["document"]
+        assert document["site"]["timezone"] == "Asia/Makassar" and document["agencies"][0]["id"] == "disdukcapil"
+        page = httpx.get(f"{base}/supervisor/slawi/admin", headers={"Accept": "text/html"})
+        assert page.status_code == 200
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
+
+
 def test_check_site_lists_every_problem(tmp_path: Path) -> None:
     checked = run("check-site", str(DEMO_SITE)).stdout
     assert "ok — MPP Kabupaten Tegal: 14 agencies" in checked

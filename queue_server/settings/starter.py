@@ -1,0 +1,72 @@
+"""A first site file for a new mall: the smallest file `check-site` accepts (one agency, one service, one counter,
+one lobby screen), commented, for an installer who has nothing to copy from but the 14-agency demo. The rest is
+added in the file or on the Settings page once the server runs."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from queue_server.settings.sitefile import ID
+
+TIMEZONES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+def _string(text: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def starter_site(site_id: str, name: str, timezone: str, today: date) -> str:
+    """The file's text; ValueError names what is wrong with an argument."""
+    if not ID.match(site_id):
+        raise ValueError(f"site id {site_id!r}: lower-case letters, digits, '-' and '_' (e.g. slawi, kota-bekasi)")
+    if not name.strip() or len(name.strip()) > 120 or any(c in name for c in "\r\n"):
+        raise ValueError("the mall's name: one line of at most 120 characters (e.g. 'MPP Kabupaten Tegal')")
+    if timezone not in TIMEZONES:
+        raise ValueError(f"time zone {timezone!r}: one of {', '.join(TIMEZONES)}")
+    name = name.strip()
+    return f"""# Site file of {name}, written by `queue-server init-site` on {today.isoformat()}.
+# A starting point: one agency, one service, one counter and one lobby screen. Check it with
+#   queue-server check-site THIS_FILE
+# then add the mall's agencies, services and counters here, or on the Settings page (/supervisor/{site_id}/admin)
+# once the server runs. Changes made there are kept in the database; an edit of this file takes over at the next
+# start (docs/administration.md). Every field: docs/site-file.md.
+
+[site]
+id = {_string(site_id)}               # in every address and command (--site-id); not changed later
+name = {_string(name)}
+timezone = {_string(timezone)}  # {TIMEZONES[timezone]}: Asia/Jakarta (WIB), Asia/Makassar (WITA) or Asia/Jayapura (WIT)
+running_text = {_string(f"Selamat datang di {name}. Pelayanan tidak dipungut biaya.")}
+
+[site.hours]                      # opening hours per day; a day left out is closed
+mon = ["08:00-15:00"]
+tue = ["08:00-15:00"]
+wed = ["08:00-15:00"]
+thu = ["08:00-15:00"]
+fri = ["08:00-11:00", "13:00-15:00"]   # a pause for Friday prayer
+holidays = []                     # e.g. ["2026-12-25", "2027-01-01"]
+
+[[agencies]]
+id = "disdukcapil"
+name = "Dinas Kependudukan dan Pencatatan Sipil"
+short_name = "Disdukcapil"        # what the kiosk's tiles and the TV show
+colour = "#1565c0"
+
+  [[agencies.services]]
+  id = "ktp"
+  name = "KTP Elektronik"
+  prefix = "A"                    # ticket numbers A-001, A-002, ...
+  daily_quota = 30                # tickets a day (leave out: no quota): what one counter serves on a Friday
+  service_minutes = 10            # a first guess of one service; the wait estimate learns the real one
+  target_wait_minutes = 45        # the dashboard warns when a citizen has waited longer
+
+  [[agencies.counters]]
+  id = "1"
+  name = "Loket 1"                # spoken on the TV: "silakan menuju Loket 1"
+  services = ["ktp"]
+
+[[screens]]
+id = "lobby"
+name = "Layar lobi"
+"""
