@@ -142,7 +142,7 @@ def test_every_audited_action_has_a_sentence_in_both_languages() -> None:
     from queue_server.application.audit_trail import PRIVILEGED_COUNTER_COMMANDS
 
     actions = {f"counter.{c}" for c in PRIVILEGED_COUNTER_COMMANDS} | {f"ticket.{a}" for a in TICKET_ACTIONS}
-    actions |= {"day.close", "day.reopen", "site.running_text", "site.configure"}
+    actions |= {"day.close", "day.reopen", "site.running_text", "site.configure", "ticket.reprint"}
     actions |= {"webhook.add", "webhook.remove", "webhook.rotate", "outbox.resend"}  # application/notifications.py
     actions |= {"auth.throttled"}  # application/auth.py
     actions |= {"site.take_over", "site.copy_forgotten"}  # cli.py: queue-server mirror take-over / forget

@@ -20,7 +20,7 @@ from queue_server.domain import events as ev
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, Site, changes_sentence
 from queue_server.domain.decide import checkin_window, find_ticket
 from queue_server.domain.events import Event
-from queue_server.domain.model import Ticket, TicketState
+from queue_server.domain.model import OPEN_STATES, Ticket, TicketState
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.relay import MAX_EVENTS, fingerprint, invalid_event
 from queue_server.domain.state import SOURCE_SEQ, SiteState
@@ -214,6 +214,26 @@ def _check_ticket_agency(ctx: Context, principal: Principal, site_id: str, ref: 
     except Refusal:
         return  # the engine will answer "unknown ticket" in the usual way
     require(principal, "ticket.manage", site_id, ticket.agency)
+
+
+async def reprint_ticket(ctx: Context, principal: Principal | None, site_id: str, ticket_ref: str) -> dict[str, Any]:
+    """A lost slip printed again at the desk: today's open ticket by its number ("A-012") or id, for staff of its
+    agency. The answer holds the ticket's link (its QR, the citizen's phone page), which the staff API otherwise
+    never gives: so each reprint is in the audit log, by whom."""
+    state = ctx.state(site_id)
+    principal = require(principal, "ticket.manage", site_id, principal.agency if principal else None)
+    ticket = find_ticket(state, ticket_ref.strip().upper(), state.site.service_day(ctx.now()))
+    require(principal, "ticket.manage", site_id, ticket.agency)
+    if ticket.state not in OPEN_STATES:
+        raise Refusal(
+            "ticket_closed", ticket=ticket.label, found=ticket.state.value, details={"found": ticket.state.value}
+        )
+    await audit_trail.write(ctx, principal, site_id, "ticket.reprint", f"ticket {ticket.label}")
+    return {
+        "ticket": wire.public_ticket(ticket.to_dict()),
+        "token": ticket.token,
+        "print": f"/citizen/print/{ticket.token}",
+    }
 
 
 # --- supervisor actions on a ticket ----------------------------------------------------------------------

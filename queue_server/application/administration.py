@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from queue_server.application import audit_trail
 from queue_server.application import validation as v
 from queue_server.application.auth import USERNAME_MAX, Accounts, Principal, require, token_hash
 from queue_server.application.context import Context
@@ -34,9 +35,7 @@ def _roles_for(principal: Principal) -> tuple[str, ...]:
 
 
 async def _audit(ctx: Context, principal: Principal, site_id: str, action: str, target: str, **details: Any) -> None:
-    at = utc_iso(ctx.now())
-    entry = (site_id, at, principal.name, principal.role, action, target, json.dumps(details), ctx.storage.last_seq)
-    await ctx.accounts.store.audit(entry)
+    await audit_trail.write(ctx, principal, site_id, action, target, **details)
 
 
 async def audit_command_line(

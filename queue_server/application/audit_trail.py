@@ -4,12 +4,14 @@ command (so an entry is written in the command's own transaction). Reading the l
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from queue_server.application.auth import Principal
 from queue_server.domain.catalogue import Site
 from queue_server.domain.decide import find_ticket
 from queue_server.domain.refusal import Refusal
+from queue_server.persistence.port import utc_iso
 from queue_server.persistence.storage import AuditRecord
 
 if TYPE_CHECKING:
@@ -17,6 +19,13 @@ if TYPE_CHECKING:
 
 # Counter commands that are more than working through the queue in order.
 PRIVILEGED_COUNTER_COMMANDS = frozenset({"open", "resume", "pause", "close", "call", "requeue", "transfer"})
+
+
+async def write(ctx: Context, principal: Principal, site_id: str, action: str, target: str, **details: Any) -> None:
+    """An entry of its own, for an action that changes no queue state (an account, a device, a reprint)."""
+    at = utc_iso(ctx.now())
+    row = (site_id, at, principal.name, principal.role, action, target, json.dumps(details), ctx.storage.last_seq)
+    await ctx.accounts.store.audit(row)
 
 
 def entry(principal: Principal, action: str, target: str, **details: Any) -> AuditRecord:

@@ -23,6 +23,7 @@ from queue_server.application.actions import (
     issue_ticket,
     public_status,
     reopen_day,
+    reprint_ticket,
     ticket_action,
 )
 from queue_server.application.auth import Principal, require
@@ -257,6 +258,14 @@ async def post_ticket_action(request: Request) -> Response:
     return outcome_response(await ticket_action(ctx, principal, site_id, request.path_params["ticket"], body))
 
 
+async def post_reprint(request: Request) -> Response:
+    ctx = ctx_of(request)
+    site_id = request.path_params["site"]
+    ctx.site(site_id)
+    principal = await principal_of(request)
+    return JSONResponse(await reprint_ticket(ctx, principal, site_id, request.path_params["ticket"]))
+
+
 async def post_counter_command(request: Request) -> Response:
     ctx = ctx_of(request)
     site_id = request.path_params["site"]
@@ -382,6 +391,7 @@ ROUTES = [
     Route("/api/v1/sites/{site}/announcements/{seq}.wav", announcement_wav, methods=["GET"]),
     Route("/api/v1/sites/{site}/tickets/{ticket}", get_ticket, methods=["GET"]),
     Route("/api/v1/sites/{site}/tickets/{ticket}/actions", post_ticket_action, methods=["POST"]),
+    Route("/api/v1/sites/{site}/tickets/{ticket}/reprint", post_reprint, methods=["POST"]),
     Route("/api/v1/sites/{site}/close-day", post_close_day, methods=["POST"]),
     Route("/api/v1/sites/{site}/reopen-day", post_reopen_day, methods=["POST"]),
     Route("/api/v1/tickets/{token}/cancel", ticket_cancel_by_citizen, methods=["POST"]),

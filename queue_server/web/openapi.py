@@ -104,6 +104,7 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     ("/api/v1/sites/{site}/tickets/{ticket}", "get"): ("unknown_ticket",),
     ("/api/v1/sites/{site}/tickets/{ticket}/actions", "post"): COUNTER_RULES,
+    ("/api/v1/sites/{site}/tickets/{ticket}/reprint", "post"): ("unknown_ticket", "ticket_closed"),
     ("/api/v1/sites/{site}/counters/{counter}/commands", "post"): COUNTER_RULES,
     ("/api/v1/sites/{site}/close-day", "post"): ("day_in_future", *COMMAND),
     ("/api/v1/sites/{site}/reopen-day", "post"): ("reopen_only_today", "day_not_closed", *COMMAND),
@@ -423,6 +424,14 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                 "parameters": [SITE, TICKET],
                 "security": SECURED,
                 "responses": _ok("The ticket", schema=_ref("Ticket")),
+            }
+        },
+        "/api/v1/sites/{site}/tickets/{ticket}/reprint": {
+            "post": {
+                "summary": "Print a lost slip again: today's open ticket by its number, with its link (audited)",
+                "parameters": [SITE, TICKET],
+                "security": SECURED,
+                "responses": _ok("The ticket, its token and the print page's path"),
             }
         },
         "/api/v1/sites/{site}/tickets/{ticket}/actions": {

@@ -25,6 +25,7 @@ function say(id, text) {
 function signedIn(user) {
   $("login").hidden = true;
   $("issue").hidden = false;
+  $("reprint-form").hidden = false;
   $("sign-out").hidden = false;
   $("who").hidden = false;
   $("who").textContent = texts.t("desk_signed_in_as", { name: user.name });
@@ -138,7 +139,23 @@ async function issue(event) {
   printInFrame($("print-frame"), lastToken, texts.lang);
 }
 
+// A citizen who lost their slip: today's open ticket by its number, printed again with its QR (audited).
+async function reprint(event) {
+  event.preventDefault();
+  say("reprint-error", "");
+  say("reprint-done", "");
+  const number = event.target.elements.ticket.value.trim();
+  if (!number) return;
+  const answer = await call("POST", `/api/v1/sites/${site}/tickets/${encodeURIComponent(number)}/reprint`, { token: session });
+  if (answer.status === 401) return signOut();
+  if (!answer.ok) return say("reprint-error", texts.error(answer.error));
+  event.target.elements.ticket.value = "";
+  say("reprint-done", texts.t("desk_reprinted", { ticket: answer.data.ticket.label }));
+  printInFrame($("print-frame"), answer.data.token, texts.lang);
+}
+
 $("login").addEventListener("submit", signIn);
+$("reprint-form").addEventListener("submit", reprint);
 $("issue").addEventListener("submit", issue);
 $("issue").addEventListener("change", () => (pendingKey = null)); // another choice is another ticket
 $("sign-out").addEventListener("click", signOut);
