@@ -16,6 +16,7 @@ from playwright.async_api import Browser, Dialog, Page
 
 from .display_support import board_page, until
 from .helpers import KIOSK, Server, running_server
+from .test_configuration import loosely_written
 from .test_supervisor_pages import signed_in
 
 URL = "/api/v1/sites/tegal/configuration"
@@ -248,3 +249,25 @@ async def test_the_page_warns_of_quotas_their_counters_cannot_serve_and_the_warn
             "while Loket 1, Loket 2 can give at most 870 minutes (short on every opening day). About 211 of them would "
             "not be served before closing."
         )
+
+
+async def test_every_tab_shows_a_site_file_that_writes_a_list_as_one_text(browser: Browser, tmp_path: Path) -> None:
+    """An outside review: with `mon = "08:00-15:00"` or a counter's `services = "ktp"` (which check-site accepts) the
+    hours and counters tabs went blank ("ranges.join is not a function"); signed_in fails on any page error."""
+    site_file = loosely_written(tmp_path)
+    async with (
+        running_server(tmp_path / "queue.sqlite3", site_files=[site_file], ignore_hours=True) as server,
+        signed_in(browser, server, "/supervisor/tegal/admin", user="admin") as page,
+    ):
+        await until(page, "() => document.body.dataset.loaded === 'true'")
+        await page.click("[data-tab=hours]")
+        await until(page, "() => document.querySelector('#panel table.week')?.textContent.includes('08.00-15.00')")
+        await page.click("[data-tab=counters]")
+        await until(page, "() => !!document.querySelector('tr[data-counter=\"1\"]')")
+        assert "KTP Elektronik" in (await page.text_content("tr[data-counter='1']") or "")
+        await page.click("tr[data-counter='1'] button:not(.danger)")
+        assert await page.is_checked("input[name=services][value=ktp]")
+        await page.click("#editor-cancel")
+        await page.click("[data-tab=site]")
+        await until(page, "() => !!document.querySelector('tr[data-screen=lantai1]')")
+        assert "Lantai 1" in (await page.text_content("tr[data-screen=lantai1]") or "")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import sqlite3
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import connect
 
-from queue_server.settings.sitefile import DEMO_SITE, json_document, parse_site, site_file_text
+from queue_server.settings.sitefile import DEMO_SITE, document_digest, json_document, parse_site, site_file_text
 
 from .helpers import LOBBY, Server, bearer, running_server
 
@@ -265,6 +266,60 @@ async def test_a_site_file_never_edited_on_the_web_is_checked_against_the_one_se
         r = await server.http.get(f"/api/v1/tickets/{token}")
         assert r.status_code == 200 and r.json()["ticket"]["state"] == "cancelled", r.text
         assert r.json()["service_name"] == "ktp_hilang"
+
+
+def loosely_written(tmp_path: Path) -> Path:
+    """The demo mall's site file with lists written as one text, as check-site accepts them: Monday's hours, counter
+    1's services, a screen's zones."""
+    document = tomllib.loads(DEMO_SITE.read_text())
+    document["site"]["hours"]["mon"] = "08:00-15:00"
+    document["agencies"][0]["counters"][0]["services"] = "ktp"
+    document["screens"][1]["zones"] = "Lantai 1"
+    path = tmp_path / "tegal.toml"
+    path.write_text(site_file_text(document))
+    return path
+
+
+async def test_lists_written_as_one_text_are_stored_and_served_as_lists(database: Path | str, tmp_path: Path) -> None:
+    """An outside review: a file with `mon = "08:00-15:00"` was served as written and the Settings page's hours and
+    counters tabs went blank ("ranges.join is not a function"). The file's document and a change sent with a text are
+    both served with lists."""
+    async with running_server(database, site_files=[loosely_written(tmp_path)]) as server:
+        admin = await server.login("admin")
+        document = (await read(server, admin))["document"]
+        assert document["site"]["hours"]["mon"] == ["08:00-15:00"]
+        assert document["agencies"][0]["counters"][0]["services"] == ["ktp"]
+        assert document["screens"][1]["zones"] == ["Lantai 1"]
+        document["site"]["hours"]["tue"] = "08:00-14:00"
+        r = await server.http.put(URL, json={"version": 0, "document": document}, headers=admin)
+        assert r.status_code == 200 and r.json()["changes"] == ["~site.hours"], r.text
+        assert (await read(server, admin))["document"]["site"]["hours"]["tue"] == ["08:00-14:00"]
+
+
+@pytest.mark.sqlite_only
+async def test_a_configuration_stored_by_an_older_release_from_a_loose_file_is_served_with_lists(
+    tmp_path: Path,
+) -> None:
+    """Before lists were stored, such a file's configuration was stored as written, with a digest of the file as
+    written: it is served with lists, and the same file at the next start is not taken for a changed one (which would
+    undo the web's changes)."""
+    site_file, database = loosely_written(tmp_path), tmp_path / "queue.sqlite3"
+    async with running_server(database, site_files=[site_file]) as server:
+        admin = await server.login("admin")
+        document = (await read(server, admin))["document"]
+        r = await server.http.put(URL, json={"version": 0, "document": with_lost_ktp(document)}, headers=admin)
+        assert r.status_code == 200
+    with sqlite3.connect(database) as db:  # as an older release left it
+        (stored,) = db.execute("SELECT value FROM site_settings WHERE key = 'configuration'").fetchone()
+        configuration = json.loads(stored)
+        configuration["document"]["site"]["hours"]["mon"] = "08:00-15:00"
+        configuration["file_hash"] = document_digest(tomllib.loads(site_file.read_text()))
+        db.execute("UPDATE site_settings SET value = ? WHERE key = 'configuration'", (json.dumps(configuration),))
+    async with running_server(database, site_files=[site_file]) as server:
+        current = await read(server, await server.login("admin"))
+        assert current["version"] == 1 and current["source"] == "web", "the web's version stays"
+        assert current["document"]["site"]["hours"]["mon"] == ["08:00-15:00"]
+        assert "ktp_hilang" in server.ctx.sites["tegal"].services
 
 
 async def test_bad_bearer_and_unknown_site(server: Server) -> None:

@@ -212,3 +212,43 @@ def test_a_value_of_the_wrong_kind_anywhere_is_refused_by_name_never_a_crash() -
                 parse_site(changed)
             except SiteFileError as exc:
                 assert exc.problems and all(isinstance(p, str) and len(p) < 400 for p in exc.problems), exc.problems
+
+
+def test_a_list_written_as_one_text_is_stored_as_a_list() -> None:
+    """`mon = "08:00-15:00"` and a counter's `services = "ktp"` are read as lists; an outside review found them stored
+    and served as the file wrote them, and the Settings page's hours and counters tabs went blank on them. Every place
+    the checks read a list of texts from gets a list in the normalised document (the checks, watched, never meet a
+    text there again)."""
+    from queue_server.settings import sitefile
+
+    loose = demo_data()
+    texts = 0
+    for path in _paths(loose):
+        node: Any = loose
+        for step in path[:-1]:
+            node = node[step]
+        value = node[path[-1]]
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            node[path[-1]] = value[0]  # every list of texts written as its first text
+            texts += 1
+    assert loose["site"]["hours"]["mon"] == "07:30-15:30" and loose["agencies"][0]["counters"][0]["services"] == "ktp"
+    assert texts > 10
+    seen: list[object] = []
+    strings = sitefile._Reader.strings
+
+    def watched(reader: Any, table: dict[str, Any], key: str, where: str) -> list[str]:
+        seen.append(table.get(key, []))
+        return strings(reader, table, key, where)
+
+    normalised = sitefile.normalised_document(loose)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sitefile._Reader, "strings", watched)
+        try:
+            parse_site(normalised)
+        except SiteFileError:
+            pass  # a list the checks want whole (holidays, a table): refused, not what this is about
+    assert seen and not [value for value in seen if isinstance(value, str)]
+    assert normalised["site"]["hours"]["mon"] == ["07:30-15:30"]
+    assert normalised["agencies"][0]["counters"][0]["services"] == ["ktp"]
+    assert loose["site"]["hours"]["mon"] == "07:30-15:30", "a copy: the document given is left as it is"
+    assert sitefile.normalised_document(demo_data()) == demo_data(), "a file written with lists stays the same"

@@ -20,7 +20,7 @@ from queue_server.common.problems import problem_text
 from queue_server.domain import commands as c
 from queue_server.domain.catalogue import Site, describe_changes
 from queue_server.domain.refusal import Refusal
-from queue_server.settings.sitefile import SiteFileError, json_document, site_file_text
+from queue_server.settings.sitefile import SiteFileError, json_document, normalised_document, site_file_text
 
 
 def read(ctx: Context, principal: Principal | None, site_id: str) -> dict[str, Any]:
@@ -71,7 +71,8 @@ async def checked_change(
     document = body.get("document")
     if not isinstance(document, dict):
         raise _invalid(["document: must be the site file as a JSON object"])
-    document = json_document(document)
+    # Stored and served with lists where the site file's checks also take one text (`"mon": "08:00-15:00"`).
+    document = normalised_document(json_document(document))
     try:
         site = parse(document)
         if site.id != site_id:

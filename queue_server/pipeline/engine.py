@@ -16,7 +16,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -36,7 +36,7 @@ from queue_server.persistence.port import AuditRecord, Batch, ContactRow, Outbox
 from queue_server.pipeline.idempotency import RETENTION, StoredKeys
 from queue_server.pipeline.idempotency import split as split_key
 from queue_server.settings.clock import utc_now
-from queue_server.settings.sitefile import SiteFileError, document_digest
+from queue_server.settings.sitefile import SiteFileError, document_digest, normalised_document
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,11 @@ class Engine:
         # and how a stored document becomes a Site (settings/sitefile.py's checks). Without `parse` (tools, tests
         # of the pipeline) the site files are the configuration and nothing is stored.
         self._file_sites = dict(sites)
-        self.files = files or {}
+        # Each file's document as it is stored and served (lists where a file may write one text: the Settings page
+        # reads lists), and the digest of the file as written, which releases before that stored as its file_hash:
+        # the same file, unchanged, must not take over from the web's version after an upgrade.
+        self.files = {site_id: normalised_document(document) for site_id, document in (files or {}).items()}
+        self._written_digests = {site_id: document_digest(document) for site_id, document in (files or {}).items()}
         self.parse = parse
         # Malls served by their own box and shown here from the log they send up (domain/relay.py): no command,
         # no housekeeping and no messages of this server's for them; their configuration is the mall's.
@@ -201,7 +205,8 @@ class Engine:
         for site_id, document in self.files.items():
             state = self.states.get(site_id)
             digest = document_digest(document)
-            if state is None or state.configuration.file_hash == digest or state.mirrored:
+            unchanged = state is not None and state.configuration.file_hash in (digest, self._written_digests[site_id])
+            if state is None or unchanged or state.mirrored:
                 continue
             command = c.Configure(self._file_sites[site_id], document, "file", digest, None)
             # What the file changes, by name, as a web save says it: a file replacing changes made on the web
@@ -243,6 +248,7 @@ class Engine:
         _files_take_over then applies the new one unless it removes what is still in use today."""
         document = self.files.get(site_id, {})
         from_file = Configuration(0, "file", document_digest(document) if document else "", document)
+        remembered = normalised_document(remembered) if remembered is not None else None
         if stored is None and remembered and document and remembered != document and self.parse is not None:
             try:
                 return self._parse(site_id, remembered), Configuration(
@@ -253,6 +259,8 @@ class Engine:
         if stored is None or self.parse is None:
             return self._file_sites[site_id], from_file
         configuration = Configuration.from_data(stored)
+        # Stored by an older release as its site file wrote it (`mon = "08:00-15:00"`): served with lists.
+        configuration = replace(configuration, document=normalised_document(configuration.document))
         try:
             return self._parse(site_id, configuration.document), configuration
         except SiteFileError as exc:  # e.g. a ${VARIABLE} of its gateway is not set in this process
@@ -280,7 +288,7 @@ class Engine:
                 self.mirrored -= {site_id}
             site, configuration = self._configured(site_id, loaded.configuration, loaded.site_file)
             if loaded.site_file is not None:
-                self._remembered[site_id] = loaded.site_file
+                self._remembered[site_id] = normalised_document(loaded.site_file)
             self.sites[site_id] = site
             state = SiteState(site, configuration=configuration, mirrored=site_id in self.mirrored)
             state.relayed_head = loaded.relayed_head

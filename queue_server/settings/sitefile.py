@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import re
@@ -613,6 +614,37 @@ def json_document(value: Any) -> Any:
     if isinstance(value, (date, datetime, time)):
         return value.isoformat()
     return value
+
+
+def normalised_document(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `document` with a list in every place a site file may write a list of texts as one text
+    (`mon = "08:00-15:00"`, a counter's `services = "ktp"`: _Reader.strings reads both). A configuration is stored and
+    served in this form, so what reads it (the Settings page) meets a list there, never a string."""
+    out: dict[str, Any] = copy.deepcopy(document)
+    site = out.get("site")
+    hours = site.get("hours") if isinstance(site, dict) else None
+    _as_lists(hours, WEEKDAYS)
+    for period in _entries(hours.get("periods") if isinstance(hours, dict) else None):
+        _as_lists(period, WEEKDAYS)
+    for agency in _entries(out.get("agencies")):
+        for counter in _entries(agency.get("counters")):
+            _as_lists(counter, ("services",))
+    for screen in _entries(out.get("screens")):
+        _as_lists(screen, ("agencies", "zones"))
+    _as_lists(out.get("announcements"), ("languages",))
+    return out
+
+
+def _entries(value: Any) -> list[dict[str, Any]]:
+    """The tables of a [[...]] list (anything else is parse_site's to refuse)."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _as_lists(table: Any, keys: tuple[str, ...]) -> None:
+    if isinstance(table, dict):
+        for key in keys:
+            if isinstance(table.get(key), str):
+                table[key] = [table[key]]
 
 
 def document_digest(document: dict[str, Any]) -> str:

@@ -31,6 +31,13 @@ async function load() {
   return true;
 }
 
+// A list of texts as the page uses it: the server stores lists, but a site file may write one text where a list is
+// expected (`mon = "08:00-15:00"`, `services = "ktp"`), and a tab must never go blank on it.
+function listOf(value) {
+  if (Array.isArray(value)) return value;
+  return typeof value === "string" && value ? [value] : [];
+}
+
 function copyOf(document) {
   return JSON.parse(JSON.stringify(document));
 }
@@ -68,7 +75,7 @@ function input(field, value) {
   } else if (field.type === "checkbox") {
     return el("label", { class: "field check wide" }, el("input", { ...common, type: "checkbox", checked: Boolean(value) }), el("span", { text: field.label }), hint);
   } else if (field.type === "checks") {
-    const chosen = new Set(value || []);
+    const chosen = new Set(listOf(value));
     control = el("fieldset", { class: "checks", id },
       el("legend", { text: field.label }),
       ...field.options.map(([v, label]) => el("label", { class: "check" },
@@ -184,8 +191,8 @@ function withoutNulls(object) {
 
 // Opening hours: the site file writes "07:30-15:30"; Indonesian writes 07.30; both are accepted here.
 function hoursText(ranges) {
-  if (!ranges || !ranges.length) return "";
-  const text = ranges.join(", ");
+  const text = listOf(ranges).join(", ");
+  if (!text) return "";
   return currentLang() === "id" ? text.replace(/:/g, ".") : text;
 }
 
@@ -243,7 +250,7 @@ function removeService(id) {
     const document = copyOf(current.document);
     const found = findService(document, id);
     found.agency.services.splice(found.index, 1);
-    for (const agency of agencies(document)) for (const counter of agency.counters || []) counter.services = (counter.services || []).filter((s) => s !== id);
+    for (const agency of agencies(document)) for (const counter of agency.counters || []) counter.services = listOf(counter.services).filter((s) => s !== id);
     return save(document);
   });
 }
@@ -303,7 +310,7 @@ function countersPanel() {
   const names = Object.fromEntries(allServices().map((s) => [s.id, s.name]));
   const rows = allCounters().map((c) => el("tr", { "data-counter": c.id },
     el("td", { text: c.agencyName }), el("td", {}, el("strong", { text: c.name || `Loket ${c.id}` }), el("br"), el("span", { class: "hint", text: c.id })),
-    el("td", { text: c.zone || "–" }), el("td", { text: (c.services || []).map((s) => names[s] || s).join(", ") }),
+    el("td", { text: c.zone || "–" }), el("td", { text: listOf(c.services).map((s) => names[s] || s).join(", ") }),
     el("td", { class: "row-actions" },
       el("button", { type: "button", class: "small", text: T("admin_edit"), "aria-label": `${T("admin_edit")} ${c.name}`, onclick: () => editCounter(c.id) }),
       el("button", { type: "button", class: "small danger", text: T("admin_remove"), "aria-label": `${T("admin_remove")} ${c.name}`, onclick: () => removeCounter(c.id) }))));
@@ -391,7 +398,7 @@ function addHoliday() {
   edit(T("admin_add_holiday"), [{ key: "day", label: T("admin_date"), type: "date", required: true }], {}, (v) => {
     const document = copyOf(current.document);
     const target = hoursOf(document);
-    target.holidays = [...new Set([...(target.holidays || []), v.day])].sort();
+    target.holidays = [...new Set([...listOf(target.holidays), v.day])].sort();
     return save(document);
   });
 }
@@ -400,7 +407,7 @@ function removeHoliday(day) {
   confirmThen(T("admin_confirm_remove").replace("{name}", dateWords(day)), () => {
     const document = copyOf(current.document);
     const target = hoursOf(document);
-    target.holidays = (target.holidays || []).filter((d) => d !== day);
+    target.holidays = listOf(target.holidays).filter((d) => d !== day);
     return save(document);
   });
 }
@@ -438,7 +445,7 @@ function removePeriod(index) {
 function hoursPanel() {
   const hours = current.document.site.hours || {};
   const week = WEEKDAYS.map((day) => el("tr", {}, el("th", { scope: "row", text: T(`day_${day}`) }), el("td", { text: hoursText(hours[day]) || T("admin_closed") })));
-  const holidays = (hours.holidays || []).map((day) => el("li", { "data-holiday": day }, el("span", { text: dateWords(day) }),
+  const holidays = listOf(hours.holidays).map((day) => el("li", { "data-holiday": day }, el("span", { text: dateWords(day) }),
     el("button", { type: "button", class: "small danger", text: T("admin_remove"), "aria-label": `${T("admin_remove")} ${dateWords(day)}`, onclick: () => removeHoliday(day) })));
   const periods = (hours.periods || []).map((p, i) => el("li", { "data-period": p.name },
     el("span", {}, el("strong", { text: p.name }), ` · ${dateWords(p.from)} – ${dateWords(p.to)}`),
@@ -516,7 +523,7 @@ function sitePanel() {
   const names = Object.fromEntries(agencyOptions());
   const rows = (current.document.screens || []).map((sc) => el("tr", { "data-screen": sc.id },
     el("td", {}, el("strong", { text: sc.name }), el("br"), el("span", { class: "hint", text: sc.id })),
-    el("td", { text: [...(sc.agencies || []).map((a) => names[a] || a), ...(sc.zones || [])].join(", ") || T("admin_whole_hall") }),
+    el("td", { text: [...listOf(sc.agencies).map((a) => names[a] || a), ...listOf(sc.zones)].join(", ") || T("admin_whole_hall") }),
     el("td", { text: sc.speaker === false ? T("admin_no") : T("admin_yes") }),
     el("td", { class: "row-actions" },
       el("button", { type: "button", class: "small", text: T("admin_edit"), "aria-label": `${T("admin_edit")} ${sc.name}`, onclick: () => editScreen(sc.id) }),
@@ -740,7 +747,7 @@ function renderWarnings() {
 // "short on every opening day", or the days by name.
 function daysText(days) {
   const hours = (current.document.site && current.document.site.hours) || {};
-  const open = WEEKDAYS.filter((d) => (hours[d] || []).length);
+  const open = WEEKDAYS.filter((d) => listOf(hours[d]).length);
   if (open.length === days.length && open.every((d) => days.includes(d))) return T("admin_capacity_every_day");
   return T("admin_capacity_days").replace("{days}", days.map((d) => T(`day_${d}`)).join(", "));
 }
