@@ -271,3 +271,33 @@ async def test_every_tab_shows_a_site_file_that_writes_a_list_as_one_text(browse
         await page.click("[data-tab=site]")
         await until(page, "() => !!document.querySelector('tr[data-screen=lantai1]')")
         assert "Lantai 1" in (await page.text_content("tr[data-screen=lantai1]") or "")
+
+
+LONG_AGENCY = "Badan Penyelenggara Jaminan Sosial Ketenagakerjaan Kantor Cabang Perintis Kabupaten Tegal dan Brebes"
+
+
+async def test_a_long_agency_name_stays_inside_its_field_in_every_dialog(browser: Browser, server: Server) -> None:
+    """An outside review at 1366x768: the "Instansi" select grew to the longest agency name and covered the fields
+    beside it. Each dialog's select lies inside its own label, which lies inside the dialog."""
+    admin = await server.login("admin")
+    current = (await server.http.get(URL, headers=admin)).json()
+    current["document"]["agencies"].append({"id": "bpjs_tk_perintis", "name": LONG_AGENCY})
+    r = await server.http.put(URL, json={"version": 0, "document": current["document"]}, headers=admin)
+    assert r.status_code == 200, r.text
+    inside = """(id) => {
+        const box = (e) => e.getBoundingClientRect();
+        const select = box(document.getElementById(id)), label = box(document.getElementById(id).closest('label'));
+        const dialog = box(document.getElementById('editor'));
+        const within = (a, b) => a.left >= b.left - 0.5 && a.right <= b.right + 0.5;
+        return [within(select, label), within(label, dialog), Math.round(select.width), Math.round(label.width)];
+    }"""
+    async with signed_in(browser, server, "/supervisor/tegal/admin", user="admin") as page:
+        await until(page, "() => document.body.dataset.loaded === 'true'")
+        for tab, button in (("services", "#add-service"), ("counters", "#add-counter"), ("accounts", "#add-account")):
+            await page.click(f"[data-tab={tab}]")
+            await until(page, f"() => !!document.querySelector('{button}')")
+            await page.click(button)
+            assert LONG_AGENCY in (await page.text_content("#f-agency") or "")
+            select_in_label, label_in_dialog, select_width, label_width = await page.evaluate(inside, "f-agency")
+            assert select_in_label and label_in_dialog, (tab, select_width, label_width)
+            await page.click("#editor-cancel")
