@@ -73,6 +73,8 @@ async def admin_session(browser: Browser, server: Server, tmp_path: Path, tv: Pa
         await page.fill("#f-service_minutes", "7")
         await save_and_wait(page, 1)
         await until(page, "() => !!document.querySelector('tr[data-service=ktp_hilang]')")
+        # what was saved, in words (an outside review saw "+KTP Hilang", "~site.hours")
+        assert "Tersimpan sebagai versi 1: KTP Hilang ditambahkan" in (await page.text_content("#toasts") or "")
         # editing a service keeps its place (the kiosk's order of tiles)
         order = list(server.ctx.sites["tegal"].services)
         await page.click("tr[data-service=kk] button:not(.danger)")
@@ -125,6 +127,7 @@ async def admin_session(browser: Browser, server: Server, tmp_path: Path, tv: Pa
         await page.fill("#f-mon", "08.00-14.00")
         await save_and_wait(page, 4)
         assert "08.00-14.00" in (await page.text_content("#panel") or "")
+        assert "Tersimpan sebagai versi 4: jam buka diubah" in (await page.text_content("#toasts") or "")
         hours = server.ctx.sites["tegal"].hours
         assert not hours.weekly["sat"] and hours.weekly["mon"][0][0].hour == 8
         await page.click("#add-holiday")

@@ -65,6 +65,9 @@ async def test_a_service_and_a_counter_added_on_the_web_work_at_once(server: Ser
         answer = r.json()
         assert answer["version"] == 1
         assert "+KTP Hilang" in answer["changes"] and "+Loket 27" in answer["changes"]
+        # and in words, for the page's message (an outside review saw "+Loket 27" there)
+        assert {"KTP Hilang ditambahkan", "Loket 27 ditambahkan"} <= set(answer["changes_text"]["id"])
+        assert "Loket 27 added" in answer["changes_text"]["en"]
         frame = await frames_until(ws, "site.configured")
         assert frame["data"] == {"version": 1}  # the screens are told, never given the document
     catalogue = (await server.http.get("/api/v1/sites/tegal")).json()
@@ -293,6 +296,7 @@ async def test_lists_written_as_one_text_are_stored_and_served_as_lists(database
         document["site"]["hours"]["tue"] = "08:00-14:00"
         r = await server.http.put(URL, json={"version": 0, "document": document}, headers=admin)
         assert r.status_code == 200 and r.json()["changes"] == ["~site.hours"], r.text
+        assert r.json()["changes_text"] == {"id": ["jam buka diubah"], "en": ["opening hours changed"]}
         assert (await read(server, admin))["document"]["site"]["hours"]["tue"] == ["08:00-14:00"]
 
 

@@ -258,3 +258,25 @@ def test_a_configuration_s_problems_are_said_in_the_page_s_words() -> None:
     assert problem_text(hours, "id", said) == "jam buka, Senin: 12.00-08.00 berakhir sebelum dimulai"
     other = "notify.gateway.url: must be an http:// or https:// address, got 'x'"  # no page makes it: kept as it is
     assert problem_text(other, "id", said) == "notify, gateway, url: must be an http:// or https:// address, got 'x'"
+
+
+def test_every_part_of_the_site_file_a_change_names_has_words() -> None:
+    """An outside review: the audit log said "enforce_hours diubah" and "timezone diubah", and the Settings page's
+    toast "Tersimpan sebagai versi 1: ~site.hours, +Loket 2"."""
+    from queue_server.domain.catalogue import DESCRIBED_SECTIONS
+    from queue_server.settings.sitefile import SITE_KEYS
+
+    parts = [f"site.{key}" for key in SITE_KEYS] + [s for s in DESCRIBED_SECTIONS if s != "site"]
+    for part in parts:
+        for lang in ("id", "en"):
+            said = messages.change_words(f"~{part}", lang)
+            raw = messages.catalogue()["change"]["changed"][lang].format(name=part)  # "booking diubah"
+            assert said != raw and "site." not in said and "_" not in said, (part, lang, said)
+    assert messages.change_words("~site.enforce_hours", "id") == "penolakan tiket di luar jam buka diubah"
+    assert messages.change_words("~site.timezone", "en") == "time zone changed"
+    assert messages.change_words("+Loket 2", "id") == "Loket 2 ditambahkan"
+    assert messages.change_words("-Paspor Baru", "en") == "Paspor Baru removed"
+    said = messages.text(
+        "audit", "site.configure", "id", {"version": 3, "changes": "~site.timezone, ~site.enforce_hours"}
+    )
+    assert said == "Konfigurasi diganti ke versi 3: zona waktu diubah, penolakan tiket di luar jam buka diubah"

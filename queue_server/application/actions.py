@@ -363,6 +363,7 @@ async def configure_site(
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
         return {"ok": True, "site": site_id, "version": state.configuration.version, "changes": changes,
+                "changes_text": configuration.changes_text(changes),
                 "warnings": configuration.warnings(state.site)}  # fmt: skip
 
     version = ctx.state(site_id).configuration.version + 1

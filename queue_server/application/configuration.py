@@ -15,7 +15,7 @@ from queue_server.application.announcements import VocabularyError, check_speaka
 from queue_server.application.auth import Principal, require
 from queue_server.application.capacity import shortfalls
 from queue_server.application.context import Context
-from queue_server.common.messages import DAYS_ID, MONTHS_ID, catalogue
+from queue_server.common.messages import DAYS_ID, LANGUAGES, MONTHS_ID, catalogue, change_words
 from queue_server.common.problems import problem_text
 from queue_server.domain import commands as c
 from queue_server.domain.catalogue import Site, describe_changes
@@ -87,6 +87,12 @@ async def checked_change(
     await _no_operators_left_behind(ctx, state.site, site)
     changes = describe_changes(state.site, site, state.configuration.document, document)
     return c.Configure(site, document, "web", state.configuration.file_hash, expected), changes
+
+
+def changes_text(changes: list[str]) -> dict[str, list[str]]:
+    """What changed in the page's words, per language ("Loket 2 ditambahkan", "jam buka diubah"): a person reads them,
+    not the codes describe_changes gives the audit log and the server's log ("+Loket 2", "~site.hours")."""
+    return {lang: [change_words(change, lang) for change in changes] for lang in LANGUAGES}
 
 
 async def _no_operators_left_behind(ctx: Context, old: Site, new: Site) -> None:

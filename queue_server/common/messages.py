@@ -84,20 +84,20 @@ def _changes(said: str, lang: str) -> str:
     if said.endswith(")") and " (+" in said:
         listed, _, tail = said.rpartition(" (+")
         more = tail[:-1]
-    out = []
-    for item in listed.split(", "):
-        kind = {"+": "added", "-": "removed", "~": "changed"}.get(item[:1])
-        if kind is None or kind not in words:
-            out.append(item)
-            continue
-        name = item[1:]
-        if name.startswith("site."):  # a section of the site file: its words ("jam buka")
-            name = _field(name.removeprefix("site."), lang).strip("'")
-        elif name in catalogue().get("field", {}):
-            name = _field(name, lang)
-        out.append(words[kind][lang].format(name=name))
-    text = ", ".join(out)
+    text = ", ".join(change_words(item, lang) for item in listed.split(", "))
     return f"{text} ({words['more'][lang].format(n=more)})" if more and "more" in words else text
+
+
+def change_words(change: str, lang: str) -> str:
+    """One change of a configuration (domain/catalogue.describe_changes: "+Paspor", "~site.enforce_hours",
+    "~screens") in the words of `lang`: "Paspor ditambahkan", "penolakan tiket di luar jam buka diubah"."""
+    words = catalogue().get("change", {})
+    kind = {"+": "added", "-": "removed", "~": "changed"}.get(change[:1])
+    if kind is None or kind not in words:
+        return change
+    name = change[1:]
+    part = catalogue().get("changed_part", {}).get(name)  # a part of the site file: its words ("jam buka")
+    return words[kind][lang].format(name=part[lang] if part else name)
 
 
 def _minutes(value: int, lang: str) -> str:

@@ -259,6 +259,8 @@ class Site:
 
 
 MAX_CHANGES_LISTED = 12  # in one audit sentence; the rest are counted
+# The sections of a site file a change names by their key ("~routing"); a key of [site] as "~site.hours".
+DESCRIBED_SECTIONS = ("site", "routing", "announcements", "booking", "screens", "notify")
 
 
 def describe_changes(old: Site, new: Site, old_document: dict[str, Any], new_document: dict[str, Any]) -> list[str]:
@@ -274,7 +276,7 @@ def describe_changes(old: Site, new: Site, old_document: dict[str, Any], new_doc
         for key in sorted(kind_old.keys() & kind_new.keys()):
             if kind_old[key] != kind_new[key]:
                 out.append(f"~{kind_new[key].name}")
-    for section in ("site", "routing", "announcements", "booking", "screens", "notify"):
+    for section in DESCRIBED_SECTIONS:
         before, after = old_document.get(section), new_document.get(section)
         if section == "site" and isinstance(before, dict) and isinstance(after, dict):
             out.extend(f"~site.{k}" for k in sorted(before.keys() | after.keys()) if before.get(k) != after.get(k))

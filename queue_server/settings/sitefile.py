@@ -42,6 +42,7 @@ COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # "07:30-16:00", or as Indonesian writes the time, "07.30-16.00" (what the Settings page's message shows)
 RANGE = re.compile(r"^(\d{2})[:.](\d{2})\s*[-–]\s*(\d{2})[:.](\d{2})$")
 DEMO_SITE = Path(__file__).parent.parent / "sites" / "demo_tegal.toml"
+SITE_KEYS = ("id", "name", "timezone", "hours", "running_text", "enforce_hours", "breaks")  # of [site]
 
 
 class SiteFileError(ValueError):
@@ -396,7 +397,7 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
     site_table = data.get("site")
     if not isinstance(site_table, dict):
         raise SiteFileError(source, ["site: a [site] table is required"])
-    reader.unknown(site_table, {"id", "name", "timezone", "hours", "running_text", "enforce_hours", "breaks"}, "site")
+    reader.unknown(site_table, set(SITE_KEYS), "site")
     site_id = reader.text(site_table, "id", "site", pattern=ID, hint=" (lower-case letters, digits, - and _)")
     name = reader.text(site_table, "name", "site")
     timezone = reader.text(site_table, "timezone", "site", default="Asia/Jakarta")

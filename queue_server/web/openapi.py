@@ -614,7 +614,10 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                         },
                     }
                 ),
-                "responses": _ok("The new `version` and the `changes` by name (`+` added, `-` removed, `~` changed)"),
+                "responses": _ok(
+                    "The new `version`, the `changes` by name (`+` added, `-` removed, `~` changed) "
+                    "and `changes_text`, the same in words per language (`id`, `en`)"
+                ),
             },
         },
         "/api/v1/sites/{site}/accounts": {

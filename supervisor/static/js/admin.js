@@ -54,7 +54,10 @@ async function save(document) {
     const message = problems.length ? T("admin_config_invalid") : errorText(result.body);
     return { ok: false, message, problems, stale: error && error.code === "configuration_stale" };
   }
-  const changes = result.body.changes.length ? result.body.changes.join(", ") : T("admin_no_change");
+  // What changed in the page's words ("Loket 2 ditambahkan, jam buka diubah"), never the audit log's codes.
+  const said = result.body.changes_text || {};
+  const words = said[currentLang()] || said.id || [];
+  const changes = words.length ? words.join(", ") : T("admin_no_change");
   toast(T("admin_saved").replace("{version}", result.body.version).replace("{changes}", changes), "info");
   await load();
   return { ok: true };
