@@ -165,6 +165,43 @@ async def test_wrong_changes_are_refused_with_a_reason_and_change_nothing(server
     assert (await read(server, admin))["version"] == 1
 
 
+async def test_problems_the_forms_can_cause_are_said_in_the_page_s_words(server: Server) -> None:
+    """An outside review: removing the last counter, naming one "Loket #1" or taking away the zone a screen shows
+    were refused in English ("no counter is defined: nobody could call a ticket", "cannot be spoken: # has no
+    sound")."""
+    admin = await server.login("admin")
+    document = (await read(server, admin))["document"]
+
+    async def said(changed: dict[str, Any]) -> list[str]:
+        r = await server.http.put(URL, json={"version": 0, "document": changed}, headers=admin)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "configuration_invalid", r.text
+        return r.json()["error"]["details"]["problems_text"]["id"]  # type: ignore[no-any-return]
+
+    no_counter = copy.deepcopy(document)
+    for agency in no_counter["agencies"]:
+        agency["counters"] = []
+    no_screens = copy.deepcopy(no_counter)
+    del no_screens["screens"]  # whose zones are no counter's now
+    assert await said(no_screens) == [
+        "Belum ada loket: tidak ada yang dapat memanggil nomor antrean. Sisakan atau tambahkan sedikitnya satu loket."
+    ]
+    hashed = copy.deepcopy(document)
+    hashed["agencies"][0]["counters"][0]["name"] = "Loket #1"
+    problems = await said(hashed)
+    assert len(problems) == 1 and problems[0].endswith(
+        "nama: Loket #1 tidak dapat diucapkan dalam panggilan: # tidak berbunyi. Pakai huruf, angka, spasi, dan - . /"
+    ), problems
+    moved = copy.deepcopy(document)
+    for agency in moved["agencies"]:
+        for counter in agency["counters"]:
+            if counter.get("zone") == "Lantai 1":
+                counter["zone"] = "Lantai Dasar"
+    problems = await said(moved)
+    assert any("tidak ada loket di zona Lantai 1" in p for p in problems), problems
+    assert not [p for p in problems if "counter" in p or "zone" in p], "no English left"
+    assert (await read(server, admin))["version"] == 0
+
+
 async def test_nothing_in_use_is_removed(server: Server) -> None:
     admin = await server.login("admin")
     document = (await read(server, admin))["document"]

@@ -25,7 +25,12 @@ SPEAKABLE_MARKS = frozenset(" -./()")
 
 
 class VocabularyError(ValueError):
-    """A site whose calls cannot be spoken; the server refuses to start and says why."""
+    """A site whose calls cannot be spoken; the server refuses to start and says why. `problem`: the same as a site
+    file's problem, by its place (`counters[1].name: 'Loket #1' cannot be spoken: ...`), for the Settings page."""
+
+    def __init__(self, message: str, problem: str | None = None) -> None:
+        super().__init__(message)
+        self.problem = problem or message
 
 
 def check_speakable(site: Site) -> None:
@@ -35,16 +40,18 @@ def check_speakable(site: Site) -> None:
         for what, text in (("name", counter.name), ("zone", counter.zone or "")):
             unspeakable = sorted({ch for ch in text if not (ch.isalnum() or ch in SPEAKABLE_MARKS)})
             if unspeakable:
+                marks = " ".join(unspeakable)
+                why = f"{text!r} cannot be spoken: {marks} has no sound; use letters, digits, spaces and - . /"
                 raise VocabularyError(
-                    f"site {site.id}: counter {counter.id} {what} {text!r} cannot be spoken: "
-                    f"{' '.join(unspeakable)} has no sound; use letters, digits, spaces and - . /"
+                    f"site {site.id}: counter {counter.id} {what} {why}", f"counters[{counter.id}].{what}: {why}"
                 )
         for phrase in phrases(site, "A-001", counter.name, counter.zone):
             try:
                 phrase.tokens()
             except ValueError as exc:
+                why = f"{counter.name!r} cannot be spoken: {exc}"
                 raise VocabularyError(
-                    f"site {site.id}: counter {counter.id} name {counter.name!r} cannot be spoken: {exc}"
+                    f"site {site.id}: counter {counter.id} name {why}", f"counters[{counter.id}].name: {why}"
                 ) from None
 
 

@@ -83,7 +83,7 @@ async def checked_change(
     except SiteFileError as exc:
         raise _invalid(exc.problems) from None
     except VocabularyError as exc:
-        raise _invalid([str(exc)]) from None
+        raise _invalid([exc.problem]) from None
     await _no_operators_left_behind(ctx, state.site, site)
     changes = describe_changes(state.site, site, state.configuration.document, document)
     return c.Configure(site, document, "web", state.configuration.file_hash, expected), changes

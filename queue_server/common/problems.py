@@ -34,8 +34,16 @@ _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^overlaps the period '(?P<other>.*?)'", "period_overlap"),
         (r"^holds a hidden character", "hidden_character"),
         (r"^no opening hours on any day$", "no_hours"),
+        (r"^no counter is defined", "no_counter"),
+        (r"^'(?P<value>.*)' is not a zone of any counter", "unknown_zone"),
+        (r"^'(?P<value>.*)' is not an agency of this site", "unknown_agency"),
+        (r"^'(?P<value>.*)' cannot be spoken: (?P<marks>.+) has no sound", "unspeakable"),
+        (r"^'(?P<value>.*)' cannot be spoken: .*has nothing to say", "nothing_to_say"),
+        (r"^'(?P<value>.*)' cannot be spoken", "cannot_be_spoken"),
     )
 )
+# Problems of the whole configuration: said without the place ("agencies" is every agency, not one).
+_WHOLE = frozenset({"no_counter"})
 
 # The place: each step of the path as the page names it ("agencies[0 "x"]" -> the agency x).
 _STEP = re.compile(r'(?P<key>[a-z_]+)(\[(?:\d+ )?"?(?P<name>[^"\]]*)"?\])?')
@@ -53,7 +61,7 @@ def problem_text(problem: str, lang: str, catalogue: Mapping[str, Mapping[str, M
         if found and sentence:
             params = {k: _time_words(v, lang) for k, v in found.groupdict().items() if v is not None}
             said = sentence[lang].format(**params)
-            return f"{place}: {said}" if place else said
+            return f"{place}: {said}" if place and key not in _WHOLE else said
     return f"{place}: {why}" if place else why
 
 
