@@ -202,6 +202,28 @@ async def test_problems_the_forms_can_cause_are_said_in_the_page_s_words(server:
     assert (await read(server, admin))["version"] == 0
 
 
+async def test_a_problem_names_agencies_services_and_counters_as_the_page_shows_them(server: Server) -> None:
+    """An outside review: "Instansi bpjs_kes ... sim adalah layanan instansi polres": codes the page never shows."""
+    admin = await server.login("admin")
+    document = (await read(server, admin))["document"]
+    bpjs = next(a for a in document["agencies"] if a["id"] == "bpjs_kesehatan")
+    bpjs["counters"][0]["services"] = ["jkn_daftar", "sim"]
+    r = await server.http.put(URL, json={"version": 0, "document": document}, headers=admin)
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["details"]["problems"][0].startswith('agencies[5 "bpjs_kesehatan"].counters[0 "13"].services: '), (
+        "check-site's form, by code, stays"
+    )
+    assert error["details"]["problems_text"]["id"] == [
+        "Instansi BPJS Kesehatan, Loket 13, Layanan: Perpanjangan SIM adalah layanan instansi Polres (loket hanya "
+        "melayani layanan instansinya sendiri)"
+    ]
+    assert error["details"]["problems_text"]["en"][0].startswith(
+        "Agency BPJS Kesehatan, Loket 13, Service: Perpanjangan SIM is a service of agency Polres"
+    )
+    assert "Perpanjangan SIM adalah layanan instansi Polres" in error["message"]
+
+
 async def test_nothing_in_use_is_removed(server: Server) -> None:
     admin = await server.login("admin")
     document = (await read(server, admin))["document"]

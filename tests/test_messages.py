@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import string
+import tomllib
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -280,3 +281,29 @@ def test_every_part_of_the_site_file_a_change_names_has_words() -> None:
         "audit", "site.configure", "id", {"version": 3, "changes": "~site.timezone, ~site.enforce_hours"}
     )
     assert said == "Konfigurasi diganti ke versi 3: zona waktu diubah, penolakan tiket di luar jam buka diubah"
+
+
+def test_a_configuration_s_problems_name_entries_as_the_page_shows_them() -> None:
+    """With the configuration's names, a problem says "Layanan KTP Hilang" and "instansi Polres", not their codes;
+    a counter or a screen whose name says what it is is not named twice ("Loket 13", not "Loket Loket 13")."""
+    from queue_server.common.problems import names_in, problem_text
+    from queue_server.settings.sitefile import DEMO_SITE
+
+    said = messages.catalogue()
+    document = tomllib.loads(DEMO_SITE.read_text())
+    document["agencies"][0]["services"].append({"id": "ktp_hilang", "name": "KTP Hilang", "prefix": "A"})
+    names = names_in(document)
+    prefix = "agencies[0 \"disdukcapil\"].services[5 \"ktp_hilang\"].prefix: 'A' is already used by service 'ktp'; ..."
+    assert problem_text(prefix, "id", said, names) == (
+        "Instansi Disdukcapil, Layanan KTP Hilang, awalan nomor: awalan A sudah dipakai layanan KTP Elektronik"
+    )
+    other = "agencies[5 \"bpjs_kesehatan\"].counters[0 \"13\"].services: 'sim' is a service of agency 'polres': ..."
+    assert problem_text(other, "en", said, names).startswith(
+        "Agency BPJS Kesehatan, Loket 13, Service: Perpanjangan SIM is a service of agency Polres"
+    )
+    screen = "screens[1 \"lantai1\"].zones: 'Lantai 9' is not a zone of any counter"
+    assert problem_text(screen, "id", said, names).startswith("Layar Lantai 1, zona: tidak ada loket di zona Lantai 9")
+    unknown = 'agencies[0 "disdukcapil"].counters[0 "1"].services: \'paspor_x\' is not a service of this site'
+    assert (
+        problem_text(unknown, "id", said, names) == "Instansi Disdukcapil, Loket 1, Layanan: layanan paspor_x tidak ada"
+    )

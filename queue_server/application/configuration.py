@@ -16,7 +16,7 @@ from queue_server.application.auth import Principal, require
 from queue_server.application.capacity import shortfalls
 from queue_server.application.context import Context
 from queue_server.common.messages import DAYS_ID, LANGUAGES, MONTHS_ID, catalogue, change_words
-from queue_server.common.problems import problem_text
+from queue_server.common.problems import Names, names_in, problem_text
 from queue_server.domain import commands as c
 from queue_server.domain.catalogue import Site, describe_changes
 from queue_server.domain.refusal import Refusal
@@ -70,20 +70,21 @@ async def checked_change(
         raise Refusal("invalid_field.required", details={"field": "version"})
     document = body.get("document")
     if not isinstance(document, dict):
-        raise _invalid(["document: must be the site file as a JSON object"])
+        raise _invalid(["document: must be the site file as a JSON object"], {})
     # Stored and served with lists where the site file's checks also take one text (`"mon": "08:00-15:00"`).
     document = normalised_document(json_document(document))
+    names = names_in(document)  # a problem names an agency, a service, a counter by the name the page shows
     try:
         site = parse(document)
         if site.id != site_id:
-            raise _invalid([f"site.id: must stay {site_id!r} (a new mall is a new site file)"])
+            raise _invalid([f"site.id: must stay {site_id!r} (a new mall is a new site file)"], names)
         check_speakable(site)
         if ctx.announcer is not None:  # the words of a new counter's name, before its first call
             await ctx.announcer.prepare_site(site)
     except SiteFileError as exc:
-        raise _invalid(exc.problems) from None
+        raise _invalid(exc.problems, names) from None
     except VocabularyError as exc:
-        raise _invalid([exc.problem]) from None
+        raise _invalid([exc.problem], names) from None
     await _no_operators_left_behind(ctx, state.site, site)
     changes = describe_changes(state.site, site, state.configuration.document, document)
     return c.Configure(site, document, "web", state.configuration.file_hash, expected), changes
@@ -106,8 +107,9 @@ async def _no_operators_left_behind(ctx: Context, old: Site, new: Site) -> None:
                           details={"agency": agency_id, "accounts": bound})  # fmt: skip
 
 
-def _invalid(problems: list[str]) -> Refusal:
+def _invalid(problems: list[str], names: Names) -> Refusal:
     """Every problem in the sentence, and as a list for the administration page to show beside its fields: as the
-    site file names them (`problems`, as check-site says them) and in the page's words (`problems_text`)."""
-    said = {lang: [problem_text(p, lang, catalogue()) for p in problems] for lang in ("id", "en")}
-    return Refusal("configuration_invalid", problems=problems, details={"problems": problems, "problems_text": said})
+    site file names them (`problems`, as check-site says them, by code) and in the page's words with the names of
+    `names` (`problems_text`: "Perpanjangan SIM adalah layanan instansi Polres")."""
+    said = {lang: [problem_text(p, lang, catalogue(), names) for p in problems] for lang in LANGUAGES}
+    return Refusal("configuration_invalid", problems=said, details={"problems": problems, "problems_text": said})

@@ -114,7 +114,10 @@ FORMATS: dict[str, Callable[[Any, str], str]] = {
     "field": lambda v, lang: _field(str(v), lang),
     "changes": lambda v, lang: _changes(str(v), lang),
     "Field": lambda v, lang: (lambda w: w[:1].upper() + w[1:])(_field(str(v), lang)),  # at a sentence's start
-    "problems": lambda v, lang: "; ".join(problem_text(str(p), lang, catalogue()) for p in v),
+    # the problems of a site file, or ({"id": [...], "en": [...]}) those already said with the configuration's names
+    "problems": lambda v, lang: "; ".join(
+        v[lang] if isinstance(v, Mapping) else (problem_text(str(p), lang, catalogue()) for p in v)
+    ),
     "minutes": _minutes,
     "ticket_state": lambda v, lang: word("ticket_state", v, lang),
     "ticket_states": lambda v, lang: ", ".join(word("ticket_state", s, lang) for s in v),

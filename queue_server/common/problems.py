@@ -3,12 +3,23 @@ its place in the site file and says what is wrong in English, for check-site and
 `agencies[0 "disdukcapil"].services[5 "ktp_hilang"].prefix: 'A' is already used by service 'ktp'`. Here the place
 becomes the page's words ("Layanan ktp_hilang, awalan nomor") and the problems an administrator can make with the
 page's forms are said in Indonesian or English ([problem] of messages.toml). A problem of another kind keeps its
-English words after the place's."""
+English words after the place's. Given the configuration's names (`names_in`), an agency, a service, a counter or a
+screen is named as the page shows it ("Layanan KTP Elektronik", "instansi Polres"), not by its code."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
+
+# Per kind of entry ("agencies", "services", "counters", "screens"): code -> the name a person knows it by.
+Names = Mapping[str, Mapping[str, str]]
+
+# What a part of a sentence names, when it is an entry's code: said by the entry's name.
+_NAMED = {
+    "prefix_taken": {"other": "services"},
+    "other_agency_service": {"value": "services", "other": "agencies"},
+}
 
 # What is wrong, for the forms of the Settings page: the catalogue's key and the parts the sentence names.
 _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -49,29 +60,74 @@ _WHOLE = frozenset({"no_counter"})
 _STEP = re.compile(r'(?P<key>[a-z_]+)(\[(?:\d+ )?"?(?P<name>[^"\]]*)"?\])?')
 
 
-def problem_text(problem: str, lang: str, catalogue: Mapping[str, Mapping[str, Mapping[str, str]]]) -> str:
-    """`problem` in `lang`'s words; `catalogue`: messages.toml's sections (common/messages.catalogue())."""
+def problem_text(
+    problem: str, lang: str, catalogue: Mapping[str, Mapping[str, Mapping[str, str]]], names: Names | None = None
+) -> str:
+    """`problem` in `lang`'s words; `catalogue`: messages.toml's sections (common/messages.catalogue()); `names`: the
+    configuration's names (`names_in`), without which entries are named by their codes."""
+    names = names or {}
     where, sep, why = problem.partition(": ")
     if not sep:
         return problem
-    place = ", ".join(_place(where, lang, catalogue.get("field", {})))
+    place = ", ".join(_place(where, lang, catalogue.get("field", {}), names))
     for pattern, key in _WHY:
         found = pattern.match(why)
         sentence = catalogue.get("problem", {}).get(key) if found else None
         if found and sentence:
             params = {k: _time_words(v, lang) for k, v in found.groupdict().items() if v is not None}
+            for part, kind in _NAMED.get(key, {}).items():
+                params[part] = names.get(kind, {}).get(params[part], params[part])
             said = sentence[lang].format(**params)
             return f"{place}: {said}" if place and key not in _WHOLE else said
     return f"{place}: {why}" if place else why
 
 
-def _place(where: str, lang: str, fields: Mapping[str, Mapping[str, str]]) -> list[str]:
+def names_in(document: Any) -> dict[str, dict[str, str]]:
+    """The names of a configuration document's agencies (the short name, as the kiosk and the page show them),
+    services, counters and screens, by code; an entry without a usable name (the one at fault, say) is left out."""
+    names: dict[str, dict[str, str]] = {"agencies": {}, "services": {}, "counters": {}, "screens": {}}
+    if not isinstance(document, dict):
+        return names
+
+    def entries(value: Any) -> list[dict[str, Any]]:
+        return (
+            [v for v in value if isinstance(v, dict) and isinstance(v.get("id"), str)]
+            if isinstance(value, list)
+            else []
+        )
+
+    def name(entry: dict[str, Any], *keys: str, default: str | None = None) -> str | None:
+        for key in keys:
+            if isinstance(entry.get(key), str) and entry[key].strip():
+                return " ".join(entry[key].split())
+        return default
+
+    for agency in entries(document.get("agencies")):
+        if said := name(agency, "short_name", "name"):
+            names["agencies"][agency["id"]] = said
+        for kind in ("services", "counters"):
+            for entry in entries(agency.get(kind)):
+                default = f"Loket {entry['id']}" if kind == "counters" else None  # as the site file's default
+                if said := name(entry, "name", default=default):
+                    names[kind][entry["id"]] = said
+    for screen in entries(document.get("screens")):
+        names["screens"][screen["id"]] = name(screen, "name", default=screen["id"]) or screen["id"]
+    return names
+
+
+def _place(where: str, lang: str, fields: Mapping[str, Mapping[str, str]], names: Names) -> list[str]:
     words: list[str] = []
     for step in _STEP.finditer(where):
         key, name = step.group("key"), step.group("name")
         if key == "site":  # the site's own step says nothing on its own page: "jam buka, Senin"
             continue
         label = fields[key][lang] if key in fields else key
+        if name and name in names.get(key, {}):
+            name = names[key][name]
+            # "Loket 1", "Layar lobi utama": the name says already what it is
+            if any(name.casefold().startswith(f"{word.casefold()} ") for word in fields.get(key, {}).values()):
+                words.append(name)
+                continue
         words.append(f"{label} {name}".strip() if name else label)
     return words
 
