@@ -304,3 +304,44 @@ async def test_a_long_agency_name_stays_inside_its_field_in_every_dialog(browser
             select_in_label, label_in_dialog, select_width, label_width = await page.evaluate(inside, "f-agency")
             assert select_in_label and label_in_dialog, (tab, select_width, label_width)
             await page.click("#editor-cancel")
+
+
+async def test_a_field_in_the_wrong_format_says_in_the_page_s_words_what_it_wants(
+    browser: Browser, server: Server
+) -> None:
+    """An outside review: a wrong code got the browser's own "Please match the requested format." The page's words
+    say what is wanted, in its language, and nothing is sent."""
+    message = "(id) => document.getElementById(id).validationMessage"
+    async with signed_in(browser, server, "/supervisor/tegal/admin", user="admin") as page:
+        await until(page, "() => document.body.dataset.loaded === 'true'")
+        await page.click("#add-service")
+        await page.fill("#f-id", "KTP Hilang")
+        await page.fill("#f-prefix", "kh")
+        await page.fill("#f-daily_quota", "0")
+        await page.fill("#f-service_minutes", "7.25")
+        await page.click("#editor-save")
+        assert await page.evaluate(message, "f-id") == (
+            "Tulis kode dengan huruf kecil, angka, - dan _ saja, tanpa spasi, diawali huruf atau angka, paling banyak "
+            "40 karakter (misalnya ktp_hilang)."
+        )
+        assert await page.evaluate(message, "f-prefix") == "Tulis 1-3 huruf kapital saja (misalnya A atau KH)."
+        assert await page.evaluate(message, "f-name") == "Wajib diisi."
+        assert await page.evaluate(message, "f-daily_quota") == "Isi bilangan bulat dari 1 sampai 9.999."
+        assert await page.evaluate(message, "f-service_minutes") == (
+            "Isi angka dari 0,5 sampai 480, bulat atau setengah (misalnya 7 atau 7,5)."
+        )
+        await page.fill("#f-id", "ktp_hilang")  # put right, it is said no more
+        assert await page.evaluate(message, "f-id") == ""
+        assert await page.evaluate("() => document.getElementById('editor').open")
+        assert await version(server) == 0, "nothing was sent"
+        await page.click("#editor-cancel")
+        await page.click("#lang")
+        await page.click("[data-tab=accounts]")
+        await until(page, "() => !!document.getElementById('add-account')")
+        await page.click("#add-account")
+        await page.fill("#f-username", "budi santoso")
+        await page.click("#editor-save")
+        assert await page.evaluate(message, "f-username") == (
+            "Write the username with letters, digits, full stops, - and _ only, no spaces, at most 64 characters "
+            "(e.g. budi.s)."
+        )

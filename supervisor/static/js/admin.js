@@ -66,7 +66,7 @@ async function save(document) {
 // --- the editor dialog: a form from a list of fields ---------------------------------------------------------------
 
 // field: {key, label, type: text|number|select|checks|colour|date|hours, required, options: [[value, label]], hint,
-//         readonly, min, max, step, pattern}
+//         readonly, min, max, step, pattern, invalid: the text key saying the format `pattern` wants}
 function input(field, value) {
   const id = `f-${field.key}`;
   const hint = field.hint ? el("span", { class: "hint", id: `${id}-hint`, text: field.hint }) : null;
@@ -90,7 +90,28 @@ function input(field, value) {
     control = el("input", { ...common, type, value: shown, min: field.min, max: field.max, step: field.step, pattern: field.pattern,
       inputMode: field.type === "number" ? "numeric" : undefined, autocomplete: "off" });
   }
+  explainInvalid(control, field);
   return el("label", { class: field.wide ? "field wide" : "field" }, el("span", { text: field.label }), control, hint);
+}
+
+// The browser's own messages ("Please match the requested format.", in the browser's language) say neither what is
+// wrong nor in the page's language: each field says in the page's words what it wants, checked again as it is typed.
+function explainInvalid(control, field) {
+  const number = (n) => Number(n).toLocaleString(currentLang() === "en" ? "en-GB" : "id-ID");
+  const say = () => {
+    control.setCustomValidity("");
+    const validity = control.validity;
+    if (validity.valid) return;
+    let key = "admin_invalid_required";
+    if (validity.valueMissing) key = "admin_invalid_required";
+    else if (field.type === "number") key = field.step && field.step % 1 ? "admin_invalid_half" : "admin_invalid_whole_number";
+    else if (field.type === "date") key = "admin_invalid_date";
+    else if (validity.patternMismatch && field.invalid) key = field.invalid;
+    control.setCustomValidity(T(key).replace("{min}", number(field.min)).replace("{max}", number(field.max)));
+  };
+  control.addEventListener("input", say);
+  control.addEventListener("change", say);
+  say();
 }
 
 function valuesOf(form, fields) {
@@ -211,9 +232,9 @@ function hoursList(text) {
 function serviceFields(isNew) {
   return [
     { key: "agency", label: T("admin_agency"), type: "select", options: agencyOptions(), required: true },
-    { key: "id", label: T("admin_id"), required: true, readonly: !isNew, pattern: "[a-z0-9][a-z0-9_\\-]{0,39}", hint: T("admin_id_hint") },
+    { key: "id", label: T("admin_id"), required: true, readonly: !isNew, pattern: "[a-z0-9][a-z0-9_\\-]{0,39}", invalid: "admin_invalid_id", hint: T("admin_id_hint") },
     { key: "name", label: T("admin_name"), required: true, wide: true },
-    { key: "prefix", label: T("admin_prefix"), required: true, pattern: "[A-Z]{1,3}", hint: T("admin_prefix_hint") },
+    { key: "prefix", label: T("admin_prefix"), required: true, pattern: "[A-Z]{1,3}", invalid: "admin_invalid_prefix", hint: T("admin_prefix_hint") },
     { key: "daily_quota", label: T("admin_daily_quota"), type: "number", min: 1, max: 9999, hint: T("admin_quota_hint") },
     { key: "online_quota", label: T("admin_online_quota"), type: "number", min: 0, max: 9999, hint: T("admin_online_hint") },
     { key: "slot_capacity", label: T("admin_slot_capacity"), type: "number", min: 1, max: 999 },
@@ -279,7 +300,7 @@ function servicesPanel() {
 function counterFields(isNew) {
   return [
     { key: "agency", label: T("admin_agency"), type: "select", options: agencyOptions(), required: true },
-    { key: "id", label: T("admin_id"), required: true, readonly: !isNew, pattern: "[A-Za-z0-9][A-Za-z0-9_\\-]{0,19}", hint: T("admin_counter_id_hint") },
+    { key: "id", label: T("admin_id"), required: true, readonly: !isNew, pattern: "[A-Za-z0-9][A-Za-z0-9_\\-]{0,19}", invalid: "admin_invalid_counter_id", hint: T("admin_counter_id_hint") },
     { key: "name", label: T("admin_name"), required: true, hint: T("admin_counter_name_hint") },
     { key: "zone", label: T("admin_zone"), hint: T("admin_zone_hint") },
     { key: "services", label: T("admin_services_served"), type: "checks", options: allServices().map((s) => [s.id, `${s.prefix} · ${s.name} (${s.agencyName})`]) },
@@ -330,7 +351,7 @@ function editAgency(id) {
   const isNew = id === null;
   const agency = isNew ? { colour: "#1f4e79" } : agencies().find((a) => a.id === id);
   const fields = [
-    { key: "id", label: T("admin_id"), required: true, readonly: !isNew, pattern: "[a-z0-9][a-z0-9_\\-]{0,39}", hint: T("admin_id_hint") },
+    { key: "id", label: T("admin_id"), required: true, readonly: !isNew, pattern: "[a-z0-9][a-z0-9_\\-]{0,39}", invalid: "admin_invalid_id", hint: T("admin_id_hint") },
     { key: "name", label: T("admin_name"), required: true, wide: true },
     { key: "short_name", label: T("admin_short_name"), hint: T("admin_short_name_hint") },
     { key: "colour", label: T("admin_colour"), type: "colour" },
@@ -493,7 +514,7 @@ function editScreen(id) {
   const isNew = id === null;
   const screen = isNew ? { speaker: true } : (current.document.screens || []).find((s) => s.id === id);
   const fields = [
-    { key: "id", label: T("admin_id"), required: true, readonly: !isNew, pattern: "[a-z0-9][a-z0-9_\\-]{0,39}", hint: T("admin_id_hint") },
+    { key: "id", label: T("admin_id"), required: true, readonly: !isNew, pattern: "[a-z0-9][a-z0-9_\\-]{0,39}", invalid: "admin_invalid_id", hint: T("admin_id_hint") },
     { key: "name", label: T("admin_name"), required: true, wide: true },
     { key: "agencies", label: T("admin_screen_agencies"), type: "checks", options: agencyOptions(), hint: T("admin_screen_scope_hint") },
     { key: "zones", label: T("admin_screen_zones"), type: "checks", options: zones().map((z) => [z, z]) },
@@ -658,7 +679,7 @@ function roleOptions() {
 function editAccount(account) {
   const isNew = account === null;
   const fields = [
-    { key: "username", label: T("username"), required: true, readonly: !isNew, pattern: "[A-Za-z0-9._\\-]{1,64}" },
+    { key: "username", label: T("username"), required: true, readonly: !isNew, pattern: "[A-Za-z0-9._\\-]{1,64}", invalid: "admin_invalid_username" },
     { key: "display_name", label: T("admin_display_name"), required: true },
     { key: "role", label: T("admin_role"), type: "select", options: roleOptions(), required: true },
     { key: "agency", label: T("admin_agency"), type: "select", options: [["", "–"], ...agencyOptions()], hint: T("admin_agency_hint") },
