@@ -345,3 +345,29 @@ async def test_a_field_in_the_wrong_format_says_in_the_page_s_words_what_it_want
             "Write the username with letters, digits, full stops, - and _ only, no spaces, at most 64 characters "
             "(e.g. budi.s)."
         )
+
+
+async def test_the_counter_form_offers_only_the_chosen_agency_s_services(browser: Browser, server: Server) -> None:
+    """An outside review: every agency's services were offered, inviting the server's refusal of a counter serving
+    another agency's; a service ticked for an agency left behind is not sent."""
+    shown = """() => [...document.querySelectorAll('#editor input[name=services]')]
+        .filter((i) => i.checkVisibility()).map((i) => i.value)"""
+    async with signed_in(browser, server, "/supervisor/tegal/admin", user="admin") as page:
+        await until(page, "() => document.body.dataset.loaded === 'true'")
+        await page.click("[data-tab=counters]")
+        await page.click("#add-counter")
+        assert await page.evaluate(shown) == ["ktp", "kk", "akta", "kia", "pindah"], "Disdukcapil's, chosen first"
+        await page.select_option("#f-agency", "polres")
+        assert await page.evaluate(shown) == ["skck", "sim"]
+        await page.check("input[name=services][value=sim]")
+        await page.select_option("#f-agency", "samsat")
+        assert await page.evaluate(shown) == ["pkb", "stnk"]
+        await page.fill("#f-id", "27")
+        await page.fill("#f-name", "Loket 27")
+        await page.check("input[name=services][value=stnk]")
+        await save_and_wait(page, 1)
+        assert server.ctx.sites["tegal"].counters["27"].services == ("stnk",)
+        # a counter edited shows its own agency's, its own ticked
+        await page.click("tr[data-counter='5'] button:not(.danger)")
+        assert await page.evaluate(shown) == ["skck", "sim"]
+        assert await page.is_checked("input[name=services][value=skck]")

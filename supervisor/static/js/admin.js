@@ -81,8 +81,9 @@ function input(field, value) {
     const chosen = new Set(listOf(value));
     control = el("fieldset", { class: "checks", id },
       el("legend", { text: field.label }),
-      ...field.options.map(([v, label]) => el("label", { class: "check" },
-        el("input", { type: "checkbox", name: field.key, value: v, checked: chosen.has(v) }), el("span", { text: label }))));
+      ...field.options.map(([v, label, group]) => el("label", { class: "check", "data-group": group },
+        el("input", { type: "checkbox", name: field.key, value: v, checked: chosen.has(v) }), el("span", { text: label }))),
+      field.empty ? el("p", { class: "hint empty", hidden: true, text: field.empty }) : null);
     return el("div", { class: "field wide" }, control, hint);
   } else {
     const type = field.type === "colour" ? "color" : field.type === "hours" ? "text" : field.type || "text";
@@ -303,8 +304,28 @@ function counterFields(isNew) {
     { key: "id", label: T("admin_id"), required: true, readonly: !isNew, pattern: "[A-Za-z0-9][A-Za-z0-9_\\-]{0,19}", invalid: "admin_invalid_counter_id", hint: T("admin_counter_id_hint") },
     { key: "name", label: T("admin_name"), required: true, hint: T("admin_counter_name_hint") },
     { key: "zone", label: T("admin_zone"), hint: T("admin_zone_hint") },
-    { key: "services", label: T("admin_services_served"), type: "checks", options: allServices().map((s) => [s.id, `${s.prefix} · ${s.name} (${s.agencyName})`]) },
+    { key: "services", label: T("admin_services_served"), type: "checks", options: allServices().map((s) => [s.id, `${s.prefix} · ${s.name}`, s.agency]),
+      empty: T("admin_agency_no_services") },
   ];
+}
+
+// A counter serves its own agency's services only (the server refuses another's): the list shows the chosen agency's,
+// and a service of the agency left behind is no longer ticked.
+function servicesOfTheAgency() {
+  const agency = $("editor-fields").querySelector("[name=agency]");
+  const checks = $("editor-fields").querySelector("fieldset.checks");
+  if (!agency || !checks) return;
+  const follow = () => {
+    let shown = 0;
+    for (const label of checks.querySelectorAll("label.check")) {
+      label.hidden = label.dataset.group !== agency.value;
+      if (label.hidden) label.querySelector("input").checked = false;
+      else shown += 1;
+    }
+    checks.querySelector(".empty").hidden = shown > 0;
+  };
+  agency.addEventListener("change", follow);
+  follow();
 }
 
 function editCounter(id) {
@@ -318,6 +339,7 @@ function editCounter(id) {
     place(document, "counters", isNew ? null : findCounter(document, id), v.agency, counter);
     return save(document);
   });
+  servicesOfTheAgency();
 }
 
 function removeCounter(id) {
