@@ -371,3 +371,20 @@ async def test_the_counter_form_offers_only_the_chosen_agency_s_services(browser
         await page.click("tr[data-counter='5'] button:not(.danger)")
         assert await page.evaluate(shown) == ["skck", "sim"]
         assert await page.is_checked("input[name=services][value=skck]")
+
+
+async def test_editing_the_running_text_changes_only_the_running_text(browser: Browser, server: Server) -> None:
+    """An outside review: saving a new running text also wrote `enforce_hours` (which the demo's file leaves to its
+    default) and the audit log said it was changed."""
+    async with signed_in(browser, server, "/supervisor/tegal/admin#site", user="admin") as page:
+        await until(page, "() => !!document.getElementById('edit-site')")
+        await page.click("#edit-site")
+        await page.fill("#f-running_text", "Selamat datang di MPP Tegal")
+        await save_and_wait(page, 1)
+        assert "Tersimpan sebagai versi 1: teks berjalan diubah" in (await page.text_content("#toasts") or "")
+    admin = await server.login("admin")
+    site = (await server.http.get(URL, headers=admin)).json()["document"]["site"]
+    assert site["running_text"] == "Selamat datang di MPP Tegal" and "enforce_hours" not in site
+    entries = (await server.http.get("/api/v1/sites/tegal/audit", headers=admin)).json()["entries"]
+    configured = [e for e in entries if e["action"] == "site.configure"]
+    assert [e["details"]["changes"] for e in configured] == ["~site.running_text"]

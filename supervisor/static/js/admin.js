@@ -521,9 +521,13 @@ function editSite() {
     { key: "running_text", label: T("admin_running_text"), wide: true, hint: T("admin_running_text_hint") },
     { key: "enforce_hours", label: T("admin_enforce_hours"), type: "checkbox" },
   ];
-  edit(T("admin_edit_site"), fields, { ...s, enforce_hours: s.enforce_hours !== false, timezone: s.timezone || "Asia/Jakarta" }, (v) => {
+  // What the form shows, the site file's defaults for what it leaves out: only what differs from it is written, so
+  // a new running text is not also a change of the time zone or of refusing tickets outside hours (in the audit log).
+  const shown = { name: s.name, timezone: s.timezone || "Asia/Jakarta", running_text: s.running_text || "", enforce_hours: s.enforce_hours !== false };
+  edit(T("admin_edit_site"), fields, shown, (v) => {
     const document = copyOf(current.document);
-    Object.assign(document.site, { name: v.name, timezone: v.timezone, running_text: v.running_text || "", enforce_hours: v.enforce_hours });
+    const next = { name: v.name, timezone: v.timezone, running_text: v.running_text || "", enforce_hours: v.enforce_hours };
+    for (const [key, value] of Object.entries(next)) if (value !== shown[key]) document.site[key] = value;
     return save(document);
   });
 }
