@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tomllib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Dialog, Page
+
+from queue_server.settings.sitefile import DEMO_SITE, site_file_text
 
 from .display_support import board_page, until
 from .helpers import KIOSK, Server, running_server
@@ -388,3 +391,28 @@ async def test_editing_the_running_text_changes_only_the_running_text(browser: B
     entries = (await server.http.get("/api/v1/sites/tegal/audit", headers=admin)).json()["entries"]
     configured = [e for e in entries if e["action"] == "site.configure"]
     assert [e["details"]["changes"] for e in configured] == ["~site.running_text"]
+
+
+async def test_a_site_file_without_screens_shows_its_lobby_screen(browser: Browser, tmp_path: Path) -> None:
+    """An outside review: the "Layar TV" list was empty for a site file without [[screens]], though its implicit
+    "lobby" screen runs and is offered for devices. It is listed; a screen added keeps it, written out."""
+    document = tomllib.loads(DEMO_SITE.read_text())
+    del document["screens"]
+    site_file = tmp_path / "tegal.toml"
+    site_file.write_text(site_file_text(document))
+    async with (
+        running_server(tmp_path / "queue.sqlite3", site_files=[site_file], ignore_hours=True) as server,
+        signed_in(browser, server, "/supervisor/tegal/admin#site", user="admin") as page,
+    ):
+        lobby = server.ctx.sites["tegal"].screens["lobby"]
+        await until(page, "() => !!document.querySelector('tr[data-screen=lobby]')")
+        row = await page.text_content("tr[data-screen=lobby]") or ""
+        assert lobby.name in row and "Seluruh MPP" in row and "bawaan" in row, row
+        assert not await page.locator("tr[data-screen=lobby] button.danger").count(), "nothing to remove"
+        await page.click("#add-screen")
+        await page.fill("#f-id", "lantai2b")
+        await page.fill("#f-name", "Layar Lantai 2 timur")
+        await save_and_wait(page, 1)
+        await until(page, "() => !!document.querySelector('tr[data-screen=lantai2b]')")
+        assert list(server.ctx.sites["tegal"].screens) == ["lobby", "lantai2b"]
+        assert await page.locator("tr[data-screen=lobby] button.danger").count() == 1

@@ -24,8 +24,7 @@ async function load() {
   $("admin-error").textContent = result.ok ? "" : errorText(result.body);
   if (!result.ok) return false;
   current = result.body;
-  screens = (current.document.screens || []).map((s) => s.id);
-  if (!screens.includes("lobby") && !(current.document.screens || []).length) screens = ["lobby"];
+  screens = siteScreens().map((s) => s.id);
   render();
   document.body.dataset.version = String(current.version);
   return true;
@@ -36,6 +35,15 @@ async function load() {
 function listOf(value) {
   if (Array.isArray(value)) return value;
   return typeof value === "string" && value ? [value] : [];
+}
+
+// A site file without [[screens]] has one all the same (settings/sitefile.py): "lobby", the whole hall, speaking.
+const IMPLICIT_LOBBY = { id: "lobby", name: "Layar lobi", speaker: true };
+
+// The screens the site runs with: the document's, or the implicit lobby when it lists none.
+function siteScreens(document = current.document) {
+  const listed = document.screens || [];
+  return listed.length ? listed : [{ ...IMPLICIT_LOBBY, implicit: true }];
 }
 
 function copyOf(document) {
@@ -538,7 +546,7 @@ function zones() {
 
 function editScreen(id) {
   const isNew = id === null;
-  const screen = isNew ? { speaker: true } : (current.document.screens || []).find((s) => s.id === id);
+  const screen = isNew ? { speaker: true } : siteScreens().find((s) => s.id === id);
   const fields = [
     { key: "id", label: T("admin_id"), required: true, readonly: !isNew, pattern: "[a-z0-9][a-z0-9_\\-]{0,39}", invalid: "admin_invalid_id", hint: T("admin_id_hint") },
     { key: "name", label: T("admin_name"), required: true, wide: true },
@@ -548,7 +556,8 @@ function editScreen(id) {
   ];
   edit(isNew ? T("admin_add_screen") : `${T("admin_edit")} ${screen.name}`, fields, screen, (v) => {
     const document = copyOf(current.document);
-    document.screens = document.screens || [];
+    // The implicit lobby is written out with the first screen named, so it stays (with the TVs that show it).
+    document.screens = siteScreens(document).map(({ implicit, ...screen }) => screen);
     const next = withoutNulls({ id: v.id || id, name: v.name, speaker: v.speaker });
     if (v.agencies.length) next.agencies = v.agencies;
     if (v.zones.length) next.zones = v.zones;
@@ -571,13 +580,13 @@ function removeScreen(id) {
 function sitePanel() {
   const s = current.document.site;
   const names = Object.fromEntries(agencyOptions());
-  const rows = (current.document.screens || []).map((sc) => el("tr", { "data-screen": sc.id },
-    el("td", {}, el("strong", { text: sc.name }), el("br"), el("span", { class: "hint", text: sc.id })),
+  const rows = siteScreens().map((sc) => el("tr", { "data-screen": sc.id },
+    el("td", {}, el("strong", { text: sc.name }), el("br"), el("span", { class: "hint", text: sc.implicit ? `${sc.id} · ${T("admin_screen_implicit")}` : sc.id })),
     el("td", { text: [...listOf(sc.agencies).map((a) => names[a] || a), ...listOf(sc.zones)].join(", ") || T("admin_whole_hall") }),
     el("td", { text: sc.speaker === false ? T("admin_no") : T("admin_yes") }),
     el("td", { class: "row-actions" },
       el("button", { type: "button", class: "small", text: T("admin_edit"), "aria-label": `${T("admin_edit")} ${sc.name}`, onclick: () => editScreen(sc.id) }),
-      el("button", { type: "button", class: "small danger", text: T("admin_remove"), "aria-label": `${T("admin_remove")} ${sc.name}`, onclick: () => removeScreen(sc.id) }))));
+      sc.implicit ? null : el("button", { type: "button", class: "small danger", text: T("admin_remove"), "aria-label": `${T("admin_remove")} ${sc.name}`, onclick: () => removeScreen(sc.id) }))));
   return [
     el("div", { class: "panel-head" }, el("h3", { text: T("admin_site") }),
       el("button", { type: "button", id: "edit-site", text: T("admin_edit"), onclick: editSite })),
@@ -603,7 +612,7 @@ async function loadDevices() {
 
 // A screen's name as its site file says it ("Layar Lantai 1"), its code in brackets.
 function screenName(id) {
-  const found = (current.document.screens || []).find((s) => s.id === id);
+  const found = siteScreens().find((s) => s.id === id);
   return found?.name ? `${found.name} (${id})` : id;
 }
 
