@@ -27,8 +27,14 @@ async def test_close_refuse_reopen(server: Server) -> None:
     first, second = await server.issue("ktp"), await server.issue("ktp")
     assert (await server.command(operator, "1", "open")).status_code == 200
     assert (await server.command(operator, "1", "call_next")).status_code == 200
+    # the dashboard says beforehand what closing would expire: one waiting, one called (an outside review: the
+    # dialog did not say)
+    dashboard = (await server.http.get("/api/v1/sites/tegal/dashboard", headers=supervisor)).json()
+    assert dashboard["totals"]["waiting"] == 1 and dashboard["totals"]["expiring"] == 2
     r = await close(server, supervisor)
     assert r.status_code == 200 and r.json()["expired"] == 2
+    dashboard = (await server.http.get("/api/v1/sites/tegal/dashboard", headers=supervisor)).json()
+    assert dashboard["totals"]["expiring"] == 0
     r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"},
                                headers={"Authorization": "Bearer d_kiosk_demo_tegal"})  # fmt: skip
     assert r.status_code == 409 and r.json()["error"]["code"] == "day_closed"

@@ -45,8 +45,17 @@ async def test_the_tv_and_the_kiosk_follow_close_and_reopen(browser: Browser, se
                 dashboard.on("dialog", accept)
                 await until(dashboard, "() => !document.getElementById('actions').hidden")
                 await dashboard.click("#close-day")
+                # what will expire is said before it is confirmed, and what did after (an outside review: only
+                # "Selesai.")
+                expiring = "() => document.getElementById('close-day-expiring').textContent"
+                assert await until(dashboard, expiring) == (
+                    "1 tiket yang belum selesai dilayani (menunggu, dipanggil, sedang dilayani, atau disisihkan) akan "
+                    "kedaluwarsa."
+                )
                 await dashboard.fill("dialog[open] input[name=confirm]", "TUTUP")
                 await dashboard.click("dialog[open] button[type=submit]")
+                await until(dashboard, "() => document.getElementById('toasts').textContent.includes('Hari ditutup')")
+                assert "Hari ditutup: 1 tiket kedaluwarsa." in (await dashboard.text_content("#toasts") or "")
                 # the hall is told the day is over
                 await until(tv, CLOSED)
                 await until(tv, CLOSED_SHOWN)

@@ -18,7 +18,7 @@ from typing import Any
 from queue_server.application.forecasts import waits_if_joined_now
 from queue_server.domain.catalogue import Site
 from queue_server.domain.measures import queued_at
-from queue_server.domain.model import CounterState, Ticket, TicketState
+from queue_server.domain.model import EXPIRING_STATES, CounterState, Ticket, TicketState
 from queue_server.domain.state import SiteState
 from queue_server.live import wire
 from queue_server.supervision import alerts
@@ -150,6 +150,7 @@ def _totals(
     counters: list[dict[str, Any]],
     devices: list[dict[str, Any]],
     screens: list[dict[str, Any]],
+    expiring: int | None = None,
 ) -> dict[str, Any]:
     waits = [s["longest_wait"] for s in services if s["longest_wait"] is not None]
     # As the national view counts them: a screen of the site file with no display connected now, one whose TV never
@@ -164,6 +165,7 @@ def _totals(
         "devices_down": sum(1 for d in devices if d["health"] == "down"),
         "screens_down": sum(1 for s in screens if s["id"] not in shown),
         "screens_total": len(screens),
+        "expiring": expiring,
     }
 
 
@@ -186,6 +188,9 @@ def figures(
     counters = _counters(state, now, today)
     devices = _devices(site, registry)
     screens = [{"id": s.id, "name": s.name, "agencies": list(s.agencies)} for s in site.screens.values()]
+    # What closing the day now would expire (domain/decide.py's close): the "Tutup hari" dialog says how many.
+    day = site.service_day(now)
+    expiring = sum(1 for t in state.tickets.values() if t.day <= day and t.state in EXPIRING_STATES)
     return {
         "site": site.id,
         "site_name": site.name,
@@ -195,7 +200,7 @@ def figures(
         "server_time": wire.local_iso(now, site),
         "running_text": state.current_running_text,
         "agency": None,
-        "totals": _totals(services, counters, devices, screens),
+        "totals": _totals(services, counters, devices, screens, expiring),
         "services": services,
         "counters": counters,
         "devices": devices,

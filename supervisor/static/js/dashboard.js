@@ -193,6 +193,14 @@ function render() {
   document.body.classList.toggle("day-closed", figures.day_closed);
   $("close-day").hidden = figures.day_closed;
   $("reopen-day").hidden = !figures.day_closed;
+  renderExpiring();
+}
+
+// What "Tutup hari" would expire, said in its dialog before it is confirmed (and kept up to date while it is open).
+function renderExpiring() {
+  const n = figures.totals.expiring;
+  if (n === null || n === undefined) return;
+  $("close-day-expiring").textContent = T(n === 0 ? "close_day_expiring_none" : n === 1 ? "close_day_expiring_one" : "close_day_expiring").replace("{n}", n);
 }
 
 // A day closed by mistake: today opens again, its expired tickets wait again at their old places.
@@ -301,6 +309,11 @@ async function submitDialog(form) {
     return;
   }
   form.closest("dialog").close();
+  if (kind === "close-day") {
+    const n = result.body.expired;
+    toast(T(n === 1 ? "close_day_done_one" : "close_day_done").replace("{n}", n), "ok", 8);
+    return;
+  }
   toast(T(kind === "running-text" ? "saved" : "done"), "ok", 4);
 }
 
