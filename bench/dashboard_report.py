@@ -3,8 +3,9 @@ counters call 50 tickets a second.
 
     .venv/bin/python bench/dashboard_report.py [--tickets 20000] [--rate 50] [--seconds 30] [--max-seconds 300]
 
-1. A site file is written (20 agencies, 40 services, 160 counters, no quotas, hours not enforced) whose time zone
-   puts "now" at about 16:00 local, so the generated day (07:30-15:30 local, today) is the server's today.
+1. A site file is written (20 agencies, 40 services, 160 counters, no quotas, hours not enforced, WIB); the server
+   runs on a simulated clock that starts at 16:00 WIB today, so the generated day (07:30-15:30, today) has just
+   ended and is the server's today at any hour the bench is run (a site's time zone is one of Indonesia's three).
 2. The day is generated THROUGH THE ENGINE in this process (the real decide, apply, group commit and event log):
    --tickets arrivals over the day with a morning peak, counters calling, starting and finishing (2-6 minutes of
    service), 4 % no-shows, 1 % transfers to another agency; then satisfaction answers for a quarter of the served
@@ -70,11 +71,13 @@ PASSWORD = "bench-supervisor"
 REPORT_TARGET_S = 1.0
 
 
-def bench_zone(now: datetime) -> str:
-    """A fixed-offset zone in which `now` is about 16:00, so a 07:30-15:30 day generated for today has just ended."""
-    offset = 16 - now.hour
-    offset += 24 if offset < -12 else -24 if offset > 14 else 0
-    return "UTC" if offset == 0 else f"Etc/GMT{-offset:+d}"  # POSIX-style names: Etc/GMT-7 is UTC+7
+ZONE = "Asia/Jakarta"
+
+
+def bench_now(real: datetime) -> datetime:
+    """16:00 WIB on today's date in WIB: a 07:30-15:30 day generated for today has just ended (the server is started
+    on a simulated clock from this time)."""
+    return datetime.combine(real.astimezone(ZoneInfo(ZONE)).date(), dtime(16, 0), tzinfo=ZoneInfo(ZONE))
 
 
 def write_site(path: Path, zone: str) -> dict[str, list[str]]:
@@ -248,7 +251,7 @@ def time_requests(port: int, token: str, paths: list[str], repeat: int) -> list[
     return rows
 
 
-async def in_process_breakdown(db: Path, site_file: Path, day: date, zone: str) -> dict[str, float]:
+async def in_process_breakdown(db: Path, site_file: Path, day: date, now: datetime) -> dict[str, float]:
     """Where a report's time goes, on a reader of the same database while the server runs."""
     site = load_site(site_file)
     storage = Storage(db)
@@ -258,7 +261,7 @@ async def in_process_breakdown(db: Path, site_file: Path, day: date, zone: str) 
         t0 = time.perf_counter()
         legs = await reports.load_legs(storage, "uji", period, None)
         t1 = time.perf_counter()
-        data = reports.build(site, period, legs, None, datetime.now(UTC))
+        data = reports.build(site, period, legs, None, now)
         t2 = time.perf_counter()
         json.dumps(data)
         t3 = time.perf_counter()
@@ -268,10 +271,10 @@ async def in_process_breakdown(db: Path, site_file: Path, day: date, zone: str) 
         state = engine.states["uji"]
         today = Today()
         t4 = time.perf_counter()
-        dashboard.figures(state, datetime.now(UTC), [], today)  # the first push of the day counts everything
+        dashboard.figures(state, now, [], today)  # the first push of the day counts everything
         t5 = time.perf_counter()
         for _ in range(5):  # later pushes look at what changed
-            dashboard.figures(state, datetime.now(UTC), [], today)
+            dashboard.figures(state, now, [], today)
         t6 = time.perf_counter()
     finally:
         await storage.close()
@@ -436,9 +439,8 @@ def main() -> None:
     args = p.parse_args()
     deadline = time.perf_counter() + args.max_seconds
     quiet = wait_for_quiet(max_wait=30)
-    now = datetime.now(UTC)
-    zone = bench_zone(now)
-    day = now.astimezone(ZoneInfo(zone)).date()
+    now = bench_now(datetime.now(UTC))
+    zone, day = ZONE, now.date()
     with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp:
         workdir = Path(tmp)
         site_file, db = workdir / "site.toml", workdir / "bench.sqlite3"
@@ -450,7 +452,8 @@ def main() -> None:
             db=db, site=site_file, stdin=PASSWORD + "\n")  # fmt: skip
         kiosk = cli("device", "add", "--kind", "kiosk", "--site-id", "uji", "--name", "Kios", db=db,
                     site=site_file).strip().splitlines()[-1]  # fmt: skip
-        server = start_server(workdir, mode="serve", site_file=site_file, db=db)
+        server = start_server(workdir, mode="serve", site_file=site_file, db=db,
+                              extra_args=["--clock-start", now.isoformat()])  # fmt: skip
         try:
             ready = server.wait_ready(timeout=60)
             status, body = http_json(server.port, "POST", "/api/v1/auth/login",
@@ -462,7 +465,7 @@ def main() -> None:
                      f"/api/v1/sites/uji/ikm?{q}", f"/api/v1/sites/uji/reports/charts/arrivals.svg?{q}",
                      f"/api/v1/sites/uji/reports/charts/waits.svg?{q}"]  # fmt: skip
             report_rows = time_requests(server.port, token, paths, 7)
-            breakdown = asyncio.run(in_process_breakdown(db, site_file, day, zone))
+            breakdown = asyncio.run(in_process_breakdown(db, site_file, day, now))
             print(table(report_rows, ["request", "p50 ms", "max ms", "KiB"]), flush=True)
             print(json.dumps(breakdown), flush=True)
             live_result = asyncio.run(

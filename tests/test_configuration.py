@@ -144,6 +144,15 @@ async def test_wrong_changes_are_refused_with_a_reason_and_change_nothing(server
     assert status == 422 and body["error"]["code"] == "configuration_invalid"
     status, body = await put({"document": document})
     assert status == 422 and body["error"]["code"] == "invalid_field"
+    # a time zone outside Indonesia's three, refused as the site file refuses it (an outside review: "Asia/Tokyo" was
+    # taken, though the message named only those three)
+    tokyo = copy.deepcopy(document)
+    tokyo["site"]["timezone"] = "Asia/Tokyo"
+    status, body = await put({"version": 0, "document": tokyo})
+    assert status == 422 and body["error"]["details"]["problems_text"]["id"] == [
+        "zona waktu: Asia/Tokyo bukan zona waktu Indonesia: pakai Asia/Jakarta (WIB), Asia/Makassar (WITA), atau "
+        "Asia/Jayapura (WIT)"
+    ], body
     renamed = copy.deepcopy(document)
     renamed["site"]["id"] = "brebes"
     status, body = await put({"version": 0, "document": renamed})

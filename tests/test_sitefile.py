@@ -39,6 +39,10 @@ def test_demo_mall_is_realistic() -> None:
         (lambda d: d["site"].pop("id"), "site.id: is required"),
         (lambda d: d["site"].update(id="Bad Id"), "site.id: 'Bad Id' is not valid"),
         (lambda d: d["site"].update(timezone="Asia/Bandung"), "site.timezone: 'Asia/Bandung' is not a time zone"),
+        # a real zone, but not one of Indonesia's three: refused as the message always said (an outside review found
+        # it accepted)
+        (lambda d: d["site"].update(timezone="Asia/Tokyo"), "site.timezone: 'Asia/Tokyo' is not a time zone of Indonesia"),
+        (lambda d: d["site"].update(timezone="Asia/Pontianak"), "site.timezone: 'Asia/Pontianak' is not a time zone of Indonesia (use Asia/Jakarta for WIB"),
         (lambda d: d["site"]["hours"].update(mon=["7:30-16"]), "site.hours.mon: '7:30-16' is not a range"),
         (lambda d: d["site"]["hours"].update(tue=["16:00-07:30"]), "site.hours.tue: '16:00-07:30' ends before"),
         (lambda d: d["site"]["hours"].update(wed=["07:30-11:00", "10:00-15:30"]), "site.hours.wed: ranges overlap at 10:00"),

@@ -46,6 +46,7 @@ _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^holds a hidden character", "hidden_character"),
         (r"^no opening hours on any day$", "no_hours"),
         (r"^no counter is defined", "no_counter"),
+        (r"^'(?P<value>.*)' is not a time zone of Indonesia", "not_a_time_zone"),
         (r"^'(?P<value>.*)' is not a zone of any counter", "unknown_zone"),
         (r"^'(?P<value>.*)' is not an agency of this site", "unknown_agency"),
         (r"^'(?P<value>.*)' cannot be spoken: (?P<marks>.+) has no sound", "unspeakable"),
