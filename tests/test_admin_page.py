@@ -416,3 +416,28 @@ async def test_a_site_file_without_screens_shows_its_lobby_screen(browser: Brows
         await until(page, "() => !!document.querySelector('tr[data-screen=lantai2b]')")
         assert list(server.ctx.sites["tegal"].screens) == ["lobby", "lantai2b"]
         assert await page.locator("tr[data-screen=lobby] button.danger").count() == 1
+
+
+async def test_removing_the_last_counter_says_why_it_is_refused(browser: Browser, tmp_path: Path) -> None:
+    """A removal refused for a problem of the configuration said only "Perubahan belum disimpan. Perbaiki dulu:";
+    the problem follows, in the page's words (an outside review saw "no counter is defined" in English)."""
+    site_file = tmp_path / "kecil.toml"
+    site_file.write_text(
+        '[site]\nid = "tegal"\nname = "MPP Kecil"\n[site.hours]\nmon = ["08:00-15:00"]\n'
+        '[[agencies]]\nid = "disdukcapil"\nname = "Disdukcapil"\n'
+        '[[agencies.services]]\nid = "ktp"\nname = "KTP Elektronik"\nprefix = "A"\n'
+        '[[agencies.counters]]\nid = "1"\nservices = ["ktp"]\n'
+    )
+    async with (
+        running_server(tmp_path / "queue.sqlite3", site_files=[site_file], ignore_hours=True) as server,
+        signed_in(browser, server, "/supervisor/tegal/admin#counters", user="admin") as page,
+    ):
+        accept_confirmations(page)
+        await until(page, "() => !!document.querySelector('tr[data-counter=\"1\"]')")
+        await page.click("tr[data-counter='1'] button.danger")
+        said = await until(page, "() => document.querySelector('#toasts .toast.danger')?.textContent")
+        assert said == (
+            "Perubahan belum disimpan. Perbaiki dulu: Belum ada loket: tidak ada yang dapat memanggil nomor antrean. "
+            "Sisakan atau tambahkan sedikitnya satu loket."
+        )
+        assert list(server.ctx.sites["tegal"].counters) == ["1"]

@@ -181,7 +181,8 @@ async function submitEditor(event) {
 async function confirmThen(question, action) {
   if (!window.confirm(question)) return;
   const outcome = await action();
-  if (outcome && outcome.ok === false) toast(outcome.message, "danger", 12);
+  // A removal has no form to show its problems beside: they follow the heading ("Perbaiki dulu: ...").
+  if (outcome && outcome.ok === false) toast([outcome.message, ...(outcome.problems || [])].join(" "), "danger", 12);
 }
 
 // --- the document's parts ---------------------------------------------------------------------------------------
