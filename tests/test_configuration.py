@@ -17,7 +17,7 @@ from websockets.asyncio.client import connect
 
 from queue_server.settings.sitefile import DEMO_SITE, document_digest, json_document, parse_site, site_file_text
 
-from .helpers import LOBBY, Server, bearer, running_server
+from .helpers import LOBBY, Clock, Server, bearer, running_server
 
 BOTH_DATABASES = True  # the configuration is stored with the event log: both adapters (conftest.py)
 
@@ -257,6 +257,59 @@ async def test_nothing_in_use_is_removed(server: Server) -> None:
     catalogue = (await server.http.get("/api/v1/sites/tegal")).json()
     assert "1" not in {c["id"] for c in catalogue["counters"]}
     assert (await server.command(operator, "1", "open")).status_code == 404
+
+
+def with_prefixes(document: dict[str, Any], **prefixes: str) -> dict[str, Any]:
+    document = copy.deepcopy(document)
+    for agency in document["agencies"]:
+        for service in agency["services"]:
+            service["prefix"] = prefixes.get(service["id"], service["prefix"])
+    return document
+
+
+async def test_a_letter_on_todays_tickets_is_not_given_to_another_service(server: Server) -> None:
+    """An outside review: Kartu Keluarga took another letter, the freed one went to Kartu Identitas Anak, and the
+    kiosk issued KK's numbers again to KIA's citizens (the TV called one label for two, "B2" found the wrong one)."""
+    admin = await server.login("admin")
+    document = (await read(server, admin))["document"]
+    assert (await server.issue("kk"))["ticket"]["label"] == "B-001"
+    document = with_prefixes(document, kk="KK")
+    r = await server.http.put(URL, json={"version": 0, "document": document}, headers=admin)
+    assert r.status_code == 200, r.text
+    assert (await server.issue("kk"))["ticket"]["label"] == "KK-002", "KK's numbers go on under its new letter"
+    r = await server.http.put(URL, json={"version": 1, "document": with_prefixes(document, kia="B")}, headers=admin)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "prefix_in_use", r.text
+    error = r.json()["error"]
+    assert error["message"].startswith("Awalan B sudah dipakai hari ini oleh Kartu Keluarga (misalnya B-001)")
+    assert "besok" in error["message"] and "from tomorrow" in error["message_en"]
+    assert error["details"] == {"service": "kia", "prefix": "B", "used_by": "kk"}
+    assert (await server.issue("kia"))["ticket"]["label"] == "D-001", "KIA keeps its letter"
+    assert (await read(server, admin))["version"] == 1
+    state = server.ctx.state("tegal")
+    labels = [(t.day, t.label) for t in state.tickets.values()]
+    assert len(labels) == len(set(labels)) == 3
+
+
+@pytest.mark.sqlite_only
+async def test_a_changed_file_giving_a_letter_of_today_to_another_service_waits(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The same through a site file edited in git and a restart: not applied that day, applied on a later one."""
+    site_file = tmp_path / "tegal.toml"
+    site_file.write_bytes(DEMO_SITE.read_bytes())
+    database = tmp_path / "queue.sqlite3"
+    clock = Clock()
+    async with running_server(database, site_files=[site_file], clock=clock) as server:
+        await server.issue("kk")
+    site_file.write_text(site_file_text(with_prefixes(tomllib.loads(DEMO_SITE.read_text()), kk="KK", kia="B")))
+    async with running_server(database, site_files=[site_file], clock=clock) as server:
+        assert server.ctx.sites["tegal"].services["kia"].prefix == "D"
+        assert any("not applied" in m and "prefix_in_use" in m for m in caplog.messages), caplog.messages
+        assert (await server.issue("kia"))["ticket"]["label"] == "D-001"
+    clock.advance(days=1)
+    async with running_server(database, site_files=[site_file], clock=clock) as server:
+        assert server.ctx.sites["tegal"].services["kia"].prefix == "B"
+        assert (await server.issue("kia"))["ticket"]["label"] == "B-001"
 
 
 @pytest.mark.sqlite_only

@@ -2,12 +2,13 @@
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 
 from queue_server.common.messages import refusal_messages
 from queue_server.domain import commands as c
-from queue_server.domain.catalogue import OpeningHours
+from queue_server.domain.catalogue import OpeningHours, Service, Site
 from queue_server.domain.events import Event
 from queue_server.domain.model import CounterState, IllegalTransition, TicketState
 from queue_server.domain.refusal import Refusal
@@ -434,3 +435,46 @@ def test_a_counter_cannot_be_opened_once_the_day_is_closed() -> None:
     assert refused.value.key == "day_closed.counter"
     d.tick(24 * 60)  # the next day
     d.open("1")
+
+
+# --- configuration -----------------------------------------------------------------------------------------------
+
+
+def configure(d: Driver, site: Site) -> list[Event]:
+    """A new configuration of the driver's site (each one a document of its own, as a web save would be)."""
+    return d.run(c.Configure(site, {"version": d.state.configuration.version + 1}, "web", "", None))
+
+
+def with_services(site: Site, **changes: dict[str, Any]) -> Site:
+    services = {sid: replace(s, **changes.get(sid, {})) for sid, s in site.services.items()}
+    return replace(site, services=services)
+
+
+def test_a_letter_on_todays_tickets_goes_to_another_service_only_the_next_day() -> None:
+    """An outside review: KK (D-001..D-003) took the letter K and KIA the freed D; the kiosk issued D-001 .. again
+    while KK's D-002 still waited, the TV called "D-002" for two citizens and "D2" at a counter found the wrong one."""
+    d = Driver()
+    kk = d.issue("kk")
+    assert kk.label == "B-001"
+    configure(d, with_services(d.state.site, kk={"prefix": "K"}))  # a service changes its own letter: its numbers go on
+    assert d.issue("kk").label == "K-002"
+    before = d.state.site
+    err = refused(d, c.Configure(with_services(before, kk={"prefix": "K"}, ktp={"prefix": "B"}), {"v": "ktp B"},
+                                 "web", "", None))  # fmt: skip
+    assert err.code == "prefix_in_use" and err.details == {"service": "ktp", "prefix": "B", "used_by": "kk"}
+    message_id, message_en = refusal_messages(err)
+    assert "Awalan B sudah dipakai hari ini oleh KK (misalnya B-001)" in message_id and "besok" in message_id
+    assert "from tomorrow" in message_en
+    assert d.state.site is before and d.issue("ktp").label == "A-001", "nothing changed"
+    added = Service("kk2", "dukcapil", "KK Baru", "B", None, 30, 10)  # a new service asking for the letter too
+    fresh = replace(before, services={**before.services, "kk2": added})
+    assert refused(d, c.Configure(fresh, {"v": "kk2 B"}, "web", "", None)).code == "prefix_in_use"
+    assert d.state.tickets[kk.id].label == "B-001", "issued tickets keep their labels"
+    configure(d, with_services(d.state.site, kk={"prefix": "B"}))  # KK takes its own letter back: numbers go on
+    assert d.issue("kk").label == "B-003"
+    configure(d, with_services(d.state.site, kk={"prefix": "K"}))
+    d.tick(24 * 60)  # the next day: B is free (KK's tickets of yesterday keep their labels)
+    configure(d, with_services(d.state.site, ktp={"prefix": "B"}))
+    assert d.issue("ktp").label == "B-001" and d.issue("kk").label == "K-001"
+    labels = [(t.day, t.label) for t in d.state.tickets.values()]
+    assert len(labels) == len(set(labels)), "no label twice in a day"

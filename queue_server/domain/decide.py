@@ -11,7 +11,7 @@ from typing import Any
 from queue_server.domain import commands as c
 from queue_server.domain import events as ev
 from queue_server.domain.booking import Booking, BookingState
-from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, Counter, Service
+from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, Counter, Service, Site
 from queue_server.domain.events import Event
 from queue_server.domain.model import (
     EXPIRING_STATES,
@@ -586,8 +586,9 @@ def _set_running_text(state: SiteState, cmd: c.SetRunningText, now: datetime) ->
 
 def _configure(state: SiteState, cmd: c.Configure, now: datetime) -> list[Event]:
     """A new configuration, live. The site file's own checks were made on `cmd.site`; here, what the day adds:
-    nobody changed it meanwhile, and nothing still in use disappears (a service with open tickets or active
-    bookings, a counter that is not closed). The same document again changes nothing."""
+    nobody changed it meanwhile, nothing still in use disappears (a service with open tickets or active bookings,
+    a counter that is not closed), and no service takes a letter on today's tickets of another (two citizens would
+    hold the same number). The same document again changes nothing."""
     current = state.configuration
     if cmd.expected_version is not None and cmd.expected_version != current.version:
         raise Refusal("configuration_stale", expected=cmd.expected_version, current=current.version)
@@ -605,11 +606,38 @@ def _configure(state: SiteState, cmd: c.Configure, now: datetime) -> list[Event]
     for counter_id in state.site.counters.keys() - cmd.site.counters.keys():
         if state.counters[counter_id].state is not CounterState.CLOSED:
             raise Refusal("counter_in_use", counter=state.site.counters[counter_id].name)
+    _require_prefixes_free(state, cmd.site, state.site.service_day(now))
     version = current.version + 1
     event = _event(state, ev.SITE_CONFIGURED, now, version=version, source=cmd.source, file_hash=cmd.file_hash,
                    document=cmd.document)  # fmt: skip
     event.objects["site"] = cmd.site
     return [event]
+
+
+def _require_prefixes_free(state: SiteState, site: Site, today: date) -> None:
+    """Numbers are counted per service and day, and a label is the service's letter and its number: a letter on
+    today's tickets of one service given to another today would issue those labels again (D-002 called, two
+    citizens at the counter). A service keeps or takes back its own letters; another may have them tomorrow."""
+    on_today: dict[tuple[str, str], Ticket] = {}  # (letter, service numbered) -> its first ticket of today
+    for (day, label), ticket_id in state.by_label.items():
+        ticket = state.tickets.get(ticket_id)
+        if day == today and ticket is not None:
+            on_today.setdefault((label.rpartition("-")[0], ticket.series), ticket)
+    for service in site.services.values():
+        before = state.site.services.get(service.id)
+        if before is not None and before.prefix == service.prefix:
+            continue
+        for (prefix, series), ticket in on_today.items():
+            if prefix == service.prefix and series != service.id:
+                holder = site.services.get(series) or state.site.services.get(series)
+                raise Refusal(
+                    "prefix_in_use",
+                    prefix=prefix,
+                    service=service.name,
+                    holder=holder.name if holder else series,
+                    ticket=ticket.label,
+                    details={"service": service.id, "prefix": prefix, "used_by": series},
+                )
 
 
 _HANDLERS: dict[type, Callable[[SiteState, Any, datetime], list[Event]]] = {

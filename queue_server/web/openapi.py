@@ -100,7 +100,8 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/api/v1/sites/{site}/device-tokens/{device}", "patch"): ("unknown_device",),
     ("/api/v1/sites/{site}/device-tokens/{device}/revoke", "post"): ("unknown_device",),
     ("/api/v1/sites/{site}/configuration", "put"): (
-        "configuration_invalid", "configuration_stale", "service_in_use", "counter_in_use", "agency_in_use", *COMMAND,
+        "configuration_invalid", "configuration_stale", "service_in_use", "counter_in_use", "agency_in_use",
+        "prefix_in_use", *COMMAND,
     ),
     ("/api/v1/sites/{site}/tickets/{ticket}", "get"): ("unknown_ticket",),
     ("/api/v1/sites/{site}/tickets/{ticket}/actions", "post"): COUNTER_RULES,
