@@ -22,6 +22,10 @@ def kiosk_config(request: Request, site: Site) -> dict[str, Any]:
                          ticket_seconds=settings.ticket_seconds)  # fmt: skip
     for agency in config["agencies"]:
         agency["tile"], agency["ink"] = readable_pair(agency["colour"])  # the same pair as the lobby TV
+        # A service no counter serves issues nothing (service_not_served): the kiosk does not offer it, nor an
+        # agency left with nothing to offer.
+        agency["services"] = [s for s in agency["services"] if site.counters_serving(s["id"])]
+    config["agencies"] = [agency for agency in config["agencies"] if agency["services"]]
     return config
 
 

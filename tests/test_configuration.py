@@ -17,7 +17,7 @@ from websockets.asyncio.client import connect
 
 from queue_server.settings.sitefile import DEMO_SITE, document_digest, json_document, parse_site, site_file_text
 
-from .helpers import LOBBY, Clock, Server, bearer, running_server
+from .helpers import KIOSK, LOBBY, Clock, Server, bearer, running_server
 
 BOTH_DATABASES = True  # the configuration is stored with the event log: both adapters (conftest.py)
 
@@ -257,6 +257,58 @@ async def test_nothing_in_use_is_removed(server: Server) -> None:
     catalogue = (await server.http.get("/api/v1/sites/tegal")).json()
     assert "1" not in {c["id"] for c in catalogue["counters"]}
     assert (await server.command(operator, "1", "open")).status_code == 404
+
+
+def serving(document: dict[str, Any], counter_id: str, services: list[str]) -> dict[str, Any]:
+    document = copy.deepcopy(document)
+    for agency in document["agencies"]:
+        for counter in agency["counters"]:
+            if counter["id"] == counter_id:
+                counter["services"] = services
+    return document
+
+
+async def test_a_service_no_counter_serves_strands_nobody(server: Server) -> None:
+    """An outside review unticked Kartu Identitas Anak on Loket 2, its only counter, while one of its tickets waited:
+    accepted, and the kiosk went on issuing numbers nobody would ever call. Now the change waits for its line to be
+    done, and a service no counter serves issues nothing (nor is a citizen transferred to it) and leaves the kiosk."""
+    admin, supervisor = await server.login("admin"), await server.login("supervisor")
+    document = (await read(server, admin))["document"]
+    waiting = (await server.issue("kia"))["ticket"]
+    r = await server.http.put(URL, json={"version": 0, "document": serving(document, "2", ["ktp"])}, headers=admin)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "service_unserved", r.text
+    assert r.json()["error"]["message"].startswith(
+        "Layanan Kartu Identitas Anak masih punya 1 antrean terbuka, tetapi dalam konfigurasi ini tidak ada loket"
+    )
+    assert r.json()["error"]["details"] == {"service": "kia"}
+    assert (await server.issue("kia"))["ticket"]["label"] == "D-002", "still served: issuing goes on"
+    for ticket in (waiting["id"], "D-002"):
+        r = await server.http.post(f"/api/v1/sites/tegal/tickets/{ticket}/actions", json={"action": "cancel"},
+                                   headers=supervisor)  # fmt: skip
+        assert r.status_code == 200, r.text
+    r = await server.http.put(URL, json={"version": 0, "document": serving(document, "2", ["ktp"])}, headers=admin)
+    assert r.status_code == 200, r.text
+
+    r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "kia"}, headers=bearer(KIOSK))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "service_not_served", r.text
+    assert "Kartu Identitas Anak sedang tidak dilayani loket mana pun" in r.json()["error"]["message"]
+    assert "No counter serves Kartu Identitas Anak" in r.json()["error"]["message_en"]
+    kiosk = (await server.http.get("/kiosk/tegal/config")).json()
+    offered = {s["id"] for a in kiosk["agencies"] for s in a["services"]}
+    assert "kia" not in offered and "ktp" in offered
+    ktp = (await server.issue("ktp"))["ticket"]
+    r = await server.http.post(f"/api/v1/sites/tegal/tickets/{ktp['id']}/actions",
+                               json={"action": "transfer", "target_service": "kia"}, headers=supervisor)  # fmt: skip
+    assert r.status_code == 409 and r.json()["error"]["code"] == "service_not_served", r.text
+    assert "dipindahkan ke sana tidak akan pernah dipanggil" in r.json()["error"]["message"]
+
+    # ticked on Loket 1: offered and issued again
+    document = serving(serving(document, "2", ["ktp"]), "1", ["ktp", "kia"])
+    r = await server.http.put(URL, json={"version": 1, "document": document}, headers=admin)
+    assert r.status_code == 200, r.text
+    kiosk = (await server.http.get("/kiosk/tegal/config")).json()
+    assert "kia" in {s["id"] for a in kiosk["agencies"] for s in a["services"]}
+    assert (await server.issue("kia"))["ticket"]["label"] == "D-003"
 
 
 def with_prefixes(document: dict[str, Any], **prefixes: str) -> dict[str, Any]:

@@ -478,3 +478,26 @@ def test_a_letter_on_todays_tickets_goes_to_another_service_only_the_next_day() 
     assert d.issue("ktp").label == "B-001" and d.issue("kk").label == "K-001"
     labels = [(t.day, t.label) for t in d.state.tickets.values()]
     assert len(labels) == len(set(labels)), "no label twice in a day"
+
+
+def with_counters(site: Site, **services: tuple[str, ...]) -> Site:
+    counters = {cid: replace(k, services=services.get(cid, k.services)) for cid, k in site.counters.items()}
+    return replace(site, counters=counters)
+
+
+def test_a_service_with_open_tickets_keeps_a_counter_to_call_them() -> None:
+    """An outside review unticked a service on its only counter while one of its tickets waited: accepted, and the
+    citizen waited for a call that could not come."""
+    d = Driver()
+    d.open("2")
+    kk = d.issue("kk")
+    unserved = with_counters(d.state.site, **{"2": ("ktp",), "3": ("ktp",)})  # KK was on Loket 2 and Loket 3
+    err = refused(d, c.Configure(unserved, {"v": "no kk"}, "web", "", None))
+    assert err.code == "service_unserved" and err.details == {"service": "kk"}
+    assert refusal_messages(err)[0].startswith("Layanan KK masih punya 1 antrean terbuka")
+    configure(d, with_counters(d.state.site, **{"2": ("ktp",)}))  # Loket 3 still serves it
+    d.open("3")
+    d.run(c.CallTicket("3", kk.id))
+    d.run(c.FinishService("3"))
+    configure(d, unserved)  # its line done: nobody is left waiting for it
+    assert d.state.site.counters_serving("kk") == ()

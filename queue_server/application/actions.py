@@ -106,7 +106,7 @@ async def issue_ticket(
     principal = require(principal, "ticket.issue", site_id)
     v.only(body, {"service", "priority", "channel", "notify"})
     service = v.required_text(body, "service", max_len=40)
-    site = await ctx.site_having(site_id, lambda s: service in s.services)
+    site = await ctx.site_having(site_id, lambda s: bool(s.counters_serving(service)))
     priority = v.text(body, "priority", required=False, max_len=40, choices=tuple(PRIORITY_GROUPS))
     default_channel = "kiosk" if principal.role == "kiosk" else "desk"
     channel = v.text(body, "channel", required=False, choices=CHANNELS) or default_channel
@@ -116,6 +116,7 @@ async def issue_ticket(
         raise Refusal("invalid_idempotency_key")
     if service not in site.services:
         raise Refusal("unknown_service", service=service, site=site.name, details={"field": "service"})
+    _require_a_counter(site, service)
     ticket_id = _new_id()
     contact = None
     if body.get("notify") is not None:  # the citizen left a number for messages about this ticket
@@ -132,6 +133,13 @@ async def issue_ticket(
         status=201,
         contact=contact,
     )
+
+
+def _require_a_counter(site: Site, service: str, key: str = "service_not_served") -> None:
+    """A service no counter serves (unticked on its last counter) takes nobody into its line: nobody would ever call
+    them. The configuration cannot leave open tickets so (decide's rule); this keeps new ones out."""
+    if service in site.services and not site.counters_serving(service):
+        raise Refusal(key, service=site.services[service].name, details={"service": service})
 
 
 # --- counter commands --------------------------------------------------------------------------------------
@@ -184,6 +192,7 @@ async def counter_command(
         command = c.UnparkTicket(counter_id, v.required_text(body, "ticket", max_len=40))
     else:  # transfer
         target = v.required_text(body, "target_service", max_len=40)
+        _require_a_counter(site, target, "service_not_served.transfer")
         command = c.TransferTicket(
             target, _new_id(), counter=counter_id, note=v.text(body, "note", required=False, max_len=200, note=True)
         )
@@ -254,11 +263,10 @@ async def ticket_action(
     elif action == "requeue":
         command = c.RequeueTicket(ticket_ref)
     else:
+        target = v.required_text(body, "target_service", max_len=40)
+        _require_a_counter(ctx.site(site_id), target, "service_not_served.transfer")
         command = c.TransferTicket(
-            v.required_text(body, "target_service", max_len=40),
-            _new_id(),
-            ticket=ticket_ref,
-            note=v.text(body, "note", required=False, max_len=200, note=True),
+            target, _new_id(), ticket=ticket_ref, note=v.text(body, "note", required=False, max_len=200, note=True)
         )
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:

@@ -587,8 +587,9 @@ def _set_running_text(state: SiteState, cmd: c.SetRunningText, now: datetime) ->
 def _configure(state: SiteState, cmd: c.Configure, now: datetime) -> list[Event]:
     """A new configuration, live. The site file's own checks were made on `cmd.site`; here, what the day adds:
     nobody changed it meanwhile, nothing still in use disappears (a service with open tickets or active bookings,
-    a counter that is not closed), and no service takes a letter on today's tickets of another (two citizens would
-    hold the same number). The same document again changes nothing."""
+    a counter that is not closed), no open ticket is left with no counter to call it, and no service takes a letter
+    on today's tickets of another (two citizens would hold the same number). The same document again changes
+    nothing."""
     current = state.configuration
     if cmd.expected_version is not None and cmd.expected_version != current.version:
         raise Refusal("configuration_stale", expected=cmd.expected_version, current=current.version)
@@ -606,6 +607,13 @@ def _configure(state: SiteState, cmd: c.Configure, now: datetime) -> list[Event]
     for counter_id in state.site.counters.keys() - cmd.site.counters.keys():
         if state.counters[counter_id].state is not CounterState.CLOSED:
             raise Refusal("counter_in_use", counter=state.site.counters[counter_id].name)
+    for service_id, service in cmd.site.services.items():
+        if not cmd.site.counters_serving(service_id):  # unticked on its last counter: its line would wait forever
+            tickets = sum(1 for t in state.tickets.values() if t.service == service_id and t.state in OPEN_STATES)
+            if tickets:
+                raise Refusal(
+                    "service_unserved", service=service.name, tickets=tickets, details={"service": service_id}
+                )
     _require_prefixes_free(state, cmd.site, state.site.service_day(now))
     version = current.version + 1
     event = _event(state, ev.SITE_CONFIGURED, now, version=version, source=cmd.source, file_hash=cmd.file_hash,

@@ -45,6 +45,7 @@ ISSUING = (
     "forbidden",
     "invalid_idempotency_key",
     "duplicate_ticket_id",
+    "service_not_served",
     *COMMAND,
 )
 COUNTER_RULES = (
@@ -64,6 +65,7 @@ COUNTER_RULES = (
     "illegal_transition",
     "not_your_agency",
     "same_service",
+    "service_not_served",
     "note_too_long",
     "missing_ticket",
     *COMMAND,
@@ -101,7 +103,7 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/api/v1/sites/{site}/device-tokens/{device}/revoke", "post"): ("unknown_device",),
     ("/api/v1/sites/{site}/configuration", "put"): (
         "configuration_invalid", "configuration_stale", "service_in_use", "counter_in_use", "agency_in_use",
-        "prefix_in_use", *COMMAND,
+        "prefix_in_use", "service_unserved", *COMMAND,
     ),
     ("/api/v1/sites/{site}/tickets/{ticket}", "get"): ("unknown_ticket",),
     ("/api/v1/sites/{site}/tickets/{ticket}/actions", "post"): COUNTER_RULES,
