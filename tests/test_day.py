@@ -99,6 +99,60 @@ async def test_a_clock_started_far_ahead_does_not_close_the_real_day(database: P
         assert not [a for a in figures["alerts"] if a["kind"] == "clock"]
 
 
+async def test_a_ticket_taken_on_a_clock_far_ahead_does_not_vouch_for_it(database: Path | str) -> None:
+    """An outside review restarted a mall's server two days ahead over 72 waiting tickets and took one ticket: the
+    next housekeeping round compared the clock with that ticket, the newest event, found nothing wrong, closed the
+    real day and expired all 72. The doubt now rests on the newest event before the clock went wrong, and holds
+    until a supervisor closes that day by hand; after that the days close by themselves again."""
+    clock = Clock()
+    async with running_server(database, clock=clock) as server:
+        tokens = [(await server.issue("ktp"))["ticket"]["token"] for _ in range(72)]
+    clock.advance(days=2)
+    async with running_server(database, clock=clock) as server:
+        engine, supervisor = server.ctx.engine, await server.login("supervisor")
+        taken = (await server.issue("ktp"))["ticket"]  # on the wrong clock
+        for _ in range(2):
+            clock.advance(minutes=1)
+            await engine._housekeep()
+        events = await server.ctx.storage.events_after("tegal", 0, 100_000)
+        assert not [e for e in events if e.type in ("day.closed", "ticket.expired")]
+        for token in tokens[::10]:
+            assert (await server.http.get(f"/api/v1/tickets/{token}")).json()["ticket"]["state"] == "waiting"
+        figures = (await server.http.get("/api/v1/sites/tegal/dashboard", headers=supervisor)).json()
+        alert = next(a for a in figures["alerts"] if a["kind"] == "clock")
+        real_day = (clock.now - timedelta(days=2, minutes=2)).date()
+        assert alert["last_event_at"].startswith(real_day.isoformat()), "the last event before the clock went wrong"
+        # the supervisor checks the clock, takes it as it is and closes the real day by hand: the alert goes ...
+        assert (await close(server, supervisor, day=real_day.isoformat())).status_code == 200
+        await engine._housekeep()
+        figures = (await server.http.get("/api/v1/sites/tegal/dashboard", headers=supervisor)).json()
+        assert not [a for a in figures["alerts"] if a["kind"] == "clock"]
+        # ... and the next night is closed by itself, the ticket taken that day with it
+        clock.advance(days=1)
+        await engine._housekeep()
+        r = await server.http.get(f"/api/v1/tickets/{taken['token']}")
+        assert r.json()["ticket"]["state"] == "expired"
+        assert "tegal" not in engine.clock_doubts
+
+
+async def test_a_clock_set_right_again_after_running_ahead_is_believed(database: Path | str) -> None:
+    """The doubt also ends when the clock comes back: the ticket stamped on the wrong clock meanwhile does not make
+    the right clock look behind."""
+    clock = Clock()
+    async with running_server(database, clock=clock) as server:
+        token = (await server.issue("ktp"))["ticket"]["token"]
+    clock.advance(days=2)
+    async with running_server(database, clock=clock) as server:
+        engine = server.ctx.engine
+        await server.issue("ktp")
+        await engine._housekeep()
+        assert "before the clock" in engine.clock_doubts["tegal"]["reason"]
+        clock.advance(days=-2, minutes=5)  # the clock set right
+        await engine._housekeep()
+        assert "tegal" not in engine.clock_doubts, engine.clock_doubts.get("tegal")
+        assert (await server.http.get(f"/api/v1/tickets/{token}")).json()["ticket"]["state"] == "waiting"
+
+
 async def test_a_night_off_closes_the_past_day_by_itself(database: Path | str) -> None:
     clock = Clock()
     async with running_server(database, clock=clock) as server:

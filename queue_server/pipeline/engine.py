@@ -160,14 +160,21 @@ class Engine:
         self._follower: asyncio.Task[None] | None = None
         self._history_day: dict[str, date] = {}  # per site: the day its service-time history was read for
         # A server clock that runs ahead must not close the real day (docs/deployment.md, "The server's clock"):
-        # a past day is closed by itself only when the clock looks right. Doubtful: the newest event of the site is
-        # more than `max_event_gap` before now (e.g. started with a wrong date), or the wall clock jumped ahead of
-        # the monotonic one while running. Then the day stays open and `clock_doubts` says why (an alert).
+        # a past day is closed by itself only when the clock looks right. Doubtful: the newest trusted event of the
+        # site is more than `max_event_gap` before now (e.g. started with a wrong date), or the wall clock jumped
+        # ahead of the monotonic one while running. Then the day stays open and `clock_doubts` says why (an alert),
+        # until a supervisor closes that day by hand or the clock comes back.
         self.max_event_gap: timedelta | None = timedelta(hours=24)
         self.last_event_at: dict[str, datetime] = {}
+        # Per site, the newest event stamped while the clock was not in doubt: at start-up the log's newest, before
+        # this process stamps any. Events stamped while in doubt do not move it: a ticket taken on a clock two days
+        # ahead must not vouch for that clock (an outside review saw it do so, and the real day closed a minute
+        # later). Judged once before the first command, then each housekeeping round.
+        self.trusted_event_at: dict[str, datetime] = {}
         self.clock_doubts: dict[str, dict[str, Any]] = {}
         self.watch_clock = False  # compare the clock with the monotonic one (only the machine's real clock)
-        self._jumped: timedelta | None = None  # how far the wall clock jumped ahead while running, once seen
+        # Per site: the largest jump ahead of the wall clock seen while running, kept until a doubt it raised ends.
+        self._jumped: dict[str, timedelta] = {}
         self._last_round: tuple[datetime, float] | None = None  # (wall, monotonic) of the last housekeeping
 
     def now(self) -> datetime:
@@ -187,6 +194,9 @@ class Engine:
         await self.forget_old_idempotency_keys()  # before loading what is left of them
         self._next_key_pruning = self.clock() + KEY_PRUNING_EVERY
         await self._load()
+        now = self.clock()
+        for site_id, state in self.states.items():  # before anything is stamped with this clock (a site file's change)
+            self._judge_clock(site_id, state, now, self._stale(state, state.site.service_day(now)))
         self._task = asyncio.create_task(self._run(), name="engine-writer")
         if self.storage.shared:
             self._follower = asyncio.create_task(self._follow_forever(), name="engine-follower")
@@ -308,6 +318,7 @@ class Engine:
             newest = await self.storage.event(site_id, loaded.head) if loaded.head else None
             if newest is not None:
                 self.last_event_at[site_id] = newest.at
+                self.trusted_event_at.setdefault(site_id, newest.at)  # a reload keeps what this process trusts
             await self._learn_history(state, site.service_day(now))
         # Every key with a record, whatever its age: one missing here would be decided again and its record's
         # INSERT would then fail a whole batch. start() deletes the old ones first.
@@ -568,6 +579,9 @@ class Engine:
     def _apply(self, state: SiteState, event: Event) -> None:
         apply(state, event)
         self.last_event_at[event.site] = event.at
+        trusted = self.trusted_event_at.get(event.site)
+        if event.site not in self.clock_doubts and (trusted is None or event.at > trusted):
+            self.trusted_event_at[event.site] = event.at
         if event.type == ev.SITE_CONFIGURED:
             self.sites[state.site.id] = state.site
             for listener in self.reconfigured:
@@ -688,21 +702,9 @@ class Engine:
         forgot = False
         for site_id, state in self.states.items():
             today = state.site.service_day(now)
-            # A scan of the tickets only when something of a past day is held (a look at a few days first): once
-            # a minute over hundreds of malls, a scan each would stall the loop.
-            stale = (
-                not state.mirrored  # the mall closes its own days, and its log says so
-                and state.holds_days_before(today)
-                and any(t.state in EXPIRING_STATES and t.day < today for t in state.tickets.values())
-            )
-            doubt = self._clock_doubt(site_id, now, stale) if not state.mirrored else None
-            if doubt is not None:
-                if site_id not in self.clock_doubts:
-                    log.warning("site %s: the server's clock looks wrong: %s", site_id, doubt["reason"])
-                self.clock_doubts[site_id] = doubt
-                stale = False
-            else:
-                self.clock_doubts.pop(site_id, None)
+            stale = self._stale(state, today)
+            if self._judge_clock(site_id, state, now, stale):
+                stale = False  # the past day stays open while the clock looks wrong
             if stale:
                 yesterday = today - timedelta(days=1)
                 try:
@@ -726,19 +728,47 @@ class Engine:
             # tuned collector (settings/runtime.py) runs one rarely, and a week's soak grew ~3 MiB a day without.
             gc.collect()
 
+    @staticmethod
+    def _stale(state: SiteState, today: date) -> bool:
+        """Does a past day still hold open tickets? A scan of the tickets only when something of a past day is held
+        (a look at a few days first): once a minute over hundreds of malls, a scan each would stall the loop."""
+        return (
+            not state.mirrored  # the mall closes its own days, and its log says so
+            and state.holds_days_before(today)
+            and any(t.state in EXPIRING_STATES and t.day < today for t in state.tickets.values())
+        )
+
+    def _judge_clock(self, site_id: str, state: SiteState, now: datetime, stale: bool) -> bool:
+        """Does the clock look wrong for the site now? Kept in `clock_doubts` (the supervisor's alert) while it does.
+        When a doubt ends (the day closed by hand, or the clock set right), the events stamped meanwhile that are not
+        ahead of the clock are trusted: those a supervisor took the clock for."""
+        doubt = self._clock_doubt(site_id, now, stale) if not state.mirrored else None
+        if doubt is not None:
+            if site_id not in self.clock_doubts:
+                log.warning("site %s: the server's clock looks wrong: %s", site_id, doubt["reason"])
+            self.clock_doubts[site_id] = doubt
+            return True
+        if self.clock_doubts.pop(site_id, None) is not None:
+            self._jumped.pop(site_id, None)
+            latest, trusted = self.last_event_at.get(site_id), self.trusted_event_at.get(site_id)
+            if latest is not None and latest <= now and (trusted is None or latest > trusted):
+                self.trusted_event_at[site_id] = latest
+        return False
+
     def _clock_doubt(self, site_id: str, now: datetime, stale: bool) -> dict[str, Any] | None:
-        """Why the clock may be wrong, or None: behind the site's newest event (a flat CMOS battery on a LAN with no
-        time server: tickets would be numbered on a wrong day), or, when a past day holds open tickets (`stale`),
-        ahead of it (so that day must not be closed by itself)."""
-        newest = self.last_event_at.get(site_id)
+        """Why the clock may be wrong, or None: behind the site's newest trusted event (a flat CMOS battery on a LAN
+        with no time server: tickets would be numbered on a wrong day), or, when a past day holds open tickets
+        (`stale`), ahead of it (so that day must not be closed by itself)."""
+        newest = self.trusted_event_at.get(site_id)
         if newest is not None and newest - now > CLOCK_SLACK:
             hours = (newest - now).total_seconds() / 3600
             return {"reason": f"the clock is {hours:.1f} h behind the newest event", "behind_hours": round(hours, 1),
                     "last_event_at": newest}  # fmt: skip
         if not stale:
             return None
-        if self._jumped is not None:
-            hours = self._jumped.total_seconds() / 3600
+        jumped = self._jumped.get(site_id)
+        if jumped is not None:
+            hours = jumped.total_seconds() / 3600
             return {"reason": f"the clock jumped {hours:.1f} h ahead while running", "jump_hours": round(hours, 1),
                     "last_event_at": newest}  # fmt: skip
         if self.max_event_gap is not None and newest is not None and now - newest > self.max_event_gap:
@@ -752,9 +782,11 @@ class Engine:
         wall, mono = self.clock(), _elapsed()
         if self._last_round is not None:
             ahead = (wall - self._last_round[0]) - timedelta(seconds=mono - self._last_round[1])
-            if ahead > CLOCK_SLACK and (self._jumped is None or ahead > self._jumped):
+            if ahead > CLOCK_SLACK:
                 log.warning("the server's clock jumped %s ahead; past days are not closed by themselves", ahead)
-                self._jumped = ahead
+                for site_id, state in self.states.items():
+                    if not state.mirrored:
+                        self._jumped[site_id] = max(ahead, self._jumped.get(site_id, ahead))
         self._last_round = (wall, mono)
 
     async def _learn_history(self, state: SiteState, today: date) -> None:
