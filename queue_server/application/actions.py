@@ -116,7 +116,6 @@ async def issue_ticket(
         raise Refusal("invalid_idempotency_key")
     if service not in site.services:
         raise Refusal("unknown_service", service=service, site=site.name, details={"field": "service"})
-    _require_a_counter(site, service)
     ticket_id = _new_id()
     contact = None
     if body.get("notify") is not None:  # the citizen left a number for messages about this ticket
@@ -133,13 +132,6 @@ async def issue_ticket(
         status=201,
         contact=contact,
     )
-
-
-def _require_a_counter(site: Site, service: str, key: str = "service_not_served") -> None:
-    """A service no counter serves (unticked on its last counter) takes nobody into its line: nobody would ever call
-    them. The configuration cannot leave open tickets so (decide's rule); this keeps new ones out."""
-    if service in site.services and not site.counters_serving(service):
-        raise Refusal(key, service=site.services[service].name, details={"service": service})
 
 
 # --- counter commands --------------------------------------------------------------------------------------
@@ -192,7 +184,6 @@ async def counter_command(
         command = c.UnparkTicket(counter_id, v.required_text(body, "ticket", max_len=40))
     else:  # transfer
         target = v.required_text(body, "target_service", max_len=40)
-        _require_a_counter(site, target, "service_not_served.transfer")
         command = c.TransferTicket(
             target, _new_id(), counter=counter_id, note=v.text(body, "note", required=False, max_len=200, note=True)
         )
@@ -264,7 +255,6 @@ async def ticket_action(
         command = c.RequeueTicket(ticket_ref)
     else:
         target = v.required_text(body, "target_service", max_len=40)
-        _require_a_counter(ctx.site(site_id), target, "service_not_served.transfer")
         command = c.TransferTicket(
             target, _new_id(), ticket=ticket_ref, note=v.text(body, "note", required=False, max_len=200, note=True)
         )

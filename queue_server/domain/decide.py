@@ -155,6 +155,7 @@ def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
         )
     if cmd.channel not in CHANNELS:
         raise Refusal("unknown_channel", channel=cmd.channel, choices=list(CHANNELS), details={"field": "channel"})
+    _require_a_counter(state, service)
     day = _require_site_open(state, now)
     if state.walk_ins_left(service.id, day, now) == 0:
         online_left = state.online_places_left(service.id, day)
@@ -172,6 +173,14 @@ def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
             details={"service": service.id, "quota": service.walk_in_quota, "online_left": online_left},
         )
     return [_event(state, ev.TICKET_ISSUED, now, ticket=_new_ticket(state, service, cmd, now, day))]
+
+
+def _require_a_counter(state: SiteState, service: Service, key: str = "service_not_served") -> None:
+    """A service no counter serves (unticked on its last counter) takes nobody into its line: nobody would ever call
+    them. The configuration cannot leave open tickets so (`_configure`); this keeps new ones out, decided with the
+    configuration in force (an application-layer check could pass just as a change unticking it was queued)."""
+    if not state.site.counters_serving(service.id):
+        raise Refusal(key, service=service.name, details={"service": service.id})
 
 
 def _new_ticket(
@@ -328,6 +337,7 @@ def _requeue(state: SiteState, cmd: c.RequeueTicket, now: datetime) -> list[Even
 
 def _transfer(state: SiteState, cmd: c.TransferTicket, now: datetime) -> list[Event]:
     target = _service(state, cmd.target_service)
+    _require_a_counter(state, target, "service_not_served.transfer")
     note = (cmd.note or "").strip() or None
     if note and len(note) > NOTE_MAX:
         raise Refusal("note_too_long", max_len=NOTE_MAX, details={"field": "note"})
