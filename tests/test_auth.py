@@ -68,6 +68,10 @@ MATRIX = [
     (SUPERVISOR, "national.read", None, False),
     (OP_DUKCAPIL, "national.read", None, False),
     (DISPLAY, "national.read", None, False),
+    # Where citizens' numbers and messages go (the gateway, the public address): admins only.
+    (ADMIN, "site.notify", None, True),
+    (SUPERVISOR, "site.notify", None, False),
+    (OP_DUKCAPIL, "site.notify", None, False),
     # Webhooks receive every ticket's times: admins only. Deliveries: the site's supervisors too.
     (ADMIN, "webhook.manage", None, True),
     (SUPERVISOR, "webhook.manage", None, False),

@@ -17,7 +17,9 @@ from websockets.asyncio.client import connect
 
 from queue_server.settings.sitefile import DEMO_SITE, document_digest, json_document, parse_site, site_file_text
 
-from .helpers import KIOSK, LOBBY, Clock, Server, bearer, running_server
+from .helpers import KIOSK, LOBBY, Clock, Server, bearer, eventually, running_server
+from .receiver import Receiver
+from .test_outbox import PHONE, notify_site
 
 BOTH_DATABASES = True  # the configuration is stored with the event log: both adapters (conftest.py)
 
@@ -520,3 +522,66 @@ async def test_an_agency_with_active_operators_is_not_removed(server: Server) ->
     assert r.status_code == 200, r.text
     r = await server.http.put(URL, json={"version": current["version"], "document": document}, headers=admin)
     assert r.status_code == 200, r.text
+
+
+async def test_where_citizens_messages_go_is_an_admins_and_the_web_never_reads_the_environment(
+    database: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An outside review: a supervisor could point the WhatsApp/SMS gateway anywhere (citizens' numbers with it),
+    and a header's ${VARIABLE} written on the web was filled from the server's environment (its secrets)."""
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "gw-token-123")
+    monkeypatch.setenv("HOME", "/home/rahasia-server")
+    with Receiver() as gateway, Receiver() as elsewhere:
+        gateway.start()
+        elsewhere.start()
+        async with running_server(database, site_files=[notify_site(tmp_path, gateway)]) as s:
+            supervisor, admin = await s.login("supervisor"), await s.login("admin")
+            current = await read(s, supervisor)
+            stored = current["document"]
+            assert stored["notify"]["gateway"]["headers"] == {"Authorization": "Bearer ${TEST_GATEWAY_TOKEN}"}
+
+            for change in ({"url": f"{elsewhere.url}/send"}, {"body": {"to": "{phone}", "text": "{text}"}}):
+                document = copy.deepcopy(stored)
+                document["notify"]["gateway"].update(change)
+                r = await s.http.put(URL, json={"version": 0, "document": document}, headers=supervisor)
+                assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden", r.text
+                assert "Hanya admin" in r.json()["error"]["message"] and r.json()["error"]["details"]["field"]
+            document = copy.deepcopy(stored)
+            document["notify"]["public_url"] = "https://antrean.contoh.test"
+            r = await s.http.put(URL, json={"version": 0, "document": document}, headers=supervisor)
+            assert r.status_code == 403, r.text
+
+            # Not even an admin's document reads the environment: a new or moved ${...} is refused unread.
+            for headers, url in (
+                ({"Authorization": "Bearer ${TEST_GATEWAY_TOKEN}", "X-Home": "${HOME}"}, gateway.url),
+                ({"Authorization": "Bearer ${HOME}"}, gateway.url),
+                ({"X-Token": "Bearer ${TEST_GATEWAY_TOKEN}"}, gateway.url),  # a kept one under another name
+                ({"Authorization": "Bearer ${TEST_GATEWAY_TOKEN}"}, elsewhere.url),  # the same, sent elsewhere
+                ({"Authorization": "Bearer ${NO_SUCH_VARIABLE_HERE}"}, gateway.url),
+            ):
+                document = copy.deepcopy(stored)
+                document["notify"]["gateway"].update({"url": f"{url}/send", "headers": headers})
+                r = await s.http.put(URL, json={"version": 0, "document": document}, headers=admin)
+                assert r.status_code == 422 and r.json()["error"]["code"] == "configuration_invalid", r.text
+                assert "berkas situs" in r.json()["error"]["message"], r.text
+                for secret in ("rahasia-server", "gw-token-123", "not set", "NO_SUCH_VARIABLE_HERE"):
+                    assert secret not in r.text, (secret, r.text)
+            assert (await read(s, admin))["version"] == 0, "every refused document changed nothing"
+            assert (await read(s, admin))["document"] == stored
+
+            # A supervisor's document that keeps the messages as they are is saved; an admin may change the
+            # gateway, and a reference kept exactly as stored, for the same address, still reads its variable.
+            document = copy.deepcopy(stored)
+            document["site"]["running_text"] = "Selamat datang"
+            r = await s.http.put(URL, json={"version": 0, "document": document}, headers=supervisor)
+            assert r.status_code == 200, r.text
+            document["notify"]["gateway"]["body"] = {"to": "{phone}", "message": "{text}", "id": "{message_id}"}
+            r = await s.http.put(URL, json={"version": 1, "document": document}, headers=admin)
+            assert r.status_code == 200, r.text
+            r = await s.http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK),
+                                  json={"service": "ktp", "notify": {"phone": PHONE, "consent": True}})  # fmt: skip
+            assert r.status_code == 201, r.text
+            await eventually(lambda: gateway.requests, "the message through the gateway, with its token")
+            assert gateway.requests[0].headers["Authorization"] == "Bearer gw-token-123"
+            assert set(gateway.requests[0].json()) == {"to", "message", "id"}
+            assert not elsewhere.requests

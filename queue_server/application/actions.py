@@ -17,7 +17,7 @@ from queue_server.application.personal import mask_phone, nik_hash, phone_hash
 from queue_server.common.ids import time_ordered_id
 from queue_server.domain import commands as c
 from queue_server.domain import events as ev
-from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, Site, changes_sentence
+from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, changes_sentence
 from queue_server.domain.decide import checkin_window, find_ticket
 from queue_server.domain.events import Event
 from queue_server.domain.model import OPEN_STATES, Ticket, TicketState
@@ -352,7 +352,7 @@ async def configure_site(
     principal: Principal | None,
     site_id: str,
     body: dict[str, Any],
-    parse: Callable[[dict[str, Any]], Site],
+    parse: configuration.Parse,
 ) -> Outcome:
     """A new configuration of the site (agencies, services, counters, screens, hours), applied live and audited."""
     ctx.site(site_id)

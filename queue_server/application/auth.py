@@ -117,6 +117,8 @@ POLICY: dict[str, frozenset[str]] = {
     "site.devices": frozenset({"admin", "supervisor"}),
     "site.running_text": frozenset({"admin", "supervisor"}),
     "site.configure": frozenset({"admin", "supervisor"}),  # agencies, services, counters, hours: applied live
+    # Where citizens' numbers and messages go (the WhatsApp/SMS gateway) and the address their links name.
+    "site.notify": frozenset({"admin"}),
     "report.read": frozenset({"admin", "supervisor", "regional"}),
     "audit.read": frozenset({"admin", "supervisor", "regional"}),
     "survey.collect": frozenset({"admin", "supervisor", "operator"}),  # the survey tablet at a counter

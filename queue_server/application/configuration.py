@@ -7,12 +7,12 @@ what the web saves exports as a site file, and a changed site file takes over at
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from queue_server.application import validation as v
 from queue_server.application.announcements import VocabularyError, check_speakable
-from queue_server.application.auth import Principal, require
+from queue_server.application.auth import Principal, allowed, require
 from queue_server.application.capacity import shortfalls
 from queue_server.application.context import Context
 from queue_server.common.messages import DAYS_ID, LANGUAGES, MONTHS_ID, catalogue, change_words
@@ -20,7 +20,17 @@ from queue_server.common.problems import Names, names_in, problem_text
 from queue_server.domain import commands as c
 from queue_server.domain.catalogue import Site, describe_changes
 from queue_server.domain.refusal import Refusal
-from queue_server.settings.sitefile import SiteFileError, json_document, normalised_document, site_file_text
+from queue_server.settings.sitefile import (
+    SiteFileError,
+    environment_of,
+    json_document,
+    normalised_document,
+    site_file_text,
+    variables_in,
+)
+
+# What a configuration's parser is given: the document, and the environment its gateway's ${VARIABLE}s may use.
+Parse = Callable[[dict[str, Any], Mapping[str, str]], Site]
 
 
 def read(ctx: Context, principal: Principal | None, site_id: str) -> dict[str, Any]:
@@ -59,10 +69,11 @@ def export(ctx: Context, principal: Principal | None, site_id: str) -> str:
 
 
 async def checked_change(
-    ctx: Context, principal: Principal, site_id: str, body: dict[str, Any], parse: Callable[[dict[str, Any]], Site]
+    ctx: Context, principal: Principal, site_id: str, body: dict[str, Any], parse: Parse
 ) -> tuple[c.Configure, list[str]]:
     """The command replacing the configuration with `document`, made on `version`, once checked as a site file
-    (every problem named); the rules of the live day (nothing in use removed) are the domain's. Also what changed."""
+    (every problem named); the rules of the live day (nothing in use removed) are the domain's. Also what changed.
+    The messages to citizens (`notify`) are guarded: see `_notify_kept`."""
     state = ctx.state(site_id)
     v.only(body, {"version", "document"})
     expected = v.whole_number(body, "version")
@@ -74,8 +85,9 @@ async def checked_change(
     # Stored and served with lists where the site file's checks also take one text (`"mon": "08:00-15:00"`).
     document = normalised_document(json_document(document))
     names = names_in(document)  # a problem names an agency, a service, a counter by the name the page shows
+    kept = _notify_kept(principal, site_id, state.configuration.document, document, names)
     try:
-        site = parse(document)
+        site = parse(document, environment_of(kept))
         if site.id != site_id:
             raise _invalid([f"site.id: must stay {site_id!r} (a new mall is a new site file)"], names)
         check_speakable(site)
@@ -94,6 +106,42 @@ def changes_text(changes: list[str]) -> dict[str, list[str]]:
     """What changed in the page's words, per language ("Loket 2 ditambahkan", "jam buka diubah"): a person reads them,
     not the codes describe_changes gives the audit log and the server's log ("+Loket 2", "~site.hours")."""
     return {lang: [change_words(change, lang) for change in changes] for lang in LANGUAGES}
+
+
+def _notify_kept(
+    principal: Principal, site_id: str, old: dict[str, Any], new: dict[str, Any], names: Names
+) -> set[str]:
+    """Where citizens' numbers and messages go (the gateway: its address, headers and body) and the address their
+    links name (`public_url`) are an admin's (or the site file's) to change: a supervisor's document must keep them
+    as they are (403). A document from the web never reads the server's environment: a gateway header may name a
+    ${VARIABLE} only exactly as the stored configuration has it, under the same name, for the same gateway address
+    (anything else is refused, 422, before any variable is looked up, so the answer never tells whether one is
+    set). Returns the variables kept, the only ones the new document may expand."""
+    old_notify, new_notify = _table(old.get("notify")), _table(new.get("notify"))
+    old_gateway, new_gateway = _table(old_notify.get("gateway")), _table(new_notify.get("gateway"))
+    changed = [key for key in ("gateway", "public_url") if old_notify.get(key) != new_notify.get(key)]
+    if changed and not allowed(principal, "site.notify", site_id):
+        raise Refusal("forbidden.notify_settings", details={"field": f"notify.{changed[0]}"})
+    same_address = old_gateway.get("url") == new_gateway.get("url")
+    old_headers, new_headers = _table(old_gateway.get("headers")), _table(new_gateway.get("headers"))
+    kept: set[str] = set()
+    problems = []
+    for name, value in new_headers.items():
+        variables = variables_in(value) if isinstance(value, str) else []
+        if not variables:
+            continue
+        if same_address and old_headers.get(name) == value:
+            kept.update(variables)
+        else:
+            problems.append(f"notify.gateway.headers.{name}: names an environment variable; a reference to one can "
+                            "be added or changed only in the site file, not on the web")  # fmt: skip
+    if problems:
+        raise _invalid(problems, names)
+    return kept
+
+
+def _table(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 async def _no_operators_left_behind(ctx: Context, old: Site, new: Site) -> None:

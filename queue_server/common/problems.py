@@ -52,6 +52,7 @@ _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^'(?P<value>.*)' cannot be spoken: (?P<marks>.+) has no sound", "unspeakable"),
         (r"^'(?P<value>.*)' cannot be spoken: .*has nothing to say", "nothing_to_say"),
         (r"^'(?P<value>.*)' cannot be spoken", "cannot_be_spoken"),
+        (r"^names an environment variable;", "environment_reference"),
     )
 )
 # Problems of the whole configuration: said without the place ("agencies" is every agency, not one).

@@ -137,6 +137,17 @@ PLACEHOLDERS = ("{phone}", "{phone_local}", "{text}", "{message_id}")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+def variables_in(text: str) -> list[str]:
+    """The ${VARIABLE}s a gateway header names, expanded from the environment when the site is read."""
+    return _VARIABLE.findall(text)
+
+
+def environment_of(names: set[str]) -> dict[str, str]:
+    """Only these variables of the process's environment: what a configuration made on the web may expand (the
+    references it kept exactly as the stored one had them), so it can never read any other."""
+    return {name: os.environ[name] for name in names if name in os.environ}
+
+
 def _notify(reader: _Reader, table: Any, env: Mapping[str, str]) -> NotifyPolicy:
     """[notify]: messages to citizens who leave a number, through the mall's own WhatsApp/SMS gateway."""
     if table is None:

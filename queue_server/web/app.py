@@ -237,7 +237,12 @@ def create_app(
     if unknown:
         raise ValueError(f"--mirror {unknown[0]}: no site file given has that id (sites: {', '.join(sites)}); "
                          "a mirrored mall needs its site file here too")  # fmt: skip
-    parse = partial(site_of, config)
+    stored = partial(site_of, config)  # a document already in force (the log, another process): the environment's
+
+    def parse(document: dict[str, Any], env: Mapping[str, str]) -> Site:
+        """A configuration made on the web: `env` holds only the gateway variables it may expand (configuration.py)."""
+        return site_of(config, document, env=env)
+
     if config.demo_inbox:
         extra_routes = [*(extra_routes or []), *DEMO_INBOX_ROUTES]
     simulated = clock is None and config.clock_start is not None
@@ -270,7 +275,7 @@ def create_app(
         )
         engine = Engine(
             sites, storage, hub, clock, housekeeping_seconds=housekeeping_seconds, effects=notifications.policy,
-            sent_to_outbox=notifications.wake, files=documents, parse=parse, mirrored=config.mirrored,
+            sent_to_outbox=notifications.wake, files=documents, parse=stored, mirrored=config.mirrored,
         )  # fmt: skip
         engine.max_event_gap = timedelta(hours=config.clock_jump_hours) if config.clock_jump_hours > 0 else None
         engine.watch_clock = real_clock  # a simulated or a test's clock runs apart from the machine's on purpose

@@ -4,7 +4,6 @@ Shared by the API routes, the supervisor's routes and the page packages (through
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +11,7 @@ from starlette.requests import ClientDisconnect, Request
 
 from queue_server.application import validation as v
 from queue_server.application.auth import Principal
+from queue_server.application.configuration import Parse
 from queue_server.application.context import Context
 from queue_server.common import jsontext
 from queue_server.common.jsontext import JSONResponse
@@ -36,7 +36,7 @@ class ServerState:
     sites: dict[str, Site]
     booking_limit: RateLimit
     page_openapi: dict[str, Any]
-    parse_site: Callable[[dict[str, Any]], Site]  # a configuration document into a Site, as the site files were
+    parse_site: Parse  # a configuration document from the web into a Site, as the site files were
     # A booking code (30 bits) is enough to see and cancel a booking: lookups and cancels by code, per address.
     code_lookups: RateLimit = field(default_factory=lambda: RateLimit(CODE_LOOKUPS_PER_MINUTE, 60))
     ctx: Context | None = None
