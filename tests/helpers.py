@@ -126,8 +126,13 @@ async def running_server(
 ) -> AsyncIterator[Server]:
     """A real uvicorn server in this event loop, listening on a loopback port: `port`, or any free one when 0 (a test
     can stop a server and start another where its clients expect it). `ws_protocol` names another uvicorn websocket
-    implementation than the server's own (e.g. "websockets-sansio")."""
-    sys.audit("tests.live", "running_server")  # a test that starts one must be marked live (tests/conftest.py)
+    implementation than the server's own (e.g. "websockets-sansio"). Printers and webhook receivers may be on this
+    machine (`allow_loopback_targets`, off for a mall): the tests' fake ones listen on 127.0.0.1; a test of the
+    refusal passes `allow_loopback_targets=False`."""
+    sys.audit("tests.live", "running_server")
+    settings.setdefault(
+        "allow_loopback_targets", True
+    )  # a test that starts one must be marked live (tests/conftest.py)
     clock = clock or Clock()
     config = Config(database=database, site_files=site_files or [DEMO_SITE], demo=True, **settings)
     config.log_level = "warning"

@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from escpos.printer import Dummy
 
-from citizen.printing.config import PrinterConfig, parse_printer
-from citizen.printing.devices import PrinterFault, print_slip, render, send
+from citizen.printing.config import PrinterConfig, check_network_printer, parse_printer
+from citizen.printing.devices import PrinterAddressRefused, PrinterFault, print_slip, render, send
 from citizen.printing.escpos_slip import write_slip
 from citizen.printing.slip import Slip
 from queue_server.common.messages import refusal_messages
 from queue_server.domain.refusal import Refusal
 
-from .helpers import KIOSK, LOBBY, Server, bearer, eventually
+from .helpers import KIOSK, LOBBY, Server, bearer, eventually, free_socket, running_server
 
 SLIP = Slip(
     site_name="MPP Kabupaten Tegal",
@@ -141,6 +141,45 @@ def test_printer_settings_are_refused_field_by_field(raw: dict[str, object], fie
     assert message_id and message_en and "…" not in message_id + message_en
 
 
+@pytest.mark.parametrize(
+    ("host", "port", "field"),
+    [
+        ("8.8.8.8", 9100, "host"),  # the internet
+        ("169.254.169.254", 9100, "host"),  # a cloud's metadata service
+        ("127.0.0.1", 9100, "host"),  # the server itself
+        ("::1", 9100, "host"),
+        ("::ffff:127.0.0.1", 9100, "host"),
+        ("0.0.0.0", 9100, "host"),  # noqa: S104 - an address refused, not one bound to
+        ("224.0.0.1", 9100, "host"),
+        ("192.168.1.50", 22, "port"),  # a LAN host, but not its printing port
+        ("192.168.1.50", 5432, "port"),
+    ],
+)
+def test_a_network_printer_is_on_the_mall_s_lan_at_a_printing_port(host: str, port: int, field: str) -> None:
+    """An outside review: the panel's test print connected to any host and port and answered with the system's
+    error, a port scanner for whoever has a supervisor's account."""
+    with pytest.raises(Refusal) as caught:
+        check_network_printer(parse_printer({"mode": "network", "host": host, "port": port}), loopback=False)
+    assert caught.value.code == "invalid_field" and caught.value.details["field"] == field
+    message_id, message_en = refusal_messages(caught.value)
+    assert ("9100 sampai 9109" if field == "port" else "LAN mal: alamat IP lokal") in message_id, message_id
+    for lan in ("192.168.1.50", "10.1.2.3", "172.20.0.9", "fd12:3456::7"):
+        check_network_printer(parse_printer({"mode": "network", "host": lan, "port": 9101}), loopback=False)
+    check_network_printer(parse_printer({"mode": "network", "host": "127.0.0.1", "port": 40123}), loopback=True)
+
+
+def test_a_printer_s_name_is_checked_by_where_it_leads_and_a_failure_says_no_more_than_that() -> None:
+    with pytest.raises(PrinterAddressRefused):
+        send(PrinterConfig(mode="network", host="localhost", port=9100), b"x", 1)
+    # Nothing listens there: one message for whatever went wrong, not the system's (refused, unreachable ...).
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    with pytest.raises(PrinterFault) as caught:
+        send(PrinterConfig(mode="network", host="127.0.0.1", port=port), b"x", 1, loopback=True)
+    assert str(caught.value) == f"the printer did not answer at 127.0.0.1:{port}"
+
+
 def test_printer_settings_keep_only_what_their_mode_uses() -> None:
     config = parse_printer({"mode": "network", "host": "192.168.1.50", "port": "9100", "device": "/dev/usb/lp0"})
     assert config.to_dict() == {"mode": "network", "host": "192.168.1.50", "port": 9100, "profile": "default",
@@ -170,7 +209,7 @@ async def fake_printer(port: int = 0) -> AsyncIterator[tuple[int, list[bytes]]]:
 
 
 async def set_printer(server: Server, printer: dict[str, object], public_url: str | None = None) -> None:
-    staff = await server.login("supervisor")
+    staff = await server.login("admin" if public_url else "supervisor")  # the public address is an admin's
     r = await server.http.put("/citizen/api/tegal/kiosk", json={"printer": printer, "public_url": public_url},
                               headers={**staff, "X-Kiosk-Token": KIOSK})  # fmt: skip
     assert r.status_code == 200, r.text
@@ -207,6 +246,7 @@ async def test_a_network_printer_prints_faults_are_reported_and_reprints_work(se
     assert r.status_code == 503
     error = r.json()["error"]
     assert error["code"] == "printer_fault" and error["details"]["label"] == "A-002"
+    assert error["details"]["error"] == f"the printer did not answer at 127.0.0.1:{port}"  # not the system's words
     assert "tetap berlaku" in error["message"] and "still valid" in error["message_en"]
     supervisor = await server.login("supervisor")
     devices = (await server.http.get("/api/v1/sites/tegal/devices", headers=supervisor)).json()["devices"]
@@ -235,6 +275,36 @@ async def test_a_test_print_from_the_panel(server: Server) -> None:
         assert b"A-000\n" in jobs[0] and b"Cetak uji / Test print" in jobs[0]
     r = await server.http.post("/citizen/api/tegal/print-test", json={"printer": {"mode": "browser"}}, headers=staff)
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_an_escpos_printer"
+
+
+async def test_the_test_print_reaches_only_printers_on_the_lan(tmp_path: Path) -> None:
+    """Without the lab setting a printer on the server itself is refused, by address or by name, before anything is
+    sent: the fake printer listening there receives nothing."""
+    async with (
+        running_server(tmp_path / "q.sqlite3", allow_loopback_targets=False) as s,
+        fake_printer() as (port, jobs),
+    ):
+        staff = {**await s.login("supervisor"), "X-Kiosk-Token": KIOSK}
+        for printer, field in (
+            ({"mode": "network", "host": "127.0.0.1", "port": port}, "port"),
+            ({"mode": "network", "host": "127.0.0.1", "port": 9100}, "host"),
+            ({"mode": "network", "host": "localhost", "port": 9100}, "host"),
+            ({"mode": "network", "host": "169.254.169.254", "port": 9100}, "host"),
+        ):
+            for url, method in (("/citizen/api/tegal/print-test", "POST"), ("/citizen/api/tegal/kiosk", "PUT")):
+                r = await s.http.request(method, url, json={"printer": printer}, headers=staff)
+                if (url, printer["host"]) == ("/citizen/api/tegal/kiosk", "localhost"):
+                    assert r.status_code == 200, r.text  # a name is checked when the server connects
+                    continue
+                assert r.status_code == 422, (printer, url, r.text)
+                error = r.json()["error"]
+                assert (error["code"], error["details"]["field"]) == ("invalid_field", field), r.text
+        # Saved under a name that leads to the server itself, it prints nothing and the kiosk hears of a fault.
+        ticket = (await s.issue("ktp"))["ticket"]
+        r = await s.http.post("/citizen/api/tegal/print", json={"token": ticket["token"]}, headers=bearer(KIOSK))
+        assert r.status_code == 503 and "mall's LAN" in r.json()["error"]["details"]["error"], r.text
+        await asyncio.sleep(0.2)
+        assert jobs == []
 
 
 async def test_printing_and_settings_refuse_whoever_may_not(server: Server) -> None:
@@ -282,3 +352,28 @@ async def test_printing_and_settings_refuse_whoever_may_not(server: Server) -> N
     # Kept on the server beside the database, and read back by a new store.
     saved = Path(server.config.database).parent / "citizen.json"
     assert '"mode": "none"' in saved.read_text()
+
+
+async def test_the_public_address_for_qr_codes_is_an_admin_s(server: Server) -> None:
+    """An outside review: a supervisor could send every ticket's QR code to an address of their choosing."""
+    settings = "/citizen/api/tegal/kiosk"
+    supervisor = {**await server.login("supervisor"), "X-Kiosk-Token": KIOSK}
+    admin = {**await server.login("admin"), "X-Kiosk-Token": KIOSK}
+    body = {"printer": {"mode": "none"}, "public_url": "https://antrean.contoh.test"}
+    r = await server.http.put(settings, json=body, headers=supervisor)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden", r.text
+    assert "Hanya admin" in r.json()["error"]["message"] and r.json()["error"]["details"]["field"] == "public_url"
+    assert (await server.http.get(settings, headers=bearer(KIOSK))).json()["public_url"] is None
+    r = await server.http.put(settings, json={**body, "public_url": "https://antrean.tegalkab.go.id/"}, headers=admin)
+    assert r.status_code == 200 and r.json()["public_url"] == "https://antrean.tegalkab.go.id", r.text
+    # The printer stays the supervisor's to set, the address kept as it is (as the panel sends it back).
+    r = await server.http.put(settings, json={"printer": {"mode": "browser"}, "public_url": "https://antrean.tegalkab.go.id"},
+                              headers=supervisor)  # fmt: skip
+    assert r.status_code == 200, r.text
+    for changed in (None, "https://antrean.contoh.test"):
+        r = await server.http.put(
+            settings, json={"printer": {"mode": "none"}, "public_url": changed}, headers=supervisor
+        )
+        assert r.status_code == 403, r.text
+    saved = (await server.http.get(settings, headers=bearer(KIOSK))).json()
+    assert (saved["public_url"], saved["printer"]["mode"]) == ("https://antrean.tegalkab.go.id", "browser")

@@ -320,17 +320,17 @@ async def test_the_hidden_staff_panel_needs_a_supervisor_and_sets_the_printer(se
         await page.mouse.up()
         assert await page.is_hidden("#panel-settings")
 
-        # An operator may not; a supervisor may.
+        # An operator may not; a supervisor or an admin may (the public address for QR codes: an admin).
         await page.fill("#panel-login [name=username]", "op-disdukcapil")
         await page.fill("#panel-login [name=password]", "demo-operator")
         await page.click("#panel-login [type=submit]")
         await until(page, "() => !document.getElementById('panel-error').hidden")
         assert "Hanya supervisor atau admin" in await text(page, "#panel-error")
-        await page.fill("#panel-login [name=username]", "supervisor")
+        await page.fill("#panel-login [name=username]", "admin")
         await page.fill("#panel-login [name=password]", "wrong-password")
         await page.click("#panel-login [type=submit]")
         await until(page, "() => document.getElementById('panel-error').textContent.includes('salah')")
-        await page.fill("#panel-login [name=password]", "demo-supervisor")
+        await page.fill("#panel-login [name=password]", "demo-admin")
         await page.click("#panel-login [type=submit]")
         await until(page, "() => !document.getElementById('panel-settings').hidden")
         assert await page.input_value("#panel-settings [name=mode]") == "browser"

@@ -3,7 +3,8 @@
 Modes:
 - "browser": the kiosk's browser prints the 80 mm page (/citizen/print/{token}) on the system printer; with
   Chromium's --kiosk-printing it does so without a dialog. The default: it needs no set-up on the server.
-- "network": an ESC/POS printer on the LAN (raw TCP, port 9100 by default).
+- "network": an ESC/POS printer on the mall's LAN (raw TCP, port 9100 by default; ports 9100-9109, private
+  addresses only: see `check_network_printer`).
 - "file": an ESC/POS USB printer through the kernel's printer device (/dev/usb/lp0); no extra library.
 - "usb": an ESC/POS USB printer by vendor and product id through pyusb (python-escpos[usb]).
 - "none": no printer; the kiosk shows the number and QR to photograph.
@@ -18,7 +19,7 @@ from typing import Any
 
 from escpos.capabilities import CAPABILITIES
 
-from queue_server.web.kit import Refusal
+from queue_server.web.kit import Refusal, addresses
 
 MODES = ("browser", "network", "file", "usb", "none")
 ESCPOS_MODES = ("network", "file", "usb")
@@ -115,6 +116,20 @@ def parse_printer(raw: dict[str, Any]) -> PrinterConfig:
         profile=profile,
         qr_native=qr_native,
     )
+
+
+def check_network_printer(config: PrinterConfig, *, loopback: bool) -> None:
+    """What a network printer's address may be, as far as it shows before connecting: the port a printer listens
+    on, and an IP address on the mall's LAN. A name is checked by what it resolves to, when the server connects
+    (devices.py), so the panel cannot make the server knock on its own services or anywhere else.
+    `loopback`: the lab setting allow_loopback_targets (docs/configuration.md)."""
+    if config.mode != "network":
+        return
+    if config.port not in addresses.PRINTER_PORTS and not loopback:
+        raise Refusal("invalid_field.printer_port", port=config.port, details={"field": "port"})
+    address = addresses.literal(config.host or "")
+    if address is not None and not addresses.printer_may_use(address, config.port, loopback=loopback):
+        raise Refusal("invalid_field.printer_address", host=config.host, details={"field": "host"})
 
 
 def _is_host(text: str) -> bool:

@@ -9,14 +9,19 @@ refused); USB by vendor/product id goes through python-escpos and pyusb.
 
 from __future__ import annotations
 
+import logging
 import socket
 
 from escpos.exceptions import Error as EscposError
 from escpos.printer import Dummy
 
+from queue_server.web.kit import addresses
+
 from .config import PrinterConfig
 from .escpos_slip import write_slip
 from .slip import Slip
+
+log = logging.getLogger(__name__)
 
 
 class PrinterFault(Exception):
@@ -39,12 +44,17 @@ def render(config: PrinterConfig, slip: Slip) -> bytes:
     return bytes(printer.output)
 
 
-def send(config: PrinterConfig, data: bytes, timeout: float) -> None:
+class PrinterAddressRefused(PrinterFault):
+    """A network printer whose address is not one the server connects to (the mall's LAN, printing ports)."""
+
+
+def send(config: PrinterConfig, data: bytes, timeout: float, *, loopback: bool = False) -> None:
+    """`loopback`: the lab setting allow_loopback_targets (a printer on this machine, any port)."""
+    if config.mode == "network":
+        _send_network(config, data, timeout, loopback)
+        return
     try:
-        if config.mode == "network":
-            with socket.create_connection((config.host or "", config.port), timeout=timeout) as conn:
-                conn.sendall(data)
-        elif config.mode == "file":
+        if config.mode == "file":
             with open(config.device or "", "wb") as device:
                 device.write(data)
         elif config.mode == "usb":
@@ -53,6 +63,34 @@ def send(config: PrinterConfig, data: bytes, timeout: float) -> None:
             raise PrinterFault(f"mode '{config.mode}' does not print on the server")
     except (OSError, EscposError) as exc:
         raise PrinterFault(f"{describe(config)}: {' '.join(str(exc).split())}") from None
+
+
+def printer_addresses(config: PrinterConfig, *, loopback: bool) -> list[addresses.Address]:
+    """Where a network printer's host resolves to, each one checked (common/addresses.py): PrinterAddressRefused
+    when none may be used, PrinterFault when the name does not resolve."""
+    try:
+        found = addresses.resolve(config.host or "", config.port)
+    except (OSError, UnicodeError):
+        log.info("printer %s: its name does not resolve", describe(config))
+        raise PrinterFault(f"{describe(config)}: the printer's name is not known on this network") from None
+    usable = [a for a in found if addresses.printer_may_use(a, config.port, loopback=loopback)]
+    if not usable:
+        raise PrinterAddressRefused(f"{describe(config)}: not a printer address on the mall's LAN")
+    return usable
+
+
+def _send_network(config: PrinterConfig, data: bytes, timeout: float, loopback: bool) -> None:
+    """To an address checked as it is connected to (a name resolved once, here, and that address used), and
+    with one message for every way a connection fails: the panel must not tell which ports of a host are open.
+    The log keeps the system's own words for whoever runs the server."""
+    for address in printer_addresses(config, loopback=loopback):
+        try:
+            with socket.create_connection((str(address), config.port), timeout=timeout) as conn:
+                conn.sendall(data)
+            return
+        except OSError as exc:
+            log.info("printer %s (%s): %s", describe(config), address, " ".join(str(exc).split()))
+    raise PrinterFault(f"the printer did not answer at {describe(config)}")
 
 
 def _send_usb(config: PrinterConfig, data: bytes, timeout: float) -> None:
@@ -69,5 +107,5 @@ def _send_usb(config: PrinterConfig, data: bytes, timeout: float) -> None:
         printer.close()
 
 
-def print_slip(config: PrinterConfig, slip: Slip, timeout: float) -> None:
-    send(config, render(config, slip), timeout)
+def print_slip(config: PrinterConfig, slip: Slip, timeout: float, *, loopback: bool = False) -> None:
+    send(config, render(config, slip), timeout, loopback=loopback)

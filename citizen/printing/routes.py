@@ -16,14 +16,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.web.kit import JSONResponse, Principal, Refusal, bearer, ctx_of, read_json
+from queue_server.web.kit import JSONResponse, Principal, Refusal, bearer, config_of, ctx_of, read_json
 from queue_server.web.kit import validation as v
 
 from ..common import app_value, settings_of
 from ..qr import base_url, follow_url
 from ..store import store_of
-from .config import PrinterConfig, parse_printer, parse_public_url
-from .devices import PrinterFault, describe, print_slip
+from .config import PrinterConfig, check_network_printer, parse_printer, parse_public_url
+from .devices import PrinterAddressRefused, PrinterFault, describe, print_slip, printer_addresses
 from .health import PrinterHealth
 from .slip import Slip, slip_for
 
@@ -75,10 +75,19 @@ async def save_kiosk_settings(request: Request) -> Response:
     body = await read_json(request)
     v.only(body, {"printer", "public_url"})
     printer = parse_printer(v.require_object(body.get("printer", {})))
+    check_network_printer(printer, loopback=_loopback(request))
     public_url = parse_public_url(body.get("public_url"))
+    if public_url != store_of(request).public_url(site_id) and staff.role != "admin":
+        # The QR codes of every ticket lead there: an admin's decision, as the messages' public address is.
+        raise Refusal("forbidden.public_url", details={"field": "public_url"})
     await store_of(request).save(kiosk.id, printer, site_id, public_url)
     log.info("kiosk %s printer set to %s by %s", kiosk.name, printer.mode, staff.name)
     return JSONResponse(_settings_view(request, site_id, kiosk))
+
+
+def _loopback(request: Request) -> bool:
+    """The lab setting that lets a printer be on this machine (docs/configuration.md)."""
+    return config_of(request).allow_loopback_targets
 
 
 async def _send(request: Request, config: PrinterConfig, slip: Slip, kiosk: Principal) -> None:
@@ -92,7 +101,8 @@ async def _send(request: Request, config: PrinterConfig, slip: Slip, kiosk: Prin
     timeout = settings_of(request).print_timeout_seconds
     try:
         async with _printer_lock(request, where):
-            await asyncio.wait_for(asyncio.to_thread(print_slip, config, slip, timeout), timeout * 2)
+            printing = asyncio.to_thread(print_slip, config, slip, timeout, loopback=_loopback(request))
+            await asyncio.wait_for(printing, timeout * 2)
     except (PrinterFault, TimeoutError) as exc:
         error = str(exc) or f"{where}: no answer within {timeout:g} s"
         health.fault(site_id, kiosk.id, kiosk.name, where, now, error, slip.label)
@@ -142,6 +152,14 @@ async def test_print(request: Request) -> Response:
     config = parse_printer(v.require_object(body["printer"])) if "printer" in body else saved
     if not config.escpos:
         raise Refusal("not_an_escpos_printer", mode=config.mode)  # fmt: skip
+    if config.mode == "network":  # where the name leads, before anything is sent (and again as it is sent)
+        check_network_printer(config, loopback=_loopback(request))
+        try:
+            await asyncio.to_thread(printer_addresses, config, loopback=_loopback(request))
+        except PrinterAddressRefused:
+            raise Refusal("invalid_field.printer_address", host=config.host, details={"field": "host"}) from None
+        except PrinterFault:
+            pass  # a name not known on this network: answered as the fault it is, below
     sample = Slip(site.name, "Cetak uji / Test print", kiosk.name, "A-000", site.local(ctx.now()), 0, 0,
                   f"{base_url(request, site_id)}/kiosk/{site_id}")  # fmt: skip
     await _send(request, config, sample, kiosk)

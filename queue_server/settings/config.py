@@ -146,6 +146,9 @@ class Config:
     # Malls on their own boxes (docs/deployment.md, "Malls on their own boxes"). Here: the sites this server only
     # mirrors, from the log their own server sends up. There: where this server sends its sites' logs, and the
     # uplink token the mirror issued (from the environment only: never on a command line).
+    # A lab's or the tests' setting, off for a mall: kiosk printers and webhook receivers may be on this machine
+    # (loopback; printers then on any port). Staff could otherwise reach the server's own services through them.
+    allow_loopback_targets: bool = False
     mirrored: list[str] = field(default_factory=list)
     uplink_url: str | None = None
     uplink_token: str | None = field(default=None, repr=False)
@@ -199,6 +202,8 @@ class Config:
             config.ignore_hours = _flag(env, "QUEUE_IGNORE_HOURS")
         if "QUEUE_ACCESS_LOG" in env:
             config.access_log = _flag(env, "QUEUE_ACCESS_LOG")
+        if "QUEUE_ALLOW_LOOPBACK_TARGETS" in env:
+            config.allow_loopback_targets = _flag(env, "QUEUE_ALLOW_LOOPBACK_TARGETS")
         for key, value in overrides.items():
             if value is not None:
                 setattr(config, key, database_of(str(value)) if key == "database" else value)

@@ -12,6 +12,7 @@ from queue_server.application.actions import booking_status, public_status
 from queue_server.application.auth import Principal
 from queue_server.application.context import Context
 from queue_server.application.health import DeviceHealth, DeviceRegistry
+from queue_server.common import addresses
 from queue_server.common.colours import readable_pair
 from queue_server.common.jsontext import JSONResponse
 from queue_server.common.messages import DAYS_ID, MONTHS_ID, format_date, format_datetime
@@ -28,6 +29,7 @@ __all__ = [
     "MONTHS_ID",
     "PRIORITY_GROUPS",
     "Refusal",
+    "addresses",
     "Assets",
     "Context",
     "DeviceHealth",
