@@ -575,7 +575,7 @@ def cmd_webhook(args: argparse.Namespace) -> None:
         from queue_server.persistence.outbox import GATEWAY
 
         vault = Vault.from_file(config.notification_key, sealed_in_database=await storage.holds_sealed())
-        outbox = Notifications(storage, vault, 0, DeliverySettings())
+        outbox = Notifications(storage, vault, 0, DeliverySettings(loopback_targets=config.allow_loopback_targets))
         site = sites.get(args.site_id)
         if site is None:
             raise ValueError(f"unknown site {args.site_id!r}; sites: {', '.join(sites)}")

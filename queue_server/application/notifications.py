@@ -9,12 +9,13 @@ import contextlib
 import secrets
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from queue_server.application import validation as v
 from queue_server.application.auth import Principal, require
 from queue_server.application.forecasts import wait_of
 from queue_server.application.personal import mask_phone, normalise_phone
-from queue_server.common import jsontext
+from queue_server.common import addresses, jsontext
 from queue_server.common.messages import word
 from queue_server.domain.catalogue import Site
 from queue_server.domain.model import Ticket
@@ -30,6 +31,7 @@ from queue_server.persistence.port import ContactRow, StoragePort, utc_iso
 LANGUAGES = ("id", "en")
 MIN_SECRET = 24  # characters of a secret an admin brings
 FAILING_AFTER = timedelta(minutes=5)  # an endpoint still being retried after this raises an alert
+RESOLVE_SECONDS = 3.0  # a webhook's name, looked up when it is added
 WATCH_SECONDS = 5.0  # how often endpoints (and the failing ones, for the alerts) are read again
 
 
@@ -128,6 +130,7 @@ class Notifications:
         url = v.required_text(body, "url", max_len=500)
         if not url.startswith(("http://", "https://")) or len(url.split("://", 1)[1]) < 1:
             raise Refusal("invalid_webhook.url", details={"field": "url"})
+        await self._check_address(url)
         events = body.get("events")
         if isinstance(events, str):
             events = [events]
@@ -153,6 +156,29 @@ class Notifications:
         await self.store.add_endpoint(endpoint, audit)
         self.subscriptions.replace(await self.store.endpoints())
         return {"endpoint": endpoint.public(), "secret": secret}
+
+    async def _check_address(self, url: str) -> None:
+        """A webhook may not lead to this machine, a link-local address (a cloud's metadata service), multicast or
+        a reserved one (common/addresses.py): by its IP address, or by every address its name resolves to now (a
+        name that does not resolve yet is taken; each delivery checks again where it leads, deliverer.py)."""
+        try:
+            parts = urlsplit(url)
+            host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise Refusal("invalid_webhook.url", details={"field": "url"}) from None
+        if not host:
+            raise Refusal("invalid_webhook.url", details={"field": "url"})
+        loopback = self.settings.loopback_targets
+        found = addresses.literal(host)
+        if found is not None:
+            leads_to = [found]
+        else:
+            try:
+                leads_to = await asyncio.wait_for(asyncio.to_thread(addresses.resolve, host, port), RESOLVE_SECONDS)
+            except (OSError, UnicodeError, TimeoutError):
+                leads_to = []
+        if any(not addresses.webhook_may_use(address, loopback=loopback) for address in leads_to):
+            raise Refusal("invalid_webhook.address", host=host, details={"field": "url"})
 
     async def endpoints(self, principal: Principal | None, site: Site) -> list[dict[str, Any]]:
         require(principal, "webhook.manage", site.id)

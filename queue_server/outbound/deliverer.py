@@ -19,19 +19,24 @@ database shared by several processes only one delivers at a time (storage.exclus
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 import random
 import re
+import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
 
-from queue_server.common import messages
+from queue_server.common import addresses, messages
 from queue_server.domain.booking import BookingState
 from queue_server.domain.catalogue import Site
 from queue_server.domain.model import TicketState
@@ -56,6 +61,45 @@ class DeliverySettings:
     breaker_seconds: float = 30.0  # the first pause of a tripped breaker; doubled per trip, up to 300 s
     idle_seconds: float = 1.0  # a look at the outbox at least this often (other processes write it too)
     keep_days: int = 7  # sent and skipped messages are kept this long for the supervisor's figures
+    loopback_targets: bool = False  # webhook receivers on this machine: the lab setting allow_loopback_targets
+
+
+def webhook_url_usable(url: str, *, loopback: bool) -> bool:
+    """Whether a webhook's address, when it is an IP address, is one webhooks may use (common/addresses.py); a
+    name is checked by WebhookResolver when it is connected to."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    address = addresses.literal(host or "")
+    return address is None or addresses.webhook_may_use(address, loopback=loopback)
+
+
+class WebhookResolver(AbstractResolver):
+    """The system's resolver, keeping only the addresses a webhook may use: a name that leads to this machine or to
+    a link-local address (a cloud's metadata service) is not connected to, however it was registered."""
+
+    def __init__(self, *, loopback: bool) -> None:
+        self.loopback = loopback
+        self._inner = DefaultResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        found = await self._inner.resolve(host, port, family)
+        usable = [r for r in found if _usable(r["host"], self.loopback)]
+        if not usable:
+            # aiohttp keeps an OSError's strerror in the error the supervisors see, and only that
+            raise OSError(errno.EACCES, "no address a webhook may use (this machine, link-local or multicast)")
+        return usable
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+def _usable(host: str, loopback: bool) -> bool:
+    address = addresses.literal(host)
+    return address is not None and addresses.webhook_may_use(address, loopback=loopback)
 
 
 class Breaker:
@@ -143,6 +187,7 @@ class Deliverer:
         self._next_purge = 0.0
         self._next_role_check = 0.0
         self._client: aiohttp.ClientSession | None = None
+        self._hooks: aiohttp.ClientSession | None = None
         self.delivering = False  # this process holds the outbox (one process at a time on shared storage)
         self.taken = 0  # how many times it took the outbox (again after losing it)
 
@@ -164,8 +209,18 @@ class Deliverer:
         # through the proxy its environment names.
         timeout = aiohttp.ClientTimeout(total=self.settings.timeout)
         connector = aiohttp.TCPConnector(limit=256, limit_per_host=2 * self.settings.per_endpoint)
-        async with aiohttp.ClientSession(timeout=timeout, connector=connector, trust_env=True) as client:
-            self._client = client
+        # Webhooks (an admin's addresses) through a connector whose resolver keeps only the addresses they may use;
+        # the gateway is the site file's, the server administrator's (a gateway on this machine is fine).
+        hooks_connector = aiohttp.TCPConnector(
+            limit=256,
+            limit_per_host=2 * self.settings.per_endpoint,
+            resolver=WebhookResolver(loopback=self.settings.loopback_targets),
+        )
+        async with (
+            aiohttp.ClientSession(timeout=timeout, connector=connector, trust_env=True) as client,
+            aiohttp.ClientSession(timeout=timeout, connector=hooks_connector, trust_env=True) as hooks,
+        ):
+            self._client, self._hooks = client, hooks
             failing = False
             while True:
                 try:
@@ -258,7 +313,7 @@ class Deliverer:
             return Attempt(message.n, "dead", self.clock(), f"could not be built: {type(exc).__name__}")
         url, body, headers = request
         async with gate:
-            error = await self._post(url, body, headers)
+            error = await self._post(url, body, headers, hook=message.endpoint != GATEWAY)
         now = self.clock()
         breaker = self.breaker(message.endpoint)
         if error is None:
@@ -271,14 +326,17 @@ class Deliverer:
         delay = min(self.settings.retry_cap, self.settings.retry_base * 2**message.attempts)
         return Attempt(message.n, "retry", now, error, now + timedelta(seconds=random.uniform(delay / 2, delay)))  # noqa: S311
 
-    async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> str | None:
-        assert self._client is not None
+    async def _post(self, url: str, body: bytes, headers: dict[str, str], *, hook: bool = False) -> str | None:
+        """None once delivered, else what went wrong: an answer's status and reason phrase only, never its body
+        (supervisors read it, and a receiver's page is not theirs to read through the server)."""
+        client = self._hooks if hook else self._client
+        assert client is not None
         try:
-            async with self._client.post(url, data=body, headers=headers, allow_redirects=False) as response:
-                said = await response.content.read(2048)  # read, so the connection is kept for the next one
+            async with client.post(url, data=body, headers=headers, allow_redirects=False) as response:
+                await response.content.read(2048)  # read, so the connection is kept for the next one
                 if 200 <= response.status < 300:
                     return None
-                return scrub(f"HTTP {response.status}: {said.decode(errors='replace')[:200]}")
+                return scrub(f"HTTP {response.status} {response.reason or ''}".strip())
         except TimeoutError:
             return "no answer in time"
         except aiohttp.ClientError as exc:
@@ -292,6 +350,8 @@ class Deliverer:
             if found is None or not found[0].active:
                 raise _Skip("the endpoint was removed")
             endpoint, secret = found
+            if not webhook_url_usable(endpoint.url, loopback=self.settings.loopback_targets):
+                raise _Skip("its address is not one webhooks may reach (this machine, link-local or multicast)")
             body = message.payload.encode()
             return endpoint.url, body, signing.headers(message.id, secret, int(time.time()), body)
         site = self.sites.get(message.site)
