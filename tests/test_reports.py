@@ -366,3 +366,33 @@ async def test_the_operator_of_a_ticket_follows_its_counter_back_into_the_queue(
         report = await get_report(server, "from=2026-11-23")
         assert {r["id"]: r["tickets"] for r in report["by_counter"]} == {"1": 1, "2": 1}
         assert {r["id"]: r["tickets"] for r in report["by_operator"]} == {"op-disdukcapil": 1, "supervisor": 1}
+
+
+async def test_a_name_a_spreadsheet_would_run_goes_out_as_text(server: Server) -> None:
+    """An outside review: a service named =HYPERLINK(...) went out as a formula in both exports (CSV injection)."""
+    await drive_fixture(server)
+    admin = await server.login("admin")
+    current = (await server.http.get("/api/v1/sites/tegal/configuration", headers=admin)).json()
+    document = current["document"]
+    agency = next(a for a in document["agencies"] if a["id"] == "disdukcapil")
+    formula = '=HYPERLINK("https://contoh.test/x","KTP")'
+    next(s for s in agency["services"] if s["id"] == "ktp")["name"] = formula
+    agency["short_name"] = "@SUM(1+1)"
+    r = await server.http.put("/api/v1/sites/tegal/configuration", json={"version": current["version"], "document": document},
+                              headers=admin)  # fmt: skip
+    assert r.status_code == 200, r.text
+    sup = await server.login("supervisor")
+    for excel, delimiter in (("0", ","), ("1", ";")):
+        r = await server.http.get(f"/api/v1/sites/tegal/reports.csv?from=2026-11-23&to=2026-11-24&excel={excel}",
+                                  headers=sup)  # fmt: skip
+        lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=delimiter))
+        ktp = next(line for line in lines if line[:2] == ["service", "ktp"])
+        assert ktp[2] == "'" + formula and ktp[3:5] == ["5", "3"], ktp  # the name is text, the figures numbers
+        assert next(line for line in lines if line[:2] == ["agency", "disdukcapil"])[2] == "'@SUM(1+1)"
+        assert not [cell for line in lines for cell in line if cell[:1] in ("=", "+", "@", "\t", "\r")]
+        r = await server.http.get(
+            f"/api/v1/sites/tegal/ikm.csv?from=2026-11-23&to=2026-11-24&excel={excel}", headers=sup
+        )
+        lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=delimiter))
+        assert next(line for line in lines if line[:2] == ["agency", "disdukcapil"])[2] == "'@SUM(1+1)", lines
+        assert not [cell for line in lines for cell in line if cell[:1] in ("=", "+", "@", "\t", "\r")]

@@ -8,12 +8,17 @@ kept in the event log for the life of the records, which must hold no NIK and no
 1234-5678"), so that staff write "KK lama dibawa" instead. A name cannot be recognised in general (the forms say not
 to write one), but the way staff write one about a citizen can: a form of address followed by a capitalised word
 ("Ibu Siti", "Pak Budi", "IBU SITI"), or anything after "a.n." (on behalf of), is refused too.
+
+Spreadsheets: a text cell of a CSV export that begins with = + - @, a tab or a carriage return is a formula to
+Excel and LibreOffice (`=HYPERLINK(...)` as a service's name); it goes out after a single quote, as OWASP advises.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
+from typing import Any
 
 # Characters that show nothing or turn text round: controls (Cc), format characters (Cf: direction marks, zero-width
 # spaces, the byte-order mark), line and paragraph separators, private-use and lone surrogates, and the blank letters
@@ -92,3 +97,14 @@ def personal_name(text: str) -> bool:
         if word[0].isupper() and (word[1:].islower() or (word.isupper() and len(word) > 2)):  # "Siti", "SITI"
             return True
     return False
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
+
+
+def spreadsheet_row(cells: Iterable[Any]) -> list[Any]:
+    """A CSV row no spreadsheet reads as a formula: text beginning with = + - @, tab or CR gets a leading ' (numbers,
+    negative ones too, stay numbers)."""
+    return [f"'{cell}" if isinstance(cell, str) and cell.startswith(_FORMULA_START) and not _NUMBER.match(cell)
+            else cell for cell in cells]  # fmt: skip

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from queue_server.application import validation as v
+from queue_server.common.plaintext import spreadsheet_row
 from queue_server.domain.catalogue import Site
 from queue_server.domain.measures import Tally, local_day_hour, service_seconds, wait_seconds
 from queue_server.domain.model import TicketState
@@ -200,12 +201,12 @@ def to_csv(data: dict[str, Any]) -> str:
     writer.writerow(CSV_COLUMNS)
     rows = [(g, r) for g in GROUPS for r in data[f"by_{g}"]] + [("total", {"id": "", "name": "", **data["totals"]})]
     for group, row in rows:
-        writer.writerow([
+        writer.writerow(spreadsheet_row([
             group, row["id"], row["name"], row["tickets"], row["served"], row["no_show"], row["cancelled"],
             row["transferred"], row["expired"], row["open"], _minutes(row["wait"]["mean"]),
             _minutes(row["wait"]["p50"]), _minutes(row["wait"]["p90"]), _minutes(row["service"]["mean"]),
             _minutes(row["service"]["p50"]), _minutes(row["service"]["p90"]),
-        ])  # fmt: skip
+        ]))  # fmt: skip
     writer.writerow([])
     writer.writerow(("arrivals_day", "hour", "arrivals"))
     for cell in data["arrivals"]["by_day_hour"]:

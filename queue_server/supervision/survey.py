@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from queue_server.application.validation import FIRST_DAY, LAST_DAY
+from queue_server.common.plaintext import spreadsheet_row
 from queue_server.domain import skm
 from queue_server.domain.catalogue import Site
 from queue_server.domain.model import Ticket, TicketState
@@ -296,10 +297,11 @@ def ikm_csv(data: dict[str, Any]) -> str:
     rows += [("agency", r) for r in data["by_agency"]] + [("service", r) for r in data["by_service"]]
     for level, row in rows:
         if not row["respondents"]:
-            writer.writerow([level, row["id"], row["name"], 0, *[""] * len(ids), "", "", "", "", *sample(row)])
+            writer.writerow(spreadsheet_row([level, row["id"], row["name"], 0, *[""] * len(ids), "", "", "", "",
+                                             *sample(row)]))  # fmt: skip
             continue
-        writer.writerow([
+        writer.writerow(spreadsheet_row([
             level, row["id"], row["name"], row["respondents"], *[f"{v:.4f}" for v in row["nrr"]],
             f"{row['ikm']:.4f}", f"{row['score']:.2f}", row["grade"]["letter"], row["grade"]["name"], *sample(row),
-        ])  # fmt: skip
+        ]))  # fmt: skip
     return out.getvalue()

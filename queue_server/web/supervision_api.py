@@ -19,6 +19,7 @@ from queue_server.application.actions import set_running_text
 from queue_server.application.auth import require, require_across
 from queue_server.application.context import Context
 from queue_server.common.jsontext import JSONResponse
+from queue_server.common.plaintext import spreadsheet_row
 from queue_server.domain.catalogue import Site
 from queue_server.domain.decide import find_ticket
 from queue_server.domain.model import Ticket
@@ -77,7 +78,7 @@ def _for_excel(text: str) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     for row in csv.reader(io.StringIO(text)):
-        writer.writerow([cell.replace(".", ",") if _DECIMAL.match(cell) else cell for cell in row])
+        writer.writerow(spreadsheet_row(cell.replace(".", ",") if _DECIMAL.match(cell) else cell for cell in row))
     return out.getvalue()
 
 
