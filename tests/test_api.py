@@ -379,6 +379,10 @@ BAD_REQUESTS = [
     ("POST", "/api/v1/auth/login", "none", {"username": "admin", "password": "wrong-password"}, 401, "bad_credentials"),
     ("POST", "/api/v1/auth/login", "none", {"username": "nobody", "password": "whatever1"}, 401, "bad_credentials"),
     ("POST", "/api/v1/auth/login", "none", {"username": ["admin"], "password": "x"}, 422, "invalid_field"),
+    # A lone UTF-16 surrogate escape is not text: it was read, then an answer quoting it failed (500).
+    ("POST", "/api/v1/auth/login", "none", rb'{"username": "\ud800", "password": "x"}', 400, "malformed_json"),
+    ("POST", "/api/v1/sites/tegal/bookings", "none", rb'{"service": "ktp", "day": "2026-11-24", "slot": "10:00", "nik": "3328015507900001", "\udfff": 1}', 400, "malformed_json"),
+    ("POST", "/api/v1/sites/tegal/bookings", "none", rb'{"service": "\ud83d", "day": "2026-11-24"}', 400, "malformed_json"),
 ]  # fmt: skip
 
 

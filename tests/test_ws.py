@@ -521,6 +521,8 @@ async def test_bad_hellos_get_an_error_frame_and_close_4003(server: Server) -> N
         ("this is not json", "bad_frame"),
         ('{"type": "hello", "role": "display"', "bad_frame"),
         (b'{"type": "hello"}', "bad_frame"),  # binary frame
+        ("[" * 20_000 + "]" * 20_000, "bad_frame"),  # nested past any parser's depth (was a RecursionError)
+        ('{"type": "hello", "role": "display", "site": "tegal", "token": "\\ud800"}', "bad_frame"),  # not text
         ({"type": "ping"}, "hello_expected"),
         ({"role": "display", "site": "tegal", "token": LOBBY}, "hello_expected"),
         ([{"type": "hello"}], "hello_expected"),
@@ -568,6 +570,8 @@ async def test_bad_frames_after_hello_get_an_error_and_the_connection_stays(serv
     async with follow(server, token=LOBBY) as display:
         bad: list[tuple[Any, str]] = [
             ("{not json", "bad_frame"),
+            ("[" * 20_000 + "]" * 20_000, "bad_frame"),
+            ('{"type": "ping", "x": "\\udc00"}', "bad_frame"),
             ("[1, 2]", "bad_frame"),
             ('"just text"', "bad_frame"),
             ("{}", "bad_frame"),

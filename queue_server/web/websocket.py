@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +22,7 @@ from queue_server.application.auth import Principal, require
 from queue_server.application.context import Context
 from queue_server.application.health import AUDIO_STATES, DeviceHealth
 from queue_server.application.views import site_state_view
+from queue_server.common import jsontext
 from queue_server.domain.refusal import Refusal
 from queue_server.live import wire, wsframes
 from queue_server.live.hub import NOTICE, Follow, Subscription
@@ -192,8 +192,8 @@ class Connection:
         if text is None:  # a binary frame
             raise Refused(Refusal("bad_frame.binary"))
         try:
-            hello = json.loads(text)
-        except json.JSONDecodeError:
+            hello = jsontext.loads(text)
+        except (ValueError, RecursionError):  # not JSON, a lone surrogate, nested past 1,024 levels
             raise Refused(Refusal("bad_frame")) from None
         if not isinstance(hello, dict) or hello.get("type") != "hello":
             raise Refused(Refusal("hello_expected"))
@@ -375,8 +375,8 @@ class Connection:
                 await self.send(error_frame(Refusal("bad_frame.binary")))
                 continue
             try:
-                frame = json.loads(text)
-            except json.JSONDecodeError:
+                frame = jsontext.loads(text)
+            except (ValueError, RecursionError):  # as in the hello
                 await self.send(error_frame(Refusal("bad_frame")))
                 continue
             if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
