@@ -212,6 +212,20 @@ async def test_guessing_booking_codes_is_cut_short(server: Server) -> None:
     assert (await server.http.get("/b/BK-AAAA99")).status_code == 429
 
 
+async def test_guessing_codes_at_check_in_is_cut_short(server: Server) -> None:
+    """An outside review: check-in by code (a kiosk's token sits on a public screen) had no limit, while the public
+    look-up had. One kiosk or staff account may try 30 codes a minute; the 31st is refused, and others go on."""
+    statuses = []
+    for n in range(32):
+        r = await server.http.post(f"/api/v1/sites/tegal/bookings/BK-ZZZZ{n:02d}/check-in", headers=bearer(KIOSK))
+        statuses.append(r.status_code)
+    assert set(statuses[:30]) == {404} and set(statuses[30:]) == {429}, statuses
+    assert "Terlalu banyak" in r.json()["error"]["message"]
+    supervisor = await server.login("supervisor")
+    r = await server.http.post("/api/v1/sites/tegal/bookings/BK-ZZZZ99/check-in", headers=supervisor)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_booking", r.text
+
+
 async def test_check_in_at_the_kiosk(site: Server) -> None:
     server = site
     code = (await book(server, 7)).json()["booking"]["code"]

@@ -43,6 +43,7 @@ from queue_server.web.outbox_api import ROUTES as OUTBOX_ROUTES
 from queue_server.web.requests import (
     bearer,
     ctx_of,
+    limit_check_ins,
     limit_code_lookups,
     outcome_response,
     principal_of,
@@ -354,6 +355,7 @@ async def post_check_in(request: Request) -> Response:
     site_id = request.path_params["site"]
     ctx.site(site_id)
     principal = await principal_of(request)
+    limit_check_ins(request, principal)
     return outcome_response(await check_in(ctx, principal, site_id, request.path_params["code"]))
 
 

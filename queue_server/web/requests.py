@@ -39,6 +39,7 @@ class ServerState:
     parse_site: Parse  # a configuration document from the web into a Site, as the site files were
     # A booking code (30 bits) is enough to see and cancel a booking: lookups and cancels by code, per address.
     code_lookups: RateLimit = field(default_factory=lambda: RateLimit(CODE_LOOKUPS_PER_MINUTE, 60))
+    check_ins: RateLimit = field(default_factory=lambda: RateLimit(CODE_LOOKUPS_PER_MINUTE, 60))  # per principal
     ctx: Context | None = None
     metrics: Metrics = field(default_factory=Metrics)
     monitor: Monitor | None = None
@@ -49,6 +50,14 @@ def limit_code_lookups(request: Request) -> None:
     """Refuses (429) an address that tries more booking codes than a citizen ever would: guessing codes at the
     server's speed would otherwise find live bookings within minutes."""
     if not server_of(request.app).code_lookups.allow(request.client.host if request.client else "unknown"):
+        raise Refusal("too_many_requests")
+
+
+def limit_check_ins(request: Request, principal: Principal | None) -> None:
+    """Refuses (429) a kiosk or staff account that tries more booking codes at check-in than a kiosk's line of
+    citizens ever could, as `limit_code_lookups` does for an address: a kiosk token (on a public screen) would
+    otherwise guess codes at the server's speed. Unauthenticated calls are refused (401) before any code is read."""
+    if principal is not None and not server_of(request.app).check_ins.allow(f"{principal.kind}:{principal.id}"):
         raise Refusal("too_many_requests")
 
 
