@@ -258,7 +258,6 @@ async def test_a_batch_out_of_step_or_malformed_changes_nothing(database: Path |
             "a ticket of another site": [issued(site="brebes")],
             "a number too large": [issued(number=2**40)],
             "a NUL in a label": [issued(label="A-\x00")],
-            "a lone surrogate": [issued(label="A-\ud800")],
             "a label of 3 MB": [issued(label="A" * 3_000_000)],
             "an unknown channel": [issued(channel="bogus")],
             "two tickets with one number": [issued(), {**issued(id="other"), "seq": 10}],
@@ -291,6 +290,11 @@ async def test_a_batch_out_of_step_or_malformed_changes_nothing(database: Path |
             assert error["code"] == "uplink_event_invalid", (what, error)
             assert "Tidak ada peristiwa dari kiriman ini yang disimpan" in error["message"], (what, error)
             assert error["details"]["seq"] in (8, 9, 10, 2**63), (what, error)  # the event refused, its seq at the mall
+        # A lone surrogate ("\\ud800" in the JSON text) is no text at all: the body is malformed, before any event.
+        text = json.dumps({"after": 7, "events": [running_text(8), issued(label="A-\ud800")]})
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", content=text.encode(),
+                                   headers={**token, "Content-Type": "application/json"})  # fmt: skip
+        assert r.status_code == 400 and r.json()["error"]["code"] == "malformed_json", r.text
         for body in ({"after": -1, "events": [running_text(8)]}, {"after": 7, "events": []},
                      {"after": 7, "events": [{"seq": 8}]}, {"after": 7, "events": [running_text(8)], "extra": 1}):  # fmt: skip
             r = await mirror.http.post("/api/v1/sites/tegal/uplink", json=body, headers=token)
