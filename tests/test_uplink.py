@@ -320,6 +320,62 @@ async def test_a_batch_out_of_step_or_malformed_changes_nothing(database: Path |
         assert (await send(8, [running_text(9)])).status_code == 401
 
 
+# The mall's site as an older copy on the mirror has it: Kartu Keluarga (kk) not yet there, so the mirror refuses
+# (422) every batch holding a kk ticket, while it still answers where its copy ends.
+TEGAL_WITHOUT_KK = """
+[site]
+id = "tegal"
+name = "MPP Kabupaten Tegal"
+timezone = "Asia/Jakarta"
+[site.hours]
+mon = ["07:30-15:30"]
+
+[[agencies]]
+id = "disdukcapil"
+name = "Dinas Kependudukan dan Pencatatan Sipil"
+  [[agencies.services]]
+  id = "ktp"
+  name = "KTP Elektronik"
+  prefix = "A"
+  [[agencies.counters]]
+  id = "1"
+  services = ["ktp"]
+
+[[screens]]
+id = "lobby"
+name = "Layar lobi"
+"""
+
+
+def tegal_without_kk(tmp_path: Path) -> Path:
+    path = tmp_path / "tegal-without-kk.toml"
+    path.write_text(TEGAL_WITHOUT_KK)
+    return path
+
+
+async def test_a_mirror_refusing_every_batch_raises_the_alert_at_the_mall(database: Path | str, tmp_path: Path) -> None:
+    """An outside review: a mirror that answers where its copy ends (GET) but refuses every batch (422) was taken
+    for one that works at each GET, so the failure started again at every try and the supervisor's alert never
+    came, while the log said "works again" and "failed" in turn."""
+    async with running_server(database, site_files=[tegal_without_kk(tmp_path)], mirrored=["tegal"]) as mirror:
+        token = await uplink_token(mirror)
+        async with mall_of(mirror.url, token, tmp_path) as mall:
+            await mall.issue("ktp")
+            await caught_up(mall, mirror)
+            await mall.issue("kk")
+            uplink = mall.ctx.uplink
+            status = uplink.status["tegal"]
+            await eventually(lambda: "uplink_event_invalid" in (status.last_error or ""), "the mirror refused")
+            asked = status.contacted
+            mall.clock.advance(minutes=3)
+            await eventually(lambda: status.contacted > asked, "the box asked where the copy ends again")
+            await eventually(lambda: uplink.failing("tegal", mall.clock()) is not None, "a failure all along")
+            alerts = mall.app.state.server.monitor.figures("tegal")["alerts"]
+            said = [a["message"] for a in alerts if a["kind"] == "uplink_failing"]
+            assert said and "belum terkirim ke server pusat sejak pukul 09.00" in said[0], alerts
+            assert "uplink_event_invalid" in said[0], said
+
+
 async def test_retention_at_the_mall_keeps_what_the_mirror_lacks(tmp_path: Path) -> None:
     # A mirror that never answers (nothing listens on the port).
     async with mall_of("http://127.0.0.1:9", "d_uplink_nowhere", tmp_path) as mall:

@@ -218,11 +218,13 @@ class Uplink:
             status.fingerprint = await self._same_history(site, mirrored, answer.get("fingerprint"))
             status.acknowledged, status.verified = mirrored, True
             status.surveys = _cursor(answer.get("surveys"))
-            self._succeeded(site)
+            status.contacted = time.monotonic()  # an answer, not yet a success: the mirror may refuse the batch
         assert status.acknowledged is not None
         rows = await self.storage.event_rows_after(site, status.acknowledged, BATCH)
         if not rows:
-            return await self._send_surveys(http, site)  # once the log is up: answers refer to its tickets
+            sent = await self._send_surveys(http, site)  # once the log is up: answers refer to its tickets
+            self._succeeded(site)  # nothing of the log is left to send
+            return sent
         events: list[dict[str, Any]] = []
         size = 0
         for seq, kind, at, data in rows:
@@ -269,7 +271,6 @@ class Uplink:
         answers = [dict(zip(SURVEY_FIELDS, row, strict=True)) | {"answers": json.loads(row[7])} for row in rows]
         answer = await self._call(http, "POST", site, {"answers": answers}, "/surveys")
         status.surveys = _cursor(answer.get("newest"))
-        self._succeeded(site)
         return True
 
     async def _call(
