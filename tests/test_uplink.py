@@ -376,6 +376,19 @@ async def test_a_mirror_refusing_every_batch_raises_the_alert_at_the_mall(databa
             assert "uplink_event_invalid" in said[0], said
 
 
+def test_boxes_retry_apart_on_a_doubling_schedule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An outside review: every box waited exactly 1, 2, 4 ... 60 s after a failure, so 300 malls' boxes cut off by
+    one national outage would all try again in the same second, again and again. Each wait is now drawn from the
+    upper half of the doubling schedule."""
+    monkeypatch.setattr(uplink_module, "RETRY_FIRST", 1.0)
+    monkeypatch.setattr(uplink_module, "RETRY_CAP", 60.0)
+    for failures, whole in ((1, 1.0), (2, 2.0), (3, 4.0), (6, 32.0), (7, 60.0), (500, 60.0), (10**9, 60.0)):
+        waits = [uplink_module.retry_delay(failures) for _ in range(300)]
+        assert all(whole / 2 <= wait <= whole for wait in waits), (failures, min(waits), max(waits))
+        assert len(set(waits)) > 250, "300 boxes do not wait the same"
+        assert max(waits) - min(waits) > whole / 4, "spread over the range, not bunched"
+
+
 async def test_retention_at_the_mall_keeps_what_the_mirror_lacks(tmp_path: Path) -> None:
     # A mirror that never answers (nothing listens on the port).
     async with mall_of("http://127.0.0.1:9", "d_uplink_nowhere", tmp_path) as mall:

@@ -20,6 +20,7 @@ import contextlib
 import json
 import logging
 import math
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +37,9 @@ log = logging.getLogger(__name__)
 BATCH = 500  # events per request
 BATCH_BYTES = 1024 * 1024  # and about this much JSON at most (the mirror takes up to 4 MiB)
 IDLE_SECONDS = 5.0  # looked at this often without a commit to wake it (another process's events, on shared storage)
-RETRY_FIRST, RETRY_CAP = 1.0, 60.0  # seconds: after a failure, doubling up to the cap
+# Seconds after a failure: doubling up to the cap, each wait drawn between its half and its whole (retry_delay), so
+# that the hundreds of boxes a national outage stopped together do not all try again in the same second.
+RETRY_FIRST, RETRY_CAP = 1.0, 60.0
 # A quiet mall still says it is there this often (the mirror's "heard from"), and checks where the mirror's copy
 # ends: a mirror restored from an older backup gets the events it lost again.
 HEARTBEAT_SECONDS = 60.0
@@ -83,6 +86,13 @@ class UplinkStatus:
         if self.failing_since is None and now - said_at > ALERT_AFTER:
             self.failing_since = said_at
             self.last_error = "no process of this server has sent the log since then (is one stuck?)"
+
+
+def retry_delay(failures: int) -> float:
+    """How long to wait after the `failures`-th failure in a row (1, 2, ...): RETRY_FIRST doubled each time, at most
+    RETRY_CAP, with "equal jitter" (a random point of its upper half)."""
+    delay = min(RETRY_CAP, RETRY_FIRST * 2.0 ** min(max(failures - 1, 0), 32))
+    return random.uniform(delay / 2, delay)  # noqa: S311 (spreading retries, not a secret)
 
 
 def _moment(text: Any) -> datetime | None:
@@ -181,7 +191,7 @@ class Uplink:
         self._said, self._said_at = failures, time.monotonic()
 
     async def _send_forever(self, role: Any) -> None:
-        delay = RETRY_FIRST
+        failures = 0
         timeout = aiohttp.ClientTimeout(total=30)
         async with aiohttp.ClientSession(timeout=timeout) as http:
             await self._share()  # at once: what an earlier run said is not taken for now while the mirror is asked
@@ -196,10 +206,10 @@ class Uplink:
                         self._failed(site, exc)
                 await self._share()
                 if failed:
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, RETRY_CAP)
+                    failures += 1
+                    await asyncio.sleep(retry_delay(failures))
                     continue
-                delay = RETRY_FIRST
+                failures = 0
                 if not sent:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), IDLE_SECONDS)
