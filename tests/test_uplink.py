@@ -28,6 +28,7 @@ from queue_server.domain import events as ev
 from queue_server.domain.decide import decide
 from queue_server.domain.events import Event
 from queue_server.domain.refusal import Refusal
+from queue_server.domain.relay import withheld
 from queue_server.domain.state import SiteState, apply
 from queue_server.outbound import uplink as uplink_module
 from queue_server.settings.config import Config
@@ -66,9 +67,14 @@ async def log_of(s: Server, *, relayed: bool = False) -> list[tuple[Any, ...]]:
     return out
 
 
+async def sent_of(mall: Server) -> list[tuple[Any, ...]]:
+    """The mall's events as its mirror is to hold them: without the citizens' links and staff's notes."""
+    return [(seq, kind, withheld(data)) for seq, kind, data in await log_of(mall)]
+
+
 async def caught_up(mall: Server, mirror: Server) -> None:
     async def same() -> bool:
-        return await log_of(mirror, relayed=True) == await log_of(mall)
+        return await log_of(mirror, relayed=True) == await sent_of(mall)
 
     await eventually(same, "the mirror holds the mall's log")
 
@@ -389,6 +395,66 @@ def test_boxes_retry_apart_on_a_doubling_schedule(monkeypatch: pytest.MonkeyPatc
         assert max(waits) - min(waits) > whole / 4, "spread over the range, not bunched"
 
 
+async def test_the_mirror_holds_no_citizen_s_link_and_no_note(database: Path | str, tmp_path: Path) -> None:
+    """An outside review: every ticket the mall relayed carried its citizen's link (`token`: whoever holds it can
+    cancel the ticket, answer its survey, leave a phone number for it) and staff's free text (a transfer's or a
+    parked ticket's note, a cancellation's reason) to the mirror, which needs neither for any figure."""
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = await uplink_token(mirror)
+        async with mall_of(mirror.url, token, tmp_path) as mall:
+            operator = await mall.login("op-disdukcapil")
+            assert (await mall.command(operator, "1", "open")).status_code == 200
+            tickets = [(await mall.issue(service))["ticket"] for service in ("ktp", "ktp", "kk")]
+            assert (await mall.command(operator, "1", "call_next")).status_code == 200
+            r = await mall.command(operator, "1", "park", note="menunggu fotokopi berkas")
+            assert r.status_code == 200, r.text
+            assert (await mall.command(operator, "1", "call_next")).status_code == 200
+            r = await mall.command(operator, "1", "transfer", target_service="akta", note="lanjut ke akta kelahiran")
+            assert r.status_code == 200, r.text
+            r = await mall.http.post(f"/api/v1/sites/tegal/tickets/{tickets[2]['id']}/actions", headers=operator,
+                                     json={"action": "cancel", "reason": "berkas belum lengkap"})  # fmt: skip
+            assert r.status_code == 200, r.text
+            await caught_up(mall, mirror)
+
+            secrets = [t["token"] for t in tickets] + ["fotokopi", "akta kelahiran", "belum lengkap"]
+            mall_log = json.dumps(await log_of(mall))
+            assert all(secret in mall_log for secret in secrets), "the mall's own log keeps them"
+            held = json.dumps(await log_of(mirror, relayed=True))
+            held += json.dumps(await mirror.ctx.storage.fetch_all("SELECT token, doc FROM tickets WHERE site = ?",
+                                                                  ("tegal",)))  # fmt: skip
+            assert not [secret for secret in secrets if secret in held], held
+            # The figures are the mall's all the same.
+            states = sorted(t.state.value for t in mirror.ctx.state("tegal").tickets.values())
+            assert states == ["cancelled", "parked", "transferred", "waiting"], states
+            # No ticket page on the mirror for the mall's citizens; the mall's own serves them.
+            for url in (f"/api/v1/tickets/{tickets[0]['token']}", f"/t/{tickets[0]['token']}"):
+                assert (await mirror.http.get(url)).status_code == 404, url
+                assert (await mall.http.get(url)).status_code == 200, url
+
+
+async def test_an_earlier_box_s_links_and_notes_are_not_kept(database: Path | str) -> None:
+    """A box of an earlier release still sends them: the mirror keeps neither, and a link its copy holds from
+    before opens no ticket page there."""
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = bearer(await uplink_token(mirror))
+        link = "L" * 24
+        ticket = {**real_ticket(), "token": link, "note": "Ibu pemohon titip berkas di loket"}
+        cancelled = {**ticket, "state": "cancelled", "finished_at": "2026-11-23T02:05:00+00:00"}
+        events = [{**running_text(1), "type": "ticket.issued", "data": {"ticket": ticket}},
+                  {**running_text(2), "type": "ticket.cancelled", "data": {"ticket": cancelled,
+                                                                          "reason": "Ibu pemohon pulang"}}]  # fmt: skip
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 0, "events": events}, headers=token)
+        assert r.status_code == 200, r.text
+        held = json.dumps(await log_of(mirror, relayed=True))
+        rows = await mirror.ctx.storage.fetch_all("SELECT token, doc FROM tickets WHERE site = ?", ("tegal",))
+        assert [row[0] for row in rows] == [""] and link not in held + json.dumps(rows)
+        assert "pemohon" not in held + json.dumps(rows)
+        # A copy made before links were withheld still holds one: no page opens with it.
+        await mirror.ctx.storage.execute("UPDATE tickets SET token = ? WHERE site = ?", (link, "tegal"))
+        assert (await mirror.http.get(f"/api/v1/tickets/{link}")).status_code == 404
+        assert (await mirror.http.get(f"/t/{link}")).status_code == 404
+
+
 async def test_retention_at_the_mall_keeps_what_the_mirror_lacks(tmp_path: Path) -> None:
     # A mirror that never answers (nothing listens on the port).
     async with mall_of("http://127.0.0.1:9", "d_uplink_nowhere", tmp_path) as mall:
@@ -475,9 +541,15 @@ async def test_an_event_already_relayed_is_named_by_its_seq_at_the_mall(database
         r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 0, "events": events}, headers=token)
         assert r.status_code == 200, r.text
         assert [e[0] for e in await log_of(mirror, relayed=True)] == [5, 11]
-        r = await mirror.http.get("/api/v1/sites/tegal/uplink", headers=token)
+        r = await mirror.http.get("/api/v1/sites/tegal/uplink", params={"newest": 11}, headers=token)
         fingerprint = uplink_module.fingerprint("site.running_text", {"text": "b"})  # as the mall's log holds it
-        assert r.json() == {"site": "tegal", "mirrored": True, "after": 11, "surveys": None, "fingerprint": fingerprint}
+        assert r.json() == {"site": "tegal", "mirrored": True, "after": 11, "surveys": None, "fingerprint": fingerprint,
+                            "protocol": 2}  # fmt: skip
+        # A box of an earlier release says not where its log ends: it fingerprints events whole, and gets none.
+        r = await mirror.http.get("/api/v1/sites/tegal/uplink", headers=token)
+        assert r.json()["fingerprint"] is None
+        r = await mirror.http.get("/api/v1/sites/tegal/uplink", params={"newest": "-1"}, headers=token)
+        assert r.status_code == 422 and r.json()["error"]["details"] == {"field": "newest"}, r.text
 
 
 async def test_a_change_of_configuration_at_the_mall_reaches_the_mirror(database: Path | str, tmp_path: Path) -> None:
@@ -544,21 +616,23 @@ async def test_a_mall_touches_nothing_of_another_mall_and_stays_mirrored(databas
     async with running_server(database, site_files=files, mirrored=["tegal"]) as mirror:
         token = bearer(await uplink_token(mirror))
         brebes_ticket = await issue(mirror, "brebes", "ktp")  # a mall hosted on the mirroring server
+        # The mall's ticket with the link of the hosted mall's ticket: the link is not kept (a mirror keeps none), so
+        # it still opens the hosted mall's ticket, and only that.
         link = {
             **running_text(1),
             "type": "ticket.issued",
             "data": {"ticket": {**real_ticket(), "token": brebes_ticket["token"]}},
         }
         r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 0, "events": [link]}, headers=token)
-        assert r.status_code == 422 and "a ticket link (token), another's here" in r.json()["error"]["message_en"], (
-            r.text
-        )
+        assert r.status_code == 200, r.text
+        r = await mirror.http.get(f"/api/v1/tickets/{brebes_ticket['token']}")
+        assert r.status_code == 200 and r.json()["ticket"]["id"] == brebes_ticket["id"], r.text
         stolen = {
-            **running_text(1),
+            **running_text(2),
             "type": "ticket.issued",
             "data": {"ticket": {**real_ticket(), "id": brebes_ticket["id"]}},
         }
-        r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 0, "events": [stolen]}, headers=token)
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 1, "events": [stolen]}, headers=token)
         assert r.status_code == 422 and "another's here" in r.json()["error"]["message_en"], r.text
         answer = {"ticket": brebes_ticket["id"], "day": "2026-11-23", "service": "ktp", "agency": "disdukcapil",
                   "counter": "1", "channel": "tablet", "answered_at": "2026-11-23T02:00:00+00:00", "answers": [1] * 9}  # fmt: skip
@@ -566,10 +640,7 @@ async def test_a_mall_touches_nothing_of_another_mall_and_stays_mirrored(databas
         assert r.status_code == 422 and "was not sent here" in r.json()["error"]["message_en"], r.text
         assert (await issue(mirror, "brebes", "ktp"))["label"] == "A-002", "the hosted mall goes on untouched"
 
-        # The mall's own ticket, then an answer for it from a clock a day ahead: refused, not kept.
-        own = {**running_text(1), "type": "ticket.issued", "data": {"ticket": real_ticket()}}
-        r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 0, "events": [own]}, headers=token)
-        assert r.status_code == 200, r.text
+        # An answer for the mall's own ticket from a clock a day ahead: refused, not kept.
         ahead = {**answer, "ticket": real_ticket()["id"], "answered_at": "2026-11-24T02:00:00+00:00"}
         r = await mirror.http.post("/api/v1/sites/tegal/uplink/surveys", json={"answers": [ahead]}, headers=token)
         assert r.status_code == 422 and "its clock ahead?" in r.json()["error"]["message_en"], r.text
@@ -674,7 +745,9 @@ def test_every_kind_of_event_a_mall_makes_is_taken_and_makes_the_same_state() ->
             apply(mirror, event)
         after = batch[-1].seq
     assert mirror.relayed_head == log[-1].seq
-    assert mirror.tickets == mall.tickets and mirror.bookings == mall.bookings
+    # Each ticket as the mall has it, but for its citizen's link and staff's note (domain/relay.withheld).
+    assert mirror.tickets == {key: replace(t, token="", note=None) for key, t in mall.tickets.items()}
+    assert mirror.bookings == mall.bookings and not mirror.by_token
     assert mirror.counters == mall.counters and mirror.closed_days == mall.closed_days
     assert mirror.current_running_text == mall.current_running_text
 

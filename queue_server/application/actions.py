@@ -22,7 +22,7 @@ from queue_server.domain.decide import checkin_window, find_ticket
 from queue_server.domain.events import Event
 from queue_server.domain.model import OPEN_STATES, Ticket, TicketState
 from queue_server.domain.refusal import Refusal
-from queue_server.domain.relay import MAX_EVENTS, fingerprint, invalid_event
+from queue_server.domain.relay import FINGERPRINT_PREFIX, MAX_EVENTS, fingerprint, invalid_event
 from queue_server.domain.state import SOURCE_SEQ, SiteState
 from queue_server.domain.wait import WaitEstimate
 from queue_server.live import wire
@@ -634,9 +634,15 @@ def _checked_in_already(ctx: Context, site_id: str, code: str) -> Outcome | None
 # --- a mall on its own box, mirrored here --------------------------------------------------------------------
 
 
-async def uplink_head(ctx: Context, principal: Principal | None, site_id: str) -> dict[str, Any]:
+# What this server's uplink routes speak: 2 withholds a ticket's link and staff's notes (domain/relay.withheld)
+# and fingerprints events without them (an earlier release's box says no `newest`, and gets no fingerprint).
+UPLINK_PROTOCOL = 2
+
+
+async def uplink_head(ctx: Context, principal: Principal | None, site_id: str, newest: int | None) -> dict[str, Any]:
     """Where this server's copy of a mirrored mall's log ends: the mall's next batch continues from `after`. Also
-    the uplink's heartbeat while the mall is quiet (its last-seen time: the national view's "heard from")."""
+    the uplink's heartbeat while the mall is quiet (its last-seen time: the national view's "heard from").
+    `newest`: where the box's own log ends, as a box of this release says."""
     ctx.site(site_id)
     principal = require(principal, "site.relay", site_id)
     await ctx.accounts.device_seen(principal)
@@ -646,7 +652,8 @@ async def uplink_head(ctx: Context, principal: Principal | None, site_id: str) -
         "site": site_id,
         "mirrored": state.mirrored,
         "after": after,
-        "fingerprint": await _copy_ends(ctx, site_id, after),
+        "fingerprint": await _copy_ends(ctx, site_id, after) if newest is not None else None,
+        "protocol": UPLINK_PROTOCOL,
     }
 
 
@@ -671,7 +678,7 @@ async def relay_events(ctx: Context, principal: Principal | None, site_id: str, 
     if after is None:
         raise Refusal("invalid_field.required", details={"field": "after"})
     theirs = v.text(body, "fingerprint", required=False, max_len=64)  # of the mall's event `after`, as its log has it
-    if theirs is not None and after == ctx.state(site_id).relayed_head:
+    if theirs is not None and theirs.startswith(FINGERPRINT_PREFIX) and after == ctx.state(site_id).relayed_head:
         ours = await _copy_ends(ctx, site_id, after)
         if ours is not None and ours != theirs:
             raise Refusal("uplink_forked", after=after, details={"after": after})
@@ -694,22 +701,17 @@ async def _none_of_another_site(ctx: Context, site_id: str, events: tuple[Event,
     bookings = {b["id"]: (e, b.get("code")) for e in events if isinstance(b := e.data.get("booking"), dict)
                 and isinstance(b.get("id"), str)}  # fmt: skip
     codes = {code: booking for booking, (_, code) in bookings.items() if isinstance(code, str)}
-    tokens = {t["token"]: e for e in events for k in ("ticket", "new_ticket") if isinstance(t := e.data.get(k), dict)
-              and isinstance(t.get("token"), str)}  # fmt: skip
     if not tickets and not bookings:
         return
-    named = await ctx.storage.rows_named(list(tickets), list(bookings), list(codes), list(tokens))
+    named = await ctx.storage.rows_named(list(tickets), list(bookings), list(codes))
     for table, row_id, site, code in named:
-        if table == "tokens" and site != site_id:  # a citizen's link elsewhere: it would show this mall's ticket
-            event = tokens[row_id]
-        elif table == "tickets" and site != site_id:
+        if table == "tickets" and site != site_id:
             event = tickets[row_id]
         elif table == "bookings" and (site != site_id or (code in codes and codes[code] != row_id)):
             event = bookings[row_id][0] if row_id in bookings else bookings[codes[str(code)]][0]
         else:
             continue
-        what = "a ticket link (token)" if table == "tokens" else f"{table[:-1]} {row_id}"  # a link is never shown
-        raise Refusal("uplink_event_invalid", seq=event.seq, why=f"it names {what}, another's here",
+        raise Refusal("uplink_event_invalid", seq=event.seq, why=f"it names {table[:-1]} {row_id}, another's here",
                       details={"seq": event.seq})  # fmt: skip
 
 

@@ -150,7 +150,7 @@ def _checked(site: Site, event: Event, now: datetime) -> Event:
         raise invalid_event(
             event.seq, f"its time is before 2000 or more than {AHEAD} after this server's clock (the mall's clock?)"
         )
-    data = event.data
+    data = withheld(event.data)  # whatever an earlier release's box still sends
     for prefix, key in _NEEDS.items():
         if event.type.startswith(prefix) and not isinstance(data.get(key), dict):
             raise invalid_event(event.seq, f"a {event.type} event carries a {key!r} object")
@@ -286,14 +286,42 @@ def _known(site: Site, event: Event, objects: dict[str, Any]) -> None:
         raise invalid_event(event.seq, f"it is of counter {counter.id!r}, which {site.id} does not have")
 
 
+# What a mall's server never sends up (withheld): in a ticket's snapshot, and in an event's data.
+_WITHHELD_TICKET: dict[str, Any] = {"token": "", "note": None}
+_WITHHELD_EVENT: dict[str, Any] = {"reason": None}
+
+
+def withheld(data: Mapping[str, Any]) -> dict[str, Any]:
+    """An event's data as a mall's server sends it up and its mirror keeps it: without what none of the mirror's
+    figures need and nobody there may hold. A ticket's `token` is the citizen's link (whoever holds it can cancel
+    the ticket, answer its survey, leave a phone number for it): sent as "" (the mirror serves no ticket page, and
+    a ticket's shape stays); its `note` and a cancellation's `reason` are staff's free text about a citizen: sent as
+    null. The mall's own log keeps them. The same again gives the same."""
+    out = dict(data)
+    for key in ("ticket", "new_ticket"):
+        ticket = out.get(key)
+        if isinstance(ticket, dict) and (ticket.get("token") or ticket.get("note") is not None):
+            out[key] = {**ticket, **{k: v for k, v in _WITHHELD_TICKET.items() if k in ticket}}
+    for key, value in _WITHHELD_EVENT.items():
+        if out.get(key) is not None:
+            out[key] = value
+    return out
+
+
+# The fingerprints of this release: of an event as the mirror keeps it (withheld). An earlier release's box sends
+# its own, of the event whole; the mirror no longer holds what it was made of, and leaves it unchecked.
+FINGERPRINT_PREFIX = "2:"
+
+
 def fingerprint(type_: str, data: Mapping[str, Any]) -> str:
-    """One event of a mall's log as its own server and its mirror both hold it (the mirror's with SOURCE_SEQ added).
+    """One event of a mall's log as its own server and its mirror both hold it (the mirror's with SOURCE_SEQ added),
+    counted without what is withheld from the mirror (so the mall's whole event and the mirror's copy agree).
     Where the copy ends, the two must agree: a box restored from an older backup and written on since has other
     events under the same numbers (other tickets, with other random ids), and its log would be spliced into the
     copy."""
-    body = {key: value for key, value in data.items() if key != SOURCE_SEQ}
+    body = {key: value for key, value in withheld(data).items() if key != SOURCE_SEQ}
     text = json.dumps([type_, body], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return FINGERPRINT_PREFIX + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def invalid_event(seq: int, why: str) -> Refusal:

@@ -206,8 +206,8 @@ class SiteState:
         elif old is not None and old.contact is not None:
             self.contacts_waiting.discard(new.id)
         self.by_label[(new.day, new.label)] = new.id
-        if new.state is not TicketState.TRANSFERRED:  # transfer legs share a token: it names the live leg
-            self.by_token[new.token] = new.id
+        if new.state is not TicketState.TRANSFERRED and new.token:  # transfer legs share a token: the live leg's
+            self.by_token[new.token] = new.id  # (a mirrored mall's tickets have none: domain/relay.withheld)
         if new.state in (TicketState.DONE, TicketState.NO_SHOW) and (old is None or old.state is not new.state):
             self.times.observe(new)
 

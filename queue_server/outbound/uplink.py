@@ -6,7 +6,8 @@ Store and forward: the log is the queue. Each site's cursor is the mirror's, ask
 doubt (GET .../uplink), never kept here, so a lost answer or a restart on either side cannot skip or repeat an
 event: the mirror refuses a batch that does not continue its copy (409 with where it stands) and the sender goes
 on from there. Offline for a day, the mall sends the day in pages of up to BATCH events once the line is back.
-Retention (application/retention.py) archives none of the events the mirror has not acknowledged.
+Retention (application/retention.py) archives none of the events the mirror has not acknowledged. What the mirror
+must not hold never leaves (domain/relay.withheld): a ticket's link (token), staff's notes and reasons.
 
 On shared storage (several processes of one mall) one process sends; it says where each site stands in the
 database (`uplink_status`), and the others read that, so every process answers /healthz, raises the supervisor's
@@ -29,7 +30,7 @@ from typing import Any
 
 import aiohttp
 
-from queue_server.domain.relay import fingerprint
+from queue_server.domain.relay import fingerprint, withheld
 from queue_server.persistence.port import StoragePort, utc_iso
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class UplinkStatus:
     verified: bool = False  # `acknowledged` was read from the mirror since the last failure
     fingerprint: str | None = None  # of this log's event `acknowledged` (domain/relay.fingerprint), sent with a batch
     surveys: tuple[str, str] | None = None  # the mirror's newest survey answer: (answered_at, ticket)
+    protocol: int = 1  # what the mirror speaks (actions.UPLINK_PROTOCOL there; 1: an earlier release, no `protocol`)
 
     def view(self) -> dict[str, Any]:
         behind = None if self.acknowledged is None else max(0, self.newest - self.acknowledged)
@@ -219,8 +221,9 @@ class Uplink:
         status = self.status[site]
         status.newest = newest = await self.storage.newest_seq(site)  # how far behind, even while the mirror is away
         if not status.verified or time.monotonic() - status.contacted >= HEARTBEAT_SECONDS:
-            answer = await self._call(http, "GET", site)
+            answer = await self._call(http, "GET", site, params={"newest": str(newest)})
             mirrored = int(answer["after"])
+            status.protocol = answer["protocol"] if isinstance(answer.get("protocol"), int) else 1
             if mirrored > newest:
                 raise UplinkRefused(f"the mirror holds this mall's log up to event {mirrored}, but this server's ends "
                                     f"at {newest}: was this database restored from an older backup? The mirror's "
@@ -240,7 +243,7 @@ class Uplink:
         for seq, kind, at, data in rows:
             if events and size + len(data) > BATCH_BYTES:
                 break
-            events.append({"seq": seq, "type": kind, "site": site, "at": at, "data": json.loads(data)})
+            events.append({"seq": seq, "type": kind, "site": site, "at": at, "data": withheld(json.loads(data))})
             size += len(data)
         body: dict[str, Any] = {"after": status.acknowledged, "events": events}
         if status.fingerprint is not None:
@@ -248,14 +251,18 @@ class Uplink:
         answer = await self._call(http, "POST", site, body)
         status.acknowledged = int(answer["after"])
         last = events[-1]
-        status.fingerprint = fingerprint(last["type"], last["data"]) if last["seq"] == status.acknowledged else None
+        ends = last["seq"] == status.acknowledged and status.protocol >= 2
+        status.fingerprint = fingerprint(last["type"], last["data"]) if ends else None
         self._succeeded(site)
         return True
 
     async def _same_history(self, site: str, mirrored: int, theirs: Any) -> str | None:
         """The fingerprint of this log's event `mirrored`, refusing a mirror whose copy ends with another event
         there: this database was restored from an older backup (or replaced) and written on since, so its events
-        from there on are not the ones the mirror holds, and sending them would splice two histories."""
+        from there on are not the ones the mirror holds, and sending them would splice two histories. A mirror of an
+        earlier release fingerprints events otherwise (whole): none is compared or sent to it."""
+        if self.status[site].protocol < 2:
+            return None
         rows = await self.storage.event_rows_after(site, mirrored - 1, 1) if mirrored > 0 else []
         if not rows or rows[0][0] != mirrored:
             return None  # none yet, or archived here long after the mirror took it
@@ -284,10 +291,16 @@ class Uplink:
         return True
 
     async def _call(
-        self, http: aiohttp.ClientSession, method: str, site: str, body: Any = None, path: str = ""
+        self,
+        http: aiohttp.ClientSession,
+        method: str,
+        site: str,
+        body: Any = None,
+        path: str = "",
+        params: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         url, auth = f"{self.url}/api/v1/sites/{site}/uplink{path}", {"Authorization": f"Bearer {self.tokens[site]}"}
-        async with http.request(method, url, json=body, headers=auth) as response:
+        async with http.request(method, url, json=body, headers=auth, params=params) as response:
             try:
                 answer = await response.json(content_type=None)
             except (ValueError, aiohttp.ContentTypeError):

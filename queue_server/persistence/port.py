@@ -397,8 +397,11 @@ class StoragePort(abc.ABC):
         if not 10 <= len(token) <= 64:
             return None
         rows = await self._read(
-            # Transfer legs share the token; the live leg is the one not transferred away.
-            "SELECT doc FROM tickets WHERE token = ? ORDER BY state = 'transferred', seq DESC LIMIT 1",
+            # Transfer legs share the token; the live leg is the one not transferred away. A mall mirrored here
+            # (its log sent up from its own server) has no ticket page here, also for a link its copy still holds
+            # from before links were withheld (domain/relay.withheld).
+            "SELECT doc FROM tickets WHERE token = ? AND site NOT IN (SELECT site FROM site_settings WHERE "
+            "key = 'relayed_head' AND value <> '0') ORDER BY state = 'transferred', seq DESC LIMIT 1",
             (token,),
         )
         return Ticket.from_dict(json.loads(rows[0][0])) if rows else None
@@ -503,14 +506,12 @@ class StoragePort(abc.ABC):
         return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
     async def rows_named(
-        self, ticket_ids: Sequence[str], booking_ids: Sequence[str], codes: Sequence[str], tokens: Sequence[str] = ()
+        self, ticket_ids: Sequence[str], booking_ids: Sequence[str], codes: Sequence[str]
     ) -> list[tuple[str, str, str, str | None]]:
         """(table, id, site, booking code) of the tickets and bookings with these ids or booking codes, whatever
-        their site, and ("tokens", token, site, None) of the tickets holding these citizens' links: a mirrored
-        mall's batch may not touch another site's (domain/relay.py checks its own)."""
+        their site: a mirrored mall's batch may not touch another site's (domain/relay.py checks its own). A
+        relayed ticket's link is not kept (domain/relay.withheld), so none can be another's."""
         out: list[tuple[str, str, str, str | None]] = []
-        rows = await self._in_chunks("SELECT DISTINCT token, site FROM tickets WHERE token IN ({marks})", tokens)
-        out += [("tokens", str(r[0]), str(r[1]), None) for r in rows]
         rows = await self._in_chunks("SELECT id, site FROM tickets WHERE id IN ({marks})", ticket_ids)
         out += [("tickets", str(r[0]), str(r[1]), None) for r in rows]
         sql = "SELECT id, site, code FROM bookings WHERE id IN ({marks}) OR code IN ({marks})"

@@ -19,11 +19,22 @@ BODY_BYTES = 4 * 1024 * 1024
 
 
 async def get_uplink(request: Request) -> Response:
-    """Where this server's copies of the mall's log and of its survey answers end."""
+    """Where this server's copies of the mall's log and of its survey answers end. `?newest=`: where the box's own
+    log ends (a box of this release says it)."""
     ctx = ctx_of(request)
     site_id = request.path_params["site"]
-    head = await uplink_head(ctx, await principal_of(request), site_id)
+    newest = _whole_number(request, "newest")
+    head = await uplink_head(ctx, await principal_of(request), site_id, newest)
     return JSONResponse({**head, "surveys": await survey.relay_cursor(ctx.storage, site_id)})
+
+
+def _whole_number(request: Request, key: str) -> int | None:
+    text = request.query_params.get(key)
+    if text is None:
+        return None
+    if not (text.isascii() and text.isdigit()) or len(text) > 16:
+        raise Refusal("invalid_field.whole_number", low=0, details={"field": key})
+    return int(text)
 
 
 async def post_uplink(request: Request) -> Response:
