@@ -123,6 +123,7 @@ class Uplink:
         self._task: asyncio.Task[None] | None = None
         self._said: dict[str, Any] = {}  # the failures this process last told the others of, and when (monotonic)
         self._said_at = -math.inf
+        self._refused_answers: dict[str, frozenset[str]] = {}  # per site, the survey answers last said refused
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="uplink")
@@ -287,8 +288,23 @@ class Uplink:
             return False
         answers = [dict(zip(SURVEY_FIELDS, row, strict=True)) | {"answers": json.loads(row[7])} for row in rows]
         answer = await self._call(http, "POST", site, {"answers": answers}, "/surveys")
-        status.surveys = _cursor(answer.get("newest"))
+        # Past what was sent, kept or refused there (an answer it refuses is not sent again before the next GET).
+        newest, sent = _cursor(answer.get("newest")), max((row[6], row[0]) for row in rows)
+        status.surveys = max(newest, sent) if newest is not None else sent
+        self._say_refused_answers(site, answer)
         return True
+
+    def _say_refused_answers(self, site: str, answer: dict[str, Any]) -> None:
+        """Log the answers the mirror refused (each alone: not counted there) and a clock it found fast, once."""
+        refused = [r for r in answer.get("refused") or [] if isinstance(r, dict)]
+        said = frozenset(str(r.get("ticket")) for r in refused)
+        if refused and said != self._refused_answers.get(site):
+            log.warning("site %s: %s refused %d survey answers, not counted there (first: ticket %s: %s)", site,
+                        self.url, len(refused), refused[0].get("ticket"), refused[0].get("why"))  # fmt: skip
+        self._refused_answers[site] = said
+        if isinstance(answer.get("ahead"), int) and answer["ahead"] > 0:
+            log.warning("site %s: %s finds %d survey answers dated ahead of its clock: is this server's clock right?",
+                        site, self.url, answer["ahead"])  # fmt: skip
 
     async def _call(
         self,

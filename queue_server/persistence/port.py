@@ -520,9 +520,10 @@ class StoragePort(abc.ABC):
         return out
 
     async def tickets_answered_for(self, site_id: str, ticket_ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
-        """Per ticket of the site among `ticket_ids`: (day, service, agency, counter), as a survey answer keeps them."""
-        sql = "SELECT id, day, service, agency, counter, site FROM tickets WHERE id IN ({marks})"
-        return {str(r[0]): tuple(r[1:5]) for r in await self._in_chunks(sql, ticket_ids) if r[5] == site_id}
+        """Per ticket of the site among `ticket_ids`: (day, service, agency, counter), as a survey answer keeps them,
+        then its state and when its service ended (finished_at, as stored; None while it has not)."""
+        sql = "SELECT id, day, service, agency, counter, state, finished_at, site FROM tickets WHERE id IN ({marks})"
+        return {str(r[0]): tuple(r[1:7]) for r in await self._in_chunks(sql, ticket_ids) if r[7] == site_id}
 
     async def _in_chunks(self, sql: str, values: Sequence[str], repeat: int = 1) -> list[tuple[Any, ...]]:
         """The rows of `sql` for `values`, read in chunks well under SQLite's limit of bound parameters; `{marks}`

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -22,12 +23,13 @@ from queue_server.domain import skm
 from queue_server.domain.catalogue import Site
 from queue_server.domain.model import Ticket, TicketState
 from queue_server.domain.refusal import Refusal
-from queue_server.domain.relay import unkeepable
+from queue_server.domain.relay import AHEAD, FIRST_TIME, unkeepable
 from queue_server.live import wire
 from queue_server.persistence.port import StoragePort, utc_iso
 from queue_server.supervision.reports import Period
 
 CHANNELS = ("tablet", "phone")
+log = logging.getLogger(__name__)
 
 
 def questionnaire() -> list[dict[str, Any]]:
@@ -124,31 +126,68 @@ async def submit(
 # --- answers given at a mall on its own server, sent up to its mirror (outbound/uplink.py) ------------------
 
 RELAY_MAX = 500
-CLOCK_SLACK = timedelta(minutes=10)  # a mall's clock may run a little ahead of this server's
+# An answer is kept as the mall dated it up to a day ahead of this server's clock, as its events are (relay.AHEAD):
+# the IKM counts it under its ticket's day, and the box asks for answers after the newest kept here in its own time,
+# so a clock a little fast holds nothing back. Past CLOCK_SLACK ahead, it is kept but counted in `ahead` (the box
+# logs that its clock looks fast); past AHEAD, that answer alone is refused.
+CLOCK_SLACK = timedelta(minutes=10)
 _RELAYED = ("ticket", "day", "service", "agency", "counter", "channel", "answered_at", "answers")
+
+
+class _Refused(Exception):
+    """One relayed answer that is not kept, and why."""
 
 
 async def relay_answers(storage: StoragePort, site: Site, body: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Keep a batch of a mirrored mall's answers (each as survey_rows_since reads them there); an answer already
-    here is left as it was. The whole batch is checked before any is kept: each of a ticket the mall's log brought
-    here, once, given no later than now (a mall's clock ahead would hold back every answer after it). Its day,
-    service, agency and counter are the ticket's here, as the log made it, whatever the answer says."""
+    here is left as it was. Each answer is checked on its own, and one that cannot be kept is refused alone (named in
+    `refused` by its place in the batch, counted from 1), the others kept: it must be of a ticket the mall's log
+    brought here and served there (done), given at or after its service ended, once in the batch, and well formed.
+    Its day, service, agency and counter are the ticket's here, as the log made it, whatever the answer says."""
     items = body.get("answers")
     if set(body) != {"answers"} or not isinstance(items, list) or not 1 <= len(items) <= RELAY_MAX:
         raise Refusal("invalid_field.list_size", low=1, high=RELAY_MAX, details={"field": "answers"})
-    rows = [_relayed_row(site, item, index + 1, now) for index, item in enumerate(items)]
-    tickets = [row[0] for row in rows]
-    if len(set(tickets)) < len(tickets):
-        raise Refusal("invalid_field.relayed_answer", index=len(set(tickets)) + 1, why="a ticket answers once",
-                      details={"field": "answers"})  # fmt: skip
-    known = await storage.tickets_answered_for(site.id, tickets)
-    for index, ticket in enumerate(tickets, 1):
-        if ticket not in known:
-            raise Refusal("invalid_field.relayed_answer", index=index, why=f"ticket {ticket[:40]} was not sent here",
-                          details={"field": "answers"})  # fmt: skip
-    await storage.add_relayed_surveys([(row[0], row[1], *known[row[0]], *row[6:]) for row in rows])
+    refused: list[dict[str, Any]] = []
+    rows: dict[str, tuple[int, tuple[Any, ...]]] = {}
+    for index, item in enumerate(items, 1):
+        try:
+            row = _relayed_row(site, item, now)
+            if row[0] in rows:
+                raise _Refused("a ticket answers once (twice in this batch)")
+            rows[row[0]] = (index, row)
+        except _Refused as exc:
+            ticket = item.get("ticket") if isinstance(item, dict) else None
+            refused.append({"index": index, "ticket": ticket if isinstance(ticket, str) else None, "why": str(exc)})
+    known = await storage.tickets_answered_for(site.id, list(rows))
+    kept: list[tuple[Any, ...]] = []
+    for ticket_id, (index, row) in rows.items():
+        why = _not_answerable(ticket_id, known.get(ticket_id), row[7])
+        if why is not None:
+            refused.append({"index": index, "ticket": ticket_id, "why": why})
+            continue
+        day, service, agency, counter = known[ticket_id][:4]
+        kept.append((row[0], row[1], day, service, agency, counter, *row[6:]))
+    if kept:
+        await storage.add_relayed_surveys(kept)
+    ahead = sum(1 for row in kept if datetime.fromisoformat(row[7]) > now + CLOCK_SLACK)
+    if ahead:
+        log.warning("site %s: %d survey answers are dated more than %s after this server's clock: is the mall's "
+                    "clock right?", site.id, ahead, CLOCK_SLACK)  # fmt: skip
     newest = await storage.newest_survey(site.id)
-    return {"ok": True, "received": len(rows), "newest": _cursor(newest)}
+    refused.sort(key=lambda r: r["index"])
+    return {"ok": True, "received": len(kept), "refused": refused, "ahead": ahead, "newest": _cursor(newest)}
+
+
+def _not_answerable(ticket_id: str, ticket: tuple[Any, ...] | None, answered_at: str) -> str | None:
+    """Why an answer given at `answered_at` cannot be the ticket's (as tickets_answered_for reads it), or None."""
+    if ticket is None:
+        return f"ticket {ticket_id[:40]} was not sent here"
+    state, finished_at = ticket[4], ticket[5]
+    if state != TicketState.DONE.value or not finished_at:
+        return f"ticket {ticket_id[:40]} was not served (it is {state} here)"
+    if datetime.fromisoformat(answered_at) < datetime.fromisoformat(finished_at):
+        return f"it was given before ticket {ticket_id[:40]} was served ({finished_at})"
+    return None
 
 
 def _cursor(newest: tuple[str, str] | None) -> dict[str, str] | None:
@@ -160,38 +199,36 @@ async def relay_cursor(storage: StoragePort, site_id: str) -> dict[str, str] | N
     return _cursor(await storage.newest_survey(site_id))
 
 
-def _relayed_row(site: Site, item: Any, index: int, now: datetime) -> tuple[Any, ...]:
-    def refuse(why: str) -> Refusal:
-        return Refusal("invalid_field.relayed_answer", index=index, why=why, details={"field": "answers"})
-
+def _relayed_row(site: Site, item: Any, now: datetime) -> tuple[Any, ...]:
     if not isinstance(item, dict) or set(item) != set(_RELAYED):
-        raise refuse(f"an object with exactly {', '.join(_RELAYED)}")
+        raise _Refused(f"an object with exactly {', '.join(_RELAYED)}")
     texts = [item[k] for k in ("ticket", "day", "service", "agency", "channel", "answered_at")]
     if not all(isinstance(t, str) and 0 < len(t) <= 64 for t in texts):
-        raise refuse("ticket, day, service, agency, channel and answered_at are text")
+        raise _Refused("ticket, day, service, agency, channel and answered_at are text")
     if item["counter"] is not None and not (isinstance(item["counter"], str) and len(item["counter"]) <= 64):
-        raise refuse("counter is text or null")
+        raise _Refused("counter is text or null")
     if item["channel"] not in CHANNELS:
-        raise refuse(f"channel is one of {', '.join(CHANNELS)}")
+        raise _Refused(f"channel is one of {', '.join(CHANNELS)}")
     if unkeepable(item) is not None:
-        raise refuse(str(unkeepable(item)))
+        raise _Refused(str(unkeepable(item)))
     try:
         day = date.fromisoformat(item["day"])
         answered_at = datetime.fromisoformat(item["answered_at"])
         utc = answered_at.astimezone(UTC) if answered_at.tzinfo is not None else None
     except (ValueError, OverflowError):
-        raise refuse("day is YYYY-MM-DD and answered_at an ISO 8601 time") from None
+        raise _Refused("day is YYYY-MM-DD and answered_at an ISO 8601 time") from None
     if utc is None:
-        raise refuse("answered_at has a UTC offset")
-    if not FIRST_DAY <= day <= LAST_DAY or utc > now + CLOCK_SLACK:
-        raise refuse("day or answered_at is not a time of this mall's service (its clock ahead?)")
+        raise _Refused("answered_at has a UTC offset")
+    if not FIRST_DAY <= day <= LAST_DAY or not FIRST_TIME <= utc <= now + AHEAD:
+        raise _Refused(f"day or answered_at is not a time of this mall's service (answered_at more than {AHEAD} "
+                       "after this server's clock: its clock ahead?)")  # fmt: skip
     answers = item["answers"]
     if (
         not isinstance(answers, list)
         or len(answers) != len(skm.ELEMENTS)
         or not all(type(a) is int and skm.ANSWER_MIN <= a <= skm.ANSWER_MAX for a in answers)
     ):
-        raise refuse(f"answers are {len(skm.ELEMENTS)} whole numbers from {skm.ANSWER_MIN} to {skm.ANSWER_MAX}")
+        raise _Refused(f"answers are {len(skm.ELEMENTS)} whole numbers from {skm.ANSWER_MIN} to {skm.ANSWER_MAX}")
     return (item["ticket"], site.id, day.isoformat(), item["service"], item["agency"], item["counter"],
             item["channel"], utc_iso(answered_at), json.dumps(answers), *answers)  # fmt: skip
 
