@@ -216,6 +216,17 @@ def test_every_kind_of_alert_has_a_sentence_in_both_languages() -> None:
         assert _placeholders(entry["id"]) == {name.removesuffix("_en") for name in _placeholders(entry["en"])}, kind
 
 
+def test_every_refusal_a_mirror_keeps_has_words_in_both_languages() -> None:
+    """The national view says why a mirrored mall's data is held back ("ditolak: ...")."""
+    from queue_server.application.mirror_watch import RECORDED
+
+    words = messages.catalogue()["uplink_refused"]
+    assert set(words) == set(RECORDED)
+    for code in RECORDED:
+        assert words[code]["id"].strip() and words[code]["en"].strip(), code
+        assert code.split(".")[0] in HTTP_STATUS or code == "uplink_behind", code
+
+
 def test_an_alert_says_times_and_minutes_in_the_words_of_each_language() -> None:
     from queue_server.settings.sitefile import DEMO_SITE, load_site
     from queue_server.supervision.alerts import detect

@@ -4,7 +4,7 @@ a domain command, run through the engine, answered in the wire format."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -639,22 +639,28 @@ def _checked_in_already(ctx: Context, site_id: str, code: str) -> Outcome | None
 UPLINK_PROTOCOL = 2
 
 
-async def uplink_head(ctx: Context, principal: Principal | None, site_id: str, newest: int | None) -> dict[str, Any]:
+async def uplink_head(
+    ctx: Context, principal: Principal | None, site_id: str, newest: int | None, theirs: str | None = None
+) -> dict[str, Any]:
     """Where this server's copy of a mirrored mall's log ends: the mall's next batch continues from `after`. Also
     the uplink's heartbeat while the mall is quiet (its last-seen time: the national view's "heard from").
-    `newest`: where the box's own log ends, as a box of this release says."""
+    `newest`: where the box's own log ends, and `theirs` the fingerprint of its event there, as a box of this release
+    says: a log that ends where the copy does, with the same event, is a copy complete now (MirrorWatch.synced)."""
     ctx.site(site_id)
     principal = require(principal, "site.relay", site_id)
     await ctx.accounts.device_seen(principal)
     state = ctx.state(site_id)
     after = state.relayed_head
-    return {
-        "site": site_id,
-        "mirrored": state.mirrored,
-        "after": after,
-        "fingerprint": await _copy_ends(ctx, site_id, after) if newest is not None else None,
-        "protocol": UPLINK_PROTOCOL,
-    }
+    ours = await _copy_ends(ctx, site_id, after) if newest is not None else None
+    if newest is not None and state.mirrored:
+        if newest == after and (theirs is None or ours is None or theirs == ours):
+            await ctx.mirror.synced(site_id, ctx.now())
+        elif newest == after:  # another history under the same numbers: the box refuses to send, and says why
+            await ctx.mirror.refused(site_id, "uplink_forked", ctx.now())
+        elif newest < after:  # the box's log ends before the copy: restored from an older backup
+            await ctx.mirror.refused(site_id, "uplink_behind", ctx.now())
+    return {"site": site_id, "mirrored": state.mirrored, "after": after, "fingerprint": ours,
+            "protocol": UPLINK_PROTOCOL}  # fmt: skip
 
 
 async def _copy_ends(ctx: Context, site_id: str, after: int) -> str | None:
@@ -667,11 +673,24 @@ async def _copy_ends(ctx: Context, site_id: str, after: int) -> str | None:
     return fingerprint(event.type, event.data)
 
 
-async def relay_events(ctx: Context, principal: Principal | None, site_id: str, body: dict[str, Any]) -> Outcome:
-    """A batch of a mirrored mall's log, sent by its own server (outbound/uplink.py), applied as it is."""
+async def relay_events(
+    ctx: Context, principal: Principal | None, site_id: str, read_body: Callable[[], Awaitable[dict[str, Any]]]
+) -> Outcome:
+    """A batch of a mirrored mall's log, sent by its own server (outbound/uplink.py), applied as it is. Its body is
+    read (`read_body`) once its sender is known; whether it was taken is kept for the national view (MirrorWatch)."""
     ctx.site(site_id)
     principal = require(principal, "site.relay", site_id)
     await ctx.accounts.device_seen(principal)
+    try:
+        outcome = await _relay(ctx, site_id, await read_body())
+    except Refusal as refusal:
+        await ctx.mirror.refused(site_id, refusal.code, ctx.now())
+        raise
+    await ctx.mirror.synced(site_id, ctx.now())
+    return outcome
+
+
+async def _relay(ctx: Context, site_id: str, body: dict[str, Any]) -> Outcome:
     v.only(body, {"after", "events", "fingerprint"})
     after = v.whole_number(body, "after")
     raw = body.get("events")
@@ -688,6 +707,7 @@ async def relay_events(ctx: Context, principal: Principal | None, site_id: str, 
     await _none_of_another_site(ctx, site_id, events)
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
+        ctx.mirror.mark_synced(site_id, ctx.now())  # taken: known here even if its sender hangs up before its answer
         return {"ok": True, "site": site_id, "accepted": len(events), "after": state.relayed_head}
 
     return await ctx.engine.submit(site_id, c.Relay(events, after), answer)

@@ -11,6 +11,7 @@ from typing import Any
 from queue_server.application.announcements import Announcer
 from queue_server.application.auth import Accounts
 from queue_server.application.health import DeviceRegistry
+from queue_server.application.mirror_watch import MirrorWatch
 from queue_server.application.notifications import Notifications
 from queue_server.domain.catalogue import Counter, Site
 from queue_server.domain.model import Ticket
@@ -37,6 +38,10 @@ class Context:
     nik_key: bytes = b""  # keyed NIK hashes; loaded from the database at start-up
     notifications: Notifications | None = None  # messages out (None: a command-line tool's context)
     uplink: Uplink | None = None  # this server's logs going up to the server that mirrors its malls
+    mirror: MirrorWatch = field(init=False)  # the malls mirrored here: whether each one's copy keeps up
+
+    def __post_init__(self) -> None:
+        self.mirror = MirrorWatch(self.storage)
 
     @property
     def outbox(self) -> Notifications:

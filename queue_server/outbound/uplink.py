@@ -222,7 +222,12 @@ class Uplink:
         status = self.status[site]
         status.newest = newest = await self.storage.newest_seq(site)  # how far behind, even while the mirror is away
         if not status.verified or time.monotonic() - status.contacted >= HEARTBEAT_SECONDS:
-            answer = await self._call(http, "GET", site, params={"newest": str(newest)})
+            # Where this log ends, and its event there: the mirror takes a copy ending at the same event for complete.
+            said = {"newest": str(newest)}
+            ends = await self._fingerprint_of(site, newest)
+            if ends is not None:
+                said["fingerprint"] = ends
+            answer = await self._call(http, "GET", site, params=said)
             mirrored = int(answer["after"])
             status.protocol = answer["protocol"] if isinstance(answer.get("protocol"), int) else 1
             if mirrored > newest:
@@ -252,8 +257,8 @@ class Uplink:
         answer = await self._call(http, "POST", site, body)
         status.acknowledged = int(answer["after"])
         last = events[-1]
-        ends = last["seq"] == status.acknowledged and status.protocol >= 2
-        status.fingerprint = fingerprint(last["type"], last["data"]) if ends else None
+        copy_ends_here = last["seq"] == status.acknowledged and status.protocol >= 2
+        status.fingerprint = fingerprint(last["type"], last["data"]) if copy_ends_here else None
         self._succeeded(site)
         return True
 
@@ -264,16 +269,21 @@ class Uplink:
         earlier release fingerprints events otherwise (whole): none is compared or sent to it."""
         if self.status[site].protocol < 2:
             return None
-        rows = await self.storage.event_rows_after(site, mirrored - 1, 1) if mirrored > 0 else []
-        if not rows or rows[0][0] != mirrored:
-            return None  # none yet, or archived here long after the mirror took it
-        ours = fingerprint(rows[0][1], json.loads(rows[0][3]))
-        if isinstance(theirs, str) and theirs != ours:
+        ours = await self._fingerprint_of(site, mirrored)
+        if ours is not None and isinstance(theirs, str) and theirs != ours:
             raise UplinkRefused(f"the mirror's copy of this mall's log differs from this server's at event {mirrored}: "
                                 "was this database restored from an older backup, or replaced, and used since? "
                                 "Nothing more is sent; the mirror's copy must be started again there (queue-server "
                                 "mirror forget, docs/deployment.md)")  # fmt: skip
         return ours
+
+    async def _fingerprint_of(self, site: str, seq: int) -> str | None:
+        """The fingerprint of this log's event `seq`; None when there is none (yet, or archived here long after the
+        mirror took it)."""
+        rows = await self.storage.event_rows_after(site, seq - 1, 1) if seq > 0 else []
+        if not rows or rows[0][0] != seq:
+            return None
+        return fingerprint(rows[0][1], json.loads(rows[0][3]))
 
     async def _send_surveys(self, http: aiohttp.ClientSession, site: str) -> bool:
         """The survey answers given since the mirror's newest, if any. They are kept beside the log, not in it: the

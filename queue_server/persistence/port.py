@@ -304,8 +304,32 @@ class StoragePort(abc.ABC):
 
     async def forget_copy(self, site_id: str) -> None:
         """A mirrored mall's copy gone, in one transaction, to be sent again from its own server (queue-server mirror
-        forget): its log, its tickets, bookings, counters, days, settings and survey answers. The audit log stays."""
+        forget): its log, its tickets, bookings, counters, days, settings, survey answers and what was known of its
+        uplink. The audit log stays."""
         await self.run([(f"DELETE FROM {table} WHERE site = ?", [(site_id,)]) for table in _COPY_TABLES])  # noqa: S608
+
+    async def mirror_synced(self, site_id: str, at: datetime) -> None:
+        """A mirrored mall's copy was complete or moved on at `at` (application/mirror_watch.py); never moved back."""
+        await self.execute(
+            "INSERT INTO mirror_status (site, synced_at) VALUES (?, ?) ON CONFLICT (site) DO UPDATE SET "
+            "synced_at = excluded.synced_at WHERE mirror_status.synced_at IS NULL "
+            "OR mirror_status.synced_at < excluded.synced_at",
+            (site_id, utc_iso(at)),
+        )
+
+    async def mirror_refused(self, site_id: str, code: str, at: datetime) -> None:
+        """A mirrored mall's box was refused at `at`, with `code`; an older refusal does not replace a newer one."""
+        await self.execute(
+            "INSERT INTO mirror_status (site, refused_code, refused_at) VALUES (?, ?, ?) ON CONFLICT (site) DO UPDATE "
+            "SET refused_code = excluded.refused_code, refused_at = excluded.refused_at "
+            "WHERE mirror_status.refused_at IS NULL OR mirror_status.refused_at <= excluded.refused_at",
+            (site_id, code, utc_iso(at)),
+        )
+
+    async def mirror_statuses(self) -> dict[str, tuple[str | None, str | None, str | None]]:
+        """Per mirrored mall: (synced_at, refused_code, refused_at), as mirror_synced and mirror_refused wrote them."""
+        rows = await self.fetch_all("SELECT site, synced_at, refused_code, refused_at FROM mirror_status")
+        return {str(r[0]): (r[1], r[2], r[3]) for r in rows}
 
     async def holds_sealed(self) -> bool:
         """Whether anything here was encrypted with the notification key: a citizen's number, a webhook's secret."""
@@ -762,6 +786,7 @@ _REQUEUE_UPSERT = (
 )
 _COPY_TABLES = (
     "events", "tickets", "ticket_facts", "bookings", "counters", "closed_days", "site_settings", "survey_responses",
+    "mirror_status",
 )  # fmt: skip
 _SETTING_UPSERT = (
     "INSERT INTO site_settings (site, key, value, seq) VALUES (?,?,?,?) "

@@ -523,9 +523,28 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
         "/api/v1/sites/{site}/uplink": {
             "get": {
                 "summary": "A mirrored mall's own server (an uplink token): where this server's copy of its log ends",
-                "parameters": [SITE],
+                "parameters": [
+                    SITE,
+                    {
+                        "name": "newest",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 0},
+                        "description": "Where the box's own log ends",
+                    },
+                    {
+                        "name": "fingerprint",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string"},
+                        "description": "Of the box's event `newest`: equal to the copy's end, the copy is complete",
+                    },
+                ],
                 "security": SECURED,
-                "responses": _ok("`after`: the seq of the mall's log its next batch continues from; `mirrored`"),
+                "responses": _ok(
+                    "`after`: the seq of the mall's log its next batch continues from; `fingerprint` of that event; "
+                    "`mirrored`; `surveys`; `protocol`"
+                ),
             },
             "post": {
                 "summary": "A mirrored mall's own server (an uplink token) sends the next events of its log, "
@@ -575,7 +594,10 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                         },
                     }
                 ),
-                "responses": _ok("`received`; `newest`: the newest answer kept here (answered_at, ticket)"),
+                "responses": _ok(
+                    "`received`; `refused` (index, ticket, why: each answer refused alone); `ahead`; `newest`: the "
+                    "newest answer kept here (answered_at, ticket)"
+                ),
             }
         },
         "/api/v1/sites/{site}/running-text": {
@@ -857,7 +879,7 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                 "parameters": [
                     SITE,
                     {"name": "endpoint", "in": "query", "required": False, "schema": {"type": "string"}},
-                ],  # fmt: skip
+                ],
                 "security": SECURED,
                 "responses": _ok("Dead letters: id, endpoint, kind, tries, last error"),
             }

@@ -11,6 +11,7 @@ from queue_server.application.actions import relay_events, uplink_head
 from queue_server.application.auth import require
 from queue_server.common.jsontext import JSONResponse
 from queue_server.domain.refusal import Refusal
+from queue_server.domain.relay import FINGERPRINT_PREFIX
 from queue_server.supervision import survey
 from queue_server.web.requests import ctx_of, outcome_response, principal_of, read_json
 
@@ -24,7 +25,9 @@ async def get_uplink(request: Request) -> Response:
     ctx = ctx_of(request)
     site_id = request.path_params["site"]
     newest = _whole_number(request, "newest")
-    head = await uplink_head(ctx, await principal_of(request), site_id, newest)
+    theirs = request.query_params.get("fingerprint")  # of the box's event `newest` (of this release's kind: "2:...")
+    theirs = theirs if theirs is not None and theirs.startswith(FINGERPRINT_PREFIX) and len(theirs) <= 64 else None
+    head = await uplink_head(ctx, await principal_of(request), site_id, newest, theirs)
     return JSONResponse({**head, "surveys": await survey.relay_cursor(ctx.storage, site_id)})
 
 
@@ -42,8 +45,7 @@ async def post_uplink(request: Request) -> Response:
     site_id = request.path_params["site"]
     ctx.site(site_id)
     principal = require(await principal_of(request), "site.relay", site_id)
-    body = await read_json(request, BODY_BYTES)
-    return outcome_response(await relay_events(ctx, principal, site_id, body))
+    return outcome_response(await relay_events(ctx, principal, site_id, lambda: read_json(request, BODY_BYTES)))
 
 
 async def post_uplink_surveys(request: Request) -> Response:
