@@ -23,6 +23,7 @@ from playwright.async_api import Browser, Page
 from websockets.asyncio.client import connect
 
 from queue_server.application.auth import Principal, allowed, visible_sites
+from queue_server.application.mirror_watch import MirrorSeen
 from queue_server.settings.sitefile import DEMO_SITE, load_site
 from queue_server.supervision import national as national_module
 from queue_server.supervision.national import IKM_SECONDS, STALE_SECONDS, sort_rows
@@ -639,14 +640,38 @@ async def test_the_page_is_served_before_sign_in_without_naming_a_mall(malls: Se
         assert (await http.get("/static/supervisor/css/national.css")).status_code == 200
 
 
-def test_a_silent_mirrored_mall_s_longest_wait_is_as_of_when_it_was_last_heard() -> None:
-    """Its figures are as of its last word: its oldest waiting citizen's wait must not grow here by the hours the box
-    has been silent (it may have served everyone meanwhile)."""
+def test_a_mirrored_mall_s_longest_wait_is_live_while_its_copy_keeps_up_and_as_of_its_last_sync_once_behind() -> None:
+    """Its figures are as of its last sync once its copy is behind: its oldest waiting citizen's wait must not grow
+    here by the hours the box has been silent (it may have served everyone meanwhile). While it keeps up, the wait is
+    live: an outside review found it cut by the time since the box's last-seen time (written at most every 30 s,
+    read every 15 s, and a quiet box checks in once a minute), up to ~100 s short."""
     now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # 15.00 WIB
     row = {"longest_wait": 3 * 3600.0, "screens_shown": []}
-    heard = {"tegal": (now - timedelta(hours=2)).isoformat()}
-    silent = national_module.with_screens(TEGAL, row, set(), heard, now)
-    assert silent["mirrored"] is True and silent["longest_wait"] == 3600.0
-    assert national_module.with_screens(TEGAL, row, set(), {"tegal": None}, now)["longest_wait"] == 3 * 3600.0
+
+    def seen(**ago: timedelta) -> dict[str, national_module.Box]:
+        heard = (now - ago["heard"]).isoformat() if "heard" in ago else None
+        synced = now - ago["synced"] if "synced" in ago else None
+        revoked = (now - ago["revoked"]).isoformat() if "revoked" in ago else None
+        return {"tegal": national_module.Box(heard, revoked, MirrorSeen(synced_at=synced))}
+
+    live = national_module.with_screens(TEGAL, row, set(), seen(heard=timedelta(seconds=110),
+                                                               synced=timedelta(seconds=100)), now)  # fmt: skip
+    assert live["uplink"]["state"] == "synced" and live["longest_wait"] == 3 * 3600.0
+    silent = national_module.with_screens(TEGAL, row, set(), seen(heard=timedelta(hours=2),
+                                                                 synced=timedelta(hours=2)), now)  # fmt: skip
+    assert silent["mirrored"] is True and silent["uplink"]["state"] == "silent" and silent["longest_wait"] == 3600.0
+    # The same row's figures reused ten minutes on (made at 15.00): as of its last sync still.
+    later = national_module.with_screens(TEGAL, row, set(), seen(heard=timedelta(hours=2), synced=timedelta(hours=2)),
+                                         now + timedelta(minutes=10), made=now)  # fmt: skip
+    assert later["longest_wait"] == 3600.0
+    # Heard a minute ago but its copy behind for an hour (a box that calls but cannot send): as of its last sync.
+    stuck = national_module.with_screens(TEGAL, row, set(), seen(heard=timedelta(minutes=1),
+                                                                synced=timedelta(hours=1)), now)  # fmt: skip
+    assert stuck["uplink"]["state"] == "stuck" and stuck["longest_wait"] == 2 * 3600.0
+    revoked = national_module.with_screens(TEGAL, row, set(), seen(heard=timedelta(hours=1), synced=timedelta(hours=1),
+                                                                  revoked=timedelta(minutes=30)), now)  # fmt: skip
+    assert revoked["uplink"]["state"] == "revoked" and revoked["longest_wait"] == 2 * 3600.0
+    never = national_module.with_screens(TEGAL, row, set(), {"tegal": national_module.Box()}, now)
+    assert never["uplink"]["state"] == "never" and never["longest_wait"] == 3 * 3600.0
     hosted = national_module.with_screens(TEGAL, row, set(), {}, now)
-    assert hosted["mirrored"] is False and hosted["longest_wait"] == 3 * 3600.0
+    assert hosted["mirrored"] is False and hosted["longest_wait"] == 3 * 3600.0 and hosted["uplink"] is None

@@ -33,10 +33,11 @@ from queue_server.domain.state import SiteState, apply
 from queue_server.outbound import uplink as uplink_module
 from queue_server.settings.config import Config
 from queue_server.settings.sitefile import DEMO_SITE, load_site
+from queue_server.supervision import national as national_module
 
 from .display_support import supervisor_sign_in, until
 from .domain_fixtures import make_site
-from .helpers import KIOSK, Server, bearer, eventually, running_server
+from .helpers import KIOSK, Clock, Server, bearer, eventually, running_server
 from .test_national import brebes_site, issue
 
 BOTH_DATABASES = True  # the mirror runs on SQLite and on PostgreSQL (conftest.py); the mall on its own SQLite file
@@ -383,6 +384,110 @@ async def test_a_mirror_refusing_every_batch_raises_the_alert_at_the_mall(databa
             said = [a["message"] for a in alerts if a["kind"] == "uplink_failing"]
             assert said and "belum terkirim ke server pusat sejak pukul 09.00" in said[0], alerts
             assert "uplink_event_invalid" in said[0], said
+
+
+async def national_row(mirror: Server) -> dict[str, Any]:
+    r = await mirror.http.get("/api/v1/national", headers=await mirror.login("admin"))
+    assert r.status_code == 200, r.text
+    row: dict[str, Any] = r.json()["sites"][0]
+    return {**row, "totals": r.json()["totals"]}
+
+
+async def test_a_mall_whose_log_is_refused_is_held_back_not_connected_in_the_national_view(
+    browser: Browser, database: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An outside review: a mall whose data no longer reached the mirror still showed "server mal · terhubung" with
+    its figures frozen: a box whose batches were refused (422), or a second box claiming the same mall, called, and
+    any call counted as heard from. A row now says "connected" only while the mall's copy keeps up (a batch taken,
+    or the box saying its log ends where the copy does), and otherwise since when its data is held back and why; the
+    mirror keeps that in its database."""
+    monkeypatch.setattr(national_module, "HEARD_SECONDS", 0.0)
+    site_files = [tegal_without_kk(tmp_path)]
+    async with running_server(database, site_files=site_files, mirrored=["tegal"]) as mirror:
+        token = await uplink_token(mirror)
+        async with mall_of(mirror.url, token, tmp_path) as mall:
+            await mall.issue("ktp")
+            await caught_up(mall, mirror)
+            row = await national_row(mirror)
+            assert row["uplink"]["state"] == "synced" and row["uplink"]["refused"] is None, row
+            assert row["uplink"]["synced_at"] == "2026-11-23T02:00:00+00:00" and row["totals"]["mirrored_behind"] == 0
+            mirror.clock.advance(minutes=1)
+            await mall.issue("kk")  # a service the mirror's copy of the site lacks: every batch from here is refused
+
+            async def refused() -> bool:
+                return (await national_row(mirror))["uplink"]["refused"] is not None
+
+            await eventually(refused, "the mirror kept the refusal")
+            mirror.clock.advance(minutes=3)  # the box calls on, and is refused on
+            row = await national_row(mirror)
+            assert row["uplink"]["state"] == "refused", row
+            assert row["uplink"]["refused"]["code"] == "uplink_event_invalid"
+            assert row["uplink"]["synced_at"] == "2026-11-23T02:00:00+00:00"
+            assert row["totals"]["mirrored_behind"] == 1 and row["totals"]["mirrored"] == 1
+
+            context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
+            try:
+                page = await context.new_page()
+                await page.goto(mirror.url + "/national")
+                await supervisor_sign_in(page, "nasional", "demo-regional")
+                tag = await until(page, "() => document.querySelector('#rows tr .tag.mirror.stale')?.textContent")
+                assert tag == ("data tertahan sejak 09.00 WIB · ditolak: ada peristiwa yang tidak dapat diterima "
+                               "(periksa versi dan pengaturan server mal)"), tag  # fmt: skip
+                behind = "() => document.querySelector('#totals .tag.behind')?.textContent"
+                assert await until(page, behind) == "1 tertahan/terputus"
+            finally:
+                await context.close()
+    # The mirror started again knows it: kept in its database.
+    later = Clock(datetime(2026, 11, 23, 2, 5, tzinfo=UTC))
+    async with running_server(database, site_files=site_files, mirrored=["tegal"], clock=later) as mirror:
+        row = await national_row(mirror)
+        assert (row["uplink"]["state"], row["uplink"]["refused"]["code"]) == ("refused", "uplink_event_invalid"), row
+        # A second box claiming the mall, with a log of its own ending where the copy does: not "connected" either.
+        head = mirror.ctx.state("tegal").relayed_head
+        other = {"newest": head, "fingerprint": "2:" + "0" * 32}
+        r = await mirror.http.get("/api/v1/sites/tegal/uplink", params=other, headers=bearer(token))
+        assert r.status_code == 200, r.text
+        row = await national_row(mirror)
+        assert (row["uplink"]["state"], row["uplink"]["refused"]["code"]) == ("refused", "uplink_forked"), row
+        # The mall's own box, its log ending with the copy's event: complete, connected.
+        same = {"newest": head, "fingerprint": r.json()["fingerprint"]}
+        assert (await mirror.http.get("/api/v1/sites/tegal/uplink", params=same, headers=bearer(token))).is_success
+        row = await national_row(mirror)
+        assert row["uplink"]["state"] == "synced" and row["uplink"]["synced_at"] == later.now.isoformat(), row
+
+
+async def test_a_mirrored_mall_s_wait_is_live_while_it_keeps_up_and_as_of_then_once_its_token_is_revoked(
+    database: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two findings of an outside review. While a mall's box kept up, its longest wait was cut by the time since its
+    uplink token's last-seen time (written at most every 30 s, a quiet box calling once a minute): up to ~100 s
+    short. And once its token was revoked, its row said "server mal belum pernah terhubung" and its wait grew on
+    the mirror's clock: a revoked token's last call was left out."""
+    monkeypatch.setattr(national_module, "HEARD_SECONDS", 0.0)
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = await uplink_token(mirror)
+        async with mall_of(mirror.url, token, tmp_path) as mall:
+            await mall.issue("ktp")  # 09.00
+            await caught_up(mall, mirror)
+            mirror.clock.advance(seconds=100)
+            mall.clock.advance(seconds=100)
+            await mall.issue("kk")  # 09.01.40
+            await caught_up(mall, mirror)
+
+            async def taken() -> bool:
+                return (await national_row(mirror))["uplink"]["synced_at"] == "2026-11-23T02:01:40+00:00"
+
+            await eventually(taken, "the mirror took the batch")
+            row = await national_row(mirror)
+            assert row["uplink"]["state"] == "synced" and row["longest_wait"] == pytest.approx(100, abs=1), row
+        device = next(d for d in await mirror.ctx.accounts.list_devices() if d["kind"] == "uplink")
+        await mirror.ctx.accounts.revoke_device(int(str(device["id"])))
+        mirror.clock.advance(minutes=10)
+        row = await national_row(mirror)
+        assert row["uplink"]["state"] == "revoked" and row["uplink"]["revoked_at"] is not None, row
+        assert row["heard_at"] == row["uplink"]["heard_at"] == "2026-11-23T02:00:00+00:00", "its last call is kept"
+        assert row["longest_wait"] == pytest.approx(100, abs=1), "as of its last sync, 09.01.40"
+        assert row["totals"]["mirrored_behind"] == 1
 
 
 def test_boxes_retry_apart_on_a_doubling_schedule(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,8 +12,14 @@ never disagree. The IKM is a database read per mall; it is kept `IKM_SECONDS` so
 seconds across 300 malls reads the survey table once a minute per mall, not per poll, and a read already under way is
 shared by every request that wants it.
 
+A mall mirrored here (its own server sends its log up) is "connected" only while its copy keeps up
+(application/mirror_watch.py: a batch taken, or its box saying it has nothing more, within SYNC_STALE); otherwise its
+row says since when its data is held back and why (refused, silent, its token revoked), and its figures are as of
+its last sync.
+
 Totals: sums; the longest wait is the longest of all; quota used is issued over quota across the malls (not a
-mean of percentages); the IKM is computed from the summed answers, so each mall weighs by its respondents.
+mean of percentages); the IKM is computed from the summed answers, so each mall weighs by its respondents; how many
+mirrored malls are held back or cut off.
 """
 
 from __future__ import annotations
@@ -22,13 +28,15 @@ import asyncio
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from queue_server.application.auth import Principal, visible_sites
 from queue_server.application.context import Context
+from queue_server.application.mirror_watch import MirrorSeen
 from queue_server.application.presence import ScreenPresence
+from queue_server.common import messages
 from queue_server.domain import skm
 from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
@@ -48,7 +56,10 @@ LIVE_SECONDS = 1.0  # a mall's live figures are reused this long when nothing wa
 # STALE_SECONDS together).
 REFRESH_BUDGET = 0.05
 STALE_SECONDS = 5.0  # the page polls every 5 s
-HEARD_SECONDS = 15.0  # how long the uplink tokens' last-seen times are reused (written every 30 s at most)
+HEARD_SECONDS = 15.0  # how long the mirrored malls' uplink tokens and copies are read again (written every 10-30 s)
+# A mirrored mall whose copy has not kept up for this long (no batch taken, and its box has not said that it has
+# nothing more: a quiet box says so every minute) is behind: its row is red and its figures as of its last sync.
+SYNC_STALE = timedelta(minutes=3)
 SLICE_SECONDS = 0.005
 SORTS = ("name", "waiting", "longest_wait", "past_closing", "served_today", "counters_open", "screens_down",
          "quota_spent", "quota_used", "ikm")  # fmt: skip
@@ -56,6 +67,15 @@ ORDERS = ("asc", "desc")
 DEFAULT_SORT = "waiting"
 
 ELEMENTS = len(skm.ELEMENTS)
+
+
+@dataclass(frozen=True)
+class Box:
+    """What the national view knows of a mirrored mall's own server (its box)."""
+
+    heard_at: str | None = None  # its last call (its uplink tokens' last-seen time, revoked ones too), UTC ISO
+    revoked_at: str | None = None  # every uplink token of the mall revoked: the last revocation, UTC ISO
+    seen: MirrorSeen = MirrorSeen()  # when its copy last kept up, and the last refusal of its log
 
 
 @dataclass(frozen=True)
@@ -117,8 +137,9 @@ class National:
         self.presence = presence or ScreenPresence(ctx)  # displays connected to the other processes
         self.clock = clock
         self._answers: dict[tuple[str, date, date], tuple[float, asyncio.Task[Answers]]] = {}
-        self._live: dict[str, tuple[int, float, dict[str, Any]]] = {}
-        self._heard: tuple[float, dict[str, str]] = (-math.inf, {})  # when read; per site, its uplink's last-seen
+        # per mall: the seq and clock it was made at, its row, and the server's time of its figures
+        self._live: dict[str, tuple[int, float, dict[str, Any], datetime]] = {}
+        self._boxes: tuple[float, dict[str, Box]] = (-math.inf, {})  # when read; per mirrored mall, as stored
 
     def sites_of(self, principal: Principal) -> list[Site]:
         return [self.ctx.sites[s] for s in visible_sites(principal, self.ctx.sites)]
@@ -137,10 +158,10 @@ class National:
         answers = await asyncio.gather(*(self.answers(site.id, query.period) for site in sites))
         elsewhere = await self.presence.elsewhere()
         live = await self.live_rows(sites)
-        heard = await self.uplinks_heard(sites)
+        boxes = await self.boxes(sites)
         rows = [
-            {**with_screens(site, row, elsewhere, heard, self.ctx.now()), **found.view()}
-            for site, row, found in zip(sites, live, answers, strict=True)
+            {**with_screens(site, row, elsewhere, boxes, self.ctx.now(), made), **found.view()}
+            for site, (row, made), found in zip(sites, live, answers, strict=True)
         ]
         totals = _totals(rows, sum(answers, Answers()))
         return {
@@ -154,18 +175,19 @@ class National:
 
     # --- live figures ------------------------------------------------------------------------------------------
 
-    async def live_rows(self, sites: list[Site]) -> list[dict[str, Any]]:
-        """Each mall's live row: kept while nothing changed there (LIVE_SECONDS), else made again within the
-        view's REFRESH_BUDGET, the oldest first, a changed mall's row up to STALE_SECONDS old reused past it. A view
-        over a few malls is always fresh; one over 300 busy malls costs about the budget per poll plus the rows
-        that outgrew STALE_SECONDS, in slices between which the malls' commands run."""
+    async def live_rows(self, sites: list[Site]) -> list[tuple[dict[str, Any], datetime]]:
+        """Each mall's live row, and the server's time of its figures: kept while nothing changed there
+        (LIVE_SECONDS), else made again within the view's REFRESH_BUDGET, the oldest first, a changed mall's row up
+        to STALE_SECONDS old reused past it. A view over a few malls is always fresh; one over 300 busy malls costs
+        about the budget per poll plus the rows that outgrew STALE_SECONDS, in slices between which the malls'
+        commands run."""
         now = self.clock()
-        rows: dict[str, dict[str, Any]] = {}
+        rows: dict[str, tuple[dict[str, Any], datetime]] = {}
         due: list[tuple[float, Site]] = []
         for site in sites:
             kept = self._live.get(site.id)
             if kept is not None and kept[0] == self.ctx.seq(site.id) and now - kept[1] < LIVE_SECONDS:
-                rows[site.id] = kept[2]
+                rows[site.id] = (kept[2], kept[3])
             else:
                 due.append((kept[1] if kept is not None else -math.inf, site))
         due.sort(key=lambda item: item[0])
@@ -174,7 +196,8 @@ class National:
         for made, site in due:
             kept = self._live.get(site.id)
             if kept is not None and (kept[1] > made or (spent >= REFRESH_BUDGET and now - kept[1] < STALE_SECONDS)):
-                rows[site.id] = kept[2]  # made by a view that ran meanwhile, or recent enough once the budget is spent
+                # made by a view that ran meanwhile, or recent enough once the budget is spent
+                rows[site.id] = (kept[2], kept[3])
                 continue
             started = time.perf_counter()
             rows[site.id] = self._make_row(site)
@@ -185,24 +208,39 @@ class National:
                 sliced = time.perf_counter()
         return [rows[site.id] for site in sites]
 
-    def _make_row(self, site: Site) -> dict[str, Any]:
+    def _make_row(self, site: Site) -> tuple[dict[str, Any], datetime]:
+        made = self.ctx.now()
         row = site_row(site, self.monitor.headline(site.id), self.ctx.state(site.id).issued)
-        self._live[site.id] = (self.ctx.seq(site.id), self.clock(), row)
-        return row
+        self._live[site.id] = (self.ctx.seq(site.id), self.clock(), row, made)
+        return row, made
 
-    async def uplinks_heard(self, sites: list[Site]) -> dict[str, str | None]:
-        """Per mirrored mall: when its own server was last heard from (its uplink token's last-seen time, UTC)."""
-        mirrored = {site.id for site in sites if self.ctx.state(site.id).mirrored}
+    async def boxes(self, sites: list[Site]) -> dict[str, Box]:
+        """Per mirrored mall: when its own server was last heard from, whether its uplink tokens are all revoked,
+        and when its copy last kept up (the database's, read at most every HEARD_SECONDS, with this process's own
+        newer times over it)."""
+        mirrored = [site.id for site in sites if self.ctx.state(site.id).mirrored]
         if not mirrored:
             return {}
-        if self.clock() - self._heard[0] >= HEARD_SECONDS:  # every device row, so not on each page's every poll
-            seen_at: dict[str, str] = {}
+        if self.clock() - self._boxes[0] >= HEARD_SECONDS:  # every device row, so not on each page's every poll
+            heard: dict[str, str] = {}
+            revoked: dict[str, str | None] = {}  # per site: its last revocation while every token is revoked
             for device in await self.ctx.accounts.list_devices():
-                site, seen = str(device["site"]), device["last_seen_at"]
-                if device["kind"] == "uplink" and seen and not device["revoked_at"]:
-                    seen_at[site] = max(str(seen), seen_at.get(site, ""))
-            self._heard = (self.clock(), seen_at)
-        return {site: self._heard[1].get(site) for site in mirrored}
+                if device["kind"] != "uplink":
+                    continue
+                site, seen, gone = str(device["site"]), device["last_seen_at"], device["revoked_at"]
+                if seen:  # a revoked token's last call too: the mall was heard from then
+                    heard[site] = max(str(seen), heard.get(site, ""))
+                if not gone:
+                    revoked[site] = None
+                elif site not in revoked or revoked[site] is not None:
+                    revoked[site] = max(str(gone), revoked.get(site) or "")
+            stored = await self.ctx.mirror.read()
+            boxes = {site: Box(heard.get(site), revoked.get(site), stored.get(site, MirrorSeen()))
+                     for site in set(heard) | set(revoked) | set(stored)}  # fmt: skip
+            self._boxes = (self.clock(), boxes)
+        kept = self._boxes[1]
+        seen = self.ctx.mirror.with_local({site: box.seen for site, box in kept.items()})
+        return {site: replace(kept.get(site, Box()), seen=seen.get(site, MirrorSeen())) for site in mirrored}
 
     # --- the IKM -----------------------------------------------------------------------------------------------
 
@@ -272,23 +310,62 @@ def site_row(site: Site, headline: dict[str, Any], issued: Mapping[tuple[str, da
 
 
 def with_screens(
-    site: Site, row: dict[str, Any], elsewhere: set[tuple[str, str]], heard: Mapping[str, str | None], now: datetime
+    site: Site,
+    row: dict[str, Any],
+    elsewhere: set[tuple[str, str]],
+    boxes: Mapping[str, Box],
+    now: datetime,
+    made: datetime | None = None,
 ) -> dict[str, Any]:
     """The row with "screens down" counting the displays connected to the other server processes too. A mirrored
-    mall's screens are connected to its own server, unknown here; its row says when that server was last heard
-    from (`heard_at`): its figures are as of then, its longest wait too (a silent box's waits must not grow here
-    by the hours it has been silent: the mall may have served them all meanwhile)."""
-    if site.id in heard:
-        at = heard[site.id]
+    mall's screens are connected to its own server, unknown here; its row says how its copy keeps up (`uplink`,
+    box_view). While it does, its figures are live; once it is behind, they are as of when it last kept up, its
+    longest wait too (it must not grow here by the hours the copy is behind: the mall may have served them all
+    meanwhile). `made`: the server's time the row's figures were made at (a row is reused up to STALE_SECONDS)."""
+    if site.id in boxes:
+        uplink, as_of = box_view(boxes[site.id], now)
         longest = row["longest_wait"]
-        if at is not None and longest is not None:
-            silent = max(0.0, (now - datetime.fromisoformat(at)).total_seconds())
-            longest = max(0.0, longest - silent)
+        if as_of is not None and longest is not None:
+            longest = max(0.0, longest - max(0.0, ((made or now) - as_of).total_seconds()))
         return {**row, "longest_wait": longest, "screens_shown": [], "screens_down": None, "screens_total": None,
-                "mirrored": True, "heard_at": at}  # fmt: skip
+                "mirrored": True, "heard_at": boxes[site.id].heard_at, "uplink": uplink}  # fmt: skip
     shown = set(row["screens_shown"]) | {screen for s, screen in elsewhere if s == site.id}
     return {**row, "screens_shown": sorted(shown), "screens_down": sum(1 for x in site.screens if x not in shown),
-            "mirrored": False, "heard_at": None}  # fmt: skip
+            "mirrored": False, "heard_at": None, "uplink": None}  # fmt: skip
+
+
+def box_view(box: Box, now: datetime) -> tuple[dict[str, Any], datetime | None]:
+    """A mirrored mall's `uplink` in its row, and the moment its figures are as of (None: now). `state`:
+    `synced` (its copy kept up within SYNC_STALE), `refused` (its box's log refused since: `refused` says with what),
+    `stuck` (its box calls, but the copy does not keep up), `silent` (not heard from within SYNC_STALE), `revoked`
+    (every uplink token of the mall revoked), `never` (never heard from)."""
+    seen = box.seen
+    heard = datetime.fromisoformat(box.heard_at) if box.heard_at else None
+    if box.revoked_at is not None:
+        state = "revoked"
+    elif seen.synced_at is not None and now - seen.synced_at <= SYNC_STALE:
+        state = "synced"
+    elif seen.refused_since_synced:
+        state = "refused"
+    elif heard is None and seen.synced_at is None:
+        state = "never"
+    elif heard is not None and now - heard <= SYNC_STALE:
+        state = "stuck"
+    else:
+        state = "silent"
+    refused = None
+    if seen.refused_code is not None and seen.refused_at is not None:
+        words = {lang: messages.text("uplink_refused", seen.refused_code, lang, {}) for lang in messages.LANGUAGES}
+        refused = {"code": seen.refused_code, "at": seen.refused_at.isoformat(), "reason": words["id"],
+                   "reason_en": words["en"]}  # fmt: skip
+    view = {
+        "state": state,
+        "synced_at": seen.synced_at.isoformat() if seen.synced_at else None,
+        "heard_at": box.heard_at,
+        "refused": refused,
+        "revoked_at": box.revoked_at,
+    }
+    return view, None if state == "synced" else seen.synced_at or heard
 
 
 def _percent(part: int, whole: int) -> float | None:
@@ -302,8 +379,11 @@ def _totals(rows: list[dict[str, Any]], answers: Answers) -> dict[str, Any]:
     waits = [row["longest_wait"] for row in rows if row["longest_wait"] is not None]
     limited = [row for row in rows if row["quota_total"] is not None]
     issued, quota = sum(row["quota_issued"] for row in limited), sum(row["quota_total"] for row in limited)
+    mirrored = [row for row in rows if row["uplink"] is not None]
     return {
         "sites": len(rows),
+        "mirrored": len(mirrored),
+        "mirrored_behind": sum(1 for row in mirrored if row["uplink"]["state"] != "synced"),
         "waiting": total("waiting"),
         "longest_wait": max(waits) if waits else None,
         "past_closing": total("past_closing"),

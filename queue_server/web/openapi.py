@@ -774,8 +774,9 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                 "summary": "Every mall the caller sees, one row each, with totals (admins; regional accounts)",
                 "description": "Per mall: waiting now, longest current wait (seconds), served today, counters open "
                 "of all, screens with no display connected of all, today's quota used (tickets issued over the "
-                "daily quotas of the services that have one; null without quotas) and the IKM of the period. "
-                "Totals: sums, the longest wait of all, quota and IKM over the summed figures. See docs/api.md.",
+                "daily quotas of the services that have one; null without quotas) and the IKM of the period; a mall "
+                "mirrored here, how its copy keeps up (`uplink`). Totals: sums, the longest wait of all, quota and "
+                "IKM over the summed figures, the mirrored malls held back. See docs/api.md.",
                 "parameters": NATIONAL_Q,
                 "security": SECURED,
                 "responses": _ok("generated_at, period, sort, order, sites (one row per mall), totals"),

@@ -71,24 +71,41 @@ function updatedText(iso, rows) {
   return `${currentLang() === "id" ? text.replace(/:/g, ".") : text} ${zoneLabel(zone)}`;
 }
 
-// A mall on its own server, mirrored here from the log it sends up: when that server was last heard from, in the
-// mall's zone; more than STALE_MS before the figures' time, its figures are old and the row says since when.
-const STALE_MS = 3 * 60 * 1000;
-
-function heardTag(r) {
-  if (!r.heard_at) return el("span", { class: "tag stale", text: T("mirror_never") });
-  const heard = Date.parse(r.heard_at);
+// A mall on its own server, mirrored here from the log it sends up. The server says how its copy keeps up
+// (r.uplink.state): "connected" with the time it last did, or red since when its data is held back and why.
+function mirrorTime(r, iso) {
+  if (!iso) return "–";
+  const at = Date.parse(iso);
   const parts = new Intl.DateTimeFormat("en-GB", {
     timeZone: r.timezone, day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit", hour12: false,
-  }).formatToParts(new Date(heard));
+  }).formatToParts(new Date(at));
   const part = (type) => parts.find((p) => p.type === type).value;
   const sep = currentLang() === "id" ? "." : ":";
-  let when = `${part("hour")}${sep}${part("minute")} ${zoneLabel(r.timezone)}`;
-  const age = Date.parse(data.generated_at) - heard;
-  if (age > 20 * 3600 * 1000) when = `${part("day")}/${part("month")} ${when}`;
-  const stale = age > STALE_MS;
+  const when = `${part("hour")}${sep}${part("minute")} ${zoneLabel(r.timezone)}`;
+  return Date.parse(data.generated_at) - at > 20 * 3600 * 1000 ? `${part("day")}/${part("month")} ${when}` : when;
+}
+
+function uplinkText(r) {
+  const u = r.uplink;
+  switch (u.state) {
+    case "synced": return `${T("mirror_heard")} ${mirrorTime(r, u.synced_at)}`;
+    case "never": return T("mirror_never");
+    case "revoked":
+      if (!u.heard_at) return T("mirror_revoked");
+      return `${T("mirror_stale")} ${mirrorTime(r, u.heard_at)} · ${T("mirror_revoked")}`;
+    case "silent": return `${T("mirror_stale")} ${mirrorTime(r, u.heard_at || u.synced_at)}`;
+    default: { // stuck, refused
+      const held = u.synced_at ? `${T("mirror_held")} ${mirrorTime(r, u.synced_at)}` : T("mirror_held_never");
+      if (u.state !== "refused" || !u.refused) return held;
+      return `${held} · ${T("mirror_refused")}: ${currentLang() === "id" ? u.refused.reason : u.refused.reason_en}`;
+    }
+  }
+}
+
+function uplinkTag(r) {
+  const stale = !r.uplink || r.uplink.state !== "synced";
   return el("span", { class: `tag mirror${stale ? " stale" : ""}`, title: T("mirror_title"),
-    text: `${T(stale ? "mirror_stale" : "mirror_heard")} ${when}` });
+    text: r.uplink ? uplinkText(r) : T("mirror_never") });
 }
 
 // --- the table --------------------------------------------------------------------------------------------------
@@ -97,7 +114,7 @@ function siteRow(r) {
   const name = el("th", { scope: "row", class: "mall" },
     el("a", { href: `/supervisor/${encodeURIComponent(r.site)}`, text: r.name }));
   if (r.day_closed) name.append(el("span", { class: "tag", text: T("day_closed_short") }));
-  if (r.mirrored) name.append(heardTag(r));
+  if (r.mirrored) name.append(uplinkTag(r));
   const screens = r.mirrored
     ? el("td", { class: "num screens", title: T("mirror_screens_title") }, el("small", { text: T("mirror_screens") }))
     : el("td", { class: `num screens${r.screens_down ? " down" : ""}` }, ...ofTotal(r.screens_down, r.screens_total));
@@ -115,8 +132,15 @@ function siteRow(r) {
 }
 
 function totalsRow(t) {
+  const name = el("th", { scope: "row", class: "mall",
+    text: `${T("total_row")} (${whole(t.sites)} ${T(t.sites === 1 ? "mall_one" : "malls")})` });
+  // Malls on their own servers whose data is held back or cut off: how many, in red.
+  if (t.mirrored_behind) {
+    name.append(el("span", { class: "tag mirror stale behind",
+      text: `${whole(t.mirrored_behind)} ${T("mirror_behind")}` }));
+  }
   return el("tr", { class: "totals" },
-    el("th", { scope: "row", class: "mall", text: `${T("total_row")} (${whole(t.sites)} ${T(t.sites === 1 ? "mall_one" : "malls")})` }),
+    name,
     el("td", { class: "num waiting", text: whole(t.waiting) }),
     el("td", { class: "num longest", text: minutesText(t.longest_wait) }),
     el("td", { class: `num past${t.past_closing ? " down" : ""}`, text: whole(t.past_closing) }),
