@@ -14,7 +14,9 @@ from queue_server.common.plaintext import hidden_character, personal_name, perso
      # en dashes, full-width digits, a digit typed after the NIK
      "NIK 3328/0145/0690/0007", "NIK 3328_0145_0690_0007", "3328  0145 0690 0007", "telp (0857) 1234-5678",
      "wa +62 (857) 1234 5678", "hp 0857\u20131234\u20135678", "\uff10\uff18\uff15\uff17\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18",
-     "NIK 3328014506900007 1"],
+     "NIK 3328014506900007 1",
+     # e-mail addresses and birth dates (an outside review of the mirror)
+     "email siti.aminah@gmail.com", "lahir 12-01-1980", "tgl lahir: 3 Januari 1975"],
 )  # fmt: skip
 def test_a_nik_or_a_mobile_number_is_found_however_it_is_spaced(text: str) -> None:
     assert personal_number(text)

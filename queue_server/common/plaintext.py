@@ -33,6 +33,9 @@ _LINE_ENDS = frozenset("\t\n\r")
 _DIGIT_RUN = re.compile(r"\d(?:[\s.\-/_()\u2010-\u2015]{0,3}\d)*")
 # After the grouping is taken away: a NIK has 16 digits; a mobile number 08.., 62 8.. of 9-13 digits.
 _MOBILE = re.compile(r"(?:62|0)8\d{7,11}")
+# Other ways to reach or single out a citizen an outside review got into a note: an e-mail address, a birth date.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_BIRTH_DATE = re.compile(r"\blahir\b\D{0,12}\d{1,2}[\s./-]+(?:\d{1,2}|[A-Za-z]{3,9})[\s./-]+\d{2,4}", re.IGNORECASE)
 
 # A form of address before a word: "Ibu Siti Rahayu", "Bpk. Ahmad", "a.n. Budi" ("ibu hamil" is no name).
 _ADDRESSED = re.compile(
@@ -54,7 +57,10 @@ def hidden_character(text: str, *, lines: bool = True) -> str | None:
 
 
 def personal_number(text: str) -> bool:
-    """Whether `text` holds something that reads as a NIK or a mobile phone number."""
+    """Whether `text` holds something that reads as a NIK, a mobile phone number, an e-mail address or a birth
+    date ("lahir 12-01-1980")."""
+    if _EMAIL.search(text) or _BIRTH_DATE.search(text):
+        return True
     for run in _DIGIT_RUN.finditer(unicodedata.normalize("NFKC", text)):
         groups = re.findall(r"\d+", run.group())
         for first in range(len(groups)):  # any groups in a row: a digit typed after a NIK does not hide it
