@@ -40,10 +40,16 @@ def fast(server: Server, **changes: Any) -> None:
 
 @asynccontextmanager
 async def open_page(
-    browser: Browser, url: str, *, size: tuple[int, int] = (1080, 1920), mobile: bool = False, errors_ok: bool = False
+    browser: Browser,
+    url: str,
+    *,
+    size: tuple[int, int] = (1080, 1920),
+    mobile: bool = False,
+    touch: bool = False,
+    errors_ok: bool = False,
 ) -> AsyncIterator[Page]:
     context = await browser.new_context(
-        viewport={"width": size[0], "height": size[1]}, is_mobile=mobile, has_touch=mobile, locale="id-ID"
+        viewport={"width": size[0], "height": size[1]}, is_mobile=mobile, has_touch=mobile or touch, locale="id-ID"
     )
     try:
         await context.add_init_script(RECORDERS)
@@ -59,9 +65,15 @@ async def open_page(
 
 @asynccontextmanager
 async def kiosk_page(
-    browser: Browser, server: Server, *, token: str = KIOSK, size: tuple[int, int] = (1920, 1080), ready: bool = True
+    browser: Browser,
+    server: Server,
+    *,
+    token: str = KIOSK,
+    size: tuple[int, int] = (1920, 1080),
+    ready: bool = True,
+    touch: bool = False,
 ) -> AsyncIterator[Page]:
-    async with open_page(browser, f"{server.url}/kiosk/tegal#token={token}", size=size) as page:
+    async with open_page(browser, f"{server.url}/kiosk/tegal#token={token}", size=size, touch=touch) as page:
         if ready:
             await until(page, "() => document.body.dataset.ready === 'true'")
         yield page

@@ -134,9 +134,26 @@ function drawTiles() {
   document.querySelector(".k-services").replaceChildren(...services);
 }
 
+// A tap acts on the screen that was under the finger when it came down. Elderly citizens often tap twice, and the
+// second tap of a double tap used to land on whatever the first one brought up: a double tap on an agency picked
+// one of its services, on "Kartu Identitas Anak" it issued a priority "Anak-anak" ticket. So a new screen takes no
+// tap for SETTLE_MS: while body[data-settling] is set, its section lets taps through to the empty area behind it
+// (kiosk.css), which does nothing, whatever the tap lands on (tiles, keys, "Kembali", a form's button). A tap that
+// came down before the screen changed ends on another element than it began on, and clicks nothing either.
+// Keyboards and barcode scanners are not held up.
+const SETTLE_MS = 400;
+let settleTimer = 0;
+
+function settle() {
+  document.body.dataset.settling = "true";
+  clearTimeout(settleTimer);
+  settleTimer = setTimeout(() => delete document.body.dataset.settling, SETTLE_MS);
+}
+
 function show(name) {
   if (name === "start" && screen !== "start") modes.reset(); // the citizen is done: the next one starts plain
   if (name === "start" && notIssuing) return refused(notIssuing, null);
+  if (name !== screen) settle();
   screen = name;
   for (const section of document.querySelectorAll("section[data-screen]")) section.hidden = section.dataset.screen !== name;
   document.body.dataset.current = name;
