@@ -538,7 +538,7 @@ async def test_a_double_tap_acts_once(server: Server) -> None:
         spot = await double_tap(page, ".k-service[data-service='kia']", services)
         assert await screen(page) == "priority"
         await until(page, "() => !document.body.dataset.settling")
-        assert await page.evaluate(UNDER, spot) == "priority:anak", "the second tap fell on Anak-anak"
+        assert (await page.evaluate(UNDER, spot) or "").startswith("priority:"), "it fell on an answer"
         state = (await server.http.get("/api/v1/sites/tegal/state", headers=admin)).json()
         assert state["tickets"] == [], "no ticket issued"
 

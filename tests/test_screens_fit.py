@@ -209,3 +209,35 @@ async def test_a_long_wait_keeps_the_ticket_on_screen(
     await page.context.close()
     assert re.search(r"\d{3}", wait), wait
     assert problems == [], (wait, problems)
+
+
+# Each priority group's label and the tile it is on: a label box past its tile's edge (text spilling out).
+GROUP_SPILLS = """() => {
+  const out = [];
+  for (const tile of document.querySelectorAll(".k-group")) {
+    const t = tile.getBoundingClientRect(), label = tile.querySelector(".k-tile-main").getBoundingClientRect();
+    const past = Math.max(t.top - label.top, label.bottom - t.bottom, t.left - label.left, label.right - t.right);
+    const sizes = `${Math.round(label.height)} px in a ${Math.round(t.height)} px tile`;
+    if (past > 0.5) out.push(`${tile.dataset.priority}: label ${sizes}`);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+@pytest.mark.parametrize("large", [False, True], ids=["plain", "large-type"])
+async def test_every_priority_group_label_fits_its_tile(
+    browser: Browser, server: Server, size: tuple[int, int], large: bool
+) -> None:
+    """An outside review: "Korban bencana alam" and "Korban bencana sosial" wrapped to three lines and spilled out of
+    their tiles at every kiosk size (110 px of text in a 75 px tile at 1024x768 in large type), the tiles capped
+    while half the screen stayed empty. The tiles now share the height left and each label lies inside its tile."""
+    page = await kiosk_at_service(browser, size, server.url, large, "disdukcapil", "ktp")
+    await until(page, "() => window.__kiosk.screen === 'priority'")
+    spills = await page.evaluate(GROUP_SPILLS)
+    reach = await page.evaluate(OUT_OF_REACH, "priority")
+    await page.click("#lang")  # and the English labels, longer ("Victims of natural disasters")
+    await until(page, "() => document.querySelector('.k-group').textContent.trim() === 'Persons with disabilities'")
+    spills += await page.evaluate(GROUP_SPILLS)
+    await page.context.close()
+    assert spills == [] and reach == [], (spills, reach)
