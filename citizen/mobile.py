@@ -25,7 +25,8 @@ async def ticket_page(request: Request) -> Response:
         "text": pages.texts(),
         "token": token,
         "site": {"id": site.id, "name": site.name, "timezone": site.timezone},
-        "counters": {c.id: c.name for c in site.counters.values()},
+        # each counter's name and, in a mall of several floors, its floor (a call names both)
+        "counters": {c.id: {"name": c.name, "zone": site.counter_zone(c.id)} for c in site.counters.values()},
         "status": public_status(ctx, ticket),
         "refresh_seconds": settings_of(request).status_refresh_seconds,
     }

@@ -50,7 +50,8 @@ async def test_the_phone_follows_the_queue_live_and_announces_the_turn(server: S
         called = await call_next(server, op, "1")  # A-003: my turn
         assert called["ticket"]["label"] == "A-003"
         await until(page, "() => !document.getElementById('turn').hidden")
-        assert await text(page, "#turn") == "Giliran Anda! Silakan menuju Loket 1"
+        # the demo mall's counters are on two floors: the floor is named, as on the lobby TV
+        assert await text(page, "#turn") == "Giliran Anda! Silakan menuju Loket 1, Lantai 1"
         await until(page, "() => window.__vibrations.length === 1")
         assert await page.evaluate("() => document.body.dataset.alerted") == "announcement"
         played = await page.evaluate("() => window.__played")
@@ -65,7 +66,7 @@ async def test_the_phone_follows_the_queue_live_and_announces_the_turn(server: S
         await until(page, "() => window.__vibrations.length === 2")
         assert (await server.command(op, "1", "start")).status_code == 200
         await until(page, "() => document.getElementById('main').dataset.state === 'serving'")
-        assert await text(page, "#state-line") == "Sedang dilayani di Loket 1"
+        assert await text(page, "#state-line") == "Sedang dilayani di Loket 1, Lantai 1"
         assert await page.is_hidden("#cancel")
         assert (await server.command(op, "1", "finish")).status_code == 200
         await until(page, "() => document.getElementById('main').dataset.state === 'done'")
@@ -198,7 +199,7 @@ async def test_a_late_answer_to_an_old_status_request_does_not_undo_a_newer_even
         await eventually(lambda: len(delivered) == 2, "the old answer reached the page")
         await asyncio.sleep(0.5)  # time for the page to act on it, were it to
         assert await page.evaluate("() => document.getElementById('main').dataset.state") == "serving"
-        assert await text(page, "#state-line") == "Sedang dilayani di Loket 1"
+        assert await text(page, "#state-line") == "Sedang dilayani di Loket 1, Lantai 1"
 
 
 IN_VIEW = """(id) => { const b = document.getElementById(id).getBoundingClientRect();

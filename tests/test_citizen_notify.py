@@ -154,3 +154,34 @@ def ticket_contact(server: Server, token: str) -> str | None:
     state = server.ctx.state("tegal")
     ticket = state.tickets.get(state.by_token.get(token, ""))
     return ticket.contact if ticket else None
+
+
+@bounded(120)
+async def test_a_call_from_another_floor_names_the_floor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An outside review: the lobby TV showed "Loket 9 · Lantai 2" while the phone and the WhatsApp message said only
+    "Loket 9", in a mall whose counters are on two floors. Both name the floor now; neither holds anything personal."""
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
+    with Receiver() as gateway:
+        gateway.start()
+        async with running_server(tmp_path / "q.sqlite3", site_files=[notify_site(tmp_path, gateway)]) as server:
+            issued = await server.issue("paspor_baru", notify={"phone": "081355566677", "consent": True})
+            token = issued["ticket"]["token"]
+            async with ticking(server.clock), chromium() as browser:
+                async with open_page(browser, f"{server.url}/t/{token}", size=PHONE, mobile=True) as phone:
+                    await until(phone, "() => document.body.dataset.link === 'live'")
+                    op = await server.login("op-imigrasi")
+                    assert (await server.command(op, "9", "open")).status_code == 200  # Loket 9, Lantai 2
+                    assert (await server.command(op, "9", "call_next")).status_code == 200
+                    await until(phone, "() => !document.getElementById('turn').hidden")
+                    assert await text(phone, "#turn") == "Giliran Anda! Silakan menuju Loket 9, Lantai 2"
+                    await phone.click("#lang")
+                    assert await text(phone, "#turn-where") == "Please go to Loket 9, Lantai 2"
+
+            def your_turn() -> list[str]:
+                return [b["message"] for b in gateway.bodies("/send") if "giliran Anda sekarang" in b["message"]]
+
+            await eventually(your_turn, "the your-turn message", 30)
+            assert your_turn() == [f"MPP Kabupaten Tegal: nomor {issued['ticket']['label']}, giliran Anda sekarang. "
+                                   "Silakan menuju Loket 9, Lantai 2."]  # fmt: skip
+            status = (await server.http.get(f"/api/v1/tickets/{token}")).json()
+            assert (status["counter_name"], status["counter_zone"]) == ("Loket 9", "Lantai 2")

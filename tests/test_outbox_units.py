@@ -1,10 +1,11 @@
 """The delivery worker's small parts, without a server: the circuit breaker, the scrubbing of errors, the gateway's
-body, phone numbers as gateways take them."""
+body, phone numbers as gateways take them, and where a citizen is told to go."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -13,6 +14,8 @@ from queue_server.domain.catalogue import Gateway
 from queue_server.domain.refusal import Refusal
 from queue_server.outbound.deliverer import Breaker, scrub
 from queue_server.outbound.gateway import render
+
+from .domain_fixtures import make_site
 
 
 def test_the_breaker_opens_after_failures_in_a_row_then_lets_one_probe_through() -> None:
@@ -61,6 +64,19 @@ def test_a_number_that_is_not_an_indonesian_mobile_is_refused(typed: str) -> Non
     with pytest.raises(Refusal) as refused:
         normalise_phone(typed)
     assert refused.value.key == "invalid_phone"
+
+
+def test_a_counter_is_named_with_its_floor_only_in_a_mall_of_several_floors() -> None:
+    """ "Silakan menuju Loket 5, Lantai 2" (the message and the phone page) where the counters are on more than one
+    floor, as the lobby TV names it; "Loket 1" alone in a mall of one floor, or whose counters name none."""
+    site = make_site()
+    assert (site.counter_place("1"), site.counter_zone("1")) == ("Loket 1", None)
+    one_floor = replace(site, counters={k: replace(c, zone="Lantai 1") for k, c in site.counters.items()})
+    assert (one_floor.counter_place("1"), one_floor.counter_zone("1")) == ("Loket 1", None)
+    two = replace(one_floor, counters={**one_floor.counters, "5": replace(one_floor.counters["5"], zone="Lantai 2")})
+    assert (two.counter_place("5"), two.counter_zone("5")) == ("Loket 5, Lantai 2", "Lantai 2")
+    assert two.counter_place("1") == "Loket 1, Lantai 1"
+    assert two.counter_place("99") == "" and two.counter_zone(None) is None
 
 
 async def test_a_message_that_cannot_be_built_is_kept_as_failed_and_holds_nothing_up() -> None:

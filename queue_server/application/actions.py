@@ -398,6 +398,8 @@ def public_status(ctx: Context, known: Ticket) -> dict[str, Any]:
         "service_name": _name(site.services, ticket.service),
         "agency_name": _name(site.agencies, ticket.agency),
         "counter_name": counter.name if counter else None,
+        # its floor, where the mall's counters are on more than one ("Loket 9, Lantai 2"); else null
+        "counter_zone": site.counter_zone(ticket.counter),
         **_wait_fields(estimate),
         # whether the citizen may ask for WhatsApp/SMS messages, and whether they did (never the number)
         "messages": {"offered": site.notify.offered, "on": ticket.contact is not None},

@@ -234,6 +234,24 @@ class Site:
         """The service day follows the site's local date, never UTC (which rolls over mid-morning in WIB)."""
         return self.local(now).date()
 
+    def counter_zone(self, counter_id: str | None) -> str | None:
+        """The zone (floor) of a counter, as a citizen is told where to go: only in a mall whose counters are in more
+        than one zone, as the lobby TV shows it ("Loket 9 · Lantai 2"); a mall on one floor needs none."""
+        counter = self.counters.get(counter_id or "")
+        if counter is None or not counter.zone:
+            return None
+        zones = {c.zone for c in self.counters.values() if c.zone}
+        return counter.zone if len(zones) > 1 else None
+
+    def counter_place(self, counter_id: str | None) -> str:
+        """Where a citizen goes: "Loket 9, Lantai 2" in a mall of several zones, "Loket 9" in one of one zone ("" for
+        a counter the configuration no longer has)."""
+        counter = self.counters.get(counter_id or "")
+        if counter is None:
+            return ""
+        zone = self.counter_zone(counter.id)
+        return f"{counter.name}, {zone}" if zone else counter.name
+
     def slots(self, day: date) -> list[tuple[datetime, datetime]]:
         """The booking slots of a local day (aware datetimes), cut from its opening ranges; none on holidays."""
         step = timedelta(minutes=self.booking.slot_minutes)

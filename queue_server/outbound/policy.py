@@ -174,8 +174,10 @@ class Policy:
         if event.type in (ev.TICKET_ISSUED, ev.BOOKING_CHECKED_IN, ev.TICKET_CONTACT_LEFT):
             message(TICKET_ISSUED, contact, key, link=link, ticket_id=ticket["id"], **about)
         elif event.type in (ev.TICKET_CALLED, ev.TICKET_RECALLED):
-            counter = site.counters.get(ticket["counter"])
-            message(YOUR_TURN, contact, key, ticket_id=ticket["id"], counter=counter.name if counter else "", **about)
+            # "Loket 9, Lantai 2" where the mall's counters are on more than one floor
+            message(
+                YOUR_TURN, contact, key, ticket_id=ticket["id"], counter=site.counter_place(ticket["counter"]), **about
+            )
         elif event.type == ev.TICKET_NO_SHOW:
             message(NO_SHOW, contact, key, ticket_id=ticket["id"], **about)
         elif event.type == ev.TICKET_TRANSFERRED and isinstance(data.get("new_ticket"), dict):

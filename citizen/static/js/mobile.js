@@ -21,8 +21,12 @@ const announced = new Set();
 const REDUCED_MOTION = matchMedia("(prefers-reduced-motion: reduce)");
 let notifiedTo = null; // the masked number messages go to, once given on this page
 
+// "Loket 9, Lantai 2" in a mall whose counters are on more than one floor (as the lobby TV names it), else "Loket 9".
 function counterName(ticket) {
-  return status.counter_name || config.counters[ticket.counter] || ticket.counter || "";
+  const known = config.counters[ticket.counter];
+  const name = status.counter_name || known?.name || ticket.counter || "";
+  const zone = status.counter_name ? status.counter_zone : known?.zone;
+  return zone ? `${name}, ${zone}` : name;
 }
 
 function render() {
@@ -150,7 +154,8 @@ function onMessage(message) {
     alertOnce(status.ticket, null);
   } else if (message.type?.startsWith("ticket.")) {
     const ticket = message.data.new_ticket || message.data.ticket;
-    status = { ...status, ticket, counter_name: config.counters[ticket.counter] || null };
+    const counter = config.counters[ticket.counter];
+    status = { ...status, ticket, counter_name: counter?.name || null, counter_zone: counter?.zone || null };
     render();
     alertOnce(ticket, message.data.announcement);
     refresh();
