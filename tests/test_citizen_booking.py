@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Page
 
 from .helpers import Server, running_server
 from .test_citizen_support import bounded, chromium, open_page, shot, text, until
@@ -180,6 +181,34 @@ async def test_book_a_slot_get_a_code_then_cancel_it_and_the_nik_is_nowhere(site
     database = Path(server.config.database)
     for path in database.parent.glob(database.name + "*"):
         assert NIK.encode() not in path.read_bytes(), f"the NIK is stored in clear in {path.name}"
+
+
+async def book_with_nik(page: Page, url: str, service: str, nik: str) -> str:
+    """Books the first free slot of tomorrow (Tuesday) for `service` with `nik` typed as given; the booking's code."""
+    await page.goto(url)
+    await page.check(f"input[name=service][value={service}]")
+    await page.check("input[name=day][value='2026-11-24']")
+    await page.locator("label.b-slot:not(.is-full)").first.click()
+    await page.fill("#nik", nik)
+    await page.fill("#phone", "081234567890")
+    await page.click("#submit")
+    await until(page, "() => !document.getElementById('result').hidden || !document.getElementById('nik-error').hidden")
+    assert await page.is_hidden("#nik-error"), await text(page, "#nik-error")
+    return await text(page, "#r-code")
+
+
+@bounded(90)
+async def test_a_nik_typed_in_groups_or_in_full_width_digits_books(site: Server) -> None:
+    """An outside review: the NIK field took 16 characters, so "3328 0115 0590 0011" (typed in groups, as on the card)
+    was cut and the citizen told "NIK harus 16 angka"; full-width digits, which the server reads, were refused by the
+    page. Both book now."""
+    url = f"{site.url}/booking/tegal"
+    async with chromium() as browser, open_page(browser, url, size=PHONE, mobile=True) as page:
+        spaced = await book_with_nik(page, url, "ktp", "3328 0115 0590 0011")
+        wide = await book_with_nik(page, url, "skck", "３３２８　０１１５　０５９０　００１２")
+    for code, service in ((spaced, "ktp"), (wide, "skck")):
+        booking = (await site.http.get(f"/api/v1/bookings/{code}")).json()["booking"]
+        assert (booking["service"], booking["state"]) == (service, "booked"), booking
 
 
 @bounded(60)

@@ -80,10 +80,17 @@ function slotChosen() {
 
 const FIELD_ERRORS = { invalid_nik: "nik-error", invalid_phone: "phone-error" };
 
+// The NIK's digits, however they were typed: in groups with spaces, dots or dashes ("3328 0115 0590 0011", as it is
+// often copied from the card), or as full-width digits ("３３２８…", as some phone keyboards type them; NFKC reads
+// them as the plain digits they stand for, as the server does).
+function nikDigits(typed) {
+  return typed.normalize("NFKC").replace(/[\s.\-\u2010-\u2015\u2212]/g, "");
+}
+
 async function submit(event) {
   event.preventDefault();
   for (const id of ["nik-error", "phone-error", "form-error", "slot-error"]) say(id, "");
-  const nik = $("nik").value.replace(/[\s.-]/g, "");
+  const nik = nikDigits($("nik").value);
   if (!chosen("slot")) return say("slot-error", texts.t("booking_pick_slot"));
   if (!/^\d{16}$/.test(nik)) return refuse("nik-error", texts.t("booking_nik_length"));
   $("submit").disabled = true;
