@@ -34,6 +34,7 @@ function render() {
   const state = ticket.state;
   $("main").dataset.state = state;
   $("label").textContent = ticket.label;
+  $("label").style.setProperty("--chars", ticket.label.length); // its size follows the card's width (mobile.css)
   $("service").textContent = status.service_name;
   $("agency").textContent = status.agency_name;
   $("waiting").hidden = state !== "waiting";
