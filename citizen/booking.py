@@ -25,7 +25,8 @@ async def booking_page(request: Request) -> Response:
     if site is None:
         return not_found(request, "site")
     lang = lang_of(request)
-    today = site.service_day(ctx.now())
+    now = ctx.now()
+    today = site.service_day(now)
     closed = ctx.state(site.id).closed_days
     days = []
     for offset in range(site.booking.days_ahead + 1):
@@ -34,7 +35,8 @@ async def booking_page(request: Request) -> Response:
             "date": day.isoformat(),
             "id": f"{DAYS_ID[day.weekday()]}, {day.day} {SHORT_MONTHS_ID[day.month - 1]}",
             "en": f"{DAYS_EN[day.weekday()]}, {day.day} {MONTHS_EN[day.month - 1]}",
-            "open": bool(site.slots(day)) and day not in closed,
+            # a day with a slot still to come: today at night, every slot past, cannot be picked
+            "open": any(start > now for start, _ in site.slots(day)) and day not in closed,
         })  # fmt: skip
     config = {**catalogue(site), "lang": lang, "text": pages.texts(), "days": days}
     bookable = [{**agency, "services": [s for s in agency["services"] if s["online"]]} for agency in config["agencies"]]

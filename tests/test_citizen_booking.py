@@ -7,12 +7,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Page
 
-from .helpers import Server, running_server
+from .helpers import Clock, Server, running_server
 from .test_citizen_support import bounded, chromium, open_page, shot, text, until
 
 PHONE = (390, 844)
@@ -209,6 +210,20 @@ async def test_a_nik_typed_in_groups_or_in_full_width_digits_books(site: Server)
     for code, service in ((spaced, "ktp"), (wide, "skck")):
         booking = (await site.http.get(f"/api/v1/bookings/{code}")).json()["booking"]
         assert (booking["service"], booking["state"]) == (service, "booked"), booking
+
+
+@bounded(60)
+async def test_today_cannot_be_picked_once_its_last_slot_has_passed(tmp_path: Path) -> None:
+    """An outside review: at night, every slot of the day past, today could still be picked (to find only "Sudah
+    lewat" slots). It is greyed out like a closed day; tomorrow can be picked."""
+    evening = Clock(datetime(2026, 11, 23, 13, 0, tzinfo=UTC))  # Monday 20:00 WIB; the demo mall closed at 15:30
+    async with running_server(tmp_path / "db.sqlite3", clock=evening) as server:
+        async with chromium() as browser, open_page(browser, f"{server.url}/booking/tegal", size=PHONE) as page:
+            assert await page.is_disabled("input[name=day][value='2026-11-23']")
+            assert await page.is_enabled("input[name=day][value='2026-11-24']")
+            server.clock.now = datetime(2026, 11, 23, 7, 45, tzinfo=UTC)  # 14:45: the 15:00 slot is still to come
+            await page.reload()
+            assert await page.is_enabled("input[name=day][value='2026-11-23']")
 
 
 @bounded(60)
