@@ -288,3 +288,45 @@ async def test_the_phone_pages_fit_at_200_percent_zoom(browser: Browser, server:
         await page.screenshot(path=Path(os.environ["CITIZEN_SHOTS"]) / f"booking-zoomed{mode}.png", full_page=True)
     await page.context.close()
     assert not {k: v for k, v in problems.items() if v}, problems
+
+
+# A text's lines (by their tops) and whether each stays inside the card around it.
+LINES = """(selector) => {
+  const el = document.querySelector(selector), range = document.createRange();
+  range.selectNodeContents(el);
+  const rects = [...range.getClientRects()], card = el.closest(".card").getBoundingClientRect();
+  return {text: el.textContent.trim(), lines: new Set(rects.map((r) => Math.round(r.top))).size,
+          inside: rects.every((r) => r.left >= card.left - 0.5 && r.right <= card.right + 0.5)};
+}"""
+
+
+@pytest.mark.parametrize("size", [PHONE, ZOOMED], ids=["360x740", "180x370"])
+@pytest.mark.parametrize("large", [False, True], ids=["plain", "large-type"])
+async def test_a_booking_code_is_on_one_line(
+    browser: Browser, server: Server, size: tuple[int, int], large: bool
+) -> None:
+    """An outside review: on a 360 px phone the booking code broke over two lines, "BK-" above "Z2VN6U". It stays
+    whole on the booking's answer and on its status page, at 200 % zoom too."""
+    page = await page_at(browser, size)
+    await page.goto(f"{server.url}/booking/tegal")
+    if large:
+        await page.click("[data-mode='large']")
+        await until(page, "() => document.documentElement.classList.contains('lt')")
+    await page.check("input[name=service][value=ktp]")
+    await page.check("input[name=day][value='2026-11-24']")
+    await page.locator("label.b-slot:not(.is-full)").first.click()
+    await page.fill("#nik", "3328014101900007")
+    await page.fill("#phone", "081234567890")
+    await page.click("#submit")
+    await until(page, "() => !document.getElementById('result').hidden")
+    answer = await page.evaluate(LINES, "#r-code")
+    sideways = await page.evaluate(SIDEWAYS)
+    await page.goto(f"{server.url}/b/{answer['text']}")
+    status = await page.evaluate(LINES, "#s-code")
+    sideways += await page.evaluate(SIDEWAYS)
+    await page.context.close()
+    assert answer["text"].startswith("BK-") and status["text"] == answer["text"] and sideways == [], sideways
+    assert (answer["lines"], answer["inside"], status["lines"], status["inside"]) == (1, True, 1, True), (
+        answer,
+        status,
+    )
