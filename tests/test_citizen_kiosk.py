@@ -191,6 +191,19 @@ async def test_a_closed_site_says_when_to_come_back(tmp_path: Path) -> None:
 
 
 @bounded(60)
+async def test_before_opening_the_kiosk_says_it_opens_today(tmp_path: Path) -> None:
+    """An outside review: at 06.45 the kiosk said "Buka kembali Senin, 23 November 2026 pukul 07.30" on that very
+    Monday. It says "today" now."""
+    early = Clock(datetime(2026, 11, 22, 23, 45, tzinfo=UTC))  # Monday 06:45 WIB; the demo mall opens at 07:30
+    async with running_server(tmp_path / "db.sqlite3", clock=early) as server:
+        async with chromium() as browser, kiosk_page(browser, server, ready=False) as page:
+            await until(page, "() => window.__kiosk.screen === 'notice'")
+            assert await text(page, "#n-message") == "MPP Kabupaten Tegal sedang tutup. Buka hari ini pukul 07.30."
+            await page.click("#lang")
+            assert await text(page, "#n-message") == "MPP Kabupaten Tegal is closed now. It opens today at 07:30."
+
+
+@bounded(60)
 async def test_a_call_expected_after_closing_is_said_on_the_screen_and_the_slip(tmp_path: Path) -> None:
     """14:30 on a Monday (the demo mall closes at 15:30), Loket 1 alone serving 25 KTP citizens: the next one is
     told plainly they may not be served today, on the screen, in the API and on the printed slip."""

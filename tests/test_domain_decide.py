@@ -95,10 +95,19 @@ def test_opening_hours_holidays_and_friday_prayer() -> None:
     d = Driver(make_site(hours=hours), now=datetime(2026, 11, 23, 0, 0, tzinfo=UTC))  # Mon 07:00 WIB
     err = refused(d, c.IssueTicket("ktp", "x", "y"))
     assert err.code == "site_closed" and err.details["next_opening"].startswith("2026-11-23T07:30:00+07:00")
+    # the same day: "today", not the date written out (an outside review)
+    assert refusal_messages(err) == ("MPP Uji sedang tutup. Buka hari ini pukul 07.30.",
+                                     "MPP Uji is closed now. It opens today at 07:30.")  # fmt: skip
     d.now = datetime(2026, 11, 23, 0, 30, tzinfo=UTC)  # 07:30 WIB
     d.issue()
     d.now = datetime(2026, 11, 27, 5, 0, tzinfo=UTC)  # Friday 12:00 WIB, prayer break
-    assert refused(d, c.IssueTicket("ktp", "x2", "y2")).details["next_opening"].startswith("2026-11-27T13:00")
+    prayer = refused(d, c.IssueTicket("ktp", "x2", "y2"))
+    assert prayer.details["next_opening"].startswith("2026-11-27T13:00")
+    assert refusal_messages(prayer)[0] == "MPP Uji sedang tutup. Buka hari ini pukul 13.00."
+    d.now = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # Friday 16:00 WIB: the next opening is on another day
+    assert refusal_messages(refused(d, c.IssueTicket("ktp", "x4", "y4")))[0] == (
+        "MPP Uji sedang tutup. Buka kembali Jumat, 4 Desember 2026 pukul 07.30."  # Monday 30th: a holiday
+    )
     d.now = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # a Monday holiday
     assert refused(d, c.IssueTicket("ktp", "x3", "y3")).code == "site_closed"
 

@@ -135,8 +135,10 @@ def _require_site_open(state: SiteState, now: datetime) -> date:
         raise Refusal("day_closed", site=site.name)
     if site.enforce_hours and not site.hours.is_open(local):
         opening = site.hours.next_opening(local)
+        # before opening time (or over a midday break) it opens again today: "Buka hari ini pukul 07.30"
+        later_today = opening is not None and opening.date() == day
         raise Refusal(
-            "site_closed.until" if opening else "site_closed",
+            "site_closed.today" if later_today else "site_closed.until" if opening else "site_closed",
             site=site.name,
             opening=opening,
             details={"next_opening": opening.isoformat() if opening else None},
