@@ -266,6 +266,28 @@ async def test_the_booking_page_in_english_and_an_unknown_code(site: Server) -> 
         assert (await server.http.get(path)).status_code == 404, path
 
 
+@bounded(60)
+async def test_a_code_of_the_wrong_length_is_said_to_be_wrong(site: Server) -> None:
+    """An outside review: the booking page's lookup did nothing at all for a code that is not 6 characters long."""
+    url = f"{site.url}/booking/tegal"
+    async with chromium() as browser, open_page(browser, url, size=PHONE) as page:
+        await page.fill("#lookup [name=code]", "BK-7Q3M2")
+        await page.click("#lookup [type=submit]")
+        await until(page, "() => !document.getElementById('lookup-error').hidden")
+        assert await text(page, "#lookup-error") == (
+            "Kode pemesanan adalah BK- dan 6 huruf atau angka, contoh: BK-7Q3M2X."
+        )
+        assert page.url == url and await page.evaluate("() => document.activeElement.name") == "code"
+        await page.click("#lang")
+        assert (
+            await text(page, "#lookup-error") == "A booking code is BK- and 6 letters or digits, for example BK-7Q3M2X."
+        )
+        await page.fill("#lookup [name=code]", "bk 7q3m2x")  # typing again clears it; a whole code goes to its page
+        assert await page.is_hidden("#lookup-error")
+        await page.click("#lookup [type=submit]")
+        await page.wait_for_url("**/b/BK-7Q3M2X")
+
+
 async def test_a_booking_qr_holds_its_code(site: Server) -> None:
     server = site
     r = await server.http.post("/api/v1/sites/tegal/bookings", json={

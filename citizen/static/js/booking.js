@@ -4,6 +4,7 @@
 
 import { call } from "./api.js";
 import { Texts, formatRange, formatSlot, formatTime, waitText } from "./i18n.js";
+import { normaliseCode } from "./keypad.js";
 import { Modes } from "./modes.js";
 
 const config = JSON.parse(document.getElementById("booking-config").textContent);
@@ -146,10 +147,15 @@ function showResult(booking) {
   $("result").scrollIntoView();
 }
 
+// A code typed as "bk 7q3m2x", "7Q3M2X" or "BK-7Q3M2X" opens its status page; anything else says what a code looks
+// like (it used to do nothing at all).
 function lookup(event) {
   event.preventDefault();
-  const code = event.target.elements.code.value.toUpperCase().replace(/[^A-Z0-9]/g, "").replace(/^BK/, "");
-  if (code.length === 6) location.href = `/b/BK-${code}`;
+  const input = event.target.elements.code;
+  const code = normaliseCode(input.value.normalize("NFKC"));
+  if (/^BK-[A-Z0-9]{6}$/.test(code)) return (location.href = `/b/${code}`);
+  say("lookup-error", texts.t("booking_lookup_invalid"));
+  input.focus();
 }
 
 if (form) {
@@ -158,12 +164,14 @@ if (form) {
   form.addEventListener("submit", submit);
 }
 $("lookup").addEventListener("submit", lookup);
+$("lookup").elements.code.addEventListener("input", () => say("lookup-error", ""));
 $("lang").addEventListener("click", () => {
   texts.lang = texts.lang === "id" ? "en" : "id";
   texts.apply();
   if (chosen("day")) loadSlots();
   fillWaits();
   if ($("r-code")) nameQr();
+  if (!$("lookup-error").hidden) say("lookup-error", texts.t("booking_lookup_invalid"));
 });
 texts.apply();
 if (form) loadWaits();
