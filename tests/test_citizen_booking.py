@@ -184,17 +184,20 @@ async def test_book_a_slot_get_a_code_then_cancel_it_and_the_nik_is_nowhere(site
         assert NIK.encode() not in path.read_bytes(), f"the NIK is stored in clear in {path.name}"
 
 
-async def book_with_nik(page: Page, url: str, service: str, nik: str) -> str:
-    """Books the first free slot of tomorrow (Tuesday) for `service` with `nik` typed as given; the booking's code."""
+async def book_with_nik(page: Page, url: str, service: str, nik: str, phone: str = "081234567890") -> str:
+    """Books the first free slot of tomorrow (Tuesday) for `service` with `nik` and `phone` typed as given; the
+    booking's code."""
     await page.goto(url)
     await page.check(f"input[name=service][value={service}]")
     await page.check("input[name=day][value='2026-11-24']")
     await page.locator("label.b-slot:not(.is-full)").first.click()
     await page.fill("#nik", nik)
-    await page.fill("#phone", "081234567890")
+    await page.fill("#phone", phone)
     await page.click("#submit")
-    await until(page, "() => !document.getElementById('result').hidden || !document.getElementById('nik-error').hidden")
+    answered = "() => ['result', 'nik-error', 'phone-error'].some((id) => !document.getElementById(id).hidden)"
+    await until(page, answered)
     assert await page.is_hidden("#nik-error"), await text(page, "#nik-error")
+    assert await page.is_hidden("#phone-error"), await text(page, "#phone-error")
     return await text(page, "#r-code")
 
 
@@ -210,6 +213,16 @@ async def test_a_nik_typed_in_groups_or_in_full_width_digits_books(site: Server)
     for code, service in ((spaced, "ktp"), (wide, "skck")):
         booking = (await site.http.get(f"/api/v1/bookings/{code}")).json()["booking"]
         assert (booking["service"], booking["state"]) == (service, "booked"), booking
+
+
+@bounded(60)
+async def test_a_phone_number_written_with_the_country_code_and_its_zero_books(site: Server) -> None:
+    """An outside review: "+62 (0)812…", "+620812…" and an en dash between groups were refused as not a mobile
+    number."""
+    url = f"{site.url}/booking/tegal"
+    async with chromium() as browser, open_page(browser, url, size=PHONE, mobile=True) as page:
+        await book_with_nik(page, url, "ktp", NIK, phone="+62 (0) 812\u20133456\u20137890")
+        assert await text(page, "#r-phone") == "Nomor ponsel: 0812*****890"
 
 
 @bounded(60)

@@ -145,7 +145,7 @@ async def test_without_a_gateway_no_page_asks_for_a_number(server: Server) -> No
         html = (await server.http.get(path)).text
         assert (
             "notify-" not in html
-            and 'name="phone" type="tel" inputmode="tel" maxlength="20" autocomplete="off"' not in html
+            and 'name="phone" type="tel" inputmode="tel" maxlength="24" autocomplete="off"' not in html
         )
 
 

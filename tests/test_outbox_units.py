@@ -53,13 +53,22 @@ def test_the_gateway_body_fills_each_string_once() -> None:
     assert body == {"to": "081234567890", "msg": {"body": 'He said "{phone}" & {text}'}, "refs": ["m1"], "n": 1}
 
 
-@pytest.mark.parametrize("typed", ["081234567890", "0812-3456-7890", "+62 812 3456 7890", "6281234567890"])
+@pytest.mark.parametrize(
+    "typed",
+    ["081234567890", "0812-3456-7890", "+62 812 3456 7890", "6281234567890",
+     # an outside review: the trunk 0 after the country code and an en dash between groups were refused
+     "+62 (0)812 3456 7890", "+620812-3456-7890", "620812 3456 7890", "0812\u20133456\u20137890",
+     "+62 812\u20143456 7890"],
+)  # fmt: skip
 def test_numbers_are_taken_as_gateways_want_them(typed: str) -> None:
     assert normalise_phone(typed) == "6281234567890"
     assert mask_phone(typed) == "0812*****890"
 
 
-@pytest.mark.parametrize("typed", ["", "12345", "0212345678", "08123", "0812345678901234", "62 21 555 1234"])
+@pytest.mark.parametrize(
+    "typed",
+    ["", "12345", "0212345678", "08123", "0812345678901234", "62 21 555 1234", "+62 (0)21 555 1234", "+6200812345678"],
+)
 def test_a_number_that_is_not_an_indonesian_mobile_is_refused(typed: str) -> None:
     with pytest.raises(Refusal) as refused:
         normalise_phone(typed)

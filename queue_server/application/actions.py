@@ -526,7 +526,7 @@ async def create_booking(ctx: Context, site_id: str, body: dict[str, Any]) -> Ou
     day = _parse_day(v.required_text(body, "day", max_len=10))
     slot = _parse_slot(v.required_text(body, "slot", max_len=5))
     digest = nik_hash(v.required_text(body, "nik", max_len=32), ctx.nik_key)
-    number = v.required_text(body, "phone", max_len=20)
+    number = v.required_text(body, "phone", max_len=24)
     phone = mask_phone(number)
     site = await ctx.site_having(site_id, lambda s: service in s.services)
     if service not in site.services:

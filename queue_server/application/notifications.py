@@ -111,7 +111,7 @@ class Notifications:
         v.only(body, {"phone", "lang", "consent"})
         if body.get("consent") is not True:
             raise Refusal("notify_consent", details={"field": "notify.consent"})
-        phone = v.required_text(body, "phone", max_len=20)
+        phone = v.required_text(body, "phone", max_len=24)
         lang = v.text(body, "lang", required=False, choices=LANGUAGES) or "id"
         return self.sealed(site, ref, phone, lang, day)
 

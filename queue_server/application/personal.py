@@ -15,6 +15,11 @@ from stdnum.id import nik as stdnum_nik
 from queue_server.domain.refusal import Refusal
 
 _PHONE = re.compile(r"^(?:\+?62|0)8[0-9]{7,11}$")
+# What may stand between a number's groups: spaces, brackets, dots, a hyphen, and the dashes a phone's keyboard or a
+# copied text puts there (en and em dash, minus sign).
+_PHONE_SEPARATORS = re.compile(r"[\s().\-\u2010-\u2015\u2212]")
+# The trunk 0 kept after the country code, as numbers are often written: "+62 (0)812 ...", "+620812...".
+_TRUNK_ZERO = re.compile(r"^(\+?62)0(?=8)")
 
 
 def _ascii_digits(text: str) -> str:
@@ -70,8 +75,9 @@ def _invalid(key: str) -> Refusal:
 
 
 def normalise_phone(phone: str) -> str:
-    """An Indonesian mobile number as gateways take it: 62812... (from 0812..., +62 812-..., 62812...)."""
-    digits = re.sub(r"[\s().-]", "", _ascii_digits(phone))
+    """An Indonesian mobile number as gateways take it: 62812... (from 0812..., +62 812-..., 62812..., +62 (0)812...,
+    with an en dash between groups)."""
+    digits = _TRUNK_ZERO.sub(r"\1", _PHONE_SEPARATORS.sub("", _ascii_digits(phone)))
     if not _PHONE.match(digits):
         raise Refusal("invalid_phone", details={"field": "phone"})
     return "62" + digits[1:] if digits.startswith("0") else digits.lstrip("+")
