@@ -134,17 +134,20 @@ function drawTiles() {
   document.querySelector(".k-services").replaceChildren(...services);
 }
 
-// A tap acts on the screen that was under the finger when it came down. Elderly citizens often tap twice, and the
-// second tap of a double tap used to land on whatever the first one brought up: a double tap on an agency picked
-// one of its services, on "Kartu Identitas Anak" it issued a priority "Anak-anak" ticket. So a new screen takes no
-// tap for SETTLE_MS: while body[data-settling] is set, its section lets taps through to the empty area behind it
-// (kiosk.css), which does nothing, whatever the tap lands on (tiles, keys, "Kembali", a form's button). A tap that
-// came down before the screen changed ends on another element than it began on, and clicks nothing either.
-// Keyboards and barcode scanners are not held up.
+// A tap acts only on the screen it came down on. Elderly citizens often tap twice, and the second tap of a double
+// tap used to land on whatever the first one brought up: a double tap on an agency picked one of its services, on
+// "Kartu Identitas Anak" it issued a priority "Anak-anak" ticket. So a new screen takes no tap for SETTLE_MS: while
+// body[data-settling] is set, its section lets taps through to the empty area behind it (kiosk.css), which does
+// nothing, whatever the tap lands on (tiles, keys, "Kembali", a form's button). And a finger that rests while the
+// screen changes under it (an answer from the server, the idle timer) clicks nothing when lifted (wire(): the
+// screen is counted at each change and compared with the count when the tap came down). Keyboards and barcode
+// scanners are not held up.
 const SETTLE_MS = 400;
 let settleTimer = 0;
+let screenChanges = 0;
 
 function settle() {
+  screenChanges += 1;
   document.body.dataset.settling = "true";
   clearTimeout(settleTimer);
   settleTimer = setTimeout(() => delete document.body.dataset.settling, SETTLE_MS);
@@ -440,7 +443,20 @@ function scannerOnStart() {
   });
 }
 
+// A click made by a tap (detail > 0; a key's click has 0) whose finger came down on an earlier screen is dropped before
+// any handler of the screens sees it (see settle()).
+function onlyTapsOfThisScreen() {
+  let downAt = screenChanges;
+  document.addEventListener("pointerdown", () => (downAt = screenChanges), true);
+  document.querySelector(".k-main").addEventListener("click", (event) => {
+    if (event.detail === 0 || downAt === screenChanges) return;
+    event.preventDefault(); // also a form's submit button
+    event.stopImmediatePropagation();
+  }, true);
+}
+
 function wire() {
+  onlyTapsOfThisScreen();
   // Delegated: the tiles are drawn again when the site's configuration changes.
   const tileIn = (event, cls) => event.target.closest(`.${cls}`);
   document.querySelector(".k-agencies").addEventListener("click", (event) => {
