@@ -290,9 +290,10 @@ async def test_the_phone_pages_fit_at_200_percent_zoom(browser: Browser, server:
     assert not {k: v for k, v in problems.items() if v}, problems
 
 
-# A text's lines (by their tops) and whether each stays inside the card around it.
-LINES = """(selector) => {
+# A text's lines (by their tops) and whether each stays inside the card around it; with `text`, of that text instead.
+LINES = """([selector, text]) => {
   const el = document.querySelector(selector), range = document.createRange();
+  if (text) el.textContent = text;
   range.selectNodeContents(el);
   const rects = [...range.getClientRects()], card = el.closest(".card").getBoundingClientRect();
   return {text: el.textContent.trim(), lines: new Set(rects.map((r) => Math.round(r.top))).size,
@@ -319,13 +320,15 @@ async def test_a_booking_code_is_on_one_line(
     await page.fill("#phone", "081234567890")
     await page.click("#submit")
     await until(page, "() => !document.getElementById('result').hidden")
-    answer = await page.evaluate(LINES, "#r-code")
+    answer = await page.evaluate(LINES, ["#r-code", None])
     sideways = await page.evaluate(SIDEWAYS)
     await page.goto(f"{server.url}/b/{answer['text']}")
-    status = await page.evaluate(LINES, "#s-code")
+    status = await page.evaluate(LINES, ["#s-code", None])
     sideways += await page.evaluate(SIDEWAYS)
+    widest = await page.evaluate(LINES, ["#s-code", "BK-WWWWWW"])  # the widest letter of the codes' alphabet
     await page.context.close()
     assert answer["text"].startswith("BK-") and status["text"] == answer["text"] and sideways == [], sideways
+    assert (widest["lines"], widest["inside"]) == (1, True), widest
     assert (answer["lines"], answer["inside"], status["lines"], status["inside"]) == (1, True, 1, True), (
         answer,
         status,
