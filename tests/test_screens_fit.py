@@ -275,6 +275,16 @@ async def test_the_phone_pages_fit_at_200_percent_zoom(browser: Browser, server:
     assert (await server.command(op, "5", "call_next")).status_code == 200
     await until(page, "() => !document.getElementById('turn').hidden")
     problems["called"] = await page.evaluate(SIDEWAYS)
+    for label in ("W-001", "WWW-1234"):  # the widest a ticket number can be (1-3 capital letters)
+        fits = """(label) => {
+          const el = document.getElementById("label"), card = el.closest(".m-card").getBoundingClientRect();
+          el.textContent = label;
+          el.style.setProperty("--chars", label.length);
+          const b = el.getBoundingClientRect();
+          return b.left >= card.left && b.right <= card.right;
+        }"""
+        if not await page.evaluate(fits, label):
+            problems[label] = ["wider than its card"]
     await page.goto(f"{server.url}/booking/tegal")
     assert await page.evaluate("() => document.documentElement.classList.contains('lt')") == large
     await page.check("input[name=service][value=ktp]")
