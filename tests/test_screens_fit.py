@@ -58,9 +58,17 @@ async def test_every_kiosk_tile_and_button_is_in_view(browser: Browser, server: 
 
 
 async def large_type(page: Page, large: bool) -> None:
+    """The page's "Huruf besar" switch (the kiosk's, the phone's, the booking page's: one per page)."""
     if large:
-        await page.click(".k-mode[data-mode='large']")
+        await page.click("[data-mode='large']")
         await until(page, "() => document.documentElement.classList.contains('lt')")
+
+
+async def booking_at(browser: Browser, server: Server, size: tuple[int, int], large: bool) -> Page:
+    page = await page_at(browser, size)
+    await page.goto(f"{server.url}/booking/tegal")
+    await large_type(page, large)
+    return page
 
 
 async def kiosk_at_service(
@@ -149,11 +157,7 @@ async def test_the_booking_page_fits_every_size(
     browser: Browser, server: Server, size: tuple[int, int], large: bool
 ) -> None:
     """Every step shown (service, day, slot, identity): no sideways scroll, every target at least 44x44 px."""
-    page = await page_at(browser, size)
-    await page.goto(f"{server.url}/booking/tegal")
-    if large:
-        await page.click("[data-mode='large']")
-        await until(page, "() => document.documentElement.classList.contains('lt')")
+    page = await booking_at(browser, server, size, large)
     await page.check("input[name=service][value=ktp]")
     await until(page, "() => !document.getElementById('step-day').hidden")
     await page.locator("input[name=day]:not([disabled])").first.check()
@@ -265,9 +269,7 @@ async def test_the_phone_pages_fit_at_200_percent_zoom(browser: Browser, server:
     token = (await server.issue("skck"))["ticket"]["token"]
     page = await page_at(browser, ZOOMED)
     await page.goto(f"{server.url}/t/{token}")
-    if large:  # remembered by the phone, for the booking page too
-        await page.click("[data-mode='large']")
-        await until(page, "() => document.documentElement.classList.contains('lt')")
+    await large_type(page, large)  # remembered by the phone, for the booking page too
     await until(page, "() => document.body.dataset.link === 'live'")
     problems = {"waiting": await page.evaluate(SIDEWAYS)}
     op = await server.login("op-polres")
@@ -318,11 +320,7 @@ async def test_a_booking_code_is_on_one_line(
 ) -> None:
     """An outside review: on a 360 px phone the booking code broke over two lines, "BK-" above "Z2VN6U". It stays
     whole on the booking's answer and on its status page, at 200 % zoom too."""
-    page = await page_at(browser, size)
-    await page.goto(f"{server.url}/booking/tegal")
-    if large:
-        await page.click("[data-mode='large']")
-        await until(page, "() => document.documentElement.classList.contains('lt')")
+    page = await booking_at(browser, server, size, large)
     await page.check("input[name=service][value=ktp]")
     await page.check("input[name=day][value='2026-11-24']")
     await page.locator("label.b-slot:not(.is-full)").first.click()
