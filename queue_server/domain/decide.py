@@ -611,7 +611,7 @@ def _configure(state: SiteState, cmd: c.Configure, now: datetime) -> list[Event]
     if cmd.document == current.document and cmd.file_hash == current.file_hash:
         return []
     for service_id in state.site.services.keys() - cmd.site.services.keys():
-        tickets = sum(1 for t in state.tickets.values() if t.service == service_id and t.state in OPEN_STATES)
+        tickets = _open_tickets(state, service_id)
         bookings = sum(1 for b in state.bookings.values() if b.service == service_id and b.state is BookingState.BOOKED)
         if tickets or bookings:
             name = state.site.services[service_id].name
@@ -621,7 +621,7 @@ def _configure(state: SiteState, cmd: c.Configure, now: datetime) -> list[Event]
             raise Refusal("counter_in_use", counter=state.site.counters[counter_id].name)
     for service_id, service in cmd.site.services.items():
         if not cmd.site.counters_serving(service_id):  # unticked on its last counter: its line would wait forever
-            tickets = sum(1 for t in state.tickets.values() if t.service == service_id and t.state in OPEN_STATES)
+            tickets = _open_tickets(state, service_id)
             if tickets:
                 raise Refusal(
                     "service_unserved", service=service.name, tickets=tickets, details={"service": service_id}
@@ -634,19 +634,23 @@ def _configure(state: SiteState, cmd: c.Configure, now: datetime) -> list[Event]
     return [event]
 
 
+def _open_tickets(state: SiteState, service_id: str) -> int:
+    return sum(1 for t in state.tickets.values() if t.service == service_id and t.state in OPEN_STATES)
+
+
 def _require_prefixes_free(state: SiteState, site: Site, today: date) -> None:
     """Numbers are counted per service and day, and a label is the service's letter and its number: a letter on
     today's tickets of one service given to another today would issue those labels again (D-002 called, two
     citizens at the counter). A service keeps or takes back its own letters; another may have them tomorrow."""
+    lettered = [s for s in site.services.values() if getattr(state.site.services.get(s.id), "prefix", None) != s.prefix]
+    if not lettered:  # no service takes a letter it did not have: today's labels need not be read
+        return
     on_today: dict[tuple[str, str], Ticket] = {}  # (letter, service numbered) -> its first ticket of today
     for (day, label), ticket_id in state.by_label.items():
         ticket = state.tickets.get(ticket_id)
         if day == today and ticket is not None:
             on_today.setdefault((label.rpartition("-")[0], ticket.series), ticket)
-    for service in site.services.values():
-        before = state.site.services.get(service.id)
-        if before is not None and before.prefix == service.prefix:
-            continue
+    for service in lettered:
         for (prefix, series), ticket in on_today.items():
             if prefix == service.prefix and series != service.id:
                 holder = site.services.get(series) or state.site.services.get(series)
