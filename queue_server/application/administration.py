@@ -34,10 +34,6 @@ def _roles_for(principal: Principal) -> tuple[str, ...]:
     return ("operator", "supervisor") if principal.role == "admin" else ("operator",)
 
 
-async def _audit(ctx: Context, principal: Principal, site_id: str, action: str, target: str, **details: Any) -> None:
-    await audit_trail.write(ctx, principal, site_id, action, target, **details)
-
-
 async def audit_command_line(
     accounts: Accounts, site_ids: Iterable[str], action: str, target: str, **details: Any
 ) -> None:
@@ -114,7 +110,7 @@ async def add_account(ctx: Context, principal: Principal | None, site_id: str, b
     if await ctx.accounts.store.user_exists(username):
         raise Refusal("account_exists", username=username)
     await ctx.accounts.create_user(username, password, role, site=site_id, agency=agency, display_name=display_name)
-    await _audit(ctx, principal, site_id, "account.add", f"account {username}", role=role, agency=agency)
+    await audit_trail.write(ctx, principal, site_id, "account.add", f"account {username}", role=role, agency=agency)
     return await _managed(ctx, principal, site_id, username)
 
 
@@ -132,12 +128,12 @@ async def change_account(
             raise Refusal("not_yourself")
         if active != account["active"]:
             await ctx.accounts.set_active(username, active)
-            await _audit(ctx, principal, site_id, "account.enable" if active else "account.disable",
+            await audit_trail.write(ctx, principal, site_id, "account.enable" if active else "account.disable",
                          f"account {username}")  # fmt: skip
     password = _password(body, username, str(account.get("display_name") or ""), site_id, ctx.site(site_id).name)
     if password is not None:
         await ctx.accounts.set_password(username, password)
-        await _audit(ctx, principal, site_id, "account.password", f"account {username}")
+        await audit_trail.write(ctx, principal, site_id, "account.password", f"account {username}")
     if body.keys() & {"display_name", "role", "agency"}:
         display_name = (
             v.required_text(body, "display_name", max_len=NAME_MAX, shown=True) if "display_name" in body else None
@@ -146,7 +142,9 @@ async def change_account(
         name = display_name or account["display_name"]
         if (role, agency, name) != (account["role"], account["agency"], account["display_name"]):
             await ctx.accounts.change_user(username, role, agency, name)
-            await _audit(ctx, principal, site_id, "account.change", f"account {username}", role=role, agency=agency)
+            await audit_trail.write(
+                ctx, principal, site_id, "account.change", f"account {username}", role=role, agency=agency
+            )
     return await _managed(ctx, principal, site_id, username)
 
 
@@ -157,7 +155,7 @@ async def remove_account(ctx: Context, principal: Principal | None, site_id: str
     if username == principal.name:
         raise Refusal("not_yourself")
     await ctx.accounts.remove_user(username)
-    await _audit(ctx, principal, site_id, "account.remove", f"account {username}")
+    await audit_trail.write(ctx, principal, site_id, "account.remove", f"account {username}")
 
 
 # --- devices --------------------------------------------------------------------------------------------------------
@@ -217,7 +215,7 @@ async def issue_device(ctx: Context, principal: Principal | None, site_id: str, 
     key = await ctx.accounts.store.live_device(token_hash(token))  # this token's record, whoever issued one meanwhile
     assert key is not None
     issued = await _device(ctx, principal, site_id, key.id)
-    await _audit(ctx, principal, site_id, "device.issue", f"device {issued['id']}", name=name, kind=kind)
+    await audit_trail.write(ctx, principal, site_id, "device.issue", f"device {issued['id']}", name=name, kind=kind)
     path = f"/display/{site_id}/{screen}" if kind == "display" else f"/kiosk/{site_id}"
     return {"device": issued, "token": token, "path": path}
 
@@ -231,7 +229,9 @@ async def rename_device(
     name = v.required_text(body, "name", max_len=NAME_MAX, shown=True)
     device = await _device(ctx, principal, site_id, device_id)
     await ctx.accounts.rename_device(device_id, name)
-    await _audit(ctx, principal, site_id, "device.rename", f"device {device_id}", name=name, was=device["name"])
+    await audit_trail.write(
+        ctx, principal, site_id, "device.rename", f"device {device_id}", name=name, was=device["name"]
+    )
     return await _device(ctx, principal, site_id, device_id)
 
 
@@ -242,5 +242,5 @@ async def revoke_device(ctx: Context, principal: Principal | None, site_id: str,
     device = await _device(ctx, principal, site_id, device_id)
     if device["revoked_at"] is None:
         await ctx.accounts.revoke_device(device_id)
-        await _audit(ctx, principal, site_id, "device.revoke", f"device {device_id}", name=device["name"])
+        await audit_trail.write(ctx, principal, site_id, "device.revoke", f"device {device_id}", name=device["name"])
     return await _device(ctx, principal, site_id, device_id)
