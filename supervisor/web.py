@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from queue_server.web.kit import Assets, Pages, Site, ctx_of, questionnaire, sites_of
+from queue_server.web.kit import AGENCY_KINDS, PROVINCES, Assets, Pages, Site, ctx_of, questionnaire, sites_of
 
 HERE = Path(__file__).parent
 pages = Pages(HERE / "templates")
@@ -28,6 +28,7 @@ def catalogue(site: Site) -> dict[str, Any]:
         "id": site.id,
         "name": site.name,
         "timezone": site.timezone,
+        "province": site.province,
         "agencies": [
             {"id": a.id, "name": a.name, "short_name": a.short_name, "colour": a.colour} for a in site.agencies.values()
         ],
@@ -77,8 +78,11 @@ async def deliveries_page(request: Request) -> Response:
 
 
 async def admin_page(request: Request) -> Response:
-    """Services, counters, agencies, hours, devices and accounts, changed live (docs/administration.md)."""
-    return _render(request, "admin.html", _site(request), page="admin")
+    """Services, counters, agencies, hours, devices and accounts, changed live (docs/administration.md). The lists
+    its forms offer for where the mall is and what kind each agency is (the ministry's reports group by them)."""
+    provinces = [{"code": p.code, "name": p.name} for p in PROVINCES]
+    kinds = [{"id": k.id, "name": k.name, "name_en": k.name_en} for k in AGENCY_KINDS]
+    return _render(request, "admin.html", _site(request), page="admin", provinces=provinces, agency_kinds=kinds)
 
 
 async def national_page(request: Request) -> Response:
@@ -87,6 +91,13 @@ async def national_page(request: Request) -> Response:
     lang = _lang(request)
     config = {"lang": lang, "text": pages.texts(), "page": "national"}
     return pages.render(request, "national.html", lang=lang, t=pages.texts()[lang], config=config)
+
+
+async def national_ikm_page(request: Request) -> Response:
+    """The IKM of a period per mall, province or kind of agency (GET /api/v1/national/ikm), with its CSV."""
+    lang = _lang(request)
+    config = {"lang": lang, "text": pages.texts(), "page": "national_ikm"}
+    return pages.render(request, "national_ikm.html", lang=lang, t=pages.texts()[lang], config=config)
 
 
 def site_pages(site: Site, t: dict[str, str]) -> list[tuple[str, str]]:
@@ -135,6 +146,7 @@ ROUTES: list[BaseRoute] = [
     Route("/supervisor/{site}/admin", admin_page, methods=["GET"]),
     Route("/survey/{site}/{counter}", survey_page, methods=["GET"]),
     Route("/national", national_page, methods=["GET"]),
+    Route("/national/ikm", national_ikm_page, methods=["GET"]),
     Route("/", index_page, methods=["GET"]),
     Mount("/static/supervisor", Assets(directory=HERE / "static"), name="supervisor-static"),
 ]

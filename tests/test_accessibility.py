@@ -149,6 +149,9 @@ async def test_no_serious_violation_on_any_page(context: BrowserContext, server:
     await page.goto(f"{server.url}/national")
     await page.wait_for_load_state("networkidle")
     await check(page, "national view", seen)
+    await page.goto(f"{server.url}/national/ikm?by=kind")
+    await until(page, "() => document.getElementById('report').getAttribute('aria-busy') === 'false'")
+    await check(page, "the ministry's IKM report", seen)
 
     assert not seen, json.dumps(seen, indent=1, ensure_ascii=False)
 

@@ -441,3 +441,46 @@ async def test_removing_the_last_counter_says_why_it_is_refused(browser: Browser
             "Sisakan atau tambahkan sedikitnya satu loket."
         )
         assert list(server.ctx.sites["tegal"].counters) == ["1"]
+
+
+async def test_where_the_mall_is_and_each_agency_s_kind_are_chosen_from_the_national_lists(
+    browser: Browser, server: Server
+) -> None:
+    """The ministry's reports group malls by province and agencies by kind (docs/site-file.md): the mall's form offers
+    the 38 provinces and takes a regency; an agency's form offers the national list of kinds, "Belum digolongkan"
+    first. A regency written wrongly is said in the page's words, and nothing is saved."""
+    async with signed_in(browser, server, "/supervisor/tegal/admin", user="admin") as page:
+        await until(page, "() => document.body.dataset.loaded === 'true'")
+        await page.click("[data-tab=site]")
+        await until(page, "() => !!document.getElementById('edit-site')")
+        assert "Jawa Tengah" in await page.text_content("#panel") and "Kabupaten Tegal" in await page.text_content(
+            "#panel"
+        )
+        await page.click("#edit-site")
+        assert await page.input_value("#f-province") == "Jawa Tengah"
+        assert await page.locator("#f-province option").count() == 39, "the 38 provinces and none"
+        await page.select_option("#f-province", "Jawa Barat")
+        await page.fill("#f-regency", "Tegal")
+        await page.click("#editor-save")
+        await until(page, "() => document.getElementById('editor-error').textContent.includes('kabupaten/kota')")
+        assert "tulis sebagai 'Kabupaten Tegal' atau 'Kota Tegal'" in (await page.text_content("#editor-error") or "")
+        assert server.ctx.sites["tegal"].province == "33", "nothing saved"
+        await page.fill("#f-regency", "Kota Tegal")
+        await save_and_wait(page, 1)
+        site = server.ctx.sites["tegal"]
+        assert (site.province, site.regency) == ("32", "Kota Tegal")
+
+        await page.click("[data-tab=agencies]")
+        row = page.locator("tr[data-agency=polres]")
+        await row.wait_for()
+        assert "Kepolisian (SIM, SKCK)" in await row.inner_text()
+        await row.locator("button:not(.danger)").click()
+        assert await page.input_value("#f-kind") == "kepolisian"
+        assert (await page.locator("#f-kind option").all_inner_texts())[0] == "Belum digolongkan"
+        await page.select_option("#f-kind", "")
+        await save_and_wait(page, 2)
+        assert server.ctx.sites["tegal"].agencies["polres"].kind is None
+        assert "Belum digolongkan" in await page.locator("tr[data-agency=polres]").inner_text()
+        document = await server.http.get("/api/v1/sites/tegal/configuration", headers=await server.login("admin"))
+        polres = next(a for a in document.json()["document"]["agencies"] if a["id"] == "polres")
+        assert "kind" not in polres, "none chosen: no kind written, as a site file leaves it out"

@@ -256,3 +256,69 @@ def test_a_list_written_as_one_text_is_stored_as_a_list() -> None:
     assert normalised["agencies"][0]["counters"][0]["services"] == ["ktp"]
     assert loose["site"]["hours"]["mon"] == "07:30-15:30", "a copy: the document given is left as it is"
     assert sitefile.normalised_document(demo_data()) == demo_data(), "a file written with lists stays the same"
+
+
+def test_where_the_mall_is_and_each_agency_s_kind_for_the_ministry_s_reports() -> None:
+    site = load_site(DEMO_SITE)
+    assert (site.province, site.regency) == ("33", "Kabupaten Tegal")
+    assert all(a.kind for a in site.agencies.values()), "the demo mall classifies every agency"
+    for written in ("Jawa Tengah", "jawa tengah", "Provinsi Jawa Tengah", "33", " JAWA  TENGAH "):
+        data = demo_data()
+        data["site"]["province"] = written
+        assert parse_site(data).province == "33", written
+    for written, code in (("DKI", "31"), ("Daerah Istimewa Yogyakarta", "34"), ("Papua Barat Daya", "96")):
+        data = demo_data()
+        data["site"]["province"] = written
+        assert parse_site(data).province == code, written
+    data = demo_data()
+    del data["site"]["province"], data["site"]["regency"], data["agencies"][0]["kind"]
+    site = parse_site(data)
+    assert (site.province, site.regency, site.agencies["disdukcapil"].kind) == (None, None, None), "all optional"
+
+
+def test_a_wrong_province_regency_or_kind_is_refused_with_the_closest_right_one() -> None:
+    data = demo_data()
+    data["site"].update(province="Jawa Tngah", regency="Tegal")
+    data["agencies"][1]["kind"] = "polisi"
+    data["agencies"][2]["kind"] = 3
+    assert problems(data) == [
+        "site.province: 'Jawa Tngah' is not a province of Indonesia (did you mean 'Jawa Tengah'?)",
+        "site.regency: 'Tegal': write it as 'Kabupaten Tegal' or 'Kota Tegal'",
+        "agencies[1 \"polres\"].kind: 'polisi' is not a kind of agency (did you mean 'kepolisian'? the kinds: "
+        "docs/site-file.md)",
+        "agencies[2 \"samsat\"].kind: '3' is not a kind of agency (the kinds: docs/site-file.md)",
+    ]
+    data = demo_data()
+    data["site"]["province"] = "Atlantis"
+    data["agencies"][0]["kind"] = "dukcapl"
+    assert problems(data) == [
+        "site.province: 'Atlantis' is not a province of Indonesia (e.g. 'Jawa Tengah', or its code, '33')",
+        "agencies[0 \"disdukcapil\"].kind: 'dukcapl' is not a kind of agency (did you mean 'dukcapil'? the kinds: "
+        "docs/site-file.md)",
+    ]
+
+
+def test_the_settings_page_says_these_problems_in_its_own_words() -> None:
+    from queue_server.common.messages import catalogue
+    from queue_server.common.problems import problem_text
+
+    said = catalogue()
+    assert problem_text(
+        "site.province: 'Jawa Tngah' is not a province of Indonesia (did you mean ...)", "id", said
+    ) == ("provinsi: Jawa Tngah bukan provinsi Indonesia: pilih dari daftar provinsi")
+    assert problem_text("site.regency: 'Tegal': write it as 'Kabupaten Tegal' or 'Kota Tegal'", "id", said) == (
+        "kabupaten/kota: tulis sebagai 'Kabupaten Tegal' atau 'Kota Tegal'"
+    )
+    assert problem_text("agencies[0 \"a\"].kind: 'x' is not a kind of agency (...)", "en", said) == (
+        "Agency a, kind: x is not a known kind of agency: choose one from the list"
+    )
+
+
+def test_the_documented_list_of_kinds_is_the_one_the_server_knows() -> None:
+    from queue_server.domain.agency_kinds import AGENCY_KINDS
+
+    text = (DEMO_SITE.parents[2] / "docs" / "site-file.md").read_text()
+    table = text[text.index("| `kind` |") :]
+    rows = [line.split("|")[1:3] for line in table.splitlines()[2:] if line.startswith("| `")]
+    documented = [(kind.strip().strip("`"), name.strip()) for kind, name in rows]
+    assert documented == [(k.id, k.name) for k in AGENCY_KINDS]

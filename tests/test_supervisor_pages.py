@@ -471,10 +471,10 @@ async def test_every_supervisor_page_fits_a_tablet_and_a_phone(
     async with signed_in(browser, server, "/supervisor/tegal", "admin", size) as page:
         await until(page, "() => document.querySelectorAll('#alerts .alert.wait').length > 0")
         for path in ("/supervisor/tegal", "/supervisor/tegal/reports", "/supervisor/tegal/audit",
-                     "/supervisor/tegal/deliveries", "/supervisor/tegal/admin", "/national"):  # fmt: skip
+                     "/supervisor/tegal/deliveries", "/supervisor/tegal/admin", "/national", "/national/ikm"):  # fmt: skip
             await page.goto(server.url + path)
             await until(page, "() => document.getElementById('who')?.textContent.includes('admin')")
-            if path.endswith("/reports"):
+            if path.endswith("/reports") or path.endswith("/ikm"):
                 await until(page, "() => document.getElementById('report').getAttribute('aria-busy') === 'false'")
             if path.endswith("/audit"):
                 await until(page, "() => document.querySelectorAll('#entries tr').length > 0")

@@ -56,6 +56,7 @@ class Agency:
     name: str
     short_name: str
     colour: str
+    kind: str | None = None  # one of domain/agency_kinds.py: how the ministry's reports group it across malls
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,8 @@ class Site:
     running_text: str = ""
     breaks: BreakRule | None = None
     notify: NotifyPolicy = NotifyPolicy()
+    province: str | None = None  # its code in domain/provinces.py: the national view's filter and totals
+    regency: str | None = None  # "Kabupaten Tegal", "Kota Tegal"; none for a province's own mall
 
     @property
     def tz(self) -> ZoneInfo:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import os
 import re
@@ -16,6 +17,7 @@ import orjson
 import tomli_w
 
 from queue_server.common import plaintext
+from queue_server.domain import agency_kinds, provinces
 from queue_server.domain.catalogue import (
     WEEKDAYS,
     Agency,
@@ -41,7 +43,7 @@ COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # "07:30-16:00", or as Indonesian writes the time, "07.30-16.00" (what the Settings page's message shows)
 RANGE = re.compile(r"^(\d{2})[:.](\d{2})\s*[-–]\s*(\d{2})[:.](\d{2})$")
 DEMO_SITE = Path(__file__).parent.parent / "sites" / "demo_tegal.toml"
-SITE_KEYS = ("id", "name", "timezone", "hours", "running_text", "enforce_hours", "breaks")  # of [site]
+SITE_KEYS = ("id", "name", "timezone", "hours", "running_text", "enforce_hours", "breaks", "province", "regency")
 # The time zones a site may have, as the pages name them (docs/site-file.md); the Settings page offers these only.
 TIME_ZONES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
@@ -329,6 +331,43 @@ def _holidays_of(reader: _Reader, table: dict[str, Any], where: str) -> frozense
     return frozenset(holidays)
 
 
+# "Kabupaten Tegal", "Kota Tegal", "Kota Administrasi Jakarta Pusat": one way of writing, so reports group them.
+REGENCY = re.compile(r"^(Kabupaten|Kota) \S")
+
+
+def _region(reader: _Reader, table: dict[str, Any]) -> tuple[str | None, str | None]:
+    """`province` (a name of domain/provinces.py, or its code) and `regency`: where the ministry's reports put the
+    mall. Both optional: a site file from before them still loads, and the national view lists it under no
+    province."""
+    code = None
+    if "province" in table:
+        text = reader.text(table, "province", "site", max_len=60)
+        found = provinces.find(text) if text else None
+        if text and found is None:
+            close = difflib.get_close_matches(text, [p.name for p in provinces.PROVINCES], n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else " (e.g. 'Jawa Tengah', or its code, '33')"
+            reader.fail("site.province", f"{text[:60]!r} is not a province of Indonesia{hint}")
+        code = found.code if found else None
+    regency = None
+    if "regency" in table:
+        regency = reader.text(table, "regency", "site", max_len=80) or None
+        if regency and not REGENCY.match(regency):
+            reader.fail("site.regency", f"{regency[:80]!r}: write it as 'Kabupaten Tegal' or 'Kota Tegal'")
+    return code, regency
+
+
+def _agency_kind(reader: _Reader, table: dict[str, Any], where: str) -> str | None:
+    if "kind" not in table:
+        return None
+    kind = table["kind"]
+    if not isinstance(kind, str) or kind not in agency_kinds.BY_ID:
+        close = difflib.get_close_matches(str(kind), list(agency_kinds.BY_ID), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        reader.fail(f"{where}.kind", f"{str(kind)[:40]!r} is not a kind of agency ({hint}the kinds: docs/site-file.md)")
+        return None
+    return kind
+
+
 def _booking(reader: _Reader, table: Any) -> BookingPolicy:
     where = "booking"
     if not isinstance(table, dict):
@@ -436,6 +475,8 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
     elif (hidden := plaintext.hidden_character(running_text)) is not None:
         reader.fail("site.running_text", f"holds a hidden character ({hidden}): type it again rather than paste it")
 
+    province, regency = _region(reader, site_table)
+
     routing_table = data.get("routing", {})
     if not isinstance(routing_table, dict):
         reader.fail("routing", 'must be a table: order = "fifo", priority_max_streak = 3')
@@ -461,7 +502,7 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
         reader.fail("agencies", "at least one [[agencies]] entry is required")
     for i, table in enumerate(agency_tables):
         where = f"agencies[{_named(i, table)}]"
-        reader.unknown(table, {"id", "name", "short_name", "colour", "services", "counters"}, where)
+        reader.unknown(table, {"id", "name", "short_name", "colour", "kind", "services", "counters"}, where)
         agency_id = reader.text(table, "id", where, pattern=ID, hint=" (lower-case letters, digits, - and _)")
         if agency_id in agencies:
             reader.fail(f"{where}.id", f"{agency_id!r} is used twice")
@@ -471,6 +512,7 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
             name=agency_name,
             short_name=reader.text(table, "short_name", where, default=agency_name),
             colour=reader.text(table, "colour", where, pattern=COLOUR, default="#1f4e79", hint=" (use #rrggbb)"),
+            kind=_agency_kind(reader, table, where),
         )
         for j, service_table in enumerate(reader.tables(table, "services", where)):
             swhere = f"{where}.services[{_named(j, service_table)}]"
@@ -611,6 +653,8 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
         breaks=breaks,
         running_text=running_text,
         notify=notify,
+        province=province,
+        regency=regency,
     )
 
 

@@ -25,6 +25,8 @@ mirrored malls are held back or cut off.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -37,7 +39,8 @@ from queue_server.application.context import Context
 from queue_server.application.mirror_watch import MirrorSeen
 from queue_server.application.presence import ScreenPresence
 from queue_server.common import messages
-from queue_server.domain import skm
+from queue_server.common.plaintext import spreadsheet_row
+from queue_server.domain import provinces, skm
 from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
 from queue_server.live import wire
@@ -61,7 +64,7 @@ HEARD_SECONDS = 15.0  # how long the mirrored malls' uplink tokens and copies ar
 # nothing more: a quiet box says so every minute) is behind: its row is red and its figures as of its last sync.
 SYNC_STALE = timedelta(minutes=3)
 SLICE_SECONDS = 0.005
-SORTS = ("name", "waiting", "longest_wait", "past_closing", "served_today", "counters_open", "screens_down",
+SORTS = ("name", "province", "waiting", "longest_wait", "past_closing", "served_today", "counters_open", "screens_down",
          "quota_spent", "quota_used", "ikm")  # fmt: skip
 ORDERS = ("asc", "desc")
 DEFAULT_SORT = "waiting"
@@ -78,26 +81,62 @@ class Box:
     seen: MirrorSeen = MirrorSeen()  # when its copy last kept up, and the last refusal of its log
 
 
+NO_PROVINCE = "-"  # the province filter's value for the malls whose site file names none
+SEARCH_MAX = 80
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which of the malls a reader sees a view or a report keeps."""
+
+    province: str | None = None  # a province's code (domain/provinces.py), NO_PROVINCE, or None: every mall
+    search: str = ""  # a part of the mall's name, its regency or its site id, any case
+
+    def keeps(self, site: Site) -> bool:
+        if self.province is not None and (site.province or NO_PROVINCE) != self.province:
+            return False
+        if not self.search:
+            return True
+        wanted = self.search.casefold()
+        return any(wanted in (text or "").casefold() for text in (site.name, site.regency, site.id))
+
+
+def parse_filter(query: Mapping[str, str]) -> Filter:
+    """`province` (a code, or "-" for the malls naming none) and `q` (a part of a mall's name, regency or id)."""
+    province = query.get("province") or None
+    if province is not None and province != NO_PROVINCE and province not in provinces.BY_CODE:
+        raise Refusal("invalid_field.province", value=province[:20], details={"field": "province"})
+    search = " ".join((query.get("q") or "").split())
+    if len(search) > SEARCH_MAX:
+        raise Refusal("invalid_field.too_long", max_len=SEARCH_MAX, details={"field": "q"})
+    return Filter(province, search)
+
+
 @dataclass(frozen=True)
 class Query:
     period: Period
     sort: str
     order: str
+    filter: Filter = Filter()
+
+
+def parse_period(query: Mapping[str, str], today: date) -> Period:
+    """`from`/`to`: local days, inclusive; default: the first of this month to `today`."""
+    end = day_param(query, "to", today)
+    return checked_period(day_param(query, "from", end.replace(day=1)), end)
 
 
 def parse_query(query: Mapping[str, str], today: date) -> Query:
-    """`from`/`to` (local days, inclusive; default: the first of this month to `today`), `sort` (one of SORTS,
-    default `waiting`) and `order` (`asc`/`desc`; default descending, ascending for `name`)."""
-    end = day_param(query, "to", today)
-    start = day_param(query, "from", end.replace(day=1))
-    period = checked_period(start, end)
+    """`from`/`to` (parse_period), `sort` (one of SORTS, default `waiting`) and `order` (`asc`/`desc`; default
+    descending, ascending for `name` and `province`); `province` and `q` (parse_filter) keep some malls only."""
+    period = parse_period(query, today)
     sort = query.get("sort") or DEFAULT_SORT
     if sort not in SORTS:
         raise Refusal("invalid_field.choice", choices=list(SORTS), details={"field": "sort"})
-    order = query.get("order") or ("asc" if sort == "name" else "desc")
+    order = query.get("order") or ("asc" if sort in ("name", "province") else "desc")
     if order not in ORDERS:
         raise Refusal("invalid_field.choice", choices=list(ORDERS), details={"field": "order"})
-    return Query(period, sort, order)
+    return Query(period, sort, order, parse_filter(query))
 
 
 @dataclass(frozen=True)
@@ -153,8 +192,9 @@ class National:
     async def view(self, principal: Principal, params: Mapping[str, str]) -> dict[str, Any]:
         """What GET /api/v1/national answers; `params` are its query (parse_query). The principal has been
         authorised for `national.read`; the malls are those it sees."""
-        sites = self.sites_of(principal)
-        query = parse_query(params, self.today(sites))
+        visible = self.sites_of(principal)
+        query = parse_query(params, self.today(visible))
+        sites = [site for site in visible if query.filter.keeps(site)]
         answers = await asyncio.gather(*(self.answers(site.id, query.period) for site in sites))
         elsewhere = await self.presence.elsewhere()
         live = await self.live_rows(sites)
@@ -169,6 +209,9 @@ class National:
             "period": query.period.to_dict(),
             "sort": query.sort,
             "order": query.order,
+            "province": query.filter.province,
+            "q": query.filter.search,
+            "provinces": provinces_of(visible),
             "sites": sort_rows(rows, query.sort, query.order),
             "totals": totals,
         }
@@ -287,9 +330,13 @@ def site_row(site: Site, headline: dict[str, Any], issued: Mapping[tuple[str, da
     limited = [s for s in site.services.values() if s.daily_quota is not None]
     quota = sum(s.daily_quota or 0 for s in limited)
     used = sum(issued.get((s.id, day), 0) for s in limited)
+    province = provinces.BY_CODE.get(site.province or "")
     return {
         "site": site.id,
         "name": site.name,
+        "province": site.province,
+        "province_name": province.name if province else None,
+        "regency": site.regency,
         "timezone": site.timezone,
         "day": headline["day"],
         "day_closed": headline["day_closed"],
@@ -368,6 +415,19 @@ def box_view(box: Box, now: datetime) -> tuple[dict[str, Any], datetime | None]:
     return view, None if state == "synced" else seen.synced_at or heard
 
 
+def provinces_of(sites: Iterable[Site]) -> list[dict[str, Any]]:
+    """The provinces of the malls a reader sees, with how many malls each (what the page's filter offers), in the
+    ministry's order (by code); malls naming no province last, as "-"."""
+    counts: dict[str, int] = {}
+    for site in sites:
+        counts[site.province or NO_PROVINCE] = counts.get(site.province or NO_PROVINCE, 0) + 1
+    listed = [{"code": p.code, "name": p.name, "name_en": p.name_en, "sites": counts[p.code]}
+              for p in provinces.PROVINCES if p.code in counts]  # fmt: skip
+    if NO_PROVINCE in counts:
+        listed.append({"code": NO_PROVINCE, "name": None, "name_en": None, "sites": counts[NO_PROVINCE]})
+    return listed
+
+
 def _percent(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole > 0 else None
 
@@ -408,3 +468,42 @@ def sort_rows(rows: list[dict[str, Any]], sort: str, order: str) -> list[dict[st
     present = [row for row in by_name if row[sort] is not None]
     absent = [row for row in by_name if row[sort] is None]
     return sorted(present, key=lambda row: row[sort], reverse=order == "desc") + absent
+
+
+# --- CSV ---------------------------------------------------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "site", "name", "province_code", "province", "regency", "day", "waiting", "longest_wait_min", "past_closing",
+    "served_today", "counters_open", "counters_total", "screens_down", "screens_total", "quota_spent",
+    "quota_issued", "quota_total", "quota_used_pct", "ikm", "ikm_grade", "ikm_respondents", "own_server", "as_of",
+)  # fmt: skip
+
+
+def to_csv(view: dict[str, Any]) -> str:
+    """The view's rows as the page sorts them, then the totals: one line per mall, for the ministry's own sheets.
+    A mirrored mall's `as_of` is when its copy last kept up (empty while it does: its figures are live)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in [*view["sites"], {"site": "total", "name": "", **view["totals"]}]:
+        uplink = row.get("uplink")
+        behind = uplink is not None and uplink["state"] != "synced"
+        writer.writerow(spreadsheet_row([
+            row["site"], row["name"], row.get("province") or "", row.get("province_name") or "",
+            row.get("regency") or "", row.get("day", ""), row["waiting"], _minutes(row["longest_wait"]),
+            row["past_closing"], row["served_today"], row["counters_open"], row["counters_total"],
+            _blank(row["screens_down"]), _blank(row["screens_total"]), _blank(row["quota_spent"]),
+            _blank(row["quota_issued"]), _blank(row["quota_total"]), _blank(row["quota_used"]),
+            "" if row["ikm"] is None else f"{row['ikm']:.2f}", row["ikm_grade"]["letter"] if row["ikm_grade"] else "",
+            row["ikm_respondents"], int(bool(row.get("mirrored"))),
+            (uplink["synced_at"] or "") if behind else "",
+        ]))  # fmt: skip
+    return out.getvalue()
+
+
+def _minutes(seconds: float | None) -> str:
+    return "" if seconds is None else f"{seconds / 60:.1f}"
+
+
+def _blank(value: Any) -> Any:
+    return "" if value is None else value

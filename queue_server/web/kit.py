@@ -16,8 +16,10 @@ from queue_server.common import addresses
 from queue_server.common.colours import readable_pair
 from queue_server.common.jsontext import JSONResponse
 from queue_server.common.messages import DAYS_ID, MONTHS_ID, format_date, format_datetime
+from queue_server.domain.agency_kinds import AGENCY_KINDS
 from queue_server.domain.catalogue import PRIORITY_GROUPS, Screen, Site
 from queue_server.domain.model import Ticket
+from queue_server.domain.provinces import PROVINCES
 from queue_server.domain.refusal import Refusal
 from queue_server.supervision.survey import questionnaire
 from queue_server.web.pages import Assets, Pages
@@ -25,9 +27,11 @@ from queue_server.web.requests import bearer, config_of, ctx_of, limit_code_look
 from queue_server.web.websocket import screen_scope
 
 __all__ = [
+    "AGENCY_KINDS",
     "DAYS_ID",
     "MONTHS_ID",
     "PRIORITY_GROUPS",
+    "PROVINCES",
     "Refusal",
     "addresses",
     "Assets",

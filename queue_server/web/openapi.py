@@ -13,6 +13,8 @@ from queue_server.domain.model import CounterStatus, Ticket
 from queue_server.domain.snapshot import json_schema
 from queue_server.outbound.payloads import EVENT_TYPES
 from queue_server.supervision.national import SORTS as NATIONAL_SORTS
+from queue_server.supervision.national_ikm import GROUPS as NATIONAL_IKM_GROUPS
+from queue_server.supervision.national_ikm import SORTS as NATIONAL_IKM_SORTS
 from queue_server.web.errors import HTTP_STATUS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -113,6 +115,9 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/api/v1/sites/{site}/reopen-day", "post"): ("reopen_only_today", "day_not_closed", *COMMAND),
     ("/api/v1/sites/{site}/dashboard", "get"): ("unknown_agency",),
     ("/api/v1/national", "get"): ("period_reversed", "period_too_long"),
+    ("/api/v1/national.csv", "get"): ("period_reversed", "period_too_long"),
+    ("/api/v1/national/ikm", "get"): ("period_reversed", "period_too_long"),
+    ("/api/v1/national/ikm.csv", "get"): ("period_reversed", "period_too_long"),
     ("/api/v1/sites/{site}/reports", "get"): ("period_reversed", "period_too_long", "unknown_agency"),
     ("/api/v1/sites/{site}/reports.csv", "get"): ("period_reversed", "period_too_long", "unknown_agency"),
     ("/api/v1/sites/{site}/reports/charts/{chart}.svg", "get"): (
@@ -239,6 +244,12 @@ PERIOD_Q = [
     {"name": "to", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
      "description": "Last local day, inclusive (default: from); at most 366 days in all"},
 ]  # fmt: skip
+REGION_Q = [
+    {"name": "province", "in": "query", "required": False, "schema": {"type": "string"},
+     "description": "Only the malls of this province (its two-digit Kemendagri code), or `-`: those naming none"},
+    {"name": "q", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 80},
+     "description": "Only the malls whose name, regency or site id holds this, any case"},
+]  # fmt: skip
 NATIONAL_Q = [
     {"name": "from", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
      "description": "First local day of the IKM's period (default: the first of the month of `to`)"},
@@ -247,7 +258,18 @@ NATIONAL_Q = [
     {"name": "sort", "in": "query", "required": False,
      "schema": {"type": "string", "enum": list(NATIONAL_SORTS), "default": "waiting"}},
     {"name": "order", "in": "query", "required": False, "schema": {"type": "string", "enum": ["asc", "desc"]},
-     "description": "Default: desc (asc when sorting by name); a mall without a value comes last either way"},
+     "description": "Default: desc (asc when sorting by name or province); a mall without a value comes last"},
+    *REGION_Q,
+]  # fmt: skip
+NATIONAL_IKM_Q = [
+    *NATIONAL_Q[:2],
+    {"name": "by", "in": "query", "required": False,
+     "schema": {"type": "string", "enum": list(NATIONAL_IKM_GROUPS), "default": "site"}},
+    {"name": "sort", "in": "query", "required": False,
+     "schema": {"type": "string", "enum": list(NATIONAL_IKM_SORTS), "default": "ikm"}},
+    {"name": "order", "in": "query", "required": False, "schema": {"type": "string", "enum": ["asc", "desc"]},
+     "description": "Default: desc (asc when sorting by name); a group without respondents comes last"},
+    *REGION_Q,
 ]  # fmt: skip
 AGENCY_Q = {"name": "agency", "in": "query", "required": False, "schema": {"type": "string"}}
 SURVEY_BODY = _body(
@@ -779,7 +801,33 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                 "IKM over the summed figures, the mirrored malls held back. See docs/api.md.",
                 "parameters": NATIONAL_Q,
                 "security": SECURED,
-                "responses": _ok("generated_at, period, sort, order, sites (one row per mall), totals"),
+                "responses": _ok("generated_at, period, sort, order, province, q, provinces, sites, totals"),
+            }
+        },
+        "/api/v1/national.csv": {
+            "get": {
+                "summary": "The national view as CSV: one line per mall, then the totals",
+                "parameters": NATIONAL_Q,
+                "security": SECURED,
+                "responses": {"200": {"description": "text/csv"}},
+            }
+        },
+        "/api/v1/national/ikm": {
+            "get": {
+                "summary": "The ministry's IKM report: the index of a period per mall, province or kind of agency",
+                "description": "Each group's respondents, NRR per element, index, grade, citizens served and the "
+                "regulation's sample; the total over every answer; the agencies with no kind. See docs/api.md.",
+                "parameters": NATIONAL_IKM_Q,
+                "security": SECURED,
+                "responses": _ok("generated_at, period, by, sort, order, elements, rows, total, unclassified"),
+            }
+        },
+        "/api/v1/national/ikm.csv": {
+            "get": {
+                "summary": "The ministry's IKM report as CSV",
+                "parameters": NATIONAL_IKM_Q,
+                "security": SECURED,
+                "responses": {"200": {"description": "text/csv"}},
             }
         },
         "/api/v1/sites/{site}/ikm": {

@@ -24,7 +24,7 @@ from queue_server.domain.catalogue import Site
 from queue_server.domain.decide import find_ticket
 from queue_server.domain.model import Ticket
 from queue_server.domain.refusal import Refusal
-from queue_server.supervision import audit, report_charts, reports, survey
+from queue_server.supervision import audit, national, national_ikm, report_charts, reports, survey
 from queue_server.supervision.monitor import Monitor
 from queue_server.supervision.national import National
 from queue_server.web.requests import config_of, ctx_of, principal_of, read_json, server_of
@@ -111,6 +111,34 @@ async def get_national(request: Request) -> Response:
     with totals (supervision/national.py)."""
     principal = require_across(await principal_of(request), "national.read")
     return _no_store(JSONResponse(await _national(request).view(principal, request.query_params)))
+
+
+async def get_national_csv(request: Request) -> Response:
+    """The national view's table as CSV (the same query): one line per mall, then the totals."""
+    principal = require_across(await principal_of(request), "national.read")
+    view = await _national(request).view(principal, request.query_params)
+    return _csv(national.to_csv(view), f"pantauan-nasional-{view['generated_at'][:10]}.csv", request)
+
+
+async def _national_ikm(request: Request) -> dict[str, Any]:
+    principal = require_across(await principal_of(request), "national.read")
+    found = _national(request)
+    sites = found.sites_of(principal)
+    params = request.query_params
+    period = national.parse_period(params, found.today(sites))
+    ctx = ctx_of(request)
+    return await national_ikm.report(ctx, sites, period, national.parse_filter(params), params, ctx.now())
+
+
+async def get_national_ikm(request: Request) -> Response:
+    """The IKM of a period per mall, province or kind of agency, across the malls the caller sees."""
+    return _no_store(JSONResponse(await _national_ikm(request)))
+
+
+async def get_national_ikm_csv(request: Request) -> Response:
+    data = await _national_ikm(request)
+    period = data["period"]
+    return _csv(national_ikm.to_csv(data), f"ikm-nasional-{data['by']}-{period['from']}_{period['to']}.csv", request)
 
 
 # --- reports ---------------------------------------------------------------------------------------------------
@@ -238,6 +266,9 @@ async def post_counter_survey(request: Request) -> Response:
 
 ROUTES = [
     Route("/api/v1/national", get_national, methods=["GET"]),
+    Route("/api/v1/national.csv", get_national_csv, methods=["GET"]),
+    Route("/api/v1/national/ikm", get_national_ikm, methods=["GET"]),
+    Route("/api/v1/national/ikm.csv", get_national_ikm_csv, methods=["GET"]),
     Route("/api/v1/sites/{site}/dashboard", get_dashboard, methods=["GET"]),
     Route("/api/v1/sites/{site}/running-text", post_running_text, methods=["POST"]),
     Route("/api/v1/sites/{site}/reports", get_report, methods=["GET"]),

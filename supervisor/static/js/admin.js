@@ -4,7 +4,7 @@
 // every screen and counter, and audited. Devices and accounts have their own routes. Every change names the
 // version it was made on, so two administrators never overwrite each other unseen.
 
-import { T, api, applyTexts, boot, currentLang, dateWords, el, errorText, onLangChange, site, toast, whenWords, zoneLabel } from "./common.js";
+import { T, api, applyTexts, boot, config, currentLang, dateWords, el, errorText, onLangChange, site, toast, whenWords, zoneLabel } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -386,18 +386,33 @@ function editAgency(id) {
     { key: "name", label: T("admin_name"), required: true, wide: true },
     { key: "short_name", label: T("admin_short_name"), hint: T("admin_short_name_hint") },
     { key: "colour", label: T("admin_colour"), type: "colour" },
+    { key: "kind", label: T("admin_agency_kind"), type: "select", options: kindOptions(), hint: T("admin_agency_kind_hint") },
   ];
-  edit(isNew ? T("admin_add_agency") : `${T("admin_edit")} ${agency.name}`, fields, agency, (v) => {
+  edit(isNew ? T("admin_add_agency") : `${T("admin_edit")} ${agency.name}`, fields, { ...agency, kind: agency.kind || "" }, (v) => {
     const document = copyOf(current.document);
     if (isNew) {
       if (!v.id) return T("admin_id");
-      document.agencies.push(withoutNulls({ id: v.id, name: v.name, short_name: v.short_name, colour: v.colour, services: [], counters: [] }));
+      document.agencies.push(withoutNulls({ id: v.id, name: v.name, short_name: v.short_name, colour: v.colour, kind: v.kind || null, services: [], counters: [] }));
     } else {
       const target = agencies(document).find((a) => a.id === id);
       Object.assign(target, withoutNulls({ name: v.name, short_name: v.short_name, colour: v.colour }));
+      if (v.kind) target.kind = v.kind;
+      else delete target.kind;
     }
     return save(document);
   });
+}
+
+// The national list of kinds of agency (domain/agency_kinds.py): how the ministry's IKM report groups agencies
+// across malls. None chosen: the report counts the agency as not yet classified.
+function kindOptions() {
+  const kinds = config.agency_kinds || [];
+  return [["", T("admin_kind_none")], ...kinds.map((k) => [k.id, currentLang() === "en" ? k.name_en : k.name])];
+}
+
+function kindName(id) {
+  const kind = (config.agency_kinds || []).find((k) => k.id === id);
+  return kind ? (currentLang() === "en" ? kind.name_en : kind.name) : T("admin_kind_none");
 }
 
 function removeAgency(id) {
@@ -414,14 +429,15 @@ function agenciesPanel() {
   const rows = agencies().map((a) => el("tr", { "data-agency": a.id },
     el("td", {}, el("span", { class: "swatch", style: `background:${a.colour || "#1f4e79"}`, "aria-hidden": "true" })),
     el("td", {}, el("strong", { text: a.name }), el("br"), el("span", { class: "hint", text: a.id })),
-    el("td", { text: a.short_name || a.name }), el("td", { class: "num", text: (a.services || []).length }), el("td", { class: "num", text: (a.counters || []).length }),
+    el("td", { text: a.short_name || a.name }), el("td", { text: kindName(a.kind) }),
+    el("td", { class: "num", text: (a.services || []).length }), el("td", { class: "num", text: (a.counters || []).length }),
     el("td", { class: "row-actions" },
       el("button", { type: "button", class: "small", text: T("admin_edit"), "aria-label": `${T("admin_edit")} ${a.name}`, onclick: () => editAgency(a.id) }),
       el("button", { type: "button", class: "small danger", text: T("admin_remove"), "aria-label": `${T("admin_remove")} ${a.name}`, onclick: () => removeAgency(a.id) }))));
   return [
     el("div", { class: "panel-head" }, el("h3", { text: T("admin_tab_agencies") }),
       el("button", { type: "button", class: "primary", id: "add-agency", text: T("admin_add_agency"), onclick: () => editAgency(null) })),
-    table(["", T("admin_name"), T("admin_short_name"), T("admin_tab_services"), T("admin_tab_counters"), ""], rows, [3, 4]),
+    table(["", T("admin_name"), T("admin_short_name"), T("admin_agency_kind"), T("admin_tab_services"), T("admin_tab_counters"), ""], rows, [4, 5]),
   ];
 }
 
@@ -527,18 +543,33 @@ function editSite() {
   const fields = [
     { key: "name", label: T("admin_site_name"), required: true, wide: true },
     { key: "timezone", label: T("admin_timezone"), type: "select", options: [["Asia/Jakarta", "WIB (Asia/Jakarta)"], ["Asia/Makassar", "WITA (Asia/Makassar)"], ["Asia/Jayapura", "WIT (Asia/Jayapura)"]] },
+    { key: "province", label: T("admin_province"), type: "select", options: [["", "–"], ...(config.provinces || []).map((p) => [p.name, p.name])], hint: T("admin_province_hint") },
+    { key: "regency", label: T("admin_regency"), hint: T("admin_regency_hint") },
     { key: "running_text", label: T("admin_running_text"), wide: true, hint: T("admin_running_text_hint") },
     { key: "enforce_hours", label: T("admin_enforce_hours"), type: "checkbox" },
   ];
   // What the form shows, the site file's defaults for what it leaves out: only what differs from it is written, so
   // a new running text is not also a change of the time zone or of refusing tickets outside hours (in the audit log).
-  const shown = { name: s.name, timezone: s.timezone || "Asia/Jakarta", running_text: s.running_text || "", enforce_hours: s.enforce_hours !== false };
+  const shown = { name: s.name, timezone: s.timezone || "Asia/Jakarta", province: provinceName(), regency: s.regency || "",
+    running_text: s.running_text || "", enforce_hours: s.enforce_hours !== false };
   edit(T("admin_edit_site"), fields, shown, (v) => {
     const document = copyOf(current.document);
-    const next = { name: v.name, timezone: v.timezone, running_text: v.running_text || "", enforce_hours: v.enforce_hours };
+    const next = { name: v.name, timezone: v.timezone, province: v.province || "", regency: (v.regency || "").trim(),
+      running_text: v.running_text || "", enforce_hours: v.enforce_hours };
     for (const [key, value] of Object.entries(next)) if (value !== shown[key]) document.site[key] = value;
+    for (const key of ["province", "regency"]) if (document.site[key] === "") delete document.site[key]; // none given
     return save(document);
   });
+}
+
+// The province as the list names it, however the site file wrote it: by its name or code, else (a short form such
+// as "DIY") as the server read the site file when the page was opened.
+function provinceName() {
+  const written = String(current.document.site.province || "").trim().toLowerCase().replace(/^provinsi\s+/, "");
+  if (!written) return "";
+  const list = config.provinces || [];
+  const found = list.find((p) => p.name.toLowerCase() === written || p.code === written) || list.find((p) => p.code === site.province);
+  return found ? found.name : "";
 }
 
 function zones() {
@@ -594,6 +625,8 @@ function sitePanel() {
     el("dl", { class: "facts" },
       el("dt", { text: T("admin_site_name") }), el("dd", { text: s.name }),
       el("dt", { text: T("admin_timezone") }), el("dd", { text: `${zoneLabel(s.timezone || "Asia/Jakarta")} (${s.timezone || "Asia/Jakarta"})` }),
+      el("dt", { text: T("admin_province") }), el("dd", { text: provinceName() || "–" }),
+      el("dt", { text: T("admin_regency") }), el("dd", { text: s.regency || "–" }),
       el("dt", { text: T("admin_running_text") }), el("dd", { text: s.running_text || "–" }),
       el("dt", { text: T("admin_enforce_hours") }), el("dd", { text: s.enforce_hours === false ? T("admin_no") : T("admin_yes") })),
     el("div", { class: "panel-head" }, el("h3", { text: T("admin_screens") }),

@@ -35,6 +35,7 @@ export function applyTexts(root = document) {
   // The window's title too ("Laporan · MPP ..."): it was the first load's language.
   if (page && before && page.textContent !== before) document.title = document.title.replace(before, page.textContent);
   for (const el of root.querySelectorAll("[data-t-title]")) el.title = T(el.dataset.tTitle);
+  for (const el of root.querySelectorAll("[data-t-placeholder]")) el.placeholder = T(el.dataset.tPlaceholder);
   describeDates(root);
 }
 
@@ -117,6 +118,21 @@ export async function api(path, { method = "GET", body, raw = false } = {}) {
 }
 
 // A random id for command_id: crypto.randomUUID() exists only on https or localhost, a mall LAN is plain http.
+// A CSV of the API saved as a file (the session token goes in a header, so a plain link cannot fetch it). `excel`:
+// ';' between cells and decimal commas, as Excel opens it in Indonesia. A refusal comes back as its sentence.
+export async function download(url, fallbackName, excel = false) {
+  const result = await api(`${url}${excel ? "&excel=1" : ""}`, { raw: true });
+  if (!result.ok) return errorText(await result.response.json().catch(() => null));
+  const blob = await result.response.blob();
+  const name = /filename="([^"]+)"/.exec(result.response.headers.get("content-disposition") || "")?.[1] || fallbackName;
+  const link = el("a", { href: URL.createObjectURL(blob), download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  return null;
+}
+
 export function commandId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");

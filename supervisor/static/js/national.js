@@ -1,14 +1,15 @@
 // The national view (or a region's): every mall the signed-in account may watch, one row each, from
 // GET /api/v1/national every 5 seconds. The server sorts (click a column heading), the footer holds the totals,
 // and each mall's name opens that mall's own dashboard.
-import { T, api, boot, currentLang, describeDates, el, errorText, fatal, minutesText, onLangChange, zoneLabel } from "./common.js";
+import { T, api, boot, currentLang, describeDates, download, el, errorText, fatal, minutesText, onLangChange, zoneLabel } from "./common.js";
+import { fillProvinces, regionCell, regionParams } from "./region.js";
 
 const REFRESH_MS = 5000;
 const $ = (id) => document.getElementById(id);
 
 let me = null;
 let data = null;
-let wanted = { sort: "waiting", order: "desc", from: "", to: "" }; // what the next request asks for
+let wanted = { sort: "waiting", order: "desc", from: "", to: "", province: "", q: "" }; // what the next request asks for
 let shown = { ...wanted }; // what the figures on screen answer
 let busy = false;
 let again = false;
@@ -120,6 +121,7 @@ function siteRow(r) {
     : el("td", { class: `num screens${r.screens_down ? " down" : ""}` }, ...ofTotal(r.screens_down, r.screens_total));
   return el("tr", { "data-site": r.site },
     name,
+    regionCell(r.province_name, r.regency),
     el("td", { class: "num waiting", text: whole(r.waiting) }),
     el("td", { class: "num longest", text: minutesText(r.longest_wait) }),
     el("td", { class: `num past${r.past_closing ? " down" : ""}`, text: whole(r.past_closing) }),
@@ -141,6 +143,7 @@ function totalsRow(t) {
   }
   return el("tr", { class: "totals" },
     name,
+    el("td", {}),
     el("td", { class: "num waiting", text: whole(t.waiting) }),
     el("td", { class: "num longest", text: minutesText(t.longest_wait) }),
     el("td", { class: `num past${t.past_closing ? " down" : ""}`, text: whole(t.past_closing) }),
@@ -155,6 +158,7 @@ function totalsRow(t) {
 function render() {
   if (!data) return;
   $("rows").replaceChildren(...data.sites.map(siteRow));
+  fillProvinces($("period").elements.province, data.provinces, shown.province);
   $("totals").replaceChildren(totalsRow(data.totals));
   $("empty").hidden = data.sites.length > 0;
   $("updated").textContent = updatedText(data.generated_at, data.sites);
@@ -179,10 +183,7 @@ async function refresh() {
   }
   busy = true;
   const asked = { ...wanted };
-  const params = new URLSearchParams({ sort: asked.sort, order: asked.order });
-  if (asked.from) params.set("from", asked.from);
-  if (asked.to) params.set("to", asked.to);
-  const result = await api(`/api/v1/national?${params}`);
+  const result = await api(`/api/v1/national?${query(asked)}`);
   busy = false;
   if (result.ok) {
     const changed = asked.from !== shown.from || asked.to !== shown.to;
@@ -210,6 +211,12 @@ async function refresh() {
   }
 }
 
+function query(asked) {
+  const params = new URLSearchParams({ sort: asked.sort, order: asked.order });
+  for (const key of ["from", "to"]) if (asked[key]) params.set(key, asked[key]);
+  return regionParams(params, asked);
+}
+
 function fillPeriod(force) {
   const form = $("period");
   if (!data) return;
@@ -222,7 +229,7 @@ function fillPeriod(force) {
 
 function sortBy(key) {
   if (wanted.sort === key) wanted.order = wanted.order === "asc" ? "desc" : "asc";
-  else wanted = { ...wanted, sort: key, order: key === "name" ? "asc" : "desc" };
+  else wanted = { ...wanted, sort: key, order: key === "name" || key === "province" ? "asc" : "desc" };
   refresh();
 }
 
@@ -240,11 +247,26 @@ function start(who) {
   for (const button of document.querySelectorAll("button[data-sort]")) {
     button.addEventListener("click", () => sortBy(button.dataset.sort));
   }
-  $("period").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const form = event.target;
-    wanted = { ...wanted, from: form.elements.from.value, to: form.elements.to.value };
+  const form = $("period");
+  const ask = () => {
+    wanted = { ...wanted, from: form.elements.from.value, to: form.elements.to.value,
+      province: form.elements.province.value, q: form.elements.q.value.trim() };
     refresh();
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    ask();
+  });
+  // A province chosen, or a name typed (once the typing pauses), shows its malls without pressing "Tampilkan".
+  form.elements.province.addEventListener("change", ask);
+  let typing = null;
+  form.elements.q.addEventListener("input", () => {
+    clearTimeout(typing);
+    typing = setTimeout(ask, 300);
+  });
+  $("csv").addEventListener("click", async () => {
+    const error = await download(`/api/v1/national.csv?${query(shown)}`, "pantauan-nasional.csv", $("excel").checked);
+    if (error) $("error").textContent = error;
   });
   refresh();
   timer = setInterval(refresh, REFRESH_MS);

@@ -1,7 +1,7 @@
 // Reports: one period of local days, per agency/service/counter/operator, the server's SVG charts, the satisfaction
 // index (IKM), CSV downloads and a printable page. Every number is the server's; this page only lays them out.
 
-import { T, api, applyTexts, boot, currentLang, dateWords, describeDates, el, errorText, onLangChange, site, whenWords, zoneLabel } from "./common.js";
+import { T, api, applyTexts, boot, currentLang, dateWords, describeDates, download, el, errorText, onLangChange, site, whenWords, zoneLabel } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 let report = null;
@@ -150,20 +150,9 @@ async function load() {
   $("report").setAttribute("aria-busy", "false");
 }
 
-async function download(path, fallbackName) {
-  const excel = $("excel").checked ? "&excel=1" : ""; // ';' and decimal commas, as Excel opens it in Indonesia
-  const result = await api(`${path}?${query()}${excel}`, { raw: true });
-  if (!result.ok) {
-    $("filter-error").textContent = errorText(await result.response.json());
-    return;
-  }
-  const blob = await result.response.blob();
-  const name = /filename="([^"]+)"/.exec(result.response.headers.get("content-disposition") || "")?.[1] || fallbackName;
-  const link = el("a", { href: URL.createObjectURL(blob), download: name });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+async function downloadCsv(path, fallbackName) {
+  const error = await download(`${path}?${query()}`, fallbackName, $("excel").checked);
+  if (error) $("filter-error").textContent = error;
 }
 
 function start() {
@@ -176,8 +165,8 @@ function start() {
     event.preventDefault();
     load();
   });
-  $("csv").addEventListener("click", () => download(`/api/v1/sites/${site.id}/reports.csv`, "laporan.csv"));
-  $("ikm-csv").addEventListener("click", () => download(`/api/v1/sites/${site.id}/ikm.csv`, "ikm.csv"));
+  $("csv").addEventListener("click", () => downloadCsv(`/api/v1/sites/${site.id}/reports.csv`, "laporan.csv"));
+  $("ikm-csv").addEventListener("click", () => downloadCsv(`/api/v1/sites/${site.id}/ikm.csv`, "ikm.csv"));
   $("print").addEventListener("click", () => window.print());
   load();
 }

@@ -1,0 +1,170 @@
+// The ministry's IKM report: the satisfaction index of a period per mall, per province or per kind of agency, over
+// the malls the signed-in account may watch (GET /api/v1/national/ikm), with the nine elements, the grade and
+// whether the respondents reach the regulation's sample; its CSV; agencies whose kind no site file gives.
+import { T, api, applyTexts, boot, currentLang, dateWords, describeDates, download, el, errorText, fatal, onLangChange, whenWords } from "./common.js";
+import { fillProvinces, regionParams } from "./region.js";
+
+const $ = (id) => document.getElementById(id);
+const FIELDS = ["from", "to", "by", "province", "q"];
+let me = null;
+let data = null;
+let sort = { sort: "ikm", order: "desc" };
+
+function number(value, digits) {
+  if (value === null || value === undefined) return "–";
+  return new Intl.NumberFormat(currentLang() === "en" ? "en-GB" : "id-ID", {
+    minimumFractionDigits: digits, maximumFractionDigits: digits,
+  }).format(value);
+}
+
+function query() {
+  const form = $("filters");
+  const params = new URLSearchParams(sort);
+  for (const key of ["from", "to", "by"]) if (form.elements[key].value) params.set(key, form.elements[key].value);
+  return regionParams(params, { province: form.elements.province.value, q: form.elements.q.value.trim() });
+}
+
+function sortButton(key, label, numeric) {
+  const sorted = data.sort === key;
+  const th = el("th", { scope: "col", class: numeric ? "num" : "", "data-column": key,
+    "aria-sort": sorted ? (data.order === "asc" ? "ascending" : "descending") : "none" });
+  th.append(el("button", { type: "button", class: "sort", onclick: () => sortBy(key) },
+    el("span", { text: label }), el("span", { class: "arrow", "aria-hidden": "true" })));
+  return th;
+}
+
+function head() {
+  const elements = data.elements.map((e, i) => el("th", { scope: "col", class: "num",
+    title: currentLang() === "en" ? e.name_en : e.name }, el("abbr", { title: currentLang() === "en" ? e.name_en : e.name, text: `U${i + 1}` })));
+  return el("tr", {},
+    sortButton("name", T(`col_group_${data.by}`), false),
+    data.by === "site" ? null : el("th", { scope: "col", class: "num", text: T("col_malls") }),
+    sortButton("respondents", T("respondents"), true),
+    ...elements,
+    sortButton("ikm", T("score"), true),
+    el("th", { scope: "col", text: T("grade") }),
+    el("th", { scope: "col", class: "num", text: T("served_col") }),
+    el("th", { scope: "col", class: "num", text: T("sample_min") }));
+}
+
+function gradeCell(r) {
+  if (!r.grade) return el("td", { text: "–" });
+  const name = currentLang() === "en" ? r.grade.name_en : r.grade.name;
+  const cell = el("td", { class: "grade-cell" },
+    el("span", { class: `grade grade-${r.grade.letter}`, "aria-hidden": "true", text: r.grade.letter }),
+    el("span", { text: ` ${name}` }));
+  // An index from fewer respondents than the citizens served call for is marked, not ranked like any other.
+  if (r.population && !r.sample_sufficient) cell.append(el("small", { class: "warning", text: T("sample_small") }));
+  return cell;
+}
+
+// A mall's name opens its own reports; its region under it ("Kabupaten Tegal · Jawa Tengah").
+function rowName(r) {
+  if (data.by !== "site") return [el("span", { text: currentLang() === "en" ? r.name_en : r.name })];
+  const where = [r.regency, r.province].filter(Boolean).join(" · ");
+  return [el("a", { href: `/supervisor/${encodeURIComponent(r.id)}/reports`, text: r.name }),
+    where ? el("small", { class: "where", text: where }) : null];
+}
+
+function row(r, total) {
+  const nrr = r.nrr || data.elements.map(() => null);
+  const name = total ? [el("span", { text: `${T("total_all")} (${r.sites})` })] : rowName(r);
+  return el("tr", { "data-row": r.id, class: total ? "totals" : "" },
+    el("th", { scope: "row", class: "mall" }, ...name),
+    data.by === "site" ? null : el("td", { class: "num", text: total ? "" : number(r.sites, 0) }),
+    el("td", { class: "num", text: number(r.respondents, 0) }),
+    ...nrr.map((v) => el("td", { class: "num", text: number(v, 2) })),
+    el("td", { class: "num score", text: number(r.score, 2) }),
+    gradeCell(r),
+    el("td", { class: "num", title: r.population ? sampleWords(r) : "", text: number(r.population, 0) }),
+    el("td", { class: "num", text: r.population ? number(r.sample_needed, 0) : "–" }));
+}
+
+function sampleWords(r) {
+  return T("sample_of").replace("{respondents}", r.respondents).replace("{population}", r.population)
+    .replace("{needed}", r.sample_needed);
+}
+
+function render() {
+  if (!data) return;
+  const regional = me && me.role === "regional" && Array.isArray(me.sites);
+  $("title-text").textContent = T(regional ? "regional_ikm_title" : "national_ikm_title");
+  const p = data.period;
+  $("period-words").textContent = p.from === p.to ? dateWords(p.from) : `${dateWords(p.from)} – ${dateWords(p.to)}`;
+  $("head").replaceChildren(head());
+  $("rows").replaceChildren(...data.rows.map((r) => row(r, false)));
+  $("total").replaceChildren(row(data.total, true));
+  $("empty").hidden = data.total.respondents > 0;
+  $("generated").textContent = `${T("generated")}: ${whenWords(data.generated_at)} WIB`;
+  fillProvinces($("filters").elements.province, provinces, data.province);
+  const unclassified = data.by === "kind" ? data.unclassified : [];
+  $("unclassified").hidden = !unclassified.length;
+  $("unclassified-rows").replaceChildren(...unclassified.map((u) => el("tr", {},
+    el("td", { text: u.site_name }), el("td", { text: u.agency_name }), el("td", { class: "num", text: number(u.respondents, 0) }))));
+}
+
+let provinces = [];
+
+async function load() {
+  $("report").setAttribute("aria-busy", "true");
+  const [result, view] = await Promise.all([
+    api(`/api/v1/national/ikm?${query()}`),
+    provinces.length ? null : api("/api/v1/national?sort=name"), // the provinces the account's malls are in
+  ]);
+  if (view && view.ok) provinces = view.body.provinces;
+  if (result.status === 403) {
+    fatal(errorText(result.body));
+    return;
+  }
+  if (!result.ok) {
+    $("error").textContent = errorText(result.body);
+    return;
+  }
+  $("error").textContent = "";
+  data = result.body;
+  sort = { sort: data.sort, order: data.order };
+  const form = $("filters");
+  form.elements.from.value = data.period.from;
+  form.elements.to.value = data.period.to;
+  describeDates(form);
+  history.replaceState(null, "", `?${query()}`);
+  render();
+  $("report").setAttribute("aria-busy", "false");
+}
+
+function sortBy(key) {
+  sort = data && data.sort === key
+    ? { sort: key, order: data.order === "asc" ? "desc" : "asc" }
+    : { sort: key, order: key === "name" ? "asc" : "desc" };
+  load();
+}
+
+function start(who) {
+  me = who;
+  const form = $("filters");
+  const params = new URLSearchParams(location.search);
+  if (params.get("sort")) sort = { sort: params.get("sort"), order: params.get("order") || "" };
+  for (const key of FIELDS) {
+    if (!params.get(key)) continue;
+    if (key === "province") form.elements.province.append(el("option", { value: params.get(key) })); // until listed
+    form.elements[key].value = params.get(key);
+  }
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    load();
+  });
+  form.elements.by.addEventListener("change", load);
+  form.elements.province.addEventListener("change", load);
+  $("csv").addEventListener("click", async () => {
+    const error = await download(`/api/v1/national/ikm.csv?${query()}`, "ikm-nasional.csv", $("excel").checked);
+    if (error) $("error").textContent = error;
+  });
+  $("print").addEventListener("click", () => window.print());
+  load();
+}
+
+onLangChange(() => {
+  applyTexts();
+  render();
+});
+boot(start);

@@ -1,0 +1,377 @@
+"""The ministry's reports across malls: where a mall is (`[site] province`, `regency`), the national view filtered
+by province or by a name and exported as CSV, and the IKM of a period per mall, per province and per kind of agency
+(`[[agencies]] kind`), with its CSV. Three malls on one server: the demo mall (Jawa Tengah, every agency
+classified), one in Sulawesi Selatan with an agency of no kind, and one whose site file predates the fields. Every
+figure is checked against answers the test gave through the counters' tablets. The API tests run on SQLite and on
+PostgreSQL; the page tests drive Debian's Chromium."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page
+
+from queue_server.settings.sitefile import DEMO_SITE
+
+from .display_support import supervisor_sign_in
+from .helpers import KIOSK, Server, bearer, running_server
+
+BOTH_DATABASES = True
+
+GOWA = """
+[site]
+id = "gowa"
+name = "MPP Kabupaten Gowa"
+timezone = "Asia/Makassar"
+province = "Provinsi Sulawesi Selatan"
+regency = "Kabupaten Gowa"
+enforce_hours = false
+[site.hours]
+mon = ["00:00-24:00"]
+
+[[agencies]]
+id = "capil_gowa"
+name = "Disdukcapil Gowa"
+kind = "dukcapil"
+  [[agencies.services]]
+  id = "ktp"
+  name = "KTP"
+  prefix = "A"
+  [[agencies.counters]]
+  id = "1"
+  services = ["ktp"]
+
+[[agencies]]
+id = "samsat_gowa"
+name = "Samsat Gowa"
+  [[agencies.services]]
+  id = "stnk"
+  name = "STNK"
+  prefix = "B"
+  [[agencies.counters]]
+  id = "2"
+  services = ["stnk"]
+"""
+
+BREBES = """
+[site]
+id = "brebes"
+name = "MPP Kabupaten Brebes"
+timezone = "Asia/Jakarta"
+enforce_hours = false
+[site.hours]
+mon = ["00:00-24:00"]
+
+[[agencies]]
+id = "dukcapil_brebes"
+name = "Disdukcapil Brebes"
+  [[agencies.services]]
+  id = "ktp"
+  name = "KTP"
+  prefix = "A"
+  [[agencies.counters]]
+  id = "1"
+  services = ["ktp"]
+"""
+
+KIOSKS = {"tegal": bearer(KIOSK), "gowa": bearer("d_kiosk_demo_gowa"), "brebes": bearer("d_kiosk_demo_brebes")}
+
+
+@pytest.fixture
+async def malls(database: Path | str, tmp_path: Path) -> AsyncIterator[Server]:
+    (tmp_path / "gowa.toml").write_text(GOWA)
+    (tmp_path / "brebes.toml").write_text(BREBES)
+    files = [DEMO_SITE, tmp_path / "gowa.toml", tmp_path / "brebes.toml"]
+    async with running_server(database, site_files=files) as s:
+        yield s
+
+
+async def served_with_answers(s: Server, site: str, service: str, counter: str, operator: str, answer: int) -> None:
+    """A citizen takes a ticket, the counter calls and serves them, and they answer all nine questions `answer`."""
+    r = await s.http.post(f"/api/v1/sites/{site}/tickets", json={"service": service}, headers=KIOSKS[site])
+    assert r.status_code == 201, r.text
+    staff = await s.login(operator)
+    url = f"/api/v1/sites/{site}/counters/{counter}/commands"
+    for command in ("open", "call_next", "finish"):
+        r = await s.http.post(url, headers=staff, json={"command": command, "command_id": uuid.uuid4().hex})
+        assert r.status_code in (200, 409), r.text  # a counter already open says so
+    ticket = r.json()["ticket"]["id"]
+    r = await s.http.post(
+        f"/api/v1/sites/{site}/tickets/{ticket}/survey", json={"answers": [answer] * 9}, headers=staff
+    )
+    assert r.status_code == 201, r.text
+
+
+async def answered(s: Server) -> None:
+    await served_with_answers(s, "tegal", "ktp", "1", "op-disdukcapil", 4)
+    await served_with_answers(s, "tegal", "skck", "5", "op-polres", 3)
+    await served_with_answers(s, "gowa", "ktp", "1", "op-capil-gowa", 3)
+    await served_with_answers(s, "gowa", "stnk", "2", "op-samsat-gowa", 2)
+    await served_with_answers(s, "brebes", "ktp", "1", "op-dukcapil-brebes", 4)
+
+
+async def get(s: Server, path: str, headers: dict[str, str], **params: str) -> dict[str, Any]:
+    r = await s.http.get(path, params=params, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.headers["cache-control"] == "no-store"
+    return r.json()  # type: ignore[no-any-return]
+
+
+def by_id(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {row["id"]: row for row in rows}
+
+
+# --- the national view: region, filter, CSV -------------------------------------------------------------------
+
+
+async def test_the_view_says_where_each_mall_is_and_keeps_a_province_or_a_name(malls: Server) -> None:
+    s = malls
+    nasional = await s.login("nasional")
+    data = await get(s, "/api/v1/national", nasional, sort="province")
+    assert [(r["site"], r["province"], r["province_name"], r["regency"]) for r in data["sites"]] == [
+        ("tegal", "33", "Jawa Tengah", "Kabupaten Tegal"),
+        ("gowa", "73", "Sulawesi Selatan", "Kabupaten Gowa"),  # "Provinsi Sulawesi Selatan" in its file
+        ("brebes", None, None, None),  # a site file from before the fields: last, under no province
+    ], "by the ministry's order of provinces (their codes)"
+    assert data["provinces"] == [
+        {"code": "33", "name": "Jawa Tengah", "name_en": "Central Java", "sites": 1},
+        {"code": "73", "name": "Sulawesi Selatan", "name_en": "South Sulawesi", "sites": 1},
+        {"code": "-", "name": None, "name_en": None, "sites": 1},
+    ]
+    assert data["totals"]["sites"] == 3 and data["province"] is None and data["q"] == ""
+
+    await s.issue("ktp")
+    only = await get(s, "/api/v1/national", nasional, province="33")
+    assert [r["site"] for r in only["sites"]] == ["tegal"] and only["province"] == "33"
+    assert only["totals"]["sites"] == 1 and only["totals"]["waiting"] == 1, "the totals are of the malls kept"
+    assert len(only["provinces"]) == 3, "the filter still offers every province of the account's malls"
+    none = await get(s, "/api/v1/national", nasional, province="-")
+    assert [r["site"] for r in none["sites"]] == ["brebes"]
+    for q, sites in (
+        ("gowa", ["gowa"]),
+        ("  kabupaten   TEGAL ", ["tegal"]),
+        ("kabupaten", ["brebes", "gowa", "tegal"]),
+    ):
+        found = await get(s, "/api/v1/national", nasional, q=q, sort="name")
+        assert [r["site"] for r in found["sites"]] == sites, q
+    nothing = await get(s, "/api/v1/national", nasional, q="Jayapura")
+    assert nothing["sites"] == [] and nothing["totals"]["sites"] == 0 and nothing["totals"]["waiting"] == 0
+
+
+async def test_a_wrong_province_or_search_is_refused_with_what_to_write(malls: Server) -> None:
+    s = malls
+    nasional = await s.login("nasional")
+    for path in ("/api/v1/national", "/api/v1/national.csv", "/api/v1/national/ikm", "/api/v1/national/ikm.csv"):
+        r = await s.http.get(path, params={"province": "Jawa Tengah"}, headers=nasional)
+        assert r.status_code == 422, (path, r.text)
+        error = r.json()["error"]
+        assert error["code"] == "invalid_field" and error["details"]["field"] == "province"
+        assert "kode dua angka" in error["message"] and "33" in error["message_en"]
+        r = await s.http.get(path, params={"q": "x" * 81}, headers=nasional)
+        assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "q", r.text
+    for params in ({"by": "agency"}, {"sort": "score"}, {"order": "up"}):
+        r = await s.http.get("/api/v1/national/ikm", params=params, headers=nasional)
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["details"]["field"] == next(iter(params))
+    r = await s.http.get("/api/v1/national/ikm", params={"from": "2026-11-23", "to": "2026-11-01"}, headers=nasional)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "period_reversed", r.text
+
+
+async def test_only_the_national_roles_read_the_reports(malls: Server) -> None:
+    s = malls
+    for user in ("supervisor-tegal", "op-disdukcapil"):
+        staff = await s.login(user, "demo-supervisor" if user.startswith("supervisor") else None)
+        for path in ("/api/v1/national.csv", "/api/v1/national/ikm", "/api/v1/national/ikm.csv"):
+            r = await s.http.get(path, headers=staff)
+            assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden", (user, path, r.text)
+    r = await s.http.get("/api/v1/national/ikm")
+    assert r.status_code == 401, r.text
+
+
+async def test_the_view_as_csv_one_line_per_mall_then_the_totals(malls: Server) -> None:
+    s = malls
+    await s.issue("ktp")
+    admin = await s.login("admin")
+    r = await s.http.get("/api/v1/national.csv", params={"sort": "name"}, headers=admin)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv"), r.text
+    assert r.headers["content-disposition"] == 'attachment; filename="pantauan-nasional-2026-11-23.csv"'
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [row["site"] for row in rows] == ["brebes", "gowa", "tegal", "total"]
+    tegal = rows[2]
+    assert (tegal["province_code"], tegal["province"], tegal["regency"]) == ("33", "Jawa Tengah", "Kabupaten Tegal")
+    assert (tegal["waiting"], tegal["own_server"], tegal["as_of"]) == ("1", "0", "")
+    assert rows[3]["waiting"] == "1" and rows[3]["day"] == ""
+    r = await s.http.get("/api/v1/national.csv", params={"province": "73", "excel": "1"}, headers=admin)
+    assert r.status_code == 200, r.text
+    assert r.text.startswith("\ufeffsite;name;province_code") and "-excel.csv" in r.headers["content-disposition"]
+    assert [line.split(";")[0] for line in r.text.strip().splitlines()[1:]] == ["gowa", "total"]
+
+
+# --- the IKM report -------------------------------------------------------------------------------------------
+
+
+async def test_the_ikm_per_mall_per_province_and_per_kind_of_agency(malls: Server) -> None:
+    s = malls
+    await answered(s)
+    nasional = await s.login("nasional")
+
+    data = await get(s, "/api/v1/national/ikm", nasional)
+    assert data["by"] == "site" and data["period"] == {"from": "2026-11-01", "to": "2026-11-23", "days": 23}
+    assert len(data["elements"]) == 9 and data["elements"][0]["name"] == "Persyaratan"
+    assert [r["id"] for r in data["rows"]] == ["brebes", "tegal", "gowa"], "the best index first"
+    rows = by_id(data["rows"])
+    # Tegal: one answer of 4 and one of 3: NRR 3.5 on every element, 87.50 (B). Gowa: 3 and 2: 62.50 (D).
+    assert (rows["tegal"]["score"], rows["tegal"]["grade"]["letter"], rows["tegal"]["respondents"]) == (87.5, "B", 2)
+    assert rows["tegal"]["nrr"] == [3.5] * 9
+    assert (rows["tegal"]["province"], rows["tegal"]["regency"]) == ("Jawa Tengah", "Kabupaten Tegal")
+    assert (rows["gowa"]["score"], rows["gowa"]["grade"]["letter"]) == (62.5, "D")
+    assert (rows["brebes"]["score"], rows["brebes"]["province"]) == (100.0, None)
+    # The citizens served and the regulation's sample (Krejcie-Morgan: 2 served need 2).
+    assert (rows["tegal"]["population"], rows["tegal"]["sample_needed"], rows["tegal"]["sample_sufficient"]) == (
+        2, 2, True)  # fmt: skip
+    # Every answer summed, so each mall weighs by its respondents: (4+3+3+2+4)/5 = 3.2, 80.00 (B).
+    total = data["total"]
+    assert (total["respondents"], total["score"], total["grade"]["letter"], total["sites"]) == (5, 80.0, "B", 3)
+    assert total["population"] == 5
+
+    data = await get(s, "/api/v1/national/ikm", nasional, by="province", sort="name")
+    assert [(r["id"], r["name"], r["sites"], r["respondents"], r["score"]) for r in data["rows"]] == [
+        ("33", "Jawa Tengah", 1, 2, 87.5),
+        ("-", "Provinsi belum diisi", 1, 1, 100.0),
+        ("73", "Sulawesi Selatan", 1, 2, 62.5),
+    ]
+
+    data = await get(s, "/api/v1/national/ikm", nasional, by="kind")
+    kinds = by_id(data["rows"])
+    # Civil registry across two malls (4 at Tegal, 3 at Gowa): 87.50; the police (Tegal's polres): 75.00; the
+    # agencies with no kind (Gowa's Samsat: 2, Brebes's Disdukcapil: 4) together: 75.00, "Belum digolongkan".
+    assert (kinds["dukcapil"]["sites"], kinds["dukcapil"]["respondents"], kinds["dukcapil"]["score"]) == (2, 2, 87.5)
+    assert (kinds["kepolisian"]["name"], kinds["kepolisian"]["score"]) == ("Kepolisian (SIM, SKCK)", 75.0)
+    assert (kinds["-"]["name"], kinds["-"]["name_en"], kinds["-"]["score"]) == (
+        "Belum digolongkan", "Not yet classified", 75.0)  # fmt: skip
+    assert [(u["site"], u["agency"], u["agency_name"], u["respondents"]) for u in data["unclassified"]] == [
+        ("brebes", "dukcapil_brebes", "Disdukcapil Brebes", 1),
+        ("gowa", "samsat_gowa", "Samsat Gowa", 1),
+    ]
+    assert data["total"]["score"] == 80.0, "the same total, however grouped"
+
+    # Kept to one province; a period with no answer has every row, without an index.
+    data = await get(s, "/api/v1/national/ikm", nasional, by="kind", province="73")
+    assert {r["id"] for r in data["rows"]} == {"dukcapil", "-"} and data["total"]["sites"] == 1
+    data = await get(s, "/api/v1/national/ikm", nasional, **{"from": "2026-10-01", "to": "2026-10-31"})
+    assert [r["respondents"] for r in data["rows"]] == [0, 0, 0] and data["total"]["score"] is None
+
+
+async def test_a_regional_account_reports_on_its_own_malls_only(malls: Server) -> None:
+    s = malls
+    await answered(s)
+    await s.ctx.accounts.create_user("sulsel", "sandi-wilayah-2026", "regional", sites=["gowa"])
+    sulsel = await s.login("sulsel", "sandi-wilayah-2026")
+    data = await get(s, "/api/v1/national/ikm", sulsel, by="province")
+    assert [r["id"] for r in data["rows"]] == ["73"] and data["total"]["respondents"] == 2
+    view = await get(s, "/api/v1/national", sulsel)
+    assert [p["code"] for p in view["provinces"]] == ["73"], "the filter names only its own malls' provinces"
+
+
+async def test_the_ikm_report_as_csv(malls: Server) -> None:
+    s = malls
+    await answered(s)
+    admin = await s.login("admin")
+    r = await s.http.get("/api/v1/national/ikm.csv", params={"by": "kind", "sort": "name"}, headers=admin)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-disposition"] == 'attachment; filename="ikm-nasional-kind-2026-11-01_2026-11-23.csv"'
+    lines = list(csv.reader(io.StringIO(r.text)))
+    assert lines[0][:5] == ["kind", "name", "sites", "respondents", "nrr_persyaratan"]
+    rows = {line[0]: line for line in lines[1:] if line}
+    assert rows["dukcapil"][1:4] == ["Kependudukan dan Pencatatan Sipil", "2", "2"]
+    assert rows["dukcapil"][4] == "3.5000" and rows["dukcapil"][14:17] == ["87.50", "B", "Baik"]
+    assert rows["total"][3] == "5" and rows["total"][14] == "80.00"
+    at = next(i for i, line in enumerate(lines) if line[:1] == ["unclassified_site"])
+    assert [line[:3] for line in lines[at + 1 :]] == [
+        ["brebes", "MPP Kabupaten Brebes", "dukcapil_brebes"],
+        ["gowa", "MPP Kabupaten Gowa", "samsat_gowa"],
+    ]
+    r = await s.http.get("/api/v1/national/ikm.csv", params={"excel": "1"}, headers=admin)
+    assert r.text.startswith("\ufeffsite;name;") and ";87,50;" in r.text, r.text[:300]
+
+
+# --- the pages ------------------------------------------------------------------------------------------------
+
+
+async def sign_in(page: Page, url: str) -> None:
+    await page.goto(url)
+    await supervisor_sign_in(page, "nasional", "demo-regional")
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.browser
+async def test_the_national_page_keeps_a_province_and_finds_a_mall_by_name(malls: Server, browser: Browser) -> None:
+    s = malls
+    page = await browser.new_page(viewport={"width": 1366, "height": 768})
+    await sign_in(page, f"{s.url}/national")
+    rows = page.locator("#rows tr")
+    await rows.nth(2).wait_for()
+    assert await page.locator("#rows tr[data-site=tegal] td.region").inner_text() == "Jawa Tengah\nKabupaten Tegal"
+    province = page.locator("select[name=province]")
+    assert await province.locator("option").all_inner_texts() == [
+        "Semua provinsi", "Jawa Tengah (1)", "Sulawesi Selatan (1)", "Provinsi belum diisi (1)"]  # fmt: skip
+    await province.select_option("73")
+    await page.locator("#rows tr[data-site=gowa]:only-child").wait_for()
+    assert "1 mal" in await page.locator("#totals").inner_text()
+    await province.select_option("")
+    await page.fill("input[name=q]", "brebes")  # no button: the table follows the typing
+    await page.locator("#rows tr[data-site=brebes]:only-child").wait_for()
+    await page.fill("input[name=q]", "")
+    await rows.nth(2).wait_for()
+    async with page.expect_download() as download:
+        await page.click("#csv")
+    saved = await (await download.value).path()
+    assert saved is not None and (await asyncio.to_thread(Path(saved).read_text)).startswith("site,name,province")
+    await page.click("a[data-nav=national_ikm]")
+    await page.wait_for_url("**/national/ikm")
+    await page.close()
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.browser
+async def test_the_ikm_report_page_per_mall_province_and_kind(malls: Server, browser: Browser) -> None:
+    s = malls
+    await answered(s)
+    page = await browser.new_page(viewport={"width": 1366, "height": 768})
+    await sign_in(page, f"{s.url}/national/ikm")
+    await page.locator("#report[aria-busy=false]").wait_for()
+    assert await page.locator("#rows tr").evaluate_all("rows => rows.map(r => r.dataset.row)") == [
+        "brebes", "tegal", "gowa"]  # fmt: skip
+    tegal = page.locator("#rows tr[data-row=tegal]")
+    assert "87,50" in await tegal.inner_text() and "Baik" in await tegal.inner_text()
+    assert "80,00" in await page.locator("#total").inner_text()
+    assert await page.locator("#unclassified").is_hidden()
+
+    await page.select_option("select[name=by]", "kind")
+    await page.locator("#rows tr[data-row=dukcapil]").wait_for()
+    assert "Kependudukan dan Pencatatan Sipil" in await page.locator("#rows tr[data-row=dukcapil]").inner_text()
+    assert await page.locator("#unclassified-rows tr").count() == 2
+    assert "Samsat Gowa" in await page.locator("#unclassified").inner_text()
+    assert "by=kind" in page.url, "the address keeps the report's choices (a link can be shared)"
+
+    await page.click("th[data-column=name] button")  # sorted by name, A to Z
+    await page.locator("th[data-column=name][aria-sort=ascending]").wait_for()
+    names = await page.locator("#rows th").all_inner_texts()
+    assert names == sorted(names, key=str.casefold)
+
+    await page.fill("input[name=from]", "2026-11-30")
+    await page.fill("input[name=to]", "2026-11-01")
+    await page.click("#filters button[type=submit]")
+    await page.locator("#error:has-text('Tanggal')").wait_for()
+    assert await page.locator("#rows tr").count() == 3, "the figures shown stay while a wrong period is said"
+
+    await page.click("#lang")
+    await page.locator("#title-text:has-text('National IKM report')").wait_for()
+    await page.close()
