@@ -804,7 +804,7 @@ def cmd_init_site(args: argparse.Namespace) -> None:
     if path.exists():
         raise SystemExit(f"error: {path} exists already: give another file name (nothing was written)")
     try:
-        text = starter_site(args.id, args.name, args.timezone, date.today())
+        text = starter_site(args.id, args.name, args.timezone, date.today(), args.province, args.regency)
     except ValueError as exc:
         raise SystemExit(f"error: {exc}") from None
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -1072,6 +1072,8 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--timezone", default="Asia/Jakarta", help="Asia/Jakarta (WIB, default), Asia/Makassar, Asia/Jayapura"
     )
+    sp.add_argument("--province", help='where the mall is, for the ministry\'s reports: e.g. "Jawa Tengah"')
+    sp.add_argument("--regency", help='its regency or city: "Kabupaten Slawi" or "Kota Tegal"')
     sp.set_defaults(func=cmd_init_site)
 
     sp = sub.add_parser("check-site", help="validate site files and list every problem")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from queue_server.settings.sitefile import DEMO_SITE
+from queue_server.settings.sitefile import DEMO_SITE, load_site
 
 from .helpers import free_socket
 from .pg_support import new_database
@@ -93,10 +93,18 @@ def test_a_new_mall_starts_from_init_site_to_a_running_server(tmp_path: Path) ->
     checked = run("check-site", str(site)).stdout
     assert "ok — MPP Kabupaten Slawi: 1 agency, 1 service, 1 counter, 1 screen" in checked
     assert "warning" not in checked, "the starter's quota fits its one counter"
+    assert '# province = "Jawa Tengah"' in site.read_text(), "where the mall is: an example to fill in"
+    placed = tmp_path / "gowa.toml"
+    run("init-site", str(placed), "--id", "gowa", "--name", "MPP Kabupaten Gowa", "--province", "sulawesi selatan",
+        "--regency", "Kabupaten Gowa")  # fmt: skip
+    assert "ok — MPP Kabupaten Gowa" in run("check-site", str(placed)).stdout
+    assert (load_site(placed).province, load_site(placed).regency) == ("73", "Kabupaten Gowa")
     again = run("init-site", str(site), "--id", "slawi", "--name", "Lain", check=False)
     assert again.returncode != 0 and "exists already" in again.stderr and "Lain" not in site.read_text()
     for wrong, said in ((["--id", "Kota Slawi", "--name", "x"], "site id 'Kota Slawi'"),
-                        (["--id", "x", "--name", "x", "--timezone", "WIB"], "time zone 'WIB'")):  # fmt: skip
+                        (["--id", "x", "--name", "x", "--timezone", "WIB"], "time zone 'WIB'"),
+                        (["--id", "x", "--name", "x", "--province", "Jateng Raya"], "province 'Jateng Raya'"),
+                        (["--id", "x", "--name", "x", "--regency", "Slawi"], "regency 'Slawi'")):  # fmt: skip
         result = run("init-site", str(tmp_path / "other.toml"), *wrong, check=False)
         assert result.returncode != 0 and said in result.stderr and "Traceback" not in result.stderr
     db = str(tmp_path / "q.sqlite3")

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from queue_server.settings.sitefile import ID
+from queue_server.domain import provinces
+from queue_server.settings.sitefile import ID, REGENCY
 
 TIMEZONES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
@@ -17,7 +18,28 @@ def _string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def starter_site(site_id: str, name: str, timezone: str, today: date) -> str:
+def _region(province: str | None, regency: str | None) -> str:
+    """The [site] lines saying where the mall is (the ministry's reports): as given, or commented examples."""
+    lines = []
+    if province is not None:
+        found = provinces.find(province)
+        if found is None:
+            raise ValueError(f"province {province!r}: a province of Indonesia, e.g. 'Jawa Tengah' or its code, '33'")
+        lines.append(f"province = {_string(found.name)}")
+    else:
+        lines.append('# province = "Jawa Tengah"        # for the ministry\'s reports (docs/site-file.md)')
+    if regency is not None:
+        if not REGENCY.match(regency.strip()) or len(regency.strip()) > 80 or any(c in regency for c in "\r\n"):
+            raise ValueError(f"regency {regency!r}: written 'Kabupaten X' or 'Kota X'")
+        lines.append(f"regency = {_string(regency.strip())}")
+    else:
+        lines.append('# regency = "Kabupaten Tegal"     # "Kabupaten X" or "Kota X"')
+    return "\n".join(lines)
+
+
+def starter_site(
+    site_id: str, name: str, timezone: str, today: date, province: str | None = None, regency: str | None = None
+) -> str:
     """The file's text; ValueError names what is wrong with an argument."""
     if not ID.match(site_id):
         raise ValueError(f"site id {site_id!r}: lower-case letters, digits, '-' and '_' (e.g. slawi, kota-bekasi)")
@@ -26,6 +48,7 @@ def starter_site(site_id: str, name: str, timezone: str, today: date) -> str:
     if timezone not in TIMEZONES:
         raise ValueError(f"time zone {timezone!r}: one of {', '.join(TIMEZONES)}")
     name = name.strip()
+    region = _region(province, regency)
     return f"""# Site file of {name}, written by `queue-server init-site` on {today.isoformat()}.
 # A starting point: one agency, one service, one counter and one lobby screen. Check it with
 #   queue-server check-site THIS_FILE
@@ -37,6 +60,7 @@ def starter_site(site_id: str, name: str, timezone: str, today: date) -> str:
 id = {_string(site_id)}               # in every address and command (--site-id); not changed later
 name = {_string(name)}
 timezone = {_string(timezone)}  # {TIMEZONES[timezone]}: Asia/Jakarta (WIB), Asia/Makassar (WITA) or Asia/Jayapura (WIT)
+{region}
 running_text = {_string(f"Selamat datang di {name}. Pelayanan tidak dipungut biaya.")}
 
 [site.hours]                      # opening hours per day; a day left out is closed
@@ -52,6 +76,7 @@ id = "disdukcapil"
 name = "Dinas Kependudukan dan Pencatatan Sipil"
 short_name = "Disdukcapil"        # what the kiosk's tiles and the TV show
 colour = "#1565c0"
+kind = "dukcapil"                 # its kind on the national list (docs/site-file.md): the ministry's IKM report
 
   [[agencies.services]]
   id = "ktp"
