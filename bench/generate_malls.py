@@ -17,15 +17,17 @@ import json
 import random
 from pathlib import Path
 
-AGENCIES = [
-    ("dukcapil", "Disdukcapil", ["KTP Elektronik", "Kartu Keluarga", "Akta Kelahiran", "Pindah Datang"]),
-    ("polres", "Polres", ["SKCK", "SIM Perpanjangan"]),
-    ("pajak", "KPP Pratama", ["NPWP", "Lapor SPT", "Konsultasi Pajak"]),
-    ("bpjs", "BPJS Kesehatan", ["Pendaftaran JKN", "Perubahan Data JKN"]),
-    ("bank", "Bank Daerah", ["Tabungan", "Pembayaran PBB"]),
-    ("samsat", "Samsat", ["Pajak Kendaraan", "Balik Nama"]),
-    ("perizinan", "DPMPTSP", ["NIB", "Izin Usaha", "Konsultasi Izin"]),
-    ("bpjstk", "BPJS Ketenagakerjaan", ["Klaim JHT", "Pendaftaran Peserta"]),
+from queue_server.domain.provinces import PROVINCES
+
+AGENCIES = [  # id, name, services, kind on the national list (domain/agency_kinds.py)
+    ("dukcapil", "Disdukcapil", ["KTP Elektronik", "Kartu Keluarga", "Akta Kelahiran", "Pindah Datang"], "dukcapil"),
+    ("polres", "Polres", ["SKCK", "SIM Perpanjangan"], "kepolisian"),
+    ("pajak", "KPP Pratama", ["NPWP", "Lapor SPT", "Konsultasi Pajak"], "pajak"),
+    ("bpjs", "BPJS Kesehatan", ["Pendaftaran JKN", "Perubahan Data JKN"], "bpjs_kesehatan"),
+    ("bank", "Bank Daerah", ["Tabungan", "Pembayaran PBB"], "bank"),
+    ("samsat", "Samsat", ["Pajak Kendaraan", "Balik Nama"], "samsat"),
+    ("perizinan", "DPMPTSP", ["NIB", "Izin Usaha", "Konsultasi Izin"], "perizinan"),
+    ("bpjstk", "BPJS Ketenagakerjaan", ["Klaim JHT", "Pendaftaran Peserta"], "bpjs_ketenagakerjaan"),
 ]
 LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 SERVICE_MINUTES = 6  # many services take minutes (a payment, a print), some half an hour: an average
@@ -41,6 +43,9 @@ def mall(number: int, tickets: int, rng: random.Random) -> tuple[str, dict[str, 
         f'id = "{site_id}"',
         f'name = "MPP Kabupaten Uji {number:03d}"',
         'timezone = "Asia/Jakarta"',
+        # the ministry's reports total by province; drawn apart, so the malls' shapes stay those of earlier runs
+        f'province = "{random.Random(number).choice(PROVINCES).code}"',
+        f'regency = "Kabupaten Uji {number:03d}"',
         "enforce_hours = false",
         "[site.hours]",
         *[f'{day} = ["00:00-24:00"]' for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")],
@@ -51,8 +56,8 @@ def mall(number: int, tickets: int, rng: random.Random) -> tuple[str, dict[str, 
     per_agency = [counters_needed // len(agencies) + (1 if k < counters_needed % len(agencies) else 0)
                   for k in range(len(agencies))]  # fmt: skip
     counter = 0
-    for (agency_id, agency_name, names), counters in zip(agencies, per_agency, strict=True):
-        lines += ["[[agencies]]", f'id = "{agency_id}"', f'name = "{agency_name}"', ""]
+    for (agency_id, agency_name, names, kind), counters in zip(agencies, per_agency, strict=True):
+        lines += ["[[agencies]]", f'id = "{agency_id}"', f'name = "{agency_name}"', f'kind = "{kind}"', ""]
         mine = []
         for k, name in enumerate(names[: rng.randint(2, 4)]):
             service_id = f"{agency_id}-{k + 1}"
