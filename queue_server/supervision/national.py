@@ -1,6 +1,7 @@
 """The national view, or a region's: one row per hosted mall the reader may see (an admin or a national account:
 all of them; a regional account: its list), with the figures a ministry or a province watches, their totals, and
-the rows sorted as asked. docs/supervisor.md, "The national view".
+the rows sorted as asked; kept to a province or to the malls whose name holds a text (Filter, shared with the
+ministry's IKM report, national_ikm.py), and as CSV. docs/supervisor.md, "The national view".
 
 Per mall: people waiting now and the longest current wait, the services whose new tickets would be called after
 closing (its dashboard's "Tiket baru" in red: a mall that needs another counter now), served today, counters open of
