@@ -1,0 +1,161 @@
+"""Benchmark: the ministry's IKM report (GET /api/v1/national/ikm) over many malls and a month of answers.
+
+    .venv/bin/python bench/national_ikm.py [--malls 300] [--days 30] [--served 400] [--answered 0.25] [--repeat 5]
+
+1. bench/generate_malls.py's malls (each with a province and its agencies' kinds), one SQLite database.
+2. The server is started once (migrations, accounts) and stopped; then a month is written straight into the
+   tables the report reads: per mall and day, `--served` finished tickets (the population of its sample) spread
+   over its services, and `--answered` of them with nine answers. (Playing a month through the engine would take
+   hours; the report reads only these rows.)
+3. The server again; the report per mall, per province and per kind of agency is asked `--repeat` times each
+   (the first read of each is cold: the database's pages are not in memory yet), and its totals are checked
+   against counts made in the database.
+
+Result: bench/results/national_ikm.json. The machine is shared: the figures are a time per report, not a target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _common import QUEUE_SERVER, free_port, http_json, percentile, save_result, table  # noqa: E402
+from generate_malls import mall  # noqa: E402
+
+PASSWORD = "bench-nasional-2026"
+
+
+def _serve(files: list[str], db: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    args = [QUEUE_SERVER, "serve", "--port", str(port), "--db", str(db)]
+    for path in files:
+        args += ["--site", path]
+    with open(log, "ab") as out:
+        server = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            if http_json(port, "GET", "/healthz")[0] == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError(f"the server did not start: {log.read_text()[-2000:]}")
+
+
+def _fill(db: Path, sites: dict[str, list[tuple[str, str]]], args: argparse.Namespace) -> dict[str, int]:
+    """A month of finished tickets and survey answers, written straight into the tables."""
+    rng = random.Random(7)
+    conn = sqlite3.connect(db)
+    served = answered = 0
+    for site, services in sites.items():
+        tickets, answers = [], []
+        for day in range(1, args.days + 1):
+            iso = f"2026-11-{day:02d}"
+            for n in range(args.served):
+                service, agency = services[n % len(services)]
+                ticket = f"{site}-{day}-{n}"
+                tickets.append((ticket, site, service, agency, service, iso, n + 1, f"X-{n + 1:03d}", "done", "kiosk",
+                                ticket, f"{iso}T02:00:00+00:00", 0, "{}"))  # fmt: skip
+                if rng.random() < args.answered:
+                    values = [min(4, max(1, round(rng.gauss(3.2, 0.6)))) for _ in range(9)]
+                    answers.append((ticket, site, iso, service, agency, "tablet", f"{iso}T03:00:00+00:00",
+                                    json.dumps(values), *values))  # fmt: skip
+        conn.executemany(
+            "INSERT INTO tickets (id, site, service, agency, series, day, number, label, state, channel, token, "
+            "issued_at, seq, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            tickets,
+        )
+        conn.executemany(
+            "INSERT INTO survey_responses (ticket, site, day, service, agency, channel, answered_at, answers, a1, a2, "
+            "a3, a4, a5, a6, a7, a8, a9) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            answers,
+        )
+        served += len(tickets)
+        answered += len(answers)
+    conn.commit()
+    conn.close()
+    return {"served": served, "answered": answered}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--malls", type=int, default=300)
+    p.add_argument("--days", type=int, default=30, choices=range(1, 31))
+    p.add_argument("--served", type=int, default=400, help="finished tickets per mall and day")
+    p.add_argument("--answered", type=float, default=0.25, help="the share of them answering the survey")
+    p.add_argument("--repeat", type=int, default=5)
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-ikm-") as tmp:
+        work = Path(tmp)
+        rng = random.Random(1)
+        files, sites = [], {}
+        for number in range(1, args.malls + 1):
+            text, plan = mall(number, 3_000, rng)
+            path = work / f"{plan['site']}.toml"
+            path.write_text(text, encoding="utf-8")
+            files.append(str(path))
+            data = tomllib.loads(text)
+            sites[plan["site"]] = [(s["id"], a["id"]) for a in data["agencies"] for s in a["services"]]
+        db = work / "national.sqlite3"
+        port, log = free_port(), work / "server.log"
+        subprocess.run([QUEUE_SERVER, "user", "add", "ministry", "--role", "regional", "--db", str(db),  # noqa: S603
+                        "--password-stdin", *[x for f in files for x in ("--site", f)]],
+                       input=PASSWORD, text=True, check=True, capture_output=True)  # fmt: skip
+        server = _serve(files, db, port, log)
+        server.terminate()
+        server.wait(60)
+        started = time.monotonic()
+        rows = _fill(db, sites, args)
+        fill_seconds = time.monotonic() - started
+        server = _serve(files, db, port, log)
+        try:
+            status, body = http_json(port, "POST", "/api/v1/auth/login", {"username": "ministry", "password": PASSWORD})
+            assert status == 200, body
+            auth = {"Authorization": f"Bearer {body['token']}"}
+            timings: dict[str, list[float]] = {}
+            checked: dict[str, Any] = {}
+            for by in ("site", "province", "kind"):
+                for _ in range(args.repeat):
+                    began = time.perf_counter()
+                    status, report = http_json(port, "GET", f"/api/v1/national/ikm?by={by}&from=2026-11-01&"
+                                               f"to=2026-11-{args.days:02d}", headers=auth, timeout=600)  # fmt: skip
+                    timings.setdefault(by, []).append(time.perf_counter() - began)
+                    assert status == 200, report
+                total = report["total"]
+                assert total["respondents"] == rows["answered"] and total["population"] == rows["served"], total
+                checked[by] = {"groups": len(report["rows"]), "respondents": total["respondents"],
+                               "score": total["score"]}  # fmt: skip
+        finally:
+            server.terminate()
+            server.wait(60)
+    result = {
+        "malls": args.malls,
+        "days": args.days,
+        "rows": rows,
+        "fill_seconds": round(fill_seconds, 1),
+        "seconds": {
+            by: {"first": round(t[0], 3), "median_after": round(percentile(sorted(t[1:]), 50), 3)}
+            for by, t in timings.items()
+        },  # fmt: skip
+        "checked": checked,
+    }
+    print(table([[by, s["first"], s["median_after"], checked[by]["groups"]] for by, s in result["seconds"].items()],
+                ["by", "first read (s)", "median of the rest (s)", "groups"]))  # fmt: skip
+    print(f"{rows['served']:,} tickets served, {rows['answered']:,} answers; totals equal to the database's")
+    save_result("national_ikm", result)
+
+
+if __name__ == "__main__":
+    main()
