@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -305,6 +306,13 @@ async def test_the_ikm_report_as_csv(malls: Server) -> None:
 # --- the pages ------------------------------------------------------------------------------------------------
 
 
+def pdf_text(pdf: bytes) -> str:
+    """The text of a PDF, as poppler's pdftotext reads it (Debian's poppler-utils)."""
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+
+
 async def sign_in(page: Page, url: str) -> None:
     await page.goto(url)
     await supervisor_sign_in(page, "nasional", "demo-regional")
@@ -318,7 +326,7 @@ async def test_the_national_page_keeps_a_province_and_finds_a_mall_by_name(malls
     await sign_in(page, f"{s.url}/national")
     rows = page.locator("#rows tr")
     await rows.nth(2).wait_for()
-    assert await page.locator("#rows tr[data-site=tegal] td.region").inner_text() == "Jawa Tengah\nKabupaten Tegal"
+    assert await page.locator("#rows tr[data-site=tegal] th .where").inner_text() == "Kabupaten Tegal · Jawa Tengah"
     province = page.locator("select[name=province]")
     assert await province.locator("option").all_inner_texts() == [
         "Semua provinsi", "Jawa Tengah (1)", "Sulawesi Selatan (1)", "Provinsi belum diisi (1)"]  # fmt: skip
@@ -330,6 +338,12 @@ async def test_the_national_page_keeps_a_province_and_finds_a_mall_by_name(malls
     await page.locator("#rows tr[data-site=brebes]:only-child").wait_for()
     await page.fill("input[name=q]", "")
     await rows.nth(2).wait_for()
+    card = "document.querySelector('.table-card')"
+    assert await page.evaluate(f"() => {card}.scrollWidth <= {card}.clientWidth"), "every column fits 1366 px"
+    # Keyboard focus stays on the link it was on while the table refreshes every 5 seconds.
+    await page.focus("#rows tr[data-site=gowa] th a")
+    await page.wait_for_timeout(6000)
+    assert await page.evaluate("() => document.activeElement.closest('tr')?.dataset.site") == "gowa"
     async with page.expect_download() as download:
         await page.click("#csv")
     saved = await (await download.value).path()
@@ -361,8 +375,10 @@ async def test_the_ikm_report_page_per_mall_province_and_kind(malls: Server, bro
     assert "Samsat Gowa" in await page.locator("#unclassified").inner_text()
     assert "by=kind" in page.url, "the address keeps the report's choices (a link can be shared)"
 
-    await page.click("th[data-column=name] button")  # sorted by name, A to Z
+    await page.focus("th[data-column=name] button")
+    await page.keyboard.press("Enter")  # sorted by name, A to Z; the focus stays on the heading's button
     await page.locator("th[data-column=name][aria-sort=ascending]").wait_for()
+    assert await page.evaluate("() => document.activeElement.closest('th')?.dataset.column") == "name"
     names = await page.locator("#rows th").all_inner_texts()
     assert names == sorted(names, key=str.casefold)
 
@@ -371,6 +387,16 @@ async def test_the_ikm_report_page_per_mall_province_and_kind(malls: Server, bro
     await page.click("#filters button[type=submit]")
     await page.locator("#error:has-text('Tanggal')").wait_for()
     assert await page.locator("#rows tr").count() == 3, "the figures shown stay while a wrong period is said"
+    assert await page.get_attribute("#report", "aria-busy") == "false", "not faded, not left busy"
+    assert await page.input_value("input[name=from]") == "2026-11-01", "the fields say the period shown"
+
+    # Printed (A4 landscape): every column of the table is on paper.
+    await page.emulate_media(media="print")
+    pdf = await page.pdf(prefer_css_page_size=True)
+    text = await asyncio.to_thread(pdf_text, pdf)
+    for heading in ("U9", "Mutu", "Dilayani", "Sampel", "87,50", "Kurang Baik"):
+        assert heading in text, heading
+    await page.emulate_media(media="screen")
 
     await page.click("#lang")
     await page.locator("#title-text:has-text('National IKM report')").wait_for()

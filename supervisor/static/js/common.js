@@ -279,6 +279,23 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// Redraws what `draw` replaces without throwing keyboard focus to <body>: the control that had it (found again by
+// its row's or column's data- key and its place among that row's controls) gets it back, as a person tabbing
+// through a table that refreshes every few seconds expects.
+const KEYED = "[data-site],[data-row],[data-column],[data-counter],[data-agency],[data-service]";
+const FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
+export function keepingFocus(draw) {
+  const active = document.activeElement;
+  const row = active && active !== document.body ? active.closest(KEYED) : null;
+  const attribute = row ? [...row.attributes].find((a) => a.name.startsWith("data-") && row.matches(`[${a.name}]`) && KEYED.includes(`[${a.name}]`)) : null;
+  const place = row ? [...row.querySelectorAll(FOCUSABLE)].indexOf(active) : -1;
+  draw();
+  if (!attribute || place < 0 || document.activeElement !== document.body) return;
+  const again = document.querySelector(`[${attribute.name}="${CSS.escape(attribute.value)}"]`);
+  const target = again ? again.querySelectorAll(FOCUSABLE)[place] : null;
+  if (target) target.focus({ preventScroll: true });
+}
+
 export function toast(message, kind = "info", seconds = 8) {
   const box = el("div", { class: `toast ${kind}`, role: kind === "danger" ? "alert" : "status", text: message });
   const toasts = document.getElementById("toasts");

@@ -1,8 +1,8 @@
 // The national view (or a region's): every mall the signed-in account may watch, one row each, from
 // GET /api/v1/national every 5 seconds. The server sorts (click a column heading), the footer holds the totals,
 // and each mall's name opens that mall's own dashboard.
-import { T, api, boot, currentLang, describeDates, download, el, errorText, fatal, minutesText, onLangChange, zoneLabel } from "./common.js";
-import { fillProvinces, regionCell, regionParams } from "./region.js";
+import { T, api, boot, currentLang, describeDates, download, el, errorText, fatal, keepingFocus, minutesText, onLangChange, zoneLabel } from "./common.js";
+import { fillProvinces, regionParams } from "./region.js";
 
 const REFRESH_MS = 5000;
 const $ = (id) => document.getElementById(id);
@@ -116,12 +116,13 @@ function siteRow(r) {
     el("a", { href: `/supervisor/${encodeURIComponent(r.site)}`, text: r.name }));
   if (r.day_closed) name.append(el("span", { class: "tag", text: T("day_closed_short") }));
   if (r.mirrored) name.append(uplinkTag(r));
+  const where = [r.regency, r.province_name].filter(Boolean).join(" · "); // "Kabupaten Tegal · Jawa Tengah"
+  if (where) name.append(el("small", { class: "where", text: where }));
   const screens = r.mirrored
     ? el("td", { class: "num screens", title: T("mirror_screens_title") }, el("small", { text: T("mirror_screens") }))
     : el("td", { class: `num screens${r.screens_down ? " down" : ""}` }, ...ofTotal(r.screens_down, r.screens_total));
   return el("tr", { "data-site": r.site },
     name,
-    regionCell(r.province_name, r.regency),
     el("td", { class: "num waiting", text: whole(r.waiting) }),
     el("td", { class: "num longest", text: minutesText(r.longest_wait) }),
     el("td", { class: `num past${r.past_closing ? " down" : ""}`, text: whole(r.past_closing) }),
@@ -143,7 +144,6 @@ function totalsRow(t) {
   }
   return el("tr", { class: "totals" },
     name,
-    el("td", {}),
     el("td", { class: "num waiting", text: whole(t.waiting) }),
     el("td", { class: "num longest", text: minutesText(t.longest_wait) }),
     el("td", { class: `num past${t.past_closing ? " down" : ""}`, text: whole(t.past_closing) }),
@@ -157,7 +157,7 @@ function totalsRow(t) {
 
 function render() {
   if (!data) return;
-  $("rows").replaceChildren(...data.sites.map(siteRow));
+  keepingFocus(() => $("rows").replaceChildren(...data.sites.map(siteRow)));
   fillProvinces($("period").elements.province, data.provinces, shown.province);
   $("totals").replaceChildren(totalsRow(data.totals));
   $("empty").hidden = data.sites.length > 0;
@@ -189,7 +189,10 @@ async function refresh() {
     const changed = asked.from !== shown.from || asked.to !== shown.to;
     data = result.body;
     shown = asked;
-    if (changed) $("error").textContent = ""; // a period refused stays said until another one is shown, not 5 s
+    if (changed) { // a period refused stays said until another one is shown, not 5 s
+      $("error").textContent = "";
+      for (const input of $("period").querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+    }
     setConnection("connected");
     render();
     fillPeriod(changed);
@@ -200,6 +203,11 @@ async function refresh() {
     return;
   } else if (result.status >= 400 && result.status < 500 && result.status !== 401 && result.status !== 429) {
     $("error").textContent = errorText(result.body); // a period the server refuses: say why, keep the last figures
+    const field = result.body?.error?.details?.field;
+    for (const input of $("period").querySelectorAll("input, select")) {
+      if (input.name === field) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    }
     wanted = { ...shown };
     fillPeriod(true); // and the fields say the period those figures are of
   } else if (result.status !== 401) {

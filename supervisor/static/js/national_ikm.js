@@ -1,7 +1,7 @@
 // The ministry's IKM report: the satisfaction index of a period per mall, per province or per kind of agency, over
 // the malls the signed-in account may watch (GET /api/v1/national/ikm), with the nine elements, the grade and
 // whether the respondents reach the regulation's sample; its CSV; agencies whose kind no site file gives.
-import { T, api, applyTexts, boot, currentLang, dateWords, describeDates, download, el, errorText, fatal, onLangChange, whenWords } from "./common.js";
+import { T, api, applyTexts, boot, currentLang, dateWords, describeDates, download, el, errorText, fatal, keepingFocus, onLangChange, whenWords } from "./common.js";
 import { fillProvinces, regionParams } from "./region.js";
 
 const $ = (id) => document.getElementById(id);
@@ -91,9 +91,11 @@ function render() {
   $("title-text").textContent = T(regional ? "regional_ikm_title" : "national_ikm_title");
   const p = data.period;
   $("period-words").textContent = p.from === p.to ? dateWords(p.from) : `${dateWords(p.from)} – ${dateWords(p.to)}`;
-  $("head").replaceChildren(head());
-  $("rows").replaceChildren(...data.rows.map((r) => row(r, false)));
-  $("total").replaceChildren(row(data.total, true));
+  keepingFocus(() => {
+    $("head").replaceChildren(head());
+    $("rows").replaceChildren(...data.rows.map((r) => row(r, false)));
+    $("total").replaceChildren(row(data.total, true));
+  });
   $("empty").hidden = data.total.respondents > 0;
   $("generated").textContent = `${T("generated")}: ${whenWords(data.generated_at)} WIB`;
   fillProvinces($("filters").elements.province, provinces, data.province);
@@ -116,14 +118,27 @@ async function load() {
     fatal(errorText(result.body));
     return;
   }
+  const form = $("filters");
   if (!result.ok) {
+    // Said beside the fields, which go back to the period of the figures shown (they stay, not faded).
     $("error").textContent = errorText(result.body);
+    const field = result.body?.error?.details?.field;
+    for (const input of form.querySelectorAll("input, select")) {
+      if (input.name === field) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    }
+    if (data) {
+      form.elements.from.value = data.period.from;
+      form.elements.to.value = data.period.to;
+      describeDates(form);
+    }
+    $("report").setAttribute("aria-busy", "false");
     return;
   }
   $("error").textContent = "";
+  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
   data = result.body;
   sort = { sort: data.sort, order: data.order };
-  const form = $("filters");
   form.elements.from.value = data.period.from;
   form.elements.to.value = data.period.to;
   describeDates(form);

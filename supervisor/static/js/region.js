@@ -1,5 +1,5 @@
 // The national pages' region: the province filter (the provinces of the malls the account sees, as the server
-// lists them), the search box's parameters, and a mall's region cell ("Jawa Tengah", "Kabupaten Tegal" below it).
+// lists them) and the search box's parameters.
 import { T, currentLang, el } from "./common.js";
 
 export function fillProvinces(select, provinces, chosen) {
@@ -18,10 +18,4 @@ export function regionParams(params, asked) {
   if (asked.province) params.set("province", asked.province);
   if (asked.q) params.set("q", asked.q);
   return params;
-}
-
-export function regionCell(province, regency) {
-  const cell = el("td", { class: "region", text: province || "–" });
-  if (regency) cell.append(el("small", { text: regency }));
-  return cell;
 }
