@@ -148,6 +148,19 @@ def test_check_site_lists_every_problem(tmp_path: Path) -> None:
     assert 'agencies[0 "disdukcapil"].services[1 "kk"].prefix: \'A\' is already used' in result.stdout
 
 
+def test_check_site_reads_the_wifi_of_a_mobile_unit_and_names_what_is_wrong_with_it(tmp_path: Path) -> None:
+    site = DEMO_SITE.read_text()
+    good = tmp_path / "keliling.toml"
+    good.write_text(site.replace("timezone = ", 'wifi = "MPP-Keliling"\nwifi_password = "antrean123"\ntimezone = ', 1))
+    assert "ok — MPP Kabupaten Tegal" in run("check-site", str(good)).stdout
+    bad = tmp_path / "bad_wifi.toml"
+    bad.write_text(site.replace("timezone = ", 'wifi = """MPP\nKeliling"""\nwifi_password = "123"\ntimezone = ', 1))
+    result = run("check-site", str(bad), check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "site.wifi: is more than one line" in result.stdout
+    assert "site.wifi_password: is 3 characters long: a Wi-Fi password has 8 to 63" in result.stdout
+
+
 def test_serve_refuses_a_wrong_site_file_at_start(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('[site]\nid = "x"\n')

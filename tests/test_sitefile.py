@@ -322,3 +322,60 @@ def test_the_documented_list_of_kinds_is_the_one_the_server_knows() -> None:
     rows = [line.split("|")[1:3] for line in table.splitlines()[2:] if line.startswith("| `")]
     documented = [(kind.strip().strip("`"), name.strip()) for kind, name in rows]
     assert documented == [(k.id, k.name) for k in AGENCY_KINDS]
+def test_a_mobile_unit_names_the_wifi_its_citizens_join_and_a_name_a_slip_cannot_print_is_refused() -> None:
+    """A mobile service unit's box runs its own Wi-Fi without internet: the slip names the network (and the password
+    of a guest network) next to the QR. The slip prints ASCII only and a citizen types what it says, so a name or
+    password it would print otherwise (an accent dropped, a space nobody sees, a second line) is refused."""
+    from queue_server.common.messages import catalogue
+    from queue_server.common.problems import problem_text
+
+    def with_site(**values: Any) -> dict[str, Any]:
+        data = demo_data()
+        data["site"].update(values)
+        return data
+
+    assert parse_site(demo_data()).wifi is None
+    site = parse_site(with_site(wifi="MPP-Keliling"))
+    assert site.wifi is not None and (site.wifi.name, site.wifi.password) == ("MPP-Keliling", None)
+    site = parse_site(with_site(wifi="MPP Keliling Tegal #2", wifi_password="antre@n 123"))
+    assert site.wifi is not None and (site.wifi.name, site.wifi.password) == ("MPP Keliling Tegal #2", "antre@n 123")
+    assert parse_site(with_site(wifi="")).wifi is None, "emptied on the Settings page: no Wi-Fi line"
+    assert parse_site(with_site(wifi="W" * 32, wifi_password="p" * 63)).wifi is not None
+    for values, expected, words in (
+        ({"wifi": "MPP\nKeliling"}, "site.wifi: is more than one line", "nama Wi-Fi: harus satu baris"),
+        ({"wifi": "MPP\r\nKeliling"}, "site.wifi: is more than one line", "nama Wi-Fi: harus satu baris"),
+        ({"wifi": "W" * 33}, "site.wifi: is 33 characters long, at most 32", "nama Wi-Fi: 33 karakter, paling banyak 32"),
+        ({"wifi": "Wi-Fi Désa"}, "site.wifi: 'Wi-Fi Désa' holds 'é', which a printed slip cannot print",
+         "nama Wi-Fi: Wi-Fi Désa memuat é, yang tidak dapat dicetak di tiket"),
+        ({"wifi": "MPP-Keliling "}, "site.wifi: begins or ends with a space", "nama Wi-Fi: diawali atau diakhiri spasi"),
+        ({"wifi": "MPP\u200bKeliling"}, "site.wifi: holds a hidden character (U+200B)",
+         "nama Wi-Fi: memuat karakter tersembunyi"),
+        ({"wifi": 7}, "site.wifi: must be a string", "nama Wi-Fi: must be a string"),
+        ({"wifi": "MPP", "wifi_password": "1234567"}, "site.wifi_password: is 7 characters long: a Wi-Fi password "
+         "has 8 to 63", "kata sandi Wi-Fi: 7 karakter, padahal kata sandi Wi-Fi 8 sampai 63 karakter"),
+        ({"wifi": "MPP", "wifi_password": "p" * 64}, "site.wifi_password: is 64 characters long", "kata sandi Wi-Fi: 64"),
+        ({"wifi": "MPP", "wifi_password": "rahasia\tsekali"}, "site.wifi_password: holds a hidden character (U+0009)",
+         "kata sandi Wi-Fi: memuat karakter tersembunyi"),
+        ({"wifi_password": "antrean123"}, "site.wifi_password: needs site.wifi",
+         "kata sandi Wi-Fi: isi juga nama Wi-Fi"),
+        ({"wifi": "", "wifi_password": "antrean123"}, "site.wifi_password: needs site.wifi",
+         "kata sandi Wi-Fi: isi juga nama Wi-Fi"),
+    ):  # fmt: skip
+        found = problems(with_site(**values))
+        assert len(found) == 1 and found[0].startswith(expected), (values, found)
+        assert problem_text(found[0], "id", catalogue()).startswith(words), problem_text(found[0], "id", catalogue())
+
+
+def test_init_site_offers_the_wifi_as_a_commented_line_that_check_site_accepts(tmp_path: Path) -> None:
+    from datetime import date
+
+    from queue_server.settings.sitefile import read_document
+    from queue_server.settings.starter import starter_site
+
+    text = starter_site("keliling", "MPP Keliling Kabupaten Tegal", "Asia/Jakarta", date(2026, 12, 1))
+    assert '\n# wifi = "MPP-Keliling"' in text and '\n# wifi_password = "antrean123"' in text
+    path = tmp_path / "keliling.toml"
+    path.write_text(text.replace("# wifi = ", "wifi = ").replace("# wifi_password = ", "wifi_password = "))
+    site = load_site(path)
+    assert site.wifi is not None and (site.wifi.name, site.wifi.password) == ("MPP-Keliling", "antrean123")
+    assert read_document(path)["site"]["wifi"] == "MPP-Keliling"

@@ -56,6 +56,11 @@ _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^'(?P<value>.*)' cannot be spoken: .*has nothing to say", "nothing_to_say"),
         (r"^'(?P<value>.*)' cannot be spoken", "cannot_be_spoken"),
         (r"^names an environment variable;", "environment_reference"),
+        (r"^is more than one line", "one_line"),
+        (r"^'(?P<value>.*)' holds '(?P<char>.*?)', which a printed slip cannot print", "not_printable"),
+        (r"^begins or ends with a space", "edge_space"),
+        (r"^is (?P<length>\d+) characters long: a Wi-Fi password has (?P<low>\d+) to (?P<high>\d+)", "wifi_password"),
+        (r"^needs site\.wifi", "wifi_password_alone"),
     )
 )
 # Problems of the whole configuration: said without the place ("agencies" is every agency, not one).

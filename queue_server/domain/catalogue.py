@@ -94,6 +94,15 @@ class NotifyPolicy:
 
 
 @dataclass(frozen=True)
+class GuestWifi:
+    """The Wi-Fi network citizens' phones join to open their ticket's page where the server is not on the internet
+    (a mobile service unit's box on its own network): printed on the slip and shown beside every QR code."""
+
+    name: str  # as phones list it (SSID)
+    password: str | None = None  # a guest network's, printed for everyone: never the staff network's
+
+
+@dataclass(frozen=True)
 class BreakRule:
     """Counters pause in turns: each once a day for `minutes` within the local window `start`-`end` (prayer and
     lunch: ISHOMA). The wait forecast counts it; nothing enforces it (operators press pause)."""
@@ -225,6 +234,7 @@ class Site:
     notify: NotifyPolicy = NotifyPolicy()
     province: str | None = None  # its code in domain/provinces.py: the national view's filter and totals
     regency: str | None = None  # "Kabupaten Tegal", "Kota Tegal"; none for a province's own mall
+    wifi: GuestWifi | None = None
 
     @property
     def tz(self) -> ZoneInfo:

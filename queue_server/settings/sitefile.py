@@ -26,6 +26,7 @@ from queue_server.domain.catalogue import (
     BreakRule,
     Counter,
     Gateway,
+    GuestWifi,
     NotifyPolicy,
     OpeningHours,
     RoutingPolicy,
@@ -43,7 +44,8 @@ COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # "07:30-16:00", or as Indonesian writes the time, "07.30-16.00" (what the Settings page's message shows)
 RANGE = re.compile(r"^(\d{2})[:.](\d{2})\s*[-–]\s*(\d{2})[:.](\d{2})$")
 DEMO_SITE = Path(__file__).parent.parent / "sites" / "demo_tegal.toml"
-SITE_KEYS = ("id", "name", "timezone", "hours", "running_text", "enforce_hours", "breaks", "province", "regency")
+SITE_KEYS = ("id", "name", "timezone", "hours", "running_text", "enforce_hours", "breaks",  # of [site]
+             "province", "regency", "wifi", "wifi_password")  # fmt: skip
 # The time zones a site may have, as the pages name them (docs/site-file.md); the Settings page offers these only.
 TIME_ZONES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
@@ -216,6 +218,52 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for v in value for s in _strings(v)]
     return []
+
+
+WIFI_NAME_MAX = 32  # an SSID has at most 32 bytes; printable ASCII (below) makes that 32 characters
+WIFI_PASSWORD_LENGTH = (8, 63)  # a WPA2 passphrase
+_SLIP_TEXT = re.compile(r"[\x20-\x7e]*")  # what an ESC/POS slip prints as it is (escpos_slip.plain)
+
+
+def _wifi(reader: _Reader, table: dict[str, Any]) -> GuestWifi | None:
+    """[site] wifi and wifi_password: the guest network a phone joins to reach a server that is not on the internet.
+    Both are printed on the slip, which is ASCII only, and a citizen types them exactly: a name or password a slip
+    would print otherwise (an accent dropped, a space no one sees) leads nowhere, so it is refused."""
+    problems = len(reader.problems)
+    name = _wifi_text(reader, table, "wifi", (1, WIFI_NAME_MAX))
+    password = _wifi_text(reader, table, "wifi_password", WIFI_PASSWORD_LENGTH)
+    if password is not None and name is None and len(reader.problems) == problems:
+        reader.fail("site.wifi_password", "needs site.wifi, the name of the network it opens")
+    return GuestWifi(name, password) if name else None
+
+
+def _wifi_text(reader: _Reader, table: dict[str, Any], key: str, length: tuple[int, int]) -> str | None:
+    value = table.get(key)
+    where = f"site.{key}"
+    if value is None or value == "":  # left out, or emptied on the Settings page: none
+        return None
+    if not isinstance(value, str):
+        reader.fail(where, "must be a string")
+        return None
+    problems = len(reader.problems)
+    hidden = plaintext.hidden_character(value, lines=False)
+    if "\n" in value or "\r" in value:
+        reader.fail(where, "is more than one line: it is one line, as phones list it")
+    elif hidden is not None:
+        reader.fail(where, f"holds a hidden character ({hidden}): type it again rather than paste it")
+    elif not _SLIP_TEXT.fullmatch(value):
+        other = next(c for c in value if not _SLIP_TEXT.fullmatch(c))
+        reader.fail(where, f"{value[:40]!r} holds {other!r}, which a printed slip cannot print (plain letters, "
+                    "digits and signs only): rename the network")  # fmt: skip
+    elif value != value.strip():
+        reader.fail(where, "begins or ends with a space, which no one can see on a slip: remove it (or rename the "
+                    "network)")  # fmt: skip
+    low, high = length
+    if key == "wifi" and len(value) > high:
+        reader.fail(where, f"is {len(value)} characters long, at most {high}")
+    elif key == "wifi_password" and not low <= len(value) <= high:
+        reader.fail(where, f"is {len(value)} characters long: a Wi-Fi password has {low} to {high}")
+    return value if len(reader.problems) == problems else None
 
 
 def _breaks(reader: _Reader, table: Any) -> BreakRule | None:
@@ -468,6 +516,7 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
         reader.fail("site.enforce_hours", "must be true or false")
         enforce_hours = True
     breaks = _breaks(reader, site_table.get("breaks"))
+    wifi = _wifi(reader, site_table)
     running_text = site_table.get("running_text", "")
     if not isinstance(running_text, str):
         reader.fail("site.running_text", "must be a string")
@@ -655,6 +704,7 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
         notify=notify,
         province=province,
         regency=regency,
+        wifi=wifi,
     )
 
 

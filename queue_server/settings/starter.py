@@ -62,6 +62,9 @@ name = {_string(name)}
 timezone = {_string(timezone)}  # {TIMEZONES[timezone]}: Asia/Jakarta (WIB), Asia/Makassar (WITA) or Asia/Jayapura (WIT)
 {region}
 running_text = {_string(f"Selamat datang di {name}. Pelayanan tidak dipungut biaya.")}
+# wifi = "MPP-Keliling"          # a server not on the internet (a mobile unit's box): the Wi-Fi citizens' phones
+#                                 # join to open their ticket, printed beside its QR code (docs/site-file.md)
+# wifi_password = "antrean123"    # a guest network's password, printed on every ticket: never the staff network's
 
 [site.hours]                      # opening hours per day; a day left out is closed
 mon = ["08:00-15:00"]
