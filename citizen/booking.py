@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from queue_server.web.kit import DAYS_ID, Refusal, booking_status, ctx_of, format_date, limit_code_lookups
 
-from .common import catalogue, lang_of, not_found, pages
+from .common import catalogue, lang_of, not_found, pages, wifi_of
 from .qr import BOOKING_CODE, qr_inline
 
 DAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -39,6 +39,7 @@ async def booking_page(request: Request) -> Response:
             "open": any(start > now for start, _ in site.slots(day)) and day not in closed,
         })  # fmt: skip
     config = {**catalogue(site), "lang": lang, "text": pages.texts(), "days": days}
+    config["wifi"] = wifi_of(site, password=False)  # the status link opens only there: said under it
     bookable = [{**agency, "services": [s for s in agency["services"] if s["online"]]} for agency in config["agencies"]]
     config["agencies"] = [a for a in bookable if a["services"]]
     return pages.render(request, "booking.html", site=site, config=config, lang=lang, t=pages.texts()[lang])

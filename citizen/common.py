@@ -76,7 +76,17 @@ def catalogue(site: Site) -> dict[str, Any]:
         ],
         "priority_groups": priority_groups(),
         "notify": site.notify.offered,  # WhatsApp/SMS messages can be sent: the pages offer to take a number
+        "wifi": wifi_of(site),
     }
+
+
+def wifi_of(site: Site, *, password: bool = True) -> dict[str, str | None] | None:
+    """The Wi-Fi a phone joins before the QR's link opens (a mobile unit's box without internet), as the slip says it;
+    None where phones reach the server anyway. `password`: for a page that asks someone to join it (the kiosk); a
+    phone already on it needs only the name."""
+    if site.wifi is None:
+        return None
+    return {"name": site.wifi.name, "password": site.wifi.password if password else None}
 
 
 def page_config(site: Site, lang: str, **extra: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from queue_server.web.kit import ctx_of, public_status
 
-from .common import lang_of, not_found, pages, settings_of
+from .common import lang_of, not_found, pages, settings_of, wifi_of
 
 
 async def ticket_page(request: Request) -> Response:
@@ -29,6 +29,8 @@ async def ticket_page(request: Request) -> Response:
         "counters": {c.id: {"name": c.name, "zone": site.counter_zone(c.id)} for c in site.counters.values()},
         "status": public_status(ctx, ticket),
         "refresh_seconds": settings_of(request).status_refresh_seconds,
+        # a phone that left a mobile unit's Wi-Fi (no internet there) for mobile data is asked to go back to it
+        "wifi": wifi_of(site, password=False),
     }
     return pages.render(request, "ticket.html", site=site, config=config, status=config["status"], lang=lang,
                         t=pages.texts()[lang])  # fmt: skip

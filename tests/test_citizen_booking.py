@@ -14,7 +14,7 @@ import pytest
 from playwright.async_api import Page
 
 from .helpers import Clock, Server, running_server
-from .test_citizen_support import bounded, chromium, open_page, shot, text, until
+from .test_citizen_support import bounded, chromium, open_page, shot, text, until, wifi_site
 
 PHONE = (390, 844)
 NIK = "3328014101900007"  # Kab. Tegal, a woman born 1 January 1990, serial 7: valid by structure
@@ -312,3 +312,16 @@ async def test_a_booking_qr_holds_its_code(site: Server) -> None:
 
     assert svg.text == qr_svg(code)  # what a kiosk's scanner types: the code itself
     assert 'viewBox="0 0 150 150"' in svg.text  # a full QR (21 modules + quiet zone), never a Micro QR
+
+
+async def test_at_a_mobile_unit_the_booking_says_its_status_link_opens_only_on_its_wifi(tmp_path: Path) -> None:
+    async with running_server(tmp_path / "q.sqlite3", site_files=[wifi_site(tmp_path)]) as server:
+        html = (await server.http.get("/booking/tegal")).text
+        assert "Tautan status hanya terbuka saat ponsel tersambung ke Wi-Fi MPP-Keliling." in html
+        assert "antrean123" not in html
+        assert (
+            "The status link opens only while your phone is on the Wi-Fi MPP-Keliling."
+            in (await server.http.get("/booking/tegal?lang=en")).text
+        )
+    async with running_server(tmp_path / "plain.sqlite3") as server:
+        assert 'id="r-wifi"' not in (await server.http.get("/booking/tegal")).text

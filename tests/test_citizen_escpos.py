@@ -81,6 +81,34 @@ def test_the_slip_on_a_dummy_printer_byte_for_byte() -> None:
     assert printer.output.endswith(FEED_AND_CUT)  # the cut is the last thing
 
 
+def test_a_mobile_unit_s_slip_names_its_wifi_beside_the_qr_exactly_as_typed() -> None:
+    """A mobile unit's box has no internet: the QR's link opens only on its Wi-Fi, so the slip says which, the name on
+    a line of its own (never wrapped at its hyphen), with the guest network's password."""
+    from dataclasses import replace
+
+    printer = Dummy()
+    write_slip(printer, replace(SLIP, wifi_name="MPP-Keliling", wifi_password="antrean123"))
+    follow = qr(b"http://mpp.local/t/abcdefghijklmnop") + b"Pindai untuk memantau antrean\n"
+    assert (
+        follow + b"\n" + b"Sambungkan ke Wi-Fi\n" + BOLD + CENTRE + b"MPP-Keliling\n"
+        + NOT_BOLD + CENTRE + b"untuk membuka tiket di ponsel\n" + b"Kata sandi: antrean123\n" + b"\n"
+        + BOLD + CENTRE + b"Simpan tiket ini\n"
+    ) in printer.output  # fmt: skip
+    printer = Dummy()
+    write_slip(printer, replace(SLIP, lang="en", wifi_name="MPP Keliling Kabupaten Tegal #2"))
+    assert (
+        b"Connect to the Wi-Fi\n" + BOLD + CENTRE + b"MPP Keliling Kabupaten Tegal #2\n" + NOT_BOLD + CENTRE
+        + b"to open your ticket on your phone\n" + b"\n" + BOLD + CENTRE + b"Keep this ticket\n"
+    ) in printer.output  # fmt: skip
+    assert b"Password" not in printer.output, "an open network: nothing to type"
+    printer = Dummy()  # a password longer than a line: its label, then the password cut at the width only
+    write_slip(printer, replace(SLIP, wifi_name="MPP-Keliling", wifi_password="p-" * 25))
+    assert b"Kata sandi:\n" + b"p-" * 21 + b"\n" + b"p-" * 4 + b"\n" in printer.output
+    printer = Dummy()
+    write_slip(printer, SLIP)
+    assert b"Wi-Fi" not in printer.output, "a mall on the internet prints no Wi-Fi line"
+
+
 def test_names_are_wrapped_to_the_paper_and_kept_to_ascii() -> None:
     slip = Slip("MPP Kota Bogor", "Kantor Pelayanan Pajak Pratama Bogor — Seksi Pelayanan dan Konsultasi Wajib Pajak",
                 "Pendaftaran NPWP", "K-007", datetime(2026, 11, 23, 14, 0), None, None, "http://x/t/abcdefghijkl",

@@ -13,7 +13,7 @@ import segno
 from playwright.async_api import Page
 
 from .helpers import KIOSK, Clock, Server, bearer, running_server
-from .test_citizen_support import bounded, chromium, fast, kiosk_page, screen, shot, text, until
+from .test_citizen_support import bounded, chromium, fast, kiosk_page, screen, shot, text, until, wifi_site
 
 
 async def staff_view(server: Server, label: str) -> dict:  # type: ignore[type-arg]
@@ -596,3 +596,53 @@ async def test_a_finger_resting_while_the_screen_changes_clicks_nothing(server: 
         await cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
         await until(page, "() => window.__clicks === 1")
         assert (await screen(page), await page.input_value("#checkin-code")) == ("checkin", ""), "no key typed"
+
+
+@bounded(120)
+async def test_a_mobile_unit_s_kiosk_says_which_wifi_opens_the_qr(tmp_path: Path) -> None:
+    """At a mobile unit the box has no internet: the ticket's QR opens only on the box's Wi-Fi, and the ticket screen
+    says which (and the guest network's password) beside the QR, in the citizen's language, at every kiosk size."""
+    async with (
+        running_server(tmp_path / "q.sqlite3", site_files=[wifi_site(tmp_path)]) as server,
+        chromium() as browser,
+    ):
+        for size in ((1920, 1080), (1280, 1024), (1024, 768), (1080, 1920)):
+            async with kiosk_page(browser, server, size=size) as page:
+                await until(page, "() => document.body.dataset.current")  # the kiosk has shown its own first screen
+                await page.click(".k-agency[data-agency='disdukcapil']")
+                await page.click(".k-service[data-service='ktp']")
+                await page.click("#priority-none")
+                await until(page, "() => window.__kiosk.screen === 'ticket'")
+                await until(page, "() => document.getElementById('t-qr').naturalWidth > 0")
+                assert " ".join((await page.inner_text("#t-wifi")).split()) == (
+                    "Sambungkan ponsel ke Wi\u2011Fi MPP-Keliling Kata sandi: antrean123 "
+                    "lalu pindai kode QR untuk memantau antrean."
+                )
+                assert await text(page, "#t-wifi .k-wifi-name") == "MPP-Keliling"
+                # Beside the QR, in its column, nothing pushed out of view, in large type too.
+                for large in (False, True):
+                    if large:
+                        await page.click("[data-mode='large']")
+                    path = tmp_path / f"kiosk-ticket-wifi-{size[0]}x{size[1]}{'-large' if large else ''}.png"
+                    await page.screenshot(path=path)
+                    shot(path)
+                    box = await page.eval_on_selector("#t-wifi", "e => e.getBoundingClientRect().toJSON()")
+                    follow = await page.eval_on_selector(".k-follow", "e => e.getBoundingClientRect().toJSON()")
+                    assert follow["left"] - 1 <= box["left"] and box["right"] <= follow["right"] + 1, (size, box)
+                    for selector in ("#t-wifi", "#ticket-done", "#t-print"):
+                        bottom = await page.eval_on_selector(selector, "e => e.getBoundingClientRect().bottom")
+                        assert bottom <= size[1], (size, large, selector, bottom)
+                await page.click("#lang")
+                assert " ".join((await page.inner_text("#t-wifi")).split()) == (
+                    "Connect your phone to the Wi\u2011Fi MPP-Keliling Password: antrean123 "
+                    "then scan the QR code to follow your turn."
+                )
+                await page.click("#ticket-done")
+    async with running_server(tmp_path / "plain.sqlite3") as server, chromium() as browser:
+        async with kiosk_page(browser, server) as page:  # a mall whose phones reach the server: no Wi-Fi line
+            await until(page, "() => document.body.dataset.current")
+            await page.click(".k-agency[data-agency='disdukcapil']")
+            await page.click(".k-service[data-service='ktp']")
+            await page.click("#priority-none")
+            await until(page, "() => window.__kiosk.screen === 'ticket'")
+            assert await page.is_hidden("#t-wifi")

@@ -13,7 +13,7 @@ from playwright.async_api import Route
 
 from .display_support import call_next
 from .helpers import Server, eventually, running_server
-from .test_citizen_support import bounded, chromium, fast, open_page, shot, text, until
+from .test_citizen_support import bounded, chromium, fast, open_page, shot, text, until, wifi_site
 
 PHONE = (390, 844)
 
@@ -244,3 +244,28 @@ async def test_offline_the_notice_is_in_view_and_the_figures_are_marked_not_live
         assert await page.evaluate(IN_VIEW, "offline") and await page.evaluate(IN_VIEW, "ahead")
         assert await page.evaluate(struck) == "line-through"
         assert await page.get_attribute("#waiting", "aria-busy") == "true"
+
+
+@bounded(90)
+async def test_at_a_mobile_unit_the_lost_connection_asks_the_phone_back_onto_its_wifi(tmp_path: Path) -> None:
+    """A mobile unit's box is only on its own Wi-Fi, which has no internet, and a phone leaves such a Wi-Fi for
+    mobile data by itself: when the page loses the server it says which Wi-Fi to go back to (the name only: the
+    phone joined it once already)."""
+    async with chromium() as browser, AsyncExitStack() as stack:
+        async with running_server(tmp_path / "q.sqlite3", site_files=[wifi_site(tmp_path)]) as first:
+            token = (await first.issue("ktp"))["ticket"]["token"]
+            html = (await first.http.get(f"/t/{token}")).text
+            assert "antrean123" not in html, "the password is the slip's and the kiosk's, not the phone page's"
+            url = f"{first.url}/t/{token}"
+            page = await stack.enter_async_context(open_page(browser, url, size=PHONE, mobile=True, errors_ok=True))
+            await until(page, "() => document.body.dataset.link === 'live'")
+        await until(page, "() => document.body.dataset.link === 'offline'")
+        assert await text(page, "#offline") == (
+            "Koneksi terputus, menyambung ulang… Angka di bawah belum diperbarui. "
+            "Pastikan ponsel tetap tersambung ke Wi-Fi MPP-Keliling."
+        )
+        await page.click("#lang")
+        assert await text(page, "#offline-wifi") == "Make sure your phone is still on the Wi-Fi MPP-Keliling."
+        path = tmp_path / "phone-offline-wifi.png"
+        await page.screenshot(path=path)
+        shot(path)

@@ -9,8 +9,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .helpers import Server
-from .test_citizen_support import bounded, chromium, open_page, shot, text
+from .helpers import Server, running_server
+from .test_citizen_support import bounded, chromium, open_page, shot, text, wifi_site
 
 MM = 72 / 25.4  # PDF points per millimetre
 
@@ -73,3 +73,41 @@ async def test_the_print_page_of_an_unknown_ticket_is_a_plain_404(server: Server
     r = await server.http.get("/citizen/print/" + "x" * 24)
     assert r.status_code == 404 and "Tiket tidak ditemukan" in r.text
     assert "href" not in r.text.split("<body")[1]
+
+
+@bounded(60)
+async def test_a_mobile_unit_s_printed_ticket_names_its_wifi_beside_the_qr(tmp_path: Path) -> None:
+    """The 80 mm page (kiosks in browser mode, the desk) says which Wi-Fi opens the QR's link, as the ESC/POS slip
+    does, and is still one page of 80 mm with it."""
+    long_password = "antrean-mpp-keliling-" * 3  # 63 characters: a WPA2 password at its longest
+    site = wifi_site(tmp_path, name="MPP Keliling Kabupaten Tegal 02", password=long_password)
+    async with running_server(tmp_path / "q.sqlite3", site_files=[site]) as server:
+        token = (await server.issue("ktp"))["ticket"]["token"]
+        async with (
+            chromium() as browser,
+            open_page(browser, f"{server.url}/citizen/print/{token}", size=(400, 900)) as page,
+        ):
+            wifi = await page.eval_on_selector_all(".slip-wifi", "ps => ps.map(p => p.innerText.replace(/\\s+/g, ' '))")
+            assert wifi == ["Sambungkan ke Wi-Fi MPP Keliling Kabupaten Tegal 02 untuk membuka tiket di ponsel",
+                            f"Kata sandi: {long_password}"]  # fmt: skip
+            assert await text(page, ".slip-wifi-name") == "MPP Keliling Kabupaten Tegal 02"
+            # Nothing sticks out of the 80 mm ticket: the name on one line, the password broken where it must.
+            for selector in (".slip-wifi-name", ".slip-wifi-password"):
+                right = await page.eval_on_selector(selector, "e => e.getBoundingClientRect().right")
+                assert right <= await page.eval_on_selector(".slip", "e => e.getBoundingClientRect().right"), selector
+            lines = await page.eval_on_selector(".slip-wifi-name", "e => e.getClientRects().length")
+            assert lines == 1, "the network's name is never broken over two lines"
+            await page.goto(f"{server.url}/citizen/print/{token}?lang=en")
+            wifi = await page.eval_on_selector_all(".slip-wifi", "ps => ps.map(p => p.innerText.replace(/\\s+/g, ' '))")
+            assert wifi[0] == "Connect to the Wi-Fi MPP Keliling Kabupaten Tegal 02 to open your ticket on your phone"
+            await page.emulate_media(media="print")
+            pdf = await page.pdf(prefer_css_page_size=True, print_background=True)
+    pdf_path = tmp_path / "ticket-80mm-wifi.pdf"
+    pdf_path.write_bytes(pdf)
+    shot(pdf_path)
+    sizes = page_sizes(pdf)
+    assert len(sizes) == 1 and abs(sizes[0][0] - 80) < 0.5, sizes
+    if shutil.which("pdftoppm"):
+        args = ["pdftoppm", "-png", "-r", "150", "-singlefile", str(pdf_path), str(tmp_path / "ticket-80mm-wifi")]
+        await asyncio.to_thread(subprocess.run, args, check=True, timeout=30)
+        shot(tmp_path / "ticket-80mm-wifi.png")

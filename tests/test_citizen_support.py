@@ -18,7 +18,8 @@ from citizen.common import CitizenSettings
 from .display_support import WAIT_MS, bounded, chromium, until
 from .helpers import KIOSK, Server
 
-__all__ = ["WAIT_MS", "bounded", "chromium", "until", "open_page", "kiosk_page", "shot", "RECORDERS", "fast"]
+__all__ = ["WAIT_MS", "bounded", "chromium", "until", "open_page", "kiosk_page", "shot", "RECORDERS", "fast",
+           "wifi_site"]  # fmt: skip
 
 # Records window.print(), navigator.vibrate() and audio playback instead of doing them (headless has no printer,
 # no motor and no speaker), in every frame of the page.
@@ -93,4 +94,14 @@ def shot(path: Path) -> Path:
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
         shutil.copy(path, Path(target) / path.name)
+    return path
+
+
+def wifi_site(directory: Path, name: str = "MPP-Keliling", password: str | None = "antrean123") -> Path:  # noqa: S107
+    """The demo mall as a mobile unit would run it: its own box on its own Wi-Fi, named in the site file."""
+    from queue_server.settings.sitefile import DEMO_SITE
+
+    lines = f'wifi = "{name}"\n' + (f'wifi_password = "{password}"\n' if password else "")
+    path = directory / "tegal_wifi.toml"
+    path.write_text(DEMO_SITE.read_text().replace("timezone = ", lines + "timezone = ", 1))
     return path

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import textwrap
 import unicodedata
+from collections.abc import Callable
 
 from escpos.escpos import Escpos
 
@@ -67,10 +68,35 @@ def write_slip(printer: Escpos, slip: Slip, *, qr_native: bool = True) -> None:
     printer.set(align="center")
     printer.qr(slip.follow_url, ec=1, size=QR_SIZE, native=qr_native, center=not qr_native and _knows_width(printer))
     lines(slip.word("print_follow"))
+    _wifi(printer, slip, width, lines)
     printer.set(align="center", bold=True)
     printer.textln(slip.word("print_keep"))
     printer.set_with_default()
     printer.cut()
+
+
+def _wifi(printer: Escpos, slip: Slip, width: int, lines: Callable[[str], None]) -> None:
+    """The network a phone must join first (a mobile unit's box without internet), its name on a line of its own in
+    bold: printed exactly (the site file holds it to ASCII), never wrapped at a hyphen or a space of its own."""
+    around = slip.wifi_around
+    if around is None or not slip.wifi_name:
+        return
+    before, after = around
+    printer.ln()
+    lines(before)
+    printer.set(align="center", bold=True)
+    printer.textln(slip.wifi_name)
+    printer.set(align="center", bold=False)
+    lines(after)
+    if slip.wifi_password:
+        said = slip.word("slip_wifi_password", password=slip.wifi_password)
+        if len(said) <= width:
+            printer.textln(said)
+        else:  # a long password: its label, then the password cut at the paper's width only
+            printer.textln(slip.word("slip_wifi_password", password="").strip())
+            for start in range(0, len(slip.wifi_password), width):
+                printer.textln(slip.wifi_password[start : start + width])
+    printer.ln()
 
 
 def _knows_width(printer: Escpos) -> bool:

@@ -161,6 +161,7 @@ async def test_print(request: Request) -> Response:
         except PrinterFault:
             pass  # a name not known on this network: answered as the fault it is, below
     sample = Slip(site.name, "Cetak uji / Test print", kiosk.name, "A-000", site.local(ctx.now()), 0, 0,
-                  f"{base_url(request, site_id)}/kiosk/{site_id}")  # fmt: skip
+                  f"{base_url(request, site_id)}/kiosk/{site_id}", wifi_name=site.wifi.name if site.wifi else None,
+                  wifi_password=site.wifi.password if site.wifi else None)  # fmt: skip
     await _send(request, config, sample, kiosk)
     return JSONResponse({"ok": True, "printer": describe(config)})

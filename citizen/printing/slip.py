@@ -27,11 +27,22 @@ class Slip:
     no_counter_open: bool = False
     after_closing: bool = False
     lang: str = "id"  # the language the citizen chose at the kiosk; names stay as the site file has them
+    wifi_name: str | None = None  # the network a phone joins to open the QR's link (a mobile unit without internet)
+    wifi_password: str | None = None
 
     def word(self, key: str, **params: object) -> str:
         """The slip's words in its language (citizen/templates/text.toml, slip_*)."""
         text = pages.texts()[self.lang][key]
         return text.format(**params) if params else text
+
+    @property
+    def wifi_around(self) -> tuple[str, str] | None:
+        """The words before and after the network's name ("Sambungkan ke Wi-Fi", "untuk membuka tiket di ponsel"):
+        the name goes between them as it is, never wrapped or changed: a citizen finds it in a list or types it."""
+        if not self.wifi_name:
+            return None
+        before, _, after = self.word("slip_wifi").partition("{name}")
+        return before.strip(), after.strip()
 
     @property
     def when(self) -> str:
@@ -86,4 +97,6 @@ def slip_for(ctx: Context, ticket: Ticket, follow_url: str, lang: str = "id") ->
         follow_url=follow_url,
         booking_code=booking,
         lang=lang if lang in pages.texts() else "id",
+        wifi_name=site.wifi.name if site.wifi else None,
+        wifi_password=site.wifi.password if site.wifi else None,
     )

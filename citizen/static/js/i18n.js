@@ -11,10 +11,11 @@ export class Texts {
     return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
   }
 
-  // Re-labels every [data-t] element under root, and the priority groups' names.
+  // Re-labels every [data-t] element under root (with the values of its data-t-values, JSON, if any), and the
+  // priority groups' names.
   apply(root = document) {
     document.documentElement.lang = this.lang;
-    for (const el of root.querySelectorAll("[data-t]")) el.textContent = this.t(el.dataset.t);
+    for (const el of root.querySelectorAll("[data-t]")) el.textContent = this.t(el.dataset.t, JSON.parse(el.dataset.tValues || "{}"));
     // What a screen reader says of an element without words of its own (the QR, the delete key): in this language.
     for (const el of root.querySelectorAll("[data-t-label]")) el.setAttribute("aria-label", this.t(el.dataset.tLabel));
     for (const el of root.querySelectorAll("[data-t-alt]")) el.alt = this.t(el.dataset.tAlt);

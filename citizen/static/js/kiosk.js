@@ -81,7 +81,7 @@ async function followConfiguration(version) {
 const byKey = ([a], [b]) => (a < b ? -1 : a > b ? 1 : 0);
 const sortedKeys = (_, v) =>
   v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(byKey)) : v;
-const catalogueOf = (c) => JSON.stringify([c.site, c.agencies], sortedKeys);
+const catalogueOf = (c) => JSON.stringify([c.site, c.agencies, c.wifi ?? null], sortedKeys);
 
 function applyConfig() {
   if (!pendingConfig) return;
@@ -319,6 +319,7 @@ function fillTicket(answer) {
     });
   }
   $("t-ahead").textContent = texts.t("people", { n: answer.people_ahead });
+  fillWifi();
   $("t-notify").hidden = !notifiedTo;
   if (notifiedTo) $("t-notify").textContent = texts.t("notify_on", { phone: notifiedTo });
   if ($("notify-open")) $("notify-open").hidden = Boolean(notifiedTo) || answer.ticket.state !== "waiting";
@@ -329,6 +330,22 @@ function fillTicket(answer) {
     return Object.assign(document.createElement("span"), { className: "k-range", textContent: part });
   }));
   $("t-wait").classList.toggle("words", waitInWords(answer.estimated_wait));
+}
+
+// The Wi-Fi the phone joins first, where the server is not on the internet (a mobile unit), in place of the QR's
+// caption: join it, then scan. Its name in bold on a line of its own, and the guest network's password.
+function fillWifi() {
+  const wifi = config.wifi;
+  $("t-wifi").hidden = !wifi;
+  if (!wifi) return;
+  const strong = (className, textContent) => Object.assign(document.createElement("strong"), { className, textContent });
+  const parts = [texts.t("kiosk_wifi_join"), strong("k-wifi-name", wifi.name)];
+  if (wifi.password) {
+    const [label] = texts.t("slip_wifi_password").split("{password}");
+    parts.push(label, strong("k-wifi-password", wifi.password), document.createElement("br"));
+  }
+  parts.push(texts.t("kiosk_wifi_then"));
+  $("t-wifi").replaceChildren(...parts);
 }
 
 async function printTicket() {
