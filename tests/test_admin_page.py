@@ -484,3 +484,51 @@ async def test_where_the_mall_is_and_each_agency_s_kind_are_chosen_from_the_nati
         document = await server.http.get("/api/v1/sites/tegal/configuration", headers=await server.login("admin"))
         polres = next(a for a in document.json()["document"]["agencies"] if a["id"] == "polres")
         assert "kind" not in polres, "none chosen: no kind written, as a site file leaves it out"
+
+
+async def test_a_supervisor_names_the_mobile_unit_s_wifi_and_a_name_a_slip_cannot_print_is_refused(
+    browser: Browser, server: Server
+) -> None:
+    """The team of a mobile unit replaces its router on the road: the Wi-Fi printed beside the QR is set on the Site
+    tab (a supervisor may), checked as the site file is, and reaches the kiosk's catalogue; emptied, it is gone."""
+    message = "(id) => document.getElementById(id).validationMessage"
+    async with signed_in(browser, server, "/supervisor/tegal/admin#site", user="supervisor") as page:
+        await until(page, "() => !!document.getElementById('edit-site')")
+        await page.click("#edit-site")
+        await page.fill("#f-wifi", "Wi-Fi Désa")
+        await page.fill("#f-wifi_password", "1234")
+        await page.click("#editor-save")
+        assert await page.evaluate(message, "f-wifi") == (
+            "Tulis nama jaringan persis seperti di daftar Wi-Fi ponsel: paling banyak 32 huruf, angka, spasi, atau "
+            "tanda baca biasa (tanpa huruf beraksen)."
+        )
+        assert await page.evaluate(message, "f-wifi_password") == (
+            "Tulis 8 sampai 63 huruf, angka, spasi, atau tanda baca biasa (tanpa huruf beraksen)."
+        )
+        assert await version(server) == 0, "nothing was sent"
+        # A password without a name passes the form; the server says what is missing, in the page's words.
+        await page.fill("#f-wifi", "")
+        await page.fill("#f-wifi_password", "antrean123")
+        await page.click("#editor-save")
+        await until(page, "() => document.getElementById('editor-error').textContent.includes('isi juga nama Wi-Fi')")
+        assert "kata sandi Wi-Fi: isi juga nama Wi-Fi yang dibuka kata sandi ini" in (
+            await page.text_content("#editor-error") or ""
+        )
+        await page.fill("#f-wifi", "MPP-Keliling")
+        await save_and_wait(page, 1)
+        assert "nama Wi-Fi diubah, kata sandi Wi-Fi diubah" in (await page.text_content("#toasts") or "")
+        assert await page.text_content("#site-wifi") == "MPP-Keliling · antrean123"
+        wifi = server.ctx.sites["tegal"].wifi
+        assert wifi is not None and (wifi.name, wifi.password) == ("MPP-Keliling", "antrean123")
+        assert (await server.http.get("/kiosk/tegal/config")).json()["wifi"] == {
+            "name": "MPP-Keliling", "password": "antrean123"
+        }  # fmt: skip
+        await page.click("#edit-site")
+        await page.fill("#f-wifi", "")
+        await page.fill("#f-wifi_password", "")
+        await save_and_wait(page, 2)
+        assert await page.text_content("#site-wifi") == "–"
+    document = (await server.http.get(URL, headers=await server.login("admin"))).json()["document"]
+    assert "wifi" not in document["site"] and "wifi_password" not in document["site"]
+    assert server.ctx.sites["tegal"].wifi is None
+    assert (await server.http.get("/kiosk/tegal/config")).json()["wifi"] is None

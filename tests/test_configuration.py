@@ -585,3 +585,28 @@ async def test_where_citizens_messages_go_is_an_admins_and_the_web_never_reads_t
             assert gateway.requests[0].headers["Authorization"] == "Bearer gw-token-123"
             assert set(gateway.requests[0].json()) == {"to", "message", "id"}
             assert not elsewhere.requests
+
+
+async def test_a_wifi_a_slip_cannot_print_is_refused_on_the_web_with_the_reason_never_a_500(server: Server) -> None:
+    """The Wi-Fi of a mobile unit changed through the API: a line break, an accent, a name too long or a short
+    password is a 422 naming it in the page's words, the configuration unchanged; a good one is in force at once."""
+    supervisor = await server.login("supervisor")
+    document = (await read(server, supervisor))["document"]
+    for wifi, said in (
+        ({"wifi": "MPP\nKeliling"}, "nama Wi-Fi: harus satu baris, seperti yang tampil di daftar Wi-Fi ponsel"),
+        ({"wifi": "W" * 40}, "nama Wi-Fi: 40 karakter, paling banyak 32"),
+        ({"wifi": "Wi-Fi Désa"}, "nama Wi-Fi: Wi-Fi Désa memuat é, yang tidak dapat dicetak di tiket"),
+        ({"wifi": ["MPP"]}, "nama Wi-Fi: must be a string"),
+        ({"wifi": "MPP", "wifi_password": "123"}, "kata sandi Wi-Fi: 3 karakter, padahal kata sandi Wi-Fi 8 sampai 63"),
+    ):  # fmt: skip
+        changed = copy.deepcopy(document)
+        changed["site"].update(wifi)
+        r = await server.http.put(URL, json={"version": 0, "document": changed}, headers=supervisor)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "configuration_invalid", r.text
+        assert r.json()["error"]["details"]["problems_text"]["id"][0].startswith(said), r.text
+    assert server.ctx.sites["tegal"].wifi is None
+    changed = copy.deepcopy(document)
+    changed["site"].update(wifi="MPP-Keliling")
+    r = await server.http.put(URL, json={"version": 0, "document": changed}, headers=supervisor)
+    assert r.status_code == 200 and r.json()["changes_text"]["id"] == ["nama Wi-Fi diubah"], r.text
+    assert server.ctx.sites["tegal"].wifi is not None and server.ctx.sites["tegal"].wifi.name == "MPP-Keliling"

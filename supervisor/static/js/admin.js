@@ -547,17 +547,21 @@ function editSite() {
     { key: "regency", label: T("admin_regency"), hint: T("admin_regency_hint") },
     { key: "running_text", label: T("admin_running_text"), wide: true, hint: T("admin_running_text_hint") },
     { key: "enforce_hours", label: T("admin_enforce_hours"), type: "checkbox" },
+    // Printed on an ASCII-only slip and typed by a citizen: the site file's checks, said in the page's words first.
+    { key: "wifi", label: T("admin_wifi"), wide: true, hint: T("admin_wifi_hint"), pattern: "[ -~]{1,32}", invalid: "admin_invalid_wifi" },
+    { key: "wifi_password", label: T("admin_wifi_password"), wide: true, hint: T("admin_wifi_password_hint"), pattern: "[ -~]{8,63}", invalid: "admin_invalid_wifi_password" },
   ];
   // What the form shows, the site file's defaults for what it leaves out: only what differs from it is written, so
   // a new running text is not also a change of the time zone or of refusing tickets outside hours (in the audit log).
   const shown = { name: s.name, timezone: s.timezone || "Asia/Jakarta", province: provinceName(), regency: s.regency || "",
-    running_text: s.running_text || "", enforce_hours: s.enforce_hours !== false };
+    running_text: s.running_text || "", enforce_hours: s.enforce_hours !== false, wifi: s.wifi || "", wifi_password: s.wifi_password || "" };
   edit(T("admin_edit_site"), fields, shown, (v) => {
     const document = copyOf(current.document);
     const next = { name: v.name, timezone: v.timezone, province: v.province || "", regency: (v.regency || "").trim(),
-      running_text: v.running_text || "", enforce_hours: v.enforce_hours };
+      running_text: v.running_text || "", enforce_hours: v.enforce_hours, wifi: v.wifi || "", wifi_password: v.wifi_password || "" };
     for (const [key, value] of Object.entries(next)) if (value !== shown[key]) document.site[key] = value;
-    for (const key of ["province", "regency"]) if (document.site[key] === "") delete document.site[key]; // none given
+    // none given: left out of the document, as a site file leaves it out
+    for (const key of ["province", "regency", "wifi", "wifi_password"]) if (!document.site[key]) delete document.site[key];
     return save(document);
   });
 }
@@ -628,7 +632,8 @@ function sitePanel() {
       el("dt", { text: T("admin_province") }), el("dd", { text: provinceName() || "–" }),
       el("dt", { text: T("admin_regency") }), el("dd", { text: s.regency || "–" }),
       el("dt", { text: T("admin_running_text") }), el("dd", { text: s.running_text || "–" }),
-      el("dt", { text: T("admin_enforce_hours") }), el("dd", { text: s.enforce_hours === false ? T("admin_no") : T("admin_yes") })),
+      el("dt", { text: T("admin_enforce_hours") }), el("dd", { text: s.enforce_hours === false ? T("admin_no") : T("admin_yes") }),
+      el("dt", { text: T("admin_wifi") }), el("dd", { id: "site-wifi", text: s.wifi ? [s.wifi, s.wifi_password].filter(Boolean).join(" · ") : "–" })),
     el("div", { class: "panel-head" }, el("h3", { text: T("admin_screens") }),
       el("button", { type: "button", class: "primary", id: "add-screen", text: T("admin_add_screen"), onclick: () => editScreen(null) })),
     el("p", { class: "hint", text: T("admin_screens_hint") }),
