@@ -36,6 +36,7 @@ class Receiver:
         self.delay = 0.0  # seconds before each answer
         self.status = 200
         self.started_requests = 0
+        self.heads: list[Received] = []  # HEAD requests (a paused gateway probed without a message), answered 405
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -58,6 +59,13 @@ class Receiver:
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
+
+            def do_HEAD(self) -> None:  # noqa: N802 - http.server's name
+                with receiver._lock:
+                    receiver.heads.append(Received(self.path, dict(self.headers), b"", time.monotonic()))
+                self.send_response(405)  # as a gateway's sending address answers anything but a POST
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -415,7 +415,7 @@ async def test_a_citizen_who_left_a_number_is_told_each_step_and_the_number_is_n
         site = notify_site(tmp_path, gateway)
         async with running_server(database, site_files=[site], **FAST) as s, ticking(s.clock):
             config = (await s.http.get("/api/v1/sites/tegal")).json()
-            assert config["notify"] == {"offered": True, "people_ahead": 2}
+            assert config["notify"] == {"offered": True, "available": True, "people_ahead": 2}
             others = [await s.issue("ktp") for _ in range(3)]
             mine = (await s.http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK), json={
                 "service": "ktp", "notify": {"phone": PHONE, "lang": "id", "consent": True}})).json()  # fmt: skip

@@ -114,3 +114,33 @@ async def test_a_message_that_cannot_be_built_is_kept_as_failed_and_holds_nothin
     message = Pending(1, "m1", site.id, "gateway", "ticket_issued", "t:x", "t:abc", '{"ticket": "A-001"}', 0, now)
     attempt = await deliverer._deliver(message, asyncio.Semaphore(1))  # noqa: SLF001
     assert attempt.outcome == "dead" and attempt.error == "could not be built: KeyError"
+
+
+async def test_each_site_s_gateway_has_a_breaker_of_its_own() -> None:
+    """One server hosts many malls, each with its own gateway: five failures of one mall's gateway pause its
+    messages (and withdraw its pages' offer), not another mall's."""
+    from datetime import UTC, datetime
+
+    from queue_server.domain.catalogue import NotifyPolicy
+    from queue_server.outbound.deliverer import Deliverer
+    from queue_server.persistence.outbox import Pending
+    from queue_server.settings.sitefile import DEMO_SITE, load_site
+
+    now = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+    base = load_site(DEMO_SITE)
+    sites = {
+        name: replace(base, id=name, notify=NotifyPolicy(Gateway(f"http://{name}.invalid/send", (), {}), "http://x"))
+        for name in ("tegal", "brebes")
+    }
+    deliverer = Deliverer(None, None, sites, dict, lambda: now)  # type: ignore[arg-type]
+
+    def message(site: str, endpoint: str = "gateway") -> Pending:
+        return Pending(1, "m", site, endpoint, "ticket_issued", "t:x", None, "{}", 0, now)
+
+    assert deliverer.paused_gateways() == frozenset()
+    for _ in range(5):
+        deliverer._breaker_of(message("tegal")).failed()  # noqa: SLF001
+    deliverer._breaker_of(message("brebes", "wh_1")).failed()  # noqa: SLF001 - a webhook: not a gateway
+    assert deliverer.paused_gateways() == frozenset({"tegal"})
+    assert not deliverer._breaker_of(message("tegal")).allows()  # noqa: SLF001
+    assert deliverer._breaker_of(message("brebes")).allows()  # noqa: SLF001

@@ -401,8 +401,13 @@ def public_status(ctx: Context, known: Ticket) -> dict[str, Any]:
         # its floor, where the mall's counters are on more than one ("Loket 9, Lantai 2"); else null
         "counter_zone": site.counter_zone(ticket.counter),
         **_wait_fields(estimate),
-        # whether the citizen may ask for WhatsApp/SMS messages, and whether they did (never the number)
-        "messages": {"offered": site.notify.offered, "on": ticket.contact is not None},
+        # whether the citizen may ask for WhatsApp/SMS messages (`available`: now, the gateway not paused by its
+        # breaker), and whether they did (never the number)
+        "messages": {
+            "offered": site.notify.offered,
+            "available": ctx.messages_available(site),
+            "on": ticket.contact is not None,
+        },
     }
 
 

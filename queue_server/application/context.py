@@ -100,6 +100,10 @@ class Context:
         """Why the server's clock looks wrong for this site's day (an alert), or None (Engine.clock_doubts)."""
         return self.engine.clock_doubts.get(site_id)
 
+    def messages_available(self, site: Site) -> bool:
+        """Whether the pages may offer WhatsApp/SMS messages now: a gateway, and not paused by its breaker."""
+        return self.notifications.messages_available(site) if self.notifications else site.notify.offered
+
     def today(self, site: Site) -> date:
         """The site's service day now, in its own time zone."""
         return site.service_day(self.now())

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,7 +22,7 @@ from queue_server.domain.model import Ticket
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState
 from queue_server.outbound import payloads
-from queue_server.outbound.deliverer import Deliverer, DeliverySettings
+from queue_server.outbound.deliverer import Deliverer, DeliverySettings, gateway_breaker
 from queue_server.outbound.policy import Policy, Subscriptions
 from queue_server.outbound.vault import Vault
 from queue_server.persistence.outbox import GATEWAY, Endpoint, EndpointStatus, OutboxStore
@@ -33,6 +33,7 @@ MIN_SECRET = 24  # characters of a secret an admin brings
 FAILING_AFTER = timedelta(minutes=5)  # an endpoint still being retried after this raises an alert
 RESOLVE_SECONDS = 3.0  # a webhook's name, looked up when it is added
 WATCH_SECONDS = 5.0  # how often endpoints (and the failing ones, for the alerts) are read again
+PAUSED_FRESH = timedelta(seconds=15)  # the delivering process's word on its gateways, older than this, is void
 
 
 class Notifications:
@@ -50,6 +51,8 @@ class Notifications:
         # seconds by every process, so a dashboard on any of them shows it).
         self.failing: dict[str, list[dict[str, Any]]] = {}
         self.backlog: dict[tuple[str, str], tuple[int, int]] = {}  # (site, endpoint) -> (not sent yet, dead)
+        self._paused_elsewhere: frozenset[str] = frozenset()  # gateways the delivering process paused (shared storage)
+        self._said_paused = False  # this process said some were: it says so again when none is any more
 
     def wake(self) -> None:
         if self.deliverer is not None:
@@ -80,7 +83,41 @@ class Notifications:
                 self.subscriptions.replace(await self.store.endpoints())
                 self.failing = await self._failures(ctx.sites, ctx.now())
                 self.backlog = await self.store.backlog()
+            if ctx.storage.shared:
+                with contextlib.suppress(Exception):
+                    await self._share_paused()
             await asyncio.sleep(WATCH_SECONDS)
+
+    # --- whether messages can be offered now ------------------------------------------------------------------
+
+    def messages_available(self, site: Site) -> bool:
+        """Whether the pages may offer messages now: the site has a gateway, and the process that sends them has not
+        paused it (its breaker open: the gateway out of reach, e.g. a mobile unit's box without internet). They are
+        offered again as soon as a probe reaches it (outbound/deliverer.py)."""
+        return site.notify.offered and site.id not in self.paused_gateways()
+
+    def paused_gateways(self) -> frozenset[str]:
+        """The sites whose gateway is paused. Only the process that delivers tries the gateways, so only its breakers
+        know: its own in that process, what it last said (`_share_paused`) in the others."""
+        deliverer = self.deliverer
+        if deliverer is not None and deliverer.delivering:
+            return deliverer.paused_gateways()
+        return self._paused_elsewhere
+
+    async def _share_paused(self) -> None:
+        """On shared storage, every few seconds: the delivering process says which gateways it has paused (while
+        any is, and once more when none is), the others read it. A word older than PAUSED_FRESH comes from a process
+        that stopped delivering without a word: nothing is paused then (the next one starts with closed breakers).
+        The machine's clock, not the sites' (a test may hold those still): freshness is about processes."""
+        now = datetime.now(UTC)
+        if self.deliverer is not None and self.deliverer.delivering:
+            paused = self.deliverer.paused_gateways()
+            if paused or self._said_paused:
+                await self.store.say_paused(paused, now)
+            self._said_paused = bool(paused)
+            return
+        said = await self.store.paused_said()
+        self._paused_elsewhere = said[0] if said is not None and now - said[1] <= PAUSED_FRESH else frozenset()
 
     async def _failures(self, sites: dict[str, Site], now: datetime) -> dict[str, list[dict[str, Any]]]:
         endpoints = {e.id: e for e in await self.store.endpoints()}
@@ -224,7 +261,8 @@ class Notifications:
         for name in names:
             status = found.get(name, EndpointStatus(name))
             endpoint = endpoints.get(name)
-            breaker = self.deliverer.breakers.get(name) if self.deliverer is not None else None
+            key = gateway_breaker(site.id) if name == GATEWAY else name
+            breaker = self.deliverer.breakers.get(key) if self.deliverer is not None else None
             rows.append(
                 {
                     "endpoint": name,

@@ -7,9 +7,11 @@ sends them concurrently (a few at a time per endpoint), and records every outcom
 - dead after MAX_ATTEMPTS tries, with the last error, until a supervisor resends it;
 - skipped when it is no longer worth sending (the endpoint was removed, the number deleted, the citizen was
   called already and the message would mislead).
-A circuit breaker per endpoint stops trying an endpoint that failed BREAKER_FAILURES times in a row for a while
-(30 s, doubling up to 5 minutes), then lets one message through to probe it; its messages wait meanwhile without
-spending their tries.
+A circuit breaker per endpoint (each site's gateway its own) stops trying an endpoint that failed BREAKER_FAILURES
+times in a row for a while (30 s, doubling up to 5 minutes), then lets one message through to probe it; its messages
+wait meanwhile without spending their tries. A gateway whose breaker is due a probe while none of its messages is due
+is probed with a bare HEAD request instead: the pages offer messages only while its breaker is closed
+(`paused_gateways`), so no new message would ever come to probe it.
 
 At least once: a message sent just before the process is killed, and not yet recorded, is sent again after the
 restart with the same id (receivers drop it by `Antrean-Webhook-Id`; gateways get it as `Idempotency-Key`). On a
@@ -154,6 +156,13 @@ class _Endpoints:
 
 
 ROLE_CHECK_SECONDS = 5.0  # how often the delivering process makes sure it still holds the outbox (shared storage)
+
+
+def gateway_breaker(site_id: str) -> str:
+    """The breaker of a site's gateway: each site's own (one mall's gateway down pauses no other mall's messages)."""
+    return f"{GATEWAY}:{site_id}"
+
+
 _DIGITS = re.compile(r"\+?\d[\d\s-]{7,}\d")
 
 
@@ -190,6 +199,7 @@ class Deliverer:
         self._hooks: aiohttp.ClientSession | None = None
         self.delivering = False  # this process holds the outbox (one process at a time on shared storage)
         self.taken = 0  # how many times it took the outbox (again after losing it)
+        self._probes: set[asyncio.Task[None]] = set()  # gateways probed without a message (_probe_idle_gateways)
 
     def wake(self) -> None:
         """New messages were committed: look now rather than at the next idle tick."""
@@ -200,6 +210,15 @@ class Deliverer:
         if found is None:
             found = self.breakers[endpoint] = Breaker(self.settings.breaker_failures, self.settings.breaker_seconds)
         return found
+
+    def _breaker_of(self, message: Pending) -> Breaker:
+        return self.breaker(gateway_breaker(message.site) if message.endpoint == GATEWAY else message.endpoint)
+
+    def paused_gateways(self) -> frozenset[str]:
+        """The sites whose gateway this process has stopped trying (its breaker open, or half-open until a probe
+        succeeds): a number left now would wait for it, so the pages do not offer messages meanwhile."""
+        prefix = f"{GATEWAY}:"
+        return frozenset(key[len(prefix) :] for key, b in self.breakers.items() if key.startswith(prefix) and b.opened)
 
     # --- the loop ----------------------------------------------------------------------------------------------
 
@@ -291,7 +310,8 @@ class Deliverer:
         due = await self.store.due(self.clock(), self.settings.batch)
         if any(m.endpoint != GATEWAY and m.endpoint not in self._endpoints.by_id for m in due):
             await self.refresh_endpoints(force=True)  # added a moment ago (here, by the command line, elsewhere)
-        chosen = [m for m in due if self.breaker(m.endpoint).allows()]
+        chosen = [m for m in due if self._breaker_of(m).allows()]
+        self._probe_idle_gateways()
         if not chosen:
             return 0
         gates = {endpoint: asyncio.Semaphore(self.settings.per_endpoint) for endpoint in {m.endpoint for m in chosen}}
@@ -299,23 +319,51 @@ class Deliverer:
         await self.store.record(list(attempts))
         return len(chosen)
 
+    def _probe_idle_gateways(self) -> None:
+        """A gateway's breaker due a probe with none of its messages due (they wait for later tries, or are dead)
+        would stay paused for good, the pages never offering messages again: a HEAD request to its address (no body,
+        none of its headers: nothing is sent to anyone) probes it, in a task of its own (an address out of reach
+        may take the whole timeout, which must not hold up the round)."""
+        for key, breaker in list(self.breakers.items()):
+            site = self.sites.get(key.removeprefix(f"{GATEWAY}:")) if key.startswith(f"{GATEWAY}:") else None
+            if site is None or site.notify.gateway is None or not breaker.opened or not breaker.allows():
+                continue
+            task = asyncio.create_task(self._probe(site.id, site.notify.gateway.url, breaker))
+            self._probes.add(task)
+            task.add_done_callback(self._probes.discard)
+
+    async def _probe(self, site_id: str, url: str, breaker: Breaker) -> None:
+        """Any HTTP answer means the gateway's server is reached again (a mobile unit back on the internet); one
+        that answers but fails is paused again by its next messages."""
+        client = self._client
+        assert client is not None
+        try:
+            async with client.head(url, allow_redirects=False):
+                pass
+        except Exception as exc:  # noqa: BLE001 - out of reach in any way (or the session closed as the server stops)
+            breaker.failed()
+            log.info("the WhatsApp/SMS gateway of %s is still out of reach (%s)", site_id, type(exc).__name__)
+        else:
+            breaker.succeeded()
+            log.info("the WhatsApp/SMS gateway of %s answers again: messages are offered again", site_id)
+
     # --- one message -------------------------------------------------------------------------------------------
 
     async def _deliver(self, message: Pending, gate: asyncio.Semaphore) -> Attempt:
         try:
             request = await self._request(message)
         except _Skip as skip:
-            self.breaker(message.endpoint).probing = False  # it was no probe: the next message may be one
+            self._breaker_of(message).probing = False  # it was no probe: the next message may be one
             return Attempt(message.n, "skipped", self.clock(), str(skip))
         except Exception as exc:  # a message that cannot even be built must not stop every other one behind it
             log.exception("message %s could not be built; kept as failed", message.id)
-            self.breaker(message.endpoint).probing = False
+            self._breaker_of(message).probing = False
             return Attempt(message.n, "dead", self.clock(), f"could not be built: {type(exc).__name__}")
         url, body, headers = request
         async with gate:
             error = await self._post(url, body, headers, hook=message.endpoint != GATEWAY)
         now = self.clock()
-        breaker = self.breaker(message.endpoint)
+        breaker = self._breaker_of(message)
         if error is None:
             breaker.succeeded()
             return Attempt(message.n, "sent", now)

@@ -17,6 +17,7 @@ from queue_server.persistence.port import (
 )
 
 GATEWAY = "gateway"  # the endpoint of citizen messages: the site's WhatsApp/SMS gateway
+PAUSED_KEY = "gateways_paused"  # the `meta` row of the gateways paused by their breaker (say_paused)
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,25 @@ class OutboxStore:
         await self.storage.execute(
             "DELETE FROM outbox WHERE state IN ('sent', 'skipped') AND created_at < ?", (utc_iso(before),)
         )
+
+    # --- the gateways paused, as the delivering process tells the others (shared storage) ----------------------
+
+    async def say_paused(self, sites: frozenset[str], at: datetime) -> None:
+        """The sites whose gateway the delivering process has paused (its breaker open), and when it said so: a row
+        of `meta`, so that no migration is needed for a few bytes rewritten every few seconds."""
+        value = json.dumps({"sites": sorted(sites), "at": utc_iso(at)})
+        await self.storage.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (PAUSED_KEY, value),
+        )
+
+    async def paused_said(self) -> tuple[frozenset[str], datetime] | None:
+        """What `say_paused` last said, and when; None if nothing was."""
+        rows = await self.storage.query("SELECT value FROM meta WHERE key = ?", (PAUSED_KEY,))
+        if not rows:
+            return None
+        said = json.loads(rows[0][0])
+        return frozenset(said["sites"]), datetime.fromisoformat(said["at"])
 
     # --- supervisors: status, dead letters, resending --------------------------------------------------------
 

@@ -121,7 +121,8 @@ def _today(ctx: Context, site: Site) -> dict[str, Any]:
     """What changes in a catalogue from one minute to the next, and what a kiosk reads every 15 s: whether the day
     is closed and whether tickets can be issued now (`issuing`: why not, before opening time say; the kiosk says so
     before a citizen picks anything), the server's time (a kiosk on a LAN without internet often has a wrong clock,
-    and shows this one), and the configuration's version (a new one: redraw the tiles)."""
+    and shows this one), the configuration's version (a new one: redraw the tiles), and whether messages can be
+    offered now (`notify.available`: not while the gateway is paused by its breaker)."""
     today = ctx.today(site)
     state = ctx.state(site.id)
     closed = today in state.closed_days
@@ -133,6 +134,7 @@ def _today(ctx: Context, site: Site) -> dict[str, Any]:
         "issuing": None if refusal is None else error_body(refusal),
         "now": ctx.now().isoformat(),
         "configuration_version": state.configuration.version,
+        "notify": {"offered": site.notify.offered, "available": ctx.messages_available(site)},
     }
 
 
@@ -181,8 +183,13 @@ async def site_config(request: Request) -> Response:
                 }
                 for p in site.hours.periods
             ],  # fmt: skip
-            # whether citizens may leave a WhatsApp/SMS number for messages, and when "N people before you" goes
-            "notify": {"offered": site.notify.offered, "people_ahead": site.notify.people_ahead},
+            # whether citizens may leave a WhatsApp/SMS number for messages (`available`: now, the gateway not paused by
+            # its breaker), and when "N people before you" goes
+            "notify": {
+                "offered": site.notify.offered,
+                "available": ctx.messages_available(site),
+                "people_ahead": site.notify.people_ahead,
+            },
             # the UU 25/2009 groups a priority ticket may belong to, named for staff screens in both languages
             "priority_groups": {group: {"id": ind, "en": eng} for group, (ind, eng) in PRIORITY_GROUPS.items()},
             "agencies": [

@@ -323,7 +323,8 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
         },
         "/api/v1/sites/{site}/today": {
             "get": {
-                "summary": "Today's state (closed?), the server's time and the configuration's version: a kiosk's poll",
+                "summary": "Today's state (closed?), the server's time, the configuration's version and whether "
+                "WhatsApp/SMS messages can be offered now (the gateway not paused): a kiosk's poll",
                 "parameters": [SITE],
                 "responses": _ok("Today"),
             }

@@ -1,0 +1,118 @@
+"""Messages are offered only while they can be sent: while a site's WhatsApp/SMS gateway is out of reach (a mobile
+unit's box without internet), its circuit breaker pauses it, and the kiosk, the desk, the phone page and the booking
+page stop offering to take a number until a probe reaches the gateway again. A real gateway (tests/receiver.py) that
+is down, then up; on both databases, and across two processes of one PostgreSQL database, where only the process
+that delivers has tried the gateway."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from queue_server.application import notifications as notifications_module
+
+from .helpers import KIOSK, Server, bearer, eventually, running_server
+from .pg_support import new_database
+from .receiver import Receiver
+from .test_outbox import FAST, PHONE, deliveries, notify_site, ticking
+
+BOTH_DATABASES = True
+# A message that fails once is dead at once: nothing is left to probe the gateway with but the HEAD of an idle probe.
+DEAD_AT_ONCE = {**FAST, "outbox_max_attempts": 1}
+
+
+async def offered(http: httpx.AsyncClient) -> dict[str, Any]:
+    r = await http.get("/api/v1/sites/tegal/today")
+    assert r.status_code == 200, r.text
+    return r.json()["notify"]  # type: ignore[no-any-return]
+
+
+async def trip(s: Server) -> str:
+    """Five numbers left while the gateway is down: five failures in a row open its breaker. Returns a ticket's
+    token."""
+    token = ""
+    for _ in range(5):
+        r = await s.http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK),
+                              json={"service": "ktp", "notify": {"phone": PHONE, "consent": True}})  # fmt: skip
+        assert r.status_code == 201, r.text
+        token = r.json()["ticket"]["token"]
+    return token
+
+
+async def test_the_offer_goes_while_the_gateway_is_out_of_reach_and_comes_back_with_it(
+    database: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "gw-token-123")
+    with Receiver() as gateway:  # not started: nothing listens at its address
+        site = notify_site(tmp_path, gateway)
+        async with running_server(database, site_files=[site], **DEAD_AT_ONCE) as s, ticking(s.clock):
+            assert await offered(s.http) == {"offered": True, "available": True}
+            token = await trip(s)
+
+            async def paused() -> bool:
+                return (await offered(s.http))["available"] is False
+
+            await eventually(paused, "the offer withdrawn once the gateway's breaker opened", seconds=30, every=0.1)
+            assert (await deliveries(s))["gateway"]["breaker"] in ("open", "half_open")
+            catalogue = (await s.http.get("/api/v1/sites/tegal")).json()
+            assert catalogue["notify"] == {"offered": True, "available": False, "people_ahead": 2}
+            status = (await s.http.get(f"/api/v1/tickets/{token}")).json()
+            assert status["messages"] == {"offered": True, "available": False, "on": True}
+            assert gateway.heads == [], "nothing answered a probe yet"
+
+            # Back on the internet: every message is dead (nothing is due to probe with), so a bare HEAD probes it.
+            gateway.start()
+
+            async def back() -> bool:
+                return (await offered(s.http))["available"] is True
+
+            await eventually(back, "the offer back once a probe reached the gateway", seconds=40, every=0.1)
+            assert (await deliveries(s))["gateway"]["breaker"] == "closed"
+            probe = gateway.heads[0]
+            assert probe.path == "/send" and probe.body == b""
+            assert "Authorization" not in probe.headers, "a probe carries none of the gateway's headers"
+            assert gateway.requests == [], "and no message: nothing was sent to anyone"
+
+
+@pytest.mark.postgresql
+async def test_on_several_processes_the_breaker_of_the_process_that_delivers_counts_on_every_one(
+    pg_cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only one process delivers, so only its breakers have tried the gateway: it says which it has paused and the
+    others answer the same. When it stops, the next one to deliver starts with its own, closed, breakers."""
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "gw-token-123")
+    monkeypatch.setattr(notifications_module, "WATCH_SECONDS", 0.3)
+    database = await new_database(pg_cluster)
+    with Receiver() as gateway:
+        site = notify_site(tmp_path, gateway)
+        async with AsyncExitStack() as first_stack, AsyncExitStack() as second_stack:
+            first = await first_stack.enter_async_context(running_server(database, site_files=[site], **DEAD_AT_ONCE))
+            second = await second_stack.enter_async_context(running_server(database, site_files=[site], **DEAD_AT_ONCE))
+            await first_stack.enter_async_context(ticking(first.clock))
+            await second_stack.enter_async_context(ticking(second.clock))
+            processes = [first, second]
+
+            def deliverer_of() -> list[Server]:
+                return [p for p in processes if p.ctx.notifications.deliverer.delivering]
+
+            await eventually(lambda: len(deliverer_of()) == 1, "one process delivers")
+            sender = deliverer_of()[0]
+            other = next(p for p in processes if p is not sender)
+            await trip(other)  # left on the process that does not deliver: its messages go through the outbox
+
+            async def said_by_all(available: bool) -> bool:
+                said = [(await offered(p.http))["available"] for p in processes]
+                return said == [available] * len(processes)
+
+            await eventually(lambda: said_by_all(False), "both processes withdraw the offer", seconds=30, every=0.1)
+            assert not other.ctx.notifications.deliverer.paused_gateways(), "its own breakers never tried the gateway"
+
+            # The process that delivers stops: the other one takes the outbox over, with breakers of its own.
+            await (first_stack if sender is first else second_stack).aclose()
+            processes = [other]
+            await eventually(lambda: said_by_all(True), "the offer back on the process left", seconds=40, every=0.1)
+            assert other.ctx.notifications.deliverer.delivering
