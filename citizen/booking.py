@@ -40,6 +40,8 @@ async def booking_page(request: Request) -> Response:
         })  # fmt: skip
     config = {**catalogue(site), "lang": lang, "text": pages.texts(), "days": days}
     config["wifi"] = wifi_of(site, password=False)  # the status link opens only there: said under it
+    # not while the gateway is paused by its breaker: a confirmation promised now would not arrive
+    config["notify_available"] = ctx.messages_available(site)
     bookable = [{**agency, "services": [s for s in agency["services"] if s["online"]]} for agency in config["agencies"]]
     config["agencies"] = [a for a in bookable if a["services"]]
     return pages.render(request, "booking.html", site=site, config=config, lang=lang, t=pages.texts()[lang])

@@ -18,6 +18,7 @@ from queue_server.application import notifications as notifications_module
 from .helpers import KIOSK, Server, bearer, eventually, running_server
 from .pg_support import new_database
 from .receiver import Receiver
+from .test_citizen_support import bounded, chromium, kiosk_page, open_page, shot, text, until
 from .test_outbox import FAST, PHONE, deliveries, notify_site, ticking
 
 BOTH_DATABASES = True
@@ -76,6 +77,71 @@ async def test_the_offer_goes_while_the_gateway_is_out_of_reach_and_comes_back_w
             assert probe.path == "/send" and probe.body == b""
             assert "Authorization" not in probe.headers, "a probe carries none of the gateway's headers"
             assert gateway.requests == [], "and no message: nothing was sent to anyone"
+
+
+@bounded(150)
+async def test_the_kiosk_the_desk_the_phone_and_the_booking_page_stop_offering_while_the_gateway_is_paused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "gw-token-123")
+    with Receiver() as gateway:
+        site = notify_site(tmp_path, gateway)
+        async with (
+            running_server(tmp_path / "q.sqlite3", site_files=[site], **DEAD_AT_ONCE) as s,
+            ticking(s.clock),
+            chromium() as browser,
+            kiosk_page(browser, s) as kiosk,
+        ):
+            await until(kiosk, "() => document.body.dataset.current")  # the kiosk has shown its own first screen
+            await kiosk.click(".k-agency[data-agency='disdukcapil']")
+            await kiosk.click(".k-service[data-service='ktp']")
+            await kiosk.click("#priority-none")
+            await until(kiosk, "() => window.__kiosk.screen === 'ticket'")
+            assert await kiosk.is_visible("#notify-open") and await kiosk.is_hidden("#t-notify-off")
+
+            await trip(s)
+            await eventually(lambda: _paused(s), "the gateway paused", seconds=30, every=0.1)
+            await kiosk.wait_for_timeout(2100)  # the kiosk's reads are at least 2 s apart
+            await kiosk.evaluate("() => window.__kiosk.checkDay()")  # its next read (every 15 s) says so
+            await until(kiosk, "() => document.getElementById('notify-open').hidden")
+            assert await text(kiosk, "#t-notify-off") == "Pemberitahuan lewat WhatsApp/SMS sedang tidak tersedia."
+            path = tmp_path / "kiosk-ticket-notify-unavailable.png"
+            await kiosk.screenshot(path=path)
+            shot(path)
+
+            other = await s.issue("ktp")
+            async with open_page(
+                browser, f"{s.url}/t/{other['ticket']['token']}", size=(390, 844), mobile=True
+            ) as phone:
+                assert await phone.is_hidden("#notify")
+                assert await text(phone, "#notify-off") == "Pemberitahuan lewat WhatsApp/SMS sedang tidak tersedia."
+            async with open_page(browser, f"{s.url}/desk/tegal", size=(1366, 768)) as desk:
+                await until(desk, "() => document.getElementById('notify-fields').hidden")
+                assert not await desk.evaluate("() => document.getElementById('notify-off').hidden")
+            booking = (await s.http.get("/booking/tegal")).text
+            assert 'id="notify-off"' in booking and 'id="notify"' not in booking
+
+            gateway.start()
+            await eventually(lambda: _available(s), "the gateway reached again", seconds=40, every=0.1)
+            await kiosk.wait_for_timeout(2100)
+            await kiosk.evaluate("() => window.__kiosk.checkDay()")
+            await until(kiosk, "() => !document.getElementById('notify-open').hidden")
+            assert await kiosk.is_hidden("#t-notify-off")
+            async with open_page(
+                browser, f"{s.url}/t/{other['ticket']['token']}", size=(390, 844), mobile=True
+            ) as phone:
+                assert await phone.is_visible("#notify") and await phone.is_hidden("#notify-off")
+            async with open_page(browser, f"{s.url}/desk/tegal", size=(1366, 768)) as desk:
+                await until(desk, "() => document.getElementById('notify-off').hidden")
+            assert 'id="notify"' in (await s.http.get("/booking/tegal")).text
+
+
+async def _paused(s: Server) -> bool:
+    return (await offered(s.http))["available"] is False
+
+
+async def _available(s: Server) -> bool:
+    return (await offered(s.http))["available"] is True
 
 
 @pytest.mark.postgresql

@@ -51,6 +51,7 @@ const sortedKeys = (_, v) =>
 
 async function followConfiguration() {
   const catalogue = await call("GET", `/api/v1/sites/${site}`);
+  if (catalogue.ok) followNotify(catalogue.data.notify?.available !== false);
   const version = catalogue.ok ? catalogue.data.configuration_version : undefined;
   if (version === undefined || version === knownVersion) return;
   const answer = await call("GET", `/desk/${site}/config?lang=${encodeURIComponent(config.lang)}`);
@@ -59,6 +60,15 @@ async function followConfiguration() {
   const same = JSON.stringify(answer.data.agencies, sortedKeys) === JSON.stringify(config.agencies, sortedKeys);
   config = answer.data;
   if (!same) drawServices();
+}
+
+// No number is taken while the site's WhatsApp/SMS gateway is paused by its breaker (it is out of reach): the desk
+// says so instead, and a number already typed is not sent.
+function followNotify(available) {
+  if (!$("notify-fields")) return;
+  $("notify-fields").hidden = !available;
+  $("notify-off").hidden = available;
+  if (!available) [$("issue").elements.phone.value, $("issue").elements.consent.checked] = ["", false];
 }
 
 // The same fieldsets the server renders (templates/desk.html).

@@ -43,6 +43,9 @@ let polledAt = 0;
 let knownVersion = null; // the configuration the tiles were drawn from; null: not compared yet
 let pendingConfig = null; // a newer catalogue, waiting for the start screen
 let clockOffset = 0; // the server's clock minus this machine's (a kiosk on a LAN often has a wrong clock)
+// Whether messages can be sent now: not while the site's WhatsApp/SMS gateway is paused by its breaker (a mobile
+// unit's box without internet), when the offer is replaced by a plain word that it is not available.
+let notifyAvailable = true;
 
 async function checkDay() {
   if (polling || Date.now() - polledAt < POLL_GAP_MS) return;
@@ -59,10 +62,18 @@ async function checkDay() {
     notIssuing = answer.data.issuing || (answer.data.today?.closed ? answer.data.today.error : null);
     if (notIssuing && screen === "start") refused(notIssuing, null);
     if (!notIssuing && screen === "notice" && ["day_closed", "site_closed"].includes(notice?.error.code)) show("start");
+    followNotify(answer.data.notify?.available !== false);
     await followConfiguration(answer.data.configuration_version);
   } finally {
     polling = false;
   }
+}
+
+function followNotify(available) {
+  if (available === notifyAvailable) return;
+  notifyAvailable = available;
+  if (screen === "notify" && !available) show("ticket"); // a number typed now would wait for the gateway
+  if (screen === "ticket" && shown) fillTicket(shown);
 }
 
 // The first version seen is also compared (the page may have been drawn just before a change), but only tiles
@@ -322,7 +333,9 @@ function fillTicket(answer) {
   fillWifi();
   $("t-notify").hidden = !notifiedTo;
   if (notifiedTo) $("t-notify").textContent = texts.t("notify_on", { phone: notifiedTo });
-  if ($("notify-open")) $("notify-open").hidden = Boolean(notifiedTo) || answer.ticket.state !== "waiting";
+  const offer = !notifiedTo && answer.ticket.state === "waiting";
+  if ($("notify-open")) $("notify-open").hidden = !offer || !notifyAvailable;
+  if ($("t-notify-off")) $("t-notify-off").hidden = !offer || notifyAvailable;
   // The fact may wrap between its words on a narrow or large-type screen, never inside the range "130–200".
   const wait = waitText(texts, answer.estimated_wait, answer.estimated_wait_minutes);
   $("t-wait").replaceChildren(...wait.split(/(\d+–\d+)/).map((part, i) => {
@@ -522,7 +535,7 @@ async function connect() {
 }
 
 window.__kiosk = {
-  show, texts, printer,
+  show, texts, printer, checkDay,
   get screen() { return screen; },
   get config() { return config; },
   get pendingConfig() { return Boolean(pendingConfig); }, // a new catalogue waiting for the start screen

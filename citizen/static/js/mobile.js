@@ -59,7 +59,9 @@ function render() {
   $("state-line").hidden = !line;
   $("state-line").textContent = line || "";
   const messages = status.messages || { offered: false, on: false };
-  $("notify").hidden = !messages.offered || messages.on || state !== "waiting";
+  const offer = messages.offered && !messages.on && state === "waiting";
+  $("notify").hidden = !offer || messages.available === false; // not while the gateway is paused by its breaker
+  $("notify-off").hidden = !offer || messages.available !== false;
   $("notify-on").hidden = !messages.on || !["waiting", "called"].includes(state);
   $("notify-stop").hidden = $("notify-on").hidden;
   if (messages.on) $("notify-on").textContent = notifiedTo ? texts.t("notify_on", { phone: notifiedTo }) : texts.t("notify_active");
@@ -186,7 +188,7 @@ async function leaveNumber(event) {
   if (!answer.ok) return ($("notify-error").textContent = texts.error(answer.error));
   $("notify-phone").value = "";
   notifiedTo = answer.data.phone;
-  status = { ...status, messages: { offered: true, on: true } };
+  status = { ...status, messages: { ...status.messages, offered: true, on: true } };
   render();
 }
 
@@ -198,7 +200,7 @@ async function stopMessages() {
   $("notify-error").hidden = answer.ok;
   if (!answer.ok) return ($("notify-error").textContent = texts.error(answer.error));
   notifiedTo = null;
-  status = { ...status, messages: { offered: true, on: false } };
+  status = { ...status, messages: { ...status.messages, offered: true, on: false } };
   render();
   $("state-line").hidden = false;
   $("state-line").textContent = texts.t("notify_stopped");
