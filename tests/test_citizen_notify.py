@@ -82,6 +82,8 @@ async def test_a_citizen_leaves_a_number_at_the_kiosk_and_on_the_phone_and_is_me
                 ref = ticket_contact(server, token)
                 assert ref is not None and (ref,) in await server.ctx.storage.query("SELECT ref FROM contacts")
                 await phone.click("#notify-stop")
+                # The page's own answer, not a status the server pushed meanwhile (which says "off" too).
+                await until(phone, "() => document.getElementById('state-line').textContent !== ''")
                 await until(phone, "() => !document.getElementById('notify').hidden")
                 assert await phone.is_hidden("#notify-on") and await phone.is_hidden("#notify-stop")
                 assert await text(phone, "#state-line") == "Pesan dihentikan; nomor Anda sudah dihapus."

@@ -20,6 +20,7 @@ let status = config.status;
 const announced = new Set();
 const REDUCED_MOTION = matchMedia("(prefers-reduced-motion: reduce)");
 let notifiedTo = null; // the masked number messages go to, once given on this page
+let stopped = false; // messages stopped on this page: said until the ticket moves on (a status must not wipe it)
 
 // "Loket 9, Lantai 2" in a mall whose counters are on more than one floor (as the lobby TV names it), else "Loket 9".
 function counterName(ticket) {
@@ -55,6 +56,7 @@ function render() {
     cancelled: texts.t("ticket_cancelled"),
     expired: texts.t("ticket_expired"),
     transferred: texts.t("ticket_transferred"),
+    waiting: stopped && !status.messages?.on ? texts.t("notify_stopped") : undefined,
   }[state];
   $("state-line").hidden = !line;
   $("state-line").textContent = line || "";
@@ -200,10 +202,9 @@ async function stopMessages() {
   $("notify-error").hidden = answer.ok;
   if (!answer.ok) return ($("notify-error").textContent = texts.error(answer.error));
   notifiedTo = null;
+  stopped = true;
   status = { ...status, messages: { ...status.messages, offered: true, on: false } };
   render();
-  $("state-line").hidden = false;
-  $("state-line").textContent = texts.t("notify_stopped");
 }
 
 function enableSound() {
