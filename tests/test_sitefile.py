@@ -322,6 +322,8 @@ def test_the_documented_list_of_kinds_is_the_one_the_server_knows() -> None:
     rows = [line.split("|")[1:3] for line in table.splitlines()[2:] if line.startswith("| `")]
     documented = [(kind.strip().strip("`"), name.strip()) for kind, name in rows]
     assert documented == [(k.id, k.name) for k in AGENCY_KINDS]
+
+
 def test_a_mobile_unit_names_the_wifi_its_citizens_join_and_a_name_a_slip_cannot_print_is_refused() -> None:
     """A mobile service unit's box runs its own Wi-Fi without internet: the slip names the network (and the password
     of a guest network) next to the QR. The slip prints ASCII only and a citizen types what it says, so a name or
