@@ -35,6 +35,11 @@ export function applyTexts(root = document) {
   // The window's title too ("Laporan · MPP ..."): it was the first load's language.
   if (page && before && page.textContent !== before) document.title = document.title.replace(before, page.textContent);
   for (const el of root.querySelectorAll("[data-t-title]")) el.title = T(el.dataset.tTitle);
+  for (const el of root.querySelectorAll("[data-t-label]")) el.setAttribute("aria-label", T(el.dataset.tLabel));
+  // The language button is written in the language it switches to ("English", "Bahasa Indonesia"): a screen
+  // reader says it in that language.
+  const switcher = document.getElementById("lang");
+  if (switcher) switcher.lang = lang === "id" ? "en" : "id";
   for (const el of root.querySelectorAll("[data-t-placeholder]")) el.placeholder = T(el.dataset.tPlaceholder);
   describeDates(root);
 }
