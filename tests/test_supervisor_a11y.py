@@ -6,6 +6,8 @@ report keeps its lines apart."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,10 +15,11 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page
+from websockets.asyncio.client import connect
 
 from .display_support import until
-from .helpers import Server, running_server
-from .test_supervisor_pages import signed_in
+from .helpers import LOBBY, Server, running_server
+from .test_supervisor_pages import busy_hall, screenshot_dir, signed_in, text_of
 
 
 @pytest.fixture
@@ -54,6 +57,202 @@ FOCUSED = """() => { const e = document.activeElement;
 
 def waiting_is(n: int) -> str:
     return f"() => document.getElementById('kpi-waiting').textContent === '{n}'"
+
+
+# --- the live dashboard ----------------------------------------------------------------------------------------------
+
+
+async def test_the_focus_stays_on_a_counter_s_button_while_the_dashboard_is_redrawn(
+    browser: Browser, server: Server
+) -> None:
+    """The review: every push (about once a second) rebuilt every card, and the focus on "Jeda" of Loket 4 fell to
+    <body> within 0.7 s: a keyboard-only supervisor could not pause, open or close a counter reliably. Now a card is
+    redrawn only when it changed, and a button it replaces passes the focus on to its successor."""
+    op = await server.login("op-disdukcapil")
+    await server.command(op, "4", "open")
+    async with signed_in(browser, server, "/supervisor/tegal") as page:
+        pause = "#counters [data-counter='4'] button[data-command=pause]"
+        await until(page, f'() => !!document.querySelector("{pause}")')
+        # each button names its counter: thirteen "Tutup" said nothing to a screen reader
+        assert await page.get_by_role("button", name="Jeda Loket 4", exact=True).count() == 1
+        assert await page.get_by_role("button", name="Tutup Loket 4", exact=True).count() == 1
+        await page.focus(pause)
+        for n in range(1, 4):  # each ticket changes the figures: a push, the page redrawn
+            await server.issue("kk")
+            await until(page, waiting_is(n))
+        await asyncio.sleep(1)  # and the pushes of time passing (every 0.3 s here)
+        assert await page.evaluate(FOCUSED) == "Jeda Loket 4"
+        await page.keyboard.press("Enter")  # paused: "Lanjutkan" takes the place of "Jeda", and the focus
+        await until(page, text_of("#counters [data-counter='4'] .badge") + " === 'Jeda'")
+        assert await page.evaluate(FOCUSED) == "Lanjutkan Loket 4"
+        await page.keyboard.press("Enter")
+        await until(page, text_of("#counters [data-counter='4'] .badge") + " === 'Kosong'")
+        assert await page.evaluate(FOCUSED) == "Jeda Loket 4"
+        # its operator calls and serves: the card keeps no button, the focus stays in the counters' list
+        await page.focus("#counters [data-counter='4'] button[data-command=close]")
+        await server.command(op, "4", "call_next")
+        await until(page, text_of("#counters [data-counter='4'] .badge") + " === 'Memanggil'")
+        assert await page.evaluate(FOCUSED) == "Tutup Loket 4"
+        await server.command(op, "4", "start")
+        await until(page, text_of("#counters [data-counter='4'] .badge") + " === 'Melayani'")
+        assert await page.evaluate(FOCUSED) == "Loket"
+        assert await page.evaluate("() => document.activeElement.getAttribute('role')") == "region"
+
+
+ALERT_MUTATIONS = """() => {
+  window.alertMutations = 0;
+  new MutationObserver((records) => { window.alertMutations += records.length; })
+    .observe(document.getElementById('alerts'), {childList: true, subtree: true, characterData: true});
+}"""
+
+
+async def test_an_alert_is_said_once_not_with_every_push(browser: Browser, server: Server) -> None:
+    """The review: #alerts was an assertive live region emptied and filled again on every push (40 paragraphs
+    removed and added in 10 s), and each new alert was also announced by its notice. The list is now redrawn in
+    place and is no live region: an alert is said once, by its notice, when it appears."""
+    await server.issue("ktp")
+    server.clock.advance(minutes=46)  # KTP's target is 45 minutes
+    async with signed_in(browser, server, "/supervisor/tegal") as page:
+        await until(page, "() => !!document.querySelector('#alerts [data-alert=\"wait:ktp\"]')")
+        assert await page.get_attribute("#alerts", "aria-live") is None
+        await page.evaluate(ALERT_MUTATIONS)
+        for n in range(2, 5):  # pushes with other figures; the alerts stay as they were
+            await server.issue("skck")
+            await until(page, waiting_is(n))
+        await asyncio.sleep(1)
+        assert await page.evaluate("() => window.alertMutations") == 0, "nothing removed, added or rewritten"
+        server.clock.advance(minutes=31)  # SKCK's first ticket past its 30 minutes: a new alert
+        await until(page, "() => !!document.querySelector('#alerts [data-alert=\"wait:skck\"]')")
+        await asyncio.sleep(1)  # more pushes with the alert
+        notices = await page.eval_on_selector_all(
+            "#toasts .toast", "(ts) => ts.map((t) => [t.getAttribute('role'), t.textContent])"
+        )
+        skck = [n for n in notices if "Surat Keterangan Catatan Kepolisian" in n[1]]
+        assert skck == [["alert", skck[0][1]]] and skck[0][1].startswith("Peringatan baru"), notices
+
+
+CLIPPED_ALERTS = """() => [...document.querySelectorAll('#alerts .alert')]
+  .filter((a) => a.scrollWidth > a.clientWidth + 1 || a.scrollHeight > a.clientHeight + 1
+                 || getComputedStyle(a).textOverflow === 'ellipsis' || getComputedStyle(a).whiteSpace === 'nowrap')
+  .map((a) => a.textContent)"""
+
+
+async def test_alerts_are_whole_sentences_with_their_kind_in_words_in_any_colours(
+    browser: Browser, server: Server, tmp_path: Path
+) -> None:
+    """The review: at 1366x768 an alert was cut with "…" (the whole text only in a tooltip) in a box of 78 px that
+    the keyboard could not scroll, and in forced colours every kind of alert looked the same. Each alert is now
+    whole, begins with its kind in words, and the box is a named region the keyboard scrolls. Screenshots for a
+    person to look at: 1366x768 with the alerts of a busy morning, and the same screen in forced colours."""
+    await busy_hall(server)
+    server.clock.advance(minutes=20)  # the longest waits of several services past their targets
+    for _ in range(7):
+        await server.issue("kk")  # Kartu Keluarga's walk-in quota (10) spent
+    async with connect(server.ws_url) as lobby:  # the lobby's TV came on, then went off
+        await lobby.send(json.dumps({"type": "hello", "role": "display", "site": "tegal", "token": LOBBY}))
+        await asyncio.sleep(0.3)
+    out = screenshot_dir(tmp_path)
+    for forced in ("none", "active"):
+        async with opened(browser, server, "/supervisor/tegal", forced_colors=forced) as page:
+            await until(page, "() => document.querySelectorAll('#alerts .alert[data-alert]').length >= 6")
+            await asyncio.sleep(0.5)
+            assert await page.evaluate(CLIPPED_ALERTS) == [], forced
+            kinds = await page.eval_on_selector_all(
+                "#alerts .alert[data-alert]",
+                "(as) => as.map((a) => [a.className, a.querySelector('.kind').textContent])",
+            )
+            said = {"alert wait": "Antrean:", "alert quota_spent": "Kuota:", "alert device_missing": "Layar:",
+                    "alert device": "Layar:", "alert past_closing": "Jam tutup:"}  # fmt: skip
+            assert all(said[cls] == word for cls, word in kinds), kinds
+            assert {"Antrean:", "Kuota:"} <= {word for _, word in kinds}
+            box = await page.evaluate("""() => { const b = document.getElementById('alerts');
+                return [b.tabIndex, b.getAttribute('aria-label'), b.scrollHeight > b.clientHeight]; }""")
+            assert box[:2] == [0, "Peringatan"]
+            if box[2]:  # more alerts than the box shows: the keyboard scrolls it
+                await page.focus("#alerts")
+                await page.keyboard.press("End")
+                await until(page, "() => document.getElementById('alerts').scrollTop > 0")
+            # a late service and a figure past its target say so in words, not only in red
+            ktp = "#services tr[data-service=ktp]"
+            assert await page.evaluate(text_of(f"{ktp} .longest small")) == " lewat target 45\u00a0mnt"
+            assert await page.is_visible("#kpi-longest-flag") and await page.text_content("#kpi-longest-flag") == (
+                "lewat target"
+            )
+            if forced == "active":  # lines of their own where the tints are gone
+                lines = await page.evaluate(f"""() => [
+                    getComputedStyle(document.querySelector('{ktp} td')).borderLeftWidth,
+                    getComputedStyle(document.querySelector('#alerts .alert.device')).borderLeftStyle,
+                    getComputedStyle(document.querySelector('#alerts .alert.wait')).borderTopWidth]""")
+                assert lines == ["4px", "double", "1px"], lines
+            await page.screenshot(path=out / f"supervisor-dashboard-alerts-1366x768-forced-{forced}.png")
+
+
+async def test_the_dashboard_zoomed_to_150_percent_scrolls_and_fits_1366_px(
+    browser: Browser, server: Server, tmp_path: Path
+) -> None:
+    """The review: at 1366x768 the services table (860 px) was wider than its panel (797 px), hiding its "Loket"
+    column; zoomed to 150 % (911x512 CSS px) the page kept its one-screen layout, with three services and one
+    counter in view and nothing that scrolled. A low window now gets the one-column layout that scrolls."""
+    await busy_hall(server)
+    async with opened(browser, server, "/supervisor/tegal") as page:
+        await until(page, "() => document.querySelectorAll('#services tr').length === 28")
+        fits = await page.evaluate("""() => [document.querySelector('.grid-table').offsetWidth,
+            document.querySelector('.services .scroll').clientWidth]""")
+        assert fits[0] <= fits[1], fits
+    zoomed = {"viewport": {"width": 911, "height": 512}, "device_scale_factor": 1.5}
+    async with opened(browser, server, "/supervisor/tegal", **zoomed) as page:
+        await until(page, "() => document.querySelectorAll('#counters article').length === 26")
+        layout = await page.evaluate("""() => ({
+            body: getComputedStyle(document.body).overflowY,
+            page: document.documentElement.scrollHeight - innerHeight,
+            sideways: document.documentElement.scrollWidth - innerWidth,
+            services: document.querySelector('.services .scroll').clientHeight,
+            row: document.querySelector('#services tr').offsetHeight,
+        })""")
+        assert layout["body"] != "hidden" and layout["page"] > 0 and layout["sideways"] <= 0, layout
+        assert layout["services"] >= 5 * layout["row"], layout
+        # every panel is reached by scrolling the page, its own list by scrolling itself
+        await page.evaluate("() => document.querySelector('.devices').scrollIntoView()")
+        assert await page.evaluate("() => document.querySelector('.devices').getBoundingClientRect().top") < 512
+        await page.evaluate("() => scrollTo(0, 0)")
+        await page.screenshot(path=screenshot_dir(tmp_path) / "supervisor-dashboard-zoom150-911x512.png")
+
+
+async def test_the_dashboard_s_dialogs_are_named_and_a_refusal_is_linked_to_its_field(
+    browser: Browser, server: Server
+) -> None:
+    """The review: the running text's field had no label (axe: critical) and its hint was not linked; the dialogs
+    had no name; "Tiket 'Z-999' tidak ditemukan" was not linked to the ticket's field."""
+    async with signed_in(browser, server, "/supervisor/tegal") as page:
+        await until(page, "() => !document.getElementById('actions').hidden")
+        await page.click("[data-dialog=dlg-text]")
+        assert await page.get_by_role("dialog", name="Teks berjalan").is_visible()
+        field = page.get_by_label("Teks yang bergulir di semua layar")
+        assert await field.evaluate("(f) => f.tagName") == "TEXTAREA"
+        assert "dlg-text-hint" in (await field.get_attribute("aria-describedby") or "")
+        await page.keyboard.press("Escape")
+        await page.click("[data-dialog=dlg-ticket]")
+        assert await page.get_by_role("dialog", name="Tindakan tiket").is_visible()
+        await page.fill("#dlg-ticket input[name=ticket]", "Z-999")
+        await page.keyboard.press("Enter")
+        await until(page, text_of("#dlg-ticket .error") + ".includes('Z-999')")
+        ticket = page.locator("#dlg-ticket input[name=ticket]")
+        assert await ticket.get_attribute("aria-invalid") == "true"
+        described = await ticket.evaluate(
+            "(f) => f.getAttribute('aria-describedby').split(' ').map((id) => document.getElementById(id).textContent)"
+        )
+        assert any("Tiket 'Z-999' tidak ditemukan" in d for d in described), described
+        assert await page.evaluate("() => document.activeElement.name") == "ticket", "the focus on the field to mend"
+        await page.keyboard.press("Escape")
+        await page.click("[data-dialog=dlg-ticket]")
+        assert await ticket.get_attribute("aria-invalid") is None, "a new dialog starts clean"
+        # the language button is said in the language it switches to
+        assert await page.get_attribute("#lang", "lang") == "en"
+        await page.keyboard.press("Escape")
+        await page.click("#lang")
+        await until(page, "() => document.documentElement.lang === 'en'")
+        assert await page.get_attribute("#lang", "lang") == "id"
+        assert await page.get_attribute("#alerts", "aria-label") == "Alerts"
 
 
 # --- the front page; every page: its bar, its focus ring -------------------------------------------------------------

@@ -123,14 +123,14 @@ async def test_a_spent_walk_in_quota_shows_on_its_service_and_as_an_alert(browse
         await until(page, text_of(kk) + " === 'habis 09.12'")
         assert await page.evaluate(f"() => document.querySelector('{kk}').classList.contains('spent')")
         alert = await until(page, text_of("#alerts [data-alert='quota_spent:kk']"))
-        assert alert.startswith("Kuota Kartu Keluarga habis pukul 09.12 (10 nomor walk-in)")
+        assert alert.startswith("Kuota: Kuota Kartu Keluarga habis pukul 09.12 (10 nomor walk-in)"), "its kind first"
         toast = await until(page, text_of("#toasts .toast.danger"))
         assert toast.startswith("Peringatan baru")
         await page.click("#lang")
         await until(page, text_of(kk) + " === 'spent 09:12'")
         assert await page.evaluate(text_of("[data-t=col_quota_left]")) == "Quota"
         english = await page.evaluate(text_of("#alerts [data-alert='quota_spent:kk']"))
-        assert english.startswith("The quota of Kartu Keluarga ran out at 09:12")
+        assert english.startswith("Quota: The quota of Kartu Keluarga ran out at 09:12")
 
 
 async def test_a_display_that_disconnects_shows_as_down(browser: Browser, server: Server) -> None:

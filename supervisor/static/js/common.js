@@ -284,21 +284,50 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-// Redraws what `draw` replaces without throwing keyboard focus to <body>: the control that had it (found again by
-// its row's or column's data- key and its place among that row's controls) gets it back, as a person tabbing
-// through a table that refreshes every few seconds expects.
-const KEYED = "[data-site],[data-row],[data-column],[data-counter],[data-agency],[data-service]";
-const FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
-export function keepingFocus(draw) {
-  const active = document.activeElement;
-  const row = active && active !== document.body ? active.closest(KEYED) : null;
-  const attribute = row ? [...row.attributes].find((a) => a.name.startsWith("data-") && row.matches(`[${a.name}]`) && KEYED.includes(`[${a.name}]`)) : null;
-  const place = row ? [...row.querySelectorAll(FOCUSABLE)].indexOf(active) : -1;
-  draw();
-  if (!attribute || place < 0 || document.activeElement !== document.body) return;
-  const again = document.querySelector(`[${attribute.name}="${CSS.escape(attribute.value)}"]`);
-  const target = again ? again.querySelectorAll(FOCUSABLE)[place] : null;
-  if (target) target.focus({ preventScroll: true });
+// A list redrawn with each push (the dashboard's, about once a second) or each reading (messages out, every 10 s) is
+// updated in place, keyed by its entries' ids: an entry whose markup did not change keeps its element, so a focused
+// button keeps the focus, a screen reader keeps its place and nothing is removed and added again; a changed entry is
+// replaced where it stands, and the focus it held goes to its replacement. `build(item)` makes an
+// entry's element; `fill(element, item)` then writes what changes with every push (a stopwatch), which is left out
+// of the comparison.
+export function redraw(box, items, build, keyOf, fill = null) {
+  const focused = box.contains(document.activeElement) ? focusKey(box, document.activeElement, keyOf) : null;
+  const old = new Map([...box.children].map((node) => [keyOf(node), node]));
+  items.forEach((item, i) => {
+    const fresh = build(item);
+    const key = keyOf(fresh);
+    const markup = fresh.outerHTML;
+    let node = old.get(key);
+    old.delete(key);
+    if (!node || node.markup !== markup) {
+      if (node) node.replaceWith(fresh);
+      node = fresh;
+      node.markup = markup;
+    }
+    if (fill) fill(node, item);
+    if (box.children[i] !== node) box.insertBefore(node, box.children[i] || null);
+  });
+  for (const node of old.values()) node.remove();
+  if (focused && !box.contains(document.activeElement)) refocus(box, focused, keyOf);
+}
+
+// Where the focus was in a redrawn list: the entry's key, the button's command and its place among the entry's
+// buttons (after "Jeda" the card offers "Lanjutkan" in its place).
+function focusKey(box, element, keyOf) {
+  const entry = [...box.children].find((node) => node.contains(element));
+  if (!entry) return null;
+  const buttons = [...entry.querySelectorAll("button")];
+  return { key: keyOf(entry), command: element.dataset.command, index: buttons.indexOf(element) };
+}
+
+function refocus(box, focused, keyOf) {
+  const entry = [...box.children].find((node) => keyOf(node) === focused.key);
+  if (!entry) return box.closest("[tabindex]")?.focus();
+  const buttons = [...entry.querySelectorAll("button")];
+  const target = buttons.find((b) => focused.command && b.dataset.command === focused.command)
+    || buttons[Math.min(focused.index, buttons.length - 1)];
+  // No button left (a counter now serving): the list's own scrolling region, never the page's <body>.
+  (target || box.closest("[tabindex]"))?.focus();
 }
 
 export function toast(message, kind = "info", seconds = 8) {

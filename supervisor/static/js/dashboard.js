@@ -4,7 +4,7 @@
 
 import {
   T, agencyOf, api, applyTexts, boot, clockText, commandId, config, el, errorText, fatal, minutesText,
-  onLangChange, shortTime, site, stopwatch, toast, token, zoneLabel,
+  onLangChange, redraw, shortTime, site, stopwatch, toast, token, zoneLabel,
 } from "./common.js";
 import { LiveClient } from "/static/shared/live-client.js";
 
@@ -28,24 +28,31 @@ function grown(seconds) {
 
 // --- drawing ----------------------------------------------------------------------------------------------------
 
+const alertKey = (node) => node.dataset.alert || node.dataset.key;
+
+// The word before an alert's sentence says its kind, in any colours (forced colours, a grey printout, colour
+// blindness): "Antrean:", "Layar:", "Kuota:".
+function alertElement(alert) {
+  const text = currentMessage(alert);
+  return el("p", { class: `alert ${alert.kind}`, "data-alert": alert.id },
+    el("strong", { class: "kind", text: `${T(`alert_kind_${alert.kind}`)}:` }), " ", el("span", { class: "message", text }));
+}
+
+// The alerts region is not a live region: a new or cleared alert is said once, by its notice (a toast); redrawing
+// the list on every push must not be read again and again.
 function renderAlerts() {
-  const box = $("alerts");
-  box.replaceChildren();
+  const items = [];
   // A closed day is said first, whatever else: issuing and counters are refused until it is reopened.
-  if (figures.day_closed) box.append(el("p", { class: "alert day-closed", text: T("day_closed_banner") }));
-  if (!figures.alerts.length) {
-    if (figures.day_closed) return;
-    box.append(el("p", { class: "alert none", text: T("no_alerts") }));
-    return;
-  }
+  if (figures.day_closed) items.push({ key: "day-closed", class: "alert day-closed", text: T("day_closed_banner") });
+  if (!figures.alerts.length && !figures.day_closed) items.push({ key: "none", class: "alert none", text: T("no_alerts") });
   // A screen that is down first: it is one place to walk to; late queues follow, longest first.
   const first = (a) => (a.kind === "clock" || a.kind === "device" ? 0 : 1); // one place to go, or the whole day at stake
   const ordered = [...figures.alerts].sort((a, b) => first(a) - first(b)
     || (b.wait || 0) - (a.wait || 0));
-  for (const alert of ordered) {
-    const text = currentMessage(alert);
-    box.append(el("p", { class: `alert ${alert.kind}`, "data-alert": alert.id, title: text, text }));
-  }
+  items.push(...ordered);
+  redraw($("alerts"), items, (item) => (item.key
+    ? el("p", { class: item.class, "data-key": item.key, text: item.text })
+    : alertElement(item)), alertKey);
 }
 
 function currentMessage(alert) {
@@ -61,8 +68,14 @@ function renderKpis() {
   $("kpi-counters").textContent = `${totals.counters_open} / ${figures.counters.length}`;
   // Screens of the site with no TV connected now (as the national view counts them), of all its screens.
   $("kpi-devices").textContent = `${totals.screens_down} / ${totals.screens_total}`;
-  $("kpi-devices").closest(".kpi").classList.toggle("bad", totals.screens_down > 0);
-  $("kpi-longest").closest(".kpi").classList.toggle("bad", figures.alerts.some((a) => a.kind === "wait"));
+  flag("kpi-devices", totals.screens_down > 0);
+  flag("kpi-longest", figures.alerts.some((a) => a.kind === "wait"));
+}
+
+// A figure in trouble is red, and says so in words beside it ("lewat target"): not by colour alone.
+function flag(id, bad) {
+  $(id).closest(".kpi").classList.toggle("bad", bad);
+  $(`${id}-flag`).hidden = !bad;
 }
 
 // Busy services first (over target, then the longest wait), quiet ones after, in the site file's order.
@@ -72,30 +85,50 @@ function serviceOrder(a, b) {
   return late(b) - late(a) || busy(b) - busy(a) || (b.longest_wait || 0) - (a.longest_wait || 0);
 }
 
+function isLate(s, longest) {
+  return longest !== null && longest > s.target_wait_minutes * 60;
+}
+
+// The longest wait against its target: "46 mnt / 45 mnt", or once past it "46 mnt lewat 45 mnt" (in words, not only
+// the row's colour; a screen reader hears "lewat target 45 mnt").
+function fillLongest(row, s) {
+  const longest = grown(s.longest_wait);
+  const over = isLate(s, longest);
+  row.classList.toggle("late", over);
+  const wait = row.querySelector(".longest .wait");
+  if (wait.textContent !== minutesText(longest)) wait.textContent = minutesText(longest); // once a minute
+  const target = `${s.target_wait_minutes}\u00a0${T("minutes_short")}`; // "45 mnt" never cut in two
+  const small = row.querySelector(".longest small");
+  const said = over ? ` ${T("over_word")} ${T("target")} ${target}` : ` / ${target}`;
+  if (small.textContent === said) return;
+  small.replaceChildren(...(over
+    ? [` ${T("over_word")} `, el("span", { class: "visually-hidden", text: `${T("target")} ` }), target]
+    : [said]));
+}
+
+function serviceRow(s) {
+  const colour = agencyOf(s.agency)?.colour || "#888";
+  const row = el("tr", { "data-service": s.id, class: s.waiting || s.tickets ? "" : "quiet" },
+    el("td", { class: "name", title: s.name },
+      el("div", { class: "cell" },
+        el("span", { class: "dot", style: `background:${colour}` }),
+        el("span", { class: "prefix", text: s.prefix }),
+        el("span", { class: "text", text: s.name }))),
+    el("td", { class: "num waiting", text: s.waiting }),
+    el("td", { class: "num longest" }, el("span", { class: "wait" }), el("small", { title: T("target_wait") })),
+    newTicketCell(s.new_ticket),
+    quotaCell(s),
+    el("td", { class: "num", text: minutesText(s.mean_wait) }),
+    el("td", { class: "num", text: minutesText(s.mean_service) }),
+    el("td", { class: "num served", text: s.served }),
+    el("td", { class: "num", text: s.served_last_hour }),
+    el("td", { class: "num", text: s.counters_open }));
+  fillLongest(row, s);
+  return row;
+}
+
 function renderServices() {
-  const rows = [...figures.services].sort(serviceOrder).map((s) => {
-    const longest = grown(s.longest_wait);
-    const late = longest !== null && longest > s.target_wait_minutes * 60;
-    const colour = agencyOf(s.agency)?.colour || "#888";
-    return el("tr", { "data-service": s.id, class: [late ? "late" : "", s.waiting || s.tickets ? "" : "quiet"].join(" ") },
-      el("td", { class: "name", title: s.name },
-        el("div", { class: "cell" },
-          el("span", { class: "dot", style: `background:${colour}` }),
-          el("span", { class: "prefix", text: s.prefix }),
-          el("span", { class: "text", text: s.name }))),
-      el("td", { class: "num waiting", text: s.waiting }),
-      el("td", { class: "num longest" },
-        el("span", { text: minutesText(longest) }),
-        el("small", { text: ` / ${s.target_wait_minutes} ${T("minutes_short")}`, title: T("target_wait") })),
-      newTicketCell(s.new_ticket),
-      quotaCell(s),
-      el("td", { class: "num", text: minutesText(s.mean_wait) }),
-      el("td", { class: "num", text: minutesText(s.mean_service) }),
-      el("td", { class: "num served", text: s.served }),
-      el("td", { class: "num", text: s.served_last_hour }),
-      el("td", { class: "num", text: s.counters_open }));
-  });
-  $("services").replaceChildren(...rows);
+  redraw($("services"), [...figures.services].sort(serviceOrder), serviceRow, (node) => node.dataset.service);
 }
 
 // What a ticket taken now would be told: the range in minutes, "past closing" (open a counter or stop issuing), or
@@ -129,8 +162,10 @@ function canAct(counter) {
 function counterButtons(c) {
   if (!canAct(c)) return null;
   const buttons = [];
+  // Named with their counter ("Tutup Loket 4"): a list of a dozen "Tutup" says nothing to a screen reader.
   const add = (command, key, kind = "") => buttons.push(el("button", {
     type: "button", class: `small ${kind}`, "data-command": command, "data-counter": c.id, text: T(key),
+    "aria-label": `${T(key)} ${c.name}`,
   }));
   if (c.state === "closed") add("open", "open");
   if (c.state === "paused") add("resume", "resume");
@@ -140,39 +175,42 @@ function counterButtons(c) {
   return el("div", { class: "buttons" }, ...buttons);
 }
 
+function counterCard(c) {
+  const colour = agencyOf(c.agency)?.colour || "#888";
+  const who = [agencyOf(c.agency)?.short_name, c.operator].filter(Boolean).join(" · ");
+  return el("article", { class: `counter ${c.activity}`, "data-counter": c.id, style: `--agency:${colour}` },
+    el("header", {},
+      el("strong", { text: c.name }),
+      el("span", { class: "badge", "data-activity": c.activity, text: T(`state_${c.activity}`) })),
+    el("div", { class: "ticket" },
+      el("span", { class: "label", text: c.ticket || "—" }),
+      c.seconds !== null ? el("span", { class: "for", title: T("since") }) : null), // its time: fillStopwatch
+    el("footer", {},
+      el("span", { class: "who", text: who, title: who }), // cut on a narrow card: whole on hover
+      el("span", { class: "done", text: `${c.served_today} ${T("served_today")}` })),
+    counterButtons(c));
+}
+
+function fillStopwatch(card, c) {
+  const span = card.querySelector(".for");
+  if (span && c.seconds !== null) span.textContent = stopwatch(grown(c.seconds));
+}
+
 function renderCounters() {
-  const cards = figures.counters.map((c) => {
-    const colour = agencyOf(c.agency)?.colour || "#888";
-    return el("article", { class: `counter ${c.activity}`, "data-counter": c.id, style: `--agency:${colour}` },
-      el("header", {},
-        el("strong", { text: c.name }),
-        el("span", { class: "badge", "data-activity": c.activity, text: T(`state_${c.activity}`) })),
-      el("div", { class: "ticket" },
-        el("span", { class: "label", text: c.ticket || "—" }),
-        c.seconds !== null ? el("span", { class: "for", title: T("since"), text: stopwatch(grown(c.seconds)) }) : null),
-      el("footer", {},
-        (() => {
-          const who = [agencyOf(c.agency)?.short_name, c.operator].filter(Boolean).join(" · ");
-          return el("span", { class: "who", text: who, title: who }); // cut on a narrow card: whole on hover
-        })(),
-        el("span", { class: "done", text: `${c.served_today} ${T("served_today")}` })),
-      counterButtons(c));
-  });
-  $("counters").replaceChildren(...cards);
+  redraw($("counters"), figures.counters, counterCard, (node) => node.dataset.counter, fillStopwatch);
 }
 
 function renderDevices() {
-  if (!figures.devices.length) {
-    $("devices").replaceChildren(el("li", { class: "empty", text: T("no_devices") }));
-    return;
-  }
-  $("devices").replaceChildren(...figures.devices.map((d) => el("li", { class: `device ${d.health}`, "data-device": d.screen },
-    el("span", { class: "health", "data-health": d.health, text: T(`health_${d.health}`) }),
-    el("span", { class: "what" },
-      el("strong", { text: d.screen_name || d.screen || "?" }),
-      el("small", { text: d.name })),
-    el("span", { class: "audio", text: `${T("audio")}: ${T(`audio_${d.audio}`)}` }),
-    el("span", { class: "last", text: `${T("last_call")}: ${d.last_call_label || "–"}` }))));
+  const items = figures.devices.length ? figures.devices : [null];
+  redraw($("devices"), items, (d) => (d === null
+    ? el("li", { class: "empty", "data-key": "empty", text: T("no_devices") })
+    : el("li", { class: `device ${d.health}`, "data-device": d.screen, "data-key": `device:${d.id}` },
+      el("span", { class: "health", "data-health": d.health, text: T(`health_${d.health}`) }),
+      el("span", { class: "what" },
+        el("strong", { text: d.screen_name || d.screen || "?" }),
+        el("small", { text: d.name })),
+      el("span", { class: "audio", text: `${T("audio")}: ${T(`audio_${d.audio}`)}` }),
+      el("span", { class: "last", text: `${T("last_call")}: ${d.last_call_label || "–"}` }))), (node) => node.dataset.key);
 }
 
 function renderClock() {
@@ -218,15 +256,11 @@ function tick() {
   renderKpis();
   for (const row of document.querySelectorAll("#services tr[data-service]")) {
     const s = figures.services.find((x) => x.id === row.dataset.service);
-    if (!s) continue;
-    const longest = grown(s.longest_wait);
-    row.querySelector(".longest span").textContent = minutesText(longest);
-    row.classList.toggle("late", longest !== null && longest > s.target_wait_minutes * 60);
+    if (s) fillLongest(row, s);
   }
   for (const card of document.querySelectorAll("#counters article[data-counter]")) {
     const c = figures.counters.find((x) => x.id === card.dataset.counter);
-    const span = card.querySelector(".for");
-    if (c && span && c.seconds !== null) span.textContent = stopwatch(grown(c.seconds));
+    if (c) fillStopwatch(card, c);
   }
 }
 
@@ -266,6 +300,7 @@ function openDialog(id) {
   const form = dialog.querySelector("form");
   form.reset();
   form.querySelector(".error").textContent = "";
+  for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
   if (id === "dlg-text" && figures) form.elements.text.value = figures.running_text;
   if (id === "dlg-ticket") showTransferField(form);
   dialog.showModal();
@@ -275,8 +310,17 @@ function showTransferField(form) {
   form.querySelector("[data-when=transfer]").hidden = form.elements.action.value !== "transfer";
 }
 
+// A refusal is said under the form (role=alert) and marked on the field it is about, which names it as its
+// description: "Tiket 'Z-999' tidak ditemukan" is read again when the ticket's field takes the focus.
+function refuse(form, field, message) {
+  form.querySelector(".error").textContent = message;
+  for (const other of form.querySelectorAll("[aria-invalid]")) other.removeAttribute("aria-invalid");
+  if (!field) return;
+  field.setAttribute("aria-invalid", "true");
+  field.focus();
+}
+
 async function submitDialog(form) {
-  const error = form.querySelector(".error");
   const kind = form.dataset.action;
   let result;
   if (kind === "running-text") {
@@ -292,20 +336,24 @@ async function submitDialog(form) {
       if (note) body.note = note;
     } else if (action === "cancel" && note) body.reason = note;
     if (!form.elements.ticket.value.trim()) {
-      error.textContent = T("ticket_missing"); // spaces only: said here, not "address /tickets//actions not found"
+      // spaces only: said here, not "address /tickets//actions not found"
+      refuse(form, form.elements.ticket, T("ticket_missing"));
       return;
     }
     const ref = encodeURIComponent(form.elements.ticket.value.trim());
     result = await api(`/api/v1/sites/${site.id}/tickets/${ref}/actions`, { method: "POST", body });
   } else {
     if (form.elements.confirm.value.trim().toUpperCase() !== T("close_day_word")) {
-      error.textContent = T("close_day_confirm");
+      refuse(form, form.elements.confirm, T("close_day_confirm"));
       return;
     }
     result = await api(`/api/v1/sites/${site.id}/close-day`, { method: "POST", body: { command_id: commandId() } });
   }
   if (!result.ok) {
-    error.textContent = errorText(result.body);
+    // An unknown ticket is the ticket field's fault; the running text's refusal is its text's.
+    const field = kind === "ticket" ? (result.status === 404 ? form.elements.ticket : null)
+      : kind === "running-text" ? form.elements.text : null;
+    refuse(form, field, errorText(result.body));
     return;
   }
   form.closest("dialog").close();

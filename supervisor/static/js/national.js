@@ -1,7 +1,7 @@
 // The national view (or a region's): every mall the signed-in account may watch, one row each, from
 // GET /api/v1/national every 5 seconds. The server sorts (click a column heading), the footer holds the totals,
 // and each mall's name opens that mall's own dashboard.
-import { T, api, boot, currentLang, describeDates, download, el, errorText, fatal, keepingFocus, minutesText, onLangChange, zoneLabel } from "./common.js";
+import { T, api, boot, redraw, currentLang, describeDates, download, el, errorText, fatal, minutesText, onLangChange, zoneLabel } from "./common.js";
 import { fillProvinces, regionParams } from "./region.js";
 
 const REFRESH_MS = 5000;
@@ -157,7 +157,7 @@ function totalsRow(t) {
 
 function render() {
   if (!data) return;
-  keepingFocus(() => $("rows").replaceChildren(...data.sites.map(siteRow)));
+  redraw($("rows"), data.sites, siteRow, (row) => row.dataset.site); // in place: focus and a reader's place stay
   fillProvinces($("period").elements.province, data.provinces, shown.province);
   $("totals").replaceChildren(totalsRow(data.totals));
   $("empty").hidden = data.sites.length > 0;

@@ -1,7 +1,7 @@
 // The ministry's IKM report: the satisfaction index of a period per mall, per province or per kind of agency, over
 // the malls the signed-in account may watch (GET /api/v1/national/ikm), with the nine elements, the grade and
 // whether the respondents reach the regulation's sample; its CSV; agencies whose kind no site file gives.
-import { T, api, applyTexts, boot, currentLang, dateWords, describeDates, download, el, errorText, fatal, keepingFocus, onLangChange, whenWords } from "./common.js";
+import { T, api, applyTexts, boot, currentLang, dateWords, describeDates, download, el, errorText, fatal, onLangChange, redraw, whenWords } from "./common.js";
 import { fillProvinces, regionParams } from "./region.js";
 
 const $ = (id) => document.getElementById(id);
@@ -91,11 +91,10 @@ function render() {
   $("title-text").textContent = T(regional ? "regional_ikm_title" : "national_ikm_title");
   const p = data.period;
   $("period-words").textContent = p.from === p.to ? dateWords(p.from) : `${dateWords(p.from)} – ${dateWords(p.to)}`;
-  keepingFocus(() => {
-    $("head").replaceChildren(head());
-    $("rows").replaceChildren(...data.rows.map((r) => row(r, false)));
-    $("total").replaceChildren(row(data.total, true));
-  });
+  // In place, keyed: a sort button pressed from the keyboard keeps the focus (common.js, redraw).
+  redraw($("head"), [data.by], head, () => "head");
+  redraw($("rows"), data.rows, (r) => row(r, false), (tr) => tr.dataset.row);
+  redraw($("total"), [data.total], (r) => row(r, true), () => "total");
   $("empty").hidden = data.total.respondents > 0;
   $("generated").textContent = `${T("generated")}: ${whenWords(data.generated_at)} WIB`;
   fillProvinces($("filters").elements.province, provinces, data.province);
