@@ -255,6 +255,70 @@ async def test_the_dashboard_s_dialogs_are_named_and_a_refusal_is_linked_to_its_
         assert await page.get_attribute("#alerts", "aria-label") == "Alerts"
 
 
+# --- Settings --------------------------------------------------------------------------------------------------------
+
+
+async def test_settings_keep_the_keyboard_s_place_and_mark_the_field_a_problem_is_about(
+    browser: Browser, server: Server
+) -> None:
+    """The review: after a save the focus fell to <body> (the panel redrawn, the "Ubah" that opened the editor
+    gone); the panel was a live region read whole at every tab and save; a server's problem was not tied to its
+    field; the tabs had no aria-controls nor Home/End."""
+    async with opened(browser, server, "/supervisor/tegal/admin", "admin") as page:
+        page.on("dialog", lambda d: asyncio.get_running_loop().create_task(d.accept()))
+        await until(page, "() => document.body.dataset.loaded === 'true'")
+        assert await page.get_attribute("#panel", "aria-live") is None
+        assert await page.get_attribute("#panel", "aria-labelledby") == "tab-services"
+        assert await page.get_attribute("#tab-services", "aria-controls") == "panel"
+        assert await page.get_by_role("heading", level=1, name="Pengaturan MPP").count() == 1
+        # an edit saved from the keyboard: the focus comes back to the row's "Ubah"
+        await page.focus("tr[data-service=kk] button:not(.danger)")
+        assert await page.evaluate(FOCUSED) == "Ubah Kartu Keluarga"
+        await page.keyboard.press("Enter")
+        await until(page, "() => document.getElementById('editor').open")
+        await page.fill("#f-name", "Kartu Keluarga (KK)")
+        await page.keyboard.press("Enter")
+        await until(page, "() => document.body.dataset.version === '1'")
+        await until(page, "() => !document.getElementById('editor').open")
+        await until(page, "() => document.activeElement !== document.body")
+        assert await page.evaluate(FOCUSED) == "Ubah Kartu Keluarga (KK)"
+        # a problem the server finds is marked on its field, which takes the focus
+        await page.focus("tr[data-service=ktp] button:not(.danger)")
+        await page.keyboard.press("Enter")
+        await page.fill("#f-prefix", "B")  # Kartu Keluarga's
+        await page.click("#editor-save")
+        await until(page, "() => document.getElementById('f-prefix').getAttribute('aria-invalid') === 'true'")
+        problem = await page.evaluate("""() => document.getElementById('f-prefix').getAttribute('aria-describedby')
+            .split(' ').map((id) => document.getElementById(id).textContent).join(' | ')""")
+        assert "awalan B sudah dipakai" in problem, problem
+        assert await page.evaluate("() => document.activeElement.id") == "f-prefix"
+        await page.keyboard.press("Escape")
+        await until(page, "() => !document.getElementById('editor').open")
+        assert await page.evaluate(FOCUSED) == "Ubah KTP Elektronik", "cancelled: back where it was"
+        # the tabs: arrows, Home and End; the panel named by its tab
+        await page.focus("#tab-services")
+        await page.keyboard.press("End")
+        await until(page, "() => document.activeElement.id === 'tab-accounts'")
+        await until(page, "() => !!document.getElementById('add-account')")
+        assert await page.get_attribute("#panel", "aria-labelledby") == "tab-accounts"
+        await page.keyboard.press("Home")
+        await until(page, "() => document.activeElement.id === 'tab-site'")
+        # a confirmed change without the editor: the row's button that took the place of the one pressed
+        await page.click("#tab-accounts")
+        await until(page, "() => !!document.querySelector('tr[data-account=op-pos]')")
+        await page.get_by_role("button", name="Nonaktifkan op-pos").focus()
+        await page.keyboard.press("Enter")
+        await until(page, "() => document.querySelector('tr[data-account=op-pos]').classList.contains('revoked')")
+        await until(page, "() => document.activeElement !== document.body")
+        assert await page.evaluate(FOCUSED) == "Aktifkan op-pos"
+        # the actions' columns have a heading a screen reader says
+        headings = await page.eval_on_selector_all("#panel th", "(ths) => ths.map((th) => th.textContent.trim())")
+        assert "" not in headings and headings[-1] == "Tindakan", headings
+        await page.click("#tab-devices")
+        await until(page, "() => !!document.getElementById('issue-device')")
+        assert await page.get_by_role("button", name="Ganti nama Demo Layar lobi utama").count() == 1
+
+
 # --- the front page; every page: its bar, its focus ring -------------------------------------------------------------
 
 

@@ -60,7 +60,8 @@ async function save(document) {
     const said = error && error.details && error.details.problems_text;
     const problems = said ? said[currentLang()] || said.id : [];
     const message = problems.length ? T("admin_config_invalid") : errorText(result.body);
-    return { ok: false, message, problems, stale: error && error.code === "configuration_stale" };
+    const places = problems.length ? error.details.problems || [] : []; // as the site file names them, by code
+    return { ok: false, message, problems, places, stale: error && error.code === "configuration_stale" };
   }
   // What changed in the page's words ("Loket 2 ditambahkan, jam buka diubah"), never the audit log's codes.
   const said = result.body.changes_text || {};
@@ -144,8 +145,44 @@ function valuesOf(form, fields) {
 
 let editing = null;
 
+// --- keeping the keyboard's place --------------------------------------------------------------------------------
+
+// A save redraws the panel: the button that opened the editor ("Ubah" on a row) is replaced, and the focus fell to
+// <body>. A control's place is its id, or its row's key and its place among the row's buttons; once the panel is
+// drawn again the focus goes back to the same control, or to what took its place ("Aktifkan" for "Nonaktifkan"),
+// or to the panel when the row itself is gone.
+const ROW_KEYS = ["service", "counter", "agency", "screen", "device", "account", "holiday", "period"];
+let opener = null;
+let focusNext = null; // where the focus goes once the editor closes, instead of its opener (a new device's address)
+
+function placeOf(element) {
+  if (!element || element === document.body) return null;
+  if (element.id) return { id: element.id };
+  const row = element.closest(ROW_KEYS.map((key) => `[data-${key}]`).join(", "));
+  if (!row || !$("panel").contains(row)) return null;
+  const key = ROW_KEYS.find((k) => row.dataset[k] !== undefined);
+  return { key, value: row.dataset[key], index: [...row.querySelectorAll("button")].indexOf(element) };
+}
+
+function focusPlace(place) {
+  if (!place) return;
+  let target = place.id ? document.getElementById(place.id) : null;
+  if (!target && place.key) {
+    const row = [...$("panel").querySelectorAll(`[data-${place.key}]`)].find((r) => r.dataset[place.key] === place.value);
+    const buttons = row ? [...row.querySelectorAll("button")] : [];
+    target = buttons[Math.max(0, Math.min(place.index, buttons.length - 1))] || null;
+  }
+  (target || $("panel")).focus();
+}
+
+function lostFocus() {
+  return !document.activeElement || document.activeElement === document.body;
+}
+
 // Opens the editor; `apply(values, document)` changes a copy of the document, or returns a message to show.
 function edit(title, fields, values, apply) {
+  opener = placeOf(document.activeElement);
+  focusNext = null;
   editing = { fields, apply };
   $("editor-title").textContent = title;
   $("editor-fields").replaceChildren(...fields.map((f) => input(f, values[f.key])));
@@ -155,11 +192,41 @@ function edit(title, fields, values, apply) {
   if (first) first.focus();
 }
 
-function showProblems(message, problems, stale) {
+// The server's problems under the form, each marked on the field it is about (its place's last step, "...prefix":
+// the prefix field): aria-invalid, the problem as its description, and the focus on the first of them.
+function showProblems(message, problems, stale, places = []) {
   const box = $("editor-error");
   box.replaceChildren(el("p", { text: message }));
-  if (problems.length) box.append(el("ul", {}, ...problems.map((p) => el("li", { text: p }))));
+  if (problems.length) box.append(el("ul", {}, ...problems.map((p, i) => el("li", { id: `editor-problem-${i}`, text: p }))));
   if (stale) box.append(el("button", { type: "button", text: T("admin_reload"), onclick: async () => { $("editor").close(); await load(); } }));
+  clearProblems();
+  let first = null;
+  places.forEach((place, i) => {
+    const field = problemField(place);
+    if (!field) return;
+    if (field.matches("input, select, textarea")) field.setAttribute("aria-invalid", "true");
+    const said = field.getAttribute("aria-describedby");
+    if (!("described" in field.dataset)) field.dataset.described = said || "";
+    field.setAttribute("aria-describedby", [said, `editor-problem-${i}`].filter(Boolean).join(" "));
+    first = first || field;
+  });
+  if (first) (first.matches("fieldset") ? first.querySelector("input:not([disabled])") || first : first).focus();
+}
+
+function problemField(place) {
+  const where = String(place).split(": ")[0];
+  const key = where.split(".").pop().replace(/\[.*$/, "");
+  const field = key && document.getElementById(`f-${key}`);
+  return field && $("editor-fields").contains(field) && !field.disabled && !field.closest("[hidden]") ? field : null;
+}
+
+function clearProblems() {
+  for (const field of $("editor-fields").querySelectorAll("[data-described]")) {
+    field.removeAttribute("aria-invalid");
+    if (field.dataset.described) field.setAttribute("aria-describedby", field.dataset.described);
+    else field.removeAttribute("aria-describedby");
+    delete field.dataset.described;
+  }
 }
 
 async function submitEditor(event) {
@@ -175,12 +242,14 @@ async function submitEditor(event) {
     return;
   }
   if (typeof outcome === "string") return showProblems(outcome, [], false);
-  showProblems(outcome.message, outcome.problems, outcome.stale);
+  showProblems(outcome.message, outcome.problems, outcome.stale, outcome.places);
 }
 
 async function confirmThen(question, action) {
+  const place = placeOf(document.activeElement);
   if (!window.confirm(question)) return;
   const outcome = await action();
+  if (lostFocus()) focusPlace(place);
   // A removal has no form to show its problems beside: they follow the heading ("Perbaiki dulu: ...").
   if (outcome && outcome.ok === false) toast([outcome.message, ...(outcome.problems || [])].join(" "), "danger", 12);
 }
@@ -437,7 +506,7 @@ function agenciesPanel() {
   return [
     el("div", { class: "panel-head" }, el("h3", { text: T("admin_tab_agencies") }),
       el("button", { type: "button", class: "primary", id: "add-agency", text: T("admin_add_agency"), onclick: () => editAgency(null) })),
-    table(["", T("admin_name"), T("admin_short_name"), T("admin_agency_kind"), T("admin_tab_services"), T("admin_tab_counters"), ""], rows, [4, 5]),
+    table([[T("admin_colour")], T("admin_name"), T("admin_short_name"), T("admin_agency_kind"), T("admin_tab_services"), T("admin_tab_counters"), ""], rows, [4, 5]),
   ];
 }
 
@@ -520,8 +589,8 @@ function hoursPanel() {
     el("button", { type: "button", class: "small danger", text: T("admin_remove"), "aria-label": `${T("admin_remove")} ${dateWords(day)}`, onclick: () => removeHoliday(day) })));
   const periods = (hours.periods || []).map((p, i) => el("li", { "data-period": p.name },
     el("span", {}, el("strong", { text: p.name }), ` · ${dateWords(p.from)} – ${dateWords(p.to)}`),
-    el("button", { type: "button", class: "small", text: T("admin_edit"), onclick: () => editPeriod(i) }),
-    el("button", { type: "button", class: "small danger", text: T("admin_remove"), onclick: () => removePeriod(i) })));
+    el("button", { type: "button", class: "small", text: T("admin_edit"), "aria-label": `${T("admin_edit")} ${p.name}`, onclick: () => editPeriod(i) }),
+    el("button", { type: "button", class: "small danger", text: T("admin_remove"), "aria-label": `${T("admin_remove")} ${p.name}`, onclick: () => removePeriod(i) })));
   return [
     el("div", { class: "panel-head" }, el("h3", { text: T("admin_weekly_hours") }),
       el("button", { type: "button", id: "edit-week", text: T("admin_edit"), onclick: editWeek })),
@@ -692,6 +761,7 @@ function showToken(issued) {
     el("input", { type: "text", readOnly: true, value: address, id: "new-device-address", "aria-label": T("admin_device_address") }),
     el("button", { type: "button", class: "small", text: T("admin_copy"), onclick: () => { $("new-device-address").select(); navigator.clipboard?.writeText(address); } }));
   $("panel").prepend(box);
+  focusNext = { id: "new-device-address" };
 }
 
 function renameDevice(device) {
@@ -727,7 +797,7 @@ function devicesPanel() {
     el("td", { class: "num", text: d.id }), el("td", {}, el("strong", { text: d.name })),
     el("td", { text: d.kind === "display" ? `${T("admin_kind_display")} · ${d.screen}` : T(`admin_kind_${d.kind}`) }),
     el("td", { text: seenText(d) }),
-    el("td", { class: "row-actions" }, d.revoked_at ? null : el("button", { type: "button", class: "small", text: T("admin_rename"), onclick: () => renameDevice(d) }),
+    el("td", { class: "row-actions" }, d.revoked_at ? null : el("button", { type: "button", class: "small", text: T("admin_rename"), "aria-label": `${T("admin_rename")} ${d.name}`, onclick: () => renameDevice(d) }),
       d.revoked_at ? null : el("button", { type: "button", class: "small danger", text: T("admin_revoke"), "aria-label": `${T("admin_revoke")} ${d.name}`, onclick: () => revokeDevice(d) }))));
   return [
     el("div", { class: "panel-head" }, el("h3", { text: T("admin_tab_devices") }),
@@ -815,9 +885,15 @@ function accountsPanel() {
 
 // --- the page ------------------------------------------------------------------------------------------------------
 
+// A heading given as [text] is read, not shown (the agencies' colour swatches); an empty one is the row actions'.
 function table(headings, rows, numeric = []) {
+  const heading = (h, i) => {
+    const attrs = { scope: "col", class: numeric.includes(i) ? "num" : null };
+    if (Array.isArray(h) || h === "") return el("th", attrs, el("span", { class: "visually-hidden", text: h === "" ? T("actions") : h[0] }));
+    return el("th", { ...attrs, text: h });
+  };
   return el("div", { class: "table-wrap" }, el("table", { class: "data" },
-    el("thead", {}, el("tr", {}, ...headings.map((h, i) => el("th", { scope: "col", class: numeric.includes(i) ? "num" : null, text: h })))),
+    el("thead", {}, el("tr", {}, ...headings.map(heading))),
     el("tbody", {}, ...rows)));
 }
 
@@ -859,7 +935,7 @@ function render() {
     button.setAttribute("aria-selected", String(button.dataset.tab === tab));
     button.tabIndex = button.dataset.tab === tab ? 0 : -1;
   }
-  $("panel").setAttribute("aria-label", T(`admin_tab_${tab}`));
+  $("panel").setAttribute("aria-labelledby", `tab-${tab}`);
   $("panel").replaceChildren(...PANELS[tab]());
 }
 
@@ -891,14 +967,22 @@ async function start(principal) {
 
 for (const button of document.querySelectorAll("[data-tab]")) button.addEventListener("click", () => choose(button.dataset.tab));
 document.querySelector(".tabs").addEventListener("keydown", (event) => {
-  const names = Object.keys(PANELS);
-  const step = event.key === "ArrowRight" ? 1 : event.key === "ArrowLeft" ? -1 : 0;
-  if (!step) return;
-  const next = names[(names.indexOf(tab) + step + names.length) % names.length];
+  const names = [...document.querySelectorAll("[data-tab]")].map((b) => b.dataset.tab); // as the tabs are shown
+  const at = names.indexOf(tab);
+  const moves = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: names.length - 1 };
+  if (!(event.key in moves)) return;
+  event.preventDefault();
+  const next = names[(moves[event.key] + names.length) % names.length];
   choose(next).then(() => document.querySelector(`[data-tab="${next}"]`).focus());
 });
 $("editor-form").addEventListener("submit", submitEditor);
 $("editor-cancel").addEventListener("click", () => $("editor").close());
+// Closing gives the focus back to the opener only while it is still there: after a save the focus stayed in the
+// closed editor, then fell to <body>.
+$("editor").addEventListener("close", () => {
+  if (focusNext || lostFocus() || $("editor").contains(document.activeElement)) focusPlace(focusNext || opener);
+  focusNext = null;
+});
 $("reload").addEventListener("click", load);
 $("export").addEventListener("click", exportFile);
 onLangChange(() => {
