@@ -235,6 +235,32 @@ async def test_a_problem_names_agencies_services_and_counters_as_the_page_shows_
     assert "Perpanjangan SIM adalah layanan instansi Polres" in error["message"]
 
 
+async def test_a_prefix_taken_twice_is_said_on_the_service_just_given_it(server: Server) -> None:
+    """An outside review: giving KTP Elektronik Kartu Keluarga's prefix B was refused as "Layanan Kartu Keluarga,
+    awalan nomor: awalan B sudah dipakai layanan KTP Elektronik", as if Kartu Keluarga had been edited. The service
+    whose prefix changed is named first; a site file with two services of one prefix is named as check-site says."""
+    admin = await server.login("admin")
+    document = (await read(server, admin))["document"]
+    disdukcapil = next(a for a in document["agencies"] if a["id"] == "disdukcapil")
+    assert [s["id"] for s in disdukcapil["services"][:2]] == ["ktp", "kk"]
+    disdukcapil["services"][0]["prefix"] = "B"  # KTP, before KK in the file
+    r = await server.http.put(URL, json={"version": 0, "document": document}, headers=admin)
+    assert r.status_code == 422, r.text
+    details = r.json()["error"]["details"]
+    assert details["problems"][0].startswith(
+        "agencies[0 \"disdukcapil\"].services[0 \"ktp\"].prefix: 'B' is already used by service 'kk'"
+    ), details["problems"]
+    assert details["problems_text"]["id"] == [
+        "Instansi Disdukcapil, Layanan KTP Elektronik, awalan nomor: awalan B sudah dipakai layanan Kartu Keluarga"
+    ]
+    disdukcapil["services"][0]["prefix"] = "A"
+    disdukcapil["services"][1]["prefix"] = "A"  # KK, after KTP: said on KK as before
+    r = await server.http.put(URL, json={"version": 0, "document": document}, headers=admin)
+    assert r.json()["error"]["details"]["problems"][0].startswith(
+        "agencies[0 \"disdukcapil\"].services[1 \"kk\"].prefix: 'A' is already used by service 'ktp'"
+    )
+
+
 async def test_nothing_in_use_is_removed(server: Server) -> None:
     admin = await server.login("admin")
     document = (await read(server, admin))["document"]

@@ -7,6 +7,7 @@ what the web saves exports as a site file, and a changed site file takes over at
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -94,7 +95,7 @@ async def checked_change(
         if ctx.announcer is not None:  # the words of a new counter's name, before its first call
             await ctx.announcer.prepare_site(site)
     except SiteFileError as exc:
-        raise _invalid(exc.problems, names) from None
+        raise _invalid(_changed_first(exc.problems, state.configuration.document, document), names) from None
     except VocabularyError as exc:
         raise _invalid([exc.problem], names) from None
     await _no_operators_left_behind(ctx, state.site, site)
@@ -153,6 +154,42 @@ async def _no_operators_left_behind(ctx: Context, old: Site, new: Site) -> None:
         if bound:
             raise Refusal("agency_in_use", agency=old.agencies[agency_id].name, accounts=bound,
                           details={"agency": agency_id, "accounts": bound})  # fmt: skip
+
+
+_PREFIX_TAKEN = re.compile(
+    r'^agencies\[\d+ "[^"]*"\]\.services\[\d+ "(?P<service>[^"]*)"\]\.prefix: '
+    r"'(?P<prefix>.*)' is already used by service '(?P<other>.*?)'(?P<rest>.*)$"
+)
+
+
+def _prefixes(document: Mapping[str, Any]) -> dict[str, tuple[str, Any]]:
+    """Each service's place in the document (as a site file's problem names it) and its prefix, by id."""
+    out: dict[str, tuple[str, Any]] = {}
+    for i, agency in enumerate(document.get("agencies") or []):
+        for j, service in enumerate((agency.get("services") or []) if isinstance(agency, dict) else []):
+            if isinstance(service, dict) and isinstance(service.get("id"), str):
+                where = f'agencies[{i} "{agency.get("id")}"].services[{j} "{service["id"]}"]'
+                out[service["id"]] = (where, service.get("prefix"))
+    return out
+
+
+def _changed_first(problems: list[str], old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """A prefix taken twice is named, as a site file is read, on the later of the two services; when the earlier one
+    is the service just given it (its form open on the page), it is named on that one instead: "Layanan Kartu
+    Keluarga, awalan nomor: awalan B sudah dipakai layanan KTP Elektronik" read, to someone editing KTP, as if Kartu
+    Keluarga had changed."""
+    before, after = _prefixes(old), _prefixes(new)
+    out = []
+    for problem in problems:
+        taken = _PREFIX_TAKEN.match(problem)
+        if taken:
+            service, other = taken["service"], taken["other"]
+            moved = other in after and before.get(other, (None, None))[1] != after[other][1]
+            if moved and service in before and before[service][1] == after.get(service, (None, None))[1]:
+                said = f"{taken['prefix']!r} is already used by service {service!r}{taken['rest']}"
+                problem = f"{after[other][0]}.prefix: {said}"
+        out.append(problem)
+    return out
 
 
 def _invalid(problems: list[str], names: Names) -> Refusal:
