@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import shutil
+import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -317,6 +320,97 @@ async def test_settings_keep_the_keyboard_s_place_and_mark_the_field_a_problem_i
         await page.click("#tab-devices")
         await until(page, "() => !!document.getElementById('issue-device')")
         assert await page.get_by_role("button", name="Ganti nama Demo Layar lobi utama").count() == 1
+
+
+# --- reports ---------------------------------------------------------------------------------------------------------
+
+
+async def test_a_refused_period_leaves_the_report_readable_and_marks_its_fields(
+    browser: Browser, server: Server
+) -> None:
+    """The review: a refused period left the report dimmed (aria-busy, contrast 2.48:1) below the refused dates, as
+    if the figures were theirs. The figures stay readable, the fields go back to the period shown, and the dates
+    are marked invalid with the reason as their description."""
+    await server.issue("ktp")
+    async with signed_in(browser, server, "/supervisor/tegal/reports") as page:
+        await until(page, "() => document.getElementById('report').getAttribute('aria-busy') === 'false'")
+        await page.fill("input[name=from]", "2026-11-30")
+        await page.fill("input[name=to]", "2026-11-01")
+        await page.keyboard.press("Enter")
+        said = await until(page, text_of("#filter-error"))
+        assert said.startswith("Rentang tanggal terbalik")
+        assert said.endswith("Laporan di bawah tetap untuk Senin, 23 November 2026."), said
+        assert await page.get_attribute("#report", "aria-busy") == "false"
+        assert await page.evaluate("() => getComputedStyle(document.getElementById('report')).opacity") == "1"
+        assert [await page.input_value(f"input[name={f}]") for f in ("from", "to")] == ["2026-11-23", "2026-11-23"]
+        for name in ("from", "to"):
+            assert await page.get_attribute(f"input[name={name}]", "aria-invalid") == "true"
+            assert await page.get_attribute(f"input[name={name}]", "aria-describedby") == "filter-error"
+        assert await page.get_attribute("select[name=agency]", "aria-invalid") is None
+        await page.keyboard.press("Enter")  # the period shown, asked again: accepted, nothing marked
+        await until(page, text_of("#filter-error") + " === ''")
+        assert await page.get_attribute("input[name=from]", "aria-invalid") is None
+        # "untuk Excel" beside its box, not above it
+        box, words = await page.evaluate("""() => [document.getElementById('excel').getBoundingClientRect().top,
+            document.querySelector('#excel + span').getBoundingClientRect().top]""")
+        assert abs(box - words) < 8
+        # each chart's figures in a table; no two regions of the page share a name
+        await page.click("#chart-arrivals summary")
+        rows = await page.eval_on_selector_all(
+            "#data-arrivals tbody tr", "(rs) => rs.map((r) => [...r.cells].map((c) => c.textContent))"
+        )
+        assert rows[0] == ["07.00–07.59", "0"] and ["09.00–09.59", "1"] in rows, rows
+        names = await page.evaluate("""() => [...document.querySelectorAll(
+            '[role=region], section[aria-labelledby], section[aria-label]')].filter((e) => !e.closest('[hidden]'))
+            .map((e) => e.getAttribute('aria-label') || e.getAttribute('aria-labelledby').split(' ')
+              .map((id) => document.getElementById(id).textContent).join(' '))""")
+        assert len(names) == len(set(names)), names
+
+
+async def test_report_charts_stack_on_a_phone(browser: Browser, server: Server) -> None:
+    """The review: at 412 px (and 200 % zoom) the charts stayed two columns side by side, each too small to read."""
+    await busy_hall(server)
+    async with signed_in(browser, server, "/supervisor/tegal/reports", size=(412, 915)) as page:
+        await until(page, "() => document.getElementById('report').getAttribute('aria-busy') === 'false'")
+        lefts = await page.evaluate("""() => [...document.querySelectorAll('.charts .chart-box, .ikm-body > *')]
+            .filter((e) => e.offsetParent).map((e) => Math.round(e.getBoundingClientRect().left))""")
+        assert len(lefts) >= 3 and len(set(lefts)) == 1, lefts
+
+
+PDF_WORDS = re.compile(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<')
+
+
+def words_drawn_over_each_other(pdf: Path) -> tuple[list[str], list[tuple[int, str, str]]]:
+    """Each page's text, and any two words whose boxes overlap (pdftotext -bbox)."""
+    xml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    texts, overlaps = [], []
+    for n, page in enumerate(xml.split("<page ")[1:], 1):
+        words = [(float(a), float(b), float(c), float(d), w) for a, b, c, d, w in PDF_WORDS.findall(page)]
+        texts.append(" ".join(w[4] for w in words))
+        for i, a in enumerate(words):
+            for b in words[i + 1 :]:
+                if a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1:
+                    overlaps.append((n, a[4], b[4]))
+    return texts, overlaps
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="pdftotext (poppler-utils) is not installed")
+async def test_a_printed_report_keeps_its_lines_apart_and_names_the_mall_on_every_page(
+    browser: Browser, server: Server, tmp_path: Path
+) -> None:
+    """The review: printed, the "Dibuat" line was drawn over the rows of a table at a page's foot (the report was a
+    grid, which Chromium split across pages so), and a continuation page said neither the mall nor the page."""
+    await busy_hall(server)  # the tables run onto a second page
+    async with signed_in(browser, server, "/supervisor/tegal/reports") as page:
+        await until(page, "() => document.getElementById('report').getAttribute('aria-busy') === 'false'")
+        pdf = tmp_path / "report.pdf"
+        await page.pdf(path=str(pdf), prefer_css_page_size=True)
+    texts, overlaps = await asyncio.to_thread(words_drawn_over_each_other, pdf)
+    assert len(texts) >= 2 and overlaps == [], overlaps
+    for n, text in enumerate(texts, 1):
+        assert "MPP Kabupaten Tegal · Laporan dan Indeks Kepuasan" in text, n
+        assert f"Halaman {n} / {len(texts)}" in text, n
+    assert "Dibuat:" in texts[-1]
 
 
 # --- the front page; every page: its bar, its focus ring -------------------------------------------------------------

@@ -3,6 +3,8 @@
 
 import { T, api, applyTexts, boot, currentLang, dateWords, describeDates, download, el, errorText, onLangChange, site, whenWords, zoneLabel } from "./common.js";
 
+const FIELDS = ["from", "to", "agency"];
+
 const $ = (id) => document.getElementById(id);
 let report = null;
 let index = null;
@@ -100,7 +102,56 @@ async function chart(id, name) {
   params.set("lang", currentLang());
   const result = await api(`/api/v1/sites/${site.id}/reports/charts/${name}.svg?${params}`);
   // The SVG is the server's own drawing of escaped labels; it is inserted as markup so that it prints sharply.
-  figure.innerHTML = result.ok ? result.body : "";
+  figure.querySelector(".svg").innerHTML = result.ok ? result.body : "";
+  figure.classList.toggle("drawn", result.ok);
+}
+
+// --- each chart's figures as a table (folded under the chart) ------------------------------------------------------
+
+function dataTable(id, headings, rows) {
+  $(id).replaceChildren(
+    el("thead", {}, el("tr", {}, ...headings.map((h, i) => el("th", { scope: "col", class: i ? "num" : null, text: h })))),
+    el("tbody", {}, ...rows.map((cells) => el("tr", {}, ...cells.map((c, i) => (i
+      ? el("td", { class: "num", text: c })
+      : el("th", { scope: "row", text: c })))))));
+}
+
+// The same figures as the server's charts (supervision/report_charts.py), from the same report.
+function chartData() {
+  const counts = report.arrivals.by_hour;
+  const busy = counts.map((n, h) => (n ? h : null)).filter((h) => h !== null);
+  const first = Math.min(7, ...busy);
+  const last = Math.max(16, ...busy);
+  const hours = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+  const mark = currentLang() === "en" ? ":" : "."; // 09.00 in Indonesian, 09:00 in English
+  const hour = (h) => `${String(h).padStart(2, "0")}${mark}00–${String(h).padStart(2, "0")}${mark}59`;
+  dataTable("data-arrivals", [T("col_hour"), T("tickets")], hours.map((h) => [hour(h), counts[h]]));
+  dataTable("data-days", [T("col_day"), T("tickets")], report.arrivals.by_day.map((d) => [dateWords(d.day), d.arrivals]));
+  dataTable("data-waits", [T("col_service"), T("mean_wait"), T("p90_wait"), T("target_wait")],
+    report.by_service.filter((s) => s.wait.count).map((s) => [s.name, withUnit(s.wait.mean), withUnit(s.wait.p90),
+      `${s.target_wait_minutes} ${T("minutes_short")}`]));
+  const nrr = index.site_index.nrr || [];
+  dataTable("data-ikm", [T("col_element"), "NRR (1–4)"], index.elements.map((e, i) => [
+    `U${i + 1} ${currentLang() === "en" ? e.name_en : e.name}`, number(nrr[i], 2)]));
+}
+
+// --- printing ------------------------------------------------------------------------------------------------------
+
+// Every printed page says whose report it is, for which period, and which page of how many (the heading is on the
+// first page only). Chromium draws the @page margin boxes; their words follow the page's language.
+function pageMargins(period) {
+  const quoted = (text) => `"${String(text).replace(/[\\"]/g, "\\$&").replace(/\s+/g, " ")}"`;
+  let style = $("print-margins");
+  if (!style) {
+    style = el("style", { id: "print-margins", media: "print" });
+    document.head.append(style);
+  }
+  const box = "font: 8pt system-ui, sans-serif; color: #444;";
+  style.textContent = `@page {
+  @top-left { content: ${quoted(`${site.name} · ${T("reports_title")}`)}; ${box} }
+  @top-right { content: ${quoted(period)}; ${box} }
+  @bottom-right { content: ${quoted(T("page_word"))} " " counter(page) " / " counter(pages); ${box} }
+}`;
 }
 
 function render() {
@@ -108,12 +159,14 @@ function render() {
   const agency = report.agency ? site.agencies.find((a) => a.id === report.agency) : null;
   const days = p.from === p.to ? dateWords(p.from) : `${dateWords(p.from)} – ${dateWords(p.to)}`;
   $("period").textContent = `${days} · ${agency ? agency.name : T("all_agencies")}`;
+  pageMargins($("period").textContent);
   summary();
   groupTable("by-agency", report.by_agency);
   groupTable("by-service", report.by_service);
   groupTable("by-counter", report.by_counter);
   groupTable("by-operator", report.by_operator);
   ikmSection();
+  chartData();
   $("generated").textContent = `${T("generated")}: ${whenWords(report.generated_at)} ${zoneLabel(site.timezone)}`;
   $("chart-days").hidden = p.days < 2;
   $("chart-ikm").hidden = !index.site_index.respondents;
@@ -126,6 +179,31 @@ function render() {
   ]);
 }
 
+// A refused period (reversed, too long, a malformed date) or agency: the reason under the fields, each field it is
+// about marked invalid (the reason describes them), and the fields back to the period and agency the report below
+// still shows, which the reason names: refused dates above another period's figures read as those figures'.
+function refused(body) {
+  const error = body && body.error ? body.error : {};
+  const field = error.details && error.details.field;
+  const wrong = String(error.code).startsWith("period_") ? ["from", "to"] : FIELDS.filter((f) => f === field);
+  let said = errorText(body);
+  const form = $("filters");
+  if (report) {
+    const p = report.period;
+    form.elements.from.value = p.from;
+    form.elements.to.value = p.to;
+    form.elements.agency.value = report.agency || "";
+    describeDates(form);
+    const days = p.from === p.to ? dateWords(p.from) : `${dateWords(p.from)} – ${dateWords(p.to)}`;
+    said = `${said} ${T("report_still_for").replace("{period}", days)}`;
+  }
+  $("filter-error").textContent = said;
+  for (const name of FIELDS) {
+    if (wrong.includes(name)) form.elements[name].setAttribute("aria-invalid", "true");
+    else form.elements[name].removeAttribute("aria-invalid");
+  }
+}
+
 async function load() {
   $("report").setAttribute("aria-busy", "true");
   const params = query();
@@ -133,12 +211,13 @@ async function load() {
     api(`/api/v1/sites/${site.id}/reports?${params}`),
     api(`/api/v1/sites/${site.id}/ikm?${params}`),
   ]);
-  const error = $("filter-error");
   if (!r.ok || !i.ok) {
-    error.textContent = errorText(r.ok ? i.body : r.body);
+    refused(r.ok ? i.body : r.body);
+    $("report").setAttribute("aria-busy", "false"); // not dimmed: the figures shown are a whole report still
     return;
   }
-  error.textContent = "";
+  $("filter-error").textContent = "";
+  for (const name of FIELDS) $("filters").elements[name].removeAttribute("aria-invalid");
   report = r.body;
   index = i.body;
   const form = $("filters");
