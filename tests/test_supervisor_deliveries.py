@@ -1,8 +1,10 @@
 """The supervisor's "messages out" page in Chromium: a failing WhatsApp gateway shows as failing with its last
-error and its dead letters; once the gateway is mended, "send again" delivers them (same ids)."""
+error and its dead letters; once the gateway is mended, "send again" delivers them (same ids). The page reads the
+API every 10 seconds without taking the focus from a button, and a time of an earlier day is said with its date."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -13,6 +15,11 @@ from .helpers import KIOSK, bearer, eventually, running_server
 from .receiver import Receiver
 from .test_outbox import PHONE, PHONE_FORMS, notify_site, ticking
 from .test_supervisor_pages import signed_in
+
+# Counts the page's readings of the API (it reads every 10 seconds).
+COUNT_READS = """() => { window.reads = 0; const fetch = window.fetch;
+  window.fetch = (...args) => { if (String(args[0]).includes('/deliveries/dead')) window.reads += 1; return fetch(...args); }; }"""
+FOCUSED = "() => document.activeElement.getAttribute('aria-label')"
 
 
 async def test_a_failing_gateway_shows_on_the_page_and_its_messages_are_sent_again(
@@ -42,9 +49,27 @@ async def test_a_failing_gateway_shows_on_the_page_and_its_messages_are_sent_aga
                     assert not any(form in markup for form in PHONE_FORMS)
                     shots = Path(os.environ.get("SUPERVISOR_SCREENSHOT_DIR", tmp_path))
                     await page.screenshot(path=shots / "deliveries-failing.png")
+                    # Each "Kirim ulang" names its message (an outside review heard a column of them alike), and
+                    # the one focused keeps the focus through the next reading (its table was rebuilt each time).
+                    names = await page.eval_on_selector_all(
+                        "#dead-rows button", "(bs) => bs.map((b) => b.getAttribute('aria-label'))"
+                    )
+                    assert all(n.startswith("Kirim ulang ") and "Gateway WhatsApp/SMS" in n for n in names), names
+                    await page.focus("#dead-rows tr:first-child button")
+                    await page.evaluate(COUNT_READS)
+                    await until(page, "() => window.reads >= 2", timeout_ms=30_000)
+                    await asyncio.sleep(0.5)
+                    assert await page.evaluate(FOCUSED) == names[0]
                     gateway.status = 200
                     await page.click("#endpoint-rows button[data-resend='gateway']")
                     await eventually(lambda: len(gateway.bodies("/send")) == 2, "both resent and delivered", 30)
                     await until(page, "() => document.querySelectorAll('#dead-rows tr').length === 0", 30_000)
-            r = await s.http.get("/api/v1/sites/tegal/audit", headers=await s.login("supervisor"))
+                    # sent today: its time; the next day, the same moment with its date
+                    last_sent = (
+                        "() => document.querySelector('#endpoint-rows tr[data-endpoint=gateway] td:nth-child(7)')"
+                    )
+                    sent_at = await until(page, last_sent + "?.textContent.match(/^\\d\\d\\.\\d\\d$/)?.[0]", 30_000)
+                    s.clock.advance(days=1)
+                    await until(page, last_sent + f".textContent === 'Senin, 23 November 2026 pukul {sent_at}'", 30_000)
+            r = await s.http.get("/api/v1/sites/tegal/audit?from=2026-11-23", headers=await s.login("supervisor"))
             assert any(e["action"] == "outbox.resend" for e in r.json()["entries"])

@@ -281,7 +281,8 @@ class Notifications:
                     "last_error_at": _iso(status.last_error_at, site),
                 }
             )
-        return {"site": site.id, "endpoints": rows}
+        # `now`: the server's time, by which the page tells a time of today from one of an earlier day.
+        return {"site": site.id, "now": _iso(now, site), "endpoints": rows}
 
     async def dead_letters(self, principal: Principal | None, site: Site, endpoint: str | None) -> dict[str, Any]:
         require(principal, "outbox.read", site.id)
