@@ -110,6 +110,7 @@ def site_pages(site: Site, t: dict[str, str]) -> list[tuple[str, str]]:
         ),
         (t["index_counters"], f"/counter/{site.id}"),
         (t["index_booking"], f"/booking/{site.id}"),
+        (t["index_desk"], f"/desk/{site.id}"),
         (t["index_supervisor"], f"/supervisor/{site.id}"),
         (t["index_settings"], f"/supervisor/{site.id}/admin"),
     ]
@@ -126,7 +127,9 @@ async def index_page(request: Request) -> Response:
         links = [(t["index_supervisor"], f"/supervisor/{site.id}")] if mirrored else site_pages(site, t)
         listed.append({"id": site.id, "name": site.name, "mirrored": mirrored, "links": links})
     other = "en" if lang == "id" else "id"
-    return pages.render(request, "index.html", lang=lang, other_lang=other, t=t, sites=listed)
+    # Across the malls of this server: the national view (or a region's, by the account) and its IKM report.
+    across = [(t["index_national"], "/national"), (t["index_national_ikm"], "/national/ikm")]
+    return pages.render(request, "index.html", lang=lang, other_lang=other, t=t, sites=listed, across=across)
 
 
 async def survey_page(request: Request) -> Response:

@@ -271,7 +271,8 @@ def test_serve_says_what_it_serves_and_refuses_a_port_in_use_at_once(tmp_path: P
         output, _ = proc.communicate(timeout=20)
     assert f"MPP Kabupaten Tegal (tegal): http://127.0.0.1:{port}/supervisor/tegal" in output, output
     assert "database " in output and "1 process(es)" in output
-    for page in ("/kiosk/tegal", "/display/tegal/lobby", "/counter/tegal", "/booking/tegal", "/supervisor/tegal/admin"):
+    for page in ("/kiosk/tegal", "/display/tegal/lobby", "/counter/tegal", "/booking/tegal", "/desk/tegal",
+                 "/supervisor/tegal/admin", "/national"):  # fmt: skip
         assert f"http://127.0.0.1:{port}{page}" in output, output
         assert f'href="{page}"' in index.text, page
     assert index.status_code == 200 and "Halaman layanan antrean" in index.text and "MPP Kabupaten Tegal" in index.text

@@ -416,6 +416,17 @@ async def test_a_printed_report_keeps_its_lines_apart_and_names_the_mall_on_ever
 # --- the front page; every page: its bar, its focus ring -------------------------------------------------------------
 
 
+async def test_the_front_page_links_every_page_and_says_its_language_switch_in_its_language(server: Server) -> None:
+    """The review: the front page lacked the national view, the IKM report and the staff desk, which the README
+    says are there; its "English" link was not marked as English."""
+    index = (await server.http.get("/", headers={"Accept": "text/html"})).text
+    for path in ("/desk/tegal", "/national", "/national/ikm", "/supervisor/tegal", "/kiosk/tegal"):
+        assert f'href="{path}"' in index, path
+    assert 'hreflang="en" lang="en">English<' in index
+    english = (await server.http.get("/?lang=en")).text
+    assert 'lang="id">Bahasa Indonesia<' in english
+
+
 async def test_the_bar_wraps_at_200_percent_zoom(browser: Browser, server: Server) -> None:
     """The review: the bar's tools did not wrap above 600 px, so at 200 % zoom of a 1366 px screen (683 px, less a
     scrollbar) the English dashboard scrolled sideways and "Sign out" was cut off."""
