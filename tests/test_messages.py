@@ -207,10 +207,10 @@ def test_every_kind_of_message_out_has_a_name_in_both_languages() -> None:
 
 
 def test_every_kind_of_alert_has_a_sentence_in_both_languages() -> None:
-    from queue_server.supervision.alerts import KINDS
+    from queue_server.supervision.alerts import KINDS, SENTENCES
 
     sentences = messages.catalogue()["alert"]
-    assert set(sentences) == set(KINDS)
+    assert set(sentences) == set(SENTENCES) and set(KINDS) <= set(SENTENCES)
     for kind, entry in sentences.items():
         assert set(entry) == {"id", "en"} and entry["id"].strip() and entry["en"].strip(), kind
         assert _placeholders(entry["id"]) == {name.removesuffix("_en") for name in _placeholders(entry["en"])}, kind
@@ -253,6 +253,17 @@ def test_an_alert_says_times_and_minutes_in_the_words_of_each_language() -> None
     )
     assert failing["message"].startswith("Gateway WhatsApp/SMS: pengiriman gagal sejak pukul ?, 3 pesan")
     assert failing["message_en"].startswith("The WhatsApp/SMS gateway: deliveries failing since ?, 3 messages")
+    # An outside review: retried for minutes with nothing given up yet, it said "pengiriman gagal ... 0 pesan tidak
+    # terkirim", a contradiction. It says what happens instead.
+    since = "2026-11-30T09:10:00+07:00"
+    (retrying,) = detect(site, [], [], [{**delivery, "endpoint": "wh_1", "name": "SIAK", "since": since, "dead": 0}])
+    assert retrying["kind"] == "delivery_failing" and retrying["id"] == "delivery:wh_1"
+    assert retrying["message"] == (
+        "Webhook SIAK: pesan belum terkirim sejak pukul 09.10 dan masih dicoba ulang (HTTP 502). Periksa penerimanya."
+    )
+    assert retrying["message_en"] == (
+        "Webhook SIAK: a message not delivered since 09:10 is still being retried (HTTP 502). Check the receiver."
+    )
 
 
 def test_a_configuration_s_problems_are_said_in_the_page_s_words() -> None:

@@ -29,6 +29,10 @@ KINDS = (
     "delivery_failing",
     "uplink_failing",
 )
+# The sentences of the catalogue: one per kind, and `delivery_retrying` for a failing endpoint that has given up no
+# message yet but has been retrying one for minutes ("0 pesan tidak terkirim" beside "pengiriman gagal" read as a
+# contradiction).
+SENTENCES = (*KINDS, "delivery_retrying")
 
 
 def _local(site: Site, iso: str | None) -> datetime | None:
@@ -146,7 +150,7 @@ def detect(
                 "since": d["since"],
                 "dead": d["dead"],
                 **_said(
-                    "delivery_failing",
+                    "delivery_failing" if d["dead"] else "delivery_retrying",
                     endpoint=name_id,
                     endpoint_en=name_en,
                     since=_local(site, d["since"]),
