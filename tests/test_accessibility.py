@@ -156,6 +156,58 @@ async def test_no_serious_violation_on_any_page(context: BrowserContext, server:
     assert not seen, json.dumps(seen, indent=1, ensure_ascii=False)
 
 
+async def test_no_serious_violation_in_the_staff_pages_states_an_outside_review_found(
+    context: BrowserContext, server: Server
+) -> None:
+    """The states of the staff pages an accessibility review met: the dashboard signed in read only (its lists were
+    scrolling regions the keyboard could not reach), with its dialogs open and a refusal in one, zoomed to 150 %;
+    the Settings editor with the server's problems; a refused report period; the front page."""
+    seen: dict[str, list[dict[str, Any]]] = {}
+    await server.issue("ktp")
+    page = await context.new_page()
+    await signed_in(page, server, "/supervisor/tegal", "nasional", "demo-regional")
+    await until(page, "() => document.querySelectorAll('#counters article').length > 0")
+    await check(page, "dashboard, read only", seen)
+    page = await context.new_page()  # a tab of its own: its own session
+    await signed_in(page, server, "/supervisor/tegal")
+    await until(
+        page,
+        "() => !document.getElementById('actions').hidden && document.getElementById('kpi-waiting').textContent === '1'",
+    )
+    for dialog in ("dlg-text", "dlg-day"):
+        await page.click(f"[data-dialog={dialog}]")
+        await check(page, f"dashboard, {dialog} open", seen)
+        await page.keyboard.press("Escape")
+    await page.click("[data-dialog=dlg-ticket]")
+    await page.fill("#dlg-ticket input[name=ticket]", "Z-999")
+    await page.click("#dlg-ticket button[type=submit]")
+    await until(page, "() => document.querySelector('#dlg-ticket .error').textContent !== ''")
+    await check(page, "dashboard, a ticket not found", seen)
+    await page.keyboard.press("Escape")
+    await page.set_viewport_size({"width": 911, "height": 512})
+    await check(page, "dashboard at 150 %", seen)
+    await page.set_viewport_size({"width": 1366, "height": 768})
+    await page.goto(f"{server.url}/supervisor/tegal/admin")
+    await until(page, "() => document.body.dataset.loaded === 'true'")
+    await page.click("tr[data-service=ktp] button:not(.danger)")
+    await page.fill("#f-prefix", "B")
+    await page.click("#editor-save")
+    await until(page, "() => document.getElementById('f-prefix').getAttribute('aria-invalid') === 'true'")
+    await check(page, "settings: the server's problems", seen)
+    await page.keyboard.press("Escape")
+    await page.goto(f"{server.url}/supervisor/tegal/reports")
+    await until(page, "() => document.getElementById('report').getAttribute('aria-busy') === 'false'")
+    await page.click("#chart-arrivals summary")
+    await check(page, "reports, a chart's figures", seen)
+    await page.fill("input[name=from]", "2026-11-30")
+    await page.click("#filters button[type=submit]")
+    await until(page, "() => document.getElementById('filter-error').textContent !== ''")
+    await check(page, "reports, a period refused", seen)
+    await page.goto(f"{server.url}/")
+    await check(page, "the front page", seen)
+    assert not seen, json.dumps(seen, indent=1, ensure_ascii=False)
+
+
 @pytest.mark.parametrize("size", [(1024, 768), (1920, 1080), (1080, 1920), (360, 740)], ids=lambda s: f"{s[0]}x{s[1]}")
 async def test_no_serious_violation_at_other_sizes(server: Server, size: tuple[int, int]) -> None:
     """The pages whose layout changes with the screen, at the other sizes they meet: the kiosk's screens, the TV
