@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -308,3 +309,51 @@ async def test_slots_offer_no_place_once_the_online_quota_is_spent(site: Server)
     assert all(s["available"] == 0 for s in body["slots"]), [s for s in body["slots"] if s["available"]]
     refused = await book(site, 200, service="kk", slot="14:00")
     assert refused.json()["error"]["code"] == "online_quota_exhausted"
+
+
+def kk_served_by(document: dict[str, Any], *counters: str) -> dict[str, Any]:
+    """The configuration with Kartu Keluarga ticked on these counters only (the demo mall: Loket 3 and Loket 4)."""
+    document = copy.deepcopy(document)
+    for agency in document["agencies"]:
+        for counter in agency["counters"]:
+            others = [s for s in counter["services"] if s != "kk"]
+            counter["services"] = ["kk", *others] if counter["id"] in counters else others
+    return document
+
+
+async def test_a_booking_is_not_checked_in_to_a_service_no_counter_serves(server: Server) -> None:
+    """Issuing and transferring into a service no counter serves were refused, a check-in was not: the citizen got a
+    number nobody would call. The check-in is refused with words for the citizen and the desk, the booking waits;
+    and a service with a booking of today still to check in keeps its last counter, as with open tickets."""
+    admin, supervisor = await server.login("admin"), await server.login("supervisor")
+    url = "/api/v1/sites/tegal/configuration"
+    current = (await server.http.get(url, headers=admin)).json()
+    tuesday = (await book(server, 1, slot="09:00", service="kk")).json()["booking"]["code"]
+    today = (await book(server, 2, slot="10:00", service="kk", day="2026-11-23")).json()["booking"]["code"]
+    unserved = kk_served_by(current["document"])
+    r = await server.http.put(url, json={"version": 0, "document": unserved}, headers=admin)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "service_unserved", r.text
+    assert "0 antrean terbuka dan 1 pemesanan hari ini yang belum lapor hadir" in r.json()["error"]["message"]
+    assert r.json()["error"]["details"] == {"service": "kk"}
+    assert (await server.http.post(f"/api/v1/bookings/{today}/cancel")).status_code == 200
+    r = await server.http.put(url, json={"version": 0, "document": unserved}, headers=admin)
+    assert r.status_code == 200, "a booking of a later day is the check-in's to refuse: " + r.text
+
+    server.clock.now = datetime(2026, 11, 24, 1, 45, tzinfo=UTC)  # Tuesday 08:45, in the check-in window
+    check_in = f"/api/v1/sites/tegal/bookings/{tuesday}/check-in"
+    for who in (bearer(KIOSK), supervisor):  # the kiosk, and the staff desk
+        r = await server.http.post(check_in, headers=who)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "service_not_served", r.text
+        error = r.json()["error"]
+        assert error["message"].startswith("Saat ini tidak ada loket yang melayani Kartu Keluarga, jadi pemesanan "
+                                           f"{tuesday} belum dapat ditukar")  # fmt: skip
+        assert "sampai pukul 09.15" in error["message"] and "Pengaturan" in error["message"]
+        assert "valid until 09:15" in error["message_en"] and error["details"] == {"service": "kk"}
+    booking = (await server.http.get(f"/api/v1/bookings/{tuesday}")).json()["booking"]
+    assert booking["state"] == "booked" and not booking.get("ticket"), "nothing issued, the booking waits"
+    assert not [t for t in server.ctx.state("tegal").tickets.values() if t.service == "kk"]
+
+    r = await server.http.put(url, json={"version": 1, "document": kk_served_by(unserved, "3")}, headers=admin)
+    assert r.status_code == 200, r.text
+    r = await server.http.post(check_in, headers=bearer(KIOSK))
+    assert r.status_code == 201 and r.json()["ticket"]["label"] == "B-001", r.text

@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from queue_server.common.messages import refusal_messages
 from queue_server.domain import commands as c
 from queue_server.domain.booking import BookingState
-from queue_server.domain.catalogue import OpeningHours
+from queue_server.domain.catalogue import OpeningHours, Site
 from queue_server.domain.events import Event
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState, apply
@@ -171,3 +172,59 @@ def test_the_check_in_window_opens_no_earlier_than_the_mall() -> None:
     assert checkin_window(d.state, opening)[0] == datetime(2026, 11, 23, 8, 0, tzinfo=UTC) - wib
     assert checkin_window(d.state, later)[0] == datetime(2026, 11, 23, 8, 30, tzinfo=UTC) - wib, "as before"
     assert checkin_window(d.state, friday)[0] == datetime(2026, 11, 27, 13, 0, tzinfo=UTC) - wib
+
+
+def without_a_counter_for(site: Site, service: str) -> Site:
+    """The site with `service` unticked on every counter (a counter left serving nothing goes)."""
+    counters = {
+        cid: replace(k, services=tuple(s for s in k.services if s != service)) for cid, k in site.counters.items()
+    }
+    return replace(site, counters={cid: k for cid, k in counters.items() if k.services})
+
+
+def configure(d: Driver, site: Site) -> None:
+    d.run(c.Configure(site, {"version": d.state.configuration.version + 1}, "web", "", None))
+
+
+def test_a_booking_for_a_service_no_counter_serves_is_not_checked_in_and_stays_booked() -> None:
+    """Issuing and transferring into a service no counter serves were refused; checking in a booking for it was
+    not, and made a ticket nobody would ever call. A booking of today still to check in also keeps the service's
+    last counter (as its open tickets do); one of a later day does not: its check-in is refused if nothing serves
+    the service by then."""
+    d = driver()
+    today = book(d, "nik-a")  # Monday 09:00: check-in 08:30-09:15
+    tuesday = book(d, "nik-b", day=date(2026, 11, 24))
+    unserved = without_a_counter_for(d.state.site, "ktp")
+    with pytest.raises(Refusal) as info:
+        configure(d, unserved)
+    assert info.value.key == "service_unserved.bookings" and info.value.details == {"service": "ktp"}
+    said_id, said_en = refusal_messages(info.value)
+    assert said_id.startswith("Layanan KTP masih punya 0 antrean terbuka dan 1 pemesanan hari ini yang belum lapor")
+    assert "1 bookings of today not checked in yet" in said_en
+    assert d.state.site.counters_serving("ktp"), "nothing changed"
+
+    d.run(c.CancelBooking(today))
+    configure(d, unserved)  # only a booking of a later day is left: that is the check-in's to refuse
+    assert not d.state.site.counters_serving("ktp")
+
+    d.now = datetime(2026, 11, 24, 1, 45, tzinfo=UTC)  # Tuesday 08:45, in the window
+    with pytest.raises(Refusal) as info:
+        d.run(c.CheckIn(tuesday, "t1", "tok1"))
+    assert info.value.code == "service_not_served" and info.value.key == "service_not_served.checkin"
+    said_id, said_en = refusal_messages(info.value)
+    assert f"pemesanan {tuesday} belum dapat ditukar" in said_id and "sampai pukul 09.15" in said_id
+    assert "Pengaturan" in said_id and "valid until 09:15" in said_en
+    booking = d.state.bookings[d.state.booking_codes[tuesday]]
+    assert booking.state is BookingState.BOOKED and "t1" not in d.state.tickets, "the booking waits, nothing issued"
+
+    configure(d, driver().state.site)  # KTP ticked on its counters again
+    d.run(c.CheckIn(tuesday, "t1", "tok1"))
+    assert d.state.tickets["t1"].label == "A-001" and d.state.tickets["t1"].channel == "online"
+
+
+def test_a_booking_whose_check_in_is_over_does_not_hold_a_counter() -> None:
+    d = driver()
+    book(d, "nik-a")  # check-in until 09:15, released at the next round after it
+    d.now = datetime(2026, 11, 23, 2, 16, tzinfo=UTC)  # 09:16, not released yet
+    configure(d, without_a_counter_for(d.state.site, "ktp"))
+    assert not d.state.site.counters_serving("ktp")

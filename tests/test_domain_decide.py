@@ -510,3 +510,37 @@ def test_a_service_with_open_tickets_keeps_a_counter_to_call_them() -> None:
     d.run(c.FinishService("3"))
     configure(d, unserved)  # its line done: nobody is left waiting for it
     assert d.state.site.counters_serving("kk") == ()
+
+
+def test_a_configuration_served_at_start_up_is_checked_against_the_day_alone() -> None:
+    """At start-up the configuration the day ran under may not be known (nothing remembered, or it cannot be read):
+    the site file served in its place passes the same checks as a change, judged from the day itself (its open
+    tickets, counters, bookings and labels), with every letter looked up."""
+    from queue_server.domain.decide import check_live_day
+
+    d = Driver()
+    d.open("5")
+    kk = d.issue("kk")  # B-001, waiting
+    site = d.state.site
+    # The state as start-up builds it: already on the candidate (here the same site), nothing to compare with.
+    check_live_day(d.state, site, d.now)
+    cases = {
+        "service_in_use": replace(site, services={k: v for k, v in site.services.items() if k != "kk"},
+                                  counters={k: replace(v, services=tuple(s for s in v.services if s != "kk") or ("ktp",))
+                                            for k, v in site.counters.items()}),
+        "counter_in_use": replace(site, counters={k: v for k, v in site.counters.items() if k != "5"}),
+        "service_unserved": with_counters(site, **{"2": ("ktp",), "3": ("ktp",)}),
+        "prefix_in_use": with_services(site, kk={"prefix": "K"}, ktp={"prefix": "B"}),
+    }  # fmt: skip
+    for code, candidate in cases.items():
+        with pytest.raises(Refusal) as info:
+            check_live_day(d.state, candidate, d.now)
+        assert info.value.code == code, (code, info.value)
+        assert all(refusal_messages(info.value)), code
+    d.run(c.CancelTicket(kk.id))
+    d.run(c.CloseCounter("5"))
+    for code, candidate in cases.items():
+        if code != "prefix_in_use":  # B-001 stays on today's tickets, cancelled or not
+            check_live_day(d.state, candidate, d.now)
+    d.tick(24 * 60)
+    check_live_day(d.state, cases["prefix_in_use"], d.now)

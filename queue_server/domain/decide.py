@@ -177,12 +177,13 @@ def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
     return [_event(state, ev.TICKET_ISSUED, now, ticket=_new_ticket(state, service, cmd, now, day))]
 
 
-def _require_a_counter(state: SiteState, service: Service, key: str = "service_not_served") -> None:
+def _require_a_counter(state: SiteState, service: Service, key: str = "service_not_served", **params: Any) -> None:
     """A service no counter serves (unticked on its last counter) takes nobody into its line: nobody would ever call
-    them. The configuration cannot leave open tickets so (`_configure`); this keeps new ones out, decided with the
-    configuration in force (an application-layer check could pass just as a change unticking it was queued)."""
+    them. The configuration cannot leave open tickets or today's bookings so (`check_live_day`); this keeps new ones
+    out (issued, transferred, checked in), decided with the configuration in force (an application-layer check
+    could pass just as a change unticking it was queued)."""
     if not state.site.counters_serving(service.id):
-        raise Refusal(key, service=service.name, details={"service": service.id})
+        raise Refusal(key, service=service.name, **params, details={"service": service.id})
 
 
 def _new_ticket(
@@ -550,6 +551,10 @@ def _check_in(state: SiteState, cmd: c.CheckIn, now: datetime) -> list[Event]:
     checked = booking.moved_to(BookingState.CHECKED_IN, ticket=cmd.ticket_id)
     day = _require_site_open(state, now)
     service = _service(state, booking.service)
+    # As issuing: a ticket nobody would call. The booking stays as it is, to check in once a counter serves it.
+    _require_a_counter(
+        state, service, "service_not_served.checkin", booking=booking.code, closes=state.site.local(closes)
+    )
     issue = c.IssueTicket(service.id, cmd.ticket_id, cmd.token, None, "online", booking.contact)
     ticket = _new_ticket(state, service, issue, now, day, booked_slot=booking.slot_start)
     return [_event(state, ev.BOOKING_CHECKED_IN, now, booking=checked, ticket=ticket)]
@@ -598,9 +603,7 @@ def _set_running_text(state: SiteState, cmd: c.SetRunningText, now: datetime) ->
 
 def _configure(state: SiteState, cmd: c.Configure, now: datetime) -> list[Event]:
     """A new configuration, live. The site file's own checks were made on `cmd.site`; here, what the day adds:
-    nobody changed it meanwhile, nothing still in use disappears (a service with open tickets or active bookings,
-    a counter that is not closed), no open ticket is left with no counter to call it, and no service takes a letter
-    on today's tickets of another (two citizens would hold the same number). The same document again changes
+    nobody changed it meanwhile, and the live day allows it (`check_live_day`). The same document again changes
     nothing."""
     current = state.configuration
     if cmd.expected_version is not None and cmd.expected_version != current.version:
@@ -610,23 +613,7 @@ def _configure(state: SiteState, cmd: c.Configure, now: datetime) -> list[Event]
         raise Refusal("configuration_invalid", problems=problems, details={"problems": problems})
     if cmd.document == current.document and cmd.file_hash == current.file_hash:
         return []
-    for service_id in state.site.services.keys() - cmd.site.services.keys():
-        tickets = _open_tickets(state, service_id)
-        bookings = sum(1 for b in state.bookings.values() if b.service == service_id and b.state is BookingState.BOOKED)
-        if tickets or bookings:
-            name = state.site.services[service_id].name
-            raise Refusal("service_in_use", service=name, tickets=tickets, bookings=bookings)
-    for counter_id in state.site.counters.keys() - cmd.site.counters.keys():
-        if state.counters[counter_id].state is not CounterState.CLOSED:
-            raise Refusal("counter_in_use", counter=state.site.counters[counter_id].name)
-    for service_id, service in cmd.site.services.items():
-        if not cmd.site.counters_serving(service_id):  # unticked on its last counter: its line would wait forever
-            tickets = _open_tickets(state, service_id)
-            if tickets:
-                raise Refusal(
-                    "service_unserved", service=service.name, tickets=tickets, details={"service": service_id}
-                )
-    _require_prefixes_free(state, cmd.site, state.site.service_day(now))
+    check_live_day(state, cmd.site, now, in_force=state.site)
     version = current.version + 1
     event = _event(state, ev.SITE_CONFIGURED, now, version=version, source=cmd.source, file_hash=cmd.file_hash,
                    document=cmd.document)  # fmt: skip
@@ -634,15 +621,53 @@ def _configure(state: SiteState, cmd: c.Configure, now: datetime) -> list[Event]
     return [event]
 
 
-def _open_tickets(state: SiteState, service_id: str) -> int:
-    return sum(1 for t in state.tickets.values() if t.service == service_id and t.state in OPEN_STATES)
+def check_live_day(state: SiteState, site: Site, now: datetime, *, in_force: Site | None = None) -> None:
+    """Refuses (a Refusal) to put `site` into service on the live day of `state`, whichever way it comes (a change
+    on the web, a changed site file, a site file served at start-up in place of a configuration that cannot be
+    read): nothing still in use disappears (a service with open tickets or active bookings, a counter that is not
+    closed), no open ticket and no booking of today still to check in is left with no counter to call it, and no
+    service takes a letter on today's tickets of another (two citizens would hold the same number).
+
+    `in_force`: the configuration the day runs under; a service that keeps its letter in it is not looked up in
+    today's labels. None (at start-up, when what the day ran under is not known): every letter is."""
+    today = state.site.service_day(now)
+    tickets: dict[str, int] = {}
+    for ticket in state.tickets.values():
+        if ticket.state in OPEN_STATES:
+            tickets[ticket.service] = tickets.get(ticket.service, 0) + 1
+    booked = [b for b in state.bookings.values() if b.state is BookingState.BOOKED]
+    for service_id in sorted(({*tickets} | {b.service for b in booked}) - site.services.keys()):
+        known = state.site.services.get(service_id)
+        raise Refusal("service_in_use", service=known.name if known else service_id, tickets=tickets.get(service_id, 0),
+                      bookings=sum(1 for b in booked if b.service == service_id))  # fmt: skip
+    for counter_id, status in sorted(state.counters.items()):
+        if counter_id not in site.counters and status.state is not CounterState.CLOSED:
+            known_counter = state.site.counters.get(counter_id)
+            raise Refusal("counter_in_use", counter=known_counter.name if known_counter else counter_id)
+    for service_id, service in site.services.items():
+        if site.counters_serving(service_id):
+            continue
+        # Unticked on its last counter: its line would wait forever, and a citizen booked for today would check in
+        # to it (refused: service_not_served). Bookings whose check-in is over are being released.
+        bookings = sum(1 for b in booked if b.service == service_id and b.day == today
+                       and now <= checkin_window(state, b)[1])  # fmt: skip
+        if tickets.get(service_id) or bookings:
+            raise Refusal(
+                "service_unserved.bookings" if bookings else "service_unserved",
+                service=service.name,
+                tickets=tickets.get(service_id, 0),
+                bookings=bookings,
+                details={"service": service_id},
+            )
+    _require_prefixes_free(state, site, today, in_force)
 
 
-def _require_prefixes_free(state: SiteState, site: Site, today: date) -> None:
+def _require_prefixes_free(state: SiteState, site: Site, today: date, in_force: Site | None) -> None:
     """Numbers are counted per service and day, and a label is the service's letter and its number: a letter on
     today's tickets of one service given to another today would issue those labels again (D-002 called, two
     citizens at the counter). A service keeps or takes back its own letters; another may have them tomorrow."""
-    lettered = [s for s in site.services.values() if getattr(state.site.services.get(s.id), "prefix", None) != s.prefix]
+    lettered = [s for s in site.services.values()
+                if in_force is None or getattr(in_force.services.get(s.id), "prefix", None) != s.prefix]  # fmt: skip
     if not lettered:  # no service takes a letter it did not have: today's labels need not be read
         return
     on_today: dict[tuple[str, str], Ticket] = {}  # (letter, service numbered) -> its first ticket of today
