@@ -544,3 +544,19 @@ def test_a_configuration_served_at_start_up_is_checked_against_the_day_alone() -
             check_live_day(d.state, candidate, d.now)
     d.tick(24 * 60)
     check_live_day(d.state, cases["prefix_in_use"], d.now)
+
+
+def test_a_day_holding_a_label_twice_does_not_block_the_configuration_it_ran_under() -> None:
+    """A release before the letter check let KTP take KK's letter B: both issued B-001. Judged without the
+    configuration in force (start-up), each service keeps the letter its own numbers carry today; a third service
+    taking B is still refused."""
+    from queue_server.domain.decide import check_live_day
+
+    d = Driver()
+    assert d.issue("kk").label == "B-001"
+    with_site(d, services={**d.state.site.services, "ktp": replace(d.state.site.services["ktp"], prefix="B")})
+    assert d.issue("ktp").label == "B-001", "the old bug, for the test"
+    check_live_day(d.state, d.state.site, d.now)
+    with pytest.raises(Refusal) as info:
+        check_live_day(d.state, with_services(d.state.site, skck={"prefix": "B"}), d.now)
+    assert info.value.code == "prefix_in_use" and info.value.details["service"] == "skck"

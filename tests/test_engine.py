@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,26 @@ async def test_failed_write_changes_nothing_publishes_nothing_and_recovers(serve
         if not server.ctx.storage.shared:  # PostgreSQL's sequence does not give back a number a rollback took
             assert frame["seq"] == seq_before + 1
     assert first["ticket"]["label"] == "A-001"
+
+
+async def test_a_label_twice_in_a_day_is_refused_by_the_database_if_the_domain_lets_it_pass(server: Server) -> None:
+    """Migration 0014's unique index of (site, day, label): a bug that got past the domain (here, Kartu Identitas
+    Anak given Kartu Keluarga's letter B behind its back, as a release before the letter check let a configuration
+    do) issues B-001 a second time; the write is refused whole, nothing of it is stored or sent, the state is read
+    back from the database (the letter D again) and issuing goes on."""
+    assert (await server.issue("kk"))["ticket"]["label"] == "B-001"
+    state = server.ctx.state("tegal")
+    services = state.site.services
+    state.site = replace(state.site, services={**services, "kia": replace(services["kia"], prefix="B")})
+    seq_before = server.ctx.storage.last_seq
+    r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "kia"}, headers=bearer(KIOSK))
+    assert r.status_code == 503 and r.json()["error"]["code"] == "storage_unavailable", r.text
+    stored = await server.ctx.storage.query("SELECT label, series FROM tickets ORDER BY series")
+    assert [tuple(row) for row in stored] == [("B-001", "kk")]
+    assert server.ctx.state("tegal").site.services["kia"].prefix == "D", "the state read back from the database"
+    if not server.ctx.storage.shared:
+        assert server.ctx.storage.last_seq == seq_before
+    assert (await server.issue("kia"))["ticket"]["label"] == "D-001"
 
 
 async def _labels_become(server: Server, labels: list[str]) -> None:

@@ -6,12 +6,13 @@ fixtures/db_main_45c7957.sqlite3 was written by the code of commit 45c7957, the 
 
 from __future__ import annotations
 
+import json
 import pickle
 import shutil
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -390,3 +391,75 @@ def test_statements_are_split_where_sqlite_ends_them() -> None:
         "/* a block comment; too */ INSERT INTO t VALUES ('1');",
         "INSERT INTO t VALUES ('2')",
     ]
+
+
+# --- 0014: one ticket per label and day ----------------------------------------------------------------------------
+
+
+def twin_of(con: sqlite3.Connection, ticket_id: str, **changes: Any) -> str:
+    """A copy of a ticket's row with `changes` (a new id and token, issued a minute later): a label issued twice, as
+    a release before 0014 did when a service took a letter on today's tickets of another."""
+    columns = [row[1] for row in con.execute("PRAGMA table_info(tickets)")]
+    row = dict(zip(columns, con.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone(), strict=True))
+    issued = datetime.fromisoformat(row["issued_at"]) + timedelta(minutes=1)
+    doc = {**json.loads(row["doc"]), **changes, "id": f"twin-{ticket_id}", "token": f"twin-token-{ticket_id}"}
+    doc["issued_at"] = doc["queue_key"] = issued.isoformat()
+    row.update({**{k: v for k, v in changes.items() if k in row}, "id": doc["id"], "token": doc["token"],
+                "issued_at": doc["issued_at"], "doc": json.dumps(doc)})  # fmt: skip
+    con.execute(f"INSERT INTO tickets ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values()))  # noqa: S608
+    return str(doc["id"])
+
+
+async def test_0014_keeps_labels_issued_twice_and_refuses_any_more(old_db: Path, tmp_path: Path) -> None:
+    """A database holding twins of the old bug: the upgrade does not fail, no ticket's label changes (they are
+    printed), the later twin is marked and every other label of every day is held unique from then on; a real
+    server serves both twins and issues on."""
+    directory = tmp_path / "up-to-0013"
+    directory.mkdir()
+    for migration in schema.migrations()[:13]:
+        shutil.copyfile(migration.path, directory / migration.path.name)
+    run_migrations(old_db, directory)
+    con = sqlite3.connect(old_db)
+    with con:
+        kia = con.execute("SELECT id FROM tickets WHERE label = 'D-001'").fetchone()[0]  # Tuesday, KIA, serving
+        kk = con.execute("SELECT id FROM tickets WHERE label = 'B-001'").fetchone()[0]  # Monday, KK
+        today = twin_of(con, kia, service="kk", series="kk", state="waiting", counter=None)  # KK took the letter D
+        monday = twin_of(con, kk, service="kia", series="kia")  # and on Monday KIA took B
+    before = {r[0]: r for r in con.execute("SELECT id, label, state, day FROM tickets")}
+    con.close()
+
+    assert run_migrations(old_db, schema.MIGRATIONS).applied[-1] == "0014_ticket_labels"
+    con = sqlite3.connect(old_db)
+    assert {r[0]: r for r in con.execute("SELECT id, label, state, day FROM tickets")} == before, "no label changed"
+    marked = dict(con.execute("SELECT id, label_exempt FROM tickets WHERE label_exempt IS NOT NULL").fetchall())
+    assert marked == {today: "repeated", monday: "repeated"}, "the later of each pair, nothing else"
+    columns = [row[1] for row in con.execute("PRAGMA table_info(tickets)")]
+    kk_row = dict(zip(columns, con.execute("SELECT * FROM tickets WHERE id = ?", (kk,)).fetchone(), strict=True))
+    insert = f"INSERT INTO tickets ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
+    third = {**kk_row, "id": "third", "token": "third-token", "series": "akta", "number": 7}  # B-001 a third time
+    with pytest.raises(
+        sqlite3.IntegrityError, match="UNIQUE constraint failed: tickets.site, tickets.day, tickets.label"
+    ):
+        con.execute(insert, list(third.values()))
+    with con:  # a transfer leg keeps its first leg's label, as ever; another day may have its own B-001
+        con.execute(insert, list({**third, "parent": kk}.values()))
+        con.execute(insert, list({**third, "id": "fourth", "day": "2026-11-25"}.values()))
+        con.execute("DELETE FROM tickets WHERE id IN ('third', 'fourth')")
+    con.close()
+
+    tuesday = Clock(datetime(2026, 11, 24, 2, 30, tzinfo=UTC))  # 09:30 WIB, the fixture's open day
+    async with running_server(old_db, clock=tuesday) as server:
+        for twin in (kia, today):
+            token = con_token(old_db, twin)
+            r = await server.http.get(f"/api/v1/tickets/{token}")
+            assert r.status_code == 200 and r.json()["ticket"]["label"] == "D-001", r.text
+        r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "kk"}, headers=bearer(KIOSK))
+        assert r.status_code == 201 and r.json()["ticket"]["label"] == "B-002", r.text
+
+
+def con_token(path: Path, ticket_id: str) -> str:
+    con = sqlite3.connect(path)
+    try:
+        return str(con.execute("SELECT token FROM tickets WHERE id = ?", (ticket_id,)).fetchone()[0])
+    finally:
+        con.close()

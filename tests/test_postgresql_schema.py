@@ -7,6 +7,7 @@ import asyncio
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -125,3 +126,40 @@ def test_a_password_never_reaches_a_message() -> None:
     shown = postgresql.without_password("postgresql://queue:s3cret@db.example:5432/mpp")
     assert shown == "postgresql://queue:***@db.example:5432/mpp"
     assert postgresql.is_postgresql("postgresql://x/y") and not postgresql.is_postgresql("var/queue.sqlite3")
+
+
+async def test_0014_keeps_labels_issued_twice_and_refuses_any_more(cluster: str) -> None:
+    """As tests/test_migrations.py on SQLite: a database holding twins of the old bug (a service took the letter of
+    another's tickets of the day) is upgraded, no label changes, the later twin is marked, and no other ticket of any
+    day may take a label of its day again."""
+    url = await new_database(cluster)
+    conn = await postgresql.connect(url)
+    columns = ("id", "site", "service", "agency", "series", "day", "number", "label", "state", "channel", "token",
+               "parent", "issued_at", "seq", "doc")  # fmt: skip
+    insert = f"INSERT INTO tickets ({', '.join(columns)}) VALUES ({', '.join(f'${i}' for i in range(1, 16))})"  # noqa: S608
+
+    def ticket(id_: str, series: str, number: int, label: str, minute: int, **more: Any) -> list[Any]:
+        row = {"id": id_, "site": "tegal", "service": series, "agency": "disdukcapil", "series": series,
+               "day": "2026-11-24", "number": number, "label": label, "state": "waiting", "channel": "kiosk",
+               "token": f"tok-{id_}", "parent": None, "issued_at": f"2026-11-24T01:{minute:02d}:00+00:00", "seq": 1,
+               "doc": "{}", **more}  # fmt: skip
+        return [row[c] for c in columns]
+
+    try:
+        await postgresql.migrate(conn, "test", schema.migrations("postgresql")[:13])
+        await conn.executemany(insert, [
+            ticket("kia-1", "kia", 1, "D-001", 0),
+            ticket("kk-1", "kk", 1, "D-001", 5),  # KK took the letter D: the same label again
+            ticket("kk-1-leg", "kk", 1, "D-001", 5, service="akta", parent="kk-1"),  # moved on: a transfer leg
+            ticket("kia-monday", "kia", 1, "D-001", 0, day="2026-11-23"),  # another day's D-001
+        ])  # fmt: skip
+        outcome = await postgresql.migrate(conn)
+        assert outcome.applied[-1] == "0014_ticket_labels" and outcome.after == schema.latest_version("postgresql")
+        rows = {r["id"]: (r["label"], r["label_exempt"]) for r in await conn.fetch("SELECT * FROM tickets")}
+        assert rows == {"kia-1": ("D-001", None), "kk-1": ("D-001", "repeated"), "kk-1-leg": ("D-001", None),
+                        "kia-monday": ("D-001", None)}, "no label changed; the later twin marked"  # fmt: skip
+        with pytest.raises(asyncpg.UniqueViolationError, match="tickets_label"):
+            await conn.execute(insert, *ticket("akta-7", "akta", 7, "D-001", 9))
+        await conn.execute(insert, *ticket("kia-tuesday", "kia", 1, "D-001", 0, day="2026-11-25"))
+    finally:
+        await conn.close()

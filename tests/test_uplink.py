@@ -151,6 +151,28 @@ async def test_the_mirror_takes_no_command_for_the_mall(database: Path | str, tm
         assert r.status_code == 401
 
 
+async def test_a_label_the_mall_issued_twice_is_kept_by_its_mirror(database: Path | str, tmp_path: Path) -> None:
+    """A box of a release before migration 0014 (no unique index of labels, and the bug that let a service take a
+    letter of the day's tickets of another) issues B-001 twice. Its mirror, upgraded first as docs/deployment.md
+    says, keeps both as the mall issued them, rather than refuse the mall's log over it for ever."""
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = await uplink_token(mirror)
+        async with mall_of(mirror.url, token, tmp_path) as mall:
+            await mall.ctx.storage.execute("DROP INDEX tickets_label")  # the box's older schema
+            first = (await mall.issue("kk"))["ticket"]
+            state = mall.ctx.state("tegal")
+            services = state.site.services
+            state.site = replace(state.site, services={**services, "kia": replace(services["kia"], prefix="B")})
+            twin = (await mall.issue("kia"))["ticket"]
+            assert (first["label"], twin["label"]) == ("B-001", "B-001"), "the old release's bug, for the test"
+            await mall.issue("ktp")
+            await caught_up(mall, mirror)
+            rows = await mirror.ctx.storage.query("SELECT id, label, label_exempt FROM tickets")
+            held = {row[0]: (row[1], row[2]) for row in rows}
+            assert held[first["id"]] == held[twin["id"]] == ("B-001", "relayed"), held
+            assert len(held) == 3 and {mark for _, mark in held.values()} == {"relayed"}, "the mall's labels, its own"
+
+
 async def test_a_site_served_here_refuses_a_log_from_elsewhere(database: Path | str) -> None:
     async with running_server(database) as s:
         token = await s.ctx.accounts.create_device("uplink", "tegal", "Server lain")

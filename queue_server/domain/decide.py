@@ -665,18 +665,25 @@ def check_live_day(state: SiteState, site: Site, now: datetime, *, in_force: Sit
 def _require_prefixes_free(state: SiteState, site: Site, today: date, in_force: Site | None) -> None:
     """Numbers are counted per service and day, and a label is the service's letter and its number: a letter on
     today's tickets of one service given to another today would issue those labels again (D-002 called, two
-    citizens at the counter). A service keeps or takes back its own letters; another may have them tomorrow."""
+    citizens at the counter). A service keeps or takes back its own letters; another may have them tomorrow.
+
+    Without `in_force` (start-up, what the day ran under not known), a service keeps the letters its own numbers
+    carry today: the day itself says which letter was whose."""
     lettered = [s for s in site.services.values()
                 if in_force is None or getattr(in_force.services.get(s.id), "prefix", None) != s.prefix]  # fmt: skip
     if not lettered:  # no service takes a letter it did not have: today's labels need not be read
         return
     on_today: dict[tuple[str, str], Ticket] = {}  # (letter, service numbered) -> its first ticket of today
-    for (day, label), ticket_id in state.by_label.items():
-        ticket = state.tickets.get(ticket_id)
-        if day == today and ticket is not None:
-            on_today.setdefault((label.rpartition("-")[0], ticket.series), ticket)
+    for ticket in state.tickets.values():
+        if ticket.day == today:
+            key = (ticket.label.rpartition("-")[0], ticket.series)
+            first = on_today.get(key)
+            if first is None or (ticket.number, ticket.id) < (first.number, first.id):
+                on_today[key] = ticket
+    if in_force is None:
+        lettered = [s for s in lettered if (s.prefix, s.id) not in on_today]
     for service in lettered:
-        for (prefix, series), ticket in on_today.items():
+        for (prefix, series), ticket in sorted(on_today.items()):
             if prefix == service.prefix and series != service.id:
                 holder = site.services.get(series) or state.site.services.get(series)
                 raise Refusal(

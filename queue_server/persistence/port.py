@@ -632,6 +632,7 @@ def batch_statements(batch: Batch, seqs: Iterable[int], now: datetime) -> tuple[
     numbered: list[Event] = []
     event_rows: list[tuple[Any, ...]] = []
     tickets: dict[str, tuple[Any, ...]] = {}
+    relayed: dict[str, tuple[Any, ...]] = {}  # a mirrored mall's, from its own server's log
     counters: dict[tuple[str, str], tuple[Any, ...]] = {}
     days: dict[tuple[str, str], tuple[str, int]] = {}  # (site, day) -> the last close or reopen, its seq
     bookings: dict[str, tuple[Any, ...]] = {}
@@ -639,7 +640,9 @@ def batch_statements(batch: Batch, seqs: Iterable[int], now: datetime) -> tuple[
         numbered.append(Event(event.type, event.site, event.at, event.data, seq))
         event_rows.append((seq, event.site, event.type, event.at.isoformat(), jsontext.dumps(event.data)))
         for key in ("ticket", "new_ticket"):
-            if key in event.data:
+            if key in event.data and SOURCE_SEQ in event.data:
+                relayed[event.data[key]["id"]] = (*_ticket_row(event.data[key], seq), "relayed")
+            elif key in event.data:
                 tickets[event.data[key]["id"]] = _ticket_row(event.data[key], seq)
         if isinstance(event.data.get("counter"), dict):
             counter = event.data["counter"]
@@ -653,6 +656,7 @@ def batch_statements(batch: Batch, seqs: Iterable[int], now: datetime) -> tuple[
     statements: Statements = [
         ("INSERT INTO events (seq, site, type, at, data) VALUES (?,?,?,?,?)", event_rows),
         (_TICKET_UPSERT, list(tickets.values())),
+        (_RELAYED_TICKET_UPSERT, list(relayed.values())),
         (_COUNTER_UPSERT, list(counters.values())),
         (_BOOKING_UPSERT, list(bookings.values())),
         *_records(batch, numbered),
@@ -700,19 +704,25 @@ _CLOSED_DAY_UPSERT = (
 )
 
 
-def _upsert(table: str, key: str, fields: tuple[FieldSpec, ...]) -> str:
+def _upsert(table: str, key: str, fields: tuple[FieldSpec, ...], stored: tuple[str, ...] = ()) -> str:
     """The one statement that writes a snapshot: its columns (declared on the snapshot's fields), the event's seq and
-    the whole snapshot as JSON; a newer snapshot of the same row updates what may change."""
+    the whole snapshot as JSON; a newer snapshot of the same row updates what may change. `stored`: columns of the
+    database's own, not the snapshot's, after `doc` in a row, written with a new row only."""
     names = [f.name for f in fields]
     updates = [f"{f.name} = excluded.{f.name}" for f in fields if f.column == "mutable"]
+    columns = ", ".join([*names, "seq", "doc", *stored])
     return (
-        f"INSERT INTO {table} ({', '.join(names)}, seq, doc) VALUES ({', '.join('?' * (len(names) + 2))}) "  # noqa: S608
+        f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * (len(names) + 2 + len(stored)))}) "  # noqa: S608
         f"ON CONFLICT ({key}) DO UPDATE SET {', '.join([*updates, 'seq = excluded.seq', 'doc = excluded.doc'])}"
     )
 
 
 TICKET_COLUMNS = tuple(f.name for f in columns(Ticket))
 _TICKET_UPSERT = _upsert("tickets", "id", columns(Ticket))
+# A mirrored mall's tickets as its own server numbered them, left out of the unique index of labels (tickets_label,
+# migration 0014): the mall's server holds its labels unique; a box of an earlier release may have issued one twice,
+# and the mirror keeps what the mall issued rather than refuse the mall's log over it for ever.
+_RELAYED_TICKET_UPSERT = _upsert("tickets", "id", columns(Ticket), stored=("label_exempt",))
 BOOKING_COLUMNS = tuple(f.name for f in columns(Booking))
 _BOOKING_UPSERT = _upsert("bookings", "id", columns(Booking))
 
