@@ -140,7 +140,7 @@ async def running_server(
     sock = _socket_on(port) if port else free_socket()
     config.port = sock.getsockname()[1]
     server = uvicorn.Server(build_uvicorn_config(app, config, ws=ws_protocol))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
+    task = asyncio.create_task(_serving(server, sock, app))
     try:
         await _started(server, task)
         url = f"http://127.0.0.1:{config.port}"
@@ -152,6 +152,18 @@ async def running_server(
             await task
         finally:
             sock.close()
+
+
+class StartFailed(Exception):
+    """The server stopped during its start-up, as uvicorn does (sys.exit): with what it said, `error: ...`, when
+    it refused to start for a reason a person can act on (pipeline/engine.StartRefused)."""
+
+
+async def _serving(server: uvicorn.Server, sock: socket.socket, app: Any) -> None:
+    try:
+        await server.serve(sockets=[sock])
+    except SystemExit as exc:  # out of the task, it would stop the test's event loop itself
+        raise StartFailed(server_of(app).start_refused or f"exit status {exc.code}") from None
 
 
 async def _started(server: uvicorn.Server, task: asyncio.Task[None]) -> None:

@@ -440,3 +440,38 @@ def test_rough_edges_of_the_command_line(tmp_path: Path) -> None:
     assert "cannot reach the PostgreSQL database postgresql://antrean:***@127.0.0.1:1/antrean" in copied.stderr
     assert "rahasia" not in copied.stderr + copied.stdout and "Traceback" not in copied.stderr
     assert "QUEUE_HOST" in " ".join(run("serve", "--help").stdout.split())
+
+
+def test_serve_refuses_a_site_file_today_s_tickets_do_not_allow_in_one_line(tmp_path: Path) -> None:
+    """A database holding today's tickets that remembers no site file it served (an earlier release's), given a site
+    file that hands today's letter of Kartu Keluarga to Kartu Identitas Anak: the server does not start, and says
+    why and what to do in one line of its log, not a traceback."""
+    db, site = str(tmp_path / "q.sqlite3"), tmp_path / "tegal.toml"
+    site.write_text(DEMO_SITE.read_text())
+    kiosk = run("device", "add", "--kind", "kiosk", "--site-id", "tegal", "--name", "Kios", "--site", str(site),
+                "--db", db).stdout.strip().splitlines()[-1].rpartition("#token=")[2]  # fmt: skip
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    env = {**os.environ, "QUEUE_IGNORE_HOURS": "1"}  # whatever the hour the test runs at
+    serve = [*QS, "serve", "--port", str(port), "--db", db, "--site", str(site)]
+    proc = subprocess.Popen(serve, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        wait_until_healthy(port)
+        r = httpx.post(f"http://127.0.0.1:{port}/api/v1/sites/tegal/tickets", json={"service": "kk"},
+                       headers={"Authorization": f"Bearer {kiosk}"})  # fmt: skip
+        assert r.status_code == 201 and r.json()["ticket"]["label"] == "B-001", r.text
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM site_settings WHERE key = 'site_file'")
+    site.write_text(
+        DEMO_SITE.read_text().replace('prefix = "B"', 'prefix = "KK"').replace('prefix = "D"', 'prefix = "B"')
+    )
+    refused = subprocess.run(serve, capture_output=True, text=True, timeout=60, env=env)
+    assert refused.returncode != 0, refused
+    lines = [line for line in refused.stderr.splitlines() if "site tegal:" in line]
+    assert len(lines) == 1 and "The letter B is on today's tickets of Kartu Keluarga (such as B-001)" in lines[0]
+    assert "Start the server with a site file that keeps what today's tickets still need" in lines[0], lines
+    assert "Traceback" not in refused.stderr, refused.stderr

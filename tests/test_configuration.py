@@ -17,7 +17,7 @@ from websockets.asyncio.client import connect
 
 from queue_server.settings.sitefile import DEMO_SITE, document_digest, json_document, parse_site, site_file_text
 
-from .helpers import KIOSK, LOBBY, Clock, Server, bearer, eventually, running_server
+from .helpers import KIOSK, LOBBY, Clock, Server, StartFailed, bearer, eventually, running_server
 from .receiver import Receiver
 from .test_outbox import PHONE, notify_site
 
@@ -636,3 +636,190 @@ async def test_a_wifi_a_slip_cannot_print_is_refused_on_the_web_with_the_reason_
     r = await server.http.put(URL, json={"version": 0, "document": changed}, headers=supervisor)
     assert r.status_code == 200 and r.json()["changes_text"]["id"] == ["nama Wi-Fi diubah"], r.text
     assert server.ctx.sites["tegal"].wifi is not None and server.ctx.sites["tegal"].wifi.name == "MPP-Keliling"
+
+
+# --- start-up: every configuration put into service passes the live day's checks -----------------------------------
+
+
+DEMO = tomllib.loads(DEMO_SITE.read_text())
+
+
+async def forget_the_site_file_served(server: Server) -> None:
+    """The database as a release before the served site file was remembered left it (or one that never served)."""
+    await server.ctx.storage.execute("DELETE FROM site_settings WHERE key = 'site_file'")
+
+
+async def refused_start(database: Path | str, site_file: Path, clock: Clock) -> str:
+    """What a server started on `database` with `site_file` says as it refuses to start."""
+    with pytest.raises(StartFailed) as failed:
+        async with running_server(database, site_files=[site_file], clock=clock):
+            raise AssertionError("the server started")
+    return str(failed.value)
+
+
+async def alerts_of(server: Server) -> dict[str, dict[str, Any]]:
+    r = await server.http.get("/api/v1/sites/tegal/dashboard", headers=await server.login("supervisor"))
+    assert r.status_code == 200, r.text
+    return {a["kind"]: a for a in r.json()["alerts"]}
+
+
+async def test_a_first_start_with_no_site_file_remembered_is_checked_against_the_day(
+    database: Path | str, tmp_path: Path
+) -> None:
+    """A database that served no site file it remembers (written by an earlier release) but holds today's tickets:
+    the site file given used to be served unchecked (a letter of today's tickets given to another service, a counter
+    in use dropped). Now it passes the checks a change on the web passes, or the server does not start and says
+    why and what to do; the site file today's tickets were issued under starts, and is remembered."""
+    site_file, clock = tmp_path / "tegal.toml", Clock()
+    site_file.write_text(site_file_text(with_lost_ktp(DEMO)))
+    async with running_server(database, site_files=[site_file], clock=clock) as server:
+        assert (await server.issue("kk"))["ticket"]["label"] == "B-001"
+        operator = await server.login("op-disdukcapil")
+        assert (await server.command(operator, "27", "open")).status_code == 200
+        await forget_the_site_file_served(server)
+        head = await server.ctx.storage.newest_seq("tegal")
+
+    site_file.write_text(site_file_text(with_prefixes(with_lost_ktp(DEMO), kk="KK", kia="B")))
+    said = await refused_start(database, site_file, clock)
+    assert said.startswith(
+        "site tegal: no site file was served from this database before, so the site file given was checked "
+        "against today's tickets, and refused: The letter B is on today's tickets of Kartu Keluarga (such as B-001)."
+    ), said
+    assert "Start the server with a site file that keeps what today's tickets still need" in said
+    site_file.write_text(site_file_text(DEMO))  # without Loket 27, which is open
+    said = await refused_start(database, site_file, clock)
+    assert "and refused: Loket 27 cannot be removed" in said, said
+
+    site_file.write_text(site_file_text(with_lost_ktp(DEMO)))  # the one today's tickets were issued under
+    async with running_server(database, site_files=[site_file], clock=clock) as server:
+        assert await server.ctx.storage.newest_seq("tegal") == head, "the refused starts wrote nothing"
+        assert (await server.issue("kk"))["ticket"]["label"] == "B-002"
+        operator = await server.login("op-disdukcapil")
+        assert (await server.command(operator, "27", "close")).status_code == 200
+    site_file.write_text(site_file_text(DEMO))  # remembered now: taken over as a change, which the day allows
+    async with running_server(database, site_files=[site_file], clock=clock) as server:
+        assert "27" not in server.ctx.sites["tegal"].counters
+        assert (await read(server, await server.login("admin")))["version"] == 1
+
+
+async def test_a_stored_configuration_whose_gateway_cannot_be_read_is_served_as_configured_without_messages(
+    database: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The site file was edited in git (its gateway's token renamed, and Kartu Identitas Anak given Kartu Keluarga's
+    letter B), the old variable is gone from the environment: the web's configuration could not be read, and the
+    new site file used to be served in its place, unchecked (KIA issuing B-001 again). Now the web's configuration
+    is served as it is, without messages to citizens (an alert names the variable), the file waits for a day that
+    allows it (an alert says why), the web can still change the day, and the next day the file takes over."""
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "gw-token-123")
+    clock = Clock()
+    with Receiver() as gateway:
+        gateway.start()
+        site_file = notify_site(tmp_path, gateway)
+        async with running_server(database, site_files=[site_file], clock=clock) as s:
+            admin = await s.login("admin")
+            document = (await read(s, admin))["document"]
+            document["site"]["running_text"] = "Teks dari Pengaturan"
+            assert (await s.http.put(URL, json={"version": 0, "document": document}, headers=admin)).status_code == 200
+            assert (await s.issue("kk"))["ticket"]["label"] == "B-001"
+
+        monkeypatch.delenv("TEST_GATEWAY_TOKEN")
+        monkeypatch.setenv("TEST_GATEWAY_TOKEN_2", "gw-token-456")
+        edited = tomllib.loads(site_file.read_text())
+        edited["notify"]["gateway"]["headers"]["Authorization"] = "Bearer ${TEST_GATEWAY_TOKEN_2}"
+        site_file.write_text(site_file_text(with_prefixes(edited, kk="KK", kia="B")))
+        async with running_server(database, site_files=[site_file], clock=clock) as s:
+            state = s.ctx.state("tegal")
+            assert (state.configuration.version, state.configuration.source) == (1, "web")
+            assert state.site.running_text == "Teks dari Pengaturan" and state.site.services["kia"].prefix == "D"
+            assert state.site.notify.gateway is None
+            assert any("gateway of configuration version 1 cannot be used here" in m for m in caplog.messages)
+            alerts = await alerts_of(s)
+            assert "TEST_GATEWAY_TOKEN" in alerts["messages_off"]["message"], alerts
+            assert alerts["messages_off"]["message"].startswith("Pesan WhatsApp/SMS ke warga tidak dikirim")
+            assert "gw-token" not in str(alerts), "names, never values"
+            waiting = alerts["site_file_waiting"]
+            assert waiting["message"].startswith("Berkas situs yang diubah belum diterapkan: Awalan B sudah dipakai")
+            assert "The letter B is on today's tickets" in waiting["message_en"], waiting
+            assert (await s.issue("kia"))["ticket"]["label"] == "D-001", "not B-001 a second time"
+            r = await s.http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK),
+                                  json={"service": "ktp", "notify": {"phone": PHONE, "consent": True}})  # fmt: skip
+            assert r.status_code == 409 and r.json()["error"]["code"] == "notify_unavailable", r.text
+            # The day can still be changed on the web; the gateway is kept as stored, for the day it can be read.
+            admin = await s.login("supervisor")
+            current = await read(s, admin)
+            current["document"]["site"]["running_text"] = "Teks baru"
+            r = await s.http.put(URL, json={"version": 1, "document": current["document"]}, headers=admin)
+            assert r.status_code == 200, r.text
+            assert s.ctx.state("tegal").site.running_text == "Teks baru"
+            stored = (await read(s, admin))["document"]["notify"]["gateway"]["headers"]
+            assert stored == {"Authorization": "Bearer ${TEST_GATEWAY_TOKEN}"}
+            assert "messages_off" in await alerts_of(s)
+
+        clock.advance(days=1)
+        async with running_server(database, site_files=[site_file], clock=clock) as s:
+            current = await read(s, await s.login("admin"))
+            assert (current["version"], current["source"]) == (3, "file")
+            assert s.ctx.state("tegal").site.services["kia"].prefix == "B"
+            assert not set(await alerts_of(s)) & {"messages_off", "site_file_waiting"}
+            r = await s.http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK),
+                                  json={"service": "kia", "notify": {"phone": PHONE, "consent": True}})  # fmt: skip
+            assert r.status_code == 201 and r.json()["ticket"]["label"] == "B-001", r.text
+            await eventually(lambda: gateway.requests, "a message through the gateway")
+            assert gateway.requests[0].headers["Authorization"] == "Bearer gw-token-456"
+
+
+async def test_a_stored_configuration_that_cannot_be_read_gives_way_to_the_site_file_only_if_the_day_allows(
+    database: Path | str, tmp_path: Path
+) -> None:
+    """A stored configuration this release cannot read (here a time zone no longer accepted, as a stricter check of a
+    later release might find): the site file is served in its place if today's tickets allow it, with an alert
+    until the web saves a new version; if they do not (it lacks a service with a waiting ticket), the server does
+    not start."""
+    site_file, clock = tmp_path / "tegal.toml", Clock()
+    site_file.write_text(site_file_text(DEMO))
+    async with running_server(database, site_files=[site_file], clock=clock) as server:
+        admin = await server.login("admin")
+        document = with_lost_ktp((await read(server, admin))["document"])
+        assert (await server.http.put(URL, json={"version": 0, "document": document}, headers=admin)).status_code == 200
+        assert (await server.issue("ktp_hilang"))["ticket"]["label"] == "KH-001"
+        stored = json.loads((await server.ctx.storage.query(
+            "SELECT value FROM site_settings WHERE site = 'tegal' AND key = 'configuration'"))[0][0])  # fmt: skip
+        stored["document"]["site"]["timezone"] = "Mars/Olympus"
+        await server.ctx.storage.execute(
+            "UPDATE site_settings SET value = ? WHERE site = 'tegal' AND key = 'configuration'", (json.dumps(stored),)
+        )
+    said = await refused_start(database, site_file, clock)
+    assert said.startswith("site tegal: the stored configuration (version 1) cannot be read here (site.timezone")
+    assert "The service ktp_hilang cannot be removed: it still has open tickets (1)" in said, said
+
+    site_file.write_text(site_file_text(with_lost_ktp(DEMO)))
+    async with running_server(database, site_files=[site_file], clock=clock) as server:
+        state = server.ctx.state("tegal")
+        assert (state.configuration.version, state.configuration.source, state.site.timezone) == (
+            1, "file", "Asia/Jakarta")  # fmt: skip
+        alert = (await alerts_of(server))["configuration_unreadable"]
+        assert alert["message"].startswith("Konfigurasi versi 1 dari Pengaturan tidak dapat dibaca server ini")
+        assert (await server.issue("ktp_hilang"))["ticket"]["label"] == "KH-002"
+        admin = await server.login("admin")
+        document = (await read(server, admin))["document"]
+        document["site"]["running_text"] = "Disimpan lagi"
+        assert (await server.http.put(URL, json={"version": 1, "document": document}, headers=admin)).status_code == 200
+        assert "configuration_unreadable" not in await alerts_of(server), "a new version is served: readable"
+
+
+async def test_yesterday_s_tickets_left_open_do_not_hold_a_configuration_at_start(
+    database: Path | str, tmp_path: Path
+) -> None:
+    """Start-up closes the past day first (its open tickets expire), then judges the configuration against today: a
+    ticket left waiting yesterday keeps no service of the site file from going."""
+    site_file, clock = tmp_path / "tegal.toml", Clock()
+    site_file.write_text(site_file_text(with_lost_ktp(DEMO)))
+    async with running_server(database, site_files=[site_file], clock=clock) as server:
+        token = (await server.issue("ktp_hilang"))["ticket"]["token"]
+        await forget_the_site_file_served(server)
+    clock.advance(hours=23)  # Tuesday 08:00
+    site_file.write_text(site_file_text(DEMO))  # without KTP Hilang
+    async with running_server(database, site_files=[site_file], clock=clock) as server:
+        assert "ktp_hilang" not in server.ctx.sites["tegal"].services
+        r = await server.http.get(f"/api/v1/tickets/{token}")
+        assert r.status_code == 200 and r.json()["ticket"]["state"] == "expired", r.text

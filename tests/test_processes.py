@@ -31,10 +31,13 @@ from queue_server.application import auth as auth_module
 from queue_server.outbound import uplink as uplink_module
 from queue_server.pipeline import engine as engine_module
 from queue_server.settings.sitefile import DEMO_SITE
+from queue_server.web.app import site_of
 
 from .helpers import KIOSK, LOBBY, Clock, Server, bearer, eventually, running_server
 from .pg_support import Cluster, new_database, throwaway_cluster_handle
+from .receiver import Receiver
 from .test_invariants import _start, write_site
+from .test_outbox import notify_site
 
 pytestmark = pytest.mark.postgresql
 
@@ -597,6 +600,30 @@ async def test_a_configuration_changed_on_one_process_applies_on_every_other(pg_
             assert on_b["version"] == 1 and on_b["source"] == "web"
         finally:
             await ws.close()
+
+
+async def test_a_configuration_whose_gateway_another_process_cannot_read_is_served_there_without_it(
+    pg_cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Process b lacks the gateway's ${VARIABLE} (its environment differs): a change made on process a used to leave b
+    on the previous site (without the new service, its own letters), deciding on the same tickets as a. Now b serves
+    it as a does, only without the gateway, and its dashboard says why."""
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "gw-token-123")
+    database = await new_database(pg_cluster)
+    with Receiver() as gateway:
+        async with servers(database, 2, site_files=[notify_site(tmp_path, gateway)]) as (a, b):
+            config = b.config
+            b.ctx.engine.parse = lambda document: site_of(config, document, env={})  # as if b had no such variable
+            await add_ikd_service(a)
+            await eventually(lambda: "ikd" in b.ctx.sites["tegal"].services, "b follows the change")
+            assert b.ctx.state("tegal").configuration.version == 1
+            assert b.ctx.sites["tegal"].notify.gateway is None and a.ctx.sites["tegal"].notify.gateway is not None
+            assert (await b.issue("ikd"))["ticket"]["label"] == "Z-001"
+            supervisor = await b.login("supervisor")
+            for process, off in ((b, True), (a, False)):
+                r = await process.http.get("/api/v1/sites/tegal/dashboard", headers=supervisor)
+                kinds = {alert["kind"] for alert in r.json()["alerts"]}
+                assert ("messages_off" in kinds) is off, (process.url, kinds)
 
 
 async def test_a_service_added_on_one_process_is_issued_on_another_before_its_follower_reads_it(

@@ -28,6 +28,7 @@ from queue_server.settings.sitefile import (
     normalised_document,
     site_file_text,
     variables_in,
+    without_gateway,
 )
 
 # What a configuration's parser is given: the document, and the environment its gateway's ${VARIABLE}s may use.
@@ -88,7 +89,7 @@ async def checked_change(
     names = names_in(document)  # a problem names an agency, a service, a counter by the name the page shows
     kept = _notify_kept(principal, site_id, state.configuration.document, document, names)
     try:
-        site = parse(document, environment_of(kept))
+        site = parse(_readable_here(state.site, state.configuration.document, document), environment_of(kept))
         if site.id != site_id:
             raise _invalid([f"site.id: must stay {site_id!r} (a new mall is a new site file)"], names)
         check_speakable(site)
@@ -139,6 +140,17 @@ def _notify_kept(
     if problems:
         raise _invalid(problems, names)
     return kept
+
+
+def _readable_here(running: Site, stored: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    """What a document is read as here. The configuration in force may be served without its WhatsApp/SMS gateway
+    (a ${VARIABLE} of its headers not set in this process: pipeline/engine.py); a document that keeps that gateway
+    exactly as stored is read without it too, so the day can still be changed on the web. The document saved keeps
+    the gateway: messages come back when the server starts with the variable set."""
+    bare = without_gateway(document)
+    gateway_off = running.notify.gateway is None and without_gateway(stored) is not None
+    same = _table(_table(stored.get("notify")).get("gateway")) == _table(_table(document.get("notify")).get("gateway"))
+    return bare if gateway_off and same and bare is not None else document
 
 
 def _table(value: Any) -> dict[str, Any]:

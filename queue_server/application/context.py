@@ -21,6 +21,7 @@ from queue_server.live.hub import Hub
 from queue_server.outbound.uplink import Uplink
 from queue_server.persistence.port import StoragePort
 from queue_server.pipeline.engine import Engine
+from queue_server.settings.sitefile import gateway_variables, without_gateway
 
 
 @dataclass
@@ -103,6 +104,20 @@ class Context:
     def messages_available(self, site: Site) -> bool:
         """Whether the pages may offer WhatsApp/SMS messages now: a gateway, and not paused by its breaker."""
         return self.notifications.messages_available(site) if self.notifications else site.notify.offered
+
+    def configuration_alerts(self, site_id: str) -> dict[str, dict[str, Any]]:
+        """What is amiss with the site's configuration here, by kind (the supervisor's alerts): what start-up found
+        (Engine.configuration_alerts), and `messages_off` while the configuration in force has a WhatsApp/SMS gateway
+        this process serves it without (a ${VARIABLE} of its headers not set here: Engine._in_force), with the
+        variables it names."""
+        found = dict(self.engine.configuration_alerts.get(site_id, {}))
+        state = self.engine.states.get(site_id)
+        if state is not None and not state.mirrored and state.site.notify.gateway is None:
+            document = state.configuration.document
+            if without_gateway(document) is not None:
+                found["messages_off"] = {"version": state.configuration.version,
+                                         "variables": gateway_variables(document)}  # fmt: skip
+        return found
 
     def today(self, site: Site) -> date:
         """The site's service day now, in its own time zone."""

@@ -642,8 +642,8 @@ def check_live_day(state: SiteState, site: Site, now: datetime, *, in_force: Sit
                       bookings=sum(1 for b in booked if b.service == service_id))  # fmt: skip
     for counter_id, status in sorted(state.counters.items()):
         if counter_id not in site.counters and status.state is not CounterState.CLOSED:
-            known_counter = state.site.counters.get(counter_id)
-            raise Refusal("counter_in_use", counter=known_counter.name if known_counter else counter_id)
+            known_counter = state.site.counters.get(counter_id)  # else a site file's default name for it
+            raise Refusal("counter_in_use", counter=known_counter.name if known_counter else f"Loket {counter_id}")
     for service_id, service in site.services.items():
         if site.counters_serving(service_id):
             continue

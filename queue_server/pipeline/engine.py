@@ -20,12 +20,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from queue_server.common.messages import english, refusal_messages
 from queue_server.domain import commands as c
 from queue_server.domain import events as ev
 from queue_server.domain.booking import BookingState
 from queue_server.domain.break_habits import usual_breaks
 from queue_server.domain.catalogue import Site, changes_sentence, describe_changes
-from queue_server.domain.decide import checkin_window, decide
+from queue_server.domain.decide import check_live_day, checkin_window, decide
 from queue_server.domain.events import Event
 from queue_server.domain.model import EXPIRING_STATES
 from queue_server.domain.refusal import Refusal
@@ -36,7 +37,7 @@ from queue_server.persistence.port import AuditRecord, Batch, ContactRow, Outbox
 from queue_server.pipeline.idempotency import RETENTION, StoredKeys
 from queue_server.pipeline.idempotency import split as split_key
 from queue_server.settings.clock import utc_now
-from queue_server.settings.sitefile import SiteFileError, document_digest, normalised_document
+from queue_server.settings.sitefile import SiteFileError, document_digest, normalised_document, without_gateway
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,28 @@ class StorageUnavailable(Refusal):
 
     def __str__(self) -> str:
         return f"storage_unavailable: {self.reason}"
+
+
+class StartRefused(Exception):
+    """A site cannot be served at start-up: the configuration it would be served with is not the one its day ran under
+    (that one cannot be read, or was never remembered), and the live day refuses it as it would refuse the same change
+    made on the web (check_live_day). Serving it anyway could give two citizens one number or strand a line; there is
+    nothing known to be safe to fall back to. The server does not start, and says why and what to do (web/app.py says
+    it in one line, not a traceback)."""
+
+    def __init__(self, site_id: str, why: str, refusal: Refusal) -> None:
+        super().__init__(site_id, why, refusal.key)
+        self.site_id = site_id
+        self.why = why
+        self.refusal = refusal
+
+    def __str__(self) -> str:
+        return (
+            f"site {self.site_id}: {self.why}, so the site file given was checked against today's tickets, and "
+            f"refused: {english(self.refusal)} Start the server with a site file that keeps what today's tickets still "
+            "need (the one they were issued under, or this one changed); this one can take over once they are done "
+            "(a letter: the next day)."
+        )
 
 
 @dataclass
@@ -131,6 +154,14 @@ class Engine:
         # no housekeeping and no messages of this server's for them; their configuration is the mall's.
         self.mirrored = frozenset(mirrored)
         self._remembered: dict[str, dict[str, Any]] = {}  # per site: LoadedSite.site_file, as last written or read
+        # Per site, what start-up found amiss with its configuration, by kind, for the supervisor's alerts (until the
+        # next start): "configuration_unreadable" (the stored configuration cannot be read here; the site file is
+        # served in its place), "site_file_waiting" (a changed site file the live day refused; tried again at the
+        # next start). A gateway off for want of a ${VARIABLE} is told from the state itself (Context).
+        self.configuration_alerts: dict[str, dict[str, dict[str, Any]]] = {}
+        # Per site being started: why the configuration it starts with is not the one its day ran under, so it must
+        # pass the live day's checks before anything is served (start()).
+        self._unconfirmed: dict[str, str] = {}
         self.reconfigured: list[Callable[[str], None]] = []  # told a site's id after its new configuration applied
         self.storage = storage
         self.hub = hub
@@ -193,18 +224,34 @@ class Engine:
     async def start(self) -> None:
         await self.forget_old_idempotency_keys()  # before loading what is left of them
         self._next_key_pruning = self.clock() + KEY_PRUNING_EVERY
-        await self._load()
+        await self._load(starting=True)
         now = self.clock()
         for site_id, state in self.states.items():  # before anything is stamped with this clock (a site file's change)
             self._judge_clock(site_id, state, now, self._stale(state, state.site.service_day(now)))
         self._task = asyncio.create_task(self._run(), name="engine-writer")
         if self.storage.shared:
             self._follower = asyncio.create_task(self._follow_forever(), name="engine-follower")
-        await self._files_take_over()
         # Once before the first request: a server started the morning after never shows yesterday's line as
-        # waiting, not even for the moment a background task would take to close it.
+        # waiting, not even for the moment a background task would take to close it. And before a configuration is
+        # judged against the day: yesterday's tickets left open are expired, not in use.
         await self._housekeep()
+        self._confirm_start()
+        await self._files_take_over()
         self._day_task = asyncio.create_task(self._housekeep_forever(), name="engine-day-closer")
+
+    def _confirm_start(self) -> None:
+        """A site starting with a configuration its day did not run under (_configured says why) is checked against
+        the day as the same change made on the web would be (check_live_day, every letter looked up, since what the
+        day ran under is not known). Refused: StartRefused, and nothing is served."""
+        now = self.clock()
+        for site_id, why in sorted(self._unconfirmed.items()):
+            state = self.states[site_id]
+            try:
+                check_live_day(state, state.site, now)
+            except Refusal as refusal:
+                raise StartRefused(site_id, why, refusal) from None
+            state.reconfigure(state.site, state.configuration)  # the counters it no longer has go (they are closed)
+        self._unconfirmed.clear()
 
     async def _files_take_over(self) -> None:
         """A site file changed since the stored configuration was made from it: the file wins, as a new version
@@ -233,6 +280,12 @@ class Engine:
             except Refusal as exc:
                 log.warning("site %s: the changed site file is not applied (%s); the configuration %s stays until it "
                             "can be", site_id, exc, before)  # fmt: skip
+                if not isinstance(exc, StorageUnavailable):  # a refusal of the day, to be done something about
+                    reason, reason_en = refusal_messages(exc)
+                    self.configuration_alerts.setdefault(site_id, {})["site_file_waiting"] = {
+                        "version": state.configuration.version, "code": exc.code, "reason": reason,
+                        "reason_en": reason_en,
+                    }  # fmt: skip
         for site_id, state in self.states.items():
             # Nothing stored yet: remember which file is served, so that a later file is checked against it too.
             document = state.configuration.document
@@ -252,34 +305,75 @@ class Engine:
 
     def _configured(
         self, site_id: str, stored: dict[str, Any] | None, remembered: dict[str, Any] | None = None
-    ) -> tuple[Site, Configuration]:
-        """The site a stored configuration describes (else the site file's), and where its configuration stands.
-        With none stored, a site file that changed since it was last served starts as the one served before:
-        _files_take_over then applies the new one unless it removes what is still in use today."""
+    ) -> tuple[Site, Configuration, str | None]:
+        """The site a site starts as, where its configuration stands, and why that configuration must still pass the
+        live day's checks before anything is served (None: it is the one the day ran under).
+
+        The day ran under the stored configuration (the last one put into service, on the web or from a site file),
+        else under the site file served before (remembered): that one is served, and a site file changed since is
+        submitted afterwards as a change (_files_take_over). One whose WhatsApp/SMS gateway alone cannot be read here
+        (a ${VARIABLE} of its headers not set in this process) is served without the gateway (_in_force). One that
+        cannot be read at all, and a database that never served a site file, leave this site file: start() checks it
+        against the day first (_confirm_start)."""
         document = self.files.get(site_id, {})
         from_file = Configuration(0, "file", document_digest(document) if document else "", document)
-        remembered = normalised_document(remembered) if remembered is not None else None
-        if stored is None and remembered and document and remembered != document and self.parse is not None:
+        if self.parse is None:  # tools and pipeline tests: the site files are the configuration, nothing is stored
+            return self._file_sites[site_id], from_file, None
+        if stored is not None:
+            configuration = Configuration.from_data(stored)
+            # Stored by an older release as its site file wrote it (`mon = "08:00-15:00"`): served with lists.
+            configuration = replace(configuration, document=normalised_document(configuration.document))
             try:
-                return self._parse(site_id, remembered), Configuration(
-                    0, "file", document_digest(remembered), remembered
-                )
-            except SiteFileError:  # written by an older release, say: the file as it is now
-                pass
-        if stored is None or self.parse is None:
-            return self._file_sites[site_id], from_file
-        configuration = Configuration.from_data(stored)
-        # Stored by an older release as its site file wrote it (`mon = "08:00-15:00"`): served with lists.
-        configuration = replace(configuration, document=normalised_document(configuration.document))
-        try:
-            return self._parse(site_id, configuration.document), configuration
-        except SiteFileError as exc:  # e.g. a ${VARIABLE} of its gateway is not set in this process
-            log.error("site %s: the stored configuration (version %d) cannot be read here (%s); serving the site "
-                      "file", site_id, configuration.version, "; ".join(exc.problems))  # fmt: skip
-            fallback = Configuration(configuration.version, "file", from_file.file_hash, document)
-            return self._file_sites[site_id], fallback
+                return self._in_force(site_id, configuration), configuration, None
+            except SiteFileError as exc:  # e.g. a check of this release the stored configuration does not pass
+                problems = "; ".join(exc.problems)
+                log.error("site %s: the stored configuration (version %d) cannot be read here (%s); the site file is "
+                          "served in its place if today's tickets allow it", site_id, configuration.version,
+                          problems)  # fmt: skip
+                alerts = self.configuration_alerts.setdefault(site_id, {})
+                alerts["configuration_unreadable"] = {"version": configuration.version}
+                fallback = Configuration(configuration.version, "file", from_file.file_hash, document)
+                why = f"the stored configuration (version {configuration.version}) cannot be read here ({problems})"
+                return self._file_sites[site_id], fallback, why
+        remembered = normalised_document(remembered) if remembered else None
+        if remembered is None:
+            return self._file_sites[site_id], from_file, "no site file was served from this database before"
+        if document and remembered != document:  # a site file changed since: it starts as the one served before
+            served = Configuration(0, "file", document_digest(remembered), remembered)
+            try:
+                return self._in_force(site_id, served), served, None
+            except SiteFileError as exc:  # written by an older release, say: the file as it is now, checked
+                why = f"the site file served before cannot be read here ({'; '.join(exc.problems)})"
+                log.error("site %s: %s; the site file given is served in its place if today's tickets allow it",
+                          site_id, why)  # fmt: skip
+                return self._file_sites[site_id], from_file, why
+        return self._file_sites[site_id], from_file, None
 
-    async def _load(self) -> None:
+    def _in_force(self, site_id: str, configuration: Configuration) -> Site:
+        """The Site of the configuration the day runs under. One whose WhatsApp/SMS gateway alone cannot be read here
+        (a ${VARIABLE} of its headers not set in this process: an environment file not loaded, a variable renamed) is
+        served without it: the day goes on exactly as configured, and only citizens' messages wait (the supervisor's
+        alert says why; a site file would not do, as it may differ from what today's tickets were issued under).
+        Anything else unreadable: SiteFileError."""
+        try:
+            return self._parse(site_id, configuration.document)
+        except SiteFileError as exc:
+            unreadable = exc
+        bare = without_gateway(configuration.document)
+        try:
+            site = self._parse(site_id, bare) if bare is not None else None
+        except SiteFileError:
+            site = None
+        if site is None:
+            raise unreadable
+        log.error("site %s: the WhatsApp/SMS gateway of configuration version %d cannot be used here (%s): served as "
+                  "configured, without messages to citizens, until the server starts with it readable", site_id,
+                  configuration.version, "; ".join(unreadable.problems))  # fmt: skip
+        return site
+
+    async def _load(self, *, starting: bool = False) -> None:
+        """Every site's state from the database. `starting`: the first load of this process, before anything is
+        served (a reload after a failed write keeps what start-up decided)."""
         now = self.clock()
         for site_id in list(self.sites):
             loaded = await self.storage.load_site(site_id, self._file_sites[site_id].service_day(now))
@@ -296,14 +390,18 @@ class Engine:
                 log.error("site %s has a log of its own here (up to event %d), not one sent up from its own server: "
                           "--mirror %s is ignored and it is served here", site_id, loaded.head, site_id)  # fmt: skip
                 self.mirrored -= {site_id}
-            site, configuration = self._configured(site_id, loaded.configuration, loaded.site_file)
+            site, configuration, unconfirmed = self._configured(site_id, loaded.configuration, loaded.site_file)
             if loaded.site_file is not None:
                 self._remembered[site_id] = normalised_document(loaded.site_file)
             self.sites[site_id] = site
             state = SiteState(site, configuration=configuration, mirrored=site_id in self.mirrored)
             state.relayed_head = loaded.relayed_head
+            # A site to be checked at start keeps every counter for now: one open that its file no longer has is
+            # in use (check_live_day), and goes once the check passes.
+            if starting and unconfirmed is not None and site_id not in self.mirrored:
+                self._unconfirmed[site_id] = unconfirmed
             for counter in loaded.counters:
-                if counter.id in site.counters:
+                if counter.id in site.counters or site_id in self._unconfirmed:
                     state.counters[counter.id] = counter
             state.closed_days = loaded.closed_days
             state.running_text = loaded.running_text
@@ -584,18 +682,23 @@ class Engine:
             self.trusted_event_at[event.site] = event.at
         if event.type == ev.SITE_CONFIGURED:
             self.sites[state.site.id] = state.site
+            # A new configuration in force: the stored one that could not be read is no longer what is served.
+            self.configuration_alerts.get(state.site.id, {}).pop("configuration_unreadable", None)
             for listener in self.reconfigured:
                 listener(state.site.id)
 
     def _parse_logged(self, state: SiteState, event: Event) -> Site:
-        """The Site of a configuration another process committed. One this process cannot read (a gateway's
-        ${VARIABLE} unset here) leaves it on the site it has, said in the log, rather than stop following."""
+        """The Site of a configuration another process committed (and checked against the day). One whose gateway
+        alone this process cannot read (a ${VARIABLE} unset here) is served without it, as at start-up (_in_force):
+        the same services and letters as the other processes, which decide on the same tickets. One it cannot read at
+        all leaves it on the site it has, said in the log, rather than stop following."""
         if self.parse is not None:
+            logged = Configuration.from_data(event.data)
             try:
-                return self._parse(event.site, event.data["document"])
+                return self._in_force(event.site, logged)
             except SiteFileError as exc:
                 log.error("site %s: configuration version %s cannot be read here (%s); keeping the previous one",
-                          event.site, event.data.get("version"), "; ".join(exc.problems))  # fmt: skip
+                          event.site, logged.version, "; ".join(exc.problems))  # fmt: skip
         return state.site
 
     def parse_configuration(self, site_id: str, document: dict[str, Any]) -> Site:

@@ -152,6 +152,27 @@ def environment_of(names: set[str]) -> dict[str, str]:
     return {name: os.environ[name] for name in names if name in os.environ}
 
 
+def without_gateway(document: dict[str, Any]) -> dict[str, Any] | None:
+    """The document with its WhatsApp/SMS gateway left out (no message to citizens; everything else as it is), or
+    None when it has none: a configuration in force whose gateway cannot be read in this process (a ${VARIABLE} of its
+    headers not set here) is served so rather than not at all (pipeline/engine.py)."""
+    notify = document.get("notify")
+    if not isinstance(notify, dict) or "gateway" not in notify:
+        return None
+    return {**document, "notify": {key: value for key, value in notify.items() if key != "gateway"}}
+
+
+def gateway_variables(document: dict[str, Any]) -> list[str]:
+    """The ${VARIABLE}s a document's gateway headers name (their names, never their values), in order."""
+    notify = document.get("notify")
+    gateway = notify.get("gateway") if isinstance(notify, dict) else None
+    headers = gateway.get("headers") if isinstance(gateway, dict) else None
+    if not isinstance(headers, dict):
+        return []
+    found = [name for value in headers.values() if isinstance(value, str) for name in variables_in(value)]
+    return list(dict.fromkeys(found))
+
+
 def _notify(reader: _Reader, table: Any, env: Mapping[str, str]) -> NotifyPolicy:
     """[notify]: messages to citizens who leave a number, through the mall's own WhatsApp/SMS gateway."""
     if table is None:

@@ -11,7 +11,7 @@ Indonesian and English, is in the message catalogue (common/messages.toml, secti
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,9 @@ from queue_server.domain.catalogue import Site
 from queue_server.domain.wait import WaitEstimate
 
 KINDS = (
+    "configuration_unreadable",
+    "site_file_waiting",
+    "messages_off",
     "clock",
     "wait",
     "past_closing",
@@ -61,12 +64,18 @@ def detect(
     clock_doubt: dict[str, Any] | None = None,
     missing: Sequence[dict[str, Any]] = (),
     uplink: dict[str, Any] | None = None,
+    configuration: Mapping[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """`deliveries`: the site's endpoints whose messages keep failing (application/notifications.py); `clock_doubt`:
     why a past day was not closed by itself (pipeline/engine.py); `missing`: registered TV screens that have not
     connected since the site opened today (application/screen_watch.py); `uplink`: the log has not gone up to the
-    server that mirrors the mall for a while (outbound/uplink.py)."""
+    server that mirrors the mall for a while (outbound/uplink.py); `configuration`: what is amiss with the site's
+    configuration here, by kind (Context.configuration_alerts: the stored one unreadable and the site file served in
+    its place, a changed site file the day refused, messages to citizens off for want of a gateway's variable)."""
     out: list[dict[str, Any]] = []
+    for kind, facts in sorted((configuration or {}).items()):
+        said = _said(kind, **{**facts, "variables": ", ".join(facts.get("variables", []))})
+        out.append({"id": f"configuration:{kind}", "kind": kind, "agencies": [], **facts, **said})
     if uplink is not None:
         out.append(
             {

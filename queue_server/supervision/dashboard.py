@@ -11,7 +11,7 @@ audio, last call. And the alerts those figures raise (alerts.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -178,6 +178,8 @@ def figures(
     clock_doubt: dict[str, Any] | None = None,
     missing: Sequence[dict[str, Any]] = (),
     uplink: dict[str, Any] | None = None,
+    *,
+    configuration: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Everything the site's dashboard shows, as of `now` (the server's clock). `today` carries the day's totals
     from one call to the next (monitor.py keeps one per site); without it they are counted afresh."""
@@ -205,7 +207,7 @@ def figures(
         "counters": counters,
         "devices": devices,
         "screens": screens,
-        "alerts": alerts.detect(site, services, devices, deliveries, clock_doubt, missing, uplink),
+        "alerts": alerts.detect(site, services, devices, deliveries, clock_doubt, missing, uplink, configuration),
     }
 
 

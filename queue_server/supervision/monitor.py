@@ -55,7 +55,7 @@ class Monitor:
         missing = self.screens.missing.get(site_id, []) if self.screens is not None else []
         uplink = self.ctx.uplink.failing(site_id, self.ctx.now()) if self.ctx.uplink is not None else None
         data = dashboard.figures(state, self.ctx.now(), registry, self._today[site_id], failing, doubt, missing,
-                                 uplink)  # fmt: skip
+                                 uplink, configuration=self.ctx.configuration_alerts(site_id))  # fmt: skip
         return dashboard.for_agency(data, agency) if agency else data
 
     def headline(self, site_id: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from queue_server.application.actions import status_message
 from queue_server.application.announcements import Announcer, check_speakable
@@ -37,7 +37,7 @@ from queue_server.outbound.deliverer import DeliverySettings
 from queue_server.outbound.uplink import Uplink
 from queue_server.outbound.vault import Vault
 from queue_server.persistence.factory import storage_for
-from queue_server.pipeline.engine import Engine, StorageUnavailable
+from queue_server.pipeline.engine import Engine, StartRefused, StorageUnavailable
 from queue_server.settings import runtime
 from queue_server.settings.config import CONFIG_VARIABLE, Config
 from queue_server.settings.sitefile import AnyVariable, parse_site, read_document
@@ -193,6 +193,9 @@ class QueueServerApp(Starlette):
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await super().__call__(scope, receive, self._refusal_said(send))
+            return
         if scope["type"] == "http" and scope["method"] == "POST":
             site = _issuing_site(scope["path"])
             if site is not None:
@@ -201,6 +204,18 @@ class QueueServerApp(Starlette):
                 await self._issue(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
+
+    def _refusal_said(self, send: Send) -> Send:
+        """A start-up refused for a reason a person can act on (StartRefused: a site's configuration the live day
+        refuses) is said in its own words, one line of the server's log, where Starlette would give a traceback."""
+
+        async def said(message: Message) -> None:
+            refused = self.state.server.start_refused
+            if message["type"] == "lifespan.startup.failed" and refused:
+                message = {**message, "message": refused}
+            await send(message)
+
+        return said
 
     async def _issue(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -288,7 +303,11 @@ def create_app(
         retention: Retention | None = None
         uplink: Uplink | None = None
         try:
-            await engine.start()  # first: the sites as last configured (perhaps on the web) replace the files'
+            try:
+                await engine.start()  # first: the sites as last configured (perhaps on the web) replace the files'
+            except StartRefused as exc:
+                server.start_refused = str(exc)
+                raise
             await announcer.prepare()
             engine.reconfigured.append(announcer.refresh)
             server.ctx = ctx = Context(

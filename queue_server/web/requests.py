@@ -44,6 +44,9 @@ class ServerState:
     metrics: Metrics = field(default_factory=Metrics)
     monitor: Monitor | None = None
     national: National | None = None
+    start_refused: str | None = (
+        None  # why start-up was refused (pipeline/engine.StartRefused), said without a traceback
+    )
 
 
 def limit_code_lookups(request: Request) -> None:
