@@ -329,3 +329,16 @@ def test_a_configuration_s_problems_name_entries_as_the_page_shows_them() -> Non
     assert (
         problem_text(unknown, "id", said, names) == "Instansi Disdukcapil, Loket 1, Layanan: layanan paspor_x tidak ada"
     )
+
+
+def test_every_alert_kind_has_its_word_on_the_dashboard() -> None:
+    """The dashboard starts each alert with its kind in words ("Antrean:", "Pengaturan:"): a kind without one would
+    show its text key."""
+    import tomllib
+    from pathlib import Path
+
+    from queue_server.supervision.alerts import KINDS
+
+    texts = tomllib.loads((Path(__file__).parents[1] / "supervisor" / "templates" / "text.toml").read_text())
+    for lang in ("id", "en"):
+        assert [k for k in KINDS if f"alert_kind_{k}" not in texts[lang]] == [], lang
