@@ -309,7 +309,8 @@ async def test_a_colleague_on_the_same_counter_is_named_and_signing_out_of_an_op
         page.once("dialog", lambda d: asyncio.get_running_loop().create_task(answer(d, False)))
         await page.click("#signout")
         await expect(page.locator("#desk")).to_be_visible()  # cancelled: still signed in
-        assert asked and "Loket masih BUKA" in asked[0], asked
+        # said in words, not a state shouted mid-sentence ("Loket masih BUKA.")
+        assert asked and asked[0].startswith("Loket ini masih buka. Keluar tanpa menutup loket?"), asked
         token = await page.evaluate("Object.values(sessionStorage)[0]")
         page.once("dialog", lambda d: asyncio.get_running_loop().create_task(answer(d, True)))
         await page.click("#signout")
@@ -511,3 +512,72 @@ def current_counter_ticket(server: Server, counter: str = "1") -> str | None:
     state = server.ctx.state("tegal")
     ticket_id = state.counters[counter].current
     return state.tickets[ticket_id].label if ticket_id else None
+
+
+# The keypad's digits with NumLock off: what Chromium on Linux sends for them (key, Windows key code).
+NUMLOCK_OFF = {"0": ("Insert", 45), "1": ("End", 35), "2": ("ArrowDown", 40), "3": ("PageDown", 34),
+               "4": ("ArrowLeft", 37), "5": ("Clear", 12), "6": ("ArrowRight", 39), "7": ("Home", 36),
+               "8": ("ArrowUp", 38), "9": ("PageUp", 33)}  # fmt: skip
+
+
+async def keypad_numlock_off(page: Page, digits: str) -> None:
+    """Keypad keys as the browser gets them with NumLock off: `key` names what the key would do (Insert, End ...),
+    `code` still names the key (Numpad0 ...)."""
+    cdp = await page.context.new_cdp_session(page)
+    for digit in digits:
+        key, vk = NUMLOCK_OFF[digit]
+        for kind in ("rawKeyDown", "keyUp"):
+            await cdp.send("Input.dispatchKeyEvent", {"type": kind, "key": key, "code": f"Numpad{digit}",
+                                                      "windowsVirtualKeyCode": vk, "location": 3})  # fmt: skip
+    await cdp.detach()
+
+
+async def test_the_keypad_works_with_numlock_off_and_a_refused_number_never_lingers(server: Server) -> None:
+    """An outside review: with NumLock off the keypad's 0 and digits did nothing (Chromium sends "Insert", "End"
+    ...). And a number typed while a citizen was called was refused but stayed in the field: after parking that
+    citizen, "Panggil berikutnya" called the leftover number out of order, "Tidak hadir" was offered with nobody
+    at the counter, and "0" typed a digit instead of starting."""
+    for _ in range(3):
+        await server.issue("ktp")
+    async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/1") as page:
+        message, number = page.locator("#message"), page.locator("#number")
+        call_next, no_show = page.locator("#btn-call-next"), page.locator("#btn-no-show")
+        await sign_in(page)
+        await connected(page)
+        await page.click("#btn-pause")  # opens the counter
+        await expect(page.locator("#counter-state")).to_have_text("BUKA")
+        await page.keyboard.press("Enter")
+        await expect(message).to_have_text("Memanggil A-001.")
+        await page.wait_for_timeout(TWO_WAY_GUARD_MS)
+
+        # NumLock off: the keypad's 0 starts, its digits type a number
+        await keypad_numlock_off(page, "0")
+        await expect(message).to_have_text("Mulai melayani A-001.")
+        await keypad_numlock_off(page, "3")
+        await expect(number).to_have_value("3")
+        # while a number is typed, the buttons say what they will do with it
+        await expect(call_next).to_contain_text("Panggil A-003")
+        await expect(no_show).to_contain_text("Antrekan ulang A-003")
+        await page.keyboard.press("Enter")  # refused: A-001 is being served ...
+        await expect(message).to_have_text("Selesaikan, alihkan, atau parkir tiket yang sedang ditangani dulu. "
+                                           "A-003 tidak dipanggil dan dihapus dari kolom nomor.")  # fmt: skip
+        await expect(number).to_have_value("")  # ... and the number is gone, not left to take over a later key
+        await expect(call_next).to_contain_text("Panggil berikutnya")
+        await expect(no_show).to_contain_text("Tidak hadir")
+
+        # typed into the field itself too (NumLock off there as well)
+        await number.focus()
+        await keypad_numlock_off(page, "2")
+        await expect(number).to_have_value("2")
+        await expect(call_next).to_contain_text("Panggil A-002")
+        await page.keyboard.press("Escape")
+        await expect(number).to_have_value("")
+
+        # parked: the next "call next" calls the next in line, A-002, not a number typed earlier
+        await page.keyboard.press("F9")
+        await expect(page.locator("#park-dialog")).to_be_visible()
+        await page.keyboard.press("Enter")
+        await expect(message).to_have_text("A-001 diparkir; loket siap memanggil berikutnya.")
+        await call_next.click()
+        await expect(message).to_have_text("Memanggil A-002.")
+        assert ticket(server, "A-003").state.value == "waiting"  # type: ignore[attr-defined]

@@ -35,6 +35,8 @@ import { LiveClient } from "/static/shared/live-client.js";
       "btn.finish": "Selesai", "btn.no_show": "Tidak hadir", "btn.transfer": "Alihkan", "btn.pause": "Istirahat",
       "btn.resume": "Lanjutkan", "btn.open": "Buka loket", "btn.close": "Tutup loket", "btn.call": "Panggil",
       "btn.requeue": "Antrekan ulang", "number.label": "Panggil nomor", "number.keys": "angka + Enter",
+      "btn.call_typed": "Panggil {ticket}", "btn.requeue_typed": "Antrekan ulang {ticket}",
+      "local.number_dropped": "{number} tidak dipanggil dan dihapus dari kolom nomor.",
       "waiting.title": "Menunggu", "no_shows.title": "Tidak hadir", "no_shows.none": "Tidak ada.",
       "totals.title": "Hari ini",
       "totals.line": "selesai {done} · tidak hadir {no_show} · dialihkan {transferred}",
@@ -59,6 +61,7 @@ import { LiveClient } from "/static/shared/live-client.js";
         + "daftar Diparkir.",
       "park.send": "Parkir", "park.cancel": "Batal",
       "local.busy": "Tunggu: perintah sebelumnya belum dijawab.",
+      "local.busy_offline": "Tunggu: perintah sebelumnya belum dijawab; menunggu sambungan… (Esc: batalkan)",
       "local.no_ticket": "Tidak ada tiket yang sedang dipanggil.",
       "local.ambiguous": "Nomor {number} ada di beberapa layanan ({labels}); ketik hurufnya, misalnya {example}.",
       "local.no_number": "Ketik nomor tiket dulu.",
@@ -70,7 +73,8 @@ import { LiveClient } from "/static/shared/live-client.js";
       "local.already_closed": "Loket sudah tutup.",
       "local.close_serving": "{ticket} sedang dilayani: selesaikan, alihkan, atau parkir dulu, lalu tutup loket.",
       "confirm.close": "Tutup loket?",
-      "confirm.signout_open": "Loket masih {state}. Keluar tanpa menutup loket? (Batal, lalu F8, untuk menutupnya dulu.)",
+      "confirm.signout_open": "Loket ini masih buka. Keluar tanpa menutup loket? (Batal, lalu F8, untuk menutupnya dulu.)",
+      "confirm.signout_paused": "Loket ini sedang istirahat, belum ditutup. Keluar tanpa menutup loket? (Batal, lalu F8, untuk menutupnya dulu.)",
       "counter.other_operator": "Loket ini dibuka oleh {operator}.",
       "confirm.close_called": "Tutup loket? {ticket} yang sedang dipanggil kembali ke antrean di urutan semula.",
       "confirm.no_show": "Tandai {ticket} tidak hadir?",
@@ -95,6 +99,8 @@ import { LiveClient } from "/static/shared/live-client.js";
       "btn.no_show": "No-show", "btn.transfer": "Transfer", "btn.pause": "Pause", "btn.resume": "Resume",
       "btn.open": "Open counter", "btn.close": "Close counter", "btn.call": "Call", "btn.requeue": "Requeue",
       "number.label": "Call number", "number.keys": "digits + Enter",
+      "btn.call_typed": "Call {ticket}", "btn.requeue_typed": "Requeue {ticket}",
+      "local.number_dropped": "{number} was not called and is cleared from the number field.",
       "waiting.title": "Waiting", "no_shows.title": "No-shows", "no_shows.none": "None.",
       "totals.title": "Today",
       "totals.line": "done {done} · no-show {no_show} · transferred {transferred}",
@@ -118,6 +124,7 @@ import { LiveClient } from "/static/shared/live-client.js";
         + "from the Parked list.",
       "park.send": "Park", "park.cancel": "Cancel",
       "local.busy": "Wait: the previous command has no answer yet.",
+      "local.busy_offline": "Wait: the previous command has no answer yet; waiting for the connection… (Esc: cancel)",
       "local.no_ticket": "No ticket is called now.",
       "local.ambiguous": "Number {number} exists in several services ({labels}); type the letter too, e.g. {example}.",
       "local.no_number": "Type a ticket number first.",
@@ -129,7 +136,8 @@ import { LiveClient } from "/static/shared/live-client.js";
       "local.already_closed": "The counter is already closed.",
       "local.close_serving": "{ticket} is being served: finish, transfer or park it first, then close the counter.",
       "confirm.close": "Close the counter?",
-      "confirm.signout_open": "The counter is still {state}. Sign out without closing it? (Cancel, then F8, to close it first.)",
+      "confirm.signout_open": "This counter is still open. Sign out without closing it? (Cancel, then F8, to close it first.)",
+      "confirm.signout_paused": "This counter is on a break, not closed. Sign out without closing it? (Cancel, then F8, to close it first.)",
       "counter.other_operator": "This counter was opened by {operator}.",
       "confirm.close_called": "Close the counter? {ticket}, called now, goes back to the queue in its old place.",
       "confirm.no_show": "Mark {ticket} as no-show?",
@@ -398,7 +406,8 @@ import { LiveClient } from "/static/shared/live-client.js";
   // A command from a dialog (transfer, park) closes it only once done: a refusal (a note naming a citizen, a
   // lost connection) is shown in the dialog with the operator's note still there to mend.
   function run(name, fields = {}, from = null) {
-    if (pending.size) { show(localMessage("local.busy", {}, true)); return; }
+    // During an outage the way out (Esc) stays in view: the operator may have to leave the counter.
+    if (pending.size) { show(localMessage(connState === "connected" ? "local.busy" : "local.busy_offline", {}, true)); return; }
     show({ id: t("sending", {}, "id"), en: t("sending", {}, "en"), error: false, sending: true });
     command(name, fields).then((result) => {
       from?.close();
@@ -419,10 +428,7 @@ import { LiveClient } from "/static/shared/live-client.js";
   }
 
   const actions = {
-    call_next() {
-      if (numberInput.value.trim()) return callNumber("call");
-      run("call_next");
-    },
+    call_next() { run("call_next"); },
     recall() { current() ? run("recall") : show(localMessage("local.no_ticket", {}, true)); },
     start_finish() {
       const c = current();
@@ -430,7 +436,6 @@ import { LiveClient } from "/static/shared/live-client.js";
       run(c.state === "called" ? "start" : "finish");
     },
     no_show() {
-      if (numberInput.value.trim()) return callNumber("requeue");
       const c = current();
       if (!c) return show(localMessage("local.no_ticket", {}, true));
       if (window.confirm(t("confirm.no_show", { ticket: c.label }))) run("no_show");
@@ -471,6 +476,10 @@ import { LiveClient } from "/static/shared/live-client.js";
   }
 
   function act(action) {
+    // With a number in the field, "call next" calls that number and "no-show" requeues it (the buttons say so).
+    if (numberInput.value.trim() && (action === "call_next" || action === "no_show")) {
+      return callNumber(action === "call_next" ? "call" : "requeue");
+    }
     const why = blocked(action);
     if (why) return show(localMessage(why));
     actions[action]();
@@ -489,29 +498,49 @@ import { LiveClient } from "/static/shared/live-client.js";
   }
 
   // A typed number names one ticket: a label as typed, or a bare number only one open ticket here has.
-  function resolveNumber(typed) {
+  // { label } or { ambiguous: [tickets] } or {} (not a number).
+  function labelOf(typed) {
     const text = typed.trim().toUpperCase().replace(/[\s-]/g, "");
-    if (/^[A-Z]/.test(text)) return text;
+    if (/^[A-Z]/.test(text)) return { label: text, text };
     const number = parseInt(text, 10);
-    if (Number.isNaN(number)) return null;
+    if (Number.isNaN(number)) return { text };
     const matches = findTickets(text);
-    if (matches.length > 1) {
-      const labels = matches.map((m) => m.label).join(", ");
-      show(localMessage("local.ambiguous", { number: text, labels, example: matches[0].label }, true));
+    if (matches.length > 1) return { ambiguous: matches, text };
+    if (matches.length === 1) return { label: matches[0].label, text };
+    const prefixes = new Set((catalogue?.services || []).filter((s) => view.services.includes(s.id)).map((s) => s.prefix));
+    if (prefixes.size === 1) return { label: `${[...prefixes][0]}-${String(number).padStart(3, "0")}`, text };
+    return { label: text, text };
+  }
+
+  function resolveNumber(typed) {
+    const { label, ambiguous, text } = labelOf(typed);
+    if (ambiguous) {
+      const labels = ambiguous.map((m) => m.label).join(", ");
+      show(localMessage("local.ambiguous", { number: text, labels, example: ambiguous[0].label }, true));
       return null;
     }
-    if (matches.length === 1) return matches[0].label;
-    const prefixes = new Set((catalogue?.services || []).filter((s) => view.services.includes(s.id)).map((s) => s.prefix));
-    if (prefixes.size === 1) return `${[...prefixes][0]}-${String(number).padStart(3, "0")}`;
-    return text;
+    return label || null;
+  }
+
+  // Why a typed number cannot be called now (a text key), or null.
+  function callBlocked() {
+    if (view.state !== "open") return view.state === "paused" ? "local.paused" : "local.not_open";
+    return current() ? "local.has_ticket" : null;
   }
 
   function callNumber(name) {
     const typed = numberInput.value;
     if (!typed.trim()) return show(localMessage("local.no_number", {}, true));
     const label = resolveNumber(typed);
+    // A number is used once, whatever comes of it: left in the field it would take over the next "call next"
+    // (calling it out of order later) and the "0" key.
     numberInput.value = "";
-    if (!label) return;
+    if (!label) return render();
+    const why = name === "call" ? callBlocked() : null; // a call (or a call back) needs an open, idle counter
+    if (why) {
+      const said = (language) => `${t(why, {}, language)} ${t("local.number_dropped", { number: label }, language)}`;
+      return show({ id: said("id"), en: said("en"), error: true });
+    }
     // Calling a parked ticket by its number calls it back.
     const found = findTickets(label);
     if (name === "call" && found.length === 1 && found[0].state === "parked") run("unpark", { ticket: found[0].label });
@@ -598,6 +627,7 @@ import { LiveClient } from "/static/shared/live-client.js";
   const signin = document.getElementById("signin");
   const desk = document.getElementById("desk");
   const numberInput = document.getElementById("number");
+  numberInput.addEventListener("input", () => render()); // typed into the field itself: the buttons' labels follow
 
   function showSignin(error) {
     if (removed) return;
@@ -661,7 +691,7 @@ import { LiveClient } from "/static/shared/live-client.js";
   document.getElementById("signout").addEventListener("click", () => {
     // A counter left open with nobody at it keeps counting in everyone's wait estimates: asked first.
     if (!desk.hidden && view.state !== "closed"
-        && !window.confirm(t("confirm.signout_open", { state: t(`counter.${view.state}`) }))) return;
+        && !window.confirm(t(view.state === "paused" ? "confirm.signout_paused" : "confirm.signout_open"))) return;
     signOutLocally(); // ends the session on the server too
     setConnection("closed");
     showSignin(null);
@@ -716,12 +746,19 @@ import { LiveClient } from "/static/shared/live-client.js";
     zero = null;
   }
 
+  // With NumLock off Chromium names the keypad's digits by what they would do then ("Insert", "End", ...); the key
+  // is still told by event.code, and the keypad works the same either way (as its decimal key already did).
+  function keyOf(event) {
+    const numpad = /^Numpad([0-9])$/.exec(event.code || "");
+    return numpad ? numpad[1] : event.key;
+  }
+
   document.addEventListener("keydown", (event) => {
     if (desk.hidden || dialog.open || parkDialog.open || event.ctrlKey || event.altKey || event.metaKey) return;
     const target = event.target;
     const inNumber = target === numberInput;
     if (!inNumber && target.matches && target.matches("input, textarea, select")) return;
-    const key = event.key;
+    const key = keyOf(event);
     // Enter on a button reached with Tab presses that button (keyboard use without the keypad); the keypad's own
     // Enter always calls the next citizen.
     const onButton = target.matches && target.matches("button, a, summary");
@@ -731,6 +768,12 @@ import { LiveClient } from "/static/shared/live-client.js";
       event.preventDefault();
       if (key === "Escape" || key === "Backspace") { zeroTakenBack(); numberInput.value = ""; render(); }
       else zeroActs();
+      return;
+    }
+    if (inNumber && key !== event.key) { // a keypad digit with NumLock off would move the caret instead of typing
+      event.preventDefault();
+      numberInput.value = (numberInput.value + key).slice(0, 8);
+      render();
       return;
     }
     if (key === "Escape" && pending.size && connState !== "connected") { // the operator may have walked away since
@@ -871,6 +914,11 @@ import { LiveClient } from "/static/shared/live-client.js";
     setText("counter-operator", other ? t("counter.other_operator", { operator: other }) : "");
 
     document.getElementById("start-finish-text").textContent = t(c && c.state === "serving" ? "btn.finish" : "btn.start");
+    // A number in the field changes what "call next" and "no-show" do (call it, requeue it): their buttons say so.
+    const typedNow = numberInput.value.trim();
+    const typedLabel = typedNow ? labelOf(typedNow).label || typedNow.toUpperCase() : "";
+    setText("call-next-text", typedNow ? t("btn.call_typed", { ticket: typedLabel }) : t("btn.call_next"));
+    setText("no-show-text", typedNow ? t("btn.requeue_typed", { ticket: typedLabel }) : t("btn.no_show"));
     document.getElementById("pause-text").textContent = t({ open: "btn.pause", paused: "btn.resume" }[view.state] || "btn.open");
     // A button is disabled when its command is impossible; while a command is on its way the buttons stay
     // enabled (run() says "wait") and only say so (aria-disabled), so a keyboard user's focus is not thrown out.
