@@ -35,6 +35,9 @@ class Intent:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
+QUIT = Intent("quit")  # not a command: F10, confirmed, ends the console
+
+
 @dataclass(frozen=True)
 class Message:
     """Both languages of one line, so switching language re-renders the same message."""
@@ -78,8 +81,8 @@ class Desk:
 
     def press(self, key: str, busy: bool = False, now: float | None = None) -> Intent | None:
         now = time.monotonic() if now is None else now
-        if key == k.F10:
-            self.quit = True
+        if key == k.F10 and self.mode != CONFIRM:
+            self._quit()
             return None
         if self.zero_at is not None and self.mode == NORMAL and not _typed_char(key):
             if key in (k.ESCAPE, k.BACKSPACE):  # the "0" is taken back
@@ -126,10 +129,25 @@ class Desk:
 
     def _confirmed(self, key: str) -> Intent | None:
         intent, self.mode, self.pending = self.pending, NORMAL, None
+        if key == k.ENTER and intent == QUIT:
+            self.quit = True
+            return None
         if key == k.ENTER:
             return intent
         self.message = Message.of("confirm.cancelled")
         return None
+
+    def _quit(self) -> None:
+        """F10. A counter left open with nobody at it keeps counting in every citizen's wait estimate, and its called
+        citizen stays on every screen: asked first, as the web page's "Keluar" asks."""
+        current = self.view.current
+        if self.view.state == "closed":
+            self.quit = True
+        elif current is not None:
+            name = "confirm.quit_called" if current["state"] == "called" else "confirm.quit_serving"
+            self._ask(QUIT, name, ticket=current["label"])
+        else:
+            self._ask(QUIT, "confirm.quit_paused" if self.view.state == "paused" else "confirm.quit_open")
 
     def _normal(self, key: str, busy: bool, now: float) -> Intent | None:
         if key == k.ESCAPE:
@@ -197,6 +215,18 @@ class Desk:
         if key not in (k.RESIZE,):
             self.message = Message.of("local.keys", error=True, key=key)
         return None
+
+    def typed_hint(self) -> Message | None:
+        """While a number is typed, what Enter and "-" will do with it ("Enter: panggil A-050 · -: antrekan
+        ulang"), so that a leftover number never calls someone by surprise."""
+        if self.mode != NORMAL or not self.number or self.zero_at is not None:
+            return None
+        matches = self.view.find(self.number)
+        if self.number[:1].isalpha() or len(matches) != 1:
+            label = self.number
+        else:
+            label = matches[0]["label"]
+        return Message.of("typed.hint", ticket=label)
 
     def _no_ticket(self) -> Intent | None:
         self.message = Message.of("local.no_ticket", error=True)

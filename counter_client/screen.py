@@ -81,7 +81,7 @@ def _header(client: CounterClient, lang: str, width: int) -> list[Line]:
         conn, style = "○ " + t(f"conn.{client.connection.value}", lang), "warn"
     state = t(f"counter.{client.view.state}", lang)
     operator = client.user.get("name") or client.username or "-"
-    clock = _clock(client)
+    clock = _clock(client, lang)
     second = f"{t('screen.counter_state', lang)}: {state} · {operator}"
     return [
         Line(_two_sides(title, "", width), "title"),
@@ -97,8 +97,10 @@ def _zone(client: CounterClient) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _clock(client: CounterClient) -> str:
-    return datetime.fromtimestamp(client.server_now(), UTC).astimezone(_zone(client)).strftime("%H:%M:%S")
+def _clock(client: CounterClient, lang: str = "id") -> str:
+    """The site's wall clock as the web page writes it: "09.14.03" in Indonesian, "09:14:03" in English."""
+    moment = datetime.fromtimestamp(client.server_now(), UTC).astimezone(_zone(client))
+    return moment.strftime("%H:%M:%S" if lang == "en" else "%H.%M.%S")
 
 
 def site_time(client: CounterClient, at: str, lang: str) -> str:
@@ -215,6 +217,9 @@ def _entry(desk: Desk, lang: str, width: int) -> list[Line]:
         entry = Line(_field(t("screen.note", lang), desk.note + "_"), "big")
     else:
         entry = Line(_field(t("screen.number", lang), desk.number + "_"), "big" if desk.number else "normal")
+        hint = desk.typed_hint()  # what Enter and "-" will do with the typed number
+        if hint is not None:
+            entry = Line(_cut(f"{entry.text}   {hint.text(lang)}", width - 1), entry.style)
     message = desk.message.text(lang) if desk.message else ""
     style = "error" if desk.message and desk.message.error else "normal"
     return [entry, *(Line(line.text, style) for line in _wrapped(t("screen.message", lang), message, width))]

@@ -103,6 +103,28 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Mark {ticket} as no-show? Enter: yes, Esc: cancel.",
     ),
     "confirm.cancelled": ("Dibatalkan.", "Cancelled."),
+    "confirm.quit_open": (
+        "Loket ini masih buka. Keluar tanpa menutup loket? Enter: ya, Esc: batal (lalu F8 untuk menutupnya).",
+        "This counter is still open. Quit without closing it? Enter: yes, Esc: cancel (then F8 to close it).",
+    ),
+    "confirm.quit_paused": (
+        "Loket ini sedang istirahat, belum ditutup. Keluar tanpa menutup loket? Enter: ya, Esc: batal.",
+        "This counter is on a break, not closed. Quit without closing it? Enter: yes, Esc: cancel.",
+    ),
+    "confirm.quit_called": (
+        "{ticket} sedang dipanggil dan loket ini masih buka. Keluar tanpa menutup loket? Enter: ya, Esc: batal "
+        "(lalu F8: {ticket} kembali ke antrean).",
+        "{ticket} is called and this counter is still open. Quit without closing it? Enter: yes, Esc: cancel "
+        "(then F8: {ticket} goes back to the queue).",
+    ),
+    "confirm.quit_serving": (
+        "{ticket} sedang dilayani dan loket ini masih buka. Keluar tanpa menutup loket? Enter: ya, Esc: batal.",
+        "{ticket} is being served and this counter is still open. Quit without closing it? Enter: yes, Esc: cancel.",
+    ),
+    "typed.hint": (
+        "Enter: panggil {ticket} · -: antrekan ulang {ticket}",
+        "Enter: call {ticket} · -: requeue {ticket}",
+    ),
     "done.call_next": ("Memanggil {ticket}.", "Calling {ticket}."),
     "done.call": ("Memanggil {ticket}.", "Calling {ticket}."),
     "done.recall": ("Memanggil ulang {ticket}.", "Calling {ticket} again."),

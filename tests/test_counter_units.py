@@ -179,8 +179,52 @@ def test_one_key_per_action() -> None:
     assert d.message.id.startswith("Tunggu")
     d = desk()
     assert press(d, ",") == [] and d.message is not None and d.message.id == "Tombol tidak dikenal: ,"
+    d = desk(state="closed")
     d.press("f10")
-    assert d.quit
+    assert d.quit, "a closed counter quits at once"
+
+
+def test_f10_on_an_open_counter_asks_first() -> None:
+    """An outside review: F10 quit at once while the counter was open with a citizen called (the web page's
+    "Keluar" asks): the counter stayed open with nobody at it, its citizen called on every screen."""
+    called = ticket("A-001", "called", "1")
+    d = desk(called)
+    assert press(d, "f10") == [] and not d.quit
+    assert d.message is not None and d.message.id.startswith("A-001 sedang dipanggil dan loket ini masih buka.")
+    assert "Enter: ya, Esc: batal" in d.message.id and "BUKA" not in d.message.id
+    assert press(d, "escape") == [] and not d.quit and d.message is not None and d.message.id == "Dibatalkan."
+    assert press(d, "f10", "f10") == [] and not d.quit, "a second F10 is not a yes"
+    assert press(d, "f10", "enter") == [] and d.quit
+    for state, said in (("open", "Loket ini masih buka."), ("paused", "Loket ini sedang istirahat, belum ditutup.")):
+        d = desk(state=state)
+        press(d, "f10")
+        assert not d.quit and d.message is not None and d.message.id.startswith(said), d.message
+        press(d, "enter")
+        assert d.quit
+
+
+def test_the_console_clock_is_written_as_indonesians_write_it() -> None:
+    """An outside review: the console showed 01:21:36 where the web page shows 01.21.36."""
+    client = CounterClient("http://127.0.0.1:9", "uji", "1")
+    client.catalogue = CATALOGUE
+    client.server_now = lambda: 1795396896.0  # type: ignore[method-assign]  # 2026-11-23 01:21:36 UTC, 08.21.36 WIB
+    d = Desk(client.view, CATALOGUE)
+    assert render(client, d, "id", 80)[1].text.endswith(" 08.21.36")
+    assert render(client, d, "en", 80)[1].text.endswith(" 08:21:36")
+
+
+def test_a_typed_number_shows_what_enter_will_do_with_it() -> None:
+    """An outside review: a number left in the field took over "call next" later. The console says, beside the
+    number, which ticket Enter would call."""
+    client = CounterClient("http://127.0.0.1:9", "uji", "1")
+    client.catalogue = CATALOGUE
+    client.view = CounterView("uji", "1", ("ktp",), state="open")
+    client.view.tickets["a-050"] = ticket("A-050")
+    d = Desk(client.view, CATALOGUE)
+    press(d, "5", "0")
+    d.zero_at = None
+    text = "\n".join(line.text for line in render(client, d, "id", 100))
+    assert "Nomor           50_   Enter: panggil A-050 · -: antrekan ulang A-050" in text
 
 
 def test_typed_numbers_call_or_requeue_one_ticket() -> None:
