@@ -11,7 +11,10 @@ What it guarantees (see docs/counter-client.md):
   with the SAME id after reconnecting, so the server applies it once, and the caller gets exactly one answer;
 - reconnects by itself (exponential backoff with jitter) and resumes from its last `seq`: a replay of what it
   missed, or a fresh snapshot when it was away too long;
-- answers the server's pings and sends its own, and drops a connection that has gone silent.
+- answers the server's pings and sends its own, and drops a connection that has gone silent;
+- doubts the link as soon as a command has had no answer for `answer_doubt` seconds: pings at once, says so
+  (`doubtful`), and replaces a link that stays silent for `probe_timeout` more (a network that drops packets
+  without a reset looks connected to TCP for a long time).
 """
 
 from __future__ import annotations
@@ -156,6 +159,8 @@ class CounterClient:
     ping_timeout: float = 30.0  # no frame at all for this long: the connection is dead even if TCP says not
     open_timeout: float = 10.0
     settle_timeout: float = 1.0
+    answer_doubt: float = 3.0  # a command without an answer this long: ping at once, the link is in doubt
+    probe_timeout: float = 5.0  # ... and nothing at all heard this long after that ping: the link is replaced
     backoff: Backoff = field(default_factory=Backoff)
 
     def __post_init__(self) -> None:
@@ -169,6 +174,7 @@ class CounterClient:
         self.view = CounterView(self.site, self.counter, ())
         self.connection = Connection.CONNECTING
         self.retry_in = 0.0
+        self.doubtful = False  # a command has had no answer for a while and the link has not been heard since
         self.refusal: dict[str, Any] | None = None  # why the server refused the session, if it did
         self.notice: dict[str, Any] | None = None  # the last error frame not tied to a command (too_slow ...)
         self.user: dict[str, Any] = {}
@@ -183,6 +189,7 @@ class CounterClient:
         self._closing = asyncio.Event()
         self._first_attempt = asyncio.Event()
         self._clock_offset = 0.0
+        self._probes: set[asyncio.Task[None]] = set()  # link checks running, kept referenced until done
 
     # --- life cycle -------------------------------------------------------------------------------------
 
@@ -293,6 +300,7 @@ class CounterClient:
         if self._live and self._ws is not None:
             with contextlib.suppress(ConnectionClosed):
                 await self._ws.send(pending.text)  # if this fails, the reconnect sends it again
+            self._watch_answer(command_id, self._ws)
         try:
             result = await future
         finally:
@@ -416,6 +424,7 @@ class CounterClient:
             finally:
                 self._live = False
                 self._ws = None
+                self.doubtful = False
             if self._closing.is_set() or self.connection is Connection.REFUSED:
                 return
             self._first_attempt.set()  # connect() stops waiting: the server is away, we keep trying
@@ -461,6 +470,9 @@ class CounterClient:
             try:
                 async for text in ws:
                     self._last_heard = asyncio.get_running_loop().time()
+                    if self.doubtful:  # heard again: the link works (the server was only slow to answer)
+                        self.doubtful = False
+                        self._changed()
                     await self._dispatch(ws, text)
             finally:
                 heartbeat.cancel()
@@ -475,8 +487,35 @@ class CounterClient:
             for pending in todo:
                 sent.add(pending.command_id)
                 await ws.send(pending.text)
+                self._watch_answer(pending.command_id, ws)
 
     _last_heard = 0.0
+
+    def _watch_answer(self, command_id: str, ws: ClientConnection) -> None:
+        """A command sent on `ws` and still unanswered `answer_doubt` seconds later makes the link doubtful."""
+        asyncio.get_running_loop().call_later(self.answer_doubt, self._doubt, command_id, ws)
+
+    def _doubt(self, command_id: str, ws: ClientConnection) -> None:
+        if command_id not in self._pending or self._ws is not ws or not self._live or self.doubtful:
+            return
+        log.info("counter %s: no answer for %.0f s; checking the connection", self.counter, self.answer_doubt)
+        self.doubtful = True
+        self._changed()
+        heard = self._last_heard
+        task = asyncio.create_task(self._probe(ws, heard))
+        self._probes.add(task)
+        task.add_done_callback(self._probes.discard)
+
+    async def _probe(self, ws: ClientConnection, heard: float) -> None:
+        """A ping at once (the server answers at once); nothing at all heard back within `probe_timeout`: the
+        link is dropped, and the reconnect sends the unanswered commands again with their own command_id."""
+        with contextlib.suppress(ConnectionClosed):
+            await ws.send('{"type":"ping"}')
+        await asyncio.sleep(self.probe_timeout)
+        if self._ws is ws and self.doubtful and self._last_heard == heard:
+            log.info("counter %s: nothing heard %.0f s after a ping; replacing the link", self.counter,
+                     self.probe_timeout)  # fmt: skip
+            ws.transport.abort()
 
     async def _heartbeat(self, ws: ClientConnection) -> None:
         loop = asyncio.get_running_loop()

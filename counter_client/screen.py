@@ -71,7 +71,9 @@ def _header(client: CounterClient, lang: str, width: int) -> list[Line]:
     site = client.catalogue.get("name", client.site)
     services = ", ".join(client.service_name(s) for s in client.view.services)
     title = f"{site} · {client.counter_name} ({services})"
-    if client.connection is Connection.CONNECTED:
+    if client.connection is Connection.CONNECTED and client.doubtful:
+        conn, style = "◐ " + t("conn.doubtful", lang), "warn"
+    elif client.connection is Connection.CONNECTED:
         conn, style = "● " + t("conn.connected", lang), "ok"
     elif client.connection is Connection.RECONNECTING:
         conn, style = "○ " + t("conn.reconnecting", lang, seconds=max(client.retry_in, 1)), "error"

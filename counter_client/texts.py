@@ -11,6 +11,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     # connection states
     "conn.connecting": ("Menyambung…", "Connecting…"),
     "conn.connected": ("Tersambung", "Connected"),
+    "conn.doubtful": (
+        "Koneksi bermasalah… (perintah belum dijawab, sedang diperiksa)",
+        "Connection in doubt… (a command has no answer yet, checking)",
+    ),
     "conn.reconnecting": (
         "Terputus, menyambung ulang dalam {seconds:.0f} dtk",
         "Disconnected, retrying in {seconds:.0f} s",

@@ -47,7 +47,9 @@ def called_events(server: Server, ticket_id: str) -> Any:
 class CuttableProxy:
     """Forwards loopback TCP to the server. `blackhole_down` silently drops what the server sends (the answer is
     lost on the way), `blackhole_up` drops what the client sends, `refuse` closes new connections at once, and
-    `cut()` drops every open connection, like a pulled cable followed by a switch noticing."""
+    `cut()` drops every open connection, like a pulled cable followed by a switch noticing. `pause()` stops
+    forwarding either way without closing anything, holding what was sent, and `resume()` delivers it late: a
+    network that drops packets without a reset (a "black hole"), then comes back."""
 
     def __init__(self, upstream_port: int) -> None:
         self.upstream_port = upstream_port
@@ -59,6 +61,8 @@ class CuttableProxy:
         self.tasks: set[asyncio.Task[None]] = set()
         self.server: asyncio.Server | None = None
         self.accepted = 0
+        self.flowing = asyncio.Event()
+        self.flowing.set()
 
     async def __aenter__(self) -> CuttableProxy:
         self.server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
@@ -103,6 +107,7 @@ class CuttableProxy:
     async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, upstream: bool) -> None:
         with contextlib.suppress(OSError):
             while data := await reader.read(65536):
+                await self.flowing.wait()  # paused: held, neither delivered nor lost
                 if upstream:
                     if self.blackhole_up:
                         continue
@@ -111,6 +116,12 @@ class CuttableProxy:
                     continue
                 writer.write(data)
                 await writer.drain()
+
+    def pause(self) -> None:
+        self.flowing.clear()
+
+    def resume(self) -> None:
+        self.flowing.set()
 
     async def cut(self) -> None:
         for writer in list(self.writers):
@@ -313,6 +324,34 @@ async def test_pings_both_ways_keep_a_quiet_connection_and_drop_a_silent_one(tmp
                 proxy.blackhole_down = False
                 await client.wait_for(lambda: client.connects == 2, 5)
                 assert client.connection is Connection.CONNECTED
+
+
+async def test_a_network_gone_quiet_is_doubted_within_seconds_of_an_unanswered_command(server: Server) -> None:
+    """An outside review: with packets dropped without a reset, the console said "Tersambung" for 30 s while a
+    start sat unsent, and the start reached the server 30 s late (a 0-second service for a citizen at the desk for
+    30 s). A command unanswered for `answer_doubt` seconds makes the client ping at once and say the link is in
+    doubt; a link still silent `probe_timeout` later is replaced, and the command goes again on the new one (the
+    server does it once, however late the old copy arrives)."""
+    ticket = (await server.issue("ktp"))["ticket"]
+    port = int(server.url.rsplit(":", 1)[1])
+    # heartbeats far apart: what notices the silence here is the unanswered command, not the heartbeat
+    async with CuttableProxy(port) as proxy, counter(proxy.url, ping_interval=300, ping_timeout=600) as client:
+        await client.open_counter()
+        await client.call_next()
+        assert not client.doubtful
+        proxy.pause()
+        pressed = asyncio.create_task(client.start())
+        await client.wait_for(lambda: client.doubtful, 20)
+        assert client.connection is Connection.CONNECTED and not pressed.done()
+        assert server.ctx.state("tegal").tickets[ticket["id"]].state.value == "called", "the start never arrived"
+        await client.wait_for(lambda: client.connection is not Connection.CONNECTED, 20)  # replaced
+        assert not client.doubtful and not pressed.done()
+        proxy.resume()  # the old connection's start arrives late, and the new connection sends it again
+        result = await asyncio.wait_for(pressed, 30)
+        assert result.ticket is not None and result.ticket["state"] == "serving"
+        assert client.connects >= 2 and client.connection is Connection.CONNECTED and not client.doubtful
+        events = await server.ctx.storage.events_after("tegal", 0, 100_000)
+        assert sum(1 for e in events if e.type == "ticket.started") == 1, "started once"
 
 
 # --- bad input ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from counter_client import keys
-from counter_client.client import Backoff, CounterClient, websocket_url
+from counter_client.client import Backoff, Connection, CounterClient, websocket_url
 from counter_client.desk import NORMAL, PARK_NOTE, PICK_TARGET, WRITE_NOTE, ZERO_WAIT, Desk, Intent
 from counter_client.screen import render
 from counter_client.state import CounterView, elapsed_text
@@ -443,3 +443,17 @@ def test_a_server_address_typed_without_http_is_taken_as_http() -> None:
     client = CounterClient("127.0.0.1:8000/", "uji", "1")
     assert (client.server_url, client.ws_url) == ("http://127.0.0.1:8000", "ws://127.0.0.1:8000/ws")
     assert CounterClient("https://mpp.example.id", "uji", "1").ws_url == "wss://mpp.example.id/ws"
+
+
+def test_the_console_says_when_the_link_is_in_doubt() -> None:
+    """A command without an answer for a few seconds: "Koneksi bermasalah…", not "Tersambung" (an outside review
+    saw "Tersambung" for 30 s on a network that dropped packets without a reset)."""
+    client = CounterClient("http://127.0.0.1:9", "uji", "1")
+    client.catalogue = CATALOGUE
+    client.connection = Connection.CONNECTED
+    d = Desk(client.view, CATALOGUE)
+    assert render(client, d, "id", 80)[1].text.startswith("● Tersambung")
+    client.doubtful = True
+    line = render(client, d, "id", 80)[1]
+    assert line.text.startswith("◐ Koneksi bermasalah… (perintah belum dijawab, sedang diperiksa)")
+    assert line.style == "warn"

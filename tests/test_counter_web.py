@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -581,3 +582,45 @@ async def test_the_keypad_works_with_numlock_off_and_a_refused_number_never_ling
         await call_next.click()
         await expect(message).to_have_text("Memanggil A-002.")
         assert ticket(server, "A-003").state.value == "waiting"  # type: ignore[attr-defined]
+
+
+async def test_a_network_gone_quiet_is_said_within_seconds_and_the_way_out_stays_in_view(server: Server) -> None:
+    """An outside review: packets dropped without a reset left the page saying "Tersambung" for 30 s while a start
+    sat unsent. A command unanswered for 3 s makes the page ping at once and say the link is in doubt; a link still
+    silent is replaced, and the command goes again on the new one, done once. Another key pressed meanwhile says to
+    wait without hiding how to cancel (it used to replace "(Esc: batalkan)")."""
+    await server.issue("ktp")
+    port = int(server.url.rsplit(":", 1)[1])
+    async with (
+        CuttableProxy(port) as proxy,
+        chromium() as browser,
+        operator_page(browser, f"{proxy.url}/counter/tegal/1") as page,
+    ):
+        message, conn = page.locator("#message"), page.locator("#connection")
+        await sign_in(page)
+        await connected(page)
+        await page.click("#btn-pause")  # opens the counter
+        await expect(page.locator("#counter-state")).to_have_text("BUKA")
+        await page.keyboard.press("Enter")
+        await expect(message).to_have_text("Memanggil A-001.")
+        await page.wait_for_timeout(TWO_WAY_GUARD_MS)
+
+        proxy.pause()
+        await page.keyboard.press("0")  # start: into the silence
+        await expect(conn).to_have_attribute("data-state", "doubtful")
+        await expect(conn).to_have_text("Koneksi bermasalah…")
+        await expect(message).to_have_text(
+            "Belum ada jawaban dari server; koneksi bermasalah, sedang diperiksa… (Esc: batalkan)"
+        )
+        assert ticket(server, "A-001").state.value == "called"  # type: ignore[attr-defined]
+        await page.keyboard.press(".")  # another key meanwhile: wait, and Esc still cancels
+        await expect(message).to_have_text(
+            "Tunggu: perintah sebelumnya belum dijawab; menunggu sambungan… (Esc: batalkan)"
+        )
+        # nothing came back: the link is replaced (a new socket is trying, stuck in the silence too)
+        await expect(conn).to_have_attribute("data-state", re.compile("^(reconnecting|connecting)$"))
+        proxy.resume()
+        await connected(page)
+        await expect(page.locator("#current-info")).to_contain_text("sedang dilayani")
+        events = await server.ctx.storage.events_after("tegal", 0, 100_000)
+        assert sum(1 for e in events if e.type == "ticket.started") == 1, "started once"

@@ -14,6 +14,10 @@ import { LiveClient } from "/static/shared/live-client.js";
   const TOKEN_KEY = `counter-token:${SITE}`;
   const LANG_KEY = "counter-lang";
   const MAX_RETRY_MS = 15000; // an operator waits at most this long for the counter to come back
+  // A command without an answer this long makes the page doubt the link: it pings at once and says so, and a link
+  // that stays silent PROBE_MS more is replaced (a network that drops packets without a reset looks connected).
+  const ANSWER_DOUBT_MS = 3000;
+  const PROBE_MS = 5000;
   const TOTALS = ["done", "no_show", "transferred"];
   const FINAL = new Set(["done", "transferred", "cancelled", "expired"]);
 
@@ -23,6 +27,7 @@ import { LiveClient } from "/static/shared/live-client.js";
     id: {
       "conn.closed": "Belum tersambung", "conn.connecting": "Menyambung…", "conn.connected": "Tersambung",
       "conn.reconnecting": "Terputus, menyambung ulang…", "conn.refused": "Ditolak server",
+      "conn.doubtful": "Koneksi bermasalah…",
       "signout": "Keluar", "signin.title": "Masuk sebagai operator", "signin.username": "Nama pengguna",
       "signin.password": "Kata sandi", "signin.submit": "Masuk",
       "session.expired": "Sesi Anda berakhir. Silakan masuk lagi.",
@@ -45,6 +50,7 @@ import { LiveClient } from "/static/shared/live-client.js";
       "transfer.cancel": "Batal",
       "sending": "Mengirim…",
       "sending_offline": "Menunggu sambungan untuk mengirim… (Esc: batalkan)",
+      "sending_doubtful": "Belum ada jawaban dari server; koneksi bermasalah, sedang diperiksa… (Esc: batalkan)",
       "cancelled_offline": "Dibatalkan di halaman ini, tidak dikirim. Jika sudah sampai sebelum sambungan putus, hasilnya tetap tampil di sini.",
       "done.open": "Loket dibuka.", "done.resume": "Loket dilanjutkan.", "done.pause": "Loket istirahat.",
       "done.close": "Loket ditutup.", "done.call_next": "Memanggil {ticket}.", "done.call": "Memanggil {ticket}.",
@@ -87,6 +93,7 @@ import { LiveClient } from "/static/shared/live-client.js";
     en: {
       "conn.closed": "Not connected", "conn.connecting": "Connecting…", "conn.connected": "Connected",
       "conn.reconnecting": "Disconnected, reconnecting…", "conn.refused": "Refused by the server",
+      "conn.doubtful": "Connection in doubt…",
       "signout": "Sign out", "signin.title": "Sign in as an operator", "signin.username": "Username",
       "signin.password": "Password", "signin.submit": "Sign in",
       "session.expired": "Your session has ended. Please sign in again.",
@@ -109,6 +116,7 @@ import { LiveClient } from "/static/shared/live-client.js";
       "transfer.cancel": "Cancel",
       "sending": "Sending…",
       "sending_offline": "Waiting for the connection to send… (Esc: cancel)",
+      "sending_doubtful": "No answer from the server yet; the connection is in doubt, checking… (Esc: cancel)",
       "cancelled_offline": "Cancelled on this page, not sent. If it reached the server before the link broke, its result still shows here.",
       "done.open": "Counter opened.", "done.resume": "Counter resumed.", "done.pause": "Counter paused.",
       "done.close": "Counter closed.", "done.call_next": "Calling {ticket}.", "done.call": "Calling {ticket}.",
@@ -285,7 +293,7 @@ import { LiveClient } from "/static/shared/live-client.js";
     if (frame.type === "welcome") {
       clockOffset = Date.parse(frame.server_time) - Date.now();
       // Commands whose answer never came go out again with their own command_id.
-      for (const p of pending.values()) link.send(p.frame);
+      for (const p of pending.values()) sendCommand(p);
     } else if (frame.type === "snapshot") {
       // A snapshot stands for every event before it, a `site.configured` among them (after an outage too long
       // to replay, or while nobody was signed in): the catalogue is read again with it.
@@ -320,10 +328,20 @@ import { LiveClient } from "/static/shared/live-client.js";
     const commandId = newCommandId();
     const frame = { type: "command", command_id: commandId, counter: COUNTER, command: name, ...fields };
     return new Promise((resolve, reject) => {
-      pending.set(commandId, { frame, name, resolve, reject });
-      link?.send(frame);
+      const p = { frame, name, resolve, reject };
+      pending.set(commandId, p);
+      sendCommand(p);
       render();
     });
+  }
+
+  // Sends (or sends again) a command; still unanswered ANSWER_DOUBT_MS later, the link is checked at once.
+  function sendCommand(p) {
+    if (!link?.send(p.frame)) return; // not connected: it goes at the next welcome
+    const sentOn = link;
+    setTimeout(() => {
+      if (pending.get(p.frame.command_id) === p && link === sentOn && connState === "connected") link.probe(PROBE_MS);
+    }, ANSWER_DOUBT_MS);
   }
 
   // --- following the site's configuration ----------------------------------------------------------------
@@ -954,7 +972,8 @@ import { LiveClient } from "/static/shared/live-client.js";
 
     const line = document.getElementById("message");
     const offline = message?.sending && connState !== "connected"; // said so, with the way out
-    line.textContent = offline ? t("sending_offline") : message ? (lang === "en" ? message.en : message.id) : "";
+    const stuck = connState === "doubtful" ? "sending_doubtful" : "sending_offline";
+    line.textContent = offline ? t(stuck) : message ? (lang === "en" ? message.en : message.id) : "";
     line.classList.toggle("error", Boolean(message && message.error));
   }
 

@@ -10,6 +10,8 @@
 // onStatus(status, detail):
 //   "connecting"    { first, attempt }         a socket is opening (first: the first since start())
 //   "connected"     { welcome, resume }        the hello was accepted ("replay" or "snapshot" follows)
+//                   { recovered: true }         a frame came back after probe(): the link works
+//   "doubtful"      { timeoutMs }              probe() pinged; nothing heard back yet
 //   "reconnecting"  { delayMs, seconds, ceilingMs, attempt, code }   the link dropped; next try in delayMs
 //   "refused"       { error, retryMs }         the server's error frame; retryMs null: the client has stopped
 //   "closed"        {}                          close() was called
@@ -20,6 +22,7 @@ export const STABLE_MS = 30_000; // a connection up this long sends the backoff 
 export const HEARTBEAT_SECONDS = 15; // until a welcome says otherwise
 const PING_AFTER = 1.5; // heartbeats of silence (a server ping missed): ask the server ourselves
 const DEAD_AFTER = 3; // heartbeats of silence: the link is dead even if TCP says not (docs/protocol.md)
+export const PROBE_TIMEOUT_MS = 5000; // probe(): nothing heard this long after its ping, the link is replaced
 const CLOSE_REFUSED = 4003;
 const CLOSE_TOO_SLOW = 4008;
 
@@ -58,6 +61,7 @@ export class LiveClient {
   #watchTimer = 0;
   #stableTimer = 0;
   #status = "idle";
+  #doubt = false; // probe() pinged and nothing has come back yet
 
   constructor({
     hello,
@@ -123,6 +127,20 @@ export class LiveClient {
     this.#closed(ws, 1006);
   }
 
+  // The page has a reason to doubt the link (a command of its own has had no answer for a few seconds): a ping
+  // at once, and status "doubtful" until something comes back. A network that drops packets without a word (a
+  // "black hole": no reset, TCP still says connected) would otherwise pass for working until the heartbeat gives
+  // up (three heartbeats, 45 s). Nothing heard within timeoutMs: the link is dropped and replaced, and the page's
+  // unanswered commands go again on the new one.
+  probe(timeoutMs = PROBE_TIMEOUT_MS) {
+    if (!this.#connected || this.#doubt) return;
+    this.#doubt = true;
+    clearTimeout(this.#watchTimer);
+    this.#watchTimer = setTimeout(() => this.drop(), timeoutMs);
+    this.send('{"type":"ping"}');
+    this.#emit("doubtful", { timeoutMs });
+  }
+
   // Asks for a snapshot: a fresh connection whose hello has no last_seq.
   resync() {
     this.#lastSeq = 0;
@@ -168,6 +186,10 @@ export class LiveClient {
     }
     if (!frame || typeof frame !== "object") return;
     this.#watch();
+    if (this.#doubt) { // heard again after a probe: the link works (the server was only slow to answer)
+      this.#doubt = false;
+      if (this.#connected) this.#emit("connected", { recovered: true });
+    }
     const seq = typeof frame.seq === "number" ? frame.seq : null;
     switch (frame.type) {
       case "ping":
@@ -253,6 +275,7 @@ export class LiveClient {
   }
 
   #detach() {
+    this.#doubt = false;
     clearTimeout(this.#watchTimer);
     clearTimeout(this.#stableTimer);
     clearTimeout(this.#retryTimer);
