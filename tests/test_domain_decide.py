@@ -177,6 +177,41 @@ def test_illegal_transition_names_what_it_found() -> None:
     assert d.state.tickets[d.state.counters["1"].current or ""].state is S.SERVING
 
 
+def test_two_operators_at_one_counter_never_act_on_each_others_citizen_by_surprise() -> None:
+    """An outside review: operator budi pressed 0 (start B-001), sari a moment later pressed 0 too; her page, which
+    had shown B-001 called, sent "finish" and ended the service budi had just begun. A command names the ticket the
+    operator saw (`expected`); the counter's ticket changed since, it is refused, naming what changed and who."""
+    d = Driver()
+    d.open("1")
+    first, second = d.issue(), d.issue()
+    d.call_next("1")
+    d.run(c.StartService("1", expected="A-001", by="budi"))
+    assert d.ticket(first.id).by == "budi", "the ticket records who started it"
+    said = refused(d, c.StartService("1", expected="A-001", by="sari"))  # sari saw it called: a start, refused
+    assert said.code == "already_serving" and said.details["by"] == "budi"
+    assert refusal_messages(said) == ("A-001 sudah mulai dilayani oleh budi sejak 09.00; tidak dimulai lagi.",
+                                      "budi started serving A-001 at 09:00; not started again.")  # fmt: skip
+    d.run(c.FinishService("1", expected="a1", by="budi"))  # a label as typed names the same ticket
+    for command in (c.FinishService("1", expected="A-001", by="sari"), c.MarkNoShow("1", expected="A-001"),
+                    c.Recall("1", expected="A-001"), c.ParkTicket("1", expected="A-001"),
+                    c.TransferTicket("kk", "t99", counter="1", expected="A-001")):  # fmt: skip
+        said = refused(d, command)
+        assert said.code == "ticket_changed", command
+        assert said.details == {"counter": "1", "ticket": first.id, "found": "done", "by": "budi"}
+        assert (
+            refusal_messages(said)[0] == "A-001 tidak lagi ditangani Loket 1 (kini selesai, oleh budi). "
+            "Perintah tidak dijalankan."
+        )
+    d.call_next("1")  # A-002 now
+    said = refused(d, c.FinishService("1", expected="A-001", by="sari"))
+    assert said.details["current"] == second.id
+    assert refusal_messages(said)[0] == ("Loket 1 kini menangani A-002, bukan A-001 (kini selesai, oleh budi). "
+                                         "Perintah tidak dijalankan.")  # fmt: skip
+    assert refused(d, c.FinishService("1", expected="Z-999")).code == "unknown_ticket"
+    d.run(c.FinishService("1", expected=second.id))  # by id too; and without `by` (a kiosk, the system): None
+    assert d.ticket(second.id).by is None and d.ticket(second.id).state is S.DONE
+
+
 def test_no_show_then_late_arrival_goes_to_the_back() -> None:
     d = Driver()
     d.open("1")

@@ -47,15 +47,15 @@ COUNTER_COMMANDS = (
     "unpark",
 )
 TICKET_ACTIONS = ("cancel", "transfer", "requeue")
-# Counter commands that need nothing but the counter.
 USES = {  # the fields each counter command reads besides command and command_id
-    "call": ("ticket",), "requeue": ("ticket",), "unpark": ("ticket",), "park": ("note",),
-    "transfer": ("target_service", "note"),
+    "call": ("ticket",), "requeue": ("ticket",), "unpark": ("ticket",), "park": ("note", "ticket"),
+    "transfer": ("target_service", "note", "ticket"),
+    # the counter's current ticket as the operator saw it (optional): refused, naming what changed, when the
+    # counter holds another one now (a colleague at the same counter acted on it first)
+    "recall": ("ticket",), "start": ("ticket",), "finish": ("ticket",), "no_show": ("ticket",),
 }  # fmt: skip
-COUNTER_ONLY_COMMANDS: dict[str, Callable[[str], c.Command]] = {
-    "pause": c.PauseCounter,
-    "close": c.CloseCounter,
-    "call_next": c.CallNext,
+# Commands on the counter's current ticket: (counter, expected=..., by=...).
+ON_CURRENT: dict[str, Callable[..., c.Command]] = {
     "recall": c.Recall,
     "start": c.StartService,
     "finish": c.FinishService,
@@ -168,25 +168,34 @@ async def counter_command(
     if unused:
         raise Refusal("invalid_field.not_for_command", command=name, details={"field": unused[0]})
     command_id = v.command_id(body)
+    by = principal.name  # recorded on each ticket the command changes (Ticket.by)
     command: c.Command
-    if name in COUNTER_ONLY_COMMANDS:
-        command = COUNTER_ONLY_COMMANDS[name](counter_id)
+    if name in ON_CURRENT:
+        command = ON_CURRENT[name](counter_id, expected=v.text(body, "ticket", required=False, max_len=40), by=by)
+    elif name == "pause":
+        command = c.PauseCounter(counter_id)
+    elif name == "close":
+        command = c.CloseCounter(counter_id, by=by)
+    elif name == "call_next":
+        command = c.CallNext(counter_id, by=by)
     elif name in ("open", "resume"):
         command = c.OpenCounter(counter_id, operator=principal.name)
     elif name == "call":
-        command = c.CallTicket(counter_id, v.required_text(body, "ticket", max_len=40))
+        command = c.CallTicket(counter_id, v.required_text(body, "ticket", max_len=40), by=by)
     elif name == "requeue":
-        command = c.RequeueTicket(v.required_text(body, "ticket", max_len=40))
+        command = c.RequeueTicket(v.required_text(body, "ticket", max_len=40), by=by)
         _check_ticket_agency(ctx, principal, site_id, command.ticket)
     elif name == "park":
-        command = c.ParkTicket(counter_id, v.text(body, "note", required=False, max_len=200, note=True))
+        note = v.text(body, "note", required=False, max_len=200, note=True)
+        command = c.ParkTicket(counter_id, note, expected=v.text(body, "ticket", required=False, max_len=40), by=by)
     elif name == "unpark":
-        command = c.UnparkTicket(counter_id, v.required_text(body, "ticket", max_len=40))
+        command = c.UnparkTicket(counter_id, v.required_text(body, "ticket", max_len=40), by=by)
     else:  # transfer
         target = v.required_text(body, "target_service", max_len=40)
         command = c.TransferTicket(
-            target, _new_id(), counter=counter_id, note=v.text(body, "note", required=False, max_len=200, note=True)
-        )
+            target, _new_id(), counter=counter_id, note=v.text(body, "note", required=False, max_len=200, note=True),
+            expected=v.text(body, "ticket", required=False, max_len=40), by=by,
+        )  # fmt: skip
     return await ctx.engine.submit(
         site_id,
         command,
@@ -250,14 +259,14 @@ async def ticket_action(
     _check_ticket_agency(ctx, principal, site_id, ticket_ref)
     command: c.Command
     if action == "cancel":
-        command = c.CancelTicket(ticket_ref, v.text(body, "reason", required=False, max_len=200, note=True))
+        reason = v.text(body, "reason", required=False, max_len=200, note=True)
+        command = c.CancelTicket(ticket_ref, reason, by=principal.name)
     elif action == "requeue":
-        command = c.RequeueTicket(ticket_ref)
+        command = c.RequeueTicket(ticket_ref, by=principal.name)
     else:
         target = v.required_text(body, "target_service", max_len=40)
-        command = c.TransferTicket(
-            target, _new_id(), ticket=ticket_ref, note=v.text(body, "note", required=False, max_len=200, note=True)
-        )
+        note = v.text(body, "note", required=False, max_len=200, note=True)
+        command = c.TransferTicket(target, _new_id(), ticket=ticket_ref, note=note, by=principal.name)
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
         return {

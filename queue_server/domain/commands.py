@@ -21,9 +21,16 @@ class IssueTicket:
     contact: str | None = None  # the citizen left a number for messages: its contacts row
 
 
+# Commands an account gives carry `by`, its name: each ticket the command changes records it (Ticket.by).
+# Commands on the counter's current ticket may carry `expected`: the ticket the operator saw there (an id or a
+# label). When the counter holds another ticket now, or none, they are refused, naming what changed: a colleague
+# at the same counter may have acted on it a moment before.
+
+
 @dataclass(frozen=True)
 class CallNext:
     counter: str
+    by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -32,11 +39,14 @@ class CallTicket:
 
     counter: str
     ticket: str
+    by: str | None = None
 
 
 @dataclass(frozen=True)
 class Recall:
     counter: str
+    expected: str | None = None
+    by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,8 @@ class ParkTicket:
 
     counter: str
     note: str | None = None
+    expected: str | None = None
+    by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,21 +66,28 @@ class UnparkTicket:
 
     counter: str
     ticket: str
+    by: str | None = None
 
 
 @dataclass(frozen=True)
 class StartService:
     counter: str
+    expected: str | None = None
+    by: str | None = None
 
 
 @dataclass(frozen=True)
 class FinishService:
     counter: str
+    expected: str | None = None
+    by: str | None = None
 
 
 @dataclass(frozen=True)
 class MarkNoShow:
     counter: str
+    expected: str | None = None
+    by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +95,7 @@ class RequeueTicket:
     """Put a no-show back in the queue (a late arrival)."""
 
     ticket: str
+    by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,12 +110,15 @@ class TransferTicket:
     counter: str | None = None
     ticket: str | None = None
     note: str | None = None
+    expected: str | None = None  # with `counter`: the ticket the operator saw there
+    by: str | None = None
 
 
 @dataclass(frozen=True)
 class CancelTicket:
     ticket: str
     reason: str | None = None
+    by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +135,7 @@ class PauseCounter:
 @dataclass(frozen=True)
 class CloseCounter:
     counter: str
+    by: str | None = None
 
 
 @dataclass(frozen=True)

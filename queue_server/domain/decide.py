@@ -37,7 +37,27 @@ def decide(state: SiteState, command: c.Command, now: datetime) -> list[Event]:
         # Decided at the mall, which sends its log up (domain/relay.py): here it is only shown.
         raise Refusal("site_mirrored", site=state.site.name)
     handler = _HANDLERS[type(command)]
-    return handler(state, command, now)
+    events = handler(state, command, now)
+    if isinstance(command, c.Relay):
+        return events  # a mall's own events, as they are
+    return _stamped(events, getattr(command, "by", None))
+
+
+def _stamped(events: list[Event], by: str | None) -> list[Event]:
+    """Each ticket a command changed records who gave it (`Ticket.by`; None: a kiosk, the system)."""
+    out = []
+    for event in events:
+        moved = [key for key in ("ticket", "new_ticket") if isinstance(event.objects.get(key), Ticket)]
+        moved = [key for key in moved if event.objects[key].by != by]
+        if not moved:
+            out.append(event)
+            continue
+        data, objects = dict(event.data), dict(event.objects)
+        for key in moved:
+            objects[key] = replace(objects[key], by=by)
+            data[key] = {**data[key], "by": by}
+        out.append(replace(event, data=data, objects=objects))
+    return out
 
 
 # --- helpers -------------------------------------------------------------------------------------------
@@ -62,6 +82,30 @@ def _current(state: SiteState, status: CounterStatus, counter_name: str) -> Tick
     if status.current is None:
         raise Refusal("no_current_ticket", counter=counter_name, details={"counter": status.id})
     return state.tickets[status.current]
+
+
+def _expected(state: SiteState, config: Counter, status: CounterStatus, ref: str | None, now: datetime) -> None:
+    """The ticket the operator saw at the counter (`ref`, optional) is still the counter's; otherwise refused,
+    naming what changed (a colleague at the same counter finished it, a supervisor moved it ...). Nothing else is
+    checked here: the command's own rules follow."""
+    if ref is None:
+        return
+    named = find_ticket(state, ref, state.site.service_day(now))
+    if status.current == named.id:
+        return
+    current = state.tickets.get(status.current) if status.current else None
+    details = {"counter": status.id, "ticket": named.id, "found": named.state.value,
+               "current": current.id if current else None, "by": named.by}  # fmt: skip
+    if current is not None:
+        raise Refusal(
+            "ticket_changed.other_by" if named.by else "ticket_changed.other",
+            ticket=named.label, counter=config.name, found=named.state.value, current=current.label,
+            by=named.by or "", details=details,
+        )  # fmt: skip
+    raise Refusal(
+        "ticket_changed.by" if named.by else "ticket_changed",
+        ticket=named.label, counter=config.name, found=named.state.value, by=named.by or "", details=details,
+    )  # fmt: skip
 
 
 def _require_open(status: CounterStatus, counter_name: str) -> None:
@@ -276,6 +320,7 @@ def _call_ticket(state: SiteState, cmd: c.CallTicket, now: datetime) -> list[Eve
 
 def _recall(state: SiteState, cmd: c.Recall, now: datetime) -> list[Event]:
     config, status = _counter(state, cmd.counter)
+    _expected(state, config, status, cmd.expected, now)
     ticket = _current(state, status, config.name)
     recalled = ticket.moved_to(TicketState.CALLED, recalls=ticket.recalls + 1)
     return [_event(state, ev.TICKET_RECALLED, now, ticket=recalled, counter=status)]
@@ -283,6 +328,7 @@ def _recall(state: SiteState, cmd: c.Recall, now: datetime) -> list[Event]:
 
 def _park(state: SiteState, cmd: c.ParkTicket, now: datetime) -> list[Event]:
     config, status = _counter(state, cmd.counter)
+    _expected(state, config, status, cmd.expected, now)
     ticket = _current(state, status, config.name)
     note = (cmd.note or "").strip() or None
     if note and len(note) > NOTE_MAX:
@@ -302,13 +348,21 @@ def _unpark(state: SiteState, cmd: c.UnparkTicket, now: datetime) -> list[Event]
 
 def _start(state: SiteState, cmd: c.StartService, now: datetime) -> list[Event]:
     config, status = _counter(state, cmd.counter)
+    _expected(state, config, status, cmd.expected, now)
     ticket = _current(state, status, config.name)
+    if ticket.state is TicketState.SERVING:  # a second start: someone (maybe a colleague here) started it already
+        raise Refusal(
+            "already_serving.by" if ticket.by else "already_serving", ticket=ticket.label,
+            at=state.site.local(ticket.started_at or now), by=ticket.by or "",
+            details={"ticket": ticket.id, "found": ticket.state.value, "by": ticket.by},
+        )  # fmt: skip
     started = ticket.moved_to(TicketState.SERVING, started_at=now)
     return [_event(state, ev.TICKET_STARTED, now, ticket=started, counter=status)]
 
 
 def _finish(state: SiteState, cmd: c.FinishService, now: datetime) -> list[Event]:
     config, status = _counter(state, cmd.counter)
+    _expected(state, config, status, cmd.expected, now)
     ticket = _current(state, status, config.name)
     out: list[Event] = []
     if ticket.state is TicketState.CALLED:
@@ -323,6 +377,7 @@ def _finish(state: SiteState, cmd: c.FinishService, now: datetime) -> list[Event
 
 def _no_show(state: SiteState, cmd: c.MarkNoShow, now: datetime) -> list[Event]:
     config, status = _counter(state, cmd.counter)
+    _expected(state, config, status, cmd.expected, now)
     ticket = _current(state, status, config.name)
     missed = ticket.moved_to(TicketState.NO_SHOW, finished_at=now)
     idle = replace(status, current=None)
@@ -346,6 +401,7 @@ def _transfer(state: SiteState, cmd: c.TransferTicket, now: datetime) -> list[Ev
         raise Refusal("note_too_long", max_len=NOTE_MAX, details={"field": "note"})
     if cmd.counter is not None:
         config, status = _counter(state, cmd.counter)
+        _expected(state, config, status, cmd.expected, now)
         ticket = _current(state, status, config.name)
     elif cmd.ticket is not None:
         ticket = find_ticket(state, cmd.ticket, state.site.service_day(now))

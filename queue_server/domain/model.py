@@ -100,6 +100,9 @@ class Ticket(Snapshot):
     note: str | None = snap(default=None)
     parked_at: datetime | None = snap(default=None)  # when its counter set it aside (staff: "parked since 09.05")
     booked_slot: datetime | None = snap(default=None)  # checked in from an online booking: ahead of walk-ins from then
+    # The account whose command made the ticket's latest change (an operator, a supervisor; None: a kiosk, the
+    # system), so that a colleague's screen at the same counter can say "B-001 diselesaikan oleh sari". Staff only.
+    by: str | None = snap(default=None)
     # The citizen left a number for messages (outbound/): the contacts row naming it (t:<id> or b:<booking id>).
     # Never the number itself, and never on the wire.
     contact: str | None = snap(audience="private", default=None)

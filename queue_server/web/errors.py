@@ -41,6 +41,7 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
         "notify_not_on",
         "notify_unavailable",
         "site_mirrored", "site_not_mirrored", "uplink_out_of_step", "uplink_forked", "agency_in_use",
+        "ticket_changed", "already_serving",
     ),
     413: ("body_too_large",),
     415: ("unsupported_media_type",),

@@ -65,6 +65,8 @@ COUNTER_RULES = (
     "already_called",
     "not_no_show",
     "illegal_transition",
+    "ticket_changed",
+    "already_serving",
     "not_your_agency",
     "same_service",
     "service_not_served",
@@ -497,7 +499,13 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                                 "enum": list(COUNTER_COMMANDS),
                             },
                             "command_id": COMMAND_ID,
-                            "ticket": {"type": "string"},
+                            "ticket": {
+                                "type": "string",
+                                "maxLength": 40,
+                                "description": "call, requeue, unpark: the ticket to act on (id or today's label). "
+                                "recall, start, finish, no_show, park, transfer (optional): the counter's ticket as "
+                                "the operator saw it; 409 ticket_changed when the counter holds another one or none",
+                            },
                             "target_service": {"type": "string"},
                             "note": {"type": "string", "maxLength": 200},
                         },
