@@ -10,6 +10,7 @@ from typing import Any
 
 from queue_server.application.announcements import Announcer
 from queue_server.application.auth import Accounts
+from queue_server.application.desks import Desks
 from queue_server.application.health import DeviceRegistry
 from queue_server.application.mirror_watch import MirrorWatch
 from queue_server.application.notifications import Notifications
@@ -35,6 +36,7 @@ class Context:
     hub: Hub
     accounts: Accounts
     devices: DeviceRegistry = field(default_factory=DeviceRegistry)
+    desks: Desks = field(default_factory=Desks)  # who is signed in at each counter (its staff websockets)
     announcer: Announcer | None = None
     nik_key: bytes = b""  # keyed NIK hashes; loaded from the database at start-up
     notifications: Notifications | None = None  # messages out (None: a command-line tool's context)

@@ -30,6 +30,8 @@ class DeviceHealth:
     audio: str = "unknown"
     last_call_seq: int | None = None
     last_call_label: str | None = None
+    said_seq: int | None = None  # the last call it finished saying (None: it does not report it)
+    speech_queue: int | None = None  # calls waiting to be said there, the one being said included
     client: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     sockets: int = 1  # open connections of this device (a second tab, a reconnect before the old socket closed)
@@ -89,9 +91,15 @@ class DeviceRegistry:
         audio: str | None = None,
         last_call_seq: int | None = None,
         last_call_label: str | None = None,
+        said_seq: int | None = None,
+        speech_queue: int | None = None,
     ) -> None:
         """A screen's health frame, its values already checked (web/websocket.py); what it leaves out stays."""
         device.last_seen = at.isoformat()
+        if said_seq is not None:
+            device.said_seq = said_seq
+        if speech_queue is not None:
+            device.speech_queue = speech_queue
         if audio is not None:
             device.audio = audio
         if last_call_seq is not None:

@@ -84,6 +84,9 @@ class Hub:
         self.direct_writes = 0  # batches written straight to a connection, since start (the rest were queued)
         # Renders a citizen's public ticket status by token; set by the app, which owns the live state.
         self.status_renderer: Callable[[str], str | None] | None = None
+        # Told of every committed batch this process publishes (its own and, on shared storage, the other
+        # processes'), before any client: e.g. which event called each counter's ticket (application/heard.py).
+        self.observers: list[Callable[[list[Event]], None]] = []
 
     def subscribe(self, follow: Follow) -> Subscription:
         sub = Subscription(follow, asyncio.Queue(self.queue_size))
@@ -106,6 +109,9 @@ class Hub:
 
     def publish(self, events: Iterable[Event]) -> None:
         """Called only after the events' transaction committed. Never blocks."""
+        events = list(events)
+        for observer in self.observers:
+            observer(events)
         by_site: dict[str, list[Event]] = {}
         for event in events:
             if event.site in self._sites:
@@ -211,6 +217,18 @@ class Hub:
     def watching(self, site: str) -> int:
         """How many clients of a site want notices."""
         return sum(len(group) for follow, group in self._sites.get(site, {}).items() if follow.notices)
+
+    def tell(self, site: str, render: Callable[[Follow], str | None]) -> None:
+        """Send a notice to the clients of a site whose follow `render` gives a text for (None: not for them),
+        whether or not they asked for the dashboard's notices: e.g. a counter's page, who else is signed in at it."""
+        for follow, group in list(self._sites.get(site, {}).items()):
+            text = render(follow)
+            if text is None:
+                continue
+            for sub in list(group):
+                if not sub.overflowed.is_set():
+                    with contextlib.suppress(asyncio.QueueFull):
+                        sub.queue.put_nowait([(NOTICE, text)])
 
     def notify(self, site: str, render: Callable[[Follow], str | None]) -> None:
         """Send a notice (rendered per follower, e.g. one agency's share of the figures) to the clients of a site

@@ -25,6 +25,7 @@ from queue_server.application.actions import status_message
 from queue_server.application.announcements import Announcer, check_speakable
 from queue_server.application.auth import Accounts
 from queue_server.application.context import Context
+from queue_server.application.heard import Heard
 from queue_server.application.notifications import Notifications
 from queue_server.application.presence import ScreenPresence
 from queue_server.application.retention import Retention
@@ -298,6 +299,7 @@ def create_app(
         accounts = Accounts(storage, sites, config.session_hours, config.login_window_seconds, clock)
         announcer = Announcer(sites, config.sound_cache or config.data_directory / "sound-cache")
         monitor: Monitor | None = None
+        heard: Heard | None = None
         presence: ScreenPresence | None = None
         screens: ScreenWatch | None = None
         retention: Retention | None = None
@@ -321,6 +323,8 @@ def create_app(
             engine.observers.append(server.metrics.committed)
             monitor = server.monitor = Monitor(ctx, config.dashboard_seconds)
             monitor.start()
+            heard = server.heard = Heard(ctx)
+            heard.start()
             presence = ScreenPresence(ctx)
             presence.start()
             screens = ScreenWatch(ctx, config.screen_watch_seconds)
@@ -345,6 +349,8 @@ def create_app(
                 runtime.tune_gc()
             yield
         finally:
+            if heard is not None:
+                await heard.stop()
             if monitor is not None:
                 await monitor.stop()
             if presence is not None:

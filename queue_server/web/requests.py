@@ -13,6 +13,7 @@ from queue_server.application import validation as v
 from queue_server.application.auth import Principal
 from queue_server.application.configuration import Parse
 from queue_server.application.context import Context
+from queue_server.application.heard import Heard
 from queue_server.common import jsontext
 from queue_server.common.jsontext import JSONResponse
 from queue_server.domain.catalogue import Site
@@ -47,6 +48,7 @@ class ServerState:
     start_refused: str | None = (
         None  # why start-up was refused (pipeline/engine.StartRefused), said without a traceback
     )
+    heard: Heard | None = None  # each counter's called ticket: said yet by a speaker screen?
 
 
 def limit_code_lookups(request: Request) -> None:

@@ -20,6 +20,7 @@ from queue_server.application import validation as v
 from queue_server.application.actions import counter_command, public_status
 from queue_server.application.auth import Principal, require
 from queue_server.application.context import Context
+from queue_server.application.desks import Seat
 from queue_server.application.health import AUDIO_STATES, DeviceHealth
 from queue_server.application.views import site_state_view
 from queue_server.common import jsontext
@@ -122,10 +123,14 @@ class Connection:
                 self.principal.id if self.principal.kind == "device" else None,
             )
         tasks: list[asyncio.Task[Any]] = []
+        seat: tuple[str, str] | None = None  # (site, counter) this operator is signed in at
         try:
             await self._catch_up(hello)
             # Caught up: from now on the hub may write frames straight to this connection while nothing is queued.
             self.sub.direct = wsframes.frame_writer(self.ws.scope)
+            if hello.get("role") == "counter" and self.principal is not None:
+                seat = (self.follow.site, str(hello["counter"]))
+                self._sit(seat)
             tasks = [
                 asyncio.create_task(self._pump()),
                 asyncio.create_task(self._receive()),
@@ -147,6 +152,9 @@ class Connection:
         finally:
             self.ctx.accounts.connections.discard(self)
             hub.unsubscribe(self.sub)
+            if seat is not None:
+                self.ctx.desks.leave(*seat, id(self))
+                self.ctx.desks.tell(hub, *seat)
             if self.device is not None:
                 self.ctx.devices.disconnected(self.device, self.ctx.now())
             for task in tasks:
@@ -156,6 +164,16 @@ class Connection:
                     await task
             if self.ws.application_state is WebSocketState.CONNECTED:
                 await self.close()
+
+    def _sit(self, seat: tuple[str, str]) -> None:
+        """An operator's page or console follows the counter: its colleagues there hear who is signed in, and it hears
+        at once who else is and whether its called ticket has been announced yet."""
+        assert self.principal is not None
+        self.ctx.desks.join(*seat, id(self), Seat(self.principal.name, self.principal.display_name))
+        self.ctx.desks.tell(self.ctx.hub, *seat)
+        heard = server_of(self.ws.app).heard
+        if heard is not None:
+            heard.joined(*seat)
 
     async def recheck(self) -> None:
         """A session, device, password or account changed somewhere: the hello is authorised again with what the
@@ -387,15 +405,19 @@ class Connection:
                 await self.send({"type": "pong", "seq": self.last_sent})
             elif kind == "health":
                 try:  # as strict as the hello: a screen that reports nonsense is told so
-                    v.only(frame, {"type", "audio", "last_call_seq", "last_call_label"})
+                    v.only(frame, {"type", "audio", "last_call_seq", "last_call_label", "said_seq", "speech_queue"})
                     audio = v.text(frame, "audio", required=False, choices=AUDIO_STATES)
                     last_call_seq = v.whole_number(frame, "last_call_seq")
                     last_call_label = v.text(frame, "last_call_label", required=False, max_len=16)
+                    said_seq = v.whole_number(frame, "said_seq")
+                    speech_queue = v.whole_number(frame, "speech_queue")
                 except Refusal as refusal:
                     await self.send(error_frame(refusal))
                     continue
                 if self.device is not None:
-                    self.ctx.devices.report(self.device, self.ctx.now(), audio, last_call_seq, last_call_label)
+                    self.ctx.devices.report(
+                        self.device, self.ctx.now(), audio, last_call_seq, last_call_label, said_seq, speech_queue
+                    )
             elif kind == "pong":
                 continue
             elif kind == "command":

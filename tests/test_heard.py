@@ -1,0 +1,51 @@
+"""Whether a counter's called ticket has been said by a speaker screen yet (application/heard.py): pure, on the
+demo mall's screens (the lobby and the second floor speak; the first floor's and Disdukcapil's do not)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from queue_server.application.heard import covers, status
+from queue_server.settings.sitefile import DEMO_SITE, load_site
+
+SITE = load_site(DEMO_SITE)
+CALLED = {"id": "t1", "label": "A-007", "counter": "1", "service": "ktp", "state": "called"}  # Loket 1, first floor
+
+
+def screen(screen_id: str, **report: Any) -> dict[str, Any]:
+    """A display on a screen as the device registry lists it (application/health.py)."""
+    return {"kind": "display", "connected": True, "screen": screen_id, "audio": "ready", **report}
+
+
+def test_the_screens_that_say_a_call_are_the_speaker_screens_that_show_it() -> None:
+    speakers = [s.id for s in SITE.screens.values() if s.speaker and covers(SITE, s, "1", "ktp")]
+    assert speakers == ["lobby"], "the second floor's screen does not show the first floor's counters"
+    assert covers(SITE, SITE.screens["lantai2"], "9", "paspor_baru")
+    assert covers(SITE, SITE.screens["disdukcapil"], "1", "ktp") and not SITE.screens["disdukcapil"].speaker
+
+
+def test_announced_once_a_speaker_screen_showing_the_counter_has_said_the_call() -> None:
+    lobby_behind = screen("lobby", said_seq=40, speech_queue=7)
+    lobby_done = screen("lobby", said_seq=42, speech_queue=0)
+    silent = screen("disdukcapil", said_seq=99, speech_queue=0)  # says nothing: never counts
+    other_floor = screen("lantai2", said_seq=99, speech_queue=0)  # does not show Loket 1
+
+    said = status(SITE, CALLED, 42, [lobby_behind, silent, other_floor])
+    assert said == {"ticket": "t1", "label": "A-007", "call_seq": 42, "speech_queue": 7, "screens": 1,
+                    "status": "waiting"}  # fmt: skip
+    # two lobby TVs: one has said it (the citizen may sit under either): announced
+    assert status(SITE, CALLED, 42, [lobby_behind, lobby_done])["status"] == "announced"
+    # two still behind: the nearest to saying it is reported
+    nearer = screen("lobby", said_seq=41, speech_queue=2)
+    assert status(SITE, CALLED, 42, [lobby_behind, nearer])["speech_queue"] == 2
+
+
+def test_no_speaker_and_unknown_are_said_as_they_are() -> None:
+    # the lobby TV is gone, blocked by the browser, or muted: nobody will say the call
+    for gone in ([], [screen("lobby", connected=False, said_seq=50)], [screen("lobby", audio="blocked", said_seq=1)],
+                 [screen("lobby", audio="off")]):  # fmt: skip
+        assert status(SITE, CALLED, 42, gone)["status"] == "no_speaker", gone
+    # a TV that does not report what it said (an earlier display page), or a call made before this process
+    # started: nothing is claimed
+    assert status(SITE, CALLED, 42, [screen("lobby", last_call_seq=42)])["status"] == "unknown"
+    assert status(SITE, CALLED, None, [screen("lobby", said_seq=10, speech_queue=0)])["status"] == "unknown"
