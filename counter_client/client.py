@@ -217,6 +217,7 @@ class CounterClient:
                 }
             )
         self.view = CounterView(self.site, self.counter, tuple(counter["services"]))
+        self.view.me = str(self.user.get("name") or self.username) if (self.user or self.username) else None
         self._task = asyncio.create_task(self._run(), name=f"counter-{self.site}-{self.counter}")
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wait if wait is not None else self.open_timeout + 1):
@@ -329,31 +330,36 @@ class CounterClient:
         """Call a waiting or no-show ticket out of order, by label ('A-012', 'a12') or id."""
         return await self.command("call", ticket=ticket)
 
-    async def recall(self) -> CommandResult:
-        return await self.command("recall")
+    # `ticket` (optional) on a command for the counter's current ticket: that ticket as the caller saw it. When the
+    # counter holds another one now (a colleague at the same counter acted first), the server refuses it
+    # (`ticket_changed`, naming what changed) instead of acting on another citizen.
 
-    async def start(self) -> CommandResult:
+    async def recall(self, ticket: str | None = None) -> CommandResult:
+        return await self.command("recall", ticket=ticket)
+
+    async def start(self, ticket: str | None = None) -> CommandResult:
         """Service begins for the called ticket."""
-        return await self.command("start")
+        return await self.command("start", ticket=ticket)
 
-    async def finish(self) -> CommandResult:
-        return await self.command("finish")
+    async def finish(self, ticket: str | None = None) -> CommandResult:
+        return await self.command("finish", ticket=ticket)
 
-    async def no_show(self) -> CommandResult:
-        return await self.command("no_show")
+    async def no_show(self, ticket: str | None = None) -> CommandResult:
+        return await self.command("no_show", ticket=ticket)
 
     async def requeue(self, ticket: str) -> CommandResult:
         """A no-show who came back goes to the back of the queue."""
         return await self.command("requeue", ticket=ticket)
 
-    async def transfer(self, target_service: str, note: str | None = None) -> CommandResult:
+    async def transfer(self, target_service: str, note: str | None = None, ticket: str | None = None) -> CommandResult:
         """Send the current ticket on to another service (keeping its place in time), with a note (<= 200)."""
-        return await self.command("transfer", target_service=target_service, note=(note or "").strip() or None)
+        note = (note or "").strip() or None
+        return await self.command("transfer", target_service=target_service, note=note, ticket=ticket)
 
-    async def park(self, note: str | None = None) -> CommandResult:
+    async def park(self, note: str | None = None, ticket: str | None = None) -> CommandResult:
         """Set the current ticket aside (the citizen fetches a document), with a note (<= 200) of what to bring;
         the counter is free for the next citizen."""
-        return await self.command("park", note=(note or "").strip() or None)
+        return await self.command("park", note=(note or "").strip() or None, ticket=ticket)
 
     async def unpark(self, ticket: str) -> CommandResult:
         """Call a parked ticket back to this counter, by label ('A-012', 'a12') or id."""
@@ -385,6 +391,7 @@ class CounterClient:
         except http.HttpRefused as exc:
             raise SessionRefused(exc.body) from None
         self.token, self.user = session.token, session.user
+        self.view.me = str(self.user.get("name") or self.username)
 
     async def _relogin(self) -> bool:
         """True when signed in again; a wrong password now is final, an unreachable server is retried."""
@@ -558,6 +565,12 @@ class CounterClient:
             elif pending is None:
                 self.notice = frame
                 self._changed()
+        elif kind in ("operators", "announcement") and frame.get("counter") == self.counter:
+            if kind == "operators":
+                self.view.operators = [o for o in frame.get("operators") or [] if isinstance(o, dict)]
+            else:
+                self.view.heard = frame.get("data") if isinstance(frame.get("data"), dict) else None
+            self._changed()
         elif isinstance(kind, str) and "." in kind:
             if self.view.apply_event(frame):
                 self._changed()

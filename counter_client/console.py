@@ -20,7 +20,7 @@ from typing import Any
 
 from . import keys
 from .client import ClientClosed, CommandRefused, CounterClient, SessionRefused
-from .desk import ZERO_WAIT, Desk, Intent
+from .desk import ZERO_WAIT, Desk, Intent, Message
 from .screen import Line, render
 from .texts import LANGS, server_message, t
 
@@ -135,6 +135,7 @@ class Console:
         self.done = asyncio.Event()
         self.tasks: set[asyncio.Task[None]] = set()
         self._redraw_soon = False
+        self._told_by: tuple[int, str, str, str] | None = None  # the colleague's change last put on the message line
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -208,6 +209,11 @@ class Console:
         self.draw()
 
     def draw(self) -> None:
+        others = self.client.view.by_others
+        if others is not None and others != self._told_by:  # "B-001 diselesaikan oleh sari": not left unsaid
+            self._told_by = others
+            _, kind, label, by = others
+            self.desk.message = Message.of(f"others.{kind}", ticket=label, by=self.client.view.person(by))
         height, width = self.window.getmaxyx()
         lines = render(self.client, self.desk, self.lang, width, height)
         if self.client.refusal is not None:

@@ -51,7 +51,10 @@ class Message:
 
     @classmethod
     def of(cls, name: str, /, error: bool = False, **values: Any) -> Message:
-        return cls(t(name, "id", **values), t(name, "en", **values), error)
+        """`why_en=` gives `why` its English words (a value that is itself a sentence part)."""
+        id_values = {k: v for k, v in values.items() if not k.endswith("_en")}
+        en_values = {**id_values, **{k.removesuffix("_en"): v for k, v in values.items() if k.endswith("_en")}}
+        return cls(t(name, "id", **id_values), t(name, "en", **en_values), error)
 
 
 @dataclass
@@ -66,6 +69,8 @@ class Desk:
     quit: bool = False
     pending: Intent | None = None  # a destructive command waiting for Enter (CONFIRM)
     zero_at: float | None = None  # when a lone "0" was pressed (number is "0" meanwhile)
+    zero_saw: dict[str, Any] | None = None  # the counter's ticket when that "0" was pressed: what it acts on
+    for_ticket: str | None = None  # the ticket a transfer or park dialog was opened for
     two_way: tuple[str, float] = ("", float("-inf"))  # the last two-way key that acted, and when it was pressed
 
     # --- the transfer dialog's list -----------------------------------------------------------------------
@@ -105,17 +110,20 @@ class Desk:
         return self._zero(busy)
 
     def _zero(self, busy: bool) -> Intent | None:
+        """The "0" acts on the ticket as it was when the key was pressed, not as it is once the wait is over: a
+        colleague's start in between must not turn this press into a finish (an outside review saw exactly that).
+        The command names that ticket; if the counter holds another one by then, the server says what changed."""
         assert self.zero_at is not None
         pressed, self.zero_at, self.number = self.zero_at, None, ""
-        current = self.view.current
-        if self._bounced(f"0 {current['id'] if current else ''}", pressed):
+        saw, self.zero_saw = self.zero_saw, None
+        if self._bounced(f"0 {saw['id'] if saw else ''}", pressed):
             return None
-        if current is None:
+        if saw is None:
             return self._no_ticket()
         if busy:
             self.message = Message.of("local.busy", error=True)
             return None
-        return Intent("start" if current["state"] == "called" else "finish")
+        return Intent("start" if saw["state"] == "called" else "finish", {"ticket": saw["label"]})
 
     def _bounced(self, key: str, now: float) -> bool:
         """The same two-way key (on the same ticket) again within TWO_WAY_GUARD of the press that acted: ignored."""
@@ -157,7 +165,9 @@ class Desk:
             self.number = self.number[:-1]
             return None
         if key == "0" and not self.number:  # start/finish, or the first digit of "004": the next key says which
+            current = self.view.current
             self.number, self.zero_at = "0", now
+            self.zero_saw = {k: current[k] for k in ("id", "label", "state")} if current else None
             return None
         if _typed_char(key):
             self.zero_at = None  # a "0" before it was the start of a number
@@ -185,10 +195,16 @@ class Desk:
                 return self._with_number("requeue")
             if current is None:
                 return self._no_ticket()
-            self._ask(Intent("no_show"), "confirm.no_show", ticket=current["label"])
+            no_show = Intent("no_show", {"ticket": current["label"]})
+            unheard = self.view.announcement
+            if unheard is not None and unheard["status"] != "announced":  # the citizen may not have heard it yet
+                why = _why_unheard(unheard)
+                self._ask(no_show, "confirm.no_show_unheard", ticket=current["label"], why=why[0], why_en=why[1])
+            else:
+                self._ask(no_show, "confirm.no_show", ticket=current["label"])
             return None
         if key == ".":
-            return Intent("recall") if current else self._no_ticket()
+            return Intent("recall", {"ticket": current["label"]}) if current else self._no_ticket()
         if key == "*":
             return Intent({"open": "pause", "paused": "resume"}.get(self.view.state, "open"))
         if key == k.F8:
@@ -204,12 +220,14 @@ class Desk:
             if current is None:
                 return self._no_ticket()
             self.mode, self.number, self.note, self.target = PARK_NOTE, "", "", None
+            self.for_ticket = current["label"]
             self.message = Message.of("park.note")
             return None
         if key == "/":
             if current is None:
                 return self._no_ticket()
             self.mode, self.number, self.note, self.target = PICK_TARGET, "", "", None
+            self.for_ticket = current["label"]
             self.message = Message.of("transfer.pick")
             return None
         if key not in (k.RESIZE,):
@@ -283,10 +301,12 @@ class Desk:
         elif key == k.ENTER:
             note = self.note.strip() or None
             if self.mode == PARK_NOTE:
-                intent = Intent("park", {"note": note})
+                intent = Intent("park", {"note": note, "ticket": self.for_ticket})
             else:
                 assert self.target is not None
-                intent = Intent("transfer", {"target_service": self.target["id"], "note": note})
+                intent = Intent(
+                    "transfer", {"target_service": self.target["id"], "note": note, "ticket": self.for_ticket}
+                )
             self.mode, self.note, self.target, self.message = NORMAL, "", None, None
             return intent
         elif len(key) == 1 and len(self.note) < NOTE_MAX:
@@ -319,6 +339,16 @@ class Desk:
         code = body.get("code", "")
         message_id = body.get("message") or code
         self.message = Message(str(message_id), str(body.get("message_en") or message_id), error=True)
+
+
+def _why_unheard(heard: dict[str, Any]) -> tuple[str, str]:
+    """Why a called ticket may not have been heard yet, in both languages ("antrean suara: 7")."""
+    if heard["status"] == "no_speaker":
+        return t("why.no_speaker", "id"), t("why.no_speaker", "en")
+    if heard.get("speech_queue") is None:
+        return t("why.waiting_unknown", "id"), t("why.waiting_unknown", "en")
+    queue = heard["speech_queue"]
+    return t("why.waiting", "id", queue=queue), t("why.waiting", "en", queue=queue)
 
 
 def _typed_char(key: str) -> bool:

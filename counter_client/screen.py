@@ -10,6 +10,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .client import Connection, CounterClient
@@ -85,6 +86,9 @@ def _header(client: CounterClient, lang: str, width: int) -> list[Line]:
     operator = client.user.get("name") or client.username or "-"
     clock = _clock(client, lang)
     second = f"{t('screen.counter_state', lang)}: {state} · {operator}"
+    others = [client.view.person(o["name"]) for o in client.view.operators if o.get("name") != client.view.me]
+    if others:  # a colleague signed in at this counter too
+        second += " · " + t("screen.also_here", lang, names=", ".join(others))
     return [
         Line(_two_sides(title, "", width), "title"),
         Line(_two_sides(conn, clock, width), style),
@@ -127,6 +131,9 @@ def _counter(client: CounterClient, lang: str, width: int, parked_room: int | No
         )
         lines.append(Line(_field(t("screen.current", lang), text), "big"))
         lines.append(Line(_field("", client.service_name(current["service"]))))
+        heard = view.announcement  # said on a lobby TV yet? a citizen cannot come before they hear their number
+        if heard is not None:
+            lines.append(Line(_field("", heard_text(heard, lang)), "ok" if heard["status"] == "announced" else "warn"))
         if current.get("priority"):
             lines.append(
                 Line(
@@ -179,6 +186,14 @@ def _parked(client: CounterClient, lang: str, width: int, room: int | None) -> l
         more = t("screen.parked_more", lang, count=len(rest), labels=labels)
         lines.append(Line(_cut(_field("", more), width - 1), "warn"))
     return lines
+
+
+def heard_text(heard: dict[str, Any], lang: str) -> str:
+    if heard["status"] == "waiting" and heard.get("speech_queue") is None:
+        return t("heard.waiting_unknown", lang)
+    if heard["status"] == "waiting":
+        return t("heard.waiting", lang, queue=heard["speech_queue"])
+    return t(f"heard.{heard['status']}", lang)
 
 
 def _counter_name(client: CounterClient, counter_id: str) -> str:

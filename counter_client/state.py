@@ -16,6 +16,9 @@ from typing import Any
 
 # Ticket states that leave the picture (nothing more can happen to them here).
 FINAL = frozenset({"done", "transferred", "cancelled", "expired"})
+# Changes of the counter's ticket that are told when another account made them (texts.py: "others.*").
+BY_OTHERS = frozenset({"ticket.called", "ticket.recalled", "ticket.started", "ticket.finished", "ticket.no_show",
+                       "ticket.parked", "ticket.transferred", "ticket.returned", "ticket.cancelled"})  # fmt: skip
 TOTALS = ("done", "no_show", "transferred")
 
 
@@ -33,6 +36,12 @@ class CounterView:
     day: str | None = None
     # parked ticket id -> when, from the `ticket.parked` event seen (the ticket's own `parked_at` comes first)
     parked_at: dict[str, str] = field(default_factory=dict)
+    # the server's notices for this counter: its called ticket said on a speaker TV yet? who is signed in here?
+    heard: dict[str, Any] | None = None
+    operators: list[dict[str, Any]] = field(default_factory=list)
+    me: str | None = None  # this client's account: a change made by another one is told (`by_others`)
+    # the latest change of this counter's ticket made by another account: (seq, event type, label, account)
+    by_others: tuple[int, str, str, str] | None = None
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -60,6 +69,19 @@ class CounterView:
         longest parked first; those parked at a time this client did not see come first."""
         found = [t for t in self.tickets.values() if t["state"] == "parked"]
         return sorted(found, key=lambda t: (t.get("parked_at") or self.parked_at.get(t["id"]) or "", t["label"]))
+
+    @property
+    def announcement(self) -> dict[str, Any] | None:
+        """The current ticket's announcement status while it is called and there is one to show (`waiting`,
+        `announced`, `no_speaker`); None otherwise (docs/counter-client.md)."""
+        current, heard = self.current, self.heard
+        if current is None or current["state"] != "called" or not heard or heard.get("ticket") != current["id"]:
+            return None
+        return heard if heard.get("status") in ("waiting", "announced", "no_speaker") else None
+
+    def person(self, account: str) -> str:
+        """An account's name as staff read it, when the `operators` notice gave it."""
+        return next((o.get("display_name") or account for o in self.operators if o.get("name") == account), account)
 
     def find(self, ref: str) -> list[dict[str, Any]]:
         """Open tickets matching what an operator typed: a label ('B-012', 'b12') or a bare number ('12')."""
@@ -100,6 +122,7 @@ class CounterView:
             return False
         self.seq = seq
         data = message.get("data", {})
+        before = self.current_id
         for key in ("ticket", "new_ticket"):
             if isinstance(data.get(key), dict):
                 self._put_ticket(data[key])
@@ -113,7 +136,19 @@ class CounterView:
             self.totals = dict.fromkeys(TOTALS, 0)
             self.day = None
         self._forget_unparked()
+        self._by_others(message, before)
         return True
+
+    def _by_others(self, message: dict[str, Any], before: str | None) -> None:
+        """Another account (a colleague at this counter, a supervisor) changed this counter's ticket."""
+        ticket, kind = message.get("data", {}).get("ticket"), str(message.get("type"))
+        if not isinstance(ticket, dict) or kind not in BY_OTHERS or self.me is None:
+            return
+        by = ticket.get("by")
+        if not by or by == self.me:
+            return
+        if ticket["id"] == before or (kind == "ticket.called" and ticket.get("counter") == self.counter):
+            self.by_others = (int(message.get("seq", 0)), kind, str(ticket["label"]), str(by))
 
     def _forget_unparked(self) -> None:
         """Times of parking are kept only while their ticket is still parked here."""

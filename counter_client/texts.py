@@ -107,6 +107,43 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Mark {ticket} as no-show? Enter: yes, Esc: cancel.",
     ),
     "confirm.cancelled": ("Dibatalkan.", "Cancelled."),
+    "confirm.no_show_unheard": (
+        "{ticket} BELUM diumumkan di TV ({why}): warga mungkin belum mendengar nomornya. Tetap tandai tidak hadir? "
+        "Enter: ya, Esc: batal.",
+        "{ticket} has NOT been announced on the TV yet ({why}): the citizen may not have heard their number. Mark "
+        "it no-show anyway? Enter: yes, Esc: cancel.",
+    ),
+    "why.waiting": ("antrean suara: {queue}", "speech queue: {queue}"),
+    "why.waiting_unknown": ("masih menunggu giliran", "still waiting its turn"),
+    "why.no_speaker": ("tidak ada TV bersuara yang tersambung", "no TV with sound is connected"),
+    # the called ticket on the lobby TVs (the server's `announcement` notice)
+    "heard.waiting": (
+        "belum diumumkan di TV (antrean suara: {queue})",
+        "not yet announced on the TV (speech queue: {queue})",
+    ),
+    "heard.waiting_unknown": ("belum diumumkan di TV", "not yet announced on the TV"),
+    "heard.announced": ("sudah diumumkan di TV", "announced on the TV"),
+    "heard.no_speaker": (
+        "tidak ada TV bersuara yang tersambung: panggilan tidak diumumkan",
+        "no TV with sound is connected: the call is not announced",
+    ),
+    # a colleague at this counter (or a supervisor) changed its ticket
+    "others.ticket.called": (
+        "{ticket} dipanggil ke loket ini oleh {by}.",
+        "{ticket} was called to this counter by {by}.",
+    ),
+    "others.ticket.recalled": ("{ticket} dipanggil ulang oleh {by}.", "{ticket} was called again by {by}."),
+    "others.ticket.started": ("{ticket} mulai dilayani oleh {by}.", "{by} started serving {ticket}."),
+    "others.ticket.finished": ("{ticket} diselesaikan oleh {by}.", "{ticket} was finished by {by}."),
+    "others.ticket.no_show": ("{ticket} ditandai tidak hadir oleh {by}.", "{ticket} was marked no-show by {by}."),
+    "others.ticket.parked": ("{ticket} diparkir oleh {by}.", "{ticket} was parked by {by}."),
+    "others.ticket.transferred": ("{ticket} dialihkan oleh {by}.", "{ticket} was transferred by {by}."),
+    "others.ticket.returned": (
+        "Loket ditutup oleh {by}; {ticket} kembali ke antrean.",
+        "The counter was closed by {by}; {ticket} is back in the queue.",
+    ),
+    "others.ticket.cancelled": ("{ticket} dibatalkan oleh {by}.", "{ticket} was cancelled by {by}."),
+    "screen.also_here": ("juga di sini: {names}", "also here: {names}"),
     "confirm.quit_open": (
         "Loket ini masih buka. Keluar tanpa menutup loket? Enter: ya, Esc: batal (lalu F8 untuk menutupnya).",
         "This counter is still open. Quit without closing it? Enter: yes, Esc: cancel (then F8 to close it).",

@@ -439,3 +439,68 @@ async def test_commands_the_rules_refuse_come_back_in_indonesian_and_change_noth
             await client.requeue("F-001")
         assert refused.value.code == "unknown_ticket"
         assert client.view.current is not None and client.view.current["label"] == "A-001"
+
+
+# --- two operators at one counter ------------------------------------------------------------------------------
+
+
+async def test_two_operators_at_one_counter_see_each_other_and_never_undo_each_others_work(server: Server) -> None:
+    """An outside review: budi pressed 0 (start B-001) and sari, 200 ms later, pressed 0 too: her press, decided
+    from the new state, finished the citizen budi had just started; budi's screen still said "Mulai melayani
+    B-001" with the ticket gone, and nobody said who finished it. Commands now name the ticket the operator saw; the
+    server refuses one whose ticket changed, naming what changed and who; each side is told of the other's changes
+    and who is signed in at the counter."""
+    await server.ctx.accounts.create_user(
+        "sari", "kopi-hujan-sepeda-7", "operator", site="tegal", agency="disdukcapil", display_name="Sari Dewi"
+    )
+    first = (await server.issue("ktp"))["ticket"]
+    async with (
+        counter(server.url) as budi,
+        counter(server.url, username="sari", password="kopi-hujan-sepeda-7") as sari,
+    ):
+        await budi.wait_for(lambda: {o["name"] for o in budi.view.operators} == {"op-disdukcapil", "sari"})
+        assert budi.view.person("sari") == "Sari Dewi"
+        await budi.open_counter()
+        await budi.call_next()
+        await sari.wait_for(lambda: sari.view.current is not None)
+        assert sari.view.by_others is not None and sari.view.by_others[1:] == (
+            "ticket.called",
+            "A-001",
+            "op-disdukcapil",
+        )
+
+        await budi.start(ticket="A-001")
+        with pytest.raises(CommandRefused) as refused:  # sari saw it called: her 0 is a start, not a finish
+            await sari.start(ticket="A-001")
+        assert refused.value.code == "already_serving" and refused.value.details["by"] == "op-disdukcapil"
+        assert (
+            refused.value.message == "A-001 sudah mulai dilayani oleh op-disdukcapil sejak 09.00; tidak dimulai lagi."
+        )
+        assert server.ctx.state("tegal").tickets[first["id"]].state.value == "serving"
+
+        await sari.finish(ticket="A-001")  # she means it: done, and budi is told by whom
+        await budi.wait_for(lambda: budi.view.by_others is not None and budi.view.by_others[1] == "ticket.finished")
+        assert budi.view.by_others[2:] == ("A-001", "sari") and budi.view.current is None
+        with pytest.raises(CommandRefused) as refused:  # budi's "no-show" of the A-001 he still had in view
+            await budi.no_show(ticket="A-001")
+        assert refused.value.code == "ticket_changed"
+        assert (
+            refused.value.message
+            == "A-001 tidak lagi ditangani Loket 1 (kini selesai, oleh sari). Perintah tidak dijalankan."
+        )
+        assert refused.value.details == {"counter": "1", "ticket": first["id"], "found": "done", "by": "sari"}
+
+        # an older client names no ticket: it acts on whatever the counter holds, as before
+        await server.issue("ktp")
+        await budi.call_next()
+        await sari.wait_for(lambda: sari.view.current is not None)
+        await sari.finish()
+        # and over HTTP: the same field, the same 409; a ticket on a command that has no use for it is refused
+        sup = await server.login("supervisor")
+        answer = await server.command(sup, "1", "recall", ticket="A-002")
+        assert answer.status_code == 409 and answer.json()["error"]["code"] == "ticket_changed"
+        answer = await server.command(sup, "1", "call_next", ticket="A-002")
+        assert answer.status_code == 422 and answer.json()["error"]["details"]["field"] == "ticket"
+
+        await sari.aclose()  # sari leaves: who is at the counter follows
+        await budi.wait_for(lambda: [o["name"] for o in budi.view.operators] == ["op-disdukcapil"])

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from counter_client.client import CounterClient
 from counter_client.desk import TWO_WAY_GUARD
 
 from .helpers import Server
@@ -295,3 +296,34 @@ async def test_wrong_password_or_counter_is_said_plainly_and_exits_with_2(
     out, err = await asyncio.wait_for(proc.communicate(f"{password}\n".encode()), 30)
     assert proc.returncode == 2, (out, err)
     assert expected in err.decode()
+
+
+async def test_a_colleague_at_the_same_counter_is_named_and_what_they_did_is_said(server: Server) -> None:
+    """An outside review: with two operators on one counter, one's screen went on saying "Mulai melayani B-001" after
+    the other had finished B-001, and nothing said who. The console names who else is signed in at the counter and
+    says what they did to its ticket."""
+    await server.ctx.accounts.create_user(
+        "sari", "kopi-hujan-sepeda-7", "operator", site="tegal", agency="disdukcapil", display_name="Sari Dewi"
+    )
+    await server.issue("ktp")
+    sari = CounterClient(server.url, "tegal", "1", username="sari", password="kopi-hujan-sepeda-7")  # noqa: S106
+    async with console(server.url) as pane:
+        await pane.wait("● Tersambung", "F10 keluar")
+        await sari.connect()
+        try:
+            await pane.wait("juga di sini: Sari Dewi")
+            await sari.open_counter()
+            await sari.call_next()
+            await pane.wait("A-001 dipanggil ke loket ini oleh Sari Dewi.", "Tiket saat ini  A-001  dipanggil")
+            await sari.start(ticket="A-001")
+            await pane.wait("A-001 mulai dilayani oleh Sari Dewi.")
+            await sari.finish(ticket="A-001")
+            await pane.wait("A-001 diselesaikan oleh Sari Dewi.", "Tiket saat ini  — tidak ada —")
+        finally:
+            await sari.aclose()
+        screen = await pane.wait("Loket: BUKA · op-disdukcapil\n")
+        assert "juga di sini" not in screen
+        await pane.keys("F10")
+        await pane.wait("Loket ini masih buka. Keluar tanpa")
+        await pane.keys("Enter")
+        await pane.wait("EXIT=0")

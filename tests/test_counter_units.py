@@ -156,9 +156,12 @@ def test_one_key_per_action() -> None:
     called = ticket("A-001", "called", "1")
     serving = ticket("A-001", "serving", "1")
     assert press(desk(), "enter", "+") == [Intent("call_next")] * 2
-    assert press(desk(called), ".", "-", "enter", "0") == [Intent("recall"), Intent("no_show"), Intent("start")]
+    # commands on the counter's ticket name it as the operator saw it (the server refuses if it changed since)
+    seen = {"ticket": "A-001"}
+    assert press(desk(called), ".", "-", "enter", "0") == [Intent("recall", seen), Intent("no_show", seen),
+                                                           Intent("start", seen)]  # fmt: skip
     assert press(desk(called), "-", "escape") == [], "a no-show is asked first; Esc keeps the ticket"
-    assert press(desk(serving), "0") == [Intent("finish")]
+    assert press(desk(serving), "0") == [Intent("finish", seen)]
     assert [press(desk(state=s), "*") for s in ("open", "paused", "closed")] == [
         [Intent("pause")],
         [Intent("resume")],
@@ -253,11 +256,12 @@ def test_a_number_typed_as_printed_never_starts_or_finishes_the_current_ticket()
     assert press(d, "escape") == [] and d.number == ""
     assert press(d, "0", "backspace", gap=0.15) == [] and d.number == "", "a lone 0 taken back does nothing"
     called = desk(ticket("A-003", "called", "1"))
-    assert press(called, "0", gap=0.2) == [Intent("start")], "a lone 0 acts once its short wait is over"
+    seen = {"ticket": "A-003"}
+    assert press(called, "0", gap=0.2) == [Intent("start", seen)], "a lone 0 acts once its short wait is over"
     called.view.current["state"] = "serving"
     assert press(called, "0", gap=0.3) == [], "pressed again at once: a double press, not a finish"
-    assert press(called, "0", gap=1.0) == [Intent("finish")]
-    assert press(desk(ticket("A-003", "called", "1")), "0", "enter", gap=0.1) == [Intent("start")], (
+    assert press(called, "0", gap=1.0) == [Intent("finish", seen)]
+    assert press(desk(ticket("A-003", "called", "1")), "0", "enter", gap=0.1) == [Intent("start", seen)], (
         "a key right after a lone 0: the 0 acts, the key is not taken"
     )
     assert press(desk(), "*", "*", gap=0.3) == [Intent("pause")], "a bounced * pauses, not pauses and resumes"
@@ -271,9 +275,12 @@ def test_the_transfer_dialog() -> None:
     assert press(d, "9", "enter") == [] and d.mode == PICK_TARGET and d.message is not None and d.message.error
     assert press(d, "2", "enter") == [] and d.mode == WRITE_NOTE and d.target is not None
     assert press(d, *"Perlu SKCK!", "backspace") == [] and d.note == "Perlu SKCK"
-    assert press(d, "enter") == [Intent("transfer", {"target_service": "skck", "note": "Perlu SKCK"})]
+    assert press(d, "enter") == [
+        Intent("transfer", {"target_service": "skck", "note": "Perlu SKCK", "ticket": "A-001"})
+    ]
     assert d.mode == NORMAL
-    assert press(d, "/", "1", "enter", "enter") == [Intent("transfer", {"target_service": "kk", "note": None})]
+    assert press(d, "/", "1", "enter", "enter") == [Intent("transfer", {"target_service": "kk", "note": None,
+                                                                         "ticket": "A-001"})]  # fmt: skip
     assert press(d, "/", "escape") == [] and d.mode == NORMAL and d.message is not None
     assert d.message.id == "Dibatalkan."
 
@@ -364,8 +371,9 @@ def test_f9_parks_after_an_optional_note_and_a_typed_number_calls_a_parked_ticke
     d = desk(ticket("A-001", "serving", "1"))
     assert press(d, "f9") == [] and d.mode == PARK_NOTE and d.message is not None
     assert d.message.id.startswith("Apa yang harus dibawa warga")
-    assert press(d, *"Bawa KK!", "backspace", "enter") == [Intent("park", {"note": "Bawa KK"})] and d.mode == NORMAL
-    assert press(d, "f9", " ", "enter") == [Intent("park", {"note": None})], "no note: the server keeps the old one"
+    parked = Intent("park", {"note": "Bawa KK", "ticket": "A-001"})
+    assert press(d, *"Bawa KK!", "backspace", "enter") == [parked] and d.mode == NORMAL
+    assert press(d, "f9", " ", "enter") == [Intent("park", {"note": None, "ticket": "A-001"})], "no note: kept"
     assert press(d, "f9", "x", "escape") == [] and d.mode == NORMAL and d.note == ""
     assert d.message is not None and d.message.id == "Dibatalkan."
 
@@ -457,3 +465,61 @@ def test_the_console_says_when_the_link_is_in_doubt() -> None:
     line = render(client, d, "id", 80)[1]
     assert line.text.startswith("◐ Koneksi bermasalah… (perintah belum dijawab, sedang diperiksa)")
     assert line.style == "warn"
+
+
+def test_the_zero_key_acts_on_the_ticket_as_it_was_when_pressed() -> None:
+    """An outside review: two operators at one counter; budi pressed 0 (start B-001), sari pressed 0 a moment later.
+    Her "0" waited its 0.45 s and then read the counter as it was by then (serving): it finished the citizen budi
+    had just started. The "0" now acts on what was in view when it was pressed (a start of B-001, which the server
+    refuses as already started) and names that ticket."""
+    d = desk(ticket("B-001", "called", "1"))
+    CLOCKS[id(d)] = now = CLOCKS.get(id(d), 0.0) + 1.0
+    assert d.press("0", now=now) is None
+    d.view.current["state"] = "serving"  # budi's start arrives during the wait
+    assert d.due(now + ZERO_WAIT + 0.01) == Intent("start", {"ticket": "B-001"})
+    # and with the ticket gone meanwhile (finished by a colleague), still that ticket: the server says what changed
+    d = desk(ticket("B-002", "serving", "1"))
+    assert d.press("0", now=10.0) is None
+    d.view.current_id = None
+    assert d.due(10.0 + ZERO_WAIT + 0.01) == Intent("finish", {"ticket": "B-002"})
+
+
+def test_a_no_show_before_the_tv_said_the_number_is_asked_in_so_many_words() -> None:
+    """An outside review: in a burst the TVs took a minute to say a call, and an operator marked a no-show before
+    the citizen could have heard the number. The console shows whether the call has been announced, and a no-show
+    before it is asked with the reason."""
+    called = ticket("A-007", "called", "1")
+    client = CounterClient("http://127.0.0.1:9", "uji", "1")
+    client.catalogue = CATALOGUE
+    client.view = CounterView("uji", "1", ("ktp", "kk"), state="open")
+    client.view.tickets[called["id"]] = called
+    client.view.current_id = called["id"]
+    d = Desk(client.view, CATALOGUE)
+    client.view.heard = {"ticket": called["id"], "status": "waiting", "speech_queue": 7}
+    text = "\n".join(line.text for line in render(client, d, "id", 80))
+    assert "                belum diumumkan di TV (antrean suara: 7)" in text
+    assert press(d, "-") == [] and d.message is not None
+    assert d.message.id.startswith("A-007 BELUM diumumkan di TV (antrean suara: 7): warga mungkin belum mendengar")
+    assert d.message.en.startswith("A-007 has NOT been announced on the TV yet (speech queue: 7)")
+    assert press(d, "enter") == [Intent("no_show", {"ticket": "A-007"})]
+    client.view.heard = {"ticket": called["id"], "status": "no_speaker", "speech_queue": None}
+    assert press(d, "-") == [] and d.message is not None and "tidak ada TV bersuara yang tersambung" in d.message.id
+    press(d, "escape")
+    client.view.heard = {"ticket": called["id"], "status": "announced", "speech_queue": None}
+    assert "sudah diumumkan di TV" in "\n".join(line.text for line in render(client, d, "id", 80))
+    assert press(d, "-") == [] and d.message is not None and d.message.id.startswith("Tandai A-007 tidak hadir?")
+    client.view.heard = {"ticket": "another", "status": "waiting", "speech_queue": 3}  # of a ticket gone since
+    assert "diumumkan" not in "\n".join(line.text for line in render(client, d, "id", 80))
+
+
+def test_a_colleague_at_the_same_counter_is_named_and_their_changes_told() -> None:
+    view = CounterView("uji", "1", ("ktp",), state="open", me="budi")
+    view.operators = [{"name": "budi", "display_name": "Budi"}, {"name": "sari", "display_name": "Sari Dewi"}]
+    b1 = ticket("A-001", "serving", "1", by="budi")
+    view.apply_event(event(5, "ticket.started", ticket=b1, counter={**status(current="a-001")}))
+    assert view.by_others is None, "one's own change is not news"
+    view.apply_event(event(6, "ticket.finished", ticket={**b1, "state": "done", "by": "sari"}, counter=status()))
+    assert view.by_others == (6, "ticket.finished", "A-001", "sari") and view.person("sari") == "Sari Dewi"
+    client = CounterClient("http://127.0.0.1:9", "uji", "1")
+    client.catalogue, client.view = CATALOGUE, view
+    assert "Loket: BUKA · - · juga di sini: Sari Dewi" in render(client, Desk(view, CATALOGUE), "id", 80)[2].text

@@ -4,6 +4,7 @@ keyboard shortcuts, refusals shown in Indonesian, the English switch, and a conn
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -14,9 +15,12 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, expect
+from websockets.asyncio.client import connect
+
+from counter_client.client import CounterClient
 
 from .display_support import CHROMIUM, WAIT_MS, chromium
-from .helpers import Server
+from .helpers import LOBBY, Server, eventually
 from .test_counter_client import CuttableProxy
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
@@ -624,3 +628,103 @@ async def test_a_network_gone_quiet_is_said_within_seconds_and_the_way_out_stays
         await expect(page.locator("#current-info")).to_contain_text("sedang dilayani")
         events = await server.ctx.storage.events_after("tegal", 0, 100_000)
         assert sum(1 for e in events if e.type == "ticket.started") == 1, "started once"
+
+
+async def test_a_colleague_at_the_same_counter_cannot_turn_a_start_into_a_finish(server: Server) -> None:
+    """An outside review: sari pressed 0 (start A-001) and, a moment later, budi pressed 0 too; his "0" waited its
+    0.45 s, read the counter as it was by then, and finished the citizen sari had just started. His page went on
+    saying nothing of it, and after sari signed out it still said "Loket ini dibuka oleh sari". Now the page names
+    who else is signed in at the counter, acts on the ticket as it was when the key was pressed (the server refuses
+    a start of a ticket already started, saying by whom), and says what the colleague did."""
+    await server.ctx.accounts.create_user(
+        "sari", "kopi-hujan-sepeda-7", "operator", site="tegal", agency="disdukcapil", display_name="Sari Dewi"
+    )
+    await server.issue("ktp")
+    sari = CounterClient(server.url, "tegal", "1", username="sari", password="kopi-hujan-sepeda-7")  # noqa: S106
+    async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/1") as page:
+        message, who = page.locator("#message"), page.locator("#counter-operator")
+        await sign_in(page)
+        await connected(page)
+        await expect(who).to_be_hidden()
+        await sari.connect()
+        try:
+            await expect(who).to_have_text("Juga di loket ini: Sari Dewi.")
+            await sari.open_counter()
+            await sari.call_next()
+            await expect(message).to_have_text("A-001 dipanggil ke loket ini oleh Sari Dewi.")
+            await expect(page.locator("#current-info")).to_contain_text("dipanggil")
+
+            await page.keyboard.press("0")  # budi: a start, as A-001 is called in his view ...
+            await sari.start(ticket="A-001")  # ... and sari's start lands while his "0" waits
+            await expect(message).to_have_text(
+                re.compile(
+                    r"^(A-001 sudah mulai dilayani oleh sari sejak 09\.00; tidak dimulai lagi\.|A-001 mulai dilayani oleh Sari Dewi\.)$"
+                )
+            )
+            await page.wait_for_timeout(1500)
+            assert ticket(server, "A-001").state.value == "serving", "never turned into a finish"  # type: ignore[attr-defined]
+
+            await sari.finish(ticket="A-001")
+            await expect(message).to_have_text("A-001 diselesaikan oleh Sari Dewi.")
+            await expect(page.locator("#current-label")).to_have_text("Belum ada tiket yang dipanggil.")
+        finally:
+            await sari.aclose()
+        await expect(who).to_be_hidden()  # sari has gone: not "Loket ini dibuka oleh sari" for the rest of the day
+
+
+async def test_the_counter_sees_whether_the_tv_has_said_its_call_and_a_no_show_before_it_is_asked(
+    server: Server, tmp_path: Path
+) -> None:
+    """An outside review: in a burst a lobby TV takes a minute or more to say a call (one at a time, ~8 s each); the
+    counter page said only "Memanggil A-031", and an operator marked a no-show before the citizen ever heard the
+    number. The page now says whether a speaker screen showing this counter has said the call (from what the
+    screens report in their health frames), with the TV's speech queue, and a no-show before it is asked as such.
+    The TV here is a websocket client with the lobby's device token, reporting as a display page does."""
+    await server.issue("ktp")
+    async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/1") as page:
+        heard = page.locator("#current-heard")
+        await sign_in(page)
+        await connected(page)
+        await page.click("#btn-pause")  # opens the counter
+        await expect(page.locator("#counter-state")).to_have_text("BUKA")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#message")).to_have_text("Memanggil A-001.")
+        # no speaker TV connected: nobody will say it
+        await expect(heard).to_have_text(
+            "Tidak ada TV bersuara yang tersambung untuk loket ini: panggilan tidak diumumkan"
+        )
+
+        hello = {"type": "hello", "role": "display", "site": "tegal", "token": LOBBY, "screen": "lobby"}
+        async with connect(server.ws_url) as tv:
+            await tv.send(json.dumps(hello))
+            assert json.loads(await tv.recv())["type"] == "welcome"
+            await tv.send(json.dumps({"type": "health", "audio": "ready", "said_seq": 0, "speech_queue": 5}))
+            await expect(heard).to_have_text("Belum diumumkan di TV (antrean suara: 5)")
+            await expect(heard).to_have_attribute("data-status", "waiting")
+            await page.screenshot(path=str(tmp_path / "counter-not-yet-announced.png"))
+            if os.environ.get("COUNTER_SCREENSHOTS_UNHEARD"):
+                shutil.copy(tmp_path / "counter-not-yet-announced.png", os.environ["COUNTER_SCREENSHOTS_UNHEARD"])
+
+            asked: list[str] = []
+
+            async def answer(dialog: Any, accept: bool) -> None:
+                asked.append(dialog.message)
+                await (dialog.accept() if accept else dialog.dismiss())
+
+            page.once("dialog", lambda d: asyncio.get_running_loop().create_task(answer(d, False)))
+            await page.keyboard.press("-")
+            await eventually(lambda: asked, "the no-show was asked about")
+            assert asked[0] == ("A-001 belum diumumkan di TV (antrean suara: 5): warga mungkin belum mendengar "
+                                "nomornya. Tetap tandai A-001 tidak hadir?")  # fmt: skip
+            assert ticket(server, "A-001").state.value == "called"  # type: ignore[attr-defined]
+
+            events = await server.ctx.storage.events_after("tegal", 0, 100_000)
+            call_seq = next(e.seq for e in events if e.type == "ticket.called")
+            await tv.send(json.dumps({"type": "health", "said_seq": call_seq, "speech_queue": 0}))
+            await expect(heard).to_have_text("Sudah diumumkan di TV")
+            page.once("dialog", lambda d: asyncio.get_running_loop().create_task(answer(d, True)))
+            await page.keyboard.press("-")
+            await expect(page.locator("#message")).to_have_text("A-001 ditandai tidak hadir.")
+            assert asked[1] == "Tandai A-001 tidak hadir?"
+            await expect(heard).to_be_hidden()
+    assert (tmp_path / "counter-not-yet-announced.png").stat().st_size > 10_000

@@ -82,6 +82,23 @@ import { LiveClient } from "/static/shared/live-client.js";
       "confirm.signout_open": "Loket ini masih buka. Keluar tanpa menutup loket? (Batal, lalu F8, untuk menutupnya dulu.)",
       "confirm.signout_paused": "Loket ini sedang istirahat, belum ditutup. Keluar tanpa menutup loket? (Batal, lalu F8, untuk menutupnya dulu.)",
       "counter.other_operator": "Loket ini dibuka oleh {operator}.",
+      "counter.also_here": "Juga di loket ini: {names}.",
+      "heard.waiting": "Belum diumumkan di TV (antrean suara: {queue})",
+      "heard.waiting_unknown": "Belum diumumkan di TV",
+      "heard.announced": "Sudah diumumkan di TV",
+      "heard.no_speaker": "Tidak ada TV bersuara yang tersambung untuk loket ini: panggilan tidak diumumkan",
+      "confirm.no_show_unheard": "{ticket} belum diumumkan di TV ({why}): warga mungkin belum mendengar nomornya. Tetap tandai {ticket} tidak hadir?",
+      "why.waiting": "antrean suara: {queue}", "why.waiting_unknown": "masih menunggu giliran",
+      "why.no_speaker": "tidak ada TV bersuara yang tersambung",
+      "others.called": "{ticket} dipanggil ke loket ini oleh {by}.",
+      "others.recalled": "{ticket} dipanggil ulang oleh {by}.",
+      "others.started": "{ticket} mulai dilayani oleh {by}.",
+      "others.finished": "{ticket} diselesaikan oleh {by}.",
+      "others.no_show": "{ticket} ditandai tidak hadir oleh {by}.",
+      "others.parked": "{ticket} diparkir oleh {by}.",
+      "others.transferred": "{ticket} dialihkan oleh {by}.",
+      "others.returned": "Loket ditutup oleh {by}; {ticket} kembali ke antrean.",
+      "others.cancelled": "{ticket} dibatalkan oleh {by}.",
       "confirm.close_called": "Tutup loket? {ticket} yang sedang dipanggil kembali ke antrean di urutan semula.",
       "confirm.no_show": "Tandai {ticket} tidak hadir?",
       "done.close_returned": "Loket ditutup. {ticket} kembali ke antrean di urutan semula.",
@@ -147,6 +164,23 @@ import { LiveClient } from "/static/shared/live-client.js";
       "confirm.signout_open": "This counter is still open. Sign out without closing it? (Cancel, then F8, to close it first.)",
       "confirm.signout_paused": "This counter is on a break, not closed. Sign out without closing it? (Cancel, then F8, to close it first.)",
       "counter.other_operator": "This counter was opened by {operator}.",
+      "counter.also_here": "Also at this counter: {names}.",
+      "heard.waiting": "Not yet announced on the TV (speech queue: {queue})",
+      "heard.waiting_unknown": "Not yet announced on the TV",
+      "heard.announced": "Announced on the TV",
+      "heard.no_speaker": "No TV with sound is connected for this counter: the call is not announced",
+      "confirm.no_show_unheard": "{ticket} has not been announced on the TV yet ({why}): the citizen may not have heard their number. Mark {ticket} as no-show anyway?",
+      "why.waiting": "speech queue: {queue}", "why.waiting_unknown": "still waiting its turn",
+      "why.no_speaker": "no TV with sound is connected",
+      "others.called": "{ticket} was called to this counter by {by}.",
+      "others.recalled": "{ticket} was called again by {by}.",
+      "others.started": "{by} started serving {ticket}.",
+      "others.finished": "{ticket} was finished by {by}.",
+      "others.no_show": "{ticket} was marked no-show by {by}.",
+      "others.parked": "{ticket} was parked by {by}.",
+      "others.transferred": "{ticket} was transferred by {by}.",
+      "others.returned": "The counter was closed by {by}; {ticket} is back in the queue.",
+      "others.cancelled": "{ticket} was cancelled by {by}.",
       "confirm.close_called": "Close the counter? {ticket}, called now, goes back to the queue in its old place.",
       "confirm.no_show": "Mark {ticket} as no-show?",
       "done.close_returned": "Counter closed. {ticket} is back in the queue in its old place.",
@@ -188,7 +222,12 @@ import { LiveClient } from "/static/shared/live-client.js";
   const view = {
     services: [], state: "closed", operator: null, currentId: null, tickets: new Map(),
     totals: { done: 0, no_show: 0, transferred: 0 }, seq: 0,
+    heard: null, // the called ticket: said on a speaker TV yet? (the server's `announcement` notice)
   };
+  // Who is signed in at this counter now (the server's `operators` notice): null until told.
+  let present = null;
+  const displayNames = new Map(); // account -> the person's name, from those notices
+  const seenLeaving = new Set(); // accounts seen signed in here, then gone
 
   function setCounter(c) {
     view.state = c.state ?? view.state;
@@ -230,6 +269,24 @@ import { LiveClient } from "/static/shared/live-client.js";
   }
 
   const current = () => (view.currentId ? view.tickets.get(view.currentId) || null : null);
+
+  // The announcement status of the called ticket `c` (null: none to show: nothing called, no speaker TV, or the
+  // server cannot tell).
+  function heardOf(c) {
+    const h = view.heard;
+    if (!c || c.state !== "called" || !h || h.ticket !== c.id || !["waiting", "announced", "no_speaker"].includes(h.status)) return null;
+    return h;
+  }
+
+  function whyUnheard(h) {
+    if (h.status === "no_speaker") return t("why.no_speaker");
+    return h.speech_queue == null ? t("why.waiting_unknown") : t("why.waiting", { queue: h.speech_queue });
+  }
+
+  function heardText(h) {
+    if (h.status === "waiting") return h.speech_queue == null ? t("heard.waiting_unknown") : t("heard.waiting", { queue: h.speech_queue });
+    return t(`heard.${h.status}`);
+  }
 
   function waitingCounts() {
     const counts = new Map(view.services.map((s) => [s, 0]));
@@ -308,10 +365,47 @@ import { LiveClient } from "/static/shared/live-client.js";
       if (frame.code === "unknown_counter") refreshConfig(); // removed meanwhile? the config says so
       const p = frame.command_id ? pending.get(frame.command_id) : null;
       if (p) { pending.delete(frame.command_id); p.reject(frame); } else { show(serverMessage(frame)); }
+    } else if (frame.type === "operators" && frame.counter === COUNTER) {
+      atCounter(frame.operators || []);
+      render();
+    } else if (frame.type === "announcement" && frame.counter === COUNTER) {
+      view.heard = frame.data || null;
+      render();
     } else if (typeof frame.type === "string" && frame.type.includes(".")) {
       if (frame.type === "site.configured" && frame.seq > view.seq) refreshConfig();
-      if (applyEvent(frame)) render();
+      const before = current();
+      if (applyEvent(frame)) {
+        byOthers(frame, before);
+        render();
+      }
     }
+  }
+
+  function atCounter(operators) {
+    const names = new Set(operators.map((o) => o.name));
+    for (const o of operators) displayNames.set(o.name, o.display_name || o.name);
+    for (const name of present || []) if (!names.has(name)) seenLeaving.add(name);
+    for (const name of names) seenLeaving.delete(name);
+    present = names;
+  }
+
+  const personOf = (account) => displayNames.get(account) || account;
+
+  // A colleague at this counter (or a supervisor) changed its ticket: said in the message line, by name, so that
+  // "Mulai melayani B-001" does not stay there with B-001 gone.
+  const BY_OTHERS = {
+    "ticket.called": "others.called", "ticket.recalled": "others.recalled", "ticket.started": "others.started",
+    "ticket.finished": "others.finished", "ticket.no_show": "others.no_show", "ticket.parked": "others.parked",
+    "ticket.transferred": "others.transferred", "ticket.returned": "others.returned",
+    "ticket.cancelled": "others.cancelled",
+  };
+
+  function byOthers(frame, before) {
+    const ticket = frame.data?.ticket;
+    const key = BY_OTHERS[frame.type];
+    if (!key || !ticket || !ticket.by || !user || ticket.by === user.name) return;
+    const ours = before?.id === ticket.id || (frame.type === "ticket.called" && ticket.counter === COUNTER);
+    if (ours) message = localMessage(key, { ticket: ticket.label, by: personOf(ticket.by) });
   }
 
   function refused(frame) {
@@ -447,16 +541,21 @@ import { LiveClient } from "/static/shared/live-client.js";
 
   const actions = {
     call_next() { run("call_next"); },
-    recall() { current() ? run("recall") : show(localMessage("local.no_ticket", {}, true)); },
-    start_finish() {
-      const c = current();
-      if (!c) return show(localMessage("local.no_ticket", {}, true));
-      run(c.state === "called" ? "start" : "finish");
+    // Commands on the counter's ticket name it as the operator saw it: if a colleague at this counter changed it
+    // meanwhile, the server refuses and says what changed, rather than act on another citizen.
+    recall() { current() ? run("recall", { ticket: current().label }) : show(localMessage("local.no_ticket", {}, true)); },
+    start_finish(saw = current()) {
+      if (!saw) return show(localMessage("local.no_ticket", {}, true));
+      run(saw.state === "called" ? "start" : "finish", { ticket: saw.label });
     },
     no_show() {
       const c = current();
       if (!c) return show(localMessage("local.no_ticket", {}, true));
-      if (window.confirm(t("confirm.no_show", { ticket: c.label }))) run("no_show");
+      const unheard = heardOf(c);
+      const asked = unheard && unheard.status !== "announced"
+        ? t("confirm.no_show_unheard", { ticket: c.label, why: whyUnheard(unheard) })
+        : t("confirm.no_show", { ticket: c.label });
+      if (window.confirm(asked)) run("no_show", { ticket: c.label });
     },
     transfer() { current() ? openTransfer() : show(localMessage("local.no_ticket", {}, true)); },
     park() { current() ? openPark() : show(localMessage("local.no_ticket", {}, true)); },
@@ -610,7 +709,9 @@ import { LiveClient } from "/static/shared/live-client.js";
     const target = targetSelect.value;
     if (!target) return;
     clearDialogError(dialog);
-    run("transfer", { target_service: target, ...(noteInput.value.trim() ? { note: noteInput.value.trim() } : {}) }, dialog);
+    const ticket = document.getElementById("transfer-ticket").textContent; // the one the dialog was opened for
+    const note = noteInput.value.trim() ? { note: noteInput.value.trim() } : {};
+    run("transfer", { target_service: target, ticket, ...note }, dialog);
   });
 
   // --- the park dialog: what the citizen must bring --------------------------------------------------------
@@ -637,7 +738,8 @@ import { LiveClient } from "/static/shared/live-client.js";
     event.preventDefault(); // Enter in the note parks
     clearDialogError(parkDialog);
     const note = parkNote.value.trim();
-    run("park", note ? { note } : {}, parkDialog);
+    const ticket = document.getElementById("park-ticket").textContent; // the one the dialog was opened for
+    run("park", { ticket, ...(note ? { note } : {}) }, parkDialog);
   });
 
   // --- signing in and out --------------------------------------------------------------------------------
@@ -740,22 +842,25 @@ import { LiveClient } from "/static/shared/live-client.js";
   let lastTwoWay = { what: "", at: -Infinity };
 
   // The same two-way action on the same ticket (or the counter) within the guard: a double press, not a second one.
-  function bounced(action, at) {
+  function bounced(action, at, saw = current()) {
     if (!TWO_WAY.has(action)) return false;
-    const what = `${action} ${action === "start_finish" ? current()?.id : ""}`;
+    const what = `${action} ${action === "start_finish" ? saw?.id : ""}`;
     const again = lastTwoWay.what === what && at - lastTwoWay.at < TWO_WAY_GUARD_MS;
     lastTwoWay = { what, at };
     return again;
   }
 
+  // The lone "0" acts on the ticket as it was when the key was pressed, not as it is once the wait is over: a
+  // colleague's start in between must not turn this press into a finish (an outside review saw exactly that).
   function zeroActs() {
     if (!zero) return;
-    const { timer, at } = zero;
+    const { timer, at, saw } = zero;
     clearTimeout(timer);
     zero = null;
     if (numberInput.value === "0") numberInput.value = "";
-    if (!bounced("start_finish", at)) act("start_finish");
-    else render();
+    if (bounced("start_finish", at, saw)) render();
+    else if (saw) actions.start_finish(saw);
+    else act("start_finish");
   }
 
   function zeroTakenBack() {
@@ -809,7 +914,9 @@ import { LiveClient } from "/static/shared/live-client.js";
       if (key === "0" && !numberInput.value && !event.repeat) {
         event.preventDefault();
         numberInput.value = "0";
-        zero = { timer: setTimeout(zeroActs, ZERO_WAIT_MS), at: performance.now() };
+        const c = current();
+        const saw = c ? { id: c.id, label: c.label, state: c.state } : null; // what the operator had in view
+        zero = { timer: setTimeout(zeroActs, ZERO_WAIT_MS), at: performance.now(), saw };
         render();
         return;
       }
@@ -919,17 +1026,26 @@ import { LiveClient } from "/static/shared/live-client.js";
     priority.hidden = !(c && c.priority);
     const group = c && c.priority ? (PRIORITY[c.priority] || [c.priority, c.priority])[lang === "en" ? 1 : 0] : "";
     priority.textContent = group ? t("priority", { group }) : "";
+    const heard = document.getElementById("current-heard");
+    const h = heardOf(c);
+    heard.hidden = !h;
+    heard.dataset.status = h ? h.status : "";
+    setText("current-heard", h ? heardText(h) : "");
     const note = document.getElementById("current-note");
     note.hidden = !(c && c.note);
     note.textContent = c && c.note ? t("note", { note: c.note }) : "";
     const state = document.getElementById("counter-state");
     state.textContent = t(`counter.${view.state}`);
     state.dataset.state = view.state;
-    // Two people at one counter (a colleague still signed in on it): say who opened it.
-    const other = view.state !== "closed" && view.operator && user && view.operator !== user.name ? view.operator : "";
+    // Two people at one counter: say who else is signed in at it now. An opener the page never saw here (signed in
+    // through another server process, or commands sent over HTTP) is named as before, until seen leaving.
+    const others = user ? [...(present || [])].filter((name) => name !== user.name) : [];
+    const opener = view.state !== "closed" && view.operator && user && view.operator !== user.name
+      && !others.length && !seenLeaving.has(view.operator) && !(present && present.has(view.operator)) ? view.operator : "";
     const otherLine = document.getElementById("counter-operator");
-    otherLine.hidden = !other;
-    setText("counter-operator", other ? t("counter.other_operator", { operator: other }) : "");
+    otherLine.hidden = !others.length && !opener;
+    setText("counter-operator", others.length ? t("counter.also_here", { names: others.map(personOf).join(", ") })
+      : opener ? t("counter.other_operator", { operator: opener }) : "");
 
     document.getElementById("start-finish-text").textContent = t(c && c.state === "serving" ? "btn.finish" : "btn.start");
     // A number in the field changes what "call next" and "no-show" do (call it, requeue it): their buttons say so.
