@@ -65,7 +65,7 @@ async def test_an_account_added_on_the_web_works_and_its_changes_apply_at_once(s
         assert json.loads(await ws.recv())["type"] == "welcome"
         r = await server.http.patch(ACCOUNTS + "/budi.s", json={"active": False}, headers=admin)
         assert r.status_code == 200 and r.json()["account"]["active"] is False
-        await closed_with(ws, "unauthenticated")
+        await closed_with(ws, "account_disabled")  # said as such to the session: not "your session ended"
     assert (await server.http.get("/api/v1/me", headers=budi)).status_code == 401
     r = await server.http.post("/api/v1/auth/login", json={"username": "budi.s", "password": "rahasia-budi-1"})
     assert r.status_code == 401

@@ -12,7 +12,7 @@ import pytest
 
 from counter_client.client import Backoff, CommandRefused, Connection, CounterClient, SessionRefused
 
-from .helpers import Server, eventually, running_server
+from .helpers import Server, bearer, eventually, running_server
 
 PASSWORD = "demo-operator"
 
@@ -504,3 +504,58 @@ async def test_two_operators_at_one_counter_see_each_other_and_never_undo_each_o
 
         await sari.aclose()  # sari leaves: who is at the counter follows
         await budi.wait_for(lambda: [o["name"] for o in budi.view.operators] == ["op-disdukcapil"])
+
+
+async def test_an_account_disabled_mid_shift_is_told_so_and_its_open_counter_is_a_supervisors_alert(
+    server: Server,
+) -> None:
+    """An outside review disabled an operator mid-shift: the page said "Sesi Anda berakhir", the right password then
+    said "Nama pengguna atau kata sandi salah" (so the operator kept retrying), the counter stayed open with its
+    ticket called on every TV, and the dashboard raised nothing."""
+    await server.ctx.accounts.create_user(
+        "sari", "kopi-hujan-sepeda-7", "operator", site="tegal", agency="disdukcapil", display_name="Sari Dewi"
+    )
+    await server.issue("ktp")
+    admin, sup = await server.login("admin"), await server.login("supervisor")
+    dashboard = "/api/v1/sites/tegal/dashboard"
+
+    async def held() -> list[dict[str, Any]]:
+        alerts = (await server.http.get(dashboard, headers=sup)).json()["alerts"]
+        return [a for a in alerts if a["kind"] == "counter_held"]
+
+    async with counter(server.url, username="sari", password="kopi-hujan-sepeda-7") as sari:
+        await sari.open_counter()
+        await sari.call_next()
+        assert await held() == []
+        old_session = str(sari.token)
+        r = await server.http.patch("/api/v1/sites/tegal/accounts/sari", json={"active": False}, headers=admin)
+        assert r.status_code == 200
+        # the session is told why, once, and the client does not try the password again in a loop
+        await sari.wait_for(lambda: sari.connection is Connection.REFUSED, 20)
+        assert sari.refusal is not None and sari.refusal["code"] == "account_disabled"
+        assert sari.refusal["message"].startswith("Akun Anda dinonaktifkan — hubungi supervisor.")
+        with pytest.raises(SessionRefused):
+            await sari.recall()
+    # signing in with the password still says only "wrong username or password": nobody learns which accounts exist
+    r = await server.http.post("/api/v1/auth/login", json={"username": "sari", "password": "kopi-hujan-sepeda-7"})
+    assert r.status_code == 401 and r.json()["error"]["code"] == "bad_credentials"
+
+    await eventually(held, "the supervisor's alert")
+    [alert] = await held()
+    assert alert["id"] == "counter_held:1" and alert["account"] == "sari" and alert["ticket"] == "A-001"
+    assert alert["message"].startswith("Loket 1 masih buka atas nama akun sari yang sudah dinonaktifkan: A-001")
+    # a colleague signed in at the counter has it in hand: no alert; gone again, the alert is back
+    async with counter(server.url) as colleague:
+        await eventually(lambda: colleague.view.operators, "the colleague is seen at the counter")
+        await eventually(lambda: _no(held), "no alert while a colleague is at the counter")
+    await eventually(held, "the alert once the colleague has gone")
+    assert (await server.command(sup, "1", "close")).status_code == 200  # the supervisor closes it
+    await eventually(lambda: _no(held), "the alert cleared")
+    # enabled again: the old session stays over, the password signs in
+    await server.http.patch("/api/v1/sites/tegal/accounts/sari", json={"active": True}, headers=admin)
+    assert (await server.http.get("/api/v1/me", headers=bearer(old_session))).status_code == 401
+    await server.login("sari", "kopi-hujan-sepeda-7")
+
+
+async def _no(found: Any) -> bool:
+    return not await found()

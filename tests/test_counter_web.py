@@ -728,3 +728,33 @@ async def test_the_counter_sees_whether_the_tv_has_said_its_call_and_a_no_show_b
             assert asked[1] == "Tandai A-001 tidak hadir?"
             await expect(heard).to_be_hidden()
     assert (tmp_path / "counter-not-yet-announced.png").stat().st_size > 10_000
+
+
+async def test_an_operator_disabled_mid_shift_reads_so_and_is_not_told_the_password_is_wrong(server: Server) -> None:
+    """An outside review: disabled mid-shift, the page said "Sesi Anda berakhir", and the right password then said
+    "Nama pengguna atau kata sandi salah", so the operator kept retrying. The page now says the account was disabled
+    and, for that account, keeps saying so instead of "wrong password" (signing in itself still says only "wrong
+    username or password", which tells nobody which accounts exist)."""
+    await server.ctx.accounts.create_user(
+        "sari", "kopi-hujan-sepeda-7", "operator", site="tegal", agency="disdukcapil", display_name="Sari Dewi"
+    )
+    admin = await server.login("admin")
+    async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/1") as page:
+        error = page.locator("#signin-error")
+        await sign_in(page, "sari", "kopi-hujan-sepeda-7")
+        await connected(page)
+        r = await server.http.patch("/api/v1/sites/tegal/accounts/sari", json={"active": False}, headers=admin)
+        assert r.status_code == 200
+        await expect(page.locator("#signin")).to_be_visible()
+        await expect(error).to_have_text(
+            "Akun Anda dinonaktifkan — hubungi supervisor. Masuk lagi setelah akun diaktifkan kembali."
+        )
+        await sign_in(page, "sari", "kopi-hujan-sepeda-7")  # the right password, out of habit
+        await expect(error).to_have_text(
+            "Akun ini dinonaktifkan — hubungi supervisor. Kata sandinya tidak diterima sampai supervisor "
+            "mengaktifkannya kembali."
+        )
+        await sign_in(page, "op-disdukcapil", "salah")  # someone else's account: just wrong
+        await expect(error).to_have_text("Nama pengguna atau kata sandi salah.")
+        await sign_in(page)  # a colleague takes over at this screen
+        await connected(page)

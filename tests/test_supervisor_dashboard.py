@@ -308,3 +308,29 @@ def test_a_quota_raised_clears_the_alert_and_a_quota_all_online_raises_none() ->
     figures = dashboard.figures(d.state, d.now, [])
     assert next(s for s in figures["services"] if s["id"] == "kk")["quota"] == 0
     assert not figures["alerts"], "a service that takes no walk-ins has no walk-in quota to run out"
+
+
+def test_a_counter_left_open_by_a_disabled_account_is_an_alert_of_its_agency() -> None:
+    """An outside review disabled an operator mid-shift: the page went back to sign-in, the counter stayed open
+    with its ticket called on every TV, and the dashboard raised nothing. Which counters are held so is worked out by
+    the monitor (accounts disabled now, nobody else signed in at the counter); the alert says what it does to
+    citizens and what to do."""
+    d = Driver()
+    d.open("1")
+    d.issue("ktp")
+    d.call_next("1")
+    held = [{"counter": "1", "account": "sari", "state": "open", "ticket": "A-001", "ticket_state": "called"}]
+    raised = [a for a in dashboard.figures(d.state, d.now, [], held=held)["alerts"] if a["kind"] == "counter_held"]
+    assert [(a["id"], a["agencies"], a["account"], a["ticket"]) for a in raised] == [
+        ("counter_held:1", ["dukcapil"], "sari", "A-001")
+    ]
+    name = d.state.site.counters["1"].name
+    assert raised[0]["message"] == (f"{name} masih buka atas nama akun sari yang sudah dinonaktifkan: A-001 masih "
+                                    "tampil dipanggil di layar. Tutup loket itu atau minta petugas lain mengambil alih.")  # fmt: skip
+    assert raised[0]["message_en"].startswith(f"{name} is still open under the account sari, which has been disabled")
+    figures = dashboard.figures(d.state, d.now, [], held=held)
+    assert [a["id"] for a in dashboard.for_agency(figures, "dukcapil")["alerts"]] == ["counter_held:1"]
+    assert dashboard.for_agency(figures, "polres")["alerts"] == [], "another agency's counter is not its business"
+    paused = [{**held[0], "state": "paused", "ticket": None, "ticket_state": None}]
+    said = next(a for a in dashboard.figures(d.state, d.now, [], held=paused)["alerts"] if a["kind"] == "counter_held")
+    assert "masih dijeda" in said["message"] and "perkiraan waktu tunggu" in said["message"]

@@ -31,6 +31,7 @@ import { LiveClient } from "/static/shared/live-client.js";
       "signout": "Keluar", "signin.title": "Masuk sebagai operator", "signin.username": "Nama pengguna",
       "signin.password": "Kata sandi", "signin.submit": "Masuk",
       "session.expired": "Sesi Anda berakhir. Silakan masuk lagi.",
+      "signin.disabled": "Akun ini dinonaktifkan — hubungi supervisor. Kata sandinya tidak diterima sampai supervisor mengaktifkannya kembali.",
       "current.title": "Tiket saat ini", "counter.title": "Loket", "none": "—",
       "current.none": "Belum ada tiket yang dipanggil.",
       "counter.open": "BUKA", "counter.paused": "ISTIRAHAT", "counter.closed": "TUTUP",
@@ -114,6 +115,7 @@ import { LiveClient } from "/static/shared/live-client.js";
       "signout": "Sign out", "signin.title": "Sign in as an operator", "signin.username": "Username",
       "signin.password": "Password", "signin.submit": "Sign in",
       "session.expired": "Your session has ended. Please sign in again.",
+      "signin.disabled": "This account has been disabled — ask a supervisor. Its password is refused until a supervisor enables it again.",
       "current.title": "Current ticket", "counter.title": "Counter", "none": "—",
       "current.none": "No ticket called.",
       "counter.open": "OPEN", "counter.paused": "PAUSED", "counter.closed": "CLOSED",
@@ -313,6 +315,7 @@ import { LiveClient } from "/static/shared/live-client.js";
   let catalogue = JSON.parse(document.getElementById("counter-config").textContent);
   view.services = catalogue.counter.services;
   let token = sessionStorage.getItem(TOKEN_KEY);
+  let disabledAccount = null; // { name } once the server said this tab's account was disabled
   let user = null;
   let link = null; // the LiveClient while signed in
   let clockOffset = 0;
@@ -413,6 +416,9 @@ import { LiveClient } from "/static/shared/live-client.js";
     for (const p of pending.values()) p.reject(frame);
     pending.clear();
     const expired = frame.code === "unauthenticated";
+    // The server says so only to a session of this account (signing in says just "wrong username or password",
+    // which tells nobody which accounts exist): remembered, so the password typed next is not called wrong.
+    if (frame.code === "account_disabled") disabledAccount = { name: user?.name || null };
     signOutLocally();
     showSignin(expired ? localMessage("session.expired", {}, true) : serverMessage(frame));
     setConnection("refused");
@@ -791,9 +797,12 @@ import { LiveClient } from "/static/shared/live-client.js";
       user = answer.user;
       sessionStorage.setItem(TOKEN_KEY, token);
       document.getElementById("password").value = "";
+      disabledAccount = null;
       await start();
     } catch (error) {
-      showSignin(serverMessage(error));
+      const stillDisabled = error.code === "bad_credentials" && disabledAccount
+        && (!disabledAccount.name || disabledAccount.name === username);
+      showSignin(stillDisabled ? localMessage("signin.disabled", {}, true) : serverMessage(error));
     }
   });
 

@@ -11,11 +11,11 @@ import logging
 import math
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -227,11 +227,15 @@ class Accounts:
         # a change is answered only once they have read it (_changed).
         self.others_may_serve = storage.shared
         self._seen: dict[int, float] = {}  # device id -> time.monotonic() its last-seen time was written
+        # Accounts disabled now (read again whenever credentials change): a counter such an account left open is a
+        # supervisor's alert (supervision/alerts.py, counter_held).
+        self.disabled: frozenset[str] = frozenset()
 
     # --- revocation at once, whichever process made the change -----------------------------------------
 
     def start(self) -> None:
         self._watching = asyncio.create_task(self._watch(), name="credentials-watch")
+        self._later(self._read_disabled())
 
     async def stop(self) -> None:
         if self._watching is not None:
@@ -285,9 +289,31 @@ class Accounts:
         self._generation += 1
         self._cache.clear()
         for connection in list(self.connections):
-            task = asyncio.get_running_loop().create_task(connection.recheck())
-            self._rechecks.add(task)
-            task.add_done_callback(self._rechecks.discard)
+            self._later(connection.recheck())
+        self._later(self._read_disabled())
+
+    def _later(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._rechecks.add(task)
+        task.add_done_callback(self._rechecks.discard)
+
+    async def _read_disabled(self) -> None:
+        try:
+            self.disabled = frozenset(u.username for u in await self.store.users() if not u.active)
+        except Exception:  # the database away: the next change of credentials reads it again
+            log.debug("reading the disabled accounts failed", exc_info=True)
+
+    async def why_refused(self, token: str | None) -> Refusal:
+        """Why a token that signs nothing in (any more) is refused. A session of an account disabled since is told
+        so: its holder signed in with the account's password, so this tells nobody anything new about which
+        accounts exist (signing in with a password keeps saying only "wrong username or password"); an operator
+        told "your session ended" would otherwise retry the password and read "wrong password". Anything else:
+        unauthenticated."""
+        if token and token.startswith("s_") and len(token) <= 200:
+            user = await self.store.session_user(token_hash(token))
+            if user is not None and not user.active:
+                return Refusal("account_disabled")
+        return Refusal("unauthenticated")
 
     async def create_user(
         self,
@@ -356,9 +382,11 @@ class Accounts:
         user_id = await self.store.user_id(username)
         if user_id is None:
             raise ValueError(f"no user {username!r}")
-        await self.store.set_active(user_id, active)
-        if not active:
+        if active:  # its sessions of before are over for good: enabling again never brings one back
             await self.store.end_sessions_of(user_id)
+        await self.store.set_active(user_id, active)
+        # Disabled: its sessions sign nothing in (authenticate checks the account) but are kept until it is enabled
+        # again, so that a page still holding one is told why ("account disabled"; why_refused).
         await self._changed()
 
     async def set_sites(self, username: str, sites: Iterable[str] | None) -> list[str] | None:

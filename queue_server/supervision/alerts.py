@@ -2,7 +2,9 @@
 (`Service.target_wait_minutes`), a service whose new tickets would be called after closing (the kiosk tells citizens
 they may not be served today; another counter may still save the day), a display that has gone quiet (disconnected),
 a service whose walk-in quota for today is spent (citizens arriving later get no number: the mall's most heard
-complaint, "kuota habis jam 7"), and an endpoint (a webhook, the WhatsApp/SMS gateway) whose messages keep failing.
+complaint, "kuota habis jam 7"), an endpoint (a webhook, the WhatsApp/SMS gateway) whose messages keep failing, and a
+counter left open by an account disabled since (its operator signed out everywhere, the counter still counted open
+in every wait estimate and its called citizen still on every screen).
 
 They are derived from the live figures every time, never stored: an alert is active exactly while its condition
 holds, and it clears by itself when the queue is called down or the screen comes back. What each kind says, in
@@ -31,6 +33,7 @@ KINDS = (
     "device_missing",
     "delivery_failing",
     "uplink_failing",
+    "counter_held",
 )
 # The sentences of the catalogue: one per kind, and `delivery_retrying` for a failing endpoint that has given up no
 # message yet but has been retrying one for minutes ("0 pesan tidak terkirim" beside "pengiriman gagal" read as a
@@ -65,8 +68,11 @@ def detect(
     missing: Sequence[dict[str, Any]] = (),
     uplink: dict[str, Any] | None = None,
     configuration: Mapping[str, dict[str, Any]] | None = None,
+    held: Sequence[dict[str, Any]] = (),
 ) -> list[dict[str, Any]]:
-    """`deliveries`: the site's endpoints whose messages keep failing (application/notifications.py); `clock_doubt`:
+    """`held`: counters open or paused under an account disabled since, with nobody else signed in at them
+    (supervision/monitor.py); `deliveries`: the site's endpoints whose messages keep failing
+    (application/notifications.py); `clock_doubt`:
     why a past day was not closed by itself (pipeline/engine.py); `missing`: registered TV screens that have not
     connected since the site opened today (application/screen_watch.py); `uplink`: the log has not gone up to the
     server that mirrors the mall for a while (outbound/uplink.py); `configuration`: what is amiss with the site's
@@ -97,6 +103,29 @@ def detect(
                 "agencies": [],
                 "last_event_at": last.isoformat() if last else None,
                 **_said("clock", last=site.local(last) if last else None),
+            }
+        )
+    for h in held:
+        counter = site.counters.get(h["counter"])
+        if counter is None:
+            continue
+        holding = _holding(h.get("ticket"), h.get("ticket_state"))
+        out.append(
+            {
+                "id": f"counter_held:{counter.id}",
+                "kind": "counter_held",
+                "agencies": [counter.agency],
+                "counter": counter.id,
+                "account": h["account"],
+                "ticket": h.get("ticket"),
+                **_said(
+                    "counter_held",
+                    counter=counter.name,
+                    account=h["account"],
+                    state=h["state"],
+                    holding=holding[0],
+                    holding_en=holding[1],
+                ),  # fmt: skip
             }
         )
     for s in services:
@@ -169,6 +198,16 @@ def detect(
             }
         )
     return out
+
+
+def _holding(label: str | None, state: str | None) -> tuple[str, str]:
+    """What a held counter does to citizens, in both languages."""
+    if label and state == "serving":
+        return f"{label} tercatat sedang dilayani", f"{label} is recorded as being served"
+    if label:
+        return f"{label} masih tampil dipanggil di layar", f"{label} still shows as called on the screens"
+    return ("perkiraan waktu tunggu warga masih menghitungnya sebagai loket yang buka",
+            "citizens' wait estimates still count it as open")  # fmt: skip
 
 
 def past_closing(new_ticket: WaitEstimate | dict[str, Any]) -> bool:

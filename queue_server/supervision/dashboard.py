@@ -178,11 +178,13 @@ def figures(
     clock_doubt: dict[str, Any] | None = None,
     missing: Sequence[dict[str, Any]] = (),
     uplink: dict[str, Any] | None = None,
+    held: Sequence[dict[str, Any]] = (),
     *,
     configuration: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Everything the site's dashboard shows, as of `now` (the server's clock). `today` carries the day's totals
-    from one call to the next (monitor.py keeps one per site); without it they are counted afresh."""
+    from one call to the next (monitor.py keeps one per site); without it they are counted afresh. `held`: counters
+    left open by a disabled account (monitor.py, alerts.py)."""
     site = state.site
     today = today or Today()
     today.update(state, site.service_day(now))
@@ -207,7 +209,7 @@ def figures(
         "counters": counters,
         "devices": devices,
         "screens": screens,
-        "alerts": alerts.detect(site, services, devices, deliveries, clock_doubt, missing, uplink, configuration),
+        "alerts": alerts.detect(site, services, devices, deliveries, clock_doubt, missing, uplink, configuration, held),
     }
 
 

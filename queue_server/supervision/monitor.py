@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from queue_server.domain.model import CounterState
 from queue_server.live import wire
 from queue_server.live.hub import Follow
 from queue_server.supervision import alerts, dashboard
@@ -55,8 +56,27 @@ class Monitor:
         missing = self.screens.missing.get(site_id, []) if self.screens is not None else []
         uplink = self.ctx.uplink.failing(site_id, self.ctx.now()) if self.ctx.uplink is not None else None
         data = dashboard.figures(state, self.ctx.now(), registry, self._today[site_id], failing, doubt, missing,
-                                 uplink, configuration=self.ctx.configuration_alerts(site_id))  # fmt: skip
+                                 uplink, self.held(site_id), configuration=self.ctx.configuration_alerts(site_id))  # fmt: skip
         return dashboard.for_agency(data, agency) if agency else data
+
+    def held(self, site_id: str) -> list[dict[str, Any]]:
+        """Counters open or paused under an account disabled since (it opened them), with no other account signed
+        in at them on this process: nobody is there, yet the counter counts as open in every wait estimate and its
+        called citizen stays on every screen (an outside review: the operator was disabled mid-shift)."""
+        disabled = self.ctx.accounts.disabled
+        if not disabled:
+            return []
+        state, out = self.ctx.state(site_id), []
+        for status in state.counters.values():
+            if status.state is CounterState.CLOSED or status.operator not in disabled:
+                continue
+            if {seat["name"] for seat in self.ctx.desks.at(site_id, status.id)} - disabled:
+                continue  # a colleague is signed in at it: it is in hand
+            ticket = state.tickets.get(status.current) if status.current else None
+            out.append({"counter": status.id, "account": status.operator, "state": status.state.value,
+                        "ticket": ticket.label if ticket else None,
+                        "ticket_state": ticket.state.value if ticket else None})  # fmt: skip
+        return out
 
     def headline(self, site_id: str) -> dict[str, Any]:
         """The figures of the site's row in the national view (dashboard.headline)."""

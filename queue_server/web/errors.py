@@ -15,7 +15,7 @@ from queue_server.live import wire
 
 _BY_STATUS: dict[int, tuple[str, ...]] = {
     400: ("bad_frame", "hello_expected", "http_error", "malformed_json", "unknown_type"),
-    401: ("bad_credentials", "unauthenticated"),
+    401: ("bad_credentials", "unauthenticated", "account_disabled"),
     403: ("forbidden", "not_a_kiosk", "not_your_agency", "not_your_counter", "wrong_screen", "wrong_site"),
     404: (
         "not_found", "unknown_agency", "unknown_announcement", "unknown_booking", "unknown_counter",

@@ -235,7 +235,12 @@ class Connection:
                 return Follow(ticket.site, wire.PUBLIC, services=frozenset({ticket.service}), token=token), None
             site_id = v.required_text(hello, "site", max_len=40)
             site = self.ctx.site(site_id)
-            principal = await self.ctx.accounts.authenticate(v.text(hello, "token", required=False, max_len=200))
+            signed = v.text(hello, "token", required=False, max_len=200)
+            principal = await self.ctx.accounts.authenticate(signed)
+            if principal is None and signed is not None and signed.startswith("s_"):
+                refusal = await self.ctx.accounts.why_refused(signed)  # "account disabled", said as such
+                if refusal.code != "unauthenticated":
+                    raise refusal
             if role == "display":
                 screen_id = v.text(hello, "screen", required=False, max_len=40) or (principal and principal.screen)
                 if principal is None:  # said on a TV, so it speaks of the screen's token, not of signing in
@@ -440,7 +445,7 @@ class Connection:
             principal = await self.ctx.accounts.authenticate(self.token) if self.token is not None else None
             if principal is None:
                 await self.recheck()
-                raise Refusal("unauthenticated")
+                raise await self.ctx.accounts.why_refused(self.token)
             outcome = await counter_command(self.ctx, principal, self.follow.site, counter_id, frame)
             await self.send(
                 {
