@@ -111,8 +111,9 @@ class Heard:
             if isinstance(counter, dict) and isinstance(ticket, dict):
                 self._calls[(event.site, str(counter["id"]))] = _Call(str(ticket["id"]), event.seq)
 
-    def of(self, site_id: str, counter_id: str) -> dict[str, Any] | None:
-        """The counter's announcement status now, or None (no ticket called there, or no speaker screen shows it)."""
+    def of(self, site_id: str, counter_id: str, devices: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
+        """The counter's announcement status now, or None (no ticket called there, or no speaker screen shows it).
+        `devices`: the site's screens (DeviceRegistry.for_site), when the caller has them already."""
         state = self.ctx.state(site_id)
         holder = state.counters.get(counter_id)
         ticket = state.tickets.get(holder.current) if holder is not None and holder.current else None
@@ -123,7 +124,11 @@ class Heard:
             return None
         call = self._calls.get((site_id, counter_id))
         seq = call.seq if call is not None and call.ticket == ticket.id else None
-        return status(site, ticket.to_dict(), seq, self.ctx.devices.for_site(site_id))
+        return status(site, ticket.to_dict(), seq, self.ctx.devices.for_site(site_id) if devices is None else devices)
+
+    def _calling(self, site_id: str, counter_id: str) -> bool:
+        holder = self.ctx.state(site_id).counters.get(counter_id)
+        return holder is not None and holder.current is not None
 
     def joined(self, site_id: str, counter_id: str) -> None:
         """A connection began following the counter: it is told at the next check, whatever was told before."""
@@ -133,10 +138,13 @@ class Heard:
         followed = set(self.ctx.desks.counters())
         for key in [k for k in self._told if k not in followed]:
             del self._told[key]
-        for site_id, counter_id in followed:
+        devices: dict[str, list[dict[str, Any]]] = {}  # each site's screens, listed once per check
+        for site_id, counter_id in sorted(followed):
             if site_id not in self.ctx.sites:
                 continue
-            now = self.of(site_id, counter_id)
+            if site_id not in devices and self._calling(site_id, counter_id):
+                devices[site_id] = self.ctx.devices.for_site(site_id)
+            now = self.of(site_id, counter_id, devices.get(site_id, []))
             text = wire.dumps({"type": "announcement", "site": site_id, "counter": counter_id, "data": now})
             if self._told.get((site_id, counter_id)) == text:
                 continue
