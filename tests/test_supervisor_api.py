@@ -254,9 +254,10 @@ async def test_every_privileged_action_leaves_one_audit_entry(server: Server) ->
     await ok(await server.command(op, "1", "call_next"))  # routine: not audited
     await ok(await server.command(op, "1", "finish"))  # routine
     await ok(await server.command(op, "1", "call", ticket="A-003"))  # out of order
-    # a body naming another ticket is refused (the counter moves its own ticket), so no log can name the wrong one
+    # a body naming another ticket than the counter's is refused (the counter moves its own ticket; the field names
+    # the one the operator saw there), so no log can name the wrong one
     refused = await server.command(op, "1", "transfer", target_service="kk", ticket="A-004")
-    assert refused.status_code == 422 and refused.json()["error"]["details"]["field"] == "ticket", refused.text
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "ticket_changed", refused.text
     await ok(await server.command(op, "1", "transfer", target_service="kk"))
     await ok(await server.command(sup, "2", "open"))
     await ok(await server.command(sup, "2", "pause"))

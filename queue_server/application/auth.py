@@ -242,6 +242,11 @@ class Accounts:
             self._watching.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watching
+        # A read of the disabled accounts (or a recheck) still running: done before the storage closes under it.
+        for task in list(self._rechecks):
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
 
     async def _watch(self) -> None:
         """Every WATCH_SECONDS, the credentials version another process (the command line, another server
