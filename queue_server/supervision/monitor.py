@@ -55,8 +55,9 @@ class Monitor:
         doubt = self.ctx.clock_doubt(site_id)
         missing = self.screens.missing.get(site_id, []) if self.screens is not None else []
         uplink = self.ctx.uplink.failing(site_id, self.ctx.now()) if self.ctx.uplink is not None else None
+        configuration = self.ctx.configuration_alerts(site_id)
         data = dashboard.figures(state, self.ctx.now(), registry, self._today[site_id], failing, doubt, missing,
-                                 uplink, self.held(site_id), configuration=self.ctx.configuration_alerts(site_id))  # fmt: skip
+                                 uplink, self.held(site_id), configuration=configuration)  # fmt: skip
         return dashboard.for_agency(data, agency) if agency else data
 
     def held(self, site_id: str) -> list[dict[str, Any]]:
