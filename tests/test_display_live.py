@@ -139,6 +139,32 @@ async def test_an_agency_screen_shows_only_its_counters(server: Server) -> None:
         assert await page.query_selector("[data-service='skck']") is None  # not its service: no chip at all
 
 
+@bounded(90)
+async def test_an_agency_screen_opened_after_other_agencies_called_shows_its_own_calls(server: Server) -> None:
+    """An outside review: an agency's screen (re)loaded after fifteen calls of other agencies said "Belum ada
+    panggilan hari ini", its history empty: its snapshot held the site's ten latest calls, filtered afterwards."""
+    disdukcapil = await server.login("op-disdukcapil")
+    samsat = await server.login("op-samsat")
+    for service in ["ktp"] * 3 + ["pkb"] * 15:
+        await server.issue(service)
+    for op, counter in ((disdukcapil, "1"), (samsat, "7")):
+        assert (await server.command(op, counter, "open")).status_code == 200
+    ours = []
+    for _ in range(3):
+        server.clock.advance(seconds=61)
+        ours.append((await call_next(server, disdukcapil, "1"))["ticket"]["label"])
+    for _ in range(15):
+        server.clock.advance(seconds=20)
+        await call_next(server, samsat, "7")
+    async with chromium() as browser, board_page(browser, server, "disdukcapil") as page:
+        await hero_shows(page, ours[-1])
+        assert await page.is_hidden(".hero-none")
+        rows = await page.eval_on_selector_all(
+            ".recent-row:not(.is-blank) .recent-label", "ls => ls.map(l => l.textContent)"
+        )
+        assert rows == ours[-2::-1]
+
+
 @bounded(60)
 async def test_the_board_reports_its_health_to_supervisors(server: Server) -> None:
     op = await server.login("op-disdukcapil")

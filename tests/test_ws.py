@@ -193,6 +193,39 @@ async def test_display_gets_welcome_then_snapshot_then_live_events(server: Serve
             assert f["at"].endswith("+07:00")
 
 
+async def test_a_scoped_snapshot_has_the_latest_calls_of_its_own_scope(server: Server) -> None:
+    """An outside review: a screen of one agency, reloaded after the other agencies made the site's ten latest calls,
+    said "no calls today". The ten were chosen among the site's calls and only then filtered to the screen's scope;
+    a counter's snapshot was cut the same way."""
+    op = await server.login("op-disdukcapil")
+    samsat = await server.login("op-samsat")
+    for _ in range(3):
+        await server.issue("ktp")
+    for _ in range(15):
+        await server.issue("pkb")
+    await ok(await server.command(op, "1", "open"))
+    await ok(await server.command(samsat, "7", "open"))
+    for _ in range(3):
+        server.clock.advance(seconds=30)
+        await server.command(op, "1", "finish")
+        await ok(await server.command(op, "1", "call_next"))
+    for _ in range(15):  # later: the site's ten latest calls are all Samsat's
+        server.clock.advance(seconds=30)
+        await server.command(samsat, "7", "finish")
+        await ok(await server.command(samsat, "7", "call_next"))
+    ours = ["A-003", "A-002", "A-001"]
+    async with follow(server, token=DISDUKCAPIL_SCREEN) as display:
+        assert display.snapshot is not None
+        assert [t["label"] for t in display.snapshot["data"]["recent_calls"]] == ours
+    async with follow(server, "counter", token=token_of(op), counter="1") as counter:
+        assert counter.snapshot is not None
+        assert [t["label"] for t in counter.snapshot["data"]["recent_calls"]] == ours
+    async with follow(server, token=LOBBY) as lobby:  # the whole site: its ten latest, Samsat's
+        assert lobby.snapshot is not None
+        recent = lobby.snapshot["data"]["recent_calls"]
+        assert len(recent) == 10 and {t["service"] for t in recent} == {"pkb"}
+
+
 # --- 2. privacy ------------------------------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from queue_server.application.context import Context
@@ -12,10 +13,18 @@ from queue_server.live import wire
 COUNTER_TOTALS = ("done", "no_show", "transferred")
 
 
-def site_state_view(ctx: Context, site_id: str, audience: str, agency: str | None = None) -> dict[str, Any]:
+def site_state_view(
+    ctx: Context,
+    site_id: str,
+    audience: str,
+    agency: str | None = None,
+    calls_of: Callable[[Ticket], bool] | None = None,
+) -> dict[str, Any]:
     """Live state: counters, today's open tickets, waiting counts, recent calls. Shared with websocket snapshots.
     `agency`: an operator's; another agency's tickets are shown as a lobby screen sees them (a ticket's note and
-    priority group are health or family information its own agency's staff need, nobody else)."""
+    priority group are health or family information its own agency's staff need, nobody else). `calls_of`: which
+    calls the client follows (a screen of some agencies or floors, a counter): its ten latest are chosen among those,
+    not cut from the site's ten (where a busy agency's calls left a quiet one's screen none)."""
     state = ctx.state(site_id)
 
     def shown(ticket: Ticket) -> dict[str, Any]:
@@ -24,7 +33,8 @@ def site_state_view(ctx: Context, site_id: str, audience: str, agency: str | Non
     today = state.site.service_day(ctx.now())
     today_tickets = [t for t in state.tickets.values() if t.day == today]
     open_tickets = sorted((t for t in today_tickets if t.state in OPEN_STATES), key=lambda t: (t.queue_key, t.id))
-    recent = sorted((t for t in today_tickets if t.called_at), key=lambda t: t.called_at or t.issued_at, reverse=True)
+    called = (t for t in today_tickets if t.called_at and (calls_of is None or calls_of(t)))
+    recent = sorted(called, key=lambda t: t.called_at or t.issued_at, reverse=True)
     waiting = {sid: len(ids) for sid, ids in state.waiting.items() if ids}
     issued = {sid: n for (sid, day), n in state.issued.items() if day == today}
     done: dict[str, int] = {}

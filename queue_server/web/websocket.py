@@ -330,13 +330,12 @@ class Connection:
             ticket = state.tickets.get(ticket_id) if ticket_id else None
             data = public_status(self.ctx, ticket) if ticket else {}
         else:
-            data = site_state_view(self.ctx, site_id, self.follow.audience)
-            if self.follow.services is not None:
-                services, counters = self.follow.services, self.follow.counters or frozenset()
+            services, counters = self.follow.services, self.follow.counters or frozenset()
+            # The same rule as live events (Follow.matches), so a snapshot and a replay agree.
+            calls_of = None if services is None else (lambda t: t.counter in counters or t.service in services)
+            data = site_state_view(self.ctx, site_id, self.follow.audience, calls_of=calls_of)
+            if services is not None:
                 data["tickets"] = [t for t in data["tickets"] if t["service"] in services]
-                data["recent_calls"] = [
-                    t for t in data["recent_calls"] if t["counter"] in counters or t["service"] in services
-                ]  # the same rule as live events (Follow.matches), so a snapshot and a replay agree
                 data["counters"] = [c for c in data["counters"] if c["id"] in counters]
                 data["waiting"] = {k: n for k, n in data["waiting"].items() if k in services}
         site = self.ctx.sites.get(site_id)
