@@ -154,11 +154,13 @@ class AnnouncementBuilder:
         mode: str = "number",
         templates: Mapping[str, str] | None = None,
         zone: str | None = None,
+        recall: bool = False,
+        brief: bool = False,
     ) -> list[Phrase]:
         if not languages:
             raise ValueError("an announcement needs at least one language")
         templates = templates or {}
-        return [Phrase(ticket, counter, lang, mode, templates.get(lang), zone) for lang in languages]
+        return [Phrase(ticket, counter, lang, mode, templates.get(lang), zone, recall, brief) for lang in languages]
 
     def _plan(self, phrases: list[Phrase], chime: bool) -> tuple[list[str], list[str]]:
         sequence = [CHIME_KEY] if chime else []
@@ -227,10 +229,12 @@ class AnnouncementBuilder:
         templates: Mapping[str, str] | None = None,
         chime: bool = True,
         zone: str | None = None,
+        recall: bool = False,
+        brief: bool = False,
     ) -> Announcement:
         """Blocking build: renders missing words (in the worker) then joins the clips."""
-        phrases = self.phrases(ticket, counter, languages, mode, templates, zone)
-        sequence, captions = self._plan(phrases, chime)
+        phrases = self.phrases(ticket, counter, languages, mode, templates, zone, recall, brief)
+        sequence, captions = self._plan(phrases, chime and not brief)
         self.ensure_vocabulary(phrases)
         return self._finish(sequence, captions)
 
@@ -243,15 +247,18 @@ class AnnouncementBuilder:
         templates: Mapping[str, str] | None = None,
         chime: bool = True,
         zone: str | None = None,
+        recall: bool = False,
+        brief: bool = False,
     ) -> Announcement:
         """Build for the event loop: TTS never runs on the loop; joining (~2 ms) does.
 
         ticket: label such as "A-123"; counter: name such as "Loket 5"; languages: e.g.
         ["id"] or ["id", "en"]; mode: "number" or "digits"; templates: per language,
         e.g. {"id": "Nomor antrean {ticket}, silakan ke {counter}"}; zone: the counter's floor, said after it
-        ("..., silakan menuju loket sembilan, lantai dua").
+        ("..., silakan menuju loket sembilan, lantai dua"); recall: begins with "Panggilan ulang" ("Once again");
+        brief: the short form of a busy hall ("A dua belas, ke loket satu"), without the chime.
         """
-        phrases = self.phrases(ticket, counter, languages, mode, templates, zone)
-        sequence, captions = self._plan(phrases, chime)
+        phrases = self.phrases(ticket, counter, languages, mode, templates, zone, recall, brief)
+        sequence, captions = self._plan(phrases, chime and not brief)
         await self.aensure_vocabulary(phrases)
         return self._finish(sequence, captions)

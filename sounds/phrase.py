@@ -27,6 +27,11 @@ DEFAULT_TEMPLATES = {
     "id": "Nomor antrean {ticket}, silakan menuju {counter}",
     "en": "Ticket number {ticket}, please go to {counter}",
 }
+# A recall says so first, so that a citizen who cannot see the screen knows the call is a repeat.
+RECALL_WORDS = {"id": "Panggilan ulang", "en": "Once again"}
+# The short form a lobby screen says while many calls wait (docs/display.md): the number and the counter, and in
+# Indonesian "ke" (to), which keeps it a sentence; the site's own template is not used for it.
+BRIEF_TEMPLATES = {"id": "{ticket}, ke {counter}", "en": "{ticket}, {counter}"}
 # The word for "counter" in each language; "Loket 5" is read "counter five" in English.
 COUNTER_WORDS = {"id": "loket", "en": "counter"}
 # The word for "floor": a counter's zone "Lantai 2" is read "lantai dua" / "floor two".
@@ -171,7 +176,8 @@ def _literal_tokens(text: str, lang: str) -> list[Token]:
 @dataclass(frozen=True)
 class Phrase:
     """One call in one language: ticket label, counter name, reading mode and template; `zone` (the counter's
-    floor) is said after the counter, for a screen that serves more than one floor."""
+    floor) is said after the counter, for a screen that serves more than one floor. `recall`: said again, and the
+    phrase begins with RECALL_WORDS; `brief`: the short form (BRIEF_TEMPLATES instead of the template)."""
 
     ticket: str
     counter: str
@@ -179,6 +185,8 @@ class Phrase:
     mode: str = "number"
     template: str | None = None
     zone: str | None = None
+    recall: bool = False
+    brief: bool = False
 
     def __post_init__(self) -> None:
         if self.lang not in LANGS:
@@ -186,8 +194,17 @@ class Phrase:
         if self.mode not in MODES:
             raise ValueError(f"unknown reading mode {self.mode!r}; use 'number' or 'digits'")
 
+    def template_used(self) -> str:
+        if self.brief:
+            template = BRIEF_TEMPLATES[self.lang]
+        else:
+            template = self.template if self.template is not None else DEFAULT_TEMPLATES[self.lang]
+        if self.recall:  # "Panggilan ulang, nomor antrean ...": the template's first word is no longer the first
+            template = f"{RECALL_WORDS[self.lang]}, {template[:1].lower()}{template[1:]}"
+        return template
+
     def tokens(self) -> list[Token]:
-        template = self.template if self.template is not None else DEFAULT_TEMPLATES[self.lang]
+        template = self.template_used()
         tokens: list[Token] = []
         for literal, field in _template_parts(template):
             tokens += _literal_tokens(literal, self.lang)
@@ -245,9 +262,9 @@ def base_vocabulary() -> list[ClipSpec]:
     """The words shipped in sounds/clips: every number word 0-9999, letter names, template words."""
     letters = "abcdefghijklmnopqrstuvwxyz"
     id_words = [*w.ONES_ID, "sepuluh", "sebelas", "belas", "puluh", "seratus", "ratus", "seribu", "ribu"]
-    id_words += ["nomor", "antrean", "silakan", "menuju", "loket", "ke", "lantai"]
+    id_words += ["nomor", "antrean", "silakan", "menuju", "loket", "ke", "lantai", "panggilan", "ulang"]
     en_words = [*w.ONES_EN, *w.TEENS_EN, *w.TENS_EN[2:], "hundred", "thousand"]
-    en_words += ["ticket", "number", "please", "go", "to", "counter", "floor"]
+    en_words += ["ticket", "number", "please", "go", "to", "counter", "floor", "once", "again"]
     return [
         *(ClipSpec(word, word, "id") for word in id_words),
         *(ClipSpec(w.LETTERS_ID[c], c.upper(), "id") for c in letters),

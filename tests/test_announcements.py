@@ -43,10 +43,50 @@ async def test_a_call_is_spoken(server: Server) -> None:
     seconds = wav_seconds(wav.content)
     assert 2.5 < seconds < 8, seconds  # chime (~1.2 s) + eight words
     assert r.status_code == 200
-    # Recall: announced again, same words, same cached file.
+    # Recall: announced again, said as a recall ("Panggilan ulang, ..."; an outside review: a blind citizen could
+    # not tell a recall from a call): the chime, the two words, then the same call.
     await server.command(op, "5", "recall")
-    again = await server.http.get(f"/api/v1/sites/tegal/announcements/{seq + 1}.wav")
-    assert again.content == wav.content
+    recalled = (await server.ctx.storage.events_after("tegal", seq, 1))[0]
+    again = event_message(recalled, "public", server.ctx.sites["tegal"])["data"]["announcement"]
+    assert again["text"] == "Panggilan ulang, nomor antrean F satu, silakan menuju loket lima"
+    said_again = await server.http.get(again["url"])
+    assert said_again.status_code == 200 and said_again.content != wav.content
+    clips = Path(__file__).parent.parent / "sounds" / "clips"
+    chime, call = pcm((clips / "chime.wav").read_bytes()), pcm(wav.content)
+    words = [pcm((clips / f"{word}.wav").read_bytes()) for word in ("panggilan", "ulang")]
+    frames = pcm(said_again.content)
+    assert frames.startswith(chime)
+    at = [frames.find(word) for word in words]
+    assert len(chime) < at[0] < at[1], at
+    assert frames.find(call[len(chime) + 22050 : -22050]) > at[1], "then the call's own words"
+    assert wav_seconds(said_again.content) > seconds + 1
+
+
+async def test_a_call_has_a_brief_form_for_a_busy_hall(server: Server) -> None:
+    """The short form a screen says while many calls wait (an outside review: in a burst a TV said one call every
+    ~8 s and a citizen lost their turn unheard): the number and the counter, with no chime, far shorter."""
+    await server.issue("skck")
+    op = await server.login("op-polres")
+    await server.command(op, "5", "open")
+    await server.command(op, "5", "call_next")
+    seq = server.ctx.storage.last_seq
+    event = (await server.ctx.storage.events_after("tegal", seq - 1, 1))[0]
+    from queue_server.live.wire import event_message
+
+    announcement = event_message(event, "public", server.ctx.sites["tegal"])["data"]["announcement"]
+    brief = announcement["brief"]
+    assert brief == {"url": announcement["url"] + "?brief=1", "text": "F satu, ke loket lima", "text_en": None}
+    where = announcement["with_zone"]["brief"]
+    assert where["url"] == announcement["url"] + "?zone=1&brief=1"
+    assert where["text"] == "F satu, ke loket lima, lantai satu"
+    full, short = (await server.http.get(announcement["url"])).content, (await server.http.get(brief["url"])).content
+    clips = Path(__file__).parent.parent / "sounds" / "clips"
+    chime = pcm((clips / "chime.wav").read_bytes())
+    assert pcm(full).startswith(chime) and pcm(short).find(chime[:22050]) < 0  # no chime at all
+    assert pcm(short).startswith(pcm((clips / "ef.wav").read_bytes()))  # "F": the number at once
+    assert 1.5 < wav_seconds(short) < wav_seconds(full) * 0.4
+    zoned = (await server.http.get(where["url"])).content
+    assert wav_seconds(zoned) > wav_seconds(short) + 0.4  # "lantai satu" too
 
 
 async def test_only_calls_have_announcements(server: Server) -> None:

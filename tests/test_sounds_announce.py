@@ -172,6 +172,37 @@ def test_bilingual_announcement(builder: AnnouncementBuilder) -> None:
     assert _wav(both.path)[1] < 20_000
 
 
+def test_a_recall_is_the_chime_then_panggilan_ulang_then_the_call(builder: AnnouncementBuilder) -> None:
+    call = builder.build_sync("F-2", "Loket 6")
+    recall = builder.build_sync("F-2", "Loket 6", recall=True)
+    assert recall.clips == ("chime", "panggilan", "ulang", PAUSE, *call.clips[1:])
+    assert recall.captions == ("Panggilan ulang, nomor antrean F dua, silakan menuju loket enam",)
+    frames, chime = audio.read_frames(recall.path), audio.read_frames(CLIP_DIR / "chime.wav")
+    assert frames.startswith(chime)
+    words = [audio.read_frames(CLIP_DIR / f"{k}.wav") for k in ("panggilan", "ulang", "nomor")]
+    at = [frames.find(w) for w in words]
+    assert at[0] > len(chime) and at[0] < at[1] < at[2], at  # the marker's words, in order, before the call's
+    entries = load_manifest()
+    assert recall.duration_ms > call.duration_ms + entries["panggilan"].duration_ms + entries["ulang"].duration_ms
+
+
+def test_the_brief_form_has_no_chime_and_is_far_shorter(builder: AnnouncementBuilder) -> None:
+    full = builder.build_sync("F-2", "Loket 6", languages=["id", "en"], zone="Lantai 2")
+    brief = builder.build_sync("F-2", "Loket 6", languages=["id", "en"], zone="Lantai 2", brief=True)
+    assert "chime" not in brief.clips
+    assert brief.captions == ("F dua, ke loket enam, lantai dua", "F two, counter six, floor two")
+    frames = audio.read_frames(brief.path)
+    ef, enam = audio.read_frames(CLIP_DIR / "ef.wav"), audio.read_frames(CLIP_DIR / "enam.wav")
+    assert frames.startswith(ef)  # the first word at once
+    assert 0 < frames.find(enam) < frames.find(audio.read_frames(CLIP_DIR / "en" / "six.wav"))
+    fmt, ms = _wav(brief.path)
+    assert fmt == (1, 2, 22_050) and abs(ms - brief.duration_ms) < 0.1
+    assert 4_000 < ms < full.duration_ms * 0.6, (ms, full.duration_ms)  # every word there, in about half the time
+    # In Indonesian alone (most malls): about 2 s instead of about 6
+    full, brief = builder.build_sync("F-2", "Loket 6"), builder.build_sync("F-2", "Loket 6", brief=True)
+    assert 1_500 < brief.duration_ms < full.duration_ms * 0.4, (brief.duration_ms, full.duration_ms)
+
+
 def test_unknown_word_is_rendered_into_the_site_cache(builder: AnnouncementBuilder) -> None:
     assert not (builder.extra_dir / "disdukcapil.wav").exists()
     a = builder.build_sync("A-1", "Loket Disdukcapil 2", languages=["id", "en"])

@@ -33,6 +33,28 @@ def test_default_english_call() -> None:
     )
 
 
+def test_a_recall_says_so_first() -> None:
+    """A blind citizen hears that a call is a repeat (an outside review: a recall sounded exactly like the call)."""
+    recall = Phrase("A-12", "Loket 1", recall=True)
+    assert recall.keys() == ["panggilan", "ulang", PAUSE, *phrase_keys("A-12", "Loket 1")]
+    assert recall.text() == "Panggilan ulang, nomor antrean A dua belas, silakan menuju loket satu"
+    english = Phrase("A-12", "Loket 1", "en", recall=True)
+    assert english.text() == "Once again, ticket number A twelve, please go to counter one"
+    custom = Phrase("A-12", "Loket 1", template="{ticket} ke {counter}", recall=True)
+    assert custom.text() == "Panggilan ulang, A dua belas ke loket satu"
+    assert {c.key for c in needed_clips([recall, english])} <= BASE
+
+
+def test_the_brief_form_is_the_number_and_the_counter() -> None:
+    brief = Phrase("F-2", "Loket 6", brief=True, template="Antrean {ticket} silakan {counter}")  # not the site's
+    assert brief.keys() == ["ef", "dua", PAUSE, "ke", "loket", "enam"]
+    assert brief.text() == "F dua, ke loket enam"
+    assert Phrase("F-2", "Loket 6", "en", brief=True).text() == "F two, counter six"
+    assert Phrase("F-2", "Loket 6", zone="Lantai 2", brief=True).text() == "F dua, ke loket enam, lantai dua"
+    assert Phrase("F-2", "Loket 6", brief=True, recall=True).text() == "Panggilan ulang, F dua, ke loket enam"
+    assert {c.key for c in needed_clips([brief])} <= BASE
+
+
 @pytest.mark.parametrize(
     ("label", "expected"),
     [

@@ -98,12 +98,12 @@ class Announcer:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def build(self, site: Site, call: Call, with_zone: bool = False) -> Any:
+    async def build(self, site: Site, call: Call, with_zone: bool = False, brief: bool = False) -> Any:
         settings = site.announcements
         templates = {"id": settings.template_id, "en": settings.template_en}
         return await self.builders[site.id].build(
             call.label, call.counter_name, settings.languages, settings.reading, templates, settings.chime,
-            zone=call.zone if with_zone else None,
+            zone=call.zone if with_zone else None, recall=call.recall, brief=brief,
         )  # fmt: skip
 
     def close(self) -> None:

@@ -311,7 +311,8 @@ async def ticket_cancel_by_citizen(request: Request) -> Response:
 
 async def announcement_wav(request: Request) -> Response:
     """The spoken call of one call event, as one WAV (chime + words). Public like the lobby screen it plays on:
-    it says only a ticket label and a counter name. Built from pre-rendered clips in milliseconds and cached."""
+    it says only a ticket label and a counter name. Built from pre-rendered clips in milliseconds and cached.
+    `?zone=1`: with the counter's floor; `?brief=1`: the short form, without the chime (a busy hall)."""
     ctx = ctx_of(request)
     site = ctx.site(request.path_params["site"])
     seq_text = request.path_params["seq"]
@@ -319,7 +320,10 @@ async def announcement_wav(request: Request) -> Response:
     call = call_of(site, event) if event is not None else None
     if call is None or ctx.announcer is None:
         raise Refusal("unknown_announcement", seq=seq_text[:20], site=site.name)
-    announcement = await ctx.announcer.build(site, call, with_zone=request.query_params.get("zone") == "1")
+    query = request.query_params
+    announcement = await ctx.announcer.build(
+        site, call, with_zone=query.get("zone") == "1", brief=query.get("brief") == "1"
+    )
     return FileResponse(
         announcement.path, media_type="audio/wav", headers={"Cache-Control": "public, max-age=86400, immutable"}
     )

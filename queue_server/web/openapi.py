@@ -350,7 +350,12 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
         "/api/v1/sites/{site}/announcements/{seq}.wav": {
             "get": {
                 "summary": "The spoken call of a ticket.called or ticket.recalled event: one WAV, chime + words",
-                "parameters": [SITE, {"name": "seq", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "parameters": [
+                    SITE,
+                    {"name": "seq", "in": "path", "required": True, "schema": {"type": "integer"}},
+                    {"name": "zone", "in": "query", "schema": {"type": "string", "enum": ["1"]}},
+                    {"name": "brief", "in": "query", "schema": {"type": "string", "enum": ["1"]}},
+                ],
                 "responses": {"200": {"description": "audio/wav"}},
             }
         },
