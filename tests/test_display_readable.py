@@ -62,6 +62,25 @@ async def busy_hall(server: Server) -> None:
         assert (await server.command(admin, counter, "open")).status_code == 200
     for counter in ("5", "13", "1"):  # earlier calls too: their rows (label, counter, time) are measured
         await server.command(admin, counter, "call_next")
+    await server.command(admin, "1", "recall")  # the newest call is a recall: its mark is measured too
+
+
+# The recall's mark on the newest call and the earlier calls' labels (an outside review: the mark was 16.5 px on a
+# 1366x768 TV, under the floor, and the labels 27 px, small from five metres).
+MARKS = """() => {
+  const box = (el) => el.getBoundingClientRect();
+  const [recall, label] = [document.getElementById('hero-recall'), document.getElementById('hero-label')];
+  const [a, b] = [box(recall), box(label)];
+  const rows = [...document.querySelectorAll('.recent-row:not(.is-blank):not([hidden]) .recent-label')];
+  return {
+    short: Math.min(innerWidth, innerHeight),
+    recall: recall.hidden ? null : parseFloat(getComputedStyle(recall).fontSize),
+    recallOverLabel: a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom,
+    recallInCard: recall.closest('.hero-card') !== null
+      && a.right <= box(recall.closest('.hero-card')).right + 1 && a.left >= box(recall.closest('.hero-card')).left - 1,
+    rows: rows.map((l) => parseFloat(getComputedStyle(l).fontSize)),
+  };
+}"""
 
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
@@ -81,6 +100,13 @@ async def test_every_text_is_readable_from_across_the_hall(
         assert measured["small"] == [], measured["small"]
         assert measured["cut"] == [], measured["cut"]
         assert measured["hero"] >= measured["heroNeed"], measured
+        marks = await page.evaluate(MARKS)
+        if screen == "lobby":  # its newest call is the recall, and it has earlier calls
+            assert marks["recall"] is not None and marks["recall"] >= 0.025 * marks["short"] - 0.05, marks
+            assert not marks["recallOverLabel"] and marks["recallInCard"], marks
+            assert marks["rows"], marks
+        # the earlier calls' labels: at least 4 % of the shorter side (31 px on a 1366x768 TV, 43 px at 1080)
+        assert all(size >= 0.04 * marks["short"] for size in marks["rows"]), marks
 
 
 async def test_counters_that_do_not_fit_are_shown_a_page_at_a_time(browser: Browser, server: Server) -> None:
