@@ -63,7 +63,7 @@ const announcer = new Announcer({
   speaker: config.screen.speaker,
   now: () => clock.now(),
   log: (window.__announcements = []),
-  onCaption: (text) => status.setCaption(text),
+  onCaption: (item) => status.setCaption(item?.text ?? null),
   onSpeaking: (item) => view.speaking(item?.seq ?? null),
   onState: (state) => {
     status.setAudio(state);
@@ -129,6 +129,8 @@ function applyConfig(fresh) {
   }
 }
 
+const STILL_SAID = new Set(["called", "no_show"]);
+
 function receive(message) {
   switch (message.type) {
     case "welcome":
@@ -150,8 +152,10 @@ function receive(message) {
   }
   if (!board.isNew(message)) return;
   if (message.type === "site.configured") refreshConfig();
+  // Served, moved, cancelled ...: nothing left to say. Not a no-show: an operator who gave up on a call this screen
+  // has not said yet (a burst) did so before the citizen could hear it; it is still said, in its place.
   const moved = message.data?.ticket;
-  if (moved && moved.state !== "called") announcer.forget(moved.id); // served, skipped ...: nothing left to say
+  if (moved && !STILL_SAID.has(moved.state)) announcer.forget(moved.id);
   const call = board.apply(message);
   view.schedule(board);
   ticker.set(board.runningText); // a supervisor may have changed it (site.running_text)
@@ -161,9 +165,11 @@ function receive(message) {
   if (called) {
     // A screen over several floors says the counter's floor too (the server builds that variant of the WAV).
     const a = config.multi_floor && called.with_zone ? { ...called, ...called.with_zone } : called;
-    const text = config.lang === "en" && a.text_en ? a.text_en : a.text;
+    const words = (variant) => (config.lang === "en" && variant.text_en ? variant.text_en : variant.text);
     announcer.enqueue({
-      seq: call.seq, ticket: call.ticket.id, label: call.ticket.label, url: a.url, text, repeat: a.repeat, at: call.at,
+      seq: call.seq, ticket: call.ticket.id, label: call.ticket.label, counter: call.ticket.counter, url: a.url,
+      text: words(a), brief: a.brief ? { url: a.brief.url, text: words(a.brief) } : null, repeat: a.repeat,
+      at: call.at, recall: call.recall,
     });
   }
 }
