@@ -5,6 +5,7 @@ The page keeps window.__announcements: {seq, label, start, end} from the audio e
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,11 @@ from queue_server.settings.sitefile import DEMO_SITE
 
 from .display_support import (
     BLOCK_AUDIO,
+    HALL,
     WAIT_MS,
     board_page,
     bounded,
+    busy_hall,
     call_next,
     chromium,
     hero_shows,
@@ -35,6 +38,14 @@ window.AudioContext = class {
   close() { return Promise.resolve(); }
 };
 """
+
+
+# The caption while a call is said: the printed label, where to go, and the words.
+CAPTION = """() => !document.getElementById('caption').hidden && {
+  label: document.getElementById('caption-label').textContent,
+  where: document.getElementById('caption-where').textContent,
+  text: document.getElementById('caption-text').textContent,
+}"""
 
 
 async def played(page: Page, count: int, timeout_ms: float = 60_000) -> list[dict[str, Any]]:
@@ -87,8 +98,9 @@ async def test_three_quick_calls_are_announced_in_order_one_at_a_time(server: Se
         await until(page, "() => document.body.dataset.audio === 'ready'")
         calls = [await call_next(server, op, counter) for counter in ("1", "2", "3")]  # no pause in between
         labels = [c["ticket"]["label"] for c in calls]
-        caption = await until(page, "() => !document.getElementById('caption').hidden && caption.textContent")
-        assert caption.startswith("Nomor antrean A satu, silakan menuju loket satu"), caption
+        caption = await until(page, CAPTION)
+        assert caption["text"].startswith("Nomor antrean A satu, silakan menuju loket satu"), caption
+        assert caption["label"] == labels[0] and caption["where"] == "Loket 1 · Lantai 1"  # as printed, as on the board
         entries = await played(page, 3)
         assert [e["label"] for e in entries] == labels
         assert [e["form"] for e in entries] == ["full"] * 3  # two behind at most: the hall is not that busy
@@ -244,7 +256,7 @@ NINE = [
     ("op-imigrasi", "9", "paspor_baru"), ("op-pajak", "11", "npwp"),
 ]  # fmt: skip
 WAITING = "() => window.__display.announcer.waiting"
-IDLE = "id => document.querySelector(`.tile[data-counter='${id}']`).classList.contains('is-idle')"
+IDLE = "id => window.__display.board.counters.get(id)?.ticket === null"
 
 
 @bounded(300)
@@ -295,3 +307,67 @@ async def test_a_burst_of_nine_calls_is_all_heard_recalls_keep_their_place_and_a
         recall_seq = entries[again]["seq"]
         assert recall_seq > max(e["seq"] for e in entries if e is not entries[again]), "the recall's own sound"
         assert any(u.endswith(f"/announcements/{recall_seq}.wav?zone=1&brief=1") for u in requests), requests
+
+
+# What the board shows of the call being said: its row, its counter's tile, the caption.
+SHOWN_WHILE_SAID = """() => {
+  const said = window.__announcements.find((e) => e.end === null);
+  if (!said) return null;
+  const visible = (el) => el !== null && !el.closest('[hidden]') && el.getClientRects().length > 0;
+  const row = document.querySelector('.recent-row.is-speaking');
+  const tile = document.querySelector('.tile.is-speaking');
+  return {
+    label: said.label,
+    form: said.form,
+    row: visible(row) ? row.querySelector('.recent-label').textContent : null,
+    tile: visible(tile) ? [tile.dataset.counter, tile.querySelector('.tile-ticket').textContent] : null,
+    page: document.getElementById('counters-page').textContent,
+    caption: visible(document.getElementById('caption')) ? document.getElementById('caption-label').textContent : null,
+    where: document.getElementById('caption-where').textContent,
+  };
+}"""
+
+
+@bounded(300)
+async def test_the_call_being_said_is_on_the_board_in_a_burst(server: Server, tmp_path: Path) -> None:
+    """An outside review: in a burst on a 1366x768 TV, the caption said "Nomor antrean F dua, silakan menuju loket
+    enam" while F-002 was in none of the five rows of earlier calls and Loket 6 on another page of tiles: a citizen
+    who cannot hear saw "F dua" and nothing else. While a call is said, its row is shown and marked (in the last row
+    when it is older than the rows shown), the counters' page is its counter's, marked, and the caption shows the
+    printed label and the counter."""
+    ops = await busy_hall(server)  # fourteen counters open: more than one page of tiles at this size
+    for _, _, service in HALL:
+        await server.issue(service)
+    burst = [HALL[0], *HALL[6:13], HALL[13]]  # the first call's counter on the first page, the last's on the last
+    async with chromium() as browser, board_page(browser, server, size=(1366, 768), init_script=BLOCK_AUDIO) as page:
+        await page.wait_for_selector("#banner-audio", state="visible", timeout=WAIT_MS)
+        calls = []
+        for account, counter, _ in burst:
+            server.clock.advance(seconds=1)
+            calls.append(((await call_next(server, ops[account], counter))["ticket"]["label"], counter))
+        await hero_shows(page, calls[-1][0])
+        await until(page, "n => window.__display.announcer.pending === n", len(burst))
+        shown_rows = await page.evaluate("window.__display.view.recentShown")
+        assert shown_rows < len(burst) - 1, "the first call of the burst is older than the rows shown"
+        await page.evaluate("window.__blockAudio = false")
+        await page.mouse.click(683, 384)
+        seen: dict[str, dict[str, Any]] = {}
+        shots = Path(os.environ.get("DISPLAY_SCREENSHOT_DIR") or tmp_path)
+        while len(seen) < len(burst):  # what the board shows while each call is said (bounded by the test's time)
+            now = await page.evaluate(SHOWN_WHILE_SAID)
+            whole = now and now["tile"] and now["caption"] and (now["row"] or now["label"] == calls[-1][0])
+            if whole and now["label"] not in seen:
+                seen[now["label"]] = now
+                if len(seen) == 2:  # a brief call, mid-burst: for a person to look at
+                    await page.screenshot(path=shots / "burst-1366x768.png")
+            elif not now and not await page.evaluate("window.__display.announcer.pending"):
+                break  # all said
+            await asyncio.sleep(0.05)
+        assert [label for label, _ in calls] == list(seen), seen
+        for label, counter in calls[:-1]:  # the last is the hero itself
+            now = seen[label]
+            assert now["row"] == label and now["caption"] == label, now
+            assert now["tile"] == [counter, label], now
+            assert now["where"].startswith(f"Loket {counter} · Lantai "), now
+        assert seen[calls[0][0]]["page"].startswith("1/"), seen[calls[0][0]]  # not the fresh last call's page
+        assert seen[calls[-2][0]]["page"] != seen[calls[0][0]]["page"], "the page followed the calls said"

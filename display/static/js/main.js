@@ -63,8 +63,10 @@ const announcer = new Announcer({
   speaker: config.screen.speaker,
   now: () => clock.now(),
   log: (window.__announcements = []),
-  onCaption: (item) => status.setCaption(item?.text ?? null),
-  onSpeaking: (item) => view.speaking(item?.seq ?? null),
+  // The caption: the printed label and where to go (for a citizen who cannot hear), then the words said.
+  onCaption: (item) =>
+    status.setCaption(item && { label: item.label, where: view.whereOf(item.counter), text: item.text }),
+  onSpeaking: (item) => view.speaking(item),
   onState: (state) => {
     status.setAudio(state);
     health.update({ audio: state });

@@ -9,6 +9,9 @@ export class StatusView {
     this.offline = $("banner-offline");
     this.audio = $("banner-audio");
     this.caption = $("caption");
+    this.captionLabel = $("caption-label");
+    this.captionWhere = $("caption-where");
+    this.captionText = $("caption-text");
     this.refused = $("refused");
     this.refusedMessage = $("refused-message");
     this.refusedMessageOther = $("refused-message-en");
@@ -28,9 +31,13 @@ export class StatusView {
     document.body.dataset.audio = state;
   }
 
-  setCaption(text) {
-    this.caption.hidden = !text;
-    this.caption.textContent = text || "";
+  // caption: { label, where, text } of the call being said, or null. The printed label ("F-002") and the counter
+  // come first: the words say "F dua, ... loket enam", which a citizen who cannot hear must match to their ticket.
+  setCaption(caption) {
+    this.caption.hidden = !caption;
+    this.captionLabel.textContent = caption?.label || "";
+    this.captionWhere.textContent = caption?.where || "";
+    this.captionText.textContent = caption?.text || "";
   }
 
   // The server's own words (its Indonesian message first), so whoever set up the TV knows what to fix.

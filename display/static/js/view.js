@@ -77,8 +77,11 @@ export class BoardView {
   #drawn = -1;
   #frame = 0;
   #heroSeq = null;
-  #pagesFrom = performance.now(); // when the page rotation started (a fresh call moves it to its counter's page)
+  // When each grid's page rotation started (the call being said, or else a fresh one, moves the counters' to its
+  // counter's page).
+  #pagesFrom = { counters: performance.now(), waiting: performance.now() };
   #paged = false; // some grid has more than one page: it is drawn again every PAGE_MS
+  #speaking = null; // the call being said now: { ticket, counter }
 
   constructor(config, clock) {
     this.config = config;
@@ -134,15 +137,15 @@ export class BoardView {
     if (this.board) this.schedule(this.board);
   }
 
-  // The page of `count` items to show now, each page PAGE_MS in turn: [first, end) and "2/3" (or "").
-  #page(count, per, focus = -1) {
+  // The page of `count` items of a grid to show now, each page PAGE_MS in turn: [first, end) and "2/3" (or "").
+  #page(grid, count, per, focus = -1) {
     const pages = Math.max(1, Math.ceil(count / per));
     if (pages > 1) this.#paged = true;
     if (focus >= 0 && pages > 1) {
-      // the counter of a new call is shown at once: its page starts now
-      this.#pagesFrom = performance.now() - Math.floor(focus / per) * PAGE_MS;
+      // the counter of a new call, or of the call being said, is shown at once: its page starts now
+      this.#pagesFrom[grid] = performance.now() - Math.floor(focus / per) * PAGE_MS;
     }
-    const page = Math.floor((performance.now() - this.#pagesFrom) / PAGE_MS) % pages;
+    const page = Math.floor((performance.now() - this.#pagesFrom[grid]) / PAGE_MS) % pages;
     return { first: page * per, end: page * per + per, label: pages > 1 ? `${page + 1}/${pages}` : "" };
   }
 
@@ -183,29 +186,26 @@ export class BoardView {
     const fresh = this.#drawHero(board.calls[0]);
     this.#drawCounters(board, fresh);
     this.#drawRecent(board.calls);
-    this.#markSpeaking();
     this.#drawWaiting(board.waitingByService());
   }
 
-  // The call being said now (its event seq), or null: its row of earlier calls is marked while it is said, as the
-  // newest call on the hero may already be a later one.
-  speaking(seq) {
-    this.#speakingSeq = seq;
-    this.#markSpeaking();
-  }
-
-  #speakingSeq = null;
-
-  #markSpeaking() {
-    const calls = this.board?.calls || [];
-    this.rows.forEach((row, i) => {
-      const call = calls[i + 1];
-      row.root.classList.toggle("is-speaking", Boolean(call) && this.#speakingSeq !== null && call.seq === this.#speakingSeq);
-    });
+  // The call being said now ({ ticket, counter }), or null. In a burst the hero already shows a later call, so while
+  // it is said its row of earlier calls is shown (in the last row if it is older than the rows shown) and marked,
+  // and the counters' page is the one with its counter, marked too: a citizen who cannot hear finds the number and
+  // the counter the hall hears.
+  speaking(item) {
+    this.#speaking = item ? { ticket: item.ticket, counter: item.counter } : null;
+    this.redraw();
   }
 
   counterName(id) {
     return this.config.counters[id]?.name || `${this.t.counter_fallback || "Loket"} ${id}`;
+  }
+
+  // The counter as the hero names it: with its floor on a screen over several floors ("Loket 9 · Lantai 2").
+  whereOf(id) {
+    const zone = this.config.multi_floor ? this.config.counters[id]?.zone : null;
+    return zone ? `${this.counterName(id)} · ${zone}` : this.counterName(id);
   }
 
   // Returns the call when it is new and live (so its counter flashes too).
@@ -217,8 +217,7 @@ export class BoardView {
     const service = this.config.services[ticket.service];
     const agency = this.config.agencies[ticket.agency];
     setLabel(h.label, ticket.label);
-    const zone = this.config.multi_floor ? this.config.counters[ticket.counter]?.zone : null;
-    setText(h.counter, zone ? `${this.counterName(ticket.counter)} · ${zone}` : this.counterName(ticket.counter));
+    setText(h.counter, this.whereOf(ticket.counter));
     setText(h.service, service?.name || ticket.service);
     setText(h.agency, agency?.short_name || ticket.agency);
     h.recall.hidden = !call.recall;
@@ -235,7 +234,10 @@ export class BoardView {
       return Boolean(status) && status.state !== "closed";
     });
     const per = this.counterFit.capacity(open.length);
-    const page = this.#page(open.length, per, fresh ? open.indexOf(fresh.ticket.counter) : -1);
+    // the page of the counter of the call being said, or else of a fresh call's counter
+    const said = this.#speaking ? open.indexOf(this.#speaking.counter) : -1;
+    const focus = said >= 0 ? said : fresh ? open.indexOf(fresh.ticket.counter) : -1;
+    const page = this.#page("counters", open.length, per, focus);
     const shown = new Set(open.slice(page.first, page.end));
     setText(this.counterPage, page.label);
     for (const [id, tile] of this.tiles) {
@@ -246,6 +248,7 @@ export class BoardView {
       const idle = !paused && !status.ticket;
       tile.root.classList.toggle("is-paused", paused);
       tile.root.classList.toggle("is-idle", idle);
+      tile.root.classList.toggle("is-speaking", this.#speaking?.counter === id);
       setLabel(tile.ticket, paused ? this.t.counter_paused : idle ? this.t.counter_idle : status.ticket.label);
       if (fresh && fresh.ticket.counter === id) flash(tile.root);
     }
@@ -254,10 +257,14 @@ export class BoardView {
   }
 
   #drawRecent(calls) {
+    const shown = calls.slice(1, 1 + this.recentShown); // calls[0] is the hero
+    const said = this.#speaking ? calls.findIndex((c) => c.ticket.id === this.#speaking.ticket) : -1;
+    if (said > this.recentShown) shown[this.recentShown - 1] = calls[said]; // older than the rows shown: the last row
     this.rows.forEach((row, i) => {
       row.root.hidden = i >= this.recentShown;
-      const call = calls[i + 1]; // calls[0] is the hero
+      const call = shown[i];
       row.root.classList.toggle("is-blank", !call);
+      row.root.classList.toggle("is-speaking", Boolean(call) && call.ticket.id === this.#speaking?.ticket);
       if (!call) return;
       paint(row.root, this.config.agencies[call.ticket.agency]);
       setText(row.label, call.ticket.label);
@@ -268,7 +275,7 @@ export class BoardView {
 
   #drawWaiting(counts) {
     const waiting = [...this.chips.keys()].filter((id) => (counts.get(id) || 0) > 0);
-    const page = this.#page(waiting.length, this.waitingFit.capacity(waiting.length));
+    const page = this.#page("waiting", waiting.length, this.waitingFit.capacity(waiting.length));
     const shown = new Set(waiting.slice(page.first, page.end));
     setText(this.waitingPage, page.label);
     for (const [id, chip] of this.chips) {
