@@ -248,6 +248,9 @@ async def test_a_number_typed_as_printed_or_a_double_click_never_finishes_a_citi
         await connected(page)
         await page.click("#btn-pause")  # opens the counter
         await expect(page.locator("#counter-state")).to_have_text("BUKA")
+        # From here on the keypad: Enter on the button just clicked would press that button (keyboard use with Tab),
+        # so the focus leaves it, as when the operator's hand goes to the keypad.
+        await page.evaluate("() => document.activeElement.blur()")
         await page.keyboard.press("Enter")
         await expect(message).to_have_text("Memanggil A-001.")
         await page.wait_for_timeout(TWO_WAY_GUARD_MS)
