@@ -19,7 +19,7 @@ from websockets.asyncio.client import connect
 
 from counter_client.client import CounterClient
 
-from .display_support import CHROMIUM, WAIT_MS, chromium
+from .display_support import CHROMIUM, WAIT_MS, board_page, chromium, until
 from .helpers import LOBBY, Server, eventually
 from .test_counter_client import CuttableProxy
 
@@ -731,6 +731,27 @@ async def test_the_counter_sees_whether_the_tv_has_said_its_call_and_a_no_show_b
             assert asked[1] == "Tandai A-001 tidak hadir?"
             await expect(heard).to_be_hidden()
     assert (tmp_path / "counter-not-yet-announced.png").stat().st_size > 10_000
+
+
+async def test_a_real_lobby_tv_tells_the_counter_when_it_has_said_the_call(server: Server) -> None:
+    """The lobby TV's page reports what it has said (`said_seq`, `speech_queue` in its health frames): the counter's
+    page says "Belum diumumkan" while the TV is still saying the call, and "Sudah diumumkan di TV" once it has."""
+    await server.issue("ktp")
+    async with chromium() as browser, board_page(browser, server) as tv:
+        await until(tv, "() => document.body.dataset.audio === 'ready'")
+        async with operator_page(browser, f"{server.url}/counter/tegal/1") as page:
+            heard = page.locator("#current-heard")
+            await sign_in(page)
+            await connected(page)
+            await page.click("#btn-pause")  # opens the counter
+            await expect(page.locator("#counter-state")).to_have_text("BUKA")
+            await page.evaluate("() => document.activeElement.blur()")
+            await page.keyboard.press("Enter")
+            await expect(page.locator("#message")).to_have_text("Memanggil A-001.")
+            await until(tv, "() => window.__announcements.some(a => a.label === 'A-001' && a.start)")
+            await expect(heard).to_have_text("Sudah diumumkan di TV", timeout=60_000)
+            said = await tv.evaluate("() => window.__announcements.find(a => a.label === 'A-001')")
+            assert said["end"], "said to its end before the counter was told so"
 
 
 async def test_an_operator_disabled_mid_shift_reads_so_and_is_not_told_the_password_is_wrong(server: Server) -> None:

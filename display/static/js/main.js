@@ -66,12 +66,26 @@ const announcer = new Announcer({
   // The caption: the printed label and where to go (for a citizen who cannot hear), then the words said.
   onCaption: (item) =>
     status.setCaption(item && { label: item.label, where: view.whereOf(item.counter), text: item.text }),
-  onSpeaking: (item) => view.speaking(item),
+  onSpeaking: (item) => {
+    view.speaking(item);
+    if (!item) setTimeout(reportSpeech, 0); // once the call just said has left the queue
+  },
   onState: (state) => {
     status.setAudio(state);
     health.update({ audio: state });
   },
 });
+
+// What this screen has said, for the counters' operators (application/heard.py): every call up to `said_seq` has
+// been said (or given up unsaid, too far behind), and `speech_queue` calls are still to be said. Calls are said in
+// their order, but a recall of a call already said goes first: so it is the oldest call still queued that bounds
+// what was said, not the last one heard. A screen without a speaker says nothing and reports nothing of it.
+function reportSpeech() {
+  if (!config.screen.speaker) return;
+  const queued = announcer.waiting.map((item) => item.seq);
+  const said = queued.length ? Math.min(...queued) - 1 : board.seq;
+  health.update({ said_seq: Math.max(0, said), speech_queue: queued.length });
+}
 
 // --- following the site's configuration ------------------------------------------------------------------------
 
@@ -147,6 +161,7 @@ function receive(message) {
       resyncKeep = null;
       ticker.set(board.runningText);
       view.schedule(board);
+      reportSpeech(); // the calls before it are not said here: what this screen says starts after it
       return;
     case "error":
       console.warn("server:", message.code, message.message_en);
@@ -161,7 +176,10 @@ function receive(message) {
   const call = board.apply(message);
   view.schedule(board);
   ticker.set(board.runningText); // a supervisor may have changed it (site.running_text)
-  if (!call) return;
+  if (!call) {
+    reportSpeech();
+    return;
+  }
   health.update({ last_call_seq: call.seq, last_call_label: call.ticket.label });
   const called = call.announcement;
   if (called) {
@@ -173,6 +191,7 @@ function receive(message) {
       text: words(a), brief: a.brief ? { url: a.brief.url, text: words(a.brief) } : null, repeat: a.repeat,
       at: call.at, recall: call.recall,
     });
+    reportSpeech();
   }
 }
 
