@@ -233,13 +233,4 @@ class Hub:
     def notify(self, site: str, render: Callable[[Follow], str | None]) -> None:
         """Send a notice (rendered per follower, e.g. one agency's share of the figures) to the clients of a site
         that want notices. A notice is superseded by the next one, so a full queue just skips it."""
-        for follow, group in list(self._sites.get(site, {}).items()):
-            if not follow.notices:
-                continue
-            text = render(follow)
-            if text is None:
-                continue
-            for sub in list(group):
-                if not sub.overflowed.is_set():
-                    with contextlib.suppress(asyncio.QueueFull):
-                        sub.queue.put_nowait([(NOTICE, text)])
+        self.tell(site, lambda follow: render(follow) if follow.notices else None)
