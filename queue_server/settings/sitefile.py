@@ -425,6 +425,14 @@ def _region(reader: _Reader, table: dict[str, Any]) -> tuple[str | None, str | N
     return code, regency
 
 
+def read_region(table: dict[str, Any]) -> tuple[str | None, str | None, list[str]]:
+    """A [site] table's province code and regency as a site file reads them, and the problems found
+    (settings/starter.py checks `init-site`'s arguments with it)."""
+    reader = _Reader()
+    code, regency = _region(reader, table)
+    return code, regency, reader.problems
+
+
 def _agency_kind(reader: _Reader, table: dict[str, Any], where: str) -> str | None:
     if "kind" not in table:
         return None

@@ -8,7 +8,7 @@ import json
 from datetime import date
 
 from queue_server.domain import provinces
-from queue_server.settings.sitefile import ID, REGENCY
+from queue_server.settings.sitefile import ID, read_region
 
 TIMEZONES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
@@ -19,19 +19,19 @@ def _string(text: str) -> str:
 
 
 def _region(province: str | None, regency: str | None) -> str:
-    """The [site] lines saying where the mall is (the ministry's reports): as given, or commented examples."""
+    """The [site] lines saying where the mall is (the ministry's reports): as given (checked as the site file reads
+    them), or commented examples."""
+    given = {key: value for key, value in (("province", province), ("regency", regency)) if value is not None}
+    code, regency, problems = read_region(given)
+    if problems:  # "site.regency: 'Slawi': write it as ..." said of the argument: "regency 'Slawi': write it as ..."
+        raise ValueError("; ".join(p.removeprefix("site.").replace(": ", " ", 1) for p in problems))
     lines = []
-    if province is not None:
-        found = provinces.find(province)
-        if found is None:
-            raise ValueError(f"province {province!r}: a province of Indonesia, e.g. 'Jawa Tengah' or its code, '33'")
-        lines.append(f"province = {_string(found.name)}")
+    if code is not None:
+        lines.append(f"province = {_string(provinces.BY_CODE[code].name)}")
     else:
         lines.append('# province = "Jawa Tengah"        # for the ministry\'s reports (docs/site-file.md)')
     if regency is not None:
-        if not REGENCY.match(regency.strip()) or len(regency.strip()) > 80 or any(c in regency for c in "\r\n"):
-            raise ValueError(f"regency {regency!r}: written 'Kabupaten X' or 'Kota X'")
-        lines.append(f"regency = {_string(regency.strip())}")
+        lines.append(f"regency = {_string(regency)}")
     else:
         lines.append('# regency = "Kabupaten Tegal"     # "Kabupaten X" or "Kota X"')
     return "\n".join(lines)
