@@ -277,6 +277,7 @@ async def test_a_regional_account_reports_on_its_own_malls_only(malls: Server) -
     sulsel = await s.login("sulsel", "sandi-wilayah-2026")
     data = await get(s, "/api/v1/national/ikm", sulsel, by="province")
     assert [r["id"] for r in data["rows"]] == ["73"] and data["total"]["respondents"] == 2
+    assert [p["code"] for p in data["provinces"]] == ["73"], "the report's filter offers its own malls' provinces"
     view = await get(s, "/api/v1/national", sulsel)
     assert [p["code"] for p in view["provinces"]] == ["73"], "the filter names only its own malls' provinces"
 

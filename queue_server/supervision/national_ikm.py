@@ -25,7 +25,7 @@ from queue_server.domain import agency_kinds, provinces, skm
 from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
 from queue_server.live import wire
-from queue_server.supervision.national import NO_PROVINCE, Filter
+from queue_server.supervision.national import NO_PROVINCE, Filter, provinces_of
 from queue_server.supervision.reports import Period
 from queue_server.supervision.survey import result_view
 
@@ -139,6 +139,7 @@ async def report(
         "order": order,
         "province": chosen.province,
         "q": chosen.search,
+        "provinces": provinces_of(sites),  # what the page's filter offers: every province of the reader's malls
         "elements": [{"id": e.id, "name": e.name, "name_en": e.name_en} for e in skm.ELEMENTS],
         "rows": _sorted(rows, sort, order),
         "total": {**whole.view(), "sites": len(kept)},  # every mall kept, with answers or not

@@ -833,7 +833,9 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                 "regulation's sample; the total over every answer; the agencies with no kind. See docs/api.md.",
                 "parameters": NATIONAL_IKM_Q,
                 "security": SECURED,
-                "responses": _ok("generated_at, period, by, sort, order, elements, rows, total, unclassified"),
+                "responses": _ok(
+                    "generated_at, period, by, sort, order, provinces, elements, rows, total, unclassified"
+                ),
             }
         },
         "/api/v1/national/ikm.csv": {

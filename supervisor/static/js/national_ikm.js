@@ -97,22 +97,16 @@ function render() {
   redraw($("total"), [data.total], (r) => row(r, true), () => "total");
   $("empty").hidden = data.total.respondents > 0;
   $("generated").textContent = `${T("generated")}: ${whenWords(data.generated_at)} WIB`;
-  fillProvinces($("filters").elements.province, provinces, data.province);
+  fillProvinces($("filters").elements.province, data.provinces, data.province);
   const unclassified = data.by === "kind" ? data.unclassified : [];
   $("unclassified").hidden = !unclassified.length;
   $("unclassified-rows").replaceChildren(...unclassified.map((u) => el("tr", {},
     el("td", { text: u.site_name }), el("td", { text: u.agency_name }), el("td", { class: "num", text: number(u.respondents, 0) }))));
 }
 
-let provinces = [];
-
 async function load() {
   $("report").setAttribute("aria-busy", "true");
-  const [result, view] = await Promise.all([
-    api(`/api/v1/national/ikm?${query()}`),
-    provinces.length ? null : api("/api/v1/national?sort=name"), // the provinces the account's malls are in
-  ]);
-  if (view && view.ok) provinces = view.body.provinces;
+  const result = await api(`/api/v1/national/ikm?${query()}`);
   if (result.status === 403) {
     fatal(errorText(result.body));
     return;
