@@ -42,7 +42,11 @@ async def booking_page(request: Request) -> Response:
     config["wifi"] = wifi_of(site, password=False)  # the status link opens only there: said under it
     # not while the gateway is paused by its breaker: a confirmation promised now would not arrive
     config["notify_available"] = ctx.messages_available(site)
-    bookable = [{**agency, "services": [s for s in agency["services"] if s["online"]]} for agency in config["agencies"]]
+    # what can be booked now: offered online, and served by a counter (else refused: service_not_served.booking)
+    bookable = [
+        {**agency, "services": [s for s in agency["services"] if s["online"] and site.counters_serving(s["id"])]}
+        for agency in config["agencies"]
+    ]
     config["agencies"] = [a for a in bookable if a["services"]]
     return pages.render(request, "booking.html", site=site, config=config, lang=lang, t=pages.texts()[lang])
 

@@ -357,3 +357,31 @@ async def test_a_booking_is_not_checked_in_to_a_service_no_counter_serves(server
     assert r.status_code == 200, r.text
     r = await server.http.post(check_in, headers=bearer(KIOSK))
     assert r.status_code == 201 and r.json()["ticket"]["label"] == "B-001", r.text
+
+
+async def test_a_service_no_counter_serves_cannot_be_booked(server: Server) -> None:
+    """Its booking could never be checked in (service_not_served.checkin): booking it is refused with words for the
+    citizen, its slots offer no place, and the booking page does not list it; ticked on a counter again, it is
+    offered again."""
+    admin = await server.login("admin")
+    url = "/api/v1/sites/tegal/configuration"
+    current = (await server.http.get(url, headers=admin)).json()
+    r = await server.http.put(url, json={"version": 0, "document": kk_served_by(current["document"])}, headers=admin)
+    assert r.status_code == 200, r.text
+
+    r = await book(server, 1, service="kk")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "service_not_served", r.text
+    assert r.json()["error"]["message"].startswith("Saat ini tidak ada loket yang melayani Kartu Keluarga, jadi "
+                                                   "layanan ini belum dapat dipesan.")  # fmt: skip
+    assert r.json()["error"]["details"] == {"service": "kk"}
+    assert not server.ctx.state("tegal").bookings, "nothing booked"
+    slots = await server.http.get("/api/v1/sites/tegal/bookings/slots", params={"service": "kk", "day": TUESDAY})
+    assert slots.status_code == 200 and slots.json()["slots"] == [], slots.text
+    page = (await server.http.get("/booking/tegal")).text
+    assert '"id": "kk"' not in page and '"id": "ktp"' in page
+
+    r = await server.http.put(url, json={"version": 1, "document": kk_served_by(current["document"], "3")},
+                              headers=admin)  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert (await book(server, 1, service="kk")).status_code == 201
+    assert '"id": "kk"' in (await server.http.get("/booking/tegal")).text

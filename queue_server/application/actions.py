@@ -509,7 +509,8 @@ def booking_slots(ctx: Context, site_id: str, service_id: str, day_text: str) ->
     slots = []
     # A slot offers no place once the day's online quota is spent, whatever room the slot itself has left.
     quota_left = service.online_quota - state.online_booked.get((service.id, day), 0)
-    for start, end in site.slots(day) if open_day and service.online_quota > 0 else []:
+    served = bool(site.counters_serving(service.id))  # booking refused otherwise (service_not_served.booking)
+    for start, end in site.slots(day) if open_day and served and service.online_quota > 0 else []:
         booked = state.slot_booked.get((service.id, day, start.time()), 0)
         available = 0 if start <= now or quota_left <= 0 else max(0, min(service.slot_capacity - booked, quota_left))
         slots.append(

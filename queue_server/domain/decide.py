@@ -551,6 +551,8 @@ def _book(state: SiteState, cmd: c.BookSlot, now: datetime) -> list[Event]:
     service = _service(state, cmd.service)
     if service.online_quota <= 0:
         raise Refusal("booking_not_offered", service=service.name, details={"service": service.id})
+    # As issuing: a booking of a service no counter serves could never be checked in (service_not_served.checkin)
+    _require_a_counter(state, service, "service_not_served.booking")
     today = site.service_day(now)
     slot = next((s for s in site.slots(cmd.day) if s[0].time() == cmd.slot), None)
     too_far = cmd.day > today + timedelta(days=site.booking.days_ahead)

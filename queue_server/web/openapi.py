@@ -81,6 +81,7 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/api/v1/sites/{site}/bookings", "post"): (
         "unknown_service", "invalid_nik", "invalid_phone", "booking_not_offered", "slot_unavailable",
         "duplicate_booking", "phone_booking_limit", "online_quota_exhausted", "slot_full", "duplicate_booking_code",
+        "service_not_served",
         "too_many_requests",
         "notify_unavailable", *COMMAND,
     ),
