@@ -22,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from queue_server.application.passwords import LENGTH_MAX, LENGTH_MIN, weakness
 from queue_server.application.throttle import LoginThrottle
+from queue_server.common import background
 from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
 from queue_server.persistence.accounts import AccountStore
@@ -234,31 +235,19 @@ class Accounts:
     # --- revocation at once, whichever process made the change -----------------------------------------
 
     def start(self) -> None:
-        self._watching = asyncio.create_task(self._watch(), name="credentials-watch")
+        # Every WATCH_SECONDS, the credentials version another process (the command line, another server process)
+        # may have moved on: then every cached principal goes and every open websocket checks its token.
+        watch = background.every(WATCH_SECONDS, self._read_version, _read_failed)
+        self._watching = background.start(watch, "credentials-watch")
         self._later(self._read_disabled())
 
     async def stop(self) -> None:
-        if self._watching is not None:
-            self._watching.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watching
+        await background.stop(self._watching)
         # A read of the disabled accounts (or a recheck) still running: done before the storage closes under it.
         for task in list(self._rechecks):
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task
-
-    async def _watch(self) -> None:
-        """Every WATCH_SECONDS, the credentials version another process (the command line, another server
-        process) may have moved on: then every cached principal goes and every open websocket checks its token."""
-        while True:
-            try:
-                await self._read_version()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a database hiccup: look again at the next tick
-                log.debug("reading the credentials version failed", exc_info=True)
-            await asyncio.sleep(WATCH_SECONDS)
 
     async def _read_version(self) -> None:
         version = await self.store.credentials_version()
@@ -559,3 +548,7 @@ _DUMMY_HASH = hash_password("not-a-real-password-" + secrets.token_hex(8))
 
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def _read_failed(exc: Exception) -> None:  # a database hiccup: look again at the next tick
+    log.debug("reading the credentials version failed", exc_info=exc)

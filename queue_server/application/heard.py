@@ -29,12 +29,12 @@ operators' connections as an `announcement` notice when it changes (and to a new
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from queue_server.application.desks import for_counter
+from queue_server.common import background
 from queue_server.domain import events as ev
 from queue_server.domain.catalogue import Screen, Site
 from queue_server.domain.events import Event
@@ -153,18 +153,13 @@ class Heard:
 
     def start(self) -> None:
         self.ctx.hub.observers.append(self.observe)
-        self._task = asyncio.create_task(self._run(), name="announcement-watch")
+        # a bad status must not stop the others: the next check runs
+        checks = background.every(self.every_seconds, self.check, _failed, wait_first=True)
+        self._task = background.start(checks, "announcement-watch")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await background.stop(self._task)
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.every_seconds)
-            try:
-                self.check()
-            except Exception:  # a bad status must not stop the others
-                log.exception("announcement status check failed")
+
+def _failed(exc: Exception) -> None:
+    log.error("announcement status check failed", exc_info=exc)

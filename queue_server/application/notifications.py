@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,7 +16,7 @@ from queue_server.application import validation as v
 from queue_server.application.auth import Principal, require
 from queue_server.application.forecasts import wait_of
 from queue_server.application.personal import mask_phone, normalise_phone
-from queue_server.common import addresses, jsontext
+from queue_server.common import addresses, background, jsontext
 from queue_server.common.messages import word
 from queue_server.domain.catalogue import Site
 from queue_server.domain.model import Ticket
@@ -65,28 +66,24 @@ class Notifications:
             self.store, self.vault, ctx.sites, ctx.states, ctx.now, self.settings,
             on_endpoints=self.subscriptions.replace,
         )  # fmt: skip
-        self._task = asyncio.create_task(self.deliverer.run_forever(), name="outbox-deliverer")
-        self._watching = asyncio.create_task(self._watch(ctx), name="outbox-watch")
+        self._task = background.start(self.deliverer.run_forever(), "outbox-deliverer")
+        self._watching = background.start(background.every(WATCH_SECONDS, partial(self._watch, ctx), _ignored),
+                                          "outbox-watch")  # fmt: skip
 
     async def stop(self) -> None:
         for task in (self._watching, self._task):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await background.stop(task)
 
     async def _watch(self, ctx: Any) -> None:
         """In every process, every few seconds: the endpoints (added or removed by another process or the command
         line: this process's events must reach them too) and the failing ones (for the alerts)."""
-        while True:
-            with contextlib.suppress(Exception):  # a database hiccup: both stay as they were a moment more
-                self.subscriptions.replace(await self.store.endpoints())
-                self.failing = await self._failures(ctx.sites, ctx.now())
-                self.backlog = await self.store.backlog()
-            if ctx.storage.shared:
-                with contextlib.suppress(Exception):
-                    await self._share_paused()
-            await asyncio.sleep(WATCH_SECONDS)
+        with contextlib.suppress(Exception):  # a database hiccup: both stay as they were a moment more
+            self.subscriptions.replace(await self.store.endpoints())
+            self.failing = await self._failures(ctx.sites, ctx.now())
+            self.backlog = await self.store.backlog()
+        if ctx.storage.shared:
+            with contextlib.suppress(Exception):
+                await self._share_paused()
 
     # --- whether messages can be offered now ------------------------------------------------------------------
 
@@ -341,3 +338,7 @@ def _audit(site: Site, now: datetime, principal: Principal, action: str, target:
            **details: Any) -> tuple[Any, ...]:  # fmt: skip
     details = {k: val for k, val in details.items() if val is not None}
     return (site.id, utc_iso(now), principal.name, principal.role, action, target, jsontext.dumps(details), seq)
+
+
+def _ignored(exc: Exception) -> None:
+    """The watch keeps what it read before through a database hiccup (above): nothing reaches here."""

@@ -20,6 +20,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from queue_server.application.context import Context
+from queue_server.common import background
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +41,12 @@ class ScreenPresence:
 
     def start(self) -> None:
         if self.shared:
-            self._task = asyncio.create_task(self._run(), name="screen-presence")
+            self._task = background.start(background.every(self.share_seconds, self.share, _failed), "screen-presence")
 
     async def stop(self) -> None:
         if self._task is None:
             return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await background.stop(self._task)
         with contextlib.suppress(Exception):  # a clean stop says so at once; otherwise the rows age out
             await self.ctx.storage.share_screens(self.process, set(), datetime.now(UTC))
             await self.ctx.storage.share_devices(self.process, [], datetime.now(UTC))
@@ -67,10 +66,6 @@ class ScreenPresence:
         since = datetime.now(UTC) - timedelta(seconds=FRESH_SECONDS)
         return await self.ctx.storage.screens_shown_elsewhere(self.process, since)
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.share()
-            except Exception as exc:  # the database away: the next round says it again
-                log.warning("sharing the connected screens failed (%s: %s)", type(exc).__name__, exc)
-            await asyncio.sleep(self.share_seconds)
+
+def _failed(exc: Exception) -> None:  # the database away: the next round says it again
+    log.warning("sharing the connected screens failed (%s: %s)", type(exc).__name__, exc)

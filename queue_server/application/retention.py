@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from queue_server.common import background
 from queue_server.persistence.port import StoragePort
 
 log = logging.getLogger(__name__)
@@ -172,13 +173,10 @@ class Retention:
 
     def start(self) -> None:
         if self.days > 0:
-            self._task = asyncio.create_task(self._run(), name="retention")
+            self._task = background.start(background.every(CHECK_SECONDS, self._round, _failed), "retention")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await background.stop(self._task)
 
     async def run_once(self) -> list[Archived]:
         """On shared storage one process archives at a time (the others find the role taken and skip the day)."""
@@ -193,15 +191,13 @@ class Retention:
                 out.append(await archive_tickets(self.storage, site, before.date(), self.directory))
             return out
 
-    async def _run(self) -> None:
-        while True:
-            today = f"{self.clock():%Y-%m-%d}"
-            if today != self._last:
-                try:
-                    await self.run_once()
-                    self._last = today
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # the database or the disk: tried again at the next check
-                    log.warning("archiving old events failed (%s: %s)", type(exc).__name__, exc)
-            await asyncio.sleep(CHECK_SECONDS)
+    async def _round(self) -> None:
+        """Once a day (UTC): a failed run is tried again at the next check."""
+        today = f"{self.clock():%Y-%m-%d}"
+        if today != self._last:
+            await self.run_once()
+            self._last = today
+
+
+def _failed(exc: Exception) -> None:  # the database or the disk: tried again at the next check
+    log.warning("archiving old events failed (%s: %s)", type(exc).__name__, exc)

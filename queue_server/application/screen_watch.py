@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from queue_server.application.context import Context
+from queue_server.common import background
 
 log = logging.getLogger(__name__)
 
@@ -33,25 +34,12 @@ class ScreenWatch:
         self.elsewhere: Any = None  # a coroutine function: (site, screen) shown on another process (presence.py)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="screen-watch")
+        self._task = background.start(background.every(self.seconds, self.round, _failed), "screen-watch")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await background.stop(self._task)
         with contextlib.suppress(Exception):  # what was seen last, before the process goes
             await self.record()
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.round()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the database away: the next round tries again
-                log.warning("watching the screens failed (%s: %s)", type(exc).__name__, exc)
-            await asyncio.sleep(self.seconds)
 
     async def round(self) -> None:
         await self.record()
@@ -105,3 +93,7 @@ class ScreenWatch:
 
 def _utc(iso: str) -> str:
     return datetime.fromisoformat(iso).astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _failed(exc: Exception) -> None:  # the database away: the next round tries again
+    log.warning("watching the screens failed (%s: %s)", type(exc).__name__, exc)

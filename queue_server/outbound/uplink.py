@@ -30,6 +30,7 @@ from typing import Any
 
 import aiohttp
 
+from queue_server.common import background
 from queue_server.domain.relay import fingerprint, withheld
 from queue_server.persistence.port import StoragePort, utc_iso
 
@@ -126,13 +127,10 @@ class Uplink:
         self._refused_answers: dict[str, frozenset[str]] = {}  # per site, the survey answers last said refused
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="uplink")
+        self._task = background.start(self._run(), "uplink")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await background.stop(self._task)
 
     def wake(self, *_: object) -> None:
         """A commit happened (an engine observer): send it now rather than at the next look."""

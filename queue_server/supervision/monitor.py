@@ -10,12 +10,12 @@ costs nothing. Times come from the engine's clock, the same `now` the queue itse
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from queue_server.common import background
 from queue_server.domain.model import CounterState
 from queue_server.live import wire
 from queue_server.live.hub import Follow
@@ -85,22 +85,18 @@ class Monitor:
         return dashboard.headline(self.ctx.state(site_id), self.ctx.now(), registry, self._today[site_id])
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="dashboard-monitor")
+        self._task = background.start(background.every(CHECK_SECONDS, self._round, _failed, wait_first=True),
+                                      "dashboard-monitor")  # fmt: skip
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await background.stop(self._task)
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(CHECK_SECONDS)
-            for site_id in self.ctx.sites:
-                try:
-                    self.check(site_id)
-                except Exception:  # a bad figure must not stop the dashboards of every site
-                    log.exception("dashboard update of %s failed", site_id)
+    def _round(self) -> None:
+        for site_id in self.ctx.sites:
+            try:
+                self.check(site_id)
+            except Exception:  # a bad figure must not stop the dashboards of every site
+                log.exception("dashboard update of %s failed", site_id)
 
     def check(self, site_id: str) -> None:
         hub = self.ctx.hub
@@ -149,3 +145,7 @@ def _agency_of(ctx: Context, follow: Follow) -> str | None:
         return None
     services = ctx.sites[follow.site].services
     return next((services[s].agency for s in follow.services if s in services), None)
+
+
+def _failed(exc: Exception) -> None:
+    log.error("dashboard update failed", exc_info=exc)
