@@ -1,13 +1,22 @@
 """Whether a counter's called ticket has been said by a speaker screen yet (application/heard.py): pure, on the
-demo mall's screens (the lobby and the second floor speak; the first floor's and Disdukcapil's do not)."""
+demo mall's screens (the lobby and the second floor speak; the first floor's and Disdukcapil's do not); and across
+a restart of the server, with a real TV and counter connection."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from pathlib import Path
 from typing import Any
+
+from websockets.asyncio.client import connect
 
 from queue_server.application.heard import covers, status
 from queue_server.settings.sitefile import DEMO_SITE, load_site
 
+from .helpers import LOBBY, running_server
+
+BOTH_DATABASES = True  # the restart test: the log is read on either
 SITE = load_site(DEMO_SITE)
 CALLED = {"id": "t1", "label": "A-007", "counter": "1", "service": "ktp", "state": "called"}  # Loket 1, first floor
 
@@ -49,3 +58,35 @@ def test_no_speaker_and_unknown_are_said_as_they_are() -> None:
     # started: nothing is claimed
     assert status(SITE, CALLED, 42, [screen("lobby", last_call_seq=42)])["status"] == "unknown"
     assert status(SITE, CALLED, None, [screen("lobby", said_seq=10, speech_queue=0)])["status"] == "unknown"
+
+
+async def test_a_call_made_before_a_restart_is_still_known_to_have_been_said(database: Path | str) -> None:
+    """The status of a call made before the server started was `unknown` for the rest of that call: the event that
+    made it is now looked up in the log, and the TV's report counts."""
+    async with running_server(database) as s:
+        await s.issue("skck")  # Polres: Loket 5, whose call the lobby screen says
+        op = await s.login("op-polres")
+        assert (await s.command(op, "5", "open")).status_code == 200
+        assert (await s.command(op, "5", "call_next")).json()["ticket"]["label"] == "F-001"
+        events = await s.ctx.storage.events_after("tegal", 0, 100_000)
+        call_seq = next(e.seq for e in events if e.type == "ticket.called")
+        for _ in range(3):  # later events: the call is not the log's newest
+            await s.issue("skck")
+
+    async with running_server(database) as s:
+        op = await s.login("op-polres")
+        token = op["Authorization"].removeprefix("Bearer ")
+        async with connect(s.ws_url) as tv, connect(s.ws_url) as counter:
+            await tv.send(json.dumps({"type": "hello", "role": "display", "site": "tegal", "token": LOBBY,
+                                      "screen": "lobby"}))  # fmt: skip
+            assert json.loads(await tv.recv())["type"] == "welcome"
+            await tv.send(json.dumps({"type": "health", "audio": "ready", "said_seq": call_seq, "speech_queue": 0}))
+            await counter.send(json.dumps({"type": "hello", "role": "counter", "site": "tegal", "counter": "5",
+                                           "token": token}))  # fmt: skip
+            said: list[dict[str, Any]] = []
+            async with asyncio.timeout(30):
+                while not said or said[-1]["status"] != "announced":
+                    frame = json.loads(await counter.recv())
+                    if frame.get("type") == "announcement" and frame.get("data"):
+                        said.append(frame["data"])
+            assert said[-1]["label"] == "F-001" and said[-1]["call_seq"] == call_seq, said

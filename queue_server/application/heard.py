@@ -15,7 +15,8 @@ review). So the counter's page and console are told, for the ticket they have ca
 - `no_speaker`: the site has speaker screens that show this counter, but none of them is connected with sound it may
   play (off, blocked by the browser, or not connected at all): nobody will say the call.
 - `unknown`: the screens connected do not report what they have said (a display page of an earlier release), or the
-  call was made before this server process started: nothing is claimed.
+  event that made the call is not known yet: nothing is claimed. A call made before this server process started
+  is looked up in the event log at the first check (StoragePort.call_seq), and said from then on.
 
 No status (null) for a counter with no ticket called, or when no screen that shows the counter is a speaker screen
 (a mall without sound). What the screens said comes from their `health` frames (docs/protocol.md); with several
@@ -100,6 +101,8 @@ class Heard:
         self.every_seconds = every_seconds
         self._calls: dict[tuple[str, str], _Call] = {}  # (site, counter) -> the event that called its ticket
         self._told: dict[tuple[str, str], str] = {}  # (site, counter) -> the notice last told
+        self._looked_up: set[tuple[str, str, str]] = set()  # (site, counter, ticket) looked for in the event log
+        self._lookups: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
 
     def observe(self, events: list[Event]) -> None:
@@ -145,6 +148,8 @@ class Heard:
             if site_id not in devices and self._calling(site_id, counter_id):
                 devices[site_id] = self.ctx.devices.for_site(site_id)
             now = self.of(site_id, counter_id, devices.get(site_id, []))
+            if now is not None and now["call_seq"] is None:
+                self._look_up(site_id, counter_id, now["ticket"])
             text = wire.dumps({"type": "announcement", "site": site_id, "counter": counter_id, "data": now})
             if self._told.get((site_id, counter_id)) == text:
                 continue
@@ -159,6 +164,33 @@ class Heard:
 
     async def stop(self) -> None:
         await background.stop(self._task)
+        for lookup in list(self._lookups):
+            await background.stop(lookup)
+
+    def _look_up(self, site_id: str, counter_id: str, ticket_id: str) -> None:
+        """A ticket called before this process started (or by another process, before its event reached here): the
+        event that called it, from the log, once."""
+        key = (site_id, counter_id, ticket_id)
+        if key in self._looked_up:
+            return
+        self._looked_up = {k for k in self._looked_up if k[:2] != key[:2]} | {key}  # the counter's earlier tickets go
+        task = asyncio.get_running_loop().create_task(self._read_call(*key))
+        self._lookups.add(task)
+        task.add_done_callback(self._lookups.discard)
+
+    async def _read_call(self, site_id: str, counter_id: str, ticket_id: str) -> None:
+        try:
+            seq = await self.ctx.storage.call_seq(site_id, ticket_id)
+        except Exception as exc:  # the database away (alerted on its own): tried again at the next check
+            self._looked_up.discard((site_id, counter_id, ticket_id))
+            log.debug("looking up the call of %s failed (%s: %s)", ticket_id, type(exc).__name__, exc)
+            return
+        holder = self.ctx.state(site_id).counters.get(counter_id) if site_id in self.ctx.sites else None
+        known = self._calls.get((site_id, counter_id))
+        if seq is None or holder is None or holder.current != ticket_id:  # not found, or the counter moved on
+            return
+        if known is None or known.ticket != ticket_id or known.seq < seq:
+            self._calls[(site_id, counter_id)] = _Call(ticket_id, seq)
 
 
 def _failed(exc: Exception) -> None:

@@ -387,6 +387,21 @@ class StoragePort(abc.ABC):
         )
         return [_event(r) for r in rows]
 
+    async def call_seq(self, site_id: str, ticket_id: str, scan: int = 20_000) -> int | None:
+        """The seq of the newest event that called `ticket_id`, looked for among the site's last `scan` events only
+        (through the (site, seq) index: a call is at most minutes old, and a log of months costs nothing here);
+        None if not there (application/heard.py, for a call made before this process started)."""
+        rows = await self._read(
+            "SELECT seq, data FROM (SELECT seq, type, data FROM events WHERE site = ? ORDER BY seq DESC LIMIT ?) "
+            "AS recent WHERE type = 'ticket.called' ORDER BY seq DESC",
+            (site_id, scan),
+        )
+        for seq, data in rows:
+            ticket = json.loads(data).get("ticket")
+            if isinstance(ticket, dict) and ticket.get("id") == ticket_id:
+                return int(seq)
+        return None
+
     async def event(self, site_id: str, seq: int) -> Event | None:
         rows = await self._read(
             "SELECT seq, site, type, at, data FROM events WHERE site = ? AND seq = ?", (site_id, seq)
