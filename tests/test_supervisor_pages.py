@@ -223,6 +223,47 @@ async def test_no_figure_of_the_services_table_is_cut(browser: Browser, server: 
                 assert [n for n in await page.evaluate(CUT_NAMES) if len(n) <= 26] == [], lang
 
 
+ALERTS_SEEN = """() => { const box = document.getElementById('alerts').getBoundingClientRect();
+  return [...document.querySelectorAll('#alerts .alert')].map(e => e.getBoundingClientRect())
+    .filter(r => r.top >= box.top - 1 && r.bottom <= box.bottom + 1).length; }"""
+
+
+async def test_alerts_out_of_view_are_counted_and_shown_on_asking(
+    browser: Browser, server: Server, tmp_path: Path
+) -> None:
+    """Two rows of alerts fit at 1366x768 and the rest scrolled inside the box, with nothing to say they were there
+    (an outside review): the ones out of view are counted under the box, and a button shows them all."""
+    services = ("ktp", "kk", "akta", "skck", "sim", "pkb", "paspor_baru", "npwp")
+    for service in services:
+        await server.issue(service)
+    server.clock.advance(hours=2)  # every one of them past its target: one alert each
+    async with signed_in(browser, server, "/supervisor/tegal") as page:
+        await until(page, f"() => document.querySelectorAll('#alerts .alert.wait').length === {len(services)}")
+        total = await page.evaluate("() => document.querySelectorAll('#alerts .alert').length")
+        seen = await page.evaluate(ALERTS_SEEN)
+        assert 0 < seen < total
+        more = page.locator("#alerts-more")
+        await until(
+            page, text_of("#alerts-more") + f".startsWith('{total - seen} dari {total} peringatan tidak tampak utuh')"
+        )
+        assert (await more.text_content() or "").endswith("· Tampilkan semua")
+        assert await more.get_attribute("aria-expanded") == "false"
+        await page.screenshot(path=str(screenshot_dir(tmp_path) / "dashboard-alerts-counted.png"))
+
+        await more.click()
+        await until(page, text_of("#alerts-more") + " === 'Tampilkan lebih sedikit'")
+        assert await more.get_attribute("aria-expanded") == "true"
+        assert await page.evaluate(ALERTS_SEEN) == total, "all of them, once asked for"
+        await page.screenshot(path=str(screenshot_dir(tmp_path) / "dashboard-alerts-all.png"))
+        await more.click()
+        await until(page, text_of("#alerts-more") + ".includes('peringatan tidak tampak utuh')")
+
+        await page.click("#lang")
+        await until(
+            page, text_of("#alerts-more") + ".endsWith('alerts not fully in view · Show all')"
+        )  # as many as fit there
+
+
 async def test_an_operator_sees_only_their_own_agency(browser: Browser, server: Server) -> None:
     await server.issue("ktp")
     await server.issue("skck")

@@ -53,7 +53,32 @@ function renderAlerts() {
   redraw($("alerts"), items, (item) => (item.key
     ? el("p", { class: item.class, "data-key": item.key, text: item.text })
     : alertElement(item)), alertKey);
+  countHiddenAlerts();
 }
+
+// The box shows two rows of alerts; more scroll inside it. Those out of view, wholly or in part, are counted under
+// it ("5 dari 8 peringatan tidak tampak utuh · Tampilkan semua"), so that nobody takes the first rows for all.
+function countHiddenAlerts() {
+  const box = $("alerts");
+  const more = $("alerts-more");
+  const expanded = box.classList.contains("expanded");
+  const edge = box.getBoundingClientRect();
+  const all = [...box.children];
+  const hidden = all.filter((node) => {
+    const r = node.getBoundingClientRect();
+    return r.bottom > edge.bottom + 1 || r.top < edge.top - 1;
+  }).length;
+  more.hidden = !expanded && hidden === 0;
+  more.setAttribute("aria-expanded", String(expanded));
+  more.textContent = expanded ? T("alerts_fewer") : T("alerts_more").replace("{n}", hidden).replace("{total}", all.length);
+}
+
+$("alerts-more").addEventListener("click", () => {
+  $("alerts").classList.toggle("expanded");
+  countHiddenAlerts();
+});
+$("alerts").addEventListener("scroll", countHiddenAlerts, { passive: true });
+window.addEventListener("resize", countHiddenAlerts);
 
 function currentMessage(alert) {
   return document.documentElement.lang === "en" ? alert.message_en : alert.message;
