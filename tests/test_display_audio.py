@@ -371,3 +371,37 @@ async def test_the_call_being_said_is_on_the_board_in_a_burst(server: Server, tm
             assert now["where"].startswith(f"Loket {counter} · Lantai "), now
         assert seen[calls[0][0]]["page"].startswith("1/"), seen[calls[0][0]]  # not the fresh last call's page
         assert seen[calls[-2][0]]["page"] != seen[calls[0][0]]["page"], "the page followed the calls said"
+
+
+# The tiles flashing now, by counter, and the label being said.
+FLASHING = """() => ({
+  said: window.__announcements.find((e) => e.end === null)?.label ?? null,
+  tiles: [...document.querySelectorAll('.tile.is-fresh')].filter((t) => !t.hidden).map((t) => t.dataset.counter),
+})"""
+
+
+@bounded(240)
+async def test_in_a_burst_a_tile_flashes_when_its_call_is_said(server: Server) -> None:
+    """An outside review: in a burst every new call's tile blinked at once for 8 s, while the TV said one call at a
+    time. A tile flashes on its call's arrival only when nothing else is being said; else when its words begin."""
+    ops = {account: await server.login(account) for account in ("op-disdukcapil", "op-polres")}
+    burst = [("op-disdukcapil", "1", "ktp"), ("op-disdukcapil", "2", "kia"), ("op-polres", "5", "skck")]
+    for account, counter, service in burst:
+        await server.issue(service)
+        assert (await server.command(ops[account], counter, "open")).status_code == 200
+    async with chromium() as browser, board_page(browser, server, size=(1920, 1080)) as page:
+        await until(page, "() => window.__display.announcer.state === 'ready'")
+        calls = []
+        for account, counter, _ in burst:
+            calls.append(((await call_next(server, ops[account], counter))["ticket"]["label"], counter))
+        seen: dict[str, list[str]] = {}
+        while len(seen) < len(calls):  # bounded by the test's time
+            now = await page.evaluate(FLASHING)
+            if now["said"] is not None:
+                seen.setdefault(now["said"], [])
+                seen[now["said"]] = sorted({*seen[now["said"]], *now["tiles"]})
+            await asyncio.sleep(0.05)
+        first, second, third = calls
+        assert third[1] not in seen[first[0]] and third[1] not in seen[second[0]], seen
+        assert second[1] not in seen[first[0]], seen  # not before its words
+        assert second[1] in seen[second[0]] and third[1] in seen[third[0]], seen  # as its words begin

@@ -82,6 +82,11 @@ export class BoardView {
   #pagesFrom = { counters: performance.now(), waiting: performance.now() };
   #paged = false; // some grid has more than one page: it is drawn again every PAGE_MS
   #speaking = null; // the call being said now: { ticket, counter }
+  // A counter's tile flashes once per call (the seq of the call it last flashed for): on the call's arrival while
+  // nothing else is being said, or else when its words begin. In a burst the hall then sees one tile flash, the one
+  // it hears, and not every new call's tile at once.
+  #flashedFor = new Map();
+  #flashNext = null; // the counter whose call has just begun to be said and has not flashed for it
 
   constructor(config, clock) {
     this.config = config;
@@ -195,6 +200,10 @@ export class BoardView {
   // the counter the hall hears.
   speaking(item) {
     this.#speaking = item ? { ticket: item.ticket, counter: item.counter } : null;
+    if (item && this.#flashedFor.get(item.counter) !== item.seq) {
+      this.#flashedFor.set(item.counter, item.seq);
+      this.#flashNext = item.counter;
+    }
     this.redraw();
   }
 
@@ -239,6 +248,11 @@ export class BoardView {
     const focus = said >= 0 ? said : fresh ? open.indexOf(fresh.ticket.counter) : -1;
     const page = this.#page("counters", open.length, per, focus);
     const shown = new Set(open.slice(page.first, page.end));
+    // a new call's tile flashes now, unless another call is being said: it will when its own words begin
+    const arrived = fresh && !this.#speaking ? fresh.ticket.counter : null;
+    if (arrived) this.#flashedFor.set(arrived, fresh.seq);
+    const begun = this.#flashNext;
+    this.#flashNext = null;
     setText(this.counterPage, page.label);
     for (const [id, tile] of this.tiles) {
       const status = board.counters.get(id);
@@ -250,7 +264,7 @@ export class BoardView {
       tile.root.classList.toggle("is-idle", idle);
       tile.root.classList.toggle("is-speaking", this.#speaking?.counter === id);
       setLabel(tile.ticket, paused ? this.t.counter_paused : idle ? this.t.counter_idle : status.ticket.label);
-      if (fresh && fresh.ticket.counter === id) flash(tile.root);
+      if (id === arrived || id === begun) flash(tile.root);
     }
     this.countersNone.hidden = open.length > 0 || board.dayClosed; // "not open yet" reads wrong once the day is over
     this.counterFit.show([...shown].map((id) => this.tiles.get(id).root));
