@@ -29,17 +29,16 @@ async def stop(task: asyncio.Task[Any] | None) -> None:
 
 
 async def every(
-    seconds: float | Callable[[], float],
+    seconds: float,
     round_: Callable[[], Awaitable[object] | object],
     failed: Callable[[Exception], object],
     *,
     wait_first: bool = False,
 ) -> NoReturn:
-    """`round_()` (a function or a coroutine function), then a pause of `seconds` (or what `seconds()` says now),
-    for ever; `wait_first`: the pause first. A round that raises is told to `failed` and the next round runs."""
-    pause = seconds if callable(seconds) else lambda: seconds
+    """`round_()` (a function or a coroutine function), then a pause of `seconds`, for ever; `wait_first`: the
+    pause first. A round that raises is told to `failed` and the next round runs."""
     if wait_first:
-        await asyncio.sleep(pause())
+        await asyncio.sleep(seconds)
     while True:
         try:
             result = round_()
@@ -47,4 +46,4 @@ async def every(
                 await result
         except Exception as exc:  # asyncio.CancelledError is not an Exception: a stop still stops the loop
             failed(exc)
-        await asyncio.sleep(pause())
+        await asyncio.sleep(seconds)
