@@ -1,0 +1,43 @@
+"""The background watchers' loop (queue_server/common/background.py): a failed round is told and the next one runs;
+a stop cancels and waits."""
+
+from __future__ import annotations
+
+import asyncio
+
+from queue_server.common import background
+
+
+async def test_a_failed_round_is_told_and_the_next_one_runs() -> None:
+    rounds: list[int] = []
+    failures: list[str] = []
+    enough = asyncio.Event()
+
+    async def round_() -> None:
+        rounds.append(len(rounds))
+        if len(rounds) == 2:
+            raise RuntimeError("the database away")
+        if len(rounds) == 4:
+            enough.set()
+
+    task = background.start(background.every(0.001, round_, lambda exc: failures.append(str(exc))), "test-rounds")
+    await asyncio.wait_for(enough.wait(), 30)
+    await background.stop(task)
+    assert task.cancelled() and failures == ["the database away"] and len(rounds) >= 4
+
+
+async def test_a_plain_function_and_a_pause_first() -> None:
+    calls: list[float] = []
+    called = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    def round_() -> None:
+        calls.append(loop.time())
+        called.set()
+
+    task = background.start(background.every(0.05, round_, print, wait_first=True), "t")
+    await asyncio.wait_for(called.wait(), 30)
+    await background.stop(task)
+    await background.stop(None)  # never started: nothing to do
+    assert calls[0] - started >= 0.05, "the pause came first"
