@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 from websockets.asyncio.client import connect
 
@@ -81,6 +83,46 @@ async def test_a_label_twice_in_a_day_is_refused_by_the_database_if_the_domain_l
     if not server.ctx.storage.shared:
         assert server.ctx.storage.last_seq == seq_before
     assert (await server.issue("kia"))["ticket"]["label"] == "D-001"
+
+
+async def test_after_a_failed_write_and_a_failed_reload_nothing_is_decided_until_the_state_is_read_back(
+    server: Server,
+) -> None:
+    """An outside review (PostgreSQL restarted mid-traffic; a migration holding a table): a write failed, the reload
+    after it failed too, and the process went on deciding on a state holding what never reached the database: a call
+    nobody made (the counter then refused its next call, 409 counter_busy), the next ticket's number after ones that
+    exist nowhere. Now every command is refused until the state is read back; then it goes on from what is stored."""
+    storage = server.ctx.storage
+    op = await server.login("op-disdukcapil")
+    assert (await server.issue("ktp"))["ticket"]["label"] == "A-001"
+    assert (await server.command(op, "1", "open")).status_code == 200
+    await _fail_writes(server, True)
+    await storage.execute("ALTER TABLE bookings RENAME TO bookings_away")  # and the reload's read fails too
+    try:
+        r = await server.command(op, "1", "call_next")
+        assert r.status_code == 503 and r.json()["error"]["code"] == "storage_unavailable", r.text
+        r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK))
+        assert r.status_code == 503 and r.json()["error"]["code"] == "storage_unavailable", r.text
+        r = await server.command(op, "1", "call_next")
+        assert r.status_code == 503, "not decided on the state the failed write left"
+    finally:
+        await storage.execute("ALTER TABLE bookings_away RENAME TO bookings")
+        await _fail_writes(server, False)
+
+    async def once_read_back(send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+        for _ in range(200):  # a reload is tried again every second; 503 until then, with nothing changed
+            r = await send()
+            if r.status_code != 503:
+                return r
+            await asyncio.sleep(0.1)
+        raise AssertionError("the state was never read back")
+
+    r = await once_read_back(lambda: server.command(op, "1", "call_next"))
+    assert r.status_code == 200 and r.json()["ticket"]["label"] == "A-001", r.text
+    assert (await server.issue("ktp"))["ticket"]["label"] == "A-002", "no number after tickets that exist nowhere"
+    stored = await storage.query("SELECT label, state FROM tickets ORDER BY label")
+    held = sorted((t.label, t.state.value) for t in server.ctx.state("tegal").tickets.values())
+    assert [tuple(row) for row in stored] == held == [("A-001", "called"), ("A-002", "waiting")]
 
 
 async def _labels_become(server: Server, labels: list[str]) -> None:

@@ -46,6 +46,7 @@ MAX_WRITE = 1024  # decided commands written in one transaction
 HISTORY_WEEKS = 4  # the wait forecast's prior: the same weekday of this many weeks before
 KEY_PRUNING_EVERY = timedelta(hours=1)  # on the server's clock
 FOLLOW_SECONDS = 1.0  # shared storage: how often the heads are compared when no notification came
+RELOAD_RETRY_SECONDS = 1.0  # after a failed reload: how often it is tried again (the commands between are refused)
 CLOCK_SLACK = timedelta(minutes=10)  # the wall clock may drift this much from the monotonic one between two rounds
 
 # Builds the caller's answer from the events a command produced and the state right after them.
@@ -177,6 +178,10 @@ class Engine:
         self._task: asyncio.Task[None] | None = None
         self._day_task: asyncio.Task[None] | None = None
         self._generation = 0  # bumped when a write fails and the state is reloaded: commands decided before are void
+        # A reload after a failed write failed too: the state may hold what never reached the database (a ticket, a
+        # call). Nothing is decided on it, and it is not followed, until a reload works (_recovered).
+        self._unsure = False
+        self._retry_reload_at = 0.0
         self._unwritten: list[_Decided] = []  # decided and applied, waiting for the next transaction
         self._writing: asyncio.Task[None] | None = None  # the transaction being written
         self._stored_keys = StoredKeys()  # idempotency keys with a stored answer (loaded with the state)
@@ -475,6 +480,9 @@ class Engine:
             jobs = [await self._queue.get()]
             while len(jobs) < MAX_BATCH and not self._queue.empty():
                 jobs.append(self._queue.get_nowait())
+            if not await self._recovered():
+                self._fail(jobs, StorageUnavailable("the state could not be read back from the database"))
+                continue
             if self.storage.shared:
                 await self._run_locked(jobs)
                 continue
@@ -576,6 +584,8 @@ class Engine:
             await self._catch_up({site_id: 2**62})
 
     async def _catch_up(self, heads: dict[str, int]) -> None:
+        if not await self._recovered():  # the others' events on top of a state ahead of the database: no
+            return
         behind = [site for site, seq in heads.items() if site in self.states and seq > self.heads.get(site, 0)]
         if not behind:
             return
@@ -761,14 +771,34 @@ class Engine:
         """Back to what the database holds, after a failure left the in-memory state ahead of it.
 
         The generation moves on only once the new state is in place: the writer task may decide the next batch
-        while this awaits the database, still on the old state, and that batch must not pass for a new one."""
+        while this awaits the database, still on the old state, and that batch must not pass for a new one.
+        Failed (the database out of reach, locked by a migration): the state stays unsure until a reload works."""
         try:
             async with self._sync:
                 await self._load()
         except Exception:
-            log.exception("reloading the state failed too; the database may be unreadable")
+            if not self._unsure:
+                log.exception("reloading the state failed too; commands are refused until it can be read again")
+            self._unsure = True
+            self._retry_reload_at = time.monotonic() + RELOAD_RETRY_SECONDS
+        else:
+            if self._unsure:
+                log.warning("the state was read back from the database; commands are decided again")
+            self._unsure = False
         finally:
             self._generation += 1
+
+    async def _recovered(self) -> bool:
+        """Whether the state may be decided on: after a failed reload it is read again first (at most every
+        RELOAD_RETRY_SECONDS, by the writer or the follower); until that works, False. Before this, a process kept
+        what its failed writes had decided (a call nobody made, tickets that exist nowhere) until it restarted."""
+        if not self._unsure:
+            return True
+        if time.monotonic() < self._retry_reload_at:
+            return False
+        await self._written()  # what is being written lands (or fails) before the reload reads
+        await self._reload()
+        return not self._unsure
 
     def _batch(self, decided: list[_Decided]) -> Batch:
         all_events: list[Event] = []
@@ -930,6 +960,8 @@ class Engine:
     async def _housekeep(self) -> None:
         """Close past days, release late bookings, forget old idempotency keys; never raises."""
         try:
+            if not await self._recovered():  # also read back here: a quiet SQLite server has no other reader
+                return
             await self.close_past_days()
             await self.release_late_bookings()
             if self._next_key_pruning is None or self.clock() >= self._next_key_pruning:
