@@ -60,6 +60,71 @@ def test_no_speaker_and_unknown_are_said_as_they_are() -> None:
     assert status(SITE, CALLED, None, [screen("lobby", said_seq=10, speech_queue=0)])["status"] == "unknown"
 
 
+def test_a_screen_that_started_after_the_call_never_said_it() -> None:
+    """An outside review: a TV switched on (or reloaded) after the call reports its snapshot's seq as said_seq, and
+    the call passed for announced while the TV had said nothing. Its page's start (`heard_from`) bounds what it said."""
+    fresh = screen("lobby", said_seq=50, speech_queue=0, heard_from=45)
+    assert status(SITE, CALLED, 42, [fresh])["status"] == "unknown"
+    assert status(SITE, CALLED, 45, [fresh])["status"] == "unknown", "the snapshot's own seq: made before it"
+    assert status(SITE, CALLED, 46, [fresh])["status"] == "announced", "a call after its start it did say"
+    older = screen("lobby", said_seq=44, speech_queue=1, heard_from=None)  # another TV, on since before the call
+    assert status(SITE, CALLED, 42, [fresh, older])["status"] == "announced"
+
+
+async def test_a_tv_switched_on_after_the_call_does_not_make_it_announced(database: Path | str) -> None:
+    """The same with the real server: the TV's page starts from a snapshot after the call and says it has said
+    everything up to it; the counter is told `unknown`, not `announced`. A call the TV did say stays announced when
+    the TV reloads afterwards."""
+    async with running_server(database) as s:
+        op = await s.login("op-polres")
+        token = op["Authorization"].removeprefix("Bearer ")
+        await s.issue("skck")
+        await s.issue("skck")
+        assert (await s.command(op, "5", "open")).status_code == 200
+
+        async def tv_reports_all_said() -> Any:
+            tv = await connect(s.ws_url)
+            await tv.send(json.dumps({"type": "hello", "role": "display", "site": "tegal", "token": LOBBY,
+                                      "screen": "lobby"}))  # fmt: skip
+            welcome = json.loads(await tv.recv())
+            await tv.send(json.dumps({"type": "health", "audio": "ready", "said_seq": welcome["seq"],
+                                      "speech_queue": 0}))  # fmt: skip
+            return tv
+
+        async def told(counter: Any, wanted: str, label: str) -> dict[str, Any]:
+            async with asyncio.timeout(30):
+                while True:
+                    frame = json.loads(await counter.recv())
+                    data = frame.get("data") if frame.get("type") == "announcement" else None
+                    if data and data["label"] == label and data["status"] == wanted:
+                        return data  # type: ignore[no-any-return]
+
+        async with connect(s.ws_url) as counter:
+            await counter.send(json.dumps({"type": "hello", "role": "counter", "site": "tegal", "counter": "5",
+                                           "token": token}))  # fmt: skip
+            assert (await s.command(op, "5", "call_next")).json()["ticket"]["label"] == "F-001"
+            await told(counter, "no_speaker", "F-001")
+            tv = await tv_reports_all_said()  # switched on after the call
+            assert (await told(counter, "unknown", "F-001"))["screens"] == 1
+            await tv.close()
+
+            for done in ("start", "finish"):
+                assert (await s.command(op, "5", done)).status_code == 200
+            tv = await tv_reports_all_said()  # on before the next call, and says it
+            assert (await s.command(op, "5", "call_next")).json()["ticket"]["label"] == "F-002"
+            events = await s.ctx.storage.events_after("tegal", 0, 100_000)
+            call_seq = max(e.seq for e in events if e.type == "ticket.called")
+            await tv.send(json.dumps({"type": "health", "said_seq": call_seq, "speech_queue": 0}))
+            await told(counter, "announced", "F-002")
+            await tv.close()
+            tv = await tv_reports_all_said()  # reloaded after saying it: still announced
+            await asyncio.sleep(1.5)  # three checks of the status
+            device = next(d for d in s.ctx.devices.for_site("tegal") if d["screen"] == "lobby" and d["connected"])
+            assert device["heard_from"] >= call_seq
+            assert s.app.state.server.heard.of("tegal", "5")["status"] == "announced"
+            await tv.close()
+
+
 async def test_a_call_made_before_a_restart_is_still_known_to_have_been_said(database: Path | str) -> None:
     """The status of a call made before the server started was `unknown` for the rest of that call: the event that
     made it is now looked up in the log, and the TV's report counts."""
@@ -72,14 +137,16 @@ async def test_a_call_made_before_a_restart_is_still_known_to_have_been_said(dat
         call_seq = next(e.seq for e in events if e.type == "ticket.called")
         for _ in range(3):  # later events: the call is not the log's newest
             await s.issue("skck")
+        head = s.ctx.seq("tegal")
 
     async with running_server(database) as s:
         op = await s.login("op-polres")
         token = op["Authorization"].removeprefix("Bearer ")
         async with connect(s.ws_url) as tv, connect(s.ws_url) as counter:
+            # the TV's page was on through the restart: it resumes where it was (a replay, not a snapshot)
             await tv.send(json.dumps({"type": "hello", "role": "display", "site": "tegal", "token": LOBBY,
-                                      "screen": "lobby"}))  # fmt: skip
-            assert json.loads(await tv.recv())["type"] == "welcome"
+                                      "screen": "lobby", "last_seq": head}))  # fmt: skip
+            assert json.loads(await tv.recv())["resume"] == "replay"
             await tv.send(json.dumps({"type": "health", "audio": "ready", "said_seq": call_seq, "speech_queue": 0}))
             await counter.send(json.dumps({"type": "hello", "role": "counter", "site": "tegal", "counter": "5",
                                            "token": token}))  # fmt: skip

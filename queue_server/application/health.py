@@ -32,6 +32,9 @@ class DeviceHealth:
     last_call_label: str | None = None
     said_seq: int | None = None  # the last call it finished saying (None: it does not report it)
     speech_queue: int | None = None  # calls waiting to be said there, the one being said included
+    # The seq of the snapshot its page last started from (a TV switched on or reloaded): the calls at or before it
+    # were never said there, whatever its said_seq says (application/heard.py). None: it resumed by a replay.
+    heard_from: int | None = None
     client: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     sockets: int = 1  # open connections of this device (a second tab, a reconnect before the old socket closed)

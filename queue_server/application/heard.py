@@ -8,7 +8,9 @@ review). So the counter's page and console are told, for the ticket they have ca
 - `announced`: a speaker screen that shows this counter has said the call: its health report's `said_seq` (the
   last call it finished saying; calls are said in the order of their seq) has reached the seq of the event that
   called the ticket here. A screen that fell far behind drops its oldest calls unsaid and moves past them: that
-  counts as said here too. One screen is enough: the citizen may be waiting under any of them.
+  counts as said here too. One screen is enough: the citizen may be waiting under any of them. A screen whose page
+  started after the call (switched on, reloaded: `heard_from`, the seq of its snapshot) never said it, whatever its
+  `said_seq`; and a call once announced stays so when its screen reloads afterwards.
 - `waiting`: such screens are connected and report what they say, and none has said it yet; `speech_queue` is the
   shortest queue of calls among them (the number of calls that screen still has to say, the one it is saying
   included): roughly how many calls, of ~8 s each, before the citizen hears theirs.
@@ -82,7 +84,12 @@ def status(site: Site, ticket: dict[str, Any], call_seq: int | None, devices: li
         for d in devices
         if d.get("kind") == "display" and d.get("connected") and d.get("screen") in speakers and d.get("audio") in PLAYS
     ]
-    reporting = [d for d in playing if isinstance(d.get("said_seq"), int)]
+    # a screen whose page started after the call (its snapshot's seq at or past it) reports nothing of it
+    reporting = [
+        d
+        for d in playing
+        if isinstance(d.get("said_seq"), int) and not (call_seq is not None and (d.get("heard_from") or 0) >= call_seq)
+    ]
     out: dict[str, Any] = {"ticket": ticket["id"], "label": ticket["label"], "call_seq": call_seq,
                            "speech_queue": None, "screens": len(playing)}  # fmt: skip
     if not playing:
@@ -101,6 +108,7 @@ class Heard:
         self.every_seconds = every_seconds
         self._calls: dict[tuple[str, str], _Call] = {}  # (site, counter) -> the event that called its ticket
         self._told: dict[tuple[str, str], str] = {}  # (site, counter) -> the notice last told
+        self._announced: dict[tuple[str, str], int] = {}  # (site, counter) -> the call seq found announced there
         self._looked_up: set[tuple[str, str, str]] = set()  # (site, counter, ticket) looked for in the event log
         self._lookups: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
@@ -127,7 +135,13 @@ class Heard:
             return None
         call = self._calls.get((site_id, counter_id))
         seq = call.seq if call is not None and call.ticket == ticket.id else None
-        return status(site, ticket.to_dict(), seq, self.ctx.devices.for_site(site_id) if devices is None else devices)
+        found = status(site, ticket.to_dict(), seq, self.ctx.devices.for_site(site_id) if devices is None else devices)
+        # Said once is said: the screen that said it may reload later and then report nothing of it.
+        if seq is not None and self._announced.get((site_id, counter_id)) == seq and found["status"] != "announced":
+            return {**found, "status": "announced", "speech_queue": None}
+        if found["status"] == "announced" and seq is not None:
+            self._announced[(site_id, counter_id)] = seq
+        return found
 
     def _calling(self, site_id: str, counter_id: str) -> bool:
         holder = self.ctx.state(site_id).counters.get(counter_id)

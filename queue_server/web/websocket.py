@@ -319,6 +319,8 @@ class Connection:
                     self.last_sent = event.seq
         else:
             self.last_sent = head
+            if self.device is not None:  # a TV starting afresh: the calls in its snapshot are not said there
+                self.device.heard_from = head
             await self.send(self._snapshot())
 
     def _snapshot(self) -> dict[str, Any]:
