@@ -64,7 +64,7 @@ def slot_words(day: str, slot: str, end: str | None) -> dict[str, str]:
 
 async def booking_status_page(request: Request) -> Response:
     ctx = ctx_of(request)
-    limit_code_lookups(request)  # a 429 page: a person never reads thirty codes a minute
+    await limit_code_lookups(request)  # a 429 page: a person never reads thirty codes a minute
     code = request.path_params["code"].strip().upper()
     if not BOOKING_CODE.match(code):
         return not_found(request, "booking")

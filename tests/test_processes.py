@@ -261,6 +261,98 @@ async def test_wrong_passwords_spread_over_processes_are_counted_together(pg_clu
             assert r.status_code == 429 and r.json()["error"]["code"] == "too_many_requests"
 
 
+async def code_lookups(processes: list[Server], n: int, start: int = 0) -> list[httpx.Response]:
+    """`n` made-up booking codes looked up or cancelled from one address, each request on the next process."""
+    answers = []
+    for i in range(start, start + n):
+        server = processes[i % len(processes)]
+        path = f"/api/v1/bookings/BK-AAAA{i % 100:02d}" if i % 3 else f"/api/v1/bookings/BK-AAAB{i % 100:02d}/cancel"
+        answers.append(await (server.http.get(path) if i % 3 else server.http.post(path)))
+    return answers
+
+
+async def test_booking_codes_guessed_over_two_processes_get_one_allowance(tmp_path: Path, pg_cluster: str) -> None:
+    """An outside review looked up 80 made-up booking codes from one address over two processes: 60 were answered
+    before the 429s, 30 by each process's own count. The count is the database's now: 30 a minute in all, the
+    booking page `/b/{code}` included, refused in the same words and with the same headers as on one process."""
+    database = await new_database(pg_cluster)
+    async with servers(database, 2) as (a, b):
+        answers = await code_lookups([a, b], 80)
+        statuses = [r.status_code for r in answers]
+        assert statuses == [404] * 30 + [429] * 50, statuses
+        assert (await a.http.get("/b/BK-AAAA99")).status_code == (await b.http.get("/b/BK-AAAA99")).status_code == 429
+        refused = answers[-1]
+        async with running_server(tmp_path / "one.sqlite3") as alone:  # one process, counted in its memory
+            on_one = (await code_lookups([alone], 31))[-1]
+        assert on_one.status_code == 429
+        assert refused.json() == on_one.json() and refused.json()["error"]["code"] == "too_many_requests"
+        assert refused.json()["error"]["message"] == "Terlalu banyak permintaan. Coba beberapa saat lagi."
+        assert refused.headers.get("retry-after") == on_one.headers.get("retry-after")
+        # Check-ins by code are counted per kiosk or staff account, apart from the lookups of this address.
+        r = await b.http.post("/api/v1/sites/tegal/bookings/BK-ZZZZ00/check-in", headers=bearer(KIOSK))
+        assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_booking", r.text
+
+
+async def test_booking_codes_sent_at_once_to_two_processes_pass_the_limit_by_none(pg_cluster: str) -> None:
+    database = await new_database(pg_cluster)
+    async with servers(database, 2) as (a, b):
+        answers = await asyncio.gather(*((a, b)[i % 2].http.get(f"/api/v1/bookings/BK-AAAC{i:02d}") for i in range(40)))
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [404] * 30 + [429] * 10, statuses
+
+
+async def test_bookings_and_check_ins_are_counted_over_every_process(pg_cluster: str) -> None:
+    """Bookings and messages asked from a phone share `bookings_per_minute` per address, check-ins by code 30 a
+    minute per kiosk or staff account: each once for all processes."""
+    database = await new_database(pg_cluster)
+    async with servers(database, 2, bookings_per_minute=6) as (a, b):
+        ticket = (await a.issue("ktp"))["ticket"]
+        statuses = []
+        for i in range(10):
+            server = (a, b)[i % 2]
+            if i % 4 == 3:  # a number left for messages counts with the bookings (the gateway costs the mall)
+                r = await server.http.post(f"/api/v1/tickets/{ticket['token']}/notify", json={})
+            else:
+                r = await server.http.post("/api/v1/sites/tegal/bookings", json={"service": "ktp"})
+            statuses.append(r.status_code)
+        assert [s == 429 for s in statuses] == [False] * 6 + [True] * 4, statuses
+        check_ins = []
+        for i in range(34):
+            url = f"/api/v1/sites/tegal/bookings/BK-ZZZZ{i:02d}/check-in"
+            check_ins.append((await (a, b)[i % 2].http.post(url, headers=bearer(KIOSK))).status_code)
+        assert check_ins == [404] * 30 + [429] * 4, check_ins
+        supervisor = await a.login("supervisor")  # another account: a count of its own
+        r = await b.http.post("/api/v1/sites/tegal/bookings/BK-ZZZZ99/check-in", headers=supervisor)
+        assert r.status_code == 404, r.text
+
+
+async def test_the_count_moves_on_with_the_minutes_and_old_minutes_are_deleted(pg_cluster: str) -> None:
+    """The minute's count plus the previous minute's, weighted by the part of it still within the last 60 s: a
+    minute after a full allowance nothing more yet, half a minute later half of it, two minutes later all of it.
+    Counts of older minutes are deleted as the minutes pass."""
+    database = await new_database(pg_cluster)
+    async with servers(database, 2) as processes:
+
+        def advance(**kwargs: float) -> None:
+            for process in processes:
+                process.clock.advance(**kwargs)
+
+        def allowed(answers: list[httpx.Response]) -> int:
+            return sum(r.status_code == 404 for r in answers)
+
+        assert processes[0].clock.now.second == 0, "the tests' clock starts on a whole minute"
+        assert allowed(await code_lookups(processes, 40)) == 30
+        advance(minutes=1)  # the previous minute still counts whole
+        assert allowed(await code_lookups(processes, 5)) == 0
+        advance(seconds=30)  # half of it does: 15 left
+        assert allowed(await code_lookups(processes, 20)) == 15
+        advance(minutes=2)
+        assert allowed(await code_lookups(processes, 40)) == 30
+        minutes = {m for (m,) in await rows(database, "SELECT DISTINCT minute FROM request_counts")}
+        now = int(processes[0].clock.now.timestamp() // 60)
+        assert minutes <= {now - 1, now}, (minutes, now)
+
+
 async def test_a_quota_is_never_overbooked_from_three_processes(pg_cluster: str) -> None:
     """kk: 20 a day, of which 10 are kept for online booking: 10 for the kiosks, whichever process they reach."""
     database = await new_database(pg_cluster)

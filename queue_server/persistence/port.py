@@ -256,6 +256,17 @@ class StoragePort(abc.ABC):
         """Per site, where its uplink stands and when that was said (share_uplink)."""
         return {}
 
+    async def count_request(self, name: str, key: str, minute: int, carried: float, limit: int) -> bool:
+        """Count one request of `key` against the limit `name` in `minute` (whole minutes since the epoch) and say
+        True, or say False and count nothing when the minute's requests so far, plus the previous minute's times
+        `carried`, plus this one would pass `limit` (web/ratelimit.py). Atomic across processes. One process
+        (SQLite) counts in its own memory instead."""
+        raise NotImplementedError(f"{type(self).__name__} is served by one process only")
+
+    async def forget_requests(self, minute: int) -> None:
+        """Delete the counts of count_request() but those of `minute` and the minutes just before and after it."""
+        raise NotImplementedError(f"{type(self).__name__} is served by one process only")
+
     # --- the event log and projections, read the same way on both ---------------------------------------
 
     async def load_site(self, site_id: str, today: date) -> LoadedSite:

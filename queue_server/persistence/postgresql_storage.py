@@ -231,6 +231,12 @@ class PostgresStorage(StoragePort):
         rows = await self.pool.fetch("SELECT site, status, said_at FROM uplink_status")
         return {row[0]: (json.loads(row[1]), datetime.fromisoformat(row[2])) for row in rows}
 
+    async def count_request(self, name: str, key: str, minute: int, carried: float, limit: int) -> bool:
+        return await self.pool.fetchval(_COUNT_REQUEST, minute, name, key, carried, limit) is not None
+
+    async def forget_requests(self, minute: int) -> None:
+        await self.pool.execute("DELETE FROM request_counts WHERE minute < $1 OR minute > $2", minute - 1, minute + 1)
+
     async def idempotency_keys(self) -> list[tuple[str, float]]:
         rows = await self.pool.fetch(
             "SELECT key, EXTRACT(EPOCH FROM created_at::timestamptz)::float8 AS t FROM idempotency ORDER BY t"
@@ -298,6 +304,21 @@ LOCK_WAIT_MS = 3000  # how long a write waits for a site's lock held by another 
 _LOCK = "SELECT site, seq FROM site_heads WHERE site = ANY($1::text[]) ORDER BY site FOR UPDATE"
 _NEW_HEADS = "INSERT INTO site_heads (site, seq) SELECT unnest($1::text[]), 0 ON CONFLICT (site) DO NOTHING"
 _INSERT = re.compile(r"INSERT INTO (\w+) \(([^)]*)\) VALUES \([?,\s]*\)(.*)", re.S)
+
+# One request counted, in one statement (count_request): let through, and a row returned, only if the minute's count
+# so far, plus the previous minute's weighted by the part of it still within the last 60 seconds, leaves room for
+# it. Concurrent requests of one client wait for each other on its row (ON CONFLICT locks it and judges its newest
+# count), so the limit holds across processes.
+_COUNT_REQUEST = """
+WITH earlier AS (
+    SELECT COALESCE(MAX(hits), 0) * $4::float8 AS n
+    FROM request_counts WHERE minute = $1::bigint - 1 AND name = $2 AND key = $3
+)
+INSERT INTO request_counts AS r (minute, name, key, hits)
+SELECT $1::bigint, $2, $3, 1 FROM earlier WHERE earlier.n + 1 <= $5::int
+ON CONFLICT (minute, name, key) DO UPDATE SET hits = r.hits + 1 WHERE r.hits + 1 + (SELECT n FROM earlier) <= $5::int
+RETURNING hits
+"""
 
 
 class _AdvisoryLock:

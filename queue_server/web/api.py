@@ -43,6 +43,7 @@ from queue_server.web.outbox_api import ROUTES as OUTBOX_ROUTES
 from queue_server.web.requests import (
     bearer,
     ctx_of,
+    limit_bookings,
     limit_check_ins,
     limit_code_lookups,
     outcome_response,
@@ -344,20 +345,18 @@ async def post_booking(request: Request) -> Response:
     ctx = ctx_of(request)
     site_id = request.path_params["site"]
     ctx.site(site_id)
-    client = request.client.host if request.client else "unknown"
-    if not server_of(request.app).booking_limit.allow(client):
-        raise Refusal("too_many_requests")
+    await limit_bookings(request)
     body = await read_json(request)
     return outcome_response(await create_booking(ctx, site_id, body))
 
 
 async def get_booking(request: Request) -> Response:
-    limit_code_lookups(request)
+    await limit_code_lookups(request)
     return JSONResponse(await booking_status(ctx_of(request), request.path_params["code"]))
 
 
 async def post_booking_cancel(request: Request) -> Response:
-    limit_code_lookups(request)
+    await limit_code_lookups(request)
     return outcome_response(await cancel_booking(ctx_of(request), request.path_params["code"]))
 
 
@@ -366,7 +365,7 @@ async def post_check_in(request: Request) -> Response:
     site_id = request.path_params["site"]
     ctx.site(site_id)
     principal = await principal_of(request)
-    limit_check_ins(request, principal)
+    await limit_check_ins(request, principal)
     return outcome_response(await check_in(ctx, principal, site_id, request.path_params["code"]))
 
 

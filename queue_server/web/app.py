@@ -50,7 +50,7 @@ from queue_server.web.demo_inbox import with_demo_gateway
 from queue_server.web.errors import error_body, http_response
 from queue_server.web.metrics import ROUTES as METRICS_ROUTES
 from queue_server.web.pages import Assets
-from queue_server.web.ratelimit import RateLimit
+from queue_server.web.ratelimit import RequestLimit
 from queue_server.web.requests import ServerState, server_of
 from queue_server.web.websocket import WS_ROUTES
 
@@ -316,6 +316,8 @@ def create_app(
                 sites, engine, storage, hub, accounts, announcer=announcer, nik_key=await storage.secret("nik"),
                 notifications=notifications,
             )  # fmt: skip
+            for limit in server.limits():  # on PostgreSQL every process counts the same requests
+                limit.share(storage, clock)
             await notifications.start(ctx)
             accounts.start()
             hub.status_renderer = partial(status_message, ctx)
@@ -377,7 +379,6 @@ def create_app(
             Exception: _unexpected,
         },
     )
-    server = app.state.server = ServerState(
-        config, sites, RateLimit(config.bookings_per_minute, 60), page_openapi=page_openapi(), parse_site=parse
-    )
+    bookings = RequestLimit("bookings", config.bookings_per_minute)
+    server = app.state.server = ServerState(config, sites, bookings, page_openapi=page_openapi(), parse_site=parse)
     return app

@@ -10,8 +10,7 @@ from starlette.routing import Route
 from queue_server.application.actions import leave_contact, remove_contact
 from queue_server.application.auth import allowed
 from queue_server.common.jsontext import JSONResponse
-from queue_server.domain.refusal import Refusal
-from queue_server.web.requests import ctx_of, outcome_response, principal_of, read_json, server_of
+from queue_server.web.requests import ctx_of, limit_bookings, outcome_response, principal_of, read_json
 
 
 async def post_notify(request: Request) -> Response:
@@ -22,9 +21,8 @@ async def post_notify(request: Request) -> Response:
     token = request.path_params["token"]
     principal = await principal_of(request) if "authorization" in request.headers else None
     staffed = principal is not None and allowed(principal, "ticket.issue", (await ctx.ticket_by_token(token)).site)
-    client = request.client.host if request.client else "unknown"
-    if not staffed and not server_of(request.app).booking_limit.allow(client):
-        raise Refusal("too_many_requests")
+    if not staffed:
+        await limit_bookings(request)
     body = await read_json(request)
     return outcome_response(await leave_contact(ctx, token, body))
 

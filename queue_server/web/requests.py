@@ -23,7 +23,7 @@ from queue_server.settings.config import Config
 from queue_server.supervision.monitor import Monitor
 from queue_server.supervision.national import National
 from queue_server.web.metrics import Metrics
-from queue_server.web.ratelimit import RateLimit
+from queue_server.web.ratelimit import RequestLimit
 
 CODE_LOOKUPS_PER_MINUTE = 30
 
@@ -35,12 +35,12 @@ class ServerState:
 
     config: Config
     sites: dict[str, Site]
-    booking_limit: RateLimit
+    booking_limit: RequestLimit  # bookings, and messages asked from a phone, per address
     page_openapi: dict[str, Any]
     parse_site: Parse  # a configuration document from the web into a Site, as the site files were
     # A booking code (30 bits) is enough to see and cancel a booking: lookups and cancels by code, per address.
-    code_lookups: RateLimit = field(default_factory=lambda: RateLimit(CODE_LOOKUPS_PER_MINUTE, 60))
-    check_ins: RateLimit = field(default_factory=lambda: RateLimit(CODE_LOOKUPS_PER_MINUTE, 60))  # per principal
+    code_lookups: RequestLimit = field(default_factory=lambda: RequestLimit("booking_codes", CODE_LOOKUPS_PER_MINUTE))
+    check_ins: RequestLimit = field(default_factory=lambda: RequestLimit("check_ins", CODE_LOOKUPS_PER_MINUTE))
     ctx: Context | None = None
     metrics: Metrics = field(default_factory=Metrics)
     monitor: Monitor | None = None
@@ -50,19 +50,32 @@ class ServerState:
     )
     heard: Heard | None = None  # each counter's called ticket: said yet by a speaker screen?
 
+    def limits(self) -> tuple[RequestLimit, ...]:
+        return self.booking_limit, self.code_lookups, self.check_ins
 
-def limit_code_lookups(request: Request) -> None:
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def limit_code_lookups(request: Request) -> None:
     """Refuses (429) an address that tries more booking codes than a citizen ever would: guessing codes at the
-    server's speed would otherwise find live bookings within minutes."""
-    if not server_of(request.app).code_lookups.allow(request.client.host if request.client else "unknown"):
+    server's speed would otherwise find live bookings within minutes. Counted across processes (ratelimit.py)."""
+    if not await server_of(request.app).code_lookups.allow(client_address(request)):
         raise Refusal("too_many_requests")
 
 
-def limit_check_ins(request: Request, principal: Principal | None) -> None:
+async def limit_bookings(request: Request) -> None:
+    """Refuses (429) an address that books, or asks for messages from a phone, more than `bookings_per_minute`."""
+    if not await server_of(request.app).booking_limit.allow(client_address(request)):
+        raise Refusal("too_many_requests")
+
+
+async def limit_check_ins(request: Request, principal: Principal | None) -> None:
     """Refuses (429) a kiosk or staff account that tries more booking codes at check-in than a kiosk's line of
     citizens ever could, as `limit_code_lookups` does for an address: a kiosk token (on a public screen) would
     otherwise guess codes at the server's speed. Unauthenticated calls are refused (401) before any code is read."""
-    if principal is not None and not server_of(request.app).check_ins.allow(f"{principal.kind}:{principal.id}"):
+    if principal is not None and not await server_of(request.app).check_ins.allow(f"{principal.kind}:{principal.id}"):
         raise Refusal("too_many_requests")
 
 
