@@ -15,13 +15,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
 from queue_server.settings.config import CONFIG_VARIABLE, Config
 from queue_server.settings.logformat import FORMATS as FORMATS_CHOICES
 from queue_server.settings.sitefile import DEMO_SITE, SiteFileError, load_site
+
+if TYPE_CHECKING:
+    from queue_server.persistence.schema import Outcome
 
 
 def build_uvicorn_config(app: Any, config: Config, *, ws: Any = None) -> Any:
@@ -151,12 +154,13 @@ def _shown(config: Config) -> str:
     return postgresql.without_password(str(config.database))
 
 
-async def _migrate_postgresql(dsn: str) -> None:
+async def _migrate_postgresql(dsn: str, *, force: bool = False) -> Outcome:
+    """Migrations due are refused while server processes use the database (ServersRunning), unless `force`."""
     from queue_server.persistence import postgresql
 
-    conn = await postgresql.connect(dsn)
+    conn = await postgresql.connect(dsn, role=postgresql.MIGRATE)
     try:
-        await postgresql.migrate(conn, postgresql.without_password(dsn))
+        return await postgresql.migrate(conn, postgresql.without_password(dsn), force=force)
     finally:
         await conn.close()
 
@@ -705,13 +709,16 @@ def cmd_archive(args: argparse.Namespace) -> None:
 
 def cmd_migrate(args: argparse.Namespace) -> None:
     """Bring the database's schema to this release's version: what `serve` does at start-up, with the server
-    stopped and saying what it applied."""
+    stopped and saying what it applied. On PostgreSQL, migrations due are refused while server processes use the
+    database, unless --force (on SQLite the lock file refuses a running server, --force or not)."""
     from queue_server.persistence.factory import storage_for
-    from queue_server.persistence.schema import MigrationFailed, Outcome, SchemaError
+    from queue_server.persistence.schema import MigrationFailed, SchemaError
 
     config = _config(args)
 
     async def run() -> Outcome | None:
+        if isinstance(config.database, str):
+            return await _migrate_postgresql(config.database, force=args.force)
         storage = storage_for(config.database, synchronous=config.synchronous)
         await storage.open()
         try:
@@ -1043,8 +1050,15 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--to", help="the folder of the archive files (default: 'archive' beside the database)")
     sp.set_defaults(func=cmd_archive)
 
-    sp = sub.add_parser("migrate", help="bring the database's schema up to date (serve also does, at start-up)")
+    sp = sub.add_parser("migrate", help="bring the database's schema up to date (serve also does, at start-up)",
+                        epilog="Stop every server process of the database first. On PostgreSQL, migrate (and serve "
+                        "of a newer release) refuses to apply a migration while server processes are connected, "
+                        "and names them; with nothing to migrate nothing is refused (docs/deployment.md, "
+                        "Upgrading).")  # fmt: skip
     sp.add_argument("--db", help=DB_HELP)
+    sp.add_argument("--force", action="store_true", help="PostgreSQL: migrate even though server processes are "
+                    "connected to the database (they are gone, or may fail meanwhile); SQLite's lock file still "
+                    "refuses a running server")  # fmt: skip
     sp.set_defaults(func=cmd_migrate)
 
     sp = sub.add_parser("backup", help="a consistent copy of the database, while the server runs")
@@ -1107,6 +1121,12 @@ def _database_errors() -> tuple[type[BaseException], ...]:
     return (*errors, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
+def _schema_error() -> type[BaseException]:
+    from queue_server.persistence.schema import SchemaError
+
+    return SchemaError
+
+
 def _database_named(args: argparse.Namespace) -> str:
     """The database a command was given, as it may be shown (a PostgreSQL password as ***)."""
     from queue_server.settings.config import without_password
@@ -1129,6 +1149,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("error: nothing was typed (no terminal?): give the password with --password-stdin") from None
     except _database_errors() as exc:
         raise SystemExit(f"error: {_database_named(args)}: {type(exc).__name__}: {exc}") from None
+    except _schema_error() as exc:  # any command opening a database: a newer one, or migrations due under servers
+        raise SystemExit(f"error: {exc}") from None
     except KeyboardInterrupt:
         # Ctrl+C: the server has already shut down cleanly (uvicorn re-raises the signal afterwards); a traceback
         # here would read like a crash. 130: the shell's code for "stopped by Ctrl+C".

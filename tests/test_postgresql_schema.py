@@ -4,6 +4,8 @@ columns as on SQLite, applied once even when several server processes start at t
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +15,7 @@ import asyncpg
 import pytest
 
 from queue_server.persistence import postgresql, schema
-from queue_server.persistence.schema import Migration, MigrationFailed, SchemaTooNew
+from queue_server.persistence.schema import Migration, MigrationFailed, SchemaTooNew, ServersRunning
 
 from .pg_support import new_database, throwaway_cluster
 
@@ -89,6 +91,68 @@ async def test_processes_starting_together_apply_each_migration_once(cluster: st
     applied = [name for outcome in outcomes for name in outcome.applied]
     assert sorted(applied) == sorted(m.name for m in schema.migrations("postgresql")), "each once, by one process"
     assert {outcome.after for outcome in outcomes} == {schema.latest_version("postgresql")}
+
+
+async def test_a_migration_due_is_refused_while_a_server_process_is_connected(cluster: str) -> None:
+    """An outside review ran a newer release's migration under a live process: 0014 held `tickets` for 8 s, kiosks
+    waited and were answered 503, and that process's tickets were never saved. Now a migration due is refused while a
+    server's connection is there, naming its machine and process; --force applies it; nothing due, nothing asked."""
+    url = await new_database(cluster)
+    available = schema.migrations("postgresql")
+    conn = await postgresql.connect(url, role=postgresql.MIGRATE)
+    await postgresql.migrate(conn, "test", available[:-1])  # the previous release's schema
+    serving = await postgresql.connect(url, role=postgresql.SERVE)  # a server process's connection (its pool's)
+    try:
+        with pytest.raises(ServersRunning) as refused:
+            await postgresql.migrate(conn, postgresql.without_password(url))
+        said = str(refused.value)
+        assert f"{socket.gethostname()[:40]}" in said and f"(pid {os.getpid()})" in said, said
+        assert refused.value.pending == (available[-1].name,) and available[-1].name in said
+        assert "Stop every server process" in said and "queue-server migrate --force" in said
+        assert await postgresql.schema_version(conn) == len(available) - 1, "nothing applied"
+        forced = await postgresql.migrate(conn, "test", force=True)
+        assert forced.applied == (available[-1].name,) and forced.after == len(available)
+        again = await postgresql.migrate(conn, "test")  # the server still there, nothing due: no refusal
+        assert again.applied == () and again.after == len(available)
+    finally:
+        await serving.close()
+        await conn.close()
+
+
+async def test_a_server_of_an_earlier_release_is_found_by_its_listen_connection(cluster: str) -> None:
+    """A release before the connections were named: each of its server processes keeps a connection LISTENing for
+    the others' events. Other connections (the command line, a migration waiting its turn, psql) are no server."""
+    url = await new_database(cluster)
+    available = schema.migrations("postgresql")
+    conn = await postgresql.connect(url, role=postgresql.MIGRATE)
+    others = [
+        await postgresql.connect(url),  # `queue-server user add`, say
+        await postgresql.connect(url, role=postgresql.MIGRATE),  # another release's start, waiting for the lock
+        await asyncpg.connect(url, server_settings={"application_name": "psql"}),
+    ]
+    earlier = await asyncpg.connect(url)  # named nothing, as asyncpg leaves it
+    try:
+        await postgresql.migrate(conn, "test", available[:-1])
+        assert await postgresql.live_servers(conn) == ()
+        await earlier.add_listener("queue_events", lambda *_: None)
+        servers = await postgresql.live_servers(conn)
+        assert len(servers) == 1, servers
+        assert servers[0].startswith("a server of an earlier release connected on the database's machine (local")
+        assert "since 20" in servers[0] and "UTC" in servers[0], servers
+        with pytest.raises(ServersRunning):
+            await postgresql.migrate(conn, "test")
+        await earlier.close()
+        await asyncio.sleep(0.2)  # the backend goes with its connection
+        assert (await postgresql.migrate(conn, "test")).applied == (available[-1].name,)
+    finally:
+        for other in [*others, earlier]:
+            await other.close()
+        await conn.close()
+
+
+def test_a_connection_is_named_within_postgresql_s_limit() -> None:
+    name = postgresql.application_name(postgresql.SERVE)
+    assert name.startswith(f"queue-server serve {os.getpid()} ") and len(name.encode()) <= 63
 
 
 async def test_a_newer_database_is_refused_untouched(cluster: str) -> None:

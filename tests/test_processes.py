@@ -13,6 +13,7 @@ import json
 import math
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -29,11 +30,12 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from queue_server.application import auth as auth_module
 from queue_server.outbound import uplink as uplink_module
+from queue_server.persistence import schema
 from queue_server.pipeline import engine as engine_module
 from queue_server.settings.sitefile import DEMO_SITE
 from queue_server.web.app import site_of
 
-from .helpers import KIOSK, LOBBY, Clock, Server, bearer, eventually, running_server
+from .helpers import KIOSK, LOBBY, Clock, Server, StartFailed, bearer, eventually, running_server
 from .pg_support import Cluster, new_database, throwaway_cluster_handle
 from .receiver import Receiver
 from .test_invariants import _start, write_site
@@ -596,6 +598,102 @@ def test_serve_with_workers_runs_several_processes_on_one_port(pg_cluster: str, 
         assert labels == [f"A-{n:03d}" for n in range(1, 21)], "one numbering across the workers"
     finally:
         _stop(proc)
+
+
+def _queue_server(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "queue_server", *args], capture_output=True, text=True, timeout=60)
+
+
+async def _set_version(db: str, version: int) -> None:
+    """The database as the previous release left it: the last migration due (each is written to run again)."""
+    conn = await asyncpg.connect(db)
+    try:
+        await conn.execute("UPDATE meta SET value = $1 WHERE key = 'schema_version'", str(version))
+    finally:
+        await conn.close()
+
+
+async def _version(db: str) -> int:
+    return int((await rows(db, "SELECT value FROM meta WHERE key = 'schema_version'"))[0][0])
+
+
+def test_a_migration_is_refused_under_live_server_processes_unless_forced(pg_cluster: str, uji: Path) -> None:
+    """An outside review ran `migrate` of a newer release while processes served: migration 0014 held `tickets` for
+    ~8 s on 1.2 M tickets, kiosks waited 7.6 s, some were answered 503, and the old process's tickets were never
+    saved. Now `migrate`, and `serve` (which migrates at start), refuse a migration due while server processes are
+    connected, naming the machine and each process; `--force` applies it; with nothing due nothing is refused."""
+    db = asyncio.run(new_database(pg_cluster))
+    kiosk = _cli("device", "add", "--kind", "kiosk", "--site-id", "uji", "--name", "Kios", db=db, site=uji)
+    headers = {"Authorization": f"Bearer {kiosk.strip().splitlines()[-1]}"}
+    latest = schema.latest_version("postgresql")
+    due = schema.migrations("postgresql")[-1].name
+    proc, url = _serve(db, uji, "--workers", "2")
+    try:
+        workers: set[int] = set()
+        deadline = time.monotonic() + 60
+        while len(workers) < 2 and time.monotonic() < deadline:
+            with httpx.Client() as fresh:  # a new connection each time: the kernel hands it to either worker
+                workers.add(fresh.get(f"{url}/healthz").json()["process"])
+        assert len(workers) == 2
+        asyncio.run(_set_version(db, latest - 1))
+
+        refused = _queue_server("migrate", "--db", db)
+        said = refused.stderr
+        assert refused.returncode == 1 and "Traceback" not in said, said
+        assert said.startswith("error: server processes are using the database postgresql://"), said
+        host = socket.gethostname()[:30]
+        assert host in said and all(str(pid) in said for pid in workers), (workers, said)
+        assert f"Migration {due} would change its schema" in said and "queue-server migrate --force" in said
+        assert asyncio.run(_version(db)) == latest - 1, "nothing applied"
+
+        newer = _queue_server("serve", "--db", db, "--site", str(uji), "--port", "0")  # a newer release starting
+        assert newer.returncode == 1 and "Traceback" not in newer.stderr, newer.stderr
+        assert "error: server processes are using the database" in newer.stderr and host in newer.stderr
+        assert asyncio.run(_version(db)) == latest - 1
+
+        forced = _queue_server("migrate", "--db", db, "--force")
+        assert forced.returncode == 0, forced.stderr
+        assert f"applied {due}" in forced.stdout and f"now at version {latest} (was {latest - 1})" in forced.stdout
+        with httpx.Client() as http:  # the processes serve on
+            r = http.post(f"{url}/api/v1/sites/uji/tickets", json={"service": "ktp"}, headers=headers)
+            assert r.status_code == 201, r.text
+        again = _queue_server("migrate", "--db", db)
+        assert again.returncode == 0 and "nothing to do" in again.stdout, again.stderr
+        joining, _ = _serve(db, uji)  # nothing due: another process starts beside the running ones
+        _stop(joining)
+    finally:
+        _stop(proc)
+
+    async def serving_connections() -> bool:
+        found = await rows(db, "SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'queue-server serve %'")
+        return bool(found)
+
+    async def stopped() -> None:
+        await _set_version(db, latest - 1)
+        for _ in range(100):  # a stopped process's backends end as its sockets close
+            if not await serving_connections():
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError("the stopped processes' connections are still there")
+
+    asyncio.run(stopped())
+    done = _queue_server("migrate", "--db", db)  # every process stopped, as docs/deployment.md says
+    assert done.returncode == 0 and f"applied {due}" in done.stdout, done.stderr
+
+
+async def test_a_server_started_beside_a_running_one_refuses_a_migration_due_in_one_line(pg_cluster: str) -> None:
+    """The same refusal where a server process migrates by itself at start-up (a worker, a server run in-process):
+    one line of its log, no traceback, and the running process untouched."""
+    database = await new_database(pg_cluster)
+    async with servers(database, 1) as (running,):
+        await _set_version(database, schema.latest_version("postgresql") - 1)
+        with pytest.raises(StartFailed) as failed:
+            async with running_server(database):
+                raise AssertionError("the server started")
+        said = str(failed.value)
+        assert said.startswith("server processes are using the database") and f"pid {os.getpid()}" in said, said
+        assert await _version(database) == schema.latest_version("postgresql") - 1
+        assert (await running.issue("ktp"))["ticket"]["label"] == "A-001"
 
 
 def test_workers_need_postgresql(tmp_path: Path) -> None:

@@ -10,11 +10,12 @@ from pathlib import Path
 from queue_server.persistence.port import StoragePort
 
 
-def storage_for(database: Path | str, *, synchronous: str = "FULL") -> StoragePort:
+def storage_for(database: Path | str, *, synchronous: str = "FULL", serving: bool = False) -> StoragePort:
+    """`serving`: the storage of a server process (a PostgreSQL migration then finds it live), not a command's."""
     if isinstance(database, str) and database.startswith(("postgresql://", "postgres://")):
         from queue_server.persistence.postgresql_storage import PostgresStorage  # asyncpg only when asked for
 
-        return PostgresStorage(database)
+        return PostgresStorage(database, serving=serving)
     from queue_server.persistence.storage import Storage
 
     return Storage(database, synchronous=synchronous)

@@ -10,11 +10,22 @@ What is here: connecting, and the schema's migrations for PostgreSQL: the same n
 refusal of a newer database. Several server processes may start at once against one database: each migration runs
 in a transaction of its own, and a session-level advisory lock lets one process migrate at a time: the others find
 it applied. The storage adapter (the engine's reads and writes) is postgresql_storage.py.
+
+Every connection names itself (`application_name`, seen in `pg_stat_activity`): `queue-server serve PID HOST` for a
+serving process's, `queue-server migrate ...` for the one migrating, `queue-server command ...` for the command
+line's. A migration is refused while server processes are using the database (ServersRunning): on SQLite the lock
+file refuses a second process, here nothing else would stop `queue-server migrate`, or a newer release's `serve`,
+from changing the schema under processes that serve (an outside review saw migration 0014 hold `tickets` for 8 s
+under a live process, its kiosks waiting and answered 503, and that process's tickets never saved). Processes of a
+release before the names are found by their LISTEN connection instead (see live_servers).
 """
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -25,6 +36,7 @@ from queue_server.persistence.schema import (
     Outcome,
     SchemaError,
     SchemaTooNew,
+    ServersRunning,
     migrations,
 )
 from queue_server.settings.config import without_password as without_password  # its callers' name for it
@@ -43,9 +55,61 @@ def is_postgresql(database: str) -> bool:
     return database.startswith(("postgresql://", "postgres://"))
 
 
-async def connect(dsn: str, server_settings: dict[str, str] | None = None) -> asyncpg.Connection[Any]:
-    connection: asyncpg.Connection[Any] = await asyncpg.connect(dsn, server_settings=server_settings)
+SERVE, MIGRATE, COMMAND = "serve", "migrate", "command"  # what a connection is for, in its application_name
+_NAMED = "queue-server"
+CHANNEL = "queue_events"  # LISTENed to by every serving process (postgresql_storage.Notifications)
+
+
+def application_name(role: str) -> str:
+    """`queue-server ROLE PID HOST`, as PostgreSQL keeps it: ASCII, at most 63 bytes (a long host name is cut)."""
+    name = f"{_NAMED} {role} {os.getpid()} {socket.gethostname()}"
+    return name.encode("ascii", "replace").decode("ascii")[:63]
+
+
+async def connect(
+    dsn: str, server_settings: dict[str, str] | None = None, *, role: str = COMMAND
+) -> asyncpg.Connection[Any]:
+    """A connection named for `role` (an application_name in the URL is replaced: it is how migrate finds servers)."""
+    settings = {**(server_settings or {}), "application_name": application_name(role)}
+    connection: asyncpg.Connection[Any] = await asyncpg.connect(dsn, server_settings=settings)
     return connection
+
+
+# The server processes using the database, but this session: by name, and (a release before the names) by the
+# LISTEN connection every serving process keeps. A `migrate` connection waiting for the schema lock is not one.
+_LIVE = f"""
+SELECT application_name, client_addr::text, backend_start, pid FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid()
+  AND (application_name LIKE '{_NAMED} {SERVE} %'
+       OR (application_name NOT LIKE '{_NAMED} %' AND query ILIKE 'LISTEN %{CHANNEL}%'))
+ORDER BY backend_start, pid
+"""  # noqa: S608 - constants only
+
+
+async def live_servers(conn: asyncpg.Connection[Any]) -> tuple[str, ...]:
+    """The server processes connected to the database, as a person can find them: this release's and later ones'
+    by host and process id (`mpp-box-1 (pid 4211, 4212)`); an earlier release's, which do not name their
+    connections, by their LISTEN connection: where from and since when. That last one needs the same role as theirs
+    (or pg_read_all_stats): PostgreSQL hides another role's queries."""
+    found: dict[str, list[str]] = {}
+    earlier: list[str] = []
+    for name, address, since, backend in await conn.fetch(_LIVE):
+        if name.startswith(f"{_NAMED} {SERVE} "):
+            _, _, pid, *host = name.split(" ", 3)
+            pids = found.setdefault(host[0] if host else "?", [])
+            if pid not in pids:
+                pids.append(pid)
+            continue
+        where = f"from {address}" if address else "on the database's machine (local socket)"
+        earlier.append(
+            f"a server of an earlier release connected {where} since {_when(since)} (its PostgreSQL backend {backend})"
+        )
+    named = [f"{host} (pid {', '.join(pids)})" for host, pids in found.items()]
+    return (*named, *earlier)
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 async def schema_version(conn: asyncpg.Connection[Any], name: str = "postgresql") -> int:
@@ -62,10 +126,16 @@ async def schema_version(conn: asyncpg.Connection[Any], name: str = "postgresql"
 
 
 async def migrate(
-    conn: asyncpg.Connection[Any], name: str = "postgresql", available: Sequence[Migration] | None = None
+    conn: asyncpg.Connection[Any],
+    name: str = "postgresql",
+    available: Sequence[Migration] | None = None,
+    *,
+    force: bool = False,
 ) -> Outcome:
     """Bring the database to the newest version, one migration per transaction, safe against other processes
-    migrating at the same time. `name` says which database in messages (see without_password)."""
+    migrating at the same time. `name` says which database in messages (see without_password). With migrations due
+    and server processes using the database, nothing is applied (ServersRunning) unless `force`; with none due,
+    nothing is asked (several processes start together every morning)."""
     available = migrations(DIALECT) if available is None else available
     # One migrator at a time, for the whole run: a lock taken inside each migration's transaction is not enough,
     # because a transaction that waited for it still sees the catalogue as it was when it began (measured: four
@@ -75,9 +145,14 @@ async def migrate(
         before = await schema_version(conn, name)
         if before > len(available):
             raise SchemaTooNew(name, before, len(available))
+        due = available[before:]
+        if due and not force:
+            servers = await live_servers(conn)
+            if servers:
+                raise ServersRunning(name, tuple(m.name for m in due), servers)
         version = before
         applied: list[str] = []
-        for migration in available[before:]:
+        for migration in due:
             try:
                 await _apply(conn, migration)
                 applied.append(migration.name)

@@ -50,7 +50,7 @@ from queue_server.persistence.port import (
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "queue_events"
+CHANNEL = postgresql.CHANNEL
 POOL_SIZE = 8  # per process: one connection writes at a time; the others serve replays, tokens and reports
 
 _pinned: contextvars.ContextVar[asyncpg.Connection[Any] | None] = contextvars.ContextVar("pinned", default=None)
@@ -67,11 +67,14 @@ def dollar(sql: str) -> str:
 class PostgresStorage(StoragePort):
     shared = True
 
-    def __init__(self, dsn: str, *, pool_size: int = POOL_SIZE) -> None:
+    def __init__(self, dsn: str, *, pool_size: int = POOL_SIZE, serving: bool = False) -> None:
+        """`serving`: a server process's storage, its connections named so (`queue-server serve PID HOST`) that a
+        migration finds it live (postgresql.live_servers); the command line's are not."""
         super().__init__()
         self.dsn = dsn
         self.name = postgresql.without_password(dsn)  # for messages and logs
         self.pool_size = pool_size
+        self.role = postgresql.SERVE if serving else postgresql.COMMAND
         self._pool: asyncpg.Pool[Any] | None = None
         # The engine's write transactions run one at a time on a connection of their own: no pool hand-over.
         self._writer: asyncpg.Connection[Any] | None = None
@@ -81,7 +84,7 @@ class PostgresStorage(StoragePort):
     # --- lifecycle -----------------------------------------------------------------------------------
 
     async def open(self) -> None:
-        conn = await postgresql.connect(self.dsn)
+        conn = await postgresql.connect(self.dsn, role=postgresql.MIGRATE)
         try:
             self.migrated = await postgresql.migrate(conn, self.name)
         finally:
@@ -96,7 +99,11 @@ class PostgresStorage(StoragePort):
                 ", ".join(self.migrated.applied),
             )
         self._pool = await asyncpg.create_pool(
-            self.dsn, min_size=2, max_size=self.pool_size, connection_class=_PooledConnection
+            self.dsn,
+            min_size=2,
+            max_size=self.pool_size,
+            connection_class=_PooledConnection,
+            server_settings={"application_name": postgresql.application_name(self.role)},
         )
         rows = await self.pool.fetch(
             "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public'"
@@ -151,7 +158,7 @@ class PostgresStorage(StoragePort):
         process takes over within its next try; `still_held()` asks the connection, so a holder whose connection
         dropped (a PostgreSQL restart) stops and tries again rather than go on beside a new holder."""
         try:
-            conn = await postgresql.connect(self.dsn)
+            conn = await postgresql.connect(self.dsn, role=self.role)
         except (OSError, asyncpg.PostgresError):
             yield _AdvisoryLock(None, False)
             return
@@ -257,7 +264,7 @@ class PostgresStorage(StoragePort):
             return await tx.write(batch)
 
     def notifications(self) -> Notifications:
-        return Notifications(self.dsn)
+        return Notifications(self.dsn, self.role)
 
     @contextlib.asynccontextmanager
     async def locked(self, sites: Sequence[str]) -> AsyncIterator[SiteTransaction]:
@@ -291,7 +298,7 @@ class PostgresStorage(StoragePort):
             # this process's other sites are written by the same connection. And a transaction of this process
             # left open (the process paused mid-way) is ended by the server, so the others get the lock back.
             settings = {"lock_timeout": f"{LOCK_WAIT_MS}ms", "idle_in_transaction_session_timeout": "30s"}
-            self._writer = await postgresql.connect(self.dsn, server_settings=settings)
+            self._writer = await postgresql.connect(self.dsn, server_settings=settings, role=self.role)
         return self._writer
 
     async def _drop_writer(self) -> None:
@@ -439,15 +446,16 @@ class Notifications:
     """`LISTEN queue_events` on a connection of its own: which sites have new events. get() raises ConnectionError
     once the connection is lost; the follower then opens a new one and re-reads everything since its cursors."""
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, role: str = postgresql.COMMAND) -> None:
         self.dsn = dsn
+        self.role = role
         self._conn: asyncpg.Connection[Any] | None = None
         self._pending: dict[str, int] = {}
         self._wake = asyncio.Event()
         self._lost = False
 
     async def __aenter__(self) -> Notifications:
-        self._conn = await postgresql.connect(self.dsn)
+        self._conn = await postgresql.connect(self.dsn, role=self.role)
         self._conn.add_termination_listener(self._terminated)
         await self._conn.add_listener(CHANNEL, self._notified)
         return self

@@ -90,6 +90,30 @@ class MigrationFailed(SchemaError):
         )
 
 
+class ServersRunning(SchemaError):
+    """Migrations are due, and server processes are using the database (PostgreSQL, where several may): a migration
+    would change the schema under them. Refused unless forced (`queue-server migrate --force`)."""
+
+    def __init__(self, database: str, pending: tuple[str, ...], servers: tuple[str, ...]) -> None:
+        super().__init__(database, pending, servers)
+        self.database = database
+        self.pending = pending  # the migrations that would have been applied
+        self.servers = servers  # each server process, or each machine's, as far as the database knows it
+
+    def __str__(self) -> str:
+        plural = "s" if len(self.pending) > 1 else ""
+        return (
+            f"server processes are using the database {self.database}: {'; '.join(self.servers)}. Migration{plural}"
+            f" {', '.join(self.pending)} would change its schema under them (a migration can hold a table for"
+            " seconds while their kiosks wait, and a process of the earlier release may fail to save what it"
+            " decided), so nothing was changed. Stop every server process of this database first, on every machine"
+            " (systemctl stop queue-server), then run `queue-server migrate` or start the new release"
+            " (docs/deployment.md, Upgrading). If those processes are gone (a machine cut off keeps its connections"
+            " open until PostgreSQL notices), or may fail while it runs, `queue-server migrate --force` migrates"
+            " anyway."
+        )
+
+
 def migrations(dialect: str = "sqlite", directory: Path = MIGRATIONS) -> tuple[Migration, ...]:
     """The dialect's migrations in order. They must be numbered 1, 2, 3, ... with neither a gap nor a duplicate:
     anything else is a broken release, refused before it touches a database."""

@@ -38,6 +38,7 @@ from queue_server.outbound.deliverer import DeliverySettings
 from queue_server.outbound.uplink import Uplink
 from queue_server.outbound.vault import Vault
 from queue_server.persistence.factory import storage_for
+from queue_server.persistence.schema import SchemaError
 from queue_server.pipeline.engine import Engine, StartRefused, StorageUnavailable
 from queue_server.settings import runtime
 from queue_server.settings.config import CONFIG_VARIABLE, Config
@@ -269,8 +270,12 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: QueueServerApp) -> AsyncIterator[None]:
-        storage = storage_for(config.database, synchronous=config.synchronous)
-        await storage.open()
+        storage = storage_for(config.database, synchronous=config.synchronous, serving=True)
+        try:
+            await storage.open()
+        except SchemaError as exc:  # a newer database, or migrations due under other live processes: in one line
+            server.start_refused = str(exc)
+            raise
         hub = Hub(sites, config.ws_queue_size)
         if simulated:
             log.warning(
