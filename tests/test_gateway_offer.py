@@ -6,20 +6,24 @@ that delivers has tried the gateway."""
 
 from __future__ import annotations
 
+import json
 from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
 from queue_server.application import notifications as notifications_module
+from queue_server.persistence.port import utc_iso
 
 from .helpers import KIOSK, Server, bearer, eventually, running_server
 from .pg_support import new_database
 from .receiver import Receiver
 from .test_citizen_support import bounded, chromium, kiosk_page, open_page, shot, text, until
-from .test_outbox import FAST, PHONE, deliveries, notify_site, ticking
+from .test_outbox import FAST, PHONE, add_webhook, deliveries, notify_site, ticking
 
 BOTH_DATABASES = True
 # A message that fails once is dead at once: nothing is left to probe the gateway with but the HEAD of an idle probe.
@@ -182,3 +186,93 @@ async def test_on_several_processes_the_breaker_of_the_process_that_delivers_cou
             processes = [other]
             await eventually(lambda: said_by_all(True), "the offer back on the process left", seconds=40, every=0.1)
             assert other.ctx.notifications.deliverer.delivering
+
+
+@pytest.mark.postgresql
+async def test_on_several_processes_the_deliveries_page_shows_the_breakers_of_the_process_that_delivers(
+    pg_cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An outside review: on every process but the one delivering, the deliveries page said the gateway's breaker was
+    "closed" while the gateway was paused (the page read that process's own breakers, which never tried it). Every
+    process now answers with the breakers of the process that delivers, the gateway's and a webhook's alike, and
+    closed again once they close there."""
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "gw-token-123")
+    monkeypatch.setattr(notifications_module, "WATCH_SECONDS", 0.3)
+    database = await new_database(pg_cluster)
+    with Receiver() as gateway, Receiver() as hook:
+        hook.status = 503  # answers, but fails every message
+        hook.start()
+        site = notify_site(tmp_path, gateway)
+        async with AsyncExitStack() as stack:
+            processes = [
+                await stack.enter_async_context(running_server(database, site_files=[site], **DEAD_AT_ONCE))
+                for _ in range(2)
+            ]
+            for process in processes:
+                await stack.enter_async_context(ticking(process.clock))
+            await eventually(lambda: sum(p.ctx.notifications.deliverer.delivering for p in processes) == 1,
+                             "one process delivers")  # fmt: skip
+            sender = next(p for p in processes if p.ctx.notifications.deliverer.delivering)
+            other = next(p for p in processes if p is not sender)
+            webhook = (await add_webhook(other, f"{hook.url}/hook", events=["ticket.issued"]))["endpoint"]["id"]
+            await trip(other)  # five numbers and five tickets: the gateway and the webhook fail five times each
+
+            async def breakers_on(process: Server) -> tuple[str, str]:
+                rows = await deliveries(process)
+                return rows["gateway"]["breaker"], rows[webhook]["breaker"]
+
+            async def paused_on_both() -> bool:
+                said = [await breakers_on(p) for p in processes]
+                return all(g != "closed" and w != "closed" for g, w in said)
+
+            await eventually(paused_on_both, "both breakers open, on both processes", seconds=30, every=0.1)
+            assert not other.ctx.notifications.deliverer.opened(), "its own breakers never tried an endpoint"
+            for state in await breakers_on(other):
+                assert state in ("open", "half_open")
+
+            # Mended: a probe reaches the gateway, the next ticket's webhook goes through; closed on both again.
+            gateway.start()
+            hook.status = 200
+
+            async def closed_on_both() -> bool:
+                await other.issue("ktp")
+                return [await breakers_on(p) for p in processes] == [("closed", "closed")] * len(processes)
+
+            await eventually(closed_on_both, "both breakers closed again, on both processes", seconds=40, every=0.5)
+
+
+@pytest.mark.postgresql
+async def test_a_process_that_does_not_deliver_reads_the_breakers_as_last_said_and_not_a_stale_word(
+    pg_cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the process that delivers said of its breakers counts for 15 seconds: an older word is of a process that
+    stopped without a word (the next one starts with closed breakers). A word of an earlier release, which named only
+    the sites whose gateway was paused, still reads as their gateways' breakers open."""
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "gw-token-123")
+    database = await new_database(pg_cluster)
+    with Receiver() as gateway:
+        site = notify_site(tmp_path, gateway)
+        async with AsyncExitStack() as stack:
+            processes = [
+                await stack.enter_async_context(running_server(database, site_files=[site], **DEAD_AT_ONCE))
+                for _ in range(2)
+            ]
+            await eventually(lambda: sum(p.ctx.notifications.deliverer.delivering for p in processes) == 1,
+                             "one process delivers")  # fmt: skip
+            other = next(p for p in processes if not p.ctx.notifications.deliverer.delivering)
+            connection = await asyncpg.connect(database)
+            try:
+
+                async def say(value: dict[str, Any]) -> str:
+                    await connection.execute("UPDATE meta SET value = $1 WHERE key = 'gateways_paused'",
+                                             json.dumps(value))  # fmt: skip
+                    return str((await deliveries(other))["gateway"]["breaker"])
+
+                await connection.execute("INSERT INTO meta (key, value) VALUES ('gateways_paused', '{}')")
+                now = datetime.now(UTC)
+                assert await say({"breakers": {"gateway:tegal": "half_open"}, "at": utc_iso(now)}) == "half_open"
+                stale = now - timedelta(seconds=20)
+                assert await say({"breakers": {"gateway:tegal": "open"}, "at": utc_iso(stale)}) == "closed"
+                assert await say({"sites": ["tegal"], "at": utc_iso(now)}) == "open", "an earlier release's word"
+            finally:
+                await connection.close()

@@ -23,7 +23,7 @@ from queue_server.domain.model import Ticket
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState
 from queue_server.outbound import payloads
-from queue_server.outbound.deliverer import Deliverer, DeliverySettings, gateway_breaker
+from queue_server.outbound.deliverer import Deliverer, DeliverySettings, gateway_breaker, gateway_sites
 from queue_server.outbound.policy import Policy, Subscriptions
 from queue_server.outbound.vault import Vault
 from queue_server.persistence.outbox import GATEWAY, Endpoint, EndpointStatus, OutboxStore
@@ -34,7 +34,7 @@ MIN_SECRET = 24  # characters of a secret an admin brings
 FAILING_AFTER = timedelta(minutes=5)  # an endpoint still being retried after this raises an alert
 RESOLVE_SECONDS = 3.0  # a webhook's name, looked up when it is added
 WATCH_SECONDS = 5.0  # how often endpoints (and the failing ones, for the alerts) are read again
-PAUSED_FRESH = timedelta(seconds=15)  # the delivering process's word on its gateways, older than this, is void
+PAUSED_FRESH = timedelta(seconds=15)  # the delivering process's word on its breakers, older than this, is void
 
 
 class Notifications:
@@ -52,8 +52,9 @@ class Notifications:
         # seconds by every process, so a dashboard on any of them shows it).
         self.failing: dict[str, list[dict[str, Any]]] = {}
         self.backlog: dict[tuple[str, str], tuple[int, int]] = {}  # (site, endpoint) -> (not sent yet, dead)
-        self._paused_elsewhere: frozenset[str] = frozenset()  # gateways the delivering process paused (shared storage)
-        self._said_paused = False  # this process said some were: it says so again when none is any more
+        # The breakers the delivering process has opened, by key, as it last said (shared storage; _share_breakers).
+        self._opened_elsewhere: dict[str, str] = {}
+        self._said_opened = False  # this process said some were: it says so again when none is any more
 
     def wake(self) -> None:
         if self.deliverer is not None:
@@ -83,7 +84,7 @@ class Notifications:
             self.backlog = await self.store.backlog()
         if ctx.storage.shared:
             with contextlib.suppress(Exception):
-                await self._share_paused()
+                await self._share_breakers()
 
     # --- whether messages can be offered now ------------------------------------------------------------------
 
@@ -95,26 +96,42 @@ class Notifications:
 
     def paused_gateways(self) -> frozenset[str]:
         """The sites whose gateway is paused. Only the process that delivers tries the gateways, so only its breakers
-        know: its own in that process, what it last said (`_share_paused`) in the others."""
+        know: its own in that process, what it last said (`_share_breakers`) in the others."""
         deliverer = self.deliverer
         if deliverer is not None and deliverer.delivering:
             return deliverer.paused_gateways()
-        return self._paused_elsewhere
+        return gateway_sites(self._opened_elsewhere)
 
-    async def _share_paused(self) -> None:
-        """On shared storage, every few seconds: the delivering process says which gateways it has paused (while
-        any is, and once more when none is), the others read it. A word older than PAUSED_FRESH comes from a process
-        that stopped delivering without a word: nothing is paused then (the next one starts with closed breakers).
-        The machine's clock, not the sites' (a test may hold those still): freshness is about processes."""
-        now = datetime.now(UTC)
+    async def _share_breakers(self) -> None:
+        """On shared storage, every few seconds: the delivering process says which breakers it has opened (the
+        gateways' and the webhooks', while any is, and once more when none is), the others read it."""
         if self.deliverer is not None and self.deliverer.delivering:
-            paused = self.deliverer.paused_gateways()
-            if paused or self._said_paused:
-                await self.store.say_paused(paused, now)
-            self._said_paused = bool(paused)
+            opened = self.deliverer.opened()
+            if opened or self._said_opened:
+                await self.store.say_breakers(opened, datetime.now(UTC))
+            self._said_opened = bool(opened)
             return
-        said = await self.store.paused_said()
-        self._paused_elsewhere = said[0] if said is not None and now - said[1] <= PAUSED_FRESH else frozenset()
+        self._opened_elsewhere = await self._opened_as_said()
+
+    async def _opened_as_said(self) -> dict[str, str]:
+        """The breakers the delivering process said it has opened. A word older than PAUSED_FRESH comes from a
+        process that stopped delivering without a word: none is open then (the next one starts with closed
+        breakers). The machine's clock, not the sites' (a test may hold those still): freshness is about
+        processes."""
+        said = await self.store.breakers_said()
+        return said[0] if said is not None and datetime.now(UTC) - said[1] <= PAUSED_FRESH else {}
+
+    async def breaker_states(self) -> dict[str, str]:
+        """Each breaker that is not closed, by key, as the process that delivers knows it: its own breakers in that
+        process (and on SQLite, where this process alone delivers), what it last said in the others, read now. A
+        process that does not deliver never tried an endpoint: its own breakers would say "closed" of one that
+        fails every message."""
+        deliverer = self.deliverer
+        if not self.store.storage.shared:
+            return deliverer.opened() if deliverer is not None else {}
+        if deliverer is not None and deliverer.delivering:
+            return deliverer.opened()
+        return await self._opened_as_said()
 
     async def _failures(self, sites: dict[str, Site], now: datetime) -> dict[str, list[dict[str, Any]]]:
         endpoints = {e.id: e for e in await self.store.endpoints()}
@@ -252,6 +269,7 @@ class Notifications:
         require(principal, "outbox.read", site.id)
         found = await self.store.status(site.id)
         endpoints = {e.id: e for e in await self.store.endpoints(site.id)}
+        opened = await self.breaker_states()
         rows = []
         names = [GATEWAY] if site.notify.offered or GATEWAY in found else []
         names += [e for e in endpoints if endpoints[e].active or e in found]
@@ -259,7 +277,6 @@ class Notifications:
             status = found.get(name, EndpointStatus(name))
             endpoint = endpoints.get(name)
             key = gateway_breaker(site.id) if name == GATEWAY else name
-            breaker = self.deliverer.breakers.get(key) if self.deliverer is not None else None
             rows.append(
                 {
                     "endpoint": name,
@@ -271,7 +288,7 @@ class Notifications:
                     "sent": status.sent,
                     "dead": status.dead,
                     "skipped": status.skipped,
-                    "breaker": breaker.state if breaker is not None else "closed",
+                    "breaker": opened.get(key, "closed"),
                     "failing": failing(status, now),
                     "last_sent_at": _iso(status.last_sent_at, site),
                     "last_error": status.last_error,

@@ -28,7 +28,7 @@ import random
 import re
 import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -163,6 +163,12 @@ def gateway_breaker(site_id: str) -> str:
     return f"{GATEWAY}:{site_id}"
 
 
+def gateway_sites(breakers: Iterable[str]) -> frozenset[str]:
+    """The sites whose gateway's breaker is among these breaker keys."""
+    prefix = f"{GATEWAY}:"
+    return frozenset(key[len(prefix) :] for key in breakers if key.startswith(prefix))
+
+
 _DIGITS = re.compile(r"\+?\d[\d\s-]{7,}\d")
 
 
@@ -217,8 +223,12 @@ class Deliverer:
     def paused_gateways(self) -> frozenset[str]:
         """The sites whose gateway this process has stopped trying (its breaker open, or half-open until a probe
         succeeds): a number left now would wait for it, so the pages do not offer messages meanwhile."""
-        prefix = f"{GATEWAY}:"
-        return frozenset(key[len(prefix) :] for key, b in self.breakers.items() if key.startswith(prefix) and b.opened)
+        return gateway_sites(self.opened())
+
+    def opened(self) -> dict[str, str]:
+        """Every breaker that is not closed, by key, with its state (open, half_open): what the other processes of
+        shared storage are told, since only this one tries the endpoints."""
+        return {key: b.state for key, b in self.breakers.items() if b.opened}
 
     # --- the loop ----------------------------------------------------------------------------------------------
 

@@ -17,7 +17,9 @@ from queue_server.persistence.port import (
 )
 
 GATEWAY = "gateway"  # the endpoint of citizen messages: the site's WhatsApp/SMS gateway
-PAUSED_KEY = "gateways_paused"  # the `meta` row of the gateways paused by their breaker (say_paused)
+# The `meta` row of the breakers the delivering process has opened (say_breakers). Its name is from when it held the
+# paused gateways alone; kept, so that a row an earlier release wrote is still read (breakers_said).
+BREAKERS_KEY = "gateways_paused"
 
 
 @dataclass(frozen=True)
@@ -178,24 +180,27 @@ class OutboxStore:
             "DELETE FROM outbox WHERE state IN ('sent', 'skipped') AND created_at < ?", (utc_iso(before),)
         )
 
-    # --- the gateways paused, as the delivering process tells the others (shared storage) ----------------------
+    # --- the breakers opened, as the delivering process tells the others (shared storage) ---------------------
 
-    async def say_paused(self, sites: frozenset[str], at: datetime) -> None:
-        """The sites whose gateway the delivering process has paused (its breaker open), and when it said so: a row
-        of `meta`, so that no migration is needed for a few bytes rewritten every few seconds."""
-        value = json.dumps({"sites": sorted(sites), "at": utc_iso(at)})
+    async def say_breakers(self, opened: dict[str, str], at: datetime) -> None:
+        """The breakers the delivering process has opened (by key: a webhook's id, `gateway:<site>`; each with its
+        state, open or half_open), and when it said so: a row of `meta`, so that no migration is needed for a few
+        bytes rewritten every few seconds."""
+        value = json.dumps({"breakers": dict(sorted(opened.items())), "at": utc_iso(at)})
         await self.storage.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (PAUSED_KEY, value),
+            (BREAKERS_KEY, value),
         )
 
-    async def paused_said(self) -> tuple[frozenset[str], datetime] | None:
-        """What `say_paused` last said, and when; None if nothing was."""
-        rows = await self.storage.query("SELECT value FROM meta WHERE key = ?", (PAUSED_KEY,))
+    async def breakers_said(self) -> tuple[dict[str, str], datetime] | None:
+        """What `say_breakers` last said, and when; None if nothing was. A row of an earlier release named only the
+        sites whose gateway was paused: read as their gateways' breakers open."""
+        rows = await self.storage.query("SELECT value FROM meta WHERE key = ?", (BREAKERS_KEY,))
         if not rows:
             return None
         said = json.loads(rows[0][0])
-        return frozenset(said["sites"]), datetime.fromisoformat(said["at"])
+        opened = said.get("breakers", {f"{GATEWAY}:{site}": "open" for site in said.get("sites", [])})
+        return {str(key): str(state) for key, state in opened.items()}, datetime.fromisoformat(said["at"])
 
     # --- supervisors: status, dead letters, resending --------------------------------------------------------
 

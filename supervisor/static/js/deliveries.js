@@ -20,8 +20,10 @@ function endpointName(row) {
   return row.kind === "gateway" ? T("deliveries_gateway") : `Webhook ${row.endpoint}`;
 }
 
+// The breaker as the server process that delivers knows it (every process answers the same). Half-open is still
+// paused: one message probes the endpoint, the rest wait for it.
 function stateOf(row) {
-  if (row.breaker === "open") return ["bad", T("deliveries_paused")];
+  if (row.breaker === "open" || row.breaker === "half_open") return ["bad", T("deliveries_paused")];
   if (row.failing) return ["bad", T("deliveries_failing")];
   if (row.retrying) return ["warn", T("deliveries_retrying")];
   return ["ok", T("deliveries_ok")];
