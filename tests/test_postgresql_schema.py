@@ -8,6 +8,7 @@ import os
 import socket
 import sqlite3
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import asyncpg
 import pytest
 
 from queue_server.persistence import postgresql, schema
+from queue_server.persistence.port import utc_iso
 from queue_server.persistence.schema import Migration, MigrationFailed, SchemaTooNew, ServersRunning
 
 from .pg_support import new_database, throwaway_cluster
@@ -226,5 +228,47 @@ async def test_0014_keeps_labels_issued_twice_and_refuses_any_more(cluster: str)
         with pytest.raises(asyncpg.UniqueViolationError, match="tickets_label"):
             await conn.execute(insert, *ticket("akta-7", "akta", 7, "D-001", 9))
         await conn.execute(insert, *ticket("kia-tuesday", "kia", 1, "D-001", 0, day="2026-11-25"))
+    finally:
+        await conn.close()
+
+
+async def test_the_presence_reads_and_the_hourly_deletion_find_their_rows_by_index(cluster: str) -> None:
+    """Every process reads the others' presence rows of the last 15 seconds every 5 seconds, and deletes the rows
+    older than an hour: on tables a national deployment's screens fill (here 20,000 rows said over the last hour by
+    50 processes), the planner takes the `seen_at` indexes (migration 0016), not a scan of every row."""
+    url = await new_database(cluster)
+    conn = await postgresql.connect(url)
+    try:
+        await postgresql.migrate(conn)
+        now = datetime.now(UTC)
+
+        def said(n: int) -> str:  # spread over the last hour
+            return utc_iso(now - timedelta(seconds=n % 3600))
+
+        await conn.executemany(
+            "INSERT INTO device_presence (process, device, site, health, seen_at) VALUES ($1, $2, $3, '{}', $4)",
+            [(f"host:{n % 50}:x", n, f"site-{n % 300}", said(n)) for n in range(20_000)],
+        )
+        await conn.executemany(
+            "INSERT INTO screen_presence (process, site, screen, seen_at) VALUES ($1, $2, $3, $4)",
+            [(f"host:{n % 50}:x", f"site-{n % 300}", f"screen-{n}", said(n)) for n in range(20_000)],
+        )
+        await conn.execute("ANALYZE device_presence; ANALYZE screen_presence")
+        fresh, old = utc_iso(now - timedelta(seconds=15)), utc_iso(now - timedelta(hours=1))
+        # As postgresql_storage.py asks them, with the times as parameters.
+        statements = {
+            "device_presence_seen": ("SELECT health FROM device_presence WHERE process <> $1 AND seen_at >= $2", fresh),
+            "screen_presence_seen": (
+                "SELECT DISTINCT site, screen FROM screen_presence WHERE process <> $1 AND seen_at >= $2",
+                fresh,
+            ),
+        }
+        for index, (sql, since) in statements.items():
+            plan = "\n".join(row[0] for row in await conn.fetch(f"EXPLAIN {sql}", "me", since))
+            assert index in plan, plan
+        for table in ("device_presence", "screen_presence"):
+            deletion = f"EXPLAIN DELETE FROM {table} WHERE seen_at < $1"  # noqa: S608 - a name of this test's
+            plan = "\n".join(row[0] for row in await conn.fetch(deletion, old))
+            assert f"{table}_seen" in plan, plan
     finally:
         await conn.close()

@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from queue_server.application import auth as auth_module
 from queue_server.outbound import uplink as uplink_module
 from queue_server.persistence import schema
+from queue_server.persistence.port import utc_iso
 from queue_server.pipeline import engine as engine_module
 from queue_server.settings.sitefile import DEMO_SITE
 from queue_server.web.app import site_of
@@ -527,6 +529,47 @@ async def test_kill_9_of_one_process_under_load_loses_nothing_and_its_display_re
     assert not lost, f"acknowledged tickets lost: {list(lost.values())[:5]}"
     numbers = [n for (n,) in await rows(db, "SELECT number FROM tickets ORDER BY number")]
     assert numbers == list(range(1, len(numbers) + 1)), "each number once, no gap"
+
+
+async def test_the_presence_rows_of_a_killed_process_are_deleted_once_an_hour_old(pg_cluster: str, uji: Path) -> None:
+    """An outside review killed a process (kill -9) with a TV on it: its rows stayed in device_presence and
+    screen_presence for good, since a process deletes its own only when it stops cleanly. Whichever process shares
+    next deletes every row said more than an hour ago (an hour to look into a process that died); a fresher one
+    stays, and is ignored once 15 seconds old."""
+    db = await new_database(pg_cluster)
+    display = _cli("device", "add", "--kind", "display", "--site-id", "uji", "--name", "TV", "--screen", "lobi",
+                   db=db, site=uji)  # fmt: skip
+    proc, url = _serve(db, uji)
+    try:
+        ws = await connect(url.replace("http", "ws") + "/ws")
+        token = display.strip().splitlines()[-1]
+        await ws.send(json.dumps({"type": "hello", "role": "display", "site": "uji", "token": token}))
+        assert json.loads(await ws.recv())["type"] == "welcome"
+
+        async def said() -> list[tuple[Any, ...]]:
+            screens = await rows(db, "SELECT process FROM screen_presence")
+            devices = await rows(db, "SELECT process FROM device_presence")
+            return screens + devices
+
+        await eventually(lambda: _len_is(said, 2), "the process says it has the TV (within 5 s)")
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        _stop(proc)
+    killed = {process for (process,) in await said()}
+    assert len(killed) == 1
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    for table in ("screen_presence", "device_presence"):  # an hour passes for them
+        await rows(db, f"UPDATE {table} SET seen_at = $1", utc_iso(an_hour_ago - timedelta(minutes=1)))  # noqa: S608
+    await rows(db, "INSERT INTO screen_presence (process, site, screen, seen_at) VALUES ('elsewhere:1:x', 'uji', "
+                   "'lobi', $1)", utc_iso(an_hour_ago + timedelta(minutes=1)))  # fmt: skip
+    async with running_server(db, site_files=[uji]):  # its first sharing round runs as it starts
+        await eventually(lambda: _len_is(said, 1), "the killed process's rows deleted by the one left")
+    assert await rows(db, "SELECT process FROM screen_presence") == [("elsewhere:1:x",)], "59 minutes old: kept"
+
+
+async def _len_is(read: Any, n: int) -> bool:
+    return len(await read()) == n
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ process, and a site's dashboard and Settings page must show every TV whichever p
 rewrites its own rows every SHARE_SECONDS (storage.share_screens: which screens are shown; storage.share_devices:
 its registry's entries of devices with a token), and reads the others' rows not older than FRESH_SECONDS (the
 devices into its registry, application/health.py): the rows of a process that stopped without a word (kill -9)
-stop counting within FRESH_SECONDS, and its displays reconnect to another process. On SQLite (one process)
-nothing is shared and nothing is read.
+stop counting within FRESH_SECONDS, and its displays reconnect to another process; they are deleted, by whichever
+process shares next, once older than KEEP (a process deletes its own rows only when it stops cleanly). On SQLite
+(one process) nothing is shared and nothing is read.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 SHARE_SECONDS = 5.0
 FRESH_SECONDS = 15.0
+KEEP = timedelta(hours=1)  # rows older than this are deleted: an hour to look into a process that died, no longer
 
 
 class ScreenPresence:
@@ -58,6 +60,7 @@ class ScreenPresence:
         await self.ctx.storage.share_devices(self.process, self.ctx.devices.shareable(), now)
         since = now - timedelta(seconds=FRESH_SECONDS)
         self.ctx.devices.seen_elsewhere(await self.ctx.storage.devices_elsewhere(self.process, since))
+        await self.ctx.storage.forget_presence_before(now - KEEP)
 
     async def elsewhere(self) -> set[tuple[str, str]]:
         """(site, screen) with a display connected to another process."""

@@ -247,6 +247,11 @@ class StoragePort(abc.ABC):
         """What other processes said of their devices since `since` (share_devices)."""
         return []
 
+    async def forget_presence_before(self, before: datetime) -> None:
+        """Delete every presence row said before `before`, whichever process said it (a process killed without a
+        word leaves its rows behind). One process (SQLite) keeps none."""
+        return None
+
     async def share_uplink(self, statuses: dict[str, dict[str, Any]], at: datetime) -> None:
         """Say where each site's uplink stands (the process that sends it: outbound/uplink.py). One process (SQLite)
         has no one to tell."""

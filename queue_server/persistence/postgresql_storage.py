@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 
 CHANNEL = postgresql.CHANNEL
 POOL_SIZE = 8  # per process: one connection writes at a time; the others serve replays, tokens and reports
+# What each process says of itself, rewritten every few seconds (application/presence.py); each has `seen_at`, indexed.
+PRESENCE_TABLES = ("screen_presence", "device_presence")
 
 _pinned: contextvars.ContextVar[asyncpg.Connection[Any] | None] = contextvars.ContextVar("pinned", default=None)
 
@@ -225,6 +227,11 @@ class PostgresStorage(StoragePort):
             "SELECT health FROM device_presence WHERE process <> $1 AND seen_at >= $2", process, utc_iso(since)
         )
         return [json.loads(row[0]) for row in rows]
+
+    async def forget_presence_before(self, before: datetime) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            for table in PRESENCE_TABLES:
+                await conn.execute(f"DELETE FROM {table} WHERE seen_at < $1", utc_iso(before))  # noqa: S608
 
     async def share_uplink(self, statuses: dict[str, dict[str, Any]], at: datetime) -> None:
         rows = [(site, json.dumps(status), utc_iso(at)) for site, status in sorted(statuses.items())]
