@@ -71,13 +71,14 @@ async def test_a_new_database_gets_the_same_tables_and_columns_as_sqlite(cluster
     finally:
         await conn.close()
     # The same tables and columns, but for what only several processes need (0002_site_heads, 0004_screen_presence,
-    # 0010_device_presence, 0011_uplink_status, 0015_request_counts).
+    # 0010_device_presence, 0011_uplink_status, 0015_request_counts, 0017_desk_presence).
     only_shared = {
         "site_heads": ["site", "seq"],
         "screen_presence": ["process", "site", "screen", "seen_at"],
         "device_presence": ["process", "device", "site", "health", "seen_at"],
         "uplink_status": ["site", "status", "said_at"],
         "request_counts": ["minute", "name", "key", "hits"],
+        "desk_presence": ["process", "site", "counter", "account", "display_name", "seen_at"],
     }
     assert await _columns(url) == {**_sqlite_columns(), **only_shared}
 
@@ -234,8 +235,9 @@ async def test_0014_keeps_labels_issued_twice_and_refuses_any_more(cluster: str)
 
 async def test_the_presence_reads_and_the_hourly_deletion_find_their_rows_by_index(cluster: str) -> None:
     """Every process reads the others' presence rows of the last 15 seconds every 5 seconds, and deletes the rows
-    older than an hour: on tables a national deployment's screens fill (here 20,000 rows said over the last hour by
-    50 processes), the planner takes the `seen_at` indexes (migration 0016), not a scan of every row."""
+    older than an hour: on tables a national deployment's screens and counters fill (here 20,000 rows said over the
+    last hour by 50 processes), the planner takes the `seen_at` indexes (migrations 0016, 0017), not a scan of every
+    row."""
     url = await new_database(cluster)
     conn = await postgresql.connect(url)
     try:
@@ -253,7 +255,12 @@ async def test_the_presence_reads_and_the_hourly_deletion_find_their_rows_by_ind
             "INSERT INTO screen_presence (process, site, screen, seen_at) VALUES ($1, $2, $3, $4)",
             [(f"host:{n % 50}:x", f"site-{n % 300}", f"screen-{n}", said(n)) for n in range(20_000)],
         )
-        await conn.execute("ANALYZE device_presence; ANALYZE screen_presence")
+        await conn.executemany(
+            "INSERT INTO desk_presence (process, site, counter, account, display_name, seen_at) "
+            "VALUES ($1, $2, $3, $4, NULL, $5)",
+            [(f"host:{n % 50}:x", f"site-{n % 300}", str(n % 30), f"op-{n}", said(n)) for n in range(20_000)],
+        )
+        await conn.execute("ANALYZE device_presence; ANALYZE screen_presence; ANALYZE desk_presence")
         fresh, old = utc_iso(now - timedelta(seconds=15)), utc_iso(now - timedelta(hours=1))
         # As postgresql_storage.py asks them, with the times as parameters.
         statements = {
@@ -262,11 +269,16 @@ async def test_the_presence_reads_and_the_hourly_deletion_find_their_rows_by_ind
                 "SELECT DISTINCT site, screen FROM screen_presence WHERE process <> $1 AND seen_at >= $2",
                 fresh,
             ),
+            "desk_presence_seen": (
+                "SELECT DISTINCT site, counter, account, display_name FROM desk_presence WHERE process <> $1 "
+                "AND seen_at >= $2",
+                fresh,
+            ),
         }
         for index, (sql, since) in statements.items():
             plan = "\n".join(row[0] for row in await conn.fetch(f"EXPLAIN {sql}", "me", since))
             assert index in plan, plan
-        for table in ("device_presence", "screen_presence"):
+        for table in ("device_presence", "screen_presence", "desk_presence"):
             deletion = f"EXPLAIN DELETE FROM {table} WHERE seen_at < $1"  # noqa: S608 - a name of this test's
             plan = "\n".join(row[0] for row in await conn.fetch(deletion, old))
             assert f"{table}_seen" in plan, plan

@@ -547,9 +547,10 @@ async def test_the_presence_rows_of_a_killed_process_are_deleted_once_an_hour_ol
         assert json.loads(await ws.recv())["type"] == "welcome"
 
         async def said() -> list[tuple[Any, ...]]:
-            screens = await rows(db, "SELECT process FROM screen_presence")
-            devices = await rows(db, "SELECT process FROM device_presence")
-            return screens + devices
+            found = []
+            for table in ("screen_presence", "device_presence", "desk_presence"):
+                found += await rows(db, f"SELECT process FROM {table}")  # noqa: S608
+            return found
 
         await eventually(lambda: _len_is(said, 2), "the process says it has the TV (within 5 s)")
         os.killpg(proc.pid, signal.SIGKILL)
@@ -561,6 +562,9 @@ async def test_the_presence_rows_of_a_killed_process_are_deleted_once_an_hour_ol
     an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
     for table in ("screen_presence", "device_presence"):  # an hour passes for them
         await rows(db, f"UPDATE {table} SET seen_at = $1", utc_iso(an_hour_ago - timedelta(minutes=1)))  # noqa: S608
+    # and an operator's seat it said at a counter, as old (written here: this serve has no staff account)
+    await rows(db, "INSERT INTO desk_presence (process, site, counter, account, display_name, seen_at) VALUES ($1, "
+                   "'uji', '1', 'sari', NULL, $2)", next(iter(killed)), utc_iso(an_hour_ago - timedelta(minutes=1)))  # fmt: skip
     await rows(db, "INSERT INTO screen_presence (process, site, screen, seen_at) VALUES ('elsewhere:1:x', 'uji', "
                    "'lobi', $1)", utc_iso(an_hour_ago + timedelta(minutes=1)))  # fmt: skip
     async with running_server(db, site_files=[uji]):  # its first sharing round runs as it starts
@@ -803,6 +807,79 @@ async def test_a_site_s_dashboard_shows_its_tv_whichever_process_the_tv_is_on(pg
         await eventually(lambda: lobby_on_a_is(("warning", False, True)), "connected on a's dashboard, no alert")
         await ws.close()
         await eventually(lambda: lobby_on_a_is(("down", True, False)), "down again once it left b", seconds=30)
+
+
+async def counter_page(server: Server, headers: dict[str, str], counter: str) -> ClientConnection:
+    """An operator's page following `counter` through `server` (a real websocket)."""
+    ws = await connect(server.ws_url)
+    token = headers["Authorization"].removeprefix("Bearer ")
+    await ws.send(json.dumps({"type": "hello", "role": "counter", "site": "tegal", "counter": counter, "token": token}))
+    assert json.loads(await ws.recv())["type"] == "welcome"
+    return ws
+
+
+async def told_at_counter(ws: ClientConnection, names: list[str], seconds: float = 30) -> None:
+    """Reads the page's frames until an `operators` notice lists exactly `names`."""
+    async with asyncio.timeout(seconds):
+        while True:
+            frame = json.loads(await ws.recv())
+            if frame["type"] == "operators" and [o["name"] for o in frame["operators"]] == names:
+                return
+
+
+async def held_on(server: Server, supervisor: dict[str, str]) -> list[str]:
+    r = await server.http.get("/api/v1/sites/tegal/dashboard", headers=supervisor)
+    assert r.status_code == 200, r.text
+    return [alert["id"] for alert in r.json()["alerts"] if alert["kind"] == "counter_held"]
+
+
+async def test_who_is_signed_in_at_a_counter_is_known_on_every_process(pg_cluster: str) -> None:
+    """An outside review, two processes: a colleague signed in at the counter through the other process was missing
+    from the page's "Juga di loket ini", and the dashboard of the process she was not on raised counter_held ("nobody
+    else there") for a counter she had in hand. Each process now shares who is signed in at each counter; a seat
+    said more than 15 seconds ago (a process that stopped without a word) does not count."""
+    database = await new_database(pg_cluster)
+    async with servers(database, 2) as (a, b):
+        await a.ctx.accounts.create_user("sari", "kopi-hujan-sepeda-7", "operator", site="tegal",
+                                         agency="disdukcapil", display_name="Sari Dewi")  # fmt: skip
+        await a.issue("ktp")
+        sari, colleague = await a.login("sari", "kopi-hujan-sepeda-7"), await b.login("op-disdukcapil")
+        supervisor, admin = await a.login("supervisor"), await a.login("admin")
+        assert (await a.command(sari, "1", "open")).status_code == 200
+        assert (await a.command(sari, "1", "call_next")).status_code == 200
+        on_a = await counter_page(a, sari, "1")
+        on_b = await counter_page(b, colleague, "1")
+        await told_at_counter(on_a, ["op-disdukcapil", "sari"])  # the colleague on b, in sari's page on a
+        await told_at_counter(on_b, ["op-disdukcapil", "sari"])
+
+        r = await a.http.patch("/api/v1/sites/tegal/accounts/sari", json={"active": False}, headers=admin)
+        assert r.status_code == 200, r.text
+        await told_at_counter(on_b, ["op-disdukcapil"])  # sari's page closed on a: gone from b's line too
+        for process in (a, b):
+            assert await held_on(process, supervisor) == [], "the colleague on b has the counter in hand"
+
+        await on_b.close()  # the colleague leaves: nobody is there, on either process
+
+        async def held_on_both() -> bool:
+            return [await held_on(p, supervisor) for p in (a, b)] == [["counter_held:1"]] * 2
+
+        await eventually(held_on_both, "counter_held on both processes once the colleague left", seconds=30)
+        # A seat another process said 20 seconds ago is of a process that stopped: still nobody there ...
+        said = datetime.now(UTC) - timedelta(seconds=20)
+        insert = ("INSERT INTO desk_presence (process, site, counter, account, display_name, seen_at) "
+                  "VALUES ('stopped:1:x', 'tegal', '1', 'op-disdukcapil', NULL, $1)")  # fmt: skip
+        await rows(database, insert, utc_iso(said))
+        await asyncio.sleep(2 * 5 + 1)  # two sharing rounds of each process
+        assert [await held_on(p, supervisor) for p in (a, b)] == [["counter_held:1"]] * 2
+        # ... one said now is of a process alive: someone is there.
+        await rows(database, "UPDATE desk_presence SET seen_at = $1 WHERE process = 'stopped:1:x'",
+                   utc_iso(datetime.now(UTC)))  # fmt: skip
+        await eventually(lambda: _no_held(a, b, supervisor), "no alert while a fresh seat says so", seconds=15)
+        await on_a.close()
+
+
+async def _no_held(a: Server, b: Server, supervisor: dict[str, str]) -> bool:
+    return [await held_on(p, supervisor) for p in (a, b)] == [[], []]
 
 
 async def add_ikd_service(server: Server) -> None:

@@ -1,13 +1,16 @@
-"""Who is signed in at each counter now: the staff websockets following it on this process, by account.
+"""Who is signed in at each counter now: the staff websockets following it, by account.
 
 Two operators at one counter (a colleague still signed in on the page) see each other's names: the page says
 "Juga di loket ini: Sari Dewi". It follows who is there, not who opened the counter: an operator who signed out
 is gone from the line at once (an outside review found "Loket ini dibuka oleh sari" still shown long after sari
 had left). Each change is told to the counter's followers as an `operators` notice (docs/protocol.md), and a
-new connection is told at once.
+new connection is told at once. The supervisor's `counter_held` alert asks the same question (is anyone else
+there?).
 
-Kept in memory, per process: with several server processes (PostgreSQL), a colleague whose page is connected to
-another process is not listed here; the page then falls back on who opened the counter (`operator`).
+Each process holds its own connections. With several server processes (PostgreSQL), each shares its seats every few
+seconds through the presence rows and reads the others' (application/presence.py, the same freshness rule as the
+screens'), so a colleague connected through another process is listed too, a few seconds late; the seats of a
+process that stopped without a word stop counting within 15 seconds.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ class Seat:
 class Desks:
     def __init__(self) -> None:
         self._at: dict[tuple[str, str], dict[int, Seat]] = {}  # (site, counter) -> connection key -> who
+        # (site, counter) -> account -> who, as the other processes said it (shared storage; seen_elsewhere)
+        self._elsewhere: dict[tuple[str, str], dict[str, Seat]] = {}
 
     def join(self, site: str, counter: str, key: int, seat: Seat) -> None:
         self._at.setdefault((site, counter), {})[key] = seat
@@ -41,13 +46,33 @@ class Desks:
                 del self._at[(site, counter)]
 
     def at(self, site: str, counter: str) -> list[dict[str, Any]]:
-        """The accounts signed in at a counter, each once (a second tab is the same person), by name."""
-        seats = {seat.name: seat for seat in self._at.get((site, counter), {}).values()}
+        """The accounts signed in at a counter, on this process or another, each once (a second tab is the same
+        person), by name."""
+        seats = {**self._elsewhere.get((site, counter), {}), **self._here(site, counter)}
         return [{"name": s.name, "display_name": s.display_name or s.name} for _, s in sorted(seats.items())]
+
+    def _here(self, site: str, counter: str) -> dict[str, Seat]:
+        return {seat.name: seat for seat in self._at.get((site, counter), {}).values()}
 
     def counters(self) -> list[tuple[str, str]]:
         """(site, counter) of every counter someone follows on this process."""
         return list(self._at)
+
+    def shareable(self) -> list[tuple[str, str, str, str | None]]:
+        """This process's seats as the other processes read them: (site, counter, account, display name), each
+        account once per counter."""
+        return [(site, counter, seat.name, seat.display_name)
+                for site, counter in sorted(self._at) for seat in self._here(site, counter).values()]  # fmt: skip
+
+    def seen_elsewhere(self, seats: list[tuple[str, str, str, str | None]]) -> list[tuple[str, str]]:
+        """The other processes' seats, as `shareable` gives them, replacing those read before. Returns the counters
+        followed here whose line of names changed, to be told again."""
+        before = {key: self.at(*key) for key in self._at}
+        elsewhere: dict[tuple[str, str], dict[str, Seat]] = {}
+        for site, counter, account, display_name in seats:
+            elsewhere.setdefault((site, counter), {})[account] = Seat(account, display_name)
+        self._elsewhere = elsewhere
+        return [key for key, names in before.items() if self.at(*key) != names]
 
     def tell(self, hub: Hub, site: str, counter: str) -> None:
         """Every follower of the counter's own page (a `counter` connection) hears who is there now."""

@@ -1,13 +1,16 @@
-"""Which screens have a display connected, shared between the server processes of one PostgreSQL database.
+"""What each server process has connected, shared between the server processes of one PostgreSQL database.
 
-A display is connected to one process; the national view's "screens down" must count the displays of every
-process, and a site's dashboard and Settings page must show every TV whichever process it is on. Each process
-rewrites its own rows every SHARE_SECONDS (storage.share_screens: which screens are shown; storage.share_devices:
-its registry's entries of devices with a token), and reads the others' rows not older than FRESH_SECONDS (the
-devices into its registry, application/health.py): the rows of a process that stopped without a word (kill -9)
-stop counting within FRESH_SECONDS, and its displays reconnect to another process; they are deleted, by whichever
-process shares next, once older than KEEP (a process deletes its own rows only when it stops cleanly). On SQLite
-(one process) nothing is shared and nothing is read.
+A display, or an operator's page, is connected to one process; the national view's "screens down" must count the
+displays of every process, a site's dashboard and Settings page must show every TV whichever process it is on, and
+a counter's page and the supervisor's `counter_held` alert must know every colleague signed in at the counter.
+Each process rewrites its own rows every SHARE_SECONDS (storage.share_screens: which screens are shown;
+storage.share_devices: its registry's entries of devices with a token; storage.share_desks: who is signed in at
+each counter through it), and reads the others' rows not older than FRESH_SECONDS (the devices into its registry,
+application/health.py; the seats into its desks, application/desks.py, telling a counter's followers when its line
+of names changed): the rows of a process that stopped without a word (kill -9) stop counting within
+FRESH_SECONDS, and its clients reconnect to another process; they are deleted, by whichever process shares next,
+once older than KEEP (a process deletes its own rows only when it stops cleanly). On SQLite (one process) nothing
+is shared and nothing is read.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ FRESH_SECONDS = 15.0
 KEEP = timedelta(hours=1)  # rows older than this are deleted: an hour to look into a process that died, no longer
 
 
-class ScreenPresence:
+class Presence:
     def __init__(self, ctx: Context, share_seconds: float = SHARE_SECONDS) -> None:
         self.ctx = ctx
         self.share_seconds = share_seconds
@@ -43,24 +46,30 @@ class ScreenPresence:
 
     def start(self) -> None:
         if self.shared:
-            self._task = background.start(background.every(self.share_seconds, self.share, _failed), "screen-presence")
+            self._task = background.start(background.every(self.share_seconds, self.share, _failed), "presence")
 
     async def stop(self) -> None:
         if self._task is None:
             return
         await background.stop(self._task)
         with contextlib.suppress(Exception):  # a clean stop says so at once; otherwise the rows age out
-            await self.ctx.storage.share_screens(self.process, set(), datetime.now(UTC))
-            await self.ctx.storage.share_devices(self.process, [], datetime.now(UTC))
+            now = datetime.now(UTC)
+            await self.ctx.storage.share_screens(self.process, set(), now)
+            await self.ctx.storage.share_devices(self.process, [], now)
+            await self.ctx.storage.share_desks(self.process, [], now)
 
     async def share(self) -> None:
         # The machine's clock, not the sites' (a test may hold those still): freshness is about this process.
         now = datetime.now(UTC)
-        await self.ctx.storage.share_screens(self.process, self.ctx.devices.connected_screens(), now)
-        await self.ctx.storage.share_devices(self.process, self.ctx.devices.shareable(), now)
+        storage, desks = self.ctx.storage, self.ctx.desks
+        await storage.share_screens(self.process, self.ctx.devices.connected_screens(), now)
+        await storage.share_devices(self.process, self.ctx.devices.shareable(), now)
+        await storage.share_desks(self.process, desks.shareable(), now)
         since = now - timedelta(seconds=FRESH_SECONDS)
-        self.ctx.devices.seen_elsewhere(await self.ctx.storage.devices_elsewhere(self.process, since))
-        await self.ctx.storage.forget_presence_before(now - KEEP)
+        self.ctx.devices.seen_elsewhere(await storage.devices_elsewhere(self.process, since))
+        for site, counter in desks.seen_elsewhere(await storage.desks_elsewhere(self.process, since)):
+            desks.tell(self.ctx.hub, site, counter)
+        await storage.forget_presence_before(now - KEEP)
 
     async def elsewhere(self) -> set[tuple[str, str]]:
         """(site, screen) with a display connected to another process."""
@@ -71,4 +80,4 @@ class ScreenPresence:
 
 
 def _failed(exc: Exception) -> None:  # the database away: the next round says it again
-    log.warning("sharing the connected screens failed (%s: %s)", type(exc).__name__, exc)
+    log.warning("sharing what this process has connected failed (%s: %s)", type(exc).__name__, exc)

@@ -247,6 +247,15 @@ class StoragePort(abc.ABC):
         """What other processes said of their devices since `since` (share_devices)."""
         return []
 
+    async def share_desks(self, process: str, seats: Sequence[tuple[str, str, str, str | None]], at: datetime) -> None:
+        """Say who is signed in at each counter through this process ((site, counter, account, display name):
+        application/desks.py), replacing what it said before. One process (SQLite) has no one to tell."""
+        return None
+
+    async def desks_elsewhere(self, process: str, since: datetime) -> list[tuple[str, str, str, str | None]]:
+        """Who other processes said, since `since`, is signed in at each counter through them (share_desks)."""
+        return []
+
     async def forget_presence_before(self, before: datetime) -> None:
         """Delete every presence row said before `before`, whichever process said it (a process killed without a
         word leaves its rows behind). One process (SQLite) keeps none."""

@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 CHANNEL = postgresql.CHANNEL
 POOL_SIZE = 8  # per process: one connection writes at a time; the others serve replays, tokens and reports
 # What each process says of itself, rewritten every few seconds (application/presence.py); each has `seen_at`, indexed.
-PRESENCE_TABLES = ("screen_presence", "device_presence")
+PRESENCE_TABLES = ("screen_presence", "device_presence", "desk_presence")
 
 _pinned: contextvars.ContextVar[asyncpg.Connection[Any] | None] = contextvars.ContextVar("pinned", default=None)
 
@@ -227,6 +227,21 @@ class PostgresStorage(StoragePort):
             "SELECT health FROM device_presence WHERE process <> $1 AND seen_at >= $2", process, utc_iso(since)
         )
         return [json.loads(row[0]) for row in rows]
+
+    async def share_desks(self, process: str, seats: Sequence[tuple[str, str, str, str | None]], at: datetime) -> None:
+        seen = utc_iso(at)
+        rows = [(process, *seat, seen) for seat in seats]
+        columns = "(process, site, counter, account, display_name, seen_at)"
+        await self._say_again("desk_presence", process, columns, rows)
+
+    async def desks_elsewhere(self, process: str, since: datetime) -> list[tuple[str, str, str, str | None]]:
+        rows = await self.pool.fetch(
+            "SELECT DISTINCT site, counter, account, display_name FROM desk_presence WHERE process <> $1 "
+            "AND seen_at >= $2",
+            process,
+            utc_iso(since),
+        )
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
 
     async def forget_presence_before(self, before: datetime) -> None:
         async with self.pool.acquire() as conn, conn.transaction():

@@ -62,8 +62,9 @@ class Monitor:
 
     def held(self, site_id: str) -> list[dict[str, Any]]:
         """Counters open or paused under an account disabled since (it opened them), with no other account signed
-        in at them on this process: nobody is there, yet the counter counts as open in every wait estimate and its
-        called citizen stays on every screen (an outside review: the operator was disabled mid-shift)."""
+        in at them (through any process: application/desks.py): nobody is there, yet the counter counts as open in
+        every wait estimate and its called citizen stays on every screen (an outside review: the operator was
+        disabled mid-shift)."""
         disabled = self.ctx.accounts.disabled
         if not disabled:
             return []

@@ -38,7 +38,7 @@ from typing import Any
 from queue_server.application.auth import Principal, visible_sites
 from queue_server.application.context import Context
 from queue_server.application.mirror_watch import MirrorSeen
-from queue_server.application.presence import ScreenPresence
+from queue_server.application.presence import Presence
 from queue_server.common import messages
 from queue_server.common.plaintext import spreadsheet_row
 from queue_server.domain import provinces, skm
@@ -170,11 +170,11 @@ class National:
         ctx: Context,
         monitor: Monitor,
         clock: Callable[[], float] = time.monotonic,
-        presence: ScreenPresence | None = None,
+        presence: Presence | None = None,
     ) -> None:
         self.ctx = ctx
         self.monitor = monitor
-        self.presence = presence or ScreenPresence(ctx)  # displays connected to the other processes
+        self.presence = presence or Presence(ctx)  # displays connected to the other processes
         self.clock = clock
         self._answers: dict[tuple[str, date, date], tuple[float, asyncio.Task[Answers]]] = {}
         # per mall: the seq and clock it was made at, its row, and the server's time of its figures

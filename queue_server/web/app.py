@@ -27,7 +27,7 @@ from queue_server.application.auth import Accounts
 from queue_server.application.context import Context
 from queue_server.application.heard import Heard
 from queue_server.application.notifications import Notifications
-from queue_server.application.presence import ScreenPresence
+from queue_server.application.presence import Presence
 from queue_server.application.retention import Retention
 from queue_server.application.screen_watch import ScreenWatch
 from queue_server.common.jsontext import JSONResponse
@@ -305,7 +305,7 @@ def create_app(
         announcer = Announcer(sites, config.sound_cache or config.data_directory / "sound-cache")
         monitor: Monitor | None = None
         heard: Heard | None = None
-        presence: ScreenPresence | None = None
+        presence: Presence | None = None
         screens: ScreenWatch | None = None
         retention: Retention | None = None
         uplink: Uplink | None = None
@@ -332,7 +332,7 @@ def create_app(
             monitor.start()
             heard = server.heard = Heard(ctx)
             heard.start()
-            presence = ScreenPresence(ctx)
+            presence = Presence(ctx)
             presence.start()
             screens = ScreenWatch(ctx, config.screen_watch_seconds)
             screens.elsewhere = presence.elsewhere
