@@ -17,6 +17,7 @@ import pytest
 
 from queue_server.persistence import postgresql, schema
 from queue_server.persistence.port import utc_iso
+from queue_server.persistence.postgresql_storage import PRESENCE_TABLES
 from queue_server.persistence.schema import Migration, MigrationFailed, SchemaTooNew, ServersRunning
 
 from .pg_support import new_database, throwaway_cluster
@@ -71,7 +72,7 @@ async def test_a_new_database_gets_the_same_tables_and_columns_as_sqlite(cluster
     finally:
         await conn.close()
     # The same tables and columns, but for what only several processes need (0002_site_heads, 0004_screen_presence,
-    # 0010_device_presence, 0011_uplink_status, 0015_request_counts, 0017_desk_presence).
+    # 0010_device_presence, 0011_uplink_status, 0015_request_counts, 0017_desk_presence, 0018_process_alerts).
     only_shared = {
         "site_heads": ["site", "seq"],
         "screen_presence": ["process", "site", "screen", "seen_at"],
@@ -79,6 +80,7 @@ async def test_a_new_database_gets_the_same_tables_and_columns_as_sqlite(cluster
         "uplink_status": ["site", "status", "said_at"],
         "request_counts": ["minute", "name", "key", "hits"],
         "desk_presence": ["process", "site", "counter", "account", "display_name", "seen_at"],
+        "process_alerts": ["process", "alerts", "seen_at"],
     }
     assert await _columns(url) == {**_sqlite_columns(), **only_shared}
 
@@ -278,6 +280,8 @@ async def test_the_presence_reads_and_the_hourly_deletion_find_their_rows_by_ind
         for index, (sql, since) in statements.items():
             plan = "\n".join(row[0] for row in await conn.fetch(f"EXPLAIN {sql}", "me", since))
             assert index in plan, plan
+        indexed = await conn.fetch("SELECT tablename FROM pg_indexes WHERE indexname = tablename || '_seen'")
+        assert sorted(row[0] for row in indexed) == sorted(PRESENCE_TABLES), "every presence table, by seen_at"
         for table in ("device_presence", "screen_presence", "desk_presence"):
             deletion = f"EXPLAIN DELETE FROM {table} WHERE seen_at < $1"  # noqa: S608 - a name of this test's
             plan = "\n".join(row[0] for row in await conn.fetch(deletion, old))

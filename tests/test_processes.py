@@ -30,6 +30,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from queue_server.application import auth as auth_module
+from queue_server.application.process_alerts import process_label
 from queue_server.outbound import uplink as uplink_module
 from queue_server.persistence import schema
 from queue_server.persistence.port import utc_iso
@@ -548,7 +549,7 @@ async def test_the_presence_rows_of_a_killed_process_are_deleted_once_an_hour_ol
 
         async def said() -> list[tuple[Any, ...]]:
             found = []
-            for table in ("screen_presence", "device_presence", "desk_presence"):
+            for table in ("screen_presence", "device_presence", "desk_presence", "process_alerts"):
                 found += await rows(db, f"SELECT process FROM {table}")  # noqa: S608
             return found
 
@@ -562,9 +563,13 @@ async def test_the_presence_rows_of_a_killed_process_are_deleted_once_an_hour_ol
     an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
     for table in ("screen_presence", "device_presence"):  # an hour passes for them
         await rows(db, f"UPDATE {table} SET seen_at = $1", utc_iso(an_hour_ago - timedelta(minutes=1)))  # noqa: S608
-    # and an operator's seat it said at a counter, as old (written here: this serve has no staff account)
+    # and an operator's seat and an alert it said, as old (written here: this serve has no staff account, and its
+    # configuration is sound)
+    old = utc_iso(an_hour_ago - timedelta(minutes=1))
     await rows(db, "INSERT INTO desk_presence (process, site, counter, account, display_name, seen_at) VALUES ($1, "
-                   "'uji', '1', 'sari', NULL, $2)", next(iter(killed)), utc_iso(an_hour_ago - timedelta(minutes=1)))  # fmt: skip
+                   "'uji', '1', 'sari', NULL, $2)", next(iter(killed)), old)  # fmt: skip
+    await rows(db, "INSERT INTO process_alerts (process, alerts, seen_at) VALUES ($1, '{}', $2)", next(iter(killed)),
+               old)  # fmt: skip
     await rows(db, "INSERT INTO screen_presence (process, site, screen, seen_at) VALUES ('elsewhere:1:x', 'uji', "
                    "'lobi', $1)", utc_iso(an_hour_ago + timedelta(minutes=1)))  # fmt: skip
     async with running_server(db, site_files=[uji]):  # its first sharing round runs as it starts
@@ -917,7 +922,8 @@ async def test_a_configuration_whose_gateway_another_process_cannot_read_is_serv
 ) -> None:
     """Process b lacks the gateway's ${VARIABLE} (its environment differs): a change made on process a used to leave b
     on the previous site (without the new service, its own letters), deciding on the same tickets as a. Now b serves
-    it as a does, only without the gateway, and its dashboard says why."""
+    it as a does, only without the gateway, and the dashboards say why: b's as its own, a's naming process b (an
+    outside review found it on b's dashboard alone, which a supervisor sees only if the page happens to reach b)."""
     monkeypatch.setenv("TEST_GATEWAY_TOKEN", "gw-token-123")
     database = await new_database(pg_cluster)
     with Receiver() as gateway:
@@ -930,10 +936,55 @@ async def test_a_configuration_whose_gateway_another_process_cannot_read_is_serv
             assert b.ctx.sites["tegal"].notify.gateway is None and a.ctx.sites["tegal"].notify.gateway is not None
             assert (await b.issue("ikd"))["ticket"]["label"] == "Z-001"
             supervisor = await b.login("supervisor")
-            for process, off in ((b, True), (a, False)):
-                r = await process.http.get("/api/v1/sites/tegal/dashboard", headers=supervisor)
-                kinds = {alert["kind"] for alert in r.json()["alerts"]}
-                assert ("messages_off" in kinds) is off, (process.url, kinds)
+            [on_b] = await configuration_alerts(b, supervisor)
+            assert on_b["kind"] == "messages_off" and "process" not in on_b
+            assert on_b["message"].startswith("Pesan WhatsApp/SMS ke warga tidak dikirim")
+
+            async def on_a() -> list[dict[str, Any]]:
+                return await configuration_alerts(a, supervisor)
+
+            await eventually(on_a, "a's dashboard shows b's alert (b shares it within 5 s, a reads within 5 s)")
+            [told] = await on_a()
+            b_process = b.app.state.server.national.presence.process
+            assert told["id"] == "configuration:messages_off" and told["process"] == process_label(b_process)
+            assert told["message"] == f"Proses server {told['process']} melaporkan: {on_b['message']}"
+            assert told["message_en"] == f"The server process {told['process']} reports: {on_b['message_en']}"
+
+
+async def configuration_alerts(server: Server, supervisor: dict[str, str]) -> list[dict[str, Any]]:
+    r = await server.http.get("/api/v1/sites/tegal/dashboard", headers=supervisor)
+    assert r.status_code == 200, r.text
+    return [alert for alert in r.json()["alerts"] if alert["id"].startswith("configuration:")]
+
+
+async def test_a_configuration_alert_of_a_process_that_stopped_goes_when_its_word_ages_out(pg_cluster: str) -> None:
+    """What another process found amiss (here a stored configuration it cannot read, as its row says) shows on every
+    dashboard while its word is under 15 seconds old, naming that process; a process that stopped without a word
+    (kill -9: its row stays, no longer rewritten) takes its alert with it once its word is that old."""
+    database = await new_database(pg_cluster)
+    async with servers(database, 2) as (a, b):
+        supervisor = await a.login("supervisor")
+        assert await configuration_alerts(a, supervisor) == []
+        unreadable = json.dumps({"tegal": {"configuration_unreadable": {"version": 3}}})
+        await rows(database, "INSERT INTO process_alerts (process, alerts, seen_at) VALUES ('mpp-app-9:4242:abcd1234', "
+                             "$1, $2)", unreadable, utc_iso(datetime.now(UTC)))  # fmt: skip
+
+        async def shown(server: Server) -> list[dict[str, Any]]:
+            return await configuration_alerts(server, supervisor)
+
+        for process in (a, b):
+            await eventually(lambda p=process: shown(p), "the other process's alert on this one's dashboard")
+            [alert] = await shown(process)
+            assert alert["kind"] == "configuration_unreadable" and alert["process"] == "mpp-app-9 (PID 4242)"
+            assert alert["message"].startswith("Proses server mpp-app-9 (PID 4242) melaporkan: Konfigurasi versi 3 ")
+            assert alert["message_en"].startswith("The server process mpp-app-9 (PID 4242) reports: Configuration")
+        # That process is killed: nothing rewrites its row any more. Its alert goes within 15 s (and a round).
+        await eventually(lambda: _none_shown(shown, a, b), "its alert gone from both dashboards", seconds=30)
+        assert len(await rows(database, "SELECT process FROM process_alerts")) == 1, "the row stays, for an hour"
+
+
+async def _none_shown(shown: Any, *processes: Server) -> bool:
+    return [await shown(p) for p in processes] == [[]] * len(processes)
 
 
 async def test_a_service_added_on_one_process_is_issued_on_another_before_its_follower_reads_it(

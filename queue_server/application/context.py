@@ -14,6 +14,7 @@ from queue_server.application.desks import Desks
 from queue_server.application.health import DeviceRegistry
 from queue_server.application.mirror_watch import MirrorWatch
 from queue_server.application.notifications import Notifications
+from queue_server.application.process_alerts import ProcessAlerts
 from queue_server.domain.catalogue import Counter, Site
 from queue_server.domain.model import Ticket
 from queue_server.domain.refusal import Refusal
@@ -37,6 +38,7 @@ class Context:
     accounts: Accounts
     devices: DeviceRegistry = field(default_factory=DeviceRegistry)
     desks: Desks = field(default_factory=Desks)  # who is signed in at each counter (its staff websockets)
+    process_alerts: ProcessAlerts = field(default_factory=ProcessAlerts)  # the other processes' configuration alerts
     announcer: Announcer | None = None
     nik_key: bytes = b""  # keyed NIK hashes; loaded from the database at start-up
     notifications: Notifications | None = None  # messages out (None: a command-line tool's context)
@@ -108,10 +110,15 @@ class Context:
         return self.notifications.messages_available(site) if self.notifications else site.notify.offered
 
     def configuration_alerts(self, site_id: str) -> dict[str, dict[str, Any]]:
-        """What is amiss with the site's configuration here, by kind (the supervisor's alerts): what start-up found
-        (Engine.configuration_alerts), and `messages_off` while the configuration in force has a WhatsApp/SMS gateway
-        this process serves it without (a ${VARIABLE} of its headers not set here: Engine._in_force), with the
-        variables it names."""
+        """What is amiss with the site's configuration, by kind, as its dashboard shows it: here, and on the other
+        processes of shared storage (naming the `process`: application/process_alerts.py)."""
+        return self.process_alerts.merged(site_id, self.configuration_alerts_here(site_id))
+
+    def configuration_alerts_here(self, site_id: str) -> dict[str, dict[str, Any]]:
+        """What is amiss with the site's configuration in this process, by kind (the supervisor's alerts): what
+        start-up found (Engine.configuration_alerts), and `messages_off` while the configuration in force has a
+        WhatsApp/SMS gateway this process serves it without (a ${VARIABLE} of its headers not set here:
+        Engine._in_force), with the variables it names."""
         found = dict(self.engine.configuration_alerts.get(site_id, {}))
         state = self.engine.states.get(site_id)
         if state is not None and not state.mirrored and state.site.notify.gateway is None:

@@ -1,16 +1,18 @@
-"""What each server process has connected, shared between the server processes of one PostgreSQL database.
+"""What each server process has connected (and found amiss), shared between the processes of one PostgreSQL database.
 
 A display, or an operator's page, is connected to one process; the national view's "screens down" must count the
 displays of every process, a site's dashboard and Settings page must show every TV whichever process it is on, and
-a counter's page and the supervisor's `counter_held` alert must know every colleague signed in at the counter.
+a counter's page and the supervisor's `counter_held` alert must know every colleague signed in at the counter, and
+every dashboard must show what any process found amiss with the site's configuration.
 Each process rewrites its own rows every SHARE_SECONDS (storage.share_screens: which screens are shown;
 storage.share_devices: its registry's entries of devices with a token; storage.share_desks: who is signed in at
-each counter through it), and reads the others' rows not older than FRESH_SECONDS (the devices into its registry,
-application/health.py; the seats into its desks, application/desks.py, telling a counter's followers when its line
-of names changed): the rows of a process that stopped without a word (kill -9) stop counting within
-FRESH_SECONDS, and its clients reconnect to another process; they are deleted, by whichever process shares next,
-once older than KEEP (a process deletes its own rows only when it stops cleanly). On SQLite (one process) nothing
-is shared and nothing is read.
+each counter through it; storage.share_alerts: what it found amiss with its sites' configuration), and reads the
+others' rows not older than FRESH_SECONDS (the devices into its registry, application/health.py; the seats into its
+desks, application/desks.py, telling a counter's followers when its line of names changed; the alerts into
+application/process_alerts.py, for every dashboard): the rows of a process that stopped without a word (kill -9)
+stop counting within FRESH_SECONDS, and its clients reconnect to another process; they are deleted, by whichever
+process shares next, once older than KEEP (a process deletes its own rows only when it stops cleanly). On SQLite
+(one process) nothing is shared and nothing is read.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import os
 import socket
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from queue_server.application.context import Context
 from queue_server.common import background
@@ -57,6 +60,7 @@ class Presence:
             await self.ctx.storage.share_screens(self.process, set(), now)
             await self.ctx.storage.share_devices(self.process, [], now)
             await self.ctx.storage.share_desks(self.process, [], now)
+            await self.ctx.storage.share_alerts(self.process, {}, now)
 
     async def share(self) -> None:
         # The machine's clock, not the sites' (a test may hold those still): freshness is about this process.
@@ -65,11 +69,18 @@ class Presence:
         await storage.share_screens(self.process, self.ctx.devices.connected_screens(), now)
         await storage.share_devices(self.process, self.ctx.devices.shareable(), now)
         await storage.share_desks(self.process, desks.shareable(), now)
+        await storage.share_alerts(self.process, self._alerts_here(), now)
         since = now - timedelta(seconds=FRESH_SECONDS)
         self.ctx.devices.seen_elsewhere(await storage.devices_elsewhere(self.process, since))
         for site, counter in desks.seen_elsewhere(await storage.desks_elsewhere(self.process, since)):
             desks.tell(self.ctx.hub, site, counter)
+        self.ctx.process_alerts.seen_elsewhere(await storage.alerts_elsewhere(self.process, since))
         await storage.forget_presence_before(now - KEEP)
+
+    def _alerts_here(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """This process's configuration alerts, by site (application/process_alerts.py)."""
+        found = {site: self.ctx.configuration_alerts_here(site) for site in self.ctx.sites}
+        return {site: kinds for site, kinds in found.items() if kinds}
 
     async def elsewhere(self) -> set[tuple[str, str]]:
         """(site, screen) with a display connected to another process."""

@@ -256,6 +256,16 @@ class StoragePort(abc.ABC):
         """Who other processes said, since `since`, is signed in at each counter through them (share_desks)."""
         return []
 
+    async def share_alerts(self, process: str, alerts: dict[str, dict[str, dict[str, Any]]], at: datetime) -> None:
+        """Say what this process found amiss with its sites' configuration ({site: {kind: facts}}), replacing what
+        it said before; nothing when empty. One process (SQLite) has no one to tell."""
+        return None
+
+    async def alerts_elsewhere(self, process: str, since: datetime) -> list[tuple[str, dict[str, Any]]]:
+        """What other processes said, since `since`, of their sites' configuration: (process, {site: {kind: facts}})
+        (share_alerts)."""
+        return []
+
     async def forget_presence_before(self, before: datetime) -> None:
         """Delete every presence row said before `before`, whichever process said it (a process killed without a
         word leaves its rows behind). One process (SQLite) keeps none."""

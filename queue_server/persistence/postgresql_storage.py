@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 CHANNEL = postgresql.CHANNEL
 POOL_SIZE = 8  # per process: one connection writes at a time; the others serve replays, tokens and reports
 # What each process says of itself, rewritten every few seconds (application/presence.py); each has `seen_at`, indexed.
-PRESENCE_TABLES = ("screen_presence", "device_presence", "desk_presence")
+PRESENCE_TABLES = ("screen_presence", "device_presence", "desk_presence", "process_alerts")
 
 _pinned: contextvars.ContextVar[asyncpg.Connection[Any] | None] = contextvars.ContextVar("pinned", default=None)
 
@@ -242,6 +242,18 @@ class PostgresStorage(StoragePort):
             utc_iso(since),
         )
         return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+    async def share_alerts(self, process: str, alerts: dict[str, dict[str, dict[str, Any]]], at: datetime) -> None:
+        rows = [(process, json.dumps(alerts, sort_keys=True), utc_iso(at))] if alerts else []
+        await self._say_again("process_alerts", process, "(process, alerts, seen_at)", rows)
+
+    async def alerts_elsewhere(self, process: str, since: datetime) -> list[tuple[str, dict[str, Any]]]:
+        rows = await self.pool.fetch(
+            "SELECT process, alerts FROM process_alerts WHERE process <> $1 AND seen_at >= $2 ORDER BY process",
+            process,
+            utc_iso(since),
+        )
+        return [(row[0], json.loads(row[1])) for row in rows]
 
     async def forget_presence_before(self, before: datetime) -> None:
         async with self.pool.acquire() as conn, conn.transaction():

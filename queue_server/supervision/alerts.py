@@ -35,10 +35,11 @@ KINDS = (
     "uplink_failing",
     "counter_held",
 )
-# The sentences of the catalogue: one per kind, and `delivery_retrying` for a failing endpoint that has given up no
+# The sentences of the catalogue: one per kind, `delivery_retrying` for a failing endpoint that has given up no
 # message yet but has been retrying one for minutes ("0 pesan tidak terkirim" beside "pengiriman gagal" read as a
-# contradiction).
-SENTENCES = (*KINDS, "delivery_retrying")
+# contradiction), and `reported_elsewhere` around a configuration alert another server process raised (its sentence
+# says "this server": the process that said it).
+SENTENCES = (*KINDS, "delivery_retrying", "reported_elsewhere")
 
 
 def _local(site: Site, iso: str | None) -> datetime | None:
@@ -76,11 +77,15 @@ def detect(
     why a past day was not closed by itself (pipeline/engine.py); `missing`: registered TV screens that have not
     connected since the site opened today (application/screen_watch.py); `uplink`: the log has not gone up to the
     server that mirrors the mall for a while (outbound/uplink.py); `configuration`: what is amiss with the site's
-    configuration here, by kind (Context.configuration_alerts: the stored one unreadable and the site file served in
-    its place, a changed site file the day refused, messages to citizens off for want of a gateway's variable)."""
+    configuration, by kind (Context.configuration_alerts: the stored one unreadable and the site file served in
+    its place, a changed site file the day refused, messages to citizens off for want of a gateway's variable; with a
+    `process` when another server process raised it)."""
     out: list[dict[str, Any]] = []
     for kind, facts in sorted((configuration or {}).items()):
         said = _said(kind, **{**facts, "variables": ", ".join(facts.get("variables", []))})
+        if facts.get("process"):  # raised by another server process (application/process_alerts.py)
+            said = _said("reported_elsewhere", process=facts["process"], alert=said["message"],
+                         alert_en=said["message_en"])  # fmt: skip
         out.append({"id": f"configuration:{kind}", "kind": kind, "agencies": [], **facts, **said})
     if uplink is not None:
         out.append(
