@@ -41,3 +41,31 @@ async def test_a_plain_function_and_a_pause_first() -> None:
     await background.stop(task)
     await background.stop(None)  # never started: nothing to do
     assert calls[0] - started >= 0.05, "the pause came first"
+
+
+async def test_a_wake_ends_the_pause_at_once_and_one_set_during_a_round_brings_one_more() -> None:
+    loop = asyncio.get_running_loop()
+    wake = asyncio.Event()
+    rounds: list[float] = []
+    round_began = asyncio.Event()
+
+    async def round_() -> None:
+        rounds.append(loop.time())
+        round_began.set()
+        if len(rounds) == 2:
+            wake.set()  # news while this round runs: one more round, without the pause
+
+    task = background.start(background.every(60, round_, print, wake=wake), "t")
+    await asyncio.wait_for(round_began.wait(), 30)
+    assert len(rounds) == 1, "then a pause of a minute"
+    await asyncio.sleep(0.05)
+    assert len(rounds) == 1
+    wake.set()
+    for _ in range(200):
+        if len(rounds) >= 3:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+    await background.stop(task)
+    assert len(rounds) == 3, "woken: the second round at once, and the third brought by the wake it set"
+    assert rounds[2] - rounds[0] < 30

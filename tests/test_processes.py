@@ -30,6 +30,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from queue_server.application import auth as auth_module
+from queue_server.application.presence import Presence
 from queue_server.application.process_alerts import process_label
 from queue_server.outbound import uplink as uplink_module
 from queue_server.persistence import schema
@@ -885,6 +886,39 @@ async def test_who_is_signed_in_at_a_counter_is_known_on_every_process(pg_cluste
 
 async def _no_held(a: Server, b: Server, supervisor: dict[str, str]) -> bool:
     return [await held_on(p, supervisor) for p in (a, b)] == [[], []]
+
+
+async def test_a_tv_or_an_operator_leaving_is_shared_within_a_second_not_at_the_next_round(pg_cluster: str) -> None:
+    """What a process shares is rewritten every 5 s; a TV or an operator's page that comes or goes is shared within
+    about a second instead, so the other processes read it at their next round, not one later. Here the rounds are
+    ten minutes apart: only the change itself can bring the rows up to date."""
+    database = await new_database(pg_cluster)
+    async with servers(database, 1) as (a,):
+        await a.app.state.server.national.presence.stop()
+        presence = Presence(a.ctx, share_seconds=600)
+        presence.start()
+        try:
+            op = await a.login("op-disdukcapil")
+
+            async def said() -> tuple[int, int]:
+                screens = await rows(database, "SELECT COUNT(*) FROM screen_presence WHERE process = $1",
+                                     presence.process)  # fmt: skip
+                desks = await rows(database, "SELECT COUNT(*) FROM desk_presence WHERE process = $1",
+                                   presence.process)  # fmt: skip
+                return screens[0][0], desks[0][0]
+
+            async def said_is(expected: tuple[int, int]) -> bool:
+                return await said() == expected
+
+            tv, _ = await hello(a.ws_url)
+            page = await counter_page(a, op, "1")
+            await eventually(lambda: said_is((1, 1)), "the TV and the operator shared")
+            await tv.close()
+            await eventually(lambda: said_is((0, 1)), "the TV gone, shared at once", seconds=10)
+            await page.close()
+            await eventually(lambda: said_is((0, 0)), "the operator gone, shared at once", seconds=10)
+        finally:
+            await presence.stop()
 
 
 async def add_ikd_service(server: Server) -> None:

@@ -34,9 +34,11 @@ class Desks:
         self._at: dict[tuple[str, str], dict[int, Seat]] = {}  # (site, counter) -> connection key -> who
         # (site, counter) -> account -> who, as the other processes said it (shared storage; seen_elsewhere)
         self._elsewhere: dict[tuple[str, str], dict[str, Seat]] = {}
+        self.changed: Callable[[], None] = _nothing  # someone sat down or left (presence.py: share soon)
 
     def join(self, site: str, counter: str, key: int, seat: Seat) -> None:
         self._at.setdefault((site, counter), {})[key] = seat
+        self.changed()
 
     def leave(self, site: str, counter: str, key: int) -> None:
         seats = self._at.get((site, counter))
@@ -44,6 +46,7 @@ class Desks:
             seats.pop(key, None)
             if not seats:
                 del self._at[(site, counter)]
+            self.changed()
 
     def at(self, site: str, counter: str) -> list[dict[str, Any]]:
         """The accounts signed in at a counter, on this process or another, each once (a second tab is the same
@@ -78,6 +81,10 @@ class Desks:
         """Every follower of the counter's own page (a `counter` connection) hears who is there now."""
         text = wire.dumps({"type": "operators", "site": site, "counter": counter, "operators": self.at(site, counter)})
         hub.tell(site, for_counter(counter, text))
+
+
+def _nothing() -> None:
+    pass
 
 
 def for_counter(counter: str, text: str) -> Callable[[Follow], str | None]:

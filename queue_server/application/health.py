@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -48,6 +49,7 @@ class DeviceRegistry:
         self._gone: deque[int] = deque()  # disconnected entries, oldest first
         self.keep_disconnected = keep_disconnected
         self._elsewhere: dict[str, list[dict[str, Any]]] = {}  # site -> the other processes' entries (presence.py)
+        self.changed: Callable[[], None] = _nothing  # a screen came or went (presence.py: share it soon)
 
     def connected(
         self,
@@ -69,6 +71,7 @@ class DeviceRegistry:
                     device.sockets += 1
                 else:
                     device.connected, device.sockets, device.connected_at = True, 1, at.isoformat()
+                    self.changed()
                 device.last_seen, device.client = at.isoformat(), client or device.client
                 return device
             entry_id = device_id
@@ -85,6 +88,7 @@ class DeviceRegistry:
         self._devices[device.id] = device
         if device_id is None:
             self._by_key[(site, kind, name, screen)] = device
+        self.changed()
         return device
 
     def report(
@@ -119,6 +123,7 @@ class DeviceRegistry:
         if device.sockets > 0:  # another socket of the same device is still open: it is not gone
             return
         device.connected = False
+        self.changed()
         self._gone.append(device.id)
         while len(self._gone) > self.keep_disconnected:
             old = self._devices.get(self._gone.popleft())
@@ -149,6 +154,10 @@ class DeviceRegistry:
         for entry in entries:
             by_site.setdefault(entry["site"], []).append(entry)
         self._elsewhere = by_site
+
+
+def _nothing() -> None:
+    pass
 
 
 def _fresher(other: dict[str, Any], mine: dict[str, Any]) -> bool:

@@ -4,7 +4,8 @@ A display, or an operator's page, is connected to one process; the national view
 displays of every process, a site's dashboard and Settings page must show every TV whichever process it is on, and
 a counter's page and the supervisor's `counter_held` alert must know every colleague signed in at the counter, and
 every dashboard must show what any process found amiss with the site's configuration.
-Each process rewrites its own rows every SHARE_SECONDS (storage.share_screens: which screens are shown;
+Each process rewrites its own rows every SHARE_SECONDS, and within SOON_SECONDS of a screen or an operator's page
+coming or going (storage.share_screens: which screens are shown;
 storage.share_devices: its registry's entries of devices with a token; storage.share_desks: who is signed in at
 each counter through it; storage.share_alerts: what it found amiss with its sites' configuration), and reads the
 others' rows not older than FRESH_SECONDS (the devices into its registry, application/health.py; the seats into its
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 
 SHARE_SECONDS = 5.0
 FRESH_SECONDS = 15.0
+# A TV or an operator's page came or went here: this process shares that after this long rather than at its next
+# round (up to SHARE_SECONDS later), gathering a burst of them (a hall's TVs reconnecting at once) into one round.
+SOON_SECONDS = 1.0
 KEEP = timedelta(hours=1)  # rows older than this are deleted: an hour to look into a process that died, no longer
 
 
@@ -42,6 +46,8 @@ class Presence:
         self.share_seconds = share_seconds
         self.process = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._soon: asyncio.TimerHandle | None = None
 
     @property
     def shared(self) -> bool:
@@ -49,12 +55,26 @@ class Presence:
 
     def start(self) -> None:
         if self.shared:
-            self._task = background.start(background.every(self.share_seconds, self.share, _failed), "presence")
+            rounds = background.every(self.share_seconds, self.share, _failed, wake=self._wake)
+            self._task = background.start(rounds, "presence")
+            self.ctx.devices.changed = self.ctx.desks.changed = self.soon
+
+    def soon(self) -> None:
+        """Something this process shares changed: a round within SOON_SECONDS, so the other processes can read it
+        at their next round, not one later."""
+        if self._soon is None:
+            self._soon = asyncio.get_running_loop().call_later(SOON_SECONDS, self._woken)
+
+    def _woken(self) -> None:
+        self._soon = None
+        self._wake.set()
 
     async def stop(self) -> None:
         if self._task is None:
             return
         await background.stop(self._task)
+        if self._soon is not None:
+            self._soon.cancel()
         with contextlib.suppress(Exception):  # a clean stop says so at once; otherwise the rows age out
             now = datetime.now(UTC)
             await self.ctx.storage.share_screens(self.process, set(), now)

@@ -34,16 +34,30 @@ async def every(
     failed: Callable[[Exception], object],
     *,
     wait_first: bool = False,
+    wake: asyncio.Event | None = None,
 ) -> NoReturn:
     """`round_()` (a function or a coroutine function), then a pause of `seconds`, for ever; `wait_first`: the
-    pause first. A round that raises is told to `failed` and the next round runs."""
+    pause first. A round that raises is told to `failed` and the next round runs. `wake`, once set, ends the pause
+    at once (set while a round runs, it brings one more round right after): for a watcher with news to tell sooner
+    than its next round."""
     if wait_first:
-        await asyncio.sleep(seconds)
+        await _pause(seconds, wake)
     while True:
+        if wake is not None:
+            wake.clear()  # what set it is in this round
         try:
             result = round_()
             if inspect.isawaitable(result):
                 await result
         except Exception as exc:  # asyncio.CancelledError is not an Exception: a stop still stops the loop
             failed(exc)
+        await _pause(seconds, wake)
+
+
+async def _pause(seconds: float, wake: asyncio.Event | None) -> None:
+    if wake is None:
         await asyncio.sleep(seconds)
+        return
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await wake.wait()
