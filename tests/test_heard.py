@@ -9,12 +9,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from websockets.asyncio.client import connect
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
 
 from queue_server.application.heard import covers, status
 from queue_server.settings.sitefile import DEMO_SITE, load_site
 
-from .helpers import LOBBY, running_server
+from .helpers import LOBBY, Server, eventually, running_server
+from .pg_support import new_database
 
 BOTH_DATABASES = True  # the restart test: the log is read on either
 SITE = load_site(DEMO_SITE)
@@ -157,3 +159,105 @@ async def test_a_call_made_before_a_restart_is_still_known_to_have_been_said(dat
                     if frame.get("type") == "announcement" and frame.get("data"):
                         said.append(frame["data"])
             assert said[-1]["label"] == "F-001" and said[-1]["call_seq"] == call_seq, said
+
+
+def test_no_speaker_is_said_only_when_what_other_processes_hold_is_known() -> None:
+    """On shared storage a TV may be on another process, known here only from its word (read every 5 seconds):
+    until that word is known, "nobody will say it" is not claimed; a TV playing here is known all the same."""
+    assert status(SITE, CALLED, 42, [], known=False)["status"] == "unknown"
+    assert status(SITE, CALLED, 42, [screen("lobby", connected=False)], known=False)["status"] == "unknown"
+    lobby_done = screen("lobby", said_seq=42, speech_queue=0)
+    assert status(SITE, CALLED, 42, [lobby_done], known=False)["status"] == "announced"
+
+
+# --- with several server processes (PostgreSQL), and on SQLite as before ----------------------------------------
+
+
+async def _hello(url: str, **hello: Any) -> ClientConnection:
+    ws = await connect(url)
+    await ws.send(json.dumps({"type": "hello", "site": "tegal", **hello}))
+    assert json.loads(await ws.recv())["type"] == "welcome"
+    return ws
+
+
+async def _tv(url: str, said_seq: int) -> ClientConnection:
+    """The lobby TV (it says Loket 5's calls), with sound, having said the calls up to `said_seq`."""
+    tv = await _hello(url, role="display", token=LOBBY, screen="lobby")
+    await tv.send(json.dumps({"type": "health", "audio": "ready", "said_seq": said_seq, "speech_queue": 0}))
+    return tv
+
+
+async def _statuses(page: ClientConnection, until: str | None = None, seconds: float = 30) -> list[str]:
+    """The announcement statuses a counter page is told: the next one, or every one up to `until`."""
+    said: list[str] = []
+    async with asyncio.timeout(seconds):
+        while not said or (until is not None and said[-1] != until):
+            frame = json.loads(await page.recv())
+            if frame.get("type") == "announcement" and frame.get("data"):
+                said.append(frame["data"]["status"])
+    return said
+
+
+async def _called_at_counter_5(s: Server) -> tuple[dict[str, str], int]:
+    """F-001 called at Loket 5 (Polres) through `s`: the operator's headers, and the seq of the call."""
+    await s.issue("skck")
+    op = await s.login("op-polres")
+    assert (await s.command(op, "5", "open")).status_code == 200
+    assert (await s.command(op, "5", "call_next")).json()["ticket"]["label"] == "F-001"
+    events = await s.ctx.storage.events_after("tegal", 0, 100_000)
+    return op, next(e.seq for e in events if e.type == "ticket.called")
+
+
+def _presence(s: Server) -> Any:
+    return s.app.state.server.national.presence  # the process's sharing (application/presence.py)
+
+
+@pytest.mark.postgresql
+async def test_a_process_just_started_says_unknown_not_no_tv_while_the_tv_is_on_another(pg_cluster: str) -> None:
+    """An outside review: a counter page on a process that had just started said "Tidak ada TV bersuara yang
+    tersambung" for a few seconds while the lobby TV was connected to the other process, whose word it had not read
+    yet. Until it has read the others' word twice since it started, it says nothing of the kind."""
+    database = await new_database(pg_cluster)
+    async with running_server(database) as b:
+        op, call_seq = await _called_at_counter_5(b)
+        await _presence(b).stop()  # b says nothing of its TV until the test lets it
+        tv = await _tv(b.ws_url, call_seq)
+        async with running_server(database) as a:
+            page = await _hello(a.ws_url, role="counter", counter="5", token=op["Authorization"][7:])
+            assert await _statuses(page) == ["unknown"], "not known yet: not 'no TV'"
+            await _presence(b).share()  # b's word, read by a at its next round
+            said = await _statuses(page, until="announced")
+            assert set(said) <= {"unknown", "announced"}, said
+            await page.close()
+        await tv.close()
+
+
+@pytest.mark.postgresql
+async def test_a_tv_that_leaves_a_process_for_another_is_not_said_gone_meanwhile(pg_cluster: str) -> None:
+    """The lobby TV drops from process a and reconnects to process b: a does not know of it until b's word is read
+    (b shares within a second, a reads every 5 s), and says "unknown" rather than "no TV" meanwhile."""
+    database = await new_database(pg_cluster)
+    async with running_server(database) as a, running_server(database) as b:
+        op, call_seq = await _called_at_counter_5(a)
+        tv = await _tv(a.ws_url, call_seq)
+        page = await _hello(a.ws_url, role="counter", counter="5", token=op["Authorization"][7:])
+        await eventually(lambda: a.ctx.devices.knows_elsewhere("tegal", {"lobby"}), "a has read b's word twice")
+        assert "announced" in await _statuses(page, until="announced")
+        await _presence(b).stop()  # b's word about the TV comes when the test lets it
+        await tv.close()
+        assert await _statuses(page) == ["unknown"], "it may be on another process: not 'no TV'"
+        tv = await _tv(b.ws_url, call_seq)
+        await _presence(b).share()
+        said = await _statuses(page, until="announced")
+        assert set(said) <= {"unknown", "announced"}, said
+        await page.close()
+        await tv.close()
+
+
+async def test_on_sqlite_a_counter_page_is_told_no_tv_at_once(tmp_path: Path) -> None:
+    """One process knows every screen: "no TV" is said as soon as it is so, as before."""
+    async with running_server(tmp_path / "q.sqlite3") as s:
+        op, _ = await _called_at_counter_5(s)
+        page = await _hello(s.ws_url, role="counter", counter="5", token=op["Authorization"][7:])
+        assert await _statuses(page) == ["no_speaker"]
+        await page.close()

@@ -4,13 +4,17 @@ supervisors can see every display in the hall. Kept in memory: it describes live
 With several server processes (PostgreSQL), each process holds the screens connected to it; what the others hold
 of the screens with a device token reaches this registry every few seconds (application/presence.py), and a
 site's list merges both: a TV connected anywhere is connected, one connected nowhere shows when it was last seen.
+Until the others' word has been read twice since this process started, or since a TV of a screen left it (it may
+be connecting to another process), "connected nowhere" is not known here (`knows_elsewhere`).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
+import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -49,6 +53,9 @@ class DeviceRegistry:
         self._gone: deque[int] = deque()  # disconnected entries, oldest first
         self.keep_disconnected = keep_disconnected
         self._elsewhere: dict[str, list[dict[str, Any]]] = {}  # site -> the other processes' entries (presence.py)
+        self._started = time.monotonic()
+        self._read_at: deque[float] = deque(maxlen=2)  # the last two reads of the others' entries (monotonic)
+        self._left_at: dict[tuple[str, str], float] = {}  # (site, screen) -> when a display last left this process
         self.changed: Callable[[], None] = _nothing  # a screen came or went (presence.py: share it soon)
 
     def connected(
@@ -123,6 +130,8 @@ class DeviceRegistry:
         if device.sockets > 0:  # another socket of the same device is still open: it is not gone
             return
         device.connected = False
+        if device.kind == "display" and device.screen:
+            self._left_at[(device.site, device.screen)] = time.monotonic()
         self.changed()
         self._gone.append(device.id)
         while len(self._gone) > self.keep_disconnected:
@@ -154,6 +163,15 @@ class DeviceRegistry:
         for entry in entries:
             by_site.setdefault(entry["site"], []).append(entry)
         self._elsewhere = by_site
+        self._read_at.append(time.monotonic())
+
+    def knows_elsewhere(self, site: str, screens: Iterable[str]) -> bool:
+        """Whether what the other processes hold of these screens is known here: their word read twice since this
+        process started and since a display of one of them last left it. Once is not enough: a TV that connected to
+        another process (or moved there) a moment before the read is in that process's next word, at most one
+        sharing round later. Only asked on shared storage."""
+        since = max([self._started, *(self._left_at.get((site, screen), -math.inf) for screen in screens)])
+        return len(self._read_at) == 2 and self._read_at[0] >= since
 
 
 def _nothing() -> None:

@@ -18,7 +18,11 @@ review). So the counter's page and console are told, for the ticket they have ca
   play (off, blocked by the browser, or not connected at all): nobody will say the call.
 - `unknown`: the screens connected do not report what they have said (a display page of an earlier release), or the
   event that made the call is not known yet: nothing is claimed. A call made before this server process started
-  is looked up in the event log at the first check (StoragePort.call_seq), and said from then on.
+  is looked up in the event log at the first check (StoragePort.call_seq), and said from then on. With several
+  server processes, also instead of `no_speaker` while this process does not know yet what the others hold
+  (DeviceRegistry.knows_elsewhere): their word not read twice since it started, or since a speaker TV left it (it
+  may be reconnecting to another process). An outside review saw "Tidak ada TV bersuara yang tersambung" for a few
+  seconds on a counter page while the lobby TV was on another process.
 
 No status (null) for a counter with no ticket called, or when no screen that shows the counter is a speaker screen
 (a mall without sound). What the screens said comes from their `health` frames (docs/protocol.md); with several
@@ -74,11 +78,18 @@ def covers(site: Site, screen: Screen, counter: str, service: str) -> bool:
     return any(service in site.counters[c].services for c in served_there)
 
 
-def status(site: Site, ticket: dict[str, Any], call_seq: int | None, devices: list[dict[str, Any]]) -> dict[str, Any]:
+def speakers_of(site: Site, counter: str, service: str) -> set[str]:
+    """The speaker screens that say a call of `service` to `counter`."""
+    return {s.id for s in site.screens.values() if s.speaker and covers(site, s, counter, service)}
+
+
+def status(
+    site: Site, ticket: dict[str, Any], call_seq: int | None, devices: list[dict[str, Any]], known: bool = True
+) -> dict[str, Any]:
     """The announcement status of a called ticket (see the module's docstring). `devices`: the site's screens as
-    the registry lists them (application/health.py)."""
-    counter, service = ticket["counter"], ticket["service"]
-    speakers = {s.id for s in site.screens.values() if s.speaker and covers(site, s, counter, service)}
+    the registry lists them (application/health.py); `known`: whether they are known to be all there is (on shared
+    storage, whether the other processes' word has been read since it could have changed)."""
+    speakers = speakers_of(site, ticket["counter"], ticket["service"])
     playing = [
         d
         for d in devices
@@ -93,7 +104,7 @@ def status(site: Site, ticket: dict[str, Any], call_seq: int | None, devices: li
     out: dict[str, Any] = {"ticket": ticket["id"], "label": ticket["label"], "call_seq": call_seq,
                            "speech_queue": None, "screens": len(playing)}  # fmt: skip
     if not playing:
-        return {**out, "status": "no_speaker"}
+        return {**out, "status": "no_speaker" if known else "unknown"}
     if not reporting or call_seq is None:
         return {**out, "status": "unknown"}
     if any(d["said_seq"] >= call_seq for d in reporting):
@@ -131,11 +142,14 @@ class Heard:
         if ticket is None or ticket.state is not TicketState.CALLED:
             return None
         site = state.site
-        if not any(s.speaker and covers(site, s, counter_id, ticket.service) for s in site.screens.values()):
+        speakers = speakers_of(site, counter_id, ticket.service)
+        if not speakers:
             return None
         call = self._calls.get((site_id, counter_id))
         seq = call.seq if call is not None and call.ticket == ticket.id else None
-        found = status(site, ticket.to_dict(), seq, self.ctx.devices.for_site(site_id) if devices is None else devices)
+        known = not self.ctx.storage.shared or self.ctx.devices.knows_elsewhere(site_id, speakers)
+        devices = self.ctx.devices.for_site(site_id) if devices is None else devices
+        found = status(site, ticket.to_dict(), seq, devices, known)
         # Said once is said: the screen that said it may reload later and then report nothing of it.
         if seq is not None and self._announced.get((site_id, counter_id)) == seq and found["status"] != "announced":
             return {**found, "status": "announced", "speech_queue": None}
