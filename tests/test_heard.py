@@ -181,8 +181,9 @@ async def _hello(url: str, **hello: Any) -> ClientConnection:
 
 
 async def _tv(url: str, said_seq: int) -> ClientConnection:
-    """The lobby TV (it says Loket 5's calls), with sound, having said the calls up to `said_seq`."""
-    tv = await _hello(url, role="display", token=LOBBY, screen="lobby")
+    """The lobby TV (it says Loket 5's calls), with sound, having said the calls up to `said_seq`: a page on since
+    before the call, (re)connecting where it was (a replay; one started afresh after the call never said it)."""
+    tv = await _hello(url, role="display", token=LOBBY, screen="lobby", last_seq=said_seq)
     await tv.send(json.dumps({"type": "health", "audio": "ready", "said_seq": said_seq, "speech_queue": 0}))
     return tv
 
@@ -235,9 +236,11 @@ async def test_a_process_just_started_says_unknown_not_no_tv_while_the_tv_is_on_
 @pytest.mark.postgresql
 async def test_a_tv_that_leaves_a_process_for_another_is_not_said_gone_meanwhile(pg_cluster: str) -> None:
     """The lobby TV drops from process a and reconnects to process b: a does not know of it until b's word is read
-    (b shares within a second, a reads every 5 s), and says "unknown" rather than "no TV" meanwhile."""
+    (b shares within a second, a reads every 5 s), and says "unknown" rather than "no TV" meanwhile, of a call made
+    then (one the TV had said stays announced)."""
     database = await new_database(pg_cluster)
     async with running_server(database) as a, running_server(database) as b:
+        await a.issue("skck")
         op, call_seq = await _called_at_counter_5(a)
         tv = await _tv(a.ws_url, call_seq)
         page = await _hello(a.ws_url, role="counter", counter="5", token=op["Authorization"][7:])
@@ -245,6 +248,10 @@ async def test_a_tv_that_leaves_a_process_for_another_is_not_said_gone_meanwhile
         assert "announced" in await _statuses(page, until="announced")
         await _presence(b).stop()  # b's word about the TV comes when the test lets it
         await tv.close()
+        for done in ("start", "finish"):
+            assert (await a.command(op, "5", done)).status_code == 200
+        assert (await a.command(op, "5", "call_next")).json()["ticket"]["label"] == "F-002"
+        call_seq = a.ctx.seq("tegal")
         assert await _statuses(page) == ["unknown"], "it may be on another process: not 'no TV'"
         tv = await _tv(b.ws_url, call_seq)
         await _presence(b).share()
