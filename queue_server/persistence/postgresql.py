@@ -22,6 +22,7 @@ release before the names are found by their LISTEN connection instead (see live_
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from collections.abc import Sequence
@@ -71,8 +72,33 @@ async def connect(
 ) -> asyncpg.Connection[Any]:
     """A connection named for `role` (an application_name in the URL is replaced: it is how migrate finds servers)."""
     settings = {**(server_settings or {}), "application_name": application_name(role)}
-    connection: asyncpg.Connection[Any] = await asyncpg.connect(dsn, server_settings=settings)
+    # Cancelled while connecting (a server stopping, a follower's task cancelled), asyncpg can leave the connection
+    # it was making open for the garbage collector (asyncpg issue 464): the connect runs shielded, and what it makes
+    # after a cancel is closed.
+    making = asyncio.ensure_future(asyncpg.connect(dsn, server_settings=settings))
+    try:
+        connection: asyncpg.Connection[Any] = await asyncio.shield(making)
+    except asyncio.CancelledError:
+        making.add_done_callback(_close_unwanted)
+        raise
     return connection
+
+
+async def close(connection: asyncpg.Connection[Any]) -> None:
+    """Close `connection` politely; failing, or cancelled meanwhile (a stop), cut it (terminate): never left open
+    for the garbage collector, whose warning would land on whatever runs next."""
+    try:
+        await connection.close()
+    except asyncio.CancelledError:
+        connection.terminate()
+        raise
+    except Exception:  # the server gone already: nothing to say goodbye to
+        connection.terminate()
+
+
+def _close_unwanted(making: asyncio.Future[asyncpg.Connection[Any]]) -> None:
+    if not making.cancelled() and making.exception() is None:
+        making.result().terminate()  # at once, without a round trip: nobody waits for it
 
 
 # The server processes using the database, but this session: by name, and (a release before the names) by the

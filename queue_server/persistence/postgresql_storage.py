@@ -90,7 +90,7 @@ class PostgresStorage(StoragePort):
         try:
             self.migrated = await postgresql.migrate(conn, self.name)
         finally:
-            await conn.close()
+            await postgresql.close(conn)
         if self.migrated.applied:
             log.log(
                 logging.INFO if self.migrated.before == 0 else logging.WARNING,
@@ -116,8 +116,7 @@ class PostgresStorage(StoragePort):
 
     async def close(self) -> None:
         if self._writer is not None and not self._writer.is_closed():
-            with contextlib.suppress(Exception):
-                await self._writer.close()
+            await postgresql.close(self._writer)
         if self._pool is not None:
             await self._pool.close()
         self._pool = self._writer = None
@@ -168,8 +167,7 @@ class PostgresStorage(StoragePort):
             key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
             yield _AdvisoryLock(conn, bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key)))
         finally:
-            with contextlib.suppress(Exception):
-                await conn.close()
+            await postgresql.close(conn)
 
     async def load_site(self, site_id: str, today: date) -> LoadedSite:
         """As StoragePort's, in one snapshot: the state and its head are of the same moment."""
@@ -490,14 +488,17 @@ class Notifications:
 
     async def __aenter__(self) -> Notifications:
         self._conn = await postgresql.connect(self.dsn, role=self.role)
-        self._conn.add_termination_listener(self._terminated)
-        await self._conn.add_listener(CHANNEL, self._notified)
+        try:
+            self._conn.add_termination_listener(self._terminated)
+            await self._conn.add_listener(CHANNEL, self._notified)
+        except BaseException:  # cancelled or failed before the context began: __aexit__ will not close it
+            await self.__aexit__()
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         if self._conn is not None and not self._conn.is_closed():
-            with contextlib.suppress(Exception):
-                await self._conn.close()
+            await postgresql.close(self._conn)
         self._conn = None
 
     def _notified(self, conn: object, pid: int, channel: str, payload: str) -> None:
