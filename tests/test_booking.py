@@ -254,6 +254,21 @@ async def test_check_in_at_the_kiosk(site: Server) -> None:
     assert r.status_code == 409 and r.json()["error"]["code"] == "already_checked_in", "once called: no reprint"
 
 
+async def test_a_cancelled_booking_is_told_so_at_the_kiosk_even_before_its_window(site: Server) -> None:
+    """An outside review: at the kiosk before the window, a cancelled booking's code was told "Lapor hadir ...
+    dibuka Selasa, 24 November 2026 pukul 08.30", so its citizen waited for a booking that no longer existed."""
+    code = (await book(site, 9)).json()["booking"]["code"]
+    assert (await site.http.post(f"/api/v1/bookings/{code}/cancel")).status_code == 200
+    url = f"/api/v1/sites/tegal/bookings/{code}/check-in"
+    for minute in (0, 45):  # Tuesday 08:00 WIB (before the 08.30 window), 08:45 (in it)
+        site.clock.now = datetime(2026, 11, 24, 1, minute, tzinfo=UTC)
+        r = await site.http.post(url, headers=bearer(KIOSK))
+        assert r.status_code == 409 and r.json()["error"]["code"] == "booking_cancelled", r.text
+        assert r.json()["error"]["message"] == f"Pemesanan {code} sudah dibatalkan."
+        assert r.json()["error"]["message_en"] == f"Booking {code} has been cancelled."
+    assert not site.ctx.state("tegal").tickets, "no ticket issued for it"
+
+
 async def test_absent_booking_is_released(site: Server) -> None:
     server = site
     code = (await book(server, 8)).json()["booking"]["code"]

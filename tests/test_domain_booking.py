@@ -132,6 +132,18 @@ def test_booked_citizen_goes_ahead_of_walk_ins_once_the_slot_begins() -> None:
     assert d.serve("1").id == later_walk_in.id
 
 
+def test_a_cancelled_booking_is_said_to_be_cancelled_before_its_window_too() -> None:
+    """An outside review: before the window a cancelled booking was told "check-in opens at 08.30", and its citizen
+    waited for a booking that no longer existed."""
+    d = driver()
+    code = book(d)  # 09:00 slot: check-in 08:30 - 09:15
+    d.run(c.CancelBooking(code))
+    for hour, minute in ((0, 31), (1, 45), (2, 30)):  # 07:31 (before the window), 08:45 (in it), 09:30 (after it)
+        d.now = datetime(2026, 11, 23, hour, minute, tzinfo=UTC)
+        assert refused(d, c.CheckIn(code, "t1", "tok1")) == "booking_cancelled", (hour, minute)
+    assert not d.state.tickets
+
+
 def test_cancel_only_a_live_booking() -> None:
     d = driver()
     code = book(d)

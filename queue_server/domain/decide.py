@@ -591,6 +591,8 @@ def _check_in(state: SiteState, cmd: c.CheckIn, now: datetime) -> list[Event]:
     booking = find_booking(state, cmd.code)
     if booking.state is BookingState.CHECKED_IN:
         raise Refusal("already_checked_in", booking=booking.code, details={"ticket": booking.ticket})  # fmt: skip
+    if booking.state is BookingState.CANCELLED:  # before the window: "opens at 08.30" sent a citizen to wait for it
+        raise Refusal("booking_cancelled", booking=booking.code, details={"found": booking.state.value})
     opens, closes = checkin_window(state, booking)
     if booking.state is BookingState.RELEASED or (booking.state is BookingState.BOOKED and now > closes):
         raise Refusal(
