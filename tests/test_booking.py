@@ -213,6 +213,34 @@ async def test_guessing_booking_codes_is_cut_short(server: Server) -> None:
     assert (await server.http.get("/b/BK-AAAA99")).status_code == 429
 
 
+async def test_the_booking_qr_tells_no_code_apart_and_counts_as_a_look_up(server: Server) -> None:
+    """An outside review: /citizen/qr/b/{code}.svg answered 200 for a real code and 404 for any other, with no limit,
+    so codes could be tried there at the server's speed and only the hits spent on the limited routes. A code of the
+    right form gets its QR whether a booking has it or not, and every request counts with the other look-ups by code
+    of the address: 30 a minute in all."""
+    from citizen.qr import qr_svg
+
+    real = (await book(server, 3)).json()["booking"]["code"]
+    unknown = "BK-ZZZZZZ" if real != "BK-ZZZZZZ" else "BK-ZZZZZY"
+    answers = {code: await server.http.get(f"/citizen/qr/b/{code}.svg") for code in (real, unknown)}
+    for code, r in answers.items():
+        assert r.status_code == 200 and r.headers["content-type"] == "image/svg+xml", (code, r.text)
+        assert r.text == qr_svg(code) and r.headers.keys() - {"date"} == answers[real].headers.keys() - {"date"}
+    for bad in ("BK-12345", "nonsense", "BK-ZZZZZZZ", "BK-zz%20zzz", "%00"):  # not of a code's form: still counted
+        r = await server.http.get(f"/citizen/qr/b/{bad}.svg")
+        assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_booking", (bad, r.text)
+    statuses = [(await server.http.get(f"/citizen/qr/b/BK-AAAA{n:02d}.svg")).status_code for n in range(16)]
+    assert set(statuses) == {200}, statuses  # 2 + 5 + 16 = 23 look-ups so far
+    statuses = [(await server.http.get(f"/api/v1/bookings/BK-AAAB{n:02d}")).status_code for n in range(7)]
+    assert set(statuses) == {404}, statuses  # 30
+    for path in (f"/citizen/qr/b/{real}.svg", f"/citizen/qr/b/{unknown}.svg", f"/api/v1/bookings/{real}", f"/b/{real}"):
+        r = await server.http.get(path)
+        assert r.status_code == 429, (path, r.text)
+    assert "Terlalu banyak" in (await server.http.get(f"/citizen/qr/b/{real}.svg")).json()["error"]["message"]
+    other = {"X-Forwarded-For": "203.0.113.9"}  # another address is not held up
+    assert (await server.http.get(f"/citizen/qr/b/{real}.svg", headers=other)).status_code == 200
+
+
 async def test_guessing_codes_at_check_in_is_cut_short(server: Server) -> None:
     """An outside review: check-in by code (a kiosk's token sits on a public screen) had no limit, while the public
     look-up had. One kiosk or staff account may try 30 codes a minute; the 31st is refused, and others go on."""

@@ -275,7 +275,7 @@ async def test_the_booking_page_in_english_and_an_unknown_code(site: Server) -> 
         await page.click("#lookup [type=submit]")
         await page.wait_for_url("**/b/BK-ZZZZZZ")
         assert "Kode pemesanan tidak ditemukan." in await page.content()
-    for path in ("/b/nonsense", "/b/BK-ZZZZZZ", "/booking/nowhere", "/citizen/qr/b/BK-ZZZZZZ.svg"):
+    for path in ("/b/nonsense", "/b/BK-ZZZZZZ", "/booking/nowhere", "/citizen/qr/b/nonsense.svg"):
         assert (await server.http.get(path)).status_code == 404, path
 
 
