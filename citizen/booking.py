@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from queue_server.web.kit import DAYS_ID, Refusal, booking_status, ctx_of, format_date, limit_code_lookups
 
-from .common import catalogue, lang_of, not_found, pages, wifi_of
+from .common import catalogue, lang_of, not_found, pages, too_many, wifi_of
 from .qr import BOOKING_CODE, qr_inline
 
 DAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -64,7 +64,12 @@ def slot_words(day: str, slot: str, end: str | None) -> dict[str, str]:
 
 async def booking_status_page(request: Request) -> Response:
     ctx = ctx_of(request)
-    await limit_code_lookups(request)  # a 429 page: a person never reads thirty codes a minute
+    try:
+        await limit_code_lookups(request)  # a person never reads thirty codes a minute
+    except Refusal as refusal:
+        if refusal.code != "too_many_requests":
+            raise
+        return too_many(request)  # a page in the citizen's words, not the API's JSON
     code = request.path_params["code"].strip().upper()
     if not BOOKING_CODE.match(code):
         return not_found(request, "booking")

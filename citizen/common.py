@@ -96,3 +96,13 @@ def page_config(site: Site, lang: str, **extra: Any) -> dict[str, Any]:
 def not_found(request: Request, what: str) -> Response:
     """A page for a wrong address that says so in both languages and links nowhere (kiosks must not wander)."""
     return pages.render(request, "not_found.html", 404, what=what, t=pages.texts()["id"], t_en=pages.texts()["en"])
+
+
+def too_many(request: Request) -> Response:
+    """The page for an address past its look-ups by code (429), in both languages: wait a minute, then the same page
+    again (it was the API's JSON error, shown raw in a citizen's browser). Citizens behind one carrier NAT or the
+    mall's Wi-Fi share the limit, so it says that too."""
+    response = pages.render(request, "too_many.html", 429, again=request.url.path, t=pages.texts()["id"],
+                            t_en=pages.texts()["en"])  # fmt: skip
+    response.headers["Retry-After"] = "60"
+    return response

@@ -63,7 +63,7 @@ async def booking_qr(request: Request) -> Response:
     exists and one that does not are answered alike (this route told them apart, 200 or 404, with no limit: an
     oracle for guessing the codes that alone cancel a booking). Counted all the same with the other look-ups by code
     of the address (30 a minute)."""
-    limit_code_lookups(request)
+    await limit_code_lookups(request)
     code = request.path_params["code"].upper()
     if not BOOKING_CODE.match(code):
         raise Refusal("unknown_booking", code=code[:12])

@@ -325,3 +325,53 @@ async def test_at_a_mobile_unit_the_booking_says_its_status_link_opens_only_on_i
         )
     async with running_server(tmp_path / "plain.sqlite3") as server:
         assert 'id="r-wifi"' not in (await server.http.get("/booking/tegal")).text
+
+
+@bounded(120)
+async def test_past_the_look_up_limit_the_booking_page_says_to_wait_a_minute(site: Server) -> None:
+    """An outside review: the 31st code of a minute from one address showed the API's JSON error in the citizen's
+    browser (citizens behind one carrier NAT or the mall's Wi-Fi share that limit). It is a page: Indonesian first,
+    English under it, to wait a minute and try the same page again; status 429 with Retry-After."""
+    from .test_accessibility import need_axe, violations
+
+    need_axe()
+
+    r = await site.http.post("/api/v1/sites/tegal/bookings", json={
+        "service": "skck", "day": "2026-11-24", "slot": "10:00", "nik": NIK, "phone": "081234567890"})  # fmt: skip
+    code = r.json()["booking"]["code"]
+    for n in range(29):
+        assert (await site.http.get(f"/api/v1/bookings/BK-AAAA{n:02d}")).status_code == 404
+    assert (await site.http.get(f"/b/{code}")).status_code == 200, "the 30th look-up is still answered"
+    for path in (f"/b/{code}", f"/b/{code}?lang=en", "/b/BK-ZZZZZZ", "/b/nonsense"):
+        r = await site.http.get(path)
+        assert r.status_code == 429 and r.headers["content-type"].startswith("text/html"), (path, r.text)
+        assert r.headers["retry-after"] == "60" and '"error"' not in r.text and "too_many_requests" not in r.text
+        assert "Terlalu banyak kode pemesanan dicoba dari jaringan ini dalam satu menit." in r.text, path
+        assert code not in r.text.replace(f'href="/b/{code}"', ""), "the page says nothing about the booking"
+    async with chromium() as browser:
+        # bypass_csp: axe is injected by the test; the page's own policy forbids inline scripts
+        context = await browser.new_context(viewport={"width": PHONE[0], "height": PHONE[1]}, bypass_csp=True,
+                                            locale="id-ID")  # fmt: skip
+        page = await context.new_page()
+        first = await page.goto(f"{site.url}/b/{code}")
+        assert first is not None and first.status == 429
+        assert await text(page, "h1") == "Terlalu banyak kode pemesanan dicoba dari jaringan ini dalam satu menit."
+        assert await text(page, "main > p:not([lang])") == (
+            "Silakan tunggu satu menit, lalu coba lagi. Di Wi-Fi bersama, percobaan orang lain di jaringan yang sama "
+            "ikut terhitung."
+        )
+        assert await text(page, "p[lang=en]") == (
+            "Too many booking codes were tried from this network in one minute. Please wait a minute, then try "
+            "again. On a shared Wi-Fi, the tries of others on the same network count too."
+        )
+        assert await page.title() == "Terlalu banyak percobaan"
+        assert await page.get_attribute("a.button", "href") == f"/b/{code}"
+        assert await text(page, "a.button") == "Coba lagi / Try again"
+        assert not await violations(page), "WCAG A/AA: no serious violation"
+        async with page.expect_response(f"**/b/{code}") as answer:
+            await page.click("a.button")  # still within the minute: the same page, not the JSON
+        assert (await answer.value).status == 429 and (await text(page, "h1")).startswith("Terlalu banyak")
+        await context.close()
+    other = {"X-Forwarded-For": "203.0.113.9"}  # another address is not held up
+    r = await site.http.get(f"/b/{code}", headers=other)
+    assert r.status_code == 200 and code in r.text
