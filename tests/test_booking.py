@@ -134,6 +134,75 @@ async def test_a_lobby_screen_never_learns_a_booking_s_code_or_number(site: Serv
     assert status["code"] == code and status["phone"] == "0812*****890", "the citizen's own answer keeps both"
 
 
+async def test_no_staff_websocket_ever_carries_a_booking_code(site: Server) -> None:
+    """An outside review: a booking's code (it alone cancels the booking) went to every staff websocket, a read-only
+    regional account's included, live and replayed from the start of the log; the reviewer cancelled a citizen's
+    booking with a code read there. No staff page uses it (the kiosk and the desk type the code the citizen shows,
+    and get it back in their check-in answer), so no frame carries it: not the regional account's, the
+    supervisor's dashboard, an agency's or a counter's, live, replayed or in a snapshot."""
+    kinds = ("booking.created", "booking.cancelled", "booking.checked_in")
+    await site.issue("kk")  # seq 1: what a follower with last_seq 1 has seen; the bookings are replayed after it
+    before = [(await book(site, n, slot="09:00")).json()["booking"]["code"] for n in (1, 2)]
+    regional, supervisor = await site.login("nasional"), await site.login("supervisor")
+    operator = await site.login("op-disdukcapil")
+
+    def token(headers: dict[str, str]) -> str:
+        return headers["Authorization"].removeprefix("Bearer ")
+
+    hellos = {
+        "regional": {"role": "supervisor", "token": token(regional), "last_seq": 1},
+        "regional, snapshot": {"role": "supervisor", "token": token(regional)},
+        "supervisor's dashboard": {"role": "supervisor", "token": token(supervisor), "dashboard": True, "last_seq": 1},
+        "agency": {"role": "supervisor", "agency": "disdukcapil", "token": token(operator), "last_seq": 1},
+        "counter": {"role": "counter", "counter": "1", "token": token(operator), "last_seq": 1},
+    }
+    frames: dict[str, list[str]] = {name: [] for name in hellos}
+
+    async def follow(name: str, hello: dict[str, Any], ready: asyncio.Event, done: asyncio.Event) -> None:
+        async with connect(site.ws_url, ping_interval=None, max_size=2**24) as ws:
+            await ws.send(json.dumps({"type": "hello", "site": "tegal", **hello}))
+            while True:
+                text = str(await ws.recv())
+                frames[name].append(text)
+                kind = json.loads(text)["type"]
+                assert kind != "error", text
+                if kind == "welcome":  # followed from here on: what comes later is sent live, after the catching up
+                    ready.set()
+                if kind == "booking.checked_in":
+                    done.set()
+                    return
+
+    ready = {name: asyncio.Event() for name in hellos}
+    done = {name: asyncio.Event() for name in hellos}
+    tasks = [asyncio.create_task(follow(n, h, ready[n], done[n])) for n, h in hellos.items()]
+    try:
+        async with asyncio.timeout(30):
+            await asyncio.gather(*(e.wait() for e in ready.values()))
+            live = (await book(site, 3, slot="09:30")).json()["booking"]["code"]
+            assert (await site.http.post(f"/api/v1/bookings/{before[1]}/cancel")).status_code == 200
+            site.clock.now = datetime(2026, 11, 24, 1, 45, tzinfo=UTC)  # Tuesday 08:45: check-in of the 09:00 one
+            r = await site.http.post(f"/api/v1/sites/tegal/bookings/{before[0]}/check-in", headers=bearer(KIOSK))
+            assert r.status_code == 201 and r.json()["booking"]["code"] == before[0], "the kiosk's answer has it"
+            await asyncio.gather(*(e.wait() for e in done.values()))
+    finally:
+        for task in tasks:
+            task.cancel()
+    codes = [*before, live]
+    for name, texts in frames.items():
+        assert not [t for t in texts if any(code in t for code in codes)], f"{name}: a frame carries a booking code"
+        events = [json.loads(t) for t in texts if json.loads(t)["type"] in kinds]
+        assert events and all("code" not in e["data"]["booking"] for e in events), name
+        if name in ("regional", "supervisor's dashboard"):  # the whole site, replayed from the start and live
+            assert [e["type"] for e in events].count("booking.created") == 3, name
+            created = next(e["data"]["booking"] for e in events if e["type"] == "booking.created")
+            assert created["service"] == "ktp" and created["slot"] == "09:00" and created["state"] == "booked"
+    assert any(json.loads(t)["type"] == "snapshot" for t in frames["regional, snapshot"])
+    # Its citizen and whoever holds the code still get it: the booking's own answers.
+    assert (await site.http.get(f"/api/v1/bookings/{live}")).json()["booking"]["code"] == live
+    cancelled = (await site.http.get(f"/api/v1/bookings/{before[1]}")).json()["booking"]
+    assert cancelled["code"] == before[1] and cancelled["state"] == "cancelled"
+
+
 async def test_one_phone_number_cannot_take_a_day_s_online_quota(site: Server) -> None:
     """An outside review booked all 10 online places of a service for a day in a minute, with made-up NIKs (they
     pass the form check) and one phone number. One number holds at most [booking] per_phone (3) of a service on a

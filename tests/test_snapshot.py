@@ -64,6 +64,11 @@ def test_the_views_follow_the_declared_audiences() -> None:
     assert public["priority"] is True, "a lobby screen only knows that it is a priority ticket"
     assert "note" not in public and staff["note"] == "bring the KK" and staff["priority"] == "disabilitas"
     assert "nik_hash" not in wire.booking_view(BOOKING.to_dict())
+    # A booking's code alone cancels it (a bearer secret, like a ticket's token): in no view and no schema of one
+    for audience in (wire.STAFF, wire.PUBLIC):
+        assert "code" not in wire.booking_view(BOOKING.to_dict(), audience)
+        assert "code" not in json_schema(Booking, audience)["properties"]
+    assert wire.booking_view(BOOKING.to_dict())["phone_masked"] == "0812****789", "staff see the masked number"
     assert set(wire.counter_view(CounterStatus("1", operator="ani").to_dict(), wire.PUBLIC)) == {
         "id",
         "state",

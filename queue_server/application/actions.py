@@ -458,12 +458,15 @@ def _booking_code() -> str:
 
 
 def booking_answer(state: SiteState, booking: dict[str, Any]) -> dict[str, Any]:
+    """A booking as it is answered to whoever holds its code already: the citizen who booked it, a look-up or cancel
+    by the code, the kiosk or desk that checks it in. The code is no field of any view (a bearer secret: it cancels
+    the booking), so it is added here, and only here."""
     site = state.site
     view = wire.booking_view(booking)
     record = state.bookings.get(booking["id"])
     service = site.services.get(booking["service"])
     answer = {
-        "code": view["code"],
+        "code": booking["code"],
         "site": site.id,
         "site_name": site.name,
         "service": booking["service"],

@@ -44,7 +44,10 @@ class Booking(Snapshot):
     """A booking as anyone holding its code may see it, except the NIK hash, which never leaves the server."""
 
     id: str = snap(audience="public", column="fixed")
-    code: str = snap(audience="staff", column="fixed")  # the citizen's and the staff's: it cancels the booking
+    # The code alone shows and cancels the booking (a bearer secret, like a ticket's token): never on the wire. It is
+    # answered only to whoever already holds it (the citizen who booked, a look-up or cancel by it, the kiosk or desk
+    # that checks it in: application/actions.booking_answer), never pushed to a staff page, which needs none.
+    code: str = snap(audience="private", column="fixed")
     site: str = snap(audience="public", column="fixed")
     service: str = snap(audience="public", column="fixed")
     day: date = snap(audience="public", column="fixed")

@@ -26,8 +26,9 @@ PUBLIC_TICKET_FIELDS = tuple(f.name for f in view_fields(Ticket, "public"))
 _FLAGGED = frozenset(f.name for f in view_fields(Ticket, "public") if f.wire_as == "flag")
 STAFF_TICKET_FIELDS = tuple(f.name for f in view_fields(Ticket, "staff"))
 PUBLIC_COUNTER_FIELDS = tuple(f.name for f in view_fields(CounterStatus, "public"))
-# A booking's code cancels it and its masked number is the citizen's: both for the citizen and the staff only,
-# never in a lobby screen's frames ("staff" here; the NIK hash and the contact are never sent to anyone).
+# A booking's masked number is the citizen's: staff see it, a lobby screen never does. Its code (it alone cancels
+# the booking), the NIK hash and the contact are sent to nobody: the citizen's own answers add the code
+# (application/actions.booking_answer).
 BOOKING_FIELDS = tuple(f.name for f in view_fields(Booking, "staff"))
 PUBLIC_BOOKING_FIELDS = tuple(f.name for f in view_fields(Booking, "public"))
 
