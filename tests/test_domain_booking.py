@@ -240,3 +240,42 @@ def test_a_booking_whose_check_in_is_over_does_not_hold_a_counter() -> None:
     d.now = datetime(2026, 11, 23, 2, 16, tzinfo=UTC)  # 09:16, not released yet
     configure(d, without_a_counter_for(d.state.site, "ktp"))
     assert not d.state.site.counters_serving("ktp")
+
+
+def test_a_configuration_closing_booked_times_cancels_them_only_as_confirmed_and_says_why() -> None:
+    """decide.bookings_closed: a special period without the booked weekday closes the day ("closed_day"), a holiday
+    is "holiday", hours ending earlier are "hours"; booked times still open are not touched, and a source of "file"
+    is told to use Settings (it cannot confirm)."""
+    from queue_server.domain.catalogue import SpecialPeriod
+    from queue_server.domain.decide import bookings_closed
+
+    d = driver(online=10, capacity=5)
+    monday_late = book(d, "nik-a", slot=time(11))
+    tuesday = book(d, "nik-b", day=date(2026, 11, 24))
+    friday = book(d, "nik-c", day=date(2026, 11, 27), slot=time(14))
+    kept = book(d, "nik-d", slot=time(10))
+    hours = replace(HOURS, holidays=frozenset({date(2026, 11, 24)}),
+                    weekly={**HOURS.weekly, "mon": ((time(8), time(10, 30)),)},
+                    periods=(SpecialPeriod("Ramadan", date(2026, 11, 26), date(2026, 11, 30),
+                                           {"thu": ((time(8), time(12)),)}),))  # fmt: skip
+    closing = replace(d.state.site, hours=hours)
+    reasons = {b.code: why for b, why in bookings_closed(d.state, closing, d.now)}
+    assert reasons == {monday_late: "hours", tuesday: "holiday", friday: "closed_day"}
+    with pytest.raises(Refusal) as info:
+        configure(d, closing)
+    assert info.value.key == "bookings_closed" and info.value.details["bookings"] == 3
+    said_id, said_en = refusal_messages(info.value)
+    assert (
+        "3 pemesanan (1 pada Senin, 23 November 2026; 1 pada Selasa, 24 November 2026; 1 pada Jumat, 27 November"
+        in said_id
+    )
+    with pytest.raises(Refusal) as info:
+        d.run(c.Configure(closing, {"v": 2}, "file", "", None))
+    assert info.value.key == "bookings_closed.site_file" and "Pengaturan" in refusal_messages(info.value)[0]
+    ids = frozenset(d.state.bookings[d.state.booking_codes[code]].id for code in reasons)
+    events = d.run(c.Configure(closing, {"v": 2}, "web", "", None, ids))
+    assert [e.type for e in events] == ["site.configured", *["booking.cancelled"] * 3]
+    for code, why in reasons.items():
+        cancelled = d.state.bookings[d.state.booking_codes[code]]
+        assert (cancelled.state, cancelled.cancel_reason) == (BookingState.CANCELLED, why)
+    assert d.state.bookings[d.state.booking_codes[kept]].state is BookingState.BOOKED

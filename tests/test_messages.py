@@ -151,9 +151,33 @@ def test_every_audited_action_has_a_sentence_in_both_languages() -> None:
     actions |= {"device.issue", "device.rename", "device.revoke"}  # application/administration.py
     actions |= {"account.sites"}  # cli.py: queue-server user sites (regional accounts are not on the page)
     sentences = messages.catalogue()["audit"]
-    assert set(sentences) == actions | {"counter.transfer.unnamed"}
+    # variants of a sentence: a transfer of an entry written before it named its ticket, a configuration change
+    # confirmed with the bookings it cancelled (supervision/audit.py)
+    assert set(sentences) == actions | {"counter.transfer.unnamed", "site.configure.bookings_cancelled"}
     for action in actions:
         assert sentences[action]["id"] and sentences[action]["en"], action
+
+
+def test_a_change_that_cancelled_bookings_says_so_in_its_audit_entry() -> None:
+    from queue_server.settings.sitefile import DEMO_SITE, load_site
+    from queue_server.supervision.audit import summary
+
+    site = load_site(DEMO_SITE)
+    details = {"version": 4, "changes": "~site.hours", "bookings_cancelled": 5, "told": 2,
+               "on": [["2026-12-09", 3], ["2026-12-10", 1], ["2026-12-11", 1]]}  # fmt: skip
+    said = summary(site, "site.configure", "site tegal", details)
+    assert said["id"] == (
+        "Konfigurasi diganti ke versi 4: jam buka diubah; 5 pemesanan pada waktu MPP tutup dibatalkan oleh MPP (3 pada "
+        "Rabu, 9 Desember 2026; 1 pada Kamis, 10 Desember 2026; 1 pada Jumat, 11 Desember 2026), 2 warga diberi tahu "
+        "lewat WhatsApp/SMS"
+    )
+    assert said["en"].startswith("Configuration changed to version 4: opening hours changed; 5 bookings at times the")
+    assert "(3 on Wednesday, 9 December 2026; 1 on Thursday" in said["en"]
+    plain = summary(site, "site.configure", "site tegal", {"version": 5, "changes": "~site.hours"})
+    assert plain["id"] == "Konfigurasi diganti ke versi 5: jam buka diubah", "none cancelled: the usual sentence"
+    many = {**details, "on": [[f"2026-12-{d:02d}", 1] for d in range(9, 16)]}
+    assert "; dan 3 hari lain)" in summary(site, "site.configure", "site tegal", many)["id"]
+    assert "; and 3 more days)" in summary(site, "site.configure", "site tegal", many)["en"]
 
 
 def test_an_audit_entry_reads_as_a_sentence_with_names() -> None:

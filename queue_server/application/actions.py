@@ -371,11 +371,14 @@ async def configure_site(
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
         return {"ok": True, "site": site_id, "version": state.configuration.version, "changes": changes,
                 "changes_text": configuration.changes_text(changes),
+                "bookings_cancelled": sum(1 for e in events if e.type == ev.BOOKING_CANCELLED),
                 "warnings": configuration.warnings(state.site)}  # fmt: skip
 
-    version = ctx.state(site_id).configuration.version + 1
-    record = audit_trail.entry(principal, "site.configure", f"site {site_id}", version=version,
-                               changes=changes_sentence(changes))  # fmt: skip
+    state = ctx.state(site_id)
+    # Bookings it cancels (confirmed: decide.bookings_closed) are said in the same entry, counted per day
+    record = audit_trail.entry(principal, "site.configure", f"site {site_id}", version=state.configuration.version + 1,
+                               changes=changes_sentence(changes),
+                               **configuration.closure_details(state, command))  # fmt: skip
     return await ctx.engine.submit(site_id, command, answer, audit=record)
 
 
@@ -477,6 +480,8 @@ def booking_answer(state: SiteState, booking: dict[str, Any]) -> dict[str, Any]:
         "state": view["state"],
         "phone": view["phone_masked"],
     }
+    if view["state"] == "cancelled":  # by its citizen (null), or by the mall and why (domain/booking.CLOSURES)
+        answer["cancel_reason"] = booking.get("cancel_reason")
     if record is not None:
         opens, closes = checkin_window(state, record)
         slot_end = record.slot_start + timedelta(minutes=site.booking.slot_minutes)

@@ -20,7 +20,9 @@ from queue_server.common.messages import DAYS_ID, LANGUAGES, MONTHS_ID, catalogu
 from queue_server.common.problems import Names, names_in, problem_text
 from queue_server.domain import commands as c
 from queue_server.domain.catalogue import Site, describe_changes
+from queue_server.domain.decide import bookings_closed
 from queue_server.domain.refusal import Refusal
+from queue_server.domain.state import SiteState
 from queue_server.settings.sitefile import (
     SiteFileError,
     environment_of,
@@ -77,10 +79,11 @@ async def checked_change(
     (every problem named); the rules of the live day (nothing in use removed) are the domain's. Also what changed.
     The messages to citizens (`notify`) are guarded: see `_notify_kept`."""
     state = ctx.state(site_id)
-    v.only(body, {"version", "document"})
+    v.only(body, {"version", "document", "cancel_bookings"})
     expected = v.whole_number(body, "version")
     if expected is None:
         raise Refusal("invalid_field.required", details={"field": "version"})
+    confirmed = v.whole_number(body, "cancel_bookings")  # the count a bookings_closed refusal named, if any
     document = body.get("document")
     if not isinstance(document, dict):
         raise _invalid(["document: must be the site file as a JSON object"], {})
@@ -101,7 +104,23 @@ async def checked_change(
         raise _invalid([exc.problem], names) from None
     await _no_operators_left_behind(ctx, state.site, site)
     changes = describe_changes(state.site, site, state.configuration.document, document)
-    return c.Configure(site, document, "web", state.configuration.file_hash, expected), changes
+    closed = bookings_closed(state, site, ctx.now())
+    # Confirmed only as many as the refusal named: a booking made since on a day it closes is asked about again.
+    cancel = frozenset(b.id for b, _ in closed) if closed and confirmed == len(closed) else frozenset()
+    return c.Configure(site, document, "web", state.configuration.file_hash, expected, cancel), changes
+
+
+def closure_details(state: SiteState, command: c.Configure) -> dict[str, Any]:
+    """What the audit entry of a change says of the bookings it cancels: how many, on which days, and how many of
+    their citizens get a message (those who left a number, where the site sends messages). Nothing if none."""
+    closed = [b for b in state.bookings.values() if b.id in command.cancel_bookings]
+    if not closed:
+        return {}
+    days: dict[str, int] = {}
+    for booking in closed:
+        days[booking.day.isoformat()] = days.get(booking.day.isoformat(), 0) + 1
+    told = sum(1 for b in closed if b.contact) if command.site.notify.offered else 0
+    return {"bookings_cancelled": len(closed), "on": [[day, n] for day, n in sorted(days.items())], "told": told}
 
 
 def changes_text(changes: list[str]) -> dict[str, list[str]]:

@@ -3,7 +3,8 @@ Indonesian and English, in one file (`messages.toml`) with named parameters.
 
 A parameter may carry a format that turns a value into words of the language: `{found:ticket_state}` says
 "dipanggil" or "called" for `called`, `{day:date}` says "Senin, 7 Desember 2026" or "Monday, 7 December 2026",
-`{at:time}` "08.30" or "08:30". So no raw state code and no ISO date reaches a sentence a person reads.
+`{at:time}` "08.30" or "08:30", `{on:day_counts}` "3 pada Rabu, 9 Desember 2026". So no raw state code and no ISO
+date reaches a sentence a person reads.
 """
 
 from __future__ import annotations
@@ -100,6 +101,21 @@ def change_words(change: str, lang: str) -> str:
     return words[kind][lang].format(name=part[lang] if part else name)
 
 
+DAYS_NAMED = 4  # in one sentence; the others are counted
+
+
+def _day_counts(value: Iterable[Any], lang: str) -> str:
+    """[["2026-12-09", 3], ["2026-12-10", 1]] as "3 pada Rabu, 9 Desember 2026; 1 pada Kamis, 10 Desember 2026": how
+    many of something fall on each day, the first four days named, the others counted."""
+    pairs = [(str(day), count) for day, count in value]
+    joiner = " pada " if lang == "id" else " on "
+    said = "; ".join(f"{count}{joiner}{format_date(day, lang)}" for day, count in pairs[:DAYS_NAMED])
+    more = len(pairs) - DAYS_NAMED
+    if more > 0:
+        said += f"; dan {more} hari lain" if lang == "id" else f"; and {more} more {'day' if more == 1 else 'days'}"
+    return said
+
+
 def _minutes(value: int, lang: str) -> str:
     if lang == "id":
         return f"{value} menit"
@@ -125,6 +141,8 @@ FORMATS: dict[str, Callable[[Any, str], str]] = {
     "counter_state": lambda v, lang: word("counter_state", v, lang),
     "role": lambda v, lang: word("role", v, lang),
     "printer_mode": lambda v, lang: word("printer_mode", v, lang),
+    "closure": lambda v, lang: word("closure", v, lang),
+    "day_counts": _day_counts,
 }
 
 

@@ -37,6 +37,9 @@ BOOKING_TRANSITIONS: dict[BookingState, frozenset[BookingState]] = {
     B.CANCELLED: frozenset(),
 }
 ACTIVE_BOOKINGS = frozenset({B.BOOKED, B.CHECKED_IN})  # these hold a slot place and online quota
+# Why the mall cancelled a booking (Booking.cancel_reason): its day became a holiday, its day has no opening hours
+# any more (a weekday closed, a special period without that weekday), or its time is outside the day's new hours.
+CLOSURES = ("holiday", "closed_day", "hours")
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,9 @@ class Booking(Snapshot):
     ticket: str | None = snap(audience="public", default=None)
     contact: str | None = snap(audience="private", default=None)  # the contacts row of messages (as Ticket.contact)
     phone_hash: str | None = snap(audience="private", default=None)  # keyed hash: bookings per number are counted
+    # Cancelled by the mall, not its citizen: its slot fell at a time a new configuration closes the mall. Why, as
+    # CLOSURES says it; None for a citizen's own cancel (and any other state).
+    cancel_reason: str | None = snap(audience="staff", default=None)
 
     def moved_to(self, target: BookingState, **changes: Any) -> Booking:
         if target not in BOOKING_TRANSITIONS[self.state]:

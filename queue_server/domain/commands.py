@@ -169,6 +169,9 @@ class Configure:
     source: str  # "web": an administrator's change; "file": a changed site file taking over at start-up
     file_hash: str  # the site file this configuration descends from (a changed file takes over at start-up)
     expected_version: int | None  # the version the change was made on; None: a site file, whatever is current
+    # The bookings (ids) its administrator confirmed cancelling: those it leaves at a time the mall is closed
+    # (decide.bookings_closed). Refused unless they are exactly these; none: refused if it leaves any.
+    cancel_bookings: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -674,11 +674,54 @@ def _configure(state: SiteState, cmd: c.Configure, now: datetime) -> list[Event]
     if cmd.document == current.document and cmd.file_hash == current.file_hash:
         return []
     check_live_day(state, cmd.site, now, in_force=state.site)
+    closed = bookings_closed(state, cmd.site, now)
+    # Each one confirmed (some may have been cancelled by their citizens since): else refused, saying how many now
+    if not {booking.id for booking, _ in closed} <= cmd.cancel_bookings:
+        raise closing_refusal(closed, cmd.source)
     version = current.version + 1
     event = _event(state, ev.SITE_CONFIGURED, now, version=version, source=cmd.source, file_hash=cmd.file_hash,
                    document=cmd.document)  # fmt: skip
     event.objects["site"] = cmd.site
-    return [event]
+    # Confirmed: cancelled by the mall, with why (its citizen is told, and their booking page says so)
+    cancelled = [_event(state, ev.BOOKING_CANCELLED, now, booking=booking.moved_to(BookingState.CANCELLED,
+                                                                                      cancel_reason=reason))
+                 for booking, reason in closed]  # fmt: skip
+    return [event, *cancelled]
+
+
+def bookings_closed(state: SiteState, site: Site, now: datetime) -> list[tuple[Booking, str]]:
+    """The bookings `site` would leave at a time its mall is closed, each with why (domain/booking.CLOSURES): still
+    booked, their check-in not over yet, and their slot's start outside the opening hours of `site` (a holiday
+    added on their day, their day closed, shorter hours). Accepted silently, they stayed "Terjadwal" for a closed
+    mall and were released later as if their citizens had not come. Slots follow the hours whether tickets outside
+    them are refused or not (Site.slots), so this does too."""
+    out = []
+    for booking in sorted(state.bookings.values(), key=lambda b: (b.slot_start, b.id)):
+        if booking.state is not BookingState.BOOKED or now > checkin_window(state, booking)[1]:
+            continue
+        local = site.local(booking.slot_start)
+        if site.hours.is_open(local):
+            continue
+        day = local.date()
+        reason = "holiday" if day in site.hours.holidays else "hours" if site.hours.ranges_on(day) else "closed_day"
+        out.append((booking, reason))
+    return out
+
+
+def closing_refusal(closed: list[tuple[Booking, str]], source: str) -> Refusal:
+    """A change that would leave bookings at a time the mall is closed, refused with how many on which days and what
+    to do: saved again with a confirmation (`cancel_bookings`), it cancels them. A site file cannot confirm: the
+    same change made in Settings can."""
+    days: dict[date, int] = {}
+    for booking, _ in closed:
+        days[booking.day] = days.get(booking.day, 0) + 1
+    on = [[day.isoformat(), count] for day, count in sorted(days.items())]
+    return Refusal(
+        "bookings_closed.site_file" if source == "file" else "bookings_closed",
+        bookings=len(closed),
+        on=on,
+        details={"bookings": len(closed), "days": [{"day": day, "bookings": count} for day, count in on]},
+    )
 
 
 def check_live_day(state: SiteState, site: Site, now: datetime, *, in_force: Site | None = None) -> None:

@@ -72,6 +72,7 @@ def booking_fields(d: dict[str, Any], site: Site) -> dict[str, Any]:
         "day": d["day"],
         "slot": d["slot"][:5],
         "state": d["state"],
+        "cancel_reason": d.get("cancel_reason"),
         "created_at": _local(d["created_at"], site),
         "ticket": d.get("ticket"),
     }

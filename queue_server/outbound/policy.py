@@ -45,8 +45,9 @@ BOOKING_CONFIRMED = "booking_confirmed"
 BOOKING_REMINDER_DAY = "booking_reminder_day"
 BOOKING_REMINDER_HOUR = "booking_reminder_hour"
 BOOKING_RELEASED = "booking_released"
+BOOKING_CLOSED = "booking_closed"  # cancelled by the mall: a new configuration closes it at the booked time
 KINDS = (TICKET_ISSUED, PEOPLE_AHEAD, NEXT_UP, TRANSFERRED, RETURNED, DAY_REOPENED, YOUR_TURN, NO_SHOW, SURVEY,
-         BOOKING_CONFIRMED, BOOKING_REMINDER_DAY, BOOKING_REMINDER_HOUR, BOOKING_RELEASED)  # fmt: skip
+         BOOKING_CONFIRMED, BOOKING_REMINDER_DAY, BOOKING_REMINDER_HOUR, BOOKING_RELEASED, BOOKING_CLOSED)  # fmt: skip
 # The messages that are true only while their ticket waits in the line (the deliverer skips them otherwise).
 WHILE_WAITING = (PEOPLE_AHEAD, NEXT_UP, TRANSFERRED, RETURNED, DAY_REOPENED)
 
@@ -166,6 +167,9 @@ class Policy:
                     message(BOOKING_REMINDER_HOUR, contact, key, slot - REMINDER_BEFORE, booking=booking["id"], **about)
             elif event.type == ev.BOOKING_RELEASED:
                 message(BOOKING_RELEASED, contact, key, **about)
+            elif event.type == ev.BOOKING_CANCELLED and booking.get("cancel_reason"):  # by the mall, not its citizen
+                link = f"{site.notify.public_url}/booking/{site.id}"  # to book another time
+                message(BOOKING_CLOSED, contact, key, reason=booking["cancel_reason"], link=link, **about)
         if not isinstance(ticket, dict) or not ticket.get("contact"):
             return out
         contact, key = ticket["contact"], f"t:{ticket['token']}"

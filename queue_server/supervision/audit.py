@@ -65,6 +65,8 @@ def summary(site: Site, action: str, target: str, details: dict[str, Any]) -> di
     params["service"] = service.name if service else details.get("service_name") or details.get("target_service")
     if action == "counter.transfer" and not details.get("ticket"):
         action = "counter.transfer.unnamed"
+    if action == "site.configure" and details.get("bookings_cancelled"):
+        action = "site.configure.bookings_cancelled"  # confirmed with the bookings it cancelled
     if action not in catalogue().get("audit", {}):
         return {lang: f"{action} {target}" for lang in LANGUAGES}
     return {lang: text("audit", action, lang, params) for lang in LANGUAGES}

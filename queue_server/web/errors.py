@@ -30,7 +30,7 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
         "booking_checked_in",
         "booking_not_offered", "booking_released", "checkin_too_early", "counter_already_closed",
         "configuration_stale", "counter_already_open", "counter_busy", "counter_in_use", "service_in_use",
-        "prefix_in_use", "service_unserved", "service_not_served",
+        "prefix_in_use", "service_unserved", "service_not_served", "bookings_closed",
         "counter_closed", "counter_paused", "day_closed", "day_already_closed", "day_not_closed",
         "reopen_only_today",
         "duplicate_booking", "phone_booking_limit", "illegal_transition", "no_current_ticket", "not_an_escpos_printer",

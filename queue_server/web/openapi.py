@@ -108,7 +108,7 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/api/v1/sites/{site}/device-tokens/{device}/revoke", "post"): ("unknown_device",),
     ("/api/v1/sites/{site}/configuration", "put"): (
         "configuration_invalid", "configuration_stale", "service_in_use", "counter_in_use", "agency_in_use",
-        "prefix_in_use", "service_unserved", *COMMAND,
+        "prefix_in_use", "service_unserved", "bookings_closed", *COMMAND,
     ),
     ("/api/v1/sites/{site}/tickets/{ticket}", "get"): ("unknown_ticket",),
     ("/api/v1/sites/{site}/tickets/{ticket}/actions", "post"): COUNTER_RULES,
@@ -673,12 +673,19 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                         "properties": {
                             "version": {"type": "integer", "minimum": 0},
                             "document": {"type": "object", "description": "the site file (docs/site-file.md) as JSON"},
+                            "cancel_bookings": {
+                                "type": "integer",
+                                "minimum": 0,
+                                "description": "the number of bookings a `bookings_closed` refusal named: confirms "
+                                "that the bookings the change leaves at a time the mall is closed are cancelled by the "
+                                "mall (their citizens told)",
+                            },
                         },
                     }
                 ),
                 "responses": _ok(
-                    "The new `version`, the `changes` by name (`+` added, `-` removed, `~` changed) "
-                    "and `changes_text`, the same in words per language (`id`, `en`)"
+                    "The new `version`, the `changes` by name (`+` added, `-` removed, `~` changed), "
+                    "`changes_text`, the same in words per language (`id`, `en`), and `bookings_cancelled`"
                 ),
             },
         },
