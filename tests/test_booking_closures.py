@@ -3,7 +3,7 @@ a word, the bookings stayed "Terjadwal" for a closed mall and were later release
 come). The change is refused with how many bookings on which days and what to do; confirmed, the mall cancels them
 (a reason of its own, shown on the citizen's booking page), tells the citizens who left a number, and the audit log
 says so. A site file at start-up is refused the same way, and waits. Real servers on SQLite files (the first test on
-PostgreSQL too), real HTTP, websocket and gateway clients."""
+PostgreSQL too), real HTTP, websocket and gateway clients, and Chromium for the pages."""
 
 from __future__ import annotations
 
@@ -18,14 +18,18 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.async_api import Browser, Dialog
 from websockets.asyncio.client import connect
 
 from queue_server.settings.sitefile import DEMO_SITE, site_file_text
 
+from .display_support import until
 from .helpers import KIOSK, Clock, Server, bearer, eventually, running_server
 from .receiver import Receiver
+from .test_accessibility import need_axe, violations
 from .test_configuration import alerts_of
 from .test_outbox import FAST, notify_site, ticking
+from .test_supervisor_pages import signed_in
 
 BOTH_DATABASES = True  # the tests that use `database` run on SQLite and on PostgreSQL (conftest.py)
 URL = "/api/v1/sites/tegal/configuration"
@@ -280,3 +284,63 @@ async def test_a_site_file_closing_booked_days_waits_and_says_what_to_do(tmp_pat
         current = await configuration(s, await s.login("admin"))
         assert (current["version"], current["source"]) == (2, "file")
         assert "site_file_waiting" not in await alerts_of(s)
+
+
+@pytest.mark.sqlite_only
+async def test_the_settings_page_asks_before_cancelling_and_the_citizen_s_page_says_why(
+    browser: Browser, site: Server
+) -> None:
+    need_axe()
+    s = site
+    codes = [await book(s, 1, WEDNESDAY, "09:00"), await book(s, 2, WEDNESDAY, "10:00")]
+    own = await book(s, 3, WEDNESDAY, "11:00")
+    assert (await s.http.post(f"/api/v1/bookings/{own}/cancel")).status_code == 200
+    asked: list[str] = []
+    answers = [False, True]  # the first time the admin says no, the second yes
+
+    async with signed_in(browser, s, "/supervisor/tegal/admin", user="admin") as page:
+
+        def answer(dialog: Dialog) -> None:
+            asked.append(dialog.message)
+            yes = answers.pop(0)
+            asyncio.get_running_loop().create_task(dialog.accept() if yes else dialog.dismiss())
+
+        page.on("dialog", answer)
+        await until(page, "() => document.body.dataset.loaded === 'true'")
+        await page.click("[data-tab=hours]")
+        await page.click("#add-holiday")
+        await page.fill("#f-day", WEDNESDAY)
+        await page.click("#editor-save")
+        await until(page, "() => document.getElementById('editor-error').textContent.includes('2 pemesanan')")
+        assert asked[0].startswith("Perubahan ini menutup MPP pada jadwal yang sudah dipesan warga: 2 pemesanan (2 pada "
+                                   "Rabu, 25 November 2026).")  # fmt: skip
+        assert asked[0].endswith("Batalkan 2 pemesanan itu dan simpan perubahan ini? Warganya melihat pembatalan di "
+                                 "halaman pemesanannya, dan yang meninggalkan nomor diberi tahu lewat WhatsApp/SMS.")  # fmt: skip
+        assert await page.evaluate("() => document.getElementById('editor').open"), "said no: nothing saved"
+        assert (await configuration(s, await s.login("admin")))["version"] == 0
+        assert (await booking(s, codes[0]))["state"] == "booked"
+        await page.click("#editor-save")
+        await until(page, "() => document.body.dataset.version === '1'")
+        assert len(asked) == 2
+        toast = await page.text_content("#toasts") or ""
+        assert "Tersimpan sebagai versi 1: jam buka diubah; 2 pemesanan dibatalkan oleh MPP" in toast
+        assert "Rabu, 25 November 2026" in (await page.text_content("#panel") or "")
+
+    # The citizen's booking page: why, Indonesian first, English a touch away, and where to book again
+    context = await browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True, locale="id-ID")
+    page = await context.new_page()
+    await page.goto(f"{s.url}/b/{codes[0]}")
+    assert (await page.text_content("#s-state") or "").strip() == "Dibatalkan oleh MPP: hari libur"
+    assert (await page.text_content("#s-closed") or "").split() == (
+        "Mohon maaf, MPP tutup pada jadwal Anda. Silakan pesan jadwal lain. Pesan jadwal lain".split()
+    )
+    assert await page.get_attribute("#s-closed a", "href") == "/booking/tegal"
+    assert await page.is_hidden("#s-cancel") and await page.is_hidden("#s-qr") and await page.is_hidden("#s-window")
+    assert not await violations(page), "WCAG A/AA: no serious violation"
+    await page.click("#lang")
+    assert (await page.text_content("#s-state") or "").strip() == "Cancelled by the mall: a holiday"
+    assert "We are sorry: the mall is closed at your booked time." in (await page.text_content("#s-closed") or "")
+    await page.goto(f"{s.url}/b/{own}")  # a citizen's own cancel: theirs, no apology from the mall
+    assert (await page.text_content("#s-state") or "").strip() == "Dibatalkan"
+    assert await page.is_hidden("#s-closed")
+    await context.close()

@@ -10,9 +10,12 @@ const $ = (id) => document.getElementById(id);
 let booking = config.booking;
 
 function render() {
+  // cancelled by the mall: "Dibatalkan oleh MPP: hari libur" and where to book again (a citizen's own: "Dibatalkan")
+  const reason = booking.state === "cancelled" && booking.cancel_reason ? `_${booking.cancel_reason}` : "";
   $("s-state").dataset.state = booking.state;
-  $("s-state").dataset.t = `booking_state_${booking.state}`;
-  $("s-state").textContent = texts.t(`booking_state_${booking.state}`);
+  $("s-state").dataset.t = `booking_state_${booking.state}${reason}`;
+  $("s-state").textContent = texts.t(`booking_state_${booking.state}${reason}`);
+  $("s-closed").hidden = !reason;
   $("s-cancel").hidden = booking.state !== "booked";
   $("s-qr").hidden = booking.state !== "booked"; // nothing left to check in
   $("s-window").hidden = booking.state !== "booked" || !booking.checkin_from;

@@ -50,9 +50,22 @@ function copyOf(document) {
   return JSON.parse(JSON.stringify(document));
 }
 
-// Sends the changed document; the editor stays open with the server's reasons when it is refused.
+// Sends the changed document; the editor stays open with the server's reasons when it is refused. A change that
+// closes the mall at times citizens have booked (a holiday, shorter hours, a day closed) is refused with how many
+// bookings on which days: the page asks, and saved again with that number the server cancels them (a booking made
+// meanwhile on such a day is asked about again).
 async function save(document) {
-  const result = await api(`${BASE}/configuration`, { method: "PUT", body: { version: current.version, document } });
+  let result = await api(`${BASE}/configuration`, { method: "PUT", body: { version: current.version, document } });
+  for (let asked = 0; !result.ok && asked < 3; asked++) {
+    const error = result.body && result.body.error;
+    if (!error || error.code !== "bookings_closed") break;
+    const n = error.details.bookings;
+    const sentence = errorText(result.body);
+    if (!window.confirm(`${sentence}\n\n${T("admin_bookings_closed_confirm").replace("{n}", n)}`)) break;
+    result = await api(`${BASE}/configuration`, {
+      method: "PUT", body: { version: current.version, document, cancel_bookings: n },
+    });
+  }
   if (!result.ok) {
     const error = result.body && result.body.error;
     // Each problem in the page's words (the field, what is wrong), under one heading: the sentence of the refusal
@@ -66,7 +79,8 @@ async function save(document) {
   // What changed in the page's words ("Loket 2 ditambahkan, jam buka diubah"), never the audit log's codes.
   const said = result.body.changes_text || {};
   const words = said[currentLang()] || said.id || [];
-  const changes = words.length ? words.join(", ") : T("admin_no_change");
+  let changes = words.length ? words.join(", ") : T("admin_no_change");
+  if (result.body.bookings_cancelled) changes += `; ${T("admin_bookings_cancelled").replace("{n}", result.body.bookings_cancelled)}`;
   toast(T("admin_saved").replace("{version}", result.body.version).replace("{changes}", changes), "info");
   await load();
   return { ok: true };
