@@ -302,6 +302,13 @@ async def test_the_ikm_report_as_csv(malls: Server) -> None:
     ]
     r = await s.http.get("/api/v1/national/ikm.csv", params={"excel": "1"}, headers=admin)
     assert r.text.startswith("\ufeffsite;name;") and ";87,50;" in r.text, r.text[:300]
+    # The group of no kind, and of no province, is "-" as the API and the docs name it: a lone dash is no formula
+    # (an outside review found "'-" in the plain CSV, which is read by scripts).
+    assert rows["-"][1] == "Belum digolongkan", rows.keys()
+    for excel, sep in (("0", ","), ("1", ";")):
+        r = await s.http.get("/api/v1/national/ikm.csv", params={"by": "province", "excel": excel}, headers=admin)
+        ids = [line[0] for line in csv.reader(io.StringIO(r.text.lstrip("\ufeff")), delimiter=sep)][1:]
+        assert sorted(ids) == ["-", "33", "73", "total"], (excel, ids)
 
 
 # --- the pages ------------------------------------------------------------------------------------------------

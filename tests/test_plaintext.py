@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from queue_server.common.plaintext import hidden_character, personal_name, personal_number
+from queue_server.common.plaintext import hidden_character, personal_name, personal_number, spreadsheet_row
 
 
 @pytest.mark.parametrize(
@@ -88,3 +88,13 @@ def test_a_name_is_one_line() -> None:
     assert hidden_character("Kiosk\n2026-12-05 WARNING forged", lines=False) == "U+000A"
     assert hidden_character("Kiosk\rlobby", lines=False) == "U+000D"
     assert hidden_character("Kiosk lobby", lines=False) is None
+
+
+def test_a_spreadsheet_cell_is_guarded_only_where_it_could_be_a_formula() -> None:
+    """Text a spreadsheet would run (= + - @, tab, CR first) gets a leading '; a number, and a lone - (the exports'
+    "none": no province, no kind; an outside review found "'-" in the plain CSV), stay as they are."""
+    guarded = ['=HYPERLINK("http://evil","x")', "+Bank X", "-Tabungan", "@SUM(1+1)", "\tx", "\rx", "--", "-1-2", "=",
+               "+", "@"]  # fmt: skip
+    assert spreadsheet_row(guarded) == [f"'{cell}" for cell in guarded]
+    kept = ["-", "-12", "+3", "1.5", "-0,25", "Kabupaten Tegal", "", "a-b", "'=already", 7, -3, None, 2.5]
+    assert spreadsheet_row(kept) == kept

@@ -109,8 +109,15 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 
 
+def spreadsheet_cell(cell: Any) -> Any:
+    """A CSV cell no spreadsheet reads as a formula: text beginning with = + - @, tab or CR gets a leading '. What
+    is no formula stays as it is: a number (negative ones too) and a lone - (the exports' "none": no province, an
+    agency of no kind), which a spreadsheet shows as the text it is and a script reads as written."""
+    if not isinstance(cell, str) or not cell.startswith(_FORMULA_START) or cell == "-" or _NUMBER.match(cell):
+        return cell
+    return f"'{cell}"
+
+
 def spreadsheet_row(cells: Iterable[Any]) -> list[Any]:
-    """A CSV row no spreadsheet reads as a formula: text beginning with = + - @, tab or CR gets a leading ' (numbers,
-    negative ones too, stay numbers)."""
-    return [f"'{cell}" if isinstance(cell, str) and cell.startswith(_FORMULA_START) and not _NUMBER.match(cell)
-            else cell for cell in cells]  # fmt: skip
+    """A CSV row of spreadsheet-safe cells (`spreadsheet_cell`): every CSV export writes its rows through this."""
+    return [spreadsheet_cell(cell) for cell in cells]
