@@ -36,7 +36,8 @@ class Receiver:
         self.delay = 0.0  # seconds before each answer
         self.status = 200
         self.started_requests = 0
-        self.heads: list[Received] = []  # HEAD requests (a paused gateway probed without a message), answered 405
+        self.heads: list[Received] = []  # HEAD requests (a paused gateway probed without a message)
+        self.head_status = 405  # as a gateway's sending address answers anything but a POST
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -63,7 +64,7 @@ class Receiver:
             def do_HEAD(self) -> None:  # noqa: N802 - http.server's name
                 with receiver._lock:
                     receiver.heads.append(Received(self.path, dict(self.headers), b"", time.monotonic()))
-                self.send_response(405)  # as a gateway's sending address answers anything but a POST
+                self.send_response(receiver.head_status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

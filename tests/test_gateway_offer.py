@@ -6,6 +6,7 @@ that delivers has tried the gateway."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from queue_server.application import notifications as notifications_module
+from queue_server.outbound.deliverer import gateway_breaker
 from queue_server.persistence.port import utc_iso
 
 from .helpers import KIOSK, Server, bearer, eventually, running_server
@@ -81,6 +83,42 @@ async def test_the_offer_goes_while_the_gateway_is_out_of_reach_and_comes_back_w
             assert probe.path == "/send" and probe.body == b""
             assert "Authorization" not in probe.headers, "a probe carries none of the gateway's headers"
             assert gateway.requests == [], "and no message: nothing was sent to anyone"
+
+
+async def test_a_gateway_answering_5xx_stays_paused_and_one_refusing_the_head_is_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An outside review: the probe took any answer, 502 included, as "reachable again", so behind a proxy during an
+    outage the offer came back at every pause while nothing could be sent. A real gateway whose messages fail (500):
+    while its probe is answered 502, 503, 504 or 500 the offer stays withdrawn; once its own server answers (405: a
+    HEAD without its headers and body refused), the offer is back, and the pauses keep doubling until a message
+    goes through."""
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "gw-token-123")
+    with Receiver() as gateway:
+        gateway.status, gateway.head_status = 500, 502
+        gateway.start()
+        site = notify_site(tmp_path, gateway)
+        async with running_server(tmp_path / "q.sqlite3", site_files=[site], **DEAD_AT_ONCE) as s, ticking(s.clock):
+            await trip(s)
+            await eventually(lambda: _paused(s), "the offer withdrawn after five failures", seconds=30, every=0.1)
+            breaker = s.ctx.notifications.deliverer.breaker(gateway_breaker("tegal"))
+            for status in (502, 503, 504, 500):  # the pause doubles each time: 0.5, 1, 2, 4 s
+                gateway.head_status = status
+                seen = len(gateway.heads)
+                while len(gateway.heads) == seen:
+                    assert await _paused(s), f"the offer came back on a probe answered {gateway.head_status}"
+                    await asyncio.sleep(0.1)
+                await asyncio.sleep(0.3)  # the probe's answer counted
+                assert await _paused(s), f"the offer came back on a probe answered {status}"
+                assert (await deliveries(s))["gateway"]["breaker"] in ("open", "half_open")
+            assert breaker.trips == 5, "each 5xx answer a failed probe: the pause doubled"
+            assert gateway.requests == [], "no message went through"
+
+            gateway.head_status = 405  # the gateway's own server answers again (its messages still fail)
+            await eventually(lambda: _available(s), "the offer back once the server itself answered", seconds=30,
+                             every=0.1)  # fmt: skip
+            assert (await deliveries(s))["gateway"]["breaker"] == "closed"
+            assert breaker.trips == 5, "no message has gone through: the next pause is twice as long again"
 
 
 @bounded(150)

@@ -12,7 +12,7 @@ import pytest
 from queue_server.application.personal import mask_phone, normalise_phone
 from queue_server.domain.catalogue import Gateway
 from queue_server.domain.refusal import Refusal
-from queue_server.outbound.deliverer import Breaker, scrub
+from queue_server.outbound.deliverer import Breaker, gateway_up, scrub
 from queue_server.outbound.gateway import render
 
 from .domain_fixtures import make_site
@@ -35,6 +35,34 @@ def test_the_breaker_opens_after_failures_in_a_row_then_lets_one_probe_through()
     assert breaker.allows()
     breaker.succeeded()
     assert breaker.state == "closed" and breaker.allows() and breaker.allows()
+
+
+def test_a_probe_that_reaches_the_server_closes_the_breaker_but_keeps_the_doubling() -> None:
+    """An outside review: a probe's answer reset the doubling, so a gateway that answers the probe and fails every
+    message was paused for the first pause over and over. Only a message that goes through resets it."""
+    breaker = Breaker(failures=1, pause=0.02)
+    assert breaker.failed() and breaker.trips == 1
+    time.sleep(0.03)
+    assert breaker.allows()  # the probe
+    breaker.reached()
+    assert breaker.state == "closed" and breaker.trips == 1 and breaker.allows()
+    assert breaker.failed() and breaker.trips == 2, "paused again, for twice as long"
+    assert breaker.open_until - time.monotonic() > 0.03
+    time.sleep(0.05)
+    assert breaker.allows()
+    breaker.succeeded()
+    assert breaker.state == "closed" and breaker.trips == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "up"),
+    [(200, True), (204, True), (301, True), (401, True), (403, True), (404, True), (405, True), (429, True),
+     (501, True), (500, False), (502, False), (503, False), (504, False), (520, False), (599, False)],
+)  # fmt: skip
+def test_the_probe_counts_an_answer_of_the_gateway_s_own_server_only(status: int, up: bool) -> None:
+    """A 5xx is the gateway failing, or the proxy in front of it saying it is down; 501 is a live server that does
+    not do HEAD; below 500, a live server answered (a HEAD without the gateway's headers and body is refused)."""
+    assert gateway_up(status) is up
 
 
 def test_an_error_kept_or_shown_never_holds_a_number() -> None:

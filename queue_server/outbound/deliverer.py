@@ -10,8 +10,9 @@ sends them concurrently (a few at a time per endpoint), and records every outcom
 A circuit breaker per endpoint (each site's gateway its own) stops trying an endpoint that failed BREAKER_FAILURES
 times in a row for a while (30 s, doubling up to 5 minutes), then lets one message through to probe it; its messages
 wait meanwhile without spending their tries. A gateway whose breaker is due a probe while none of its messages is due
-is probed with a bare HEAD request instead: the pages offer messages only while its breaker is closed
-(`paused_gateways`), so no new message would ever come to probe it.
+is probed with a bare HEAD request instead (an answer of its own server counts, a 5xx does not: `gateway_up`): the
+pages offer messages only while its breaker is closed (`paused_gateways`), so no new message would ever come to
+probe it.
 
 At least once: a message sent just before the process is killed, and not yet recorded, is sent again after the
 restart with the same id (receivers drop it by `Antrean-Webhook-Id`; gateways get it as `Idempotency-Key`). On a
@@ -132,7 +133,15 @@ class Breaker:
         return True
 
     def succeeded(self) -> None:
+        """A message went through: closed, and the next trip pauses for the first pause again."""
         self.failures = self.trips = 0
+        self.opened = self.probing = False
+
+    def reached(self) -> None:
+        """A probe without a message reached the endpoint's server: closed, so its messages are tried (and the pages
+        offer them) again; but nothing has gone through yet, so `trips` stays: a server that answers the probe and
+        still fails every message is paused twice as long each time, not for the first pause over and over."""
+        self.failures = 0
         self.opened = self.probing = False
 
     def failed(self) -> bool:
@@ -167,6 +176,16 @@ def gateway_sites(breakers: Iterable[str]) -> frozenset[str]:
     """The sites whose gateway's breaker is among these breaker keys."""
     prefix = f"{GATEWAY}:"
     return frozenset(key[len(prefix) :] for key in breakers if key.startswith(prefix))
+
+
+def gateway_up(status: int) -> bool:
+    """Whether a gateway's answer to the bare HEAD probe shows its own server up. Any status below 500 does: a live
+    gateway answers a HEAD without its headers and body with 405 (only POST), 404, 401 or 403, or 200. A 5xx does
+    not: 500 is the gateway failing, and 502, 503 and 504 are what a proxy, load balancer or CDN in front of it says
+    while the gateway is down (the offer would come back on every pause while nothing can be sent). Except 501 (Not
+    Implemented): the server itself saying it does not do HEAD, which no proxy says for a gateway that is down; taken
+    as down, a gateway that answers so would never be offered again (no message would come to probe it)."""
+    return status < 500 or status == 501
 
 
 _DIGITS = re.compile(r"\+?\d[\d\s-]{7,}\d")
@@ -343,19 +362,25 @@ class Deliverer:
             task.add_done_callback(self._probes.discard)
 
     async def _probe(self, site_id: str, url: str, breaker: Breaker) -> None:
-        """Any HTTP answer means the gateway's server is reached again (a mobile unit back on the internet); one
-        that answers but fails is paused again by its next messages."""
+        """An answer of the gateway's own server means it is reached again (a mobile unit back on the internet):
+        `gateway_up`. One that answers the probe but fails its messages is paused again by its next five failures,
+        for twice as long (`Breaker.reached`)."""
         client = self._client
         assert client is not None
         try:
-            async with client.head(url, allow_redirects=False):
-                pass
+            async with client.head(url, allow_redirects=False) as response:
+                status, reason = response.status, response.reason or ""
         except Exception as exc:  # noqa: BLE001 - out of reach in any way (or the session closed as the server stops)
             breaker.failed()
             log.info("the WhatsApp/SMS gateway of %s is still out of reach (%s)", site_id, type(exc).__name__)
+            return
+        if gateway_up(status):
+            breaker.reached()
+            log.info("the WhatsApp/SMS gateway of %s answers again (HTTP %d): messages are offered again", site_id,
+                     status)  # fmt: skip
         else:
-            breaker.succeeded()
-            log.info("the WhatsApp/SMS gateway of %s answers again: messages are offered again", site_id)
+            breaker.failed()
+            log.info("the WhatsApp/SMS gateway of %s is still failing (HTTP %d %s)", site_id, status, reason)
 
     # --- one message -------------------------------------------------------------------------------------------
 
