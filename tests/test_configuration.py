@@ -823,3 +823,100 @@ async def test_yesterday_s_tickets_left_open_do_not_hold_a_configuration_at_star
         assert "ktp_hilang" not in server.ctx.sites["tegal"].services
         r = await server.http.get(f"/api/v1/tickets/{token}")
         assert r.status_code == 200 and r.json()["ticket"]["state"] == "expired", r.text
+
+
+# --- malformed documents: every one refused with a reason, never a 500 --------------------------------------------
+
+# Values of the wrong type for any field: numbers, a boolean, nothing, empty and odd containers; "abc" where a table
+# or a list belongs. Each is put in place of one field of the demo mall's document (with a [notify] of its own, so
+# that the gateway's fields are tried too), one at a time.
+WRONG_TYPES: tuple[Any, ...] = (5, -1, True, 1e308, None, [], {}, [5], {"x": 1}, [[]], [{}])
+ON_THE_WEB_GATEWAY = {
+    "public_url": "http://antrean.mpp.test",
+    "people_ahead": 3,
+    "survey": True,
+    "gateway": {"url": "http://gateway.mpp.test/send", "headers": {"Authorization": "Bearer abc"},
+                "body": {"target": "{phone}", "message": "{text}"}},
+}  # fmt: skip
+
+
+def every_field(document: dict[str, Any]) -> dict[str, Any]:
+    """The demo mall's document with every optional field the demo leaves out: a special period, the Wi-Fi, a
+    screen's agencies and zones, [notify] with a gateway."""
+    document = copy.deepcopy(document)
+    document["site"].update(enforce_hours=True, wifi="MPP-Tegal", wifi_password="antrean123")
+    document["site"]["hours"]["periods"] = [
+        {"name": "Ramadan", "from": "2027-02-08", "to": "2027-03-09", "mon": ["08:00-14:00"]}
+    ]
+    document["screens"][0].update(agencies=["disdukcapil"], zones=["Lantai 1"])
+    document["booking"]["per_phone"] = 3
+    document["announcements"]["template_en"] = "Number {ticket}, please go to {counter}"
+    document["notify"] = ON_THE_WEB_GATEWAY
+    return document
+
+
+def fuzzed_documents(document: dict[str, Any]) -> list[tuple[str, Any, dict[str, Any]]]:
+    """(the field, the wrong value, the document with it) for every field of `document`, each container's first
+    entry standing for the others."""
+    fields: list[tuple[tuple[str | int, ...], Any]] = []
+
+    def walk(value: Any, path: tuple[str | int, ...]) -> None:
+        fields.append((path, value))
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, (*path, key))
+        elif isinstance(value, list) and value:
+            walk(value[0], (*path, 0))
+
+    walk(document, ())
+    out = []
+    for path, current in fields[1:]:
+        wrong = [*WRONG_TYPES, "abc"] if isinstance(current, (dict, list)) else WRONG_TYPES
+        for value in wrong:
+            if value == current or type(value) is type(current) and not isinstance(value, (dict, list)):
+                continue
+            changed = copy.deepcopy(document)
+            place: Any = changed
+            for step in path[:-1]:
+                place = place[step]
+            place[path[-1]] = value
+            out.append((".".join(map(str, path)), value, changed))
+    return out
+
+
+async def test_a_document_with_a_field_of_the_wrong_type_is_refused_with_a_reason_never_a_500(
+    tmp_path: Path,
+) -> None:
+    """An outside review: `agencies` or an agency's `services` given as a number or `true` was answered 500 (and the
+    connection dropped). Every field of the document, top-level and nested, given each kind of wrong value: a 4xx
+    whose message says what to fix, in Indonesian first, the configuration left as it was unless the value was
+    one it may take."""
+    async with running_server(tmp_path / "q.sqlite3") as server:
+        admin = await server.login("admin")
+        current = await read(server, admin)
+        document = every_field(current["document"])
+        version = current["version"]
+        tried, refused = 0, 0
+        for field, value, changed in fuzzed_documents(document):
+            r = await server.http.put(URL, json={"version": version, "document": changed}, headers=admin)
+            tried += 1
+            assert r.status_code < 500, (field, value, r.status_code, r.text[:500])
+            if r.status_code == 200:  # a value the field may take (an empty list of holidays, say)
+                version = r.json()["version"]
+                continue
+            refused += 1
+            error = r.json()["error"]
+            assert error["message"] and error["message_en"], (field, value, error)
+            if error["code"] == "configuration_invalid":
+                said = error["details"]["problems_text"]
+                assert said["id"] and len(said["id"]) == len(said["en"]) == len(error["details"]["problems"])
+                assert error["message"].startswith("Konfigurasi tidak dapat dipakai. Perbaiki: "), error["message"]
+        assert tried > 500 and refused > 400, (tried, refused)
+        # and the request around the document
+        for body in ([], 5, "abc", None, {"version": "1", "document": document}, {"version": True, "document": document},
+                     {"version": -1, "document": document}, {"version": version, "document": [document]},
+                     {"version": version, "document": None}, {"version": version, "document": 5},
+                     {"version": version, "document": {}}, {"version": version, "document": document, "x": 1}):  # fmt: skip
+            r = await server.http.put(URL, json=body, headers=admin)
+            assert 400 <= r.status_code < 500 and r.json()["error"]["message"], (body, r.status_code, r.text[:300])
+        assert (await read(server, admin))["version"] == version

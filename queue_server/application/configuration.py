@@ -196,8 +196,10 @@ _PREFIX_TAKEN = re.compile(
 def _prefixes(document: Mapping[str, Any]) -> dict[str, tuple[str, Any]]:
     """Each service's place in the document (as a site file's problem names it) and its prefix, by id."""
     out: dict[str, tuple[str, Any]] = {}
-    for i, agency in enumerate(document.get("agencies") or []):
-        for j, service in enumerate((agency.get("services") or []) if isinstance(agency, dict) else []):
+    agencies = document.get("agencies")  # anything but a list is the site file's checks' to refuse, with a reason
+    for i, agency in enumerate(agencies if isinstance(agencies, list) else []):
+        services = agency.get("services") if isinstance(agency, dict) else None
+        for j, service in enumerate(services if isinstance(services, list) else []):
             if isinstance(service, dict) and isinstance(service.get("id"), str):
                 where = f'agencies[{i} "{agency.get("id")}"].services[{j} "{service["id"]}"]'
                 out[service["id"]] = (where, service.get("prefix"))
