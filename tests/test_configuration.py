@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import re
 import sqlite3
 import tomllib
 from pathlib import Path
@@ -622,7 +623,7 @@ async def test_a_wifi_a_slip_cannot_print_is_refused_on_the_web_with_the_reason_
         ({"wifi": "MPP\nKeliling"}, "nama Wi-Fi: harus satu baris, seperti yang tampil di daftar Wi-Fi ponsel"),
         ({"wifi": "W" * 40}, "nama Wi-Fi: 40 karakter, paling banyak 32"),
         ({"wifi": "Wi-Fi Désa"}, "nama Wi-Fi: Wi-Fi Désa memuat é, yang tidak dapat dicetak di tiket"),
-        ({"wifi": ["MPP"]}, "nama Wi-Fi: must be a string"),
+        ({"wifi": ["MPP"]}, "nama Wi-Fi: harus berupa teks"),
         ({"wifi": "MPP", "wifi_password": "123"}, "kata sandi Wi-Fi: 3 karakter, padahal kata sandi Wi-Fi 8 sampai 63"),
     ):  # fmt: skip
         changed = copy.deepcopy(document)
@@ -884,6 +885,52 @@ def fuzzed_documents(document: dict[str, Any]) -> list[tuple[str, Any, dict[str,
     return out
 
 
+# The words of a problem's sentence, in one language only (an outside review: "nama Wi-Fi: must be a string",
+# "Instansi: must be a list of tables" on the Indonesian page). English prose words the site file's checks use, and
+# the Indonesian ones of the page's sentences; names, codes and what a sentence quotes are left out before looking.
+ENGLISH = frozenset(
+    "an the is are be must not of string strings list lists table tables whole number text true false got required "
+    "valid unknown setting allowed use mean kinds least entry containing contain address its dates date like range "
+    "see ends before starts needs characters long most than line hidden character holds which cannot spoken sound "
+    "also used twice already service agency counter opening hours any day overlap overlaps period defined nobody "
+    "could call ticket time province write it or and with this letters digits capital each pauses environment "
+    "variable file object stay new mall from to at".split()
+)
+INDONESIAN = frozenset(
+    "harus bukan wajib berupa diisi tidak atau yang daftar teks tabel sampai dari angka bilangan bulat pilih memuat "
+    "sudah dipakai sedikitnya misalnya tanggal pengaturan dikenal alamat kode nama awalan rentang berakhir sebelum "
+    "dimulai bertumpuk karakter baris isi juga ada belum".split()
+)
+
+
+def own_words(text: str) -> set[str]:
+    """A sentence's own words: without the settings it lists as they are written in the file, a TOML example, and
+    what it quotes ('fifo', "{phone}", ['id'])."""
+    text = re.sub(r"(yang dikenal di sini|the settings known here): .*$", "", text)
+    text = re.sub(r"(misalnya|for example) .*$", "", text)
+    text = re.sub(r"'[^']*'|\"[^\"]*\"|\[[^\]]*\]|\{[^}]*\}", " ", text)
+    return {word for word in re.findall(r"\w+", text.lower()) if word.isalpha()}
+
+
+def assert_said_in_one_language(error: dict[str, Any], names: set[str]) -> None:
+    """Each problem of a configuration_invalid refusal wholly in Indonesian in `problems_text.id` and in the message,
+    wholly in English in `problems_text.en` and `message_en`; `names` are the document's names (they are no
+    language's words)."""
+    said = error["details"]["problems_text"]
+    for text in [*said["id"], error["message"]]:
+        english = own_words(text) & ENGLISH - names
+        assert not english, f"English {sorted(english)} in {text!r} (of {error['details']['problems']})"
+    for text in [*said["en"], error["message_en"]]:
+        indonesian = own_words(text) & INDONESIAN - names
+        assert not indonesian, f"Indonesian {sorted(indonesian)} in {text!r} (of {error['details']['problems']})"
+
+
+def words_of_names(document: dict[str, Any]) -> set[str]:
+    from queue_server.common.problems import names_in
+
+    return {word for kind in names_in(document).values() for name in kind.values() for word in own_words(name)}
+
+
 async def test_a_document_with_a_field_of_the_wrong_type_is_refused_with_a_reason_never_a_500(
     tmp_path: Path,
 ) -> None:
@@ -895,6 +942,7 @@ async def test_a_document_with_a_field_of_the_wrong_type_is_refused_with_a_reaso
         admin = await server.login("admin")
         current = await read(server, admin)
         document = every_field(current["document"])
+        names = words_of_names(document) | {"abc", "x"}  # and the values tried
         version = current["version"]
         tried, refused = 0, 0
         for field, value, changed in fuzzed_documents(document):
@@ -911,6 +959,7 @@ async def test_a_document_with_a_field_of_the_wrong_type_is_refused_with_a_reaso
                 said = error["details"]["problems_text"]
                 assert said["id"] and len(said["id"]) == len(said["en"]) == len(error["details"]["problems"])
                 assert error["message"].startswith("Konfigurasi tidak dapat dipakai. Perbaiki: "), error["message"]
+                assert_said_in_one_language(error, names)
         assert tried > 500 and refused > 400, (tried, refused)
         # and the request around the document
         for body in ([], 5, "abc", None, {"version": "1", "document": document}, {"version": True, "document": document},
@@ -920,3 +969,85 @@ async def test_a_document_with_a_field_of_the_wrong_type_is_refused_with_a_reaso
             r = await server.http.put(URL, json=body, headers=admin)
             assert 400 <= r.status_code < 500 and r.json()["error"]["message"], (body, r.status_code, r.text[:300])
         assert (await read(server, admin))["version"] == version
+
+
+def _set(path: str, value: Any) -> Any:
+    """A change of `document` at `path` ("agencies.0.services.1.prefix"); `...` as the value removes the field."""
+
+    def change(document: dict[str, Any]) -> None:
+        *steps, last = [int(step) if step.isdigit() else step for step in path.split(".")]
+        place: Any = document
+        for step in steps:
+            place = place[step]
+        if value is ...:
+            del place[last]
+        else:
+            place[last] = value
+
+    return change
+
+
+# Every kind of problem a value of the right type can have (the type errors: the test above), as the Settings page or
+# a document sent to the API can make it.
+WRONG_VALUES: tuple[tuple[str, Any], ...] = (
+    ("site.id", "Bad Id"), ("site.id", "brebes"), ("site.name", "N" * 130), ("site.name", " "),
+    ("site.name", "MPP\u202eTegal"), ("site.timezone", "Asia/Tokyo"), ("site.province", "Jawa Tngah"),
+    ("site.regency", "Tegal"), ("site.wifi", "Wi-Fi Désa"), ("site.wifi", "MPP\nTegal"), ("site.wifi", " MPP"),
+    ("site.wifi", "W" * 40), ("site.wifi_password", "123"), ("site.wifi", ...), ("site.colour", "red"),
+    ("site.hours.mon", ["7:30-16"]), ("site.hours.tue", ["16:00-07:30"]), ("site.hours.wed", ["25:00-26:00"]),
+    ("site.hours.thu", ["07:30-11:00", "10:00-15:30"]), ("site.hours.holidays", ["25-12-2026"]),
+    ("site.hours.periods.0.from", "2027-13-01"), ("site.hours.periods.0.to", "2027-01-01"),
+    ("site.hours.periods.0.from", ...), ("site.hours.periods.0.name", ""),
+    ("site.hours.periods", [{"name": "Ramadan", "from": "2027-02-01", "to": "2027-02-10", "mon": ["08:00-12:00"]},
+                            {"name": "Lebaran", "from": "2027-02-05", "to": "2027-02-20", "mon": ["08:00-12:00"]}]),
+    ("site.hours", {"holidays": []}), ("site.breaks.window", "12-13"), ("site.breaks.window", "13:00-12:00"),
+    ("site.breaks.window", ...), ("site.breaks.minutes", ...), ("site.breaks.minutes", 500),
+    ("routing.order", "random"), ("routing.priority_max_streak", -1), ("announcements.reading", "loud"),
+    ("announcements.languages", ["en"]), ("announcements.template_id", "Nomor {ticket}"), ("announcements.repeat", 9),
+    ("booking.slot_minutes", 1), ("booking.lunch", True), ("agencies.0.id", "Disdukcapil!"), ("agencies.1.id", "disdukcapil"),
+    ("agencies.0.colour", "blue"), ("agencies.0.kind", "polisi"), ("agencies.0.name", "A" * 121),
+    ("agencies.0.services.0.prefix", "a1"), ("agencies.0.services.1.prefix", "A"),
+    ("agencies.0.services.1.id", "ktp"), ("agencies.0.services.0.daily_quota", 0),
+    ("agencies.0.services.0.online_quota", 9000), ("agencies.0.services.0.service_minutes", 0.1),
+    ("agencies.0.counters.0.id", "loket satu"), ("agencies.1.counters.0.id", "1"),
+    ("agencies.0.counters.0.services", ["paspor"]), ("agencies.0.counters.0.services", []),
+    ("agencies.0.counters.0.services", ["ktp", "ktp"]), ("agencies.1.counters.0.services", ["ktp"]),
+    ("agencies.1.counters.0.name", "loket  1"), ("agencies.0.counters.0.name", "Loket #1"),
+    ("agencies.0.counters.0.name", "Loket ###"), ("screens.1.zones", ["Lantai 9"]), ("screens.3.agencies", ["kua"]),
+    ("screens.1.id", "lobby"), ("agencies", []), ("notify.public_url", "ftp://x"), ("notify.public_url", ...),
+    ("notify.gateway.url", "x"), ("notify.gateway.headers", {"Authorization": "Bearer ${NO_SUCH_VARIABLE}"}),
+    ("notify.gateway.body", {"message": "{text}"}), ("notify.people_ahead", 0), ("routnig", {}),
+)  # fmt: skip
+
+
+async def test_every_problem_a_configuration_can_have_is_said_wholly_in_each_language(tmp_path: Path) -> None:
+    """An outside review found English in the Indonesian sentences ("nama Wi-Fi: must be a string", "jenis: \"['bank']\"
+    is not a kind of agency", "Instansi: must be a list of tables"): every problem, of a wrong value as of a wrong
+    type (above), reads wholly in Indonesian in the Indonesian sentence and wholly in English in the English one."""
+    async with running_server(tmp_path / "q.sqlite3") as server:
+        admin = await server.login("admin")
+        current = await read(server, admin)
+        document = every_field(current["document"])
+        names = words_of_names(document) | {"paspor", "kua", "bad", "id", "red", "blue", "polisi", "random", "loud"}
+        seen: set[str] = set()
+        changes = [(path, value, _set(path, value)) for path, value in WRONG_VALUES]
+        # and a configuration with no counter at all
+        changes.append(("agencies.*.counters", [], lambda d: [a.update(counters=[]) for a in d["agencies"]]))
+        for path, value, change in changes:
+            changed = copy.deepcopy(document)
+            change(changed)
+            r = await server.http.put(URL, json={"version": current["version"], "document": changed}, headers=admin)
+            assert r.status_code == 422 and r.json()["error"]["code"] == "configuration_invalid", (path, value, r.text)
+            error = r.json()["error"]
+            assert_said_in_one_language(error, names)
+            seen.update(error["details"]["problems_text"]["id"])
+        assert (await read(server, admin))["version"] == current["version"]
+    # a few, whole, as the page shows them
+    assert (
+        "nama Wi-Fi: Wi-Fi Désa memuat é, yang tidak dapat dicetak di tiket (hanya huruf, angka, dan tanda baca "
+        "biasa): ganti nama jaringannya" in seen
+    )
+    assert "Instansi Disdukcapil, jenis: polisi bukan jenis instansi yang dikenal: pilih dari daftar" in seen
+    assert "Instansi Disdukcapil, warna: blue bukan warna: tulis seperti #1f4e79" in seen
+    assert "aturan panggilan, urutan: harus 'fifo' atau 'service_order'" in seen
+    assert "Belum ada instansi: tambahkan sedikitnya satu instansi." in seen

@@ -303,8 +303,27 @@ def test_a_configuration_s_problems_are_said_in_the_page_s_words() -> None:
     assert problem_text(prefix, "en", said).endswith("number prefix: the prefix A is already used by service ktp")
     hours = "site.hours.mon: '12:00-08:00' ends before it starts"
     assert problem_text(hours, "id", said) == "jam buka, Senin: 12.00-08.00 berakhir sebelum dimulai"
-    other = "notify.gateway.url: must be an http:// or https:// address, got 'x'"  # no page makes it: kept as it is
-    assert problem_text(other, "id", said) == "notify, gateway, url: must be an http:// or https:// address, got 'x'"
+    # no page makes it, but a document sent to the API may: said in words too (an outside review found English here)
+    other = "notify.gateway.url: must be an http:// or https:// address, got 'x'"
+    assert problem_text(other, "id", said) == (
+        "pesan WhatsApp/SMS, gateway, alamat: harus berupa alamat yang diawali http:// atau https://"
+    )
+    assert problem_text(other, "en", said) == (
+        "WhatsApp/SMS messages, gateway, address: must be an address beginning with http:// or https://"
+    )
+
+
+def test_every_kind_of_configuration_problem_has_words_and_every_word_a_problem() -> None:
+    """common/problems.py says each problem the site file's checks name by a [problem] sentence: each has one in
+    both languages, with the same parameters, and none is left unused."""
+    from queue_server.common.problems import _WHY
+
+    sentences = messages.catalogue()["problem"]
+    keys = {key for _, key in _WHY}
+    assert keys == set(sentences), (sorted(keys - set(sentences)), sorted(set(sentences) - keys))
+    for key, entry in sentences.items():
+        assert set(entry) == {"id", "en"}, key
+        assert _placeholders(entry["id"]) == _placeholders(entry["en"]), key
 
 
 def test_every_part_of_the_site_file_a_change_names_has_words() -> None:

@@ -65,7 +65,7 @@ def test_demo_mall_is_realistic() -> None:
         (lambda d: d["agencies"][0]["counters"][0].update(services=["paspor"]), 'agencies[0 "disdukcapil"].counters[0 "1"].services: \'paspor\' is not a service'),
         (lambda d: d["agencies"][0]["counters"][0].update(services=[]), 'agencies[0 "disdukcapil"].counters[0 "1"].services: a counter must serve'),
         (lambda d: d["agencies"][1]["counters"][0].update(id="1"), 'agencies[1 "polres"].counters[0 "1"].id: \'1\' is used twice'),
-        (lambda d: d["agencies"][1]["counters"][0].update(name="loket  1"), 'counters[5].name: \'loket  1\' is also the name of counter \'1\''),
+        (lambda d: d["agencies"][1]["counters"][0].update(name="loket  1"), 'agencies[1 "polres"].counters[0 "5"].name: \'loket  1\' is also the name of counter \'1\''),
         (lambda d: d["agencies"][1]["counters"][0].update(services=["ktp"]), 'agencies[1 "polres"].counters[0 "5"].services: \'ktp\' is a service of agency \'disdukcapil\''),
         (lambda d: d["agencies"][0]["services"][0].update(name="K" * 300), 'agencies[0 "disdukcapil"].services[0 "ktp"].name: is 300 characters long, at most 120'),
         (lambda d: d["screens"][1].update(zones=["Lantai 9"]), 'screens[1 "lantai1"].zones: \'Lantai 9\' is not a zone'),
@@ -286,7 +286,7 @@ def test_a_wrong_province_regency_or_kind_is_refused_with_the_closest_right_one(
         "site.regency: 'Tegal': write it as 'Kabupaten Tegal' or 'Kota Tegal'",
         "agencies[1 \"polres\"].kind: 'polisi' is not a kind of agency (did you mean 'kepolisian'? the kinds: "
         "docs/site-file.md)",
-        "agencies[2 \"samsat\"].kind: '3' is not a kind of agency (the kinds: docs/site-file.md)",
+        'agencies[2 "samsat"].kind: must be one kind of agency, as a string (the kinds: docs/site-file.md)',
     ]
     data = demo_data()
     data["site"]["province"] = "Atlantis"
@@ -352,7 +352,7 @@ def test_a_mobile_unit_names_the_wifi_its_citizens_join_and_a_name_a_slip_cannot
         ({"wifi": "MPP-Keliling "}, "site.wifi: begins or ends with a space", "nama Wi-Fi: diawali atau diakhiri spasi"),
         ({"wifi": "MPP\u200bKeliling"}, "site.wifi: holds a hidden character (U+200B)",
          "nama Wi-Fi: memuat karakter tersembunyi"),
-        ({"wifi": 7}, "site.wifi: must be a string", "nama Wi-Fi: must be a string"),
+        ({"wifi": 7}, "site.wifi: must be a string", "nama Wi-Fi: harus berupa teks"),
         ({"wifi": "MPP", "wifi_password": "1234567"}, "site.wifi_password: is 7 characters long: a Wi-Fi password "
          "has 8 to 63", "kata sandi Wi-Fi: 7 karakter, padahal kata sandi Wi-Fi 8 sampai 63 karakter"),
         ({"wifi": "MPP", "wifi_password": "p" * 64}, "site.wifi_password: is 64 characters long", "kata sandi Wi-Fi: 64"),

@@ -26,7 +26,8 @@ SPEAKABLE_MARKS = frozenset(" -./()")
 
 class VocabularyError(ValueError):
     """A site whose calls cannot be spoken; the server refuses to start and says why. `problem`: the same as a site
-    file's problem, by its place (`counters[1].name: 'Loket #1' cannot be spoken: ...`), for the Settings page."""
+    file's problem, by its place (`counters["1"].name: 'Loket #1' cannot be spoken: ...`: the counter by its code), for
+    the Settings page."""
 
     def __init__(self, message: str, problem: str | None = None) -> None:
         super().__init__(message)
@@ -43,7 +44,7 @@ def check_speakable(site: Site) -> None:
                 marks = " ".join(unspeakable)
                 why = f"{text!r} cannot be spoken: {marks} has no sound; use letters, digits, spaces and - . /"
                 raise VocabularyError(
-                    f"site {site.id}: counter {counter.id} {what} {why}", f"counters[{counter.id}].{what}: {why}"
+                    f"site {site.id}: counter {counter.id} {what} {why}", f'counters["{counter.id}"].{what}: {why}'
                 )
         for phrase in phrases(site, "A-001", counter.name, counter.zone):
             try:
@@ -51,7 +52,7 @@ def check_speakable(site: Site) -> None:
             except ValueError as exc:
                 why = f"{counter.name!r} cannot be spoken: {exc}"
                 raise VocabularyError(
-                    f"site {site.id}: counter {counter.id} name {why}", f"counters[{counter.id}].name: {why}"
+                    f"site {site.id}: counter {counter.id} name {why}", f'counters["{counter.id}"].name: {why}'
                 ) from None
 
 

@@ -1,10 +1,11 @@
 """A problem of a configuration as a person reads it on the Settings page. settings/sitefile.py names each problem by
 its place in the site file and says what is wrong in English, for check-site and the server's log:
 `agencies[0 "disdukcapil"].services[5 "ktp_hilang"].prefix: 'A' is already used by service 'ktp'`. Here the place
-becomes the page's words ("Layanan ktp_hilang, awalan nomor") and the problems an administrator can make with the
-page's forms are said in Indonesian or English ([problem] of messages.toml). A problem of another kind keeps its
-English words after the place's. Given the configuration's names (`names_in`), an agency, a service, a counter or a
-screen is named as the page shows it ("Layanan KTP Elektronik", "instansi Polres"), not by its code."""
+becomes the page's words ("Layanan ktp_hilang, awalan nomor") and every problem a configuration can have (from the
+page's forms, or from a document sent to the API) is said wholly in Indonesian or wholly in English ([problem] and
+[site_field] of messages.toml); a text the problem quotes (a name or a code typed) is shown as typed, in either.
+Given the configuration's names (`names_in`), an agency, a service, a counter or a screen is named as the page shows
+it ("Layanan KTP Elektronik", "instansi Polres"), not by its code."""
 
 from __future__ import annotations
 
@@ -21,53 +22,100 @@ _NAMED = {
     "other_agency_service": {"value": "services", "other": "agencies"},
 }
 
-# What is wrong, for the forms of the Settings page: the catalogue's key and the parts the sentence names.
+# What is wrong: the catalogue's key and the parts the sentence names, for every problem settings/sitefile.py (and
+# application/configuration.py, application/announcements.py) can name, so that a problem reads wholly in the page's
+# language; `«value»` and `«other»` stand for a text the problem quotes (with ' or ", as Python's repr chose), said
+# without its quotes. The first pattern that matches says it.
+_QUOTED = {
+    "«value»": r"""(?P<_qv>['"])(?P<value>.*)(?P=_qv)""",
+    "«other»": r"""(?P<_qo>['"])(?P<other>.*?)(?P=_qo)""",
+    "«char»": r"""(?P<_qc>['"])(?P<char>.*?)(?P=_qc)""",
+}
+
+
+def _pattern(text: str) -> re.Pattern[str]:
+    for mark, group in _QUOTED.items():
+        text = text.replace(mark, group)
+    return re.compile(text)
+
+
 _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), key)
+    (_pattern(pattern), key)
     for pattern, key in (
-        (r"^'(?P<value>.*)' is already used by service '(?P<other>.*?)'", "prefix_taken"),
-        (r"^'(?P<value>.*)' is used twice$", "used_twice"),
+        (r"^«value» is already used by service «other»", "prefix_taken"),
+        (r"^«value» is used twice$", "used_twice"),
+        (r"^is required with a gateway", "public_url_needed"),
         (r"^is required", "required"),
         (r"^must be a non-empty string$", "required"),
+        (r"^must be a string$", "text"),
+        (r"^must be a list of strings$", "list_of_texts"),
+        (r"^must be a list of tables", "list_of_entries"),
+        (r"^must be a list of dates", "list_of_dates"),
+        (r"^must be a date like (?P<example>\S+)$", "date_needed"),
+        (r"^must be a table of names and texts", "table_of_texts"),
+        (r"^must be a table(?::|, e\.g\.) (?P<example>.+)$", "table_like"),
+        (r"^must be a table", "table"),
+        (r"^must be true or false$", "true_or_false"),
+        (r"^must be a text containing \{ticket\} and \{counter\}", "template_placeholders"),
+        (r"^must contain \{text\} and \{phone\}", "gateway_placeholders"),
+        (r"^must be an http:// or https:// address", "not_an_address"),
+        (r"^must be the site file as a JSON object", "not_a_document"),
+        (r"^must stay «value»", "site_id_stays"),
+        (r"^must be one kind of agency", "agency_kind_text"),
+        (r"^(?:«value» )?must be '(?P<first>[^']*)' or '(?P<second>[^']*)'$", "one_of_two"),
+        (r"^.* must be \['id'\] or \['id', 'en'\]", "languages"),
+        (r"^must be a range like '(?P<example>[^']*)'", "range_needed"),
+        (r"^unknown setting \(allowed: (?P<allowed>[^)]*)", "unknown_setting"),
+        (r"^a \[site\] table is required", "site_table"),
+        (r"^at least one \[\[agencies\]\] entry is required", "no_agency"),
+        (r"^the minutes each counter pauses are needed \((?P<low>\d+)-(?P<high>\d+)\)", "break_minutes"),
+        (r"^names the environment variable (?P<variable>\S+), which is not set", "variable_not_set"),
+        (r"^«value» is not valid \(lower-case letters, digits, - and _\)", "not_a_code"),
+        (r"^«value» is not valid \(letters, digits, - and _\)", "not_a_counter_code"),
+        (r"^«value» is not valid \(use #rrggbb\)", "not_a_colour"),
+        (r"^«value» is not valid \(1-3 capital letters\)", "not_a_prefix"),
         (r"^a counter must serve at least one service$", "counter_without_service"),
         (r"^lists a service twice$", "service_twice"),
-        (r"^'(?P<value>.*)' is also the name of counter '(?P<other>.*?)'", "counter_name_taken"),
-        (r"^'(?P<value>.*)' is a service of agency '(?P<other>.*?)'", "other_agency_service"),
-        (r"^'(?P<value>.*)' is not a service of this site$", "unknown_service"),
+        (r"^«value» is also the name of counter «other»", "counter_name_taken"),
+        (r"^«value» is a service of agency «other»", "other_agency_service"),
+        (r"^«value» is not a service of this site$", "unknown_service"),
         (r"^is (?P<length>\d+) characters long, at most (?P<most>\d+)$", "too_long"),
         (r"^must be a whole number from (?P<low>-?\d+) to (?P<high>\d+)", "whole_number"),
+        (r"^must be a number from (?P<low>-?[\d.]+) to (?P<high>[\d.]+)", "number_range"),
         (r"^(?P<value>\d+) is more than the daily_quota \((?P<quota>\d+)\)", "online_over_daily"),
-        (r"^'(?P<value>.*)' is not a (valid time )?range", "not_a_range"),
-        (r"^'(?P<value>.*)' ends before it starts$", "range_reversed"),
+        (r"^«value» is not a (valid time )?range", "not_a_range"),
+        (r"^«value» ends before it starts$", "range_reversed"),
         (r"^ranges overlap at (?P<at>\d\d:\d\d)", "ranges_overlap"),
-        (r"^'(?P<value>.*)' is not a date", "not_a_date"),
+        (r"^«value» is not a date", "not_a_date"),
         (r"^(?P<end>\S+) is before (?P<start>\S+)$", "period_reversed"),
-        (r"^overlaps the period '(?P<other>.*?)'", "period_overlap"),
+        (r"^overlaps the period «other»", "period_overlap"),
         (r"^holds a hidden character", "hidden_character"),
         (r"^no opening hours on any day$", "no_hours"),
         (r"^no counter is defined", "no_counter"),
-        (r"^'(?P<value>.*)' is not a time zone of Indonesia", "not_a_time_zone"),
-        (r"^'(?P<value>.*)' is not a province of Indonesia", "not_a_province"),
-        (r"^'.*': write it as 'Kabupaten Tegal' or 'Kota Tegal'$", "not_a_regency"),
-        (r"^'(?P<value>.*)' is not a kind of agency", "not_an_agency_kind"),
-        (r"^'(?P<value>.*)' is not a zone of any counter", "unknown_zone"),
-        (r"^'(?P<value>.*)' is not an agency of this site", "unknown_agency"),
-        (r"^'(?P<value>.*)' cannot be spoken: (?P<marks>.+) has no sound", "unspeakable"),
-        (r"^'(?P<value>.*)' cannot be spoken: .*has nothing to say", "nothing_to_say"),
-        (r"^'(?P<value>.*)' cannot be spoken", "cannot_be_spoken"),
+        (r"^«value» is not a time zone of Indonesia", "not_a_time_zone"),
+        (r"^«value» is not a province of Indonesia", "not_a_province"),
+        (r"^«value»: write it as 'Kabupaten Tegal' or 'Kota Tegal'$", "not_a_regency"),
+        (r"^«value» is not a kind of agency", "not_an_agency_kind"),
+        (r"^«value» is not a zone of any counter", "unknown_zone"),
+        (r"^«value» is not an agency of this site", "unknown_agency"),
+        (r"^«value» cannot be spoken: (?P<marks>.+) has no sound", "unspeakable"),
+        (r"^«value» cannot be spoken: .*has nothing to say", "nothing_to_say"),
+        (r"^«value» cannot be spoken", "cannot_be_spoken"),
         (r"^names an environment variable;", "environment_reference"),
         (r"^is more than one line", "one_line"),
-        (r"^'(?P<value>.*)' holds '(?P<char>.*?)', which a printed slip cannot print", "not_printable"),
+        (r"^«value» holds «char», which a printed slip cannot print", "not_printable"),
         (r"^begins or ends with a space", "edge_space"),
         (r"^is (?P<length>\d+) characters long: a Wi-Fi password has (?P<low>\d+) to (?P<high>\d+)", "wifi_password"),
         (r"^needs site\.wifi", "wifi_password_alone"),
     )
 )
 # Problems of the whole configuration: said without the place ("agencies" is every agency, not one).
-_WHOLE = frozenset({"no_counter"})
+_WHOLE = frozenset({"no_counter", "no_agency", "site_table"})
 
-# The place: each step of the path as the page names it ("agencies[0 "x"]" -> the agency x).
-_STEP = re.compile(r'(?P<key>[a-z_]+)(\[(?:\d+ )?"?(?P<name>[^"\]]*)"?\])?')
+# The place: each step of the path as the page names it ("agencies[0 "x"]" and "counters["1"]" -> the agency x, the
+# counter 1; "agencies[2]", an entry without a usable code, -> the third agency). A key is anything between dots (a
+# gateway header's name too).
+_STEP = re.compile(r'(?P<key>[^.\[\]]+)(\[(?P<index>\d+)? ?(?:"(?P<name>[^"]*)")?\])?')
 
 
 def problem_text(
@@ -79,12 +127,13 @@ def problem_text(
     where, sep, why = problem.partition(": ")
     if not sep:
         return problem
-    place = ", ".join(_place(where, lang, catalogue.get("field", {}), names))
+    fields = {**catalogue.get("field", {}), **catalogue.get("site_field", {})}
+    place = ", ".join(_place(where, lang, fields, names))
     for pattern, key in _WHY:
         found = pattern.match(why)
         sentence = catalogue.get("problem", {}).get(key) if found else None
         if found and sentence:
-            params = {k: _time_words(v, lang) for k, v in found.groupdict().items() if v is not None}
+            params = {k: _number_words(v, lang) for k, v in found.groupdict().items() if v is not None and k[0] != "_"}
             for part, kind in _NAMED.get(key, {}).items():
                 params[part] = names.get(kind, {}).get(params[part], params[part])
             said = sentence[lang].format(**params)
@@ -128,10 +177,13 @@ def names_in(document: Any) -> dict[str, dict[str, str]]:
 def _place(where: str, lang: str, fields: Mapping[str, Mapping[str, str]], names: Names) -> list[str]:
     words: list[str] = []
     for step in _STEP.finditer(where):
-        key, name = step.group("key"), step.group("name")
-        if key == "site":  # the site's own step says nothing on its own page: "jam buka, Senin"
+        key, name, index = step.group("key"), step.group("name"), step.group("index")
+        if key == "site" and index is None:  # the site's own step says nothing on its own page: "jam buka, Senin"
             continue
         label = fields[key][lang] if key in fields else key
+        if index is not None and not name:  # an entry without a usable code: by its place in the list
+            words.append(f"{label} ke-{int(index) + 1}" if lang == "id" else f"{label} no. {int(index) + 1}")
+            continue
         if name and name in names.get(key, {}):
             name = names[key][name]
             # "Loket 1", "Layar lobi utama": the name says already what it is
@@ -142,6 +194,10 @@ def _place(where: str, lang: str, fields: Mapping[str, Mapping[str, str]], names
     return words
 
 
-def _time_words(value: str, lang: str) -> str:
-    """'07:30-16:00' in Indonesian is "07.30-16.00"."""
-    return re.sub(r"(\d\d):(\d\d)", r"\1.\2", value) if lang == "id" else value
+def _number_words(value: str, lang: str) -> str:
+    """Times and decimals as Indonesian writes them: '07:30-16:00' is "07.30-16.00", 0.5 is "0,5"."""
+    if lang != "id":
+        return value
+    if re.fullmatch(r"-?\d+\.\d+", value):
+        return value.replace(".", ",")
+    return re.sub(r"(\d\d):(\d\d)", r"\1.\2", value)

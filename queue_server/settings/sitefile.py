@@ -82,7 +82,10 @@ class _Reader:
         if value is None:
             self.fail(f"{where}.{key}", "is required")
             return ""
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str):
+            self.fail(f"{where}.{key}", "must be a string")
+            return ""
+        if not value.strip():
             self.fail(f"{where}.{key}", "must be a non-empty string")
             return ""
         if len(value.strip()) > max_len:  # a pasted paragraph would stretch every page and screen that names it
@@ -136,6 +139,17 @@ class _Reader:
                 )
 
 
+def _got(value: Any) -> str:
+    """What a problem adds for a text given (", got 'ftp://x'", in part); nothing for a value of another type, which
+    the problem already names by the type it needs."""
+    return f", got {value[:60]!r}" if isinstance(value, str) else ""
+
+
+def _value(value: Any) -> str:
+    """A text a problem begins with ("'random' must be ..."); nothing for a value of another type."""
+    return f"{value[:40]!r} " if isinstance(value, str) else ""
+
+
 URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
 PLACEHOLDERS = ("{phone}", "{phone_local}", "{text}", "{message_id}")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -183,7 +197,7 @@ def _notify(reader: _Reader, table: Any, env: Mapping[str, str]) -> NotifyPolicy
     reader.unknown(table, {"gateway", "public_url", "people_ahead", "survey"}, "notify")
     public_url = table.get("public_url")
     if public_url is not None and (not isinstance(public_url, str) or not URL.match(public_url)):
-        reader.fail("notify.public_url", f"must be an http:// or https:// address, got {public_url!r}")
+        reader.fail("notify.public_url", f"must be an http:// or https:// address{_got(public_url)}")
         public_url = None
     people = reader.integer(table, "people_ahead", "notify", default=3, low=1, high=50) or 3
     survey = table.get("survey", True)
@@ -206,7 +220,7 @@ def _gateway(reader: _Reader, table: Any, env: Mapping[str, str]) -> Gateway | N
     reader.unknown(table, {"url", "headers", "body"}, where)
     url = table.get("url")
     if not isinstance(url, str) or not URL.match(url):
-        reader.fail(f"{where}.url", f"must be an http:// or https:// address, got {url!r}")
+        reader.fail(f"{where}.url", f"must be an http:// or https:// address{_got(url)}")
     headers: list[tuple[str, str]] = []
     raw_headers = table.get("headers", {})
     if not isinstance(raw_headers, dict):
@@ -297,9 +311,13 @@ def _breaks(reader: _Reader, table: Any) -> BreakRule | None:
         return None
     reader.unknown(table, {"window", "minutes"}, where)
     text = table.get("window")
+    if text is None:
+        reader.fail(f"{where}.window", "is required (a range like '11:45-13:45')")
+        return None
     match = RANGE.match(text) if isinstance(text, str) else None
     if not match:
-        reader.fail(f"{where}.window", f"{text!r} is not a range like '11:45-13:45'")
+        said = f"{text!r} is not a range" if isinstance(text, str) else "must be a range"
+        reader.fail(f"{where}.window", f"{said} like '11:45-13:45'")
         return None
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59 or (h2, m2) <= (h1, m1):
@@ -376,8 +394,11 @@ def _date(reader: _Reader, table: dict[str, Any], key: str, where: str) -> date 
         return None
     if isinstance(value, date):
         return value
+    if not isinstance(value, str):
+        reader.fail(f"{where}.{key}", "must be a date like 2027-02-18")
+        return None
     try:
-        return date.fromisoformat(str(value))
+        return date.fromisoformat(value)
     except ValueError:
         reader.fail(f"{where}.{key}", f"{value!r} is not a date like 2027-02-18")
         return None
@@ -392,9 +413,11 @@ def _holidays_of(reader: _Reader, table: dict[str, Any], where: str) -> frozense
     for value in raw_holidays:
         if isinstance(value, date):
             holidays.add(value)
+        elif not isinstance(value, str):
+            reader.fail(f"{where}.holidays", "must be a list of dates")
         else:
             try:
-                holidays.add(date.fromisoformat(str(value)))
+                holidays.add(date.fromisoformat(value))
             except ValueError:
                 reader.fail(f"{where}.holidays", f"{value!r} is not a date like 2026-12-25")
     return frozenset(holidays)
@@ -437,10 +460,13 @@ def _agency_kind(reader: _Reader, table: dict[str, Any], where: str) -> str | No
     if "kind" not in table:
         return None
     kind = table["kind"]
-    if not isinstance(kind, str) or kind not in agency_kinds.BY_ID:
-        close = difflib.get_close_matches(str(kind), list(agency_kinds.BY_ID), n=1, cutoff=0.6)
+    if not isinstance(kind, str):
+        reader.fail(f"{where}.kind", "must be one kind of agency, as a string (the kinds: docs/site-file.md)")
+        return None
+    if kind not in agency_kinds.BY_ID:
+        close = difflib.get_close_matches(kind, list(agency_kinds.BY_ID), n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}? " if close else ""
-        reader.fail(f"{where}.kind", f"{str(kind)[:40]!r} is not a kind of agency ({hint}the kinds: docs/site-file.md)")
+        reader.fail(f"{where}.kind", f"{kind[:40]!r} is not a kind of agency ({hint}the kinds: docs/site-file.md)")
         return None
     return kind
 
@@ -483,7 +509,7 @@ def _announcements(reader: _Reader, table: Any) -> Announcements:
         languages = default.languages
     reading = table.get("reading", default.reading)
     if reading not in ("number", "digits"):
-        reader.fail(f"{where}.reading", f"{reading!r} must be 'number' or 'digits'")
+        reader.fail(f"{where}.reading", f"{_value(reading)}must be 'number' or 'digits'")
         reading = default.reading
     templates = {}
     for key in ("template_id", "template_en"):
@@ -528,7 +554,7 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
     reader.unknown(site_table, set(SITE_KEYS), "site")
     site_id = reader.text(site_table, "id", "site", pattern=ID, hint=" (lower-case letters, digits, - and _)")
     name = reader.text(site_table, "name", "site")
-    timezone = reader.text(site_table, "timezone", "site", default="Asia/Jakarta")
+    timezone = reader.text(site_table, "timezone", "site", default="Asia/Jakarta") or "Asia/Jakarta"
     if timezone not in TIME_ZONES:  # a mall's service day, numbering and quotas follow WIB, WITA or WIT
         reader.fail("site.timezone", f"{timezone[:40]!r} is not a time zone of Indonesia (use Asia/Jakarta for WIB, "
                     "Asia/Makassar for WITA or Asia/Jayapura for WIT)")  # fmt: skip
@@ -562,7 +588,7 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
     reader.unknown(routing_table, {"order", "priority_max_streak"}, "routing")
     order = routing_table.get("order", "fifo")
     if order not in ("fifo", "service_order"):
-        reader.fail("routing.order", f"{order!r} must be 'fifo' or 'service_order'")
+        reader.fail("routing.order", f"{_value(order)}must be 'fifo' or 'service_order'")
         order = "fifo"
     streak = reader.integer(routing_table, "priority_max_streak", "routing", default=3, low=0, high=100)
     routing = RoutingPolicy(order=order, priority_max_streak=streak if streak is not None else 3)
@@ -646,11 +672,13 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
                 )
         for j, counter_table in enumerate(reader.tables(table, "counters", where)):
             pending_counters.append((f"{where}.counters[{_named(j, counter_table)}]", counter_table, agency_id))
+    counter_places: dict[str, str] = {}
     for where, table, agency_id in pending_counters:
         reader.unknown(table, {"id", "name", "services", "zone"}, where)
         counter_id = reader.text(table, "id", where, pattern=COUNTER_ID, hint=" (letters, digits, - and _)")
         if counter_id in counters:
             reader.fail(f"{where}.id", f"{counter_id!r} is used twice")
+        counter_places[counter_id] = where
         served = reader.strings(table, "services", where)
         if not served:
             reader.fail(f"{where}.services", "a counter must serve at least one service")
@@ -679,8 +707,8 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
     for counter in counters.values():  # the name is what citizens hear: "silakan menuju Loket 1"
         other = named.setdefault(" ".join(counter.name.casefold().split()), counter.id)
         if other != counter.id:
-            reader.fail(f"counters[{counter.id}].name", f"{counter.name!r} is also the name of counter {other!r}: "
-                        "citizens hear the name, so each counter's must be its own")  # fmt: skip
+            reader.fail(f"{counter_places[counter.id]}.name", f"{counter.name!r} is also the name of counter "
+                        f"{other!r}: citizens hear the name, so each counter's must be its own")  # fmt: skip
 
     screens: dict[str, Screen] = {}
     zones = {c.zone for c in counters.values() if c.zone}
