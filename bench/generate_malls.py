@@ -5,7 +5,8 @@
 Each mall gets 4-7 agencies from the usual MPP line-up (civil registry, police, tax office, health insurance, a
 bank, the regional tax office, permits ...), 2-4 services per agency with their own letter, counters sized for its
 day (a counter serves a citizen in ~6 minutes on average; an 8-hour day), one lobby screen, hours every day with the hours
-not enforced (the benchmark plays a day at a speed-up), and one daily quota. Writes mall-NNN.toml files and
+not enforced (the benchmark plays a day at a speed-up), one daily quota, and a province drawn from the 38 with that
+province's time zone (WIB, WITA or WIT, as check-site requires). Writes mall-NNN.toml files and
 plan.json: per mall, how many tickets its day has (the first mall is the busiest; the others vary around
 --typical) and its services' ids.
 """
@@ -38,13 +39,14 @@ def mall(number: int, tickets: int, rng: random.Random) -> tuple[str, dict[str, 
     site_id = f"mall-{number:03d}"
     agencies = rng.sample(AGENCIES, rng.randint(4, 7))
     counters_needed = max(len(agencies), round(tickets * SERVICE_MINUTES / DAY_MINUTES * 1.1))
+    # the ministry's reports total by province; drawn apart, so the malls' shapes stay those of earlier runs
+    province = random.Random(number).choice(PROVINCES)
     lines = [
         "[site]",
         f'id = "{site_id}"',
         f'name = "MPP Kabupaten Uji {number:03d}"',
-        'timezone = "Asia/Jakarta"',
-        # the ministry's reports total by province; drawn apart, so the malls' shapes stay those of earlier runs
-        f'province = "{random.Random(number).choice(PROVINCES).code}"',
+        f'timezone = "{province.timezone}"',  # the province's, by law (check-site refuses another)
+        f'province = "{province.code}"',
         f'regency = "Kabupaten Uji {number:03d}"',
         "enforce_hours = false",
         "[site.hours]",

@@ -80,7 +80,7 @@ async def deliveries_page(request: Request) -> Response:
 async def admin_page(request: Request) -> Response:
     """Services, counters, agencies, hours, devices and accounts, changed live (docs/administration.md). The lists
     its forms offer for where the mall is and what kind each agency is (the ministry's reports group by them)."""
-    provinces = [{"code": p.code, "name": p.name} for p in PROVINCES]
+    provinces = [{"code": p.code, "name": p.name, "timezone": p.timezone} for p in PROVINCES]
     kinds = [{"id": k.id, "name": k.name, "name_en": k.name_en} for k in AGENCY_KINDS]
     return _render(request, "admin.html", _site(request), page="admin", provinces=provinces, agency_kinds=kinds)
 

@@ -486,6 +486,34 @@ async def test_where_the_mall_is_and_each_agency_s_kind_are_chosen_from_the_nati
         assert "kind" not in polres, "none chosen: no kind written, as a site file leaves it out"
 
 
+async def test_a_province_brings_its_time_zone_and_another_zone_is_refused_in_the_page_s_words(
+    browser: Browser, server: Server
+) -> None:
+    """An outside review: a mall in Bali or Papua saved with WIB passed, and would have kept its hours and closed its
+    days an hour (two for WIT) off. Choosing the province chooses its zone; a zone changed back is refused, said in
+    the page's words, on the time zone's field."""
+    async with signed_in(browser, server, "/supervisor/tegal/admin#site", user="admin") as page:
+        await until(page, "() => !!document.getElementById('edit-site')")
+        await page.click("#edit-site")
+        assert await page.input_value("#f-timezone") == "Asia/Jakarta"
+        await page.select_option("#f-province", "Bali")
+        assert await page.input_value("#f-timezone") == "Asia/Makassar", "Bali keeps WITA"
+        await page.select_option("#f-timezone", "Asia/Jakarta")
+        await page.fill("#f-regency", "Kota Denpasar")
+        await page.click("#editor-save")
+        await until(page, "() => document.getElementById('editor-error').textContent.includes('WITA')")
+        said = await page.text_content("#editor-error") or ""
+        assert "Provinsi Bali memakai WITA: zona waktu harus Asia/Makassar (bukan Asia/Jakarta)." in said, said
+        assert await page.get_attribute("#f-timezone", "aria-invalid") == "true"
+        assert server.ctx.sites["tegal"].timezone == "Asia/Jakarta", "nothing saved"
+        await page.select_option("#f-province", "Papua")
+        assert await page.input_value("#f-timezone") == "Asia/Jayapura", "Papua keeps WIT"
+        await page.select_option("#f-province", "Bali")
+        await save_and_wait(page, 1)
+        site = server.ctx.sites["tegal"]
+        assert (site.province, site.timezone) == ("51", "Asia/Makassar")
+
+
 async def test_a_supervisor_names_the_mobile_unit_s_wifi_and_a_name_a_slip_cannot_print_is_refused(
     browser: Browser, server: Server
 ) -> None:

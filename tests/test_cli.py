@@ -84,6 +84,28 @@ def test_access_log_on_request_and_a_wrong_setting_refused(tmp_path: Path) -> No
     assert "QUEUE_ACCESS_LOG must be 1 or 0" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_init_site_and_check_site_keep_the_province_s_time_zone(tmp_path: Path) -> None:
+    """An outside review: `init-site --province Bali` wrote WIB and check-site said "ok". A province's zone is the
+    law's: init-site writes it, refuses another given, and check-site refuses a file that names another."""
+    site = tmp_path / "denpasar.toml"
+    run("init-site", str(site), "--id", "denpasar", "--name", "MPP Kota Denpasar", "--province", "Bali",
+        "--regency", "Kota Denpasar")  # fmt: skip
+    assert 'timezone = "Asia/Makassar"' in site.read_text()
+    assert "ok — MPP Kota Denpasar" in run("check-site", str(site)).stdout
+    jayapura = tmp_path / "jayapura.toml"
+    run("init-site", str(jayapura), "--id", "jayapura", "--name", "MPP Kota Jayapura", "--province", "papua")
+    assert load_site(jayapura).timezone == "Asia/Jayapura"
+    wrong = run("init-site", str(tmp_path / "x.toml"), "--id", "x", "--name", "x", "--province", "Bali",
+                "--timezone", "Asia/Jakarta", check=False)  # fmt: skip
+    assert wrong.returncode != 0 and "Traceback" not in wrong.stderr
+    assert "time zone 'Asia/Jakarta': Bali uses WITA: timezone must be 'Asia/Makassar'" in wrong.stderr, wrong.stderr
+    assert not (tmp_path / "x.toml").exists()
+    site.write_text(site.read_text().replace('timezone = "Asia/Makassar"', 'timezone = "Asia/Jakarta"'))
+    checked = run("check-site", str(site), check=False)
+    assert checked.returncode == 1, checked.stdout
+    assert "- site.timezone: Bali uses WITA: timezone must be 'Asia/Makassar', not 'Asia/Jakarta'" in checked.stdout
+
+
 def test_a_new_mall_starts_from_init_site_to_a_running_server(tmp_path: Path) -> None:
     """An outside review: a new mall could not be started without copying the 14-agency demo file, as nothing
     smaller passes check-site. init-site writes the smallest file that does, and says what to do next."""

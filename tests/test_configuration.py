@@ -1051,3 +1051,33 @@ async def test_every_problem_a_configuration_can_have_is_said_wholly_in_each_lan
     assert "Instansi Disdukcapil, warna: blue bukan warna: tulis seperti #1f4e79" in seen
     assert "aturan panggilan, urutan: harus 'fifo' atau 'service_order'" in seen
     assert "Belum ada instansi: tambahkan sedikitnya satu instansi." in seen
+
+
+async def test_a_time_zone_other_than_the_province_s_is_refused_naming_the_right_one(server: Server) -> None:
+    """An outside review: Settings saved Papua with WIB. A province keeps its zone by law (domain/provinces.py)."""
+    admin = await server.login("admin")
+    document = (await read(server, admin))["document"]
+    for province, timezone, zone, right in (
+        ("Bali", "Asia/Jakarta", "WITA", "Asia/Makassar"),
+        ("Papua", "Asia/Jakarta", "WIT", "Asia/Jayapura"),
+        ("Maluku Utara", "Asia/Makassar", "WIT", "Asia/Jayapura"),
+        ("Jawa Tengah", "Asia/Makassar", "WIB", "Asia/Jakarta"),
+    ):
+        changed = copy.deepcopy(document)
+        changed["site"].update(province=province, timezone=timezone)
+        r = await server.http.put(URL, json={"version": 0, "document": changed}, headers=admin)
+        assert r.status_code == 422, r.text
+        error = r.json()["error"]
+        assert error["details"]["problems"] == [
+            f"site.timezone: {province} uses {zone}: timezone must be {right!r}, not {timezone!r}"
+        ]
+        id_said = f"Provinsi {province} memakai {zone}: zona waktu harus {right} (bukan {timezone})."
+        en_said = f"The province {province} uses {zone}: the time zone must be {right} (not {timezone})."
+        assert error["details"]["problems_text"] == {"id": [id_said], "en": [en_said]}
+        assert id_said in error["message"] and en_said in error["message_en"]
+    assert server.ctx.sites["tegal"].timezone == "Asia/Jakarta", "nothing saved"
+    changed = copy.deepcopy(document)
+    changed["site"].update(province="Bali", regency="Kota Denpasar", timezone="Asia/Makassar")
+    r = await server.http.put(URL, json={"version": 0, "document": changed}, headers=admin)
+    assert r.status_code == 200, r.text
+    assert (server.ctx.sites["tegal"].province, server.ctx.sites["tegal"].timezone) == ("51", "Asia/Makassar")

@@ -266,9 +266,10 @@ def test_where_the_mall_is_and_each_agency_s_kind_for_the_ministry_s_reports() -
         data = demo_data()
         data["site"]["province"] = written
         assert parse_site(data).province == "33", written
-    for written, code in (("DKI", "31"), ("Daerah Istimewa Yogyakarta", "34"), ("Papua Barat Daya", "96")):
+    for written, code, zone in (("DKI", "31", "Asia/Jakarta"), ("Daerah Istimewa Yogyakarta", "34", "Asia/Jakarta"),
+                                ("Papua Barat Daya", "96", "Asia/Jayapura")):  # fmt: skip
         data = demo_data()
-        data["site"]["province"] = written
+        data["site"].update(province=written, timezone=zone)
         assert parse_site(data).province == code, written
     data = demo_data()
     del data["site"]["province"], data["site"]["regency"], data["agencies"][0]["kind"]
@@ -381,3 +382,92 @@ def test_init_site_offers_the_wifi_as_a_commented_line_that_check_site_accepts(t
     site = load_site(path)
     assert site.wifi is not None and (site.wifi.name, site.wifi.password) == ("MPP-Keliling", "antrean123")
     assert read_document(path)["site"]["wifi"] == "MPP-Keliling"
+
+
+# The law's three zones (Keppres 41/1987), by province code: WITA for Bali, the Nusa Tenggaras, South, East and North
+# Kalimantan and every Sulawesi province; WIT for Maluku and Papua; WIB for the rest (Kalimantan Barat among them).
+WITA = {"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76"}
+WIT = {"81", "82", "91", "92", "93", "94", "95", "96"}
+
+
+def test_each_province_keeps_the_time_the_law_gives_it() -> None:
+    from queue_server.domain.provinces import PROVINCES
+
+    assert len(PROVINCES) == 38
+    for province in PROVINCES:
+        law = "Asia/Makassar" if province.code in WITA else "Asia/Jayapura" if province.code in WIT else "Asia/Jakarta"
+        assert province.timezone == law, province.name
+
+
+@pytest.mark.parametrize("province", ["Bali", "Nusa Tenggara Barat", "NTT", "Kalimantan Timur", "Sulawesi Selatan",
+                                      "Gorontalo", "Maluku Utara", "Papua", "Papua Barat Daya", "Kalimantan Barat",
+                                      "Jawa Tengah"])  # fmt: skip
+def test_a_mall_s_time_zone_must_be_its_province_s(province: str) -> None:
+    """An outside review: a mall in Bali or Papua configured with WIB passed init-site, check-site and Settings, and
+    would have numbered and closed its days and kept its hours an hour (two for WIT) off."""
+    from queue_server.common.messages import catalogue
+    from queue_server.common.problems import problem_text
+    from queue_server.domain.provinces import find
+
+    right = find(province)
+    assert right is not None
+    zone = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}[right.timezone]
+    for timezone in ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"):
+        data = demo_data()
+        data["site"].update(province=province, timezone=timezone)
+        if timezone == right.timezone:
+            assert parse_site(data).timezone == timezone
+            continue
+        said = problems(data)
+        assert said == [
+            f"site.timezone: {right.name} uses {zone}: timezone must be {right.timezone!r}, not {timezone!r}"
+        ]
+        assert problem_text(said[0], "id", catalogue()) == (
+            f"Provinsi {right.name} memakai {zone}: zona waktu harus {right.timezone} (bukan {timezone})."
+        )
+        assert problem_text(said[0], "en", catalogue()) == (
+            f"The province {right.name} uses {zone}: the time zone must be {right.timezone} (not {timezone})."
+        )
+    data = demo_data()
+    data["site"].update(province=province)
+    del data["site"]["timezone"]  # left out: WIB, which only a WIB province may keep
+    assert (right.timezone == "Asia/Jakarta") == (not problems_or_none(data))
+
+
+def problems_or_none(data: dict) -> list[str]:
+    try:
+        parse_site(data)
+    except SiteFileError as exc:
+        return exc.problems
+    return []
+
+
+def test_pontianak_stays_refused_west_kalimantan_keeps_jakarta() -> None:
+    """Kalimantan Barat is WIB: the project names WIB Asia/Jakarta only, so Asia/Pontianak stays refused there too."""
+    data = demo_data()
+    data["site"].update(province="Kalimantan Barat", timezone="Asia/Pontianak")
+    assert problems(data) == [
+        "site.timezone: 'Asia/Pontianak' is not a time zone of Indonesia (use Asia/Jakarta for WIB, Asia/Makassar for "
+        "WITA or Asia/Jayapura for WIT)"
+    ]
+    data["site"]["timezone"] = "Asia/Jakarta"
+    assert parse_site(data).province == "61"
+
+
+def test_the_benchmark_s_generated_malls_are_site_files_that_pass() -> None:
+    """bench/generate_malls.py draws each mall's province: its time zone is that province's."""
+    import importlib.util
+    import random
+
+    path = DEMO_SITE.parents[2] / "bench" / "generate_malls.py"
+    spec = importlib.util.spec_from_file_location("generate_malls", path)
+    assert spec is not None and spec.loader is not None
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    rng = random.Random(1)
+    zones = set()
+    for number in range(1, 301):
+        text, _ = generate.mall(number, 500, rng)
+        site = parse_site(tomllib.loads(text), f"mall-{number:03d}.toml")
+        zones.add(site.timezone)
+    assert zones == {"Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"}

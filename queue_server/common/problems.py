@@ -93,6 +93,7 @@ _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^no opening hours on any day$", "no_hours"),
         (r"^no counter is defined", "no_counter"),
         (r"^«value» is not a time zone of Indonesia", "not_a_time_zone"),
+        (r"^(?P<province>.+) uses (?P<zone>WIB|WITA|WIT): timezone must be «value», not «other»$", "province_zone"),
         (r"^«value» is not a province of Indonesia", "not_a_province"),
         (r"^«value»: write it as 'Kabupaten Tegal' or 'Kota Tegal'$", "not_a_regency"),
         (r"^«value» is not a kind of agency", "not_an_agency_kind"),
@@ -110,7 +111,7 @@ _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 # Problems of the whole configuration: said without the place ("agencies" is every agency, not one).
-_WHOLE = frozenset({"no_counter", "no_agency", "site_table"})
+_WHOLE = frozenset({"no_counter", "no_agency", "site_table", "province_zone"})
 
 # The place: each step of the path as the page names it ("agencies[0 "x"]" and "counters["1"]" -> the agency x, the
 # counter 1; "agencies[2]", an entry without a usable code, -> the third agency). A key is anything between dots (a

@@ -1,11 +1,20 @@
 """Indonesia's 38 provinces, for the ministry's reports: a mall's site file names its province (`[site] province`)
 so that the national view can filter and total by province. Codes are Kemendagri's (the first two digits of a NIK
 and of every regional code), after the four Papuan provinces made in 2022 (Kepmendagri 100.1.1-6117/2022).
-python-stdnum's table stops at 34 provinces with BPS's older Papua codes, so the list is kept here."""
+python-stdnum's table stops at 34 provinces with BPS's older Papua codes, so the list is kept here.
+
+Each province's time zone is the law's, Keppres 41/1987 (the three zones of Indonesia): WIB for Sumatra, Java, West
+and Central Kalimantan; WITA for Bali, the Nusa Tenggaras, South and East Kalimantan, and Sulawesi; WIT for Maluku and
+Papua. A province made since keeps the zone of the one it was made from (Kepulauan Riau, Bangka Belitung and Banten:
+WIB; Kalimantan Utara, Gorontalo and Sulawesi Barat: WITA; Maluku Utara and the five Papuan provinces: WIT). A mall's
+time zone must be its province's (settings/sitefile.py). Kalimantan Barat is WIB: Asia/Jakarta, as for every WIB
+mall (the project names each zone by one city's zone, never Asia/Pontianak)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+WIB, WITA, WIT = "Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"  # the time zones a site file names
 
 
 @dataclass(frozen=True)
@@ -13,47 +22,48 @@ class Province:
     code: str
     name: str  # as the ministry writes it
     name_en: str
+    timezone: str  # WIB, WITA or WIT (Keppres 41/1987)
 
 
 PROVINCES: tuple[Province, ...] = (
-    Province("11", "Aceh", "Aceh"),
-    Province("12", "Sumatera Utara", "North Sumatra"),
-    Province("13", "Sumatera Barat", "West Sumatra"),
-    Province("14", "Riau", "Riau"),
-    Province("15", "Jambi", "Jambi"),
-    Province("16", "Sumatera Selatan", "South Sumatra"),
-    Province("17", "Bengkulu", "Bengkulu"),
-    Province("18", "Lampung", "Lampung"),
-    Province("19", "Kepulauan Bangka Belitung", "Bangka Belitung Islands"),
-    Province("21", "Kepulauan Riau", "Riau Islands"),
-    Province("31", "DKI Jakarta", "Jakarta"),
-    Province("32", "Jawa Barat", "West Java"),
-    Province("33", "Jawa Tengah", "Central Java"),
-    Province("34", "DI Yogyakarta", "Yogyakarta"),
-    Province("35", "Jawa Timur", "East Java"),
-    Province("36", "Banten", "Banten"),
-    Province("51", "Bali", "Bali"),
-    Province("52", "Nusa Tenggara Barat", "West Nusa Tenggara"),
-    Province("53", "Nusa Tenggara Timur", "East Nusa Tenggara"),
-    Province("61", "Kalimantan Barat", "West Kalimantan"),
-    Province("62", "Kalimantan Tengah", "Central Kalimantan"),
-    Province("63", "Kalimantan Selatan", "South Kalimantan"),
-    Province("64", "Kalimantan Timur", "East Kalimantan"),
-    Province("65", "Kalimantan Utara", "North Kalimantan"),
-    Province("71", "Sulawesi Utara", "North Sulawesi"),
-    Province("72", "Sulawesi Tengah", "Central Sulawesi"),
-    Province("73", "Sulawesi Selatan", "South Sulawesi"),
-    Province("74", "Sulawesi Tenggara", "Southeast Sulawesi"),
-    Province("75", "Gorontalo", "Gorontalo"),
-    Province("76", "Sulawesi Barat", "West Sulawesi"),
-    Province("81", "Maluku", "Maluku"),
-    Province("82", "Maluku Utara", "North Maluku"),
-    Province("91", "Papua", "Papua"),
-    Province("92", "Papua Barat", "West Papua"),
-    Province("93", "Papua Selatan", "South Papua"),
-    Province("94", "Papua Tengah", "Central Papua"),
-    Province("95", "Papua Pegunungan", "Highland Papua"),
-    Province("96", "Papua Barat Daya", "Southwest Papua"),
+    Province("11", "Aceh", "Aceh", WIB),
+    Province("12", "Sumatera Utara", "North Sumatra", WIB),
+    Province("13", "Sumatera Barat", "West Sumatra", WIB),
+    Province("14", "Riau", "Riau", WIB),
+    Province("15", "Jambi", "Jambi", WIB),
+    Province("16", "Sumatera Selatan", "South Sumatra", WIB),
+    Province("17", "Bengkulu", "Bengkulu", WIB),
+    Province("18", "Lampung", "Lampung", WIB),
+    Province("19", "Kepulauan Bangka Belitung", "Bangka Belitung Islands", WIB),
+    Province("21", "Kepulauan Riau", "Riau Islands", WIB),
+    Province("31", "DKI Jakarta", "Jakarta", WIB),
+    Province("32", "Jawa Barat", "West Java", WIB),
+    Province("33", "Jawa Tengah", "Central Java", WIB),
+    Province("34", "DI Yogyakarta", "Yogyakarta", WIB),
+    Province("35", "Jawa Timur", "East Java", WIB),
+    Province("36", "Banten", "Banten", WIB),
+    Province("51", "Bali", "Bali", WITA),
+    Province("52", "Nusa Tenggara Barat", "West Nusa Tenggara", WITA),
+    Province("53", "Nusa Tenggara Timur", "East Nusa Tenggara", WITA),
+    Province("61", "Kalimantan Barat", "West Kalimantan", WIB),
+    Province("62", "Kalimantan Tengah", "Central Kalimantan", WIB),
+    Province("63", "Kalimantan Selatan", "South Kalimantan", WITA),
+    Province("64", "Kalimantan Timur", "East Kalimantan", WITA),
+    Province("65", "Kalimantan Utara", "North Kalimantan", WITA),
+    Province("71", "Sulawesi Utara", "North Sulawesi", WITA),
+    Province("72", "Sulawesi Tengah", "Central Sulawesi", WITA),
+    Province("73", "Sulawesi Selatan", "South Sulawesi", WITA),
+    Province("74", "Sulawesi Tenggara", "Southeast Sulawesi", WITA),
+    Province("75", "Gorontalo", "Gorontalo", WITA),
+    Province("76", "Sulawesi Barat", "West Sulawesi", WITA),
+    Province("81", "Maluku", "Maluku", WIT),
+    Province("82", "Maluku Utara", "North Maluku", WIT),
+    Province("91", "Papua", "Papua", WIT),
+    Province("92", "Papua Barat", "West Papua", WIT),
+    Province("93", "Papua Selatan", "South Papua", WIT),
+    Province("94", "Papua Tengah", "Central Papua", WIT),
+    Province("95", "Papua Pegunungan", "Highland Papua", WIT),
+    Province("96", "Papua Barat Daya", "Southwest Papua", WIT),
 )
 
 BY_CODE = {p.code: p for p in PROVINCES}

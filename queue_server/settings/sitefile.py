@@ -448,6 +448,23 @@ def _region(reader: _Reader, table: dict[str, Any]) -> tuple[str | None, str | N
     return code, regency
 
 
+def _zone_of_province(reader: _Reader, code: str, timezone: str) -> None:
+    """A mall keeps its province's time by law (domain/provinces.py): Bali with WIB would number and close its days,
+    and keep its hours, an hour off."""
+    problem = zone_problem(code, timezone)
+    if problem is not None:
+        reader.fail("site.timezone", problem)
+
+
+def zone_problem(code: str, timezone: str) -> str | None:
+    """Why `timezone` is not the time of the province `code`, or None when it is (init-site asks it too)."""
+    province = provinces.BY_CODE[code]
+    if province.timezone == timezone:
+        return None
+    zone = TIME_ZONES[province.timezone]
+    return f"{province.name} uses {zone}: timezone must be {province.timezone!r}, not {timezone!r}"
+
+
 def read_region(table: dict[str, Any]) -> tuple[str | None, str | None, list[str]]:
     """A [site] table's province code and regency as a site file reads them, and the problems found
     (settings/starter.py checks `init-site`'s arguments with it)."""
@@ -554,11 +571,12 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
     reader.unknown(site_table, set(SITE_KEYS), "site")
     site_id = reader.text(site_table, "id", "site", pattern=ID, hint=" (lower-case letters, digits, - and _)")
     name = reader.text(site_table, "name", "site")
-    timezone = reader.text(site_table, "timezone", "site", default="Asia/Jakarta") or "Asia/Jakarta"
-    if timezone not in TIME_ZONES:  # a mall's service day, numbering and quotas follow WIB, WITA or WIT
+    timezone = reader.text(site_table, "timezone", "site", default="Asia/Jakarta")
+    zone_given = timezone in TIME_ZONES
+    if timezone and not zone_given:  # a mall's service day, numbering and quotas follow WIB, WITA or WIT
         reader.fail("site.timezone", f"{timezone[:40]!r} is not a time zone of Indonesia (use Asia/Jakarta for WIB, "
                     "Asia/Makassar for WITA or Asia/Jayapura for WIT)")  # fmt: skip
-        timezone = "Asia/Jakarta"
+    timezone = timezone if zone_given else "Asia/Jakarta"
     hours_table = site_table.get("hours", {})
     if not isinstance(hours_table, dict):
         reader.fail("site.hours", "must be a table")
@@ -580,6 +598,8 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
         reader.fail("site.running_text", f"holds a hidden character ({hidden}): type it again rather than paste it")
 
     province, regency = _region(reader, site_table)
+    if zone_given and province is not None:
+        _zone_of_province(reader, province, timezone)
 
     routing_table = data.get("routing", {})
     if not isinstance(routing_table, dict):

@@ -8,7 +8,7 @@ import json
 from datetime import date
 
 from queue_server.domain import provinces
-from queue_server.settings.sitefile import ID, read_region
+from queue_server.settings.sitefile import ID, read_region, zone_problem
 
 TIMEZONES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
@@ -18,9 +18,9 @@ def _string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def _region(province: str | None, regency: str | None) -> str:
-    """The [site] lines saying where the mall is (the ministry's reports): as given (checked as the site file reads
-    them), or commented examples."""
+def _region(province: str | None, regency: str | None) -> tuple[str | None, str]:
+    """The province's code and the [site] lines saying where the mall is (the ministry's reports): as given (checked
+    as the site file reads them), or commented examples."""
     given = {key: value for key, value in (("province", province), ("regency", regency)) if value is not None}
     code, regency, problems = read_region(given)
     if problems:  # "site.regency: 'Slawi': write it as ..." said of the argument: "regency 'Slawi': write it as ..."
@@ -34,21 +34,31 @@ def _region(province: str | None, regency: str | None) -> str:
         lines.append(f"regency = {_string(regency)}")
     else:
         lines.append('# regency = "Kabupaten Tegal"     # "Kabupaten X" or "Kota X"')
-    return "\n".join(lines)
+    return code, "\n".join(lines)
 
 
 def starter_site(
-    site_id: str, name: str, timezone: str, today: date, province: str | None = None, regency: str | None = None
+    site_id: str,
+    name: str,
+    timezone: str | None,
+    today: date,
+    province: str | None = None,
+    regency: str | None = None,
 ) -> str:
-    """The file's text; ValueError names what is wrong with an argument."""
+    """The file's text; ValueError names what is wrong with an argument. `timezone` None: the province's (the law's:
+    domain/provinces.py), else WIB; one given must be the province's."""
     if not ID.match(site_id):
         raise ValueError(f"site id {site_id!r}: lower-case letters, digits, '-' and '_' (e.g. slawi, kota-bekasi)")
     if not name.strip() or len(name.strip()) > 120 or any(c in name for c in "\r\n"):
         raise ValueError("the mall's name: one line of at most 120 characters (e.g. 'MPP Kabupaten Tegal')")
-    if timezone not in TIMEZONES:
+    if timezone is not None and timezone not in TIMEZONES:
         raise ValueError(f"time zone {timezone!r}: one of {', '.join(TIMEZONES)}")
     name = name.strip()
-    region = _region(province, regency)
+    code, region = _region(province, regency)
+    if timezone is None:
+        timezone = provinces.BY_CODE[code].timezone if code is not None else "Asia/Jakarta"
+    elif code is not None and (problem := zone_problem(code, timezone)) is not None:
+        raise ValueError(f"time zone {timezone!r}: {problem}")
     return f"""# Site file of {name}, written by `queue-server init-site` on {today.isoformat()}.
 # A starting point: one agency, one service, one counter and one lobby screen. Check it with
 #   queue-server check-site THIS_FILE

@@ -647,6 +647,12 @@ function editSite() {
     for (const key of ["province", "regency", "wifi", "wifi_password"]) if (!document.site[key]) delete document.site[key];
     return save(document);
   });
+  // A province keeps one time zone by law (WIB, WITA or WIT), and the server refuses any other: choosing the
+  // province chooses its zone.
+  $("f-province").addEventListener("change", (event) => {
+    const found = (config.provinces || []).find((p) => p.name === event.target.value);
+    if (found && found.timezone) $("f-timezone").value = found.timezone;
+  });
 }
 
 // The province as the list names it, however the site file wrote it: by its name or code, else (a short form such
