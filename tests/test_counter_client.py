@@ -474,7 +474,8 @@ async def test_two_operators_at_one_counter_see_each_other_and_never_undo_each_o
             await sari.start(ticket="A-001")
         assert refused.value.code == "already_serving" and refused.value.details["by"] == "op-disdukcapil"
         assert (
-            refused.value.message == "A-001 sudah mulai dilayani oleh op-disdukcapil sejak 09.00; tidak dimulai lagi."
+            refused.value.message
+            == "A-001 sudah mulai dilayani oleh Operator Disdukcapil sejak 09.00; tidak dimulai lagi."
         )
         assert server.ctx.state("tegal").tickets[first["id"]].state.value == "serving"
 
@@ -486,7 +487,7 @@ async def test_two_operators_at_one_counter_see_each_other_and_never_undo_each_o
         assert refused.value.code == "ticket_changed"
         assert (
             refused.value.message
-            == "A-001 tidak lagi ditangani Loket 1 (kini selesai, oleh sari). Perintah tidak dijalankan."
+            == "A-001 tidak lagi ditangani Loket 1 (kini selesai, oleh Sari Dewi). Perintah tidak dijalankan."
         )
         assert refused.value.details == {"counter": "1", "ticket": first["id"], "found": "done", "by": "sari"}
 
@@ -504,6 +505,73 @@ async def test_two_operators_at_one_counter_see_each_other_and_never_undo_each_o
 
         await sari.aclose()  # sari leaves: who is at the counter follows
         await budi.wait_for(lambda: [o["name"] for o in budi.view.operators] == ["op-disdukcapil"])
+
+
+async def test_a_refusal_about_a_ticket_says_what_is_true_and_names_people_as_the_counter_page_does(
+    server: Server,
+) -> None:
+    """An outside review: an operator of Disdukcapil sending start with F-001 (a Polres ticket the supervisor called
+    at Loket 5) on Loket 1 was told "F-001 tidak lagi ditangani Loket 1 (kini dipanggil, oleh sup-tegal)", with that
+    ticket's id: it never was at Loket 1, and another agency's work is not this counter's to read. And the sentences
+    named the account ("oleh op-dukcapil") where the counter page shows the person. Over HTTP and the counter
+    websocket alike."""
+    await server.ctx.accounts.create_user(
+        "budi", "kopi-hujan-sepeda-7", "operator", site="tegal", agency="disdukcapil", display_name="Budi Santoso"
+    )
+    police = (await server.issue("skck"))["ticket"]
+    sup, op = await server.login("supervisor"), await server.login("op-disdukcapil")
+    for command in ("open", "call_next"):
+        r = await server.command(sup, "5", command)
+        assert r.status_code == 200, r.text
+    assert r.json()["ticket"]["label"] == "F-001"
+    r = await server.command(op, "1", "open")
+    assert r.status_code == 200, r.text
+    never = "F-001 bukan nomor antrean yang ditangani Loket 1. Perintah tidak dijalankan."
+    for named in ("F-001", "f1", police["id"]):
+        r = await server.command(op, "1", "start", ticket=named)
+        assert r.status_code == 409, r.text
+        error = r.json()["error"]
+        assert (error["code"], error["message"]) == ("ticket_changed", never), error
+        assert error["message_en"] == "F-001 is not a ticket at Loket 1. Nothing was done."
+        assert error["details"] == {"counter": "1"}, "nothing of the other agency's ticket: state, handler, id"
+        assert (
+            "Supervisor" not in r.text
+            and "supervisor" not in r.text
+            and (police["id"] not in r.text or named == police["id"])
+        )
+    async with (
+        counter(server.url, "1") as operator,
+        counter(server.url, "1", username="budi", password="kopi-hujan-sepeda-7") as budi,
+    ):
+        with pytest.raises(CommandRefused) as refused:
+            await operator.start(ticket="F-001")
+        assert (refused.value.code, refused.value.message, refused.value.details) == (
+            "ticket_changed", never, {"counter": "1"})  # fmt: skip
+
+        await server.issue("ktp")
+        await budi.call_next()
+        await budi.start(ticket="A-001")
+        r = await server.command(op, "1", "start", ticket="A-001")  # a second start: the person who started it
+        assert r.status_code == 409 and r.json()["error"]["code"] == "already_serving", r.text
+        error = r.json()["error"]
+        assert error["message"].startswith("A-001 sudah mulai dilayani oleh Budi Santoso sejak "), error
+        assert error["message_en"].startswith("Budi Santoso started serving A-001 at "), error
+        assert error["details"]["by"] == "budi", "the account stays in the details, for programs"
+        with pytest.raises(CommandRefused) as refused:
+            await operator.start(ticket="A-001")
+        assert refused.value.code == "already_serving" and "oleh Budi Santoso sejak" in refused.value.message
+
+        await budi.finish(ticket="A-001")
+        r = await server.command(op, "1", "no_show", ticket="A-001")
+        assert r.status_code == 409, r.text
+        assert r.json()["error"]["message"] == (
+            "A-001 tidak lagi ditangani Loket 1 (kini selesai, oleh Budi Santoso). Perintah tidak dijalankan."
+        )
+        with pytest.raises(CommandRefused) as refused:
+            await operator.no_show(ticket="A-001")
+        assert refused.value.message == r.json()["error"]["message"]
+        assert refused.value.details == {"counter": "1", "ticket": r.json()["error"]["details"]["ticket"],
+                                         "found": "done", "by": "budi"}  # fmt: skip
 
 
 async def test_an_account_disabled_mid_shift_is_told_so_and_its_open_counter_is_a_supervisors_alert(

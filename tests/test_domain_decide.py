@@ -212,6 +212,54 @@ def test_two_operators_at_one_counter_never_act_on_each_others_citizen_by_surpri
     assert d.ticket(second.id).by is None and d.ticket(second.id).state is S.DONE
 
 
+def test_a_ticket_the_counter_never_held_is_said_to_be_none_of_its_own_with_nothing_of_its_handling() -> None:
+    """An outside review: an operator of Disdukcapil naming F-001 (Polres's ticket, called at Loket 5) on Loket 1 was
+    told "F-001 tidak lagi ditangani Loket 1 (kini dipanggil, oleh sup-tegal)": it never was there, and the answer
+    named who handled another agency's citizen and gave its internal id. A ticket the counter never held, of any
+    agency, is said to be no ticket of this counter, without its state, its handler or its id."""
+    d = Driver()
+    d.open("1", "2", "5")
+    police = d.issue("skck")
+    d.run(c.CallNext("5", by="sup-tegal"))
+    ours, theirs = d.issue("ktp"), d.issue("ktp")
+    for command in (c.StartService("1", expected="F-001", by="budi"), c.FinishService("1", expected=police.id),
+                    c.MarkNoShow("1", expected="f1")):  # fmt: skip
+        said = refused(d, command)
+        assert said.code == "ticket_changed" and said.details == {"counter": "1"}, command
+        assert refusal_messages(said) == ("F-001 bukan nomor antrean yang ditangani Loket 1. Perintah tidak dijalankan.",
+                                          "F-001 is not a ticket at Loket 1. Nothing was done.")  # fmt: skip
+    # the same for a ticket of this agency another counter called: never at Loket 1, said so, nothing "no longer"
+    d.run(c.CallNext("2", by="sari"))
+    said = refused(d, c.StartService("1", expected=ours.label, by="budi"))
+    assert said.details == {"counter": "1"} and refusal_messages(said)[0] == (
+        "A-001 bukan nomor antrean yang ditangani Loket 1. Perintah tidak dijalankan."
+    )
+    d.run(c.CallNext("1", by="budi"))  # Loket 1 has A-002 now
+    said = refused(d, c.FinishService("1", expected="F-001", by="budi"))
+    assert said.details == {"counter": "1", "current": theirs.id} and "by" not in said.params
+    assert refusal_messages(said) == ("Loket 1 menangani A-002, bukan F-001. Perintah tidak dijalankan.",
+                                      "Loket 1 has A-002, not F-001. Nothing was done.")  # fmt: skip
+    # a ticket of this counter transferred away (its new leg named by the label): still "no longer", and who did it
+    d.run(c.TransferTicket("kk", "t-kk", counter="1", by="budi"))
+    said = refused(d, c.FinishService("1", expected="A-002", by="sari"))
+    assert said.details == {"counter": "1", "ticket": "t-kk", "found": "waiting", "by": "budi"}
+    assert (
+        refusal_messages(said)[0]
+        == "A-002 tidak lagi ditangani Loket 1 (kini menunggu, oleh budi). Perintah tidak dijalankan."
+    )
+    # transferred to another agency, it is that agency's ticket now: nothing of what becomes of it is said
+    moved = d.issue("ktp")
+    d.run(c.CallNext("1", by="budi"))
+    d.run(c.TransferTicket("skck", "t-skck", counter="1", by="budi"))
+    d.run(c.FinishService("5", by="sup-tegal"))
+    d.run(c.CallNext("5", by="sup-tegal"))  # Polres calls it
+    assert d.state.counters["5"].current == "t-skck"
+    said = refused(d, c.FinishService("1", expected=moved.label, by="sari"))
+    assert said.details == {"counter": "1"} and refusal_messages(said)[0] == (
+        f"{moved.label} bukan nomor antrean yang ditangani Loket 1. Perintah tidak dijalankan."
+    )
+
+
 def test_no_show_then_late_arrival_goes_to_the_back() -> None:
     d = Driver()
     d.open("1")

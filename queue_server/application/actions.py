@@ -196,15 +196,30 @@ async def counter_command(
             target, _new_id(), counter=counter_id, note=v.text(body, "note", required=False, max_len=200, note=True),
             expected=v.text(body, "ticket", required=False, max_len=40), by=by,
         )  # fmt: skip
-    return await ctx.engine.submit(
-        site_id,
-        command,
-        _counter_answer(name, counter_id),
-        idem_key=_scope(principal, command_id, "counter", site_id, counter_id, body=body),
-        audit=audit_trail.counter_entry(
-            principal, ctx.site(site_id), name, counter_id, body, current=_current_label(ctx, site_id, counter_id)
-        ),
-    )
+    try:
+        return await ctx.engine.submit(
+            site_id,
+            command,
+            _counter_answer(name, counter_id),
+            idem_key=_scope(principal, command_id, "counter", site_id, counter_id, body=body),
+            audit=audit_trail.counter_entry(
+                principal, ctx.site(site_id), name, counter_id, body, current=_current_label(ctx, site_id, counter_id)
+            ),
+        )
+    except Refusal as refusal:
+        raise await _by_name(ctx, refusal) from None
+
+
+async def _by_name(ctx: Context, refusal: Refusal) -> Refusal:
+    """A refusal naming who changed a ticket (`by`: the account, as tickets record it) names the person, as the
+    counter page does ("oleh Budi Santoso", not "oleh op-dukcapil"); `details.by` keeps the account."""
+    by = refusal.params.get("by")
+    if not isinstance(by, str) or not by:
+        return refusal
+    person = await ctx.accounts.person(by)
+    if person == by:
+        return refusal
+    return Refusal(refusal.key, details=refusal.details, **{**refusal.params, "by": person})
 
 
 def _current_label(ctx: Context, site_id: str, counter_id: str) -> str | None:

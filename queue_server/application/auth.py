@@ -419,6 +419,11 @@ class Accounts:
         await self.store.delete_user(user_id)
         await self._changed()
 
+    async def person(self, username: str) -> str:
+        """How a sentence staff read names an account: its person's name ("Budi Santoso", as the counter page shows
+        who is at a counter), else the account's name (one without a name, or removed since)."""
+        return await self.store.display_name(username) or username
+
     async def list_users(self) -> list[dict[str, object]]:
         return [user._asdict() for user in await self.store.users()]
 

@@ -86,14 +86,23 @@ def _current(state: SiteState, status: CounterStatus, counter_name: str) -> Tick
 
 def _expected(state: SiteState, config: Counter, status: CounterStatus, ref: str | None, now: datetime) -> None:
     """The ticket the operator saw at the counter (`ref`, optional) is still the counter's; otherwise refused,
-    naming what changed (a colleague at the same counter finished it, a supervisor moved it ...). Nothing else is
-    checked here: the command's own rules follow."""
+    naming what changed (a colleague at the same counter finished it, a supervisor moved it ...). A ticket of this
+    agency that was at this counter is said with what became of it and who did it; any other ticket (one the counter
+    never held, another agency's) is said to be no ticket of this counter, with nothing of its state, its handler or
+    its id: another agency's work is not this counter's to read. Nothing else is checked here: the command's own
+    rules follow."""
     if ref is None:
         return
     named = find_ticket(state, ref, state.site.service_day(now))
     if status.current == named.id:
         return
     current = state.tickets.get(status.current) if status.current else None
+    if named.agency != config.agency or not _was_at(state, named, status.id):
+        kept = {"counter": status.id, "current": current.id if current else None}
+        if current is not None:
+            raise Refusal("ticket_changed.not_here_other", ticket=named.label, counter=config.name,
+                          current=current.label, details=kept)  # fmt: skip
+        raise Refusal("ticket_changed.not_here", ticket=named.label, counter=config.name, details=kept)
     details = {"counter": status.id, "ticket": named.id, "found": named.state.value,
                "current": current.id if current else None, "by": named.by}  # fmt: skip
     if current is not None:
@@ -106,6 +115,15 @@ def _expected(state: SiteState, config: Counter, status: CounterStatus, ref: str
         "ticket_changed.by" if named.by else "ticket_changed",
         ticket=named.label, counter=config.name, found=named.state.value, by=named.by or "", details=details,
     )  # fmt: skip
+
+
+def _was_at(state: SiteState, ticket: Ticket, counter_id: str) -> bool:
+    """Whether the counter held this ticket, as its state still says: it was called there (and kept that counter
+    since: served, parked, no-show, cancelled), or it is the new leg of a ticket transferred from there."""
+    if ticket.counter == counter_id:
+        return True
+    parent = state.tickets.get(ticket.parent) if ticket.parent else None
+    return parent is not None and parent.counter == counter_id
 
 
 def _require_open(status: CounterStatus, counter_name: str) -> None:

@@ -125,6 +125,11 @@ class AccountStore:
             (role, agency, display_name, user_id),
         )
 
+    async def display_name(self, username: str) -> str | None:
+        """The person's name as staff read it ("Budi Santoso"), or None: no such account (any more)."""
+        row = await self.storage.fetch_one("SELECT display_name FROM users WHERE username = ?", (username,))
+        return str(row[0]) if row is not None and row[0] else None
+
     async def delete_user(self, user_id: int) -> None:
         """The account goes (its sessions first); the audit log keeps its name as text."""
         await self.storage.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
