@@ -7,10 +7,12 @@ import subprocess
 import sys
 import wave
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from queue_server.application.announcements import VocabularyError
+from queue_server.live.wire import event_message
 from queue_server.settings.config import Config
 from queue_server.settings.sitefile import DEMO_SITE
 from queue_server.web.app import create_app
@@ -24,28 +26,31 @@ def wav_seconds(data: bytes) -> float:
         return w.getnframes() / w.getframerate()
 
 
-async def test_a_call_is_spoken(server: Server) -> None:
-    for _ in range(12):
-        await server.issue("skck")
+async def called_at_loket_5(server: Server) -> tuple[int, dict[str, Any]]:
+    """F-001 (issued by the caller) called at Loket 5 (Polres): the call's seq, and its announcement as a lobby
+    screen is told it."""
     op = await server.login("op-polres")
-    await server.command(op, "5", "open")
-    r = await server.command(op, "5", "call_next")
+    assert (await server.command(op, "5", "open")).status_code == 200
+    assert (await server.command(op, "5", "call_next")).status_code == 200
     seq = server.ctx.storage.last_seq
     event = (await server.ctx.storage.events_after("tegal", seq - 1, 1))[0]
     assert event.type == "ticket.called"
-    from queue_server.live.wire import event_message
+    return seq, event_message(event, "public", server.ctx.sites["tegal"])["data"]["announcement"]
 
-    announcement = event_message(event, "public", server.ctx.sites["tegal"])["data"]["announcement"]
+
+async def test_a_call_is_spoken(server: Server) -> None:
+    for _ in range(12):
+        await server.issue("skck")
+    seq, announcement = await called_at_loket_5(server)
     assert announcement["text"] == "Nomor antrean F satu, silakan menuju loket lima"
     assert announcement["url"] == f"/api/v1/sites/tegal/announcements/{seq}.wav" and announcement["repeat"] == 1
     wav = await server.http.get(announcement["url"])
     assert wav.status_code == 200 and wav.headers["content-type"] == "audio/wav"
     seconds = wav_seconds(wav.content)
     assert 2.5 < seconds < 8, seconds  # chime (~1.2 s) + eight words
-    assert r.status_code == 200
     # Recall: announced again, said as a recall ("Panggilan ulang, ..."; an outside review: a blind citizen could
     # not tell a recall from a call): the chime, the two words, then the same call.
-    await server.command(op, "5", "recall")
+    await server.command(await server.login("op-polres"), "5", "recall")
     recalled = (await server.ctx.storage.events_after("tegal", seq, 1))[0]
     again = event_message(recalled, "public", server.ctx.sites["tegal"])["data"]["announcement"]
     assert again["text"] == "Panggilan ulang, nomor antrean F satu, silakan menuju loket lima"
@@ -66,14 +71,7 @@ async def test_a_call_has_a_brief_form_for_a_busy_hall(server: Server) -> None:
     """The short form a screen says while many calls wait (an outside review: in a burst a TV said one call every
     ~8 s and a citizen lost their turn unheard): the number and the counter, with no chime, far shorter."""
     await server.issue("skck")
-    op = await server.login("op-polres")
-    await server.command(op, "5", "open")
-    await server.command(op, "5", "call_next")
-    seq = server.ctx.storage.last_seq
-    event = (await server.ctx.storage.events_after("tegal", seq - 1, 1))[0]
-    from queue_server.live.wire import event_message
-
-    announcement = event_message(event, "public", server.ctx.sites["tegal"])["data"]["announcement"]
+    _, announcement = await called_at_loket_5(server)
     brief = announcement["brief"]
     assert brief == {"url": announcement["url"] + "?brief=1", "text": "F satu, ke loket lima", "text_en": None}
     where = announcement["with_zone"]["brief"]
@@ -130,14 +128,7 @@ async def test_a_screen_over_several_floors_says_the_floor_after_the_counter(ser
     """Issue 17: "silakan menuju loket lima, lantai satu" on a screen that serves more than one floor; the words
     are the shipped clips, in that order, after the same call a one-floor screen hears."""
     await server.issue("skck")
-    op = await server.login("op-polres")
-    await server.command(op, "5", "open")
-    await server.command(op, "5", "call_next")
-    seq = server.ctx.storage.last_seq
-    event = (await server.ctx.storage.events_after("tegal", seq - 1, 1))[0]
-    from queue_server.live.wire import event_message
-
-    announcement = event_message(event, "public", server.ctx.sites["tegal"])["data"]["announcement"]
+    _, announcement = await called_at_loket_5(server)
     zone = server.ctx.sites["tegal"].counters["5"].zone
     assert zone == "Lantai 1"
     where = announcement["with_zone"]
