@@ -38,6 +38,7 @@ FRESH_SECONDS = 15.0
 # round (up to SHARE_SECONDS later), gathering a burst of them (a hall's TVs reconnecting at once) into one round.
 SOON_SECONDS = 1.0
 KEEP = timedelta(hours=1)  # rows older than this are deleted: an hour to look into a process that died, no longer
+FORGET_EVERY = timedelta(minutes=1)  # rows an hour old need no deleting every few seconds
 
 
 class Presence:
@@ -48,6 +49,7 @@ class Presence:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._soon: asyncio.TimerHandle | None = None
+        self._forgotten: datetime | None = None  # this process's last deletion of old rows
 
     @property
     def shared(self) -> bool:
@@ -95,7 +97,9 @@ class Presence:
         for site, counter in desks.seen_elsewhere(await storage.desks_elsewhere(self.process, since)):
             desks.tell(self.ctx.hub, site, counter)
         self.ctx.process_alerts.seen_elsewhere(await storage.alerts_elsewhere(self.process, since))
-        await storage.forget_presence_before(now - KEEP)
+        if self._forgotten is None or now - self._forgotten >= FORGET_EVERY:
+            self._forgotten = now
+            await storage.forget_presence_before(now - KEEP)
 
     def _alerts_here(self) -> dict[str, dict[str, dict[str, Any]]]:
         """This process's configuration alerts, by site (application/process_alerts.py)."""
