@@ -62,13 +62,13 @@ async def limit_code_lookups(request: Request) -> None:
     """Refuses (429) an address that tries more booking codes than a citizen ever would: guessing codes at the
     server's speed would otherwise find live bookings within minutes. Counted across processes (ratelimit.py)."""
     if not await server_of(request.app).code_lookups.allow(client_address(request)):
-        raise Refusal("too_many_requests")
+        raise _too_many()
 
 
 async def limit_bookings(request: Request) -> None:
     """Refuses (429) an address that books, or asks for messages from a phone, more than `bookings_per_minute`."""
     if not await server_of(request.app).booking_limit.allow(client_address(request)):
-        raise Refusal("too_many_requests")
+        raise _too_many()
 
 
 async def limit_check_ins(request: Request, principal: Principal | None) -> None:
@@ -76,7 +76,12 @@ async def limit_check_ins(request: Request, principal: Principal | None) -> None
     citizens ever could, as `limit_code_lookups` does for an address: a kiosk token (on a public screen) would
     otherwise guess codes at the server's speed. Unauthenticated calls are refused (401) before any code is read."""
     if principal is not None and not await server_of(request.app).check_ins.allow(f"{principal.kind}:{principal.id}"):
-        raise Refusal("too_many_requests")
+        raise _too_many()
+
+
+def _too_many() -> Refusal:
+    """A limit per minute: a minute from now the client is within it again whatever it sent (`Retry-After`)."""
+    return Refusal("too_many_requests", details={"retry_after": 60})
 
 
 def server_of(app: Any) -> ServerState:
