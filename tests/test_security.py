@@ -82,6 +82,45 @@ async def test_one_address_guessing_many_accounts_is_throttled(tmp_path: Path) -
         assert (await _login(s, "op-polres", "demo-operator", address="203.0.113.99")).status_code == 200
 
 
+async def test_a_guesser_cannot_lock_an_operator_out_of_the_browser_they_signed_in_from_before(tmp_path: Path) -> None:
+    """Ten wrong passwords for an account hold every browser that never signed in as it (a guesser's included) for
+    the window; the operator's own browser, known by the cookie it got at its last sign-in, is not held, and has an
+    allowance of wrong passwords of its own. A cookie made up, of another account, or another server's is no proof."""
+    clock = Clock()
+    async with running_server(tmp_path / "q.sqlite3", login_window_seconds=300.0, clock=clock) as s:
+        body = {"username": "op-polres", "password": "demo-operator"}
+        async with httpx.AsyncClient(base_url=s.url, timeout=300) as counter_pc:
+            first = await counter_pc.post("/api/v1/auth/login", json=body)
+            assert first.status_code == 200, first.text
+            cookie = first.headers["set-cookie"]
+            assert "qs_known=" in cookie and "HttpOnly" in cookie and "Path=/api/v1/auth/login" in cookie
+            assert "samesite=strict" in cookie.lower() and "op-polres" not in cookie
+            guesses = [(await _login(s, "op-polres", f"wrong-{i}")).status_code for i in range(12)]
+            assert guesses == [401] * 10 + [429] * 2
+            assert (await _login(s, "op-polres", "demo-operator", address="203.0.113.99")).status_code == 429
+            again = await counter_pc.post("/api/v1/auth/login", json=body)  # the cookie goes with it
+            assert again.status_code == 200, again.text
+            # Its own allowance: ten wrong passwords from the known browser hold it, and only it, for the window.
+            wrong = [(await counter_pc.post("/api/v1/auth/login", json={**body, "password": f"x-{i}"})).status_code
+                     for i in range(11)]  # fmt: skip
+            assert wrong == [401] * 10 + [429]
+            known = counter_pc.cookies.get("qs_known")
+            assert known is not None
+        made_up = {
+            "another account's": {"qs_known": known},  # op-polres's proof does not speak for supervisor ...
+            "forged": {"qs_known": known[:17] + "0" * 32},
+            "garbled": {"qs_known": "not-a-cookie"},
+        }
+        for attempt in range(10):  # ... whom a guesser holds now
+            assert (await _login(s, "supervisor", f"wrong-{attempt}", address="203.0.113.50")).status_code == 401
+        for why, cookies in made_up.items():
+            async with httpx.AsyncClient(base_url=s.url, timeout=300, cookies=cookies) as stranger:
+                r = await stranger.post("/api/v1/auth/login", json={"username": "supervisor", "password": "x" * 8})
+                assert r.status_code == 429, why
+        clock.advance(seconds=301)
+        assert (await _login(s, "op-polres", "demo-operator")).status_code == 200
+
+
 async def test_only_a_named_proxy_may_say_where_a_request_came_from(tmp_path: Path) -> None:
     """The per-address limits count the address a trusted proxy names (X-Forwarded-For); a load balancer on another
     machine is named with forwarded_allow_ips. Anyone else's header is not believed: they cannot pick a fresh

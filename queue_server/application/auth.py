@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from queue_server.application.known_devices import KnownDevices
 from queue_server.application.passwords import LENGTH_MAX, LENGTH_MIN, weakness
 from queue_server.application.throttle import LoginThrottle
 from queue_server.common import background
@@ -231,6 +232,7 @@ class Accounts:
         # Accounts disabled now (read again whenever credentials change): a counter such an account left open is a
         # supervisor's alert (supervision/alerts.py, counter_held).
         self.disabled: frozenset[str] = frozenset()
+        self._known_devices: KnownDevices | None = None
 
     # --- revocation at once, whichever process made the change -----------------------------------------
 
@@ -427,13 +429,18 @@ class Accounts:
     async def list_users(self) -> list[dict[str, object]]:
         return [user._asdict() for user in await self.store.users()]
 
-    async def login(self, username: str, password: str, address: str = "local") -> tuple[str, datetime, Principal]:
-        async with self.throttle.attempt(username, address):  # refused before any hash: a throttled guess is free
+    async def login(
+        self, username: str, password: str, address: str = "local", known: str | None = None
+    ) -> tuple[str, datetime, Principal]:
+        """A session for a right password. `known`: the browser's known-devices cookie (known_devices.py), which
+        spares a browser that signed in as this account before the holds a guesser elsewhere put on it."""
+        device = (await self.known_devices()).device_of(known, username)
+        async with self.throttle.attempt(username, address, device):  # refused before any hash: a guess is free
             user = await self.store.credentials(username)
             # Verify against a dummy hash when the user is unknown, so timing does not reveal which usernames exist.
             stored = user.password_hash if user else _DUMMY_HASH
             if not await verified(stored, password) or user is None or not user.active:
-                if await self.throttle.failed(username, address):
+                if await self.throttle.failed(username, address, device):
                     await self._audit_throttled(username, user.site if user else None)
                 raise Refusal("bad_credentials")
         token = "s_" + secrets.token_urlsafe(32)
@@ -444,6 +451,11 @@ class Accounts:
             display_name=user.display_name or None,
         )  # fmt: skip
         return token, expires, principal
+
+    async def known_devices(self) -> KnownDevices:
+        if self._known_devices is None:  # its key is made on first use and kept in the database (every process's)
+            self._known_devices = KnownDevices(await self.storage.secret("known_devices"))
+        return self._known_devices
 
     async def logout(self, token: str) -> None:
         await self.store.end_session(token_hash(token))

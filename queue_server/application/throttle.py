@@ -13,6 +13,9 @@ Guesses sent together count before their hashes are done: each attempt holds a p
 password is checked (an outside review sent 60 wrong passwords at once and all 60 were hashed, none refused), and
 no more than `HASHING_AT_ONCE` attempts wait for a hash in a process, so a burst cannot hold every sign-in up behind
 it. Those places are the process's own: across processes a burst gets at most one allowance each.
+
+A browser that signed in as the account before (known_devices.py) is held by neither: it has an allowance of its own
+for the account (`per_account` wrong passwords in the window), so a guesser elsewhere cannot lock the operator out.
 """
 
 from __future__ import annotations
@@ -52,17 +55,18 @@ class LoginThrottle:
         clock: Callable[[], datetime] = _wall,
     ) -> None:
         self.store = store
-        self.limits = {"account": per_account, "address": per_address}
+        self.limits = {"account": per_account, "address": per_address, "device": per_account}
         self.window = window
         self.clock = clock
         self._next_forgetting = 0.0  # time.monotonic() of this process's next deletion of aged failures
         self._checking: Counter[str] = Counter()  # attempts of this process whose password is being checked, by key
 
     @asynccontextmanager
-    async def attempt(self, username: str, address: str) -> AsyncIterator[None]:
-        """Refuse before the password is checked when the account or the address is over its limit, counting the
-        attempts still being checked; hold a place for this one until its outcome (and failure) is recorded."""
-        keys = _keys(username, address)
+    async def attempt(self, username: str, address: str, device: str | None = None) -> AsyncIterator[None]:
+        """Refuse before the password is checked when the account or the address (or, from a known browser
+        `device`, that browser's allowance for the account) is over its limit, counting the attempts still being
+        checked; hold a place for this one until its outcome (and failure) is recorded."""
+        keys = _keys(username, address, device)
         await self.check(keys)
         for key in keys:
             self._checking[key] += 1
@@ -75,7 +79,7 @@ class LoginThrottle:
                 if not self._checking[key]:
                     del self._checking[key]
 
-    async def check(self, keys: tuple[str, str]) -> None:
+    async def check(self, keys: tuple[str, ...]) -> None:
         now = self.clock()
         seen = await self.store.login_failures(keys, _iso(now - timedelta(seconds=self.window)))
         wait = 0.0
@@ -93,10 +97,10 @@ class LoginThrottle:
             seconds = math.ceil(wait)
             raise Refusal("too_many_requests.sign_in", seconds=seconds, details={"retry_after": seconds})
 
-    async def failed(self, username: str, address: str) -> bool:
+    async def failed(self, username: str, address: str, device: str | None = None) -> bool:
         """Count a wrong password; True when this failure reached a limit (worth one audit entry, not one each)."""
         now = self.clock()
-        at, keys = _iso(now), _keys(username, address)
+        at, keys = _iso(now), _keys(username, address, device)
         await self.store.add_login_failures(keys, at)
         seen = await self.store.login_failures(keys, _iso(now - timedelta(seconds=self.window)))
         reached = False
@@ -109,5 +113,7 @@ class LoginThrottle:
         return reached
 
 
-def _keys(username: str, address: str) -> tuple[str, str]:
+def _keys(username: str, address: str, device: str | None) -> tuple[str, ...]:
+    if device is not None:  # a known browser: its own allowance for this account, apart from everyone else's
+        return (f"device:{device[:16]}:{username.lower()[:64]}",)
     return f"account:{username.lower()[:64]}", f"address:{address[:64]}"

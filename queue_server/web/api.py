@@ -10,6 +10,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from queue_server import __version__
+from queue_server.application import known_devices
 from queue_server.application import validation as v
 from queue_server.application.actions import (
     booking_slots,
@@ -84,8 +85,15 @@ async def login(request: Request) -> Response:
     username = v.required_text(body, "username", max_len=64)
     password = v.required_text(body, "password", max_len=256)
     address = request.client.host if request.client else "unknown"
-    token, expires, principal = await ctx_of(request).accounts.login(username, password, address)
-    return JSONResponse({"token": token, "expires_at": expires.isoformat(), "user": _principal_view(principal)})
+    accounts, known = ctx_of(request).accounts, request.cookies.get(known_devices.COOKIE)
+    token, expires, principal = await accounts.login(username, password, address, known)
+    response = JSONResponse({"token": token, "expires_at": expires.isoformat(), "user": _principal_view(principal)})
+    response.set_cookie(
+        known_devices.COOKIE, (await accounts.known_devices()).remembered(known, username),
+        max_age=known_devices.KEEP_SECONDS, path=known_devices.PATH, httponly=True, samesite="strict",
+        secure=request.url.scheme == "https",
+    )  # fmt: skip
+    return response
 
 
 async def logout(request: Request) -> Response:
