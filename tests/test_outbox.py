@@ -681,6 +681,29 @@ def test_the_documented_payload_is_what_is_sent() -> None:
     assert set(listed) == set(payloads.EVENT_TYPES)
 
 
+async def test_an_agency_follows_a_booking_by_its_id_and_never_receives_its_code(tmp_path: Path) -> None:
+    """A booking's code lets whoever holds it see and cancel the booking (as a ticket's token does): the agency's
+    webhook gets the booking's id and the fields docs/notifications.md lists, never the code."""
+    with Receiver() as receiver:
+        receiver.start()
+        async with running_server(tmp_path / "q.sqlite3", **FAST) as s, ticking(s.clock):
+            await add_webhook(s, receiver.url + "/hook", ["booking.created", "booking.cancelled"])
+            r = await s.http.post("/api/v1/sites/tegal/bookings", json={
+                "service": "ktp", "day": "2026-11-24", "slot": "10:00", "nik": "3328015507900001", "phone": PHONE})  # fmt: skip
+            assert r.status_code == 201, r.text
+            booking = r.json()["booking"]
+            assert (await s.http.post(f"/api/v1/bookings/{booking['code']}/cancel")).status_code == 200
+            await eventually(lambda: len(receiver.bodies("/hook")) == 2, "both webhooks", 30)
+    created, cancelled = receiver.bodies("/hook")
+    assert (created["type"], cancelled["type"]) == ("booking.created", "booking.cancelled")
+    docs = (Path(__file__).parent.parent / "docs" / "notifications.md").read_text()
+    listed = re.search(r"A booking carries\n?(.*?) \(null, or why", docs, re.S).group(1)  # type: ignore[union-attr]
+    assert set(created["booking"]) == {*re.findall(r"`(\w+)`", listed), "cancel_reason", "created_at", "ticket"}
+    assert created["booking"]["id"] == cancelled["booking"]["id"] and cancelled["booking"]["state"] == "cancelled"
+    code = booking["code"]
+    assert code not in json.dumps(receiver.bodies()) and code.removeprefix("BK-") not in json.dumps(receiver.bodies())
+
+
 async def test_two_processes_on_one_postgresql_database_deliver_once_and_take_over_from_each_other(
     pg_cluster: str,
 ) -> None:

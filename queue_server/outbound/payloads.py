@@ -1,7 +1,8 @@
 """What agency systems receive: the body of each webhook (docs/notifications.md lists every field, and
 tests/test_outbox.py holds the docs to it). Built from the event's snapshots, with names beside ids and every time
 in the site's own offset, so a receiver can compute its own waits and service times (called_at - issued_at,
-finished_at - started_at) without another call. Never a token, a transfer note, a NIK hash or a number."""
+finished_at - started_at) without another call. Never a token or a booking code, a transfer note, a NIK hash or a
+number."""
 
 from __future__ import annotations
 
@@ -64,8 +65,7 @@ def ticket_fields(d: dict[str, Any], site: Site) -> dict[str, Any]:
 def booking_fields(d: dict[str, Any], site: Site) -> dict[str, Any]:
     service = site.services.get(d["service"])
     return {
-        "id": d["id"],
-        "code": d["code"],
+        "id": d["id"],  # never its code: whoever holds that can see and cancel the booking, like a ticket's token
         "service": d["service"],
         "service_name": service.name if service else d["service"],
         "agency": service.agency if service else None,
