@@ -851,6 +851,7 @@ def every_field(document: dict[str, Any]) -> dict[str, Any]:
     ]
     document["screens"][0].update(agencies=["disdukcapil"], zones=["Lantai 1"])
     document["booking"]["per_phone"] = 3
+    document["booking"]["verify_phone"] = True
     document["announcements"]["template_en"] = "Number {ticket}, please go to {counter}"
     document["notify"] = ON_THE_WEB_GATEWAY
     return document
@@ -1004,7 +1005,7 @@ WRONG_VALUES: tuple[tuple[str, Any], ...] = (
     ("site.breaks.window", ...), ("site.breaks.minutes", ...), ("site.breaks.minutes", 500),
     ("routing.order", "random"), ("routing.priority_max_streak", -1), ("announcements.reading", "loud"),
     ("announcements.languages", ["en"]), ("announcements.template_id", "Nomor {ticket}"), ("announcements.repeat", 9),
-    ("booking.slot_minutes", 1), ("booking.lunch", True), ("agencies.0.id", "Disdukcapil!"), ("agencies.1.id", "disdukcapil"),
+    ("booking.slot_minutes", 1), ("booking.lunch", True), ("booking.verify_phone", "yes"), ("agencies.0.id", "Disdukcapil!"), ("agencies.1.id", "disdukcapil"),
     ("agencies.0.colour", "blue"), ("agencies.0.kind", "polisi"), ("agencies.0.name", "A" * 121),
     ("agencies.0.services.0.prefix", "a1"), ("agencies.0.services.1.prefix", "A"),
     ("agencies.0.services.1.id", "ktp"), ("agencies.0.services.0.daily_quota", 0),

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from queue_server.application import audit_trail, configuration
+from queue_server.application import audit_trail, configuration, phone_codes
 from queue_server.application import validation as v
 from queue_server.application.auth import Principal, require
 from queue_server.application.context import Context
@@ -559,7 +559,7 @@ def booking_slots(ctx: Context, site_id: str, service_id: str, day_text: str) ->
 
 async def create_booking(ctx: Context, site_id: str, body: dict[str, Any]) -> Outcome:
     ctx.site(site_id)
-    v.only(body, {"service", "day", "slot", "nik", "phone", "notify", "lang"})
+    v.only(body, {"service", "day", "slot", "nik", "phone", "phone_code", "notify", "lang"})
     service = v.required_text(body, "service", max_len=40)
     day = _parse_day(v.required_text(body, "day", max_len=10))
     slot = _parse_slot(v.required_text(body, "slot", max_len=5))
@@ -569,6 +569,9 @@ async def create_booking(ctx: Context, site_id: str, body: dict[str, Any]) -> Ou
     site = await ctx.site_having(site_id, lambda s: service in s.services)
     if service not in site.services:
         raise Refusal("unknown_service", service=service, site=site.name, details={"field": "service"})
+    number_hash = phone_hash(number, ctx.nik_key)
+    if phone_codes.required(site):  # the number is the citizen's: checked by a code sent to it
+        await phone_codes.check_code(ctx, site, number_hash, body)
     booking_id = _new_id()
     contact = None
     # The booking asks for the number anyway; "notify": true is the citizen's yes to messages about it.
@@ -576,8 +579,7 @@ async def create_booking(ctx: Context, site_id: str, body: dict[str, Any]) -> Ou
         lang = v.text(body, "lang", required=False, choices=("id", "en")) or "id"
         contact = ctx.outbox.contact(site, f"b:{booking_id}", {"phone": number, "lang": lang, "consent": True}, day)
     command = c.BookSlot(
-        service, day, slot, digest, phone, booking_id, _booking_code(), contact.ref if contact else None,
-        phone_hash(number, ctx.nik_key),
+        service, day, slot, digest, phone, booking_id, _booking_code(), contact.ref if contact else None, number_hash,
     )  # fmt: skip
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:

@@ -157,6 +157,9 @@ class BookingPolicy:
     # Bookings one phone number may hold for one service on one day: a family books for its members, and one
     # person with made-up NIKs cannot take a day's whole online quota (an outside review took all 10 in a minute).
     per_phone: int = 3
+    # A number is verified by a one-time code before it books, where the site has a gateway to send it with
+    # (application/phone_codes.py); per_phone alone was beaten by made-up numbers.
+    verify_phone: bool = True
 
 
 @dataclass(frozen=True)

@@ -450,6 +450,8 @@ class Deliverer:
             phone = self.vault.open(sealed)
         except VaultError as exc:
             raise _Skip(str(exc)) from None
+        if message.kind == policy.PHONE_CODE:
+            params = self._with_code(params)
         text = messages.text("message", message.kind, lang, params)
         body = json.dumps(gateway.render(site.notify.gateway, phone, text, message.id)).encode()
         headers = {
@@ -458,6 +460,16 @@ class Deliverer:
             **dict(site.notify.gateway.headers),
         }
         return site.notify.gateway.url, body, headers
+
+    def _with_code(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A phone code's parameters with the code opened (it is kept encrypted), while it is still valid: one
+        arriving after it expired would only confuse."""
+        if datetime.fromisoformat(params["expires_at"]) <= self.clock():
+            raise _Skip("no longer true: the code has expired")
+        try:
+            return {**params, "code": self.vault.open(params["sealed_code"])}
+        except VaultError as exc:
+            raise _Skip(str(exc)) from None
 
     def _still_worth_sending(self, message: Pending, params: dict[str, Any]) -> None:
         """A message that would mislead now is skipped: one whose citizen already had a later message (a dead

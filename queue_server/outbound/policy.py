@@ -46,8 +46,12 @@ BOOKING_REMINDER_DAY = "booking_reminder_day"
 BOOKING_REMINDER_HOUR = "booking_reminder_hour"
 BOOKING_RELEASED = "booking_released"
 BOOKING_CLOSED = "booking_closed"  # cancelled by the mall: a new configuration closes it at the booked time
+# A one-time code verifying a number before it books (application/phone_codes.py writes it, not an event: the code
+# is in no event; its payload holds it encrypted, `sealed_code`, opened only to send).
+PHONE_CODE = "phone_code"
 KINDS = (TICKET_ISSUED, PEOPLE_AHEAD, NEXT_UP, TRANSFERRED, RETURNED, DAY_REOPENED, YOUR_TURN, NO_SHOW, SURVEY,
-         BOOKING_CONFIRMED, BOOKING_REMINDER_DAY, BOOKING_REMINDER_HOUR, BOOKING_RELEASED, BOOKING_CLOSED)  # fmt: skip
+         BOOKING_CONFIRMED, BOOKING_REMINDER_DAY, BOOKING_REMINDER_HOUR, BOOKING_RELEASED, BOOKING_CLOSED,
+         PHONE_CODE)  # fmt: skip
 # The messages that are true only while their ticket waits in the line (the deliverer skips them otherwise).
 WHILE_WAITING = (PEOPLE_AHEAD, NEXT_UP, TRANSFERRED, RETURNED, DAY_REOPENED)
 

@@ -187,6 +187,11 @@ class StoragePort(abc.ABC):
     async def run(self, statements: Statements) -> None:
         """Several statements (each with its rows, run per row) in one transaction: all of them or none."""
 
+    @abc.abstractmethod
+    async def write_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        """One write that returns a row (`UPDATE ... RETURNING`), committed before it answers: atomic across
+        processes, so that two requests never both take the last of something (a phone code's last try)."""
+
     def unavailable(self, exc: BaseException) -> bool:
         """Whether `exc` says the database cannot be reached or used just now (a retry later may work), not a bug:
         the caller is told 503 storage_unavailable, as for a failed write, rather than 500."""

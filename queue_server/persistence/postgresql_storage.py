@@ -147,6 +147,9 @@ class PostgresStorage(StoragePort):
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         await self.pool.execute(dollar(sql), *params)
 
+    async def write_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        return await self.fetch_one(sql, params)  # one statement on the pool: its own transaction, committed
+
     async def run(self, statements: Statements) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             for sql, rows in statements:

@@ -83,8 +83,8 @@ class WriterProcess:
         return self._proc.pid if self._proc is not None and self._proc.returncode is None else None
 
     async def call(self, op: str, *args: Any) -> Any:
-        """Run one operation ("transaction", "statements", "fetch_one", "fetch_all", "execute", "checkpoint") in the
-        writer."""
+        """Run one operation ("transaction", "statements", "fetch_one", "fetch_all", "execute", "write_one",
+        "checkpoint") in the writer."""
         if self._proc is None:
             await self.start()  # first use, or the child died: a new one (the database is the same)
         assert self._proc is not None
@@ -350,6 +350,14 @@ def _fetch_one(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> tup
     return tuple(row) if row is not None else None
 
 
+def _write_one(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    """A write returning a row (`UPDATE ... RETURNING`): read to its end inside its own transaction, so it is
+    committed before the answer (a statement left unfinished would hold the transaction open)."""
+    with _immediate(conn):
+        rows = conn.execute(sql, params).fetchall()
+    return tuple(rows[0]) if rows else None
+
+
 def _fetch_all(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in conn.execute(sql, params).fetchall()]
 
@@ -368,6 +376,7 @@ _OPERATIONS: dict[str, Any] = {
     "execute": _execute,
     "fetch_one": _fetch_one,
     "fetch_all": _fetch_all,
+    "write_one": _write_one,
 }
 
 

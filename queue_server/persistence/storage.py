@@ -200,3 +200,7 @@ class Storage(StoragePort):
 
     async def run(self, statements: Statements) -> None:
         await self.writer.call("statements", statements)
+
+    async def write_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = await self.writer.call("write_one", sql, tuple(params))
+        return row

@@ -494,9 +494,15 @@ def _booking(reader: _Reader, table: Any) -> BookingPolicy:
         reader.fail(where, "must be a table")
         return BookingPolicy()
     reader.unknown(
-        table, {"slot_minutes", "days_ahead", "checkin_before_minutes", "checkin_after_minutes", "per_phone"}, where
+        table,
+        {"slot_minutes", "days_ahead", "checkin_before_minutes", "checkin_after_minutes", "per_phone", "verify_phone"},
+        where,
     )
     d = BookingPolicy()
+    verify_phone = table.get("verify_phone", d.verify_phone)
+    if not isinstance(verify_phone, bool):
+        reader.fail(f"{where}.verify_phone", "must be true or false")
+        verify_phone = d.verify_phone
     return BookingPolicy(
         slot_minutes=reader.integer(table, "slot_minutes", where, default=d.slot_minutes, low=5, high=240)
         or d.slot_minutes,
@@ -510,6 +516,7 @@ def _booking(reader: _Reader, table: Any) -> BookingPolicy:
         )
         or 0,
         per_phone=reader.integer(table, "per_phone", where, default=d.per_phone, low=1, high=20) or d.per_phone,
+        verify_phone=verify_phone,
     )
 
 

@@ -29,6 +29,7 @@ from queue_server.application.actions import (
 )
 from queue_server.application.auth import Principal, require
 from queue_server.application.context import Context
+from queue_server.application.phone_codes import send_code
 from queue_server.application.views import site_state_view, waits_view
 from queue_server.common.calls import call_of
 from queue_server.common.jsontext import JSONResponse
@@ -358,6 +359,17 @@ async def post_booking(request: Request) -> Response:
     return outcome_response(await create_booking(ctx, site_id, body))
 
 
+async def post_phone_code(request: Request) -> Response:
+    """A one-time code to the number a citizen is booking with (application/phone_codes.py). Limited per client
+    address with the bookings (a code is a message asked from a phone, and costs the mall money)."""
+    ctx = ctx_of(request)
+    site_id = request.path_params["site"]
+    ctx.site(site_id)
+    await limit_bookings(request)
+    body = await read_json(request)
+    return JSONResponse(await send_code(ctx, site_id, body), status_code=201)
+
+
 async def get_booking(request: Request) -> Response:
     await limit_code_lookups(request)
     return JSONResponse(await booking_status(ctx_of(request), request.path_params["code"]))
@@ -405,6 +417,7 @@ ROUTES = [
     Route("/api/v1/sites/{site}/devices", site_devices, methods=["GET"]),
     Route("/api/v1/sites/{site}/bookings/slots", get_booking_slots, methods=["GET"]),
     Route("/api/v1/sites/{site}/bookings", post_booking, methods=["POST"]),
+    Route("/api/v1/sites/{site}/bookings/phone-code", post_phone_code, methods=["POST"]),
     Route("/api/v1/sites/{site}/bookings/{code}/check-in", post_check_in, methods=["POST"]),
     Route("/api/v1/bookings/{code}", get_booking, methods=["GET"]),
     Route("/api/v1/bookings/{code}/cancel", post_booking_cancel, methods=["POST"]),

@@ -39,7 +39,7 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
         "not_served_here", "online_quota_exhausted", "queue_empty", "quota_exhausted", "site_closed", "slot_full",
         "slot_unavailable", "survey_already_answered", "survey_not_allowed", "survey_too_late", "ticket_closed",
         "notify_not_on",
-        "notify_unavailable",
+        "notify_unavailable", "phone_code_off",
         "site_mirrored", "site_not_mirrored", "uplink_out_of_step", "uplink_forked", "agency_in_use",
         "ticket_changed", "already_serving",
     ),
@@ -50,11 +50,11 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
         "invalid_idempotency_key", "idempotency_key_reused",
         "invalid_nik", "invalid_phone", "missing_ticket", "not_an_object", "note_too_long", "period_reversed",
         "period_too_long", "same_service", "unknown_channel", "unknown_priority_group", "invalid_webhook",
-        "notify_consent", "uplink_event_invalid",
+        "notify_consent", "uplink_event_invalid", "phone_code_required", "phone_code_wrong", "phone_code_expired",
     ),
     429: ("too_many_requests", "too_slow"),  # too_slow: websocket only, a client that fell behind
     500: ("internal_error",),
-    503: ("printer_fault", "storage_unavailable"),
+    503: ("printer_fault", "storage_unavailable", "phone_code_unavailable"),
 }  # fmt: skip
 
 HTTP_STATUS: dict[str, int] = {code: status for status, codes in _BY_STATUS.items() for code in codes}

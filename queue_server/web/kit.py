@@ -12,6 +12,7 @@ from queue_server.application.actions import booking_status, public_status
 from queue_server.application.auth import Principal
 from queue_server.application.context import Context
 from queue_server.application.health import DeviceHealth, DeviceRegistry
+from queue_server.application.phone_codes import required as verifies_phone
 from queue_server.common import addresses
 from queue_server.common.colours import readable_pair
 from queue_server.common.jsontext import JSONResponse
@@ -27,6 +28,7 @@ from queue_server.web.requests import bearer, config_of, ctx_of, limit_code_look
 from queue_server.web.websocket import screen_scope
 
 __all__ = [
+    "verifies_phone",
     "AGENCY_KINDS",
     "DAYS_ID",
     "MONTHS_ID",

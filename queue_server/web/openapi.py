@@ -83,7 +83,11 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
         "duplicate_booking", "phone_booking_limit", "online_quota_exhausted", "slot_full", "duplicate_booking_code",
         "service_not_served",
         "too_many_requests",
-        "notify_unavailable", *COMMAND,
+        "notify_unavailable", "phone_code_required", "phone_code_wrong", "phone_code_expired", *COMMAND,
+    ),
+    ("/api/v1/sites/{site}/bookings/phone-code", "post"): (
+        "invalid_phone", "phone_code_off", "phone_code_unavailable", "too_many_requests", "invalid_field",
+        "not_an_object",
     ),
     ("/api/v1/sites/{site}/bookings/{code}/check-in", "post"): (
         "unknown_booking", "checkin_too_early", "booking_released", "already_checked_in", "booking_cancelled",
@@ -385,6 +389,11 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                             "slot": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
                             "nik": {"type": "string", "description": "16 digits; stored only as a keyed hash"},
                             "phone": {"type": "string"},
+                            "phone_code": {
+                                "type": "string",
+                                "description": "the 6-digit code sent to the number (POST .../bookings/phone-code), "
+                                "where the site verifies numbers; not needed again for 30 minutes once given",
+                            },
                             "notify": {
                                 "type": "boolean",
                                 "description": "the citizen agrees to a confirmation and reminders at this number",
@@ -394,6 +403,20 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                     }
                 ),
                 "responses": _ok("The booking with its code and check-in window", "201"),
+            }
+        },
+        "/api/v1/sites/{site}/bookings/phone-code": {
+            "post": {
+                "summary": "Send a one-time code to the number a citizen books with (public; sites with a gateway)",
+                "parameters": [SITE],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["phone"],
+                        "properties": {"phone": {"type": "string"}, "lang": {"type": "string", "enum": ["id", "en"]}},
+                    }
+                ),
+                "responses": _ok("The masked number the code went to, its expiry and when it may be sent again", "201"),
             }
         },
         "/api/v1/sites/{site}/bookings/{code}/check-in": {

@@ -1,0 +1,309 @@
+"""A citizen's phone number verified by a one-time code before an online booking (docs/citizen.md, "Online
+booking"): the code sent through the site's gateway (a real HTTP receiver here) and read from what it received, then
+booked with; wrong, expired, used-up and reused codes; the limits per number and per address; a mall that does not
+verify. On both databases: the codes and their tries are the database's, shared by every process."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from queue_server.settings.sitefile import DEMO_SITE
+
+from .helpers import Server, eventually, running_server
+from .receiver import Receiver
+from .test_outbox import ticking
+
+BOTH_DATABASES = True
+# Quick retries and pauses of the gateway's breaker; the limit per address raised (each test sets its own).
+FAST = {
+    "outbox_retry_seconds": 0.2,
+    "outbox_retry_cap_seconds": 1.0,
+    "outbox_breaker_seconds": 1.0,
+    "bookings_per_minute": 1000,
+}
+PHONE = "0812-3456-7890"
+NIKS = ("3328014101900007", "3328014101900015", "3328014101900023", "3328014101900031")
+BOOKING = {"service": "ktp", "day": "2026-11-24", "slot": "09:00", "phone": PHONE}
+CODE_SENT = re.compile(r"Kode verifikasi booking MPP Kabupaten Tegal: (\d{6})\. Berlaku 10 menit\. Jangan berikan")
+
+
+def gateway_site(tmp_path: Path, receiver: Receiver, booking: str = "") -> Path:
+    """The demo mall with a WhatsApp/SMS gateway at the receiver, and `booking` lines added to its [booking]."""
+    path = tmp_path / "tegal_gateway.toml"
+    path.write_text(
+        DEMO_SITE.read_text().replace("[booking]\n", f"[booking]\n{booking}", 1)
+        + f"""
+[notify]
+public_url = "http://antrean.mpp.test"
+
+[notify.gateway]
+url = "{receiver.url}/send"
+body = {{ target = "{{phone}}", message = "{{text}}", ref = "{{message_id}}" }}
+"""
+    )
+    return path
+
+
+def codes_received(receiver: Receiver, target: str = "6281234567890") -> list[str]:
+    return [
+        found.group(1)
+        for body in receiver.bodies("/send")
+        if body["target"] == target and (found := CODE_SENT.search(body["message"]))
+    ]
+
+
+async def send_code(s: Server, receiver: Receiver, phone: str = PHONE, **extra: Any) -> str:
+    """Asks for a code and returns it as the citizen's phone received it."""
+    target = "62" + re.sub(r"\D", "", phone)[1:]
+    before = len(codes_received(receiver, target))
+    r = await s.http.post("/api/v1/sites/tegal/bookings/phone-code", json={"phone": phone, **extra})
+    assert r.status_code == 201, r.text
+    await eventually(lambda: len(codes_received(receiver, target)) > before, "the code reaches the phone")
+    return codes_received(receiver, target)[-1]
+
+
+async def book(s: Server, nik: str = NIKS[0], **body: Any) -> httpx.Response:
+    return await s.http.post("/api/v1/sites/tegal/bookings", json={**BOOKING, "nik": nik, **body})
+
+
+def error(r: httpx.Response) -> dict[str, Any]:
+    found: dict[str, Any] = r.json()["error"]
+    return found
+
+
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@contextmanager
+def every_log_line() -> Iterator[list[str]]:
+    records = Records()
+    loggers = [logging.getLogger(n) for n in ("", "uvicorn", "uvicorn.access", "uvicorn.error", "queue_server")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(records)
+        lg.setLevel(logging.DEBUG)
+    try:
+        yield records.lines
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.removeHandler(records)
+            lg.setLevel(level)
+
+
+async def test_a_booking_needs_the_code_its_number_received_and_the_number_stays_verified_a_while(
+    database: Path | str, tmp_path: Path
+) -> None:
+    with Receiver() as receiver, every_log_line() as log_lines:
+        receiver.start()
+        site = gateway_site(tmp_path, receiver)
+        async with running_server(database, site_files=[site], access_log=True, **FAST) as s:
+            r = await book(s)
+            assert r.status_code == 422 and error(r)["code"] == "phone_code_required", r.text
+            assert error(r)["details"] == {"field": "phone_code"}
+            assert "Kirim kode" in error(r)["message"] and "Send code" in error(r)["message_en"]
+
+            storage = s.app.state.server.ctx.storage
+            events = "SELECT COUNT(*) FROM events"
+            events_before = await storage.fetch_all(events)
+            r = await s.http.post("/api/v1/sites/tegal/bookings/phone-code", json={"phone": PHONE, "lang": "id"})
+            assert r.status_code == 201, r.text
+            sent = r.json()
+            assert sent["phone"] == "0812*****890" and sent["valid_minutes"] == 10 and sent["resend_after"] == 60
+            assert sent["expires_at"] == "2026-11-23T09:10:00+07:00"
+            await eventually(lambda: codes_received(receiver), "the code reaches the phone")
+            code = codes_received(receiver)[0]
+            assert receiver.bodies("/send")[0]["message"] == (
+                f"Kode verifikasi booking MPP Kabupaten Tegal: {code}. Berlaku 10 menit. Jangan berikan kode ini "
+                "kepada siapa pun."
+            )
+            # The request made no event (the code is in no event nor frame), and the database holds the code only
+            # as a keyed hash, and in the outbox only encrypted.
+            assert await storage.fetch_all(events) == events_before
+            rows = await storage.fetch_all("SELECT id, site, phone_hash, code_hash, tries FROM phone_codes")
+            assert len(rows) == 1 and rows[0][4] == 0
+            assert all(code not in str(value) and "81234567890" not in str(value) for value in rows[0])
+            payloads = await storage.fetch_all("SELECT payload FROM outbox WHERE kind = 'phone_code'")
+            assert len(payloads) == 1 and code not in payloads[0][0] and '"sealed_code"' in payloads[0][0]
+
+            r = await book(s, phone_code=str((int(code) + 1) % 1_000_000).zfill(6))
+            assert r.status_code == 422 and error(r)["code"] == "phone_code_wrong", r.text
+            assert error(r)["details"] == {"field": "phone_code", "tries_left": 4}
+            assert "sisa 4 kali" in error(r)["message"] and "4 tries left" in error(r)["message_en"]
+            r = await book(s, phone_code="12a")  # not a code at all: said so, and no try spent
+            assert r.status_code == 422 and error(r)["message"] == "Kode verifikasi terdiri dari 6 angka.", r.text
+            r = await book(s, phone_code=f" {code[:3]} {code[3:]} ")  # as copied from the message, with spaces
+            assert r.status_code == 201, r.text
+            assert r.json()["booking"]["phone"] == "0812*****890"
+
+            # A family books its other members with the same number: no other code for 30 minutes.
+            r = await book(s, NIKS[1])
+            assert r.status_code == 201, r.text
+            s.clock.advance(minutes=29)
+            r = await book(s, NIKS[2], phone_code="000000")  # verified: a code given anyway is not looked at
+            assert r.status_code == 201, r.text
+            s.clock.advance(minutes=2)
+            r = await book(s, NIKS[3], slot="10:00")
+            assert r.status_code == 422 and error(r)["code"] == "phone_code_required", r.text
+            r = await book(s, NIKS[3], slot="10:00", phone_code=code)  # used once: not again
+            assert r.status_code == 422 and error(r)["code"] == "phone_code_expired", r.text
+    logged = "\n".join(log_lines)
+    assert code not in logged and "Kode verifikasi booking" not in logged
+
+
+async def test_a_code_lasts_ten_minutes_and_five_wrong_tries_void_it(database: Path | str, tmp_path: Path) -> None:
+    with Receiver() as receiver:
+        receiver.start()
+        async with running_server(database, site_files=[gateway_site(tmp_path, receiver)], **FAST) as s:
+            r = await book(s, phone_code="123456")  # none was asked for
+            assert r.status_code == 422 and error(r)["code"] == "phone_code_expired", r.text
+            code = await send_code(s, receiver)
+            wrong = str((int(code) + 7) % 1_000_000).zfill(6)
+            for left in (4, 3, 2, 1):
+                r = await book(s, phone_code=wrong)
+                assert error(r)["details"]["tries_left"] == left, r.text
+            r = await book(s, phone_code=wrong)
+            assert r.status_code == 422 and error(r)["code"] == "phone_code_wrong", r.text
+            assert error(r)["details"]["tries_left"] == 0
+            assert "tidak berlaku lagi" in error(r)["message"] and "now void" in error(r)["message_en"]
+            r = await book(s, phone_code=code)  # the right code, after five wrong ones: void
+            assert r.status_code == 422 and error(r)["code"] == "phone_code_expired", r.text
+            assert "Kirim ulang kode" in error(r)["message"]
+
+            code = await send_code(s, receiver)  # a new code is a new start
+            s.clock.advance(minutes=10, seconds=1)
+            r = await book(s, phone_code=code)
+            assert r.status_code == 422 and error(r)["code"] == "phone_code_expired", r.text
+            code = await send_code(s, receiver)
+            s.clock.advance(minutes=9)
+            r = await book(s, phone_code=code)
+            assert r.status_code == 201, r.text
+
+
+async def test_at_most_three_codes_an_hour_go_to_one_number(database: Path | str, tmp_path: Path) -> None:
+    with Receiver() as receiver:
+        receiver.start()
+        async with running_server(database, site_files=[gateway_site(tmp_path, receiver)], **FAST) as s:
+            first = await send_code(s, receiver)
+            s.clock.advance(minutes=20)
+            await send_code(s, receiver)
+            latest = await send_code(s, receiver)
+            r = await s.http.post("/api/v1/sites/tegal/bookings/phone-code", json={"phone": "+62 812 3456 7890"})
+            assert r.status_code == 429 and error(r)["code"] == "too_many_requests", r.text
+            assert error(r)["details"]["field"] == "phone" and r.headers["Retry-After"] == "2401"
+            assert error(r)["message"] == (
+                "Sudah 3 kode verifikasi dikirim ke nomor ini dalam satu jam terakhir. Coba lagi dalam 41 menit, atau "
+                "pakai kode yang sudah diterima."
+            )
+            assert len(codes_received(receiver)) == 3
+            r = await book(s, phone_code=first)  # only the newest code counts
+            assert r.status_code == 422 and error(r)["code"] == "phone_code_wrong", r.text
+            assert (await book(s, phone_code=latest)).status_code == 201
+            s.clock.advance(minutes=41)  # the first code's hour is over
+            await send_code(s, receiver)
+            assert len(codes_received(receiver)) == 4
+
+
+async def test_codes_asked_from_one_address_count_with_its_bookings(database: Path | str, tmp_path: Path) -> None:
+    """Someone sending codes to many numbers (a stranger's each) is held by the limit per client address."""
+    with Receiver() as receiver:
+        receiver.start()
+        site = gateway_site(tmp_path, receiver)
+        async with running_server(database, site_files=[site], **{**FAST, "bookings_per_minute": 3}) as s:
+            assert (await book(s)).status_code == 422  # a booking counts
+            for phone in ("081300000001", "081300000002"):
+                r = await s.http.post("/api/v1/sites/tegal/bookings/phone-code", json={"phone": phone})
+                assert r.status_code == 201, r.text
+            r = await s.http.post("/api/v1/sites/tegal/bookings/phone-code", json={"phone": "081300000003"})
+            assert r.status_code == 429 and error(r)["message"] == "Terlalu banyak permintaan. Coba beberapa saat lagi."
+            assert "details" not in error(r)  # not the number's limit: the address's
+            await eventually(lambda: len(receiver.bodies()) == 2, "two codes sent")
+
+
+async def test_bad_input_is_refused_with_a_sentence_never_a_500(database: Path | str, tmp_path: Path) -> None:
+    with Receiver() as receiver:
+        receiver.start()
+        async with running_server(database, site_files=[gateway_site(tmp_path, receiver)], **FAST) as s:
+            url = "/api/v1/sites/tegal/bookings/phone-code"
+            for body, status, code, field in (
+                ({"phone": "0812"}, 422, "invalid_phone", "phone"),
+                ({}, 422, "invalid_field", "phone"),
+                ({"phone": 812345678}, 422, "invalid_field", "phone"),
+                ({"phone": PHONE, "lang": "fr"}, 422, "invalid_field", "lang"),
+                ({"phone": PHONE, "nik": "1"}, 422, "invalid_field", "nik"),
+            ):
+                r = await s.http.post(url, json=body)
+                assert (r.status_code, error(r)["code"], error(r)["details"].get("field")) == (status, code, field), (
+                    r.text
+                )
+                assert error(r)["message"] and error(r)["message_en"]
+            r = await s.http.post(url, content=b"phone=0812", headers={"Content-Type": "text/plain"})
+            assert r.status_code == 415, r.text
+            r = await s.http.post(url, content=b"{", headers={"Content-Type": "application/json"})
+            assert r.status_code == 400, r.text
+            r = await s.http.post("/api/v1/sites/nowhere/bookings/phone-code", json={"phone": PHONE})
+            assert r.status_code == 404 and error(r)["code"] == "unknown_site", r.text
+            for typed in (123456, ["123456"], "１２３４５", "1234567"):
+                r = await book(s, phone_code=typed)
+                assert r.status_code == 422 and error(r)["code"] == "phone_code_wrong", (typed, r.text)
+                assert error(r)["details"] == {"field": "phone_code"}
+            assert receiver.bodies() == []
+
+
+async def test_a_mall_that_does_not_verify_books_as_before(database: Path | str, tmp_path: Path) -> None:
+    with Receiver() as receiver:
+        receiver.start()
+        off = gateway_site(tmp_path, receiver, booking="verify_phone = false\n")
+        async with running_server(database, site_files=[off], **FAST) as s:
+            assert (await book(s)).status_code == 201
+            r = await s.http.post("/api/v1/sites/tegal/bookings/phone-code", json={"phone": PHONE})
+            assert r.status_code == 409 and error(r)["code"] == "phone_code_off", r.text
+            assert error(r)["message"] == (
+                "MPP Kabupaten Tegal tidak memakai kode verifikasi nomor ponsel; silakan langsung pesan jadwal."
+            )
+    # Without a gateway (the demo mall's file as it is) nothing can be sent: booking is as it was.
+    async with running_server(tmp_path / "plain.sqlite3") as s:
+        assert (await book(s)).status_code == 201
+        r = await s.http.post("/api/v1/sites/tegal/bookings/phone-code", json={"phone": PHONE})
+        assert r.status_code == 409 and error(r)["code"] == "phone_code_off", r.text
+
+
+async def test_a_gateway_out_of_reach_is_said_plainly_and_a_late_code_is_not_sent(
+    database: Path | str, tmp_path: Path
+) -> None:
+    receiver = Receiver()  # not listening: every message fails to connect
+    site = gateway_site(tmp_path, receiver)
+    async with running_server(database, site_files=[site], **FAST) as s, ticking(s.clock):
+        r = await s.http.post("/api/v1/sites/tegal/bookings/phone-code", json={"phone": PHONE})
+        assert r.status_code == 201, r.text  # not known to be down yet: sent, and retried like any message
+        ctx = s.app.state.server.ctx
+        await eventually(lambda: not ctx.messages_available(ctx.sites["tegal"]), "the gateway's breaker opens")
+        r = await s.http.post("/api/v1/sites/tegal/bookings/phone-code", json={"phone": "081300000009"})
+        assert r.status_code == 503 and error(r)["code"] == "phone_code_unavailable", r.text
+        assert "sedang tidak terjangkau" in error(r)["message"] and "out of reach" in error(r)["message_en"]
+        # The gateway back after the code expired: the code is not sent (it would only confuse), it is skipped.
+        s.clock.advance(minutes=11)
+        receiver.start()
+        try:
+            rows = "SELECT state, last_error FROM outbox WHERE kind = 'phone_code'"
+            storage = ctx.storage
+
+            async def skipped() -> bool:
+                return (await storage.fetch_all(rows)) == [("skipped", "no longer true: the code has expired")]
+
+            await eventually(skipped, "the late code is skipped", seconds=90)
+            assert receiver.bodies() == []
+        finally:
+            receiver.stop()
