@@ -9,7 +9,15 @@ from datetime import date, timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.web.kit import DAYS_ID, Refusal, booking_status, ctx_of, format_date, limit_code_lookups
+from queue_server.web.kit import (
+    DAYS_ID,
+    Refusal,
+    booking_status,
+    ctx_of,
+    format_date,
+    limit_code_lookups,
+    verifies_phone,
+)
 
 from .common import catalogue, lang_of, not_found, pages, too_many, wifi_of
 from .qr import BOOKING_CODE, qr_inline
@@ -42,6 +50,8 @@ async def booking_page(request: Request) -> Response:
     config["wifi"] = wifi_of(site, password=False)  # the status link opens only there: said under it
     # not while the gateway is paused by its breaker: a confirmation promised now would not arrive
     config["notify_available"] = ctx.messages_available(site)
+    # the number is verified by a code sent to it (application/phone_codes.py); off without a gateway
+    config["verify_phone"] = verifies_phone(site)
     # what can be booked now: offered online, and served by a counter (else refused: service_not_served.booking)
     bookable = [
         {**agency, "services": [s for s in agency["services"] if s["online"] and site.counters_serving(s["id"])]}

@@ -18,7 +18,7 @@ import pytest
 from playwright.async_api import BrowserContext, Page
 
 from .display_support import chromium, until
-from .helpers import KIOSK, LOBBY, Server, running_server
+from .helpers import KIOSK, LOBBY, Server, eventually, running_server
 
 AXE = Path(__file__).parent / ".axe" / "node_modules" / "axe-core" / "axe.min.js"
 RUN = """async () => {
@@ -392,3 +392,56 @@ async def test_the_supervisor_pages_work_from_the_keyboard_alone(context: Browse
         await page.wait_for_load_state("networkidle")
         stops = await tab_walk(page, 80)
         assert len(stops) >= 5 and unseen(stops) == [], (path, unseen(stops), len(stops))
+
+
+SIDEWAYS = """() => { const root = document.documentElement;
+  return root.scrollWidth > root.clientWidth ? `page ${root.scrollWidth} px wide in ${root.clientWidth}` : null; }"""
+TARGET = (
+    "(selector) => { const b = document.querySelector(selector).getBoundingClientRect(); return [b.width, b.height]; }"
+)
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (360, 740), (180, 370)], ids=["1366x768", "360x740", "200%-zoom"])
+async def test_the_booking_page_verifying_a_number_has_no_serious_violation(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """The booking page where the mall verifies numbers by a code (a gateway at a real receiver): the number with
+    "Kirim kode", the code sent and counting down, a wrong code refused under its field; plain and high contrast, at a
+    desk's screen, a 360x740 phone and that phone at 200 % zoom (180 CSS px wide: nothing sideways). The button and
+    the code field are at least 44x44 px."""
+    from .receiver import Receiver
+    from .test_phone_verify import FAST, codes_received, gateway_site
+
+    need_axe()
+    seen: dict[str, list[dict[str, Any]]] = {}
+    with Receiver() as receiver:
+        receiver.start()
+        site = gateway_site(tmp_path, receiver)
+        async with running_server(tmp_path / "q.sqlite3", site_files=[site], **FAST) as server, chromium() as browser:
+            ctx = await browser.new_context(viewport={"width": size[0], "height": size[1]}, bypass_csp=True)
+            page = await ctx.new_page()
+            await page.goto(f"{server.url}/booking/tegal")
+            await page.check("input[name=service][value=ktp]")
+            await page.check("input[name=day][value='2026-11-24']")
+            await page.wait_for_selector("input[name=slot][value='09:00']", state="attached")
+            await page.click("label.b-slot:has(input[value='09:00'])")
+            await page.fill("#phone", "081234567890")
+            await check(page, "the number and Kirim kode", seen)
+            await page.click("#send-code")
+            await until(page, "() => !document.getElementById('code-status').hidden")
+            await check(page, "a code sent, counting down", seen)
+            await eventually(lambda: codes_received(receiver), "the code reaches the phone")
+            code = codes_received(receiver)[0]
+            await page.fill("#nik", "3328014101900007")
+            await page.fill("#phone-code", str((int(code) + 1) % 1_000_000).zfill(6))
+            await page.click("#submit")
+            await until(page, "() => !document.getElementById('phone-code-error').hidden")
+            await check(page, "a wrong code", seen)
+            sizes = {s: await page.evaluate(TARGET, s) for s in ("#send-code", "#phone-code")}
+            sideways = await page.evaluate(SIDEWAYS)
+            await page.click("[data-mode=contrast]")
+            await check(page, "a wrong code, high contrast", seen)
+            await ctx.close()
+    assert not seen, json.dumps(seen, indent=1, ensure_ascii=False)
+    assert all(w >= 44 and h >= 44 for w, h in sizes.values()), sizes
+    assert sideways is None, sideways

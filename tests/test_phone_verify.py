@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from queue_server.settings.sitefile import DEMO_SITE
 
 from .helpers import Server, eventually, running_server
 from .receiver import Receiver
+from .test_citizen_support import bounded, chromium, open_page, shot, text, until
 from .test_outbox import ticking
 
 BOTH_DATABASES = True
@@ -307,3 +309,93 @@ async def test_a_gateway_out_of_reach_is_said_plainly_and_a_late_code_is_not_sen
             assert receiver.bodies() == []
         finally:
             receiver.stop()
+
+
+# --- the booking page, in Chromium ----------------------------------------------------------------------------------
+
+
+@pytest.mark.sqlite_only
+@bounded(180)
+async def test_the_booking_page_sends_the_code_and_books_with_it(tmp_path: Path) -> None:
+    """At 360x740: the number, "Kirim kode", the code read from what the gateway received; a wrong code is said under
+    the code field, which takes the focus; the right one books. The resend button counts down."""
+    with Receiver() as receiver:
+        receiver.start()
+        site = gateway_site(tmp_path, receiver)
+        async with (
+            running_server(tmp_path / "page.sqlite3", site_files=[site], **FAST) as s,
+            chromium() as browser,
+            open_page(browser, f"{s.url}/booking/tegal", size=(360, 740), mobile=True) as page,
+        ):
+            await page.check("input[name=service][value=ktp]")
+            await page.check("input[name=day][value='2026-11-24']")
+            await page.wait_for_selector("input[name=slot][value='09:00']", state="attached")
+            await page.click("label.b-slot:has(input[value='09:00'])")
+            await page.fill("#nik", NIKS[0])
+            await page.fill("#phone", "0812")
+            await page.click("#send-code")
+            await until(page, "() => !document.getElementById('phone-error').hidden")
+            assert "08 atau +628" in await text(page, "#phone-error")
+            assert await page.evaluate("() => document.activeElement.id") == "phone"
+            await page.fill("#phone", PHONE)
+            await page.click("#submit")  # no code yet
+            await until(page, "() => !document.getElementById('phone-code-error').hidden")
+            assert 'tekan "Kirim kode"' in await text(page, "#phone-code-error")
+            assert await page.evaluate("() => document.activeElement.id") == "phone-code"
+
+            await page.click("#send-code")
+            await until(page, "() => !document.getElementById('code-status').hidden")
+            assert await text(page, "#code-status") == "Kode dikirim ke 0812*****890. Berlaku 10 menit."
+            assert await page.evaluate("() => document.activeElement.id") == "phone-code"
+            assert await page.is_disabled("#send-code")
+            assert re.fullmatch(r"Kirim ulang \((60|59|58|57)\)", await text(page, "#send-code"))
+            await eventually(lambda: codes_received(receiver), "the code reaches the phone")
+            code = codes_received(receiver)[0]
+
+            await page.fill("#phone-code", str((int(code) + 1) % 1_000_000).zfill(6))
+            await page.click("#submit")
+            await until(page, "() => document.getElementById('phone-code-error').textContent.includes('salah')")
+            assert await text(page, "#phone-code-error") == (
+                "Kode verifikasi salah. Periksa pesan terbaru dan coba lagi (sisa 4 kali)."
+            )
+            assert await page.evaluate("() => document.activeElement.id") == "phone-code"
+            shot_path = tmp_path / "booking-code-wrong.png"
+            await page.screenshot(path=shot_path, full_page=True)
+            shot(shot_path)
+            await page.click("#lang")  # the sentence sent and the countdown follow the language
+            assert await text(page, "#code-status") == "Code sent to 0812*****890. Valid for 10 minutes."
+            assert (await text(page, "#send-code")).startswith("Resend (")
+            await page.click("#lang")
+            # The language switch reloads the slots (as it always has): the slot is chosen again, the rest is kept.
+            await page.wait_for_selector("input[name=slot][value='09:00']", state="attached")
+            await page.click("label.b-slot:has(input[value='09:00'])")
+            assert await page.input_value("#phone") == PHONE
+
+            await page.fill("#phone-code", code)
+            await page.click("#submit")
+            await until(page, "() => !document.getElementById('result').hidden")
+            assert (await text(page, "#r-code")).startswith("BK-")
+            assert await text(page, "#r-phone") == "Nomor ponsel: 0812*****890"
+            assert await page.input_value("#phone-code") == ""  # the form forgot it
+            shot_path = tmp_path / "booking-code-done.png"
+            await page.screenshot(path=shot_path, full_page=True)
+            shot(shot_path)
+
+
+@pytest.mark.sqlite_only
+@bounded(120)
+async def test_the_booking_page_without_verification_is_as_it_was(tmp_path: Path) -> None:
+    async with (
+        running_server(tmp_path / "plain.sqlite3") as s,
+        chromium() as browser,
+        open_page(browser, f"{s.url}/booking/tegal", size=(360, 740), mobile=True) as page,
+    ):
+        assert await page.locator("#send-code").count() == 0 and await page.locator("#phone-code").count() == 0
+        await page.check("input[name=service][value=ktp]")
+        await page.check("input[name=day][value='2026-11-24']")
+        await page.wait_for_selector("input[name=slot][value='09:00']", state="attached")
+        await page.click("label.b-slot:has(input[value='09:00'])")
+        await page.fill("#nik", NIKS[0])
+        await page.fill("#phone", PHONE)
+        await page.click("#submit")
+        await until(page, "() => !document.getElementById('result').hidden")

@@ -1,5 +1,6 @@
 // Online booking, step by step: a service, then a date, then a free slot (read from the server each time: others
-// book too), then NIK and phone. The answer is a code and its QR. The NIK is sent once and then cleared from the
+// book too), then NIK and phone (verified by a code sent to it, where the mall has a gateway). The answer is a code
+// and its QR. The NIK is sent once and then cleared from the
 // form: this page never stores it, and the server keeps only a keyed hash.
 
 import { call } from "./api.js";
@@ -16,6 +17,7 @@ const $ = (id) => document.getElementById(id);
 const form = $("booking-form");
 
 function say(id, text) {
+  if (!$(id)) return; // the code's lines exist only where the mall verifies numbers
   $(id).textContent = text || "";
   $(id).hidden = !text;
 }
@@ -79,7 +81,54 @@ function slotChosen() {
   if (chosen("slot")) $("nik").focus();
 }
 
-const FIELD_ERRORS = { invalid_nik: "nik-error", invalid_phone: "phone-error" };
+const FIELD_ERRORS = {
+  invalid_nik: "nik-error",
+  invalid_phone: "phone-error",
+  phone_code_required: "phone-code-error",
+  phone_code_wrong: "phone-code-error",
+  phone_code_expired: "phone-code-error",
+};
+const FIELD_OF_ERROR = { "nik-error": "nik", "phone-error": "phone", "phone-code-error": "phone-code" };
+
+// Where the mall has a gateway the number is verified by a code sent to it (config.verify_phone). "Kirim kode"
+// becomes "Kirim ulang (59)", counting down to when the server allows another, then "Kirim ulang kode".
+let codeSent = null; // {phone, minutes} of the last code sent: said again in the other language
+let resendAt = 0;
+let countdown = null;
+
+function showCountdown() {
+  const button = $("send-code");
+  if (!button) return;
+  const left = Math.ceil((resendAt - Date.now()) / 1000);
+  button.disabled = left > 0;
+  button.dataset.t = codeSent ? "booking_resend_code" : "booking_send_code";
+  button.textContent = left > 0 ? texts.t("booking_resend_in", { seconds: left }) : texts.t(button.dataset.t);
+  if (left <= 0 && countdown) {
+    clearInterval(countdown);
+    countdown = null;
+  }
+}
+
+async function sendCode() {
+  for (const id of ["phone-error", "phone-code-error", "form-error"]) say(id, "");
+  $("send-code").disabled = true;
+  const answer = await call("POST", `/api/v1/sites/${site}/bookings/phone-code`, {
+    body: { phone: $("phone").value.trim(), lang: texts.lang },
+  });
+  if (answer.ok) {
+    codeSent = { phone: answer.data.phone, minutes: answer.data.valid_minutes };
+    say("code-status", texts.t("booking_code_sent", codeSent));
+    resendAt = Date.now() + answer.data.resend_after * 1000;
+    clearInterval(countdown);
+    countdown = setInterval(showCountdown, 1000);
+    showCountdown();
+    return $("phone-code").focus();
+  }
+  showCountdown();
+  const error = answer.error;
+  if (error.code === "invalid_phone" || error.details?.field === "phone") return refuse("phone-error", texts.error(error));
+  say("phone-code-error", texts.error(error)); // the gateway out of reach, too many from this network: no field to fix
+}
 
 // The NIK's digits, however they were typed: in groups with spaces, dots or dashes ("3328 0115 0590 0011", as it is
 // often copied from the card), or as full-width digits ("３３２８…", as some phone keyboards type them; NFKC reads
@@ -90,7 +139,7 @@ function nikDigits(typed) {
 
 async function submit(event) {
   event.preventDefault();
-  for (const id of ["nik-error", "phone-error", "form-error", "slot-error"]) say(id, "");
+  for (const id of ["nik-error", "phone-error", "phone-code-error", "form-error", "slot-error"]) say(id, "");
   const nik = nikDigits($("nik").value);
   if (!chosen("slot")) return say("slot-error", texts.t("booking_pick_slot"));
   if (!/^\d{16}$/.test(nik)) return refuse("nik-error", texts.t("booking_nik_length"));
@@ -98,12 +147,15 @@ async function submit(event) {
   const answer = await call("POST", `/api/v1/sites/${site}/bookings`, {
     body: {
       service: chosen("service"), day: chosen("day"), slot: chosen("slot"), nik, phone: $("phone").value.trim(),
+      ...($("phone-code") ? { phone_code: $("phone-code").value.trim() } : {}),
       ...($("notify")?.checked ? { notify: true, lang: texts.lang } : {}),
     },
   });
   $("submit").disabled = false;
   if (answer.ok) {
     form.reset(); // the NIK leaves the page's memory with the form
+    codeSent = null;
+    say("code-status", "");
     return showResult(answer.data.booking);
   }
   const error = answer.error;
@@ -120,7 +172,7 @@ async function submit(event) {
 // A refused field says why under it and takes the focus, so the citizen (or a screen reader) is where to fix it.
 function refuse(errorId, text) {
   say(errorId, text);
-  $(errorId === "nik-error" ? "nik" : "phone").focus();
+  $(FIELD_OF_ERROR[errorId]).focus();
 }
 
 function nameQr() {
@@ -162,6 +214,7 @@ if (form) {
   for (const input of form.querySelectorAll('input[name="service"], input[name="day"]')) input.addEventListener("change", loadSlots);
   $("slots").addEventListener("change", slotChosen);
   form.addEventListener("submit", submit);
+  $("send-code")?.addEventListener("click", sendCode);
 }
 $("lookup").addEventListener("submit", lookup);
 $("lookup").elements.code.addEventListener("input", () => say("lookup-error", ""));
@@ -171,6 +224,8 @@ $("lang").addEventListener("click", () => {
   if (chosen("day")) loadSlots();
   fillWaits();
   if ($("r-code")) nameQr();
+  if (codeSent) say("code-status", texts.t("booking_code_sent", codeSent));
+  showCountdown();
   if (!$("lookup-error").hidden) say("lookup-error", texts.t("booking_lookup_invalid"));
 });
 texts.apply();
