@@ -214,6 +214,8 @@ async def test_citizens_who_left_a_number_are_told_by_whatsapp_and_their_reminde
     with Receiver() as gateway:
         gateway.start()
         site_file = notify_site(tmp_path, gateway)
+        # The numbers are not what this tests: the mall does not verify them by a code (test_phone_verify.py does).
+        site_file.write_text(site_file.read_text().replace("[booking]\n", "[booking]\nverify_phone = false\n", 1))
         async with (
             running_server(tmp_path / "db.sqlite3", site_files=[site_file], bookings_per_minute=1000, **FAST) as s,
             ticking(s.clock),

@@ -525,14 +525,18 @@ async def test_bookings_are_confirmed_reminded_the_evening_before_and_released_a
     with Receiver() as gateway:
         gateway.start()
         async with running_server(database, site_files=[notify_site(tmp_path, gateway)], **FAST) as s, ticking(s.clock):
-            # Monday 09:00 WIB; a booking for Tuesday 10:00.
+            # Monday 09:00 WIB; a booking for Tuesday 10:00, its number verified by a code first (test_phone_verify.py).
+            r = await s.http.post("/api/v1/sites/tegal/bookings/phone-code", json={"phone": PHONE})
+            assert r.status_code == 201, r.text
+            await eventually(lambda: gateway.bodies("/send"), "the phone code", 30)
+            phone_code = re.findall(r": (\d{6})\.", gateway.bodies("/send")[0]["message"])[0]
             r = await s.http.post("/api/v1/sites/tegal/bookings", json={
                 "service": "ktp", "day": "2026-11-24", "slot": "10:00", "nik": "3328015507900001", "phone": PHONE,
-                "notify": True})  # fmt: skip
+                "phone_code": phone_code, "notify": True})  # fmt: skip
             assert r.status_code == 201, r.text
             code = r.json()["booking"]["code"]
             await eventually(lambda: any(code in b["message"] for b in gateway.bodies("/send")), "confirmation", 30)
-            assert "Selasa, 24 November 2026 pukul 10.00" in gateway.bodies("/send")[0]["message"]
+            assert "Selasa, 24 November 2026 pukul 10.00" in gateway.bodies("/send")[1]["message"]
             s.clock.advance(hours=10, minutes=1)  # Monday 19:01: the evening reminder is due
             await eventually(lambda: any("besok" in b["message"] for b in gateway.bodies("/send")), "evening", 30)
             s.clock.advance(hours=14)  # Tuesday 09:01: an hour before the slot
