@@ -21,7 +21,7 @@ from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
 from queue_server.settings.config import CONFIG_VARIABLE, Config
 from queue_server.settings.logformat import FORMATS as FORMATS_CHOICES
-from queue_server.settings.sitefile import DEMO_SITE, SiteFileError, load_site
+from queue_server.settings.sitefile import DEMO_SITE, SiteFileError, load_site, parse_site, read_document
 
 if TYPE_CHECKING:
     from queue_server.persistence.schema import Outcome
@@ -828,9 +828,11 @@ def cmd_init_site(args: argparse.Namespace) -> None:
 
 def cmd_check_site(args: argparse.Namespace) -> None:
     failed = False
+    held = _applied_files(args)
     for path in args.files:
         try:
-            site = load_site(path)
+            document = read_document(path)
+            site = parse_site(document, str(path))
         except SiteFileError as exc:
             failed = True
             print(f"{path}: refused")
@@ -844,8 +846,46 @@ def cmd_check_site(args: argparse.Namespace) -> None:
         )
         for line in capacity_warnings(site):
             print(f"  warning: {line}")
+        if held is not None:
+            from queue_server.application.site_files import file_against_database
+
+            applies, lines = file_against_database(site, document, held.get(site.id))
+            failed = failed or not applies
+            print(*(f"  {line}" for line in lines), sep="\n")
     if failed:
         raise SystemExit(1)
+
+
+def _applied_files(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The site files a database holds as applied, when check-site was given one it can read (None: it says why)."""
+    from queue_server.persistence.applied_files import NoDatabase, applied_files
+    from queue_server.settings.config import database_of
+
+    text = args.db or os.environ.get("QUEUE_DATABASE")
+    if not text:
+        return None
+    try:
+        return dict(applied_files(database_of(text)))
+    except NoDatabase:
+        print(f"{_database_named(args)}: no such database; the files are checked on their own")
+    except _database_errors() as exc:
+        print(f"{_database_named(args)} cannot be read ({type(exc).__name__}: {exc}); the files are checked on "
+              "their own, not against the files applied")  # fmt: skip
+    return None
+
+
+def cmd_site_history(args: argparse.Namespace) -> None:
+    from queue_server.application.site_files import history_lines
+    from queue_server.persistence.applied_files import NoDatabase, applied_files
+
+    try:
+        sites = applied_files(_config(args).database)
+    except NoDatabase:
+        raise SystemExit(f"error: {_database_named(args)}: no such database") from None
+    if args.site_id is not None and args.site_id not in sites:
+        raise SystemExit(f"error: {_database_named(args)} holds no site {args.site_id!r} "
+                         f"(sites: {', '.join(sorted(sites)) or 'none'})")  # fmt: skip
+    print("\n".join(history_lines(sites, args.site_id)) or f"{_database_named(args)} holds no site yet")
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
@@ -1094,7 +1134,15 @@ def parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("check-site", help="validate site files and list every problem")
     sp.add_argument("files", nargs="+", type=Path, help="site files (TOML) to check")
+    sp.add_argument("--db", help="also say whether a server of this database would apply each file or find it older "
+                    "than the one applied last (or QUEUE_DATABASE); " + DB_HELP.split(" (default")[0])  # fmt: skip
     sp.set_defaults(func=cmd_check_site)
+
+    sp = sub.add_parser("site-history", help="the site files applied to a database, which machine applied each, and "
+                        "the one in force")  # fmt: skip
+    sp.add_argument("--db", help=DB_HELP)
+    sp.add_argument("--site-id", help=SITE_ID_HELP + "; default every site")
+    sp.set_defaults(func=cmd_site_history)
     _described(p)
     return p
 

@@ -26,6 +26,7 @@ from queue_server.domain.snapshot import FieldSpec, columns
 from queue_server.domain.state import SOURCE_SEQ
 from queue_server.persistence.rows import AuditEntry, Leg, SurveySums, legs_from_rows
 from queue_server.persistence.schema import Outcome
+from queue_server.settings.site_history import AppliedFile
 
 
 @dataclass(frozen=True)
@@ -381,6 +382,15 @@ class StoragePort(abc.ABC):
     async def remember_site_file(self, site_id: str, document: dict[str, Any], head: int) -> None:
         """The site file's document being served while no configuration is stored (LoadedSite.site_file)."""
         await self.execute(_SETTING_UPSERT, (site_id, "site_file", jsontext.dumps(document), head))
+
+    async def record_site_file(self, applied: AppliedFile) -> None:
+        """A site file put into service (settings/site_history.py): added to the site's history."""
+        await self.execute(SITE_FILE_INSERT, site_file_row(applied))
+
+    async def site_file_history(self, site_id: str | None = None) -> list[AppliedFile]:
+        """The site files put into service, oldest first: a site's, or (None) every site's."""
+        where, params = ("WHERE site = ? ", (site_id,)) if site_id is not None else ("", ())
+        return [AppliedFile(*row) for row in await self._read(SITE_FILE_SELECT.format(where=where), params)]
 
     # --- retention: the oldest events of a site, archived then forgotten (application/retention.py) -----------
 
@@ -857,6 +867,19 @@ _SETTING_UPSERT = (
     "INSERT INTO site_settings (site, key, value, seq) VALUES (?,?,?,?) "
     "ON CONFLICT (site, key) DO UPDATE SET value = excluded.value, seq = excluded.seq"
 )
+SITE_FILE_INSERT = (
+    "INSERT INTO site_file_history (site, digest, version, applied_at, host, pid, path) VALUES (?,?,?,?,?,?,?)"
+)
+SITE_FILE_SELECT = (
+    "SELECT site, digest, version, applied_at, host, pid, path FROM site_file_history {where}ORDER BY site, id"
+)
+
+
+def site_file_row(applied: AppliedFile) -> tuple[Any, ...]:
+    return (applied.site, applied.digest, applied.version, applied.applied_at, applied.host, applied.pid,
+            applied.path)  # fmt: skip
+
+
 AUDIT_INSERT = "INSERT INTO audit (site, at, actor, role, action, target, details, seq) VALUES (?,?,?,?,?,?,?,?)"
 
 # The report scan (report_legs). A ticket's place in the queue (queue_key) is its issue unless it was requeued

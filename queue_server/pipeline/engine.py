@@ -17,9 +17,10 @@ import sqlite3
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from queue_server.common import messages
 from queue_server.common.messages import english, refusal_messages
 from queue_server.domain import commands as c
 from queue_server.domain import events as ev
@@ -36,6 +37,7 @@ from queue_server.live.hub import Hub
 from queue_server.persistence.port import AuditRecord, Batch, ContactRow, OutboxRow, SitesBusy, StoragePort
 from queue_server.pipeline.idempotency import RETENTION, StoredKeys
 from queue_server.pipeline.idempotency import split as split_key
+from queue_server.settings import site_history
 from queue_server.settings.clock import utc_now
 from queue_server.settings.sitefile import SiteFileError, document_digest, normalised_document, without_gateway
 
@@ -139,6 +141,7 @@ class Engine:
         files: dict[str, dict[str, Any]] | None = None,
         parse: Callable[[dict[str, Any]], Site] | None = None,
         mirrored: Collection[str] = (),
+        paths: dict[str, str] | None = None,
     ) -> None:
         self.sites = sites  # shared with the rest of the server: a new configuration replaces its site here
         # Configuration: each site file's document as started (a changed file takes over from the web's version)
@@ -150,6 +153,7 @@ class Engine:
         # the same file, unchanged, must not take over from the web's version after an upgrade.
         self.files = {site_id: normalised_document(document) for site_id, document in (files or {}).items()}
         self._written_digests = {site_id: document_digest(document) for site_id, document in (files or {}).items()}
+        self.paths = paths or {}  # each site file's path on this machine, for the history of files applied
         self.parse = parse
         # Malls served by their own box and shown here from the log they send up (domain/relay.py): no command,
         # no housekeeping and no messages of this server's for them; their configuration is the mall's.
@@ -158,7 +162,8 @@ class Engine:
         # Per site, what start-up found amiss with its configuration, by kind, for the supervisor's alerts (until the
         # next start): "configuration_unreadable" (the stored configuration cannot be read here; the site file is
         # served in its place), "site_file_waiting" (a changed site file the live day refused; tried again at the
-        # next start). A gateway off for want of a ${VARIABLE} is told from the state itself (Context).
+        # next start), "site_file_older" (an older site file than the one last applied, on a machine not yet
+        # updated: not applied). A gateway off for want of a ${VARIABLE} is told from the state itself (Context).
         self.configuration_alerts: dict[str, dict[str, dict[str, Any]]] = {}
         # Per site being started: why the configuration it starts with is not the one its day ran under, so it must
         # pass the live day's checks before anything is served (start()).
@@ -259,16 +264,26 @@ class Engine:
         self._unconfirmed.clear()
 
     async def _files_take_over(self) -> None:
-        """A site file changed since the stored configuration was made from it: the file wins, as a new version
-        (those who keep their configuration in git edit the file and restart). Refused when the file removes what
-        is still in use today; the stored configuration then stays and the log says why."""
+        """A site file never applied before, different from the one the stored configuration was made from: the
+        file wins, as a new version (those who keep their configuration in git edit the file and restart), and it
+        joins the site's history of files applied. Refused when the file removes what is still in use today; the
+        stored configuration then stays and the log says why. A file applied before but replaced since is older (a
+        machine not yet updated, settings/site_history.py): not applied, said in the log and by an alert."""
         if self.parse is None:  # tools and pipeline tests: the site files are the configuration, nothing is stored
             return
         for site_id, document in self.files.items():
             state = self.states.get(site_id)
+            if state is None or state.mirrored:
+                continue
             digest = document_digest(document)
-            unchanged = state is not None and state.configuration.file_hash in (digest, self._written_digests[site_id])
-            if state is None or unchanged or state.mirrored:
+            history = await self.storage.site_file_history(site_id)
+            standing = site_history.standing((digest, self._written_digests[site_id]), state.configuration.file_hash,
+                                             history)  # fmt: skip
+            if standing == "current":
+                continue
+            if standing == "older":
+                if document != state.configuration.document:  # what the site runs: Settings went back to it
+                    self._older_file(site_id, state, history)
                 continue
             command = c.Configure(self._file_sites[site_id], document, "file", digest, None)
             # What the file changes, by name, as a web save says it: a file replacing changes made on the web
@@ -279,9 +294,11 @@ class Engine:
                                  "changes": changes_sentence(changes)})  # fmt: skip
             try:
                 before = "made on the web" if state.configuration.source == "web" else "of the site file served before"
-                await self.submit(site_id, command, lambda events, state: {}, audit=audit)
+                outcome = await self.submit(site_id, command, lambda events, state: {}, audit=audit)
                 log.warning("site %s: the changed site file replaces the configuration %s: %s", site_id, before,
                             changes_sentence(changes))  # fmt: skip
+                if outcome.events:  # not when another process applied the same file a moment before
+                    await self._record_file(site_id, digest, self.states[site_id].configuration.version)
             except Refusal as exc:
                 log.warning("site %s: the changed site file is not applied (%s); the configuration %s stays until it "
                             "can be", site_id, exc, before)  # fmt: skip
@@ -297,6 +314,23 @@ class Engine:
             if state.configuration.version == 0 and document and document != self._remembered.get(site_id):
                 await self.storage.remember_site_file(site_id, document, self.heads.get(site_id, 0))
                 self._remembered[site_id] = document
+                await self._record_file(site_id, state.configuration.file_hash, 0)
+
+    async def _record_file(self, site_id: str, digest: str, version: int) -> None:
+        """A site file of this process put into service: added to the site's history (settings/site_history.py)."""
+        at = self.clock().astimezone(UTC).isoformat()
+        path = self.paths.get(site_id, "")
+        await self.storage.record_site_file(site_history.this_process(site_id, digest, version, at, path))
+
+    def _older_file(self, site_id: str, state: SiteState, history: list[site_history.AppliedFile]) -> None:
+        """This machine's site file was applied once and replaced since: applying it again would undo the newer
+        one. The stored configuration stays; the log and the dashboards say where the newer file was applied."""
+        newer = site_history.last_applied(state.configuration.file_hash, history)
+        facts = site_history.older_facts(newer, state.configuration.version)
+        said = site_history.said(facts, state.site.local)
+        log.warning("site %s: %s / %s", site_id, messages.text("alert", "site_file_older", "id", said),
+                    messages.text("alert", "site_file_older", "en", said))  # fmt: skip
+        self.configuration_alerts.setdefault(site_id, {})["site_file_older"] = facts
 
     async def stop(self) -> None:
         for task in (self._follower, self._day_task, self._task):

@@ -20,10 +20,12 @@ from typing import Any
 from queue_server.common import messages
 from queue_server.domain.catalogue import Site
 from queue_server.domain.wait import WaitEstimate
+from queue_server.settings import site_history
 
 KINDS = (
     "configuration_unreadable",
     "site_file_waiting",
+    "site_file_older",
     "messages_off",
     "clock",
     "wait",
@@ -82,7 +84,8 @@ def detect(
     `process` when another server process raised it)."""
     out: list[dict[str, Any]] = []
     for kind, facts in sorted((configuration or {}).items()):
-        said = _said(kind, **{**facts, "variables": ", ".join(facts.get("variables", []))})
+        params = site_history.said(facts, site.local) if kind == "site_file_older" else facts
+        said = _said(kind, **{**params, "variables": ", ".join(facts.get("variables", []))})
         if facts.get("process"):  # raised by another server process (application/process_alerts.py)
             said = _said("reported_elsewhere", process=facts["process"], alert=said["message"],
                          alert_en=said["message_en"])  # fmt: skip

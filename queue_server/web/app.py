@@ -298,6 +298,7 @@ def create_app(
         engine = Engine(
             sites, storage, hub, clock, housekeeping_seconds=housekeeping_seconds, effects=notifications.policy,
             sent_to_outbox=notifications.wake, files=documents, parse=stored, mirrored=config.mirrored,
+            paths=dict(zip(documents, (str(path.resolve()) for path in config.site_files), strict=True)),
         )  # fmt: skip
         engine.max_event_gap = timedelta(hours=config.clock_jump_hours) if config.clock_jump_hours > 0 else None
         engine.watch_clock = real_clock  # a simulated or a test's clock runs apart from the machine's on purpose
