@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -208,3 +210,45 @@ def test_the_old_machine_s_alert_is_on_the_dashboard_of_every_process(pg_cluster
         assert "site_file_older" not in look(new_url)[1], "gone with the process that said it"
     finally:
         _stop(on_new)
+
+
+async def _as_before_0020(database: Path | str) -> None:
+    """The database as the release before 0020 left it: no history, at version 19."""
+    statements = ("DROP TABLE site_file_history", "UPDATE meta SET value = '19' WHERE key = 'schema_version'")
+    if isinstance(database, Path):
+        with sqlite3.connect(database) as conn:
+            for sql in statements:
+                conn.execute(sql)
+        return
+    conn = await asyncpg.connect(database)
+    try:
+        for sql in statements:
+            await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def test_0020_seeds_the_history_from_the_log_so_an_older_file_is_told_after_the_upgrade(
+    database: Path | str, tmp_path: Path
+) -> None:
+    """A database upgraded to 0020 knows the files applied before from the configurations they made in the log
+    (when, not on which machine): the old machine's file is older from the first start of the new release."""
+    old, new = machines(tmp_path)
+    for site_file in (old, new):
+        async with running_server(database, site_files=[site_file]):
+            pass
+    await _as_before_0020(database)
+    migrated = cli("migrate", "--db", str(database))
+    assert migrated.returncode == 0 and "0020_site_file_history" in migrated.stdout, migrated.stdout + migrated.stderr
+    history = cli("site-history", "--db", str(database)).stdout.splitlines()[1:]
+    assert [line.split()[0] for line in history] == [digest_of(new)], "the log's: the file that made version 1"
+    assert history[0].endswith("UTC (machine not recorded)  <- in force"), history
+    # The old machine's file, the first served (version 0, no event), is known from the database's memory of it.
+    async with running_server(database, site_files=[old]) as s:
+        state = s.ctx.state("uji")
+        assert (state.configuration.version, state.site.running_text) == (1, NEW_TEXT)
+        older = s.ctx.configuration_alerts("uji")["site_file_older"]
+        assert (older["host"], older["version"]) == ("", 1) and older["applied_at"], older
+    history = cli("site-history", "--db", str(database)).stdout.splitlines()[1:]
+    assert [line.split()[0] for line in history] == [digest_of(old), digest_of(new)], history
+    assert "before the history was kept" in history[0]

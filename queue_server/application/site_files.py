@@ -47,14 +47,14 @@ def history_lines(sites: dict[str, SiteFiles], only: str | None = None) -> list[
         if not held.history:
             lines.append("  no site file recorded (served before the history was kept)")
         last = site_history.last_applied(held.last, held.history)
-        for row in held.history:
+        for row in sorted(held.history, key=lambda row: bool(row.applied_at)):  # when unknown: the first file
             mark = "  <- in force" if row is last else ""
             lines.append(f"  {row.digest[:12]}  version {row.version:<3}  {_when_where(row)}{mark}")
     return lines
 
 
 def _when_where(row: site_history.AppliedFile | None) -> str:
-    if row is None:
+    if row is None or not row.applied_at:
         return "before the history was kept"
     where = f" on {row.host} (PID {row.pid}) from {row.path}" if row.host else " (machine not recorded)"
     return f"{row.applied_at[:19].replace('T', ' ')} UTC{where}"

@@ -277,6 +277,12 @@ class Engine:
                 continue
             digest = document_digest(document)
             history = await self.storage.site_file_history(site_id)
+            first = self._remembered.get(site_id)
+            if first is not None and document_digest(first) not in {row.digest for row in history}:
+                # The first file served, before the history was kept (migration 0020 finds only the log's): known
+                # from the database's memory of it, not when or where.
+                history.append(site_history.AppliedFile(site_id, document_digest(first), 0, "", "", 0, ""))
+                await self.storage.record_site_file(history[-1])
             standing = site_history.standing((digest, self._written_digests[site_id]), state.configuration.file_hash,
                                              history)  # fmt: skip
             if standing == "current":
