@@ -366,10 +366,11 @@ async def test_the_booking_page_sends_the_code_and_books_with_it(tmp_path: Path)
             assert await text(page, "#code-status") == "Code sent to 0812*****890. Valid for 10 minutes."
             assert (await text(page, "#send-code")).startswith("Resend (")
             await page.click("#lang")
-            # The language switch reloads the slots (as it always has): the slot is chosen again, the rest is kept.
-            await page.wait_for_selector("input[name=slot][value='09:00']", state="attached")
-            await page.click("label.b-slot:has(input[value='09:00'])")
-            assert await page.input_value("#phone") == PHONE
+            # The language switch reloads the slots in its words: the slot stays chosen, the NIK and number step open
+            # (it was closed, the slot to be chosen again), what was typed kept.
+            await until(page, "() => document.querySelector(`.b-slot:has(input[value='09:00']) small`).textContent.includes('tersisa')")
+            assert await page.is_checked("input[name=slot][value='09:00']")
+            assert await page.is_visible("#step-identity") and await page.input_value("#phone") == PHONE
 
             await page.fill("#phone-code", code)
             await page.click("#submit")

@@ -26,12 +26,14 @@ function chosen(name) {
   return form?.querySelector(`input[name="${name}"]:checked`)?.value || null;
 }
 
-async function loadSlots() {
+// keep: the slot chosen before, kept chosen (and the NIK and number step open) when it can still be booked, as when
+// the language is switched after the number's code was sent.
+async function loadSlots(keep = null) {
   const service = chosen("service");
   const day = chosen("day");
   $("step-day").hidden = !service;
   $("step-slot").hidden = !(service && day);
-  $("step-identity").hidden = true;
+  if (!keep) $("step-identity").hidden = true;
   say("slot-error", "");
   if (!service || !day) return;
   const answer = await call("GET", `/api/v1/sites/${site}/bookings/slots?service=${encodeURIComponent(service)}&day=${day}`);
@@ -42,6 +44,7 @@ async function loadSlots() {
     const label = document.createElement("label");
     label.className = "b-slot" + (slot.available > 0 ? "" : " is-full");
     const input = Object.assign(document.createElement("input"), { type: "radio", name: "slot", value: slot.start, disabled: slot.available <= 0 });
+    input.checked = slot.start === keep && slot.available > 0;
     const time = document.createElement("span");
     time.textContent = formatRange(slot.start, slot.end, texts.lang);
     const left = document.createElement("small");
@@ -52,6 +55,7 @@ async function loadSlots() {
     box.append(label);
   }
   $("slots-none").hidden = answer.data.slots.some((s) => s.available > 0);
+  if (keep) $("step-identity").hidden = !chosen("slot");
 }
 
 // Or walk in today: each service's line at the mall now (GET .../waits, what a ticket taken now would be told),
@@ -211,7 +215,7 @@ function lookup(event) {
 }
 
 if (form) {
-  for (const input of form.querySelectorAll('input[name="service"], input[name="day"]')) input.addEventListener("change", loadSlots);
+  for (const input of form.querySelectorAll('input[name="service"], input[name="day"]')) input.addEventListener("change", () => loadSlots());
   $("slots").addEventListener("change", slotChosen);
   form.addEventListener("submit", submit);
   $("send-code")?.addEventListener("click", sendCode);
@@ -221,7 +225,7 @@ $("lookup").elements.code.addEventListener("input", () => say("lookup-error", ""
 $("lang").addEventListener("click", () => {
   texts.lang = texts.lang === "id" ? "en" : "id";
   texts.apply();
-  if (chosen("day")) loadSlots();
+  if (chosen("day")) loadSlots(chosen("slot"));
   fillWaits();
   if ($("r-code")) nameQr();
   if (codeSent) say("code-status", texts.t("booking_code_sent", codeSent));
