@@ -4,6 +4,7 @@ everything acknowledged before the backup began, passes SQLite's integrity check
 from __future__ import annotations
 
 import asyncio
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -104,3 +105,68 @@ def test_the_database_is_for_the_server_s_account_only(tmp_path: Path) -> None:
     done = _cli("migrate", "--db", str(old))
     assert done.returncode == 0, done.stderr
     assert old.stat().st_mode & 0o777 == 0o600 and "now owner only" in done.stderr, done.stderr
+
+
+def _cli_on_a_full_disk(room: int, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command with no file of it growing past `room` bytes: its writes fail there as on a full disk (the
+    kernel's file size limit, EFBIG; Python ignores the SIGXFSZ that comes with it)."""
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (room, room))
+
+    return subprocess.run([sys.executable, "-m", "queue_server", *args], capture_output=True, text=True, check=False,
+                          preexec_fn=limited)  # fmt: skip  # noqa: PLW1509 - no threads in the child before exec
+
+
+def _accounts(db: Path) -> set[str]:
+    with sqlite3.connect(db) as conn:
+        return {row[0] for row in conn.execute("SELECT username FROM users")}
+
+
+def _files(folder: Path) -> list[str]:
+    """The folder's files but the lock file, which every command on the database takes."""
+    return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".lock"))
+
+
+def _add_account(db: Path, name: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "queue_server", "user", "add", name, "--role", "supervisor",
+                           "--site-id", "tegal", "--password-stdin", "--db", str(db)],
+                          input="kopi-hujan-sepeda-7\n", capture_output=True, text=True, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_restore_that_cannot_be_written_leaves_the_database_as_it_was(tmp_path: Path) -> None:
+    """A restore failing half way (its disk full) changes nothing: it wrote in place before, leaving an empty file
+    where the database was (the old one moved aside), which the next start took for a new, empty mall."""
+    db, copy = tmp_path / "q.sqlite3", tmp_path / "b.sqlite3"
+    _add_account(db, "kepala")
+    assert _cli("backup", str(copy), "--db", str(db)).returncode == 0
+    _add_account(db, "wakil")  # after the backup: what a restore takes back
+    before = _files(tmp_path)
+
+    failed = _cli_on_a_full_disk(64_000, "restore", str(copy), "--db", str(db), "--replace")
+    assert failed.returncode == 1, failed.stderr
+    assert "Traceback" not in failed.stderr
+    assert f"{db} could not be written" in failed.stderr and "Nothing was changed" in failed.stderr, failed.stderr
+    assert "free in" in failed.stderr and "needs about" in failed.stderr, "the room there and the room it needs"
+    assert _files(tmp_path) == before, "nothing moved aside, nothing half written left"
+    assert _accounts(db) == {"kepala", "wakil"}, "the database as it was"
+
+    done = _cli("restore", str(copy), "--db", str(db), "--replace")
+    assert done.returncode == 0, done.stderr
+    assert _accounts(db) == {"kepala"}
+    (aside,) = [p for p in tmp_path.glob("q.sqlite3.replaced-*") if not p.name.endswith(("-wal", "-shm"))]
+    assert _accounts(aside) == {"kepala", "wakil"}
+    assert db.stat().st_mode & 0o777 == 0o600 and not list(tmp_path.glob("*.restoring*"))
+
+
+def test_a_backup_on_a_full_disk_names_that_disk_not_the_database(tmp_path: Path) -> None:
+    """The backup's own disk full: said so, with the room there. It said the database 'could not be read', which
+    sends a technician after a database that is fine."""
+    db, copy = tmp_path / "q.sqlite3", tmp_path / "backups" / "b.sqlite3"
+    _add_account(db, "kepala")
+    failed = _cli_on_a_full_disk(64_000, "backup", str(copy), "--db", str(db))
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed.stderr
+    assert f"{copy} could not be written" in failed.stderr and "could not be read" not in failed.stderr, failed.stderr
+    assert not copy.exists() and not list(copy.parent.iterdir()), "no partial backup left to be mistaken for one"
+    assert _cli("backup", str(copy), "--db", str(db)).returncode == 0, "with room, the same command works"

@@ -10,6 +10,7 @@ on purpose: back it up separately.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -17,7 +18,7 @@ import time
 from pathlib import Path
 
 from queue_server.persistence import schema
-from queue_server.persistence.private_files import new_private_file, private_database
+from queue_server.persistence.private_files import new_private_file
 from queue_server.persistence.schema import SchemaError
 
 COUNTED = ("events", "tickets", "bookings", "audit", "survey_responses")
@@ -42,13 +43,17 @@ def backup_sqlite(source: Path, dest: Path) -> dict[str, int]:
             try:
                 src.backup(dst)  # all pages in one step: one read transaction, one moment of the database
             except sqlite3.DatabaseError as exc:
+                if _in_writing(exc):  # the backup's disk, not the database: say which, or it reads as a broken one
+                    dst.close()
+                    _discard(dest)  # the room it took is counted free again
+                    raise _not_written(dest, source, exc) from None
                 raise BackupRefused(f"{source} could not be read ({exc})") from None
             dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
             return _checked(dst, dest)
         finally:
             dst.close()
     except BaseException:
-        dest.unlink(missing_ok=True)
+        _discard(dest)
         raise
     finally:
         src.close()
@@ -67,24 +72,86 @@ def restore_sqlite(backup: Path, target: Path, replace: bool) -> dict[str, int]:
         version, latest = schema.schema_version(src), schema.latest_version("sqlite")
         if version > latest:
             raise BackupRefused(f"{backup} is at schema version {version}, newer than this release's {latest}")
-        if target.exists():
-            if not replace:
-                raise BackupRefused(f"{target} exists: add --replace to keep it aside and restore over it")
-            stamp = time.strftime("%Y%m%d-%H%M%S")
-            for suffix in ("", "-wal", "-shm"):
-                old = Path(f"{target}{suffix}")
-                if old.exists():
-                    shutil.move(old, Path(f"{target}.replaced-{stamp}{suffix}"))
+        if target.exists() and not replace:
+            raise BackupRefused(f"{target} exists: add --replace to keep it aside and restore over it")
         target.parent.mkdir(parents=True, exist_ok=True)
-        private_database(target)  # not the umask's 0644: the restored database is the mall's whole data
-        dst = sqlite3.connect(target)
+        # Written beside the target first and moved in whole: a restore that fails half way (a full disk) leaves the
+        # target as it was. Written in place, it left an empty file there, the old database moved aside, and the
+        # next start made a new, empty mall of it (outside review).
+        staged = Path(f"{target}.restoring")
+        _discard(staged)  # what an interrupted restore left
         try:
-            src.backup(dst)
-        finally:
-            dst.close()
+            _copy_into(src, staged, backup, target)
+            if target.exists():
+                stamp = time.strftime("%Y%m%d-%H%M%S")
+                for suffix in ("", "-wal", "-shm"):
+                    old = Path(f"{target}{suffix}")
+                    if old.exists():
+                        shutil.move(old, Path(f"{target}.replaced-{stamp}{suffix}"))
+            os.replace(staged, target)
+            _synced_folder(target.parent)
+        except BaseException:
+            _discard(staged)
+            raise
         return counts
     finally:
         src.close()
+
+
+def _copy_into(src: sqlite3.Connection, staged: Path, backup: Path, target: Path) -> None:
+    """The backup's pages into the new file `staged`, owner-only (not the umask's 0644: the restored database is the
+    mall's whole data) and on disk (SQLite syncs the backup's last step) before it takes the target's place."""
+    new_private_file(staged)
+    dst = sqlite3.connect(staged)
+    try:
+        src.backup(dst)
+    except sqlite3.DatabaseError as exc:
+        dst.close()
+        _discard(staged)
+        if _in_writing(exc):
+            raise _not_written(target, backup, exc) from None
+        raise BackupRefused(f"{backup} could not be read ({exc})") from None
+    dst.close()
+
+
+def _discard(path: Path) -> None:
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _synced_folder(folder: Path) -> None:
+    """The rename on disk too: a power cut right after the restore finds the restored file under its name."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _in_writing(exc: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite failed writing the copy (a full disk, a file size limit, a read-only folder) rather than
+    reading the database it copies: the backup API raises both alike."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name in {"SQLITE_FULL", "SQLITE_READONLY", "SQLITE_CANTOPEN"} or name.startswith(
+        ("SQLITE_IOERR_WRITE", "SQLITE_IOERR_FSYNC", "SQLITE_IOERR_TRUNCATE")
+    )
+
+
+def _not_written(dest: Path, source: Path, exc: sqlite3.DatabaseError) -> BackupRefused:
+    """What to do about a copy that could not be written, with the room there and the room it needs."""
+    free = shutil.disk_usage(dest.parent).free
+    needed = source.stat().st_size
+    full = getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or free < needed
+    reason = "the disk is full" if full else str(exc)
+    return BackupRefused(
+        f"{dest} could not be written ({reason}): {_size(free)} free in {dest.parent}, {source} needs about "
+        f"{_size(needed)}. Nothing was changed; free some space there (old backups, the archive folder) or choose "
+        "another disk, and run it again"
+    )
+
+
+def _size(size: int) -> str:
+    return f"{size // 1000} KB" if size < 1_000_000 else f"{size / 1_000_000:.1f} MB"
 
 
 def _checked(conn: sqlite3.Connection, where: Path) -> dict[str, int]:
