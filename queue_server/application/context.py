@@ -105,6 +105,10 @@ class Context:
         """Why the server's clock looks wrong for this site's day (an alert), or None (Engine.clock_doubts)."""
         return self.engine.clock_doubts.get(site_id)
 
+    def write_failure(self) -> dict[str, Any] | None:
+        """Since when this process's writes fail and why, until one goes through (Engine.write_failure), or None."""
+        return self.engine.write_failure
+
     def messages_available(self, site: Site) -> bool:
         """Whether the pages may offer WhatsApp/SMS messages now: a gateway, and not paused by its breaker."""
         return self.notifications.messages_available(site) if self.notifications else site.notify.offered

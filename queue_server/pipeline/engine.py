@@ -10,6 +10,7 @@ gets an error, and nothing is published.
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import json
 import logging
@@ -49,6 +50,10 @@ HISTORY_WEEKS = 4  # the wait forecast's prior: the same weekday of this many we
 KEY_PRUNING_EVERY = timedelta(hours=1)  # on the server's clock
 FOLLOW_SECONDS = 1.0  # shared storage: how often the heads are compared when no notification came
 RELOAD_RETRY_SECONDS = 1.0  # after a failed reload: how often it is tried again (the commands between are refused)
+FULL_DISK_HINT = (
+    ": the database's disk is full. Commands are refused (503, nothing lost) until there is room: free space on that "
+    "disk (old backups, the archive folder), docs/deployment.md 'A full disk'"
+)
 CLOCK_SLACK = timedelta(minutes=10)  # the wall clock may drift this much from the monotonic one between two rounds
 
 # Builds the caller's answer from the events a command produced and the state right after them.
@@ -213,6 +218,10 @@ class Engine:
         # later). Judged once before the first command, then each housekeeping round.
         self.trusted_event_at: dict[str, datetime] = {}
         self.clock_doubts: dict[str, dict[str, Any]] = {}
+        # Writes failing since (`since`, `error`, `full`: the disk full), until one goes through: /healthz, the metric
+        # mpp_storage_failing and the supervisor's alert. A full disk refused every command 503 while /healthz said
+        # "ok" and the dashboard nothing (outside review).
+        self.write_failure: dict[str, Any] | None = None
         self.watch_clock = False  # compare the clock with the monotonic one (only the machine's real clock)
         # Per site: the largest jump ahead of the wall clock seen while running, kept until a doubt it raised ends.
         self._jumped: dict[str, timedelta] = {}
@@ -780,11 +789,25 @@ class Engine:
             numbered = await self.storage.write(self._batch(decided))
             took = time.perf_counter() - started
         except Exception as exc:  # the batch's rows could not be built or written
-            log.exception("write failed; reloading state from the database")
+            self._write_failed(exc)
             await self._reload()  # before answering: whoever sees the error sees the state without the batch
             self._fail([d.job for d in decided], StorageUnavailable(str(exc)))
             return
+        if self.write_failure is not None:
+            log.warning("the database is written again (writes failed from %s)", self.write_failure["since"])
+            self.write_failure = None
         self._answer(decided, numbered, took)
+
+    def _write_failed(self, exc: Exception) -> None:
+        """Said once with its traceback, then one line a failure (a kiosk retrying every few seconds on a full disk
+        would bury the log in tracebacks), and kept for /healthz and the alert until a write goes through."""
+        full = _disk_full(exc)
+        if self.write_failure is None:
+            log.exception("write failed; reloading state from the database%s", FULL_DISK_HINT if full else "")
+            self.write_failure = {"since": self.clock(), "error": str(exc) or type(exc).__name__, "full": full}
+        else:
+            log.error("write failed again: %s%s", exc, FULL_DISK_HINT if full else "")
+            self.write_failure.update(error=str(exc) or type(exc).__name__, full=full)
 
     def _answer(self, decided: list[_Decided], numbered: list[Event], took: float) -> None:
         """After COMMIT: answer each caller with its events, then publish them."""
@@ -1031,3 +1054,16 @@ async def _finished(task: asyncio.Task[None] | None) -> None:
 def wire_loads(text: str) -> dict[str, Any]:
     value = json.loads(text)
     return value if isinstance(value, dict) else {}
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """SQLite's SQLITE_FULL ("database or disk is full"), PostgreSQL's disk_full (53100: "No space left on device")
+    or the system's ENOSPC."""
+    said = str(exc).lower()
+    return (
+        getattr(exc, "sqlite_errorname", None) == "SQLITE_FULL"
+        or getattr(exc, "sqlstate", None) == "53100"
+        or getattr(exc, "errno", None) == errno.ENOSPC
+        or "disk is full" in said
+        or "no space left" in said
+    )

@@ -23,6 +23,7 @@ from queue_server.domain.wait import WaitEstimate
 from queue_server.settings import site_history
 
 KINDS = (
+    "storage_failing",
     "configuration_unreadable",
     "site_file_waiting",
     "site_file_older",
@@ -72,6 +73,7 @@ def detect(
     uplink: dict[str, Any] | None = None,
     configuration: Mapping[str, dict[str, Any]] | None = None,
     held: Sequence[dict[str, Any]] = (),
+    storage: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """`held`: counters open or paused under an account disabled since, with nobody else signed in at them
     (supervision/monitor.py); `deliveries`: the site's endpoints whose messages keep failing
@@ -81,8 +83,20 @@ def detect(
     server that mirrors the mall for a while (outbound/uplink.py); `configuration`: what is amiss with the site's
     configuration, by kind (Context.configuration_alerts: the stored one unreadable and the site file served in
     its place, a changed site file the day refused, messages to citizens off for want of a gateway's variable; with a
-    `process` when another server process raised it)."""
+    `process` when another server process raised it); `storage`: this process's writes failing since (a full disk:
+    Engine.write_failure), first, as nothing else can be done meanwhile."""
     out: list[dict[str, Any]] = []
+    if storage is not None:
+        reason = ("disk server penuh", "the server's disk is full") if storage["full"] else (storage["error"],) * 2
+        out.append(
+            {
+                "id": "storage",
+                "kind": "storage_failing",
+                "agencies": [],
+                "since": storage["since"].isoformat(),
+                **_said("storage_failing", since=site.local(storage["since"]), error=reason[0], error_en=reason[1]),
+            }
+        )
     for kind, facts in sorted((configuration or {}).items()):
         params = site_history.said(facts, site.local) if kind == "site_file_older" else facts
         said = _said(kind, **{**params, "variables": ", ".join(facts.get("variables", []))})

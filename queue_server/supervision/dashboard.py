@@ -181,6 +181,7 @@ def figures(
     held: Sequence[dict[str, Any]] = (),
     *,
     configuration: Mapping[str, dict[str, Any]] | None = None,
+    storage: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything the site's dashboard shows, as of `now` (the server's clock). `today` carries the day's totals
     from one call to the next (monitor.py keeps one per site); without it they are counted afresh. `held`: counters
@@ -209,7 +210,9 @@ def figures(
         "counters": counters,
         "devices": devices,
         "screens": screens,
-        "alerts": alerts.detect(site, services, devices, deliveries, clock_doubt, missing, uplink, configuration, held),
+        "alerts": alerts.detect(
+            site, services, devices, deliveries, clock_doubt, missing, uplink, configuration, held, storage
+        ),
     }
 
 

@@ -57,7 +57,8 @@ class Monitor:
         uplink = self.ctx.uplink.failing(site_id, self.ctx.now()) if self.ctx.uplink is not None else None
         configuration = self.ctx.configuration_alerts(site_id)
         data = dashboard.figures(state, self.ctx.now(), registry, self._today[site_id], failing, doubt, missing,
-                                 uplink, self.held(site_id), configuration=configuration)  # fmt: skip
+                                 uplink, self.held(site_id), configuration=configuration,
+                                 storage=self.ctx.write_failure())  # fmt: skip
         return dashboard.for_agency(data, agency) if agency else data
 
     def held(self, site_id: str) -> list[dict[str, Any]]:

@@ -61,9 +61,14 @@ from queue_server.web.uplink_api import ROUTES as UPLINK_ROUTES
 
 async def healthz(request: Request) -> Response:
     ctx = ctx_of(request)
+    failure = ctx.write_failure()
     return JSONResponse(
         {
-            "status": "ok",
+            # "storage_failing" while this process cannot write its database (a full disk): every command is
+            # refused 503 meanwhile. Still 200: the process is alive, its screens are served, and a balancer
+            # taking every process out over a shared database's outage would leave the TVs dark too.
+            "status": "ok" if failure is None else "storage_failing",
+            "storage": _storage_view(failure),
             "version": __version__,
             "sites": sorted(ctx.sites),
             "last_seq": ctx.storage.last_seq,
@@ -74,6 +79,12 @@ async def healthz(request: Request) -> Response:
             "uplink": await ctx.uplink.report() if ctx.uplink is not None else None,
         }
     )
+
+
+def _storage_view(failure: dict[str, Any] | None) -> dict[str, Any] | None:
+    if failure is None:
+        return None
+    return {"failing_since": failure["since"].isoformat(), "error": failure["error"], "disk_full": failure["full"]}
 
 
 async def openapi(request: Request) -> Response:

@@ -106,6 +106,9 @@ class _Live(Collector):
             dead.add_metric([site_id, endpoint], failed)
         yield backlog
         yield dead
+        failing = self.ctx.write_failure() is not None
+        yield GaugeMetricFamily("mpp_storage_failing", "1 while this process cannot write its database (a full disk, "
+                                "the database away): every command is refused", value=int(failing))  # fmt: skip
 
 
 async def metrics(request: Request) -> Response:

@@ -1,0 +1,73 @@
+"""A server whose database cannot be written (its disk full): every command is refused 503 and nothing is lost, as
+before, and now it is also said where someone looks: /healthz, /metrics and the supervisor's dashboard, until a
+write goes through again. An outside review filled the disk: /healthz said "ok" and the dashboard nothing.
+
+The writer process's file size limit (RLIMIT_FSIZE, set on the running process) makes its writes fail as on a full
+disk: once the database or its WAL must grow past it, SQLite's write fails (EFBIG) and the transaction is rolled
+back. Writes that fit in room the files already have still go through, as on a real disk with a few pages free."""
+
+from __future__ import annotations
+
+import resource
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .helpers import KIOSK, Server, bearer, running_server
+from .test_metrics import scrape, value
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size
+
+
+async def _dashboard_alerts(server: Server, headers: dict[str, str]) -> list[dict[str, Any]]:
+    r = await server.http.get("/api/v1/sites/tegal/dashboard", headers=headers)
+    assert r.status_code == 200, r.text
+    return [a for a in r.json()["alerts"] if a["kind"] == "storage_failing"]
+
+
+async def _issue(server: Server) -> httpx.Response:
+    return await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK))
+
+
+async def test_a_database_that_cannot_be_written_is_said_on_healthz_metrics_and_the_dashboard(tmp_path: Path) -> None:
+    db = tmp_path / "q.sqlite3"
+    async with running_server(db) as s:
+        supervisor = await s.login("supervisor")
+        assert (await _issue(s)).status_code == 201
+        healthy = (await s.http.get("/healthz")).json()
+        assert healthy["status"] == "ok" and healthy["storage"] is None
+        assert value(await scrape(s), "mpp_storage_failing") == 0
+
+        writer = s.ctx.storage.writer.pid
+        room = max(_size(db), _size(Path(f"{db}-wal")))
+        usual = resource.prlimit(writer, resource.RLIMIT_FSIZE)
+        resource.prlimit(writer, resource.RLIMIT_FSIZE, (room, usual[1]))  # the soft limit: raised again below
+        try:
+            issued = 0
+            while (r := await _issue(s)).status_code == 201:  # until the database or its WAL must grow
+                issued += 1
+                assert issued < 5000, "the writer never ran out of room"
+            assert r.status_code == 503 and r.json()["error"]["code"] == "storage_unavailable", r.text
+            # No command more until it is looked at: one that fits in room the WAL already has (a checkpoint may
+            # have just made some) would go through, rightly clearing what is said.
+
+            health = (await s.http.get("/healthz")).json()
+            assert health["status"] == "storage_failing", health
+            assert health["storage"]["failing_since"] and health["storage"]["error"], health
+            assert value(await scrape(s), "mpp_storage_failing") == 1
+            (alert,) = await _dashboard_alerts(s, supervisor)
+            assert alert["message"].startswith("Server tidak dapat menyimpan data sejak pukul "), alert
+            assert "Hubungi teknisi server" in alert["message"] and "nothing saved is lost" in alert["message_en"]
+            waiting = len(s.ctx.state("tegal").waiting.get("ktp", ()))
+        finally:
+            resource.prlimit(writer, resource.RLIMIT_FSIZE, usual)
+
+        again = await _issue(s)  # room again: the next command goes through and clears what was said
+        assert again.status_code == 201, again.text
+        assert len(s.ctx.state("tegal").waiting["ktp"]) == waiting + 1, "nothing acknowledged was lost"
+        assert (await s.http.get("/healthz")).json()["status"] == "ok"
+        assert value(await scrape(s), "mpp_storage_failing") == 0
+        assert await _dashboard_alerts(s, supervisor) == []
