@@ -9,6 +9,7 @@ import fcntl
 import getpass
 import json
 import os
+import shutil
 import socket
 import sys
 from collections.abc import Iterator
@@ -1186,6 +1187,31 @@ def _database_named(args: argparse.Namespace) -> str:
     return f"{kind} database {without_password(text)}"
 
 
+FULL_BELOW = 1_000_000  # bytes free on the database's disk under which a failure is put down to a full disk
+
+
+def _disk_full(args: argparse.Namespace) -> str:
+    """What to do when a SQLite database failed on a disk with (next to) no room left. SQLite says "disk I/O error"
+    when it cannot even make its -shm file there, which reads as a failing disk (outside review: serve on a full
+    disk said only that, and systemd started it again every 2 seconds)."""
+    text = str(getattr(args, "db", None) or os.environ.get("QUEUE_DATABASE") or "var/queue.sqlite3")
+    if text.startswith(("postgresql://", "postgres://")):
+        return ""
+    folder = Path(text).resolve().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return ""
+    if free >= FULL_BELOW:
+        return ""
+    return (
+        f". The disk of {folder} is full ({free // 1000} KB free): free some space on it (old backups, the archive "
+        "folder), then run this again (docs/deployment.md, 'A full disk')"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
@@ -1198,9 +1224,9 @@ def main(argv: list[str] | None = None) -> None:
     except EOFError:  # input() with nothing to read: a script, or ssh without a terminal
         raise SystemExit("error: nothing was typed (no terminal?): give the password with --password-stdin") from None
     except _database_errors() as exc:
-        raise SystemExit(f"error: {_database_named(args)}: {type(exc).__name__}: {exc}") from None
+        raise SystemExit(f"error: {_database_named(args)}: {type(exc).__name__}: {exc}{_disk_full(args)}") from None
     except _schema_error() as exc:  # any command opening a database: a newer one, or migrations due under servers
-        raise SystemExit(f"error: {exc}") from None
+        raise SystemExit(f"error: {exc}{_disk_full(args)}") from None
     except KeyboardInterrupt:
         # Ctrl+C: the server has already shut down cleanly (uvicorn re-raises the signal afterwards); a traceback
         # here would read like a crash. 130: the shell's code for "stopped by Ctrl+C".

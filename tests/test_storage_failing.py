@@ -8,14 +8,22 @@ back. Writes that fit in room the files already have still go through, as on a r
 
 from __future__ import annotations
 
+import errno
 import resource
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from .helpers import KIOSK, Server, bearer, running_server
 from .test_metrics import scrape, value
+
+QS = [sys.executable, "-m", "queue_server"]
 
 
 def _size(path: Path) -> int:
@@ -71,3 +79,46 @@ async def test_a_database_that_cannot_be_written_is_said_on_healthz_metrics_and_
         assert (await s.http.get("/healthz")).json()["status"] == "ok"
         assert value(await scrape(s), "mpp_storage_failing") == 0
         assert await _dashboard_alerts(s, supervisor) == []
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real filesystem of 1 MB (tmpfs), to be filled: mounting one needs root, elsewhere the test is skipped."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)],  # noqa: S607
+                             capture_output=True, text=True, check=False)  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)  # noqa: S607
+
+
+def test_serve_on_a_full_disk_says_the_disk_is_full(small_disk: Path, tmp_path: Path) -> None:
+    """A full disk at start-up: SQLite says "disk I/O error" (it cannot make its -shm file), read as a failing disk;
+    the command now names the disk, how little is free there and what to do, and starts once there is room."""
+    made = tmp_path / "q.sqlite3"
+    assert subprocess.run([*QS, "migrate", "--db", str(made)], capture_output=True, check=False).returncode == 0
+    db = small_disk / "q.sqlite3"
+    shutil.copyfile(made, db)
+    filler = small_disk / "filler"
+    with filler.open("wb", buffering=0) as f:  # the rest of the disk, to the last block
+        try:
+            while True:
+                f.write(b"\0" * 4096)
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+    assert shutil.disk_usage(small_disk).free < 8192
+
+    for command in (["serve", "--port", "0"], ["migrate"]):
+        failed = subprocess.run([*QS, *command, "--db", str(db)], capture_output=True, text=True, timeout=60,
+                                check=False)  # fmt: skip
+        assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed.stderr
+        assert f"The disk of {small_disk} is full" in failed.stderr, failed.stderr
+        assert "free some space on it" in failed.stderr and "'A full disk'" in failed.stderr
+
+    filler.unlink()
+    done = subprocess.run([*QS, "migrate", "--db", str(db)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and "nothing to do" in done.stdout, done.stderr
