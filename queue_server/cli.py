@@ -333,9 +333,37 @@ def _config(args: argparse.Namespace, **overrides: Any) -> Config:
         )
     except ValueError as exc:  # a wrong setting in the environment, e.g. PORT=abc
         raise SystemExit(f"error: {exc}") from None
+    if args.command != "backup":  # SQLite gives what a backup makes beside the database its owner
+        _not_as_root_in(config.database)
     if site_files is None and "QUEUE_SITE_FILES" not in os.environ and uses_sites:
         _no_demo_mall_in(config)
     return config
+
+
+def _not_as_root_in(database: Path | str) -> None:
+    """Root refused on a database folder that belongs to another account (the server's, docs/deployment.md): what it
+    made there (the lock file, a new or restored database, notify.key, archive files) would be root's, and the server,
+    running as that account, would not start ("Permission denied: 'var/queue.sqlite3.lock'"; outside review: one
+    `serve` by hand as root before `systemctl start` was enough)."""
+    if isinstance(database, str) or os.geteuid() != 0:
+        return
+    place = database if database.exists() else database.resolve().parent
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    owner = place.stat().st_uid
+    if owner == 0:
+        return
+    import pwd
+
+    try:
+        name = pwd.getpwuid(owner).pw_name
+    except KeyError:
+        name = str(owner)
+    raise SystemExit(
+        f"error: {place} belongs to the account {name}, and this command runs as root: the files it would make there "
+        f"would be root's, and the server, running as {name}, could not open them. Run it as that account: "
+        f"sudo -u {name} queue-server ... (docs/deployment.md, 'A mall on its own box')"
+    )
 
 
 def _no_demo_mall_in(config: Config) -> None:

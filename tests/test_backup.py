@@ -4,7 +4,10 @@ everything acknowledged before the backup began, passes SQLite's integrity check
 from __future__ import annotations
 
 import asyncio
+import os
+import pwd
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -170,3 +173,34 @@ def test_a_backup_on_a_full_disk_names_that_disk_not_the_database(tmp_path: Path
     assert f"{copy} could not be written" in failed.stderr and "could not be read" not in failed.stderr, failed.stderr
     assert not copy.exists() and not list(copy.parent.iterdir()), "no partial backup left to be mistaken for one"
     assert _cli("backup", str(copy), "--db", str(db)).returncode == 0, "with room, the same command works"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can make a folder of another account, and run as root")
+def test_root_is_refused_on_the_server_s_folder_but_may_back_it_up(tmp_path: Path) -> None:
+    """A command run as root in the folder of the server's account would make root's files there (the lock file, a
+    new or restored database, notify.key), and the server, running as that account, could not start ("Permission
+    denied: 'var/queue.sqlite3.lock'"). Refused, naming the account to run it as; a backup may run as root (SQLite
+    gives what it makes beside the database the database's owner)."""
+    nobody = pwd.getpwnam("nobody")
+    made, var = tmp_path / "made.sqlite3", tmp_path / "var"
+    _add_account(made, "kepala")
+    var.mkdir()
+    db = var / "queue.sqlite3"
+    shutil.copyfile(made, db)
+    for path in (var, db):
+        os.chown(path, nobody.pw_uid, nobody.pw_gid)
+
+    for command in (["user", "add", "wakil", "--role", "supervisor", "--site-id", "tegal", "--password-stdin"],
+                    ["migrate"], ["restore", str(made), "--replace"], ["serve", "--port", "0"]):  # fmt: skip
+        refused = subprocess.run([sys.executable, "-m", "queue_server", *command, "--db", str(db)], text=True,
+                                 input="kopi-hujan-sepeda-7\n", capture_output=True, check=False)  # fmt: skip
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+        assert "belongs to the account nobody, and this command runs as root" in refused.stderr, refused.stderr
+        assert "sudo -u nobody queue-server" in refused.stderr
+    assert sorted(p.name for p in var.iterdir()) == ["queue.sqlite3"], "nothing made there"
+    assert _accounts(db) == {"kepala"}
+
+    copy = tmp_path / "b.sqlite3"
+    done = _cli("backup", str(copy), "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    assert {p.stat().st_uid for p in var.iterdir()} == {nobody.pw_uid}, "what SQLite made beside it is the owner's"
