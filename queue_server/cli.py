@@ -68,7 +68,10 @@ def server_lock(database: Path | str) -> Iterator[IO[str] | None]:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
-        raise SystemExit(f"error: another queue server is using {database} (lock file {database}.lock)") from None
+        raise SystemExit(
+            f"error: another queue server is using {database} (lock file {database}.lock): stop it first "
+            "(systemctl stop queue-server), then run this again; only `queue-server backup` runs beside it"
+        ) from None
     try:
         yield handle
     finally:

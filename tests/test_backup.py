@@ -16,8 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .helpers import KIOSK, bearer, running_server
+from .helpers import KIOSK, bearer, free_socket, running_server
 from .pg_support import new_database
+from .test_cli import wait_until_healthy
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -204,3 +205,30 @@ def test_root_is_refused_on_the_server_s_folder_but_may_back_it_up(tmp_path: Pat
     done = _cli("backup", str(copy), "--db", str(db))
     assert done.returncode == 0, done.stderr
     assert {p.stat().st_uid for p in var.iterdir()} == {nobody.pw_uid}, "what SQLite made beside it is the owner's"
+
+
+def test_commands_that_need_the_server_stopped_say_how_while_it_runs(tmp_path: Path) -> None:
+    """restore, migrate, archive and close-day beside a running server: refused by its lock file, saying to stop it
+    first and how, while a backup goes on."""
+    db = tmp_path / "q.sqlite3"
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    server = subprocess.Popen([sys.executable, "-m", "queue_server", "serve", "--port", str(port), "--db", str(db)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        wait_until_healthy(port)
+        copy = tmp_path / "b.sqlite3"
+        made = _cli("backup", str(copy), "--db", str(db))
+        assert made.returncode == 0, made.stderr
+        for command in (["restore", str(copy), "--replace"], ["migrate"], ["archive", "--before", "2026-01-01"],
+                        ["close-day", "--site-id", "tegal"]):  # fmt: skip
+            refused = _cli(*command, "--db", str(db))
+            assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+            assert f"another queue server is using {db}" in refused.stderr, refused.stderr
+            assert "stop it first (systemctl stop queue-server), then run this again" in refused.stderr
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+    assert server.returncode in (0, -15)
+    assert _cli("restore", str(copy), "--db", str(db), "--replace").returncode == 0, "stopped, it goes"
