@@ -28,7 +28,7 @@ from queue_server.domain import events as ev
 from queue_server.domain.decide import decide
 from queue_server.domain.events import Event
 from queue_server.domain.refusal import Refusal
-from queue_server.domain.relay import withheld
+from queue_server.domain.relay import fingerprint, fingerprint_for, withheld
 from queue_server.domain.state import SiteState, apply
 from queue_server.outbound import uplink as uplink_module
 from queue_server.settings.config import Config
@@ -38,7 +38,8 @@ from queue_server.supervision import national as national_module
 from .display_support import supervisor_sign_in, until
 from .domain_fixtures import make_site
 from .helpers import KIOSK, Clock, Server, bearer, eventually, running_server
-from .test_national import brebes_site, issue
+from .test_booking import nik, phone
+from .test_national import brebes_site, issue, national, row_of
 
 BOTH_DATABASES = True  # the mirror runs on SQLite and on PostgreSQL (conftest.py); the mall on its own SQLite file
 
@@ -301,8 +302,6 @@ async def test_a_batch_out_of_step_or_malformed_changes_nothing(database: Path |
             "a ticket issued in 9999": [issued(issued_at="9999-12-31T23:59:59-14:00")],
             "a label that is no ticket number": [issued(label="A#1")],
             "a ticket renumbered": [issued(), {**issued(number=77), "seq": 10}],
-            "two bookings with one code": [booking(9, "b1", "h" * 64), booking(10, "b2", "g" * 64)],
-            "two active bookings of one citizen": [booking(9, "b1", "h" * 64), booking(10, "b2", "h" * 64, "K2")],
             "a configuration without its version": [
                 {**running_text(9), "type": "site.configured", "data": {"document": document.json()["document"]}}
             ],
@@ -336,6 +335,12 @@ async def test_a_batch_out_of_step_or_malformed_changes_nothing(database: Path |
         assert mirror.ctx.state("tegal").current_running_text == "Ketiga"
         r = await send(8, [booking(9, "b1", "h" * 64), {**issued(), "seq": 10}])  # what was refused above, alone
         assert r.status_code == 200 and r.json()["after"] == 10, r.text
+        # A booking's code and NIK hash are not kept here (protocol 3): two bookings an earlier box sends with one
+        # code, or of one citizen, are each kept as its own, where they were refused before (nothing to hold twice).
+        r = await send(10, [booking(11, "b2", "g" * 64), booking(12, "b3", "g" * 64, "KODE1")])
+        assert r.status_code == 200 and r.json()["after"] == 12, r.text
+        codes = await mirror.ctx.storage.fetch_all("SELECT id, code, nik_hash FROM bookings WHERE site = ?", ("tegal",))
+        assert sorted(codes) == [(b, f"withheld:{b}", f"withheld:{b}") for b in ("b1", "b2", "b3")], codes
 
         bad_answers = [{"ticket": "t1", "day": "2026-11-23", "service": "ktp", "agency": "disdukcapil",
                         "counter": "1", "channel": "tablet", "answered_at": "2026-11-23T02:00:00+00:00",
@@ -466,13 +471,13 @@ async def test_a_mall_whose_log_is_refused_is_held_back_not_connected_in_the_nat
         assert (row["uplink"]["state"], row["uplink"]["refused"]["code"]) == ("refused", "uplink_event_invalid"), row
         # A second box claiming the mall, with a log of its own ending where the copy does: not "connected" either.
         head = mirror.ctx.state("tegal").relayed_head
-        other = {"newest": head, "fingerprint": "2:" + "0" * 32}
+        other = {"newest": head, "protocol": 3, "fingerprint": "3:" + "0" * 32}
         r = await mirror.http.get("/api/v1/sites/tegal/uplink", params=other, headers=bearer(token))
         assert r.status_code == 200, r.text
         row = await national_row(mirror)
         assert (row["uplink"]["state"], row["uplink"]["refused"]["code"]) == ("refused", "uplink_forked"), row
         # The mall's own box, its log ending with the copy's event: complete, connected.
-        same = {"newest": head, "fingerprint": r.json()["fingerprint"]}
+        same = {"newest": head, "protocol": 3, "fingerprint": r.json()["fingerprint"]}
         assert (await mirror.http.get("/api/v1/sites/tegal/uplink", params=same, headers=bearer(token))).is_success
         row = await national_row(mirror)
         assert row["uplink"]["state"] == "synced" and row["uplink"]["synced_at"] == later.now.isoformat(), row
@@ -562,6 +567,87 @@ async def test_the_mirror_holds_no_citizen_s_link_and_no_note(database: Path | s
                 assert (await mall.http.get(url)).status_code == 200, url
 
 
+async def book_at(mall: Server, n: int, slot: str, **extra: Any) -> dict[str, Any]:
+    """A citizen's booking at the mall's own server, for the tests' Monday."""
+    body = {"service": "ktp", "day": "2026-11-23", "slot": slot, "nik": nik(n), "phone": phone(n), **extra}
+    r = await mall.http.post("/api/v1/sites/tegal/bookings", json=body)
+    assert r.status_code == 201, r.text
+    booking: dict[str, Any] = r.json()["booking"]
+    return booking
+
+
+async def test_a_booking_s_code_hashes_and_contact_stay_at_the_mall(database: Path | str, tmp_path: Path) -> None:
+    """Uplink protocol 3: a booking went up whole, with its code (whoever holds it can see and cancel the booking),
+    its NIK and phone hashes, the contact of the citizen's number and the number masked. None of the mirror's figures
+    needs them: a booking made, checked in and cancelled at the mall reaches the mirror without them, its figures
+    are the mall's, and the box's and the mirror's fingerprints agree."""
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = await uplink_token(mirror)
+        async with mall_of(mirror.url, token, tmp_path) as mall:
+            operator = await mall.login("op-disdukcapil")
+            assert (await mall.command(operator, "1", "open")).status_code == 200
+            made = [await book_at(mall, n, slot) for n, slot in ((1, "09:30"), (2, "10:00"), (3, "11:00"))]
+            mall.clock.now += timedelta(minutes=10)  # 09:10: the 09:30 booking's check-in is open
+            r = await mall.http.post(f"/api/v1/sites/tegal/bookings/{made[0]['code']}/check-in", headers=bearer(KIOSK))
+            assert r.status_code == 201, r.text
+            r = await mall.http.post(f"/api/v1/bookings/{made[1]['code']}/cancel")
+            assert r.status_code == 200, r.text
+            await caught_up(mall, mirror)
+
+            docs = [json.loads(row[0]) for row in await mall.ctx.storage.fetch_all("SELECT doc FROM bookings")]
+            fields = ("code", "nik_hash", "phone_hash", "phone_masked")  # a contact: an earlier box's test below
+            secrets = {d[k] for d in docs for k in fields}
+            assert len(secrets) == 3 * 3 + 1, secrets  # each booking's code and hashes; one number, masked alike
+            mall_log = json.dumps(await log_of(mall))
+            assert all(secret in mall_log for secret in secrets), "the mall's own log keeps them"
+            held = json.dumps(await log_of(mirror, relayed=True))
+            held += json.dumps(await mirror.ctx.storage.fetch_all("SELECT * FROM bookings WHERE site = ?", ("tegal",)))
+            assert not [secret for secret in secrets if secret in held], held
+            kept = mirror.ctx.state("tegal").bookings
+            mine = mall.ctx.state("tegal").bookings
+            assert {i: (b.state, b.ticket, b.slot_start) for i, b in kept.items()} == {
+                i: (b.state, b.ticket, b.slot_start) for i, b in mine.items()
+            }, "each booking's state, slot and ticket as at the mall"
+            assert {(b.code, b.nik_hash, b.phone_masked, b.contact, b.phone_hash) for b in kept.values()} == {
+                (f"withheld:{i}", f"withheld:{i}", "", None, None) for i in mine
+            }
+
+            # The figures read from bookings are the mall's: the places booked per slot, the queue, the report.
+            admin, supervisor = await mirror.login("admin"), await mirror.login("supervisor")
+            mall_admin, mall_supervisor = await mall.login("admin"), await mall.login("supervisor")
+            mirror.clock.now = mall.clock.now
+            slots = {"service": "ktp", "day": "2026-11-23"}
+            at_mirror = await mirror.http.get("/api/v1/sites/tegal/bookings/slots", params=slots)
+            at_mall = await mall.http.get("/api/v1/sites/tegal/bookings/slots", params=slots)
+            assert at_mirror.json()["online_booked"] == at_mall.json()["online_booked"] == 2
+            booked = [(s["start"], s["booked"]) for s in at_mall.json()["slots"] if s["booked"]]
+            assert booked == [("09:30", 1), ("11:00", 1)]
+            assert [(s["start"], s["booked"]) for s in at_mirror.json()["slots"] if s["booked"]] == booked
+            row = row_of(await national(mirror, admin), "tegal")
+            own = row_of(await national(mall, mall_admin), "tegal")
+            figures = ("waiting", "served_today", "counters_open", "longest_wait_minutes")
+            assert {k: row.get(k) for k in figures} == {k: own.get(k) for k in figures}, (row, own)
+            period = {"from": "2026-11-23", "to": "2026-11-23"}
+            report = await mirror.http.get("/api/v1/sites/tegal/reports", params=period, headers=supervisor)
+            own_report = await mall.http.get("/api/v1/sites/tegal/reports", params=period, headers=mall_supervisor)
+            assert report.status_code == own_report.status_code == 200, report.text
+            assert report.json()["totals"] == own_report.json()["totals"], (report.text, own_report.text)
+
+            # No look-up by code on the mirror (the mall's own server answers its citizens).
+            for code in (m["code"] for m in made):
+                assert (await mirror.http.get(f"/api/v1/bookings/{code}")).status_code == 404
+                assert (await mirror.http.get(f"/b/{code}")).status_code == 404
+                assert (await mall.http.get(f"/api/v1/bookings/{code}")).status_code == 200
+            # The box and the mirror agree where the copy ends (its last event a booking's), and nothing is behind.
+            last = (await log_of(mall))[-1]
+            assert last[1] == "booking.cancelled", last
+            said = {"newest": last[0], "protocol": 3}
+            r = await mirror.http.get("/api/v1/sites/tegal/uplink", params=said, headers=bearer(token))
+            assert r.json()["fingerprint"] == fingerprint(last[1], last[2]), r.text
+            health = (await mall.http.get("/healthz")).json()["uplink"]["tegal"]
+            assert (health["behind"], health["last_error"]) == (0, None), health
+
+
 async def test_an_earlier_box_s_links_and_notes_are_not_kept(database: Path | str) -> None:
     """A box of an earlier release still sends them: the mirror keeps neither, and a link its copy holds from
     before opens no ticket page there."""
@@ -583,6 +669,90 @@ async def test_an_earlier_box_s_links_and_notes_are_not_kept(database: Path | st
         await mirror.ctx.storage.execute("UPDATE tickets SET token = ? WHERE site = ?", (link, "tegal"))
         assert (await mirror.http.get(f"/api/v1/tickets/{link}")).status_code == 404
         assert (await mirror.http.get(f"/t/{link}")).status_code == 404
+
+
+async def test_a_box_of_the_release_before_keeps_working_without_its_bookings_secrets(database: Path | str) -> None:
+    """A box of protocol 2 still sends a booking whole and fingerprints it so ("2:", of the booking with its code):
+    the mirror keeps none of its secrets, answers that box fingerprints of its own kind where the copy can make them
+    (an event with no booking) and checks those, and leaves the others unchecked."""
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = bearer(await uplink_token(mirror))
+        whole = booking(2, "b1", "h" * 64, code="BK-ABCDEF")
+        whole["data"]["booking"] |= {"contact": "b:b1", "phone_hash": "p" * 64}
+        sent = [running_text(1), whole]
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 0, "events": sent}, headers=token)
+        assert r.status_code == 200, r.text
+        held = json.dumps(await log_of(mirror, relayed=True))
+        held += json.dumps(await mirror.ctx.storage.fetch_all("SELECT * FROM bookings WHERE site = ?", ("tegal",)))
+        assert not [s for s in ("BK-ABCDEF", "h" * 64, "p" * 64, "b:b1", "0812****89") if s in held], held
+        assert (await mirror.http.get("/api/v1/bookings/BK-ABCDEF")).status_code == 404
+
+        async def head(newest: int, **said: Any) -> dict[str, Any]:
+            r = await mirror.http.get("/api/v1/sites/tegal/uplink", params={"newest": newest, **said}, headers=token)
+            assert r.status_code == 200, r.text
+            answer: dict[str, Any] = r.json()
+            return answer
+
+        # The copy ends with the booking: that box makes its fingerprint of what the mirror no longer holds.
+        assert (await head(2))["fingerprint"] is None
+        assert (await head(2, protocol=3))["fingerprint"] == fingerprint(whole["type"], whole["data"])
+        wrong = "2:" + "0" * 32
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", headers=token,
+                                   json={"after": 2, "events": [running_text(3, "b")], "fingerprint": wrong})  # fmt: skip
+        assert r.status_code == 200, "not checked: " + r.text
+        # Ending with an event without a booking, the copy answers and checks that box's own kind of fingerprint.
+        theirs = fingerprint_for(2, "site.running_text", {"text": "b"})
+        assert (await head(3))["fingerprint"] == theirs and theirs is not None and theirs.startswith("2:")
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", headers=token,
+                                   json={"after": 3, "events": [running_text(4, "c")], "fingerprint": wrong})  # fmt: skip
+        assert r.status_code == 409 and r.json()["error"]["code"] == "uplink_forked", r.text
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", headers=token,
+                                   json={"after": 3, "events": [running_text(4, "c")], "fingerprint": theirs})  # fmt: skip
+        assert r.status_code == 200 and r.json()["after"] == 4, r.text
+
+
+async def test_migration_0021_takes_the_secrets_an_earlier_mirror_s_copy_holds(database: Path | str) -> None:
+    """A mirror of an earlier release kept each relayed booking whole, in its row and in the events carrying it.
+    Migrated (0021), the copy holds them as this release keeps them; a hosted mall's bookings are untouched, and the
+    copy's fingerprints are what they were."""
+    whole = booking(2, "b1", "h" * 64, code="BK-ABCDEF")
+    whole["data"]["booking"] |= {"contact": "b:b1", "phone_hash": "p" * 64}
+    snapshot = whole["data"]["booking"]
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = bearer(await uplink_token(mirror))
+        sent = [running_text(1), whole, {**whole, "seq": 3, "type": "booking.cancelled"}]
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 0, "events": sent}, headers=token)
+        assert r.status_code == 200, r.text
+        storage = mirror.ctx.storage
+        # As an earlier release kept them, and a booking of a mall hosted here.
+        for seq, data in await storage.fetch_all("SELECT seq, data FROM events WHERE site = 'tegal' AND type LIKE ?",
+                                                  ("booking.%",)):  # fmt: skip
+            kept = {**json.loads(data), "booking": snapshot}
+            await storage.execute("UPDATE events SET data = ? WHERE seq = ?", (json.dumps(kept), seq))
+        await storage.execute("UPDATE bookings SET code = ?, nik_hash = ?, doc = ? WHERE id = 'b1'",
+                              ("BK-ABCDEF", "h" * 64, json.dumps(snapshot)))  # fmt: skip
+        hosted = {**snapshot, "id": "b2", "code": "BK-HOSTED", "site": "brebes"}
+        await storage.execute("INSERT INTO bookings (id, code, site, service, day, slot, nik_hash, state, seq, doc) "
+                              "VALUES ('b2', 'BK-HOSTED', 'brebes', 'ktp', '2026-11-23', '09:00', ?, 'booked', 1, ?)",
+                              ("h" * 64, json.dumps(hosted)))  # fmt: skip
+        await storage.execute("UPDATE meta SET value = '21' WHERE key = 'schema_version'")
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        storage = mirror.ctx.storage
+        assert "0021_mirrored_booking_secrets" in (storage.migrated.applied if storage.migrated else ())
+        held = json.dumps(await log_of(mirror, relayed=True))
+        held += json.dumps(await storage.fetch_all("SELECT * FROM bookings WHERE site = 'tegal'"))
+        assert not [s for s in ("BK-ABCDEF", "h" * 64, "p" * 64, "b:b1", "0812****89") if s in held], held
+        rows = await storage.fetch_all("SELECT code, nik_hash, doc FROM bookings WHERE site = 'tegal'")
+        assert [(code, nik_hash) for code, nik_hash, _ in rows] == [("withheld:b1", "withheld:b1")]
+        assert json.loads(rows[0][2]) == withheld({"booking": snapshot})["booking"], "the same fields, withheld"
+        for _, kind, data in await log_of(mirror, relayed=True):
+            assert kind == "site.running_text" or data["booking"] == withheld({"booking": snapshot})["booking"]
+        rows = await storage.fetch_all("SELECT code, nik_hash, doc FROM bookings WHERE site = 'brebes'")
+        assert rows == [("BK-HOSTED", "h" * 64, json.dumps(hosted))], "a hosted mall's booking is its own"
+        # Where the copy ends, its fingerprint is the box's, as before the migration.
+        r = await mirror.http.get("/api/v1/sites/tegal/uplink", params={"newest": 3, "protocol": 3}, headers=token)
+        assert r.json()["fingerprint"] == fingerprint("booking.cancelled", whole["data"]), r.text
+        assert mirror.ctx.state("tegal").bookings["b1"].code == "withheld:b1"
 
 
 async def test_an_answer_for_a_ticket_not_served_is_not_counted_and_the_others_are(
@@ -706,15 +876,23 @@ async def test_an_event_already_relayed_is_named_by_its_seq_at_the_mall(database
         r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 0, "events": events}, headers=token)
         assert r.status_code == 200, r.text
         assert [e[0] for e in await log_of(mirror, relayed=True)] == [5, 11]
+        r = await mirror.http.get("/api/v1/sites/tegal/uplink", params={"newest": 11, "protocol": 3}, headers=token)
+        made = fingerprint("site.running_text", {"text": "b"})  # as the mall's log holds it
+        assert r.json() == {"site": "tegal", "mirrored": True, "after": 11, "surveys": None, "fingerprint": made,
+                            "protocol": 3}  # fmt: skip
+        assert made.startswith("3:")
+        # A box of the release before says where its log ends but not what it speaks: it gets a fingerprint of its
+        # own kind (2).
         r = await mirror.http.get("/api/v1/sites/tegal/uplink", params={"newest": 11}, headers=token)
-        fingerprint = uplink_module.fingerprint("site.running_text", {"text": "b"})  # as the mall's log holds it
-        assert r.json() == {"site": "tegal", "mirrored": True, "after": 11, "surveys": None, "fingerprint": fingerprint,
-                            "protocol": 2}  # fmt: skip
+        assert r.json()["fingerprint"] == fingerprint_for(2, "site.running_text", {"text": "b"}) != made
+        assert r.json()["fingerprint"].startswith("2:")
         # A box of an earlier release says not where its log ends: it fingerprints events whole, and gets none.
         r = await mirror.http.get("/api/v1/sites/tegal/uplink", headers=token)
         assert r.json()["fingerprint"] is None
         r = await mirror.http.get("/api/v1/sites/tegal/uplink", params={"newest": "-1"}, headers=token)
         assert r.status_code == 422 and r.json()["error"]["details"] == {"field": "newest"}, r.text
+        r = await mirror.http.get("/api/v1/sites/tegal/uplink", params={"newest": 11, "protocol": "3a"}, headers=token)
+        assert r.status_code == 422 and r.json()["error"]["details"] == {"field": "protocol"}, r.text
 
 
 async def test_a_change_of_configuration_at_the_mall_reaches_the_mirror(database: Path | str, tmp_path: Path) -> None:
@@ -927,7 +1105,10 @@ def test_every_kind_of_event_a_mall_makes_is_taken_and_makes_the_same_state() ->
     assert mirror.relayed_head == log[-1].seq
     # Each ticket as the mall has it, but for its citizen's link and staff's note (domain/relay.withheld).
     assert mirror.tickets == {key: replace(t, token="", note=None) for key, t in mall.tickets.items()}
-    assert mirror.bookings == mall.bookings and not mirror.by_token
+    # Each booking too, but for its code, hashes, contact and masked number.
+    assert mirror.bookings == {key: replace(b, code=f"withheld:{b.id}", nik_hash=f"withheld:{b.id}", phone_masked="",
+                                            contact=None, phone_hash=None) for key, b in mall.bookings.items()}  # fmt: skip
+    assert not mirror.by_token and not set(mall.booking_codes) & set(mirror.booking_codes)
     assert mirror.counters == mall.counters and mirror.closed_days == mall.closed_days
     assert mirror.current_running_text == mall.current_running_text
 
@@ -1015,10 +1196,10 @@ async def test_a_box_restored_from_an_older_backup_is_not_spliced_into_the_copy(
             assert await log_of(mirror, relayed=True) == copied, "nothing of the other history reached the copy"
             # Sent by hand, with the box's fingerprint of that event: refused the same.
             rows = await mall.ctx.storage.event_rows_after("tegal", copied[-1][0] - 1, 2)
-            fingerprint = uplink_module.fingerprint(rows[0][1], json.loads(rows[0][3]))
+            made = fingerprint(rows[0][1], json.loads(rows[0][3]))
             event = {"seq": rows[1][0], "type": rows[1][1], "site": "tegal", "at": rows[1][2],
                      "data": json.loads(rows[1][3])}  # fmt: skip
-            body = {"after": copied[-1][0], "events": [event], "fingerprint": fingerprint}
+            body = {"after": copied[-1][0], "events": [event], "fingerprint": made}
             r = await mirror.http.post("/api/v1/sites/tegal/uplink", json=body, headers=bearer(token))
             assert r.status_code == 409 and r.json()["error"]["code"] == "uplink_forked", r.text
             assert "mirror forget" in r.json()["error"]["message"]

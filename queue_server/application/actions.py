@@ -22,7 +22,7 @@ from queue_server.domain.decide import checkin_window, find_ticket
 from queue_server.domain.events import Event
 from queue_server.domain.model import OPEN_STATES, Ticket, TicketState
 from queue_server.domain.refusal import Refusal
-from queue_server.domain.relay import FINGERPRINT_PREFIX, MAX_EVENTS, fingerprint, invalid_event
+from queue_server.domain.relay import MAX_EVENTS, PROTOCOL, fingerprint_for, invalid_event, withheld
 from queue_server.domain.state import SOURCE_SEQ, SiteState
 from queue_server.domain.wait import WaitEstimate
 from queue_server.live import wire
@@ -676,26 +676,48 @@ def _checked_in_already(ctx: Context, site_id: str, code: str) -> Outcome | None
 # --- a mall on its own box, mirrored here --------------------------------------------------------------------
 
 
-# What this server's uplink routes speak: 2 withholds a ticket's link and staff's notes (domain/relay.withheld)
-# and fingerprints events without them (an earlier release's box says no `newest`, and gets no fingerprint).
-UPLINK_PROTOCOL = 2
+# What this server's uplink routes speak (domain/relay.PROTOCOL): 3 withholds a booking's code, hashes and contact
+# besides a ticket's link and staff's notes (2), and fingerprints events without them. A box says what it speaks
+# (`?protocol=`; an earlier release's: none, 2 when it says `newest`, 1 otherwise) and gets fingerprints it can check.
+UPLINK_PROTOCOL = PROTOCOL
+
+
+def box_protocol(newest: int | None, said: int | None) -> int:
+    """What the box calling speaks: what it says (this release on), or what its release's GET shows."""
+    if said is not None:
+        return min(said, UPLINK_PROTOCOL)
+    return 2 if newest is not None else 1
+
+
+def _prefix_protocol(fingerprint: str) -> int | None:
+    """The protocol a box's fingerprint is of ("3:...", "2:..."), or None for one of no release this knows."""
+    head, colon, _ = fingerprint.partition(":")
+    return int(head) if colon and head in ("2", "3") else None
 
 
 async def uplink_head(
-    ctx: Context, principal: Principal | None, site_id: str, newest: int | None, theirs: str | None = None
+    ctx: Context,
+    principal: Principal | None,
+    site_id: str,
+    newest: int | None,
+    theirs: str | None = None,
+    said: int | None = None,
 ) -> dict[str, Any]:
     """Where this server's copy of a mirrored mall's log ends: the mall's next batch continues from `after`. Also
     the uplink's heartbeat while the mall is quiet (its last-seen time: the national view's "heard from").
-    `newest`: where the box's own log ends, and `theirs` the fingerprint of its event there, as a box of this release
-    says: a log that ends where the copy does, with the same event, is a copy complete now (MirrorWatch.synced)."""
+    `newest`: where the box's own log ends, and `theirs` the fingerprint of its event there, as a box of protocol 2
+    on says: a log that ends where the copy does, with the same event, is a copy complete now (MirrorWatch.synced).
+    `said`: the protocol the box says it speaks; the fingerprint answered is of that protocol."""
     ctx.site(site_id)
     principal = require(principal, "site.relay", site_id)
     await ctx.accounts.device_seen(principal)
     state = ctx.state(site_id)
     after = state.relayed_head
-    ours = await _copy_ends(ctx, site_id, after) if newest is not None else None
+    ours = await _copy_ends(ctx, site_id, after, box_protocol(newest, said))
     if newest is not None and state.mirrored:
-        if newest == after and (theirs is None or ours is None or theirs == ours):
+        made = _prefix_protocol(theirs) if theirs is not None else None  # compared as the box made it
+        mine = await _copy_ends(ctx, site_id, after, made) if made is not None else None
+        if newest == after and (mine is None or theirs == mine):
             await ctx.mirror.synced(site_id, ctx.now())
         elif newest == after:  # another history under the same numbers: the box refuses to send, and says why
             await ctx.mirror.refused(site_id, "uplink_forked", ctx.now())
@@ -705,14 +727,15 @@ async def uplink_head(
             "protocol": UPLINK_PROTOCOL}  # fmt: skip
 
 
-async def _copy_ends(ctx: Context, site_id: str, after: int) -> str | None:
-    """The fingerprint of the mall's event `after` as the copy here holds it (the newest; None: none, or not it)."""
+async def _copy_ends(ctx: Context, site_id: str, after: int, protocol: int) -> str | None:
+    """The fingerprint of the mall's event `after` as the copy here holds it (the newest), as a box of `protocol`
+    makes it; None: none, not it, or one that protocol cannot be checked by (domain/relay.fingerprint_for)."""
     if after <= 0:
         return None
     event = await ctx.storage.event(site_id, await ctx.storage.newest_seq(site_id))
     if event is None or event.data.get(SOURCE_SEQ) != after:
         return None
-    return fingerprint(event.type, event.data)
+    return fingerprint_for(protocol, event.type, event.data)
 
 
 async def relay_events(
@@ -739,8 +762,9 @@ async def _relay(ctx: Context, site_id: str, body: dict[str, Any]) -> Outcome:
     if after is None:
         raise Refusal("invalid_field.required", details={"field": "after"})
     theirs = v.text(body, "fingerprint", required=False, max_len=64)  # of the mall's event `after`, as its log has it
-    if theirs is not None and theirs.startswith(FINGERPRINT_PREFIX) and after == ctx.state(site_id).relayed_head:
-        ours = await _copy_ends(ctx, site_id, after)
+    protocol = _prefix_protocol(theirs) if theirs is not None else None  # none: an earlier release's, not checked
+    if theirs is not None and protocol is not None and after == ctx.state(site_id).relayed_head:
+        ours = await _copy_ends(ctx, site_id, after, protocol)
         if ours is not None and ours != theirs:
             raise Refusal("uplink_forked", after=after, details={"after": after})
     if not isinstance(raw, list) or not raw or len(raw) > MAX_EVENTS:
@@ -778,7 +802,9 @@ async def _none_of_another_site(ctx: Context, site_id: str, events: tuple[Event,
 
 
 def _relayed_event(ctx: Context, site_id: str, item: Any) -> Event:
-    """One event of a mall's log as its server sent it ({seq, type, site, at, data}); the domain checks the rest."""
+    """One event of a mall's log as its server sent it ({seq, type, site, at, data}), without what an earlier
+    release's box still sends that is withheld here (so no check meets a booking's code); the domain checks the
+    rest."""
     if not isinstance(item, dict) or set(item) != {"seq", "type", "site", "at", "data"}:
         raise Refusal("invalid_field.relayed_event", details={"field": "events"})
     seq, type_, site, at, data = (item[k] for k in ("seq", "type", "site", "at", "data"))
@@ -786,6 +812,7 @@ def _relayed_event(ctx: Context, site_id: str, item: Any) -> Event:
         raise Refusal("invalid_field.relayed_event", details={"field": "events"})
     if not isinstance(type_, str) or not isinstance(site, str) or not isinstance(at, str) or not isinstance(data, dict):
         raise invalid_event(seq, "type, site and at are text, data an object")
+    data = withheld(data)
     try:
         when = datetime.fromisoformat(at)
     except ValueError:

@@ -19,7 +19,7 @@ from typing import Any
 
 from queue_server.domain import commands as c
 from queue_server.domain import events as ev
-from queue_server.domain.booking import Booking, BookingState
+from queue_server.domain.booking import Booking
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, Site
 from queue_server.domain.events import Event
 from queue_server.domain.model import CounterStatus, Ticket, TicketState
@@ -39,7 +39,6 @@ FIRST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 AHEAD, LATEST = timedelta(days=1), timedelta(days=366)
 FIRST_DAY = date(2000, 1, 1)
 LABEL = re.compile(r"^[A-Z]{1,3}-[0-9]{3,6}$")  # format_label: the service's prefix (1-3 capitals), the number
-_ACTIVE = (BookingState.BOOKED, BookingState.CHECKED_IN)
 
 # The snapshots each kind of event carries, by the prefix of its type.
 _NEEDS = {"ticket.": "ticket", "counter.": "counter", "booking.": "booking"}
@@ -81,14 +80,13 @@ def relay(state: SiteState, cmd: c.Relay, now: datetime) -> list[Event]:
 
 class _Batch:
     """What the events of a batch so far make known, beside the mirror's state: the tickets a counter may hold, and
-    each ticket number's ticket (a number is one ticket's, as the mall's database keeps it)."""
+    each ticket number's ticket (a number is one ticket's, as the mall's database keeps it). A booking's code and NIK
+    hash are not kept here (withheld): each is its own booking's, and no two bookings can share one."""
 
     def __init__(self, state: SiteState) -> None:
         self.state = state
         self.tickets: dict[str, Ticket] = {}  # the latest snapshot of each ticket the batch carries
         self._numbers: dict[tuple[Any, str, int], str] | None = None
-        self._codes: dict[str, str] | None = None
-        self._niks: dict[tuple[str, Any, str], str] | None = None
 
     def add(self, event: Event, seq: int) -> None:
         for key in ("ticket", "new_ticket"):
@@ -96,9 +94,6 @@ class _Batch:
             if isinstance(ticket, Ticket):
                 self._own_number(seq, ticket)
                 self.tickets[ticket.id] = ticket
-        booking = event.objects.get("booking")
-        if isinstance(booking, Booking):
-            self._own_booking(seq, booking)
         counter = event.objects.get("counter")
         if isinstance(counter, CounterStatus) and counter.current is not None:
             held = self.tickets.get(counter.current) or self.state.tickets.get(counter.current)
@@ -120,20 +115,6 @@ class _Batch:
         owner = self._numbers.setdefault((ticket.day, ticket.series, ticket.number), ticket.id)
         if owner != ticket.id:
             raise invalid_event(seq, f"its ticket {ticket.label} of {ticket.day} has the number of another ticket")
-
-    def _own_booking(self, seq: int, booking: Booking) -> None:
-        """A booking code is one booking's, and a NIK holds one active booking per service and day."""
-        if self._codes is None or self._niks is None:
-            held = self.state.bookings.values()
-            self._codes = {b.code: b.id for b in held}
-            self._niks = {(b.service, b.day, b.nik_hash): b.id for b in held if b.state in _ACTIVE}
-        if self._codes.setdefault(booking.code, booking.id) != booking.id:
-            raise invalid_event(seq, f"its booking's code {booking.code} is another booking's")
-        key = (booking.service, booking.day, booking.nik_hash)
-        if booking.state in _ACTIVE and self._niks.setdefault(key, booking.id) != booking.id:
-            raise invalid_event(seq, "its booking's citizen holds another booking of that service and day")
-        elif booking.state not in _ACTIVE and self._niks.get(key) == booking.id:
-            del self._niks[key]
 
 
 def _checked(site: Site, event: Event, now: datetime) -> Event:
@@ -286,9 +267,14 @@ def _known(site: Site, event: Event, objects: dict[str, Any]) -> None:
         raise invalid_event(event.seq, f"it is of counter {counter.id!r}, which {site.id} does not have")
 
 
-# What a mall's server never sends up (withheld): in a ticket's snapshot, and in an event's data.
+# What a mall's server never sends up (withheld): in a ticket's snapshot, in a booking's, and in an event's data.
 _WITHHELD_TICKET: dict[str, Any] = {"token": "", "note": None}
+_WITHHELD_BOOKING: dict[str, Any] = {"phone_masked": "", "contact": None, "phone_hash": None}
 _WITHHELD_EVENT: dict[str, Any] = {"reason": None}
+# A withheld booking's `code` and `nik_hash` read "withheld:<its id>": each booking's own (the mirror's database keeps
+# a code once, and one active booking per NIK hash, service and day), nothing of the citizen's, and never the form of
+# a code (BK-XXXXXX), so no look-up by code finds one.
+WITHHELD_MARK = "withheld:"
 
 
 def withheld(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -296,21 +282,32 @@ def withheld(data: Mapping[str, Any]) -> dict[str, Any]:
     figures need and nobody there may hold. A ticket's `token` is the citizen's link (whoever holds it can cancel
     the ticket, answer its survey, leave a phone number for it): sent as "" (the mirror serves no ticket page, and
     a ticket's shape stays); its `note` and a cancellation's `reason` are staff's free text about a citizen: sent as
-    null. The mall's own log keeps them. The same again gives the same."""
+    null. A booking's `code` is as much a bearer secret (it shows and cancels the booking), its `nik_hash` and
+    `phone_hash` stand for the citizen's NIK and number (the mall's one-booking rules count them), its `contact`
+    names the citizen's number for messages and its `phone_masked` shows part of it: the mirror counts bookings by
+    service, day, slot and state only, so the code and NIK hash go as WITHHELD_MARK and the booking's id, the rest
+    as "" or null. The mall's own log keeps them. The same again gives the same."""
     out = dict(data)
     for key in ("ticket", "new_ticket"):
         ticket = out.get(key)
         if isinstance(ticket, dict) and (ticket.get("token") or ticket.get("note") is not None):
             out[key] = {**ticket, **{k: v for k, v in _WITHHELD_TICKET.items() if k in ticket}}
+    booking = out.get("booking")
+    if isinstance(booking, dict) and isinstance(booking.get("id"), str):
+        mark = WITHHELD_MARK + booking["id"]
+        kept = {"code": mark, "nik_hash": mark, **_WITHHELD_BOOKING}
+        out["booking"] = {**booking, **{k: v for k, v in kept.items() if k in booking}}
     for key, value in _WITHHELD_EVENT.items():
         if out.get(key) is not None:
             out[key] = value
     return out
 
 
-# The fingerprints of this release: of an event as the mirror keeps it (withheld). An earlier release's box sends
-# its own, of the event whole; the mirror no longer holds what it was made of, and leaves it unchecked.
-FINGERPRINT_PREFIX = "2:"
+# What this release's uplink speaks (the box sends it, the mirror answers it): 3 withholds a booking's code, hashes
+# and contact besides a ticket's link and staff's notes (2), and fingerprints "3:". Each fingerprint is of the event
+# as this release sends it (withheld); its prefix is the protocol of the side it is compared with.
+PROTOCOL = 3
+FINGERPRINT_PREFIX = "3:"
 
 
 def fingerprint(type_: str, data: Mapping[str, Any]) -> str:
@@ -319,9 +316,24 @@ def fingerprint(type_: str, data: Mapping[str, Any]) -> str:
     Where the copy ends, the two must agree: a box restored from an older backup and written on since has other
     events under the same numbers (other tickets, with other random ids), and its log would be spliced into the
     copy."""
+    return _fingerprint(FINGERPRINT_PREFIX, type_, data)
+
+
+def fingerprint_for(protocol: int, type_: str, data: Mapping[str, Any]) -> str | None:
+    """The fingerprint of an event as the other side speaks it: this release's (3), or an earlier release's (2:
+    counted the same, without the booking's secrets, so only of an event carrying no booking: the two sides hold a
+    booking otherwise, and it is left unchecked), or none (1: that release fingerprints nothing)."""
+    if protocol >= PROTOCOL:
+        return fingerprint(type_, data)
+    if protocol == 2 and not isinstance(data.get("booking"), dict):
+        return _fingerprint("2:", type_, data)
+    return None
+
+
+def _fingerprint(prefix: str, type_: str, data: Mapping[str, Any]) -> str:
     body = {key: value for key, value in withheld(data).items() if key != SOURCE_SEQ}
     text = json.dumps([type_, body], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return FINGERPRINT_PREFIX + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return prefix + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def invalid_event(seq: int, why: str) -> Refusal:

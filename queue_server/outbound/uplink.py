@@ -7,7 +7,9 @@ doubt (GET .../uplink), never kept here, so a lost answer or a restart on either
 event: the mirror refuses a batch that does not continue its copy (409 with where it stands) and the sender goes
 on from there. Offline for a day, the mall sends the day in pages of up to BATCH events once the line is back.
 Retention (application/retention.py) archives none of the events the mirror has not acknowledged. What the mirror
-must not hold never leaves (domain/relay.withheld): a ticket's link (token), staff's notes and reasons.
+must not hold never leaves (domain/relay.withheld): a ticket's link (token), staff's notes and reasons, a booking's
+code, hashes and contact. A mirror of an earlier release takes the log so too (protocol 2: fingerprints compared
+where both sides can make them).
 
 On shared storage (several processes of one mall) one process sends; it says where each site stands in the
 database (`uplink_status`), and the others read that, so every process answers /healthz, raises the supervisor's
@@ -31,7 +33,7 @@ from typing import Any
 import aiohttp
 
 from queue_server.common import background
-from queue_server.domain.relay import fingerprint, withheld
+from queue_server.domain.relay import PROTOCOL, fingerprint_for, withheld
 from queue_server.persistence.port import StoragePort, utc_iso
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,7 @@ class UplinkStatus:
     last_error: str | None = None
     contacted: float = -math.inf  # time.monotonic() of the last answer from the mirror
     verified: bool = False  # `acknowledged` was read from the mirror since the last failure
-    fingerprint: str | None = None  # of this log's event `acknowledged` (domain/relay.fingerprint), sent with a batch
+    fingerprint: str | None = None  # of this log's event `acknowledged`, as the mirror makes it: sent with a batch
     surveys: tuple[str, str] | None = None  # the mirror's newest survey answer: (answered_at, ticket)
     protocol: int = 1  # what the mirror speaks (actions.UPLINK_PROTOCOL there; 1: an earlier release, no `protocol`)
 
@@ -221,8 +223,8 @@ class Uplink:
         status.newest = newest = await self.storage.newest_seq(site)  # how far behind, even while the mirror is away
         if not status.verified or time.monotonic() - status.contacted >= HEARTBEAT_SECONDS:
             # Where this log ends, and its event there: the mirror takes a copy ending at the same event for complete.
-            said = {"newest": str(newest)}
-            ends = await self._fingerprint_of(site, newest)
+            said = {"newest": str(newest), "protocol": str(PROTOCOL)}
+            ends = await self._fingerprint_of(site, newest, 2 if status.protocol == 2 else PROTOCOL)  # as it makes them
             if ends is not None:
                 said["fingerprint"] = ends
             answer = await self._call(http, "GET", site, params=said)
@@ -255,19 +257,18 @@ class Uplink:
         answer = await self._call(http, "POST", site, body)
         status.acknowledged = int(answer["after"])
         last = events[-1]
-        copy_ends_here = last["seq"] == status.acknowledged and status.protocol >= 2
-        status.fingerprint = fingerprint(last["type"], last["data"]) if copy_ends_here else None
+        copy_ends_here = last["seq"] == status.acknowledged
+        status.fingerprint = fingerprint_for(status.protocol, last["type"], last["data"]) if copy_ends_here else None
         self._succeeded(site)
         return True
 
     async def _same_history(self, site: str, mirrored: int, theirs: Any) -> str | None:
         """The fingerprint of this log's event `mirrored`, refusing a mirror whose copy ends with another event
         there: this database was restored from an older backup (or replaced) and written on since, so its events
-        from there on are not the ones the mirror holds, and sending them would splice two histories. A mirror of an
-        earlier release fingerprints events otherwise (whole): none is compared or sent to it."""
-        if self.status[site].protocol < 2:
-            return None
-        ours = await self._fingerprint_of(site, mirrored)
+        from there on are not the ones the mirror holds, and sending them would splice two histories. Made as the
+        mirror makes them (domain/relay.fingerprint_for): a mirror of protocol 2 fingerprints no booking as this
+        server does, and one of protocol 1 nothing, so those are neither compared nor sent."""
+        ours = await self._fingerprint_of(site, mirrored, self.status[site].protocol)
         if ours is not None and isinstance(theirs, str) and theirs != ours:
             raise UplinkRefused(f"the mirror's copy of this mall's log differs from this server's at event {mirrored}: "
                                 "was this database restored from an older backup, or replaced, and used since? "
@@ -275,13 +276,13 @@ class Uplink:
                                 "mirror forget, docs/deployment.md)")  # fmt: skip
         return ours
 
-    async def _fingerprint_of(self, site: str, seq: int) -> str | None:
-        """The fingerprint of this log's event `seq`; None when there is none (yet, or archived here long after the
-        mirror took it)."""
+    async def _fingerprint_of(self, site: str, seq: int, protocol: int = PROTOCOL) -> str | None:
+        """The fingerprint of this log's event `seq`, as a mirror of `protocol` makes it; None when there is none
+        (yet, or archived here long after the mirror took it, or one that protocol does not make)."""
         rows = await self.storage.event_rows_after(site, seq - 1, 1) if seq > 0 else []
         if not rows or rows[0][0] != seq:
             return None
-        return fingerprint(rows[0][1], json.loads(rows[0][3]))
+        return fingerprint_for(protocol, rows[0][1], json.loads(rows[0][3]))
 
     async def _send_surveys(self, http: aiohttp.ClientSession, site: str) -> bool:
         """The survey answers given since the mirror's newest, if any. They are kept beside the log, not in it: the

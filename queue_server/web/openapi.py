@@ -599,6 +599,13 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                         "schema": {"type": "string"},
                         "description": "Of the box's event `newest`: equal to the copy's end, the copy is complete",
                     },
+                    {
+                        "name": "protocol",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 0},
+                        "description": "What the box speaks (3 from this release): the fingerprint answered is of it",
+                    },
                 ],
                 "security": SECURED,
                 "responses": _ok(

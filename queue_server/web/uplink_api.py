@@ -11,7 +11,6 @@ from queue_server.application.actions import relay_events, uplink_head
 from queue_server.application.auth import require
 from queue_server.common.jsontext import JSONResponse
 from queue_server.domain.refusal import Refusal
-from queue_server.domain.relay import FINGERPRINT_PREFIX
 from queue_server.supervision import survey
 from queue_server.web.requests import ctx_of, outcome_response, principal_of, read_json
 
@@ -21,13 +20,14 @@ BODY_BYTES = 4 * 1024 * 1024
 
 async def get_uplink(request: Request) -> Response:
     """Where this server's copies of the mall's log and of its survey answers end. `?newest=`: where the box's own
-    log ends (a box of this release says it)."""
+    log ends (a box of protocol 2 on says it); `?protocol=`: what the box speaks (this release's box says it)."""
     ctx = ctx_of(request)
     site_id = request.path_params["site"]
     newest = _whole_number(request, "newest")
-    theirs = request.query_params.get("fingerprint")  # of the box's event `newest` (of this release's kind: "2:...")
-    theirs = theirs if theirs is not None and theirs.startswith(FINGERPRINT_PREFIX) and len(theirs) <= 64 else None
-    head = await uplink_head(ctx, await principal_of(request), site_id, newest, theirs)
+    said = _whole_number(request, "protocol")
+    theirs = request.query_params.get("fingerprint")  # of the box's event `newest` ("3:...", "2:...")
+    theirs = theirs if theirs is not None and len(theirs) <= 64 else None
+    head = await uplink_head(ctx, await principal_of(request), site_id, newest, theirs, said)
     return JSONResponse({**head, "surveys": await survey.relay_cursor(ctx.storage, site_id)})
 
 
