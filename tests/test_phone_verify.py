@@ -368,7 +368,10 @@ async def test_the_booking_page_sends_the_code_and_books_with_it(tmp_path: Path)
             await page.click("#lang")
             # The language switch reloads the slots in its words: the slot stays chosen, the NIK and number step open
             # (it was closed, the slot to be chosen again), what was typed kept.
-            await until(page, "() => document.querySelector(`.b-slot:has(input[value='09:00']) small`).textContent.includes('tersisa')")
+            await until(
+                page,
+                "() => document.querySelector(`.b-slot:has(input[value='09:00']) small`).textContent.includes('tersisa')",
+            )
             assert await page.is_checked("input[name=slot][value='09:00']")
             assert await page.is_visible("#step-identity") and await page.input_value("#phone") == PHONE
 
