@@ -735,7 +735,7 @@ async def test_migration_0021_takes_the_secrets_an_earlier_mirror_s_copy_holds(d
         await storage.execute("INSERT INTO bookings (id, code, site, service, day, slot, nik_hash, state, seq, doc) "
                               "VALUES ('b2', 'BK-HOSTED', 'brebes', 'ktp', '2026-11-23', '09:00', ?, 'booked', 1, ?)",
                               ("h" * 64, json.dumps(hosted)))  # fmt: skip
-        await storage.execute("UPDATE meta SET value = '21' WHERE key = 'schema_version'")
+        await storage.execute("UPDATE meta SET value = '20' WHERE key = 'schema_version'")
     async with running_server(database, mirrored=["tegal"]) as mirror:
         storage = mirror.ctx.storage
         assert "0021_mirrored_booking_secrets" in (storage.migrated.applied if storage.migrated else ())

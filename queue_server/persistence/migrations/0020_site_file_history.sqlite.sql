@@ -4,7 +4,7 @@
 -- a digest already here but not the last one applied is older, and is not applied again. Rows are only added.
 -- Seeded from the event log: every configuration a site file made before this migration (machine unknown).
 CREATE TABLE IF NOT EXISTS site_file_history (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id INTEGER PRIMARY KEY,       -- rows are never deleted: each new one gets the highest id yet
     site TEXT NOT NULL,
     digest TEXT NOT NULL,         -- settings/sitefile.py document_digest of the file as served
     version INTEGER NOT NULL,     -- the configuration version it became (0: the first file, nothing stored yet)
