@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.async_api import Browser
 
 from .helpers import KIOSK, Server, bearer, running_server
 from .test_metrics import scrape, value
@@ -122,3 +123,71 @@ def test_serve_on_a_full_disk_says_the_disk_is_full(small_disk: Path, tmp_path: 
     filler.unlink()
     done = subprocess.run([*QS, "migrate", "--db", str(db)], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and "nothing to do" in done.stdout, done.stderr
+
+
+def _fill(disk: Path) -> Path:
+    """The rest of the disk, to the last block, in a file that gives the room back when removed."""
+    filler = disk / "filler"
+    with filler.open("wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(b"\0" * 4096)
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+    return filler
+
+
+async def _sign_in(server: Server, password: str) -> httpx.Response:
+    return await server.http.post("/api/v1/auth/login", json={"username": "supervisor", "password": password})
+
+
+async def test_signing_in_on_a_full_disk_says_why_and_what_the_technician_does(small_disk: Path) -> None:
+    """A sign-in saves a session: on a full disk it cannot, and said only 'Penyimpanan sedang bermasalah ... Coba
+    lagi' (outside review). Now it says the disk is full and what the technician does, for a right password and a
+    wrong one alike, and /healthz says it too; once there is room the same sign-in goes through."""
+    async with running_server(small_disk / "q.sqlite3") as s:
+        filler = _fill(small_disk)
+        for _ in range(200):  # until the writes no longer fit in the room the database's files already have
+            if (await _sign_in(s, "demo-supervisor")).status_code != 200:
+                break
+        for password in ("demo-supervisor", "not-the-password"):
+            r = await _sign_in(s, password)
+            assert r.status_code == 503, r.text
+            error = r.json()["error"]
+            assert error["code"] == "storage_unavailable", error
+            assert error["message"].startswith("Belum bisa masuk: disk server penuh"), error
+            assert "kosongkan ruang di disk server" in error["message"] and "/healthz" in error["message"]
+            assert "free space on the server's disk" in error["message_en"], error
+        health = (await s.http.get("/healthz")).json()
+        assert health["status"] == "storage_failing" and health["storage"]["disk_full"] is True, health
+
+        filler.unlink()
+        assert (await _sign_in(s, "demo-supervisor")).status_code == 200, "room again: signing in works"
+
+
+async def test_the_sign_in_page_says_it_before_anyone_types_on_a_full_disk(small_disk: Path, browser: Browser) -> None:
+    """The dashboard's alert reaches only those signed in: the sign-in form says it itself (from /healthz), and a
+    sign-in tried anyway shows the server's sentence once, in place of the notice."""
+    async with running_server(small_disk / "q.sqlite3") as s:
+        page = await browser.new_page(locale="id-ID")
+        await page.goto(f"{s.url}/supervisor/tegal")
+        await page.wait_for_selector("#login-form")
+        assert await page.is_hidden("#login-storage"), "no notice while the server saves"
+        filler = _fill(small_disk)
+        for _ in range(200):
+            if (await _sign_in(s, "demo-supervisor")).status_code != 200:
+                break
+        await page.reload()
+        await page.wait_for_selector("#login-storage", state="visible")
+        notice = await page.text_content("#login-storage") or ""
+        assert "tidak dapat menyimpan data" in notice and "kosongkan ruang di disk server" in notice, notice
+        await page.fill("input[name=username]", "supervisor")
+        await page.fill("input[name=password]", "demo-supervisor")
+        await page.click("#login-form button[type=submit]")
+        await page.locator("#login-error", has_text="disk server").wait_for()
+        assert await page.is_hidden("#login-storage"), "said once"
+        assert "Belum bisa masuk: disk server penuh" in (await page.text_content("#login-error") or "")
+        await page.screenshot(path=str(small_disk.parent / "sign-in-full-disk.png"))
+        await page.click("#lang")
+        assert "free space on the server's disk" in (await page.text_content("#login-storage") or "")
+        filler.unlink()

@@ -109,6 +109,18 @@ class Context:
         """Since when this process's writes fail and why, until one goes through (Engine.write_failure), or None."""
         return self.engine.write_failure
 
+    def storage_refusal(self, exc: Exception, key: str, full_key: str) -> Refusal | None:
+        """A write outside the pipeline (a sign-in's session) that failed as the database could not be used (a full
+        disk): kept as the pipeline's are (/healthz, the alert) and answered as refusal `key` (`full_key` for a full
+        disk), whose sentence says what to do. None: another error, a bug."""
+        if not self.storage.unavailable(exc):
+            return None
+        self.engine.write_failed(exc)
+        failure = self.engine.write_failure or {"error": str(exc), "full": False}
+        if failure["full"]:
+            return Refusal(full_key)
+        return Refusal(key, error=failure["error"])
+
     def messages_available(self, site: Site) -> bool:
         """Whether the pages may offer WhatsApp/SMS messages now: a gateway, and not paused by its breaker."""
         return self.notifications.messages_available(site) if self.notifications else site.notify.offered

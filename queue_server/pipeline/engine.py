@@ -789,7 +789,7 @@ class Engine:
             numbered = await self.storage.write(self._batch(decided))
             took = time.perf_counter() - started
         except Exception as exc:  # the batch's rows could not be built or written
-            self._write_failed(exc)
+            self.write_failed(exc)
             await self._reload()  # before answering: whoever sees the error sees the state without the batch
             self._fail([d.job for d in decided], StorageUnavailable(str(exc)))
             return
@@ -798,9 +798,10 @@ class Engine:
             self.write_failure = None
         self._answer(decided, numbered, took)
 
-    def _write_failed(self, exc: Exception) -> None:
+    def write_failed(self, exc: Exception) -> None:
         """Said once with its traceback, then one line a failure (a kiosk retrying every few seconds on a full disk
-        would bury the log in tracebacks), and kept for /healthz and the alert until a write goes through."""
+        would bury the log in tracebacks), and kept for /healthz and the alert until a write goes through. Also
+        called for a write outside the pipeline that failed so (a sign-in's session)."""
         full = _disk_full(exc)
         if self.write_failure is None:
             log.exception("write failed; reloading state from the database%s", FULL_DISK_HINT if full else "")

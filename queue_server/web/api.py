@@ -97,8 +97,18 @@ async def login(request: Request) -> Response:
     username = v.required_text(body, "username", max_len=64)
     password = v.required_text(body, "password", max_len=256)
     address = request.client.host if request.client else "unknown"
-    accounts, known = ctx_of(request).accounts, request.cookies.get(known_devices.COOKIE)
-    token, expires, principal = await accounts.login(username, password, address, known)
+    ctx = ctx_of(request)
+    accounts, known = ctx.accounts, request.cookies.get(known_devices.COOKIE)
+    try:
+        token, expires, principal = await accounts.login(username, password, address, known)
+    except Exception as exc:
+        # A sign-in saves a session (and a wrong password's count): on a full disk it cannot, and "Coba lagi" sent
+        # the supervisor back to retry what cannot work (outside review). Said as it is, with what the technician
+        # does; right and wrong passwords alike, so it tells nobody which was typed.
+        refusal = ctx.storage_refusal(exc, "storage_unavailable.sign_in", "storage_unavailable.sign_in_full")
+        if refusal is None:
+            raise
+        raise refusal from None
     response = JSONResponse({"token": token, "expires_at": expires.isoformat(), "user": _principal_view(principal)})
     response.set_cookie(
         known_devices.COOKIE, (await accounts.known_devices()).remembered(known, username),

@@ -153,6 +153,19 @@ function showLogin() {
   document.getElementById("logout").hidden = true;
   document.getElementById("who").textContent = "";
   document.querySelector("#login-form input[name=username]").focus();
+  sayStorage();
+}
+
+// A sign-in saves a session: while the server cannot write its database (a full disk) it cannot work, so the form
+// says so before anyone types (the dashboard's alert reaches only those already signed in).
+async function sayStorage() {
+  const notice = document.getElementById("login-storage");
+  try {
+    const health = await fetch("/healthz", { cache: "no-store" });
+    notice.hidden = !health.ok || (await health.json()).status !== "storage_failing";
+  } catch {
+    notice.hidden = true;
+  }
 }
 
 export function fatal(message) {
@@ -203,6 +216,9 @@ export function boot(start) {
     const error = document.getElementById("login-error");
     if (!result.ok) {
       error.textContent = errorText(result.body);
+      // the server's sentence says it now (once, not twice); or a write went through and it is over
+      if (result.body?.error?.code === "storage_unavailable") document.getElementById("login-storage").hidden = true;
+      else sayStorage();
       return;
     }
     error.textContent = "";
