@@ -780,14 +780,15 @@ def cmd_backup(args: argparse.Namespace) -> None:
 
     config = _config(args)
     dest = Path(args.dest)
+    replaced = ", in place of the one there" if args.replace and dest.exists() else ""
     try:
         if isinstance(config.database, Path):
-            counts = backup.backup_sqlite(config.database, dest)
+            counts = backup.backup_sqlite(config.database, dest, args.replace)
             said = ", ".join(f"{n} {t}" for t, n in counts.items())
-            print(f"backed up {config.database} to {dest} ({said}); integrity checked")
+            print(f"backed up {config.database} to {dest}{replaced} ({said}); integrity checked")
         else:
-            backup.backup_postgresql(config.database, dest)
-            print(f"backed up {_shown(config)} to {dest} (pg_dump, custom format)")
+            backup.backup_postgresql(config.database, dest, args.replace)
+            print(f"backed up {_shown(config)} to {dest}{replaced} (pg_dump, custom format)")
     except backup.BackupRefused as exc:
         raise SystemExit(f"error: {exc}") from None
     print(f"the notification key ({config.notification_key}) is not in the backup: keep a copy of it apart")
@@ -1134,8 +1135,10 @@ def parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_migrate)
 
     sp = sub.add_parser("backup", help="a consistent copy of the database, while the server runs")
-    sp.add_argument("dest", help="the new backup file (never overwritten)")
+    sp.add_argument("dest", help="the new backup file (never overwritten, unless --replace)")
     sp.add_argument("--db", help=DB_HELP)
+    sp.add_argument("--replace", action="store_true", help="replace DEST if it exists, once the new copy is whole and "
+                    "checked (a nightly job run twice a day); a copy that fails leaves DEST as it was")  # fmt: skip
     sp.set_defaults(func=cmd_backup)
 
     sp = sub.add_parser("restore", help="put a backup back (server stopped)")

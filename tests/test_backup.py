@@ -232,3 +232,72 @@ def test_commands_that_need_the_server_stopped_say_how_while_it_runs(tmp_path: P
         server.communicate(timeout=30)
     assert server.returncode in (0, -15)
     assert _cli("restore", str(copy), "--db", str(db), "--replace").returncode == 0, "stopped, it goes"
+
+
+def _partials(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".partial"))
+
+
+def test_a_nightly_backup_run_twice_a_day_replaces_today_s_with_a_whole_checked_one(tmp_path: Path) -> None:
+    """The documented timer names the file by the day: run twice that day it failed ('exists already') and the unit
+    showed failed. With --replace the second run takes the first one's place, only once whole and checked: one that
+    fails leaves the first as it was, and a copy killed half way leaves no file under a backup's name."""
+    db, folder = tmp_path / "q.sqlite3", tmp_path / "backups"
+    today = folder / "antrean-2026-12-07.sqlite3"
+    _add_account(db, "kepala")
+    assert _cli("backup", str(today), "--db", str(db), "--replace").returncode == 0, "a first run: nothing to replace"
+    _add_account(db, "wakil")
+    again = _cli("backup", str(today), "--db", str(db))
+    assert again.returncode == 1 and "exists already" in again.stderr and "--replace" in again.stderr, again.stderr
+    assert _accounts(today) == {"kepala"}
+
+    failed = _cli_on_a_full_disk(64_000, "backup", str(today), "--db", str(db), "--replace")
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed.stderr
+    assert f"{today} could not be written" in failed.stderr and "Nothing was changed" in failed.stderr
+    assert _accounts(today) == {"kepala"}, "the good backup of the morning stays, not a broken one"
+    assert _partials(folder) == [], "nothing half made left"
+
+    dead = subprocess.Popen(["true"])  # noqa: S607 - a process that has ended: its id names no process
+    dead.wait()
+    killed = folder / f".{today.name}.{dead.pid}.partial"
+    killed.write_bytes(b"SQLite format 3\x00 half a copy")  # what a backup killed half way (kill -9) leaves
+    done = _cli("backup", str(today), "--db", str(db), "--replace")
+    assert done.returncode == 0, done.stderr
+    assert "in place of the one there" in done.stdout and "integrity checked" in done.stdout, done.stdout
+    assert _accounts(today) == {"kepala", "wakil"}
+    assert today.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in folder.iterdir()) == [today.name], "the killed run's copy went too"
+
+
+def _without_overriding_permissions() -> None:
+    """Root without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH for the command it runs: folder modes hold for it, as
+    for any other account (prctl PR_CAPBSET_DROP; root's capabilities after exec are its bounding set)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        assert libc.prctl(24, capability, 0, 0, 0) == 0, ctypes.get_errno()  # PR_CAPBSET_DROP
+
+
+def test_a_backup_into_a_folder_the_account_cannot_write_names_that_folder_and_what_to_do(tmp_path: Path) -> None:
+    """It said 'SQLite database var/q.sqlite3: PermissionError: ...', under the database's name: now the folder, the
+    account and the command that makes the folder right."""
+    db, folder = tmp_path / "q.sqlite3", tmp_path / "backups"
+    _add_account(db, "kepala")
+    folder.mkdir(mode=0o755)
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    if os.geteuid() == 0:
+        os.chown(folder, pwd.getpwnam("nobody").pw_uid, -1)
+        owner, mode, fence = "nobody", "755", _without_overriding_permissions
+    else:
+        folder.chmod(0o555)
+        owner, mode, fence = me, "555", None
+    for dest in (folder / "b.sqlite3", folder / "nightly" / "b.sqlite3"):
+        failed = subprocess.run([sys.executable, "-m", "queue_server", "backup", str(dest), "--db", str(db)],
+                                capture_output=True, text=True, check=False, preexec_fn=fence)  # fmt: skip  # noqa: PLW1509
+        assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed.stderr
+        assert "PermissionError" not in failed.stderr and "SQLite database" not in failed.stderr, failed.stderr
+        assert f"the account {me}, which runs this command, may not write into {dest.parent}" in failed.stderr
+        assert f"{folder} belongs to the account {owner}, mode {mode}" in failed.stderr, failed.stderr
+        assert f"install -d -o {me} -g {me} -m 700 {dest.parent}" in failed.stderr, failed.stderr
+    assert list(folder.iterdir()) == [], "nothing made there"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -28,35 +29,127 @@ class BackupRefused(SchemaError):
     """The backup or restore cannot be made as asked; nothing was changed."""
 
 
-def backup_sqlite(source: Path, dest: Path) -> dict[str, int]:
-    """Copy the database at `source` (its server may be running) to the new file `dest`; rows per table."""
+def backup_sqlite(source: Path, dest: Path, replace: bool = False) -> dict[str, int]:
+    """Copy the database at `source` (its server may be running) to `dest`; rows per table. The copy is written
+    beside `dest` and checked before it takes that name, so `dest` is never a partial or broken copy; an existing
+    `dest` is refused, or replaced only by a whole, checked copy when `replace` (a nightly job run twice a day)."""
     if not source.is_file():
-        raise BackupRefused(f"{source}: no such database file")
-    if dest.exists():
-        raise BackupRefused(f"{dest} exists already: a backup never overwrites a file")
-    dest.parent.mkdir(parents=True, exist_ok=True)
+        raise BackupRefused(f"no database at {source}")
+    _readable(source)
+    _not_there(dest, replace)
+    staged = _staged(dest)
     src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        new_private_file(dest)
-        dst = sqlite3.connect(dest)
+        new_private_file(staged)
+        dst = sqlite3.connect(staged)
         try:
             try:
                 src.backup(dst)  # all pages in one step: one read transaction, one moment of the database
             except sqlite3.DatabaseError as exc:
                 if _in_writing(exc):  # the backup's disk, not the database: say which, or it reads as a broken one
                     dst.close()
-                    _discard(dest)  # the room it took is counted free again
+                    _discard(staged)  # the room it took is counted free again
                     raise _not_written(dest, source, exc) from None
                 raise BackupRefused(f"{source} could not be read ({exc})") from None
             dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
-            return _checked(dst, dest)
+            counts = _checked(dst, dest)
         finally:
             dst.close()
+        _put_in_place(staged, dest, replace)
+        return counts
     except BaseException:
-        _discard(dest)
+        _discard(staged)
         raise
     finally:
         src.close()
+
+
+def _not_there(dest: Path, replace: bool) -> None:
+    """`dest` may be written: not there (or `replace`), and its folder made and writable by this account. Copies
+    half made by a backup killed meanwhile (their process gone) are removed."""
+    if dest.exists() and not replace:
+        raise BackupRefused(
+            f"{dest} exists already: a backup never overwrites a file. Give another name, or add --replace to replace "
+            "it once the new copy is whole and checked (a nightly job run twice a day)"
+        )
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except PermissionError:
+        raise _no_access(dest.parent) from None
+    if not os.access(dest.parent, os.W_OK | os.X_OK):
+        raise _no_access(dest.parent)
+    for stale in dest.parent.glob(f".{dest.name}.*.partial"):
+        pid = stale.name[len(dest.name) + 2 : -len(".partial")]
+        if pid.isdigit() and not _alive(int(pid)):
+            _discard(stale)
+
+
+def _staged(dest: Path) -> Path:
+    """Where the copy is written before it takes its name: hidden, and this process's own (two backups to one name
+    at once never write the same file)."""
+    return dest.parent / f".{dest.name}.{os.getpid()}.partial"
+
+
+def _put_in_place(staged: Path, dest: Path, replace: bool) -> None:
+    """The checked copy takes its name in one step (a rename), on disk before the command says done."""
+    if replace:
+        os.replace(staged, dest)
+    else:
+        try:
+            os.link(staged, dest)  # fails if a file of that name appeared meanwhile: never overwritten
+        except FileExistsError:
+            raise BackupRefused(f"{dest} exists already: a backup never overwrites a file") from None
+        except OSError:  # a disk without hard links (a FAT USB disk): checked just before
+            if dest.exists():
+                raise BackupRefused(f"{dest} exists already: a backup never overwrites a file") from None
+            os.replace(staged, dest)
+        staged.unlink(missing_ok=True)
+    _synced_folder(dest.parent)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another account's process
+        return True
+    return True
+
+
+def _account(uid: int) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _no_access(folder: Path) -> BackupRefused:
+    """A folder this account may not write (or make): which folder, whose it is, and what to do. It said
+    'PermissionError' under the database's name, which sent the technician after the database (outside review)."""
+    place = folder
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    me = _account(os.geteuid())
+    info = place.stat()
+    whose = f"{place} belongs to the account {_account(info.st_uid)}, mode {stat.S_IMODE(info.st_mode):o}"
+    made = "" if place == folder else f" (it does not exist, and {place} cannot take it)"
+    return BackupRefused(
+        f"the account {me}, which runs this command, may not write into {folder}{made}: {whose}. Nothing was changed. "
+        f"Give the backups a folder of {me} (as root: install -d -o {me} -g {me} -m 700 {folder}), or run the "
+        "backup as the account that owns the folder (docs/deployment.md, section 5)"
+    )
+
+
+def _readable(source: Path) -> None:
+    if not os.access(source, os.R_OK):
+        owner = _account(source.stat().st_uid)
+        raise BackupRefused(
+            f"the account {_account(os.geteuid())}, which runs this command, may not read {source} (it belongs to "
+            f"the account {owner}): run the backup as that account, sudo -u {owner} queue-server backup ..."
+        )
 
 
 def restore_sqlite(backup: Path, target: Path, replace: bool) -> dict[str, int]:
@@ -165,13 +258,18 @@ def _checked(conn: sqlite3.Connection, where: Path) -> dict[str, int]:
     return {t: int(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in COUNTED if t in tables}  # noqa: S608
 
 
-def backup_postgresql(dsn: str, dest: Path) -> None:
-    """pg_dump in its custom format: one snapshot, compressed, restorable with pg_restore."""
-    if dest.exists():
-        raise BackupRefused(f"{dest} exists already: a backup never overwrites a file")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    new_private_file(dest)
-    _run(["pg_dump", "--format=custom", "--no-owner", "--file", str(dest), dsn], dest)
+def backup_postgresql(dsn: str, dest: Path, replace: bool = False) -> None:
+    """pg_dump in its custom format: one snapshot, compressed, restorable with pg_restore; written beside `dest` and
+    moved in once pg_dump succeeded, as a SQLite backup is."""
+    _not_there(dest, replace)
+    staged = _staged(dest)
+    new_private_file(staged)
+    try:
+        _run(["pg_dump", "--format=custom", "--no-owner", "--file", str(staged), dsn], staged)
+        _put_in_place(staged, dest, replace)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
 
 
 async def postgresql_is_empty(dsn: str) -> bool:
