@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import errno
-import fcntl
 import getpass
 import json
 import os
@@ -18,6 +18,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from queue_server.common.lan import lan_address, lan_addresses
 from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
 from queue_server.settings.config import CONFIG_VARIABLE, Config
@@ -56,26 +57,28 @@ def build_uvicorn_config(app: Any, config: Config, *, ws: Any = None) -> Any:
 
 
 @contextmanager
-def server_lock(database: Path | str) -> Iterator[IO[str] | None]:
-    """One server per SQLite file: a second one would hand out the same event numbers. (PostgreSQL takes several
-    processes: they serialise on each site's lock row, postgresql_storage.py.)"""
+def server_lock(
+    database: Path | str, *, existing: bool = False, serving: dict[str, Any] | None = None
+) -> Iterator[IO[str] | None]:
+    """One server per SQLite file (persistence/lock_file.py). `existing`: the command needs the database there, and is
+    refused before a lock file (or a folder) is made for one that is not (a mistyped --db)."""
+    from queue_server.persistence import lock_file
+
     if isinstance(database, str):
         yield None
         return
-    database.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(f"{database}.lock", "w")  # noqa: SIM115 - kept open for the lock's lifetime
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
+    if existing and not database.is_file():
+        raise SystemExit(f"error: no database at {database}")
+    handle = lock_file.acquire(database, serving)
+    if handle is None:
         raise SystemExit(
             f"error: another queue server is using {database} (lock file {database}.lock): stop it first "
             "(systemctl stop queue-server), then run this again; only `queue-server backup` runs beside it"
-        ) from None
+        )
     try:
         yield handle
     finally:
-        handle.close()
+        lock_file.release(handle, database)
 
 
 def _serve(config: Config, banner: str | None = None) -> None:
@@ -96,7 +99,9 @@ def _serve(config: Config, banner: str | None = None) -> None:
         raise SystemExit(f"error: {exc}") from None
     except OSError as exc:  # PostgreSQL unreachable
         raise SystemExit(f"error: {_shown(config)}: {exc}") from None
-    with server_lock(config.database):
+    started = datetime.now().astimezone().isoformat(timespec="seconds")
+    serving = {"pid": os.getpid(), "host": config.host, "port": config.port, "started": started}
+    with server_lock(config.database, serving=serving):  # where it listens: read by `device add`
         if not config.demo:  # with the lock: never opened beside a server that already runs on this file
             _safe_to_serve(config, server_of(app).sites)
         print(banner or _serving(config, server_of(app).sites), flush=True)
@@ -205,7 +210,7 @@ def _serving(config: Config, sites: dict[str, Site]) -> str:
     hidden). Bound to every address, the pages are named by this machine's LAN address: what a TV or a kiosk
     opens, never `localhost`, which would be the TV itself."""
     everywhere = config.host in ("0.0.0.0", "::")  # noqa: S104 - naming, not binding
-    lan = _lan_address() if everywhere else None
+    lan = lan_address() if everywhere else None
     base = f"http://{lan or ('localhost' if everywhere else config.host)}:{config.port}"
     lines = []
     for site in sites.values():
@@ -233,18 +238,6 @@ def _serving(config: Config, sites: dict[str, Site]) -> str:
     if config.uplink_url:
         lines.append(f"  uplink: the sites' logs go up to {config.uplink_url}")
     return "\n".join([*lines, f"  database {_shown(config)}, {config.workers} process(es)"])
-
-
-def _lan_address() -> str | None:
-    """This machine's address on its LAN, or None: the local address of a UDP socket "connected" towards a public
-    address (a UDP connect only picks the route; nothing is sent)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: routed by the default route, never reached
-            address = str(probe.getsockname()[0])
-        except OSError:  # no route at all: an offline box
-            return None
-    return None if address.startswith("127.") or address == "0.0.0.0" else address  # noqa: S104
 
 
 def _other_malls(config: Config) -> str:
@@ -386,14 +379,51 @@ async def _with_accounts(args: argparse.Namespace, action: Any) -> Any:
     config = _config(args)
     sites = load_sites(config, sends_messages=False)  # the gateway's secrets need not be in this shell
     _database_expected(config, args)
-    storage = storage_for(config.database, synchronous=config.synchronous)
-    await storage.open()
+    made = _made_here(config.database)
+    # A first account or device makes the database; under its lock, so no server starts on it before it is whole
+    # or, the command refused (a weak password, a wrong --site-id), gone again with the folders made for it.
     try:
-        accounts = Accounts(storage, sites)
-        accounts.others_may_serve = True  # the command line changes what a running server checks
-        return await action(accounts, sites, config, storage)
-    finally:
-        await storage.close()
+        with server_lock(config.database) if made else contextlib.nullcontext():
+            storage = storage_for(config.database, synchronous=config.synchronous)
+            await storage.open()
+            try:
+                accounts = Accounts(storage, sites)
+                accounts.others_may_serve = True  # the command line changes what a running server checks
+                return await action(accounts, sites, config, storage)
+            except BaseException:
+                await storage.close()
+                if made and isinstance(config.database, Path):
+                    _unmade(config.database)
+                raise
+            finally:
+                await storage.close()
+    except BaseException:
+        for folder in reversed(made[:-1]):  # after the lock, whose file went with the database
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (something else put there meanwhile): kept
+                break
+        raise
+
+
+def _made_here(database: Path | str) -> list[Path]:
+    """The folders a new SQLite database would make, and the file itself, innermost last; [] for one that exists
+    (or PostgreSQL)."""
+    if isinstance(database, str) or database.exists():
+        return []
+    made, place = [database], database.parent
+    while not place.exists() and place != place.parent:
+        made.insert(0, place)
+        place = place.parent
+    return made
+
+
+def _unmade(database: Path) -> None:
+    """A database made by a command that was then refused, removed (under its lock): an empty database left by a
+    mistyped --db looked like a mall's."""
+    for suffix in ("-wal", "-shm", "-journal", ""):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    print(f"note: {database} was made for this command, which was refused: removed again", file=sys.stderr)
 
 
 # What the account, device and webhook commands may do on a database file that does not exist yet: the first
@@ -513,12 +543,14 @@ def cmd_device(args: argparse.Namespace) -> None:
             await audit_command_line(accounts, [args.site_id], "device.issue", f"device {made.id}", name=args.name,
                                      kind=args.kind)  # fmt: skip
             page = f"/display/{args.site_id}/{args.screen}" if args.kind == "display" else f"/kiosk/{args.site_id}"
+            base, said = server_address(config)
             if args.kind == "uplink":
                 print(f"uplink token for {args.name} (shown once): on the mall's server, set QUEUE_UPLINK_TOKEN to it")
-                print(f"and serve with --uplink http://THIS-SERVER:PORT; here, serve with --mirror {args.site_id}")
+                print(f"and serve with --uplink {base}; here, serve with --mirror {args.site_id}")
             else:
                 print(f"{args.kind} token for {args.name} (shown once, store it on the device)")
-                print(f"open on the device: http://SERVER:PORT{page}#token={token}")
+                print(f"open on the device: {base}{page}#token={token}")
+            print(*(f"  {line}" for line in said), sep="\n")
             print(token)  # last, alone: for scripts
         elif args.device_command == "revoke":
             device = await _known_device(accounts, args.id)
@@ -535,6 +567,43 @@ def cmd_device(args: argparse.Namespace) -> None:
                 print(f"{d['id']:4} {d['kind']:8} {d['site']:12} {d['screen'] or '-':12} {state:8} {d['name']}")
 
     _run_account_action(args, action)
+
+
+def server_address(config: Config) -> tuple[str, list[str]]:
+    """The address a TV or a kiosk opens to reach the server of `config.database` (`http://192.168.1.10:8000`), and
+    what it rests on, in lines for the technician: the port the server of this SQLite database listens on (it writes
+    it into its lock file), else the configured port (PORT, or 8000); the host it is bound to, or this machine's LAN
+    addresses. It printed `http://SERVER:PORT` for the technician to work out (outside review)."""
+    from queue_server.persistence.lock_file import server_record
+
+    record = server_record(config.database) if isinstance(config.database, Path) else None
+    addresses = lan_addresses()
+    said: list[str] = []
+    if record is None:
+        port, host = config.port, "0.0.0.0"  # noqa: S104 - naming, not binding
+        chosen = "the port PORT says" if "PORT" in os.environ else "the default port"
+        said.append(f"{port} is {chosen}: no server has run on this database yet to say where it listens. If it "
+                    "will listen on another port (serve --port), or runs on another machine or behind a load "
+                    "balancer, open that address instead")  # fmt: skip
+    else:
+        port, host = record["port"], str(record["host"])
+        when = "" if record["running"] else " when it last ran"
+        said.append(f"the server of this database {'listens' if record['running'] else 'listened'} on "
+                    f"{host}:{port}{when} (started {record['started']})")  # fmt: skip
+    if host in ("127.0.0.1", "localhost", "::1"):
+        said.append(f"it listens on {host} only, which a TV or kiosk cannot reach: start it with --host 0.0.0.0 "
+                    "(docs/deployment.md, section 4), then open the address above")  # fmt: skip
+    elif host not in ("0.0.0.0", "::", ""):  # noqa: S104 - bound to one address: that one
+        return f"http://{host}:{port}", said
+    if not addresses:
+        said.append("this machine has no network address yet (no cable or Wi-Fi, see `ip addr`): once it has one, "
+                    "open that address in place of SERVER")  # fmt: skip
+        return f"http://SERVER:{port}", said
+    said.insert(0, f"{addresses[0]} is this machine's address on its LAN")
+    if len(addresses) > 1:
+        said.append(f"this machine's other addresses: {', '.join(addresses[1:])}: where the device is on one of "
+                    f"those networks, open that one in place of {addresses[0]}")  # fmt: skip
+    return f"http://{addresses[0]}:{port}", said
 
 
 async def _known_device(accounts: Any, device_id: int) -> dict[str, Any]:
@@ -556,7 +625,7 @@ def cmd_mirror(args: argparse.Namespace) -> None:
         site_id = args.site_id
         if site_id not in sites:
             raise ValueError(f"unknown site {site_id!r}; sites: {', '.join(sites)}")
-        with server_lock(config.database):  # a batch arriving meanwhile would set the copy's end again
+        with server_lock(config.database, existing=True):  # a batch arriving meanwhile would set the copy's end again
             relayed = await storage.relayed_head(site_id)
             if not relayed:
                 raise ValueError(f"site {site_id} holds no log sent up from its own server here")
@@ -687,7 +756,7 @@ def cmd_close_day(args: argparse.Namespace) -> None:
             await engine.stop()
             await storage.close()
 
-    with server_lock(config.database):
+    with server_lock(config.database, existing=True):  # never a new, empty database for a mistyped --db
         try:
             body = asyncio.run(run())
         except Refusal as exc:
@@ -731,7 +800,7 @@ def cmd_archive(args: argparse.Namespace) -> None:
         finally:
             await storage.close()
 
-    with server_lock(config.database):
+    with server_lock(config.database, existing=True):
         for archived in asyncio.run(run()):
             if archived.count:
                 print(f"{archived.site}: {archived.count} {archived.kind} archived to {archived.path}")
@@ -800,6 +869,8 @@ def cmd_restore(args: argparse.Namespace) -> None:
 
     config = _config(args)
     source = Path(args.source)
+    if not source.is_file():  # before the lock: a mistyped name makes nothing beside the database
+        raise SystemExit(f"error: {source}: no such backup file")
     with server_lock(config.database):
         try:
             if isinstance(config.database, Path):
@@ -825,7 +896,7 @@ def cmd_db_copy(args: argparse.Namespace) -> None:
         raise SystemExit("error: the target must be a postgresql://user:password@host:port/database URL")
     source: Path = args.source
     shown = postgresql.without_password(args.target)
-    with server_lock(source):
+    with server_lock(source, existing=True):
         try:
             counts = copy_sqlite_to_postgresql(source, args.target, progress=print)
         except (ConnectionError, TimeoutError, socket.gaierror) as exc:  # the target unreachable: name it

@@ -210,7 +210,7 @@ def test_users_and_devices(tmp_path: Path) -> None:
                 "--db", db).stdout.strip().splitlines()[-1]  # fmt: skip
     assert token.startswith("d_display_")
     added = run("device", "add", "--kind", "kiosk", "--site-id", "tegal", "--name", "Kios 2", "--db", db).stdout
-    assert "open on the device: http://SERVER:PORT/kiosk/tegal#token=d_kiosk_" in added
+    assert f"open on the device: {_device_base(8000)}/kiosk/tegal#token=d_kiosk_" in added
     assert "TV Lobi" in run("device", "list", "--db", db).stdout
     run("device", "revoke", "1", "--db", db)
     assert "revoked" in run("device", "list", "--db", db).stdout
@@ -218,6 +218,7 @@ def test_users_and_devices(tmp_path: Path) -> None:
 
 def test_close_day_with_the_server_stopped(tmp_path: Path) -> None:
     db = str(tmp_path / "db.sqlite3")
+    run("migrate", "--db", db)  # close-day makes no database of its own (a mistyped --db made an empty one)
     result = run("close-day", "--site-id", "tegal", "--db", db)
     assert "closed tegal" in result.stdout and "0 unserved tickets expired" in result.stdout
     assert run("close-day", "--site-id", "nowhere", "--db", db, check=False).returncode != 0
@@ -304,7 +305,8 @@ def test_serve_says_what_it_serves_and_refuses_a_port_in_use_at_once(tmp_path: P
 
 
 def test_serve_on_every_address_names_the_lan_address_not_localhost() -> None:
-    from queue_server.cli import _lan_address, _serving
+    from queue_server.cli import _serving
+    from queue_server.common.lan import lan_address as _lan_address
     from queue_server.settings.config import Config
     from queue_server.settings.sitefile import load_site
 
@@ -497,3 +499,81 @@ def test_serve_refuses_a_site_file_today_s_tickets_do_not_allow_in_one_line(tmp_
     assert len(lines) == 1 and "The letter B is on today's tickets of Kartu Keluarga (such as B-001)" in lines[0]
     assert "Start the server with a site file that keeps what today's tickets still need" in lines[0], lines
     assert "Traceback" not in refused.stderr, refused.stderr
+
+
+def _device_base(port: int) -> str:
+    """What `device add` names the server by: this machine's LAN address (SERVER on a machine without one)."""
+    from queue_server.common.lan import lan_addresses
+
+    addresses = lan_addresses()
+    return f"http://{addresses[0] if addresses else 'SERVER'}:{port}"
+
+
+def test_device_add_prints_the_address_the_device_opens(tmp_path: Path) -> None:
+    """It printed http://SERVER:PORT/... for the technician to work out (outside review). Now the machine's LAN
+    address and the port the server of this database listens on (from its lock file), or the configured port before
+    any server ran, each said with what it rests on; the address printed reaches the server."""
+    db = str(tmp_path / "q.sqlite3")
+    add = ("device", "add", "--kind", "kiosk", "--site-id", "tegal", "--name", "Kios 1", "--db", db)
+    first = run(*add).stdout
+    assert f"open on the device: {_device_base(8000)}/kiosk/tegal#token=d_kiosk_" in first, first
+    assert "8000 is the default port: no server has run on this database yet" in first and "open that address" in first
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    env = {**os.environ, "PORT": str(port)}
+    before = subprocess.run([*QS, *add], capture_output=True, text=True, env=env, check=True).stdout
+    assert f"{_device_base(port)}/kiosk/tegal#token=" in before and f"{port} is the port PORT says" in before
+
+    server = subprocess.Popen([*QS, "serve", "--host", "0.0.0.0", "--port", str(port), "--db", db],  # noqa: S104
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        wait_until_healthy(port)
+        added = run("device", "add", "--kind", "display", "--site-id", "tegal", "--screen", "lobby", "--name",
+                    "TV Lobi", "--db", db).stdout  # fmt: skip
+        assert f"the server of this database listens on 0.0.0.0:{port} (started " in added, added
+        (line,) = [x for x in added.splitlines() if x.startswith("open on the device: ")]
+        url = line.removeprefix("open on the device: ")
+        assert url.startswith(f"{_device_base(port)}/display/tegal/lobby#token=d_display_"), url
+        if "SERVER" not in url:  # the address printed is one the server answers on
+            page = httpx.get(url.split("#")[0], timeout=10)
+            assert page.status_code == 200 and "<html" in page.text.lower()
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+    later = run(*add).stdout
+    assert f"listened on 0.0.0.0:{port} when it last ran" in later and f"{_device_base(port)}/kiosk/" in later
+
+
+def test_commands_on_a_database_that_is_not_there_make_nothing_there(tmp_path: Path) -> None:
+    """A mistyped --db: every command that needs the database says 'no database at PATH' and leaves nothing behind,
+    no lock file, no folder, no empty database (close-day made a new, empty one; restore and db copy left stray
+    lock files)."""
+    typo = tmp_path / "vra" / "queue.sqlite3"
+    for command in (["close-day", "--site-id", "tegal"], ["archive", "--before", "2026-01-01"],
+                    ["mirror", "forget", "--site-id", "tegal"], ["user", "list"], ["device", "list"],
+                    ["webhook", "list", "--site-id", "tegal"], ["site-history"], ["backup", str(tmp_path / "b")]):  # fmt: skip
+        done = run(*command, "--db", str(typo), check=False)
+        assert done.returncode == 1 and "Traceback" not in done.stderr, (command, done.stderr)
+        assert "no database at" in done.stderr or "no such database" in done.stderr, (command, done.stderr)
+        assert not typo.parent.exists(), command
+    copied = run("db", "copy", str(typo), "postgresql://queue@127.0.0.1:1/mpp", check=False)
+    assert copied.returncode == 1 and f"no database at {typo}" in copied.stderr, copied.stderr
+    assert not typo.parent.exists()
+    missing = run("restore", str(tmp_path / "nope.sqlite3"), "--db", str(typo), check=False)
+    assert missing.returncode == 1 and "no such backup file" in missing.stderr and not typo.parent.exists()
+
+    for command, stdin in ((["user", "add", "kepala", "--role", "supervisor", "--site-id", "tegal",
+                             "--password-stdin"], "password\n"),
+                           (["device", "add", "--kind", "display", "--site-id", "tegal", "--screen", "lobi",
+                             "--name", "TV"], None)):  # fmt: skip
+        refused = run(*command, "--db", str(typo), stdin=stdin, check=False)
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+        assert "was made for this command, which was refused: removed again" in refused.stderr, refused.stderr
+        assert not typo.parent.exists(), "a first account refused leaves no empty database behind"
+
+    damaged = tmp_path / "damaged.sqlite3"
+    damaged.write_bytes(b"SQLite format 3\x00" + b"\x00" * 100 + b"not a database" * 50)
+    refused = run("restore", str(damaged), "--db", str(typo), check=False)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert not typo.exists() and not Path(f"{typo}.lock").exists(), "the lock of a database never made: removed"
