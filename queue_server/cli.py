@@ -329,11 +329,34 @@ def _config(args: argparse.Namespace, **overrides: Any) -> Config:
         )
     except ValueError as exc:  # a wrong setting in the environment, e.g. PORT=abc
         raise SystemExit(f"error: {exc}") from None
+    _a_database_file(config.database)
     if args.command != "backup":  # SQLite gives what a backup makes beside the database its owner
         _not_as_root_in(config.database)
     if site_files is None and "QUEUE_SITE_FILES" not in os.environ and uses_sites:
         _no_demo_mall_in(config)
     return config
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _a_database_file(database: Path | str) -> None:
+    """--db names a SQLite database file, or one to be made: a folder or another kind of file is refused before
+    anything touches it. Given a folder or a README, a command made it owner-only (mode 0700/0600: the database's
+    mode), left a lock file beside it and said "OperationalError: unable to open database file"."""
+    if isinstance(database, str):
+        return
+    if database.is_dir():
+        raise SystemExit(f"error: {database} is a folder: --db names the database file in it, e.g. "
+                         f"{database / 'queue.sqlite3'}")  # fmt: skip
+    try:
+        with database.open("rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except (FileNotFoundError, PermissionError):  # to be made; or said with the account by what reads it
+        return
+    if head and head != SQLITE_HEADER:
+        raise SystemExit(f"error: {database} is not a SQLite database (another kind of file): check --db; nothing "
+                         "was changed")  # fmt: skip
 
 
 def _not_as_root_in(database: Path | str) -> None:
@@ -921,12 +944,14 @@ def cmd_init_site(args: argparse.Namespace) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     db = "var/queue.sqlite3"
+    where = lan_address() or "SERVER"  # the page is opened from another PC: this machine's LAN address, not localhost
     print(f"wrote {path}: {args.name}, one agency, one service, one counter, one lobby screen. Next:")
     print(f"  queue-server check-site {path}")
     print(f"  queue-server user add admin-mpp --role admin --site-id {args.id} --site {path} --db {db}")
     print(f"  queue-server serve --site {path} --db {db} --host 0.0.0.0")
     print(
-        f"then sign in at http://SERVER:8000/supervisor/{args.id}/admin to add agencies, services, counters and staff"
+        f"then sign in at http://{where}:8000/supervisor/{args.id}/admin to add agencies, services, counters and "
+        "staff" + ("" if where != "SERVER" else " (SERVER: this machine's address, once it has one: ip addr)")
     )
 
 

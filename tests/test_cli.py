@@ -233,8 +233,8 @@ def test_wrong_database_addresses_are_refused_by_name_never_a_traceback(tmp_path
     cases = [
         (("user", "list", "--db", "postgres1://antrean:rahasia@127.0.0.1:1/antrean"), "is not a database this server"),
         (("serve", "--db", "mysql://a:rahasia@b/c"), "is not a database this server"),
-        (("user", "list", "--db", str(DEMO_SITE)), "file is not a database"),
-        (("user", "list", "--db", str(tmp_path)), "SQLite database"),
+        (("user", "list", "--db", str(DEMO_SITE)), "is not a SQLite database (another kind of file)"),
+        (("user", "list", "--db", str(tmp_path)), "is a folder: --db names the database file in it"),
         (("user", "list", "--db", str(tmp_path / "queu.sqlite3")), "no database at"),
         (("device", "list", "--db", str(tmp_path / "queu.sqlite3")), "no database at"),
     ]
@@ -577,3 +577,23 @@ def test_commands_on_a_database_that_is_not_there_make_nothing_there(tmp_path: P
     refused = run("restore", str(damaged), "--db", str(typo), check=False)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
     assert not typo.exists() and not Path(f"{typo}.lock").exists(), "the lock of a database never made: removed"
+
+
+def test_a_db_that_is_a_folder_or_another_file_is_refused_before_anything_touches_it(tmp_path: Path) -> None:
+    """--db var (the folder) or a README: commands made it owner-only (the database's mode 0700/0600), left a lock
+    file beside it, and said 'OperationalError: unable to open database file' / 'DatabaseError: file is not a
+    database'."""
+    folder, text = tmp_path / "var", tmp_path / "notes.txt"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    text.write_text("not a database\n")
+    text.chmod(0o644)
+    for command in (["user", "list"], ["migrate"], ["close-day", "--site-id", "tegal"], ["serve", "--port", "0"],
+                    ["backup", str(tmp_path / "b.sqlite3")]):  # fmt: skip
+        for db, said in ((folder, f"{folder} is a folder: --db names the database file in it, e.g. "
+                          f"{folder / 'queue.sqlite3'}"), (text, f"{text} is not a SQLite database")):  # fmt: skip
+            done = run(*command, "--db", str(db), check=False)
+            assert done.returncode == 1 and "Traceback" not in done.stderr, (command, done.stderr)
+            assert said in done.stderr and "Error:" not in done.stderr, (command, done.stderr)
+    assert folder.stat().st_mode & 0o777 == 0o755 and text.stat().st_mode & 0o777 == 0o644, "modes as they were"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "var"] and not list(folder.iterdir())
