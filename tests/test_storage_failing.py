@@ -163,6 +163,7 @@ async def test_signing_in_on_a_full_disk_says_why_and_what_the_technician_does(s
 
         filler.unlink()
         assert (await _sign_in(s, "demo-supervisor")).status_code == 200, "room again: signing in works"
+        assert (await s.http.get("/healthz")).json()["status"] == "ok", "and the session written says it is over"
 
 
 async def test_the_sign_in_page_says_it_before_anyone_types_on_a_full_disk(small_disk: Path, browser: Browser) -> None:

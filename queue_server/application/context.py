@@ -109,6 +109,10 @@ class Context:
         """Since when this process's writes fail and why, until one goes through (Engine.write_failure), or None."""
         return self.engine.write_failure
 
+    def storage_written(self) -> None:
+        """A write outside the pipeline went through (a sign-in's session): a failure said before is over."""
+        self.engine.written()
+
     def storage_refusal(self, exc: Exception, key: str, full_key: str) -> Refusal | None:
         """A write outside the pipeline (a sign-in's session) that failed as the database could not be used (a full
         disk): kept as the pipeline's are (/healthz, the alert) and answered as refusal `key` (`full_key` for a full

@@ -793,10 +793,14 @@ class Engine:
             await self._reload()  # before answering: whoever sees the error sees the state without the batch
             self._fail([d.job for d in decided], StorageUnavailable(str(exc)))
             return
+        self.written()
+        self._answer(decided, numbered, took)
+
+    def written(self) -> None:
+        """A write went through (the pipeline's, or a sign-in's session): what failed before is over."""
         if self.write_failure is not None:
             log.warning("the database is written again (writes failed from %s)", self.write_failure["since"])
             self.write_failure = None
-        self._answer(decided, numbered, took)
 
     def write_failed(self, exc: Exception) -> None:
         """Said once with its traceback, then one line a failure (a kiosk retrying every few seconds on a full disk

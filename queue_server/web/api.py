@@ -109,6 +109,7 @@ async def login(request: Request) -> Response:
         if refusal is None:
             raise
         raise refusal from None
+    ctx.storage_written()  # room again: the sign-in form and /healthz stop saying it at once
     response = JSONResponse({"token": token, "expires_at": expires.isoformat(), "user": _principal_view(principal)})
     response.set_cookie(
         known_devices.COOKIE, (await accounts.known_devices()).remembered(known, username),
