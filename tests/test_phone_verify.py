@@ -5,10 +5,11 @@ verify. On both databases: the codes and their tries are the database's, shared 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -216,6 +217,37 @@ async def test_at_most_three_codes_an_hour_go_to_one_number(database: Path | str
             s.clock.advance(minutes=41)  # the first code's hour is over
             await send_code(s, receiver)
             assert len(codes_received(receiver)) == 4
+
+
+async def test_codes_asked_together_for_one_number_are_still_three(database: Path | str, tmp_path: Path) -> None:
+    """An outside review sent 30 requests at once for one number, in six of its forms, from 30 addresses (over two
+    processes on PostgreSQL): all 30 codes went to the phone, each request counting the codes sent before it while
+    the others were not written yet. The count and the code are one step under the number's lock: three go."""
+    forms = ("0812-3456-7890", "+62 812 3456 7890", "62812.3456.7890", "+62 (0)812 3456 7890",
+             "\uff10\uff18\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19\uff10", "+620812-3456-7890")  # fmt: skip
+    with Receiver() as receiver:
+        receiver.start()
+        site = gateway_site(tmp_path, receiver)
+        processes = 2 if isinstance(database, str) else 1  # a SQLite database has one server process
+        async with AsyncExitStack() as stack:
+            servers = [await stack.enter_async_context(running_server(database, site_files=[site], **FAST))
+                       for _ in range(processes)]  # fmt: skip
+
+            async def ask(i: int) -> httpx.Response:
+                return await servers[i % processes].http.post(
+                    "/api/v1/sites/tegal/bookings/phone-code", json={"phone": forms[i % len(forms)]},
+                    headers={"X-Forwarded-For": f"198.51.100.{i + 1}"},
+                )  # fmt: skip
+
+            answers = await asyncio.gather(*(ask(i) for i in range(30)))
+            assert sorted(r.status_code for r in answers) == [201] * 3 + [429] * 27, [r.text for r in answers]
+            assert {error(r)["details"]["field"] for r in answers if r.status_code == 429} == {"phone"}
+            await eventually(lambda: len(codes_received(receiver)) == 3, "three codes sent")
+            storage = servers[0].app.state.server.ctx.storage
+            assert await storage.fetch_all("SELECT COUNT(*) FROM phone_codes") == [(3,)]
+            # Nothing of the refused ones stays behind: no message, no (encrypted) number.
+            assert await storage.fetch_all("SELECT COUNT(*) FROM outbox WHERE kind = 'phone_code'") == [(3,)]
+            assert await storage.fetch_all("SELECT COUNT(*) FROM contacts WHERE ref LIKE 'v:%'") == [(3,)]
 
 
 async def test_codes_asked_from_one_address_count_with_its_bookings(database: Path | str, tmp_path: Path) -> None:

@@ -36,6 +36,9 @@ class Try:
     tries: int
 
 
+_UNLESS_CODE = "DELETE FROM {table} WHERE {key} = ? AND NOT EXISTS (SELECT 1 FROM phone_codes WHERE id = ?)"
+
+
 class PhoneCodeStore:
     def __init__(self, storage: StoragePort) -> None:
         self.storage = storage
@@ -49,15 +52,22 @@ class PhoneCodeStore:
         )
         return [datetime.fromisoformat(r[0]) for r in rows]
 
-    async def add(self, code: PhoneCode, contact: ContactRow, message: OutboxRow, forget_before: datetime) -> None:
+    async def add(
+        self, code: PhoneCode, contact: ContactRow, message: OutboxRow, forget_before: datetime, limit: int,
+        since: datetime,
+    ) -> bool:  # fmt: skip
         """The code, the number it goes to (encrypted, as every citizen's number for messages) and its message, in
-        one transaction: the message exists if and only if its code does. Codes made before `forget_before` go."""
+        one transaction, if fewer than `limit` codes went to the number since `since`: False (nothing written)
+        otherwise. The count and the code are one step, under the number's lock: requests sent together, to one
+        process or several, get no more codes than requests sent one by one. The message exists if and only if its
+        code does. Codes made before `forget_before` go."""
         await self.storage.run(
             [
                 ("DELETE FROM phone_codes WHERE created_at < ?", [(utc_iso(forget_before),)]),
                 (
                     "INSERT INTO phone_codes (id, site, phone_hash, code_hash, created_at, expires_at, tries) "
-                    "VALUES (?,?,?,?,?,?,0)",
+                    "SELECT ?,?,?,?,?,?,0 WHERE (SELECT COUNT(*) FROM phone_codes WHERE site = ? AND phone_hash = ? "
+                    "AND created_at > ?) < ?",
                     [
                         (
                             code.id,
@@ -66,6 +76,10 @@ class PhoneCodeStore:
                             code.code_hash,
                             utc_iso(code.created_at),
                             utc_iso(code.expires_at),
+                            code.site,
+                            code.phone_hash,
+                            utc_iso(since),
+                            limit,
                         )
                     ],
                 ),  # fmt: skip
@@ -83,8 +97,14 @@ class PhoneCodeStore:
                     ],
                 ),  # fmt: skip
                 (OUTBOX_INSERT, [outbox_values(message)]),
-            ]
+                # Over the limit: the message and the number, written above for want of a conditional INSERT of
+                # every type, go again before anything is committed.
+                (_UNLESS_CODE.format(table="outbox", key="id"), [(message.id, code.id)]),
+                (_UNLESS_CODE.format(table="contacts", key="ref"), [(contact.ref, code.id)]),
+            ],
+            lock=f"phone_codes:{code.phone_hash}",
         )
+        return await self.storage.fetch_one("SELECT 1 FROM phone_codes WHERE id = ?", (code.id,)) is not None
 
     async def verified(self, site: str, phone_hash: str, now: datetime) -> bool:
         """Whether the number gave a right code recently enough to need none now."""

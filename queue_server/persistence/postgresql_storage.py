@@ -150,8 +150,10 @@ class PostgresStorage(StoragePort):
     async def write_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         return await self.fetch_one(sql, params)  # one statement on the pool: its own transaction, committed
 
-    async def run(self, statements: Statements) -> None:
+    async def run(self, statements: Statements, lock: str | None = None) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
+            if lock is not None:  # released by the commit or rollback
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(lock))
             for sql, rows in statements:
                 await conn.executemany(dollar(sql), rows)
 
@@ -167,8 +169,7 @@ class PostgresStorage(StoragePort):
             yield _AdvisoryLock(None, False)
             return
         try:
-            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-            yield _AdvisoryLock(conn, bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key)))
+            yield _AdvisoryLock(conn, bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", _lock_key(name))))
         finally:
             await postgresql.close(conn)
 
@@ -340,6 +341,11 @@ class PostgresStorage(StoragePort):
         if self._writer is not None:
             self._writer.terminate()
         self._writer = None
+
+
+def _lock_key(name: str) -> int:
+    """An advisory lock's number for a name."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 LOCK_WAIT_MS = 3000  # how long a write waits for a site's lock held by another process (then SitesBusy)
