@@ -21,6 +21,7 @@ from queue_server.settings.sitefile import DEMO_SITE
 from .helpers import Server, eventually, running_server
 from .receiver import Receiver
 from .test_citizen_support import bounded, chromium, open_page, shot, text, until
+from .test_invariants import write_site
 from .test_outbox import ticking
 
 BOTH_DATABASES = True
@@ -248,6 +249,26 @@ async def test_codes_asked_together_for_one_number_are_still_three(database: Pat
             # Nothing of the refused ones stays behind: no message, no (encrypted) number.
             assert await storage.fetch_all("SELECT COUNT(*) FROM outbox WHERE kind = 'phone_code'") == [(3,)]
             assert await storage.fetch_all("SELECT COUNT(*) FROM contacts WHERE ref LIKE 'v:%'") == [(3,)]
+
+
+async def test_a_server_of_many_malls_sends_one_number_three_codes_an_hour_in_all(
+    database: Path | str, tmp_path: Path
+) -> None:
+    """The number's three codes an hour were counted per mall: a server hosting many malls (a regency's, a
+    province's) sent three from each to a stranger's phone. The phone is one, and so is its count."""
+    with Receiver() as receiver:
+        receiver.start()
+        tegal = gateway_site(tmp_path, receiver)
+        uji = tmp_path / "uji_gateway.toml"  # another mall of the server, with a gateway of its own
+        uji.write_text(
+            write_site(tmp_path / "uji.toml", 1).read_text() + tegal.read_text()[tegal.read_text().index("[notify]") :]
+        )
+        async with running_server(database, site_files=[tegal, uji], **FAST) as s:
+            for _ in range(3):
+                await send_code(s, receiver)
+            r = await s.http.post("/api/v1/sites/uji/bookings/phone-code", json={"phone": PHONE})
+            assert r.status_code == 429 and error(r)["details"]["field"] == "phone", r.text
+            assert len(codes_received(receiver)) == 3
 
 
 async def test_codes_asked_from_one_address_count_with_its_bookings(database: Path | str, tmp_path: Path) -> None:

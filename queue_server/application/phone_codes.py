@@ -7,7 +7,8 @@ keeps only keyed hashes (of the number, as bookings count it, and of the code, b
 the tries: the code itself is in no log, event or frame, and in the outbox only encrypted (outbound/vault.py). A code
 lasts CODE_MINUTES and is compared at most MAX_TRIES times; the right one verifies the number for VERIFIED_MINUTES,
 so a family booking three members asks for one code. At most PER_HOUR codes go to one number in an hour (nobody can
-make the mall message a stranger's phone over and over); per client address the booking limit counts them too."""
+make the mall message a stranger's phone over and over), counted over every site of the server (a server hosting
+many malls would otherwise send PER_HOUR from each); per client address the booking limit counts them too."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ async def send_code(ctx: Context, site_id: str, body: dict[str, Any]) -> dict[st
     now = ctx.now()
     digest = phone_hash(number, ctx.nik_key)
     hour_ago = now - timedelta(hours=1)
-    if len(sent := await store.sent_since(site.id, digest, hour_ago)) >= PER_HOUR:
+    if len(sent := await store.sent_since(digest, hour_ago)) >= PER_HOUR:
         raise _too_many(sent, now)
     code = f"{secrets.randbelow(1_000_000):06d}"
     expires = now + timedelta(minutes=CODE_MINUTES)
@@ -77,7 +78,7 @@ async def send_code(ctx: Context, site_id: str, body: dict[str, Any]) -> dict[st
     message = OutboxRow(time_ordered_id(), site.id, GATEWAY, PHONE_CODE, f"v:{record.id}", json.dumps(params), now,
                         now, contact.ref)  # fmt: skip
     if not await store.add(record, contact, message, now - KEEP, PER_HOUR, hour_ago):  # others sent meanwhile
-        raise _too_many(await store.sent_since(site.id, digest, hour_ago), now)
+        raise _too_many(await store.sent_since(digest, hour_ago), now)
     ctx.outbox.wake()
     return {
         "sent": True,

@@ -43,12 +43,12 @@ class PhoneCodeStore:
     def __init__(self, storage: StoragePort) -> None:
         self.storage = storage
 
-    async def sent_since(self, site: str, phone_hash: str, since: datetime) -> list[datetime]:
-        """When the codes sent to the number since `since` were made, oldest first."""
+    async def sent_since(self, phone_hash: str, since: datetime) -> list[datetime]:
+        """When the codes sent to the number since `since` were made, oldest first: by every site of the database
+        (the phone is one, however many malls a server hosts)."""
         rows = await self.storage.fetch_all(
-            "SELECT created_at FROM phone_codes WHERE site = ? AND phone_hash = ? AND created_at > ? "
-            "ORDER BY created_at",
-            (site, phone_hash, utc_iso(since)),
+            "SELECT created_at FROM phone_codes WHERE phone_hash = ? AND created_at > ? ORDER BY created_at",
+            (phone_hash, utc_iso(since)),
         )
         return [datetime.fromisoformat(r[0]) for r in rows]
 
@@ -57,7 +57,8 @@ class PhoneCodeStore:
         since: datetime,
     ) -> bool:  # fmt: skip
         """The code, the number it goes to (encrypted, as every citizen's number for messages) and its message, in
-        one transaction, if fewer than `limit` codes went to the number since `since`: False (nothing written)
+        one transaction, if fewer than `limit` codes went to the number since `since` (from any site, as
+        sent_since counts them): False (nothing written)
         otherwise. The count and the code are one step, under the number's lock: requests sent together, to one
         process or several, get no more codes than requests sent one by one. The message exists if and only if its
         code does. Codes made before `forget_before` go."""
@@ -66,7 +67,7 @@ class PhoneCodeStore:
                 ("DELETE FROM phone_codes WHERE created_at < ?", [(utc_iso(forget_before),)]),
                 (
                     "INSERT INTO phone_codes (id, site, phone_hash, code_hash, created_at, expires_at, tries) "
-                    "SELECT ?,?,?,?,?,?,0 WHERE (SELECT COUNT(*) FROM phone_codes WHERE site = ? AND phone_hash = ? "
+                    "SELECT ?,?,?,?,?,?,0 WHERE (SELECT COUNT(*) FROM phone_codes WHERE phone_hash = ? "
                     "AND created_at > ?) < ?",
                     [
                         (
@@ -76,7 +77,6 @@ class PhoneCodeStore:
                             code.code_hash,
                             utc_iso(code.created_at),
                             utc_iso(code.expires_at),
-                            code.site,
                             code.phone_hash,
                             utc_iso(since),
                             limit,
