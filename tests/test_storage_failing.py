@@ -9,6 +9,7 @@ back. Writes that fit in room the files already have still go through, as on a r
 from __future__ import annotations
 
 import errno
+import json
 import resource
 import shutil
 import subprocess
@@ -17,11 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from playwright.async_api import Browser
 
-from .helpers import KIOSK, Server, bearer, running_server
+from .helpers import KIOSK, Server, bearer, eventually, running_server
+from .pg_support import new_database, throwaway_cluster_handle
 from .test_metrics import scrape, value
 
 QS = [sys.executable, "-m", "queue_server"]
@@ -192,3 +195,61 @@ async def test_the_sign_in_page_says_it_before_anyone_types_on_a_full_disk(small
         await page.click("#lang")
         assert "free space on the server's disk" in (await page.text_content("#login-storage") or "")
         filler.unlink()
+
+
+FULL_DISK_TRIGGER = """
+CREATE FUNCTION disk_full() RETURNS trigger AS $$ BEGIN
+  RAISE EXCEPTION 'could not extend file "/var/lib/postgresql/16/main/base/16384/16397": No space left on device'
+    USING ERRCODE = '53100';
+END $$ LANGUAGE plpgsql;
+CREATE TRIGGER disk_full BEFORE INSERT ON events FOR EACH STATEMENT EXECUTE FUNCTION disk_full();
+"""
+
+
+async def test_a_postgresql_database_that_cannot_be_written_is_said_too(pg_cluster: str) -> None:
+    """PostgreSQL's disk full (53100; a trigger raises it here, on every insert of an event): the writes of a
+    shared database were refused 503 while /healthz said "ok", as SQLite's were. Said now, on /healthz by the
+    error's kind alone (it is public: the error's text names the server's files), whole on the dashboard."""
+    database = await new_database(pg_cluster)
+    async with running_server(database) as s:
+        supervisor = await s.login("supervisor")
+        assert (await _issue(s)).status_code == 201
+        conn = await asyncpg.connect(database)
+        try:
+            await conn.execute(FULL_DISK_TRIGGER)
+            r = await _issue(s)
+            assert r.status_code == 503 and r.json()["error"]["code"] == "storage_unavailable", r.text
+            health = (await s.http.get("/healthz")).json()
+            assert health["status"] == "storage_failing", health
+            assert health["storage"]["error"] == "DiskFullError" and health["storage"]["disk_full"] is True, health
+            assert "/var/lib" not in json.dumps(health)
+            assert value(await scrape(s), "mpp_storage_failing") == 1
+            (alert,) = await _dashboard_alerts(s, supervisor)
+            assert "the server's disk is full" in alert["message_en"], alert
+            await conn.execute("DROP TRIGGER disk_full ON events")
+        finally:
+            await conn.close()
+        assert (await _issue(s)).status_code == 201
+        assert (await s.http.get("/healthz")).json()["status"] == "ok"
+
+
+async def test_postgresql_stopped_is_said_on_healthz() -> None:
+    """PostgreSQL stopped: every request was refused 503 before anything was written (a token cannot be looked up),
+    and /healthz, never having seen a write fail, said "ok". It asks the database itself now."""
+    with throwaway_cluster_handle() as cluster:
+        async with running_server(await new_database(cluster.url)) as s:
+            assert (await s.http.get("/healthz")).json()["status"] == "ok"
+            cluster.stop()
+            try:
+                assert (await _issue(s)).status_code == 503
+                health = (await s.http.get("/healthz")).json()
+                assert health["status"] == "storage_failing" and health["storage"]["disk_full"] is False, health
+                assert cluster.url not in json.dumps(health) and "5432" not in json.dumps(health)
+            finally:
+                cluster.start()
+            await eventually(lambda: _issued(s), "commands taken again once PostgreSQL is back", seconds=60, every=0.5)
+            assert (await s.http.get("/healthz")).json()["status"] == "ok"
+
+
+async def _issued(server: Server) -> bool:
+    return (await _issue(server)).status_code == 201

@@ -218,9 +218,10 @@ class Engine:
         # later). Judged once before the first command, then each housekeeping round.
         self.trusted_event_at: dict[str, datetime] = {}
         self.clock_doubts: dict[str, dict[str, Any]] = {}
-        # Writes failing since (`since`, `error`, `full`: the disk full), until one goes through: /healthz, the metric
-        # mpp_storage_failing and the supervisor's alert. A full disk refused every command 503 while /healthz said
-        # "ok" and the dashboard nothing (outside review).
+        # Writes failing since (`since`, `error`, `full`: the disk full, `kind`: the exception's class, all the public
+        # /healthz names of it: the text may name a path or the database's host), until one goes through: /healthz,
+        # the metric mpp_storage_failing and the supervisor's alert. A full disk refused every command 503 while
+        # /healthz said "ok" and the dashboard nothing (outside review); so did PostgreSQL stopped.
         self.write_failure: dict[str, Any] | None = None
         self.watch_clock = False  # compare the clock with the monotonic one (only the machine's real clock)
         # Per site: the largest jump ahead of the wall clock seen while running, kept until a doubt it raised ends.
@@ -581,10 +582,11 @@ class Engine:
             self._fail(jobs, _busy_refusal(set(exc.sites)))
             return
         except Exception as exc:  # unreachable database, a lost connection, a failed statement: nothing committed
-            log.warning("write failed (%s: %s); reloading state from the database", type(exc).__name__, exc)
+            self.write_failed(exc)  # said on /healthz and the dashboard as on SQLite: the database away, its disk full
             await self._reload()
             self._fail(jobs, StorageUnavailable(f"{type(exc).__name__}: {exc}"))
             return
+        self.written()
         for event in numbered:
             self.heads[event.site] = event.seq
         self._answer(decided, numbered, took)
@@ -809,10 +811,11 @@ class Engine:
         full = _disk_full(exc)
         if self.write_failure is None:
             log.exception("write failed; reloading state from the database%s", FULL_DISK_HINT if full else "")
-            self.write_failure = {"since": self.clock(), "error": str(exc) or type(exc).__name__, "full": full}
+            self.write_failure = {"since": self.clock(), "error": str(exc) or type(exc).__name__, "full": full,
+                                  "kind": type(exc).__name__}  # fmt: skip
         else:
-            log.error("write failed again: %s%s", exc, FULL_DISK_HINT if full else "")
-            self.write_failure.update(error=str(exc) or type(exc).__name__, full=full)
+            log.error("write failed again: %s: %s%s", type(exc).__name__, exc, FULL_DISK_HINT if full else "")
+            self.write_failure.update(error=str(exc) or type(exc).__name__, full=full, kind=type(exc).__name__)
 
     def _answer(self, decided: list[_Decided], numbered: list[Event], took: float) -> None:
         """After COMMIT: answer each caller with its events, then publish them."""

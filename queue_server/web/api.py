@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
@@ -59,9 +60,12 @@ from queue_server.web.uplink_api import ROUTES as UPLINK_ROUTES
 # --- handlers ----------------------------------------------------------------------------------------
 
 
+PROBE_SECONDS = 2.0  # a database that cannot answer `SELECT 1` within this is failing, as far as /healthz goes
+
+
 async def healthz(request: Request) -> Response:
     ctx = ctx_of(request)
-    failure = ctx.write_failure()
+    failure = ctx.write_failure() or await _read_failure(ctx)
     return JSONResponse(
         {
             # "storage_failing" while this process cannot write its database (a full disk): every command is
@@ -81,10 +85,24 @@ async def healthz(request: Request) -> Response:
     )
 
 
+async def _read_failure(ctx: Context) -> dict[str, Any] | None:
+    """The database asked directly: PostgreSQL stopped or out of reach refuses every request (a token cannot even be
+    looked up) before any write could fail and be said, and /healthz said "ok" meanwhile."""
+    try:
+        await asyncio.wait_for(ctx.storage.fetch_one("SELECT 1"), PROBE_SECONDS)
+    except Exception as exc:
+        if not isinstance(exc, TimeoutError) and not ctx.storage.unavailable(exc):
+            raise
+        return {"since": ctx.now(), "kind": type(exc).__name__, "full": False}
+    return None
+
+
 def _storage_view(failure: dict[str, Any] | None) -> dict[str, Any] | None:
     if failure is None:
         return None
-    return {"failing_since": failure["since"].isoformat(), "error": failure["error"], "disk_full": failure["full"]}
+    # The error's kind, not its text: /healthz is public, and the text may name a path or the database's host and
+    # port (the log and the supervisor's dashboard say it whole).
+    return {"failing_since": failure["since"].isoformat(), "error": failure["kind"], "disk_full": failure["full"]}
 
 
 async def openapi(request: Request) -> Response:
