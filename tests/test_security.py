@@ -20,6 +20,7 @@ import websockets
 from queue_server.application.auth import PRINCIPAL_CACHE_SECONDS
 
 from .helpers import LOBBY, Clock, Server, bearer, eventually, running_server
+from .pg_support import new_database
 from .test_invariants import _start, write_site
 
 
@@ -375,3 +376,15 @@ async def test_an_account_disabled_on_the_command_line_is_signed_out_at_once_and
         assert any(line.startswith("op-polres") and "(disabled)" in line for line in listed.stdout.splitlines())
         await asyncio.to_thread(_cli, "user", "enable", "op-polres", db=db)
         assert (await _login(s, "op-polres", "demo-operator")).status_code == 200
+
+
+async def test_a_name_with_a_control_character_is_refused_not_a_500(tmp_path: Path, pg_cluster: str) -> None:
+    """A NUL in the name signing in was a 500 on PostgreSQL (which refuses it in text) while the throttle counted
+    the name's failures; on both databases it is a 422 naming the character, and nothing is counted."""
+    for database in (tmp_path / "q.sqlite3", await new_database(pg_cluster)):
+        async with running_server(database) as s:
+            for name in ("admin\x00", "adm\x1bin"):
+                r = await _login(s, name, "demo-admin")
+                assert r.status_code == 422, r.text
+                assert r.json()["error"]["details"]["field"] == "username", r.text
+            assert (await _login(s, "admin", "demo-admin")).status_code == 200
