@@ -388,3 +388,28 @@ async def test_a_name_with_a_control_character_is_refused_not_a_500(tmp_path: Pa
                 assert r.status_code == 422, r.text
                 assert r.json()["error"]["details"]["field"] == "username", r.text
             assert (await _login(s, "admin", "demo-admin")).status_code == 200
+
+
+async def test_a_new_password_voids_the_browsers_known_by_the_old_one(tmp_path: Path) -> None:
+    """A browser known for an account had its own allowance of wrong passwords, however the account was held, for
+    180 days: one that signed in with a password someone else learnt kept guessing after the reset, 10 every 5
+    minutes, past the account's hold. A new password voids every browser's proof for the account."""
+    clock = Clock()
+    async with running_server(tmp_path / "q.sqlite3", login_window_seconds=300.0, clock=clock) as s:
+        body = {"username": "op-polres", "password": "demo-operator"}
+        async with httpx.AsyncClient(base_url=s.url, timeout=300) as intruder:
+            assert (await intruder.post("/api/v1/auth/login", json=body)).status_code == 200
+            admin = await s.login("admin")
+            new = "Sandi-baru-polres-2026"
+            r = await s.http.patch("/api/v1/sites/tegal/accounts/op-polres", json={"password": new}, headers=admin)
+            assert r.status_code == 200, r.text
+            for attempt in range(10):  # a guesser holds the account
+                assert (await _login(s, "op-polres", f"wrong-{attempt}", address="203.0.113.50")).status_code == 401
+            r = await intruder.post("/api/v1/auth/login", json={**body, "password": "guess-1"})
+            assert r.status_code == 429, r.text  # held with everyone else: its cookie proves the old password only
+        clock.advance(seconds=301)
+        async with httpx.AsyncClient(base_url=s.url, timeout=300) as counter_pc:  # known by the new password
+            assert (await counter_pc.post("/api/v1/auth/login", json={**body, "password": new})).status_code == 200
+            for attempt in range(10):
+                assert (await _login(s, "op-polres", f"wrong-{attempt}", address="203.0.113.50")).status_code == 401
+            assert (await counter_pc.post("/api/v1/auth/login", json={**body, "password": new})).status_code == 200

@@ -434,9 +434,9 @@ class Accounts:
     ) -> tuple[str, datetime, Principal]:
         """A session for a right password. `known`: the browser's known-devices cookie (known_devices.py), which
         spares a browser that signed in as this account before the holds a guesser elsewhere put on it."""
-        device = (await self.known_devices()).device_of(known, username)
-        async with self.throttle.attempt(username, address, device):  # refused before any hash: a guess is free
-            user = await self.store.credentials(username)
+        user = await self.store.credentials(username)  # a read, no hash: a throttled guess stays free
+        device = (await self.known_devices()).device_of(known, username, user.password_hash if user else None)
+        async with self.throttle.attempt(username, address, device):  # refused before any hash
             # Verify against a dummy hash when the user is unknown, so timing does not reveal which usernames exist.
             stored = user.password_hash if user else _DUMMY_HASH
             if not await verified(stored, password) or user is None or not user.active:
@@ -451,6 +451,12 @@ class Accounts:
             display_name=user.display_name or None,
         )  # fmt: skip
         return token, expires, principal
+
+    async def remembered_device(self, known: str | None, username: str) -> str:
+        """The known-devices cookie after a right password for `username` (known_devices.py), bound to the password
+        the account has now."""
+        user = await self.store.credentials(username)
+        return (await self.known_devices()).remembered(known, username, user.password_hash if user else "")
 
     async def known_devices(self) -> KnownDevices:
         if self._known_devices is None:  # its key is made on first use and kept in the database (every process's)

@@ -131,7 +131,7 @@ async def login(request: Request) -> Response:
     ctx.storage_written()  # room again: the sign-in form and /healthz stop saying it at once
     response = JSONResponse({"token": token, "expires_at": expires.isoformat(), "user": _principal_view(principal)})
     response.set_cookie(
-        known_devices.COOKIE, (await accounts.known_devices()).remembered(known, username),
+        known_devices.COOKIE, await accounts.remembered_device(known, username),
         max_age=known_devices.KEEP_SECONDS, path=known_devices.PATH, httponly=True, samesite="strict",
         secure=request.url.scheme == "https",
     )  # fmt: skip
