@@ -14,4 +14,6 @@ CREATE TABLE IF NOT EXISTS phone_codes (
     verified_until TEXT          -- set by the right code: the number needs no other code until then
 );
 CREATE INDEX IF NOT EXISTS phone_codes_number ON phone_codes (site, phone_hash, created_at);
+-- A number's codes of the last hour over every mall of the server (the limit per number is the server's).
+CREATE INDEX IF NOT EXISTS phone_codes_phone ON phone_codes (phone_hash, created_at);
 CREATE INDEX IF NOT EXISTS phone_codes_created ON phone_codes (created_at);
