@@ -6,10 +6,8 @@ verify. On both databases: the codes and their tries are the database's, shared 
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
-from collections.abc import Iterator
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from queue_server.settings.sitefile import DEMO_SITE
 
 from .helpers import Server, eventually, running_server
 from .receiver import Receiver
+from .test_citizen_booking import every_log_line
 from .test_citizen_support import bounded, chromium, open_page, shot, text, until
 from .test_invariants import write_site
 from .test_outbox import ticking
@@ -80,31 +79,6 @@ async def book(s: Server, nik: str = NIKS[0], **body: Any) -> httpx.Response:
 def error(r: httpx.Response) -> dict[str, Any]:
     found: dict[str, Any] = r.json()["error"]
     return found
-
-
-class Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-
-@contextmanager
-def every_log_line() -> Iterator[list[str]]:
-    records = Records()
-    loggers = [logging.getLogger(n) for n in ("", "uvicorn", "uvicorn.access", "uvicorn.error", "queue_server")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.addHandler(records)
-        lg.setLevel(logging.DEBUG)
-    try:
-        yield records.lines
-    finally:
-        for lg, level in zip(loggers, levels, strict=True):
-            lg.removeHandler(records)
-            lg.setLevel(level)
 
 
 async def test_a_booking_needs_the_code_its_number_received_and_the_number_stays_verified_a_while(

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from queue_server.persistence import schema
+from queue_server.persistence.lock_file import process_alive
 from queue_server.persistence.private_files import new_private_file
 from queue_server.persistence.schema import SchemaError
 
@@ -80,7 +81,7 @@ def _not_there(dest: Path, replace: bool) -> None:
         raise _no_access(dest.parent)
     for stale in dest.parent.glob(f".{dest.name}.*.partial"):
         pid = stale.name[len(dest.name) + 2 : -len(".partial")]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             _discard(stale)
 
 
@@ -105,16 +106,6 @@ def _put_in_place(staged: Path, dest: Path, replace: bool) -> None:
             os.replace(staged, dest)
         staged.unlink(missing_ok=True)
     _synced_folder(dest.parent)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another account's process
-        return True
-    return True
 
 
 def _account(uid: int) -> str:

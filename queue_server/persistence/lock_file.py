@@ -78,10 +78,11 @@ def server_record(database: Path) -> dict[str, Any] | None:
         return None
     if not isinstance(record, dict) or not isinstance(record.get("port"), int) or not record.get("host"):
         return None
-    return {**record, "running": _alive(record.get("pid"))}
+    return {**record, "running": process_alive(record.get("pid"))}
 
 
-def _alive(pid: object) -> bool:
+def process_alive(pid: object) -> bool:
+    """Whether a process of this id runs on this machine (another account's too)."""
     if not isinstance(pid, int) or pid <= 0:
         return False
     try:
