@@ -467,6 +467,10 @@ class StoragePort(abc.ABC):
         )
         return int(rows[0][0]) if rows else 0
 
+    async def answers(self) -> None:
+        """Raises when the database cannot answer a read at all (PostgreSQL stopped or out of reach): /healthz."""
+        await self.fetch_one("SELECT 1")
+
     async def secret(self, name: str) -> bytes:
         """A random key kept in the database (e.g. for keyed NIK hashes), made on first use and never shown."""
         key = f"secret:{name}"

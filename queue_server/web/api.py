@@ -89,7 +89,7 @@ async def _read_failure(ctx: Context) -> dict[str, Any] | None:
     """The database asked directly: PostgreSQL stopped or out of reach refuses every request (a token cannot even be
     looked up) before any write could fail and be said, and /healthz said "ok" meanwhile."""
     try:
-        await asyncio.wait_for(ctx.storage.fetch_one("SELECT 1"), PROBE_SECONDS)
+        await asyncio.wait_for(ctx.storage.answers(), PROBE_SECONDS)
     except Exception as exc:
         if not isinstance(exc, TimeoutError) and not ctx.storage.unavailable(exc):
             raise
