@@ -431,11 +431,13 @@ class Accounts:
 
     async def login(
         self, username: str, password: str, address: str = "local", known: str | None = None
-    ) -> tuple[str, datetime, Principal]:
-        """A session for a right password. `known`: the browser's known-devices cookie (known_devices.py), which
-        spares a browser that signed in as this account before the holds a guesser elsewhere put on it."""
+    ) -> tuple[str, datetime, Principal, str]:
+        """A session for a right password, and the browser's known-devices cookie to set (known_devices.py: bound to
+        the password the account has now). `known`: the cookie it sent, which spares a browser that signed in as this
+        account before the holds a guesser elsewhere put on it."""
         user = await self.store.credentials(username)  # a read, no hash: a throttled guess stays free
-        device = (await self.known_devices()).device_of(known, username, user.password_hash if user else None)
+        devices = await self.known_devices()
+        device = devices.device_of(known, username, user.password_hash if user else None)
         async with self.throttle.attempt(username, address, device):  # refused before any hash
             # Verify against a dummy hash when the user is unknown, so timing does not reveal which usernames exist.
             stored = user.password_hash if user else _DUMMY_HASH
@@ -450,13 +452,7 @@ class Accounts:
             "user", user.role, username, user.id, user.site, user.agency, sites=sites_of(user.role, user.sites),
             display_name=user.display_name or None,
         )  # fmt: skip
-        return token, expires, principal
-
-    async def remembered_device(self, known: str | None, username: str) -> str:
-        """The known-devices cookie after a right password for `username` (known_devices.py), bound to the password
-        the account has now."""
-        user = await self.store.credentials(username)
-        return (await self.known_devices()).remembered(known, username, user.password_hash if user else "")
+        return token, expires, principal, devices.remembered(known, username, user.password_hash)
 
     async def known_devices(self) -> KnownDevices:
         if self._known_devices is None:  # its key is made on first use and kept in the database (every process's)

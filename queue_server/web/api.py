@@ -119,7 +119,7 @@ async def login(request: Request) -> Response:
     ctx = ctx_of(request)
     accounts, known = ctx.accounts, request.cookies.get(known_devices.COOKIE)
     try:
-        token, expires, principal = await accounts.login(username, password, address, known)
+        token, expires, principal, remembered = await accounts.login(username, password, address, known)
     except Exception as exc:
         # A sign-in saves a session (and a wrong password's count): on a full disk it cannot, and "Coba lagi" sent
         # the supervisor back to retry what cannot work (outside review). Said as it is, with what the technician
@@ -131,7 +131,7 @@ async def login(request: Request) -> Response:
     ctx.storage_written()  # room again: the sign-in form and /healthz stop saying it at once
     response = JSONResponse({"token": token, "expires_at": expires.isoformat(), "user": _principal_view(principal)})
     response.set_cookie(
-        known_devices.COOKIE, await accounts.remembered_device(known, username),
+        known_devices.COOKIE, remembered,
         max_age=known_devices.KEEP_SECONDS, path=known_devices.PATH, httponly=True, samesite="strict",
         secure=request.url.scheme == "https",
     )  # fmt: skip
