@@ -233,9 +233,9 @@ async def test_a_postgresql_database_that_cannot_be_written_is_said_too(pg_clust
         assert (await s.http.get("/healthz")).json()["status"] == "ok"
 
 
-async def test_postgresql_stopped_is_said_on_healthz() -> None:
+async def test_postgresql_stopped_is_said_on_healthz_and_metrics() -> None:
     """PostgreSQL stopped: every request was refused 503 before anything was written (a token cannot be looked up),
-    and /healthz, never having seen a write fail, said "ok". It asks the database itself now."""
+    and /healthz and /metrics, never having seen a write fail, said "ok". Both ask the database itself now."""
     with throwaway_cluster_handle() as cluster:
         async with running_server(await new_database(cluster.url)) as s:
             assert (await s.http.get("/healthz")).json()["status"] == "ok"
@@ -245,10 +245,12 @@ async def test_postgresql_stopped_is_said_on_healthz() -> None:
                 health = (await s.http.get("/healthz")).json()
                 assert health["status"] == "storage_failing" and health["storage"]["disk_full"] is False, health
                 assert cluster.url not in json.dumps(health) and "5432" not in json.dumps(health)
+                assert value(await scrape(s), "mpp_storage_failing") == 1  # asked too, not only after a failed write
             finally:
                 cluster.start()
             await eventually(lambda: _issued(s), "commands taken again once PostgreSQL is back", seconds=60, every=0.5)
             assert (await s.http.get("/healthz")).json()["status"] == "ok"
+            assert value(await scrape(s), "mpp_storage_failing") == 0
 
 
 async def _issued(server: Server) -> bool:

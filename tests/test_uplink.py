@@ -411,6 +411,10 @@ async def test_a_mirror_refusing_every_batch_raises_the_alert_at_the_mall(databa
             said = [a["message"] for a in alerts if a["kind"] == "uplink_failing"]
             assert said and "belum terkirim ke server pusat sejak pukul 09.00" in said[0], alerts
             assert "uplink_event_invalid" in said[0], said
+            # /healthz is public: the failure's kind, not its text, which names the mirror's address.
+            health = (await mall.http.get("/healthz")).json()["uplink"]["tegal"]
+            assert health["last_error"] == "refused" and health["failing_since"], health
+            assert mirror.url.split("//")[1] not in json.dumps(health), health
 
 
 async def national_row(mirror: Server) -> dict[str, Any]:

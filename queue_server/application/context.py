@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,6 +25,8 @@ from queue_server.outbound.uplink import Uplink
 from queue_server.persistence.port import StoragePort
 from queue_server.pipeline.engine import Engine
 from queue_server.settings.sitefile import gateway_variables, without_gateway
+
+PROBE_SECONDS = 2.0  # a database that cannot answer `SELECT 1` within this is failing, as far as /healthz goes
 
 
 @dataclass
@@ -108,6 +111,21 @@ class Context:
     def write_failure(self) -> dict[str, Any] | None:
         """Since when this process's writes fail and why, until one goes through (Engine.write_failure), or None."""
         return self.engine.write_failure
+
+    async def storage_failure(self) -> dict[str, Any] | None:
+        """What /healthz and /metrics say of the database: this process's writes failing (write_failure), else the
+        database asked directly. PostgreSQL stopped or out of reach refuses every request (a token cannot even be
+        looked up) before any write could fail and be said, and both said "ok" meanwhile."""
+        failure = self.write_failure()
+        if failure is not None:
+            return failure
+        try:
+            await asyncio.wait_for(self.storage.answers(), PROBE_SECONDS)
+        except Exception as exc:
+            if not isinstance(exc, TimeoutError) and not self.storage.unavailable(exc):
+                raise
+            return {"since": self.now(), "kind": type(exc).__name__, "full": False}
+        return None
 
     def storage_written(self) -> None:
         """A write outside the pipeline went through (a sign-in's session): a failure said before is over."""

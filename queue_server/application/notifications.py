@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
@@ -28,6 +29,8 @@ from queue_server.outbound.policy import Policy, Subscriptions
 from queue_server.outbound.vault import Vault
 from queue_server.persistence.outbox import GATEWAY, Endpoint, EndpointStatus, OutboxStore
 from queue_server.persistence.port import ContactRow, StoragePort, utc_iso
+
+log = logging.getLogger("queue_server.notifications")
 
 LANGUAGES = ("id", "en")
 MIN_SECRET = 24  # characters of a secret an admin brings
@@ -68,7 +71,7 @@ class Notifications:
             on_endpoints=self.subscriptions.replace,
         )  # fmt: skip
         self._task = background.start(self.deliverer.run_forever(), "outbox-deliverer")
-        self._watching = background.start(background.every(WATCH_SECONDS, partial(self._watch, ctx), _ignored),
+        self._watching = background.start(background.every(WATCH_SECONDS, partial(self._watch, ctx), _failed),
                                           "outbox-watch")  # fmt: skip
 
     async def stop(self) -> None:
@@ -78,10 +81,14 @@ class Notifications:
     async def _watch(self, ctx: Any) -> None:
         """In every process, every few seconds: the endpoints (added or removed by another process or the command
         line: this process's events must reach them too) and the failing ones (for the alerts)."""
-        with contextlib.suppress(Exception):  # a database hiccup: both stay as they were a moment more
+        try:
             self.subscriptions.replace(await self.store.endpoints())
             self.failing = await self._failures(ctx.sites, ctx.now())
             self.backlog = await self.store.backlog()
+        except Exception as exc:
+            if not ctx.storage.unavailable(exc):
+                raise  # a bug, said in the log by _failed; what was read before stays
+            # a database hiccup: both stay as they were a moment more
         if ctx.storage.shared:
             with contextlib.suppress(Exception):
                 await self._share_breakers()
@@ -357,5 +364,6 @@ def _audit(site: Site, now: datetime, principal: Principal, action: str, target:
     return (site.id, utc_iso(now), principal.name, principal.role, action, target, jsontext.dumps(details), seq)
 
 
-def _ignored(exc: Exception) -> None:
-    """The watch keeps what it read before through a database hiccup (above): nothing reaches here."""
+def _failed(exc: Exception) -> None:
+    """A round of the watch that failed other than by a database hiccup (a bug): said, and the next round runs."""
+    log.exception("watching the endpoints and the outbox failed", exc_info=exc)

@@ -62,7 +62,8 @@ class UplinkStatus:
     newest: int = 0  # the newest seq of the site's log here, when last looked at
     last_ok_at: datetime | None = None
     failing_since: datetime | None = None
-    last_error: str | None = None
+    last_error: str | None = None  # in words, for the log and the dashboard (it may name the mirror's address)
+    error_kind: str | None = None  # the same as a word, for the public /healthz (UplinkRefused.kind and the ones below)
     contacted: float = -math.inf  # time.monotonic() of the last answer from the mirror
     verified: bool = False  # `acknowledged` was read from the mirror since the last failure
     fingerprint: str | None = None  # of this log's event `acknowledged`, as the mirror makes it: sent with a batch
@@ -73,6 +74,13 @@ class UplinkStatus:
         behind = None if self.acknowledged is None else max(0, self.newest - self.acknowledged)
         return {**self.shared(), "behind": behind}
 
+    def public(self) -> dict[str, Any]:
+        """For /healthz, which anyone may read: the failure's kind, not its text (which names the mirror's address
+        and the site's token trouble; the supervisor's dashboard and the log say it whole)."""
+        view = self.view()
+        view["last_error"] = view.pop("error_kind")
+        return view
+
     def shared(self) -> dict[str, Any]:
         """What the sending process tells the others (share_uplink)."""
         return {
@@ -80,6 +88,7 @@ class UplinkStatus:
             "last_ok_at": self.last_ok_at.isoformat() if self.last_ok_at else None,
             "failing_since": self.failing_since.isoformat() if self.failing_since else None,
             "last_error": self.last_error,
+            "error_kind": self.error_kind,
         }
 
     def heard(self, said: dict[str, Any], said_at: datetime, now: datetime) -> None:
@@ -88,9 +97,11 @@ class UplinkStatus:
         self.last_ok_at = _moment(said.get("last_ok_at"))
         self.failing_since = _moment(said.get("failing_since"))
         self.last_error = said.get("last_error")
+        self.error_kind = said.get("error_kind") or ("failed" if self.last_error else None)  # an earlier release's
         if self.failing_since is None and now - said_at > ALERT_AFTER:
             self.failing_since = said_at
             self.last_error = "no process of this server has sent the log since then (is one stuck?)"
+            self.error_kind = "stuck"
 
 
 def retry_delay(failures: int) -> float:
@@ -112,7 +123,12 @@ def _cursor(value: Any) -> tuple[str, str] | None:
 
 
 class UplinkRefused(Exception):
-    """The mirror answered with an error (its code and message), or something that is not its API."""
+    """The mirror answered with an error (its code and message), or something that is not its API. `kind` names it
+    in a word for the public /healthz: out_of_step, not_the_api, token_refused, not_mirrored or refused."""
+
+    def __init__(self, message: str, kind: str = "refused") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class Uplink:
@@ -149,7 +165,7 @@ class Uplink:
         """Per site, where its uplink stands, counted against the log as it is now (/healthz)."""
         for site, status in self.status.items():
             status.newest = await self.storage.newest_seq(site)
-        return {site: status.view() for site, status in self.status.items()}
+        return {site: status.public() for site, status in self.status.items()}
 
     def acknowledged(self, site: str) -> int:
         """The newest seq the mirror holds: retention keeps every later event (0 while unknown)."""
@@ -233,7 +249,8 @@ class Uplink:
             if mirrored > newest:
                 raise UplinkRefused(f"the mirror holds this mall's log up to event {mirrored}, but this server's ends "
                                     f"at {newest}: was this database restored from an older backup? The mirror's "
-                                    "copy must be started again there (queue-server mirror forget)")  # fmt: skip
+                                    "copy must be started again there (queue-server mirror forget)",
+                                    "out_of_step")  # fmt: skip
             status.fingerprint = await self._same_history(site, mirrored, answer.get("fingerprint"))
             status.acknowledged, status.verified = mirrored, True
             status.surveys = _cursor(answer.get("surveys"))
@@ -273,7 +290,7 @@ class Uplink:
             raise UplinkRefused(f"the mirror's copy of this mall's log differs from this server's at event {mirrored}: "
                                 "was this database restored from an older backup, or replaced, and used since? "
                                 "Nothing more is sent; the mirror's copy must be started again there (queue-server "
-                                "mirror forget, docs/deployment.md)")  # fmt: skip
+                                "mirror forget, docs/deployment.md)", "out_of_step")  # fmt: skip
         return ours
 
     async def _fingerprint_of(self, site: str, seq: int, protocol: int = PROTOCOL) -> str | None:
@@ -329,36 +346,44 @@ class Uplink:
             try:
                 answer = await response.json(content_type=None)
             except (ValueError, aiohttp.ContentTypeError):
-                raise UplinkRefused(f"HTTP {response.status} from {self.url}, not the queue server's API") from None
+                raise UplinkRefused(
+                    f"HTTP {response.status} from {self.url}, not the queue server's API", "not_the_api"
+                ) from None
             if response.status in (401, 403):
                 raise UplinkRefused(f"{self.url} refused this server's uplink token for site {site} (revoked, or not "
                                     "the one it issued for this site): make one there with `queue-server device add "
-                                    f"--kind uplink --site-id {site}` and set QUEUE_UPLINK_TOKEN")  # fmt: skip
+                                    f"--kind uplink --site-id {site}` and set QUEUE_UPLINK_TOKEN",
+                                    "token_refused")  # fmt: skip
             if response.status != 200 or not isinstance(answer, dict):
                 error = answer.get("error", {}) if isinstance(answer, dict) else {}
                 raise UplinkRefused(f"HTTP {response.status} {error.get('code', '')}: {error.get('message_en', '')}")
             if method == "GET" and not answer.get("mirrored"):
-                raise UplinkRefused(f"{self.url} does not mirror site {site} (serve --mirror {site} there)")
+                raise UplinkRefused(
+                    f"{self.url} does not mirror site {site} (serve --mirror {site} there)", "not_mirrored"
+                )
             return answer
 
     def _succeeded(self, site: str) -> None:
         status = self.status[site]
         if status.failing_since is not None:
             log.warning("uplink of site %s to %s works again", site, self.url)
-        status.last_ok_at, status.failing_since, status.last_error = self.clock(), None, None
+        status.last_ok_at, status.failing_since, status.last_error, status.error_kind = self.clock(), None, None, None
         status.contacted = time.monotonic()
 
     def _failed(self, site: str, exc: Exception) -> None:
         status = self.status[site]
         status.verified = False  # out of step, refused or away: ask where the mirror's copy ends before sending
+        kind = exc.kind if isinstance(exc, UplinkRefused) else "failed"
+        reason = str(exc) or type(exc).__name__
         if isinstance(exc, aiohttp.ClientConnectionError):
-            reason = f"{self.url} cannot be reached (no network, a wrong address, or its server is down)"
+            kind, reason = (
+                "unreachable",
+                f"{self.url} cannot be reached (no network, a wrong address, or its server is down)",
+            )
         elif isinstance(exc, TimeoutError):
-            reason = f"{self.url} did not answer within 30 seconds"
-        else:
-            reason = str(exc) or type(exc).__name__
+            kind, reason = "timeout", f"{self.url} did not answer within 30 seconds"
         if status.failing_since is None or reason != status.last_error:
             log.warning("uplink of site %s to %s failed (%s); the log waits here and is sent once it works",
                         site, self.url, reason)  # fmt: skip
         status.failing_since = status.failing_since or self.clock()
-        status.last_error = reason
+        status.last_error, status.error_kind = reason, kind

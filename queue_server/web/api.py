@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from typing import Any
 
@@ -60,12 +59,9 @@ from queue_server.web.uplink_api import ROUTES as UPLINK_ROUTES
 # --- handlers ----------------------------------------------------------------------------------------
 
 
-PROBE_SECONDS = 2.0  # a database that cannot answer `SELECT 1` within this is failing, as far as /healthz goes
-
-
 async def healthz(request: Request) -> Response:
     ctx = ctx_of(request)
-    failure = ctx.write_failure() or await _read_failure(ctx)
+    failure = await ctx.storage_failure()
     return JSONResponse(
         {
             # "storage_failing" while this process cannot write its database (a full disk): every command is
@@ -83,18 +79,6 @@ async def healthz(request: Request) -> Response:
             "uplink": await ctx.uplink.report() if ctx.uplink is not None else None,
         }
     )
-
-
-async def _read_failure(ctx: Context) -> dict[str, Any] | None:
-    """The database asked directly: PostgreSQL stopped or out of reach refuses every request (a token cannot even be
-    looked up) before any write could fail and be said, and /healthz said "ok" meanwhile."""
-    try:
-        await asyncio.wait_for(ctx.storage.answers(), PROBE_SECONDS)
-    except Exception as exc:
-        if not isinstance(exc, TimeoutError) and not ctx.storage.unavailable(exc):
-            raise
-        return {"since": ctx.now(), "kind": type(exc).__name__, "full": False}
-    return None
 
 
 def _storage_view(failure: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -42,10 +42,12 @@ class Metrics:
         self.refusals = Counter("mpp_refusals", "Requests refused, by code (HTTP and websocket)", ["code"],
                                 registry=self.registry)  # fmt: skip
         self.ctx: Any = None  # the server's Context, once started
+        self._live: _Live | None = None
 
     def attach(self, ctx: Any) -> None:
         self.ctx = ctx
-        self.registry.register(_Live(ctx))
+        self._live = _Live(ctx)
+        self.registry.register(self._live)
 
     def committed(self, events: list[Event], seconds: float) -> None:
         """After a commit (the engine's observer): count the events, each call's wait, the write's time."""
@@ -61,7 +63,10 @@ class Metrics:
     def refused(self, code: str) -> None:
         self.refusals.labels(code).inc()
 
-    def text(self) -> bytes:
+    async def scrape(self) -> bytes:
+        """The text, with the database asked first: its probe awaits, and prometheus-client's collectors cannot."""
+        if self._live is not None:
+            self._live.storage_failing = await self.ctx.storage_failure() is not None
         return generate_latest(self.registry)
 
 
@@ -76,6 +81,7 @@ class _Live(Collector):
 
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
+        self.storage_failing = False  # as found by Metrics.scrape, just before
 
     def collect(self) -> Iterator[Any]:
         waiting = GaugeMetricFamily("mpp_tickets_waiting", "Tickets waiting now", labels=["site", "service"])
@@ -106,14 +112,14 @@ class _Live(Collector):
             dead.add_metric([site_id, endpoint], failed)
         yield backlog
         yield dead
-        failing = self.ctx.write_failure() is not None
         yield GaugeMetricFamily("mpp_storage_failing", "1 while this process cannot write its database (a full disk, "
-                                "the database away): every command is refused", value=int(failing))  # fmt: skip
+                                "the database away or stopped): every command is refused",
+                                value=int(self.storage_failing))  # fmt: skip
 
 
 async def metrics(request: Request) -> Response:
     found: Metrics = request.app.state.server.metrics
-    return Response(found.text(), media_type=CONTENT_TYPE)
+    return Response(await found.scrape(), media_type=CONTENT_TYPE)
 
 
 ROUTES = [Route("/metrics", metrics, methods=["GET"])]
