@@ -69,6 +69,7 @@ def server_lock(
         return
     if existing and not database.is_file():
         raise SystemExit(f"error: no database at {database}")
+    made = [folder for folder in (database.parent, *database.parent.parents) if not folder.exists()]  # deepest first
     handle = lock_file.acquire(database, serving)
     if handle is None:
         raise SystemExit(
@@ -79,6 +80,10 @@ def server_lock(
         yield handle
     finally:
         lock_file.release(handle, database)
+        if not database.exists():  # a restore of a damaged backup into a new folder: the folder goes with the lock
+            for folder in made:
+                with contextlib.suppress(OSError):  # not empty (something else was put there meanwhile): kept
+                    folder.rmdir()
 
 
 def _serve(config: Config, banner: str | None = None) -> None:
@@ -996,7 +1001,7 @@ def _applied_files(args: argparse.Namespace) -> dict[str, Any] | None:
     try:
         return dict(applied_files(database_of(text)))
     except NoDatabase:
-        print(f"{_database_named(args)}: no such database; the files are checked on their own")
+        print(f"no database at {_database_named(args)}; the files are checked on their own")
     except _database_errors() as exc:
         print(f"{_database_named(args)} cannot be read ({type(exc).__name__}: {exc}); the files are checked on "
               "their own, not against the files applied")  # fmt: skip
@@ -1010,7 +1015,7 @@ def cmd_site_history(args: argparse.Namespace) -> None:
     try:
         sites = applied_files(_config(args).database)
     except NoDatabase:
-        raise SystemExit(f"error: {_database_named(args)}: no such database") from None
+        raise SystemExit(f"error: no database at {_database_named(args)}") from None
     if args.site_id is not None and args.site_id not in sites:
         raise SystemExit(f"error: {_database_named(args)} holds no site {args.site_id!r} "
                          f"(sites: {', '.join(sorted(sites)) or 'none'})")  # fmt: skip

@@ -164,6 +164,16 @@ def test_a_restore_that_cannot_be_written_leaves_the_database_as_it_was(tmp_path
     assert db.stat().st_mode & 0o777 == 0o600 and not list(tmp_path.glob("*.restoring*"))
 
 
+def test_a_damaged_backup_restored_into_a_new_folder_leaves_no_folder(tmp_path: Path) -> None:
+    """A restore refused (the backup damaged) into a path whose folders did not exist left those folders behind, with
+    nothing in them: the next command took the empty folder for where the database had been."""
+    damaged, db = tmp_path / "b.sqlite3", tmp_path / "srv" / "var" / "q.sqlite3"
+    damaged.write_bytes(b"SQLite format 3\x00" + b"\x00" * 100)
+    refused = _cli("restore", str(damaged), "--db", str(db))
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert not (tmp_path / "srv").exists(), list((tmp_path / "srv").rglob("*"))
+
+
 def test_a_backup_on_a_full_disk_names_that_disk_not_the_database(tmp_path: Path) -> None:
     """The backup's own disk full: said so, with the room there. It said the database 'could not be read', which
     sends a technician after a database that is fine."""
