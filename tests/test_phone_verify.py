@@ -125,19 +125,24 @@ async def test_a_booking_needs_the_code_its_number_received_and_the_number_stays
             r = await book(s, phone_code=f" {code[:3]} {code[3:]} ")  # as copied from the message, with spaces
             assert r.status_code == 201, r.text
             assert r.json()["booking"]["phone"] == "0812*****890"
+            proof = r.json()["phone_proof"]
+            assert isinstance(proof, str) and len(proof) >= 40
+            rows = await storage.fetch_all("SELECT proof_hash, sender FROM phone_codes")
+            assert rows[0][0] and proof not in str(rows) and "127.0.0.1" not in str(rows)  # keyed hashes only
 
-            # A family books its other members with the same number: no other code for 30 minutes.
-            r = await book(s, NIKS[1])
-            assert r.status_code == 201, r.text
+            # A family books its other members with the same number and the proof: no other code for 30 minutes.
+            r = await book(s, NIKS[1], phone_proof=proof)
+            assert r.status_code == 201 and "phone_proof" not in r.json(), r.text
             s.clock.advance(minutes=29)
-            r = await book(s, NIKS[2], phone_code="000000")  # verified: a code given anyway is not looked at
+            r = await book(s, NIKS[2], phone_code="000000", phone_proof=proof)  # a code given too is not looked at
             assert r.status_code == 201, r.text
             s.clock.advance(minutes=2)
-            r = await book(s, NIKS[3], slot="10:00")
+            r = await book(s, NIKS[3], slot="10:00", phone_proof=proof)
             assert r.status_code == 422 and error(r)["code"] == "phone_code_required", r.text
             r = await book(s, NIKS[3], slot="10:00", phone_code=code)  # used once: not again
             assert r.status_code == 422 and error(r)["code"] == "phone_code_expired", r.text
     logged = "\n".join(log_lines)
+    assert proof not in logged
     assert code not in logged and "Kode verifikasi booking" not in logged
 
 
@@ -259,6 +264,162 @@ async def test_codes_asked_from_one_address_count_with_its_bookings(database: Pa
             assert r.status_code == 429 and error(r)["message"] == "Terlalu banyak permintaan. Coba beberapa saat lagi."
             assert error(r)["details"] == {"retry_after": 60}  # not the number's limit (field: phone): the address's
             await eventually(lambda: len(receiver.bodies()) == 2, "two codes sent")
+
+
+def numbers(count: int, first: int = 0) -> list[str]:
+    return [f"08130000{i:04d}" for i in range(first, first + count)]
+
+
+async def ask_code(s: Server, phone: str, address: str) -> httpx.Response:
+    """A code asked for from the client address `address` (the server believes the proxy header from 127.0.0.1)."""
+    return await s.http.post("/api/v1/sites/tegal/bookings/phone-code", json={"phone": phone},
+                             headers={"X-Forwarded-For": address})  # fmt: skip
+
+
+async def test_one_address_gets_codes_per_address_an_hour_whatever_the_numbers(
+    database: Path | str, tmp_path: Path
+) -> None:
+    """One address used to make the mall send `bookings_per_minute` codes a minute, each to another number (each a
+    stranger's): thousands of messages a day. `[booking] codes_per_address` holds it to so many an hour."""
+    with Receiver() as receiver:
+        receiver.start()
+        site = gateway_site(tmp_path, receiver, booking="codes_per_address = 4\n")
+        async with running_server(database, site_files=[site], **FAST) as s:
+            for phone in numbers(3):
+                assert (await ask_code(s, phone, "198.51.100.7")).status_code == 201
+            s.clock.advance(minutes=20)
+            assert (await ask_code(s, numbers(1, 3)[0], "198.51.100.7")).status_code == 201
+            r = await ask_code(s, numbers(1, 4)[0], "198.51.100.7")
+            assert r.status_code == 429 and error(r)["code"] == "too_many_requests", r.text
+            assert (
+                error(r)["details"] == {"retry_after": 2401, "limit": "address"} and r.headers["Retry-After"] == "2401"
+            )
+            assert error(r)["message"] == (
+                "Sudah 4 kode verifikasi diminta dari jaringan ini dalam satu jam terakhir. Coba lagi dalam 41 menit, "
+                "atau pakai kode yang sudah diterima."
+            )
+            assert "from this network" in error(r)["message_en"]
+            assert (await ask_code(s, numbers(1, 4)[0], "198.51.100.8")).status_code == 201  # another address
+            s.clock.advance(minutes=41)  # the address's first three codes have left the hour
+            assert (await ask_code(s, numbers(1, 5)[0], "198.51.100.7")).status_code == 201
+            # Six codes made (each sent unless it expired first: the clock moved on), the address kept only as a
+            # keyed hash.
+            rows = await s.ctx.storage.fetch_all("SELECT sender FROM phone_codes")
+            assert len(rows) == 6 and len({r[0] for r in rows}) == 2 and "198.51.100" not in str(rows)
+
+
+async def test_the_mall_sends_codes_per_hour_in_all_says_so_and_alerts_the_supervisor(
+    database: Path | str, tmp_path: Path
+) -> None:
+    """Codes asked from many addresses (a bot on many networks) meet the mall's own hourly limit: the citizen is told
+    it is the mall's limit and what to do, and the supervisor's dashboard says codes are being refused."""
+    with Receiver() as receiver:
+        receiver.start()
+        site = gateway_site(tmp_path, receiver, booking="codes_per_hour = 10\n")
+        async with running_server(database, site_files=[site], **FAST) as s:
+            sup = await s.login("supervisor")
+            for i, phone in enumerate(numbers(10)):
+                assert (await ask_code(s, phone, f"203.0.113.{i + 1}")).status_code == 201
+                s.clock.advance(minutes=1)
+            r = await ask_code(s, numbers(1, 10)[0], "203.0.113.99")
+            assert r.status_code == 429 and error(r)["code"] == "phone_code_site_limit", r.text
+            assert error(r)["details"] == {"retry_after": 3001} and r.headers["Retry-After"] == "3001"
+            assert error(r)["message"] == (
+                "MPP Kabupaten Tegal sudah mengirim kode verifikasi sebanyak batasnya untuk satu jam ini (batas MPP, "
+                "bukan kesalahan Anda). Silakan datang langsung ke MPP dan ambil nomor antrean di kios, atau coba "
+                "booking lagi dalam 51 menit."
+            )
+            assert "the mall's limit" in error(r)["message_en"]
+
+            async def alerts() -> list[dict[str, Any]]:
+                found = (await s.http.get("/api/v1/sites/tegal/dashboard", headers=sup)).json()["alerts"]
+                return [a for a in found if a["kind"] == "phone_codes_capped"]
+
+            async def alerted() -> bool:
+                return bool(await alerts())
+
+            await eventually(alerted, "the dashboard says the mall's codes are capped")
+            alert = (await alerts())[0]
+            assert alert["sent"] == 10 and alert["limit"] == 10 and alert["agencies"] == []
+            assert "10 kode dikirim dalam satu jam terakhir (batas 10)" in alert["message"]
+            assert "pukul 10.00" in alert["message"] and "from 10:00" in alert["message_en"]
+            assert "0813" not in str(alert) and "203.0.113" not in str(alert)  # nothing of whom
+            s.clock.advance(minutes=51)  # the first code has left the hour
+
+            async def cleared() -> bool:
+                return not await alerts()
+
+            await eventually(cleared, "the alert clears once codes may go again")
+            assert (await ask_code(s, numbers(1, 10)[0], "203.0.113.99")).status_code == 201
+            assert await s.ctx.storage.fetch_all("SELECT COUNT(*) FROM phone_codes") == [(11,)]
+
+
+async def test_codes_asked_together_hold_the_address_and_mall_limits_exactly(
+    database: Path | str, tmp_path: Path
+) -> None:
+    """Many requests at once (over two processes on PostgreSQL): the counts and the code are one step under the
+    site's lock, so one address gets exactly its codes_per_address, and all addresses together exactly the mall's
+    codes_per_hour, as requests sent one by one would."""
+    with Receiver() as receiver:
+        receiver.start()
+        site = gateway_site(tmp_path, receiver, booking="codes_per_address = 5\ncodes_per_hour = 12\n")
+        processes = 2 if isinstance(database, str) else 1  # a SQLite database has one server process
+        async with AsyncExitStack() as stack:
+            servers = [await stack.enter_async_context(running_server(database, site_files=[site], **FAST))
+                       for _ in range(processes)]  # fmt: skip
+            phones = numbers(60)
+            one = await asyncio.gather(
+                *(ask_code(servers[i % processes], phones[i], "198.51.100.1") for i in range(20))
+            )
+            assert sorted(r.status_code for r in one) == [201] * 5 + [429] * 15, [r.text for r in one]
+            assert {error(r)["details"].get("limit") for r in one if r.status_code == 429} == {"address"}
+            many = await asyncio.gather(
+                *(ask_code(servers[i % processes], phones[20 + i], f"203.0.113.{i + 1}") for i in range(30))
+            )
+            assert sorted(r.status_code for r in many) == [201] * 7 + [429] * 23, [r.text for r in many]
+            assert {error(r)["code"] for r in many if r.status_code == 429} == {"phone_code_site_limit"}
+            storage = servers[0].ctx.storage
+            assert await storage.fetch_all("SELECT COUNT(*) FROM phone_codes") == [(12,)]
+            assert await storage.fetch_all("SELECT COUNT(*) FROM outbox WHERE kind = 'phone_code'") == [(12,)]
+            assert await storage.fetch_all("SELECT COUNT(*) FROM contacts WHERE ref LIKE 'v:%'") == [(12,)]
+            await eventually(lambda: len(receiver.bodies("/send")) == 12, "twelve codes sent")
+
+
+async def test_the_verified_window_serves_only_the_client_that_gave_the_code(
+    database: Path | str, tmp_path: Path
+) -> None:
+    """For 30 minutes after a citizen gave the right code, anyone who knew the number booked with it. Now only the
+    `phone_proof` the citizen's booking was answered with does; a booking refused after the code was used (its slot
+    gone meanwhile) carries the proof too, so the citizen picks another slot without a new code; the same right code
+    sent twice at once books once."""
+    with Receiver() as receiver:
+        receiver.start()
+        async with running_server(database, site_files=[gateway_site(tmp_path, receiver)], **FAST) as s:
+            code = await send_code(s, receiver)
+            r = await book(s, slot="07:00", phone_code=code)  # before opening: refused, but the code is used
+            assert r.status_code == 409 and error(r)["code"] == "slot_unavailable", r.text
+            proof = error(r)["details"]["phone_proof"]
+            r = await book(s)  # someone else, knowing the number: no proof, no code
+            assert r.status_code == 422 and error(r)["code"] == "phone_code_required", r.text
+            for made_up in ("x" * 43, proof[:-1], ""):
+                r = await book(s, phone_proof=made_up)
+                assert r.status_code == 422 and error(r)["code"] == "phone_code_required", (made_up, r.text)
+            r = await book(s, phone_proof=proof, phone="081300009999")  # the proof of another number
+            assert r.status_code == 422 and error(r)["code"] == "phone_code_required", r.text
+            for bad in (12345, ["x"], "y" * 65):
+                r = await book(s, phone_proof=bad)
+                assert r.status_code == 422 and error(r)["code"] == "invalid_field", (bad, r.text)
+                assert error(r)["details"]["field"] == "phone_proof" and error(r)["message"]
+            r = await book(s, phone_proof=proof)  # the citizen, another slot: no new code
+            assert r.status_code == 201 and "phone_proof" not in r.json(), r.text
+
+            code = await send_code(s, receiver, "081300000077")
+            at_once = await asyncio.gather(
+                *(book(s, nik, day="2026-11-25", phone="081300000077", phone_code=code) for nik in NIKS)
+            )
+            assert sorted(r.status_code for r in at_once) == [201, 422, 422, 422], [r.text for r in at_once]
+            assert {error(r)["code"] for r in at_once if r.status_code == 422} == {"phone_code_expired"}
+            assert sum("phone_proof" in r.json() for r in at_once if r.status_code == 201) == 1
 
 
 async def test_bad_input_is_refused_with_a_sentence_never_a_500(database: Path | str, tmp_path: Path) -> None:

@@ -559,7 +559,7 @@ def booking_slots(ctx: Context, site_id: str, service_id: str, day_text: str) ->
 
 async def create_booking(ctx: Context, site_id: str, body: dict[str, Any]) -> Outcome:
     ctx.site(site_id)
-    v.only(body, {"service", "day", "slot", "nik", "phone", "phone_code", "notify", "lang"})
+    v.only(body, {"service", "day", "slot", "nik", "phone", "phone_code", "phone_proof", "notify", "lang"})
     service = v.required_text(body, "service", max_len=40)
     day = _parse_day(v.required_text(body, "day", max_len=10))
     slot = _parse_slot(v.required_text(body, "slot", max_len=5))
@@ -570,8 +570,9 @@ async def create_booking(ctx: Context, site_id: str, body: dict[str, Any]) -> Ou
     if service not in site.services:
         raise Refusal("unknown_service", service=service, site=site.name, details={"field": "service"})
     number_hash = phone_hash(number, ctx.nik_key)
+    proof = None
     if phone_codes.required(site):  # the number is the citizen's: checked by a code sent to it
-        await phone_codes.check_code(ctx, site, number_hash, body)
+        proof = await phone_codes.check_code(ctx, site, number_hash, body)
     booking_id = _new_id()
     contact = None
     # The booking asks for the number anyway; "notify": true is the citizen's yes to messages about it.
@@ -583,9 +584,15 @@ async def create_booking(ctx: Context, site_id: str, body: dict[str, Any]) -> Ou
     )  # fmt: skip
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
-        return {"booking": booking_answer(state, events[0].data["booking"])}
+        made = {"booking": booking_answer(state, events[0].data["booking"])}
+        return {**made, "phone_proof": proof} if proof else made
 
-    return await ctx.engine.submit(site_id, command, answer, status=201, contact=contact)
+    try:
+        return await ctx.engine.submit(site_id, command, answer, status=201, contact=contact)
+    except Refusal as refused:
+        if proof:  # the code is used: its proof books the family's next try (another slot) without a new code
+            refused.details["phone_proof"] = proof
+        raise
 
 
 async def leave_contact(ctx: Context, token: str, body: dict[str, Any]) -> Outcome:

@@ -160,6 +160,13 @@ class BookingPolicy:
     # A number is verified by a one-time code before it books, where the site has a gateway to send it with
     # (application/phone_codes.py); per_phone alone was beaten by made-up numbers.
     verify_phone: bool = True
+    # Codes sent an hour at the request of one client address, and by the site in all: a code costs the mall a
+    # message, and one address asking codes for a stream of numbers (each a stranger's) got its WhatsApp number
+    # blocked as spam. Many citizens share a mobile carrier's address, so the first is a family's many times over;
+    # the second is well above a busy mall's honest hour (~500 bookings a day) and bounds an attack from many
+    # addresses (the dashboard says when it is reached).
+    codes_per_address: int = 30
+    codes_per_hour: int = 300
 
 
 @dataclass(frozen=True)

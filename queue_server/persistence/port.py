@@ -185,11 +185,11 @@ class StoragePort(abc.ABC):
         """One small write outside the event log (accounts, sessions, devices)."""
 
     @abc.abstractmethod
-    async def run(self, statements: Statements, lock: str | None = None) -> None:
+    async def run(self, statements: Statements, lock: str | Sequence[str] | None = None) -> None:
         """Several statements (each with its rows, run per row) in one transaction: all of them or none. `lock`:
-        on shared storage, a lock of that name taken first and held to the commit, so transactions naming it run
-        one after another in every process (a count and the row it allows, as one); SQLite's one writer runs
-        every transaction one after another already."""
+        on shared storage, a lock of that name (or each of several names) taken first and held to the commit, so
+        transactions naming it run one after another in every process (a count and the row it allows, as one);
+        SQLite's one writer runs every transaction one after another already."""
 
     @abc.abstractmethod
     async def write_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:

@@ -150,10 +150,12 @@ class PostgresStorage(StoragePort):
     async def write_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         return await self.fetch_one(sql, params)  # one statement on the pool: its own transaction, committed
 
-    async def run(self, statements: Statements, lock: str | None = None) -> None:
+    async def run(self, statements: Statements, lock: str | Sequence[str] | None = None) -> None:
+        names = [lock] if isinstance(lock, str) else list(lock or ())
         async with self.pool.acquire() as conn, conn.transaction():
-            if lock is not None:  # released by the commit or rollback
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(lock))
+            # Released by the commit or rollback; several are taken in one order in every process (no deadlock).
+            for key in sorted({_lock_key(name) for name in names}):
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", key)
             for sql, rows in statements:
                 await conn.executemany(dollar(sql), rows)
 

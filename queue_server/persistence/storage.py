@@ -198,7 +198,7 @@ class Storage(StoragePort):
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         await self.writer.call("execute", sql, tuple(params))
 
-    async def run(self, statements: Statements, lock: str | None = None) -> None:
+    async def run(self, statements: Statements, lock: str | Sequence[str] | None = None) -> None:
         await self.writer.call("statements", statements)  # one writer: `lock` is never needed
 
     async def write_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:

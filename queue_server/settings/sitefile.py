@@ -495,7 +495,16 @@ def _booking(reader: _Reader, table: Any) -> BookingPolicy:
         return BookingPolicy()
     reader.unknown(
         table,
-        {"slot_minutes", "days_ahead", "checkin_before_minutes", "checkin_after_minutes", "per_phone", "verify_phone"},
+        {
+            "slot_minutes",
+            "days_ahead",
+            "checkin_before_minutes",
+            "checkin_after_minutes",
+            "per_phone",
+            "verify_phone",
+            "codes_per_address",
+            "codes_per_hour",
+        },
         where,
     )
     d = BookingPolicy()
@@ -517,6 +526,12 @@ def _booking(reader: _Reader, table: Any) -> BookingPolicy:
         or 0,
         per_phone=reader.integer(table, "per_phone", where, default=d.per_phone, low=1, high=20) or d.per_phone,
         verify_phone=verify_phone,
+        codes_per_address=reader.integer(
+            table, "codes_per_address", where, default=d.codes_per_address, low=1, high=1000
+        )
+        or d.codes_per_address,
+        codes_per_hour=reader.integer(table, "codes_per_hour", where, default=d.codes_per_hour, low=10, high=100_000)
+        or d.codes_per_hour,
     )
 
 

@@ -35,6 +35,7 @@ KINDS = (
     "device",
     "device_missing",
     "delivery_failing",
+    "phone_codes_capped",
     "uplink_failing",
     "counter_held",
 )
@@ -74,6 +75,7 @@ def detect(
     configuration: Mapping[str, dict[str, Any]] | None = None,
     held: Sequence[dict[str, Any]] = (),
     storage: dict[str, Any] | None = None,
+    codes_capped: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """`held`: counters open or paused under an account disabled since, with nobody else signed in at them
     (supervision/monitor.py); `deliveries`: the site's endpoints whose messages keep failing
@@ -84,7 +86,8 @@ def detect(
     configuration, by kind (Context.configuration_alerts: the stored one unreadable and the site file served in
     its place, a changed site file the day refused, messages to citizens off for want of a gateway's variable; with a
     `process` when another server process raised it); `storage`: this process's writes failing since (a full disk:
-    Engine.write_failure), first, as nothing else can be done meanwhile."""
+    Engine.write_failure), first, as nothing else can be done meanwhile; `codes_capped`: the site sent its
+    `[booking] codes_per_hour` verification codes in the last hour (application/phone_codes.py sites_capped)."""
     out: list[dict[str, Any]] = []
     if storage is not None:
         reason = ("disk server penuh", "the server's disk is full") if storage["full"] else (storage["error"],) * 2
@@ -196,6 +199,23 @@ def detect(
                 "screen": m["screen"],
                 "since": m["opened"],
                 **_said("device_missing", screen=_screen(m), since=_local(site, m["opened"])),
+            }
+        )
+    if codes_capped is not None:
+        out.append(
+            {
+                "id": "phone_codes_capped",
+                "kind": "phone_codes_capped",
+                "agencies": [],
+                "sent": codes_capped["sent"],
+                "limit": codes_capped["limit"],
+                "until": codes_capped["until"].isoformat(),
+                **_said(
+                    "phone_codes_capped",
+                    sent=codes_capped["sent"],
+                    limit=codes_capped["limit"],
+                    until=site.local(codes_capped["until"]),
+                ),  # fmt: skip
             }
         )
     for d in deliveries:

@@ -182,6 +182,7 @@ def figures(
     *,
     configuration: Mapping[str, dict[str, Any]] | None = None,
     storage: dict[str, Any] | None = None,
+    codes_capped: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything the site's dashboard shows, as of `now` (the server's clock). `today` carries the day's totals
     from one call to the next (monitor.py keeps one per site); without it they are counted afresh. `held`: counters
@@ -211,7 +212,17 @@ def figures(
         "devices": devices,
         "screens": screens,
         "alerts": alerts.detect(
-            site, services, devices, deliveries, clock_doubt, missing, uplink, configuration, held, storage
+            site,
+            services,
+            devices,
+            deliveries,
+            clock_doubt,
+            missing,
+            uplink,
+            configuration,
+            held,
+            storage,
+            codes_capped,
         ),
     }
 

@@ -24,6 +24,7 @@ from queue_server.supervision.today import Today
 
 if TYPE_CHECKING:
     from queue_server.application.context import Context
+    from queue_server.application.phone_codes import CodeWatch
     from queue_server.application.screen_watch import ScreenWatch
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class Monitor:
     def __init__(self, ctx: Context, every_seconds: float, screens: ScreenWatch | None = None) -> None:
         self.ctx = ctx
         self.screens = screens  # registered TV screens not seen since opening today (an alert each)
+        self.codes: CodeWatch | None = None  # sites that sent their verification codes' hourly limit (an alert)
         self.every_seconds = every_seconds
         self._watch: dict[str, _Watch] = {}
         self._today = {site_id: Today() for site_id in ctx.sites}
@@ -56,9 +58,11 @@ class Monitor:
         missing = self.screens.missing.get(site_id, []) if self.screens is not None else []
         uplink = self.ctx.uplink.failing(site_id, self.ctx.now()) if self.ctx.uplink is not None else None
         configuration = self.ctx.configuration_alerts(site_id)
+        codes_capped = self.codes.capped.get(site_id) if self.codes is not None else None
         data = dashboard.figures(state, self.ctx.now(), registry, self._today[site_id], failing, doubt, missing,
                                  uplink, self.held(site_id), configuration=configuration,
-                                 storage=self.ctx.write_failure())  # fmt: skip
+                                 storage=self.ctx.write_failure(),
+                                 codes_capped=codes_capped)  # fmt: skip
         return dashboard.for_agency(data, agency) if agency else data
 
     def held(self, site_id: str) -> list[dict[str, Any]]:

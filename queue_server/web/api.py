@@ -44,6 +44,7 @@ from queue_server.web.openapi import openapi_document
 from queue_server.web.outbox_api import ROUTES as OUTBOX_ROUTES
 from queue_server.web.requests import (
     bearer,
+    client_address,
     ctx_of,
     limit_bookings,
     limit_check_ins,
@@ -392,7 +393,7 @@ async def post_phone_code(request: Request) -> Response:
     ctx.site(site_id)
     await limit_bookings(request)
     body = await read_json(request)
-    return JSONResponse(await send_code(ctx, site_id, body), status_code=201)
+    return JSONResponse(await send_code(ctx, site_id, body, client_address(request)), status_code=201)
 
 
 async def get_booking(request: Request) -> Response:

@@ -27,6 +27,7 @@ from queue_server.application.auth import Accounts
 from queue_server.application.context import Context
 from queue_server.application.heard import Heard
 from queue_server.application.notifications import Notifications
+from queue_server.application.phone_codes import CodeWatch
 from queue_server.application.presence import Presence
 from queue_server.application.retention import Retention
 from queue_server.application.screen_watch import ScreenWatch
@@ -308,6 +309,7 @@ def create_app(
         heard: Heard | None = None
         presence: Presence | None = None
         screens: ScreenWatch | None = None
+        codes: CodeWatch | None = None
         retention: Retention | None = None
         uplink: Uplink | None = None
         try:
@@ -339,6 +341,8 @@ def create_app(
             screens.elsewhere = presence.elsewhere
             screens.start()
             monitor.screens = screens
+            codes = monitor.codes = CodeWatch(ctx)
+            codes.start()
             for site_id in sorted(set(sites) - set(uplink_tokens) if config.uplink_url else ()):
                 log.warning("site %s: QUEUE_UPLINK_TOKEN has no token for it; its log is not sent up", site_id)
             if config.uplink_url and uplink_tokens:
@@ -365,6 +369,8 @@ def create_app(
                 await presence.stop()
             if screens is not None:
                 await screens.stop()
+            if codes is not None:
+                await codes.stop()
             if retention is not None:
                 await retention.stop()
             if uplink is not None:

@@ -52,7 +52,8 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
         "period_too_long", "same_service", "unknown_channel", "unknown_priority_group", "invalid_webhook",
         "notify_consent", "uplink_event_invalid", "phone_code_required", "phone_code_wrong", "phone_code_expired",
     ),
-    429: ("too_many_requests", "too_slow"),  # too_slow: websocket only, a client that fell behind
+    # too_slow: websocket only, a client that fell behind; phone_code_site_limit: the site's codes of the hour
+    429: ("too_many_requests", "too_slow", "phone_code_site_limit"),
     500: ("internal_error",),
     503: ("printer_fault", "storage_unavailable", "phone_code_unavailable"),
 }  # fmt: skip

@@ -86,7 +86,8 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
         "notify_unavailable", "phone_code_required", "phone_code_wrong", "phone_code_expired", *COMMAND,
     ),
     ("/api/v1/sites/{site}/bookings/phone-code", "post"): (
-        "invalid_phone", "phone_code_off", "phone_code_unavailable", "too_many_requests", "invalid_field",
+        "invalid_phone", "phone_code_off", "phone_code_unavailable", "too_many_requests", "phone_code_site_limit",
+        "invalid_field",
         "not_an_object",
     ),
     ("/api/v1/sites/{site}/bookings/{code}/check-in", "post"): (
@@ -392,7 +393,14 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                             "phone_code": {
                                 "type": "string",
                                 "description": "the 6-digit code sent to the number (POST .../bookings/phone-code), "
-                                "where the site verifies numbers; not needed again for 30 minutes once given",
+                                "where the site verifies numbers; not needed for 30 minutes with the phone_proof the "
+                                "booking that used it was answered with",
+                            },
+                            "phone_proof": {
+                                "type": "string",
+                                "description": "the phone_proof a booking of the same number that gave the right code "
+                                "was answered with (or refused with, details.phone_proof): books without a code for "
+                                "30 minutes",
                             },
                             "notify": {
                                 "type": "boolean",

@@ -113,6 +113,27 @@ function showCountdown() {
   }
 }
 
+// The proof the booking that used the number's code was answered with: this tab's other bookings of the number
+// (a family's members) send it instead of a code for 30 minutes. Kept for the tab only, never in a link.
+const PROOF_KEY = `booking-phone-proof:${site}`;
+
+function proof() {
+  try {
+    return sessionStorage.getItem(PROOF_KEY);
+  } catch {
+    return null; // storage refused (a private window): every booking then asks for its code
+  }
+}
+
+function keepProof(value) {
+  try {
+    if (value) sessionStorage.setItem(PROOF_KEY, value);
+    else sessionStorage.removeItem(PROOF_KEY);
+  } catch {
+    // as above
+  }
+}
+
 async function sendCode() {
   for (const id of ["phone-error", "phone-code-error", "form-error"]) say(id, "");
   $("send-code").disabled = true;
@@ -152,10 +173,14 @@ async function submit(event) {
     body: {
       service: chosen("service"), day: chosen("day"), slot: chosen("slot"), nik, phone: $("phone").value.trim(),
       ...($("phone-code") ? { phone_code: $("phone-code").value.trim() } : {}),
+      ...($("phone-code") && proof() ? { phone_proof: proof() } : {}),
       ...($("notify")?.checked ? { notify: true, lang: texts.lang } : {}),
     },
   });
   $("submit").disabled = false;
+  const given = answer.ok ? answer.data.phone_proof : answer.error.details?.phone_proof;
+  if (given) keepProof(given); // the code was used here, whatever became of the booking
+  else if (!answer.ok && answer.error.code === "phone_code_required") keepProof(null); // over 30 minutes, or another number
   if (answer.ok) {
     form.reset(); // the NIK leaves the page's memory with the form
     codeSent = null;
