@@ -591,3 +591,58 @@ async def test_the_booking_page_without_verification_is_as_it_was(tmp_path: Path
         await page.fill("#phone", PHONE)
         await page.click("#submit")
         await until(page, "() => !document.getElementById('result').hidden")
+
+
+@pytest.mark.sqlite_only
+@bounded(180)
+async def test_the_booking_page_books_a_family_with_one_code_and_says_the_limit_per_address(tmp_path: Path) -> None:
+    """At 360x740: the first member books with the code; the page keeps the proof it was answered with for its tab,
+    so the second member, after a reload, books with the number alone. Another number's code from the same network
+    over `codes_per_address` is refused under the code field with the minutes to wait."""
+    with Receiver() as receiver:
+        receiver.start()
+        site = gateway_site(tmp_path, receiver, booking="codes_per_address = 1\n")
+        async with (
+            running_server(tmp_path / "family.sqlite3", site_files=[site], **FAST) as s,
+            chromium() as browser,
+            open_page(browser, f"{s.url}/booking/tegal", size=(360, 740), mobile=True) as page,
+        ):
+
+            async def fill(nik: str, phone: str) -> None:
+                await page.check("input[name=service][value=ktp]")
+                await page.check("input[name=day][value='2026-11-24']")
+                await page.wait_for_selector("input[name=slot][value='09:00']", state="attached")
+                await page.click("label.b-slot:has(input[value='09:00'])")
+                await page.fill("#nik", nik)
+                await page.fill("#phone", phone)
+
+            await fill(NIKS[0], PHONE)
+            await page.click("#send-code")
+            await eventually(lambda: codes_received(receiver), "the code reaches the phone")
+            await page.fill("#phone-code", codes_received(receiver)[0])
+            await page.click("#submit")
+            await until(page, "() => !document.getElementById('result').hidden")
+            first = await text(page, "#r-code")
+
+            await page.reload()
+            await fill(NIKS[1], PHONE)  # no code typed: the tab's proof books
+            await page.click("#submit")
+            await until(page, "() => !document.getElementById('result').hidden")
+            assert (await text(page, "#r-code")).startswith("BK-") and await text(page, "#r-code") != first
+            assert len(codes_received(receiver)) == 1
+            shot_path = tmp_path / "booking-family-second.png"
+            await page.screenshot(path=shot_path, full_page=True)
+            shot(shot_path)
+
+            await page.reload()
+            await fill(NIKS[2], "081300000001")  # another number, from the same network: over the limit
+            await page.click("#send-code")
+            await until(page, "() => !document.getElementById('phone-code-error').hidden")
+            assert re.fullmatch(
+                r"Sudah 1 kode verifikasi diminta dari jaringan ini dalam satu jam terakhir\. Coba lagi dalam "
+                r"6[01] menit, atau pakai kode yang sudah diterima\.",
+                await text(page, "#phone-code-error"),
+            )
+            shot_path = tmp_path / "booking-address-limit.png"
+            await page.screenshot(path=shot_path, full_page=True)
+            shot(shot_path)
