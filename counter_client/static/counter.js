@@ -1102,12 +1102,22 @@ import { LiveClient } from "/static/shared/live-client.js";
     line.classList.toggle("error", Boolean(message && message.error));
   }
 
+  // A button of the no-show or parked list. The list is redrawn as soon as the first click's answer comes (a few
+  // ms on the LAN), so the second click of a double click lands on the row that moved up: another citizen
+  // requeued (an outside review saw it). That second click (detail 2) is not a press, as on the action buttons.
+  function listPress(event, button, name, label) {
+    if (event.detail) button.blur();
+    if (event.detail > 1) return;
+    run(name, { ticket: label });
+  }
+
   let noShowsDrawn = ""; // as the parked list: redrawn only when it changes, so no press is lost to a redraw
 
   function renderNoShows(busy) {
     const list = document.getElementById("no-shows");
     const missing = noShows();
-    const drawn = JSON.stringify([lang, busy, missing.map((ticket) => [ticket.id, ticket.label])]);
+    const canCall = !callBlocked();
+    const drawn = JSON.stringify([lang, busy, canCall, missing.map((ticket) => [ticket.id, ticket.label])]);
     if (drawn === noShowsDrawn) return;
     noShowsDrawn = drawn;
     if (!missing.length) {
@@ -1125,13 +1135,14 @@ import { LiveClient } from "/static/shared/live-client.js";
         call.type = "button";
         call.className = "small";
         call.textContent = t("btn.call");
-        call.addEventListener("click", () => run("call", { ticket: ticket.label }));
+        call.addEventListener("click", (event) => listPress(event, call, "call", ticket.label));
         const requeue = document.createElement("button");
         requeue.type = "button";
         requeue.className = "small";
         requeue.textContent = t("btn.requeue");
-        requeue.addEventListener("click", () => run("requeue", { ticket: ticket.label }));
-        call.disabled = requeue.disabled = busy;
+        requeue.addEventListener("click", (event) => listPress(event, requeue, "requeue", ticket.label));
+        call.disabled = busy || !canCall; // a call needs an open counter with no ticket, as "call next"
+        requeue.disabled = busy;
         li.append(label, call, requeue);
         return li;
       }));
@@ -1192,7 +1203,7 @@ import { LiveClient } from "/static/shared/live-client.js";
       back.className = "small call-back";
       back.textContent = t("btn.call_back");
       back.disabled = !canCallBack; // the counter must be open and idle
-      back.addEventListener("click", () => { back.blur(); run("unpark", { ticket: ticket.label }); });
+      back.addEventListener("click", (event) => listPress(event, back, "unpark", ticket.label));
       li.append(...parts, note, back);
       return li;
     }));
