@@ -688,7 +688,8 @@ async def test_a_network_gone_quiet_is_said_within_seconds_and_the_way_out_stays
             "Tunggu: perintah sebelumnya belum dijawab; menunggu sambungan… (Esc: batalkan)"
         )
         # nothing came back: the link is replaced (a new socket is trying, stuck in the silence too)
-        await expect(conn).to_have_attribute("data-state", re.compile("^(reconnecting|connecting)$"))
+        # (5 s of probe after the doubt began, on a machine that may be busy: not the default 5 s of expect)
+        await expect(conn).to_have_attribute("data-state", re.compile("^(reconnecting|connecting)$"), timeout=WAIT_MS)
         proxy.resume()
         await connected(page)
         await expect(page.locator("#current-info")).to_contain_text("sedang dilayani")
