@@ -107,8 +107,8 @@ def test_states_and_roles_have_words_in_both_languages() -> None:
 def test_sentences_say_states_in_words_and_dates_the_indonesian_way() -> None:
     busy = Refusal("counter_busy", counter="Loket 1", ticket="A-002", found="called")
     assert messages.refusal_messages(busy) == (
-        "Loket 1 masih menangani A-002 (dipanggil). Selesaikan, alihkan, atau tandai tidak hadir terlebih dahulu.",
-        "Loket 1 still has A-002 (called). Finish, transfer or mark it no-show first.",
+        "Loket 1 masih menangani A-002 (dipanggil). Selesaikan, alihkan, atau parkir A-002 terlebih dahulu.",
+        "Loket 1 still has A-002 (called). Finish, transfer or park A-002 first.",
     )
     early = Refusal("checkin_too_early", booking="BK7", opens=datetime(2026, 12, 7, 8, 30))
     assert (
