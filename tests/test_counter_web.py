@@ -485,6 +485,47 @@ async def test_a_double_click_in_the_no_show_list_acts_on_that_citizen_only(serv
         assert ticket(server, "A-001").state.value == "called"  # type: ignore[attr-defined]
 
 
+async def test_closing_at_the_end_of_the_day_says_who_is_still_waiting(server: Server) -> None:
+    """An outside review: F8 at the end of the day asked only "Tutup loket?" with citizens still waiting for the
+    counter's services; closed, and no other counter open for them, they wait for nobody. The question says how many
+    wait, for which service, and what to make sure of; answered "no", the counter stays open."""
+    for _ in range(3):
+        await server.issue("kia")  # Loket 2 serves KTP and KIA
+    async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/2") as page:
+        message = page.locator("#message")
+        asked: list[str] = []
+        answers = iter([False, True])
+
+        def answer(dialog: Any) -> None:
+            asked.append(dialog.message)
+            accept = next(answers)
+            asyncio.get_running_loop().create_task(dialog.accept() if accept else dialog.dismiss())
+
+        page.on("dialog", answer)
+        await sign_in(page)
+        await connected(page)
+        await page.click("#btn-pause")  # opens the counter
+        await expect(page.locator("#counter-state")).to_have_text("BUKA")
+        await page.click("#btn-call-next")
+        await expect(message).to_have_text("Memanggil D-001.")
+        await page.keyboard.press("F8")
+        await eventually(lambda: len(asked) == 1, "the close asked")
+        assert asked[0] == (
+            "Tutup loket? D-001 yang sedang dipanggil kembali ke antrean di urutan semula. Masih ada 2 warga menunggu"
+            " (Kartu Identitas Anak 2): loket ini tidak memanggil mereka lagi. Pastikan loket lain melayani mereka."
+        ), asked
+        await expect(page.locator("#counter-state")).to_have_text("BUKA")  # "no": nothing sent
+        await page.click("button[data-lang=en]")
+        await page.keyboard.press("F8")
+        await eventually(lambda: len(asked) == 2, "the close asked again")
+        assert asked[1] == (
+            "Close the counter? D-001, called now, goes back to the queue in its old place. 2 citizens are still"
+            " waiting (Kartu Identitas Anak 2): this counter will not call them. Make sure another counter serves them."
+        ), asked
+        await expect(message).to_have_text("Counter closed. D-001 is back in the queue in its old place.")
+        assert server.ctx.state("tegal").counters["2"].state.value == "closed"
+
+
 async def test_park_a_citizen_serve_the_next_and_call_them_back(server: Server, tmp_path: Path) -> None:
     """The citizen must fetch a missing document: the counter parks the ticket with a note, serves the next one,
     then calls the parked one back from the list."""

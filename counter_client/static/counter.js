@@ -80,6 +80,7 @@ import { LiveClient } from "/static/shared/live-client.js";
       "local.already_closed": "Loket sudah tutup.",
       "local.close_serving": "{ticket} sedang dilayani: selesaikan, alihkan, atau parkir dulu, lalu tutup loket.",
       "confirm.close": "Tutup loket?",
+      "confirm.close_waiting": "Masih ada {count} warga menunggu ({services}): loket ini tidak memanggil mereka lagi. Pastikan loket lain melayani mereka.",
       "confirm.signout_open": "Loket ini masih buka. Keluar tanpa menutup loket? (Batal, lalu F8, untuk menutupnya dulu.)",
       "confirm.signout_paused": "Loket ini sedang istirahat, belum ditutup. Keluar tanpa menutup loket? (Batal, lalu F8, untuk menutupnya dulu.)",
       "counter.other_operator": "Loket ini dibuka oleh {operator}.",
@@ -163,6 +164,7 @@ import { LiveClient } from "/static/shared/live-client.js";
       "local.already_closed": "The counter is already closed.",
       "local.close_serving": "{ticket} is being served: finish, transfer or park it first, then close the counter.",
       "confirm.close": "Close the counter?",
+      "confirm.close_waiting": "{count} citizens are still waiting ({services}): this counter will not call them. Make sure another counter serves them.",
       "confirm.signout_open": "This counter is still open. Sign out without closing it? (Cancel, then F8, to close it first.)",
       "confirm.signout_paused": "This counter is on a break, not closed. Sign out without closing it? (Cancel, then F8, to close it first.)",
       "counter.other_operator": "This counter was opened by {operator}.",
@@ -569,7 +571,14 @@ import { LiveClient } from "/static/shared/live-client.js";
     close() {
       const c = current();
       if (c && c.state === "serving") return show(localMessage("local.close_serving", { ticket: c.label }));
-      if (window.confirm(c ? t("confirm.close_called", { ticket: c.label }) : t("confirm.close"))) run("close");
+      // Citizens still waiting for this counter's services are said at the end of the day: closing the last counter
+      // of a service leaves them waiting for nobody, and the question alone did not show it.
+      const waiting = [...waitingCounts()].filter(([, n]) => n > 0);
+      const count = waiting.reduce((sum, [, n]) => sum + n, 0);
+      const left = count
+        ? ` ${t("confirm.close_waiting", { count, services: waiting.map(([s, n]) => `${serviceName(s)} ${n}`).join(", ") })}`
+        : "";
+      if (window.confirm(`${c ? t("confirm.close_called", { ticket: c.label }) : t("confirm.close")}${left}`)) run("close");
     },
   };
 
