@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import functools
 import getpass
 import json
 import os
@@ -645,20 +646,39 @@ async def _known_device(accounts: Any, device_id: int) -> dict[str, Any]:
 
 def cmd_mirror(args: argparse.Namespace) -> None:
     """A mall whose log came up from its own server (docs/deployment.md): served by this one from now on
-    (take-over), or its copy here forgotten, so that its server sends its log again from the start (forget)."""
+    (take-over, with the bookings' codes its own server handed over), or its copy here forgotten, so that its
+    server sends its log again from the start (forget). At the mall's own server: hand-over."""
+    if args.mirror_command == "hand-over":
+        if Path(args.to).exists():
+            raise SystemExit(f"error: {args.to} exists already: give another file name (nothing was written)")
+        _run_account_action(args, functools.partial(_hand_over, args))
+        return
 
     async def action(accounts: Any, sites: Any, config: Any, storage: Any) -> None:
         from datetime import UTC, datetime
 
+        from queue_server.application.hand_over import codes_of
+
         site_id = args.site_id
         if site_id not in sites:
             raise ValueError(f"unknown site {site_id!r}; sites: {', '.join(sites)}")
+        handed = _read_json_file(Path(args.bookings)) if getattr(args, "bookings", None) else None
         with server_lock(config.database, existing=True):  # a batch arriving meanwhile would set the copy's end again
             relayed = await storage.relayed_head(site_id)
             if not relayed:
                 raise ValueError(f"site {site_id} holds no log sent up from its own server here")
             details: dict[str, Any] = {"relayed_head": relayed}
             if args.mirror_command == "take-over":
+                codes = codes_of(handed, site_id, relayed, args.bookings) if handed is not None else None
+                booked = len(await storage.codes_to_hand_over(site_id))  # still to be checked in, codes withheld
+                if booked and codes is None and not args.without_bookings:
+                    raise ValueError(
+                        f"{booked} bookings of {site_id} still to be checked in were taken at its own server, whose "
+                        "codes never came up here: make the hand-over file there (queue-server mirror hand-over "
+                        f"--site-id {site_id} --to FILE, that server stopped) and give it here with --bookings FILE. "
+                        "If that server is lost, --without-bookings takes the mall over without them (those citizens "
+                        "get a ticket at the desk). Nothing was changed"
+                    )
                 # Its box can send nothing more (a late batch would continue a copy that is now this server's log).
                 devices = await accounts.list_devices()
                 details["revoked_devices"] = uplinks = [
@@ -666,7 +686,9 @@ def cmd_mirror(args: argparse.Namespace) -> None:
                 ]
                 for device_id in uplinks:
                     await accounts.revoke_device(device_id)
-                await storage.take_over(site_id)
+                taken = await storage.take_over(site_id, codes)
+                if codes is not None:
+                    details["codes_given"], details["codes_clashing"] = taken.given, len(taken.clashing)
             else:
                 await storage.forget_copy(site_id)
             at = datetime.now(UTC).isoformat(timespec="microseconds")
@@ -676,6 +698,7 @@ def cmd_mirror(args: argparse.Namespace) -> None:
         if args.mirror_command == "take-over":
             print(f"{site_id} is served by this server from now on; its log came from its own server up to that "
                   f"server's event {relayed}. Uplink tokens of {site_id} revoked: {len(uplinks)}.")  # fmt: skip
+            _said_codes(site_id, taken if codes is not None else None, booked)
             print(f"Next: start serve without --mirror {site_id} (and QUEUE_MIRRORED_SITES without it); add the "
                   "mall's accounts (queue-server user add) and its kiosks' and screens' tokens (queue-server device "
                   "add), and point them at this server.")  # fmt: skip
@@ -685,6 +708,55 @@ def cmd_mirror(args: argparse.Namespace) -> None:
                   "still holds.")  # fmt: skip
 
     _run_account_action(args, action)
+
+
+async def _hand_over(args: argparse.Namespace, accounts: Any, sites: Any, config: Any, storage: Any) -> None:
+    """At a mall's own server, stopped: its bookings' codes to a file for the server that takes it over."""
+    from datetime import UTC, datetime
+
+    from queue_server.application.hand_over import hand_over
+
+    site_id, target = args.site_id, Path(args.to)
+    if site_id not in sites:
+        raise ValueError(f"unknown site {site_id!r}; sites: {', '.join(sites)}")
+    with server_lock(config.database, existing=True):  # stopped: no booking is taken after the file is made
+        document = await hand_over(storage, site_id, datetime.now(UTC))
+        _write_private(target, json.dumps(document, indent=1) + "\n")
+    print(f"wrote the codes of {len(document['codes'])} bookings of {site_id} still to be checked in to {target} "
+          f"(this server's log ends at its event {document['newest_seq']}). Copy it to the server that takes the "
+          f"mall over and run there: queue-server mirror take-over --site-id {site_id} --bookings FILE; then delete "
+          "both copies (each code shows and cancels a citizen's booking).")  # fmt: skip
+
+
+def _write_private(path: Path, text: str) -> None:
+    from queue_server.persistence.private_files import new_private_file
+
+    new_private_file(path)  # owner only before anything is in it
+    path.write_text(text, encoding="utf-8")
+
+
+def _read_json_file(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path} cannot be read as a hand-over file ({type(exc).__name__}: {exc})") from None
+
+
+def _said_codes(site_id: str, taken: Any, booked: int) -> None:
+    """What became of the bookings' codes at a take-over, and what a technician does about the rest."""
+    if taken is None:
+        if booked:
+            print(f"{booked} bookings of {site_id} still to be checked in were taken at its own server, and their "
+                  "codes are not here (no --bookings file): those citizens are not found by their code; give them "
+                  "a ticket at the desk.")  # fmt: skip
+        return
+    print(f"Codes given back to bookings taken at the mall's own server: {taken.given}.")
+    if taken.clashing:
+        print(f"Not given back, as another mall's booking here holds the same code: {len(taken.clashing)} "
+              f"({', '.join(taken.clashing)}); those citizens get a ticket at the desk.")  # fmt: skip
+    print("Delete the hand-over file now: each code in it shows and cancels a citizen's booking.")
 
 
 def _run_account_action(args: argparse.Namespace, action: Any) -> None:
@@ -1205,6 +1277,15 @@ def parser() -> argparse.ArgumentParser:
     one = msub.add_parser("take-over", help="serve the mall here from now on (with this server stopped)")
     common(one)
     one.add_argument("--site-id", required=True, help=SITE_ID_HELP)
+    one.add_argument("--bookings", metavar="FILE", help="the codes of the bookings taken at the mall's own server, "
+                     "from `mirror hand-over` there")  # fmt: skip
+    one.add_argument("--without-bookings", action="store_true", help="take over without the codes of bookings "
+                     "still to be checked in (the mall's own server is lost)")  # fmt: skip
+    one = msub.add_parser("hand-over", help="at the mall's own server, stopped: its bookings' codes to a file for "
+                          "the server that takes it over (mirror take-over --bookings)")  # fmt: skip
+    common(one)
+    one.add_argument("--site-id", required=True, help=SITE_ID_HELP)
+    one.add_argument("--to", required=True, metavar="FILE", help="the file to write (not one that exists)")
     one = msub.add_parser("forget", help="forget the copy of the mall here, to be sent again from its server (a box "
                           "restored from an older backup; with this server stopped)")  # fmt: skip
     common(one)

@@ -1153,6 +1153,80 @@ async def test_a_mall_taken_over_is_served_here_and_its_box_sends_no_more(databa
         assert len(entries) == 1 and "kini dilayani server ini" in entries[0]["summary"]["id"], audit.text
 
 
+def mirror_cli(database: Path | str, *args: str) -> subprocess.CompletedProcess[str]:
+    cli = [sys.executable, "-m", "queue_server", "mirror", *args, "--site-id", "tegal", "--db", str(database),
+           "--site", str(DEMO_SITE)]  # fmt: skip
+    return subprocess.run(cli, capture_output=True, text=True, timeout=60)
+
+
+async def test_a_mall_taken_over_keeps_its_bookings_codes_from_the_hand_over_file(
+    database: Path | str, tmp_path: Path
+) -> None:
+    """Bookings taken at the mall's own server went up without their codes (protocol 3), so after a take-over the
+    citizens who had booked there were "unknown_booking" at check-in. Its server hands the codes over in a file
+    (`mirror hand-over`), and `take-over --bookings` gives them back; without it a take-over with bookings still
+    to be checked in is refused, changing nothing, unless the mall's server is said to be lost."""
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = await uplink_token(mirror)
+        port = mirror.config.port
+        async with mall_of(mirror.url, token, tmp_path) as mall:
+            made = [await book_at(mall, n, slot) for n, slot in ((1, "09:30"), (2, "10:00"), (3, "11:00"))]
+            r = await mall.http.post(f"/api/v1/bookings/{made[2]['code']}/cancel")
+            assert r.status_code == 200, r.text
+            await caught_up(mall, mirror)
+            relayed = mirror.ctx.state("tegal").relayed_head
+            at_booking = mall.clock.now
+    box, handed = tmp_path / "mall.sqlite3", tmp_path / "codes.json"
+
+    refused = take_over(database)
+    assert refused.returncode == 1 and "2 bookings of tegal still to be checked in" in refused.stderr, refused.stderr
+    assert "mirror hand-over" in refused.stderr and "Nothing was changed" in refused.stderr
+    wrong = tmp_path / "wrong.json"
+    for text, said in (("{not json", "cannot be read as a hand-over file"),
+                       ('{"format": "something else"}', "is not a file made by `queue-server mirror hand-over`")):  # fmt: skip
+        wrong.write_text(text)
+        done = mirror_cli(database, "take-over", "--bookings", str(wrong))
+        assert done.returncode == 1 and said in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+    made_file = mirror_cli(box, "hand-over", "--to", str(handed))
+    assert made_file.returncode == 0 and "codes of 2 bookings" in made_file.stdout, made_file.stderr
+    assert handed.stat().st_mode & 0o777 == 0o600
+    content = json.loads(handed.read_text())
+    assert set(content["codes"].values()) == {made[0]["code"], made[1]["code"]}, "only those still to check in"
+    assert content["newest_seq"] == relayed
+    assert not {"nik", "phone", "nik_hash", "phone_hash"} & {k for b in made for k in b if k in handed.read_text()}
+    again = mirror_cli(box, "hand-over", "--to", str(handed))
+    assert again.returncode == 1 and "exists already" in again.stderr, "never overwritten"
+
+    done = mirror_cli(database, "take-over", "--bookings", str(handed))
+    assert done.returncode == 0, done.stderr
+    assert "Codes given back to bookings taken at the mall's own server: 2." in done.stdout, done.stdout
+    async with running_server(database, port=port) as central:
+        central.clock.now = at_booking + timedelta(minutes=10)  # 09:10: the 09:30 booking's check-in is open
+        shown = await central.http.get(f"/api/v1/bookings/{made[1]['code']}")
+        assert shown.status_code == 200 and shown.json()["booking"]["slot"] == "10:00", shown.text
+        r = await central.http.post(f"/api/v1/sites/tegal/bookings/{made[0]['code']}/check-in", headers=bearer(KIOSK))
+        assert r.status_code == 201, r.text
+        assert (await central.http.get(f"/api/v1/bookings/{made[2]['code']}")).status_code == 404, "cancelled there"
+        entries = await central.ctx.storage.fetch_all("SELECT details FROM audit WHERE action = 'site.take_over'")
+        assert [json.loads(e[0])["codes_given"] for e in entries] == [2], entries
+
+
+def test_a_hand_over_file_must_end_where_the_copy_ends() -> None:
+    """A file made before the copy ended misses bookings taken since; one made after, bookings the copy lacks."""
+    from queue_server.application.hand_over import FORMAT, codes_of
+
+    document = {"format": FORMAT, "site": "tegal", "newest_seq": 40, "codes": {"b1": "BK-7Q3M2X"}}
+    assert codes_of(document, "tegal", 40, "f.json") == {"b1": "BK-7Q3M2X"}
+    for relayed, said in ((41, "before the copy here ended"), (39, "went on after the copy here ended")):
+        with pytest.raises(ValueError, match=said):
+            codes_of(document, "tegal", relayed, "f.json")
+    with pytest.raises(ValueError, match="not 'brebes'"):
+        codes_of(document, "brebes", 40, "f.json")
+    with pytest.raises(ValueError, match="codes are damaged"):
+        codes_of({**document, "codes": {"b1": "'; DROP TABLE bookings"}}, "tegal", 40, "f.json")
+
+
 def put_back(backup: Path, database: Path) -> None:
     """As `queue-server restore --replace` leaves it: the backup alone, no write-ahead log of the newer file."""
     for suffix in ("", "-wal", "-shm"):

@@ -10,7 +10,7 @@ import abc
 import contextlib
 import json
 import secrets
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -21,6 +21,7 @@ from queue_server.domain import events as ev
 from queue_server.domain.booking import Booking
 from queue_server.domain.events import Event
 from queue_server.domain.model import DAY_OVER_STATES, EXPIRING_STATES, CounterStatus, Ticket
+from queue_server.domain.relay import WITHHELD_MARK
 from queue_server.domain.service_times import robust_mean
 from queue_server.domain.snapshot import FieldSpec, columns
 from queue_server.domain.state import SOURCE_SEQ
@@ -100,6 +101,16 @@ class Batch:
 
 
 Statements = list[tuple[str, list[tuple[Any, ...]]]]
+
+
+@dataclass(frozen=True)
+class TakenOver:
+    """What `take_over` did with the codes handed over: how many bookings got theirs back, the ids of those whose
+    code another mall's booking here holds (kept withheld), and the ids the copy here holds no withheld booking of."""
+
+    given: int
+    clashing: list[str]
+    unknown: list[str]
 
 
 class SitesBusy(Exception):
@@ -341,10 +352,34 @@ class StoragePort(abc.ABC):
         row = await self._read("SELECT value FROM site_settings WHERE site = ? AND key = 'relayed_head'", (site_id,))
         return int(row[0][0]) if row else 0
 
-    async def take_over(self, site_id: str) -> None:
+    async def codes_to_hand_over(self, site_id: str) -> dict[str, str]:
+        """At a mall's own server: the codes of its bookings still to be checked in, by booking id (queue-server
+        mirror hand-over, for the server that takes the mall over)."""
+        rows = await self._read("SELECT id, code FROM bookings WHERE site = ? AND state = 'booked'", (site_id,))
+        return {booking_id: code for booking_id, code in rows}
+
+    async def take_over(self, site_id: str, codes: Mapping[str, str] | None = None) -> TakenOver:
         """A mirrored mall served here from now on (queue-server mirror take-over): its log here, sent up from its
-        own server until now, goes on as this server's own."""
-        await self.execute(_SETTING_UPSERT, (site_id, "relayed_head", "0", await self.newest_seq(site_id)))
+        own server until now, goes on as this server's own. `codes`: its bookings' codes by booking id, as its own
+        server handed them over (queue-server mirror hand-over there): each booking still withheld here
+        (domain/relay.withheld) gets its code back in the same transaction, so that it is checked in, shown and
+        cancelled by it here; one whose code another mall's booking here holds already keeps it withheld."""
+        given, clashing = [], []
+        if codes:
+            rows = await self._read("SELECT id, code, doc FROM bookings WHERE site = ?", (site_id,))
+            held = {booking_id: doc for booking_id, code, doc in rows if code == WITHHELD_MARK + booking_id}
+            for booking_id, code in codes.items():
+                if booking_id not in held:
+                    continue
+                if await self._read("SELECT 1 FROM bookings WHERE code = ?", (code,)):
+                    clashing.append(booking_id)  # the unique index would refuse the whole take-over
+                    continue
+                given.append((code, jsontext.dumps({**json.loads(held[booking_id]), "code": code}), booking_id))
+        await self.run([
+            (_SETTING_UPSERT, [(site_id, "relayed_head", "0", await self.newest_seq(site_id))]),
+            ("UPDATE bookings SET code = ?, doc = ? WHERE id = ?", given),
+        ])  # fmt: skip
+        return TakenOver(len(given), clashing, sorted(set(codes or ()) - {row[2] for row in given} - set(clashing)))
 
     async def forget_copy(self, site_id: str) -> None:
         """A mirrored mall's copy gone, in one transaction, to be sent again from its own server (queue-server mirror
