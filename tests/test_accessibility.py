@@ -445,3 +445,59 @@ async def test_the_booking_page_verifying_a_number_has_no_serious_violation(
     assert not seen, json.dumps(seen, indent=1, ensure_ascii=False)
     assert all(w >= 44 and h >= 44 for w, h in sizes.values()), sizes
     assert sideways is None, sideways
+
+
+# The contrast of an element's text against the first opaque background behind it (WCAG's formula).
+INK_ON_GROUND = """(selector) => {
+  const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const el = document.querySelector(selector);
+  let ground = el;
+  while (ground && rgb(getComputedStyle(ground).backgroundColor)[3] === 0) ground = ground.parentElement;
+  const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(rgb(getComputedStyle(ground || document.body).backgroundColor))];
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
+@pytest.mark.parametrize("size", [(1080, 1920), (1366, 768)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_kiosk_in_high_contrast_keeps_every_screen_readable(server: Server, size: tuple[int, int]) -> None:
+    """A citizen with low vision switches on high contrast and large type on the start screen and goes on (an
+    outside review): the ticket card stayed white while its text turned white, so the ticket number, service and
+    wait were white on white (1.1:1), "Tidak, antrean biasa" and "Selesai" white on yellow (1.4:1) and the
+    printer's state pale green on pale green. Every screen after the start one, each state of the printer, and the
+    number's own contrast (AAA, 7:1) are checked."""
+    need_axe()
+    seen: dict[str, list[dict[str, Any]]] = {}
+    async with chromium() as browser:
+        ctx = await browser.new_context(viewport={"width": size[0], "height": size[1]}, bypass_csp=True, has_touch=True)
+        page = await ctx.new_page()
+        await page.goto(f"{server.url}/kiosk/tegal#token={KIOSK}")
+        await until(page, "() => document.body.dataset.ready === 'true'")
+        await page.click("[data-mode=contrast]")
+        await page.click("[data-mode=large]")
+        await page.click(".k-agency[data-agency='disdukcapil']")
+        await until(page, "() => window.__kiosk.screen === 'services'")
+        await check(page, "services", seen)
+        await page.click(".k-service[data-service='ktp']")
+        await until(page, "() => window.__kiosk.screen === 'priority'")
+        await check(page, "priority", seen)
+        contrast = {"Tidak, antrean biasa": await page.evaluate(INK_ON_GROUND, "#priority-none")}
+        await page.click("#priority-none")
+        await until(page, TICKET_SETTLED)
+        await check(page, "ticket", seen)
+        contrast["the ticket number"] = await page.evaluate(INK_ON_GROUND, "#t-label")
+        contrast["Selesai"] = await page.evaluate(INK_ON_GROUND, "#ticket-done")
+        for state in ("printing", "printed", "fault"):
+            await page.evaluate(
+                "(s) => { const p = document.getElementById('t-print'); p.dataset.state = s; p.textContent = s; }",
+                state,
+            )
+            await check(page, f"ticket, the printer {state}", seen)
+            contrast[f"the printer {state}"] = await page.evaluate(INK_ON_GROUND, "#t-print")
+        await page.click("#ticket-done")
+        await page.click("#checkin-open")
+        await check(page, "check-in", seen)
+        await ctx.close()
+    assert not seen, json.dumps(seen, indent=1, ensure_ascii=False)
+    assert all(ratio >= 7 for ratio in contrast.values()), contrast
