@@ -405,3 +405,41 @@ async def test_in_a_burst_a_tile_flashes_when_its_call_is_said(server: Server) -
         assert third[1] not in seen[first[0]] and third[1] not in seen[second[0]], seen
         assert second[1] not in seen[first[0]], seen  # not before its words
         assert second[1] in seen[second[0]] and third[1] in seen[third[0]], seen  # as its words begin
+
+
+# The caption's box against every part of the board it lies over, and what it shows.
+CAPTION_PLACE = """() => {
+  const caption = document.getElementById('caption');
+  if (caption.hidden) return null;
+  const top = caption.getBoundingClientRect().top;
+  const covered = [...document.querySelectorAll('.layout .chip, .layout .recent-row, .layout .tile, .hero-card')]
+    .filter((e) => e.getBoundingClientRect().height > 0 && e.getBoundingClientRect().bottom > top + 0.5)
+    .map((e) => e.textContent.trim().slice(0, 40));
+  const shown = (id) => !document.getElementById(id).hidden;
+  return {covered, recall: shown('caption-recall'), words: shown('caption-text'), text: caption.innerText};
+}"""
+
+
+@bounded(120)
+async def test_the_caption_covers_none_of_the_board_at_any_size(server: Server) -> None:
+    """An outside review: a recall's caption ("K-001 → Loket 9 · Lantai 2  Panggilan ulang, nomor antrean K satu,
+    silakan menuju loket sembilan, lantai dua") took two lines at 1920x1080 and three on a portrait TV, growing
+    upwards over the waiting counts and the last earlier call for as long as it was said. The caption keeps to the
+    running text's band: the label, the counter and the recall's mark always, the words said when they fit."""
+    await busy_hall(server)
+    op = await server.login("op-imigrasi")
+    found: dict[str, Any] = {}
+    async with chromium() as browser:
+        for size in ((1080, 1920), (1920, 1080), (1280, 720)):
+            async with board_page(browser, server, size=size) as page:
+                await until(page, "() => document.body.dataset.audio === 'ready'")
+                assert (await server.command(op, "9", "recall")).status_code == 200
+                recall = await until(page, CAPTION_PLACE)
+                assert (await call_next(server, op, "9"))["ticket"]["label"]
+                call = await until(page, f"() => {{ const c = ({CAPTION_PLACE})(); return c && !c.recall && c; }}")
+                found[f"{size[0]}x{size[1]}"] = (recall, call)
+    for where, (recall, call) in found.items():
+        assert not recall["covered"] and not call["covered"], (where, recall, call)
+        assert recall["recall"] and "→ Loket 9 · Lantai 2" in recall["text"], (where, recall)
+    # A first call's words fit on the line of a wide screen, and are shown there.
+    assert found["1920x1080"][1]["words"], found["1920x1080"]

@@ -65,7 +65,9 @@ const announcer = new Announcer({
   log: (window.__announcements = []),
   // The caption: the printed label and where to go (for a citizen who cannot hear), then the words said.
   onCaption: (item) =>
-    status.setCaption(item && { label: item.label, where: view.whereOf(item.counter), text: item.text }),
+    status.setCaption(
+      item && { label: item.label, where: view.whereOf(item.counter), text: item.text, recall: Boolean(item.recall) },
+    ),
   onSpeaking: (item) => {
     view.speaking(item);
     if (!item) setTimeout(reportSpeech, 0); // once the call just said has left the queue

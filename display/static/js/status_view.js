@@ -9,6 +9,7 @@ export class StatusView {
     this.offline = $("banner-offline");
     this.audio = $("banner-audio");
     this.caption = $("caption");
+    this.captionRecall = $("caption-recall");
     this.captionLabel = $("caption-label");
     this.captionWhere = $("caption-where");
     this.captionText = $("caption-text");
@@ -31,13 +32,26 @@ export class StatusView {
     document.body.dataset.audio = state;
   }
 
-  // caption: { label, where, text } of the call being said, or null. The printed label ("F-002") and the counter
-  // come first: the words say "F dua, ... loket enam", which a citizen who cannot hear must match to their ticket.
+  // caption: { label, where, text, recall } of the call being said, or null. The printed label ("F-002") and the
+  // counter come first: the words say "F dua, ... loket enam", which a citizen who cannot hear must match to their
+  // ticket. The caption lies on the running text's band, one line high: a second line covered the waiting counts
+  // and the last earlier call for as long as a call was said (a recall's words took two lines at 1920x1080, three
+  // on a portrait TV). So the words are shown only when they fit on that line; the label, counter and a recall's
+  // mark say all a citizen needs, and the words repeat them.
   setCaption(caption) {
     this.caption.hidden = !caption;
+    this.captionRecall.hidden = !caption?.recall;
     this.captionLabel.textContent = caption?.label || "";
     this.captionWhere.textContent = caption?.where || "";
     this.captionText.textContent = caption?.text || "";
+    this.captionText.hidden = false;
+    if (caption) this.captionText.hidden = this.#captionLines() > 1;
+  }
+
+  #captionLines() {
+    const style = getComputedStyle(this.caption);
+    const content = this.caption.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+    return Math.round(content / parseFloat(style.lineHeight));
   }
 
   // The server's own words (its Indonesian message first), so whoever set up the TV knows what to fix.
