@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page
 
+from queue_server.settings.sitefile import DEMO_SITE
+
 from .display_support import board_page, until
-from .helpers import Server
+from .helpers import Server, running_server
 
 SIZES = [(1366, 768), (1920, 1080), (1280, 1024), (1280, 720), (1080, 1920)]  # 1280x720: an HD-ready TV
 MEASURE = """() => {
@@ -230,3 +232,42 @@ async def test_every_service_name_is_whole_on_its_chip_with_a_four_digit_count(
             found += [c["name"] for c in chips if c["clipped"]] + [f"{c['name']} outside" for c in chips if c["out"]]
             found += measured["small"] + measured["cut"]
     assert found == []
+
+
+# Every text of the newest call that reaches past its card's edges (the card clips it: half a word gone).
+PAST_THE_CARD = """() => {
+  const card = document.querySelector('.hero-card').getBoundingClientRect();
+  return [...document.querySelectorAll('.hero-card *')].filter((e) => {
+    const b = e.getBoundingClientRect();
+    return b.width > 0 && (b.left < card.left - 0.5 || b.right > card.right + 0.5);
+  }).map((e) => `${e.id || e.className} ${e.textContent.trim().slice(0, 30)}`);
+}"""
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1080, 1920)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_a_long_service_and_agency_name_stay_inside_the_newest_call(
+    browser: Browser, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """An outside review with a site of long names: "Perekaman dan Pencetakan Kartu Tanda Penduduk Elektronik
+    (KTP-el) bagi Warga Pindahan" of "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Tegal" ran past both edges of
+    the newest call's card at 1280x720, cut mid-word (the card's one column was as wide as its longest text). They
+    wrap inside it, on two lines at most, and end with an ellipsis."""
+    site_file = tmp_path / "tegal.toml"
+    site_file.write_text(
+        DEMO_SITE.read_text()
+        .replace('name = "KTP Elektronik"', f'name = "{LONG_SERVICE}"')
+        .replace('short_name = "Disdukcapil"', f'short_name = "{LONG_AGENCY}"')
+    )
+    async with running_server(tmp_path / "queue.sqlite3", site_files=[site_file]) as server:
+        await server.issue("ktp")
+        admin = await server.login("admin")
+        await server.command(admin, "1", "open")
+        await server.command(admin, "1", "call_next")
+        async with board_page(browser, server, size=size) as page:
+            await until(page, "() => document.getElementById('hero-label').textContent === 'A-001'")
+            assert await page.text_content("#hero-service") == LONG_SERVICE
+            assert await page.evaluate(PAST_THE_CARD) == []
+
+
+LONG_SERVICE = "Perekaman dan Pencetakan Kartu Tanda Penduduk Elektronik (KTP-el) bagi Warga Pindahan"
+LONG_AGENCY = "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Tegal"
