@@ -31,6 +31,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from queue_server.domain.measures import percentile
+from queue_server.supervision import charts
+from queue_server.supervision.charts import Bar, Style
 from queue_server.supervision.reports import MAX_DAYS
 
 from .conftest import ADAPTERS
@@ -396,3 +398,26 @@ async def test_a_name_a_spreadsheet_would_run_goes_out_as_text(server: Server) -
         lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=delimiter))
         assert next(line for line in lines if line[:2] == ["agency", "disdukcapil"])[2] == "'@SUM(1+1)", lines
         assert not [cell for line in lines for cell in line if cell[:1] in ("=", "+", "@", "\t", "\r")]
+
+
+def test_chart_figures_are_written_the_indonesian_way_and_only_where_they_fit() -> None:
+    """An outside review: a month's arrivals read "1950" on the chart's bars and "2000" on its axis, and the figures
+    over thirty day bars ran together ("520520520")."""
+    assert (Style().num(1950), Style().num(2.5), Style().num(1234567.25, 2)) == ("1.950", "2,5", "1.234.567,25")
+    assert (Style(".").num(1950), Style(".").num(2.5)) == ("1,950", "2.5")
+    hours = charts.columns("t", [Bar(f"{h:02d}", 1950) for h in range(7, 17)])
+    assert ">1.950</text>" in hours and ">2.000</text>" in hours
+    month = charts.columns("t", [Bar(f"{d:02d}/11", 520) for d in range(1, 31)])
+    assert ">520</text>" not in month and "<title>01/11: 520</title>" in month, "the figure is in the bar's tooltip"
+
+
+async def test_arrivals_per_hour_over_several_days_say_they_are_summed(server: Server) -> None:
+    await drive_fixture(server)
+    sup = await server.login("supervisor")
+    url = "/api/v1/sites/tegal/reports/charts/arrivals.svg"
+    two = (await server.http.get(f"{url}?from=2026-11-23&to=2026-11-24", headers=sup)).text
+    assert "Kedatangan per jam, jumlah 2 hari (waktu setempat)" in two
+    two_en = (await server.http.get(f"{url}?from=2026-11-23&to=2026-11-24&lang=en", headers=sup)).text
+    assert "Arrivals by hour, total of 2 days (local time)" in two_en
+    one = (await server.http.get(f"{url}?from=2026-11-23", headers=sup)).text
+    assert "Kedatangan per jam (waktu setempat)" in one

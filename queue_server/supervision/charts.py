@@ -27,15 +27,18 @@ class Bar:
 
 @dataclass(frozen=True)
 class Style:
-    """How numbers are written: Indonesian uses a decimal comma (62,6), English a point (62.6)."""
+    """How numbers are written: Indonesian uses a decimal comma and a point between thousands (1.950; 62,6),
+    English the other way round (1,950; 62.6). A month's arrivals per hour run into thousands."""
 
     decimal: str = ","
     digits: int = 1
 
     def num(self, value: float, digits: int | None = None) -> str:
         places = self.digits if digits is None else digits
-        text = f"{value:.0f}" if value == int(value) and digits is None else f"{value:.{places}f}"
-        return text.replace(".", self.decimal)
+        text = f"{value:,.0f}" if value == int(value) and digits is None else f"{value:,.{places}f}"
+        if self.decimal == ",":
+            text = text.replace(",", " ").replace(".", ",").replace(" ", ".")
+        return text
 
 
 def _nice_max(value: float, intervals: int = 4) -> float:
@@ -87,9 +90,10 @@ def columns(
         middle = x + step * 0.35
         body.append(f'<rect x="{x:.1f}" y="{TOP + plot_h - h:.1f}" width="{step * 0.7:.1f}" height="{h:.1f}" '
                     f'fill="{BAR}"><title>{escape(bar.label)}: {style.num(bar.value)}</title></rect>')  # fmt: skip
-        if bar.value:
+        value = style.num(bar.value)
+        if bar.value and len(value) * 6.5 + 4 <= step:  # over its bar only where it fits (not on a month's days)
             body.append(f'<text x="{middle:.1f}" y="{TOP + plot_h - h - 3:.1f}" font-size="10.5" fill="{INK}" '
-                        f'text-anchor="middle">{style.num(bar.value)}</text>')  # fmt: skip
+                        f'text-anchor="middle">{value}</text>')  # fmt: skip
         if i % every == 0:
             body.append(f'<text x="{middle:.1f}" y="{height - 6}" font-size="11" fill="{MUTED}" '
                         f'text-anchor="middle">{escape(bar.label)}</text>')  # fmt: skip
