@@ -630,3 +630,64 @@ async def test_the_dashboard_follows_a_new_agency_without_a_reload(browser: Brow
         )
         options = await page.eval_on_selector_all("select[name=target_service] option", "os => os.map(o => o.value)")
         assert "rujuk" in options
+
+
+async def a_busy_month_in_the_tables(server: Server) -> None:
+    """1,234 citizens served for KTP on 2 November 2026 and two for SKCK on the 3rd, written straight into the
+    tables a report reads (playing them through the counters would take minutes); 1,100 KTP answers all 4, the two
+    SKCK ones all 3."""
+    tickets, answers = [], []
+    for n in range(1236):
+        ktp = n < 1234
+        service, agency, day = ("ktp", "disdukcapil", "02") if ktp else ("skck", "polres", "03")
+        ticket = f"busy-{n}"
+        at = f"2026-11-{day}T02:{n % 60:02d}:00+00:00"  # 09.xx WIB
+        tickets.append((ticket, "tegal", service, agency, service, f"2026-11-{day}", n + 1, f"X-{n + 1:04d}", "done",
+                        "kiosk", ticket, at, at, at, at, "1" if ktp else "5", 0, "{}"))  # fmt: skip
+        if n < 1100 or not ktp:
+            value = 4 if ktp else 3
+            answers.append((ticket, "tegal", f"2026-11-{day}", service, agency, "tablet", at, json.dumps([value] * 9),
+                            *[value] * 9))  # fmt: skip
+    await server.ctx.storage.run([
+        ("INSERT INTO tickets (id, site, service, agency, series, day, number, label, state, channel, token, issued_at, "
+         "called_at, started_at, finished_at, counter, seq, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", tickets),
+        ("INSERT INTO survey_responses (ticket, site, day, service, agency, channel, answered_at, answers, a1, a2, a3, "
+         "a4, a5, a6, a7, a8, a9) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", answers),
+    ])  # fmt: skip
+
+
+async def test_a_month_s_report_writes_its_counts_the_indonesian_way_and_the_ikm_per_agency(
+    browser: Browser, server: Server
+) -> None:
+    """An outside review: a month's figures read "13524" (Indonesian writes 13.524, in the tables, the summary, the
+    sample and the charts); the arrivals per hour over many days were titled as if of one day; a month's day bars
+    ran their figures together ("520520520"); the IKM of each agency, what the head of the mall reports for each,
+    was only in the CSV; a table with no rows ended at its headings."""
+    await a_busy_month_in_the_tables(server)
+    async with signed_in(browser, server, "/supervisor/tegal/reports?from=2026-11-02&to=2026-11-03") as page:
+        await until(page, "() => document.querySelector('#chart-arrivals.drawn svg') !== null")
+        figure = "(key) => document.querySelector(`#summary [data-figure=${key}] strong`).textContent"
+        assert await page.evaluate(figure, "tickets") == "1.236"
+        ktp = await page.evaluate("() => [...document.querySelectorAll('#by-service tr[data-row=ktp] td')]"
+                                  ".map(e => e.textContent)")  # fmt: skip
+        assert ktp[1:3] == ["1.234", "1.234"], ktp
+        assert (await page.evaluate(text_of("#ikm-sample"))).startswith("1.102 dari 1.236 warga dilayani")
+        agencies = await page.evaluate("() => [...document.querySelectorAll('#ikm-agency-table tbody tr')]"
+                                       ".map(r => [...r.cells].map(c => c.textContent))")  # fmt: skip
+        assert [(r[0], r[1], r[11], r[12], r[13]) for r in agencies] == [
+            ("Disdukcapil", "1.100", "100,00", "A Sangat Baik", "1.234"),
+            ("Polres", "2", "75,00", "C Kurang Baik", "2"),
+        ], agencies
+        arrivals = await page.evaluate(text_of("#chart-arrivals svg"))
+        assert "Kedatangan per jam, jumlah 2 hari" in arrivals and "1.236" in arrivals and "2.000" in arrivals
+        head = await page.evaluate("() => document.querySelector('#data-arrivals thead').textContent")
+        assert "Tiket, jumlah 2 hari" in head
+        await page.click("#lang")
+        await until(page, "() => document.documentElement.lang === 'en'")
+        await until(
+            page, "() => document.querySelector('#summary [data-figure=tickets] strong').textContent === '1,236'"
+        )
+        await until(page, "() => (document.querySelector('#chart-arrivals svg')?.textContent || '').includes('1,236')")
+        await page.goto(server.url + "/supervisor/tegal/reports?from=2026-11-04&lang=id")
+        await until(page, "() => document.getElementById('report').getAttribute('aria-busy') === 'false'")
+        assert await page.evaluate(text_of("#by-service tbody")) == "Tidak ada tiket pada periode ini."

@@ -16,6 +16,8 @@ function number(value, digits = 1) {
   }).format(value);
 }
 
+// Counts the Indonesian way, "13.524" (a month of a busy mall), "13,524" in English.
+const count = (value) => number(value, 0);
 const minutes = (seconds) => (seconds === null || seconds === undefined ? "–" : number(seconds / 60));
 // "12,5 mnt"; nothing measured: "–" alone, not "– mnt".
 const withUnit = (seconds) => (seconds === null || seconds === undefined ? "–" : `${minutes(seconds)} ${T("minutes_short")}`);
@@ -34,12 +36,18 @@ function query() {
 function summary() {
   const t = report.totals;
   const items = [
-    ["citizens", t.citizens], ["tickets", t.tickets], ["served", t.served], ["no_show", t.no_show],
-    ["cancelled", t.cancelled], ["transferred", t.transferred], ["expired", t.expired], ["still_open", t.open],
+    ...[["citizens", t.citizens], ["tickets", t.tickets], ["served", t.served], ["no_show", t.no_show],
+      ["cancelled", t.cancelled], ["transferred", t.transferred], ["expired", t.expired], ["still_open", t.open]]
+      .map(([key, value]) => [key, count(value)]),
     ["mean_wait", withUnit(t.wait.mean)], ["p90_wait", withUnit(t.wait.p90)], ["mean_service", withUnit(t.service.mean)],
   ];
   $("summary").replaceChildren(...items.map(([key, value]) => el("div", { class: "figure", "data-figure": key },
     el("span", { class: "k", text: T(key) }), el("strong", { text: value }))));
+}
+
+// A table with no rows says so in a row of its own, under its headings, rather than ending at them.
+function noRows(columns, key) {
+  return el("tr", { class: "empty" }, el("td", { colSpan: columns, class: "hint", text: T(key) }));
 }
 
 function groupTable(id, rows) {
@@ -49,13 +57,13 @@ function groupTable(id, rows) {
     ...["mean_wait", "p50_wait", "p90_wait", "mean_service", "p90_service"].map((k) => el("th", { class: "num", text: T(k) })));
   const body = rows.map((r) => el("tr", { "data-row": r.id },
     el("td", { text: r.name }),
-    ...[r.tickets, r.served, r.no_show, r.cancelled, r.transferred, r.expired].map((v) => el("td", { class: "num", text: v })),
+    ...[r.tickets, r.served, r.no_show, r.cancelled, r.transferred, r.expired].map((v) => el("td", { class: "num", text: count(v) })),
     ...[r.wait.mean, r.wait.p50, r.wait.p90, r.service.mean, r.service.p90].map((v) => el("td", { class: "num", text: minutes(v) }))));
-  $(id).replaceChildren(el("thead", {}, head), el("tbody", {}, ...body));
+  $(id).replaceChildren(el("thead", {}, head), el("tbody", {}, ...(body.length ? body : [noRows(12, "no_tickets")])));
 }
 
-const sampleWords = (r) => T("sample_of").replace("{respondents}", r.respondents)
-  .replace("{population}", r.population).replace("{needed}", r.sample_needed);
+const sampleWords = (r) => T("sample_of").replace("{respondents}", count(r.respondents))
+  .replace("{population}", count(r.population)).replace("{needed}", count(r.sample_needed));
 
 function gradeWords(r) {
   const grade = r.grade ? `${r.grade.letter} ${currentLang() === "en" ? r.grade.name_en : r.grade.name}` : "–";
@@ -76,24 +84,30 @@ function ikmSection() {
       el("dl", {},
         el("dt", { text: T("score") }), el("dd", { class: "score", text: number(s.score, 2) }),
         el("dt", { text: "IKM (1–4)" }), el("dd", { text: number(s.ikm, 4) }),
-        el("dt", { text: T("respondents") }), el("dd", { text: s.respondents })));
+        el("dt", { text: T("respondents") }), el("dd", { text: count(s.respondents) })));
   }
   // Respondents against the citizens served, and a plain mark when they are fewer than the regulation's sample.
   if (s.population) {
     box.append(el("p", { class: "sample", id: "ikm-sample", text: sampleWords(s) }));
     if (!s.sample_sufficient) box.append(el("p", { class: "warning", id: "ikm-sample-small", text: T("sample_small") }));
   }
+  // Per agency (each agency's own index, for its head) and per service.
+  ikmTable("ikm-agency-table", "agency", index.by_agency);
+  ikmTable("ikm-table", "col_service", index.by_service);
+}
+
+function ikmTable(id, nameKey, groups) {
   const elements = index.elements;
-  const head = el("tr", {}, el("th", { text: T("col_service") }), el("th", { class: "num", text: T("respondents") }),
+  const head = el("tr", {}, el("th", { text: T(nameKey) }), el("th", { class: "num", text: T("respondents") }),
     ...elements.map((e, i) => el("th", { class: "num", title: currentLang() === "en" ? e.name_en : e.name, text: `U${i + 1}` })),
     el("th", { class: "num", text: T("score") }), el("th", { text: T("grade") }), el("th", { class: "num", text: T("served_col") }));
-  const rows = [...index.by_service].map((r) => el("tr", { "data-row": r.id },
-    el("td", { text: r.name }), el("td", { class: "num", text: r.respondents }),
+  const rows = groups.map((r) => el("tr", { "data-row": r.id },
+    el("td", { text: r.name }), el("td", { class: "num", text: count(r.respondents) }),
     ...(r.nrr || elements.map(() => null)).map((v) => el("td", { class: "num", text: number(v, 2) })),
     el("td", { class: "num", text: number(r.score, 2) }),
-    el("td", { text: gradeWords(r) }), el("td", { class: "num", text: r.population ?? "–" })));
-  $("ikm-table").replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
-  $("ikm-table").parentElement.hidden = !rows.length; // its scroll region too: no empty Tab stop
+    el("td", { text: gradeWords(r) }), el("td", { class: "num", text: count(r.population) })));
+  $(id).replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
+  $(id).parentElement.hidden = !rows.length; // its scroll region too: no empty Tab stop
 }
 
 async function chart(id, name) {
@@ -125,8 +139,11 @@ function chartData() {
   const hours = Array.from({ length: last - first + 1 }, (_, i) => first + i);
   const mark = currentLang() === "en" ? ":" : "."; // 09.00 in Indonesian, 09:00 in English
   const hour = (h) => `${String(h).padStart(2, "0")}${mark}00–${String(h).padStart(2, "0")}${mark}59`;
-  dataTable("data-arrivals", [T("col_hour"), T("tickets")], hours.map((h) => [hour(h), counts[h]]));
-  dataTable("data-days", [T("col_day"), T("tickets")], report.arrivals.by_day.map((d) => [dateWords(d.day), d.arrivals]));
+  // Over several days an hour's figure is the sum of its days, as the chart's title says.
+  const days = report.period.days;
+  const perHour = days > 1 ? T("tickets_summed").replace("{days}", days) : T("tickets");
+  dataTable("data-arrivals", [T("col_hour"), perHour], hours.map((h) => [hour(h), count(counts[h])]));
+  dataTable("data-days", [T("col_day"), T("tickets")], report.arrivals.by_day.map((d) => [dateWords(d.day), count(d.arrivals)]));
   dataTable("data-waits", [T("col_service"), T("mean_wait"), T("p90_wait"), T("target_wait")],
     report.by_service.filter((s) => s.wait.count).map((s) => [s.name, withUnit(s.wait.mean), withUnit(s.wait.p90),
       `${s.target_wait_minutes} ${T("minutes_short")}`]));
