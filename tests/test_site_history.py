@@ -20,6 +20,7 @@ import pytest
 from queue_server.settings.sitefile import document_digest, normalised_document, read_document
 
 from .helpers import running_server
+from .migration_support import undo_after
 from .pg_support import new_database
 from .test_invariants import _start, write_site
 from .test_processes import _stop
@@ -218,7 +219,7 @@ def test_the_old_machine_s_alert_is_on_the_dashboard_of_every_process(pg_cluster
 
 async def _as_before_0020(database: Path | str) -> None:
     """The database as the release before 0020 left it: no history, at version 19."""
-    statements = ("DROP TABLE site_file_history", "UPDATE meta SET value = '19' WHERE key = 'schema_version'")
+    statements = ("DROP TABLE site_file_history", *undo_after(19))
     if isinstance(database, Path):
         with sqlite3.connect(database) as conn:
             for sql in statements:

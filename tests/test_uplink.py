@@ -38,6 +38,7 @@ from queue_server.supervision import national as national_module
 from .display_support import supervisor_sign_in, until
 from .domain_fixtures import make_site
 from .helpers import KIOSK, Clock, Server, bearer, eventually, running_server
+from .migration_support import undo_after
 from .test_booking import nik, phone
 from .test_national import brebes_site, issue, national, row_of
 
@@ -739,7 +740,8 @@ async def test_migration_0021_takes_the_secrets_an_earlier_mirror_s_copy_holds(d
         await storage.execute("INSERT INTO bookings (id, code, site, service, day, slot, nik_hash, state, seq, doc) "
                               "VALUES ('b2', 'BK-HOSTED', 'brebes', 'ktp', '2026-11-23', '09:00', ?, 'booked', 1, ?)",
                               ("h" * 64, json.dumps(hosted)))  # fmt: skip
-        await storage.execute("UPDATE meta SET value = '20' WHERE key = 'schema_version'")
+        for undone in undo_after(20):  # a database of the release before 0021
+            await storage.execute(undone)
     async with running_server(database, mirrored=["tegal"]) as mirror:
         storage = mirror.ctx.storage
         assert "0021_mirrored_booking_secrets" in (storage.migrated.applied if storage.migrated else ())

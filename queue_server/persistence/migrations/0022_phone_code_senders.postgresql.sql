@@ -5,7 +5,7 @@
 -- booking that used the code was answered with; later bookings of the number within the verified window send the
 -- proof (a code's window served anyone who knew the number). Rows of an earlier release have neither: they count
 -- for their number and site, and verify no later booking.
-ALTER TABLE phone_codes ADD COLUMN sender TEXT;
-ALTER TABLE phone_codes ADD COLUMN proof_hash TEXT;
+ALTER TABLE phone_codes ADD COLUMN IF NOT EXISTS sender TEXT;
+ALTER TABLE phone_codes ADD COLUMN IF NOT EXISTS proof_hash TEXT;
 CREATE INDEX IF NOT EXISTS phone_codes_site_time ON phone_codes (site, created_at);
 CREATE INDEX IF NOT EXISTS phone_codes_sender ON phone_codes (site, sender, created_at);
