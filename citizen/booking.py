@@ -85,7 +85,9 @@ async def booking_status_page(request: Request) -> Response:
         return not_found(request, "booking")
     try:
         booking = (await booking_status(ctx, code))["booking"]
-    except Refusal:
+    except Refusal as refusal:
+        if refusal.code == "site_not_served":  # its mall left out at start-up: said as such (web/app.py's page)
+            raise
         return not_found(request, "booking")
     lang = lang_of(request)
     config = {"lang": lang, "text": pages.texts(), "booking": booking, "timezone": ctx.sites[booking["site"]].timezone}

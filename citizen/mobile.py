@@ -16,6 +16,8 @@ async def ticket_page(request: Request) -> Response:
     ctx = ctx_of(request)
     token = request.path_params["token"]
     ticket = await ctx.storage.ticket_by_token(token)
+    if ticket is not None and ticket.site in ctx.left_out:
+        raise ctx.not_hosted(ticket.site)  # its mall left out at start-up: said as such, not "unknown ticket"
     if ticket is None or ticket.site not in ctx.sites:
         return not_found(request, "ticket")
     site = ctx.sites[ticket.site]

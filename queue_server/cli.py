@@ -28,6 +28,7 @@ from queue_server.settings.sitefile import DEMO_SITE, SiteFileError, load_site, 
 
 if TYPE_CHECKING:
     from queue_server.persistence.schema import Outcome
+    from queue_server.settings.left_out import LeftOut
 
 
 def build_uvicorn_config(app: Any, config: Config, *, ws: Any = None) -> Any:
@@ -110,7 +111,7 @@ def _serve(config: Config, banner: str | None = None) -> None:
     with server_lock(config.database, serving=serving):  # where it listens: read by `device add`
         if not config.demo:  # with the lock: never opened beside a server that already runs on this file
             _safe_to_serve(config, server_of(app).sites)
-        print(banner or _serving(config, server_of(app).sites), flush=True)
+        print(banner or _serving(config, server_of(app).sites, list(server_of(app).left_out.values())), flush=True)
         if config.workers > 1:
             if config.demo:  # once, here: N workers seeding the same accounts at once would collide
                 asyncio.run(_seed_demo(config))
@@ -211,7 +212,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     _serve(_config(args))
 
 
-def _serving(config: Config, sites: dict[str, Site]) -> str:
+def _serving(config: Config, sites: dict[str, Site], left_out: list[LeftOut] | None = None) -> str:
     """What `serve` prints: each site's pages (as the demo does, without tokens), and the database (its password
     hidden). Bound to every address, the pages are named by this machine's LAN address: what a TV or a kiosk
     opens, never `localhost`, which would be the TV itself."""
@@ -236,6 +237,9 @@ def _serving(config: Config, sites: dict[str, Site]) -> str:
             f"    Staff desk     {base}/desk/{site.id}",
             f"    Settings       {base}/supervisor/{site.id}/admin",
         ]
+    for leaving in left_out or ():  # its site file refused: the others start without it (settings/left_out.py)
+        lines.append(f"  {leaving.name} ({leaving.site}): NOT SERVED, its site file is refused (the log says why); "
+                     "it answers 503 until the server is started again with it corrected")  # fmt: skip
     lines += [f"  Every page     {base}/", f"  National view  {base}/national"]
     lines.append("  Kiosks and TVs need a device token (queue-server device add, or Settings > Devices)")
     if everywhere:

@@ -126,6 +126,8 @@ async def index_page(request: Request) -> Response:
         mirrored = ctx_of(request).state(site.id).mirrored
         links = [(t["index_supervisor"], f"/supervisor/{site.id}")] if mirrored else site_pages(site, t)
         listed.append({"id": site.id, "name": site.name, "mirrored": mirrored, "links": links})
+    for leaving in ctx_of(request).left_out.values():  # started with, left out: said, with no links that fail
+        listed.append({"id": leaving.site, "name": leaving.name, "mirrored": False, "left_out": True, "links": []})
     other = "en" if lang == "id" else "id"
     # Across the malls of this server: the national view (or a region's, by the account) and its IKM report.
     across = [(t["index_national"], "/national"), (t["index_national_ikm"], "/national/ikm")]

@@ -629,6 +629,8 @@ async def remove_contact(ctx: Context, token: str) -> Outcome:
 
 async def booking_status(ctx: Context, code: str) -> dict[str, Any]:
     booking = await ctx.storage.booking_by_code(code.strip().upper()[:12])
+    if booking is not None and booking.site in ctx.left_out:
+        raise ctx.not_hosted(booking.site)
     if booking is None or booking.site not in ctx.sites:
         raise Refusal("unknown_booking", code=code[:12])
     state = ctx.state(booking.site)

@@ -11,7 +11,7 @@ import logging
 import math
 import secrets
 import time
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +29,7 @@ from queue_server.domain.refusal import Refusal
 from queue_server.persistence.accounts import AccountStore
 from queue_server.persistence.port import StoragePort
 from queue_server.settings.clock import utc_now
+from queue_server.settings.left_out import LeftOut
 
 # regional: reads the figures of a list of sites (or of every site: a national account), changes nothing.
 ROLES = ("admin", "supervisor", "operator", "regional")
@@ -233,6 +234,8 @@ class Accounts:
         # supervisor's alert (supervision/alerts.py, counter_held).
         self.disabled: frozenset[str] = frozenset()
         self._known_devices: KnownDevices | None = None
+        # The malls left out at start-up (settings/left_out.py): their staff are told so at sign-in, not let in.
+        self.left_out: Mapping[str, LeftOut] = {}
 
     # --- revocation at once, whichever process made the change -----------------------------------------
 
@@ -445,6 +448,9 @@ class Accounts:
                 if await self.throttle.failed(username, address, device):
                     await self._audit_throttled(username, user.site if user else None)
                 raise Refusal("bad_credentials")
+        leaving = self.left_out.get(user.site or "")
+        if leaving is not None:  # the right password, for a mall this server does not serve now: said, no session
+            raise leaving.refusal()
         token = "s_" + secrets.token_urlsafe(32)
         expires = datetime.now(UTC) + timedelta(hours=self.session_hours)
         await self.store.add_session(token_hash(token), user.id, _now_iso(), expires.isoformat())

@@ -24,6 +24,7 @@ from queue_server.live.hub import Hub
 from queue_server.outbound.uplink import Uplink
 from queue_server.persistence.port import StoragePort
 from queue_server.pipeline.engine import Engine
+from queue_server.settings.left_out import LeftOut
 from queue_server.settings.sitefile import gateway_variables, without_gateway
 
 PROBE_SECONDS = 2.0  # a database that cannot answer `SELECT 1` within this is failing, as far as /healthz goes
@@ -47,6 +48,8 @@ class Context:
     notifications: Notifications | None = None  # messages out (None: a command-line tool's context)
     uplink: Uplink | None = None  # this server's logs going up to the server that mirrors its malls
     mirror: MirrorWatch = field(init=False)  # the malls mirrored here: whether each one's copy keeps up
+    # The malls this server was started with but left out (settings/left_out.py), by id: answered 503, never served.
+    left_out: Mapping[str, LeftOut] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.mirror = MirrorWatch(self.storage)
@@ -60,8 +63,16 @@ class Context:
     def site(self, site_id: str) -> Site:
         site = self.sites.get(site_id)
         if site is None:
-            raise Refusal("unknown_site", site_id=site_id, details={"sites": sorted(self.sites)})
+            raise self.not_hosted(site_id)
         return site
+
+    def not_hosted(self, site_id: str) -> Refusal:
+        """Why a site is not served here: left out at start-up (503, said in words a person can act on), else
+        unknown (404, a typo)."""
+        leaving = self.left_out.get(site_id)
+        if leaving is not None:
+            return leaving.refusal()
+        return Refusal("unknown_site", site_id=site_id, details={"sites": sorted(self.sites)})
 
     async def site_having(self, site_id: str, has: Callable[[Site], bool]) -> Site:
         """The site; on shared storage, when it lacks what a request names, as the newest configuration any process
@@ -173,6 +184,8 @@ class Context:
     async def ticket_by_token(self, token: str) -> Ticket:
         """The live leg of the ticket a citizen's link or QR code names, on a site this server hosts."""
         ticket = await self.storage.ticket_by_token(token)
+        if ticket is not None and ticket.site in self.left_out:
+            raise self.not_hosted(ticket.site)
         if ticket is None or ticket.site not in self.sites:
             raise Refusal("unknown_ticket")
         return ticket

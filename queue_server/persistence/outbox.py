@@ -5,6 +5,7 @@ and the people managing endpoints read and change afterwards."""
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -113,19 +114,22 @@ class OutboxStore:
 
     # --- delivering ------------------------------------------------------------------------------------------
 
-    async def due(self, now: datetime, limit: int) -> list[Pending]:
+    async def due(self, now: datetime, limit: int, held: Collection[str] = ()) -> list[Pending]:
         """Pending messages due now, oldest first, each the first of its key still to go: a message waits while an
         earlier one of the same endpoint and key is due or being retried (a ticket's "called" never overtakes its
-        "issued"); one scheduled for later (a booking's reminder) holds nothing up."""
+        "issued"); one scheduled for later (a booking's reminder) holds nothing up. `held`: sites whose messages
+        are not taken now (left out at start-up), which must not fill the batch either."""
         at = utc_iso(now)
+        kept = sorted(held)
+        others = f"AND o.site NOT IN ({', '.join('?' * len(kept))}) " if kept else ""
         rows = await self.storage._read(  # noqa: SLF001 - the short-read connection, as the engine's replays
-            "SELECT o.n, o.id, o.site, o.endpoint, o.kind, o.key, o.contact, o.payload, o.attempts, o.created_at, "
+            "SELECT o.n, o.id, o.site, o.endpoint, o.kind, o.key, o.contact, o.payload, o.attempts, o.created_at, "  # noqa: S608 - placeholders only
             "EXISTS (SELECT 1 FROM outbox q WHERE q.endpoint = o.endpoint AND q.key = o.key AND q.n > o.n "
             "AND q.state = 'sent') "
-            "FROM outbox o WHERE o.state = 'pending' AND o.due_at <= ? AND NOT EXISTS ("
+            f"FROM outbox o WHERE o.state = 'pending' AND o.due_at <= ? {others}AND NOT EXISTS ("
             "SELECT 1 FROM outbox p WHERE p.endpoint = o.endpoint AND p.key = o.key AND p.n < o.n "
             "AND p.state = 'pending' AND (p.due_at <= ? OR p.attempts > 0)) ORDER BY o.n LIMIT ?",
-            (at, at, limit),
+            (at, *kept, at, limit),
         )
         return [
             Pending(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], datetime.fromisoformat(r[9]), bool(r[10]))

@@ -38,8 +38,9 @@ from queue_server.live.hub import Hub
 from queue_server.persistence.port import AuditRecord, Batch, ContactRow, OutboxRow, SitesBusy, StoragePort
 from queue_server.pipeline.idempotency import RETENTION, StoredKeys
 from queue_server.pipeline.idempotency import split as split_key
-from queue_server.settings import site_history
+from queue_server.settings import left_out, site_history
 from queue_server.settings.clock import utc_now
+from queue_server.settings.left_out import LeftOut
 from queue_server.settings.sitefile import SiteFileError, document_digest, normalised_document, without_gateway
 
 log = logging.getLogger(__name__)
@@ -173,6 +174,9 @@ class Engine:
         # Per site being started: why the configuration it starts with is not the one its day ran under, so it must
         # pass the live day's checks before anything is served (start()).
         self._unconfirmed: dict[str, str] = {}
+        # The sites left out at start-up as their day refused what they would start with, while others are served
+        # (settings/left_out.py): said by the server, served by none of this process's parts.
+        self.left_out: list[LeftOut] = []
         self.reconfigured: list[Callable[[str], None]] = []  # told a site's id after its new configuration applied
         self.storage = storage
         self.hub = hub
@@ -255,23 +259,40 @@ class Engine:
         # waiting, not even for the moment a background task would take to close it. And before a configuration is
         # judged against the day: yesterday's tickets left open are expired, not in use.
         await self._housekeep()
-        self._confirm_start()
+        async with self._sync:  # the follower (shared storage) never reads a site while it is left out
+            self._confirm_start()
         await self._files_take_over()
         self._day_task = asyncio.create_task(self._housekeep_forever(), name="engine-day-closer")
 
     def _confirm_start(self) -> None:
         """A site starting with a configuration its day did not run under (_configured says why) is checked against
         the day as the same change made on the web would be (check_live_day, every letter looked up, since what the
-        day ran under is not known). Refused: StartRefused, and nothing is served."""
+        day ran under is not known). Refused: the site is left out (`left_out`) while others are served; when every
+        site is refused (one mall, say), StartRefused, and nothing is served."""
         now = self.clock()
+        refused: list[StartRefused] = []
         for site_id, why in sorted(self._unconfirmed.items()):
             state = self.states[site_id]
             try:
                 check_live_day(state, state.site, now)
             except Refusal as refusal:
-                raise StartRefused(site_id, why, refusal) from None
+                refused.append(StartRefused(site_id, why, refusal))
+                continue
             state.reconfigure(state.site, state.configuration)  # the counters it no longer has go (they are closed)
         self._unconfirmed.clear()
+        if refused and len(refused) == len(self.states):
+            raise refused[0]
+        for exc in refused:
+            self.left_out.append(left_out.from_day(exc.site_id, self.states[exc.site_id].site.name, str(exc)))
+            self._forget_site(exc.site_id)
+
+    def _forget_site(self, site_id: str) -> None:
+        """A site left out at start-up: nothing of it stays, so nothing of it runs (commands, housekeeping, following
+        the other processes' events, the sites every other part of the server shares)."""
+        for held in (self.sites, self.states, self.heads, self._file_sites, self.files, self._written_digests,
+                     self._remembered, self.configuration_alerts, self.clock_doubts, self.last_event_at,
+                     self.trusted_event_at, self._history_day, self._jumped):  # fmt: skip
+            held.pop(site_id, None)
 
     async def _files_take_over(self) -> None:
         """A site file never applied before, different from the one the stored configuration was made from: the
@@ -642,7 +663,7 @@ class Engine:
             return
         async with self._sync:
             for site_id in behind:
-                while True:  # in pages: a process far behind does not read a whole day at once
+                while site_id in self.states:  # in pages: a process far behind does not read a whole day at once
                     events = await self.storage.events_after(site_id, self.heads[site_id], 1000)
                     self._apply_committed(site_id, events)
                     if len(events) < 1000:

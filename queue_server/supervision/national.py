@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from queue_server.application.auth import Principal, visible_sites
+from queue_server.application.auth import Principal, sees_site, visible_sites
 from queue_server.application.context import Context
 from queue_server.application.mirror_watch import MirrorSeen
 from queue_server.application.presence import Presence
@@ -205,6 +205,8 @@ class National:
             for site, (row, made), found in zip(sites, live, answers, strict=True)
         ]
         totals = _totals(rows, sum(answers, Answers()))
+        left_out = left_out_rows(self.ctx, principal)
+        totals["left_out"] = len(left_out)
         return {
             "generated_at": wire.local_iso(self.ctx.now(), None),
             "period": query.period.to_dict(),
@@ -215,6 +217,7 @@ class National:
             "provinces": provinces_of(visible),
             "sites": sort_rows(rows, query.sort, query.order),
             "totals": totals,
+            "left_out": left_out,
         }
 
     # --- live figures ------------------------------------------------------------------------------------------
@@ -321,6 +324,19 @@ class National:
         for row in await self.ctx.storage.survey_sums(site_id, period.start, period.end, None, None):
             total += Answers(row.respondents, tuple(row.sums))
         return total
+
+
+def left_out_rows(ctx: Context, principal: Principal) -> list[dict[str, Any]]:
+    """The malls of this server the reader may see that were left out at start-up (settings/left_out.py): an alert
+    above the table, whatever the filter, with why in words and the server's log line (for the technician)."""
+    rows = []
+    for site_id, leaving in sorted(ctx.left_out.items()):
+        if not sees_site(principal, site_id):
+            continue
+        said_id, said_en = messages.refusal_messages(leaving.refusal())
+        rows.append({"site": site_id, "name": leaving.name, "reason": leaving.reason, "message": said_id,
+                     "message_en": said_en, "log": leaving.said})  # fmt: skip
+    return rows
 
 
 def site_row(site: Site, headline: dict[str, Any], issued: Mapping[tuple[str, date], int]) -> dict[str, Any]:

@@ -68,10 +68,13 @@ async def healthz(request: Request) -> Response:
             # "storage_failing" while this process cannot write its database (a full disk): every command is
             # refused 503 meanwhile. Still 200: the process is alive, its screens are served, and a balancer
             # taking every process out over a shared database's outage would leave the TVs dark too.
-            "status": "ok" if failure is None else "storage_failing",
+            # "sites_left_out" while a mall this server was started with is not served (settings/left_out.py): the
+            # others are, so still 200; `left_out` names each and the kind of reason (the log says it whole).
+            "status": "storage_failing" if failure is not None else "sites_left_out" if ctx.left_out else "ok",
             "storage": _storage_view(failure),
             "version": __version__,
             "sites": sorted(ctx.sites),
+            "left_out": [leaving.public() for _, leaving in sorted(ctx.left_out.items())],
             "last_seq": ctx.storage.last_seq,
             "websocket_clients": ctx.hub.count,
             "process": os.getpid(),  # which of `serve --workers N`'s processes answered

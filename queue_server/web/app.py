@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import Message, Receive, Scope, Send
 
 from queue_server.application.actions import status_message
@@ -32,6 +32,7 @@ from queue_server.application.presence import Presence
 from queue_server.application.retention import Retention
 from queue_server.application.screen_watch import ScreenWatch
 from queue_server.common.jsontext import JSONResponse
+from queue_server.common.messages import refusal_messages
 from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
 from queue_server.live.hub import Hub
@@ -41,15 +42,16 @@ from queue_server.outbound.vault import Vault
 from queue_server.persistence.factory import storage_for
 from queue_server.persistence.schema import SchemaError
 from queue_server.pipeline.engine import Engine, StartRefused, StorageUnavailable
-from queue_server.settings import runtime
+from queue_server.settings import left_out, runtime
 from queue_server.settings.config import CONFIG_VARIABLE, Config
+from queue_server.settings.left_out import LeftOut
 from queue_server.settings.sitefile import AnyVariable, parse_site, read_document
 from queue_server.supervision.monitor import Monitor
 from queue_server.supervision.national import National
 from queue_server.web.api import ROUTES, post_ticket
 from queue_server.web.demo_inbox import ROUTES as DEMO_INBOX_ROUTES
 from queue_server.web.demo_inbox import with_demo_gateway
-from queue_server.web.errors import error_body, http_response
+from queue_server.web.errors import error_body, http_response, status_of
 from queue_server.web.metrics import ROUTES as METRICS_ROUTES
 from queue_server.web.pages import Assets
 from queue_server.web.ratelimit import RequestLimit
@@ -67,20 +69,37 @@ def load_sites(config: Config, *, sends_messages: bool = True) -> dict[str, Site
 
 
 def load_site_files(
-    config: Config, *, sends_messages: bool = True
-) -> tuple[dict[str, Site], dict[str, dict[str, Any]]]:
-    """Every configured site file, and each one's document (what a stored configuration is compared with)."""
+    config: Config, *, sends_messages: bool = True, leave_out: list[LeftOut] | None = None
+) -> tuple[dict[str, Site], dict[str, dict[str, Any]], dict[str, Path]]:
+    """Every configured site file, each one's document (what a stored configuration is compared with) and path.
+    `leave_out` (the server's start): a file that cannot be used is added there rather than refused, when others can
+    be served (settings/left_out.py); one mall, or none usable, is refused as before (its first file's error)."""
     sites: dict[str, Site] = {}
     documents: dict[str, dict[str, Any]] = {}
+    paths: dict[str, Path] = {}
+    refused: list[tuple[Path, ValueError]] = []
     for path in config.site_files:
-        document = read_document(path)
-        site = site_of(config, document, str(path), env=None if sends_messages else AnyVariable())
+        try:
+            document = read_document(path)
+            site = site_of(config, document, str(path), env=None if sends_messages else AnyVariable())
+            check_speakable(site)
+        except ValueError as exc:  # SiteFileError, VocabularyError: the file's own problem, named
+            refused.append((path, exc))
+            continue
         if site.id in sites:
             raise ValueError(f"{path}: site id {site.id!r} is already used by another site file")
-        check_speakable(site)
         sites[site.id] = site
         documents[site.id] = document
-    return sites, documents
+        paths[site.id] = path
+    if refused and (leave_out is None or not sites):
+        raise refused[0][1]
+    for path, problem in refused:
+        assert leave_out is not None
+        leaving = left_out.from_file(path, left_out.readable(path), str(problem))
+        if leaving.site in sites or any(other.site == leaving.site for other in leave_out):
+            raise ValueError(f"{path}: site id {leaving.site!r} is already used by another site file")
+        leave_out.append(leaving)
+    return sites, documents, paths
 
 
 def site_of(
@@ -123,6 +142,8 @@ def page_openapi() -> dict[str, Any]:
 async def _refused(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Refusal)
     server_of(request.app).metrics.refused(exc.code)
+    if exc.code == "site_not_served" and _a_person_asks(request):  # a ticket's or a booking's link of that mall
+        return _not_served_page(exc)
     return http_response(exc)
 
 
@@ -156,6 +177,25 @@ def _not_found_page(request: Request) -> Response:
         "the MPP staff.</p></body></html>"
     )
     return HTMLResponse(body, status_code=404)
+
+
+def _not_served_page(refusal: Refusal) -> Response:
+    """A mall left out at start-up, asked for in a browser (its kiosk, a TV, the sign-in of its staff): why, in both
+    languages. The page asks again every minute, so a kiosk or a TV left on it comes back by itself once the server
+    serves the mall again."""
+    said_id, said_en = (html.escape(text) for text in refusal_messages(refusal))
+    body = (
+        '<!doctype html><html lang="id"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><meta http-equiv="refresh" content="60">'
+        "<title>Mal tidak dilayani saat ini · Mall not served now</title>"
+        "<style>body{font:20px/1.5 system-ui,sans-serif;max-width:46em;margin:8vh auto;padding:0 24px;color:#1f2933}"
+        "h1{font-size:30px;color:#8a1c1c}p[lang=en]{color:#3e4c59}</style></head><body>"
+        f"<h1>Mal tidak dilayani saat ini</h1><p>{said_id}</p>"
+        f'<h2 lang="en">Mall not served now</h2><p lang="en">{said_en}</p></body></html>'
+    )
+    response = HTMLResponse(body, status_code=status_of(refusal))
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 async def _client_gone(request: Request, exc: Exception) -> Response:
@@ -199,6 +239,11 @@ class QueueServerApp(Starlette):
         if scope["type"] == "lifespan":
             await super().__call__(scope, receive, self._refusal_said(send))
             return
+        if self.state.server.left_out and scope["type"] in ("http", "websocket"):
+            refusal = self._left_out(scope)
+            if refusal is not None:
+                await self._refuse(refusal, scope, receive, send)
+                return
         if scope["type"] == "http" and scope["method"] == "POST":
             site = _issuing_site(scope["path"])
             if site is not None:
@@ -207,6 +252,29 @@ class QueueServerApp(Starlette):
                 await self._issue(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
+
+    def _left_out(self, scope: Scope) -> Refusal | None:
+        """The refusal of a route naming a mall left out at start-up (`{site}` in its path), matched as the router
+        would match it: every page and API route of that mall, whichever package serves it, says why it is not
+        served rather than fail deeper in or look like a mistyped address. Only while some mall is left out."""
+        left_out = self.state.server.left_out
+        if not any(part in left_out for part in scope["path"].split("/")):  # most requests: no route to match
+            return None
+        for route in self.router.routes:
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                site = child.get("path_params", {}).get("site")
+                return left_out[site].refusal() if site in left_out else None
+        return None
+
+    async def _refuse(self, refusal: Refusal, scope: Scope, receive: Receive, send: Send) -> None:
+        server_of(self).metrics.refused(refusal.code)
+        if scope["type"] == "websocket":  # closed before it is accepted: the browser's socket reports the refusal
+            await send({"type": "websocket.close", "code": 1008, "reason": refusal.code})
+            return
+        request = Request(scope, receive)
+        response = _not_served_page(refusal) if _a_person_asks(request) else http_response(refusal)
+        await response(scope, receive, send)
 
     def _refusal_said(self, send: Send) -> Send:
         """A start-up refused for a reason a person can act on (StartRefused: a site's configuration the live day
@@ -249,9 +317,10 @@ def create_app(
     tune_gc: bool = False,
 ) -> QueueServerApp:
     """`tune_gc` (the real server process only, not a test running servers in its own process): see runtime.py."""
-    sites, documents = load_site_files(config)
+    leave_out: list[LeftOut] = []  # the malls left out at start-up (settings/left_out.py): files here, days below
+    sites, documents, paths = load_site_files(config, leave_out=leave_out)
     uplink_tokens = config.uplink_tokens(list(sites)) if config.uplink_url else {}
-    unknown = [site for site in config.mirrored if site not in sites]
+    unknown = [site for site in config.mirrored if site not in sites and all(m.site != site for m in leave_out)]
     if unknown:
         raise ValueError(f"--mirror {unknown[0]}: no site file given has that id (sites: {', '.join(sites)}); "
                          "a mirrored mall needs its site file here too")  # fmt: skip
@@ -271,6 +340,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: QueueServerApp) -> AsyncIterator[None]:
+        for leaving in leave_out:  # its site file refused: said once the log is set up, before anything else
+            log.error("%s", leaving.said)
         storage = storage_for(config.database, synchronous=config.synchronous, serving=True)
         try:
             await storage.open()
@@ -299,7 +370,7 @@ def create_app(
         engine = Engine(
             sites, storage, hub, clock, housekeeping_seconds=housekeeping_seconds, effects=notifications.policy,
             sent_to_outbox=notifications.wake, files=documents, parse=stored, mirrored=config.mirrored,
-            paths=dict(zip(documents, (str(path.resolve()) for path in config.site_files), strict=True)),
+            paths={site_id: str(path.resolve()) for site_id, path in paths.items()},
         )  # fmt: skip
         engine.max_event_gap = timedelta(hours=config.clock_jump_hours) if config.clock_jump_hours > 0 else None
         engine.watch_clock = real_clock  # a simulated or a test's clock runs apart from the machine's on purpose
@@ -318,11 +389,15 @@ def create_app(
             except StartRefused as exc:
                 server.start_refused = str(exc)
                 raise
+            for leaving in engine.left_out:  # said as a refused start says it
+                log.error("%s", leaving.said)
+                server.left_out[leaving.site] = leaving
+            accounts.left_out = server.left_out
             await announcer.prepare()
             engine.reconfigured.append(announcer.refresh)
             server.ctx = ctx = Context(
                 sites, engine, storage, hub, accounts, announcer=announcer, nik_key=await storage.secret("nik"),
-                notifications=notifications,
+                notifications=notifications, left_out=server.left_out,
             )  # fmt: skip
             for limit in server.limits():  # on PostgreSQL every process counts the same requests
                 limit.share(storage, clock)
@@ -345,8 +420,9 @@ def create_app(
             codes.start()
             for site_id in sorted(set(sites) - set(uplink_tokens) if config.uplink_url else ()):
                 log.warning("site %s: QUEUE_UPLINK_TOKEN has no token for it; its log is not sent up", site_id)
-            if config.uplink_url and uplink_tokens:
-                uplink = ctx.uplink = Uplink(storage, uplink_tokens, config.uplink_url, clock)
+            sending = {site_id: token for site_id, token in uplink_tokens.items() if site_id in sites}
+            if config.uplink_url and sending:
+                uplink = ctx.uplink = Uplink(storage, sending, config.uplink_url, clock)
                 engine.observers.append(uplink.wake)
                 uplink.start()
             retention = Retention(storage, list(sites), config.retention_days, config.archives, clock)
@@ -393,4 +469,5 @@ def create_app(
     )
     bookings = RequestLimit("bookings", config.bookings_per_minute)
     server = app.state.server = ServerState(config, sites, bookings, page_openapi=page_openapi(), parse_site=parse)
+    server.left_out = {leaving.site: leaving for leaving in leave_out}  # known before start-up, as `sites` is
     return app

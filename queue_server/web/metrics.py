@@ -112,6 +112,16 @@ class _Live(Collector):
             dead.add_metric([site_id, endpoint], failed)
         yield backlog
         yield dead
+        # Every mall this server was started with: 1 for one left out at start-up (settings/left_out.py), which
+        # answers 503 and runs nothing until a restart with its site file corrected; 0 for one served.
+        left_out = GaugeMetricFamily("mpp_site_left_out", "1 for a mall left out at start-up (its site file or its "
+                                     "day refused it): not served by this server",
+                                     labels=["site", "reason"])  # fmt: skip
+        for site_id in self.ctx.sites:
+            left_out.add_metric([site_id, ""], 0)
+        for leaving in self.ctx.left_out.values():
+            left_out.add_metric([leaving.site, leaving.reason], 1)
+        yield left_out
         yield GaugeMetricFamily("mpp_storage_failing", "1 while this process cannot write its database (a full disk, "
                                 "the database away or stopped): every command is refused",
                                 value=int(self.storage_failing))  # fmt: skip

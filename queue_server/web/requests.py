@@ -20,6 +20,7 @@ from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
 from queue_server.pipeline.engine import Outcome
 from queue_server.settings.config import Config
+from queue_server.settings.left_out import LeftOut
 from queue_server.supervision.monitor import Monitor
 from queue_server.supervision.national import National
 from queue_server.web.metrics import Metrics
@@ -49,6 +50,8 @@ class ServerState:
         None  # why start-up was refused (pipeline/engine.StartRefused), said without a traceback
     )
     heard: Heard | None = None  # each counter's called ticket: said yet by a speaker screen?
+    # The malls left out at start-up, by id (settings/left_out.py): their routes answer 503 site_not_served.
+    left_out: dict[str, LeftOut] = field(default_factory=dict)
 
     def limits(self) -> tuple[RequestLimit, ...]:
         return self.booking_limit, self.code_lookups, self.check_ins

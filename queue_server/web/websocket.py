@@ -229,9 +229,7 @@ class Connection:
             notices = v.boolean(hello, "dashboard")  # checked whatever the role; only a supervisor's counts
             if role == "ticket":
                 token = v.required_text(hello, "ticket", max_len=64)
-                ticket = await self.ctx.storage.ticket_by_token(token)
-                if ticket is None or ticket.site not in self.ctx.sites:
-                    raise Refusal("unknown_ticket")
+                ticket = await self.ctx.ticket_by_token(token)
                 return Follow(ticket.site, wire.PUBLIC, services=frozenset({ticket.service}), token=token), None
             site_id = v.required_text(hello, "site", max_len=40)
             site = self.ctx.site(site_id)

@@ -142,6 +142,7 @@ function totalsRow(t) {
     name.append(el("span", { class: "tag mirror stale behind",
       text: `${whole(t.mirrored_behind)} ${T("mirror_behind")}` }));
   }
+  if (t.left_out) name.append(el("span", { class: "tag stale left-out", text: `${whole(t.left_out)} ${T("left_out_count")}` }));
   return el("tr", { class: "totals" },
     name,
     el("td", { class: "num waiting", text: whole(t.waiting) }),
@@ -155,8 +156,27 @@ function totalsRow(t) {
     el("td", { class: "num ikm" }, ...ikmCell(t.ikm, t.ikm_grade, t.ikm_respondents)));
 }
 
+// Malls this server was started with but left out (their site file or their day refused them): an alert above
+// the table, whatever the filter, with why and what to do, and the server's log line for the technician.
+function leftOutItem(m) {
+  return el("li", { "data-site": m.site },
+    el("strong", { text: `${m.name} (${m.site})` }),
+    el("p", { text: T(m.reason === "day" ? "left_out_day" : "left_out_site_file") }),
+    el("details", {}, el("summary", { text: T("left_out_log") }), el("code", { text: m.log })));
+}
+
+function renderLeftOut() {
+  const list = data.left_out || [];
+  $("left-out").hidden = list.length === 0;
+  const key = JSON.stringify([currentLang(), list]);
+  if ($("left-out-list").dataset.key === key) return; // unchanged: a reader's place and an open <details> stay
+  $("left-out-list").dataset.key = key;
+  $("left-out-list").replaceChildren(...list.map(leftOutItem));
+}
+
 function render() {
   if (!data) return;
+  renderLeftOut();
   redraw($("rows"), data.sites, siteRow, (row) => row.dataset.site); // in place: focus and a reader's place stay
   fillProvinces($("period").elements.province, data.provinces, shown.province);
   $("totals").replaceChildren(totalsRow(data.totals));
