@@ -28,11 +28,14 @@ from websockets.asyncio.client import connect
 from queue_server.application.demo import DEMO_PASSWORD
 from queue_server.settings.sitefile import DEMO_SITE
 
-from .helpers import Clock, Server, StartFailed, bearer, free_socket, running_server
+from .helpers import Clock, Server, StartFailed, bearer, eventually, free_socket, running_server
+from .receiver import Receiver
+from .test_outbox import add_webhook
 
 BOTH_DATABASES = True  # conftest.py: each test on SQLite and on PostgreSQL
 
 UJI_KIOSK = bearer("d_kiosk_demo_uji")
+QUICK_RETRIES = {"outbox_retry_seconds": 0.2, "outbox_retry_cap_seconds": 0.5, "outbox_max_attempts": 1000}
 SUPERVISOR_UJI = {"username": "supervisor-uji", "password": DEMO_PASSWORD["supervisor"]}
 
 UJI = """
@@ -117,9 +120,11 @@ async def test_a_mall_whose_site_file_is_refused_is_left_out_and_the_other_serve
     """Two malls; uji's file is broken by an edit: tegal issues and calls as usual, uji answers 503 on its kiosk,
     TV, API and websocket, its staff are told so at sign-in, /healthz, /metrics and the national view name it, and
     nothing of it runs. Its file corrected, a restart brings it back where it was."""
-    site, clock = uji_file(tmp_path), Clock()
+    site, clock, receiver = uji_file(tmp_path), Clock(), Receiver()  # not listening yet: messages wait to be retried
     files = [DEMO_SITE, site]
-    async with running_server(database, site_files=files, clock=clock) as s:
+    async with running_server(database, site_files=files, clock=clock, **QUICK_RETRIES) as s:
+        for mall in ("tegal", "uji"):
+            await add_webhook(s, f"{receiver.url}/{mall}", site=mall)
         r = await s.http.post("/api/v1/sites/uji/tickets", json={"service": "ktp"}, headers=UJI_KIOSK)
         assert r.status_code == 201 and r.json()["ticket"]["label"] == "A-001", r.text
         token = r.json()["ticket"]["token"]
@@ -127,7 +132,9 @@ async def test_a_mall_whose_site_file_is_refused_is_left_out_and_the_other_serve
 
     broken(site)
     caplog.set_level(logging.ERROR, "queue_server")
-    async with running_server(database, site_files=files, clock=clock) as s:
+    receiver.start()
+    clock.advance(seconds=30)  # uji's message, retried, is due again now (the deliverer goes by the server's clock)
+    async with running_server(database, site_files=files, clock=clock, **QUICK_RETRIES) as s:
         said = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR and "site uji" in r.getMessage()]
         assert len(said) == 1 and said[0].startswith("site uji: its site file is refused: "), said
         assert "'A' is already used by service 'ktp'" in said[0] and f"check-site {site}" in said[0], said
@@ -175,16 +182,21 @@ async def test_a_mall_whose_site_file_is_refused_is_left_out_and_the_other_serve
         # uplink or retention of it, its log untouched.
         assert "uji" not in s.ctx.states() and "uji" not in s.ctx.engine.heads and "uji" not in s.ctx.sites
         assert s.ctx.notifications.deliverer.held == frozenset({"uji"})
+        await eventually(lambda: receiver.bodies("/tegal"), "tegal's messages, sent after uji's older one fell due")
+        assert receiver.bodies("/uji") == [], "uji's message waits, neither sent nor given up"
         await s.ctx.engine.close_past_days()
         assert await s.ctx.storage.newest_seq("uji") == head
 
-    site.write_text(UJI)  # corrected: back where it was
-    async with running_server(database, site_files=files, clock=clock) as s:
+    site.write_text(UJI)  # corrected: back where it was, its message sent
+    async with running_server(database, site_files=files, clock=clock, **QUICK_RETRIES) as s:
+        await eventually(lambda: receiver.bodies("/uji"), "uji's message, once it is served again")
+        assert receiver.bodies("/uji")[0]["type"] == "ticket.issued", receiver.bodies("/uji")
         r = await s.http.post("/api/v1/sites/uji/tickets", json={"service": "ktp"}, headers=UJI_KIOSK)
         assert r.status_code == 201 and r.json()["ticket"]["label"] == "A-002", r.text
         health = (await s.http.get("/healthz")).json()
         assert health["status"] == "ok" and health["left_out"] == [] and health["sites"] == ["tegal", "uji"]
         assert (await s.http.post("/api/v1/auth/login", json=SUPERVISOR_UJI)).status_code == 200
+    receiver.stop()
 
 
 async def test_a_mall_the_day_refuses_is_left_out_and_a_server_of_one_mall_still_does_not_start(
