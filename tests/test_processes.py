@@ -630,6 +630,35 @@ async def test_postgresql_restarted_mid_load_gives_503_then_recovers_losing_noth
     assert labels == list(range(1, 9))
 
 
+async def test_what_others_committed_while_a_process_read_back_its_state_reaches_its_screens(pg_cluster: str) -> None:
+    """An outside review (bench/chaos.py: PostgreSQL restarted under traffic): a process whose write failed reads its
+    state back from the database, which moves its heads to the database's; the events another process committed
+    meanwhile were in that state but never sent to this process's screens (its follower found nothing behind), so
+    a lobby TV there never showed a ticket issued or a call made on the other process. Now the reload sends them."""
+    database = await new_database(pg_cluster)
+    async with servers(database, 2) as (a, b):
+        display, _ = await hello(a.ws_url)
+        assert json.loads(await display.recv())["type"] == "snapshot"
+        first = (await a.issue("ktp"))["ticket"]["id"]
+        await rows(database, "CREATE FUNCTION fail() RETURNS trigger LANGUAGE plpgsql AS "
+                             "$$ BEGIN RAISE EXCEPTION 'simulated failure'; END $$")  # fmt: skip
+        await rows(database, "CREATE TRIGGER fail_events BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION fail()")
+        await rows(database, "ALTER TABLE bookings RENAME TO bookings_away")  # a's reload fails too
+        try:
+            r = await a.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK))
+            assert r.status_code == 503, r.text
+            await rows(database, "DROP TRIGGER fail_events ON events")
+            elsewhere = (await b.issue("ktp"))["ticket"]["id"]  # committed while a cannot read its state back
+        finally:
+            await rows(database, "ALTER TABLE bookings_away RENAME TO bookings")
+        frames = await frames_until(display, lambda f: len(f) >= 2)  # a reads its state back by itself
+        after = (await a.issue("ktp"))["ticket"]["id"]
+        frames += await frames_until(display, lambda f: len(f) >= 1)
+        await display.close()
+    issued = [f["data"]["ticket"]["id"] for f in frames if f["type"] == "ticket.issued"]
+    assert issued == [first, elsewhere, after], "each ticket once, in order, the one issued elsewhere included"
+
+
 def test_serve_with_workers_runs_several_processes_on_one_port(pg_cluster: str, uji: Path) -> None:
     db = asyncio.run(new_database(pg_cluster))
     kiosk = _cli("device", "add", "--kind", "kiosk", "--site-id", "uji", "--name", "Kios", db=db, site=uji)

@@ -168,10 +168,13 @@ class Hub:
                 continue
             encoded: bytes | None = None
             last_seq = max((seq for seq, _ in batch), default=NOTICE)
+            first = keys[0][0] if keys else None
             for sub in list(group):
                 if sub.overflowed.is_set():
                     continue
-                if sub.can_write_now():
+                # Events older than what a connection was given (a reload sending what its screens missed, to one
+                # that resumed from the log meanwhile) go through its queue, whose pump drops those it had.
+                if sub.can_write_now() and (first is None or first > sub.last_sent):
                     if encoded is None:
                         for key in keys:
                             if key not in frames:

@@ -195,6 +195,9 @@ class Engine:
         # A reload after a failed write failed too: the state may hold what never reached the database (a ticket, a
         # call). Nothing is decided on it, and it is not followed, until a reload works (_recovered).
         self._unsure = False
+        # From the first failed write until a reload works: what this process's screens had been given, per site
+        # (_publish_since sends them what was committed beyond it).
+        self._shown: dict[str, int] | None = None
         self._retry_reload_at = 0.0
         self._unwritten: list[_Decided] = []  # decided and applied, waiting for the next transaction
         self._writing: asyncio.Task[None] | None = None  # the transaction being written
@@ -489,6 +492,9 @@ class Engine:
                 state.put_booking(booking)
             self.states[site_id] = state
             self.heads[site_id] = loaded.head
+            # On SQLite a write whose COMMIT went through as its writer process died was answered as failed: the
+            # next one must number its events after it, not on top of it.
+            self.storage.last_seq = max(self.storage.last_seq, loaded.head)
             newest = await self.storage.event(site_id, loaded.head) if loaded.head else None
             if newest is not None:
                 self.last_event_at[site_id] = newest.at
@@ -867,7 +873,11 @@ class Engine:
         Failed (the database out of reach, locked by a migration): the state stays unsure until a reload works."""
         try:
             async with self._sync:
+                if self._shown is None:
+                    self._shown = self._published_heads()
                 await self._load()
+                await self._publish_since(self._shown)
+                self._shown = None
         except Exception:
             if not self._unsure:
                 log.exception("reloading the state failed too; commands are refused until it can be read again")
@@ -879,6 +889,28 @@ class Engine:
             self._unsure = False
         finally:
             self._generation += 1
+
+    def _published_heads(self) -> dict[str, int]:
+        """Per site, the newest event this process has given its screens: on shared storage its head (its own writes
+        and what it followed), on SQLite the log's newest (every write is published as it commits)."""
+        if self.storage.shared:
+            return dict(self.heads)
+        return dict.fromkeys(self.states, self.storage.last_seq)
+
+    async def _publish_since(self, shown: dict[str, int]) -> None:
+        """After a reload: the events committed that this process's screens were never given, out to them. The
+        reload moves the heads to the database's, so neither the follower nor a command would send them: the events
+        other processes committed while this one could not read its state (PostgreSQL coming back: another process
+        issued and called first), or a write that committed though its answer was lost. Before, an outside review saw
+        a lobby TV on that process never show a call made meanwhile (its last_seq stayed behind, so it never asked)."""
+        for site_id, head in self.heads.items():
+            after = shown.get(site_id)
+            while after is not None and after < head:
+                events = [e for e in await self.storage.events_after(site_id, after, 1000) if e.seq <= head]
+                if not events:
+                    break
+                asyncio.get_running_loop().call_soon(self.hub.publish, events)
+                after = events[-1].seq
 
     async def _recovered(self) -> bool:
         """Whether the state may be decided on: after a failed reload it is read again first (at most every
