@@ -659,6 +659,32 @@ async def test_what_others_committed_while_a_process_read_back_its_state_reaches
     assert issued == [first, elsewhere, after], "each ticket once, in order, the one issued elsewhere included"
 
 
+async def test_a_counter_command_while_postgresql_is_stopped_is_refused_storage_unavailable(
+    own_cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An outside review (bench/chaos.py): a command sent on a counter's websocket while PostgreSQL stopped was
+    answered internal_error (its session looked up again: the connection refused) or not at all (the database's
+    socket gone, an OSError taken for the client leaving), where HTTP said 503. Now both say storage_unavailable,
+    which the operator's page retries with the same command_id."""
+    monkeypatch.setattr(auth_module, "PRINCIPAL_CACHE_SECONDS", 0.0)  # the session looked up, as 30 s later
+    database = await new_database(own_cluster.url)
+    async with servers(database, 1) as (a,):
+        await a.issue("ktp")
+        ws = await counter_page(a, await a.login("op-disdukcapil"), "1")
+        await asyncio.to_thread(own_cluster.stop, "immediate")
+        codes = []
+        for n in range(3):
+            await ws.send(json.dumps({"type": "command", "command_id": f"open-{n}-{uuid.uuid4().hex}", "counter": "1",
+                                      "command": "open"}))  # fmt: skip
+            async with asyncio.timeout(30):
+                while (frame := json.loads(await ws.recv()))["type"] != "error":
+                    pass
+            codes.append(frame["code"])
+        await asyncio.to_thread(own_cluster.start)
+        await ws.close()
+    assert codes == ["storage_unavailable"] * 3, codes
+
+
 def test_serve_with_workers_runs_several_processes_on_one_port(pg_cluster: str, uji: Path) -> None:
     db = asyncio.run(new_database(pg_cluster))
     kiosk = _cli("device", "add", "--kind", "kiosk", "--site-id", "uji", "--name", "Kios", db=db, site=uji)

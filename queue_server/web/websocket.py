@@ -27,6 +27,7 @@ from queue_server.common import jsontext
 from queue_server.domain.refusal import Refusal
 from queue_server.live import wire, wsframes
 from queue_server.live.hub import NOTICE, Follow, Subscription
+from queue_server.pipeline.engine import StorageUnavailable
 from queue_server.web.errors import error_frame
 from queue_server.web.requests import server_of
 
@@ -432,40 +433,51 @@ class Connection:
                 await self.send(error_frame(Refusal("unknown_type", kind=kind[:40])))
 
     async def _command(self, frame: dict[str, Any]) -> None:
-        assert self.follow is not None
         command_id = frame.get("command_id") if isinstance(frame.get("command_id"), str) else None
         try:
-            counter_id = frame.get("counter")
-            followed = self.follow.counters or frozenset()
-            if not isinstance(counter_id, str) or counter_id not in followed:
-                raise Refusal("not_your_counter")
-            v.command_id(frame, required=True)
-            # Authorised afresh (from the principal cache): a session ended since the hello commands nothing.
-            principal = await self.ctx.accounts.authenticate(self.token) if self.token is not None else None
-            if principal is None:
-                await self.recheck()
-                raise await self.ctx.accounts.why_refused(self.token)
-            outcome = await counter_command(self.ctx, principal, self.follow.site, counter_id, frame)
-            await self.send(
-                {
-                    "type": "command_result",
-                    "command_id": command_id,
-                    "ok": True,
-                    "replayed": outcome.replayed,
-                    "result": outcome.body,
-                }
-            )
-        except (WebSocketDisconnect, RuntimeError, OSError):
-            pass  # the client is gone; a retry with the same command_id will get the stored answer
+            reply = await self._carry_out(frame, command_id)
+        except (WebSocketDisconnect, RuntimeError):
+            return  # the client is gone; a retry with the same command_id will get the stored answer
         except Refusal as exc:  # StorageUnavailable included
             server_of(self.ws.app).metrics.refused(exc.code)
-            with contextlib.suppress(Exception):
-                await self.send(error_frame(exc, command_id=command_id))
-        except Exception:
-            log.exception("command failed")
-            frame_out = error_frame(Refusal("internal_error"), command_id=command_id)
-            with contextlib.suppress(Exception):
-                await self.send(frame_out)
+            reply = error_frame(exc, command_id=command_id)
+        except Exception as exc:
+            if self.ctx.storage.unavailable(exc):  # the token looked up while PostgreSQL restarts, as on HTTP
+                # Before, this was internal_error (a refused connection) or no answer at all (the socket of a
+                # stopped PostgreSQL missing, an OSError taken for the client gone): the operator's retry waited.
+                log.warning("database unavailable for a counter command (%s: %s)", type(exc).__name__, exc)
+                refusal: Refusal = StorageUnavailable(f"{type(exc).__name__}: {exc}")
+                server_of(self.ws.app).metrics.refused(refusal.code)
+            elif isinstance(exc, OSError):
+                return  # the client is gone
+            else:
+                log.exception("command failed")
+                refusal = Refusal("internal_error")
+            reply = error_frame(refusal, command_id=command_id)
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+            await self.send(reply)
+
+    async def _carry_out(self, frame: dict[str, Any], command_id: str | None) -> dict[str, Any]:
+        """A counter command, authorised afresh: its command_result."""
+        assert self.follow is not None
+        counter_id = frame.get("counter")
+        followed = self.follow.counters or frozenset()
+        if not isinstance(counter_id, str) or counter_id not in followed:
+            raise Refusal("not_your_counter")
+        v.command_id(frame, required=True)
+        # Authorised afresh (from the principal cache): a session ended since the hello commands nothing.
+        principal = await self.ctx.accounts.authenticate(self.token) if self.token is not None else None
+        if principal is None:
+            await self.recheck()
+            raise await self.ctx.accounts.why_refused(self.token)
+        outcome = await counter_command(self.ctx, principal, self.follow.site, counter_id, frame)
+        return {
+            "type": "command_result",
+            "command_id": command_id,
+            "ok": True,
+            "replayed": outcome.replayed,
+            "result": outcome.body,
+        }
 
 
 def screen_scope(site: Any, screen: Any) -> tuple[frozenset[str] | None, frozenset[str] | None]:
