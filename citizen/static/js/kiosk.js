@@ -528,9 +528,11 @@ async function connect() {
   }
   printer.configure(settings.data);
   panel.kiosk = settings.data;
-  document.body.dataset.ready = "true";
   await checkDay();
-  show("start");
+  // Ready once the day is read and the start shown: a tap while the day was still being read (a busy server) was
+  // undone by this show("start"), the citizen's agency and large type with it.
+  if (screen === "start" || screen === "setup") show("start");
+  document.body.dataset.ready = "true";
   setInterval(checkDay, POLL_MS);
 }
 
