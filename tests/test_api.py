@@ -192,6 +192,37 @@ async def test_notes_never_hold_a_nik_or_a_phone_and_shown_text_no_hidden_charac
     assert (await server.command(op, "1", "park", note="KK lama dibawa")).status_code == 200
 
 
+async def test_a_note_over_200_characters_is_refused_as_note_too_long_wherever_it_is_written(server: Server) -> None:
+    """An outside review: a transfer note over 200 characters was refused `invalid_field` ("the field note may be at
+    most ..."), while docs/api.md listed `note_too_long`, whose sentence the counter page shows under its note field.
+    Transfer and park at a counter and a supervisor's transfer now all say `note_too_long`; 200 is still a note."""
+    op = await server.login("op-disdukcapil")
+    sup = await server.login("supervisor")
+    waiting = (await server.issue("ktp"))["ticket"]["id"]
+    await server.issue("ktp")
+    assert (await server.command(op, "1", "open")).status_code == 200
+    assert (await server.command(op, "1", "call_next")).status_code == 200
+    before = server.ctx.storage.last_seq
+    long = "Bawa fotokopi KK. " * 12  # 216 characters
+    refusals = [
+        await server.command(op, "1", "transfer", target_service="kk", note=long),
+        await server.command(op, "1", "park", note=long),
+        await server.http.post(f"/api/v1/sites/tegal/tickets/{waiting}/actions", headers=sup,
+                               json={"action": "transfer", "target_service": "kk", "note": long}),
+    ]  # fmt: skip
+    for r in refusals:
+        assert r.status_code == 422, r.text
+        assert r.json()["error"] == {
+            "code": "note_too_long",
+            "message": "Catatan paling panjang 200 karakter.",
+            "message_en": "The note may be at most 200 characters.",
+            "details": {"field": "note"},
+        }
+    assert server.ctx.storage.last_seq == before, "nothing changed"
+    r = await server.command(op, "1", "park", note=long[:200])
+    assert r.status_code == 200 and r.json()["ticket"]["note"] == long[:200].strip(), r.text
+
+
 async def test_an_operator_sees_another_agency_s_tickets_as_the_lobby_does(server: Server) -> None:
     """An outside review: any operator's GET .../state listed every agency's tickets with their priority group
     ("disabilitas": health information) and notes. Their own agency's tickets keep both; others' read as public."""

@@ -431,7 +431,12 @@ async def test_commands_the_rules_refuse_come_back_in_indonesian_and_change_noth
         assert refused.value.code == "same_service"
         with pytest.raises(CommandRefused) as refused:
             await client.transfer("skck", "x" * 201)
-        assert refused.value.code == "invalid_field"
+        # the note's own code and sentence (the page shows it under the note field), as docs/api.md lists it
+        assert (refused.value.code, refused.value.message) == ("note_too_long", "Catatan paling panjang 200 karakter.")
+        assert refused.value.details == {"field": "note"}
+        with pytest.raises(CommandRefused) as refused:
+            await client.park("x" * 201)
+        assert refused.value.code == "note_too_long"
         with pytest.raises(CommandRefused) as refused:
             await client.requeue("A-001")
         assert refused.value.code == "not_no_show"

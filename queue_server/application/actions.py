@@ -186,14 +186,14 @@ async def counter_command(
         command = c.RequeueTicket(v.required_text(body, "ticket", max_len=40), by=by)
         _check_ticket_agency(ctx, principal, site_id, command.ticket)
     elif name == "park":
-        note = v.text(body, "note", required=False, max_len=200, note=True)
+        note = v.staff_note(body)
         command = c.ParkTicket(counter_id, note, expected=v.text(body, "ticket", required=False, max_len=40), by=by)
     elif name == "unpark":
         command = c.UnparkTicket(counter_id, v.required_text(body, "ticket", max_len=40), by=by)
     else:  # transfer
         target = v.required_text(body, "target_service", max_len=40)
         command = c.TransferTicket(
-            target, _new_id(), counter=counter_id, note=v.text(body, "note", required=False, max_len=200, note=True),
+            target, _new_id(), counter=counter_id, note=v.staff_note(body),
             expected=v.text(body, "ticket", required=False, max_len=40), by=by,
         )  # fmt: skip
     try:
@@ -280,7 +280,7 @@ async def ticket_action(
         command = c.RequeueTicket(ticket_ref, by=principal.name)
     else:
         target = v.required_text(body, "target_service", max_len=40)
-        note = v.text(body, "note", required=False, max_len=200, note=True)
+        note = v.staff_note(body)
         command = c.TransferTicket(target, _new_id(), ticket=ticket_ref, note=note, by=principal.name)
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from queue_server.common import plaintext
+from queue_server.domain.decide import NOTE_MAX
 from queue_server.domain.refusal import Refusal
 
 COMMAND_ID = re.compile(r"^[A-Za-z0-9._:-]{8,80}$")
@@ -69,6 +70,15 @@ def text(
     if note and plaintext.personal_name(value):
         raise Refusal("invalid_field.personal_name", details={"field": key})
     return value
+
+
+def staff_note(body: dict[str, Any], key: str = "note") -> str | None:
+    """A note staff write for the next counter (transfer, park): a long one is refused `note_too_long`, the note's
+    own sentence, which the counter page shows under its note field (not the field-generic `invalid_field`)."""
+    value = body.get(key)
+    if isinstance(value, str) and len(value) > NOTE_MAX:
+        raise Refusal("note_too_long", max_len=NOTE_MAX, details={"field": key})
+    return text(body, key, required=False, max_len=NOTE_MAX, note=True)
 
 
 def required_text(body: dict[str, Any], key: str, **kwargs: Any) -> str:
