@@ -9,7 +9,7 @@ import os
 import re
 import shutil
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,8 @@ from websockets.asyncio.client import connect
 
 from counter_client.client import CounterClient
 
-from .display_support import CHROMIUM, WAIT_MS, board_page, chromium, until
-from .helpers import LOBBY, Server, eventually
+from .display_support import CHROMIUM, WAIT_MS, board_page, bounded, chromium, until
+from .helpers import LOBBY, Server, eventually, running_server
 from .test_counter_client import CuttableProxy
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
@@ -878,3 +878,52 @@ async def test_an_operator_disabled_mid_shift_reads_so_and_is_not_told_the_passw
         await expect(error).to_have_text("Nama pengguna atau kata sandi salah.")
         await sign_in(page)  # a colleague takes over at this screen
         await connected(page)
+
+
+@bounded(180)
+async def test_a_reload_while_the_server_restarts_learns_who_is_signed_in_once_it_is_back(tmp_path: Path) -> None:
+    """An outside review: a reload while the server restarted failed `GET /api/v1/me` once, and the page never asked
+    again: the operator's own name and every colleague's stayed missing, and what a colleague did went unsaid, until
+    the next sign-in. The page is reloaded here and its question held until the server has stopped, then let go to
+    a closed port; meanwhile the page names nobody, and once the server is back (same port, same database) it knows
+    who is signed in, names the colleague and says what the colleague did."""
+    database = tmp_path / "queue.sqlite3"
+    held: list[Any] = []
+    async with chromium() as browser, AsyncExitStack() as page_stack:
+        async with running_server(database) as first:
+            port = first.config.port
+            await first.ctx.accounts.create_user(
+                "sari", "kopi-hujan-sepeda-7", "operator", site="tegal", agency="disdukcapil", display_name="Sari Dewi"
+            )
+            page = await page_stack.enter_async_context(operator_page(browser, f"{first.url}/counter/tegal/1"))
+            who, others = page.locator("#who"), page.locator("#counter-operator")
+            await sign_in(page)
+            await connected(page)
+            await expect(who).to_have_text("Operator Disdukcapil")
+
+            async def hold_the_first(route: Any) -> None:  # the reload's question waits for the restart; later go
+                if held:
+                    await route.continue_()
+                else:
+                    held.append(route)
+
+            await page.route("**/api/v1/me", hold_the_first)
+            await page.reload()
+            await eventually(lambda: held, "the reloaded page asked who is signed in")
+        # The server has stopped: the question goes out now and fails, as it did during the restart.
+        await held[0].continue_()
+        await expect(page.locator("#connection")).to_have_attribute("data-state", "reconnecting", timeout=WAIT_MS)
+        await expect(page.locator("#desk")).to_be_visible()
+        await expect(who).to_be_hidden()  # nobody named rather than a wrong name
+        await expect(others).to_be_hidden()
+
+        async with running_server(database, port=port) as back:
+            await back.issue("ktp")
+            await expect(page.locator("#connection")).to_have_attribute("data-state", "connected", timeout=45_000)
+            await expect(who).to_have_text("Operator Disdukcapil", timeout=WAIT_MS)
+            sari = CounterClient(back.url, "tegal", "1", username="sari", password="kopi-hujan-sepeda-7")  # noqa: S106
+            async with sari:
+                await expect(others).to_have_text("Juga di loket ini: Sari Dewi.")
+                await sari.open_counter()
+                await sari.call_next()
+                await expect(page.locator("#message")).to_have_text("A-001 dipanggil ke loket ini oleh Sari Dewi.")

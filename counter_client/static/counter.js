@@ -354,6 +354,7 @@ import { LiveClient } from "/static/shared/live-client.js";
   function dispatch(frame) {
     if (frame.type === "welcome") {
       clockOffset = Date.parse(frame.server_time) - Date.now();
+      learnWho(); // the server is back: a question it could not answer at load is asked now
       // Commands whose answer never came go out again with their own command_id.
       for (const p of pending.values()) sendCommand(p);
     } else if (frame.type === "snapshot") {
@@ -787,10 +788,34 @@ import { LiveClient } from "/static/shared/live-client.js";
     if (removed) return;
     signin.hidden = true;
     desk.hidden = false;
-    if (!user && token) {
-      try { user = await api("/api/v1/me", { headers: { Authorization: `Bearer ${token}` } }); } catch { user = null; }
-    }
+    await learnWho();
     openSocket();
+    render();
+  }
+
+  // Who this tab is signed in as, which names colleagues and says what they did. A reload while the server restarts
+  // failed this question once and left the page without the answer until the next sign-in (no colleague named, the
+  // operator's own name missing): it is asked again at every welcome and, until answered, with a backoff. Meanwhile
+  // the page shows nobody, neither the operator nor a colleague, rather than a wrong name.
+  const WHO_RETRY_MS = [1000, 2000, 4000, 8000, 15000];
+  let whoAsking = false;
+  let whoTries = 0;
+  let whoRetry = 0;
+
+  async function learnWho() {
+    if (user || !token || whoAsking) return;
+    clearTimeout(whoRetry);
+    whoAsking = true;
+    const asked = token;
+    try {
+      const me = await api("/api/v1/me", { headers: { Authorization: `Bearer ${asked}` } });
+      if (token === asked) { user = me; whoTries = 0; }
+    } catch {
+      // the server is restarting or out of reach: a refused session is the link's to say (refused())
+      if (token === asked) whoRetry = setTimeout(learnWho, WHO_RETRY_MS[Math.min(whoTries++, WHO_RETRY_MS.length - 1)]);
+    } finally {
+      whoAsking = false;
+    }
     render();
   }
 
@@ -822,6 +847,8 @@ import { LiveClient } from "/static/shared/live-client.js";
     token = null;
     user = null;
     link = null;
+    clearTimeout(whoRetry);
+    whoTries = 0;
     sessionStorage.removeItem(TOKEN_KEY);
     old?.close();
   }
