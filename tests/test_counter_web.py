@@ -927,3 +927,74 @@ async def test_a_reload_while_the_server_restarts_learns_who_is_signed_in_once_i
                 await sari.open_counter()
                 await sari.call_next()
                 await expect(page.locator("#message")).to_have_text("A-001 dipanggil ke loket ini oleh Sari Dewi.")
+
+
+async def test_one_operator_on_two_tabs_never_keeps_a_message_that_is_no_longer_true(
+    server: Server, tmp_path: Path
+) -> None:
+    """An outside review: one operator with the counter open on two tabs; the second tab kept "Mulai melayani B-002."
+    after the first had finished B-002, since only other accounts' changes were said. A message now holds while the
+    state it spoke of holds: changed from another screen of the same account, the line says what is true now."""
+    await server.issue("ktp")
+    await server.issue("ktp")
+    async with chromium() as browser:
+        context = await browser.new_context(viewport={"width": 1366, "height": 768})
+        try:
+            first, second = await context.new_page(), await context.new_page()  # two tabs, a session each
+            errors: list[str] = []
+            for page in (first, second):
+                page.on("pageerror", lambda exc: errors.append(str(exc)))
+                await page.goto(f"{server.url}/counter/tegal/1")
+                await sign_in(page)
+                await connected(page)
+            said_first, said_second = first.locator("#message"), second.locator("#message")
+
+            await first.click("#btn-pause")  # opens the counter
+            await expect(said_first).to_have_text("Loket dibuka.")
+            await expect(second.locator("#counter-state")).to_have_text("BUKA")
+            await first.click("#btn-call-next")
+            await expect(said_first).to_have_text("Memanggil A-001.")
+            await expect(said_first).to_have_text("Memanggil A-001.")  # its own event changes nothing
+            await expect(second.locator("#current-label")).to_have_text("A-001")
+
+            await second.click("#btn-start-finish")
+            await expect(said_second).to_have_text("Mulai melayani A-001.")
+            await expect(said_first).to_have_text("A-001 mulai dilayani dari layar lain dengan akun Anda.")
+            await first.click("#btn-start-finish")  # finish, from the first tab
+            await expect(said_first).to_have_text("A-001 selesai dilayani.")
+            await expect(said_second).to_have_text("A-001 diselesaikan dari layar lain dengan akun Anda.")
+            await expect(second.locator("#current-label")).to_have_text("Belum ada tiket yang dipanggil.")
+
+            # The counter's state: a break taken on one tab is said on the other, whose "Loket dibuka." it undoes.
+            await second.click("#btn-call-next")
+            await expect(said_second).to_have_text("Memanggil A-002.")
+            await second.click("#btn-start-finish")
+            await expect(said_second).to_have_text("Mulai melayani A-002.")
+            await second.wait_for_timeout(TWO_WAY_GUARD_MS)  # a second press, not a double click
+            await second.click("#btn-start-finish")
+            await expect(said_second).to_have_text("A-002 selesai dilayani.")
+            await second.click("#btn-pause")
+            await expect(said_second).to_have_text("Loket istirahat.")
+            await expect(said_first).to_have_text("A-001 selesai dilayani.")  # still true: not touched
+            await first.click("#btn-pause")  # resumes
+            await expect(said_first).to_have_text("Loket dilanjutkan.")
+            await expect(said_second).to_have_text("Loket sekarang buka.")
+            # A hint given by a key is about the counter as it was, too.
+            await second.keyboard.press("F8")  # asked first; declined
+            await first.click("#btn-pause")
+            await expect(said_first).to_have_text("Loket istirahat.")
+            await expect(said_second).to_have_text("Loket sekarang istirahat.")
+            await second.keyboard.press("Enter")
+            await expect(said_second).to_have_text("Loket sedang istirahat. Lanjutkan dulu.")
+            await first.click("#btn-pause")
+            await expect(said_second).to_have_text("Loket sekarang buka.")
+
+            await second.click("button[data-lang=en]")
+            await expect(said_second).to_have_text("The counter is open now.")
+            await first.bring_to_front()
+            await first.screenshot(path=str(tmp_path / "counter-tab-1.png"))
+            await second.bring_to_front()
+            await second.screenshot(path=str(tmp_path / "counter-tab-2.png"))
+            assert not errors, errors
+        finally:
+            await context.close()

@@ -101,6 +101,18 @@ import { LiveClient } from "/static/shared/live-client.js";
       "others.transferred": "{ticket} dialihkan oleh {by}.",
       "others.returned": "Loket ditutup oleh {by}; {ticket} kembali ke antrean.",
       "others.cancelled": "{ticket} dibatalkan oleh {by}.",
+      "mine.called": "{ticket} dipanggil ke loket ini dari layar lain dengan akun Anda.",
+      "mine.recalled": "{ticket} dipanggil ulang dari layar lain dengan akun Anda.",
+      "mine.started": "{ticket} mulai dilayani dari layar lain dengan akun Anda.",
+      "mine.finished": "{ticket} diselesaikan dari layar lain dengan akun Anda.",
+      "mine.no_show": "{ticket} ditandai tidak hadir dari layar lain dengan akun Anda.",
+      "mine.parked": "{ticket} diparkir dari layar lain dengan akun Anda.",
+      "mine.transferred": "{ticket} dialihkan dari layar lain dengan akun Anda.",
+      "mine.returned": "Loket ditutup dari layar lain dengan akun Anda; {ticket} kembali ke antrean.",
+      "mine.cancelled": "{ticket} dibatalkan dari layar lain dengan akun Anda.",
+      "mine.requeued": "{ticket} masuk antrean lagi dari layar lain dengan akun Anda.",
+      "now.counter_open": "Loket sekarang buka.", "now.counter_paused": "Loket sekarang istirahat.",
+      "now.counter_closed": "Loket sekarang tutup.",
       "confirm.close_called": "Tutup loket? {ticket} yang sedang dipanggil kembali ke antrean di urutan semula.",
       "confirm.no_show": "Tandai {ticket} tidak hadir?",
       "done.close_returned": "Loket ditutup. {ticket} kembali ke antrean di urutan semula.",
@@ -185,6 +197,18 @@ import { LiveClient } from "/static/shared/live-client.js";
       "others.transferred": "{ticket} was transferred by {by}.",
       "others.returned": "The counter was closed by {by}; {ticket} is back in the queue.",
       "others.cancelled": "{ticket} was cancelled by {by}.",
+      "mine.called": "{ticket} was called to this counter from another screen signed in as you.",
+      "mine.recalled": "{ticket} was called again from another screen signed in as you.",
+      "mine.started": "{ticket} was started from another screen signed in as you.",
+      "mine.finished": "{ticket} was finished from another screen signed in as you.",
+      "mine.no_show": "{ticket} was marked no-show from another screen signed in as you.",
+      "mine.parked": "{ticket} was parked from another screen signed in as you.",
+      "mine.transferred": "{ticket} was transferred from another screen signed in as you.",
+      "mine.returned": "The counter was closed from another screen signed in as you; {ticket} is back in the queue.",
+      "mine.cancelled": "{ticket} was cancelled from another screen signed in as you.",
+      "mine.requeued": "{ticket} is back in the queue, from another screen signed in as you.",
+      "now.counter_open": "The counter is open now.", "now.counter_paused": "The counter is on a break now.",
+      "now.counter_closed": "The counter is closed now.",
       "confirm.close_called": "Close the counter? {ticket}, called now, goes back to the queue in its old place.",
       "confirm.no_show": "Mark {ticket} as no-show?",
       "done.close_returned": "Counter closed. {ticket} is back in the queue in its old place.",
@@ -239,6 +263,19 @@ import { LiveClient } from "/static/shared/live-client.js";
     view.currentId = c.current ?? null;
   }
 
+  // What the message line may speak of (a ticket's state, the counter's state, the counter's ticket), as the page
+  // saw it last and the seq that told it: key ("t:<id>", "counter", "current") -> { state, seq }.
+  const seen = new Map();
+
+  function saw(key, state, seq) {
+    seen.set(key, { state, seq });
+  }
+
+  function sawCounter(seq) {
+    saw("counter", view.state, seq);
+    saw("current", view.currentId || "", seq);
+  }
+
   function applySnapshot(data, seq) {
     view.seq = seq;
     view.tickets = new Map();
@@ -250,6 +287,9 @@ import { LiveClient } from "/static/shared/live-client.js";
       if (c.ticket) view.tickets.set(c.ticket.id, c.ticket);
       for (const k of TOTALS) view.totals[k] = (c.today || {})[k] || 0;
     }
+    seen.clear();
+    for (const ticket of view.tickets.values()) saw(`t:${ticket.id}`, ticket.state, seq);
+    sawCounter(seq);
   }
 
   function putTicket(ticket) {
@@ -266,8 +306,16 @@ import { LiveClient } from "/static/shared/live-client.js";
     if ((message.seq || 0) <= view.seq) return false;
     view.seq = message.seq;
     const data = message.data || {};
-    for (const key of ["ticket", "new_ticket"]) if (data[key] && typeof data[key] === "object") putTicket(data[key]);
-    if (data.counter && typeof data.counter === "object" && data.counter.id === COUNTER) setCounter(data.counter);
+    for (const key of ["ticket", "new_ticket"]) {
+      if (data[key] && typeof data[key] === "object") {
+        putTicket(data[key]);
+        saw(`t:${data[key].id}`, data[key].state, message.seq);
+      }
+    }
+    if (data.counter && typeof data.counter === "object" && data.counter.id === COUNTER) {
+      setCounter(data.counter);
+      sawCounter(message.seq);
+    }
     if (message.type === "day.closed") for (const k of TOTALS) view.totals[k] = 0;
     return true;
   }
@@ -363,6 +411,7 @@ import { LiveClient } from "/static/shared/live-client.js";
       if (!resyncing) refreshConfig();
       resyncing = false;
       applySnapshot(frame.data || {}, frame.seq || 0);
+      if (untrue(message?.about)) message = null; // changed while the page was away: what happened is not known
       render();
     } else if (frame.type === "command_result") {
       const p = pending.get(frame.command_id);
@@ -381,6 +430,7 @@ import { LiveClient } from "/static/shared/live-client.js";
       if (frame.type === "site.configured" && frame.seq > view.seq) refreshConfig();
       const before = current();
       if (applyEvent(frame)) {
+        overtaken(frame);
         byOthers(frame, before);
         render();
       }
@@ -411,7 +461,55 @@ import { LiveClient } from "/static/shared/live-client.js";
     const key = BY_OTHERS[frame.type];
     if (!key || !ticket || !ticket.by || !user || ticket.by === user.name) return;
     const ours = before?.id === ticket.id || (frame.type === "ticket.called" && ticket.counter === COUNTER);
-    if (ours) message = localMessage(key, { ticket: ticket.label, by: personOf(ticket.by) });
+    if (ours) message = said(localMessage(key, { ticket: ticket.label, by: personOf(ticket.by) }), `t:${ticket.id}`, ticket.state);
+  }
+
+  // A message is true of a state: "Mulai melayani B-002." of B-002 being served, "Loket dibuka." of an open counter.
+  // When that state changes by someone else's hand (this operator on another tab, a colleague, a supervisor), the
+  // line says what is true now, or clears: a tab kept "Mulai melayani B-002." after another tab had finished it.
+  // `about` = { key, state, seq }: seq is the event that showed that state, null while a command's answer has come
+  // before its event (an older event arriving meanwhile is not a change).
+  function said(msg, key, state) {
+    const now = seen.get(key);
+    return { ...msg, about: { key, state, seq: now && now.state === state ? now.seq : null } };
+  }
+
+  // The message as the page stands now (a key pressed in vain: "Loket belum buka. Buka loket dulu.").
+  function saidNow(msg, key) {
+    const state = key === "counter" ? view.state : view.currentId || "";
+    return { ...msg, about: { key, state, seq: seen.get(key)?.seq ?? 0 } };
+  }
+
+  // After a snapshot: the state the message spoke of is another one now, or gone without a word (a ticket of the
+  // counter's that reached no final state here).
+  function untrue(about) {
+    if (!about || about.seq === null) return false;
+    const now = seen.get(about.key);
+    if (now) return now.state !== about.state;
+    return !(about.key.startsWith("t:") && FINAL.has(about.state));
+  }
+
+  const MINE = {
+    "ticket.called": "mine.called", "ticket.recalled": "mine.recalled", "ticket.started": "mine.started",
+    "ticket.finished": "mine.finished", "ticket.no_show": "mine.no_show", "ticket.parked": "mine.parked",
+    "ticket.transferred": "mine.transferred", "ticket.returned": "mine.returned",
+    "ticket.cancelled": "mine.cancelled", "ticket.requeued": "mine.requeued",
+  };
+
+  function overtaken(frame) {
+    const about = message?.about;
+    const now = about ? seen.get(about.key) : null;
+    if (!now || now.seq !== frame.seq) return; // this event did not touch what the message speaks of
+    if (now.state === about.state) { about.seq = frame.seq; return; } // the command's own event, or the same again
+    if (about.seq === null) return; // older than the answer on the line
+    if (about.key === "counter") {
+      message = said(localMessage(`now.counter_${now.state}`), "counter", now.state);
+      return;
+    }
+    const ticket = about.key.startsWith("t:") ? frame.data?.ticket : null;
+    const key = ticket && user && ticket.by === user.name ? MINE[frame.type] : null;
+    // Another account's change of the counter's ticket is said by byOthers, by name; anything else just clears.
+    message = key ? said(localMessage(key, { ticket: ticket.label }), about.key, now.state) : null;
   }
 
   function refused(frame) {
@@ -535,7 +633,9 @@ import { LiveClient } from "/static/shared/live-client.js";
       const ticket = result.ticket ? result.ticket.label : "";
       const service = name === "transfer" ? serviceName(fields.target_service) : "";
       const done = name === "close" && ticket ? "done.close_returned" : `done.${name}`; // say where it went
-      show(localMessage(done, { ticket, service }));
+      const msg = localMessage(done, { ticket, service });
+      const onCounter = COUNTER_COMMANDS.has(name) || !result.ticket;
+      show(onCounter ? said(msg, "counter", result.counter?.state) : said(msg, `t:${result.ticket.id}`, result.ticket.state));
     }, (error) => {
       const said = serverMessage(error);
       show(said);
@@ -608,13 +708,16 @@ import { LiveClient } from "/static/shared/live-client.js";
     }
   }
 
+  const COUNTER_COMMANDS = new Set(["open", "resume", "pause", "close"]);
+  const COUNTER_HINTS = new Set(["local.not_open", "local.paused", "local.already_closed"]);
+
   function act(action) {
     // With a number in the field, "call next" calls that number and "no-show" requeues it (the buttons say so).
     if (numberInput.value.trim() && (action === "call_next" || action === "no_show")) {
       return callNumber(action === "call_next" ? "call" : "requeue");
     }
     const why = blocked(action);
-    if (why) return show(localMessage(why));
+    if (why) return show(saidNow(localMessage(why), COUNTER_HINTS.has(why) ? "counter" : "current"));
     actions[action]();
   }
 
