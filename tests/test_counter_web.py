@@ -135,7 +135,7 @@ async def test_every_button_and_the_keypad_shortcuts_work_a_day_at_the_counter(s
         await expect(dialog).to_be_visible()
         assert await page.input_value("#transfer-note") == "Ibu Siti Rahayu perlu SKCK"
         await page.fill("#transfer-note", "Perlu SKCK untuk melamar kerja")
-        await expect(page.locator("#transfer-count")).to_have_text("30/200")
+        await expect(page.locator("#transfer-count")).to_have_text("Sisa 170 dari 200 karakter")
         await page.click("#transfer-send")
         await expect(dialog).to_be_hidden()
         await expect(message).to_have_text("A-002 dialihkan ke Surat Keterangan Catatan Kepolisian (SKCK).")
@@ -568,7 +568,7 @@ async def test_park_a_citizen_serve_the_next_and_call_them_back(server: Server, 
         await park.click()
         await expect(dialog).to_be_visible()
         await page.fill("#park-note", "Bawa fotokopi KK")
-        await expect(page.locator("#park-count")).to_have_text("16/200")
+        await expect(page.locator("#park-count")).to_have_text("Sisa 184 dari 200 karakter")
         await page.keyboard.press("Enter")
         await expect(message).to_have_text("A-001 diparkir; loket siap memanggil berikutnya.")
         await expect(label).to_have_text("Belum ada tiket yang dipanggil.")
@@ -998,3 +998,45 @@ async def test_one_operator_on_two_tabs_never_keeps_a_message_that_is_no_longer_
             assert not errors, errors
         finally:
             await context.close()
+
+
+async def test_a_transfer_note_stops_at_200_characters_and_says_how_many_are_left(server: Server) -> None:
+    """An outside review: a note over 200 characters could be typed, and was refused `invalid_field` after sending.
+    The field stops at 200 and says what is left; the server's own refusal (`note_too_long`, for a page whose limit
+    is gone) is said under the note, which stays to be shortened."""
+    await server.issue("ktp")
+    async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/1") as page:
+        await open_and_call_first(page)
+        dialog, count, note = (page.locator(f"#transfer-{part}") for part in ("dialog", "count", "note"))
+        await page.keyboard.press("/")
+        await expect(dialog).to_be_visible()
+        await expect(count).to_have_text("Sisa 200 dari 200 karakter")
+        await note.focus()
+        await page.keyboard.insert_text("Bawa fotokopi KK dan surat pengantar RT. " * 6)  # 246 characters, pasted
+        assert len(await note.input_value()) == 200
+        await expect(count).to_have_text("Sisa 0 dari 200 karakter")
+        await expect(count).to_have_class(re.compile(r"\blow\b"))
+        for _ in range(30):
+            await page.keyboard.press("Backspace")
+        await expect(count).to_have_text("Sisa 30 dari 200 karakter")
+        await expect(count).not_to_have_class(re.compile(r"\blow\b"))
+
+        await page.evaluate("() => document.getElementById('transfer-note').removeAttribute('maxlength')")
+        await note.fill("Bawa fotokopi KK dan surat pengantar RT. " * 6)
+        await page.select_option("#transfer-target", "skck")
+        await page.click("#transfer-send")
+        await expect(dialog.locator(".dialog-error")).to_have_text("Catatan paling panjang 200 karakter.")
+        await expect(dialog).to_be_visible()
+        assert len(await note.input_value()) == 246, "the note stays to be shortened"
+        assert ticket(server, "A-001").state.value == "called"  # type: ignore[attr-defined]
+        await page.click("#transfer-cancel")
+
+        await page.click("button[data-lang=en]")
+        await page.keyboard.press("/")
+        await expect(count).to_have_text("200 of 200 characters left")
+        await page.keyboard.press("Escape")
+        await expect(dialog).to_be_hidden()
+        await until(page, "() => !document.getElementById('transfer-dialog').contains(document.activeElement)")
+        await page.keyboard.press("F9")  # not while the focus is still in the closed dialog's select
+        await expect(page.locator("#park-dialog")).to_be_visible()
+        await expect(page.locator("#park-count")).to_have_text("200 of 200 characters left")

@@ -19,6 +19,7 @@ import { LiveClient } from "/static/shared/live-client.js";
   const ANSWER_DOUBT_MS = 3000;
   const PROBE_MS = 5000;
   const TOTALS = ["done", "no_show", "transferred"];
+  const NOTE_MAX = 200; // a transfer's or a park's note (queue_server/domain/decide.py NOTE_MAX; the fields' maxlength)
   const FINAL = new Set(["done", "transferred", "cancelled", "expired"]);
 
   // --- texts: Indonesian first, English on request ------------------------------------------------------
@@ -48,7 +49,7 @@ import { LiveClient } from "/static/shared/live-client.js";
       "totals.line": "selesai {done} · tidak hadir {no_show} · dialihkan {transferred}",
       "transfer.title": "Alihkan tiket", "transfer.target": "Layanan tujuan", "transfer.choose": "— pilih layanan —",
       "transfer.note": "Catatan untuk loket berikutnya (boleh kosong)", "transfer.send": "Alihkan",
-      "transfer.cancel": "Batal",
+      "transfer.cancel": "Batal", "note.left": "Sisa {left} dari {most} karakter",
       "sending": "Mengirim…",
       "sending_offline": "Menunggu sambungan untuk mengirim… (Esc: batalkan)",
       "sending_doubtful": "Belum ada jawaban dari server; koneksi bermasalah, sedang diperiksa… (Esc: batalkan)",
@@ -145,7 +146,7 @@ import { LiveClient } from "/static/shared/live-client.js";
       "totals.line": "done {done} · no-show {no_show} · transferred {transferred}",
       "transfer.title": "Transfer ticket", "transfer.target": "Target service", "transfer.choose": "— choose a service —",
       "transfer.note": "Note for the next counter (optional)", "transfer.send": "Transfer",
-      "transfer.cancel": "Cancel",
+      "transfer.cancel": "Cancel", "note.left": "{left} of {most} characters left",
       "sending": "Sending…",
       "sending_offline": "Waiting for the connection to send… (Esc: cancel)",
       "sending_doubtful": "No answer from the server yet; the connection is in doubt, checking… (Esc: cancel)",
@@ -817,8 +818,17 @@ import { LiveClient } from "/static/shared/live-client.js";
     targetSelect.focus();
   }
 
+  // What is left of a note's 200 characters, said as it is typed: the field's maxlength stops the operator there,
+  // and the server refuses a longer one (`note_too_long`) in any case.
+  function noteLeft(field, out) {
+    const most = NOTE_MAX;
+    const left = Math.max(0, most - field.value.length);
+    setText(out, t("note.left", { left, most }));
+    document.getElementById(out).classList.toggle("low", left <= 20);
+  }
+
   function updateNoteCount() {
-    document.getElementById("transfer-count").textContent = `${noteInput.value.length}/200`;
+    noteLeft(noteInput, "transfer-count");
   }
 
   noteInput.addEventListener("input", updateNoteCount);
@@ -848,7 +858,7 @@ import { LiveClient } from "/static/shared/live-client.js";
   }
 
   function updateParkCount() {
-    document.getElementById("park-count").textContent = `${parkNote.value.length}/200`;
+    noteLeft(parkNote, "park-count");
   }
 
   parkNote.addEventListener("input", updateParkCount);
