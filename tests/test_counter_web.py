@@ -1040,3 +1040,36 @@ async def test_a_transfer_note_stops_at_200_characters_and_says_how_many_are_lef
         await page.keyboard.press("F9")  # not while the focus is still in the closed dialog's select
         await expect(page.locator("#park-dialog")).to_be_visible()
         await expect(page.locator("#park-count")).to_have_text("200 of 200 characters left")
+
+
+HEADER_ON_ONE_LINE = """() => {
+  const bar = document.querySelector(".bar").getBoundingClientRect();
+  const parts = ["#counter-name", "#counter-serves", "#site-name", "#connection", "#clock", "#who", "#signout"];
+  return {
+    bar: bar.height,
+    lines: parts.map((sel) => [sel, document.querySelector(sel).getClientRects().length]),
+    tops: parts.map((sel) => Math.round(document.querySelector(sel).getBoundingClientRect().top)),
+  };
+}"""
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+async def test_at_1366x768_a_counter_of_three_services_keeps_its_header_on_one_line(server: Server, lang: str) -> None:
+    """An outside review: at 1366x768 Loket 4's header (three services with long names) wrapped, the connection and
+    the operator's name over two lines each; and the number field's example, "A12", was not one of its letters. The
+    list of services now gives way on one line (whole in its title), and the example is in a letter it serves."""
+    async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/4?lang={lang}") as page:
+        await sign_in(page)
+        await connected(page)
+        await expect(page.locator("#who")).to_have_text("Operator Disdukcapil")
+        header = await page.evaluate(HEADER_ON_ONE_LINE)
+        assert all(n == 1 for _, n in header["lines"]), header
+        assert max(header["tops"]) - min(header["tops"]) <= 12 and header["bar"] < 50, header
+        serves = page.locator("#counter-serves")
+        await expect(serves).to_have_attribute(
+            "title", "Disdukcapil · Akta Kelahiran dan Kematian, Kartu Keluarga, Surat Pindah Datang"
+        )
+        assert await page.get_attribute("#number", "placeholder") == "C12"  # Akta Kelahiran dan Kematian: C
+        assert await page.evaluate("document.documentElement.scrollWidth") == 1366
+    async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/5") as page:
+        assert await page.get_attribute("#number", "placeholder") == "F12"  # SKCK

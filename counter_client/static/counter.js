@@ -590,7 +590,12 @@ import { LiveClient } from "/static/shared/live-client.js";
     const c = catalogue.counter;
     const agency = catalogue.agencies.find((a) => a.id === c.agency);
     setText("counter-name", c.name);
-    setText("counter-serves", `${agency ? agency.short_name : c.agency} · ${c.services.map(serviceName).join(", ")}`);
+    const serves = `${agency ? agency.short_name : c.agency} · ${c.services.map(serviceName).join(", ")}`;
+    setText("counter-serves", serves);
+    document.getElementById("counter-serves").title = serves; // cut short on one line in the header
+    // The number field's example in a letter this counter serves ("B12" at a counter of B and C, not "A12").
+    const prefix = (catalogue.services || []).find((s) => s.id === c.services[0])?.prefix;
+    if (prefix) numberInput.placeholder = `${prefix}12`;
     setText("site-name", catalogue.site.name);
     document.title = `${c.name} · ${catalogue.site.name}`;
     if (agency) body.style.setProperty("--agency", agency.colour);
