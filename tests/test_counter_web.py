@@ -981,11 +981,13 @@ async def test_one_operator_on_two_tabs_never_keeps_a_message_that_is_no_longer_
             await expect(said_second).to_have_text("Loket sekarang buka.")
             # A hint given by a key is about the counter as it was, too.
             await second.keyboard.press("F8")  # asked first; declined
+            await first.wait_for_timeout(TWO_WAY_GUARD_MS)  # a second press of the break key, not a double click
             await first.click("#btn-pause")
             await expect(said_first).to_have_text("Loket istirahat.")
             await expect(said_second).to_have_text("Loket sekarang istirahat.")
             await second.keyboard.press("Enter")
             await expect(said_second).to_have_text("Loket sedang istirahat. Lanjutkan dulu.")
+            await first.wait_for_timeout(TWO_WAY_GUARD_MS)
             await first.click("#btn-pause")
             await expect(said_second).to_have_text("Loket sekarang buka.")
 
