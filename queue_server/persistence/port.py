@@ -207,6 +207,12 @@ class StoragePort(abc.ABC):
         """One write that returns a row (`UPDATE ... RETURNING`), committed before it answers: atomic across
         processes, so that two requests never both take the last of something (a phone code's last try)."""
 
+    def unhurried(self) -> contextlib.AbstractContextManager[None]:
+        """Within this context, reads and writes that are slow by nature (a year's report, the national view, the
+        audit log, a chunk of retention) get deadlines.LONG_SECONDS instead of a request's deadline (PostgreSQL; a
+        SQLite read has no deadline)."""
+        return contextlib.nullcontext()
+
     def unavailable(self, exc: BaseException) -> bool:
         """Whether `exc` says the database cannot be reached or used just now (a retry later may work), not a bug:
         the caller is told 503 storage_unavailable, as for a failed write, rather than 500."""

@@ -23,6 +23,7 @@ release before the names are found by their LISTEN connection instead (see live_
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ from typing import Any
 
 import asyncpg
 
+from queue_server.persistence import deadlines
 from queue_server.persistence.schema import (
     Migration,
     MigrationFailed,
@@ -68,27 +70,67 @@ def application_name(role: str) -> str:
 
 
 async def connect(
-    dsn: str, server_settings: dict[str, str] | None = None, *, role: str = COMMAND
+    dsn: str,
+    server_settings: dict[str, str] | None = None,
+    *,
+    role: str = COMMAND,
+    command_timeout: float | None = None,
 ) -> asyncpg.Connection[Any]:
-    """A connection named for `role` (an application_name in the URL is replaced: it is how migrate finds servers)."""
-    settings = {**(server_settings or {}), "application_name": application_name(role)}
+    """A connection named for `role` (an application_name in the URL is replaced: it is how migrate finds servers),
+    made within deadlines.CONNECT_SECONDS, with TCP keepalives on both ends. `command_timeout`: each statement's
+    deadline (asyncpg's); none for a migration or a command of the command line, which may rightly take minutes."""
+    settings = {**(server_settings or {}), **server_keepalives(), "application_name": application_name(role)}
     # Cancelled while connecting (a server stopping, a follower's task cancelled), asyncpg can leave the connection
     # it was making open for the garbage collector (asyncpg issue 464): the connect runs shielded, and what it makes
     # after a cancel is closed.
-    making = asyncio.ensure_future(asyncpg.connect(dsn, server_settings=settings))
+    making = asyncio.ensure_future(
+        asyncpg.connect(
+            dsn, server_settings=settings, timeout=deadlines.CONNECT_SECONDS, command_timeout=command_timeout
+        )
+    )
     try:
         connection: asyncpg.Connection[Any] = await asyncio.shield(making)
     except asyncio.CancelledError:
         making.add_done_callback(_close_unwanted)
         raise
+    except TimeoutError:
+        raise deadlines.DatabaseTimeout("a new connection", deadlines.CONNECT_SECONDS) from None
+    keep_alive(connection)
     return connection
 
 
+def server_keepalives() -> dict[str, str]:
+    """The server's side of the keepalives (deadlines.KEEPALIVE_*): it notices a vanished client and ends its
+    session, locks and all. Ignored by PostgreSQL on a Unix socket."""
+    return {
+        "tcp_keepalives_idle": str(deadlines.KEEPALIVE_IDLE_SECONDS),
+        "tcp_keepalives_interval": str(deadlines.KEEPALIVE_INTERVAL_SECONDS),
+        "tcp_keepalives_count": str(deadlines.KEEPALIVE_COUNT),
+    }
+
+
+def keep_alive(connection: asyncpg.Connection[Any]) -> None:
+    """Our side: keepalives and TCP_USER_TIMEOUT on the connection's TCP socket, so a peer gone silent ends the
+    connection instead of leaving it waiting (deadlines.py). A Unix socket has no such options and needs none: the
+    same machine's kernel tells of a server gone."""
+    transport = getattr(connection, "_transport", None)
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return
+    with contextlib.suppress(OSError, AttributeError):  # an option this system lacks: the deadlines still hold
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, deadlines.KEEPALIVE_IDLE_SECONDS)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, deadlines.KEEPALIVE_INTERVAL_SECONDS)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, deadlines.KEEPALIVE_COUNT)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, deadlines.UNACKNOWLEDGED_SECONDS * 1000)
+
+
 async def close(connection: asyncpg.Connection[Any]) -> None:
-    """Close `connection` politely; failing, or cancelled meanwhile (a stop), cut it (terminate): never left open
-    for the garbage collector, whose warning would land on whatever runs next."""
+    """Close `connection` politely; failing, not done within deadlines.CONNECT_SECONDS (a silent server), or
+    cancelled meanwhile (a stop), cut it (terminate): never left open for the garbage collector, whose warning would
+    land on whatever runs next."""
     try:
-        await connection.close()
+        await connection.close(timeout=deadlines.CONNECT_SECONDS)
     except asyncio.CancelledError:
         connection.terminate()
         raise

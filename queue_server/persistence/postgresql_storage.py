@@ -25,7 +25,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -33,7 +33,8 @@ import asyncpg
 
 from queue_server.domain.events import Event
 from queue_server.domain.model import Ticket
-from queue_server.persistence import postgresql
+from queue_server.persistence import deadlines, postgresql
+from queue_server.persistence.deadlines import DatabaseTimeout
 from queue_server.persistence.port import (
     SURVEY_INSERT,
     Batch,
@@ -56,6 +57,8 @@ POOL_SIZE = 8  # per process: one connection writes at a time; the others serve 
 PRESENCE_TABLES = ("screen_presence", "device_presence", "desk_presence", "process_alerts")
 
 _pinned: contextvars.ContextVar[asyncpg.Connection[Any] | None] = contextvars.ContextVar("pinned", default=None)
+# The deadline of a pooled connection's use in this context: READ_SECONDS, or LONG_SECONDS under unhurried().
+_patience: contextvars.ContextVar[float] = contextvars.ContextVar("patience", default=deadlines.READ_SECONDS)
 
 
 @functools.lru_cache(maxsize=512)
@@ -100,19 +103,26 @@ class PostgresStorage(StoragePort):
                 self.migrated.after,
                 ", ".join(self.migrated.applied),
             )
+        _reconnects.install()
         self._pool = await asyncpg.create_pool(
             self.dsn,
             min_size=2,
             max_size=self.pool_size,
             connection_class=_PooledConnection,
-            server_settings={"application_name": postgresql.application_name(self.role)},
+            timeout=deadlines.CONNECT_SECONDS,
+            init=_made,
+            server_settings={
+                **postgresql.server_keepalives(),
+                "idle_in_transaction_session_timeout": deadlines.IDLE_IN_TRANSACTION,
+                "application_name": postgresql.application_name(self.role),
+            },
         )
-        rows = await self.pool.fetch(
+        rows = await self._fetch(
             "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public'"
         )
         for row in rows:
             self._types.setdefault(row[0], {})[row[1]] = row[2]
-        self.last_seq = int(await self.pool.fetchval("SELECT COALESCE(MAX(seq), 0) FROM site_heads"))
+        self.last_seq = int(await self._fetchval("SELECT COALESCE(MAX(seq), 0) FROM site_heads"))
 
     async def close(self) -> None:
         if self._writer is not None and not self._writer.is_closed():
@@ -127,32 +137,78 @@ class PostgresStorage(StoragePort):
             raise RuntimeError("storage is not open")
         return self._pool
 
+    # --- deadlines ---------------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _connection(self, what: str = "a read") -> AsyncIterator[asyncpg.Connection[Any]]:
+        """A pooled connection, given back within its deadline (deadlines.READ_SECONDS, LONG_SECONDS under
+        unhurried()) counted from the wait for a free one. Past it, the connection is cut, which ends the statement
+        waiting on it, and DatabaseTimeout is raised: a cancel request would wait on the same silent server. A use
+        cancelled (/healthz's probe giving up) cuts it too, for the same reason: asyncpg would otherwise give it
+        back only once the server acknowledged the cancel."""
+        seconds = _patience.get()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            conn = await self.pool.acquire(timeout=seconds)
+        except TimeoutError:
+            raise DatabaseTimeout(f"{what} (no connection free or made)", seconds) from None
+        watch = _Watch(loop, started + seconds, conn)
+        try:
+            yield conn
+        except BaseException as exc:
+            if watch.ran:
+                raise DatabaseTimeout(what, seconds) from exc
+            if isinstance(exc, (asyncio.CancelledError, TimeoutError)):
+                _cut(conn)
+            raise
+        finally:
+            watch.cancel()
+            await self.pool.release(conn)  # at once for a connection cut
+
+    def unhurried(self) -> contextlib.AbstractContextManager[None]:
+        return _unhurried()
+
+    async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        async with self._connection() as conn:
+            rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
+            return rows
+
+    async def _fetchval(self, sql: str, *args: Any) -> Any:
+        async with self._connection() as conn:
+            return await conn.fetchval(sql, *args)
+
+    async def _execute(self, sql: str, *args: Any) -> None:
+        async with self._connection("a write") as conn:
+            await conn.execute(sql, *args)
+
     # --- reads and small writes ------------------------------------------------------------------------
 
     async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         conn = _pinned.get()
-        rows = await (conn or self.pool).fetch(dollar(sql), *params)
+        rows = await (conn.fetch(dollar(sql), *params) if conn is not None else self._fetch(dollar(sql), *params))
         return [tuple(row) for row in rows]
 
     async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return await self._read(sql, params)
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        row = await self.pool.fetchrow(dollar(sql), *params)
+        async with self._connection() as conn:
+            row = await conn.fetchrow(dollar(sql), *params)
         return tuple(row) if row is not None else None
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return await self._read(sql, params)
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        await self.pool.execute(dollar(sql), *params)
+        await self._execute(dollar(sql), *params)
 
     async def write_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         return await self.fetch_one(sql, params)  # one statement on the pool: its own transaction, committed
 
     async def run(self, statements: Statements, lock: str | Sequence[str] | None = None) -> None:
         names = [lock] if isinstance(lock, str) else list(lock or ())
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self._connection("a write") as conn, conn.transaction():
             # Released by the commit or rollback; several are taken in one order in every process (no deadlock).
             for key in sorted({_lock_key(name) for name in names}):
                 await conn.execute("SELECT pg_advisory_xact_lock($1)", key)
@@ -165,19 +221,28 @@ class PostgresStorage(StoragePort):
         waiting. It is let go when the context ends or the process dies (its connection ends with it), so another
         process takes over within its next try; `still_held()` asks the connection, so a holder whose connection
         dropped (a PostgreSQL restart) stops and tries again rather than go on beside a new holder."""
+        conn: asyncpg.Connection[Any] | None = None
         try:
-            conn = await postgresql.connect(self.dsn, role=self.role)
-        except (OSError, asyncpg.PostgresError):
+            conn = await postgresql.connect(self.dsn, role=self.role, command_timeout=deadlines.READ_SECONDS)
+            held = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", _lock_key(name)))
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            if conn is not None:
+                conn.terminate()
+            conn = None
+        if conn is None:
             yield _AdvisoryLock(None, False)
             return
         try:
-            yield _AdvisoryLock(conn, bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", _lock_key(name))))
+            yield _AdvisoryLock(conn, held)
         finally:
             await postgresql.close(conn)
 
     async def load_site(self, site_id: str, today: date) -> LoadedSite:
         """As StoragePort's, in one snapshot: the state and its head are of the same moment."""
-        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        async with (
+            self._connection("a site's state") as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
             token = _pinned.set(conn)
             try:
                 return await super().load_site(site_id, today)
@@ -185,10 +250,11 @@ class PostgresStorage(StoragePort):
                 _pinned.reset(token)
 
     def unavailable(self, exc: BaseException) -> bool:
-        # Refused or lost connections, a server shutting down or starting (class 57), out of connections, memory or
-        # disk (class 53).
+        # Refused or lost connections, a server shutting down or starting (class 57: a statement_timeout too), out
+        # of connections, memory or disk (class 53), no answer within a deadline (deadlines.py: paused, out of reach).
         transient = (
             OSError,
+            TimeoutError,
             asyncpg.PostgresConnectionError,
             asyncpg.exceptions.ConnectionDoesNotExistError,
             asyncpg.exceptions.OperatorInterventionError,
@@ -198,7 +264,7 @@ class PostgresStorage(StoragePort):
 
     async def heads(self) -> dict[str, int]:
         """Every site's newest seq, as committed: how a follower finds what it missed."""
-        return {row[0]: int(row[1]) for row in await self.pool.fetch("SELECT site, seq FROM site_heads")}
+        return {row[0]: int(row[1]) for row in await self._fetch("SELECT site, seq FROM site_heads")}
 
     async def share_screens(self, process: str, shown: set[tuple[str, str]], at: datetime) -> None:
         seen = utc_iso(at)
@@ -208,13 +274,13 @@ class PostgresStorage(StoragePort):
     async def _say_again(self, table: str, process: str, columns: str, rows: Sequence[tuple[Any, ...]]) -> None:
         """Replace what this process said in a presence table (screens, devices) with `rows`, in one transaction."""
         marks = ", ".join(f"${n}" for n in range(1, columns.count(",") + 2))
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self._connection("a write") as conn, conn.transaction():
             await conn.execute(f"DELETE FROM {table} WHERE process = $1", process)  # noqa: S608
             if rows:
                 await conn.executemany(f"INSERT INTO {table} {columns} VALUES ({marks})", rows)  # noqa: S608
 
     async def screens_shown_elsewhere(self, process: str, since: datetime) -> set[tuple[str, str]]:
-        rows = await self.pool.fetch(
+        rows = await self._fetch(
             "SELECT DISTINCT site, screen FROM screen_presence WHERE process <> $1 AND seen_at >= $2",
             process,
             utc_iso(since),
@@ -227,7 +293,7 @@ class PostgresStorage(StoragePort):
         await self._say_again("device_presence", process, "(process, device, site, health, seen_at)", rows)
 
     async def devices_elsewhere(self, process: str, since: datetime) -> list[dict[str, Any]]:
-        rows = await self.pool.fetch(
+        rows = await self._fetch(
             "SELECT health FROM device_presence WHERE process <> $1 AND seen_at >= $2", process, utc_iso(since)
         )
         return [json.loads(row[0]) for row in rows]
@@ -239,7 +305,7 @@ class PostgresStorage(StoragePort):
         await self._say_again("desk_presence", process, columns, rows)
 
     async def desks_elsewhere(self, process: str, since: datetime) -> list[tuple[str, str, str, str | None]]:
-        rows = await self.pool.fetch(
+        rows = await self._fetch(
             "SELECT DISTINCT site, counter, account, display_name FROM desk_presence WHERE process <> $1 "
             "AND seen_at >= $2",
             process,
@@ -252,7 +318,7 @@ class PostgresStorage(StoragePort):
         await self._say_again("process_alerts", process, "(process, alerts, seen_at)", rows)
 
     async def alerts_elsewhere(self, process: str, since: datetime) -> list[tuple[str, dict[str, Any]]]:
-        rows = await self.pool.fetch(
+        rows = await self._fetch(
             "SELECT process, alerts FROM process_alerts WHERE process <> $1 AND seen_at >= $2 ORDER BY process",
             process,
             utc_iso(since),
@@ -260,40 +326,41 @@ class PostgresStorage(StoragePort):
         return [(row[0], json.loads(row[1])) for row in rows]
 
     async def forget_presence_before(self, before: datetime) -> None:
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self._connection("a write") as conn, conn.transaction():
             for table in PRESENCE_TABLES:
                 await conn.execute(f"DELETE FROM {table} WHERE seen_at < $1", utc_iso(before))  # noqa: S608
 
     async def share_uplink(self, statuses: dict[str, dict[str, Any]], at: datetime) -> None:
         rows = [(site, json.dumps(status), utc_iso(at)) for site, status in sorted(statuses.items())]
-        await self.pool.executemany(
-            "INSERT INTO uplink_status (site, status, said_at) VALUES ($1, $2, $3) "
-            "ON CONFLICT (site) DO UPDATE SET status = EXCLUDED.status, said_at = EXCLUDED.said_at",
-            rows,
-        )
+        async with self._connection("a write") as conn:
+            await conn.executemany(
+                "INSERT INTO uplink_status (site, status, said_at) VALUES ($1, $2, $3) "
+                "ON CONFLICT (site) DO UPDATE SET status = EXCLUDED.status, said_at = EXCLUDED.said_at",
+                rows,
+            )
 
     async def uplink_said(self) -> dict[str, tuple[dict[str, Any], datetime]]:
-        rows = await self.pool.fetch("SELECT site, status, said_at FROM uplink_status")
+        rows = await self._fetch("SELECT site, status, said_at FROM uplink_status")
         return {row[0]: (json.loads(row[1]), datetime.fromisoformat(row[2])) for row in rows}
 
     async def count_request(self, name: str, key: str, minute: int, carried: float, limit: int) -> bool:
-        return await self.pool.fetchval(_COUNT_REQUEST, minute, name, key, carried, limit) is not None
+        return await self._fetchval(_COUNT_REQUEST, minute, name, key, carried, limit) is not None
 
     async def forget_requests(self, minute: int) -> None:
-        await self.pool.execute("DELETE FROM request_counts WHERE minute < $1 OR minute > $2", minute - 1, minute + 1)
+        await self._execute("DELETE FROM request_counts WHERE minute < $1 OR minute > $2", minute - 1, minute + 1)
 
     async def idempotency_keys(self) -> list[tuple[str, float]]:
-        rows = await self.pool.fetch(
+        rows = await self._fetch(
             "SELECT key, EXTRACT(EPOCH FROM created_at::timestamptz)::float8 AS t FROM idempotency ORDER BY t"
         )
         return [(str(row[0]), float(row[1])) for row in rows]
 
     async def forget_idempotency_before(self, before: datetime) -> None:
-        await self.pool.execute("DELETE FROM idempotency WHERE created_at::timestamptz < $1", before)
+        await self._execute("DELETE FROM idempotency WHERE created_at::timestamptz < $1", before)
 
     async def add_survey_answers(self, ticket: Ticket, channel: str, answered_at: datetime, answers: list[int]) -> bool:
         sql = dollar(SURVEY_INSERT) + " ON CONFLICT (ticket) DO NOTHING RETURNING ticket"
-        return await self.pool.fetchval(sql, *survey_row(ticket, channel, answered_at, answers)) is not None
+        return await self._fetchval(sql, *survey_row(ticket, channel, answered_at, answers)) is not None
 
     # --- writing -----------------------------------------------------------------------------------------
 
@@ -313,6 +380,11 @@ class PostgresStorage(StoragePort):
         ordered = sorted(set(sites))
         async with self._writing:
             conn = await self._writer_connection()
+            # The whole transaction within WRITE_SECONDS: past it the connection is cut (nothing committed) and the
+            # engine treats it as any failed write.
+            watch = _Watch(
+                asyncio.get_running_loop(), asyncio.get_running_loop().time() + deadlines.WRITE_SECONDS, conn
+            )
             try:
                 async with conn.transaction():
                     try:
@@ -324,9 +396,16 @@ class PostgresStorage(StoragePort):
                         raise SitesBusy(ordered) from None
                     tx = SiteTransaction(conn, {row[0]: int(row[1]) for row in rows}, self._types)
                     yield tx
-            except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+            except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
                 await self._drop_writer()  # a new connection for the next transaction
+                if watch.ran:
+                    raise DatabaseTimeout("a write", deadlines.WRITE_SECONDS) from exc
                 raise
+            except asyncio.CancelledError:
+                await self._drop_writer()  # its transaction's end unknown: not used again
+                raise
+            finally:
+                watch.cancel()
         if tx.written:  # committed
             self.last_seq = max(self.last_seq, tx.written[-1].seq)
 
@@ -335,7 +414,10 @@ class PostgresStorage(StoragePort):
             # A site's lock held elsewhere (a stalled process, a partition) is waited for LOCK_WAIT, not for ever:
             # this process's other sites are written by the same connection. And a transaction of this process
             # left open (the process paused mid-way) is ended by the server, so the others get the lock back.
-            settings = {"lock_timeout": f"{LOCK_WAIT_MS}ms", "idle_in_transaction_session_timeout": "30s"}
+            settings = {
+                "lock_timeout": f"{LOCK_WAIT_MS}ms",
+                "idle_in_transaction_session_timeout": deadlines.IDLE_IN_TRANSACTION,
+            }
             self._writer = await postgresql.connect(self.dsn, server_settings=settings, role=self.role)
         return self._writer
 
@@ -343,6 +425,80 @@ class PostgresStorage(StoragePort):
         if self._writer is not None:
             self._writer.terminate()
         self._writer = None
+
+
+class _Watch:
+    """Cuts a connection at a moment (a deadline), and remembers having done so."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, when: float, conn: asyncpg.Connection[Any]) -> None:
+        self.ran = False
+        self._conn = conn
+        self._timer = loop.call_at(when, self._run)
+
+    def _run(self) -> None:
+        self.ran = True
+        _cut(self._conn)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _cut(conn: asyncpg.Connection[Any]) -> None:
+    """End a connection at once, without a word to the server (which may not be listening)."""
+    with contextlib.suppress(Exception):  # given back to the pool already, or cut before
+        conn.terminate()
+
+
+@contextlib.contextmanager
+def _unhurried() -> Iterator[None]:
+    token = _patience.set(deadlines.LONG_SECONDS)
+    try:
+        yield
+    finally:
+        _patience.reset(token)
+
+
+class _Reconnects(logging.Filter):
+    """asyncpg's pool logs a warning with a full traceback each time it fails to reopen a connection it keeps ready
+    ("Failed to restore the pool connection floor; retrying"): ~20 per outage in bench/chaos.py, burying the
+    server's own one-line messages. Each outage is said once here instead, in our words with the error, and its end
+    once a connection opens again (_made). One filter for the process: its pools (the tests run several) share the
+    database's outages."""
+
+    FLOOR = "Failed to restore the pool connection floor"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failing = False
+
+    def install(self) -> None:
+        pool_log = logging.getLogger("asyncpg.pool")
+        if self not in pool_log.filters:
+            pool_log.addFilter(self)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith(self.FLOOR):
+            return True
+        if not self.failing:
+            self.failing = True
+            error = record.exc_info[1] if record.exc_info else None
+            log.warning("PostgreSQL: the connection pool cannot open a connection (%s: %s); it keeps trying, and "
+                        "says so again once one opens", type(error).__name__, error)  # fmt: skip
+        return False
+
+    def connected(self) -> None:
+        if self.failing:
+            self.failing = False
+            log.warning("PostgreSQL: the connection pool opens connections again")
+
+
+_reconnects = _Reconnects()
+
+
+async def _made(conn: asyncpg.Connection[Any]) -> None:
+    """Every new pooled connection: keepalives on its socket, and an outage's end said."""
+    postgresql.keep_alive(conn)
+    _reconnects.connected()
 
 
 def _lock_key(name: str) -> int:
@@ -498,7 +654,9 @@ class Notifications:
         self._lost = False
 
     async def __aenter__(self) -> Notifications:
-        self._conn = await postgresql.connect(self.dsn, role=self.role)
+        # LISTEN within READ_SECONDS; an idle connection whose server went silent is told by the follower's reads
+        # of the heads every second failing, and by the keepalives (deadlines.py).
+        self._conn = await postgresql.connect(self.dsn, role=self.role, command_timeout=deadlines.READ_SECONDS)
         try:
             self._conn.add_termination_listener(self._terminated)
             await self._conn.add_listener(CHANNEL, self._notified)

@@ -1,0 +1,242 @@
+"""PostgreSQL that does not answer at all: paused (SIGSTOP), or a network that drops packets without a reset. A chaos
+run (bench/chaos.py) saw every request wait as long as the pause lasted, and asyncpg's pool log a traceback for each
+connection it failed to reopen. Now the pool, each statement and each write transaction have a deadline
+(persistence/deadlines.py): a kiosk gets 503 storage_unavailable and a counter page its refusal frame while the
+database is still paused, /healthz says storage_failing, and once it continues the server serves again by itself,
+nothing lost or doubled. No assertion on how fast: only that the answers came before the pause was ended (each
+pause ends by itself after PAUSE_SECONDS, far beyond any deadline, so a busy machine has room)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection
+
+from queue_server.persistence import deadlines
+from queue_server.persistence.postgresql_storage import PostgresStorage
+
+from .helpers import KIOSK, Server, bearer, eventually, running_server
+from .pg_support import Cluster, new_database, throwaway_cluster_handle
+from .test_processes import counter_page, rows
+
+pytestmark = pytest.mark.postgresql
+
+PAUSE_SECONDS = 90.0  # a pause ends by itself after this (the deadlines are 5-8 s; a busy machine gets the rest)
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def cluster_pids(cluster: Cluster) -> list[int]:
+    """The postmaster and every process it started (backends, checkpointer, WAL writer ...)."""
+    postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
+    return [postmaster, *_children(postmaster)]
+
+
+class Pause:
+    """SIGSTOP of some processes of the cluster, SIGCONT after PAUSE_SECONDS or when `end()` is called, whichever
+    first; `over` says whether it has ended (an answer that came while not `over` came during the pause)."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.over = False
+        self._timer: asyncio.TimerHandle | None = None
+
+    def start(self) -> None:
+        for pid in self.pids:
+            os.kill(pid, signal.SIGSTOP)
+        self._timer = asyncio.get_running_loop().call_later(PAUSE_SECONDS, self.end)
+
+    def end(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if not self.over:
+            self.over = True
+            for pid in self.pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
+
+
+@contextlib.asynccontextmanager
+async def paused(pids: list[int]) -> AsyncIterator[Pause]:
+    pause = Pause(pids)
+    pause.start()
+    try:
+        yield pause
+    finally:
+        pause.end()
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[Cluster]:
+    """A cluster of this test's own: it is paused mid-test."""
+    with throwaway_cluster_handle() as cluster:
+        yield cluster
+
+
+def _command(counter: str, command: str, command_id: str) -> str:
+    return json.dumps({"type": "command", "command_id": command_id, "counter": counter, "command": command})
+
+
+async def _answer(ws: ClientConnection, command_id: str) -> dict[str, Any]:
+    """The page's answer to its command: a command_result or an error frame with its command_id."""
+    while True:
+        frame = json.loads(await ws.recv())
+        if frame.get("command_id") == command_id and frame["type"] in ("command_result", "error"):
+            return dict(frame)
+
+
+async def _issue(http: httpx.AsyncClient, key: str) -> httpx.Response:
+    headers = {**bearer(KIOSK), "Idempotency-Key": key}
+    return await http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=headers)
+
+
+def _refused_as_unavailable(r: httpx.Response) -> None:
+    assert r.status_code == 503, r.text
+    error = r.json()["error"]
+    assert error["code"] == "storage_unavailable", error
+    assert error["message"].startswith("Penyimpanan sedang bermasalah"), error
+
+
+async def _served_again(http: httpx.AsyncClient, key: str) -> httpx.Response:
+    """The kiosk's retry with the same key, as its page does after a 503, until the server takes it."""
+    answers: list[httpx.Response] = []
+
+    async def taken() -> bool:
+        answers.append(await _issue(http, key))
+        if answers[-1].status_code != 201:
+            _refused_as_unavailable(answers[-1])
+        return answers[-1].status_code == 201
+
+    await eventually(taken, "the kiosk's retry taken once PostgreSQL continues", seconds=90, every=0.5)
+    return answers[-1]
+
+
+async def test_postgresql_paused_is_answered_503_and_a_refusal_frame_before_it_continues(
+    own_cluster: Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The whole cluster stopped (the postmaster and its backends), as bench/chaos.py pauses it: a ticket and a
+    counter's command are refused while it is still paused, /healthz says so, and after SIGCONT the retries with the
+    same key and command_id are taken, each once."""
+    caplog.set_level(logging.WARNING)
+    database = await new_database(own_cluster.url)
+    async with running_server(database) as s, httpx.AsyncClient(base_url=s.url, timeout=PAUSE_SECONDS * 2) as http:
+        before = (await _issue(http, f"k-{uuid.uuid4().hex}")).json()["ticket"]["id"]
+        ws = await counter_page(s, await s.login("op-disdukcapil"), "1")
+        opening = f"open-{uuid.uuid4().hex}"
+        await ws.send(_command("1", "open", opening))
+        assert (await _answer(ws, opening))["ok"] is True
+        key, calling = f"k-{uuid.uuid4().hex}", f"call-{uuid.uuid4().hex}"
+
+        async with paused(cluster_pids(own_cluster)) as pause:
+            await ws.send(_command("1", "call_next", calling))
+            r, frame = await asyncio.gather(_issue(http, key), _answer(ws, calling))
+            health = (await http.get("/healthz")).json()
+            assert not pause.over, "answered while PostgreSQL was still paused, not once it went on"
+        _refused_as_unavailable(r)
+        assert frame["type"] == "error" and frame["code"] == "storage_unavailable", frame
+        assert frame["message"].startswith("Penyimpanan sedang bermasalah"), frame
+        assert health["status"] == "storage_failing", health
+
+        issued = await _served_again(http, key)
+        assert (await _issue(http, key)).json()["ticket"]["id"] == issued.json()["ticket"]["id"], "the same ticket"
+        await ws.send(_command("1", "call_next", calling))
+        called = await _answer(ws, calling)
+        assert called["type"] == "command_result" and called["ok"] is True, called
+        assert called["result"]["counter"]["current"] == before, "the first in line called, once"
+        await eventually(lambda: _ok(http), "/healthz says ok again", seconds=30, every=0.5)
+        await ws.close()
+
+    stored = await rows(database, "SELECT id, number FROM tickets ORDER BY number")
+    assert [tid for tid, _ in stored] == [before, issued.json()["ticket"]["id"]], stored
+    assert [number for _, number in stored] == [1, 2], "numbered on, none lost or doubled"
+    calls = await rows(database, "SELECT count(*) FROM events WHERE type = 'ticket.called'")
+    assert calls == [(1,)], "called once"
+    pool_said = [r for r in caplog.records if r.name == "asyncpg.pool"]
+    assert pool_said == [], [r.getMessage() for r in pool_said]
+    ours = [r for r in caplog.records if "connection pool cannot open a connection" in r.getMessage()]
+    assert len(ours) <= 1 and all(r.exc_info is None for r in ours), [r.getMessage() for r in ours]
+
+
+async def _ok(http: httpx.AsyncClient) -> bool:
+    return bool((await http.get("/healthz")).json()["status"] == "ok")
+
+
+async def _writer_backend(server: Server) -> int:
+    """The PostgreSQL backend of the engine's write connection (made by a first write)."""
+    storage = server.ctx.storage
+    assert isinstance(storage, PostgresStorage) and storage._writer is not None
+    return int(storage._writer.get_server_pid())
+
+
+async def test_a_write_whose_backend_stops_answering_is_a_failed_write(
+    own_cluster: Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only the write connection's backend paused (a network cut mid-transaction looks the same): the token and the
+    state are read as usual, so the command reaches the write pipeline, whose transaction ends at its deadline as a
+    failed write (said on /healthz, the state read back), answered storage_unavailable on the websocket and 503 over
+    HTTP; the server writes again on a new connection while the old backend is still stopped."""
+    caplog.set_level(logging.WARNING)
+    database = await new_database(own_cluster.url)
+    async with running_server(database) as s, httpx.AsyncClient(base_url=s.url, timeout=PAUSE_SECONDS * 2) as http:
+        first = (await _issue(http, f"k-{uuid.uuid4().hex}")).json()["ticket"]["id"]
+        ws = await counter_page(s, await s.login("op-disdukcapil"), "1")
+        opening = f"open-{uuid.uuid4().hex}"
+        async with paused([await _writer_backend(s)]) as pause:
+            await ws.send(_command("1", "open", opening))
+            frame = await _answer(ws, opening)
+            health = (await http.get("/healthz")).json()
+            await ws.send(_command("1", "open", opening))  # the page's retry: on a new connection
+            opened = await _answer(ws, opening)
+            assert not pause.over, "answered while the old backend was still stopped"
+        assert frame["type"] == "error" and frame["code"] == "storage_unavailable", frame
+        assert health["status"] == "storage_failing" and health["storage"]["error"] == "DatabaseTimeout", health
+        assert opened["type"] == "command_result" and opened["ok"] is True, opened
+
+        key = f"k-{uuid.uuid4().hex}"
+        async with paused([await _writer_backend(s)]) as pause:
+            r = await _issue(http, key)
+            again = await _served_again(http, key)
+            assert not pause.over, "answered while the old backend was still stopped"
+        _refused_as_unavailable(r)
+        assert (await http.get("/healthz")).json()["status"] == "ok"
+        await ws.close()
+    said = [r.getMessage() for r in caplog.records if r.name == "queue_server.pipeline.engine"]
+    assert any("write failed" in m for m in said) and any("written again" in m for m in said), said
+    stored = [tid for (tid,) in await rows(database, "SELECT id FROM tickets ORDER BY number")]
+    assert stored == [first, again.json()["ticket"]["id"]], "the refused write left nothing; its retry one ticket"
+    opens = await rows(database, "SELECT count(*) FROM events WHERE type = 'counter.opened'")
+    assert opens == [(1,)], "the refused open left nothing; its retry opened once"
+
+
+async def test_slow_by_nature_gets_the_long_deadline_and_a_request_does_not(pg_cluster: str) -> None:
+    """A statement longer than a request's deadline is cut there (DatabaseTimeout, which is storage unavailable) but
+    goes through under unhurried(), as a year's report or retention does; the pool serves on after the cut."""
+    storage = PostgresStorage(await new_database(pg_cluster))
+    await storage.open()
+    try:
+        longer = deadlines.READ_SECONDS + 2
+        with pytest.raises(deadlines.DatabaseTimeout) as cut:
+            await storage.query("SELECT pg_sleep(?)", [float(longer)])
+        assert storage.unavailable(cut.value)
+        assert await storage.query("SELECT 1") == [(1,)]
+        with storage.unhurried():
+            assert await storage.query("SELECT pg_sleep(?)::text", [float(longer)]) == [("",)]
+    finally:
+        await storage.close()
