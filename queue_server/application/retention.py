@@ -181,6 +181,12 @@ class Retention:
     async def run_once(self) -> list[Archived]:
         """On shared storage one process archives at a time (the others find the role taken and skip the day)."""
         before = (self.clock() - timedelta(days=self.days)).astimezone(UTC)
+        # Each chunk (5,000 events read, archived or deleted) gets the long deadline: nobody waits on it, and a
+        # big deletion on a busy database is slow by nature.
+        with self.storage.unhurried():
+            return await self._run_once(before)
+
+    async def _run_once(self, before: datetime) -> list[Archived]:
         async with self.storage.exclusive("retention") as role:
             if not role.held:
                 return []

@@ -57,8 +57,8 @@ POOL_SIZE = 8  # per process: one connection writes at a time; the others serve 
 PRESENCE_TABLES = ("screen_presence", "device_presence", "desk_presence", "process_alerts")
 
 _pinned: contextvars.ContextVar[asyncpg.Connection[Any] | None] = contextvars.ContextVar("pinned", default=None)
-# The deadline of a pooled connection's use in this context: READ_SECONDS, or LONG_SECONDS under unhurried().
-_patience: contextvars.ContextVar[float] = contextvars.ContextVar("patience", default=deadlines.READ_SECONDS)
+# Under unhurried(): LONG_SECONDS for a pooled connection's use, instead of the storage's own deadline.
+_patience: contextvars.ContextVar[float | None] = contextvars.ContextVar("patience", default=None)
 
 
 @functools.lru_cache(maxsize=512)
@@ -80,6 +80,11 @@ class PostgresStorage(StoragePort):
         self.name = postgresql.without_password(dsn)  # for messages and logs
         self.pool_size = pool_size
         self.role = postgresql.SERVE if serving else postgresql.COMMAND
+        # A serving process answers kiosks and counters: READ_SECONDS and WRITE_SECONDS. A command of the command
+        # line (a take-over, `mirror forget`, `archive`) may rightly work on a whole mall's log, and a person
+        # watches it: LONG_SECONDS for everything.
+        self.read_seconds = deadlines.READ_SECONDS if serving else deadlines.LONG_SECONDS
+        self.write_seconds = deadlines.WRITE_SECONDS if serving else deadlines.LONG_SECONDS
         self._pool: asyncpg.Pool[Any] | None = None
         # The engine's write transactions run one at a time on a connection of their own: no pool hand-over.
         self._writer: asyncpg.Connection[Any] | None = None
@@ -141,12 +146,12 @@ class PostgresStorage(StoragePort):
 
     @contextlib.asynccontextmanager
     async def _connection(self, what: str = "a read") -> AsyncIterator[asyncpg.Connection[Any]]:
-        """A pooled connection, given back within its deadline (deadlines.READ_SECONDS, LONG_SECONDS under
-        unhurried()) counted from the wait for a free one. Past it, the connection is cut, which ends the statement
+        """A pooled connection, given back within its deadline (read_seconds, LONG_SECONDS under unhurried())
+        counted from the wait for a free one. Past it, the connection is cut, which ends the statement
         waiting on it, and DatabaseTimeout is raised: a cancel request would wait on the same silent server. A use
         cancelled (/healthz's probe giving up) cuts it too, for the same reason: asyncpg would otherwise give it
         back only once the server acknowledged the cancel."""
-        seconds = _patience.get()
+        seconds = _patience.get() or self.read_seconds
         loop = asyncio.get_running_loop()
         started = loop.time()
         try:
@@ -399,7 +404,7 @@ class PostgresStorage(StoragePort):
             except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
                 await self._drop_writer()  # a new connection for the next transaction
                 if watch.ran:
-                    raise DatabaseTimeout("a write", deadlines.WRITE_SECONDS) from exc
+                    raise DatabaseTimeout("a write", self.write_seconds) from exc
                 raise
             except asyncio.CancelledError:
                 await self._drop_writer()  # its transaction's end unknown: not used again
@@ -482,8 +487,9 @@ class _Reconnects(logging.Filter):
         if not self.failing:
             self.failing = True
             error = record.exc_info[1] if record.exc_info else None
+            said = str(error) or f"no answer within {deadlines.CONNECT_SECONDS:g} s"  # a TimeoutError says nothing
             log.warning("PostgreSQL: the connection pool cannot open a connection (%s: %s); it keeps trying, and "
-                        "says so again once one opens", type(error).__name__, error)  # fmt: skip
+                        "says so again once one opens", type(error).__name__, said)  # fmt: skip
         return False
 
     def connected(self) -> None:

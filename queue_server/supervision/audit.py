@@ -29,6 +29,8 @@ async def read(ctx: Context, site_id: str, period: Period, limit: int, before: i
     site = ctx.site(site_id)
     start = datetime.combine(period.start, time(0), tzinfo=site.tz)
     end = datetime.combine(period.end_exclusive, time(0), tzinfo=site.tz)
+    with ctx.storage.unhurried():  # a page of a long period's log: a scan by time, slow on a big one
+        entries = await ctx.storage.audit_entries(site_id, start, end, limit, before)
     return [
         {
             "id": entry.id,
@@ -43,7 +45,7 @@ async def read(ctx: Context, site_id: str, period: Period, limit: int, before: i
             "role_name": {lang: word("role", entry.role, lang) for lang in LANGUAGES},
             "when": {lang: format_datetime(site.local(entry.at), lang) for lang in LANGUAGES},
         }
-        for entry in await ctx.storage.audit_entries(site_id, start, end, limit, before)
+        for entry in entries
     ]
 
 
