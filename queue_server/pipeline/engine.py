@@ -199,6 +199,7 @@ class Engine:
         # (_publish_since sends them what was committed beyond it).
         self._shown: dict[str, int] | None = None
         self._retry_reload_at = 0.0
+        self._recovering: asyncio.Future[None] | None = None  # the one reading back of the state under way
         self._unwritten: list[_Decided] = []  # decided and applied, waiting for the next transaction
         self._writing: asyncio.Task[None] | None = None  # the transaction being written
         self._stored_keys = StoredKeys()  # idempotency keys with a stored answer (loaded with the state)
@@ -373,7 +374,7 @@ class Engine:
         self.configuration_alerts.setdefault(site_id, {})["site_file_older"] = facts
 
     async def stop(self) -> None:
-        for task in (self._follower, self._day_task, self._task):
+        for task in (self._follower, self._day_task, self._task, self._recovering):
             if task is not None:
                 task.cancel()
                 try:
@@ -610,7 +611,10 @@ class Engine:
             return
         except Exception as exc:  # unreachable database, a lost connection, a failed statement: nothing committed
             self.write_failed(exc)  # said on /healthz and the dashboard as on SQLite: the database away, its disk full
-            await self._reload()
+            if isinstance(exc, TimeoutError):
+                self._reload_soon()
+            else:
+                await self._reload()
             self._fail(jobs, StorageUnavailable(f"{type(exc).__name__}: {exc}"))
             return
         self.written()
@@ -912,6 +916,18 @@ class Engine:
                 asyncio.get_running_loop().call_soon(self.hub.publish, events)
                 after = events[-1].seq
 
+    def _reload_soon(self) -> None:
+        """After a write the database did not answer within its deadline (paused, out of reach): reading the state
+        back at once would most likely wait as long again before its callers hear anything (a kiosk gives up after
+        10 s). The state is unsure instead, so nothing is decided on it, and is read back by the follower or a
+        command (_recovered) from RELOAD_RETRY_SECONDS on, as after a failed reload; the batch's callers, and those
+        queued behind it meanwhile, are answered now."""
+        if self._shown is None:
+            self._shown = self._published_heads()
+        self._unsure = True
+        self._retry_reload_at = time.monotonic() + RELOAD_RETRY_SECONDS
+        self._generation += 1
+
     async def _recovered(self) -> bool:
         """Whether the state may be decided on: after a failed reload it is read again first (at most every
         RELOAD_RETRY_SECONDS, by the writer or the follower); until that works, False. Before this, a process kept
@@ -920,9 +936,19 @@ class Engine:
             return True
         if time.monotonic() < self._retry_reload_at:
             return False
-        await self._written()  # what is being written lands (or fails) before the reload reads
-        await self._reload()
+        # One reading back at a time: the writer and the follower both ask, and on a database that does not answer
+        # a second read would make its caller wait for the first's deadline and then its own.
+        if self._recovering is None:
+            self._recovering = asyncio.ensure_future(self._recover())
+        await asyncio.shield(self._recovering)
         return not self._unsure
+
+    async def _recover(self) -> None:
+        try:
+            await self._written()  # what is being written lands (or fails) before the reload reads
+            await self._reload()
+        finally:
+            self._recovering = None
 
     def _batch(self, decided: list[_Decided]) -> Batch:
         all_events: list[Event] = []
