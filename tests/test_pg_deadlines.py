@@ -156,9 +156,8 @@ async def test_postgresql_paused_is_answered_503_and_a_refusal_frame_before_it_c
 
         issued = await _served_again(http, key)
         assert (await _issue(http, key)).json()["ticket"]["id"] == issued.json()["ticket"]["id"], "the same ticket"
-        await ws.send(_command("1", "call_next", calling))
-        called = await _answer(ws, calling)
-        assert called["type"] == "command_result" and called["ok"] is True, called
+        called = await _retried(ws, _command("1", "call_next", calling), calling)
+        assert called["ok"] is True, called
         assert called["result"]["counter"]["current"] == before, "the first in line called, once"
         await eventually(lambda: _ok(http), "/healthz says ok again", seconds=30, every=0.5)
         await ws.close()
@@ -172,6 +171,18 @@ async def test_postgresql_paused_is_answered_503_and_a_refusal_frame_before_it_c
     assert pool_said == [], [r.getMessage() for r in pool_said]
     ours = [r for r in caplog.records if "connection pool cannot open a connection" in r.getMessage()]
     assert len(ours) <= 1 and all(r.exc_info is None for r in ours), [r.getMessage() for r in ours]
+
+
+async def _retried(ws: ClientConnection, command: str, command_id: str) -> dict[str, Any]:
+    """The page's retries of a command refused storage_unavailable (the same command_id) until it is taken."""
+    async with asyncio.timeout(PAUSE_SECONDS):
+        while True:
+            await ws.send(command)
+            answer = await _answer(ws, command_id)
+            if answer["type"] == "command_result":
+                return answer
+            assert answer["code"] == "storage_unavailable", answer
+            await asyncio.sleep(0.5)
 
 
 async def _ok(http: httpx.AsyncClient) -> bool:
@@ -202,8 +213,7 @@ async def test_a_write_whose_backend_stops_answering_is_a_failed_write(
             await ws.send(_command("1", "open", opening))
             frame = await _answer(ws, opening)
             health = (await http.get("/healthz")).json()
-            await ws.send(_command("1", "open", opening))  # the page's retry: on a new connection
-            opened = await _answer(ws, opening)
+            opened = await _retried(ws, _command("1", "open", opening), opening)  # on a new connection
             assert not pause.over, "answered while the old backend was still stopped"
         assert frame["type"] == "error" and frame["code"] == "storage_unavailable", frame
         assert health["status"] == "storage_failing" and health["storage"]["error"] == "DatabaseTimeout", health
@@ -228,7 +238,7 @@ async def test_a_write_whose_backend_stops_answering_is_a_failed_write(
 async def test_slow_by_nature_gets_the_long_deadline_and_a_request_does_not(pg_cluster: str) -> None:
     """A statement longer than a request's deadline is cut there (DatabaseTimeout, which is storage unavailable) but
     goes through under unhurried(), as a year's report or retention does; the pool serves on after the cut."""
-    storage = PostgresStorage(await new_database(pg_cluster))
+    storage = PostgresStorage(await new_database(pg_cluster), serving=True)  # a request's deadline
     await storage.open()
     try:
         longer = deadlines.READ_SECONDS + 2
@@ -240,3 +250,33 @@ async def test_slow_by_nature_gets_the_long_deadline_and_a_request_does_not(pg_c
             assert await storage.query("SELECT pg_sleep(?)::text", [float(longer)]) == [("",)]
     finally:
         await storage.close()
+
+
+async def test_the_pools_failed_reconnects_are_one_line_per_outage(
+    own_cluster: Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PostgreSQL stopped: asyncpg's pool logged a warning with a full traceback each time it failed to reopen the
+    connections it keeps ready (~20 per outage in bench/chaos.py). Now the outage is one line in our words, with
+    the error, and its end another; asyncpg's own lines are not passed on."""
+    caplog.set_level(logging.WARNING)
+    database = await new_database(own_cluster.url)
+    async with running_server(database) as s, httpx.AsyncClient(base_url=s.url, timeout=PAUSE_SECONDS * 2) as http:
+        await _issue(http, f"k-{uuid.uuid4().hex}")
+        await asyncio.to_thread(own_cluster.stop)
+        try:
+            _refused_as_unavailable(await _issue(http, f"k-{uuid.uuid4().hex}"))
+            await eventually(lambda: _said(caplog, "cannot open a connection"), "the outage said", seconds=60)
+            await asyncio.sleep(4)  # the pool tries again meanwhile (after 1 s, 2 s ...), said no more
+        finally:
+            await asyncio.to_thread(own_cluster.start)
+        await _served_again(http, f"k-{uuid.uuid4().hex}")
+        await eventually(lambda: _said(caplog, "opens connections again"), "the outage's end said", seconds=60)
+    outage = [r for r in caplog.records if "cannot open a connection" in r.getMessage()]
+    assert len(outage) == 1 and outage[0].exc_info is None, [r.getMessage() for r in outage]
+    assert "Error: " in outage[0].getMessage(), "the error named"
+    pool_said = [r for r in caplog.records if r.name == "asyncpg.pool"]
+    assert pool_said == [], [r.getMessage() for r in pool_said]
+
+
+def _said(caplog: pytest.LogCaptureFixture, words: str) -> bool:
+    return any(words in r.getMessage() for r in caplog.records)
