@@ -213,10 +213,15 @@ async def test_a_write_whose_backend_stops_answering_is_a_failed_write(
             await ws.send(_command("1", "open", opening))
             frame = await _answer(ws, opening)
             health = (await http.get("/healthz")).json()
+            alerts = s.app.state.server.monitor.figures("tegal")["alerts"]
             opened = await _retried(ws, _command("1", "open", opening), opening)  # on a new connection
             assert not pause.over, "answered while the old backend was still stopped"
         assert frame["type"] == "error" and frame["code"] == "storage_unavailable", frame
         assert health["status"] == "storage_failing" and health["storage"]["error"] == "DatabaseTimeout", health
+        # The supervisor is sent to the database server, not to a disk (it said "periksa ruang disk").
+        (alert,) = [a for a in alerts if a["kind"] == "storage_failing"]
+        assert "basis data tidak menjawab" in alert["message"] and "ruang disk" not in alert["message"], alert
+        assert "the database does not answer" in alert["message_en"], alert
         assert opened["type"] == "command_result" and opened["ok"] is True, opened
 
         key = f"k-{uuid.uuid4().hex}"

@@ -840,13 +840,17 @@ class Engine:
         would bury the log in tracebacks), and kept for /healthz and the alert until a write goes through. Also
         called for a write outside the pipeline that failed so (a sign-in's session)."""
         full = _disk_full(exc)
+        # PostgreSQL failing other than by a full disk: stopped, paused or out of reach (the alert then sends the
+        # technician to the database server, not to a disk).
+        unreachable = self.storage.shared and not full
+        said = {"error": str(exc) or type(exc).__name__, "full": full, "kind": type(exc).__name__,
+                "unreachable": unreachable}  # fmt: skip
         if self.write_failure is None:
             log.exception("write failed; reloading state from the database%s", FULL_DISK_HINT if full else "")
-            self.write_failure = {"since": self.clock(), "error": str(exc) or type(exc).__name__, "full": full,
-                                  "kind": type(exc).__name__}  # fmt: skip
+            self.write_failure = {"since": self.clock(), **said}
         else:
             log.error("write failed again: %s: %s%s", type(exc).__name__, exc, FULL_DISK_HINT if full else "")
-            self.write_failure.update(error=str(exc) or type(exc).__name__, full=full, kind=type(exc).__name__)
+            self.write_failure.update(said)
 
     def _answer(self, decided: list[_Decided], numbered: list[Event], took: float) -> None:
         """After COMMIT: answer each caller with its events, then publish them."""

@@ -90,15 +90,16 @@ def detect(
     `[booking] codes_per_hour` verification codes in the last hour (application/phone_codes.py sites_capped)."""
     out: list[dict[str, Any]] = []
     if storage is not None:
-        reason = ("disk server penuh", "the server's disk is full") if storage["full"] else (storage["error"],) * 2
+        since = site.local(storage["since"])
+        if storage["full"]:
+            full = {"error": "disk server penuh", "error_en": "the server's disk is full"}
+            said = _said("storage_failing", since=since, **full)
+        elif storage.get("unreachable"):  # PostgreSQL stopped, paused or out of reach: not a disk to look at
+            said = _said("storage_unreachable", since=since, error=storage["error"])
+        else:
+            said = _said("storage_failing", since=since, error=storage["error"], error_en=storage["error"])
         out.append(
-            {
-                "id": "storage",
-                "kind": "storage_failing",
-                "agencies": [],
-                "since": storage["since"].isoformat(),
-                **_said("storage_failing", since=site.local(storage["since"]), error=reason[0], error_en=reason[1]),
-            }
+            {"id": "storage", "kind": "storage_failing", "agencies": [], "since": storage["since"].isoformat(), **said}
         )
     for kind, facts in sorted((configuration or {}).items()):
         params = site_history.said(facts, site.local) if kind == "site_file_older" else facts
