@@ -421,3 +421,43 @@ async def test_arrivals_per_hour_over_several_days_say_they_are_summed(server: S
     assert "Arrivals by hour, total of 2 days (local time)" in two_en
     one = (await server.http.get(f"{url}?from=2026-11-23", headers=sup)).text
     assert "Kedatangan per jam (waktu setempat)" in one
+
+
+async def test_an_agency_s_citizens_count_those_transferred_in_from_another_agency_once_for_the_mall(
+    server: Server,
+) -> None:
+    """An outside review: with Polres chosen, "Warga datang" left out A-004, sent over from Disdukcapil at 10:15
+    (Polres served it and showed it as no arrival). An agency's citizens are those who took its ticket and those
+    transferred in from another agency, at the hour of the transfer; a transfer within the agency is no new
+    citizen, and the mall counts each citizen once: the agencies' direct citizens add up to it."""
+    await drive_fixture(server)
+    op = await server.login("op-disdukcapil")
+    server.clock.now = wib(24, "09:00")  # within Disdukcapil: KTP to KK, the same citizen
+    await server.issue("ktp")
+    await ok(await server.command(op, "1", "call", ticket="A-002"))
+    await ok(await server.command(op, "1", "transfer", target_service="kk"))
+
+    polres = await get_report(server, "from=2026-11-23&agency=polres")
+    assert (polres["totals"]["citizens"], polres["totals"]["transferred_in"]) == (2, 1)
+    assert {h: n for h, n in enumerate(polres["arrivals"]["by_hour"]) if n} == {9: 1, 10: 1}, "F-001, then A-004"
+    assert polres["arrivals"]["by_day"] == [{"day": "2026-11-23", "arrivals": 2, "served": 1}]
+    capil = await get_report(server, "from=2026-11-24&agency=disdukcapil")
+    assert (capil["totals"]["citizens"], capil["totals"]["transferred_in"]) == (2, 0), "A-002's KK leg is no arrival"
+
+    mall = await get_report(server, "from=2026-11-23&to=2026-11-24")
+    agencies = {r["id"]: (r["citizens"], r["transferred_in"]) for r in mall["by_agency"]}
+    assert agencies == {"disdukcapil": (7, 0), "polres": (2, 1)}
+    assert (mall["totals"]["citizens"], mall["totals"]["transferred_in"]) == (8, 0)
+    assert (
+        sum(c - moved for c, moved in agencies.values())
+        == mall["totals"]["citizens"]
+        == sum(mall["arrivals"]["by_hour"])
+    )
+
+    sup = await server.login("supervisor")
+    r = await server.http.get("/api/v1/sites/tegal/reports.csv?from=2026-11-23&agency=polres", headers=sup)
+    lines = list(csv.reader(io.StringIO(r.text)))
+    assert lines[0][-2:] == ["citizens", "citizens_transferred_in"]
+    assert next(line for line in lines if line[:2] == ["agency", "polres"])[-2:] == ["2", "1"]
+    assert next(line for line in lines if line[0] == "total")[-2:] == ["2", "1"]
+    assert next(line for line in lines if line[:2] == ["service", "skck"])[-2:] == ["", ""], "legs only per service"

@@ -691,3 +691,35 @@ async def test_a_month_s_report_writes_its_counts_the_indonesian_way_and_the_ikm
         await page.goto(server.url + "/supervisor/tegal/reports?from=2026-11-04&lang=id")
         await until(page, "() => document.getElementById('report').getAttribute('aria-busy') === 'false'")
         assert await page.evaluate(text_of("#by-service tbody")) == "Tidak ada tiket pada periode ini."
+
+
+async def test_an_agency_s_report_counts_the_citizens_transferred_in_and_says_so(
+    browser: Browser, server: Server
+) -> None:
+    """An outside review: Polres served a citizen sent over from Disdukcapil and its report said 0 "Warga datang".
+    With Polres chosen, the figure counts them, split into direct and transferred in; the report of the whole mall
+    counts the citizen once, and its table per agency shows each agency's citizens with those transferred in."""
+    op, polres = await server.login("op-disdukcapil"), await server.login("op-polres")
+    await server.issue("ktp")
+    for command, body in (("open", {}), ("call_next", {}), ("transfer", {"target_service": "skck"})):
+        assert (await server.command(op, "1", command, **body)).status_code == 200
+    for command in ("open", "call_next", "finish"):
+        assert (await server.command(polres, "5", command)).status_code == 200
+    async with signed_in(browser, server, "/supervisor/tegal/reports?agency=polres") as page:
+        await until(page, "() => document.getElementById('report').getAttribute('aria-busy') === 'false'")
+        assert await page.evaluate(text_of("[data-figure=citizens] strong")) == "1"
+        assert (
+            await page.evaluate(text_of("[data-figure=citizens] .split"))
+            == "0 langsung · 1 pindahan dari instansi lain"
+        )
+        assert await page.evaluate(text_of("[data-figure=served] strong")) == "1"
+        await page.select_option("select[name=agency]", "")
+        await page.click("#filters button[type=submit]")
+        await until(page, "() => !document.querySelector('[data-figure=citizens] .split')")
+        assert await page.evaluate(text_of("[data-figure=citizens] strong")) == "1", "one citizen came to the mall"
+        row = "() => [...document.querySelectorAll('#by-agency tr[data-row=polres] td')].map(e => e.textContent)"
+        assert (await page.evaluate(row))[:2] == ["Polres", "1 (1 pindahan)"]
+        await page.click("#lang")
+        await until(page, "() => document.documentElement.lang === 'en'")
+        assert (await page.evaluate(row))[:2] == ["Polres", "1 (1 transferred in)"]
+        assert "direct citizens of all agencies add up" in await page.evaluate(text_of("#arrivals-basis"))

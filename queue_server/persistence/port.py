@@ -943,7 +943,7 @@ AUDIT_INSERT = "INSERT INTO audit (site, at, actor, role, action, target, detail
 _LEGS = """
 SELECT t.id, t.service, t.agency, t.state, t.counter, CASE WHEN t.counter IS NULL THEN NULL ELSE f.operator END,
        t.parent, t.issued_at,
-       COALESCE(f.requeued_at, t.issued_at), t.called_at, t.started_at, t.finished_at, p.finished_at
+       COALESCE(f.requeued_at, t.issued_at), t.called_at, t.started_at, t.finished_at, p.finished_at, p.agency
 FROM tickets t
 LEFT JOIN tickets p ON p.id = t.parent
 LEFT JOIN ticket_facts f ON f.ticket = t.id

@@ -28,6 +28,7 @@ class Leg:
     started_at: datetime | None
     finished_at: datetime | None
     transferred_at: datetime | None  # when the parent leg was transferred (transfer legs only)
+    parent_agency: str | None = None  # the agency of the leg it was transferred from (transfer legs only)
 
 
 class AuditEntry(NamedTuple):
@@ -54,7 +55,7 @@ def legs_from_rows(rows: Iterable[Sequence[Any]]) -> list[Leg]:
     """The legs of the report scan's rows (columns in the order of storage._LEGS)."""
     return [
         Leg(r[0], r[1], r[2], TicketState(r[3]), r[4], r[5], r[6], datetime.fromisoformat(r[7]),
-            datetime.fromisoformat(r[8]), _dt(r[9]), _dt(r[10]), _dt(r[11]), _dt(r[12]))
+            datetime.fromisoformat(r[8]), _dt(r[9]), _dt(r[10]), _dt(r[11]), _dt(r[12]), r[13])
         for r in rows
     ]  # fmt: skip
 

@@ -89,6 +89,8 @@ def build(site: Site, period: Period, legs: list[Leg], agency: str | None, now: 
     by_hour = [0] * 24
     by_day: dict[date, dict[str, int]] = {}
     by_day_hour: dict[tuple[date, int], int] = {}
+    at_agency: dict[str, Arrivals] = {}
+    came = Arrivals()
     day = period.start
     while day <= period.end:
         by_day[day] = {"arrivals": 0, "served": 0}
@@ -105,8 +107,12 @@ def build(site: Site, period: Period, legs: list[Leg], agency: str | None, now: 
                 if tally is None:
                     tally = groups[group][key] = Tally()
                 tally.add(leg.state, wait, service)
-        if leg.parent is None:  # an arrival is a citizen taking a ticket, not a transfer between services
-            local_day, hour = local_day_hour(leg.issued_at, tz)
+        if arrival(leg, leg.agency) is not None:  # at its agency (the agency's row)
+            at_agency[leg.agency] = at_agency.get(leg.agency, Arrivals()).add(leg.parent is not None)
+        arrived = arrival(leg, agency)  # at what the report is of (its totals and charts)
+        if arrived is not None:
+            came = came.add(leg.parent is not None)
+            local_day, hour = local_day_hour(arrived, tz)
             by_hour[hour] += 1
             by_day_hour[(local_day, hour)] = by_day_hour.get((local_day, hour), 0) + 1
             if local_day in by_day:
@@ -122,8 +128,10 @@ def build(site: Site, period: Period, legs: list[Leg], agency: str | None, now: 
         "period": period.to_dict(),
         "agency": agency,
         "generated_at": wire.local_iso(now, site),
-        "totals": {**total.summary(), "citizens": sum(by_hour)},
-        "by_agency": _rows(groups["agency"], lambda k: _agency_fields(site, k)),
+        "totals": {**total.summary(), **came.view()},
+        "by_agency": _rows(
+            groups["agency"], lambda k: {**_agency_fields(site, k), **at_agency.get(k, Arrivals()).view()}
+        ),
         "by_service": _rows(groups["service"], lambda k: _service_fields(site, k)),
         "by_counter": _rows(groups["counter"], lambda k: _counter_fields(site, k)),
         "by_operator": _rows(groups["operator"], lambda k: {"name": k}),
@@ -133,6 +141,32 @@ def build(site: Site, period: Period, legs: list[Leg], agency: str | None, now: 
             "by_day_hour": [{"day": d.isoformat(), "hour": h, "count": n} for (d, h), n in sorted(by_day_hour.items())],
         },
     }
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """Citizens who came to an agency (or the mall): those who took its ticket, and those transferred in from
+    another agency (counted at the agency they went to, not at the mall: the mall's total is the direct ones)."""
+
+    direct: int = 0
+    transferred_in: int = 0
+
+    def add(self, transferred: bool) -> Arrivals:
+        return Arrivals(self.direct + (not transferred), self.transferred_in + transferred)
+
+    def view(self) -> dict[str, int]:
+        return {"citizens": self.direct + self.transferred_in, "transferred_in": self.transferred_in}
+
+
+def arrival(leg: Leg, agency: str | None) -> datetime | None:
+    """When the leg's citizen arrived at what the report is of (None: no arrival). A citizen arrives at the mall by
+    taking a ticket; at an agency also by a transfer from another agency, at the moment of the transfer. A transfer
+    within the agency, or between agencies in a report of the whole mall, is the same citizen already counted."""
+    if leg.parent is None:
+        return leg.issued_at
+    if agency is not None and leg.parent_agency not in (None, leg.agency):
+        return leg.transferred_at or leg.issued_at
+    return None
 
 
 def _rows(tallies: dict[str, Tally], fields: Any) -> list[dict[str, Any]]:
@@ -188,6 +222,7 @@ async def report(storage: StoragePort, site: Site, period: Period, agency: str |
 CSV_COLUMNS = (
     "group", "id", "name", "tickets", "served", "no_show", "cancelled", "transferred", "expired", "open",
     "wait_mean_min", "wait_p50_min", "wait_p90_min", "service_mean_min", "service_p50_min", "service_p90_min",
+    "citizens", "citizens_transferred_in",
 )  # fmt: skip
 
 
@@ -207,6 +242,7 @@ def to_csv(data: dict[str, Any]) -> str:
             row["transferred"], row["expired"], row["open"], _minutes(row["wait"]["mean"]),
             _minutes(row["wait"]["p50"]), _minutes(row["wait"]["p90"]), _minutes(row["service"]["mean"]),
             _minutes(row["service"]["p50"]), _minutes(row["service"]["p90"]),
+            row.get("citizens", ""), row.get("transferred_in", ""),  # arrivals: per agency and in total only
         ]))  # fmt: skip
     writer.writerow([])
     writer.writerow(("arrivals_day", "hour", "arrivals"))

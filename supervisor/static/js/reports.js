@@ -42,24 +42,34 @@ function summary() {
     ["mean_wait", withUnit(t.wait.mean)], ["p90_wait", withUnit(t.wait.p90)], ["mean_service", withUnit(t.service.mean)],
   ];
   $("summary").replaceChildren(...items.map(([key, value]) => el("div", { class: "figure", "data-figure": key },
-    el("span", { class: "k", text: T(key) }), el("strong", { text: value }))));
+    el("span", { class: "k", text: T(key) }), el("strong", { text: value }),
+    key === "citizens" && report.agency ? el("small", { class: "split", text: arrivalsSplit(t) }) : null)));
 }
+
+// An agency's citizens: those who took its ticket and those transferred in from another agency (counted there
+// too), so that adding up the agencies' "direct" figures gives the mall's citizens, each once.
+const arrivalsSplit = (r) => T("arrivals_split").replace("{direct}", count(r.citizens - r.transferred_in))
+  .replace("{moved}", count(r.transferred_in));
 
 // A table with no rows says so in a row of its own, under its headings, rather than ending at them.
 function noRows(columns, key) {
   return el("tr", { class: "empty" }, el("td", { colSpan: columns, class: "hint", text: T(key) }));
 }
 
-function groupTable(id, rows) {
+// Per agency, its citizens too (direct and transferred in: arrivalsSplit); the other groups count ticket legs only.
+function groupTable(id, rows, arrivals = false) {
   const head = el("tr", {},
     el("th", { text: T("name") }),
+    arrivals ? el("th", { class: "num", text: T("citizens") }) : null,
     ...["tickets", "served", "no_show", "cancelled", "transferred", "expired"].map((k) => el("th", { class: "num", text: T(k) })),
     ...["mean_wait", "p50_wait", "p90_wait", "mean_service", "p90_service"].map((k) => el("th", { class: "num", text: T(k) })));
   const body = rows.map((r) => el("tr", { "data-row": r.id },
     el("td", { text: r.name }),
+    arrivals ? el("td", { class: "num citizens", title: arrivalsSplit(r) }, el("span", { text: count(r.citizens) }),
+      r.transferred_in ? el("small", { text: ` (${T("arrivals_moved").replace("{moved}", count(r.transferred_in))})` }) : null) : null,
     ...[r.tickets, r.served, r.no_show, r.cancelled, r.transferred, r.expired].map((v) => el("td", { class: "num", text: count(v) })),
     ...[r.wait.mean, r.wait.p50, r.wait.p90, r.service.mean, r.service.p90].map((v) => el("td", { class: "num", text: minutes(v) }))));
-  $(id).replaceChildren(el("thead", {}, head), el("tbody", {}, ...(body.length ? body : [noRows(12, "no_tickets")])));
+  $(id).replaceChildren(el("thead", {}, head), el("tbody", {}, ...(body.length ? body : [noRows(arrivals ? 13 : 12, "no_tickets")])));
 }
 
 const sampleWords = (r) => T("sample_of").replace("{respondents}", count(r.respondents))
@@ -178,7 +188,7 @@ function render() {
   $("period").textContent = `${days} · ${agency ? agency.name : T("all_agencies")}`;
   pageMargins($("period").textContent);
   summary();
-  groupTable("by-agency", report.by_agency);
+  groupTable("by-agency", report.by_agency, true);
   groupTable("by-service", report.by_service);
   groupTable("by-counter", report.by_counter);
   groupTable("by-operator", report.by_operator);
