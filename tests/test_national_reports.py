@@ -211,7 +211,7 @@ async def test_the_view_as_csv_one_line_per_mall_then_the_totals(malls: Server) 
     assert rows[3]["waiting"] == "1" and rows[3]["day"] == ""
     r = await s.http.get("/api/v1/national.csv", params={"province": "73", "excel": "1"}, headers=admin)
     assert r.status_code == 200, r.text
-    assert r.text.startswith("\ufeffsite;name;province_code") and "-excel.csv" in r.headers["content-disposition"]
+    assert r.text.startswith("\ufeffMal;Nama;Kode provinsi") and "-excel.csv" in r.headers["content-disposition"]
     assert [line.split(";")[0] for line in r.text.strip().splitlines()[1:]] == ["gowa", "total"]
 
 
@@ -301,7 +301,10 @@ async def test_the_ikm_report_as_csv(malls: Server) -> None:
         ["gowa", "MPP Kabupaten Gowa", "samsat_gowa"],
     ]
     r = await s.http.get("/api/v1/national/ikm.csv", params={"excel": "1"}, headers=admin)
-    assert r.text.startswith("\ufeffsite;name;") and ";87,50;" in r.text, r.text[:300]
+    assert r.text.startswith("\ufeffMal;Nama;Jumlah mal;Responden;NRR U1 Persyaratan;") and ";87,50;" in r.text
+    r = await s.http.get("/api/v1/national/ikm.csv", params={"excel": "1", "by": "kind", "lang": "en"}, headers=admin)
+    assert r.text.startswith("\ufeffKind of agency;Name;Malls;Respondents;NRR U1 Requirements;"), r.text[:200]
+    assert "\r\nMall (agency not classified);Mall name;Agency;Agency name;Respondents\r\n" in r.text
     # The group of no kind, and of no province, is "-" as the API and the docs name it: a lone dash is no formula
     # (an outside review found "'-" in the plain CSV, which is read by scripts).
     assert rows["-"][1] == "Belum digolongkan", rows.keys()

@@ -33,7 +33,7 @@ import pytest
 from queue_server.domain.measures import percentile
 from queue_server.supervision import charts
 from queue_server.supervision.charts import Bar, Style
-from queue_server.supervision.reports import MAX_DAYS
+from queue_server.supervision.reports import CSV_COLUMNS, MAX_DAYS
 
 from .conftest import ADAPTERS
 from .helpers import Server, running_server
@@ -197,6 +197,12 @@ async def test_one_day_keeps_to_its_local_date(server: Server) -> None:
     assert [r["id"] for r in polres["by_service"]] == ["skck"] and polres["totals"]["tickets"] == 2
 
 
+def r_plain_text(lines: list[list[str]]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(lines)
+    return out.getvalue()
+
+
 async def test_csv_and_charts(server: Server) -> None:
     await drive_fixture(server)
     sup = await server.login("supervisor")
@@ -214,11 +220,30 @@ async def test_csv_and_charts(server: Server) -> None:
     assert r.status_code == 200 and r.content.startswith("\ufeff".encode())
     assert 'filename="laporan-tegal-2026-11-23_2026-11-24-excel.csv"' in r.headers["content-disposition"]
     excel = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
-    assert excel[0] == lines[0] and len(excel) == len(lines)
-    ktp = next(line for line in excel if line[:2] == ["service", "ktp"])
-    assert (
-        ktp[10:16] == ["18,00", "10,00", "40,00", "11,00", "10,00", "15,00"] and ["2026-11-24", "00:00", "1"] in excel
+    assert len(excel) == len(lines)
+    ktp = next(line for line in excel if line[:2] == ["layanan", "ktp"])
+    assert ktp[10:16] == ["18,00", "10,00", "40,00", "11,00", "10,00", "15,00"]
+    # An outside review: its headings were the script's English names and its hours "08:00", for an Indonesian
+    # office. Now in the page's language (Indonesian unless lang=en), hours as Indonesian writes them.
+    assert excel[0][:4] == ["Kelompok", "Kode", "Nama", "Tiket"] and excel[0][10] == "Rerata tunggu (menit)"
+    assert ["Tanggal", "Jam", "Kedatangan"] in excel and ["2026-11-24", "00.00", "1"] in excel
+    assert next(line for line in excel if line[0] == "total")[3] == "8"
+    r = await server.http.get(
+        "/api/v1/sites/tegal/reports.csv?from=2026-11-23&to=2026-11-24&excel=1&lang=en", headers=sup
     )
+    english = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
+    assert english[0][:4] == ["Group", "Code", "Name", "Tickets"] and english[0][10] == "Mean wait (min)"
+    assert ["service", "ktp"] == next(line for line in english if line[1] == "ktp")[:2]
+    assert ["2026-11-24", "00.00", "1"] in english, "an hour as the office's Excel reads it, whatever the language"
+    plain = await server.http.get("/api/v1/sites/tegal/reports.csv?from=2026-11-23&to=2026-11-24&lang=en", headers=sup)
+    assert plain.text == r_plain_text(lines), "the plain CSV is the scripts', whatever the language"
+    r = await server.http.get("/api/v1/sites/tegal/ikm.csv?from=2026-11-23&to=2026-11-24&excel=1", headers=sup)
+    heads = r.content.decode("utf-8-sig").splitlines()[0].split(";")
+    assert heads[:5] == ["Tingkat", "Kode", "Nama", "Responden", "NRR U1 Persyaratan"] and heads[-1] == (
+        "Sampel memadai (1/0)"
+    )
+    r = await server.http.get("/api/v1/sites/tegal/reports.csv?excel=1&lang=fr", headers=sup)
+    assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "lang"
     r = await server.http.get("/api/v1/sites/tegal/ikm.csv?from=2026-11-23&to=2026-11-24&excel=1", headers=sup)
     assert r.status_code == 200 and r.content.startswith("\ufeff".encode()) and ";" in r.text.splitlines()[0]
     r = await server.http.get("/api/v1/sites/tegal/reports.csv?excel=yes", headers=sup)
@@ -388,15 +413,15 @@ async def test_a_name_a_spreadsheet_would_run_goes_out_as_text(server: Server) -
         r = await server.http.get(f"/api/v1/sites/tegal/reports.csv?from=2026-11-23&to=2026-11-24&excel={excel}",
                                   headers=sup)  # fmt: skip
         lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=delimiter))
-        ktp = next(line for line in lines if line[:2] == ["service", "ktp"])
+        ktp = next(line for line in lines if line[1:2] == ["ktp"])
         assert ktp[2] == "'" + formula and ktp[3:5] == ["5", "3"], ktp  # the name is text, the figures numbers
-        assert next(line for line in lines if line[:2] == ["agency", "disdukcapil"])[2] == "'@SUM(1+1)"
+        assert next(line for line in lines if line[1:2] == ["disdukcapil"])[2] == "'@SUM(1+1)"
         assert not [cell for line in lines for cell in line if cell[:1] in ("=", "+", "@", "\t", "\r")]
         r = await server.http.get(
             f"/api/v1/sites/tegal/ikm.csv?from=2026-11-23&to=2026-11-24&excel={excel}", headers=sup
         )
         lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=delimiter))
-        assert next(line for line in lines if line[:2] == ["agency", "disdukcapil"])[2] == "'@SUM(1+1)", lines
+        assert next(line for line in lines if line[1:2] == ["disdukcapil"])[2] == "'@SUM(1+1)", lines
         assert not [cell for line in lines for cell in line if cell[:1] in ("=", "+", "@", "\t", "\r")]
 
 
@@ -461,3 +486,17 @@ async def test_an_agency_s_citizens_count_those_transferred_in_from_another_agen
     assert next(line for line in lines if line[:2] == ["agency", "polres"])[-2:] == ["2", "1"]
     assert next(line for line in lines if line[0] == "total")[-2:] == ["2", "1"]
     assert next(line for line in lines if line[:2] == ["service", "skck"])[-2:] == ["", ""], "legs only per service"
+
+
+def test_every_column_of_every_csv_has_words_for_excel_in_both_languages() -> None:
+    """The Excel variant names its columns in the page's language: a column without words would go out as its
+    script name (and log a warning)."""
+    from queue_server.common import messages
+    from queue_server.supervision import national
+
+    words = messages.catalogue()["csv_column"]
+    columns = {*CSV_COLUMNS, *national.CSV_COLUMNS, "arrivals_day", "hour", "arrivals", "level", "respondents",
+               "ikm_converted", "grade_name", "population", "sample_needed", "sample_sufficient", "province", "kind",
+               "sites", "unclassified_site", "site_name", "agency", "agency_name"}  # fmt: skip
+    missing = sorted(c for c in columns if not (words.get(c, {}).get("id") and words.get(c, {}).get("en")))
+    assert not missing, missing

@@ -723,3 +723,27 @@ async def test_an_agency_s_report_counts_the_citizens_transferred_in_and_says_so
         await until(page, "() => document.documentElement.lang === 'en'")
         assert (await page.evaluate(row))[:2] == ["Polres", "1 (1 transferred in)"]
         assert "direct citizens of all agencies add up" in await page.evaluate(text_of("#arrivals-basis"))
+
+
+async def test_the_excel_csv_names_its_columns_in_the_page_s_language(browser: Browser, server: Server) -> None:
+    """An outside review: the CSV "untuk Excel" had the script's English column names (no_show, wait_mean_min) and
+    hours "08:00" for an Indonesian office. Downloaded from the page, in Indonesian, then in English."""
+    await server.issue("ktp")
+    async with signed_in(browser, server, "/supervisor/tegal/reports") as page:
+        await until(page, "() => document.getElementById('report').getAttribute('aria-busy') === 'false'")
+        await page.check("#excel")
+        for lang, heads in (
+            ("id", ["Kelompok", "Kode", "Nama", "Tiket"]),
+            ("en", ["Group", "Code", "Name", "Tickets"]),
+        ):
+            if lang == "en":
+                await page.click("#lang")
+                await until(page, "() => document.documentElement.lang === 'en'")
+            async with page.expect_download() as info:
+                await page.click("#csv")
+            saved = Path(await (await info.value).path())
+            text = await asyncio.to_thread(saved.read_text, encoding="utf-8-sig")
+            lines = text.splitlines()
+            assert lines[0].split(";")[:4] == heads, lines[0]
+            hour = int(server.clock.now.astimezone(server.ctx.sites["tegal"].tz).hour)
+            assert any(line.split(";")[1:] == [f"{hour:02d}.00", "1"] for line in lines), lines[-3:]

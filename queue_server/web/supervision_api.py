@@ -5,9 +5,6 @@ module that owns the work."""
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from typing import Any
 
 from starlette.requests import Request
@@ -18,13 +15,14 @@ from queue_server.application import validation as v
 from queue_server.application.actions import set_running_text
 from queue_server.application.auth import require, require_across
 from queue_server.application.context import Context
+from queue_server.common import messages
 from queue_server.common.jsontext import JSONResponse
-from queue_server.common.plaintext import spreadsheet_row
 from queue_server.domain.catalogue import Site
 from queue_server.domain.decide import find_ticket
 from queue_server.domain.model import Ticket
 from queue_server.domain.refusal import Refusal
 from queue_server.supervision import audit, national, national_ikm, report_charts, reports, survey
+from queue_server.supervision.excel import for_excel
 from queue_server.supervision.monitor import Monitor
 from queue_server.supervision.national import National
 from queue_server.web.requests import config_of, ctx_of, principal_of, read_json, server_of
@@ -54,14 +52,17 @@ def _no_store(response: Response) -> Response:
 
 
 def _csv(text: str, filename: str, request: Request) -> Response:
-    """The CSV as scripts read it, or with `?excel=1` as Excel on an Indonesian Windows opens it by a double click:
-    ';' between cells (the list separator there), a decimal comma, and a UTF-8 byte order mark (without it names
-    with non-ASCII letters come out garbled)."""
-    excel = request.query_params.get("excel", "0")
+    """The CSV as scripts read it, or with `?excel=1` as an Indonesian office opens it in Excel (supervision/excel.py),
+    its column names in `lang` (`id` by default, or `en`: the page's language)."""
+    query = request.query_params
+    excel = query.get("excel", "0")
     if excel not in ("0", "1"):
         raise Refusal("invalid_field.choice", choices=["0", "1"], details={"field": "excel"})
+    lang = query.get("lang") or "id"
+    if lang not in messages.LANGUAGES:
+        raise Refusal("invalid_field.choice", choices=list(messages.LANGUAGES), details={"field": "lang"})
     if excel == "1":
-        text, filename = "\ufeff" + _for_excel(text), filename.replace(".csv", "-excel.csv")
+        text, filename = for_excel(text, lang), filename.replace(".csv", "-excel.csv")
     return _no_store(
         Response(
             text,
@@ -69,17 +70,6 @@ def _csv(text: str, filename: str, request: Request) -> Response:
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
     )
-
-
-_DECIMAL = re.compile(r"^-?\d+\.\d+$")
-
-
-def _for_excel(text: str) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    for row in csv.reader(io.StringIO(text)):
-        writer.writerow(spreadsheet_row(cell.replace(".", ",") if _DECIMAL.match(cell) else cell for cell in row))
-    return out.getvalue()
 
 
 # --- the live dashboard ----------------------------------------------------------------------------------------

@@ -124,9 +124,10 @@ export async function api(path, { method = "GET", body, raw = false } = {}) {
 
 // A random id for command_id: crypto.randomUUID() exists only on https or localhost, a mall LAN is plain http.
 // A CSV of the API saved as a file (the session token goes in a header, so a plain link cannot fetch it). `excel`:
-// ';' between cells and decimal commas, as Excel opens it in Indonesia. A refusal comes back as its sentence.
+// ';' between cells, decimal commas and "08.00", as Excel opens it in Indonesia, with its column names in the page's
+// language (the plain CSV keeps the names scripts read). A refusal comes back as its sentence.
 export async function download(url, fallbackName, excel = false) {
-  const result = await api(`${url}${excel ? "&excel=1" : ""}`, { raw: true });
+  const result = await api(`${url}${excel ? `&excel=1&lang=${lang}` : ""}`, { raw: true });
   if (!result.ok) return errorText(await result.response.json().catch(() => null));
   const blob = await result.response.blob();
   const name = /filename="([^"]+)"/.exec(result.response.headers.get("content-disposition") || "")?.[1] || fallbackName;
