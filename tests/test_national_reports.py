@@ -270,6 +270,56 @@ async def test_the_ikm_per_mall_per_province_and_per_kind_of_agency(malls: Serve
     assert [r["respondents"] for r in data["rows"]] == [0, 0, 0] and data["total"]["score"] is None
 
 
+def test_a_group_s_sample_is_its_malls_own_not_one_worked_out_from_their_summed_citizens() -> None:
+    """An outside review: three malls that each served 1,000 citizens and had 200 answers are each below their own
+    minimum (278), yet the total's minimum worked out from the 3,000 citizens summed is 341, which their 600 answers
+    pass: the total said "enough" while no mall had enough. A group needs its malls' minimums, summed (834), and
+    is enough only when every mall reaches its own; it says how many do."""
+    from queue_server.supervision.national_ikm import _Group
+
+    group = _Group("33", "Jawa Tengah", "Jawa Tengah")
+    for site in ("tegal", "brebes", "pemalang"):
+        group.add(site, 200, (800,) * 9)
+        group.served(site, 1000)
+    view = group.view()
+    assert (view["respondents"], view["population"], view["sample_needed"]) == (600, 3000, 3 * 278)
+    assert (view["sample_sufficient"], view["sample_sites"], view["sample_sites_sufficient"]) == (False, 3, 0)
+    group.add("tegal", 100, (400,) * 9)  # Tegal reaches its 278; the others do not yet
+    view = group.view()
+    assert (view["sample_sufficient"], view["sample_sites_sufficient"]) == (False, 1)
+    for site in ("brebes", "pemalang"):
+        group.add(site, 78, (312,) * 9)
+    assert (group.view()["sample_sufficient"], group.view()["sample_sites_sufficient"]) == (True, 3)
+
+
+async def test_each_group_says_how_many_of_its_malls_reach_their_own_sample(malls: Server) -> None:
+    s = malls
+    await answered(s)
+    staff = await s.login("op-capil-gowa")  # a second citizen served at Gowa, who does not answer: Gowa is short
+    r = await s.http.post("/api/v1/sites/gowa/tickets", json={"service": "ktp"}, headers=KIOSKS["gowa"])
+    assert r.status_code == 201, r.text
+    for command in ("call_next", "finish"):
+        r = await s.http.post("/api/v1/sites/gowa/counters/1/commands", headers=staff,
+                              json={"command": command, "command_id": uuid.uuid4().hex})  # fmt: skip
+        assert r.status_code == 200, r.text
+    nasional = await s.login("nasional")
+    data = await get(s, "/api/v1/national/ikm", nasional)
+    rows = by_id(data["rows"])
+    assert (rows["gowa"]["population"], rows["gowa"]["sample_needed"], rows["gowa"]["sample_sufficient"]) == (
+        3, 3, False)  # fmt: skip
+    assert (rows["gowa"]["sample_sites"], rows["gowa"]["sample_sites_sufficient"]) == (1, 0)
+    total = data["total"]
+    # Tegal 2 of 2, Gowa 2 of 3 (needs 3), Brebes 1 of 1: the minimums summed, 2 + 3 + 1.
+    assert (total["population"], total["sample_needed"], total["sample_sufficient"]) == (6, 6, False)
+    assert (total["sample_sites"], total["sample_sites_sufficient"]) == (3, 2)
+    kinds = by_id((await get(s, "/api/v1/national/ikm", nasional, by="kind"))["rows"])
+    assert (kinds["dukcapil"]["sample_sites"], kinds["dukcapil"]["sample_sites_sufficient"]) == (2, 1)
+    r = await s.http.get("/api/v1/national/ikm.csv", headers=nasional)
+    lines = list(csv.reader(io.StringIO(r.text)))
+    assert lines[0][-3:] == ["sample_sufficient", "sample_sites", "sample_sites_sufficient"]
+    assert next(line for line in lines if line[0] == "total")[-5:] == ["6", "6", "0", "3", "2"]
+
+
 async def test_a_regional_account_reports_on_its_own_malls_only(malls: Server) -> None:
     s = malls
     await answered(s)

@@ -44,15 +44,35 @@ class _Group:
     sums: tuple[int, ...] = (0,) * len(skm.ELEMENTS)
     population: int = 0
     where: dict[str, Any] = field(default_factory=dict)  # a mall's province and regency (per mall only)
+    per_site: dict[str, list[int]] = field(default_factory=dict)  # each mall's [respondents, citizens served]
 
-    def add(self, count: int, sums: tuple[int, ...]) -> None:
+    def add(self, site: str, count: int, sums: tuple[int, ...]) -> None:
         self.count += count
         self.sums = tuple(a + b for a, b in zip(self.sums, sums, strict=True))
+        self.per_site.setdefault(site, [0, 0])[0] += count
+
+    def served(self, site: str, count: int) -> None:
+        self.population += count
+        self.per_site.setdefault(site, [0, 0])[1] += count
 
     def view(self) -> dict[str, Any]:
         result = skm.from_sums(self.sums, self.count)
         return {"id": self.id, "name": self.name, "name_en": self.name_en, "sites": len(self.sites), **self.where,
-                **result_view(result, self.population)}  # fmt: skip
+                **result_view(result, self.population), **self.sample()}  # fmt: skip
+
+    def sample(self) -> dict[str, Any]:
+        """The regulation's sample is each mall's own (the survey is of a service unit, docs/supervisor.md): a group
+        needs the sum of its malls' minimums, and is sufficient only when every mall that served citizens reaches
+        its own. Worked out from the summed population instead, a province of three malls each below its minimum
+        could read as enough. `sample_sites`: malls that served citizens; `sample_sites_sufficient`: of them, those
+        reaching their own minimum."""
+        served = [(answered, population) for answered, population in self.per_site.values() if population]
+        if not served:
+            return {"sample_sites": 0, "sample_sites_sufficient": 0}
+        reached = sum(1 for answered, population in served if answered and answered >= skm.sample_needed(population))
+        return {"sample_needed": sum(skm.sample_needed(population) for _, population in served),
+                "sample_sufficient": reached == len(served), "sample_sites": len(served),
+                "sample_sites_sufficient": reached}  # fmt: skip
 
 
 def parse_group(query: Mapping[str, str]) -> tuple[str, str, str]:
@@ -125,12 +145,12 @@ async def report(
             province = provinces.BY_CODE.get(site.province or "")
             group(site, "").where = {"province": province.name if province else None, "regency": site.regency}
         for row in sums:
-            group(site, row.agency).add(row.respondents, row.sums)
-            whole.add(row.respondents, row.sums)
+            group(site, row.agency).add(site.id, row.respondents, row.sums)
+            whole.add(site.id, row.respondents, row.sums)
             _note_unclassified(unclassified, site, row.agency, row.respondents)
         for _service, agency_id, count in served:
-            group(site, agency_id).population += count
-            whole.population += count
+            group(site, agency_id).served(site.id, count)
+            whole.served(site.id, count)
             _note_unclassified(unclassified, site, agency_id, 0)
     rows = [g.view() for g in groups.values()]
     return {
@@ -173,13 +193,14 @@ def _sorted(rows: list[dict[str, Any]], sort: str, order: str) -> list[dict[str,
 
 def to_csv(data: dict[str, Any]) -> str:
     """One line per group, then the total: respondents, NRR per element, the index (1-4) converted (25-100) with
-    its grade, the citizens served, the sample they call for and whether it is reached; then the agencies no kind
-    was given (by kind only)."""
+    its grade, the citizens served, the sample they call for and whether it is reached, how many malls served
+    citizens and how many of them reach their own sample; then the agencies no kind was given (by kind only)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     ids = [e["id"] for e in data["elements"]]
     writer.writerow([data["by"], "name", "sites", "respondents", *[f"nrr_{i}" for i in ids], "ikm", "ikm_converted",
-                     "grade", "grade_name", "population", "sample_needed", "sample_sufficient"])  # fmt: skip
+                     "grade", "grade_name", "population", "sample_needed", "sample_sufficient", "sample_sites",
+                     "sample_sites_sufficient"])  # fmt: skip
     for row in [*data["rows"], data["total"]]:
         figures = [""] * (len(ids) + 4)
         if row["respondents"]:
@@ -196,6 +217,8 @@ def to_csv(data: dict[str, Any]) -> str:
                     row["population"],
                     row["sample_needed"],
                     int(row["sample_sufficient"]),
+                    row["sample_sites"],
+                    row["sample_sites_sufficient"],
                 ]
             )
         )

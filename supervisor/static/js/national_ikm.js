@@ -47,14 +47,21 @@ function head() {
     el("th", { scope: "col", class: "num", text: T("sample_min") }));
 }
 
-function gradeCell(r) {
+function gradeCell(r, group) {
   if (!r.grade) return el("td", { text: "–" });
   const name = currentLang() === "en" ? r.grade.name_en : r.grade.name;
   const cell = el("td", { class: "grade-cell" },
     el("span", { class: `grade grade-${r.grade.letter}`, "aria-hidden": "true", text: r.grade.letter }),
     el("span", { text: ` ${name}` }));
-  // An index from fewer respondents than the citizens served call for is marked, not ranked like any other.
-  if (r.population && !r.sample_sufficient) cell.append(el("small", { class: "warning", text: T("sample_small") }));
+  // An index from fewer respondents than the citizens served call for is marked, not ranked like any other. A
+  // group's sample is its malls' own: how many of them reach theirs ("2 dari 3 mal memenuhi sampelnya").
+  if (group && r.sample_sites) {
+    const words = T("sample_sites").replace("{reached}", number(r.sample_sites_sufficient, 0))
+      .replace("{sites}", number(r.sample_sites, 0));
+    cell.append(el("small", { class: r.sample_sufficient ? "sites" : "warning", text: words }));
+  } else if (r.population && !r.sample_sufficient) {
+    cell.append(el("small", { class: "warning", text: T("sample_small") }));
+  }
   return cell;
 }
 
@@ -75,7 +82,7 @@ function row(r, total) {
     el("td", { class: "num", text: number(r.respondents, 0) }),
     ...nrr.map((v) => el("td", { class: "num", text: number(v, 2) })),
     el("td", { class: "num score", text: number(r.score, 2) }),
-    gradeCell(r),
+    gradeCell(r, total || data.by !== "site"),
     el("td", { class: "num", title: r.population ? sampleWords(r) : "", text: number(r.population, 0) }),
     el("td", { class: "num", text: r.population ? number(r.sample_needed, 0) : "–" }));
 }
