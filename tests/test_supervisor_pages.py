@@ -747,3 +747,38 @@ async def test_the_excel_csv_names_its_columns_in_the_page_s_language(browser: B
             assert lines[0].split(";")[:4] == heads, lines[0]
             hour = int(server.clock.now.astimezone(server.ctx.sites["tegal"].tz).hour)
             assert any(line.split(";")[1:] == [f"{hour:02d}.00", "1"] for line in lines), lines[-3:]
+
+
+ONE_LINE = """(selector) => [...document.querySelectorAll(selector)].map((cell) => {
+  const range = document.createRange();
+  range.selectNodeContents(cell);
+  return [cell.textContent, new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size];
+})"""
+
+
+async def test_the_waits_chart_says_nobody_was_called_and_a_counter_s_name_keeps_to_one_line(
+    browser: Browser, server: Server
+) -> None:
+    """An outside review: with nobody called the waits chart drew an empty axis, and "Loket 1" broke over two lines
+    in the table per counter at 1366 px."""
+    for _ in range(3):
+        await server.issue("ktp")
+    async with signed_in(browser, server, "/supervisor/tegal/reports") as page:
+        await until(page, "() => document.querySelector('#chart-waits.drawn svg') !== null")
+        assert "Belum ada yang dipanggil pada periode ini" in await page.evaluate(text_of("#chart-waits svg"))
+        assert await page.evaluate("() => document.querySelectorAll('#chart-waits svg rect').length") == 0
+        assert await page.evaluate(text_of("#data-waits tbody")) == "Belum ada yang dipanggil pada periode ini."
+        await page.click("#lang")
+        await until(page, "() => (document.querySelector('#chart-waits svg')?.textContent || '').includes('No one')")
+        op, polres = await server.login("op-disdukcapil"), await server.login("op-polres")
+        for counter, staff in (("1", op), ("2", op)):
+            for command in ("open", "call_next", "finish"):
+                assert (await server.command(staff, counter, command)).status_code == 200
+        await server.issue("skck")
+        for command in ("open", "call_next", "finish"):
+            assert (await server.command(polres, "5", command)).status_code == 200
+        await page.goto(server.url + "/supervisor/tegal/reports?lang=id")
+        await until(page, "() => document.querySelectorAll('#by-counter tbody tr[data-row]').length === 3")
+        await until(page, "() => document.querySelector('#chart-waits.drawn svg rect') !== null")
+        lines = await page.evaluate(ONE_LINE, "#by-counter td:first-child, #by-operator td:first-child")
+        assert lines and all(count == 1 for _, count in lines), lines

@@ -69,6 +69,13 @@ def _frame(title: str, legend: str, width: int, height: int, body: list[str]) ->
     )
 
 
+def empty(title: str, words: str, *, width: int = 600) -> str:
+    """A chart with nothing to draw says so in words, rather than an axis with no bar (read as "all zero")."""
+    body = [f'<text x="{width / 2:.1f}" y="{TOP + 26}" font-size="14" fill="{MUTED}" text-anchor="middle">'
+            f"{escape(words)}</text>"]  # fmt: skip
+    return _frame(title, "", width, TOP + 44, body)
+
+
 def columns(
     title: str, bars: Sequence[Bar], *, legend: str = "", style: Style = Style(), width: int = 600, height: int = 250
 ) -> str:

@@ -20,6 +20,7 @@ SUMMED = (  # the arrivals' title over several days
     "Kedatangan per jam, jumlah {days} hari (waktu setempat)",
     "Arrivals by hour, total of {days} days (local time)",
 )
+NOBODY_CALLED = ("Belum ada yang dipanggil pada periode ini", "No one has been called in this period yet")
 LEGENDS = {
     "arrivals": ("tiket", "tickets"),
     "days": ("tiket", "tickets"),
@@ -68,6 +69,8 @@ def waits(report: dict[str, Any], lang: str) -> str:
         for s in report["by_service"]
         if s["wait"]["count"]
     ]
+    if not bars:  # nobody called in the period: no wait measured, said in words (an empty axis read as none waited)
+        return charts.empty(_pick(TITLES["waits"], lang), _pick(NOBODY_CALLED, lang))
     return charts.rows(_pick(TITLES["waits"], lang), bars, legend=_pick(LEGENDS["waits"], lang), style=_style(lang))
 
 

@@ -132,12 +132,12 @@ async function chart(id, name) {
 
 // --- each chart's figures as a table (folded under the chart) ------------------------------------------------------
 
-function dataTable(id, headings, rows) {
+function dataTable(id, headings, rows, none = "no_tickets") {
   $(id).replaceChildren(
     el("thead", {}, el("tr", {}, ...headings.map((h, i) => el("th", { scope: "col", class: i ? "num" : null, text: h })))),
-    el("tbody", {}, ...rows.map((cells) => el("tr", {}, ...cells.map((c, i) => (i
+    el("tbody", {}, ...(rows.length ? rows.map((cells) => el("tr", {}, ...cells.map((c, i) => (i
       ? el("td", { class: "num", text: c })
-      : el("th", { scope: "row", text: c })))))));
+      : el("th", { scope: "row", text: c }))))) : [noRows(headings.length, none)])));
 }
 
 // The same figures as the server's charts (supervision/report_charts.py), from the same report.
@@ -156,7 +156,7 @@ function chartData() {
   dataTable("data-days", [T("col_day"), T("tickets")], report.arrivals.by_day.map((d) => [dateWords(d.day), count(d.arrivals)]));
   dataTable("data-waits", [T("col_service"), T("mean_wait"), T("p90_wait"), T("target_wait")],
     report.by_service.filter((s) => s.wait.count).map((s) => [s.name, withUnit(s.wait.mean), withUnit(s.wait.p90),
-      `${s.target_wait_minutes} ${T("minutes_short")}`]));
+      `${s.target_wait_minutes} ${T("minutes_short")}`]), "nobody_called");
   const nrr = index.site_index.nrr || [];
   dataTable("data-ikm", [T("col_element"), "NRR (1–4)"], index.elements.map((e, i) => [
     `U${i + 1} ${currentLang() === "en" ? e.name_en : e.name}`, number(nrr[i], 2)]));
