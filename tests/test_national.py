@@ -143,7 +143,8 @@ async def test_figures_per_mall_and_totals_follow_what_happened(malls: Server) -
     await serve_one(s, op_brebes, "brebes", [3] * 9)
 
     data = await national(s, await s.login("nasional"))
-    assert data["period"] == {"from": "2026-11-01", "to": "2026-11-23", "days": 23}, "this month to today"
+    assert data["period"] == {"from": "2026-11-01", "to": "2026-11-23", "days": 23, "default": True,
+                              "timezone": "Asia/Jakarta"}, "this month to today, in WIB: the malls' zones differ"  # fmt: skip
     assert data["generated_at"].startswith("2026-11-23T02:10:00")
     assert [r["site"] for r in data["sites"]] == ["tegal", "brebes"], "by waiting, most first"
     t, b = row_of(data, "tegal"), row_of(data, "brebes")

@@ -13,8 +13,10 @@ import io
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Browser, Page
@@ -224,7 +226,8 @@ async def test_the_ikm_per_mall_per_province_and_per_kind_of_agency(malls: Serve
     nasional = await s.login("nasional")
 
     data = await get(s, "/api/v1/national/ikm", nasional)
-    assert data["by"] == "site" and data["period"] == {"from": "2026-11-01", "to": "2026-11-23", "days": 23}
+    assert data["by"] == "site" and data["period"] == {"from": "2026-11-01", "to": "2026-11-23", "days": 23,
+                                                       "default": True, "timezone": "Asia/Jakarta"}  # fmt: skip
     assert len(data["elements"]) == 9 and data["elements"][0]["name"] == "Persyaratan"
     assert [r["id"] for r in data["rows"]] == ["brebes", "tegal", "gowa"], "the best index first"
     rows = by_id(data["rows"])
@@ -318,6 +321,40 @@ async def test_each_group_says_how_many_of_its_malls_reach_their_own_sample(mall
     lines = list(csv.reader(io.StringIO(r.text)))
     assert lines[0][-3:] == ["sample_sufficient", "sample_sites", "sample_sites_sufficient"]
     assert next(line for line in lines if line[0] == "total")[-5:] == ["6", "6", "0", "3", "2"]
+
+
+async def test_the_default_period_ends_on_today_where_the_reader_is_not_on_the_latest_day_of_any_mall(
+    malls: Server,
+) -> None:
+    """An outside review: at 23.30 WIB on 30 November it is already 1 December in WITA (Gowa), and the default
+    period ended on the latest local day of any mall: December 1-1, so November's answers vanished from the view and
+    the report of a reader in Jakarta. The default ends on today in the reader's zone (`tz`, the page's browser;
+    else the malls' own when they share one, else WIB), and says so."""
+    s = malls
+    await answered(s)  # on 23 November
+    s.clock.now = datetime(2026, 11, 30, 23, 30, tzinfo=ZoneInfo("Asia/Jakarta")).astimezone(UTC)
+    nasional = await s.login("nasional")
+    for path in ("/api/v1/national", "/api/v1/national/ikm"):
+        data = await get(s, path, nasional)
+        assert data["period"] == {"from": "2026-11-01", "to": "2026-11-30", "days": 30, "default": True,
+                                  "timezone": "Asia/Jakarta"}, path  # fmt: skip
+        total = data["totals"]["ikm_respondents"] if path == "/api/v1/national" else data["total"]["respondents"]
+        assert total == 5, "November's answers, every mall's"
+        data = await get(s, path, nasional, tz="Asia/Makassar")  # a reader in Makassar: December has begun
+        assert data["period"] == {"from": "2026-12-01", "to": "2026-12-01", "days": 1, "default": True,
+                                  "timezone": "Asia/Makassar"}, path  # fmt: skip
+        data = await get(s, path, nasional, **{"tz": "Asia/Makassar", "from": "2026-11-01", "to": "2026-11-30"})
+        assert data["period"]["default"] is False and data["period"]["days"] == 30
+    rows = {row["site"]: row for row in (await get(s, "/api/v1/national", nasional))["sites"]}
+    assert (rows["tegal"]["day"], rows["gowa"]["day"]) == ("2026-11-30", "2026-12-01"), "today's figures: the mall's"
+    sulsel = await get(s, "/api/v1/national/ikm", nasional, province="73")  # only WITA malls, and no tz given
+    assert sulsel["period"]["timezone"] == "Asia/Jakarta", "the reader's malls are in two zones"
+    for path in ("/api/v1/national", "/api/v1/national.csv", "/api/v1/national/ikm", "/api/v1/national/ikm.csv"):
+        for zone in ("Mars/Olympus", "../../etc/passwd", "Asia", "x" * 100):
+            r = await s.http.get(path, params={"tz": zone}, headers=nasional)
+            error = r.json()["error"]
+            assert r.status_code == 422 and error["details"]["field"] == "tz", (path, zone, r.text)
+            assert "Asia/Jakarta (WIB)" in error["message"] and "time zone" in error["message_en"]
 
 
 async def test_a_regional_account_reports_on_its_own_malls_only(malls: Server) -> None:
@@ -462,3 +499,44 @@ async def test_the_ikm_report_page_per_mall_province_and_kind(malls: Server, bro
     await page.click("#lang")
     await page.locator("#title-text:has-text('National IKM report')").wait_for()
     await page.close()
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.browser
+async def test_the_pages_say_their_period_in_the_reader_s_zone_and_how_many_malls_reach_their_sample(
+    malls: Server, browser: Browser
+) -> None:
+    """At 23.30 WIB on 30 November (already December in WITA and WIT): a reader in Jakarta sees November, said as
+    "bulan ini sampai hari ini menurut WIB"; one in Jayapura sees 1 December, "menurut WIT". The total row of the
+    IKM report says how many malls reach their own sample."""
+    s = malls
+    await answered(s)
+    s.clock.now = datetime(2026, 11, 30, 23, 30, tzinfo=ZoneInfo("Asia/Jakarta")).astimezone(UTC)
+    for zone, words, respondents in (
+        ("Asia/Jakarta", "Minggu, 1 November 2026 – Senin, 30 November 2026 (bulan ini sampai hari ini menurut WIB)",
+         "5"),
+        ("Asia/Jayapura", "Selasa, 1 Desember 2026 (bulan ini sampai hari ini menurut WIT)", "0"),
+    ):  # fmt: skip
+        context = await browser.new_context(viewport={"width": 1366, "height": 768}, timezone_id=zone)
+        page = await context.new_page()
+        await sign_in(page, f"{s.url}/national/ikm")
+        await page.locator("#report[aria-busy=false]").wait_for()
+        assert await page.locator("#period-words").inner_text() == words
+        assert await page.locator("#total td").nth(0).inner_text() == respondents
+        if respondents != "0":
+            assert "3 dari 3 mal memenuhi sampelnya" in await page.locator("#total").inner_text()
+            await page.click("th[data-column=name] button")  # sorted: the period stays the default, and says so
+            await page.locator("th[data-column=name][aria-sort=ascending]").wait_for()
+            assert await page.locator("#period-words").inner_text() == words
+            assert "from=" not in page.url
+            await page.select_option("select[name=by]", "province")
+            await page.locator("#rows tr[data-row='33']").wait_for()
+            assert "1 dari 1 mal memenuhi sampelnya" in await page.locator("#rows tr[data-row='33']").inner_text()
+        await page.goto(f"{s.url}/national")
+        await page.locator("#ikm-period-words:not(:empty)").wait_for()
+        assert await page.locator("#ikm-period-words").inner_text() == f"Kolom IKM: {words}"
+        await page.click("#lang")
+        await page.locator("#ikm-period-words:has-text('IKM column')").wait_for()
+        assert "this month to today in" in await page.locator("#ikm-period-words").inner_text()
+        await page.click("#lang")
+        await context.close()

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from queue_server.application.auth import Principal, sees_site, visible_sites
 from queue_server.application.context import Context
@@ -113,6 +114,31 @@ def parse_filter(query: Mapping[str, str]) -> Filter:
     return Filter(province, search)
 
 
+WIB = "Asia/Jakarta"
+ZONE_MAX = 64
+
+
+def reader_zone(query: Mapping[str, str], sites: Iterable[Site]) -> str:
+    """`tz`: the reader's time zone (an IANA name); default the malls' zone when they share one, else WIB."""
+    zone = query.get("tz") or ""
+    if not zone:
+        zones = {site.timezone for site in sites}
+        return zones.pop() if len(zones) == 1 else WIB
+    try:
+        if len(zone) > ZONE_MAX:
+            raise ValueError(zone)
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # not a zone's name at all ("../x", "Asia", a NUL)
+        raise Refusal("invalid_field.time_zone", value=zone[:40], details={"field": "tz"}) from None
+    return zone
+
+
+def period_view(period: Period, query: Mapping[str, str], zone: str) -> dict[str, Any]:
+    """The period as the page says it: its days, and whether it is the default one (this month so far, `to`
+    being today in `timezone`)."""
+    return {**period.to_dict(), "default": not query.get("to"), "timezone": zone}
+
+
 @dataclass(frozen=True)
 class Query:
     period: Period
@@ -184,17 +210,21 @@ class National:
     def sites_of(self, principal: Principal) -> list[Site]:
         return [self.ctx.sites[s] for s in visible_sites(principal, self.ctx.sites)]
 
-    def today(self, sites: Iterable[Site]) -> date:
-        """The latest local day among the malls (so a default period leaves out no answer already given), or
-        the UTC day when there are none."""
-        now = self.ctx.now()
-        return max((site.service_day(now) for site in sites), default=now.date())
+    def today(self, sites: Iterable[Site], query: Mapping[str, str]) -> tuple[date, str]:
+        """Today in the reader's time zone (`tz`, the page sends its browser's; default: the malls' when they share
+        one, else WIB), and that zone: where a default period ends. Not the latest day among the malls: from 22.00
+        to 24.00 WIB on a month's last day, already the next month in WIT, that jumped a reader in Jakarta to the
+        new month, and the WIB and WITA malls showed no IKM. One period for every row, so the totals are of the same
+        days as the rows."""
+        zone = reader_zone(query, sites)
+        return self.ctx.now().astimezone(ZoneInfo(zone)).date(), zone
 
     async def view(self, principal: Principal, params: Mapping[str, str]) -> dict[str, Any]:
         """What GET /api/v1/national answers; `params` are its query (parse_query). The principal has been
         authorised for `national.read`; the malls are those it sees."""
         visible = self.sites_of(principal)
-        query = parse_query(params, self.today(visible))
+        today, zone = self.today(visible, params)
+        query = parse_query(params, today)
         sites = [site for site in visible if query.filter.keeps(site)]
         answers = await asyncio.gather(*(self.answers(site.id, query.period) for site in sites))
         elsewhere = await self.presence.elsewhere()
@@ -209,7 +239,7 @@ class National:
         totals["left_out"] = len(left_out)
         return {
             "generated_at": wire.local_iso(self.ctx.now(), None),
-            "period": query.period.to_dict(),
+            "period": period_view(query.period, params, zone),
             "sort": query.sort,
             "order": query.order,
             "province": query.filter.province,

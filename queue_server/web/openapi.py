@@ -262,7 +262,10 @@ NATIONAL_Q = [
     {"name": "from", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
      "description": "First local day of the IKM's period (default: the first of the month of `to`)"},
     {"name": "to", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
-     "description": "Last local day, inclusive (default: today); at most 366 days in all"},
+     "description": "Last local day, inclusive (default: today in `tz`); at most 366 days in all"},
+    {"name": "tz", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 64},
+     "description": "The reader's time zone (IANA), where a default period ends; default: the malls' zone when they "
+                    "share one, else Asia/Jakarta"},
     {"name": "sort", "in": "query", "required": False,
      "schema": {"type": "string", "enum": list(NATIONAL_SORTS), "default": "waiting"}},
     {"name": "order", "in": "query", "required": False, "schema": {"type": "string", "enum": ["asc", "desc"]},
@@ -270,7 +273,7 @@ NATIONAL_Q = [
     *REGION_Q,
 ]  # fmt: skip
 NATIONAL_IKM_Q = [
-    *NATIONAL_Q[:2],
+    *NATIONAL_Q[:3],
     {"name": "by", "in": "query", "required": False,
      "schema": {"type": "string", "enum": list(NATIONAL_IKM_GROUPS), "default": "site"}},
     {"name": "sort", "in": "query", "required": False,

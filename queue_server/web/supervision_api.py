@@ -115,9 +115,11 @@ async def _national_ikm(request: Request) -> dict[str, Any]:
     found = _national(request)
     sites = found.sites_of(principal)
     params = request.query_params
-    period = national.parse_period(params, found.today(sites))
+    today, zone = found.today(sites, params)
+    period = national.parse_period(params, today)
     ctx = ctx_of(request)
-    return await national_ikm.report(ctx, sites, period, national.parse_filter(params), params, ctx.now())
+    data = await national_ikm.report(ctx, sites, period, national.parse_filter(params), params, ctx.now())
+    return {**data, "period": national.period_view(period, params, zone)}
 
 
 async def get_national_ikm(request: Request) -> Response:

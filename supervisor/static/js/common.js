@@ -241,6 +241,23 @@ export function zoneLabel(zone = pageZone) {
   return ZONES[zone] || zone;
 }
 
+// The reader's own time zone (the browser's): a national page's default period ends on today there, not on the
+// latest day among malls in three zones.
+export function readerZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "Asia/Jakarta";
+  } catch {
+    return "Asia/Jakarta";
+  }
+}
+
+// A period in words: "Minggu, 1 November 2026 – Senin, 30 November 2026 (bulan ini sampai hari ini menurut WIB)".
+export function periodWords(period) {
+  const days = period.from === period.to ? dateWords(period.from) : `${dateWords(period.from)} – ${dateWords(period.to)}`;
+  if (!period.default) return days;
+  return `${days} (${T("period_default").replace("{zone}", zoneLabel(period.timezone))})`;
+}
+
 const clockFormat = new Intl.DateTimeFormat("en-GB", {
   timeZone: pageZone, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
 });

@@ -1,7 +1,7 @@
 // The national view (or a region's): every mall the signed-in account may watch, one row each, from
 // GET /api/v1/national every 5 seconds. The server sorts (click a column heading), the footer holds the totals,
 // and each mall's name opens that mall's own dashboard.
-import { T, api, boot, redraw, currentLang, describeDates, download, el, errorText, fatal, minutesText, onLangChange, zoneLabel } from "./common.js";
+import { T, api, boot, redraw, currentLang, describeDates, download, el, errorText, fatal, minutesText, onLangChange, periodWords, readerZone, zoneLabel } from "./common.js";
 import { fillProvinces, regionParams } from "./region.js";
 
 const REFRESH_MS = 5000;
@@ -182,6 +182,7 @@ function render() {
   $("totals").replaceChildren(totalsRow(data.totals));
   $("empty").hidden = data.sites.length > 0;
   $("updated").textContent = updatedText(data.generated_at, data.sites);
+  $("ikm-period-words").textContent = T("ikm_period_words").replace("{period}", periodWords(data.period));
   for (const th of document.querySelectorAll("th[data-column]")) {
     const sorted = th.dataset.column === data.sort;
     th.setAttribute("aria-sort", sorted ? (data.order === "asc" ? "ascending" : "descending") : "none");
@@ -240,7 +241,7 @@ async function refresh() {
 }
 
 function query(asked) {
-  const params = new URLSearchParams({ sort: asked.sort, order: asked.order });
+  const params = new URLSearchParams({ sort: asked.sort, order: asked.order, tz: readerZone() });
   for (const key of ["from", "to"]) if (asked[key]) params.set(key, asked[key]);
   return regionParams(params, asked);
 }
@@ -277,7 +278,10 @@ function start(who) {
   }
   const form = $("period");
   const ask = () => {
-    wanted = { ...wanted, from: form.elements.from.value, to: form.elements.to.value,
+    // The default period the fields were filled with stays the default (this month to today where the reader is).
+    const unchanged = data && data.period.default && form.elements.from.value === data.period.from
+      && form.elements.to.value === data.period.to;
+    wanted = { ...wanted, from: unchanged ? "" : form.elements.from.value, to: unchanged ? "" : form.elements.to.value,
       province: form.elements.province.value, q: form.elements.q.value.trim() };
     refresh();
   };

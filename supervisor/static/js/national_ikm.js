@@ -1,7 +1,7 @@
 // The ministry's IKM report: the satisfaction index of a period per mall, per province or per kind of agency, over
 // the malls the signed-in account may watch (GET /api/v1/national/ikm), with the nine elements, the grade and
 // whether the respondents reach the regulation's sample; its CSV; agencies whose kind no site file gives.
-import { T, api, applyTexts, boot, currentLang, dateWords, describeDates, download, el, errorText, fatal, onLangChange, redraw, whenWords } from "./common.js";
+import { T, api, applyTexts, boot, currentLang, describeDates, download, el, errorText, fatal, onLangChange, periodWords, readerZone, redraw, whenWords } from "./common.js";
 import { fillProvinces, regionParams } from "./region.js";
 
 const $ = (id) => document.getElementById(id);
@@ -19,8 +19,14 @@ function number(value, digits) {
 
 function query() {
   const form = $("filters");
-  const params = new URLSearchParams(sort);
-  for (const key of ["from", "to", "by"]) if (form.elements[key].value) params.set(key, form.elements[key].value);
+  const params = new URLSearchParams({ ...sort, tz: readerZone() });
+  // The default period the fields were filled with stays the default (this month to today, wherever the reader
+  // is): a sort or a grouping chosen does not pin its days into the request and the address.
+  const unchanged = data && data.period.default && form.elements.from.value === data.period.from
+    && form.elements.to.value === data.period.to;
+  for (const key of ["from", "to", "by"]) {
+    if (form.elements[key].value && !(unchanged && key !== "by")) params.set(key, form.elements[key].value);
+  }
   return regionParams(params, { province: form.elements.province.value, q: form.elements.q.value.trim() });
 }
 
@@ -96,8 +102,7 @@ function render() {
   if (!data) return;
   const regional = me && me.role === "regional" && Array.isArray(me.sites);
   $("title-text").textContent = T(regional ? "regional_ikm_title" : "national_ikm_title");
-  const p = data.period;
-  $("period-words").textContent = p.from === p.to ? dateWords(p.from) : `${dateWords(p.from)} – ${dateWords(p.to)}`;
+  $("period-words").textContent = periodWords(data.period);
   // In place, keyed: a sort button pressed from the keyboard keeps the focus (common.js, redraw).
   redraw($("head"), [data.by], head, () => "head");
   redraw($("rows"), data.rows, (r) => row(r, false), (tr) => tr.dataset.row);
