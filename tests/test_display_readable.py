@@ -15,7 +15,7 @@ from playwright.async_api import Browser, Page
 
 from queue_server.settings.sitefile import DEMO_SITE
 
-from .display_support import board_page, until
+from .display_support import BLOCK_AUDIO, board_page, until
 from .helpers import Server, running_server
 
 SIZES = [(1366, 768), (1920, 1080), (1280, 1024), (1280, 720), (1080, 1920)]  # 1280x720: an HD-ready TV
@@ -271,3 +271,60 @@ async def test_a_long_service_and_agency_name_stay_inside_the_newest_call(
 
 LONG_SERVICE = "Perekaman dan Pencetakan Kartu Tanda Penduduk Elektronik (KTP-el) bagi Warga Pindahan"
 LONG_AGENCY = "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Tegal"
+
+
+# The banner's box against every part of the board and the top bar, and what is left of the newest call.
+BANNER_PLACE = """() => {
+  const banner = document.getElementById('banner-audio');
+  const b = banner.getBoundingClientRect();
+  const over = (r) => r.height > 0 && r.left < b.right && b.left < r.right && r.top < b.bottom && b.top < r.bottom;
+  const parts = '.topbar > *, .topbar-names > *, .topbar-time > *, .section-title, .hero-card, .tile, .recent-row, .chip';
+  const covered = [...document.querySelectorAll(parts)]
+    .filter((e) => !e.closest('[hidden]') && getComputedStyle(e).visibility !== 'hidden' && over(e.getBoundingClientRect()))
+    .map((e) => `${e.className} ${e.textContent.trim().slice(0, 30)}`);
+  const style = getComputedStyle(banner);
+  return {
+    shown: !banner.hidden && b.height > 0,
+    covered,
+    inView: b.top >= 0 && b.left >= 0 && b.right <= innerWidth + 0.5 && b.bottom <= innerHeight + 0.5,
+    whole: banner.scrollHeight <= banner.clientHeight + 1 && banner.scrollWidth <= banner.clientWidth + 1,
+    font: parseFloat(style.fontSize) / Math.min(innerWidth, innerHeight),
+    text: banner.textContent.trim(),
+    layoutTop: document.querySelector('.layout').getBoundingClientRect().top,
+    topbarBottom: document.querySelector('.topbar').getBoundingClientRect().bottom,
+  };
+}"""
+BLOCKED = {"id": "Suara diblokir oleh peramban — ketuk layar untuk mengaktifkan",
+           "en": "Sound is blocked by the browser — tap the screen to enable it"}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+async def test_the_sound_blocked_banner_hides_nothing_at_any_size(
+    browser: Browser, server: Server, lang: str, tmp_path: Path
+) -> None:
+    """An outside review: the yellow "sound blocked" banner, shown until someone taps the screen, lay over the board:
+    on a portrait TV it took two lines over the top of the newest number, in landscape over the counters' heading
+    and the top tiles' names. It has a row of its own under the top bar: the board makes room for it, and takes the
+    room back once sound is allowed."""
+    await busy_hall(server)
+    shots = Path(os.environ.get("DISPLAY_SCREENSHOT_DIR") or tmp_path)
+    found = {}
+    for size in [(1920, 1080), (1280, 720), (1366, 768), (1080, 1920)]:
+        query = "?lang=en" if lang == "en" else ""
+        async with board_page(browser, server, size=size, init_script=BLOCK_AUDIO, query=query) as page:
+            await until(page, "() => document.body.dataset.audio === 'blocked'")
+            await until(page, "() => document.querySelectorAll('.tile:not([hidden])').length > 0")
+            await settled(page)
+            place = await page.evaluate(BANNER_PLACE)
+            await page.screenshot(path=shots / f"sound-blocked-{lang}-{size[0]}x{size[1]}.png")
+            found[f"{size[0]}x{size[1]}"] = place
+            assert place["shown"] and place["text"] == BLOCKED[lang], place
+            await page.evaluate("window.__blockAudio = false")  # what a tap does to a real browser's policy
+            await page.mouse.click(size[0] // 2, size[1] // 2)
+            await until(page, "() => document.body.dataset.audio === 'ready'")
+            after = await page.evaluate(BANNER_PLACE)
+            assert not after["shown"] and abs(after["layoutTop"] - after["topbarBottom"]) < 1, after
+    for where, place in found.items():
+        assert place["covered"] == [] and place["inView"] and place["whole"], (where, place)
+        assert place["font"] >= 0.033, (where, place)  # as large as the site's name: seen from the door
+        assert place["layoutTop"] >= place["topbarBottom"], (where, place)
