@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,10 @@ MARKS = """() => {
     recallInCard: recall.closest('.hero-card') !== null
       && a.right <= box(recall.closest('.hero-card')).right + 1 && a.left >= box(recall.closest('.hero-card')).left - 1,
     rows: rows.map((l) => parseFloat(getComputedStyle(l).fontSize)),
+    height: innerHeight,
+    // the numbers of the counters serving someone (not "Siap melayani" or "Istirahat")
+    tiles: [...document.querySelectorAll('.tile:not([hidden]):not(.is-idle):not(.is-paused) .tile-ticket')]
+      .map((t) => parseFloat(getComputedStyle(t).fontSize)),
   };
 }"""
 
@@ -107,8 +112,10 @@ async def test_every_text_is_readable_from_across_the_hall(
             assert marks["recall"] is not None and marks["recall"] >= 0.025 * marks["short"] - 0.05, marks
             assert not marks["recallOverLabel"] and marks["recallInCard"], marks
             assert marks["rows"], marks
-        # the earlier calls' labels: at least 4 % of the shorter side (31 px on a 1366x768 TV, 43 px at 1080)
-        assert all(size >= 0.04 * marks["short"] for size in marks["rows"]), marks
+        # the earlier calls' labels: at least 4 % of the shorter side (31 px on a 1366x768 TV, 43 px at 1080) and of
+        # the height (77 px on a portrait TV, where they were 2.4 % of it); the counters' numbers 4.5 % of the height
+        assert all(size >= 0.04 * max(marks["short"], marks["height"]) for size in marks["rows"]), marks
+        assert all(size >= 0.045 * marks["height"] for size in marks["tiles"]), marks
 
 
 async def test_counters_that_do_not_fit_are_shown_a_page_at_a_time(browser: Browser, server: Server) -> None:
@@ -328,3 +335,53 @@ async def test_the_sound_blocked_banner_hides_nothing_at_any_size(
         assert place["covered"] == [] and place["inView"] and place["whole"], (where, place)
         assert place["font"] >= 0.033, (where, place)  # as large as the site's name: seen from the door
         assert place["layoutTop"] >= place["topbarBottom"], (where, place)
+
+
+@pytest.mark.parametrize("size", [(1080, 1920), (1920, 1080), (1280, 720)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_a_portrait_tv_reads_from_the_back_with_many_calls_and_short_names(
+    browser: Browser, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """An outside review: on a portrait TV the earlier calls' labels were 2.4 % of the screen's height and the
+    counters' numbers sized from its shorter side too (the newest call is ~9 %): with short agency names ("BPN"),
+    three columns of tiles had numbers 3.8 % of the height. A mall of 26 counters with short names, every counter
+    calling at once: the earlier calls' labels at least 4 % of the height, the numbers of the tiles 4.5 %, one page
+    of tiles after another, and nothing under the floor or cut, in landscape too."""
+    site_file = tmp_path / "tegal.toml"
+    text = DEMO_SITE.read_text()
+    for name in re.findall(r'short_name = "([^"]+)"', text):
+        text = text.replace(f'short_name = "{name}"', f'short_name = "{name[:3].upper()}"')
+    # a silent lobby: the pages of tiles turn every 10 s (a speaker screen keeps the page of the call it says)
+    site_file.write_text(
+        text.replace('name = "Layar lobi utama"\nspeaker = true', 'name = "Layar lobi utama"\nspeaker = false')
+    )
+    async with running_server(tmp_path / "queue.sqlite3", site_files=[site_file]) as server:
+        site = server.ctx.sites["tegal"]
+        assert not site.screens["lobby"].speaker
+        admin = await server.login("admin")
+        for service in site.services:
+            for _ in range(3):
+                await server.issue(service)
+        for counter in site.counters:
+            assert (await server.command(admin, counter, "open")).status_code == 200
+        async with board_page(browser, server, size=size) as page:
+            await until(page, "() => document.querySelectorAll('.tile:not([hidden])').length > 0")
+            for counter in site.counters:  # a burst: every counter calls within a second or two
+                await server.command(admin, counter, "call_next")
+            await until(page, "() => document.querySelectorAll('.recent-row:not(.is-blank):not([hidden])').length >= 3")
+            seen: dict[str, Any] = {}
+            for turn in range(2):  # this page of tiles and the next one
+                await until(
+                    page, "() => /^[0-9]+[/][0-9]+$/.test(document.getElementById('counters-page').textContent)"
+                )
+                measured = await settled(page)
+                marks = await page.evaluate(MARKS)
+                shots = Path(os.environ.get("DISPLAY_SCREENSHOT_DIR") or tmp_path)
+                await page.screenshot(path=shots / f"short-names-{size[0]}x{size[1]}-{turn}.png")
+                seen[f"page {turn}"] = (measured["small"], measured["cut"], marks)
+                assert measured["small"] == [] and measured["cut"] == [], seen
+                assert measured["hero"] >= measured["heroNeed"], measured
+                assert len(marks["rows"]) >= 3 and len(marks["tiles"]) >= 2, seen
+                assert all(s >= 0.04 * max(marks["short"], marks["height"]) for s in marks["rows"]), seen
+                assert all(s >= 0.045 * marks["height"] for s in marks["tiles"]), seen
+                shown = await page.text_content("#counters-page")
+                await until(page, "p => document.getElementById('counters-page').textContent !== p", shown, 30_000)

@@ -19,6 +19,9 @@ const TILE_TEXT = { height: 0.17, width: 0.09 }; // .tile-agency: min(17cqh, 9cq
 // .chip-name: min(24cqh, 6cqi): a chip at least ~17 floors wide, where a long service name has three lines
 const CHIP_TEXT = { height: 0.24, width: 0.06 };
 const ROW_TEXT = 0.5; // .recent-time: min(50cqh, ...): a row of earlier calls is at least twice the floor tall
+// An earlier call's label (.recent-label: 84cqh of its row) is at least 4 % of the screen's height too: on a portrait
+// TV the shorter side made it 2.4 % of the height, under half what is read from the back of the hall.
+const ROW_LABEL = { row: 0.84, screen: 0.04 };
 
 function minimum(text) {
   const floor = TEXT_FLOOR * Math.min(innerWidth, innerHeight);
@@ -26,13 +29,21 @@ function minimum(text) {
 }
 
 // A tile is also wide enough for its screen's longest agency name whole at the floor: about 0.58 em a character
-// in 90 % of the tile (board.css .tile-agency), "BPJS Ketenagakerjaan" on a 4:3 TV say.
+// in 90 % of the tile (board.css .tile-agency), "BPJS Ketenagakerjaan" on a 4:3 TV say. And its number (.tile-ticket:
+// min(50cqh, 21cqi) for a 6-character label) is at least 4.5 % of the screen's height: sized from the shorter side
+// alone, a portrait TV showed three columns of numbers 3.8 % of its height where the agencies' names are short.
 const AGENCY_EM = 0.58;
+const TILE_NUMBER = { height: 0.5, width: 0.21, screen: 0.045 };
 function tileMinimum(view) {
   return () => {
     const floor = TEXT_FLOOR * Math.min(innerWidth, innerHeight);
     const named = (floor * AGENCY_EM * view.agencyChars) / 0.9;
-    return { width: Math.max(floor / TILE_TEXT.width, named), height: floor / TILE_TEXT.height };
+    const number = TILE_NUMBER.screen * innerHeight;
+    const edges = 0.005 * Math.min(innerWidth, innerHeight); // the tile's border on both sides (0.25u each)
+    return {
+      width: Math.max(floor / TILE_TEXT.width, named, number / TILE_NUMBER.width + edges),
+      height: Math.max(floor / TILE_TEXT.height, number / TILE_NUMBER.height + edges),
+    };
   };
 }
 
@@ -120,19 +131,16 @@ export class BoardView {
     setInterval(() => this.#paged && this.redraw(), PAGE_MS / 4);
   }
 
-  // As many rows of earlier calls as fit readably (a portrait screen keeps its two columns of four).
+  // As many rows of earlier calls as fit readably: each row tall enough for its smallest text at the floor and for
+  // its label at 4 % of the screen's height (on a portrait TV, fewer and larger rows than the shorter side gives).
   #fitRecent(list) {
     new ResizeObserver(([entry]) => {
-      if (matchMedia("(orientation: portrait)").matches) {
-        list.style.removeProperty("--rows");
-        this.recentShown = RECENT_ROWS;
-      } else {
-        const floor = TEXT_FLOOR * Math.min(innerWidth, innerHeight);
-        const gap = parseFloat(getComputedStyle(list).rowGap) || 0;
-        const fit = Math.floor((entry.contentRect.height + gap) / (floor / ROW_TEXT + gap));
-        this.recentShown = Math.max(2, Math.min(RECENT_ROWS, fit));
-        list.style.setProperty("--rows", this.recentShown);
-      }
+      const floor = TEXT_FLOOR * Math.min(innerWidth, innerHeight);
+      const row = Math.max(floor / ROW_TEXT, (ROW_LABEL.screen * innerHeight) / ROW_LABEL.row);
+      const gap = parseFloat(getComputedStyle(list).rowGap) || 0;
+      const fit = Math.floor((entry.contentRect.height + gap) / (row + gap));
+      this.recentShown = Math.max(2, Math.min(RECENT_ROWS, fit));
+      list.style.setProperty("--rows", this.recentShown);
       this.redraw();
     }).observe(list);
   }
