@@ -460,13 +460,24 @@ INK_ON_GROUND = """(selector) => {
 }"""
 
 
+# A box's four edges as drawn (width, style, colour) and whether the whole box is on the screen.
+EDGE = """(selector) => {
+  const el = document.querySelector(selector);
+  const style = getComputedStyle(el);
+  const sides = ["Top", "Right", "Bottom", "Left"].map((side) =>
+    `${style[`border${side}Width`]} ${style[`border${side}Style`]} ${style[`border${side}Color`]}`);
+  const b = el.getBoundingClientRect();
+  return {sides, inView: b.width > 0 && b.top >= 0 && b.left >= 0 && b.bottom <= innerHeight && b.right <= innerWidth};
+}"""
+
+
 @pytest.mark.parametrize("size", [(1080, 1920), (1366, 768)], ids=lambda s: f"{s[0]}x{s[1]}")
 async def test_the_kiosk_in_high_contrast_keeps_every_screen_readable(server: Server, size: tuple[int, int]) -> None:
     """A citizen with low vision switches on high contrast and large type on the start screen and goes on (an
     outside review): the ticket card stayed white while its text turned white, so the ticket number, service and
     wait were white on white (1.1:1), "Tidak, antrean biasa" and "Selesai" white on yellow (1.4:1) and the
     printer's state pale green on pale green. Every screen after the start one, each state of the printer, and the
-    number's own contrast (AAA, 7:1) are checked."""
+    number's own contrast (AAA, 7:1) are checked; and the ticket card's white edge, as every card has in this mode."""
     need_axe()
     seen: dict[str, list[dict[str, Any]]] = {}
     async with chromium() as browser:
@@ -487,6 +498,7 @@ async def test_the_kiosk_in_high_contrast_keeps_every_screen_readable(server: Se
         await until(page, TICKET_SETTLED)
         await check(page, "ticket", seen)
         contrast["the ticket number"] = await page.evaluate(INK_ON_GROUND, "#t-label")
+        edge = await page.evaluate(EDGE, ".k-ticket-card")
         contrast["Selesai"] = await page.evaluate(INK_ON_GROUND, "#ticket-done")
         for state in ("printing", "printed", "fault"):
             await page.evaluate(
@@ -501,3 +513,6 @@ async def test_the_kiosk_in_high_contrast_keeps_every_screen_readable(server: Se
         await ctx.close()
     assert not seen, json.dumps(seen, indent=1, ensure_ascii=False)
     assert all(ratio >= 7 for ratio in contrast.values()), contrast
+    # the ticket card has the white edge of every card in high contrast (it had none: black on the black page), whole
+    # on the screen
+    assert edge["sides"] == ["2px solid rgb(255, 255, 255)"] * 4 and edge["inView"], edge
