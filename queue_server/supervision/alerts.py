@@ -43,7 +43,7 @@ KINDS = (
 # message yet but has been retrying one for minutes ("0 pesan tidak terkirim" beside "pengiriman gagal" read as a
 # contradiction), and `reported_elsewhere` around a configuration alert another server process raised (its sentence
 # says "this server": the process that said it).
-SENTENCES = (*KINDS, "delivery_retrying", "reported_elsewhere")
+SENTENCES = (*KINDS, "delivery_retrying", "reported_elsewhere", "storage_unreachable")  # besides the kinds: variants
 
 
 def _local(site: Site, iso: str | None) -> datetime | None:
