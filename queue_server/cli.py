@@ -71,7 +71,7 @@ def server_lock(
         return
     if existing and not database.is_file():
         raise SystemExit(f"error: no database at {database}")
-    made = [folder for folder in (database.parent, *database.parent.parents) if not folder.exists()]  # deepest first
+    made = _made_here(database)[:-1]  # the folders its lock file makes, innermost last
     handle = lock_file.acquire(database, serving)
     if handle is None:
         raise SystemExit(
@@ -82,10 +82,12 @@ def server_lock(
         yield handle
     finally:
         lock_file.release(handle, database)
-        if not database.exists():  # a restore of a damaged backup into a new folder: the folder goes with the lock
-            for folder in made:
-                with contextlib.suppress(OSError):  # not empty (something else was put there meanwhile): kept
+        if not database.exists():  # never made (a restore refused, a first account refused): its folders go too
+            for folder in reversed(made):
+                try:
                     folder.rmdir()
+                except OSError:  # not empty (something else put there meanwhile): kept, and those around it
+                    break
 
 
 def _serve(config: Config, banner: str | None = None) -> None:
@@ -414,29 +416,22 @@ async def _with_accounts(args: argparse.Namespace, action: Any) -> Any:
     _database_expected(config, args)
     made = _made_here(config.database)
     # A first account or device makes the database; under its lock, so no server starts on it before it is whole
-    # or, the command refused (a weak password, a wrong --site-id), gone again with the folders made for it.
-    try:
-        with server_lock(config.database) if made else contextlib.nullcontext():
-            storage = storage_for(config.database, synchronous=config.synchronous)
-            await storage.open()
-            try:
-                accounts = Accounts(storage, sites)
-                accounts.others_may_serve = True  # the command line changes what a running server checks
-                return await action(accounts, sites, config, storage)
-            except BaseException:
-                await storage.close()
-                if made and isinstance(config.database, Path):
-                    _unmade(config.database)
-                raise
-            finally:
-                await storage.close()
-    except BaseException:
-        for folder in reversed(made[:-1]):  # after the lock, whose file went with the database
-            try:
-                folder.rmdir()
-            except OSError:  # not empty (something else put there meanwhile): kept
-                break
-        raise
+    # or, the command refused (a weak password, a wrong --site-id), gone again with the folders made for it (the
+    # lock's, once the database is gone).
+    with server_lock(config.database) if made else contextlib.nullcontext():
+        storage = storage_for(config.database, synchronous=config.synchronous)
+        await storage.open()
+        try:
+            accounts = Accounts(storage, sites)
+            accounts.others_may_serve = True  # the command line changes what a running server checks
+            return await action(accounts, sites, config, storage)
+        except BaseException:
+            await storage.close()
+            if made and isinstance(config.database, Path):
+                _unmade(config.database)
+            raise
+        finally:
+            await storage.close()
 
 
 def _made_here(database: Path | str) -> list[Path]:
