@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -31,6 +29,7 @@ from queue_server.settings.sitefile import DEMO_SITE
 from .helpers import Clock, Server, StartFailed, bearer, eventually, free_socket, running_server
 from .receiver import Receiver
 from .test_outbox import add_webhook
+from .test_processes import _stop
 
 BOTH_DATABASES = True  # conftest.py: each test on SQLite and on PostgreSQL
 
@@ -287,16 +286,6 @@ def serve(db: Path | str, files: list[Path], *extra: str) -> tuple[subprocess.Po
     return proc, url, log
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
 def cli(db: Path | str, *args: str) -> str:
     done = subprocess.run([sys.executable, "-m", "queue_server", *args, "--db", str(db)], capture_output=True,
                           text=True, timeout=90)  # fmt: skip
@@ -332,7 +321,7 @@ def test_real_processes_each_come_to_the_same_decision_and_one_mall_alone_exits_
         r = httpx.post(f"{url}/api/v1/sites/uji/tickets", json={"service": "kk"}, headers=bearer(token))
         assert r.status_code == 201 and r.json()["ticket"]["label"] == "B-001", r.text
     finally:
-        stop(proc)
+        _stop(proc)
     asyncio.run(forget_uji_file_in(database))
     letters_swapped(site)
 
@@ -340,7 +329,7 @@ def test_real_processes_each_come_to_the_same_decision_and_one_mall_alone_exits_
     try:
         assert proc.wait(timeout=90) == 3, log.read_text()
     finally:
-        stop(proc)
+        _stop(proc)
     output = log.read_text()
     lines = [line for line in output.splitlines() if "site uji: no site file was served" in line]
     assert len(lines) == 1 and "ERROR" in lines[0] and "Traceback" not in output, output
@@ -364,7 +353,7 @@ def test_real_processes_each_come_to_the_same_decision_and_one_mall_alone_exits_
                 refused(fresh.post("/api/v1/sites/uji/tickets", json={"service": "kk"}, headers=bearer(token)), "day")
                 assert fresh.get("/kiosk/tegal").status_code == 200
     finally:
-        stop(proc)
+        _stop(proc)
     output = log.read_text()
     said = [line for line in output.splitlines() if "site uji: no site file was served" in line]
     assert len(said) == (2 if workers else 1) and all("ERROR" in line for line in said), output
