@@ -488,7 +488,9 @@ async def test_the_page_shows_both_malls_sorts_and_follows_live(
         for _ in range(3):
             await issue(s, "tegal", "ktp")
         await issue(s, "brebes", "kk")
-        context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
+        context = await browser.new_context(
+            viewport={"width": 1366, "height": 768}, locale="id-ID", timezone_id="Asia/Jakarta"
+        )
         page = await context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -516,7 +518,7 @@ async def test_the_page_shows_both_malls_sorts_and_follows_live(
                 page,
                 "() => document.getElementById('updated').textContent.includes('.') && document.getElementById('updated').textContent",
             )
-            assert updated == "09.00.00 WIB", "the server's time, in WIB when the malls' zones differ"
+            assert updated == "09.00.00 WIB", "the server's time, where the reader is"
             link = "() => document.querySelector('#rows tr[data-site=brebes] th a').getAttribute('href')"
             assert await page.evaluate(link) == "/supervisor/brebes"
             assert await page.get_attribute("th[data-column=waiting]", "aria-sort") == "descending"

@@ -523,6 +523,12 @@ async def test_the_pages_say_their_period_in_the_reader_s_zone_and_how_many_mall
         await page.locator("#report[aria-busy=false]").wait_for()
         assert await page.locator("#period-words").inner_text() == words
         assert await page.locator("#total td").nth(0).inner_text() == respondents
+        made = (
+            "Senin, 30 November 2026 pukul 23.30 WIB"
+            if zone == "Asia/Jakarta"
+            else "Selasa, 1 Desember 2026 pukul 01.30 WIT"
+        )
+        assert await page.locator("#generated").inner_text() == f"Dibuat: {made}"
         if respondents != "0":
             assert "3 dari 3 mal memenuhi sampelnya" in await page.locator("#total").inner_text()
             await page.click("th[data-column=name] button")  # sorted: the period stays the default, and says so
@@ -535,8 +541,44 @@ async def test_the_pages_say_their_period_in_the_reader_s_zone_and_how_many_mall
         await page.goto(f"{s.url}/national")
         await page.locator("#ikm-period-words:not(:empty)").wait_for()
         assert await page.locator("#ikm-period-words").inner_text() == f"Kolom IKM: {words}"
+        assert (await page.locator("#updated").inner_text()).endswith(made[-3:]), "the time where the reader is"
         await page.click("#lang")
         await page.locator("#ikm-period-words:has-text('IKM column')").wait_for()
         assert "this month to today in" in await page.locator("#ikm-period-words").inner_text()
         await page.click("#lang")
         await context.close()
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.browser
+async def test_a_national_page_left_open_past_midnight_moves_its_default_period_on(
+    malls: Server, browser: Browser
+) -> None:
+    """Left open on a wall from 30 November into 1 December (WIB): the date fields follow the default period to the
+    new month, so "Tampilkan" later asks for December, not the days of the evening before. Dates a reader typed stay."""
+    s = malls
+    s.clock.now = datetime(2026, 11, 30, 23, 59, 50, tzinfo=ZoneInfo("Asia/Jakarta")).astimezone(UTC)
+    context = await browser.new_context(viewport={"width": 1366, "height": 768}, timezone_id="Asia/Jakarta")
+    fields = "() => [...document.querySelectorAll('#period input[type=date]')].map((i) => i.value).join(' ')"
+    page, typed = await context.new_page(), await context.new_page()
+    for p in (page, typed):
+        await sign_in(p, f"{s.url}/national")
+        await p.wait_for_function(f"() => ({fields})() === '2026-11-01 2026-11-30'")
+    await typed.fill("#period input[name=from]", "2026-11-02")
+    await typed.click("#period button[type=submit]")
+    await typed.locator("#ikm-period-words:has-text('Senin, 2 November 2026')").wait_for()
+
+    s.clock.now = datetime(2026, 12, 1, 0, 0, 30, tzinfo=ZoneInfo("Asia/Jakarta")).astimezone(UTC)
+    await page.locator("#ikm-period-words:has-text('Selasa, 1 Desember 2026 (bulan ini')").wait_for(timeout=30_000)
+    await page.wait_for_function(f"() => ({fields})() === '2026-12-01 2026-12-01'")
+    async with page.expect_request(lambda r: "/api/v1/national?" in r.url) as asked:
+        await page.click("#period button[type=submit]")  # "Tampilkan": still the default, now December's
+    assert "from=" not in (await asked.value).url
+
+    # The reader who typed their own days: a refresh after midnight has come and gone, and their days stay.
+    async with typed.expect_response(lambda r: "/api/v1/national?" in r.url, timeout=30_000):
+        pass
+    async with typed.expect_response(lambda r: "/api/v1/national?" in r.url, timeout=30_000):
+        pass
+    assert await typed.evaluate(fields) == "2026-11-02 2026-11-30"
+    await context.close()

@@ -288,6 +288,16 @@ export function whenWords(iso) {
   return `${dateWords(localDay(Date.parse(iso)))} ${lang === "id" ? "pukul" : "at"} ${shortTime(iso)}`;
 }
 
+// A moment in words in a zone other than the page's, named: the national pages write times where their reader is
+// ("Senin, 30 November 2026 pukul 23.30 WIT"), the zone their period is of.
+export function whenWordsIn(iso, zone) {
+  const at = new Date(iso);
+  const day = new Intl.DateTimeFormat("en-CA", { timeZone: zone }).format(at);
+  const time = new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit", hour12: false })
+    .format(at);
+  return `${dateWords(day)} ${lang === "id" ? "pukul" : "at"} ${timeMarks(time)} ${zoneLabel(zone)}`;
+}
+
 // Minutes for waits ("46 mnt", "1 j 05 mnt"); "–" when there is nothing to show.
 export function minutesText(seconds) {
   if (seconds === null || seconds === undefined) return "–";

@@ -62,10 +62,8 @@ function respondentWord(n) {
   return currentLang() === "en" && n === 1 ? word.replace(/s$/, "") : word;
 }
 
-// The time of the figures (the server's clock) in the malls' own zone when they share one, else in WIB.
-function updatedText(iso, rows) {
-  const zones = new Set(rows.map((r) => r.timezone));
-  const zone = zones.size === 1 ? [...zones][0] : "Asia/Jakarta";
+// The time of the figures (the server's clock) in the zone the period is of: the reader's.
+function updatedText(iso, zone) {
   const text = new Intl.DateTimeFormat("en-GB", {
     timeZone: zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
   }).format(new Date(iso));
@@ -181,7 +179,7 @@ function render() {
   fillProvinces($("period").elements.province, data.provinces, shown.province);
   $("totals").replaceChildren(totalsRow(data.totals));
   $("empty").hidden = data.sites.length > 0;
-  $("updated").textContent = updatedText(data.generated_at, data.sites);
+  $("updated").textContent = updatedText(data.generated_at, data.period.timezone);
   $("ikm-period-words").textContent = T("ikm_period_words").replace("{period}", periodWords(data.period));
   for (const th of document.querySelectorAll("th[data-column]")) {
     const sorted = th.dataset.column === data.sort;
@@ -246,14 +244,22 @@ function query(asked) {
   return regionParams(params, asked);
 }
 
+// The default period the fields were last filled with: a page left open past midnight (or into a new month) moves
+// its fields on with the default, unless the reader has typed a period of their own meanwhile.
+let filledDefault = null;
+
 function fillPeriod(force) {
   const form = $("period");
   if (!data) return;
+  const untouched = filledDefault && ["from", "to"].every((key) => form.elements[key].value === filledDefault[key]);
   for (const key of ["from", "to"]) {
     const input = form.elements[key];
-    if (force || (!input.value && document.activeElement !== input)) input.value = data.period[key];
+    const moved = untouched && data.period.default && document.activeElement !== input;
+    if (force || moved || (!input.value && document.activeElement !== input)) input.value = data.period[key];
     describeDates(input.parentElement);
   }
+  const filled = ["from", "to"].every((key) => form.elements[key].value === data.period[key]);
+  filledDefault = data.period.default && filled ? { from: data.period.from, to: data.period.to } : null;
 }
 
 function sortBy(key) {

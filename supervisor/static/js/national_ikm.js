@@ -1,7 +1,7 @@
 // The ministry's IKM report: the satisfaction index of a period per mall, per province or per kind of agency, over
 // the malls the signed-in account may watch (GET /api/v1/national/ikm), with the nine elements, the grade and
 // whether the respondents reach the regulation's sample; its CSV; agencies whose kind no site file gives.
-import { T, api, applyTexts, boot, currentLang, describeDates, download, el, errorText, fatal, onLangChange, periodWords, readerZone, redraw, whenWords } from "./common.js";
+import { T, api, applyTexts, boot, currentLang, describeDates, download, el, errorText, fatal, onLangChange, periodWords, readerZone, redraw, whenWordsIn } from "./common.js";
 import { fillProvinces, regionParams } from "./region.js";
 
 const $ = (id) => document.getElementById(id);
@@ -108,7 +108,7 @@ function render() {
   redraw($("rows"), data.rows, (r) => row(r, false), (tr) => tr.dataset.row);
   redraw($("total"), [data.total], (r) => row(r, true), () => "total");
   $("empty").hidden = data.total.respondents > 0;
-  $("generated").textContent = `${T("generated")}: ${whenWords(data.generated_at)} WIB`;
+  $("generated").textContent = `${T("generated")}: ${whenWordsIn(data.generated_at, data.period.timezone)}`;
   fillProvinces($("filters").elements.province, data.provinces, data.province);
   const unclassified = data.by === "kind" ? data.unclassified : [];
   $("unclassified").hidden = !unclassified.length;
