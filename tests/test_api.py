@@ -498,6 +498,11 @@ async def test_logout_ends_the_session(server: Server) -> None:
 async def test_openapi_document(server: Server) -> None:
     doc = (await server.http.get("/api/v1/openapi.json")).json()
     assert doc["openapi"].startswith("3.1") and "/api/v1/sites/{site}/tickets" in doc["paths"]
+    csvs = [path for path in doc["paths"] if path.endswith(".csv")]
+    assert len(csvs) == 4, csvs
+    for path in csvs:  # every CSV has its variant for Excel, and says so
+        names = {p["name"] for p in doc["paths"][path]["get"]["parameters"]}
+        assert {"excel", "lang"} <= names, path
 
 
 async def test_unexpected_methods_never_500(server: Server) -> None:

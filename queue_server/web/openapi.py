@@ -283,6 +283,16 @@ NATIONAL_IKM_Q = [
     *REGION_Q,
 ]  # fmt: skip
 AGENCY_Q = {"name": "agency", "in": "query", "required": False, "schema": {"type": "string"}}
+SERVICE_Q = {"name": "service", "in": "query", "required": False, "schema": {"type": "string"}}
+CSV_Q = [
+    {"name": "excel", "in": "query", "required": False,
+     "schema": {"type": "string", "enum": ["0", "1"], "default": "0"},
+     "description": "1: as an Indonesian office opens it in Excel (semicolons, decimal commas, a BOM, hours as 08.00, "
+                    "column names in `lang`); 0: the stable CSV for scripts"},
+    {"name": "lang", "in": "query", "required": False,
+     "schema": {"type": "string", "enum": ["id", "en"], "default": "id"},
+     "description": "The language of the Excel variant's column names"},
+]  # fmt: skip
 SURVEY_BODY = _body(
     {
         "type": "object",
@@ -830,7 +840,7 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
         "/api/v1/sites/{site}/reports.csv": {
             "get": {
                 "summary": "The report as CSV (durations in minutes)",
-                "parameters": [SITE, *PERIOD_Q, AGENCY_Q],
+                "parameters": [SITE, *PERIOD_Q, AGENCY_Q, *CSV_Q],
                 "security": SECURED,
                 "responses": {"200": {"description": "text/csv"}},
             }
@@ -870,7 +880,7 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
         "/api/v1/national.csv": {
             "get": {
                 "summary": "The national view as CSV: one line per mall, then the totals",
-                "parameters": NATIONAL_Q,
+                "parameters": [*NATIONAL_Q, *CSV_Q],
                 "security": SECURED,
                 "responses": {"200": {"description": "text/csv"}},
             }
@@ -890,7 +900,7 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
         "/api/v1/national/ikm.csv": {
             "get": {
                 "summary": "The ministry's IKM report as CSV",
-                "parameters": NATIONAL_IKM_Q,
+                "parameters": [*NATIONAL_IKM_Q, *CSV_Q],
                 "security": SECURED,
                 "responses": {"200": {"description": "text/csv"}},
             }
@@ -902,7 +912,7 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                     SITE,
                     *PERIOD_Q,
                     AGENCY_Q,
-                    {"name": "service", "in": "query", "required": False, "schema": {"type": "string"}},
+                    SERVICE_Q,
                 ],
                 "security": SECURED,
                 "responses": _ok("NRR per element, IKM, converted score, grade, respondents"),
@@ -911,7 +921,7 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
         "/api/v1/sites/{site}/ikm.csv": {
             "get": {
                 "summary": "The satisfaction index as CSV",
-                "parameters": [SITE, *PERIOD_Q, AGENCY_Q],
+                "parameters": [SITE, *PERIOD_Q, AGENCY_Q, SERVICE_Q, *CSV_Q],
                 "security": SECURED,
                 "responses": {"200": {"description": "text/csv"}},
             }
