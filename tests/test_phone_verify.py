@@ -187,7 +187,7 @@ async def test_at_most_three_codes_an_hour_go_to_one_number(database: Path | str
             assert r.status_code == 429 and error(r)["code"] == "too_many_requests", r.text
             assert error(r)["details"]["field"] == "phone" and r.headers["Retry-After"] == "2401"
             assert error(r)["message"] == (
-                "Sudah 3 kode verifikasi dikirim ke nomor ini dalam satu jam terakhir. Coba lagi dalam 41 menit, atau "
+                "Sudah 3 kode verifikasi dikirim ke nomor ini dalam satu jam terakhir. Coba lagi dalam 40 menit, atau "
                 "pakai kode yang sudah diterima."
             )
             assert len(codes_received(receiver)) == 3
@@ -295,7 +295,7 @@ async def test_one_address_gets_codes_per_address_an_hour_whatever_the_numbers(
                 error(r)["details"] == {"retry_after": 2401, "limit": "address"} and r.headers["Retry-After"] == "2401"
             )
             assert error(r)["message"] == (
-                "Sudah 4 kode verifikasi diminta dari jaringan ini dalam satu jam terakhir. Coba lagi dalam 41 menit, "
+                "Sudah 4 kode verifikasi diminta dari jaringan ini dalam satu jam terakhir. Coba lagi dalam 40 menit, "
                 "atau pakai kode yang sudah diterima."
             )
             assert "from this network" in error(r)["message_en"]
@@ -327,7 +327,7 @@ async def test_the_mall_sends_codes_per_hour_in_all_says_so_and_alerts_the_super
             assert error(r)["message"] == (
                 "MPP Kabupaten Tegal sudah mengirim kode verifikasi sebanyak batasnya untuk satu jam ini (batas MPP, "
                 "bukan kesalahan Anda). Silakan datang langsung ke MPP dan ambil nomor antrean di kios, atau coba "
-                "booking lagi dalam 51 menit."
+                "booking lagi dalam 50 menit."
             )
             assert "the mall's limit" in error(r)["message_en"]
 
@@ -640,7 +640,7 @@ async def test_the_booking_page_books_a_family_with_one_code_and_says_the_limit_
             await until(page, "() => !document.getElementById('phone-code-error').hidden")
             assert re.fullmatch(
                 r"Sudah 1 kode verifikasi diminta dari jaringan ini dalam satu jam terakhir\. Coba lagi dalam "
-                r"6[01] menit, atau pakai kode yang sudah diterima\.",
+                r"60 menit, atau pakai kode yang sudah diterima\.",
                 await text(page, "#phone-code-error"),
             )
             shot_path = tmp_path / "booking-address-limit.png"

@@ -126,26 +126,32 @@ def _over(site: Site, sent: Sent, now: datetime) -> Refusal | None:
     count, oldest = sent.site
     if count >= site.booking.codes_per_hour:
         wait = _wait(oldest, now)
-        return Refusal("phone_code_site_limit", site=site.name, minutes=-(-wait // 60),
+        return Refusal("phone_code_site_limit", site=site.name, minutes=_minutes(wait),
                        details={"retry_after": wait})  # fmt: skip
     count, oldest = sent.sender
     if count >= site.booking.codes_per_address:
         wait = _wait(oldest, now)
         return Refusal("too_many_requests.phone_code_address", limit=site.booking.codes_per_address,
-                       minutes=-(-wait // 60), details={"retry_after": wait, "limit": "address"})  # fmt: skip
+                       minutes=_minutes(wait), details={"retry_after": wait, "limit": "address"})  # fmt: skip
     count, oldest = sent.number
     return _number_limit(oldest, now) if count >= PER_HOUR else None
 
 
 def _number_limit(oldest: datetime | None, now: datetime) -> Refusal:
     wait = _wait(oldest, now)
-    return Refusal("too_many_requests.phone_code", limit=PER_HOUR, minutes=-(-wait // 60),
+    return Refusal("too_many_requests.phone_code", limit=PER_HOUR, minutes=_minutes(wait),
                    details={"retry_after": wait, "field": "phone"})  # fmt: skip
 
 
 def _wait(oldest: datetime | None, now: datetime) -> int:
     """Seconds until the oldest code of the hour leaves it, and another may go (at least a minute)."""
     return max(60, int((oldest + timedelta(hours=1) - now).total_seconds()) + 1) if oldest else 60
+
+
+def _minutes(wait: int) -> int:
+    """`wait` in whole minutes as a person reads it: the second `_wait` adds to be past the hour's edge is not a
+    61st minute ("coba lagi dalam 60 menit" just after the limit, not 61)."""
+    return max(1, -(-(wait - 1) // 60))
 
 
 async def sites_capped(ctx: Context) -> dict[str, dict[str, Any]]:
