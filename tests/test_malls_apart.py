@@ -20,12 +20,14 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from playwright.async_api import Browser
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import connect
 
 from queue_server.application.demo import DEMO_PASSWORD
 from queue_server.settings.sitefile import DEMO_SITE
 
+from .display_support import until
 from .helpers import Clock, Server, StartFailed, bearer, eventually, free_socket, running_server
 from .receiver import Receiver
 from .test_outbox import add_webhook
@@ -148,7 +150,7 @@ async def test_a_mall_whose_site_file_is_refused_is_left_out_and_the_other_serve
         for page in ("/kiosk/uji", "/display/uji/lobby", "/counter/uji/1", "/supervisor/uji", "/booking/uji"):
             r = await s.http.get(page, headers={"Accept": "text/html"})
             assert r.status_code == 503 and "MPP Uji tidak dilayani server ini saat ini" in r.text, (page, r.text)
-            assert "MPP Uji is not served by this server now" in r.text and 'http-equiv="refresh"' in r.text, page
+            assert "MPP Uji is not served by this server now" in r.text and "location.reload()" in r.text, page
         refused(await s.http.get(f"/api/v1/tickets/{token}"))  # the citizen's link: its mall, not "unknown ticket"
         r = await s.http.get(f"/t/{token}", headers={"Accept": "text/html"})
         assert r.status_code == 503 and "MPP Uji tidak dilayani server ini saat ini" in r.text, r.text
@@ -196,6 +198,54 @@ async def test_a_mall_whose_site_file_is_refused_is_left_out_and_the_other_serve
         assert health["status"] == "ok" and health["left_out"] == [] and health["sites"] == ["tegal", "uji"]
         assert (await s.http.post("/api/v1/auth/login", json=SUPERVISOR_UJI)).status_code == 200
     receiver.stop()
+
+
+@pytest.mark.sqlite_only
+async def test_a_kiosk_and_a_tv_already_open_say_their_mall_is_not_served_and_come_back_by_themselves(
+    database: Path | str, tmp_path: Path, browser: Browser
+) -> None:
+    """The kiosk and the TV of a mall stay on when its server restarts and leaves the mall out. The kiosk says so on
+    its start screen at its next poll, instead of welcoming a citizen who would be refused after choosing. The TV says
+    it without sending the technician to its token. A kiosk switched on meanwhile gets the page that asks again. Its
+    file corrected and the server restarted on the same port, all three are back without anyone touching them."""
+    site = uji_file(tmp_path)
+    files = [DEMO_SITE, site]
+    with free_socket() as sock:
+        port = sock.getsockname()[1]
+    async with running_server(database, site_files=files, port=port) as s:
+        kiosk = await browser.new_page(viewport={"width": 1080, "height": 1920})
+        await kiosk.goto(f"{s.url}/kiosk/uji#token=d_kiosk_demo_uji")
+        await kiosk.locator("body[data-ready=true]").wait_for()
+        tv = await browser.new_page(viewport={"width": 1920, "height": 1080})
+        await tv.goto(f"{s.url}/display/uji/lobby#token=d_display_demo_uji_lobby")
+        await tv.locator("body[data-link=live]").wait_for()
+
+    broken(site)
+    async with running_server(database, site_files=files, port=port) as s:
+        await kiosk.locator("body[data-refusal=site_not_served]").wait_for(timeout=60_000)  # its next poll of the day
+        assert await kiosk.evaluate("() => window.__kiosk.screen") == "notice"
+        assert await kiosk.inner_text("#n-title") == "Kios ini belum dapat mengeluarkan nomor antrean"
+        assert (await kiosk.inner_text("#n-message")).startswith("MPP Uji tidak dilayani server ini saat ini")
+        assert not await kiosk.is_visible("#n-retry"), "nothing a citizen can do about it"
+        await tv.locator("#refused:not([hidden])").wait_for(timeout=60_000)
+        assert "MPP Uji tidak dilayani server ini saat ini" in await tv.inner_text("#refused-message")
+        assert not await tv.is_visible("#refused-hint"), "its address and token are right"
+        late = await browser.new_page(viewport={"width": 1080, "height": 1920})
+        answer = await late.goto(f"{s.url}/kiosk/uji#token=d_kiosk_demo_uji")
+        assert answer is not None and answer.status == 503
+        assert "Mal tidak dilayani saat ini" in await late.inner_text("h1")
+
+    site.write_text(UJI)
+    async with running_server(database, site_files=files, port=port) as s:
+        await until(kiosk, "() => window.__kiosk.screen === 'start'", timeout_ms=60_000)
+        await late.locator("body[data-ready=true]").wait_for(timeout=90_000)  # asked again, and reloaded itself
+        assert await late.evaluate("() => window.__kiosk.screen") == "start"
+        await tv.locator("#refused[hidden]").wait_for(state="attached", timeout=90_000)
+        await tv.locator("body[data-link=live]").wait_for()
+        r = await s.http.post("/api/v1/sites/uji/tickets", json={"service": "ktp"}, headers=UJI_KIOSK)
+        assert r.status_code == 201, r.text
+    for page in (kiosk, tv, late):
+        await page.close()
 
 
 async def test_a_mall_the_day_refuses_is_left_out_and_a_server_of_one_mall_still_does_not_start(

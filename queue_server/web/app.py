@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import html
 import logging
 import os
@@ -179,22 +181,37 @@ def _not_found_page(request: Request) -> Response:
     return HTMLResponse(body, status_code=404)
 
 
+# The not-served page asks for its own address again every 30 seconds and reloads once it is no longer refused.
+# Not a <meta refresh>: a kiosk's or a TV's address ends in #token=..., and a refresh to an address with a fragment
+# is a jump within the page, never a reload; and a plain reload that fell in the seconds of the restart would leave
+# the device on the browser's own error page, which asks again never.
+_ASK_AGAIN = (
+    "setInterval(async()=>{try{const r=await fetch(location.pathname+location.search,"
+    '{headers:{Accept:"text/html"},cache:"no-store"});if(r.status!==503)location.reload()}catch(e){}},30000);'
+)
+_ASK_AGAIN_HASH = "sha256-" + base64.b64encode(hashlib.sha256(_ASK_AGAIN.encode()).digest()).decode()
+
+
 def _not_served_page(refusal: Refusal) -> Response:
     """A mall left out at start-up, asked for in a browser (its kiosk, a TV, the sign-in of its staff): why, in both
-    languages. The page asks again every minute, so a kiosk or a TV left on it comes back by itself once the server
-    serves the mall again."""
+    languages. The page asks again by itself, so a kiosk or a TV left on it comes back once the server serves the
+    mall again."""
     said_id, said_en = (html.escape(text) for text in refusal_messages(refusal))
     body = (
         '<!doctype html><html lang="id"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1"><meta http-equiv="refresh" content="60">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<title>Mal tidak dilayani saat ini · Mall not served now</title>"
         "<style>body{font:20px/1.5 system-ui,sans-serif;max-width:46em;margin:8vh auto;padding:0 24px;color:#1f2933}"
         "h1{font-size:30px;color:#8a1c1c}p[lang=en]{color:#3e4c59}</style></head><body>"
         f"<h1>Mal tidak dilayani saat ini</h1><p>{said_id}</p>"
-        f'<h2 lang="en">Mall not served now</h2><p lang="en">{said_en}</p></body></html>'
+        f'<h2 lang="en">Mall not served now</h2><p lang="en">{said_en}</p><script>{_ASK_AGAIN}</script></body></html>'
     )
     response = HTMLResponse(body, status_code=status_of(refusal))
-    response.headers["Retry-After"] = "60"
+    response.headers["Retry-After"] = "30"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; style-src 'unsafe-inline'; script-src '{_ASK_AGAIN_HASH}'; connect-src 'self'"
+    )
     return response
 
 

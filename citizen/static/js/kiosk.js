@@ -36,6 +36,8 @@ const panel = new StaffPanel({ site, kioskToken, texts, onSaved: (settings) => p
 // every POLL_MS and each time the kiosk comes back to the start). The same answer carries the configuration's
 // version: a new one means new tiles.
 const POLL_MS = 15_000;
+// Refusals the kiosk shows by itself from its poll of the day, and takes back when the day says otherwise.
+const SAID_BY_THE_DAY = new Set(["day_closed", "site_closed", "site_not_served"]);
 const POLL_GAP_MS = 2_000; // coming back to the start right after a read does not read again
 let notIssuing = null; // why no ticket can be taken now (the day closed, before opening time): said at the start
 let polling = false;
@@ -54,14 +56,19 @@ async function checkDay() {
   try {
     // A few hundred bytes, not the catalogue; with the kiosk's token, so the Settings page sees it is there.
     const answer = await call("GET", `/api/v1/sites/${site}/today`, { token: kioskToken });
-    if (!answer.ok) return;
+    if (!answer.ok) {
+      // Its mall left out when the server started (its site file refused): said on the start screen now, not after
+      // a citizen has chosen their service; the start comes back by itself once a restart serves the mall.
+      if (answer.error.code === "site_not_served" && screen === "start") refused(answer.error, null);
+      return;
+    }
     if (answer.data.now) {
       clockOffset = Date.parse(answer.data.now) - Date.now();
       tick();
     }
     notIssuing = answer.data.issuing || (answer.data.today?.closed ? answer.data.today.error : null);
     if (notIssuing && screen === "start") refused(notIssuing, null);
-    if (!notIssuing && screen === "notice" && ["day_closed", "site_closed"].includes(notice?.error.code)) show("start");
+    if (!notIssuing && screen === "notice" && SAID_BY_THE_DAY.has(notice?.error.code)) show("start");
     followNotify(answer.data.notify?.available !== false);
     await followConfiguration(answer.data.configuration_version);
   } finally {
@@ -292,6 +299,7 @@ function renderNotice() {
     quota_exhausted: "kiosk_quota_title",
     site_closed: "kiosk_closed_title",
     day_closed: "kiosk_day_closed_title",
+    site_not_served: "kiosk_not_served_title",
   };
   $("n-title").textContent = texts.t(titles[error.code] || "kiosk_refused_title");
   $("n-message").textContent = texts.error(error);
@@ -523,7 +531,9 @@ async function connect() {
   if (!settings.ok) {
     $("setup-detail").textContent = texts.error(settings.error);
     show("setup");
-    if (settings.error.code === "network") setTimeout(connect, 10_000);
+    // A server away, or one that left this mall out at its start: tried again until it serves the mall (a kiosk
+    // switched on meanwhile comes up by itself). A wrong token waits for the technician.
+    if (["network", "site_not_served", "storage_unavailable"].includes(settings.error.code)) setTimeout(connect, 10_000);
     return;
   }
   printer.configure(settings.data);

@@ -17,6 +17,7 @@ export class StatusView {
     this.refusedMessage = $("refused-message");
     this.refusedMessageOther = $("refused-message-en");
     this.refusedCode = $("refused-code");
+    this.refusedHint = $("refused-hint");
   }
 
   setLink(status) {
@@ -60,6 +61,9 @@ export class StatusView {
     this.refusedMessage.textContent = first || error.code || "";
     this.refusedMessageOther.textContent = second && second !== first ? second : "";
     this.refusedCode.textContent = error.code || "";
+    // Its mall left out by the server (a site file refused at its start): the screen's address and token are right,
+    // and sending the technician to them would waste their time.
+    this.refusedHint.hidden = error.code === "site_not_served";
     this.refused.hidden = false;
   }
 }
