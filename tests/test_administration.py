@@ -141,6 +141,50 @@ async def test_wrong_accounts_are_refused_with_a_reason(server: Server) -> None:
     await error(await server.http.delete(ACCOUNTS + "/supervisor", headers=supervisor), 404, "unknown_account")
 
 
+async def test_a_refused_change_of_an_account_changes_nothing(server: Server) -> None:
+    """An outside review: the Settings form sent a new password with a name too long; it was refused, yet the new
+    password was set and the operator signed out everywhere (the audit said so). Every field is checked first."""
+    admin = await server.login("admin")
+    assert (await server.http.post(ACCOUNTS, json=NEW, headers=admin)).status_code == 201
+    budi = await server.login("budi.s", NEW["password"])
+    audit_before = (await server.http.get("/api/v1/sites/tegal/audit", headers=admin)).json()["entries"]
+    refused = [
+        {"password": "teh-manis-gunung-42", "display_name": "N" * 81},
+        {"password": "teh-manis-gunung-42", "display_name": "   "},
+        {"active": False, "agency": "nowhere"},
+        {"active": False, "role": "admin"},
+        {"active": False, "password": "pendek"},
+    ]
+    for body in refused:
+        r = await server.http.patch(ACCOUNTS + "/budi.s", json=body, headers=admin)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_field", (body, r.text)
+    assert (await server.http.get("/api/v1/me", headers=budi)).status_code == 200, "still signed in"
+    r = await server.http.post("/api/v1/auth/login", json={"username": "budi.s", "password": "teh-manis-gunung-42"})
+    assert r.status_code == 401, "the refused password was not set"
+    listed = (await server.http.get(ACCOUNTS, headers=admin)).json()["accounts"]
+    assert next(a for a in listed if a["username"] == "budi.s") == {**r_account(NEW), "active": True}
+    audit_after = (await server.http.get("/api/v1/sites/tegal/audit", headers=admin)).json()["entries"]
+    assert len(audit_after) == len(audit_before)
+    # a blank name is refused as missing, on an account and on a device; a name keeps no spaces around it
+    body = await error(await server.http.post(ACCOUNTS, json={**NEW, "username": "sri", "display_name": " "},
+                                              headers=admin), 422, "invalid_field")  # fmt: skip
+    assert body["details"]["field"] == "display_name" and "wajib diisi" in body["message"]
+    r = await server.http.patch(ACCOUNTS + "/budi.s", json={"display_name": "  Budi S.  "}, headers=admin)
+    assert r.status_code == 200 and r.json()["account"]["display_name"] == "Budi S."
+    for name in ("", "   "):
+        body = await error(await server.http.patch(f"{DEVICES}/1", json={"name": name}, headers=admin), 422,
+                           "invalid_field")  # fmt: skip
+        assert body["details"]["field"] == "name"
+        body = await error(await server.http.post(DEVICES, json={"kind": "kiosk", "name": name}, headers=admin), 422,
+                           "invalid_field")  # fmt: skip
+    devices = (await server.http.get(DEVICES, headers=admin)).json()["devices"]
+    assert all(d["name"].strip() for d in devices)
+
+
+def r_account(body: dict[str, Any]) -> dict[str, Any]:
+    return {key: body[key] for key in ("username", "display_name", "role", "agency")}
+
+
 async def test_devices_issued_renamed_and_revoked_on_the_web(server: Server) -> None:
     supervisor = await server.login("supervisor")
     r = await server.http.post(DEVICES, json={"kind": "display", "name": "TV lantai 2", "screen": "lobby"},

@@ -80,6 +80,15 @@ def _role_and_agency(ctx: Context, principal: Principal, site_id: str, body: dic
     return role, agency
 
 
+def _name(body: dict[str, Any], key: str) -> str:
+    """A name screens and pages show (an account's, a device's): refused when blank, which left a row with no name
+    to find it by (an outside review renamed a TV to "" through the API), and kept without the spaces around it."""
+    name = v.required_text(body, key, max_len=NAME_MAX, shown=True).strip()
+    if not name:
+        raise Refusal("invalid_field.required", details={"field": key})
+    return name
+
+
 def _password(body: dict[str, Any], *own_words: str) -> str | None:
     """The password of a form, if any: long enough, and not one a guesser tries early (application/passwords.py)."""
     password = body.get("password")
@@ -102,7 +111,7 @@ async def add_account(ctx: Context, principal: Principal | None, site_id: str, b
     username = v.required_text(body, "username", max_len=USERNAME_MAX)
     if not USERNAME.match(username):
         raise Refusal("invalid_field.username", details={"field": "username"})
-    display_name = v.required_text(body, "display_name", max_len=NAME_MAX, shown=True)
+    display_name = _name(body, "display_name")
     role, agency = _role_and_agency(ctx, principal, site_id, body, {"role": "operator"})
     password = _password(body, username, display_name, site_id, ctx.site(site_id).name)
     if password is None:
@@ -117,34 +126,33 @@ async def add_account(ctx: Context, principal: Principal | None, site_id: str, b
 async def change_account(
     ctx: Context, principal: Principal | None, site_id: str, username: str, body: dict[str, Any]
 ) -> dict[str, Any]:
-    """Name, role, agency, a new password (signs the account out everywhere), or active (disable / enable)."""
+    """Name, role, agency, a new password (signs the account out everywhere), or active (disable / enable). Every
+    field is checked before any is applied: a form refused for its name had already set the new password and signed
+    the operator out (an outside review), so a refused change now changes nothing."""
     ctx.site(site_id)
     principal = require(principal, "site.accounts", site_id)
     v.only(body, {"display_name", "role", "agency", "password", "active"})
     account = await _managed(ctx, principal, site_id, username)
-    if "active" in body:
-        active = v.boolean(body, "active")
-        if not active and username == principal.name:
-            raise Refusal("not_yourself")
-        if active != account["active"]:
-            await ctx.accounts.set_active(username, active)
-            await audit_trail.write(ctx, principal, site_id, "account.enable" if active else "account.disable",
-                         f"account {username}")  # fmt: skip
+    active = v.boolean(body, "active") if "active" in body else None
+    if active is False and username == principal.name:
+        raise Refusal("not_yourself")
     password = _password(body, username, str(account.get("display_name") or ""), site_id, ctx.site(site_id).name)
+    display_name = _name(body, "display_name") if "display_name" in body else account["display_name"]
+    role, agency = (account["role"], account["agency"])
+    if body.keys() & {"role", "agency"}:
+        role, agency = _role_and_agency(ctx, principal, site_id, body, account)
+    if active is not None and active != account["active"]:
+        await ctx.accounts.set_active(username, active)
+        await audit_trail.write(ctx, principal, site_id, "account.enable" if active else "account.disable",
+                                f"account {username}")  # fmt: skip
     if password is not None:
         await ctx.accounts.set_password(username, password)
         await audit_trail.write(ctx, principal, site_id, "account.password", f"account {username}")
-    if body.keys() & {"display_name", "role", "agency"}:
-        display_name = (
-            v.required_text(body, "display_name", max_len=NAME_MAX, shown=True) if "display_name" in body else None
+    if (role, agency, display_name) != (account["role"], account["agency"], account["display_name"]):
+        await ctx.accounts.change_user(username, role, agency, display_name)
+        await audit_trail.write(
+            ctx, principal, site_id, "account.change", f"account {username}", role=role, agency=agency
         )
-        role, agency = _role_and_agency(ctx, principal, site_id, body, account)
-        name = display_name or account["display_name"]
-        if (role, agency, name) != (account["role"], account["agency"], account["display_name"]):
-            await ctx.accounts.change_user(username, role, agency, name)
-            await audit_trail.write(
-                ctx, principal, site_id, "account.change", f"account {username}", role=role, agency=agency
-            )
     return await _managed(ctx, principal, site_id, username)
 
 
@@ -205,7 +213,7 @@ async def issue_device(ctx: Context, principal: Principal | None, site_id: str, 
     ctx.served_here(site_id)  # a mirrored mall's kiosks and TVs are its own server's
     v.only(body, {"kind", "name", "screen"})
     kind = v.required_text(body, "kind", choices=WEB_DEVICE_KINDS)
-    name = v.required_text(body, "name", max_len=NAME_MAX, shown=True)
+    name = _name(body, "name")
     screen = None
     if kind == "display":
         screen = v.required_text(body, "screen", max_len=40)
@@ -226,7 +234,7 @@ async def rename_device(
     ctx.site(site_id)
     principal = require(principal, "site.devices", site_id)
     v.only(body, {"name"})
-    name = v.required_text(body, "name", max_len=NAME_MAX, shown=True)
+    name = _name(body, "name")
     device = await _device(ctx, principal, site_id, device_id)
     await ctx.accounts.rename_device(device_id, name)
     await audit_trail.write(
