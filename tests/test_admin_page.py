@@ -560,3 +560,85 @@ async def test_a_supervisor_names_the_mobile_unit_s_wifi_and_a_name_a_slip_canno
     assert "wifi" not in document["site"] and "wifi_password" not in document["site"]
     assert server.ctx.sites["tegal"].wifi is None
     assert (await server.http.get("/kiosk/tegal/config")).json()["wifi"] is None
+
+
+async def test_what_a_change_does_to_today_s_queue_is_asked_and_a_service_without_counter_is_said(
+    browser: Browser, server: Server
+) -> None:
+    """An outside review: a quota lowered below the numbers taken today and a holiday set on today were saved as
+    "Akta Kelahiran dan Kematian diubah" and "jam buka diubah" while the kiosks stopped giving numbers at once; a service added
+    without a counter was saved with nothing said, and the kiosk left it out. The page asks first, and says it."""
+    for service in ("akta", "akta", "akta", "pindah", "pindah"):
+        await server.issue(service)
+    day = (await server.http.get("/api/v1/sites/tegal/state", headers=await server.login("admin"))).json()["day"]
+    asked: list[str] = []
+    answer = {"accept": False}
+
+    def reply(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        task = dialog.accept() if answer["accept"] else dialog.dismiss()
+        asyncio.get_running_loop().create_task(task)
+
+    async with signed_in(browser, server, "/supervisor/tegal/admin", user="admin") as page:
+        page.on("dialog", reply)
+        await until(page, "() => document.body.dataset.loaded === 'true'")
+        assert await page.is_hidden("#unserved")
+        # the quota of Kartu Keluarga (20) lowered to 2 with 3 numbers taken: asked; answered no, nothing is saved
+        await page.click("tr[data-service=akta] button:not(.danger)")
+        await page.fill("#f-daily_quota", "2")
+        await page.click("#editor-save")
+        await until(page, "() => document.getElementById('editor-error').textContent.includes('Tidak disimpan')")
+        assert "Hari ini sudah 3 nomor Akta Kelahiran dan Kematian diambil. Dengan kuota 2" in asked[-1], asked
+        assert server.ctx.sites["tegal"].services["akta"].daily_quota == 20 and await version(server) == 0
+        # answered yes, it is saved
+        answer["accept"] = True
+        await save_and_wait(page, 1)
+        assert server.ctx.sites["tegal"].services["akta"].daily_quota == 2 and len(asked) == 2
+        # today made a holiday: asked, with the day in words
+        await page.click("[data-tab=hours]")
+        await page.click("#add-holiday")
+        await page.fill("#f-day", day)
+        await save_and_wait(page, 2)
+        assert "adalah hari ini. MPP langsung dianggap tutup" in asked[-1], asked
+        assert asked[-1].startswith(
+            await page.evaluate(
+                "(day) => new Intl.DateTimeFormat('id-ID', {weekday: 'long'}).format(new Date(day + 'T12:00'))", day
+            )
+        )
+        # a change that does not touch today's queue asks nothing
+        await page.click("#add-holiday")
+        await page.fill("#f-day", "2030-01-02")
+        await save_and_wait(page, 3)
+        assert len(asked) == 3
+        # a service with no counter: said with the save, above the tabs and on its row, until a counter serves it
+        await page.click("[data-tab=services]")
+        await page.click("#add-service")
+        await page.select_option("#f-agency", "disdukcapil")
+        await page.fill("#f-id", "ktp_hilang")
+        await page.fill("#f-name", "KTP Hilang")
+        await page.fill("#f-prefix", "KH")
+        await save_and_wait(page, 4)
+        assert "Belum ada loket yang melayani KTP Hilang" in (await page.text_content("#toasts") or "")
+        assert await page.is_visible("#unserved")
+        assert "KTP Hilang (Disdukcapil): belum ada loket" in (await page.text_content("#unserved-list") or "")
+        assert await page.text_content("tr[data-service=ktp_hilang] .unserved") == "Belum ada loket"
+        await page.click("[data-tab=counters]")
+        await page.click("tr[data-counter='1'] button:not(.danger)")
+        await page.check("input[name=services][value=ktp_hilang]")
+        await save_and_wait(page, 5)
+        assert await page.is_hidden("#unserved")
+        # lowered again below today's numbers, already used up: nothing new today, nothing asked
+        await page.click("[data-tab=services]")
+        await page.click("tr[data-service=akta] button:not(.danger)")
+        await page.fill("#f-daily_quota", "1")
+        await save_and_wait(page, 6)
+        assert len(asked) == 3
+        # in English, answered no
+        answer["accept"] = False
+        await page.click("#lang")
+        await page.click("tr[data-service=pindah] button:not(.danger)")
+        await page.fill("#f-daily_quota", "2")
+        await page.click("#editor-save")
+        await until(page, "() => document.getElementById('editor-error').textContent.includes('Not saved')")
+        assert "2 numbers of Surat Pindah Datang have been taken today. With a quota of 2" in asked[-1], asked
+        assert await version(server) == 6

@@ -114,6 +114,26 @@ async def test_quotas_beyond_their_counters_time_are_warned_of_and_the_warning_f
     assert (await read(server, admin))["warnings"] == r.json()["warnings"]
 
 
+async def test_a_service_no_counter_serves_is_warned_of_until_a_counter_serves_it(server: Server) -> None:
+    """An outside review: a service added without a counter was saved as "KTP Hilang ditambahkan", and the kiosk
+    left it out with nothing said. The configuration says it (`service_without_counter`) until a counter serves it."""
+    admin = await server.login("admin")
+    current = await read(server, admin)
+    assert not [w for w in current["warnings"] if w["kind"] == "service_without_counter"]
+    document = with_lost_ktp(current["document"])
+    agency = next(a for a in document["agencies"] if a["id"] == "disdukcapil")
+    agency["counters"] = [c for c in agency["counters"] if c["id"] != "27"]
+    r = await server.http.put(URL, json={"version": 0, "document": document}, headers=admin)
+    assert r.status_code == 200, r.text
+    alone = [w for w in r.json()["warnings"] if w["kind"] == "service_without_counter"]
+    assert alone == [{"kind": "service_without_counter", "service": {"id": "ktp_hilang", "name": "KTP Hilang"},
+                      "agency": {"id": "disdukcapil", "name": "Disdukcapil"}}]  # fmt: skip
+    assert (await read(server, admin))["warnings"] == r.json()["warnings"]
+    r = await server.http.put(URL, json={"version": 1, "document": with_lost_ktp(current["document"])}, headers=admin)
+    assert r.status_code == 200, r.text
+    assert not [w for w in r.json()["warnings"] if w["kind"] == "service_without_counter"]
+
+
 async def test_the_exported_site_file_reads_back_as_the_same_site(server: Server) -> None:
     admin = await server.login("admin")
     current = await read(server, admin)

@@ -47,9 +47,17 @@ def read(ctx: Context, principal: Principal | None, site_id: str) -> dict[str, A
 
 
 def warnings(site: Site) -> list[dict[str, Any]]:
-    """What a configuration allows but a mall will regret, with the figures the page words: the daily quotas that
-    need more counter time than their counters have (application/capacity.py)."""
-    return [
+    """What a configuration allows but a mall will regret, with the figures the page words: a service no counter
+    serves (it takes no tickets: the kiosk leaves it out, which an administrator who had just added it could not
+    tell), and the daily quotas that need more counter time than their counters have (application/capacity.py)."""
+    served = {service for counter in site.counters.values() for service in counter.services}
+    unserved = [
+        {"kind": "service_without_counter", "service": {"id": s.id, "name": s.name},
+         "agency": {"id": s.agency, "name": site.agencies[s.agency].short_name}}
+        for s in site.services.values()
+        if s.id not in served
+    ]  # fmt: skip
+    return unserved + [
         {"kind": "quota_over_capacity",
          "services": [{"id": s, "name": site.services[s].name} for s in short.services],
          "counters": [{"id": c, "name": site.counters[c].name} for c in short.counters],

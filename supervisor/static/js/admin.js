@@ -55,6 +55,11 @@ function copyOf(document) {
 // bookings on which days: the page asks, and saved again with that number the server cancels them (a booking made
 // meanwhile on such a day is asked about again).
 async function save(document) {
+  const today = await todayEffects(current.document, document);
+  if (today.length && !window.confirm(`${today.join("\n\n")}\n\n${T("admin_today_confirm")}`)) {
+    return { ok: false, message: T("admin_today_kept"), problems: [], places: [] };
+  }
+  const unservedBefore = new Set(unserved().map((w) => w.service.id));
   let result = await api(`${BASE}/configuration`, { method: "PUT", body: { version: current.version, document } });
   for (let asked = 0; !result.ok && asked < 3; asked++) {
     const error = result.body && result.body.error;
@@ -81,9 +86,41 @@ async function save(document) {
   const words = said[currentLang()] || said.id || [];
   let changes = words.length ? words.join(", ") : T("admin_no_change");
   if (result.body.bookings_cancelled) changes += `; ${T("admin_bookings_cancelled").replace("{n}", result.body.bookings_cancelled)}`;
-  toast(T("admin_saved").replace("{version}", result.body.version).replace("{changes}", changes), "info");
+  // A service this change leaves without a counter takes no tickets: said with the save, not only above the tabs.
+  const left = (result.body.warnings || []).filter((w) => w.kind === "service_without_counter" && !unservedBefore.has(w.service.id));
+  if (left.length) changes += `. ${T("admin_saved_unserved").replace("{services}", left.map((w) => w.service.name).join(", "))}`;
+  toast(T("admin_saved").replace("{version}", result.body.version).replace("{changes}", changes), left.length ? "warning" : "info", left.length ? 12 : undefined);
   await load();
   return { ok: true };
+}
+
+// What a change does to today's queue the moment it is saved, asked before it is (an outside review: a quota
+// lowered below today's numbers, and today made a holiday, were saved as "Pajak Daerah diubah" and "jam buka
+// diubah" while the kiosks stopped giving those numbers at once). Today's numbers are the live state's.
+async function todayEffects(before, after) {
+  const result = await api(`${BASE}/state`);
+  if (!result.ok || result.body.day_closed) return [];
+  const { day, issued_today: issued = {} } = result.body;
+  const said = [];
+  for (const agency of agencies(after)) {
+    for (const service of agency.services || []) {
+      const taken = issued[service.id] || 0;
+      const was = findService(before, service.id)?.service;
+      const full = (quota) => quota !== null && quota !== undefined && taken >= quota;
+      if (full(service.daily_quota) && !(was && full(was.daily_quota))) {
+        said.push(T("admin_today_quota").replace("{service}", service.name).replace("{taken}", taken).replace("{quota}", service.daily_quota));
+      }
+    }
+  }
+  const holidays = (document) => listOf((document.site.hours || {}).holidays);
+  if (holidays(after).includes(day) && !holidays(before).includes(day) && after.site.enforce_hours !== false) {
+    said.push(T("admin_today_holiday").replace("{day}", dateWords(day)));
+  }
+  return said;
+}
+
+function unserved() {
+  return ((current && current.warnings) || []).filter((w) => w.kind === "service_without_counter");
 }
 
 // --- the editor dialog: a form from a list of fields ---------------------------------------------------------------
@@ -373,8 +410,10 @@ function removeService(id) {
 }
 
 function servicesPanel() {
+  const unservedIds = new Set(unserved().map((w) => w.service.id));
   const rows = allServices().map((s) => el("tr", { "data-service": s.id },
-    el("td", { text: s.agencyName }), el("td", {}, el("strong", { text: s.name }), el("br"), el("span", { class: "hint", text: s.id })),
+    el("td", { text: s.agencyName }), el("td", {}, el("strong", { text: s.name }), el("br"), el("span", { class: "hint", text: s.id }),
+      unservedIds.has(s.id) ? el("span", { class: "unserved", text: T("admin_service_unserved") }) : null),
     el("td", { class: "num", text: s.prefix }), el("td", { class: "num", text: s.daily_quota ?? "∞" }),
     el("td", { class: "num", text: s.online_quota ?? 0 }), el("td", { class: "num", text: s.target_wait_minutes ?? 30 }),
     el("td", { class: "num", text: s.service_minutes ?? 10 }),
@@ -922,6 +961,11 @@ const PANELS = { site: sitePanel, services: servicesPanel, counters: countersPan
 // Quotas their counters cannot serve before closing (GET .../configuration's warnings, application/capacity.py):
 // shown above the tabs, folded, so a mall that saves them knows the kiosk will soon say "may not be served today".
 function renderWarnings() {
+  const alone = unserved();
+  $("unserved").hidden = !alone.length;
+  $("unserved-title").textContent = T("admin_unserved_title").replace("{n}", alone.length);
+  $("unserved-list").replaceChildren(...alone.map((w) => el("li", { text: T("admin_unserved_item")
+    .replace("{service}", w.service.name).replace("{agency}", w.agency.name) })));
   const warnings = (current.warnings || []).filter((w) => w.kind === "quota_over_capacity");
   $("warnings").hidden = !warnings.length;
   if (!warnings.length) return;
