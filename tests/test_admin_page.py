@@ -642,3 +642,50 @@ async def test_what_a_change_does_to_today_s_queue_is_asked_and_a_service_withou
         await until(page, "() => document.getElementById('editor-error').textContent.includes('Not saved')")
         assert "2 numbers of Surat Pindah Datang have been taken today. With a quota of 2" in asked[-1], asked
         assert await version(server) == 6
+
+
+async def test_an_account_s_or_a_device_s_refusal_is_marked_on_its_field_in_both_languages(
+    browser: Browser, server: Server
+) -> None:
+    """An outside review: a username taken, a name too long and a counter with no service were said under the form
+    but marked on no field, so a screen reader heard a sentence and the focus stayed on the save button."""
+    async with signed_in(browser, server, "/supervisor/tegal/admin#accounts", user="admin") as page:
+        await until(page, "() => document.body.dataset.loaded === 'true'")
+        await page.click("#add-account")
+        await page.fill("#f-username", "op-disdukcapil")
+        await page.fill("#f-display_name", "Sri Lestari")
+        await page.fill("#f-password", "kopi-hujan-sepeda-7")
+        await page.click("#editor-save")
+        await until(page, "() => document.getElementById('f-username').getAttribute('aria-invalid') === 'true'")
+        said = await page.evaluate(
+            "() => document.getElementById(document.getElementById('f-username').getAttribute('aria-describedby')"
+            ".split(' ').pop()).textContent"
+        )
+        assert said == "Nama pengguna op-disdukcapil sudah dipakai. Pilih nama lain."
+        assert await page.evaluate("() => document.activeElement.id") == "f-username"
+        await page.fill("#f-username", "sri.l")
+        await page.fill("#f-display_name", "N" * 81)
+        await page.click("#editor-save")
+        await until(page, "() => document.getElementById('f-display_name').getAttribute('aria-invalid') === 'true'")
+        assert await page.get_attribute("#f-username", "aria-invalid") is None
+        assert "paling panjang 80 karakter" in (await page.text_content("#editor-error") or "")
+        await page.click("#editor-cancel")
+        assert not any(a["username"] == "sri.l" for a in (await server.http.get(
+            "/api/v1/sites/tegal/accounts", headers=await server.login("admin"))).json()["accounts"])  # fmt: skip
+        await page.click("#lang")
+        await page.click("[data-tab=devices]")
+        await page.click("#issue-device")
+        await page.fill("#f-name", "TV " * 30)
+        await page.click("#editor-save")
+        await until(page, "() => document.getElementById('f-name').getAttribute('aria-invalid') === 'true'")
+        assert "may be at most 80 characters" in (await page.text_content("#editor-error") or "")
+        await page.click("#editor-cancel")
+        await page.click("[data-tab=counters]")
+        await page.click("#add-counter")
+        await page.fill("#f-id", "40")
+        await page.fill("#f-name", "Loket 40")
+        await page.click("#editor-save")
+        await until(page, "() => (document.getElementById('f-services').getAttribute('aria-describedby') || '')"
+                          ".includes('editor-problem-0')")  # fmt: skip
+        assert "Choose at least one service" in (await page.text_content("#editor-error") or "")
+        assert await page.evaluate("() => document.activeElement.name") == "services"

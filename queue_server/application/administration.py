@@ -117,7 +117,7 @@ async def add_account(ctx: Context, principal: Principal | None, site_id: str, b
     if password is None:
         raise Refusal("invalid_field.required", details={"field": "password"})
     if await ctx.accounts.store.user_exists(username):
-        raise Refusal("account_exists", username=username)
+        raise Refusal("account_exists", username=username, details={"field": "username"})
     await ctx.accounts.create_user(username, password, role, site=site_id, agency=agency, display_name=display_name)
     await audit_trail.write(ctx, principal, site_id, "account.add", f"account {username}", role=role, agency=agency)
     return await _managed(ctx, principal, site_id, username)

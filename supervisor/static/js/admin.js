@@ -123,6 +123,12 @@ function unserved() {
   return ((current && current.warnings) || []).filter((w) => w.kind === "service_without_counter");
 }
 
+// A refusal of the accounts' and devices' routes: its sentence, marked on the field it names (`details.field`).
+function refused(body) {
+  const field = body && body.error && body.error.details && body.error.details.field;
+  return { ok: false, message: errorText(body), problems: [], places: typeof field === "string" ? [field] : [] };
+}
+
 // --- the editor dialog: a form from a list of fields ---------------------------------------------------------------
 
 // field: {key, label, type: text|number|select|checks|colour|date|hours, required, options: [[value, label]], hint,
@@ -247,7 +253,8 @@ function edit(title, fields, values, apply) {
 // the prefix field): aria-invalid, the problem as its description, and the focus on the first of them.
 function showProblems(message, problems, stale, places = []) {
   const box = $("editor-error");
-  box.replaceChildren(el("p", { text: message }));
+  // A single refusal (an account's, a device's) is its own description of the field it names.
+  box.replaceChildren(el("p", { text: message, id: problems.length ? null : "editor-problem-0" }));
   if (problems.length) box.append(el("ul", {}, ...problems.map((p, i) => el("li", { id: `editor-problem-${i}`, text: p }))));
   if (stale) box.append(el("button", { type: "button", text: T("admin_reload"), onclick: async () => { $("editor").close(); await load(); } }));
   clearProblems();
@@ -464,7 +471,7 @@ function editCounter(id) {
   const found = isNew ? null : findCounter(current.document, id);
   const values = isNew ? { agency: agencies()[0]?.id, services: [] } : { ...found.counter, agency: found.agency.id };
   edit(isNew ? T("admin_add_counter") : `${T("admin_edit")} ${found.counter.name || id}`, counterFields(isNew), values, (v) => {
-    if (!v.services.length) return T("admin_counter_needs_service");
+    if (!v.services.length) return { ok: false, message: T("admin_counter_needs_service"), problems: [], places: ["services"] };
     const document = copyOf(current.document);
     const counter = withoutNulls({ id: v.id, name: v.name, services: v.services, zone: v.zone });
     place(document, "counters", isNew ? null : findCounter(document, id), v.agency, counter);
@@ -803,7 +810,7 @@ function issueDevice() {
     const body = { kind: v.kind, name: v.name };
     if (v.kind === "display") body.screen = v.screen;
     const result = await api(`${BASE}/device-tokens`, { method: "POST", body });
-    if (!result.ok) return { ok: false, message: errorText(result.body), problems: [] };
+    if (!result.ok) return refused(result.body);
     await loadDevices();
     render();
     showToken(result.body);
@@ -826,7 +833,7 @@ function showToken(issued) {
 function renameDevice(device) {
   edit(`${T("admin_rename")} ${device.name}`, [{ key: "name", label: T("admin_name"), required: true }], device, async (v) => {
     const result = await api(`${BASE}/device-tokens/${device.id}`, { method: "PATCH", body: { name: v.name } });
-    if (!result.ok) return { ok: false, message: errorText(result.body), problems: [] };
+    if (!result.ok) return refused(result.body);
     await loadDevices();
     render();
     return true;
@@ -895,7 +902,7 @@ function editAccount(account) {
     const result = isNew
       ? await api(`${BASE}/accounts`, { method: "POST", body: { username: v.username, ...body } })
       : await api(`${BASE}/accounts/${encodeURIComponent(account.username)}`, { method: "PATCH", body });
-    if (!result.ok) return { ok: false, message: errorText(result.body), problems: [] };
+    if (!result.ok) return refused(result.body);
     toast(T("admin_account_saved").replace("{name}", v.username || account.username), "info");
     await loadAccounts();
     render();
