@@ -68,7 +68,7 @@ class Notifications:
         self.subscriptions.replace(await self.store.endpoints())
         self.deliverer = Deliverer(
             self.store, self.vault, ctx.sites, ctx.states, ctx.now, self.settings,
-            on_endpoints=self.subscriptions.replace, held=frozenset(ctx.left_out),
+            on_endpoints=self.subscriptions.replace, held=frozenset(ctx.left_out), people_ahead=_people_ahead,
         )  # fmt: skip
         self._task = background.start(self.deliverer.run_forever(), "outbox-deliverer")
         self._watching = background.start(background.every(WATCH_SECONDS, partial(self._watch, ctx), _failed),

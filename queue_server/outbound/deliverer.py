@@ -42,7 +42,7 @@ from aiohttp.resolver import DefaultResolver
 from queue_server.common import addresses, messages
 from queue_server.domain.booking import BookingState
 from queue_server.domain.catalogue import Site
-from queue_server.domain.model import TicketState
+from queue_server.domain.model import Ticket, TicketState
 from queue_server.domain.state import SiteState
 from queue_server.outbound import gateway, policy, signing
 from queue_server.outbound.vault import Vault, VaultError
@@ -132,10 +132,13 @@ class Breaker:
         self.probing = True
         return True
 
-    def succeeded(self) -> None:
-        """A message went through: closed, and the next trip pauses for the first pause again."""
+    def succeeded(self) -> bool:
+        """A message went through: closed, and the next trip pauses for the first pause again. True when the
+        breaker was open: the endpoint has mended (its messages waiting for later tries are due now)."""
+        mended = self.opened
         self.failures = self.trips = 0
         self.opened = self.probing = False
+        return mended
 
     def reached(self) -> None:
         """A probe without a message reached the endpoint's server: closed, so its messages are tried (and the pages
@@ -208,8 +211,10 @@ class Deliverer:
         settings: DeliverySettings = DeliverySettings(),
         on_endpoints: Callable[[list[Endpoint]], None] | None = None,
         held: frozenset[str] = frozenset(),
+        people_ahead: policy.PeopleAhead | None = None,
     ) -> None:
         self.store = store
+        self.people_ahead = people_ahead  # the wait forecast's count, to say "N people before you" as it is now
         # The malls left out at start-up (settings/left_out.py): their messages wait, neither sent nor given up,
         # until a server serves them again.
         self.held = held
@@ -229,6 +234,7 @@ class Deliverer:
         self.delivering = False  # this process holds the outbox (one process at a time on shared storage)
         self.taken = 0  # how many times it took the outbox (again after losing it)
         self._probes: set[asyncio.Task[None]] = set()  # gateways probed without a message (_probe_idle_gateways)
+        self._mended: set[str] = set()  # breakers closed again since the last round: their retries are due now
 
     def wake(self) -> None:
         """New messages were committed: look now rather than at the next idle tick."""
@@ -340,6 +346,7 @@ class Deliverer:
     async def round(self) -> int:
         """One round: send what is due, record what became of it. Returns how many were tried."""
         await self.refresh_endpoints()
+        await self._bring_forward()
         due = await self.store.due(self.clock(), self.settings.batch, self.held)
         if any(m.endpoint != GATEWAY and m.endpoint not in self._endpoints.by_id for m in due):
             await self.refresh_endpoints(force=True)  # added a moment ago (here, by the command line, elsewhere)
@@ -351,6 +358,18 @@ class Deliverer:
         attempts = await asyncio.gather(*(self._deliver(m, gates[m.endpoint]) for m in chosen))
         await self.store.record(list(attempts))
         return len(chosen)
+
+    async def _bring_forward(self) -> None:
+        """Endpoints that answer again after their breaker opened: the messages they failed are tried now, not after
+        their backoff (up to 10 minutes), which would also hold back every later message of the same ticket: a
+        citizen called just after the gateway mended would get "your turn" minutes late."""
+        for key in list(self._mended):
+            self._mended.discard(key)
+            site = gateway_sites([key])
+            if site:
+                await self.store.retry_now(GATEWAY, next(iter(site)), self.clock())
+            else:
+                await self.store.retry_now(key, None, self.clock())
 
     def _probe_idle_gateways(self) -> None:
         """A gateway's breaker due a probe with none of its messages due (they wait for later tries, or are dead)
@@ -380,6 +399,7 @@ class Deliverer:
             return
         if gateway_up(status):
             breaker.reached()
+            self._mended.add(gateway_breaker(site_id))
             log.info("the WhatsApp/SMS gateway of %s answers again (HTTP %d): messages are offered again", site_id,
                      status)  # fmt: skip
         else:
@@ -404,7 +424,8 @@ class Deliverer:
         now = self.clock()
         breaker = self._breaker_of(message)
         if error is None:
-            breaker.succeeded()
+            if breaker.succeeded():
+                self._mended.add(gateway_breaker(message.site) if message.endpoint == GATEWAY else message.endpoint)
             return Attempt(message.n, "sent", now)
         if breaker.failed():
             log.warning("deliveries to %s keep failing (%s); pausing them", message.endpoint, error)
@@ -444,8 +465,7 @@ class Deliverer:
         site = self.sites.get(message.site)
         if site is None or site.notify.gateway is None:
             raise _Skip("no gateway is configured for the site")
-        params = json.loads(message.payload)
-        self._still_worth_sending(message, params)
+        kind, params = self._still_worth_sending(message, json.loads(message.payload))
         contact = await self.store.contact(message.contact or "")
         if contact is None:
             raise _Skip("the number was deleted (its day is over)")
@@ -454,9 +474,9 @@ class Deliverer:
             phone = self.vault.open(sealed)
         except VaultError as exc:
             raise _Skip(str(exc)) from None
-        if message.kind == policy.PHONE_CODE:
+        if kind == policy.PHONE_CODE:
             params = self._with_code(params)
-        text = messages.text("message", message.kind, lang, params)
+        text = messages.text("message", kind, lang, params)
         body = json.dumps(gateway.render(site.notify.gateway, phone, text, message.id)).encode()
         headers = {
             "Content-Type": "application/json",
@@ -475,16 +495,18 @@ class Deliverer:
         except VaultError as exc:
             raise _Skip(str(exc)) from None
 
-    def _still_worth_sending(self, message: Pending, params: dict[str, Any]) -> None:
-        """A message that would mislead now is skipped: one whose citizen already had a later message (a dead
-        letter resent after the gateway mended: "your number is H-001" after "your turn"), "ticket issued" once the
-        ticket is over (cancelled, served, expired), "your turn" once the citizen was served, "N people before
-        you" once called, a reminder of a booking that was cancelled or checked in."""
+    def _still_worth_sending(self, message: Pending, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The message as it is true now (its kind and parameters), or _Skip when it would only mislead: one whose
+        citizen already had a later message (a dead letter resent after the gateway mended: "your number is H-001"
+        after "your turn"), "ticket issued" once the ticket is over (cancelled, served, expired), "your turn" once
+        the citizen was served or called to another counter, "N people before you" once called, a reminder of a
+        booking that was cancelled or checked in, or that comes too late to be true (below). "N people before you"
+        sent late (a gateway that was down) says how many are before the citizen now, not when it was written."""
         if message.overtaken:
             raise _Skip("out of date: a later message to this citizen went first")
         state = self.states().get(message.site)
         if state is None:
-            return
+            return message.kind, params
         wanted = {policy.YOUR_TURN: TicketState.CALLED, policy.NO_SHOW: TicketState.NO_SHOW,
                   **dict.fromkeys(policy.WHILE_WAITING, TicketState.WAITING)}.get(message.kind)  # fmt: skip
         if message.kind == policy.TICKET_ISSUED and "ticket_id" in params:  # older rows name no ticket: sent as were
@@ -497,10 +519,29 @@ class Deliverer:
             ticket = state.tickets.get(params.get("ticket_id", ""))
             if ticket is None or ticket.state is not wanted:
                 raise _Skip("no longer true: the ticket has moved on")
+            if message.kind == policy.YOUR_TURN and params.get("counter_id", ticket.counter) != ticket.counter:
+                raise _Skip("no longer true: the ticket was called to another counter since")
+            if message.kind in (policy.PEOPLE_AHEAD, policy.NEXT_UP) and self.people_ahead is not None:
+                return self._recounted(state, ticket, params)
         if message.kind in (policy.BOOKING_REMINDER_DAY, policy.BOOKING_REMINDER_HOUR):
             booking = state.bookings.get(params.get("booking", ""))
             if booking is None or booking.state is not BookingState.BOOKED:
                 raise _Skip("no longer true: the booking was cancelled, released or checked in")
+            now = self.clock()
+            if message.kind == policy.BOOKING_REMINDER_DAY and state.site.local(now).date() >= booking.day:
+                raise _Skip("too late: it says 'tomorrow' and the booking's day has begun")
+            if message.kind == policy.BOOKING_REMINDER_HOUR and now > booking.slot_start - policy.REMINDER_BEFORE / 2:
+                raise _Skip("too late: it says 'in one hour' and less than half an hour is left")
+        return message.kind, params
+
+    def _recounted(self, state: SiteState, ticket: Ticket, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """ "N people before you" with N counted now: written when the citizen came near, it may go out minutes
+        later (a gateway down meanwhile), when fewer are before them ("1 orang lagi" to the citizen who is next)."""
+        assert self.people_ahead is not None
+        ahead = self.people_ahead(state, self.clock(), ticket)
+        if ahead is None:  # no counter open for it now: what was true when it was written is the best there is
+            return policy.PEOPLE_AHEAD if params.get("people", 0) > 0 else policy.NEXT_UP, params
+        return (policy.PEOPLE_AHEAD if ahead > 0 else policy.NEXT_UP), {**params, "people": ahead}
 
 
 class _Skip(Exception):

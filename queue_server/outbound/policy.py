@@ -183,9 +183,9 @@ class Policy:
             message(TICKET_ISSUED, contact, key, link=link, ticket_id=ticket["id"], **about)
         elif event.type in (ev.TICKET_CALLED, ev.TICKET_RECALLED):
             # "Loket 9, Lantai 2" where the mall's counters are on more than one floor
-            message(
-                YOUR_TURN, contact, key, ticket_id=ticket["id"], counter=site.counter_place(ticket["counter"]), **about
-            )
+            # counter_id: a "your turn" sent late names a counter the citizen may no longer be called to (deliverer)
+            message(YOUR_TURN, contact, key, ticket_id=ticket["id"], counter=site.counter_place(ticket["counter"]),
+                    counter_id=ticket["counter"], **about)  # fmt: skip
         elif event.type == ev.TICKET_NO_SHOW:
             message(NO_SHOW, contact, key, ticket_id=ticket["id"], **about)
         elif event.type == ev.TICKET_TRANSFERRED and isinstance(data.get("new_ticket"), dict):

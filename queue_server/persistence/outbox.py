@@ -164,6 +164,17 @@ class OutboxStore:
         if statements:
             await self.storage.run(statements)
 
+    async def retry_now(self, endpoint: str, site: str | None, now: datetime) -> None:
+        """The endpoint's messages waiting for a later try (it was failing) fall due now: it answers again. A
+        message's own backoff may reach 10 minutes, and every later message of its ticket waits behind it ("your
+        turn" behind "your number is"), so waiting it out after the endpoint mended would hold a call up that long.
+        `site`: a gateway's (every site's gateway is the endpoint `gateway`); None for a webhook."""
+        sql = "UPDATE outbox SET due_at = ? WHERE state = 'pending' AND attempts > 0 AND endpoint = ? AND due_at > ?"
+        params: tuple[Any, ...] = (utc_iso(now), endpoint, utc_iso(now))
+        if site is not None:
+            sql, params = sql + " AND site = ?", (*params, site)
+        await self.storage.execute(sql, params)
+
     async def contact(self, ref: str) -> tuple[str, str] | None:
         """A contact's (language, encrypted number), or None once it is deleted."""
         rows = await self.storage._read("SELECT lang, cipher FROM contacts WHERE ref = ?", (ref,))  # noqa: SLF001

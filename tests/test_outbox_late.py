@@ -1,0 +1,158 @@
+"""Messages out that go late (an outside review of citizens' messages): a gateway or a webhook receiver down for a
+while, then back. What was waiting goes as soon as it answers again, and what it says is true when it arrives: how
+many are before the citizen now, the counter they are called to now, no "tomorrow" on the day itself. A real
+receiver on 127.0.0.1, a real server, both databases."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .helpers import eventually, running_server
+from .receiver import Receiver
+from .test_outbox import FAST, PHONE, add_webhook, deliveries, notify_site, ticking
+
+BOTH_DATABASES = True
+# Every failed message waits 150 to 300 s before its next try; the breaker's pause is short. A message that goes
+# within the tests' minute went because the endpoint answered again, not because its backoff ran out.
+LONG_BACKOFF = {"outbox_retry_seconds": 300.0, "outbox_retry_cap_seconds": 600.0, "outbox_breaker_seconds": 0.5}
+
+
+def phone(n: int) -> dict[str, Any]:
+    return {"phone": f"0812-3456-78{n:02d}", "consent": True}
+
+
+def texts(gateway: Receiver) -> list[str]:
+    return [body["message"] for body in gateway.bodies("/send")]
+
+
+async def retrying(s: Any, endpoint: str, n: int) -> None:
+    async def enough() -> bool:
+        return bool((await deliveries(s))[endpoint]["retrying"] >= n)
+
+    await eventually(enough, f"{n} messages failed and waiting for a later try", seconds=60, every=0.1)
+
+
+async def test_a_gateway_back_after_an_outage_sends_what_waited_at_once_and_a_call_goes_out_behind_it(
+    database: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: the messages that failed waited out their own backoff (up to 10 minutes) after the gateway answered
+    again, and every later message of their ticket waited behind them: "your turn" minutes after the call."""
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
+    with Receiver() as gateway:
+        gateway.status = 503
+        gateway.start()
+        site = notify_site(tmp_path, gateway, people_ahead=1)
+        async with running_server(database, site_files=[site], **LONG_BACKOFF) as s, ticking(s.clock):
+            tickets = [(await s.issue("ktp", notify=phone(n)))["ticket"] for n in range(5)]
+            await retrying(s, "gateway", 5)  # five failures in a row: the breaker opens
+            gateway.status = 200  # back: the bare HEAD probe finds it (no message is due for minutes)
+            op = await s.login("op-disdukcapil")
+            assert (await s.command(op, "1", "open")).status_code == 200
+            assert (await s.command(op, "1", "call_next")).json()["ticket"]["label"] == tickets[0]["label"]
+            called = f"nomor {tickets[0]['label']}, giliran Anda sekarang"
+            await eventually(lambda: any(called in t for t in texts(gateway)), "'your turn' soon after", 60, 0.1)
+            sent = texts(gateway)
+            for ticket in tickets:
+                assert sum(f"nomor antrean Anda {ticket['label']} " in t for t in sent) == 1, sent
+            first = [t for t in sent if tickets[0]["label"] in t]
+            assert "nomor antrean Anda" in first[0] and called in first[-1], first  # in order, once each
+
+
+async def test_a_webhook_receiver_back_after_an_outage_gets_what_waited_at_once_in_order(
+    database: Path | str,
+) -> None:
+    receiver = Receiver()
+    receiver.status = 503
+    receiver.start()
+    with receiver:
+        async with running_server(database, **LONG_BACKOFF) as s, ticking(s.clock):
+            hook = (await add_webhook(s, receiver.url + "/hook"))["endpoint"]["id"]
+            issued = [(await s.issue("ktp"))["ticket"]["id"] for _ in range(5)]
+            await retrying(s, hook, 5)
+            receiver.status = 200
+            issued.append((await s.issue("ktp"))["ticket"]["id"])  # due now: it probes the receiver, and goes
+            op = await s.login("op-disdukcapil")
+            assert (await s.command(op, "1", "open")).status_code == 200
+            assert (await s.command(op, "1", "call_next")).status_code == 200
+
+            def types(ticket: str) -> list[str]:
+                return [b["type"] for b in receiver.bodies("/hook") if b["ticket"]["id"] == ticket]
+
+            await eventually(lambda: all(types(t) for t in issued) and len(types(issued[0])) == 2,
+                             "every message that waited, then the call", 60, 0.1)  # fmt: skip
+            assert types(issued[0]) == ["ticket.issued", "ticket.called"]
+            assert all(types(t) == ["ticket.issued"] for t in issued[1:])
+
+
+async def test_a_late_message_says_how_many_are_ahead_now_and_names_the_counter_the_citizen_is_called_to_now(
+    database: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: after an outage "1 orang lagi sebelum nomor A-002" reached the citizen who was next by then, and
+    "giliran Anda ... Loket 1" came after they had been called to Loket 2 instead."""
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
+    with Receiver() as gateway:
+        gateway.status = 503
+        gateway.start()
+        site = notify_site(tmp_path, gateway, people_ahead=2)
+        async with running_server(database, site_files=[site], outbox_max_attempts=100, **FAST) as s, \
+                ticking(s.clock):  # fmt: skip
+            a, b, c = [(await s.issue("ktp", notify=phone(n)))["ticket"]["label"] for n in range(3)]
+            op = await s.login("op-disdukcapil")
+            assert (await s.command(op, "1", "open")).status_code == 200  # A-002: "1 more", A-003: "2 more"
+            assert (await s.command(op, "1", "call_next")).json()["ticket"]["label"] == a  # at Loket 1
+            assert (await s.command(op, "1", "close")).status_code == 200  # back at its place
+            assert (await s.command(op, "2", "open")).status_code == 200
+            assert (await s.command(op, "2", "call_next")).json()["ticket"]["label"] == a  # at Loket 2 now
+            await retrying(s, "gateway", 3)
+            gateway.status = 200
+
+            async def settled() -> bool:
+                row = (await deliveries(s))["gateway"]
+                return not row["pending"] and not row["retrying"]
+
+            await eventually(settled, "every waiting message sent or skipped", seconds=60, every=0.1)
+            sent = texts(gateway)
+            assert any(f"Anda berikutnya, nomor {b}." in t for t in sent), sent
+            assert any(f"1 orang lagi sebelum nomor {c}." in t for t in sent), sent
+            assert not any(f"sebelum nomor {b}." in t or f"2 orang lagi sebelum nomor {c}" in t for t in sent), sent
+            turns = [t for t in sent if f"nomor {a}, giliran Anda" in t]
+            assert len(turns) == 1 and turns[0].endswith("Silakan menuju Loket 2, Lantai 1."), turns
+            assert not any("ditutup" in t for t in sent), sent  # "back at your place": not true any more
+
+
+async def test_a_booking_reminder_that_could_not_go_in_time_is_not_sent_too_late_to_be_true(
+    database: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: the evening reminder, held by a gateway down all night, said "besok" on the booking's day, and the
+    hour's reminder "satu jam lagi, pukul 10.00" at 09.45."""
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
+    with Receiver() as gateway:
+        gateway.start()
+        async with running_server(database, site_files=[notify_site(tmp_path, gateway)], outbox_max_attempts=100,
+                                  **FAST) as s, ticking(s.clock):  # fmt: skip
+            # Monday 09:00 WIB: a booking for Tuesday 10:00, its number verified by a code first.
+            r = await s.http.post("/api/v1/sites/tegal/bookings/phone-code", json={"phone": PHONE})
+            assert r.status_code == 201, r.text
+            await eventually(lambda: gateway.bodies("/send"), "the phone code", 30)
+            phone_code = re.findall(r": (\d{6})\.", texts(gateway)[0])[0]
+            r = await s.http.post("/api/v1/sites/tegal/bookings", json={
+                "service": "ktp", "day": "2026-11-24", "slot": "10:00", "nik": "3328015507900001", "phone": PHONE,
+                "phone_code": phone_code, "notify": True})  # fmt: skip
+            assert r.status_code == 201, r.text
+            await eventually(lambda: any("tercatat" in t for t in texts(gateway)), "the confirmation", 30)
+            gateway.status = 503
+            s.clock.advance(hours=10, minutes=1)  # Monday 19:01: the evening's reminder fails, and again
+            await retrying(s, "gateway", 1)
+            s.clock.advance(hours=14, minutes=44)  # Tuesday 09:45: the hour's reminder (09:00) waits behind it
+            gateway.status = 200
+
+            async def settled() -> bool:
+                row = (await deliveries(s))["gateway"]
+                return not row["pending"] and not row["retrying"] and row["skipped"] == 2
+
+            await eventually(settled, "both reminders skipped, neither sent", seconds=60, every=0.1)
+            assert not any("besok" in t or "satu jam lagi" in t for t in texts(gateway)), texts(gateway)
