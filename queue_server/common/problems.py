@@ -70,6 +70,12 @@ _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^at least one \[\[agencies\]\] entry is required", "no_agency"),
         (r"^the minutes each counter pauses are needed \((?P<low>\d+)-(?P<high>\d+)\)", "break_minutes"),
         (r"^names the environment variable (?P<variable>\S+), which is not set", "variable_not_set"),
+        (r"^is not a valid header name", "header_name"),
+        (
+            r"^holds a line break or another control character \(from its environment variable\)",
+            "header_control_variable",
+        ),
+        (r"^holds a line break or another control character", "header_control"),
         (r"^«value» is not valid \(lower-case letters, digits, - and _\)", "not_a_code"),
         (r"^«value» is not valid \(letters, digits, - and _\)", "not_a_counter_code"),
         (r"^«value» is not valid \(use #rrggbb\)", "not_a_colour"),

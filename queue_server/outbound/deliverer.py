@@ -449,6 +449,11 @@ class Deliverer:
             return "no answer in time"
         except aiohttp.ClientError as exc:
             return scrub(f"{type(exc).__name__}: {exc}") or type(exc).__name__
+        except Exception as exc:  # noqa: BLE001 - one request that cannot be made must not stop every delivery
+            # (a header aiohttp refuses raised out of the round, every second, for every endpoint of every site).
+            # Its text is not kept: it might quote what was refused.
+            log.warning("a request to %s could not be made (%s)", urlsplit(url).hostname, type(exc).__name__)
+            return f"the request could not be made ({type(exc).__name__}): check the receiver's settings"
 
     async def _request(self, message: Pending) -> tuple[str, bytes, dict[str, str]]:
         if message.endpoint != GATEWAY:

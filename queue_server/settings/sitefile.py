@@ -153,6 +153,8 @@ def _value(value: Any) -> str:
 URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
 PLACEHOLDERS = ("{phone}", "{phone_local}", "{text}", "{message_id}")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")  # an HTTP token (RFC 9110, 5.6.2)
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab may be in a header's value, no other control character
 
 
 def variables_in(text: str) -> list[str]:
@@ -230,11 +232,24 @@ def _gateway(reader: _Reader, table: Any, env: Mapping[str, str]) -> Gateway | N
         if not isinstance(value, str):
             reader.fail(f"{where}.headers.{name}", "must be a string")
             continue
+        if not _HEADER_NAME.match(name):
+            reader.fail(
+                f"{where}.headers.{name}",
+                "is not a valid header name (letters, digits and - ! # $ % & ' * + . ^ _ ` | ~)",
+            )
+            continue
         missing = [m for m in _VARIABLE.findall(value) if m not in env]
         if missing:
             reader.fail(f"{where}.headers.{name}", f"names the environment variable {missing[0]}, which is not set")
             continue
-        headers.append((name, _VARIABLE.sub(lambda m: env[m.group(1)], value)))
+        filled = _VARIABLE.sub(lambda m: env[m.group(1)], value)
+        if _CONTROL.search(filled):
+            # A line break would let the value start another header (HTTP refuses it: every message would fail);
+            # often a variable read from a file saved on Windows ("...\r"). Its value is never said.
+            reader.fail(f"{where}.headers.{name}", "holds a line break or another control character"
+                        + (" (from its environment variable)" if _VARIABLE.search(value) else ""))  # fmt: skip
+            continue
+        headers.append((name, filled))
     body = table.get("body")
     if not isinstance(body, dict):
         reader.fail(f"{where}.body", 'must be a table, e.g. { target = "{phone}", message = "{text}" }')
