@@ -79,8 +79,8 @@ async def ok(response: Any) -> Any:
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[Server]:
-    async with running_server(tmp_path / "queue.sqlite3", dashboard_seconds=0.3) as s:
+async def server(database: Path | str) -> AsyncIterator[Server]:
+    async with running_server(database, dashboard_seconds=0.3) as s:
         yield s
 
 
@@ -240,6 +240,37 @@ async def test_running_text_is_an_event_every_display_gets_and_it_survives_a_res
         async with follow(server, role="display", token=LOBBY) as display:
             snapshot = await display.recv()
             assert snapshot["data"]["running_text"] == catalogue["running_text"]
+
+
+async def test_a_running_text_naming_a_citizen_is_refused_before_any_screen_or_log_gets_it(server: Server) -> None:
+    """An outside review: a supervisor's running text "Panggilan untuk Ibu Siti Rahayu NIK 3328..." went to every
+    lobby screen, the event log and the audit log. A citizen is called by number; the mall's own words still pass."""
+    sup = await server.login("supervisor")
+    before = await ok(await server.http.get("/api/v1/sites/tegal/audit", headers=sup))
+    async with follow(server, role="display", token=LOBBY) as screen:
+        await screen.recv()  # snapshot
+        for text in (
+            "Panggilan untuk pemilik NIK 3328 0123 4567 8901, silakan ke loket 3",
+            "Bapak yang HP-nya 0812-3456-7890 ditunggu di loket 5",
+            "Panggilan untuk Ibu Siti Rahayu, silakan ke meja informasi",
+            "Dokumen a.n. budi tertinggal di loket 2",
+            "Pemohon lahir 12-01-1980 harap ke loket 4",
+        ):
+            r = await server.http.post("/api/v1/sites/tegal/running-text", json={"text": text}, headers=sup)
+            assert r.status_code == 422, (text, r.text)
+            error = r.json()["error"]
+            assert error["code"] == "invalid_field" and error["details"] == {"field": "text"}
+            assert error["message"].startswith("Teks tidak boleh memuat NIK, nomor telepon"), error
+            assert "nomor antreannya" in error["message"] and "queue number" in error["message_en"]
+        fine = "Kepada Bapak/Ibu Warga Kabupaten Tegal: pemilik nomor A-012 silakan ke meja informasi pukul 10.00."
+        body = await ok(await server.http.post("/api/v1/sites/tegal/running-text", json={"text": fine}, headers=sup))
+        assert body["running_text"] == fine
+        event = await screen.until(lambda f: f["type"] == "site.running_text")
+        assert event["data"] == {"text": fine}, "the screen got the accepted text, and only that one"
+        assert not [f for f in screen.frames if f["type"] == "site.running_text" and f is not event]
+    after = await ok(await server.http.get("/api/v1/sites/tegal/audit", headers=sup))
+    assert len(after["entries"]) == len(before["entries"]) + 1, "refused texts leave no audit entry"
+    assert after["entries"][0]["action"] == "site.running_text"
 
 
 # --- the audit log ----------------------------------------------------------------------------------------------

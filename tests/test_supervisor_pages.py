@@ -295,6 +295,13 @@ async def test_supervisor_actions_from_the_dashboard(browser: Browser, server: S
         await page.click("#counters [data-counter='2'] button[data-command=pause]")
         await until(page, text_of("#counters [data-counter='2'] .badge") + " === 'Jeda'")
         await page.click("[data-dialog=dlg-text]")
+        # A citizen's name for every lobby screen is refused in the dialog, on its field, and the dialog stays open.
+        await page.fill("#dlg-text textarea", "Panggilan untuk Ibu Siti Rahayu, silakan ke loket 3")
+        await page.click("#dlg-text button[type=submit]")
+        error = await until(page, text_of("#dlg-text .error"))
+        assert "tidak boleh memuat NIK" in error and "nomor antreannya" in error, error
+        assert await page.get_attribute("#dlg-text textarea", "aria-invalid") == "true"
+        assert await page.evaluate("() => document.getElementById('dlg-text').open")
         await page.fill("#dlg-text textarea", "Pelayanan KTP sampai pukul 14.00")
         await page.click("#dlg-text button[type=submit]")
         await until(page, "() => document.getElementById('dlg-text').open === false")

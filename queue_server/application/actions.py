@@ -356,7 +356,7 @@ async def set_running_text(ctx: Context, principal: Principal | None, site_id: s
     principal = require(principal, "site.running_text", site_id)
     v.only(body, {"text", "command_id"})
     # The domain refuses more than 500 characters once spaces are folded.
-    text = v.required_text(body, "text", max_len=2000, shown=True, lines=True)
+    text = v.lobby_text(body, "text", max_len=2000)
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
         return {"ok": True, "running_text": events[0].data["text"]}

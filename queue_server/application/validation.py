@@ -81,6 +81,16 @@ def staff_note(body: dict[str, Any], key: str = "note") -> str | None:
     return text(body, key, required=False, max_len=NOTE_MAX, note=True)
 
 
+def lobby_text(body: dict[str, Any], key: str, *, max_len: int) -> str:
+    """Text every lobby screen shows to the hall (the running text), which the event log and the audit log keep too:
+    refused with a NIK, a phone number, an e-mail address, a birth date or a name as staff write one
+    (common/plaintext.py). A supervisor who needs a citizen calls them by their queue number."""
+    value = required_text(body, key, max_len=max_len, shown=True, lines=True)
+    if plaintext.personal_number(value) or plaintext.personal_name(value):
+        raise Refusal("invalid_field.personal_shown", details={"field": key})
+    return value
+
+
 def required_text(body: dict[str, Any], key: str, **kwargs: Any) -> str:
     value = text(body, key, required=True, **kwargs)
     assert value is not None

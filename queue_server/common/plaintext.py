@@ -81,6 +81,7 @@ _NOT_NAMES = frozenset({
     "gubernur", "direktur", "kapolres", "kapolsek", "dokter", "guru", "notaris", "pejabat", "petugas", "ketua",
     "kandung", "tiri", "angkat", "mertua", "hamil", "menyusui", "rumah", "kota", "kawin", "pemohon", "pelapor",
     "yang", "dan", "atau", "dari", "untuk", "dengan", "sudah", "belum", "tidak", "harus", "bawa", "minta",
+    "warga", "masyarakat", "pengunjung", "sekalian", "pemilik",  # the running text's "Bapak/Ibu Warga ..."
 })  # fmt: skip
 
 
