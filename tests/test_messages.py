@@ -257,14 +257,20 @@ def test_an_alert_says_times_and_minutes_in_the_words_of_each_language() -> None
 
     site = load_site(DEMO_SITE)
     service = {"id": "ktp", "agency": "disdukcapil", "name": "KTP-el", "longest_wait": 61 * 60,
-               "target_wait_minutes": 30, "longest_label": "A-001", "waiting": 1}  # fmt: skip
+               "target_wait_minutes": 30, "longest_label": "A-001", "waiting": 1, "counters_open": 1}  # fmt: skip
     doubt = {"last_event_at": datetime(2026, 11, 30, 9, 2, tzinfo=site.tz)}
     delivery = {"endpoint": "gateway", "agency": None, "since": None, "dead": 3, "error": "HTTP 502"}
     clock, wait, failing = detect(site, [service], [], [delivery], doubt)
     assert "kejadian terakhir Senin, 30 November 2026 pukul 09.02" in clock["message"]
     assert "last event Monday, 30 November 2026 at 09:02" in clock["message_en"]
-    assert wait["message"] == "KTP-el: A-001 menunggu 61 menit (target 30), 1 orang dalam antrean."
-    assert wait["message_en"] == "KTP-el: A-001 has waited 61 minutes (target 30), 1 in the queue."
+    assert wait["message"] == (
+        "KTP-el: A-001 menunggu 61 menit (target 30), 1 orang dalam antrean. Buka loket lain untuk layanan ini bila "
+        "ada petugas."
+    )
+    assert wait["message_en"] == (
+        "KTP-el: A-001 has waited 61 minutes (target 30), 1 in the queue. Open another counter for this service if "
+        "staff are free."
+    )
     past = detect(site, [{**service, "longest_wait": None, "new_ticket": {"status": "estimated", "after_closing": True}}],
                   [])[0]  # fmt: skip
     assert past["kind"] == "past_closing" and past["agencies"] == ["disdukcapil"]
@@ -275,6 +281,20 @@ def test_an_alert_says_times_and_minutes_in_the_words_of_each_language() -> None
     assert past["message_en"] == (
         "KTP-el: a ticket taken now may not be served today (1 in the queue). Open another counter for this service."
     )
+    # Nobody at any of its counters: said with the counters to open, a break named as such (an outside review).
+    counters = [{"id": "1", "state": "paused"}, {"id": "2", "state": "closed"}]
+    (nobody,) = detect(site, [{**service, "counters_open": 0}], [], counters=counters)  # in place of the wait alert
+    assert nobody["id"] == "no_counter:ktp" and nobody["counters"] == ["1", "2"]
+    assert nobody["message"] == (
+        "KTP-el: 1 orang menunggu (A-001 sudah 61 menit, target 30), tetapi tidak ada loket yang buka untuk layanan "
+        "ini. Buka atau lanjutkan Loket 1 (jeda) atau Loket 2."
+    )
+    assert nobody["message_en"] == (
+        "KTP-el: 1 waiting (A-001 for 61 minutes, target 30) and no counter open for this service. Open or resume "
+        "Loket 1 (on a break) or Loket 2."
+    )
+    fresh = {**service, "counters_open": 0, "longest_wait": 4 * 60 + 59}
+    assert [a["kind"] for a in detect(site, [fresh], [], counters=counters)] == [], "a ticket a moment old: none yet"
     assert failing["message"].startswith("Gateway WhatsApp/SMS: pengiriman gagal sejak pukul ?, 3 pesan")
     assert failing["message_en"].startswith("The WhatsApp/SMS gateway: deliveries failing since ?, 3 messages")
     # An outside review: retried for minutes with nothing given up yet, it said "pengiriman gagal ... 0 pesan tidak

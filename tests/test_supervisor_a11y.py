@@ -114,6 +114,8 @@ async def test_an_alert_is_said_once_not_with_every_push(browser: Browser, serve
     removed and added in 10 s), and each new alert was also announced by its notice. The list is now redrawn in
     place and is no live region: an alert is said once, by its notice, when it appears."""
     await server.issue("ktp")
+    await server.command(await server.login("op-disdukcapil"), "1", "open")  # staffed: wait, not no_counter
+    await server.command(await server.login("op-polres"), "5", "open")  # SKCK's, below
     server.clock.advance(minutes=46)  # KTP's target is 45 minutes
     async with signed_in(browser, server, "/supervisor/tegal") as page:
         await until(page, "() => !!document.querySelector('#alerts [data-alert=\"wait:ktp\"]')")
@@ -165,7 +167,8 @@ async def test_alerts_are_whole_sentences_with_their_kind_in_words_in_any_colour
                 "(as) => as.map((a) => [a.className, a.querySelector('.kind').textContent])",
             )
             said = {"alert wait": "Antrean:", "alert quota_spent": "Kuota:", "alert device_missing": "Layar:",
-                    "alert device": "Layar:", "alert past_closing": "Jam tutup:"}  # fmt: skip
+                    "alert device": "Layar:", "alert past_closing": "Jam tutup:",
+                    "alert no_counter": "Loket tutup:"}  # fmt: skip
             assert all(said[cls] == word for cls, word in kinds), kinds
             assert {"Antrean:", "Kuota:"} <= {word for _, word in kinds}
             box = await page.evaluate("""() => { const b = document.getElementById('alerts');

@@ -150,6 +150,7 @@ async def test_dashboard_follows_issue_and_call_and_alerts_on_the_server_clock(s
         await server.issue("ktp")
         frame = await live.until(dashboard_with(lambda d: service(d, "ktp")["waiting"] == 1))
         assert service(frame["data"], "ktp")["longest_label"] == "A-001"
+        await ok(await server.command(op, "1", "open"))  # staffed: the wait alert (with none open, no_counter)
 
         server.clock.advance(minutes=46)  # KTP's target is 45 minutes
         alert = await live.until(lambda f: f["type"] == "alert")
@@ -160,7 +161,6 @@ async def test_dashboard_follows_issue_and_call_and_alerts_on_the_server_clock(s
         frame = await live.until(dashboard_with(lambda d: bool(d["alerts"])))
         assert service(frame["data"], "ktp")["longest_wait"] == 46 * 60
 
-        await ok(await server.command(op, "1", "open"))
         await ok(await server.command(op, "1", "call_next"))
         cleared = await live.until(lambda f: f["type"] == "alert")
         assert cleared["data"]["id"] == "wait:ktp" and cleared["data"]["active"] is False

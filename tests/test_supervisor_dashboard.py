@@ -212,6 +212,7 @@ def test_each_service_says_what_a_ticket_taken_now_would_be_told() -> None:
 
 def test_alerts_follow_the_target_and_the_screens() -> None:
     d = Driver()
+    d.open(d.state.site.counters_serving("skck")[0].id)  # staffed: the wait alert, not no_counter
     d.issue("skck")  # target 30 minutes in the test site
     registry = [
         {"id": 1, "name": "TV lobi", "screen": "lobby", "connected": True, "audio": "ready", "last_seen": None},
@@ -223,8 +224,8 @@ def test_alerts_follow_the_target_and_the_screens() -> None:
     figures = dashboard.figures(d.state, d.now, registry)
     assert [x["health"] for x in figures["devices"]] == ["down", "warning", "ok"]
     assert [a["id"] for a in figures["alerts"]] == ["device:3"], "no wait alert before the target is passed"
-    assert figures["alerts"][0]["message"].endswith("terputus sejak pukul 09.05.")
-    assert figures["alerts"][0]["message_en"].endswith("disconnected since 09:05.")
+    assert "terputus sejak pukul 09.05. Periksa TV, listrik dan jaringannya" in figures["alerts"][0]["message"]
+    assert "disconnected since 09:05. Check the TV, its power and its network" in figures["alerts"][0]["message_en"]
     d.tick(1.2)  # 31.1 minutes
     figures = dashboard.figures(d.state, d.now, registry)
     wait = next(a for a in figures["alerts"] if a["kind"] == "wait")
@@ -244,6 +245,7 @@ def test_a_spent_walk_in_quota_shows_per_service_raises_an_alert_with_its_time_a
     """An outside review: "quota gone by 07:00" is the citizens' main complaint, yet a spent quota showed nowhere on
     the dashboard. KK of the demo mall: a daily quota of 20, 10 of them online, so 10 walk-in numbers."""
     d = Driver(load_site(DEMO_SITE))  # Monday 09.00 WIB
+    d.open("3")  # Kartu Keluarga staffed: its citizens raise no no_counter alert
     services = {s["id"]: s for s in dashboard.figures(d.state, d.now, [])["services"]}
     kk = services["kk"]
     assert (kk["quota"], kk["quota_issued"], kk["quota_left"], kk["quota_spent_at"]) == (10, 0, 10, None)

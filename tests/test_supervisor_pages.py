@@ -95,6 +95,7 @@ async def test_alert_when_a_wait_passes_its_target_on_the_server_clock(browser: 
         await server.issue("ktp")
         await until(page, KTP_WAITING + " === '1'")
         assert not await page.query_selector("#alerts [data-alert]")
+        await server.command(await server.login("op-disdukcapil"), "1", "open")  # staffed: a wait alert, not no_counter
         server.clock.advance(minutes=46)  # KTP's target is 45 minutes; the browser's own clock did not move
         await until(page, "() => !!document.querySelector('#alerts [data-alert=\"wait:ktp\"]')")
         alert = await page.evaluate(text_of("#alerts [data-alert='wait:ktp']"))
@@ -106,6 +107,46 @@ async def test_alert_when_a_wait_passes_its_target_on_the_server_clock(browser: 
         assert (await page.evaluate(text_of("#clock"))).startswith("09.46")
         toast = await until(page, text_of("#toasts .toast.danger"))
         assert toast.startswith("Peringatan baru")
+
+
+async def test_citizens_waiting_with_no_counter_open_is_an_alert_that_names_the_counters(
+    browser: Browser, server: Server
+) -> None:
+    """An outside review: 15 citizens waited for SIM while its only counter was on a break, 4 for a land certificate
+    with no counter ever opened, and the dashboard raised nothing until each target had passed (40 and 60 minutes)."""
+    alert = "#alerts [data-alert='no_counter:sertifikat']"
+    async with signed_in(browser, server, "/supervisor/tegal") as page:
+        await until(page, KTP_WAITING + " === '0'")
+        await server.issue("sertifikat")
+        server.clock.advance(minutes=4)  # a ticket taken while its operator opens the counter raises nothing
+        await until(page, "() => document.querySelector('#clock').textContent.startsWith('09.04')")
+        assert not await page.query_selector(alert)
+        server.clock.advance(minutes=2)
+        said = await until(page, text_of(alert))
+        assert said == (
+            "Loket tutup: Pendaftaran dan Balik Nama Sertifikat: 1 orang menunggu (T-001 sudah 6 menit, target 60), "
+            "tetapi tidak ada loket yang buka untuk layanan ini. Buka atau lanjutkan Loket 17."
+        ), said
+        toast = await until(page, text_of("#toasts .toast.danger"))
+        assert toast.startswith("Peringatan baru")
+        bpn = await server.login("op-bpn")
+        await server.command(bpn, "17", "open")
+        await until(page, f"() => !document.querySelector({json.dumps(alert)})")  # cleared by the counter opening
+        await server.command(bpn, "17", "pause")  # a break leaves the citizen with nobody again
+        said = await until(page, text_of(alert))
+        assert said.endswith("Buka atau lanjutkan Loket 17 (jeda)."), said
+        await page.click("#lang")
+        shown = f"(document.querySelector({json.dumps(alert)})?.textContent ?? '')"
+        english = await until(page, f"() => {shown}.startsWith('No counter open:') && {shown}")
+        assert english.endswith(
+            ": 1 waiting (T-001 for 6 minutes, target 60) and no counter open for this service. Open or resume "
+            "Loket 17 (on a break)."
+        ), english
+        await server.command(bpn, "17", "resume")
+        await until(page, f"() => !document.querySelector({json.dumps(alert)})")
+    sup = await server.login("supervisor")
+    dashboard = (await server.http.get("/api/v1/sites/tegal/dashboard", headers=sup)).json()
+    assert not [a for a in dashboard["alerts"] if a["kind"] == "no_counter"]
 
 
 async def test_a_spent_walk_in_quota_shows_on_its_service_and_as_an_alert(browser: Browser, server: Server) -> None:
@@ -238,7 +279,8 @@ async def test_alerts_out_of_view_are_counted_and_shown_on_asking(
         await server.issue(service)
     server.clock.advance(hours=2)  # every one of them past its target: one alert each
     async with signed_in(browser, server, "/supervisor/tegal") as page:
-        await until(page, f"() => document.querySelectorAll('#alerts .alert.wait').length === {len(services)}")
+        # No counter open: each says so and which counters to open (no_counter, in place of wait)
+        await until(page, f"() => document.querySelectorAll('#alerts .alert.no_counter').length === {len(services)}")
         total = await page.evaluate("() => document.querySelectorAll('#alerts .alert').length")
         seen = await page.evaluate(ALERTS_SEEN)
         assert 0 < seen < total

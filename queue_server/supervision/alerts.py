@@ -1,10 +1,12 @@
 """Alerts a supervisor must see: a service whose longest current wait has passed its target
-(`Service.target_wait_minutes`), a service whose new tickets would be called after closing (the kiosk tells citizens
-they may not be served today; another counter may still save the day), a display that has gone quiet (disconnected),
-a service whose walk-in quota for today is spent (citizens arriving later get no number: the mall's most heard
-complaint, "kuota habis jam 7"), an endpoint (a webhook, the WhatsApp/SMS gateway) whose messages keep failing, and a
-counter left open by an account disabled since (its operator signed out everywhere, the counter still counted open
-in every wait estimate and its called citizen still on every screen).
+(`Service.target_wait_minutes`), a service whose citizens wait with no counter of it open (all on a break, or none
+opened: the wait alert says so only once the target has passed, 20 to 60 minutes later), a service whose new tickets
+would be called after closing (the kiosk tells citizens they may not be served today; another counter may still save
+the day), a display that has gone quiet (disconnected), a service whose walk-in quota for today is spent (citizens
+arriving later get no number: the mall's most heard complaint, "kuota habis jam 7"), an endpoint (a webhook, the
+WhatsApp/SMS gateway) whose messages keep failing, and a counter left open by an account disabled since (its
+operator signed out everywhere, the counter still counted open in every wait estimate and its called citizen still
+on every screen).
 
 They are derived from the live figures every time, never stored: an alert is active exactly while its condition
 holds, and it clears by itself when the queue is called down or the screen comes back. What each kind says, in
@@ -29,6 +31,7 @@ KINDS = (
     "site_file_older",
     "messages_off",
     "clock",
+    "no_counter",
     "wait",
     "past_closing",
     "quota_spent",
@@ -44,6 +47,11 @@ KINDS = (
 # contradiction), and `reported_elsewhere` around a configuration alert another server process raised (its sentence
 # says "this server": the process that said it).
 SENTENCES = (*KINDS, "delivery_retrying", "reported_elsewhere", "storage_unreachable")  # besides the kinds: variants
+
+
+# How long the first citizen of a service waits with no counter of it open before the alert: a ticket taken while its
+# operator is opening the counter raises nothing.
+NO_COUNTER_GRACE_SECONDS = 5 * 60
 
 
 def _local(site: Site, iso: str | None) -> datetime | None:
@@ -76,6 +84,7 @@ def detect(
     held: Sequence[dict[str, Any]] = (),
     storage: dict[str, Any] | None = None,
     codes_capped: dict[str, Any] | None = None,
+    counters: Sequence[dict[str, Any]] = (),
 ) -> list[dict[str, Any]]:
     """`held`: counters open or paused under an account disabled since, with nobody else signed in at them
     (supervision/monitor.py); `deliveries`: the site's endpoints whose messages keep failing
@@ -87,7 +96,8 @@ def detect(
     its place, a changed site file the day refused, messages to citizens off for want of a gateway's variable; with a
     `process` when another server process raised it); `storage`: this process's writes failing since (a full disk:
     Engine.write_failure), first, as nothing else can be done meanwhile; `codes_capped`: the site sent its
-    `[booking] codes_per_hour` verification codes in the last hour (application/phone_codes.py sites_capped)."""
+    `[booking] codes_per_hour` verification codes in the last hour (application/phone_codes.py sites_capped);
+    `counters`: the dashboard's counters (their state), which the `no_counter` alert names."""
     out: list[dict[str, Any]] = []
     if storage is not None:
         since = site.local(storage["since"])
@@ -154,9 +164,23 @@ def detect(
                 ),  # fmt: skip
             }
         )
+    # Nobody at any counter of the service: one alert that says which counters to open, in place of the wait
+    # alert (a late service with no counter open raised both, the same citizens twice in a box of two rows).
+    state_of = {c["id"]: c["state"] for c in counters}
+    unstaffed = set()
+    for s in services:
+        if s["counters_open"] or s["longest_wait"] is None or s["longest_wait"] < NO_COUNTER_GRACE_SECONDS:
+            continue
+        unstaffed.add(s["id"])
+        names = _counters_to_open(site, s["id"], state_of)
+        ids = [c.id for c in site.counters_serving(s["id"])]
+        out.append(
+            _of_service("no_counter", s, {"counters": names[0], "counters_en": names[1]}, wait=s["longest_wait"],
+                        counters=ids)
+        )  # fmt: skip
     for s in services:
         wait, target = s["longest_wait"], s["target_wait_minutes"]
-        if wait is None or wait <= target * 60:
+        if wait is None or wait <= target * 60 or s["id"] in unstaffed:
             continue
         out.append(_of_service("wait", s, ticket=s["longest_label"], wait=wait, target_minutes=target))
     for s in services:
@@ -243,6 +267,15 @@ def detect(
     return out
 
 
+def _counters_to_open(site: Site, service: str, state_of: Mapping[str, str]) -> tuple[str, str]:
+    """The counters that serve a service, to open or call back from their break: "Loket 5 (jeda) atau Loket 6"."""
+    said = [(c.name, state_of.get(c.id)) for c in site.counters_serving(service)]
+    return (
+        " atau ".join(f"{name} (jeda)" if state == "paused" else name for name, state in said),
+        " or ".join(f"{name} (on a break)" if state == "paused" else name for name, state in said),
+    )
+
+
 def _holding(label: str | None, state: str | None) -> tuple[str, str]:
     """What a held counter does to citizens, in both languages."""
     if label and state == "serving":
@@ -260,9 +293,14 @@ def past_closing(new_ticket: WaitEstimate | dict[str, Any]) -> bool:
     return new_ticket.get("status") == "estimated" and bool(new_ticket.get("after_closing"))
 
 
-def _of_service(kind: str, s: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    """An alert about one service (`s`: its dashboard figures), for its agency's dashboards too."""
-    said = {"waited": int(fields["wait"] // 60), "target": fields["target_minutes"]} if kind == "wait" else {}
+def _of_service(kind: str, s: dict[str, Any], words: dict[str, str] | None = None, **fields: Any) -> dict[str, Any]:
+    """An alert about one service (`s`: its dashboard figures), for its agency's dashboards too; `words`: for its
+    sentence only."""
+    said: dict[str, Any] = {}
+    if kind == "wait":
+        said = {"waited": int(fields["wait"] // 60), "target": fields["target_minutes"]}
+    elif kind == "no_counter":
+        said = {"waited": int(fields["wait"] // 60), "target": s["target_wait_minutes"]}
     return {
         "id": f"{kind}:{s['id']}",
         "kind": kind,
@@ -270,7 +308,7 @@ def _of_service(kind: str, s: dict[str, Any], **fields: Any) -> dict[str, Any]:
         "service": s["id"],
         "waiting": s["waiting"],
         **fields,
-        **_said(kind, service=s["name"], ticket=s["longest_label"], waiting=s["waiting"], **said),
+        **_said(kind, service=s["name"], ticket=s["longest_label"], waiting=s["waiting"], **said, **(words or {})),
     }
 
 

@@ -223,6 +223,7 @@ def figures(
             held,
             storage,
             codes_capped,
+            counters,
         ),
     }
 

@@ -94,7 +94,8 @@ function renderKpis() {
   // Screens of the site with no TV connected now (as the national view counts them), of all its screens.
   $("kpi-devices").textContent = `${totals.screens_down} / ${totals.screens_total}`;
   flag("kpi-devices", totals.screens_down > 0);
-  flag("kpi-longest", figures.alerts.some((a) => a.kind === "wait"));
+  // Any service past its target, staffed or not (one with no counter open raises no_counter instead of wait).
+  flag("kpi-longest", figures.services.some((s) => isLate(s, s.longest_wait)));
 }
 
 // A figure in trouble is red, and says so in words beside it ("lewat target"): not by colour alone.
