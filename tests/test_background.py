@@ -1,9 +1,12 @@
 """The background watchers' loop (queue_server/common/background.py): a failed round is told and the next one runs;
-a stop cancels and waits."""
+a stop cancels and waits; the database away is said once, and its return once, a bug in full."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+
+import pytest
 
 from queue_server.common import background
 
@@ -69,3 +72,39 @@ async def test_a_wake_ends_the_pause_at_once_and_one_set_during_a_round_brings_o
     await background.stop(task)
     assert len(rounds) == 3, "woken: the second round at once, and the third brought by the wake it set"
     assert rounds[2] - rounds[0] < 30
+
+
+async def test_an_outage_is_one_line_and_its_end_another_and_a_bug_is_said_in_full(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Rounds failing with the database away (an OSError here, as StoragePort.unavailable counts it) say so once,
+    whatever their number; the first round through says it is back; a bug is said with its traceback, and once only
+    while it repeats, round after round."""
+    caplog.set_level(logging.INFO)
+    log = logging.getLogger("tests.outage")
+    plan = ["away"] * 6 + ["ok", "ok", "bug", "bug", "bug", "ok", "bug", "away", "ok"]
+    done = asyncio.Event()
+
+    def round_() -> None:
+        step = plan.pop(0)
+        if not plan:
+            done.set()
+        if step == "away":
+            raise ConnectionRefusedError("connect call failed")
+        if step == "bug":
+            raise KeyError("site")
+
+    said = background.Outage(log, "sharing what this process has connected", lambda exc: isinstance(exc, OSError))
+    task = background.start(background.every(0.001, round_, said), "test-outage")
+    await asyncio.wait_for(done.wait(), 30)
+    await background.stop(task)
+    lines = [(r.levelname, r.getMessage(), r.exc_info is not None) for r in caplog.records if r.name == log.name]
+    away = (
+        "WARNING",
+        "sharing what this process has connected: the database does not answer (ConnectionRefusedError: connect "
+        "call failed); trying again, and saying so once it answers",
+        False,
+    )
+    back = ("WARNING", "sharing what this process has connected: the database answers again", False)
+    bug = ("ERROR", "sharing what this process has connected failed", True)
+    assert lines == [away, back, bug, bug, away, back], lines

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection
@@ -285,3 +286,49 @@ async def test_the_pools_failed_reconnects_are_one_line_per_outage(
 
 def _said(caplog: pytest.LogCaptureFixture, words: str) -> bool:
     return any(words in r.getMessage() for r in caplog.records)
+
+
+OUTAGE_SECONDS = 20.0  # presence, the phone codes and the outbox's watch each try 4 times meanwhile (every 5 s)
+
+
+async def test_every_background_loop_says_an_outage_once_and_its_end_once(
+    own_cluster: Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PostgreSQL stopped under a running server for OUTAGE_SECONDS: the outbox's deliverer, presence, the phone codes'
+    watch and every other loop said a line (or a traceback) per try. Now each says the outage once and its end once,
+    in one line without a traceback; no line is said twice."""
+    caplog.set_level(logging.INFO)
+    database = await new_database(own_cluster.url)
+    async with running_server(database) as s, httpx.AsyncClient(base_url=s.url, timeout=PAUSE_SECONDS * 2) as http:
+        await _issue(http, f"k-{uuid.uuid4().hex}")
+        deliverer = s.ctx.notifications.deliverer if s.ctx.notifications is not None else None
+        await eventually(lambda: deliverer is not None and deliverer.delivering, "the outbox taken", seconds=60)
+        caplog.clear()
+        await asyncio.to_thread(own_cluster.stop)
+        try:
+            await asyncio.sleep(OUTAGE_SECONDS)
+        finally:
+            await asyncio.to_thread(own_cluster.start)
+        loops = ("presence", "phone_codes", "deliverer")
+        await eventually(lambda: all(_back(caplog, name) for name in loops), "each loop says it is back", seconds=60)
+        await _served_again(http, f"k-{uuid.uuid4().hex}")
+    said = [(r.name, r.getMessage()) for r in caplog.records if r.levelno >= logging.WARNING]
+    away = [(name, m) for name, m in said if "the database does not answer" in m]
+    for name in loops:
+        assert len([n for n, _ in away if n.endswith(name)]) == 1, said
+    assert len(said) == len(set(said)), f"a line said twice: {said}"
+    assert [r.getMessage() for r in caplog.records if r.exc_info is not None] == [], "a storage failure in full"
+
+
+def test_a_connection_the_server_ended_while_idle_is_the_database_away() -> None:
+    """PostgreSQL stopping sends each idle session a FATAL, then closes it; a statement given such a connection in
+    between raises asyncpg's InternalClientError in its "error consume" state (2), seen once in a few runs of the test
+    above as a traceback. It is the database going away; the same error in any other state is a bug, said in full."""
+    storage = PostgresStorage("postgresql://nobody@/nowhere")
+    ended = asyncpg.exceptions.InternalClientError("cannot switch to state 11; another operation (2) is in progress")
+    misused = asyncpg.exceptions.InternalClientError("cannot switch to state 12; another operation (11) is in progress")
+    assert storage.unavailable(ended) and not storage.unavailable(misused)
+
+
+def _back(caplog: pytest.LogCaptureFixture, module: str) -> bool:
+    return any(r.name.endswith(module) and "the database answers again" in r.getMessage() for r in caplog.records)

@@ -242,7 +242,8 @@ class Accounts:
     def start(self) -> None:
         # Every WATCH_SECONDS, the credentials version another process (the command line, another server process)
         # may have moved on: then every cached principal goes and every open websocket checks its token.
-        watch = background.every(WATCH_SECONDS, self._read_version, _read_failed)
+        said = background.Outage(log, "reading the credentials version", self.store.storage.unavailable)
+        watch = background.every(WATCH_SECONDS, self._read_version, said)
         self._watching = background.start(watch, "credentials-watch")
         self._later(self._read_disabled())
 
@@ -573,7 +574,3 @@ _DUMMY_HASH = hash_password("not-a-real-password-" + secrets.token_hex(8))
 
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat()
-
-
-def _read_failed(exc: Exception) -> None:  # a database hiccup: look again at the next tick
-    log.debug("reading the credentials version failed", exc_info=exc)

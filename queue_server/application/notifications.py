@@ -5,7 +5,6 @@ outbound/policy.py's; sending is outbound/deliverer.py's."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
@@ -71,7 +70,8 @@ class Notifications:
             on_endpoints=self.subscriptions.replace, held=frozenset(ctx.left_out), people_ahead=_people_ahead,
         )  # fmt: skip
         self._task = background.start(self.deliverer.run_forever(), "outbox-deliverer")
-        self._watching = background.start(background.every(WATCH_SECONDS, partial(self._watch, ctx), _failed),
+        said = background.Outage(log, "watching the endpoints and the outbox", ctx.storage.unavailable)
+        self._watching = background.start(background.every(WATCH_SECONDS, partial(self._watch, ctx), said),
                                           "outbox-watch")  # fmt: skip
 
     async def stop(self) -> None:
@@ -80,18 +80,13 @@ class Notifications:
 
     async def _watch(self, ctx: Any) -> None:
         """In every process, every few seconds: the endpoints (added or removed by another process or the command
-        line: this process's events must reach them too) and the failing ones (for the alerts)."""
-        try:
-            self.subscriptions.replace(await self.store.endpoints())
-            self.failing = await self._failures(ctx.sites, ctx.now())
-            self.backlog = await self.store.backlog()
-        except Exception as exc:
-            if not ctx.storage.unavailable(exc):
-                raise  # a bug, said in the log by _failed; what was read before stays
-            # a database hiccup: both stay as they were a moment more
+        line: this process's events must reach them too) and the failing ones (for the alerts). A round that fails
+        (the database away: said once by the Outage, a bug in full) leaves what was read before as it was."""
+        self.subscriptions.replace(await self.store.endpoints())
+        self.failing = await self._failures(ctx.sites, ctx.now())
+        self.backlog = await self.store.backlog()
         if ctx.storage.shared:
-            with contextlib.suppress(Exception):
-                await self._share_breakers()
+            await self._share_breakers()
 
     # --- whether messages can be offered now ------------------------------------------------------------------
 
@@ -362,8 +357,3 @@ def _audit(site: Site, now: datetime, principal: Principal, action: str, target:
            **details: Any) -> tuple[Any, ...]:  # fmt: skip
     details = {k: val for k, val in details.items() if val is not None}
     return (site.id, utc_iso(now), principal.name, principal.role, action, target, jsontext.dumps(details), seq)
-
-
-def _failed(exc: Exception) -> None:
-    """A round of the watch that failed other than by a database hiccup (a bug): said, and the next round runs."""
-    log.exception("watching the endpoints and the outbox failed", exc_info=exc)

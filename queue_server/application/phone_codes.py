@@ -217,14 +217,11 @@ class CodeWatch:
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self._task = background.start(background.every(WATCH_SECONDS, self._read, _failed), "phone-codes-watch")
+        said = background.Outage(log, "reading the sites' phone codes", self.ctx.storage.unavailable)
+        self._task = background.start(background.every(WATCH_SECONDS, self._read, said), "phone-codes-watch")
 
     async def stop(self) -> None:
         await background.stop(self._task)
 
     async def _read(self) -> None:
         self.capped = await sites_capped(self.ctx)
-
-
-def _failed(exc: Exception) -> None:
-    log.warning("reading the sites' phone codes failed: %s", exc)  # a database hiccup: the next round reads again

@@ -57,7 +57,8 @@ class Presence:
 
     def start(self) -> None:
         if self.shared:
-            rounds = background.every(self.share_seconds, self.share, _failed, wake=self._wake)
+            said = background.Outage(log, "sharing what this process has connected", self.ctx.storage.unavailable)
+            rounds = background.every(self.share_seconds, self.share, said, wake=self._wake)
             self._task = background.start(rounds, "presence")
             self.ctx.devices.changed = self.ctx.desks.changed = self.soon
 
@@ -112,7 +113,3 @@ class Presence:
             return set()
         since = datetime.now(UTC) - timedelta(seconds=FRESH_SECONDS)
         return await self.ctx.storage.screens_shown_elsewhere(self.process, since)
-
-
-def _failed(exc: Exception) -> None:  # the database away: the next round says it again
-    log.warning("sharing what this process has connected failed (%s: %s)", type(exc).__name__, exc)

@@ -173,7 +173,9 @@ class Retention:
 
     def start(self) -> None:
         if self.days > 0:
-            self._task = background.start(background.every(CHECK_SECONDS, self._round, _failed), "retention")
+            # The database or the archive's disk (an OSError, which unavailable() counts): tried at the next check.
+            said = background.Outage(log, "archiving old events", self.storage.unavailable)
+            self._task = background.start(background.every(CHECK_SECONDS, self._round, said), "retention")
 
     async def stop(self) -> None:
         await background.stop(self._task)
@@ -203,7 +205,3 @@ class Retention:
         if today != self._last:
             await self.run_once()
             self._last = today
-
-
-def _failed(exc: Exception) -> None:  # the database or the disk: tried again at the next check
-    log.warning("archiving old events failed (%s: %s)", type(exc).__name__, exc)

@@ -34,7 +34,8 @@ class ScreenWatch:
         self.elsewhere: Any = None  # a coroutine function: (site, screen) shown on another process (presence.py)
 
     def start(self) -> None:
-        self._task = background.start(background.every(self.seconds, self.round, _failed), "screen-watch")
+        said = background.Outage(log, "watching the screens", self.ctx.storage.unavailable)
+        self._task = background.start(background.every(self.seconds, self.round, said), "screen-watch")
 
     async def stop(self) -> None:
         await background.stop(self._task)
@@ -93,7 +94,3 @@ class ScreenWatch:
 
 def _utc(iso: str) -> str:
     return datetime.fromisoformat(iso).astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _failed(exc: Exception) -> None:  # the database away: the next round tries again
-    log.warning("watching the screens failed (%s: %s)", type(exc).__name__, exc)

@@ -3,13 +3,16 @@ retention, the credentials and endpoints watches, the uplink. Each runs rounds u
 stops the same way: cancelled, then waited for, so that none is still reading when the storage closes under it.
 
 A round that fails (the database away for a moment, a figure that cannot be computed) is said in the log and the
-next round tries again: one error never stops a watcher for the rest of the day."""
+next round tries again: one error never stops a watcher for the rest of the day. A database that stays away is said
+once by each watcher, and its return once (Outage): a PostgreSQL outage of minutes made a line or a traceback per
+round of every watcher, burying the lines that say what to do."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import inspect
+import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, NoReturn
 
@@ -28,18 +31,51 @@ async def stop(task: asyncio.Task[Any] | None) -> None:
         await task
 
 
+class Outage:
+    """What one background loop says of its failures: the database going away in one line, with the error, and its
+    return in another, however many rounds fail in between; any other failure (a bug) in full, with its traceback,
+    and again only once another failure or a round that went through came between (a loop of a second would
+    otherwise repeat one traceback all day). `unavailable` tells the database's failures from the rest
+    (StoragePort.unavailable, which the loop's layer can reach and this one cannot)."""
+
+    def __init__(self, log: logging.Logger, what: str, unavailable: Callable[[BaseException], bool]) -> None:
+        self.log, self.what, self.unavailable = log, what, unavailable
+        self.away = False  # the database failed this loop, and no round has gone through since
+        self._last_bug: str | None = None
+
+    def failed(self, exc: Exception) -> None:
+        if self.unavailable(exc):
+            self._last_bug = None
+            if not self.away:
+                self.away = True
+                self.log.warning("%s: the database does not answer (%s: %s); trying again, and saying so once it "
+                                 "answers", self.what, type(exc).__name__, exc)  # fmt: skip
+            return
+        bug = f"{type(exc).__name__}: {exc}"
+        if bug != self._last_bug:
+            self.log.error("%s failed", self.what, exc_info=exc)
+        self._last_bug = bug
+
+    def went_through(self) -> None:
+        self._last_bug = None
+        if self.away:
+            self.away = False
+            self.log.warning("%s: the database answers again", self.what)
+
+
 async def every(
     seconds: float,
     round_: Callable[[], Awaitable[object] | object],
-    failed: Callable[[Exception], object],
+    failed: Callable[[Exception], object] | Outage,
     *,
     wait_first: bool = False,
     wake: asyncio.Event | None = None,
 ) -> NoReturn:
     """`round_()` (a function or a coroutine function), then a pause of `seconds`, for ever; `wait_first`: the
-    pause first. A round that raises is told to `failed` and the next round runs. `wake`, once set, ends the pause
-    at once (set while a round runs, it brings one more round right after): for a watcher with news to tell sooner
-    than its next round."""
+    pause first. A round that raises is told to `failed` (an Outage is also told of each round that goes through)
+    and the next round runs. `wake`, once set, ends the pause at once (set while a round runs, it brings one more
+    round right after): for a watcher with news to tell sooner than its next round."""
+    said, through = (failed.failed, failed.went_through) if isinstance(failed, Outage) else (failed, None)
     if wait_first:
         await _pause(seconds, wake)
     while True:
@@ -50,7 +86,10 @@ async def every(
             if inspect.isawaitable(result):
                 await result
         except Exception as exc:  # asyncio.CancelledError is not an Exception: a stop still stops the loop
-            failed(exc)
+            said(exc)
+        else:
+            if through is not None:
+                through()
         await _pause(seconds, wake)
 
 

@@ -39,7 +39,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from queue_server.common import addresses, messages
+from queue_server.common import addresses, background, messages
 from queue_server.domain.booking import BookingState
 from queue_server.domain.catalogue import Site
 from queue_server.domain.model import Ticket, TicketState
@@ -279,11 +279,13 @@ class Deliverer:
             aiohttp.ClientSession(timeout=timeout, connector=hooks_connector, trust_env=True) as hooks,
         ):
             self._client, self._hooks = client, hooks
-            failing = False
+            # The database away is said once (the lock lost with its connection, or a round failing) and its return
+            # once a round goes through: a line or a traceback per try filled an outage's log. A bug is said whole.
+            said = background.Outage(log, "delivering messages", self.store.storage.unavailable)
             while True:
                 try:
                     async with self.store.storage.exclusive("outbox") as role:
-                        if not role.held:  # another process delivers; try again in a while (it may stop)
+                        if not role.held:  # another process delivers, or the database is away: try again in a while
                             await asyncio.sleep(5)
                             continue
                         self.delivering = True
@@ -293,15 +295,13 @@ class Deliverer:
                             await self.housekeeping()
                             if not await self.round():
                                 await self._idle()
-                            failing = False
+                            said.went_through()
                         self.delivering = False
-                        log.warning("lost the outbox's lock (its database connection dropped); taking it again")
+                        said.failed(ConnectionError("the outbox's lock was lost with its database connection"))
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    if not failing:
-                        log.exception("delivering messages failed; trying again every second")
-                    failing = True
+                except Exception as exc:
+                    said.failed(exc)
                     self.delivering = False
                     await asyncio.sleep(1)
 

@@ -14,14 +14,13 @@ import errno
 import gc
 import json
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from queue_server.common import messages
+from queue_server.common import background, messages
 from queue_server.common.messages import english, refusal_messages
 from queue_server.domain import commands as c
 from queue_server.domain import events as ev
@@ -182,6 +181,9 @@ class Engine:
         self.hub = hub
         self.clock = clock
         self.housekeeping_seconds = housekeeping_seconds  # real seconds between closing and forgetting past days
+        self._housekeeping_said = background.Outage(
+            log, "housekeeping (closing past days, late bookings, old idempotency keys)", self._unavailable
+        )
         self.effects = effects
         self.sent_to_outbox = sent_to_outbox  # told after a commit that wrote messages (the deliverer wakes)
         # Told after each commit: its events (numbered) and how long the write took (web/metrics.py).
@@ -1112,7 +1114,9 @@ class Engine:
             await self._housekeep()
 
     async def _housekeep(self) -> None:
-        """Close past days, release late bookings, forget old idempotency keys; never raises."""
+        """Close past days, release late bookings, forget old idempotency keys; never raises. The database away
+        is said once until a round goes through again (a line a minute through an outage before), a bug in full;
+        either way the next round, a minute later, tries again."""
         try:
             if not await self._recovered():  # also read back here: a quiet SQLite server has no other reader
                 return
@@ -1121,12 +1125,15 @@ class Engine:
             if self._next_key_pruning is None or self.clock() >= self._next_key_pruning:
                 await self.forget_old_idempotency_keys()  # a scan of two days of records: hourly is enough
                 self._next_key_pruning = self.clock() + KEY_PRUNING_EVERY
-        except StorageUnavailable:
-            log.warning("automatic day close postponed: storage unavailable")
-        except (sqlite3.Error, OSError):
-            log.exception("deleting old idempotency records failed; trying again in a minute")
-        except Exception:  # housekeeping must outlive any one failure (e.g. a database error mid-read)
-            log.exception("housekeeping failed; trying again in a minute")
+        except Exception as exc:  # housekeeping must outlive any one failure
+            self._housekeeping_said.failed(exc)
+        else:
+            self._housekeeping_said.went_through()
+
+    def _unavailable(self, exc: BaseException) -> bool:
+        """A failure of the database's (a write refused as StorageUnavailable, or the storage's own error), not a
+        bug."""
+        return isinstance(exc, StorageUnavailable) or self.storage.unavailable(exc)
 
 
 def _elapsed() -> float:
