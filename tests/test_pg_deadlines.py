@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import signal
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -146,14 +147,18 @@ async def test_postgresql_paused_is_answered_503_and_a_refusal_frame_before_it_c
         key, calling = f"k-{uuid.uuid4().hex}", f"call-{uuid.uuid4().hex}"
 
         async with paused(cluster_pids(own_cluster)) as pause:
+            probed = await http.get("/healthz")  # no write failed yet: its own probe's deadline says it
             await ws.send(_command("1", "call_next", calling))
             r, frame = await asyncio.gather(_issue(http, key), _answer(ws, calling))
-            health = (await http.get("/healthz")).json()
+            written = await http.get("/healthz")  # now a write's deadline has
             assert not pause.over, "answered while PostgreSQL was still paused, not once it went on"
         _refused_as_unavailable(r)
         assert frame["type"] == "error" and frame["code"] == "storage_unavailable", frame
         assert frame["message"].startswith("Penyimpanan sedang bermasalah"), frame
-        assert health["status"] == "storage_failing", health
+        for health in (probed, written):  # one cause, one kind (the probe's said TimeoutError)
+            assert health.json()["status"] == "storage_failing", health.text
+            assert health.json()["storage"]["error"] == "DatabaseTimeout", health.text
+            _names_no_place(health.text, own_cluster)
 
         issued = await _served_again(http, key)
         assert (await _issue(http, key)).json()["ticket"]["id"] == issued.json()["ticket"]["id"], "the same ticket"
@@ -271,6 +276,9 @@ async def test_the_pools_failed_reconnects_are_one_line_per_outage(
         await asyncio.to_thread(own_cluster.stop)
         try:
             _refused_as_unavailable(await _issue(http, f"k-{uuid.uuid4().hex}"))
+            health = await http.get("/healthz")
+            assert health.json()["status"] == "storage_failing", health.text
+            _names_no_place(health.text, own_cluster)
             await eventually(lambda: _said(caplog, "cannot open a connection"), "the outage said", seconds=60)
             await asyncio.sleep(4)  # the pool tries again meanwhile (after 1 s, 2 s ...), said no more
         finally:
@@ -282,6 +290,15 @@ async def test_the_pools_failed_reconnects_are_one_line_per_outage(
     assert "Error: " in outage[0].getMessage(), "the error named"
     pool_said = [r for r in caplog.records if r.name == "asyncpg.pool"]
     assert pool_said == [], [r.getMessage() for r in pool_said]
+
+
+def _names_no_place(public: str, cluster: Cluster) -> None:
+    """/healthz is public: its storage error is a kind (one word), never the error's sentence, which names the
+    database's socket folder, host or address (the log and the supervisor's dashboard say it whole)."""
+    error = json.loads(public)["storage"]["error"]
+    assert re.fullmatch(r"[A-Za-z]+", error), public
+    for place in (str(cluster.data.parent), "postgresql://", "Errno", "127.0.0.1", "localhost", ".s.PGSQL"):
+        assert place not in public, (place, public)
 
 
 def _said(caplog: pytest.LogCaptureFixture, words: str) -> bool:

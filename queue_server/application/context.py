@@ -22,6 +22,7 @@ from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState
 from queue_server.live.hub import Hub
 from queue_server.outbound.uplink import Uplink
+from queue_server.persistence import deadlines
 from queue_server.persistence.port import StoragePort
 from queue_server.pipeline.engine import Engine
 from queue_server.settings.left_out import LeftOut
@@ -135,7 +136,7 @@ class Context:
         except Exception as exc:
             if not isinstance(exc, TimeoutError) and not self.storage.unavailable(exc):
                 raise
-            return {"since": self.now(), "kind": type(exc).__name__, "full": False}
+            return {"since": self.now(), "kind": deadlines.kind(exc), "full": False}  # its own probe: a deadline too
         return None
 
     def storage_written(self) -> None:

@@ -46,6 +46,13 @@ paused, or its connection cut by a deadline on a network that dropped the reset)
 locks are not held for other processes longer than this."""
 
 
+def kind(exc: BaseException) -> str:
+    """A failure's kind as /healthz, /metrics' alert and the dashboard name it: the exception's class, but every
+    deadline passed is DatabaseTimeout, whichever clock ran out first (/healthz's own 2 s probe said TimeoutError
+    and a write's deadline DatabaseTimeout, for one paused database)."""
+    return DatabaseTimeout.__name__ if isinstance(exc, TimeoutError) else type(exc).__name__
+
+
 class DatabaseTimeout(TimeoutError):
     """PostgreSQL did not answer within a deadline: paused, overwhelmed, or out of reach without a reset. The
     connection was cut; nothing of an unfinished transaction was committed."""

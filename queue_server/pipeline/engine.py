@@ -34,6 +34,7 @@ from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import Configuration, SiteState, apply
 from queue_server.live import wire
 from queue_server.live.hub import Hub
+from queue_server.persistence import deadlines
 from queue_server.persistence.port import AuditRecord, Batch, ContactRow, OutboxRow, SitesBusy, StoragePort
 from queue_server.pipeline.idempotency import RETENTION, StoredKeys
 from queue_server.pipeline.idempotency import split as split_key
@@ -845,7 +846,7 @@ class Engine:
         # PostgreSQL failing other than by a full disk: stopped, paused or out of reach (the alert then sends the
         # technician to the database server, not to a disk).
         unreachable = self.storage.shared and not full
-        said = {"error": str(exc) or type(exc).__name__, "full": full, "kind": type(exc).__name__,
+        said = {"error": str(exc) or type(exc).__name__, "full": full, "kind": deadlines.kind(exc),
                 "unreachable": unreachable}  # fmt: skip
         if self.write_failure is None:
             log.exception("write failed; reloading state from the database%s", FULL_DISK_HINT if full else "")
