@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import signal
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -25,7 +26,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection
 
-from queue_server.persistence import deadlines
+from queue_server.persistence import deadlines, postgresql
 from queue_server.persistence.postgresql_storage import PostgresStorage
 
 from .helpers import KIOSK, Server, bearer, eventually, running_server
@@ -349,3 +350,41 @@ def test_a_connection_the_server_ended_while_idle_is_the_database_away() -> None
 
 def _back(caplog: pytest.LogCaptureFixture, module: str) -> bool:
     return any(r.name.endswith(module) and "the database answers again" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_tcp_connection_carries_our_keepalives(pg_cluster: str) -> None:
+    """asyncpg has no public way to set them (postgresql.keep_alive says why): they are set through its transport,
+    and this says so with the asyncpg installed, on a real TCP connection (a loopback relay to the cluster's socket:
+    the cluster listens on no port)."""
+    folder = pg_cluster.split("host=", 1)[1].split("&", 1)[0]
+
+    async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_unix_connection(f"{folder}/.s.PGSQL.5432")
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+    server = await asyncio.start_server(relay, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        conn = await postgresql.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres")
+        try:
+            sock = conn._transport.get_extra_info("socket")
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == deadlines.KEEPALIVE_IDLE_SECONDS
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == deadlines.KEEPALIVE_INTERVAL_SECONDS
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == deadlines.KEEPALIVE_COUNT
+            assert (
+                sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT) == deadlines.UNACKNOWLEDGED_SECONDS * 1000
+            )
+            assert await conn.fetchval("SELECT 1") == 1, "a working connection through the relay"
+        finally:
+            await postgresql.close(conn)
+    finally:
+        server.close()

@@ -112,7 +112,14 @@ def server_keepalives() -> dict[str, str]:
 def keep_alive(connection: asyncpg.Connection[Any]) -> None:
     """Our side: keepalives and TCP_USER_TIMEOUT on the connection's TCP socket, so a peer gone silent ends the
     connection instead of leaving it waiting (deadlines.py). A Unix socket has no such options and needs none: the
-    same machine's kernel tells of a server gone."""
+    same machine's kernel tells of a server gone.
+
+    Through asyncpg's private `_transport`, as there is no public way (asyncpg 0.32): connect() takes no socket
+    options nor a socket factory, and what libpq reads from the URL for its own socket is sent to PostgreSQL as
+    settings of the session instead: `keepalives*` are refused as unknown, and `tcp_user_timeout` sets the server's
+    socket, not ours (asyncpg issue 606, open). So the guard: an asyncpg without `_transport` leaves the socket as
+    it is, and the deadlines still hold; tests/test_pg_deadlines.py checks the options are set with the asyncpg
+    installed."""
     transport = getattr(connection, "_transport", None)
     sock = transport.get_extra_info("socket") if transport is not None else None
     if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
