@@ -39,6 +39,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -319,20 +320,18 @@ class Traffic:
                     return dict(frame)
         raise ConnectionError("closed")
 
-    async def lobby(self, name: str, n: int) -> None:
-        record: dict[str, Any] = {"called_seqs": [], "snapshots": [], "duplicates": 0, "reconnects": 0}
-        self.seen.displays[name] = record
-        last_seq = 0
-        attempt = n
+    async def follow(self, first: int, hello: Callable[[], dict[str, Any]], take: Callable[[dict[str, Any]], None],
+                     record: dict[str, Any]) -> None:  # fmt: skip
+        """A screen following over a websocket, as a lobby TV or a citizen's phone does: from the address `first`
+        on, a new hello (`hello()`, which says where it is up to) at the next address after a dropped link, a pong
+        to each ping, every other frame to `take`; `record["reconnects"]` counts the drops."""
+        attempt = first
         while not self.stopping.is_set():
             url = self.urls[attempt % len(self.urls)].replace("http", "ws") + "/ws"
             attempt += 1
             try:
                 async with connect(url, open_timeout=20) as ws:
-                    hello = {"type": "hello", "role": "display", "site": "uji", "token": self.display}
-                    if last_seq:
-                        hello["last_seq"] = last_seq
-                    await ws.send(json.dumps(hello))
+                    await ws.send(json.dumps(hello()))
                     while not self.stopping.is_set():
                         try:
                             async with asyncio.timeout(1):
@@ -341,22 +340,38 @@ class Traffic:
                             continue
                         if frame["type"] == "ping":
                             await ws.send('{"type":"pong"}')
-                        elif frame["type"] == "snapshot":
-                            last_seq = frame["seq"]
-                            record["snapshots"].append(frame["seq"])
-                        elif frame["type"] == "error":
-                            record.setdefault("errors", []).append(frame["code"])
-                        elif isinstance(frame.get("seq"), int) and "." in frame["type"]:
-                            if frame["seq"] <= last_seq:
-                                record["duplicates"] += 1
-                                continue
-                            last_seq = frame["seq"]
-                            if frame["type"] == "ticket.called":
-                                record["called_seqs"].append(frame["seq"])
+                        else:
+                            take(frame)
             except (OSError, WebSocketException, TimeoutError):
                 pass
             record["reconnects"] += 1
             await asyncio.sleep(0.5)
+
+    async def lobby(self, name: str, n: int) -> None:
+        record: dict[str, Any] = {"called_seqs": [], "snapshots": [], "duplicates": 0, "reconnects": 0}
+        self.seen.displays[name] = record
+        last_seq = 0
+
+        def hello() -> dict[str, Any]:
+            said = {"type": "hello", "role": "display", "site": "uji", "token": self.display}
+            return {**said, "last_seq": last_seq} if last_seq else said
+
+        def take(frame: dict[str, Any]) -> None:
+            nonlocal last_seq
+            if frame["type"] == "snapshot":
+                last_seq = frame["seq"]
+                record["snapshots"].append(frame["seq"])
+            elif frame["type"] == "error":
+                record.setdefault("errors", []).append(frame["code"])
+            elif isinstance(frame.get("seq"), int) and "." in frame["type"]:
+                if frame["seq"] <= last_seq:
+                    record["duplicates"] += 1
+                    return
+                last_seq = frame["seq"]
+                if frame["type"] == "ticket.called":
+                    record["called_seqs"].append(frame["seq"])
+
+        await self.follow(n, hello, take, record)
 
     async def phone(self) -> None:
         while not self.seen.token_of and not self.stopping.is_set():  # noqa: ASYNC110 - the kiosks' first ticket
@@ -365,28 +380,13 @@ class Traffic:
             return
         ticket_id, token = next(iter(self.seen.token_of.items()))
         self.seen.phone.update({"ticket": ticket_id, "state": None, "reconnects": 0})
-        attempt = 0
-        while not self.stopping.is_set():
-            url = self.urls[attempt % len(self.urls)].replace("http", "ws") + "/ws"
-            attempt += 1
-            try:
-                async with connect(url, open_timeout=20) as ws:
-                    await ws.send(json.dumps({"type": "hello", "role": "ticket", "ticket": token}))
-                    while not self.stopping.is_set():
-                        try:
-                            async with asyncio.timeout(1):
-                                frame = json.loads(await ws.recv())
-                        except TimeoutError:
-                            continue
-                        if frame["type"] == "ping":
-                            await ws.send('{"type":"pong"}')
-                        ticket = (frame.get("data") or {}).get("ticket") or frame.get("ticket")
-                        if isinstance(ticket, dict) and ticket.get("id") == ticket_id:
-                            self.seen.phone["state"] = ticket["state"]
-            except (OSError, WebSocketException, TimeoutError):
-                pass
-            self.seen.phone["reconnects"] += 1
-            await asyncio.sleep(0.5)
+
+        def take(frame: dict[str, Any]) -> None:
+            ticket = (frame.get("data") or {}).get("ticket") or frame.get("ticket")
+            if isinstance(ticket, dict) and ticket.get("id") == ticket_id:
+                self.seen.phone["state"] = ticket["state"]
+
+        await self.follow(0, lambda: {"type": "hello", "role": "ticket", "ticket": token}, take, self.seen.phone)
 
 
 # --- the checks ---------------------------------------------------------------------------------------------------
