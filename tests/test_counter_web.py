@@ -934,7 +934,9 @@ async def test_one_operator_on_two_tabs_never_keeps_a_message_that_is_no_longer_
 ) -> None:
     """An outside review: one operator with the counter open on two tabs; the second tab kept "Mulai melayani B-002."
     after the first had finished B-002, since only other accounts' changes were said. A message now holds while the
-    state it spoke of holds: changed from another screen of the same account, the line says what is true now."""
+    state it spoke of holds: changed from another screen of the same account, the line says what is true now. And
+    (a later review: the live region spoke only of other accounts' changes) every change of the counter's ticket
+    or state made on the other tab is said on this one, once, while what this tab did is not said again."""
     await server.issue("ktp")
     await server.issue("ktp")
     async with chromium() as browser:
@@ -952,10 +954,12 @@ async def test_one_operator_on_two_tabs_never_keeps_a_message_that_is_no_longer_
             await first.click("#btn-pause")  # opens the counter
             await expect(said_first).to_have_text("Loket dibuka.")
             await expect(second.locator("#counter-state")).to_have_text("BUKA")
+            await expect(said_second).to_have_text("Loket sekarang buka.")
             await first.click("#btn-call-next")
             await expect(said_first).to_have_text("Memanggil A-001.")
-            await expect(said_first).to_have_text("Memanggil A-001.")  # its own event changes nothing
             await expect(second.locator("#current-label")).to_have_text("A-001")
+            await expect(said_second).to_have_text("A-001 dipanggil ke loket ini dari layar lain dengan akun Anda.")
+            await expect(said_first).to_have_text("Memanggil A-001.")  # its own event is not said again
 
             await second.click("#btn-start-finish")
             await expect(said_second).to_have_text("Mulai melayani A-001.")
@@ -968,14 +972,17 @@ async def test_one_operator_on_two_tabs_never_keeps_a_message_that_is_no_longer_
             # The counter's state: a break taken on one tab is said on the other, whose "Loket dibuka." it undoes.
             await second.click("#btn-call-next")
             await expect(said_second).to_have_text("Memanggil A-002.")
+            await expect(said_first).to_have_text("A-002 dipanggil ke loket ini dari layar lain dengan akun Anda.")
             await second.click("#btn-start-finish")
             await expect(said_second).to_have_text("Mulai melayani A-002.")
+            await expect(said_first).to_have_text("A-002 mulai dilayani dari layar lain dengan akun Anda.")
             await second.wait_for_timeout(TWO_WAY_GUARD_MS)  # a second press, not a double click
             await second.click("#btn-start-finish")
             await expect(said_second).to_have_text("A-002 selesai dilayani.")
+            await expect(said_first).to_have_text("A-002 diselesaikan dari layar lain dengan akun Anda.")
             await second.click("#btn-pause")
             await expect(said_second).to_have_text("Loket istirahat.")
-            await expect(said_first).to_have_text("A-001 selesai dilayani.")  # still true: not touched
+            await expect(said_first).to_have_text("Loket sekarang istirahat.")
             await first.click("#btn-pause")  # resumes
             await expect(said_first).to_have_text("Loket dilanjutkan.")
             await expect(said_second).to_have_text("Loket sekarang buka.")
@@ -1000,6 +1007,56 @@ async def test_one_operator_on_two_tabs_never_keeps_a_message_that_is_no_longer_
             assert not errors, errors
         finally:
             await context.close()
+
+
+# Every text the message line (the live region a screen reader speaks) takes, in order, each once.
+LOG_MESSAGES = """() => {
+  window.__said = [];
+  const line = document.getElementById('message');
+  const note = () => { const text = line.textContent; if (text !== window.__said.at(-1)) window.__said.push(text); };
+  new MutationObserver(note).observe(line, { childList: true, characterData: true, subtree: true });
+}"""
+
+
+async def test_what_another_device_did_is_said_once_and_nobody_waiting_holds_only_while_true(server: Server) -> None:
+    """Outside reviews of the counter page: (1) the live region spoke only of other accounts' changes, so an
+    operator signed in on a second device heard nothing of a call or a break made there; it is said now, as made
+    from another screen, and what this tab did is said once (not again when its event comes). (2) "Tidak ada yang
+    menunggu untuk loket ini." stayed after a citizen took a ticket; the line now says someone waits, and clears
+    when they are called at another counter first."""
+    async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/1") as page:
+        message = page.locator("#message")
+        await sign_in(page)
+        await connected(page)
+        await page.evaluate(LOG_MESSAGES)
+        await page.click("#btn-pause")  # opens the counter
+        await expect(message).to_have_text("Loket dibuka.")
+        await page.evaluate("() => document.activeElement.blur()")
+        await page.keyboard.press("Enter")
+        await expect(message).to_have_text("Tidak ada yang menunggu untuk loket ini.")
+        await server.issue("ktp")
+        await expect(message).to_have_text("Sekarang ada warga yang menunggu untuk loket ini.")
+        await expect(page.locator("#btn-call-next")).to_be_enabled()
+        same_account = await server.login("op-disdukcapil")  # the operator's other device, over HTTP
+        for command in ("open", "call_next"):  # Loket 2 (KTP too) calls that citizen first
+            assert (await server.command(same_account, "2", command)).status_code == 200
+        await expect(page.locator("#waiting li[data-service=ktp] strong")).to_have_text("0")
+        await expect(message).to_have_text("")  # nobody waits again: nothing untrue is left
+
+        await server.issue("ktp")
+        assert (await server.command(same_account, "1", "call_next")).status_code == 200
+        await expect(message).to_have_text("A-002 dipanggil ke loket ini dari layar lain dengan akun Anda.")
+        await page.click("#btn-start-finish")  # this tab starts
+        await expect(message).to_have_text("Mulai melayani A-002.")
+        assert (await server.command(same_account, "1", "finish")).status_code == 200
+        await expect(message).to_have_text("A-002 diselesaikan dari layar lain dengan akun Anda.")
+        assert (await server.command(same_account, "1", "pause")).status_code == 200
+        await expect(message).to_have_text("Loket sekarang istirahat.")
+        await page.click("button[data-lang=en]")
+        await expect(message).to_have_text("The counter is on a break now.")
+        said = await page.evaluate("window.__said")
+        assert said.count("Mulai melayani A-002.") == 1, said
+        assert not [text for text in said if "A-002 mulai dilayani" in text or "Loket sekarang buka" in text], said
 
 
 async def test_a_transfer_note_stops_at_200_characters_and_says_how_many_are_left(server: Server) -> None:

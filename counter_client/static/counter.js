@@ -114,6 +114,7 @@ import { LiveClient } from "/static/shared/live-client.js";
       "mine.requeued": "{ticket} masuk antrean lagi dari layar lain dengan akun Anda.",
       "now.counter_open": "Loket sekarang buka.", "now.counter_paused": "Loket sekarang istirahat.",
       "now.counter_closed": "Loket sekarang tutup.",
+      "now.waiting": "Sekarang ada warga yang menunggu untuk loket ini.",
       "confirm.close_called": "Tutup loket? {ticket} yang sedang dipanggil kembali ke antrean di urutan semula.",
       "confirm.no_show": "Tandai {ticket} tidak hadir?",
       "done.close_returned": "Loket ditutup. {ticket} kembali ke antrean di urutan semula.",
@@ -210,6 +211,7 @@ import { LiveClient } from "/static/shared/live-client.js";
       "mine.requeued": "{ticket} is back in the queue, from another screen signed in as you.",
       "now.counter_open": "The counter is open now.", "now.counter_paused": "The counter is on a break now.",
       "now.counter_closed": "The counter is closed now.",
+      "now.waiting": "Someone is waiting for this counter now.",
       "confirm.close_called": "Close the counter? {ticket}, called now, goes back to the queue in its old place.",
       "confirm.no_show": "Mark {ticket} as no-show?",
       "done.close_returned": "Counter closed. {ticket} is back in the queue in its old place.",
@@ -412,6 +414,8 @@ import { LiveClient } from "/static/shared/live-client.js";
       if (!resyncing) refreshConfig();
       resyncing = false;
       applySnapshot(frame.data || {}, frame.seq || 0);
+      claims = []; // events the snapshot stands for will not come
+      waitingNews();
       if (untrue(message?.about)) message = null; // changed while the page was away: what happened is not known
       render();
     } else if (frame.type === "command_result") {
@@ -433,6 +437,8 @@ import { LiveClient } from "/static/shared/live-client.js";
       if (applyEvent(frame)) {
         overtaken(frame);
         byOthers(frame, before);
+        notMadeHere(frame, before);
+        waitingNews();
         render();
       }
     }
@@ -462,7 +468,77 @@ import { LiveClient } from "/static/shared/live-client.js";
     const key = BY_OTHERS[frame.type];
     if (!key || !ticket || !ticket.by || !user || ticket.by === user.name) return;
     const ours = before?.id === ticket.id || (frame.type === "ticket.called" && ticket.counter === COUNTER);
-    if (ours) message = said(localMessage(key, { ticket: ticket.label, by: personOf(ticket.by) }), `t:${ticket.id}`, ticket.state);
+    if (ours) message = saidOf(frame, localMessage(key, { ticket: ticket.label, by: personOf(ticket.by) }), ticket);
+  }
+
+  function saidOf(frame, msg, ticket) {
+    // "Loket ditutup oleh ...; B-001 kembali ke antrean." says the close too: its counter.closed adds nothing.
+    return { ...said(msg, `t:${ticket.id}`, ticket.state), returned: frame.type === "ticket.returned" };
+  }
+
+  // What changed here that this tab did not do is said, as a colleague's change is (byOthers): a screen reader
+  // hears the line (role=status), and an operator on two tabs or two devices heard nothing of a call, a finish or a
+  // break made on the other one. This account's change of the counter's ticket made elsewhere is said as such
+  // ("B-001 diselesaikan dari layar lain dengan akun Anda."), a change of the counter's state by any other hand as
+  // the state now ("Loket sekarang istirahat."); what this tab has just done is not said again.
+  // Events carry the account, not the tab: an event is this tab's when its command's answer lists it. Answers and
+  // events travel separately, so an event that comes while a command is on its way waits for that answer (a few
+  // ms), and an answer that comes first leaves a claim on its events.
+  let claims = []; // { type, ticket }: events of this tab's answers that have not come yet
+  let held = []; // { frame, before }: events that came while a command of this tab was on its way
+
+  function notMadeHere(frame, before) {
+    const counter = frame.data?.counter;
+    const ticket = frame.data?.ticket;
+    const candidate = frame.type.startsWith("counter.") ? counter?.id === COUNTER
+      : Boolean(MINE[frame.type] && ticket && user && ticket.by === user.name);
+    if (!candidate || claimed(frame)) return;
+    if (pending.size) held.push({ frame, before });
+    else sayElsewhere(frame, before);
+  }
+
+  function claimed(frame) {
+    const id = frame.data?.ticket?.id ?? null;
+    const i = claims.findIndex((c) => c.type === frame.type && (c.ticket === null || id === null || c.ticket === id));
+    if (i >= 0) claims.splice(i, 1);
+    return i >= 0;
+  }
+
+  // A command's answer (null: refused, it made nothing) names this tab's events; those held that it does not name
+  // were made elsewhere.
+  function answered(result) {
+    for (const type of result?.events || []) {
+      claims.push({ type, ticket: type.startsWith("ticket.") ? result.ticket?.id ?? null : null });
+    }
+    claims = claims.slice(-20); // claims whose events never came (folded into a snapshot) do not pile up
+    const waiting = held;
+    held = [];
+    for (const { frame, before } of waiting) if (!claimed(frame)) sayElsewhere(frame, before);
+  }
+
+  function sayElsewhere(frame, before) {
+    const ticket = frame.data?.ticket;
+    if (frame.type.startsWith("counter.")) {
+      const state = frame.data.counter.state;
+      if (!state || (state === "closed" && message?.returned)) return;
+      message = said(localMessage(`now.counter_${state}`), "counter", state);
+      return;
+    }
+    const ours = before?.id === ticket.id || (frame.type === "ticket.called" && ticket.counter === COUNTER);
+    if (ours) message = saidOf(frame, localMessage(MINE[frame.type], { ticket: ticket.label }), ticket);
+  }
+
+  // "Tidak ada yang menunggu untuk loket ini" holds while nobody waits for the counter's services. Once someone
+  // does, the line says so (it stayed, read as true, while the waiting count went up); if they are called elsewhere
+  // before this counter does, it clears.
+  function waitingState() {
+    return [...waitingCounts().values()].some((n) => n > 0) ? "some" : "none";
+  }
+
+  function waitingNews() {
+    const about = message?.about;
+    if (about?.key !== "waiting" || about.state === waitingState()) return;
+    message = about.state === "none" ? saidNow(localMessage("now.waiting"), "waiting") : null;
   }
 
   // A message is true of a state: "Mulai melayani B-002." of B-002 being served, "Loket dibuka." of an open counter.
@@ -477,14 +553,14 @@ import { LiveClient } from "/static/shared/live-client.js";
 
   // The message as the page stands now (a key pressed in vain: "Loket belum buka. Buka loket dulu.").
   function saidNow(msg, key) {
-    const state = key === "counter" ? view.state : view.currentId || "";
+    const state = key === "counter" ? view.state : key === "waiting" ? waitingState() : view.currentId || "";
     return { ...msg, about: { key, state, seq: seen.get(key)?.seq ?? 0 } };
   }
 
   // After a snapshot: the state the message spoke of is another one now, or gone without a word (a ticket of the
   // counter's that reached no final state here).
   function untrue(about) {
-    if (!about || about.seq === null) return false;
+    if (!about || about.seq === null || about.key === "waiting") return false; // waitingNews() keeps that one true
     const now = seen.get(about.key);
     if (now) return now.state !== about.state;
     return !(about.key.startsWith("t:") && FINAL.has(about.state));
@@ -635,6 +711,7 @@ import { LiveClient } from "/static/shared/live-client.js";
     if (pending.size) { show(localMessage(connState === "connected" ? "local.busy" : "local.busy_offline", {}, true)); return; }
     show({ id: t("sending", {}, "id"), en: t("sending", {}, "en"), error: false, sending: true });
     command(name, fields).then((result) => {
+      answered(result);
       from?.close();
       const ticket = result.ticket ? result.ticket.label : "";
       const service = name === "transfer" ? serviceName(fields.target_service) : "";
@@ -643,7 +720,9 @@ import { LiveClient } from "/static/shared/live-client.js";
       const onCounter = COUNTER_COMMANDS.has(name) || !result.ticket;
       show(onCounter ? said(msg, "counter", result.counter?.state) : said(msg, `t:${result.ticket.id}`, result.ticket.state));
     }, (error) => {
-      const said = serverMessage(error);
+      answered(null);
+      // "Tidak ada antrean yang menunggu": as the page's own hint, true only until someone waits
+      const said = error.code === "queue_empty" ? saidNow(serverMessage(error), "waiting") : serverMessage(error);
       show(said);
       const box = from?.open ? from.querySelector(".dialog-error") : null;
       if (box) box.textContent = lang === "en" ? said.en : said.id;
@@ -723,7 +802,7 @@ import { LiveClient } from "/static/shared/live-client.js";
       return callNumber(action === "call_next" ? "call" : "requeue");
     }
     const why = blocked(action);
-    if (why) return show(saidNow(localMessage(why), COUNTER_HINTS.has(why) ? "counter" : "current"));
+    if (why) return show(saidNow(localMessage(why), COUNTER_HINTS.has(why) ? "counter" : why === "local.queue_empty" ? "waiting" : "current"));
     actions[action]();
   }
 
