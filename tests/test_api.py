@@ -221,6 +221,17 @@ async def test_a_note_over_200_characters_is_refused_as_note_too_long_wherever_i
     assert server.ctx.storage.last_seq == before, "nothing changed"
     r = await server.command(op, "1", "park", note=long[:200])
     assert r.status_code == 200 and r.json()["ticket"]["note"] == long[:200].strip(), r.text
+    # a cancellation's reason likewise, with its own code and sentence (it was `invalid_field`)
+    cancel = f"/api/v1/sites/tegal/tickets/{waiting}/actions"
+    r = await server.http.post(cancel, headers=sup, json={"action": "cancel", "reason": long})
+    assert r.status_code == 422 and r.json()["error"] == {
+        "code": "reason_too_long",
+        "message": "Alasan pembatalan paling panjang 200 karakter.",
+        "message_en": "The reason for cancelling may be at most 200 characters.",
+        "details": {"field": "reason"},
+    }, r.text
+    r = await server.http.post(cancel, headers=sup, json={"action": "cancel", "reason": long[:200]})
+    assert r.status_code == 200 and r.json()["events"] == ["ticket.cancelled"], r.text
 
 
 async def test_an_operator_sees_another_agency_s_tickets_as_the_lobby_does(server: Server) -> None:

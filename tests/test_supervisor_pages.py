@@ -372,6 +372,53 @@ async def test_supervisor_actions_from_the_dashboard(browser: Browser, server: S
         assert not any(code in " ".join(rows) for code in ("counter.", "ticket.", "site.", "kk", "operator"))
 
 
+async def test_a_cancel_reason_stops_at_200_characters_and_a_longer_one_is_refused_as_such(
+    browser: Browser, server: Server, tmp_path: Path
+) -> None:
+    """An outside review: a cancellation's reason over 200 characters was refused `invalid_field` ("the field reason
+    may be at most ..."), where a transfer's note has its own code and sentence. It is `reason_too_long` now, said
+    under the form and marked on the field, whose text stays to be shortened; the field stops at 200 and says what
+    is left as it is typed."""
+    await server.issue("ktp")
+    long = "Warga pulang, berkas belum lengkap. " * 7  # 252 characters
+    async with signed_in(browser, server, "/supervisor/tegal") as page:
+        await until(page, KTP_WAITING + " === '1'")
+        await page.click("[data-dialog=dlg-ticket]")
+        note = "#dlg-ticket input[name=note]"
+        await until(page, text_of("#dlg-ticket-count") + " === 'Sisa 200 dari 200 karakter'")
+        await page.fill("#dlg-ticket input[name=ticket]", "A-001")
+        await page.focus(note)
+        await page.keyboard.insert_text(long)  # pasted
+        assert len(await page.input_value(note)) == 200
+        await until(page, text_of("#dlg-ticket-count") + " === 'Sisa 0 dari 200 karakter'")
+        assert await page.evaluate("() => document.getElementById('dlg-ticket-count').classList.contains('low')")
+        await page.screenshot(path=screenshot_dir(tmp_path) / "dashboard-cancel-reason.png")
+
+        # a page whose limit is gone (an older one): the server's own refusal, under the form and on the field
+        await page.evaluate(f"() => document.querySelector({json.dumps(note)}).removeAttribute('maxlength')")
+        await page.fill(note, long)
+        await page.click("#dlg-ticket button[type=submit]")
+        error = await until(page, text_of("#dlg-ticket .error"))
+        assert error == "Alasan pembatalan paling panjang 200 karakter."
+        assert await page.get_attribute(note, "aria-invalid") == "true"
+        assert await page.evaluate("() => document.getElementById('dlg-ticket').open")
+        assert await page.input_value(note) == long, "the reason stays to be shortened"
+        assert ticket_state(server, "A-001") == "waiting"
+
+        await page.fill(note, long[:200])
+        await page.click("#dlg-ticket button[type=submit]")
+        await until(page, "() => document.getElementById('dlg-ticket').open === false")
+        assert ticket_state(server, "A-001") == "cancelled"
+        await page.click("#lang")
+        await page.click("[data-dialog=dlg-ticket]")
+        await until(page, text_of("#dlg-ticket-count") + " === '200 of 200 characters left'")
+
+
+def ticket_state(server: Server, label: str) -> str:
+    state = server.ctx.state("tegal")
+    return str(state.tickets[state.by_label[(state.site.service_day(server.clock()), label)]].state.value)
+
+
 CHOICE_CONTRAST = """() => {
   const lum = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number).map((v) => v / 255)
     .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))

@@ -274,7 +274,7 @@ async def ticket_action(
     _check_ticket_agency(ctx, principal, site_id, ticket_ref)
     command: c.Command
     if action == "cancel":
-        reason = v.text(body, "reason", required=False, max_len=200, note=True)
+        reason = v.staff_note(body, "reason", too_long="reason_too_long")
         command = c.CancelTicket(ticket_ref, reason, by=principal.name)
     elif action == "requeue":
         command = c.RequeueTicket(ticket_ref, by=principal.name)

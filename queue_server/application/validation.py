@@ -72,12 +72,13 @@ def text(
     return value
 
 
-def staff_note(body: dict[str, Any], key: str = "note") -> str | None:
-    """A note staff write for the next counter (transfer, park): a long one is refused `note_too_long`, the note's
-    own sentence, which the counter page shows under its note field (not the field-generic `invalid_field`)."""
+def staff_note(body: dict[str, Any], key: str = "note", too_long: str = "note_too_long") -> str | None:
+    """A note staff write for the next counter (transfer, park), or a cancellation's reason (`too_long`
+    "reason_too_long"): a long one is refused with the field's own sentence, which the pages show under the field
+    (not the field-generic `invalid_field`)."""
     value = body.get(key)
     if isinstance(value, str) and len(value) > NOTE_MAX:
-        raise Refusal("note_too_long", max_len=NOTE_MAX, details={"field": key})
+        raise Refusal(too_long, max_len=NOTE_MAX, details={"field": key})
     return text(body, key, required=False, max_len=NOTE_MAX, note=True)
 
 

@@ -48,7 +48,8 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
     422: (
         "configuration_invalid", "day_in_future", "duplicate_booking_code", "duplicate_ticket_id", "invalid_field",
         "invalid_idempotency_key", "idempotency_key_reused",
-        "invalid_nik", "invalid_phone", "missing_ticket", "not_an_object", "note_too_long", "period_reversed",
+        "invalid_nik", "invalid_phone", "missing_ticket", "not_an_object", "note_too_long", "reason_too_long",
+        "period_reversed",
         "period_too_long", "same_service", "unknown_channel", "unknown_priority_group", "invalid_webhook",
         "notify_consent", "uplink_event_invalid", "phone_code_required", "phone_code_wrong", "phone_code_expired",
     ),

@@ -71,6 +71,7 @@ COUNTER_RULES = (
     "same_service",
     "service_not_served",
     "note_too_long",
+    "reason_too_long",
     "missing_ticket",
     *COMMAND,
 )

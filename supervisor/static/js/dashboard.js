@@ -328,8 +328,23 @@ function openDialog(id) {
   form.querySelector(".error").textContent = "";
   for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
   if (id === "dlg-text" && figures) form.elements.text.value = figures.running_text;
-  if (id === "dlg-ticket") showTransferField(form);
+  if (id === "dlg-ticket") {
+    showTransferField(form);
+    noteLeft(form);
+  }
   dialog.showModal();
+}
+
+// A cancellation's reason or a transfer's note: at most NOTE_MAX characters (the field's maxlength stops the typing
+// there; the server refuses a longer one with reason_too_long or note_too_long), and what is left is said as it is
+// typed, amber from 20 left.
+const NOTE_MAX = 200;
+
+function noteLeft(form) {
+  const left = Math.max(0, NOTE_MAX - form.elements.note.value.length);
+  const count = $("dlg-ticket-count");
+  count.textContent = T("chars_left").replace("{left}", left).replace("{most}", NOTE_MAX);
+  count.classList.toggle("low", left <= 20);
 }
 
 function showTransferField(form) {
@@ -376,8 +391,10 @@ async function submitDialog(form) {
     result = await api(`/api/v1/sites/${site.id}/close-day`, { method: "POST", body: { command_id: commandId() } });
   }
   if (!result.ok) {
-    // An unknown ticket is the ticket field's fault; the running text's refusal is its text's.
-    const field = kind === "ticket" ? (result.status === 404 ? form.elements.ticket : null)
+    // An unknown ticket is the ticket field's fault, a reason or note too long the note's; the running text's
+    // refusal is its text's.
+    const tooLong = ["reason_too_long", "note_too_long"].includes(result.body?.error?.code);
+    const field = kind === "ticket" ? (result.status === 404 ? form.elements.ticket : tooLong ? form.elements.note : null)
       : kind === "running-text" ? form.elements.text : null;
     refuse(form, field, errorText(result.body));
     return;
@@ -414,6 +431,7 @@ function wireActions() {
   }
   const ticketForm = document.querySelector("form[data-action=ticket]");
   ticketForm.elements.action.addEventListener("change", () => showTransferField(ticketForm));
+  ticketForm.elements.note.addEventListener("input", () => noteLeft(ticketForm));
   fillServices();
 }
 
@@ -474,6 +492,7 @@ function start(who) {
 
 onLangChange(() => {
   applyTexts();
+  noteLeft(document.querySelector("form[data-action=ticket]"));
   if (figures) render();
   $("scope").textContent = agency ? (agencyOf(agency)?.short_name || agency) : T("whole_site");
   setConnection($("conn").dataset.state);
