@@ -16,7 +16,7 @@ from playwright.async_api import Browser, Page
 
 from queue_server.settings.sitefile import DEMO_SITE
 
-from .display_support import BLOCK_AUDIO, board_page, until
+from .display_support import BLOCK_AUDIO, board_page, call_next, until
 from .helpers import Server, running_server
 
 SIZES = [(1366, 768), (1920, 1080), (1280, 1024), (1280, 720), (1080, 1920)]  # 1280x720: an HD-ready TV
@@ -335,6 +335,83 @@ async def test_the_sound_blocked_banner_hides_nothing_at_any_size(
         assert place["covered"] == [] and place["inView"] and place["whole"], (where, place)
         assert place["font"] >= 0.033, (where, place)  # as large as the site's name: seen from the door
         assert place["layoutTop"] >= place["topbarBottom"], (where, place)
+
+
+# The page's clock moved on at will, or stopped (the pages of counters and waiting counts turn every 10 s by it: a
+# test that must see one page throughout stops it there, whatever the machine's load), and what each
+# frame painted: sampled after the paint (a message posted from requestAnimationFrame), so a state the page mends
+# before painting (a resize observed in the same frame) is not counted.
+SKIP_TIME = """
+const realNow = performance.now.bind(performance);
+let skipped = 0;
+performance.now = () => realNow() + skipped;
+window.__skip = (ms) => { skipped += ms; };
+window.__stop = () => { const at = performance.now(); performance.now = () => at; };
+"""
+PAINTED = """() => {
+  window.__painted = [];
+  const floor = 0.026 * Math.min(innerWidth, innerHeight);
+  const shown = (sel) => [...document.querySelectorAll(sel)].filter((e) => !e.hidden);
+  const outside = (items, grid) => {
+    const box = document.getElementById(grid).getBoundingClientRect();
+    return items.filter((e) => e.getBoundingClientRect().bottom > box.bottom + 1).length;
+  };
+  const sample = () => {
+    const chips = shown('.chip'), tiles = shown('.tile');
+    window.__painted.push({
+      audio: document.body.dataset.audio,
+      chips: chips.map((e) => e.dataset.service),
+      small: chips.filter((e) => e.getBoundingClientRect().height < floor / 0.24 - 1).length,
+      cut: outside(chips, 'waiting-grid') + outside(tiles, 'counter-grid'),
+    });
+  };
+  const channel = new MessageChannel();
+  channel.port1.onmessage = () => { sample(); requestAnimationFrame(() => channel.port2.postMessage(0)); };
+  requestAnimationFrame(() => channel.port2.postMessage(0));
+}"""
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_pages_follow_the_board_s_height_as_the_sound_banner_comes_and_goes(
+    browser: Browser, server: Server, size: tuple[int, int]
+) -> None:
+    """An outside review: while the "sound blocked" banner shows, the board is shorter and fewer waiting counts fit
+    on a page. The pages follow the height at every moment, without jumping or cutting a tile: the banner came
+    with a call whose sound was refused, and one frame showed four chips squeezed under their readable size, then
+    another page ("4/7" became "4/14", other services); at the tap, again. Now the pages change in the frame of the
+    new height, and the page shown keeps the service it showed first."""
+    await busy_hall(server)
+    for _ in range(3):
+        await server.issue("ktp")  # Loket 1 calls one below: KTP still waits, the chips stay in place
+    unblocked = BLOCK_AUDIO + SKIP_TIME + "window.__blockAudio = false;"
+    async with board_page(browser, server, size=size, init_script=unblocked) as page:
+        await until(page, "() => document.body.dataset.audio === 'ready'")
+        await settled(page)
+        await page.evaluate("window.__skip(35000)")  # a later page than the first
+        page_of = "() => document.getElementById('waiting-page').textContent"
+        await until(page, f"() => /^[2-9][/]/.test(({page_of})())")
+        await page.evaluate("window.__stop()")  # this page, however long the rest takes
+        await page.evaluate(PAINTED)
+        await until(page, "() => window.__painted.length > 5")
+        first = (await page.evaluate("() => window.__painted.at(-1)"))["chips"][0]
+        per_page = len((await page.evaluate("() => window.__painted.at(-1)"))["chips"])
+
+        await page.evaluate("window.__blockAudio = true")  # the next sound is refused, as a browser's policy does
+        await call_next(server, await server.login("op-disdukcapil"), "1")
+        await until(page, "() => document.body.dataset.audio === 'blocked'")
+        await page.wait_for_timeout(500)
+        await page.evaluate("window.__blockAudio = false")
+        await page.mouse.click(size[0] // 2, size[1] // 2)  # a tap allows sound: the banner goes
+        await until(page, "() => document.body.dataset.audio === 'ready'")
+        await page.wait_for_timeout(500)
+        painted = await page.evaluate("() => window.__painted")
+    blocked = [frame for frame in painted if frame["audio"] == "blocked"]
+    after = [frame for frame in painted[painted.index(blocked[-1]) + 1 :]]
+    assert blocked and after, painted
+    assert len(blocked[-1]["chips"]) < per_page, "fewer chips fit under the banner: paged sooner"
+    assert len(after[-1]["chips"]) == per_page, "the room is back after the tap"
+    assert [f for f in painted if f["small"] or f["cut"]] == [], "no frame with a chip or tile squeezed or cut"
+    assert [f for f in painted if first not in f["chips"]] == [], f"{first} stays on screen: no jump to another page"
 
 
 @pytest.mark.parametrize("size", [(1080, 1920), (1920, 1080), (1280, 720)], ids=lambda s: f"{s[0]}x{s[1]}")

@@ -91,6 +91,8 @@ export class BoardView {
   // When each grid's page rotation started (the call being said, or else a fresh one, moves the counters' to its
   // counter's page).
   #pagesFrom = { counters: performance.now(), waiting: performance.now() };
+  // Each grid's page drawn last: how many items a page held and the first one shown (see #page).
+  #pageShown = { counters: { per: 0, first: 0 }, waiting: { per: 0, first: 0 } };
   #paged = false; // some grid has more than one page: it is drawn again every PAGE_MS
   #speaking = null; // the call being said now: { ticket, counter }
   // A counter's tile flashes once per call (the seq of the call it last flashed for): on the call's arrival while
@@ -125,9 +127,12 @@ export class BoardView {
     this.waitingFit = new FittedGrid(this.waitingGrid, CHIP_ASPECT, MIN_CHIP_SLOTS, minimum(CHIP_TEXT));
     this.counterPage = $("counters-page");
     this.waitingPage = $("waiting-page");
-    const redraw = () => this.redraw();
-    this.counterFit.onResize = redraw; // a new size may change how many fit on a page
-    this.waitingFit.onResize = redraw;
+    // A new size (a banner came or went, taking or giving back a row above the board) may change how many fit on a
+    // page: drawn at once, in the frame of the new size. Drawn on the next frame, one frame showed the old page in
+    // the new area, its tiles and chips under their readable size.
+    const resized = () => this.#drawNow();
+    this.counterFit.onResize = resized;
+    this.waitingFit.onResize = resized;
     setInterval(() => this.#paged && this.redraw(), PAGE_MS / 4);
   }
 
@@ -141,7 +146,7 @@ export class BoardView {
       const fit = Math.floor((entry.contentRect.height + gap) / (row + gap));
       this.recentShown = Math.max(2, Math.min(RECENT_ROWS, fit));
       list.style.setProperty("--rows", this.recentShown);
-      this.redraw();
+      this.#drawNow();
     }).observe(list);
   }
 
@@ -150,15 +155,32 @@ export class BoardView {
     if (this.board) this.schedule(this.board);
   }
 
+  #drawNow() {
+    this.#drawn = -1;
+    if (!this.board) return;
+    cancelAnimationFrame(this.#frame);
+    this.#frame = 0;
+    this.draw();
+  }
+
   // The page of `count` items of a grid to show now, each page PAGE_MS in turn: [first, end) and "2/3" (or "").
   #page(grid, count, per, focus = -1) {
     const pages = Math.max(1, Math.ceil(count / per));
     if (pages > 1) this.#paged = true;
+    const now = performance.now();
+    const last = this.#pageShown[grid];
     if (focus >= 0 && pages > 1) {
       // the counter of a new call, or of the call being said, is shown at once: its page starts now
-      this.#pagesFrom[grid] = performance.now() - Math.floor(focus / per) * PAGE_MS;
+      this.#pagesFrom[grid] = now - Math.floor(focus / per) * PAGE_MS;
+    } else if (last.per && per !== last.per && pages > 1) {
+      // Pages of another size (the area grew or shrank: a banner came or went): the page shown now is the one with
+      // the item that came first on screen, for the rest of its ten seconds. Counted from the time alone, the board
+      // jumped to another page ("4/7" became "4/14", other services) when the sound banner came, and again at the tap.
+      const into = (now - this.#pagesFrom[grid]) % PAGE_MS;
+      this.#pagesFrom[grid] = now - Math.floor(last.first / per) * PAGE_MS - into;
     }
-    const page = Math.floor((performance.now() - this.#pagesFrom[grid]) / PAGE_MS) % pages;
+    const page = Math.floor((now - this.#pagesFrom[grid]) / PAGE_MS) % pages;
+    this.#pageShown[grid] = { per, first: page * per };
     return { first: page * per, end: page * per + per, label: pages > 1 ? `${page + 1}/${pages}` : "" };
   }
 
