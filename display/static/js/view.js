@@ -22,6 +22,11 @@ const ROW_TEXT = 0.5; // .recent-time: min(50cqh, ...): a row of earlier calls i
 // An earlier call's label (.recent-label: 84cqh of its row) is at least 4 % of the screen's height too: on a portrait
 // TV the shorter side made it 2.4 % of the height, under half what is read from the back of the hall.
 const ROW_LABEL = { row: 0.84, screen: 0.04 };
+// A portrait TV has room for four such rows in one column (a taller area would take the counters' second row of
+// tiles or the newest call's 15 %). Two columns of them hold eight where a row half the width is at least this many
+// times the smallest readable row's height: the label at 4 % of the height, the counter and the time stacked beside
+// it (board.css).
+const PAIRED_ROW_ASPECT = 5.3;
 
 function minimum(text) {
   const floor = TEXT_FLOOR * Math.min(innerWidth, innerHeight);
@@ -137,15 +142,22 @@ export class BoardView {
   }
 
   // As many rows of earlier calls as fit readably: each row tall enough for its smallest text at the floor and for
-  // its label at 4 % of the screen's height (on a portrait TV, fewer and larger rows than the shorter side gives).
+  // its label at 4 % of the screen's height (on a portrait TV, fewer and larger rows than the shorter side gives,
+  // in two columns where half the width holds such a row).
   #fitRecent(list) {
     new ResizeObserver(([entry]) => {
       const floor = TEXT_FLOOR * Math.min(innerWidth, innerHeight);
       const row = Math.max(floor / ROW_TEXT, (ROW_LABEL.screen * innerHeight) / ROW_LABEL.row);
       const gap = parseFloat(getComputedStyle(list).rowGap) || 0;
-      const fit = Math.floor((entry.contentRect.height + gap) / (row + gap));
-      this.recentShown = Math.max(2, Math.min(RECENT_ROWS, fit));
-      list.style.setProperty("--rows", this.recentShown);
+      const { width, height } = entry.contentRect;
+      const fit = Math.max(1, Math.min(RECENT_ROWS, Math.floor((height + gap) / (row + gap))));
+      // (a row taller than that, fewer filling the area, keeps its label as large: board.css caps it by the width)
+      const paired = innerHeight > innerWidth && fit < RECENT_ROWS && (width - gap) / 2 >= PAIRED_ROW_ASPECT * row;
+      const cols = paired ? 2 : 1;
+      this.recentShown = Math.max(2, Math.min(RECENT_ROWS, fit * cols));
+      list.style.setProperty("--rows", Math.ceil(this.recentShown / cols));
+      list.style.setProperty("--cols", cols);
+      list.dataset.cols = String(cols);
       this.#drawNow();
     }).observe(list);
   }
