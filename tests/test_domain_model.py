@@ -23,7 +23,9 @@ ALLOWED = {
     (S.NO_SHOW, S.WAITING), (S.NO_SHOW, S.CALLED), (S.NO_SHOW, S.CANCELLED), (S.NO_SHOW, S.EXPIRED),
     # parked: set aside by its counter while the citizen fetches a document, then called back
     (S.CALLED, S.PARKED), (S.SERVING, S.PARKED),
-    (S.PARKED, S.CALLED), (S.PARKED, S.TRANSFERRED), (S.PARKED, S.CANCELLED), (S.PARKED, S.EXPIRED),
+    (S.PARKED, S.CALLED), (S.PARKED, S.TRANSFERRED),
+    (S.PARKED, S.CANCELLED), (S.PARKED, S.EXPIRED),
+    (S.PARKED, S.WAITING),  # or sent back to its line by a supervisor
     # a day closed by mistake and reopened: its expired tickets wait again
     (S.EXPIRED, S.WAITING),
 }  # fmt: skip

@@ -70,6 +70,15 @@ class UnparkTicket:
 
 
 @dataclass(frozen=True)
+class ReturnParked:
+    """Send a parked ticket back to its line, at its old place in time (a supervisor: its counter may have closed, or
+    another counter should take the citizen); the next counter of its service that calls next calls it."""
+
+    ticket: str
+    by: str | None = None
+
+
+@dataclass(frozen=True)
 class StartService:
     counter: str
     expected: str | None = None
@@ -255,6 +264,7 @@ Command = (
     | ParkTicket
     | ReopenDay
     | UnparkTicket
+    | ReturnParked
     | Configure
     | Relay
 )

@@ -65,10 +65,20 @@ def _stamped(events: list[Event], by: str | None) -> list[Event]:
 
 def _event(state: SiteState, type_: str, now: datetime, **data: Any) -> Event:
     """An event; tickets, counter states and bookings among `data` become their snapshots (dicts)."""
+    if isinstance(data.get("counter"), CounterStatus):
+        data["counter"] = _idle_stamped(data["counter"], now)
     objects = {key: value for key, value in data.items() if isinstance(value, (Ticket, CounterStatus, Booking))}
     for key, value in objects.items():
         data[key] = value.to_dict()
     return Event(type_, state.site.id, now, data, objects=objects)
+
+
+def _idle_stamped(status: CounterStatus, now: datetime) -> CounterStatus:
+    """The counter with when it became idle (open, nobody called): kept while it stays so, None once it calls,
+    pauses or closes. Stamped here, on every counter snapshot an event carries, so that no rule can forget it."""
+    idle = status.state is CounterState.OPEN and status.current is None
+    since = (status.idle_since or now) if idle else None
+    return status if since == status.idle_since else replace(status, idle_since=since)
 
 
 def _counter(state: SiteState, counter_id: str) -> tuple[Counter, CounterStatus]:
@@ -362,6 +372,17 @@ def _unpark(state: SiteState, cmd: c.UnparkTicket, now: datetime) -> list[Event]
         raise Refusal("not_parked", ticket=ticket.label, details={"ticket": ticket.id, "found": ticket.state.value})
     _require_served(config, ticket)
     return [_call(state, cmd.counter, ticket, now, out_of_order=False)]
+
+
+def _return_parked(state: SiteState, cmd: c.ReturnParked, now: datetime) -> list[Event]:
+    ticket = find_ticket(state, cmd.ticket, state.site.service_day(now))
+    if ticket.state is not TicketState.PARKED or ticket.day != state.site.service_day(now):  # a past day's is over
+        raise Refusal("not_parked", ticket=ticket.label, details={"ticket": ticket.id, "found": ticket.state.value})
+    # At its old place: the citizen was called on time and only fetched a document (a late arrival goes to the back).
+    back = ticket.moved_to(
+        TicketState.WAITING, counter=None, called_at=None, started_at=None, recalls=0, parked_at=None
+    )
+    return [_event(state, ev.TICKET_RETURNED, now, ticket=back)]
 
 
 def _start(state: SiteState, cmd: c.StartService, now: datetime) -> list[Event]:
@@ -843,5 +864,6 @@ _HANDLERS: dict[type, Callable[[SiteState, Any, datetime], list[Event]]] = {
     c.ParkTicket: _park,
     c.ReopenDay: _reopen_day,
     c.UnparkTicket: _unpark,
+    c.ReturnParked: _return_parked,
     c.Relay: relay,
 }

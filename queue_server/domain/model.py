@@ -27,12 +27,13 @@ S = TicketState
 
 # Every allowed change of a ticket's state. CALLED -> CALLED is a recall; NO_SHOW -> WAITING is a late
 # arrival put back in the queue; CALLED -> WAITING returns a called ticket when its counter closes; PARKED is a
-# ticket set aside by its counter (a missing document) that a counter calls back when the citizen is ready.
+# ticket set aside by its counter (a missing document) that a counter calls back when the citizen is ready, or that a
+# supervisor sends back to its line (PARKED -> WAITING).
 TRANSITIONS: dict[TicketState, frozenset[TicketState]] = {
     S.WAITING: frozenset({S.CALLED, S.TRANSFERRED, S.CANCELLED, S.EXPIRED}),
     S.CALLED: frozenset({S.CALLED, S.SERVING, S.NO_SHOW, S.WAITING, S.PARKED, S.TRANSFERRED, S.CANCELLED, S.EXPIRED}),
     S.SERVING: frozenset({S.DONE, S.PARKED, S.TRANSFERRED, S.CANCELLED, S.EXPIRED}),
-    S.PARKED: frozenset({S.CALLED, S.TRANSFERRED, S.CANCELLED, S.EXPIRED}),
+    S.PARKED: frozenset({S.CALLED, S.WAITING, S.TRANSFERRED, S.CANCELLED, S.EXPIRED}),
     S.NO_SHOW: frozenset({S.WAITING, S.CALLED, S.CANCELLED, S.EXPIRED}),
     S.DONE: frozenset(),
     S.TRANSFERRED: frozenset(),
@@ -121,6 +122,9 @@ class CounterStatus(Snapshot):
     current: str | None = snap(audience="public", default=None)  # the ticket called or being served here
     priority_streak: int = snap(default=0)
     operator: str | None = snap(default=None)  # who signs in at this counter: staff business
+    # Open with nobody called since then (decide.py stamps it on every counter snapshot; None otherwise): carried by
+    # the events and the stored counter, so a restart and every process say the same "Kosong 12 mnt".
+    idle_since: datetime | None = snap(default=None)
 
 
 def format_label(prefix: str, number: int) -> str:
