@@ -152,8 +152,10 @@ def test_every_audited_action_has_a_sentence_in_both_languages() -> None:
     actions |= {"account.sites"}  # cli.py: queue-server user sites (regional accounts are not on the page)
     sentences = messages.catalogue()["audit"]
     # variants of a sentence: a transfer of an entry written before it named its ticket, a configuration change
-    # confirmed with the bookings it cancelled (supervision/audit.py)
-    assert set(sentences) == actions | {"counter.transfer.unnamed", "site.configure.bookings_cancelled"}
+    # confirmed with the bookings it cancelled, a parked ticket sent back to its line rather than to a counter
+    # (supervision/audit.py)
+    assert set(sentences) == actions | {"counter.transfer.unnamed", "site.configure.bookings_cancelled",
+                                        "ticket.unpark.queue"}  # fmt: skip
     for action in actions:
         assert sentences[action]["id"] and sentences[action]["en"], action
 

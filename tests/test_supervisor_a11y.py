@@ -168,7 +168,8 @@ async def test_alerts_are_whole_sentences_with_their_kind_in_words_in_any_colour
             )
             said = {"alert wait": "Antrean:", "alert quota_spent": "Kuota:", "alert device_missing": "Layar:",
                     "alert device": "Layar:", "alert past_closing": "Jam tutup:",
-                    "alert no_counter": "Loket tutup:"}  # fmt: skip
+                    "alert no_counter": "Loket tutup:", "alert counter_idle": "Loket kosong:",
+                    "alert service_long": "Layanan lama:"}  # fmt: skip
             assert all(said[cls] == word for cls, word in kinds), kinds
             assert {"Antrean:", "Kuota:"} <= {word for _, word in kinds}
             box = await page.evaluate("""() => { const b = document.getElementById('alerts');

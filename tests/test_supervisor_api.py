@@ -152,8 +152,8 @@ async def test_dashboard_follows_issue_and_call_and_alerts_on_the_server_clock(s
         assert service(frame["data"], "ktp")["longest_label"] == "A-001"
         await ok(await server.command(op, "1", "open"))  # staffed: the wait alert (with none open, no_counter)
 
-        server.clock.advance(minutes=46)  # KTP's target is 45 minutes
-        alert = await live.until(lambda f: f["type"] == "alert")
+        server.clock.advance(minutes=46)  # KTP's target is 45 minutes (Loket 1 idle meanwhile: counter_idle too)
+        alert = await live.until(lambda f: f["type"] == "alert" and f["data"]["kind"] == "wait")
         assert alert["data"]["id"] == "wait:ktp" and alert["data"]["active"] is True
         assert alert["data"]["ticket"] == "A-001" and alert["data"]["target_minutes"] == 45
         assert "46 menit" in alert["data"]["message"] and "46 minutes" in alert["data"]["message_en"]
@@ -162,7 +162,7 @@ async def test_dashboard_follows_issue_and_call_and_alerts_on_the_server_clock(s
         assert service(frame["data"], "ktp")["longest_wait"] == 46 * 60
 
         await ok(await server.command(op, "1", "call_next"))
-        cleared = await live.until(lambda f: f["type"] == "alert")
+        cleared = await live.until(lambda f: f["type"] == "alert" and f["data"]["kind"] == "wait")
         assert cleared["data"]["id"] == "wait:ktp" and cleared["data"]["active"] is False
         frame = await live.until(dashboard_with(lambda d: d["counters"][0]["activity"] == "called"))
         counter = frame["data"]["counters"][0]

@@ -210,6 +210,10 @@ def test_each_service_says_what_a_ticket_taken_now_would_be_told() -> None:
     assert [a["id"] for a in raised] == ["past_closing:ktp"], "and the supervisor is alerted"
 
 
+def without_idle(figures: dict[str, Any]) -> dict[str, Any]:
+    return {**figures, "alerts": [a for a in figures["alerts"] if a["kind"] != "counter_idle"]}
+
+
 def test_alerts_follow_the_target_and_the_screens() -> None:
     d = Driver()
     d.open(d.state.site.counters_serving("skck")[0].id)  # staffed: the wait alert, not no_counter
@@ -221,13 +225,14 @@ def test_alerts_follow_the_target_and_the_screens() -> None:
          "last_seen": "2026-11-23T02:05:00+00:00"},
     ]  # fmt: skip
     d.tick(29.8)  # 29.9 minutes since the issue
-    figures = dashboard.figures(d.state, d.now, registry)
+    # The counter opened and never calling meanwhile raises counter_idle too (its own test is below): set aside here.
+    figures = without_idle(dashboard.figures(d.state, d.now, registry))
     assert [x["health"] for x in figures["devices"]] == ["down", "warning", "ok"]
     assert [a["id"] for a in figures["alerts"]] == ["device:3"], "no wait alert before the target is passed"
     assert "terputus sejak pukul 09.05. Periksa TV, listrik dan jaringannya" in figures["alerts"][0]["message"]
     assert "disconnected since 09:05. Check the TV, its power and its network" in figures["alerts"][0]["message_en"]
     d.tick(1.2)  # 31.1 minutes
-    figures = dashboard.figures(d.state, d.now, registry)
+    figures = without_idle(dashboard.figures(d.state, d.now, registry))
     wait = next(a for a in figures["alerts"] if a["kind"] == "wait")
     assert (wait["id"], wait["agencies"], wait["target_minutes"]) == ("wait:skck", ["polres"], 30)
     assert "31 menit (target 30)" in wait["message"]
@@ -279,7 +284,8 @@ def test_a_spent_walk_in_quota_shows_per_service_raises_an_alert_with_its_time_a
     assert spent[0]["message_en"] == (
         "The quota of Kartu Keluarga ran out at 09:12 (10 walk-in numbers); citizens arriving later get no number today."
     )
-    assert [a["id"] for a in dashboard.for_agency(figures, "disdukcapil")["alerts"]] == ["quota_spent:kk"]
+    # Loket 3 opened and never calling raises counter_idle too (its own test is below)
+    assert [a["id"] for a in without_idle(dashboard.for_agency(figures, "disdukcapil"))["alerts"]] == ["quota_spent:kk"]
     assert not dashboard.for_agency(figures, "polres")["alerts"], "another agency's dashboard does not show it"
     assert dashboard.headline(d.state, d.now, [])["quota_spent"] == 1
     assert dashboard.headline(d.state, d.now, [])["quota_spent"] == headline_of(figures)["quota_spent"]

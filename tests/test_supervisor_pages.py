@@ -419,6 +419,55 @@ def ticket_state(server: Server, label: str) -> str:
     return str(state.tickets[state.by_label[(state.site.service_day(server.clock()), label)]].state.value)
 
 
+async def test_an_idle_counter_a_long_service_and_a_parked_ticket_called_back_from_the_dashboard(
+    browser: Browser, server: Server, tmp_path: Path
+) -> None:
+    """An outside review: an idle counter showed "Kosong —" with citizens waiting, a long service only its running
+    time, and parked tickets nowhere. Now: "Kosong 13 mnt", "1 menunggu" and an alert; "lama · biasanya 6 mnt"; the
+    parked ticket listed and called back to a free counter from its own button."""
+    op = await server.login("op-disdukcapil")
+    for c in ("1", "2"):
+        await server.command(op, c, "open")
+    for _ in range(3):
+        await server.issue("ktp")
+    await server.command(op, "1", "call_next")  # A-001, parked
+    await server.command(op, "1", "park")
+    await server.command(op, "1", "call_next")  # A-002, served for 13 minutes (KTP: 6 a citizen)
+    await server.command(op, "1", "start")
+    server.clock.advance(minutes=13)  # Loket 2 idle since 09.00 while A-003 waits
+    async with signed_in(browser, server, "/supervisor/tegal") as page:
+        idle = "#counters [data-counter='2']"
+        await until(page, text_of(f"{idle} .for") + " === '13 mnt'")
+        assert await page.text_content(f"{idle} .badge") == "Kosong"
+        assert await page.text_content(f"{idle} .note.waiting") == "1 menunggu"
+        assert "alerted" in (await page.get_attribute(idle, "class") or "")
+        alert = await until(page, text_of("#alerts .alert.counter_idle"))
+        assert alert.startswith("Loket kosong: Loket 2 kosong sejak pukul 09.00 (13 menit)"), alert
+        assert await page.text_content("#counters [data-counter='1'] .note.long") == "lama · biasanya 6 mnt"
+        parked = "#parked li[data-ticket='A-001']"
+        said = await until(page, text_of(parked))
+        assert "KTP Elektronik" in said and "diparkir Loket 1 sejak 09.00" in said and "13 mnt" in said, said
+        for size in SIZES:
+            await page.set_viewport_size({"width": size[0], "height": size[1]})
+            await page.screenshot(path=str(screenshot_dir(tmp_path) / f"dashboard-watch-{size[0]}.png"))
+        await page.click(f"{parked} button[data-unpark=unpark-counter]")
+        await until(page, "() => document.getElementById('dlg-ticket').open")
+        assert await page.input_value("#dlg-ticket input[name=ticket]") == "A-001"
+        options = await page.eval_on_selector_all(
+            "#dlg-ticket select[name=counter] option", "(o) => o.map((x) => x.text)"
+        )
+        assert options == ["Loket 2"], "open, free and serving KTP: not Loket 1, busy"
+        assert await page.is_hidden("#dlg-ticket input[name=note]"), "no note for a call back"
+        await page.click("#dlg-ticket button[type=submit]")
+        await until(page, "() => document.getElementById('dlg-ticket').open === false")
+        await until(page, text_of(f"{idle} .label") + " === 'A-001'")
+        await until(page, text_of("#parked") + " === 'Tidak ada tiket yang diparkir.'")
+        await until(page, "() => !document.querySelector('#alerts .alert.counter_idle')")
+    sup = await server.login("supervisor")
+    entries = (await server.http.get("/api/v1/sites/tegal/audit", headers=sup)).json()["entries"]
+    assert entries[0]["summary"]["id"] == "Tiket A-001 yang diparkir dipanggil kembali ke Loket 2"
+
+
 CHOICE_CONTRAST = """() => {
   const lum = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number).map((v) => v / 255)
     .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))

@@ -46,7 +46,7 @@ COUNTER_COMMANDS = (
     "park",
     "unpark",
 )
-TICKET_ACTIONS = ("cancel", "transfer", "requeue")
+TICKET_ACTIONS = ("cancel", "transfer", "requeue", "unpark")
 USES = {  # the fields each counter command reads besides command and command_id
     "call": ("ticket",), "requeue": ("ticket",), "unpark": ("ticket",), "park": ("note", "ticket"),
     "transfer": ("target_service", "note", "ticket"),
@@ -267,8 +267,10 @@ async def ticket_action(
     ctx: Context, principal: Principal | None, site_id: str, ticket_ref: str, body: dict[str, Any]
 ) -> Outcome:
     ctx.site(site_id)
-    v.only(body, {"action", "command_id", "target_service", "note", "reason"})
+    v.only(body, {"action", "command_id", "target_service", "note", "reason", "counter"})
     action = v.required_text(body, "action", choices=TICKET_ACTIONS)
+    if "counter" in body and action != "unpark":  # refused, never ignored: it would not go where it was sent
+        raise Refusal("invalid_field.not_for_action", action=action, details={"field": "counter"})
     command_id = v.command_id(body)
     principal = require(principal, "ticket.manage", site_id, principal.agency if principal else None)
     _check_ticket_agency(ctx, principal, site_id, ticket_ref)
@@ -278,6 +280,12 @@ async def ticket_action(
         command = c.CancelTicket(ticket_ref, reason, by=principal.name)
     elif action == "requeue":
         command = c.RequeueTicket(ticket_ref, by=principal.name)
+    elif action == "unpark":
+        # A parked ticket called back to a counter (open, free, serving its service: announced like any call), or
+        # with no counter sent back to its line at its old place.
+        counter = v.text(body, "counter", required=False, max_len=40)
+        command = (c.UnparkTicket(counter, ticket_ref, by=principal.name) if counter
+                   else c.ReturnParked(ticket_ref, by=principal.name))  # fmt: skip
     else:
         target = v.required_text(body, "target_service", max_len=40)
         note = v.staff_note(body)
@@ -296,6 +304,7 @@ async def ticket_action(
         f"ticket.{action}",
         audit_trail.ticket_target(ctx, site_id, ticket_ref),
         **audit_trail.service_named(ctx.site(site_id), body.get("target_service")),
+        **audit_trail.counter_named(ctx.site(site_id), body.get("counter")),
     )
     return await ctx.engine.submit(
         site_id,

@@ -75,3 +75,9 @@ def service_named(site: Site, service_id: object) -> dict[str, Any]:
     """A target service with its name as it is today: the log still reads in words once the service is removed."""
     service = site.services.get(str(service_id)) if service_id else None
     return {"target_service": service_id, "service_name": service.name if service else None}
+
+
+def counter_named(site: Site, counter_id: object) -> dict[str, Any]:
+    """A counter a ticket was sent to, with its name as it is today (kept once the counter is removed)."""
+    counter = site.counters.get(str(counter_id)) if counter_id else None
+    return {"counter": counter_id, "counter_name": counter.name if counter else None}

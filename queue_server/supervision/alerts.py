@@ -4,9 +4,10 @@ opened: the wait alert says so only once the target has passed, 20 to 60 minutes
 would be called after closing (the kiosk tells citizens they may not be served today; another counter may still save
 the day), a display that has gone quiet (disconnected), a service whose walk-in quota for today is spent (citizens
 arriving later get no number: the mall's most heard complaint, "kuota habis jam 7"), an endpoint (a webhook, the
-WhatsApp/SMS gateway) whose messages keep failing, and a counter left open by an account disabled since (its
+WhatsApp/SMS gateway) whose messages keep failing, a counter left open by an account disabled since (its
 operator signed out everywhere, the counter still counted open in every wait estimate and its called citizen still
-on every screen).
+on every screen), an open counter that calls nobody while its citizens wait, and a counter with one citizen far
+longer than that service's usual time.
 
 They are derived from the live figures every time, never stored: an alert is active exactly while its condition
 holds, and it clears by itself when the queue is called down or the screen comes back. What each kind says, in
@@ -41,6 +42,8 @@ KINDS = (
     "phone_codes_capped",
     "uplink_failing",
     "counter_held",
+    "counter_idle",
+    "service_long",
 )
 # The sentences of the catalogue: one per kind, `delivery_retrying` for a failing endpoint that has given up no
 # message yet but has been retrying one for minutes ("0 pesan tidak terkirim" beside "pengiriman gagal" read as a
@@ -52,6 +55,26 @@ SENTENCES = (*KINDS, "delivery_retrying", "reported_elsewhere", "storage_unreach
 # How long the first citizen of a service waits with no counter of it open before the alert: a ticket taken while its
 # operator is opening the counter raises nothing.
 NO_COUNTER_GRACE_SECONDS = 5 * 60
+
+
+# An open counter that calls nobody while citizens of its services wait (its operator stepped away without pausing):
+# once one of them has waited this long while it stood idle. It still counts as open in every wait estimate.
+IDLE_ALERT_SECONDS = 5 * 60
+# A service running well past its usual time (the wait estimate's learnt figure per citizen, else the site file's
+# `service_minutes`): marked on its counter from twice that and 5 minutes over, an alert from three times and 15
+# minutes over (a 4-minute service is not an alert at 12 minutes; a forgotten "Selesai" or a citizen in trouble is).
+LONG_MARK = (2.0, 5 * 60)
+LONG_ALERT = (3.0, 15 * 60)
+
+
+def overrun(seconds: float | None, usual_seconds: float | None) -> str | None:
+    """'alert' or 'long' for a counter with one citizen for far longer than the service's usual time; else None."""
+    if seconds is None or not usual_seconds:
+        return None
+    for level, (factor, over) in (("alert", LONG_ALERT), ("long", LONG_MARK)):
+        if seconds >= factor * usual_seconds and seconds - usual_seconds >= over:
+            return level
+    return None
 
 
 def _local(site: Site, iso: str | None) -> datetime | None:
@@ -164,6 +187,10 @@ def detect(
                 ),  # fmt: skip
             }
         )
+    for c in counters:
+        alert = _counter_idle(site, c) or _service_long(site, c)
+        if alert is not None:
+            out.append(alert)
     # Nobody at any counter of the service: one alert that says which counters to open, in place of the wait
     # alert (a late service with no counter open raised both, the same citizens twice in a box of two rows).
     state_of = {c["id"]: c["state"] for c in counters}
@@ -265,6 +292,57 @@ def detect(
             }
         )
     return out
+
+
+def _counter_idle(site: Site, c: Mapping[str, Any]) -> dict[str, Any] | None:
+    """An open counter calling nobody while a citizen of its services has waited IDLE_ALERT_SECONDS meanwhile."""
+    overlap = c.get("idle_while_waiting")
+    if overlap is None or overlap < IDLE_ALERT_SECONDS or not c.get("idle_since"):
+        return None
+    return {
+        "id": f"counter_idle:{c['id']}",
+        "kind": "counter_idle",
+        "agencies": [c["agency"]],
+        "counter": c["id"],
+        "since": c["idle_since"],
+        "waiting": c["waiting_for"],
+        "wait": overlap,  # orders it among the waits (dashboard.js)
+        **_said(
+            "counter_idle",
+            counter=c["name"],
+            since=_local(site, c["idle_since"]),
+            idle=int((c["idle_seconds"] or 0) // 60),
+            waiting=c["waiting_for"],
+            ticket=c["waiting_label"],
+            waited=int(overlap // 60),
+        ),
+    }
+
+
+def _service_long(site: Site, c: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A counter with one citizen far longer than the service's usual time: which counter, how long, the usual;
+    never the citizen (nor the ticket: the alert is about the counter's time)."""
+    if c.get("overrun") != "alert":
+        return None
+    service = site.services.get(c["service"] or "")
+    return {
+        "id": f"service_long:{c['id']}",
+        "kind": "service_long",
+        "agencies": [c["agency"]],
+        "counter": c["id"],
+        "service": c["service"],
+        "since": c["since"],
+        "seconds": c["seconds"],
+        "usual_seconds": c["usual_seconds"],
+        **_said(
+            "service_long",
+            counter=c["name"],
+            service=service.name if service else c["service"],
+            since=_local(site, c["since"]),
+            took=int(c["seconds"] // 60),
+            usual=max(1, round(c["usual_seconds"] / 60)),
+        ),
+    }
 
 
 def _counters_to_open(site: Site, service: str, state_of: Mapping[str, str]) -> tuple[str, str]:

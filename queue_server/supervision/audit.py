@@ -4,7 +4,7 @@ An entry is handed to the engine with its command and written in the command's o
 logged if and only if it happened (a refused or failed command leaves no entry; a retried one, no second entry).
 Routine counter work (call next, recall, start, finish, no-show) is already in the event log and is not repeated
 here; what is logged is what goes beyond it: opening, pausing and closing counters, calling out of order,
-requeueing and moving tickets, cancelling, closing the day and changing the running text.
+requeueing and moving tickets, calling back parked ones, cancelling, closing the day and changing the running text.
 """
 
 from __future__ import annotations
@@ -59,6 +59,9 @@ def summary(site: Site, action: str, target: str, details: dict[str, Any]) -> di
         params["counter"] = counter.name if counter else details.get("counter_name") or ref
     elif kind == "ticket":
         params["ticket"] = ref
+        if details.get("counter"):  # a parked ticket called back to a counter
+            counter = site.counters.get(str(details["counter"]))
+            params["counter"] = counter.name if counter else details.get("counter_name") or details["counter"]
     elif kind == "day":
         params["day"] = ref
     elif kind == "account":
@@ -67,6 +70,8 @@ def summary(site: Site, action: str, target: str, details: dict[str, Any]) -> di
     params["service"] = service.name if service else details.get("service_name") or details.get("target_service")
     if action == "counter.transfer" and not details.get("ticket"):
         action = "counter.transfer.unnamed"
+    if action == "ticket.unpark" and not details.get("counter"):
+        action = "ticket.unpark.queue"  # sent back to its line
     if action == "site.configure" and details.get("bookings_cancelled"):
         action = "site.configure.bookings_cancelled"  # confirmed with the bookings it cancelled
     if action not in catalogue().get("audit", {}):

@@ -5,8 +5,9 @@ Per service: people waiting, the longest current wait, mean wait and service tim
 the walk-in quota issued and left (and when it ran out), and what a ticket taken now would be told (the wait as a
 range, or that its call falls after closing: a supervisor opens a counter or stops issuing before citizens wait in
 vain).
-Per counter: closed, paused, idle, called or serving, with the ticket and since when. Per display: connected,
-audio, last call. And the alerts those figures raise (alerts.py).
+Per counter: closed, paused, idle (since when, and who waits for its services meanwhile), called or serving, with
+the ticket, since when, and the service's usual time. The tickets parked at counters. Per display: connected, audio,
+last call. And the alerts those figures raise (alerts.py).
 """
 
 from __future__ import annotations
@@ -94,15 +95,22 @@ def counter_activity(status_state: CounterState, ticket: Ticket | None) -> str:
 def _counters(state: SiteState, now: datetime, today: Today) -> list[dict[str, Any]]:
     site = state.site
     out = []
+    oldest = {sid: _oldest(state, sid, now) for sid in site.services}
     for cid, counter in site.counters.items():
         status = state.counters[cid]
         ticket = state.tickets.get(status.current) if status.current else None
         since = (ticket.started_at or ticket.called_at) if ticket else None
+        seconds = max(0.0, (now - since).total_seconds()) if since else None
+        idle = counter_activity(status.state, ticket) == "idle" and status.idle_since is not None
+        # The service's usual time per citizen (what the wait estimate has learnt today, else the configured one):
+        # a service running well past it is marked, then an alert (alerts.overrun).
+        usual = state.times.minutes(ticket.service) * 60 if ticket else None
         out.append(
             {
                 "id": cid,
                 "name": counter.name,
                 "agency": counter.agency,
+                "services": list(counter.services),  # where a parked ticket may be called back
                 "state": status.state.value,
                 "activity": counter_activity(status.state, ticket),
                 "operator": status.operator,
@@ -110,8 +118,63 @@ def _counters(state: SiteState, now: datetime, today: Today) -> list[dict[str, A
                 "ticket_id": ticket.id if ticket else None,
                 "service": ticket.service if ticket else None,
                 "since": wire.local_iso(since, site) if since else None,
-                "seconds": max(0.0, (now - since).total_seconds()) if since else None,
+                "seconds": seconds,
+                "usual_seconds": usual,
+                "overrun": alerts.overrun(seconds, usual),
                 "served_today": today.served_at_counter.get(cid, 0),
+                # Open with nobody called, since when (from the events: the same after a restart, on every process).
+                "idle_since": wire.local_iso(status.idle_since, site) if idle and status.idle_since else None,
+                "idle_seconds": max(0.0, (now - status.idle_since).total_seconds())
+                if idle and status.idle_since
+                else None,
+                **_waiting_for(state, counter.services, oldest, status.idle_since if idle else None, now),
+            }
+        )
+    return out
+
+
+def _waiting_for(
+    state: SiteState,
+    services: Sequence[str],
+    oldest: Mapping[str, tuple[Ticket | None, float | None]],
+    idle_since: datetime | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """For an idle counter: how many wait for its services, the one waiting longest, and how long that citizen has
+    waited while the counter stood idle (the `counter_idle` alert); nothing for a counter at work."""
+    if idle_since is None:
+        return {"waiting_for": None, "waiting_label": None, "idle_while_waiting": None}
+    waiting = sum(len(state.waiting.get(sid, {})) for sid in services)
+    found = [(ticket, waited) for ticket, waited in (oldest.get(sid, (None, None)) for sid in services)
+             if ticket is not None and waited is not None]  # fmt: skip
+    if not found:
+        return {"waiting_for": waiting, "waiting_label": None, "idle_while_waiting": None}
+    ticket, waited = max(found, key=lambda pair: pair[1])
+    overlap = min(waited, (now - idle_since).total_seconds())
+    return {"waiting_for": waiting, "waiting_label": ticket.label, "idle_while_waiting": max(0.0, overlap)}
+
+
+def _parked(state: SiteState, now: datetime) -> list[dict[str, Any]]:
+    """Tickets set aside at a counter (the citizen fetches a document), the longest parked first: a supervisor calls
+    one back to a counter or sends it back to its line ("Tindakan tiket"). The note is left out: staff's free text."""
+    site = state.site
+    parked = sorted((t for t in state.tickets.values() if t.state is TicketState.PARKED),
+                    key=lambda t: (t.parked_at or t.called_at or t.issued_at, t.id))  # fmt: skip
+    out = []
+    for t in parked:
+        counter = site.counters.get(t.counter or "")
+        service = site.services.get(t.service)
+        out.append(
+            {
+                "id": t.id,
+                "label": t.label,
+                "service": t.service,
+                "service_name": service.name if service else t.service,
+                "agency": t.agency,
+                "counter": t.counter,
+                "counter_name": counter.name if counter else t.counter,
+                "since": wire.local_iso(t.parked_at, site) if t.parked_at else None,
+                "seconds": max(0.0, (now - t.parked_at).total_seconds()) if t.parked_at else None,
             }
         )
     return out
@@ -211,6 +274,7 @@ def figures(
         "counters": counters,
         "devices": devices,
         "screens": screens,
+        "parked": _parked(state, now),
         "alerts": alerts.detect(
             site,
             services,
@@ -269,5 +333,6 @@ def for_agency(data: dict[str, Any], agency: str) -> dict[str, Any]:
         "counters": counters,
         "devices": devices,
         "screens": screens,
+        "parked": [t for t in data["parked"] if t["agency"] == agency],
         "alerts": [a for a in data["alerts"] if alerts.visible(a, agency)],
     }

@@ -201,29 +201,72 @@ function counterButtons(c) {
   return el("div", { class: "buttons" }, ...buttons);
 }
 
+// An idle counter says for how long ("Kosong 12 mnt", from the events: the same after a restart) and how many wait
+// for its services meanwhile; a service running well past its usual time is marked "lama · biasanya 12 mnt" (and
+// after a while an alert). Both cards are outlined while their alert stands.
 function counterCard(c) {
   const colour = agencyOf(c.agency)?.colour || "#888";
   const who = [agencyOf(c.agency)?.short_name, c.operator].filter(Boolean).join(" · ");
-  return el("article", { class: `counter ${c.activity}`, "data-counter": c.id, style: `--agency:${colour}` },
+  const idle = isIdleTimed(c);
+  const alerted = figures.alerts.some((a) => a.id === `counter_idle:${c.id}` || a.id === `service_long:${c.id}`);
+  const classes = ["counter", c.activity, c.overrun ? `overrun-${c.overrun}` : "", alerted ? "alerted" : ""];
+  const usual = minutesText(c.usual_seconds);
+  return el("article", { class: classes.filter(Boolean).join(" "), "data-counter": c.id, style: `--agency:${colour}` },
     el("header", {},
       el("strong", { text: c.name }),
       el("span", { class: "badge", "data-activity": c.activity, text: T(`state_${c.activity}`) })),
     el("div", { class: "ticket" },
       el("span", { class: "label", text: c.ticket || "—" }),
-      c.seconds !== null ? el("span", { class: "for", title: T("since") }) : null), // its time: fillStopwatch
+      // its time: fillStopwatch; an idle counter's since when it was left so
+      c.seconds !== null || idle ? el("span", { class: "for", title: idle ? `${T("state_idle")} ${T("since")} ${shortTime(c.idle_since)}` : T("since") }) : null),
+    idle && c.waiting_for ? el("small", { class: "note waiting", text: T("idle_waiting").replace("{n}", c.waiting_for) }) : null,
+    c.overrun ? el("small", { class: "note long", text: T("long_mark").replace("{usual}", usual) }) : null,
     el("footer", {},
       el("span", { class: "who", text: who, title: who }), // cut on a narrow card: whole on hover
       el("span", { class: "done", text: `${c.served_today} ${T("served_today")}` })),
     counterButtons(c));
 }
 
+function isIdleTimed(c) {
+  return c.activity === "idle" && c.idle_seconds !== null && c.idle_seconds !== undefined;
+}
+
 function fillStopwatch(card, c) {
   const span = card.querySelector(".for");
-  if (span && c.seconds !== null) span.textContent = stopwatch(grown(c.seconds));
+  if (!span) return;
+  if (isIdleTimed(c)) span.textContent = minutesText(grown(c.idle_seconds)); // "12 mnt": the minutes are what count
+  else if (c.seconds !== null) span.textContent = stopwatch(grown(c.seconds));
 }
 
 function renderCounters() {
   redraw($("counters"), figures.counters, counterCard, (node) => node.dataset.counter, fillStopwatch);
+}
+
+// Tickets parked at counters, the longest first: number, service, the counter that parked it and since when; a
+// supervisor sends one back to its line or calls it to a counter (through "Tindakan tiket", confirmed there).
+function renderParked() {
+  const list = figures.parked || [];
+  $("parked-count").textContent = list.length ? `(${list.length})` : "";
+  const supervising = !$("actions").hidden;
+  redraw($("parked"), list.length ? list : [null], (t) => (t === null
+    ? el("li", { class: "empty", "data-key": "empty", text: T("parked_none") })
+    : el("li", { class: "parked-ticket", "data-key": `parked:${t.id}`, "data-ticket": t.label },
+      el("strong", { class: "label", text: t.label }),
+      el("span", { class: "what" },
+        el("span", { class: "service", text: t.service_name, title: t.service_name }),
+        el("small", { text: T("parked_at_counter").replace("{counter}", t.counter_name || "–").replace("{time}", shortTime(t.since)) })),
+      el("span", { class: "for" }),
+      supervising ? el("div", { class: "buttons" },
+        el("button", { type: "button", class: "small", "data-unpark": "unpark-line", "data-ticket": t.label,
+          text: T("parked_back_line"), "aria-label": `${T("parked_back_line")} ${t.label}` }),
+        el("button", { type: "button", class: "small", "data-unpark": "unpark-counter", "data-ticket": t.label,
+          text: T("parked_back_counter"), "aria-label": `${T("parked_back_counter")} ${t.label}` })) : null)),
+  (node) => node.dataset.key, fillParked);
+}
+
+function fillParked(node, t) {
+  const span = t && node.querySelector(".for");
+  if (span) span.textContent = minutesText(grown(t.seconds));
 }
 
 function renderDevices() {
@@ -252,6 +295,7 @@ function render() {
   renderKpis();
   renderServices();
   renderCounters();
+  renderParked();
   renderDevices();
   renderClock();
   document.body.classList.toggle("day-closed", figures.day_closed);
@@ -287,6 +331,9 @@ function tick() {
   for (const card of document.querySelectorAll("#counters article[data-counter]")) {
     const c = figures.counters.find((x) => x.id === card.dataset.counter);
     if (c) fillStopwatch(card, c);
+  }
+  for (const node of document.querySelectorAll("#parked li[data-ticket]")) {
+    fillParked(node, (figures.parked || []).find((t) => t.label === node.dataset.ticket));
   }
 }
 
@@ -329,7 +376,7 @@ function openDialog(id) {
   for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
   if (id === "dlg-text" && figures) form.elements.text.value = figures.running_text;
   if (id === "dlg-ticket") {
-    showTransferField(form);
+    showActionFields(form);
     noteLeft(form);
   }
   dialog.showModal();
@@ -347,8 +394,33 @@ function noteLeft(form) {
   count.classList.toggle("low", left <= 20);
 }
 
-function showTransferField(form) {
-  form.querySelector("[data-when=transfer]").hidden = form.elements.action.value !== "transfer";
+// The fields of the chosen action only: the target service of a transfer, the counter a parked ticket is called to.
+function showActionFields(form) {
+  const action = form.elements.action.value;
+  for (const node of form.querySelectorAll("[data-when]")) node.hidden = node.dataset.when !== action;
+  for (const node of form.querySelectorAll("[data-not-when]")) node.hidden = node.dataset.notWhen.split(" ").includes(action);
+  if (action === "unpark-counter") fillCounters(form);
+}
+
+// The counters a parked ticket can be called to now: open, free, serving its service (the server checks it again).
+function fillCounters(form) {
+  const typed = form.elements.ticket.value.trim().toUpperCase();
+  const ticket = (figures?.parked || []).find((t) => t.label === typed || t.id === form.elements.ticket.value.trim());
+  const free = (figures?.counters || []).filter((c) => c.state === "open" && c.activity === "idle"
+    && (!ticket || c.services.includes(ticket.service)));
+  const select = form.elements.counter;
+  const kept = select.value;
+  select.replaceChildren(...free.map((c) => el("option", { value: c.id, text: c.name })));
+  if (free.some((c) => c.id === kept)) select.value = kept;
+}
+
+// A parked ticket's button: the ticket dialog, filled in, to be confirmed there.
+function openParked(button) {
+  openDialog("dlg-ticket");
+  const form = $("dlg-ticket").querySelector("form");
+  form.elements.ticket.value = button.dataset.ticket;
+  form.elements.action.value = button.dataset.unpark;
+  showActionFields(form);
 }
 
 // A refusal is said under the form (role=alert) and marked on the field it is about, which names it as its
@@ -369,10 +441,17 @@ async function submitDialog(form) {
       method: "POST", body: { text: form.elements.text.value, command_id: commandId() },
     });
   } else if (kind === "ticket") {
-    const action = form.elements.action.value;
+    const chosen = form.elements.action.value;
+    const action = chosen.startsWith("unpark") ? "unpark" : chosen;
     const body = { action, command_id: commandId() };
     const note = form.elements.note.value.trim();
-    if (action === "transfer") {
+    if (chosen === "unpark-counter") {
+      if (!form.elements.counter.value) {
+        refuse(form, form.elements.counter, T("unpark_no_counter"));
+        return;
+      }
+      body.counter = form.elements.counter.value;
+    } else if (action === "transfer") {
       body.target_service = form.elements.target_service.value;
       if (note) body.note = note;
     } else if (action === "cancel" && note) body.reason = note;
@@ -391,10 +470,14 @@ async function submitDialog(form) {
     result = await api(`/api/v1/sites/${site.id}/close-day`, { method: "POST", body: { command_id: commandId() } });
   }
   if (!result.ok) {
-    // An unknown ticket is the ticket field's fault, a reason or note too long the note's; the running text's
-    // refusal is its text's.
-    const tooLong = ["reason_too_long", "note_too_long"].includes(result.body?.error?.code);
-    const field = kind === "ticket" ? (result.status === 404 ? form.elements.ticket : tooLong ? form.elements.note : null)
+    // An unknown ticket is the ticket field's fault, a reason or note too long the note's, a counter busy, closed or
+    // not serving the ticket's service the counter field's; the running text's refusal is its text's.
+    const code = result.body?.error?.code;
+    const tooLong = ["reason_too_long", "note_too_long"].includes(code);
+    const counterAt = kind === "ticket" && form.elements.action.value === "unpark-counter"
+      && ["counter_busy", "counter_closed", "counter_paused", "not_served_here"].includes(code);
+    const field = kind === "ticket"
+      ? (result.status === 404 ? form.elements.ticket : tooLong ? form.elements.note : counterAt ? form.elements.counter : null)
       : kind === "running-text" ? form.elements.text : null;
     refuse(form, field, errorText(result.body));
     return;
@@ -430,7 +513,12 @@ function wireActions() {
     dialog.querySelector("[data-close]").addEventListener("click", () => dialog.close());
   }
   const ticketForm = document.querySelector("form[data-action=ticket]");
-  ticketForm.elements.action.addEventListener("change", () => showTransferField(ticketForm));
+  ticketForm.elements.action.addEventListener("change", () => showActionFields(ticketForm));
+  ticketForm.elements.ticket.addEventListener("change", () => showActionFields(ticketForm));
+  $("parked").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-unpark]");
+    if (button) openParked(button);
+  });
   ticketForm.elements.note.addEventListener("input", () => noteLeft(ticketForm));
   fillServices();
 }
