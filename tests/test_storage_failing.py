@@ -8,13 +8,14 @@ back. Writes that fit in room the files already have still go through, as on a r
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
 import resource
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from playwright.async_api import Browser
 from .helpers import KIOSK, Server, bearer, eventually, running_server
 from .pg_support import new_database, throwaway_cluster_handle
 from .test_metrics import scrape, value
+from .test_supervisor_api import Live, follow, token_of
 
 QS = [sys.executable, "-m", "queue_server"]
 
@@ -272,3 +274,43 @@ async def test_postgresql_stopped_is_said_on_healthz_and_metrics() -> None:
 
 async def _issued(server: Server) -> bool:
     return (await _issue(server)).status_code == 201
+
+
+async def test_postgresql_stopped_is_an_alert_on_an_open_dashboard_as_on_healthz() -> None:
+    """PostgreSQL stopped with no command reaching the pipeline: no write failed, so the open dashboard said "Tidak ada
+    peringatan" while /healthz said storage_failing (outside review). The dashboard asks the database as /healthz
+    does, while it is open: the alert comes, sending the technician to the database, and goes when it answers."""
+    with throwaway_cluster_handle() as cluster:
+        async with running_server(await new_database(cluster.url), dashboard_seconds=0.3) as s:
+            supervisor = token_of(await s.login("supervisor"))
+            async with follow(s, role="supervisor", token=supervisor, dashboard=True) as live:
+                first = await live.until(lambda f: f["type"] == "dashboard")
+                assert first["data"]["alerts"] == []
+                cluster.stop()
+                try:
+                    raised = await _notice(
+                        live, lambda f: f["type"] == "alert" and f["data"]["kind"] == "storage_failing"
+                    )
+                    assert (await s.http.get("/healthz")).json()["status"] == "storage_failing"
+                finally:
+                    cluster.start()
+                alert = raised["data"]
+                assert alert["active"] is True and alert["id"] == "storage", alert
+                assert "basis data tidak menjawab" in alert["message"], alert
+                assert "periksa server basis data (PostgreSQL)" in alert["message"], alert
+                assert "Server tidak dapat menyimpan data sejak pukul 09.00" in alert["message"], alert
+                cleared = await _notice(live, lambda f: f["type"] == "alert" and f["data"]["kind"] == "storage_failing")
+                assert cleared["data"]["active"] is False
+            assert (await s.http.get("/healthz")).json()["status"] == "ok"
+
+
+async def _notice(live: Live, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """The next frame `wanted`: the dashboard asks the database every few seconds, and a cluster starts in its time."""
+    async with asyncio.timeout(90):
+        while True:
+            try:
+                frame = await live.recv()
+            except TimeoutError:
+                continue  # a quiet moment (no push while nothing changes beyond the 5 s of Live.recv): wait on
+            if wanted(frame):
+                return frame

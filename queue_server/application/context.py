@@ -136,7 +136,11 @@ class Context:
         except Exception as exc:
             if not isinstance(exc, TimeoutError) and not self.storage.unavailable(exc):
                 raise
-            return {"since": self.now(), "kind": deadlines.kind(exc), "full": False}  # its own probe: a deadline too
+            # Its own probe's deadline is a deadline too. `error` and `unreachable` are the dashboard's alert's: the
+            # database away, said to the technician as such (never on the public /healthz, which names the kind).
+            said = str(exc) or deadlines.kind(exc)
+            return {"since": self.now(), "kind": deadlines.kind(exc), "full": False, "error": said,
+                    "unreachable": self.storage.shared}  # fmt: skip
         return None
 
     def storage_written(self) -> None:

@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHECK_SECONDS = 0.2  # how often each site is looked at; also the longest delay between a commit and its push
+# How often the database is asked, as /healthz asks it, while a dashboard is open: with PostgreSQL stopped and no
+# command reaching the pipeline, no write fails, and the dashboard said "Tidak ada peringatan" while /healthz said
+# storage_failing (outside review).
+PROBE_SECONDS = 5.0
 
 
 @dataclass
@@ -49,6 +53,8 @@ class Monitor:
         self._watch: dict[str, _Watch] = {}
         self._today = {site_id: Today() for site_id in ctx.sites}
         self._task: asyncio.Task[None] | None = None
+        self._probe_task: asyncio.Task[None] | None = None
+        self.probed: dict[str, Any] | None = None  # the database's last probe failed: since when and why
 
     def figures(self, site_id: str, agency: str | None = None) -> dict[str, Any]:
         """The figures as of now, for one site or one agency of it."""
@@ -61,9 +67,26 @@ class Monitor:
         codes_capped = self.codes.capped.get(site_id) if self.codes is not None else None
         data = dashboard.figures(state, self.ctx.now(), registry, self._today[site_id], failing, doubt, missing,
                                  uplink, self.held(site_id), configuration=configuration,
-                                 storage=self.ctx.write_failure(),
+                                 storage=self.storage(),
                                  codes_capped=codes_capped)  # fmt: skip
         return dashboard.for_agency(data, agency) if agency else data
+
+    def storage(self) -> dict[str, Any] | None:
+        """What /healthz says of the database (Context.storage_failure): this process's writes failing, else the
+        last probe's failure, kept since its first failing round."""
+        return self.ctx.write_failure() or self.probed
+
+    async def probe(self) -> None:
+        """Asks the database as /healthz does, while any dashboard is open."""
+        if not any(self.ctx.hub.watching(site_id) for site_id in self.ctx.sites):
+            return
+        failure = await self.ctx.storage_failure()
+        if failure is None or self.ctx.write_failure() is not None:
+            self.probed = None  # answered, or said by the writes' own failure
+        elif self.probed is None:
+            self.probed = failure
+        else:
+            self.probed = {**failure, "since": self.probed["since"]}
 
     def held(self, site_id: str) -> list[dict[str, Any]]:
         """Counters open or paused under an account disabled since (it opened them), with no other account signed
@@ -93,8 +116,11 @@ class Monitor:
     def start(self) -> None:
         self._task = background.start(background.every(CHECK_SECONDS, self._round, _failed, wait_first=True),
                                       "dashboard-monitor")  # fmt: skip
+        self._probe_task = background.start(background.every(PROBE_SECONDS, self.probe, _failed, wait_first=True),
+                                            "dashboard-storage-probe")  # fmt: skip
 
     async def stop(self) -> None:
+        await background.stop(self._probe_task)
         await background.stop(self._task)
 
     def _round(self) -> None:
