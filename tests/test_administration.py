@@ -248,3 +248,89 @@ async def test_a_kiosk_polling_is_seen_as_connected(server: Server) -> None:
     assert row["connected"] is True and row["last_seen_at"] is not None
     server.clock.advance(minutes=5)
     assert (await kiosk_row())["connected"] is False, "silent for five minutes: not connected, last seen then"
+
+
+async def _add_operator(server: Server, admin: dict[str, str], username: str, agency: str = "disdukcapil") -> None:
+    body = {**NEW, "username": username, "display_name": username.title(), "agency": agency}
+    assert (await server.http.post(ACCOUNTS, json=body, headers=admin)).status_code == 201
+
+
+async def test_a_counter_left_under_an_account_that_may_no_longer_work_it_is_closed(server: Server) -> None:
+    """An outside review: a counter stayed open under an operator just disabled, removed or moved to another agency,
+    with its citizen called on every TV and nobody allowed at it. It is closed at once: a ticket being served is
+    parked (a colleague calls it back), a called one goes back to the queue at its place; never lost, never called
+    by two counters. Said in the answer, on the dashboard and in the audit log."""
+    admin, sup = await server.login("admin"), await server.login("supervisor")
+    for username in ("sari", "budi", "tono"):
+        await _add_operator(server, admin, username)
+    first, second = (await server.issue("ktp"))["ticket"], (await server.issue("ktp"))["ticket"]
+    sari, budi = await server.login("sari", NEW["password"]), await server.login("budi", NEW["password"])
+    tono = await server.login("tono", NEW["password"])
+    for who, counter in ((sari, "1"), (budi, "2"), (tono, "3")):
+        assert (await server.command(who, counter, "open")).status_code == 200
+    assert (await server.command(sari, "1", "call_next")).json()["ticket"]["label"] == first["label"]
+    assert (await server.command(sari, "1", "start")).status_code == 200
+    assert (await server.command(budi, "2", "call_next")).json()["ticket"]["label"] == second["label"]
+
+    # a refused change (an agency that does not exist) changes nothing: the counter stays open
+    r = await server.http.patch(ACCOUNTS + "/sari", json={"agency": "nowhere"}, headers=admin)
+    assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "agency"
+    assert (await _state(server, sup))[0]["1"]["state"] == "open"
+
+    # disabled while serving: counter 1 closed, her citizen parked, to be called back by a colleague
+    r = await server.http.patch(ACCOUNTS + "/sari", json={"active": False}, headers=admin)
+    assert r.status_code == 200, r.text
+    [released] = r.json()["released"]
+    assert (released["counter"], released["ticket"], released["parked"]) == ("1", first["label"], True)
+    assert released["message"] == (f"Loket 1 ditutup karena akun sari dinonaktifkan; {first['label']} yang sedang "
+                                   "dilayani diparkir, untuk dipanggil kembali dari loket lain")  # fmt: skip
+    assert released["message_en"].startswith("Loket 1 closed because the account sari was disabled;")
+    # disabled again: nothing more to close
+    r = await server.http.patch(ACCOUNTS + "/sari", json={"active": False}, headers=admin)
+    assert r.status_code == 200 and r.json()["released"] == []
+
+    # removed while calling: counter 2 closed, his citizen back in the queue at the front
+    r = await server.http.delete(ACCOUNTS + "/budi", headers=admin)
+    assert r.status_code == 200, r.text
+    assert [(x["counter"], x["ticket"], x["parked"]) for x in r.json()["released"]] == [("2", second["label"], False)]
+    # moved to another agency: counter 3 (Disdukcapil) is no longer his; an idle counter, nothing to hand on
+    r = await server.http.patch(ACCOUNTS + "/tono", json={"agency": "polres"}, headers=admin)
+    assert r.status_code == 200 and [x["counter"] for x in r.json()["released"]] == ["3"]
+
+    counters, tickets = await _state(server, sup)
+    assert [counters[c]["state"] for c in ("1", "2", "3")] == ["closed"] * 3
+    assert tickets[first["label"]]["state"] == "parked"
+    assert tickets[second["label"]]["state"] == "waiting" and tickets[second["label"]]["counter"] is None
+
+    # a colleague calls the waiting citizen next; the parked one is not in the line (never called as if new), and
+    # is called back when the colleague is ready
+    colleague = await server.login("op-disdukcapil")
+    assert (await server.command(colleague, "1", "open")).status_code == 200
+    assert (await server.command(colleague, "1", "call_next")).json()["ticket"]["label"] == second["label"]
+    for command in ("start", "finish"):
+        assert (await server.command(colleague, "1", command)).status_code == 200
+    assert (await server.command(colleague, "1", "call_next")).status_code != 200  # nobody else waiting
+    r = await server.command(colleague, "1", "unpark", ticket=first["id"])
+    assert r.status_code == 200 and r.json()["ticket"]["state"] == "called", r.text
+
+    # the dashboard says why counter 3 is closed until it opens again; counter 1 reopened says nothing more
+    counters = {c["id"]: c for c in (await server.http.get("/api/v1/sites/tegal/dashboard", headers=sup)).json()
+                ["counters"]}  # fmt: skip
+    assert counters["3"]["released"]["message"] == "Loket 3 ditutup karena akun tono dipindah ke instansi lain"
+    assert counters["3"]["released"]["message_en"] == "Loket 3 closed because the account tono moved to another agency"
+    assert counters["1"]["released"] is None and counters["4"]["released"] is None
+
+    log = (await server.http.get("/api/v1/sites/tegal/audit", headers=admin)).json()["entries"]
+    said = [e["summary"]["id"] for e in log if e["action"] == "counter.release"]
+    assert sorted(said) == sorted([
+        released["message"],
+        f"Loket 2 ditutup karena akun budi dihapus; {second['label']} yang dipanggilnya kembali ke antrean di urutan "
+        "semula",
+        "Loket 3 ditutup karena akun tono dipindah ke instansi lain",
+    ]), said  # fmt: skip
+
+
+async def _state(server: Server, headers: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The live state's counters by id and tickets by label."""
+    state = (await server.http.get("/api/v1/sites/tegal/state", headers=headers)).json()
+    return {c["id"]: c for c in state["counters"]}, {t["label"]: t for t in state["tickets"]}

@@ -584,10 +584,13 @@ async def test_an_account_disabled_mid_shift_is_told_so_and_its_open_counter_is_
 ) -> None:
     """An outside review disabled an operator mid-shift: the page said "Sesi Anda berakhir", the right password then
     said "Nama pengguna atau kata sandi salah" (so the operator kept retrying), the counter stayed open with its
-    ticket called on every TV, and the dashboard raised nothing."""
-    await server.ctx.accounts.create_user(
-        "sari", "kopi-hujan-sepeda-7", "operator", site="tegal", agency="disdukcapil", display_name="Sari Dewi"
-    )
+    ticket called on every TV, and the dashboard raised nothing. Alone at the counter, it is closed at once (its
+    called citizen back in the queue); with a colleague signed in at it, it stays in the colleague's hands, and once
+    the colleague has gone it is the supervisor's alert."""
+    for name in ("sari", "dewi"):
+        await server.ctx.accounts.create_user(
+            name, "kopi-hujan-sepeda-7", "operator", site="tegal", agency="disdukcapil", display_name=name.title()
+        )
     await server.issue("ktp")
     admin, sup = await server.login("admin"), await server.login("supervisor")
     dashboard = "/api/v1/sites/tegal/dashboard"
@@ -603,6 +606,7 @@ async def test_an_account_disabled_mid_shift_is_told_so_and_its_open_counter_is_
         old_session = str(sari.token)
         r = await server.http.patch("/api/v1/sites/tegal/accounts/sari", json={"active": False}, headers=admin)
         assert r.status_code == 200
+        assert [(x["counter"], x["ticket"], x["parked"]) for x in r.json()["released"]] == [("1", "A-001", False)]
         # the session is told why, once, and the client does not try the password again in a loop
         await sari.wait_for(lambda: sari.connection is Connection.REFUSED, 20)
         assert sari.refusal is not None and sari.refusal["code"] == "account_disabled"
@@ -612,16 +616,21 @@ async def test_an_account_disabled_mid_shift_is_told_so_and_its_open_counter_is_
     # signing in with the password still says only "wrong username or password": nobody learns which accounts exist
     r = await server.http.post("/api/v1/auth/login", json={"username": "sari", "password": "kopi-hujan-sepeda-7"})
     assert r.status_code == 401 and r.json()["error"]["code"] == "bad_credentials"
+    assert await held() == []  # closed, not held
 
-    await eventually(held, "the supervisor's alert")
-    [alert] = await held()
-    assert alert["id"] == "counter_held:1" and alert["account"] == "sari" and alert["ticket"] == "A-001"
-    assert alert["message"].startswith("Loket 1 masih buka atas nama akun sari yang sudah dinonaktifkan: A-001")
-    # a colleague signed in at the counter has it in hand: no alert; gone again, the alert is back
-    async with counter(server.url) as colleague:
-        await eventually(lambda: colleague.view.operators, "the colleague is seen at the counter")
-        await eventually(lambda: _no(held), "no alert while a colleague is at the counter")
+    # dewi opens the counter and calls A-001 again; a colleague is signed in beside her when she is disabled
+    async with counter(server.url, username="dewi", password="kopi-hujan-sepeda-7") as dewi:
+        await dewi.open_counter()
+        await dewi.call_next()
+        async with counter(server.url) as colleague:
+            await eventually(lambda: len(colleague.view.operators) == 2, "both are seen at the counter")
+            r = await server.http.patch("/api/v1/sites/tegal/accounts/dewi", json={"active": False}, headers=admin)
+            assert r.status_code == 200 and r.json()["released"] == []  # in the colleague's hands
+            await eventually(lambda: _no(held), "no alert while a colleague is at the counter")
     await eventually(held, "the alert once the colleague has gone")
+    [alert] = await held()
+    assert alert["id"] == "counter_held:1" and alert["account"] == "dewi" and alert["ticket"] == "A-001"
+    assert alert["message"].startswith("Loket 1 masih buka atas nama akun dewi yang sudah dinonaktifkan: A-001")
     assert (await server.command(sup, "1", "close")).status_code == 200  # the supervisor closes it
     await eventually(lambda: _no(held), "the alert cleared")
     # enabled again: the old session stays over, the password signs in

@@ -150,12 +150,14 @@ def test_every_audited_action_has_a_sentence_in_both_languages() -> None:
     actions |= {f"account.{a}" for a in ("add", "change", "password", "disable", "enable", "remove")}
     actions |= {"device.issue", "device.rename", "device.revoke"}  # application/administration.py
     actions |= {"account.sites"}  # cli.py: queue-server user sites (regional accounts are not on the page)
+    actions |= {"counter.release"}  # application/actions.release_counters
     sentences = messages.catalogue()["audit"]
     # variants of a sentence: a transfer of an entry written before it named its ticket, a configuration change
-    # confirmed with the bookings it cancelled, a parked ticket sent back to its line rather than to a counter
-    # (supervision/audit.py)
-    assert set(sentences) == actions | {"counter.transfer.unnamed", "site.configure.bookings_cancelled",
-                                        "ticket.unpark.queue"}  # fmt: skip
+    # confirmed with the bookings it cancelled, a parked ticket sent back to its line rather than to a counter, a
+    # counter released with its citizen requeued or parked (supervision/audit.py)
+    variants = {"counter.transfer.unnamed", "site.configure.bookings_cancelled", "ticket.unpark.queue",
+                "counter.release.requeued", "counter.release.parked"}  # fmt: skip
+    assert set(sentences) == actions | variants
     for action in actions:
         assert sentences[action]["id"] and sentences[action]["en"], action
 

@@ -1160,3 +1160,40 @@ async def test_every_process_of_a_mall_knows_where_its_uplink_stands(
                 assert process.ctx.uplink.acknowledged("tegal") == newest
             senders = [p for p in processes if p.ctx.uplink._said_at > -math.inf]
             assert len(senders) == 1, "one process sends, the other listens"
+
+
+async def test_a_counter_under_an_operator_disabled_on_another_process_is_closed_everywhere(pg_cluster: str) -> None:
+    """An outside review: a counter stayed open under an operator just disabled. With two processes, sari works
+    counter 1 through b and the admin disables her through a: the close is decided under the mall's lock on what b
+    did (her citizen being served), so it is parked, never lost, and b's screens and dashboard say so."""
+    database = await new_database(pg_cluster)
+    async with servers(database, 2) as (a, b):
+        await a.ctx.accounts.create_user("sari", "kopi-hujan-sepeda-7", "operator", site="tegal",
+                                         agency="disdukcapil", display_name="Sari Dewi")  # fmt: skip
+        ticket = (await a.issue("ktp"))["ticket"]
+        sari, admin = await b.login("sari", "kopi-hujan-sepeda-7"), await a.login("admin")
+        supervisor = await b.login("supervisor")
+        for command in ("open", "call_next", "start"):
+            assert (await b.command(sari, "1", command)).status_code == 200
+        r = await a.http.patch("/api/v1/sites/tegal/accounts/sari", json={"active": False}, headers=admin)
+        assert r.status_code == 200, r.text
+        assert [(x["counter"], x["ticket"], x["parked"]) for x in r.json()["released"]] == [
+            ("1", ticket["label"], True)
+        ]
+
+        async def closed_on_b() -> bool:
+            state = (await b.http.get("/api/v1/sites/tegal/state", headers=supervisor)).json()
+            counter = next(c for c in state["counters"] if c["id"] == "1")
+            parked = next(t for t in state["tickets"] if t["id"] == ticket["id"])["state"] == "parked"
+            return counter["state"] == "closed" and parked
+
+        await eventually(closed_on_b, "counter 1 closed and its citizen parked on the other process", seconds=30)
+        figures = (await b.http.get("/api/v1/sites/tegal/dashboard", headers=supervisor)).json()
+        [one] = [c for c in figures["counters"] if c["id"] == "1"]
+        assert one["released"]["message"].startswith("Loket 1 ditutup karena akun sari dinonaktifkan;")
+        assert [al for al in figures["alerts"] if al["kind"] == "counter_held"] == []
+        # the colleague on b calls the parked citizen back; nobody else can call them meanwhile
+        colleague = await b.login("op-disdukcapil")
+        assert (await b.command(colleague, "2", "open")).status_code == 200
+        r = await b.command(colleague, "2", "unpark", ticket=ticket["id"])
+        assert r.status_code == 200 and r.json()["ticket"]["counter"] == "2", r.text

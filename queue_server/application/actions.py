@@ -210,6 +210,38 @@ async def counter_command(
         raise await _by_name(ctx, refusal) from None
 
 
+async def release_counters(
+    ctx: Context, principal: Principal, site_id: str, account: str, reason: str, agency: str | None = None
+) -> list[dict[str, Any]]:
+    """After an account may no longer work its counters (disabled, removed, an operator moved to `agency`): close
+    those still open under it, unless a colleague is signed in at one (through any process), and say so in the
+    audit log, one entry per counter. Answers what was closed, for the page that made the change."""
+    state = ctx.state(site_id)
+    if state.mirrored:
+        return []  # a mirrored mall's counters are its own server's
+    disabled = ctx.accounts.disabled | {account}
+    spared = frozenset(
+        counter_id for counter_id in state.counters
+        if {seat["name"] for seat in ctx.desks.at(site_id, counter_id)} - disabled
+    )  # fmt: skip
+    command = c.ReleaseCounters(account, reason, agency=agency, spared=spared)
+    outcome = await ctx.engine.submit(site_id, command, lambda events, state: {})
+    released = []
+    for event in outcome.events:
+        if event.type != ev.COUNTER_CLOSED:
+            continue
+        counter = event.data["counter"]
+        name = ctx.site(site_id).counters[counter["id"]].name
+        ticket, parked = counter.get("released_ticket"), bool(counter.get("released_parked"))
+        await audit_trail.write(
+            ctx, principal, site_id, "counter.release", f"counter {counter['id']}", counter_name=name,
+            account=account, reason=reason, ticket=ticket, parked=parked,
+        )  # fmt: skip
+        said = audit_trail.release_said(name, account, reason, ticket, parked)
+        released.append({"counter": counter["id"], "name": name, "ticket": ticket, "parked": parked, **said})
+    return released
+
+
 async def _by_name(ctx: Context, refusal: Refusal) -> Refusal:
     """A refusal naming who changed a ticket (`by`: the account, as tickets record it) names the person, as the
     counter page does ("oleh Budi Santoso", not "oleh op-dukcapil"); `details.by` keeps the account."""

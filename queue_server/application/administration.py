@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from queue_server.application import audit_trail
+from queue_server.application import actions, audit_trail
 from queue_server.application import validation as v
 from queue_server.application.auth import USERNAME_MAX, Accounts, Principal, require, token_hash
 from queue_server.application.context import Context
@@ -153,10 +153,27 @@ async def change_account(
         await audit_trail.write(
             ctx, principal, site_id, "account.change", f"account {username}", role=role, agency=agency
         )
-    return await _managed(ctx, principal, site_id, username)
+    released = await _release(ctx, principal, site_id, username, active, role, agency, account)
+    return {**await _managed(ctx, principal, site_id, username), "released": released}
 
 
-async def remove_account(ctx: Context, principal: Principal | None, site_id: str, username: str) -> None:
+async def _release(
+    ctx: Context, principal: Principal, site_id: str, username: str, active: bool | None, role: str,
+    agency: str | None, was: dict[str, Any],
+) -> list[dict[str, Any]]:  # fmt: skip
+    """An operator disabled, or moved to another agency, leaves no counter open under their name: a supervisor
+    expects the counter closed, not open with nobody allowed at it (an outside review)."""
+    if active is False and was["active"]:
+        return await actions.release_counters(ctx, principal, site_id, username, "disabled")
+    if role == "operator" and agency != was["agency"]:
+        return await actions.release_counters(ctx, principal, site_id, username, "agency", agency=agency)
+    return []
+
+
+async def remove_account(
+    ctx: Context, principal: Principal | None, site_id: str, username: str
+) -> list[dict[str, Any]]:
+    """The account goes; counters left open under it are closed (answered: which, and what became of their ticket)."""
     ctx.site(site_id)
     principal = require(principal, "site.accounts", site_id)
     await _managed(ctx, principal, site_id, username)
@@ -164,6 +181,7 @@ async def remove_account(ctx: Context, principal: Principal | None, site_id: str
         raise Refusal("not_yourself")
     await ctx.accounts.remove_user(username)
     await audit_trail.write(ctx, principal, site_id, "account.remove", f"account {username}")
+    return await actions.release_counters(ctx, principal, site_id, username, "removed")
 
 
 # --- devices --------------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from queue_server.application.auth import Principal
+from queue_server.common import messages
 from queue_server.domain.catalogue import Site
 from queue_server.domain.decide import find_ticket
 from queue_server.domain.refusal import Refusal
@@ -36,6 +37,22 @@ def entry(principal: Principal, action: str, target: str, **details: Any) -> Aud
         target=target,
         details={k: v for k, v in details.items() if v is not None},
     )
+
+
+def release_action(ticket: str | None, parked: bool) -> str:
+    """The [audit] sentence of a counter the server closed (actions.release_counters): what became of its ticket."""
+    if not ticket:
+        return "counter.release"
+    return "counter.release.parked" if parked else "counter.release.requeued"
+
+
+def release_said(counter: str, account: str | None, reason: str | None, ticket: str | None, parked: bool
+                 ) -> dict[str, str]:  # fmt: skip
+    """That sentence in both languages, as the dashboard and the Settings page say it."""
+    params = {"counter": counter, "account": account, "reason": reason, "ticket": ticket}
+    action = release_action(ticket, parked)
+    return {"message": messages.text("audit", action, "id", params),
+            "message_en": messages.text("audit", action, "en", params)}  # fmt: skip
 
 
 def ticket_target(ctx: Context, site_id: str, ref: str) -> str:

@@ -142,6 +142,7 @@ FORMATS: dict[str, Callable[[Any, str], str]] = {
     "role": lambda v, lang: word("role", v, lang),
     "printer_mode": lambda v, lang: word("printer_mode", v, lang),
     "closure": lambda v, lang: word("closure", v, lang),
+    "release": lambda v, lang: word("release", v, lang),
     "day_counts": _day_counts,
 }
 

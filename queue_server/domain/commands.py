@@ -148,6 +148,18 @@ class CloseCounter:
 
 
 @dataclass(frozen=True)
+class ReleaseCounters:
+    """Close the counters left open under an account that may no longer work them: disabled or removed (`agency`
+    None), or an operator moved to `agency`, whose counters of other agencies are no longer theirs. `spared`: counters
+    a colleague is signed in at, who has them in hand."""
+
+    operator: str
+    reason: str  # disabled, removed, agency
+    agency: str | None = None
+    spared: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class ReopenDay:
     """Open again today, closed by mistake: its expired tickets go back to the queue at their old places."""
 
@@ -262,6 +274,7 @@ Command = (
     | ReleaseLateBookings
     | SetRunningText
     | ParkTicket
+    | ReleaseCounters
     | ReopenDay
     | UnparkTicket
     | ReturnParked

@@ -491,7 +491,10 @@ def _open_counter(state: SiteState, cmd: c.OpenCounter, now: datetime) -> list[E
         raise Refusal("counter_already_open", counter=config.name)
     if state.site.service_day(now) in state.closed_days:  # nothing to call: issuing is closed until tomorrow
         raise Refusal("day_closed.counter", site=state.site.name, counter=config.name)
-    opened = replace(status, state=CounterState.OPEN, operator=cmd.operator or status.operator)
+    opened = replace(
+        status, state=CounterState.OPEN, operator=cmd.operator or status.operator,
+        released=None, released_from=None, released_at=None, released_ticket=None, released_parked=False,
+    )  # fmt: skip
     return [_event(state, ev.COUNTER_OPENED, now, counter=opened)]
 
 
@@ -516,6 +519,36 @@ def _close_counter(state: SiteState, cmd: c.CloseCounter, now: datetime) -> list
         out.append(_event(state, ev.TICKET_RETURNED, now, ticket=back))
     closed = replace(status, state=CounterState.CLOSED, current=None, priority_streak=0, operator=None)
     out.append(_event(state, ev.COUNTER_CLOSED, now, counter=closed))
+    return out
+
+
+def _release_counters(state: SiteState, cmd: c.ReleaseCounters, now: datetime) -> list[Event]:
+    """Counters nobody may work any more (their account disabled, removed, moved to another agency) are closed, as a
+    supervisor would close them, with their citizen safe: a called ticket goes back to the queue at its old place (as
+    any close does), a ticket being served is parked, to be called back by a colleague's counter (a citizen halfway
+    through is neither dropped nor called by the next free counter as if new). Decided on the state under the site's
+    lock, so on PostgreSQL the process that decides sees what every other process did at these counters."""
+    out: list[Event] = []
+    for counter_id, status in sorted(state.counters.items()):
+        config = state.site.counters.get(counter_id)
+        if config is None or status.state is CounterState.CLOSED or status.operator != cmd.operator:
+            continue
+        if config.agency == cmd.agency or counter_id in cmd.spared:
+            continue  # still theirs, or a colleague signed in at it has it in hand
+        ticket = state.tickets.get(status.current) if status.current else None
+        if ticket is not None and ticket.state is TicketState.SERVING:
+            parked = ticket.moved_to(TicketState.PARKED, parked_at=now)
+            out.append(_event(state, ev.TICKET_PARKED, now, ticket=parked, counter=replace(status, current=None)))
+        elif ticket is not None:
+            back = ticket.moved_to(TicketState.WAITING, counter=None, called_at=None, recalls=0)
+            out.append(_event(state, ev.TICKET_RETURNED, now, ticket=back))
+        closed = replace(
+            status, state=CounterState.CLOSED, current=None, priority_streak=0, operator=None,
+            released=cmd.reason, released_from=cmd.operator, released_at=now,
+            released_ticket=ticket.label if ticket else None,
+            released_parked=ticket is not None and ticket.state is TicketState.SERVING,
+        )  # fmt: skip
+        out.append(_event(state, ev.COUNTER_CLOSED, now, counter=closed))
     return out
 
 
@@ -863,6 +896,7 @@ _HANDLERS: dict[type, Callable[[SiteState, Any, datetime], list[Event]]] = {
     c.Configure: _configure,
     c.ParkTicket: _park,
     c.ReopenDay: _reopen_day,
+    c.ReleaseCounters: _release_counters,
     c.UnparkTicket: _unpark,
     c.ReturnParked: _return_parked,
     c.Relay: relay,

@@ -125,6 +125,13 @@ class CounterStatus(Snapshot):
     # Open with nobody called since then (decide.py stamps it on every counter snapshot; None otherwise): carried by
     # the events and the stored counter, so a restart and every process say the same "Kosong 12 mnt".
     idle_since: datetime | None = snap(default=None)
+    # Closed by the server because the account it was open under may no longer work it (disabled, removed, moved to
+    # another agency): why, whose, when and what became of its ticket, for the dashboard until it opens again.
+    released: str | None = snap(default=None)  # disabled, removed, agency
+    released_from: str | None = snap(default=None)
+    released_at: datetime | None = snap(default=None)
+    released_ticket: str | None = snap(default=None)  # the label of the ticket it had
+    released_parked: bool = snap(default=False)  # that ticket was being served, so it was parked (else requeued)
 
 
 def format_label(prefix: str, number: int) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 
+from queue_server.application import audit_trail
 from queue_server.common.messages import LANGUAGES, catalogue, format_datetime, text, word
 from queue_server.domain.catalogue import Site
 from queue_server.live import wire
@@ -72,6 +73,8 @@ def summary(site: Site, action: str, target: str, details: dict[str, Any]) -> di
         action = "counter.transfer.unnamed"
     if action == "ticket.unpark" and not details.get("counter"):
         action = "ticket.unpark.queue"  # sent back to its line
+    if action == "counter.release":
+        action = audit_trail.release_action(details.get("ticket"), bool(details.get("parked")))
     if action == "site.configure" and details.get("bookings_cancelled"):
         action = "site.configure.bookings_cancelled"  # confirmed with the bookings it cancelled
     if action not in catalogue().get("audit", {}):

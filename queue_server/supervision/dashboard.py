@@ -16,10 +16,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from queue_server.application import audit_trail
 from queue_server.application.forecasts import waits_if_joined_now
 from queue_server.domain.catalogue import Site
 from queue_server.domain.measures import queued_at
-from queue_server.domain.model import EXPIRING_STATES, CounterState, Ticket, TicketState
+from queue_server.domain.model import EXPIRING_STATES, CounterState, CounterStatus, Ticket, TicketState
 from queue_server.domain.state import SiteState
 from queue_server.live import wire
 from queue_server.supervision import alerts
@@ -128,6 +129,7 @@ def _counters(state: SiteState, now: datetime, today: Today) -> list[dict[str, A
                 if idle and status.idle_since
                 else None,
                 **_waiting_for(state, counter.services, oldest, status.idle_since if idle else None, now),
+                "released": _released(status, site) if status.state is CounterState.CLOSED else None,
             }
         )
     return out
@@ -178,6 +180,16 @@ def _parked(state: SiteState, now: datetime) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _released(status: CounterStatus, site: Site) -> dict[str, Any] | None:
+    """Why the server closed the counter by itself, in both languages (the audit log's sentence)."""
+    if not status.released:
+        return None
+    at = status.released_at
+    said = audit_trail.release_said(site.counters[status.id].name, status.released_from, status.released,
+                                    status.released_ticket, status.released_parked)  # fmt: skip
+    return {"at": wire.local_iso(at, site) if at else None, **said}
 
 
 def device_health(device: dict[str, Any]) -> str:

@@ -41,13 +41,14 @@ async def post_account(request: Request) -> Response:
 async def patch_account(request: Request) -> Response:
     ctx, principal, site = ctx_of(request), await principal_of(request), request.path_params["site"]
     username, body = request.path_params["username"], await read_json(request)
-    return JSONResponse({"account": await administration.change_account(ctx, principal, site, username, body)})
+    account = await administration.change_account(ctx, principal, site, username, body)
+    return JSONResponse({"account": account, "released": account.pop("released")})
 
 
 async def delete_account(request: Request) -> Response:
     ctx, principal, site = ctx_of(request), await principal_of(request), request.path_params["site"]
-    await administration.remove_account(ctx, principal, site, request.path_params["username"])
-    return JSONResponse({"ok": True, "removed": request.path_params["username"]})
+    released = await administration.remove_account(ctx, principal, site, request.path_params["username"])
+    return JSONResponse({"ok": True, "removed": request.path_params["username"], "released": released})
 
 
 async def get_device_tokens(request: Request) -> Response:

@@ -904,10 +904,17 @@ function editAccount(account) {
       : await api(`${BASE}/accounts/${encodeURIComponent(account.username)}`, { method: "PATCH", body });
     if (!result.ok) return refused(result.body);
     toast(T("admin_account_saved").replace("{name}", v.username || account.username), "info");
+    sayReleased(result.body);
     await loadAccounts();
     render();
     return true;
   });
+}
+
+// Counters the server closed because the account may no longer work them: what became of each one's citizen.
+function sayReleased(body) {
+  const en = document.documentElement.lang === "en";
+  for (const r of body?.released || []) toast(en ? r.message_en : r.message, "warning", 15);
 }
 
 function setActive(account, active) {
@@ -915,6 +922,7 @@ function setActive(account, active) {
   confirmThen(question.replace("{name}", account.username), async () => {
     const result = await api(`${BASE}/accounts/${encodeURIComponent(account.username)}`, { method: "PATCH", body: { active } });
     if (!result.ok) return { ok: false, message: errorText(result.body) };
+    sayReleased(result.body);
     await loadAccounts();
     render();
     return { ok: true };
@@ -925,6 +933,7 @@ function removeAccount(account) {
   confirmThen(T("admin_confirm_remove_account").replace("{name}", account.username), async () => {
     const result = await api(`${BASE}/accounts/${encodeURIComponent(account.username)}`, { method: "DELETE" });
     if (!result.ok) return { ok: false, message: errorText(result.body) };
+    sayReleased(result.body);
     await loadAccounts();
     render();
     return { ok: true };
