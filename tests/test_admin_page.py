@@ -174,6 +174,10 @@ async def admin_session(browser: Browser, server: Server, tmp_path: Path, tv: Pa
         await until(page, "() => document.getElementById('new-device-address')?.value.includes('#token=d_display_')")
         address = await page.input_value("#new-device-address")
         assert address.startswith(server.url + "/display/tegal/")
+        # this server listens on loopback only: the page says a TV cannot open it, and what to do; with a QR code
+        reach = await page.text_content("#new-device-reach") or ""
+        assert "TV atau kios tidak dapat membuka alamat ini" in reach and "--host 0.0.0.0" in reach
+        assert await page.locator(".token-qr svg").count() == 1
         row = page.locator("tr", has_text="TV lantai 2")
         await row.locator("button.danger").click()
         await until(

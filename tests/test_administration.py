@@ -334,3 +334,56 @@ async def _state(server: Server, headers: dict[str, str]) -> tuple[dict[str, Any
     """The live state's counters by id and tickets by label."""
     state = (await server.http.get("/api/v1/sites/tegal/state", headers=headers)).json()
     return {c["id"]: c for c in state["counters"]}, {t["label"]: t for t in state["tickets"]}
+
+
+async def test_a_new_devices_address_is_where_a_tv_reaches_the_server_with_its_qr(server: Server) -> None:
+    """An outside review: the new device's link was built from the browser's own address, so an admin on the server
+    machine (http://127.0.0.1:8000) was shown a link no TV can open. The server answers the address itself, from
+    where it listens (its LAN address when bound to every address), says plainly when only a loopback address is
+    known, uses the mall's public address behind a proxy, and draws the link as a QR code."""
+    from queue_server.common.lan import lan_addresses
+    from queue_server.web.device_address import qr_svg
+
+    admin = await server.login("admin")
+    port = server.config.port
+
+    async def issue(name: str) -> dict[str, Any]:
+        r = await server.http.post(DEVICES, json={"kind": "kiosk", "name": name}, headers=admin)
+        assert r.status_code == 201, r.text
+        answer: dict[str, Any] = r.json()
+        assert answer["address"].endswith(f"/kiosk/tegal#token={answer['token']}")
+        assert answer["qr_svg"] == qr_svg(answer["address"]) and answer["qr_svg"].startswith("<svg")
+        assert answer["reach"]["message"] and answer["reach"]["message_en"]
+        return answer
+
+    # bound to loopback only (as this test server is): said plainly, with what fixes it
+    loopback = await issue("Kios 1")
+    assert loopback["address"].startswith(f"http://127.0.0.1:{port}/kiosk/tegal#token=")
+    assert (loopback["reach"]["kind"], loopback["reach"]["reachable"]) == ("loopback", False)
+    assert "TV atau kios tidak dapat membuka alamat ini" in loopback["reach"]["message"]
+    assert "--host 0.0.0.0" in loopback["reach"]["message_en"]
+
+    # bound to every address: this machine's LAN address, whatever the browser used
+    server.config.host = "0.0.0.0"  # noqa: S104 - what the process believes it is bound to
+    try:
+        lan = await issue("Kios 2")
+        addresses = lan_addresses()
+        if addresses:
+            assert lan["address"].startswith(f"http://{addresses[0]}:{port}/kiosk/tegal#token=")
+            assert lan["reach"]["kind"] in ("lan", "lan_others") and lan["reach"]["reachable"]
+            assert lan["reach"]["message"].startswith(f"{addresses[0]} adalah alamat server ini")
+        else:  # a machine with no network: said so
+            assert lan["reach"]["kind"] == "no_network" and not lan["reach"]["reachable"]
+    finally:
+        server.config.host = "127.0.0.1"
+
+    # behind a proxy on loopback, with the mall's public address configured (an admin's to set): that one
+    current = (await server.http.get("/api/v1/sites/tegal/configuration", headers=admin)).json()
+    current["document"].setdefault("notify", {})["public_url"] = "https://antrean.mpp.test"
+    body = {"version": current["version"], "document": current["document"]}
+    r = await server.http.put("/api/v1/sites/tegal/configuration", json=body, headers=admin)
+    assert r.status_code == 200, r.text
+    public = await issue("Kios 3")
+    assert public["address"].startswith("https://antrean.mpp.test/kiosk/tegal#token=")
+    assert public["reach"]["kind"] == "loopback_public" and public["reach"]["reachable"]
+    assert "https://antrean.mpp.test" in public["reach"]["message"]

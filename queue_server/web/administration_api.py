@@ -10,12 +10,19 @@ from starlette.routing import Route
 from queue_server.application import administration
 from queue_server.common.jsontext import JSONResponse
 from queue_server.domain.refusal import Refusal
-from queue_server.web.requests import ctx_of, principal_of, read_json
+from queue_server.web import device_address
+from queue_server.web.requests import config_of, ctx_of, principal_of, read_json
 
 
 def _no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _port(request: Request) -> int:
+    """The port this request came in on: the one the server listens on (the configured one over a Unix socket)."""
+    server = request.scope.get("server")
+    return int(server[1]) if server and server[1] else config_of(request).port
 
 
 def _device_id(request: Request) -> int:
@@ -60,8 +67,13 @@ async def get_device_tokens(request: Request) -> Response:
 
 async def post_device_token(request: Request) -> Response:
     ctx, principal = ctx_of(request), await principal_of(request)
-    issued = await administration.issue_device(ctx, principal, request.path_params["site"], await read_json(request))
-    return _no_store(JSONResponse(issued, status_code=201))
+    site_id = request.path_params["site"]
+    issued = await administration.issue_device(ctx, principal, site_id, await read_json(request))
+    # where a TV reaches this server: what it is bound to and the port the request came in on, not the browser's
+    reach = device_address.reach(config_of(request), ctx.site(site_id), _port(request))
+    address = f"{reach['base']}{issued['path']}#token={issued['token']}"
+    answer = {**issued, "address": address, "reach": reach, "qr_svg": device_address.qr_svg(address)}
+    return _no_store(JSONResponse(answer, status_code=201))
 
 
 async def patch_device_token(request: Request) -> Response:

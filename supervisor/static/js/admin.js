@@ -819,13 +819,22 @@ function issueDevice() {
   screenOnlyForDisplays();
 }
 
-// The token is shown once (stored only as a hash): the address to open on the device, to copy now.
+// The token is shown once (stored only as a hash): the address to open on the device, to copy now, and its QR code
+// for a phone or tablet kiosk. The address is the server's on the LAN (it says what it rests on), never this
+// browser's own: an admin on the server machine itself browses at 127.0.0.1, which no TV can open.
 function showToken(issued) {
-  const address = `${location.origin}${issued.path}#token=${issued.token}`;
+  const address = issued.address;
+  const en = document.documentElement.lang === "en";
+  const qr = el("div", { class: "token-qr", role: "img", "aria-label": T("admin_device_qr") });
+  qr.innerHTML = issued.qr_svg; // segno's SVG, drawn by the server from the address
   const box = el("div", { class: "token-box", role: "status" },
     el("p", { text: T("admin_token_once") }),
-    el("input", { type: "text", readOnly: true, value: address, id: "new-device-address", "aria-label": T("admin_device_address") }),
-    el("button", { type: "button", class: "small", text: T("admin_copy"), onclick: () => { $("new-device-address").select(); navigator.clipboard?.writeText(address); } }));
+    el("div", { class: "token-row" },
+      el("div", { class: "token-text" },
+        el("input", { type: "text", readOnly: true, value: address, id: "new-device-address", "aria-label": T("admin_device_address") }),
+        el("button", { type: "button", class: "small", text: T("admin_copy"), onclick: () => { $("new-device-address").select(); navigator.clipboard?.writeText(address); } }),
+        el("p", { class: issued.reach.reachable ? "hint" : "hint warning-text", id: "new-device-reach", text: en ? issued.reach.message_en : issued.reach.message })),
+      qr));
   $("panel").prepend(box);
   focusNext = { id: "new-device-address" };
 }
