@@ -282,6 +282,26 @@ async def test_a_prefix_taken_twice_is_said_on_the_service_just_given_it(server:
     )
 
 
+async def test_a_service_code_already_used_is_said_once_and_nothing_else(server: Server) -> None:
+    """An outside review: a new service given a code that exists (ktp) was also said as other agencies' counters
+    serving the new service, and its letter as taken by itself ("awalan A sudah dipakai layanan KTP Polres"). Only
+    the code used twice is said; the first service of that code stays the one counters and letters refer to."""
+    admin = await server.login("admin")
+    original = (await read(server, admin))["document"]
+    for agency_id, prefix in (("polres", "Z"), ("polres", "A"), ("disdukcapil", "A"), ("disdukcapil", "B")):
+        document = copy.deepcopy(original)
+        agency = next(a for a in document["agencies"] if a["id"] == agency_id)
+        agency["services"].append({"id": "ktp", "name": "KTP Baru", "prefix": prefix})
+        r = await server.http.put(URL, json={"version": 0, "document": document}, headers=admin)
+        assert r.status_code == 422, r.text
+        details = r.json()["error"]["details"]
+        assert len(details["problems"]) == 1 and details["problems"][0].endswith(".id: 'ktp' is used twice"), details
+        name = {"polres": "Polres", "disdukcapil": "Disdukcapil"}[agency_id]
+        assert details["problems_text"]["id"] == [f"Instansi {name}, Layanan KTP Baru, kode: kode ktp dipakai dua kali"]
+        assert details["problems_text"]["en"] == [f"Agency {name}, Service KTP Baru, code: the code ktp is used twice"]
+    assert (await read(server, admin))["version"] == 0  # nothing saved
+
+
 async def test_nothing_in_use_is_removed(server: Server) -> None:
     admin = await server.login("admin")
     document = (await read(server, admin))["document"]

@@ -657,6 +657,7 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
     services: dict[str, Service] = {}
     counters: dict[str, Counter] = {}
     prefixes: dict[str, str] = {}
+    twice: set[str] = set()  # service codes given to two services: said on the second, and nowhere else
     pending_counters: list[tuple[str, dict[str, Any], str]] = []
     agency_tables = reader.tables(data, "agencies", "")
     if not agency_tables:
@@ -695,7 +696,12 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
                 service_table, "id", swhere, pattern=ID, hint=" (lower-case letters, digits, - and _)"
             )
             if service_id in services:
+                # Said once, and only this: the first service of that code stays the one counters and letters are
+                # checked against, so a code typed twice is not also said as other agencies' counters serving the
+                # new service, or as its letter taken by itself (an outside review).
                 reader.fail(f"{swhere}.id", f"{service_id!r} is used twice")
+                twice.add(service_id)
+                continue
             prefix = reader.text(service_table, "prefix", swhere, pattern=PREFIX, hint=" (1-3 capital letters)")
             if prefix in prefixes:
                 reader.fail(
@@ -742,7 +748,8 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
         for service_id in served:
             if service_id not in services:
                 reader.fail(f"{where}.services", f"{service_id!r} is not a service of this site")
-            elif services[service_id].agency != agency_id:  # its operators could call those tickets, not act on them
+            elif services[service_id].agency != agency_id and service_id not in twice:  # its operators could call
+                # those tickets, not act on them
                 reader.fail(f"{where}.services", f"{service_id!r} is a service of agency "
                             f"{services[service_id].agency!r}: a counter serves its own agency's services")  # fmt: skip
         if len(set(served)) != len(served):
