@@ -387,3 +387,9 @@ async def test_a_new_devices_address_is_where_a_tv_reaches_the_server_with_its_q
     assert public["address"].startswith("https://antrean.mpp.test/kiosk/tegal#token=")
     assert public["reach"]["kind"] == "loopback_public" and public["reach"]["reachable"]
     assert "https://antrean.mpp.test" in public["reach"]["message"]
+    # a public address on loopback itself is no way in either: said as loopback
+    current = (await server.http.get("/api/v1/sites/tegal/configuration", headers=admin)).json()
+    current["document"]["notify"]["public_url"] = f"http://127.0.0.1:{port}"
+    body = {"version": current["version"], "document": current["document"]}
+    assert (await server.http.put("/api/v1/sites/tegal/configuration", json=body, headers=admin)).status_code == 200
+    assert (await issue("Kios 4"))["reach"]["kind"] == "loopback"

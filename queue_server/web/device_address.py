@@ -6,7 +6,8 @@ add` (cli.server_address), from what this process knows: the host it is bound to
 - bound to every address (0.0.0.0): this machine's LAN address (the default route's), its other networks' listed;
 - bound to one address: that one;
 - bound to loopback only (a reverse proxy in front) or no network yet: the site's public address if one is
-  configured (notify.public_url), else the loopback address, said plainly to be out of a TV's reach.
+  configured (notify.public_url) and is not itself on loopback, else the loopback address, said plainly to be out
+  of a TV's reach.
 
 The link also comes as a QR code (segno, as the kiosk's tickets), for a phone or tablet used as a kiosk."""
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import io
 from typing import Any
+from urllib.parse import urlsplit
 
 import segno
 
@@ -30,6 +32,8 @@ def reach(config: Config, site: Site, port: int) -> dict[str, Any]:
     """`base` (scheme, host and port), `kind` (lan, bound, public, loopback) and what it rests on, in both
     languages."""
     host, public = config.host, site.notify.public_url
+    if public and urlsplit(public).hostname in LOOPBACK:
+        public = None  # a public address on loopback (the demo's) is no way in for a TV either
     params: dict[str, Any] = {"port": port, "host": host}
     if host in EVERYWHERE:
         addresses = lan_addresses()
