@@ -225,6 +225,18 @@ async def test_devices_issued_renamed_and_revoked_on_the_web(server: Server) -> 
     assert r.status_code == 201 and kiosk["path"] == "/kiosk/tegal"
     r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(kiosk["token"]))
     assert r.status_code == 201
+    # revoked, the kiosk's request is refused in words that send the technician to its token, not "please sign in"
+    r = await server.http.post(f"{DEVICES}/{kiosk['device']['id']}/revoke", json={}, headers=supervisor)
+    assert r.status_code == 200
+    for token in (kiosk["token"], "d_kiosk_mistyped"):
+        r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(token))
+        body = await error(r, 401, "unauthenticated")
+        assert body["message"].startswith("Token perangkat ini tidak dikenal atau sudah dicabut"), body
+        assert "Pengaturan, tab Perangkat" in body["message"] and "#token=" in body["message_en"]
+        assert "masuk" not in body["message"].lower() and "sign in" not in body["message_en"].lower()
+    # a person's request without a session is still asked to sign in
+    r = await server.http.get("/api/v1/me", headers=bearer("s_no_such_session"))
+    assert (await error(r, 401, "unauthenticated"))["message"] == "Silakan masuk terlebih dahulu."
     log = (await server.http.get("/api/v1/sites/tegal/audit", headers=supervisor)).json()["entries"]
     said = [e["summary"]["id"] for e in log if e["action"].startswith("device.")]
     assert "Perangkat TV lantai 2 didaftarkan" in said

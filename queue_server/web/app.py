@@ -57,7 +57,7 @@ from queue_server.web.errors import error_body, http_response, status_of
 from queue_server.web.metrics import ROUTES as METRICS_ROUTES
 from queue_server.web.pages import Assets
 from queue_server.web.ratelimit import RequestLimit
-from queue_server.web.requests import ServerState, server_of
+from queue_server.web.requests import ServerState, bearer, server_of
 from queue_server.web.websocket import WS_ROUTES
 
 log = logging.getLogger(__name__)
@@ -146,6 +146,10 @@ async def _refused(request: Request, exc: Exception) -> Response:
     server_of(request.app).metrics.refused(exc.code)
     if exc.code == "site_not_served" and _a_person_asks(request):  # a ticket's or a booking's link of that mall
         return _not_served_page(exc)
+    if exc.key == "unauthenticated" and (bearer(request) or "").startswith("d_"):
+        # a device's token refused (revoked, mistyped): said to the technician as that, never "please sign in",
+        # which is for people and sends them to look for a sign-in form a kiosk does not have
+        exc = Refusal("unauthenticated.device_token")
     return http_response(exc)
 
 
