@@ -127,6 +127,16 @@ async def test_wrong_accounts_are_refused_with_a_reason(server: Server) -> None:
     body = await error(await server.http.post(ACCOUNTS, json={**NEW, "agency": "nowhere"}, headers=admin),
                        422, "invalid_field")  # fmt: skip
     assert body["details"]["field"] == "agency"
+    # an operator without an agency is refused at that field, never given the first agency (an outside review)
+    for agency in (None, ""):
+        body = await error(await server.http.post(ACCOUNTS, json={**NEW, "agency": agency}, headers=admin),
+                           422, "invalid_field")  # fmt: skip
+        assert (
+            body["details"]["field"] == "agency" and body["message"] == "Pilih instansi tempat operator ini bertugas."
+        )
+    without = {k: v for k, v in NEW.items() if k != "agency"}
+    body = await error(await server.http.post(ACCOUNTS, json=without, headers=admin), 422, "invalid_field")
+    assert body["details"]["field"] == "agency" and body["message_en"] == "Choose the agency this operator works for."
     await error(await server.http.post(ACCOUNTS, json={**NEW, "role": "admin"}, headers=admin), 422, "invalid_field")
     await error(await server.http.post(ACCOUNTS, json={**NEW, "extra": 1}, headers=admin), 422, "invalid_field")
     await error(await server.http.patch(ACCOUNTS + "/nobody", json={"active": False}, headers=admin), 404,

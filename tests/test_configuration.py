@@ -302,6 +302,29 @@ async def test_a_service_code_already_used_is_said_once_and_nothing_else(server:
     assert (await read(server, admin))["version"] == 0  # nothing saved
 
 
+async def test_a_holiday_listed_twice_is_refused_in_words(server: Server) -> None:
+    """An outside review: a holiday date entered twice was accepted, and kept twice. It is refused, naming the day
+    as the page writes it; the same list without the repeat is saved."""
+    admin = await server.login("admin")
+    document = (await read(server, admin))["document"]
+    hours = document["site"]["hours"]
+    hours["holidays"] = [*hours.get("holidays", []), "2027-04-15", "2027-04-16", "2027-04-15"]
+    r = await server.http.put(URL, json={"version": 0, "document": document}, headers=admin)
+    assert r.status_code == 422, r.text
+    details = r.json()["error"]["details"]
+    assert details["problems"] == ["site.hours.holidays: 2027-04-15 is listed twice"]
+    assert details["problems_text"]["id"] == [
+        "jam buka, hari libur: Kamis, 15 April 2027 tercantum dua kali; cukup sekali"
+    ]
+    assert details["problems_text"]["en"] == [
+        "opening hours, holidays: Thursday, 15 April 2027 is listed twice; once is enough"
+    ]
+    hours["holidays"] = hours["holidays"][:-1]
+    r = await server.http.put(URL, json={"version": 0, "document": document}, headers=admin)
+    assert r.status_code == 200, r.text
+    assert (await read(server, admin))["document"]["site"]["hours"]["holidays"][-2:] == ["2027-04-15", "2027-04-16"]
+
+
 async def test_nothing_in_use_is_removed(server: Server) -> None:
     admin = await server.login("admin")
     document = (await read(server, admin))["document"]
@@ -1037,6 +1060,7 @@ WRONG_VALUES: tuple[tuple[str, Any], ...] = (
     ("site.wifi", "W" * 40), ("site.wifi_password", "123"), ("site.wifi", ...), ("site.colour", "red"),
     ("site.hours.mon", ["7:30-16"]), ("site.hours.tue", ["16:00-07:30"]), ("site.hours.wed", ["25:00-26:00"]),
     ("site.hours.thu", ["07:30-11:00", "10:00-15:30"]), ("site.hours.holidays", ["25-12-2026"]),
+    ("site.hours.holidays", ["2026-12-25", "2026-12-25"]),
     ("site.hours.periods.0.from", "2027-13-01"), ("site.hours.periods.0.to", "2027-01-01"),
     ("site.hours.periods.0.from", ...), ("site.hours.periods.0.name", ""),
     ("site.hours.periods", [{"name": "Ramadan", "from": "2027-02-01", "to": "2027-02-10", "mon": ["08:00-12:00"]},

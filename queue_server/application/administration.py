@@ -75,6 +75,8 @@ def _role_and_agency(ctx: Context, principal: Principal, site_id: str, body: dic
     if role not in roles:
         raise Refusal("invalid_field.choice", choices=list(roles), details={"field": "role"})
     agency = body.get("agency", current.get("agency")) if role == "operator" else None
+    if role == "operator" and agency in (None, ""):  # never a default: an operator of the wrong agency calls its line
+        raise Refusal("invalid_field.agency_missing", details={"field": "agency"})
     if role == "operator" and (not isinstance(agency, str) or agency not in ctx.site(site_id).agencies):
         raise Refusal("invalid_field.agency", details={"field": "agency"})
     return role, agency
@@ -111,13 +113,13 @@ async def add_account(ctx: Context, principal: Principal | None, site_id: str, b
     username = v.required_text(body, "username", max_len=USERNAME_MAX)
     if not USERNAME.match(username):
         raise Refusal("invalid_field.username", details={"field": "username"})
+    if await ctx.accounts.store.user_exists(username):  # the form's fields in their order: the username first
+        raise Refusal("account_exists", username=username, details={"field": "username"})
     display_name = _name(body, "display_name")
     role, agency = _role_and_agency(ctx, principal, site_id, body, {"role": "operator"})
     password = _password(body, username, display_name, site_id, ctx.site(site_id).name)
     if password is None:
         raise Refusal("invalid_field.required", details={"field": "password"})
-    if await ctx.accounts.store.user_exists(username):
-        raise Refusal("account_exists", username=username, details={"field": "username"})
     await ctx.accounts.create_user(username, password, role, site=site_id, agency=agency, display_name=display_name)
     await audit_trail.write(ctx, principal, site_id, "account.add", f"account {username}", role=role, agency=agency)
     return await _managed(ctx, principal, site_id, username)

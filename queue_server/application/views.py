@@ -52,6 +52,7 @@ def site_state_view(
     return {
         "site": site_id,
         "day": today.isoformat(),
+        "time": state.site.local(ctx.now()).strftime("%H:%M"),  # the mall's clock (Settings: closed right now?)
         "day_closed": closed,
         "seq": ctx.seq(site_id),
         "running_text": state.current_running_text,

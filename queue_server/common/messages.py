@@ -13,11 +13,14 @@ import logging
 import string
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime, time
+from datetime import datetime, time
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from queue_server.common.dates import DAYS_ID as DAYS_ID  # re-exported: the pages and configuration use them
+from queue_server.common.dates import MONTHS_ID as MONTHS_ID
+from queue_server.common.dates import format_date as format_date
 from queue_server.common.problems import problem_text
 from queue_server.domain.refusal import Refusal
 
@@ -25,12 +28,6 @@ log = logging.getLogger(__name__)
 
 CATALOGUE_FILE = Path(__file__).with_name("messages.toml")
 LANGUAGES = ("id", "en")
-
-MONTHS_ID = (
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
-)  # fmt: skip
-DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 
 
 @cache
@@ -44,15 +41,6 @@ def word(section: str, value: object, lang: str) -> str:
     """A code (a ticket state, a role ...) as a word of the language; the code itself if the catalogue lacks it."""
     entry = catalogue().get(section, {}).get(str(value))
     return entry.get(lang, str(value)) if entry else str(value)
-
-
-def format_date(value: date | str, lang: str) -> str:
-    day = date.fromisoformat(value) if isinstance(value, str) else value
-    if isinstance(day, datetime):
-        day = day.date()
-    if lang == "id":
-        return f"{DAYS_ID[day.weekday()]}, {day.day} {MONTHS_ID[day.month - 1]} {day.year}"
-    return f"{day:%A}, {day.day} {day:%B %Y}"  # as the pages' en-GB Intl writes it
 
 
 def format_time(value: time | datetime | str, lang: str) -> str:

@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from queue_server.common.dates import format_date
+
 # Per kind of entry ("agencies", "services", "counters", "screens"): code -> the name a person knows it by.
 Names = Mapping[str, Mapping[str, str]]
 
@@ -44,6 +46,7 @@ _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     for pattern, key in (
         (r"^«value» is already used by service «other»", "prefix_taken"),
         (r"^«value» is used twice$", "used_twice"),
+        (r"^(?P<day>\d{4}-\d{2}-\d{2}) is listed twice$", "day_twice"),
         (r"^is required with a gateway", "public_url_needed"),
         (r"^is required", "required"),
         (r"^must be a non-empty string$", "required"),
@@ -141,6 +144,8 @@ def problem_text(
         sentence = catalogue.get("problem", {}).get(key) if found else None
         if found and sentence:
             params = {k: _number_words(v, lang) for k, v in found.groupdict().items() if v is not None and k[0] != "_"}
+            if "day" in params:  # a date as the page's language writes it
+                params["day"] = format_date(params["day"], lang)
             for part, kind in _NAMED.get(key, {}).items():
                 params[part] = names.get(kind, {}).get(params[part], params[part])
             said = sentence[lang].format(**params)

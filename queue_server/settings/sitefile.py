@@ -426,15 +426,20 @@ def _holidays_of(reader: _Reader, table: dict[str, Any], where: str) -> frozense
         reader.fail(f"{where}.holidays", "must be a list of dates")
         raw_holidays = []
     for value in raw_holidays:
+        day = None
         if isinstance(value, date):
-            holidays.add(value)
+            day = value
         elif not isinstance(value, str):
             reader.fail(f"{where}.holidays", "must be a list of dates")
         else:
             try:
-                holidays.add(date.fromisoformat(value))
+                day = date.fromisoformat(value)
             except ValueError:
                 reader.fail(f"{where}.holidays", f"{value!r} is not a date like 2026-12-25")
+        if day in holidays:  # a list that says a day twice was kept as given, and shown twice (an outside review)
+            reader.fail(f"{where}.holidays", f"{day.isoformat()} is listed twice")
+        elif day is not None:
+            holidays.add(day)
     return frozenset(holidays)
 
 

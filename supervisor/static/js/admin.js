@@ -115,8 +115,27 @@ async function todayEffects(before, after) {
   const holidays = (document) => listOf((document.site.hours || {}).holidays);
   if (holidays(after).includes(day) && !holidays(before).includes(day) && after.site.enforce_hours !== false) {
     said.push(T("admin_today_holiday").replace("{day}", dateWords(day)));
+  } else if (result.body.time && openAt(before, day, result.body.time) && !openAt(after, day, result.body.time)
+             && after.site.enforce_hours !== false) {
+    // today's hours changed so that the mall is closed right now: the kiosks stop at once, as for a holiday
+    said.push(T("admin_today_closed_now").replace("{time}", result.body.time.replace(":", ".")));
   }
   return said;
+}
+
+// Whether a configuration has the mall open on `day` (YYYY-MM-DD) at `time` (HH:MM, the mall's local time), as the
+// server reads its hours (catalogue.OpeningHours.ranges_on): none on a holiday, a special period's week, else the
+// usual week.
+function openAt(document, day, time) {
+  const hours = document.site.hours || {};
+  if (listOf(hours.holidays).includes(day)) return false;
+  const weekday = WEEKDAYS[(new Date(`${day}T12:00:00Z`).getUTCDay() + 6) % 7];
+  const period = listOf(hours.periods).find((p) => p.from <= day && day <= p.to);
+  const ranges = listOf((period || hours)[weekday]).flatMap((r) => String(r).split(","));
+  return ranges.some((range) => {
+    const [start, end] = range.trim().split("-").map((t) => t.trim().padStart(5, "0"));
+    return start <= time && time < end;
+  });
 }
 
 function unserved() {
@@ -598,7 +617,11 @@ function addHoliday() {
   edit(T("admin_add_holiday"), [{ key: "day", label: T("admin_date"), type: "date", required: true }], {}, (v) => {
     const document = copyOf(current.document);
     const target = hoursOf(document);
-    target.holidays = [...new Set([...listOf(target.holidays), v.day])].sort();
+    // a day already a holiday is said at the field (the server refuses a list that says a day twice)
+    if (listOf(target.holidays).includes(v.day)) {
+      return { ok: false, message: T("admin_holiday_exists").replace("{day}", dateWords(v.day)), problems: [], places: ["day"] };
+    }
+    target.holidays = [...listOf(target.holidays), v.day].sort();
     return save(document);
   });
 }
@@ -901,10 +924,12 @@ function editAccount(account) {
     { key: "username", label: T("username"), required: true, readonly: !isNew, pattern: "[A-Za-z0-9._\\-]{1,64}", invalid: "admin_invalid_username" },
     { key: "display_name", label: T("admin_display_name"), required: true },
     { key: "role", label: T("admin_role"), type: "select", options: roleOptions(), required: true },
-    { key: "agency", label: T("admin_agency"), type: "select", options: [["", "–"], ...agencyOptions()], hint: T("admin_agency_hint") },
+    { key: "agency", label: T("admin_agency"), type: "select", options: [["", T("admin_choose_agency")], ...agencyOptions()], hint: T("admin_agency_hint") },
     { key: "password", label: isNew ? T("password") : T("admin_new_password"), type: "password", required: isNew, hint: T("admin_password_hint") },
   ];
-  const values = isNew ? { role: "operator", agency: agencies()[0]?.id } : { ...account, agency: account.agency || "" };
+  // No agency chosen for a new operator: the admin chooses it (the first agency was taken silently; the server
+  // refuses an operator without one, at the field).
+  const values = isNew ? { role: "operator", agency: "" } : { ...account, agency: account.agency || "" };
   edit(isNew ? T("admin_add_account") : `${T("admin_edit")} ${account.username}`, fields, values, async (v) => {
     const body = withoutNulls({ display_name: v.display_name, role: v.role, agency: v.role === "operator" ? v.agency : null, password: v.password });
     if (v.role !== "operator") body.agency = null;
