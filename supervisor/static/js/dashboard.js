@@ -225,7 +225,7 @@ function counterCard(c) {
       el("span", { class: "who", text: who, title: who }), // cut on a narrow card: whole on hover
       el("span", { class: "done", text: `${c.served_today} ${T("served_today")}` })),
     // Closed by the server (its operator's account disabled, removed or moved): why, and where its citizen went.
-    c.released ? el("p", { class: "released", text: currentMessage(c.released) }) : null,
+    c.released ? el("p", { class: "released", text: currentMessage(c.released), title: currentMessage(c.released) }) : null,
     counterButtons(c));
 }
 
