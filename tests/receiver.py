@@ -1,11 +1,12 @@
 """A real HTTP receiver on 127.0.0.1 for webhook and gateway tests: a threaded http.server that records every
-request, and can be down (not listening), slow, or answer an error."""
+request, and can be down (not listening), slow or hanging (`delay`), or answer an error (a 429 with `retry_after`)."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -35,7 +36,10 @@ class Receiver:
         self.requests: list[Received] = []
         self.delay = 0.0  # seconds before each answer
         self.status = 200
+        # sent as Retry-After with an error answer (a function: made when answering, e.g. an HTTP date from now)
+        self.retry_after: str | Callable[[], str] | None = None
         self.started_requests = 0
+        self.refused: list[float] = []  # time.monotonic() of each error answer
         self.heads: list[Received] = []  # HEAD requests (a paused gateway probed without a message)
         self.head_status = 405  # as a gateway's sending address answers anything but a POST
         self._lock = threading.Lock()
@@ -53,10 +57,15 @@ class Receiver:
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 status = receiver.status
-                if status < 300:  # an error answer is not a delivery
-                    with receiver._lock:
+                with receiver._lock:
+                    if status < 300:  # an error answer is not a delivery
                         receiver.requests.append(Received(self.path, dict(self.headers), body, time.monotonic()))
+                    else:
+                        receiver.refused.append(time.monotonic())
                 self.send_response(status)
+                if status >= 300 and receiver.retry_after is not None:
+                    wait = receiver.retry_after
+                    self.send_header("Retry-After", wait() if callable(wait) else wait)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")

@@ -3,7 +3,6 @@ body, phone numbers as gateways take them, and where a citizen is told to go."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import replace
 
@@ -12,7 +11,7 @@ import pytest
 from queue_server.application.personal import mask_phone, normalise_phone
 from queue_server.domain.catalogue import Gateway
 from queue_server.domain.refusal import Refusal
-from queue_server.outbound.deliverer import Breaker, gateway_up, scrub
+from queue_server.outbound.deliverer import Breaker, gateway_up, retry_after, scrub
 from queue_server.outbound.gateway import render
 
 from .domain_fixtures import make_site
@@ -35,6 +34,27 @@ def test_the_breaker_opens_after_failures_in_a_row_then_lets_one_probe_through()
     assert breaker.allows()
     breaker.succeeded()
     assert breaker.state == "closed" and breaker.allows() and breaker.allows()
+
+
+def test_a_429_holds_its_endpoint_without_opening_its_breaker() -> None:
+    """Asked to wait, the endpoint takes nothing until then, but it is up: closed, so the pages still offer it."""
+    breaker = Breaker(failures=3, pause=30)
+    breaker.hold(0.05)
+    assert not breaker.allows() and breaker.blocked() and breaker.state == "closed"
+    time.sleep(0.06)
+    assert breaker.allows() and not breaker.blocked()
+
+
+def test_retry_after_is_read_in_seconds_or_as_an_http_date() -> None:
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+    assert retry_after("120", now) == 120.0
+    assert retry_after(" 7 ", now) == 7.0
+    assert retry_after("Mon, 07 Dec 2026 02:01:30 GMT", now) == 90.0
+    assert retry_after("Mon, 07 Dec 2026 01:00:00 GMT", now) == 0.0  # already past: at once (bounded to 1 s after)
+    assert retry_after("soon", now) is None and retry_after("", now) is None and retry_after(None, now) is None
+    assert retry_after("-5", now) is None
 
 
 def test_a_probe_that_reaches_the_server_closes_the_breaker_but_keeps_the_doubling() -> None:
@@ -140,7 +160,7 @@ async def test_a_message_that_cannot_be_built_is_kept_as_failed_and_holds_nothin
     )
     deliverer = Deliverer(Store(), None, {site.id: site}, dict, lambda: now)  # type: ignore[arg-type]
     message = Pending(1, "m1", site.id, "gateway", "ticket_issued", "t:x", "t:abc", '{"ticket": "A-001"}', 0, now)
-    attempt = await deliverer._deliver(message, asyncio.Semaphore(1))  # noqa: SLF001
+    attempt = await deliverer._deliver(message)  # noqa: SLF001
     assert attempt.outcome == "dead" and attempt.error == "could not be built: KeyError"
 
 

@@ -1,8 +1,14 @@
 """The delivery worker: sends what the outbox holds, off the issuing and calling path.
 
-Each round reads the messages due now (the first still to go of each endpoint and key, persistence/outbox.py),
-sends them concurrently (a few at a time per endpoint), and records every outcome in one transaction:
+Each round records what the sends finished since the last one did (one transaction), reads the messages due now
+(the first still to go of each endpoint and key, persistence/outbox.py) and starts those whose endpoint has room in
+its lane (a few requests at a time per endpoint), without waiting for them: a slow or hanging endpoint holds up only
+its own lane, never another endpoint's messages (a round that waited for everything it started made every message
+wait for the slowest receiver). A message in flight is still pending in the database, so the next one of its key is
+not due before its outcome is recorded (the order per ticket), and the round does not start it twice. Outcomes:
 - sent (2xx);
+- tried again when the receiver asked, after a 429 with Retry-After (1 s to 10 minutes): the whole endpoint waits
+  until then, and the answer is no failure of it (its breaker does not count it);
 - tried again later, after an exponential backoff with full jitter (RETRY_BASE * 2^attempts, at most RETRY_CAP);
 - dead after MAX_ATTEMPTS tries, with the last error, until a supervisor resends it;
 - skipped when it is no longer worth sending (the endpoint was removed, the number deleted, the citizen was
@@ -22,6 +28,7 @@ database shared by several processes only one delivers at a time (storage.exclus
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import json
 import logging
@@ -29,9 +36,11 @@ import random
 import re
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -57,7 +66,9 @@ class DeliverySettings:
     retry_base: float = 5.0  # seconds before the second try; doubled for each one after
     retry_cap: float = 600.0  # never more than this between two tries
     max_attempts: int = 12  # then a dead letter (~40 minutes of tries at the defaults)
-    timeout: float = 10.0  # one request, connecting included
+    retry_after_cap: float = 600.0  # the longest wait a 429's Retry-After is granted (a day's quota: tried again)
+    timeout: float = 10.0  # one request, connecting and reading its answer included: the longest one message holds
+    # its endpoint's lane (and its ticket's later messages) per try
     per_endpoint: int = 8  # requests in flight to one endpoint
     batch: int = 500  # messages read per round
     breaker_failures: int = 5
@@ -117,6 +128,7 @@ class Breaker:
         self.opened = False
         self.open_until = 0.0  # time.monotonic()
         self.probing = False
+        self.held_until = 0.0  # time.monotonic(): the endpoint asked to be left alone until then (429 Retry-After)
 
     @property
     def state(self) -> str:
@@ -125,12 +137,24 @@ class Breaker:
         return "open" if time.monotonic() < self.open_until else "half_open"
 
     def allows(self) -> bool:
+        if time.monotonic() < self.held_until:
+            return False
         if not self.opened:
             return True
         if time.monotonic() < self.open_until or self.probing:
             return False
         self.probing = True
         return True
+
+    def blocked(self) -> bool:
+        """Whether no message may go now (without `allows`' taking the probe): its due messages are not read."""
+        now = time.monotonic()
+        return now < self.held_until or (self.opened and (now < self.open_until or self.probing))
+
+    def hold(self, seconds: float) -> None:
+        """The endpoint answered 429 and asked to be left alone this long: no message goes to it meanwhile. Not a
+        failure: it is up (the pages still offer messages), it only limits how fast it is sent to."""
+        self.held_until = max(self.held_until, time.monotonic() + seconds)
 
     def succeeded(self) -> bool:
         """A message went through: closed, and the next trip pauses for the first pause again. True when the
@@ -194,6 +218,23 @@ def gateway_up(status: int) -> bool:
 _DIGITS = re.compile(r"\+?\d[\d\s-]{7,}\d")
 
 
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """The seconds a Retry-After header asks for (a number of seconds, or an HTTP date), None when there is none or
+    it cannot be read (then the usual backoff applies)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        at = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if at.tzinfo is None:  # an HTTP date is in GMT
+        at = at.replace(tzinfo=UTC)
+    return max(0.0, (at - now).total_seconds())
+
+
 def scrub(text: str) -> str:
     """An error as it may be kept and shown: short, and without anything that looks like a phone number (a
     gateway's error may echo the number it was given)."""
@@ -235,6 +276,9 @@ class Deliverer:
         self.taken = 0  # how many times it took the outbox (again after losing it)
         self._probes: set[asyncio.Task[None]] = set()  # gateways probed without a message (_probe_idle_gateways)
         self._mended: set[str] = set()  # breakers closed again since the last round: their retries are due now
+        self._in_flight: dict[int, str] = {}  # message n -> its lane (breaker key), until its outcome is recorded
+        self._sending: set[asyncio.Task[None]] = set()
+        self._finished: list[Attempt] = []  # outcomes not recorded yet (the next round records them)
 
     def wake(self) -> None:
         """New messages were committed: look now rather than at the next idle tick."""
@@ -290,12 +334,15 @@ class Deliverer:
                             continue
                         self.delivering = True
                         self.taken += 1
-                        await self.refresh_endpoints(force=True)
-                        while await self._still_mine(role):
-                            await self.housekeeping()
-                            if not await self.round():
-                                await self._idle()
-                            said.went_through()
+                        try:
+                            await self.refresh_endpoints(force=True)
+                            while await self._still_mine(role):
+                                await self.housekeeping()
+                                if not await self.round():
+                                    await self._idle()
+                                said.went_through()
+                        finally:
+                            await self._let_go()
                         self.delivering = False
                         said.failed(ConnectionError("the outbox's lock was lost with its database connection"))
                 except asyncio.CancelledError:
@@ -344,20 +391,74 @@ class Deliverer:
             self._next_purge = time.monotonic() + 60.0
 
     async def round(self) -> int:
-        """One round: send what is due, record what became of it. Returns how many were tried."""
+        """One round: record what finished since the last, start what is due where its endpoint's lane has room
+        (without waiting for it). Returns how many it recorded and started: 0 when there was nothing to do."""
+        recorded = await self._record_finished()
         await self.refresh_endpoints()
         await self._bring_forward()
-        due = await self.store.due(self.clock(), self.settings.batch, self.held)
+        load = Counter(self._in_flight.values())
+        # Lanes that take nothing now (full, paused, asked to wait) are not read: their messages, however many,
+        # must not fill the batch and keep every other endpoint's out of it.
+        blocked = {key for key, b in self.breakers.items() if b.blocked()}
+        blocked |= {lane for lane, n in load.items() if n >= self.settings.per_endpoint}
+        due = await self.store.due(self.clock(), self.settings.batch, self.held,
+                                   busy_endpoints=sorted(k for k in blocked if not gateway_sites([k])),
+                                   busy_gateways=sorted(gateway_sites(blocked)))  # fmt: skip
         if any(m.endpoint != GATEWAY and m.endpoint not in self._endpoints.by_id for m in due):
             await self.refresh_endpoints(force=True)  # added a moment ago (here, by the command line, elsewhere)
-        chosen = [m for m in due if self._breaker_of(m).allows()]
+        started = 0
+        for message in due:
+            lane = self._lane(message)
+            if message.n in self._in_flight or load[lane] >= self.settings.per_endpoint:
+                continue
+            if not self._breaker_of(message).allows():
+                continue
+            load[lane] += 1
+            self._start(message, lane)
+            started += 1
         self._probe_idle_gateways()
-        if not chosen:
+        return recorded + started
+
+    def _lane(self, message: Pending) -> str:
+        return gateway_breaker(message.site) if message.endpoint == GATEWAY else message.endpoint
+
+    def _start(self, message: Pending, lane: str) -> None:
+        self._in_flight[message.n] = lane
+        task = asyncio.create_task(self._send(message))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(self, message: Pending) -> None:
+        try:
+            attempt = await self._deliver(message)
+        except Exception as exc:  # a bug: the message is tried again later rather than its lane blocked for good
+            log.exception("delivering message %s failed", message.id)
+            attempt = Attempt(message.n, "retry", self.clock(), f"failed: {type(exc).__name__}",
+                              self.clock() + timedelta(seconds=self.settings.retry_base))  # fmt: skip
+        self._finished.append(attempt)
+        self._wake.set()  # recorded at once: the next message of its ticket is due after it
+
+    async def _record_finished(self) -> int:
+        """The outcomes finished since the last round, in one transaction; kept for the next round if it fails (the
+        messages stay in flight meanwhile, so none is started again)."""
+        if not self._finished:
             return 0
-        gates = {endpoint: asyncio.Semaphore(self.settings.per_endpoint) for endpoint in {m.endpoint for m in chosen}}
-        attempts = await asyncio.gather(*(self._deliver(m, gates[m.endpoint]) for m in chosen))
-        await self.store.record(list(attempts))
-        return len(chosen)
+        finished = list(self._finished)
+        await self.store.record(finished)
+        del self._finished[: len(finished)]
+        for attempt in finished:
+            self._in_flight.pop(attempt.n, None)
+        return len(finished)
+
+    async def _let_go(self) -> None:
+        """The outbox is no longer this process's (the lock lost, the server stopping): the sends still in flight
+        stop, and what is not recorded is sent again by the next holder, with the same ids (at least once)."""
+        for task in list(self._sending):
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.gather(*self._sending, return_exceptions=True)
+        self._in_flight.clear()
+        self._finished.clear()
 
     async def _bring_forward(self) -> None:
         """Endpoints that answer again after their breaker opened: the messages they failed are tried now, not after
@@ -408,7 +509,7 @@ class Deliverer:
 
     # --- one message -------------------------------------------------------------------------------------------
 
-    async def _deliver(self, message: Pending, gate: asyncio.Semaphore) -> Attempt:
+    async def _deliver(self, message: Pending) -> Attempt:
         try:
             request = await self._request(message)
         except _Skip as skip:
@@ -419,14 +520,21 @@ class Deliverer:
             self._breaker_of(message).probing = False
             return Attempt(message.n, "dead", self.clock(), f"could not be built: {type(exc).__name__}")
         url, body, headers = request
-        async with gate:
-            error = await self._post(url, body, headers, hook=message.endpoint != GATEWAY)
+        error, wait = await self._post(url, body, headers, hook=message.endpoint != GATEWAY)
         now = self.clock()
         breaker = self._breaker_of(message)
         if error is None:
             if breaker.succeeded():
-                self._mended.add(gateway_breaker(message.site) if message.endpoint == GATEWAY else message.endpoint)
+                self._mended.add(self._lane(message))
             return Attempt(message.n, "sent", now)
+        if wait is not None:  # 429 with Retry-After: the endpoint is up and said when; no failure of it
+            breaker.probing = False
+            wait = min(max(wait, 1.0), self.settings.retry_after_cap)
+            breaker.hold(wait)
+            error = f"{error} (asked to wait {wait:.0f} s)"
+            if message.attempts + 1 >= self.settings.max_attempts:
+                return Attempt(message.n, "dead", now, error)
+            return Attempt(message.n, "retry", now, error, now + timedelta(seconds=wait))
         if breaker.failed():
             log.warning("deliveries to %s keep failing (%s); pausing them", message.endpoint, error)
         if message.attempts + 1 >= self.settings.max_attempts:
@@ -434,26 +542,36 @@ class Deliverer:
         delay = min(self.settings.retry_cap, self.settings.retry_base * 2**message.attempts)
         return Attempt(message.n, "retry", now, error, now + timedelta(seconds=random.uniform(delay / 2, delay)))  # noqa: S311
 
-    async def _post(self, url: str, body: bytes, headers: dict[str, str], *, hook: bool = False) -> str | None:
-        """None once delivered, else what went wrong: an answer's status and reason phrase only, never its body
-        (supervisors read it, and a receiver's page is not theirs to read through the server)."""
+    async def _post(
+        self, url: str, body: bytes, headers: dict[str, str], *, hook: bool = False
+    ) -> tuple[str | None, float | None]:
+        """(None, None) once delivered, else what went wrong: an answer's status and reason phrase only, never its
+        body (supervisors read it, and a receiver's page is not theirs to read through the server); and the seconds
+        a 429's Retry-After asks for. The whole request, its answer read, has `timeout` (a receiver that sends its
+        answer slowly holds its lane no longer than one that does not answer)."""
         client = self._hooks if hook else self._client
         assert client is not None
         try:
-            async with client.post(url, data=body, headers=headers, allow_redirects=False) as response:
+            async with (
+                asyncio.timeout(self.settings.timeout),
+                client.post(url, data=body, headers=headers, allow_redirects=False) as response,
+            ):
                 await response.content.read(2048)  # read, so the connection is kept for the next one
                 if 200 <= response.status < 300:
-                    return None
-                return scrub(f"HTTP {response.status} {response.reason or ''}".strip())
+                    return None, None
+                wait = retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
+                return scrub(f"HTTP {response.status} {response.reason or ''}".strip()), (
+                    wait if response.status == 429 else None
+                )
         except TimeoutError:
-            return "no answer in time"
+            return "no answer in time", None
         except aiohttp.ClientError as exc:
-            return scrub(f"{type(exc).__name__}: {exc}") or type(exc).__name__
+            return scrub(f"{type(exc).__name__}: {exc}") or type(exc).__name__, None
         except Exception as exc:  # noqa: BLE001 - one request that cannot be made must not stop every delivery
             # (a header aiohttp refuses raised out of the round, every second, for every endpoint of every site).
             # Its text is not kept: it might quote what was refused.
             log.warning("a request to %s could not be made (%s)", urlsplit(url).hostname, type(exc).__name__)
-            return f"the request could not be made ({type(exc).__name__}): check the receiver's settings"
+            return f"the request could not be made ({type(exc).__name__}): check the receiver's settings", None
 
     async def _request(self, message: Pending) -> tuple[str, bytes, dict[str, str]]:
         if message.endpoint != GATEWAY:

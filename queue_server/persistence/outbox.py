@@ -114,14 +114,28 @@ class OutboxStore:
 
     # --- delivering ------------------------------------------------------------------------------------------
 
-    async def due(self, now: datetime, limit: int, held: Collection[str] = ()) -> list[Pending]:
+    async def due(
+        self,
+        now: datetime,
+        limit: int,
+        held: Collection[str] = (),
+        busy_endpoints: Collection[str] = (),
+        busy_gateways: Collection[str] = (),
+    ) -> list[Pending]:
         """Pending messages due now, oldest first, each the first of its key still to go: a message waits while an
         earlier one of the same endpoint and key is due or being retried (a ticket's "called" never overtakes its
         "issued"); one scheduled for later (a booking's reminder) holds nothing up. `held`: sites whose messages
-        are not taken now (left out at start-up), which must not fill the batch either."""
+        are not taken now (left out at start-up), which must not fill the batch either; nor must the messages of
+        webhooks (`busy_endpoints`) and sites' gateways (`busy_gateways`) that take none now (full, paused)."""
         at = utc_iso(now)
         kept = sorted(held)
         others = f"AND o.site NOT IN ({', '.join('?' * len(kept))}) " if kept else ""
+        hooks, gateways = list(busy_endpoints), list(busy_gateways)
+        if hooks:
+            others += f"AND o.endpoint NOT IN ({', '.join('?' * len(hooks))}) "
+        if gateways:
+            others += f"AND NOT (o.endpoint = '{GATEWAY}' AND o.site IN ({', '.join('?' * len(gateways))})) "
+        kept += hooks + gateways
         rows = await self.storage._read(  # noqa: SLF001 - the short-read connection, as the engine's replays
             "SELECT o.n, o.id, o.site, o.endpoint, o.kind, o.key, o.contact, o.payload, o.attempts, o.created_at, "  # noqa: S608 - placeholders only
             "EXISTS (SELECT 1 FROM outbox q WHERE q.endpoint = o.endpoint AND q.key = o.key AND q.n > o.n "

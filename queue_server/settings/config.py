@@ -52,6 +52,7 @@ _NUMBERS = {
     "QUEUE_OUTBOX_RETRY_CAP_SECONDS": "outbox_retry_cap_seconds",
     "QUEUE_OUTBOX_MAX_ATTEMPTS": "outbox_max_attempts",
     "QUEUE_OUTBOX_BREAKER_SECONDS": "outbox_breaker_seconds",
+    "QUEUE_OUTBOX_TIMEOUT_SECONDS": "outbox_timeout_seconds",
     "QUEUE_SESSION_HOURS": "session_hours",
     "QUEUE_MAX_BODY_BYTES": "max_body_bytes",
     "QUEUE_WS_QUEUE_SIZE": "ws_queue_size",
@@ -143,6 +144,7 @@ class Config:
     outbox_retry_cap_seconds: float = 600.0
     outbox_max_attempts: int = 12
     outbox_breaker_seconds: float = 30.0
+    outbox_timeout_seconds: float = 10.0  # one request to a receiver, its answer read: the longest it holds its lane
     # Malls on their own boxes (docs/deployment.md, "Malls on their own boxes"). Here: the sites this server only
     # mirrors, from the log their own server sends up. There: where this server sends its sites' logs, and the
     # uplink token the mirror issued (from the environment only: never on a command line).

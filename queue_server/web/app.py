@@ -385,6 +385,7 @@ def create_app(
                 retry_cap=config.outbox_retry_cap_seconds,
                 max_attempts=config.outbox_max_attempts,
                 breaker_seconds=config.outbox_breaker_seconds,
+                timeout=config.outbox_timeout_seconds,
                 loopback_targets=config.allow_loopback_targets,
             ),
         )
