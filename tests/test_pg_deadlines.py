@@ -338,6 +338,43 @@ async def test_every_background_loop_says_an_outage_once_and_its_end_once(
     assert [r.getMessage() for r in caplog.records if r.exc_info is not None] == [], "a storage failure in full"
 
 
+async def test_the_deliverer_says_the_database_is_back_when_another_process_took_the_outbox_meanwhile(
+    own_cluster: Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An outside review: after an outage, the process that had delivered said "the database does not answer" and,
+    when another process took the outbox on the database's return, never that it answers again (it only says so
+    after a round of its own). Here another process (this test's connection) holds the outbox when PostgreSQL is
+    back: the outage's line ends all the same, and neither server delivers meanwhile."""
+    from queue_server.persistence.postgresql_storage import _lock_key
+
+    caplog.set_level(logging.INFO)
+    database = await new_database(own_cluster.url)
+    async with running_server(database) as a, running_server(database, clock=a.clock) as b:
+        servers = (a, b)
+        await eventually(lambda: sum(s.ctx.notifications.deliverer.delivering for s in servers) == 1, "one sender", 60)
+        caplog.clear()
+        await asyncio.to_thread(own_cluster.stop)
+        try:
+            await eventually(lambda: _said_by_deliverer(caplog, "the database does not answer"), "the outage said", 60)
+        finally:
+            await asyncio.to_thread(own_cluster.start)
+        other = await asyncpg.connect(database)
+        try:
+            await eventually(lambda: other.fetchval("SELECT pg_try_advisory_lock($1)", _lock_key("outbox")),
+                             "the outbox taken by another process", 60, 0.05)  # fmt: skip
+            await eventually(lambda: _said_by_deliverer(caplog, "the database answers again"), "its end said", 60)
+            assert not any(s.ctx.notifications.deliverer.delivering for s in servers)
+        finally:
+            await other.close()
+        await eventually(lambda: sum(s.ctx.notifications.deliverer.delivering for s in servers) == 1, "taken", 60)
+    away = _said_by_deliverer(caplog, "the database does not answer")
+    assert away == _said_by_deliverer(caplog, "the database answers again") == 1, caplog.text
+
+
+def _said_by_deliverer(caplog: pytest.LogCaptureFixture, words: str) -> int:
+    return sum(r.name.endswith("deliverer") and words in r.getMessage() for r in caplog.records)
+
+
 def test_a_connection_the_server_ended_while_idle_is_the_database_away() -> None:
     """PostgreSQL stopping sends each idle session a FATAL, then closes it; a statement given such a connection in
     between raises asyncpg's InternalClientError in its "error consume" state (2), seen once in a few runs of the test

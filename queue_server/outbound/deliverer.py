@@ -330,6 +330,8 @@ class Deliverer:
                 try:
                     async with self.store.storage.exclusive("outbox") as role:
                         if not role.held:  # another process delivers, or the database is away: try again in a while
+                            if role.answered:  # the database answers (another process took the outbox meanwhile)
+                                said.went_through()
                             await asyncio.sleep(5)
                             continue
                         self.delivering = True

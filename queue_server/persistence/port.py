@@ -136,15 +136,18 @@ class LockedSites(Protocol):
 
 class Role(Protocol):
     """A role taken with StoragePort.exclusive: `held` when taken; `still_held()` until it is lost (on shared
-    storage, the connection holding it dropped: another process may have it now)."""
+    storage, the connection holding it dropped: another process may have it now). `answered`: the database
+    answered the try, held or not (not held and answered: another process has it; not answered: it is away)."""
 
     held: bool
+    answered: bool
 
     async def still_held(self) -> bool: ...
 
 
 class _Always:
     held = True
+    answered = True
 
     async def still_held(self) -> bool:
         return True

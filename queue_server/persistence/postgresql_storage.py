@@ -551,6 +551,7 @@ class _AdvisoryLock:
     def __init__(self, conn: asyncpg.Connection[Any] | None, held: bool) -> None:
         self.conn = conn
         self.held = held
+        self.answered = conn is not None
 
     async def still_held(self) -> bool:
         if self.conn is None or self.conn.is_closed():
