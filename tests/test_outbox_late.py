@@ -156,3 +156,44 @@ async def test_a_booking_reminder_that_could_not_go_in_time_is_not_sent_too_late
 
             await eventually(settled, "both reminders skipped, neither sent", seconds=60, every=0.1)
             assert not any("besok" in t or "satu jam lagi" in t for t in texts(gateway)), texts(gateway)
+
+
+async def test_a_ticket_cancelled_by_staff_is_told_to_its_citizen_in_their_language_without_who_or_why(
+    database: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staff cancelling a ticket sent nothing: the citizen waited for a call that would not come. Now a short message
+    in the citizen's language says the number was cancelled and where to go, naming neither the staff member nor the
+    reason staff wrote (free text, which may name someone else). A citizen who cancels from their own link gets none."""
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
+    with Receiver() as gateway:
+        gateway.start()
+        site = notify_site(tmp_path, gateway)
+        async with running_server(database, site_files=[site], **FAST) as s, ticking(s.clock):
+            by_staff = (await s.issue("ktp", notify=phone(1)))["ticket"]
+            english = (await s.issue("ktp", notify={**phone(2), "lang": "en"}))["ticket"]
+            own = await s.issue("ktp", notify=phone(3))
+            sup = await s.login("supervisor")
+            reason = "dobel, sama dengan berkas loket lain"
+            for ticket in (by_staff, english):
+                r = await s.http.post(f"/api/v1/sites/tegal/tickets/{ticket['label']}/actions", headers=sup,
+                                      json={"action": "cancel", "reason": reason})  # fmt: skip
+                assert r.status_code == 200, r.text
+            r = await s.http.post(f"/api/v1/tickets/{own['ticket']['token']}/cancel")
+            assert r.status_code == 200, r.text
+            told = f"nomor antrean {by_staff['label']} (KTP Elektronik) dibatalkan oleh petugas"
+            await eventually(lambda: any(told in t for t in texts(gateway)), "the citizen told", 60, 0.1)
+            told_en = f"queue number {english['label']} (KTP Elektronik) was cancelled by the staff"
+            await eventually(lambda: any(told_en in t for t in texts(gateway)), "in English", 60, 0.1)
+            await eventually(lambda: len(texts(gateway)) >= 3 + 2, "the numbers' first messages too", 60, 0.1)
+
+            async def settled() -> bool:
+                status = (await deliveries(s))["gateway"]
+                return status["pending"] == status["retrying"] == 0
+
+            await eventually(settled, "nothing left to send", 60, 0.1)
+        sent = texts(gateway)
+        cancelled = [t for t in sent if "dibatalkan" in t or "cancelled" in t]
+        assert len(cancelled) == 2, sent
+        assert all("meja informasi" in t or "information desk" in t for t in cancelled)
+        assert not any(word in t for t in cancelled for word in ("supervisor", "dobel", "berkas")), cancelled
+        assert not any(own["ticket"]["label"] in t and "dibatalkan" in t for t in sent)

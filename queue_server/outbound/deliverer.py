@@ -633,6 +633,7 @@ class Deliverer:
         if state is None:
             return message.kind, params
         wanted = {policy.YOUR_TURN: TicketState.CALLED, policy.NO_SHOW: TicketState.NO_SHOW,
+                  policy.CANCELLED: TicketState.CANCELLED,
                   **dict.fromkeys(policy.WHILE_WAITING, TicketState.WAITING)}.get(message.kind)  # fmt: skip
         if message.kind == policy.TICKET_ISSUED and "ticket_id" in params:  # older rows name no ticket: sent as were
             # Late but in order (a slow gateway) it still gives the number and the link; for a ticket that is

@@ -41,6 +41,9 @@ DAY_REOPENED = "day_reopened"
 YOUR_TURN = "your_turn"
 NO_SHOW = "no_show"
 SURVEY = "survey"
+# Cancelled by staff (a citizen who cancels it from their link knows): where to go now, never who or why (the reason
+# is staff's free text, which may name someone)
+CANCELLED = "cancelled"
 BOOKING_CONFIRMED = "booking_confirmed"
 BOOKING_REMINDER_DAY = "booking_reminder_day"
 BOOKING_REMINDER_HOUR = "booking_reminder_hour"
@@ -50,7 +53,7 @@ BOOKING_CLOSED = "booking_closed"  # cancelled by the mall: a new configuration 
 # is in no event; its payload holds it encrypted, `sealed_code`, opened only to send).
 PHONE_CODE = "phone_code"
 KINDS = (TICKET_ISSUED, PEOPLE_AHEAD, NEXT_UP, TRANSFERRED, RETURNED, DAY_REOPENED, YOUR_TURN, NO_SHOW, SURVEY,
-         BOOKING_CONFIRMED, BOOKING_REMINDER_DAY, BOOKING_REMINDER_HOUR, BOOKING_RELEASED, BOOKING_CLOSED,
+         CANCELLED, BOOKING_CONFIRMED, BOOKING_REMINDER_DAY, BOOKING_REMINDER_HOUR, BOOKING_RELEASED, BOOKING_CLOSED,
          PHONE_CODE)  # fmt: skip
 # The messages that are true only while their ticket waits in the line (the deliverer skips them otherwise).
 WHILE_WAITING = (PEOPLE_AHEAD, NEXT_UP, TRANSFERRED, RETURNED, DAY_REOPENED)
@@ -188,6 +191,8 @@ class Policy:
                     counter_id=ticket["counter"], **about)  # fmt: skip
         elif event.type == ev.TICKET_NO_SHOW:
             message(NO_SHOW, contact, key, ticket_id=ticket["id"], **about)
+        elif event.type == ev.TICKET_CANCELLED and ticket.get("by"):  # by staff: a citizen's own has no `by`
+            message(CANCELLED, contact, key, ticket_id=ticket["id"], **about)
         elif event.type == ev.TICKET_TRANSFERRED and isinstance(data.get("new_ticket"), dict):
             leg = data["new_ticket"]  # the citizen's place is the new leg now: told where, and near again from it
             message(TRANSFERRED, contact, key, link=link, ticket_id=leg["id"], ticket=leg["label"],
