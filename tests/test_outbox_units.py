@@ -192,3 +192,15 @@ async def test_each_site_s_gateway_has_a_breaker_of_its_own() -> None:
     assert deliverer.paused_gateways() == frozenset({"tegal"})
     assert not deliverer._breaker_of(message("tegal")).allows()  # noqa: SLF001
     assert deliverer._breaker_of(message("brebes")).allows()  # noqa: SLF001
+
+
+def test_a_gateway_s_key_is_filled_in_only_to_send_and_put_back_in_any_error() -> None:
+    from queue_server.outbound.gateway import address, hidden
+
+    gw = Gateway("https://gw.example.id/send?key=${GW_KEY}", (), {"k": "${GW_KEY}", "t": "{text}", "p": "{phone}"},
+                 (("GW_KEY", "a&b+c"),))  # fmt: skip
+    assert address(gw) == "https://gw.example.id/send?key=a%26b%2Bc"
+    assert render(gw, "6281234567890", "${GW_KEY} {phone}", "m1") == {
+        "k": "a&b+c", "t": "${GW_KEY} {phone}", "p": "6281234567890"}  # fmt: skip
+    error = "InvalidURL: https://gw.example.id/send?key=a%26b%2Bc (a&b+c)"
+    assert hidden(gw, error) == "InvalidURL: https://gw.example.id/send?key=${GW_KEY} (${GW_KEY})"

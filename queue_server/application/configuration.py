@@ -26,6 +26,7 @@ from queue_server.domain.state import SiteState
 from queue_server.settings.sitefile import (
     SiteFileError,
     environment_of,
+    gateway_strings,
     json_document,
     normalised_document,
     site_file_text,
@@ -153,17 +154,26 @@ def _notify_kept(
         raise Refusal("forbidden.notify_settings", details={"field": f"notify.{changed[0]}"})
     same_address = old_gateway.get("url") == new_gateway.get("url")
     old_headers, new_headers = _table(old_gateway.get("headers")), _table(new_gateway.get("headers"))
+    # Every text of the gateway that names a variable, by where it is: its headers, its address (a key in the
+    # query), the strings of its body. Each must be as stored, at the same place, for the same address.
+    old_texts = {f"notify.gateway.headers.{k}": v for k, v in old_headers.items()}
+    old_texts.update(gateway_strings(old_gateway.get("body")))
+    new_texts = {f"notify.gateway.headers.{k}": v for k, v in new_headers.items()}
+    new_texts.update(gateway_strings(new_gateway.get("body")))
+    if isinstance(new_gateway.get("url"), str):
+        new_texts["notify.gateway.url"] = new_gateway["url"]
+        old_texts["notify.gateway.url"] = old_gateway.get("url")
     kept: set[str] = set()
     problems = []
-    for name, value in new_headers.items():
+    for place, value in new_texts.items():
         variables = variables_in(value) if isinstance(value, str) else []
         if not variables:
             continue
-        if same_address and old_headers.get(name) == value:
+        if same_address and old_texts.get(place) == value:
             kept.update(variables)
         else:
-            problems.append(f"notify.gateway.headers.{name}: names an environment variable; a reference to one can "
-                            "be added or changed only in the site file, not on the web")  # fmt: skip
+            problems.append(f"{place}: names an environment variable; a reference to one can be added or changed "
+                            "only in the site file, not on the web")  # fmt: skip
     if problems:
         raise _invalid(problems, names)
     return kept

@@ -72,11 +72,14 @@ class Counter:
 class Gateway:
     """Where a site's messages to citizens go: a WhatsApp or SMS gateway the mall already pays for, as an HTTP
     POST of a JSON body. `body`'s strings may hold {phone} (62812...), {phone_local} (0812...), {text} and
-    {message_id}; header values were read with ${VARIABLE}s from the environment already."""
+    {message_id}; header values were read with ${VARIABLE}s from the environment already. `url`'s query and `body`'s
+    strings keep theirs as written (what supervisors see), filled from `secrets` (their values, by name) only as a
+    message is sent (outbound/gateway.py)."""
 
     url: str
     headers: tuple[tuple[str, str], ...]
     body: Any
+    secrets: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)

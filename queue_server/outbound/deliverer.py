@@ -41,6 +41,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -483,7 +484,7 @@ class Deliverer:
             site = self.sites.get(key.removeprefix(f"{GATEWAY}:")) if key.startswith(f"{GATEWAY}:") else None
             if site is None or site.notify.gateway is None or not breaker.opened or not breaker.allows():
                 continue
-            task = asyncio.create_task(self._probe(site.id, site.notify.gateway.url, breaker))
+            task = asyncio.create_task(self._probe(site.id, gateway.address(site.notify.gateway), breaker))
             self._probes.add(task)
             task.add_done_callback(self._probes.discard)
 
@@ -522,7 +523,9 @@ class Deliverer:
             self._breaker_of(message).probing = False
             return Attempt(message.n, "dead", self.clock(), f"could not be built: {type(exc).__name__}")
         url, body, headers = request
-        error, wait = await self._post(url, body, headers, hook=message.endpoint != GATEWAY)
+        site = self.sites.get(message.site)
+        hide = partial(gateway.hidden, site.notify.gateway) if site and site.notify.gateway else None
+        error, wait = await self._post(url, body, headers, hook=message.endpoint != GATEWAY, hide=hide)
         now = self.clock()
         breaker = self._breaker_of(message)
         if error is None:
@@ -545,12 +548,19 @@ class Deliverer:
         return Attempt(message.n, "retry", now, error, now + timedelta(seconds=random.uniform(delay / 2, delay)))  # noqa: S311
 
     async def _post(
-        self, url: str, body: bytes, headers: dict[str, str], *, hook: bool = False
+        self,
+        url: str,
+        body: bytes,
+        headers: dict[str, str],
+        *,
+        hook: bool = False,
+        hide: Callable[[str], str] | None = None,
     ) -> tuple[str | None, float | None]:
         """(None, None) once delivered, else what went wrong: an answer's status and reason phrase only, never its
         body (supervisors read it, and a receiver's page is not theirs to read through the server); and the seconds
         a 429's Retry-After asks for. The whole request, its answer read, has `timeout` (a receiver that sends its
-        answer slowly holds its lane no longer than one that does not answer)."""
+        answer slowly holds its lane no longer than one that does not answer). `hide`: a gateway's secrets taken out of
+        an error that quotes its address (before anything else is done to the text)."""
         client = self._hooks if hook else self._client
         assert client is not None
         try:
@@ -568,7 +578,8 @@ class Deliverer:
         except TimeoutError:
             return "no answer in time", None
         except aiohttp.ClientError as exc:
-            return scrub(f"{type(exc).__name__}: {exc}") or type(exc).__name__, None
+            said = f"{type(exc).__name__}: {exc}"
+            return scrub(hide(said) if hide else said) or type(exc).__name__, None
         except Exception as exc:  # noqa: BLE001 - one request that cannot be made must not stop every delivery
             # (a header aiohttp refuses raised out of the round, every second, for every endpoint of every site).
             # Its text is not kept: it might quote what was refused.
@@ -608,7 +619,7 @@ class Deliverer:
             "Idempotency-Key": message.id,
             **dict(site.notify.gateway.headers),
         }
-        return site.notify.gateway.url, body, headers
+        return gateway.address(site.notify.gateway), body, headers
 
     def _with_code(self, params: dict[str, Any]) -> dict[str, Any]:
         """A phone code's parameters with the code opened (it is kept encrypted), while it is still valid: one

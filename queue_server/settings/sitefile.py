@@ -158,7 +158,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab may be in a header's
 
 
 def variables_in(text: str) -> list[str]:
-    """The ${VARIABLE}s a gateway header names, expanded from the environment when the site is read."""
+    """The ${VARIABLE}s a gateway's text names (a header, its address's query, a string of its body)."""
     return _VARIABLE.findall(text)
 
 
@@ -179,14 +179,28 @@ def without_gateway(document: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def gateway_variables(document: dict[str, Any]) -> list[str]:
-    """The ${VARIABLE}s a document's gateway headers name (their names, never their values), in order."""
+    """The ${VARIABLE}s a document's gateway names (their names, never their values), in order: in its headers, its
+    address and its body."""
     notify = document.get("notify")
     gateway = notify.get("gateway") if isinstance(notify, dict) else None
-    headers = gateway.get("headers") if isinstance(gateway, dict) else None
-    if not isinstance(headers, dict):
+    if not isinstance(gateway, dict):
         return []
-    found = [name for value in headers.values() if isinstance(value, str) for name in variables_in(value)]
-    return list(dict.fromkeys(found))
+    headers = gateway.get("headers")
+    texts = [v for v in headers.values() if isinstance(v, str)] if isinstance(headers, dict) else []
+    texts += [gateway["url"]] if isinstance(gateway.get("url"), str) else []
+    texts += _strings(gateway.get("body"))
+    return list(dict.fromkeys(name for text in texts for name in variables_in(text)))
+
+
+def gateway_strings(value: Any, where: str = "notify.gateway.body") -> list[tuple[str, str]]:
+    """Every string of a gateway's body with where it is (`notify.gateway.body.text.body`, `...[0]`)."""
+    if isinstance(value, str):
+        return [(where, value)]
+    if isinstance(value, dict):
+        return [found for k, v in value.items() for found in gateway_strings(v, f"{where}.{k}")]
+    if isinstance(value, list):
+        return [found for i, v in enumerate(value) for found in gateway_strings(v, f"{where}[{i}]")]
+    return []
 
 
 def _notify(reader: _Reader, table: Any, env: Mapping[str, str]) -> NotifyPolicy:
@@ -221,8 +235,15 @@ def _gateway(reader: _Reader, table: Any, env: Mapping[str, str]) -> Gateway | N
         return None
     reader.unknown(table, {"url", "headers", "body"}, where)
     url = table.get("url")
+    secrets: dict[str, str] = {}
     if not isinstance(url, str) or not URL.match(url):
         reader.fail(f"{where}.url", f"must be an http:// or https:// address{_got(url)}")
+    elif _VARIABLE.search(url.split("?", 1)[0]):
+        # A key belongs in the query (Zenziva-style: ?userkey=...&passkey=...); the host and the path are where
+        # messages go, which a supervisor must be able to read as they are.
+        reader.fail(f"{where}.url", "may name an environment variable only in its query (after ?)")
+    else:
+        _secrets(reader, f"{where}.url", url, env, secrets)
     headers: list[tuple[str, str]] = []
     raw_headers = table.get("headers", {})
     if not isinstance(raw_headers, dict):
@@ -257,7 +278,21 @@ def _gateway(reader: _Reader, table: Any, env: Mapping[str, str]) -> Gateway | N
     leaves = " ".join(_strings(body))
     if "{text}" not in leaves or ("{phone}" not in leaves and "{phone_local}" not in leaves):
         reader.fail(f"{where}.body", "must contain {text} and {phone} (or {phone_local}) in its strings")
-    return Gateway(url if isinstance(url, str) else "", tuple(headers), body)
+    for place, text in gateway_strings(body):
+        _secrets(reader, place, text, env, secrets)
+    return Gateway(url if isinstance(url, str) else "", tuple(headers), body, tuple(sorted(secrets.items())))
+
+
+def _secrets(reader: _Reader, where: str, text: str, env: Mapping[str, str], found: dict[str, str]) -> None:
+    """The values of the ${VARIABLE}s `text` names (a gateway's address or a string of its body), into `found`: kept
+    apart and filled in only when a message is sent, so the address and body supervisors read never show them."""
+    for name in _VARIABLE.findall(text):
+        if name not in env:
+            reader.fail(where, f"names the environment variable {name}, which is not set")
+        elif _CONTROL.search(env[name]):
+            reader.fail(where, "holds a line break or another control character (from its environment variable)")
+        else:
+            found[name] = env[name]
 
 
 def _strings(value: Any) -> list[str]:
