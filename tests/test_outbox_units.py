@@ -204,3 +204,23 @@ def test_a_gateway_s_key_is_filled_in_only_to_send_and_put_back_in_any_error() -
         "k": "a&b+c", "t": "${GW_KEY} {phone}", "p": "6281234567890"}  # fmt: skip
     error = "InvalidURL: https://gw.example.id/send?key=a%26b%2Bc (a&b+c)"
     assert hidden(gw, error) == "InvalidURL: https://gw.example.id/send?key=${GW_KEY} (${GW_KEY})"
+
+
+def test_the_documented_messages_say_what_the_templates_say() -> None:
+    """docs/notifications.md's examples of citizens' messages: every word of theirs (a value such as a date, a code
+    or a counter aside) is in the Indonesian template of their kind ("booking BK-..." where the message says
+    "pemesanan")."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent
+    templates = tomllib.loads((root / "queue_server/common/messages.toml").read_text())["message"]
+    docs = (root / "docs/notifications.md").read_text()
+    rows = re.findall(r'^\| `(\w+)` \| [^\n]*?\| "([^"\n]+)"', docs, re.M)
+    assert {kind for kind, _ in rows} == set(templates), rows
+    values = {"perekaman", "ktp", "el", "surat", "keterangan", "catatan", "kepolisian", "skck", "hari", "libur"}
+    for kind, example in rows:
+        words = set(re.findall(r"[a-z]+", templates[kind]["id"].lower()))
+        said = [w for w in re.findall(r"\b[a-z]+\b", re.sub(r"https?://\S+", "", example)) if w not in values]
+        assert all(w in words for w in said), (kind, [w for w in said if w not in words])
