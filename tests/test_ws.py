@@ -326,25 +326,28 @@ async def test_resume_while_tickets_are_being_issued_loses_and_repeats_nothing(s
         await server.issue("ktp")
         first = (await screen.recv())["seq"]
     received: list[int] = [first]
-    issuing_started = asyncio.Event()
+    issuing_started, reconnected = asyncio.Event(), asyncio.Event()
 
     async def issue_fifty() -> None:
-        async def worker(n: int) -> None:
-            for i in range(10):
-                issuing_started.set()
-                await server.issue("ktp" if (n + i) % 2 else "pkb")
-
-        await asyncio.gather(*(worker(n) for n in range(5)))
+        # Five batches of ten at once (five KTP each, which the screen shows); the next batch waits until the
+        # screen has come back at least once, so that it resumes while tickets are being issued however slow the
+        # machine is (it used to count on the issuing being slower than the reconnecting, and failed under load).
+        for batch in range(5):
+            reconnected.clear()
+            issuing_started.set()
+            await asyncio.gather(*(server.issue("ktp" if (batch + n) % 2 else "pkb") for n in range(10)))
+            await reconnected.wait()  # each batch gives the screen 5 frames: it takes 3, drops, comes back
         await server.issue("pindah")  # the marker: the last event, issued after all fifty
 
     issuer = asyncio.create_task(issue_fifty())
     await issuing_started.wait()
     reconnects_while_issuing = 0
     done = False
-    async with asyncio.timeout(30):
+    async with asyncio.timeout(60):
         while not done:
             reconnects_while_issuing += not issuer.done()
             async with follow(server, token=DISDUKCAPIL_SCREEN, last_seq=received[-1]) as screen:
+                reconnected.set()
                 assert screen.welcome["resume"] == "replay"
                 for _ in range(3):  # take a few frames, then drop the connection
                     frame = await screen.recv()
