@@ -80,6 +80,12 @@ class Storage(StoragePort):
         self._reader: aiosqlite.Connection | None = None  # short reads: replays, tokens, idempotency keys
         self._reports: aiosqlite.Connection | None = None  # long reads: a report's scan never holds up the others
         self._write_lock = asyncio.Lock()
+        # One read at a time on each read connection, from its execute to its last row. Python's sqlite3 steps a
+        # SELECT at execute, so its read transaction stays open until its rows are fetched; aiosqlite runs the two as
+        # separate jobs, and another read slipped in between ran in that older snapshot: a ticket answered 201 a
+        # moment before was "not found" by its own link (15 of 150 with three reads running beside them).
+        self._reading = asyncio.Lock()
+        self._reporting = asyncio.Lock()
 
     # --- lifecycle -----------------------------------------------------------------------------------
 
@@ -159,16 +165,16 @@ class Storage(StoragePort):
         """A read for reports, on a connection of its own: a long report holds up neither a write nor a replay."""
         if self._reports is None:
             raise RuntimeError("storage is not open")
-        async with self._reports.execute(sql, params) as cur:
+        async with self._reporting, self._reports.execute(sql, params) as cur:
             return [tuple(row) for row in await cur.fetchall()]
 
     async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        async with self.reader.execute(sql, params) as cur:
+        async with self._reading, self.reader.execute(sql, params) as cur:
             return [tuple(row) for row in await cur.fetchall()]
 
     async def idempotency_keys(self) -> list[tuple[str, float]]:
         sql = "SELECT key, (julianday(created_at) - 2440587.5) * 86400.0 AS t FROM idempotency ORDER BY t"
-        async with self.reader.execute(sql) as cur:
+        async with self._reading, self.reader.execute(sql) as cur:
             return [(str(key), float(t)) async for key, t in cur]
 
     async def forget_idempotency_before(self, before: datetime) -> None:
