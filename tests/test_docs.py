@@ -6,6 +6,7 @@ import dataclasses
 import re
 from pathlib import Path
 
+from markdown_it import MarkdownIt
 from starlette.routing import Route
 
 from queue_server.common import messages
@@ -145,3 +146,34 @@ def test_upgrading_is_a_procedure_and_quotes_the_old_release_s_refusal() -> None
         assert step in section, step
     refusal = str(SchemaTooNew("...", 8, 7)).replace("version 8", "version N").replace("up to 7", "up to M")
     assert f"error: {refusal}" in section
+
+
+def _cells(row: str) -> int:
+    """The cells of a table row as GitHub counts them: split at every | not escaped (a code span does not protect
+    one), the outer ones dropped."""
+    row = row.strip().removeprefix("|")
+    row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
+    return len(re.split(r"(?<!\\)\|", row))
+
+
+def test_every_markdown_table_is_whole() -> None:
+    """A paragraph between two rows ends the table: the rows after it showed as a line of pipes (the alerts of
+    docs/supervisor.md, a counter command of docs/api.md). Every line that begins with | is a row of a table, as
+    CommonMark with GitHub's tables reads it, and every row has as many cells as its header (more are dropped)."""
+    parser = MarkdownIt("commonmark").enable("table")
+    faults = []
+    for path in sorted([*DOCS.glob("*.md"), ROOT / "README.md", *ROOT.glob("*/README.md")]):
+        text = path.read_text()
+        lines = text.splitlines()
+        tables = [t.map for t in parser.parse(text) if t.type == "table_open" and t.map]
+        kept = {i for t in parser.parse(text) if t.type in ("fence", "code_block", "html_block") and t.map
+                for i in range(*t.map)}  # fmt: skip
+        in_table = {i for start, end in tables for i in range(start, end)}
+        name = path.relative_to(ROOT)
+        faults += [f"{name}:{i + 1}: a row outside any table: {line[:60]}" for i, line in enumerate(lines)
+                   if line.lstrip().startswith("|") and i not in in_table | kept]  # fmt: skip
+        for start, end in tables:
+            header = _cells(lines[start])
+            faults += [f"{name}:{i + 1}: {_cells(lines[i])} cells, its header {header}" for i in range(start + 2, end)
+                       if _cells(lines[i]) != header]  # fmt: skip
+    assert not faults, "\n".join(faults)
