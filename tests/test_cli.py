@@ -597,3 +597,16 @@ def test_a_db_that_is_a_folder_or_another_file_is_refused_before_anything_touche
             assert said in done.stderr and "Error:" not in done.stderr, (command, done.stderr)
     assert folder.stat().st_mode & 0o777 == 0o755 and text.stat().st_mode & 0o777 == 0o644, "modes as they were"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "var"] and not list(folder.iterdir())
+
+
+def test_check_site_refuses_a_running_text_naming_a_citizen_with_the_api_s_sentence(tmp_path: Path) -> None:
+    """A site file's running text is shown on every lobby screen: check-site refuses a NIK, a phone number or a
+    name in it, in the words the API refuses it with, before a server would start on it."""
+    from queue_server.common.messages import catalogue
+
+    site = tmp_path / "tegal.toml"
+    site.write_text(DEMO_SITE.read_text().replace(
+        'running_text = "Selamat datang', 'running_text = "Panggilan untuk Ibu Siti Rahayu. Selamat datang'))  # fmt: skip
+    checked = run("check-site", str(site), check=False)
+    assert checked.returncode == 1 and "Traceback" not in checked.stderr, checked.stderr
+    assert f"- site.running_text: {catalogue()['problem']['personal_shown']['en']}" in checked.stdout, checked.stdout

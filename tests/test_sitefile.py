@@ -471,3 +471,39 @@ def test_the_benchmark_s_generated_malls_are_site_files_that_pass() -> None:
         site = parse_site(tomllib.loads(text), f"mall-{number:03d}.toml")
         zones.add(site.timezone)
     assert zones == {"Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"}
+
+
+# What the API refuses as a running text (tests/test_supervisor_api.py), and the mall's own words it takes.
+NAMING_A_CITIZEN = (
+    "Panggilan untuk pemilik NIK 3328 0123 4567 8901, silakan ke loket 3",
+    "Bapak yang HP-nya 0812-3456-7890 ditunggu di loket 5",
+    "Panggilan untuk Ibu Siti Rahayu, silakan ke meja informasi",
+    "Dokumen a.n. budi tertinggal di loket 2",
+    "Pemohon lahir 12-01-1980 harap ke loket 4",
+)
+MALL_S_OWN_WORDS = "Kepada Bapak/Ibu Warga Kabupaten Tegal: pemilik nomor A-012 silakan ke meja informasi pukul 10.00."
+
+
+def test_a_running_text_naming_a_citizen_is_refused_by_a_site_file_with_the_api_s_sentence() -> None:
+    """An outside review: the running text was checked for personal data on the API's path only; a site file (and so
+    check-site, a server's start and the Settings page, which sends a site file's document) put a NIK on every lobby
+    screen. The same check, and the API's sentence after its field, in both languages of the page."""
+    from queue_server.common.messages import catalogue
+    from queue_server.common.problems import problem_text
+
+    refusal = catalogue()["refusal"]["invalid_field.personal_shown"]
+    sentence = {lang: refusal[lang].removeprefix("{field:Field} ") for lang in ("id", "en")}
+    assert sentence["en"] != refusal["en"] and sentence["id"] != refusal["id"], "the API's sentence after its field"
+    for text in NAMING_A_CITIZEN:
+        data = demo_data()
+        data["site"]["running_text"] = text
+        said = problems(data)
+        assert said == [f"site.running_text: {sentence['en']}"], text
+        assert problem_text(said[0], "id", catalogue()) == f"teks berjalan: {sentence['id']}"
+        assert problem_text(said[0], "en", catalogue()) == f"running text: {sentence['en']}"
+        # A configuration accepted already (the log's, a mirrored mall's box on an older release) is served as it is:
+        # refusing it would stop the mall, or its copy, over a text its screens show already.
+        assert parse_site(data, "stored", in_force=True).running_text == text
+    data = demo_data()
+    data["site"]["running_text"] = MALL_S_OWN_WORDS
+    assert parse_site(data).running_text == MALL_S_OWN_WORDS

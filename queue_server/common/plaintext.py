@@ -106,6 +106,13 @@ def personal_name(text: str) -> bool:
     return False
 
 
+def personal_shown(text: str) -> bool:
+    """Whether text every lobby screen would show (the running text) singles out a citizen: a NIK, a phone number, an
+    e-mail address, a birth date or a name as staff write one. One check for every way the text is set (the API, the
+    Settings page, a site file), so that each refuses the same texts."""
+    return personal_number(text) or personal_name(text)
+
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 

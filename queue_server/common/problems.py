@@ -99,6 +99,7 @@ _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(?P<end>\S+) is before (?P<start>\S+)$", "period_reversed"),
         (r"^overlaps the period «other»", "period_overlap"),
         (r"^holds a hidden character", "hidden_character"),
+        (r"^must not hold a citizen's NIK, phone number", "personal_shown"),
         (r"^no opening hours on any day$", "no_hours"),
         (r"^no counter is defined", "no_counter"),
         (r"^«value» is not a time zone of Indonesia", "not_a_time_zone"),

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import tomli_w
 
-from queue_server.common import plaintext
+from queue_server.common import messages, plaintext
 from queue_server.domain import agency_kinds, provinces
 from queue_server.domain.catalogue import (
     WEEKDAYS,
@@ -637,8 +637,12 @@ class AnyVariable(Mapping[str, str]):
         return len(os.environ)
 
 
-def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, str] | None = None) -> Site:
-    """`env`: where ${VARIABLE}s in the gateway's headers are looked up (the process's environment)."""
+def parse_site(
+    data: dict[str, Any], source: str = "<site>", env: Mapping[str, str] | None = None, *, in_force: bool = False
+) -> Site:
+    """`env`: where ${VARIABLE}s in the gateway's headers are looked up (the process's environment); `in_force`: a
+    configuration accepted already (the log's, another process's, a mirrored mall's), whose running text is not
+    checked for personal data again: what is set now (the web, a site file, check-site) is."""
     env = os.environ if env is None else env
     reader = _Reader()
     reader.unknown(data, {"site", "routing", "announcements", "booking", "agencies", "screens", "notify"}, "")
@@ -673,6 +677,11 @@ def parse_site(data: dict[str, Any], source: str = "<site>", env: Mapping[str, s
         running_text = ""
     elif (hidden := plaintext.hidden_character(running_text)) is not None:
         reader.fail("site.running_text", f"holds a hidden character ({hidden}): type it again rather than paste it")
+    elif not in_force and plaintext.personal_shown(running_text):
+        # The API's own check and sentence (application/validation.lobby_text), for the Settings page, a site file
+        # and check-site alike; a configuration already in force is not judged again (stopping a mall, or its copy
+        # on a mirror, over a text its screens already show would help no one).
+        reader.fail("site.running_text", messages.catalogue()["problem"]["personal_shown"]["en"])
 
     province, regency = _region(reader, site_table)
     if zone_given and province is not None:

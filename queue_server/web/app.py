@@ -105,11 +105,16 @@ def load_site_files(
 
 
 def site_of(
-    config: Config, document: dict[str, Any], source: str = "configuration", env: Mapping[str, str] | None = None
+    config: Config,
+    document: dict[str, Any],
+    source: str = "configuration",
+    env: Mapping[str, str] | None = None,
+    *,
+    in_force: bool = False,
 ) -> Site:
     """A site file's document (or a configuration made on the web) as the server runs it: --ignore-hours and the
-    demo's stand-in gateway apply to both alike."""
-    site = parse_site(document, source, env=env)
+    demo's stand-in gateway apply to both alike. `in_force`: a document accepted already (settings/sitefile.py)."""
+    site = parse_site(document, source, env=env, in_force=in_force)
     if config.ignore_hours:
         site = replace(site, enforce_hours=False)
     if config.demo_inbox:
@@ -345,7 +350,9 @@ def create_app(
     if unknown:
         raise ValueError(f"--mirror {unknown[0]}: no site file given has that id (sites: {', '.join(sites)}); "
                          "a mirrored mall needs its site file here too")  # fmt: skip
-    stored = partial(site_of, config)  # a document already in force (the log, another process): the environment's
+    # A document already in force (the log, another process, a mirrored mall's box): read with the environment's
+    # variables, and its running text not judged again (settings/sitefile.parse_site).
+    stored = partial(site_of, config, in_force=True)
 
     def parse(document: dict[str, Any], env: Mapping[str, str]) -> Site:
         """A configuration made on the web: `env` holds only the gateway variables it may expand (configuration.py)."""
