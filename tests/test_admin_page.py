@@ -397,6 +397,69 @@ async def test_editing_the_running_text_changes_only_the_running_text(browser: B
     assert [e["details"]["changes"] for e in configured] == ["~site.running_text"]
 
 
+async def test_a_running_text_naming_a_citizen_is_refused_at_its_field_with_the_api_s_sentence(
+    browser: Browser, server: Server
+) -> None:
+    """An outside review: the Settings page put a name or a NIK on every lobby screen, which the API's running-text
+    route refuses. The page now shows the API's sentence beside the form, marks the field and saves nothing."""
+    async with signed_in(browser, server, "/supervisor/tegal/admin#site", user="supervisor") as page:
+        await until(page, "() => !!document.getElementById('edit-site')")
+        await page.click("#edit-site")
+        await page.fill("#f-running_text", "Panggilan untuk Ibu Siti Rahayu, silakan ke meja informasi")
+        await page.click("#editor-save")
+        await until(page, "() => document.getElementById('f-running_text').getAttribute('aria-invalid') === 'true'")
+        said = await page.text_content("#editor-error") or ""
+        assert (
+            "teks berjalan: tidak boleh memuat NIK, nomor telepon, alamat e-mail, tanggal lahir atau nama warga" in said
+        )
+        assert "Panggil warga dengan nomor antreannya" in said
+        assert await page.evaluate("() => document.activeElement.id") == "f-running_text"
+        assert await version(server) == 0, "nothing was saved"
+
+
+async def test_the_alert_thresholds_are_set_on_their_tab_checked_at_each_field_and_used_at_once(
+    browser: Browser, server: Server
+) -> None:
+    """The Alerts tab: each threshold in force, its default beside a changed one; the form says in the page's words
+    what a field wants (its bounds, halves for "times") and sends nothing until each is right; saved, the server uses
+    them at once and the audit log names which changed. Only the changed threshold is written into the document."""
+    message = "(id) => document.getElementById(id).validationMessage"
+    async with signed_in(browser, server, "/supervisor/tegal/admin#alerts", user="supervisor") as page:
+        await until(page, "() => !!document.getElementById('alert-thresholds')")
+        assert await page.text_content("#alert-thresholds dd[data-alert=counter_idle_minutes]") == "5 menit"
+        assert await page.text_content("#alert-thresholds dd[data-alert=service_long_times]") == "3 kali waktu biasa"
+        await page.click("#edit-alerts")
+        assert await page.evaluate("() => document.activeElement.id") == "f-no_counter_minutes"
+        await page.fill("#f-counter_idle_minutes", "0")
+        await page.fill("#f-service_long_times", "2.7")
+        await page.fill("#f-service_long_minutes", "")
+        await page.click("#editor-save")
+        assert await page.evaluate(message, "f-counter_idle_minutes") == "Isi bilangan bulat dari 1 sampai 120."
+        assert await page.evaluate(message, "f-service_long_times") == (
+            "Isi angka dari 1,5 sampai 10, bulat atau setengah (misalnya 7 atau 7,5)."
+        )
+        assert await page.evaluate(message, "f-service_long_minutes") == "Wajib diisi."
+        assert await version(server) == 0, "nothing was sent"
+        await page.fill("#f-counter_idle_minutes", "10")
+        await page.fill("#f-service_long_times", "2.5")
+        await page.fill("#f-service_long_minutes", "15")
+        await save_and_wait(page, 1)
+        toast = await page.text_content("#toasts") or ""
+        assert "batas peringatan Loket kosong diubah, batas peringatan Layanan lama (kali waktu biasa) diubah" in toast
+        assert await page.text_content("#alert-thresholds dd[data-alert=counter_idle_minutes]") == (
+            "10 menit (bawaan 5 menit)"
+        )
+        assert await page.evaluate("() => document.activeElement.id") == "edit-alerts", "the focus goes back"
+    assert server.ctx.sites["tegal"].alerts.counter_idle_minutes == 10
+    assert server.ctx.sites["tegal"].alerts.service_long_times == 2.5
+    admin = await server.login("admin")
+    document = (await server.http.get(URL, headers=admin)).json()["document"]
+    assert document["alerts"] == {"counter_idle_minutes": 10, "service_long_times": 2.5}
+    entries = (await server.http.get("/api/v1/sites/tegal/audit", headers=admin)).json()["entries"]
+    configured = [e for e in entries if e["action"] == "site.configure"]
+    assert [e["details"]["changes"] for e in configured] == ["~alerts.counter_idle_minutes, ~alerts.service_long_times"]
+
+
 async def test_a_site_file_without_screens_shows_its_lobby_screen(browser: Browser, tmp_path: Path) -> None:
     """An outside review: the "Layar TV" list was empty for a site file without [[screens]], though its implicit
     "lobby" screen runs and is offered for devices. It is listed; a screen added keeps it, written out."""

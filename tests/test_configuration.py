@@ -964,7 +964,7 @@ ON_THE_WEB_GATEWAY = {
 
 def every_field(document: dict[str, Any]) -> dict[str, Any]:
     """The demo mall's document with every optional field the demo leaves out: a special period, the Wi-Fi, a
-    screen's agencies and zones, [notify] with a gateway."""
+    screen's agencies and zones, [notify] with a gateway, [alerts]."""
     document = copy.deepcopy(document)
     document["site"].update(enforce_hours=True, wifi="MPP-Tegal", wifi_password="antrean123")
     document["site"]["hours"]["periods"] = [
@@ -975,6 +975,7 @@ def every_field(document: dict[str, Any]) -> dict[str, Any]:
     document["booking"]["verify_phone"] = True
     document["announcements"]["template_en"] = "Number {ticket}, please go to {counter}"
     document["notify"] = ON_THE_WEB_GATEWAY
+    document["alerts"] = {"counter_idle_minutes": 10, "service_long_times": 2.5}
     return document
 
 
@@ -1141,6 +1142,8 @@ WRONG_VALUES: tuple[tuple[str, Any], ...] = (
     ("notify.gateway.url", "x"), ("notify.gateway.headers", {"Authorization": "Bearer ${NO_SUCH_VARIABLE}"}),
     ("notify.gateway.body", {"message": "{text}"}), ("notify.people_ahead", 0), ("routnig", {}),
     ("site.running_text", "Panggilan untuk Ibu Siti Rahayu NIK 3328012345678901"),
+    ("alerts.counter_idle_minutes", 0), ("alerts.no_counter_minutes", 121), ("alerts.service_long_times", 2.7),
+    ("alerts.service_long_times", 20), ("alerts.service_long_minutes", 7.5), ("alerts.wait_minutes", 30),
 )  # fmt: skip
 
 

@@ -354,9 +354,13 @@ def test_every_part_of_the_site_file_a_change_names_has_words() -> None:
     """An outside review: the audit log said "enforce_hours diubah" and "timezone diubah", and the Settings page's
     toast "Tersimpan sebagai versi 1: ~site.hours, +Loket 2"."""
     from queue_server.domain.catalogue import DESCRIBED_SECTIONS
-    from queue_server.settings.sitefile import SITE_KEYS
+    from queue_server.settings.sitefile import ALERT_BOUNDS, SITE_KEYS
 
-    parts = [f"site.{key}" for key in SITE_KEYS] + [s for s in DESCRIBED_SECTIONS if s != "site"]
+    parts = (
+        [f"site.{key}" for key in SITE_KEYS]
+        + [f"alerts.{key}" for key in ALERT_BOUNDS]
+        + [s for s in DESCRIBED_SECTIONS if s != "site"]
+    )
     for part in parts:
         for lang in ("id", "en"):
             said = messages.change_words(f"~{part}", lang)
@@ -364,6 +368,7 @@ def test_every_part_of_the_site_file_a_change_names_has_words() -> None:
             assert said != raw and "site." not in said and "_" not in said, (part, lang, said)
     assert messages.change_words("~site.enforce_hours", "id") == "penolakan tiket di luar jam buka diubah"
     assert messages.change_words("~site.timezone", "en") == "time zone changed"
+    assert messages.change_words("~alerts.counter_idle_minutes", "id") == "batas peringatan Loket kosong diubah"
     assert messages.change_words("+Loket 2", "id") == "Loket 2 ditambahkan"
     assert messages.change_words("-Paspor Baru", "en") == "Paspor Baru removed"
     said = messages.text(

@@ -1006,6 +1006,37 @@ async def test_a_configuration_changed_on_one_process_applies_on_every_other(pg_
             await ws.close()
 
 
+async def test_alert_thresholds_changed_on_one_process_raise_the_alerts_of_every_other_at_its_next_push(
+    pg_cluster: str,
+) -> None:
+    """[alerts] saved on process a: the dashboard of process b judges by them from its next push (the site.configured
+    event it follows), with no restart: an idle counter raises nothing at 6 minutes under a 10-minute threshold."""
+    database = await new_database(pg_cluster)
+    clock = Clock()  # both processes on one clock: the test moves the day
+    async with servers(database, 2, clock=clock, dashboard_seconds=0.3) as (a, b):
+        op = await a.login("op-disdukcapil")
+        assert (await a.command(op, "1", "open")).status_code == 200
+        await a.issue("ktp")
+        clock.advance(minutes=6)
+        sup_b = await b.login("supervisor")
+
+        async def idle_alerts_on_b(expected: list[str]) -> bool:
+            r = await b.http.get("/api/v1/sites/tegal/dashboard", headers=sup_b)
+            return [x["id"] for x in r.json()["alerts"] if x["kind"] == "counter_idle"] == expected
+
+        await eventually(lambda: idle_alerts_on_b(["counter_idle:1"]), "b raises counter_idle at 6 minutes")
+        admin = await a.login("admin")
+        document = (await a.http.get("/api/v1/sites/tegal/configuration", headers=admin)).json()["document"]
+        document["alerts"] = {"counter_idle_minutes": 10}
+        r = await a.http.put("/api/v1/sites/tegal/configuration", json={"version": 0, "document": document},
+                             headers=admin)  # fmt: skip
+        assert r.status_code == 200, r.text
+        await eventually(lambda: idle_alerts_on_b([]), "b follows the 10-minute threshold saved on a")
+        assert b.ctx.sites["tegal"].alerts.counter_idle_minutes == 10
+        clock.advance(minutes=4)
+        await eventually(lambda: idle_alerts_on_b(["counter_idle:1"]), "b raises counter_idle at 10 minutes")
+
+
 async def test_a_configuration_whose_gateway_another_process_cannot_read_is_served_there_without_it(
     pg_cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -507,3 +507,45 @@ def test_a_running_text_naming_a_citizen_is_refused_by_a_site_file_with_the_api_
     data = demo_data()
     data["site"]["running_text"] = MALL_S_OWN_WORDS
     assert parse_site(data).running_text == MALL_S_OWN_WORDS
+
+
+def test_the_alert_thresholds_default_to_what_every_mall_had_and_a_wrong_one_is_refused_by_name() -> None:
+    """[alerts]: when the dashboard raises the alerts a mall may tune. Left out, what they were before they could be
+    set (5 minutes, 5 minutes, three times and 15 minutes over); set, within bounds; anything else refused by name,
+    in the Settings page's words too."""
+    from queue_server.common.messages import catalogue
+    from queue_server.common.problems import problem_text
+    from queue_server.domain.catalogue import AlertPolicy
+
+    assert load_site(DEMO_SITE).alerts == AlertPolicy(5, 5, 3.0, 15)
+    data = demo_data()
+    data["alerts"] = {"no_counter_minutes": 10, "counter_idle_minutes": 1, "service_long_times": 2.5,
+                      "service_long_minutes": 240}  # fmt: skip
+    assert parse_site(data).alerts == AlertPolicy(10, 1, 2.5, 240)
+    data["alerts"] = {"service_long_times": 4}  # a whole number of times; the rest stay as they were
+    assert parse_site(data).alerts == AlertPolicy(5, 5, 4.0, 15)
+    data["alerts"] = {"no_counter_minutes": 0, "counter_idle_minutes": "10", "service_long_times": 2.7,
+                      "service_long_minutes": 7.5, "wait_minutes": 30}  # fmt: skip
+    said = problems(data)
+    assert said == [
+        "alerts.wait_minutes: unknown setting (allowed: counter_idle_minutes, no_counter_minutes, service_long_minutes, "
+        "service_long_times)",
+        "alerts.no_counter_minutes: must be a whole number from 1 to 120, got 0",
+        "alerts.counter_idle_minutes: must be a whole number from 1 to 120, got '10'",
+        "alerts.service_long_minutes: must be a whole number from 1 to 240, got 7.5",
+        "alerts.service_long_times: must be whole or a half (e.g. 3 or 2.5), got 2.7",
+    ]
+    words = [problem_text(p, "id", catalogue()) for p in said]
+    assert words[1] == "peringatan dasbor, menit menunggu tanpa loket buka: harus bilangan bulat dari 1 sampai 120"
+    assert (
+        words[4]
+        == "peringatan dasbor, kali waktu layanan biasa: harus bilangan bulat atau setengah (misalnya 3 atau 2,5)"
+    )
+    for wrong in (1, 11, True, float("nan")):
+        data["alerts"] = {"service_long_times": wrong}
+        assert problems(data) == [f"alerts.service_long_times: must be a number from 1.5 to 10, got {wrong!r}"]
+        assert problem_text(problems(data)[0], "id", catalogue()) == (
+            "peringatan dasbor, kali waktu layanan biasa: harus berupa angka dari 1,5 sampai 10"
+        )
+    data["alerts"] = ["no_counter_minutes = 5"]
+    assert problems(data) == ["alerts: must be a table: no_counter_minutes = 5, counter_idle_minutes = 5, ..."]

@@ -13,6 +13,7 @@ import pytest
 
 from queue_server.application import forecasts
 from queue_server.domain import commands as c
+from queue_server.domain.catalogue import AlertPolicy
 from queue_server.domain.measures import Tally
 from queue_server.domain.model import TicketState
 from queue_server.domain.refusal import Refusal
@@ -21,7 +22,7 @@ from queue_server.settings.sitefile import DEMO_SITE, load_site
 from queue_server.supervision import alerts, dashboard
 from queue_server.supervision.today import Today
 
-from .domain_fixtures import Driver
+from .domain_fixtures import Driver, make_site
 
 
 def full_count(state: SiteState, now: datetime) -> dict[str, dict[str, object]]:
@@ -342,3 +343,32 @@ def test_a_counter_left_open_by_a_disabled_account_is_an_alert_of_its_agency() -
     paused = [{**held[0], "state": "paused", "ticket": None, "ticket_state": None}]
     said = next(a for a in dashboard.figures(d.state, d.now, [], held=paused)["alerts"] if a["kind"] == "counter_held")
     assert "masih dijeda" in said["message"] and "perkiraan waktu tunggu" in said["message"]
+
+
+def test_each_tunable_alert_waits_as_long_as_the_site_says() -> None:
+    """[alerts] of the site (the Settings page): a mall that gives its operators ten minutes to come back to an open
+    counter, alerts after two minutes with no counter open, and calls a service long at twice its usual time and 5
+    minutes over. The defaults are the old constants (5, 5, three times and 15): the same day with them differs."""
+    tuned = replace(make_site(), alerts=AlertPolicy(no_counter_minutes=2, counter_idle_minutes=10,
+                                                    service_long_times=2, service_long_minutes=5))  # fmt: skip
+    kinds_by_policy = {}
+    for name, site in (("default", make_site()), ("tuned", tuned)):
+        d = Driver(site)
+        d.issue("skck")  # Polres: no counter open
+        d.open("1")  # KTP's own counter, open and idle
+        d.issue("ktp")
+        d.tick(2.1)
+        early = {a["id"] for a in dashboard.figures(d.state, d.now, [])["alerts"]}
+        d.tick(4)  # 6 minutes on
+        later = {a["id"] for a in dashboard.figures(d.state, d.now, [])["alerts"]}
+        d.tick(4)  # 10 minutes and more of the counter standing idle
+        latest = {a["id"] for a in dashboard.figures(d.state, d.now, [])["alerts"]}
+        d.call_next("1")
+        d.run(c.StartService("1"))
+        d.tick(20)  # KTP's usual time is 10 minutes here: twice and 10 over, not three times
+        counter = next(x for x in dashboard.figures(d.state, d.now, [])["counters"] if x["id"] == "1")
+        kinds_by_policy[name] = (early, later, latest, counter["overrun"])
+    assert kinds_by_policy["default"] == (set(), {"no_counter:skck", "counter_idle:1"},
+                                          {"no_counter:skck", "counter_idle:1"}, "long")  # fmt: skip
+    assert kinds_by_policy["tuned"] == ({"no_counter:skck"}, {"no_counter:skck"},
+                                        {"no_counter:skck", "counter_idle:1"}, "alert")  # fmt: skip

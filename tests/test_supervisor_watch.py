@@ -183,3 +183,46 @@ async def test_parked_tickets_are_listed_and_a_supervisor_calls_one_back_or_send
             "Tiket A-002 yang diparkir dikembalikan ke antreannya",
             "Tiket A-001 yang diparkir dipanggil kembali ke Loket 2",
         ], "one entry each, newest first"
+
+
+async def test_alert_thresholds_changed_on_the_settings_apply_at_the_next_push_and_are_audited(
+    database: Path | str,
+) -> None:
+    """[alerts] set through the configuration (the Settings page's route): the dashboard that follows uses them from
+    the next push, without a restart; GET .../configuration says each in force with its default and bounds; the audit
+    log names which threshold changed; a value out of bounds is refused by name and changes nothing."""
+    clock = Clock()  # Monday 09.00 WIB
+    url = "/api/v1/sites/tegal/configuration"
+    async with running_server(database, clock=clock, dashboard_seconds=0.3) as s:
+        sup, op = await s.login("supervisor"), await s.login("op-disdukcapil")
+        current = await ok(await s.http.get(url, headers=sup))
+        assert current["alerts"]["counter_idle_minutes"] == {"value": 5, "default": 5, "low": 1, "high": 120}
+        assert current["alerts"]["service_long_times"] == {"value": 3.0, "default": 3.0, "low": 1.5, "high": 10}
+        await ok(await s.command(op, "1", "open"))
+        await s.issue("ktp")
+        clock.advance(minutes=6)
+        assert [a["id"] for a in kinds(await dashboard(s, sup), "counter_idle")] == ["counter_idle:1"]
+        wrong = {**current["document"], "alerts": {"counter_idle_minutes": 0}}
+        r = await s.http.put(url, json={"version": 0, "document": wrong}, headers=sup)
+        assert r.status_code == 422 and r.json()["error"]["details"]["problems_text"]["id"] == [
+            "peringatan dasbor, menit menunggu selama loket kosong: harus bilangan bulat dari 1 sampai 120"
+        ], r.text
+        async with follow(s, role="supervisor", token=token_of(sup), dashboard=True) as live:
+            await live.until(lambda f: f["type"] == "dashboard")
+            document = {**current["document"], "alerts": {"counter_idle_minutes": 10}}
+            saved = await ok(await s.http.put(url, json={"version": 0, "document": document}, headers=sup))
+            assert saved["changes"] == ["~alerts.counter_idle_minutes"]
+            assert saved["changes_text"]["id"] == ["batas peringatan Loket kosong diubah"]
+            cleared = await live.until(lambda f: f["type"] == "alert" and f["data"]["kind"] == "counter_idle")
+            assert cleared["data"]["active"] is False, "6 minutes idle is no alert under a 10-minute threshold"
+            clock.advance(minutes=4)
+            raised = await live.until(lambda f: f["type"] == "alert" and f["data"]["kind"] == "counter_idle")
+            assert raised["data"]["active"] is True and "(A-001 sudah 10 menit" in raised["data"]["message"]
+        now = await ok(await s.http.get(url, headers=sup))
+        assert now["alerts"]["counter_idle_minutes"]["value"] == 10 and now["document"]["alerts"] == {
+            "counter_idle_minutes": 10
+        }
+        audit = await ok(await s.http.get("/api/v1/sites/tegal/audit", headers=sup))
+        entry = audit["entries"][0]
+        assert (entry["action"], entry["actor"]) == ("site.configure", "supervisor"), entry
+        assert "~alerts.counter_idle_minutes" in str(entry["details"]), entry

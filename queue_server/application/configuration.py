@@ -19,11 +19,12 @@ from queue_server.application.context import Context
 from queue_server.common.messages import DAYS_ID, LANGUAGES, MONTHS_ID, catalogue, change_words
 from queue_server.common.problems import Names, names_in, problem_text
 from queue_server.domain import commands as c
-from queue_server.domain.catalogue import Site, describe_changes
+from queue_server.domain.catalogue import AlertPolicy, Site, describe_changes
 from queue_server.domain.decide import bookings_closed
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState
 from queue_server.settings.sitefile import (
+    ALERT_BOUNDS,
     SiteFileError,
     environment_of,
     gateway_strings,
@@ -44,7 +45,16 @@ def read(ctx: Context, principal: Principal | None, site_id: str) -> dict[str, A
     require(principal, "site.configure", site_id)
     configuration = state.configuration
     return {"site": site_id, "version": configuration.version, "source": configuration.source,
-            "document": configuration.document, "warnings": warnings(state.site)}  # fmt: skip
+            "document": configuration.document, "warnings": warnings(state.site),
+            "alerts": alert_thresholds(state.site)}  # fmt: skip
+
+
+def alert_thresholds(site: Site) -> dict[str, dict[str, float]]:
+    """The alert thresholds in force ([alerts], each its default where the document leaves it out), with the default
+    and the bounds a change may take: what the Settings page shows and checks before it sends a change."""
+    default = AlertPolicy()
+    return {key: {"value": getattr(site.alerts, key), "default": getattr(default, key), "low": low, "high": high}
+            for key, (low, high) in ALERT_BOUNDS.items()}  # fmt: skip
 
 
 def warnings(site: Site) -> list[dict[str, Any]]:

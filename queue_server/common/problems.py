@@ -91,6 +91,7 @@ _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^is (?P<length>\d+) characters long, at most (?P<most>\d+)$", "too_long"),
         (r"^must be a whole number from (?P<low>-?\d+) to (?P<high>\d+)", "whole_number"),
         (r"^must be a number from (?P<low>-?[\d.]+) to (?P<high>[\d.]+)", "number_range"),
+        (r"^must be whole or a half", "whole_or_half"),
         (r"^(?P<value>\d+) is more than the daily_quota \((?P<quota>\d+)\)", "online_over_daily"),
         (r"^«value» is not a (valid time )?range", "not_a_range"),
         (r"^«value» ends before it starts$", "range_reversed"),

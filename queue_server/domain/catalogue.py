@@ -173,6 +173,20 @@ class BookingPolicy:
 
 
 @dataclass(frozen=True)
+class AlertPolicy:
+    """When the supervisor's dashboard raises the alerts a mall may tune ([alerts] of the site file, the Settings
+    page; supervision/alerts.py): how long the first citizen of a service waits with none of its counters open
+    (`no_counter`), how long an open counter calls nobody while a citizen of its services waits (`counter_idle`), and
+    how far past the service's usual time one citizen at a counter is (`service_long`: this many times the usual time
+    and this many minutes over it). The defaults are what every mall had before they could be set."""
+
+    no_counter_minutes: int = 5
+    counter_idle_minutes: int = 5
+    service_long_times: float = 3.0
+    service_long_minutes: int = 15
+
+
+@dataclass(frozen=True)
 class Screen:
     id: str
     name: str
@@ -248,6 +262,7 @@ class Site:
     province: str | None = None  # its code in domain/provinces.py: the national view's filter and totals
     regency: str | None = None  # "Kabupaten Tegal", "Kota Tegal"; none for a province's own mall
     wifi: GuestWifi | None = None
+    alerts: AlertPolicy = AlertPolicy()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -303,8 +318,10 @@ class Site:
 
 
 MAX_CHANGES_LISTED = 12  # in one audit sentence; the rest are counted
-# The sections of a site file a change names by their key ("~routing"); a key of [site] as "~site.hours".
-DESCRIBED_SECTIONS = ("site", "routing", "announcements", "booking", "screens", "notify")
+# The sections of a site file a change names by their key ("~routing"); a key of [site] or [alerts] by its own
+# ("~site.hours", "~alerts.counter_idle_minutes": which threshold a supervisor changed, in the audit log).
+DESCRIBED_SECTIONS = ("site", "routing", "announcements", "booking", "screens", "notify", "alerts")
+_BY_KEY = frozenset({"site", "alerts"})
 
 
 def describe_changes(old: Site, new: Site, old_document: dict[str, Any], new_document: dict[str, Any]) -> list[str]:
@@ -322,8 +339,10 @@ def describe_changes(old: Site, new: Site, old_document: dict[str, Any], new_doc
                 out.append(f"~{kind_new[key].name}")
     for section in DESCRIBED_SECTIONS:
         before, after = old_document.get(section), new_document.get(section)
-        if section == "site" and isinstance(before, dict) and isinstance(after, dict):
-            out.extend(f"~site.{k}" for k in sorted(before.keys() | after.keys()) if before.get(k) != after.get(k))
+        if section in _BY_KEY and isinstance(before, dict | None) and isinstance(after, dict | None):
+            before, after = before or {}, after or {}
+            keys = sorted(before.keys() | after.keys())
+            out.extend(f"~{section}.{k}" for k in keys if before.get(k) != after.get(k))
         elif before != after:
             out.append(f"~{section}")
     return out

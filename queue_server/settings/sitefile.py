@@ -21,6 +21,7 @@ from queue_server.domain import agency_kinds, provinces
 from queue_server.domain.catalogue import (
     WEEKDAYS,
     Agency,
+    AlertPolicy,
     Announcements,
     BookingPolicy,
     BreakRule,
@@ -590,6 +591,37 @@ def _booking(reader: _Reader, table: Any) -> BookingPolicy:
     )
 
 
+# [alerts]: what a mall may tune of when its dashboard alerts (domain/catalogue.AlertPolicy), each from ... to. A
+# minute is the least an alert can wait (a ticket taken while its operator opens the counter raises nothing); two
+# hours and four hours are past where an alert still helps; a service's usual time "times" is in halves, from 1.5.
+ALERT_BOUNDS: dict[str, tuple[float, float]] = {
+    "no_counter_minutes": (1, 120),
+    "counter_idle_minutes": (1, 120),
+    "service_long_times": (1.5, 10),
+    "service_long_minutes": (1, 240),
+}
+
+
+def _alerts(reader: _Reader, table: Any) -> AlertPolicy:
+    where = "alerts"
+    if not isinstance(table, dict):
+        reader.fail(where, "must be a table: no_counter_minutes = 5, counter_idle_minutes = 5, ...")
+        return AlertPolicy()
+    reader.unknown(table, set(ALERT_BOUNDS), where)
+    d = AlertPolicy()
+    minutes = {
+        key: reader.integer(table, key, where, default=getattr(d, key), low=int(low), high=int(high)) or getattr(d, key)
+        for key, (low, high) in ALERT_BOUNDS.items()
+        if key.endswith("_minutes")
+    }
+    low, high = ALERT_BOUNDS["service_long_times"]
+    times = reader.number(table, "service_long_times", where, default=d.service_long_times, low=low, high=high)
+    if times * 2 != int(times * 2):  # the Settings page's steps; "2.7 times the usual" is no one's rule of thumb
+        reader.fail(f"{where}.service_long_times", f"must be whole or a half (e.g. 3 or 2.5), got {times!r}")
+        times = d.service_long_times
+    return AlertPolicy(service_long_times=times, **minutes)
+
+
 def _announcements(reader: _Reader, table: Any) -> Announcements:
     where = "announcements"
     if not isinstance(table, dict):
@@ -645,7 +677,7 @@ def parse_site(
     checked for personal data again: what is set now (the web, a site file, check-site) is."""
     env = os.environ if env is None else env
     reader = _Reader()
-    reader.unknown(data, {"site", "routing", "announcements", "booking", "agencies", "screens", "notify"}, "")
+    reader.unknown(data, {"site", "routing", "announcements", "booking", "agencies", "screens", "notify", "alerts"}, "")
     site_table = data.get("site")
     if not isinstance(site_table, dict):
         raise SiteFileError(source, ["site: a [site] table is required"])
@@ -701,6 +733,7 @@ def parse_site(
 
     announcements = _announcements(reader, data.get("announcements", {}))
     booking = _booking(reader, data.get("booking", {}))
+    alerts = _alerts(reader, data.get("alerts", {}))
 
     agencies: dict[str, Agency] = {}
     services: dict[str, Service] = {}
@@ -875,6 +908,7 @@ def parse_site(
         province=province,
         regency=regency,
         wifi=wifi,
+        alerts=alerts,
     )
 
 

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from queue_server.common import messages
-from queue_server.domain.catalogue import Site
+from queue_server.domain.catalogue import AlertPolicy, Site
 from queue_server.domain.wait import WaitEstimate
 from queue_server.settings import site_history
 
@@ -52,26 +52,27 @@ KINDS = (
 SENTENCES = (*KINDS, "delivery_retrying", "reported_elsewhere", "storage_unreachable")  # besides the kinds: variants
 
 
-# How long the first citizen of a service waits with no counter of it open before the alert: a ticket taken while its
-# operator is opening the counter raises nothing.
-NO_COUNTER_GRACE_SECONDS = 5 * 60
-
-
-# An open counter that calls nobody while citizens of its services wait (its operator stepped away without pausing):
-# once one of them has waited this long while it stood idle. It still counts as open in every wait estimate.
-IDLE_ALERT_SECONDS = 5 * 60
-# A service running well past its usual time (the wait estimate's learnt figure per citizen, else the site file's
-# `service_minutes`): marked on its counter from twice that and 5 minutes over, an alert from three times and 15
-# minutes over (a 4-minute service is not an alert at 12 minutes; a forgotten "Selesai" or a citizen in trouble is).
+# When three alerts are raised is the site's to tune (`[alerts]`, the Settings page: domain/catalogue.AlertPolicy,
+# read from the site as configured at each push, so a change applies at the next one, on every process):
+# - no_counter: the first citizen of a service has waited `no_counter_minutes` with no counter of it open (a ticket
+#   taken while its operator is opening the counter raises nothing);
+# - counter_idle: an open counter calls nobody while citizens of its services wait (its operator stepped away
+#   without pausing: it still counts as open in every wait estimate), once one of them has waited
+#   `counter_idle_minutes` while it stood idle;
+# - service_long: one citizen at a counter `service_long_times` the service's usual time (the wait estimate's learnt
+#   figure per citizen, else the site file's `service_minutes`) and `service_long_minutes` over it (a 4-minute
+#   service is not an alert at 12 minutes; a forgotten "Selesai" or a citizen in trouble is).
+# The card's mark before it ("lama · biasanya 6 mnt") stays at twice the usual time and 5 minutes over: a hint, not an
+# alert (a threshold set below it marks the card as the alert straight away).
 LONG_MARK = (2.0, 5 * 60)
-LONG_ALERT = (3.0, 15 * 60)
 
 
-def overrun(seconds: float | None, usual_seconds: float | None) -> str | None:
+def overrun(seconds: float | None, usual_seconds: float | None, policy: AlertPolicy) -> str | None:
     """'alert' or 'long' for a counter with one citizen for far longer than the service's usual time; else None."""
     if seconds is None or not usual_seconds:
         return None
-    for level, (factor, over) in (("alert", LONG_ALERT), ("long", LONG_MARK)):
+    alert = (policy.service_long_times, policy.service_long_minutes * 60)
+    for level, (factor, over) in (("alert", alert), ("long", LONG_MARK)):
         if seconds >= factor * usual_seconds and seconds - usual_seconds >= over:
             return level
     return None
@@ -196,7 +197,7 @@ def detect(
     state_of = {c["id"]: c["state"] for c in counters}
     unstaffed = set()
     for s in services:
-        if s["counters_open"] or s["longest_wait"] is None or s["longest_wait"] < NO_COUNTER_GRACE_SECONDS:
+        if s["counters_open"] or s["longest_wait"] is None or s["longest_wait"] < site.alerts.no_counter_minutes * 60:
             continue
         unstaffed.add(s["id"])
         names = _counters_to_open(site, s["id"], state_of)
@@ -295,9 +296,9 @@ def detect(
 
 
 def _counter_idle(site: Site, c: Mapping[str, Any]) -> dict[str, Any] | None:
-    """An open counter calling nobody while a citizen of its services has waited IDLE_ALERT_SECONDS meanwhile."""
+    """An open counter calling nobody while a citizen of its services has waited `counter_idle_minutes` meanwhile."""
     overlap = c.get("idle_while_waiting")
-    if overlap is None or overlap < IDLE_ALERT_SECONDS or not c.get("idle_since"):
+    if overlap is None or overlap < site.alerts.counter_idle_minutes * 60 or not c.get("idle_since"):
         return None
     return {
         "id": f"counter_idle:{c['id']}",

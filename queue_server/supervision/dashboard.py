@@ -121,7 +121,7 @@ def _counters(state: SiteState, now: datetime, today: Today) -> list[dict[str, A
                 "since": wire.local_iso(since, site) if since else None,
                 "seconds": seconds,
                 "usual_seconds": usual,
-                "overrun": alerts.overrun(seconds, usual),
+                "overrun": alerts.overrun(seconds, usual, site.alerts),
                 "served_today": today.served_at_counter.get(cid, 0),
                 # Open with nobody called, since when (from the events: the same after a restart, on every process).
                 "idle_since": wire.local_iso(status.idle_since, site) if idle and status.idle_since else None,

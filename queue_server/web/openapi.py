@@ -710,7 +710,10 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                 "its version, and whether the web or the site file made it (admins; the site's supervisors)",
                 "parameters": [SITE],
                 "security": SECURED,
-                "responses": _ok("`version`, `source` (`file` or `web`) and `document`"),
+                "responses": _ok(
+                    "`version`, `source` (`file` or `web`), `document`, `warnings`, and `alerts`: each alert "
+                    "threshold in force with its default and bounds (`value`, `default`, `low`, `high`)"
+                ),
             },
             "put": {
                 "summary": "Replace the configuration (admins; the site's supervisors): checked as a site file is, "

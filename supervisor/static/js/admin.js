@@ -173,8 +173,9 @@ function input(field, value) {
   } else {
     const type = field.type === "colour" ? "color" : field.type === "hours" ? "text" : field.type || "text";
     const shown = field.type === "hours" ? hoursText(value) : value ?? "";
+    const decimal = field.step && field.step % 1; // a phone's keypad offers the decimal point where a half is allowed
     control = el("input", { ...common, type, value: shown, min: field.min, max: field.max, step: field.step, pattern: field.pattern,
-      inputMode: field.type === "number" ? "numeric" : undefined, autocomplete: "off" });
+      inputMode: field.type === "number" ? (decimal ? "decimal" : "numeric") : undefined, autocomplete: "off" });
   }
   explainInvalid(control, field);
   return el("label", { class: field.wide ? "field wide" : "field" }, el("span", { text: field.label }), control, hint);
@@ -799,6 +800,49 @@ function sitePanel() {
   ];
 }
 
+// --- dashboard alerts -----------------------------------------------------------------------------------------------
+
+// When the dashboard alerts ([alerts] of the site file): the thresholds in force, their defaults and bounds are the
+// server's (GET .../configuration `alerts`), so the form checks what the server will. Only what was changed is written
+// into the document, so the audit log names the threshold that changed and a site file keeps its defaults.
+function alertValue(key, value) {
+  const number = Number(value).toLocaleString(currentLang() === "en" ? "en-GB" : "id-ID");
+  return T(key === "service_long_times" ? "admin_alert_times" : "admin_alert_minutes").replace("{n}", number);
+}
+
+function editAlerts() {
+  const alerts = current.alerts || {};
+  const keys = Object.keys(alerts);
+  const fields = keys.map((key) => ({
+    key, label: T(`admin_alert_${key}`), type: "number", required: true, min: alerts[key].low, max: alerts[key].high,
+    step: key === "service_long_times" ? 0.5 : undefined,
+    hint: T(`admin_alert_${key}_hint`).replace("{default}", alertValue(key, alerts[key].default)),
+  }));
+  const shown = Object.fromEntries(keys.map((key) => [key, alerts[key].value]));
+  edit(T("admin_edit_alerts"), fields, shown, (v) => {
+    const document = copyOf(current.document);
+    const next = { ...(document.alerts || {}) };
+    for (const key of keys) if (v[key] !== shown[key]) next[key] = v[key];
+    if (Object.keys(next).length) document.alerts = next;
+    return save(document);
+  });
+}
+
+function alertsPanel() {
+  const alerts = current.alerts || {};
+  const facts = Object.entries(alerts).flatMap(([key, a]) => [
+    el("dt", { text: T(`admin_alert_${key}`) }),
+    el("dd", { "data-alert": key, text: a.value === a.default ? alertValue(key, a.value)
+      : `${alertValue(key, a.value)} (${T("admin_alert_default").replace("{value}", alertValue(key, a.default))})` }),
+  ]);
+  return [
+    el("div", { class: "panel-head" }, el("h3", { text: T("admin_alerts") }),
+      el("button", { type: "button", id: "edit-alerts", text: T("admin_edit"), "aria-label": T("admin_edit_alerts"), onclick: editAlerts })),
+    el("p", { class: "hint", text: T("admin_alerts_hint") }),
+    el("dl", { class: "facts", id: "alert-thresholds" }, ...facts),
+  ];
+}
+
 // --- devices ------------------------------------------------------------------------------------------------------
 
 async function loadDevices() {
@@ -1006,7 +1050,7 @@ function table(headings, rows, numeric = []) {
     el("tbody", {}, ...rows)));
 }
 
-const PANELS = { site: sitePanel, services: servicesPanel, counters: countersPanel, agencies: agenciesPanel, hours: hoursPanel, devices: devicesPanel, accounts: accountsPanel };
+const PANELS = { site: sitePanel, services: servicesPanel, counters: countersPanel, agencies: agenciesPanel, hours: hoursPanel, alerts: alertsPanel, devices: devicesPanel, accounts: accountsPanel };
 
 // Quotas their counters cannot serve before closing (GET .../configuration's warnings, application/capacity.py):
 // shown above the tabs, folded, so a mall that saves them knows the kiosk will soon say "may not be served today".
