@@ -643,3 +643,36 @@ def test_a_day_holding_a_label_twice_does_not_block_the_configuration_it_ran_und
     with pytest.raises(Refusal) as info:
         check_live_day(d.state, with_services(d.state.site, skck={"prefix": "B"}), d.now)
     assert info.value.code == "prefix_in_use" and info.value.details["service"] == "skck"
+
+
+def test_a_counter_snapshot_of_an_earlier_release_is_dated_where_the_log_knows_when_it_became_idle() -> None:
+    """A mirrored mall's box of a release before `idle_since` sends counters without it, and a database it wrote holds
+    them so: the dashboard said "Kosong —" for ever. Applied, such a snapshot is dated as decide would have stamped it
+    (idle from this event, or since the idle time known before it); read back from the database, by the kind of event
+    that wrote it last; where neither tells, it stays unknown (None), never guessed."""
+    from queue_server.domain.model import CounterStatus, idle_dated
+
+    d = Driver()
+    d.open("1")
+    opened = d.log[-1]
+    assert "idle_since" in opened.data["counter"], "this release stamps every counter snapshot"
+    at = d.now
+    old = {k: v for k, v in opened.data["counter"].items() if k != "idle_since"}  # as an earlier box wrote it
+    mirror = Driver()
+    apply(mirror.state, Event(opened.type, opened.site, at, {"counter": old}))
+    assert mirror.state.counters["1"].idle_since == at
+    later = at + timedelta(minutes=3)  # the same counter, still idle, in a later snapshot of that box: still since `at`
+    apply(mirror.state, Event("counter.opened", opened.site, later, {"counter": old}))
+    assert mirror.state.counters["1"].idle_since == at
+    calling = CounterStatus("1", CounterState.OPEN, current="t1")
+    assert idle_dated(calling, later).idle_since is None
+    assert idle_dated(calling, later, before=mirror.state.counters["1"]).idle_since is None, "calling: not idle"
+    unknown = CounterStatus("1", CounterState.OPEN)  # idle since a time nobody recorded
+    assert idle_dated(CounterStatus("1", CounterState.OPEN), later, before=unknown).idle_since is None
+    # read back from the database: the event that wrote it last says when, if it is one that leaves a counter idle
+    for kind in ("counter.opened", "ticket.finished", "ticket.no_show", "ticket.parked", "ticket.transferred"):
+        assert idle_dated(unknown, later, event_type=kind).idle_since == later, kind
+    assert idle_dated(unknown, later, event_type="ticket.called").idle_since is None
+    assert idle_dated(unknown, later).idle_since is None, "the log of that day archived: not known"
+    paused = CounterStatus("1", CounterState.PAUSED)
+    assert idle_dated(paused, later, event_type="counter.paused") == paused

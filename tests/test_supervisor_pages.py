@@ -191,6 +191,35 @@ async def test_a_display_that_disconnects_shows_as_down(browser: Browser, server
         assert await page.evaluate(text_of("#kpi-devices")) == "4 / 4"
 
 
+async def test_a_counter_idle_since_an_unrecorded_time_says_so_instead_of_a_dash(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """An outside review: a counter idle since before `idle_since` was recorded showed "Kosong —" until its next
+    event. Where the log cannot date it (the event that wrote it archived), its card says the time was not
+    recorded, and why in its tooltip; a counter the log does date says its minutes as any other."""
+    database = tmp_path / "queue.sqlite3"
+    async with running_server(database, ignore_hours=True) as s:
+        op = await s.login("op-disdukcapil")
+        for c in ("1", "2"):
+            await s.command(op, c, "open")
+        storage = s.ctx.storage
+        for cid, doc, seq in await storage.fetch_all("SELECT id, doc, seq FROM counters WHERE site = ?", ("tegal",)):
+            older = {k: v for k, v in json.loads(doc).items() if k != "idle_since"}  # as an earlier release wrote it
+            await storage.execute("UPDATE counters SET doc = ? WHERE id = ?", (json.dumps(older), cid))
+            if cid == "2":
+                await storage.execute("DELETE FROM events WHERE seq = ?", (seq,))  # archived since
+    async with running_server(database, ignore_hours=True, dashboard_seconds=0.5) as server:
+        async with signed_in(browser, server, "/supervisor/tegal") as page:
+            unknown = "#counters [data-counter='2']"
+            said = await until(page, text_of(f"{unknown} .for.untimed"))
+            assert said == "lama belum tercatat" and await page.text_content(f"{unknown} .badge") == "Kosong"
+            title = await page.get_attribute(f"{unknown} .for.untimed", "title") or ""
+            assert title.startswith("Loket ini kosong sejak sebelum server mencatat waktunya"), title
+            assert await page.text_content("#counters [data-counter='1'] .for") == "0 mnt", "dated from the log"
+            await page.click("#lang")
+            await until(page, text_of(f"{unknown} .for.untimed") + " === 'time not recorded'")
+
+
 HEADER_PARTS = """() => {
   const shown = [...document.querySelectorAll('.bar .brand > *, .bar .nav a, .bar .tools > *')]
     .filter(e => e.offsetParent !== null).map(e => [e.textContent.trim(), e.getBoundingClientRect()]);

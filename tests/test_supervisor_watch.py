@@ -226,3 +226,36 @@ async def test_alert_thresholds_changed_on_the_settings_apply_at_the_next_push_a
         entry = audit["entries"][0]
         assert (entry["action"], entry["actor"]) == ("site.configure", "supervisor"), entry
         assert "~alerts.counter_idle_minutes" in str(entry["details"]), entry
+
+
+async def test_a_counter_idle_since_before_it_was_recorded_is_dated_from_the_log_or_said_unknown(
+    database: Path | str,
+) -> None:
+    """A database an earlier release wrote holds idle counters without `idle_since`: the dashboard said "Kosong —"
+    until their next event. At start the event that wrote each counter last dates it where it can (a finish, an
+    opening); where that event is no longer in the log (archived), it stays unknown, said so, never guessed."""
+    clock = Clock()  # Monday 09.00 WIB
+    async with running_server(database, clock=clock) as s:
+        op = await s.login("op-disdukcapil")
+        for c in ("1", "2"):
+            await ok(await s.command(op, c, "open"))  # 09.00
+        await s.issue("ktp")
+        clock.advance(minutes=2)
+        await ok(await s.command(op, "1", "call_next"))
+        clock.advance(minutes=3)
+        await ok(await s.command(op, "1", "finish"))  # 09.05: Loket 1 idle from here
+        storage = s.ctx.storage
+        for cid, doc, seq in await storage.fetch_all("SELECT id, doc, seq FROM counters WHERE site = ?", ("tegal",)):
+            older = {k: v for k, v in json.loads(doc).items() if k != "idle_since"}  # as an earlier release wrote it
+            await storage.execute("UPDATE counters SET doc = ? WHERE site = ? AND id = ?",
+                                  (json.dumps(older), "tegal", cid))  # fmt: skip
+            if cid == "2":  # its opening archived since (queue-server archive)
+                await storage.execute("DELETE FROM events WHERE seq = ?", (seq,))
+    clock.advance(minutes=7)
+    async with running_server(database, clock=clock) as s:
+        data = await dashboard(s, await s.login("supervisor"))
+        dated, unknown = counter(data, "1"), counter(data, "2")
+        assert (dated["activity"], dated["idle_since"], dated["idle_seconds"]) == (
+            "idle", "2026-11-23T09:05:00.000+07:00", 7 * 60
+        )  # fmt: skip
+        assert (unknown["activity"], unknown["idle_since"], unknown["idle_seconds"]) == ("idle", None, None)

@@ -716,6 +716,37 @@ async def test_a_box_of_the_release_before_keeps_working_without_its_bookings_se
         assert r.status_code == 200 and r.json()["after"] == 4, r.text
 
 
+async def test_an_earlier_box_s_idle_counters_are_dated_on_the_mirror_and_its_log_kept_as_the_box_wrote_it(
+    database: Path | str,
+) -> None:
+    """A box of a release before `idle_since` sends counters without it: its mall's dashboard on the mirror said
+    "Kosong —" for every idle counter, all day. The mirror dates each as the box's own release would now (idle from
+    the event that left it so), in its state and after a restart, and keeps the events exactly as the box wrote them
+    (their fingerprints still agree)."""
+    clock = Clock()  # Monday 09.00 WIB, as the events below
+    async with running_server(database, mirrored=["tegal"], clock=clock) as mirror:
+        token = bearer(await uplink_token(mirror))
+        opened = {"id": "1", "state": "open", "current": None, "priority_streak": 0, "operator": "op-disdukcapil"}
+        events = [{**running_text(1), "type": "counter.opened", "at": "2026-11-23T02:00:00+00:00",
+                   "data": {"counter": opened}},
+                  {**running_text(2), "type": "counter.opened", "at": "2026-11-23T02:04:00+00:00",
+                   "data": {"counter": {**opened, "id": "2"}}}]  # fmt: skip
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 0, "events": events}, headers=token)
+        assert r.status_code == 200, r.text
+        clock.advance(minutes=10)
+        sup = await mirror.login("supervisor")
+        data = (await mirror.http.get("/api/v1/sites/tegal/dashboard", headers=sup)).json()
+        idle = {c["id"]: (c["idle_since"], c["idle_seconds"]) for c in data["counters"] if c["activity"] == "idle"}
+        assert idle == {"1": ("2026-11-23T09:00:00.000+07:00", 600), "2": ("2026-11-23T09:04:00.000+07:00", 360)}
+        assert [kind for _, kind, data in await log_of(mirror, relayed=True) if "idle_since" in data["counter"]] == []
+        head = await mirror.http.get("/api/v1/sites/tegal/uplink", params={"newest": 2, "protocol": 3}, headers=token)
+        assert head.json()["fingerprint"] == fingerprint(events[1]["type"], events[1]["data"])
+    async with running_server(database, mirrored=["tegal"], clock=clock) as mirror:
+        data = (await mirror.http.get("/api/v1/sites/tegal/dashboard", headers=await mirror.login("supervisor"))).json()
+        idle = {c["id"]: c["idle_since"] for c in data["counters"] if c["activity"] == "idle"}
+        assert idle == {"1": "2026-11-23T09:00:00.000+07:00", "2": "2026-11-23T09:04:00.000+07:00"}, "after a restart"
+
+
 async def test_migration_0021_takes_the_secrets_an_earlier_mirror_s_copy_holds(database: Path | str) -> None:
     """A mirror of an earlier release kept each relayed booking whole, in its row and in the events carrying it.
     Migrated (0021), the copy holds them as this release keeps them; a hosted mall's bookings are untouched, and the

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+from queue_server.domain import events as ev
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.snapshot import Snapshot, snap
 
@@ -132,6 +133,30 @@ class CounterStatus(Snapshot):
     released_at: datetime | None = snap(default=None)
     released_ticket: str | None = snap(default=None)  # the label of the ticket it had
     released_parked: bool = snap(default=False)  # that ticket was being served, so it was parked (else requeued)
+
+
+# The events after which a counter stands open with nobody called where it did not before (it opened, or let its
+# citizen go): decide.py carries an open, idle counter's snapshot in no other.
+BECAME_IDLE = frozenset({ev.COUNTER_OPENED, ev.TICKET_FINISHED, ev.TICKET_NO_SHOW, ev.TICKET_PARKED,
+                         ev.TICKET_TRANSFERRED, ev.TICKET_CANCELLED})  # fmt: skip
+
+
+def idle_dated(
+    status: CounterStatus, at: datetime, *, before: CounterStatus | None = None, event_type: str | None = None
+) -> CounterStatus:
+    """A counter's snapshot written by a release before `idle_since` (a mirrored mall's box still on one, a database
+    it wrote), dated where the log makes it knowable, as decide.py would have stamped it: idle after the event of
+    `at` and not `before` it, since then; idle before it too, since whenever that was (None: not known); not idle,
+    None. Without `before` (a counter read back from the database), by the kind of event that wrote it last."""
+    idle = status.state is CounterState.OPEN and status.current is None
+    if not idle or status.idle_since is not None:
+        return status if idle or status.idle_since is None else replace(status, idle_since=None)
+    if before is not None:
+        was_idle = before.state is CounterState.OPEN and before.current is None
+        since = before.idle_since if was_idle else at
+    else:
+        since = at if event_type in BECAME_IDLE else None
+    return replace(status, idle_since=since)
 
 
 def format_label(prefix: str, number: int) -> str:

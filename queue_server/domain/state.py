@@ -12,7 +12,7 @@ from queue_server.domain import events as ev
 from queue_server.domain.booking import ACTIVE_BOOKINGS, Booking
 from queue_server.domain.catalogue import Site
 from queue_server.domain.events import Event
-from queue_server.domain.model import EXPIRING_STATES, CounterState, CounterStatus, Ticket, TicketState
+from queue_server.domain.model import EXPIRING_STATES, CounterState, CounterStatus, Ticket, TicketState, idle_dated
 from queue_server.domain.service_times import ServiceTimes
 
 
@@ -294,6 +294,9 @@ def apply(state: SiteState, event: Event) -> None:
         state.put_booking(_object(event, "booking", Booking))
     if "counter" in data and isinstance(data["counter"], dict):
         counter = _object(event, "counter", CounterStatus)
+        if "idle_since" not in data["counter"]:  # a mirrored mall's box of a release before it: dated here, the same
+            # on every process that applies the event (the relayed event itself stays as the mall wrote it)
+            counter = idle_dated(counter, event.at, before=state.counters.get(counter.id))
         state.counters[counter.id] = counter
         if event.type == ev.COUNTER_PAUSED:
             state.paused_at[counter.id] = event.at

@@ -20,7 +20,7 @@ from queue_server.common import jsontext
 from queue_server.domain import events as ev
 from queue_server.domain.booking import Booking
 from queue_server.domain.events import Event
-from queue_server.domain.model import DAY_OVER_STATES, EXPIRING_STATES, CounterStatus, Ticket
+from queue_server.domain.model import DAY_OVER_STATES, EXPIRING_STATES, CounterStatus, Ticket, idle_dated
 from queue_server.domain.relay import WITHHELD_MARK
 from queue_server.domain.service_times import robust_mean
 from queue_server.domain.snapshot import FieldSpec, columns
@@ -331,8 +331,13 @@ class StoragePort(abc.ABC):
         latest = today.isoformat()
         query = f"SELECT doc FROM tickets WHERE site = ? AND (day >= ? OR state IN ({marks}))"  # noqa: S608
         tickets = [Ticket.from_dict(json.loads(r[0])) for r in await self._read(query, (site_id, latest, *open_states))]
-        rows = await self._read("SELECT doc FROM counters WHERE site = ?", (site_id,))
-        counters = [CounterStatus.from_dict(json.loads(r[0])) for r in rows]
+        # With the event that wrote each counter last: a counter a release before `idle_since` left open and idle is
+        # dated by it where it can be (domain/model.idle_dated), rather than shown idle since an unknown time.
+        rows = await self._read(
+            "SELECT c.doc, e.type, e.at FROM counters c LEFT JOIN events e ON e.seq = c.seq WHERE c.site = ?",
+            (site_id,),
+        )
+        counters = [_counter_read(json.loads(doc), kind, at) for doc, kind, at in rows]
         closed = {
             date.fromisoformat(r[0])
             for r in await self._read("SELECT day FROM closed_days WHERE site = ? AND reopened = 0", (site_id,))
@@ -813,6 +818,15 @@ OUTBOX_INSERT = (
 def outbox_values(r: OutboxRow) -> tuple[Any, ...]:
     return (r.id, r.dedupe, r.site, r.endpoint, r.kind, r.key, r.contact, r.payload, "pending", 0,
             utc_iso(r.due_at), utc_iso(r.created_at))  # fmt: skip
+
+
+def _counter_read(doc: dict[str, Any], kind: str | None, at: str | None) -> CounterStatus:
+    """A stored counter; one written before `idle_since` was, dated by the event that wrote it (`kind`, `at`: none when
+    the log of that day has been archived)."""
+    counter = CounterStatus.from_dict(doc)
+    if "idle_since" in doc or kind is None or at is None:
+        return counter
+    return idle_dated(counter, datetime.fromisoformat(at), event_type=kind)
 
 
 _COUNTER_UPSERT = (

@@ -217,8 +217,10 @@ function counterCard(c) {
       el("span", { class: "badge", "data-activity": c.activity, text: T(`state_${c.activity}`) })),
     el("div", { class: "ticket" },
       el("span", { class: "label", text: c.ticket || "—" }),
-      // its time: fillStopwatch; an idle counter's since when it was left so
-      c.seconds !== null || idle ? el("span", { class: "for", title: idle ? `${T("state_idle")} ${T("since")} ${shortTime(c.idle_since)}` : T("since") }) : null),
+      // its time: fillStopwatch; an idle counter's since when it was left so, or that this was not recorded (idle
+      // since before the server stamped it, or a mirrored mall's box of an earlier release that sends none)
+      c.seconds !== null || idle ? el("span", { class: "for", title: idle ? `${T("state_idle")} ${T("since")} ${shortTime(c.idle_since)}` : T("since") })
+        : c.activity === "idle" ? el("span", { class: "for untimed", title: T("idle_untimed_title"), text: T("idle_untimed") }) : null),
     idle && c.waiting_for ? el("small", { class: "note waiting", text: T("idle_waiting").replace("{n}", c.waiting_for) }) : null,
     c.overrun ? el("small", { class: "note long", text: T("long_mark").replace("{usual}", usual) }) : null,
     el("footer", {},
