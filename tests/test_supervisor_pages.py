@@ -220,6 +220,64 @@ async def test_a_counter_idle_since_an_unrecorded_time_says_so_instead_of_a_dash
             await until(page, text_of(f"{unknown} .for.untimed") + " === 'time not recorded'")
 
 
+# Per panel of the dashboard: the items whole in its scrolling region, of all, and the region's height.
+IN_VIEW = """() => {
+  const whole = (region, items) => {
+    const box = document.querySelector(region).getBoundingClientRect();
+    const all = [...document.querySelectorAll(region + ' ' + items)];
+    const shown = all.filter((i) => { const r = i.getBoundingClientRect();
+      return r.height > 0 && r.top >= box.top - 1 && r.bottom <= box.bottom + 1; });
+    return [shown.length, all.length, Math.round(box.height)];
+  };
+  return {services: whole('.services .scroll', 'tbody tr'), counters: whole('.counters .scroll', '.counter'),
+          parked: whole('.parked .scroll', 'li'), devices: whole('.devices .scroll', 'li')};
+}"""
+
+
+async def test_parked_tickets_are_usable_at_1366x768_and_nothing_else_gives_way(
+    browser: Browser, server: Server, tmp_path: Path
+) -> None:
+    """An outside review: at 1366x768 the parked tickets' panel held about one ticket before it scrolled. Six parked:
+    three stand whole there now, one line each with their buttons (the where and since said short, whole in the
+    row's tooltip), and all six at 1920x1080; the services and the counters keep as many whole rows and cards as
+    they had before any ticket was parked, and the screens' panel stays in view."""
+    op = await server.login("op-disdukcapil")
+    for c in ("1", "2", "3", "4"):
+        await server.command(op, c, "open")
+    for _ in range(8):
+        await server.issue("ktp")
+    async with signed_in(browser, server, "/supervisor/tegal") as page:
+        await until(page, text_of("#parked") + " === 'Tidak ada tiket yang diparkir.'")
+        before = {}
+        for size in SIZES:
+            await page.set_viewport_size({"width": size[0], "height": size[1]})
+            before[size] = await page.evaluate(IN_VIEW)
+        for n in range(6):
+            counter = ("1", "2")[n % 2]  # KTP's counters
+            assert (await server.command(op, counter, "call_next")).status_code == 200
+            assert (await server.command(op, counter, "park")).status_code == 200
+        await until(page, "() => document.querySelectorAll('#parked li.parked-ticket').length === 6")
+        for size in SIZES:
+            await page.set_viewport_size({"width": size[0], "height": size[1]})
+            await page.wait_for_function("() => true")  # a frame laid out at this size
+            after = await page.evaluate(IN_VIEW)
+            shown, parked, _ = after["parked"]
+            assert parked == 6 and shown >= (3 if size == (1366, 768) else 6), (size, after)
+            for panel in ("services", "counters"):
+                assert after[panel][0] >= before[size][panel][0], (size, panel, before[size], after)
+            assert after["devices"][2] >= 40, ("the screens' panel stays in view", size, after)
+            await page.screenshot(path=str(screenshot_dir(tmp_path) / f"dashboard-parked-{size[0]}.png"))
+        await page.set_viewport_size({"width": 1366, "height": 768})
+        row = "#parked li[data-ticket='A-001']"
+        assert await page.is_visible(f"{row} .where-short") and await page.is_hidden(f"{row} .where")
+        assert await page.text_content(f"{row} .where-short") == "Loket 1 · 09.00"
+        assert await page.get_attribute(f"{row} .what", "title") == "KTP Elektronik · diparkir Loket 1 sejak 09.00"
+        assert await page.get_by_role("button", name="Ke loket A-001", exact=True).is_visible()
+        await page.set_viewport_size({"width": 1920, "height": 1080})  # a narrower column: two lines, said whole
+        await until(page, f"() => getComputedStyle(document.querySelector(\"{row} .where\")).display !== 'none'")
+        assert await page.is_hidden(f"{row} .where-short")
+
+
 HEADER_PARTS = """() => {
   const shown = [...document.querySelectorAll('.bar .brand > *, .bar .nav a, .bar .tools > *')]
     .filter(e => e.offsetParent !== null).map(e => [e.textContent.trim(), e.getBoundingClientRect()]);

@@ -251,21 +251,25 @@ function renderCounters() {
 function renderParked() {
   const list = figures.parked || [];
   $("parked-count").textContent = list.length ? `(${list.length})` : "";
+  document.querySelector(".board").classList.toggle("has-parked", list.length > 0); // the side's share (CSS)
   const supervising = !$("actions").hidden;
-  redraw($("parked"), list.length ? list : [null], (t) => (t === null
-    ? el("li", { class: "empty", "data-key": "empty", text: T("parked_none") })
-    : el("li", { class: "parked-ticket", "data-key": `parked:${t.id}`, "data-ticket": t.label },
+  redraw($("parked"), list.length ? list : [null], (t) => {
+    if (t === null) return el("li", { class: "empty", "data-key": "empty", text: T("parked_none") });
+    const where = T("parked_at_counter").replace("{counter}", t.counter_name || "–").replace("{time}", shortTime(t.since));
+    // one of the two is shown, as the panel's width allows (dashboard.css); the other is not read either
+    return el("li", { class: "parked-ticket", "data-key": `parked:${t.id}`, "data-ticket": t.label },
       el("strong", { class: "label", text: t.label }),
-      el("span", { class: "what" },
-        el("span", { class: "service", text: t.service_name, title: t.service_name }),
-        el("small", { text: T("parked_at_counter").replace("{counter}", t.counter_name || "–").replace("{time}", shortTime(t.since)) })),
+      el("span", { class: "what", title: `${t.service_name} · ${where}` },
+        el("span", { class: "service", text: t.service_name }),
+        el("small", { class: "where", text: where }),
+        el("small", { class: "where-short", text: `${t.counter_name || "–"} · ${shortTime(t.since)}` })),
       el("span", { class: "for" }),
       supervising ? el("div", { class: "buttons" },
         el("button", { type: "button", class: "small", "data-unpark": "unpark-line", "data-ticket": t.label,
           text: T("parked_back_line"), "aria-label": `${T("parked_back_line")} ${t.label}` }),
         el("button", { type: "button", class: "small", "data-unpark": "unpark-counter", "data-ticket": t.label,
-          text: T("parked_back_counter"), "aria-label": `${T("parked_back_counter")} ${t.label}` })) : null)),
-  (node) => node.dataset.key, fillParked);
+          text: T("parked_back_counter"), "aria-label": `${T("parked_back_counter")} ${t.label}` })) : null);
+  }, (node) => node.dataset.key, fillParked);
 }
 
 function fillParked(node, t) {
