@@ -131,7 +131,7 @@ async def test_the_desk_and_the_booking_page_take_a_number_with_consent(
                     await booking.fill("#nik", "3328015507900001")
                     await booking.fill("#phone", "081377788899")
                     await booking.click("#send-code")  # the number verified by a code (test_phone_verify.py)
-                    sent = "Kode verifikasi booking"
+                    sent = "Kode verifikasi pemesanan"
                     await eventually(lambda: any(sent in b["message"] for b in gateway.bodies("/send")), "the code", 30)
                     message = next(b["message"] for b in gateway.bodies("/send") if sent in b["message"])
                     await booking.fill("#phone-code", re.findall(r": (\d{6})\.", message)[0])

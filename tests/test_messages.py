@@ -4,6 +4,7 @@ raises a Refusal, and speaks in words: no raw state code in a sentence."""
 from __future__ import annotations
 
 import ast
+import re
 import string
 import tomllib
 from collections.abc import Iterator
@@ -414,3 +415,56 @@ def test_every_alert_kind_has_its_word_on_the_dashboard() -> None:
     texts = tomllib.loads((Path(__file__).parents[1] / "supervisor" / "templates" / "text.toml").read_text())
     for lang in ("id", "en"):
         assert [k for k in KINDS if f"alert_kind_{k}" not in texts[lang]] == [], lang
+
+
+# English words that crept into Indonesian sentences: a booking is "pemesanan" (online: "daring"), checking in
+# "lapor hadir". The code's own form (BK-7Q3M2X) and a placeholder's name ({booking}) are no words of the sentence.
+LOANWORDS = re.compile(r"booking|check-?in|online|\bbook\b", re.I)
+# Words that make a quotation in the docs an Indonesian one (none of them is English).
+INDONESIAN = re.compile(
+    r"\b(yang|dan|di|ke|untuk|sudah|Sudah|silakan|Anda|kode|nomor|antrean|tidak|lagi|sini|pemesanan|jadwal|dengan"
+    r"|Pesan|Kirim|Batalkan|oleh|pukul|atau|kios|Terjadwal|Dilepas|Dibatalkan|verifikasi|Berlaku|menit|coba"
+    r"|pengingat|tercapai)\b"
+)
+
+
+def _indonesian_texts() -> Iterator[tuple[str, str]]:
+    """Every Indonesian text a citizen, an operator or a supervisor reads, by where it is."""
+
+    def walk(node: object, where: str) -> Iterator[tuple[str, str]]:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield from walk(value, f"{where}.{key}")
+        elif isinstance(node, str) and (where.endswith(".id") or ".id." in where):
+            yield where, node
+
+    yield from walk(messages.catalogue(), "messages.toml")
+    for package in ("citizen", "supervisor", "display"):
+        yield from walk(tomllib.loads((ROOT / package / "templates" / "text.toml").read_text()), f"{package}")
+    from counter_client.texts import TEXTS
+
+    yield from ((f"counter_client.texts.{name}", pair[0]) for name, pair in TEXTS.items())
+
+
+def test_indonesian_texts_say_pemesanan_and_lapor_hadir_never_booking_or_check_in() -> None:
+    """An outside review: the kiosk's and the phone's texts had been made Indonesian ("Pemesanan BK-...", "Lapor
+    hadir"), but the phone code's message still said "Kode verifikasi booking", a booking's state "sudah check-in",
+    the site's index "Ambil antrean online (booking)"."""
+    texts = list(_indonesian_texts())
+    assert len(texts) > 500 and any("Pemesanan {booking}" in text for _, text in texts)
+    found = [(where, text) for where, text in texts if LOANWORDS.search(re.sub(r"\{[^}]*\}", "", text))]
+    assert not found, found
+
+
+def test_the_docs_quote_indonesian_texts_without_booking_or_check_in() -> None:
+    """docs/*.md quote the pages' and messages' Indonesian words; a quotation still saying "Booking BK-..., jadwal"
+    or "Sudah booking online? Check-in di sini" described a screen that no longer says so."""
+    found = []
+    for path in sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]:
+        text = re.sub(r"```.*?```", "", path.read_text(), flags=re.S)  # code: a command line, a TOML table
+        for paragraph in re.split(r"\n\s*\n", text):
+            for quoted in re.findall(r'"([^"]+)"', paragraph):
+                words = re.sub(r"https?://\S+|/booking/\S*|`[^`]*`", "", quoted)  # an address is no sentence
+                if INDONESIAN.search(words) and LOANWORDS.search(words):
+                    found.append((path.name, " ".join(quoted.split())[:120]))
+    assert not found, found

@@ -34,7 +34,7 @@ FAST = {
 PHONE = "0812-3456-7890"
 NIKS = ("3328014101900007", "3328014101900015", "3328014101900023", "3328014101900031")
 BOOKING = {"service": "ktp", "day": "2026-11-24", "slot": "09:00", "phone": PHONE}
-CODE_SENT = re.compile(r"Kode verifikasi booking MPP Kabupaten Tegal: (\d{6})\. Berlaku 10 menit\. Jangan berikan")
+CODE_SENT = re.compile(r"Kode verifikasi pemesanan MPP Kabupaten Tegal: (\d{6})\. Berlaku 10 menit\. Jangan berikan")
 
 
 def gateway_site(tmp_path: Path, receiver: Receiver, booking: str = "") -> Path:
@@ -104,7 +104,7 @@ async def test_a_booking_needs_the_code_its_number_received_and_the_number_stays
             await eventually(lambda: codes_received(receiver), "the code reaches the phone")
             code = codes_received(receiver)[0]
             assert receiver.bodies("/send")[0]["message"] == (
-                f"Kode verifikasi booking MPP Kabupaten Tegal: {code}. Berlaku 10 menit. Jangan berikan kode ini "
+                f"Kode verifikasi pemesanan MPP Kabupaten Tegal: {code}. Berlaku 10 menit. Jangan berikan kode ini "
                 "kepada siapa pun."
             )
             # The request made no event (the code is in no event nor frame), and the database holds the code only
@@ -143,7 +143,7 @@ async def test_a_booking_needs_the_code_its_number_received_and_the_number_stays
             assert r.status_code == 422 and error(r)["code"] == "phone_code_expired", r.text
     logged = "\n".join(log_lines)
     assert proof not in logged
-    assert code not in logged and "Kode verifikasi booking" not in logged
+    assert code not in logged and "Kode verifikasi pemesanan" not in logged
 
 
 async def test_a_code_lasts_ten_minutes_and_five_wrong_tries_void_it(database: Path | str, tmp_path: Path) -> None:
@@ -327,7 +327,7 @@ async def test_the_mall_sends_codes_per_hour_in_all_says_so_and_alerts_the_super
             assert error(r)["message"] == (
                 "MPP Kabupaten Tegal sudah mengirim kode verifikasi sebanyak batasnya untuk satu jam ini (batas MPP, "
                 "bukan kesalahan Anda). Silakan datang langsung ke MPP dan ambil nomor antrean di kios, atau coba "
-                "booking lagi dalam 50 menit."
+                "pesan lagi dalam 50 menit."
             )
             assert "the mall's limit" in error(r)["message_en"]
 
