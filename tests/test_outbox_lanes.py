@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from email.utils import formatdate
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -147,6 +148,106 @@ async def test_a_429_s_retry_after_is_honoured_for_its_endpoint_and_does_not_pau
             gateway.status = 200
             await eventually(lambda: any("nomor antrean Anda" in t for t in texts(gateway)), "sent once taken", 60)
             assert sum("nomor antrean Anda" in t for t in texts(gateway)) == 1
+
+
+async def _offered(s: Any) -> bool:
+    r = await s.http.get("/api/v1/sites/tegal/today", headers={"Authorization": "Bearer d_kiosk_demo_tegal"})
+    assert r.status_code == 200, r.text
+    return bool(r.json()["notify"]["available"])
+
+
+@pytest.mark.parametrize("form", ["seconds", "http-date"])
+async def test_a_503_s_retry_after_is_honoured_and_five_of_them_still_pause_the_gateway(
+    database: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, form: str
+) -> None:
+    """Before, a 503's Retry-After was ignored: the message was tried again after the backoff (0.1 to 0.2 s here),
+    whatever the gateway had said. Now nothing goes to it before the time it asked for (2 s; an HTTP date 3 s ahead,
+    whole seconds), and the 503 is still a failure: the gateway says it cannot send, so five in a row pause it and
+    the pages stop offering messages, as before; the first one does not (2 s is less than the breaker's pause)."""
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
+    with Receiver() as gateway:
+        gateway.status = 503
+        gateway.retry_after = "2" if form == "seconds" else lambda: formatdate(time.time() + 3, usegmt=True)
+        gateway.start()
+        site = notify_site(tmp_path, gateway)
+        settings = {**FAST, "outbox_breaker_seconds": 4.0}
+        async with running_server(database, site_files=[site], **settings) as s, ticking(s.clock):
+            await s.issue("ktp", notify=phone(3))
+            await eventually(lambda: gateway.refused, "the first refusal", 60, 0.05)
+
+            async def recorded() -> bool:
+                return "asked to wait" in ((await deliveries(s))["gateway"]["last_error"] or "")
+
+            await eventually(recorded, "the refusal recorded, with the time asked for", 30, 0.05)
+            assert (await deliveries(s))["gateway"]["breaker"] == "closed"
+            assert await _offered(s), "one 503 does not withdraw the offer"
+            await eventually(lambda: len(gateway.refused) >= 5, "five refusals", 90, 0.05)
+            gaps = [later - earlier for earlier, later in zip(gateway.refused, gateway.refused[1:], strict=False)]
+            assert min(gaps) >= 1.95, gaps
+
+            async def paused() -> bool:
+                return (await deliveries(s))["gateway"]["breaker"] != "closed"
+
+            await eventually(paused, "five 503s in a row pause the gateway", 30, 0.05)
+            assert not await _offered(s), "the pages no longer offer messages"
+            assert "HTTP 503" in (await deliveries(s))["gateway"]["last_error"]
+            gateway.status = 200
+            await eventually(lambda: any("nomor antrean Anda" in t for t in texts(gateway)), "sent once back", 60)
+            await eventually(lambda: _offered(s), "offered again", 30, 0.1)
+    assert sum("nomor antrean Anda" in t for t in texts(gateway)) == 1
+
+
+async def test_a_503_that_says_it_is_down_for_longer_than_a_pause_pauses_the_gateway_at_once(
+    database: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gateway that answers 503 with Retry-After: 5 says it is down for 5 s: counting five of them would take half a
+    minute of offering messages it cannot send. The breaker (a first pause of 1 s here) opens at once, for the 5 s it
+    asked, and nothing goes to the gateway before then, neither a message nor a probe."""
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
+    with Receiver() as gateway:
+        gateway.status = 503
+        gateway.retry_after = "5"
+        gateway.start()
+        site = notify_site(tmp_path, gateway)
+        async with running_server(database, site_files=[site], **{**FAST, "outbox_breaker_seconds": 1.0}) as s, \
+                ticking(s.clock):  # fmt: skip
+            await s.issue("ktp", notify=phone(4))
+            await eventually(lambda: gateway.refused, "the first refusal", 60, 0.05)
+            gateway.status = 200
+
+            async def opened() -> bool:
+                return (await deliveries(s))["gateway"]["breaker"] == "open"
+
+            await eventually(opened, "the breaker opened by the one 503", 30, 0.05)
+            assert not await _offered(s), "withdrawn by the one 503"
+            await eventually(lambda: texts(gateway), "sent once the time asked for is over", 60, 0.05)
+    assert len(gateway.refused) == 1 and len(texts(gateway)) == 1
+    assert gateway.requests[0].at - gateway.refused[0] >= 4.95
+    assert not [h for h in gateway.heads if h.at - gateway.refused[0] < 4.95], "not even a probe before then"
+
+
+async def test_a_503_whose_retry_after_cannot_be_read_is_an_ordinary_failure(
+    database: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bad input from a receiver: "soon", a fraction, a date that is none. The usual backoff applies, and five
+    failures pause the endpoint as any five would; the error says nothing was asked."""
+    with Receiver() as hooks:
+        hooks.status = 503
+        hooks.start()
+        async with running_server(database, **FAST) as s, ticking(s.clock):
+            hook = (await add_webhook(s, hooks.url + "/hook"))["endpoint"]["id"]
+            for n, value in enumerate(["soon", "1.5", "Mon, 32 Dec 2026 02:00:00 GMT", "-5", "\u00b2"]):
+                hooks.retry_after = value
+                if n == 0:
+                    await s.issue("ktp")
+                await eventually(lambda n=n: len(hooks.refused) > n, f"refusal {n + 1} ({value})", 60, 0.01)
+
+            async def paused() -> bool:
+                return (await deliveries(s))[hook]["breaker"] != "closed"
+
+            await eventually(paused, "five failures pause it", 30, 0.05)
+            status = (await deliveries(s))[hook]
+            assert status["last_error"] == "HTTP 503 Service Unavailable", status
 
 
 async def test_two_processes_on_postgresql_with_a_slow_receiver_send_each_message_once_in_order(

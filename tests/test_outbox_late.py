@@ -88,6 +88,62 @@ async def test_a_webhook_receiver_back_after_an_outage_gets_what_waited_at_once_
             assert all(types(t) == ["ticket.issued"] for t in issued[1:])
 
 
+async def test_a_webhook_receiver_back_with_no_new_event_is_probed_and_gets_what_waited_once_in_order(
+    database: Path | str,
+) -> None:
+    """Before: once its breaker had opened, a webhook was tried again only when one of its messages fell due by itself,
+    after its backoff (150 to 300 s here, up to 10 minutes by default), or when a new event came; a receiver back
+    after a minute on a quiet afternoon waited for that with every message. Now the breaker's pause over (0.5 s
+    here), its first waiting message is brought forward and probes it: every message arrives within the minute, each
+    once (its id), in order."""
+    with Receiver() as receiver:
+        receiver.status = 503
+        receiver.start()
+        async with running_server(database, **LONG_BACKOFF) as s, ticking(s.clock):
+            hook = (await add_webhook(s, receiver.url + "/hook"))["endpoint"]["id"]
+            issued = [(await s.issue("ktp"))["ticket"]["id"] for _ in range(5)]
+            await retrying(s, hook, 5)  # five failures in a row: the breaker opens
+            refused = len(receiver.refused)
+            receiver.status = 200  # back; and no new event from here on
+
+            def delivered() -> list[str]:
+                return [b["ticket"]["id"] for b in receiver.bodies("/hook")]
+
+            await eventually(lambda: len(delivered()) >= 5, "every waiting message, with no new event", 60, 0.1)
+
+            async def settled() -> bool:
+                row = (await deliveries(s))[hook]
+                return row["breaker"] == "closed" and not row["retrying"] and not row["pending"]
+
+            await eventually(settled, "the breaker closed, nothing left waiting", 30, 0.1)
+    assert delivered() == issued, "each once, oldest first"
+    assert len({b["id"] for b in receiver.bodies()}) == 5, "a message went twice"
+    assert len(receiver.refused) == refused, "nothing was refused after the receiver came back"
+
+
+async def test_a_gateway_back_with_no_new_message_is_probed_without_a_citizen_s_message_and_sends_each_once(
+    database: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gateway's probe while its messages wait out their backoffs is a bare HEAD (no citizen is sent anything to
+    probe with): then every waiting message goes, each once."""
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
+    with Receiver() as gateway:
+        gateway.status = 503
+        gateway.start()
+        site = notify_site(tmp_path, gateway)
+        async with running_server(database, site_files=[site], **LONG_BACKOFF) as s, ticking(s.clock):
+            tickets = [(await s.issue("ktp", notify=phone(n)))["ticket"] for n in range(5)]
+            await retrying(s, "gateway", 5)
+            gateway.status = 200
+            await eventually(lambda: len(texts(gateway)) >= 5, "every waiting message, with no new one", 60, 0.1)
+            assert gateway.heads and gateway.heads[0].at < gateway.requests[0].at, "probed by a HEAD first"
+            assert not gateway.heads[0].body and "Authorization" not in gateway.heads[0].headers
+    sent = texts(gateway)
+    assert len(sent) == 5, sent
+    for ticket in tickets:
+        assert sum(f"nomor antrean Anda {ticket['label']} " in t for t in sent) == 1, sent
+
+
 async def test_a_late_message_says_how_many_are_ahead_now_and_names_the_counter_the_citizen_is_called_to_now(
     database: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

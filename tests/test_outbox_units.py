@@ -45,6 +45,51 @@ def test_a_429_holds_its_endpoint_without_opening_its_breaker() -> None:
     assert breaker.allows() and not breaker.blocked()
 
 
+def _later(breaker: Breaker, seconds: float) -> None:
+    """The breaker as it is `seconds` later (its times are time.monotonic()'s: moved back instead of waited for)."""
+    breaker.open_until -= seconds
+    breaker.held_until -= seconds
+
+
+def test_a_503_that_says_for_how_long_holds_its_endpoint_and_counts_as_a_failure() -> None:
+    """A short Retry-After (below the first pause) holds the endpoint and is counted like any failure; one at least as
+    long as the first pause opens the breaker at once, for as long as it asked (the receiver says it is down)."""
+    breaker = Breaker(failures=3, pause=30)
+    assert not breaker.failed(down_for=5)
+    assert breaker.failures == 1 and breaker.state == "closed" and breaker.blocked() and not breaker.allows()
+    _later(breaker, 6)
+    assert breaker.allows() and not breaker.failed() and breaker.failed(down_for=1), "the third in a row trips it"
+    assert breaker.state == "open"
+
+    at_once = Breaker(failures=5, pause=30)
+    assert at_once.failed(down_for=120), "down for longer than a pause: opened by the first one"
+    assert at_once.state == "open" and at_once.trips == 1
+    _later(at_once, 60)  # the first pause is over, but not the time it asked for
+    assert at_once.state == "open" and at_once.blocked() and not at_once.allows() and not at_once.idle_probe_due()
+    _later(at_once, 61)
+    assert at_once.state == "half_open" and at_once.allows()
+
+
+def test_a_paused_breaker_asks_once_a_pause_for_a_waiting_message_to_probe_with() -> None:
+    """A webhook's breaker whose pause is over, with none of its messages due: the deliverer brings one forward to
+    probe it, once a pause; a message let through that turned out no probe (skipped) lets it ask again."""
+    breaker = Breaker(failures=1, pause=30)
+    assert not breaker.idle_probe_due(), "closed: nothing to probe"
+    assert breaker.failed()
+    assert not breaker.idle_probe_due(), "still pausing"
+    _later(breaker, 31)
+    assert breaker.idle_probe_due() and not breaker.idle_probe_due(), "once a pause"
+    assert breaker.allows(), "the message brought forward probes it"
+    breaker.no_probe()  # skipped (its endpoint removed, say)
+    assert breaker.idle_probe_due(), "another may be brought forward"
+    assert breaker.allows() and breaker.failed() and breaker.trips == 2
+    assert not breaker.idle_probe_due()
+    _later(breaker, 61)
+    assert breaker.idle_probe_due(), "the next pause, again once"
+    assert breaker.allows()
+    assert breaker.succeeded() and not breaker.idle_probe_due() and breaker.state == "closed"
+
+
 def test_retry_after_is_read_in_seconds_or_as_an_http_date() -> None:
     from datetime import UTC, datetime
 
@@ -55,6 +100,20 @@ def test_retry_after_is_read_in_seconds_or_as_an_http_date() -> None:
     assert retry_after("Mon, 07 Dec 2026 01:00:00 GMT", now) == 0.0  # already past: at once (bounded to 1 s after)
     assert retry_after("soon", now) is None and retry_after("", now) is None and retry_after(None, now) is None
     assert retry_after("-5", now) is None
+    # bad input: none of these is a time to wait; the ordinary backoff applies
+    for bad in (
+        "1.5",
+        "\u00b2",
+        "\u0663",
+        "120 s",
+        "120, 60",
+        "Mon, 32 Dec 2026 02:00:00 GMT",
+        "Mon, 07 Dec 99999 02:00:00 GMT",
+        "Mon, 07 Dec 2026 25:00:00 GMT",
+        "   ",
+    ):
+        assert retry_after(bad, now) is None, bad
+    assert retry_after("9" * 400, now) == float("inf")  # bounded to 10 minutes where it is used (Deliverer._asked)
 
 
 def test_a_probe_that_reaches_the_server_closes_the_breaker_but_keeps_the_doubling() -> None:

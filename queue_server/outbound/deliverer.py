@@ -8,17 +8,21 @@ wait for the slowest receiver). A message in flight is still pending in the data
 not due before its outcome is recorded (the order per ticket), and the round does not start it twice. Outcomes:
 - sent (2xx);
 - tried again when the receiver asked, after a 429 with Retry-After (1 s to 10 minutes): the whole endpoint waits
-  until then, and the answer is no failure of it (its breaker does not count it);
+  until then, and the answer is no failure of it (its breaker does not count it); after a 503 with Retry-After the
+  endpoint waits until then too, but the 503 is a failure (the receiver says it is down), and one that asks for at
+  least the breaker's first pause opens the breaker at once;
 - tried again later, after an exponential backoff with full jitter (RETRY_BASE * 2^attempts, at most RETRY_CAP);
 - dead after MAX_ATTEMPTS tries, with the last error, until a supervisor resends it;
 - skipped when it is no longer worth sending (the endpoint was removed, the number deleted, the citizen was
   called already and the message would mislead).
 A circuit breaker per endpoint (each site's gateway its own) stops trying an endpoint that failed BREAKER_FAILURES
 times in a row for a while (30 s, doubling up to 5 minutes), then lets one message through to probe it; its messages
-wait meanwhile without spending their tries. A gateway whose breaker is due a probe while none of its messages is due
-is probed with a bare HEAD request instead (an answer of its own server counts, a 5xx does not: `gateway_up`): the
-pages offer messages only while its breaker is closed (`paused_gateways`), so no new message would ever come to
-probe it.
+wait meanwhile without spending their tries. When its pause is over and none of its messages is due (they wait out
+backoffs of up to 10 minutes, and few new ones come while it fails), it is probed all the same: a gateway with a bare
+HEAD request (nothing is sent to a citizen; an answer of its own server counts, a 5xx does not: `gateway_up`; the
+pages offer messages only while its breaker is closed, `paused_gateways`), a webhook with the first of its messages
+waiting for a later try, brought forward (`OutboxStore.due_now`): it is sent once, as any try, and its success brings
+every other waiting message forward.
 
 At least once: a message sent just before the process is killed, and not yet recorded, is sent again after the
 restart with the same id (receivers drop it by `Antrean-Webhook-Id`; gateways get it as `Idempotency-Key`). On a
@@ -42,7 +46,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -129,13 +133,14 @@ class Breaker:
         self.opened = False
         self.open_until = 0.0  # time.monotonic()
         self.probing = False
-        self.held_until = 0.0  # time.monotonic(): the endpoint asked to be left alone until then (429 Retry-After)
+        self.held_until = 0.0  # time.monotonic(): the endpoint asked to be left alone until then (Retry-After)
+        self.nudged = False  # a webhook's first waiting message was brought forward to probe it, this pause
 
     @property
     def state(self) -> str:
         if not self.opened:
             return "closed"
-        return "open" if time.monotonic() < self.open_until else "half_open"
+        return "open" if time.monotonic() < max(self.open_until, self.held_until) else "half_open"
 
     def allows(self) -> bool:
         if time.monotonic() < self.held_until:
@@ -153,16 +158,30 @@ class Breaker:
         return now < self.held_until or (self.opened and (now < self.open_until or self.probing))
 
     def hold(self, seconds: float) -> None:
-        """The endpoint answered 429 and asked to be left alone this long: no message goes to it meanwhile. Not a
-        failure: it is up (the pages still offer messages), it only limits how fast it is sent to."""
+        """The endpoint asked to be left alone this long (Retry-After): no message goes to it meanwhile. After a 429
+        that is all: no failure, it is up (the pages still offer messages), it only limits how fast it is sent to."""
         self.held_until = max(self.held_until, time.monotonic() + seconds)
+
+    def idle_probe_due(self) -> bool:
+        """Whether the pause is over with no probe under way nor asked for yet this pause (`nudged`): the caller
+        brings a message forward to be the probe (a webhook's), and says so by this answer being True only once."""
+        now = time.monotonic()
+        if not self.opened or self.probing or self.nudged or now < max(self.open_until, self.held_until):
+            return False
+        self.nudged = True
+        return True
+
+    def no_probe(self) -> None:
+        """The message let through as a probe was no probe after all (skipped, not built, or asked to wait): the
+        next one may be, and a waiting one may be brought forward again."""
+        self.probing = self.nudged = False
 
     def succeeded(self) -> bool:
         """A message went through: closed, and the next trip pauses for the first pause again. True when the
         breaker was open: the endpoint has mended (its messages waiting for later tries are due now)."""
         mended = self.opened
         self.failures = self.trips = 0
-        self.opened = self.probing = False
+        self.opened = self.probing = self.nudged = False
         return mended
 
     def reached(self) -> None:
@@ -170,15 +189,22 @@ class Breaker:
         offer them) again; but nothing has gone through yet, so `trips` stays: a server that answers the probe and
         still fails every message is paused twice as long each time, not for the first pause over and over."""
         self.failures = 0
-        self.opened = self.probing = False
+        self.opened = self.probing = self.nudged = False
 
-    def failed(self) -> bool:
-        """Count a failure; True when it opens the breaker."""
+    def failed(self, down_for: float | None = None) -> bool:
+        """Count a failure; True when it opens the breaker. `down_for`: the endpoint said it is unavailable this long
+        (a 503's Retry-After): nothing goes to it before then, and a time at least as long as the first pause opens
+        the breaker at once, for that long (five failures would take five such waits to be counted, the pages
+        offering messages all along)."""
         self.failures += 1
-        if self.probing or (not self.opened and self.failures >= self.failures_to_trip):
-            self.opened, self.probing = True, False
+        if down_for is not None:
+            self.hold(down_for)
+        says_down = down_for is not None and down_for >= self.pause
+        if self.probing or (not self.opened and (self.failures >= self.failures_to_trip or says_down)):
+            self.opened, self.probing, self.nudged = True, False, False
             self.trips += 1
-            self.open_until = time.monotonic() + min(300.0, self.pause * 2 ** (self.trips - 1))
+            pause = min(300.0, self.pause * 2 ** (self.trips - 1))
+            self.open_until = time.monotonic() + max(pause, down_for or 0.0)
             return True
         return False
 
@@ -225,15 +251,35 @@ def retry_after(value: str | None, now: datetime) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²" or "٣" are digits to str.isdigit, and no number of seconds
         return float(value)
     try:
         at = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if at.tzinfo is None:  # an HTTP date is in GMT
         at = at.replace(tzinfo=UTC)
     return max(0.0, (at - now).total_seconds())
+
+
+class _Answer(NamedTuple):
+    """What became of one request: `error` None once delivered; the status when the receiver answered; the seconds
+    its Retry-After asks for (read only with a 429 or a 503: RETRY_AFTER_STATUSES)."""
+
+    error: str | None
+    status: int | None = None
+    retry_after: float | None = None
+
+
+# Retry-After means "come back then" with these (RFC 9110 10.2.3): 429, the receiver limits how fast it is sent to;
+# 503, it is down (maintenance, overload) and says for how long.
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+
+
+def _retry_after_of(response: aiohttp.ClientResponse) -> float | None:
+    if response.status not in RETRY_AFTER_STATUSES:
+        return None
+    return retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
 
 
 def scrub(text: str) -> str:
@@ -420,7 +466,8 @@ class Deliverer:
             self._start(message, lane)
             started += 1
         self._probe_idle_gateways()
-        return recorded + started
+        brought = await self._probe_idle_webhooks(load)
+        return recorded + started + brought
 
     def _lane(self, message: Pending) -> str:
         return gateway_breaker(message.site) if message.endpoint == GATEWAY else message.endpoint
@@ -488,6 +535,23 @@ class Deliverer:
             self._probes.add(task)
             task.add_done_callback(self._probes.discard)
 
+    async def _probe_idle_webhooks(self, load: Counter[str]) -> int:
+        """A webhook's breaker whose pause is over, with none of its messages due nor in flight: before, it stayed
+        half-open until one of its messages fell due by itself, after a backoff of up to 10 minutes (or a new
+        event came), however soon the receiver was back. Its first waiting message is brought forward instead, once
+        a pause, and the next round sends it as the probe: a real delivery, signed and with its id as every try, so
+        a receiver that got it before drops the repeat, and one that takes it closes the breaker (every other
+        waiting message falls due then, `_bring_forward`). Nothing is made up to probe with: a receiver's answer to
+        something else (a HEAD) would not say whether it takes deliveries."""
+        brought = 0
+        for key, breaker in list(self.breakers.items()):
+            if key.startswith(f"{GATEWAY}:") or load[key] or not breaker.idle_probe_due():
+                continue
+            if await self.store.due_now(key, self.clock()):
+                log.info("webhook %s: its pause is over; its first waiting message probes it", key)
+                brought += 1  # the next round, at once, sends it
+        return brought
+
     async def _probe(self, site_id: str, url: str, breaker: Breaker) -> None:
         """An answer of the gateway's own server means it is reached again (a mobile unit back on the internet):
         `gateway_up`. One that answers the probe but fails its messages is paused again by its next five failures,
@@ -496,7 +560,7 @@ class Deliverer:
         assert client is not None
         try:
             async with client.head(url, allow_redirects=False) as response:
-                status, reason = response.status, response.reason or ""
+                status, reason, asked = response.status, response.reason or "", _retry_after_of(response)
         except Exception as exc:  # noqa: BLE001 - out of reach in any way (or the session closed as the server stops)
             breaker.failed()
             log.info("the WhatsApp/SMS gateway of %s is still out of reach (%s)", site_id, type(exc).__name__)
@@ -504,10 +568,11 @@ class Deliverer:
         if gateway_up(status):
             breaker.reached()
             self._mended.add(gateway_breaker(site_id))
+            self._wake.set()  # its waiting messages are due now
             log.info("the WhatsApp/SMS gateway of %s answers again (HTTP %d): messages are offered again", site_id,
                      status)  # fmt: skip
-        else:
-            breaker.failed()
+        else:  # a 503 that says for how long: the next probe no sooner
+            breaker.failed(self._asked(_Answer(None, status, asked)) if status == 503 else None)
             log.info("the WhatsApp/SMS gateway of %s is still failing (HTTP %d %s)", site_id, status, reason)
 
     # --- one message -------------------------------------------------------------------------------------------
@@ -516,36 +581,50 @@ class Deliverer:
         try:
             request = await self._request(message)
         except _Skip as skip:
-            self._breaker_of(message).probing = False  # it was no probe: the next message may be one
+            self._breaker_of(message).no_probe()  # it was no probe: the next message may be one
             return Attempt(message.n, "skipped", self.clock(), str(skip))
         except Exception as exc:  # a message that cannot even be built must not stop every other one behind it
             log.exception("message %s could not be built; kept as failed", message.id)
-            self._breaker_of(message).probing = False
+            self._breaker_of(message).no_probe()
             return Attempt(message.n, "dead", self.clock(), f"could not be built: {type(exc).__name__}")
         url, body, headers = request
         site = self.sites.get(message.site)
         hide = partial(gateway.hidden, site.notify.gateway) if site and site.notify.gateway else None
-        error, wait = await self._post(url, body, headers, hook=message.endpoint != GATEWAY, hide=hide)
+        answer = await self._post(url, body, headers, hook=message.endpoint != GATEWAY, hide=hide)
         now = self.clock()
         breaker = self._breaker_of(message)
-        if error is None:
+        if answer.error is None:
             if breaker.succeeded():
                 self._mended.add(self._lane(message))
             return Attempt(message.n, "sent", now)
-        if wait is not None:  # 429 with Retry-After: the endpoint is up and said when; no failure of it
-            breaker.probing = False
-            wait = min(max(wait, 1.0), self.settings.retry_after_cap)
-            breaker.hold(wait)
-            error = f"{error} (asked to wait {wait:.0f} s)"
-            if message.attempts + 1 >= self.settings.max_attempts:
+        error, asked = answer.error, self._asked(answer)
+        last_try = message.attempts + 1 >= self.settings.max_attempts
+        if answer.status == 429 and asked is not None:  # the endpoint is up and said when: no failure of it
+            breaker.no_probe()
+            breaker.hold(asked)
+            error = f"{error} (asked to wait {asked:.0f} s)"
+            if last_try:
                 return Attempt(message.n, "dead", now, error)
-            return Attempt(message.n, "retry", now, error, now + timedelta(seconds=wait))
-        if breaker.failed():
+            return Attempt(message.n, "retry", now, error, now + timedelta(seconds=asked))
+        # A 503 with Retry-After: down, and said for how long. A failure all the same (the pages should not offer
+        # messages while the gateway says it cannot send them); nothing goes to the endpoint before then.
+        down_for = asked if answer.status == 503 else None
+        if breaker.failed(down_for):
             log.warning("deliveries to %s keep failing (%s); pausing them", message.endpoint, error)
-        if message.attempts + 1 >= self.settings.max_attempts:
+        if down_for is not None:
+            error = f"{error} (asked to wait {down_for:.0f} s)"
+        if last_try:
             return Attempt(message.n, "dead", now, error)
         delay = min(self.settings.retry_cap, self.settings.retry_base * 2**message.attempts)
-        return Attempt(message.n, "retry", now, error, now + timedelta(seconds=random.uniform(delay / 2, delay)))  # noqa: S311
+        wait = max(random.uniform(delay / 2, delay), down_for or 0.0)  # noqa: S311 - jitter, not a secret
+        return Attempt(message.n, "retry", now, error, now + timedelta(seconds=wait))
+
+    def _asked(self, answer: _Answer) -> float | None:
+        """The seconds an answer's Retry-After asks for, within 1 s and `retry_after_cap` (10 minutes: a day's quota
+        spent is tried again then, not tomorrow); None without one that can be read."""
+        if answer.retry_after is None:
+            return None
+        return min(max(answer.retry_after, 1.0), self.settings.retry_after_cap)
 
     async def _post(
         self,
@@ -555,12 +634,13 @@ class Deliverer:
         *,
         hook: bool = False,
         hide: Callable[[str], str] | None = None,
-    ) -> tuple[str | None, float | None]:
-        """(None, None) once delivered, else what went wrong: an answer's status and reason phrase only, never its
-        body (supervisors read it, and a receiver's page is not theirs to read through the server); and the seconds
-        a 429's Retry-After asks for. The whole request, its answer read, has `timeout` (a receiver that sends its
-        answer slowly holds its lane no longer than one that does not answer). `hide`: a gateway's secrets taken out of
-        an error that quotes its address (before anything else is done to the text)."""
+    ) -> _Answer:
+        """No error once delivered, else what went wrong: an answer's status and reason phrase only, never its body
+        (supervisors read it, and a receiver's page is not theirs to read through the server); with the status, and
+        the seconds a 429's or a 503's Retry-After asks for (RETRY_AFTER_STATUSES). The whole request, its answer
+        read, has `timeout` (a receiver that sends its answer slowly holds its lane no longer than one that does not
+        answer). `hide`: a gateway's secrets taken out of an error that quotes its address (before anything else is
+        done to the text)."""
         client = self._hooks if hook else self._client
         assert client is not None
         try:
@@ -570,21 +650,19 @@ class Deliverer:
             ):
                 await response.content.read(2048)  # read, so the connection is kept for the next one
                 if 200 <= response.status < 300:
-                    return None, None
-                wait = retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
-                return scrub(f"HTTP {response.status} {response.reason or ''}".strip()), (
-                    wait if response.status == 429 else None
-                )
+                    return _Answer(None, response.status)
+                return _Answer(scrub(f"HTTP {response.status} {response.reason or ''}".strip()), response.status,
+                               _retry_after_of(response))  # fmt: skip
         except TimeoutError:
-            return "no answer in time", None
+            return _Answer("no answer in time")
         except aiohttp.ClientError as exc:
             said = f"{type(exc).__name__}: {exc}"
-            return scrub(hide(said) if hide else said) or type(exc).__name__, None
+            return _Answer(scrub(hide(said) if hide else said) or type(exc).__name__)
         except Exception as exc:  # noqa: BLE001 - one request that cannot be made must not stop every delivery
             # (a header aiohttp refuses raised out of the round, every second, for every endpoint of every site).
             # Its text is not kept: it might quote what was refused.
             log.warning("a request to %s could not be made (%s)", urlsplit(url).hostname, type(exc).__name__)
-            return f"the request could not be made ({type(exc).__name__}): check the receiver's settings", None
+            return _Answer(f"the request could not be made ({type(exc).__name__}): check the receiver's settings")
 
     async def _request(self, message: Pending) -> tuple[str, bytes, dict[str, str]]:
         if message.endpoint != GATEWAY:

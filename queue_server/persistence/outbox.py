@@ -189,6 +189,17 @@ class OutboxStore:
             sql, params = sql + " AND site = ?", (*params, site)
         await self.storage.execute(sql, params)
 
+    async def due_now(self, endpoint: str, now: datetime) -> bool:
+        """A webhook's first message waiting for a later try (the oldest: the first of its ticket, so nothing is
+        overtaken) falls due now, to probe the endpoint whose breaker's pause is over: waited out, its backoff may be
+        10 minutes. False when none waits, or the first is due already (asked twice, it moves nothing more)."""
+        row = await self.storage.write_one(
+            "UPDATE outbox SET due_at = ? WHERE n = (SELECT MIN(n) FROM outbox WHERE state = 'pending' "
+            "AND attempts > 0 AND endpoint = ?) AND due_at > ? RETURNING n",
+            (utc_iso(now), endpoint, utc_iso(now)),
+        )
+        return row is not None
+
     async def contact(self, ref: str) -> tuple[str, str] | None:
         """A contact's (language, encrypted number), or None once it is deleted."""
         rows = await self.storage._read("SELECT lang, cipher FROM contacts WHERE ref = ?", (ref,))  # noqa: SLF001
