@@ -14,7 +14,9 @@ What it guarantees (see docs/counter-client.md):
 - answers the server's pings and sends its own, and drops a connection that has gone silent;
 - doubts the link as soon as a command has had no answer for `answer_doubt` seconds: pings at once, says so
   (`doubtful`), and replaces a link that stays silent for `probe_timeout` more (a network that drops packets
-  without a reset looks connected to TCP for a long time).
+  without a reset looks connected to TCP for a long time);
+- tells every change of the counter it did not make (`news`, news.py): a colleague's, the same account's from
+  another screen, the counter's state changed by another hand; never its own.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from . import http
+from .news import News
 from .state import CounterView
 from .texts import t
 
@@ -172,6 +175,7 @@ class CounterClient:
         self.ws_url = websocket_url(self.server_url)
         self.catalogue: dict[str, Any] = {}
         self.view = CounterView(self.site, self.counter, ())
+        self.news = News(self.counter)  # what changed here that this client did not do (news.py)
         self.connection = Connection.CONNECTING
         self.retry_in = 0.0
         self.doubtful = False  # a command has had no answer for a while and the link has not been heard since
@@ -307,6 +311,7 @@ class CounterClient:
         finally:
             # Given up by the caller (cancelled): forget it. Whatever the server did shows in the events.
             if self._pending.pop(command_id, None) is not None:
+                self.news.answered(None, busy=self.busy)
                 self._changed()
         await self._settle(result)
         return result
@@ -549,6 +554,7 @@ class CounterClient:
                 await ws.send(json.dumps({"type": "pong", "seq": self.view.seq}))
         elif kind == "snapshot":
             self.view.apply_snapshot(frame.get("data") or {}, int(frame.get("seq") or 0))
+            self.news.snapshot()
             self._first_attempt.set()
             self._changed()
         elif kind == "command_result":
@@ -557,10 +563,12 @@ class CounterClient:
                 result = CommandResult(
                     pending.name, pending.command_id, bool(frame.get("replayed")), frame["result"], time.perf_counter()
                 )
+                self.news.answered(result.body, busy=self.busy)  # before the caller hears it: it may say both
                 pending.future.set_result(result)
         elif kind == "error":
             pending = self._pending.pop(str(frame.get("command_id")), None) if frame.get("command_id") else None
             if pending is not None and not pending.future.done():
+                self.news.answered(None, busy=self.busy)
                 pending.future.set_exception(CommandRefused(frame))
             elif pending is None:
                 self.notice = frame
@@ -572,7 +580,9 @@ class CounterClient:
                 self.view.heard = frame.get("data") if isinstance(frame.get("data"), dict) else None
             self._changed()
         elif isinstance(kind, str) and "." in kind:
+            before = self.view.current_id
             if self.view.apply_event(frame):
+                self.news.event(frame, before, self.view.me, busy=self.busy)
                 self._changed()
 
     # --- bookkeeping ----------------------------------------------------------------------------------
@@ -591,7 +601,9 @@ class CounterClient:
         for pending in list(self._pending.values()):
             if not pending.future.done():
                 pending.future.set_exception(error)
-        self._pending.clear()
+        if self._pending:
+            self._pending.clear()
+            self.news.answered(None, busy=False)
 
     def _changed(self) -> None:
         self.version += 1

@@ -16,6 +16,7 @@ import getpass
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from . import keys
@@ -135,7 +136,7 @@ class Console:
         self.done = asyncio.Event()
         self.tasks: set[asyncio.Task[None]] = set()
         self._redraw_soon = False
-        self._told_by: tuple[int, str, str, str] | None = None  # the colleague's change last put on the message line
+        self._told = client.news.count  # the changes made elsewhere already put on the message line (news.py)
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -196,7 +197,28 @@ class Console:
             return
         else:
             self.desk.done(intent, result.body)
+        # What changed by another hand while the command was on its way is said after its answer, not lost under it.
+        news = self._news()
+        if news and self.desk.message is not None:
+            self.desk.message = self.desk.message.then(*news)
         self.draw()
+
+    def _news(self) -> list[Message]:
+        """The changes of this counter made elsewhere that the message line has not said yet, as sentences."""
+        changes = self.client.news.since(self._told)
+        self._told = self.client.news.count
+        view = self.client.view
+        return [Message.of(c.words, ticket=c.ticket or "", by=view.person(c.by) if c.by else "") for c in changes]
+
+    def _waiting_news(self) -> None:
+        """ "Tidak ada antrean yang menunggu ..." holds only while nobody waits for this counter's services: once
+        someone does, the line says so; if they are called elsewhere first, it clears."""
+        message = self.desk.message
+        if message is None or message.about is None or message.about[0] != "waiting":
+            return
+        now = "some" if any(self.client.view.waiting.values()) else "none"
+        if now != message.about[1]:
+            self.desk.message = replace(Message.of("now.waiting"), about=("waiting", "some")) if now == "some" else None
 
     def schedule_redraw(self) -> None:
         # Many events can arrive in one burst (a replay): draw once after them.
@@ -209,11 +231,14 @@ class Console:
         self.draw()
 
     def draw(self) -> None:
-        others = self.client.view.by_others
-        if others is not None and others != self._told_by:  # "B-001 diselesaikan oleh sari": not left unsaid
-            self._told_by = others
-            _, kind, label, by = others
-            self.desk.message = Message.of(f"others.{kind}", ticket=label, by=self.client.view.person(by))
+        # Every change of the counter not made here is said, once ("B-001 diselesaikan oleh sari", "A-002 dipanggil
+        # ... dari layar lain dengan akun Anda", "Loket sekarang istirahat."); while a command of this console is on
+        # its way, after its answer (_send).
+        if not self.tasks:
+            news = self._news()
+            if news:
+                self.desk.message = news[0].then(*news[1:])
+        self._waiting_news()
         height, width = self.window.getmaxyx()
         lines = render(self.client, self.desk, self.lang, width, height)
         if self.client.refusal is not None:

@@ -16,7 +16,7 @@ is a bounce or a double press and is ignored: it never undoes what the first pre
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import keys as k
@@ -40,14 +40,21 @@ QUIT = Intent("quit")  # not a command: F10, confirmed, ends the console
 
 @dataclass(frozen=True)
 class Message:
-    """Both languages of one line, so switching language re-renders the same message."""
+    """Both languages of one line, so switching language re-renders the same message. `about`: what it stays true
+    only as long as ("waiting", "none" or "some"): "nobody waits" is replaced once someone does (console.py)."""
 
     id: str
     en: str
     error: bool = False
+    about: tuple[str, str] | None = None
 
     def text(self, lang: str) -> str:
         return self.en if lang == "en" else self.id
+
+    def then(self, *more: Message) -> Message:
+        """This line with more sentences after it (an answer, then what changed meanwhile by another hand)."""
+        ids, ens = [self.id, *(m.id for m in more)], [self.en, *(m.en for m in more)]
+        return replace(self, id=" ".join(ids), en=" ".join(ens))
 
     @classmethod
     def of(cls, name: str, /, error: bool = False, **values: Any) -> Message:
@@ -338,7 +345,8 @@ class Desk:
     def refused(self, body: dict[str, Any]) -> None:
         code = body.get("code", "")
         message_id = body.get("message") or code
-        self.message = Message(str(message_id), str(body.get("message_en") or message_id), error=True)
+        about = ("waiting", "none") if code == "queue_empty" else None  # true only until someone waits
+        self.message = Message(str(message_id), str(body.get("message_en") or message_id), error=True, about=about)
 
 
 def _why_unheard(heard: dict[str, Any]) -> tuple[str, str]:

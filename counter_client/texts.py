@@ -143,6 +143,52 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The counter was closed by {by}; {ticket} is back in the queue.",
     ),
     "others.ticket.cancelled": ("{ticket} dibatalkan oleh {by}.", "{ticket} was cancelled by {by}."),
+    # this account's change of the counter's ticket, made from another screen or device (news.py)
+    "mine.ticket.called": (
+        "{ticket} dipanggil ke loket ini dari layar lain dengan akun Anda.",
+        "{ticket} was called to this counter from another screen signed in as you.",
+    ),
+    "mine.ticket.recalled": (
+        "{ticket} dipanggil ulang dari layar lain dengan akun Anda.",
+        "{ticket} was called again from another screen signed in as you.",
+    ),
+    "mine.ticket.started": (
+        "{ticket} mulai dilayani dari layar lain dengan akun Anda.",
+        "{ticket} was started from another screen signed in as you.",
+    ),
+    "mine.ticket.finished": (
+        "{ticket} diselesaikan dari layar lain dengan akun Anda.",
+        "{ticket} was finished from another screen signed in as you.",
+    ),
+    "mine.ticket.no_show": (
+        "{ticket} ditandai tidak hadir dari layar lain dengan akun Anda.",
+        "{ticket} was marked no-show from another screen signed in as you.",
+    ),
+    "mine.ticket.parked": (
+        "{ticket} diparkir dari layar lain dengan akun Anda.",
+        "{ticket} was parked from another screen signed in as you.",
+    ),
+    "mine.ticket.transferred": (
+        "{ticket} dialihkan dari layar lain dengan akun Anda.",
+        "{ticket} was transferred from another screen signed in as you.",
+    ),
+    "mine.ticket.returned": (
+        "Loket ditutup dari layar lain dengan akun Anda; {ticket} kembali ke antrean.",
+        "The counter was closed from another screen signed in as you; {ticket} is back in the queue.",
+    ),
+    "mine.ticket.cancelled": (
+        "{ticket} dibatalkan dari layar lain dengan akun Anda.",
+        "{ticket} was cancelled from another screen signed in as you.",
+    ),
+    "mine.ticket.requeued": (
+        "{ticket} masuk antrean lagi dari layar lain dengan akun Anda.",
+        "{ticket} is back in the queue, from another screen signed in as you.",
+    ),
+    # the counter's state, changed by another hand (news.py); someone waits again (console.py)
+    "now.counter_open": ("Loket sekarang buka.", "The counter is open now."),
+    "now.counter_paused": ("Loket sekarang istirahat.", "The counter is on a break now."),
+    "now.counter_closed": ("Loket sekarang tutup.", "The counter is closed now."),
+    "now.waiting": ("Sekarang ada warga yang menunggu untuk loket ini.", "Someone is waiting for this counter now."),
     "screen.also_here": ("juga di sini: {names}", "also here: {names}"),
     "confirm.quit_open": (
         "Loket ini masih buka. Keluar tanpa menutup loket? Enter: ya, Esc: batal (lalu F8 untuk menutupnya).",

@@ -49,7 +49,9 @@ class CuttableProxy:
     lost on the way), `blackhole_up` drops what the client sends, `refuse` closes new connections at once, and
     `cut()` drops every open connection, like a pulled cable followed by a switch noticing. `pause()` stops
     forwarding either way without closing anything, holding what was sent, and `resume()` delivers it late: a
-    network that drops packets without a reset (a "black hole"), then comes back."""
+    network that drops packets without a reset (a "black hole"), then comes back. `hold_up()` holds only what the
+    client sends (a command on its way for as long as a test needs, while the server's frames still come), until
+    `release_up()`."""
 
     def __init__(self, upstream_port: int) -> None:
         self.upstream_port = upstream_port
@@ -63,6 +65,9 @@ class CuttableProxy:
         self.accepted = 0
         self.flowing = asyncio.Event()
         self.flowing.set()
+        self.up_flowing = asyncio.Event()
+        self.up_flowing.set()
+        self.held_up_bytes = 0  # what the client sent while its direction was held
 
     async def __aenter__(self) -> CuttableProxy:
         self.server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
@@ -108,6 +113,9 @@ class CuttableProxy:
         with contextlib.suppress(OSError):
             while data := await reader.read(65536):
                 await self.flowing.wait()  # paused: held, neither delivered nor lost
+                if upstream and not self.up_flowing.is_set():
+                    self.held_up_bytes += len(data)
+                    await self.up_flowing.wait()
                 if upstream:
                     if self.blackhole_up:
                         continue
@@ -122,6 +130,13 @@ class CuttableProxy:
 
     def resume(self) -> None:
         self.flowing.set()
+
+    def hold_up(self) -> None:
+        self.held_up_bytes = 0
+        self.up_flowing.clear()
+
+    def release_up(self) -> None:
+        self.up_flowing.set()
 
     async def cut(self) -> None:
         for writer in list(self.writers):
@@ -510,6 +525,49 @@ async def test_two_operators_at_one_counter_see_each_other_and_never_undo_each_o
 
         await sari.aclose()  # sari leaves: who is at the counter follows
         await budi.wait_for(lambda: [o["name"] for o in budi.view.operators] == ["op-disdukcapil"])
+
+
+async def test_this_account_s_changes_made_elsewhere_are_news_even_while_a_command_is_on_its_way(
+    server: Server,
+) -> None:
+    """An outside review: the console said only other accounts' changes, so an operator with the page (or a phone)
+    beside it heard nothing of a call or a break made there; and a change that came while the console's own command
+    was on its way was not said at all. The library now tells every change of the counter this client did not make
+    (`news`), its own never: a real server, the real websockets client, the same account over the API beside it,
+    and a proxy holding this client's command on its way while the other device calls the next citizen."""
+    for _ in range(3):
+        await server.issue("ktp")
+    port = int(server.url.rsplit(":", 1)[1])
+    async with CuttableProxy(port) as proxy, counter(proxy.url, answer_doubt=120) as client:
+        phone = await server.login("op-disdukcapil")  # the same account on another device
+        assert (await server.command(phone, "1", "open")).status_code == 200
+        await client.wait_for(lambda: client.news.count == 1, 20)
+        assert [c.words for c in client.news.changes] == ["now.counter_open"]
+        await client.call_next()  # A-001, then a no-show: this client's own, no news
+        await client.no_show(ticket="A-001")
+        assert client.news.count == 1
+
+        proxy.hold_up()
+        pressed = asyncio.create_task(client.requeue("A-001"))  # A-001 came back late: on its way, held
+        await eventually(lambda: proxy.held_up_bytes > 0, "the requeue held on its way")
+        assert (await server.command(phone, "1", "call_next")).status_code == 200  # A-002, from the phone
+        await client.wait_for(lambda: (client.view.current or {}).get("label") == "A-002", 20)
+        assert client.busy and client.news.count == 1, "held: it might have been this client's"
+        proxy.release_up()
+        result = await asyncio.wait_for(pressed, 30)
+        assert result.ticket is not None and result.ticket["label"] == "A-001"
+        assert [(c.words, c.ticket, c.by) for c in client.news.since(1)] == [("mine.ticket.called", "A-002", None)]
+
+        for command in ("start", "finish", "pause"):
+            assert (await server.command(phone, "1", command)).status_code == 200
+        await client.wait_for(lambda: client.news.count == 5, 20)
+        assert [(c.words, c.ticket) for c in client.news.since(2)] == [
+            ("mine.ticket.started", "A-002"),
+            ("mine.ticket.finished", "A-002"),
+            ("now.counter_paused", None),
+        ]
+        await client.resume()  # its own: no news
+        assert client.view.state == "open" and client.news.count == 5
 
 
 async def test_a_refusal_about_a_ticket_says_what_is_true_and_names_people_as_the_counter_page_does(

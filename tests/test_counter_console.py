@@ -330,3 +330,76 @@ async def test_a_colleague_at_the_same_counter_is_named_and_what_they_did_is_sai
         await pane.wait("Loket ini masih buka. Keluar tanpa")
         await pane.keys("Enter")
         await pane.wait("EXIT=0")
+
+
+async def _says(pane: Pane, text: str, within: float = 20.0) -> str:
+    """The screen once its message line says `text` (wrapped over lines as it may be)."""
+    screen = ""
+    deadline = asyncio.get_running_loop().time() + within
+    while asyncio.get_running_loop().time() < deadline:
+        screen = await pane.screen()
+        if text in " ".join(screen.split()):
+            return screen
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the screen never said {text!r}; it shows:\n{screen}")
+
+
+async def test_what_this_account_did_elsewhere_is_said_even_while_a_command_is_on_its_way(server: Server) -> None:
+    """An outside review: the console said only other accounts' changes (the page says every change it did not make),
+    so an operator with the page or a phone beside the console heard nothing of a call or a break made there; and a
+    change that came while the console's own command was on its way was never said. Now, as on the page: the same
+    account's change from another screen is said as such, the counter's state changed by another hand as it is
+    now, the console's own answer once; and what came meanwhile after the answer. The command is held on its way
+    by a proxy while the other device calls the next citizen."""
+    for _ in range(3):
+        await server.issue("ktp")
+    port = int(server.url.rsplit(":", 1)[1])
+    phone = await server.login("op-disdukcapil")  # the same account, on a phone, over the API
+    async with CuttableProxy(port) as proxy, console(proxy.url) as pane:
+        await pane.wait("● Tersambung", "F10 keluar")
+        assert (await server.command(phone, "1", "open")).status_code == 200
+        await _says(pane, "Pesan Loket sekarang buka.")
+        await pane.keys("+")
+        await _says(pane, "Pesan Memanggil A-001.")
+        assert (await server.command(phone, "1", "start")).status_code == 200
+        await _says(pane, "A-001 mulai dilayani dari layar lain dengan akun Anda.")
+        await pane.keys("0")  # finishes it, from here: said once, as this console's answer
+        screen = await _says(pane, "Pesan A-001 selesai dilayani.")
+        assert "dari layar lain" not in screen
+        assert (await server.command(phone, "1", "call_next")).status_code == 200
+        await _says(pane, "A-002 dipanggil ke loket ini dari layar lain dengan akun Anda.")
+        await pane.keys("-")
+        await _says(pane, "tidak hadir? Enter: ya, Esc: batal.")
+        await pane.keys("Enter")
+        await _says(pane, "Pesan A-002 ditandai tidak hadir.")
+
+        proxy.hold_up()
+        await pane.keys("2", "-")  # A-002 came back late: requeued, the command held on its way
+        await _says(pane, "Mengirim antrekan ulang")
+        assert (await server.command(phone, "1", "call_next")).status_code == 200  # meanwhile, A-003 from the phone
+        screen = await pane.wait("Tiket saat ini  A-003  dipanggil")
+        assert "Mengirim antrekan ulang" in " ".join(screen.split()), "the answer has not come yet"
+        proxy.release_up()
+        await _says(pane, "Pesan A-002 masuk antrean lagi (paling belakang). A-003 dipanggil ke loket ini dari layar "
+                          "lain dengan akun Anda.")  # fmt: skip
+
+        assert (await server.command(phone, "1", "finish")).status_code == 200
+        await _says(pane, "A-003 diselesaikan dari layar lain dengan akun Anda.")
+        assert (await server.command(phone, "1", "pause")).status_code == 200
+        await _says(pane, "Pesan Loket sekarang istirahat.")
+        await pane.keys("*")
+        await _says(pane, "Pesan Loket dilanjutkan.")
+        await pane.keys("+")  # nobody but A-002 (requeued) waits: called; then nobody at all
+        await _says(pane, "Pesan Memanggil A-002.")
+
+        # "Nobody waiting" holds only while it is true, as on the page
+        assert (await server.command(phone, "1", "finish")).status_code == 200
+        await _says(pane, "A-002 diselesaikan dari layar lain dengan akun Anda.")
+        await pane.keys("+")
+        await _says(pane, "Pesan Tidak ada antrean yang menunggu untuk Loket 1.")
+        await server.issue("ktp")
+        await _says(pane, "Pesan Sekarang ada warga yang menunggu untuk loket ini.")
+        for command in ("open", "call_next"):  # Loket 2 (KTP too) calls that citizen first
+            assert (await server.command(phone, "2", command)).status_code == 200
+        await pane.wait("Menunggu        KTP Elektronik 0")
+        await _says(pane, "Pesan ───", within=10)  # the line is empty again: nothing untrue is left

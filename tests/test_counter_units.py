@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import curses
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import counter_client
 from counter_client import keys
 from counter_client.client import Backoff, Connection, CounterClient, websocket_url
 from counter_client.desk import NORMAL, PARK_NOTE, PICK_TARGET, WRITE_NOTE, ZERO_WAIT, Desk, Intent
+from counter_client.news import MINE, News
 from counter_client.screen import render
-from counter_client.state import CounterView, elapsed_text
+from counter_client.state import BY_OTHERS, CounterView, elapsed_text
+from counter_client.texts import t as words
 
 CATALOGUE: dict[str, Any] = {
     "name": "MPP Uji",
@@ -523,3 +528,136 @@ def test_a_colleague_at_the_same_counter_is_named_and_their_changes_told() -> No
     client = CounterClient("http://127.0.0.1:9", "uji", "1")
     client.catalogue, client.view = CATALOGUE, view
     assert "Loket: BUKA · - · juga di sini: Sari Dewi" in render(client, Desk(view, CATALOGUE), "id", 80)[2].text
+
+
+# --- what changed here that this client did not do (news.py) ---------------------------------------------------
+
+
+def _folded(news: News, view: CounterView, frame: dict[str, Any], busy: bool = False) -> None:
+    """An event as the client takes it: folded into the picture, then weighed as news."""
+    before = view.current_id
+    assert view.apply_event(frame)
+    news.event(frame, before, view.me, busy)
+
+
+def _said(news: News) -> list[str]:
+    return [words(c.words, "id", ticket=c.ticket or "", by=c.by or "") for c in news.changes]
+
+
+def test_every_change_this_client_did_not_make_is_news_once_and_its_own_none() -> None:
+    """An outside review: the console said only other accounts' changes; the same operator's call, finish or break
+    made on the web page (or a phone, over the API) went unsaid. The page's rule, here for the console and library."""
+    view = CounterView("uji", "1", ("ktp",), state="closed", me="budi")
+    news = News("1")
+    _folded(news, view, event(1, "counter.opened", counter=status("open")))
+    assert _said(news) == ["Loket sekarang buka."], "opened elsewhere"
+    # this client's own call: its answer comes first and claims the event
+    a1 = ticket("A-001", "called", "1", by="budi")
+    news.answered({"events": ["ticket.called"], "ticket": a1}, busy=False)
+    _folded(news, view, event(2, "ticket.called", ticket=a1, counter=status(current="a-001")))
+    assert news.count == 1, "its own call is no news"
+    # the same account starts it from another screen; a colleague finishes it
+    _folded(news, view, event(3, "ticket.started", ticket={**a1, "state": "serving"}, counter=status(current="a-001")))
+    _folded(news, view, event(4, "ticket.finished", ticket={**a1, "state": "done", "by": "sari"}, counter=status()))
+    assert _said(news)[1:] == [
+        "A-001 mulai dilayani dari layar lain dengan akun Anda.",
+        "A-001 diselesaikan oleh sari.",
+    ]
+    assert [c.n for c in news.since(1)] == [2, 3]
+    # another counter's business and a ticket not at this counter are nobody's news here
+    _folded(news, view, event(5, "ticket.called", ticket=ticket("A-002", "called", "2", by="budi")))
+    _folded(news, view, event(6, "counter.paused", counter={"id": "2", "state": "paused"}))
+    assert news.count == 3
+    # a break by another hand is said as the state it left
+    _folded(news, view, event(7, "counter.paused", counter=status("paused")))
+    assert _said(news)[-1] == "Loket sekarang istirahat."
+
+
+def test_a_change_made_elsewhere_while_a_command_is_on_its_way_waits_for_the_answer_and_is_said_once() -> None:
+    """Answers and events travel separately: an event of this account arriving while this client's command is on its
+    way might be that command's. Held, it is news only if no answer names it; before, it was never said."""
+    view = CounterView("uji", "1", ("ktp",), state="open", me="budi")
+    view.tickets["a-001"] = ticket("A-001", "no_show", "1")
+    news = News("1")
+    # this client requeues A-001 (on its way); the phone, signed in as budi, calls A-002 meanwhile
+    a2 = ticket("A-002", "called", "1", by="budi")
+    _folded(news, view, event(1, "ticket.called", ticket=a2, counter=status(current="a-002")), busy=True)
+    assert news.count == 0, "held: it might be this client's"
+    back = ticket("A-001", "waiting", None, by="budi")
+    _folded(news, view, event(2, "ticket.requeued", ticket=back), busy=True)
+    news.answered({"events": ["ticket.requeued"], "ticket": back}, busy=False)
+    assert _said(news) == ["A-002 dipanggil ke loket ini dari layar lain dengan akun Anda."]
+    # this client's own start, whose event comes before its answer: held, then claimed
+    _folded(news, view, event(3, "ticket.started", ticket={**a2, "state": "serving"}, counter=status(current="a-002")),
+            busy=True)  # fmt: skip
+    news.answered({"events": ["ticket.started"], "ticket": {**a2, "state": "serving"}}, busy=False)
+    assert news.count == 1
+    # two commands on their way (the library allows it): the first answer does not decide for the second
+    a3 = ticket("A-003", "called", "1", by="budi")
+    _folded(news, view, event(4, "ticket.finished", ticket={**a2, "state": "done"}, counter=status()), busy=True)
+    _folded(news, view, event(5, "ticket.called", ticket=a3, counter=status(current="a-003")), busy=True)
+    news.answered({"events": ["ticket.finished"], "ticket": {**a2, "state": "done"}}, busy=True)
+    assert news.count == 1, "the call waits for the second answer"
+    news.answered({"events": ["ticket.called"], "ticket": a3}, busy=False)
+    assert news.count == 1, "both were this client's"
+    # refused: it made nothing, so what came meanwhile was made elsewhere
+    _folded(news, view, event(6, "ticket.recalled", ticket={**a3, "recalls": 1}, counter=status(current="a-003")),
+            busy=True)  # fmt: skip
+    news.answered(None, busy=False)
+    assert _said(news)[-1] == "A-003 dipanggil ulang dari layar lain dengan akun Anda."
+
+
+def test_a_counter_closed_elsewhere_with_its_ticket_is_said_once_not_twice() -> None:
+    """Closing with a called ticket makes two events: "Loket ditutup ...; A-001 kembali ke antrean." says both."""
+    for by, said in (("sari", "Loket ditutup oleh sari; A-001 kembali ke antrean."),
+                     ("budi", "Loket ditutup dari layar lain dengan akun Anda; A-001 kembali ke antrean.")):  # fmt: skip
+        view = CounterView("uji", "1", ("ktp",), state="open", me="budi")
+        view.tickets["a-001"], view.current_id = ticket("A-001", "called", "1"), "a-001"
+        news = News("1")
+        _folded(news, view, event(8, "ticket.returned", ticket=ticket("A-001", "waiting", None, by=by)))
+        _folded(news, view, event(9, "counter.closed", counter=status("closed")))
+        assert _said(news) == [said]
+        _folded(news, view, event(10, "counter.opened", counter=status("open")))
+        _folded(news, view, event(11, "counter.closed", counter=status("closed")))
+        assert _said(news)[-2:] == ["Loket sekarang buka.", "Loket sekarang tutup."]
+
+
+def test_bad_frames_are_nobody_s_news() -> None:
+    view = CounterView("uji", "1", ("ktp",), state="open", me="budi")
+    news = News("1")
+    for frame in ({"type": "ticket.called", "seq": 1}, {"type": "ticket.called", "seq": 2, "data": {"ticket": "x"}},
+                  {"type": "counter.paused", "seq": 3, "data": {"counter": None}},
+                  {"type": "counter.paused", "seq": 4, "data": {"counter": {"id": "1"}}}):  # fmt: skip
+        news.event(frame, None, view.me, busy=False)
+    news.answered({"events": None, "ticket": "x"}, busy=False)
+    assert news.count == 0
+    nobody = News("1")
+    nobody.event(event(5, "ticket.called", ticket=ticket("A-001", "called", "1", by="sari")), None, None, False)
+    assert nobody.count == 0, "without knowing who this client is, nothing is said of whom"
+
+
+def _page_words(lang: str) -> dict[str, str]:
+    js = (Path(counter_client.__file__).parent / "static" / "counter.js").read_text()
+    block = js[js.index("    id: {") : js.index("    en: {")] if lang == "id" else js[js.index("    en: {") :]
+    return dict(re.findall(r'"((?:others|mine|now)\.[a-z_]+)": "([^"]*)"', block))
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_console_and_the_page_say_the_same_changes_in_the_same_words(lang: str) -> None:
+    """The page cannot import Python: its copy of the rule's tables and words is held to the console's here."""
+    js = (Path(counter_client.__file__).parent / "static" / "counter.js").read_text()
+
+    def table(name: str) -> set[str]:
+        body = js[js.index(f"const {name} = {{") :]
+        return set(re.findall(r'"(ticket\.[a-z_]+)":', body[: body.index("};")]))
+
+    assert table("BY_OTHERS") == set(BY_OTHERS) and table("MINE") == set(MINE)
+    page = _page_words(lang)
+    for kind in MINE:
+        name = kind.removeprefix("ticket.")
+        assert page[f"mine.{name}"] == words(f"mine.{kind}", lang), kind
+        if kind in BY_OTHERS:
+            assert page[f"others.{name}"] == words(f"others.{kind}", lang), kind
+    for state in ("open", "paused", "closed"):
+        assert page[f"now.counter_{state}"] == words(f"now.counter_{state}", lang)
+    assert page["now.waiting"] == words("now.waiting", lang)
