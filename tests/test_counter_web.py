@@ -1132,3 +1132,38 @@ async def test_at_1366x768_a_counter_of_three_services_keeps_its_header_on_one_l
         assert await page.evaluate("document.documentElement.scrollWidth") == 1366
     async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/5") as page:
         assert await page.get_attribute("#number", "placeholder") == "F12"  # SKCK
+
+
+async def test_a_change_made_elsewhere_while_this_tab_s_command_is_on_its_way_is_said_after_its_answer(
+    server: Server,
+) -> None:
+    """An outside review (of the console, and the page was found doing the same): an event of this account that came
+    while this tab's command was on its way was held for the answer, found to be made elsewhere, and said, then
+    overwritten at once by the answer's own words: never in the live region. Both are said now, the answer first.
+    The command is held on its way by a proxy while the phone (the same account, over the API) calls the next."""
+    for _ in range(3):
+        await server.issue("ktp")
+    port = int(server.url.rsplit(":", 1)[1])
+    phone = await server.login("op-disdukcapil")
+    async with (
+        CuttableProxy(port) as proxy,
+        chromium() as browser,
+        operator_page(browser, f"{proxy.url}/counter/tegal/1") as page,
+    ):
+        message = page.locator("#message")
+        await open_and_call_first(page)
+        await page.evaluate(LOG_MESSAGES)
+        assert (await server.command(phone, "1", "no_show")).status_code == 200
+        await expect(message).to_have_text("A-001 ditandai tidak hadir dari layar lain dengan akun Anda.")
+        proxy.hold_up()
+        await page.keyboard.type("1")
+        await page.keyboard.press("-")  # A-001 came back late: requeued, held on its way
+        await eventually(lambda: proxy.held_up_bytes > 0, "the requeue held on its way")
+        assert (await server.command(phone, "1", "call_next")).status_code == 200
+        await expect(page.locator("#current-label")).to_have_text("A-002")
+        proxy.release_up()
+        await expect(message).to_have_text(
+            "A-001 masuk antrean lagi (paling belakang). A-002 dipanggil ke loket ini dari layar lain dengan akun Anda."
+        )
+        said = await page.evaluate("window.__said")
+        assert sum("A-002 dipanggil" in text for text in said) == 1, said

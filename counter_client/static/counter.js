@@ -505,7 +505,8 @@ import { LiveClient } from "/static/shared/live-client.js";
   }
 
   // A command's answer (null: refused, it made nothing) names this tab's events; those held that it does not name
-  // were made elsewhere.
+  // were made elsewhere. Returns what they say, for the answer's line to say after its own words (afterAnswer): set
+  // as the line and replaced at once by the answer, they went unsaid.
   function answered(result) {
     for (const type of result?.events || []) {
       claims.push({ type, ticket: type.startsWith("ticket.") ? result.ticket?.id ?? null : null });
@@ -513,7 +514,22 @@ import { LiveClient } from "/static/shared/live-client.js";
     claims = claims.slice(-20); // claims whose events never came (folded into a snapshot) do not pile up
     const waiting = held;
     held = [];
-    for (const { frame, before } of waiting) if (!claimed(frame)) sayElsewhere(frame, before);
+    const news = [];
+    for (const { frame, before } of waiting) {
+      if (claimed(frame)) continue;
+      const was = message;
+      sayElsewhere(frame, before);
+      if (message !== was) news.push(message);
+    }
+    return news;
+  }
+
+  // The answer's line, then what changed by another hand while the command was on its way (counter_client/console.py
+  // says it the same way). The line stays about what the answer spoke of.
+  function afterAnswer(msg, news) {
+    if (!news.length) return msg;
+    const joined = (lang) => [msg[lang], ...news.map((n) => n[lang])].join(" ");
+    return { ...msg, id: joined("id"), en: joined("en") };
   }
 
   function sayElsewhere(frame, before) {
@@ -711,19 +727,21 @@ import { LiveClient } from "/static/shared/live-client.js";
     if (pending.size) { show(localMessage(connState === "connected" ? "local.busy" : "local.busy_offline", {}, true)); return; }
     show({ id: t("sending", {}, "id"), en: t("sending", {}, "en"), error: false, sending: true });
     command(name, fields).then((result) => {
-      answered(result);
+      const news = answered(result);
       from?.close();
       const ticket = result.ticket ? result.ticket.label : "";
       const service = name === "transfer" ? serviceName(fields.target_service) : "";
       const done = name === "close" && ticket ? "done.close_returned" : `done.${name}`; // say where it went
       const msg = localMessage(done, { ticket, service });
       const onCounter = COUNTER_COMMANDS.has(name) || !result.ticket;
-      show(onCounter ? said(msg, "counter", result.counter?.state) : said(msg, `t:${result.ticket.id}`, result.ticket.state));
+      const answer = onCounter ? said(msg, "counter", result.counter?.state)
+        : said(msg, `t:${result.ticket.id}`, result.ticket.state);
+      show(afterAnswer(answer, news));
     }, (error) => {
-      answered(null);
+      const news = answered(null);
       // "Tidak ada antrean yang menunggu": as the page's own hint, true only until someone waits
       const said = error.code === "queue_empty" ? saidNow(serverMessage(error), "waiting") : serverMessage(error);
-      show(said);
+      show(afterAnswer(said, news));
       const box = from?.open ? from.querySelector(".dialog-error") : null;
       if (box) box.textContent = lang === "en" ? said.en : said.id;
     }).finally(render);
