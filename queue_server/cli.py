@@ -543,6 +543,8 @@ def cmd_user(args: argparse.Namespace) -> None:
             await audit(f"account.{args.user_command}")
             said = "disabled: signed out everywhere, signing in refused" if not active else "enabled"
             print(f"{args.username} {said}")
+            if not active:
+                print(*await _counters_released(storage, config, args.username, _audited_sites(user, sites)), sep="\n")
         else:
             for user in await accounts.list_users():
                 where = user["sites"] if user["role"] == "regional" else user["site"]
@@ -550,6 +552,31 @@ def cmd_user(args: argparse.Namespace) -> None:
                 print(f"{user['username']:24} {user['role']:11} {where or '*':12} {user['agency'] or '-'}{state}")
 
     _run_account_action(args, action)
+
+
+# How long `user disable` waits for the server to close the account's counters (it takes a request within a second).
+RELEASE_ANSWER_SECONDS = 30.0
+
+
+async def _counters_released(storage: Any, config: Config, username: str, site_ids: list[str]) -> list[str]:
+    """The counters left open under an account just disabled, closed by the running server as the Settings page's
+    change closes them (application/account_releases.py), in lines to print: each counter closed and what became of
+    its citizen; or, with no server to close them now, when they will be."""
+    from queue_server.application import account_releases
+    from queue_server.persistence.lock_file import server_record
+
+    request = await account_releases.ask(storage, username, "disabled", site_ids)
+    running = not isinstance(config.database, Path) or bool((server_record(config.database) or {}).get("running"))
+    closes = f"closes the counters still open under {username}, if any, each citizen kept safe"
+    if not running:
+        return [f"no server runs on {_shown(config)} now: when one starts, it {closes} (audit log: counter.release)"]
+    released = await account_releases.answered(storage, request, RELEASE_ANSWER_SECONDS)
+    if released is None:
+        return [f"no server answered within {RELEASE_ANSWER_SECONDS:g} s (is one running on {_shown(config)}?): the "
+                f"first to read this database, at its next start at the latest, {closes}"]  # fmt: skip
+    if not released:
+        return [f"no counter was open under {username} (a counter a colleague is signed in at stays in their hands)"]
+    return [str(counter["message_en"]) for counter in released]
 
 
 def _site_list(text: str) -> list[str]:
@@ -1217,7 +1244,8 @@ def parser() -> argparse.ArgumentParser:
     common(pw)
     pw.add_argument("username")
     pw.add_argument("--password-stdin", action="store_true")
-    for name, text in (("disable", "disable an account (someone who left): its sessions end at once"),
+    for name, text in (("disable", "disable an account (someone who left): its sessions end at once, and the "
+                        "running server closes the counters left open under it, its citizens kept safe"),
                        ("enable", "enable a disabled account again")):  # fmt: skip
         one = usub.add_parser(name, help=text)
         common(one)

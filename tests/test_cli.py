@@ -6,17 +6,19 @@ import asyncio
 import json
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from queue_server.settings.sitefile import DEMO_SITE, load_site
 
-from .helpers import free_socket
+from .helpers import eventually, free_socket
 from .pg_support import new_database
 from .test_national import brebes_site
 
@@ -610,3 +612,109 @@ def test_check_site_refuses_a_running_text_naming_a_citizen_with_the_api_s_sente
     checked = run("check-site", str(site), check=False)
     assert checked.returncode == 1 and "Traceback" not in checked.stderr, checked.stderr
     assert f"- site.running_text: {catalogue()['problem']['personal_shown']['en']}" in checked.stdout, checked.stdout
+
+
+def _stop_server(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=30)
+
+
+async def test_user_disable_closes_the_counters_left_open_under_the_account_as_the_settings_page_does(
+    tmp_path: Path,
+) -> None:
+    """An outside review: `queue-server user disable` left the account's counters open, its citizens called on every
+    TV with nobody allowed at the counter, where the Settings page's disable closes them. The running server closes
+    them now through the same code (a citizen being served parked, a called one back in the queue at their place),
+    the command line says which, and the audit log names "cli". With the server stopped, it says they are closed at
+    the next start, and they are."""
+    from .test_invariants import _start
+
+    db = tmp_path / "mall.sqlite3"
+    proc, url = _start(db, None, command="demo")
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+
+            async def login(username: str, password: str) -> dict[str, str]:
+                r = await http.post("/api/v1/auth/login", json={"username": username, "password": password})
+                assert r.status_code == 200, r.text
+                return {"Authorization": f"Bearer {r.json()['token']}"}
+
+            async def command(who: dict[str, str], counter: str, name: str) -> dict[str, Any]:
+                r = await http.post(
+                    f"/api/v1/sites/tegal/counters/{counter}/commands",
+                    headers=who,
+                    json={"command": name, "command_id": f"{name}-{counter}-{time.monotonic_ns()}"},
+                )
+                assert r.status_code == 200, r.text  # fmt: skip
+                return r.json()  # type: ignore[no-any-return]
+
+            async def state() -> tuple[dict[str, Any], dict[str, Any]]:
+                body = (await http.get("/api/v1/sites/tegal/state", headers=sup)).json()
+                return {c["id"]: c for c in body["counters"]}, {t["label"]: t for t in body["tickets"]}
+
+            for _ in range(3):
+                r = await http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"},
+                                    headers={"Authorization": "Bearer d_kiosk_demo_tegal"})  # fmt: skip
+                assert r.status_code == 201
+            op = await login("op-disdukcapil", "demo-operator")
+            sup = await login("supervisor", "demo-supervisor")
+            for counter in ("1", "2", "3"):
+                await command(op, counter, "open")
+            assert (await command(op, "1", "call_next"))["ticket"]["label"] == "A-001"
+            await command(op, "1", "start")
+            assert (await command(op, "2", "call_next"))["ticket"]["label"] == "A-002"
+
+            disabled = run("user", "disable", "op-disdukcapil", "--db", str(db))
+            assert disabled.stdout.splitlines() == [
+                "op-disdukcapil disabled: signed out everywhere, signing in refused",
+                "Loket 1 closed because the account op-disdukcapil was disabled; A-001, which was being served, is "
+                "parked, to be called back from another counter",
+                "Loket 2 closed because the account op-disdukcapil was disabled; A-002, which it had called, is back "
+                "in the queue at its old place",
+                "Loket 3 closed because the account op-disdukcapil was disabled",
+            ], disabled.stdout
+            counters, tickets = await state()
+            assert [counters[c]["state"] for c in ("1", "2", "3")] == ["closed"] * 3
+            assert (tickets["A-001"]["state"], tickets["A-002"]["state"]) == ("parked", "waiting")
+            assert tickets["A-002"]["counter"] is None
+            entries = (await http.get("/api/v1/sites/tegal/audit", headers=sup)).json()["entries"]
+            released = [e for e in entries if e["action"] == "counter.release"]
+            assert {(e["actor"], e["target"]) for e in released} == {("cli", f"counter {c}") for c in "123"}
+            assert any(e["summary"]["id"].startswith("Loket 1 ditutup karena akun op-disdukcapil dinonaktifkan; "
+                                                     "A-001 yang sedang dilayani diparkir") for e in released)  # fmt: skip
+            # asked again: the account is disabled already, nothing more is asked of the server
+            again = run("user", "disable", "op-disdukcapil", "--db", str(db))
+            assert again.stdout.splitlines() == ["op-disdukcapil was already disabled"]
+
+            # enabled again, the operator opens counter 1 again and calls A-002; then the server stops
+            assert "op-disdukcapil enabled" in run("user", "enable", "op-disdukcapil", "--db", str(db)).stdout
+            op = await login("op-disdukcapil", "demo-operator")
+            await command(op, "1", "open")
+            assert (await command(op, "1", "call_next"))["ticket"]["label"] == "A-002"
+    finally:
+        _stop_server(proc)
+
+    # disabled with no server running: said so; the next start closes counter 1 and A-002 waits again
+    stopped = run("user", "disable", "op-disdukcapil", "--db", str(db))
+    assert stopped.stdout.splitlines()[1] == (
+        f"no server runs on {db} now: when one starts, it closes the counters still open under op-disdukcapil, if "
+        "any, each citizen kept safe (audit log: counter.release)"
+    )
+    proc, url = _start(db, None, command="demo")
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+            sup = await login("supervisor", "demo-supervisor")
+
+            async def closed() -> bool:
+                counters, tickets = await state()
+                return bool(counters["1"]["state"] == "closed" and tickets["A-002"]["state"] == "waiting")
+
+            await eventually(closed, "counter 1 closed at the start")
+            entries = (await http.get("/api/v1/sites/tegal/audit", headers=sup)).json()["entries"]
+            again_closed = [e for e in entries if e["action"] == "counter.release" and e["target"] == "counter 1"]
+            assert [(e["actor"], e["details"].get("ticket")) for e in again_closed] == [
+                ("cli", "A-002"),
+                ("cli", "A-001"),
+            ]
+    finally:
+        _stop_server(proc)

@@ -1228,3 +1228,43 @@ async def test_a_counter_under_an_operator_disabled_on_another_process_is_closed
         assert (await b.command(colleague, "2", "open")).status_code == 200
         r = await b.command(colleague, "2", "unpark", ticket=ticket["id"])
         assert r.status_code == 200 and r.json()["ticket"]["counter"] == "2", r.text
+
+
+async def test_a_counter_under_an_operator_disabled_on_the_command_line_is_closed_by_one_process(
+    pg_cluster: str,
+) -> None:
+    """`queue-server user disable` beside two server processes: one of them takes the command line's request and
+    closes sari's counter under the mall's lock, with her citizen parked, and both show it; a counter a colleague is
+    signed in at through the other process stays in the colleague's hands. The command line prints what was done."""
+    from .test_counter_client import counter
+
+    database = await new_database(pg_cluster)
+    async with servers(database, 2) as (a, b):
+        await a.ctx.accounts.create_user("sari", "kopi-hujan-sepeda-7", "operator", site="tegal",
+                                         agency="disdukcapil", display_name="Sari Dewi")  # fmt: skip
+        ticket = (await a.issue("ktp"))["ticket"]
+        sari = await b.login("sari", "kopi-hujan-sepeda-7")
+        for counter_id, command in (("1", "open"), ("1", "call_next"), ("1", "start"), ("2", "open")):
+            assert (await b.command(sari, counter_id, command)).status_code == 200
+        async with counter(a.url, "2"):
+            await eventually(lambda: [s["name"] for s in b.ctx.desks.at("tegal", "2")] == ["op-disdukcapil"],
+                             "the colleague at counter 2 is known to the other process too", seconds=30)  # fmt: skip
+            cli = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "queue_server", "user", "disable", "sari", "--db", database, "--site",
+                str(DEMO_SITE), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            out, err = await asyncio.wait_for(cli.communicate(), 90)
+            assert cli.returncode == 0, err.decode()
+        assert out.decode().splitlines() == [
+            "sari disabled: signed out everywhere, signing in refused",
+            f"Loket 1 closed because the account sari was disabled; {ticket['label']}, which was being served, is "
+            "parked, to be called back from another counter",
+        ]
+        for process in (a, b):
+            state = process.ctx.state("tegal")
+            await eventually(lambda state=state: state.counters["1"].state.value == "closed", "counter 1 closed")
+            assert state.tickets[ticket["id"]].state.value == "parked"
+            assert state.counters["2"].state.value == "open"  # in the colleague's hands
+        [(taken_by, released)] = await rows(database, "SELECT taken_by, released FROM account_releases")
+        assert taken_by.split(":")[1] == str(os.getpid())  # one of this test's two processes
+        assert [x["counter"] for x in json.loads(released)] == ["1"]

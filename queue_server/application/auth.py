@@ -233,6 +233,9 @@ class Accounts:
         # Accounts disabled now (read again whenever credentials change): a counter such an account left open is a
         # supervisor's alert (supervision/alerts.py, counter_held).
         self.disabled: frozenset[str] = frozenset()
+        # Told whenever credentials changed, here or in another process (the command line's requests to close the
+        # counters of an account it disabled wait on this: application/account_releases.py).
+        self.on_change: list[Callable[[], None]] = []
         self._known_devices: KnownDevices | None = None
         # The malls left out at start-up (settings/left_out.py): their staff are told so at sign-in, not let in.
         self.left_out: Mapping[str, LeftOut] = {}
@@ -291,6 +294,8 @@ class Accounts:
         for connection in list(self.connections):
             self._later(connection.recheck())
         self._later(self._read_disabled())
+        for told in self.on_change:
+            told()
 
     def _later(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

@@ -23,6 +23,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import Message, Receive, Scope, Send
 
+from queue_server.application.account_releases import ReleaseRequests
 from queue_server.application.actions import status_message
 from queue_server.application.announcements import Announcer, check_speakable
 from queue_server.application.auth import Accounts
@@ -410,6 +411,7 @@ def create_app(
         presence: Presence | None = None
         screens: ScreenWatch | None = None
         codes: CodeWatch | None = None
+        releases: ReleaseRequests | None = None
         retention: Retention | None = None
         uplink: Uplink | None = None
         try:
@@ -447,6 +449,8 @@ def create_app(
             monitor.screens = screens
             codes = monitor.codes = CodeWatch(ctx)
             codes.start()
+            releases = ReleaseRequests(ctx)  # the command line's `user disable`: its counters closed here
+            releases.start()
             for site_id in sorted(set(sites) - set(uplink_tokens) if config.uplink_url else ()):
                 log.warning("site %s: QUEUE_UPLINK_TOKEN has no token for it; its log is not sent up", site_id)
             sending = {site_id: token for site_id, token in uplink_tokens.items() if site_id in sites}
@@ -476,6 +480,8 @@ def create_app(
                 await screens.stop()
             if codes is not None:
                 await codes.stop()
+            if releases is not None:
+                await releases.stop()
             if retention is not None:
                 await retention.stop()
             if uplink is not None:
