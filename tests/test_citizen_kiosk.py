@@ -305,10 +305,18 @@ async def test_check_in_with_a_booking_code_typed_or_scanned(server: Server) -> 
 
 @bounded(60)
 async def test_a_wrong_kiosk_token_shows_not_set_up(server: Server) -> None:
+    """An outside review: the API tells a device whose token is unknown or revoked to have it registered again,
+    while the kiosk said only "Token kios tidak valid". It says the API's sentence, Indonesian first, English under."""
+    r = await server.http.get("/citizen/api/tegal/kiosk", headers=bearer("d_kiosk_wrong"))
+    assert r.status_code == 401 and r.json()["error"]["details"] == {"device_token": "refused"}
+    said = r.json()["error"]
+    assert "daftarkan perangkat ini lagi (Pengaturan, tab Perangkat)" in said["message"]
     async with chromium() as browser, kiosk_page(browser, server, token="d_kiosk_wrong", ready=False) as page:
         await until(page, "() => window.__kiosk.screen === 'setup'")
         assert await text(page, "[data-screen='setup'] .k-title") == "Kios belum disiapkan. Silakan hubungi petugas."
-        assert "tidak valid" in await text(page, "#setup-detail")
+        assert await text(page, "#setup-detail") == said["message"]
+        assert await text(page, "#setup-detail-other") == said["message_en"]
+        assert await page.get_attribute("#setup-detail-other", "lang") == "en"
     lobby = "d_display_demo_tegal_lobby"  # a display's token is not a kiosk's
     async with chromium() as browser, kiosk_page(browser, server, token=lobby, ready=False) as page:
         await until(page, "() => window.__kiosk.screen === 'setup'")
@@ -646,3 +654,45 @@ async def test_a_mobile_unit_s_kiosk_says_which_wifi_opens_the_qr(tmp_path: Path
             await page.click("#priority-none")
             await until(page, "() => window.__kiosk.screen === 'ticket'")
             assert await page.is_hidden("#t-wifi")
+
+
+@bounded(90)
+async def test_a_kiosk_whose_token_is_revoked_stops_offering_numbers_and_says_what_to_do(server: Server) -> None:
+    """Revocation takes effect at once: the server refuses the kiosk's next request, and the kiosk, at its next poll
+    of the day or a citizen's next tap, whichever comes first, leaves its tiles for the technician's sentence and
+    stays there (the idle timer, a language switch or another tap do not bring the tiles back)."""
+    admin = await server.login("admin")
+    r = await server.http.post("/api/v1/sites/tegal/device-tokens", json={"kind": "kiosk", "name": "Kios 9"},
+                               headers=admin)  # fmt: skip
+    assert r.status_code == 201, r.text
+    token, device = r.json()["token"], r.json()["device"]["id"]
+    async with chromium() as browser, kiosk_page(browser, server, token=token) as page:
+        await page.click(".k-agency[data-agency='disdukcapil']")
+        assert await screen(page) == "services"
+        r = await server.http.post(f"/api/v1/sites/tegal/device-tokens/{device}/revoke", json={}, headers=admin)
+        assert r.status_code == 200
+        r = await server.http.get("/api/v1/sites/tegal/today", headers=bearer(token))
+        assert r.status_code == 401 and r.json()["error"]["details"] == {"device_token": "refused"}
+        said = r.json()["error"]
+        assert (await server.http.get("/api/v1/sites/tegal/today")).status_code == 200  # public without a token
+        # a citizen's tap on a service: refused, and said as the kiosk's state, not as the citizen's refusal
+        await page.click(".k-service[data-service='ktp']")
+        if await screen(page) == "priority":
+            await page.click("#priority-none")
+        await until(page, "() => window.__kiosk.screen === 'setup'")
+        assert await text(page, "#setup-detail") == said["message"]
+        await page.evaluate("() => window.__kiosk.show('start')")  # what the idle timer does
+        assert await screen(page) == "setup"
+        assert await page.is_hidden(".k-agencies")
+
+    # a kiosk left on its start screen when its token is revoked: its poll of the day says so
+    r = await server.http.post("/api/v1/sites/tegal/device-tokens", json={"kind": "kiosk", "name": "Kios 10"},
+                               headers=admin)  # fmt: skip
+    token, device = r.json()["token"], r.json()["device"]["id"]
+    async with chromium() as browser, kiosk_page(browser, server, token=token) as page:
+        assert await screen(page) == "start"
+        r = await server.http.post(f"/api/v1/sites/tegal/device-tokens/{device}/revoke", json={}, headers=admin)
+        assert r.status_code == 200
+        # its next poll of the day (every 15 s; at most one per 2 s), asked for now
+        await until(page, "() => { window.__kiosk.checkDay(); return window.__kiosk.screen === 'setup'; }")
+        assert await text(page, "#setup-detail") == said["message"]

@@ -44,6 +44,32 @@ async def test_a_refused_screen_shows_the_servers_message(server: Server, case: 
         assert await page.text_content("#refused-code") == code
         assert await page.is_hidden("#banner-offline")  # refused is not "connection lost"
         assert await page.evaluate("document.body.dataset.link") == "refused"
+        # a token refused or missing: the server's sentence says what to do, the page's own hint is not repeated
+        assert await page.is_hidden("#refused-hint") == (code == "unauthenticated")
+    if token and code == "unauthenticated":  # the words of the API's refusal of a device token, for the technician
+        assert expected["details"] == {"device_token": "refused"}
+        assert "daftarkan perangkat ini lagi (Pengaturan, tab Perangkat)" in expected["message"]
+    elif not token:
+        assert expected["details"] == {"device_token": "missing"}
+
+
+@bounded(90)
+async def test_a_revoked_screen_stops_at_once_and_says_what_to_do(server: Server) -> None:
+    """Revocation takes effect at once: the TV's connection is closed with the refusal, and the board gives way to
+    the technician's sentence (both languages), not to "connection lost"."""
+    admin = await server.login("admin")
+    r = await server.http.post("/api/v1/sites/tegal/device-tokens", headers=admin,
+                               json={"kind": "display", "name": "TV uji", "screen": "lobby"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    token, device = r.json()["token"], r.json()["device"]["id"]
+    async with chromium() as browser, board_page(browser, server, token=token) as page:
+        r = await server.http.post(f"/api/v1/sites/tegal/device-tokens/{device}/revoke", json={}, headers=admin)
+        assert r.status_code == 200
+        await page.wait_for_selector("#refused", state="visible", timeout=WAIT_MS)
+        expected = await refusal(server, "lobby", token)
+        assert await page.text_content("#refused-message") == expected["message"]
+        assert await page.text_content("#refused-message-en") == expected["message_en"]
+        assert await page.evaluate("document.body.dataset.link") == "refused"
 
 
 @bounded(30)

@@ -16,7 +16,16 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.web.kit import JSONResponse, Principal, Refusal, bearer, config_of, ctx_of, read_json
+from queue_server.web.kit import (
+    JSONResponse,
+    Principal,
+    Refusal,
+    bearer,
+    config_of,
+    ctx_of,
+    device_token_refusal,
+    read_json,
+)
 from queue_server.web.kit import validation as v
 
 from ..common import app_value, settings_of
@@ -33,7 +42,7 @@ log = logging.getLogger(__name__)
 async def _kiosk(request: Request, site_id: str, token: str | None) -> Principal:
     principal = await ctx_of(request).accounts.authenticate(token)
     if principal is None:
-        raise Refusal("unauthenticated.kiosk_token")
+        raise device_token_refusal(token)
     if principal.role != "kiosk":
         raise Refusal("not_a_kiosk")
     if principal.site != site_id:

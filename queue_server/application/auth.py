@@ -158,6 +158,14 @@ def allowed(principal: Principal, action: str, site: str, agency: str | None = N
     return True
 
 
+def device_token_refusal(token: str | None) -> Refusal:
+    """Why a TV's or kiosk's token signs nothing in, said to the technician with what to do: none given, or one that
+    is unknown or revoked. `details.device_token` ("missing", "refused") lets a page tell it from other refusals."""
+    if not token:
+        return Refusal("unauthenticated.device_token_missing", details={"device_token": "missing"})
+    return Refusal("unauthenticated.device_token", details={"device_token": "refused"})
+
+
 def require(principal: Principal | None, action: str, site: str, agency: str | None = None) -> Principal:
     if principal is None:
         raise Refusal("unauthenticated")

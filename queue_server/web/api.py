@@ -27,7 +27,7 @@ from queue_server.application.actions import (
     reprint_ticket,
     ticket_action,
 )
-from queue_server.application.auth import Principal, require
+from queue_server.application.auth import Principal, device_token_refusal, require
 from queue_server.application.context import Context
 from queue_server.application.phone_codes import send_code
 from queue_server.application.views import site_state_view, waits_view
@@ -182,8 +182,13 @@ async def site_today(request: Request) -> Response:
     catalogue every 15 s from every kiosk is ~10 KB and a millisecond of the server each time."""
     ctx = ctx_of(request)
     site = ctx.site(request.path_params["site"])
-    if bearer(request):  # a kiosk polling with its token: heard from (the Settings page's "tersambung")
+    token = bearer(request)
+    if token:  # a kiosk polling with its token: heard from (the Settings page's "tersambung")
         principal = await principal_of(request)
+        if principal is None and token.startswith("d_"):
+            # revoked (or never known): the kiosk stops offering numbers at its next poll and says what to do,
+            # rather than show its tiles until a citizen's tap is refused
+            raise device_token_refusal(token)
         if principal is not None and principal.kind == "device" and principal.site == site.id:
             await ctx.accounts.device_seen(principal)
     return JSONResponse(_today(ctx, site))

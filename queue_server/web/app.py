@@ -26,7 +26,7 @@ from starlette.types import Message, Receive, Scope, Send
 from queue_server.application.account_releases import ReleaseRequests
 from queue_server.application.actions import status_message
 from queue_server.application.announcements import Announcer, check_speakable
-from queue_server.application.auth import Accounts
+from queue_server.application.auth import Accounts, device_token_refusal
 from queue_server.application.context import Context
 from queue_server.application.heard import Heard
 from queue_server.application.notifications import Notifications
@@ -155,7 +155,7 @@ async def _refused(request: Request, exc: Exception) -> Response:
     if exc.key == "unauthenticated" and (bearer(request) or "").startswith("d_"):
         # a device's token refused (revoked, mistyped): said to the technician as that, never "please sign in",
         # which is for people and sends them to look for a sign-in form a kiosk does not have
-        exc = Refusal("unauthenticated.device_token")
+        exc = device_token_refusal(bearer(request))
     return http_response(exc)
 
 

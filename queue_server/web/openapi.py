@@ -151,6 +151,8 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
         "site_not_mirrored", "uplink_out_of_step", "uplink_forked", "uplink_event_invalid", "storage_unavailable",
     ),
     ("/api/v1/sites/{site}/uplink/surveys", "post"): ("site_not_mirrored",),
+    # public, but a kiosk polling with a revoked (or unknown) device token is told so at its next poll
+    ("/api/v1/sites/{site}/today", "get"): ("unauthenticated",),
 }  # fmt: skip
 BODY_REFUSALS = ("malformed_json", "body_too_large", "unsupported_media_type", "not_an_object", "invalid_field")
 
@@ -346,7 +348,8 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
         "/api/v1/sites/{site}/today": {
             "get": {
                 "summary": "Today's state (closed?), the server's time, the configuration's version and whether "
-                "WhatsApp/SMS messages can be offered now (the gateway not paused): a kiosk's poll",
+                "WhatsApp/SMS messages can be offered now (the gateway not paused): a kiosk's poll. Public; sent with "
+                "a device token that is revoked or unknown, refused 401 (`details.device_token`: `refused`)",
                 "parameters": [SITE],
                 "responses": _ok("Today"),
             }

@@ -18,7 +18,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from queue_server.application import validation as v
 from queue_server.application.actions import counter_command, public_status
-from queue_server.application.auth import Principal, require
+from queue_server.application.auth import Principal, device_token_refusal, require
 from queue_server.application.context import Context
 from queue_server.application.desks import Seat
 from queue_server.application.health import AUDIO_STATES, DeviceHealth
@@ -242,8 +242,8 @@ class Connection:
                     raise refusal
             if role == "display":
                 screen_id = v.text(hello, "screen", required=False, max_len=40) or (principal and principal.screen)
-                if principal is None:  # said on a TV, so it speaks of the screen's token, not of signing in
-                    raise Refusal("unauthenticated.screen_token")
+                if principal is None and not (signed or "").startswith("s_"):
+                    raise device_token_refusal(signed)  # said on a TV: what the technician does, not "sign in"
                 require(principal, "display.follow", site_id)
                 assert principal is not None
                 if principal.role == "display" and screen_id != principal.screen:

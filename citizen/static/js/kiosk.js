@@ -40,6 +40,10 @@ const POLL_MS = 15_000;
 const SAID_BY_THE_DAY = new Set(["day_closed", "site_closed", "site_not_served"]);
 const POLL_GAP_MS = 2_000; // coming back to the start right after a read does not read again
 let notIssuing = null; // why no ticket can be taken now (the day closed, before opening time): said at the start
+// The server refuses this kiosk's device token (revoked, unknown, none): from then on only the "not set up" screen,
+// with the server's sentence for the technician, whatever a citizen or the idle timer asks.
+let unusable = null;
+let dayPoll = 0;
 let polling = false;
 let polledAt = 0;
 let knownVersion = null; // the configuration the tiles were drawn from; null: not compared yet
@@ -56,6 +60,7 @@ async function checkDay() {
   try {
     // A few hundred bytes, not the catalogue; with the kiosk's token, so the Settings page sees it is there.
     const answer = await call("GET", `/api/v1/sites/${site}/today`, { token: kioskToken });
+    if (!answer.ok && answer.error.details?.device_token) return notSetUp(answer.error); // revoked: stop at once
     if (!answer.ok) {
       // Its mall left out when the server started (its site file refused): said on the start screen now, not after
       // a citizen has chosen their service; the start comes back by itself once a restart serves the mall.
@@ -172,6 +177,7 @@ function settle() {
 }
 
 function show(name) {
+  if (unusable && name !== "setup") return show("setup");
   if (name === "start" && screen !== "start") modes.reset(); // the citizen is done: the next one starts plain
   if (name === "start" && notIssuing) return refused(notIssuing, null);
   if (name !== screen) settle();
@@ -287,6 +293,7 @@ function checkinError(message) {
 let notice = null;
 
 function refused(error, retry) {
+  if (error.details?.device_token) return notSetUp(error); // the kiosk's token, not the citizen's choice
   notice = { error, retry };
   renderNotice();
   document.body.dataset.refusal = error.code;
@@ -525,11 +532,33 @@ function wire() {
   setInterval(tick, 10_000);
 }
 
+// "Not set up", with why: the server's sentence in the kiosk's language first, the other language under it (the
+// technician may read either), as the lobby TV says its refusals.
+function setupSays(error) {
+  const other = texts.lang === "en" ? error.message : error.message_en;
+  const first = texts.error(error);
+  $("setup-detail").textContent = first;
+  $("setup-detail-other").textContent = other && other !== first ? other : "";
+  $("setup-detail-other").lang = texts.lang === "en" ? "id" : "en";
+  $("setup-detail-other").hidden = !(other && other !== first);
+}
+
+// The server refuses the kiosk's token (revoked since, or never known): nothing more is offered or polled.
+function notSetUp(error) {
+  unusable = error;
+  clearInterval(dayPoll);
+  panel.close();
+  setupSays(error);
+  document.body.dataset.refusal = error.code;
+  show("setup");
+}
+
 // The kiosk's own settings (its printer) also prove its token: a wrong token shows "not set up", not a broken page.
 async function connect() {
   const settings = await call("GET", `/citizen/api/${site}/kiosk`, { token: kioskToken });
+  if (!settings.ok && settings.error.details?.device_token) return notSetUp(settings.error);
   if (!settings.ok) {
-    $("setup-detail").textContent = texts.error(settings.error);
+    setupSays(settings.error);
     show("setup");
     // A server away, or one that left this mall out at its start: tried again until it serves the mall (a kiosk
     // switched on meanwhile comes up by itself). A wrong token waits for the technician.
@@ -543,7 +572,7 @@ async function connect() {
   // undone by this show("start"), the citizen's agency and large type with it.
   if (screen === "start" || screen === "setup") show("start");
   document.body.dataset.ready = "true";
-  setInterval(checkDay, POLL_MS);
+  if (!unusable) dayPoll = setInterval(checkDay, POLL_MS);
 }
 
 window.__kiosk = {

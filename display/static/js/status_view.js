@@ -63,7 +63,8 @@ export class StatusView {
     this.refusedCode.textContent = error.code || "";
     // Its mall left out by the server (a site file refused at its start): the screen's address and token are right,
     // and sending the technician to them would waste their time.
-    this.refusedHint.hidden = error.code === "site_not_served";
+    // A device token refused or missing: the server's sentence says what the technician does, the hint no more.
+    this.refusedHint.hidden = error.code === "site_not_served" || Boolean(error.details?.device_token);
     this.refused.hidden = false;
   }
 }
