@@ -120,6 +120,15 @@ async def test_no_serious_violation_on_any_page(context: BrowserContext, server:
     await page.goto(f"{server.url}/display/tegal/lobby#token={LOBBY}")
     await until(page, "() => document.getElementById('hero-label').textContent.trim() !== ''")
     await check(page, "TV with a call", seen)
+    # a TV opened without a token: its pairing code; one whose token is refused: the sentence, then a new code
+    await page.goto(f"{server.url}/display/tegal/lantai1")
+    await until(page, "() => document.body.dataset.pairing === 'waiting'")
+    await check(page, "TV pairing code", seen)
+    await page.goto(f"{server.url}/display/tegal/lantai2#token=d_display_not_known")
+    await until(
+        page, "() => document.body.dataset.pairing === 'waiting' && !!document.querySelector('.pairing-reason')"
+    )
+    await check(page, "TV refused, pairing code", seen)
 
     # the counter page, serving
     await page.goto(f"{server.url}/counter/tegal/1")

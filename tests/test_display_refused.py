@@ -28,7 +28,6 @@ async def refusal(server: Server, screen: str, token: str | None) -> dict[str, A
     ("case", "token", "code"),
     [
         ("wrong token", "d_not_a_device_of_this_mall", "unauthenticated"),
-        ("no token", "", "unauthenticated"),
         ("another screen's token", demo_display_token("tegal", "lantai2"), "wrong_screen"),
     ],
 )
@@ -46,11 +45,17 @@ async def test_a_refused_screen_shows_the_servers_message(server: Server, case: 
         assert await page.evaluate("document.body.dataset.link") == "refused"
         # a token refused or missing: the server's sentence says what to do, the page's own hint is not repeated
         assert await page.is_hidden("#refused-hint") == (code == "unauthenticated")
-    if token and code == "unauthenticated":  # the words of the API's refusal of a device token, for the technician
+    if code == "unauthenticated":  # the words of the API's refusal of a device token, for the technician
         assert expected["details"] == {"device_token": "refused"}
         assert "daftarkan perangkat ini lagi (Pengaturan, tab Perangkat)" in expected["message"]
-    elif not token:
-        assert expected["details"] == {"device_token": "missing"}
+
+
+async def test_a_hello_without_a_token_is_told_what_the_technician_does(server: Server) -> None:
+    """The page itself, with no token, shows a pairing code and says no hello (tests/test_pairing_pages.py); a
+    client that says one anyway is told that the address has no device token, not to sign in."""
+    expected = await refusal(server, "lobby", None)
+    assert expected["code"] == "unauthenticated" and expected["details"] == {"device_token": "missing"}
+    assert expected["message"].startswith("Alamat perangkat ini tidak berisi token perangkat")
 
 
 @bounded(90)

@@ -150,6 +150,7 @@ def test_every_audited_action_has_a_sentence_in_both_languages() -> None:
     actions |= {"site.take_over", "site.copy_forgotten"}  # cli.py: queue-server mirror take-over / forget
     actions |= {f"account.{a}" for a in ("add", "change", "password", "disable", "enable", "remove")}
     actions |= {"device.issue", "device.rename", "device.revoke"}  # application/administration.py
+    actions |= {"device.pair"}  # application/device_pairing.py
     actions |= {"account.sites"}  # cli.py: queue-server user sites (regional accounts are not on the page)
     actions |= {"counter.release"}  # application/actions.release_counters
     sentences = messages.catalogue()["audit"]
@@ -157,7 +158,7 @@ def test_every_audited_action_has_a_sentence_in_both_languages() -> None:
     # confirmed with the bookings it cancelled, a parked ticket sent back to its line rather than to a counter, a
     # counter released with its citizen requeued or parked (supervision/audit.py)
     variants = {"counter.transfer.unnamed", "site.configure.bookings_cancelled", "ticket.unpark.queue",
-                "counter.release.requeued", "counter.release.parked"}  # fmt: skip
+                "counter.release.requeued", "counter.release.parked", "device.pair.replaced"}  # fmt: skip
     assert set(sentences) == actions | variants
     for action in actions:
         assert sentences[action]["id"] and sentences[action]["en"], action

@@ -1268,3 +1268,34 @@ async def test_a_counter_under_an_operator_disabled_on_the_command_line_is_close
         [(taken_by, released)] = await rows(database, "SELECT taken_by, released FROM account_releases")
         assert taken_by.split(":")[1] == str(os.getpid())  # one of this test's two processes
         assert [x["counter"] for x in json.loads(released)] == ["1"]
+
+
+async def test_a_code_shown_through_one_process_is_paired_through_another_once(pg_cluster: str) -> None:
+    """Pairing codes live in the database: a TV waiting on process a is paired by an admin on process b, and learns
+    it from a; two admins typing one code at once, on a and on b, pair it once (the other is told it was used)."""
+    database = await new_database(pg_cluster)
+    async with servers(database, 2) as (a, b):
+        r = await a.http.post("/api/v1/sites/tegal/pairing", json={})
+        assert r.status_code == 201
+        offer = r.json()
+        # two accounts: each may type 10 codes a minute, counted over every process
+        admin_a, admin_b = await a.login("admin"), await b.login("supervisor")
+        r = await b.http.post(
+            "/api/v1/sites/tegal/device-tokens/pair",
+            headers=admin_b,
+            json={"code": offer["code"], "kind": "display", "name": "TV", "screen": "lobby"},
+        )
+        assert r.status_code == 201, r.text  # fmt: skip
+        r = await a.http.get("/api/v1/sites/tegal/pairing", headers=bearer(offer["token"]))
+        assert r.json()["paired"] is True and r.json()["path"] == "/display/tegal/lobby"
+
+        for _ in range(5):  # at once, five times: one pairs, the other is told
+            offer = (await a.http.post("/api/v1/sites/tegal/pairing", json={})).json()
+            body = {"code": offer["code"], "kind": "kiosk", "name": "Kios"}
+            answers = await asyncio.gather(
+                a.http.post("/api/v1/sites/tegal/device-tokens/pair", json=body, headers=admin_a),
+                b.http.post("/api/v1/sites/tegal/device-tokens/pair", json=body, headers=admin_b),
+            )
+            assert sorted(r.status_code for r in answers) == [201, 409], [r.text for r in answers]
+        made = await rows(database, "SELECT COUNT(*) FROM devices WHERE name = 'Kios'")
+        assert made == [(5,)]

@@ -219,33 +219,45 @@ def _heard_lately(kind: str, last_seen_at: str | None, now: datetime) -> bool:
     return within is not None and last_seen_at is not None and now - datetime.fromisoformat(last_seen_at) <= within
 
 
-async def _device(ctx: Context, principal: Principal, site_id: str, device_id: int) -> dict[str, Any]:
+async def find_device(ctx: Context, principal: Principal, site_id: str, device_id: int) -> dict[str, Any]:
+    """A device entry of the site as the Settings page lists it, or unknown_device."""
     for device in await list_devices(ctx, principal, site_id):
         if device["id"] == device_id:
             return device
-    raise Refusal("unknown_device", device=str(device_id), site=ctx.site(site_id).name)
+    raise Refusal("unknown_device", device=str(device_id), site=ctx.site(site_id).name, details={"field": "device"})
 
 
-async def issue_device(ctx: Context, principal: Principal | None, site_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    """A new device token, answered once with the address to open on the device."""
+def device_fields(ctx: Context, site_id: str, body: dict[str, Any]) -> tuple[str, str, str | None]:
+    """A new TV's or kiosk's kind, name and screen (a display's only), as the Settings page's form gives them."""
     site = ctx.site(site_id)
-    principal = require(principal, "site.devices", site_id)
-    ctx.served_here(site_id)  # a mirrored mall's kiosks and TVs are its own server's
-    v.only(body, {"kind", "name", "screen"})
     kind = v.required_text(body, "kind", choices=WEB_DEVICE_KINDS)
     name = _name(body, "name")
     screen = None
     if kind == "display":
         screen = v.required_text(body, "screen", max_len=40)
         if screen not in site.screens:
-            raise Refusal("unknown_screen", screen=screen, site=site.name)
+            raise Refusal("unknown_screen", screen=screen, site=site.name, details={"field": "screen"})
+    return kind, name, screen
+
+
+def page_of(site_id: str, kind: str, screen: str | None) -> str:
+    """The page a TV or kiosk opens (its token goes after it, in the fragment)."""
+    return f"/display/{site_id}/{screen}" if kind == "display" else f"/kiosk/{site_id}"
+
+
+async def issue_device(ctx: Context, principal: Principal | None, site_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A new device token, answered once with the address to open on the device."""
+    ctx.site(site_id)
+    principal = require(principal, "site.devices", site_id)
+    ctx.served_here(site_id)  # a mirrored mall's kiosks and TVs are its own server's
+    v.only(body, {"kind", "name", "screen"})
+    kind, name, screen = device_fields(ctx, site_id, body)
     token = await ctx.accounts.create_device(kind, site_id, name, screen)
     key = await ctx.accounts.store.live_device(token_hash(token))  # this token's record, whoever issued one meanwhile
     assert key is not None
-    issued = await _device(ctx, principal, site_id, key.id)
+    issued = await find_device(ctx, principal, site_id, key.id)
     await audit_trail.write(ctx, principal, site_id, "device.issue", f"device {issued['id']}", name=name, kind=kind)
-    path = f"/display/{site_id}/{screen}" if kind == "display" else f"/kiosk/{site_id}"
-    return {"device": issued, "token": token, "path": path}
+    return {"device": issued, "token": token, "path": page_of(site_id, kind, screen)}
 
 
 async def rename_device(
@@ -255,20 +267,20 @@ async def rename_device(
     principal = require(principal, "site.devices", site_id)
     v.only(body, {"name"})
     name = _name(body, "name")
-    device = await _device(ctx, principal, site_id, device_id)
+    device = await find_device(ctx, principal, site_id, device_id)
     await ctx.accounts.rename_device(device_id, name)
     await audit_trail.write(
         ctx, principal, site_id, "device.rename", f"device {device_id}", name=name, was=device["name"]
     )
-    return await _device(ctx, principal, site_id, device_id)
+    return await find_device(ctx, principal, site_id, device_id)
 
 
 async def revoke_device(ctx: Context, principal: Principal | None, site_id: str, device_id: int) -> dict[str, Any]:
     """The device is refused at its next request and its websockets are closed, on every process."""
     ctx.site(site_id)
     principal = require(principal, "site.devices", site_id)
-    device = await _device(ctx, principal, site_id, device_id)
+    device = await find_device(ctx, principal, site_id, device_id)
     if device["revoked_at"] is None:
         await ctx.accounts.revoke_device(device_id)
         await audit_trail.write(ctx, principal, site_id, "device.revoke", f"device {device_id}", name=device["name"])
-    return await _device(ctx, principal, site_id, device_id)
+    return await find_device(ctx, principal, site_id, device_id)

@@ -538,6 +538,11 @@ class Accounts:
         await self.store.revoke_device(device_id, _now_iso())
         await self._changed()
 
+    async def token_replaced(self) -> None:
+        """A device entry took a new token (paired again, application/device_pairing.py): its old one is refused at
+        once, and the screens that signed in with it are closed, on every process."""
+        await self._changed()
+
     async def authenticate(self, token: str | None) -> Principal | None:
         if not token or len(token) > 200:
             return None

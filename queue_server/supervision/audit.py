@@ -73,6 +73,8 @@ def summary(site: Site, action: str, target: str, details: dict[str, Any]) -> di
         action = "counter.transfer.unnamed"
     if action == "ticket.unpark" and not details.get("counter"):
         action = "ticket.unpark.queue"  # sent back to its line
+    if action == "device.pair" and details.get("replaced"):
+        action = "device.pair.replaced"  # an existing entry's token replaced
     if action == "counter.release":
         action = audit_trail.release_action(details.get("ticket"), bool(details.get("parked")))
     if action == "site.configure" and details.get("bookings_cancelled"):

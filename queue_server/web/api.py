@@ -42,6 +42,7 @@ from queue_server.web.configuration_api import ROUTES as CONFIGURATION_ROUTES
 from queue_server.web.errors import error_body
 from queue_server.web.openapi import openapi_document
 from queue_server.web.outbox_api import ROUTES as OUTBOX_ROUTES
+from queue_server.web.pairing_api import ROUTES as PAIRING_ROUTES
 from queue_server.web.requests import (
     bearer,
     client_address,
@@ -465,6 +466,7 @@ ROUTES = [
     *SUPERVISION_ROUTES,
     *OUTBOX_ROUTES,
     *CONFIGURATION_ROUTES,
+    *PAIRING_ROUTES,  # before /device-tokens/{device}: "pair" is not a device's id
     *ADMINISTRATION_ROUTES,
     *UPLINK_ROUTES,
 ]

@@ -20,10 +20,11 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
     404: (
         "not_found", "unknown_agency", "unknown_announcement", "unknown_booking", "unknown_counter",
         "unknown_screen", "unknown_service", "unknown_site", "unknown_ticket", "unknown_webhook",
-        "unknown_dead_letter", "unknown_account", "unknown_device",
+        "unknown_dead_letter", "unknown_account", "unknown_device", "pairing_code_unknown",
     ),
     405: ("method_not_allowed",),
     408: ("hello_timeout",),  # websocket only
+    410: ("pairing_code_expired",),
     # The rules refuse: the request was understood, but the state of the queue does not allow it now.
     409: (
         "account_exists", "not_yourself", "already_called", "already_checked_in", "booking_cancelled",
@@ -41,7 +42,7 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
         "notify_not_on",
         "notify_unavailable", "phone_code_off",
         "site_mirrored", "site_not_mirrored", "uplink_out_of_step", "uplink_forked", "agency_in_use",
-        "ticket_changed", "already_serving",
+        "ticket_changed", "already_serving", "pairing_code_used",
     ),
     413: ("body_too_large",),
     415: ("unsupported_media_type",),
@@ -54,7 +55,7 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
         "notify_consent", "uplink_event_invalid", "phone_code_required", "phone_code_wrong", "phone_code_expired",
     ),
     # too_slow: websocket only, a client that fell behind; phone_code_site_limit: the site's codes of the hour
-    429: ("too_many_requests", "too_slow", "phone_code_site_limit"),
+    429: ("too_many_requests", "too_slow", "phone_code_site_limit", "pairing_busy"),
     500: ("internal_error",),
     503: ("printer_fault", "storage_unavailable", "phone_code_unavailable", "site_not_served"),
 }  # fmt: skip

@@ -112,6 +112,12 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/api/v1/sites/{site}/device-tokens", "post"): ("unknown_screen", "site_mirrored"),
     ("/api/v1/sites/{site}/device-tokens/{device}", "patch"): ("unknown_device",),
     ("/api/v1/sites/{site}/device-tokens/{device}/revoke", "post"): ("unknown_device",),
+    ("/api/v1/sites/{site}/pairing", "post"): ("site_mirrored", "too_many_requests", "pairing_busy"),
+    ("/api/v1/sites/{site}/pairing", "get"): ("unauthenticated", "pairing_code_expired"),
+    ("/api/v1/sites/{site}/device-tokens/pair", "post"): (
+        "pairing_code_unknown", "pairing_code_expired", "pairing_code_used", "unknown_screen", "unknown_device",
+        "site_mirrored", "too_many_requests",
+    ),
     ("/api/v1/sites/{site}/configuration", "put"): (
         "configuration_invalid", "configuration_stale", "service_in_use", "counter_in_use", "agency_in_use",
         "prefix_in_use", "service_unserved", "bookings_closed", *COMMAND,
@@ -803,6 +809,51 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                     }
                 ),
                 "responses": _ok("`device`, `token` (shown once) and `path`", "201"),
+            },
+        },
+        "/api/v1/sites/{site}/device-tokens/pair": {
+            "post": {
+                "summary": "Pair the TV or kiosk showing a code (admin or supervisor; audited): a new device entry "
+                "(`kind`, `name`, `screen`) or an existing one (`device`, which takes the device's token in place of "
+                "its own); the device starts by itself. At most 10 codes a minute per account",
+                "parameters": [SITE],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["code"],
+                        "properties": {
+                            "code": {
+                                "type": "string",
+                                "description": "the 6 letters and digits the device shows, "
+                                "e.g. ACD-EFH (case, spaces and the hyphen do not matter)",
+                            },
+                            "device": {"type": "integer", "description": "an existing TV or kiosk entry of the site"},
+                            "kind": {"type": "string", "enum": ["display", "kiosk"]},
+                            "name": {"type": "string", "maxLength": 80},
+                            "screen": {"type": "string", "description": "a screen of the site (displays only)"},
+                        },
+                    }
+                ),
+                "responses": _ok("`device`, the page `path` the device opens, and `replaced`; never the token", "201"),
+            }
+        },
+        "/api/v1/sites/{site}/pairing": {
+            "post": {
+                "summary": "A TV's or kiosk's page without a token asks for a pairing code (public; at most 10 a "
+                "minute per address): the `code` to show, the `token` it keeps to itself (it signs nothing in until "
+                "an admin pairs the code), `expires_at`, `poll_seconds` and the words to show (`says`)",
+                "parameters": [SITE],
+                "requestBody": _body({"type": "object"}),
+                "responses": _ok("The code and the waiting token", "201"),
+            },
+            "get": {
+                "summary": "The waiting page asks, with its token as the bearer, whether it is paired: `paired`, and "
+                "once it is, the `path` of the page to open (with the token in its fragment)",
+                "parameters": [SITE],
+                "responses": _ok(
+                    "`paired`, and `path`, `kind`, `name`, `screen` once paired; else `code`, `expires_at`"
+                ),
             },
         },
         "/api/v1/sites/{site}/device-tokens/{device}": {

@@ -27,6 +27,8 @@ from queue_server.web.metrics import Metrics
 from queue_server.web.ratelimit import RequestLimit
 
 CODE_LOOKUPS_PER_MINUTE = 30
+PAIRING_CODES_PER_MINUTE = 10
+PAIRING_TRIES_PER_MINUTE = 10
 
 
 @dataclass
@@ -42,6 +44,10 @@ class ServerState:
     # A booking code (30 bits) is enough to see and cancel a booking: lookups and cancels by code, per address.
     code_lookups: RequestLimit = field(default_factory=lambda: RequestLimit("booking_codes", CODE_LOOKUPS_PER_MINUTE))
     check_ins: RequestLimit = field(default_factory=lambda: RequestLimit("check_ins", CODE_LOOKUPS_PER_MINUTE))
+    # Pairing codes (application/device_pairing.py): asked for by device pages, per address (a page asks one every
+    # 10 minutes, and at each reload), and typed on the Settings page, per account (a guesser with an account).
+    pairing_codes: RequestLimit = field(default_factory=lambda: RequestLimit("pairing_codes", PAIRING_CODES_PER_MINUTE))
+    pairing_tries: RequestLimit = field(default_factory=lambda: RequestLimit("pairing_tries", PAIRING_TRIES_PER_MINUTE))
     ctx: Context | None = None
     metrics: Metrics = field(default_factory=Metrics)
     monitor: Monitor | None = None
@@ -54,7 +60,7 @@ class ServerState:
     left_out: dict[str, LeftOut] = field(default_factory=dict)
 
     def limits(self) -> tuple[RequestLimit, ...]:
-        return self.booking_limit, self.code_lookups, self.check_ins
+        return self.booking_limit, self.code_lookups, self.check_ins, self.pairing_codes, self.pairing_tries
 
 
 def client_address(request: Request) -> str:
@@ -79,6 +85,19 @@ async def limit_check_ins(request: Request, principal: Principal | None) -> None
     citizens ever could, as `limit_code_lookups` does for an address: a kiosk token (on a public screen) would
     otherwise guess codes at the server's speed. Unauthenticated calls are refused (401) before any code is read."""
     if principal is not None and not await server_of(request.app).check_ins.allow(f"{principal.kind}:{principal.id}"):
+        raise _too_many()
+
+
+async def limit_pairing_codes(request: Request) -> None:
+    """Refuses (429) an address that asks for more pairing codes than a few device pages behind it ever would."""
+    if not await server_of(request.app).pairing_codes.allow(client_address(request)):
+        raise _too_many()
+
+
+async def limit_pairing_tries(request: Request, principal: Principal | None) -> None:
+    """Refuses (429) an account that types more pairing codes than a person pairing devices one by one could."""
+    limit = server_of(request.app).pairing_tries
+    if principal is not None and not await limit.allow(f"{principal.kind}:{principal.id}"):
         raise _too_many()
 
 

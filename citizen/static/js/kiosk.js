@@ -12,11 +12,13 @@ import { buildDigitPad, buildKeypad, normaliseCode } from "./keypad.js";
 import { KioskPrinter } from "./kiosk_print.js";
 import { Modes } from "./modes.js";
 import { StaffPanel } from "./kiosk_panel.js";
+import { Pairing, deviceToken, forgetToken } from "/static/shared/device-pairing.js";
 
 let config = JSON.parse(document.getElementById("kiosk-config").textContent);
 const site = config.site.id;
 const timeZone = config.site.timezone;
-const kioskToken = new URLSearchParams(location.hash.slice(1)).get("token") || "";
+// The address's #token=..., else the one this browser kept for this kiosk; none: a pairing code (device-pairing.js).
+const kioskToken = deviceToken() || "";
 const texts = new Texts(config.text, config.lang);
 const $ = (id) => document.getElementById(id);
 
@@ -543,7 +545,9 @@ function setupSays(error) {
   $("setup-detail-other").hidden = !(other && other !== first);
 }
 
-// The server refuses the kiosk's token (revoked since, or never known): nothing more is offered or polled.
+// The server refuses the kiosk's token (revoked since, never known, or none): nothing more is offered or polled,
+// and a pairing code is shown over the "not set up" screen (with the server's sentence when a token was refused),
+// for an admin to type on Settings -> Perangkat; paired, the kiosk starts by itself.
 function notSetUp(error) {
   unusable = error;
   clearInterval(dayPoll);
@@ -551,12 +555,18 @@ function notSetUp(error) {
   setupSays(error);
   document.body.dataset.refusal = error.code;
   show("setup");
+  forgetToken(kioskToken);
+  if (!document.getElementById("pairing")) {
+    new Pairing({ site, lang: texts.lang, reason: kioskToken ? error : null }).start();
+  }
 }
 
 // The kiosk's own settings (its printer) also prove its token: a wrong token shows "not set up", not a broken page.
 async function connect() {
   const settings = await call("GET", `/citizen/api/${site}/kiosk`, { token: kioskToken });
-  if (!settings.ok && settings.error.details?.device_token) return notSetUp(settings.error);
+  // Its token refused, none, or one that is not this site's kiosk's (a TV's, another mall's): a pairing code.
+  const notThisKiosk = ["not_a_kiosk", "wrong_site"].includes(settings.error?.code);
+  if (!settings.ok && (settings.error.details?.device_token || notThisKiosk)) return notSetUp(settings.error);
   if (!settings.ok) {
     setupSays(settings.error);
     show("setup");

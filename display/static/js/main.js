@@ -12,9 +12,13 @@ import { StatusView } from "./status_view.js";
 import { Ticker } from "./ticker.js";
 import { BoardView } from "./view.js";
 import { LiveClient } from "/static/shared/live-client.js";
+import { Pairing, deviceToken, forgetToken } from "/static/shared/device-pairing.js";
 
 let config = JSON.parse(document.getElementById("board-config").textContent);
-const token = new URLSearchParams(location.hash.slice(1)).get("token");
+// The address's #token=..., else the one this browser kept for this screen; none: the screen shows a pairing code
+// for an admin to type on Settings -> Perangkat (device-pairing.js), and starts once paired.
+const token = deviceToken();
+let pairing = null; // the pairing code shown, if any
 
 const board = new Board();
 const clock = new SiteClock(config.site.timezone, config.lang);
@@ -54,6 +58,14 @@ function showLink(state, detail) {
   else if (state === "refused") {
     status.setLink("refused");
     status.showRefusal(detail.error);
+    // Its token revoked, unknown or another screen's: a pairing code right away, under the server's sentence, so the
+    // technician can pair it (again) from Settings without typing a new address on the TV.
+    if ((detail.error?.details?.device_token || detail.error?.code === "wrong_screen") && !pairing) {
+      connection.close();
+      forgetToken(token);
+      pairing = new Pairing({ site: config.site.id, lang: config.lang, reason: detail.error });
+      pairing.start();
+    }
   }
 }
 
@@ -202,6 +214,10 @@ for (const type of ["pointerdown", "keydown", "touchstart"]) {
   document.addEventListener(type, () => announcer.unlock(), { passive: true });
 }
 
-window.__display = { board, view, connection, announcer, health, clock, waits };
+window.__display = { board, view, connection, announcer, health, clock, waits, get pairing() { return pairing; } };
 status.setAudio(announcer.state);
-connection.start();
+if (token) connection.start();
+else {
+  pairing = new Pairing({ site: config.site.id, lang: config.lang });
+  pairing.start();
+}

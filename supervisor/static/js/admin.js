@@ -906,6 +906,57 @@ function showToken(issued) {
   focusNext = { id: "new-device-address" };
 }
 
+// A TV or kiosk opened without a token shows a code (application/device_pairing.py): typed here with what the device
+// is to be, a new entry (kind, name, screen) or an entry already registered (which takes the new token), it starts by
+// itself within seconds. Nothing to copy: the token never leaves the device.
+function pairDevice() {
+  const pairable = devices.filter((d) => d.kind === "display" || d.kind === "kiosk");
+  const fields = [
+    { key: "code", label: T("admin_pair_code"), required: true, hint: T("admin_pair_code_hint"), pattern: "\\s*[A-Za-z0-9]{3}[\\s-]?[A-Za-z0-9]{3}\\s*", invalid: "admin_pair_code_invalid" },
+    { key: "target", label: T("admin_pair_target"), type: "select", hint: T("admin_pair_target_hint"),
+      options: [["new", T("admin_pair_new")], ...pairable.map((d) => [String(d.id), T("admin_pair_existing").replace("{name}", `${d.name} · ${deviceKind(d)}${d.revoked_at ? ` · ${T("admin_revoked_state")}` : ""}`)])] },
+    { key: "kind", label: T("admin_device_kind"), type: "select", required: true, options: [["display", T("admin_kind_display")], ["kiosk", T("admin_kind_kiosk")]] },
+    { key: "name", label: T("admin_name"), required: true, hint: T("admin_device_name_hint") },
+    { key: "screen", label: T("admin_screen"), type: "select", options: screens.map((s) => [s, screenName(s)]), hint: T("admin_screen_hint") },
+  ];
+  edit(T("admin_pair_device"), fields, { target: "new", kind: "display", screen: screens[0] }, async (v) => {
+    const body = { code: v.code };
+    if (v.target !== "new") body.device = Number(v.target);
+    else {
+      Object.assign(body, { kind: v.kind, name: v.name });
+      if (v.kind === "display") body.screen = v.screen;
+    }
+    const result = await api(`${BASE}/device-tokens/pair`, { method: "POST", body });
+    if (!result.ok) return refused(result.body);
+    toast(T("admin_paired").replace("{name}", result.body.device.name), "info");
+    await loadDevices();
+    render();
+    return true;
+  });
+  newOnlyFields();
+  screenOnlyForDisplays();
+}
+
+// A device already registered keeps its kind, name and screen: those fields go away when one is picked.
+function newOnlyFields() {
+  const target = $("editor-fields").querySelector("[name=target]");
+  const fields = ["kind", "name", "screen"].map((key) => $("editor-fields").querySelector(`[name=${key}]`));
+  const follow = () => {
+    const isNew = target.value === "new";
+    for (const field of fields) {
+      field.disabled = !isNew; // and so neither required nor checked
+      field.closest("label").hidden = !isNew;
+    }
+    if (isNew) fields[0].dispatchEvent(new Event("change")); // the screen: a display's only
+  };
+  target.addEventListener("change", follow);
+  follow();
+}
+
+function deviceKind(d) {
+  return d.kind === "display" ? `${T("admin_kind_display")} ${d.screen}` : T(`admin_kind_${d.kind}`);
+}
+
 function renameDevice(device) {
   edit(`${T("admin_rename")} ${device.name}`, [{ key: "name", label: T("admin_name"), required: true }], device, async (v) => {
     const result = await api(`${BASE}/device-tokens/${device.id}`, { method: "PATCH", body: { name: v.name } });
@@ -943,7 +994,9 @@ function devicesPanel() {
       d.revoked_at ? null : el("button", { type: "button", class: "small danger", text: T("admin_revoke"), "aria-label": `${T("admin_revoke")} ${d.name}`, onclick: () => revokeDevice(d) }))));
   return [
     el("div", { class: "panel-head" }, el("h3", { text: T("admin_tab_devices") }),
-      el("button", { type: "button", class: "primary", id: "issue-device", text: T("admin_issue_device"), onclick: issueDevice })),
+      el("div", { class: "row-actions" },
+        el("button", { type: "button", id: "pair-device", text: T("admin_pair_device"), onclick: pairDevice }),
+        el("button", { type: "button", class: "primary", id: "issue-device", text: T("admin_issue_device"), onclick: issueDevice }))),
     el("p", { class: "hint", text: T("admin_devices_hint") }),
     table([T("admin_id"), T("admin_name"), T("admin_device_kind"), T("admin_seen"), ""], rows, [0]),
   ];

@@ -1,0 +1,142 @@
+"""The SQL of the short codes that pair a TV or kiosk (migration 0023; application/device_pairing.py keeps the
+rules). A code and the device entry it makes, or the entry it gives a new token, are written in one transaction
+under the code's lock: two admins typing the same code at once, on one process or two, pair it once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from queue_server.persistence.port import StoragePort, utc_iso
+
+
+@dataclass(frozen=True)
+class Pairing:
+    code: str
+    token_hash: str
+    site: str
+    created_at: datetime
+    expires_at: datetime
+    paired_at: datetime | None
+    paired_claim: str | None
+    paired_device: int | None
+
+
+_COLUMNS = "code, token_hash, site, created_at, expires_at, paired_at, paired_claim, paired_device"
+
+
+def _pairing(row: tuple[object, ...]) -> Pairing:
+    def when(value: object) -> datetime | None:
+        return datetime.fromisoformat(str(value)) if value is not None else None
+
+    created, expires = when(row[3]), when(row[4])
+    assert created is not None and expires is not None
+    device = int(str(row[7])) if row[7] is not None else None
+    return Pairing(str(row[0]), str(row[1]), str(row[2]), created, expires, when(row[5]),
+                   str(row[6]) if row[6] is not None else None, device)  # fmt: skip
+
+
+class DevicePairingStore:
+    def __init__(self, storage: StoragePort) -> None:
+        self.storage = storage
+
+    async def offer(self, pairing: Pairing, waiting_max: int, forget_before: datetime) -> bool:
+        """The new code, unless `waiting_max` codes wait already, or its code is taken (one in 100 million: the
+        caller draws another): False, nothing written. Codes made before `forget_before` go first."""
+        now = utc_iso(pairing.created_at)
+        await self.storage.run(
+            [
+                ("DELETE FROM device_pairings WHERE created_at < ?", [(utc_iso(forget_before),)]),
+                (
+                    "INSERT INTO device_pairings (code, token_hash, site, created_at, expires_at) SELECT ?,?,?,?,? "
+                    "WHERE (SELECT COUNT(*) FROM device_pairings WHERE paired_at IS NULL AND expires_at > ?) < ? "
+                    "ON CONFLICT DO NOTHING",
+                    [
+                        (
+                            pairing.code,
+                            pairing.token_hash,
+                            pairing.site,
+                            now,
+                            utc_iso(pairing.expires_at),
+                            now,
+                            waiting_max,
+                        )
+                    ],  # fmt: skip
+                ),
+            ],
+            lock="device_pairings",
+        )
+        row = await self.by_token(pairing.token_hash)
+        return row is not None and row.code == pairing.code
+
+    async def waiting_count(self, now: datetime) -> int:
+        row = await self.storage.fetch_one(
+            "SELECT COUNT(*) FROM device_pairings WHERE paired_at IS NULL AND expires_at > ?", (utc_iso(now),)
+        )
+        return int(str(row[0])) if row is not None else 0
+
+    async def by_code(self, code: str) -> Pairing | None:
+        row = await self.storage.fetch_one(
+            f"SELECT {_COLUMNS} FROM device_pairings WHERE code = ?",  # noqa: S608 - constant columns
+            (code,),
+        )
+        return _pairing(row) if row is not None else None
+
+    async def by_token(self, token_hash: str) -> Pairing | None:
+        row = await self.storage.fetch_one(
+            f"SELECT {_COLUMNS} FROM device_pairings WHERE token_hash = ?",  # noqa: S608 - constant columns
+            (token_hash,),
+        )
+        return _pairing(row) if row is not None else None
+
+    async def pair_new(
+        self, code: str, claim: str, by: str, kind: str, site: str, name: str, screen: str | None, now: datetime
+    ) -> bool:
+        """A new device entry with the waiting page's token, if the code still waits (not paired, not expired):
+        whether this request paired it."""
+        at = utc_iso(now)
+        await self._pair(
+            code, claim, by, now,
+            ("INSERT INTO devices (token_hash, kind, site, name, screen, created_at) SELECT token_hash, ?, ?, ?, ?, ? "
+             "FROM device_pairings WHERE code = ? AND paired_at IS NULL AND expires_at > ?",
+             [(kind, site, name, screen, at, code, at)]),
+        )  # fmt: skip
+        return await self._paired_by(code, claim)
+
+    async def pair_existing(self, code: str, claim: str, by: str, device_id: int, now: datetime) -> bool:
+        """The existing device entry takes the waiting page's token in place of its own (its old token is refused
+        from then on; a revoked entry is live again with it), if the code still waits: whether this request paired
+        it."""
+        at = utc_iso(now)
+        await self._pair(
+            code, claim, by, now,
+            ("UPDATE devices SET revoked_at = NULL, token_hash = (SELECT token_hash FROM device_pairings "
+             "WHERE code = ? AND paired_at IS NULL AND expires_at > ?) WHERE id = ? AND EXISTS (SELECT 1 FROM "
+             "device_pairings WHERE code = ? AND paired_at IS NULL AND expires_at > ?)",
+             [(code, at, device_id, code, at)]),
+        )  # fmt: skip
+        return await self._paired_by(code, claim)
+
+    async def _pair(self, code: str, claim: str, by: str, now: datetime,
+                    device: tuple[str, list[tuple[object, ...]]]) -> None:  # fmt: skip
+        at = utc_iso(now)
+        await self.storage.run(
+            [
+                device,
+                (
+                    "UPDATE device_pairings SET paired_at = ?, paired_claim = ?, paired_by = ? "
+                    "WHERE code = ? AND paired_at IS NULL AND expires_at > ?",
+                    [(at, claim, by, code, at)],
+                ),
+                (
+                    "UPDATE device_pairings SET paired_device = (SELECT id FROM devices WHERE devices.token_hash = "
+                    "device_pairings.token_hash) WHERE code = ? AND paired_claim = ?",
+                    [(code, claim)],
+                ),
+            ],
+            lock=f"device_pairing {code}",
+        )
+
+    async def _paired_by(self, code: str, claim: str) -> bool:
+        row = await self.by_code(code)
+        return row is not None and row.paired_claim == claim
