@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -296,25 +297,38 @@ LONG_SERVICE = "Perekaman dan Pencetakan Kartu Tanda Penduduk Elektronik (KTP-el
 LONG_AGENCY = "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Tegal"
 
 
-# The banner's box against every part of the board and the top bar, and what is left of the newest call.
+# The sound banner's box against every other part of the top bar and the board, and the room the board has: its
+# area, and how many counters, waiting counts and earlier calls a page holds.
 BANNER_PLACE = """() => {
   const banner = document.getElementById('banner-audio');
   const b = banner.getBoundingClientRect();
   const over = (r) => r.height > 0 && r.left < b.right && b.left < r.right && r.top < b.bottom && b.top < r.bottom;
-  const parts = '.topbar > *, .topbar-names > *, .topbar-time > *, .section-title, .hero-card, .tile, .recent-row, .chip';
+  const parts = '.topbar > :not(#banner-audio), .topbar-names > *, .topbar-time > *, .section-title, .hero-card, '
+    + '.tile, .recent-row, .chip';
   const covered = [...document.querySelectorAll(parts)]
     .filter((e) => !e.closest('[hidden]') && getComputedStyle(e).visibility !== 'hidden' && over(e.getBoundingClientRect()))
     .map((e) => `${e.className} ${e.textContent.trim().slice(0, 30)}`);
-  const style = getComputedStyle(banner);
+  const topbar = document.querySelector('.topbar').getBoundingClientRect();
+  const layout = document.querySelector('.layout').getBoundingClientRect();
+  const { view } = window.__display;
+  const range = document.createRange();
+  range.selectNodeContents(banner);
+  const words = range.getBoundingClientRect();
   return {
     shown: !banner.hidden && b.height > 0,
     covered,
-    inView: b.top >= 0 && b.left >= 0 && b.right <= innerWidth + 0.5 && b.bottom <= innerHeight + 0.5,
-    whole: banner.scrollHeight <= banner.clientHeight + 1 && banner.scrollWidth <= banner.clientWidth + 1,
-    font: parseFloat(style.fontSize) / Math.min(innerWidth, innerHeight),
+    inTopbar: b.top >= topbar.top - 0.5 && b.bottom <= topbar.bottom + 0.5 && b.left >= -0.5 && b.right <= innerWidth + 0.5,
+    whole: banner.scrollHeight <= banner.clientHeight + 1 && banner.scrollWidth <= banner.clientWidth + 1
+      && words.top >= b.top - 0.5 && words.bottom <= b.bottom + 0.5 && words.left >= b.left - 0.5 && words.right <= b.right + 0.5,
+    lines: Math.round(words.height / parseFloat(getComputedStyle(banner).lineHeight)),
+    time: document.getElementById('clock-time').getBoundingClientRect().width > 0,
+    font: parseFloat(getComputedStyle(banner).fontSize) / Math.min(innerWidth, innerHeight),
     text: banner.textContent.trim(),
-    layoutTop: document.querySelector('.layout').getBoundingClientRect().top,
-    topbarBottom: document.querySelector('.topbar').getBoundingClientRect().bottom,
+    room: {
+      top: layout.top, height: layout.height,
+      counters: view.counterFit.capacity(view.tiles.size), waiting: view.waitingFit.capacity(view.chips.size),
+      recent: view.recentShown,
+    },
   };
 }"""
 BLOCKED = {"id": "Suara diblokir oleh peramban — ketuk layar untuk mengaktifkan",
@@ -322,17 +336,19 @@ BLOCKED = {"id": "Suara diblokir oleh peramban — ketuk layar untuk mengaktifka
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
-async def test_the_sound_blocked_banner_hides_nothing_at_any_size(
+async def test_the_sound_blocked_banner_hides_nothing_and_costs_the_board_nothing(
     browser: Browser, server: Server, lang: str, tmp_path: Path
 ) -> None:
     """An outside review: the yellow "sound blocked" banner, shown until someone taps the screen, lay over the board:
     on a portrait TV it took two lines over the top of the newest number, in landscape over the counters' heading
-    and the top tiles' names. It has a row of its own under the top bar: the board makes room for it, and takes the
-    room back once sound is allowed."""
+    and the top tiles' names. Then it had a row of its own under the top bar, and while it showed the board held
+    two waiting counts a page instead of four and four earlier calls instead of five (1920x1080, 1366x768), six
+    instead of eight on a portrait TV. Now it lies in the top bar, in the place of the names (and of a portrait TV's
+    date), in two lines at most: it covers nothing, and the board has the same area and holds as much with it."""
     await busy_hall(server)
     shots = Path(os.environ.get("DISPLAY_SCREENSHOT_DIR") or tmp_path)
     found = {}
-    for size in [(1920, 1080), (1280, 720), (1366, 768), (1080, 1920)]:
+    for size in [(1920, 1080), (1366, 768), (1280, 720), (1280, 1024), (1080, 1920)]:
         query = "?lang=en" if lang == "en" else ""
         async with board_page(browser, server, size=size, init_script=BLOCK_AUDIO, query=query) as page:
             await until(page, "() => document.body.dataset.audio === 'blocked'")
@@ -340,17 +356,18 @@ async def test_the_sound_blocked_banner_hides_nothing_at_any_size(
             await settled(page)
             place = await page.evaluate(BANNER_PLACE)
             await page.screenshot(path=shots / f"sound-blocked-{lang}-{size[0]}x{size[1]}.png")
-            found[f"{size[0]}x{size[1]}"] = place
             assert place["shown"] and place["text"] == BLOCKED[lang], place
             await page.evaluate("window.__blockAudio = false")  # what a tap does to a real browser's policy
             await page.mouse.click(size[0] // 2, size[1] // 2)
             await until(page, "() => document.body.dataset.audio === 'ready'")
             after = await page.evaluate(BANNER_PLACE)
-            assert not after["shown"] and abs(after["layoutTop"] - after["topbarBottom"]) < 1, after
-    for where, place in found.items():
-        assert place["covered"] == [] and place["inView"] and place["whole"], (where, place)
+            assert not after["shown"], after
+            found[f"{size[0]}x{size[1]}"] = (place, after["room"])
+    for where, (place, room) in found.items():
+        assert place["covered"] == [] and place["inTopbar"] and place["whole"], (where, place)
+        assert place["lines"] <= 2 and place["time"], (where, place)  # and the time still shows beside it
         assert place["font"] >= 0.033, (where, place)  # as large as the site's name: seen from the door
-        assert place["layoutTop"] >= place["topbarBottom"], (where, place)
+        assert place["room"] == room, (where, place["room"], room)
 
 
 # What each frame painted. Sampled after the frame (a message posted from requestAnimationFrame), and only when nothing
@@ -373,7 +390,10 @@ PAINTED = """() => {
     const chips = shown('.chip'), tiles = shown('.tile');
     window.__painted.push({
       audio: document.body.dataset.audio,
+      link: document.body.dataset.link,
+      height: document.querySelector('.layout').getBoundingClientRect().height,
       chips: chips.map((e) => e.dataset.service),
+      tiles: tiles.map((e) => e.dataset.counter),
       small: chips.filter((e) => e.getBoundingClientRect().height < floor / 0.24 - 1).length,
       cut: outside(chips, 'waiting-grid') + outside(tiles, 'counter-grid'),
     });
@@ -385,22 +405,20 @@ PAINTED = """() => {
   };
   requestAnimationFrame(() => { seen = changes; channel.port2.postMessage(0); });
 }"""
-# Frames painted with the sound in `state` since the last one painted in another state, at least `n` of them.
-PAINTED_SINCE = """([state, n]) => {
-  const last = window.__painted.findLastIndex((f) => f.audio !== state);
+# At least `n` frames painted with `key` (audio, link) at `value` since the last one painted with another value.
+PAINTED_SINCE = """([key, value, n]) => {
+  const last = window.__painted.findLastIndex((f) => f[key] !== value);
   return window.__painted.length - 1 - last >= n;
 }"""
 
 
-@pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920)], ids=lambda s: f"{s[0]}x{s[1]}")
-async def test_the_pages_follow_the_board_s_height_as_the_sound_banner_comes_and_goes(
+@pytest.mark.parametrize("size", [(1920, 1080), (1366, 768), (1080, 1920)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_board_keeps_its_pages_as_the_sound_banner_comes_and_goes(
     browser: Browser, server: Server, size: tuple[int, int]
 ) -> None:
-    """An outside review: while the "sound blocked" banner shows, the board is shorter and fewer waiting counts fit
-    on a page. The pages follow the height at every moment, without jumping or cutting a tile: the banner came
-    with a call whose sound was refused, and one frame showed four chips squeezed under their readable size, then
-    another page ("4/7" became "4/14", other services); at the tap, again. Now the pages change in the frame of the
-    new height, and the page shown keeps the service it showed first."""
+    """The sound banner comes with a call whose sound is refused and goes at a tap: every frame painted meanwhile has
+    the board's area and the waiting counts of the page shown before, none squeezed or cut (in a row of its own, the
+    banner made the board shorter, and the page held half the waiting counts until someone tapped the screen)."""
     await busy_hall(server)
     for _ in range(3):
         await server.issue("ktp")  # Loket 1 calls one below: KTP still waits, the chips stay in place
@@ -412,23 +430,54 @@ async def test_the_pages_follow_the_board_s_height_as_the_sound_banner_comes_and
         await until(page, "() => /^[2-9][/]/.test(document.getElementById('waiting-page').textContent)")
         await page.evaluate(PAINTED)
         await until(page, "() => window.__painted.length > 5")
-        first = (await page.evaluate("() => window.__painted.at(-1)"))["chips"][0]
-        per_page = len((await page.evaluate("() => window.__painted.at(-1)"))["chips"])
+        before = await page.evaluate("() => window.__painted.at(-1)")
 
         await page.evaluate("window.__blockAudio = true")  # the next sound is refused, as a browser's policy does
         await call_next(server, await server.login("op-disdukcapil"), "1")
-        await until(page, PAINTED_SINCE, ["blocked", 5])  # frames painted with the banner
+        await until(page, PAINTED_SINCE, ["audio", "blocked", 5])  # frames painted with the banner
         await page.evaluate("window.__blockAudio = false")
         await page.mouse.click(size[0] // 2, size[1] // 2)  # a tap allows sound: the banner goes
-        await until(page, PAINTED_SINCE, ["ready", 5])  # and frames painted after it went
+        await until(page, PAINTED_SINCE, ["audio", "ready", 5])  # and frames painted after it went
         painted = await page.evaluate("() => window.__painted")
-    blocked = [frame for frame in painted if frame["audio"] == "blocked"]
-    after = [frame for frame in painted[painted.index(blocked[-1]) + 1 :]]
-    assert blocked and after, painted
-    assert len(blocked[-1]["chips"]) < per_page, "fewer chips fit under the banner: paged sooner"
-    assert len(after[-1]["chips"]) == per_page, "the room is back after the tap"
+    assert [f for f in painted if f["audio"] == "blocked"], painted
     assert [f for f in painted if f["small"] or f["cut"]] == [], "no frame with a chip or tile squeezed or cut"
-    assert [f for f in painted if first not in f["chips"]] == [], f"{first} stays on screen: no jump to another page"
+    assert [f for f in painted if f["chips"] != before["chips"]] == [], f"{before['chips']} in every frame"
+    assert [f for f in painted if abs(f["height"] - before["height"]) > 0.5] == [], "the board's height throughout"
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_pages_follow_the_board_s_height_as_the_offline_banner_comes_and_goes(
+    browser: Browser, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """The banner of a lost connection has a row of its own above the dimmed board: while it shows, the board is
+    shorter and fewer waiting counts fit on a page. The pages follow the height at every moment, without jumping or
+    cutting a tile (an outside review saw, with the sound banner that then took such a row, one frame of four chips
+    squeezed under their readable size, then another page: "4/7" became "4/14", other services; and again when it
+    went). The pages change in the frame of the new height, and the page shown keeps the service it showed first."""
+    database = tmp_path / "queue.sqlite3"
+    async with AsyncExitStack() as stack:
+        async with running_server(database) as first:
+            port = first.config.port
+            await busy_hall(first)
+            page = await stack.enter_async_context(board_page(browser, first, size=size, init_script=PAGE_CLOCK))
+            await settled(page)
+            await page.evaluate("window.__skip(35000)")  # a later page than the first, and there it stays
+            await until(page, "() => /^[2-9][/]/.test(document.getElementById('waiting-page').textContent)")
+            await page.evaluate(PAINTED)
+            await until(page, "() => window.__painted.length > 5")
+            before = await page.evaluate("() => window.__painted.at(-1)")
+        # The server is gone: the banner comes; then the server is back where the board expects it.
+        await until(page, PAINTED_SINCE, ["link", "offline", 5])
+        async with running_server(database, port=port):
+            await until(page, PAINTED_SINCE, ["link", "live", 5], 45_000)  # the board's backoff: up to 10 s
+            painted = await page.evaluate("() => window.__painted")
+    offline = [frame for frame in painted if frame["link"] == "offline"]
+    assert offline and painted[-1]["link"] == "live", painted
+    assert len(offline[-1]["chips"]) < len(before["chips"]), "fewer chips fit over the banner: paged sooner"
+    assert painted[-1]["chips"] == before["chips"], "the room and the page are back once connected"
+    assert [f for f in painted if f["small"] or f["cut"]] == [], "no frame with a chip or tile squeezed or cut"
+    first_chip = before["chips"][0]
+    assert [f for f in painted if first_chip not in f["chips"]] == [], f"{first_chip} stays on screen: no other page"
 
 
 @pytest.mark.parametrize("size", [(1080, 1920), (1920, 1080), (1280, 720)], ids=lambda s: f"{s[0]}x{s[1]}")
