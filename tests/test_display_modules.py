@@ -104,3 +104,45 @@ async def test_board_state_skips_duplicates_keeps_one_entry_per_ticket_and_a_bou
         assert closed["calls"] == []
         news = await board_after(page, snapshot(99, []), [event(100, "site.running_text", text="Tutup 14.00")])
         assert news["text"] == "Tutup 14.00"
+
+
+@bounded(60)
+async def test_the_earlier_calls_rows_take_the_form_that_keeps_labels_and_names_whole(server: Server) -> None:
+    """js/layout.js recentLayout, for the list's box on a portrait and a landscape TV: the demo mall's labels and
+    names fit beside each other (eight calls in two columns); a 4-digit label or a long counter name does not, and
+    the counter and time go under the label (six calls, every text readable) rather than being cut beside it."""
+    forms = {}
+    async with chromium() as browser:
+        for size in [(1080, 1920), (1920, 1080)]:
+            async with board_page(browser, server, size=size) as page:
+                forms[size] = await page.evaluate(
+                    """async () => {
+                      const { recentLayout } = await import("/static/display/js/layout.js");
+                      const { emWidth } = await import("/static/display/js/measure.js");
+                      const list = document.getElementById("recent-list");
+                      const { width, height } = list.getBoundingClientRect();
+                      const box = { width, height, gap: parseFloat(getComputedStyle(list).rowGap) };
+                      const short = Math.min(innerWidth, innerHeight);
+                      const lay = (label, counter) => recentLayout({
+                        box, screen: { width: innerWidth, height: innerHeight },
+                        ems: { label: emWidth(label, "bold"), counter: emWidth(counter), time: emWidth("00.00"),
+                               arrow: emWidth("→") },
+                        floor: 0.026 * short, labelMin: 0.04 * innerHeight, max: 8,
+                      });
+                      return [["HA-000", "Loket 23"], ["HA-0000", "Loket 23"], ["A-000", "Loket 10 Imigrasi"],
+                              ["HA-0000", "Loket 19 Perizinan"]].map(([label, counter]) => {
+                        const { form, cols, shown, fits, sizes } = lay(label, counter);
+                        const readable = sizes.label >= 0.04 * innerHeight - 0.5
+                          && Math.min(sizes.counter, sizes.time) >= 0.025 * short;
+                        return [form, cols, shown, fits && readable];
+                      });
+                    }"""
+                )
+    assert forms[(1080, 1920)] == [
+        ["beside", 2, 8, True],
+        ["under", 2, 6, True],
+        ["under", 2, 6, True],
+        ["under", 2, 6, True],
+    ]
+    assert [form for form, *_ in forms[(1920, 1080)]] == ["line"] * 4  # a landscape row has room for all on a line
+    assert all(fits for *_, fits in forms[(1920, 1080)]), forms

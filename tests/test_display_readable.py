@@ -297,6 +297,92 @@ LONG_SERVICE = "Perekaman dan Pencetakan Kartu Tanda Penduduk Elektronik (KTP-el
 LONG_AGENCY = "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Tegal"
 
 
+# Counters named as many malls name them, the counter and its agency ("Loket 10 Imigrasi", "Loket 19 Perizinan").
+COUNTER_WORD = {"disdukcapil": "Dukcapil", "polres": "Polres", "samsat": "Samsat", "imigrasi": "Imigrasi",
+                "pajak": "Pajak", "bpjs_kesehatan": "BPJS", "bpjs_tk": "BPJSTK", "bpn": "BPN", "dpmptsp": "Perizinan",
+                "bank_jateng": "Bank", "kemenag": "Kemenag", "pos": "Pos", "pln": "PLN", "pdam": "PDAM"}  # fmt: skip
+# Every text of a tile, the newest call or a row of earlier calls that reaches past its box (clipped: part of a word
+# gone, with no ellipsis to show it).
+PAST_THE_BOX = """() => [...document.querySelectorAll('.tile-name > span, .tile-ticket, .tile-agency, .hero-label, '
+    + '.hero-counter, .recent-label, .recent-counter, .recent-time')]
+  .filter((e) => e.getClientRects().length && !e.closest('[hidden]') && getComputedStyle(e).visibility !== 'hidden')
+  .filter((e) => {
+    const range = document.createRange();
+    range.selectNodeContents(e);
+    const text = range.getBoundingClientRect();
+    const box = e.closest('.tile, .hero-card, .recent-row').getBoundingClientRect();
+    return text.width > 0 && (text.left < box.left - 1 || text.right > box.right + 1 || text.bottom > box.bottom + 1);
+  }).map((e) => `${e.className} ${e.textContent}`)"""
+
+
+ROWS_SHOWN = """() => [...document.querySelectorAll('.recent-row:not(.is-blank):not([hidden])')]
+  .map((row) => [row.querySelector('.recent-label').textContent, row.querySelector('.recent-counter').textContent])"""
+
+
+async def test_four_digit_labels_and_long_counter_names_stay_whole_and_readable(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """An outside review: on a portrait TV a 4-digit label ("HA-1234") took most of an earlier call's row, and the
+    counter's name beside it was cut ("Lok…"); a name such as "Loket 23 Kemenag · Lantai 2" ran past both edges of
+    the newest call's card at 1366x768. The rows of earlier calls are laid out for the widest label of the day and
+    the longest counter's name of the screen (on a portrait TV, the counter and the time under the label: six calls
+    instead of eight, and not four in one column), the newest call's counter and the tiles' names are made smaller to
+    fit: nothing cut or past its box, no text under the floor, the labels at least 4 % of the height."""
+    text = DEMO_SITE.read_text().replace('prefix = "HA"\n  daily_quota = 30', 'prefix = "HA"\n  daily_quota = 1100')
+    agency = ""
+    lines = []
+    for line in text.splitlines():
+        if found := re.match(r'^id = "([a-z_]+)"$', line):
+            agency = found.group(1)
+        if found := re.match(r'^  name = "Loket (\d+)"$', line):
+            line = f'  name = "Loket {found.group(1)} {COUNTER_WORD[agency]}"'
+        lines.append(line)
+    site_file = tmp_path / "tegal.toml"
+    site_file.write_text("\n".join(lines) + "\n")
+    async with running_server(tmp_path / "queue.sqlite3", site_files=[site_file]) as server:
+        site = server.ctx.sites["tegal"]
+        admin = await server.login("admin")
+        for _ in range(1003):  # the day's 1,000th pilgrimage registration and after
+            await server.issue("haji")
+        for service in site.services:
+            await server.issue(service)
+        for counter in site.counters:
+            assert (await server.command(admin, counter, "open")).status_code == 200
+        labels = []
+        for counter, ticket in [("1", None), ("23", "HA-1000"), ("10", None), ("23", "HA-1001"), ("5", None),
+                                ("23", "HA-1002"), ("15", None), ("19", None)]:  # fmt: skip
+            server.clock.advance(seconds=30)
+            await server.command(admin, counter, "finish")
+            called = await server.command(
+                admin, counter, "call" if ticket else "call_next", **({"ticket": ticket} if ticket else {})
+            )
+            assert called.status_code == 200, called.text
+            labels.append(called.json()["ticket"]["label"])
+        assert labels[1::2][:3] == ["HA-1000", "HA-1001", "HA-1002"], labels
+        shots = Path(os.environ.get("DISPLAY_SCREENSHOT_DIR") or tmp_path)
+        found: dict[str, Any] = {}
+        for size in [(1080, 1920), (1920, 1080), (1366, 768), (1280, 720)]:
+            async with board_page(browser, server, size=size) as page:
+                await until(page, "label => document.getElementById('hero-label').textContent === label", labels[-1])
+                await until(page, "() => document.querySelectorAll('.tile:not([hidden])').length > 0")
+                measured = await settled(page)
+                marks = await page.evaluate(MARKS)
+                shown = await page.evaluate(ROWS_SHOWN)
+                await page.screenshot(path=shots / f"long-names-{size[0]}x{size[1]}.png")
+                found[f"{size[0]}x{size[1]}"] = {
+                    "small": measured["small"], "cut": measured["cut"], "past": await page.evaluate(PAST_THE_BOX),
+                    "hero": await page.text_content("#hero-counter"), "rows": marks["rows"], "shown": shown,
+                    "form": await page.evaluate("() => document.getElementById('recent-list').dataset.form"),
+                }  # fmt: skip
+    for where, seen in found.items():
+        assert seen["small"] == [] and seen["cut"] == [] and seen["past"] == [], (where, seen)
+        assert seen["hero"] == "Loket 19 Perizinan · Lantai 2", (where, seen)
+        assert all(size >= 0.04 * int(where.split("x")[1]) for size in seen["rows"]), (where, seen)
+        assert ["HA-1002", "Loket 23 Kemenag"] in seen["shown"], (where, seen)  # a 4-digit label, its counter whole
+    portrait = found["1080x1920"]
+    assert portrait["form"] == "under" and len(portrait["shown"]) == 6, portrait  # two columns of three
+
+
 # The sound banner's box against every other part of the top bar and the board, and the room the board has: its
 # area, and how many counters, waiting counts and earlier calls a page holds.
 BANNER_PLACE = """() => {

@@ -88,3 +88,100 @@ export class FittedGrid {
     this.grid.style.setProperty("--rows", rows);
   }
 }
+
+// The earlier calls' rows. A row is in one of three forms:
+//   "line"   one column, one line: the label, an arrow, the counter, the time (a landscape TV);
+//   "beside" two columns (a portrait TV): the label, and beside it the counter over the time;
+//   "under"  two columns (a portrait TV whose labels or counters' names are long: "HA-1234", "Loket 12 Imigrasi"):
+//            the label, and under it the counter and the time on one line.
+// A label is at least 4 % of the screen's height, every other text at least the board's floor, and the counter's
+// name whole: the form that shows the most calls that way is taken (on a portrait TV; a landscape one has room for
+// the line). Sizes follow from the list's box and the widths of the longest texts in em (the longest label of the
+// day and the longest counter's name of the screen, measured in their fonts), so the layout adapts to them instead
+// of cutting a counter's name where a label is long.
+//
+// box: the list's content box and its gap; screen: the viewport; ems: { label, counter, time, arrow } in em;
+// floor and labelMin in px. Returns { form, cols, rows, shown, fits, sizes } with sizes in px: label, labelCol, arrow
+// (0: not shown), counter, time, gap (between a row's columns), pad (a row's padding at each side).
+const ROW_PAD = 0.03; // of a row's width, at each side
+const ROW_GAP = 0.025; // between a row's columns, of its content width
+// Each text's size as a share of the row's height and of its content width (the smaller wins); labelCol: the least
+// share of the width the labels' column takes (the counters in line whatever the label); lines: their line height.
+const LINE = {
+  label: 0.84, labelWidth: 0.1, labelCol: 0.3, arrow: 0.5, arrowWidth: 0.07,
+  counter: 0.56, counterWidth: 0.08, time: 0.5, timeWidth: 0.06,
+};
+const BESIDE = {
+  label: 0.84, labelWidth: 0.165, labelCol: 0.52, counter: 0.4, counterWidth: 0.065, time: 0.34, timeWidth: 0.06,
+  lines: 1.1,
+};
+const UNDER = {
+  label: 0.62, labelWidth: 0.165, counter: 0.28, counterWidth: 0.065, time: 0.26, timeWidth: 0.06, lines: 1.15,
+};
+
+function rowBox(box, cols, rows, border) {
+  const width = (box.width - box.gap * (cols - 1)) / cols;
+  const height = (box.height - box.gap * (rows - 1)) / rows;
+  const pad = ROW_PAD * width;
+  const inner = width - 2 * pad - border;
+  return { height, inner, pad, gap: ROW_GAP * inner };
+}
+
+function lineForm(row, ems, floor) {
+  const label = Math.min(LINE.label * row.height, LINE.labelWidth * row.inner);
+  const labelCol = Math.max(LINE.labelCol * row.inner, ems.label * label);
+  const time = Math.max(floor, Math.min(LINE.time * row.height, LINE.timeWidth * row.inner));
+  const counterMax = Math.min(LINE.counter * row.height, LINE.counterWidth * row.inner);
+  let arrow = Math.min(LINE.arrow * row.height, LINE.arrowWidth * row.inner);
+  // the arrow's column stays when it is dropped (empty): three gaps either way
+  const room = (withArrow) =>
+    row.inner - labelCol - ems.time * time - (withArrow ? ems.arrow * arrow : 0) - 3 * row.gap;
+  let counter = Math.min(counterMax, room(true) / ems.counter);
+  if (counter < Math.min(counterMax, floor)) {
+    arrow = 0; // a narrow row drops the arrow so the counter's name stays whole
+    counter = Math.min(counterMax, room(false) / ems.counter);
+  }
+  return { label, labelCol, arrow, counter, time };
+}
+
+function besideForm(row, ems, floor) {
+  const label = Math.min(BESIDE.label * row.height, BESIDE.labelWidth * row.inner);
+  const labelCol = Math.max(BESIDE.labelCol * row.inner, ems.label * label);
+  const room = row.inner - labelCol - row.gap;
+  const counter = Math.min(BESIDE.counter * row.height, BESIDE.counterWidth * row.inner, room / ems.counter);
+  const time = Math.max(floor, Math.min(BESIDE.time * row.height, BESIDE.timeWidth * row.inner));
+  const tall = BESIDE.lines * (counter + time) <= row.height + 0.5;
+  return { label, labelCol, arrow: 0, counter, time, whole: ems.time * time <= room && tall };
+}
+
+function underForm(row, ems, floor) {
+  const label = Math.min(UNDER.label * row.height, UNDER.labelWidth * row.inner, row.inner / ems.label);
+  const time = Math.max(floor, Math.min(UNDER.time * row.height, UNDER.timeWidth * row.inner));
+  const room = row.inner - row.gap - ems.time * time;
+  const counter = Math.min(UNDER.counter * row.height, UNDER.counterWidth * row.inner, room / ems.counter);
+  const tall = label + UNDER.lines * Math.max(counter, time) <= row.height + 0.5;
+  return { label, labelCol: row.inner, arrow: 0, counter, time, whole: tall };
+}
+
+export function recentLayout({ box, screen, ems, floor, labelMin, max }) {
+  const border = 0.01 * Math.min(screen.width, screen.height); // the agency's colour at the row's left (1u)
+  const layout = (form, cols, rowMin, sizesOf) => {
+    const fit = Math.floor((box.height + box.gap) / (rowMin + box.gap)); // rows of at least rowMin in the box
+    const shown = Math.max(2, Math.min(max, fit * cols));
+    const rows = Math.ceil(shown / cols);
+    const row = rowBox(box, cols, rows, border);
+    const sizes = { ...sizesOf(row, ems, floor), gap: row.gap, pad: row.pad };
+    const fits = sizes.label >= labelMin - 0.5 && sizes.counter >= floor - 0.5 && sizes.whole !== false;
+    delete sizes.whole;
+    return { form, cols, rows, shown, fits, sizes };
+  };
+  // a row of one line: its label at least labelMin (84 % of the row) and its time at the floor (half the row)
+  const lineMin = Math.max(floor / LINE.time, labelMin / LINE.label);
+  const line = layout("line", 1, lineMin, lineForm);
+  if (screen.width >= screen.height || line.shown >= max) return line;
+  const beside = layout("beside", 2, lineMin, besideForm);
+  const under = layout("under", 2, Math.max(labelMin / UNDER.label, floor / UNDER.counter), underForm);
+  // the most calls, whole and readable; of two forms showing as many, the first of these
+  const best = [beside, line, under].filter((l) => l.fits).sort((a, b) => b.shown - a.shown)[0];
+  return best || line;
+}

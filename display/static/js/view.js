@@ -1,7 +1,8 @@
 // Draws the board: the newest call, the open counters, the earlier calls and the waiting counts. Elements are made
 // once and only their text and visibility change, at most once per animation frame, so a busy day costs little.
 
-import { FittedGrid } from "./layout.js";
+import { FittedGrid, recentLayout } from "./layout.js";
+import { emWidth, labelShape } from "./measure.js";
 
 export const RECENT_ROWS = 8;
 export const FRESH_MS = 8000; // how long a new call stays highlighted
@@ -18,15 +19,9 @@ const TEXT_FLOOR = 0.026; // 2.5 %, and a little room for rounding
 const TILE_TEXT = { height: 0.17, width: 0.09 }; // .tile-agency: min(17cqh, 9cqi)
 // .chip-name: min(24cqh, 6cqi): a chip at least ~17 floors wide, where a long service name has three lines
 const CHIP_TEXT = { height: 0.24, width: 0.06 };
-const ROW_TEXT = 0.5; // .recent-time: min(50cqh, ...): a row of earlier calls is at least twice the floor tall
-// An earlier call's label (.recent-label: 84cqh of its row) is at least 4 % of the screen's height too: on a portrait
-// TV the shorter side made it 2.4 % of the height, under half what is read from the back of the hall.
-const ROW_LABEL = { row: 0.84, screen: 0.04 };
-// A portrait TV has room for four such rows in one column (a taller area would take the counters' second row of
-// tiles or the newest call's 15 %). Two columns of them hold eight where a row half the width is at least this many
-// times the smallest readable row's height: the label at 4 % of the height, the counter and the time stacked beside
-// it (board.css).
-const PAIRED_ROW_ASPECT = 5.3;
+// An earlier call's label is at least 4 % of the screen's height too: on a portrait TV the shorter side made it 2.4 %
+// of the height, under half what is read from the back of the hall. How the rows are laid out: js/layout.js.
+const ROW_LABEL = 0.04;
 
 function minimum(text) {
   const floor = TEXT_FLOOR * Math.min(innerWidth, innerHeight);
@@ -34,7 +29,8 @@ function minimum(text) {
 }
 
 // A tile is also wide enough for its screen's longest agency name whole at the floor: about 0.58 em a character
-// in 90 % of the tile (board.css .tile-agency), "BPJS Ketenagakerjaan" on a 4:3 TV say. And its number (.tile-ticket:
+// in 90 % of the tile (board.css .tile-agency), "BPJS Ketenagakerjaan" on a 4:3 TV say, and for its longest counter
+// name ("Loket 12 Imigrasi", measured: view.nameEm) in the tile's bold heading. And its number (.tile-ticket:
 // min(50cqh, 21cqi) for a 6-character label) is at least 4.5 % of the screen's height: sized from the shorter side
 // alone, a portrait TV showed three columns of numbers 3.8 % of its height where the agencies' names are short.
 const AGENCY_EM = 0.58;
@@ -42,7 +38,7 @@ const TILE_NUMBER = { height: 0.5, width: 0.21, screen: 0.045 };
 function tileMinimum(view) {
   return () => {
     const floor = TEXT_FLOOR * Math.min(innerWidth, innerHeight);
-    const named = (floor * AGENCY_EM * view.agencyChars) / 0.9;
+    const named = Math.max(floor * AGENCY_EM * view.agencyChars, floor * view.nameEm) / 0.9;
     const number = TILE_NUMBER.screen * innerHeight;
     const edges = 0.005 * Math.min(innerWidth, innerHeight); // the tile's border on both sides (0.25u each)
     return {
@@ -105,6 +101,8 @@ export class BoardView {
   // it hears, and not every new call's tile at once.
   #flashedFor = new Map();
   #flashNext = null; // the counter whose call has just begun to be said and has not flashed for it
+  #recentBox = null; // the earlier calls' list: its content box and gap, as last measured
+  #labelEm = 0; // the widest label of the day in em (bold): the rows of earlier calls are laid out for it
 
   constructor(config, clock) {
     this.config = config;
@@ -124,9 +122,10 @@ export class BoardView {
     this.waitingGrid = $("waiting-grid");
     this.waitingNone = $("waiting-none");
     this.#build();
-    this.rows = Array.from({ length: RECENT_ROWS }, () => this.#row($("recent-list")));
+    this.recentList = $("recent-list");
+    this.rows = Array.from({ length: RECENT_ROWS }, () => this.#row(this.recentList));
     this.recentShown = RECENT_ROWS;
-    this.#fitRecent($("recent-list"));
+    this.#fitRecent();
     this.board = null;
     this.counterFit = new FittedGrid(this.counterGrid, TILE_ASPECT, MIN_TILE_SLOTS, tileMinimum(this));
     this.waitingFit = new FittedGrid(this.waitingGrid, CHIP_ASPECT, MIN_CHIP_SLOTS, minimum(CHIP_TEXT));
@@ -141,25 +140,50 @@ export class BoardView {
     setInterval(() => this.#paged && this.redraw(), PAGE_MS / 4);
   }
 
-  // As many rows of earlier calls as fit readably: each row tall enough for its smallest text at the floor and for
-  // its label at 4 % of the screen's height (on a portrait TV, fewer and larger rows than the shorter side gives,
-  // in two columns where half the width holds such a row).
-  #fitRecent(list) {
+  // As many rows of earlier calls as fit readably, in the form that keeps every label and counter name whole
+  // (js/layout.js recentLayout), laid out again when the list's box changes, when a label wider than any before
+  // comes (a 4-digit number) and when the counters' names change.
+  #fitRecent() {
     new ResizeObserver(([entry]) => {
-      const floor = TEXT_FLOOR * Math.min(innerWidth, innerHeight);
-      const row = Math.max(floor / ROW_TEXT, (ROW_LABEL.screen * innerHeight) / ROW_LABEL.row);
-      const gap = parseFloat(getComputedStyle(list).rowGap) || 0;
       const { width, height } = entry.contentRect;
-      const fit = Math.max(1, Math.min(RECENT_ROWS, Math.floor((height + gap) / (row + gap))));
-      // (a row taller than that, fewer filling the area, keeps its label as large: board.css caps it by the width)
-      const paired = innerHeight > innerWidth && fit < RECENT_ROWS && (width - gap) / 2 >= PAIRED_ROW_ASPECT * row;
-      const cols = paired ? 2 : 1;
-      this.recentShown = Math.max(2, Math.min(RECENT_ROWS, fit * cols));
-      list.style.setProperty("--rows", Math.ceil(this.recentShown / cols));
-      list.style.setProperty("--cols", cols);
-      list.dataset.cols = String(cols);
+      this.#recentBox = { width, height, gap: parseFloat(getComputedStyle(this.recentList).rowGap) || 0 };
+      this.#layoutRecent();
       this.#drawNow();
-    }).observe(list);
+    }).observe(this.recentList);
+  }
+
+  #layoutRecent() {
+    if (!this.#recentBox) return;
+    const list = this.recentList;
+    const short = Math.min(innerWidth, innerHeight);
+    const fit = recentLayout({
+      box: this.#recentBox,
+      screen: { width: innerWidth, height: innerHeight },
+      ems: {
+        label: Math.max(this.#labelEm, this.prefixEm),
+        counter: this.counterEm,
+        time: emWidth("00.00"),
+        arrow: emWidth("→"),
+      },
+      floor: TEXT_FLOOR * short,
+      labelMin: ROW_LABEL * innerHeight,
+      max: RECENT_ROWS,
+    });
+    this.recentFit = fit; // for support: window.__display.view.recentFit
+    this.recentShown = fit.shown;
+    list.dataset.form = fit.form;
+    list.dataset.cols = String(fit.cols);
+    setVar(list, "--rows", fit.rows);
+    setVar(list, "--cols", fit.cols);
+    for (const [name, px] of Object.entries(fit.sizes)) setVar(list, `--row-${name}`, `${px.toFixed(2)}px`);
+  }
+
+  // The widest label of the day: the 3-digit label of every service of the screen (so the layout does not change
+  // when the first "HA-001" comes) and every call the board holds (a 4-digit number).
+  #widestLabel(calls) {
+    let em = this.prefixEm;
+    for (const call of calls) em = Math.max(em, emWidth(labelShape(call.ticket.label), "bold"));
+    return em;
   }
 
   redraw() {
@@ -204,6 +228,7 @@ export class BoardView {
     for (const tile of this.tiles.values()) tile.root.remove();
     for (const chip of this.chips.values()) chip.root.remove();
     this.#build();
+    this.#labelEm = 0; // measured again at the next drawing, with the new services' prefixes
     this.#drawn = -1;
     if (this.board) this.schedule(this.board);
   }
@@ -214,7 +239,13 @@ export class BoardView {
     this.tiles = new Map(counters.filter((id) => this.config.counters[id]).map((id) => [id, this.#tile(id)]));
     const agencies = [...this.tiles.keys()].map((id) => this.config.agencies[this.config.counters[id].agency]);
     this.agencyChars = Math.max(1, ...agencies.map((a) => (a?.short_name || "").length));
+    // the longest counter's name, in the tiles' bold heading and in the earlier calls' rows
+    const names = [...this.tiles.keys()].map((id) => this.counterName(id));
+    this.nameEm = Math.max(1, ...names.map((name) => emWidth(name, "bold")));
+    this.counterEm = Math.max(1, ...names.map((name) => emWidth(name)));
     this.chips = new Map(services.filter((id) => this.config.services[id]).map((id) => [id, this.#chip(id)]));
+    const prefixes = services.map((id) => this.config.services[id]?.prefix).filter(Boolean);
+    this.prefixEm = Math.max(1, ...prefixes.map((prefix) => emWidth(labelShape(`${prefix}-000`), "bold")));
   }
 
   // Draws on the next frame; many events in one frame (a replay) cost one drawing.
@@ -232,6 +263,11 @@ export class BoardView {
     this.#paged = false;
     const fresh = this.#drawHero(board.calls[0]);
     this.#drawCounters(board, fresh);
+    const labelEm = this.#widestLabel(board.calls);
+    if (labelEm !== this.#labelEm) {
+      this.#labelEm = labelEm;
+      this.#layoutRecent(); // in this frame: its rows are drawn below
+    }
     this.#drawRecent(board.calls);
     this.#drawWaiting(board.waitingByService());
   }
@@ -268,7 +304,9 @@ export class BoardView {
     const service = this.config.services[ticket.service];
     const agency = this.config.agencies[ticket.agency];
     setLabel(h.label, ticket.label);
-    setText(h.counter, this.whereOf(ticket.counter));
+    const where = this.whereOf(ticket.counter);
+    setText(h.counter, where);
+    setVar(h.counter, "--em", emWidth(where, "bold").toFixed(3)); // board.css fits it whole in the card
     setText(h.service, service?.name || ticket.service);
     setText(h.agency, agency?.short_name || ticket.agency);
     h.recall.hidden = !call.recall;
@@ -349,7 +387,9 @@ export class BoardView {
     root.hidden = true;
     root.dataset.counter = id;
     paint(root, agency);
-    make("div", "tile-name", root).textContent = counter.name;
+    const name = make("span", "", make("div", "tile-name", root));
+    name.textContent = counter.name;
+    setVar(name.parentElement, "--em", emWidth(counter.name, "bold").toFixed(3)); // board.css fits it whole
     const ticket = make("div", "tile-ticket", root);
     const agencyLine = make("div", "tile-agency", root);
     agencyLine.textContent = agency?.short_name || "";
