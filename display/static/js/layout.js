@@ -173,6 +173,8 @@ export function recentLayout({ box, screen, ems, floor, labelMin, max }) {
     const sizes = { ...sizesOf(row, ems, floor), gap: row.gap, pad: row.pad };
     const fits = sizes.label >= labelMin - 0.5 && sizes.counter >= floor - 0.5 && sizes.whole !== false;
     delete sizes.whole;
+    // A name too long for any form (the line is the last resort) is never drawn under the floor: it ends with "…".
+    sizes.counter = Math.max(sizes.counter, floor);
     return { form, cols, rows, shown, fits, sizes };
   };
   // a row of one line: its label at least labelMin (84 % of the row) and its time at the floor (half the row)
