@@ -88,14 +88,16 @@ async def test_a_webhook_receiver_back_after_an_outage_gets_what_waited_at_once_
             assert all(types(t) == ["ticket.issued"] for t in issued[1:])
 
 
-async def test_a_webhook_receiver_back_with_no_new_event_is_probed_and_gets_what_waited_once_in_order(
+async def test_a_webhook_receiver_back_with_no_new_event_is_probed_and_gets_what_waited_once(
     database: Path | str,
 ) -> None:
     """Before: once its breaker had opened, a webhook was tried again only when one of its messages fell due by itself,
     after its backoff (150 to 300 s here, up to 10 minutes by default), or when a new event came; a receiver back
     after a minute on a quiet afternoon waited for that with every message. Now the breaker's pause over (0.5 s
     here), its first waiting message is brought forward and probes it: every message arrives within the minute, each
-    once (its id), in order."""
+    once (its id), the oldest first as the probe. The others then go together in the endpoint's lane, so only each
+    ticket's own messages keep their order (these are five tickets': a loaded machine delivered the fifth before
+    the fourth)."""
     with Receiver() as receiver:
         receiver.status = 503
         receiver.start()
@@ -116,7 +118,8 @@ async def test_a_webhook_receiver_back_with_no_new_event_is_probed_and_gets_what
                 return row["breaker"] == "closed" and not row["retrying"] and not row["pending"]
 
             await eventually(settled, "the breaker closed, nothing left waiting", 30, 0.1)
-    assert delivered() == issued, "each once, oldest first"
+    assert delivered()[0] == issued[0], "the oldest waiting message probes the receiver, alone"
+    assert sorted(delivered()) == sorted(issued), "each once"
     assert len({b["id"] for b in receiver.bodies()}) == 5, "a message went twice"
     assert len(receiver.refused) == refused, "nothing was refused after the receiver came back"
 
