@@ -89,10 +89,10 @@ async def test_a_database_that_cannot_be_written_is_said_on_healthz_metrics_and_
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real filesystem of 1 MB (tmpfs), to be filled: mounting one needs root, elsewhere the test is skipped."""
+    """A real filesystem of 2 MB (tmpfs), to be filled: mounting one needs root, elsewhere the test is skipped."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)],  # noqa: S607
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)],  # noqa: S607
                              capture_output=True, text=True, check=False)  # fmt: skip
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
@@ -150,6 +150,11 @@ async def test_signing_in_on_a_full_disk_says_why_and_what_the_technician_does(s
     """A sign-in saves a session: on a full disk it cannot, and said only 'Penyimpanan sedang bermasalah ... Coba
     lagi' (outside review). Now it says the disk is full and what the technician does, for a right password and a
     wrong one alike, and /healthz says it too; once there is room the same sign-in goes through."""
+    # Room set aside before the server starts, given back at the end: the filler alone may give back almost nothing,
+    # as the write-ahead log grows into the disk's last pages while the sign-ins below fill it (more so on a loaded
+    # machine, where checkpoints lag: the disk was still full after the filler went, and every sign-in refused).
+    reserve = small_disk / "reserve"
+    reserve.write_bytes(b"\0" * 512 * 1024)
     async with running_server(small_disk / "q.sqlite3") as s:
         filler = _fill(small_disk)
         for _ in range(200):  # until the writes no longer fit in the room the database's files already have
@@ -167,17 +172,8 @@ async def test_signing_in_on_a_full_disk_says_why_and_what_the_technician_does(s
         assert health["status"] == "storage_failing" and health["storage"]["disk_full"] is True, health
 
         filler.unlink()
-        # Room again: signing in works. A loaded machine once refused the first sign-in after the room came back (503;
-        # its sentence was not kept, the cause is not known): tried a few times, as a supervisor would, each refusal
-        # kept for the message should none go through.
-        refused: list[str] = []
-        for _ in range(10):
-            r = await _sign_in(s, "demo-supervisor")
-            if r.status_code == 200:
-                break
-            refused.append(r.text)
-            await asyncio.sleep(0.5)
-        assert r.status_code == 200, f"room again: signing in works; refused {refused}"
+        reserve.unlink()
+        assert (await _sign_in(s, "demo-supervisor")).status_code == 200, "room again: signing in works"
         assert (await s.http.get("/healthz")).json()["status"] == "ok", "and the session written says it is over"
 
 
