@@ -512,11 +512,7 @@ async def test_the_board_keeps_its_pages_as_the_sound_banner_comes_and_goes(
     async with board_page(browser, server, size=size, init_script=unblocked) as page:
         await until(page, "() => document.body.dataset.audio === 'ready'")
         await settled(page)
-        await page.evaluate("window.__skip(35000)")  # a later page than the first, and there it stays
-        await until(page, "() => /^[2-9][/]/.test(document.getElementById('waiting-page').textContent)")
-        await page.evaluate(PAINTED)
-        await until(page, "() => window.__painted.length > 5")
-        before = await page.evaluate("() => window.__painted.at(-1)")
+        before = await painting_on_a_later_page(page)
 
         await page.evaluate("window.__blockAudio = true")  # the next sound is refused, as a browser's policy does
         await call_next(server, await server.login("op-disdukcapil"), "1")
@@ -529,6 +525,16 @@ async def test_the_board_keeps_its_pages_as_the_sound_banner_comes_and_goes(
     assert [f for f in painted if f["small"] or f["cut"]] == [], "no frame with a chip or tile squeezed or cut"
     assert [f for f in painted if f["chips"] != before["chips"]] == [], f"{before['chips']} in every frame"
     assert [f for f in painted if abs(f["height"] - before["height"]) > 0.5] == [], "the board's height throughout"
+
+
+async def painting_on_a_later_page(page: Page) -> dict[str, Any]:
+    """The waiting counts moved on to a later page than the first (the page's clock, PAGE_CLOCK, then stands still
+    there), every frame painted from here on recorded (PAINTED); answers the last frame painted before the test acts."""
+    await page.evaluate("window.__skip(35000)")
+    await until(page, "() => /^[2-9][/]/.test(document.getElementById('waiting-page').textContent)")
+    await page.evaluate(PAINTED)
+    await until(page, "() => window.__painted.length > 5")
+    return await page.evaluate("() => window.__painted.at(-1)")  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920)], ids=lambda s: f"{s[0]}x{s[1]}")
@@ -547,11 +553,7 @@ async def test_the_pages_follow_the_board_s_height_as_the_offline_banner_comes_a
             await busy_hall(first)
             page = await stack.enter_async_context(board_page(browser, first, size=size, init_script=PAGE_CLOCK))
             await settled(page)
-            await page.evaluate("window.__skip(35000)")  # a later page than the first, and there it stays
-            await until(page, "() => /^[2-9][/]/.test(document.getElementById('waiting-page').textContent)")
-            await page.evaluate(PAINTED)
-            await until(page, "() => window.__painted.length > 5")
-            before = await page.evaluate("() => window.__painted.at(-1)")
+            before = await painting_on_a_later_page(page)
         # The server is gone: the banner comes; then the server is back where the board expects it.
         await until(page, PAINTED_SINCE, ["link", "offline", 5])
         async with running_server(database, port=port):
