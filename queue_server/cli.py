@@ -55,6 +55,10 @@ def build_uvicorn_config(app: Any, config: Config, *, ws: Any = None) -> Any:
         ws_max_size=config.max_body_bytes,
         ws_ping_interval=None,  # the protocol has its own heartbeats, answered by every client kind
         timeout_graceful_shutdown=5,
+        # An idle connection is closed by its client before the server: at uvicorn's 5 s a client keeping it 5 s too
+        # (httpx: a mall box's uplink to the mirror) could send on it just as it closed, and lose the request.
+        # 75 s is above the common clients' idle time and nginx's upstream keepalive (60 s).
+        timeout_keep_alive=75,
     )
 
 
