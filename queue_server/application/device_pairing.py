@@ -1,38 +1,41 @@
 """Pairing a TV or kiosk with a short code, for a device without a keyboard friendly enough for a long token address
 (a TV's remote control), where the Settings page's QR code helps only a phone or tablet (docs/administration.md).
 
-1. The device's page, opened with no token (`/display/{site}/{screen}`, `/kiosk/{site}`), asks for a code
+1. The device's page, opened with no token (`/display/{site}/{screen}`, `/kiosk/{site}`), or the one start
+   address of any new device (`/perangkat`, whose code belongs to no mall until it is paired), asks for a code
    (`offer`). The server draws a device token the page keeps to itself and a 6-symbol code from an alphabet without
    look-alikes (no 0/O, 1/I/L, 2/Z, 5/S, 6/G, 8/B), stores the code and the token's hash, and answers both. The page
    shows the code ("ACD-EFH") and asks every few seconds whether its token is a device's yet (`status`).
-2. An admin or supervisor of that site types the code on Settings -> Perangkat with the device's kind, name and
-   screen, or picks an existing device entry (`pair`): the entry is made with the waiting token's hash, or the
-   existing entry takes it in place of its own (its old token is refused from then on).
+2. An admin or supervisor of that site (of any site, for a code of the start address) types the code on Settings
+   -> Perangkat with the device's kind, name and screen, or picks an existing device entry (`pair`): the entry is
+   made with the waiting token's hash, or the existing entry takes it in place of its own (its old token is refused
+   from then on).
 3. The page's next question is answered with where to go; it keeps its token and opens its board or kiosk.
 
 The code alone grants nothing: it only names which waiting token an authorised admin's action makes a device's,
 and the token never leaves the page that drew it (nor is it logged, or stored but as a hash). A code serves once and
 expires after 10 minutes (the page then asks for another by itself); it pairs only a device of the site whose page
-asked for it. Asking for codes is limited per client address, and at most WAITING_MAX wait at once; typing them is
-limited per account (web/pairing_api.py). Everything is in the database (migration 0023): the code typed on one
-server process pairs the device waiting on another.
+asked for it, or, asked for at the start address, a device of the first site where it is typed (one wins when two
+sites type it at once). Asking for codes is limited per client address, and at most WAITING_MAX wait at once;
+typing them is limited per account (web/pairing_api.py). Everything is in the database (migrations 0023, 0024): the
+code typed on one server process pairs the device waiting on another.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from queue_server.application import audit_trail
 from queue_server.application import validation as v
 from queue_server.application.administration import WEB_DEVICE_KINDS, device_fields, find_device, page_of
 from queue_server.application.auth import Principal, device_token_refusal, require, token_hash
 from queue_server.application.context import Context
 from queue_server.common import messages
 from queue_server.domain.refusal import Refusal
-from queue_server.persistence.device_pairings import DevicePairingStore, Pairing
+from queue_server.persistence.device_pairings import AuditRow, DevicePairingStore, Pairing
 
 # Letters and digits a person reads off a TV across a room and types without doubt: no 0/O/Q, 1/I/L, 2/Z, 5/S,
 # 6/G, 8/B. 22 symbols, 6 of them: 113 million codes.
@@ -59,11 +62,13 @@ def typed(text: str) -> str | None:
     return code
 
 
-async def offer(ctx: Context, site_id: str) -> dict[str, Any]:
-    """A new code and its token for a device page of `site_id` (anyone may ask: the code grants nothing by itself;
-    the caller limits how often an address asks)."""
-    ctx.site(site_id)
-    ctx.served_here(site_id)  # a mirrored mall's TVs and kiosks are its own server's
+async def offer(ctx: Context, site_id: str | None) -> dict[str, Any]:
+    """A new code and its token for a device page of `site_id`, or of the start address (None: the code is no
+    mall's until it is paired). Anyone may ask: the code grants nothing by itself; the caller limits how often an
+    address asks."""
+    if site_id is not None:
+        ctx.site(site_id)
+        ctx.served_here(site_id)  # a mirrored mall's TVs and kiosks are its own server's
     store = DevicePairingStore(ctx.storage)
     now = ctx.now()
     for _ in range(5):  # a code drawn twice: another
@@ -86,18 +91,20 @@ async def offer(ctx: Context, site_id: str) -> dict[str, Any]:
     }
 
 
-async def status(ctx: Context, site_id: str, token: str | None) -> dict[str, Any]:
+async def status(ctx: Context, site_id: str | None, token: str | None) -> dict[str, Any]:
     """Whether the waiting page's token is a device's now: where to go if so; else until when its code holds.
-    Refused: a code that expired (the page asks for another), a token that was never a waiting page's, or one paired
-    and revoked since (the technician's sentence, as for any device token refused)."""
-    ctx.site(site_id)
+    `site_id` None: the start address's page, which goes to whichever mall paired it. Refused: a code that expired
+    (the page asks for another), a token that was never a waiting page's, or one paired and revoked since (the
+    technician's sentence, as for any device token refused)."""
+    if site_id is not None:
+        ctx.site(site_id)
     if not token or not token.startswith("d_") or len(token) > 200:
         raise device_token_refusal(token)
     key = token_hash(token)
     device = await ctx.accounts.store.live_device(key)
-    if device is not None and device.site == site_id and device.kind in WEB_DEVICE_KINDS:
+    if device is not None and site_id in (None, device.site) and device.kind in WEB_DEVICE_KINDS:
         return {"paired": True, "kind": device.kind, "name": device.name, "screen": device.screen,
-                "path": page_of(site_id, device.kind, device.screen)}  # fmt: skip
+                "path": page_of(device.site, device.kind, device.screen)}  # fmt: skip
     pairing = await DevicePairingStore(ctx.storage).by_token(key)
     if pairing is None or pairing.site != site_id or pairing.paired_at is not None:
         raise device_token_refusal(token)
@@ -135,27 +142,31 @@ async def pair(ctx: Context, principal: Principal | None, site_id: str, body: di
     pairing = await store.by_code(code)
     _refuse_unless_waiting(pairing, code, site_id, now)
     claim = uuid.uuid4().hex
+    details = json.dumps({"name": name, "kind": kind, "replaced": existing is not None})
+    audit = AuditRow(site_id, principal.name, principal.role, details, ctx.storage.last_seq)
     if existing is not None:
-        paired = await store.pair_existing(code, claim, principal.name, existing["id"], now)
+        paired = await store.pair_existing(code, claim, audit, existing["id"], now)
     else:
-        paired = await store.pair_new(code, claim, principal.name, kind, site_id, name, screen, now)
-    if not paired:  # another admin paired it a moment before, or it expired meanwhile
-        _refuse_unless_waiting(await store.by_code(code), code, site_id, ctx.now())
+        paired = await store.pair_new(code, claim, audit, kind, name, screen, now)
+    if not paired:  # another admin paired it a moment before (at this mall, or at another: a start-page code),
+        # or it expired meanwhile. A start-page code taken by another mall was one this admin saw waiting: used.
+        after = await store.by_code(code)
+        if not (pairing is not None and pairing.site is None and after is not None and after.paired_at is not None):
+            _refuse_unless_waiting(after, code, site_id, ctx.now())
         raise Refusal("pairing_code_used", code=shown(code), details={"field": "code"})
     done = await store.by_code(code)
     assert done is not None and done.paired_device is not None
     if existing is not None:
         await ctx.accounts.token_replaced()  # its old token: refused at once, its screens closed, on every process
-    await audit_trail.write(ctx, principal, site_id, "device.pair", f"device {done.paired_device}", name=name,
-                            kind=kind, replaced=existing is not None)  # fmt: skip
     return {"device": await find_device(ctx, principal, site_id, done.paired_device),
             "path": page_of(site_id, kind, screen), "replaced": existing is not None}  # fmt: skip
 
 
 def _refuse_unless_waiting(pairing: Pairing | None, code: str, site_id: str, now: datetime) -> None:
     """A code that is not waiting to be paired, said so: never seen (or another mall's: the same words, which tell
-    nobody that it exists), paired already, or expired."""
-    if pairing is None or pairing.site != site_id:
+    nobody that it exists), paired already, or expired. A code of the start address (no site) is any mall's until
+    paired; once paired at one, it is another mall's."""
+    if pairing is None or pairing.site not in (None, site_id):
         raise Refusal("pairing_code_unknown", code=shown(code), details={"field": "code"})
     if pairing.paired_at is not None:
         raise Refusal("pairing_code_used", code=shown(code), details={"field": "code"})

@@ -1,6 +1,7 @@
-"""The SQL of the short codes that pair a TV or kiosk (migration 0023; application/device_pairing.py keeps the
-rules). A code and the device entry it makes, or the entry it gives a new token, are written in one transaction
-under the code's lock: two admins typing the same code at once, on one process or two, pair it once."""
+"""The SQL of the short codes that pair a TV or kiosk (migrations 0023, 0024; application/device_pairing.py keeps the
+rules). A code, the device entry it makes (or the entry it gives a new token) and the audit entry that says so are
+written in one transaction under the code's lock: two admins typing the same code at once, on one process or two, or
+at two malls, pair it once, and the audit log names only the pairing that happened."""
 
 from __future__ import annotations
 
@@ -14,12 +15,27 @@ from queue_server.persistence.port import StoragePort, utc_iso
 class Pairing:
     code: str
     token_hash: str
-    site: str
+    site: str | None  # None: a code of the start page (/perangkat), any mall's until paired
     created_at: datetime
     expires_at: datetime
     paired_at: datetime | None
     paired_claim: str | None
     paired_device: int | None
+
+
+# A code that may still be paired at a site, as each statement below says it (its parameters: now, the site): not
+# paired, not expired, and asked for at that site's page or at the start page (no site).
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """What the `device.pair` entry says besides its target (the device entry, known inside the transaction)."""
+
+    site: str
+    actor: str
+    role: str
+    details: str  # JSON
+    seq: int
 
 
 _COLUMNS = "code, token_hash, site, created_at, expires_at, paired_at, paired_claim, paired_device"
@@ -32,7 +48,8 @@ def _pairing(row: tuple[object, ...]) -> Pairing:
     created, expires = when(row[3]), when(row[4])
     assert created is not None and expires is not None
     device = int(str(row[7])) if row[7] is not None else None
-    return Pairing(str(row[0]), str(row[1]), str(row[2]), created, expires, when(row[5]),
+    site = str(row[2]) if row[2] is not None else None
+    return Pairing(str(row[0]), str(row[1]), site, created, expires, when(row[5]),
                    str(row[6]) if row[6] is not None else None, device)  # fmt: skip
 
 
@@ -89,49 +106,57 @@ class DevicePairingStore:
         )
         return _pairing(row) if row is not None else None
 
-    async def pair_new(
-        self, code: str, claim: str, by: str, kind: str, site: str, name: str, screen: str | None, now: datetime
-    ) -> bool:
-        """A new device entry with the waiting page's token, if the code still waits (not paired, not expired):
-        whether this request paired it."""
-        at = utc_iso(now)
+    async def pair_new(self, code: str, claim: str, audit: AuditRow, kind: str, name: str, screen: str | None,
+                       now: datetime) -> bool:  # fmt: skip
+        """A new device entry of the audit row's site with the waiting page's token, if the code still waits (not
+        paired, not expired, the site's or no site's): whether this request paired it."""
+        at, site = utc_iso(now), audit.site
         await self._pair(
-            code, claim, by, now,
+            code, claim, audit, now,
             ("INSERT INTO devices (token_hash, kind, site, name, screen, created_at) SELECT token_hash, ?, ?, ?, ?, ? "
-             "FROM device_pairings WHERE code = ? AND paired_at IS NULL AND expires_at > ?",
-             [(kind, site, name, screen, at, code, at)]),
+             "FROM device_pairings WHERE code = ? AND paired_at IS NULL AND expires_at > ? "
+             "AND (site IS NULL OR site = ?)",
+             [(kind, site, name, screen, at, code, at, site)]),
         )  # fmt: skip
         return await self._paired_by(code, claim)
 
-    async def pair_existing(self, code: str, claim: str, by: str, device_id: int, now: datetime) -> bool:
+    async def pair_existing(self, code: str, claim: str, audit: AuditRow, device_id: int, now: datetime) -> bool:
         """The existing device entry takes the waiting page's token in place of its own (its old token is refused
         from then on; a revoked entry is live again with it), if the code still waits: whether this request paired
         it."""
-        at = utc_iso(now)
+        at, site = utc_iso(now), audit.site
         await self._pair(
-            code, claim, by, now,
+            code, claim, audit, now,
             ("UPDATE devices SET revoked_at = NULL, token_hash = (SELECT token_hash FROM device_pairings "
-             "WHERE code = ? AND paired_at IS NULL AND expires_at > ?) WHERE id = ? AND EXISTS (SELECT 1 FROM "
-             "device_pairings WHERE code = ? AND paired_at IS NULL AND expires_at > ?)",
-             [(code, at, device_id, code, at)]),
+             "WHERE code = ? AND paired_at IS NULL AND expires_at > ? AND (site IS NULL OR site = ?)) WHERE id = ? "
+             "AND EXISTS (SELECT 1 FROM device_pairings WHERE code = ? AND paired_at IS NULL AND expires_at > ? AND "
+             "(site IS NULL OR site = ?))",
+             [(code, at, site, device_id, code, at, site)]),
         )  # fmt: skip
         return await self._paired_by(code, claim)
 
-    async def _pair(self, code: str, claim: str, by: str, now: datetime,
+    async def _pair(self, code: str, claim: str, audit: AuditRow, now: datetime,
                     device: tuple[str, list[tuple[object, ...]]]) -> None:  # fmt: skip
         at = utc_iso(now)
         await self.storage.run(
             [
                 device,
                 (
-                    "UPDATE device_pairings SET paired_at = ?, paired_claim = ?, paired_by = ? "
-                    "WHERE code = ? AND paired_at IS NULL AND expires_at > ?",
-                    [(at, claim, by, code, at)],
+                    "UPDATE device_pairings SET paired_at = ?, paired_claim = ?, paired_by = ?, site = ? "
+                    "WHERE code = ? AND paired_at IS NULL AND expires_at > ? AND (site IS NULL OR site = ?)",
+                    [(at, claim, audit.actor, audit.site, code, at, audit.site)],
                 ),
                 (
                     "UPDATE device_pairings SET paired_device = (SELECT id FROM devices WHERE devices.token_hash = "
                     "device_pairings.token_hash) WHERE code = ? AND paired_claim = ?",
                     [(code, claim)],
+                ),
+                # `device.pair`, only when this request paired it (house rule: logged if and only if it happened)
+                (
+                    "INSERT INTO audit (site, at, actor, role, action, target, details, seq) SELECT ?, ?, ?, ?, "
+                    "'device.pair', 'device ' || CAST(paired_device AS TEXT), ?, CAST(? AS BIGINT) "
+                    "FROM device_pairings WHERE code = ? AND paired_claim = ?",
+                    [(audit.site, at, audit.actor, audit.role, audit.details, audit.seq, code, claim)],
                 ),
             ],
             lock=f"device_pairing {code}",
