@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from queue_server.web.kit import (
@@ -82,6 +82,21 @@ async def display_page(request: Request) -> Response:
     return pages.render(request, "display.html", site=site, screen=screen, lang=lang, t=config["text"], config=config)
 
 
+async def device_start_page(request: Request) -> Response:
+    """/perangkat, the one start address of any new TV or kiosk: a pairing code of no mall until one pairs it
+    (js/device-start.js). The same for every mall on this server, so a technician types one short address."""
+    lang = _lang(request)
+    other = "en" if lang == "id" else "id"
+    text = pages.texts()
+    return pages.render(request, "device_start.html", lang=lang, other=other, t=text[lang], t_other=text[other])
+
+
+async def device_start_redirect(request: Request) -> Response:
+    """/device: the English name of the start address, kept as one place (/perangkat) with its ?lang=."""
+    query = request.url.query
+    return RedirectResponse("/perangkat" + (f"?{query}" if query else ""), status_code=307)
+
+
 async def display_config(request: Request) -> Response:
     """The board's config as the page embeds it, built by the same function, read again after `site.configured`."""
     site = sites_of(request).get(request.path_params["site"])
@@ -94,6 +109,8 @@ async def display_config(request: Request) -> Response:
 
 
 ROUTES: list[BaseRoute] = [
+    Route("/perangkat", device_start_page, methods=["GET"]),
+    Route("/device", device_start_redirect, methods=["GET"]),
     Route("/display/{site}/{screen}", display_page, methods=["GET"]),
     Route("/display/{site}/{screen}/config", display_config, methods=["GET"]),
     Mount("/static/display", Assets(directory=HERE / "static"), name="display-static"),

@@ -1,6 +1,7 @@
 """The HTTP routes of pairing a TV or kiosk with a short code (application/device_pairing.py, docs/administration.md):
 the device page asks for a code and then whether its token is a device's yet; an admin or supervisor types the code
-on the Settings page. Tokens travel only in bodies and the Authorization header, never in a path or a query, so no
+on the Settings page. The start address of any new device (/perangkat) asks at /api/v1/pairing, for a code of no mall
+until one pairs it. Tokens travel only in bodies and the Authorization header, never in a path or a query, so no
 access log holds one."""
 
 from __future__ import annotations
@@ -41,6 +42,20 @@ async def get_pairing(request: Request) -> Response:
     return _no_store(JSONResponse(answer))
 
 
+async def post_start_pairing(request: Request) -> Response:
+    """The start address (/perangkat) asks for a code that is no mall's until paired (public; limited per address,
+    counted with the device pages' codes)."""
+    await limit_pairing_codes(request)
+    offered = await device_pairing.offer(ctx_of(request), None)
+    return _no_store(JSONResponse(offered, status_code=201))
+
+
+async def get_start_pairing(request: Request) -> Response:
+    """The start address asks whether its token is a device's yet, and of which mall's page."""
+    answer = await device_pairing.status(ctx_of(request), None, bearer(request))
+    return _no_store(JSONResponse(answer))
+
+
 async def post_device_pair(request: Request) -> Response:
     """An admin or supervisor types the code a device shows (limited per account)."""
     ctx, principal = ctx_of(request), await principal_of(request)
@@ -51,6 +66,8 @@ async def post_device_pair(request: Request) -> Response:
 
 
 ROUTES = [
+    Route("/api/v1/pairing", post_start_pairing, methods=["POST"]),
+    Route("/api/v1/pairing", get_start_pairing, methods=["GET"]),
     Route("/api/v1/sites/{site}/pairing", post_pairing, methods=["POST"]),
     Route("/api/v1/sites/{site}/pairing", get_pairing, methods=["GET"]),
     Route("/api/v1/sites/{site}/device-tokens/pair", post_device_pair, methods=["POST"]),

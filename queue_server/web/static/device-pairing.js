@@ -7,6 +7,10 @@
 //
 //   const token = deviceToken();            // the address's #token=..., else the one kept for this page
 //   new Pairing({ site, lang, reason }).start();   // reason: a refusal of the token tried before (shown above)
+//
+// The start address of any new device, /perangkat, passes no site: its code is no mall's until an admin or supervisor
+// of one types it, and the page then opens whichever board or kiosk that made it (keptDevice() sends it there on
+// its next start).
 
 const KEPT = "mpp-device"; // localStorage: {token, path} of the device this browser is
 const RETRY_MS = 5_000; // the server away, or busy: asked again this much later
@@ -21,6 +25,12 @@ export function deviceToken() {
   }
   const kept = read();
   return kept && kept.path === location.pathname ? kept.token : null;
+}
+
+// The page this browser's device was paired to, with its token ({token, path}), or null: the start address goes
+// straight there.
+export function keptDevice() {
+  return read();
 }
 
 // A token the server refuses (revoked, unknown) is not kept: the next start shows a code instead of the refusal.
@@ -60,8 +70,10 @@ const el = (tag, cls, text) => {
 };
 
 export class Pairing {
-  constructor({ site, lang = "id", reason = null }) {
+  constructor({ site = null, lang = "id", reason = null }) {
     this.site = site;
+    // a device page asks at its mall's address; the start address at the server's, for a code of no mall yet
+    this.url = site ? `/api/v1/sites/${encodeURIComponent(site)}/pairing` : "/api/v1/pairing";
     this.lang = lang === "en" ? "en" : "id";
     this.reason = reason;
     this.token = null;
@@ -113,7 +125,7 @@ export class Pairing {
 
   async #ask() {
     clearTimeout(this.timer);
-    const answer = await this.#call("POST", `/api/v1/sites/${encodeURIComponent(this.site)}/pairing`, {});
+    const answer = await this.#call("POST", this.url, {});
     if (!answer.ok) return this.#wait(answer.error, answer.retryMs);
     const offered = answer.body;
     this.token = offered.token;
@@ -134,7 +146,7 @@ export class Pairing {
   }
 
   async #poll() {
-    const answer = await this.#call("GET", `/api/v1/sites/${encodeURIComponent(this.site)}/pairing`, null);
+    const answer = await this.#call("GET", this.url, null);
     if (answer.ok && answer.body.paired) return this.#go(answer.body.path);
     if (answer.ok) {
       this.timer = setTimeout(() => this.#poll(), 2_000);
