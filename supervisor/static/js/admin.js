@@ -906,9 +906,9 @@ function showToken(issued) {
   focusNext = { id: "new-device-address" };
 }
 
-// A TV or kiosk opened without a token shows a code (application/device_pairing.py): typed here with what the device
-// is to be, a new entry (kind, name, screen) or an entry already registered (which takes the new token), it starts by
-// itself within seconds. Nothing to copy: the token never leaves the device.
+// A TV or kiosk started at /perangkat, or opened without a token, shows a code (application/device_pairing.py): typed
+// here with what the device is to be, a new entry (kind, name, screen) or an entry already registered (which takes
+// the new token), it starts by itself within seconds. Nothing to copy: the token never leaves the device.
 function pairDevice() {
   const pairable = devices.filter((d) => d.kind === "display" || d.kind === "kiosk");
   const fields = [
