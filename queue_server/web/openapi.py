@@ -114,6 +114,8 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/api/v1/sites/{site}/device-tokens/{device}/revoke", "post"): ("unknown_device",),
     ("/api/v1/sites/{site}/pairing", "post"): ("site_mirrored", "too_many_requests", "pairing_busy"),
     ("/api/v1/sites/{site}/pairing", "get"): ("unauthenticated", "pairing_code_expired"),
+    ("/api/v1/pairing", "post"): ("too_many_requests", "pairing_busy"),
+    ("/api/v1/pairing", "get"): ("unauthenticated", "pairing_code_expired"),
     ("/api/v1/sites/{site}/device-tokens/pair", "post"): (
         "pairing_code_unknown", "pairing_code_expired", "pairing_code_used", "unknown_screen", "unknown_device",
         "site_mirrored", "too_many_requests",
@@ -851,6 +853,22 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                 "summary": "The waiting page asks, with its token as the bearer, whether it is paired: `paired`, and "
                 "once it is, the `path` of the page to open (with the token in its fragment)",
                 "parameters": [SITE],
+                "responses": _ok(
+                    "`paired`, and `path`, `kind`, `name`, `screen` once paired; else `code`, `expires_at`"
+                ),
+            },
+        },
+        "/api/v1/pairing": {
+            "post": {
+                "summary": "The start address of any new TV or kiosk (/perangkat) asks for a pairing code of no mall "
+                "yet (public; counted with the device pages' codes, at most 10 a minute per address): as "
+                "`POST /api/v1/sites/{site}/pairing` answers; any mall's admin or supervisor may pair it",
+                "requestBody": _body({"type": "object"}),
+                "responses": _ok("The code and the waiting token", "201"),
+            },
+            "get": {
+                "summary": "The start page asks, with its token as the bearer, whether it is paired: `paired`, and once "
+                "it is, the `path` of the page the pairing mall made it (with the token in its fragment)",
                 "responses": _ok(
                     "`paired`, and `path`, `kind`, `name`, `screen` once paired; else `code`, `expires_at`"
                 ),
