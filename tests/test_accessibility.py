@@ -129,6 +129,10 @@ async def test_no_serious_violation_on_any_page(context: BrowserContext, server:
         page, "() => document.body.dataset.pairing === 'waiting' && !!document.querySelector('.pairing-reason')"
     )
     await check(page, "TV refused, pairing code", seen)
+    # the start address of any new device (the refused token above was forgotten: nothing kept to go to)
+    await page.goto(f"{server.url}/perangkat")
+    await until(page, "() => document.body.dataset.pairing === 'waiting'")
+    await check(page, "start address, pairing code", seen)
 
     # the counter page, serving
     await page.goto(f"{server.url}/counter/tegal/1")

@@ -141,7 +141,8 @@ async def test_a_code_of_no_mall_typed_at_two_malls_at_once_is_paired_by_exactly
     database: Path | str, tmp_path: Path
 ) -> None:
     """Tegal's and Brebes's admins type the same code at the same moment: one mall gets the device, the other is told
-    the code was used; one device entry, one audit entry, and the page goes to the winner's board."""
+    the code was used (whether its request came a moment before the winner's commit or after); one device entry, one
+    audit entry, and the page goes to the winner's kiosk."""
     async with running_server(database, site_files=[DEMO_SITE, brebes_site(tmp_path)]) as server:
         admin = await server.login("admin")
         for _ in range(3):  # a few rounds: either mall may win any of them
@@ -161,6 +162,10 @@ async def test_a_code_of_no_mall_typed_at_two_malls_at_once_is_paired_by_exactly
                 assert len(after[site]) == len(before[site]) + (site == won)
             r = await server.http.get(START, headers=bearer(offer["token"]))
             assert r.json()["path"] == f"/kiosk/{won}"
+            # typed again later at the mall that lost: used, as it was at the same moment
+            other = "brebes" if won == "tegal" else "tegal"
+            r = await server.http.post(PAIR.format(site=other), json=bodies[other], headers=admin)
+            assert r.status_code == 409 and r.json()["error"]["code"] == "pairing_code_used"
         tegal, brebes = await pair_entries(server, admin, "tegal"), await pair_entries(server, admin, "brebes")
         assert len(tegal) + len(brebes) == 3
 

@@ -148,11 +148,8 @@ async def pair(ctx: Context, principal: Principal | None, site_id: str, body: di
         paired = await store.pair_existing(code, claim, audit, existing["id"], now)
     else:
         paired = await store.pair_new(code, claim, audit, kind, name, screen, now)
-    if not paired:  # another admin paired it a moment before (at this mall, or at another: a start-page code),
-        # or it expired meanwhile. A start-page code taken by another mall was one this admin saw waiting: used.
-        after = await store.by_code(code)
-        if not (pairing is not None and pairing.site is None and after is not None and after.paired_at is not None):
-            _refuse_unless_waiting(after, code, site_id, ctx.now())
+    if not paired:  # another admin paired it a moment before (at this mall, or at another: a start-page code)
+        _refuse_unless_waiting(await store.by_code(code), code, site_id, ctx.now())  # or it expired meanwhile
         raise Refusal("pairing_code_used", code=shown(code), details={"field": "code"})
     done = await store.by_code(code)
     assert done is not None and done.paired_device is not None
@@ -163,9 +160,9 @@ async def pair(ctx: Context, principal: Principal | None, site_id: str, body: di
 
 
 def _refuse_unless_waiting(pairing: Pairing | None, code: str, site_id: str, now: datetime) -> None:
-    """A code that is not waiting to be paired, said so: never seen (or another mall's: the same words, which tell
-    nobody that it exists), paired already, or expired. A code of the start address (no site) is any mall's until
-    paired; once paired at one, it is another mall's."""
+    """A code that is not waiting to be paired, said so: never seen (or another mall's page's: the same words, which
+    tell nobody that it exists), paired already, or expired. A code of the start address (no site) is any mall's
+    until paired, and said to be used at every mall once one paired it (it was shown in public: nothing to hide)."""
     if pairing is None or pairing.site not in (None, site_id):
         raise Refusal("pairing_code_unknown", code=shown(code), details={"field": "code"})
     if pairing.paired_at is not None:

@@ -15,7 +15,7 @@ from queue_server.persistence.port import StoragePort, utc_iso
 class Pairing:
     code: str
     token_hash: str
-    site: str | None  # None: a code of the start page (/perangkat), any mall's until paired
+    site: str | None  # None: a code of the start page (/perangkat), any mall's until paired (then its device's)
     created_at: datetime
     expires_at: datetime
     paired_at: datetime | None
@@ -142,9 +142,9 @@ class DevicePairingStore:
             [
                 device,
                 (
-                    "UPDATE device_pairings SET paired_at = ?, paired_claim = ?, paired_by = ?, site = ? "
+                    "UPDATE device_pairings SET paired_at = ?, paired_claim = ?, paired_by = ? "
                     "WHERE code = ? AND paired_at IS NULL AND expires_at > ? AND (site IS NULL OR site = ?)",
-                    [(at, claim, audit.actor, audit.site, code, at, audit.site)],
+                    [(at, claim, audit.actor, code, at, audit.site)],
                 ),
                 (
                     "UPDATE device_pairings SET paired_device = (SELECT id FROM devices WHERE devices.token_hash = "

@@ -867,8 +867,8 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                 "responses": _ok("The code and the waiting token", "201"),
             },
             "get": {
-                "summary": "The start page asks, with its token as the bearer, whether it is paired: `paired`, and once "
-                "it is, the `path` of the page the pairing mall made it (with the token in its fragment)",
+                "summary": "The start page asks, with its token as the bearer, whether it is paired: `paired`, and "
+                "once it is, the `path` of the page the pairing mall made it (with the token in its fragment)",
                 "responses": _ok(
                     "`paired`, and `path`, `kind`, `name`, `screen` once paired; else `code`, `expires_at`"
                 ),

@@ -1,13 +1,14 @@
 -- 0024: a pairing code that belongs to no mall until it is paired. A device started at the one start address,
 -- /perangkat, does not know its mall: its code's `site` is NULL, and the admin or supervisor who types it on a mall's
--- Settings page makes it that mall's (the pairing writes the mall into the row). A code asked for at a mall's own
+-- Settings page makes it that mall's (its device entry is; the row keeps NULL, so the code is said to be used at
+-- every mall from then on, and `paired_device` names the entry). A code asked for at a mall's own
 -- device page (/display/{site}/{screen}, /kiosk/{site}) keeps that mall as before. SQLite cannot drop a NOT NULL: the
 -- table is made again with its rows.
 CREATE TABLE device_pairings_0024 (
     code TEXT PRIMARY KEY,          -- upper case, without the hyphen shown in its middle
     token_hash TEXT NOT NULL UNIQUE,-- sha256 of the token the waiting page holds (auth.token_hash)
     site TEXT,                      -- the mall whose page asked (only its admins and supervisors pair it); NULL: a
-                                    -- code of /perangkat, any mall's admin or supervisor pairs it; set when paired
+                                    -- code of /perangkat, any mall's admin or supervisor pairs it
     created_at TEXT NOT NULL,       -- UTC ISO, fixed width (the server's clock)
     expires_at TEXT NOT NULL,
     paired_at TEXT,                 -- set once, by the one request that paired it
