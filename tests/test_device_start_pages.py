@@ -39,8 +39,9 @@ async def test_a_tv_started_at_perangkat_is_paired_at_settings_and_lands_on_its_
             await admin.click("#editor-save")
             await until(admin, "() => !document.getElementById('editor').open")
 
-        await live(tv)  # on its board, by itself, with its own token in the fragment
-        assert "/display/tegal/lobby" in tv.url and "#token=d_" in tv.url
+        await live(tv)  # on its board, by itself, with its own token, kept and out of the address bar
+        assert tv.url == server.url + "/display/tegal/lobby"
+        assert (await tv.evaluate("() => JSON.parse(localStorage.getItem('mpp-device')).token")).startswith("d_")
         assert await tv.query_selector("#pairing") is None
 
         # started again at the one start address: straight to its board, no code

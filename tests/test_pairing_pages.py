@@ -88,8 +88,9 @@ async def test_a_tv_shows_a_code_an_admin_types_it_and_the_tv_starts(browser: Br
             await until(admin, "() => [...document.querySelectorAll('tr[data-device] strong')]"
                                ".some(s => s.textContent === 'TV lobi baru')")  # fmt: skip
 
-        await live(tv)  # the TV started by itself, its own token in its address's fragment
-        assert "#token=d_" in tv.url
+        await live(tv)  # the TV started by itself with its own token, kept and out of the address bar
+        assert tv.url == server.url + "/display/tegal/lobby"
+        assert (await tv.evaluate("() => JSON.parse(localStorage.getItem('mpp-device')).token")).startswith("d_")
         assert await tv.query_selector("#pairing") is None
 
         # switched off and on at its address without a token: it comes back with the token it kept

@@ -20,7 +20,9 @@ const RETRY_MS = 5_000; // the server away, or busy: asked again this much later
 export function deviceToken() {
   const given = new URLSearchParams(location.hash.slice(1)).get("token");
   if (given) {
-    keep(given, location.pathname);
+    // Kept: the address bar and the browser's history lose it (a photo of the screen, a synced history); kept
+    // nowhere, it stays in the address for a reload to find.
+    if (keep(given, location.pathname)) history.replaceState(null, "", location.pathname + location.search);
     return given;
   }
   const kept = read();
@@ -57,8 +59,10 @@ function read() {
 function keep(token, path) {
   try {
     localStorage.setItem(KEPT, JSON.stringify({ token, path }));
+    return true;
   } catch {
     // a browser that keeps nothing: the token holds for this visit, and a restart shows a code again
+    return false;
   }
 }
 
