@@ -193,6 +193,30 @@ def test_serve_refuses_a_wrong_site_file_at_start(tmp_path: Path) -> None:
     assert "site.name: is required" in result.stderr and "agencies: at least one" in result.stderr
 
 
+def test_check_site_and_serve_refuse_a_running_text_too_long_and_alerts_out_of_bounds_in_the_same_words(
+    tmp_path: Path,
+) -> None:
+    """A site file's running text over the API's 500 characters, and the dashboard's thresholds out of their bounds:
+    check-site and a server's start say the same sentence, by name, and nothing starts."""
+    site = tmp_path / "tegal.toml"
+    text = DEMO_SITE.read_text()
+    long = "Pelayanan tidak dipungut biaya. " * 20
+    assert "[alerts]" not in text
+    site.write_text(re.sub(r'(?m)^running_text = .*$', f'running_text = "{long}"', text, count=1)
+                    + "\n[alerts]\nservice_mark_times = 0.5\nscreen_missing_minutes = \"lama\"\n")  # fmt: skip
+    said = [
+        "site.running_text: is 639 characters long, at most 500",
+        "alerts.screen_missing_minutes: must be a whole number from 1 to 240, got 'lama'",
+        "alerts.service_mark_times: must be a number from 1.5 to 10, got 0.5",
+    ]
+    checked = run("check-site", str(site), check=False)
+    assert checked.returncode == 1 and "Traceback" not in checked.stderr, checked.stderr
+    assert all(f"- {line}" in checked.stdout for line in said), checked.stdout
+    served = run("serve", "--site", str(site), "--db", str(tmp_path / "db.sqlite3"), "--port", "0", check=False)
+    assert served.returncode != 0 and "Traceback" not in served.stderr, served.stderr
+    assert all(line in served.stderr for line in said), served.stderr
+
+
 def test_users_and_devices(tmp_path: Path) -> None:
     db = str(tmp_path / "db.sqlite3")
     run("user", "add", "kepala", "--role", "supervisor", "--site-id", "tegal", "--password-stdin", "--db", db,

@@ -528,8 +528,8 @@ def test_the_alert_thresholds_default_to_what_every_mall_had_and_a_wrong_one_is_
                       "service_long_minutes": 7.5, "wait_minutes": 30}  # fmt: skip
     said = problems(data)
     assert said == [
-        "alerts.wait_minutes: unknown setting (allowed: counter_idle_minutes, no_counter_minutes, service_long_minutes, "
-        "service_long_times)",
+        "alerts.wait_minutes: unknown setting (allowed: counter_idle_minutes, no_counter_minutes, "
+        "screen_missing_minutes, service_long_minutes, service_long_times, service_mark_minutes, service_mark_times)",
         "alerts.no_counter_minutes: must be a whole number from 1 to 120, got 0",
         "alerts.counter_idle_minutes: must be a whole number from 1 to 120, got '10'",
         "alerts.service_long_minutes: must be a whole number from 1 to 240, got 7.5",
@@ -549,3 +549,54 @@ def test_the_alert_thresholds_default_to_what_every_mall_had_and_a_wrong_one_is_
         )
     data["alerts"] = ["no_counter_minutes = 5"]
     assert problems(data) == ["alerts: must be a table: no_counter_minutes = 5, counter_idle_minutes = 5, ..."]
+
+
+def test_the_card_s_long_mark_and_the_missing_screen_s_grace_are_the_mall_s_within_bounds() -> None:
+    """The last fixed limits of the dashboard: the counter card's "lama" mark (twice the usual time and 5 minutes
+    over) and the minutes after opening before a TV screen is missing (10), left out as they were, set within their
+    bounds, refused by name otherwise (the Settings page's words too)."""
+    from queue_server.common.messages import catalogue
+    from queue_server.common.problems import problem_text
+    from queue_server.domain.catalogue import AlertPolicy
+
+    default = load_site(DEMO_SITE).alerts
+    assert (default.service_mark_times, default.service_mark_minutes, default.screen_missing_minutes) == (2.0, 5, 10)
+    data = demo_data()
+    data["alerts"] = {"service_mark_times": 1.5, "service_mark_minutes": 240, "screen_missing_minutes": 60}
+    assert parse_site(data).alerts == AlertPolicy(service_mark_times=1.5, service_mark_minutes=240,
+                                                  screen_missing_minutes=60)  # fmt: skip
+    data["alerts"] = {"service_mark_times": 2.25, "service_mark_minutes": 0, "screen_missing_minutes": 241}
+    said = problems(data)
+    assert said == [
+        "alerts.service_mark_minutes: must be a whole number from 1 to 240, got 0",
+        "alerts.screen_missing_minutes: must be a whole number from 1 to 240, got 241",
+        "alerts.service_mark_times: must be whole or a half (e.g. 3 or 2.5), got 2.25",
+    ]
+    words = [problem_text(p, "id", catalogue()) for p in said]
+    assert words[1] == (
+        "peringatan dasbor, menit setelah buka sebelum layar dianggap belum tersambung: harus bilangan bulat dari 1 "
+        "sampai 240"
+    )
+    for wrong in ("2", True, 11, 1):
+        data["alerts"] = {"service_mark_times": wrong}
+        assert problems(data) == [f"alerts.service_mark_times: must be a number from 1.5 to 10, got {wrong!r}"]
+    data["alerts"] = {"screen_missing_minutes": "15"}
+    assert problems(data) == ["alerts.screen_missing_minutes: must be a whole number from 1 to 240, got '15'"]
+
+
+def test_a_site_file_s_running_text_is_held_to_the_api_s_500_characters() -> None:
+    """The API refuses a running text over 500 characters (spaces folded, as a display shows it); a site file (so
+    check-site, a server's start and the Settings page) took any length. The same limit, counted the same way, with
+    the sentence every too-long field of a site file has; one already in force is served as it is."""
+    from queue_server.common.messages import catalogue
+    from queue_server.common.problems import problem_text
+
+    data = demo_data()
+    data["site"]["running_text"] = "Selamat datang" + " " * 10 + "x" * 485  # 509 typed, 500 once spaces are folded
+    assert parse_site(data).running_text == data["site"]["running_text"]
+    data["site"]["running_text"] += "!"
+    said = problems(data)
+    assert said == ["site.running_text: is 501 characters long, at most 500"]
+    assert problem_text(said[0], "id", catalogue()) == "teks berjalan: 501 karakter, paling banyak 500"
+    assert problem_text(said[0], "en", catalogue()) == "running text: 501 characters, at most 500"
+    assert parse_site(data, "stored", in_force=True).running_text == data["site"]["running_text"]

@@ -372,3 +372,18 @@ def test_each_tunable_alert_waits_as_long_as_the_site_says() -> None:
                                           {"no_counter:skck", "counter_idle:1"}, "long")  # fmt: skip
     assert kinds_by_policy["tuned"] == ({"no_counter:skck"}, {"no_counter:skck"},
                                         {"no_counter:skck", "counter_idle:1"}, "alert")  # fmt: skip
+
+
+def test_the_card_s_long_mark_comes_when_the_site_says_and_not_at_all_when_set_at_the_alert() -> None:
+    """The card's "lama" mark is the site's too ([alerts] service_mark_*): a mall of long services that moves the
+    alert to five times the usual time and 30 minutes over moves the mark with it (at 2x and 5 minutes every card
+    of theirs would be marked long for most of a service), and a mall that sets it at the alert has none."""
+    later = AlertPolicy(service_long_times=5, service_long_minutes=30, service_mark_times=3, service_mark_minutes=15)
+    none = AlertPolicy(service_mark_times=3, service_mark_minutes=15)  # the alert's own (3x, 15 over)
+    usual = 10 * 60
+    seen = {}
+    for name, policy in (("default", AlertPolicy()), ("later", later), ("none", none)):
+        seen[name] = [alerts.overrun(minutes * 60, usual, policy) for minutes in (16, 21, 31, 41, 51)]
+    assert seen["default"] == [None, "long", "alert", "alert", "alert"]
+    assert seen["later"] == [None, None, "long", "long", "alert"]
+    assert seen["none"] == [None, None, "alert", "alert", "alert"]

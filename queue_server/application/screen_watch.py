@@ -21,14 +21,16 @@ from queue_server.common import background
 log = logging.getLogger(__name__)
 
 WATCH_SECONDS = 30.0
-GRACE = timedelta(minutes=10)  # after opening: a TV switched on with the lights may take a few minutes
 
 
 class ScreenWatch:
-    def __init__(self, ctx: Context, seconds: float = WATCH_SECONDS, grace: timedelta = GRACE) -> None:
+    """The grace after opening before a screen is missing is each site's (`[alerts] screen_missing_minutes`, 10 unless
+    set: a TV switched on with the hall's lights may take a few minutes, and some malls light the hall later), read
+    from the site as configured at each round, so a change on the Settings page applies at the next one."""
+
+    def __init__(self, ctx: Context, seconds: float = WATCH_SECONDS) -> None:
         self.ctx = ctx
         self.seconds = seconds
-        self.grace = grace
         self.missing: dict[str, list[dict[str, Any]]] = {}  # site -> screens not seen since opening today
         self._task: asyncio.Task[None] | None = None
         self.elsewhere: Any = None  # a coroutine function: (site, screen) shown on another process (presence.py)
@@ -72,7 +74,7 @@ class ScreenWatch:
             if not ranges:
                 continue  # closed today: nobody expects the screens on
             opened = local.replace(hour=ranges[0][0].hour, minute=ranges[0][0].minute, second=0, microsecond=0)
-            if local < opened + self.grace:
+            if local < opened + timedelta(minutes=site.alerts.screen_missing_minutes):
                 continue
             for device in devices:
                 if device.site != site_id or device.id in connected or (site_id, device.screen or "") in shown:

@@ -178,12 +178,17 @@ class AlertPolicy:
     page; supervision/alerts.py): how long the first citizen of a service waits with none of its counters open
     (`no_counter`), how long an open counter calls nobody while a citizen of its services waits (`counter_idle`), and
     how far past the service's usual time one citizen at a counter is (`service_long`: this many times the usual time
-    and this many minutes over it). The defaults are what every mall had before they could be set."""
+    and this many minutes over it), when a counter's card is marked "lama" before that (`service_mark_*`: a hint,
+    not an alert), and how long after opening a TV screen that worked before may stay off before it is missing
+    (`screen_missing_minutes`). The defaults are what every mall had before they could be set."""
 
     no_counter_minutes: int = 5
     counter_idle_minutes: int = 5
     service_long_times: float = 3.0
     service_long_minutes: int = 15
+    service_mark_times: float = 2.0
+    service_mark_minutes: int = 5
+    screen_missing_minutes: int = 10
 
 
 @dataclass(frozen=True)
@@ -316,6 +321,10 @@ class Site:
             for service_id in self.services
         }
 
+
+# The running text's longest, spaces folded (a display scrolls one line): the API's, a site file's and the Settings
+# page's limit alike.
+RUNNING_TEXT_MAX = 500
 
 MAX_CHANGES_LISTED = 12  # in one audit sentence; the rest are counted
 # The sections of a site file a change names by their key ("~routing"); a key of [site] or [alerts] by its own

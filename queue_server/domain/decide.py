@@ -11,7 +11,7 @@ from typing import Any
 from queue_server.domain import commands as c
 from queue_server.domain import events as ev
 from queue_server.domain.booking import Booking, BookingState
-from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, Counter, Service, Site
+from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, RUNNING_TEXT_MAX, Counter, Service, Site
 from queue_server.domain.events import Event
 from queue_server.domain.model import (
     EXPIRING_STATES,
@@ -721,9 +721,6 @@ def _remove_contact(state: SiteState, cmd: c.RemoveContact, now: datetime) -> li
     if ticket.contact is None:
         raise Refusal("notify_not_on", ticket=ticket.label)
     return [_event(state, ev.TICKET_CONTACT_REMOVED, now, ticket=replace(ticket, contact=None))]
-
-
-RUNNING_TEXT_MAX = 500
 
 
 def _set_running_text(state: SiteState, cmd: c.SetRunningText, now: datetime) -> list[Event]:

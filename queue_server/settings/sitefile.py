@@ -19,6 +19,7 @@ import tomli_w
 from queue_server.common import messages, plaintext
 from queue_server.domain import agency_kinds, provinces
 from queue_server.domain.catalogue import (
+    RUNNING_TEXT_MAX,
     WEEKDAYS,
     Agency,
     AlertPolicy,
@@ -594,11 +595,17 @@ def _booking(reader: _Reader, table: Any) -> BookingPolicy:
 # [alerts]: what a mall may tune of when its dashboard alerts (domain/catalogue.AlertPolicy), each from ... to. A
 # minute is the least an alert can wait (a ticket taken while its operator opens the counter raises nothing); two
 # hours and four hours are past where an alert still helps; a service's usual time "times" is in halves, from 1.5.
+# The card's "lama" mark has bounds of its own, as the alert's: a mark set at or past the alert never shows (the
+# card goes straight to the alert), which is a mall's way of having none. A TV may be missing from 1 minute after
+# opening to 4 hours (a mall whose screens come on with the hall's lights an hour after the doors open).
 ALERT_BOUNDS: dict[str, tuple[float, float]] = {
     "no_counter_minutes": (1, 120),
     "counter_idle_minutes": (1, 120),
     "service_long_times": (1.5, 10),
     "service_long_minutes": (1, 240),
+    "service_mark_times": (1.5, 10),
+    "service_mark_minutes": (1, 240),
+    "screen_missing_minutes": (1, 240),
 }
 
 
@@ -614,12 +621,17 @@ def _alerts(reader: _Reader, table: Any) -> AlertPolicy:
         for key, (low, high) in ALERT_BOUNDS.items()
         if key.endswith("_minutes")
     }
-    low, high = ALERT_BOUNDS["service_long_times"]
-    times = reader.number(table, "service_long_times", where, default=d.service_long_times, low=low, high=high)
-    if times * 2 != int(times * 2):  # the Settings page's steps; "2.7 times the usual" is no one's rule of thumb
-        reader.fail(f"{where}.service_long_times", f"must be whole or a half (e.g. 3 or 2.5), got {times!r}")
-        times = d.service_long_times
-    return AlertPolicy(service_long_times=times, **minutes)
+    times: dict[str, float] = {}
+    for key, (low, high) in ALERT_BOUNDS.items():
+        if not key.endswith("_times"):
+            continue
+        value = reader.number(table, key, where, default=getattr(d, key), low=low, high=high)
+        if value * 2 != int(value * 2):  # the Settings page's steps; "2.7 times the usual" is no one's rule of thumb
+            reader.fail(f"{where}.{key}", f"must be whole or a half (e.g. 3 or 2.5), got {value!r}")
+            value = getattr(d, key)
+        times[key] = value
+    return AlertPolicy(service_long_times=times["service_long_times"], service_mark_times=times["service_mark_times"],
+                       **minutes)  # fmt: skip
 
 
 def _announcements(reader: _Reader, table: Any) -> Announcements:
@@ -709,6 +721,10 @@ def parse_site(
         running_text = ""
     elif (hidden := plaintext.hidden_character(running_text)) is not None:
         reader.fail("site.running_text", f"holds a hidden character ({hidden}): type it again rather than paste it")
+    elif not in_force and (length := len(" ".join(running_text.split()))) > RUNNING_TEXT_MAX:
+        # The API's limit (domain/decide), counted as it counts (spaces folded: a display scrolls one line), with the
+        # sentence every too-long field of a site file has; like the check below, not judged again once in force.
+        reader.fail("site.running_text", f"is {length} characters long, at most {RUNNING_TEXT_MAX}")
     elif not in_force and plaintext.personal_shown(running_text):
         # The API's own check and sentence (application/validation.lobby_text), for the Settings page, a site file
         # and check-site alike; a configuration already in force is not judged again (stopping a mall, or its copy

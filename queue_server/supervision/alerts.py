@@ -62,9 +62,10 @@ SENTENCES = (*KINDS, "delivery_retrying", "reported_elsewhere", "storage_unreach
 # - service_long: one citizen at a counter `service_long_times` the service's usual time (the wait estimate's learnt
 #   figure per citizen, else the site file's `service_minutes`) and `service_long_minutes` over it (a 4-minute
 #   service is not an alert at 12 minutes; a forgotten "Selesai" or a citizen in trouble is).
-# The card's mark before it ("lama · biasanya 6 mnt") stays at twice the usual time and 5 minutes over: a hint, not an
-# alert (a threshold set below it marks the card as the alert straight away).
-LONG_MARK = (2.0, 5 * 60)
+# The card's mark before it ("lama · biasanya 6 mnt"), a hint, not an alert, is the site's too (`service_mark_times`,
+# `service_mark_minutes`: twice the usual time and 5 minutes over unless set): a mall that gives its long services
+# more room before the alert would see every card marked long before it otherwise. A mark set at or past the alert
+# never shows (the card goes straight to the alert).
 
 
 def overrun(seconds: float | None, usual_seconds: float | None, policy: AlertPolicy) -> str | None:
@@ -72,7 +73,8 @@ def overrun(seconds: float | None, usual_seconds: float | None, policy: AlertPol
     if seconds is None or not usual_seconds:
         return None
     alert = (policy.service_long_times, policy.service_long_minutes * 60)
-    for level, (factor, over) in (("alert", alert), ("long", LONG_MARK)):
+    mark = (policy.service_mark_times, policy.service_mark_minutes * 60)
+    for level, (factor, over) in (("alert", alert), ("long", mark)):
         if seconds >= factor * usual_seconds and seconds - usual_seconds >= over:
             return level
     return None

@@ -807,7 +807,7 @@ function sitePanel() {
 // into the document, so the audit log names the threshold that changed and a site file keeps its defaults.
 function alertValue(key, value) {
   const number = Number(value).toLocaleString(currentLang() === "en" ? "en-GB" : "id-ID");
-  return T(key === "service_long_times" ? "admin_alert_times" : "admin_alert_minutes").replace("{n}", number);
+  return T(key.endsWith("_times") ? "admin_alert_times" : "admin_alert_minutes").replace("{n}", number);
 }
 
 function editAlerts() {
@@ -815,7 +815,7 @@ function editAlerts() {
   const keys = Object.keys(alerts);
   const fields = keys.map((key) => ({
     key, label: T(`admin_alert_${key}`), type: "number", required: true, min: alerts[key].low, max: alerts[key].high,
-    step: key === "service_long_times" ? 0.5 : undefined,
+    step: key.endsWith("_times") ? 0.5 : undefined,
     hint: T(`admin_alert_${key}_hint`).replace("{default}", alertValue(key, alerts[key].default)),
   }));
   const shown = Object.fromEntries(keys.map((key) => [key, alerts[key].value]));
