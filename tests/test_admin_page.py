@@ -460,6 +460,74 @@ async def test_the_alert_thresholds_are_set_on_their_tab_checked_at_each_field_a
     assert [e["details"]["changes"] for e in configured] == ["~alerts.counter_idle_minutes, ~alerts.service_long_times"]
 
 
+async def test_the_card_s_long_mark_and_the_screens_grace_are_set_on_the_alerts_tab_bounds_refused_at_the_field(
+    browser: Browser, server: Server
+) -> None:
+    """The thresholds that were constants last: the counter card's "lama" mark (times and minutes) and the minutes
+    after opening before a TV is missing. Each shown with its default, refused at its field in the page's words out of
+    its bounds (nothing sent), saved, used at once and named in the audit log."""
+    message = "(id) => document.getElementById(id).validationMessage"
+    async with signed_in(browser, server, "/supervisor/tegal/admin#alerts", user="supervisor") as page:
+        await until(page, "() => !!document.getElementById('alert-thresholds')")
+        assert await page.text_content("#alert-thresholds dd[data-alert=service_mark_times]") == "2 kali waktu biasa"
+        assert await page.text_content("#alert-thresholds dd[data-alert=service_mark_minutes]") == "5 menit"
+        assert await page.text_content("#alert-thresholds dd[data-alert=screen_missing_minutes]") == "10 menit"
+        await page.click("#edit-alerts")
+        await page.fill("#f-service_mark_times", "1")
+        await page.fill("#f-service_mark_minutes", "241")
+        await page.fill("#f-screen_missing_minutes", "0")
+        await page.click("#editor-save")
+        assert await page.evaluate(message, "f-service_mark_times") == (
+            "Isi angka dari 1,5 sampai 10, bulat atau setengah (misalnya 7 atau 7,5)."
+        )
+        assert await page.evaluate(message, "f-service_mark_minutes") == "Isi bilangan bulat dari 1 sampai 240."
+        assert await page.evaluate(message, "f-screen_missing_minutes") == "Isi bilangan bulat dari 1 sampai 240."
+        await page.fill("#f-service_mark_times", "2.25")
+        assert await page.evaluate(message, "f-service_mark_times") != "", "halves only"
+        assert await version(server) == 0, "nothing was sent"
+        await page.fill("#f-service_mark_times", "2.5")
+        await page.fill("#f-service_mark_minutes", "10")
+        await page.fill("#f-screen_missing_minutes", "60")
+        await save_and_wait(page, 1)
+        toast = await page.text_content("#toasts") or ""
+        assert "batas peringatan Layar belum tersambung diubah" in toast, toast
+        assert "batas tanda lama di kartu loket (kali waktu biasa) diubah" in toast, toast
+        assert await page.text_content("#alert-thresholds dd[data-alert=screen_missing_minutes]") == (
+            "60 menit (bawaan 10 menit)"
+        )
+    alerts = server.ctx.sites["tegal"].alerts
+    assert (alerts.service_mark_times, alerts.service_mark_minutes, alerts.screen_missing_minutes) == (2.5, 10, 60)
+    admin = await server.login("admin")
+    document = (await server.http.get(URL, headers=admin)).json()["document"]
+    assert document["alerts"] == {"service_mark_times": 2.5, "service_mark_minutes": 10, "screen_missing_minutes": 60}
+    entries = (await server.http.get("/api/v1/sites/tegal/audit", headers=admin)).json()["entries"]
+    configured = [e for e in entries if e["action"] == "site.configure"]
+    assert [e["details"]["changes"] for e in configured] == [
+        "~alerts.screen_missing_minutes, ~alerts.service_mark_minutes, ~alerts.service_mark_times"
+    ]
+
+
+async def test_a_running_text_over_500_characters_is_refused_at_its_field_counted_as_the_server_counts(
+    browser: Browser, server: Server
+) -> None:
+    """The API and a site file take 500 characters of running text, spaces folded: the field says so as it is typed,
+    in the page's words, and sends nothing; 500 with extra spaces between words is taken."""
+    message = "() => document.getElementById('f-running_text').validationMessage"
+    async with signed_in(browser, server, "/supervisor/tegal/admin#site", user="admin") as page:
+        await until(page, "() => !!document.getElementById('edit-site')")
+        await page.click("#edit-site")
+        await page.fill("#f-running_text", "Selamat datang" + " " * 10 + "x" * 486)
+        await page.click("#editor-save")
+        assert await page.evaluate(message) == (
+            "Paling banyak 500 karakter (kini 501, spasi berturut-turut dihitung satu)."
+        )
+        assert await version(server) == 0, "nothing was sent"
+        await page.fill("#f-running_text", "Selamat datang" + " " * 10 + "x" * 485)
+        assert await page.evaluate(message) == ""
+        await save_and_wait(page, 1)
+    assert server.ctx.state("tegal").current_running_text.startswith("Selamat datang")
+
+
 async def test_a_site_file_without_screens_shows_its_lobby_screen(browser: Browser, tmp_path: Path) -> None:
     """An outside review: the "Layar TV" list was empty for a site file without [[screens]], though its implicit
     "lobby" screen runs and is offered for devices. It is listed; a screen added keeps it, written out."""

@@ -975,7 +975,8 @@ def every_field(document: dict[str, Any]) -> dict[str, Any]:
     document["booking"]["verify_phone"] = True
     document["announcements"]["template_en"] = "Number {ticket}, please go to {counter}"
     document["notify"] = ON_THE_WEB_GATEWAY
-    document["alerts"] = {"counter_idle_minutes": 10, "service_long_times": 2.5}
+    document["alerts"] = {"counter_idle_minutes": 10, "service_long_times": 2.5, "service_mark_times": 1.5,
+                          "service_mark_minutes": 3, "screen_missing_minutes": 45}  # fmt: skip
     return document
 
 
@@ -1144,6 +1145,9 @@ WRONG_VALUES: tuple[tuple[str, Any], ...] = (
     ("site.running_text", "Panggilan untuk Ibu Siti Rahayu NIK 3328012345678901"),
     ("alerts.counter_idle_minutes", 0), ("alerts.no_counter_minutes", 121), ("alerts.service_long_times", 2.7),
     ("alerts.service_long_times", 20), ("alerts.service_long_minutes", 7.5), ("alerts.wait_minutes", 30),
+    ("alerts.service_mark_times", 1), ("alerts.service_mark_times", 3.3), ("alerts.service_mark_minutes", 241),
+    ("alerts.screen_missing_minutes", 0), ("alerts.screen_missing_minutes", "10"), ("alerts.service_mark_times", "2"),
+    ("site.running_text", "Selamat datang di MPP. " * 25),
 )  # fmt: skip
 
 

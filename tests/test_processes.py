@@ -1037,6 +1037,37 @@ async def test_alert_thresholds_changed_on_one_process_raise_the_alerts_of_every
         await eventually(lambda: idle_alerts_on_b(["counter_idle:1"]), "b raises counter_idle at 10 minutes")
 
 
+async def test_the_card_s_long_mark_changed_on_one_process_moves_on_every_other_at_its_next_push(
+    pg_cluster: str,
+) -> None:
+    """[alerts] service_mark_* saved on process a: the counter card on process b's dashboard, "lama" at 13 minutes of
+    a 6-minute service (twice and 5 over), is no longer marked under three times and 15 over, with no restart."""
+    database = await new_database(pg_cluster)
+    clock = Clock()
+    async with servers(database, 2, clock=clock, dashboard_seconds=0.3) as (a, b):
+        op = await a.login("op-disdukcapil")
+        assert (await a.command(op, "1", "open")).status_code == 200
+        await a.issue("ktp")
+        for step in ("call_next", "start"):
+            assert (await a.command(op, "1", step)).status_code == 200
+        clock.advance(minutes=13)
+        sup_b = await b.login("supervisor")
+
+        async def mark_on_b(expected: str | None) -> bool:
+            r = await b.http.get("/api/v1/sites/tegal/dashboard", headers=sup_b)
+            return next(c for c in r.json()["counters"] if c["id"] == "1")["overrun"] == expected
+
+        await eventually(lambda: mark_on_b("long"), "b marks the card long at 13 minutes")
+        admin = await a.login("admin")
+        document = (await a.http.get("/api/v1/sites/tegal/configuration", headers=admin)).json()["document"]
+        document["alerts"] = {"service_mark_times": 3, "service_mark_minutes": 15}
+        r = await a.http.put("/api/v1/sites/tegal/configuration", json={"version": 0, "document": document},
+                             headers=admin)  # fmt: skip
+        assert r.status_code == 200, r.text
+        await eventually(lambda: mark_on_b(None), "b follows the mark saved on a")
+        assert b.ctx.sites["tegal"].alerts.service_mark_times == 3
+
+
 async def test_a_configuration_whose_gateway_another_process_cannot_read_is_served_there_without_it(
     pg_cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,7 +19,7 @@ from queue_server.application.context import Context
 from queue_server.common.messages import DAYS_ID, LANGUAGES, MONTHS_ID, catalogue, change_words
 from queue_server.common.problems import Names, names_in, problem_text
 from queue_server.domain import commands as c
-from queue_server.domain.catalogue import AlertPolicy, Site, describe_changes
+from queue_server.domain.catalogue import RUNNING_TEXT_MAX, AlertPolicy, Site, describe_changes
 from queue_server.domain.decide import bookings_closed
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState
@@ -46,7 +46,7 @@ def read(ctx: Context, principal: Principal | None, site_id: str) -> dict[str, A
     configuration = state.configuration
     return {"site": site_id, "version": configuration.version, "source": configuration.source,
             "document": configuration.document, "warnings": warnings(state.site),
-            "alerts": alert_thresholds(state.site)}  # fmt: skip
+            "alerts": alert_thresholds(state.site), "running_text_max": RUNNING_TEXT_MAX}  # fmt: skip
 
 
 def alert_thresholds(site: Site) -> dict[str, dict[str, float]]:

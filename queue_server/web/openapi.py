@@ -723,7 +723,8 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                 "security": SECURED,
                 "responses": _ok(
                     "`version`, `source` (`file` or `web`), `document`, `warnings`, and `alerts`: each alert "
-                    "threshold in force with its default and bounds (`value`, `default`, `low`, `high`)"
+                    "threshold in force with its default and bounds (`value`, `default`, `low`, `high`); "
+                    "`running_text_max`: the running text's longest, spaces folded"
                 ),
             },
             "put": {

@@ -187,6 +187,11 @@ function explainInvalid(control, field) {
   const number = (n) => Number(n).toLocaleString(currentLang() === "en" ? "en-GB" : "id-ID");
   const say = () => {
     control.setCustomValidity("");
+    const folded = field.folded ? control.value.split(/\s+/).filter(Boolean).join(" ").length : 0;
+    if (folded > field.folded) {
+      control.setCustomValidity(T("admin_invalid_too_long").replace("{max}", number(field.folded)).replace("{length}", number(folded)));
+      return;
+    }
     const validity = control.validity;
     if (validity.valid) return;
     let key = "admin_invalid_required";
@@ -698,7 +703,8 @@ function editSite() {
     { key: "timezone", label: T("admin_timezone"), type: "select", options: [["Asia/Jakarta", "WIB (Asia/Jakarta)"], ["Asia/Makassar", "WITA (Asia/Makassar)"], ["Asia/Jayapura", "WIT (Asia/Jayapura)"]] },
     { key: "province", label: T("admin_province"), type: "select", options: [["", "–"], ...(config.provinces || []).map((p) => [p.name, p.name])], hint: T("admin_province_hint") },
     { key: "regency", label: T("admin_regency"), hint: T("admin_regency_hint") },
-    { key: "running_text", label: T("admin_running_text"), wide: true, hint: T("admin_running_text_hint") },
+    // The server's limit (GET .../configuration `running_text_max`), counted as it counts, spaces folded
+    { key: "running_text", label: T("admin_running_text"), wide: true, hint: T("admin_running_text_hint"), folded: current.running_text_max },
     { key: "enforce_hours", label: T("admin_enforce_hours"), type: "checkbox" },
     // Printed on an ASCII-only slip and typed by a citizen: the site file's checks, said in the page's words first.
     { key: "wifi", label: T("admin_wifi"), wide: true, hint: T("admin_wifi_hint"), pattern: "[ -~]{1,32}", invalid: "admin_invalid_wifi" },
