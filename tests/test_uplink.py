@@ -716,6 +716,131 @@ async def test_a_box_of_the_release_before_keeps_working_without_its_bookings_se
         assert r.status_code == 200 and r.json()["after"] == 4, r.text
 
 
+NAMING = "Ibu Siti Rahayu (NIK 3328011201800001, HP 0812-3456-7890) ditunggu di loket 3"
+
+
+async def held_by(mirror: Server) -> str:
+    """Everything the mirror keeps of the mall that a page or an export could serve: its log, its settings."""
+    held = json.dumps(await log_of(mirror, relayed=True))
+    return held + json.dumps(await mirror.ctx.storage.fetch_all("SELECT * FROM site_settings WHERE site = ?",
+                                                                ("tegal",)))  # fmt: skip
+
+
+def withheld_alerts(mirror: Server) -> list[dict[str, Any]]:
+    alerts = mirror.app.state.server.monitor.figures("tegal")["alerts"]
+    return [a for a in alerts if a["kind"] == "running_text_withheld"]
+
+
+async def test_a_running_text_naming_a_citizen_is_withheld_by_the_mirror_and_its_dashboard_says_so(
+    database: Path | str, tmp_path: Path
+) -> None:
+    """A box set a running text naming a citizen before this release refused one (its log holds the event; the box
+    itself is upgraded since): relayed for real, the mirror keeps and serves none of it (the text is "" in its log, its
+    state, its settings and on the mall's dashboard there), the mall's dashboard on the mirror says why and what the
+    mall's admin does, and the box's log goes on up, its fingerprints still agreeing. A text without a name clears
+    the alert."""
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = await uplink_token(mirror)
+        async with mall_of(mirror.url, token, tmp_path) as mall:
+            # What the earlier release's API wrote: the domain takes any text (the check is the API's and the file's).
+            await mall.ctx.engine.submit("tegal", c.SetRunningText(NAMING), lambda events, state: {})
+            await mall.issue("ktp")
+            newest = await mall.ctx.storage.newest_seq("tegal")
+
+            async def up() -> bool:
+                return mirror.ctx.state("tegal").relayed_head == newest
+
+            await eventually(up, "the box's log reached the mirror")
+            held = await held_by(mirror)
+            for part in ("Siti", "3328011201800001", "3456"):
+                assert part not in held, held
+            assert mirror.ctx.state("tegal").current_running_text == ""
+            figures = mirror.app.state.server.monitor.figures("tegal")
+            assert figures["running_text"] == ""
+            said = withheld_alerts(mirror)
+            assert len(said) == 1, figures["alerts"]
+            assert said[0]["message"].startswith("Teks berjalan mal ini yang diganti ")
+            assert "memuat data pribadi warga" in said[0]["message"] and "Siti" not in said[0]["message"]
+            assert "admin mal, ganti teks berjalan itu di server mal" in said[0]["message"]
+            assert said[0]["message_en"].startswith("This mall's running text set ")
+            # The box's log goes on: its fingerprint of the event as it holds it is the mirror's too.
+            supervisor = await mall.login("supervisor")
+            r = await mall.http.post("/api/v1/sites/tegal/running-text", headers=supervisor,
+                                     json={"text": "Layanan KTP sampai pukul 15.00"})  # fmt: skip
+            assert r.status_code == 200, r.text
+            newest = await mall.ctx.storage.newest_seq("tegal")
+            await eventually(up, "the new text reached the mirror")
+            assert mirror.ctx.state("tegal").current_running_text == "Layanan KTP sampai pukul 15.00"
+            assert withheld_alerts(mirror) == [], "a text naming no one clears it"
+            assert mall.ctx.uplink.status["tegal"].last_error is None
+
+
+async def test_an_earlier_box_s_running_text_naming_a_citizen_is_withheld_and_its_fingerprints_still_agree(
+    database: Path | str,
+) -> None:
+    """A box of protocol 2 sends the text as it set it and fingerprints the event so: the mirror keeps the text as ""
+    with the fingerprints of the event as the box holds it (made on receipt), answers them and checks them, and says
+    so on the mall's dashboard there across a restart, until a text naming no one comes."""
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = bearer(await uplink_token(mirror))
+        port = mirror.config.port
+        sent = [running_text(1), running_text(2, NAMING)]
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 0, "events": sent}, headers=token)
+        assert r.status_code == 200, r.text
+        assert "Siti" not in await held_by(mirror) and "3328011201800001" not in await held_by(mirror)
+        theirs = fingerprint_for(2, "site.running_text", {"text": NAMING})
+        assert theirs is not None
+        r = await mirror.http.get("/api/v1/sites/tegal/uplink", params={"newest": 2}, headers=token)
+        assert r.json()["fingerprint"] == theirs, r.text
+        r = await mirror.http.get("/api/v1/sites/tegal/uplink", params={"newest": 2, "protocol": 3}, headers=token)
+        assert r.json()["fingerprint"] == fingerprint("site.running_text", {"text": NAMING}), r.text
+        wrong = "2:" + "0" * 32
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", headers=token,
+                                   json={"after": 2, "events": [running_text(3, "b")], "fingerprint": wrong})  # fmt: skip
+        assert r.status_code == 409 and r.json()["error"]["code"] == "uplink_forked", r.text
+        assert len(withheld_alerts(mirror)) == 1
+    async with running_server(database, mirrored=["tegal"], port=port) as mirror:
+        assert len(withheld_alerts(mirror)) == 1, "kept across a restart"
+        assert mirror.ctx.state("tegal").current_running_text == ""
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", headers=token,
+                                   json={"after": 2, "events": [running_text(3, "b")], "fingerprint": theirs})  # fmt: skip
+        assert r.status_code == 200 and r.json()["after"] == 3, r.text
+        assert withheld_alerts(mirror) == [] and mirror.ctx.state("tegal").current_running_text == "b"
+        # A box cannot write the mirror's fingerprints for it: what it sends under that key is dropped.
+        forged = {**running_text(4, NAMING), "data": {"text": NAMING, "text_withheld": {"2": wrong, "3": wrong}}}
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 3, "events": [forged]}, headers=token)
+        assert r.status_code == 200, r.text
+        r = await mirror.http.get("/api/v1/sites/tegal/uplink", params={"newest": 4}, headers=token)
+        assert r.json()["fingerprint"] == fingerprint_for(2, "site.running_text", {"text": NAMING})
+
+
+async def test_a_box_s_configuration_from_before_the_newer_thresholds_is_taken_with_their_defaults(
+    database: Path | str,
+) -> None:
+    """Upgrade order: the mirror goes first. A box of the release before sends [alerts] with only the four thresholds
+    it knew (or none, one earlier still): the mirror takes each, the thresholds it sends in force and the card's mark
+    and the screens' grace at their defaults; a box of this release sends them too, and they are taken."""
+    from queue_server.domain.catalogue import AlertPolicy
+
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = bearer(await uplink_token(mirror))
+        document = (await mirror.http.get("/api/v1/sites/tegal/configuration",
+                                          headers=await mirror.login("admin"))).json()["document"]  # fmt: skip
+        earlier = {**document, "alerts": {"counter_idle_minutes": 10, "service_long_times": 2.5}}
+        this = {**document, "alerts": {"service_mark_minutes": 8, "screen_missing_minutes": 45}}
+        configured = [{**running_text(n), "type": "site.configured",
+                       "data": {"version": n, "source": "web", "file_hash": "", "document": d}}
+                      for n, d in ((1, document), (2, earlier))]  # fmt: skip
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 0, "events": configured}, headers=token)
+        assert r.status_code == 200, r.text
+        assert mirror.ctx.sites["tegal"].alerts == AlertPolicy(counter_idle_minutes=10, service_long_times=2.5)
+        newer = {**running_text(3), "type": "site.configured",
+                 "data": {"version": 3, "source": "web", "file_hash": "", "document": this}}  # fmt: skip
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 2, "events": [newer]}, headers=token)
+        assert r.status_code == 200, r.text
+        assert mirror.ctx.sites["tegal"].alerts == AlertPolicy(service_mark_minutes=8, screen_missing_minutes=45)
+
+
 async def test_an_earlier_box_s_idle_counters_are_dated_on_the_mirror_and_its_log_kept_as_the_box_wrote_it(
     database: Path | str,
 ) -> None:

@@ -25,7 +25,7 @@ from queue_server.domain.events import Event
 from queue_server.domain.model import CounterStatus, Ticket, TicketState
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.snapshot import specs
-from queue_server.domain.state import SOURCE_SEQ, Configuration, SiteState
+from queue_server.domain.state import SOURCE_SEQ, TEXT_WITHHELD, Configuration, SiteState
 
 MAX_EVENTS = 1000  # per batch: a day's log goes up in a few requests, none too large to retry
 MAX_SEQ = 2**53  # what JSON carries exactly, and a database column takes
@@ -323,6 +323,10 @@ def fingerprint_for(protocol: int, type_: str, data: Mapping[str, Any]) -> str |
     """The fingerprint of an event as the other side speaks it: this release's (3), or an earlier release's (2:
     counted the same, without the booking's secrets, so only of an event carrying no booking: the two sides hold a
     booking otherwise, and it is left unchecked), or none (1: that release fingerprints nothing)."""
+    kept = data.get(TEXT_WITHHELD)
+    if isinstance(kept, dict):  # the text the copy withholds: the fingerprints of the mall's event, made on receipt
+        found = kept.get(str(min(protocol, PROTOCOL)))
+        return found if isinstance(found, str) else None
     if protocol >= PROTOCOL:
         return fingerprint(type_, data)
     if protocol == 2 and not isinstance(data.get("booking"), dict):
@@ -334,6 +338,15 @@ def _fingerprint(prefix: str, type_: str, data: Mapping[str, Any]) -> str:
     body = {key: value for key, value in withheld(data).items() if key != SOURCE_SEQ}
     text = json.dumps([type_, body], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return prefix + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def text_withheld(type_: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """A running-text event whose text names a citizen, as a mirror keeps it (a box of an earlier release set it
+    before texts were checked; this release's refuses one): the text "" (no screen or page served here shows it, no
+    table keeps it) and, under TEXT_WITHHELD, the fingerprints of the event as the mall's log holds it, of each
+    protocol that makes one, so the box and the copy still agree where the copy ends."""
+    kept = {"2": _fingerprint("2:", type_, data), str(PROTOCOL): fingerprint(type_, data)}
+    return {**data, "text": "", TEXT_WITHHELD: kept}
 
 
 def invalid_event(seq: int, why: str) -> Refusal:

@@ -46,6 +46,8 @@ class SiteState:
     bookings: dict[str, Booking] = field(default_factory=dict)
     closed_days: set[date] = field(default_factory=set)
     running_text: str | None = None  # set by a supervisor; None: the site file's text
+    # A mirrored mall's running text withheld here since then, for naming a citizen (TEXT_WITHHELD); None: shown.
+    running_text_withheld: datetime | None = None
     paused_at: dict[str, datetime] = field(default_factory=dict)  # counter -> when it last paused (the forecast)
     # counter -> the local times its long break usually began and ended on this weekday in the last weeks (the
     # engine reads them each morning; the forecast expects the counter away then, not 'some time in the window').
@@ -270,6 +272,9 @@ def _count_down(counts: dict[date, int], day: date) -> None:
 
 # Events that move nobody in line ahead of anyone (a regular ticket joins at the back; a citizen leaves a number).
 SOURCE_SEQ = "source_seq"  # in a relayed event's data: its seq in the mall's own log (domain/relay.py)
+# In a mirrored mall's running-text event whose text named a citizen (application/actions.py): the text is kept as ""
+# and this holds the fingerprints of the event as the mall's log has it, by protocol (domain/relay.fingerprint_for).
+TEXT_WITHHELD = "text_withheld"
 _NOT_MOVES = frozenset({ev.TICKET_ISSUED, ev.TICKET_CONTACT_LEFT, ev.TICKET_CONTACT_REMOVED})
 # Moves a forecast can follow for a while: someone leaves the line, or a counter's timing slips by a little.
 _FOLLOWED = frozenset({ev.TICKET_CALLED, ev.TICKET_RECALLED, ev.TICKET_STARTED, ev.TICKET_FINISHED,
@@ -304,6 +309,7 @@ def apply(state: SiteState, event: Event) -> None:
         state.relayed_head = data[SOURCE_SEQ]
     if event.type == ev.SITE_RUNNING_TEXT:
         state.running_text = data["text"]
+        state.running_text_withheld = event.at if TEXT_WITHHELD in data else None
     if event.type == ev.SITE_CONFIGURED:
         site = event.objects.get("site")
         if not isinstance(site, Site):  # the engine parses a logged configuration before applying it

@@ -24,7 +24,7 @@ from queue_server.domain.model import DAY_OVER_STATES, EXPIRING_STATES, CounterS
 from queue_server.domain.relay import WITHHELD_MARK
 from queue_server.domain.service_times import robust_mean
 from queue_server.domain.snapshot import FieldSpec, columns
-from queue_server.domain.state import SOURCE_SEQ
+from queue_server.domain.state import SOURCE_SEQ, TEXT_WITHHELD
 from queue_server.persistence.rows import AuditEntry, Leg, SurveySums, legs_from_rows
 from queue_server.persistence.schema import Outcome
 from queue_server.settings.site_history import AppliedFile
@@ -83,6 +83,7 @@ class LoadedSite:
     # (engine._files_take_over), as it is against a stored configuration.
     site_file: dict[str, Any] | None = None
     relayed_head: int = 0  # a mirrored mall: the newest seq of its own log held here (domain/relay.py)
+    running_text_withheld: datetime | None = None  # a mirrored mall's running text withheld since (SiteState's)
 
 
 @dataclass
@@ -349,7 +350,7 @@ class StoragePort(abc.ABC):
         settings = dict(
             await self._read(
                 "SELECT key, value FROM site_settings WHERE site = ? "
-                "AND key IN ('running_text', 'configuration', 'site_file', 'relayed_head')",
+                "AND key IN ('running_text', 'running_text_withheld', 'configuration', 'site_file', 'relayed_head')",
                 (site_id,),
             )
         )
@@ -357,8 +358,18 @@ class StoragePort(abc.ABC):
         site_file = json.loads(settings["site_file"]) if "site_file" in settings else None
         running_text = settings.get("running_text")
         relayed = int(settings.get("relayed_head") or 0)
+        withheld = settings.get("running_text_withheld")
         return LoadedSite(
-            tickets, counters, closed, bookings, running_text, configuration, int(head[0][0]), site_file, relayed
+            tickets,
+            counters,
+            closed,
+            bookings,
+            running_text,
+            configuration,
+            int(head[0][0]),
+            site_file,
+            relayed,
+            datetime.fromisoformat(withheld) if withheld else None,
         )
 
     async def relayed_head(self, site_id: str) -> int:
@@ -896,6 +907,8 @@ def _records(batch: Batch, numbered: list[Event]) -> list[tuple[str, list[tuple[
             requeues[ticket["id"]] = (ticket["id"], event.site, ticket["queue_key"])
         if event.type == "site.running_text":
             settings[(event.site, "running_text")] = (event.site, "running_text", event.data["text"], event.seq)
+            withheld = utc_iso(event.at) if TEXT_WITHHELD in event.data else ""  # "": shown (domain/relay.py)
+            settings[(event.site, "running_text_withheld")] = (event.site, "running_text_withheld", withheld, event.seq)
         if SOURCE_SEQ in event.data:  # kept apart from the log's own newest event, which a local event could be
             settings[(event.site, "relayed_head")] = (
                 event.site,

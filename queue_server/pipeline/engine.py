@@ -488,6 +488,7 @@ class Engine:
                     state.counters[counter.id] = counter
             state.closed_days = loaded.closed_days
             state.running_text = loaded.running_text
+            state.running_text_withheld = loaded.running_text_withheld
             for ticket in sorted(loaded.tickets, key=lambda t: (t.issued_at, t.id)):
                 state.put_ticket(ticket)
                 if ticket.parent is None:

@@ -41,6 +41,7 @@ KINDS = (
     "delivery_failing",
     "phone_codes_capped",
     "uplink_failing",
+    "running_text_withheld",
     "counter_held",
     "counter_idle",
     "service_long",
@@ -111,6 +112,7 @@ def detect(
     storage: dict[str, Any] | None = None,
     codes_capped: dict[str, Any] | None = None,
     counters: Sequence[dict[str, Any]] = (),
+    running_text_withheld: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """`held`: counters open or paused under an account disabled since, with nobody else signed in at them
     (supervision/monitor.py); `deliveries`: the site's endpoints whose messages keep failing
@@ -123,7 +125,9 @@ def detect(
     `process` when another server process raised it); `storage`: this process's writes failing since (a full disk:
     Engine.write_failure), first, as nothing else can be done meanwhile; `codes_capped`: the site sent its
     `[booking] codes_per_hour` verification codes in the last hour (application/phone_codes.py sites_capped);
-    `counters`: the dashboard's counters (their state), which the `no_counter` alert names."""
+    `counters`: the dashboard's counters (their state), which the `no_counter` alert names;
+    `running_text_withheld`: a mirrored mall's running text, set then, named a citizen and is withheld here
+    (application/actions.py)."""
     out: list[dict[str, Any]] = []
     if storage is not None:
         since = site.local(storage["since"])
@@ -153,6 +157,16 @@ def detect(
                 "since": uplink["failing_since"],
                 "behind": uplink["behind"],
                 **_said("uplink_failing", since=_local(site, uplink["failing_since"]), error=uplink["last_error"]),
+            }
+        )
+    if running_text_withheld is not None:
+        out.append(
+            {
+                "id": "running_text_withheld",
+                "kind": "running_text_withheld",
+                "agencies": [],
+                "since": running_text_withheld.isoformat(),
+                **_said("running_text_withheld", since=site.local(running_text_withheld)),
             }
         )
     if clock_doubt is not None:

@@ -300,6 +300,7 @@ def figures(
             storage,
             codes_capped,
             counters,
+            state.running_text_withheld,
         ),
     }
 
