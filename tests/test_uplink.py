@@ -762,7 +762,7 @@ async def test_a_running_text_naming_a_citizen_is_withheld_by_the_mirror_and_its
             assert said[0]["message"].startswith("Teks berjalan mal ini yang diganti ")
             assert "memuat data pribadi warga" in said[0]["message"] and "Siti" not in said[0]["message"]
             assert "admin mal, ganti teks berjalan itu di server mal" in said[0]["message"]
-            assert said[0]["message_en"].startswith("This mall's running text set ")
+            assert said[0]["message_en"].startswith("This mall's running text, set on ")
             # The box's log goes on: its fingerprint of the event as it holds it is the mirror's too.
             supervisor = await mall.login("supervisor")
             r = await mall.http.post("/api/v1/sites/tegal/running-text", headers=supervisor,

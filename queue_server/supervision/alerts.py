@@ -6,8 +6,9 @@ the day), a display that has gone quiet (disconnected), a service whose walk-in 
 arriving later get no number: the mall's most heard complaint, "kuota habis jam 7"), an endpoint (a webhook, the
 WhatsApp/SMS gateway) whose messages keep failing, a counter left open by an account disabled since (its
 operator signed out everywhere, the counter still counted open in every wait estimate and its called citizen still
-on every screen), an open counter that calls nobody while its citizens wait, and a counter with one citizen far
-longer than that service's usual time.
+on every screen), an open counter that calls nobody while its citizens wait, a counter with one citizen far
+longer than that service's usual time, and, on a server mirroring a mall, the mall's running text withheld there
+for naming a citizen.
 
 They are derived from the live figures every time, never stored: an alert is active exactly while its condition
 holds, and it clears by itself when the queue is called down or the screen comes back. What each kind says, in
