@@ -186,6 +186,7 @@ class CounterClient:
         self.version = 0  # bumps on every change the screen should show
         self._pending: dict[str, _Pending] = {}
         self._listeners: list[Callable[[], None]] = []
+        self._followers: list[Callable[[dict[str, Any], str | None], None]] = []
         self._tick = asyncio.Event()
         self._ws: ClientConnection | None = None
         self._live = False  # connected, welcomed, and every pending command re-sent
@@ -276,6 +277,22 @@ class CounterClient:
     def busy(self) -> bool:
         return bool(self._pending)
 
+    @property
+    def on_way(self) -> tuple[str, ...]:
+        """The names of the commands waiting for their answer ("call_next", "pause")."""
+        return tuple(p.name for p in self._pending.values())
+
+    def follow(self, listener: Callable[[dict[str, Any], str | None], None]) -> Callable[[], None]:
+        """Call `listener(frame, before)` with every new event once it is folded into `view` and weighed as `news`
+        (`before`: the counter's ticket id before it), and with every snapshot (`before` None); returns an
+        unsubscribe function. A message line that must stay true follows what each one changes (news.py)."""
+        self._followers.append(listener)
+        return lambda: self._followers.remove(listener)
+
+    def _followed(self, frame: dict[str, Any], before: str | None) -> None:
+        for listener in list(self._followers):
+            listener(frame, before)
+
     def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call `listener` after every change (state, connection, notice); returns an unsubscribe function."""
         self._listeners.append(listener)
@@ -311,7 +328,7 @@ class CounterClient:
         finally:
             # Given up by the caller (cancelled): forget it. Whatever the server did shows in the events.
             if self._pending.pop(command_id, None) is not None:
-                self.news.answered(None, busy=self.busy)
+                self.news.answered(None, self.on_way)
                 self._changed()
         await self._settle(result)
         return result
@@ -554,8 +571,9 @@ class CounterClient:
                 await ws.send(json.dumps({"type": "pong", "seq": self.view.seq}))
         elif kind == "snapshot":
             self.view.apply_snapshot(frame.get("data") or {}, int(frame.get("seq") or 0))
-            self.news.snapshot()
+            self.news.snapshot(self.view)
             self._first_attempt.set()
+            self._followed(frame, None)
             self._changed()
         elif kind == "command_result":
             pending = self._pending.pop(str(frame.get("command_id")), None)
@@ -563,12 +581,12 @@ class CounterClient:
                 result = CommandResult(
                     pending.name, pending.command_id, bool(frame.get("replayed")), frame["result"], time.perf_counter()
                 )
-                self.news.answered(result.body, busy=self.busy)  # before the caller hears it: it may say both
+                self.news.answered(result.body, self.on_way)  # before the caller hears it: it may say both
                 pending.future.set_result(result)
         elif kind == "error":
             pending = self._pending.pop(str(frame.get("command_id")), None) if frame.get("command_id") else None
             if pending is not None and not pending.future.done():
-                self.news.answered(None, busy=self.busy)
+                self.news.answered(None, self.on_way)
                 pending.future.set_exception(CommandRefused(frame))
             elif pending is None:
                 self.notice = frame
@@ -582,7 +600,8 @@ class CounterClient:
         elif isinstance(kind, str) and "." in kind:
             before = self.view.current_id
             if self.view.apply_event(frame):
-                self.news.event(frame, before, self.view.me, busy=self.busy)
+                self.news.event(frame, before, self.view.me, self.on_way)
+                self._followed(frame, before)
                 self._changed()
 
     # --- bookkeeping ----------------------------------------------------------------------------------
@@ -603,7 +622,7 @@ class CounterClient:
                 pending.future.set_exception(error)
         if self._pending:
             self._pending.clear()
-            self.news.answered(None, busy=False)
+            self.news.answered(None)
 
     def _changed(self) -> None:
         self.version += 1

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from counter_client.client import Backoff, CommandRefused, Connection, CounterClient, SessionRefused
+from counter_client.news import ECHOES
 
 from .helpers import Server, bearer, eventually, running_server
 
@@ -548,17 +549,27 @@ async def test_this_account_s_changes_made_elsewhere_are_news_even_while_a_comma
         assert client.news.count == 1
 
         proxy.hold_up()
-        pressed = asyncio.create_task(client.requeue("A-001"))  # A-001 came back late: on its way, held
-        await eventually(lambda: proxy.held_up_bytes > 0, "the requeue held on its way")
+        pressed = asyncio.create_task(client.call("A-001"))  # A-001 came back late: called back, on its way, held
+        await eventually(lambda: proxy.held_up_bytes > 0, "the call held on its way")
         assert (await server.command(phone, "1", "call_next")).status_code == 200  # A-002, from the phone
         await client.wait_for(lambda: (client.view.current or {}).get("label") == "A-002", 20)
-        assert client.busy and client.news.count == 1, "held: it might have been this client's"
+        assert client.busy and client.news.count == 1, "held: it might have been this client's call"
+        proxy.release_up()
+        with pytest.raises(CommandRefused):  # the counter has A-002 now
+            await asyncio.wait_for(pressed, 30)
+        assert [(c.words, c.ticket, c.by) for c in client.news.since(1)] == [("mine.ticket.called", "A-002", None)]
+
+        # a change this client's command on its way cannot have made is told at once: a requeue starts nobody
+        proxy.hold_up()
+        pressed = asyncio.create_task(client.requeue("A-001"))
+        await eventually(lambda: proxy.held_up_bytes > 0, "the requeue held on its way")
+        assert (await server.command(phone, "1", "start")).status_code == 200
+        await client.wait_for(lambda: client.news.count == 3, 20)
+        assert client.busy, "told while the requeue still waits for its answer"
         proxy.release_up()
         result = await asyncio.wait_for(pressed, 30)
         assert result.ticket is not None and result.ticket["label"] == "A-001"
-        assert [(c.words, c.ticket, c.by) for c in client.news.since(1)] == [("mine.ticket.called", "A-002", None)]
-
-        for command in ("start", "finish", "pause"):
+        for command in ("finish", "pause"):
             assert (await server.command(phone, "1", command)).status_code == 200
         await client.wait_for(lambda: client.news.count == 5, 20)
         assert [(c.words, c.ticket) for c in client.news.since(2)] == [
@@ -699,3 +710,37 @@ async def test_an_account_disabled_mid_shift_is_told_so_and_its_open_counter_is_
 
 async def _no(found: Any) -> bool:
     return not await found()
+
+
+async def test_every_command_makes_only_the_events_news_py_expects_of_it(server: Server) -> None:
+    """news.py tells at once an event the command on its way cannot have made (ECHOES); an event a command made
+    that the table did not expect would be said as made elsewhere. Every counter command, through the real server."""
+    for _ in range(4):
+        await server.issue("ktp")
+    made: dict[str, set[str]] = {}
+    async with counter(server.url) as client:
+
+        async def run(name: str, **fields: Any) -> None:
+            result = await client.command(name, **fields)
+            made.setdefault(name, set()).update(result.body["events"])
+
+        await run("open")
+        await run("call_next")  # A-001
+        await run("recall")
+        await run("finish")  # from called: started, then finished
+        await run("call_next")  # A-002
+        await run("start")
+        await run("park", note="Bawa KK")
+        await run("unpark", ticket="A-002")
+        await run("transfer", target_service="skck")
+        await run("call_next")  # A-003
+        await run("no_show")
+        await run("requeue", ticket="A-003")
+        await run("call", ticket="A-004")
+        await run("close")  # A-004 goes back to the queue
+        await run("resume")  # a closed counter opens through "resume" as through "open"
+        await run("pause")
+    assert set(made) == set(ECHOES)
+    for name, events in made.items():
+        assert events <= ECHOES[name], name
+    assert made["finish"] == {"ticket.started", "ticket.finished"} and made["close"] == ECHOES["close"]

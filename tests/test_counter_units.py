@@ -13,7 +13,7 @@ import counter_client
 from counter_client import keys
 from counter_client.client import Backoff, Connection, CounterClient, websocket_url
 from counter_client.desk import NORMAL, PARK_NOTE, PICK_TARGET, WRITE_NOTE, ZERO_WAIT, Desk, Intent
-from counter_client.news import MINE, News
+from counter_client.news import ECHOES, MINE, About, Change, News
 from counter_client.screen import render
 from counter_client.state import BY_OTHERS, CounterView, elapsed_text
 from counter_client.texts import t as words
@@ -533,11 +533,11 @@ def test_a_colleague_at_the_same_counter_is_named_and_their_changes_told() -> No
 # --- what changed here that this client did not do (news.py) ---------------------------------------------------
 
 
-def _folded(news: News, view: CounterView, frame: dict[str, Any], busy: bool = False) -> None:
+def _folded(news: News, view: CounterView, frame: dict[str, Any], on_way: tuple[str, ...] = ()) -> None:
     """An event as the client takes it: folded into the picture, then weighed as news."""
     before = view.current_id
     assert view.apply_event(frame)
-    news.event(frame, before, view.me, busy)
+    news.event(frame, before, view.me, on_way)
 
 
 def _said(news: News) -> list[str]:
@@ -553,7 +553,7 @@ def test_every_change_this_client_did_not_make_is_news_once_and_its_own_none() -
     assert _said(news) == ["Loket sekarang buka."], "opened elsewhere"
     # this client's own call: its answer comes first and claims the event
     a1 = ticket("A-001", "called", "1", by="budi")
-    news.answered({"events": ["ticket.called"], "ticket": a1}, busy=False)
+    news.answered({"events": ["ticket.called"], "ticket": a1})
     _folded(news, view, event(2, "ticket.called", ticket=a1, counter=status(current="a-001")))
     assert news.count == 1, "its own call is no news"
     # the same account starts it from another screen; a colleague finishes it
@@ -573,38 +573,129 @@ def test_every_change_this_client_did_not_make_is_news_once_and_its_own_none() -
     assert _said(news)[-1] == "Loket sekarang istirahat."
 
 
-def test_a_change_made_elsewhere_while_a_command_is_on_its_way_waits_for_the_answer_and_is_said_once() -> None:
+def test_a_change_that_may_be_the_echo_of_a_command_on_its_way_waits_for_its_answer_and_is_said_once() -> None:
     """Answers and events travel separately: an event of this account arriving while this client's command is on its
-    way might be that command's. Held, it is news only if no answer names it; before, it was never said."""
+    way might be that command's, if the command can make it. Held, it is news only if no answer names it."""
     view = CounterView("uji", "1", ("ktp",), state="open", me="budi")
     view.tickets["a-001"] = ticket("A-001", "no_show", "1")
     news = News("1")
-    # this client requeues A-001 (on its way); the phone, signed in as budi, calls A-002 meanwhile
+    # this client calls A-001 back (on its way); the phone, signed in as budi, calls A-002 meanwhile: it could be
+    # the call's own event, so it waits; the call is refused (the counter has A-002 now): it was made elsewhere
     a2 = ticket("A-002", "called", "1", by="budi")
-    _folded(news, view, event(1, "ticket.called", ticket=a2, counter=status(current="a-002")), busy=True)
+    _folded(news, view, event(1, "ticket.called", ticket=a2, counter=status(current="a-002")), on_way=("call",))
     assert news.count == 0, "held: it might be this client's"
-    back = ticket("A-001", "waiting", None, by="budi")
-    _folded(news, view, event(2, "ticket.requeued", ticket=back), busy=True)
-    news.answered({"events": ["ticket.requeued"], "ticket": back}, busy=False)
+    news.answered(None)
     assert _said(news) == ["A-002 dipanggil ke loket ini dari layar lain dengan akun Anda."]
+    assert news.changes[-1].held
     # this client's own start, whose event comes before its answer: held, then claimed
     _folded(news, view, event(3, "ticket.started", ticket={**a2, "state": "serving"}, counter=status(current="a-002")),
-            busy=True)  # fmt: skip
-    news.answered({"events": ["ticket.started"], "ticket": {**a2, "state": "serving"}}, busy=False)
+            on_way=("start",))  # fmt: skip
+    news.answered({"events": ["ticket.started"], "ticket": {**a2, "state": "serving"}})
     assert news.count == 1
     # two commands on their way (the library allows it): the first answer does not decide for the second
     a3 = ticket("A-003", "called", "1", by="budi")
-    _folded(news, view, event(4, "ticket.finished", ticket={**a2, "state": "done"}, counter=status()), busy=True)
-    _folded(news, view, event(5, "ticket.called", ticket=a3, counter=status(current="a-003")), busy=True)
-    news.answered({"events": ["ticket.finished"], "ticket": {**a2, "state": "done"}}, busy=True)
+    both = ("finish", "call_next")
+    _folded(news, view, event(4, "ticket.finished", ticket={**a2, "state": "done"}, counter=status()), on_way=both)
+    _folded(news, view, event(5, "ticket.called", ticket=a3, counter=status(current="a-003")), on_way=both)
+    news.answered({"events": ["ticket.finished"], "ticket": {**a2, "state": "done"}}, ("call_next",))
     assert news.count == 1, "the call waits for the second answer"
-    news.answered({"events": ["ticket.called"], "ticket": a3}, busy=False)
+    news.answered({"events": ["ticket.called"], "ticket": a3})
     assert news.count == 1, "both were this client's"
     # refused: it made nothing, so what came meanwhile was made elsewhere
     _folded(news, view, event(6, "ticket.recalled", ticket={**a3, "recalls": 1}, counter=status(current="a-003")),
-            busy=True)  # fmt: skip
-    news.answered(None, busy=False)
+            on_way=("recall",))  # fmt: skip
+    news.answered(None)
     assert _said(news)[-1] == "A-003 dipanggil ulang dari layar lain dengan akun Anda."
+
+
+def test_a_change_that_cannot_be_the_echo_of_a_command_on_its_way_is_said_at_once() -> None:
+    """An outside review: the console said what others did to its counter only after its own command's answer. Only
+    an event the command on its way could have made waits for it: one of another account, or of a type that command
+    never makes (ECHOES), is news at once."""
+    view = CounterView("uji", "1", ("ktp",), state="open", me="budi")
+    news = News("1")
+    a1 = ticket("A-001", "called", "1", by="sari")
+    _folded(news, view, event(1, "ticket.called", ticket=a1, counter=status(current="a-001")), on_way=("call_next",))
+    assert _said(news) == ["A-001 dipanggil ke loket ini oleh sari."], "another account's: never this client's"
+    # the same account's start from the phone while this client's pause is on its way: a pause never starts anyone
+    started = {**a1, "state": "serving", "by": "budi"}
+    _folded(news, view, event(2, "ticket.started", ticket=started, counter=status(current="a-001")), on_way=("pause",))
+    assert _said(news)[-1] == "A-001 mulai dilayani dari layar lain dengan akun Anda."
+    # a break taken while this client's start is on its way; a counter opened under another account during a resume
+    _folded(news, view, event(3, "ticket.finished", ticket={**started, "state": "done"}, counter=status()))
+    _folded(news, view, event(4, "counter.paused", counter=status("paused")), on_way=("start",))
+    assert _said(news)[-1] == "Loket sekarang istirahat."
+    _folded(news, view, event(5, "counter.opened", counter={**status("open"), "operator": "sari"}), on_way=("resume",))
+    assert _said(news)[-1] == "Loket sekarang buka."
+    assert not any(c.held for c in news.changes)
+    # but a pause while this client's pause is on its way may be its own
+    _folded(news, view, event(6, "counter.paused", counter=status("paused")), on_way=("pause",))
+    assert news.count == 5
+    news.answered({"events": ["counter.paused"], "ticket": None})
+    assert news.count == 5
+
+
+def _line(news: News, view: CounterView, frame: dict[str, Any], about: About) -> About | Change | None:
+    _folded(news, view, frame)
+    return news.overtaken(frame, about, view.me)
+
+
+def test_a_message_stays_only_while_what_it_says_is_true_by_the_page_s_rule() -> None:
+    """The console kept "Mulai melayani A-001." after A-001 expired at the day's close (a change naming nobody), as
+    after any change the page's `overtaken` handles: the same rule, here (news.py), for the console's line."""
+    view = CounterView("uji", "1", ("ktp",), state="open", me="budi")
+    news = News("1")
+    a1 = ticket("A-001", "serving", "1", by="budi")
+    # the answer came before its event: an older event meanwhile changes nothing; its own event dates it
+    about = news.said("t:a-001", "serving")
+    assert about == About("t:a-001", "serving", None)
+    assert _line(news, view, event(1, "ticket.called", ticket={**a1, "state": "called"}, counter=status(current="a-001")),
+                 about) == about  # fmt: skip
+    about = _line(news, view, event(2, "ticket.started", ticket=a1, counter=status(current="a-001")), about)
+    assert about == About("t:a-001", "serving", 2)
+    # another ticket's change does not touch it
+    assert _line(news, view, event(3, "ticket.issued", ticket=ticket("A-009")), about) == about
+    # the day closed by a supervisor: expired, naming nobody: the line clears (and "Loket sekarang tutup." follows)
+    expired = {**a1, "state": "expired", "by": None}
+    assert _line(news, view, event(4, "ticket.expired", ticket=expired), about) is None
+
+    # the same account's change from another screen: said as such, and true of the new state
+    a2 = ticket("A-002", "no_show", "1", by="budi")
+    view.tickets["a-002"] = a2
+    about = news.said_now("t:a-002", "no_show")
+    turn = _line(news, view, event(5, "ticket.requeued", ticket={**a2, "state": "waiting", "counter": None}), about)
+    assert isinstance(turn, Change) and turn.words == "mine.ticket.requeued" and turn.ticket == "A-002"
+    assert turn.about == About("t:a-002", "waiting", 5)
+    # another account's call of it elsewhere clears it (by name only when it concerns this counter's ticket)
+    called = {**a2, "state": "called", "counter": "2", "by": "sari"}
+    assert _line(news, view, event(6, "ticket.called", ticket=called), turn.about) is None
+    # the counter's state: said as it is now
+    about = news.said("counter", "open")
+    turn = _line(news, view, event(7, "counter.paused", counter=status("paused")), about)
+    assert isinstance(turn, Change) and turn.words == "now.counter_paused"
+    # "no ticket is called now": true until this counter holds one
+    about = news.said_now("current", "")
+    assert _line(news, view, event(8, "counter.opened", counter=status("open")), about) == About("current", "", 8)
+    a3 = ticket("A-003", "called", "1", by="sari")
+    assert _line(news, view, event(9, "ticket.called", ticket=a3, counter=status(current="a-003")), about) is None
+
+
+def test_after_an_outage_a_message_that_is_no_longer_true_is_untrue() -> None:
+    view = CounterView("uji", "1", ("ktp",), state="open", me="budi")
+    news = News("1")
+    serving = news.said("t:a-001", "serving")
+    view.apply_snapshot({"tickets": [ticket("A-001", "serving", "1")],
+                         "counters": [{**status(current="a-001"), "ticket": None}]}, seq=10)  # fmt: skip
+    news.snapshot(view)
+    assert not news.untrue(serving), "its event never came: no seq, nothing known against it"
+    serving = news.said("t:a-001", "serving")
+    assert serving.seq == 10 and not news.untrue(serving) and not news.untrue(news.said("counter", "open"))
+    view.apply_snapshot({"tickets": [], "counters": [{**status("paused"), "ticket": None}]}, seq=20)
+    news.snapshot(view)
+    assert news.untrue(serving), "gone without a word (expired, or done elsewhere)"
+    assert news.untrue(news.said_now("counter", "open"))
+    assert not news.untrue(About("t:a-001", "done", 9)), "a final state stays true of a ticket gone from the picture"
+    assert not news.untrue(About("waiting", "none", 0)), "kept true from the waiting counts"
 
 
 def test_a_counter_closed_elsewhere_with_its_ticket_is_said_once_not_twice() -> None:
@@ -628,11 +719,11 @@ def test_bad_frames_are_nobody_s_news() -> None:
     for frame in ({"type": "ticket.called", "seq": 1}, {"type": "ticket.called", "seq": 2, "data": {"ticket": "x"}},
                   {"type": "counter.paused", "seq": 3, "data": {"counter": None}},
                   {"type": "counter.paused", "seq": 4, "data": {"counter": {"id": "1"}}}):  # fmt: skip
-        news.event(frame, None, view.me, busy=False)
-    news.answered({"events": None, "ticket": "x"}, busy=False)
+        news.event(frame, None, view.me)
+    news.answered({"events": None, "ticket": "x"})
     assert news.count == 0
     nobody = News("1")
-    nobody.event(event(5, "ticket.called", ticket=ticket("A-001", "called", "1", by="sari")), None, None, False)
+    nobody.event(event(5, "ticket.called", ticket=ticket("A-001", "called", "1", by="sari")), None, None)
     assert nobody.count == 0, "without knowing who this client is, nothing is said of whom"
 
 
@@ -652,6 +743,9 @@ def test_the_console_and_the_page_say_the_same_changes_in_the_same_words(lang: s
         return set(re.findall(r'"(ticket\.[a-z_]+)":', body[: body.index("};")]))
 
     assert table("BY_OTHERS") == set(BY_OTHERS) and table("MINE") == set(MINE)
+    body = js[js.index("const ECHOES = {") :]
+    echoes = re.findall(r"(\w+): \[([^\]]*)\]", body[: body.index("};")])
+    assert {name: frozenset(re.findall(r'"([a-z_.]+)"', events)) for name, events in echoes} == ECHOES
     page = _page_words(lang)
     for kind in MINE:
         name = kind.removeprefix("ticket.")

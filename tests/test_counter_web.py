@@ -1137,13 +1137,14 @@ async def test_at_1366x768_a_counter_of_three_services_keeps_its_header_on_one_l
         assert await page.get_attribute("#number", "placeholder") == "F12"  # SKCK
 
 
-async def test_a_change_made_elsewhere_while_this_tab_s_command_is_on_its_way_is_said_after_its_answer(
+async def test_a_change_made_elsewhere_while_this_tab_s_command_is_on_its_way_is_said_at_once_or_after_its_answer(
     server: Server,
 ) -> None:
     """An outside review (of the console, and the page was found doing the same): an event of this account that came
     while this tab's command was on its way was held for the answer, found to be made elsewhere, and said, then
     overwritten at once by the answer's own words: never in the live region. Both are said now, the answer first.
-    The command is held on its way by a proxy while the phone (the same account, over the API) calls the next."""
+    And only an event that command could have made waits for it (counter_client/news.py ECHOES): any other is said
+    at once. The command is held on its way by a proxy while the phone (the same account, over the API) acts."""
     for _ in range(3):
         await server.issue("ktp")
     port = int(server.url.rsplit(":", 1)[1])
@@ -1160,13 +1161,25 @@ async def test_a_change_made_elsewhere_while_this_tab_s_command_is_on_its_way_is
         await expect(message).to_have_text("A-001 ditandai tidak hadir dari layar lain dengan akun Anda.")
         proxy.hold_up()
         await page.keyboard.type("1")
-        await page.keyboard.press("-")  # A-001 came back late: requeued, held on its way
-        await eventually(lambda: proxy.held_up_bytes > 0, "the requeue held on its way")
-        assert (await server.command(phone, "1", "call_next")).status_code == 200
+        await page.keyboard.press("Enter")  # A-001 came back late: called back, held on its way
+        await eventually(lambda: proxy.held_up_bytes > 0, "the call held on its way")
+        assert (await server.command(phone, "1", "call_next")).status_code == 200  # could be the call's own event
         await expect(page.locator("#current-label")).to_have_text("A-002")
-        proxy.release_up()
-        await expect(message).to_have_text(
-            "A-001 masuk antrean lagi (paling belakang). A-002 dipanggil ke loket ini dari layar lain dengan akun Anda."
-        )
+        proxy.release_up()  # the call is refused: the counter has A-002 now
+        await expect(message).to_contain_text(". A-002 dipanggil ke loket ini dari layar lain dengan akun Anda.")
         said = await page.evaluate("window.__said")
         assert sum("A-002 dipanggil" in text for text in said) == 1, said
+
+        # a requeue starts nobody: the phone's start is said at once, the requeue still on its way
+        assert (await server.command(phone, "1", "no_show")).status_code == 200
+        await expect(message).to_have_text("A-002 ditandai tidak hadir dari layar lain dengan akun Anda.")
+        proxy.hold_up()
+        await page.keyboard.type("1")
+        await page.keyboard.press("-")
+        await eventually(lambda: proxy.held_up_bytes > 0, "the requeue held on its way")
+        assert (await server.command(phone, "1", "call", ticket="A-003")).status_code == 200
+        await expect(message).to_have_text("A-003 dipanggil ke loket ini dari layar lain dengan akun Anda.")
+        proxy.release_up()
+        await expect(message).to_have_text("A-001 masuk antrean lagi (paling belakang).")
+        said = await page.evaluate("window.__said")
+        assert sum("A-003 dipanggil" in text for text in said) == 1, said
