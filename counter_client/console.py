@@ -22,6 +22,7 @@ from typing import Any
 from . import keys
 from .client import ClientClosed, CommandRefused, CounterClient, SessionRefused
 from .desk import ZERO_WAIT, Desk, Intent, Message
+from .news import About, Change
 from .screen import Line, render
 from .texts import LANGS, server_message, t
 
@@ -137,10 +138,12 @@ class Console:
         self.tasks: set[asyncio.Task[None]] = set()
         self._redraw_soon = False
         self._told = client.news.count  # the changes made elsewhere already put on the message line (news.py)
+        self._said_early: set[int] = set()  # those beyond it said while a command of this console was on its way
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         unsubscribe = self.client.subscribe(self.schedule_redraw)
+        unfollow = self.client.follow(self.on_event)
         loop.add_reader(sys.stdin.fileno(), self.on_input)
         try:
             self.draw()
@@ -151,6 +154,7 @@ class Console:
                 self.draw()
         finally:
             loop.remove_reader(sys.stdin.fileno())
+            unfollow()
             unsubscribe()
             for task in self.tasks:
                 task.cancel()
@@ -197,28 +201,65 @@ class Console:
             return
         else:
             self.desk.done(intent, result.body)
-        # What changed by another hand while the command was on its way is said after its answer, not lost under it.
-        news = self._news()
+            if self.desk.message is not None:  # true of what it did: another hand's change replaces it (news.py)
+                about = self.client.news.answer_about(intent.command, result.body)
+                self.desk.message = replace(self.desk.message, about=about)
+        # What another hand did while the command was on its way, and could have been its echo, is said after its
+        # answer, on the same line; what was said at once is not said again.
+        news = self._news(everything=True)
         if news and self.desk.message is not None:
             self.desk.message = self.desk.message.then(*news)
         self.draw()
 
-    def _news(self) -> list[Message]:
-        """The changes of this counter made elsewhere that the message line has not said yet, as sentences."""
-        changes = self.client.news.since(self._told)
-        self._told = self.client.news.count
-        view = self.client.view
-        return [Message.of(c.words, ticket=c.ticket or "", by=view.person(c.by) if c.by else "") for c in changes]
+    def on_event(self, frame: dict[str, Any], before: str | None) -> None:
+        """Every event (and snapshot) as it comes: the message line stays true (news.py, as on the page), and what
+        changed by another hand is said at once; only a change that may be the echo of this console's own command on
+        its way waits for that command's answer (_send)."""
+        message, news = self.desk.message, self.client.news
+        if frame.get("type") == "snapshot":
+            if message is not None and news.untrue(message.about):
+                self.desk.message = None  # changed while the console was away: what happened is not known
+        elif message is not None and message.about is not None:
+            turn = news.overtaken(frame, message.about, self.client.view.me)
+            if turn is None:
+                self.desk.message = None
+            elif isinstance(turn, Change):
+                self.desk.message = self._sentence(turn)
+            else:
+                self.desk.message = replace(message, about=turn)
+        said = self._news(everything=not self.tasks)
+        if said:
+            line = said[0].then(*said[1:])
+            message = self.desk.message
+            # "Mengirim …" stays in view: the operator must still see that the command waits for its answer
+            self.desk.message = message.then(line) if message is not None and message.sending else line
+        self._waiting_news()
+
+    def _news(self, everything: bool) -> list[Message]:
+        """The changes of this counter made elsewhere that the message line has not said yet, as sentences. Not
+        `everything` (a command of this console on its way): those that waited for its answer stay for it."""
+        said = [c for c in self.client.news.since(self._told) if c.n not in self._said_early]
+        if everything:
+            self._told, self._said_early = self.client.news.count, set()
+        else:
+            said = [c for c in said if not c.held]
+            self._said_early.update(c.n for c in said)
+        return [self._sentence(c) for c in said]
+
+    def _sentence(self, change: Change) -> Message:
+        by = self.client.view.person(change.by) if change.by else ""
+        return replace(Message.of(change.words, ticket=change.ticket or "", by=by), about=change.about)
 
     def _waiting_news(self) -> None:
         """ "Tidak ada antrean yang menunggu ..." holds only while nobody waits for this counter's services: once
         someone does, the line says so; if they are called elsewhere first, it clears."""
         message = self.desk.message
-        if message is None or message.about is None or message.about[0] != "waiting":
+        if message is None or message.about is None or message.about.key != "waiting":
             return
         now = "some" if any(self.client.view.waiting.values()) else "none"
-        if now != message.about[1]:
-            self.desk.message = replace(Message.of("now.waiting"), about=("waiting", "some")) if now == "some" else None
+        if now != message.about.state:
+            waiting = replace(Message.of("now.waiting"), about=About("waiting", "some", 0))
+            self.desk.message = waiting if now == "some" else None
 
     def schedule_redraw(self) -> None:
         # Many events can arrive in one burst (a replay): draw once after them.
@@ -231,14 +272,7 @@ class Console:
         self.draw()
 
     def draw(self) -> None:
-        # Every change of the counter not made here is said, once ("B-001 diselesaikan oleh sari", "A-002 dipanggil
-        # ... dari layar lain dengan akun Anda", "Loket sekarang istirahat."); while a command of this console is on
-        # its way, after its answer (_send).
-        if not self.tasks:
-            news = self._news()
-            if news:
-                self.desk.message = news[0].then(*news[1:])
-        self._waiting_news()
+        self._waiting_news()  # a ticket issued comes as an event, but so does the count that makes it true
         height, width = self.window.getmaxyx()
         lines = render(self.client, self.desk, self.lang, width, height)
         if self.client.refusal is not None:

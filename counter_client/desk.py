@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import keys as k
+from .news import About
 from .state import CounterView
 from .texts import t
 
@@ -41,12 +42,14 @@ QUIT = Intent("quit")  # not a command: F10, confirmed, ends the console
 @dataclass(frozen=True)
 class Message:
     """Both languages of one line, so switching language re-renders the same message. `about`: what it stays true
-    only as long as ("waiting", "none" or "some"): "nobody waits" is replaced once someone does (console.py)."""
+    only as long as (news.py: "Mulai melayani A-002." of A-002 being served; "nobody waits" until someone does);
+    None for a message that stays (a refusal, a question). `sending`: a command's "Mengirim …", until its answer."""
 
     id: str
     en: str
     error: bool = False
-    about: tuple[str, str] | None = None
+    about: About | None = None
+    sending: bool = False
 
     def text(self, lang: str) -> str:
         return self.en if lang == "en" else self.id
@@ -254,7 +257,8 @@ class Desk:
         return Message.of("typed.hint", ticket=label)
 
     def _no_ticket(self) -> Intent | None:
-        self.message = Message.of("local.no_ticket", error=True)
+        # true of the counter holding no ticket: a call made here by another hand replaces it (news.py)
+        self.message = replace(Message.of("local.no_ticket", error=True), about=About("current", "", 0))
         return None
 
     def _with_number(self, command: str) -> Intent | None:
@@ -330,7 +334,9 @@ class Desk:
     def sending(self, intent: Intent) -> None:
         name = f"cmd.{intent.command}"
         self.message = Message(
-            t("screen.sending", "id", command=t(name, "id")), t("screen.sending", "en", command=t(name, "en"))
+            t("screen.sending", "id", command=t(name, "id")),
+            t("screen.sending", "en", command=t(name, "en")),
+            sending=True,
         )
 
     def done(self, intent: Intent, body: dict[str, Any]) -> None:
@@ -345,7 +351,7 @@ class Desk:
     def refused(self, body: dict[str, Any]) -> None:
         code = body.get("code", "")
         message_id = body.get("message") or code
-        about = ("waiting", "none") if code == "queue_empty" else None  # true only until someone waits
+        about = About("waiting", "none", 0) if code == "queue_empty" else None  # true only until someone waits
         self.message = Message(str(message_id), str(body.get("message_en") or message_id), error=True, about=about)
 
 

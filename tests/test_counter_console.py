@@ -344,6 +344,18 @@ async def _says(pane: Pane, text: str, within: float = 20.0) -> str:
     raise AssertionError(f"the screen never said {text!r}; it shows:\n{screen}")
 
 
+def _message(screen: str) -> str:
+    """The message line's words (wrapped over lines as they may be)."""
+    lines = screen.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Pesan") or line.startswith("Message"))
+    body = [lines[start].split(None, 1)[1] if len(lines[start].split(None, 1)) > 1 else ""]
+    for line in lines[start + 1 :]:
+        if line.startswith("───"):
+            break
+        body.append(line)
+    return " ".join(" ".join(body).split())
+
+
 async def test_what_this_account_did_elsewhere_is_said_even_while_a_command_is_on_its_way(server: Server) -> None:
     """An outside review: the console said only other accounts' changes (the page says every change it did not make),
     so an operator with the page or a phone beside the console heard nothing of a call or a break made there; and a
@@ -377,11 +389,13 @@ async def test_what_this_account_did_elsewhere_is_said_even_while_a_command_is_o
         await pane.keys("2", "-")  # A-002 came back late: requeued, the command held on its way
         await _says(pane, "Mengirim antrekan ulang")
         assert (await server.command(phone, "1", "call_next")).status_code == 200  # meanwhile, A-003 from the phone
-        screen = await pane.wait("Tiket saat ini  A-003  dipanggil")
-        assert "Mengirim antrekan ulang" in " ".join(screen.split()), "the answer has not come yet"
+        # a requeue calls nobody: the call is not its echo, and is said at once, the command still on its way
+        await _says(
+            pane, "Pesan Mengirim antrekan ulang… A-003 dipanggil ke loket ini dari layar lain dengan akun Anda."
+        )
         proxy.release_up()
-        await _says(pane, "Pesan A-002 masuk antrean lagi (paling belakang). A-003 dipanggil ke loket ini dari layar "
-                          "lain dengan akun Anda.")  # fmt: skip
+        screen = await _says(pane, "Pesan A-002 masuk antrean lagi (paling belakang).")
+        assert _message(screen) == "A-002 masuk antrean lagi (paling belakang).", "the call was said once, when it came"
 
         assert (await server.command(phone, "1", "finish")).status_code == 200
         await _says(pane, "A-003 diselesaikan dari layar lain dengan akun Anda.")
@@ -403,3 +417,78 @@ async def test_what_this_account_did_elsewhere_is_said_even_while_a_command_is_o
             assert (await server.command(phone, "2", command)).status_code == 200
         await pane.wait("Menunggu        KTP Elektronik 0")
         await _says(pane, "Pesan ───", within=10)  # the line is empty again: nothing untrue is left
+
+
+async def test_someone_else_s_change_is_said_at_once_and_an_echo_after_the_answer_once(server: Server) -> None:
+    """An outside review: the console said a colleague's change of its counter only once its own command was answered
+    (the page says it at once), and kept a message made untrue by a change naming nobody (a ticket expired at the
+    day's close). Now: another account's change is said as it comes, the console's own command still on its way (held
+    there by the test's proxy); a change by the same account that the command on its way could have made waits for
+    its answer, and is said after it, once; and the line clears when what it said is no longer true."""
+    await server.ctx.accounts.create_user(
+        "sari", "kopi-hujan-sepeda-7", "operator", site="tegal", agency="disdukcapil", display_name="Sari Dewi"
+    )
+    for _ in range(3):
+        await server.issue("ktp")
+    sari = await server.login("sari", "kopi-hujan-sepeda-7")
+    phone = await server.login("op-disdukcapil")  # the console's own account, on a phone
+    supervisor = await server.login("supervisor")
+    port = int(server.url.rsplit(":", 1)[1])
+    async with CuttableProxy(port) as proxy, console(proxy.url) as pane:
+        await pane.wait("● Tersambung", "F10 keluar")
+        await pane.keys("*")
+        await _says(pane, "Pesan Loket dibuka.")
+        await pane.keys("+")
+        await _says(pane, "Pesan Memanggil A-001.")
+
+        # a colleague starts A-001 while the console's recall is held on its way: said at once, by name (her account's:
+        # she works over the API, so no `operators` notice gives her display name)
+        proxy.hold_up()
+        await pane.keys(".")
+        await _says(pane, "Pesan Mengirim panggil ulang…")
+        assert (await server.command(sari, "1", "start", ticket="A-001")).status_code == 200
+        screen = await _says(pane, "A-001 mulai dilayani oleh sari.")
+        assert _message(screen) == "Mengirim panggil ulang… A-001 mulai dilayani oleh sari."
+        proxy.release_up()
+        screen = await pane.wait("Tiket saat ini  A-001  sedang dilayani")
+        while _message(screen).startswith(
+            "Mengirim"
+        ):  # the recall's refusal comes; the colleague's start is not said again
+            screen = await pane.screen()
+        refusal = _message(screen)
+        assert "mulai dilayani oleh sari." not in refusal, refusal  # the refusal says what changed, in its words
+
+        # the same account finishes A-001 from the phone while the console's finish is on its way: it could be the
+        # finish's own event, so it waits for the answer (the finish is refused: A-001 is done), then is said, once
+        proxy.hold_up()
+        await pane.keys("0")
+        await _says(pane, "Pesan Mengirim selesai…")
+        assert (await server.command(phone, "1", "finish")).status_code == 200
+        await pane.wait("Tiket saat ini  — tidak ada —")
+        assert _message(await pane.screen()) == "Mengirim selesai…", "held: it might be the console's own finish"
+        proxy.release_up()
+        screen = await _says(pane, "A-001 diselesaikan dari layar lain dengan akun Anda.")
+        said = _message(screen)
+        # "A-001 tidak lagi ditangani Loket 1 (kini selesai, ...). Perintah tidak dijalankan. A-001 diselesaikan ..."
+        assert said.endswith(". A-001 diselesaikan dari layar lain dengan akun Anda."), "after the answer's own words"
+        assert said.count("dari layar lain") == 1, said
+
+        # a message made untrue by a change naming nobody clears: A-002 requeued, then expired at the day's close
+        await pane.keys("+")
+        await _says(pane, "Pesan Memanggil A-002.")
+        await pane.keys("-")
+        await _says(pane, "tidak hadir? Enter: ya, Esc: batal.")
+        await pane.keys("Enter")
+        await _says(pane, "Pesan A-002 ditandai tidak hadir.")
+        await pane.keys("F8")
+        await _says(pane, "Tutup loket? Enter: ya, Esc: batal.")
+        await pane.keys("Enter")
+        await _says(pane, "Pesan Loket ditutup.")
+        await pane.keys("2", "-")
+        await _says(pane, "Pesan A-002 masuk antrean lagi (paling belakang).")
+        closed = await server.http.post("/api/v1/sites/tegal/close-day", json={}, headers=supervisor)
+        assert closed.status_code == 200, closed.text
+        await pane.wait("Menunggu        KTP Elektronik 0")
+        await _says(pane, "Pesan ───", within=10)  # nothing untrue is left on the line
+        await pane.keys("F10")
+        await pane.wait("EXIT=0")
