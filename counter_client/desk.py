@@ -205,6 +205,8 @@ class Desk:
                 return self._with_number("requeue")
             if current is None:
                 return self._no_ticket()
+            if current["state"] != "called":
+                return self._not_called(current)
             no_show = Intent("no_show", {"ticket": current["label"]})
             unheard = self.view.announcement
             if unheard is not None and unheard["status"] != "announced":  # the citizen may not have heard it yet
@@ -214,17 +216,27 @@ class Desk:
                 self._ask(no_show, "confirm.no_show", ticket=current["label"])
             return None
         if key == ".":
-            return Intent("recall", {"ticket": current["label"]}) if current else self._no_ticket()
+            if current is None:
+                return self._no_ticket()
+            return (
+                Intent("recall", {"ticket": current["label"]})
+                if current["state"] == "called"
+                else self._not_called(current)
+            )
         if key == "*":
             return Intent({"open": "pause", "paused": "resume"}.get(self.view.state, "open"))
         if key == k.F8:
+            if self.view.state == "closed":
+                self.message = replace(Message.of("local.already_closed"), about=About("counter", "closed", 0))
+                return None
             if current is not None and current["state"] == "serving":
                 self.message = Message.of("confirm.close_serving", error=True, ticket=current["label"])
                 return None
+            waiting = self._still_waiting()
             if current is not None:
-                self._ask(Intent("close"), "confirm.close_called", ticket=current["label"])
+                self._ask(Intent("close"), "confirm.close_called", ticket=current["label"], **waiting)
             else:
-                self._ask(Intent("close"), "confirm.close")
+                self._ask(Intent("close"), "confirm.close", **waiting)
             return None
         if key == k.F9:
             if current is None:
@@ -255,6 +267,26 @@ class Desk:
         else:
             label = matches[0]["label"]
         return Message.of("typed.hint", ticket=label)
+
+    def _still_waiting(self) -> dict[str, str]:
+        """The citizens still waiting for this counter's services, said in the question to close it (as the page
+        does): at the end of the day the last counter of a service closed leaves them waiting for nobody."""
+        waiting = [(s, n) for s, n in self.view.waiting.items() if n]
+        if not waiting:
+            return {"waiting": "", "waiting_en": ""}
+        names = {s["id"]: s["name"] for s in self.catalogue.get("services", [])}
+        values = {
+            "count": sum(n for _, n in waiting),
+            "services": ", ".join(f"{names.get(s, s)} {n}" for s, n in waiting),
+        }
+        return {"waiting": " " + t("confirm.close_waiting", "id", **values),
+                "waiting_en": " " + t("confirm.close_waiting", "en", **values)}  # fmt: skip
+
+    def _not_called(self, current: dict[str, Any]) -> Intent | None:
+        """Recall and no-show are for a ticket just called; said here, as on the page, rather than the server's
+        refusal in the words of its state machine."""
+        self.message = replace(Message.of("local.not_called", error=True), about=About("current", current["id"], 0))
+        return None
 
     def _no_ticket(self) -> Intent | None:
         # true of the counter holding no ticket: a call made here by another hand replaces it (news.py)

@@ -93,10 +93,20 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Loket ditutup. {ticket} kembali ke antrean di urutan semula.",
         "Counter closed. {ticket} is back in the queue in its old place.",
     ),
-    "confirm.close": ("Tutup loket? Enter: ya, Esc: batal.", "Close the counter? Enter: yes, Esc: cancel."),
+    "confirm.close": (
+        "Tutup loket?{waiting} Enter: ya, Esc: batal.",
+        "Close the counter?{waiting} Enter: yes, Esc: cancel.",
+    ),
     "confirm.close_called": (
-        "Tutup loket? {ticket} kembali ke antrean di urutan semula. Enter: ya, Esc: batal.",
-        "Close the counter? {ticket} goes back to the queue in its old place. Enter: yes, Esc: cancel.",
+        "Tutup loket? {ticket} kembali ke antrean di urutan semula.{waiting} Enter: ya, Esc: batal.",
+        "Close the counter? {ticket} goes back to the queue in its old place.{waiting} Enter: yes, Esc: cancel.",
+    ),
+    # said in the question to close, as on the page: the last counter of a service closed leaves them waiting
+    "confirm.close_waiting": (
+        "Masih ada {count} warga menunggu ({services}): loket ini tidak memanggil mereka lagi. Pastikan loket lain "
+        "melayani mereka.",
+        "{count} citizens are still waiting ({services}): this counter will not call them. Make sure another counter "
+        "serves them.",
     ),
     "confirm.close_serving": (
         "{ticket} sedang dilayani: selesaikan, alihkan, atau parkir dulu, lalu tutup loket.",
@@ -246,6 +256,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "local.busy": ("Tunggu: perintah sebelumnya belum dijawab.", "Wait: the previous command has no answer yet."),
     "local.no_ticket": ("Tidak ada tiket yang sedang dipanggil.", "No ticket is called now."),
+    "local.not_called": (
+        "Tiket ini sedang dilayani; panggil ulang dan tidak hadir hanya untuk tiket yang baru dipanggil.",
+        "This ticket is being served; recall and no-show are for a ticket just called.",
+    ),
+    "local.already_closed": ("Loket sudah tutup.", "The counter is already closed."),
     "local.ambiguous": (
         "Nomor {number} ada di beberapa layanan ({labels}); ketik hurufnya, misalnya {example}.",
         "Number {number} exists in several services ({labels}); type the letter too, e.g. {example}.",

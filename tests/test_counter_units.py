@@ -192,6 +192,34 @@ def test_one_key_per_action() -> None:
     assert d.quit, "a closed counter quits at once"
 
 
+def test_the_console_tells_what_the_page_tells_before_a_command_is_sent() -> None:
+    """Compared side by side with the page: recall or no-show of a citizen being served was sent, and the server's
+    refusal came in the words of its state machine; F8 on a closed counter asked "Tutup loket?"; the question to close
+    did not name the citizens still waiting, which the page's does. Now in the page's words."""
+    serving = ticket("A-001", "serving", "1")
+    for key in (".", "-"):
+        d = desk(serving)
+        assert press(d, key) == [] and d.message is not None
+        assert d.message.id == "Tiket ini sedang dilayani; panggil ulang dan tidak hadir hanya untuk tiket yang baru " \
+                               "dipanggil."  # fmt: skip
+        assert d.message.en == "This ticket is being served; recall and no-show are for a ticket just called."
+    d = desk(state="closed")
+    assert press(d, "f8") == [] and d.message is not None and d.message.id == "Loket sudah tutup."
+    assert d.message.about == About("counter", "closed", 0), "true until the counter opens"
+    d = desk(tickets=(ticket("A-002"), ticket("A-003"), ticket("B-001"), ticket("F-001")))
+    assert press(d, "f8") == [] and d.message is not None
+    assert d.message.id == (
+        "Tutup loket? Masih ada 3 warga menunggu (KTP Elektronik 2, Kartu Keluarga 1): loket ini "
+        "tidak memanggil mereka lagi. Pastikan loket lain melayani mereka. Enter: ya, Esc: batal."
+    )
+    assert d.message.en.startswith("Close the counter? 3 citizens are still waiting (KTP Elektronik 2, Kartu")
+    assert press(d, "enter") == [Intent("close")]
+    d = desk(ticket("A-001", "called", "1"))
+    press(d, "f8")
+    assert d.message is not None
+    assert d.message.id == "Tutup loket? A-001 kembali ke antrean di urutan semula. Enter: ya, Esc: batal."
+
+
 def test_f10_on_an_open_counter_asks_first() -> None:
     """An outside review: F10 quit at once while the counter was open with a citizen called (the web page's
     "Keluar" asks): the counter stayed open with nobody at it, its citizen called on every screen."""
