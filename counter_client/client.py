@@ -593,7 +593,7 @@ class CounterClient:
                 self._changed()
         elif kind in ("operators", "announcement") and frame.get("counter") == self.counter:
             if kind == "operators":
-                self.view.operators = [o for o in frame.get("operators") or [] if isinstance(o, dict)]
+                self.view.at_counter([o for o in frame.get("operators") or [] if isinstance(o, dict)])
             else:
                 self.view.heard = frame.get("data") if isinstance(frame.get("data"), dict) else None
             self._changed()

@@ -89,6 +89,8 @@ def _header(client: CounterClient, lang: str, width: int) -> list[Line]:
     others = [client.view.person(o["name"]) for o in client.view.operators if o.get("name") != client.view.me]
     if others:  # a colleague signed in at this counter too
         second += " · " + t("screen.also_here", lang, names=", ".join(others))
+    elif client.view.opener:  # opened by another account not seen here (over the API, another server process)
+        second += " · " + t("screen.opened_by", lang, operator=client.view.person(client.view.opener))
     return [
         Line(_two_sides(title, "", width), "title"),
         Line(_two_sides(conn, clock, width), style),

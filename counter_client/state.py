@@ -42,6 +42,7 @@ class CounterView:
     me: str | None = None  # this client's account: a change made by another one is told (`by_others`)
     # the latest change of this counter's ticket made by another account: (seq, event type, label, account)
     by_others: tuple[int, str, str, str] | None = None
+    seen_leaving: set[str] = field(default_factory=set)  # accounts seen signed in here, then gone
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -78,6 +79,25 @@ class CounterView:
         if current is None or current["state"] != "called" or not heard or heard.get("ticket") != current["id"]:
             return None
         return heard if heard.get("status") in ("waiting", "announced", "no_speaker") else None
+
+    @property
+    def opener(self) -> str | None:
+        """The account that opened this counter, when it is another one and nobody else is seen signed in here (it
+        works over the API, or through another server process), until seen leaving: the page's "Loket ini dibuka oleh
+        sari." None otherwise."""
+        present = {o.get("name") for o in self.operators}
+        if self.state == "closed" or not self.operator or self.me is None or self.operator == self.me:
+            return None
+        if present - {self.me} or self.operator in present or self.operator in self.seen_leaving:
+            return None
+        return self.operator
+
+    def at_counter(self, operators: list[dict[str, Any]]) -> None:
+        """The server's `operators` notice: who is signed in at this counter now."""
+        names = {o.get("name") for o in operators}
+        self.seen_leaving |= {str(o.get("name")) for o in self.operators if o.get("name") not in names}
+        self.seen_leaving -= {str(n) for n in names}
+        self.operators = operators
 
     def person(self, account: str) -> str:
         """An account's name as staff read it, when the `operators` notice gave it."""

@@ -200,6 +200,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "now.counter_closed": ("Loket sekarang tutup.", "The counter is closed now."),
     "now.waiting": ("Sekarang ada warga yang menunggu untuk loket ini.", "Someone is waiting for this counter now."),
     "screen.also_here": ("juga di sini: {names}", "also here: {names}"),
+    "screen.opened_by": ("dibuka oleh {operator}", "opened by {operator}"),
     "confirm.quit_open": (
         "Loket ini masih buka. Keluar tanpa menutup loket? Enter: ya, Esc: batal (lalu F8 untuk menutupnya).",
         "This counter is still open. Quit without closing it? Enter: yes, Esc: cancel (then F8 to close it).",

@@ -558,6 +558,22 @@ def test_a_colleague_at_the_same_counter_is_named_and_their_changes_told() -> No
     assert "Loket: BUKA · - · juga di sini: Sari Dewi" in render(client, Desk(view, CATALOGUE), "id", 80)[2].text
 
 
+def test_a_counter_opened_by_another_account_not_seen_here_names_it_as_the_page_does() -> None:
+    """Compared side by side with the page: a counter opened by another account that works over the API (or through
+    another server process) is named on the page ("Loket ini dibuka oleh sari."), not on the console."""
+    view = CounterView("uji", "1", ("ktp",), state="open", operator="sari", me="budi")
+    client = CounterClient("http://127.0.0.1:9", "uji", "1", username="budi")
+    client.catalogue, client.view = CATALOGUE, view
+    header = lambda lang="id": render(client, Desk(view, CATALOGUE), lang, 80)[2].text  # noqa: E731
+    assert header() == "Loket: BUKA · budi · dibuka oleh sari" and header("en").endswith("· opened by sari")
+    view.at_counter([{"name": "budi"}, {"name": "sari", "display_name": "Sari Dewi"}])
+    assert header() == "Loket: BUKA · budi · juga di sini: Sari Dewi"
+    view.at_counter([{"name": "budi"}])
+    assert header() == "Loket: BUKA · budi", "seen leaving: no longer named"
+    view.operator, view.state = "budi", "paused"
+    assert view.opener is None
+
+
 # --- what changed here that this client did not do (news.py) ---------------------------------------------------
 
 
