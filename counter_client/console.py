@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from . import keys
-from .client import ClientClosed, CommandRefused, CounterClient, SessionRefused
+from .client import ClientClosed, CommandRefused, Connection, CounterClient, SessionRefused
 from .desk import ZERO_WAIT, Desk, Intent, Message
 from .news import About, Change
 from .screen import Line, render
@@ -166,10 +166,14 @@ class Console:
                 batch.append(self.window.get_wch())
             except curses.error:
                 break  # nothing more waiting
+        self.desk.offline = self._offline()
         for key in keys.decode(batch):
             if key == keys.RESIZE:
                 curses.update_lines_cols()
                 self.window.clear()
+                continue
+            if key == keys.ESCAPE and self.tasks and self._offline():
+                self._cancel_waiting()
                 continue
             intent = self.desk.press(key, busy=self.client.busy)
             if intent is not None:
@@ -180,7 +184,18 @@ class Console:
             self.done.set()
         self.draw()
 
+    def _offline(self) -> bool:
+        return self.client.connection is not Connection.CONNECTED or self.client.doubtful
+
+    def _cancel_waiting(self) -> None:
+        """Esc while the command waits for the link: it is given up here (the client forgets it and does not send it
+        again); if it reached the server before the link broke, its events still show what it did."""
+        for task in list(self.tasks):
+            task.cancel()
+        self.desk.message = Message.of("local.cancelled_offline")
+
     def zero_due(self) -> None:
+        self.desk.offline = self._offline()
         intent = self.desk.due(busy=self.client.busy)
         if intent is not None:
             self.send(intent)

@@ -43,13 +43,14 @@ QUIT = Intent("quit")  # not a command: F10, confirmed, ends the console
 class Message:
     """Both languages of one line, so switching language re-renders the same message. `about`: what it stays true
     only as long as (news.py: "Mulai melayani A-002." of A-002 being served; "nobody waits" until someone does);
-    None for a message that stays (a refusal, a question). `sending`: a command's "Mengirim …", until its answer."""
+    None for a message that stays (a refusal, a question). `sending`: the command whose "Mengirim …" this line
+    begins with, until its answer ("" for none)."""
 
     id: str
     en: str
     error: bool = False
     about: About | None = None
-    sending: bool = False
+    sending: str = ""
 
     def text(self, lang: str) -> str:
         return self.en if lang == "en" else self.id
@@ -82,6 +83,7 @@ class Desk:
     zero_saw: dict[str, Any] | None = None  # the counter's ticket when that "0" was pressed: what it acts on
     for_ticket: str | None = None  # the ticket a transfer or park dialog was opened for
     two_way: tuple[str, float] = ("", float("-inf"))  # the last two-way key that acted, and when it was pressed
+    offline: bool = False  # the link is down or in doubt (the console says so): a command waits for it, Esc cancels
 
     # --- the transfer dialog's list -----------------------------------------------------------------------
 
@@ -131,7 +133,7 @@ class Desk:
         if saw is None:
             return self._no_ticket()
         if busy:
-            self.message = Message.of("local.busy", error=True)
+            self.message = Message.of("local.busy_offline" if self.offline else "local.busy", error=True)
             return None
         return Intent("start" if saw["state"] == "called" else "finish", {"ticket": saw["label"]})
 
@@ -190,7 +192,7 @@ class Desk:
             return None
         intent = self._action(key)
         if intent is not None and busy:
-            self.message = Message.of("local.busy", error=True)
+            self.message = Message.of("local.busy_offline" if self.offline else "local.busy", error=True)
             return None
         return intent
 
@@ -368,7 +370,7 @@ class Desk:
         self.message = Message(
             t("screen.sending", "id", command=t(name, "id")),
             t("screen.sending", "en", command=t(name, "en")),
-            sending=True,
+            sending=intent.command,
         )
 
     def done(self, intent: Intent, body: dict[str, Any]) -> None:

@@ -62,7 +62,7 @@ def _render(client: CounterClient, desk: Desk, lang: str, width: int, parked_roo
     else:
         lines += _transfer(client, desk, lang, width)
     lines.append(rule)
-    lines += _entry(desk, lang, width)
+    lines += _entry(client, desk, lang, width)
     lines.append(rule)
     lines += _keys(desk, lang, width)
     return lines
@@ -231,7 +231,7 @@ def _transfer(client: CounterClient, desk: Desk, lang: str, width: int) -> list[
     return lines
 
 
-def _entry(desk: Desk, lang: str, width: int) -> list[Line]:
+def _entry(client: CounterClient, desk: Desk, lang: str, width: int) -> list[Line]:
     if desk.mode in (WRITE_NOTE, PARK_NOTE):
         entry = Line(_field(t("screen.note", lang), desk.note + "_"), "big")
     else:
@@ -239,9 +239,25 @@ def _entry(desk: Desk, lang: str, width: int) -> list[Line]:
         hint = desk.typed_hint()  # what Enter and "-" will do with the typed number
         if hint is not None:
             entry = Line(_cut(f"{entry.text}   {hint.text(lang)}", width - 1), entry.style)
-    message = desk.message.text(lang) if desk.message else ""
+    message = _message(client, desk, lang)
     style = "error" if desk.message and desk.message.error else "normal"
     return [entry, *(Line(line.text, style) for line in _wrapped(t("screen.message", lang), message, width))]
+
+
+def _message(client: CounterClient, desk: Desk, lang: str) -> str:
+    """The message line; a command still on its way while the link is down or in doubt is said so, with the way out
+    (Esc), as on the page: an operator may have walked away, and a call made minutes later finds nobody."""
+    message = desk.message
+    if message is None:
+        return ""
+    text = message.text(lang)
+    offline = client.connection is not Connection.CONNECTED or client.doubtful
+    if message.sending and offline:
+        command = t(f"cmd.{message.sending}", lang)
+        sending = t("screen.sending", lang, command=command)
+        stuck = "screen.sending_doubtful" if client.connection is Connection.CONNECTED else "screen.sending_offline"
+        text = t(stuck, lang, command=command) + text.removeprefix(sending)
+    return text
 
 
 def _keys(desk: Desk, lang: str, width: int) -> list[Line]:

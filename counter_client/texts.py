@@ -256,6 +256,25 @@ TEXTS: dict[str, tuple[str, str]] = {
         "a supervisor, then start counter-client again (F10 quits).",
     ),
     "local.busy": ("Tunggu: perintah sebelumnya belum dijawab.", "Wait: the previous command has no answer yet."),
+    # a command waiting for the link (down, or in doubt): said with the way out, as on the page
+    "local.busy_offline": (
+        "Tunggu: perintah sebelumnya belum dijawab; menunggu sambungan… (Esc: batalkan)",
+        "Wait: the previous command has no answer yet; waiting for the connection… (Esc: cancel)",
+    ),
+    "screen.sending_offline": (
+        "Menunggu sambungan untuk mengirim {command}… (Esc: batalkan)",
+        "Waiting for the connection to send {command}… (Esc: cancel)",
+    ),
+    "screen.sending_doubtful": (
+        "Belum ada jawaban dari server untuk {command}; koneksi bermasalah, sedang diperiksa… (Esc: batalkan)",
+        "No answer from the server yet for {command}; the connection is in doubt, checking… (Esc: cancel)",
+    ),
+    "local.cancelled_offline": (
+        "Dibatalkan di konsol ini, tidak dikirim. Jika sudah sampai sebelum sambungan putus, hasilnya tetap tampil "
+        "di sini.",
+        "Cancelled on this console, not sent. If it reached the server before the link broke, its result still "
+        "shows here.",
+    ),
     "local.no_ticket": ("Tidak ada tiket yang sedang dipanggil.", "No ticket is called now."),
     "local.not_called": (
         "Tiket ini sedang dilayani; panggil ulang dan tidak hadir hanya untuk tiket yang baru dipanggil.",

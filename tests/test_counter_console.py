@@ -494,3 +494,34 @@ async def test_someone_else_s_change_is_said_at_once_and_an_echo_after_the_answe
         await _says(pane, "Pesan ───", within=10)  # nothing untrue is left on the line
         await pane.keys("F10")
         await pane.wait("EXIT=0")
+
+
+async def test_a_command_waiting_for_the_link_says_so_and_esc_gives_it_up(server: Server) -> None:
+    """Side by side with the page: a command pressed while the link is down said only "Mengirim …" on the console and
+    could not be taken back, so a call could be made minutes later at a counter the operator had left. As on the
+    page, the line says it waits for the connection, with the way out, and Esc gives it up: it is never sent."""
+    await server.issue("ktp")
+    port = int(server.url.rsplit(":", 1)[1])
+    async with CuttableProxy(port) as proxy, console(proxy.url) as pane:
+        await pane.wait("● Tersambung", "F10 keluar")
+        await pane.keys("*")
+        await _says(pane, "Pesan Loket dibuka.")
+        proxy.refuse = True
+        await proxy.cut()
+        await pane.wait("○ Terputus")
+        await pane.keys("+")
+        await _says(pane, "Pesan Menunggu sambungan untuk mengirim panggil berikutnya… (Esc: batalkan)")
+        await pane.keys("+")
+        await _says(pane, "Pesan Tunggu: perintah sebelumnya belum dijawab; menunggu sambungan… (Esc: batalkan)")
+        await pane.keys("Escape")
+        await _says(pane, "Pesan Dibatalkan di konsol ini, tidak dikirim. Jika sudah sampai sebelum sambungan putus, "
+                          "hasilnya tetap tampil di sini.")  # fmt: skip
+        proxy.refuse = False
+        await pane.wait("● Tersambung", within=30)
+        assert current(server) is None, "given up: not sent again on reconnecting"
+        await pane.keys("+")
+        await _says(pane, "Pesan Memanggil A-001.")
+        await pane.keys("F10")
+        await pane.wait("Keluar tanpa")
+        await pane.keys("Enter")
+        await pane.wait("EXIT=0")
