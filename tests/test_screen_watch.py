@@ -35,21 +35,27 @@ async def alerts(server: Server) -> list[dict[str, Any]]:
     return figures["alerts"]  # type: ignore[no-any-return]
 
 
+async def a_tv_seen_once(server: Server) -> tuple[dict[str, Any], int]:
+    """A lobby TV registered, connected until the screen watch has written it down, then switched off."""
+    r = await server.http.post(DEVICES, json={"kind": "display", "name": "TV lantai 2", "screen": "lantai2"},
+                               headers=await server.login("admin"))  # fmt: skip
+    issued = r.json()
+    device_id = issued["device"]["id"]
+    ws = await show(server, issued["token"])
+    for _ in range(200):  # the watch writes it down while connected (every 0.2 s here)
+        stored = {d.id: d.last_seen_at for d in await server.ctx.accounts.store.devices()}
+        if stored[device_id]:
+            break
+        await asyncio.sleep(0.1)
+    assert stored[device_id]
+    await ws.close()
+    return issued, device_id
+
+
 async def test_a_tv_that_does_not_come_up_in_the_morning_is_reported(database: Path | str) -> None:
     clock = Clock()
     async with running_server(database, clock=clock, screen_watch_seconds=0.2) as server:
-        r = await server.http.post(DEVICES, json={"kind": "display", "name": "TV lantai 2", "screen": "lantai2"},
-                                   headers=await server.login("admin"))  # fmt: skip
-        issued = r.json()
-        device_id = issued["device"]["id"]
-        ws = await show(server, issued["token"])
-        for _ in range(200):  # the watch writes it down while connected (every 0.2 s here)
-            stored = {d.id: d.last_seen_at for d in await server.ctx.accounts.store.devices()}
-            if stored[device_id]:
-                break
-            await asyncio.sleep(0.1)
-        assert stored[device_id]
-        await ws.close()
+        issued, device_id = await a_tv_seen_once(server)
         # a device never connected (another token) raises nothing: it is not installed yet
         await server.http.post(DEVICES, json={"kind": "display", "name": "TV cadangan", "screen": "lantai2"},
                                headers=await server.login("admin"))  # fmt: skip
@@ -88,18 +94,7 @@ async def test_a_mall_whose_tvs_come_on_later_sets_the_grace_before_a_screen_is_
     with the sentence it always had. Saved on the Settings page (the configuration API), used from the next round."""
     clock = Clock()
     async with running_server(database, clock=clock, screen_watch_seconds=0.2) as server:
-        r = await server.http.post(DEVICES, json={"kind": "display", "name": "TV lantai 2", "screen": "lantai2"},
-                                   headers=await server.login("admin"))  # fmt: skip
-        issued = r.json()
-        device_id = issued["device"]["id"]
-        ws = await show(server, issued["token"])
-        for _ in range(200):  # the watch writes it down while connected (every 0.2 s here)
-            stored = {d.id: d.last_seen_at for d in await server.ctx.accounts.store.devices()}
-            if stored[device_id]:
-                break
-            await asyncio.sleep(0.1)
-        assert stored[device_id]
-        await ws.close()
+        issued, device_id = await a_tv_seen_once(server)
     clock.advance(days=1)  # Tuesday 09:00 WIB: the mall opened at 07:30
     # Its own rounds an hour apart: the test makes each round itself, so none made before the change lands after it.
     async with running_server(database, clock=clock, screen_watch_seconds=3600) as server:
