@@ -385,11 +385,11 @@ async def test_four_digit_labels_and_long_counter_names_stay_whole_and_readable(
 
 # The sound banner's box against every other part of the top bar and the board, and the room the board has: its
 # area, and how many counters, waiting counts and earlier calls a page holds.
-BANNER_PLACE = """() => {
-  const banner = document.getElementById('banner-audio');
+BANNER_PLACE = """(id) => {
+  const banner = document.getElementById(id || 'banner-audio');
   const b = banner.getBoundingClientRect();
   const over = (r) => r.height > 0 && r.left < b.right && b.left < r.right && r.top < b.bottom && b.top < r.bottom;
-  const parts = '.topbar > :not(#banner-audio), .topbar-names > *, .topbar-time > *, .section-title, .hero-card, '
+  const parts = '.topbar > :not(.banner-top), .topbar-names > *, .topbar-time > *, .section-title, .hero-card, '
     + '.tile, .recent-row, .chip';
   const covered = [...document.querySelectorAll(parts)]
     .filter((e) => !e.closest('[hidden]') && getComputedStyle(e).visibility !== 'hidden' && over(e.getBoundingClientRect()))
@@ -410,6 +410,7 @@ BANNER_PLACE = """() => {
     time: document.getElementById('clock-time').getBoundingClientRect().width > 0,
     font: parseFloat(getComputedStyle(banner).fontSize) / Math.min(innerWidth, innerHeight),
     text: banner.textContent.trim(),
+    others: [...document.querySelectorAll('.banner-top')].filter((e) => e !== banner && !e.hidden).map((e) => e.id),
     room: {
       top: layout.top, height: layout.height,
       counters: view.counterFit.capacity(view.tiles.size), waiting: view.waitingFit.capacity(view.chips.size),
@@ -477,6 +478,7 @@ PAINTED = """() => {
     window.__painted.push({
       audio: document.body.dataset.audio,
       link: document.body.dataset.link,
+      banners: [...document.querySelectorAll('.banner-top')].filter((e) => !e.hidden).map((e) => e.id),
       height: document.querySelector('.layout').getBoundingClientRect().height,
       chips: chips.map((e) => e.dataset.service),
       tiles: tiles.map((e) => e.dataset.counter),
@@ -537,35 +539,52 @@ async def painting_on_a_later_page(page: Page) -> dict[str, Any]:
     return await page.evaluate("() => window.__painted.at(-1)")  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920)], ids=lambda s: f"{s[0]}x{s[1]}")
-async def test_the_pages_follow_the_board_s_height_as_the_offline_banner_comes_and_goes(
+OFFLINE_SINCE = re.compile(r"^Koneksi terputus sejak [0-9]{2}[.][0-9]{2} [(](baru saja|[0-9]+ menit lalu)[)] — menyambung ulang…$")
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1366, 768), (1080, 1920)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_offline_banner_costs_the_board_nothing_and_takes_the_sound_banner_s_place(
     browser: Browser, tmp_path: Path, size: tuple[int, int]
 ) -> None:
-    """The banner of a lost connection has a row of its own above the dimmed board: while it shows, the board is
-    shorter and fewer waiting counts fit on a page. The pages follow the height at every moment, without jumping or
-    cutting a tile (an outside review saw, with the sound banner that then took such a row, one frame of four chips
-    squeezed under their readable size, then another page: "4/7" became "4/14", other services; and again when it
-    went). The pages change in the frame of the new height, and the page shown keeps the service it showed first."""
+    """The banner of a lost connection had a row of its own above the dimmed board: while it showed, the board was
+    shorter, and a page held two waiting counts instead of four, four earlier calls instead of five (six instead of
+    eight on a portrait TV). Now it lies in the top bar like the sound banner, in the place of the names, and says
+    since when the server is away: every frame painted while the server goes away and comes back has the board's
+    height and the waiting counts of the page shown before, none squeezed or cut. Sound blocked and the server away
+    at once: the lost connection shows (the board may be stale; no call comes to be said), the sound banner again
+    once the server is back."""
     database = tmp_path / "queue.sqlite3"
+    shots = Path(os.environ.get("DISPLAY_SCREENSHOT_DIR") or tmp_path)
     async with AsyncExitStack() as stack:
         async with running_server(database) as first:
             port = first.config.port
             await busy_hall(first)
-            page = await stack.enter_async_context(board_page(browser, first, size=size, init_script=PAGE_CLOCK))
+            page = await stack.enter_async_context(
+                board_page(browser, first, size=size, init_script=BLOCK_AUDIO + PAGE_CLOCK)
+            )
+            await until(page, "() => document.body.dataset.audio === 'blocked'")
             await settled(page)
+            sound = await page.evaluate(BANNER_PLACE, "banner-audio")
             before = await painting_on_a_later_page(page)
         # The server is gone: the banner comes; then the server is back where the board expects it.
         await until(page, PAINTED_SINCE, ["link", "offline", 5])
+        offline = await page.evaluate(BANNER_PLACE, "banner-offline")
+        await page.screenshot(path=shots / f"offline-{size[0]}x{size[1]}.png")
         async with running_server(database, port=port):
             await until(page, PAINTED_SINCE, ["link", "live", 5], 45_000)  # the board's backoff: up to 10 s
             painted = await page.evaluate("() => window.__painted")
-    offline = [frame for frame in painted if frame["link"] == "offline"]
-    assert offline and painted[-1]["link"] == "live", painted
-    assert len(offline[-1]["chips"]) < len(before["chips"]), "fewer chips fit over the banner: paged sooner"
-    assert painted[-1]["chips"] == before["chips"], "the room and the page are back once connected"
+            back = await page.evaluate(BANNER_PLACE, "banner-audio")
+    assert OFFLINE_SINCE.match(offline["text"]), offline
+    assert offline["covered"] == [] and offline["inTopbar"] and offline["whole"], offline
+    assert offline["lines"] <= 2 and offline["time"] and offline["font"] >= 0.033, offline
+    assert offline["others"] == [] and offline["room"] == sound["room"], (offline, sound)
+    assert back["shown"] and back["room"] == sound["room"], back  # the sound banner is back with the server
+    frames = [frame for frame in painted if frame["link"] == "offline"]
+    assert frames and painted[-1]["link"] == "live", painted
+    assert all(frame["banners"] == ["banner-offline"] for frame in frames), "one banner at a time"
+    assert [f for f in painted if f["chips"] != before["chips"]] == [], f"{before['chips']} in every frame"
+    assert [f for f in painted if abs(f["height"] - before["height"]) > 0.5] == [], "the board's height throughout"
     assert [f for f in painted if f["small"] or f["cut"]] == [], "no frame with a chip or tile squeezed or cut"
-    first_chip = before["chips"][0]
-    assert [f for f in painted if first_chip not in f["chips"]] == [], f"{first_chip} stays on screen: no other page"
 
 
 @pytest.mark.parametrize("size", [(1080, 1920), (1920, 1080), (1280, 720)], ids=lambda s: f"{s[0]}x{s[1]}")

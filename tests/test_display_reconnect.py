@@ -10,7 +10,8 @@ from pathlib import Path
 from .display_support import WAIT_MS, board_page, bounded, call_next, chromium, hero_shows, until
 from .helpers import Clock, running_server
 
-OFFLINE_TEXT = "Koneksi terputus — menyambung ulang…"
+# since when the server is away, in the site's time (the server's clock, "09.00"), and how long ago
+OFFLINE_TEXT = "Koneksi terputus sejak {time} (baru saja) — menyambung ulang…"
 
 
 @bounded(120)
@@ -30,9 +31,11 @@ async def test_after_a_server_restart_the_board_shows_the_calls_it_missed(tmp_pa
             page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: keep_welcome(welcomes, frame)))
             await hero_shows(page, seen)
             assert await page.is_hidden("#banner-offline")
+            last_heard = await page.evaluate("() => window.__display.clock.timeText()")
         # The server is gone: the board says so at once, in Indonesian, over its last known state.
         await page.wait_for_selector("#banner-offline", state="visible", timeout=WAIT_MS)
-        assert (await page.text_content("#banner-offline") or "").strip() == OFFLINE_TEXT
+        banner = (await page.text_content("#banner-offline") or "").strip()
+        assert banner == OFFLINE_TEXT.format(time=last_heard), banner
         assert await page.evaluate("document.body.classList.contains('is-offline')")
 
         # Meanwhile the hall goes on, on the same database (here through a server the board cannot reach).

@@ -23,7 +23,7 @@ let pairing = null; // the pairing code shown, if any
 const board = new Board();
 const clock = new SiteClock(config.site.timezone, config.lang);
 const view = new BoardView(config, clock);
-const status = new StatusView(config);
+const status = new StatusView(config, clock);
 const ticker = new Ticker(document.getElementById("ticker-text"));
 clock.show(document.getElementById("clock-date"), document.getElementById("clock-time"));
 
@@ -51,7 +51,7 @@ const waits = []; // the last reconnect pauses, for support (window.__display.wa
 function showLink(state, detail) {
   if (state === "connected") status.setLink("live");
   else if (state === "reconnecting") {
-    status.setLink("offline");
+    status.setLink("offline", connection.heardAt);
     waits.push({ delayMs: detail.delayMs, ceilingMs: detail.ceilingMs });
     if (waits.length > 20) waits.shift();
   }

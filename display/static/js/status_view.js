@@ -1,9 +1,27 @@
 // What the screen says about itself: the link dot, the "connection lost" and "sound blocked" banners, the caption
 // of the announcement being spoken, and the refusal panel when the server does not accept this screen.
 
+const AGO_TICK_MS = 5000; // "3 menit lalu" is kept true to the minute while the connection is lost
+
+// "baru saja", "3 menit lalu", "1 jam 5 menit lalu" (text.toml: ago_*), for an elapsed time in ms.
+export function agoText(ms, t) {
+  const minutes = Math.floor(Math.max(0, ms) / 60_000);
+  if (minutes < 1) return t.ago_now;
+  if (minutes < 60) return t.ago_minutes.replace("{m}", minutes);
+  return t.ago_hours.replace("{h}", Math.floor(minutes / 60)).replace("{m}", minutes % 60);
+}
+
 export class StatusView {
-  constructor(config) {
+  #link = "connecting";
+  #audio = "unknown";
+  #heardAt = null; // Date.now() when the server was last heard from
+  #ticking = 0;
+
+  // clock: the site's clock (js/clock.js), for the time the server was last heard from.
+  constructor(config, clock) {
     this.lang = config.lang;
+    this.t = config.text;
+    this.clock = clock;
     const $ = (id) => document.getElementById(id);
     this.dot = $("link-dot");
     this.offline = $("banner-offline");
@@ -20,17 +38,43 @@ export class StatusView {
     this.refusedHint = $("refused-hint");
   }
 
-  setLink(status) {
+  // status: connecting, live, offline, refused; heardAt: when the server was last heard from (Date.now()), if ever.
+  setLink(status, heardAt = null) {
+    this.#link = status;
+    this.#heardAt = heardAt;
     this.dot.dataset.status = status;
     document.body.dataset.link = status;
-    this.offline.hidden = status !== "offline";
     document.body.classList.toggle("is-offline", status === "offline");
     if (status === "live") this.refused.hidden = true;
+    clearInterval(this.#ticking);
+    if (status === "offline") this.#ticking = setInterval(() => this.#showOffline(), AGO_TICK_MS);
+    this.#banners();
   }
 
   setAudio(state) {
-    this.audio.hidden = state !== "blocked";
+    this.#audio = state;
     document.body.dataset.audio = state;
+    this.#banners();
+  }
+
+  // One banner at a time, in the top bar. A lost connection comes first: the dimmed board may be stale and the hall
+  // must know it, while no call arrives to be said until it is back; "sound blocked" shows again then, until a tap.
+  #banners() {
+    const offline = this.#link === "offline";
+    this.offline.hidden = !offline;
+    this.audio.hidden = offline || this.#audio !== "blocked";
+    if (offline) this.#showOffline();
+  }
+
+  // "Koneksi terputus sejak 08.30 (3 menit lalu) — menyambung ulang…": how old the board is, in the site's time.
+  #showOffline() {
+    let text = this.t.offline;
+    if (this.#heardAt !== null) {
+      const ago = Date.now() - this.#heardAt;
+      const time = this.clock.timeText(this.clock.now() - ago);
+      text = this.t.offline_since.replace("{time}", time).replace("{ago}", agoText(ago, this.t));
+    }
+    if (this.offline.textContent !== text) this.offline.textContent = text;
   }
 
   // caption: { label, where, text, recall } of the call being said, or null. The printed label ("F-002") and the

@@ -62,6 +62,7 @@ export class LiveClient {
   #stableTimer = 0;
   #status = "idle";
   #doubt = false; // probe() pinged and nothing has come back yet
+  #heardAt = null; // Date.now() of the last frame heard from the server (a ping too), null before the first
 
   constructor({
     hello,
@@ -94,6 +95,11 @@ export class LiveClient {
 
   get status() {
     return this.#status;
+  }
+
+  // When the server was last heard from (Date.now(); null before the first frame): a page says how old its data is.
+  get heardAt() {
+    return this.#heardAt;
   }
 
   start() {
@@ -185,6 +191,7 @@ export class LiveClient {
       return;
     }
     if (!frame || typeof frame !== "object") return;
+    this.#heardAt = Date.now();
     this.#watch();
     if (this.#doubt) { // heard again after a probe: the link works (the server was only slow to answer)
       this.#doubt = false;
