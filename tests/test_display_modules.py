@@ -146,3 +146,26 @@ async def test_the_earlier_calls_rows_take_the_form_that_keeps_labels_and_names_
     ]
     assert [form for form, *_ in forms[(1920, 1080)]] == ["line"] * 4  # a landscape row has room for all on a line
     assert all(fits for *_, fits in forms[(1920, 1080)]), forms
+
+
+@bounded(60)
+async def test_pages_are_as_even_as_they_go(server: Server) -> None:
+    """11 counters at 9 a page were shown 9 and 2 (a page of two looked like a hall with two counters open): the
+    pages of a list are as even as they go, the first ones the larger, and a list that fits is one page."""
+    async with chromium() as browser, board_page(browser, server) as page:
+        found = await page.evaluate(
+            """async () => {
+              const { pages, pageBounds, pageOf } = await import("/static/display/js/layout.js");
+              const cases = [[11, 9], [26, 6], [28, 4], [9, 9], [5, 9], [7, 6], [1, 1]];
+              return cases.map(([count, per]) => {
+                const { n, size } = pages(count, per);
+                const bounds = [...Array(n).keys()].map((p) => pageBounds(count, per, p));
+                const owner = [...Array(count).keys()].map((i) => pageOf(count, per, i));
+                const inside = owner.every((p, i) => bounds[p].first <= i && i < bounds[p].end);
+                return { sizes: bounds.map((b) => b.end - b.first), size, inside, from: bounds[0].first };
+              });
+            }"""
+        )
+    sizes = [case["sizes"] for case in found]
+    assert sizes == [[6, 5], [6, 5, 5, 5, 5], [4] * 7, [9], [5], [4, 3], [1]], found
+    assert all(case["inside"] and case["from"] == 0 and case["size"] == case["sizes"][0] for case in found), found

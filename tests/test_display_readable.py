@@ -155,6 +155,55 @@ async def test_counters_that_do_not_fit_are_shown_a_page_at_a_time(browser: Brow
         await until(page, """() => !document.querySelector(".tile[data-counter='1']").hidden""")
 
 
+# The tiles or chips of a grid on screen now: [id, width, height] each.
+ON_PAGE = """(grid) => [...document.querySelectorAll(`#${grid} > :not([hidden])`)].map((e) => {
+  const r = e.getBoundingClientRect();
+  return [e.dataset.counter || e.dataset.service, Math.round(r.width), Math.round(r.height)];
+})"""
+
+
+async def every_page(page: Page, grid: str, label: str) -> list[list[list[Any]]]:
+    """Each page of a grid in turn (the page's clock moved on by the test), from the first: its tiles or chips."""
+    await until(page, "id => document.getElementById(id).textContent.startsWith('1/')", label)
+    count = int((await page.text_content(f"#{label}") or "").split("/")[1])
+    seen = []
+    for number in range(1, count + 1):
+        await until(page, "([id, p]) => document.getElementById(id).textContent.startsWith(p)", [label, f"{number}/"])
+        seen.append(await page.evaluate(ON_PAGE, grid))
+        await page.evaluate("window.__skip(10000)")
+    return seen
+
+
+async def test_pages_are_even_and_a_list_that_fits_is_one_page(browser: Browser, server: Server) -> None:
+    """7 open counters where a page holds 6 were shown 6 and 1, 5 waiting services where it holds 4 were 4 and 1: a
+    page of one looked like a hall with one counter open. The pages are as even as they go (4 and 3, 3 and 2), laid
+    out alike (the tiles of both pages the same size), nothing cut or under the floor; 6 counters are still one page."""
+    site = server.ctx.sites["tegal"]
+    admin = await server.login("admin")
+    for service in list(site.services)[:5]:
+        await server.issue(service)
+    counters = list(site.counters)[:7]
+    for counter in counters:
+        assert (await server.command(admin, counter, "open")).status_code == 200
+    async with board_page(browser, server, size=(1920, 1080), init_script=PAGE_CLOCK) as page:
+        capacity = await until(page, "() => window.__display.view.counterFit.capacity(7) < 7 && [" 
+                               "window.__display.view.counterFit.capacity(7), window.__display.view.waitingFit.capacity(5)]")
+        assert capacity == [6, 4], capacity  # what a page holds at 1920x1080 (docs/display.md)
+        tiles = await every_page(page, "counter-grid", "counters-page")
+        chips = await every_page(page, "waiting-grid", "waiting-page")
+        measured = await settled(page)
+        assert measured["small"] == [] and measured["cut"] == [], measured
+        assert await until(page, "() => document.querySelectorAll('.tile:not([hidden])').length")
+        assert (await server.command(admin, counters[-1], "close")).status_code == 200
+        await until(page, "() => document.getElementById('counters-page').textContent === ''")
+        one_page = await until(page, "() => document.querySelectorAll('.tile:not([hidden])').length === 6 && 6")
+    assert [len(p) for p in tiles] == [4, 3] and [len(p) for p in chips] == [3, 2], (tiles, chips)
+    assert sorted(t[0] for p in tiles for t in p) == sorted(counters), tiles
+    assert tiles[0][0][1:] == tiles[1][0][1:], "the tiles of both pages the same size"
+    assert chips[0][0][1:] == chips[1][0][1:], "the chips of both pages the same size"
+    assert one_page == 6
+
+
 SPACE = """() => {
   const area = (el) => { const r = el.getBoundingClientRect(); return r.width * r.height; };
   const grid = document.getElementById('counter-grid');

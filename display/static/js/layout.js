@@ -26,6 +26,27 @@ export function perPage(n, width, height, aspect, gap, minWidth, minHeight) {
   return 1;
 }
 
+// Pages of `count` items with at most `per` on a page, as even as they go: 11 at 9 a page are 6 and 5, not 9 and 2
+// (a page of two looked like a hall with two counters open). The first pages take the one more where they differ.
+export function pages(count, per) {
+  const n = Math.max(1, Math.ceil(count / Math.max(1, per)));
+  return { n, size: Math.ceil(count / n), small: Math.floor(count / n), big: count % n };
+}
+
+// Page `page`'s items: [first, end).
+export function pageBounds(count, per, page) {
+  const { small, big } = pages(count, per);
+  const first = page * small + Math.min(page, big);
+  return { first, end: first + small + (page < big ? 1 : 0) };
+}
+
+// The page that holds item `index`.
+export function pageOf(count, per, index) {
+  const { small, big } = pages(count, per);
+  const bigItems = big * (small + 1);
+  return index < bigItems ? Math.floor(index / (small + 1)) : big + Math.floor((index - bigItems) / small);
+}
+
 // Keeps --cols/--rows of a grid element right for its item count and size. It only measures when the grid is
 // resized (ResizeObserver) and only writes when the answer changes: custom properties restyle every tile below.
 export class FittedGrid {
@@ -33,6 +54,7 @@ export class FittedGrid {
   #shown = "";
   #cols = 1;
   #tiles = [];
+  #slots = 0;
   #spanned = null;
 
   // minSlots keeps a few tiles from growing to absurd sizes; minTile() gives the smallest readable tile (px), so
@@ -57,9 +79,12 @@ export class FittedGrid {
 
   // The tiles shown now, in order: sizes the grid for them, and the last one spans what its row leaves empty (3
   // counters in a 2x2 grid: the third is as wide as two), so a few tiles fill their area.
-  show(tiles) {
-    const resized = tiles.length !== this.#tiles.length;
+  // slots: the largest page's count, so that every page of a list lays its tiles out alike (6 and 5: two rows of three,
+  // the fifth tile as wide as two), whatever this page holds.
+  show(tiles, slots = tiles.length) {
+    const resized = tiles.length !== this.#tiles.length || slots !== this.#slots;
     this.#tiles = tiles;
+    this.#slots = Math.max(slots, tiles.length);
     if (resized) this.#apply();
     this.#spanLast();
   }
@@ -77,7 +102,7 @@ export class FittedGrid {
     if (!this.#size) return;
     const { width, height, gap } = this.#size;
     // A few tiles do not grow absurdly large, nor are they made smaller than readable to leave room for more.
-    const slots = Math.max(this.#tiles.length, Math.min(this.minSlots, this.capacity(this.minSlots)));
+    const slots = Math.max(this.#slots, Math.min(this.minSlots, this.capacity(this.minSlots)));
     const { cols, rows } = fitGrid(slots, width, height, this.aspect, gap);
     const shown = `${cols}x${rows}`;
     if (shown === this.#shown) return;

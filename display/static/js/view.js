@@ -1,7 +1,7 @@
 // Draws the board: the newest call, the open counters, the earlier calls and the waiting counts. Elements are made
 // once and only their text and visibility change, at most once per animation frame, so a busy day costs little.
 
-import { FittedGrid, recentLayout } from "./layout.js";
+import { FittedGrid, pageBounds, pageOf, pages, recentLayout } from "./layout.js";
 import { emWidth, labelShape } from "./measure.js";
 
 export const RECENT_ROWS = 8;
@@ -92,8 +92,8 @@ export class BoardView {
   // When each grid's page rotation started (the call being said, or else a fresh one, moves the counters' to its
   // counter's page).
   #pagesFrom = { counters: performance.now(), waiting: performance.now() };
-  // Each grid's page drawn last: how many items a page held and the first one shown (see #page).
-  #pageShown = { counters: { per: 0, first: 0 }, waiting: { per: 0, first: 0 } };
+  // Each grid's page drawn last: how many items a page held at most, of how many, and the first one shown (#page).
+  #pageShown = { counters: { per: 0, count: 0, first: 0 }, waiting: { per: 0, count: 0, first: 0 } };
   #paged = false; // some grid has more than one page: it is drawn again every PAGE_MS
   #speaking = null; // the call being said now: { ticket, counter }
   // A counter's tile flashes once per call (the seq of the call it last flashed for): on the call's arrival while
@@ -199,25 +199,27 @@ export class BoardView {
     this.draw();
   }
 
-  // The page of `count` items of a grid to show now, each page PAGE_MS in turn: [first, end) and "2/3" (or "").
+  // The page of `count` items of a grid to show now, each page PAGE_MS in turn: [first, end), "2/3" (or "") and the
+  // largest page's size. Pages are as even as they go (js/layout.js pages): 11 counters at 9 a page are 6 and 5.
   #page(grid, count, per, focus = -1) {
-    const pages = Math.max(1, Math.ceil(count / per));
-    if (pages > 1) this.#paged = true;
+    const { n, size } = pages(count, per);
+    if (n > 1) this.#paged = true;
     const now = performance.now();
     const last = this.#pageShown[grid];
-    if (focus >= 0 && pages > 1) {
+    if (focus >= 0 && n > 1) {
       // the counter of a new call, or of the call being said, is shown at once: its page starts now
-      this.#pagesFrom[grid] = now - Math.floor(focus / per) * PAGE_MS;
-    } else if (last.per && per !== last.per && pages > 1) {
-      // Pages of another size (the area grew or shrank: a banner came or went): the page shown now is the one with
+      this.#pagesFrom[grid] = now - pageOf(count, per, focus) * PAGE_MS;
+    } else if (last.per && (per !== last.per || count !== last.count) && n > 1) {
+      // Pages of another size (the area grew or shrank, or items came or went): the page shown now is the one with
       // the item that came first on screen, for the rest of its ten seconds. Counted from the time alone, the board
-      // jumped to another page ("4/7" became "4/14", other services) when the sound banner came, and again at the tap.
+      // jumped to another page ("4/7" became "4/14", other services) when the sound banner took a row of its own.
       const into = (now - this.#pagesFrom[grid]) % PAGE_MS;
-      this.#pagesFrom[grid] = now - Math.floor(last.first / per) * PAGE_MS - into;
+      this.#pagesFrom[grid] = now - pageOf(count, per, Math.min(last.first, count - 1)) * PAGE_MS - into;
     }
-    const page = Math.floor((now - this.#pagesFrom[grid]) / PAGE_MS) % pages;
-    this.#pageShown[grid] = { per, first: page * per };
-    return { first: page * per, end: page * per + per, label: pages > 1 ? `${page + 1}/${pages}` : "" };
+    const page = Math.floor((now - this.#pagesFrom[grid]) / PAGE_MS) % n;
+    const { first, end } = pageBounds(count, per, page);
+    this.#pageShown[grid] = { per, count, first };
+    return { first, end, size, label: n > 1 ? `${page + 1}/${n}` : "" };
   }
 
   // A new catalogue (the site's configuration changed): the tiles and chips are made again from it, with the new
@@ -347,7 +349,7 @@ export class BoardView {
       if (id === arrived || id === begun) flash(tile.root);
     }
     this.countersNone.hidden = open.length > 0 || board.dayClosed; // "not open yet" reads wrong once the day is over
-    this.counterFit.show([...shown].map((id) => this.tiles.get(id).root));
+    this.counterFit.show([...shown].map((id) => this.tiles.get(id).root), page.size);
   }
 
   #drawRecent(calls) {
@@ -377,7 +379,7 @@ export class BoardView {
       if (shown.has(id)) setText(chip.count, String(counts.get(id)));
     }
     this.waitingNone.hidden = waiting.length > 0;
-    this.waitingFit.show([...shown].map((id) => this.chips.get(id).root));
+    this.waitingFit.show([...shown].map((id) => this.chips.get(id).root), page.size);
   }
 
   #tile(id) {
