@@ -364,6 +364,71 @@ PAST_THE_BOX = """() => [...document.querySelectorAll('.tile-name > span, .tile-
   }).map((e) => `${e.className} ${e.textContent}`)"""
 
 
+# Counter names of 25, 40, 60 and 120 characters (a site file allows 120), the newest call's counter.
+LONG_COUNTERS = [
+    "Loket 1A Perekaman KTP-el",
+    "Loket 1A Perekaman dan Pencetakan KTP-el",
+    "Loket 1A Perekaman dan Pencetakan KTP-el bagi Warga Pindahan",
+    "Loket 1A Pelayanan Terpadu Perekaman dan Pencetakan Kartu Tanda Penduduk Elektronik bagi Warga Pindahan dari Kota "
+    "Brebes",
+]
+# The newest call's counter: its lines, size, whether it is whole (no "…", nothing past the card), and the number's size.
+HERO_COUNTER = """() => {
+  const counter = document.getElementById('hero-counter');
+  const style = getComputedStyle(counter);
+  const range = document.createRange();
+  range.selectNodeContents(counter);
+  const text = range.getBoundingClientRect();
+  const card = document.querySelector('.hero-card').getBoundingClientRect();
+  const box = counter.getBoundingClientRect();
+  const size = parseFloat(style.fontSize);
+  const short = Math.min(innerWidth, innerHeight);
+  return {
+    lines: Math.round(box.height / parseFloat(style.lineHeight)),
+    size: Math.round(size * 10) / 10,
+    ofShort: Math.round(size / short * 1000) / 10,
+    whole: counter.scrollHeight <= counter.clientHeight + 1 && counter.scrollWidth <= counter.clientWidth + 1,
+    inCard: box.left >= card.left - 0.5 && box.right <= card.right + 0.5 && box.bottom <= card.bottom + 0.5,
+    label: parseFloat(getComputedStyle(document.getElementById('hero-label')).fontSize) / short,
+    text: counter.textContent,
+  };
+}"""
+
+
+async def test_a_long_counter_name_wraps_to_two_lines_in_the_newest_call(browser: Browser, tmp_path: Path) -> None:
+    """Site files allow 120 characters for a counter's name, and over about 25 the newest call's counter ended with
+    "…": the counter is where the citizen must walk. A name too long for one line wraps to two, then shrinks to the
+    board's floor; only beyond that it ends with "…". Names of 25, 40 and 60 characters (and the floor, " · Lantai 1")
+    are whole at 1920x1080, 1366x768 and 1080x1920, none under the floor, the number still 15 % of the screen; the
+    120-character one stays inside the card at the floor, on two lines ending with "…"."""
+    shots = Path(os.environ.get("DISPLAY_SCREENSHOT_DIR") or tmp_path)
+    found: dict[str, dict[str, Any]] = {}
+    for n, name in enumerate(LONG_COUNTERS):
+        site_file = tmp_path / f"tegal-{n}.toml"
+        site_file.write_text(DEMO_SITE.read_text().replace('name = "Loket 1"\n', f'name = "{name}"\n', 1))
+        async with running_server(tmp_path / f"queue-{n}.sqlite3", site_files=[site_file]) as server:
+            assert server.ctx.sites["tegal"].counters["1"].name == name
+            await server.issue("ktp")
+            admin = await server.login("admin")
+            await server.command(admin, "1", "open")
+            await server.command(admin, "1", "call_next")
+            for size in [(1920, 1080), (1366, 768), (1080, 1920)]:
+                async with board_page(browser, server, size=size) as page:
+                    await until(page, "() => document.getElementById('hero-label').textContent === 'A-001'")
+                    await settled(page)
+                    found[f"{len(name)} {size[0]}x{size[1]}"] = await page.evaluate(HERO_COUNTER)
+                    await page.screenshot(path=shots / f"counter-{len(name)}-{size[0]}x{size[1]}.png")
+    for where, hero in found.items():
+        assert hero["text"] == LONG_COUNTERS[[len(n) for n in LONG_COUNTERS].index(int(where.split()[0]))] + " · Lantai 1"
+        assert hero["inCard"] and hero["lines"] <= 2 and hero["ofShort"] >= 2.5, (where, hero)
+        assert hero["label"] >= 0.15, (where, hero)
+        if not where.startswith("120 "):
+            assert hero["whole"], (where, hero)
+    for size in ["1920x1080", "1366x768", "1080x1920"]:
+        assert found[f"60 {size}"]["lines"] == 2, found[f"60 {size}"]
+    print({where: {k: hero[k] for k in ("lines", "size", "ofShort", "whole")} for where, hero in found.items()})
+
+
 ROWS_SHOWN = """() => [...document.querySelectorAll('.recent-row:not(.is-blank):not([hidden])')]
   .map((row) => [row.querySelector('.recent-label').textContent, row.querySelector('.recent-counter').textContent])"""
 

@@ -48,6 +48,21 @@ function tileMinimum(view) {
   };
 }
 
+// The newest call's counter (board.css .hero-counter): at most 12.5 % of the card's height on one line, 11.2 % on
+// each of two, and 7 % of its width; a line at most 96 % of the width; one line at least 4 % of the screen.
+const HERO_COUNTER = { height: 0.125, height2: 0.112, width: 0.07, line: 0.96, oneFloor: 0.04 };
+
+// The width in em (bold) of `text` on two lines broken at the space that makes them most even: the wider line.
+function twoLines(text) {
+  const words = text.split(" ");
+  let best = emWidth(text, "bold");
+  for (let i = 1; i < words.length; i++) {
+    const wider = Math.max(emWidth(words.slice(0, i).join(" "), "bold"), emWidth(words.slice(i).join(" "), "bold"));
+    best = Math.min(best, wider);
+  }
+  return best;
+}
+
 function make(tag, className, parent) {
   const el = document.createElement(tag);
   if (className) el.className = className;
@@ -102,6 +117,7 @@ export class BoardView {
   #flashedFor = new Map();
   #flashNext = null; // the counter whose call has just begun to be said and has not flashed for it
   #recentBox = null; // the earlier calls' list: its content box and gap, as last measured
+  #heroBox = null; // the newest call's card: its content box, as last measured
   #labelEm = 0; // the widest label of the day in em (bold): the rows of earlier calls are laid out for it
 
   constructor(config, clock) {
@@ -122,6 +138,10 @@ export class BoardView {
     this.waitingGrid = $("waiting-grid");
     this.waitingNone = $("waiting-none");
     this.#build();
+    new ResizeObserver(([entry]) => {
+      this.#heroBox = { width: entry.contentRect.width, height: entry.contentRect.height };
+      this.#heroLines();
+    }).observe(this.hero.root.querySelector(".hero-card"));
     this.recentList = $("recent-list");
     this.rows = Array.from({ length: RECENT_ROWS }, () => this.#row(this.recentList));
     this.recentShown = RECENT_ROWS;
@@ -307,8 +327,15 @@ export class BoardView {
     const agency = this.config.agencies[ticket.agency];
     setLabel(h.label, ticket.label);
     const where = this.whereOf(ticket.counter);
-    setText(h.counter, where);
-    setVar(h.counter, "--em", emWidth(where, "bold").toFixed(3)); // board.css fits it whole in the card
+    if (h.counter.textContent !== where) {
+      setText(h.counter, where);
+      // board.css fits it whole in the card, on one line (--em: its width in em) or two (--em2: the wider of its two
+      // lines, broken where they are most even)
+      this.heroEm = { one: emWidth(where, "bold"), two: twoLines(where) };
+      setVar(h.counter, "--em", this.heroEm.one.toFixed(3));
+      setVar(h.counter, "--em2", this.heroEm.two.toFixed(3));
+      this.#heroLines();
+    }
     setText(h.service, service?.name || ticket.service);
     setText(h.agency, agency?.short_name || ticket.agency);
     h.recall.hidden = !call.recall;
@@ -317,6 +344,22 @@ export class BoardView {
     this.#heroSeq = call.seq;
     if (fresh) flash(h.root);
     return fresh ? call : null;
+  }
+
+  // One line or two for the newest call's counter: the counter is where the citizen must walk, so a name too long
+  // for one line at the card's full size wraps to two when that draws it larger than one smaller line would (then
+  // shrinks to the board's floor, and only a name longer still ends with "…"). The card gives the two lines room
+  // (board.css .hero[data-lines="2"]). The sizes here are board.css's, in px of the card's content box.
+  #heroLines() {
+    if (!this.#heroBox || !this.heroEm) return;
+    const { width, height } = this.#heroBox;
+    const full = Math.min(HERO_COUNTER.height * height, HERO_COUNTER.width * width);
+    const one = (HERO_COUNTER.line * width) / this.heroEm.one;
+    const two = Math.min(HERO_COUNTER.height2 * height, full, (HERO_COUNTER.line * width) / this.heroEm.two);
+    // one line never goes under 4 % of the screen's shorter side (it would end with "…" there)
+    const oneFloor = HERO_COUNTER.oneFloor * Math.min(innerWidth, innerHeight);
+    const lines = one < full && (two > one || one < oneFloor) ? "2" : "1";
+    if (this.hero.root.dataset.lines !== lines) this.hero.root.dataset.lines = lines;
   }
 
   #drawCounters(board, fresh) {
