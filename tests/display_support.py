@@ -67,6 +67,19 @@ async def until(page: Page, js: str, arg: Any = None, timeout_ms: float = WAIT_M
         await asyncio.sleep(0.02)
 
 
+async def until_answered(ask: Callable[[], Awaitable[Any]], what: str, timeout_ms: float = WAIT_MS) -> Any:
+    """Asks again (the server's API, for what no page shows) until the answer is truthy, and returns it; `what` says
+    what was awaited when it never comes."""
+    deadline = asyncio.get_running_loop().time() + timeout_ms / 1000
+    while True:
+        answer = await ask()
+        if answer:
+            return answer
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not within {timeout_ms:g} ms: {what} (last answer {answer!r})")
+        await asyncio.sleep(0.02)
+
+
 async def supervisor_sign_in(page: Page, username: str, password: str) -> None:
     """The supervisor pages' sign-in form (dashboard, national view, reports ...)."""
     await page.fill("input[name=username]", username)

@@ -4,9 +4,7 @@ The page keeps window.__announcements: {seq, label, start, end} from the audio e
 
 from __future__ import annotations
 
-import asyncio
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from .display_support import (
     chromium,
     hero_shows,
     until,
+    until_answered,
 )
 from .helpers import Server, running_server
 
@@ -72,18 +71,11 @@ def wav_requests(page: Page) -> list[str]:
 
 
 async def device_audio(server: Server, headers: dict[str, str], screen: str, expected: str) -> None:
-    deadline = time.monotonic() + WAIT_MS / 1000
-    while True:
+    async def states() -> bool:
         r = await server.http.get("/api/v1/sites/tegal/devices", headers=headers)
-        states = [d["audio"] for d in r.json()["devices"] if d["screen"] == screen and d["connected"]]
-        if states == [expected]:
-            return
-        assert time.monotonic() < deadline, f"{screen} audio is {states}, expected {expected}"
-        await time_step()
+        return [d["audio"] for d in r.json()["devices"] if d["screen"] == screen and d["connected"]] == [expected]
 
-
-async def time_step() -> None:
-    await asyncio.sleep(0.05)
+    await until_answered(states, f"{screen} reports its audio {expected}")
 
 
 @bounded(90)
@@ -327,6 +319,21 @@ SHOWN_WHILE_SAID = """() => {
   };
 }"""
 
+# Records SHOWN_WHILE_SAID in the page, every frame: window.__seen, the first moment each call said is shown whole (its
+# row, its tile and the caption; the last call is the hero itself, with no row), in the order they came. Sampled from
+# the test over the wire instead, a brief call (2 s) could pass between two samples on a busy machine.
+RECORD_SHOWN_WHILE_SAID = f"""(last) => {{
+  const look = {SHOWN_WHILE_SAID};
+  window.__seen = [];
+  const sample = () => {{
+    const now = look();
+    const whole = now && now.tile && now.caption && (now.row || now.label === last);
+    if (whole && !window.__seen.some((s) => s.label === now.label)) window.__seen.push(now);
+    requestAnimationFrame(sample);
+  }};
+  requestAnimationFrame(sample);
+}}"""
+
 
 @bounded(300)
 async def test_the_call_being_said_is_on_the_board_in_a_burst(server: Server, tmp_path: Path) -> None:
@@ -350,19 +357,15 @@ async def test_the_call_being_said_is_on_the_board_in_a_burst(server: Server, tm
         shown_rows = await page.evaluate("window.__display.view.recentShown")
         assert shown_rows < len(burst) - 1, "the first call of the burst is older than the rows shown"
         await page.evaluate("window.__blockAudio = false")
+        await page.evaluate(RECORD_SHOWN_WHILE_SAID, calls[-1][0])  # from the first call said on, every frame
         await page.mouse.click(683, 384)
-        seen: dict[str, dict[str, Any]] = {}
         shots = Path(os.environ.get("DISPLAY_SCREENSHOT_DIR") or tmp_path)
-        while len(seen) < len(burst):  # what the board shows while each call is said (bounded by the test's time)
-            now = await page.evaluate(SHOWN_WHILE_SAID)
-            whole = now and now["tile"] and now["caption"] and (now["row"] or now["label"] == calls[-1][0])
-            if whole and now["label"] not in seen:
-                seen[now["label"]] = now
-                if len(seen) == 2:  # a brief call, mid-burst: for a person to look at
-                    await page.screenshot(path=shots / "burst-1366x768.png")
-            elif not now and not await page.evaluate("window.__display.announcer.pending"):
-                break  # all said
-            await asyncio.sleep(0.05)
+        await until(page, "() => window.__seen.length >= 2", timeout_ms=60_000)
+        await page.screenshot(path=shots / "burst-1366x768.png")  # a brief call, mid-burst: for a person to look at
+        all_said = """n => window.__seen.length >= n
+          || (!window.__announcements.some((e) => e.end === null) && window.__display.announcer.pending === 0)"""
+        await until(page, all_said, len(burst), timeout_ms=240_000)
+        seen = {now["label"]: now for now in await page.evaluate("() => window.__seen")}
         assert [label for label, _ in calls] == list(seen), seen
         for label, counter in calls[:-1]:  # the last is the hero itself
             now = seen[label]
@@ -379,6 +382,20 @@ FLASHING = """() => ({
   tiles: [...document.querySelectorAll('.tile.is-fresh')].filter((t) => !t.hidden).map((t) => t.dataset.counter),
 })"""
 
+# Records FLASHING in the page, every frame: window.__flashing, by the label said, every tile that flashed meanwhile.
+RECORD_FLASHING = f"""() => {{
+  const look = {FLASHING};
+  window.__flashing = {{}};
+  const sample = () => {{
+    const now = look();
+    if (now.said !== null) {{
+      window.__flashing[now.said] = [...new Set([...(window.__flashing[now.said] || []), ...now.tiles])].sort();
+    }}
+    requestAnimationFrame(sample);
+  }};
+  requestAnimationFrame(sample);
+}}"""
+
 
 @bounded(240)
 async def test_in_a_burst_a_tile_flashes_when_its_call_is_said(server: Server) -> None:
@@ -391,16 +408,13 @@ async def test_in_a_burst_a_tile_flashes_when_its_call_is_said(server: Server) -
         assert (await server.command(ops[account], counter, "open")).status_code == 200
     async with chromium() as browser, board_page(browser, server, size=(1920, 1080)) as page:
         await until(page, "() => window.__display.announcer.state === 'ready'")
+        await page.evaluate(RECORD_FLASHING)
         calls = []
         for account, counter, _ in burst:
             calls.append(((await call_next(server, ops[account], counter))["ticket"]["label"], counter))
-        seen: dict[str, list[str]] = {}
-        while len(seen) < len(calls):  # bounded by the test's time
-            now = await page.evaluate(FLASHING)
-            if now["said"] is not None:
-                seen.setdefault(now["said"], [])
-                seen[now["said"]] = sorted({*seen[now["said"]], *now["tiles"]})
-            await asyncio.sleep(0.05)
+        said = """labels => labels.every((l) => window.__announcements.some((e) => e.label === l && e.end !== null))"""
+        await until(page, said, [label for label, _ in calls], timeout_ms=120_000)
+        seen: dict[str, list[str]] = await page.evaluate("() => window.__flashing")
         first, second, third = calls
         assert third[1] not in seen[first[0]] and third[1] not in seen[second[0]], seen
         assert second[1] not in seen[first[0]], seen  # not before its words

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.async_api import Page, WebSocket
 
-from .display_support import WAIT_MS, board_page, bounded, call_next, chromium, hero_shows, until
+from .display_support import WAIT_MS, board_page, bounded, call_next, chromium, hero_shows, until, until_answered
 from .helpers import Server, running_server
 
 
@@ -177,19 +177,18 @@ async def test_the_board_reports_its_health_to_supervisors(server: Server) -> No
         assert r.status_code == 200, r.text
         return [d for d in r.json()["devices"] if d["screen"] == "lobby" and d["connected"]]
 
-    async def device_when(check) -> dict:  # type: ignore[no-untyped-def, type-arg]
-        async with asyncio.timeout(10):
-            while True:
-                devices = [d for d in await lobby_devices() if check(d)]
-                if devices:
-                    return devices[0]
-                await asyncio.sleep(0.05)
+    async def device_when(check, what: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
+        async def matching() -> dict | None:  # type: ignore[type-arg]
+            return next((d for d in await lobby_devices() if check(d)), None)
+
+        return await until_answered(matching, f"the lobby reports {what}")  # type: ignore[no-any-return]
 
     async with chromium() as browser, board_page(browser, server) as page:
-        device = await device_when(lambda d: d["audio"] == "ready")
+        device = await device_when(lambda d: d["audio"] == "ready", "its audio ready")
         assert device["client"] == "display/1"
         answer = await call_next(server, op, "1")
-        device = await device_when(lambda d: d["last_call_label"] == answer["ticket"]["label"])
+        label = answer["ticket"]["label"]
+        device = await device_when(lambda d: d["last_call_label"] == label, f"its last call {label}")
         assert device["last_call_seq"] == await page.evaluate("window.__display.board.seq")
 
 

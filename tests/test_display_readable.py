@@ -186,8 +186,11 @@ async def test_pages_are_even_and_a_list_that_fits_is_one_page(browser: Browser,
     for counter in counters:
         assert (await server.command(admin, counter, "open")).status_code == 200
     async with board_page(browser, server, size=(1920, 1080), init_script=PAGE_CLOCK) as page:
-        capacity = await until(page, "() => window.__display.view.counterFit.capacity(7) < 7 && [" 
-                               "window.__display.view.counterFit.capacity(7), window.__display.view.waitingFit.capacity(5)]")
+        capacity = await until(
+            page,
+            "() => window.__display.view.counterFit.capacity(7) < 7 && ["
+            "window.__display.view.counterFit.capacity(7), window.__display.view.waitingFit.capacity(5)]",
+        )
         assert capacity == [6, 4], capacity  # what a page holds at 1920x1080 (docs/display.md)
         tiles = await every_page(page, "counter-grid", "counters-page")
         chips = await every_page(page, "waiting-grid", "waiting-page")
@@ -419,7 +422,9 @@ async def test_a_long_counter_name_wraps_to_two_lines_in_the_newest_call(browser
                     found[f"{len(name)} {size[0]}x{size[1]}"] = await page.evaluate(HERO_COUNTER)
                     await page.screenshot(path=shots / f"counter-{len(name)}-{size[0]}x{size[1]}.png")
     for where, hero in found.items():
-        assert hero["text"] == LONG_COUNTERS[[len(n) for n in LONG_COUNTERS].index(int(where.split()[0]))] + " · Lantai 1"
+        assert (
+            hero["text"] == LONG_COUNTERS[[len(n) for n in LONG_COUNTERS].index(int(where.split()[0]))] + " · Lantai 1"
+        )
         assert hero["inCard"] and hero["lines"] <= 2 and hero["ofShort"] >= 2.5, (where, hero)
         assert hero["label"] >= 0.15, (where, hero)
         if not where.startswith("120 "):
@@ -653,7 +658,9 @@ async def painting_on_a_later_page(page: Page) -> dict[str, Any]:
     return await page.evaluate("() => window.__painted.at(-1)")  # type: ignore[no-any-return]
 
 
-OFFLINE_SINCE = re.compile(r"^Koneksi terputus sejak [0-9]{2}[.][0-9]{2} [(](baru saja|[0-9]+ menit lalu)[)] — menyambung ulang…$")
+OFFLINE_SINCE = re.compile(
+    r"^Koneksi terputus sejak [0-9]{2}[.][0-9]{2} [(](baru saja|[0-9]+ menit lalu)[)] — menyambung ulang…$"
+)
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768), (1080, 1920)], ids=lambda s: f"{s[0]}x{s[1]}")
