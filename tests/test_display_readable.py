@@ -377,6 +377,15 @@ LONG_COUNTERS = [
 ]
 # The newest call's counter: its lines, size, whether it is whole (no "…", nothing past the card), and the number's size.
 HERO_COUNTER = """() => {
+  // the counter's tile inside its area, and its number inside the tile (its name may end with "…")
+  const tileWhole = () => {
+    const tile = document.querySelector(".tile[data-counter='1']").getBoundingClientRect();
+    const grid = document.getElementById('counter-grid').getBoundingClientRect();
+    const range = document.createRange();
+    range.selectNodeContents(document.querySelector(".tile[data-counter='1'] .tile-ticket"));
+    const number = range.getBoundingClientRect();
+    return tile.right <= grid.right + 1 && number.left >= tile.left - 1 && number.right <= tile.right + 1;
+  };
   const counter = document.getElementById('hero-counter');
   const style = getComputedStyle(counter);
   const range = document.createRange();
@@ -394,6 +403,7 @@ HERO_COUNTER = """() => {
     inCard: box.left >= card.left - 0.5 && box.right <= card.right + 0.5 && box.bottom <= card.bottom + 0.5,
     label: parseFloat(getComputedStyle(document.getElementById('hero-label')).fontSize) / short,
     text: counter.textContent,
+    tile: tileWhole(),
   };
 }"""
 
@@ -427,6 +437,7 @@ async def test_a_long_counter_name_wraps_to_two_lines_in_the_newest_call(browser
         )
         assert hero["inCard"] and hero["lines"] <= 2 and hero["ofShort"] >= 2.5, (where, hero)
         assert hero["label"] >= 0.15, (where, hero)
+        assert hero["tile"], (where, hero)  # the tile's number was cut off by a 120-character name
         if not where.startswith("120 "):
             assert hero["whole"], (where, hero)
     for size in ["1920x1080", "1366x768", "1080x1920"]:
@@ -706,6 +717,55 @@ async def test_the_offline_banner_costs_the_board_nothing_and_takes_the_sound_ba
     assert [f for f in painted if f["chips"] != before["chips"]] == [], f"{before['chips']} in every frame"
     assert [f for f in painted if abs(f["height"] - before["height"]) > 0.5] == [], "the board's height throughout"
     assert [f for f in painted if f["small"] or f["cut"]] == [], "no frame with a chip or tile squeezed or cut"
+
+
+# The offline banner after the server was last heard from `ms` ago, for each of `ages`: its words, lines, and whether
+# they are whole in the top bar. A second StatusView on the same elements (the page's own is live: it leaves them).
+OFFLINE_AGES = """async (ages) => {
+  const { StatusView } = await import('/static/display/js/status_view.js');
+  const { view, clock } = window.__display;
+  const status = new StatusView(view.config, clock);
+  const banner = document.getElementById('banner-offline');
+  const found = ages.map((ms) => {
+    status.setLink('offline', Date.now() - ms);
+    const range = document.createRange();
+    range.selectNodeContents(banner);
+    const words = range.getBoundingClientRect();
+    const b = banner.getBoundingClientRect();
+    const topbar = document.querySelector('.topbar').getBoundingClientRect();
+    return {
+      text: banner.textContent,
+      lines: Math.round(words.height / parseFloat(getComputedStyle(banner).lineHeight)),
+      whole: words.top >= b.top - 0.5 && words.bottom <= b.bottom + 0.5 && b.bottom <= topbar.bottom + 0.5
+        && words.left >= b.left - 0.5 && words.right <= b.right + 0.5,
+    };
+  });
+  status.setLink('live');
+  return found;
+}"""
+AGES = {
+    "id": ["(baru saja) — menyambung ulang…", "(12 menit lalu)", "(1 jam 5 menit lalu)", "(25 jam 0 menit lalu)"],
+    "en": ["(just now) — reconnecting…", "(12 min ago)", "(1 h 5 min ago)", "(25 h 0 min ago)"],
+}
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+async def test_the_offline_banner_says_since_when_in_two_lines_at_most(
+    browser: Browser, server: Server, lang: str
+) -> None:
+    """The lost connection's banner says since when the server is away and how long ago ("sejak 08.30 (12 menit
+    lalu)"): in the top bar's two lines at every size, the long form where it fits, else without "menyambung
+    ulang…" (a portrait TV)."""
+    found = {}
+    for size in [(1920, 1080), (1366, 768), (1080, 1920)]:
+        async with board_page(browser, server, size=size, query="?lang=en" if lang == "en" else "") as page:
+            ages = [20_000, 12 * 60_000 + 5_000, 65 * 60_000, 25 * 3_600_000]
+            found[f"{size[0]}x{size[1]}"] = await page.evaluate(OFFLINE_AGES, ages)
+    for where, banners in found.items():
+        assert all(b["lines"] <= 2 and b["whole"] for b in banners), (where, banners)
+        assert [b["text"] for b in banners if not any(a in b["text"] for a in AGES[lang])] == [], (where, banners)
+    assert found["1920x1080"][1]["text"].endswith("…"), found  # the long form where it fits
+    print(found)
 
 
 @pytest.mark.parametrize("size", [(1080, 1920), (1920, 1080), (1280, 720)], ids=lambda s: f"{s[0]}x{s[1]}")

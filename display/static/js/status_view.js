@@ -66,15 +66,22 @@ export class StatusView {
     if (offline) this.#showOffline();
   }
 
-  // "Koneksi terputus sejak 08.30 (3 menit lalu) — menyambung ulang…": how old the board is, in the site's time.
+  // "Koneksi terputus sejak 08.30 (3 menit lalu) — menyambung ulang…": how old the board is, in the site's time. Its
+  // short form, without "menyambung ulang…", where the long one would take more than the top bar's two lines.
   #showOffline() {
-    let text = this.t.offline;
-    if (this.#heardAt !== null) {
-      const ago = Date.now() - this.#heardAt;
-      const time = this.clock.timeText(this.clock.now() - ago);
-      text = this.t.offline_since.replace("{time}", time).replace("{ago}", agoText(ago, this.t));
-    }
+    if (this.#heardAt === null) return this.#setOffline(this.t.offline);
+    const ago = Date.now() - this.#heardAt;
+    const fill = (text) =>
+      text.replace("{time}", this.clock.timeText(this.clock.now() - ago)).replace("{ago}", agoText(ago, this.t));
+    if (this.#setOffline(fill(this.t.offline_since)) > 2) this.#setOffline(fill(this.t.offline_since_short));
+  }
+
+  // Shows `text` in the banner; answers how many lines it takes.
+  #setOffline(text) {
     if (this.offline.textContent !== text) this.offline.textContent = text;
+    const range = document.createRange();
+    range.selectNodeContents(this.offline);
+    return Math.round(range.getBoundingClientRect().height / parseFloat(getComputedStyle(this.offline).lineHeight));
   }
 
   // caption: { label, where, text, recall } of the call being said, or null. The printed label ("F-002") and the
