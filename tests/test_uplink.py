@@ -8,6 +8,7 @@ the mirror takes no command for the mall; retention at the mall keeps what the m
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import subprocess
 import sys
@@ -32,7 +33,7 @@ from queue_server.domain.relay import fingerprint, fingerprint_for, withheld
 from queue_server.domain.state import SiteState, apply
 from queue_server.outbound import uplink as uplink_module
 from queue_server.settings.config import Config
-from queue_server.settings.sitefile import DEMO_SITE, load_site
+from queue_server.settings.sitefile import DEMO_SITE, load_site, parse_site
 from queue_server.supervision import national as national_module
 
 from .display_support import supervisor_sign_in, until
@@ -839,6 +840,174 @@ async def test_a_box_s_configuration_from_before_the_newer_thresholds_is_taken_w
         r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 2, "events": [newer]}, headers=token)
         assert r.status_code == 200, r.text
         assert mirror.ctx.sites["tegal"].alerts == AlertPolicy(service_mark_minutes=8, screen_missing_minutes=45)
+
+
+PERSONAL = ("Siti", "SITI", "Budi", "3328011201800001", "3456", "7890")
+
+
+def naming_configuration(document: dict[str, Any]) -> dict[str, Any]:
+    """The mall's configuration with a citizen named in the free texts screens and pages show, as a box of an earlier
+    release took them (this release's box refuses the running text; the names it takes as they are)."""
+    named = json.loads(json.dumps(document))
+    named["site"]["running_text"] = NAMING
+    named["site"]["regency"] = "Kota Pak Budi 0812-3456-7890"
+    agency = next(a for a in named["agencies"] if a["id"] == "disdukcapil")
+    agency["short_name"] = "Dukcapil Ibu Siti"
+    next(s for s in agency["services"] if s["id"] == "ktp")["name"] = "KTP a.n. SITI RAHAYU"
+    next(c for c in agency["counters"] if c["id"] == "1")["name"] = "Loket Ibu Siti 3328011201800001"
+    named["announcements"] = {**named.get("announcements", {}),
+                              "template_id": "Bu Siti, nomor {ticket} ke {counter}"}  # fmt: skip
+    return named
+
+
+WITHHELD_PLACES = [
+    "site.running_text",
+    "site.regency",
+    "announcements.template_id",
+    "agencies[disdukcapil].short_name",
+    "agencies[disdukcapil].services[ktp].name",
+    "agencies[disdukcapil].counters[1].name",
+]
+
+
+def test_a_configuration_naming_a_citizen_is_kept_with_defaults_that_still_read() -> None:
+    """Every free text of a configuration a screen or a page shows that names a citizen is replaced (a name by its
+    default or its id, an optional text left out, zones the same zone under one new name, screens too), the
+    document still reads as a site, and the fingerprints are of the event as the box holds it."""
+    from queue_server.common import plaintext
+    from queue_server.domain.relay import configuration_withheld
+    from queue_server.domain.state import configuration_withheld as withheld_of
+    from queue_server.settings.sitefile import read_document
+
+    document = read_document(DEMO_SITE)
+    clean = {"version": 1, "source": "web", "file_hash": "", "document": document}
+    at = datetime(2026, 12, 7, 1, 30, tzinfo=UTC)
+    assert configuration_withheld(clean, plaintext.personal_shown, at) == (clean, []), "the demo names no one"
+    named = naming_configuration(document)
+    named["site"]["name"] = "MPP Bapak Budi"
+    named["site"]["wifi"], named["site"]["wifi_password"] = "Pak Budi", "rahasia123"
+    named["site"]["hours"]["periods"] = [{"name": "Ramadan Ibu Siti", "from": "2027-02-08", "to": "2027-03-09",
+                                          "mon": ["08:00-14:00"]}]  # fmt: skip
+    agency = next(a for a in named["agencies"] if a["id"] == "disdukcapil")
+    agency["name"] = "Dinas Ibu Siti"
+    for counter in agency["counters"][:2]:
+        counter["zone"] = "Ruang Pak Budi"
+    lobby = next(s for s in named["screens"] if s["id"] == "lobby")
+    lobby["name"], lobby["zones"] = "Layar Ibu Siti", ["Ruang Pak Budi"]
+    data = {"version": 2, "source": "web", "file_hash": "", "document": named}
+    kept, places = configuration_withheld(data, plaintext.personal_shown, at)
+    assert set(WITHHELD_PLACES) <= set(places), places
+    assert {"site.name", "site.wifi", "site.hours.periods[0].name", "agencies[disdukcapil].name",
+            "agencies[disdukcapil].counters[2].zone", "screens[lobby].name"} <= set(places), places  # fmt: skip
+    text = json.dumps(kept["document"])
+    for part in PERSONAL:
+        assert part not in text, (part, text)
+    assert withheld_of(kept) == (at, tuple(places)) and withheld_of(data) is None
+    site = parse_site(kept["document"], in_force=True)
+    disdukcapil = site.agencies["disdukcapil"]
+    assert (site.name, site.regency, site.running_text, site.wifi) == ("tegal", None, "", None)
+    assert (disdukcapil.name, disdukcapil.short_name, site.services["ktp"].name) == (
+        "disdukcapil",
+        "disdukcapil",
+        "ktp",
+    )
+    assert site.counters["1"].name == "Loket 1" and site.counters["1"].zone == site.counters["2"].zone == "Zona 1"
+    assert site.screens["lobby"].name == "lobby" and site.screens["lobby"].zones == ("Zona 1",)
+    assert site.hours.periods[0].name == "Periode 1"
+    assert site.announcements.template_id == "Nomor antrean {ticket}, silakan menuju {counter}"
+    for protocol in (2, 3):  # the box's event as it holds it, whichever the box speaks
+        assert fingerprint_for(protocol, ev.SITE_CONFIGURED, kept) == fingerprint_for(
+            protocol, ev.SITE_CONFIGURED, data
+        )
+
+
+def configuration_alerts(mirror: Server) -> list[dict[str, Any]]:
+    alerts = mirror.app.state.server.monitor.figures("tegal")["alerts"]
+    return [a for a in alerts if a["kind"] == "configuration_withheld"]
+
+
+async def served_by(mirror: Server) -> str:
+    """What the mirror keeps and serves of the mall: its log and settings, its configuration, the site's public
+    description, its dashboard's figures and its national row."""
+    admin = await mirror.login("admin")
+    served = [await held_by(mirror)]
+    for url in ("/api/v1/sites/tegal/configuration", "/api/v1/sites/tegal", "/api/v1/national"):
+        r = await mirror.http.get(url, headers=admin)
+        assert r.status_code == 200, (url, r.text)
+        served.append(r.text)
+    served.append(json.dumps(mirror.app.state.server.monitor.figures("tegal"), default=str))
+    return "\n".join(served)
+
+
+async def test_a_configuration_naming_a_citizen_is_withheld_by_the_mirror_across_a_restart_until_a_clean_one(
+    database: Path | str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A box set a configuration naming a citizen in its running text, a regency, a template and the names of an
+    agency, a service and a counter (an earlier release took them all): relayed for real, the mirror keeps and serves
+    none of it (log, settings, configuration, the site's description, dashboard, national row), shows the defaults in
+    their place, says on the mall's dashboard and in its national row where and what the mall's admin does, keeps
+    saying so after a restart, and the box's log goes on up; a configuration naming no one clears it. Neither the
+    mirror's log lines nor its event log hold the text."""
+    caplog.set_level(logging.INFO)
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        port = mirror.config.port
+        token = await uplink_token(mirror)
+        async with mall_of(mirror.url, token, tmp_path) as mall:
+            admin = await mall.login("admin")
+            url = "/api/v1/sites/tegal/configuration"
+            document = (await mall.http.get(url, headers=admin)).json()["document"]
+            named = naming_configuration(document)
+            site = parse_site(named, in_force=True)  # what the earlier release's Settings took
+            state = mall.ctx.state("tegal")
+            command = c.Configure(site, named, "web", state.configuration.file_hash, state.configuration.version)
+            await mall.ctx.engine.submit("tegal", command, lambda events, state: {})
+            await mall.issue("ktp")
+            await caught_up_as_withheld(mall, mirror)
+            served = await served_by(mirror)
+            for part in PERSONAL:
+                assert part not in served, part
+            here = mirror.ctx.sites["tegal"]
+            assert (here.running_text, here.regency, here.services["ktp"].name, here.counters["1"].name) == (
+                "", None, "ktp", "Loket 1")  # fmt: skip
+            assert mirror.ctx.state("tegal").current_running_text == ""
+            said = configuration_alerts(mirror)
+            assert len(said) == 1 and said[0]["fields"] == WITHHELD_PLACES, said
+            assert said[0]["message"].startswith("Konfigurasi mal ini yang diganti pada ")
+            assert "agencies[disdukcapil].counters[1].name" in said[0]["message"]
+            assert "admin mal, ganti teks itu di Pengaturan server mal" in said[0]["message"]
+            assert said[0]["message_en"].startswith("This mall's configuration, set on ")
+            row = await national_row(mirror)
+            assert row["withheld"]["kinds"] == ["configuration_withheld"], row
+            assert row["withheld"]["message"] == said[0]["message"] and row["totals"]["withheld"] == 1
+            assert mall.ctx.uplink.status["tegal"].last_error is None, "the box's log goes on up"
+    async with running_server(database, mirrored=["tegal"], port=port) as mirror:
+        assert [a["fields"] for a in configuration_alerts(mirror)] == [WITHHELD_PLACES], "kept across a restart"
+        assert mirror.ctx.sites["tegal"].counters["1"].name == "Loket 1"
+        for part in PERSONAL:
+            assert part not in await served_by(mirror), part
+        async with mall_of(mirror.url, token, tmp_path) as mall:
+            admin = await mall.login("admin")
+            r = await mall.http.put(url, headers=admin, json={"version": mall.ctx.state("tegal").configuration.version,
+                                                              "document": document})  # fmt: skip
+            assert r.status_code == 200, r.text
+            await caught_up_as_withheld(mall, mirror)
+            assert configuration_alerts(mirror) == [], "a configuration naming no one clears it"
+            assert mirror.ctx.sites["tegal"].counters["1"].name == document["agencies"][0]["counters"][0]["name"]
+            row = await national_row(mirror)
+            assert row["withheld"] is None and row["totals"]["withheld"] == 0
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "names a citizen in site.running_text, site.regency" in logged, logged
+    for part in PERSONAL:
+        assert part not in logged, part
+
+
+async def caught_up_as_withheld(mall: Server, mirror: Server) -> None:
+    newest = await mall.ctx.storage.newest_seq("tegal")
+
+    async def up() -> bool:
+        return mirror.ctx.state("tegal").relayed_head == newest
+
+    await eventually(up, "the box's log reached the mirror")
 
 
 async def test_an_earlier_box_s_idle_counters_are_dated_on_the_mirror_and_its_log_kept_as_the_box_wrote_it(

@@ -24,7 +24,15 @@ from queue_server.domain.decide import checkin_window, find_ticket
 from queue_server.domain.events import Event
 from queue_server.domain.model import OPEN_STATES, Ticket, TicketState
 from queue_server.domain.refusal import Refusal
-from queue_server.domain.relay import MAX_EVENTS, PROTOCOL, fingerprint_for, invalid_event, text_withheld, withheld
+from queue_server.domain.relay import (
+    MAX_EVENTS,
+    PROTOCOL,
+    configuration_withheld,
+    fingerprint_for,
+    invalid_event,
+    text_withheld,
+    withheld,
+)
 from queue_server.domain.state import SOURCE_SEQ, TEXT_WITHHELD, SiteState
 from queue_server.domain.wait import WaitEstimate
 from queue_server.live import wire
@@ -878,6 +886,14 @@ def _relayed_event(ctx: Context, site_id: str, item: Any) -> Event:
         when = datetime.fromisoformat(at)
     except ValueError:
         raise invalid_event(seq, f"{at[:40]!r} is not an ISO 8601 time") from None
+    if type_ == ev.SITE_CONFIGURED:
+        # The same for the free texts of a configuration that screens and pages show (names, the running text, the
+        # templates ...): each that names a citizen is replaced by its default, or its id (domain/relay.py), and the
+        # dashboard says where (configuration_withheld). The log line names the places, which are ids, never a text.
+        data, places = configuration_withheld(data, plaintext.personal_shown, when)
+        if places:
+            log.warning("site %s: the configuration of the mall's event %s names a citizen in %s; withheld here",
+                        site_id, seq, ", ".join(places))  # fmt: skip
     objects: dict[str, Any] = {}
     if type_ == ev.SITE_CONFIGURED and site == site_id:
         document = data.get("document")

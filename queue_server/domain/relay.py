@@ -9,11 +9,12 @@ command (what happens there is decided at the mall)."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -347,6 +348,119 @@ def text_withheld(type_: str, data: Mapping[str, Any]) -> dict[str, Any]:
     protocol that makes one, so the box and the copy still agree where the copy ends."""
     kept = {"2": _fingerprint("2:", type_, data), str(PROTOCOL): fingerprint(type_, data)}
     return {**data, "text": "", TEXT_WITHHELD: kept}
+
+
+def configuration_withheld(
+    data: Mapping[str, Any], names_citizen: Callable[[str], bool], at: datetime
+) -> tuple[dict[str, Any], list[str]]:
+    """A relayed configuration (a `site.configured` event's data) as a mirror keeps it, and the places of the texts
+    withheld from it ("site.running_text", "agencies[disdukcapil].counters[3].name"; never the texts), or the data
+    as it is and []. A box of an earlier release took any text; `names_citizen` (the API's check: a NIK, a phone
+    number, an e-mail address, a birth date, a name as staff write one) finds the free texts of the document that a
+    screen or a page shows which name a citizen. Each is replaced by what a site file without it reads (an optional
+    text left out, a name with a default by that default), or by its own id where a name is required; so the
+    document still reads (names and zones stay each their own) and holds nothing of the mall's text. Under
+    TEXT_WITHHELD: the fingerprints of the event as the mall's log holds it (text_withheld), the places and the
+    event's time `at` (state.configuration_withheld reads them: the alert, also at start from the stored one)."""
+    document = data.get("document")
+    if not isinstance(document, dict):
+        return dict(data), []
+    out = copy.deepcopy(document)
+    fields: list[str] = []
+
+    def named(table: Any, key: str) -> bool:
+        value = table.get(key) if isinstance(table, dict) else None
+        return isinstance(value, str) and names_citizen(value)
+
+    site = out.get("site")
+    if isinstance(site, dict):
+        for key, instead in (("name", site.get("id")), ("running_text", ""), ("regency", None)):
+            if named(site, key):
+                fields.append(f"site.{key}")
+                _put(site, key, instead)
+        if named(site, "wifi"):  # the password opens that network only, and without its name is refused
+            fields.append("site.wifi")
+            site.pop("wifi")
+            site.pop("wifi_password", None)
+        elif named(site, "wifi_password"):
+            fields.append("site.wifi_password")
+            site.pop("wifi_password")
+        hours = site.get("hours")
+        periods = hours.get("periods") if isinstance(hours, dict) else None
+        for i, period in enumerate(periods if isinstance(periods, list) else []):
+            if named(period, "name"):
+                fields.append(f"site.hours.periods[{i}].name")
+                period["name"] = f"Periode {i + 1}"
+    announcements = out.get("announcements")
+    for key in ("template_id", "template_en"):
+        if isinstance(announcements, dict) and named(announcements, key):  # its default (catalogue.Announcements)
+            fields.append(f"announcements.{key}")
+            announcements.pop(key)
+    listed = out.get("agencies")
+    agencies = [a for a in listed if isinstance(a, dict)] if isinstance(listed, list) else []
+    counters = [(a, c) for a in agencies for c in _entries(a.get("counters"))]
+    names = {" ".join(str(c.get("name", "")).casefold().split()) for _, c in counters}
+    zones = {c.get("zone") for _, c in counters}
+    zone_for: dict[str, str] = {}
+    for agency in agencies:
+        where = f"agencies[{agency.get('id')}]"
+        if named(agency, "name"):
+            fields.append(f"{where}.name")
+            agency["name"] = str(agency.get("id"))
+        if named(agency, "short_name"):  # its default: the agency's name
+            fields.append(f"{where}.short_name")
+            agency.pop("short_name")
+        services = agency.get("services")
+        for service in services if isinstance(services, list) else []:
+            if named(service, "name"):
+                fields.append(f"{where}.services[{service.get('id')}].name")
+                service["name"] = str(service.get("id"))
+    for agency, counter in counters:
+        where = f"agencies[{agency.get('id')}].counters[{counter.get('id')}]"
+        if named(counter, "name"):  # its default, "Loket <id>", unless another counter is so named
+            fields.append(f"{where}.name")
+            counter["name"] = _unused(f"Loket {counter.get('id')}", names)
+        zone = counter.get("zone")
+        if isinstance(zone, str) and (zone in zone_for or names_citizen(zone)):
+            fields.append(f"{where}.zone")
+            counter["zone"] = zone_for.setdefault(zone, _unused(f"Zona {len(zone_for) + 1}", zones))
+    screens = out.get("screens")
+    for screen in screens if isinstance(screens, list) else []:
+        if not isinstance(screen, dict):
+            continue
+        if named(screen, "name"):  # its default: its id
+            fields.append(f"screens[{screen.get('id')}].name")
+            screen.pop("name")
+        listed = screen.get("zones")
+        if zone_for and isinstance(listed, (list, str)):  # the same zone, under the name it has here
+            listed = [listed] if isinstance(listed, str) else listed
+            screen["zones"] = [zone_for.get(z, z) if isinstance(z, str) else z for z in listed]
+    if not fields:
+        return dict(data), []
+    kept = {"2": _fingerprint("2:", ev.SITE_CONFIGURED, data), str(PROTOCOL): fingerprint(ev.SITE_CONFIGURED, data)}
+    return {**data, "document": out, TEXT_WITHHELD: {**kept, "fields": fields, "at": at.isoformat()}}, fields
+
+
+def _entries(value: Any) -> list[dict[str, Any]]:
+    return [entry for entry in value if isinstance(entry, dict)] if isinstance(value, list) else []
+
+
+def _put(table: dict[str, Any], key: str, value: Any) -> None:
+    if value is None:
+        table.pop(key, None)
+    else:
+        table[key] = value
+
+
+def _unused(wanted: str, taken: set[Any]) -> str:
+    """`wanted`, or it with a number after it where that is taken (compared as the site file compares names)."""
+    candidate, n = wanted, 1
+    while " ".join(candidate.casefold().split()) in taken or candidate in taken:
+        n += 1
+        candidate = f"{wanted}-{n}"
+    taken.add(" ".join(candidate.casefold().split()))
+    taken.add(candidate)
+    return candidate
 
 
 def invalid_event(seq: int, why: str) -> Refusal:

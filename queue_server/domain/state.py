@@ -48,6 +48,8 @@ class SiteState:
     running_text: str | None = None  # set by a supervisor; None: the site file's text
     # A mirrored mall's running text withheld here since then, for naming a citizen (TEXT_WITHHELD); None: shown.
     running_text_withheld: datetime | None = None
+    # A mirrored mall's configuration in force, since then, with texts naming a citizen withheld here (their places).
+    configuration_withheld: tuple[datetime, tuple[str, ...]] | None = None
     paused_at: dict[str, datetime] = field(default_factory=dict)  # counter -> when it last paused (the forecast)
     # counter -> the local times its long break usually began and ended on this weekday in the last weeks (the
     # engine reads them each morning; the forecast expects the counter away then, not 'some time in the window').
@@ -275,6 +277,17 @@ SOURCE_SEQ = "source_seq"  # in a relayed event's data: its seq in the mall's ow
 # In a mirrored mall's running-text event whose text named a citizen (application/actions.py): the text is kept as ""
 # and this holds the fingerprints of the event as the mall's log has it, by protocol (domain/relay.fingerprint_for).
 TEXT_WITHHELD = "text_withheld"
+
+
+def configuration_withheld(data: dict[str, Any] | None) -> tuple[datetime, tuple[str, ...]] | None:
+    """When a mirrored mall's configuration (a site.configured event's data, as logged or stored) had texts naming a
+    citizen withheld here, and their places (domain/relay.configuration_withheld); None: none were."""
+    kept = data.get(TEXT_WITHHELD) if data is not None else None
+    if not isinstance(kept, dict) or not isinstance(kept.get("fields"), list) or not isinstance(kept.get("at"), str):
+        return None
+    return datetime.fromisoformat(kept["at"]), tuple(str(place) for place in kept["fields"])
+
+
 _NOT_MOVES = frozenset({ev.TICKET_ISSUED, ev.TICKET_CONTACT_LEFT, ev.TICKET_CONTACT_REMOVED})
 # Moves a forecast can follow for a while: someone leaves the line, or a counter's timing slips by a little.
 _FOLLOWED = frozenset({ev.TICKET_CALLED, ev.TICKET_RECALLED, ev.TICKET_STARTED, ev.TICKET_FINISHED,
@@ -315,6 +328,7 @@ def apply(state: SiteState, event: Event) -> None:
         if not isinstance(site, Site):  # the engine parses a logged configuration before applying it
             raise ValueError("a site.configured event is applied with its parsed Site in event.objects['site']")
         state.reconfigure(site, Configuration.from_data(data))
+        state.configuration_withheld = configuration_withheld(data)
     if event.type == ev.DAY_REOPENED:
         state.closed_days.discard(date.fromisoformat(data["day"]))
     if event.type == ev.DAY_CLOSED:

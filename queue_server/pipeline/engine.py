@@ -31,7 +31,7 @@ from queue_server.domain.decide import check_live_day, checkin_window, decide
 from queue_server.domain.events import Event
 from queue_server.domain.model import EXPIRING_STATES
 from queue_server.domain.refusal import Refusal
-from queue_server.domain.state import Configuration, SiteState, apply
+from queue_server.domain.state import Configuration, SiteState, apply, configuration_withheld
 from queue_server.live import wire
 from queue_server.live.hub import Hub
 from queue_server.persistence import deadlines
@@ -489,6 +489,7 @@ class Engine:
             state.closed_days = loaded.closed_days
             state.running_text = loaded.running_text
             state.running_text_withheld = loaded.running_text_withheld
+            state.configuration_withheld = configuration_withheld(loaded.configuration)
             for ticket in sorted(loaded.tickets, key=lambda t: (t.issued_at, t.id)):
                 state.put_ticket(ticket)
                 if ticket.parent is None:

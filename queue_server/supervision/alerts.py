@@ -43,6 +43,7 @@ KINDS = (
     "phone_codes_capped",
     "uplink_failing",
     "running_text_withheld",
+    "configuration_withheld",
     "counter_held",
     "counter_idle",
     "service_long",
@@ -114,6 +115,7 @@ def detect(
     codes_capped: dict[str, Any] | None = None,
     counters: Sequence[dict[str, Any]] = (),
     running_text_withheld: datetime | None = None,
+    configuration_withheld: tuple[datetime, tuple[str, ...]] | None = None,
 ) -> list[dict[str, Any]]:
     """`held`: counters open or paused under an account disabled since, with nobody else signed in at them
     (supervision/monitor.py); `deliveries`: the site's endpoints whose messages keep failing
@@ -128,7 +130,8 @@ def detect(
     `[booking] codes_per_hour` verification codes in the last hour (application/phone_codes.py sites_capped);
     `counters`: the dashboard's counters (their state), which the `no_counter` alert names;
     `running_text_withheld`: a mirrored mall's running text, set then, named a citizen and is withheld here
-    (application/actions.py)."""
+    (application/actions.py); `configuration_withheld`: a mirrored mall's configuration in force, set then, has
+    texts naming a citizen (their places) withheld here (domain/relay.configuration_withheld)."""
     out: list[dict[str, Any]] = []
     if storage is not None:
         since = site.local(storage["since"])
@@ -168,6 +171,18 @@ def detect(
                 "agencies": [],
                 "since": running_text_withheld.isoformat(),
                 **_said("running_text_withheld", since=site.local(running_text_withheld)),
+            }
+        )
+    if configuration_withheld is not None:
+        since, places = configuration_withheld
+        out.append(
+            {
+                "id": "configuration_withheld",
+                "kind": "configuration_withheld",
+                "agencies": [],
+                "since": since.isoformat(),
+                "fields": list(places),
+                **_said("configuration_withheld", since=site.local(since), fields=", ".join(places)),
             }
         )
     if clock_doubt is not None:

@@ -301,6 +301,7 @@ def figures(
             codes_capped,
             counters,
             state.running_text_withheld,
+            state.configuration_withheld,
         ),
     }
 

@@ -16,7 +16,8 @@ shared by every request that wants it.
 A mall mirrored here (its own server sends its log up) is "connected" only while its copy keeps up
 (application/mirror_watch.py: a batch taken, or its box saying it has nothing more, within SYNC_STALE); otherwise its
 row says since when its data is held back and why (refused, silent, its token revoked), and its figures are as of
-its last sync.
+its last sync. Where the mirror withholds a text of the mall's for naming a citizen (its dashboard's alert), the row
+says so (`withheld`), with what the mall's admin does, never the text.
 
 Totals: sums; the longest wait is the longest of all; quota used is issued over quota across the malls (not a
 mean of percentages); the IKM is computed from the summed answers, so each mall weighs by its respondents; how many
@@ -45,7 +46,9 @@ from queue_server.common.plaintext import spreadsheet_row
 from queue_server.domain import provinces, skm
 from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
+from queue_server.domain.state import SiteState
 from queue_server.live import wire
+from queue_server.supervision import alerts
 from queue_server.supervision.monitor import Monitor
 from queue_server.supervision.reports import Period, checked_period, day_param
 
@@ -287,7 +290,8 @@ class National:
 
     def _make_row(self, site: Site) -> tuple[dict[str, Any], datetime]:
         made = self.ctx.now()
-        row = site_row(site, self.monitor.headline(site.id), self.ctx.state(site.id).issued)
+        state = self.ctx.state(site.id)
+        row = {**site_row(site, self.monitor.headline(site.id), state.issued), "withheld": withheld_view(site, state)}
         self._live[site.id] = (self.ctx.seq(site.id), self.clock(), row, made)
         return row, made
 
@@ -405,6 +409,26 @@ def site_row(site: Site, headline: dict[str, Any], issued: Mapping[tuple[str, da
     }
 
 
+def withheld_view(site: Site, state: SiteState) -> dict[str, Any] | None:
+    """A mirrored mall's texts withheld here for naming a citizen (its dashboard's running_text_withheld and
+    configuration_withheld alerts), as its row says it: the alerts' kinds, since when, and their sentences (where,
+    and what the mall's admin does; never the text); None: nothing withheld."""
+    said = [alert for alert in alerts.detect(site, [], [], running_text_withheld=state.running_text_withheld,
+                                             configuration_withheld=state.configuration_withheld)
+            if alert["kind"] in WITHHELD_KINDS]  # fmt: skip
+    if not said:
+        return None
+    return {
+        "kinds": [alert["kind"] for alert in said],
+        "since": min(alert["since"] for alert in said),
+        "message": " ".join(alert["message"] for alert in said),
+        "message_en": " ".join(alert["message_en"] for alert in said),
+    }
+
+
+WITHHELD_KINDS = ("running_text_withheld", "configuration_withheld")
+
+
 def with_screens(
     site: Site,
     row: dict[str, Any],
@@ -493,6 +517,7 @@ def _totals(rows: list[dict[str, Any]], answers: Answers) -> dict[str, Any]:
         "sites": len(rows),
         "mirrored": len(mirrored),
         "mirrored_behind": sum(1 for row in mirrored if row["uplink"]["state"] != "synced"),
+        "withheld": sum(1 for row in rows if row.get("withheld")),
         "waiting": total("waiting"),
         "longest_wait": max(waits) if waits else None,
         "past_closing": total("past_closing"),

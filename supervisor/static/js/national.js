@@ -114,6 +114,11 @@ function siteRow(r) {
     el("a", { href: `/supervisor/${encodeURIComponent(r.site)}`, text: r.name }));
   if (r.day_closed) name.append(el("span", { class: "tag", text: T("day_closed_short") }));
   if (r.mirrored) name.append(uplinkTag(r));
+  // A text of the mall's naming a citizen, withheld here: the alert of its dashboard, never the text.
+  if (r.withheld) {
+    name.append(el("span", { class: "tag stale withheld", text: T("withheld_tag"),
+      title: currentLang() === "id" ? r.withheld.message : r.withheld.message_en }));
+  }
   const where = [r.regency, r.province_name].filter(Boolean).join(" · "); // "Kabupaten Tegal · Jawa Tengah"
   if (where) name.append(el("small", { class: "where", text: where }));
   const screens = r.mirrored
@@ -140,6 +145,7 @@ function totalsRow(t) {
     name.append(el("span", { class: "tag mirror stale behind",
       text: `${whole(t.mirrored_behind)} ${T("mirror_behind")}` }));
   }
+  if (t.withheld) name.append(el("span", { class: "tag stale withheld", text: `${whole(t.withheld)} ${T("withheld_count")}` }));
   if (t.left_out) name.append(el("span", { class: "tag stale left-out", text: `${whole(t.left_out)} ${T("left_out_count")}` }));
   return el("tr", { class: "totals" },
     name,
