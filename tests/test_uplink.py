@@ -1198,6 +1198,39 @@ async def test_the_pages_of_a_mirrored_mall_read_and_act_on_nothing(
                 await context.close()
 
 
+async def test_the_national_page_and_the_dashboard_say_a_mall_s_text_is_withheld_never_the_text(
+    browser: Browser, database: Path | str
+) -> None:
+    """The ministry's person sees in the mall's national row that it has a text to fix (a red tag, the alert's
+    sentence as its tooltip, the totals' count), and the mall's dashboard there the alert; neither shows the text."""
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = bearer(await uplink_token(mirror))
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 0, "events": [running_text(1, NAMING)]},
+                                   headers=token)  # fmt: skip
+        assert r.status_code == 200, r.text
+        context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
+        try:
+            page = await context.new_page()
+            await page.goto(mirror.url + "/national")
+            await supervisor_sign_in(page, "nasional", "demo-regional")
+            tag = await until(page, "() => document.querySelector('#rows tr .tag.withheld')?.textContent")
+            assert tag == "data pribadi ditahan", tag
+            title = await page.evaluate("() => document.querySelector('#rows tr .tag.withheld').title")
+            assert title.startswith("Teks berjalan mal ini yang diganti pada ") and "admin mal" in title, title
+            totals = await page.evaluate("() => document.querySelector('tr.totals .tag.withheld').textContent")
+            assert totals == "1 data pribadi ditahan"
+            assert "Siti" not in await page.content()
+
+            page = await context.new_page()
+            await page.goto(mirror.url + "/supervisor/tegal")
+            await supervisor_sign_in(page, "supervisor", "demo-supervisor")
+            said = await until(page, "() => document.querySelector('.alert.running_text_withheld')?.textContent")
+            assert "memuat data pribadi warga" in said and "Siti" not in said, said
+            assert "Siti" not in await page.content()
+        finally:
+            await context.close()
+
+
 async def test_an_event_already_relayed_is_named_by_its_seq_at_the_mall(database: Path | str) -> None:
     """The mirror's log keeps each event's seq at the mall (`source_seq`): what the mall's staff and the ministry
     compare when they look for one event in both."""
