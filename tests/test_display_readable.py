@@ -670,7 +670,7 @@ async def painting_on_a_later_page(page: Page) -> dict[str, Any]:
 
 
 OFFLINE_SINCE = re.compile(
-    r"^Koneksi terputus sejak [0-9]{2}[.][0-9]{2} [(](baru saja|[0-9]+ menit lalu)[)] — menyambung ulang…$"
+    r"^Koneksi terputus sejak [0-9]{2}[.][0-9]{2} [(](baru\u00a0saja|[0-9]+\u00a0menit\u00a0lalu)[)] — menyambung ulang…$"
 )
 
 
@@ -734,7 +734,7 @@ OFFLINE_AGES = """async (ages) => {
     const b = banner.getBoundingClientRect();
     const topbar = document.querySelector('.topbar').getBoundingClientRect();
     return {
-      text: banner.textContent,
+      text: banner.textContent.replaceAll('\u00a0', ' '), // the age's spaces do not break
       lines: Math.round(words.height / parseFloat(getComputedStyle(banner).lineHeight)),
       whole: words.top >= b.top - 0.5 && words.bottom <= b.bottom + 0.5 && b.bottom <= topbar.bottom + 0.5
         && words.left >= b.left - 0.5 && words.right <= b.right + 0.5,
@@ -744,8 +744,14 @@ OFFLINE_AGES = """async (ages) => {
   return found;
 }"""
 AGES = {
-    "id": ["(baru saja) — menyambung ulang…", "(12 menit lalu)", "(1 jam 5 menit lalu)", "(25 jam 0 menit lalu)"],
-    "en": ["(just now) — reconnecting…", "(12 min ago)", "(1 h 5 min ago)", "(25 h 0 min ago)"],
+    "id": [
+        "(baru saja) — menyambung ulang…",
+        "(12 menit lalu)",
+        "(1 jam 5 menit lalu)",
+        "(25 jam lalu)",
+        "(23 jam 59 menit lalu)",
+    ],
+    "en": ["(just now) — reconnecting…", "(12 min ago)", "(1 h 5 min ago)", "(25 h ago)", "(23 h 59 min ago)"],
 }
 
 
@@ -759,7 +765,7 @@ async def test_the_offline_banner_says_since_when_in_two_lines_at_most(
     found = {}
     for size in [(1920, 1080), (1366, 768), (1080, 1920)]:
         async with board_page(browser, server, size=size, query="?lang=en" if lang == "en" else "") as page:
-            ages = [20_000, 12 * 60_000 + 5_000, 65 * 60_000, 25 * 3_600_000]
+            ages = [20_000, 12 * 60_000 + 5_000, 65 * 60_000, 25 * 3_600_000, (23 * 60 + 59) * 60_000]
             found[f"{size[0]}x{size[1]}"] = await page.evaluate(OFFLINE_AGES, ages)
     for where, banners in found.items():
         assert all(b["lines"] <= 2 and b["whole"] for b in banners), (where, banners)

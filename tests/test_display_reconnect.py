@@ -11,7 +11,7 @@ from .display_support import WAIT_MS, board_page, bounded, call_next, chromium, 
 from .helpers import Clock, running_server
 
 # since when the server is away, in the site's time (the server's clock, "09.00"), and how long ago
-OFFLINE_TEXT = "Koneksi terputus sejak {time} (baru saja) — menyambung ulang…"
+OFFLINE_TEXT = "Koneksi terputus sejak {time} (baru\u00a0saja) — menyambung ulang…"  # the age is one unit
 
 
 @bounded(120)
