@@ -827,3 +827,16 @@ async def test_a_portrait_tv_reads_from_the_back_with_many_calls_and_short_names
                 shown = await page.text_content("#counters-page")
                 await page.evaluate("window.__skip(10000)")
                 await until(page, "p => document.getElementById('counters-page').textContent !== p", shown)
+
+
+async def test_an_empty_board_says_so_under_each_title(browser: Browser, server: Server) -> None:
+    """Before the first counter opens, "Belum ada loket yang buka" and "Tidak ada antrean menunggu" stood at the foot
+    of their empty areas, far from their titles, as if they were about the next section. Each stands under its own."""
+    async with board_page(browser, server) as page:
+        gaps = await page.evaluate("""() => ['counters', 'waiting'].map((id) => {
+          const title = document.querySelector(`.${id} .section-title`).getBoundingClientRect();
+          const note = document.getElementById(`${id}-none`);
+          const unit = Math.min(innerWidth, innerHeight) / 100; // --u
+          return { shown: !note.hidden, gap: note.getBoundingClientRect().top - title.bottom, unit };
+        })""")
+    assert all(g["shown"] and g["gap"] < 3 * g["unit"] for g in gaps), gaps
