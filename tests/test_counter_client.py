@@ -441,7 +441,10 @@ async def test_commands_the_rules_refuse_come_back_in_indonesian_and_change_noth
         await client.call_next()
         with pytest.raises(CommandRefused) as refused:
             await client.call_next()
-        assert refused.value.code == "counter_busy" and refused.value.message.startswith("Loket 1 masih menangani")
+        assert refused.value.code == "counter_busy" and refused.value.message == (
+            "A-001 sudah dipanggil di Loket 1 oleh Operator Disdukcapil pukul 09.00. "
+            "Selesaikan, alihkan, atau parkir A-001 terlebih dahulu."
+        )
         with pytest.raises(CommandRefused) as refused:
             await client.transfer("ktp")
         assert refused.value.code == "same_service"
@@ -494,9 +497,8 @@ async def test_two_operators_at_one_counter_see_each_other_and_never_undo_each_o
         with pytest.raises(CommandRefused) as refused:  # sari saw it called: her 0 is a start, not a finish
             await sari.start(ticket="A-001")
         assert refused.value.code == "already_serving" and refused.value.details["by"] == "op-disdukcapil"
-        assert (
-            refused.value.message
-            == "A-001 sudah mulai dilayani oleh Operator Disdukcapil sejak 09.00; tidak dimulai lagi."
+        assert refused.value.message == (
+            "A-001 sudah mulai dilayani di Loket 1 oleh Operator Disdukcapil pukul 09.00. Tidak perlu dimulai lagi."
         )
         assert server.ctx.state("tegal").tickets[first["id"]].state.value == "serving"
 
@@ -506,9 +508,9 @@ async def test_two_operators_at_one_counter_see_each_other_and_never_undo_each_o
         with pytest.raises(CommandRefused) as refused:  # budi's "no-show" of the A-001 he still had in view
             await budi.no_show(ticket="A-001")
         assert refused.value.code == "ticket_changed"
-        assert (
-            refused.value.message
-            == "A-001 tidak lagi ditangani Loket 1 (kini selesai, oleh Sari Dewi). Perintah tidak dijalankan."
+        assert refused.value.message == (
+            "A-001 sudah selesai dilayani di Loket 1 oleh Sari Dewi pukul 09.00. "
+            "Tiket ini tidak lagi dapat ditandai tidak hadir."
         )
         assert refused.value.details == {"counter": "1", "ticket": first["id"], "found": "done", "by": "sari"}
 
@@ -628,24 +630,118 @@ async def test_a_refusal_about_a_ticket_says_what_is_true_and_names_people_as_th
         r = await server.command(op, "1", "start", ticket="A-001")  # a second start: the person who started it
         assert r.status_code == 409 and r.json()["error"]["code"] == "already_serving", r.text
         error = r.json()["error"]
-        assert error["message"].startswith("A-001 sudah mulai dilayani oleh Budi Santoso sejak "), error
-        assert error["message_en"].startswith("Budi Santoso started serving A-001 at "), error
+        assert error["message"].startswith("A-001 sudah mulai dilayani di Loket 1 oleh Budi Santoso pukul "), error
+        assert error["message_en"].startswith("A-001 is already being served at Loket 1 by Budi Santoso since "), error
         assert error["details"]["by"] == "budi", "the account stays in the details, for programs"
         with pytest.raises(CommandRefused) as refused:
             await operator.start(ticket="A-001")
-        assert refused.value.code == "already_serving" and "oleh Budi Santoso sejak" in refused.value.message
+        assert refused.value.code == "already_serving" and "oleh Budi Santoso pukul" in refused.value.message
 
         await budi.finish(ticket="A-001")
         r = await server.command(op, "1", "no_show", ticket="A-001")
         assert r.status_code == 409, r.text
         assert r.json()["error"]["message"] == (
-            "A-001 tidak lagi ditangani Loket 1 (kini selesai, oleh Budi Santoso). Perintah tidak dijalankan."
+            "A-001 sudah selesai dilayani di Loket 1 oleh Budi Santoso pukul 09.00. "
+            "Tiket ini tidak lagi dapat ditandai tidak hadir."
         )
         with pytest.raises(CommandRefused) as refused:
             await operator.no_show(ticket="A-001")
         assert refused.value.message == r.json()["error"]["message"]
         assert refused.value.details == {"counter": "1", "ticket": r.json()["error"]["details"]["ticket"],
                                          "found": "done", "by": "budi"}  # fmt: skip
+
+
+async def test_every_counter_command_a_colleague_overtook_is_refused_saying_what_happened_and_what_to_do(
+    server: Server,
+) -> None:
+    """An outside review: a colleague had just started serving A-001 and the operator's recall answered "Tiket A-001
+    berstatus sedang dilayani; untuk menjadi dipanggil statusnya harus salah satu dari: ...", the state machine's
+    words. Every counter command a colleague's change overtook is now refused saying what happened (where, by whom,
+    when, from the ticket as the server holds it) and what to do, under the same stable code. Two accounts over the
+    real API, by turns: sari acts first, then the operator presses what his screen still showed."""
+    await server.ctx.accounts.create_user(
+        "sari", "kopi-hujan-sepeda-7", "operator", site="tegal", agency="disdukcapil", display_name="Sari Dewi"
+    )
+    sari, op = await server.login("sari", "kopi-hujan-sepeda-7"), await server.login("op-disdukcapil")
+
+    async def refused(counter_id: str, command: str, code: str, message: str, **body: Any) -> dict[str, Any]:
+        seq = server.ctx.storage.last_seq
+        r = await server.command(op, counter_id, command, **body)
+        assert r.status_code == 409, r.text
+        error: dict[str, Any] = r.json()["error"]
+        assert (error["code"], error["message"]) == (code, message), (command, error)
+        assert error["message_en"] and "{" not in error["message_en"], error
+        assert "berstatus" not in error["message"] and "harus salah satu" not in error["message"]
+        assert server.ctx.storage.last_seq == seq, "a refused command changes nothing"
+        return error
+
+    async def colleague(counter_id: str, command: str, **body: Any) -> None:
+        r = await server.command(sari, counter_id, command, **body)
+        assert r.status_code == 200, r.text
+
+    by_sari = "oleh Sari Dewi pukul 09.00."
+    await colleague("1", "open")
+    await refused(
+        "1", "open", "counter_already_open", "Loket 1 sudah buka, dibuka oleh Sari Dewi. Tidak perlu dibuka lagi."
+    )
+    await colleague("1", "pause")
+    await refused("1", "pause", "counter_paused",
+                  "Loket 1 sudah dijeda. Tidak perlu dijeda lagi; lanjutkan loket bila ingin memanggil.")  # fmt: skip
+    await colleague("1", "resume")
+    error = await refused("1", "resume", "counter_already_open",
+                          "Loket 1 sudah buka, dibuka oleh Sari Dewi. Tidak perlu dibuka lagi.")  # fmt: skip
+    assert error["message_en"] == "Loket 1 is already open, opened by Sari Dewi. No need to open it again."
+    assert error["details"] == {"counter": "1", "by": "sari"}
+
+    first = (await server.issue("ktp"))["ticket"]
+    await colleague("1", "call_next")
+    busy = f"A-001 sudah dipanggil di Loket 1 {by_sari} Selesaikan, alihkan, atau parkir A-001 terlebih dahulu."
+    for command in ("call_next", "pause"):
+        await refused("1", command, "counter_busy", busy)
+    await colleague("1", "start", ticket="A-001")
+    await refused("1", "start", "already_serving",
+                  f"A-001 sudah mulai dilayani di Loket 1 {by_sari} Tidak perlu dimulai lagi.", ticket="A-001")  # fmt: skip
+    error = await refused("1", "recall", "illegal_transition",
+                          f"A-001 sudah mulai dilayani di Loket 1 {by_sari} Tidak perlu dipanggil ulang.", ticket="A-001")  # fmt: skip
+    assert error["message_en"] == (
+        "A-001 is already being served at Loket 1 by Sari Dewi since 09:00. No need to call it again."
+    )
+    assert error["details"] == {"ticket": first["id"], "found": "serving", "by": "sari", "counter": "1",
+                                "expected": ["called", "no_show", "parked", "waiting"]}  # fmt: skip
+    await refused("1", "no_show", "illegal_transition",
+                  f"A-001 sudah mulai dilayani di Loket 1 {by_sari} Tiket ini tidak lagi dapat ditandai tidak hadir.",
+                  ticket="A-001")  # fmt: skip
+    await refused("1", "close", "counter_busy",
+                  f"A-001 sudah mulai dilayani di Loket 1 {by_sari} Selesaikan, alihkan, atau parkir A-001 terlebih dahulu.")  # fmt: skip
+    await colleague("1", "finish", ticket="A-001")
+    done = f"A-001 sudah selesai dilayani di Loket 1 {by_sari}"
+    for command, advice, body in (
+        ("finish", "Tidak ada yang perlu diselesaikan.", {}),
+        ("recall", "Tidak perlu dipanggil ulang.", {}),
+        ("park", "Tiket ini tidak lagi dapat diparkir dari loket ini.", {}),
+        ("transfer", "Tiket ini tidak lagi dapat dialihkan dari loket ini.", {"target_service": "kk"}),
+    ):
+        await refused("1", command, "ticket_changed", f"{done} {advice}", ticket="A-001", **body)
+
+    # a number called out of turn, called back, put back in the queue: by sari at Loket 2 a moment before
+    await server.issue("ktp")
+    await colleague("2", "open")
+    await colleague("2", "call", ticket="A-002")
+    await refused("1", "call", "already_called",
+                  f"A-002 sudah dipanggil di Loket 2 {by_sari} Panggil nomor lain atau panggil berikutnya.", ticket="A-002")  # fmt: skip
+    await colleague("2", "start")
+    await refused("1", "call", "illegal_transition",
+                  f"A-002 sudah mulai dilayani di Loket 2 {by_sari} Panggil nomor lain atau panggil berikutnya.", ticket="a2")  # fmt: skip
+    await colleague("2", "park", ticket="A-002")
+    await colleague("2", "unpark", ticket="A-002")
+    await refused("1", "unpark", "not_parked",
+                  f"A-002 sudah dipanggil di Loket 2 {by_sari} Tidak perlu dipanggil kembali.", ticket="A-002")  # fmt: skip
+    await colleague("2", "no_show", ticket="A-002")
+    await colleague("2", "requeue", ticket="A-002")
+    await refused("1", "requeue", "not_no_show",
+                  "A-002 sudah kembali ke antrean oleh Sari Dewi. Tidak perlu diantrekan ulang.", ticket="A-002")  # fmt: skip
+    await colleague("2", "close")
+    await refused("2", "close", "counter_already_closed", "Loket 2 sudah tutup. Tidak perlu ditutup lagi.")
 
 
 async def test_an_account_disabled_mid_shift_is_told_so_and_its_open_counter_is_a_supervisors_alert(

@@ -503,7 +503,7 @@ async def test_someone_else_s_change_is_said_at_once_and_an_echo_after_the_answe
         proxy.release_up()
         screen = await _says(pane, "A-001 diselesaikan dari layar lain dengan akun Anda.")
         said = _message(screen)
-        # "A-001 tidak lagi ditangani Loket 1 (kini selesai, ...). Perintah tidak dijalankan. A-001 diselesaikan ..."
+        # "A-001 sudah selesai dilayani di Loket 1 ... Tidak ada yang perlu diselesaikan. A-001 diselesaikan ..."
         assert said.endswith(". A-001 diselesaikan dari layar lain dengan akun Anda."), "after the answer's own words"
         assert said.count("dari layar lain") == 1, said
 

@@ -769,7 +769,8 @@ async def test_a_colleague_at_the_same_counter_cannot_turn_a_start_into_a_finish
             await sari.start(ticket="A-001")  # ... and sari's start lands while his "0" waits
             await expect(message).to_have_text(
                 re.compile(
-                    r"^(A-001 sudah mulai dilayani oleh Sari Dewi sejak 09\.00; tidak dimulai lagi\.|A-001 mulai dilayani oleh Sari Dewi\.)$"
+                    r"^(A-001 sudah mulai dilayani di Loket 1 oleh Sari Dewi pukul 09\.00\. Tidak perlu dimulai lagi\."
+                    r"|A-001 mulai dilayani oleh Sari Dewi\.)$"
                 )
             )
             await page.wait_for_timeout(1500)

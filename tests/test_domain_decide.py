@@ -171,9 +171,14 @@ def test_illegal_transition_names_what_it_found() -> None:
     d.issue()
     d.call_next("1")
     d.run(c.StartService("1"))
-    with pytest.raises(IllegalTransition) as info:
+    with pytest.raises(Refusal) as info:
         d.run(c.MarkNoShow("1"))  # serving -> no_show is not allowed
-    assert info.value.details["found"] == "serving"
+    assert info.value.code == "illegal_transition" and info.value.details["found"] == "serving"
+    assert info.value.details["expected"] == ["called"]
+    assert refusal_messages(info.value) == (
+        "A-001 sudah mulai dilayani di Loket 1 pukul 09.00. Tiket ini tidak lagi dapat ditandai tidak hadir.",
+        "A-001 is already being served at Loket 1 since 09:00. It can no longer be marked as a no-show.",
+    )
     assert d.state.tickets[d.state.counters["1"].current or ""].state is S.SERVING
 
 
@@ -189,8 +194,8 @@ def test_two_operators_at_one_counter_never_act_on_each_others_citizen_by_surpri
     assert d.ticket(first.id).by == "budi", "the ticket records who started it"
     said = refused(d, c.StartService("1", expected="A-001", by="sari"))  # sari saw it called: a start, refused
     assert said.code == "already_serving" and said.details["by"] == "budi"
-    assert refusal_messages(said) == ("A-001 sudah mulai dilayani oleh budi sejak 09.00; tidak dimulai lagi.",
-                                      "budi started serving A-001 at 09:00; not started again.")  # fmt: skip
+    assert refusal_messages(said) == ("A-001 sudah mulai dilayani di Loket 1 oleh budi pukul 09.00. Tidak perlu dimulai lagi.",
+                                      "A-001 is already being served at Loket 1 by budi since 09:00. No need to start it again.")  # fmt: skip
     d.run(c.FinishService("1", expected="a1", by="budi"))  # a label as typed names the same ticket
     for command in (c.FinishService("1", expected="A-001", by="sari"), c.MarkNoShow("1", expected="A-001"),
                     c.Recall("1", expected="A-001"), c.ParkTicket("1", expected="A-001"),
@@ -198,15 +203,16 @@ def test_two_operators_at_one_counter_never_act_on_each_others_citizen_by_surpri
         said = refused(d, command)
         assert said.code == "ticket_changed", command
         assert said.details == {"counter": "1", "ticket": first.id, "found": "done", "by": "budi"}
-        assert (
-            refusal_messages(said)[0] == "A-001 tidak lagi ditangani Loket 1 (kini selesai, oleh budi). "
-            "Perintah tidak dijalankan."
-        )
+        assert refusal_messages(said)[0].startswith("A-001 sudah selesai dilayani di Loket 1 oleh budi pukul 09.00. ")
+    assert refusal_messages(refused(d, c.Recall("1", expected="A-001"))) == (
+        "A-001 sudah selesai dilayani di Loket 1 oleh budi pukul 09.00. Tidak perlu dipanggil ulang.",
+        "A-001 has already been served at Loket 1 by budi at 09:00. No need to call it again.",
+    )
     d.call_next("1")  # A-002 now
     said = refused(d, c.FinishService("1", expected="A-001", by="sari"))
     assert said.details["current"] == second.id
-    assert refusal_messages(said)[0] == ("Loket 1 kini menangani A-002, bukan A-001 (kini selesai, oleh budi). "
-                                         "Perintah tidak dijalankan.")  # fmt: skip
+    assert refusal_messages(said)[0] == ("A-001 sudah selesai dilayani di Loket 1 oleh budi pukul 09.00. "
+                                         "Loket 1 kini menangani A-002. Tidak ada yang perlu diselesaikan.")  # fmt: skip
     assert refused(d, c.FinishService("1", expected="Z-999")).code == "unknown_ticket"
     d.run(c.FinishService("1", expected=second.id))  # by id too; and without `by` (a kiosk, the system): None
     assert d.ticket(second.id).by is None and d.ticket(second.id).state is S.DONE
@@ -243,9 +249,8 @@ def test_a_ticket_the_counter_never_held_is_said_to_be_none_of_its_own_with_noth
     d.run(c.TransferTicket("kk", "t-kk", counter="1", by="budi"))
     said = refused(d, c.FinishService("1", expected="A-002", by="sari"))
     assert said.details == {"counter": "1", "ticket": "t-kk", "found": "waiting", "by": "budi"}
-    assert (
-        refusal_messages(said)[0]
-        == "A-002 tidak lagi ditangani Loket 1 (kini menunggu, oleh budi). Perintah tidak dijalankan."
+    assert refusal_messages(said)[0] == (
+        "A-002 sudah dialihkan ke KK di Loket 1 oleh budi pukul 09.00. Tidak ada yang perlu diselesaikan."
     )
     # transferred to another agency, it is that agency's ticket now: nothing of what becomes of it is said
     moved = d.issue("ktp")

@@ -106,10 +106,11 @@ def test_states_and_roles_have_words_in_both_languages() -> None:
 
 
 def test_sentences_say_states_in_words_and_dates_the_indonesian_way() -> None:
-    busy = Refusal("counter_busy", counter="Loket 1", ticket="A-002", found="called")
+    said = {"ticket": "A-002", "state": "called", "counter": "Loket 1", "by": "sari", "at": datetime(2026, 12, 7, 9, 5)}
+    busy = Refusal("counter_busy", counter="Loket 1", ticket="A-002", happened=said)
     assert messages.refusal_messages(busy) == (
-        "Loket 1 masih menangani A-002 (dipanggil). Selesaikan, alihkan, atau parkir A-002 terlebih dahulu.",
-        "Loket 1 still has A-002 (called). Finish, transfer or park A-002 first.",
+        "A-002 sudah dipanggil di Loket 1 oleh sari pukul 09.05. Selesaikan, alihkan, atau parkir A-002 terlebih dahulu.",
+        "A-002 has already been called at Loket 1 by sari at 09:05. Finish, transfer or park A-002 first.",
     )
     early = Refusal("checkin_too_early", booking="BK7", opens=datetime(2026, 12, 7, 8, 30))
     assert (
@@ -132,6 +133,29 @@ def test_an_illegal_transition_names_the_states_in_words() -> None:
     message_id, message_en = messages.refusal_messages(IllegalTransition(ticket, TicketState.CALLED))
     assert "selesai" in message_id and "'done'" not in message_id and "menunggu" in message_id
     assert "done" in message_en and "no-show" in message_en
+
+
+def test_what_happened_to_a_ticket_is_said_with_the_parts_known_and_what_to_do() -> None:
+    serving = {"ticket": "A-001", "state": "serving", "counter": "Loket 3", "by": "sari",
+               "at": datetime(2026, 12, 7, 9, 12)}  # fmt: skip
+    assert messages.refusal_messages(Refusal("illegal_transition.moved", happened=serving, action="recall")) == (
+        "A-001 sudah mulai dilayani di Loket 3 oleh sari pukul 09.12. Tidak perlu dipanggil ulang.",
+        "A-001 is already being served at Loket 3 by sari since 09:12. No need to call it again.",
+    )
+    back = {"ticket": "A-004", "state": "waiting", "counter": None, "by": None, "at": None}
+    assert messages.refusal_messages(Refusal("not_no_show", happened=back, action="requeue"))[0] == (
+        "A-004 sudah kembali ke antrean. Tidak perlu diantrekan ulang."
+    )
+    moved = {"ticket": "A-005", "state": "transferred", "counter": "Loket 1", "by": "budi", "service": "Paspor",
+             "at": datetime(2026, 12, 7, 10, 0)}  # fmt: skip
+    assert messages.refusal_messages(Refusal("ticket_changed", happened=moved, action="finish"))[1] == (
+        "A-005 has already been transferred to Paspor at Loket 1 by budi at 10:00. There is nothing to finish."
+    )
+    for state in TicketState:  # every state has its sentence in both languages
+        for lang in ("id", "en"):
+            said = messages.text("refusal", "ticket_changed", lang, {"happened": {"ticket": "B-1", "state": state.value},
+                                                                      "action": "recall"})  # fmt: skip
+            assert said.startswith("B-1") and "{" not in said and ":" not in said, said
 
 
 def test_a_missing_parameter_never_breaks_the_answer() -> None:

@@ -257,13 +257,15 @@ async def release_counters(
 async def _by_name(ctx: Context, refusal: Refusal) -> Refusal:
     """A refusal naming who changed a ticket (`by`: the account, as tickets record it) names the person, as the
     counter page does ("oleh Budi Santoso", not "oleh op-dukcapil"); `details.by` keeps the account."""
-    by = refusal.params.get("by")
-    if not isinstance(by, str) or not by:
+    params = dict(refusal.params)
+    if isinstance(params.get("by"), str) and params["by"]:
+        params["by"] = await ctx.accounts.person(params["by"])
+    said = params.get("happened")  # what became of a ticket (domain/decide.py, happened): its `by` too
+    if isinstance(said, dict) and isinstance(said.get("by"), str) and said["by"]:
+        params["happened"] = {**said, "by": await ctx.accounts.person(said["by"])}
+    if params == refusal.params:
         return refusal
-    person = await ctx.accounts.person(by)
-    if person == by:
-        return refusal
-    return Refusal(refusal.key, details=refusal.details, **{**refusal.params, "by": person})
+    return Refusal(refusal.key, details=refusal.details, **params)
 
 
 def _current_label(ctx: Context, site_id: str, counter_id: str) -> str | None:

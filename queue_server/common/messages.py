@@ -110,6 +110,25 @@ def _minutes(value: int, lang: str) -> str:
     return f"{value} minute" if value == 1 else f"{value} minutes"
 
 
+def _happened(value: Mapping[str, Any], lang: str) -> str:
+    """What became of a ticket (domain/decide.py, `happened`: its label, state, the counter where, the account that
+    changed it, when, and for a transfer the service it went to) as one sentence, each part only when known:
+    "A-001 sudah mulai dilayani di Loket 3 oleh sari pukul 09.12."."""
+    entry = catalogue()["happened"].get(str(value.get("state")))
+    if entry is None:  # a state without a sentence (a bug of ours): the state in words still tells
+        return f"{value.get('ticket')}: {word('ticket_state', value.get('state'), lang)}."
+    parts = catalogue()["happened_part"]
+    said = entry[lang].format(ticket=value.get("ticket"), service=value.get("service") or "?")
+    if value.get("counter"):
+        said += parts["counter"][lang].format(counter=value["counter"])
+    if value.get("by"):
+        said += parts["by"][lang].format(by=value["by"])
+    at = value.get("at")
+    if isinstance(at, (datetime, time, str)) and at:
+        said += parts["since" if value.get("state") == "serving" else "at"][lang].format(at=format_time(at, lang))
+    return said + "."
+
+
 FORMATS: dict[str, Callable[[Any, str], str]] = {
     "date": format_date,
     "time": format_time,
@@ -132,6 +151,8 @@ FORMATS: dict[str, Callable[[Any, str], str]] = {
     "closure": lambda v, lang: word("closure", v, lang),
     "release": lambda v, lang: word("release", v, lang),
     "day_counts": _day_counts,
+    "happened": lambda v, lang: _happened(v, lang) if isinstance(v, Mapping) else str(v),
+    "advice": lambda v, lang: word("advice", v, lang),
 }
 
 

@@ -18,6 +18,7 @@ from queue_server.domain.model import (
     OPEN_STATES,
     CounterState,
     CounterStatus,
+    IllegalTransition,
     Ticket,
     TicketState,
     format_label,
@@ -94,13 +95,15 @@ def _current(state: SiteState, status: CounterStatus, counter_name: str) -> Tick
     return state.tickets[status.current]
 
 
-def _expected(state: SiteState, config: Counter, status: CounterStatus, ref: str | None, now: datetime) -> None:
+def _expected(
+    state: SiteState, config: Counter, status: CounterStatus, ref: str | None, now: datetime, action: str
+) -> None:
     """The ticket the operator saw at the counter (`ref`, optional) is still the counter's; otherwise refused,
     naming what changed (a colleague at the same counter finished it, a supervisor moved it ...). A ticket of this
     agency that was at this counter is said with what became of it and who did it; any other ticket (one the counter
     never held, another agency's) is said to be no ticket of this counter, with nothing of its state, its handler or
     its id: another agency's work is not this counter's to read. Nothing else is checked here: the command's own
-    rules follow."""
+    rules follow. `action`: the command refused, for what to do about it (messages.toml, [advice])."""
     if ref is None:
         return
     named = find_ticket(state, ref, state.site.service_day(now))
@@ -116,15 +119,54 @@ def _expected(state: SiteState, config: Counter, status: CounterStatus, ref: str
     details = {"counter": status.id, "ticket": named.id, "found": named.state.value,
                "current": current.id if current else None, "by": named.by}  # fmt: skip
     if current is not None:
+        raise Refusal("ticket_changed.other", happened=happened(state, named), action=action, counter=config.name,
+                      current=current.label, details=details)  # fmt: skip
+    raise Refusal("ticket_changed", happened=happened(state, named), action=action, details=details)
+
+
+# When a ticket reached the state it is in: said with what happened to it.
+_SINCE: dict[TicketState, str] = {
+    TicketState.CALLED: "called_at", TicketState.SERVING: "started_at", TicketState.PARKED: "parked_at",
+    TicketState.DONE: "finished_at", TicketState.NO_SHOW: "finished_at", TicketState.TRANSFERRED: "finished_at",
+    TicketState.CANCELLED: "finished_at", TicketState.EXPIRED: "finished_at",
+}  # fmt: skip
+
+
+def happened(state: SiteState, ticket: Ticket) -> dict[str, Any]:
+    """What became of a ticket, as the server holds it, for a refusal's `{happened:happened}` (common/messages.py):
+    its state, the counter where (none once back in the queue), the account whose command made that change (staff
+    data: an operator's refusal only, never a citizen's name), when (local time) and, for a transfer, the service it
+    went to. "A-001 sudah mulai dilayani di Loket 3 oleh sari pukul 09.12." tells an operator what a colleague did."""
+    parent = state.tickets.get(ticket.parent) if ticket.parent else None
+    if ticket.state is TicketState.WAITING and parent is not None and parent.state is TicketState.TRANSFERRED:
+        service = state.site.services.get(ticket.service)  # the new leg of a transfer, named by the old label
+        return {**happened(state, parent), "service": service.name if service else None}
+    where = state.site.counters.get(ticket.counter) if ticket.counter else None
+    if ticket.state in (TicketState.WAITING, TicketState.EXPIRED):
+        where = None
+    since = getattr(ticket, _SINCE[ticket.state]) if ticket.state in _SINCE else None
+    service = None
+    if ticket.state is TicketState.TRANSFERRED:
+        leg = next((t for t in state.tickets.values() if t.parent == ticket.id), None)
+        known = state.site.services.get(leg.service) if leg else None
+        service = known.name if known else None
+    return {
+        "ticket": ticket.label, "state": ticket.state.value, "counter": where.name if where else None,
+        "by": ticket.by, "at": state.site.local(since) if since else None, "service": service,
+    }  # fmt: skip
+
+
+def _moved(state: SiteState, ticket: Ticket, target: TicketState, action: str, **changes: Any) -> Ticket:
+    """`ticket.moved_to` for an operator's command: a ticket that moved on where the command cannot follow (a
+    colleague started it, another counter called it ...) is refused with the code of an illegal transition, in words
+    of what happened and what to do rather than of the state machine."""
+    try:
+        return ticket.moved_to(target, **changes)
+    except IllegalTransition as refused:
         raise Refusal(
-            "ticket_changed.other_by" if named.by else "ticket_changed.other",
-            ticket=named.label, counter=config.name, found=named.state.value, current=current.label,
-            by=named.by or "", details=details,
-        )  # fmt: skip
-    raise Refusal(
-        "ticket_changed.by" if named.by else "ticket_changed",
-        ticket=named.label, counter=config.name, found=named.state.value, by=named.by or "", details=details,
-    )  # fmt: skip
+            "illegal_transition.moved", happened=happened(state, ticket), action=action,
+            details={**refused.details, "by": ticket.by, "counter": ticket.counter},
+        ) from None  # fmt: skip
 
 
 def _was_at(state: SiteState, ticket: Ticket, counter_id: str) -> bool:
@@ -150,8 +192,8 @@ def _require_idle(state: SiteState, status: CounterStatus, counter_name: str) ->
             "counter_busy",
             counter=counter_name,
             ticket=ticket.label,
-            found=ticket.state.value,
-            details={"counter": status.id, "ticket": ticket.id},
+            happened=happened(state, ticket),
+            details={"counter": status.id, "ticket": ticket.id, "found": ticket.state.value, "by": ticket.by},
         )
 
 
@@ -292,9 +334,9 @@ def _new_ticket(
 # --- counter work --------------------------------------------------------------------------------------
 
 
-def _call(state: SiteState, counter_id: str, ticket: Ticket, now: datetime, out_of_order: bool) -> Event:
+def _call(state: SiteState, counter_id: str, ticket: Ticket, now: datetime, out_of_order: bool, action: str) -> Event:
     config, status = _counter(state, counter_id)
-    called = ticket.moved_to(TicketState.CALLED, counter=counter_id, called_at=now, recalls=0)
+    called = _moved(state, ticket, TicketState.CALLED, action, counter=counter_id, called_at=now, recalls=0)
     streak = status.priority_streak + 1 if ticket.priority else 0
     new_status = replace(status, current=ticket.id, priority_streak=streak)
     return _event(
@@ -314,7 +356,7 @@ def _call_next(state: SiteState, cmd: c.CallNext, now: datetime) -> list[Event]:
     ticket = pick_next(state, config, state.site.service_day(now), now)
     if ticket is None:
         raise Refusal("queue_empty", counter=config.name, details={"counter": config.id})
-    return [_call(state, cmd.counter, ticket, now, out_of_order=False)]
+    return [_call(state, cmd.counter, ticket, now, out_of_order=False, action="call_next")]
 
 
 def _named_for_idle_counter(state: SiteState, counter_id: str, ref: str, now: datetime) -> tuple[Counter, Ticket]:
@@ -341,43 +383,46 @@ def _call_ticket(state: SiteState, cmd: c.CallTicket, now: datetime) -> list[Eve
     _require_served(config, ticket)
     if ticket.state is TicketState.CALLED:
         raise Refusal(
-            "already_called", ticket=ticket.label, details={"ticket": ticket.id, "by_counter": ticket.counter}
-        )
-    return [_call(state, cmd.counter, ticket, now, out_of_order=True)]
+            "already_called", happened=happened(state, ticket), action="call",
+            details={"ticket": ticket.id, "by_counter": ticket.counter, "by": ticket.by},
+        )  # fmt: skip
+    return [_call(state, cmd.counter, ticket, now, out_of_order=True, action="call")]
 
 
 def _recall(state: SiteState, cmd: c.Recall, now: datetime) -> list[Event]:
     config, status = _counter(state, cmd.counter)
-    _expected(state, config, status, cmd.expected, now)
+    _expected(state, config, status, cmd.expected, now, "recall")
     ticket = _current(state, status, config.name)
-    recalled = ticket.moved_to(TicketState.CALLED, recalls=ticket.recalls + 1)
+    recalled = _moved(state, ticket, TicketState.CALLED, "recall", recalls=ticket.recalls + 1)
     return [_event(state, ev.TICKET_RECALLED, now, ticket=recalled, counter=status)]
 
 
 def _park(state: SiteState, cmd: c.ParkTicket, now: datetime) -> list[Event]:
     config, status = _counter(state, cmd.counter)
-    _expected(state, config, status, cmd.expected, now)
+    _expected(state, config, status, cmd.expected, now, "park")
     ticket = _current(state, status, config.name)
     note = (cmd.note or "").strip() or None
     if note and len(note) > NOTE_MAX:
         raise Refusal("note_too_long", max_len=NOTE_MAX, details={"field": "note"})
-    parked = ticket.moved_to(TicketState.PARKED, note=note or ticket.note, parked_at=now)
+    parked = _moved(state, ticket, TicketState.PARKED, "park", note=note or ticket.note, parked_at=now)
     idle = replace(status, current=None)
     return [_event(state, ev.TICKET_PARKED, now, ticket=parked, counter=idle)]
 
 
 def _unpark(state: SiteState, cmd: c.UnparkTicket, now: datetime) -> list[Event]:
     config, ticket = _named_for_idle_counter(state, cmd.counter, cmd.ticket, now)
+    _require_served(config, ticket)  # first: what became of another agency's ticket is not this counter's to read
     if ticket.state is not TicketState.PARKED:
-        raise Refusal("not_parked", ticket=ticket.label, details={"ticket": ticket.id, "found": ticket.state.value})
-    _require_served(config, ticket)
-    return [_call(state, cmd.counter, ticket, now, out_of_order=False)]
+        raise Refusal("not_parked", happened=happened(state, ticket), action="unpark",
+                      details={"ticket": ticket.id, "found": ticket.state.value, "by": ticket.by})  # fmt: skip
+    return [_call(state, cmd.counter, ticket, now, out_of_order=False, action="unpark")]
 
 
 def _return_parked(state: SiteState, cmd: c.ReturnParked, now: datetime) -> list[Event]:
     ticket = find_ticket(state, cmd.ticket, state.site.service_day(now))
     if ticket.state is not TicketState.PARKED or ticket.day != state.site.service_day(now):  # a past day's is over
-        raise Refusal("not_parked", ticket=ticket.label, details={"ticket": ticket.id, "found": ticket.state.value})
+        raise Refusal("not_parked", happened=happened(state, ticket), action="return",
+                      details={"ticket": ticket.id, "found": ticket.state.value, "by": ticket.by})  # fmt: skip
     # At its old place: the citizen was called on time and only fetched a document (a late arrival goes to the back).
     back = ticket.moved_to(
         TicketState.WAITING, counter=None, called_at=None, started_at=None, recalls=0, parked_at=None
@@ -387,12 +432,11 @@ def _return_parked(state: SiteState, cmd: c.ReturnParked, now: datetime) -> list
 
 def _start(state: SiteState, cmd: c.StartService, now: datetime) -> list[Event]:
     config, status = _counter(state, cmd.counter)
-    _expected(state, config, status, cmd.expected, now)
+    _expected(state, config, status, cmd.expected, now, "start")
     ticket = _current(state, status, config.name)
     if ticket.state is TicketState.SERVING:  # a second start: someone (maybe a colleague here) started it already
         raise Refusal(
-            "already_serving.by" if ticket.by else "already_serving", ticket=ticket.label,
-            at=state.site.local(ticket.started_at or now), by=ticket.by or "",
+            "already_serving", happened=happened(state, ticket), action="start",
             details={"ticket": ticket.id, "found": ticket.state.value, "by": ticket.by},
         )  # fmt: skip
     started = ticket.moved_to(TicketState.SERVING, started_at=now)
@@ -401,7 +445,7 @@ def _start(state: SiteState, cmd: c.StartService, now: datetime) -> list[Event]:
 
 def _finish(state: SiteState, cmd: c.FinishService, now: datetime) -> list[Event]:
     config, status = _counter(state, cmd.counter)
-    _expected(state, config, status, cmd.expected, now)
+    _expected(state, config, status, cmd.expected, now, "finish")
     ticket = _current(state, status, config.name)
     out: list[Event] = []
     if ticket.state is TicketState.CALLED:
@@ -416,9 +460,9 @@ def _finish(state: SiteState, cmd: c.FinishService, now: datetime) -> list[Event
 
 def _no_show(state: SiteState, cmd: c.MarkNoShow, now: datetime) -> list[Event]:
     config, status = _counter(state, cmd.counter)
-    _expected(state, config, status, cmd.expected, now)
+    _expected(state, config, status, cmd.expected, now, "no_show")
     ticket = _current(state, status, config.name)
-    missed = ticket.moved_to(TicketState.NO_SHOW, finished_at=now)
+    missed = _moved(state, ticket, TicketState.NO_SHOW, "no_show", finished_at=now)
     idle = replace(status, current=None)
     return [_event(state, ev.TICKET_NO_SHOW, now, ticket=missed, counter=idle)]
 
@@ -426,7 +470,8 @@ def _no_show(state: SiteState, cmd: c.MarkNoShow, now: datetime) -> list[Event]:
 def _requeue(state: SiteState, cmd: c.RequeueTicket, now: datetime) -> list[Event]:
     ticket = find_ticket(state, cmd.ticket, state.site.service_day(now))
     if ticket.state is not TicketState.NO_SHOW or ticket.day != state.site.service_day(now):  # a past day's is over
-        raise Refusal("not_no_show", ticket=ticket.label, details={"ticket": ticket.id, "found": ticket.state.value})
+        raise Refusal("not_no_show", happened=happened(state, ticket), action="requeue",
+                      details={"ticket": ticket.id, "found": ticket.state.value, "by": ticket.by})  # fmt: skip
     # A late arrival goes to the back of the queue: keeping the old place would jump everyone who came on time.
     back = ticket.moved_to(TicketState.WAITING, queue_key=now, counter=None, finished_at=None, called_at=None)
     return [_event(state, ev.TICKET_REQUEUED, now, ticket=back)]
@@ -440,7 +485,7 @@ def _transfer(state: SiteState, cmd: c.TransferTicket, now: datetime) -> list[Ev
         raise Refusal("note_too_long", max_len=NOTE_MAX, details={"field": "note"})
     if cmd.counter is not None:
         config, status = _counter(state, cmd.counter)
-        _expected(state, config, status, cmd.expected, now)
+        _expected(state, config, status, cmd.expected, now, "transfer")
         ticket = _current(state, status, config.name)
     elif cmd.ticket is not None:
         ticket = find_ticket(state, cmd.ticket, state.site.service_day(now))
@@ -487,8 +532,9 @@ def _cancel(state: SiteState, cmd: c.CancelTicket, now: datetime) -> list[Event]
 
 def _open_counter(state: SiteState, cmd: c.OpenCounter, now: datetime) -> list[Event]:
     config, status = _counter(state, cmd.counter)
-    if status.state is CounterState.OPEN:
-        raise Refusal("counter_already_open", counter=config.name)
+    if status.state is CounterState.OPEN:  # a colleague opened (or resumed) it a moment before
+        raise Refusal("counter_already_open.by" if status.operator else "counter_already_open", counter=config.name,
+                      by=status.operator or "", details={"counter": config.id, "by": status.operator})  # fmt: skip
     if state.site.service_day(now) in state.closed_days:  # nothing to call: issuing is closed until tomorrow
         raise Refusal("day_closed.counter", site=state.site.name, counter=config.name)
     opened = replace(
@@ -500,6 +546,8 @@ def _open_counter(state: SiteState, cmd: c.OpenCounter, now: datetime) -> list[E
 
 def _pause_counter(state: SiteState, cmd: c.PauseCounter, now: datetime) -> list[Event]:
     config, status = _counter(state, cmd.counter)
+    if status.state is CounterState.PAUSED:  # a colleague paused it a moment before
+        raise Refusal("counter_paused.already", counter=config.name, details={"counter": config.id})
     _require_open(status, config.name)
     _require_idle(state, status, config.name)
     return [_event(state, ev.COUNTER_PAUSED, now, counter=replace(status, state=CounterState.PAUSED))]
