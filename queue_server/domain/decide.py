@@ -139,13 +139,13 @@ def happened(state: SiteState, ticket: Ticket) -> dict[str, Any]:
     went to. "A-001 sudah mulai dilayani di Loket 3 oleh sari pukul 09.12." tells an operator what a colleague did."""
     parent = state.tickets.get(ticket.parent) if ticket.parent else None
     if ticket.state is TicketState.WAITING and parent is not None and parent.state is TicketState.TRANSFERRED:
-        service = state.site.services.get(ticket.service)  # the new leg of a transfer, named by the old label
-        return {**happened(state, parent), "service": service.name if service else None}
+        target = state.site.services.get(ticket.service)  # the new leg of a transfer, named by the old label
+        return {**happened(state, parent), "service": target.name if target else None}
     where = state.site.counters.get(ticket.counter) if ticket.counter else None
     if ticket.state in (TicketState.WAITING, TicketState.EXPIRED):
         where = None
     since = getattr(ticket, _SINCE[ticket.state]) if ticket.state in _SINCE else None
-    service = None
+    service: str | None = None  # where a transfer sent it: its new leg's service
     if ticket.state is TicketState.TRANSFERRED:
         leg = next((t for t in state.tickets.values() if t.parent == ticket.id), None)
         known = state.site.services.get(leg.service) if leg else None
