@@ -195,6 +195,13 @@ class CounterClient:
         self._first_attempt = asyncio.Event()
         self._clock_offset = 0.0
         self._probes: set[asyncio.Task[None]] = set()  # link checks running, kept referenced until done
+        # The site's configuration, followed as the page follows it: read again after a `site.configured` event or
+        # a snapshot (which may stand for one); the newest read wins.
+        self.removed = False  # the configuration no longer has this counter: said, and nothing more is sent
+        self._config_reads = 0
+        self._config_retry: asyncio.TimerHandle | None = None
+        self._resyncing = False  # a snapshot asked for because this counter's services changed is on its way
+        self._reconnect_now = False  # the link was dropped on purpose (a resync): no back-off before the next
 
     # --- life cycle -------------------------------------------------------------------------------------
 
@@ -238,6 +245,8 @@ class CounterClient:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._config_retry is not None:
+            self._config_retry.cancel()
         self._fail_pending(ClientClosed())
         if self.connection is not Connection.REFUSED:
             self._set_connection(Connection.CLOSED)
@@ -445,6 +454,8 @@ class CounterClient:
                         continue
                 else:
                     self._refused(exc.body)
+                    if exc.body.get("code") == "unknown_counter":  # removed while away? said as the page says it
+                        self._read_configuration()
                     return
             except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, InvalidURI, ValueError) as exc:
                 log.info("counter %s: connection lost (%s)", self.counter, exc)
@@ -456,6 +467,9 @@ class CounterClient:
                 self.doubtful = False
             if self._closing.is_set() or self.connection is Connection.REFUSED:
                 return
+            if self._reconnect_now:  # a resync: a fresh hello at once, with nothing to wait for
+                self._reconnect_now = False
+                continue
             self._first_attempt.set()  # connect() stops waiting: the server is away, we keep trying
             self.retry_in = self.backoff.next()
             self._set_connection(Connection.RECONNECTING)
@@ -570,6 +584,9 @@ class CounterClient:
             with contextlib.suppress(ConnectionClosed):
                 await ws.send(json.dumps({"type": "pong", "seq": self.view.seq}))
         elif kind == "snapshot":
+            if not self._resyncing:  # it may stand for a `site.configured` this client never saw
+                self._read_configuration()
+            self._resyncing = False
             self.view.apply_snapshot(frame.get("data") or {}, int(frame.get("seq") or 0))
             self.news.snapshot(self.view)
             self._first_attempt.set()
@@ -584,6 +601,8 @@ class CounterClient:
                 self.news.answered(result.body, self.on_way)  # before the caller hears it: it may say both
                 pending.future.set_result(result)
         elif kind == "error":
+            if frame.get("code") == "unknown_counter":  # removed meanwhile? the configuration says so
+                self._read_configuration()
             pending = self._pending.pop(str(frame.get("command_id")), None) if frame.get("command_id") else None
             if pending is not None and not pending.future.done():
                 self.news.answered(None, self.on_way)
@@ -600,9 +619,79 @@ class CounterClient:
         elif isinstance(kind, str) and "." in kind:
             before = self.view.current_id
             if self.view.apply_event(frame):
+                if kind == "site.configured":
+                    self._read_configuration()
                 self.news.event(frame, before, self.view.me, self.on_way)
                 self._followed(frame, before)
                 self._changed()
+
+    # --- the site's configuration ------------------------------------------------------------------------
+
+    CONFIG_RETRY = 10.0  # seconds before reading the configuration again when the server could not be reached
+
+    def _read_configuration(self) -> None:
+        task = asyncio.create_task(self._reread_configuration())
+        self._probes.add(task)
+        task.add_done_callback(self._probes.discard)
+
+    async def _reread_configuration(self) -> None:
+        """Read the site's catalogue again (services renamed or added, this counter's services changed, the counter
+        removed) and follow it, by the page's rule (static/counter.js, refreshConfig)."""
+        self._config_reads += 1
+        read = self._config_reads
+        if self._config_retry is not None:
+            self._config_retry.cancel()
+            self._config_retry = None
+        try:
+            fresh = await http.catalogue(self.server_url, self.site)
+        except http.HttpRefused as exc:
+            if read == self._config_reads and not self._closing.is_set():
+                log.info("counter %s: configuration not read (%s); trying again", self.counter, exc.code)
+                self._config_retry = asyncio.get_running_loop().call_later(self.CONFIG_RETRY, self._read_configuration)
+            return
+        if read != self._config_reads or self._closing.is_set() or self.removed:
+            return  # a newer read is on its way (or nothing to follow any more)
+        self.apply_configuration(fresh)
+
+    def apply_configuration(self, fresh: dict[str, Any]) -> None:
+        """Follow the site's catalogue as read now. The server matched this connection's events to the services of
+        its hello: a counter that serves other services now asks for a fresh snapshot of them (a new connection;
+        commands on their way go again with their own id). A counter no longer there is said so, and nothing more
+        is sent for it."""
+        counter = next((c for c in fresh.get("counters", []) if c.get("id") == self.counter), None)
+        if counter is None:
+            self._counter_removed(fresh)
+            return
+        self.catalogue.clear()  # in place: the desk and the screen hold this dict
+        self.catalogue.update(fresh)
+        services = tuple(counter.get("services") or ())
+        if services != self.view.services:
+            self.view.services = services
+            self._resync()
+        self._changed()
+
+    def _resync(self) -> None:
+        """A fresh snapshot: a new connection whose hello has no last_seq."""
+        self.view.seq = 0
+        ws = self._ws
+        if ws is None:
+            return  # not connected: the next hello asks for a snapshot anyway
+        self._resyncing = True
+        self._reconnect_now = True
+        ws.transport.abort()
+
+    def _counter_removed(self, fresh: dict[str, Any]) -> None:
+        """In the page's words: this counter no longer exists; the session stays refused, nothing more is sent."""
+        self.removed = True
+        site = fresh.get("name") or self.catalogue.get("name") or self.site
+        values = {"counter": self.counter_name, "site": site}
+        body = {"code": "unknown_counter"}
+        for lang, key in (("id", "message"), ("en", "message_en")):
+            body[key] = " ".join((t("removed.title", lang) + ".", t("removed.detail", lang, **values),
+                                  t("removed.hint", lang)))  # fmt: skip
+        self._refused(body)
+        if self._ws is not None:
+            self._ws.transport.abort()
 
     # --- bookkeeping ----------------------------------------------------------------------------------
 

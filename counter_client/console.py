@@ -290,7 +290,7 @@ class Console:
         self._waiting_news()  # a ticket issued comes as an event, but so does the count that makes it true
         height, width = self.window.getmaxyx()
         lines = render(self.client, self.desk, self.lang, width, height)
-        if self.client.refusal is not None:
+        if self.client.refusal is not None and not self.client.removed:  # a removed counter's words are the screen
             lines.append(Line(server_message(self.client.refusal, self.lang), "error"))
         self.window.erase()
         for y, line in enumerate(lines[: height - 1]):

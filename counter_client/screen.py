@@ -55,6 +55,11 @@ def _render(client: CounterClient, desk: Desk, lang: str, width: int, parked_roo
     width = max(40, width)
     rule = Line("─" * (width - 1), "dim")
     lines = [*_header(client, lang, width), rule]
+    if client.removed:  # said plainly instead of a desk whose every command would be refused (as on the page)
+        site = client.catalogue.get("name", client.site)
+        return [*lines, Line(t("removed.title", lang), "big"),
+                Line(t("removed.detail", lang, counter=client.counter_name, site=site), "error"),
+                *(Line(part, "normal") for part in textwrap.wrap(t("removed.hint", lang), width - 1))]  # fmt: skip
     if desk.mode in (NORMAL, CONFIRM):
         lines += _counter(client, lang, width, parked_room)
     elif desk.mode == PARK_NOTE:

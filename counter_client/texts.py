@@ -249,6 +249,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cmd.park": ("parkir", "park"),
     "cmd.unpark": ("panggil kembali", "call back"),
     # local refusals (the console checks these before asking the server)
+    # the site's configuration no longer has this counter (the page's words: static/counter.js, removed.*)
+    "removed.title": ("Loket ini sudah tidak ada", "This counter no longer exists"),
+    "removed.detail": (
+        "{counter} tidak ada lagi dalam konfigurasi {site}.",
+        "{counter} is no longer in the configuration of {site}.",
+    ),
+    "removed.hint": (
+        "Perintah untuk loket ini tidak dapat dikirim lagi. Tanyakan kepada supervisor loket mana yang Anda layani, "
+        "lalu jalankan counter-client untuk loket tersebut (F10 keluar).",
+        "Commands for this counter can no longer be sent. Ask your supervisor which counter you serve, then run "
+        "counter-client for that counter (F10 quits).",
+    ),
     "session.ended": (
         "Sesi berakhir dan tidak bisa masuk lagi: akun dinonaktifkan atau kata sandinya diganti. Hubungi supervisor, "
         "lalu jalankan counter-client lagi (F10 keluar).",

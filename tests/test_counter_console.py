@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import re
 import shlex
@@ -14,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -490,6 +492,10 @@ async def test_someone_else_s_change_is_said_at_once_and_an_echo_after_the_answe
         proxy.release_up()
         refusal = await _answered(pane, "panggil ulang")  # refused: A-001 is being served
         assert "mulai dilayani oleh sari." not in refusal, refusal  # said once, when it came
+        # in the words of what happened and what to do, not of the state machine ("berstatus ... harus salah satu")
+        assert "A-001 sudah mulai dilayani di Loket 1 oleh Sari Dewi pukul 09.00. Tidak perlu dipanggil ulang." in (
+            refusal
+        ), refusal
 
         # the same account finishes A-001 from the phone while the console's finish is on its way: it could be the
         # finish's own event, so it waits for the answer (the finish is refused: A-001 is done), then is said, once
@@ -557,3 +563,74 @@ async def test_a_command_waiting_for_the_link_says_so_and_esc_gives_it_up(server
         await pane.wait("Keluar tanpa")
         await pane.keys("Enter")
         await pane.wait("EXIT=0")
+
+
+CONFIGURATION = "/api/v1/sites/tegal/configuration"
+
+
+async def _configure(server: Server, change: Any) -> None:
+    """The site's configuration changed through the API, as the settings page changes it."""
+    admin = await server.login("admin")
+    current = (await server.http.get(CONFIGURATION, headers=admin)).json()
+    document = copy.deepcopy(current["document"])
+    change(next(a for a in document["agencies"] if a["id"] == "disdukcapil"))
+    r = await server.http.put(CONFIGURATION, json={"version": current["version"], "document": document},
+                              headers=admin)  # fmt: skip
+    assert r.status_code == 200, r.text
+
+
+async def test_the_console_follows_a_configuration_changed_while_it_runs(server: Server) -> None:
+    """An outside review: the console read the catalogue once, at start: a service renamed or added, this counter's
+    services changed, the counter removed, and it went on with the old names, never showed the new service's waiting
+    citizens, and sent commands for a counter that no longer existed. It now follows `site.configured` as the page
+    does: names follow, a counter serving other services takes a fresh snapshot of them, and a removed counter says
+    "Loket ini sudah tidak ada" instead of a desk."""
+    await server.issue("ktp")
+    async with console(server.url) as pane:
+        await pane.wait("● Tersambung", "Menunggu        KTP Elektronik 1", "F10 keluar")
+
+        def renamed_and_added(agency: dict[str, Any]) -> None:
+            next(s for s in agency["services"] if s["id"] == "ktp")["name"] = "KTP-el Tegal"
+            agency["services"].append({"id": "ikd", "name": "Identitas Digital", "prefix": "Z", "daily_quota": 50,
+                                       "target_wait_minutes": 30, "service_minutes": 5})  # fmt: skip
+            next(c for c in agency["counters"] if c["id"] == "1")["services"].append("ikd")
+
+        await _configure(server, renamed_and_added)
+        screen = await pane.wait("KTP-el Tegal 1", "Identitas Digital 0", "F10 keluar", within=30)
+        assert "Loket 1 (KTP-el Tegal, " in screen and "Identitas Digital)" in screen, screen
+        await server.issue("ikd")  # the new service's citizens are this counter's: its events come, counted
+        await pane.wait("Identitas Digital 1", within=30)
+        await pane.keys("*")
+        await _says(pane, "Pesan Loket dibuka.")
+        await pane.keys("+")
+        await _says(pane, "Pesan Memanggil A-001.")
+
+        def ikd_only(agency: dict[str, Any]) -> None:  # this counter's services changed: KTP no longer
+            next(c for c in agency["counters"] if c["id"] == "1")["services"] = ["ikd"]
+
+        await _configure(server, ikd_only)
+        screen = await pane.wait("Loket 1 (Identitas Digital)", "Menunggu        Identitas Digital 1", within=30)
+        waiting = next(line for line in screen.splitlines() if line.startswith("Menunggu"))
+        assert waiting.split() == ["Menunggu", "Identitas", "Digital", "1"], screen  # KTP is no longer counted here
+        await pane.keys("0")  # A-001 still called here: the desk works on
+        await _says(pane, "A-001")
+        await pane.keys("0")
+        await pane.keys("F8")
+        await _says(pane, "Tutup loket?")
+        await pane.keys("Enter")
+        await _says(pane, "Pesan Loket ditutup.")
+
+        def removed(agency: dict[str, Any]) -> None:  # closed: it may go, Loket 2 serving its waiting citizen
+            next(c for c in agency["counters"] if c["id"] == "2")["services"].append("ikd")
+            agency["counters"] = [c for c in agency["counters"] if c["id"] != "1"]
+
+        await _configure(server, removed)
+        screen = await pane.wait("Loket ini sudah tidak ada", "Loket 1 tidak ada lagi dalam konfigurasi", within=30)
+        assert "Tanyakan kepada supervisor" in " ".join(screen.split()), screen
+        assert "Tiket saat ini" not in screen and "F10 keluar" in " ".join(screen.split()), screen
+        seq = server.ctx.storage.last_seq
+        await pane.keys("*")  # nothing is sent for a counter that is gone
+        await pane.wait("Loket ini sudah tidak ada")
+        assert server.ctx.storage.last_seq == seq
+        await pane.keys("F10")
+        await pane.wait("EXIT=")
