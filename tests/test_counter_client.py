@@ -257,8 +257,11 @@ async def test_two_counters_race_for_the_last_ticket(server: Server) -> None:
         with pytest.raises(CommandRefused) as refused:
             await loser.call(another["label"])
         assert refused.value.code == "already_called"
-        assert refused.value.message == f"{another['label']} sudah dipanggil oleh loket lain."
-        assert refused.value.message_en == f"{another['label']} has already been called by another counter."
+        where = "Loket 1" if winner is one else "Loket 2"  # where, by whom, when, and what to do
+        assert refused.value.message == (f"{another['label']} sudah dipanggil di {where} oleh Operator Disdukcapil "
+                                         "pukul 09.00. Panggil nomor lain atau panggil berikutnya.")  # fmt: skip
+        assert refused.value.message_en == (f"{another['label']} has already been called at {where} by Operator "
+                                            "Disdukcapil at 09:00. Call another number, or call next.")  # fmt: skip
 
 
 # --- connections that break ------------------------------------------------------------------------------
@@ -739,7 +742,7 @@ async def test_every_counter_command_a_colleague_overtook_is_refused_saying_what
     await colleague("2", "no_show", ticket="A-002")
     await colleague("2", "requeue", ticket="A-002")
     await refused("1", "requeue", "not_no_show",
-                  "A-002 sudah kembali ke antrean oleh Sari Dewi. Tidak perlu diantrekan ulang.", ticket="A-002")  # fmt: skip
+                  "A-002 sedang menunggu di antrean. Tidak perlu diantrekan ulang.", ticket="A-002")  # fmt: skip
     await colleague("2", "close")
     await refused("2", "close", "counter_already_closed", "Loket 2 sudah tutup. Tidak perlu ditutup lagi.")
 

@@ -144,7 +144,7 @@ def test_what_happened_to_a_ticket_is_said_with_the_parts_known_and_what_to_do()
     )
     back = {"ticket": "A-004", "state": "waiting", "counter": None, "by": None, "at": None}
     assert messages.refusal_messages(Refusal("not_no_show", happened=back, action="requeue"))[0] == (
-        "A-004 sudah kembali ke antrean. Tidak perlu diantrekan ulang."
+        "A-004 sedang menunggu di antrean. Tidak perlu diantrekan ulang."
     )
     moved = {"ticket": "A-005", "state": "transferred", "counter": "Loket 1", "by": "budi", "service": "Paspor",
              "at": datetime(2026, 12, 7, 10, 0)}  # fmt: skip

@@ -156,7 +156,7 @@ async def test_parked_tickets_are_listed_and_a_supervisor_calls_one_back_or_send
         assert "unpark" in r.json()["error"]["message"] and r.json()["error"]["details"]["field"] == "counter"
         r = await ticket_action(s, sup, "A-003", action="unpark")
         assert r.status_code == 409 and r.json()["error"]["code"] == "not_parked", r.text
-        assert "A-003 tidak sedang diparkir" in r.json()["error"]["message"]
+        assert r.json()["error"]["message"] == "A-003 sedang menunggu di antrean. Tidak perlu dikembalikan ke antrean."
         await ok(await s.command(op, "2", "call_next"))  # A-003 at Loket 2: busy
         r = await ticket_action(s, sup, "A-001", action="unpark", counter="2")
         assert r.status_code == 409 and r.json()["error"]["code"] == "counter_busy", r.text

@@ -142,7 +142,8 @@ def happened(state: SiteState, ticket: Ticket) -> dict[str, Any]:
         target = state.site.services.get(ticket.service)  # the new leg of a transfer, named by the old label
         return {**happened(state, parent), "service": target.name if target else None}
     where = state.site.counters.get(ticket.counter) if ticket.counter else None
-    if ticket.state in (TicketState.WAITING, TicketState.EXPIRED):
+    waiting = ticket.state is TicketState.WAITING  # never called, or put back: who did it last is not told
+    if waiting or ticket.state is TicketState.EXPIRED:
         where = None
     since = getattr(ticket, _SINCE[ticket.state]) if ticket.state in _SINCE else None
     service: str | None = None  # where a transfer sent it: its new leg's service
@@ -152,7 +153,7 @@ def happened(state: SiteState, ticket: Ticket) -> dict[str, Any]:
         service = known.name if known else None
     return {
         "ticket": ticket.label, "state": ticket.state.value, "counter": where.name if where else None,
-        "by": ticket.by, "at": state.site.local(since) if since else None, "service": service,
+        "by": None if waiting else ticket.by, "at": state.site.local(since) if since else None, "service": service,
     }  # fmt: skip
 
 
