@@ -247,6 +247,8 @@ class CounterClient:
             self._task = None
         if self._config_retry is not None:
             self._config_retry.cancel()
+        for task in list(self._probes):  # link checks and configuration reads: nothing left running after close
+            task.cancel()
         self._fail_pending(ClientClosed())
         if self.connection is not Connection.REFUSED:
             self._set_connection(Connection.CLOSED)
