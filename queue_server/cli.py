@@ -1066,6 +1066,7 @@ def cmd_check_site(args: argparse.Namespace) -> None:
     failed = False
     held = _applied_files(args)
     for path in args.files:
+        document: dict[str, Any] = {}
         try:
             document = read_document(path)
             site = parse_site(document, str(path))
@@ -1074,6 +1075,8 @@ def cmd_check_site(args: argparse.Namespace) -> None:
             print(f"{path}: refused")
             for problem in exc.problems:
                 print(f"  - {problem}")
+                for line in _personal_in_words(problem, document):
+                    print(f"      {line}")
             continue
         print(
             f"{path}: ok — {site.name}: {_count(len(site.agencies), 'agency', 'agencies')}, "
@@ -1090,6 +1093,17 @@ def cmd_check_site(args: argparse.Namespace) -> None:
             print(*(f"  {line}" for line in lines), sep="\n")
     if failed:
         raise SystemExit(1)
+
+
+def _personal_in_words(problem: str, document: Any) -> list[str]:
+    """A text naming a citizen, refused, in the Settings page's words (Indonesian, then English): the field by the
+    name a supervisor knows it by ("Loket 1, nama"), not the file's place of it. Nothing for another problem."""
+    from queue_server.common.messages import LANGUAGES, catalogue
+    from queue_server.common.problems import PERSONAL_SHOWN, names_in, problem_text
+
+    if PERSONAL_SHOWN not in problem:
+        return []
+    return [problem_text(problem, lang, catalogue(), names_in(document)) for lang in LANGUAGES]
 
 
 def _applied_files(args: argparse.Namespace) -> dict[str, Any] | None:

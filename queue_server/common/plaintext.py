@@ -82,6 +82,7 @@ _NOT_NAMES = frozenset({
     "kandung", "tiri", "angkat", "mertua", "hamil", "menyusui", "rumah", "kota", "kawin", "pemohon", "pelapor",
     "yang", "dan", "atau", "dari", "untuk", "dengan", "sudah", "belum", "tidak", "harus", "bawa", "minta",
     "warga", "masyarakat", "pengunjung", "sekalian", "pemilik",  # the running text's "Bapak/Ibu Warga ..."
+    "lansia", "disabilitas", "difabel", "prioritas",  # a counter's or service's "Loket Bapak/Ibu Lansia"
 })  # fmt: skip
 
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from queue_server.common import plaintext
 from queue_server.common.dates import format_date
 
 # Per kind of entry ("agencies", "services", "counters", "screens"): code -> the name a person knows it by.
@@ -40,6 +41,9 @@ def _pattern(text: str) -> re.Pattern[str]:
         text = text.replace(mark, group)
     return re.compile(text)
 
+
+# How a text naming a citizen is refused (settings/sitefile.py, messages.toml's problem.personal_shown) begins.
+PERSONAL_SHOWN = "must not hold a citizen's NIK, phone number"
 
 _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (_pattern(pattern), key)
@@ -100,7 +104,7 @@ _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(?P<end>\S+) is before (?P<start>\S+)$", "period_reversed"),
         (r"^overlaps the period «other»", "period_overlap"),
         (r"^holds a hidden character", "hidden_character"),
-        (r"^must not hold a citizen's NIK, phone number", "personal_shown"),
+        (rf"^{PERSONAL_SHOWN}", "personal_shown"),
         (r"^no opening hours on any day$", "no_hours"),
         (r"^no counter is defined", "no_counter"),
         (r"^«value» is not a time zone of Indonesia", "not_a_time_zone"),
@@ -155,6 +159,13 @@ def problem_text(
     return f"{place}: {why}" if place else why
 
 
+def place_text(where: str, lang: str, catalogue: Mapping[str, Mapping[str, Mapping[str, str]]], names: Names) -> str:
+    """A place of a configuration (`agencies[0 "disdukcapil"].counters[0 "1"].name`) in `lang`'s words, as a
+    problem names it ("Loket 1, nama")."""
+    fields = {**catalogue.get("field", {}), **catalogue.get("site_field", {})}
+    return ", ".join(_place(where, lang, fields, names))
+
+
 def names_in(document: Any) -> dict[str, dict[str, str]]:
     """The names of a configuration document's agencies (the short name, as the kiosk and the page show them),
     services, counters and screens, by code; an entry without a usable name (the one at fault, say) is left out."""
@@ -170,8 +181,8 @@ def names_in(document: Any) -> dict[str, dict[str, str]]:
         )
 
     def name(entry: dict[str, Any], *keys: str, default: str | None = None) -> str | None:
-        for key in keys:
-            if isinstance(entry.get(key), str) and entry[key].strip():
+        for key in keys:  # a name that names a citizen is refused, never repeated: the entry goes by its code
+            if isinstance(entry.get(key), str) and entry[key].strip() and not plaintext.personal_shown(entry[key]):
                 return " ".join(entry[key].split())
         return default
 

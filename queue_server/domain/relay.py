@@ -25,6 +25,7 @@ from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, Site
 from queue_server.domain.events import Event
 from queue_server.domain.model import CounterStatus, Ticket, TicketState
 from queue_server.domain.refusal import Refusal
+from queue_server.domain.shown_texts import shown_texts
 from queue_server.domain.snapshot import specs
 from queue_server.domain.state import SOURCE_SEQ, TEXT_WITHHELD, Configuration, SiteState
 
@@ -367,71 +368,39 @@ def configuration_withheld(
         return dict(data), []
     out = copy.deepcopy(document)
     fields: list[str] = []
-
-    def named(table: Any, key: str) -> bool:
-        value = table.get(key) if isinstance(table, dict) else None
-        return isinstance(value, str) and names_citizen(value)
-
-    site = out.get("site")
-    if isinstance(site, dict):
-        for key, instead in (("name", site.get("id")), ("running_text", ""), ("regency", None)):
-            if named(site, key):
-                fields.append(f"site.{key}")
-                _put(site, key, instead)
-        if named(site, "wifi"):  # the password opens that network only, and without its name is refused
-            fields.append("site.wifi")
-            site.pop("wifi")
-            site.pop("wifi_password", None)
-        elif named(site, "wifi_password"):
-            fields.append("site.wifi_password")
-            site.pop("wifi_password")
-        hours = site.get("hours")
-        periods = hours.get("periods") if isinstance(hours, dict) else None
-        for i, period in enumerate(periods if isinstance(periods, list) else []):
-            if named(period, "name"):
-                fields.append(f"site.hours.periods[{i}].name")
-                period["name"] = f"Periode {i + 1}"
-    announcements = out.get("announcements")
-    for key in ("template_id", "template_en"):
-        if isinstance(announcements, dict) and named(announcements, key):  # its default (catalogue.Announcements)
-            fields.append(f"announcements.{key}")
-            announcements.pop(key)
-    listed = out.get("agencies")
-    agencies = [a for a in listed if isinstance(a, dict)] if isinstance(listed, list) else []
-    counters = [(a, c) for a in agencies for c in _entries(a.get("counters"))]
-    names = {" ".join(str(c.get("name", "")).casefold().split()) for _, c in counters}
-    zones = {c.get("zone") for _, c in counters}
+    counters = [t for t in shown_texts(out) if t.kind == "counter.name"]
+    names = {" ".join(t.text.casefold().split()) for t in counters}
+    zones = {t.text for t in shown_texts(out) if t.kind == "counter.zone"}
     zone_for: dict[str, str] = {}
-    for agency in agencies:
-        where = f"agencies[{agency.get('id')}]"
-        if named(agency, "name"):
-            fields.append(f"{where}.name")
-            agency["name"] = str(agency.get("id"))
-        if named(agency, "short_name"):  # its default: the agency's name
-            fields.append(f"{where}.short_name")
-            agency.pop("short_name")
-        services = agency.get("services")
-        for service in services if isinstance(services, list) else []:
-            if named(service, "name"):
-                fields.append(f"{where}.services[{service.get('id')}].name")
-                service["name"] = str(service.get("id"))
-    for agency, counter in counters:
-        where = f"agencies[{agency.get('id')}].counters[{counter.get('id')}]"
-        if named(counter, "name"):  # its default, "Loket <id>", unless another counter is so named
-            fields.append(f"{where}.name")
-            counter["name"] = _unused(f"Loket {counter.get('id')}", names)
-        zone = counter.get("zone")
-        if isinstance(zone, str) and (zone in zone_for or names_citizen(zone)):
-            fields.append(f"{where}.zone")
-            counter["zone"] = zone_for.setdefault(zone, _unused(f"Zona {len(zone_for) + 1}", zones))
-    screens = out.get("screens")
-    for screen in screens if isinstance(screens, list) else []:
-        if not isinstance(screen, dict):
+    withheld_wifi = False
+    for shown in list(shown_texts(out)):
+        table, key, kind = shown.table, shown.key, shown.kind
+        if kind == "counter.zone":  # a zone named anywhere is renamed everywhere, alike
+            if shown.text in zone_for or names_citizen(shown.text):
+                fields.append(shown.place)
+                table[key] = zone_for.setdefault(shown.text, _unused(f"Zona {len(zone_for) + 1}", zones))
             continue
-        if named(screen, "name"):  # its default: its id
-            fields.append(f"screens[{screen.get('id')}].name")
-            screen.pop("name")
-        listed = screen.get("zones")
+        if not names_citizen(shown.text) or (kind == "site.wifi_password" and withheld_wifi):
+            continue
+        fields.append(shown.place)
+        if kind == "site.name":
+            table[key] = str(table.get("id"))
+        elif kind == "site.wifi":  # the password opens that network only, and without its name is refused
+            withheld_wifi = True
+            table.pop("wifi_password", None)
+            table.pop(key)
+        elif kind == "period.name":
+            table[key] = f"Periode {shown.position + 1}"
+        elif kind in ("agency.name", "service.name"):  # a required name: its id
+            table[key] = str(table.get("id"))
+        elif kind == "counter.name":  # its default, "Loket <id>", unless another counter is so named
+            table[key] = _unused(f"Loket {table.get('id')}", names)
+        elif kind == "site.running_text":
+            table[key] = ""
+        else:  # an optional text: its default (the regency none, the call's template, the agency's name, the id)
+            table.pop(key)
+    for screen in out.get("screens") if isinstance(out.get("screens"), list) else []:
+        listed = screen.get("zones") if isinstance(screen, dict) else None
         if zone_for and isinstance(listed, (list, str)):  # the same zone, under the name it has here
             listed = [listed] if isinstance(listed, str) else listed
             screen["zones"] = [zone_for.get(z, z) if isinstance(z, str) else z for z in listed]

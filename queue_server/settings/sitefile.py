@@ -37,6 +37,7 @@ from queue_server.domain.catalogue import (
     Site,
     SpecialPeriod,
 )
+from queue_server.domain.shown_texts import entry_step, shown_texts
 
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 COUNTER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")
@@ -403,11 +404,7 @@ def _hours(reader: _Reader, table: dict[str, Any], where: str) -> OpeningHours:
     return OpeningHours(weekly, _holidays_of(reader, table, where), tuple(periods))
 
 
-def _named(index: int, table: dict[str, Any]) -> str:
-    """An entry of a list in a problem's place: its position and, when it has one, its id (`services[1 "kk"]`), so a
-    person finds it in a file of 28 services without counting."""
-    entry_id = table.get("id")
-    return f'{index} "{entry_id}"' if isinstance(entry_id, str) and entry_id and len(entry_id) <= 40 else str(index)
+_named = entry_step  # an entry of a list in a problem's place (`services[1 "kk"]`), as domain/shown_texts says it
 
 
 def _weekly(reader: _Reader, table: dict[str, Any], where: str) -> dict[str, tuple[tuple[time, time], ...]]:
@@ -725,11 +722,6 @@ def parse_site(
         # The API's limit (domain/decide), counted as it counts (spaces folded: a display scrolls one line), with the
         # sentence every too-long field of a site file has; like the check below, not judged again once in force.
         reader.fail("site.running_text", f"is {length} characters long, at most {RUNNING_TEXT_MAX}")
-    elif not in_force and plaintext.personal_shown(running_text):
-        # The API's own check and sentence (application/validation.lobby_text), for the Settings page, a site file
-        # and check-site alike; a configuration already in force is not judged again (stopping a mall, or its copy
-        # on a mirror, over a text its screens already show would help no one).
-        reader.fail("site.running_text", messages.catalogue()["problem"]["personal_shown"]["en"])
 
     province, regency = _region(reader, site_table)
     if zone_given and province is not None:
@@ -903,6 +895,8 @@ def parse_site(
         screens["lobby"] = Screen("lobby", "Layar lobi", (), (), True)
 
     notify = _notify(reader, data.get("notify"), env)
+    if not in_force:
+        _no_citizen_named(reader, data)
     if reader.problems:
         raise SiteFileError(source, reader.problems)
     return Site(
@@ -926,6 +920,22 @@ def parse_site(
         wifi=wifi,
         alerts=alerts,
     )
+
+
+def _no_citizen_named(reader: _Reader, data: dict[str, Any]) -> None:
+    """Every free text a screen, a page or a log shows (domain/shown_texts, the list a mirror withholds by) is
+    refused where it names a citizen, with the running text's check and sentence (application/validation.lobby_text),
+    for the Settings page, a site file and check-site alike. A configuration already in force is not judged again
+    (stopping a mall, or its copy on a mirror, over a text its screens already show would help no one); the next
+    save must fix it. Another problem quoting a refused text is left out: no problem repeats it (the server's log
+    and the audit log keep problems)."""
+    refused = [shown for shown in shown_texts(data) if plaintext.personal_shown(shown.text)]
+    if not refused:
+        return
+    quoted = {shown.text for shown in refused}
+    reader.problems[:] = [p for p in reader.problems if not any(text in p for text in quoted)]
+    for shown in refused:
+        reader.fail(shown.place, messages.catalogue()["problem"]["personal_shown"]["en"])
 
 
 def json_document(value: Any) -> Any:

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from queue_server.common import messages
+from queue_server.common.problems import place_text
 from queue_server.domain.catalogue import AlertPolicy, Site
 from queue_server.domain.wait import WaitEstimate
 from queue_server.settings import site_history
@@ -93,6 +94,24 @@ def _said(kind: str, **params: Any) -> dict[str, str]:
         "message": messages.text("alert", kind, "id", params),
         "message_en": messages.text("alert", kind, "en", params),
     }
+
+
+def _withheld_said(site: Site, since: datetime, places: Sequence[str]) -> dict[str, str]:
+    """configuration_withheld's sentence, each place said as the mall's own server refuses that text (common/problems:
+    "Instansi Disdukcapil, Loket 1, nama"), by the names the mirror serves (the withheld texts' defaults)."""
+    names = {
+        "agencies": {a.id: a.short_name for a in site.agencies.values()},
+        "services": {s.id: s.name for s in site.services.values()},
+        "counters": {c.id: c.name for c in site.counters.values()},
+        "screens": {s.id: s.name for s in site.screens.values()},
+    }
+    said = {}
+    for lang, key in (("id", "message"), ("en", "message_en")):
+        fields = "; ".join(place_text(place, lang, messages.catalogue(), names) for place in places)
+        said[key] = messages.text(
+            "alert", "configuration_withheld", lang, {"since": site.local(since), "fields": fields}
+        )
+    return said
 
 
 def _screen(device: dict[str, Any]) -> str:
@@ -182,7 +201,7 @@ def detect(
                 "agencies": [],
                 "since": since.isoformat(),
                 "fields": list(places),
-                **_said("configuration_withheld", since=site.local(since), fields=", ".join(places)),
+                **_withheld_said(site, since, places),
             }
         )
     if clock_doubt is not None:
