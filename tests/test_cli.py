@@ -638,6 +638,28 @@ def test_check_site_refuses_a_running_text_naming_a_citizen_with_the_api_s_sente
     assert f"- site.running_text: {catalogue()['problem']['personal_shown']['en']}" in checked.stdout, checked.stdout
 
 
+def test_check_site_refuses_a_counter_naming_a_citizen_in_the_settings_page_s_words_never_repeating_it(
+    tmp_path: Path,
+) -> None:
+    """A counter's name is on the lobby TV and the kiosk: check-site refuses "Loket Ibu Siti 3328011201800001" with
+    the running text's sentence, then says the field as the Settings page does, in Indonesian and in English, by the
+    names a supervisor knows; the name itself appears nowhere in what it prints."""
+    from queue_server.common.messages import catalogue
+
+    sentence = catalogue()["problem"]["personal_shown"]
+    site = tmp_path / "tegal.toml"
+    site.write_text(DEMO_SITE.read_text().replace('name = "Loket 1"', 'name = "Loket Ibu Siti 3328011201800001"', 1))
+    checked = run("check-site", str(site), check=False)
+    assert checked.returncode == 1 and "Traceback" not in checked.stderr, checked.stderr
+    lines = checked.stdout.splitlines()
+    assert lines[1:] == [
+        f'  - agencies[0 "disdukcapil"].counters[0 "1"].name: {sentence["en"]}',
+        f"      Instansi Disdukcapil, Loket 1, nama: {sentence['id']}",
+        f"      Agency Disdukcapil, Loket 1, name: {sentence['en']}",
+    ], checked.stdout
+    assert "Siti" not in checked.stdout + checked.stderr and "3328011201800001" not in checked.stdout
+
+
 def _stop_server(proc: subprocess.Popen[bytes]) -> None:
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=30)

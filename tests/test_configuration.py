@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import logging
 import re
 import sqlite3
 import tomllib
@@ -758,6 +759,71 @@ async def test_a_running_text_naming_a_citizen_is_refused_on_the_web_and_in_a_si
         async with running_server(database, site_files=[site_file]):
             raise AssertionError("the server started")
     assert refused.value.problems == [f"site.running_text: {sentence['en']}"]
+
+
+async def test_a_counter_or_a_regency_naming_a_citizen_is_refused_on_the_web_and_at_start_never_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An outside review: a counter named "Loket Ibu Siti 3328011201800001" or a regency "Kota Pak Budi" was taken,
+    and reached the lobby TV, the kiosk, the audit log and the server's log ("Loket Ibu Siti ... diubah"), where a
+    running text naming a citizen was refused. Both are refused now with the running text's sentence, by the names
+    a supervisor knows, and change nothing; neither the server's log nor the audit log holds the text. Stored by an
+    earlier release, such a configuration is still served; a site file with it does not start."""
+    from queue_server.common.messages import catalogue
+
+    caplog.set_level(logging.DEBUG)
+    sentence = catalogue()["problem"]["personal_shown"]
+    counter, regency = "Loket Ibu Siti 3328011201800001", "Kota Pak Budi"
+    site_file, database = tmp_path / "tegal.toml", tmp_path / "queue.sqlite3"
+    site_file.write_bytes(DEMO_SITE.read_bytes())
+    async with running_server(database, site_files=[site_file]) as server:
+        supervisor = await server.login("supervisor")
+        document = (await read(server, supervisor))["document"]
+        audit = "/api/v1/sites/tegal/audit"
+        audited = (await server.http.get(audit, headers=supervisor)).json()["entries"]
+        changed = copy.deepcopy(document)
+        changed["agencies"][0]["counters"][0]["name"] = counter
+        changed["site"]["regency"] = regency
+        r = await server.http.put(URL, json={"version": 0, "document": changed}, headers=supervisor)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "configuration_invalid", r.text
+        details = r.json()["error"]["details"]
+        assert details["problems"] == [f"site.regency: {sentence['en']}",
+                                       f'agencies[0 "disdukcapil"].counters[0 "1"].name: {sentence["en"]}']  # fmt: skip
+        assert details["problems_text"] == {
+            "id": [f"kabupaten/kota: {sentence['id']}", f"Instansi Disdukcapil, Loket 1, nama: {sentence['id']}"],
+            "en": [f"regency/city: {sentence['en']}", f"Agency Disdukcapil, Loket 1, name: {sentence['en']}"],
+        }
+        assert "Siti" not in r.text and "Budi" not in r.text, "the refusal never repeats the text"
+        assert (await read(server, supervisor))["version"] == 0
+        assert (
+            server.ctx.sites["tegal"].counters["1"].name == "Loket 1" and server.ctx.sites["tegal"].regency != regency
+        )
+        entries = (await server.http.get(audit, headers=supervisor)).json()["entries"]
+        assert entries == audited, "a refused change leaves no audit entry"
+        changed = copy.deepcopy(document)
+        changed["agencies"][0]["counters"][0]["name"] = "Loket 1 Disdukcapil"
+        r = await server.http.put(URL, json={"version": 0, "document": changed}, headers=supervisor)
+        assert r.status_code == 200, r.text
+    for part in ("Siti", "Budi", "3328011201800001"):
+        assert not any(part in m for m in caplog.messages), part
+    with sqlite3.connect(database) as db:  # as a release before this check stored it
+        (stored,) = db.execute("SELECT value FROM site_settings WHERE key = 'configuration'").fetchone()
+        configuration = json.loads(stored)
+        configuration["document"]["agencies"][0]["counters"][0]["name"] = counter
+        db.execute("UPDATE site_settings SET value = ? WHERE key = 'configuration'", (json.dumps(configuration),))
+    async with running_server(database, site_files=[site_file]) as server:
+        assert server.ctx.state("tegal").configuration.version == 1, "the web's version stays in force"
+        assert server.ctx.sites["tegal"].counters["1"].name == counter
+        assert "configuration_unreadable" not in await alerts_of(server)
+    edited = tomllib.loads(site_file.read_text())
+    edited["agencies"][0]["counters"][0]["name"] = counter
+    site_file.write_text(site_file_text(edited))
+    caplog.clear()
+    with pytest.raises(SiteFileError) as refused:  # the server does not start on it, as check-site says
+        async with running_server(database, site_files=[site_file]):
+            raise AssertionError("the server started")
+    assert refused.value.problems == [f'agencies[0 "disdukcapil"].counters[0 "1"].name: {sentence["en"]}']
+    assert not any("Siti" in m for m in caplog.messages), caplog.messages
 
 
 # --- start-up: every configuration put into service passes the live day's checks -----------------------------------
