@@ -417,6 +417,28 @@ async def test_a_running_text_naming_a_citizen_is_refused_at_its_field_with_the_
         assert await version(server) == 0, "nothing was saved"
 
 
+async def test_a_counter_s_name_naming_a_citizen_is_refused_at_its_field_never_repeated(
+    browser: Browser, server: Server
+) -> None:
+    """An outside review: a counter named "Loket Ibu Siti 3328011201800001" was saved and shown on the lobby TV and
+    the kiosk. The page now shows the running text's sentence for that counter, marks its name and saves nothing; the
+    sentence names the counter as the page does, not by the name refused."""
+    async with signed_in(browser, server, "/supervisor/tegal/admin", user="admin") as page:
+        await until(page, "() => document.body.dataset.loaded === 'true'")
+        await page.click("[data-tab=counters]")
+        await until(page, "() => !!document.querySelector('tr[data-counter=\"1\"]')")
+        await page.click("tr[data-counter='1'] button:not(.danger)")
+        await page.fill("#f-name", "Loket Ibu Siti 3328011201800001")
+        await page.click("#editor-save")
+        await until(page, "() => document.getElementById('editor-error').textContent.includes('tidak boleh memuat')")
+        said = await page.text_content("#editor-error") or ""
+        assert "Loket 1, nama: tidak boleh memuat NIK, nomor telepon, alamat e-mail, tanggal lahir atau nama" in said
+        assert "Siti" not in said and "3328011201800001" not in said, said
+        assert await page.get_attribute("#f-name", "aria-invalid") == "true"
+        assert await version(server) == 0, "nothing was saved"
+        assert server.ctx.sites["tegal"].counters["1"].name == "Loket 1"
+
+
 async def test_the_alert_thresholds_are_set_on_their_tab_checked_at_each_field_and_used_at_once(
     browser: Browser, server: Server
 ) -> None:
