@@ -973,10 +973,11 @@ async def test_a_configuration_naming_a_citizen_is_withheld_by_the_mirror_across
             said = configuration_alerts(mirror)
             assert len(said) == 1 and said[0]["fields"] == WITHHELD_PLACES, said
             assert said[0]["message"].startswith("Konfigurasi mal ini yang diganti pada ")
-            assert "teks berjalan; kabupaten/kota; " in said[0]["message"], "each place in the Settings page's words"
-            assert "Instansi Dinas Kependudukan dan Pencatatan Sipil, Loket 1, nama, jadi " in said[0]["message"], said[0]["message"]
-            assert "Agency Dinas Kependudukan dan Pencatatan Sipil, Loket 1, name, so " in said[0]["message_en"], said[0]["message_en"]
-            assert "agencies[" not in said[0]["message"] + said[0]["message_en"]
+            message, message_en = said[0]["message"], said[0]["message_en"]
+            assert "teks berjalan; kabupaten/kota; " in message, "each place in the Settings page's words"
+            assert "Instansi Dinas Kependudukan dan Pencatatan Sipil, Loket 1, nama, jadi " in message, message
+            assert "Agency Dinas Kependudukan dan Pencatatan Sipil, Loket 1, name, so " in message_en, message_en
+            assert "agencies[" not in message + message_en
             assert "admin mal, ganti teks itu di Pengaturan server mal" in said[0]["message"]
             assert said[0]["message_en"].startswith("This mall's configuration, set on ")
             row = await national_row(mirror)

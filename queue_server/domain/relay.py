@@ -355,10 +355,11 @@ def configuration_withheld(
     data: Mapping[str, Any], names_citizen: Callable[[str], bool], at: datetime
 ) -> tuple[dict[str, Any], list[str]]:
     """A relayed configuration (a `site.configured` event's data) as a mirror keeps it, and the places of the texts
-    withheld from it ("site.running_text", "agencies[disdukcapil].counters[3].name"; never the texts), or the data
-    as it is and []. A box of an earlier release took any text; `names_citizen` (the API's check: a NIK, a phone
-    number, an e-mail address, a birth date, a name as staff write one) finds the free texts of the document that a
-    screen or a page shows which name a citizen. Each is replaced by what a site file without it reads (an optional
+    withheld from it as a site file's problem names them ("site.running_text", 'agencies[0 "disdukcapil"].counters[2
+    "3"].name'; never the texts), or the data as it is and []. A box of an earlier release took any text;
+    `names_citizen` (the API's check: a NIK, a phone number, an e-mail address, a birth date, a name as staff write
+    one) finds the free texts of the document that a screen or a page shows which name a citizen (domain/shown_texts,
+    the list this release's box refuses them by). Each is replaced by what a site file without it reads (an optional
     text left out, a name with a default by that default), or by its own id where a name is required; so the
     document still reads (names and zones stay each their own) and holds nothing of the mall's text. Under
     TEXT_WITHHELD: the fingerprints of the event as the mall's log holds it (text_withheld), the places and the
@@ -399,7 +400,8 @@ def configuration_withheld(
             table[key] = ""
         else:  # an optional text: its default (the regency none, the call's template, the agency's name, the id)
             table.pop(key)
-    for screen in out.get("screens") if isinstance(out.get("screens"), list) else []:
+    screens = out.get("screens")
+    for screen in screens if isinstance(screens, list) else []:
         listed = screen.get("zones") if isinstance(screen, dict) else None
         if zone_for and isinstance(listed, (list, str)):  # the same zone, under the name it has here
             listed = [listed] if isinstance(listed, str) else listed
