@@ -15,11 +15,11 @@ once"), kept here for the console and the library; the web page keeps the same r
 Events name the account, not the client (they carry no `command_id`: the server sends one frame per event to every
 screen). An event is this client's when one of its commands' answers lists it (the answer's `events`, and its
 ticket). Answers and events travel separately, so an event arriving while a command of this client is on its way
-might be that command's echo. It can be only when (a) it names no other account (`by` on a ticket, `operator` on a
-counter opened) and (b) that command can make an event of its type (`ECHOES`: a `pause` on its way never makes a
-`ticket.called`). Such an event is held until the commands on its way that could have made it are answered (then it
-is news unless an answer claims it); any other one is news at once. An answer that comes before its events leaves a
-claim on them.
+might be that command's echo. It can be only when (a) it names no other account (`by` on a ticket; on a counter
+opened, paused or closed, `operator`, `paused_by` or `closed_by`: `ACCOUNT_OF`) and (b) that command can make an
+event of its type (`ECHOES`: a `pause` on its way never makes a `ticket.called`). Such an event is held until the
+commands on its way that could have made it are answered (then it is news unless an answer claims it); any other one
+is news at once. An answer that comes before its events leaves a claim on them.
 
 The message line's own rule ("A message stays only while it is true", docs/counter-client.md) is here too, for the
 console; the page keeps its copy (`seen`, `said`, `overtaken`, `untrue`). A message is true of a state (`About`): a
@@ -58,6 +58,9 @@ ECHOES: dict[str, frozenset[str]] = {
     "transfer": frozenset({"ticket.transferred"}),
     "park": frozenset({"ticket.parked"}),
 }
+# The field of a counter's snapshot naming the account that made each change of its state (an event written before
+# `paused_by` and `closed_by` existed names none, and may still be an echo).
+ACCOUNT_OF = {"counter.opened": "operator", "counter.paused": "paused_by", "counter.closed": "closed_by"}
 COUNTER_COMMANDS = frozenset({"open", "resume", "pause", "close"})  # their answer speaks of the counter's state
 CLAIMS_KEPT = 20  # claims whose events never came (folded into a snapshot after an outage) do not pile up
 CHANGES_KEPT = 50
@@ -220,13 +223,14 @@ class News:
 
     def _may_echo(self, frame: dict[str, Any], me: str | None, on_way: Collection[str]) -> bool:
         """Could this event be the echo of a command of this client on its way? Only an event of a type one of them
-        can make, and (for a counter opened) not opened under another account."""
+        can make, and (for a counter opened, paused or closed) not by another account."""
         kind = str(frame.get("type"))
         if not any(kind in ECHOES.get(name, ()) for name in on_way):
             return False
         counter = (frame.get("data") or {}).get("counter")
-        operator = counter.get("operator") if kind == "counter.opened" and isinstance(counter, dict) else None
-        return me is None or operator in (None, "", me)
+        field = ACCOUNT_OF.get(kind)
+        account = counter.get(field) if field and isinstance(counter, dict) else None
+        return me is None or account in (None, "", me)
 
     def _saw(self, frame: dict[str, Any]) -> None:
         seq, data = _seq(frame), frame.get("data") or {}

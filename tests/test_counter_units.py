@@ -13,7 +13,7 @@ import counter_client
 from counter_client import keys
 from counter_client.client import Backoff, Connection, CounterClient, websocket_url
 from counter_client.desk import NORMAL, PARK_NOTE, PICK_TARGET, WRITE_NOTE, ZERO_WAIT, Desk, Intent
-from counter_client.news import ECHOES, MINE, About, Change, News
+from counter_client.news import ACCOUNT_OF, ECHOES, MINE, About, Change, News
 from counter_client.screen import render
 from counter_client.state import BY_OTHERS, CounterView, elapsed_text
 from counter_client.texts import t as words
@@ -679,6 +679,32 @@ def test_a_change_that_cannot_be_the_echo_of_a_command_on_its_way_is_said_at_onc
     assert news.count == 5
 
 
+def test_a_colleague_s_pause_or_close_is_said_at_once_even_with_this_client_s_own_on_its_way() -> None:
+    """The counter's state names who paused or closed it (`paused_by`, `closed_by`): a colleague's pause arriving
+    while this client's own pause is on its way is not its echo and is said at once; this account's own, or one an
+    earlier release wrote (naming nobody), waits for the answer as before."""
+    view = CounterView("uji", "1", ("ktp",), state="open", me="budi")
+    news = News("1")
+    paused = {**status("paused"), "paused_by": "sari", "paused_at": "2026-12-07T03:02:00+00:00"}
+    _folded(news, view, event(1, "counter.paused", counter=paused), on_way=("pause",))
+    assert _said(news) == ["Loket sekarang istirahat."] and not news.changes[-1].held
+    _folded(news, view, event(2, "counter.opened", counter={**status("open"), "operator": "budi"}))
+    closed = {**status("closed"), "closed_by": "sari", "closed_at": "2026-12-07T03:05:00+00:00"}
+    _folded(news, view, event(3, "counter.closed", counter=closed), on_way=("close",))
+    assert _said(news)[-1] == "Loket sekarang tutup." and not news.changes[-1].held
+    count = news.count
+    _folded(news, view, event(4, "counter.opened", counter={**status("open"), "operator": "budi"}))
+    mine = {**status("paused"), "paused_by": "budi"}
+    _folded(news, view, event(5, "counter.paused", counter=mine), on_way=("pause",))
+    assert news.count == count + 1 and news._held, "this account's pause may be this client's: it waits"
+    news.answered({"events": ["counter.paused"], "ticket": None})
+    _folded(news, view, event(6, "counter.opened", counter={**status("open"), "operator": "budi"}))
+    _folded(news, view, event(7, "counter.paused", counter=status("paused")), on_way=("pause",))  # an old release's
+    assert news.count == count + 2 and news._held, "a pause naming nobody waits too"
+    news.answered({"events": ["counter.paused"], "ticket": None})
+    assert news.count == count + 2, "each pause was that answer's echo"
+
+
 def _line(news: News, view: CounterView, frame: dict[str, Any], about: About) -> About | Change | None:
     _folded(news, view, frame)
     return news.overtaken(frame, about, view.me)
@@ -790,6 +816,8 @@ def test_the_console_and_the_page_say_the_same_changes_in_the_same_words(lang: s
     body = js[js.index("const ECHOES = {") :]
     echoes = re.findall(r"(\w+): \[([^\]]*)\]", body[: body.index("};")])
     assert {name: frozenset(re.findall(r'"([a-z_.]+)"', events)) for name, events in echoes} == ECHOES
+    body = js[js.index("const ACCOUNT_OF = {") :]
+    assert dict(re.findall(r'"([a-z_.]+)": "([a-z_]+)"', body[: body.index("};")])) == ACCOUNT_OF
     page = _page_words(lang)
     for kind in MINE:
         name = kind.removeprefix("ticket.")

@@ -681,3 +681,54 @@ def test_a_counter_snapshot_of_an_earlier_release_is_dated_where_the_log_knows_w
     assert idle_dated(unknown, later).idle_since is None, "the log of that day archived: not known"
     paused = CounterStatus("1", CounterState.PAUSED)
     assert idle_dated(paused, later, event_type="counter.paused") == paused
+
+
+def test_a_paused_or_closed_counter_says_who_left_it_so_and_when() -> None:
+    """Refusals on a paused or closed counter name the account and the local time of the pause or close the
+    counter's state keeps (codes unchanged); the public view of the counter does not gain them."""
+    from queue_server.domain.model import CounterStatus
+    from queue_server.domain.snapshot import view_fields
+
+    d = Driver()  # 09.00 WIB
+    d.open("1")
+    d.tick(62)
+    d.run(c.PauseCounter("1", by="sari"))
+    paused = d.state.counters["1"]
+    assert (paused.paused_by, paused.paused_at) == ("sari", d.now)
+    d.tick(3)
+    refusal = refused(d, c.CallNext("1", by="budi"))
+    assert refusal.code == "counter_paused"
+    assert refusal.details == {"counter": "1", "by": "sari", "at": d.now.replace(minute=2).isoformat()}
+    said = refusal_messages(refusal)
+    assert said == (
+        "Loket 1 dijeda oleh sari pukul 10.02. Lanjutkan loket terlebih dahulu.",
+        "Loket 1 was paused by sari at 10:02. Resume the counter first.",
+    )
+    assert refused(d, c.PauseCounter("1", by="budi")).code == "counter_paused"
+    assert "dijeda oleh sari pukul 10.02" in refusal_messages(refused(d, c.PauseCounter("1", by="budi")))[0]
+    d.open("1")
+    d.tick(10)
+    d.run(c.CloseCounter("1", by="budi"))
+    assert refusal_messages(refused(d, c.CallNext("1", by="sari"))) == (
+        "Loket 1 ditutup oleh budi pukul 10.15. Buka loket terlebih dahulu.",
+        "Loket 1 was closed by budi at 10:15. Open the counter first.",
+    )
+    again = refused(d, c.CloseCounter("1", by="sari"))
+    assert again.code == "counter_already_closed" and "oleh budi pukul 10.15" in refusal_messages(again)[0]
+    public = {spec.name for spec in view_fields(CounterStatus, "public")}
+    assert not public & {"paused_by", "paused_at", "closed_by", "closed_at"}, "staff business, never on a lobby screen"
+
+
+def test_a_pause_and_close_an_earlier_release_wrote_replay_and_are_refused_as_before() -> None:
+    """Events of a release before `paused_by`/`closed_by`: their counter snapshots load, and a refusal says what is
+    so without a who it cannot know."""
+    d = Driver()
+    d.open("1")
+    for type_, state in (("counter.paused", "paused"), ("counter.opened", "open"), ("counter.closed", "closed")):
+        old = {"id": "1", "state": state, "current": None, "priority_streak": 0, "operator": "op", "idle_since": None}
+        apply(d.state, Event(type_, d.state.site.id, d.now, {"counter": old}))
+        assert d.state.counters["1"].state.value == state
+    assert d.state.counters["1"].closed_by is None and d.state.counters["1"].paused_by is None
+    refusal = refused(d, c.CallNext("1"))
+    assert refusal.code == "counter_closed" and refusal.details == {"counter": "1"}
+    assert refusal_messages(refusal)[0] == "Loket 1 tutup. Buka loket terlebih dahulu."

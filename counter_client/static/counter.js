@@ -498,8 +498,8 @@ import { LiveClient } from "/static/shared/live-client.js";
   }
 
   // The events each counter command can make (counter_client/news.py ECHOES, held to it by a test): an event of
-  // another type, or a counter opened under another account, is never the echo of this tab's command on its way, and
-  // is said at once.
+  // another type, or a counter opened, paused or closed by another account (ACCOUNT_OF), is never the echo of this
+  // tab's command on its way, and is said at once.
   const ECHOES = {
     open: ["counter.opened"], resume: ["counter.opened"], pause: ["counter.paused"],
     close: ["ticket.returned", "counter.closed"], call_next: ["ticket.called"], call: ["ticket.called"],
@@ -508,10 +508,13 @@ import { LiveClient } from "/static/shared/live-client.js";
     transfer: ["ticket.transferred"], park: ["ticket.parked"],
   };
 
+  const ACCOUNT_OF = { "counter.opened": "operator", "counter.paused": "paused_by", "counter.closed": "closed_by" };
+
   function mayEcho(frame, me) {
     if (![...pending.values()].some((p) => (ECHOES[p.name] || []).includes(frame.type))) return false;
-    const operator = frame.type === "counter.opened" ? frame.data?.counter?.operator : null;
-    return !me || !operator || operator === me;
+    const field = ACCOUNT_OF[frame.type];
+    const account = field ? frame.data?.counter?.[field] : null;
+    return !me || !account || account === me;
   }
 
   function claimed(frame) {

@@ -185,7 +185,7 @@ async def counter_command(
     if name in ON_CURRENT:
         command = ON_CURRENT[name](counter_id, expected=v.text(body, "ticket", required=False, max_len=40), by=by)
     elif name == "pause":
-        command = c.PauseCounter(counter_id)
+        command = c.PauseCounter(counter_id, by=by)
     elif name == "close":
         command = c.CloseCounter(counter_id, by=by)
     elif name == "call_next":

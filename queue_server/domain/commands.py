@@ -139,6 +139,7 @@ class OpenCounter:
 @dataclass(frozen=True)
 class PauseCounter:
     counter: str
+    by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,13 @@ class CounterStatus(Snapshot):
     released_at: datetime | None = snap(default=None)
     released_ticket: str | None = snap(default=None)  # the label of the ticket it had
     released_parked: bool = snap(default=False)  # that ticket was being served, so it was parked (else requeued)
+    # Who paused or closed it last, and when: a refusal on a paused or closed counter names them, and a console tells a
+    # colleague's pause from the echo of its own. Staff business (never on a lobby screen); None in events written
+    # before these fields existed, and for a close by the server (a day's close, a release: `released` says why).
+    paused_by: str | None = snap(default=None)
+    paused_at: datetime | None = snap(default=None)
+    closed_by: str | None = snap(default=None)
+    closed_at: datetime | None = snap(default=None)
 
 
 # The events after which a counter stands open with nobody called where it did not before (it opened, or let its
