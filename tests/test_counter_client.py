@@ -422,7 +422,11 @@ async def test_commands_the_rules_refuse_come_back_in_indonesian_and_change_noth
             (client.call_next, "queue_empty", "Tidak ada antrean yang menunggu untuk Loket 1."),
             (client.finish, "no_current_ticket", "Loket 1 sedang tidak memanggil atau melayani tiket."),
             (client.pause, None, None),
-            (client.call_next, "counter_paused", "Loket 1 sedang dijeda. Lanjutkan loket terlebih dahulu."),
+            (
+                client.call_next,
+                "counter_paused",
+                "Loket 1 dijeda oleh Operator Disdukcapil pukul 09.00. Lanjutkan loket terlebih dahulu.",
+            ),
             (client.resume, None, None),
         ]
         for action, code, message in cases:
@@ -689,7 +693,12 @@ async def test_every_counter_command_a_colleague_overtook_is_refused_saying_what
     )
     await colleague("1", "pause")
     await refused("1", "pause", "counter_paused",
-                  "Loket 1 sudah dijeda. Tidak perlu dijeda lagi; lanjutkan loket bila ingin memanggil.")  # fmt: skip
+                  f"Loket 1 sudah dijeda {by_sari} Tidak perlu dijeda lagi; lanjutkan loket bila ingin memanggil.")  # fmt: skip
+    error = await refused(
+        "1", "call_next", "counter_paused", f"Loket 1 dijeda {by_sari} Lanjutkan loket terlebih dahulu."
+    )
+    assert error["message_en"] == "Loket 1 was paused by Sari Dewi at 09:00. Resume the counter first."
+    assert error["details"]["by"] == "sari" and error["details"]["at"].startswith(server.clock.now.isoformat()[:16])
     await colleague("1", "resume")
     error = await refused("1", "resume", "counter_already_open",
                           "Loket 1 sudah buka, dibuka oleh Sari Dewi. Tidak perlu dibuka lagi.")  # fmt: skip
@@ -744,7 +753,8 @@ async def test_every_counter_command_a_colleague_overtook_is_refused_saying_what
     await refused("1", "requeue", "not_no_show",
                   "A-002 sedang menunggu di antrean. Tidak perlu diantrekan ulang.", ticket="A-002")  # fmt: skip
     await colleague("2", "close")
-    await refused("2", "close", "counter_already_closed", "Loket 2 sudah tutup. Tidak perlu ditutup lagi.")
+    await refused("2", "close", "counter_already_closed", f"Loket 2 sudah ditutup {by_sari} Tidak perlu ditutup lagi.")
+    await refused("2", "call_next", "counter_closed", f"Loket 2 ditutup {by_sari} Buka loket terlebih dahulu.")
 
 
 async def test_an_account_disabled_mid_shift_is_told_so_and_its_open_counter_is_a_supervisors_alert(

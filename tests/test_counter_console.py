@@ -176,7 +176,7 @@ async def test_every_key_does_what_the_screen_says(server: Server) -> None:
         await pane.keys("*")
         await pane.wait("Loket: ISTIRAHAT", "Loket istirahat.")
         await pane.keys("Enter")
-        await pane.wait("Loket 1 sedang dijeda. Lanjutkan loket terlebih dahulu.")
+        await _says(pane, "Loket 1 dijeda oleh Operator Disdukcapil pukul 09.20. Lanjutkan loket terlebih dahulu.")
         await pane.keys("F8")
         # A-001, requeued, still waits: the question says so, as the page's does
         await _says(pane, "Tutup loket? Masih ada 1 warga menunggu (KTP Elektronik 1): loket ini tidak memanggil mereka "
