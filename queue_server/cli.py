@@ -108,7 +108,12 @@ def _serve(config: Config, banner: str | None = None) -> None:
             refuse_newer(config.database)  # a SchemaError (a ValueError) here reads clearly; in start-up, a traceback
         else:
             asyncio.run(_migrate_postgresql(config.database))  # once, before the workers start
-    except (SiteFileError, ValueError) as exc:
+    except SiteFileError as exc:  # a text naming a citizen also in words, as check-site says it (the service's log)
+        said = [f"error: {exc}"]
+        for problem in exc.problems:
+            said += [f"      {line}" for line in _personal_in_words(problem, exc.document)]
+        raise SystemExit("\n".join(said)) from None
+    except ValueError as exc:
         raise SystemExit(f"error: {exc}") from None
     except OSError as exc:  # PostgreSQL unreachable
         raise SystemExit(f"error: {_shown(config)}: {exc}") from None

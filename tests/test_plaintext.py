@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from queue_server.common.plaintext import hidden_character, personal_name, personal_number, spreadsheet_row
+from queue_server.common.plaintext import (
+    hidden_character,
+    names_citizen,
+    personal_name,
+    personal_number,
+    personal_shown,
+    spreadsheet_row,
+)
 
 
 @pytest.mark.parametrize(
@@ -65,6 +72,26 @@ def test_a_citizen_named_the_way_staff_write_it_is_found(text: str) -> None:
 ])  # fmt: skip
 def test_a_form_of_address_without_a_name_passes(text: str) -> None:
     assert not personal_name(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("NIK 3328 0123 4567 8901", ("nik",)),
+        ("wa +62 812-3456-7890", ("phone",)),
+        ("email siti.aminah@gmail.com", ("email",)),
+        ("tgl lahir: 3 Januari 1975", ("birth_date",)),
+        ("Panggilan untuk Ibu Siti Rahayu", ("name",)),
+        ("Ibu Siti 3328011201800001", ("nik", "name")),
+        ("Pak Budi hp 0812 3456 7890 lahir 12-01-1980, budi@contoh.id", ("phone", "email", "birth_date", "name")),
+        ("Loket Bapak/Ibu Lansia", ()),
+        ("Layanan KTP sampai pukul 15.00", ()),
+    ],
+)
+def test_a_shown_text_says_which_kinds_of_a_citizen_s_data_it_holds(text: str, kinds: tuple[str, ...]) -> None:
+    """What a refusal names ("memuat NIK dan nama warga"), in one order whatever the text's; () for an ordinary one."""
+    assert personal_shown(text) == kinds
+    assert names_citizen(text) == bool(kinds)
 
 
 def test_control_and_direction_characters_are_named() -> None:

@@ -473,14 +473,29 @@ def test_the_benchmark_s_generated_malls_are_site_files_that_pass() -> None:
     assert zones == {"Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"}
 
 
-# What the API refuses as a running text (tests/test_supervisor_api.py), and the mall's own words it takes.
-NAMING_A_CITIZEN = (
-    "Panggilan untuk pemilik NIK 3328 0123 4567 8901, silakan ke loket 3",
-    "Bapak yang HP-nya 0812-3456-7890 ditunggu di loket 5",
-    "Panggilan untuk Ibu Siti Rahayu, silakan ke meja informasi",
-    "Dokumen a.n. budi tertinggal di loket 2",
-    "Pemohon lahir 12-01-1980 harap ke loket 4",
-)
+# What the API refuses as a running text (tests/test_supervisor_api.py), with the kinds it says it holds, and the
+# mall's own words it takes.
+NAMING_A_CITIZEN_AS = {
+    "Panggilan untuk pemilik NIK 3328 0123 4567 8901, silakan ke loket 3": ("nik",),
+    "Bapak yang HP-nya 0812-3456-7890 ditunggu di loket 5": ("phone",),
+    "Panggilan untuk Ibu Siti Rahayu, silakan ke meja informasi": ("name",),
+    "Dokumen a.n. budi tertinggal di loket 2": ("name",),
+    "Pemohon lahir 12-01-1980 harap ke loket 4": ("birth_date",),
+    "Ibu Siti (siti@contoh.id, 0812 3456 7890) ditunggu": ("phone", "email", "name"),
+}
+NAMING_A_CITIZEN = tuple(NAMING_A_CITIZEN_AS)
+
+
+def personal_sentence(*kinds: str) -> dict[str, str]:
+    """The refusal of a shown text holding `kinds` after its field, in both languages (messages.toml's
+    problem.personal_shown): which kinds, never the text."""
+    from queue_server.common.messages import catalogue
+    from queue_server.common.problems import personal_kinds
+
+    sentence = catalogue()["problem"]["personal_shown"]
+    return {lang: sentence[lang].format(kinds=personal_kinds(kinds, lang, catalogue())) for lang in ("id", "en")}
+
+
 MALL_S_OWN_WORDS = "Kepada Bapak/Ibu Warga Kabupaten Tegal: pemilik nomor A-012 silakan ke meja informasi pukul 10.00."
 
 
@@ -492,9 +507,11 @@ def test_a_running_text_naming_a_citizen_is_refused_by_a_site_file_with_the_api_
     from queue_server.common.problems import problem_text
 
     refusal = catalogue()["refusal"]["invalid_field.personal_shown"]
-    sentence = {lang: refusal[lang].removeprefix("{field:Field} ") for lang in ("id", "en")}
-    assert sentence["en"] != refusal["en"] and sentence["id"] != refusal["id"], "the API's sentence after its field"
-    for text in NAMING_A_CITIZEN:
+    for lang in ("id", "en"):  # the API's sentence after its field, word for word
+        api = refusal[lang].removeprefix("{field:Field} ").replace("{kinds:personal_kinds}", "{kinds}")
+        assert api == catalogue()["problem"]["personal_shown"][lang] != refusal[lang]
+    for text, kinds in NAMING_A_CITIZEN_AS.items():
+        sentence = personal_sentence(*kinds)
         data = demo_data()
         data["site"]["running_text"] = text
         said = problems(data)
@@ -554,21 +571,24 @@ def test_a_name_or_any_text_a_screen_shows_naming_a_citizen_is_refused_by_its_pl
     from queue_server.common.problems import names_in, problem_text
     from queue_server.domain.shown_texts import KINDS, shown_texts
 
-    sentence = catalogue()["problem"]["personal_shown"]
+    sentence, name_only = personal_sentence("nik", "name"), personal_sentence("name")
     en = sentence["en"]
+    assert en.startswith("holds a citizen's NIK and name: ") and sentence["id"].startswith(
+        "memuat NIK dan nama warga: "
+    )
     data = demo_data()
     data["agencies"][0]["counters"][0]["name"] = "Loket Ibu Siti 3328011201800001"
     data["agencies"][0]["counters"][1]["name"] = "Loket Ibu Siti 3328011201800001"
     data["site"]["regency"] = "Kota Pak Budi"
     said = problems(data)
     assert said == [
-        f"site.regency: {en}",
+        f"site.regency: {name_only['en']}",
         f'agencies[0 "disdukcapil"].counters[0 "1"].name: {en}',
         f'agencies[0 "disdukcapil"].counters[1 "2"].name: {en}',
     ], said
     names = names_in(data)
     words = [problem_text(p, "id", catalogue(), names) for p in said]
-    assert words[0] == f"kabupaten/kota: {sentence['id']}"
+    assert words[0] == f"kabupaten/kota: {name_only['id']}"
     assert words[1] == f"Instansi Disdukcapil, Loket 1, nama: {sentence['id']}", words
     assert problem_text(said[2], "en", catalogue(), names) == f"Agency Disdukcapil, Loket 2, name: {sentence['en']}"
     assert not any("Siti" in w or "Budi" in w for w in words + said)

@@ -892,7 +892,7 @@ def _relayed_event(ctx: Context, site_id: str, item: Any) -> Event:
         # The same for the free texts of a configuration that screens and pages show (names, the running text, the
         # templates ...): each that names a citizen is replaced by its default, or its id (domain/relay.py), and the
         # dashboard says where (configuration_withheld). The log line names the places, which are ids, never a text.
-        data, places = configuration_withheld(data, plaintext.personal_shown, when)
+        data, places = configuration_withheld(data, plaintext.names_citizen, when)
         if places:
             log.warning("site %s: the configuration of the mall's event %s names a citizen in %s; withheld here",
                         site_id, seq, ", ".join(places))  # fmt: skip

@@ -87,8 +87,8 @@ def lobby_text(body: dict[str, Any], key: str, *, max_len: int) -> str:
     refused with a NIK, a phone number, an e-mail address, a birth date or a name as staff write one
     (common/plaintext.py). A supervisor who needs a citizen calls them by their queue number."""
     value = required_text(body, key, max_len=max_len, shown=True, lines=True)
-    if plaintext.personal_shown(value):  # the Settings page and site files: settings/sitefile.py, the same check
-        raise Refusal("invalid_field.personal_shown", details={"field": key})
+    if kinds := plaintext.personal_shown(value):  # the Settings page, site files: settings/sitefile.py, the same check
+        raise Refusal("invalid_field.personal_shown", details={"field": key, "kinds": list(kinds)})
     return value
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from queue_server.common.dates import DAYS_ID as DAYS_ID  # re-exported: the pages and configuration use them
 from queue_server.common.dates import MONTHS_ID as MONTHS_ID
 from queue_server.common.dates import format_date as format_date
-from queue_server.common.problems import problem_text
+from queue_server.common.problems import personal_kinds, problem_text
 from queue_server.domain.refusal import Refusal
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,12 @@ def format_datetime(value: datetime, lang: str) -> str:
 
 def _list(value: Iterable[object], lang: str) -> str:
     return ", ".join(str(v) for v in value)
+
+
+def _problems(said: Iterable[str]) -> str:
+    """Problems said one after another, for a sentence that ends with its own ".": a problem said as a sentence loses
+    its final "." to the "; " between them (never ".;" or ".."); a text cut short ("...") keeps its dots."""
+    return "; ".join(p[:-1] if p.endswith(".") and not p.endswith("...") else p for p in said)
 
 
 def _field(key: str, lang: str) -> str:
@@ -138,9 +144,10 @@ FORMATS: dict[str, Callable[[Any, str], str]] = {
     "changes": lambda v, lang: _changes(str(v), lang),
     "Field": lambda v, lang: (lambda w: w[:1].upper() + w[1:])(_field(str(v), lang)),  # at a sentence's start
     # the problems of a site file, or ({"id": [...], "en": [...]}) those already said with the configuration's names
-    "problems": lambda v, lang: "; ".join(
-        v[lang] if isinstance(v, Mapping) else (problem_text(str(p), lang, catalogue()) for p in v)
+    "problems": lambda v, lang: _problems(
+        v[lang] if isinstance(v, Mapping) else [problem_text(str(p), lang, catalogue()) for p in v]
     ),
+    "personal_kinds": lambda v, lang: personal_kinds(v, lang, catalogue()),
     "minutes": _minutes,
     "ticket_state": lambda v, lang: word("ticket_state", v, lang),
     "ticket_states": lambda v, lang: ", ".join(word("ticket_state", s, lang) for s in v),

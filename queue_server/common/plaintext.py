@@ -37,6 +37,10 @@ _MOBILE = re.compile(r"(?:62|0)8\d{7,11}")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _BIRTH_DATE = re.compile(r"\blahir\b\D{0,12}\d{1,2}[\s./-]+(?:\d{1,2}|[A-Za-z]{3,9})[\s./-]+\d{2,4}", re.IGNORECASE)
 
+# The kinds of personal data a shown text is refused for, in the order a refusal names them (messages.toml's
+# [personal_kind] says each in words).
+PERSONAL_KINDS = ("nik", "phone", "email", "birth_date", "name")
+
 # A form of address before a word: "Ibu Siti Rahayu", "Bpk. Ahmad", "a.n. Budi" ("ibu hamil" is no name).
 _ADDRESSED = re.compile(
     r"(?<![A-Za-z])(?:ibu|bu|bapak|pak|bpk|sdr|sdri|saudara|saudari|tuan|nyonya|nona|tn|ny|nn|mas|mbak|an|a\.n)\.?"
@@ -56,22 +60,33 @@ def hidden_character(text: str, *, lines: bool = True) -> str | None:
     return None
 
 
-def personal_number(text: str) -> bool:
-    """Whether `text` holds something that reads as a NIK, a mobile phone number, an e-mail address or a birth
-    date ("lahir 12-01-1980")."""
-    if _EMAIL.search(text) or _BIRTH_DATE.search(text):
-        return True
+def personal_numbers(text: str) -> tuple[str, ...]:
+    """The kinds of personal data `text` holds that are not names, in PERSONAL_KINDS' order: "nik" (16 digits), "phone"
+    (a mobile number), "email", "birth_date" ("lahir 12-01-1980"); () when none."""
+    found = set()
+    if _EMAIL.search(text):
+        found.add("email")
+    if _BIRTH_DATE.search(text):
+        found.add("birth_date")
     for run in _DIGIT_RUN.finditer(unicodedata.normalize("NFKC", text)):
         groups = re.findall(r"\d+", run.group())
         for first in range(len(groups)):  # any groups in a row: a digit typed after a NIK does not hide it
             digits = ""
             for group in groups[first:]:
                 digits += group
-                if len(digits) == 16 or _MOBILE.fullmatch(digits):
-                    return True
-                if len(digits) > 16:
+                if len(digits) == 16:
+                    found.add("nik")
+                elif _MOBILE.fullmatch(digits):
+                    found.add("phone")
+                if len(digits) >= 16:
                     break
-    return False
+    return tuple(kind for kind in PERSONAL_KINDS if kind in found)
+
+
+def personal_number(text: str) -> bool:
+    """Whether `text` holds something that reads as a NIK, a mobile phone number, an e-mail address or a birth
+    date ("lahir 12-01-1980")."""
+    return bool(personal_numbers(text))
 
 
 # Words that follow a form of address in ordinary notes without naming anyone: offices ("surat pengantar dari Bapak
@@ -107,11 +122,18 @@ def personal_name(text: str) -> bool:
     return False
 
 
-def personal_shown(text: str) -> bool:
-    """Whether text every lobby screen would show (the running text) singles out a citizen: a NIK, a phone number, an
-    e-mail address, a birth date or a name as staff write one. One check for every way the text is set (the API, the
-    Settings page, a site file), so that each refuses the same texts."""
-    return personal_number(text) or personal_name(text)
+def personal_shown(text: str) -> tuple[str, ...]:
+    """What text every lobby screen would show (the running text, a counter's name ...) holds that singles out a
+    citizen: the kinds found, in PERSONAL_KINDS' order ("nik", "phone", "email", "birth_date", "name"), () when none,
+    so a refusal says which without repeating the text. One check for every way the text is set (the API, the
+    Settings page, a site file) and for what a mirror withholds, so that each refuses the same texts."""
+    kinds = personal_numbers(text)
+    return (*kinds, "name") if personal_name(text) else kinds
+
+
+def names_citizen(text: str) -> bool:
+    """Whether `text` singles out a citizen at all (`personal_shown` found something)."""
+    return bool(personal_shown(text))
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

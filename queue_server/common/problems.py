@@ -10,7 +10,7 @@ it ("Layanan KTP Elektronik", "instansi Polres"), not by its code."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from queue_server.common import plaintext
@@ -43,7 +43,7 @@ def _pattern(text: str) -> re.Pattern[str]:
 
 
 # How a text naming a citizen is refused (settings/sitefile.py, messages.toml's problem.personal_shown) begins.
-PERSONAL_SHOWN = "must not hold a citizen's NIK, phone number"
+PERSONAL_SHOWN = "holds a citizen's "
 
 _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (_pattern(pattern), key)
@@ -104,7 +104,7 @@ _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(?P<end>\S+) is before (?P<start>\S+)$", "period_reversed"),
         (r"^overlaps the period «other»", "period_overlap"),
         (r"^holds a hidden character", "hidden_character"),
-        (rf"^{PERSONAL_SHOWN}", "personal_shown"),
+        (rf"^{PERSONAL_SHOWN}(?P<kinds>[a-zA-Z ,-]+): ", "personal_shown"),
         (r"^no opening hours on any day$", "no_hours"),
         (r"^no counter is defined", "no_counter"),
         (r"^«value» is not a time zone of Indonesia", "not_a_time_zone"),
@@ -152,11 +152,28 @@ def problem_text(
             params = {k: _number_words(v, lang) for k, v in found.groupdict().items() if v is not None and k[0] != "_"}
             if "day" in params:  # a date as the page's language writes it
                 params["day"] = format_date(params["day"], lang)
+            if "kinds" in params:  # "NIK and name" -> "NIK dan nama warga"
+                params["kinds"] = personal_kinds(_kinds_of(params["kinds"], catalogue), lang, catalogue)
             for part, kind in _NAMED.get(key, {}).items():
                 params[part] = names.get(kind, {}).get(params[part], params[part])
             said = sentence[lang].format(**params)
             return f"{place}: {said}" if place and key not in _WHOLE else said
     return f"{place}: {why}" if place else why
+
+
+def personal_kinds(kinds: Iterable[object], lang: str, catalogue: Mapping[str, Mapping[str, Mapping[str, str]]]) -> str:
+    """The kinds of personal data found in a shown text ("nik", "name": common/plaintext.PERSONAL_KINDS) as a refusal
+    says them: "NIK dan nama warga", "a citizen's NIK and name"; never the text itself."""
+    words = catalogue.get("personal_kind", {})
+    said = [words.get(str(kind), {}).get(lang, str(kind)) for kind in kinds] or ["?"]
+    joined = said[0] if len(said) == 1 else f"{', '.join(said[:-1])} {'dan' if lang == 'id' else 'and'} {said[-1]}"
+    return f"{joined} warga" if lang == "id" else f"a citizen's {joined}"
+
+
+def _kinds_of(said: str, catalogue: Mapping[str, Mapping[str, Mapping[str, str]]]) -> list[str]:
+    """The kinds of personal data an English problem names ("NIK, phone number and name") as their codes."""
+    codes = {words["en"]: code for code, words in catalogue.get("personal_kind", {}).items()}
+    return [codes.get(part.strip(), part.strip()) for part in re.split(r", | and ", said)]
 
 
 def place_text(where: str, lang: str, catalogue: Mapping[str, Mapping[str, Mapping[str, str]]], names: Names) -> str:

@@ -17,6 +17,7 @@ import orjson
 import tomli_w
 
 from queue_server.common import messages, plaintext
+from queue_server.common.problems import personal_kinds
 from queue_server.domain import agency_kinds, provinces
 from queue_server.domain.catalogue import (
     RUNNING_TEXT_MAX,
@@ -54,11 +55,13 @@ TIME_ZONES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "
 
 
 class SiteFileError(ValueError):
-    """A site file that cannot be used; `problems` names each field and why."""
+    """A site file that cannot be used; `problems` names each field and why; `document`: the file as read, when it
+    could be (so a problem can name an entry by the name a supervisor knows, common/problems.names_in)."""
 
-    def __init__(self, source: str, problems: list[str]) -> None:
+    def __init__(self, source: str, problems: list[str], document: Any = None) -> None:
         self.source = source
         self.problems = problems
+        self.document = document
         super().__init__(f"{source}: " + "; ".join(problems))
 
 
@@ -898,7 +901,7 @@ def parse_site(
     if not in_force:
         _no_citizen_named(reader, data)
     if reader.problems:
-        raise SiteFileError(source, reader.problems)
+        raise SiteFileError(source, reader.problems, data)
     return Site(
         id=site_id,
         name=name,
@@ -929,13 +932,14 @@ def _no_citizen_named(reader: _Reader, data: dict[str, Any]) -> None:
     (stopping a mall, or its copy on a mirror, over a text its screens already show would help no one); the next
     save must fix it. Another problem quoting a refused text is left out: no problem repeats it (the server's log
     and the audit log keep problems)."""
-    refused = [shown for shown in shown_texts(data) if plaintext.personal_shown(shown.text)]
+    refused = [(shown, kinds) for shown in shown_texts(data) if (kinds := plaintext.personal_shown(shown.text))]
     if not refused:
         return
-    quoted = {shown.text for shown in refused}
+    quoted = {shown.text for shown, _ in refused}
     reader.problems[:] = [p for p in reader.problems if not any(text in p for text in quoted)]
-    for shown in refused:
-        reader.fail(shown.place, messages.catalogue()["problem"]["personal_shown"]["en"])
+    sentence = messages.catalogue()["problem"]["personal_shown"]["en"]
+    for shown, kinds in refused:  # says which kinds ("a citizen's NIK and name"), which problems.py reads back
+        reader.fail(shown.place, sentence.format(kinds=personal_kinds(kinds, "en", messages.catalogue())))
 
 
 def json_document(value: Any) -> Any:

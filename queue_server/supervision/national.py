@@ -550,18 +550,26 @@ CSV_COLUMNS = (
     "site", "name", "province_code", "province", "regency", "day", "waiting", "longest_wait_min", "past_closing",
     "served_today", "counters_open", "counters_total", "screens_down", "screens_total", "quota_spent",
     "quota_issued", "quota_total", "quota_used_pct", "ikm", "ikm_grade", "ikm_respondents", "own_server", "as_of",
+    "withheld", "withheld_since",
 )  # fmt: skip
 
 
 def to_csv(view: dict[str, Any]) -> str:
     """The view's rows as the page sorts them, then the totals: one line per mall, for the ministry's own sheets.
-    A mirrored mall's `as_of` is when its copy last kept up (empty while it does: its figures are live)."""
+    A mirrored mall's `as_of` is when its copy last kept up (empty while it does: its figures are live); `withheld`
+    the kinds of its texts withheld here for naming a citizen (the page's "data pribadi ditahan"), space-separated,
+    and since when (never a text); the totals' `withheld` is how many malls have some."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in [*view["sites"], {"site": "total", "name": "", **view["totals"]}]:
         uplink = row.get("uplink")
         behind = uplink is not None and uplink["state"] != "synced"
+        withheld = row.get("withheld")
+        if isinstance(withheld, dict):
+            withheld_cells = [" ".join(withheld["kinds"]), withheld["since"]]
+        else:  # the totals count the malls; a mall with nothing withheld has empty cells
+            withheld_cells = [_blank(withheld), ""] if row["site"] == "total" else ["", ""]
         writer.writerow(spreadsheet_row([
             row["site"], row["name"], row.get("province") or "", row.get("province_name") or "",
             row.get("regency") or "", row.get("day", ""), row["waiting"], _minutes(row["longest_wait"]),
@@ -570,7 +578,7 @@ def to_csv(view: dict[str, Any]) -> str:
             _blank(row["quota_issued"]), _blank(row["quota_total"]), _blank(row["quota_used"]),
             "" if row["ikm"] is None else f"{row['ikm']:.2f}", row["ikm_grade"]["letter"] if row["ikm_grade"] else "",
             row["ikm_respondents"], int(bool(row.get("mirrored"))),
-            (uplink["synced_at"] or "") if behind else "",
+            (uplink["synced_at"] or "") if behind else "", *withheld_cells,
         ]))  # fmt: skip
     return out.getvalue()
 
