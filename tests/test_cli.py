@@ -628,14 +628,17 @@ def test_a_db_that_is_a_folder_or_another_file_is_refused_before_anything_touche
 def test_check_site_refuses_a_running_text_naming_a_citizen_with_the_api_s_sentence(tmp_path: Path) -> None:
     """A site file's running text is shown on every lobby screen: check-site refuses a NIK, a phone number or a
     name in it, in the words the API refuses it with, before a server would start on it."""
-    from queue_server.common.messages import catalogue
+    from .test_sitefile import personal_sentence
 
     site = tmp_path / "tegal.toml"
     site.write_text(DEMO_SITE.read_text().replace(
         'running_text = "Selamat datang', 'running_text = "Panggilan untuk Ibu Siti Rahayu. Selamat datang'))  # fmt: skip
     checked = run("check-site", str(site), check=False)
     assert checked.returncode == 1 and "Traceback" not in checked.stderr, checked.stderr
-    assert f"- site.running_text: {catalogue()['problem']['personal_shown']['en']}" in checked.stdout, checked.stdout
+    sentence = personal_sentence("name")
+    assert f"- site.running_text: {sentence['en']}" in checked.stdout, checked.stdout
+    assert f"      teks berjalan: {sentence['id']}" in checked.stdout, checked.stdout
+    assert "memuat nama warga" in checked.stdout and "Siti" not in checked.stdout + checked.stderr
 
 
 def test_check_site_refuses_a_counter_naming_a_citizen_in_the_settings_page_s_words_never_repeating_it(
@@ -644,20 +647,36 @@ def test_check_site_refuses_a_counter_naming_a_citizen_in_the_settings_page_s_wo
     """A counter's name is on the lobby TV and the kiosk: check-site refuses "Loket Ibu Siti 3328011201800001" with
     the running text's sentence, then says the field as the Settings page does, in Indonesian and in English, by the
     names a supervisor knows; the name itself appears nowhere in what it prints."""
-    from queue_server.common.messages import catalogue
+    from .test_sitefile import personal_sentence
 
-    sentence = catalogue()["problem"]["personal_shown"]
+    sentence = personal_sentence("nik", "name")
+    assert sentence["id"].startswith("memuat NIK dan nama warga: "), sentence
     site = tmp_path / "tegal.toml"
     site.write_text(DEMO_SITE.read_text().replace('name = "Loket 1"', 'name = "Loket Ibu Siti 3328011201800001"', 1))
     checked = run("check-site", str(site), check=False)
     assert checked.returncode == 1 and "Traceback" not in checked.stderr, checked.stderr
     lines = checked.stdout.splitlines()
-    assert lines[1:] == [
-        f'  - agencies[0 "disdukcapil"].counters[0 "1"].name: {sentence["en"]}',
+    in_words = [
         f"      Instansi Disdukcapil, Loket 1, nama: {sentence['id']}",
         f"      Agency Disdukcapil, Loket 1, name: {sentence['en']}",
-    ], checked.stdout
+    ]
+    assert lines[1:] == [f'  - agencies[0 "disdukcapil"].counters[0 "1"].name: {sentence["en"]}', *in_words], lines
     assert "Siti" not in checked.stdout + checked.stderr and "3328011201800001" not in checked.stdout
+
+    # A server given the file does not start, and its log (the service's) says it in the same words.
+    db = tmp_path / "q.sqlite3"
+    refused = run("serve", "--port", "0", "--db", str(db), "--site", str(site), check=False)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    said = refused.stderr.splitlines()
+    assert said[0] == f'error: {site}: agencies[0 "disdukcapil"].counters[0 "1"].name: {sentence["en"]}', said
+    assert said[1:] == in_words, said
+    assert "Siti" not in refused.stdout + refused.stderr and "3328011201800001" not in refused.stderr
+
+    # Another problem's start error stays the one line it was.
+    site.write_text(DEMO_SITE.read_text().replace('prefix = "B"', 'prefix = "A"', 1))
+    refused = run("serve", "--port", "0", "--db", str(db), "--site", str(site), check=False)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
+    assert refused.stderr.startswith(f"error: {site}: agencies") and "is already used by service" in refused.stderr
 
 
 def _stop_server(proc: subprocess.Popen[bytes]) -> None:

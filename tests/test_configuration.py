@@ -718,9 +718,10 @@ async def test_a_running_text_naming_a_citizen_is_refused_on_the_web_and_in_a_si
     page (this route) and a site file put one on every lobby screen. Both now refuse it with the API's sentence, at
     the field, and change nothing. A configuration an older release stored with such a text is still served at
     the next start (the mall is not stopped over a text its screens show already); the next save must mend it."""
-    from queue_server.common.messages import catalogue
+    from .test_sitefile import personal_sentence
 
-    sentence = catalogue()["problem"]["personal_shown"]
+    sentence = personal_sentence("phone")
+    assert sentence["id"].startswith("memuat nomor telepon warga: ") and "0812" not in str(sentence)
     site_file, database = tmp_path / "tegal.toml", tmp_path / "queue.sqlite3"
     site_file.write_bytes(DEMO_SITE.read_bytes())
     naming = "Bapak yang HP-nya 0812-3456-7890 ditunggu di loket 5"
@@ -769,10 +770,10 @@ async def test_a_counter_or_a_regency_naming_a_citizen_is_refused_on_the_web_and
     running text naming a citizen was refused. Both are refused now with the running text's sentence, by the names
     a supervisor knows, and change nothing; neither the server's log nor the audit log holds the text. Stored by an
     earlier release, such a configuration is still served; a site file with it does not start."""
-    from queue_server.common.messages import catalogue
+    from .test_sitefile import personal_sentence
 
     caplog.set_level(logging.DEBUG)
-    sentence = catalogue()["problem"]["personal_shown"]
+    sentence, name_only = personal_sentence("nik", "name"), personal_sentence("name")
     counter, regency = "Loket Ibu Siti 3328011201800001", "Kota Pak Budi"
     site_file, database = tmp_path / "tegal.toml", tmp_path / "queue.sqlite3"
     site_file.write_bytes(DEMO_SITE.read_bytes())
@@ -787,13 +788,18 @@ async def test_a_counter_or_a_regency_naming_a_citizen_is_refused_on_the_web_and
         r = await server.http.put(URL, json={"version": 0, "document": changed}, headers=supervisor)
         assert r.status_code == 422 and r.json()["error"]["code"] == "configuration_invalid", r.text
         details = r.json()["error"]["details"]
-        assert details["problems"] == [f"site.regency: {sentence['en']}",
+        assert details["problems"] == [f"site.regency: {name_only['en']}",
                                        f'agencies[0 "disdukcapil"].counters[0 "1"].name: {sentence["en"]}']  # fmt: skip
         assert details["problems_text"] == {
-            "id": [f"kabupaten/kota: {sentence['id']}", f"Instansi Disdukcapil, Loket 1, nama: {sentence['id']}"],
-            "en": [f"regency/city: {sentence['en']}", f"Agency Disdukcapil, Loket 1, name: {sentence['en']}"],
+            "id": [f"kabupaten/kota: {name_only['id']}", f"Instansi Disdukcapil, Loket 1, nama: {sentence['id']}"],
+            "en": [f"regency/city: {name_only['en']}", f"Agency Disdukcapil, Loket 1, name: {sentence['en']}"],
         }
-        assert "Siti" not in r.text and "Budi" not in r.text, "the refusal never repeats the text"
+        assert "Siti" not in r.text and "Budi" not in r.text and "3328011201800001" not in r.text, "never repeated"
+        # Two problems, each a sentence ending in ".", joined by "; " in one sentence ending with one ".".
+        for message in (r.json()["error"]["message"], r.json()["error"]["message_en"]):
+            assert "memuat nama warga: " in message or "holds a citizen's name: " in message, message
+            assert ".;" not in message and not message.endswith("..") and message.endswith('".'), message
+            assert message.count('"; ') == 1, message
         assert (await read(server, supervisor))["version"] == 0
         assert (
             server.ctx.sites["tegal"].counters["1"].name == "Loket 1" and server.ctx.sites["tegal"].regency != regency
@@ -1278,3 +1284,27 @@ async def test_a_time_zone_other_than_the_province_s_is_refused_naming_the_right
     r = await server.http.put(URL, json={"version": 0, "document": changed}, headers=admin)
     assert r.status_code == 200, r.text
     assert (server.ctx.sites["tegal"].province, server.ctx.sites["tegal"].timezone) == ("51", "Asia/Makassar")
+
+
+def test_a_configuration_s_problems_read_as_one_sentence_whatever_their_own_ends() -> None:
+    """configuration_invalid says its problems one after another in one sentence: a problem said as a sentence of
+    its own (no counter left, a text naming a citizen) loses its "." to the "; " between them and to the sentence's
+    own, never ".;" or ".."; a value cut short ("...") keeps its dots; a problem without a "." is as it was."""
+    from queue_server.common.messages import text
+
+    problems = {
+        "id": ["Belum ada loket: tidak ada yang dapat memanggil nomor antrean.", "Layanan ktp, nama: wajib diisi",
+               "teks berjalan: terlalu panjang ..."],
+        "en": ["No counter is left: nobody could call a ticket.", "Service ktp, name: is required",
+               "running text: too long ..."],
+    }  # fmt: skip
+    assert text("refusal", "configuration_invalid", "id", {"problems": problems}) == (
+        "Konfigurasi tidak dapat dipakai. Perbaiki: Belum ada loket: tidak ada yang dapat memanggil nomor antrean; "
+        "Layanan ktp, nama: wajib diisi; teks berjalan: terlalu panjang ...."
+    )
+    said = text("refusal", "configuration_invalid", "en", {"problems": ["agencies: no counter is defined", "site.name: "
+                                                                        "is required"]})  # fmt: skip
+    assert said == (
+        "The configuration cannot be used. Fix: No counter is left: nobody could call a ticket. Keep or add at least "
+        "one counter; name: is required."
+    )

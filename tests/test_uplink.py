@@ -1676,3 +1676,33 @@ async def test_a_box_restored_from_an_older_backup_is_not_spliced_into_the_copy(
         async with mall_of(mirror.url, token, tmp_path) as mall:
             await caught_up(mall, mirror)  # the box's history, whole, and nothing else
             assert len(mirror.ctx.state("tegal").tickets) == 8
+
+
+async def test_the_national_csv_says_a_mall_s_data_is_withheld_by_kind_and_since_never_the_text(
+    database: Path | str,
+) -> None:
+    """The national view's CSV has the page's "data pribadi ditahan" tag as two columns: the kinds of what is withheld
+    (as GET /api/v1/national's `withheld.kinds`) and since when; the totals count the malls; never the text."""
+    import csv
+    import io
+
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        admin = await mirror.login("admin")
+        r = await mirror.http.get("/api/v1/national.csv", headers=admin)
+        rows = {row["site"]: row for row in csv.DictReader(io.StringIO(r.text))}
+        assert (rows["tegal"]["withheld"], rows["tegal"]["withheld_since"], rows["total"]["withheld"]) == ("", "", "0")
+        token = bearer(await uplink_token(mirror))
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 0, "events": [running_text(1, NAMING)]},
+                                   headers=token)  # fmt: skip
+        assert r.status_code == 200, r.text
+        withheld = (await mirror.http.get("/api/v1/national", headers=admin)).json()["sites"][0]["withheld"]
+        r = await mirror.http.get("/api/v1/national.csv", headers=admin)
+        assert r.status_code == 200, r.text
+        rows = {row["site"]: row for row in csv.DictReader(io.StringIO(r.text))}
+        assert rows["tegal"]["withheld"] == "running_text_withheld" == " ".join(withheld["kinds"])
+        assert rows["tegal"]["withheld_since"] == withheld["since"] and withheld["since"], rows["tegal"]
+        assert rows["total"]["withheld"] == "1" and rows["total"]["withheld_since"] == ""
+        excel = await mirror.http.get("/api/v1/national.csv", params={"excel": "1"}, headers=admin)
+        assert "Data pribadi ditahan;Ditahan sejak" in excel.text, excel.text.splitlines()[0]
+        for part in ("Siti", "3328011201800001", "3456"):
+            assert part not in r.text + excel.text, part
