@@ -409,9 +409,8 @@ async def test_a_running_text_naming_a_citizen_is_refused_at_its_field_with_the_
         await page.click("#editor-save")
         await until(page, "() => document.getElementById('f-running_text').getAttribute('aria-invalid') === 'true'")
         said = await page.text_content("#editor-error") or ""
-        assert (
-            "teks berjalan: tidak boleh memuat NIK, nomor telepon, alamat e-mail, tanggal lahir atau nama warga" in said
-        )
+        assert "teks berjalan: memuat nama warga: teks ini tampil di semua layar lobi" in said, said
+        assert "Siti" not in said, said
         assert "Panggil warga dengan nomor antreannya" in said
         assert await page.evaluate("() => document.activeElement.id") == "f-running_text"
         assert await version(server) == 0, "nothing was saved"
@@ -430,9 +429,9 @@ async def test_a_counter_s_name_naming_a_citizen_is_refused_at_its_field_never_r
         await page.click("tr[data-counter='1'] button:not(.danger)")
         await page.fill("#f-name", "Loket Ibu Siti 3328011201800001")
         await page.click("#editor-save")
-        await until(page, "() => document.getElementById('editor-error').textContent.includes('tidak boleh memuat')")
+        await until(page, "() => document.getElementById('editor-error').textContent.includes('memuat NIK')")
         said = await page.text_content("#editor-error") or ""
-        assert "Loket 1, nama: tidak boleh memuat NIK, nomor telepon, alamat e-mail, tanggal lahir atau nama" in said
+        assert "Loket 1, nama: memuat NIK dan nama warga: teks ini tampil di semua layar lobi" in said, said
         assert "Siti" not in said and "3328011201800001" not in said, said
         assert await page.get_attribute("#f-name", "aria-invalid") == "true"
         assert await version(server) == 0, "nothing was saved"

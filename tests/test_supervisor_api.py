@@ -249,19 +249,22 @@ async def test_a_running_text_naming_a_citizen_is_refused_before_any_screen_or_l
     before = await ok(await server.http.get("/api/v1/sites/tegal/audit", headers=sup))
     async with follow(server, role="display", token=LOBBY) as screen:
         await screen.recv()  # snapshot
-        for text in (
-            "Panggilan untuk pemilik NIK 3328 0123 4567 8901, silakan ke loket 3",
-            "Bapak yang HP-nya 0812-3456-7890 ditunggu di loket 5",
-            "Panggilan untuk Ibu Siti Rahayu, silakan ke meja informasi",
-            "Dokumen a.n. budi tertinggal di loket 2",
-            "Pemohon lahir 12-01-1980 harap ke loket 4",
+        for text, kinds, said in (
+            ("Panggilan untuk pemilik NIK 3328 0123 4567 8901, silakan ke loket 3", ["nik"], "NIK warga"),
+            ("Bapak yang HP-nya 0812-3456-7890 ditunggu di loket 5", ["phone"], "nomor telepon warga"),
+            ("Panggilan untuk Ibu Siti Rahayu, silakan ke meja informasi", ["name"], "nama warga"),
+            ("Dokumen a.n. budi tertinggal di loket 2", ["name"], "nama warga"),
+            ("Pemohon lahir 12-01-1980 harap ke loket 4", ["birth_date"], "tanggal lahir warga"),
+            ("Ibu Siti, 0812 3456 7890", ["phone", "name"], "nomor telepon dan nama warga"),
         ):
             r = await server.http.post("/api/v1/sites/tegal/running-text", json={"text": text}, headers=sup)
             assert r.status_code == 422, (text, r.text)
             error = r.json()["error"]
-            assert error["code"] == "invalid_field" and error["details"] == {"field": "text"}
-            assert error["message"].startswith("Teks tidak boleh memuat NIK, nomor telepon"), error
+            assert error["code"] == "invalid_field" and error["details"] == {"field": "text", "kinds": kinds}
+            assert error["message"].startswith(f"Teks memuat {said}: teks ini tampil di semua layar lobi"), error
             assert "nomor antreannya" in error["message"] and "queue number" in error["message_en"]
+            for part in ("3328", "3456", "Siti", "budi", "1980"):
+                assert part not in r.text, (part, r.text)
         fine = "Kepada Bapak/Ibu Warga Kabupaten Tegal: pemilik nomor A-012 silakan ke meja informasi pukul 10.00."
         body = await ok(await server.http.post("/api/v1/sites/tegal/running-text", json={"text": fine}, headers=sup))
         assert body["running_text"] == fine

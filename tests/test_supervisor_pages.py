@@ -428,7 +428,7 @@ async def test_supervisor_actions_from_the_dashboard(browser: Browser, server: S
         await page.fill("#dlg-text textarea", "Panggilan untuk Ibu Siti Rahayu, silakan ke loket 3")
         await page.click("#dlg-text button[type=submit]")
         error = await until(page, text_of("#dlg-text .error"))
-        assert "tidak boleh memuat NIK" in error and "nomor antreannya" in error, error
+        assert "memuat nama warga" in error and "nomor antreannya" in error and "Siti" not in error, error
         assert await page.get_attribute("#dlg-text textarea", "aria-invalid") == "true"
         assert await page.evaluate("() => document.getElementById('dlg-text').open")
         await page.fill("#dlg-text textarea", "Pelayanan KTP sampai pukul 14.00")
