@@ -882,7 +882,7 @@ def test_a_configuration_naming_a_citizen_is_kept_with_defaults_that_still_read(
     document = read_document(DEMO_SITE)
     clean = {"version": 1, "source": "web", "file_hash": "", "document": document}
     at = datetime(2026, 12, 7, 1, 30, tzinfo=UTC)
-    assert configuration_withheld(clean, plaintext.personal_shown, at) == (clean, []), "the demo names no one"
+    assert configuration_withheld(clean, plaintext.names_citizen, at) == (clean, []), "the demo names no one"
     named = naming_configuration(document)
     named["site"]["name"] = "MPP Bapak Budi"
     named["site"]["wifi"], named["site"]["wifi_password"] = "Pak Budi", "rahasia123"
@@ -895,7 +895,7 @@ def test_a_configuration_naming_a_citizen_is_kept_with_defaults_that_still_read(
     lobby = next(s for s in named["screens"] if s["id"] == "lobby")
     lobby["name"], lobby["zones"] = "Layar Ibu Siti", ["Ruang Pak Budi"]
     data = {"version": 2, "source": "web", "file_hash": "", "document": named}
-    kept, places = configuration_withheld(data, plaintext.personal_shown, at)
+    kept, places = configuration_withheld(data, plaintext.names_citizen, at)
     assert set(WITHHELD_PLACES) <= set(places), places
     assert {"site.name", "site.wifi", "site.hours.periods[0].name", 'agencies[0 "disdukcapil"].name',
             'agencies[0 "disdukcapil"].counters[1 "2"].zone', 'screens[0 "lobby"].name'} <= set(places), places  # fmt: skip
