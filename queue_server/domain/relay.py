@@ -347,8 +347,13 @@ def text_withheld(type_: str, data: Mapping[str, Any]) -> dict[str, Any]:
     before texts were checked; this release's refuses one): the text "" (no screen or page served here shows it, no
     table keeps it) and, under TEXT_WITHHELD, the fingerprints of the event as the mall's log holds it, of each
     protocol that makes one, so the box and the copy still agree where the copy ends."""
-    kept = {"2": _fingerprint("2:", type_, data), str(PROTOCOL): fingerprint(type_, data)}
-    return {**data, "text": "", TEXT_WITHHELD: kept}
+    return {**data, "text": "", TEXT_WITHHELD: _fingerprints_kept(type_, data)}
+
+
+def _fingerprints_kept(type_: str, data: Mapping[str, Any]) -> dict[str, str]:
+    """The fingerprints of an event as the mall's log holds it, of each protocol that makes one (fingerprint_for
+    returns them for the copy that withholds part of it)."""
+    return {"2": _fingerprint("2:", type_, data), str(PROTOCOL): fingerprint(type_, data)}
 
 
 def configuration_withheld(
@@ -408,19 +413,8 @@ def configuration_withheld(
             screen["zones"] = [zone_for.get(z, z) if isinstance(z, str) else z for z in listed]
     if not fields:
         return dict(data), []
-    kept = {"2": _fingerprint("2:", ev.SITE_CONFIGURED, data), str(PROTOCOL): fingerprint(ev.SITE_CONFIGURED, data)}
+    kept = _fingerprints_kept(ev.SITE_CONFIGURED, data)
     return {**data, "document": out, TEXT_WITHHELD: {**kept, "fields": fields, "at": at.isoformat()}}, fields
-
-
-def _entries(value: Any) -> list[dict[str, Any]]:
-    return [entry for entry in value if isinstance(entry, dict)] if isinstance(value, list) else []
-
-
-def _put(table: dict[str, Any], key: str, value: Any) -> None:
-    if value is None:
-        table.pop(key, None)
-    else:
-        table[key] = value
 
 
 def _unused(wanted: str, taken: set[Any]) -> str:
