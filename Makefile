@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8000
 BIN := $(VENV)/bin
+# The tests run in parallel (pytest-xdist), one file per worker at a time so that a file's shared server or cluster is
+# started once; one worker more than the cores, as most of a test's time is spent waiting on a server or a browser.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 # espeak-ng speaks the calls; chromium runs the browser tests; sox, tmux and poppler-utils (pdftoppm) are used by tests;
 # postgresql gives the tests a throwaway cluster of their own (tests/pg_support.py; never a server already running).
 DEBIAN_PACKAGES := espeak-ng libespeak-ng1 chromium sox tmux poppler-utils postgresql openssl
@@ -17,11 +21,11 @@ demo: setup
 	PORT=$(PORT) $(BIN)/queue-server demo --port $(PORT)
 
 test: setup lint $(AXE)
-	$(BIN)/pytest
+	$(PYTEST)
 
 # While developing: the tests that start neither a server nor a browser (markers: pyproject.toml, tests/conftest.py).
 test-fast: setup
-	$(BIN)/pytest -m "not browser and not live"
+	$(PYTEST) -m "not browser and not live"
 
 setup: system-packages $(VENV)/.installed
 
