@@ -23,7 +23,7 @@ from . import keys
 from .client import ClientClosed, CommandRefused, Connection, CounterClient, SessionRefused
 from .desk import ZERO_WAIT, Desk, Intent, Message
 from .news import About, Change
-from .screen import Line, render
+from .screen import Line, render, site_time
 from .texts import LANGS, server_message, t
 
 PASSWORD_ENV = "COUNTER_PASSWORD"  # noqa: S105 - the name of a variable, not a password
@@ -263,7 +263,11 @@ class Console:
 
     def _sentence(self, change: Change) -> Message:
         by = self.client.view.person(change.by) if change.by else ""
-        return replace(Message.of(change.words, ticket=change.ticket or "", by=by), about=change.about)
+        at = change.at  # "pukul 10.02" in Indonesian, "at 10:02" in English, as the server writes a time
+        values: dict[str, Any] = {"ticket": change.ticket or "", "by": by}
+        if at:
+            values.update(time=site_time(self.client, at, "id"), time_en=site_time(self.client, at, "en"))
+        return replace(Message.of(change.words, **values), about=change.about)
 
     def _waiting_news(self) -> None:
         """ "Tidak ada antrean yang menunggu ..." holds only while nobody waits for this counter's services: once

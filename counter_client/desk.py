@@ -79,6 +79,9 @@ class Desk:
     message: Message | None = None
     quit: bool = False
     pending: Intent | None = None  # a destructive command waiting for Enter (CONFIRM)
+    # its question: it stays in view below whatever the message line says meanwhile (a colleague's change said at
+    # once), so the operator still sees what Enter would confirm
+    question: Message | None = None
     zero_at: float | None = None  # when a lone "0" was pressed (number is "0" meanwhile)
     zero_saw: dict[str, Any] | None = None  # the counter's ticket when that "0" was pressed: what it acts on
     for_ticket: str | None = None  # the ticket a transfer or park dialog was opened for
@@ -145,10 +148,10 @@ class Desk:
 
     def _ask(self, intent: Intent, name: str, **values: Any) -> None:
         self.mode, self.pending = CONFIRM, intent
-        self.message = Message.of(name, **values)
+        self.message = self.question = Message.of(name, **values)
 
     def _confirmed(self, key: str) -> Intent | None:
-        intent, self.mode, self.pending = self.pending, NORMAL, None
+        intent, self.mode, self.pending, self.question = self.pending, NORMAL, None, None
         if key == k.ENTER and intent == QUIT:
             self.quit = True
             return None

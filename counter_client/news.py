@@ -8,8 +8,10 @@ once"), kept here for the console and the library; the web page keeps the same r
   by name: "A-001 diselesaikan oleh Sari Dewi.";
 - a change of the counter's ticket by **this account** is news when this client did not make it (another tab, the
   console beside the page, a phone over the API): "A-002 dipanggil ke loket ini dari layar lain dengan akun Anda.";
-- a change of the **counter's state** by any other hand is news as the state it left: "Loket sekarang istirahat."
-  (not after "Loket ditutup oleh ...; A-001 kembali ke antrean.", which says it);
+- a change of the **counter's state** by any other hand is news as the state it left, a pause or a close by whom and
+  when where the counter's state names them (`LEFT_BY`): "Loket dijeda oleh Sari Dewi pukul 10.02.", "Loket ditutup
+  dari layar lain dengan akun Anda pukul 10.05.", else "Loket sekarang istirahat." (not after "Loket ditutup oleh ...;
+  A-001 kembali ke antrean.", which says it);
 - what this client did is not news: its command's answer says it.
 
 Events name the account, not the client (they carry no `command_id`: the server sends one frame per event to every
@@ -61,6 +63,9 @@ ECHOES: dict[str, frozenset[str]] = {
 # The field of a counter's snapshot naming the account that made each change of its state (an event written before
 # `paused_by` and `closed_by` existed names none, and may still be an echo).
 ACCOUNT_OF = {"counter.opened": "operator", "counter.paused": "paused_by", "counter.closed": "closed_by"}
+# The fields of a counter's snapshot naming who left it paused or closed, and when (none in an event written before
+# they existed, nor for a close by the server: the day's close, a release): its change is said by name and time.
+LEFT_BY = {"paused": ("paused_by", "paused_at"), "closed": ("closed_by", "closed_at")}
 COUNTER_COMMANDS = frozenset({"open", "resume", "pause", "close"})  # their answer speaks of the counter's state
 CLAIMS_KEPT = 20  # claims whose events never came (folded into a snapshot after an outage) do not pile up
 CHANGES_KEPT = 50
@@ -87,6 +92,8 @@ class Change:
     ticket: str | None = None  # the ticket's label, for a change of the counter's ticket
     by: str | None = None  # the other account that made it; None when this account did, from another screen
     state: str | None = None  # the counter's state now, for a change of the counter's state
+    at: str | None = None  # when the counter was left paused or closed (ISO), where its state says who did it
+    mine: bool = False  # that pause or close was this account's, from another screen
     about: About | None = None  # what its sentence is true of, for a message line that says it
     held: bool = False  # it waited for the answer of a command of this client that might have made it
 
@@ -94,6 +101,8 @@ class Change:
     def words(self) -> str:
         """The name of its sentence in texts.py."""
         if self.event.startswith("counter."):
+            if self.at and (self.by or self.mine):
+                return f"{'others' if self.by else 'mine'}.counter.{self.state}"
             return f"now.counter_{self.state}"
         return f"{'others' if self.by else 'mine'}.{self.event}"
 
@@ -107,6 +116,7 @@ class News:
     _held: list[tuple[dict[str, Any], str | None]] = field(default_factory=list)  # (event, counter's ticket before)
     # what a message line may speak of, as last seen: key ("t:<id>", "counter", "current") -> (state, seq)
     seen: dict[str, tuple[str, int]] = field(default_factory=dict)
+    me: str | None = None  # this client's account, as the latest event was weighed with
 
     def since(self, count: int) -> list[Change]:
         """The changes told after the `count`-th (all those still kept)."""
@@ -116,6 +126,7 @@ class News:
         """An event just folded into the picture. `before`: the counter's ticket (id) before it; `me`: this client's
         account; `on_way`: the names of this client's commands on their way ("call_next", "pause")."""
         self._saw(frame)
+        self.me = me
         kind, data = str(frame.get("type")), frame.get("data") or {}
         ticket, counter = data.get("ticket"), data.get("counter")
         if not isinstance(ticket, dict):
@@ -199,7 +210,7 @@ class News:
             return about  # older than the answer on the line
         kind = str(frame.get("type"))
         if about.key == "counter":
-            return Change(0, seq, kind, state=now[0], about=About("counter", now[0], seq))
+            return Change(0, seq, kind, state=now[0], about=About("counter", now[0], seq), **self._left_by(frame))
         ticket = (frame.get("data") or {}).get("ticket") if about.key.startswith("t:") else None
         if isinstance(ticket, dict) and me is not None and ticket.get("by") == me and kind in MINE:
             return Change(0, seq, kind, ticket=str(ticket.get("label")), about=About(about.key, now[0], seq))
@@ -260,13 +271,28 @@ class News:
             latest = self.changes[-1] if self.changes else None
             said = latest is not None and latest.event == "ticket.returned" and latest.seq == _seq(frame) - 1
             if state and not (state == "closed" and said):  # "Loket ditutup ...; A-001 kembali ke antrean." said it
-                self._tell(frame, kind, held, state=str(state))
+                self._tell(frame, kind, held, state=str(state), **self._left_by(frame))
             return
         ticket = data["ticket"]
         if self._ours(kind, ticket, before):
             self._tell(frame, kind, held, ticket=str(ticket["label"]))
 
-    def _tell(self, frame: dict[str, Any], kind: str, held: bool = False, **what: str) -> None:
+    def _left_by(self, frame: dict[str, Any]) -> dict[str, Any]:
+        """Who left the counter paused or closed, and when, as its state in `frame` names them (LEFT_BY): another
+        account by name, this one as "from another screen"; nothing when the state names nobody, or when this client
+        does not know who it is (it cannot tell a colleague from itself)."""
+        counter = (frame.get("data") or {}).get("counter")
+        if not isinstance(counter, dict) or self.me is None:
+            return {}
+        fields = LEFT_BY.get(str(counter.get("state")))
+        if fields is None:
+            return {}
+        account, at = counter.get(fields[0]), counter.get(fields[1])
+        if not account or not at:
+            return {}
+        return {"at": str(at), "mine": True} if account == self.me else {"at": str(at), "by": str(account)}
+
+    def _tell(self, frame: dict[str, Any], kind: str, held: bool = False, **what: Any) -> None:
         ticket = (frame.get("data") or {}).get("ticket")
         if "state" in what or not isinstance(ticket, dict):
             about = self.said("counter", what.get("state") or "")

@@ -246,7 +246,11 @@ def _entry(client: CounterClient, desk: Desk, lang: str, width: int) -> list[Lin
             entry = Line(_cut(f"{entry.text}   {hint.text(lang)}", width - 1), entry.style)
     message = _message(client, desk, lang)
     style = "error" if desk.message and desk.message.error else "normal"
-    return [entry, *(Line(line.text, style) for line in _wrapped(t("screen.message", lang), message, width))]
+    lines = [entry, *(Line(line.text, style) for line in _wrapped(t("screen.message", lang), message, width))]
+    question = desk.question if desk.mode == CONFIRM else None
+    if question is not None and question != desk.message:  # something was said meanwhile: the question stays below
+        lines += [Line(line.text, "warn") for line in _wrapped("", question.text(lang), width)]
+    return lines
 
 
 def _message(client: CounterClient, desk: Desk, lang: str) -> str:

@@ -198,6 +198,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "now.counter_open": ("Loket sekarang buka.", "The counter is open now."),
     "now.counter_paused": ("Loket sekarang istirahat.", "The counter is on a break now."),
     "now.counter_closed": ("Loket sekarang tutup.", "The counter is closed now."),
+    # a pause or close by another hand, where the counter's state names who and when (news.py LEFT_BY)
+    "others.counter.paused": ("Loket dijeda oleh {by} pukul {time}.", "The counter was paused by {by} at {time}."),
+    "others.counter.closed": ("Loket ditutup oleh {by} pukul {time}.", "The counter was closed by {by} at {time}."),
+    "mine.counter.paused": (
+        "Loket dijeda dari layar lain dengan akun Anda pukul {time}.",
+        "The counter was paused at {time} from another screen signed in as you.",
+    ),
+    "mine.counter.closed": (
+        "Loket ditutup dari layar lain dengan akun Anda pukul {time}.",
+        "The counter was closed at {time} from another screen signed in as you.",
+    ),
     "now.waiting": ("Sekarang ada warga yang menunggu untuk loket ini.", "Someone is waiting for this counter now."),
     "screen.also_here": ("juga di sini: {names}", "also here: {names}"),
     "screen.opened_by": ("dibuka oleh {operator}", "opened by {operator}"),

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import curses
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 import counter_client
 from counter_client import keys
 from counter_client.client import Backoff, Connection, CounterClient, websocket_url
+from counter_client.console import Console
 from counter_client.desk import NORMAL, PARK_NOTE, PICK_TARGET, WRITE_NOTE, ZERO_WAIT, Desk, Intent
-from counter_client.news import ACCOUNT_OF, ECHOES, MINE, About, Change, News
+from counter_client.news import ACCOUNT_OF, ECHOES, LEFT_BY, MINE, About, Change, News
 from counter_client.screen import render
 from counter_client.state import BY_OTHERS, CounterView, elapsed_text
 from counter_client.texts import t as words
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
 
 CATALOGUE: dict[str, Any] = {
     "name": "MPP Uji",
@@ -362,6 +367,38 @@ def test_the_screen_always_shows_what_the_operator_needs_in_80_columns() -> None
     assert current["note"] in said
 
 
+def test_a_question_stays_in_view_when_a_change_is_said_meanwhile() -> None:
+    """Left from the last session: F8's "Tutup loket?" (or a no-show's, or F10's) was replaced on the message line by
+    a colleague's change said at once, and the operator no longer saw what Enter would confirm. The change is said on
+    the message line, the question stays below it until answered; in both languages."""
+    client = CounterClient("http://127.0.0.1:9", "uji", "1")
+    client.catalogue = CATALOGUE
+    client.view = CounterView("uji", "1", ("ktp", "kk"), state="open", me="budi")
+    client.view.tickets["a-001"], client.view.current_id = ticket("A-001", "called", "1"), "a-001"
+    client.view.at_counter([{"name": "sari", "display_name": "Sari Dewi"}])
+    console = Console(None, client, "id")
+    assert press(console.desk, "-") == []
+    question = "Tandai A-001 tidak hadir? Enter: ya, Esc: batal."
+
+    def screen(lang: str = "id") -> str:
+        return " ".join(" ".join(line.text.split()) for line in render(client, console.desk, lang, 80))
+
+    assert question in screen()
+    frame = event(1, "counter.paused", counter={**status("paused", current="a-001"), "paused_by": "sari",
+                                                "paused_at": "2026-12-07T03:02:00+00:00"})  # fmt: skip
+    before = client.view.current_id
+    client.view.apply_event(frame)
+    client.news.event(frame, before, client.view.me)
+    console.on_event(frame, before)
+    said = screen()
+    assert "Pesan Loket dijeda oleh Sari Dewi pukul 10.02." in said, said
+    assert said.index("Loket dijeda oleh Sari Dewi") < said.index(question), "the change above, the question below"
+    english = screen("en")
+    assert "The counter was paused by Sari Dewi at 10:02." in english and "Mark A-001 as no-show?" in english
+    assert press(console.desk, "enter") == [Intent("no_show", {"ticket": "A-001"})], "Enter confirms what it showed"
+    assert question not in screen(), "answered: the question goes"
+
+
 # --- parking a ticket and calling it back --------------------------------------------------------------------
 
 
@@ -585,7 +622,12 @@ def _folded(news: News, view: CounterView, frame: dict[str, Any], on_way: tuple[
 
 
 def _said(news: News) -> list[str]:
-    return [words(c.words, "id", ticket=c.ticket or "", by=c.by or "") for c in news.changes]
+    """The changes' sentences, a time as the site's (Asia/Jakarta) clock reads it."""
+    return [words(c.words, "id", ticket=c.ticket or "", by=c.by or "", time=_clock(c.at)) for c in news.changes]
+
+
+def _clock(at: str | None) -> str:
+    return datetime.fromisoformat(at).astimezone(JAKARTA).strftime("%H.%M") if at else ""
 
 
 def test_every_change_this_client_did_not_make_is_news_once_and_its_own_none() -> None:
@@ -687,11 +729,11 @@ def test_a_colleague_s_pause_or_close_is_said_at_once_even_with_this_client_s_ow
     news = News("1")
     paused = {**status("paused"), "paused_by": "sari", "paused_at": "2026-12-07T03:02:00+00:00"}
     _folded(news, view, event(1, "counter.paused", counter=paused), on_way=("pause",))
-    assert _said(news) == ["Loket sekarang istirahat."] and not news.changes[-1].held
+    assert _said(news) == ["Loket dijeda oleh sari pukul 10.02."] and not news.changes[-1].held
     _folded(news, view, event(2, "counter.opened", counter={**status("open"), "operator": "budi"}))
     closed = {**status("closed"), "closed_by": "sari", "closed_at": "2026-12-07T03:05:00+00:00"}
     _folded(news, view, event(3, "counter.closed", counter=closed), on_way=("close",))
-    assert _said(news)[-1] == "Loket sekarang tutup." and not news.changes[-1].held
+    assert _said(news)[-1] == "Loket ditutup oleh sari pukul 10.05." and not news.changes[-1].held
     count = news.count
     _folded(news, view, event(4, "counter.opened", counter={**status("open"), "operator": "budi"}))
     mine = {**status("paused"), "paused_by": "budi"}
@@ -703,6 +745,40 @@ def test_a_colleague_s_pause_or_close_is_said_at_once_even_with_this_client_s_ow
     assert news.count == count + 2 and news._held, "a pause naming nobody waits too"
     news.answered({"events": ["counter.paused"], "ticket": None})
     assert news.count == count + 2, "each pause was that answer's echo"
+
+
+def test_a_pause_or_close_by_another_hand_says_who_and_when_where_the_counter_s_state_names_them() -> None:
+    """Left from the last session: a colleague's pause was said at once, but as "Loket sekarang istirahat.", without
+    the name and time its event carries. Another account by name, this one as "from another screen", and a state
+    naming nobody (an earlier release's event, the server's close) as before; the message line's turn alike."""
+    view = CounterView("uji", "1", ("ktp",), state="open", me="budi")
+    news = News("1")
+    _folded(news, view, event(1, "counter.paused", counter={**status("paused"), "paused_by": "sari",
+                                                            "paused_at": "2026-12-07T03:02:00.000+00:00"}))  # fmt: skip
+    _folded(news, view, event(2, "counter.opened", counter=status("open")))
+    _folded(news, view, event(3, "counter.closed", counter={**status("closed"), "closed_by": "budi",
+                                                            "closed_at": "2026-12-07T10:05:00+07:00"}))  # fmt: skip
+    _folded(news, view, event(4, "counter.opened", counter=status("open")))
+    _folded(news, view, event(5, "counter.closed", counter=status("closed")))  # the day's close: nobody named
+    assert _said(news) == ["Loket dijeda oleh sari pukul 10.02.", "Loket sekarang buka.",
+                           "Loket ditutup dari layar lain dengan akun Anda pukul 10.05.", "Loket sekarang buka.",
+                           "Loket sekarang tutup."]  # fmt: skip
+    first = news.changes[0]
+    assert (first.words, first.by, first.at) == ("others.counter.paused", "sari", "2026-12-07T03:02:00.000+00:00")
+    assert words("others.counter.paused", "en", by="Sari Dewi", time="10:02") == \
+        "The counter was paused by Sari Dewi at 10:02."  # fmt: skip
+    # the message line true of the counter's state: a colleague's pause turns it into who and when
+    about = news.said("counter", "closed")
+    paused = {**status("paused"), "paused_by": "sari", "paused_at": "2026-12-07T03:07:00+00:00"}
+    turn = _line(news, view, event(6, "counter.opened", counter=status("open")), about)
+    assert isinstance(turn, Change) and turn.words == "now.counter_open", "opened: the state now, as before"
+    turn = _line(news, view, event(7, "counter.paused", counter=paused), turn.about)
+    assert isinstance(turn, Change) and turn.words == "others.counter.paused"
+    assert (turn.by, turn.at) == ("sari", paused["paused_at"])
+    # a client that does not know who it is cannot tell a colleague from itself: the state only
+    blind = News("1")
+    blind.event(event(8, "counter.paused", counter=paused), None, None)
+    assert [c.words for c in blind.changes] == ["now.counter_paused"]
 
 
 def _line(news: News, view: CounterView, frame: dict[str, Any], about: About) -> About | Change | None:
@@ -800,7 +876,7 @@ def test_bad_frames_are_nobody_s_news() -> None:
 def _page_words(lang: str) -> dict[str, str]:
     js = (Path(counter_client.__file__).parent / "static" / "counter.js").read_text()
     block = js[js.index("    id: {") : js.index("    en: {")] if lang == "id" else js[js.index("    en: {") :]
-    return dict(re.findall(r'"((?:others|mine|now)\.[a-z_]+)": "([^"]*)"', block))
+    return dict(re.findall(r'"((?:others|mine|now)\.[a-z_.]+)": "([^"]*)"', block))
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
@@ -826,4 +902,10 @@ def test_the_console_and_the_page_say_the_same_changes_in_the_same_words(lang: s
             assert page[f"others.{name}"] == words(f"others.{kind}", lang), kind
     for state in ("open", "paused", "closed"):
         assert page[f"now.counter_{state}"] == words(f"now.counter_{state}", lang)
+    body = js[js.index("const LEFT_BY = {") :]
+    left = re.findall(r'(\w+): \["(\w+)", "(\w+)"\]', body[: body.index("};")])
+    assert {state: (by, at) for state, by, at in left} == LEFT_BY
+    for state in LEFT_BY:
+        for who in ("others", "mine"):
+            assert page[f"{who}.counter.{state}"] == words(f"{who}.counter.{state}", lang)
     assert page["now.waiting"] == words("now.waiting", lang)
