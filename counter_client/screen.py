@@ -76,7 +76,8 @@ def _render(client: CounterClient, desk: Desk, lang: str, width: int, parked_roo
 def _header(client: CounterClient, lang: str, width: int) -> list[Line]:
     site = client.catalogue.get("name", client.site)
     services = ", ".join(client.service_name(s) for s in client.view.services)
-    title = f"{site} · {client.counter_name} ({services})"
+    # a removed counter serves nothing any more: its old services are not named (the page's header drops them too)
+    title = f"{site} · {client.counter_name}" + ("" if client.removed else f" ({services})")
     if client.connection is Connection.CONNECTED and client.doubtful:
         conn, style = "◐ " + t("conn.doubtful", lang), "warn"
     elif client.connection is Connection.CONNECTED:

@@ -1315,6 +1315,7 @@ import { LiveClient } from "/static/shared/live-client.js";
     document.getElementById("signout").hidden = !token;
     const gone = document.getElementById("removed");
     gone.hidden = !removed;
+    document.getElementById("counter-serves").hidden = removed; // it serves nothing any more (as the console says)
     if (removed) {
       signin.hidden = desk.hidden = true;
       setText("removed-detail", t("removed.detail", { counter: catalogue.counter.name, site: catalogue.site.name }));
