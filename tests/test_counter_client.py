@@ -584,7 +584,7 @@ async def test_this_account_s_changes_made_elsewhere_are_news_even_while_a_comma
         assert [(c.words, c.ticket) for c in client.news.since(2)] == [
             ("mine.ticket.started", "A-002"),
             ("mine.ticket.finished", "A-002"),
-            ("now.counter_paused", None),
+            ("mine.counter.paused", None),  # this account's break from the phone, said with its time
         ]
         await client.resume()  # its own: no news
         assert client.view.state == "open" and client.news.count == 5

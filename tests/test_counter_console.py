@@ -511,7 +511,7 @@ async def test_what_this_account_did_elsewhere_is_said_even_while_a_command_is_o
         assert (await server.command(phone, "1", "finish")).status_code == 200
         await _says(pane, "A-003 diselesaikan dari layar lain dengan akun Anda.")
         assert (await server.command(phone, "1", "pause")).status_code == 200
-        await _says(pane, "Pesan Loket sekarang istirahat.")
+        await _says(pane, "Pesan Loket dijeda dari layar lain dengan akun Anda pukul 09.00.")
         await pane.keys("*")
         await _says(pane, "Pesan Loket dilanjutkan.")
         await pane.keys("+")  # nobody but A-002 (requeued) waits: called; then nobody at all

@@ -195,4 +195,5 @@ async def test_a_counter_page_whose_counter_was_removed_says_so(server: Server) 
                 assert await text_of(page, "#removed h1") == title
                 assert f"Loket {counter_id}" in await text_of(page, "#removed-detail")
                 assert await page.is_hidden("#desk") and await page.is_hidden("#signin")
+                assert await page.is_hidden("#counter-serves"), "it serves nothing now: its old services go"
                 assert await not_reloaded(page)
