@@ -190,6 +190,26 @@ def test_counters_and_longest_wait_as_of_the_server_clock() -> None:
     assert statuses == {"1": "serving", "2": "closed", "3": "closed", "5": "closed"}
 
 
+def test_a_counter_card_names_who_paused_or_closed_it_today_and_when() -> None:
+    """Staff data for the card ("Dijeda oleh sari sejak 10.02"); nothing when the state names nobody, and nothing for
+    a close on an earlier day: "sejak 16.00" would read as today's."""
+    d = Driver(now=datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+
+    def left(counter: str = "1") -> Any:
+        return next(x for x in dashboard.figures(d.state, d.now, [])["counters"] if x["id"] == counter)["left"]
+
+    d.run(c.OpenCounter("1", operator="sari"))
+    assert left() is None and left("2") is None, "open; and closed since the start, by nobody"
+    d.tick(2)
+    d.run(c.PauseCounter("1", by="sari"))
+    assert left() == {"by": "sari", "at": "2026-11-23T09:02:00.000+07:00"}
+    d.tick(60)
+    d.run(c.CloseCounter("1", by="budi"))
+    assert left() == {"by": "budi", "at": "2026-11-23T10:02:00.000+07:00"}
+    d.tick(24 * 60)
+    assert left() is None, "closed yesterday"
+
+
 def test_each_service_says_what_a_ticket_taken_now_would_be_told() -> None:
     """The supervisor sees the wait of a new ticket per service, and when its call falls after closing (open a
     counter or stop issuing) before citizens wait in vain."""

@@ -818,6 +818,27 @@ async def test_closing_a_counter_that_is_calling_asks_first_and_one_serving_is_n
         assert len(asked) == 2
 
 
+async def test_a_counter_card_says_who_paused_or_closed_it_and_since_when(browser: Browser, server: Server) -> None:
+    """Left from the last session: the counter's state keeps who paused or closed it and when; the dashboard's card
+    says so ("Dijeda oleh sari sejak 10.02"), in English too, and nothing once the counter is open again."""
+    op = await server.login("op-disdukcapil")
+    assert (await server.command(op, "2", "open")).status_code == 200
+    server.clock.advance(minutes=2)
+    assert (await server.command(op, "2", "pause")).status_code == 200
+    left = "() => document.querySelector('.counter[data-counter=\"2\"] .note.left')?.textContent ?? null"
+    async with signed_in(browser, server, "/supervisor/tegal") as page:
+        assert await until(page, f"() => ({left})() === 'Dijeda oleh op-disdukcapil sejak 09.02'")
+        await page.click(".counter[data-counter='2'] button[data-command=resume]")
+        await until(page, f"() => ({left})() === null")
+        server.clock.advance(minutes=3)
+        await page.click(".counter[data-counter='2'] button[data-command=close]")
+        assert await until(page, f"() => ({left})() === 'Ditutup oleh supervisor sejak 09.05'")
+        await page.click("#lang")
+        assert await until(page, f"() => ({left})() === 'Closed by supervisor since 09:05'")
+        # a counter nobody paused or closed today (closed since the start, or by the server) says nothing of whom
+        assert await page.locator(".counter[data-counter='1'] .note.left").count() == 0
+
+
 async def test_a_language_chosen_in_the_address_is_kept_and_the_title_follows(browser: Browser, server: Server) -> None:
     """An outside review: ?lang=en was dropped from the address and a reload came back in Indonesian; switching back
     on such an address and reloading brought English back; the window's title kept the first load's language."""

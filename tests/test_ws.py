@@ -229,6 +229,38 @@ async def test_a_scoped_snapshot_has_the_latest_calls_of_its_own_scope(server: S
 # --- 2. privacy ------------------------------------------------------------------------------------------------
 
 
+async def test_who_paused_or_closed_a_counter_is_staff_business_never_a_lobby_screen_s(server: Server) -> None:
+    """The counter's state keeps who paused or closed it and when (the counter page and the dashboard say "Dijeda
+    oleh sari sejak 10.02"): the staff's events and dashboard carry it; a lobby screen's events, snapshot and
+    replay never do."""
+    op = await server.login("op-disdukcapil")
+    supervisor = await server.login("supervisor")
+    await server.issue("kia")  # so that there is a seq to resume from
+    secrets = ("paused_by", "paused_at", "closed_by", "closed_at", "op-disdukcapil", '"left"')
+    async with follow(server, token=LOBBY) as lobby, follow(server, "supervisor", token=token_of(supervisor)) as staff:
+        before = lobby.welcome["seq"]
+        await ok(await server.command(op, "1", "open"))
+        await ok(await server.command(op, "1", "pause"))
+        figures = await ok(await server.http.get("/api/v1/sites/tegal/dashboard", headers=supervisor))
+        card = next(c for c in figures["counters"] if c["id"] == "1")
+        assert card["left"] == {"by": "op-disdukcapil", "at": "2026-11-23T09:00:00.000+07:00"}, card
+        await ok(await server.command(op, "1", "close"))
+        paused, _ = await staff.until(lambda f: f["type"] == "counter.paused")
+        for client in (lobby, staff):
+            closed, _ = await client.until(lambda f: f["type"] == "counter.closed")
+        assert paused["data"]["counter"]["paused_by"] == "op-disdukcapil"
+        assert closed["data"]["counter"]["closed_by"] == "op-disdukcapil"
+    async with follow(server, token=LOBBY) as late, follow(server, token=LOBBY, last_seq=before) as resumed:
+        assert resumed.welcome["resume"] == "replay"
+        await resumed.until(lambda f: f["type"] == "counter.closed")
+        assert any('"counters"' in raw for raw in late.raw), "the snapshot lists the counters"
+        for client in (lobby, late, resumed):
+            assert client.raw
+            for raw in client.raw:
+                for secret in secrets:
+                    assert secret not in raw, (secret, raw)
+
+
 async def test_public_audience_never_sees_a_token_a_note_or_a_priority_group(server: Server) -> None:
     op = await server.login("op-disdukcapil")
     supervisor = await server.login("supervisor")

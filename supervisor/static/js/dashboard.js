@@ -223,12 +223,18 @@ function counterCard(c) {
         : c.activity === "idle" ? el("span", { class: "for untimed", title: T("idle_untimed_title"), text: T("idle_untimed") }) : null),
     idle && c.waiting_for ? el("small", { class: "note waiting", text: T("idle_waiting").replace("{n}", c.waiting_for) }) : null,
     c.overrun ? el("small", { class: "note long", text: T("long_mark").replace("{usual}", usual) }) : null,
+    // who paused or closed it, and since when (staff data: the lobby's view never has it)
+    c.left ? el("small", { class: "note left", text: leftText(c) }) : null,
     el("footer", {},
       el("span", { class: "who", text: who, title: who }), // cut on a narrow card: whole on hover
       el("span", { class: "done", text: `${c.served_today} ${T("served_today")}` })),
     // Closed by the server (its operator's account disabled, removed or moved): why, and where its citizen went.
     c.released ? el("p", { class: "released", text: currentMessage(c.released), title: currentMessage(c.released) }) : null,
     counterButtons(c));
+}
+
+function leftText(c) {
+  return T(`left_${c.state}`).replace("{by}", c.left.by).replace("{time}", shortTime(c.left.at));
 }
 
 function isIdleTimed(c) {
