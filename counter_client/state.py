@@ -43,6 +43,9 @@ class CounterView:
     # the latest change of this counter's ticket made by another account: (seq, event type, label, account)
     by_others: tuple[int, str, str, str] | None = None
     seen_leaving: set[str] = field(default_factory=set)  # accounts seen signed in here, then gone
+    # account -> the person's name, from every `operators` notice seen (kept after they leave, as the page keeps it:
+    # a colleague who closed the counter and signed out is still named by name)
+    names: dict[str, str] = field(default_factory=dict)
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -98,10 +101,11 @@ class CounterView:
         self.seen_leaving |= {str(o.get("name")) for o in self.operators if o.get("name") not in names}
         self.seen_leaving -= {str(n) for n in names}
         self.operators = operators
+        self.names |= {str(o["name"]): str(o.get("display_name") or o["name"]) for o in operators if o.get("name")}
 
     def person(self, account: str) -> str:
-        """An account's name as staff read it, when the `operators` notice gave it."""
-        return next((o.get("display_name") or account for o in self.operators if o.get("name") == account), account)
+        """An account's name as staff read it, when an `operators` notice gave it (else the account)."""
+        return self.names.get(account, account)
 
     def find(self, ref: str) -> list[dict[str, Any]]:
         """Open tickets matching what an operator typed: a label ('B-012', 'b12') or a bare number ('12')."""

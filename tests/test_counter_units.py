@@ -584,7 +584,7 @@ def test_a_no_show_before_the_tv_said_the_number_is_asked_in_so_many_words() -> 
 
 def test_a_colleague_at_the_same_counter_is_named_and_their_changes_told() -> None:
     view = CounterView("uji", "1", ("ktp",), state="open", me="budi")
-    view.operators = [{"name": "budi", "display_name": "Budi"}, {"name": "sari", "display_name": "Sari Dewi"}]
+    view.at_counter([{"name": "budi", "display_name": "Budi"}, {"name": "sari", "display_name": "Sari Dewi"}])
     b1 = ticket("A-001", "serving", "1", by="budi")
     view.apply_event(event(5, "ticket.started", ticket=b1, counter={**status(current="a-001")}))
     assert view.by_others is None, "one's own change is not news"
@@ -607,6 +607,7 @@ def test_a_counter_opened_by_another_account_not_seen_here_names_it_as_the_page_
     assert header() == "Loket: BUKA · budi · juga di sini: Sari Dewi"
     view.at_counter([{"name": "budi"}])
     assert header() == "Loket: BUKA · budi", "seen leaving: no longer named"
+    assert view.person("sari") == "Sari Dewi", "but what she does later is said by her name, as the page says it"
     view.operator, view.state = "budi", "paused"
     assert view.opener is None
 
