@@ -25,6 +25,9 @@ class CitizenSettings:
 
     idle_seconds: int = 60  # a kiosk screen left untouched goes back to the start
     ticket_seconds: int = 30  # how long a ticket stays on the kiosk screen
+    # The kiosk reads its day this often (GET .../today): what no event says (opening hours passing, the messaging
+    # gateway's breaker), and everything while its websocket is down; what an event changes comes over the socket.
+    kiosk_poll_seconds: int = 15
     # The server pushes the phone a `status` frame whenever its place in the line changes; the page also re-reads
     # it this often while waiting, as a safety net (an estimate can move with no event, e.g. as service times age).
     status_refresh_seconds: int = 60

@@ -19,7 +19,7 @@ from .common import lang_of, not_found, page_config, pages, settings_of
 def kiosk_config(request: Request, site: Site) -> dict[str, Any]:
     settings = settings_of(request)
     config = page_config(site, lang_of(request), idle_seconds=settings.idle_seconds,
-                         ticket_seconds=settings.ticket_seconds)  # fmt: skip
+                         ticket_seconds=settings.ticket_seconds, poll_seconds=settings.kiosk_poll_seconds)  # fmt: skip
     for agency in config["agencies"]:
         agency["tile"], agency["ink"] = readable_pair(agency["colour"])  # the same pair as the lobby TV
         # A service no counter serves issues nothing (service_not_served): the kiosk does not offer it, nor an

@@ -35,7 +35,7 @@ class Follow:
     notices: bool = False  # a supervisor's dashboard: also wants notices (live figures, alerts)
 
     def matches(self, event: Event) -> bool:
-        if event.site != self.site:
+        if event.site != self.site or self.audience == wire.KIOSK:  # a kiosk is told its view, no event
             return False
         data = event.data
         tickets = [data[k] for k in ("ticket", "new_ticket") if k in data]
@@ -84,6 +84,8 @@ class Hub:
         self.direct_writes = 0  # batches written straight to a connection, since start (the rest were queued)
         # Renders a citizen's public ticket status by token; set by the app, which owns the live state.
         self.status_renderer: Callable[[str], str | None] | None = None
+        # Renders a site's `kiosk` notice after a batch, or None when its kiosks' view has not changed; set by the app.
+        self.kiosk_renderer: Callable[[str], str | None] | None = None
         # Told of every committed batch this process publishes (its own and, on shared storage, the other
         # processes'), before any client: e.g. which event called each counter's ticket (application/heard.py).
         self.observers: list[Callable[[list[Event]], None]] = []
@@ -164,6 +166,10 @@ class Hub:
                     notice = self.status_renderer(follow.token)
                     if notice is not None:
                         batch.append((NOTICE, notice))
+            elif follow.audience == wire.KIOSK and self.kiosk_renderer is not None:
+                notice = self.kiosk_renderer(follow.site)
+                if notice is not None:
+                    batch.append((NOTICE, notice))
             if not batch:
                 continue
             encoded: bytes | None = None

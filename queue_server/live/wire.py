@@ -1,8 +1,9 @@
 """The wire format: the one place that decides what a message on the websocket (or in an API answer) looks like.
 
-Two audiences: "public" (lobby displays, a citizen's phone) sees ticket labels, services and counters, and never
-a token, a note or a priority group (the group is health or family information); "staff" (counters,
-supervisors) sees the whole ticket except its public token.
+Two audiences of events: "public" (lobby displays, a citizen's phone) sees ticket labels, services and counters, and
+never a token, a note or a priority group (the group is health or family information); "staff" (counters,
+supervisors) sees the whole ticket except its public token. A third, "kiosk", gets no event at all: only the
+kiosk's own view of the site (application/kiosk_view.py), less than the lobby's.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from queue_server.domain.snapshot import view_fields
 
 PUBLIC = "public"
 STAFF = "staff"
+KIOSK = "kiosk"  # a self-service kiosk: no event at all, only its own view (application/kiosk_view.py)
 
 # What each audience sees, derived from the snapshot classes' field declarations (domain/snapshot.py).
 PUBLIC_TICKET_FIELDS = tuple(f.name for f in view_fields(Ticket, "public"))

@@ -29,6 +29,7 @@ from queue_server.application.announcements import Announcer, check_speakable
 from queue_server.application.auth import Accounts, device_token_refusal
 from queue_server.application.context import Context
 from queue_server.application.heard import Heard
+from queue_server.application.kiosk_view import KioskNotices
 from queue_server.application.notifications import Notifications
 from queue_server.application.phone_codes import CodeWatch
 from queue_server.application.presence import Presence
@@ -435,6 +436,7 @@ def create_app(
             await notifications.start(ctx)
             accounts.start()
             hub.status_renderer = partial(status_message, ctx)
+            hub.kiosk_renderer = KioskNotices(ctx).render
             server.metrics.attach(ctx)
             engine.observers.append(server.metrics.committed)
             monitor = server.monitor = Monitor(ctx, config.dashboard_seconds)

@@ -22,6 +22,7 @@ from queue_server.application.auth import Principal, device_token_refusal, requi
 from queue_server.application.context import Context
 from queue_server.application.desks import Seat
 from queue_server.application.health import AUDIO_STATES, DeviceHealth
+from queue_server.application.kiosk_view import kiosk_view
 from queue_server.application.views import site_state_view
 from queue_server.common import jsontext
 from queue_server.domain.refusal import Refusal
@@ -33,7 +34,7 @@ from queue_server.web.requests import server_of
 
 log = logging.getLogger(__name__)
 
-ROLES = ("display", "counter", "supervisor", "ticket")
+ROLES = ("display", "counter", "supervisor", "ticket", "kiosk")
 HELLO_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 5.0  # at most this long (and at most ws_timeout_seconds) for a close frame to a stalled client
 CLOSE_TOO_SLOW = 4008
@@ -240,6 +241,17 @@ class Connection:
                 refusal = await self.ctx.accounts.why_refused(signed)  # "account disabled", said as such
                 if refusal.code != "unauthenticated":
                     raise refusal
+            if role == "kiosk":
+                # A kiosk's own token only, the same refusals as its page's other calls (citizen/printing/routes.py):
+                # unknown or revoked (said to the technician, with how to pair it again), another device's, another
+                # mall's. Checked again at every change of credentials: a revoked kiosk's socket is closed at once.
+                if principal is None:
+                    raise device_token_refusal(signed)
+                if principal.role != "kiosk":
+                    raise Refusal("not_a_kiosk")
+                if principal.site != site_id:
+                    raise Refusal("wrong_site")
+                return Follow(site_id, wire.KIOSK), principal
             if role == "display":
                 screen_id = v.text(hello, "screen", required=False, max_len=40) or (principal and principal.screen)
                 if principal is None and not (signed or "").startswith("s_"):
@@ -290,7 +302,8 @@ class Connection:
         if ahead or (unseen and self.ctx.storage.shared):
             await self.ctx.catch_up(site_id)
             head = self.ctx.seq(site_id)
-        if isinstance(last_seq, int) and 0 < last_seq <= head:
+        # A kiosk always starts from its view (the snapshot): no event of the log is for it.
+        if isinstance(last_seq, int) and 0 < last_seq <= head and self.follow.audience != wire.KIOSK:
             missed = await storage.count_events_after(site_id, last_seq, self.config.replay_limit + 1)
             if missed <= self.config.replay_limit:
                 mode = "replay"
@@ -325,7 +338,9 @@ class Connection:
     def _snapshot(self) -> dict[str, Any]:
         assert self.follow is not None
         site_id = self.follow.site
-        if self.follow.token is not None:
+        if self.follow.audience == wire.KIOSK:
+            data = kiosk_view(self.ctx, site_id)
+        elif self.follow.token is not None:
             state = self.ctx.state(site_id)
             ticket_id = state.by_token.get(self.follow.token)
             ticket = state.tickets.get(ticket_id) if ticket_id else None

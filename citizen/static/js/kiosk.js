@@ -4,6 +4,10 @@
 // The catalogue follows the site's configuration: when GET /api/v1/sites/{site} says `configuration_version`
 // changed, the tiles are drawn again from /kiosk/{site}/config, but only on the start screen (never under a
 // citizen's finger in the middle of a choice).
+// The kiosk also follows the server over the websocket (role "kiosk", docs/protocol.md): told at once when its token
+// is revoked (it leaves its tiles), and when a quota is spent, a service's counters all close, the day is closed or
+// reopened or the configuration changes (it reads its day and its tiles again). The poll stays, for what no event
+// says (opening hours passing, the gateway's breaker) and for when the socket is down.
 
 import { call, newKey } from "./api.js";
 import { Texts, formatRange, formatTime, formatWhen, waitInWords, waitText } from "./i18n.js";
@@ -13,6 +17,7 @@ import { KioskPrinter } from "./kiosk_print.js";
 import { Modes } from "./modes.js";
 import { StaffPanel } from "./kiosk_panel.js";
 import { Pairing, deviceToken, forgetToken } from "/static/shared/device-pairing.js";
+import { LiveClient } from "/static/shared/live-client.js";
 
 let config = JSON.parse(document.getElementById("kiosk-config").textContent);
 const site = config.site.id;
@@ -37,7 +42,7 @@ const panel = new StaffPanel({ site, kioskToken, texts, onSaved: (settings) => p
 // A closed day is said on the start screen, before a citizen picks an agency (the catalogue says so; read again
 // every POLL_MS and each time the kiosk comes back to the start). The same answer carries the configuration's
 // version: a new one means new tiles.
-const POLL_MS = 15_000;
+const POLL_MS = (config.poll_seconds || 15) * 1000;
 // Refusals the kiosk shows by itself from its poll of the day, and takes back when the day says otherwise.
 const SAID_BY_THE_DAY = new Set(["day_closed", "site_closed", "site_not_served"]);
 const POLL_GAP_MS = 2_000; // coming back to the start right after a read does not read again
@@ -55,8 +60,13 @@ let clockOffset = 0; // the server's clock minus this machine's (a kiosk on a LA
 // unit's box without internet), when the offer is replaced by a plain word that it is not available.
 let notifyAvailable = true;
 
-async function checkDay() {
-  if (polling || Date.now() - polledAt < POLL_GAP_MS) return;
+// `now`: told by the server that the day or the configuration changed, read even right after another read; one
+// running already is followed by another.
+let readAgain = false;
+
+async function checkDay({ now = false } = {}) {
+  if (polling && now) readAgain = true;
+  if (polling || (!now && Date.now() - polledAt < POLL_GAP_MS)) return;
   polling = true;
   polledAt = Date.now();
   try {
@@ -80,6 +90,10 @@ async function checkDay() {
     await followConfiguration(answer.data.configuration_version);
   } finally {
     polling = false;
+    if (readAgain && !unusable) {
+      readAgain = false;
+      checkDay({ now: true });
+    }
   }
 }
 
@@ -215,9 +229,12 @@ function chooseAgency(agencyId) {
 // agency; an answer that fails leaves the tiles blank, an answer for an agency left since is not shown.
 let waits = null;
 
-async function showWaits(agencyId) {
-  waits = null;
-  fillWaits();
+// `keep`: read again while the tiles are shown (the server said a quota or a service changed): no blank meanwhile.
+async function showWaits(agencyId, { keep = false } = {}) {
+  if (!keep) {
+    waits = null;
+    fillWaits();
+  }
   const answer = await call("GET", `/api/v1/sites/${site}/waits`);
   if (!answer.ok || choice.agency !== agencyId) return; // (still shown on coming back from the next screen)
   waits = answer.data.services || null;
@@ -550,6 +567,7 @@ function setupSays(error) {
 // for an admin to type on Settings -> Perangkat; paired, the kiosk starts by itself.
 function notSetUp(error) {
   unusable = error;
+  link.close();
   clearInterval(dayPoll);
   panel.close();
   setupSays(error);
@@ -582,11 +600,52 @@ async function connect() {
   // undone by this show("start"), the citizen's agency and large type with it.
   if (screen === "start" || screen === "setup") show("start");
   document.body.dataset.ready = "true";
-  if (!unusable) dayPoll = setInterval(checkDay, POLL_MS);
+  if (!unusable) {
+    dayPoll = setInterval(checkDay, POLL_MS);
+    link.start();
+  }
 }
+
+// --- told by the server -------------------------------------------------------------------------------------------
+
+// The kiosk's view (its snapshot, then a `kiosk` notice at each change): whether tickets can be taken, the
+// configuration's version, and per service whether a counter is open and whether its quota is spent. What changed is
+// read again over HTTP, as the poll reads it; a citizen is never told about the socket itself (the poll goes on).
+let told = null;
+
+function heard(frame) {
+  if (frame.type === "error") {
+    // Its token revoked (or never this mall's kiosk's): the server closes the socket; leave the tiles at once.
+    if (frame.details?.device_token || ["not_a_kiosk", "wrong_site"].includes(frame.code)) notSetUp(frame);
+    return;
+  }
+  if (frame.type !== "snapshot" && frame.type !== "kiosk") return;
+  const view = frame.data || {};
+  const before = told;
+  told = view;
+  if (unusable) return;
+  const same = (key) => before && JSON.stringify(before[key]) === JSON.stringify(view[key]);
+  if (!same("issuing") || !same("configuration_version")) checkDay({ now: true });
+  if (!same("services") && screen === "services" && choice.agency) showWaits(choice.agency, { keep: true });
+}
+
+const link = new LiveClient({
+  hello: () => ({ role: "kiosk", site, token: kioskToken, client: "kiosk/1" }),
+  resume: false, // nothing to resume: each connection starts from the kiosk's view
+  onMessage: heard,
+  onStatus: (state, detail) => {
+    // A refused hello: its token (or, below, a server that left the mall out): the same screens as a refused poll.
+    if (state === "refused" && (detail.error?.details?.device_token || ["not_a_kiosk", "wrong_site"].includes(detail.error?.code))) {
+      notSetUp(detail.error);
+    }
+  },
+  refusedRetryMs: 60_000, // e.g. the mall left out at the server's start: tried again, the poll says it meanwhile
+  refusedRetries: Infinity,
+});
 
 window.__kiosk = {
   show, texts, printer, checkDay,
+  get live() { return link.connected; }, // the websocket's hello was accepted
   get screen() { return screen; },
   get config() { return config; },
   get pendingConfig() { return Boolean(pendingConfig); }, // a new catalogue waiting for the start screen
