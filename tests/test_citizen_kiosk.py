@@ -115,11 +115,13 @@ async def test_a_spent_quota_is_said_plainly_and_the_kiosk_goes_on(server: Serve
         await page.click(".k-agency[data-agency='disdukcapil']")
         kk = ".k-service[data-service='kk']"
         await until(page, f"() => document.querySelector(\"{kk} .k-wait\").textContent !== ''")
-        # The last one goes while this citizen reads the tiles: refused plainly when they go on.
+        # The last one goes while this citizen answers the priority question (a tile being read is disabled at once,
+        # tests/test_citizen_kiosk_live.py): refused plainly when they go on.
+        await page.click(kk)
+        assert await screen(page) == "priority"
         assert (await take_kk()).status_code == 201
         r = await take_kk()
         assert r.status_code == 409 and r.json()["error"]["code"] == "quota_exhausted"
-        await page.click(kk)
         await page.click("#priority-none")
         await until(page, "() => window.__kiosk.screen === 'notice'")
         assert await text(page, "#n-title") == "Kuota hari ini sudah habis"
@@ -658,17 +660,19 @@ async def test_a_mobile_unit_s_kiosk_says_which_wifi_opens_the_qr(tmp_path: Path
 
 @bounded(90)
 async def test_a_kiosk_whose_token_is_revoked_stops_offering_numbers_and_says_what_to_do(server: Server) -> None:
-    """Revocation takes effect at once: the server refuses the kiosk's next request, and the kiosk, at its next poll
-    of the day or a citizen's next tap, whichever comes first, leaves its tiles for the technician's sentence and
-    stays there (the idle timer, a language switch or another tap do not bring the tiles back)."""
+    """Revocation takes effect at once: the server refuses the kiosk's next request, and a kiosk whose websocket is down
+    (its push: tests/test_citizen_kiosk_live.py), at its next poll of the day or a citizen's next tap, whichever comes
+    first, leaves its tiles for the technician's sentence and stays there (the idle timer, a language switch or
+    another tap do not bring the tiles back)."""
     admin = await server.login("admin")
     r = await server.http.post("/api/v1/sites/tegal/device-tokens", json={"kind": "kiosk", "name": "Kios 9"},
                                headers=admin)  # fmt: skip
     assert r.status_code == 201, r.text
     token, device = r.json()["token"], r.json()["device"]["id"]
-    async with chromium() as browser, kiosk_page(browser, server, token=token) as page:
+    async with chromium() as browser, kiosk_page(browser, server, token=token, socket=False) as page:
         await page.click(".k-agency[data-agency='disdukcapil']")
         assert await screen(page) == "services"
+        assert not await page.evaluate("() => window.__kiosk.live"), "its push is down: only a tap or a poll tells it"
         r = await server.http.post(f"/api/v1/sites/tegal/device-tokens/{device}/revoke", json={}, headers=admin)
         assert r.status_code == 200
         r = await server.http.get("/api/v1/sites/tegal/today", headers=bearer(token))
@@ -689,7 +693,7 @@ async def test_a_kiosk_whose_token_is_revoked_stops_offering_numbers_and_says_wh
     r = await server.http.post("/api/v1/sites/tegal/device-tokens", json={"kind": "kiosk", "name": "Kios 10"},
                                headers=admin)  # fmt: skip
     token, device = r.json()["token"], r.json()["device"]["id"]
-    async with chromium() as browser, kiosk_page(browser, server, token=token) as page:
+    async with chromium() as browser, kiosk_page(browser, server, token=token, socket=False) as page:
         assert await screen(page) == "start"
         r = await server.http.post(f"/api/v1/sites/tegal/device-tokens/{device}/revoke", json={}, headers=admin)
         assert r.status_code == 200

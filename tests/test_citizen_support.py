@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, WebSocketRoute
 
 from citizen.common import CitizenSettings
 
@@ -48,11 +48,16 @@ async def open_page(
     mobile: bool = False,
     touch: bool = False,
     errors_ok: bool = False,
+    socket: bool = True,
 ) -> AsyncIterator[Page]:
+    """`socket` False: every websocket the page opens is closed at once (a network that lets only plain HTTP through),
+    for what a page does when its push is down."""
     context = await browser.new_context(
         viewport={"width": size[0], "height": size[1]}, is_mobile=mobile, has_touch=mobile or touch, locale="id-ID"
     )
     try:
+        if not socket:
+            await context.route_web_socket("**/ws", _sever)
         await context.add_init_script(RECORDERS)
         page = await context.new_page()
         errors: list[str] = []
@@ -73,11 +78,17 @@ async def kiosk_page(
     size: tuple[int, int] = (1920, 1080),
     ready: bool = True,
     touch: bool = False,
+    socket: bool = True,
 ) -> AsyncIterator[Page]:
-    async with open_page(browser, f"{server.url}/kiosk/tegal#token={token}", size=size, touch=touch) as page:
+    url = f"{server.url}/kiosk/tegal#token={token}"
+    async with open_page(browser, url, size=size, touch=touch, socket=socket) as page:
         if ready:
             await until(page, "() => document.body.dataset.ready === 'true'")
         yield page
+
+
+async def _sever(ws: WebSocketRoute) -> None:
+    await ws.close(code=1011, reason="severed by the test")
 
 
 async def screen(page: Page) -> str:
