@@ -634,12 +634,13 @@ const link = new LiveClient({
   resume: false, // nothing to resume: each connection starts from the kiosk's view
   onMessage: heard,
   onStatus: (state, detail) => {
-    // A refused hello: its token (or, below, a server that left the mall out): the same screens as a refused poll.
+    // A hello refused for its token: the same screen as a refused poll. Any other refusal (its mall left out at the
+    // server's start) is tried again every minute, and the poll says it to the citizen meanwhile.
     if (state === "refused" && (detail.error?.details?.device_token || ["not_a_kiosk", "wrong_site"].includes(detail.error?.code))) {
       notSetUp(detail.error);
     }
   },
-  refusedRetryMs: 60_000, // e.g. the mall left out at the server's start: tried again, the poll says it meanwhile
+  refusedRetryMs: 60_000,
   refusedRetries: Infinity,
 });
 
