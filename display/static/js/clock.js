@@ -1,23 +1,34 @@
-// Date and time in the site's time zone, in the screen's language ("Senin, 23 November 2026" and "09.15").
+// Date and time in the site's time zone, in the screen's language: "Senin, 23 November 2026" and "09.15" in
+// Indonesian (the house's style), "Monday, 23 November 2026" and "09:15" in English (the colon an English reader
+// expects, on the same 24-hour clock, the day before the month as in Indonesian). They are put together from the parts
+// Intl gives (names of days and months, digits in the site's zone), not left to a locale's pattern: en-GB's changes
+// between ICU versions (the comma after the weekday comes and goes) and en-US puts the month first and says "AM".
 // The TV's own clock may be wrong (a LAN with no internet has no NTP), so the server's time from each welcome
 // is taken as the truth and the TV's clock only measures the seconds since.
 
 const LOCALES = { id: "id-ID", en: "en-GB" };
+const TIME_SEPARATOR = { id: ".", en: ":" };
 
 export class SiteClock {
   #offset = 0;
   #tick = () => {};
 
   constructor(timeZone, lang) {
-    const locale = LOCALES[lang] || LOCALES.id;
-    this.dateFormat = new Intl.DateTimeFormat(locale, {
+    const language = LOCALES[lang] ? lang : "id";
+    this.separator = TIME_SEPARATOR[language];
+    this.dateFormat = new Intl.DateTimeFormat(LOCALES[language], {
       timeZone,
       weekday: "long",
       day: "numeric",
       month: "long",
       year: "numeric",
     });
-    this.timeFormat = new Intl.DateTimeFormat(locale, { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    this.timeFormat = new Intl.DateTimeFormat(LOCALES[language], {
+      timeZone,
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    });
   }
 
   sync(serverIso) {
@@ -31,12 +42,16 @@ export class SiteClock {
     return Date.now() + this.#offset;
   }
 
+  // "Senin, 23 November 2026", "Monday, 23 November 2026"
   dateText(ms = this.now()) {
-    return this.dateFormat.format(ms);
+    const part = parts(this.dateFormat, ms);
+    return `${part.weekday}, ${part.day} ${part.month} ${part.year}`;
   }
 
+  // "09.15", "09:15"; "00.05" just after midnight (h23, never "24.05")
   timeText(ms = this.now()) {
-    return this.timeFormat.format(ms);
+    const part = parts(this.timeFormat, ms);
+    return `${part.hour}${this.separator}${part.minute}`;
   }
 
   // "Senin, 23 November 2026 09.15"
@@ -62,4 +77,8 @@ export class SiteClock {
     this.#tick();
     return setInterval(() => this.#tick(), 1000);
   }
+}
+
+function parts(format, ms) {
+  return Object.fromEntries(format.formatToParts(ms).map(({ type, value }) => [type, value]));
 }
