@@ -109,8 +109,9 @@ async def test_board_state_skips_duplicates_keeps_one_entry_per_ticket_and_a_bou
 @bounded(60)
 async def test_the_earlier_calls_rows_take_the_form_that_keeps_labels_and_names_whole(server: Server) -> None:
     """js/layout.js recentLayout, for the list's box on a portrait and a landscape TV: the demo mall's labels and
-    names fit beside each other (eight calls in two columns); a 4-digit label or a long counter name does not, and
-    the counter and time go under the label (six calls, every text readable) rather than being cut beside it."""
+    names fit beside each other (eight calls in two columns), a longer counter name too, on two lines ("Loket 10" over
+    "Imigrasi", the time under them); a 4-digit label does not, and the counter and time go under the label (six
+    calls, every text readable) rather than being cut beside it."""
     forms = {}
     async with chromium() as browser:
         for size in [(1080, 1920), (1920, 1080)]:
@@ -119,13 +120,15 @@ async def test_the_earlier_calls_rows_take_the_form_that_keeps_labels_and_names_
                     """async () => {
                       const { recentLayout } = await import("/static/display/js/layout.js");
                       const { emWidth } = await import("/static/display/js/measure.js");
+                      const { twoLines } = await import("/static/display/js/wrap.js");
                       const list = document.getElementById("recent-list");
                       const { width, height } = list.getBoundingClientRect();
                       const box = { width, height, gap: parseFloat(getComputedStyle(list).rowGap) };
                       const short = Math.min(innerWidth, innerHeight);
                       const lay = (label, counter) => recentLayout({
                         box, screen: { width: innerWidth, height: innerHeight },
-                        ems: { label: emWidth(label, "bold"), counter: emWidth(counter), time: emWidth("00.00"),
+                        ems: { label: emWidth(label, "bold"), time: emWidth("00.00"),
+                               counter: { one: emWidth(counter), two: twoLines(counter, "normal") },
                                arrow: emWidth("→") },
                         floor: 0.026 * short, labelMin: 0.04 * innerHeight, max: 8,
                       });
@@ -141,7 +144,7 @@ async def test_the_earlier_calls_rows_take_the_form_that_keeps_labels_and_names_
     assert forms[(1080, 1920)] == [
         ["beside", 2, 8, True],
         ["under", 2, 6, True],
-        ["under", 2, 6, True],
+        ["beside", 2, 8, True],  # "Loket 10 Imigrasi" on two lines beside "A-000"
         ["under", 2, 6, True],
     ]
     assert [form for form, *_ in forms[(1920, 1080)]] == ["line"] * 4  # a landscape row has room for all on a line
@@ -169,3 +172,31 @@ async def test_pages_are_as_even_as_they_go(server: Server) -> None:
     sizes = [case["sizes"] for case in found]
     assert sizes == [[6, 5], [6, 5, 5, 5, 5], [4] * 7, [9], [5], [4, 3], [1]], found
     assert all(case["inside"] and case["from"] == 0 and case["size"] == case["sizes"][0] for case in found), found
+
+
+@bounded(60)
+async def test_the_clock_reads_the_house_s_way_in_both_languages(server: Server) -> None:
+    """js/clock.js: Indonesian "Minggu, 6 Desember 2026" and "13.59" (the house's style), English "Sunday, 6 December
+    2026" and "13:59": the same 24-hour clock, the comma after the weekday whatever the browser's locale data, in the
+    site's zone (WIB, WITA, WIT); just after midnight is "00.05", never "24.05". Every time on the board (the clock,
+    the earlier calls, the offline banner's "since") is this clock's timeText."""
+    async with chromium() as browser, board_page(browser, server) as page:
+        said = await page.evaluate(
+            """async () => {
+              const { SiteClock } = await import("/static/display/js/clock.js");
+              const at = (iso) => Date.parse(iso);
+              const out = {};
+              for (const lang of ["id", "en", "xx"]) {
+                const clock = new SiteClock("Asia/Jakarta", lang);
+                out[lang] = [clock.text(at("2026-12-06T06:59:00Z")), clock.timeText(at("2026-12-06T17:05:00Z")),
+                             clock.timeOf("2026-12-07T01:30:00+07:00"), clock.timeOf("not a time")];
+              }
+              out.zones = ["Asia/Makassar", "Asia/Jayapura"].map((zone) =>
+                new SiteClock(zone, "en").text(at("2026-12-06T16:30:00Z")));
+              return out;
+            }"""
+        )
+    assert said["id"] == ["Minggu, 6 Desember 2026 13.59", "00.05", "01.30", ""]
+    assert said["en"] == ["Sunday, 6 December 2026 13:59", "00:05", "01:30", ""]
+    assert said["xx"] == said["id"]  # a language the board does not have: Indonesian
+    assert said["zones"] == ["Monday, 7 December 2026 00:30", "Monday, 7 December 2026 01:30"]

@@ -445,6 +445,122 @@ async def test_a_long_counter_name_wraps_to_two_lines_in_the_newest_call(browser
     print({where: {k: hero[k] for k in ("lines", "size", "ofShort", "whole")} for where, hero in found.items()})
 
 
+# A counter named as malls name them, 60 characters ("Loket Pelayanan Paspor Kantor Imigrasi Kelas I TPI Pemalang" is
+# another), on its tile: its box, its name's lines, size (in floors) and whether it is whole, its number and agency.
+LONG_TILE = "Loket 12 BPJS Ketenagakerjaan Kantor Cabang Perintis Tegal 2"
+TILES = """() => {
+  const floor = 0.025 * Math.min(innerWidth, innerHeight);
+  const text = (el) => { const range = document.createRange(); range.selectNodeContents(el); return range; };
+  const over = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+  const inside = (a, b) => a.left >= b.left - 1 && a.right <= b.right + 1 && a.top >= b.top - 1 && a.bottom <= b.bottom + 1;
+  const grid = document.getElementById('counter-grid').getBoundingClientRect();
+  const tiles = [...document.querySelectorAll('.tile:not([hidden])')];
+  const boxes = tiles.map((tile) => tile.getBoundingClientRect());
+  return Object.fromEntries(tiles.map((tile, i) => {
+    const box = boxes[i];
+    const name = tile.querySelector('.tile-name > span');
+    const shown = name.getBoundingClientRect(); // its lines shown (two at most)
+    // the number's and the agency's rows (a text's range is its font's whole ascent and descent, past a line of 1)
+    const ticket = tile.querySelector('.tile-ticket');
+    const number = ticket.getBoundingClientRect();
+    const agency = tile.querySelector('.tile-agency').getBoundingClientRect();
+    const digits = text(ticket).getBoundingClientRect();
+    return [tile.dataset.counter, {
+      width: Math.round(box.width),
+      lines: new Set([...text(name).getClientRects()].map((r) => Math.round(r.top))).size,
+      whole: name.scrollHeight <= name.clientHeight + 1 && name.scrollWidth <= name.clientWidth + 1,
+      floors: parseFloat(getComputedStyle(name).fontSize) / floor,
+      inside: inside(box, grid) && [shown, number, agency].every((r) => inside(r, box))
+        && digits.left >= box.left - 1 && digits.right <= box.right + 1
+        && parseFloat(getComputedStyle(ticket).fontSize) <= ticket.clientHeight + 1, // its line of 1 in its row
+      apart: !over(shown, number) && !over(number, agency) && !over(shown, agency)
+        && boxes.every((other, j) => j === i || !over(box, other)),
+      number: ticket.textContent,
+      numberOfHeight: parseFloat(getComputedStyle(ticket).fontSize) / innerHeight,
+    }];
+  }));
+}"""
+# The earlier call's row at a counter: its name's lines and size, inside the row, clear of the label and the time.
+ROW_OF = """(name) => {
+  const row = [...document.querySelectorAll('.recent-row:not(.is-blank):not([hidden])')]
+    .find((r) => r.querySelector('.recent-counter').textContent === name);
+  if (!row) return null;
+  const box = (sel) => row.querySelector(sel).getBoundingClientRect();
+  const [r, counter, label, time] = [row.getBoundingClientRect(), box('.recent-counter'), box('.recent-label'), box('.recent-time')];
+  const over = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+  const style = getComputedStyle(row.querySelector('.recent-counter'));
+  return {
+    lines: Math.round(counter.height / parseFloat(style.lineHeight)),
+    floors: parseFloat(style.fontSize) / (0.025 * Math.min(innerWidth, innerHeight)),
+    inside: counter.left >= r.left - 1 && counter.right <= r.right + 1 && counter.top >= r.top - 1 && counter.bottom <= r.bottom + 1,
+    apart: !over(counter, label) && !over(counter, time),
+  };
+}"""
+
+
+async def test_a_long_counter_name_wraps_on_its_tile_of_the_usual_width(browser: Browser, tmp_path: Path) -> None:
+    """Counters' names on the tiles shrank to the floor and then ended with "…", and the tiles were made as wide as
+    the longest name needed: one long name made every tile as wide as the area, one counter a page. A long name wraps
+    to two lines (the newest call's rule) in a tile of the usual width: a 60-character name is whole on two lines at
+    1920x1080, 1366x768 and 1080x1920, never under the floor, its tile's number whole and at least 4.5 % of the
+    screen's height, nothing overlapping inside the tile or between tiles; a 120-character one (a site file allows 120)
+    ends with "…" on its second line; the other tiles keep the width and the count of a page of short names. The
+    earlier call's row of that counter has its name on two lines, inside the row, clear of the label and the time."""
+    shots = Path(os.environ.get("DISPLAY_SCREENSHOT_DIR") or tmp_path)
+    sites = {"usual": DEMO_SITE.read_text()}
+    sites["long"] = (
+        sites["usual"]
+        .replace('id = "2"\n  name = "Loket 2"\n', f'id = "2"\n  name = "{LONG_TILE}"\n', 1)
+        .replace('id = "3"\n  name = "Loket 3"\n', f'id = "3"\n  name = "{LONG_COUNTERS[3]}"\n', 1)
+    )
+    found: dict[str, dict[str, Any]] = {}
+    for variant, text in sites.items():
+        site_file = tmp_path / f"tegal-{variant}.toml"
+        site_file.write_text(text)
+        async with running_server(tmp_path / f"queue-{variant}.sqlite3", site_files=[site_file]) as server:
+            site = server.ctx.sites["tegal"]
+            if variant == "long":
+                assert [site.counters[c].name for c in ("2", "3")] == [LONG_TILE, LONG_COUNTERS[3]]
+            for service in ("ktp", "kk", "akta", "kia", "pindah"):
+                for _ in range(3):
+                    await server.issue(service)
+            admin = await server.login("admin")
+            for counter in site.counters:
+                assert (await server.command(admin, counter, "open")).status_code == 200
+            for counter in ("2", "3", "1"):  # the long names serve someone; counter 2 is among the earlier calls
+                server.clock.advance(seconds=30)  # the calls in this order on the board
+                called = await server.command(admin, counter, "call_next")
+                assert called.status_code == 200, called.text
+            newest = called.json()["ticket"]["label"]
+            for size in [(1920, 1080), (1366, 768), (1080, 1920)]:
+                async with board_page(browser, server, size=size, init_script=PAGE_CLOCK) as page:
+                    await until(page, "label => document.getElementById('hero-label').textContent === label", newest)
+                    await until(page, "() => document.querySelectorAll('.tile:not([hidden])').length > 3")
+                    await settled(page)
+                    where = f"{size[0]}x{size[1]}"
+                    found[f"{variant} {where}"] = {
+                        "tiles": await page.evaluate(TILES),
+                        "row": await page.evaluate(ROW_OF, site.counters["2"].name),
+                    }
+                    await page.screenshot(path=shots / f"tile-names-{variant}-{where}.png")
+    for where in ["1920x1080", "1366x768", "1080x1920"]:
+        usual, long = found[f"usual {where}"]["tiles"], found[f"long {where}"]["tiles"]
+        assert list(long) == list(usual), (where, list(long), list(usual))  # as many tiles a page, the same ones
+        for counter, tile in long.items():
+            assert abs(tile["width"] - usual[counter]["width"]) <= 1, (where, counter, tile, usual[counter])
+            assert tile["inside"] and tile["apart"] and tile["floors"] >= 0.998, (where, counter, tile)
+            assert tile["numberOfHeight"] >= 0.045 or tile["number"] in ("Siap melayani", "Istirahat"), (where, tile)
+        sixty, longest = long["2"], long["3"]
+        assert sixty["lines"] == 2 and sixty["whole"] and re.fullmatch(r"[A-Z]-00\d", sixty["number"]), (where, sixty)
+        assert longest["lines"] > 2 and not longest["whole"], (where, longest)  # two lines shown, ending with "…"
+        assert re.fullmatch(r"[A-Z]-00\d", longest["number"]), (where, longest)
+        row = found[f"long {where}"]["row"]
+        assert row is not None and row["lines"] == 2 and row["floors"] >= 0.998, (where, row)
+        assert row["inside"] and row["apart"], (where, row)
+    print({where: {c: (t["lines"], round(t["floors"], 2), t["width"]) for c, t in seen["tiles"].items()}
+           for where, seen in found.items()})  # fmt: skip
+
+
 ROWS_SHOWN = """() => [...document.querySelectorAll('.recent-row:not(.is-blank):not([hidden])')]
   .map((row) => [row.querySelector('.recent-label').textContent, row.querySelector('.recent-counter').textContent])"""
 

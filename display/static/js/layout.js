@@ -1,3 +1,5 @@
+import { lineCount } from "./wrap.js";
+
 // Fits n tiles into a box: the column count that gives tiles of about the wanted shape the largest size. Used for
 // the counters and the waiting counts, so 3 open counters and 26 open counters both fill the area legibly.
 
@@ -125,16 +127,21 @@ export class FittedGrid {
 // day and the longest counter's name of the screen, measured in their fonts), so the layout adapts to them instead
 // of cutting a counter's name where a label is long.
 //
-// box: the list's content box and its gap; screen: the viewport; ems: { label, counter, time, arrow } in em;
-// floor and labelMin in px. Returns { form, cols, rows, shown, fits, sizes } with sizes in px: label, labelCol, arrow
-// (0: not shown), counter, time, gap (between a row's columns), pad (a row's padding at each side).
+// A counter's name too long for one line wraps to two, by the newest call's rule (js/wrap.js), in every form.
+//
+// box: the list's content box and its gap; screen: the viewport; ems: { label, counter: { one, two }, time, arrow }
+// in em (counter: the longest name on one line, and the wider of the two lines of the longest on two); floor and
+// labelMin in px. Returns { form, cols, rows, shown, fits, lines, sizes } with lines the counter's (1 or 2) and sizes
+// in px: label, labelCol, arrow (0: not shown), counter, time, gap (between a row's columns), pad (a row's padding at
+// each side).
 const ROW_PAD = 0.03; // of a row's width, at each side
 const ROW_GAP = 0.025; // between a row's columns, of its content width
 // Each text's size as a share of the row's height and of its content width (the smaller wins); labelCol: the least
-// share of the width the labels' column takes (the counters in line whatever the label); lines: their line height.
+// share of the width the labels' column takes (the counters in line whatever the label); lines: their line height;
+// counter2: a line of a counter's name on two (two lines of 1.1 in 88 % of the row's height).
 const LINE = {
   label: 0.84, labelWidth: 0.1, labelCol: 0.3, arrow: 0.5, arrowWidth: 0.07,
-  counter: 0.56, counterWidth: 0.08, time: 0.5, timeWidth: 0.06,
+  counter: 0.56, counter2: 0.4, counterWidth: 0.08, time: 0.5, timeWidth: 0.06,
 };
 const BESIDE = {
   label: 0.84, labelWidth: 0.165, labelCol: 0.52, counter: 0.4, counterWidth: 0.065, time: 0.34, timeWidth: 0.06,
@@ -152,6 +159,14 @@ function rowBox(box, cols, rows, border) {
   return { height, inner, pad, gap: ROW_GAP * inner };
 }
 
+// The counter's size and lines in `room` px of width: at most max on one line, max2 on each of two.
+function counterFit(max, max2, room, em, floor) {
+  const one = room / em.one;
+  const two = Math.min(max2, max, room / em.two);
+  const lines = lineCount({ full: max, one, two, oneFloor: floor });
+  return { counter: lines === 2 ? two : Math.min(max, one), lines };
+}
+
 function lineForm(row, ems, floor) {
   const label = Math.min(LINE.label * row.height, LINE.labelWidth * row.inner);
   const labelCol = Math.max(LINE.labelCol * row.inner, ems.label * label);
@@ -161,31 +176,33 @@ function lineForm(row, ems, floor) {
   // the arrow's column stays when it is dropped (empty): three gaps either way
   const room = (withArrow) =>
     row.inner - labelCol - ems.time * time - (withArrow ? ems.arrow * arrow : 0) - 3 * row.gap;
-  let counter = Math.min(counterMax, room(true) / ems.counter);
-  if (counter < Math.min(counterMax, floor)) {
+  let fit = counterFit(counterMax, LINE.counter2 * row.height, room(true), ems.counter, floor);
+  if (fit.counter < Math.min(counterMax, floor)) {
     arrow = 0; // a narrow row drops the arrow so the counter's name stays whole
-    counter = Math.min(counterMax, room(false) / ems.counter);
+    fit = counterFit(counterMax, LINE.counter2 * row.height, room(false), ems.counter, floor);
   }
-  return { label, labelCol, arrow, counter, time };
+  return { label, labelCol, arrow, time, ...fit };
 }
 
 function besideForm(row, ems, floor) {
   const label = Math.min(BESIDE.label * row.height, BESIDE.labelWidth * row.inner);
   const labelCol = Math.max(BESIDE.labelCol * row.inner, ems.label * label);
   const room = row.inner - labelCol - row.gap;
-  const counter = Math.min(BESIDE.counter * row.height, BESIDE.counterWidth * row.inner, room / ems.counter);
   const time = Math.max(floor, Math.min(BESIDE.time * row.height, BESIDE.timeWidth * row.inner));
-  const tall = BESIDE.lines * (counter + time) <= row.height + 0.5;
-  return { label, labelCol, arrow: 0, counter, time, whole: ems.time * time <= room && tall };
+  const max = Math.min(BESIDE.counter * row.height, BESIDE.counterWidth * row.inner);
+  const fit = counterFit(max, (row.height / BESIDE.lines - time) / 2, room, ems.counter, floor);
+  const tall = BESIDE.lines * (fit.lines * fit.counter + time) <= row.height + 0.5;
+  return { label, labelCol, arrow: 0, time, ...fit, whole: ems.time * time <= room && tall };
 }
 
 function underForm(row, ems, floor) {
   const label = Math.min(UNDER.label * row.height, UNDER.labelWidth * row.inner, row.inner / ems.label);
   const time = Math.max(floor, Math.min(UNDER.time * row.height, UNDER.timeWidth * row.inner));
   const room = row.inner - row.gap - ems.time * time;
-  const counter = Math.min(UNDER.counter * row.height, UNDER.counterWidth * row.inner, room / ems.counter);
-  const tall = label + UNDER.lines * Math.max(counter, time) <= row.height + 0.5;
-  return { label, labelCol: row.inner, arrow: 0, counter, time, whole: tall };
+  const max = Math.min(UNDER.counter * row.height, UNDER.counterWidth * row.inner);
+  const fit = counterFit(max, (row.height - label) / UNDER.lines / 2, room, ems.counter, floor);
+  const tall = label + UNDER.lines * Math.max(fit.lines * fit.counter, time) <= row.height + 0.5;
+  return { label, labelCol: row.inner, arrow: 0, time, ...fit, whole: tall };
 }
 
 export function recentLayout({ box, screen, ems, floor, labelMin, max }) {
@@ -195,12 +212,11 @@ export function recentLayout({ box, screen, ems, floor, labelMin, max }) {
     const shown = Math.max(2, Math.min(max, fit * cols));
     const rows = Math.ceil(shown / cols);
     const row = rowBox(box, cols, rows, border);
-    const sizes = { ...sizesOf(row, ems, floor), gap: row.gap, pad: row.pad };
-    const fits = sizes.label >= labelMin - 0.5 && sizes.counter >= floor - 0.5 && sizes.whole !== false;
-    delete sizes.whole;
+    const { whole, lines, ...sizes } = { ...sizesOf(row, ems, floor), gap: row.gap, pad: row.pad };
+    const fits = sizes.label >= labelMin - 0.5 && sizes.counter >= floor - 0.5 && whole !== false;
     // A name too long for any form (the line is the last resort) is never drawn under the floor: it ends with "…".
     sizes.counter = Math.max(sizes.counter, floor);
-    return { form, cols, rows, shown, fits, sizes };
+    return { form, cols, rows, shown, fits, lines, sizes };
   };
   // a row of one line: its label at least labelMin (84 % of the row) and its time at the floor (half the row)
   const lineMin = Math.max(floor / LINE.time, labelMin / LINE.label);

@@ -3,6 +3,7 @@
 
 import { FittedGrid, pageBounds, pageOf, pages, recentLayout } from "./layout.js";
 import { emWidth, labelShape } from "./measure.js";
+import { linesInBox, twoLines } from "./wrap.js";
 
 export const RECENT_ROWS = 8;
 export const FRESH_MS = 8000; // how long a new call stays highlighted
@@ -29,16 +30,18 @@ function minimum(text) {
 }
 
 // A tile is also wide enough for its screen's longest agency name whole at the floor: about 0.58 em a character
-// in 90 % of the tile (board.css .tile-agency), "BPJS Ketenagakerjaan" on a 4:3 TV say, and for its longest counter
-// name ("Loket 12 Imigrasi", measured: view.nameEm) in the tile's bold heading. And its number (.tile-ticket:
-// min(50cqh, 21cqi) for a 6-character label) is at least 4.5 % of the screen's height: sized from the shorter side
-// alone, a portrait TV showed three columns of numbers 3.8 % of its height where the agencies' names are short.
+// in 90 % of the tile (board.css .tile-agency), "BPJS Ketenagakerjaan" on a 4:3 TV say. Not for its counters' names:
+// a long one ("Loket Pelayanan Paspor Kantor Imigrasi Kelas I TPI Pemalang") wraps to two lines in a tile of the usual
+// width (TILE_NAME); sized for it, one such name made every tile as wide as the area, one counter a page. And its
+// number (.tile-ticket: min(45cqh, 21cqi) for a 6-character label where the name takes two lines, 50cqh on one) is
+// at least 4.5 % of the screen's height: sized from the shorter side alone, a portrait TV showed three columns of
+// numbers 3.8 % of its height where the agencies' names are short.
 const AGENCY_EM = 0.58;
-const TILE_NUMBER = { height: 0.5, width: 0.21, screen: 0.045 };
+const TILE_NUMBER = { height: 0.45, width: 0.21, screen: 0.045 };
 function tileMinimum(view) {
   return () => {
     const floor = TEXT_FLOOR * Math.min(innerWidth, innerHeight);
-    const named = Math.max(floor * AGENCY_EM * view.agencyChars, floor * view.nameEm) / 0.9;
+    const named = (floor * AGENCY_EM * view.agencyChars) / 0.9;
     const number = TILE_NUMBER.screen * innerHeight;
     const edges = 0.005 * Math.min(innerWidth, innerHeight); // the tile's border on both sides (0.25u each)
     return {
@@ -47,21 +50,14 @@ function tileMinimum(view) {
     };
   };
 }
+// A tile's counter name (board.css .tile-name): at most 20 % of the tile's height on one line, 17 % on each of two
+// (the tile gives the name 37 % of its height then), 11 % of its width and 6 % of the screen's shorter side; a line
+// at most 90 % of the width.
+const TILE_NAME = { height: 0.2, height2: 0.17, width: 0.11, line: 0.9, screen: 0.06 };
 
 // The newest call's counter (board.css .hero-counter): at most 12.5 % of the card's height on one line, 11.2 % on
 // each of two, and 7 % of its width; a line at most 96 % of the width; one line at least 4 % of the screen.
 const HERO_COUNTER = { height: 0.125, height2: 0.112, width: 0.07, line: 0.96, oneFloor: 0.04 };
-
-// The width in em (bold) of `text` on two lines broken at the space that makes them most even: the wider line.
-function twoLines(text) {
-  const words = text.split(" ");
-  let best = emWidth(text, "bold");
-  for (let i = 1; i < words.length; i++) {
-    const wider = Math.max(emWidth(words.slice(0, i).join(" "), "bold"), emWidth(words.slice(i).join(" "), "bold"));
-    best = Math.min(best, wider);
-  }
-  return best;
-}
 
 function make(tag, className, parent) {
   const el = document.createElement(tag);
@@ -119,6 +115,7 @@ export class BoardView {
   #recentBox = null; // the earlier calls' list: its content box and gap, as last measured
   #heroBox = null; // the newest call's card: its content box, as last measured
   #labelEm = 0; // the widest label of the day in em (bold): the rows of earlier calls are laid out for it
+  #tileNameEm = new WeakMap(); // a tile's counter name in em: { one, two } (one line in bold, the wider of two)
 
   constructor(config, clock) {
     this.config = config;
@@ -137,6 +134,7 @@ export class BoardView {
     this.countersNone = $("counters-none");
     this.waitingGrid = $("waiting-grid");
     this.waitingNone = $("waiting-none");
+    this.tileSizes = new ResizeObserver((entries) => this.#tileLines(entries));
     this.#build();
     new ResizeObserver(([entry]) => {
       this.#heroBox = { width: entry.contentRect.width, height: entry.contentRect.height };
@@ -182,7 +180,7 @@ export class BoardView {
       ems: {
         label: Math.max(this.#labelEm, this.prefixEm),
         counter: this.counterEm,
-        time: emWidth("00.00"),
+        time: emWidth(this.clock.timeText(0).replace(/[0-9]/g, "0")), // "00.00", "00:00" in English
         arrow: emWidth("→"),
       },
       floor: TEXT_FLOOR * short,
@@ -193,6 +191,7 @@ export class BoardView {
     this.recentShown = fit.shown;
     list.dataset.form = fit.form;
     list.dataset.cols = String(fit.cols);
+    list.dataset.lines = String(fit.lines); // the counters' names on one line or two (board.css)
     setVar(list, "--rows", fit.rows);
     setVar(list, "--cols", fit.cols);
     for (const [name, px] of Object.entries(fit.sizes)) setVar(list, `--row-${name}`, `${px.toFixed(2)}px`);
@@ -247,7 +246,10 @@ export class BoardView {
   reconfigure(config) {
     this.config = config;
     this.t = config.text;
-    for (const tile of this.tiles.values()) tile.root.remove();
+    for (const tile of this.tiles.values()) {
+      this.tileSizes.unobserve(tile.root);
+      tile.root.remove();
+    }
     for (const chip of this.chips.values()) chip.root.remove();
     this.#build();
     this.#labelEm = 0; // measured again at the next drawing, with the new services' prefixes
@@ -263,8 +265,10 @@ export class BoardView {
     this.agencyChars = Math.max(1, ...agencies.map((a) => (a?.short_name || "").length));
     // the longest counter's name, in the tiles' bold heading and in the earlier calls' rows
     const names = [...this.tiles.keys()].map((id) => this.counterName(id));
-    this.nameEm = Math.max(1, ...names.map((name) => emWidth(name, "bold")));
-    this.counterEm = Math.max(1, ...names.map((name) => emWidth(name)));
+    this.counterEm = {
+      one: Math.max(1, ...names.map((name) => emWidth(name))),
+      two: Math.max(1, ...names.map((name) => twoLines(name, "normal"))),
+    };
     this.chips = new Map(services.filter((id) => this.config.services[id]).map((id) => [id, this.#chip(id)]));
     const prefixes = services.map((id) => this.config.services[id]?.prefix).filter(Boolean);
     this.prefixEm = Math.max(1, ...prefixes.map((prefix) => emWidth(labelShape(`${prefix}-000`), "bold")));
@@ -352,14 +356,22 @@ export class BoardView {
   // (board.css .hero[data-lines="2"]). The sizes here are board.css's, in px of the card's content box.
   #heroLines() {
     if (!this.#heroBox || !this.heroEm) return;
-    const { width, height } = this.#heroBox;
-    const full = Math.min(HERO_COUNTER.height * height, HERO_COUNTER.width * width);
-    const one = (HERO_COUNTER.line * width) / this.heroEm.one;
-    const two = Math.min(HERO_COUNTER.height2 * height, full, (HERO_COUNTER.line * width) / this.heroEm.two);
-    // one line never goes under 4 % of the screen's shorter side (it would end with "…" there)
     const oneFloor = HERO_COUNTER.oneFloor * Math.min(innerWidth, innerHeight);
-    const lines = one < full && (two > one || one < oneFloor) ? "2" : "1";
+    const lines = String(linesInBox(this.#heroBox, this.heroEm, HERO_COUNTER, oneFloor));
     if (this.hero.root.dataset.lines !== lines) this.hero.root.dataset.lines = lines;
+  }
+
+  // One line or two for each tile's counter name, by the same rule as the newest call's, whenever a tile's size
+  // changes (a tile hidden on another page has none). board.css gives a name of two lines 37 % of the tile.
+  #tileLines(entries) {
+    const short = Math.min(innerWidth, innerHeight);
+    const shares = { ...TILE_NAME, cap: TILE_NAME.screen * short };
+    for (const { target, contentRect } of entries) {
+      const em = this.#tileNameEm.get(target);
+      if (!contentRect.width || !em) continue;
+      const lines = String(linesInBox(contentRect, em, shares, TEXT_FLOOR * short));
+      if (target.dataset.lines !== lines) target.dataset.lines = lines;
+    }
   }
 
   #drawCounters(board, fresh) {
@@ -434,7 +446,13 @@ export class BoardView {
     paint(root, agency);
     const name = make("span", "", make("div", "tile-name", root));
     name.textContent = counter.name;
-    setVar(name.parentElement, "--em", emWidth(counter.name, "bold").toFixed(3)); // board.css fits it whole
+    // board.css fits it whole, on one line (--em: its width in em, bold) or two (--em2: the wider of its two lines,
+    // in regular weight)
+    const em = { one: emWidth(counter.name, "bold"), two: twoLines(counter.name, "normal") };
+    this.#tileNameEm.set(root, em);
+    setVar(name.parentElement, "--em", em.one.toFixed(3));
+    setVar(name.parentElement, "--em2", em.two.toFixed(3));
+    this.tileSizes.observe(root);
     const ticket = make("div", "tile-ticket", root);
     const agencyLine = make("div", "tile-agency", root);
     agencyLine.textContent = agency?.short_name || "";
