@@ -42,6 +42,10 @@ class Receiver:
         self.refused: list[float] = []  # time.monotonic() of each error answer
         self.heads: list[Received] = []  # HEAD requests (a paused gateway probed without a message)
         self.head_status = 405  # as a gateway's sending address answers anything but a POST
+        # Every request as it arrives, in order: ("HEAD", None) or ("POST", its Idempotency-Key)
+        self.arrivals: list[tuple[str, str | None]] = []
+        # (delay, status) for one POST's body, instead of `delay` and `status` (a gateway slow for some numbers only)
+        self.answer: Callable[[bytes], tuple[float, int]] | None = None
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -54,9 +58,10 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with receiver._lock:
                     receiver.started_requests += 1
-                if receiver.delay:
-                    time.sleep(receiver.delay)
-                status = receiver.status
+                    receiver.arrivals.append(("POST", self.headers.get("Idempotency-Key")))
+                delay, status = receiver.answer(body) if receiver.answer else (receiver.delay, receiver.status)
+                if delay:
+                    time.sleep(delay)
                 with receiver._lock:
                     if status < 300:  # an error answer is not a delivery
                         receiver.requests.append(Received(self.path, dict(self.headers), body, time.monotonic()))
@@ -73,6 +78,7 @@ class Receiver:
             def do_HEAD(self) -> None:  # noqa: N802 - http.server's name
                 with receiver._lock:
                     receiver.heads.append(Received(self.path, dict(self.headers), b"", time.monotonic()))
+                    receiver.arrivals.append(("HEAD", None))
                 self.send_response(receiver.head_status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

@@ -90,6 +90,32 @@ def test_a_paused_breaker_asks_once_a_pause_for_a_waiting_message_to_probe_with(
     assert breaker.succeeded() and not breaker.idle_probe_due() and breaker.state == "closed"
 
 
+def test_a_gateway_s_breaker_is_probed_by_head_never_by_a_message_and_a_head_up_puts_it_on_trial() -> None:
+    """A gateway's half-open probe is the HEAD: no message goes meanwhile (the oldest waiting one may be one its
+    gateway delivered late). A HEAD answered closes the breaker on trial: one message at a time, whose failure
+    opens it again at once (a HEAD that says up while POSTs fail costs one message's try a pause, not five)."""
+    breaker = Breaker(failures=5, pause=30, probe_by_head=True)
+    for _ in range(4):
+        assert breaker.allows() and not breaker.failed()
+    assert breaker.allows() and breaker.failed() and breaker.state == "open"
+    assert not breaker.head_probe_due(), "still pausing"
+    _later(breaker, 31)
+    assert breaker.state == "half_open" and breaker.blocked() and not breaker.allows(), "no message probes it"
+    assert breaker.head_probe_due() and not breaker.head_probe_due(), "one HEAD at a time"
+    breaker.reached()  # the HEAD was answered by the gateway's own server
+    assert breaker.state == "closed" and breaker.trial()
+    assert breaker.allows() and breaker.blocked() and not breaker.allows(), "one message on trial"
+    assert breaker.failed() and breaker.state == "open" and breaker.trips == 2, "its failure reopens at once"
+    _later(breaker, 61)
+    assert breaker.head_probe_due()
+    breaker.reached()
+    assert breaker.allows()
+    breaker.no_probe()  # the trial message asked to wait (a 429) or was skipped: the next one is the trial
+    assert breaker.allows() and not breaker.succeeded(), "closed already: nothing to bring forward again"
+    assert breaker.state == "closed" and not breaker.trial() and breaker.allows() and breaker.allows()
+    assert breaker.trips == 0
+
+
 def test_retry_after_is_read_in_seconds_or_as_an_http_date() -> None:
     from datetime import UTC, datetime
 

@@ -295,6 +295,7 @@ class Notifications:
                     "last_sent_at": _iso(status.last_sent_at, site),
                     "last_error": status.last_error,
                     "last_error_at": _iso(status.last_error_at, site),
+                    "outcome_unknown": status.unknown,
                 }
             )
         # `now`: the server's time, by which the page tells a time of today from one of an earlier day.

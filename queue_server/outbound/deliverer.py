@@ -123,16 +123,25 @@ def _usable(host: str, loopback: bool) -> bool:
 
 class Breaker:
     """One endpoint's circuit breaker: closed (every message tried), open (none until `open_until`), then
-    half-open (one message probes; its success closes the breaker, its failure opens it for twice as long)."""
+    half-open (one probe; its success closes the breaker, its failure opens it for twice as long).
 
-    def __init__(self, failures: int, pause: float) -> None:
+    A webhook is probed with one of its messages (`allows`). A gateway (`probe_by_head`) never is: its half-open
+    probe is a bare HEAD request (`head_probe_due`), which sends nothing to a citizen and so can repeat no message
+    whose outcome is unknown (a gateway that answered too late may have delivered it). A HEAD answered by the
+    gateway's own server closes the breaker on trial (`reached`): the pages offer messages again, but one message
+    at a time goes until one goes through, and its failure opens the breaker at once (a gateway whose HEAD says up
+    while its POSTs fail spends one message's try per pause, not five or eight)."""
+
+    def __init__(self, failures: int, pause: float, *, probe_by_head: bool = False) -> None:
         self.failures_to_trip = failures
         self.pause = pause
+        self.probe_by_head = probe_by_head
         self.failures = 0  # in a row
         self.trips = 0  # in a row, without a success between them
         self.opened = False
         self.open_until = 0.0  # time.monotonic()
-        self.probing = False
+        self.probing = False  # a probe (a message, or a gateway's HEAD) is under way
+        self.on_trial = False  # closed by a HEAD answered, no message through since: one message at a time
         self.held_until = 0.0  # time.monotonic(): the endpoint asked to be left alone until then (Retry-After)
         self.nudged = False  # a webhook's first waiting message was brought forward to probe it, this pause
 
@@ -143,19 +152,35 @@ class Breaker:
         return "open" if time.monotonic() < max(self.open_until, self.held_until) else "half_open"
 
     def allows(self) -> bool:
+        """Whether a message may go now; one that does as the probe (half-open) or the trial message takes it."""
         if time.monotonic() < self.held_until:
             return False
-        if not self.opened:
+        if not self.opened and not self.on_trial:
             return True
-        if time.monotonic() < self.open_until or self.probing:
+        if self.probing or (self.opened and (self.probe_by_head or time.monotonic() < self.open_until)):
             return False
         self.probing = True
         return True
 
+    def trial(self) -> bool:
+        """Whether the next message to go is a trial or a probe: the one message that goes (`allows`), chosen with
+        care (the deliverer prefers one whose outcome is known)."""
+        return self.on_trial or self.opened
+
     def blocked(self) -> bool:
         """Whether no message may go now (without `allows`' taking the probe): its due messages are not read."""
         now = time.monotonic()
-        return now < self.held_until or (self.opened and (now < self.open_until or self.probing))
+        if now < self.held_until or ((self.opened or self.on_trial) and self.probing):
+            return True
+        return self.opened and (self.probe_by_head or now < self.open_until)
+
+    def head_probe_due(self) -> bool:
+        """A gateway's breaker whose pause is over, no probe under way: True once, and the HEAD probe is under way
+        (`reached` or `failed` ends it)."""
+        if not self.opened or self.probing or time.monotonic() < max(self.open_until, self.held_until):
+            return False
+        self.probing = True
+        return True
 
     def hold(self, seconds: float) -> None:
         """The endpoint asked to be left alone this long (Retry-After): no message goes to it meanwhile. After a 429
@@ -181,27 +206,29 @@ class Breaker:
         breaker was open: the endpoint has mended (its messages waiting for later tries are due now)."""
         mended = self.opened
         self.failures = self.trips = 0
-        self.opened = self.probing = self.nudged = False
+        self.opened = self.probing = self.nudged = self.on_trial = False
         return mended
 
     def reached(self) -> None:
         """A probe without a message reached the endpoint's server: closed, so its messages are tried (and the pages
-        offer them) again; but nothing has gone through yet, so `trips` stays: a server that answers the probe and
-        still fails every message is paused twice as long each time, not for the first pause over and over."""
+        offer them) again, on trial (one at a time until one goes through, `allows`); nothing has gone through yet,
+        so `trips` stays: a server that answers the probe and still fails every message is paused twice as long
+        each time, not for the first pause over and over."""
         self.failures = 0
         self.opened = self.probing = self.nudged = False
+        self.on_trial = True
 
     def failed(self, down_for: float | None = None) -> bool:
         """Count a failure; True when it opens the breaker. `down_for`: the endpoint said it is unavailable this long
         (a 503's Retry-After): nothing goes to it before then, and a time at least as long as the first pause opens
         the breaker at once, for that long (five failures would take five such waits to be counted, the pages
-        offering messages all along)."""
+        offering messages all along). A failed probe or trial message opens it at once."""
         self.failures += 1
         if down_for is not None:
             self.hold(down_for)
         says_down = down_for is not None and down_for >= self.pause
-        if self.probing or (not self.opened and (self.failures >= self.failures_to_trip or says_down)):
-            self.opened, self.probing, self.nudged = True, False, False
+        if self.probing or self.on_trial or (not self.opened and (self.failures >= self.failures_to_trip or says_down)):
+            self.opened, self.probing, self.nudged, self.on_trial = True, False, False, False
             self.trips += 1
             pause = min(300.0, self.pause * 2 ** (self.trips - 1))
             self.open_until = time.monotonic() + max(pause, down_for or 0.0)
@@ -269,6 +296,7 @@ class _Answer(NamedTuple):
     error: str | None
     status: int | None = None
     retry_after: float | None = None
+    unknown: bool = False  # the request went out and no answer was read: it may have been delivered
 
 
 # Retry-After means "come back then" with these (RFC 9110 10.2.3): 429, the receiver limits how fast it is sent to;
@@ -334,7 +362,8 @@ class Deliverer:
     def breaker(self, endpoint: str) -> Breaker:
         found = self.breakers.get(endpoint)
         if found is None:
-            found = self.breakers[endpoint] = Breaker(self.settings.breaker_failures, self.settings.breaker_seconds)
+            found = self.breakers[endpoint] = Breaker(self.settings.breaker_failures, self.settings.breaker_seconds,
+                                                      probe_by_head=endpoint.startswith(f"{GATEWAY}:"))  # fmt: skip
         return found
 
     def _breaker_of(self, message: Pending) -> Breaker:
@@ -366,8 +395,12 @@ class Deliverer:
             resolver=WebhookResolver(loopback=self.settings.loopback_targets),
         )
         async with (
-            aiohttp.ClientSession(timeout=timeout, connector=connector, trust_env=True) as client,
-            aiohttp.ClientSession(timeout=timeout, connector=hooks_connector, trust_env=True) as hooks,
+            aiohttp.ClientSession(
+                timeout=timeout, connector=connector, trust_env=True, trace_configs=[_sent()]
+            ) as client,
+            aiohttp.ClientSession(
+                timeout=timeout, connector=hooks_connector, trust_env=True, trace_configs=[_sent()]
+            ) as hooks,
         ):
             self._client, self._hooks = client, hooks
             # The database away is said once (the lock lost with its connection, or a round failing) and its return
@@ -456,6 +489,10 @@ class Deliverer:
         if any(m.endpoint != GATEWAY and m.endpoint not in self._endpoints.by_id for m in due):
             await self.refresh_endpoints(force=True)  # added a moment ago (here, by the command line, elsewhere)
         started = 0
+        # A breaker's probe or trial is one message: one whose last try's outcome is known goes first, so a message
+        # that may have been delivered already (its gateway answered too late) is repeated only when nothing else
+        # can show whether the endpoint takes messages again (the sort is stable: the order is otherwise kept).
+        due.sort(key=lambda m: m.unknown and self._breaker_of(m).trial())
         for message in due:
             lane = self._lane(message)
             if message.n in self._in_flight or load[lane] >= self.settings.per_endpoint:
@@ -523,13 +560,16 @@ class Deliverer:
                 await self.store.retry_now(key, None, self.clock())
 
     def _probe_idle_gateways(self) -> None:
-        """A gateway's breaker due a probe with none of its messages due (they wait for later tries, or are dead)
-        would stay paused for good, the pages never offering messages again: a HEAD request to its address (no body,
-        none of its headers: nothing is sent to anyone) probes it, in a task of its own (an address out of reach
-        may take the whole timeout, which must not hold up the round)."""
+        """A gateway's breaker due a probe: a HEAD request to its address (no body, none of its headers: nothing is
+        sent to anyone) probes it, in a task of its own (an address out of reach may take the whole timeout, which
+        must not hold up the round). Never a message: the oldest waiting one is often the one whose try timed out,
+        which a gateway that was only slow has delivered already (its citizen would get it at every probe); and
+        with none due (they wait for later tries, or are dead) the gateway would stay paused for good, the pages
+        never offering messages again. A HEAD answered by the gateway's own server puts it on trial
+        (`Breaker.reached`): one message at a time until one goes through."""
         for key, breaker in list(self.breakers.items()):
             site = self.sites.get(key.removeprefix(f"{GATEWAY}:")) if key.startswith(f"{GATEWAY}:") else None
-            if site is None or site.notify.gateway is None or not breaker.opened or not breaker.allows():
+            if site is None or site.notify.gateway is None or not breaker.head_probe_due():
                 continue
             task = asyncio.create_task(self._probe(site.id, gateway.address(site.notify.gateway), breaker))
             self._probes.add(task)
@@ -597,7 +637,7 @@ class Deliverer:
             if breaker.succeeded():
                 self._mended.add(self._lane(message))
             return Attempt(message.n, "sent", now)
-        error, asked = answer.error, self._asked(answer)
+        error, asked, unknown = answer.error, self._asked(answer), answer.unknown
         last_try = message.attempts + 1 >= self.settings.max_attempts
         if answer.status == 429 and asked is not None:  # the endpoint is up and said when: no failure of it
             breaker.no_probe()
@@ -614,10 +654,10 @@ class Deliverer:
         if down_for is not None:
             error = f"{error} (asked to wait {down_for:.0f} s)"
         if last_try:
-            return Attempt(message.n, "dead", now, error)
+            return Attempt(message.n, "dead", now, error, unknown=unknown)
         delay = min(self.settings.retry_cap, self.settings.retry_base * 2**message.attempts)
         wait = max(random.uniform(delay / 2, delay), down_for or 0.0)  # noqa: S311 - jitter, not a secret
-        return Attempt(message.n, "retry", now, error, now + timedelta(seconds=wait))
+        return Attempt(message.n, "retry", now, error, now + timedelta(seconds=wait), unknown=unknown)
 
     def _asked(self, answer: _Answer) -> float | None:
         """The seconds an answer's Retry-After asks for, within 1 s and `retry_after_cap` (10 minutes: a day's quota
@@ -640,13 +680,15 @@ class Deliverer:
         the seconds a 429's or a 503's Retry-After asks for (RETRY_AFTER_STATUSES). The whole request, its answer
         read, has `timeout` (a receiver that sends its answer slowly holds its lane no longer than one that does not
         answer). `hide`: a gateway's secrets taken out of an error that quotes its address (before anything else is
-        done to the text)."""
+        done to the text). A request that went out (its headers were sent: `_RequestSent`) with no answer read is
+        `unknown`: the receiver may have taken it; one that could not connect was surely not delivered."""
         client = self._hooks if hook else self._client
         assert client is not None
+        sent = _RequestSent()
         try:
             async with (
                 asyncio.timeout(self.settings.timeout),
-                client.post(url, data=body, headers=headers, allow_redirects=False) as response,
+                client.post(url, data=body, headers=headers, allow_redirects=False, trace_request_ctx=sent) as response,
             ):
                 await response.content.read(2048)  # read, so the connection is kept for the next one
                 if 200 <= response.status < 300:
@@ -654,10 +696,10 @@ class Deliverer:
                 return _Answer(scrub(f"HTTP {response.status} {response.reason or ''}".strip()), response.status,
                                _retry_after_of(response))  # fmt: skip
         except TimeoutError:
-            return _Answer("no answer in time")
+            return _Answer("no answer in time", unknown=sent.out)
         except aiohttp.ClientError as exc:
             said = f"{type(exc).__name__}: {exc}"
-            return _Answer(scrub(hide(said) if hide else said) or type(exc).__name__)
+            return _Answer(scrub(hide(said) if hide else said) or type(exc).__name__, unknown=sent.out)
         except Exception as exc:  # noqa: BLE001 - one request that cannot be made must not stop every delivery
             # (a header aiohttp refuses raised out of the round, every second, for every endpoint of every site).
             # Its text is not kept: it might quote what was refused.
@@ -757,6 +799,25 @@ class Deliverer:
         if ahead is None:  # no counter open for it now: what was true when it was written is the best there is
             return policy.PEOPLE_AHEAD if params.get("people", 0) > 0 else policy.NEXT_UP, params
         return (policy.PEOPLE_AHEAD if ahead > 0 else policy.NEXT_UP), {**params, "people": ahead}
+
+
+class _RequestSent:
+    """Whether a request went out: its headers were sent (`_sent`). Passed as the request's trace context."""
+
+    out = False
+
+
+async def _on_headers_sent(_session: aiohttp.ClientSession, context: Any, _params: Any) -> None:
+    if isinstance(context.trace_request_ctx, _RequestSent):
+        context.trace_request_ctx.out = True
+
+
+def _sent() -> aiohttp.TraceConfig:
+    """The trace that tells a request that went out (its outcome unknown without an answer) from one that never
+    connected (surely not delivered)."""
+    trace = aiohttp.TraceConfig()
+    trace.on_request_headers_sent.append(_on_headers_sent)
+    return trace
 
 
 class _Skip(Exception):

@@ -38,6 +38,7 @@ class Pending:
     attempts: int
     created_at: datetime
     overtaken: bool = False  # a later message of its endpoint and key was sent already (a dead letter resent late)
+    unknown: bool = False  # its last try's outcome is unknown: it may have been delivered (Attempt.unknown)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class Attempt:
     at: datetime
     error: str | None = None
     retry_at: datetime | None = None
+    # The request reached the receiver and no answer was read (no answer in time, the connection dropped): it may
+    # have been delivered. Kept with a retried or dead message (`outcome_unknown`), cleared once it is sent.
+    unknown: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ class EndpointStatus:
     last_sent_at: datetime | None = None
     last_error: str | None = None
     last_error_at: datetime | None = None
+    unknown: int = 0  # retrying or dead whose last try's outcome is unknown: they may have been delivered
 
 
 _ENDPOINT_COLUMNS = "id, site, agency, url, secret, events, description, active, created_at, created_by"
@@ -139,14 +144,27 @@ class OutboxStore:
         rows = await self.storage._read(  # noqa: SLF001 - the short-read connection, as the engine's replays
             "SELECT o.n, o.id, o.site, o.endpoint, o.kind, o.key, o.contact, o.payload, o.attempts, o.created_at, "  # noqa: S608 - placeholders only
             "EXISTS (SELECT 1 FROM outbox q WHERE q.endpoint = o.endpoint AND q.key = o.key AND q.n > o.n "
-            "AND q.state = 'sent') "
+            "AND q.state = 'sent'), o.outcome_unknown "
             f"FROM outbox o WHERE o.state = 'pending' AND o.due_at <= ? {others}AND NOT EXISTS ("
             "SELECT 1 FROM outbox p WHERE p.endpoint = o.endpoint AND p.key = o.key AND p.n < o.n "
             "AND p.state = 'pending' AND (p.due_at <= ? OR p.attempts > 0)) ORDER BY o.n LIMIT ?",
             (at, *kept, at, limit),
         )
         return [
-            Pending(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], datetime.fromisoformat(r[9]), bool(r[10]))
+            Pending(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                r[8],
+                datetime.fromisoformat(r[9]),
+                bool(r[10]),
+                bool(r[11]),
+            )  # fmt: skip
             for r in rows
         ]
 
@@ -163,15 +181,20 @@ class OutboxStore:
                 sent.append((utc_iso(a.at), a.n))
             elif a.outcome == "retry":
                 assert a.retry_at is not None
-                retry.append((utc_iso(a.retry_at), a.error, a.n))
+                retry.append((utc_iso(a.retry_at), a.error, int(a.unknown), a.n))
             elif a.outcome == "dead":
-                dead.append((a.error, a.n))
+                dead.append((a.error, int(a.unknown), a.n))
             else:
                 skipped.append((a.error, a.n))
+        tried = "attempts = attempts + 1, last_error = ?, outcome_unknown = ?"
         statements: Statements = [
-            ("UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ? WHERE n = ?", sent),
-            ("UPDATE outbox SET attempts = attempts + 1, due_at = ?, last_error = ? WHERE n = ?", retry),
-            ("UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE n = ?", dead),
+            (
+                "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?, outcome_unknown = 0 "
+                "WHERE n = ?",
+                sent,
+            ),
+            (f"UPDATE outbox SET due_at = ?, {tried} WHERE n = ?", retry),  # noqa: S608 - no input in the text
+            (f"UPDATE outbox SET state = 'dead', {tried} WHERE n = ?", dead),  # noqa: S608
             ("UPDATE outbox SET state = 'skipped', last_error = ? WHERE n = ?", skipped),
         ]
         statements = [(sql, rows) for sql, rows in statements if rows]
@@ -248,13 +271,15 @@ class OutboxStore:
         """Per endpoint of the site (the gateway among them): how many messages are in each state, the oldest one
         being retried, when one was last sent, and the last error."""
         rows = await self.storage.query(
-            "SELECT endpoint, state, attempts > 0, COUNT(*), MIN(created_at), MAX(sent_at) FROM outbox "
-            "WHERE site = ? GROUP BY endpoint, state, attempts > 0",
+            "SELECT endpoint, state, attempts > 0, COUNT(*), MIN(created_at), MAX(sent_at), SUM(outcome_unknown) "
+            "FROM outbox WHERE site = ? GROUP BY endpoint, state, attempts > 0",
             (site,),
         )
         found: dict[str, dict[str, Any]] = {}
-        for endpoint, state, tried, count, oldest, last_sent in rows:
+        for endpoint, state, tried, count, oldest, last_sent, unknown in rows:
             entry = found.setdefault(endpoint, {"endpoint": endpoint})
+            if state in ("pending", "dead") and unknown:
+                entry["unknown"] = entry.get("unknown", 0) + int(unknown)
             name = "retrying" if state == "pending" and tried else state
             entry[name] = entry.get(name, 0) + int(count)
             if name == "retrying":
@@ -296,7 +321,7 @@ class OutboxStore:
 
     async def dead_letters(self, site: str, endpoint: str | None, limit: int) -> list[dict[str, Any]]:
         sql = (
-            "SELECT id, endpoint, kind, key, attempts, created_at, last_error FROM outbox "
+            "SELECT id, endpoint, kind, key, attempts, created_at, last_error, outcome_unknown FROM outbox "
             "WHERE site = ? AND state = 'dead'"
         )
         params: list[Any] = [site]
@@ -305,7 +330,15 @@ class OutboxStore:
             params.append(endpoint)
         rows = await self.storage.query(sql + " ORDER BY n DESC LIMIT ?", (*params, limit))
         return [
-            {"id": r[0], "endpoint": r[1], "kind": r[2], "attempts": int(r[4]), "created_at": r[5], "last_error": r[6]}
+            {
+                "id": r[0],
+                "endpoint": r[1],
+                "kind": r[2],
+                "attempts": int(r[4]),
+                "created_at": r[5],
+                "last_error": r[6],
+                "outcome_unknown": bool(r[7]),
+            }  # fmt: skip
             for r in rows
         ]
 
