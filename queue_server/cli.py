@@ -842,6 +842,8 @@ def cmd_webhook(args: argparse.Namespace) -> None:
                       f"{row['url'] or ''}")  # fmt: skip
                 if row["last_error"]:
                     print(f"{'':16} last error {row['last_error_at']}: {row['last_error']}")
+                if row["outcome_unknown"]:  # a try went out with no answer read: it may have arrived
+                    print(f"{'':16} outcome unknown (may have arrived): {row['outcome_unknown']}")
         elif args.webhook_command == "resend":
             endpoint = args.id == GATEWAY or args.id.startswith("wh_")
             body = {"endpoint": args.id} if endpoint else {"message": args.id}

@@ -73,3 +73,34 @@ async def test_a_failing_gateway_shows_on_the_page_and_its_messages_are_sent_aga
                     await until(page, last_sent + f".textContent === 'Senin, 23 November 2026 pukul {sent_at}'", 30_000)
             r = await s.http.get("/api/v1/sites/tegal/audit?from=2026-11-23", headers=await s.login("supervisor"))
             assert any(e["action"] == "outbox.resend" for e in r.json()["entries"])
+
+
+async def test_a_message_the_gateway_answered_too_late_is_marked_unknown_and_resent_with_the_same_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gateway takes the message and answers after the deadline: it may have been delivered. The dead letter says
+    so (it would not if the gateway could not be reached), and "Kirim ulang" sends it with the key it had, so a
+    gateway that drops a key it has seen does not deliver it twice."""
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
+    with Receiver() as gateway:
+        gateway.delay = 3.0
+        gateway.start()
+        late = {"outbox_timeout_seconds": 1.0, "outbox_max_attempts": 1}
+        async with running_server(tmp_path / "q.sqlite3", site_files=[notify_site(tmp_path, gateway)], **late) as s:
+            r = await s.http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK),
+                                  json={"service": "ktp", "notify": {"phone": PHONE, "consent": True}})  # fmt: skip
+            assert r.status_code == 201, r.text
+            async with chromium() as browser, signed_in(browser, s, "/supervisor/tegal/deliveries",
+                                                        size=(1366, 768)) as page:  # fmt: skip
+                await until(page, "() => document.querySelectorAll('#dead-rows tr').length === 1", 30_000)
+                dead = await page.inner_text("#dead-rows tr")
+                assert "no answer in time" in dead and "Hasilnya tidak diketahui" in dead, dead
+                row = await page.inner_text("#endpoint-rows tr[data-endpoint='gateway']")
+                assert "1 pesan hasilnya tidak diketahui" in row, row
+                await eventually(lambda: gateway.requests, "the late answer's delivery recorded by the gateway", 30)
+                gateway.delay = 0.0
+                await page.click("#dead-rows button")
+                await eventually(lambda: len(gateway.requests) == 2, "resent", 30)
+                await until(page, "() => document.querySelectorAll('#dead-rows tr').length === 0", 30_000)
+    first, again = gateway.requests
+    assert first.headers["Idempotency-Key"] == again.headers["Idempotency-Key"] == again.json()["ref"]

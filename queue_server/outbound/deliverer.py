@@ -16,13 +16,15 @@ not due before its outcome is recorded (the order per ticket), and the round doe
 - skipped when it is no longer worth sending (the endpoint was removed, the number deleted, the citizen was
   called already and the message would mislead).
 A circuit breaker per endpoint (each site's gateway its own) stops trying an endpoint that failed BREAKER_FAILURES
-times in a row for a while (30 s, doubling up to 5 minutes), then lets one message through to probe it; its messages
-wait meanwhile without spending their tries. When its pause is over and none of its messages is due (they wait out
-backoffs of up to 10 minutes, and few new ones come while it fails), it is probed all the same: a gateway with a bare
-HEAD request (nothing is sent to a citizen; an answer of its own server counts, a 5xx does not: `gateway_up`; the
-pages offer messages only while its breaker is closed, `paused_gateways`), a webhook with the first of its messages
-waiting for a later try, brought forward (`OutboxStore.due_now`): it is sent once, as any try, and its success brings
-every other waiting message forward.
+times in a row for a while (30 s, doubling up to 5 minutes), then probes it; its messages wait meanwhile without
+spending their tries. A gateway is probed with a bare HEAD request, due messages or not (nothing is sent to a
+citizen; an answer of its own server counts, a 5xx does not: `gateway_up`; the pages offer messages only while its
+breaker is closed, `paused_gateways`), and once that is answered one message at a time goes on trial until one goes
+through (`Breaker.reached`). A webhook is probed with one message: when none is due (they wait out backoffs of up to
+10 minutes), the first waiting for a later try is brought forward (`OutboxStore.due_now`); it is sent once, as any
+try, and its success brings every other waiting message forward. A probe or trial message is one whose last try's
+outcome is known, when one is due: a try that went out with no answer read (`_Answer.unknown`, kept as the row's
+`outcome_unknown`) may have been delivered, by a gateway that was only slow.
 
 At least once: a message sent just before the process is killed, and not yet recorded, is sent again after the
 restart with the same id (receivers drop it by `Antrean-Webhook-Id`; gateways get it as `Idempotency-Key`). On a

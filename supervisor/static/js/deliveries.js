@@ -48,7 +48,9 @@ function endpointRow(row) {
     el("td", { class: "num", text: row.sent }), el("td", { class: "num", text: row.pending }),
     el("td", { class: "num", text: row.retrying }), el("td", { class: "num", text: row.dead }),
     el("td", { text: when(row.last_sent_at) }),
-    el("td", { class: "error-text", text: row.last_error ? `${when(row.last_error_at)} · ${row.last_error}` : "" }),
+    el("td", { class: "error-text" }, row.last_error ? `${when(row.last_error_at)} · ${row.last_error}` : "",
+      // Tries that went out with no answer read (a gateway that answered too late): they may have been delivered.
+      row.outcome_unknown ? el("span", { class: "unknown", text: T("deliveries_unknown_count").replace("{n}", row.outcome_unknown) }) : null),
     el("td", {}, button));
 }
 
@@ -60,7 +62,9 @@ function deadRow(letter) {
   // nothing to a screen reader.
   return el("tr", { "data-message": letter.id },
     el("td", { text: time }), el("td", { text: name }), el("td", { text: what }),
-    el("td", { class: "num", text: letter.attempts }), el("td", { class: "error-text", text: letter.last_error || "" }),
+    el("td", { class: "num", text: letter.attempts }),
+    el("td", { class: "error-text" }, letter.last_error || "",
+      letter.outcome_unknown ? el("span", { class: "unknown", text: T("deliveries_unknown") }) : null),
     el("td", {}, el("button", { type: "button", text: T("deliveries_resend"), "aria-label": `${T("deliveries_resend")} ${what}, ${name}, ${time}`,
       onclick: () => resend({ message: letter.id }) })));
 }
