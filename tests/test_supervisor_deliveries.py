@@ -97,6 +97,8 @@ async def test_a_message_the_gateway_answered_too_late_is_marked_unknown_and_res
                 assert "no answer in time" in dead and "Hasilnya tidak diketahui" in dead, dead
                 row = await page.inner_text("#endpoint-rows tr[data-endpoint='gateway']")
                 assert "1 pesan hasilnya tidak diketahui" in row, row
+                shots = Path(os.environ.get("SUPERVISOR_SCREENSHOT_DIR", tmp_path))
+                await page.screenshot(path=shots / "deliveries-outcome-unknown.png")
                 await eventually(lambda: gateway.requests, "the late answer's delivery recorded by the gateway", 30)
                 gateway.delay = 0.0
                 await page.click("#dead-rows button")
