@@ -522,6 +522,7 @@ class Deliverer:
             attempt = await self._deliver(message)
         except Exception as exc:  # a bug: the message is tried again later rather than its lane blocked for good
             log.exception("delivering message %s failed", message.id)
+            self._breaker_of(message).no_probe()  # nor its breaker waiting for a probe that will never end
             attempt = Attempt(message.n, "retry", self.clock(), f"failed: {type(exc).__name__}",
                               self.clock() + timedelta(seconds=self.settings.retry_base))  # fmt: skip
         self._finished.append(attempt)
@@ -546,6 +547,8 @@ class Deliverer:
             task.cancel()
         with contextlib.suppress(Exception):
             await asyncio.gather(*self._sending, return_exceptions=True)
+        for lane in set(self._in_flight.values()):  # a probe or trial message stopped: the next holder's may go
+            self.breaker(lane).no_probe()
         self._in_flight.clear()
         self._finished.clear()
 
