@@ -10,6 +10,7 @@ UNDO: dict[int, tuple[str, ...]] = {
         "ALTER TABLE phone_codes DROP COLUMN sender",
         "ALTER TABLE phone_codes DROP COLUMN proof_hash",
     ),
+    25: ("ALTER TABLE outbox DROP COLUMN outcome_unknown",),
 }
 
 
