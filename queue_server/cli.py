@@ -1124,7 +1124,7 @@ def _applied_files(args: argparse.Namespace) -> dict[str, Any] | None:
     try:
         return dict(applied_files(database_of(text)))
     except NoDatabase:
-        print(f"no database at {_database_named(args)}; the files are checked on their own")
+        print(f"no {_database_named(args)}; the files are checked on their own")
     except _database_errors() as exc:
         print(f"{_database_named(args)} cannot be read ({type(exc).__name__}: {exc}); the files are checked on "
               "their own, not against the files applied")  # fmt: skip
@@ -1138,7 +1138,7 @@ def cmd_site_history(args: argparse.Namespace) -> None:
     try:
         sites = applied_files(_config(args).database)
     except NoDatabase:
-        raise SystemExit(f"error: no database at {_database_named(args)}") from None
+        raise SystemExit(f"error: no {_database_named(args)}") from None
     if args.site_id is not None and args.site_id not in sites:
         raise SystemExit(f"error: {_database_named(args)} holds no site {args.site_id!r} "
                          f"(sites: {', '.join(sorted(sites)) or 'none'})")  # fmt: skip
@@ -1452,7 +1452,7 @@ def _database_named(args: argparse.Namespace) -> str:
 
     text = str(getattr(args, "db", None) or os.environ.get("QUEUE_DATABASE") or "var/queue.sqlite3")
     kind = "PostgreSQL" if text.startswith(("postgresql://", "postgres://")) else "SQLite"
-    return f"{kind} database {without_password(text)}"
+    return f"{kind} database at {without_password(text)}"
 
 
 FULL_BELOW = 1_000_000  # bytes free on the database's disk under which a failure is put down to a full disk
