@@ -252,7 +252,10 @@ def _serving(config: Config, sites: dict[str, Site], left_out: list[LeftOut] | N
         lines.append(f"  {leaving.name} ({leaving.site}): NOT SERVED, its site file is refused (the log says why); "
                      "it answers 503 until the server is started again with it corrected")  # fmt: skip
     lines += [f"  Every page     {base}/", f"  National view  {base}/national"]
-    lines.append("  Kiosks and TVs need a device token (queue-server device add, or Settings > Devices)")
+    if any(site_id not in config.mirrored for site_id in sites):
+        # The pairing code is the way the docs give first; the banner named only tokens (an installer's walk).
+        lines.append(f"  A new TV or kiosk: open {base}/perangkat on it, then type the code it shows at "
+                     'Settings, tab Perangkat, "Pasangkan dengan kode" (or: queue-server device add)')  # fmt: skip
     if everywhere:
         where = f"here {lan}" if lan else "not found here: see `ip addr`"
         lines.append(f"  Bound to {config.host}: TVs, kiosks and counters open this machine's LAN address ({where})")
@@ -646,9 +649,12 @@ def server_address(config: Config) -> tuple[str, list[str]]:
     if record is None:
         port, host = config.port, "0.0.0.0"  # noqa: S104 - naming, not binding
         chosen = "the port PORT says" if "PORT" in os.environ else "the default port"
-        said.append(f"{port} is {chosen}: no server has run on this database yet to say where it listens. If it "
-                    "will listen on another port (serve --port), or runs on another machine or behind a load "
-                    "balancer, open that address instead")  # fmt: skip
+        # A PostgreSQL database has no lock file to say where its servers listen: not "no server has run".
+        on_postgresql = isinstance(config.database, str)
+        why = ("the servers of a PostgreSQL database do not record where they listen" if on_postgresql
+               else "no server has run on this database yet to say where it listens")  # fmt: skip
+        said.append(f"{port} is {chosen}: {why}. If it will listen on another port (serve --port), or runs on "
+                    "another machine or behind a load balancer, open that address instead")  # fmt: skip
     else:
         port, host = record["port"], str(record["host"])
         when = "" if record["running"] else " when it last ran"

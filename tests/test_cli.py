@@ -342,6 +342,20 @@ def test_serve_on_every_address_names_the_lan_address_not_localhost() -> None:
     lan = _lan_address()
     if lan:
         assert f"http://{lan}:8000/kiosk/tegal" in printed and f"(here {lan})" in printed
+    # the pairing code, as the docs give it first; it named only tokens
+    assert f"A new TV or kiosk: open http://{lan or 'localhost'}:8000/perangkat on it" in printed, printed
+    assert '"Pasangkan dengan kode"' in printed
+
+
+def test_device_add_on_postgresql_does_not_say_no_server_has_run() -> None:
+    """A PostgreSQL database has no lock file to say where its servers listen; an installer's walk was told "no
+    server has run on this database yet" of a database its servers had run on for days."""
+    from queue_server.cli import server_address
+    from queue_server.settings.config import Config
+
+    _, said = server_address(Config(database="postgresql://antrean@db-host/antrean", port=8000))
+    assert any("the servers of a PostgreSQL database do not record where they listen" in line for line in said), said
+    assert not any("no server has run" in line for line in said), said
 
 
 def test_the_demo_mall_never_lands_in_a_database_of_other_malls(tmp_path: Path) -> None:
