@@ -86,6 +86,18 @@ def test_access_log_on_request_and_a_wrong_setting_refused(tmp_path: Path) -> No
     assert "QUEUE_ACCESS_LOG must be 1 or 0" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_init_site_says_how_to_try_the_mall_out_of_hours(tmp_path: Path) -> None:
+    """An installer's walk: a first site file tried the evening before shows "Pelayanan sedang tutup" at the kiosk,
+    and nothing in the file said why or how to try it anyway. It says so now, in a line that works uncommented."""
+    site = tmp_path / "mpp.toml"
+    run("init-site", str(site), "--id", "uji", "--name", "MPP Uji")
+    text = site.read_text()
+    assert "# enforce_hours = false" in text and load_site(site).enforce_hours is True
+    site.write_text(text.replace("# enforce_hours = false", "enforce_hours = false"))
+    assert load_site(site).enforce_hours is False
+    assert "ok — MPP Uji" in run("check-site", str(site)).stdout
+
+
 def test_init_site_and_check_site_keep_the_province_s_time_zone(tmp_path: Path) -> None:
     """An outside review: `init-site --province Bali` wrote WIB and check-site said "ok". A province's zone is the
     law's: init-site writes it, refuses another given, and check-site refuses a file that names another."""

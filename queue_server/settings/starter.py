@@ -75,6 +75,8 @@ running_text = {_string(f"Selamat datang di {name}. Pelayanan tidak dipungut bia
 # wifi = "MPP-Keliling"          # a server not on the internet (a mobile unit's box): the Wi-Fi citizens' phones
 #                                 # join to open their ticket, printed beside its QR code (docs/site-file.md)
 # wifi_password = "antrean123"    # a guest network's password, printed on every ticket: never the staff network's
+# enforce_hours = false           # tickets also outside opening hours: to try the mall out the evening before;
+#                                 # the kiosk says "sedang tutup" otherwise (default true: set it back before opening)
 
 [site.hours]                      # opening hours per day; a day left out is closed
 mon = ["08:00-15:00"]
