@@ -177,3 +177,22 @@ def test_every_markdown_table_is_whole() -> None:
             faults += [f"{name}:{i + 1}: {_cells(lines[i])} cells, its header {header}" for i in range(start + 2, end)
                        if _cells(lines[i]) != header]  # fmt: skip
     assert not faults, "\n".join(faults)
+
+
+def test_every_systemd_unit_of_the_deployment_page_is_whole() -> None:
+    """An installer's walk: the SQLite box's unit was given as "the differences from the unit above", without
+    Restart= and without [Install], so copied as shown `systemctl enable` refused it. Every unit shown is a whole
+    file: a service says what it runs, and one that is started by itself (not a timer's oneshot) restarts and says
+    where it is installed; a timer says when and where it is installed."""
+    blocks = re.findall(r"```ini\n(.*?)```", doc("deployment.md"), re.S)
+    assert blocks
+    for block in blocks:
+        name = block.splitlines()[0]
+        assert name.startswith("# /etc/systemd/system/") and "differences" not in name, name
+        sections = set(re.findall(r"^\[(\w+)\]$", block, re.M))
+        if ".service" in name.split()[1]:
+            assert {"Unit", "Service"} <= sections and "\nExecStart=" in block, name
+            if "Type=oneshot" not in block:
+                assert "Install" in sections and "\nRestart=always" in block, name
+        else:
+            assert {"Unit", "Timer", "Install"} <= sections, name
