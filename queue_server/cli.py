@@ -1486,6 +1486,17 @@ def _disk_full(args: argparse.Namespace) -> str:
     )
 
 
+def _no_such_database(exc: BaseException) -> str:
+    """What to do for a PostgreSQL URL naming a database not made yet: the server makes its tables, not the
+    database (an installer's walk: `restore` into a new URL said only InvalidCatalogNameError)."""
+    if type(exc).__name__ != "InvalidCatalogNameError":
+        return ""
+    return (
+        ". The server makes its tables, not the database: create it first, as PostgreSQL's administrator "
+        "(sudo -u postgres createdb --owner ROLE NAME; docs/deployment.md, section 1), then run this again"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
@@ -1498,7 +1509,8 @@ def main(argv: list[str] | None = None) -> None:
     except EOFError:  # input() with nothing to read: a script, or ssh without a terminal
         raise SystemExit("error: nothing was typed (no terminal?): give the password with --password-stdin") from None
     except _database_errors() as exc:
-        raise SystemExit(f"error: {_database_named(args)}: {type(exc).__name__}: {exc}{_disk_full(args)}") from None
+        raise SystemExit(f"error: {_database_named(args)}: {type(exc).__name__}: {exc}{_disk_full(args)}"
+                         f"{_no_such_database(exc)}") from None  # fmt: skip
     except _schema_error() as exc:  # any command opening a database: a newer one, or migrations due under servers
         raise SystemExit(f"error: {exc}{_disk_full(args)}") from None
     except KeyboardInterrupt:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from queue_server.settings.sitefile import DEMO_SITE, load_site
 
@@ -809,3 +810,24 @@ async def test_user_disable_closes_the_counters_left_open_under_the_account_as_t
             ]
     finally:
         _stop_server(proc)
+
+
+def test_a_postgresql_database_not_made_yet_says_to_create_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installer's walk: `restore` into a PostgreSQL URL whose database was not created said only
+    `InvalidCatalogNameError: database "x" does not exist`. It says what to do (the server makes tables only)."""
+    import asyncpg
+
+    from queue_server import cli as qs_cli
+
+    def refused(args: object) -> None:
+        raise asyncpg.exceptions.InvalidCatalogNameError('database "antrean2" does not exist')
+
+    parsed = qs_cli.parser().parse_args(["migrate", "--db", "postgresql://antrean:rahasia@db-host/antrean2"])
+    monkeypatch.setattr(parsed, "func", refused)
+    monkeypatch.setattr(qs_cli, "parser", lambda: type("P", (), {"parse_args": lambda self, argv: parsed})())
+    with pytest.raises(SystemExit) as stopped:
+        qs_cli.main([])
+    said = str(stopped.value.code)
+    assert said.startswith("error: PostgreSQL database at postgresql://antrean:***@db-host/antrean2: "), said
+    assert 'InvalidCatalogNameError: database "antrean2" does not exist' in said and "rahasia" not in said
+    assert "create it first" in said and "createdb --owner ROLE NAME" in said
