@@ -256,6 +256,9 @@ def _serving(config: Config, sites: dict[str, Site], left_out: list[LeftOut] | N
         # The pairing code is the way the docs give first; the banner named only tokens (an installer's walk).
         lines.append(f"  A new TV or kiosk: open {base}/perangkat on it, then type the code it shows at "
                      'Settings, tab Perangkat, "Pasangkan dengan kode" (or: queue-server device add)')  # fmt: skip
+    if config.host in ("127.0.0.1", "localhost", "::1"):  # as device add says it: a TV cannot open these pages
+        lines.append(f"  Bound to {config.host} only: no TV, kiosk or counter PC can open these pages; start with "
+                     "--host 0.0.0.0 for them (docs/deployment.md, section 4)")  # fmt: skip
     if everywhere:
         where = f"here {lan}" if lan else "not found here: see `ip addr`"
         lines.append(f"  Bound to {config.host}: TVs, kiosks and counters open this machine's LAN address ({where})")
@@ -1130,7 +1133,7 @@ def _applied_files(args: argparse.Namespace) -> dict[str, Any] | None:
     try:
         return dict(applied_files(database_of(text)))
     except NoDatabase:
-        print(f"no {_database_named(args)}; the files are checked on their own")
+        print(f"no database at {_database_named(args, kind=False)}; the files are checked on their own")
     except _database_errors() as exc:
         print(f"{_database_named(args)} cannot be read ({type(exc).__name__}: {exc}); the files are checked on "
               "their own, not against the files applied")  # fmt: skip
@@ -1144,7 +1147,7 @@ def cmd_site_history(args: argparse.Namespace) -> None:
     try:
         sites = applied_files(_config(args).database)
     except NoDatabase:
-        raise SystemExit(f"error: no {_database_named(args)}") from None
+        raise SystemExit(f"error: no database at {_database_named(args, kind=False)}") from None
     if args.site_id is not None and args.site_id not in sites:
         raise SystemExit(f"error: {_database_named(args)} holds no site {args.site_id!r} "
                          f"(sites: {', '.join(sorted(sites)) or 'none'})")  # fmt: skip
@@ -1452,13 +1455,16 @@ def _schema_error() -> type[BaseException]:
     return SchemaError
 
 
-def _database_named(args: argparse.Namespace) -> str:
-    """The database a command was given, as it may be shown (a PostgreSQL password as ***)."""
+def _database_named(args: argparse.Namespace, *, kind: bool = True) -> str:
+    """The database a command was given, as it may be shown (a PostgreSQL password as ***); `kind=False`: its path
+    or URL alone, for "no database at ..." (it said "no database at SQLite database var/queue.sqlite3")."""
     from queue_server.settings.config import without_password
 
     text = str(getattr(args, "db", None) or os.environ.get("QUEUE_DATABASE") or "var/queue.sqlite3")
-    kind = "PostgreSQL" if text.startswith(("postgresql://", "postgres://")) else "SQLite"
-    return f"{kind} database at {without_password(text)}"
+    if not kind:
+        return without_password(text)
+    named = "PostgreSQL" if text.startswith(("postgresql://", "postgres://")) else "SQLite"
+    return f"{named} database {without_password(text)}"
 
 
 FULL_BELOW = 1_000_000  # bytes free on the database's disk under which a failure is put down to a full disk

@@ -357,7 +357,9 @@ def test_serve_on_every_address_names_the_lan_address_not_localhost() -> None:
         assert f"http://{lan}:8000/kiosk/tegal" in printed and f"(here {lan})" in printed
     # the pairing code, as the docs give it first; it named only tokens
     assert f"A new TV or kiosk: open http://{lan or 'localhost'}:8000/perangkat on it" in printed, printed
-    assert '"Pasangkan dengan kode"' in printed
+    assert '"Pasangkan dengan kode"' in printed and "Bound to 127.0.0.1 only" not in printed
+    on_loopback = _serving(Config(host="127.0.0.1", port=8000), {"tegal": load_site(DEMO_SITE)})
+    assert "Bound to 127.0.0.1 only: no TV, kiosk or counter PC can open these pages" in on_loopback, on_loopback
 
 
 def test_device_add_on_postgresql_does_not_say_no_server_has_run() -> None:
@@ -828,6 +830,6 @@ def test_a_postgresql_database_not_made_yet_says_to_create_it(monkeypatch: pytes
     with pytest.raises(SystemExit) as stopped:
         qs_cli.main([])
     said = str(stopped.value.code)
-    assert said.startswith("error: PostgreSQL database at postgresql://antrean:***@db-host/antrean2: "), said
+    assert said.startswith("error: PostgreSQL database postgresql://antrean:***@db-host/antrean2: "), said
     assert 'InvalidCatalogNameError: database "antrean2" does not exist' in said and "rahasia" not in said
     assert "create it first" in said and "createdb --owner ROLE NAME" in said

@@ -172,14 +172,12 @@ def test_check_site_without_a_database_it_can_read_checks_the_files_alone(tmp_pa
     missing = cli("check-site", "--db", str(tmp_path / "none.sqlite3"), str(old))
     assert (
         missing.returncode == 0
-        and "no SQLite database at " + str(tmp_path / "none.sqlite3") in missing.stdout
+        and f"no database at {tmp_path / 'none.sqlite3'};" in missing.stdout
         and "the files are checked on their own" in missing.stdout
     )
-    # said once, not "no database at SQLite database ..." as it was
+    # as every command says it, not "no database at SQLite database ..." as it was
     absent = cli("site-history", "--db", str(tmp_path / "none.sqlite3"))
-    assert (
-        absent.returncode == 1 and absent.stderr.strip() == f"error: no SQLite database at {tmp_path / 'none.sqlite3'}"
-    )
+    assert absent.returncode == 1 and absent.stderr.strip() == f"error: no database at {tmp_path / 'none.sqlite3'}"
     unreachable = cli("check-site", "--db", "postgresql://uji@127.0.0.1:23399/uji", str(old))
     assert unreachable.returncode == 0, unreachable.stdout + unreachable.stderr
     assert "cannot be read (" in unreachable.stdout and "ok — MPP Uji Beban" in unreachable.stdout
