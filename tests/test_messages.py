@@ -493,3 +493,14 @@ def test_the_docs_quote_indonesian_texts_without_booking_or_check_in() -> None:
                 if INDONESIAN.search(words) and LOANWORDS.search(words):
                     found.append((path.name, " ".join(quoted.split())[:120]))
     assert not found, found
+
+
+def test_the_server_log_says_a_changed_site_file_s_changes_in_words() -> None:
+    """An installer's walk: the log said "the changed site file replaces the configuration ...: ~site.enforce_hours",
+    the audit's notation. It says them in the Settings page's English words, the rest counted as the audit does."""
+    from queue_server.pipeline.engine import changes_in_words
+
+    said = changes_in_words(["~site.enforce_hours", "+Paspor", "-Loket 9"])
+    assert said == "refusing tickets outside opening hours changed, Paspor added, Loket 9 removed", said
+    many = changes_in_words([f"+Loket {n}" for n in range(14)])
+    assert many.startswith("Loket 0 added, ") and many.endswith("Loket 11 added and 2 more"), many

@@ -26,7 +26,7 @@ from queue_server.domain import commands as c
 from queue_server.domain import events as ev
 from queue_server.domain.booking import BookingState
 from queue_server.domain.break_habits import usual_breaks
-from queue_server.domain.catalogue import Site, changes_sentence, describe_changes
+from queue_server.domain.catalogue import MAX_CHANGES_LISTED, Site, changes_sentence, describe_changes
 from queue_server.domain.decide import check_live_day, checkin_window, decide
 from queue_server.domain.events import Event
 from queue_server.domain.model import EXPIRING_STATES
@@ -68,6 +68,14 @@ BUSY_SECONDS = 10.0  # how long a site whose lock was held elsewhere is refused 
 
 def _busy_refusal(sites: set[str]) -> StorageUnavailable:
     return StorageUnavailable(f"the lock of {', '.join(sorted(sites))} is held by another process")
+
+
+def changes_in_words(changes: list[str]) -> str:
+    """A configuration's changes for the server's log, in English words ("refusing tickets outside opening hours
+    changed, Paspor added"), as many named as the audit sentence names, the rest counted."""
+    said = ", ".join(messages.change_words(change, "en") for change in changes[:MAX_CHANGES_LISTED])
+    more = len(changes) - MAX_CHANGES_LISTED
+    return f"{said} and {more} more" if more > 0 else said or "nothing"
 
 
 class StorageUnavailable(Refusal):
@@ -339,8 +347,9 @@ class Engine:
             try:
                 before = "made on the web" if state.configuration.source == "web" else "of the site file served before"
                 outcome = await self.submit(site_id, command, lambda events, state: {}, audit=audit)
+                # In words, as the Settings page says them: the audit's "~site.enforce_hours" read as noise.
                 log.warning("site %s: the changed site file replaces the configuration %s: %s", site_id, before,
-                            changes_sentence(changes))  # fmt: skip
+                            changes_in_words(changes))  # fmt: skip
                 if outcome.events:  # not when another process applied the same file a moment before
                     await self._record_file(site_id, digest, self.states[site_id].configuration.version)
             except Refusal as exc:
