@@ -108,3 +108,48 @@ async def test_an_outage_is_one_line_and_its_end_another_and_a_bug_is_said_in_fu
     back = ("WARNING", "sharing what this process has connected: the database answers again", False)
     bug = ("ERROR", "sharing what this process has connected failed", True)
     assert lines == [away, back, bug, bug, away, back], lines
+
+
+async def test_a_stop_ends_a_task_that_swallowed_its_first_cancellation() -> None:
+    """A loop whose cancellation is swallowed once (as Python 3.11's `asyncio.wait_for` may) is cancelled again: a
+    test's `notifications.stop()` once waited an hour on the outbox's deliverer running on under load."""
+    swallowed = asyncio.Event()
+
+    async def stubborn() -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            swallowed.set()
+        await asyncio.sleep(3600)
+
+    task = background.start(stubborn(), "test-stubborn")
+    await asyncio.sleep(0)
+    async with asyncio.timeout(60):  # a guard against the old hang, not a speed bound
+        await background.stop(task)
+    assert swallowed.is_set() and task.cancelled()
+
+
+async def test_a_loop_idling_on_a_wake_stops_when_cancelled_as_it_is_woken() -> None:
+    """The wake set in the same turn as the cancel: the cancel wins (asyncio.wait_for returned the wake instead)."""
+    wake, rounds = asyncio.Event(), []
+
+    async def loop() -> None:
+        while True:
+            wake.clear()
+            rounds.append(await background.woken(wake, 3600))
+
+    task = background.start(loop(), "test-idle")
+    await asyncio.sleep(0.01)
+    wake.set()
+    task.cancel()
+    async with asyncio.timeout(60):
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert rounds == []
+
+
+async def test_woken_says_whether_the_event_came_or_the_time_passed() -> None:
+    wake = asyncio.Event()
+    assert await background.woken(wake, 0.01) is False
+    wake.set()
+    assert await background.woken(wake, 3600) is True

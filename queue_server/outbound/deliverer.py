@@ -445,10 +445,7 @@ class Deliverer:
 
     async def _idle(self) -> None:
         self._wake.clear()
-        try:
-            await asyncio.wait_for(self._wake.wait(), self.settings.idle_seconds)
-        except TimeoutError:
-            pass
+        await background.woken(self._wake, self.settings.idle_seconds)
 
     async def refresh_endpoints(self, force: bool = False) -> None:
         if not force and time.monotonic() - self._endpoints.read_at < 5.0:

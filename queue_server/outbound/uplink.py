@@ -19,7 +19,6 @@ alert and keeps for retention what the mirror lacks.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import math
@@ -230,8 +229,7 @@ class Uplink:
                     continue
                 failures = 0
                 if not sent:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), IDLE_SECONDS)
+                    await background.woken(self._wake, IDLE_SECONDS)
 
     async def _send(self, http: aiohttp.ClientSession, site: str) -> bool:
         """One batch of the site's log, if the mirror lacks any; whether one was sent."""

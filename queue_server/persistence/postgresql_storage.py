@@ -31,6 +31,7 @@ from typing import Any
 
 import asyncpg
 
+from queue_server.common import background
 from queue_server.domain.events import Event
 from queue_server.domain.model import Ticket
 from queue_server.persistence import deadlines, postgresql
@@ -702,8 +703,7 @@ class Notifications:
     async def get(self, quiet: float) -> dict[str, int]:
         """The sites notified since the last call, with their newest seq; {} after `quiet` seconds without one."""
         if not self._pending and not self._lost:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), quiet)
+            await background.woken(self._wake, quiet)
         self._wake.clear()
         if self._lost or self._conn is None or self._conn.is_closed():
             raise ConnectionError("the LISTEN connection to PostgreSQL was lost")
