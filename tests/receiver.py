@@ -35,6 +35,9 @@ class Receiver:
         self.url = f"http://127.0.0.1:{self.port}"
         self.requests: list[Received] = []
         self.delay = 0.0  # seconds before each answer
+        # While set to an Event not yet set, each POST waits for it before answering (a receiver that answers nothing
+        # until the test lets it: what happens meanwhile is asserted on, not on how fast); set when it stops.
+        self.hold: threading.Event | None = None
         self.status = 200
         # sent as Retry-After with an error answer (a function: made when answering, e.g. an HTTP date from now)
         self.retry_after: str | Callable[[], str] | None = None
@@ -62,6 +65,8 @@ class Receiver:
                 delay, status = receiver.answer(body) if receiver.answer else (receiver.delay, receiver.status)
                 if delay:
                     time.sleep(delay)
+                if receiver.hold is not None:
+                    receiver.hold.wait()
                 with receiver._lock:
                     if status < 300:  # an error answer is not a delivery
                         receiver.requests.append(Received(self.path, dict(self.headers), body, time.monotonic()))
@@ -94,6 +99,8 @@ class Receiver:
         return self
 
     def stop(self) -> None:
+        if self.hold is not None:
+            self.hold.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -314,34 +315,30 @@ def test_the_signature_verifies_by_the_documented_recipes_and_a_tampered_or_old_
 
 
 async def test_a_slow_receiver_holds_up_neither_issuing_nor_calling(database: Path | str, tmp_path: Path) -> None:
-    """5 s per request at the receiver: tickets and calls are answered while every delivery is still waiting."""
-
-    async def issue_p99(s: Server, n: int) -> float:
-        took = []
-        for _ in range(n):
-            started = time.perf_counter()
-            r = await s.http.post("/api/v1/sites/uji/tickets", json={"service": "kk"}, headers=bearer(UJI_KIOSK))
-            assert r.status_code == 201, r.text
-            took.append(time.perf_counter() - started)
-        return sorted(took)[int(0.99 * (n - 1))]
-
+    """A receiver that answers nothing until the test lets it, and the server waiting up to an hour for each answer:
+    100 tickets and a call are answered while every delivery waits. Asserted on what happened, not on how fast (a
+    5-second receiver once finished a delivery before a loaded machine had issued its tickets): issuing that waited
+    on a delivery would not be answered at all, and the guard below would end the test. The time issuing takes
+    while deliveries run is a benchmark's (bench/outbox_delivery.py)."""
     with Receiver() as receiver:
-        receiver.delay = 5.0
+        receiver.hold = threading.Event()
         receiver.start()
-        async with running_server(database, site_files=[write_site(tmp_path / "uji.toml", 2)]) as s:
-            without = await issue_p99(s, 100)
+        site = write_site(tmp_path / "uji.toml", 2)
+        async with running_server(database, site_files=[site], outbox_timeout_seconds=3600) as s:
             await add_webhook(s, receiver.url + "/hook", site="uji")
-            with_slow = await issue_p99(s, 100)
-            await work_through(s, "1", 2, site="uji", op="op-dukcapil")
-            answered = time.monotonic()
-            r = await s.http.post("/api/v1/sites/uji/counters/1/commands", json={"command": "call_next"},
-                                  headers=await s.login("op-dukcapil"))  # fmt: skip
-            assert r.status_code == 200, r.text
-            assert receiver.started_requests > 0 and not receiver.requests, "a delivery finished: not slow enough"
-            assert all(r.at > answered for r in receiver.requests)
-    print(f"issuing p99: {without * 1000:.1f} ms without deliveries, {with_slow * 1000:.1f} ms with a 5 s receiver")
-    # Generous: a shared machine is noisy. What must not happen is issuing waiting on a 5-second delivery.
-    assert with_slow < max(5 * without, without + 0.5)
+            async with asyncio.timeout(600):  # a guard against waiting on a delivery, not a speed bound
+                for _ in range(100):
+                    r = await s.http.post("/api/v1/sites/uji/tickets", json={"service": "kk"},
+                                          headers=bearer(UJI_KIOSK))  # fmt: skip
+                    assert r.status_code == 201, r.text
+                await work_through(s, "1", 2, site="uji", op="op-dukcapil")
+                r = await s.http.post("/api/v1/sites/uji/counters/1/commands", json={"command": "call_next"},
+                                      headers=await s.login("op-dukcapil"))  # fmt: skip
+                assert r.status_code == 200, r.text
+            await eventually(lambda: receiver.started_requests > 0, "a delivery under way", 60)
+            assert not receiver.requests, "every ticket and the call were answered while no delivery had finished"
+            receiver.hold.set()
+            await eventually(lambda: receiver.requests, "the deliveries go through once the receiver answers", 60)
 
 
 async def test_bad_endpoint_settings_are_refused_with_a_reason(server: Server) -> None:
