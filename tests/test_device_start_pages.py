@@ -69,3 +69,24 @@ async def test_a_kiosk_started_at_device_is_paired_and_serves_citizens(browser: 
         assert "/kiosk/tegal" in kiosk.url
         await kiosk.click(".k-agency[data-agency='disdukcapil']")  # it serves citizens with its own token
         assert await kiosk.evaluate("() => window.__kiosk.screen") == "services"
+
+
+@bounded(150)
+async def test_the_code_stays_on_one_line_on_every_screen(browser: Browser, server: Server) -> None:
+    """A portrait kiosk (1080 wide) broke "JVM-DHA" after its hyphen: the code is one line, inside the screen, on a
+    landscape TV, a portrait kiosk, a small kiosk tablet and a laptop."""
+    for size in ((1920, 1080), (1080, 1920), (800, 1280), (1366, 768)):
+        async with device(browser, server, "/perangkat", size) as page:
+            await code_shown(page)
+            lines, inside, height = await page.evaluate(
+                """() => {
+                    const code = document.getElementById('pairing-code');
+                    const range = document.createRange();
+                    range.selectNodeContents(code);
+                    const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+                    const box = code.getBoundingClientRect();
+                    return [tops.size, box.left >= 0 && box.right <= innerWidth, parseFloat(getComputedStyle(code).fontSize)];
+                }"""
+            )
+            assert lines == 1 and inside, (size, lines, inside)
+            assert height >= min(size) / 10, (size, height)  # still read from across the hall

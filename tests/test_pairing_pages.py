@@ -21,9 +21,11 @@ CODE = re.compile(r"^[ACDEFHJKMNPRTUVWXY3479]{3}-[ACDEFHJKMNPRTUVWXY3479]{3}$")
 
 
 @asynccontextmanager
-async def device(browser: Browser, server: Server, path: str) -> AsyncIterator[Page]:
-    """A device's browser (its own context: its own storage), at `path`."""
-    context = await browser.new_context(viewport={"width": 1920, "height": 1080})
+async def device(
+    browser: Browser, server: Server, path: str, size: tuple[int, int] = (1920, 1080)
+) -> AsyncIterator[Page]:
+    """A device's browser (its own context: its own storage), at `path`, on a screen of `size`."""
+    context = await browser.new_context(viewport={"width": size[0], "height": size[1]})
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
