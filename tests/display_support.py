@@ -57,6 +57,9 @@ def bounded(seconds: float) -> Callable[[F], F]:
 async def until(page: Page, js: str, arg: Any = None, timeout_ms: float = WAIT_MS) -> Any:
     """Waits until the page function `js` returns something truthy, and returns it. (page.wait_for_function
     evaluates with eval(), which the board's Content-Security-Policy rightly forbids.)"""
+    if isinstance(arg, int | float) and not isinstance(arg, bool) and js.lstrip().startswith("()"):
+        # until(page, "() => ...", 30_000) waited the default 10 s, its 30 s taken as the function's argument
+        raise TypeError(f"until: {arg!r} given as the argument of a function that takes none; timeout_ms={arg!r}?")
     deadline = asyncio.get_running_loop().time() + timeout_ms / 1000
     while True:
         value = await page.evaluate(js, arg)

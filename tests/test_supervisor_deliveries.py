@@ -38,7 +38,9 @@ async def test_a_failing_gateway_shows_on_the_page_and_its_messages_are_sent_aga
                     assert r.status_code == 201, r.text
                 async with chromium() as browser, signed_in(browser, s, "/supervisor/tegal/deliveries",
                                                             size=(1366, 768)) as page:  # fmt: skip
-                    await until(page, "() => document.querySelectorAll('#dead-rows tr').length === 2", 30_000)
+                    await until(
+                        page, "() => document.querySelectorAll('#dead-rows tr').length === 2", timeout_ms=30_000
+                    )
                     row = page.locator("#endpoint-rows tr[data-endpoint='gateway']")
                     assert "Gateway WhatsApp/SMS" in await row.inner_text()
                     assert "Gagal" in await row.inner_text() and "HTTP 503" in await row.inner_text()
@@ -63,14 +65,22 @@ async def test_a_failing_gateway_shows_on_the_page_and_its_messages_are_sent_aga
                     gateway.status = 200
                     await page.click("#endpoint-rows button[data-resend='gateway']")
                     await eventually(lambda: len(gateway.bodies("/send")) == 2, "both resent and delivered", 30)
-                    await until(page, "() => document.querySelectorAll('#dead-rows tr').length === 0", 30_000)
+                    await until(
+                        page, "() => document.querySelectorAll('#dead-rows tr').length === 0", timeout_ms=30_000
+                    )
                     # sent today: its time; the next day, the same moment with its date
                     last_sent = (
                         "() => document.querySelector('#endpoint-rows tr[data-endpoint=gateway] td:nth-child(7)')"
                     )
-                    sent_at = await until(page, last_sent + "?.textContent.match(/^\\d\\d\\.\\d\\d$/)?.[0]", 30_000)
+                    sent_at = await until(
+                        page, last_sent + "?.textContent.match(/^\\d\\d\\.\\d\\d$/)?.[0]", timeout_ms=30_000
+                    )
                     s.clock.advance(days=1)
-                    await until(page, last_sent + f".textContent === 'Senin, 23 November 2026 pukul {sent_at}'", 30_000)
+                    await until(
+                        page,
+                        last_sent + f".textContent === 'Senin, 23 November 2026 pukul {sent_at}'",
+                        timeout_ms=30_000,
+                    )
             r = await s.http.get("/api/v1/sites/tegal/audit?from=2026-11-23", headers=await s.login("supervisor"))
             assert any(e["action"] == "outbox.resend" for e in r.json()["entries"])
 
@@ -92,7 +102,7 @@ async def test_a_message_the_gateway_answered_too_late_is_marked_unknown_and_res
             assert r.status_code == 201, r.text
             async with chromium() as browser, signed_in(browser, s, "/supervisor/tegal/deliveries",
                                                         size=(1366, 768)) as page:  # fmt: skip
-                await until(page, "() => document.querySelectorAll('#dead-rows tr').length === 1", 30_000)
+                await until(page, "() => document.querySelectorAll('#dead-rows tr').length === 1", timeout_ms=30_000)
                 dead = await page.inner_text("#dead-rows tr")
                 assert "no answer in time" in dead and "Hasilnya tidak diketahui" in dead, dead
                 row = await page.inner_text("#endpoint-rows tr[data-endpoint='gateway']")
@@ -103,6 +113,6 @@ async def test_a_message_the_gateway_answered_too_late_is_marked_unknown_and_res
                 gateway.delay = 0.0
                 await page.click("#dead-rows button")
                 await eventually(lambda: len(gateway.requests) == 2, "resent", 30)
-                await until(page, "() => document.querySelectorAll('#dead-rows tr').length === 0", 30_000)
+                await until(page, "() => document.querySelectorAll('#dead-rows tr').length === 0", timeout_ms=30_000)
     first, again = gateway.requests
     assert first.headers["Idempotency-Key"] == again.headers["Idempotency-Key"] == again.json()["ref"]
