@@ -23,8 +23,8 @@ from queue_server.web.kit import (
     bearer,
     config_of,
     ctx_of,
+    device_token_refusal,
     read_json,
-    require_kiosk,
 )
 from queue_server.web.kit import validation as v
 
@@ -40,7 +40,14 @@ log = logging.getLogger(__name__)
 
 
 async def _kiosk(request: Request, site_id: str, token: str | None) -> Principal:
-    return require_kiosk(await ctx_of(request).accounts.authenticate(token), token, site_id)
+    principal = await ctx_of(request).accounts.authenticate(token)
+    if principal is None:
+        raise device_token_refusal(token)
+    if principal.role != "kiosk":
+        raise Refusal("not_a_kiosk")
+    if principal.site != site_id:
+        raise Refusal("wrong_site")
+    return principal
 
 
 async def _staff(request: Request, site_id: str) -> Principal:

@@ -166,18 +166,6 @@ def device_token_refusal(token: str | None) -> Refusal:
     return Refusal("unauthenticated.device_token", details={"device_token": "refused"})
 
 
-def require_kiosk(principal: Principal | None, token: str | None, site: str) -> Principal:
-    """A kiosk's own token for `site`, or the refusal its page acts on (its HTTP calls and its websocket alike):
-    unknown or revoked (with how to pair it again), another device's, another mall's."""
-    if principal is None:
-        raise device_token_refusal(token)
-    if principal.role != "kiosk":
-        raise Refusal("not_a_kiosk")
-    if principal.site != site:
-        raise Refusal("wrong_site")
-    return principal
-
-
 def require(principal: Principal | None, action: str, site: str, agency: str | None = None) -> Principal:
     if principal is None:
         raise Refusal("unauthenticated")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from queue_server.application import validation
 from queue_server.application.actions import booking_status, public_status
-from queue_server.application.auth import Principal, device_token_refusal, require_kiosk
+from queue_server.application.auth import Principal, device_token_refusal
 from queue_server.application.context import Context
 from queue_server.application.health import DeviceHealth, DeviceRegistry
 from queue_server.application.phone_codes import required as verifies_phone
@@ -53,7 +53,6 @@ __all__ = [
     "limit_code_lookups",
     "config_of",
     "device_token_refusal",
-    "require_kiosk",
     "ctx_of",
     "public_status",
     "questionnaire",

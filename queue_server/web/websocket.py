@@ -18,7 +18,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from queue_server.application import validation as v
 from queue_server.application.actions import counter_command, public_status
-from queue_server.application.auth import Principal, device_token_refusal, require, require_kiosk
+from queue_server.application.auth import Principal, device_token_refusal, require
 from queue_server.application.context import Context
 from queue_server.application.desks import Seat
 from queue_server.application.health import AUDIO_STATES, DeviceHealth
@@ -245,7 +245,13 @@ class Connection:
                 # A kiosk's own token only, the same refusals as its page's other calls (citizen/printing/routes.py):
                 # unknown or revoked (said to the technician, with how to pair it again), another device's, another
                 # mall's. Checked again at every change of credentials: a revoked kiosk's socket is closed at once.
-                return Follow(site_id, wire.KIOSK), require_kiosk(principal, signed, site_id)
+                if principal is None:
+                    raise device_token_refusal(signed)
+                if principal.role != "kiosk":
+                    raise Refusal("not_a_kiosk")
+                if principal.site != site_id:
+                    raise Refusal("wrong_site")
+                return Follow(site_id, wire.KIOSK), principal
             if role == "display":
                 screen_id = v.text(hello, "screen", required=False, max_len=40) or (principal and principal.screen)
                 if principal is None and not (signed or "").startswith("s_"):
