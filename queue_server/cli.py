@@ -19,7 +19,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from queue_server.common.lan import lan_address, lan_addresses
+from queue_server.common.lan import lan_addresses
 from queue_server.domain.catalogue import Site
 from queue_server.domain.refusal import Refusal
 from queue_server.settings.config import CONFIG_VARIABLE, Config
@@ -228,7 +228,9 @@ def _serving(config: Config, sites: dict[str, Site], left_out: list[LeftOut] | N
     hidden). Bound to every address, the pages are named by this machine's LAN address: what a TV or a kiosk
     opens, never `localhost`, which would be the TV itself."""
     everywhere = config.host in ("0.0.0.0", "::")  # noqa: S104 - naming, not binding
-    lan = lan_address() if everywhere else None
+    # Every interface's, not only the default route's: a mall's LAN without internet often has no default route.
+    found = lan_addresses() if everywhere else []
+    lan = found[0] if found else None
     base = f"http://{lan or ('localhost' if everywhere else config.host)}:{config.port}"
     lines = []
     for site in sites.values():
@@ -261,6 +263,8 @@ def _serving(config: Config, sites: dict[str, Site], left_out: list[LeftOut] | N
                      "--host 0.0.0.0 for them (docs/deployment.md, section 4)")  # fmt: skip
     if everywhere:
         where = f"here {lan}" if lan else "not found here: see `ip addr`"
+        if len(found) > 1:  # a box on the staff LAN and on the citizens' Wi-Fi: which one a device opens is its own
+            where += f"; also {', '.join(found[1:])}, for a device on that network"
         lines.append(f"  Bound to {config.host}: TVs, kiosks and counters open this machine's LAN address ({where})")
     if config.uplink_url:
         lines.append(f"  uplink: the sites' logs go up to {config.uplink_url}")
@@ -330,13 +334,6 @@ def cmd_demo(args: argparse.Namespace) -> None:
 def _config(args: argparse.Namespace, **overrides: Any) -> Config:
     site_files = [Path(p) for p in args.site] if getattr(args, "site", None) else overrides.pop("site_files", None)
     uses_sites = args.command in ("serve", "user", "device", "webhook", "archive", "close-day", "mirror")
-    if site_files is None and "QUEUE_SITE_FILES" not in os.environ and uses_sites:
-        # The demo mall's file is the default: fine for trying things, a trap for a real mall's database.
-        print(
-            "note: no --site given: using the demo mall's site file (MPP Kabupaten Tegal); give --site FILE "
-            "(or QUEUE_SITE_FILES) for your own mall",
-            file=sys.stderr,
-        )
     try:
         config = Config.from_env(
             database=args.db if getattr(args, "db", None) else overrides.pop("database", None),
@@ -360,7 +357,13 @@ def _config(args: argparse.Namespace, **overrides: Any) -> Config:
     if args.command != "backup":  # SQLite gives what a backup makes beside the database its owner
         _not_as_root_in(config.database)
     if site_files is None and "QUEUE_SITE_FILES" not in os.environ and uses_sites:
-        _no_demo_mall_in(config)
+        _no_demo_mall_in(config)  # refused for a database of other malls: then no note that it is "using" it
+        # The demo mall's file is the default: fine for trying things, a trap for a real mall's database.
+        print(
+            "note: no --site given: using the demo mall's site file (MPP Kabupaten Tegal); give --site FILE "
+            "(or QUEUE_SITE_FILES) for your own mall",
+            file=sys.stderr,
+        )
     return config
 
 
@@ -1023,6 +1026,13 @@ def cmd_restore(args: argparse.Namespace) -> None:
                 counts = backup.restore_sqlite(source, config.database, args.replace)
                 said = ", ".join(f"{n} {t}" for t, n in counts.items())
                 print(f"restored {source} to {config.database} ({said})")
+                if not config.notification_key.exists():  # a new machine or folder: the key was kept apart
+                    print(
+                        f"no notification key at {config.notification_key}: copy there the notify.key kept apart "
+                        "from the backups before starting the server; without it the server makes a new one where "
+                        "the backup sealed nothing, and refuses to start where it sealed citizens' numbers or webhook "
+                        "secrets (docs/deployment.md, section 5)"
+                    )
             else:
                 if not asyncio.run(backup.postgresql_is_empty(config.database)):
                     raise SystemExit(f"error: {_shown(config)} is not empty: restore into a new database")
@@ -1067,7 +1077,9 @@ def cmd_init_site(args: argparse.Namespace) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     db = "var/queue.sqlite3"
-    where = lan_address() or "SERVER"  # the page is opened from another PC: this machine's LAN address, not localhost
+    # The page is opened from another PC: this machine's LAN address, not localhost (any interface's: an offline
+    # LAN often has no default route).
+    where = next(iter(lan_addresses()), "SERVER")
     print(f"wrote {path}: {args.name}, one agency, one service, one counter, one lobby screen. Next:")
     print(f"  queue-server check-site {path}")
     print(f"  queue-server user add admin-mpp --role admin --site-id {args.id} --site {path} --db {db}")

@@ -766,12 +766,15 @@ async def uplink_head(
     newest: int | None,
     theirs: str | None = None,
     said: int | None = None,
+    screens: frozenset[str] | None = None,
 ) -> dict[str, Any]:
     """Where this server's copy of a mirrored mall's log ends: the mall's next batch continues from `after`. Also
     the uplink's heartbeat while the mall is quiet (its last-seen time: the national view's "heard from").
     `newest`: where the box's own log ends, and `theirs` the fingerprint of its event there, as a box of protocol 2
     on says: a log that ends where the copy does, with the same event, is a copy complete now (MirrorWatch.synced).
-    `said`: the protocol the box says it speaks; the fingerprint answered is of that protocol."""
+    `said`: the protocol the box says it speaks; the fingerprint answered is of that protocol. `screens`: the mall's
+    screens with a display connected at its own server, as its box says (the national view's "screens not
+    connected"; None: not said, by a box of an earlier release)."""
     ctx.site(site_id)
     principal = require(principal, "site.relay", site_id)
     await ctx.accounts.device_seen(principal)
@@ -787,6 +790,8 @@ async def uplink_head(
             await ctx.mirror.refused(site_id, "uplink_forked", ctx.now())
         elif newest < after:  # the box's log ends before the copy: restored from an older backup
             await ctx.mirror.refused(site_id, "uplink_behind", ctx.now())
+    if screens is not None and state.mirrored:
+        await ctx.mirror.screens_shown(site_id, screens, ctx.now())
     return {"site": site_id, "mirrored": state.mirrored, "after": after, "fingerprint": ours,
             "protocol": UPLINK_PROTOCOL}  # fmt: skip
 

@@ -39,6 +39,9 @@ USERNAME_MAX = 64
 log = logging.getLogger(__name__)
 WATCH_SECONDS = 0.5  # how soon a change made by another process (the command line) takes effect here
 PRINCIPAL_CACHE_SECONDS = 30.0
+# An account named in a frame but not known here yet (made by another process): the accounts are read again, at most
+# this often.
+NAMES_READ_SECONDS = 5.0
 # On shared storage the cache is trusted only while the version was read this recently: a process that was stalled
 # (paused, starved of CPU) reads it before it uses a principal cached before a revocation made elsewhere meanwhile.
 VERSION_FRESH_SECONDS = 3 * WATCH_SECONDS
@@ -63,6 +66,12 @@ class Principal:
     sites: frozenset[str] | None = None  # a regional account's sites; None: every site (see sees_site)
     expires_at: datetime | None = None  # a session's end (UTC); devices: None
     display_name: str | None = None  # a person's name as staff read it ("Budi Santoso"); devices: None
+
+
+def person_name(account: str, display_name: str | None) -> str:
+    """The one naming rule for staff: a person is named by their name as staff read it ("Sari Dewi"), the account
+    ("sari") when it has none. Every sentence, frame and page that names who did something goes through it."""
+    return display_name or account
 
 
 def _strong_enough(password: str, *own_words: str) -> None:
@@ -122,6 +131,7 @@ POLICY: dict[str, frozenset[str]] = {
     "site.configure": frozenset({"admin", "supervisor"}),  # agencies, services, counters, hours: applied live
     # Where citizens' numbers and messages go (the WhatsApp/SMS gateway) and the address their links name.
     "site.notify": frozenset({"admin"}),
+    "gateway.test": frozenset({"admin"}),  # a test message through the gateway: to a number the admin types
     "report.read": frozenset({"admin", "supervisor", "regional"}),
     "audit.read": frozenset({"admin", "supervisor", "regional"}),
     "survey.collect": frozenset({"admin", "supervisor", "operator"}),  # the survey tablet at a counter
@@ -172,6 +182,10 @@ def require(principal: Principal | None, action: str, site: str, agency: str | N
     if not allowed(principal, action, site, agency):
         if principal.role == "operator" and agency is not None and principal.agency != agency:
             raise Refusal("not_your_agency")
+        if principal.role in POLICY[action] and not sees_site(principal, site):
+            # the role may, but not at this mall: "the role may not do this" misled a province's reader opening
+            # another province's mall into thinking the role could open no dashboard at all
+            raise Refusal("forbidden.other_site", site=site)
         raise Refusal("forbidden", role=principal.role)
     return principal
 
@@ -241,6 +255,10 @@ class Accounts:
         # Accounts disabled now (read again whenever credentials change): a counter such an account left open is a
         # supervisor's alert (supervision/alerts.py, counter_held).
         self.disabled: frozenset[str] = frozenset()
+        # account -> the person's name (read with `disabled`, kept fresh as sessions come): what `names` gives the
+        # staff frames (live/wire.py) and the dashboard, which are built without a database read.
+        self._names: dict[str, str | None] = {}
+        self._names_asked_at = float("-inf")  # time.monotonic() of the last read asked for by an unknown account
         # Told whenever credentials changed, here or in another process (the command line's requests to close the
         # counters of an account it disabled wait on this: application/account_releases.py).
         self.on_change: list[Callable[[], None]] = []
@@ -312,9 +330,12 @@ class Accounts:
 
     async def _read_disabled(self) -> None:
         try:
-            self.disabled = frozenset(u.username for u in await self.store.users() if not u.active)
+            users = await self.store.users()
         except Exception:  # the database away: the next change of credentials reads it again
             log.debug("reading the disabled accounts failed", exc_info=True)
+            return
+        self.disabled = frozenset(u.username for u in users if not u.active)
+        self._names = {u.username: u.display_name or None for u in users}
 
     async def why_refused(self, token: str | None) -> Refusal:
         """Why a token that signs nothing in (any more) is refused. A session of an account disabled since is told
@@ -369,7 +390,7 @@ class Accounts:
             raise ValueError("only operators are bound to an agency")
         if await self.store.user_exists(username):
             raise ValueError(f"user {username!r} exists already")
-        return await self.store.add_user(
+        user_id = await self.store.add_user(
             username,
             password_hash or await hashed(password),
             role,
@@ -379,6 +400,8 @@ class Accounts:
             _now_iso(),
             sites_text(listed),
         )
+        self._names[username] = display_name or None
+        return user_id
 
     async def set_password(self, username: str, password: str) -> None:
         _strong_enough(password, username, *self.sites)
@@ -429,6 +452,7 @@ class Accounts:
         if user_id is None:
             raise ValueError(f"no user {username!r}")
         await self.store.update_user(user_id, role, agency, display_name)
+        self._names[username] = display_name or None  # the frames sent from now on name the person so
         await self._changed()
 
     async def remove_user(self, username: str) -> None:
@@ -441,7 +465,28 @@ class Accounts:
     async def person(self, username: str) -> str:
         """How a sentence staff read names an account: its person's name ("Budi Santoso", as the counter page shows
         who is at a counter), else the account's name (one without a name, or removed since)."""
-        return await self.store.display_name(username) or username
+        display_name = await self.store.display_name(username)
+        self._names[username] = display_name or None
+        return person_name(username, display_name)
+
+    def names(self, accounts: Iterable[str]) -> dict[str, str]:
+        """The accounts as staff read them, by `person_name`, without a database read (for frames and the
+        dashboard): from the accounts as last read. An account not known yet (made since, by another process) is
+        named by itself now and read soon, at most one read per NAMES_READ_SECONDS."""
+        out = {}
+        for account in accounts:
+            if account not in self._names:
+                self._unknown_named()
+            out[account] = person_name(account, self._names.get(account))
+        return out
+
+    def _unknown_named(self) -> None:
+        now = time.monotonic()
+        if now - self._names_asked_at < NAMES_READ_SECONDS:
+            return
+        self._names_asked_at = now
+        with contextlib.suppress(RuntimeError):  # no running loop (a command-line tool): nothing to refresh
+            self._later(self._read_disabled())
 
     async def list_users(self) -> list[dict[str, object]]:
         return [user._asdict() for user in await self.store.users()]
@@ -574,6 +619,8 @@ class Accounts:
             device = await self.store.live_device(key)
             if device:
                 principal = Principal("device", device.kind, device.name, device.id, device.site, None, device.screen)
+        if principal is not None and principal.kind == "user":
+            self._names[principal.name] = principal.display_name
         if principal is not None and generation == self._generation:
             now = time.monotonic()
             if now >= self._next_pruning:  # expired entries go (past sessions' tokens), at most one scan per period

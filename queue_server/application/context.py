@@ -54,6 +54,7 @@ class Context:
 
     def __post_init__(self) -> None:
         self.mirror = MirrorWatch(self.storage)
+        self.desks.names = self.accounts.names  # who sits at a counter, named as their account is now
 
     @property
     def outbox(self) -> Notifications:

@@ -15,10 +15,11 @@ process that stopped without a word stop counting within 15 seconds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from queue_server.application.auth import person_name
 from queue_server.live import wire
 from queue_server.live.hub import Follow, Hub
 
@@ -35,6 +36,9 @@ class Desks:
         # (site, counter) -> account -> who, as the other processes said it (shared storage; seen_elsewhere)
         self._elsewhere: dict[tuple[str, str], dict[str, Seat]] = {}
         self.changed: Callable[[], None] = _nothing  # someone sat down or left (presence.py: share soon)
+        # The accounts as staff read them now (Accounts.names): a name changed since its owner sat down is said as
+        # it is now, not as it was at the hello (a colleague joining brought the old name back).
+        self.names: Callable[[Iterable[str]], Mapping[str, str]] | None = None
 
     def join(self, site: str, counter: str, key: int, seat: Seat) -> None:
         self._at.setdefault((site, counter), {})[key] = seat
@@ -52,7 +56,8 @@ class Desks:
         """The accounts signed in at a counter, on this process or another, each once (a second tab is the same
         person), by name."""
         seats = {**self._elsewhere.get((site, counter), {}), **self._here(site, counter)}
-        return [{"name": s.name, "display_name": s.display_name or s.name} for _, s in sorted(seats.items())]
+        now = self.names(seats) if self.names is not None else {}
+        return [{"name": s.name, "display_name": _named(s, now.get(s.name))} for _, s in sorted(seats.items())]
 
     def _here(self, site: str, counter: str) -> dict[str, Seat]:
         return {seat.name: seat for seat in self._at.get((site, counter), {}).values()}
@@ -85,6 +90,14 @@ class Desks:
 
 def _nothing() -> None:
     pass
+
+
+def _named(seat: Seat, now: str | None) -> str:
+    """The seat's person as named now; as at its hello where this process knows no name for the account (one made
+    on another process, not read here yet, is named by itself until then)."""
+    if now and now != seat.name:
+        return now
+    return person_name(seat.name, seat.display_name)
 
 
 def for_counter(counter: str, text: str) -> Callable[[Follow], str | None]:

@@ -3,13 +3,16 @@
 
 1. The device's page, opened with no token (`/display/{site}/{screen}`, `/kiosk/{site}`), or the one start
    address of any new device (`/perangkat`, whose code belongs to no mall until it is paired), asks for a code
-   (`offer`). The server draws a device token the page keeps to itself and a 6-symbol code from an alphabet without
+   (`offer`); a mall's page says what it is (a TV of its screen, or a kiosk), the start address says nothing (its
+   admin chooses). The server draws a device token the page keeps to itself and a 6-symbol code from an alphabet without
    look-alikes (no 0/O, 1/I/L, 2/Z, 5/S, 6/G, 8/B), stores the code and the token's hash, and answers both. The page
    shows the code ("ACD-EFH") and asks every few seconds whether its token is a device's yet (`status`).
 2. An admin or supervisor of that site (of any site, for a code of the start address) types the code on Settings
    -> Perangkat with the device's kind, name and screen, or picks an existing device entry (`pair`): the entry is
    made with the waiting token's hash, or the existing entry takes it in place of its own (its old token is refused
-   from then on).
+   from then on). The form asks what the code is (`look_up`) and fixes kind and screen to the page's; pairing a
+   page's code as another kind or screen, or onto an entry of another, is refused (a kiosk page would otherwise be
+   sent to a board, a TV to another screen).
 3. The page's next question is answered with where to go; it keeps its token and opens its board or kiosk.
 
 The code alone grants nothing: it only names which waiting token an authorised admin's action makes a device's,
@@ -17,7 +20,8 @@ and the token never leaves the page that drew it (nor is it logged, or stored bu
 expires after 10 minutes (the page then asks for another by itself); it pairs only a device of the site whose page
 asked for it, or, asked for at the start address, a device of the first site where it is typed (one wins when two
 sites type it at once). Asking for codes is limited per client address, and at most WAITING_MAX wait at once;
-typing them is limited per account (web/pairing_api.py). Everything is in the database (migrations 0023, 0024): the
+typing them (and looking them up) is limited per account (web/pairing_api.py). Everything is in the database
+(migrations 0023, 0024, 0026): the
 code typed on one server process pairs the device waiting on another.
 """
 
@@ -45,7 +49,9 @@ LIFETIME = timedelta(minutes=10)
 POLL_SECONDS = 2  # how often a waiting page asks whether it is paired yet
 WAITING_MAX = 500  # codes waiting at once on a server (every mall's): more is a flood, refused until some expire
 FORGOTTEN_AFTER = timedelta(days=1)
-SAYS = ("title", "how", "valid")  # the page's words ([pairing] of messages.toml), both languages in the answer
+# The page's words ([pairing] of messages.toml), both languages in the answer; `refused` goes above the code of a
+# page whose own token was refused, in place of the refusal's sentence (which sends the technician to a new address).
+SAYS = ("title", "how", "valid", "refused")
 
 
 def shown(code: str) -> str:
@@ -62,19 +68,24 @@ def typed(text: str) -> str | None:
     return code
 
 
-async def offer(ctx: Context, site_id: str | None) -> dict[str, Any]:
+async def offer(ctx: Context, site_id: str | None, body: dict[str, Any]) -> dict[str, Any]:
     """A new code and its token for a device page of `site_id`, or of the start address (None: the code is no
-    mall's until it is paired). Anyone may ask: the code grants nothing by itself; the caller limits how often an
-    address asks."""
+    mall's until it is paired). A mall's page says what it is in `body`: `{"kind": "display", "screen": ...}` or
+    `{"kind": "kiosk"}` (`{}`: a page of an earlier release, paired as the admin chooses); the start address's body
+    is not read (what it becomes is chosen where it is paired). Anyone may ask: the code grants nothing by itself;
+    the caller limits how often an address asks."""
+    kind: str | None = None
+    screen: str | None = None
     if site_id is not None:
         ctx.site(site_id)
         ctx.served_here(site_id)  # a mirrored mall's TVs and kiosks are its own server's
+        kind, screen = _page_kind(ctx, site_id, body)
     store = DevicePairingStore(ctx.storage)
     now = ctx.now()
     for _ in range(5):  # a code drawn twice: another
         code = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
         token = "d_" + secrets.token_urlsafe(32)
-        pairing = Pairing(code, token_hash(token), site_id, now, now + LIFETIME, None, None, None)
+        pairing = Pairing(code, token_hash(token), site_id, now, now + LIFETIME, None, None, None, kind, screen)
         if await store.offer(pairing, WAITING_MAX, now - FORGOTTEN_AFTER):
             break
         if await store.waiting_count(now) >= WAITING_MAX:
@@ -91,6 +102,24 @@ async def offer(ctx: Context, site_id: str | None) -> dict[str, Any]:
     }
 
 
+def _page_kind(ctx: Context, site_id: str, body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """What the asking page is: a TV of one of the mall's screens, or a kiosk, or not said (None, None)."""
+    v.only(body, {"kind", "screen"})
+    if not body:
+        return None, None
+    kind = v.required_text(body, "kind", choices=WEB_DEVICE_KINDS)  # a screen alone: kind wanted
+    if kind == "kiosk":
+        if "screen" in body:
+            raise Refusal("invalid_field.unknown_fields", unknown=["screen"], allowed=["kind"],
+                          details={"field": "screen"})  # fmt: skip
+        return kind, None
+    site = ctx.site(site_id)
+    screen = v.required_text(body, "screen", max_len=40)
+    if screen not in site.screens:
+        raise Refusal("unknown_screen", screen=screen, site=site.name, details={"field": "screen"})
+    return kind, screen
+
+
 async def status(ctx: Context, site_id: str | None, token: str | None) -> dict[str, Any]:
     """Whether the waiting page's token is a device's now: where to go if so; else until when its code holds.
     `site_id` None: the start address's page, which goes to whichever mall paired it. Refused: a code that expired
@@ -101,12 +130,16 @@ async def status(ctx: Context, site_id: str | None, token: str | None) -> dict[s
     if not token or not token.startswith("d_") or len(token) > 200:
         raise device_token_refusal(token)
     key = token_hash(token)
-    device = await ctx.accounts.store.live_device(key)
-    if device is not None and site_id in (None, device.site) and device.kind in WEB_DEVICE_KINDS:
-        return {"paired": True, "kind": device.kind, "name": device.name, "screen": device.screen,
-                "path": page_of(device.site, device.kind, device.screen)}  # fmt: skip
+    # The code first, then the device it made. Read the other way round, an admin pairing it between the two reads
+    # found no device yet and then a used code: the page was refused, drew a new code and never started.
     pairing = await DevicePairingStore(ctx.storage).by_token(key)
-    if pairing is None or pairing.site != site_id or pairing.paired_at is not None:
+    if pairing is None or pairing.paired_at is not None:  # paired: a moment ago, or long since (its code forgotten)
+        device = await ctx.accounts.store.live_device(key)
+        if device is not None and site_id in (None, device.site) and device.kind in WEB_DEVICE_KINDS:
+            return {"paired": True, "kind": device.kind, "name": device.name, "screen": device.screen,
+                    "path": page_of(device.site, device.kind, device.screen)}  # fmt: skip
+        raise device_token_refusal(token)  # revoked since, or never a waiting page's
+    if pairing.site != site_id:
         raise device_token_refusal(token)
     if pairing.expires_at <= ctx.now():
         raise Refusal("pairing_code_expired", code=shown(pairing.code))
@@ -141,6 +174,8 @@ async def pair(ctx: Context, principal: Principal | None, site_id: str, body: di
     store, now = DevicePairingStore(ctx.storage), ctx.now()
     pairing = await store.by_code(code)
     _refuse_unless_waiting(pairing, code, site_id, now)
+    assert pairing is not None
+    _refuse_another_kind(pairing, site_id, kind, screen, "device" if existing is not None else None)
     claim = uuid.uuid4().hex
     details = json.dumps({"name": name, "kind": kind, "replaced": existing is not None})
     audit = AuditRow(site_id, principal.name, principal.role, details, ctx.storage.last_seq)
@@ -157,6 +192,37 @@ async def pair(ctx: Context, principal: Principal | None, site_id: str, body: di
         await ctx.accounts.token_replaced()  # its old token: refused at once, its screens closed, on every process
     return {"device": await find_device(ctx, principal, site_id, done.paired_device),
             "path": page_of(site_id, kind, screen), "replaced": existing is not None}  # fmt: skip
+
+
+async def look_up(ctx: Context, principal: Principal | None, site_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """What a code typed on Settings is, before it is paired: the page that asked for it, a TV of `screen` or a
+    kiosk (`kind` None: the start address's code, any kind). The form shows it and fixes kind and screen. Authorised
+    and refused as `pair` is (the caller counts it with the codes typed: it tells as much about a code)."""
+    ctx.site(site_id)
+    require(principal, "site.devices", site_id)
+    ctx.served_here(site_id)
+    v.only(body, {"code"})
+    code = typed(v.required_text(body, "code", max_len=20))
+    if code is None:
+        raise Refusal("invalid_field.pairing_code", length=LENGTH, details={"field": "code"})
+    pairing = await DevicePairingStore(ctx.storage).by_code(code)
+    _refuse_unless_waiting(pairing, code, site_id, ctx.now())
+    assert pairing is not None
+    return {"code": shown(code), "kind": pairing.kind, "screen": pairing.screen,
+            "expires_at": pairing.expires_at.isoformat()}  # fmt: skip
+
+
+def _refuse_another_kind(pairing: Pairing, site_id: str, kind: str, screen: str | None, field: str | None) -> None:
+    """A code of a TV's page pairs only a TV of its screen, a kiosk page's only a kiosk: else that page would open a
+    board on a kiosk, or another screen's board. Said with what to do: open the right page on the device, or the
+    start address, whose code pairs as anything. `field`: where the form went wrong ("device": the entry picked)."""
+    if pairing.kind is None or (pairing.kind, pairing.screen) == (kind, screen):
+        return
+    if field is None:
+        field = "kind" if pairing.kind != kind else "screen"
+    said = "pairing_kind_mismatch.display" if pairing.kind == "display" else "pairing_kind_mismatch.kiosk"
+    found = {"field": field, "kind": pairing.kind, "screen": pairing.screen}
+    raise Refusal(said, code=shown(pairing.code), site=site_id, screen=pairing.screen or "", details=found)
 
 
 def _refuse_unless_waiting(pairing: Pairing | None, code: str, site_id: str, now: datetime) -> None:

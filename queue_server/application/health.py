@@ -153,6 +153,11 @@ class DeviceRegistry:
                 entries[other["id"]] = other
         return list(entries.values())
 
+    def screens_shown(self, site: str) -> frozenset[str]:
+        """The site's screens with a display connected now, here or (shared storage) on another process: what its
+        uplink tells the mirror (the national view's "screens not connected", as `dashboard.headline` counts them)."""
+        return frozenset(d["screen"] for d in self.for_site(site) if d.get("connected") and d.get("screen"))
+
     def shareable(self) -> list[dict[str, Any]]:
         """What other processes may merge in: the entries of devices with a token (a staff session's screen has a
         number of this process only)."""

@@ -1,11 +1,12 @@
 """What a mirroring server knows of each mall mirrored there (docs/deployment.md, "Malls on their own boxes"): when
 the mall's copy was last known complete or moving on (`synced_at`: a batch of its log taken here, or its box saying
-that its log ends where the copy does), and the last refusal of that box's log (its code and when). The national
+that its log ends where the copy does), the last refusal of that box's log (its code and when), and which of the
+mall's screens have a display connected there, as its box last said in its heartbeat (and when). The national
 view shows a mirrored mall as connected only while its copy keeps up, and otherwise since when its data is held
 back and why (supervision/national.py): a box that calls but whose batches are refused, or a second box claiming the
 same mall, is not "connected".
 
-Kept in the database (`mirror_status`, migration 0013), so it holds across a restart and every process of a
+Kept in the database (`mirror_status`, migrations 0013 and 0028), so it holds across a restart and every process of a
 PostgreSQL server sees what the others took. A busy mall's box sends a batch a second: each process writes a site's
 `synced_at` at most every SYNC_WRITE_SECONDS (and at once after a refusal), and remembers its own exact times, which
 the national view of that process takes over the database's. A write that fails (the database away) is logged and
@@ -19,13 +20,16 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from queue_server.persistence.port import StoragePort
 
 log = logging.getLogger(__name__)
 
 SYNC_WRITE_SECONDS = 10.0
+# A box says which screens have a display on at least once a minute (outbound/uplink.py): a word older than this is
+# a box gone silent, and its screens are not known any more.
+SCREENS_FRESH = timedelta(minutes=3)
 # The refusals of a box's log that are the box's doing (a storage failure here is not): their words are in
 # common/messages.toml, [uplink_refused]. `uplink_behind` is no refusal raised: the box said its log ends before the
 # copy (a box restored from an older backup), which it refuses itself.
@@ -42,12 +46,21 @@ class MirrorSeen:
     synced_at: datetime | None = None
     refused_code: str | None = None
     refused_at: datetime | None = None
+    screens: frozenset[str] | None = None  # the screens with a display connected at the mall, as its box said
+    screens_at: datetime | None = None  # when it said so
 
     def newer(self, other: MirrorSeen) -> MirrorSeen:
-        """The newest of each: the later sync, and the later refusal."""
+        """The newest of each: the later sync, the later refusal, and the later word about the screens."""
         synced = max((t for t in (self.synced_at, other.synced_at) if t is not None), default=None)
         refusal = max((self, other), key=lambda s: s.refused_at.timestamp() if s.refused_at else -math.inf)
-        return MirrorSeen(synced, refusal.refused_code, refusal.refused_at)
+        screens = max((self, other), key=lambda s: s.screens_at.timestamp() if s.screens_at else -math.inf)
+        return MirrorSeen(synced, refusal.refused_code, refusal.refused_at, screens.screens, screens.screens_at)
+
+    def screens_now(self, now: datetime) -> frozenset[str] | None:
+        """The screens with a display on at the mall, as its box said within SCREENS_FRESH; None: not known."""
+        if self.screens is None or self.screens_at is None or now - self.screens_at > SCREENS_FRESH:
+            return None
+        return self.screens
 
     @property
     def refused_since_synced(self) -> bool:
@@ -60,6 +73,7 @@ class MirrorWatch:
         self.storage = storage
         self.clock = clock
         self._local: dict[str, MirrorSeen] = {}  # what this process took, exact
+        self._stored: dict[str, MirrorSeen] = {}  # what the database held at the last `read`
         self._synced_written: dict[str, tuple[datetime, float]] = {}  # per site: synced_at written, when (clock)
         self._refusal_written: dict[str, tuple[str, float]] = {}  # per site: the code written, when (clock)
 
@@ -99,12 +113,32 @@ class MirrorWatch:
             return
         self._refusal_written[site_id] = (code, self.clock())
 
+    async def screens_shown(self, site_id: str, screens: frozenset[str], at: datetime) -> None:
+        """The mall's box said at `at` which of its screens have a display connected (its heartbeat, once a minute):
+        known to this process at once, and written."""
+        self._local[site_id] = replace(self._local.get(site_id, MirrorSeen()), screens=screens, screens_at=at)
+        try:
+            await self.storage.mirror_screens(site_id, sorted(screens), at)
+        except Exception as exc:  # the database away: the next heartbeat writes it
+            log.warning("site %s: the screens its box said are connected could not be written: %s", site_id, exc)
+
     async def read(self) -> dict[str, MirrorSeen]:
-        """Per mirrored mall, as the database holds it (what every process wrote)."""
-        return {
-            site: MirrorSeen(_moment(synced), code, _moment(refused))
-            for site, (synced, code, refused) in (await self.storage.mirror_statuses()).items()
+        """Per mirrored mall, as the database holds it (what every process wrote); kept for `known`."""
+        self._stored = {
+            site: MirrorSeen(
+                _moment(row.synced_at),
+                row.refused_code,
+                _moment(row.refused_at),
+                frozenset(row.screens_shown) if row.screens_shown is not None else None,
+                _moment(row.screens_at),
+            )
+            for site, row in (await self.storage.mirror_statuses()).items()
         }
+        return dict(self._stored)
+
+    def known(self, site_id: str) -> MirrorSeen:
+        """The mall's copy as known without asking the database: the last `read`, with this process's own newer."""
+        return self.with_local(self._stored).get(site_id, MirrorSeen())
 
     def with_local(self, stored: Mapping[str, MirrorSeen]) -> dict[str, MirrorSeen]:
         """`stored` (read) with this process's own newer times over it."""

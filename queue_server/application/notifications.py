@@ -16,14 +16,20 @@ from queue_server.application import validation as v
 from queue_server.application.auth import Principal, require
 from queue_server.application.forecasts import wait_of
 from queue_server.application.personal import mask_phone, normalise_phone
-from queue_server.common import addresses, background, jsontext
+from queue_server.common import addresses, background, delivery_problems, jsontext
 from queue_server.common.messages import word
 from queue_server.domain.catalogue import Site
 from queue_server.domain.model import Ticket
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState
 from queue_server.outbound import payloads
-from queue_server.outbound.deliverer import Deliverer, DeliverySettings, gateway_breaker, gateway_sites
+from queue_server.outbound.deliverer import (
+    BREAKERS_FRESH,
+    Deliverer,
+    DeliverySettings,
+    gateway_breaker,
+    gateway_sites,
+)
 from queue_server.outbound.policy import Policy, Subscriptions
 from queue_server.outbound.vault import Vault
 from queue_server.persistence.outbox import GATEWAY, Endpoint, EndpointStatus, OutboxStore
@@ -36,7 +42,7 @@ MIN_SECRET = 24  # characters of a secret an admin brings
 FAILING_AFTER = timedelta(minutes=5)  # an endpoint still being retried after this raises an alert
 RESOLVE_SECONDS = 3.0  # a webhook's name, looked up when it is added
 WATCH_SECONDS = 5.0  # how often endpoints (and the failing ones, for the alerts) are read again
-PAUSED_FRESH = timedelta(seconds=15)  # the delivering process's word on its breakers, older than this, is void
+PAUSED_FRESH = BREAKERS_FRESH  # the delivering process's word on its breakers, older than this, is void
 
 
 class Notifications:
@@ -68,6 +74,7 @@ class Notifications:
         self.deliverer = Deliverer(
             self.store, self.vault, ctx.sites, ctx.states, ctx.now, self.settings,
             on_endpoints=self.subscriptions.replace, held=frozenset(ctx.left_out), people_ahead=_people_ahead,
+            catch_up=ctx.catch_up if ctx.storage.shared else None,
         )  # fmt: skip
         self._task = background.start(self.deliverer.run_forever(), "outbox-deliverer")
         said = background.Outage(log, "watching the endpoints and the outbox", ctx.storage.unavailable)
@@ -110,7 +117,7 @@ class Notifications:
         if self.deliverer is not None and self.deliverer.delivering:
             opened = self.deliverer.opened()
             if opened or self._said_opened:
-                await self.store.say_breakers(opened, datetime.now(UTC))
+                await self.store.say_breakers(opened, datetime.now(UTC), self.deliverer.me)
             self._said_opened = bool(opened)
             return
         self._opened_elsewhere = await self._opened_as_said()
@@ -138,7 +145,7 @@ class Notifications:
     async def _failures(self, sites: dict[str, Site], now: datetime) -> dict[str, list[dict[str, Any]]]:
         endpoints = {e.id: e for e in await self.store.endpoints()}
         out: dict[str, list[dict[str, Any]]] = {}
-        for site_id, name, since, dead, error in await self.store.troubles():
+        for site_id, name, since, dead, error, problem in await self.store.troubles():
             if site_id not in sites or (since is not None and now - since <= FAILING_AFTER and not dead):
                 continue
             endpoint = endpoints.get(name)
@@ -149,6 +156,7 @@ class Notifications:
                 "since": since.isoformat() if since else None,
                 "dead": dead,
                 "error": error or "?",
+                "problem": problem,
             })  # fmt: skip
         return out
 
@@ -284,6 +292,7 @@ class Notifications:
                     "endpoint": name,
                     "kind": "gateway" if name == GATEWAY else "webhook",
                     "url": endpoint.url if endpoint else (site.notify.gateway.url if site.notify.gateway else None),
+                    "description": endpoint.description if endpoint else None,
                     "active": endpoint.active if endpoint else True,
                     "pending": status.pending,
                     "retrying": status.retrying,
@@ -295,6 +304,7 @@ class Notifications:
                     "last_sent_at": _iso(status.last_sent_at, site),
                     "last_error": status.last_error,
                     "last_error_at": _iso(status.last_error_at, site),
+                    **error_words(status.last_problem, status.last_error),
                     "outcome_unknown": status.unknown,
                 }
             )
@@ -306,6 +316,7 @@ class Notifications:
         letters = await self.store.dead_letters(site.id, endpoint, 200)
         for letter in letters:  # named, not coded ("Pesan: giliran Anda", "Tiket dipanggil")
             letter["what"] = {lang: word("outbox_kind", letter["kind"], lang) for lang in LANGUAGES}
+            letter.update(error_words(letter.pop("problem"), letter["last_error"]))
         return {"dead": letters}
 
     async def resend(
@@ -333,6 +344,16 @@ class Notifications:
     async def failing_endpoints(self, site: Site, now: datetime) -> list[str]:
         """Endpoints (the gateway among them) that keep failing: the supervisor's alert."""
         return [name for name, status in (await self.store.status(site.id)).items() if failing(status, now)]
+
+
+def error_words(problem: dict[str, Any] | None, text: str | None) -> dict[str, Any]:
+    """A delivery's last error as the API gives it beside `last_error` (its technical text): `error_kind` (None for a
+    row of an earlier release, or none) and `error_words`, the problem in each language ({"id", "en"}; the text itself
+    for such a row; None without an error)."""
+    return {
+        "error_kind": problem["kind"] if problem else None,
+        "error_words": delivery_problems.said(delivery_problems.DELIVERY, problem, text),
+    }
 
 
 def _new_secret() -> str:

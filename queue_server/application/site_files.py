@@ -26,8 +26,18 @@ def file_against_database(site: Site, document: dict[str, Any], held: SiteFiles 
         since = f", applied {_when_where(newer)}" if newer else ""
         return True, [f"database: this is the file in force (configuration version {held.version}{since})"]
     if standing == "new":
-        return True, [f"database: a new file, applied at the next start (it replaces configuration version "
-                      f"{held.version}, unless today's tickets refuse it)"]  # fmt: skip
+        lines = [f"database: a new file, applied at the next start (it replaces configuration version "
+                 f"{held.version}, unless today's tickets refuse it)"]  # fmt: skip
+        if newer is not None and held.version > newer.version:  # saved on the Settings page since that file
+            one = held.version == newer.version + 1
+            saved = f"version {held.version}" if one else f"versions {newer.version + 1}-{held.version}"
+            lines.append(
+                f"  warning: configuration {saved}, saved on the Settings page since the file applied last (version "
+                f"{newer.version}), {'is' if one else 'are'} undone by it: to keep {'it' if one else 'them'}, "
+                'download the site file at Settings ("Unduh berkas situs"), make this file\'s changes in that one '
+                "and check it again"
+            )
+        return True, lines
     facts = site_history.older_facts(newer, held.version)
     said = site_history.said(facts, site.local)
     return False, [

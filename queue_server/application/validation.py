@@ -18,15 +18,19 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 
 def day(text: str, field: str) -> date:
-    """A day written YYYY-MM-DD, within FIRST_DAY..LAST_DAY."""
+    """A day written YYYY-MM-DD, within FIRST_DAY..LAST_DAY. Each refusal says what is wrong: a date field in the
+    browser shows its own format (12/07/0202), so "must be written YYYY-MM-DD" told a person who mistyped the year,
+    or a script asking for 30 February, nothing they could act on."""
+    if not _DATE.match(text):
+        raise Refusal("invalid_field.date", key=field, details={"field": field})
     try:
-        if not _DATE.match(text):
-            raise ValueError(text)
         parsed = date.fromisoformat(text)
     except ValueError:
-        raise Refusal("invalid_field.date", key=field, details={"field": field}) from None
+        raise Refusal("invalid_field.no_such_day", text=text, details={"field": field}) from None
     if not FIRST_DAY <= parsed <= LAST_DAY:
-        raise Refusal("invalid_field.date", key=field, details={"field": field})
+        raise Refusal(
+            "invalid_field.date_range", day=parsed, first=FIRST_DAY.year, last=LAST_DAY.year, details={"field": field}
+        )
     return parsed
 
 

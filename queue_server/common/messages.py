@@ -135,6 +135,18 @@ def _happened(value: Mapping[str, Any], lang: str) -> str:
     return said + "."
 
 
+def _seconds(value: object, lang: str) -> str:
+    """A number of seconds as words: "1 detik", "0,5 detik"; "1 second", "30 seconds"."""
+    try:
+        number = float(str(value))
+    except ValueError:
+        return str(value)
+    said = f"{number:g}"
+    if lang == "id":
+        return f"{said.replace('.', ',')} detik"
+    return f"{said} second" if number == 1 else f"{said} seconds"
+
+
 FORMATS: dict[str, Callable[[Any, str], str]] = {
     "date": format_date,
     "time": format_time,
@@ -149,6 +161,7 @@ FORMATS: dict[str, Callable[[Any, str], str]] = {
     ),
     "personal_kinds": lambda v, lang: personal_kinds(v, lang, catalogue()),
     "minutes": _minutes,
+    "seconds": _seconds,
     "ticket_state": lambda v, lang: word("ticket_state", v, lang),
     "ticket_states": lambda v, lang: ", ".join(word("ticket_state", s, lang) for s in v),
     "booking_state": lambda v, lang: word("booking_state", v, lang),

@@ -236,6 +236,18 @@ class OpeningHours:
         now = local.time()
         return any(start <= now < end for start, end in self.ranges_on(local.date()))
 
+    def next_change(self, local: datetime) -> datetime | None:
+        """The next local datetime at which the site opens or closes (a range's start or end), looking two weeks
+        ahead: when a kiosk's "not open yet" or "closed now" stops being true by the clock alone."""
+        for offset in range(15):
+            day = local.date() + timedelta(days=offset)
+            moments = sorted(datetime.combine(day, edge, tzinfo=local.tzinfo)
+                             for span in self.ranges_on(day) for edge in span)  # fmt: skip
+            later = [moment for moment in moments if moment > local]
+            if later:
+                return later[0]
+        return None
+
     def next_opening(self, local: datetime) -> datetime | None:
         """The next local datetime at which the site opens, looking two weeks ahead."""
         for offset in range(15):

@@ -86,6 +86,8 @@ class Hub:
         self.status_renderer: Callable[[str], str | None] | None = None
         # Renders a site's `kiosk` notice after a batch, or None when its kiosks' view has not changed; set by the app.
         self.kiosk_renderer: Callable[[str], str | None] | None = None
+        # Names the accounts a staff frame names (wire.People); set by the app, which owns the accounts.
+        self.people: wire.People | None = None
         # Told of every committed batch this process publishes (its own and, on shared storage, the other
         # processes'), before any client: e.g. which event called each counter's ticket (application/heard.py).
         self.observers: list[Callable[[list[Event]], None]] = []
@@ -153,7 +155,7 @@ class Hub:
                 key = (event.seq, follow.audience)
                 text = texts.get(key)
                 if text is None:
-                    message = wire.event_message(event, follow.audience, self.sites.get(event.site))
+                    message = wire.event_message(event, follow.audience, self.sites.get(event.site), self.people)
                     text = texts[key] = wire.dumps(message)
                 batch.append((event.seq, text))
                 keys.append(key)

@@ -8,6 +8,7 @@ kiosk's own view of the site (application/kiosk_view.py), less than the lobby's.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,14 @@ from queue_server.domain.catalogue import Site
 from queue_server.domain.events import ANNOUNCED, SITE_CONFIGURED, Event
 from queue_server.domain.model import CounterStatus, Ticket
 from queue_server.domain.snapshot import view_fields
+
+# How staff frames name people: the accounts a frame names -> each one's name as staff read it (the person's name,
+# else the account: application/auth.person_name). Set by the app from its accounts; never used for a public frame.
+People = Callable[[Iterable[str]], dict[str, str]]
+# The fields that name an account: a ticket's last hand, and who opened (operates), paused, closed or was released
+# from a counter. Staff fields all (domain/model.py), so a lobby frame names nobody.
+TICKET_ACCOUNTS = ("by",)
+COUNTER_ACCOUNTS = ("operator", "paused_by", "closed_by", "released_from")
 
 PUBLIC = "public"
 STAFF = "staff"
@@ -85,17 +94,37 @@ def local_iso(at: datetime, site: Site | None) -> str:
     return (at.astimezone(site.tz) if site else at).isoformat(timespec="milliseconds")
 
 
-def event_message(event: Event, audience: str, site: Site | None) -> dict[str, Any]:
+def event_message(event: Event, audience: str, site: Site | None, people: People | None = None) -> dict[str, Any]:
+    """An event as its audience reads it. A staff frame (with `people`) also carries `people`: the name of every
+    account it names, so a counter page says "oleh Sari Dewi" without knowing every account, and says it again
+    after a reconnect. Names are added here, as the frame is made: the event log keeps accounts only."""
     data = event_data(event, audience)
     if site is not None and event.type in ANNOUNCED:
         data["announcement"] = describe(site, event)
-    return {
+    message = {
         "type": event.type,
         "seq": event.seq,
         "at": local_iso(event.at, site),
         "site": event.site,
         "data": data,
     }
+    if audience == STAFF and people is not None:
+        named = accounts_named([data.get("ticket"), data.get("new_ticket")], [data.get("counter")])
+        if named:
+            message["people"] = people(named)
+    return message
+
+
+def accounts_named(tickets: Iterable[Any], counters: Iterable[Any]) -> list[str]:
+    """The accounts named by these tickets' and counters' staff views (dicts; anything else is skipped), each once."""
+    found: dict[str, None] = {}
+    for items, fields in ((tickets, TICKET_ACCOUNTS), (counters, COUNTER_ACCOUNTS)):
+        for item in items:
+            if isinstance(item, dict):
+                for name in fields:
+                    if isinstance(item.get(name), str) and item[name]:
+                        found[item[name]] = None
+    return list(found)
 
 
 def dumps(message: dict[str, Any]) -> str:

@@ -40,10 +40,11 @@ import json
 import logging
 import random
 import re
+import secrets
 import socket
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -56,6 +57,8 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
 from queue_server.common import addresses, background, messages
+from queue_server.common import delivery_problems as problems
+from queue_server.common.delivery_problems import Problem
 from queue_server.domain.booking import BookingState
 from queue_server.domain.catalogue import Site
 from queue_server.domain.model import Ticket, TicketState
@@ -198,6 +201,14 @@ class Breaker:
         self.nudged = True
         return True
 
+    def reopened(self) -> None:
+        """Opened by the process that delivered before this one, as it last said: paused, its pause over (when it
+        would have ended is not said), so the endpoint is probed at once (a gateway by its HEAD) rather than sent a
+        message, and a failed probe pauses it twice as long."""
+        self.opened = True
+        self.trips = max(self.trips, 1)
+        self.open_until = 0.0
+
     def no_probe(self) -> None:
         """The message let through as a probe was no probe after all (skipped, not built, or asked to wait): the
         next one may be, and a waiting one may be brought forward again."""
@@ -248,6 +259,9 @@ class _Endpoints:
 
 
 ROLE_CHECK_SECONDS = 5.0  # how often the delivering process makes sure it still holds the outbox (shared storage)
+# The delivering process's word on its breakers (`OutboxStore.say_breakers`, every few seconds while one is open),
+# older than this, is void: that process stopped delivering without a word.
+BREAKERS_FRESH = timedelta(seconds=15)
 
 
 def gateway_breaker(site_id: str) -> str:
@@ -292,10 +306,11 @@ def retry_after(value: str | None, now: datetime) -> float | None:
 
 
 class _Answer(NamedTuple):
-    """What became of one request: `error` None once delivered; the status when the receiver answered; the seconds
-    its Retry-After asks for (read only with a 429 or a 503: RETRY_AFTER_STATUSES)."""
+    """What became of one request: `error` None once delivered (else its kind, figures and technical text); the
+    status when the receiver answered; the seconds its Retry-After asks for (read only with a 429 or a 503:
+    RETRY_AFTER_STATUSES)."""
 
-    error: str | None
+    error: Problem | None
     status: int | None = None
     retry_after: float | None = None
     unknown: bool = False  # the request went out and no answer was read: it may have been delivered
@@ -310,6 +325,33 @@ def _retry_after_of(response: aiohttp.ClientResponse) -> float | None:
     if response.status not in RETRY_AFTER_STATUSES:
         return None
     return retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
+
+
+def _kind_of(exc: aiohttp.ClientError) -> str:
+    """A client error's kind (common/delivery_problems.py): what a supervisor is told happened."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        if exc.os_error is not None and exc.os_error.errno == errno.EACCES:  # WebhookResolver: no address it may use
+            return problems.ADDRESS_FORBIDDEN
+        if isinstance(exc, aiohttp.ClientConnectorDNSError):
+            return problems.NAME_UNKNOWN
+        if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+            return problems.TLS
+        if isinstance(exc.os_error, ConnectionRefusedError):
+            return problems.CONNECTION_REFUSED
+        return problems.UNREACHABLE
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError | aiohttp.ClientOSError):
+        return problems.CONNECTION_DROPPED
+    if isinstance(exc, aiohttp.InvalidURL):
+        return problems.BAD_REQUEST
+    return problems.UNREACHABLE
+
+
+def _host(url: str) -> str:
+    """The host an error names (never a query, where a gateway's key may be), scrubbed as the error's text."""
+    try:
+        return scrub(urlsplit(url).hostname or "?")
+    except ValueError:
+        return "?"
 
 
 def scrub(text: str) -> str:
@@ -330,8 +372,12 @@ class Deliverer:
         on_endpoints: Callable[[list[Endpoint]], None] | None = None,
         held: frozenset[str] = frozenset(),
         people_ahead: policy.PeopleAhead | None = None,
+        catch_up: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
+        # Brings a site's live state up to what every process has committed (shared storage: Engine.catch_up), so a
+        # message another process wrote a moment ago is judged against its own event (`_as_true_now`).
+        self.catch_up = catch_up
         self.people_ahead = people_ahead  # the wait forecast's count, to say "N people before you" as it is now
         # The malls left out at start-up (settings/left_out.py): their messages wait, neither sent nor given up,
         # until a server serves them again.
@@ -351,15 +397,25 @@ class Deliverer:
         self._hooks: aiohttp.ClientSession | None = None
         self.delivering = False  # this process holds the outbox (one process at a time on shared storage)
         self.taken = 0  # how many times it took the outbox (again after losing it)
+        self.me = secrets.token_hex(8)  # this process, in what it says of its breakers (`_take_breakers`)
         self._probes: set[asyncio.Task[None]] = set()  # gateways probed without a message (_probe_idle_gateways)
         self._mended: set[str] = set()  # breakers closed again since the last round: their retries are due now
         self._in_flight: dict[int, str] = {}  # message n -> its lane (breaker key), until its outcome is recorded
         self._sending: set[asyncio.Task[None]] = set()
         self._finished: list[Attempt] = []  # outcomes not recorded yet (the next round records them)
+        self._reads = 0  # the rounds' reads of the messages due so far; each message started carries its read's
+        # Per site: the last catch-up begun (`_caught_up`), with the count of reads done when it began: it serves every
+        # message read by then.
+        self._catch_ups: dict[str, tuple[int, asyncio.Future[None]]] = {}
 
     def wake(self) -> None:
         """New messages were committed: look now rather than at the next idle tick."""
         self._wake.set()
+
+    @property
+    def in_flight(self) -> int:
+        """How many messages are being tried now: judged and started, their outcome not recorded yet."""
+        return len(self._in_flight)
 
     def breaker(self, endpoint: str) -> Breaker:
         found = self.breakers.get(endpoint)
@@ -416,6 +472,7 @@ class Deliverer:
                                 said.went_through()
                             await asyncio.sleep(5)
                             continue
+                        await self._take_breakers()  # before it says it delivers: its breakers are the pages' word
                         self.delivering = True
                         self.taken += 1
                         try:
@@ -435,6 +492,29 @@ class Deliverer:
                     said.failed(exc)
                     self.delivering = False
                     await asyncio.sleep(1)
+
+    async def _take_breakers(self) -> None:
+        """Taking the outbox on shared storage (at start, or again after losing it): the breakers are the last
+        word said of them (`say_breakers`, fresh within BREAKERS_FRESH), not what this process remembers. A breaker
+        it opened before it lost the outbox (an hour ago, say) says nothing of the endpoint now, and its count of
+        failures in a row missed every try made meanwhile by the process that delivered: kept, a gateway mended
+        since stayed paused for the rest of an old pause of up to 5 minutes, the pages not offering messages, or one
+        failing now was offered until five more failures. So: the last word this process's own (the outbox lost a
+        moment ago, a slow lock connection): its breakers are kept, the newest knowledge there is. Another's: each
+        breaker it had opened is opened here too, its pause over, so its endpoint is probed at once; any other
+        starts closed. None fresh: every breaker starts closed. On one process's storage (SQLite) no other process
+        tries the endpoints: the breakers are kept, their own pauses say when to probe."""
+        if not self.store.storage.shared:
+            return
+        said = await self.store.breakers_said()
+        fresh = said is not None and datetime.now(UTC) - said[1] <= BREAKERS_FRESH  # the machine's clock, as said
+        if said is not None and fresh and said[2] == self.me:
+            return
+        self.breakers.clear()
+        self._mended.clear()
+        if said is not None and fresh:
+            for key in said[0]:
+                self.breaker(key).reopened()
 
     async def _still_mine(self, role: Role) -> bool:
         """Whether this process still holds the outbox: asked of the database every few seconds."""
@@ -485,6 +565,8 @@ class Deliverer:
         due = await self.store.due(self.clock(), self.settings.batch, self.held,
                                    busy_endpoints=sorted(k for k in blocked if not gateway_sites([k])),
                                    busy_gateways=sorted(gateway_sites(blocked)))  # fmt: skip
+        self._reads += 1  # after the read: a catch-up begun from now on serves its messages (`_caught_up`)
+        read = self._reads
         if any(m.endpoint != GATEWAY and m.endpoint not in self._endpoints.by_id for m in due):
             await self.refresh_endpoints(force=True)  # added a moment ago (here, by the command line, elsewhere)
         started = 0
@@ -499,7 +581,7 @@ class Deliverer:
             if not self._breaker_of(message).allows():
                 continue
             load[lane] += 1
-            self._start(message, lane)
+            self._start(message, lane, read)
             started += 1
         self._probe_idle_gateways()
         brought = await self._probe_idle_webhooks(load)
@@ -508,20 +590,19 @@ class Deliverer:
     def _lane(self, message: Pending) -> str:
         return gateway_breaker(message.site) if message.endpoint == GATEWAY else message.endpoint
 
-    def _start(self, message: Pending, lane: str) -> None:
+    def _start(self, message: Pending, lane: str, read: int | None = None) -> None:
         self._in_flight[message.n] = lane
-        task = asyncio.create_task(self._send(message))
+        task = asyncio.create_task(self._send(message, read))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
-    async def _send(self, message: Pending) -> None:
+    async def _send(self, message: Pending, read: int | None = None) -> None:
         try:
-            attempt = await self._deliver(message)
+            attempt = await self._deliver(message, read)
         except Exception as exc:  # a bug: the message is tried again later rather than its lane blocked for good
             log.exception("delivering message %s failed", message.id)
             self._breaker_of(message).no_probe()  # nor its breaker waiting for a probe that will never end
-            attempt = Attempt(message.n, "retry", self.clock(), f"failed: {type(exc).__name__}",
-                              self.clock() + timedelta(seconds=self.settings.retry_base))  # fmt: skip
+            attempt = self._again_later(message, Problem(problems.INTERNAL, f"failed: {type(exc).__name__}"))
         self._finished.append(attempt)
         self._wake.set()  # recorded at once: the next message of its ticket is due after it
 
@@ -548,6 +629,7 @@ class Deliverer:
             self.breaker(lane).no_probe()
         self._in_flight.clear()
         self._finished.clear()
+        self._catch_ups.clear()
 
     async def _bring_forward(self) -> None:
         """Endpoints that answer again after their breaker opened: the messages they failed are tried now, not after
@@ -619,16 +701,24 @@ class Deliverer:
 
     # --- one message -------------------------------------------------------------------------------------------
 
-    async def _deliver(self, message: Pending) -> Attempt:
+    async def _deliver(self, message: Pending, read: int | None = None) -> Attempt:
+        """One try of a message; `read`: the round's read it came in (`_caught_up`), None for one read just now."""
         try:
-            request = await self._request(message)
+            request = await self._request(message, read)
         except _Skip as skip:
             self._breaker_of(message).no_probe()  # it was no probe: the next message may be one
             return Attempt(message.n, "skipped", self.clock(), str(skip))
+        except _NotJudged as why:
+            self._breaker_of(message).no_probe()
+            log.warning("message %s: the newest state could not be read (%s); tried again later", message.id, why)
+            return self._again_later(
+                message, Problem(problems.INTERNAL, f"the newest state could not be read ({why}): tried again later")
+            )
         except Exception as exc:  # a message that cannot even be built must not stop every other one behind it
             log.exception("message %s could not be built; kept as failed", message.id)
             self._breaker_of(message).no_probe()
-            return Attempt(message.n, "dead", self.clock(), f"could not be built: {type(exc).__name__}")
+            built = Problem(problems.UNBUILDABLE, f"could not be built: {type(exc).__name__}")
+            return Attempt(message.n, "dead", self.clock(), built.text, problem=built.stored())
         url, body, headers = request
         site = self.sites.get(message.site)
         hide = partial(gateway.hidden, site.notify.gateway) if site and site.notify.gateway else None
@@ -639,27 +729,44 @@ class Deliverer:
             if breaker.succeeded():
                 self._mended.add(self._lane(message))
             return Attempt(message.n, "sent", now)
-        error, asked, unknown = answer.error, self._asked(answer), answer.unknown
+        asked, unknown = self._asked(answer), answer.unknown
         last_try = message.attempts + 1 >= self.settings.max_attempts
         if answer.status == 429 and asked is not None:  # the endpoint is up and said when: no failure of it
             breaker.no_probe()
             breaker.hold(asked)
-            error = f"{error} (asked to wait {asked:.0f} s)"
+            error = problems.of_status(429, f"{answer.error.text} (asked to wait {asked:.0f} s)", asked)
             if last_try:
-                return Attempt(message.n, "dead", now, error)
-            return Attempt(message.n, "retry", now, error, now + timedelta(seconds=asked))
+                return Attempt(message.n, "dead", now, error.text, problem=error.stored())
+            return Attempt(message.n, "retry", now, error.text, now + timedelta(seconds=asked), problem=error.stored())
         # A 503 with Retry-After: down, and said for how long. A failure all the same (the pages should not offer
         # messages while the gateway says it cannot send them); nothing goes to the endpoint before then.
         down_for = asked if answer.status == 503 else None
+        error = answer.error
         if breaker.failed(down_for):
-            log.warning("deliveries to %s keep failing (%s); pausing them", message.endpoint, error)
+            log.warning("deliveries to %s keep failing (%s); pausing them", message.endpoint, error.text)
         if down_for is not None:
-            error = f"{error} (asked to wait {down_for:.0f} s)"
+            error = problems.of_status(503, f"{error.text} (asked to wait {down_for:.0f} s)", down_for)
         if last_try:
-            return Attempt(message.n, "dead", now, error, unknown=unknown)
-        delay = min(self.settings.retry_cap, self.settings.retry_base * 2**message.attempts)
-        wait = max(random.uniform(delay / 2, delay), down_for or 0.0)  # noqa: S311 - jitter, not a secret
-        return Attempt(message.n, "retry", now, error, now + timedelta(seconds=wait), unknown=unknown)
+            return Attempt(message.n, "dead", now, error.text, unknown=unknown, problem=error.stored())
+        wait = max(self._backoff(message.attempts), down_for or 0.0)
+        return Attempt(message.n, "retry", now, error.text, now + timedelta(seconds=wait), unknown=unknown,
+                       problem=error.stored())  # fmt: skip
+
+    def _backoff(self, attempts: int) -> float:
+        """Seconds before the next try of a message tried `attempts` times: exponential, with full jitter."""
+        delay = min(self.settings.retry_cap, self.settings.retry_base * 2**attempts)
+        return random.uniform(delay / 2, delay)  # noqa: S311 - jitter, not a secret
+
+    def _again_later(self, message: Pending, problem: Problem) -> Attempt:
+        """A try that failed on this side, before or while sending (the newest state could not be read; a bug): it
+        counts as a try, as one the endpoint failed does, so a message whose catch-up or sending keeps failing is
+        dead after `max_attempts` (the supervisors see it and may resend it) rather than tried every few seconds for
+        ever; else it is tried again after the same backoff. The endpoint's breaker does not count it."""
+        now = self.clock()
+        if message.attempts + 1 >= self.settings.max_attempts:
+            return Attempt(message.n, "dead", now, problem.text, problem=problem.stored())
+        retry_at = now + timedelta(seconds=self._backoff(message.attempts))
+        return Attempt(message.n, "retry", now, problem.text, retry_at, problem=problem.stored())
 
     def _asked(self, answer: _Answer) -> float | None:
         """The seconds an answer's Retry-After asks for, within 1 s and `retry_after_cap` (10 minutes: a day's quota
@@ -695,20 +802,23 @@ class Deliverer:
                 await response.content.read(2048)  # read, so the connection is kept for the next one
                 if 200 <= response.status < 300:
                     return _Answer(None, response.status)
-                return _Answer(scrub(f"HTTP {response.status} {response.reason or ''}".strip()), response.status,
-                               _retry_after_of(response))  # fmt: skip
+                text = scrub(f"HTTP {response.status} {response.reason or ''}".strip())
+                return _Answer(problems.of_status(response.status, text), response.status, _retry_after_of(response))
         except TimeoutError:
-            return _Answer("no answer in time", unknown=sent.out)
+            timeout = Problem(problems.TIMEOUT, "no answer in time", {"seconds": max(1, round(self.settings.timeout))})
+            return _Answer(timeout, unknown=sent.out)
         except aiohttp.ClientError as exc:
             said = f"{type(exc).__name__}: {exc}"
-            return _Answer(scrub(hide(said) if hide else said) or type(exc).__name__, unknown=sent.out)
+            text = scrub(hide(said) if hide else said) or type(exc).__name__
+            return _Answer(Problem(_kind_of(exc), text, {"host": _host(url)}), unknown=sent.out)
         except Exception as exc:  # noqa: BLE001 - one request that cannot be made must not stop every delivery
             # (a header aiohttp refuses raised out of the round, every second, for every endpoint of every site).
             # Its text is not kept: it might quote what was refused.
             log.warning("a request to %s could not be made (%s)", urlsplit(url).hostname, type(exc).__name__)
-            return _Answer(f"the request could not be made ({type(exc).__name__}): check the receiver's settings")
+            text = f"the request could not be made ({type(exc).__name__}): check the receiver's settings"
+            return _Answer(Problem(problems.BAD_REQUEST, text))
 
-    async def _request(self, message: Pending) -> tuple[str, bytes, dict[str, str]]:
+    async def _request(self, message: Pending, read: int | None = None) -> tuple[str, bytes, dict[str, str]]:
         if message.endpoint != GATEWAY:
             found = self._endpoints.by_id.get(message.endpoint)
             if message.endpoint in self._endpoints.unreadable:
@@ -723,7 +833,7 @@ class Deliverer:
         site = self.sites.get(message.site)
         if site is None or site.notify.gateway is None:
             raise _Skip("no gateway is configured for the site")
-        kind, params = self._still_worth_sending(message, json.loads(message.payload))
+        kind, params = await self._as_true_now(message, json.loads(message.payload), read)
         contact = await self.store.contact(message.contact or "")
         if contact is None:
             raise _Skip("the number was deleted (its day is over)")
@@ -752,6 +862,43 @@ class Deliverer:
             return {**params, "code": self.vault.open(params["sealed_code"])}
         except VaultError as exc:
             raise _Skip(str(exc)) from None
+
+    async def _as_true_now(
+        self, message: Pending, params: dict[str, Any], read: int | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """`_still_worth_sending`, against a state that has the message's own event. On shared storage another
+        process may have written the message a moment ago, and this one's follower not have read its event yet: the
+        ticket unknown here ("the ticket is over") or still waiting ("your turn" skipped as "moved on"), the citizen
+        never told. So before a message is skipped, the state is brought up to what is committed (the message was
+        read after its event was committed: `_caught_up`, once per site for a round's messages) and it is judged
+        again. A catch-up that fails (the database away) is no reason to give the message up: it is tried again
+        later (`_NotJudged`). "N people before you" is caught up before it is judged at all: it counts the people
+        before the citizen, and a state behind the others (their calls not read yet) counts too many."""
+        if self.catch_up is None or message.kind not in (policy.PEOPLE_AHEAD, policy.NEXT_UP):
+            try:
+                return self._still_worth_sending(message, params)
+            except _Skip:
+                if self.catch_up is None:
+                    raise
+        try:
+            await self._caught_up(message.site, read)
+        except Exception as exc:  # noqa: BLE001 - whatever kept it from reading, the message waits, not lost
+            raise _NotJudged(type(exc).__name__) from exc
+        return self._still_worth_sending(message, params)
+
+    async def _caught_up(self, site_id: str, read: int | None) -> None:
+        """The site's state brought up to what every process has committed (`catch_up`), at most once per site for
+        the messages of a round: a catch-up begun after a message was read (the round's `read`) has every event
+        committed before it, the message's own among them, so the round's other messages about to be skipped wait
+        for that one (or take it, done) rather than each read the others' events again. A catch-up that failed
+        fails the messages it serves; the next round's begin a new one. `read` None: a message read just now."""
+        assert self.catch_up is not None
+        found = self._catch_ups.get(site_id)
+        if found is None or read is None or found[0] < read:
+            task = asyncio.ensure_future(self.catch_up(site_id))
+            task.add_done_callback(_retrieved)
+            found = self._catch_ups[site_id] = (self._reads, task)
+        await asyncio.shield(found[1])  # one message stopped (the outbox let go) stops no other's catch-up
 
     def _still_worth_sending(self, message: Pending, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The message as it is true now (its kind and parameters), or _Skip when it would only mislead: one whose
@@ -803,6 +950,13 @@ class Deliverer:
         return (policy.PEOPLE_AHEAD if ahead > 0 else policy.NEXT_UP), {**params, "people": ahead}
 
 
+def _retrieved(task: asyncio.Future[None]) -> None:
+    """A shared catch-up's failure is each waiting message's to handle; said here as read, so that one whose
+    messages were all stopped meanwhile is not reported as never retrieved."""
+    if not task.cancelled():
+        task.exception()
+
+
 class _RequestSent:
     """Whether a request went out: its headers were sent (`_sent`). Passed as the request's trace context."""
 
@@ -824,3 +978,7 @@ def _sent() -> aiohttp.TraceConfig:
 
 class _Skip(Exception):
     """Not worth sending any more; the reason is kept with the message."""
+
+
+class _NotJudged(Exception):
+    """Whether it is still worth sending could not be told (the state could not be brought up to date)."""

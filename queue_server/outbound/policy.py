@@ -52,9 +52,11 @@ BOOKING_CLOSED = "booking_closed"  # cancelled by the mall: a new configuration 
 # A one-time code verifying a number before it books (application/phone_codes.py writes it, not an event: the code
 # is in no event; its payload holds it encrypted, `sealed_code`, opened only to send).
 PHONE_CODE = "phone_code"
+# A test message an admin sends from Settings to check the site's gateway (application/gateway_test.py; no event).
+GATEWAY_TEST = "gateway_test"
 KINDS = (TICKET_ISSUED, PEOPLE_AHEAD, NEXT_UP, TRANSFERRED, RETURNED, DAY_REOPENED, YOUR_TURN, NO_SHOW, SURVEY,
          CANCELLED, BOOKING_CONFIRMED, BOOKING_REMINDER_DAY, BOOKING_REMINDER_HOUR, BOOKING_RELEASED, BOOKING_CLOSED,
-         PHONE_CODE)  # fmt: skip
+         PHONE_CODE, GATEWAY_TEST)  # fmt: skip
 # The messages that are true only while their ticket waits in the line (the deliverer skips them otherwise).
 WHILE_WAITING = (PEOPLE_AHEAD, NEXT_UP, TRANSFERRED, RETURNED, DAY_REOPENED)
 

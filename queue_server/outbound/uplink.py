@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -47,6 +48,7 @@ RETRY_FIRST, RETRY_CAP = 1.0, 60.0
 # ends: a mirror restored from an older backup gets the events it lost again.
 HEARTBEAT_SECONDS = 60.0
 SHARE_SECONDS = 15.0  # the sending process says where each site stands at least this often (and on every change)
+TIMEOUT_SECONDS = 30.0  # one request to the mirror, its answer read
 ALERT_AFTER = timedelta(minutes=2)  # a blip is no news; a line down this long is the supervisor's (an alert)
 SURVEY_BATCH = 500  # survey answers per request (the mirror takes up to 500)
 SURVEY_OVERLAP = timedelta(minutes=2)
@@ -63,11 +65,15 @@ class UplinkStatus:
     failing_since: datetime | None = None
     last_error: str | None = None  # in words, for the log and the dashboard (it may name the mirror's address)
     error_kind: str | None = None  # the same as a word, for the public /healthz (UplinkRefused.kind and the ones below)
+    # and its figures (the mirror's host, an HTTP status and code, seconds), which the supervisor's alert says it with
+    # in words (common/delivery_problems.py, [uplink_problem] of messages.toml); never on /healthz
+    error_figures: dict[str, Any] | None = None
     contacted: float = -math.inf  # time.monotonic() of the last answer from the mirror
     verified: bool = False  # `acknowledged` was read from the mirror since the last failure
     fingerprint: str | None = None  # of this log's event `acknowledged`, as the mirror makes it: sent with a batch
     surveys: tuple[str, str] | None = None  # the mirror's newest survey answer: (answered_at, ticket)
     protocol: int = 1  # what the mirror speaks (actions.UPLINK_PROTOCOL there; 1: an earlier release, no `protocol`)
+    screens_said: frozenset[str] | None = None  # the screens with a display on, as the mirror was last told
 
     def view(self) -> dict[str, Any]:
         behind = None if self.acknowledged is None else max(0, self.newest - self.acknowledged)
@@ -78,6 +84,7 @@ class UplinkStatus:
         and the site's token trouble; the supervisor's dashboard and the log say it whole)."""
         view = self.view()
         view["last_error"] = view.pop("error_kind")
+        view.pop("error_figures")
         return view
 
     def shared(self) -> dict[str, Any]:
@@ -88,6 +95,7 @@ class UplinkStatus:
             "failing_since": self.failing_since.isoformat() if self.failing_since else None,
             "last_error": self.last_error,
             "error_kind": self.error_kind,
+            "error_figures": self.error_figures,
         }
 
     def heard(self, said: dict[str, Any], said_at: datetime, now: datetime) -> None:
@@ -97,10 +105,12 @@ class UplinkStatus:
         self.failing_since = _moment(said.get("failing_since"))
         self.last_error = said.get("last_error")
         self.error_kind = said.get("error_kind") or ("failed" if self.last_error else None)  # an earlier release's
+        figures = said.get("error_figures")
+        self.error_figures = figures if isinstance(figures, dict) else None
         if self.failing_since is None and now - said_at > ALERT_AFTER:
             self.failing_since = said_at
             self.last_error = "no process of this server has sent the log since then (is one stuck?)"
-            self.error_kind = "stuck"
+            self.error_kind, self.error_figures = "stuck", None
 
 
 def retry_delay(failures: int) -> float:
@@ -125,15 +135,24 @@ class UplinkRefused(Exception):
     """The mirror answered with an error (its code and message), or something that is not its API. `kind` names it
     in a word for the public /healthz: out_of_step, not_the_api, token_refused, not_mirrored or refused."""
 
-    def __init__(self, message: str, kind: str = "refused") -> None:
+    def __init__(self, message: str, kind: str = "refused", **figures: Any) -> None:
         super().__init__(message)
         self.kind = kind
+        self.figures = figures  # an HTTP status, the mirror's error code (common/delivery_problems.py)
 
 
 class Uplink:
-    def __init__(self, storage: StoragePort, tokens: dict[str, str], url: str, clock: Callable[[], datetime]) -> None:
-        """`tokens`: per site sent up, the uplink token the mirror issued for it."""
-        self.storage, self.tokens, self.clock = storage, tokens, clock
+    def __init__(
+        self,
+        storage: StoragePort,
+        tokens: dict[str, str],
+        url: str,
+        clock: Callable[[], datetime],
+        screens: Callable[[str], frozenset[str]] | None = None,
+    ) -> None:
+        """`tokens`: per site sent up, the uplink token the mirror issued for it. `screens`: a site's screens with a
+        display connected now, said in the heartbeat (the national view counts the mall's screens not connected)."""
+        self.storage, self.tokens, self.clock, self.screens = storage, tokens, clock, screens
         self.sites = list(tokens)
         self.url = url.rstrip("/")
         self.status: dict[str, UplinkStatus] = {site: UplinkStatus() for site in self.sites}
@@ -210,7 +229,7 @@ class Uplink:
 
     async def _send_forever(self, role: Any) -> None:
         failures = 0
-        timeout = aiohttp.ClientTimeout(total=30)
+        timeout = aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
         async with aiohttp.ClientSession(timeout=timeout) as http:
             await self._share()  # at once: what an earlier run said is not taken for now while the mirror is asked
             while await role.still_held():
@@ -235,9 +254,14 @@ class Uplink:
         """One batch of the site's log, if the mirror lacks any; whether one was sent."""
         status = self.status[site]
         status.newest = newest = await self.storage.newest_seq(site)  # how far behind, even while the mirror is away
-        if not status.verified or time.monotonic() - status.contacted >= HEARTBEAT_SECONDS:
+        shown = self.screens(site) if self.screens is not None else None
+        beat = time.monotonic() - status.contacted >= HEARTBEAT_SECONDS or shown != status.screens_said
+        if not status.verified or beat:
             # Where this log ends, and its event there: the mirror takes a copy ending at the same event for complete.
+            # And which screens have a display on now: at once when that changed (a TV off is news for the ministry).
             said = {"newest": str(newest), "protocol": str(PROTOCOL)}
+            if shown is not None:
+                said["screens"] = ",".join(sorted(shown))
             ends = await self._fingerprint_of(site, newest, 2 if status.protocol == 2 else PROTOCOL)  # as it makes them
             if ends is not None:
                 said["fingerprint"] = ends
@@ -253,6 +277,7 @@ class Uplink:
             status.acknowledged, status.verified = mirrored, True
             status.surveys = _cursor(answer.get("surveys"))
             status.contacted = time.monotonic()  # an answer, not yet a success: the mirror may refuse the batch
+            status.screens_said = shown
         assert status.acknowledged is not None
         rows = await self.storage.event_rows_after(site, status.acknowledged, BATCH)
         if not rows:
@@ -270,6 +295,7 @@ class Uplink:
         if status.fingerprint is not None:
             body["fingerprint"] = status.fingerprint
         answer = await self._call(http, "POST", site, body)
+        status.contacted = time.monotonic()  # a batch taken: the mirror's copy keeps up as of now
         status.acknowledged = int(answer["after"])
         last = events[-1]
         copy_ends_here = last["seq"] == status.acknowledged
@@ -345,7 +371,9 @@ class Uplink:
                 answer = await response.json(content_type=None)
             except (ValueError, aiohttp.ContentTypeError):
                 raise UplinkRefused(
-                    f"HTTP {response.status} from {self.url}, not the queue server's API", "not_the_api"
+                    f"HTTP {response.status} from {self.url}, not the queue server's API",
+                    "not_the_api",
+                    status=response.status,
                 ) from None
             if response.status in (401, 403):
                 raise UplinkRefused(f"{self.url} refused this server's uplink token for site {site} (revoked, or not "
@@ -354,7 +382,8 @@ class Uplink:
                                     "token_refused")  # fmt: skip
             if response.status != 200 or not isinstance(answer, dict):
                 error = answer.get("error", {}) if isinstance(answer, dict) else {}
-                raise UplinkRefused(f"HTTP {response.status} {error.get('code', '')}: {error.get('message_en', '')}")
+                raise UplinkRefused(f"HTTP {response.status} {error.get('code', '')}: {error.get('message_en', '')}",
+                                    status=response.status, code=str(error.get("code", ""))[:80])  # fmt: skip
             if method == "GET" and not answer.get("mirrored"):
                 raise UplinkRefused(
                     f"{self.url} does not mirror site {site} (serve --mirror {site} there)", "not_mirrored"
@@ -366,12 +395,17 @@ class Uplink:
         if status.failing_since is not None:
             log.warning("uplink of site %s to %s works again", site, self.url)
         status.last_ok_at, status.failing_since, status.last_error, status.error_kind = self.clock(), None, None, None
-        status.contacted = time.monotonic()
+        status.error_figures = None
+        # Not `contacted`: "nothing left to send" is a success without a word to the mirror, every few seconds, and
+        # counting it as contact kept a quiet box from ever saying it is there (the mirror's national view then
+        # showed the mall "tidak terhubung" 3 minutes into any quiet spell). The GET and each batch's answer set it.
 
     def _failed(self, site: str, exc: Exception) -> None:
         status = self.status[site]
         status.verified = False  # out of step, refused or away: ask where the mirror's copy ends before sending
         kind = exc.kind if isinstance(exc, UplinkRefused) else "failed"
+        figures: dict[str, Any] = {"host": urlsplit(self.url).hostname or self.url}
+        figures.update(exc.figures if isinstance(exc, UplinkRefused) else {})
         reason = str(exc) or type(exc).__name__
         if isinstance(exc, aiohttp.ClientConnectionError):
             kind, reason = (
@@ -379,9 +413,10 @@ class Uplink:
                 f"{self.url} cannot be reached (no network, a wrong address, or its server is down)",
             )
         elif isinstance(exc, TimeoutError):
-            kind, reason = "timeout", f"{self.url} did not answer within 30 seconds"
+            kind, reason = "timeout", f"{self.url} did not answer within {TIMEOUT_SECONDS:.0f} seconds"
+            figures["seconds"] = round(TIMEOUT_SECONDS)
         if status.failing_since is None or reason != status.last_error:
             log.warning("uplink of site %s to %s failed (%s); the log waits here and is sent once it works",
                         site, self.url, reason)  # fmt: skip
         status.failing_since = status.failing_since or self.clock()
-        status.last_error, status.error_kind = reason, kind
+        status.last_error, status.error_kind, status.error_figures = reason, kind, figures

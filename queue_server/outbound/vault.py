@@ -60,8 +60,10 @@ class Vault:
             return cls(path.read_bytes().strip())
         with os.fdopen(fd, "wb") as f:
             f.write(key + b"\n")
-        log.warning(
-            "made a new notification key in %s: back it up with the database, keep it out of the same copy", path
+        log.warning(  # said so a technician knows what to keep: backups never hold it (docs/deployment.md, 5)
+            "made a new notification key in %s: the database's backups do not hold it, so keep a copy of this file "
+            "apart from them (another disk or machine); a restore needs it",
+            path,
         )
         return cls(key)
 

@@ -1,7 +1,7 @@
-"""The SQL of the short codes that pair a TV or kiosk (migrations 0023, 0024; application/device_pairing.py keeps the
-rules). A code, the device entry it makes (or the entry it gives a new token) and the audit entry that says so are
-written in one transaction under the code's lock: two admins typing the same code at once, on one process or two, or
-at two malls, pair it once, and the audit log names only the pairing that happened."""
+"""The SQL of the short codes that pair a TV or kiosk (migrations 0023, 0024, 0026; application/device_pairing.py
+keeps the rules). A code, the device entry it makes (or the entry it gives a new token) and the audit entry that says
+so are written in one transaction under the code's lock: two admins typing the same code at once, on one process or
+two, or at two malls, pair it once, and the audit log names only the pairing that happened."""
 
 from __future__ import annotations
 
@@ -21,6 +21,10 @@ class Pairing:
     paired_at: datetime | None
     paired_claim: str | None
     paired_device: int | None
+    # What the page that asked is (migration 0026): "display" with its screen, or "kiosk"; None: the start page's
+    # code (or an earlier release's page's), which pairs as whatever the admin chooses.
+    kind: str | None = None
+    screen: str | None = None
 
 
 # A code that may still be paired at a site, as each statement below says it (its parameters: now, the site): not
@@ -38,19 +42,21 @@ class AuditRow:
     seq: int
 
 
-_COLUMNS = "code, token_hash, site, created_at, expires_at, paired_at, paired_claim, paired_device"
+_COLUMNS = "code, token_hash, site, created_at, expires_at, paired_at, paired_claim, paired_device, kind, screen"
 
 
 def _pairing(row: tuple[object, ...]) -> Pairing:
     def when(value: object) -> datetime | None:
         return datetime.fromisoformat(str(value)) if value is not None else None
 
+    def text(value: object) -> str | None:
+        return str(value) if value is not None else None
+
     created, expires = when(row[3]), when(row[4])
     assert created is not None and expires is not None
     device = int(str(row[7])) if row[7] is not None else None
-    site = str(row[2]) if row[2] is not None else None
-    return Pairing(str(row[0]), str(row[1]), site, created, expires, when(row[5]),
-                   str(row[6]) if row[6] is not None else None, device)  # fmt: skip
+    return Pairing(str(row[0]), str(row[1]), text(row[2]), created, expires, when(row[5]), text(row[6]), device,
+                   text(row[8]), text(row[9]))  # fmt: skip
 
 
 class DevicePairingStore:
@@ -65,7 +71,8 @@ class DevicePairingStore:
             [
                 ("DELETE FROM device_pairings WHERE created_at < ?", [(utc_iso(forget_before),)]),
                 (
-                    "INSERT INTO device_pairings (code, token_hash, site, created_at, expires_at) SELECT ?,?,?,?,? "
+                    "INSERT INTO device_pairings (code, token_hash, site, created_at, expires_at, kind, screen) "
+                    "SELECT ?,?,?,?,?,?,? "
                     "WHERE (SELECT COUNT(*) FROM device_pairings WHERE paired_at IS NULL AND expires_at > ?) < ? "
                     "ON CONFLICT DO NOTHING",
                     [
@@ -75,6 +82,8 @@ class DevicePairingStore:
                             pairing.site,
                             now,
                             utc_iso(pairing.expires_at),
+                            pairing.kind,
+                            pairing.screen,
                             now,
                             waiting_max,
                         )

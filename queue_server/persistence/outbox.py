@@ -12,8 +12,13 @@ from typing import Any
 
 from queue_server.persistence.port import (
     AUDIT_INSERT,
+    CONTACT_UPSERT,
+    OUTBOX_INSERT,
+    ContactRow,
+    OutboxRow,
     Statements,
     StoragePort,
+    outbox_values,
     utc_iso,
 )
 
@@ -54,6 +59,9 @@ class Attempt:
     # The request reached the receiver and no answer was read (no answer in time, the connection dropped): it may
     # have been delivered. Kept with a retried or dead message (`outcome_unknown`), cleared once it is sent.
     unknown: bool = False
+    # The error's kind and figures ({"kind": "receiver_error", "status": 503}: common/delivery_problems.py), kept
+    # beside its text (`last_problem`), so that a supervisor reads it in words
+    problem: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -98,9 +106,20 @@ class EndpointStatus:
     last_sent_at: datetime | None = None
     last_error: str | None = None
     last_error_at: datetime | None = None
+    last_problem: dict[str, Any] | None = None  # the last error's kind and figures (None: a row of an earlier release)
     unknown: int = 0  # retrying or dead whose last try's outcome is unknown: they may have been delivered
 
 
+# A message written over its site's limit of its kind goes again (add_message); its audit entry is written only
+# with it.
+_OVER_LIMIT = (
+    "DELETE FROM outbox WHERE id = ? AND (SELECT COUNT(*) FROM outbox o WHERE o.site = ? AND o.kind = ? "
+    "AND o.created_at > ?) > ?"
+)
+_AUDIT_IF_WRITTEN = (
+    "INSERT INTO audit (site, at, actor, role, action, target, details, seq) SELECT ?,?,?,?,?,?,?,? "
+    "WHERE EXISTS (SELECT 1 FROM outbox WHERE id = ?)"
+)
 _ENDPOINT_COLUMNS = "id, site, agency, url, secret, events, description, active, created_at, created_by"
 
 
@@ -111,6 +130,21 @@ def _endpoint(row: tuple[Any, ...]) -> Endpoint:
 
 def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+def _problem(attempt: Attempt) -> str | None:
+    return json.dumps(attempt.problem) if attempt.problem else None
+
+
+def _loaded(text: str | None) -> dict[str, Any] | None:
+    """A stored problem; None for a row of an earlier release (its text alone) or one that cannot be read."""
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) and isinstance(value.get("kind"), str) else None
 
 
 class OutboxStore:
@@ -181,12 +215,12 @@ class OutboxStore:
                 sent.append((utc_iso(a.at), a.n))
             elif a.outcome == "retry":
                 assert a.retry_at is not None
-                retry.append((utc_iso(a.retry_at), a.error, int(a.unknown), a.n))
+                retry.append((utc_iso(a.retry_at), a.error, int(a.unknown), _problem(a), a.n))
             elif a.outcome == "dead":
-                dead.append((a.error, int(a.unknown), a.n))
+                dead.append((a.error, int(a.unknown), _problem(a), a.n))
             else:
                 skipped.append((a.error, a.n))
-        tried = "attempts = attempts + 1, last_error = ?, outcome_unknown = ?"
+        tried = "attempts = attempts + 1, last_error = ?, outcome_unknown = ?, last_problem = ?"
         statements: Statements = [
             (
                 "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?, outcome_unknown = 0 "
@@ -245,25 +279,28 @@ class OutboxStore:
 
     # --- the breakers opened, as the delivering process tells the others (shared storage) ---------------------
 
-    async def say_breakers(self, opened: dict[str, str], at: datetime) -> None:
+    async def say_breakers(self, opened: dict[str, str], at: datetime, by: str | None = None) -> None:
         """The breakers the delivering process has opened (by key: a webhook's id, `gateway:<site>`; each with its
-        state, open or half_open), and when it said so: a row of `meta`, so that no migration is needed for a few
-        bytes rewritten every few seconds."""
-        value = json.dumps({"breakers": dict(sorted(opened.items())), "at": utc_iso(at)})
+        state, open or half_open), when it said so, and which process it is (`by`: a token of its own): a row of
+        `meta`, so that no migration is needed for a few bytes rewritten every few seconds."""
+        value = json.dumps({"breakers": dict(sorted(opened.items())), "at": utc_iso(at), "by": by})
         await self.storage.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (BREAKERS_KEY, value),
         )
 
-    async def breakers_said(self) -> tuple[dict[str, str], datetime] | None:
-        """What `say_breakers` last said, and when; None if nothing was. A row of an earlier release named only the
-        sites whose gateway was paused: read as their gateways' breakers open."""
+    async def breakers_said(self) -> tuple[dict[str, str], datetime, str | None] | None:
+        """What `say_breakers` last said, when, and by which process (None: a row of an earlier release); None if
+        nothing was. A row of an earlier release named only the sites whose gateway was paused: read as their
+        gateways' breakers open."""
         rows = await self.storage.query("SELECT value FROM meta WHERE key = ?", (BREAKERS_KEY,))
         if not rows:
             return None
         said = json.loads(rows[0][0])
         opened = said.get("breakers", {f"{GATEWAY}:{site}": "open" for site in said.get("sites", [])})
-        return {str(key): str(state) for key, state in opened.items()}, datetime.fromisoformat(said["at"])
+        by = said.get("by")
+        states = {str(key): str(state) for key, state in opened.items()}
+        return states, datetime.fromisoformat(said["at"]), str(by) if by is not None else None
 
     # --- supervisors: status, dead letters, resending --------------------------------------------------------
 
@@ -287,14 +324,15 @@ class OutboxStore:
             if last_sent and (entry.get("last_sent_at") is None or _time(last_sent) > entry["last_sent_at"]):
                 entry["last_sent_at"] = _time(last_sent)
         errors = await self.storage.query(
-            "SELECT endpoint, last_error, due_at FROM outbox WHERE site = ? AND last_error IS NOT NULL "
+            "SELECT endpoint, last_error, due_at, last_problem FROM outbox WHERE site = ? AND last_error IS NOT NULL "
             "AND state IN ('pending', 'dead') ORDER BY n DESC LIMIT 200",
             (site,),
         )
-        for endpoint, error, at in errors:
+        for endpoint, error, at, problem in errors:
             entry = found.setdefault(endpoint, {"endpoint": endpoint})
             if "last_error" not in entry:
                 entry["last_error"], entry["last_error_at"] = error, _time(at)
+                entry["last_problem"] = _loaded(problem)
         return {endpoint: EndpointStatus(**values) for endpoint, values in found.items()}
 
     async def backlog(self) -> dict[tuple[str, str], tuple[int, int]]:
@@ -306,23 +344,25 @@ class OutboxStore:
         )
         return {(r[0], r[1]): (int(r[2] or 0), int(r[3] or 0)) for r in rows}
 
-    async def troubles(self) -> list[tuple[str, str, datetime | None, int, str | None]]:
+    async def troubles(self) -> list[tuple[str, str, datetime | None, int, str | None, dict[str, Any] | None]]:
         """Per site and endpoint with messages failing (being retried, or dead): (site, endpoint, the oldest
-        failing message's time, how many are dead, the newest error). One query for every site, for the alerts."""
+        failing message's time, how many are dead, the newest error, its kind and figures). One query for every site,
+        for the alerts."""
         rows = await self.storage.query(
             "SELECT site, endpoint, MIN(created_at), SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), MAX(n) "
             "FROM outbox WHERE state IN ('pending', 'dead') AND last_error IS NOT NULL GROUP BY site, endpoint"
         )
         out = []
         for site, endpoint, oldest, dead, newest in rows:
-            error = await self.storage.query("SELECT last_error FROM outbox WHERE n = ?", (newest,))
-            out.append((site, endpoint, _time(oldest), int(dead or 0), error[0][0] if error else None))
+            error = await self.storage.query("SELECT last_error, last_problem FROM outbox WHERE n = ?", (newest,))
+            text, problem = error[0] if error else (None, None)
+            out.append((site, endpoint, _time(oldest), int(dead or 0), text, _loaded(problem)))
         return out
 
     async def dead_letters(self, site: str, endpoint: str | None, limit: int) -> list[dict[str, Any]]:
         sql = (
-            "SELECT id, endpoint, kind, key, attempts, created_at, last_error, outcome_unknown FROM outbox "
-            "WHERE site = ? AND state = 'dead'"
+            "SELECT id, endpoint, kind, key, attempts, created_at, last_error, outcome_unknown, last_problem "
+            "FROM outbox WHERE site = ? AND state = 'dead'"
         )
         params: list[Any] = [site]
         if endpoint is not None:
@@ -338,6 +378,7 @@ class OutboxStore:
                 "created_at": r[5],
                 "last_error": r[6],
                 "outcome_unknown": bool(r[7]),
+                "problem": _loaded(r[8]),
             }  # fmt: skip
             for r in rows
         ]
@@ -373,6 +414,62 @@ class OutboxStore:
         """An audit entry of an action outside the event log (a resend): (site, at, actor, role, action, target,
         details, seq)."""
         await self.storage.execute(AUDIT_INSERT, entry)
+
+    # --- a gateway's test messages (application/gateway_test.py) ------------------------------------------------
+
+    async def add_message(
+        self, contact: ContactRow, message: OutboxRow, audit: tuple[Any, ...], since: datetime, limit: int
+    ) -> bool:
+        """A message not caused by an event (an admin's test of the gateway), its number (encrypted) and its audit
+        entry, in one transaction, if the site has written fewer than `limit` messages of its kind since `since`:
+        False (nothing written) otherwise. The count and the message are one step under the site's lock, so requests
+        sent together, to one process or several, get no more than requests sent one by one."""
+        number = (contact.ref, contact.site, contact.lang, contact.cipher, contact.masked, utc_iso(contact.purge_after))
+        over = (message.id, message.site, message.kind, utc_iso(since), limit)
+        await self.storage.run(
+            [
+                (CONTACT_UPSERT, [number]),
+                (OUTBOX_INSERT, [outbox_values(message)]),
+                # Over the limit (itself counted): the message and its number, written above for want of a
+                # conditional INSERT of every type, go again before anything is committed.
+                (_OVER_LIMIT, [over]),
+                ("DELETE FROM contacts WHERE ref = ? AND NOT EXISTS (SELECT 1 FROM outbox WHERE id = ?)",
+                 [(contact.ref, message.id)]),
+                (_AUDIT_IF_WRITTEN, [(*audit, message.id)]),
+            ],
+            lock=f"outbox_limit:{message.site}:{message.kind}",
+        )  # fmt: skip
+        return await self.storage.fetch_one("SELECT 1 FROM outbox WHERE id = ?", (message.id,)) is not None
+
+    async def written(self, site: str, kind: str, since: datetime) -> tuple[int, datetime | None]:
+        """How many messages of `kind` the site has written since `since`, and when the oldest of them was."""
+        row = await self.storage.fetch_one(
+            "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE site = ? AND kind = ? AND created_at > ?",
+            (site, kind, utc_iso(since)),
+        )
+        return (int(row[0]), _time(row[1])) if row is not None else (0, None)
+
+    async def message(self, site: str, kind: str, message_id: str) -> dict[str, Any] | None:
+        """One message of the site and kind as the Pengiriman page knows it: its state, tries, when it was written,
+        sent or is due, its last error (text, kind and figures), whether its outcome is unknown, and its payload."""
+        row = await self.storage.fetch_one(
+            "SELECT state, attempts, created_at, sent_at, due_at, last_error, last_problem, outcome_unknown, payload "
+            "FROM outbox WHERE site = ? AND kind = ? AND id = ?",
+            (site, kind, message_id),
+        )
+        if row is None:
+            return None
+        return {
+            "state": row[0],
+            "attempts": int(row[1]),
+            "created_at": _time(row[2]),
+            "sent_at": _time(row[3]),
+            "due_at": _time(row[4]),
+            "last_error": row[5],
+            "problem": _loaded(row[6]),
+            "outcome_unknown": bool(row[7]),
+            "payload": json.loads(row[8]),
+        }
 
     # --- endpoints -------------------------------------------------------------------------------------------
 

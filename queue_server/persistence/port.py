@@ -105,6 +105,17 @@ Statements = list[tuple[str, list[tuple[Any, ...]]]]
 
 
 @dataclass(frozen=True)
+class MirrorRow:
+    """What the database holds of a mirrored mall's box (mirror_status): UTC ISO times as written."""
+
+    synced_at: str | None
+    refused_code: str | None
+    refused_at: str | None
+    screens_shown: list[str] | None  # the screen ids with a display connected at the mall, as its box last said
+    screens_at: str | None
+
+
+@dataclass(frozen=True)
 class TakenOver:
     """What `take_over` did with the codes handed over: how many bookings got theirs back, the ids of those whose
     code another mall's booking here holds (kept withheld), and the ids the copy here holds no withheld booking of."""
@@ -430,10 +441,22 @@ class StoragePort(abc.ABC):
             (site_id, code, utc_iso(at)),
         )
 
-    async def mirror_statuses(self) -> dict[str, tuple[str | None, str | None, str | None]]:
-        """Per mirrored mall: (synced_at, refused_code, refused_at), as mirror_synced and mirror_refused wrote them."""
-        rows = await self.fetch_all("SELECT site, synced_at, refused_code, refused_at FROM mirror_status")
-        return {str(r[0]): (r[1], r[2], r[3]) for r in rows}
+    async def mirror_screens(self, site_id: str, screens: list[str], at: datetime) -> None:
+        """The screens a mirrored mall's box said at `at` have a display connected there; an older word does not
+        replace a newer one."""
+        await self.execute(
+            "INSERT INTO mirror_status (site, screens_shown, screens_at) VALUES (?, ?, ?) ON CONFLICT (site) DO UPDATE "
+            "SET screens_shown = excluded.screens_shown, screens_at = excluded.screens_at "
+            "WHERE mirror_status.screens_at IS NULL OR mirror_status.screens_at <= excluded.screens_at",
+            (site_id, json.dumps(sorted(screens)), utc_iso(at)),
+        )
+
+    async def mirror_statuses(self) -> dict[str, MirrorRow]:
+        """Per mirrored mall, as mirror_synced, mirror_refused and mirror_screens wrote it."""
+        rows = await self.fetch_all(
+            "SELECT site, synced_at, refused_code, refused_at, screens_shown, screens_at FROM mirror_status"
+        )
+        return {str(r[0]): MirrorRow(r[1], r[2], r[3], json.loads(r[4]) if r[4] else None, r[5]) for r in rows}
 
     async def holds_sealed(self) -> bool:
         """Whether anything here was encrypted with the notification key: a citizen's number, a webhook's secret."""

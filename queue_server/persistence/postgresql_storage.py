@@ -235,6 +235,10 @@ class PostgresStorage(StoragePort):
             if conn is not None:
                 conn.terminate()
             conn = None
+        except BaseException:  # cancelled while asking (a stop): cut, never left to the garbage collector
+            if conn is not None:
+                conn.terminate()
+            raise
         if conn is None:
             yield _AdvisoryLock(None, False)
             return

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from queue_server.common import messages
+from queue_server.common.delivery_problems import DELIVERY, UPLINK, said
 from queue_server.common.problems import place_text
 from queue_server.domain.catalogue import AlertPolicy, Site
 from queue_server.domain.wait import WaitEstimate
@@ -94,6 +95,24 @@ def _said(kind: str, **params: Any) -> dict[str, str]:
         "message": messages.text("alert", kind, "id", params),
         "message_en": messages.text("alert", kind, "en", params),
     }
+
+
+def _uplink_problem(uplink: Mapping[str, Any]) -> dict[str, Any] | None:
+    kind = uplink.get("error_kind")
+    return {**(uplink.get("error_figures") or {}), "kind": kind} if kind else None
+
+
+def _problem_words(section: str, problem: Mapping[str, Any] | None, text: str | None) -> dict[str, str]:
+    """A delivery's or the uplink's problem as the alert's `error` (Indonesian) and `error_en`, from its kind (common/
+    delivery_problems.py); an earlier release's text alone as that text."""
+    words = said(section, problem, text) or {"id": "?", "en": "?"}
+    return {"error": words["id"], "error_en": words["en"]}
+
+
+def _with_problem(kind: str | None, text: str | None) -> dict[str, Any]:
+    """What the alert carries of its problem besides its sentence: its kind (None for an earlier release's) and the
+    technical text, for whoever mends it (the dashboard shows it on hovering the alert)."""
+    return {"error_kind": kind, "detail": text}
 
 
 def _withheld_said(site: Site, since: datetime, places: Sequence[str]) -> dict[str, str]:
@@ -179,7 +198,12 @@ def detect(
                 "agencies": [],
                 "since": uplink["failing_since"],
                 "behind": uplink["behind"],
-                **_said("uplink_failing", since=_local(site, uplink["failing_since"]), error=uplink["last_error"]),
+                **_with_problem(uplink.get("error_kind"), uplink["last_error"]),
+                **_said(
+                    "uplink_failing",
+                    since=_local(site, uplink["failing_since"]),
+                    **_problem_words(UPLINK, _uplink_problem(uplink), uplink["last_error"]),
+                ),  # fmt: skip
             }
         )
     if running_text_withheld is not None:
@@ -333,13 +357,14 @@ def detect(
                 "endpoint": d["endpoint"],
                 "since": d["since"],
                 "dead": d["dead"],
+                **_with_problem((d.get("problem") or {}).get("kind"), d["error"]),
                 **_said(
                     "delivery_failing" if d["dead"] else "delivery_retrying",
                     endpoint=name_id,
                     endpoint_en=name_en,
                     since=_local(site, d["since"]),
                     dead=d["dead"],
-                    error=d["error"],
+                    **_problem_words(DELIVERY, d.get("problem"), d["error"]),
                 ),
             }
         )

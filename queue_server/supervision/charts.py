@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
 FONT = "font-family=\"system-ui, 'Segoe UI', Roboto, 'Noto Sans', sans-serif\""
@@ -34,8 +35,12 @@ class Style:
     digits: int = 1
 
     def num(self, value: float, digits: int | None = None) -> str:
-        places = self.digits if digits is None else digits
-        text = f"{value:,.0f}" if value == int(value) and digits is None else f"{value:,.{places}f}"
+        """Rounded half up from the value as written (3.275 -> 3,28; 3.125 -> 3,13), as the report's tables write
+        it (the browser's Intl.NumberFormat): Python's own formatting rounds the binary float (3,27) or half to even
+        (3,12), and a chart's NRR then disagreed with its table."""
+        places = 0 if value == int(value) and digits is None else self.digits if digits is None else digits
+        rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        text = f"{rounded:,.{places}f}"
         if self.decimal == ",":
             text = text.replace(",", " ").replace(".", ",").replace(" ", ".")
         return text

@@ -93,8 +93,10 @@ def counter_activity(status_state: CounterState, ticket: Ticket | None) -> str:
     return "serving" if ticket.state is TicketState.SERVING else "called"
 
 
-def _counters(state: SiteState, now: datetime, today: Today) -> list[dict[str, Any]]:
+def _counters(state: SiteState, now: datetime, today: Today, people: wire.People | None) -> list[dict[str, Any]]:
     site = state.site
+    named = wire.accounts_named([], [status.to_dict() for status in state.counters.values()])
+    names = people(named) if people is not None else {account: account for account in named}
     out = []
     oldest = {sid: _oldest(state, sid, now) for sid in site.services}
     for cid, counter in site.counters.items():
@@ -115,6 +117,8 @@ def _counters(state: SiteState, now: datetime, today: Today) -> list[dict[str, A
                 "state": status.state.value,
                 "activity": counter_activity(status.state, ticket),
                 "operator": status.operator,
+                # the person, as the counter pages and the server's sentences name them (auth.person_name)
+                "operator_name": names.get(status.operator) if status.operator else None,
                 "ticket": ticket.label if ticket else None,
                 "ticket_id": ticket.id if ticket else None,
                 "service": ticket.service if ticket else None,
@@ -130,7 +134,7 @@ def _counters(state: SiteState, now: datetime, today: Today) -> list[dict[str, A
                 else None,
                 **_waiting_for(state, counter.services, oldest, status.idle_since if idle else None, now),
                 "released": _released(status, site) if status.state is CounterState.CLOSED else None,
-                "left": _left(status, site, now),
+                "left": _left(status, site, now, names),
             }
         )
     return out
@@ -183,8 +187,9 @@ def _parked(state: SiteState, now: datetime) -> list[dict[str, Any]]:
     return out
 
 
-def _left(status: CounterStatus, site: Site, now: datetime) -> dict[str, Any] | None:
-    """Who paused or closed the counter, and when ("Dijeda oleh sari sejak 10.02"): staff data, never the lobby's.
+def _left(status: CounterStatus, site: Site, now: datetime, names: dict[str, str]) -> dict[str, Any] | None:
+    """Who paused or closed the counter (`by`, the account; `by_name`, the person as every staff screen names them),
+    and when ("Dijeda oleh Sari Dewi sejak 10.02"): staff data, never the lobby's.
     None when its state names nobody (an event an earlier release wrote; a close by the server, which `released`
     explains), or for a close on an earlier day: "sejak 16.00" would read as today's."""
     if status.state is CounterState.PAUSED:
@@ -195,7 +200,7 @@ def _left(status: CounterStatus, site: Site, now: datetime) -> dict[str, Any] | 
         return None
     if not by or at is None or site.service_day(at) != site.service_day(now):
         return None
-    return {"by": by, "at": wire.local_iso(at, site)}
+    return {"by": by, "by_name": names.get(by, by), "at": wire.local_iso(at, site)}
 
 
 def _released(status: CounterStatus, site: Site) -> dict[str, Any] | None:
@@ -274,15 +279,17 @@ def figures(
     configuration: Mapping[str, dict[str, Any]] | None = None,
     storage: dict[str, Any] | None = None,
     codes_capped: dict[str, Any] | None = None,
+    people: wire.People | None = None,
 ) -> dict[str, Any]:
     """Everything the site's dashboard shows, as of `now` (the server's clock). `today` carries the day's totals
     from one call to the next (monitor.py keeps one per site); without it they are counted afresh. `held`: counters
-    left open by a disabled account (monitor.py, alerts.py)."""
+    left open by a disabled account (monitor.py, alerts.py). `people`: how staff read the accounts named (the
+    server's accounts; without it, by the account)."""
     site = state.site
     today = today or Today()
     today.update(state, site.service_day(now))
     services = _services(state, now, today)
-    counters = _counters(state, now, today)
+    counters = _counters(state, now, today, people)
     devices = _devices(site, registry)
     screens = [{"id": s.id, "name": s.name, "agencies": list(s.agencies)} for s in site.screens.values()]
     # What closing the day now would expire (domain/decide.py's close): the "Tutup hari" dialog says how many.

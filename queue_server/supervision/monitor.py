@@ -10,6 +10,7 @@ costs nothing. Times come from the engine's clock, the same `now` the queue itse
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -68,8 +69,20 @@ class Monitor:
         data = dashboard.figures(state, self.ctx.now(), registry, self._today[site_id], failing, doubt, missing,
                                  uplink, self.held(site_id), configuration=configuration,
                                  storage=self.storage(),
-                                 codes_capped=codes_capped)  # fmt: skip
+                                 codes_capped=codes_capped, people=self.ctx.accounts.names)  # fmt: skip
+        if state.mirrored:
+            data["totals"] |= self._mirrored_screens(site_id)
         return dashboard.for_agency(data, agency) if agency else data
+
+    def _mirrored_screens(self, site_id: str) -> dict[str, Any]:
+        """A mirrored mall's screens are connected to its own server, not here: counted as its box last said them
+        (application/mirror_watch.py), or not known (null) when it has not lately."""
+        site, seen = self.ctx.state(site_id).site, self.ctx.mirror.known(site_id)
+        said = seen.screens_now(self.ctx.now())
+        if said is None or seen.screens_at is None:
+            return {"screens_down": None, "screens_total": None, "screens_at": None}
+        return {"screens_down": sum(1 for screen in site.screens if screen not in said),
+                "screens_total": len(site.screens), "screens_at": seen.screens_at.isoformat()}  # fmt: skip
 
     def storage(self) -> dict[str, Any] | None:
         """What /healthz says of the database (Context.storage_failure): this process's writes failing, else the
@@ -78,8 +91,12 @@ class Monitor:
 
     async def probe(self) -> None:
         """Asks the database as /healthz does, while any dashboard is open."""
-        if not any(self.ctx.hub.watching(site_id) for site_id in self.ctx.sites):
+        watched = [site_id for site_id in self.ctx.sites if self.ctx.hub.watching(site_id)]
+        if not watched:
             return
+        if any(self.ctx.state(site_id).mirrored for site_id in watched):
+            with contextlib.suppress(Exception):  # what its box said last (another process may have taken it)
+                await self.ctx.mirror.read()
         failure = await self.ctx.storage_failure()
         if failure is None or self.ctx.write_failure() is not None:
             self.probed = None  # answered, or said by the writes' own failure

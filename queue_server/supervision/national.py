@@ -138,8 +138,9 @@ def reader_zone(query: Mapping[str, str], sites: Iterable[Site]) -> str:
 
 def period_view(period: Period, query: Mapping[str, str], zone: str) -> dict[str, Any]:
     """The period as the page says it: its days, and whether it is the default one (this month so far, `to`
-    being today in `timezone`)."""
-    return {**period.to_dict(), "default": not query.get("to"), "timezone": zone}
+    being today in `timezone`). A `from` alone (an address written by hand) is no default: its days are not this
+    month's, and a page must not say "bulan ini sampai hari ini" of them, nor drop them as the default."""
+    return {**period.to_dict(), "default": not query.get("to") and not query.get("from"), "timezone": zone}
 
 
 @dataclass(frozen=True)
@@ -389,6 +390,7 @@ def site_row(site: Site, headline: dict[str, Any], issued: Mapping[tuple[str, da
         "name": site.name,
         "province": site.province,
         "province_name": province.name if province else None,
+        "province_name_en": province.name_en if province else None,  # "Central Java" on the English page
         "regency": site.regency,
         "timezone": site.timezone,
         "day": headline["day"],
@@ -438,7 +440,9 @@ def with_screens(
     made: datetime | None = None,
 ) -> dict[str, Any]:
     """The row with "screens down" counting the displays connected to the other server processes too. A mirrored
-    mall's screens are connected to its own server, unknown here; its row says how its copy keeps up (`uplink`,
+    mall's screens are connected to its own server: counted as its box last said them in its heartbeat (once a
+    minute, and at once when one comes or goes; `screens_at` says when), unknown (null) when that word is older
+    than SCREENS_FRESH or never came (a box of an earlier release). Its row says how its copy keeps up (`uplink`,
     box_view). While it does, its figures are live; once it is behind, they are as of when it last kept up, its
     longest wait too (it must not grow here by the hours the copy is behind: the mall may have served them all
     meanwhile). `made`: the server's time the row's figures were made at (a row is reused up to STALE_SECONDS)."""
@@ -447,11 +451,18 @@ def with_screens(
         longest = row["longest_wait"]
         if as_of is not None and longest is not None:
             longest = max(0.0, longest - max(0.0, ((made or now) - as_of).total_seconds()))
-        return {**row, "longest_wait": longest, "screens_shown": [], "screens_down": None, "screens_total": None,
-                "mirrored": True, "heard_at": boxes[site.id].heard_at, "uplink": uplink}  # fmt: skip
+        seen = boxes[site.id].seen
+        screens: dict[str, Any] = {"screens_shown": [], "screens_down": None, "screens_total": None, "screens_at": None}
+        said = seen.screens_now(now)
+        if said is not None and seen.screens_at is not None:
+            screens = {"screens_shown": sorted(said & set(site.screens)),
+                       "screens_down": sum(1 for x in site.screens if x not in said),
+                       "screens_total": len(site.screens), "screens_at": seen.screens_at.isoformat()}  # fmt: skip
+        return {**row, "longest_wait": longest, **screens, "mirrored": True, "heard_at": boxes[site.id].heard_at,
+                "uplink": uplink}  # fmt: skip
     shown = set(row["screens_shown"]) | {screen for s, screen in elsewhere if s == site.id}
     return {**row, "screens_shown": sorted(shown), "screens_down": sum(1 for x in site.screens if x not in shown),
-            "mirrored": False, "heard_at": None, "uplink": None}  # fmt: skip
+            "screens_at": None, "mirrored": False, "heard_at": None, "uplink": None}  # fmt: skip
 
 
 def box_view(box: Box, now: datetime) -> tuple[dict[str, Any], datetime | None]:
@@ -507,7 +518,7 @@ def _percent(part: int, whole: int) -> float | None:
 
 def _totals(rows: list[dict[str, Any]], answers: Answers) -> dict[str, Any]:
     def total(key: str) -> int:
-        return sum(row[key] or 0 for row in rows)  # a mirrored mall's screens are not known here
+        return sum(row[key] or 0 for row in rows)  # a mirrored mall's screens may not be known here (None)
 
     waits = [row["longest_wait"] for row in rows if row["longest_wait"] is not None]
     limited = [row for row in rows if row["quota_total"] is not None]
@@ -549,8 +560,8 @@ def sort_rows(rows: list[dict[str, Any]], sort: str, order: str) -> list[dict[st
 CSV_COLUMNS = (
     "site", "name", "province_code", "province", "regency", "day", "waiting", "longest_wait_min", "past_closing",
     "served_today", "counters_open", "counters_total", "screens_down", "screens_total", "quota_spent",
-    "quota_issued", "quota_total", "quota_used_pct", "ikm", "ikm_grade", "ikm_respondents", "own_server", "as_of",
-    "withheld", "withheld_since",
+    "quota_issued", "quota_total", "quota_used_pct", "ikm_converted", "ikm_grade", "ikm_respondents", "own_server",
+    "as_of", "withheld", "withheld_since", "ikm_from", "ikm_to",
 )  # fmt: skip
 
 
@@ -558,18 +569,24 @@ def to_csv(view: dict[str, Any]) -> str:
     """The view's rows as the page sorts them, then the totals: one line per mall, for the ministry's own sheets.
     A mirrored mall's `as_of` is when its copy last kept up (empty while it does: its figures are live); `withheld`
     the kinds of its texts withheld here for naming a citizen (the page's "data pribadi ditahan"), space-separated,
-    and since when (never a text); the totals' `withheld` is how many malls have some."""
+    and since when (never a text), both in the mall's local time; the totals' `withheld` is how many malls have
+    some. The index is the converted one (25-100), named as the IKM CSVs name it: as `ikm` its Excel heading said
+    "IKM (1-4)" over 80,49. Every line says the days of its IKM (`ikm_from`, `ikm_to`): a saved file said none, and
+    its name has the day it was saved. The totals' `own_server` is how many malls run their own server (it said 1
+    for any number of them)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
+    period = view["period"]
     for row in [*view["sites"], {"site": "total", "name": "", **view["totals"]}]:
+        total = row["site"] == "total"
         uplink = row.get("uplink")
         behind = uplink is not None and uplink["state"] != "synced"
         withheld = row.get("withheld")
         if isinstance(withheld, dict):
-            withheld_cells = [" ".join(withheld["kinds"]), withheld["since"]]
+            withheld_cells = [" ".join(withheld["kinds"]), _local_time(withheld["since"], row["timezone"])]
         else:  # the totals count the malls; a mall with nothing withheld has empty cells
-            withheld_cells = [_blank(withheld), ""] if row["site"] == "total" else ["", ""]
+            withheld_cells = [_blank(withheld), ""] if total else ["", ""]
         writer.writerow(spreadsheet_row([
             row["site"], row["name"], row.get("province") or "", row.get("province_name") or "",
             row.get("regency") or "", row.get("day", ""), row["waiting"], _minutes(row["longest_wait"]),
@@ -577,10 +594,20 @@ def to_csv(view: dict[str, Any]) -> str:
             _blank(row["screens_down"]), _blank(row["screens_total"]), _blank(row["quota_spent"]),
             _blank(row["quota_issued"]), _blank(row["quota_total"]), _blank(row["quota_used"]),
             "" if row["ikm"] is None else f"{row['ikm']:.2f}", row["ikm_grade"]["letter"] if row["ikm_grade"] else "",
-            row["ikm_respondents"], int(bool(row.get("mirrored"))),
-            (uplink["synced_at"] or "") if behind else "", *withheld_cells,
+            row["ikm_respondents"], row["mirrored"] if total else int(bool(row.get("mirrored"))),
+            _local_time(uplink["synced_at"], row["timezone"]) if behind else "", *withheld_cells, period["from"],
+            period["to"],
         ]))  # fmt: skip
     return out.getvalue()
+
+
+def _local_time(iso: str | None, zone: str) -> str:
+    """A moment as the mall's clock read it, with its offset, to the second: "2026-12-07T12:57:14+07:00". In UTC
+    with microseconds ("2026-12-07T05:57:14.014946+00:00") a sheet's "Data per" contradicted the page's "tidak
+    terhubung sejak 12.57 WIB" for whoever does not convert."""
+    if not iso:
+        return ""
+    return datetime.fromisoformat(iso).astimezone(ZoneInfo(zone)).isoformat(timespec="seconds")
 
 
 def _minutes(seconds: float | None) -> str:

@@ -141,9 +141,21 @@ async def report(
         return found
 
     for site, sums, served in await asyncio.gather(*(read(site) for site in kept)):
-        if by == "site":  # a mall with no answer and nobody served has its row too
+        # Every group counts every mall in it, and has its row, with answers or not: a province's row counted only
+        # its malls with some, so Riau's 7 malls read "3 mal" beside a total of every mall kept, and a province
+        # with no answer at all (what the ministry must ask about) had no row.
+        if by == "site":
             province = provinces.BY_CODE.get(site.province or "")
-            group(site, "").where = {"province": province.name if province else None, "regency": site.regency}
+            group(site, "").where = {
+                "province": province.name if province else None,
+                "province_en": province.name_en if province else None,
+                "regency": site.regency,
+            }
+        elif by == "province":
+            group(site, "")
+        else:
+            for agency_id in site.agencies:
+                group(site, agency_id)
         for row in sums:
             group(site, row.agency).add(site.id, row.respondents, row.sums)
             whole.add(site.id, row.respondents, row.sums)

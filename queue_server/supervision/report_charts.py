@@ -21,6 +21,7 @@ SUMMED = (  # the arrivals' title over several days
     "Arrivals by hour, total of {days} days (local time)",
 )
 NOBODY_CALLED = ("Belum ada yang dipanggil pada periode ini", "No one has been called in this period yet")
+NO_TICKETS = ("Tidak ada tiket pada periode ini", "No tickets in this period")  # as the tables under them say
 LEGENDS = {
     "arrivals": ("tiket", "tickets"),
     "days": ("tiket", "tickets"),
@@ -46,6 +47,8 @@ def arrivals(report: dict[str, Any], lang: str) -> str:
     if days > 1:
         title = _pick(SUMMED, lang).format(days=days)
     busy = [h for h, n in enumerate(counts) if n]
+    if not busy:  # an empty axis from 0 to 4 read as a chart still loading, or broken
+        return charts.empty(title, _pick(NO_TICKETS, lang))
     # Office hours at least, stretched to any hour that saw an arrival (early queues, late closings).
     first, last = min([7, *busy]), max([16, *busy])
     bars = [Bar(f"{h:02d}", counts[h]) for h in range(first, last + 1)]
@@ -54,6 +57,8 @@ def arrivals(report: dict[str, Any], lang: str) -> str:
 
 def days(report: dict[str, Any], lang: str) -> str:
     rows = report["arrivals"]["by_day"]
+    if not any(r["arrivals"] for r in rows):
+        return charts.empty(_pick(TITLES["days"], lang), _pick(NO_TICKETS, lang))
     bars = [Bar(date.fromisoformat(r["day"]).strftime("%d/%m"), r["arrivals"]) for r in rows]
     return charts.columns(_pick(TITLES["days"], lang), bars, legend=_pick(LEGENDS["days"], lang), style=_style(lang))
 

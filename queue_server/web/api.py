@@ -27,7 +27,7 @@ from queue_server.application.actions import (
     reprint_ticket,
     ticket_action,
 )
-from queue_server.application.auth import Principal, device_token_refusal, require
+from queue_server.application.auth import Principal, device_token_refusal, person_name, require
 from queue_server.application.context import Context
 from queue_server.application.phone_codes import send_code
 from queue_server.application.views import site_state_view, waits_view
@@ -145,7 +145,7 @@ async def me(request: Request) -> Response:
 def _principal_view(p: Principal) -> dict[str, Any]:
     view: dict[str, Any] = {
         "kind": p.kind, "role": p.role, "name": p.name, "site": p.site, "agency": p.agency, "screen": p.screen,
-        "display_name": p.display_name or p.name,  # what a page's header shows: the person, not the login name
+        "display_name": person_name(p.name, p.display_name),  # a page's header shows the person, not the login name
     }  # fmt: skip
     if p.role == "regional":
         view["sites"] = sorted(p.sites) if p.sites is not None else None  # None: every site
@@ -162,16 +162,21 @@ def _today(ctx: Context, site: Site) -> dict[str, Any]:
     is closed and whether tickets can be issued now (`issuing`: why not, before opening time say; the kiosk says so
     before a citizen picks anything), the server's time (a kiosk on a LAN without internet often has a wrong clock,
     and shows this one), the configuration's version (a new one: redraw the tiles), and whether messages can be
-    offered now (`notify.available`: not while the gateway is paused by its breaker)."""
+    offered now (`notify.available`: not while the gateway is paused by its breaker), and when opening hours next
+    open or close the site (`changes_at`)."""
     today = ctx.today(site)
     state = ctx.state(site.id)
     closed = today in state.closed_days
     day = {"day": today.isoformat(), "closed": closed, "error": error_body(Refusal("day_closed", site=site.name))
            if closed else None}  # fmt: skip
     refusal = issuing_refusal(state, ctx.now())
+    # When opening hours alone next change whether tickets can be taken: the kiosk reads this again then, so it
+    # starts at opening time to the second (a crowd waits at the door), not at its next 15-s poll.
+    changes = site.hours.next_change(site.local(ctx.now())) if site.enforce_hours else None
     return {
         "today": day,
         "issuing": None if refusal is None else error_body(refusal),
+        "changes_at": changes.isoformat() if changes is not None else None,
         "now": ctx.now().isoformat(),
         "configuration_version": state.configuration.version,
         "notify": {"offered": site.notify.offered, "available": ctx.messages_available(site)},

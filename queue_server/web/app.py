@@ -437,6 +437,7 @@ def create_app(
             accounts.start()
             hub.status_renderer = partial(status_message, ctx)
             hub.kiosk_renderer = KioskNotices(ctx).render
+            hub.people = accounts.names  # staff frames name people by the one rule (auth.person_name)
             server.metrics.attach(ctx)
             engine.observers.append(server.metrics.committed)
             monitor = server.monitor = Monitor(ctx, config.dashboard_seconds)
@@ -457,7 +458,7 @@ def create_app(
                 log.warning("site %s: QUEUE_UPLINK_TOKEN has no token for it; its log is not sent up", site_id)
             sending = {site_id: token for site_id, token in uplink_tokens.items() if site_id in sites}
             if config.uplink_url and sending:
-                uplink = ctx.uplink = Uplink(storage, sending, config.uplink_url, clock)
+                uplink = ctx.uplink = Uplink(storage, sending, config.uplink_url, clock, ctx.devices.screens_shown)
                 engine.observers.append(uplink.wake)
                 uplink.start()
             retention = Retention(storage, list(sites), config.retention_days, config.archives, clock)

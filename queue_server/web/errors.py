@@ -20,7 +20,7 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
     404: (
         "not_found", "unknown_agency", "unknown_announcement", "unknown_booking", "unknown_counter",
         "unknown_screen", "unknown_service", "unknown_site", "unknown_ticket", "unknown_webhook",
-        "unknown_dead_letter", "unknown_account", "unknown_device", "pairing_code_unknown",
+        "unknown_dead_letter", "unknown_gateway_test", "unknown_account", "unknown_device", "pairing_code_unknown",
     ),
     405: ("method_not_allowed",),
     408: ("hello_timeout",),  # websocket only
@@ -40,9 +40,9 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
         "not_served_here", "online_quota_exhausted", "queue_empty", "quota_exhausted", "site_closed", "slot_full",
         "slot_unavailable", "survey_already_answered", "survey_not_allowed", "survey_too_late", "ticket_closed",
         "notify_not_on",
-        "notify_unavailable", "phone_code_off",
+        "notify_unavailable", "phone_code_off", "gateway_missing",
         "site_mirrored", "site_not_mirrored", "uplink_out_of_step", "uplink_forked", "agency_in_use",
-        "ticket_changed", "already_serving", "pairing_code_used",
+        "ticket_changed", "already_serving", "pairing_code_used", "pairing_kind_mismatch",
     ),
     413: ("body_too_large",),
     415: ("unsupported_media_type",),

@@ -106,19 +106,24 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/api/v1/sites/{site}/webhooks/{endpoint}", "delete"): ("unknown_webhook",),
     ("/api/v1/sites/{site}/webhooks/{endpoint}/rotate", "post"): ("unknown_webhook",),
     ("/api/v1/sites/{site}/deliveries/resend", "post"): ("unknown_dead_letter",),
+    ("/api/v1/sites/{site}/gateway/test", "post"): ("invalid_phone", "gateway_missing", "too_many_requests"),
+    ("/api/v1/sites/{site}/gateway/test/{message}", "get"): ("unknown_gateway_test",),
     ("/api/v1/sites/{site}/accounts", "post"): ("account_exists",),
     ("/api/v1/sites/{site}/accounts/{username}", "patch"): ("unknown_account", "not_yourself"),
     ("/api/v1/sites/{site}/accounts/{username}", "delete"): ("unknown_account", "not_yourself"),
     ("/api/v1/sites/{site}/device-tokens", "post"): ("unknown_screen", "site_mirrored"),
     ("/api/v1/sites/{site}/device-tokens/{device}", "patch"): ("unknown_device",),
     ("/api/v1/sites/{site}/device-tokens/{device}/revoke", "post"): ("unknown_device",),
-    ("/api/v1/sites/{site}/pairing", "post"): ("site_mirrored", "too_many_requests", "pairing_busy"),
+    ("/api/v1/sites/{site}/pairing", "post"): ("unknown_screen", "site_mirrored", "too_many_requests", "pairing_busy"),
     ("/api/v1/sites/{site}/pairing", "get"): ("unauthenticated", "pairing_code_expired"),
     ("/api/v1/pairing", "post"): ("too_many_requests", "pairing_busy"),
     ("/api/v1/pairing", "get"): ("unauthenticated", "pairing_code_expired"),
     ("/api/v1/sites/{site}/device-tokens/pair", "post"): (
-        "pairing_code_unknown", "pairing_code_expired", "pairing_code_used", "unknown_screen", "unknown_device",
-        "site_mirrored", "too_many_requests",
+        "pairing_code_unknown", "pairing_code_expired", "pairing_code_used", "pairing_kind_mismatch", "unknown_screen",
+        "unknown_device", "site_mirrored", "too_many_requests",
+    ),
+    ("/api/v1/sites/{site}/device-tokens/pair/lookup", "post"): (
+        "pairing_code_unknown", "pairing_code_expired", "pairing_code_used", "site_mirrored", "too_many_requests",
     ),
     ("/api/v1/sites/{site}/configuration", "put"): (
         "configuration_invalid", "configuration_stale", "service_in_use", "counter_in_use", "agency_in_use",
@@ -355,7 +360,8 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
         },
         "/api/v1/sites/{site}/today": {
             "get": {
-                "summary": "Today's state (closed?), the server's time, the configuration's version and whether "
+                "summary": "Today's state (closed?), why no ticket can be taken now, when opening hours next open or "
+                "close the site, the server's time, the configuration's version and whether "
                 "WhatsApp/SMS messages can be offered now (the gateway not paused): a kiosk's poll. Public; sent with "
                 "a device token that is revoked or unknown, refused 401 (`details.device_token`: `refused`)",
                 "parameters": [SITE],
@@ -639,6 +645,14 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                         "schema": {"type": "integer", "minimum": 0},
                         "description": "What the box speaks (3 from this release): the fingerprint answered is of it",
                     },
+                    {
+                        "name": "screens",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string"},
+                        "description": "The mall's screens with a display connected at the box, comma-separated "
+                        "site-file ids (empty: none); the national view and the mall's dashboard here count them",
+                    },
                 ],
                 "security": SECURED,
                 "responses": _ok(
@@ -841,13 +855,35 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                 "responses": _ok("`device`, the page `path` the device opens, and `replaced`; never the token", "201"),
             }
         },
+        "/api/v1/sites/{site}/device-tokens/pair/lookup": {
+            "post": {
+                "summary": "What a typed pairing code is, before pairing it (admin or supervisor): the page that "
+                "asked for it, a TV of `screen` or a kiosk (`kind` null: a code of /perangkat, any kind). Counted "
+                "with the codes typed (10 a minute per account)",
+                "parameters": [SITE],
+                "security": SECURED,
+                "requestBody": _body(
+                    {"type": "object", "required": ["code"], "properties": {"code": {"type": "string"}}}
+                ),
+                "responses": _ok("`code`, `kind`, `screen`, `expires_at`"),
+            }
+        },
         "/api/v1/sites/{site}/pairing": {
             "post": {
                 "summary": "A TV's or kiosk's page without a token asks for a pairing code (public; at most 10 a "
-                "minute per address): the `code` to show, the `token` it keeps to itself (it signs nothing in until "
-                "an admin pairs the code), `expires_at`, `poll_seconds` and the words to show (`says`)",
+                "minute per address), saying what it is (`kind`, and a TV its `screen`): the `code` to show, the "
+                "`token` it keeps to itself (it signs nothing in until an admin pairs the code), `expires_at`, "
+                "`poll_seconds` and the words to show (`says`)",
                 "parameters": [SITE],
-                "requestBody": _body({"type": "object"}),
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "kind": {"type": "string", "enum": ["display", "kiosk"]},
+                            "screen": {"type": "string", "description": "the TV page's screen (displays only)"},
+                        },
+                    }
+                ),
                 "responses": _ok("The code and the waiting token", "201"),
             },
             "get": {
@@ -1097,6 +1133,29 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                     }
                 ),
                 "responses": _ok("How many were put back in line"),
+            }
+        },
+        "/api/v1/sites/{site}/gateway/test": {
+            "post": {
+                "summary": "Check the WhatsApp/SMS gateway (admins): one test message to the number given, queued",
+                "parameters": [SITE],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["phone"],
+                        "properties": {"phone": {"type": "string"}, "lang": {"type": "string", "enum": ["id", "en"]}},
+                    }
+                ),
+                "responses": _ok("Its id, the number masked, and its state (as the GET)", "202"),
+            }
+        },
+        "/api/v1/sites/{site}/gateway/test/{message}": {
+            "get": {
+                "summary": "A test message's state: queued, retrying, sent, dead or skipped, with the problem's words",
+                "parameters": [SITE, {"name": "message", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "security": SECURED,
+                "responses": _ok("Its state, tries, last error in words and as text, whether the gateway is paused"),
             }
         },
         "/api/v1/sites/{site}/audit": {

@@ -7,10 +7,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from queue_server.application import gateway_test
 from queue_server.application.actions import leave_contact, remove_contact
 from queue_server.application.auth import allowed
 from queue_server.common.jsontext import JSONResponse
-from queue_server.web.requests import ctx_of, limit_bookings, outcome_response, principal_of, read_json
+from queue_server.web.requests import (
+    ctx_of,
+    limit_bookings,
+    limit_gateway_tests,
+    outcome_response,
+    principal_of,
+    read_json,
+)
 
 
 async def post_notify(request: Request) -> Response:
@@ -87,6 +95,23 @@ async def resend(request: Request) -> Response:
     return JSONResponse(await ctx.outbox.resend(principal, site, body, ctx.now(), ctx.seq(site.id)))
 
 
+async def send_gateway_test(request: Request) -> Response:
+    """An admin checks the site's gateway: one test message to the number typed (application/gateway_test.py)."""
+    ctx = ctx_of(request)
+    site = ctx.site(request.path_params["site"])
+    principal = await principal_of(request)
+    body = await read_json(request)
+    answer = await gateway_test.send(ctx, principal, site, body, before=lambda: limit_gateway_tests(request, principal))
+    return JSONResponse(answer, status_code=202)
+
+
+async def gateway_test_state(request: Request) -> Response:
+    ctx = ctx_of(request)
+    site = ctx.site(request.path_params["site"])
+    principal = await principal_of(request)
+    return JSONResponse(await gateway_test.state(ctx, principal, site, request.path_params["message"]))
+
+
 ROUTES = [
     Route("/api/v1/tickets/{token}/notify", post_notify, methods=["POST"]),
     Route("/api/v1/tickets/{token}/notify", delete_notify, methods=["DELETE"]),
@@ -97,4 +122,6 @@ ROUTES = [
     Route("/api/v1/sites/{site}/deliveries", deliveries, methods=["GET"]),
     Route("/api/v1/sites/{site}/deliveries/dead", dead_letters, methods=["GET"]),
     Route("/api/v1/sites/{site}/deliveries/resend", resend, methods=["POST"]),
+    Route("/api/v1/sites/{site}/gateway/test", send_gateway_test, methods=["POST"]),
+    Route("/api/v1/sites/{site}/gateway/test/{message}", gateway_test_state, methods=["GET"]),
 ]

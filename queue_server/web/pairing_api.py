@@ -32,7 +32,8 @@ async def post_pairing(request: Request) -> Response:
     ctx = ctx_of(request)
     ctx.site(request.path_params["site"])  # an unknown site is a 404, counted as nothing
     await limit_pairing_codes(request)
-    offered = await device_pairing.offer(ctx, request.path_params["site"])
+    body = await read_json(request)  # what the page is: a TV of its screen, or a kiosk
+    offered = await device_pairing.offer(ctx, request.path_params["site"], body)
     return _no_store(JSONResponse(offered, status_code=201))
 
 
@@ -46,7 +47,7 @@ async def post_start_pairing(request: Request) -> Response:
     """The start address (/perangkat) asks for a code that is no mall's until paired (public; limited per address,
     counted with the device pages' codes)."""
     await limit_pairing_codes(request)
-    offered = await device_pairing.offer(ctx_of(request), None)
+    offered = await device_pairing.offer(ctx_of(request), None, {})  # what it becomes is chosen where it is paired
     return _no_store(JSONResponse(offered, status_code=201))
 
 
@@ -65,10 +66,21 @@ async def post_device_pair(request: Request) -> Response:
     return _no_store(JSONResponse(paired, status_code=201))
 
 
+async def post_device_pair_lookup(request: Request) -> Response:
+    """The Settings form asks what a typed code is (a TV of which screen, a kiosk, or the start address's), to fix
+    the device's kind and screen; counted with the codes typed (it tells as much about a code)."""
+    ctx, principal = ctx_of(request), await principal_of(request)
+    body = await read_json(request)
+    await limit_pairing_tries(request, principal)
+    found = await device_pairing.look_up(ctx, principal, request.path_params["site"], body)
+    return _no_store(JSONResponse(found))
+
+
 ROUTES = [
     Route("/api/v1/pairing", post_start_pairing, methods=["POST"]),
     Route("/api/v1/pairing", get_start_pairing, methods=["GET"]),
     Route("/api/v1/sites/{site}/pairing", post_pairing, methods=["POST"]),
     Route("/api/v1/sites/{site}/pairing", get_pairing, methods=["GET"]),
     Route("/api/v1/sites/{site}/device-tokens/pair", post_device_pair, methods=["POST"]),
+    Route("/api/v1/sites/{site}/device-tokens/pair/lookup", post_device_pair_lookup, methods=["POST"]),
 ]

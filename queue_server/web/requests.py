@@ -29,6 +29,7 @@ from queue_server.web.ratelimit import RequestLimit
 CODE_LOOKUPS_PER_MINUTE = 30
 PAIRING_CODES_PER_MINUTE = 10
 PAIRING_TRIES_PER_MINUTE = 10
+GATEWAY_TESTS_PER_MINUTE = 3  # test messages an admin sends through the gateway (application/gateway_test.py)
 
 
 @dataclass
@@ -48,6 +49,8 @@ class ServerState:
     # 10 minutes, and at each reload), and typed on the Settings page, per account (a guesser with an account).
     pairing_codes: RequestLimit = field(default_factory=lambda: RequestLimit("pairing_codes", PAIRING_CODES_PER_MINUTE))
     pairing_tries: RequestLimit = field(default_factory=lambda: RequestLimit("pairing_tries", PAIRING_TRIES_PER_MINUTE))
+    # Test messages through the site's gateway, per account (each costs the mall a message).
+    gateway_tests: RequestLimit = field(default_factory=lambda: RequestLimit("gateway_tests", GATEWAY_TESTS_PER_MINUTE))
     ctx: Context | None = None
     metrics: Metrics = field(default_factory=Metrics)
     monitor: Monitor | None = None
@@ -60,7 +63,8 @@ class ServerState:
     left_out: dict[str, LeftOut] = field(default_factory=dict)
 
     def limits(self) -> tuple[RequestLimit, ...]:
-        return self.booking_limit, self.code_lookups, self.check_ins, self.pairing_codes, self.pairing_tries
+        return (self.booking_limit, self.code_lookups, self.check_ins, self.pairing_codes, self.pairing_tries,
+                self.gateway_tests)  # fmt: skip
 
 
 def client_address(request: Request) -> str:
@@ -99,6 +103,15 @@ async def limit_pairing_tries(request: Request, principal: Principal | None) -> 
     limit = server_of(request.app).pairing_tries
     if principal is not None and not await limit.allow(f"{principal.kind}:{principal.id}"):
         raise _too_many()
+
+
+async def limit_gateway_tests(request: Request, principal: Principal | None) -> None:
+    """Refuses (429) an account that sends more test messages through the gateway than one person checking it
+    would."""
+    limit = server_of(request.app).gateway_tests
+    if principal is not None and not await limit.allow(f"{principal.kind}:{principal.id}"):
+        raise Refusal("too_many_requests.gateway_test_account", limit=limit.limit,
+                      details={"retry_after": 60, "limit": "account"})  # fmt: skip
 
 
 def _too_many() -> Refusal:

@@ -327,7 +327,7 @@ class Connection:
                     break
                 for event in events:
                     if self.follow.matches(event):
-                        await self.send(wire.event_message(event, self.follow.audience, site))
+                        await self.send(wire.event_message(event, self.follow.audience, site, self.ctx.hub.people))
                     self.last_sent = event.seq
         else:
             self.last_sent = head
@@ -355,13 +355,20 @@ class Connection:
                 data["counters"] = [c for c in data["counters"] if c["id"] in counters]
                 data["waiting"] = {k: n for k, n in data["waiting"].items() if k in services}
         site = self.ctx.sites.get(site_id)
-        return {
+        snapshot = {
             "type": "snapshot",
             "seq": self.last_sent,
             "site": site_id,
             "at": wire.local_iso(self.ctx.now(), site),
             "data": data,
         }
+        if self.follow.audience == wire.STAFF:  # who paused the counter, by name, also after a reconnect
+            shown = data.get("counters") or []
+            tickets = [*(data.get("tickets") or []), *(c.get("ticket") for c in shown if isinstance(c, dict))]
+            named = wire.accounts_named(tickets, shown)
+            if named:
+                snapshot["people"] = self.ctx.accounts.names(named)
+        return snapshot
 
     # --- the running connection ---------------------------------------------------------------------
 
@@ -396,7 +403,13 @@ class Connection:
             if loop.time() - self.last_heard > self.config.ws_timeout_seconds:
                 await self.close(CLOSE_HEARTBEAT, "no heartbeat")
                 return
-            await self.send({"type": "ping", "seq": self.last_sent})
+            await self.ping()
+
+    async def ping(self) -> None:
+        """The heartbeat's ping, with the seq sent so far. On a full socket it waits (uvicorn's send waits while the
+        buffer is over its high-water mark) and events the hub writes directly meanwhile go ahead of it: it then
+        arrives after them with an older seq, still a valid resume point (a client keeps the highest it has)."""
+        await self.send({"type": "ping", "seq": self.last_sent})
 
     last_heard = 0.0
 

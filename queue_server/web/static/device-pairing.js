@@ -6,7 +6,10 @@
 // no server or log ever sees. An expired code is replaced by itself.
 //
 //   const token = deviceToken();            // the address's #token=..., else the one kept for this page
-//   new Pairing({ site, lang, reason }).start();   // reason: a refusal of the token tried before (shown above)
+//   new Pairing({ site, kind, screen, lang, reason }).start();   // reason: a refusal of the token tried before
+//
+// A mall's page says what it is (kind "display" with its screen, or "kiosk"): its code pairs only as that, and the
+// Settings page shows it and fixes kind and screen for the admin who types the code.
 //
 // The start address of any new device, /perangkat, passes no site: its code is no mall's until an admin or supervisor
 // of one types it, and the page then opens whichever board or kiosk that made it (keptDevice() sends it there on
@@ -14,6 +17,9 @@
 
 const KEPT = "mpp-device"; // localStorage: {token, path} of the device this browser is
 const RETRY_MS = 5_000; // the server away, or busy: asked again this much later
+// A question unanswered this long is given up and asked again: on a TV's Wi-Fi a request can hang for ever (a
+// connection dropped without a word), and the page would wait on it instead of starting once paired.
+const ANSWER_MS = 10_000;
 
 // The token this page runs with: its address's (#token=...), kept for the next start; else the one kept before
 // for this same page; else none.
@@ -74,8 +80,10 @@ const el = (tag, cls, text) => {
 };
 
 export class Pairing {
-  constructor({ site = null, lang = "id", reason = null }) {
+  constructor({ site = null, kind = null, screen = null, lang = "id", reason = null }) {
     this.site = site;
+    // what this page is, said with every code it asks for (the start address says nothing: its admin chooses)
+    this.asks = site && kind ? { kind, ...(kind === "display" ? { screen } : {}) } : {};
     // a device page asks at its mall's address; the start address at the server's, for a code of no mall yet
     this.url = site ? `/api/v1/sites/${encodeURIComponent(site)}/pairing` : "/api/v1/pairing";
     this.lang = lang === "en" ? "en" : "id";
@@ -100,6 +108,9 @@ export class Pairing {
     this.box = el("div", "pairing");
     this.box.id = "pairing";
     this.box.setAttribute("role", "alert");
+    // What the page showed before (a TV's refusal notice, a kiosk's "not set up" screen) is covered and out of reach:
+    // a screen reader read its sentence (a new #token= address) as well as the code's way back.
+    for (const child of document.body.children) child.inert = true;
     document.body.append(this.box);
     document.body.dataset.pairing = "asking";
   }
@@ -108,9 +119,15 @@ export class Pairing {
     this.box.replaceChildren(...parts.filter(Boolean));
   }
 
-  #reasonLines() {
+  // Why this page shows a code, above it. A token of its own refused (revoked, unknown): the code is the way back,
+  // so the server's sentence for a code (`says.refused`) replaces the refusal's, which sends the technician to a new
+  // #token=... address; that one stays only while no code could be asked for (`says` null).
+  #reasonLines(says = null) {
     if (!this.reason) return [];
-    const [first, second, other] = this.#both({ id: this.reason.message, en: this.reason.message_en });
+    const words = says?.refused && this.reason.details?.device_token === "refused"
+      ? says.refused
+      : { id: this.reason.message, en: this.reason.message_en };
+    const [first, second, other] = this.#both(words);
     const lines = [el("p", "pairing-reason", first)];
     if (second && second !== first) {
       const line = el("p", "pairing-reason pairing-other", second);
@@ -129,7 +146,7 @@ export class Pairing {
 
   async #ask() {
     clearTimeout(this.timer);
-    const answer = await this.#call("POST", this.url, {});
+    const answer = await this.#call("POST", this.url, this.asks);
     if (!answer.ok) return this.#wait(answer.error, answer.retryMs);
     const offered = answer.body;
     this.token = offered.token;
@@ -138,7 +155,7 @@ export class Pairing {
     const code = el("p", "pairing-code", offered.code);
     code.id = "pairing-code";
     this.#say([
-      ...this.#reasonLines(),
+      ...this.#reasonLines(offered.says),
       heading,
       this.#pair(title, titleOther, other, "pairing-subtitle")[1],
       code,
@@ -193,6 +210,7 @@ export class Pairing {
     try {
       const response = await fetch(url, {
         method, headers, cache: "no-store", credentials: "omit", body: body === null ? undefined : JSON.stringify(body),
+        signal: typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(ANSWER_MS) : undefined,
       });
       const answer = await response.json().catch(() => null);
       if (response.ok) return { ok: true, body: answer };

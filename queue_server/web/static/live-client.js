@@ -55,7 +55,7 @@ export class LiveClient {
   #attempt = 0; // failed attempts since the last stable connection: the backoff's exponent
   #tries = 0; // sockets opened since start()
   #refusals = 0; // refused hellos since the last welcome
-  #refusal = null; // an error frame before the welcome: the close that follows says whether it was a refusal
+  #refusal = null; // the last error frame heard: a close 4003 right after it makes it the refusal
   #heartbeatMs;
   #retryTimer = 0;
   #watchTimer = 0;
@@ -198,6 +198,9 @@ export class LiveClient {
       if (this.#connected) this.#emit("connected", { recovered: true });
     }
     const seq = typeof frame.seq === "number" ? frame.seq : null;
+    // The server refuses with an error frame and then closes with 4003, at the hello or later (a token revoked, a
+    // session ended: docs/protocol.md). Any other frame after it says that error was not the end (a refused command).
+    this.#refusal = frame.type === "error" ? frame : null;
     switch (frame.type) {
       case "ping":
         ws.send('{"type":"pong"}');
@@ -209,11 +212,8 @@ export class LiveClient {
       case "welcome":
         return this.#welcome(frame);
       case "error":
-        if (!this.#connected) {
-          this.#refusal = frame;
-          return;
-        }
-        break;
+        if (!this.#connected) return; // a refused hello: the close says so
+        break; // the page hears it too (a refused command; or the refusal its close then confirms)
       case "snapshot":
         if (seq !== null) this.#lastSeq = seq; // a new starting point, even a lower one (a new database)
         break;
@@ -254,8 +254,10 @@ export class LiveClient {
     if (this.#stopped) return;
     const refusal = code === CLOSE_REFUSED ? this.#refusal : null;
     if (refusal) {
-      // Not in a loop: the same hello would be refused again. A slow retry, a few times, in case someone fixes
-      // the token or the site file on the server; then the page keeps showing why.
+      // Refused, at the hello or while connected (its token revoked since): said at once, not after a reconnect
+      // whose hello the server would refuse alike. Not in a loop: a slow retry, a few times, in case someone fixes
+      // the token or the site file on the server; then the page keeps showing why. Any other close (a network
+      // drop, a restarting server) reconnects with backoff as ever.
       this.#refusals += 1;
       const again = this.refusedRetryMs > 0 && this.#refusals <= this.refusedRetries;
       if (again) this.#retryTimer = setTimeout(() => this.#open(), this.refusedRetryMs);
