@@ -229,7 +229,9 @@ class CounterClient:
                 }
             )
         self.view = CounterView(self.site, self.counter, tuple(counter["services"]))
+        self.view.timezone = self.catalogue.get("timezone")
         self.view.me = str(self.user.get("name") or self.username) if (self.user or self.username) else None
+        self._learn_my_name()
         self._task = asyncio.create_task(self._run(), name=f"counter-{self.site}-{self.counter}")
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wait if wait is not None else self.open_timeout + 1):
@@ -425,6 +427,13 @@ class CounterClient:
             raise SessionRefused(exc.body) from None
         self.token, self.user = session.token, session.user
         self.view.me = str(self.user.get("name") or self.username)
+        self._learn_my_name()
+
+    def _learn_my_name(self) -> None:
+        """This account's person, as the login's answer names them (its `display_name`, as /api/v1/me does): the
+        state line says it as the web page's header does, until the frames' `people` name the account anew."""
+        if self.view.me and self.user.get("display_name"):
+            self.view.learn({self.view.me: self.user["display_name"]})
 
     async def _relogin(self) -> bool:
         """True when signed in again; a wrong password now is final, an unreachable server is retried."""
@@ -589,6 +598,7 @@ class CounterClient:
             if not self._resyncing:  # it may stand for a `site.configured` this client never saw
                 self._read_configuration()
             self._resyncing = False
+            self.view.learn(frame.get("people"))  # who the snapshot names, by name: said again after a reconnect
             self.view.apply_snapshot(frame.get("data") or {}, int(frame.get("seq") or 0))
             self.news.snapshot(self.view)
             self._first_attempt.set()
@@ -620,6 +630,7 @@ class CounterClient:
             self._changed()
         elif isinstance(kind, str) and "." in kind:
             before = self.view.current_id
+            self.view.learn(frame.get("people"))
             if self.view.apply_event(frame):
                 if kind == "site.configured":
                     self._read_configuration()
@@ -666,6 +677,7 @@ class CounterClient:
             return
         self.catalogue.clear()  # in place: the desk and the screen hold this dict
         self.catalogue.update(fresh)
+        self.view.timezone = fresh.get("timezone") or self.view.timezone
         services = tuple(counter.get("services") or ())
         if services != self.view.services:
             self.view.services = services

@@ -249,6 +249,7 @@ class Console:
             # "Mengirim …" stays in view: the operator must still see that the command waits for its answer
             self.desk.message = message.then(line) if message is not None and message.sending else line
         self._waiting_news()
+        self.desk.recheck()  # a question about what has just changed is withdrawn: its Enter sends nothing now
 
     def _news(self, everything: bool) -> list[Message]:
         """The changes of this counter made elsewhere that the message line has not said yet, as sentences. Not

@@ -82,6 +82,9 @@ class Desk:
     # its question: it stays in view below whatever the message line says meanwhile (a colleague's change said at
     # once), so the operator still sees what Enter would confirm
     question: Message | None = None
+    # the counter as it was when the question was asked (its state, its ticket and that ticket's state): a question
+    # whose situation changed before it was answered is withdrawn (`recheck`)
+    asked_of: tuple[str, str | None, str | None] | None = None
     zero_at: float | None = None  # when a lone "0" was pressed (number is "0" meanwhile)
     zero_saw: dict[str, Any] | None = None  # the counter's ticket when that "0" was pressed: what it acts on
     for_ticket: str | None = None  # the ticket a transfer or park dialog was opened for
@@ -147,11 +150,63 @@ class Desk:
         return last_key == key and now - last_at < TWO_WAY_GUARD
 
     def _ask(self, intent: Intent, name: str, **values: Any) -> None:
-        self.mode, self.pending = CONFIRM, intent
+        self.mode, self.pending, self.asked_of = CONFIRM, intent, self._situation(intent)
         self.message = self.question = Message.of(name, **values)
 
+    def _situation(self, intent: Intent | None = None) -> tuple[str, str | None, str | None]:
+        """What a question asked of, as its words say it: a no-show, of its ticket alone (called); closing, of a
+        counter not closed yet and the ticket it sends back (a colleague's pause leaves "Tutup loket?" true);
+        quitting, of the counter's state and ticket, which its words name ("... sedang istirahat ...")."""
+        intent = intent or self.pending
+        current = self.view.current
+        state = self.view.state
+        if intent is not None and intent.command == "no_show":
+            state = ""
+        elif intent is not None and intent.command == "close":
+            state = "closed" if state == "closed" else "not closed"
+        return state, current["id"] if current else None, current["state"] if current else None
+
+    def recheck(self) -> bool:
+        """After every event and snapshot: a question asked of a situation that has changed since (`_situation`: a
+        break a colleague ended, the counter closed by another hand, its ticket started or finished there) is
+        withdrawn, and says so; so is the transfer or park dialog once the ticket it was opened for has left the
+        counter (finished, parked or transferred by a colleague, sent back by a close).
+        Its Enter would confirm what is no longer so ("Keluar tanpa menutup loket?" about a break a colleague has
+        ended; a no-show of a citizen being served now; a note for a citizen already gone). The console stays asking,
+        with nothing to confirm: the Enter meant for the question sends nothing (in the normal mode it would call the
+        next citizen), nor do the characters of a note still being typed. True when withdrawn now."""
+        if self.mode in (PICK_TARGET, WRITE_NOTE, PARK_NOTE):
+            return self._recheck_dialog()
+        if self.mode != CONFIRM or self.pending is None or self._situation() == self.asked_of:
+            return False
+        asked, self.pending, self.asked_of = self.question, None, None
+        self.question = Message.of("confirm.withdrawn")
+        if self.message == asked:  # nothing said meanwhile: the line says it instead of the question
+            self.message = self.question
+        return True
+
+    def _recheck_dialog(self) -> bool:
+        """The transfer or park dialog is asked of its ticket alone: a colleague's start or recall of it leaves it
+        true. Withdrawn, it becomes a withdrawn question (Enter or Esc puts it away); the prompt on the message line
+        gives way to it, a change said meanwhile stays above it."""
+        current = self.view.current
+        if current is not None and current["label"] == self.for_ticket:
+            return False
+        name = "park.withdrawn" if self.mode == PARK_NOTE else "transfer.withdrawn"
+        own_line = self.message is None or self.message in _DIALOG_LINES  # not a change said meanwhile
+        self.mode, self.number, self.note, self.target, self.pending = CONFIRM, "", "", None, None
+        self.question = Message.of(name, ticket=self.for_ticket or "")
+        self.for_ticket = None
+        if own_line:
+            self.message = self.question
+        return True
+
     def _confirmed(self, key: str) -> Intent | None:
+        if self.pending is None and key not in (k.ENTER, k.ESCAPE):
+            return None  # a withdrawn question stays until Enter or Esc puts it away (a note's next letter does not)
         intent, self.mode, self.pending, self.question = self.pending, NORMAL, None, None
+        if intent is None:  # a withdrawn question: put away, nothing is sent
+            return None
         if key == k.ENTER and intent == QUIT:
             self.quit = True
             return None
@@ -390,6 +445,15 @@ class Desk:
         message_id = body.get("message") or code
         about = About("waiting", "none", 0) if code == "queue_empty" else None  # true only until someone waits
         self.message = Message(str(message_id), str(body.get("message_en") or message_id), error=True, about=about)
+
+
+# what the transfer and park dialogs themselves put on the message line (their prompts, a number out of the list)
+_DIALOG_LINES = (
+    Message.of("transfer.pick"),
+    Message.of("transfer.note"),
+    Message.of("park.note"),
+    Message.of("local.no_target", error=True),
+)
 
 
 def _why_unheard(heard: dict[str, Any]) -> tuple[str, str]:

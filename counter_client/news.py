@@ -10,8 +10,9 @@ once"), kept here for the console and the library; the web page keeps the same r
   console beside the page, a phone over the API): "A-002 dipanggil ke loket ini dari layar lain dengan akun Anda.";
 - a change of the **counter's state** by any other hand is news as the state it left, a pause or a close by whom and
   when where the counter's state names them (`LEFT_BY`): "Loket dijeda oleh Sari Dewi pukul 10.02.", "Loket ditutup
-  dari layar lain dengan akun Anda pukul 10.05.", else "Loket sekarang istirahat." (not after "Loket ditutup oleh ...;
-  A-001 kembali ke antrean.", which says it);
+  dari layar lain dengan akun Anda pukul 10.05.", a counter opened or taken back from a break by another account by
+  whom (its `operator`) and when (the event's time): "Loket dilanjutkan oleh Sari Dewi pukul 10.20.", else "Loket
+  sekarang istirahat." (not after "Loket ditutup oleh ...; A-001 kembali ke antrean.", which says it);
 - what this client did is not news: its command's answer says it.
 
 Events name the account, not the client (they carry no `command_id`: the server sends one frame per event to every
@@ -94,6 +95,7 @@ class Change:
     state: str | None = None  # the counter's state now, for a change of the counter's state
     at: str | None = None  # when the counter was left paused or closed (ISO), where its state says who did it
     mine: bool = False  # that pause or close was this account's, from another screen
+    was: str | None = None  # the counter's state before, for a counter opened by another account (open or resume)
     about: About | None = None  # what its sentence is true of, for a message line that says it
     held: bool = False  # it waited for the answer of a command of this client that might have made it
 
@@ -101,6 +103,8 @@ class Change:
     def words(self) -> str:
         """The name of its sentence in texts.py."""
         if self.event.startswith("counter."):
+            if self.state == "open" and self.at and self.by:  # opened, or taken back from a break, by a colleague
+                return "others.counter.resumed" if self.was == "paused" else "others.counter.open"
             if self.at and (self.by or self.mine):
                 return f"{'others' if self.by else 'mine'}.counter.{self.state}"
             return f"now.counter_{self.state}"
@@ -117,6 +121,7 @@ class News:
     # what a message line may speak of, as last seen: key ("t:<id>", "counter", "current") -> (state, seq)
     seen: dict[str, tuple[str, int]] = field(default_factory=dict)
     me: str | None = None  # this client's account, as the latest event was weighed with
+    counter_was: str | None = None  # the counter's state before the latest event that changed it
 
     def since(self, count: int) -> list[Change]:
         """The changes told after the `count`-th (all those still kept)."""
@@ -252,6 +257,8 @@ class News:
         counter = data.get("counter")
         if isinstance(counter, dict) and counter.get("id") == self.counter:
             was = self.seen.get("counter", ("closed", 0))[0]
+            if counter.get("state") and counter.get("state") != was:
+                self.counter_was = was
             self.seen["counter"] = (str(counter.get("state") or was), seq)
             self.seen["current"] = (str(counter.get("current") or ""), seq)
 
@@ -280,10 +287,16 @@ class News:
     def _left_by(self, frame: dict[str, Any]) -> dict[str, Any]:
         """Who left the counter paused or closed, and when, as its state in `frame` names them (LEFT_BY): another
         account by name, this one as "from another screen"; nothing when the state names nobody, or when this client
-        does not know who it is (it cannot tell a colleague from itself)."""
+        does not know who it is (it cannot tell a colleague from itself). A counter opened (or resumed) by another
+        account: by its `operator`, at the event's time ("Loket dilanjutkan oleh Sari Dewi pukul 10.20.")."""
         counter = (frame.get("data") or {}).get("counter")
         if not isinstance(counter, dict) or self.me is None:
             return {}
+        if counter.get("state") == "open":
+            opener, at = counter.get("operator"), frame.get("at")
+            if frame.get("type") != "counter.opened" or not opener or opener == self.me or not at:
+                return {}
+            return {"at": str(at), "by": str(opener), "was": self.counter_was}
         fields = LEFT_BY.get(str(counter.get("state")))
         if fields is None:
             return {}

@@ -33,6 +33,7 @@ KEYS = (
     "quit",
 )
 PARKED_LINES_MIN = 2  # parked tickets get the lines the screen has left, at least these (the rest: by label)
+MY_NAME_MIN = 12  # the console's own name is never shortened below this: the colleagues' names give way then
 
 
 @dataclass(frozen=True)
@@ -89,19 +90,32 @@ def _header(client: CounterClient, lang: str, width: int) -> list[Line]:
     else:
         conn, style = "○ " + t(f"conn.{client.connection.value}", lang), "warn"
     state = t(f"counter.{client.view.state}", lang)
-    operator = client.user.get("name") or client.username or "-"
+    # who is signed in here, named as the web page's header names them (the one rule: the person's name, else the
+    # account); a console given only a token knows no account
+    me = client.view.person(client.view.me) if client.view.me else (client.username or "-")
     clock = _clock(client, lang)
-    second = f"{t('screen.counter_state', lang)}: {state} · {operator}"
+    head = f"{t('screen.counter_state', lang)}: {state} · "
     others = [client.view.person(o["name"]) for o in client.view.operators if o.get("name") != client.view.me]
+    left = client.view.left
+    rest = ""
     if others:  # a colleague signed in at this counter too
-        second += " · " + t("screen.also_here", lang, names=", ".join(others))
-    elif client.view.opener:  # opened by another account not seen here (over the API, another server process)
-        second += " · " + t("screen.opened_by", lang, operator=client.view.person(client.view.opener))
-    return [
-        Line(_two_sides(title, "", width), "title"),
-        Line(_two_sides(conn, clock, width), style),
-        Line(second, "warn" if client.view.state != "open" else "normal"),
-    ]
+        rest = " · " + t("screen.also_here", lang, names=", ".join(others))
+    elif client.view.opener and left is None:  # opened by another account not seen here (over the API, another
+        # server process); on a break, who paused it is what the line says (80 columns)
+        rest = " · " + t("screen.opened_by", lang, operator=client.view.person(client.view.opener))
+    # a long name of one's own is shortened ("…"), not left to push the colleagues off the line
+    second = _cut(head + _cut(me, max(MY_NAME_MIN, width - 1 - len(head) - len(rest))) + rest, width - 1)
+    said = ""
+    if left is not None:  # who paused or closed it, and since when: from its state, so said again after a reconnect
+        state_now, by, at = left
+        mine = "screen.left_mine" if by == client.view.me else "screen.left"
+        said = t(f"{mine}.{state_now}", lang, by=client.view.person(by), time=site_time(client, at, lang))
+    style_now = "warn" if client.view.state != "open" else "normal"
+    lines = [Line(_two_sides(title, "", width), "title"), Line(_two_sides(conn, clock, width), style)]
+    if said and len(f"{second} · {said}") >= width:  # a long name: a line of its own, never cut before its time
+        indent = " " * (len(t("screen.counter_state", lang)) + 2)
+        return [*lines, Line(second, style_now), Line(_cut(indent + said, width - 1), style_now)]
+    return [*lines, Line(f"{second} · {said}" if said else second, style_now)]
 
 
 def _zone(client: CounterClient) -> ZoneInfo:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 # Ticket states that leave the picture (nothing more can happen to them here).
 FINAL = frozenset({"done", "transferred", "cancelled", "expired"})
@@ -46,6 +47,11 @@ class CounterView:
     # account -> the person's name, from every `operators` notice seen (kept after they leave, as the page keeps it:
     # a colleague who closed the counter and signed out is still named by name)
     names: dict[str, str] = field(default_factory=dict)
+    # who left the counter paused or closed, and when (its state's `paused_by`/`paused_at`, `closed_by`/`closed_at`;
+    # None in a state that names nobody: the day's close, an event an earlier release wrote)
+    left_by: str | None = None
+    left_at: str | None = None
+    timezone: str | None = None  # the site's (its catalogue's), for "today"
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -104,8 +110,25 @@ class CounterView:
         self.names |= {str(o["name"]): str(o.get("display_name") or o["name"]) for o in operators if o.get("name")}
 
     def person(self, account: str) -> str:
-        """An account's name as staff read it, when an `operators` notice gave it (else the account)."""
+        """An account's name as staff read it: as the server named it last (a frame's `people`, an `operators`
+        notice), else the account (the server's one rule, application/auth.person_name)."""
         return self.names.get(account, account)
+
+    def learn(self, people: Any) -> None:
+        """A frame's `people` (account -> name, as the server names them): kept, so a colleague is still named after
+        they leave and after a reconnect."""
+        if isinstance(people, dict):
+            self.names |= {str(k): str(v) for k, v in people.items() if k and isinstance(v, str) and v}
+
+    @property
+    def left(self) -> tuple[str, str, str] | None:
+        """(state, account, at) while the counter is paused or closed by a hand its state names, today: "Dijeda
+        oleh Sari Dewi sejak 10.15". None when open, when nobody is named, or for a close of an earlier day."""
+        if self.state not in ("paused", "closed") or not self.left_by or not self.left_at:
+            return None
+        if self.day and self.state == "closed" and not _same_day(self.left_at, self.day, self.timezone):
+            return None
+        return self.state, self.left_by, self.left_at
 
     def find(self, ref: str) -> list[dict[str, Any]]:
         """Open tickets matching what an operator typed: a label ('B-012', 'b12') or a bare number ('12')."""
@@ -185,6 +208,8 @@ class CounterView:
         self.state = counter.get("state", self.state)
         self.operator = counter.get("operator", self.operator)
         self.current_id = counter.get("current")
+        by, at = {"paused": ("paused_by", "paused_at"), "closed": ("closed_by", "closed_at")}.get(self.state, ("", ""))
+        self.left_by, self.left_at = counter.get(by) or None, counter.get(at) or None
 
     def _put_ticket(self, ticket: dict[str, Any]) -> None:
         old = self.tickets.get(ticket["id"])
@@ -203,6 +228,14 @@ class CounterView:
             self.totals["no_show"] -= 1  # a late arrival was requeued or called again
         if new["state"] in TOTALS and new.get("counter") == self.counter:
             self.totals[new["state"]] += 1
+
+
+def _same_day(at: str, day: str, timezone: str | None) -> bool:
+    """Whether a time (ISO) falls on the site's service day `day` (its local date); True when that cannot be told."""
+    try:
+        return datetime.fromisoformat(at).astimezone(ZoneInfo(timezone or "")).date().isoformat() == day
+    except (ValueError, KeyError):
+        return True
 
 
 def parse_time(value: str | None) -> datetime | None:

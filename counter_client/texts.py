@@ -201,6 +201,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     # a pause or close by another hand, where the counter's state names who and when (news.py LEFT_BY)
     "others.counter.paused": ("Loket dijeda oleh {by} pukul {time}.", "The counter was paused by {by} at {time}."),
     "others.counter.closed": ("Loket ditutup oleh {by} pukul {time}.", "The counter was closed by {by} at {time}."),
+    # opened, or taken back from a break, by another account (its `operator`, at the event's time)
+    "others.counter.open": ("Loket dibuka oleh {by} pukul {time}.", "The counter was opened by {by} at {time}."),
+    "others.counter.resumed": (
+        "Loket dilanjutkan oleh {by} pukul {time}.",
+        "The counter was resumed by {by} at {time}.",
+    ),
     "mine.counter.paused": (
         "Loket dijeda dari layar lain dengan akun Anda pukul {time}.",
         "The counter was paused at {time} from another screen signed in as you.",
@@ -212,6 +218,27 @@ TEXTS: dict[str, tuple[str, str]] = {
     "now.waiting": ("Sekarang ada warga yang menunggu untuk loket ini.", "Someone is waiting for this counter now."),
     "screen.also_here": ("juga di sini: {names}", "also here: {names}"),
     "screen.opened_by": ("dibuka oleh {operator}", "opened by {operator}"),
+    # the counter's state line while it is paused or closed by a hand its state names (state.py `left`)
+    "screen.left.paused": ("dijeda oleh {by} sejak {time}", "paused by {by} since {time}"),
+    "screen.left.closed": ("ditutup oleh {by} sejak {time}", "closed by {by} since {time}"),
+    "screen.left_mine.paused": ("dijeda sejak {time}", "paused since {time}"),
+    "screen.left_mine.closed": ("ditutup sejak {time}", "closed since {time}"),
+    # a question whose situation changed before it was answered (desk.py): Enter no longer does what it asked
+    "confirm.withdrawn": (
+        "Pertanyaan tadi dibatalkan: keadaan loket sudah berubah. Tidak ada yang dikirim. Enter/Esc: tutup.",
+        "The question was withdrawn: the counter has changed. Nothing was sent. Enter/Esc: dismiss.",
+    ),
+    # the transfer or park dialog whose ticket left the counter before it was sent (desk.py `recheck`)
+    "transfer.withdrawn": (
+        "Alihkan {ticket} dibatalkan: tiket itu sudah tidak di loket ini. Tidak ada yang dikirim. Enter/Esc: tutup.",
+        "Transferring {ticket} was withdrawn: that ticket is no longer at this counter. Nothing was sent. "
+        "Enter/Esc: dismiss.",
+    ),
+    "park.withdrawn": (
+        "Parkir {ticket} dibatalkan: tiket itu sudah tidak di loket ini. Tidak ada yang dikirim. Enter/Esc: tutup.",
+        "Parking {ticket} was withdrawn: that ticket is no longer at this counter. Nothing was sent. "
+        "Enter/Esc: dismiss.",
+    ),
     "confirm.quit_open": (
         "Loket ini masih buka. Keluar tanpa menutup loket? Enter: ya, Esc: batal (lalu F8 untuk menutupnya).",
         "This counter is still open. Quit without closing it? Enter: yes, Esc: cancel (then F8 to close it).",

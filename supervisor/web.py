@@ -89,14 +89,20 @@ async def national_page(request: Request) -> Response:
     """Every mall the signed-in account may watch, one row each (GET /api/v1/national). The page names no mall
     before sign-in: which malls, and whether it is a national or a regional view, depends on the account."""
     lang = _lang(request)
-    config = {"lang": lang, "text": pages.texts(), "page": "national"}
+    config = {"lang": lang, "text": pages.texts(), "page": "national", "provinces": _province_names()}
     return pages.render(request, "national.html", lang=lang, t=pages.texts()[lang], config=config)
+
+
+def _province_names() -> list[dict[str, str]]:
+    """Every province's name, for a national page to name one its address asks for that none of the reader's
+    malls is in (the API lists only the provinces of those malls)."""
+    return [{"code": p.code, "name": p.name, "name_en": p.name_en} for p in PROVINCES]
 
 
 async def national_ikm_page(request: Request) -> Response:
     """The IKM of a period per mall, province or kind of agency (GET /api/v1/national/ikm), with its CSV."""
     lang = _lang(request)
-    config = {"lang": lang, "text": pages.texts(), "page": "national_ikm"}
+    config = {"lang": lang, "text": pages.texts(), "page": "national_ikm", "provinces": _province_names()}
     return pages.render(request, "national_ikm.html", lang=lang, t=pages.texts()[lang], config=config)
 
 
@@ -129,8 +135,13 @@ async def index_page(request: Request) -> Response:
     for leaving in ctx_of(request).left_out.values():  # started with, left out: said, with no links that fail
         listed.append({"id": leaving.site, "name": leaving.name, "mirrored": False, "left_out": True, "links": []})
     other = "en" if lang == "id" else "id"
-    # Across the malls of this server: the national view (or a region's, by the account) and its IKM report.
-    across = [(t["index_national"], "/national"), (t["index_national_ikm"], "/national/ikm")]
+    # Across the malls of this server: where a new TV or kiosk gets its pairing code (it belongs to no mall until
+    # paired), the national view (or a region's, by the account) and its IKM report.
+    across = [
+        (t["index_pairing"], "/perangkat"),
+        (t["index_national"], "/national"),
+        (t["index_national_ikm"], "/national/ikm"),
+    ]
     return pages.render(request, "index.html", lang=lang, other_lang=other, t=t, sites=listed, across=across)
 
 

@@ -6,6 +6,7 @@
 // counter's services) comes embedded in the page and is read again from /counter/{site}/{counter}/config when the
 // site's configuration changes (`site.configured`), so the page follows it without a reload.
 import { LiveClient } from "/static/shared/live-client.js";
+import { Question } from "/static/shared/question.js";
 
 (() => {
   const body = document.body;
@@ -86,6 +87,8 @@ import { LiveClient } from "/static/shared/live-client.js";
       "confirm.signout_paused": "Loket ini sedang istirahat, belum ditutup. Keluar tanpa menutup loket? (Batal, lalu F8, untuk menutupnya dulu.)",
       "counter.other_operator": "Loket ini dibuka oleh {operator}.",
       "counter.also_here": "Juga di loket ini: {names}.",
+      "left.paused": "Dijeda oleh {by} sejak {time}.", "left.closed": "Ditutup oleh {by} sejak {time}.",
+      "left_mine.paused": "Dijeda sejak {time}.", "left_mine.closed": "Ditutup sejak {time}.",
       "heard.waiting": "Belum diumumkan di TV (antrean suara: {queue})",
       "heard.waiting_unknown": "Belum diumumkan di TV",
       "heard.announced": "Sudah diumumkan di TV",
@@ -116,11 +119,19 @@ import { LiveClient } from "/static/shared/live-client.js";
       "now.counter_closed": "Loket sekarang tutup.",
       "others.counter.paused": "Loket dijeda oleh {by} pukul {time}.",
       "others.counter.closed": "Loket ditutup oleh {by} pukul {time}.",
+      "others.counter.open": "Loket dibuka oleh {by} pukul {time}.",
+      "others.counter.resumed": "Loket dilanjutkan oleh {by} pukul {time}.",
       "mine.counter.paused": "Loket dijeda dari layar lain dengan akun Anda pukul {time}.",
       "mine.counter.closed": "Loket ditutup dari layar lain dengan akun Anda pukul {time}.",
       "now.waiting": "Sekarang ada warga yang menunggu untuk loket ini.",
       "confirm.close_called": "Tutup loket? {ticket} yang sedang dipanggil kembali ke antrean di urutan semula.",
       "confirm.no_show": "Tandai {ticket} tidak hadir?",
+      "ask.no": "Batal", "ask.yes.no_show": "Ya, tandai tidak hadir", "ask.yes.close": "Ya, tutup loket",
+      "ask.yes.signout": "Ya, keluar",
+      "ask.withdrawn": "Pertanyaan tadi dibatalkan: keadaan loket sudah berubah. Tidak ada yang dikirim.",
+      "ask.withdrawn_link": "Pertanyaan tadi dibatalkan: sambungan ke server terputus. Tidak ada yang dikirim.",
+      "transfer.withdrawn": "Alihkan {ticket} dibatalkan: tiket itu sudah tidak di loket ini. Tidak ada yang dikirim.",
+      "park.withdrawn": "Parkir {ticket} dibatalkan: tiket itu sudah tidak di loket ini. Tidak ada yang dikirim.",
       "done.close_returned": "Loket ditutup. {ticket} kembali ke antrean di urutan semula.",
       "removed.title": "Loket ini sudah tidak ada",
       "removed.detail": "{counter} tidak ada lagi dalam konfigurasi {site}.",
@@ -187,6 +198,8 @@ import { LiveClient } from "/static/shared/live-client.js";
       "confirm.signout_paused": "This counter is on a break, not closed. Sign out without closing it? (Cancel, then F8, to close it first.)",
       "counter.other_operator": "This counter was opened by {operator}.",
       "counter.also_here": "Also at this counter: {names}.",
+      "left.paused": "Paused by {by} since {time}.", "left.closed": "Closed by {by} since {time}.",
+      "left_mine.paused": "Paused since {time}.", "left_mine.closed": "Closed since {time}.",
       "heard.waiting": "Not yet announced on the TV (speech queue: {queue})",
       "heard.waiting_unknown": "Not yet announced on the TV",
       "heard.announced": "Announced on the TV",
@@ -217,11 +230,19 @@ import { LiveClient } from "/static/shared/live-client.js";
       "now.counter_closed": "The counter is closed now.",
       "others.counter.paused": "The counter was paused by {by} at {time}.",
       "others.counter.closed": "The counter was closed by {by} at {time}.",
+      "others.counter.open": "The counter was opened by {by} at {time}.",
+      "others.counter.resumed": "The counter was resumed by {by} at {time}.",
       "mine.counter.paused": "The counter was paused at {time} from another screen signed in as you.",
       "mine.counter.closed": "The counter was closed at {time} from another screen signed in as you.",
       "now.waiting": "Someone is waiting for this counter now.",
       "confirm.close_called": "Close the counter? {ticket}, called now, goes back to the queue in its old place.",
       "confirm.no_show": "Mark {ticket} as no-show?",
+      "ask.no": "Cancel", "ask.yes.no_show": "Yes, mark no-show", "ask.yes.close": "Yes, close the counter",
+      "ask.yes.signout": "Yes, sign out",
+      "ask.withdrawn": "The question was withdrawn: the counter has changed. Nothing was sent.",
+      "ask.withdrawn_link": "The question was withdrawn: the connection to the server dropped. Nothing was sent.",
+      "transfer.withdrawn": "Transferring {ticket} was withdrawn: that ticket is no longer at this counter. Nothing was sent.",
+      "park.withdrawn": "Parking {ticket} was withdrawn: that ticket is no longer at this counter. Nothing was sent.",
       "done.close_returned": "Counter closed. {ticket} is back in the queue in its old place.",
       "removed.title": "This counter no longer exists",
       "removed.detail": "{counter} is no longer in the configuration of {site}.",
@@ -262,18 +283,31 @@ import { LiveClient } from "/static/shared/live-client.js";
 
   const view = {
     services: [], state: "closed", operator: null, currentId: null, tickets: new Map(),
+    leftBy: null, leftAt: null, // who paused or closed it and when, as its state names them (null: nobody named)
+    was: null, // its state before the latest change of it (an opening said as "dilanjutkan" after a break)
     totals: { done: 0, no_show: 0, transferred: 0 }, seq: 0,
     heard: null, // the called ticket: said on a speaker TV yet? (the server's `announcement` notice)
   };
   // Who is signed in at this counter now (the server's `operators` notice): null until told.
   let present = null;
-  const displayNames = new Map(); // account -> the person's name, from those notices
+  // account -> the person's name, as the server names them (the `people` of its frames, those notices): the
+  // server's one rule (the person's name, else the account), kept after a colleague leaves and across reconnects
+  const displayNames = new Map();
   const seenLeaving = new Set(); // accounts seen signed in here, then gone
 
   function setCounter(c) {
+    if (c.state && c.state !== view.state) view.was = view.state;
     view.state = c.state ?? view.state;
     view.operator = c.operator ?? view.operator;
     view.currentId = c.current ?? null;
+    const [byField, atField] = LEFT_BY[view.state] || [];
+    view.leftBy = (byField && c[byField]) || null;
+    view.leftAt = (atField && c[atField]) || null;
+  }
+
+  function learn(people) {
+    if (!people || typeof people !== "object") return;
+    for (const [account, name] of Object.entries(people)) if (account && typeof name === "string" && name) displayNames.set(account, name);
   }
 
   // What the message line may speak of (a ticket's state, the counter's state, the counter's ticket), as the page
@@ -394,6 +428,7 @@ import { LiveClient } from "/static/shared/live-client.js";
 
   function setConnection(state) {
     connState = state;
+    recheckQuestions(); // a link that drops withdraws a question whose "yes" would send a command
     render();
   }
 
@@ -423,10 +458,12 @@ import { LiveClient } from "/static/shared/live-client.js";
       // to replay, or while nobody was signed in): the catalogue is read again with it.
       if (!resyncing) refreshConfig();
       resyncing = false;
+      learn(frame.people); // who its counter names, by name: said again after a reconnect or a reload
       applySnapshot(frame.data || {}, frame.seq || 0);
       claims = []; // events the snapshot stands for will not come
       waitingNews();
       if (untrue(message?.about)) message = null; // changed while the page was away: what happened is not known
+      recheckQuestions();
       render();
     } else if (frame.type === "command_result") {
       const p = pending.get(frame.command_id);
@@ -444,11 +481,13 @@ import { LiveClient } from "/static/shared/live-client.js";
     } else if (typeof frame.type === "string" && frame.type.includes(".")) {
       if (frame.type === "site.configured" && frame.seq > view.seq) refreshConfig();
       const before = current();
+      learn(frame.people);
       if (applyEvent(frame)) {
         overtaken(frame);
         byOthers(frame, before);
         notMadeHere(frame, before);
         waitingNews();
+        recheckQuestions();
         render();
       }
     }
@@ -629,6 +668,12 @@ import { LiveClient } from "/static/shared/live-client.js";
   // "... dari layar lain dengan akun Anda ..." for this account; else the state as it is now.
   function counterNews(frame, state = frame.data.counter.state) {
     const counter = frame.data?.counter;
+    // opened, or taken back from a break, by another account: by its operator, at the event's time
+    const opener = state === "open" && frame.type === "counter.opened" ? counter?.operator : null;
+    if (opener && user && opener !== user.name && frame.at) {
+      const key = view.was === "paused" ? "others.counter.resumed" : "others.counter.open";
+      return localMessage(key, { by: personOf(opener), time: siteTime(frame.at, "id"), time_en: siteTime(frame.at, "en") });
+    }
     const [byField, atField] = LEFT_BY[state] || [];
     const account = byField ? counter?.[byField] : null;
     const at = atField ? counter?.[atField] : null;
@@ -656,6 +701,7 @@ import { LiveClient } from "/static/shared/live-client.js";
 
   function refused(frame) {
     if (frame.code === "unknown_counter") return counterRemoved();
+    question.withdraw(); // the sign-in form says why
     for (const p of pending.values()) p.reject(frame);
     pending.clear();
     const expired = frame.code === "unauthenticated";
@@ -752,6 +798,7 @@ import { LiveClient } from "/static/shared/live-client.js";
     const old = link;
     link = null;
     old?.close();
+    question.withdraw();
     if (dialog.open) dialog.close();
     if (parkDialog.open) parkDialog.close();
     setConnection("closed");
@@ -770,11 +817,13 @@ import { LiveClient } from "/static/shared/live-client.js";
   }
 
   // A command from a dialog (transfer, park) closes it only once done: a refusal (a note naming a citizen, a
-  // lost connection) is shown in the dialog with the operator's note still there to mend.
+  // lost connection) is said in the dialog (the message line is in it while it is open: `placeLine`) with the
+  // operator's note still there to mend.
   function run(name, fields = {}, from = null) {
     // During an outage the way out (Esc) stays in view: the operator may have to leave the counter.
     if (pending.size) { show(localMessage(connState === "connected" ? "local.busy" : "local.busy_offline", {}, true)); return; }
     show({ id: t("sending", {}, "id"), en: t("sending", {}, "en"), error: false, sending: true });
+    if (from) sendingFrom.add(from); // its own ticket's change is its answer coming, not a reason to withdraw it
     command(name, fields).then((result) => {
       const news = answered(result);
       from?.close();
@@ -791,13 +840,11 @@ import { LiveClient } from "/static/shared/live-client.js";
       // "Tidak ada antrean yang menunggu": as the page's own hint, true only until someone waits
       const said = error.code === "queue_empty" ? saidNow(serverMessage(error), "waiting") : serverMessage(error);
       show(afterAnswer(said, news));
-      const box = from?.open ? from.querySelector(".dialog-error") : null;
-      if (box) box.textContent = lang === "en" ? said.en : said.id;
-    }).finally(render);
-  }
-
-  function clearDialogError(which) {
-    which.querySelector(".dialog-error").textContent = "";
+    }).finally(() => {
+      sendingFrom.delete(from);
+      recheckQuestions(); // refused and still open: withdrawn if its ticket has left meanwhile
+      render();
+    });
   }
 
   const actions = {
@@ -812,11 +859,15 @@ import { LiveClient } from "/static/shared/live-client.js";
     no_show() {
       const c = current();
       if (!c) return show(localMessage("local.no_ticket", {}, true));
-      const unheard = heardOf(c);
-      const asked = unheard && unheard.status !== "announced"
-        ? t("confirm.no_show_unheard", { ticket: c.label, why: whyUnheard(unheard) })
-        : t("confirm.no_show", { ticket: c.label });
-      if (window.confirm(asked)) run("no_show", { ticket: c.label });
+      // asked again at every redraw: once the TV has said the number, the question stops saying it has not
+      const words = () => {
+        const unheard = heardOf(current());
+        const text = unheard && unheard.status !== "announced"
+          ? t("confirm.no_show_unheard", { ticket: c.label, why: whyUnheard(unheard) })
+          : t("confirm.no_show", { ticket: c.label });
+        return { title: t("btn.no_show"), text, yes: t("ask.yes.no_show"), no: t("ask.no") };
+      };
+      ask("no_show", words, "−").then((yes) => yes && run("no_show", { ticket: c.label }));
     },
     transfer() { current() ? openTransfer() : show(localMessage("local.no_ticket", {}, true)); },
     park() { current() ? openPark() : show(localMessage("local.no_ticket", {}, true)); },
@@ -825,13 +876,18 @@ import { LiveClient } from "/static/shared/live-client.js";
       const c = current();
       if (c && c.state === "serving") return show(localMessage("local.close_serving", { ticket: c.label }));
       // Citizens still waiting for this counter's services are said at the end of the day: closing the last counter
-      // of a service leaves them waiting for nobody, and the question alone did not show it.
-      const waiting = [...waitingCounts()].filter(([, n]) => n > 0);
-      const count = waiting.reduce((sum, [, n]) => sum + n, 0);
-      const left = count
-        ? ` ${t("confirm.close_waiting", { count, services: waiting.map(([s, n]) => `${serviceName(s)} ${n}`).join(", ") })}`
-        : "";
-      if (window.confirm(`${c ? t("confirm.close_called", { ticket: c.label }) : t("confirm.close")}${left}`)) run("close");
+      // of a service leaves them waiting for nobody, and the question alone did not show it. Counted again at every
+      // redraw while the question is open: a citizen taking a ticket meanwhile is in it.
+      const words = () => {
+        const waiting = [...waitingCounts()].filter(([, n]) => n > 0);
+        const count = waiting.reduce((sum, [, n]) => sum + n, 0);
+        const left = count
+          ? ` ${t("confirm.close_waiting", { count, services: waiting.map(([s, n]) => `${serviceName(s)} ${n}`).join(", ") })}`
+          : "";
+        const text = `${c ? t("confirm.close_called", { ticket: c.label }) : t("confirm.close")}${left}`;
+        return { title: t("btn.close"), text, yes: t("ask.yes.close"), no: t("ask.no") };
+      };
+      ask("close", words, "F8").then((yes) => yes && run("close"));
     },
   };
 
@@ -964,7 +1020,6 @@ import { LiveClient } from "/static/shared/live-client.js";
     fillTargets(c);
     noteInput.value = "";
     updateNoteCount();
-    clearDialogError(dialog);
     dialog.showModal();
     targetSelect.focus();
   }
@@ -988,7 +1043,6 @@ import { LiveClient } from "/static/shared/live-client.js";
     event.preventDefault();
     const target = targetSelect.value;
     if (!target) return;
-    clearDialogError(dialog);
     const ticket = document.getElementById("transfer-ticket").textContent; // the one the dialog was opened for
     const note = noteInput.value.trim() ? { note: noteInput.value.trim() } : {};
     run("transfer", { target_service: target, ticket, ...note }, dialog);
@@ -1003,7 +1057,6 @@ import { LiveClient } from "/static/shared/live-client.js";
     document.getElementById("park-ticket").textContent = current().label;
     parkNote.value = "";
     updateParkCount();
-    clearDialogError(parkDialog);
     parkDialog.showModal();
     parkNote.focus();
   }
@@ -1016,11 +1069,98 @@ import { LiveClient } from "/static/shared/live-client.js";
   document.getElementById("park-cancel").addEventListener("click", () => parkDialog.close());
   document.getElementById("park-form").addEventListener("submit", (event) => {
     event.preventDefault(); // Enter in the note parks
-    clearDialogError(parkDialog);
     const note = parkNote.value.trim();
     const ticket = document.getElementById("park-ticket").textContent; // the one the dialog was opened for
     run("park", { ticket, ...(note ? { note } : {}) }, parkDialog);
   });
+
+  // "(Esc: batalkan)": a command waiting for the link is given up, and never sent later. Said in the transfer or
+  // park dialog it was sent from too (the message line is in it), where Esc does the same, the dialog staying open
+  // with its note; the next Esc closes it.
+  function cancelStuck() {
+    if (!pending.size || connState === "connected") return false;
+    const cancelled = { code: "cancelled", message: t("cancelled_offline", {}, "id"), message_en: t("cancelled_offline", {}, "en") };
+    for (const p of pending.values()) p.reject(cancelled);
+    pending.clear(); // not sent again at the next welcome
+    return true;
+  }
+
+  for (const box of [dialog, parkDialog]) {
+    box.addEventListener("cancel", (event) => { if (sendingFrom.has(box) && cancelStuck()) event.preventDefault(); });
+  }
+
+  // --- the page's questions: asked in the page, withdrawn when they no longer hold -------------------------
+
+  // A question is asked of a situation, as its words say it (the console's Desk._situation, the same rule): a
+  // no-show, of its ticket still called; closing, of a counter not closed yet and the ticket it would send back (a
+  // colleague's pause leaves "Tutup loket?" true); signing out, of the counter's state and ticket, which its words
+  // name ("Loket ini sedang istirahat ..."). When that changes while the question is open, it is withdrawn: its
+  // "yes" would confirm what is no longer so. A question whose "yes" sends a command is withdrawn too when the link
+  // drops (what changes meanwhile is not seen); signing out sends none, and stays asked.
+  const question = new Question(document.getElementById("question-dialog"));
+  const SENDS = new Set(["no_show", "close"]);
+  const ASKED_AGAIN = { no_show: "-", close: "F8" }; // the key that asked, pressed again, is "yes"
+  let asked = null; // { kind, situation, linkUp, at } of the open question
+  const sendingFrom = new Set(); // the transfer or park dialog whose command is on its way: not withdrawn
+
+  function situationOf(kind) {
+    const c = current();
+    const state = kind === "no_show" ? "" : kind === "close" ? (view.state === "closed" ? "closed" : "not closed") : view.state;
+    return JSON.stringify([state, c ? c.id : null, c ? c.state : null]);
+  }
+
+  const linkUp = () => connState === "connected" || connState === "doubtful";
+
+  // Resolves true for "yes" only, and only if the situation still holds then.
+  function ask(kind, words, key = "") {
+    const mine = { kind, situation: situationOf(kind), linkUp: linkUp(), at: performance.now() };
+    asked = mine;
+    return question.ask(words, key).then((answer) => {
+      if (asked === mine) asked = null;
+      return answer === "yes" && situationOf(kind) === mine.situation;
+    });
+  }
+
+  // After every event, snapshot, change of the link and command answer. Withdrawn because something changed, it is
+  // said after the message line, which the page keeps true and which says what changed, by whom ("A-012 ditandai
+  // tidak hadir oleh Sari Dewi."), even when another event came after it (a supervisor's close: "Loket ditutup oleh
+  // ...; A-012 kembali ke antrean.", then the counter's own event); withdrawn because the link dropped, alone.
+  function recheckQuestions() {
+    const why = [];
+    let changed = false;
+    if (asked && question.open) {
+      const dropped = SENDS.has(asked.kind) && asked.linkUp && !linkUp();
+      changed = situationOf(asked.kind) !== asked.situation;
+      if (dropped || changed) {
+        question.withdraw();
+        why.push(localMessage(changed ? "ask.withdrawn" : "ask.withdrawn_link"));
+      }
+    }
+    // The transfer and park dialogs are asked of their ticket: once it has left this counter (finished, parked,
+    // transferred, sent back by a close), they close, with what was typed; a link that drops leaves them open (the
+    // command waits for it, and a ticket that changed meanwhile is refused by name).
+    for (const [box, ticketOf, key] of [[dialog, "transfer-ticket", "transfer.withdrawn"], [parkDialog, "park-ticket", "park.withdrawn"]]) {
+      const label = document.getElementById(ticketOf).textContent;
+      if (!box.open || sendingFrom.has(box) || current()?.label === label) continue;
+      box.close();
+      why.push(localMessage(key, { ticket: label }));
+      changed = true;
+    }
+    if (!why.length) return;
+    if (message && (changed || message.sending)) message = afterAnswer(message, why);
+    else message = afterAnswer(why[0], why.slice(1));
+  }
+
+  // Keys while a question is open: Esc cancels (the dialog's own), Tab moves between its two buttons and Enter
+  // presses the one with the focus ("Batal" at first); the key that asked ("-", F8) pressed again is "yes", for an
+  // operator with a numeric keypad alone, but not when held down or pressed twice at once (a bounce is no answer).
+  function questionKey(event) {
+    const key = asked && ASKED_AGAIN[asked.kind];
+    if (!key || keyOf(event) !== key || event.ctrlKey || event.altKey || event.metaKey) return;
+    event.preventDefault();
+    if (event.repeat || performance.now() - asked.at < TWO_WAY_GUARD_MS) return;
+    question.confirm();
+  }
 
   // --- signing in and out --------------------------------------------------------------------------------
 
@@ -1117,10 +1257,15 @@ import { LiveClient } from "/static/shared/live-client.js";
     old?.close();
   }
 
-  document.getElementById("signout").addEventListener("click", () => {
+  document.getElementById("signout").addEventListener("click", async () => {
     // A counter left open with nobody at it keeps counting in everyone's wait estimates: asked first.
-    if (!desk.hidden && view.state !== "closed"
-        && !window.confirm(t(view.state === "paused" ? "confirm.signout_paused" : "confirm.signout_open"))) return;
+    if (!desk.hidden && view.state !== "closed") {
+      const words = () => ({
+        title: t("signout"), text: t(view.state === "paused" ? "confirm.signout_paused" : "confirm.signout_open"),
+        yes: t("ask.yes.signout"), no: t("ask.no"),
+      });
+      if (!(await ask("signout", words))) return;
+    }
     signOutLocally(); // ends the session on the server too
     setConnection("closed");
     showSignin(null);
@@ -1186,6 +1331,7 @@ import { LiveClient } from "/static/shared/live-client.js";
   }
 
   document.addEventListener("keydown", (event) => {
+    if (question.open) return questionKey(event);
     if (desk.hidden || dialog.open || parkDialog.open || event.ctrlKey || event.altKey || event.metaKey) return;
     const target = event.target;
     const inNumber = target === numberInput;
@@ -1208,13 +1354,7 @@ import { LiveClient } from "/static/shared/live-client.js";
       render();
       return;
     }
-    if (key === "Escape" && pending.size && connState !== "connected") { // the operator may have walked away since
-      event.preventDefault();
-      const cancelled = { code: "cancelled", message: t("cancelled_offline", {}, "id"), message_en: t("cancelled_offline", {}, "en") };
-      for (const p of pending.values()) p.reject(cancelled);
-      pending.clear(); // not sent again at the next welcome
-      return;
-    }
+    if (key === "Escape" && cancelStuck()) { event.preventDefault(); return; } // the operator may have walked away since
     if (key === "Escape") { numberInput.value = ""; show(null); event.preventDefault(); return; }
     // "A-005" typed as printed: after a prefix letter the dash belongs to the label (elsewhere it is no-show).
     const dashInLabel = key === "-" && /^[A-Za-z]+$/.test(numberInput.value.trim());
@@ -1328,9 +1468,11 @@ import { LiveClient } from "/static/shared/live-client.js";
     if (c) {
       const since = c.state === "serving" ? c.started_at : c.called_at;
       const ms = since ? serverNow() - Date.parse(since) : 0;
-      setText("current-info", `${serviceName(c.service)} · ${t(`ticket.${c.state}`)} · ${t("for", { duration: elapsed(ms) })}`);
+      setText("current-what", `${serviceName(c.service)} · ${t(`ticket.${c.state}`)}`);
+      setText("current-for", ` · ${t("for", { duration: elapsed(ms) })}`); // ticks each second: in no live region
     } else {
-      setText("current-info", "");
+      setText("current-what", "");
+      setText("current-for", "");
     }
     const priority = document.getElementById("current-priority");
     priority.hidden = !(c && c.priority);
@@ -1355,7 +1497,15 @@ import { LiveClient } from "/static/shared/live-client.js";
     const otherLine = document.getElementById("counter-operator");
     otherLine.hidden = !others.length && !opener;
     setText("counter-operator", others.length ? t("counter.also_here", { names: others.map(personOf).join(", ") })
-      : opener ? t("counter.other_operator", { operator: opener }) : "");
+      : opener ? t("counter.other_operator", { operator: personOf(opener) }) : "");
+    // Who paused or closed it, and since when, from its state: so said again after a reconnect or a reload. A close
+    // of an earlier day is not "sejak 16.00" today.
+    const left = ["paused", "closed"].includes(view.state) && view.leftBy && view.leftAt
+      && (view.state !== "closed" || siteDate(view.leftAt) === siteDate(new Date(serverNow()).toISOString()));
+    const leftLine = document.getElementById("counter-left");
+    leftLine.hidden = !left;
+    setText("counter-left", !left ? "" : t(user && view.leftBy === user.name ? `left_mine.${view.state}` : `left.${view.state}`,
+      { by: personOf(view.leftBy), time: siteTime(view.leftAt, lang) }));
 
     document.getElementById("start-finish-text").textContent = t(c && c.state === "serving" ? "btn.finish" : "btn.start");
     // A number in the field changes what "call next" and "no-show" do (call it, requeue it): their buttons say so.
@@ -1396,12 +1546,53 @@ import { LiveClient } from "/static/shared/live-client.js";
     renderParked(!busy && view.state === "open" && !c);
     setText("totals", t("totals.line", view.totals));
 
-    const line = document.getElementById("message");
+    question.refresh(); // its counts and the TV's "said yet" follow the page behind it
+
     const offline = message?.sending && connState !== "connected"; // said so, with the way out
     const stuck = connState === "doubtful" ? "sending_doubtful" : "sending_offline";
-    line.textContent = offline ? t(stuck) : message ? (lang === "en" ? message.en : message.id) : "";
-    line.classList.toggle("error", Boolean(message && message.error));
+    writeLine(offline ? t(stuck) : message ? (lang === "en" ? message.en : message.id) : "", Boolean(message && message.error));
   }
+
+  // The message line (role=status) is where the operator hears what happened. A modal dialog (a question, the
+  // transfer or park dialog) makes the rest of the page inert: Chromium leaves it out of the accessibility tree, so
+  // a colleague's change, a refusal or "Menunggu sambungan ..." said behind the dialog were never read out, and only
+  // seen dimmed under the backdrop. So the line lives in the open modal dialog on top (above its buttons: one live
+  // region, above the backdrop) and goes back to the page when it closes. A live region read out is one that was
+  // already there when its words changed: the words that come with a move (the question withdrawn) are written
+  // once the line has been drawn in its new place, a frame later; until then it keeps what it said.
+  const line = document.getElementById("message");
+  const lineHome = line.parentElement;
+  let lineWords = null; // [text, error] to be written once the line has settled
+  let lineFrame = 0; // a frame being waited for
+
+  function placeLine() {
+    const top = [...document.querySelectorAll("dialog[open]")].filter((d) => d.matches(":modal")).at(-1);
+    const before = top?.querySelector(".row"); // its buttons
+    if (before ? line.nextElementSibling === before : line.parentElement === lineHome && !line.nextElementSibling) return false;
+    if (before) before.before(line);
+    else lineHome.append(line);
+    return true;
+  }
+
+  function writeLine(text, error) {
+    lineWords = [text, error];
+    // (a tab in the background draws no frame: nobody is reading it there)
+    if ((placeLine() || lineFrame) && !document.hidden) {
+      lineFrame ||= requestAnimationFrame(() => { lineFrame = setTimeout(settled, 0); });
+      return;
+    }
+    if (line.textContent !== text) line.textContent = text;
+    line.classList.toggle("error", error);
+  }
+
+  function settled() {
+    lineFrame = 0;
+    writeLine(...lineWords);
+  }
+
+  // a dialog opened or closed: the line goes along at once, with what it says (words to come follow it)
+  new MutationObserver(() => writeLine(...(lineWords || ["", false])))
+    .observe(document.body, { subtree: true, attributes: true, attributeFilter: ["open"] });
 
   // A button of the no-show or parked list. The list is redrawn as soon as the first click's answer comes (a few
   // ms on the LAN), so the second click of a double click lands on the row that moved up: another citizen
@@ -1457,6 +1648,13 @@ import { LiveClient } from "/static/shared/live-client.js";
     }).formatToParts(new Date(at));
     const part = (type) => parts.find((p) => p.type === type)?.value ?? "";
     return `${part("hour")}${language === "en" ? ":" : "."}${part("minute")}`;
+  }
+
+  // The site's date of a moment ("2026-12-07"), for "today".
+  function siteDate(at) {
+    return new Intl.DateTimeFormat("en-CA", {
+      timeZone: catalogue?.site.timezone || undefined, year: "numeric", month: "2-digit", day: "2-digit",
+    }).format(new Date(at));
   }
 
   let parkedDrawn = ""; // redrawn only when it changes: the page renders every second, and a button under the

@@ -28,7 +28,13 @@ function render() {
 }
 
 async function cancel() {
-  if (!(await confirmDialog(texts.t("booking_cancel_confirm", { code: booking.code })))) return;
+  const yes = await confirmDialog({
+    title: texts.t("booking_cancel"),
+    text: texts.t("booking_cancel_confirm", { code: booking.code }),
+    yes: texts.t("ticket_cancel_yes"),
+    no: texts.t("ticket_cancel_no"),
+  });
+  if (!yes) return;
   const answer = await call("POST", `/api/v1/bookings/${encodeURIComponent(booking.code)}/cancel`);
   $("s-error").hidden = answer.ok;
   if (!answer.ok) return ($("s-error").textContent = texts.error(answer.error));

@@ -83,6 +83,7 @@ async function checkDay({ now = false } = {}) {
       clockOffset = Date.parse(answer.data.now) - Date.now();
       tick();
     }
+    atTheChange(answer.data.changes_at);
     notIssuing = answer.data.issuing || (answer.data.today?.closed ? answer.data.today.error : null);
     if (notIssuing && screen === "start") refused(notIssuing, null);
     if (!notIssuing && screen === "notice" && SAID_BY_THE_DAY.has(notice?.error.code)) show("start");
@@ -95,6 +96,20 @@ async function checkDay({ now = false } = {}) {
       checkDay({ now: true });
     }
   }
+}
+
+// Opening hours open or close the site at `changes_at` (the server's time): read again just after it, so the start
+// screen stops saying "Buka hari ini pukul 08.00" at 08.00 to the second, not at the next poll. Set only when it falls
+// before the next poll (each poll sets it again: a timer for hours ahead would drift on a kiosk that sleeps).
+let changeTimer = 0;
+const CHANGE_AFTER_MS = 300; // the server's clock has passed it when the kiosk asks
+
+function atTheChange(changesAt) {
+  clearTimeout(changeTimer);
+  const at = changesAt ? Date.parse(changesAt) : NaN;
+  const wait = at - (Date.now() + clockOffset) + CHANGE_AFTER_MS;
+  if (!(wait > 0 && wait <= POLL_MS + CHANGE_AFTER_MS)) return;
+  changeTimer = setTimeout(() => { if (!unusable) checkDay({ now: true }); }, wait);
 }
 
 function followNotify(available) {
@@ -575,7 +590,7 @@ function notSetUp(error) {
   show("setup");
   forgetToken(kioskToken);
   if (!document.getElementById("pairing")) {
-    new Pairing({ site, lang: texts.lang, reason: kioskToken ? error : null }).start();
+    new Pairing({ site, kind: "kiosk", lang: texts.lang, reason: kioskToken ? error : null }).start();
   }
 }
 

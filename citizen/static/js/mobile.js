@@ -4,7 +4,7 @@
 // re-read after each own event, when the phone wakes up, and once a minute while waiting, as a safety net.
 
 import { call } from "./api.js";
-import { confirmDialog } from "./dialog.js";
+import { confirmDialog, withdrawConfirm } from "./dialog.js";
 import { Texts, waitInWords, waitText } from "./i18n.js";
 import { Modes } from "./modes.js";
 import { Alerter } from "./sound.js";
@@ -30,9 +30,18 @@ function counterName(ticket) {
   return zone ? `${name}, ${zone}` : name;
 }
 
+// The ticket a cancel question is open about: withdrawn once that ticket can no longer be cancelled (being served,
+// done, transferred to a new number ...), so a late "Ya, batalkan" cannot meet a refusal, or another number.
+let cancelAsked = null;
+const OVER = new Set(["serving", "done", "cancelled", "expired", "transferred"]); // no cancel button (mobile.css)
+
 function render() {
   const ticket = status.ticket;
   const state = ticket.state;
+  if (cancelAsked !== null && (ticket.id !== cancelAsked || OVER.has(state))) {
+    cancelAsked = null;
+    withdrawConfirm();
+  }
   $("main").dataset.state = state;
   $("label").textContent = ticket.label;
   $("label").style.setProperty("--chars", ticket.label.length); // its size follows the card's width (mobile.css)
@@ -168,8 +177,16 @@ function onMessage(message) {
 }
 
 async function cancel() {
-  const yes = await confirmDialog(texts.t("ticket_cancel_confirm", { label: status.ticket.label }));
-  if (!yes) return;
+  cancelAsked = status.ticket.id;
+  const yes = await confirmDialog({
+    title: texts.t("ticket_cancel"),
+    text: texts.t("ticket_cancel_confirm", { label: status.ticket.label }),
+    yes: texts.t("ticket_cancel_yes"),
+    no: texts.t("ticket_cancel_no"),
+  });
+  const still = cancelAsked !== null;
+  cancelAsked = null;
+  if (!yes || !still) return;
   const answer = await call("POST", `${statusUrl}/cancel`);
   $("error").hidden = answer.ok;
   if (!answer.ok) return ($("error").textContent = texts.error(answer.error));

@@ -95,9 +95,16 @@ export class FittedGrid {
     const last = this.#tiles.at(-1) || null;
     const rest = this.#tiles.length % this.#cols;
     const span = last && rest ? this.#cols - rest + 1 : 1;
-    if (this.#spanned && this.#spanned !== last) this.#spanned.style.gridColumn = "";
+    if (this.#spanned && this.#spanned !== last) {
+      this.#spanned.style.gridColumn = "";
+      this.#spanned.style.removeProperty("--span");
+    }
     this.#spanned = span > 1 ? last : null;
-    if (last) last.style.gridColumn = span > 1 ? `span ${span}` : "";
+    if (!last) return;
+    last.style.gridColumn = span > 1 ? `span ${span}` : "";
+    // --span: how many columns it covers, so a chip keeps a single chip's proportions inside (board.css)
+    if (span > 1) last.style.setProperty("--span", span);
+    else last.style.removeProperty("--span");
   }
 
   #apply() {

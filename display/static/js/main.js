@@ -63,10 +63,15 @@ function showLink(state, detail) {
     if ((detail.error?.details?.device_token || detail.error?.code === "wrong_screen") && !pairing) {
       connection.close();
       forgetToken(token);
-      pairing = new Pairing({ site: config.site.id, lang: config.lang, reason: detail.error });
+      pairing = new Pairing({ ...pairingOf(config), reason: detail.error });
       pairing.start();
     }
   }
+}
+
+// This screen's code pairs only as a TV of this screen (Settings fixes kind and screen for it).
+function pairingOf(config) {
+  return { site: config.site.id, kind: "display", screen: config.screen.id, lang: config.lang };
 }
 
 const health = new HealthReporter((text) => connection.send(text), config.screen.speaker ? "unknown" : "off");
@@ -218,6 +223,6 @@ window.__display = { board, view, connection, announcer, health, clock, waits, g
 status.setAudio(announcer.state);
 if (token) connection.start();
 else {
-  pairing = new Pairing({ site: config.site.id, lang: config.lang });
+  pairing = new Pairing(pairingOf(config));
   pairing.start();
 }

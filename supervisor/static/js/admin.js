@@ -4,7 +4,7 @@
 // every screen and counter, and audited. Devices and accounts have their own routes. Every change names the
 // version it was made on, so two administrators never overwrite each other unseen.
 
-import { T, api, applyTexts, boot, config, currentLang, dateWords, el, errorText, onLangChange, site, toast, whenWords, zoneLabel } from "./common.js";
+import { T, api, applyTexts, ask, boot, config, counted, currentLang, dateWords, el, errorText, labelCells, onLangChange, shortTime, site, toast, whenWords, withdrawQuestion, zoneLabel } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -56,8 +56,12 @@ function copyOf(document) {
 // meanwhile on such a day is asked about again).
 async function save(document) {
   const today = await todayEffects(current.document, document);
-  if (today.length && !window.confirm(`${today.join("\n\n")}\n\n${T("admin_today_confirm")}`)) {
-    return { ok: false, message: T("admin_today_kept"), problems: [], places: [] };
+  if (today.length) {
+    const { answer, why } = await askWatching(() => ({
+      title: T("admin_today_title"), text: `${today.join("\n\n")}\n\n${T("admin_today_confirm")}`, yes: T("admin_today_yes"),
+    }), {}, configurationChanged("admin_withdrawn_save"));
+    if (why) return { ok: false, message: why, problems: [], places: [], stale: true };
+    if (answer !== "yes") return { ok: false, message: T("admin_today_kept"), problems: [], places: [] };
   }
   const unservedBefore = new Set(unserved().map((w) => w.service.id));
   let result = await api(`${BASE}/configuration`, { method: "PUT", body: { version: current.version, document } });
@@ -66,7 +70,13 @@ async function save(document) {
     if (!error || error.code !== "bookings_closed") break;
     const n = error.details.bookings;
     const sentence = errorText(result.body);
-    if (!window.confirm(`${sentence}\n\n${T("admin_bookings_closed_confirm").replace("{n}", n)}`)) break;
+    const { answer, why } = await askWatching(() => ({
+      title: T("admin_bookings_closed_title"),
+      text: `${sentence}\n\n${counted("admin_bookings_closed_confirm", n).replace("{n}", n)}`,
+      yes: counted("admin_bookings_closed_yes", n).replace("{n}", n),
+    }), { danger: true }, configurationChanged("admin_withdrawn_save"));
+    if (why) return { ok: false, message: why, problems: [], places: [], stale: true };
+    if (answer !== "yes") break;
     result = await api(`${BASE}/configuration`, {
       method: "PUT", body: { version: current.version, document, cancel_bookings: n },
     });
@@ -85,7 +95,7 @@ async function save(document) {
   const said = result.body.changes_text || {};
   const words = said[currentLang()] || said.id || [];
   let changes = words.length ? words.join(", ") : T("admin_no_change");
-  if (result.body.bookings_cancelled) changes += `; ${T("admin_bookings_cancelled").replace("{n}", result.body.bookings_cancelled)}`;
+  if (result.body.bookings_cancelled) changes += `; ${counted("admin_bookings_cancelled", result.body.bookings_cancelled).replace("{n}", result.body.bookings_cancelled)}`;
   // A service this change leaves without a counter takes no tickets: said with the save, not only above the tabs.
   const left = (result.body.warnings || []).filter((w) => w.kind === "service_without_counter" && !unservedBefore.has(w.service.id));
   if (left.length) changes += `. ${T("admin_saved_unserved").replace("{services}", left.map((w) => w.service.name).join(", "))}`;
@@ -108,7 +118,7 @@ async function todayEffects(before, after) {
       const was = findService(before, service.id)?.service;
       const full = (quota) => quota !== null && quota !== undefined && taken >= quota;
       if (full(service.daily_quota) && !(was && full(was.daily_quota))) {
-        said.push(T("admin_today_quota").replace("{service}", service.name).replace("{taken}", taken).replace("{quota}", service.daily_quota));
+        said.push(counted("admin_today_quota", taken).replace("{service}", service.name).replace("{taken}", taken).replace("{quota}", service.daily_quota));
       }
     }
   }
@@ -328,13 +338,99 @@ async function submitEditor(event) {
   showProblems(outcome.message, outcome.problems, outcome.stale, outcome.places);
 }
 
-async function confirmThen(question, action) {
+// What each removal, revocation or account change asks (title, text, "yes"), of the thing it names.
+const QUESTIONS = {
+  remove: ["admin_remove_title", "admin_confirm_remove", "admin_remove_yes"],
+  revoke: ["admin_revoke_title", "admin_confirm_revoke", "admin_revoke_yes"],
+  disable: ["admin_disable_title", "admin_confirm_disable", "admin_disable_yes"],
+  enable: ["admin_enable_title", "admin_confirm_enable", "admin_enable_yes"],
+  remove_account: ["admin_remove_account_title", "admin_confirm_remove_account", "admin_remove_yes"],
+};
+
+// Asked in the page's dialog (common.js `ask`), then done; only enabling an account again is not in red. `changed`:
+// what the question is about, read again while it is open (`askWatching`); by default the configuration's version,
+// which every removal of a part of it is made on. Withdrawn, the page says why and shows what is there now.
+async function confirmThen(kind, name, action, changed = configurationChanged("admin_withdrawn_remove")) {
   const place = placeOf(document.activeElement);
-  if (!window.confirm(question)) return;
+  const [title, text, yes] = QUESTIONS[kind].map((key) => () => T(key).replace("{name}", () => name));
+  const { answer, why } = await askWatching(() => ({ title: title(), text: text(), yes: yes() }), { danger: kind !== "enable" }, changed);
+  if (why) {
+    toast(why, "warning", 12);
+    await changed.reload();
+  }
+  if (lostFocus()) focusPlace(place);
+  if (answer !== "yes") return;
   const outcome = await action();
   if (lostFocus()) focusPlace(place);
   // A removal has no form to show its problems beside: they follow the heading ("Perbaiki dulu: ...").
   if (outcome && outcome.ok === false) toast([outcome.message, ...(outcome.problems || [])].join(" "), "danger", 12);
+}
+
+// --- questions withdrawn when what they ask about changed ------------------------------------------------------
+
+// The Settings page is not a live page (no websocket; devices and accounts have no live event at all), so it learns
+// of another administrator's change only by reading again: while one of its questions is open it reads what the
+// question is about every WATCH_MS (the configuration's version from the kiosks' few-hundred-byte `today`, the device
+// or account lists), and once that has changed or gone the question is withdrawn: nothing is sent, and the page says
+// why. A stale configuration would be refused anyway (`configuration_stale`); this says it before "yes" is pressed.
+const WATCH_MS = 3000;
+
+// `changed()`: a sentence saying why the question no longer holds, or null. Resolves { answer, why }: `why` only
+// when it was withdrawn for that reason.
+async function askWatching(words, options, changed) {
+  let open = true;
+  let why = null;
+  let reading = false;
+  const timer = setInterval(async () => {
+    if (reading) return;
+    reading = true;
+    const said = await changed().catch(() => null); // not read this time (the server busy): read again next time
+    reading = false;
+    if (!said || !open) return; // answered meanwhile: a later question is not this one's to withdraw
+    why = said;
+    withdrawQuestion();
+  }, WATCH_MS);
+  const answer = await ask(words, options).then((a) => { open = false; return a; });
+  clearInterval(timer);
+  return { answer, why: answer === "withdrawn" ? why : null };
+}
+
+// The configuration saved again since the page read it (by another administrator, or a changed site file).
+function configurationChanged(key) {
+  const asked = current.version;
+  const changed = async () => {
+    const result = await api(`${BASE}/today`);
+    const now = result.ok ? result.body.configuration_version : asked;
+    return now !== asked ? T(key).replace("{version}", now) : null;
+  };
+  changed.reload = load;
+  return changed;
+}
+
+function deviceChanged(device) {
+  const changed = async () => {
+    const result = await api(`${BASE}/device-tokens`);
+    if (!result.ok) return null;
+    const now = result.body.devices.find((d) => d.id === device.id);
+    return !now || now.revoked_at ? T("admin_withdrawn_revoked").replace("{name}", device.name) : null;
+  };
+  changed.reload = async () => { await loadDevices(); render(); };
+  return changed;
+}
+
+// `active`: what the question would make the account (null: removed).
+function accountChanged(account, active) {
+  const changed = async () => {
+    const result = await api(`${BASE}/accounts`);
+    if (!result.ok) return null;
+    const now = result.body.accounts.find((a) => a.username === account.username);
+    const key = !now ? "admin_withdrawn_account_removed"
+      : active === true && now.active ? "admin_withdrawn_account_enabled"
+        : active === false && !now.active ? "admin_withdrawn_account_disabled" : null;
+    return key ? T(key).replace("{name}", account.username) : null;
+  };
+  changed.reload = async () => { await loadAccounts(); render(); };
+  return changed;
 }
 
 // --- the document's parts ---------------------------------------------------------------------------------------
@@ -432,7 +528,7 @@ function editService(id) {
 
 function removeService(id) {
   const name = findService(current.document, id).service.name;
-  confirmThen(T("admin_confirm_remove").replace("{name}", name), () => {
+  confirmThen("remove", name, () => {
     const document = copyOf(current.document);
     const found = findService(document, id);
     found.agency.services.splice(found.index, 1);
@@ -455,7 +551,7 @@ function servicesPanel() {
   return [
     el("div", { class: "panel-head" }, el("h3", { text: T("admin_tab_services") }),
       el("button", { type: "button", class: "primary", id: "add-service", text: T("admin_add_service"), onclick: () => editService(null) })),
-    table([T("admin_agency"), T("admin_name"), T("admin_prefix"), T("admin_daily_quota"), T("admin_online_quota"), T("admin_target_wait"), T("admin_service_minutes"), ""], rows, [2, 3, 4, 5, 6]),
+    table([T("admin_agency"), T("admin_name"), T("admin_prefix"), T("admin_daily_quota"), T("admin_online_quota"), T("admin_target_wait"), T("admin_service_minutes"), ""], rows, [2, 3, 4, 5, 6], 1),
   ];
 }
 
@@ -507,7 +603,7 @@ function editCounter(id) {
 
 function removeCounter(id) {
   const found = findCounter(current.document, id);
-  confirmThen(T("admin_confirm_remove").replace("{name}", found.counter.name || id), () => {
+  confirmThen("remove", found.counter.name || id, () => {
     const document = copyOf(current.document);
     const again = findCounter(document, id);
     again.agency.counters.splice(again.index, 1);
@@ -526,7 +622,7 @@ function countersPanel() {
   return [
     el("div", { class: "panel-head" }, el("h3", { text: T("admin_tab_counters") }),
       el("button", { type: "button", class: "primary", id: "add-counter", text: T("admin_add_counter"), onclick: () => editCounter(null) })),
-    table([T("admin_agency"), T("admin_name"), T("admin_zone"), T("admin_services_served"), ""], rows),
+    table([T("admin_agency"), T("admin_name"), T("admin_zone"), T("admin_services_served"), ""], rows, [], 1),
   ];
 }
 
@@ -572,7 +668,7 @@ function kindName(id) {
 function removeAgency(id) {
   const agency = agencies().find((a) => a.id === id);
   if ((agency.services || []).length || (agency.counters || []).length) return toast(T("admin_agency_not_empty"), "danger", 10);
-  confirmThen(T("admin_confirm_remove").replace("{name}", agency.name), () => {
+  confirmThen("remove", agency.name, () => {
     const document = copyOf(current.document);
     document.agencies = agencies(document).filter((a) => a.id !== id);
     return save(document);
@@ -591,7 +687,7 @@ function agenciesPanel() {
   return [
     el("div", { class: "panel-head" }, el("h3", { text: T("admin_tab_agencies") }),
       el("button", { type: "button", class: "primary", id: "add-agency", text: T("admin_add_agency"), onclick: () => editAgency(null) })),
-    table([[T("admin_colour")], T("admin_name"), T("admin_short_name"), T("admin_agency_kind"), T("admin_tab_services"), T("admin_tab_counters"), ""], rows, [4, 5]),
+    table([[T("admin_colour")], T("admin_name"), T("admin_short_name"), T("admin_agency_kind"), T("admin_tab_services"), T("admin_tab_counters"), ""], rows, [4, 5], 1),
   ];
 }
 
@@ -633,7 +729,7 @@ function addHoliday() {
 }
 
 function removeHoliday(day) {
-  confirmThen(T("admin_confirm_remove").replace("{name}", dateWords(day)), () => {
+  confirmThen("remove", dateWords(day), () => {
     const document = copyOf(current.document);
     const target = hoursOf(document);
     target.holidays = listOf(target.holidays).filter((d) => d !== day);
@@ -664,7 +760,7 @@ function editPeriod(index) {
 
 function removePeriod(index) {
   const period = current.document.site.hours.periods[index];
-  confirmThen(T("admin_confirm_remove").replace("{name}", period.name), () => {
+  confirmThen("remove", period.name, () => {
     const document = copyOf(current.document);
     hoursOf(document).periods.splice(index, 1);
     return save(document);
@@ -771,7 +867,7 @@ function editScreen(id) {
 
 function removeScreen(id) {
   const screen = (current.document.screens || []).find((s) => s.id === id);
-  confirmThen(T("admin_confirm_remove").replace("{name}", screen.name), () => {
+  confirmThen("remove", screen.name, () => {
     const document = copyOf(current.document);
     document.screens = document.screens.filter((s) => s.id !== id);
     return save(document);
@@ -802,8 +898,106 @@ function sitePanel() {
     el("div", { class: "panel-head" }, el("h3", { text: T("admin_screens") }),
       el("button", { type: "button", class: "primary", id: "add-screen", text: T("admin_add_screen"), onclick: () => editScreen(null) })),
     el("p", { class: "hint", text: T("admin_screens_hint") }),
-    table([T("admin_name"), T("admin_screen_shows"), T("admin_speaker"), ""], rows),
+    table([T("admin_name"), T("admin_screen_shows"), T("admin_speaker"), ""], rows, [], 0),
+    ...gatewayPart(),
   ];
+}
+
+// --- checking the WhatsApp/SMS gateway (admins) -----------------------------------------------------------------------
+
+// "Kirim pesan uji": one test message through the site's gateway to a number the admin types (POST .../gateway/test),
+// then its state as it changes (the GET, read every 2 seconds until it is sent, given up or skipped), in the page's
+// language, the problem's words when it fails. The typed number stays in this page only; the server answers it
+// masked. Kept across redraws (a save, the language) in `gateway`.
+const gateway = { offered: null, phone: "", test: null, error: "", timer: null, sending: false };
+const GATEWAY_FINAL = new Set(["sent", "dead", "skipped"]);
+
+async function loadGateway() {
+  if (me.role !== "admin") return;
+  const result = await api(BASE);
+  gateway.offered = result.ok ? Boolean(result.body.notify && result.body.notify.offered) : null;
+}
+
+function gatewayPart() {
+  if (me.role !== "admin" || gateway.offered === null) return [];
+  const head = el("div", { class: "panel-head" }, el("h3", { id: "gateway-title", text: T("admin_gateway") }));
+  if (!gateway.offered) {
+    return [el("section", { id: "gateway-test", class: "gateway-test", "aria-labelledby": "gateway-title" }, head,
+      el("p", { id: "gateway-none", text: T("admin_gateway_none") }))];
+  }
+  const phone = el("input", { id: "gateway-phone", name: "phone", type: "tel", inputMode: "tel", autocomplete: "off",
+    maxLength: 24, required: true, value: gateway.phone, "aria-describedby": "gateway-phone-hint",
+    "aria-invalid": gateway.error ? "true" : "false" });
+  phone.addEventListener("input", () => { gateway.phone = phone.value; });
+  const form = el("form", { id: "gateway-test-form", class: "gateway-form", noValidate: true },
+    el("label", { class: "field" }, el("span", { text: T("admin_gateway_phone") }), phone),
+    el("button", { type: "submit", class: "primary", id: "gateway-send", disabled: gateway.sending, text: T("admin_gateway_send") }));
+  form.addEventListener("submit", sendGatewayTest);
+  return [el("section", { id: "gateway-test", class: "gateway-test", "aria-labelledby": "gateway-title" }, head,
+    el("p", { class: "hint", id: "gateway-phone-hint", text: T("admin_gateway_hint") }), form,
+    el("div", { id: "gateway-test-state", class: "gateway-state", role: "status", "aria-live": "polite" }, ...gatewayStateLines()))];
+}
+
+// What the page says of the test: a refusal of the API, else the message's state.
+function gatewayStateLines() {
+  if (gateway.error) return [el("p", { class: "error", "data-state": "refused", text: gateway.error })];
+  const test = gateway.test;
+  if (!test) return [];
+  const words = test.error_words ? (test.error_words[currentLang()] || test.error_words.id) : "";
+  const said = {
+    queued: () => T("admin_gateway_queued"),
+    sent: () => T("admin_gateway_sent").replace("{time}", shortTime(test.sent_at)),
+    retrying: () => T("admin_gateway_retrying").replace("{time}", shortTime(test.next_try_at)).replace("{words}", words),
+    dead: () => counted("admin_gateway_dead", test.attempts).replace("{n}", test.attempts).replace("{words}", words),
+    skipped: () => T("admin_gateway_skipped").replace("{reason}", test.last_error || "–"),
+  }[test.state];
+  const lines = [el("p", { class: `said state-${test.state}`, "data-state": test.state,
+    text: `${T("admin_gateway_to").replace("{phone}", test.phone || "")} ${said ? said() : test.state}` })];
+  if (test.gateway_paused && test.state !== "sent") lines.push(el("p", { class: "hint", text: T("admin_gateway_paused") }));
+  if (test.outcome_unknown && test.state !== "sent") lines.push(el("p", { class: "hint", text: T("deliveries_unknown") }));
+  // the technical text, smaller, for whoever mends the gateway
+  if (test.error_kind && test.last_error) lines.push(el("p", { class: "hint detail", text: test.last_error }));
+  return lines;
+}
+
+function redrawGatewayState() {
+  const box = $("gateway-test-state");
+  if (box) box.replaceChildren(...gatewayStateLines());
+  const phone = $("gateway-phone");
+  if (phone) phone.setAttribute("aria-invalid", gateway.error ? "true" : "false");
+  const button = $("gateway-send");
+  if (button) button.disabled = gateway.sending;
+}
+
+async function sendGatewayTest(event) {
+  event.preventDefault();
+  clearTimeout(gateway.timer);
+  gateway.sending = true;
+  gateway.error = "";
+  gateway.test = null;
+  redrawGatewayState();
+  const result = await api(`${BASE}/gateway/test`, { method: "POST", body: { phone: gateway.phone.trim(), lang: currentLang() } });
+  gateway.sending = false;
+  if (!result.ok) {
+    gateway.error = errorText(result.body);
+    redrawGatewayState();
+    if (result.body && result.body.error && result.body.error.details && result.body.error.details.field === "phone") $("gateway-phone")?.focus();
+    return;
+  }
+  gateway.test = result.body;
+  redrawGatewayState();
+  followGatewayTest();
+}
+
+function followGatewayTest() {
+  clearTimeout(gateway.timer);
+  if (!gateway.test || GATEWAY_FINAL.has(gateway.test.state)) return;
+  gateway.timer = setTimeout(async () => {
+    const result = await api(`${BASE}/gateway/test/${encodeURIComponent(gateway.test.id)}`);
+    if (result.ok) gateway.test = result.body;
+    redrawGatewayState();
+    followGatewayTest();
+  }, 2000);
 }
 
 // --- dashboard alerts -----------------------------------------------------------------------------------------------
@@ -813,7 +1007,7 @@ function sitePanel() {
 // into the document, so the audit log names the threshold that changed and a site file keeps its defaults.
 function alertValue(key, value) {
   const number = Number(value).toLocaleString(currentLang() === "en" ? "en-GB" : "id-ID");
-  return T(key.endsWith("_times") ? "admin_alert_times" : "admin_alert_minutes").replace("{n}", number);
+  return (key.endsWith("_times") ? T("admin_alert_times") : counted("admin_alert_minutes", Number(value))).replace("{n}", number);
 }
 
 function editAlerts() {
@@ -915,6 +1109,9 @@ function showToken(issued) {
 // A TV or kiosk started at /perangkat, or opened without a token, shows a code (application/device_pairing.py): typed
 // here with what the device is to be, a new entry (kind, name, screen) or an entry already registered (which takes
 // the new token), it starts by itself within seconds. Nothing to copy: the token never leaves the device.
+// A code of a mall's TV or kiosk page is that page's: once the code is typed in full, the form asks what it is, says
+// so ("Kode dari layar TV “lobby”") and fixes kind and screen (and offers only entries of that kind and screen); a
+// code of /perangkat leaves them free. The server refuses another kind anyway.
 function pairDevice() {
   const pairable = devices.filter((d) => d.kind === "display" || d.kind === "kiosk");
   const fields = [
@@ -939,24 +1136,80 @@ function pairDevice() {
     render();
     return true;
   });
-  newOnlyFields();
+  const form = pairingForm(pairable);
+  newOnlyFields(form);
   screenOnlyForDisplays();
+  codeOrigin(form);
 }
 
-// A device already registered keeps its kind, name and screen: those fields go away when one is picked.
-function newOnlyFields() {
-  const target = $("editor-fields").querySelector("[name=target]");
-  const fields = ["kind", "name", "screen"].map((key) => $("editor-fields").querySelector(`[name=${key}]`));
-  const follow = () => {
-    const isNew = target.value === "new";
+const PAIRING_CODE = /^[ACDEFHJKMNPRTUVWXY3479]{6}$/; // application/device_pairing.ALPHABET, 6 of them
+
+// The pairing form's fields, and what the typed code fixes ({kind, screen}, or null: nothing, as for /perangkat).
+function pairingForm(pairable) {
+  const at = (key) => $("editor-fields").querySelector(`[name=${key}]`);
+  return { code: at("code"), target: at("target"), kind: at("kind"), name: at("name"), screen: at("screen"), pairable, fixed: null };
+}
+
+// A device already registered keeps its kind, name and screen: those fields go away when one is picked. A code of a
+// TV's or kiosk's page fixes kind and screen (shown, not changeable), and only entries of that kind and screen can
+// be picked.
+function newOnlyFields(form) {
+  const fields = [form.kind, form.name, form.screen];
+  const fits = (d) => !form.fixed || (d.kind === form.fixed.kind && (d.kind !== "display" || d.screen === form.fixed.screen));
+  form.follow = () => {
+    for (const option of form.target.options) {
+      const entry = form.pairable.find((d) => String(d.id) === option.value);
+      option.disabled = Boolean(entry) && !fits(entry);
+    }
+    if (form.target.selectedOptions[0]?.disabled) form.target.value = "new";
+    const isNew = form.target.value === "new";
+    if (form.fixed) {
+      form.kind.value = form.fixed.kind;
+      if (form.fixed.screen) form.screen.value = form.fixed.screen;
+    }
     for (const field of fields) {
-      field.disabled = !isNew; // and so neither required nor checked
+      const fixed = Boolean(form.fixed) && field !== form.name;
+      field.disabled = !isNew || fixed; // not chosen here: neither required nor checked (the value is still sent)
       field.closest("label").hidden = !isNew;
     }
-    if (isNew) fields[0].dispatchEvent(new Event("change")); // the screen: a display's only
+    if (isNew) form.kind.dispatchEvent(new Event("change")); // the screen: a display's only
   };
-  target.addEventListener("change", follow);
-  follow();
+  form.target.addEventListener("change", form.follow);
+  form.follow();
+}
+
+// Once the code is typed in full, the server says what it is (a look-up counted with the codes typed): said under
+// the field, and kind and screen fixed for a TV's or kiosk's page. A code not waiting (mistyped, expired, used) is
+// said there too, before the admin fills in the rest.
+function codeOrigin(form) {
+  const said = el("p", { class: "hint pairing-origin", id: "pairing-origin", role: "status", "aria-live": "polite", hidden: true });
+  form.code.closest("label").after(said);
+  let asked = null;
+  const tell = (fixed, text, warning = false) => {
+    form.fixed = fixed;
+    said.textContent = text;
+    said.hidden = !text;
+    said.classList.toggle("warning-text", warning);
+    said.dataset.kind = warning ? "refused" : fixed ? fixed.kind : text ? "any" : ""; // for tests and styles
+    form.follow();
+  };
+  form.code.addEventListener("input", async () => {
+    const code = form.code.value.toUpperCase().replace(/[\s-]/g, "");
+    if (code === asked) return;
+    asked = PAIRING_CODE.test(code) ? code : null;
+    if (!asked) return tell(null, "");
+    const result = await api(`${BASE}/device-tokens/pair/lookup`, { method: "POST", body: { code } });
+    if (asked !== code || !form.code.isConnected) return; // typed on meanwhile, or the form closed
+    if (!result.ok) {
+      // Said nothing about the code (the server away or busy, too many typed): typing it again asks again.
+      if (result.status === 0 || result.status === 429 || result.status >= 500) asked = null;
+      return tell(null, errorText(result.body), true);
+    }
+    const found = result.body;
+    if (found.kind === "display") tell({ kind: "display", screen: found.screen }, T("admin_pair_from_display").replace("{screen}", found.screen));
+    else if (found.kind === "kiosk") tell({ kind: "kiosk", screen: null }, T("admin_pair_from_kiosk"));
+    else tell(null, T("admin_pair_from_start"));
+  });
 }
 
 function deviceKind(d) {
@@ -974,14 +1227,14 @@ function renameDevice(device) {
 }
 
 function revokeDevice(device) {
-  confirmThen(T("admin_confirm_revoke").replace("{name}", device.name), async () => {
+  confirmThen("revoke", device.name, async () => {
     const result = await api(`${BASE}/device-tokens/${device.id}/revoke`, { method: "POST", body: {} });
     if (!result.ok) return { ok: false, message: errorText(result.body) };
     toast(T("admin_revoked").replace("{name}", device.name), "info");
     await loadDevices();
     render();
     return { ok: true };
-  });
+  }, deviceChanged(device));
 }
 
 function seenText(device) {
@@ -1004,7 +1257,7 @@ function devicesPanel() {
         el("button", { type: "button", id: "pair-device", text: T("admin_pair_device"), onclick: pairDevice }),
         el("button", { type: "button", class: "primary", id: "issue-device", text: T("admin_issue_device"), onclick: issueDevice }))),
     el("p", { class: "hint", text: T("admin_devices_hint") }),
-    table([T("admin_id"), T("admin_name"), T("admin_device_kind"), T("admin_seen"), ""], rows, [0]),
+    table([T("admin_id"), T("admin_name"), T("admin_device_kind"), T("admin_seen"), ""], rows, [0], 1),
   ];
 }
 
@@ -1055,26 +1308,25 @@ function sayReleased(body) {
 }
 
 function setActive(account, active) {
-  const question = active ? T("admin_confirm_enable") : T("admin_confirm_disable");
-  confirmThen(question.replace("{name}", account.username), async () => {
+  confirmThen(active ? "enable" : "disable", account.username, async () => {
     const result = await api(`${BASE}/accounts/${encodeURIComponent(account.username)}`, { method: "PATCH", body: { active } });
     if (!result.ok) return { ok: false, message: errorText(result.body) };
     sayReleased(result.body);
     await loadAccounts();
     render();
     return { ok: true };
-  });
+  }, accountChanged(account, active));
 }
 
 function removeAccount(account) {
-  confirmThen(T("admin_confirm_remove_account").replace("{name}", account.username), async () => {
+  confirmThen("remove_account", account.username, async () => {
     const result = await api(`${BASE}/accounts/${encodeURIComponent(account.username)}`, { method: "DELETE" });
     if (!result.ok) return { ok: false, message: errorText(result.body) };
     sayReleased(result.body);
     await loadAccounts();
     render();
     return { ok: true };
-  });
+  }, accountChanged(account, null));
 }
 
 function accountsPanel() {
@@ -1091,22 +1343,28 @@ function accountsPanel() {
     el("div", { class: "panel-head" }, el("h3", { text: T("admin_tab_accounts") }),
       el("button", { type: "button", class: "primary", id: "add-account", text: T("admin_add_account"), onclick: () => editAccount(null) })),
     el("p", { class: "hint", text: me.role === "admin" ? T("admin_accounts_hint_admin") : T("admin_accounts_hint_supervisor") }),
-    table([T("username"), T("admin_role"), T("admin_agency"), T("admin_state"), ""], rows),
+    table([T("username"), T("admin_role"), T("admin_agency"), T("admin_state"), ""], rows, [], 0),
   ];
 }
 
 // --- the page ------------------------------------------------------------------------------------------------------
 
 // A heading given as [text] is read, not shown (the agencies' colour swatches); an empty one is the row actions'.
-function table(headings, rows, numeric = []) {
+// On a phone each row is a card ("stack", base.css) headed by its `lead` column (the name), every other cell beside
+// its column's name and the row's buttons under them: a device's "Cabut" was off screen to the right.
+function table(headings, rows, numeric = [], lead = null) {
   const heading = (h, i) => {
     const attrs = { scope: "col", class: numeric.includes(i) ? "num" : null };
-    if (Array.isArray(h) || h === "") return el("th", attrs, el("span", { class: "visually-hidden", text: h === "" ? T("actions") : h[0] }));
+    if (h === "") return el("th", attrs, el("span", { class: "visually-hidden", text: T("actions") }));
+    if (Array.isArray(h)) return el("th", { ...attrs, "data-label": h[0] }, el("span", { class: "visually-hidden", text: h[0] }));
     return el("th", { ...attrs, text: h });
   };
-  return el("div", { class: "table-wrap" }, el("table", { class: "data" },
+  const drawn = el("table", { class: "data stack" },
     el("thead", {}, el("tr", {}, ...headings.map(heading))),
-    el("tbody", {}, ...rows)));
+    el("tbody", {}, ...rows));
+  if (lead !== null) for (const row of drawn.tBodies[0].rows) row.cells[lead]?.classList.add("lead");
+  labelCells(drawn);
+  return el("div", { class: "table-wrap" }, drawn);
 }
 
 const PANELS = { site: sitePanel, services: servicesPanel, counters: countersPanel, agencies: agenciesPanel, hours: hoursPanel, alerts: alertsPanel, devices: devicesPanel, accounts: accountsPanel };
@@ -1156,10 +1414,16 @@ function render() {
   $("panel").replaceChildren(...PANELS[tab]());
 }
 
-async function choose(name) {
+// A tab chosen by hand while the page still starts (reading the gateway, the configuration) is the one shown: the
+// start's own choice (the address's #tab, else services) came after it and drew services under "#devices".
+let chosenByHand = false;
+
+async function choose(name, byHand = false) {
+  chosenByHand ||= byHand;
   tab = name;
   if (name === "devices") await loadDevices();
   if (name === "accounts") await loadAccounts();
+  if (tab !== name) return; // another tab chosen meanwhile: it draws itself
   render();
   history.replaceState(null, "", `#${name}`);
 }
@@ -1176,13 +1440,14 @@ async function exportFile() {
 
 async function start(principal) {
   me = principal;
+  await loadGateway();
   if (!(await load())) return;
   const wanted = location.hash.slice(1);
-  await choose(wanted in PANELS ? wanted : "services");
+  await choose(chosenByHand ? tab : wanted in PANELS ? wanted : "services");
   document.body.dataset.loaded = "true";
 }
 
-for (const button of document.querySelectorAll("[data-tab]")) button.addEventListener("click", () => choose(button.dataset.tab));
+for (const button of document.querySelectorAll("[data-tab]")) button.addEventListener("click", () => choose(button.dataset.tab, true));
 document.querySelector(".tabs").addEventListener("keydown", (event) => {
   const names = [...document.querySelectorAll("[data-tab]")].map((b) => b.dataset.tab); // as the tabs are shown
   const at = names.indexOf(tab);
@@ -1190,7 +1455,7 @@ document.querySelector(".tabs").addEventListener("keydown", (event) => {
   if (!(event.key in moves)) return;
   event.preventDefault();
   const next = names[(moves[event.key] + names.length) % names.length];
-  choose(next).then(() => document.querySelector(`[data-tab="${next}"]`).focus());
+  choose(next, true).then(() => document.querySelector(`[data-tab="${next}"]`).focus());
 });
 $("editor-form").addEventListener("submit", submitEditor);
 $("editor-cancel").addEventListener("click", () => $("editor").close());

@@ -1,5 +1,7 @@
 // Shared by the supervisor's pages: page config, Indonesian/English texts, the signed-in session (a token in this
-// tab's sessionStorage), API calls with it, and formatting of times in the site's own time zone.
+// tab's sessionStorage), API calls with it, formatting of times in the site's own time zone, and the pages' questions.
+
+import { Question } from "/static/shared/question.js";
 
 export const config = JSON.parse(document.getElementById("config").textContent);
 export const site = config.site || null; // null on the national view, which spans malls (and time zones)
@@ -17,6 +19,12 @@ const listeners = [];
 
 export function T(key) {
   return config.text[lang][key] ?? config.text.id[key] ?? key;
+}
+
+// A sentence with a count in it: its `_one` form for one where the language has one ("1 of 1 mall reaches its own
+// sample", "1 ticket expired"); Indonesian, which does not inflect, has none and says the same for every number.
+export function counted(key, n) {
+  return T(n === 1 && `${key}_one` in config.text[lang] ? `${key}_one` : key);
 }
 
 export function currentLang() {
@@ -77,6 +85,21 @@ export function describeDates(root = document) {
   }
 }
 
+// A period's date field left empty or typed in part (the browser then gives ""): the page's own refusal, in the
+// page's language, shaped as the API's (`error.details.field`), instead of the browser's bubble in the browser's
+// language ("Please fill out this field.") beside the last refusal, which stayed. `emptyIsDefault`: on the national
+// pages an empty field asks for the default period, and only a date typed in part is refused (it was taken silently
+// for the default).
+export function incompleteDate(form, emptyIsDefault = false) {
+  for (const input of form.querySelectorAll("input[type=date]")) {
+    if (!input.validity.badInput && (input.value || emptyIsDefault)) continue;
+    const label = input.closest("label")?.querySelector("span")?.textContent.trim() || input.name;
+    const message = T("date_incomplete").replace("{field}", label);
+    return { error: { code: "invalid_field", message, message_en: message, details: { field: input.name } } };
+  }
+  return null;
+}
+
 function switchLang() {
   lang = lang === "id" ? "en" : "id";
   localStorage.setItem(LANG_KEY, lang);
@@ -86,7 +109,29 @@ function switchLang() {
     history.replaceState(history.state, "", address);
   }
   applyTexts();
+  question?.refresh();
   for (const callback of listeners) callback(lang);
+}
+
+// --- the pages' questions ---------------------------------------------------------------------------------------
+
+// Asked in the page's own dialog (base.html's #question-dialog, /static/shared/question.js), never window.confirm,
+// which stops the page (the dashboard's figures froze behind it), cannot be withdrawn, and speaks the browser's
+// language. `words`: () => { title, text, yes } in the page's language now (the cancel button is "Batal"); `danger`:
+// "yes" in the colour of what cannot be undone (a removal, a revocation, a counter closed on its citizen). Resolves
+// "yes", "no" or "withdrawn" (`withdrawQuestion`, when what it asks about has changed); only "yes" may act.
+let question = null;
+
+export function ask(words, { danger = false } = {}) {
+  const dialog = document.getElementById("question-dialog");
+  question ??= new Question(dialog);
+  dialog.classList.toggle("danger", danger);
+  return question.ask(() => ({ no: T("cancel"), ...words() }));
+}
+
+// The open question, if any, taken back unanswered (its promise says "withdrawn"): the page says why.
+export function withdrawQuestion() {
+  question?.withdraw();
 }
 
 // --- the session ------------------------------------------------------------------------------------------------
@@ -195,10 +240,30 @@ async function enter() {
   }
 }
 
+// A table's scrolling box is a Tab stop only while it scrolls: the keyboard needs it to scroll a wide table, but a
+// table that fits (a card per row on a phone, a short table on a wide screen) made a stop with nothing to do. It
+// keeps tabindex -1 (and its role and name), so a list that loses the focused button can still hand the focus to
+// it (refocus below). Watched for the box's size (a window resized or turned), the table's (rows drawn), and what
+// is drawn in it (the dashboard's alerts and lists grow inside a box of fixed height, which no resize says).
+export function tabStopWhileScrolling(box) {
+  const update = () => {
+    const scrolls = box.scrollWidth > box.clientWidth || box.scrollHeight > box.clientHeight;
+    const wanted = scrolls ? 0 : -1;
+    if (box.tabIndex !== wanted) box.tabIndex = wanted;
+  };
+  const watch = new ResizeObserver(update);
+  watch.observe(box);
+  for (const child of box.children) watch.observe(child);
+  new MutationObserver(update).observe(box, { childList: true, subtree: true });
+  update();
+}
+
 // Runs `start(me)` once signed in; shows the sign-in form first when needed.
 export function boot(start) {
   startPage = start;
   applyTexts();
+  const boxes = ".table-scroll[tabindex], .table-card[tabindex], .scroll[tabindex], section.alerts[tabindex]";
+  for (const box of document.querySelectorAll(boxes)) tabStopWhileScrolling(box);
   document.getElementById("lang").addEventListener("click", switchLang);
   document.getElementById("logout").addEventListener("click", async () => {
     await api("/api/v1/auth/logout", { method: "POST" });
@@ -328,6 +393,30 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// A table of records (class "stack") is one card per row on a phone (base.css): each cell is shown beside its
+// column's name, its data-label, written here from the table's own headings, so no label is written twice by hand.
+// A heading's own data-label wins where its text is short for something ("U1": "U1 Persyaratan"); a heading that is
+// only read (the row's buttons) and a cell across columns ("no tickets") have none. Call it wherever rows are
+// drawn: a new row, or the headings in another language, are labelled again.
+export function labelCells(table) {
+  const names = [];
+  for (const th of table.tHead?.rows[0]?.cells || []) {
+    const unseen = [...th.querySelectorAll(".visually-hidden")].map((e) => e.textContent).join("");
+    const name = th.dataset.label ?? th.textContent.replace(unseen, "").trim();
+    for (let i = 0; i < th.colSpan; i++) names.push(name);
+  }
+  for (const group of [...table.tBodies, table.tFoot].filter(Boolean)) {
+    for (const row of group.rows) {
+      let column = 0;
+      for (const cell of row.cells) {
+        const label = cell.colSpan > 1 ? "" : names[column] || "";
+        if (cell.getAttribute("data-label") !== label) cell.setAttribute("data-label", label);
+        column += cell.colSpan;
+      }
+    }
+  }
+}
+
 // A list redrawn with each push (the dashboard's, about once a second) or each reading (messages out, every 10 s) is
 // updated in place, keyed by its entries' ids: an entry whose markup did not change keeps its element, so a focused
 // button keeps the focus, a screen reader keeps its place and nothing is removed and added again; a changed entry is
@@ -374,9 +463,25 @@ function refocus(box, focused, keyOf) {
   (target || box.closest("[tabindex]"))?.focus();
 }
 
+// A modal dialog (a question, the Settings editor, "Tutup hari") makes the rest of the page inert: Chromium leaves
+// it out of the accessibility tree, so a toast behind it (a new alert, "Loket 1 ditutup", a question withdrawn) was
+// never read out, and shown dimmed under the backdrop. So the toasts' area lives in the modal dialog on top while
+// one is open (the same place on screen, above the backdrop, read out), and goes back to the page when it closes.
+// The last open one in the page is on top: the question dialog comes after the page's own in base.html, and is
+// asked over them, never under.
+function placeToasts() {
+  const toasts = document.getElementById("toasts");
+  if (!toasts) return null;
+  const host = [...document.querySelectorAll("dialog[open]")].filter((d) => d.matches(":modal")).at(-1) || document.body;
+  if (toasts.parentElement !== host) host.append(toasts);
+  return toasts;
+}
+// a dialog opened or closed: the toasts shown go along (a toast is placed again as it comes, see `toast`)
+new MutationObserver(placeToasts).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["open"] });
+
 export function toast(message, kind = "info", seconds = 8) {
   const box = el("div", { class: `toast ${kind}`, role: kind === "danger" ? "alert" : "status", text: message });
-  const toasts = document.getElementById("toasts");
+  const toasts = placeToasts(); // now, not when the observer runs: a question withdrawn is closed just before
   toasts.append(box);
   while (toasts.children.length > 3) toasts.firstElementChild.remove(); // the newest three; the rest are on screen
   setTimeout(() => box.remove(), seconds * 1000);

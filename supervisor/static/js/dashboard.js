@@ -3,8 +3,8 @@
 // actions through the API. It computes no figure of its own: the numbers are the server's, as in the reports.
 
 import {
-  T, agencyOf, api, applyTexts, boot, clockText, commandId, config, el, errorText, fatal, minutesText,
-  onLangChange, redraw, shortTime, site, stopwatch, toast, token, zoneLabel,
+  T, agencyOf, api, applyTexts, ask, boot, clockText, commandId, config, counted, el, errorText, fatal, minutesText,
+  onLangChange, redraw, shortTime, site, stopwatch, toast, token, withdrawQuestion, zoneLabel,
 } from "./common.js";
 import { LiveClient } from "/static/shared/live-client.js";
 
@@ -34,7 +34,8 @@ const alertKey = (node) => node.dataset.alert || node.dataset.key;
 // blindness): "Antrean:", "Layar:", "Kuota:".
 function alertElement(alert) {
   const text = currentMessage(alert);
-  return el("p", { class: `alert ${alert.kind}`, "data-alert": alert.id },
+  // A delivery's or the uplink's problem is said in words; its technical text is there on hovering, for whoever mends it.
+  return el("p", { class: `alert ${alert.kind}`, "data-alert": alert.id, title: alert.detail || null },
     el("strong", { class: "kind", text: `${T(`alert_kind_${alert.kind}`)}:` }), " ", el("span", { class: "message", text }));
 }
 
@@ -70,7 +71,7 @@ function countHiddenAlerts() {
   }).length;
   more.hidden = !expanded && hidden === 0;
   more.setAttribute("aria-expanded", String(expanded));
-  more.textContent = expanded ? T("alerts_fewer") : T("alerts_more").replace("{n}", hidden).replace("{total}", all.length);
+  more.textContent = expanded ? T("alerts_fewer") : counted("alerts_more", all.length).replace("{n}", hidden).replace("{total}", all.length);
 }
 
 $("alerts-more").addEventListener("click", () => {
@@ -91,8 +92,13 @@ function renderKpis() {
   $("kpi-served").textContent = totals.served;
   $("kpi-last-hour").textContent = totals.served_last_hour;
   $("kpi-counters").textContent = `${totals.counters_open} / ${figures.counters.length}`;
-  // Screens of the site with no TV connected now (as the national view counts them), of all its screens.
-  $("kpi-devices").textContent = `${totals.screens_down} / ${totals.screens_total}`;
+  // Screens of the site with no TV connected now (as the national view counts them), of all its screens. A mall on
+  // its own server (seen here on its mirror): as that server last reported them, or not known when it has not lately.
+  const known = totals.screens_down !== null && totals.screens_down !== undefined;
+  $("kpi-devices").textContent = known ? `${totals.screens_down} / ${totals.screens_total}` : T("mirror_screens");
+  const said = site.mirrored ? T(known ? "mirror_screens_said" : "mirror_screens_title") : null;
+  if (said) $("kpi-devices").title = said;
+  else $("kpi-devices").removeAttribute("title");
   flag("kpi-devices", totals.screens_down > 0);
   // Any service past its target, staffed or not (one with no counter open raises no_counter instead of wait).
   flag("kpi-longest", figures.services.some((s) => isLate(s, s.longest_wait)));
@@ -206,7 +212,8 @@ function counterButtons(c) {
 // after a while an alert). Both cards are outlined while their alert stands.
 function counterCard(c) {
   const colour = agencyOf(c.agency)?.colour || "#888";
-  const who = [agencyOf(c.agency)?.short_name, c.operator].filter(Boolean).join(" · ");
+  // people by the server's one rule (their name, else the account), as the counter pages name them
+  const who = [agencyOf(c.agency)?.short_name, c.operator_name || c.operator].filter(Boolean).join(" · ");
   const idle = isIdleTimed(c);
   const alerted = figures.alerts.some((a) => a.id === `counter_idle:${c.id}` || a.id === `service_long:${c.id}`);
   const classes = ["counter", c.activity, c.overrun ? `overrun-${c.overrun}` : "", alerted ? "alerted" : ""];
@@ -234,7 +241,7 @@ function counterCard(c) {
 }
 
 function leftText(c) {
-  return T(`left_${c.state}`).replace("{by}", c.left.by).replace("{time}", shortTime(c.left.at));
+  return T(`left_${c.state}`).replace("{by}", c.left.by_name || c.left.by).replace("{time}", shortTime(c.left.at));
 }
 
 function isIdleTimed(c) {
@@ -327,10 +334,12 @@ function renderExpiring() {
 
 // A day closed by mistake: today opens again, its expired tickets wait again at their old places.
 async function reopenDay() {
-  if (!window.confirm(T("reopen_day_confirm"))) return;
+  if (await askOf({ kind: "reopen" }, () => ({
+    title: T("action_reopen_day"), text: T("reopen_day_confirm"), yes: T("reopen_day_yes"),
+  })) !== "yes") return;
   const result = await api(`/api/v1/sites/${site.id}/reopen-day`, { method: "POST", body: { command_id: commandId() } });
   if (!result.ok) return toast(errorText(result.body), "danger");
-  toast(T("reopen_day_done").replace("{n}", result.body.restored), "ok", 6);
+  toast(counted("reopen_day_done", result.body.restored).replace("{n}", result.body.restored), "ok", 6);
 }
 
 // Between two pushes only time moves: redraw the clock and the durations each second.
@@ -358,6 +367,7 @@ function onFrame(frame) {
     figures = frame.data;
     receivedAt = performance.now();
     render();
+    recheckQuestion();
   } else if (frame.type === "alert" && figures) { // alerts already active when the page opened are no news
     const alert = frame.data;
     const text = `${T(alert.active ? "new_alert" : "alert_cleared")}: ${currentMessage(alert)}`;
@@ -365,6 +375,69 @@ function onFrame(frame) {
   } else if (frame.type === "error") {
     toast(errorText(frame), "danger");
   }
+}
+
+// --- the dashboard's questions: asked in the page, withdrawn when they no longer hold ----------------------------
+
+// A question is asked of what the figures show when it is asked: closing a counter, of its calling that ticket;
+// reopening the day, of the day being closed. The figures go on arriving behind it; once they show otherwise (the
+// operator finished, closed or called another; another supervisor reopened), or the link drops and they can no
+// longer be seen, it is withdrawn: nothing is sent, and a toast says why.
+let asked = null; // { kind, counter, ticket, name, linkUp } of the open question
+let linkUp = false;
+
+async function askOf(situation, words, options) {
+  const mine = { ...situation, linkUp };
+  asked = mine;
+  const answer = await ask(words, options);
+  if (asked === mine) asked = null;
+  if (answer !== "yes" || holds(mine)) return answer;
+  toast(whyWithdrawn(mine), "warning", 12); // "yes" pressed as the figures that undo it arrived
+  return "withdrawn";
+}
+
+function counterNow(id) {
+  return figures?.counters.find((c) => c.id === id);
+}
+
+function holds(situation) {
+  if (situation.linkUp && !linkUp) return false;
+  if (situation.kind === "reopen") return !!figures?.day_closed;
+  const c = counterNow(situation.counter);
+  return c?.activity === "called" && c.ticket === situation.ticket;
+}
+
+function whyWithdrawn(situation) {
+  if (situation.linkUp && !linkUp) return T("question_withdrawn_link");
+  if (situation.kind === "reopen") return T("reopen_day_withdrawn");
+  const name = counterNow(situation.counter)?.name || situation.name;
+  return T("close_called_withdrawn").replace("{counter}", name).replace("{ticket}", situation.ticket);
+}
+
+// After every figures and every change of the link.
+function recheckQuestion() {
+  if (!asked || holds(asked)) return;
+  const why = whyWithdrawn(asked);
+  asked = null;
+  withdrawQuestion();
+  toast(why, "warning", 12);
+}
+
+// Closing a counter that is calling sends its citizen back to the queue: asked first, in the counter's words.
+async function closeCalled(counter, button) {
+  const name = () => counterNow(counter.id)?.name || counter.name;
+  const answer = await askOf({ kind: "close", counter: counter.id, ticket: counter.ticket, name: counter.name }, () => ({
+    title: T("close_called_title"),
+    text: T("close_called_confirm").replaceAll("{counter}", name()).replaceAll("{ticket}", counter.ticket),
+    yes: T("close_called_yes").replace("{counter}", name()),
+  }), { danger: true });
+  // the card behind may have been drawn anew meanwhile (the button that asked gone): the keyboard comes back to its
+  // counter, or to the counters' list, never to <body>
+  if (!button.isConnected) {
+    const card = document.querySelector(`#counters article[data-counter="${CSS.escape(counter.id)}"]`);
+    (card?.querySelector("button[data-command=close]") || card?.querySelector("button") || $("counters").closest("[tabindex]"))?.focus();
+  }
+  if (answer === "yes") counterCommand(counter.id, "close");
 }
 
 function setConnection(state) {
@@ -511,15 +584,14 @@ function wireActions() {
     const button = event.target.closest("button[data-command]");
     if (!button) return;
     const counter = figures?.counters.find((c) => c.id === button.dataset.counter);
-    if (button.dataset.command === "close" && counter?.activity === "called"
-        && !window.confirm(T("close_called_confirm").replace("{counter}", counter.name).replace("{ticket}", counter.ticket))) return;
+    if (button.dataset.command === "close" && counter?.activity === "called") return closeCalled(counter, button);
     counterCommand(button.dataset.counter, button.dataset.command);
   });
   for (const button of document.querySelectorAll("[data-dialog]")) {
     button.addEventListener("click", () => openDialog(button.dataset.dialog));
   }
-  for (const dialog of document.querySelectorAll("dialog")) {
-    const form = dialog.querySelector("form");
+  for (const form of document.querySelectorAll("dialog > form[data-action]")) { // the page's forms, not its questions
+    const dialog = form.parentElement;
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       submitDialog(form);
@@ -580,6 +652,9 @@ function start(who) {
     },
     onMessage: onFrame,
     onStatus: (state, detail) => {
+      // "doubtful" is a ping not yet answered: the figures shown still hold until the link is given up
+      if (state !== "doubtful") linkUp = state === "connected";
+      recheckQuestion();
       if (state === "connecting") setConnection(detail.first ? "connecting" : "reconnecting");
       else if (state === "connected" || state === "reconnecting") setConnection(state);
       else if (state === "refused") {

@@ -1,19 +1,26 @@
 // The national view (or a region's): every mall the signed-in account may watch, one row each, from
 // GET /api/v1/national every 5 seconds. The server sorts (click a column heading), the footer holds the totals,
 // and each mall's name opens that mall's own dashboard.
-import { T, api, boot, redraw, currentLang, describeDates, download, el, errorText, fatal, minutesText, onLangChange, periodWords, readerZone, zoneLabel } from "./common.js";
-import { fillProvinces, regionParams } from "./region.js";
+import { T, api, boot, counted, redraw, currentLang, describeDates, download, el, errorText, fatal, incompleteDate, minutesText, onLangChange, periodWords, readerZone, zoneLabel } from "./common.js";
+import { addressFilters, addressRefusal, fillProvinces, keepInAddress, provinceUnwatched, provinceUnwatchedText, regionParams } from "./region.js";
 
 const REFRESH_MS = 5000;
 const $ = (id) => document.getElementById(id);
+// What the address keeps (?province=33&q=tegal&from=2026-12-01&to=2026-12-07&sort=name&order=asc), the API's names.
+const ADDRESS = ["province", "q", "from", "to", "sort", "order"];
+const DEFAULTS = { sort: "waiting", order: "desc", from: "", to: "", province: "", q: "" };
 
 let me = null;
 let data = null;
-let wanted = { sort: "waiting", order: "desc", from: "", to: "", province: "", q: "" }; // what the next request asks for
+let wanted = { ...DEFAULTS }; // what the next request asks for
 let shown = { ...wanted }; // what the figures on screen answer
 let busy = false;
 let again = false;
 let timer = null;
+let writeAs = "replace"; // how the next view shown goes into the address's history (region.js, keepInAddress)
+let fromAddress = false; // the filters asked were read from the address (a link, a reload, Back): a bad one is dropped
+let keepSaid = false; // what the page said of a dropped filter stays over the view shown without it
+let addressSaid = false; // the message under the fields is about the address, and goes with the next change shown
 
 // --- numbers the Indonesian way (1.234; 87,50) or the English way ----------------------------------------------
 
@@ -119,11 +126,14 @@ function siteRow(r) {
     name.append(el("span", { class: "tag stale withheld", text: T("withheld_tag"),
       title: currentLang() === "id" ? r.withheld.message : r.withheld.message_en }));
   }
-  const where = [r.regency, r.province_name].filter(Boolean).join(" · "); // "Kabupaten Tegal · Jawa Tengah"
+  const province = currentLang() === "en" ? r.province_name_en : r.province_name;
+  const where = [r.regency, province].filter(Boolean).join(" · "); // "Kabupaten Tegal · Jawa Tengah"
   if (where) name.append(el("small", { class: "where", text: where }));
-  const screens = r.mirrored
+  // A mall on its own server: its screens as that server last reported them, or "not known" when it has not lately.
+  const screens = r.mirrored && r.screens_down == null
     ? el("td", { class: "num screens", title: T("mirror_screens_title") }, el("small", { text: T("mirror_screens") }))
-    : el("td", { class: `num screens${r.screens_down ? " down" : ""}` }, ...ofTotal(r.screens_down, r.screens_total));
+    : el("td", { class: `num screens${r.screens_down ? " down" : ""}`,
+      title: r.mirrored ? T("mirror_screens_said") : null }, ...ofTotal(r.screens_down, r.screens_total));
   return el("tr", { "data-site": r.site },
     name,
     el("td", { class: "num waiting", text: whole(r.waiting) }),
@@ -139,7 +149,7 @@ function siteRow(r) {
 
 function totalsRow(t) {
   const name = el("th", { scope: "row", class: "mall",
-    text: `${T("total_row")} (${whole(t.sites)} ${T(t.sites === 1 ? "mall_one" : "malls")})` });
+    text: `${T("total_row")} (${whole(t.sites)} ${counted("malls", t.sites)})` });
   // Malls on their own servers whose data is held back or cut off: how many, in red.
   if (t.mirrored_behind) {
     name.append(el("span", { class: "tag mirror stale behind",
@@ -185,6 +195,8 @@ function render() {
   fillProvinces($("period").elements.province, data.provinces, shown.province);
   $("totals").replaceChildren(totalsRow(data.totals));
   $("empty").hidden = data.sites.length > 0;
+  $("empty").dataset.t = shown.province || shown.q ? "no_malls_filtered" : "no_malls"; // which, said again with the language
+  $("empty").textContent = T($("empty").dataset.t);
   $("updated").textContent = updatedText(data.generated_at, data.period.timezone);
   $("ikm-period-words").textContent = T("ikm_period_words").replace("{period}", periodWords(data.period));
   for (const th of document.querySelectorAll("th[data-column]")) {
@@ -208,16 +220,26 @@ async function refresh() {
   }
   busy = true;
   const asked = { ...wanted };
+  const how = writeAs;
+  writeAs = "replace";
   const result = await api(`/api/v1/national?${query(asked)}`);
   busy = false;
-  if (result.ok) {
+  if (result.ok && fromAddress && provinceUnwatched(asked.province, result.body.provinces)) {
+    dropFromAddress(["province"], provinceUnwatchedText(asked.province));
+  } else if (result.ok) {
     const changed = asked.from !== shown.from || asked.to !== shown.to;
+    const moved = ADDRESS.some((key) => asked[key] !== shown[key]);
     data = result.body;
     shown = asked;
-    if (changed) { // a period refused stays said until another one is shown, not 5 s
+    fromAddress = false;
+    if (keepSaid) {
+      keepSaid = false;
+    } else if (changed || (addressSaid && moved)) { // a period refused stays said until another one is shown, not 5 s
       $("error").textContent = "";
+      addressSaid = false;
       for (const input of $("period").querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
     }
+    keepInAddress(ADDRESS, addressOf(asked), how);
     setConnection("connected");
     render();
     fillPeriod(changed);
@@ -227,14 +249,7 @@ async function refresh() {
     fatal(errorText(result.body));
     return;
   } else if (result.status >= 400 && result.status < 500 && result.status !== 401 && result.status !== 429) {
-    $("error").textContent = errorText(result.body); // a period the server refuses: say why, keep the last figures
-    const field = result.body?.error?.details?.field;
-    for (const input of $("period").querySelectorAll("input, select")) {
-      if (input.name === field) input.setAttribute("aria-invalid", "true");
-      else input.removeAttribute("aria-invalid");
-    }
-    wanted = { ...shown };
-    fillPeriod(true); // and the fields say the period those figures are of
+    refused(result.body);
   } else if (result.status !== 401) {
     setConnection("offline"); // the figures on screen stay, and their time says how old they are
   }
@@ -242,6 +257,52 @@ async function refresh() {
     again = false;
     refresh();
   }
+}
+
+// Sort and order go into the address only when they are not the page's own (most waiting first).
+function addressOf(v) {
+  const sorted = v.sort !== DEFAULTS.sort || v.order !== DEFAULTS.order;
+  return { ...v, sort: sorted ? v.sort : "", order: sorted ? v.order : "" };
+}
+
+// A filter the address gave that cannot be used (an unknown province, a reversed or malformed period, a province
+// of none of the reader's malls): said, dropped from the request, the fields and the address, and the view asked
+// again without it, so that a link typed wrong still opens a page, and says what it left out.
+function dropFromAddress(fields, said) {
+  const form = $("period");
+  const wrong = fields.length ? fields : ADDRESS;
+  for (const key of wrong.includes("sort") ? [...wrong, "order"] : wrong) {
+    if (!(key in DEFAULTS)) continue;
+    wanted[key] = DEFAULTS[key];
+    if (form.elements[key]) form.elements[key].value = "";
+  }
+  if (!fields.length) fromAddress = false; // all dropped: a refusal now is the page's own, said as such
+  $("error").textContent = said;
+  keepSaid = true;
+  addressSaid = true;
+  writeAs = "replace";
+  again = true;
+}
+
+// A period refused (by the server, or a date typed in part): say why, keep the last figures, mark the field, and
+// the fields say the period those figures are of.
+function refused(body) {
+  if (fromAddress) {
+    const { wrong, said } = addressRefusal(body, errorText(body));
+    dropFromAddress(wrong, said);
+    return;
+  }
+  addressSaid = false;
+  $("error").textContent = errorText(body);
+  const field = body?.error?.details?.field;
+  // A reversed or too long period is about both its dates (as on the report page), not only "Sampai".
+  const wrong = String(body?.error?.code).startsWith("period_") ? ["from", "to"] : [field];
+  for (const input of $("period").querySelectorAll("input, select")) {
+    if (wrong.includes(input.name)) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  }
+  wanted = { ...shown };
+  fillPeriod(true);
 }
 
 function query(asked) {
@@ -271,7 +332,27 @@ function fillPeriod(force) {
 function sortBy(key) {
   if (wanted.sort === key) wanted.order = wanted.order === "asc" ? "desc" : "asc";
   else wanted = { ...wanted, sort: key, order: key === "name" || key === "province" ? "asc" : "desc" };
+  writeAs = "replace"; // kept in the address for a reload or a link, but no step of Back: a sort filters nothing
   refresh();
+}
+
+// The filters an address says (a link, a reload, Back or Forward), into the request and the fields. A province not
+// listed yet gets an option of its own until the list comes (else the select would show "Semua provinsi").
+function readAddress() {
+  const given = addressFilters(ADDRESS);
+  const sort = given.sort || DEFAULTS.sort;
+  const order = given.order || (given.sort === "name" || given.sort === "province" ? "asc" : DEFAULTS.order);
+  wanted = { ...DEFAULTS, ...given, sort, order };
+  fromAddress = true;
+  const form = $("period");
+  for (const key of ["from", "to", "q"]) form.elements[key].value = wanted[key];
+  const select = form.elements.province;
+  if (wanted.province && ![...select.options].some((o) => o.value === wanted.province)) {
+    select.append(el("option", { value: wanted.province, text: wanted.province }));
+    delete select.dataset.filled;
+  }
+  select.value = wanted.province;
+  describeDates(form);
 }
 
 function title() {
@@ -289,29 +370,53 @@ function start(who) {
     button.addEventListener("click", () => sortBy(button.dataset.sort));
   }
   const form = $("period");
-  const ask = () => {
+  let typing = null;
+  let typed = false; // a search being typed has its entry in the history already: the next letters replace it
+  const ask = (how) => {
     // The default period the fields were filled with stays the default (this month to today where the reader is).
     const unchanged = data && data.period.default && form.elements.from.value === data.period.from
       && form.elements.to.value === data.period.to;
     wanted = { ...wanted, from: unchanged ? "" : form.elements.from.value, to: unchanged ? "" : form.elements.to.value,
       province: form.elements.province.value, q: form.elements.q.value.trim() };
+    writeAs = how;
     refresh();
   };
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    ask();
+    clearTimeout(typing);
+    typed = false;
+    const incomplete = incompleteDate(form, true);
+    if (incomplete) refused(incomplete);
+    else ask("push");
   });
   // A province chosen, or a name typed (once the typing pauses), shows its malls without pressing "Tampilkan".
-  form.elements.province.addEventListener("change", ask);
-  let typing = null;
+  form.elements.province.addEventListener("change", () => {
+    typed = false;
+    ask("push");
+  });
   form.elements.q.addEventListener("input", () => {
     clearTimeout(typing);
-    typing = setTimeout(ask, 300);
+    typing = setTimeout(() => {
+      ask(typed ? "replace" : "push");
+      typed = true;
+    }, 300);
+  });
+  form.elements.q.addEventListener("change", () => (typed = false)); // left, or Enter: the next typing is a new step
+  // Back and Forward: the view of that address, which is in the history already (nothing is written).
+  window.addEventListener("popstate", () => {
+    clearTimeout(typing);
+    typed = false;
+    readAddress();
+    $("error").textContent = "";
+    addressSaid = false;
+    for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+    refresh();
   });
   $("csv").addEventListener("click", async () => {
     const error = await download(`/api/v1/national.csv?${query(shown)}`, "pantauan-nasional.csv", $("excel").checked);
     if (error) $("error").textContent = error;
   });
+  readAddress();
   refresh();
   timer = setInterval(refresh, REFRESH_MS);
 }

@@ -1,7 +1,7 @@
 // Reports: one period of local days, per agency/service/counter/operator, the server's SVG charts, the satisfaction
 // index (IKM), CSV downloads and a printable page. Every number is the server's; this page only lays them out.
 
-import { T, api, applyTexts, boot, currentLang, dateWords, describeDates, download, el, errorText, onLangChange, site, whenWords, zoneLabel } from "./common.js";
+import { T, api, applyTexts, boot, counted, currentLang, dateWords, describeDates, download, el, errorText, incompleteDate, labelCells, onLangChange, site, whenWords, zoneLabel } from "./common.js";
 
 const FIELDS = ["from", "to", "agency"];
 
@@ -56,23 +56,51 @@ function noRows(columns, key) {
   return el("tr", { class: "empty" }, el("td", { colSpan: columns, class: "hint", text: T(key) }));
 }
 
+// What became of a group's tickets: every one is in exactly one of these, so a row's figures add up to its tickets
+// (the summary's and the CSV's columns; without "still open" a day not closed yet did not add up).
+const OUTCOMES = ["served", "no_show", "cancelled", "transferred", "expired", "open"];
+
 // Per agency, its citizens too (direct and transferred in: arrivalsSplit); the other groups count ticket legs only.
+// On a phone each row is a card (a supervisor looks up their agency, a counter, an operator): its counts in the left
+// half, its times in the right ("duration", reports.css), each beside its heading's name; a time's name says its
+// unit there ("Rerata tunggu (mnt)"), as the note under the tables is far from a card.
 function groupTable(id, rows, arrivals = false) {
+  const unit = T("minutes_short");
   const head = el("tr", {},
     el("th", { text: T("name") }),
     arrivals ? el("th", { class: "num", text: T("citizens") }) : null,
-    ...["tickets", "served", "no_show", "cancelled", "transferred", "expired"].map((k) => el("th", { class: "num", text: T(k) })),
-    ...["mean_wait", "p50_wait", "p90_wait", "mean_service", "p90_service"].map((k) => el("th", { class: "num", text: T(k) })));
+    ...["tickets", ...OUTCOMES].map((k) => el("th", { class: "num", text: T(k === "open" ? "still_open" : k) })),
+    ...["mean_wait", "p50_wait", "p90_wait", "mean_service", "p90_service"].map((k) => el("th", {
+      class: "num", "data-label": `${T(k)} (${unit})`, text: T(k) })));
   const body = rows.map((r) => el("tr", { "data-row": r.id },
-    el("td", { text: r.name }),
+    el("td", { class: "lead", text: r.name }),
     arrivals ? el("td", { class: "num citizens", title: arrivalsSplit(r) }, el("span", { text: count(r.citizens) }),
       r.transferred_in ? el("small", { text: ` (${T("arrivals_moved").replace("{moved}", count(r.transferred_in))})` }) : null) : null,
-    ...[r.tickets, r.served, r.no_show, r.cancelled, r.transferred, r.expired].map((v) => el("td", { class: "num", text: count(v) })),
-    ...[r.wait.mean, r.wait.p50, r.wait.p90, r.service.mean, r.service.p90].map((v) => el("td", { class: "num", text: minutes(v) }))));
-  $(id).replaceChildren(el("thead", {}, head), el("tbody", {}, ...(body.length ? body : [noRows(arrivals ? 13 : 12, "no_tickets")])));
+    ...[r.tickets, ...OUTCOMES.map((k) => r[k])].map((v) => el("td", { class: "num", text: count(v) })),
+    ...[r.wait.mean, r.wait.p50, r.wait.p90, r.service.mean, r.service.p90].map((v) => el("td", { class: "num duration", text: minutes(v) }))));
+  $(id).replaceChildren(el("thead", {}, head), el("tbody", {}, ...(body.length ? body : [noRows(head.children.length, "no_tickets")])));
+  labelCells($(id));
 }
 
-const sampleWords = (r) => T("sample_of").replace("{respondents}", count(r.respondents))
+// The tables per counter and per operator count the ticket legs a counter handled: their rows do not add up to the
+// report's tickets, and a sentence under each says why, with the numbers (reports.py counts every leg at the counter
+// it is at, and under that counter's operator; docs/supervisor.md).
+function restNote(id, rows, key) {
+  const t = report.totals;
+  const sum = (list, field) => list.reduce((n, r) => n + r[field], 0);
+  const counterless = t.tickets - sum(report.by_counter, "tickets"); // never called, or back in the queue uncalled
+  const unnamed = key === "operator" ? t.tickets - sum(rows, "tickets") - counterless : 0; // nobody signed in there
+  const moved = sum(rows, "transferred"); // their next leg counts again where it is called
+  const said = [
+    counterless ? counted(`${key}_rest`, t.tickets).replace("{rest}", count(counterless)).replace("{tickets}", count(t.tickets)) : "",
+    unnamed > 0 ? T("operator_unnamed").replace("{n}", count(unnamed)) : "",
+    moved ? T(`${key}_moved`).replace("{moved}", count(moved)) : "",
+  ].filter(Boolean).join(" ");
+  $(id).textContent = said;
+  $(id).hidden = !said;
+}
+
+const sampleWords = (r) => counted("sample_of", r.population).replace("{respondents}", count(r.respondents))
   .replace("{population}", count(r.population)).replace("{needed}", count(r.sample_needed));
 
 function gradeWords(r) {
@@ -106,17 +134,22 @@ function ikmSection() {
   ikmTable("ikm-table", "col_service", index.by_service);
 }
 
+// On a phone each service (or agency) is a card with its figures one under the other ("stack", base.css): a reader
+// looks up one service's index and its weakest element, and "U3" alone says nothing where no pointer shows the
+// heading's title, so each element's figure is labelled with its name ("U3 Waktu pelayanan").
 function ikmTable(id, nameKey, groups) {
   const elements = index.elements;
+  const elementName = (e) => (currentLang() === "en" ? e.name_en : e.name);
   const head = el("tr", {}, el("th", { text: T(nameKey) }), el("th", { class: "num", text: T("respondents") }),
-    ...elements.map((e, i) => el("th", { class: "num", title: currentLang() === "en" ? e.name_en : e.name, text: `U${i + 1}` })),
+    ...elements.map((e, i) => el("th", { class: "num", title: elementName(e), "data-label": `U${i + 1} ${elementName(e)}`, text: `U${i + 1}` })),
     el("th", { class: "num", text: T("score") }), el("th", { text: T("grade") }), el("th", { class: "num", text: T("served_col") }));
   const rows = groups.map((r) => el("tr", { "data-row": r.id },
-    el("td", { text: r.name }), el("td", { class: "num", text: count(r.respondents) }),
+    el("td", { class: "lead", text: r.name }), el("td", { class: "num", text: count(r.respondents) }),
     ...(r.nrr || elements.map(() => null)).map((v) => el("td", { class: "num", text: number(v, 2) })),
     el("td", { class: "num", text: number(r.score, 2) }),
     el("td", { text: gradeWords(r) }), el("td", { class: "num", text: count(r.population) })));
   $(id).replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
+  labelCells($(id));
   $(id).parentElement.hidden = !rows.length; // its scroll region too: no empty Tab stop
 }
 
@@ -192,6 +225,8 @@ function render() {
   groupTable("by-service", report.by_service);
   groupTable("by-counter", report.by_counter);
   groupTable("by-operator", report.by_operator);
+  restNote("by-counter-rest", report.by_counter, "counter");
+  restNote("by-operator-rest", report.by_operator, "operator");
   ikmSection();
   chartData();
   $("generated").textContent = `${T("generated")}: ${whenWords(report.generated_at)} ${zoneLabel(site.timezone)}`;
@@ -269,7 +304,9 @@ function start() {
   for (const key of ["from", "to", "agency"]) if (params.get(key)) form.elements[key].value = params.get(key);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    load();
+    const incomplete = incompleteDate(form);
+    if (incomplete) refused(incomplete);
+    else load();
   });
   $("csv").addEventListener("click", () => downloadCsv(`/api/v1/sites/${site.id}/reports.csv`, "laporan.csv"));
   $("ikm-csv").addEventListener("click", () => downloadCsv(`/api/v1/sites/${site.id}/ikm.csv`, "ikm.csv"));
