@@ -181,3 +181,18 @@ async def busy_hall(server: Server, waiting_per_service: int = 3) -> dict[str, d
         server.clock.advance(seconds=47)
         await call_next(server, ops[account], counter)
     return ops
+
+
+async def read_out(page: Page) -> list[tuple[str, str]]:
+    """What Chromium's accessibility tree offers a screen reader now, as (role, name): what it can read out. A modal
+    dialog leaves the page behind it out (inert), a live region in it included."""
+    cdp = await page.context.new_cdp_session(page)
+    try:
+        tree = await cdp.send("Accessibility.getFullAXTree")
+    finally:
+        await cdp.detach()
+    return [
+        (str(n.get("role", {}).get("value", "")), str(n.get("name", {}).get("value", "")))
+        for n in tree["nodes"]
+        if not n.get("ignored")
+    ]

@@ -7,6 +7,7 @@ import asyncio
 import inspect
 import socket
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -81,9 +82,31 @@ class Server:
         )
 
 
-async def eventually(check: Callable[[], object], what: str, seconds: float = 20.0, every: float = 0.01) -> None:
+@asynccontextmanager
+async def ticking(clock: Clock) -> AsyncIterator[None]:
+    """The test's clock runs with the machine's (retries fall due on the server's clock)."""
+
+    async def tick() -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.05)
+            now = time.monotonic()
+            clock.advance(seconds=now - last)
+            last = now
+
+    task = asyncio.create_task(tick())
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
+async def eventually(
+    check: Callable[[], object], what: str | Callable[[], str], seconds: float = 20.0, every: float = 0.01
+) -> None:
     """Waits until `check()` (or, for a coroutine function, its awaited result) is truthy. The bound is generous on
-    purpose: these machines are shared and slow at times, and a test asserts on what happened, not on how fast."""
+    purpose: these machines are shared and slow at times, and a test asserts on what happened, not on how fast.
+    `what` may be a function, asked at the failure: what was awaited, with what was seen instead."""
     deadline = asyncio.get_running_loop().time() + seconds
     while True:
         result = check()
@@ -92,7 +115,7 @@ async def eventually(check: Callable[[], object], what: str, seconds: float = 20
         if result:
             return
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not within {seconds:g} s: {what}")
+            raise AssertionError(f"not within {seconds:g} s: {what if isinstance(what, str) else what()}")
         await asyncio.sleep(every)
 
 

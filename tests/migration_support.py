@@ -11,6 +11,9 @@ UNDO: dict[int, tuple[str, ...]] = {
         "ALTER TABLE phone_codes DROP COLUMN proof_hash",
     ),
     25: ("ALTER TABLE outbox DROP COLUMN outcome_unknown",),
+    26: ("ALTER TABLE device_pairings DROP COLUMN kind", "ALTER TABLE device_pairings DROP COLUMN screen"),
+    27: ("ALTER TABLE outbox DROP COLUMN last_problem",),
+    28: ("ALTER TABLE mirror_status DROP COLUMN screens_shown", "ALTER TABLE mirror_status DROP COLUMN screens_at"),
 }
 
 

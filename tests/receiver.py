@@ -1,17 +1,22 @@
 """A real HTTP receiver on 127.0.0.1 for webhook and gateway tests: a threaded http.server that records every
-request, and can be down (not listening), slow or hanging (`delay`), or answer an error (a 429 with `retry_after`)."""
+request, and can be down (not listening), slow or hanging (`delay`), or answer an error (a 429 with `retry_after`).
+And the demo mall with its WhatsApp gateway at such a receiver (`notify_site`), served (`notify_server`)."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
-from .helpers import free_socket
+from queue_server.settings.sitefile import DEMO_SITE
+
+from .helpers import Server, free_socket, running_server, ticking
 
 
 @dataclass(frozen=True)
@@ -115,3 +120,45 @@ class Receiver:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def notify_site(tmp_path: Path, receiver: Receiver, people_ahead: int = 2) -> Path:
+    """The demo mall with a WhatsApp gateway at the receiver (its token from the environment, as documented: the
+    test sets TEST_GATEWAY_TOKEN)."""
+    path = tmp_path / "tegal_notify.toml"
+    path.write_text(
+        DEMO_SITE.read_text()
+        + f"""
+[notify]
+public_url = "http://antrean.mpp.test"
+people_ahead = {people_ahead}
+
+[notify.gateway]
+url = "{receiver.url}/send"
+headers = {{ Authorization = "Bearer ${{TEST_GATEWAY_TOKEN}}" }}
+body = {{ target = "{{phone}}", message = "{{text}}", ref = "{{message_id}}" }}
+"""
+    )
+    return path
+
+
+@asynccontextmanager
+async def notify_server(
+    database: Path | str,
+    tmp_path: Path,
+    gateway: Receiver,
+    *,
+    people_ahead: int = 2,
+    tick: bool = True,
+    **settings: Any,
+) -> AsyncIterator[Server]:
+    """A running server (helpers.running_server, `settings` passed on) for the demo mall with messages on, its
+    gateway at `gateway` (listening or not, as the test set it up: `notify_site`), and the server's clock running
+    with the machine's (`ticking`: retries and breakers' pauses fall due), unless `tick` is False (a test that
+    moves the clock itself, or reads a time the server said)."""
+    site = notify_site(tmp_path, gateway, people_ahead)
+    async with (
+        running_server(database, site_files=[site], **settings) as server,
+        ticking(server.clock) if tick else nullcontext(),
+    ):
+        yield server

@@ -8,7 +8,6 @@ the keyboard alone: kiosk, booking, the counter page and the supervisor pages, e
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -174,7 +173,8 @@ async def test_no_serious_violation_in_the_staff_pages_states_an_outside_review_
 ) -> None:
     """The states of the staff pages an accessibility review met: the dashboard signed in read only (its lists were
     scrolling regions the keyboard could not reach), with its dialogs open and a refusal in one, zoomed to 150 %;
-    the Settings editor with the server's problems; a refused report period; the front page."""
+    the Settings editor with the server's problems; pairing a kiosk page's code; a refused report period; the front
+    page."""
     seen: dict[str, list[dict[str, Any]]] = {}
     await server.issue("ktp")
     page = await context.new_page()
@@ -207,6 +207,13 @@ async def test_no_serious_violation_in_the_staff_pages_states_an_outside_review_
     await page.click("#editor-save")
     await until(page, "() => document.getElementById('f-prefix').getAttribute('aria-invalid') === 'true'")
     await check(page, "settings: the server's problems", seen)
+    await page.keyboard.press("Escape")
+    kiosk_code = (await server.http.post("/api/v1/sites/tegal/pairing", json={"kind": "kiosk"})).json()["code"]
+    await page.click("[data-tab=devices]")
+    await page.click("#pair-device")
+    await page.fill("#f-code", kiosk_code)  # a kiosk page's: said under the field, kind fixed
+    await until(page, "() => document.getElementById('pairing-origin')?.dataset.kind === 'kiosk'")
+    await check(page, "settings: pairing a kiosk page's code", seen)
     await page.keyboard.press("Escape")
     await page.goto(f"{server.url}/supervisor/tegal/reports")
     await until(page, "() => document.getElementById('report').getAttribute('aria-busy') === 'false'")
@@ -317,7 +324,6 @@ async def test_the_counter_page_works_from_the_keyboard_alone(context: BrowserCo
     for _ in range(2):
         await server.issue("ktp")
     page = await context.new_page()
-    page.on("dialog", lambda d: asyncio.get_running_loop().create_task(d.accept()))  # "Tandai A-001 tidak hadir?"
     await page.goto(f"{server.url}/counter/tegal/1")
     await page.keyboard.press("Tab")
     while (await page.evaluate(STOP))["name"] != "username":
@@ -349,13 +355,21 @@ async def test_the_counter_page_works_from_the_keyboard_alone(context: BrowserCo
     await press("btn-call-next", "Space")
     await until(page, "() => document.getElementById('current-label').textContent === 'A-001'")
     await press("btn-no-show", "Enter")  # Enter on a button presses that button, not "call next"
+    # asked in the page's own dialog: the focus on its safe choice, Tab to "yes", Enter
+    await until(page, "() => document.getElementById('question-dialog').open")
+    assert (await page.evaluate(STOP))["name"] == "question-no"
+    await page.keyboard.press("Tab")
+    stop = await page.evaluate(STOP)
+    assert stop["name"] == "question-yes" and stop["ring"], stop
+    await page.keyboard.press("Enter")
     await until(page, "() => document.getElementById('message').textContent === 'A-001 ditandai tidak hadir.'")
     assert "A-001" not in (await page.text_content("#current-label") or "")
 
     # what a screen reader says: every action button by its words, the ticket and the answers announced
     for words in ("Panggil berikutnya", "Panggil ulang", "Tidak hadir", "Alihkan", "Parkir", "Tutup loket"):
         assert await page.get_by_role("button", name=words).count() == 1, words
-    assert await page.get_attribute(".current", "aria-live") == "polite"
+    for announced in ("#current-label", "#current-what", "#counter-state"):  # each change, not the ticking duration
+        assert await page.get_attribute(announced, "aria-live") == "polite", announced
     assert await page.get_attribute("#message", "role") == "status"
 
 

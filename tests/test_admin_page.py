@@ -13,14 +13,14 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Dialog, Page
+from playwright.async_api import Browser, Page, Route
 
 from queue_server.settings.sitefile import DEMO_SITE, site_file_text
 
 from .display_support import board_page, until
-from .helpers import KIOSK, Server, running_server
+from .helpers import KIOSK, Server, eventually, running_server
 from .test_configuration import loosely_written
-from .test_supervisor_pages import signed_in
+from .test_supervisor_pages import answer, question, signed_in
 
 URL = "/api/v1/sites/tegal/configuration"
 
@@ -29,13 +29,6 @@ URL = "/api/v1/sites/tegal/configuration"
 async def server(tmp_path: Path) -> AsyncIterator[Server]:
     async with running_server(tmp_path / "queue.sqlite3", ignore_hours=True) as s:
         yield s
-
-
-def accept_confirmations(page: Page) -> None:
-    def accept(dialog: Dialog) -> None:
-        asyncio.get_running_loop().create_task(dialog.accept())
-
-    page.on("dialog", accept)
 
 
 async def version(server: Server) -> int:
@@ -47,6 +40,17 @@ async def save_and_wait(page: Page, expected_version: int) -> None:
     await page.click("#editor-save")
     await until(page, f"() => document.body.dataset.version === '{expected_version}'")
     await until(page, "() => !document.getElementById('editor').open")
+
+
+async def save_answering(page: Page, expected_version: int) -> str:
+    """Saved, the page's question about today answered yes: its words."""
+    await page.click("#editor-save")
+    asked = await question(page)
+    assert (asked["title"], asked["yes"], asked["no"]) == ("Berlaku hari ini", "Ya, simpan sekarang", "Batal"), asked
+    await answer(page)
+    await until(page, f"() => document.body.dataset.version === '{expected_version}'")
+    await until(page, "() => !document.getElementById('editor').open")
+    return asked["text"]
 
 
 async def test_an_admin_runs_the_mall_from_the_page(browser: Browser, server: Server, tmp_path: Path) -> None:
@@ -63,7 +67,6 @@ async def test_an_admin_runs_the_mall_from_the_page(browser: Browser, server: Se
 
 async def admin_session(browser: Browser, server: Server, tmp_path: Path, tv: Page, kiosk: Page) -> None:
     async with signed_in(browser, server, "/supervisor/tegal/admin", user="admin") as page:
-        accept_confirmations(page)
         await until(page, "() => document.body.dataset.loaded === 'true'")
         assert (await page.text_content("#version")) == "Versi konfigurasi 0 (dari berkas situs)"
         # a new service
@@ -180,6 +183,10 @@ async def admin_session(browser: Browser, server: Server, tmp_path: Path, tv: Pa
         assert await page.locator(".token-qr svg").count() == 1
         row = page.locator("tr", has_text="TV lantai 2")
         await row.locator("button.danger").click()
+        asked = await question(page)
+        assert asked["title"] == "Cabut perangkat TV lantai 2" and asked["yes"] == "Ya, cabut"
+        assert asked["text"].startswith("Cabut TV lantai 2? Perangkat itu langsung terputus")
+        await answer(page)
         await until(
             page, "() => [...document.querySelectorAll('tr.revoked')].some(r => r.textContent.includes('TV lantai 2'))"
         )
@@ -198,6 +205,7 @@ async def admin_session(browser: Browser, server: Server, tmp_path: Path, tv: Pa
         await until(page, "() => !!document.querySelector('tr[data-account=sari]')")
         await server.login("sari", "sandi-sari-01")
         await page.locator("tr[data-account=sari] button", has_text="Nonaktifkan").click()
+        assert await answer(page) == "Nonaktifkan sari? Akun ini langsung keluar dari semua perangkat."
         await until(page, "() => document.querySelector('tr[data-account=sari]')?.classList.contains('revoked')")
         r = await server.http.post("/api/v1/auth/login", json={"username": "sari", "password": "sandi-sari-01"})
         assert r.status_code == 401
@@ -588,9 +596,9 @@ async def test_removing_the_last_counter_says_why_it_is_refused(browser: Browser
         running_server(tmp_path / "queue.sqlite3", site_files=[site_file], ignore_hours=True) as server,
         signed_in(browser, server, "/supervisor/tegal/admin#counters", user="admin") as page,
     ):
-        accept_confirmations(page)
         await until(page, "() => !!document.querySelector('tr[data-counter=\"1\"]')")
         await page.click("tr[data-counter='1'] button.danger")
+        assert (await answer(page)).endswith("? Perubahan langsung berlaku di semua layar.")
         said = await until(page, "() => document.querySelector('#toasts .toast.danger')?.textContent")
         assert said == (
             "Perubahan belum disimpan. Perbaiki dulu: Belum ada loket: tidak ada yang dapat memanggil nomor antrean. "
@@ -728,33 +736,26 @@ async def test_what_a_change_does_to_today_s_queue_is_asked_and_a_service_withou
         await server.issue(service)
     day = (await server.http.get("/api/v1/sites/tegal/state", headers=await server.login("admin"))).json()["day"]
     asked: list[str] = []
-    answer = {"accept": False}
-
-    def reply(dialog: Dialog) -> None:
-        asked.append(dialog.message)
-        task = dialog.accept() if answer["accept"] else dialog.dismiss()
-        asyncio.get_running_loop().create_task(task)
-
     async with signed_in(browser, server, "/supervisor/tegal/admin", user="admin") as page:
-        page.on("dialog", reply)
         await until(page, "() => document.body.dataset.loaded === 'true'")
         assert await page.is_hidden("#unserved")
         # the quota of Kartu Keluarga (20) lowered to 2 with 3 numbers taken: asked; answered no, nothing is saved
         await page.click("tr[data-service=akta] button:not(.danger)")
         await page.fill("#f-daily_quota", "2")
         await page.click("#editor-save")
+        asked.append(await answer(page, yes=False))
         await until(page, "() => document.getElementById('editor-error').textContent.includes('Tidak disimpan')")
         assert "Hari ini sudah 3 nomor Akta Kelahiran dan Kematian diambil. Dengan kuota 2" in asked[-1], asked
+        assert asked[-1].endswith("\n\nSimpan perubahan ini sekarang?")
         assert server.ctx.sites["tegal"].services["akta"].daily_quota == 20 and await version(server) == 0
         # answered yes, it is saved
-        answer["accept"] = True
-        await save_and_wait(page, 1)
+        asked.append(await save_answering(page, 1))
         assert server.ctx.sites["tegal"].services["akta"].daily_quota == 2 and len(asked) == 2
         # today made a holiday: asked, with the day in words
         await page.click("[data-tab=hours]")
         await page.click("#add-holiday")
         await page.fill("#f-day", day)
-        await save_and_wait(page, 2)
+        asked.append(await save_answering(page, 2))
         assert "adalah hari ini. MPP langsung dianggap tutup" in asked[-1], asked
         assert asked[-1].startswith(
             await page.evaluate(
@@ -790,11 +791,13 @@ async def test_what_a_change_does_to_today_s_queue_is_asked_and_a_service_withou
         await save_and_wait(page, 6)
         assert len(asked) == 3
         # in English, answered no
-        answer["accept"] = False
         await page.click("#lang")
         await page.click("tr[data-service=pindah] button:not(.danger)")
         await page.fill("#f-daily_quota", "2")
         await page.click("#editor-save")
+        said = await question(page)
+        assert (said["title"], said["yes"], said["no"]) == ("Takes effect today", "Yes, save now", "Cancel"), said
+        asked.append(await answer(page, yes=False))
         await until(page, "() => document.getElementById('editor-error').textContent.includes('Not saved')")
         assert "2 numbers of Surat Pindah Datang have been taken today. With a quota of 2" in asked[-1], asked
         assert await version(server) == 6
@@ -852,26 +855,20 @@ async def test_review_leftovers_said_at_their_field_and_asked_before_saving(brow
     (a holiday today is asked about); a holiday entered twice was accepted; a service code that exists brought
     misleading extra lines; a new operator got the first agency unasked."""
     asked: list[str] = []
-    answer = {"accept": False}
-
-    def reply(dialog: Dialog) -> None:
-        asked.append(dialog.message)
-        asyncio.get_running_loop().create_task(dialog.accept() if answer["accept"] else dialog.dismiss())
 
     invalid = "(id) => document.getElementById(id).getAttribute('aria-invalid') === 'true'"
     async with signed_in(browser, server, "/supervisor/tegal/admin", user="admin") as page:
-        page.on("dialog", reply)
         await until(page, "() => document.body.dataset.loaded === 'true'")
         # Monday 09.00 (the test's clock): Monday's hours from 13.00 close the mall now; asked, answered no: not saved
         await page.click("[data-tab=hours]")
         await page.click("#edit-week")
         await page.fill("#f-mon", "13.00-15.30")
         await page.click("#editor-save")
+        asked.append(await answer(page, yes=False))
         await until(page, "() => document.getElementById('editor-error').textContent.includes('Tidak disimpan')")
         assert "Dengan jam buka ini MPP tutup sekarang (pukul 09.00)" in asked[-1], asked
         assert await version(server) == 0
-        answer["accept"] = True
-        await save_and_wait(page, 1)
+        asked.append(await save_answering(page, 1))
         assert len(asked) == 2
         # another day's hours do not touch today: nothing asked
         await page.click("#edit-week")
@@ -920,3 +917,41 @@ async def test_review_leftovers_said_at_their_field_and_asked_before_saving(brow
         await until(page, "() => !!document.querySelector('tr[data-account=rina]')")
     accounts = (await server.http.get("/api/v1/sites/tegal/accounts", headers=await server.login("admin"))).json()
     assert next(a for a in accounts["accounts"] if a["username"] == "rina")["agency"] == "samsat"
+
+
+async def test_a_tab_chosen_while_the_page_starts_is_the_one_shown(browser: Browser, server: Server) -> None:
+    """A tab pressed before the page had read its configuration (the start reads the gateway, then the
+    configuration) was drawn over by the start's own choice: the address said #devices, the panel showed the
+    services (a fresh-clone run's pairing test waited for the devices' buttons that never came). Here the devices'
+    list answers only after the start has gone on, as a slow server may."""
+    async with signed_in(browser, server, "/supervisor/tegal/admin", "admin") as page:
+        configuration_asked, started, devices_listed = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        lists_asked: list[str] = []
+
+        async def hold_configuration(route: Route) -> None:
+            configuration_asked.set()
+            await started.wait()
+            await route.continue_()
+
+        async def hold_devices(route: Route) -> None:
+            lists_asked.append(route.request.url)
+            await devices_listed.wait()
+            await route.continue_()
+
+        await page.route("**/api/v1/sites/tegal/configuration", hold_configuration)
+        await page.route("**/api/v1/sites/tegal/device-tokens", hold_devices)
+        async with asyncio.timeout(30):
+            await configuration_asked.wait()  # the page is starting: its configuration is on its way
+            await page.click("[data-tab=devices]")
+        await eventually(lambda: lists_asked, "the devices' list asked for")
+        started.set()  # the start goes on while the devices' list is still on its way
+
+        async def chosen() -> bool:  # services (as it did), or the devices pressed, whose list it asks for again
+            return len(lists_asked) > 1 or await page.evaluate("() => document.body.dataset.loaded === 'true'")
+
+        await eventually(chosen, "the start's choice of a tab")
+        devices_listed.set()
+        await until(page, "() => !!document.getElementById('pair-device') && location.hash === '#devices'")
+        await until(page, "() => document.body.dataset.loaded === 'true'")
+        assert await page.get_attribute("[data-tab=devices]", "aria-selected") == "true"
+        assert page.url.endswith("#devices") and await page.is_visible("#pair-device")

@@ -37,7 +37,10 @@ async def test_a_kiosk_s_poll_gets_only_what_changes(server: Server) -> None:
     r = await server.http.get("/api/v1/sites/tegal/today")
     assert r.status_code == 200 and len(r.content) < 1000, len(r.content)
     today = r.json()
-    assert set(today) == {"today", "issuing", "now", "configuration_version", "notify"} and today["issuing"] is None
+    assert (
+        set(today) == {"today", "issuing", "changes_at", "now", "configuration_version", "notify"}
+        and today["issuing"] is None
+    )
     assert today["today"] == catalogue["today"] and today["configuration_version"] == catalogue["configuration_version"]
     assert today["notify"] == {key: catalogue["notify"][key] for key in ("offered", "available")}
     nowhere = await server.http.get("/api/v1/sites/nowhere/today")

@@ -113,6 +113,12 @@ MATRIX = [
     (SUPERVISOR, "site.devices", None, True),
     (KIOSK_P, "site.devices", None, False),
     (REGIONAL, "site.devices", None, False),
+    # A test message through the gateway goes to a number the admin types: admins only.
+    (ADMIN, "gateway.test", None, True),
+    (SUPERVISOR, "gateway.test", None, False),
+    (OP_DUKCAPIL, "gateway.test", None, False),
+    (REGIONAL, "gateway.test", None, False),
+    (KIOSK_P, "gateway.test", None, False),
     (NATIONAL, "display.follow", None, False),
     (NATIONAL, "survey.collect", "polres", False),
     # A mall's own server sends its log to the server mirroring it: only its uplink token, only for its site.

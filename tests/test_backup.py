@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from .helpers import KIOSK, bearer, free_socket, running_server
 from .pg_support import new_database
@@ -164,6 +165,23 @@ def test_a_restore_that_cannot_be_written_leaves_the_database_as_it_was(tmp_path
     assert db.stat().st_mode & 0o777 == 0o600 and not list(tmp_path.glob("*.restoring*"))
 
 
+def test_a_restore_into_a_folder_without_the_notification_key_says_to_copy_it(tmp_path: Path) -> None:
+    """An installer's review: a backup says the key is not in it, but a restore into a new folder (a new machine)
+    said nothing, and the technician learnt of the key only when the server made a new one, or refused to start."""
+    db, copy, moved = tmp_path / "q.sqlite3", tmp_path / "b.sqlite3", tmp_path / "new" / "q.sqlite3"
+    _add_account(db, "kepala")
+    assert _cli("backup", str(copy), "--db", str(db)).returncode == 0
+    done = _cli("restore", str(copy), "--db", str(moved))
+    assert done.returncode == 0, done.stderr
+    key = moved.parent / "notify.key"
+    assert f"no notification key at {key}: copy there the notify.key kept apart" in done.stdout, done.stdout
+    assert _accounts(moved) == {"kepala"} and not key.exists(), "the restore itself makes no key"
+
+    key.write_bytes(Fernet.generate_key())  # the key copied from the old machine
+    again = _cli("restore", str(copy), "--db", str(moved), "--replace")
+    assert again.returncode == 0 and "notification key" not in again.stdout, again.stdout
+
+
 def test_a_damaged_backup_restored_into_a_new_folder_leaves_no_folder(tmp_path: Path) -> None:
     """A restore refused (the backup damaged) into a path whose folders did not exist left those folders behind, with
     nothing in them: the next command took the empty folder for where the database had been."""
@@ -227,7 +245,7 @@ def test_commands_that_need_the_server_stopped_say_how_while_it_runs(tmp_path: P
     server = subprocess.Popen([sys.executable, "-m", "queue_server", "serve", "--port", str(port), "--db", str(db)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
-        wait_until_healthy(port)
+        wait_until_healthy(port, server)
         copy = tmp_path / "b.sqlite3"
         made = _cli("backup", str(copy), "--db", str(db))
         assert made.returncode == 0, made.stderr

@@ -18,18 +18,18 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Dialog
+from playwright.async_api import Browser
 from websockets.asyncio.client import connect
 
 from queue_server.settings.sitefile import DEMO_SITE, site_file_text
 
 from .display_support import until
-from .helpers import KIOSK, Clock, Server, bearer, eventually, running_server
-from .receiver import Receiver
+from .helpers import KIOSK, Clock, Server, bearer, eventually, running_server, ticking
+from .receiver import Receiver, notify_site
 from .test_accessibility import need_axe, violations
 from .test_configuration import alerts_of
-from .test_outbox import FAST, notify_site, ticking
-from .test_supervisor_pages import signed_in
+from .test_outbox import FAST
+from .test_supervisor_pages import answer, question, signed_in
 
 BOTH_DATABASES = True  # the tests that use `database` run on SQLite and on PostgreSQL (conftest.py)
 URL = "/api/v1/sites/tegal/configuration"
@@ -297,33 +297,28 @@ async def test_the_settings_page_asks_before_cancelling_and_the_citizen_s_page_s
     codes = [await book(s, 1, WEDNESDAY, "09:00"), await book(s, 2, WEDNESDAY, "10:00")]
     own = await book(s, 3, WEDNESDAY, "11:00")
     assert (await s.http.post(f"/api/v1/bookings/{own}/cancel")).status_code == 200
-    asked: list[str] = []
-    answers = [False, True]  # the first time the admin says no, the second yes
-
     async with signed_in(browser, s, "/supervisor/tegal/admin", user="admin") as page:
-
-        def answer(dialog: Dialog) -> None:
-            asked.append(dialog.message)
-            yes = answers.pop(0)
-            asyncio.get_running_loop().create_task(dialog.accept() if yes else dialog.dismiss())
-
-        page.on("dialog", answer)
         await until(page, "() => document.body.dataset.loaded === 'true'")
         await page.click("[data-tab=hours]")
         await page.click("#add-holiday")
         await page.fill("#f-day", WEDNESDAY)
         await page.click("#editor-save")
+        asked = await question(page)
+        assert asked["title"] == "Pemesanan warga dibatalkan"
+        assert asked["yes"] == "Ya, batalkan 2 pemesanan dan simpan" and asked["no"] == "Batal"
+        assert asked["text"].startswith("Perubahan ini menutup MPP pada jadwal yang sudah dipesan warga: 2 pemesanan (2 "
+                                        "pada Rabu, 25 November 2026).")  # fmt: skip
+        assert asked["text"].endswith("Batalkan 2 pemesanan itu dan simpan perubahan ini? Warganya melihat pembatalan "
+                                      "di halaman pemesanannya, dan yang meninggalkan nomor diberi tahu lewat "
+                                      "WhatsApp/SMS.")  # fmt: skip
+        await answer(page, yes=False)
         await until(page, "() => document.getElementById('editor-error').textContent.includes('2 pemesanan')")
-        assert asked[0].startswith("Perubahan ini menutup MPP pada jadwal yang sudah dipesan warga: 2 pemesanan (2 pada "
-                                   "Rabu, 25 November 2026).")  # fmt: skip
-        assert asked[0].endswith("Batalkan 2 pemesanan itu dan simpan perubahan ini? Warganya melihat pembatalan di "
-                                 "halaman pemesanannya, dan yang meninggalkan nomor diberi tahu lewat WhatsApp/SMS.")  # fmt: skip
         assert await page.evaluate("() => document.getElementById('editor').open"), "said no: nothing saved"
         assert (await configuration(s, await s.login("admin")))["version"] == 0
         assert (await booking(s, codes[0]))["state"] == "booked"
         await page.click("#editor-save")
+        await answer(page)
         await until(page, "() => document.body.dataset.version === '1'")
-        assert len(asked) == 2
         toast = await page.text_content("#toasts") or ""
         assert "Tersimpan sebagai versi 1: jam buka diubah; 2 pemesanan dibatalkan oleh MPP" in toast
         assert "Rabu, 25 November 2026" in (await page.text_content("#panel") or "")

@@ -12,7 +12,7 @@ import httpx
 import segno
 from playwright.async_api import Page
 
-from .helpers import KIOSK, Clock, Server, bearer, running_server
+from .helpers import KIOSK, Clock, Server, bearer, running_server, ticking
 from .test_citizen_support import bounded, chromium, fast, kiosk_page, screen, shot, text, until, wifi_site
 
 
@@ -203,6 +203,25 @@ async def test_before_opening_the_kiosk_says_it_opens_today(tmp_path: Path) -> N
             assert await text(page, "#n-message") == "MPP Kabupaten Tegal sedang tutup. Buka hari ini pukul 07.30."
             await page.click("#lang")
             assert await text(page, "#n-message") == "MPP Kabupaten Tegal is closed now. It opens today at 07:30."
+
+
+@bounded(60)
+async def test_at_opening_time_the_kiosk_starts_to_the_second_not_at_its_next_poll(tmp_path: Path) -> None:
+    """A crowd waits at the door at opening time; the kiosk said "Buka hari ini pukul 07.30" until its next poll
+    (up to 15 s late). The day's answer says when opening hours next change (`changes_at`) and the kiosk reads it
+    again then: here its poll is an hour, so only that read can bring the start screen."""
+    early = Clock(datetime(2026, 11, 23, 0, 29, 56, tzinfo=UTC))  # Monday 07:29:56 WIB; the demo mall opens at 07:30
+    async with running_server(tmp_path / "db.sqlite3", clock=early) as server:
+        fast(server, kiosk_poll_seconds=3600)
+        today = (await server.http.get("/api/v1/sites/tegal/today", headers=bearer(KIOSK))).json()
+        assert today["issuing"]["code"] == "site_closed" and today["changes_at"] == "2026-11-23T07:30:00+07:00"
+        async with ticking(server.clock), chromium() as browser, kiosk_page(browser, server, ready=False) as page:
+            await until(page, "() => window.__kiosk.screen === 'notice'")
+            assert await text(page, "#n-message") == "MPP Kabupaten Tegal sedang tutup. Buka hari ini pukul 07.30."
+            await until(page, "() => window.__kiosk.screen === 'start'", timeout_ms=30_000)
+        assert server.clock.now >= datetime(2026, 11, 23, 0, 30, tzinfo=UTC), "not before opening time"
+        today = (await server.http.get("/api/v1/sites/tegal/today", headers=bearer(KIOSK))).json()
+        assert today["issuing"] is None and today["changes_at"] == "2026-11-23T15:30:00+07:00", today  # closing
 
 
 @bounded(60)
@@ -497,6 +516,23 @@ async def test_the_focus_ring_is_seen_on_the_page_and_beside_every_tile(server: 
         tiles = [r for r in rings if r["outline"] != "none" and r["id"] and r["id"] not in ("lang",)]
         assert len([r for r in rings if r["outline"] != "none"]) >= 10, rings
         assert [r for r in tiles if min(r["page"], r["yellow"]) < 3] == [], tiles
+
+
+@bounded(60)
+async def test_the_heading_focused_for_screen_readers_has_no_frame(server: Server) -> None:
+    """Each screen's heading takes the focus for screen readers; on the touch kiosk it showed the focus ring's dark
+    inner ring (a box shadow the heading kept when its outline was taken away) as a black frame round "Selamat
+    datang" on the start screen, and round each screen's heading after it."""
+    frame = (
+        "() => { const s = getComputedStyle(document.activeElement); return [document.activeElement.tagName, "
+        "s.outlineStyle, s.boxShadow]; }"
+    )
+    async with chromium() as browser, kiosk_page(browser, server) as page:
+        await until(page, "() => document.activeElement?.matches('.k-title, [role=heading]')")
+        assert (await page.evaluate(frame))[1:] == ["none", "none"]
+        await page.click(".k-agency[data-agency='disdukcapil']")
+        await until(page, "() => document.activeElement?.id === 'services-agency'")
+        assert (await page.evaluate(frame))[1:] == ["none", "none"]
 
 
 # Each tap as it comes down (capture: also a tap that falls through a settling screen) and each click, with the time.

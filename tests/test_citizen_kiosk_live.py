@@ -15,6 +15,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from queue_server.common import messages
 from queue_server.settings.sitefile import DEMO_SITE
 
 from .helpers import KIOSK, LOBBY, Server, bearer, running_server
@@ -190,7 +191,16 @@ async def test_a_revoked_kiosk_leaves_its_tiles_without_waiting_for_its_poll(ser
         assert await text(page, "#setup-detail") == said["message"], "the words of a refused poll"
         assert await text(page, "#setup-detail-other") == said["message_en"]
         assert await page.is_hidden(".k-services")
-        await until(page, "() => document.getElementById('pairing') !== null")  # a code to pair it again
+        await until(page, "() => document.getElementById('pairing-code') !== null")  # a code to pair it again
+        # Above the code, the code's way back (type it on Settings -> Perangkat), not the API's new #token address.
+        reason = await page.eval_on_selector_all(".pairing-reason", "lines => lines.map(line => line.textContent)")
+        assert reason == [messages.text("pairing", "refused", lang, {}) for lang in ("id", "en")]
+        assert "ketik kode di bawah ini di Pengaturan, tab Perangkat" in reason[0] and "#token=" not in reason[0]
+        assert "type the code below on Settings, Devices tab" in reason[1] and "#token=" not in reason[1]
+        assert "#token=" in said["message"], "an API client, with no code to type, is told the address way"
+        # The "not set up" screen under the code is out of reach: a screen reader reads the code's sentence alone.
+        reachable = "() => [...document.body.children].filter((e) => !e.inert).map((e) => e.id)"
+        assert await page.evaluate(reachable) == ["pairing"]
         await page.evaluate("() => window.__kiosk.show('start')")  # what the idle timer does
         assert await screen(page) == "setup"
         assert not await page.evaluate("() => window.__kiosk.live")

@@ -129,6 +129,13 @@ async def test_the_citizen_cancels_after_confirming(server: Server) -> None:
             await text(page, "#confirm-text")
             == "Batalkan nomor F-001? Jika datang lagi, Anda harus mengambil nomor baru."
         )
+        # the shared question dialog: modal, named by its title, the focus on "Tidak"; Esc and "Tidak" send nothing
+        assert await page.get_by_role("dialog", name="Batalkan antrean").count() == 1
+        assert await page.evaluate("() => document.activeElement.id") == "confirm-no"
+        assert await text(page, "#confirm-yes") == "Ya, batalkan"
+        await page.keyboard.press("Escape")
+        await until(page, "() => !document.getElementById('confirm').open")
+        await page.click("#cancel")
         await page.click("#confirm-no")
         assert await page.is_hidden("#confirm")
         status = (await server.http.get(f"/api/v1/tickets/{token}")).json()
@@ -140,6 +147,28 @@ async def test_the_citizen_cancels_after_confirming(server: Server) -> None:
         assert await page.is_hidden("#cancel") and await page.is_hidden("#waiting")
     status = (await server.http.get(f"/api/v1/tickets/{token}")).json()
     assert status["ticket"]["state"] == "cancelled"
+
+
+@bounded(60)
+async def test_a_cancel_question_is_withdrawn_once_the_citizen_is_being_served(server: Server) -> None:
+    """The citizen opened "Batalkan nomor A-001?" and walked to the counter meanwhile: once the operator starts
+    serving the ticket, the question goes by itself and nothing is sent (a late "yes" met a refusal before)."""
+    token = (await server.issue("ktp"))["ticket"]["token"]
+    async with chromium() as browser, open_page(browser, f"{server.url}/t/{token}", size=PHONE, mobile=True) as page:
+        await until(page, "() => document.body.dataset.link === 'live'")
+        op = await server.login("op-disdukcapil")
+        assert (await server.command(op, "1", "open")).status_code == 200
+        await call_next(server, op, "1")
+        await until(page, "() => document.getElementById('main').dataset.state === 'called'")
+        await page.click("#cancel")
+        await until(page, "() => document.getElementById('confirm').open")
+        r = await server.command(op, "1", "start")
+        assert r.status_code == 200, r.text
+        await until(page, "() => document.getElementById('main').dataset.state === 'serving'")
+        await until(page, "() => !document.getElementById('confirm').open")
+        assert await page.is_hidden("#cancel")
+    status = (await server.http.get(f"/api/v1/tickets/{token}")).json()
+    assert status["ticket"]["state"] == "serving"
 
 
 async def test_an_unknown_ticket_page_is_a_plain_404(server: Server) -> None:

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import Server, eventually, running_server
-from .receiver import Receiver
+from .helpers import Server, eventually, ticking
+from .receiver import Receiver, notify_server
 from .test_citizen_support import bounded, chromium, fast, kiosk_page, open_page, shot, text, until
-from .test_outbox import notify_site, ticking
 
 PHONE = (390, 844)
 
@@ -25,7 +24,7 @@ async def test_a_citizen_leaves_a_number_at_the_kiosk_and_on_the_phone_and_is_me
     monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
     with Receiver() as gateway:
         gateway.start()
-        async with running_server(tmp_path / "q.sqlite3", site_files=[notify_site(tmp_path, gateway)]) as server:
+        async with notify_server(tmp_path / "q.sqlite3", tmp_path, gateway, tick=False) as server:
             fast(server)
             async with ticking(server.clock), chromium() as browser, kiosk_page(browser, server) as page:
                 await page.click(".k-agency[data-agency='disdukcapil']")
@@ -107,7 +106,7 @@ async def test_the_desk_and_the_booking_page_take_a_number_with_consent(
     monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
     with Receiver() as gateway:
         gateway.start()
-        async with running_server(tmp_path / "q.sqlite3", site_files=[notify_site(tmp_path, gateway)]) as server:
+        async with notify_server(tmp_path / "q.sqlite3", tmp_path, gateway, tick=False) as server:
             async with ticking(server.clock), chromium() as browser:
                 async with open_page(browser, f"{server.url}/desk/tegal", size=(1366, 768)) as desk:
                     await desk.fill("input[name=username]", "op-disdukcapil")
@@ -171,7 +170,7 @@ async def test_a_call_from_another_floor_names_the_floor(tmp_path: Path, monkeyp
     monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
     with Receiver() as gateway:
         gateway.start()
-        async with running_server(tmp_path / "q.sqlite3", site_files=[notify_site(tmp_path, gateway)]) as server:
+        async with notify_server(tmp_path / "q.sqlite3", tmp_path, gateway, tick=False) as server:
             issued = await server.issue("paspor_baru", notify={"phone": "081355566677", "consent": True})
             token = issued["ticket"]["token"]
             async with ticking(server.clock), chromium() as browser:

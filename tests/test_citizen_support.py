@@ -4,6 +4,7 @@ people to look at (set CITIZEN_SHOTS=/some/dir)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -62,9 +63,13 @@ async def open_page(
         page = await context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        # the pages ask in their own dialog (dialog.js): a browser's confirm or alert box is a failure
+        browser_boxes: list[str] = []
+        page.on("dialog", lambda box: (browser_boxes.append(box.message), asyncio.ensure_future(box.dismiss())))
         await page.goto(url)
         yield page
         assert errors_ok or not errors, f"errors on the page: {errors}"
+        assert not browser_boxes, f"the browser's own dialogs: {browser_boxes}"
     finally:
         await context.close()
 

@@ -27,8 +27,8 @@ from queue_server.settings.sitefile import (
 )
 
 from .helpers import KIOSK, LOBBY, Clock, Server, StartFailed, bearer, eventually, running_server
-from .receiver import Receiver
-from .test_outbox import PHONE, notify_site
+from .receiver import Receiver, notify_site
+from .test_outbox import PHONE
 from .test_sitefile import MALL_S_OWN_WORDS
 
 BOTH_DATABASES = True  # the configuration is stored with the event log: both adapters (conftest.py)

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from counter_client.client import Backoff, CommandRefused, Connection, CounterClient, SessionRefused
+from counter_client.desk import Desk
 from counter_client.news import ECHOES
+from counter_client.screen import render
 
 from .helpers import Server, bearer, eventually, running_server
 
@@ -328,6 +330,71 @@ async def test_a_client_away_for_a_while_catches_up_from_its_seq(server: Server)
         assert missed == ["A-002", "A-003", "A-004"]
 
 
+async def test_who_paused_the_counter_is_named_again_after_a_reconnect_and_a_colleague_s_opening_too(
+    tmp_path: Path,
+) -> None:
+    """Left from the last session: the console named a colleague who paused the counter only from the `operators`
+    notice of someone signed in here, and rebuilt its picture from a snapshot that named accounts only: after a
+    reconnect it said "oleh sari", or nothing. The server's frames now name the person (`people`), the snapshot too,
+    and the picture keeps who left the counter so and when. A colleague (over the API: never signed in here) pauses
+    the counter; the client's link is cut while more happens than the server replays (a snapshot then), and the
+    name and time are still said; her taking the counter back from the break is said by name (it was "Loket sekarang
+    buka.")."""
+    async with running_server(tmp_path / "queue.sqlite3", replay_limit=3) as server:
+        await server.ctx.accounts.create_user(
+            "sari", "kopi-hujan-sepeda-7", "operator", site="tegal", agency="disdukcapil", display_name="Sari Dewi"
+        )
+        sari = await server.login("sari", "kopi-hujan-sepeda-7")
+        port = int(server.url.rsplit(":", 1)[1])
+        snapshots: list[dict[str, Any]] = []
+        async with CuttableProxy(port) as proxy, counter(proxy.url) as client:
+            # the snapshots after the first (connect() waits for that one)
+            client.follow(lambda frame, before: snapshots.append(frame) if frame["type"] == "snapshot" else None)
+            assert (await server.command(sari, "1", "open")).status_code == 200
+            await client.wait_for(lambda: bool(client.news.changes))
+            assert client.news.changes[-1].words == "others.counter.open" and client.news.changes[-1].by == "sari"
+            server.clock.advance(minutes=2)
+            assert (await server.command(sari, "1", "pause")).status_code == 200
+            await client.wait_for(lambda: client.view.left is not None)
+            state, by, at = client.view.left  # type: ignore[misc]
+            assert (state, by, client.view.person(by)) == ("paused", "sari", "Sari Dewi")
+            assert "sari" not in {o["name"] for o in client.view.operators}, "named by the event, not a notice"
+            assert _state_line(client).endswith("dijeda oleh Sari Dewi sejak 09.02")
+
+            proxy.refuse = True
+            await proxy.cut()
+            await client.wait_for(lambda: client.connection is Connection.RECONNECTING)
+            for _ in range(4):  # more than the server replays: the client starts over from a snapshot
+                await server.issue("ktp")
+            proxy.refuse = False
+            await client.wait_for(lambda: client.connection is Connection.CONNECTED and bool(snapshots), 10)
+            assert snapshots[-1]["people"] == {"sari": "Sari Dewi"}, "the snapshot names who it names"
+            assert client.view.left == ("paused", "sari", at) and client.view.waiting["ktp"] == 4
+            assert _state_line(client).endswith("dijeda oleh Sari Dewi sejak 09.02"), "said again after a reconnect"
+            assert _state_line(client, "en").endswith("paused by Sari Dewi since 09:02")
+
+            # a client started after the pause (nobody signed in to name her): named by the snapshot alone
+            async with counter(server.url) as late:
+                assert late.view.left == ("paused", "sari", at) and late.view.person("sari") == "Sari Dewi"
+
+            # she takes the counter back from the break: by name and time, and it is hers now
+            server.clock.advance(minutes=3)
+            told = client.news.count
+            assert (await server.command(sari, "1", "resume")).status_code == 200
+            await client.wait_for(lambda: client.news.count > told and client.view.state == "open")
+            resumed = client.news.changes[-1]
+            assert (resumed.words, resumed.by, resumed.at) == ("others.counter.resumed", "sari", resumed.at)
+            assert resumed.at is not None and resumed.at.startswith("2026-11-23T09:05")
+            assert client.view.left is None and client.view.opener == "sari"
+            assert _state_line(client).endswith("dibuka oleh Sari Dewi"), _state_line(client)
+
+
+def _state_line(client: CounterClient, lang: str = "id") -> str:
+    """The console's line of the counter's state, as its screen draws it (screen.render)."""
+    lines = render(client, Desk(client.view, client.catalogue), lang, 120)
+    return next(line.text for line in lines if line.text.startswith(("Loket:", "Counter:")))
+
+
 async def test_pings_both_ways_keep_a_quiet_connection_and_drop_a_silent_one(tmp_path: Path) -> None:
     async with running_server(tmp_path / "db.sqlite3", ws_heartbeat_seconds=0.1, ws_timeout_seconds=1.0) as s:
         port = int(s.url.rsplit(":", 1)[1])
@@ -473,6 +540,23 @@ async def test_commands_the_rules_refuse_come_back_in_indonesian_and_change_noth
 
 
 # --- two operators at one counter ------------------------------------------------------------------------------
+
+
+async def test_the_operators_at_a_counter_are_named_as_their_accounts_are_now(server: Server) -> None:
+    """A colleague's name is said as it is now: an operator renamed in Settings while signed in at a counter was
+    named again by the old name (the one of their hello) as soon as someone else sat down there."""
+    await server.ctx.accounts.create_user(
+        "sari", "kopi-hujan-sepeda-7", "operator", site="tegal", agency="disdukcapil", display_name="Sari Dewi"
+    )
+    async with counter(server.url) as budi:
+        await budi.wait_for(lambda: [o["name"] for o in budi.view.operators] == ["op-disdukcapil"])
+        await server.ctx.accounts.change_user("op-disdukcapil", "operator", "disdukcapil", "Budi Santoso")
+        async with counter(server.url, username="sari", password="kopi-hujan-sepeda-7") as sari:
+            await sari.wait_for(lambda: {o["name"] for o in sari.view.operators} == {"op-disdukcapil", "sari"})
+            said = {o["name"]: o["display_name"] for o in sari.view.operators}
+            assert said == {"op-disdukcapil": "Budi Santoso", "sari": "Sari Dewi"}
+            await budi.wait_for(lambda: {o["name"] for o in budi.view.operators} == {"op-disdukcapil", "sari"})
+            assert {o["name"]: o["display_name"] for o in budi.view.operators} == said
 
 
 async def test_two_operators_at_one_counter_see_each_other_and_never_undo_each_others_work(server: Server) -> None:

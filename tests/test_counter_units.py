@@ -15,7 +15,7 @@ import counter_client
 from counter_client import keys
 from counter_client.client import Backoff, Connection, CounterClient, websocket_url
 from counter_client.console import Console
-from counter_client.desk import NORMAL, PARK_NOTE, PICK_TARGET, WRITE_NOTE, ZERO_WAIT, Desk, Intent
+from counter_client.desk import CONFIRM, NORMAL, PARK_NOTE, PICK_TARGET, WRITE_NOTE, ZERO_WAIT, Desk, Intent, Message
 from counter_client.news import ACCOUNT_OF, ECHOES, LEFT_BY, MINE, About, Change, News
 from counter_client.screen import render
 from counter_client.state import BY_OTHERS, CounterView, elapsed_text
@@ -399,6 +399,191 @@ def test_a_question_stays_in_view_when_a_change_is_said_meanwhile() -> None:
     assert question not in screen(), "answered: the question goes"
 
 
+def _console_at(state: str, current: dict[str, Any] | None = None) -> tuple[CounterClient, Console]:
+    client = CounterClient("http://127.0.0.1:9", "uji", "1")
+    client.catalogue = CATALOGUE
+    client.view = CounterView("uji", "1", ("ktp", "kk"), state=state, me="budi")
+    if current is not None:
+        client.view.tickets[current["id"]], client.view.current_id = current, current["id"]
+    client.view.learn({"sari": "Sari Dewi"})
+    client.news.snapshot(client.view)  # as after the snapshot this picture came from
+    return client, Console(None, client, "id")
+
+
+def _comes(client: CounterClient, console: Console, frame: dict[str, Any]) -> str:
+    """An event as the console takes it (picture, news, message line, question); the screen after it."""
+    before = client.view.current_id
+    client.view.apply_event(frame)
+    client.news.event(frame, before, client.view.me)
+    console.on_event(frame, before)
+    return " ".join(" ".join(line.text.split()) for line in render(client, console.desk, "id", 80))
+
+
+def test_a_question_whose_situation_changed_is_withdrawn_and_its_enter_sends_nothing() -> None:
+    """Left from the last session: a question stayed in view after what it asked about had changed: F10's "Loket ini
+    sedang istirahat ... Keluar tanpa menutup loket?" after a colleague had ended the break, a no-show of a citizen
+    a colleague had started serving. Enter confirmed a question no longer true; now it is withdrawn, said so, and the
+    Enter meant for it sends nothing (in the normal mode it would have called the next citizen)."""
+    client, console = _console_at("paused")
+    assert press(console.desk, "f10") == [] and "sedang istirahat" in (console.desk.question or Message("", "")).id
+    resumed = {**status("open"), "operator": "sari"}
+    screen = _comes(client, console, {**event(1, "counter.opened", counter=resumed), "at": "2026-12-07T03:20:00Z"})
+    assert "Pesan Loket dilanjutkan oleh Sari Dewi pukul 10.20." in screen, screen
+    assert "Pertanyaan tadi dibatalkan: keadaan loket sudah berubah." in screen and "sedang istirahat" not in screen
+    assert press(console.desk, "enter") == [] and not console.desk.quit, "Enter: nothing sent, the console stays"
+    assert console.desk.mode == NORMAL and press(console.desk, "enter") == [Intent("call_next")], "then as usual"
+
+    # a no-show asked of A-001 called; a colleague starts serving A-001: withdrawn, in English too
+    client, console = _console_at("open", ticket("A-001", "called", "1"))
+    assert press(console.desk, "-") == []
+    started = ticket("A-001", "serving", "1", by="sari")
+    screen = _comes(client, console, event(2, "ticket.started", ticket=started, counter=status(current="a-001")))
+    assert "A-001 mulai dilayani oleh Sari Dewi." in screen and "Tandai A-001 tidak hadir?" not in screen, screen
+    english = " ".join(" ".join(line.text.split()) for line in render(client, console.desk, "en", 80))
+    assert "The question was withdrawn: the counter has changed. Nothing was sent." in english
+    assert press(console.desk, "escape") == [] and console.desk.mode == NORMAL
+
+    # closing asked; a colleague's pause leaves "Tutup loket?" true (it stays, Enter closes); a close by another hand
+    # answers it (withdrawn: nothing left to close)
+    client, console = _console_at("open")
+    assert press(console.desk, "f8") == []
+    paused = {**status("paused"), "paused_by": "sari", "paused_at": "2026-12-07T03:02:00Z"}
+    screen = _comes(client, console, event(3, "counter.paused", counter=paused))
+    assert "Tutup loket?" in screen and "dibatalkan" not in screen, screen
+    assert press(console.desk, "enter") == [Intent("close")]
+    assert press(console.desk, "f8") == []
+    closed = {**status("closed"), "closed_by": "sari", "closed_at": "2026-12-07T03:05:00Z"}
+    screen = _comes(client, console, event(4, "counter.closed", counter=closed))
+    assert "Pesan Loket ditutup oleh Sari Dewi pukul 10.05." in screen and "Tutup loket?" not in screen, screen
+    assert "Pertanyaan tadi dibatalkan" in screen and press(console.desk, "enter") == []
+
+
+def test_a_transfer_or_park_dialog_whose_ticket_left_the_counter_is_withdrawn_and_sends_nothing() -> None:
+    """Left from the last session: the transfer and park dialogs were not withdrawn as the questions were: a colleague
+    finished A-001 while the console's transfer note was being typed, and Enter sent a transfer of a citizen already
+    gone (refused by the server, after the fact). Now the dialog is withdrawn when its ticket leaves the counter, says
+    so below the change, and neither the rest of the note nor Enter sends anything; Enter or Esc puts it away."""
+    client, console = _console_at("open", ticket("A-001", "called", "1"))
+    assert press(console.desk, "/", "1", "enter", *"Perlu") == [] and console.desk.mode == WRITE_NOTE
+    started = ticket("A-001", "serving", "1", by="sari")  # the same ticket started by a colleague: still true
+    screen = _comes(client, console, event(1, "ticket.started", ticket=started, counter=status(current="a-001")))
+    assert console.desk.mode == WRITE_NOTE and "A-001 mulai dilayani oleh Sari Dewi." in screen, screen
+    finished = ticket("A-001", "done", "1", by="sari")
+    screen = _comes(client, console, event(2, "ticket.finished", ticket=finished, counter=status()))
+    assert "A-001 diselesaikan oleh Sari Dewi." in screen, screen
+    withdrawn = (
+        "Alihkan A-001 dibatalkan: tiket itu sudah tidak di loket ini. Tidak ada yang dikirim. Enter/Esc: tutup."
+    )
+    assert withdrawn in screen and screen.index("diselesaikan oleh") < screen.index(withdrawn), screen
+    english = " ".join(" ".join(line.text for line in render(client, console.desk, "en", 80)).split())
+    assert "Transferring A-001 was withdrawn: that ticket is no longer at this counter. Nothing was sent." in english
+    assert press(console.desk, *" KK") == [] and console.desk.mode == CONFIRM, "the note's next letters: nothing"
+    assert console.desk.number == "", "nor are they a number for the next Enter"
+    assert press(console.desk, "enter") == [] and console.desk.mode == NORMAL, "Enter only puts it away"
+    assert press(console.desk, "enter") == [Intent("call_next")], "then as usual"
+
+    # the park dialog, its prompt alone on the line: the withdrawal takes the line; a snapshot withdraws it too
+    client, console = _console_at("open", ticket("B-001", "serving", "1"))
+    assert press(console.desk, "f9", *"Bawa") == [] and console.desk.mode == PARK_NOTE
+    client.view.apply_snapshot({"tickets": [], "counters": [status()]}, seq=3)  # after an outage: gone, nobody said
+    console.on_event({"type": "snapshot", "seq": 3}, "b-001")
+    assert console.desk.mode == CONFIRM and console.desk.message is not None
+    assert console.desk.message.id.startswith("Parkir B-001 dibatalkan: tiket itu sudah tidak di loket ini.")
+    assert press(console.desk, "escape") == [] and console.desk.mode == NORMAL
+    # a dialog whose ticket stays (recalled, a colleague's start) is left alone: Enter parks it
+    client, console = _console_at("open", ticket("B-002", "called", "1"))
+    assert press(console.desk, "f9") == []
+    _comes(client, console, event(4, "ticket.recalled", ticket=ticket("B-002", "called", "1", by="sari"),
+                                  counter=status(current="b-002")))  # fmt: skip
+    assert press(console.desk, "enter") == [Intent("park", {"note": None, "ticket": "B-002"})]
+
+
+def test_the_state_line_says_who_paused_or_closed_the_counter_and_since_when_also_after_a_snapshot() -> None:
+    """Left from the last session: who paused the counter was said once, as a change, and forgotten on a reconnect
+    (a snapshot names accounts only; the console knew only the names of those signed in). The snapshot's `people`
+    names them, the picture keeps who left the counter so, and the state line says it by the one rule."""
+    client, _ = _console_at("open")
+    client.view = CounterView("uji", "1", ("ktp", "kk"), me="budi", timezone="Asia/Jakarta")
+    paused = {**status("paused"), "paused_by": "sari", "paused_at": "2026-12-07T03:15:00+00:00", "ticket": None}
+    client.view.learn({"sari": "Sari Dewi"})
+    client.view.apply_snapshot({"day": "2026-12-07", "tickets": [], "counters": [paused]}, seq=5)
+    desk = Desk(client.view, CATALOGUE)
+    screen = " ".join(line.text for line in render(client, desk, "id", 100))
+    assert "Loket: ISTIRAHAT · " in screen and "dijeda oleh Sari Dewi sejak 10.15" in screen, screen
+    assert "paused by Sari Dewi since 10:15" in " ".join(line.text for line in render(client, desk, "en", 100))
+    client.view.learn({"sari": "Supervisor MPP Kabupaten Tegal Kota"})  # a long name at 80 columns: its own line
+    lines = [line.text for line in render(client, desk, "id", 80)]
+    assert "       dijeda oleh Supervisor MPP Kabupaten Tegal Kota sejak 10.15" in lines, lines
+    assert all(len(line) < 80 for line in lines)
+    fresh = CounterView("uji", "1", ("ktp",), me="budi")  # a name the server did not give: the account
+    fresh.apply_snapshot({"tickets": [], "counters": [paused]}, seq=5)
+    assert fresh.left == ("paused", "sari", paused["paused_at"]) and fresh.person("sari") == "sari"
+    # this account's own break: since when; a close by the server (nobody named) or of an earlier day: nothing
+    client.view.apply_event(event(6, "counter.paused", counter={**paused, "paused_by": "budi"}))
+    assert "dijeda sejak 10.15" in " ".join(line.text for line in render(client, desk, "id", 100))
+    client.view.apply_event(event(7, "counter.closed", counter={**status("closed")}))
+    assert client.view.left is None
+    yesterday = {**status("closed"), "closed_by": "sari", "closed_at": "2026-12-06T09:00:00+00:00"}
+    client.view.apply_event(event(8, "counter.closed", counter=yesterday))
+    assert client.view.left is None, "closed yesterday: not 'sejak 16.00' today"
+    client.view.apply_event(event(9, "counter.opened", counter=status("open")))
+    assert client.view.left is None and (client.view.left_by, client.view.left_at) == (None, None)
+
+
+def test_the_state_line_names_its_own_operator_as_the_page_does_and_a_long_name_gives_way_at_80_columns() -> None:
+    """Left from the last session: the console's state line said its login ("budi") where the web page's header says
+    the person's name. It now says the name by the one rule (the frames' `people`, the login's display_name), the
+    account only where there is none; a long name is shortened with "…" so a colleague's stays on the line."""
+    client, console = _console_at("open")
+
+    def state_line(width: int = 80, lang: str = "id") -> str:
+        lines = [line.text for line in render(client, console.desk, lang, width)]
+        assert all(len(line) < width for line in lines), lines
+        return next(line for line in lines if line.startswith(("Loket:", "Counter:")))
+
+    assert state_line() == "Loket: BUKA · budi"  # an account without a name of its own: the account
+    client.user = {"name": "budi", "display_name": "Budi Santoso"}
+    client._learn_my_name()  # as after signing in: the login's answer names the person
+    assert state_line() == "Loket: BUKA · Budi Santoso"
+    assert state_line(lang="en") == "Counter: OPEN · Budi Santoso"
+    client.view.learn({"budi": "Budi S."})  # renamed in Settings: the next frame's `people` says so
+    assert state_line() == "Loket: BUKA · Budi S."
+
+    long = "Budi Santoso Wibowo Kusumo Hadiningrat Prawiro"
+    client.view.learn({"budi": long})
+    assert state_line() == f"Loket: BUKA · {long}"  # fits: whole
+    client.view.at_counter([{"name": "budi", "display_name": long},
+                            {"name": "sari", "display_name": "Sari Dewi Lestari Ningsih"}])  # fmt: skip
+    line = state_line()
+    assert line.startswith("Loket: BUKA · Budi Santoso") and "…" in line, line
+    assert line.endswith(" · juga di sini: Sari Dewi Lestari Ningsih"), "the colleague's name stays whole"
+    assert len(line) == 79
+    assert long in state_line(width=120)  # a wider terminal: whole again
+
+
+def test_a_counter_opened_or_resumed_by_a_colleague_is_said_by_name_and_time() -> None:
+    """Left from the last session: a colleague who opened the counter this operator is signed in to, or took it back
+    from a break (then its operator), was said as "Loket sekarang buka.", naming nobody. The event names the account
+    (`operator`) and its time; the same account from another screen is still said as the state now."""
+    view = CounterView("uji", "1", ("ktp",), state="closed", me="budi")
+    news = News("1")
+    at = "2026-12-07T03:20:00+00:00"
+    _folded(news, view, {**event(1, "counter.opened", counter={**status("open"), "operator": "sari"}), "at": at})
+    _folded(news, view, event(2, "counter.paused", counter={**status("paused"), "paused_by": "budi",
+                                                            "paused_at": at}))  # fmt: skip
+    _folded(news, view, {**event(3, "counter.opened", counter={**status("open"), "operator": "sari"}), "at": at})
+    _folded(news, view, event(4, "counter.closed", counter={**status("closed"), "closed_by": "sari",
+                                                            "closed_at": at}))  # fmt: skip
+    _folded(news, view, {**event(5, "counter.opened", counter={**status("open"), "operator": "budi"}), "at": at})
+    assert _said(news) == ["Loket dibuka oleh sari pukul 10.20.",
+                           "Loket dijeda dari layar lain dengan akun Anda pukul 10.20.",
+                           "Loket dilanjutkan oleh sari pukul 10.20.", "Loket ditutup oleh sari pukul 10.20.",
+                           "Loket sekarang buka."]  # fmt: skip
+    assert [c.by for c in news.changes] == ["sari", None, "sari", "sari", None]
+    assert words("others.counter.resumed", "en", by="Sari Dewi", time="10:20") == \
+        "The counter was resumed by Sari Dewi at 10:20."  # fmt: skip
+
+
 # --- parking a ticket and calling it back --------------------------------------------------------------------
 
 
@@ -592,7 +777,7 @@ def test_a_colleague_at_the_same_counter_is_named_and_their_changes_told() -> No
     assert view.by_others == (6, "ticket.finished", "A-001", "sari") and view.person("sari") == "Sari Dewi"
     client = CounterClient("http://127.0.0.1:9", "uji", "1")
     client.catalogue, client.view = CATALOGUE, view
-    assert "Loket: BUKA · - · juga di sini: Sari Dewi" in render(client, Desk(view, CATALOGUE), "id", 80)[2].text
+    assert "Loket: BUKA · Budi · juga di sini: Sari Dewi" in render(client, Desk(view, CATALOGUE), "id", 80)[2].text
 
 
 def test_a_counter_opened_by_another_account_not_seen_here_names_it_as_the_page_does() -> None:
@@ -909,4 +1094,19 @@ def test_the_console_and_the_page_say_the_same_changes_in_the_same_words(lang: s
     for state in LEFT_BY:
         for who in ("others", "mine"):
             assert page[f"{who}.counter.{state}"] == words(f"{who}.counter.{state}", lang)
+    for opened in ("open", "resumed"):  # a colleague's opening or taking back from a break, by name and time
+        assert page[f"others.counter.{opened}"] == words(f"others.counter.{opened}", lang)
     assert page["now.waiting"] == words("now.waiting", lang)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_page_withdraws_its_questions_in_the_console_s_words(lang: str) -> None:
+    """The page says a withdrawn question, transfer or park as the console does, without the console's keys (its
+    dialog closes by itself; there is nothing to put away)."""
+    js = (Path(counter_client.__file__).parent / "static" / "counter.js").read_text()
+    block = js[js.index("    id: {") : js.index("    en: {")] if lang == "id" else js[js.index("    en: {") :]
+    page = dict(re.findall(r'"((?:ask|transfer|park)\.withdrawn)": "([^"]*)"', block))
+    keys = " Enter/Esc: tutup." if lang == "id" else " Enter/Esc: dismiss."
+    assert page["ask.withdrawn"] + keys == words("confirm.withdrawn", lang)
+    for dialog in ("transfer", "park"):
+        assert page[f"{dialog}.withdrawn"] + keys == words(f"{dialog}.withdrawn", lang)

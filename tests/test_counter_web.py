@@ -34,9 +34,13 @@ async def operator_page(browser: Browser, url: str, size: tuple[int, int] = (136
         page = await context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        # The page asks in its own dialog (`answer`): a browser's confirm box would stop its live events.
+        browser_boxes: list[str] = []
+        page.on("dialog", lambda box: (browser_boxes.append(box.message), asyncio.ensure_future(box.dismiss())))
         await page.goto(url)
         yield page
         assert not errors, f"script errors on the page: {errors}"
+        assert not browser_boxes, f"the browser's own dialogs: {browser_boxes}"
     finally:
         await context.close()
 
@@ -64,6 +68,16 @@ async def open_and_call_first(page: Page) -> None:
     await expect(page.locator("#message")).to_have_text("Memanggil A-001.")
 
 
+async def answer(page: Page, yes: bool = True) -> str:
+    """The page's own question (#question-dialog): its words, then its "Ya, ..." or "Batal" pressed."""
+    box = page.locator("#question-dialog")
+    await expect(box).to_be_visible()
+    words = await page.locator("#question-text").text_content() or ""
+    await page.locator("#question-yes" if yes else "#question-no").click()
+    await expect(box).to_be_hidden()
+    return words
+
+
 def ticket(server: Server, label: str) -> object:
     state = server.ctx.state("tegal")
     return state.tickets[state.by_label[(state.site.service_day(server.clock()), label)]]
@@ -76,7 +90,6 @@ async def test_every_button_and_the_keypad_shortcuts_work_a_day_at_the_counter(s
     async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/1") as page:
         message = page.locator("#message")
         label = page.locator("#current-label")
-        page.on("dialog", lambda d: asyncio.get_running_loop().create_task(d.accept()))  # close, no-show: confirmed
 
         # a wrong password is refused on the form, in Indonesian
         await sign_in(page, password="salah")
@@ -107,6 +120,9 @@ async def test_every_button_and_the_keypad_shortcuts_work_a_day_at_the_counter(s
         await expect(message).to_have_text("Memanggil ulang A-001.")
         assert ticket(server, "A-001").recalls == 1  # type: ignore[attr-defined]
         await page.click("#btn-no-show")
+        # no TV with sound here: said once the page knows the recall went unheard (its words follow what it learns)
+        await expect(page.locator("#question-text")).to_have_text(re.compile(r"Tetap tandai A-001 tidak hadir\?$"))
+        await answer(page)
         await expect(message).to_have_text("A-001 ditandai tidak hadir.")
         await expect(page.locator("#no-shows li[data-label=A-001]")).to_be_visible()
         await expect(page.locator("#totals")).to_have_text("selesai 0 · tidak hadir 1 · dialihkan 0")
@@ -131,7 +147,7 @@ async def test_every_button_and_the_keypad_shortcuts_work_a_day_at_the_counter(s
         # a note naming the citizen is refused in the dialog, and the note stays there to be mended
         await page.fill("#transfer-note", "Ibu Siti Rahayu perlu SKCK")
         await page.click("#transfer-send")
-        await expect(dialog.locator(".dialog-error")).to_contain_text("nama")
+        await expect(dialog.locator("#message")).to_contain_text("nama")  # the message line, in the dialog
         await expect(dialog).to_be_visible()
         assert await page.input_value("#transfer-note") == "Ibu Siti Rahayu perlu SKCK"
         await page.fill("#transfer-note", "Perlu SKCK untuk melamar kerja")
@@ -168,6 +184,7 @@ async def test_every_button_and_the_keypad_shortcuts_work_a_day_at_the_counter(s
         await page.keyboard.press("Enter")
         await expect(message).to_have_text("Memanggil A-001.")
         await page.keyboard.press("-")  # not here again
+        await answer(page)
         await expect(message).to_have_text("A-001 ditandai tidak hadir.")
         await expect(page.locator("#no-shows li[data-label=A-001]")).to_be_visible()
         await page.click("#no-shows li[data-label=A-001] >> text=Panggil")  # ... and there they are after all
@@ -226,6 +243,7 @@ async def test_every_button_and_the_keypad_shortcuts_work_a_day_at_the_counter(s
         # perintah sebelumnya belum dijawab"), and on a loaded machine the event came first and F8 was lost so
         await expect(message).to_have_text("Memanggil A-005.")
         await page.keyboard.press("F8")
+        await answer(page)
         await expect(message).to_have_text("Loket ditutup. A-005 kembali ke antrean di urutan semula.")
         await expect(page.locator("#counter-state")).to_have_text("TUTUP")
         await expect(page.locator("#btn-close")).to_be_disabled()
@@ -292,11 +310,11 @@ async def test_a_number_typed_as_printed_or_a_double_click_never_finishes_a_citi
         await page.wait_for_timeout(TWO_WAY_GUARD_MS)
         await page.keyboard.press("0")
         await expect(message).to_have_text("A-002 selesai dilayani.")
-        page.on("dialog", lambda d: asyncio.get_running_loop().create_task(d.accept()))
         for label in ("A-003", "A-004", "A-005", "A-006"):
             await page.keyboard.press("Enter")
             await expect(message).to_have_text(f"Memanggil {label}.")
             await page.keyboard.press("-")
+            await answer(page)
             await expect(message).to_have_text(f"{label} ditandai tidak hadir.")
         await page.set_viewport_size({"width": 1366, "height": 600})
         await page.keyboard.press("Enter")  # nobody waits: the refusal is in view
@@ -316,20 +334,14 @@ async def test_a_colleague_on_the_same_counter_is_named_and_signing_out_of_an_op
         await expect(page.locator("#counter-operator")).to_be_hidden()
         assert (await server.command(sari, "1", "open")).status_code == 200
         await expect(page.locator("#counter-operator")).to_have_text("Loket ini dibuka oleh sari.")
-        asked: list[str] = []
-
-        async def answer(dialog: Any, accept: bool) -> None:
-            asked.append(dialog.message)
-            await (dialog.accept() if accept else dialog.dismiss())
-
-        page.once("dialog", lambda d: asyncio.get_running_loop().create_task(answer(d, False)))
         await page.click("#signout")
+        asked = await answer(page, yes=False)
         await expect(page.locator("#desk")).to_be_visible()  # cancelled: still signed in
         # said in words, not a state shouted mid-sentence ("Loket masih BUKA.")
-        assert asked and asked[0].startswith("Loket ini masih buka. Keluar tanpa menutup loket?"), asked
+        assert asked.startswith("Loket ini masih buka. Keluar tanpa menutup loket?"), asked
         token = await page.evaluate("Object.values(sessionStorage)[0]")
-        page.once("dialog", lambda d: asyncio.get_running_loop().create_task(answer(d, True)))
         await page.click("#signout")
+        await answer(page)
         await expect(page.locator("#signin")).to_be_visible()
         await eventually_refused(server, token)
 
@@ -414,7 +426,7 @@ async def test_an_unknown_counter_gets_a_list_of_counters_and_assets_are_local(s
     assert r.status_code == 404 and "/counter/tegal/1" in r.text and "Loket tidak ditemukan" in r.text
     page = await server.http.get("/counter/tegal/1")
     assert page.status_code == 200
-    for asset in ("/static/counter/counter.js", "/static/counter/counter.css"):
+    for asset in ("/static/counter/counter.js", "/static/counter/counter.css", "/static/shared/question.js"):
         assert asset in page.text
         assert (await server.http.get(asset)).status_code == 200
     assert "http://" not in page.text and "https://" not in page.text, "no CDN, no outside address"
@@ -443,14 +455,15 @@ async def test_a_double_click_in_the_no_show_list_acts_on_that_citizen_only(serv
         await server.issue("ktp")
     async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/1") as page:
         message = page.locator("#message")
-        page.on("dialog", lambda d: asyncio.get_running_loop().create_task(d.accept()))
         await open_and_call_first(page)
         await page.keyboard.press("-")
+        await answer(page)
         await expect(message).to_have_text("A-001 ditandai tidak hadir.")
         server.clock.advance(minutes=1)  # the list is the latest first: A-002 on top, A-001 moves up into its place
         await page.keyboard.press("Enter")
         await expect(message).to_have_text("Memanggil A-002.")
         await page.keyboard.press("-")
+        await answer(page)
         await expect(message).to_have_text("A-002 ditandai tidak hadir.")
         rows = page.locator("#no-shows li")
         await expect(rows).to_have_count(2)
@@ -496,15 +509,6 @@ async def test_closing_at_the_end_of_the_day_says_who_is_still_waiting(server: S
         await server.issue("kia")  # Loket 2 serves KTP and KIA
     async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/2") as page:
         message = page.locator("#message")
-        asked: list[str] = []
-        answers = iter([False, True])
-
-        def answer(dialog: Any) -> None:
-            asked.append(dialog.message)
-            accept = next(answers)
-            asyncio.get_running_loop().create_task(dialog.accept() if accept else dialog.dismiss())
-
-        page.on("dialog", answer)
         await sign_in(page)
         await connected(page)
         await page.click("#btn-pause")  # opens the counter
@@ -512,7 +516,7 @@ async def test_closing_at_the_end_of_the_day_says_who_is_still_waiting(server: S
         await page.click("#btn-call-next")
         await expect(message).to_have_text("Memanggil D-001.")
         await page.keyboard.press("F8")
-        await eventually(lambda: len(asked) == 1, "the close asked")
+        asked = [await answer(page, yes=False)]
         assert asked[0] == (
             "Tutup loket? D-001 yang sedang dipanggil kembali ke antrean di urutan semula. Masih ada 2 warga menunggu"
             " (Kartu Identitas Anak 2): loket ini tidak memanggil mereka lagi. Pastikan loket lain melayani mereka."
@@ -520,7 +524,8 @@ async def test_closing_at_the_end_of_the_day_says_who_is_still_waiting(server: S
         await expect(page.locator("#counter-state")).to_have_text("BUKA")  # "no": nothing sent
         await page.click("button[data-lang=en]")
         await page.keyboard.press("F8")
-        await eventually(lambda: len(asked) == 2, "the close asked again")
+        await expect(page.locator("#question-title")).to_have_text("Close counter")
+        asked.append(await answer(page))
         assert asked[1] == (
             "Close the counter? D-001, called now, goes back to the queue in its old place. 2 citizens are still"
             " waiting (Kartu Identitas Anak 2): this counter will not call them. Make sure another counter serves them."
@@ -814,15 +819,8 @@ async def test_the_counter_sees_whether_the_tv_has_said_its_call_and_a_no_show_b
             if os.environ.get("COUNTER_SCREENSHOTS_UNHEARD"):
                 shutil.copy(tmp_path / "counter-not-yet-announced.png", os.environ["COUNTER_SCREENSHOTS_UNHEARD"])
 
-            asked: list[str] = []
-
-            async def answer(dialog: Any, accept: bool) -> None:
-                asked.append(dialog.message)
-                await (dialog.accept() if accept else dialog.dismiss())
-
-            page.once("dialog", lambda d: asyncio.get_running_loop().create_task(answer(d, False)))
             await page.keyboard.press("-")
-            await eventually(lambda: asked, "the no-show was asked about")
+            asked = [await answer(page, yes=False)]
             assert asked[0] == ("A-001 belum diumumkan di TV (antrean suara: 5): warga mungkin belum mendengar "
                                 "nomornya. Tetap tandai A-001 tidak hadir?")  # fmt: skip
             assert ticket(server, "A-001").state.value == "called"  # type: ignore[attr-defined]
@@ -831,8 +829,8 @@ async def test_the_counter_sees_whether_the_tv_has_said_its_call_and_a_no_show_b
             call_seq = next(e.seq for e in events if e.type == "ticket.called")
             await tv.send(json.dumps({"type": "health", "said_seq": call_seq, "speech_queue": 0}))
             await expect(heard).to_have_text("Sudah diumumkan di TV")
-            page.once("dialog", lambda d: asyncio.get_running_loop().create_task(answer(d, True)))
             await page.keyboard.press("-")
+            asked.append(await answer(page))
             await expect(page.locator("#message")).to_have_text("A-001 ditandai tidak hadir.")
             assert asked[1] == "Tandai A-001 tidak hadir?"
             await expect(heard).to_be_hidden()
@@ -992,6 +990,7 @@ async def test_one_operator_on_two_tabs_never_keeps_a_message_that_is_no_longer_
             await expect(said_second).to_have_text("Loket sekarang buka.")
             # A hint given by a key is about the counter as it was, too.
             await second.keyboard.press("F8")  # asked first; declined
+            await answer(second, yes=False)
             await first.wait_for_timeout(TWO_WAY_GUARD_MS)  # a second press of the break key, not a double click
             await first.click("#btn-pause")
             await expect(said_first).to_have_text("Loket istirahat.")
@@ -1050,7 +1049,65 @@ async def test_a_colleague_s_pause_or_close_is_said_with_her_name_and_the_time(s
         await expect(message).to_have_text("Loket dibuka.")
         server.clock.advance(minutes=1)
         assert (await server.command(supervisor, "1", "pause")).status_code == 200
-        await expect(message).to_have_text("Loket dijeda oleh supervisor pukul 09.06.")
+        await expect(message).to_have_text("Loket dijeda oleh Supervisor MPP Kabupaten Tegal pukul 09.06.")
+
+
+async def test_who_paused_the_counter_is_said_after_a_reconnect_and_a_reload_and_a_colleague_s_opening_by_name(
+    tmp_path: Path,
+) -> None:
+    """Left from the last session: the page named who paused the counter in a passing message, by a name known only
+    from someone signed in here; after a reconnect that started over from a snapshot, or a reload, it was gone (or
+    the account). Under the counter's state the page now says who left it paused and since when, from the counter's
+    state and the names the server's frames give (`people`); a colleague's opening, and her taking the counter back
+    from the break, are said by name (it was "Loket sekarang buka."). The colleague works over the API: never signed
+    in here, so no `operators` notice names her."""
+    async with running_server(tmp_path / "queue.sqlite3", replay_limit=3) as server:
+        await server.ctx.accounts.create_user(
+            "sari", "kopi-hujan-sepeda-7", "operator", site="tegal", agency="disdukcapil", display_name="Sari Dewi"
+        )
+        sari = await server.login("sari", "kopi-hujan-sepeda-7")
+        port = int(server.url.rsplit(":", 1)[1])
+        async with (
+            CuttableProxy(port) as proxy,
+            chromium() as browser,
+            operator_page(browser, f"{proxy.url}/counter/tegal/1") as page,
+        ):
+            await sign_in(page)
+            await connected(page)
+            message, left = page.locator("#message"), page.locator("#counter-left")
+            await expect(left).to_be_hidden()
+            assert (await server.command(sari, "1", "open")).status_code == 200
+            await expect(message).to_have_text("Loket dibuka oleh Sari Dewi pukul 09.00.")
+            server.clock.advance(minutes=2)
+            assert (await server.command(sari, "1", "pause")).status_code == 200
+            await expect(message).to_have_text("Loket dijeda oleh Sari Dewi pukul 09.02.")
+            await expect(left).to_have_text("Dijeda oleh Sari Dewi sejak 09.02.")
+
+            proxy.refuse = True
+            await proxy.cut()
+            await expect(page.locator("#connection")).to_have_attribute("data-state", "reconnecting")
+            for _ in range(4):  # more than the server replays: the page starts over from a snapshot
+                await server.issue("ktp")
+            proxy.refuse = False
+            await connected(page)
+            await expect(page.locator("#waiting li[data-service=ktp] strong")).to_have_text("4", timeout=WAIT_MS)
+            await expect(left).to_have_text("Dijeda oleh Sari Dewi sejak 09.02.")
+            await page.reload()  # the session stays in the tab; the names come with the snapshot alone
+            await connected(page)
+            await expect(page.locator("#counter-state")).to_have_text("ISTIRAHAT")
+            await expect(left).to_have_text("Dijeda oleh Sari Dewi sejak 09.02.")
+            await page.click("button[data-lang=en]")
+            await expect(left).to_have_text("Paused by Sari Dewi since 09:02.")
+            await page.click("button[data-lang=id]")
+
+            server.clock.advance(minutes=3)
+            assert (await server.command(sari, "1", "resume")).status_code == 200  # she takes the counter back
+            await expect(message).to_have_text("Loket dilanjutkan oleh Sari Dewi pukul 09.05.")
+            await expect(left).to_be_hidden()
+            await expect(page.locator("#counter-operator")).to_have_text("Loket ini dibuka oleh Sari Dewi.")
+            await page.click("#btn-pause")  # this operator's own break: since when, no name
+            await expect(message).to_have_text("Loket istirahat.")
+            await expect(left).to_have_text("Dijeda sejak 09.05.")
 
 
 # Every text the message line (the live region a screen reader speaks) takes, in order, each once.
@@ -1128,7 +1185,7 @@ async def test_a_transfer_note_stops_at_200_characters_and_says_how_many_are_lef
         await note.fill("Bawa fotokopi KK dan surat pengantar RT. " * 6)
         await page.select_option("#transfer-target", "skck")
         await page.click("#transfer-send")
-        await expect(dialog.locator(".dialog-error")).to_have_text("Catatan paling panjang 200 karakter.")
+        await expect(dialog.locator("#message")).to_have_text("Catatan paling panjang 200 karakter.")
         await expect(dialog).to_be_visible()
         assert len(await note.input_value()) == 246, "the note stays to be shortened"
         assert ticket(server, "A-001").state.value == "called"  # type: ignore[attr-defined]

@@ -4,16 +4,15 @@ day from the dashboard; the kiosk refuses on its start screen and comes back."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Dialog
+from playwright.async_api import Browser
 
 from .display_support import board_page, hero_shows, until
 from .helpers import KIOSK, Server, running_server
-from .test_supervisor_pages import signed_in
+from .test_supervisor_pages import answer, signed_in
 
 CLOSED = "() => document.body.classList.contains('day-closed')"
 CLOSED_SHOWN = "() => getComputedStyle(document.querySelector('.hero-closed')).display !== 'none'"
@@ -38,11 +37,6 @@ async def test_the_tv_and_the_kiosk_follow_close_and_reopen(browser: Browser, se
             await hero_shows(tv, ticket["ticket"]["label"])
             assert not await tv.evaluate(CLOSED)
             async with signed_in(browser, server, "/supervisor/tegal") as dashboard:
-
-                def accept(dialog: Dialog) -> None:
-                    asyncio.get_running_loop().create_task(dialog.accept())
-
-                dashboard.on("dialog", accept)
                 await until(dashboard, "() => !document.getElementById('actions').hidden")
                 await dashboard.click("#close-day")
                 # what will expire is said before it is confirmed, and what did after (an outside review: only
@@ -70,6 +64,7 @@ async def test_the_tv_and_the_kiosk_follow_close_and_reopen(browser: Browser, se
                 closed = "() => document.querySelector('#alerts .alert.day-closed')?.textContent"
                 assert await until(dashboard, closed) == "Pelayanan hari ini sudah ditutup."
                 await dashboard.click("#reopen-day")
+                assert (await answer(dashboard)).startswith("Buka kembali hari ini?")
                 await until(tv, "() => !document.body.classList.contains('day-closed')")
                 await until(dashboard, "() => document.getElementById('reopen-day').hidden")
                 await until(kiosk, "() => document.body.dataset.current === 'start'", timeout_ms=90_000)

@@ -30,6 +30,8 @@ async def test_a_tv_started_at_perangkat_is_paired_at_settings_and_lands_on_its_
         assert height >= 1080 / 10, height
 
         async with signed_in(browser, server, "/supervisor/tegal/admin", "admin", (1400, 1000)) as admin:
+            # the page started (its tabs laid out where the sign-in form was): a tab pressed sooner can miss
+            await until(admin, "() => document.body.dataset.loaded === 'true'")
             await admin.click("[data-tab=devices]")
             await until(admin, "() => !!document.getElementById('pair-device')")
             await admin.click("#pair-device")
@@ -57,6 +59,8 @@ async def test_a_kiosk_started_at_device_is_paired_and_serves_citizens(browser: 
         assert kiosk.url.endswith("/perangkat")
         code = await code_shown(kiosk)
         async with signed_in(browser, server, "/supervisor/tegal/admin", "supervisor", (1400, 1000)) as sup:
+            # the page started (its tabs laid out where the sign-in form was): a tab pressed sooner can miss
+            await until(sup, "() => document.body.dataset.loaded === 'true'")
             await sup.click("[data-tab=devices]")
             await until(sup, "() => !!document.getElementById('pair-device')")
             await sup.click("#pair-device")

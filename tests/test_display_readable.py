@@ -254,6 +254,43 @@ async def test_few_open_counters_use_the_space(
     assert measured["tileTicket"] < measured["hero"] and measured["chipCount"] < measured["hero"], measured
 
 
+SPANNED_CHIPS = """() => [...document.querySelectorAll('#waiting-grid .chip:not([hidden])')].map((chip) => {
+  const part = (sel) => chip.querySelector(sel);
+  const size = (el) => parseFloat(getComputedStyle(el).fontSize);
+  return {service: chip.dataset.service, span: chip.style.getPropertyValue('--span') || '1',
+          width: Math.round(chip.getBoundingClientRect().width),
+          prefix: Math.round(part('.chip-prefix').getBoundingClientRect().width),
+          prefixFont: size(part('.chip-prefix')), countFont: size(part('.chip-count')),
+          nameFont: size(part('.chip-name'))};
+})"""
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920)], ids=["1920x1080", "1080x1920"])
+async def test_the_last_waiting_count_of_a_short_row_keeps_a_chip_s_proportions(
+    browser: Browser, server: Server, size: tuple[int, int]
+) -> None:
+    """Three services waiting in two columns: the third chip spans the row, and its prefix, count and name are as
+    large as the other chips' (the prefix's column and the count were twice as wide, cqi of a chip twice as wide;
+    an outside look saw one chip unlike the others)."""
+    for service in ["ktp", "kia", "kk"]:
+        await server.issue(service)
+    async with board_page(browser, server, size=size) as page:
+        await until(page, "() => document.querySelectorAll('#waiting-grid .chip:not([hidden])').length === 3")
+        await settled(page)
+        chips = await page.evaluate(SPANNED_CHIPS)
+    spanned = [c for c in chips if c["span"] != "1"]
+    single = [c for c in chips if c["span"] == "1"]
+    if not spanned:  # a grid of one column (no row left short): nothing spans, nothing to compare
+        assert len({c["width"] for c in chips}) == 1, chips
+        return
+    assert len(spanned) == 1 and spanned[0] is chips[-1] and single, chips
+    wide, usual = spanned[0], single[0]
+    assert wide["width"] > usual["width"] * 1.5, chips
+    assert abs(wide["prefix"] - usual["prefix"]) <= 2, chips
+    for font in ("prefixFont", "countFont", "nameFont"):
+        assert abs(wide[font] - usual[font]) <= 1, (font, chips)
+
+
 # The waiting counts drawn as the board model holds them: `counts` waiting tickets per service (and no others), so a
 # busy afternoon's 4-digit counts (more than a service's quota lets a test issue) are on the screen at once.
 SEED_WAITING = """(counts) => {

@@ -15,9 +15,9 @@ import pytest
 
 from queue_server.outbound.deliverer import gateway_breaker
 
-from .helpers import eventually, running_server
-from .receiver import Receiver
-from .test_outbox import FAST, deliveries, notify_site, ticking
+from .helpers import eventually
+from .receiver import Receiver, notify_server
+from .test_outbox import FAST, deliveries
 from .test_outbox_late import phone
 
 BOTH_DATABASES = True
@@ -53,8 +53,7 @@ async def test_a_gateway_that_answers_too_late_delivers_each_message_once_by_its
     with Receiver() as gateway:
         gateway.answer = answer
         gateway.start()
-        site = notify_site(tmp_path, gateway)
-        async with running_server(database, site_files=[site], **SETTINGS) as s, ticking(s.clock):
+        async with notify_server(database, tmp_path, gateway, **SETTINGS) as s:
             for n in (1, 2, 3, 4):
                 r = await s.issue("ktp", notify=phone(n))
                 assert r["ticket"]["label"], r
@@ -102,8 +101,7 @@ async def test_a_gateway_whose_head_says_up_while_its_posts_fail_costs_one_try_p
     with Receiver() as gateway:
         gateway.status, gateway.head_status = 503, 200
         gateway.start()
-        site = notify_site(tmp_path, gateway)
-        async with running_server(database, site_files=[site], **SETTINGS) as s, ticking(s.clock):
+        async with notify_server(database, tmp_path, gateway, **SETTINGS) as s:
             for n in range(8):
                 await s.issue("ktp", notify=phone(10 + n))
             breaker = s.ctx.notifications.deliverer.breaker(gateway_breaker("tegal"))

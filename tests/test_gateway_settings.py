@@ -20,9 +20,9 @@ import pytest
 from queue_server.domain.catalogue import Gateway
 from queue_server.settings.sitefile import DEMO_SITE
 
-from .helpers import eventually, running_server
-from .receiver import Receiver
-from .test_outbox import FAST, add_webhook, deliveries, notify_site, ticking
+from .helpers import eventually, running_server, ticking
+from .receiver import Receiver, notify_server
+from .test_outbox import FAST, add_webhook, deliveries
 
 BOTH_DATABASES = True
 SECRET = "token-from-a-windows-file"
@@ -66,7 +66,7 @@ async def test_the_web_refuses_such_a_header_in_the_page_s_words(
     monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
     with Receiver() as gateway:
         gateway.start()
-        async with running_server(database, site_files=[notify_site(tmp_path, gateway)]) as s:
+        async with notify_server(database, tmp_path, gateway, tick=False) as s:
             admin = await s.login("admin")
             stored = (await s.http.get("/api/v1/sites/tegal/configuration", headers=admin)).json()
             for headers, problem in (
@@ -90,8 +90,7 @@ async def test_a_request_that_cannot_be_made_is_a_failed_try_and_every_other_del
     with Receiver() as gateway, Receiver() as agency:
         gateway.start()
         agency.start()
-        async with running_server(database, site_files=[notify_site(tmp_path, gateway)], **FAST) as s, \
-                ticking(s.clock):  # fmt: skip
+        async with notify_server(database, tmp_path, gateway, **FAST) as s:
             hook = (await add_webhook(s, agency.url + "/hook", events=["ticket.issued"]))["endpoint"]["id"]
             # As a gateway read before its settings were checked would be: HTTP cannot send this header.
             site = s.ctx.sites["tegal"]

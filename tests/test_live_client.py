@@ -251,6 +251,31 @@ async def test_a_refused_hello_reaches_the_status_callback_and_is_not_retried_fo
 
 
 @bounded(60)
+async def test_a_connection_refused_after_its_welcome_is_refused_at_once_not_after_a_reconnect(server: Server) -> None:
+    """A session signed out (a token revoked) while its page is connected: the server sends the refusal and closes
+    with 4003; the client reports it from that frame, with no reconnect whose hello would be refused alike. An error
+    frame the connection outlives (a frame refused) refuses nothing: a drop after it reconnects as ever."""
+    headers = await server.login("supervisor")
+    hello = {"role": "supervisor", "site": "tegal", "token": headers["Authorization"].removeprefix("Bearer ")}
+    async with chromium() as browser, client_page(browser, server, hello, QUICK) as (page, wire):
+        await connections(page, 1)
+        assert await page.evaluate("() => window.__client.send({type: 'no_such_frame'})") is True
+        await until(page, "() => window.__log.frames.some((f) => f.type === 'error')")
+        await page.evaluate("() => window.__client.drop()")  # a network drop just after that error frame
+        await connections(page, 2)
+        assert await statuses(page, "refused") == [] and len(await statuses(page, "reconnecting")) == 1
+
+        assert (await server.http.post("/api/v1/auth/logout", headers=headers)).status_code < 300
+        await until(page, "() => window.__log.statuses.some((s) => s.status === 'refused')")
+        [refused] = await statuses(page, "refused")
+        expected = await refusal(server, hello)
+        assert refused["error"]["code"] == expected["code"] == "unauthenticated"
+        assert refused["error"]["message"] == expected["message"] and refused["retryMs"] is None
+        assert len(await statuses(page, "reconnecting")) == 1  # the drop's only: a reconnect would come before
+        assert len(wire.hellos()) == 2 and await page.evaluate("window.__client.status") == "refused"
+
+
+@bounded(60)
 async def test_backoff_is_bounded_and_close_is_final_until_start_resumes(server: Server) -> None:
     async with chromium() as browser, client_page(browser, server, LOBBY_HELLO) as (page, wire):
         bounds = await page.evaluate(

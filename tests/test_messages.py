@@ -177,6 +177,7 @@ def test_every_audited_action_has_a_sentence_in_both_languages() -> None:
     actions |= {"device.pair"}  # application/device_pairing.py
     actions |= {"account.sites"}  # cli.py: queue-server user sites (regional accounts are not on the page)
     actions |= {"counter.release"}  # application/actions.release_counters
+    actions |= {"gateway.test"}  # application/gateway_test.py
     sentences = messages.catalogue()["audit"]
     # variants of a sentence: a transfer of an entry written before it named its ticket, a configuration change
     # confirmed with the bookings it cancelled, a parked ticket sent back to its line rather than to a counter, a
@@ -330,14 +331,25 @@ def test_an_alert_says_times_and_minutes_in_the_words_of_each_language() -> None
     # An outside review: retried for minutes with nothing given up yet, it said "pengiriman gagal ... 0 pesan tidak
     # terkirim", a contradiction. It says what happens instead.
     since = "2026-11-30T09:10:00+07:00"
-    (retrying,) = detect(site, [], [], [{**delivery, "endpoint": "wh_1", "name": "SIAK", "since": since, "dead": 0}])
+    # Its problem in words, from the kind the deliverer kept (common/delivery_problems.py), the technical text beside
+    problem = {"kind": "receiver_error", "status": 502}
+    webhook = {**delivery, "endpoint": "wh_1", "name": "SIAK", "since": since, "dead": 0, "problem": problem}
+    (retrying,) = detect(site, [], [], [{**webhook, "error": "HTTP 502 Bad Gateway"}])
     assert retrying["kind"] == "delivery_failing" and retrying["id"] == "delivery:wh_1"
     assert retrying["message"] == (
-        "Webhook SIAK: pesan belum terkirim sejak pukul 09.10 dan masih dicoba ulang (HTTP 502). Periksa penerimanya."
+        "Webhook SIAK: pesan belum terkirim sejak pukul 09.10 dan masih dicoba ulang. Server penerima sedang bermasalah "
+        "(HTTP 502). Jika berlanjut, hubungi penyedianya."
     )
     assert retrying["message_en"] == (
-        "Webhook SIAK: a message not delivered since 09:10 is still being retried (HTTP 502). Check the receiver."
+        "Webhook SIAK: a message not delivered since 09:10 is still being retried. The receiver's server is failing "
+        "(HTTP 502). If it goes on, call its provider."
     )
+    assert retrying["error_kind"] == "receiver_error" and retrying["detail"] == "HTTP 502 Bad Gateway"
+    # A row an earlier release wrote has its text alone: said as that text
+    (older,) = detect(site, [], [], [{**webhook, "problem": None}])
+    assert older["message"].endswith("masih dicoba ulang. Galat teknis: HTTP 502."), older["message"]
+    assert older["message_en"].endswith("is still being retried. Technical error: HTTP 502."), older["message_en"]
+    assert older["error_kind"] is None and older["detail"] == "HTTP 502"
 
 
 def test_a_configuration_s_problems_are_said_in_the_page_s_words() -> None:
@@ -429,6 +441,22 @@ def test_a_configuration_s_problems_name_entries_as_the_page_shows_them() -> Non
     )
 
 
+def test_a_count_s_one_form_is_the_same_sentence_for_one() -> None:
+    """The supervisor pages say "1 of 1 mall reaches its own sample", not "malls reach" (common.js, `counted`: the
+    `_one` form of a sentence for a count of one, where the language has one). Each `_one` form has the sentence for
+    other numbers beside it, and takes no placeholder that sentence does not."""
+    texts = tomllib.loads((Path(__file__).parents[1] / "supervisor" / "templates" / "text.toml").read_text())
+    fields = string.Formatter()
+    for lang, sentences in texts.items():
+        for key, one in sentences.items():
+            if not key.endswith("_one"):
+                continue
+            other = sentences.get(key.removesuffix("_one"))
+            assert other is not None, (lang, key)
+            names = {name for _, name, _, _ in fields.parse(one) if name}
+            assert names <= {name for _, name, _, _ in fields.parse(other) if name}, (lang, key, names)
+
+
 def test_every_alert_kind_has_its_word_on_the_dashboard() -> None:
     """The dashboard starts each alert with its kind in words ("Antrean:", "Pengaturan:"): a kind without one would
     show its text key."""
@@ -504,3 +532,19 @@ def test_the_server_log_says_a_changed_site_file_s_changes_in_words() -> None:
     assert said == "refusing tickets outside opening hours changed, Paspor added, Loket 9 removed", said
     many = changes_in_words([f"+Loket {n}" for n in range(14)])
     assert many.startswith("Loket 0 added, ") and many.endswith("Loket 11 added and 2 more"), many
+
+
+def test_seconds_are_said_with_the_number_they_have() -> None:
+    """A sub-second timeout rounded up to one said "within 1 seconds"; Indonesian writes a decimal comma."""
+    said = {
+        (seconds, lang): messages.text("delivery_problem", "timeout", lang, {"seconds": seconds})
+        for seconds in (1, 30, 0.5)
+        for lang in ("id", "en")
+    }
+    assert said[1, "en"].startswith("The receiver did not answer within 1 second: ")
+    assert said[30, "en"].startswith("The receiver did not answer within 30 seconds: ")
+    assert said[0.5, "en"].startswith("The receiver did not answer within 0.5 seconds: ")
+    assert said[1, "id"].startswith("Penerima tidak menjawab dalam 1 detik: ")
+    assert said[0.5, "id"].startswith("Penerima tidak menjawab dalam 0,5 detik: ")
+    login = messages.text("refusal", "too_many_requests.sign_in", "en", {"seconds": 1})
+    assert login == "Too many wrong passwords. Try again in 1 second."

@@ -23,7 +23,7 @@ from playwright.async_api import Browser, Page
 
 from queue_server.settings.sitefile import DEMO_SITE
 
-from .display_support import supervisor_sign_in
+from .display_support import supervisor_sign_in, until
 from .helpers import KIOSK, Server, bearer, running_server
 
 BOTH_DATABASES = True
@@ -200,6 +200,7 @@ async def test_only_the_national_roles_read_the_reports(malls: Server) -> None:
 
 async def test_the_view_as_csv_one_line_per_mall_then_the_totals(malls: Server) -> None:
     s = malls
+    await answered(s)
     await s.issue("ktp")
     admin = await s.login("admin")
     r = await s.http.get("/api/v1/national.csv", params={"sort": "name"}, headers=admin)
@@ -215,6 +216,11 @@ async def test_the_view_as_csv_one_line_per_mall_then_the_totals(malls: Server) 
     assert r.status_code == 200, r.text
     assert r.text.startswith("\ufeffMal;Nama;Kode provinsi") and "-excel.csv" in r.headers["content-disposition"]
     assert [line.split(";")[0] for line in r.text.strip().splitlines()[1:]] == ["gowa", "total"]
+    # An outside review: the index column, 87,50 (25-100), was headed "IKM (1-4)" in the sheet for Excel, the words
+    # of the IKM CSVs' own 1-4 column. It is the converted index, named as those CSVs name theirs.
+    assert (tegal["ikm_converted"], tegal["ikm_grade"]) == ("87.50", "B") and "ikm" not in tegal
+    sheet = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
+    assert sheet[0]["IKM konversi (25-100)"] == "62,50" and "IKM (1-4)" not in sheet[0], sheet[0]
 
 
 # --- the IKM report -------------------------------------------------------------------------------------------
@@ -271,6 +277,16 @@ async def test_the_ikm_per_mall_per_province_and_per_kind_of_agency(malls: Serve
     assert {r["id"] for r in data["rows"]} == {"dukcapil", "-"} and data["total"]["sites"] == 1
     data = await get(s, "/api/v1/national/ikm", nasional, **{"from": "2026-10-01", "to": "2026-10-31"})
     assert [r["respondents"] for r in data["rows"]] == [0, 0, 0] and data["total"]["score"] is None
+    # An outside review as the ministry: per province or kind, a group counted only its malls with answers or
+    # citizens served ("Riau 3 mal" of its 7, beside "Semua mal (300)"), and a province with none had no row.
+    october = {"from": "2026-10-01", "to": "2026-10-31"}
+    data = await get(s, "/api/v1/national/ikm", nasional, by="province", **october)
+    assert sorted((r["id"], r["sites"], r["respondents"]) for r in data["rows"]) == [
+        ("-", 1, 0), ("33", 1, 0), ("73", 1, 0)]  # fmt: skip
+    data = await get(s, "/api/v1/national/ikm", nasional, by="kind", **october)
+    kinds = by_id(data["rows"])
+    assert (kinds["dukcapil"]["sites"], kinds["-"]["sites"], kinds["kepolisian"]["sites"]) == (2, 2, 1)
+    assert all(r["respondents"] == 0 and r["score"] is None for r in data["rows"])
 
 
 def test_a_group_s_sample_is_its_malls_own_not_one_worked_out_from_their_summed_citizens() -> None:
@@ -345,6 +361,9 @@ async def test_the_default_period_ends_on_today_where_the_reader_is_not_on_the_l
                                   "timezone": "Asia/Makassar"}, path  # fmt: skip
         data = await get(s, path, nasional, **{"tz": "Asia/Makassar", "from": "2026-11-01", "to": "2026-11-30"})
         assert data["period"]["default"] is False and data["period"]["days"] == 30
+        data = await get(s, path, nasional, **{"tz": "Asia/Jakarta", "from": "2026-11-10"})  # a link's `from` alone
+        assert data["period"] == {"from": "2026-11-10", "to": "2026-11-30", "days": 21, "default": False,
+                                  "timezone": "Asia/Jakarta"}, "its own days, not 'this month to today'"  # fmt: skip
     rows = {row["site"]: row for row in (await get(s, "/api/v1/national", nasional))["sites"]}
     assert (rows["tegal"]["day"], rows["gowa"]["day"]) == ("2026-11-30", "2026-12-01"), "today's figures: the mall's"
     sulsel = await get(s, "/api/v1/national/ikm", nasional, province="73")  # only WITA malls, and no tz given
@@ -425,6 +444,11 @@ async def test_the_national_page_keeps_a_province_and_finds_a_mall_by_name(malls
     rows = page.locator("#rows tr")
     await rows.nth(2).wait_for()
     assert await page.locator("#rows tr[data-site=tegal] th .where").inner_text() == "Kabupaten Tegal · Jawa Tengah"
+    # An outside review: the English page said "Jawa Tengah" under the name and "Central Java" in the filter.
+    await page.click("#lang")
+    await page.locator("#rows tr[data-site=tegal] th .where:has-text('Central Java')").wait_for()
+    await page.click("#lang")
+    await page.locator("#rows tr[data-site=tegal] th .where:has-text('Jawa Tengah')").wait_for()
     province = page.locator("select[name=province]")
     assert await province.locator("option").all_inner_texts() == [
         "Semua provinsi", "Jawa Tengah (1)", "Sulawesi Selatan (1)", "Provinsi belum diisi (1)"]  # fmt: skip
@@ -453,6 +477,38 @@ async def test_the_national_page_keeps_a_province_and_finds_a_mall_by_name(malls
 
 @pytest.mark.sqlite_only
 @pytest.mark.browser
+async def test_a_date_typed_in_part_is_refused_on_both_national_pages_not_taken_for_the_default(
+    malls: Server, browser: Browser
+) -> None:
+    """An outside review: a "Dari" typed in part (the month only) stopped "Tampilkan" with the browser's bubble, in
+    the browser's language, and the page said nothing. Both pages now refuse it on that field, in the page's words;
+    an empty field still asks for the default period."""
+    page = await browser.new_page(viewport={"width": 1366, "height": 768})
+    await sign_in(page, f"{malls.url}/national")
+    await page.locator("#rows tr").first.wait_for()
+    for path, form in (("/national", "#period"), ("/national/ikm", "#filters")):
+        await page.goto(f"{malls.url}{path}")
+        shown = await until(page, f"() => document.querySelector('{form} input[name=from]').value")
+        field = page.locator(f"{form} input[name=from]")
+        await field.fill("")
+        await field.click()
+        await page.keyboard.press("Home")
+        await page.keyboard.type("11")  # the month only; the day and year left blank
+        assert await field.evaluate("e => e.validity.badInput && e.value === ''"), "typed in part"
+        await page.click(f"{form} button[type=submit]")
+        said = "Isi tanggal Dari dengan lengkap: hari, bulan dan tahun."
+        await until(page, f"() => document.getElementById('error').textContent === {said!r}")
+        assert await field.get_attribute("aria-invalid") == "true"
+        assert await field.input_value() == shown, "the field says the period of the figures shown"
+        await field.fill("")
+        await page.click(f"{form} button[type=submit]")
+        await until(page, "() => document.getElementById('error').textContent === ''")
+        assert await field.input_value() == shown, "empty: the default period again"
+    await page.close()
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.browser
 async def test_the_ikm_report_page_per_mall_province_and_kind(malls: Server, browser: Browser) -> None:
     s = malls
     await answered(s)
@@ -465,12 +521,20 @@ async def test_the_ikm_report_page_per_mall_province_and_kind(malls: Server, bro
     assert "87,50" in await tegal.inner_text() and "Baik" in await tegal.inner_text()
     assert "80,00" in await page.locator("#total").inner_text()
     assert await page.locator("#unclassified").is_hidden()
+    # U1-U9 named under the table (their headings' tooltips need a mouse, which a phone has not)
+    legend = await page.locator("#elements-legend").inner_text()
+    assert legend.startswith("Unsur pelayanan: U1 Persyaratan · U2 ") and " · U9 " in legend, legend
+    # An outside review: at 1366 px "Sampel minimal" was out of view, pushed by the grade's note on one line.
+    card = "document.querySelector('#report .table-scroll')"  # the table's own scrolling box, inside the card
+    fits = f"() => {{ const c = {card}; return c.scrollWidth <= c.clientWidth; }}"
+    assert await page.evaluate(fits), "every column fits 1366 px"
 
     await page.select_option("select[name=by]", "kind")
     await page.locator("#rows tr[data-row=dukcapil]").wait_for()
     assert "Kependudukan dan Pencatatan Sipil" in await page.locator("#rows tr[data-row=dukcapil]").inner_text()
     assert await page.locator("#unclassified-rows tr").count() == 2
     assert "Samsat Gowa" in await page.locator("#unclassified").inner_text()
+    assert await page.evaluate(fits), "every column fits 1366 px, grouped by kind too"
     assert "by=kind" in page.url, "the address keeps the report's choices (a link can be shared)"
 
     await page.focus("th[data-column=name] button")
@@ -479,12 +543,15 @@ async def test_the_ikm_report_page_per_mall_province_and_kind(malls: Server, bro
     assert await page.evaluate("() => document.activeElement.closest('th')?.dataset.column") == "name"
     names = await page.locator("#rows th").all_inner_texts()
     assert names == sorted(names, key=str.casefold)
+    assert len(names) == 15, "every kind of Tegal's agencies has its row, and the unclassified: with answers or not"
 
     await page.fill("input[name=from]", "2026-11-30")
     await page.fill("input[name=to]", "2026-11-01")
     await page.click("#filters button[type=submit]")
     await page.locator("#error:has-text('Tanggal')").wait_for()
-    assert await page.locator("#rows tr").count() == 3, "the figures shown stay while a wrong period is said"
+    assert await page.locator("#rows tr").count() == 15, "the figures shown stay while a wrong period is said"
+    marked = "() => [...document.querySelectorAll('#filters [aria-invalid=true]')].map(e => e.name)"
+    assert await page.evaluate(marked) == ["from", "to"], "a reversed period is about both its dates"
     assert await page.get_attribute("#report", "aria-busy") == "false", "not faded, not left busy"
     assert await page.input_value("input[name=from]") == "2026-11-01", "the fields say the period shown"
 
@@ -498,6 +565,10 @@ async def test_the_ikm_report_page_per_mall_province_and_kind(malls: Server, bro
 
     await page.click("#lang")
     await page.locator("#title-text:has-text('National IKM report')").wait_for()
+    await page.select_option("select[name=by]", "site")
+    await page.locator("#rows tr[data-row=tegal] .where").wait_for()
+    assert await page.locator("#rows tr[data-row=tegal] .where").inner_text() == "Kabupaten Tegal · Central Java"
+    assert (await page.locator("#elements-legend").inner_text()).startswith("Service elements: U1 Requirements · ")
     await page.close()
 
 
@@ -538,6 +609,9 @@ async def test_the_pages_say_their_period_in_the_reader_s_zone_and_how_many_mall
             await page.select_option("select[name=by]", "province")
             await page.locator("#rows tr[data-row='33']").wait_for()
             assert "1 dari 1 mal memenuhi sampelnya" in await page.locator("#rows tr[data-row='33']").inner_text()
+            await page.click("#lang")  # one mall, in English: "1 of 1 mall reaches", not "malls reach"
+            await page.locator("#rows tr[data-row='33']:has-text('of 1 mall reaches its own sample')").wait_for()
+            await page.click("#lang")
         await page.goto(f"{s.url}/national")
         await page.locator("#ikm-period-words:not(:empty)").wait_for()
         assert await page.locator("#ikm-period-words").inner_text() == f"Kolom IKM: {words}"
@@ -582,3 +656,182 @@ async def test_a_national_page_left_open_past_midnight_moves_its_default_period_
         pass
     assert await typed.evaluate(fields) == "2026-11-02 2026-11-30"
     await context.close()
+
+
+# --- the address keeps the filters (a link to share, a reload, Back and Forward) ----------------------------------
+
+
+async def shows_sites(page: Page, sites: list[str]) -> None:
+    """Wait until the national table lists exactly these malls (in any order: none waits, so none comes first)."""
+    listed = "(want) => [...document.querySelectorAll('#rows tr')].map((r) => r.dataset.site).sort().join() === want"
+    await until(page, listed, ",".join(sorted(sites)))
+
+
+async def address(page: Page) -> str:
+    return await page.evaluate("() => location.search")
+
+
+async def history_length(page: Page) -> int:
+    return await page.evaluate("() => history.length")  # type: ignore[no-any-return]
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.browser
+async def test_the_national_view_keeps_its_filters_in_the_address_and_back_steps_through_them(
+    malls: Server, browser: Browser
+) -> None:
+    s = malls
+    page = await browser.new_page(viewport={"width": 1366, "height": 768})
+    await sign_in(page, f"{s.url}/national")
+    await shows_sites(page, ["tegal", "gowa", "brebes"])
+    assert await address(page) == ""
+    start = await history_length(page)
+
+    await page.select_option("select[name=province]", "73")  # a committed change: a step of the history
+    await shows_sites(page, ["gowa"])
+    await until(page, "() => location.search === '?province=73'")
+    assert await history_length(page) == start + 1
+    await page.select_option("select[name=province]", "")
+    await until(page, "() => location.search === ''")
+    # A search typed letter by letter (each shown once the typing pauses) is one step, not one per letter.
+    for typed in ("g", "go", "gow"):
+        await page.fill("input[name=q]", typed)
+        await until(page, "(q) => location.search === `?q=${q}`", typed)
+    await shows_sites(page, ["gowa"])
+    assert await history_length(page) == start + 3
+    await page.select_option("select[name=province]", "73")
+    await until(page, "() => location.search === '?province=73&q=gow'")
+    await page.fill("#period input[name=from]", "2026-11-02")
+    await page.fill("#period input[name=to]", "2026-11-20")
+    await page.click("#period button[type=submit]")
+    with_period = "?province=73&q=gow&from=2026-11-02&to=2026-11-20"
+    await until(page, "(want) => location.search === want", with_period)
+    pushed = await history_length(page)
+    assert pushed == start + 5
+    await page.click("th[data-column=name] button")  # a sort is kept, but is no step of Back
+    await until(page, "(want) => location.search === want", f"{with_period}&sort=name&order=asc")
+    assert await history_length(page) == pushed
+
+    # The CSV is of the view shown: its filters and period.
+    async with page.expect_request(lambda r: "/api/v1/national.csv?" in r.url) as asked:
+        async with page.expect_download():
+            await page.click("#csv")
+    csv_url = (await asked.value).url
+    for part in ("province=73", "q=gow", "from=2026-11-02", "to=2026-11-20", "sort=name"):
+        assert part in csv_url, (part, csv_url)
+
+    # A reload (or the link sent to a colleague) opens the same view.
+    await page.reload()
+    await shows_sites(page, ["gowa"])
+    assert await page.input_value("select[name=province]") == "73"
+    assert await page.input_value("input[name=q]") == "gow"
+    assert await page.input_value("#period input[name=from]") == "2026-11-02"
+    assert await page.input_value("#period input[name=to]") == "2026-11-20"
+    assert await page.get_attribute("th[data-column=name]", "aria-sort") == "ascending"
+    await page.locator("#ikm-period-words:has-text('Senin, 2 November 2026 – Jumat, 20 November 2026')").wait_for()
+    assert await page.inner_text("#error") == ""
+
+    # Back: the view before the period (its fields the default period again), then before the province.
+    await page.go_back()
+    await until(page, "() => location.search === '?province=73&q=gow'")
+    await until(page, "() => document.querySelector('#period input[name=from]').value === '2026-11-01'")
+    assert await page.input_value("#period input[name=to]") == "2026-11-23"
+    await page.go_back()
+    await until(page, "() => location.search === '?q=gow'")
+    assert await page.input_value("select[name=province]") == ""
+    await page.go_back()  # before the search: the whole of it at once
+    await until(page, "() => location.search === ''")
+    await shows_sites(page, ["tegal", "gowa", "brebes"])
+    assert await page.input_value("input[name=q]") == ""
+    await page.go_forward()
+    await until(page, "() => location.search === '?q=gow'")
+    await shows_sites(page, ["gowa"])
+    assert await page.input_value("input[name=q]") == "gow"
+    await page.close()
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.browser
+async def test_a_bad_filter_in_a_national_address_is_dropped_and_said_never_a_broken_page(
+    malls: Server, browser: Browser
+) -> None:
+    s = malls
+    page = await browser.new_page(viewport={"width": 1366, "height": 768})
+    await sign_in(page, f"{s.url}/national?q=gow")
+    await shows_sites(page, ["gowa"])
+    ignored = "Filter dari alamat halaman ini diabaikan: "
+    for given, kept, sites, said in (
+        ("?province=99&q=gow", "?q=gow", ["gowa"], f"{ignored}Provinsi 99 tidak dikenal."),
+        ("?from=2026-11-20&to=2026-11-02&q=gow", "?q=gow", ["gowa"], f"{ignored}Rentang tanggal terbalik"),
+        ("?from=2026-13-45&province=73", "?province=73", ["gowa"], f"{ignored}Dari: tanggal 2026-13-45 tidak ada"),
+        ("?sort=wrong", "", ["tegal", "gowa", "brebes"], f"{ignored}Kolom 'sort' harus salah satu dari"),
+    ):  # fmt: skip
+        await page.goto(f"{s.url}/national{given}")
+        await shows_sites(page, sites)
+        await until(page, "(said) => document.getElementById('error').textContent.startsWith(said)", said)
+        assert await address(page) == kept, given
+        assert await page.input_value("#period input[name=from]") == "2026-11-01", "the default period"
+        assert await page.locator("#period [aria-invalid=true]").count() == 0, "no field holds what was dropped"
+        async with page.expect_response(lambda r: "/api/v1/national?" in r.url, timeout=30_000):
+            pass  # the page's next refresh (every 5 s): the sentence stays
+        assert (await page.inner_text("#error")).startswith(said)
+    # The sentence goes with the next view the reader asks for.
+    await page.select_option("select[name=province]", "33")
+    await shows_sites(page, ["tegal"])
+    await until(page, "() => document.getElementById('error').textContent === ''")
+
+    # A link to a province none of the reader's malls is in (sent by a colleague who watches others): the reader's
+    # own malls, and why.
+    await page.goto(f"{s.url}/national?province=11&q=brebes")
+    await shows_sites(page, ["brebes"])
+    await until(page, "() => document.getElementById('error').textContent.includes('Aceh')")
+    assert await page.inner_text("#error") == "Tidak ada mal yang Anda pantau di Aceh; semua provinsi ditampilkan."
+    assert await address(page) == "?q=brebes"
+    # ... or to the malls without a province, for a reader whose malls all have one (this reader's Brebes has none,
+    # so the page's own sentence is asked for): said as such, not "di Provinsi belum diisi"
+    said = await page.evaluate(
+        "async () => (await import('/static/supervisor/js/region.js')).provinceUnwatchedText('-')"
+    )
+    assert said == "Semua mal yang Anda pantau sudah diisi provinsinya; semua provinsi ditampilkan."
+    # A filter that matches nothing says so, not "no mall on this server you may watch".
+    await page.fill("input[name=q]", "bandung")
+    await page.locator("#empty:not([hidden])").wait_for()
+    assert await page.inner_text("#empty") == "Tidak ada mal yang cocok dengan provinsi atau pencarian ini."
+    await page.close()
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.browser
+async def test_the_ikm_report_s_address_back_and_a_bad_filter_in_it(malls: Server, browser: Browser) -> None:
+    s = malls
+    page = await browser.new_page(viewport={"width": 1366, "height": 768})
+    await sign_in(page, f"{s.url}/national/ikm")
+    await page.locator("#report[aria-busy=false]").wait_for()
+    first = await address(page)
+    assert "tz=" not in first, "the reader's zone is the browser's own, not the link's"
+    await page.select_option("select[name=by]", "province")
+    await until(page, "() => location.search.includes('by=province')")
+    await page.select_option("select[name=province]", "73")
+    await until(page, "() => location.search.includes('province=73')")
+    await page.go_back()
+    await until(page, "() => !location.search.includes('province=73')")
+    await until(page, "() => document.querySelector('select[name=province]').value === ''")
+    assert await page.input_value("select[name=by]") == "province"
+    await page.go_back()
+    await until(page, "(want) => location.search === want", first)
+    await until(page, "() => document.querySelector('select[name=by]').value === 'site'")
+
+    for given, said in (
+        ("?province=99&by=kind", "Provinsi 99 tidak dikenal."),
+        ("?from=2026-13-45&by=kind", "Dari: tanggal 2026-13-45 tidak ada"),
+        ("?from=2026-11-20&to=2026-11-02&by=kind", "Rentang tanggal terbalik"),
+    ):
+        await page.goto(f"{s.url}/national/ikm{given}")
+        said = f"Filter dari alamat halaman ini diabaikan: {said}"
+        await until(page, "(said) => document.getElementById('error').textContent.startsWith(said)", said)
+        await page.locator("#report[aria-busy=false]").wait_for()
+        await page.locator("#head th[data-column=name]:has-text('Jenis instansi')").wait_for()
+        assert "by=kind" in await address(page) and "province" not in await address(page)
+        assert "from" not in await address(page)
+        assert await page.input_value("input[name=from]") == "2026-11-01"
+    await page.close()

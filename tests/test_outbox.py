@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,8 @@ import websockets
 from queue_server.outbound import payloads, signing
 from queue_server.settings.sitefile import DEMO_SITE
 
-from .helpers import KIOSK, Clock, Server, bearer, eventually, running_server
-from .receiver import Receiver
+from .helpers import KIOSK, Server, bearer, eventually, running_server, ticking
+from .receiver import Receiver, notify_server, notify_site
 from .test_invariants import _start, write_site
 
 BOTH_DATABASES = True
@@ -34,44 +33,6 @@ FAST = {"outbox_retry_seconds": 0.2, "outbox_retry_cap_seconds": 1.0, "outbox_br
 UJI_KIOSK = "d_kiosk_demo_uji"
 PHONE = "0812-3456-7890"
 PHONE_FORMS = ("81234567890", "8123 4567 890", "812-3456-7890")  # the digits as any form would hold them
-
-
-def notify_site(tmp_path: Path, receiver: Receiver, people_ahead: int = 2) -> Path:
-    """The demo mall with a WhatsApp gateway at the receiver (its token from the environment, as documented)."""
-    path = tmp_path / "tegal_notify.toml"
-    path.write_text(
-        DEMO_SITE.read_text()
-        + f"""
-[notify]
-public_url = "http://antrean.mpp.test"
-people_ahead = {people_ahead}
-
-[notify.gateway]
-url = "{receiver.url}/send"
-headers = {{ Authorization = "Bearer ${{TEST_GATEWAY_TOKEN}}" }}
-body = {{ target = "{{phone}}", message = "{{text}}", ref = "{{message_id}}" }}
-"""
-    )
-    return path
-
-
-@contextlib.asynccontextmanager
-async def ticking(clock: Clock) -> AsyncIterator[None]:
-    """The test's clock runs with the machine's (retries fall due on the server's clock)."""
-
-    async def tick() -> None:
-        last = time.monotonic()
-        while True:
-            await asyncio.sleep(0.05)
-            now = time.monotonic()
-            clock.advance(seconds=now - last)
-            last = now
-
-    task = asyncio.create_task(tick())
-    try:
-        yield
-    finally:
-        task.cancel()
 
 
 async def add_webhook(s: Server, url: str, events: Any = "*", site: str = "tegal", **extra: Any) -> dict[str, Any]:
@@ -147,6 +108,10 @@ async def test_a_webhook_cannot_lead_to_the_server_itself_or_a_link_local_addres
 
             await eventually(turned_away, "both deliveries turned away", seconds=30, every=0.1)
             assert "no address a webhook may use" in status[by_name]["last_error"], status[by_name]
+            assert status[by_name]["error_kind"] == "address_forbidden", status[by_name]
+            assert status[by_name]["error_words"]["id"] == (
+                "localhost mengarah ke server ini atau ke alamat lokal yang tidak boleh dipakai webhook: ganti alamatnya."
+            )
         assert receiver.requests == [] and receiver.started_requests == 0
 
 
@@ -165,6 +130,12 @@ async def test_a_failed_delivery_keeps_the_status_not_what_the_receiver_said(dat
 
             await eventually(failed, "a failed delivery", seconds=30, every=0.1)
             assert status[hook]["last_error"] == "HTTP 500 Internal Server Error"  # the receiver said "ok" too
+            # and its kind, said in words of each language beside the technical text (docs/notifications.md)
+            assert status[hook]["error_kind"] == "receiver_error"
+            assert status[hook]["error_words"] == {
+                "id": "Server penerima sedang bermasalah (HTTP 500). Jika berlanjut, hubungi penyedianya.",
+                "en": "The receiver's server is failing (HTTP 500). If it goes on, call its provider.",
+            }
 
 
 async def test_a_receiver_down_for_a_while_gets_every_message_in_order_and_none_twice_under_two_ids(
@@ -187,6 +158,8 @@ async def test_a_receiver_down_for_a_while_gets_every_message_in_order_and_none_
 
         await eventually(failing, "deliveries failing while the receiver is down", seconds=60, every=0.1)
         assert "ConnectError" in status[endpoint]["last_error"] or "connect" in status[endpoint]["last_error"].lower()
+        assert status[endpoint]["error_kind"] == "connection_refused", status[endpoint]
+        assert status[endpoint]["error_words"]["id"].startswith("127.0.0.1 menolak sambungan: server penerima mati")
         with receiver.start():
             expected = 5 + 3 * 3 + 2  # issued; called, started, finished; called, no-show
 
@@ -409,8 +382,7 @@ async def test_a_citizen_who_left_a_number_is_told_each_step_and_the_number_is_n
     seen: list[str] = []  # every answer, frame and page the server gave out
     with Receiver() as gateway:
         gateway.start()
-        site = notify_site(tmp_path, gateway)
-        async with running_server(database, site_files=[site], **FAST) as s, ticking(s.clock):
+        async with notify_server(database, tmp_path, gateway, **FAST) as s:
             config = (await s.http.get("/api/v1/sites/tegal")).json()
             assert config["notify"] == {"offered": True, "available": True, "people_ahead": 2}
             others = [await s.issue("ktp") for _ in range(3)]
@@ -500,7 +472,7 @@ async def test_consent_and_a_real_number_are_required_and_a_refusal_never_echoes
 ) -> None:
     monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
     with Receiver() as gateway:
-        async with running_server(database, site_files=[notify_site(tmp_path, gateway)]) as s:
+        async with notify_server(database, tmp_path, gateway, tick=False) as s:
             for notify, code in (
                 ({"phone": PHONE}, "notify_consent"),
                 ({"phone": "12345", "consent": True}, "invalid_phone"),
@@ -521,7 +493,7 @@ async def test_bookings_are_confirmed_reminded_the_evening_before_and_released_a
     monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
     with Receiver() as gateway:
         gateway.start()
-        async with running_server(database, site_files=[notify_site(tmp_path, gateway)], **FAST) as s, ticking(s.clock):
+        async with notify_server(database, tmp_path, gateway, **FAST) as s:
             # Monday 09:00 WIB; a booking for Tuesday 10:00, its number verified by a code first (test_phone_verify.py).
             r = await s.http.post("/api/v1/sites/tegal/bookings/phone-code", json={"phone": PHONE})
             assert r.status_code == 201, r.text
@@ -556,8 +528,7 @@ async def test_a_failing_gateway_raises_an_alert_keeps_dead_letters_and_a_superv
     with Receiver() as gateway:
         gateway.status = 503
         gateway.start()
-        site = notify_site(tmp_path, gateway)
-        async with running_server(database, site_files=[site], outbox_max_attempts=2, **FAST) as s, ticking(s.clock):
+        async with notify_server(database, tmp_path, gateway, outbox_max_attempts=2, **FAST) as s:
             await s.http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK),
                               json={"service": "ktp", "notify": {"phone": PHONE, "consent": True}})  # fmt: skip
             status: dict[str, Any] = {}
@@ -572,6 +543,10 @@ async def test_a_failing_gateway_raises_an_alert_keeps_dead_letters_and_a_superv
             letters = (await s.http.get("/api/v1/sites/tegal/deliveries/dead", headers=sup)).json()["dead"]
             assert letters and letters[0]["kind"] == "ticket_issued"
             assert letters[0]["what"] == {"id": "Pesan: nomor antrean terbit", "en": "Message: ticket issued"}
+            assert letters[0]["last_error"] == "HTTP 503 Service Unavailable" and letters[0]["error_kind"] == (
+                "receiver_error"
+            )
+            assert letters[0]["error_words"]["id"].startswith("Server penerima sedang bermasalah (HTTP 503)")
             alerts: list[dict[str, Any]] = []
 
             async def alerted() -> bool:
@@ -580,9 +555,11 @@ async def test_a_failing_gateway_raises_an_alert_keeps_dead_letters_and_a_superv
 
             await eventually(alerted, "the supervisor's alert", seconds=30, every=0.1)
             alert = next(a for a in alerts if a["kind"] == "delivery_failing")
-            assert (
-                alert["message"].startswith("Gateway WhatsApp/SMS: pengiriman gagal") and "HTTP 503" in alert["message"]
+            assert alert["message"].startswith("Gateway WhatsApp/SMS: pengiriman gagal") and (
+                "Server penerima sedang bermasalah (HTTP 503)" in alert["message"]
             )
+            assert "The receiver's server is failing (HTTP 503)" in alert["message_en"]
+            assert alert["error_kind"] == "receiver_error" and alert["detail"] == "HTTP 503 Service Unavailable"
             gateway.status = 200
             op = await s.login("op-disdukcapil")
             r = await s.http.post("/api/v1/sites/tegal/deliveries/resend", json={"message": letters[0]["id"]},
@@ -608,9 +585,7 @@ async def test_dead_letters_resent_late_never_mislead_and_a_moved_citizen_is_tol
     with Receiver() as gateway:
         gateway.status = 503
         gateway.start()
-        site = notify_site(tmp_path, gateway)
-        async with running_server(tmp_path / "q.sqlite3", site_files=[site], outbox_max_attempts=2, **FAST) as s, \
-                ticking(s.clock):  # fmt: skip
+        async with notify_server(tmp_path / "q.sqlite3", tmp_path, gateway, outbox_max_attempts=2, **FAST) as s:
 
             def phone(n: int) -> dict[str, Any]:
                 return {"phone": f"0812-3456-78{n:02d}", "consent": True}
@@ -812,6 +787,180 @@ async def test_a_sender_whose_lock_connection_drops_stops_and_one_process_sends_
                 await b_context.__aexit__(None, None, None)
 
 
+async def test_a_process_that_takes_the_outbox_again_goes_by_the_last_holder_s_breakers_not_its_old_pause(
+    pg_cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process that lost the outbox and took it again kept the breakers it had: a gateway it had paused for 5
+    minutes stayed paused (the pages not offering messages, its waiting message held) though the process that
+    delivered meanwhile had it working and said no breaker was open. It now goes by that word: the message goes at
+    once."""
+    import asyncpg
+
+    from queue_server.outbound.deliverer import gateway_breaker
+    from queue_server.persistence.postgresql_storage import _lock_key
+
+    from .pg_support import new_database
+
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "gw-token-123")
+    database = await new_database(pg_cluster)
+    with Receiver() as gateway:
+        gateway.status, gateway.head_status = 503, 503  # its server failing: the HEAD probe finds it down too
+        gateway.start()
+        site = notify_site(tmp_path, gateway)
+        settings = {"outbox_retry_seconds": 0.2, "outbox_retry_cap_seconds": 1.0, "outbox_breaker_seconds": 300.0}
+        async with running_server(database, site_files=[site], **settings) as s, ticking(s.clock):
+            deliverer = s.ctx.notifications.deliverer
+            await eventually(lambda: deliverer.delivering, "it delivers", 30)
+            await s.issue("ktp", notify={"phone": PHONE, "consent": True})
+            await eventually(lambda: gateway_breaker("tegal") in deliverer.opened(), "the gateway paused (5 min)", 60)
+            taken = deliverer.taken
+            conn = await asyncpg.connect(database)
+            try:
+
+                async def held_here() -> bool:  # the outbox taken from it, as another process would
+                    if await conn.fetchval("SELECT pg_try_advisory_lock($1)", _lock_key("outbox")):
+                        return True
+                    await conn.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                        "AND pid <> pg_backend_pid() AND database = (SELECT oid FROM pg_database "
+                        "WHERE datname = current_database())"
+                    )
+                    return False
+
+                await eventually(held_here, "the outbox held by another", 60, 0.05)
+                await eventually(lambda: not deliverer.delivering, "it noticed and let go", 30)
+                # Meanwhile the other process delivers: the gateway is mended, and it says no breaker is open.
+                gateway.status, gateway.head_status = 200, 405
+                await s.ctx.notifications.store.say_breakers({}, datetime.now(UTC), "another process")
+            finally:
+                await conn.close()  # and the lock with it
+            await eventually(lambda: deliverer.delivering and deliverer.taken > taken, "taken again", 60)
+            await eventually(lambda: gateway.bodies("/send"), "the waiting message sent (not in 5 minutes)", 60)
+            assert gateway_breaker("tegal") not in deliverer.opened()
+
+
+async def delivering_and_other(a: Server, b: Server) -> tuple[Server, Server]:
+    """Of two processes on one database, once one delivers: (the one delivering, the other)."""
+    await eventually(lambda: a.ctx.notifications.deliverer.delivering or b.ctx.notifications.deliverer.delivering,
+                     "one process delivers", 30)  # fmt: skip
+    return (a, b) if a.ctx.notifications.deliverer.delivering else (b, a)
+
+
+async def test_a_citizens_message_written_on_another_process_is_sent_while_the_deliverer_has_not_followed_it(
+    pg_cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message is judged against the live state before it goes ("your turn" to a citizen called meanwhile to
+    another counter would mislead). On several processes the one that delivers learns of the others' events by
+    following them: when its follower was behind (a busy machine), a number left at another process was skipped as
+    "the ticket is over" (not yet known there) and "your turn" as "the ticket has moved on" (still waiting there),
+    and the citizen was never told. The deliverer catches up before it skips a message as no longer true. Here its
+    follower is held back for the whole test: every message is sent, none skipped."""
+    from .pg_support import new_database
+
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "gw-token-123")
+    database = await new_database(pg_cluster)
+    with Receiver() as gateway:
+        gateway.start()
+        site = notify_site(tmp_path, gateway)
+        async with (
+            running_server(database, site_files=[site], **FAST) as a,
+            running_server(database, site_files=[site], clock=a.clock, **FAST) as b,
+            ticking(a.clock),
+        ):
+            sender, writer = await delivering_and_other(a, b)
+            engine = sender.ctx.engine
+            follow = engine._catch_up
+            held = asyncio.Event()
+
+            async def behind(heads: dict[str, int]) -> None:  # the follower's catch-up waits; a catch-up asked for
+                if any(seq < 2**62 for seq in heads.values()):  # by name (Engine.catch_up) goes through
+                    await held.wait()
+                await follow(heads)
+
+            monkeypatch.setattr(engine, "_catch_up", behind)
+
+            async def gone(n: int) -> dict[str, Any]:
+                """The gateway's row once `n` messages went one way or the other (sent, skipped, dead)."""
+                status: dict[str, Any] = {}
+
+                async def done() -> bool:
+                    status.update((await deliveries(writer))["gateway"])
+                    return status["sent"] + status["skipped"] + status["dead"] >= n
+
+                await eventually(done, f"{n} messages sent or given up", 30, 0.1)
+                return status
+
+            try:
+                ticket = (await writer.issue("ktp", notify={"phone": PHONE, "consent": True}))["ticket"]
+                status = await gone(1)
+                assert (status["sent"], status["skipped"]) == (1, 0), status
+                assert "A-001" in gateway.bodies("/send")[0]["message"]
+                await work_through(writer, "1", 0)  # the counter opens: the citizen is next
+                status = await gone(2)
+                assert (status["sent"], status["skipped"]) == (2, 0), status
+                assert "Anda berikutnya" in gateway.bodies("/send")[1]["message"]
+                op = await writer.login("op-disdukcapil")
+                r = await writer.command(op, "1", "call_next")
+                assert r.status_code == 200 and r.json()["ticket"]["id"] == ticket["id"], r.text
+                status = await gone(3)
+                assert (status["sent"], status["skipped"]) == (3, 0), status
+                assert "giliran Anda sekarang" in gateway.bodies("/send")[2]["message"]
+            finally:
+                held.set()
+
+
+async def test_n_people_before_you_is_counted_on_every_process_s_calls_while_the_deliverer_has_not_followed_them(
+    pg_cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "N orang lagi" counts the people before the citizen when it is sent, on the delivering process's state. On
+    several processes that state may be behind the others' calls (its follower slow on a busy machine): the citizen
+    was told "2 orang lagi" when they were next. The deliverer catches up before it counts. Here its follower is
+    held back for the whole test, and the message waits (the gateway holds the ticket's first one) while another
+    process calls the two tickets before it."""
+    from .pg_support import new_database
+
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "gw-token-123")
+    database = await new_database(pg_cluster)
+    with Receiver() as gateway:
+        gateway.start()
+        site = notify_site(tmp_path, gateway, people_ahead=3)
+        settings = {**FAST, "outbox_timeout_seconds": 120.0}  # the held answer is no failed try
+        async with (
+            running_server(database, site_files=[site], **settings) as a,
+            running_server(database, site_files=[site], clock=a.clock, **settings) as b,
+            ticking(a.clock),
+        ):
+            sender, writer = await delivering_and_other(a, b)
+            engine = sender.ctx.engine
+            follow = engine._catch_up
+            held = asyncio.Event()
+
+            async def behind(heads: dict[str, int]) -> None:  # the follower waits; a catch-up by name goes through
+                if any(seq < 2**62 for seq in heads.values()):
+                    await held.wait()
+                await follow(heads)
+
+            monkeypatch.setattr(engine, "_catch_up", behind)
+            answer = threading.Event()
+            gateway.hold = answer  # the ticket's first message waits at the gateway: its next one waits behind it
+            try:
+                await writer.issue("ktp")
+                await writer.issue("ktp")
+                mine = (await writer.issue("ktp", notify={"phone": PHONE, "consent": True}))["ticket"]
+                await eventually(lambda: gateway.started_requests == 1, "the first message at the gateway", 30)
+                op = await writer.login("op-disdukcapil")
+                assert (await writer.command(op, "1", "open")).status_code == 200  # "2 orang lagi" written
+                for command in ("call_next", "start", "finish", "call_next"):  # the two before it: the citizen is next
+                    assert (await writer.command(op, "1", command)).status_code == 200
+                answer.set()
+                await eventually(lambda: len(gateway.bodies("/send")) == 2, "both messages sent", 60)
+                near = gateway.bodies("/send")[1]["message"]
+                assert mine["label"] in near and "Anda berikutnya" in near and "orang lagi" not in near, near
+            finally:
+                answer.set()
+                held.set()
+
+
 @pytest.mark.sqlite_only
 def test_a_missing_notification_key_is_asked_for_not_silently_replaced(tmp_path: Path) -> None:
     """An outside review: a server on a restored database, or a command run from another folder, made a new key
@@ -829,5 +978,7 @@ def test_a_missing_notification_key_is_asked_for_not_silently_replaced(tmp_path:
         assert done.returncode == 1 and "notification key" in done.stderr and "is missing" in done.stderr, done.stderr
         assert "Traceback" not in done.stderr and not key.exists()
     key.touch()
-    _cli(dict(os.environ), "webhook", "list", "--site-id", "uji", db=db, site=site)
+    made = _cli(dict(os.environ), "webhook", "list", "--site-id", "uji", db=db, site=site)
     assert len(key.read_bytes().strip()) == 44, "a new key was made in the empty file"
+    # and said what to do with it (it said "back it up with the database, keep it out of the same copy")
+    assert f"made a new notification key in {key}: the database's backups do not hold it" in made.stderr, made.stderr

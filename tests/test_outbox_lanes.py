@@ -7,6 +7,7 @@ Real receivers on 127.0.0.1, a real server, both databases."""
 
 from __future__ import annotations
 
+import re
 import time
 from email.utils import formatdate
 from pathlib import Path
@@ -14,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from .helpers import eventually, running_server
-from .receiver import Receiver
-from .test_outbox import FAST, add_webhook, deliveries, notify_site, ticking
+from .helpers import eventually, running_server, ticking
+from .receiver import Receiver, notify_server
+from .test_outbox import FAST, add_webhook, deliveries
 from .test_outbox_late import phone, texts
 
 BOTH_DATABASES = True
@@ -40,8 +41,7 @@ async def test_a_hanging_webhook_holds_back_no_citizen_s_message(
         gateway.start()
         hooks.delay = HANGING
         hooks.start()
-        site = notify_site(tmp_path, gateway)
-        async with running_server(database, site_files=[site], outbox_timeout_seconds=60.0, **FAST) as s:
+        async with notify_server(database, tmp_path, gateway, tick=False, outbox_timeout_seconds=60.0, **FAST) as s:
             hook = (await add_webhook(s, hooks.url + "/hook"))["endpoint"]["id"]
             ticket = (await s.issue("ktp", notify=phone(1)))["ticket"]
             await eventually(lambda: hooks.started_requests >= 1, "the webhook's request hangs", 30)
@@ -68,8 +68,9 @@ async def test_a_slow_gateway_holds_back_no_webhook_and_sends_each_ticket_s_mess
         gateway.delay = 8.0
         gateway.start()
         hooks.start()
-        site = notify_site(tmp_path, gateway, people_ahead=1)
-        async with running_server(database, site_files=[site], outbox_timeout_seconds=60.0, **FAST) as s:
+        async with notify_server(
+            database, tmp_path, gateway, people_ahead=1, tick=False, outbox_timeout_seconds=60.0, **FAST
+        ) as s:
             await add_webhook(s, hooks.url + "/hook", ["ticket.issued", "ticket.called"])
             tickets = [(await s.issue("ktp", notify=phone(n)))["ticket"] for n in range(3)]
             op = await s.login("op-disdukcapil")
@@ -131,8 +132,7 @@ async def test_a_429_s_retry_after_is_honoured_for_its_endpoint_and_does_not_pau
     with Receiver() as gateway:
         gateway.status = 429
         gateway.start()
-        site = notify_site(tmp_path, gateway)
-        async with running_server(database, site_files=[site], **FAST) as s, ticking(s.clock):
+        async with notify_server(database, tmp_path, gateway, **FAST) as s:
             gateway.retry_after = "2" if form == "seconds" else lambda: formatdate(time.time() + 3, usegmt=True)
             for n in range(6):
                 if n == 0:
@@ -143,6 +143,8 @@ async def test_a_429_s_retry_after_is_honoured_for_its_endpoint_and_does_not_pau
             status = (await deliveries(s))["gateway"]
             assert status["breaker"] == "closed" and "HTTP 429" in status["last_error"], status
             assert "asked to wait" in status["last_error"], status
+            assert status["error_kind"] == "rate_limited", status  # the seconds asked for, in words
+            assert re.search(r"Penerima meminta menunggu [1-9]\d* detik\.$", status["error_words"]["id"]), status
             r = await s.http.get("/api/v1/sites/tegal/today", headers={"Authorization": "Bearer d_kiosk_demo_tegal"})
             assert r.json()["notify"]["available"] is True, r.text
             gateway.status = 200
@@ -169,9 +171,8 @@ async def test_a_503_s_retry_after_is_honoured_and_five_of_them_still_pause_the_
         gateway.status = 503
         gateway.retry_after = "2" if form == "seconds" else lambda: formatdate(time.time() + 3, usegmt=True)
         gateway.start()
-        site = notify_site(tmp_path, gateway)
         settings = {**FAST, "outbox_breaker_seconds": 4.0}
-        async with running_server(database, site_files=[site], **settings) as s, ticking(s.clock):
+        async with notify_server(database, tmp_path, gateway, **settings) as s:
             await s.issue("ktp", notify=phone(3))
             await eventually(lambda: gateway.refused, "the first refusal", 60, 0.05)
 
@@ -190,7 +191,8 @@ async def test_a_503_s_retry_after_is_honoured_and_five_of_them_still_pause_the_
 
             await eventually(paused, "five 503s in a row pause the gateway", 30, 0.05)
             assert not await _offered(s), "the pages no longer offer messages"
-            assert "HTTP 503" in (await deliveries(s))["gateway"]["last_error"]
+            gateway_status = (await deliveries(s))["gateway"]
+            assert "HTTP 503" in gateway_status["last_error"] and gateway_status["error_kind"] == "receiver_error"
             gateway.status = 200
             await eventually(lambda: any("nomor antrean Anda" in t for t in texts(gateway)), "sent once back", 60)
             await eventually(lambda: _offered(s), "offered again", 30, 0.1)
@@ -208,9 +210,7 @@ async def test_a_503_that_says_it_is_down_for_longer_than_a_pause_pauses_the_gat
         gateway.status = 503
         gateway.retry_after = "5"
         gateway.start()
-        site = notify_site(tmp_path, gateway)
-        async with running_server(database, site_files=[site], **{**FAST, "outbox_breaker_seconds": 1.0}) as s, \
-                ticking(s.clock):  # fmt: skip
+        async with notify_server(database, tmp_path, gateway, **{**FAST, "outbox_breaker_seconds": 1.0}) as s:
             await s.issue("ktp", notify=phone(4))
             await eventually(lambda: gateway.refused, "the first refusal", 60, 0.05)
             gateway.status = 200

@@ -3,6 +3,7 @@ body, phone numbers as gateways take them, and where a citizen is told to go."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import replace
 
@@ -10,6 +11,7 @@ import pytest
 
 from queue_server.application.personal import mask_phone, normalise_phone
 from queue_server.domain.catalogue import Gateway
+from queue_server.domain.model import TicketState
 from queue_server.domain.refusal import Refusal
 from queue_server.outbound.deliverer import Breaker, gateway_up, retry_after, scrub
 from queue_server.outbound.gateway import render
@@ -249,6 +251,175 @@ async def test_a_message_that_cannot_be_built_is_kept_as_failed_and_holds_nothin
     assert attempt.outcome == "dead" and attempt.error == "could not be built: KeyError"
 
 
+async def test_a_message_about_a_ticket_not_known_here_is_judged_again_once_caught_up_and_waits_if_it_cannot_be() -> (
+    None
+):
+    """On shared storage a message may be read before this process has followed the event that wrote it: before it
+    is skipped as no longer true, the state is caught up and the message judged again; a catch-up that fails keeps
+    the message for a later try (the database away is no reason to give it up)."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from queue_server.domain.catalogue import NotifyPolicy
+    from queue_server.outbound.deliverer import Deliverer
+    from queue_server.persistence.outbox import Pending
+    from queue_server.settings.sitefile import DEMO_SITE, load_site
+
+    class Store:
+        async def contact(self, ref: str) -> None:
+            return None  # the number deleted: what is asked once the message is judged worth sending
+
+    now = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+    site = load_site(DEMO_SITE)
+    site = replace(site, notify=NotifyPolicy(Gateway("http://127.0.0.1:9/", (), {"t": "{text}"}), "http://x"))
+    state = SimpleNamespace(tickets={})  # as a process behind the others knows the site: without the ticket
+
+    async def away(site_id: str) -> None:
+        raise ConnectionError("the database is away")
+
+    async def follows(site_id: str) -> None:
+        state.tickets["t1"] = SimpleNamespace(state=TicketState.WAITING)
+
+    message = Pending(1, "m1", site.id, "gateway", "ticket_issued", "t:x", "c1", '{"ticket_id": "t1"}', 0, now)
+    deliverer = Deliverer(Store(), None, {site.id: site}, lambda: {site.id: state}, lambda: now,  # type: ignore[arg-type]
+                          catch_up=away)  # fmt: skip
+    attempt = await deliverer._deliver(message)  # noqa: SLF001
+    assert (attempt.outcome, attempt.problem and attempt.problem["kind"]) == ("retry", "internal"), attempt
+    assert attempt.retry_at is not None and "ConnectionError" in (attempt.error or "")
+    assert not deliverer.breaker("gateway:tegal").probing
+    deliverer.catch_up = follows
+    attempt = await deliverer._deliver(message)  # noqa: SLF001
+    assert (attempt.outcome, attempt.error) == ("skipped", "the number was deleted (its day is over)"), attempt
+    deliverer.catch_up = None  # one storage, one process: the state is the newest there is
+    state.tickets.clear()
+    attempt = await deliverer._deliver(message)  # noqa: SLF001
+    assert (attempt.outcome, attempt.error) == ("skipped", "no longer true: the ticket is over"), attempt
+
+
+async def test_a_message_whose_catch_up_or_sending_keeps_failing_is_dead_after_its_tries_not_tried_for_ever() -> None:
+    """A try lost to a catch-up that fails (the newest state cannot be read) or to a bug while sending counts as a
+    try, with the usual backoff: before, each was tried again 5 s later whatever its count, so a message whose
+    catch-up kept failing (or whose sending kept raising) was tried every 5 s for ever and never became a dead
+    letter a supervisor sees and may resend."""
+    from datetime import UTC, datetime, timedelta
+    from types import SimpleNamespace
+
+    from queue_server.domain.catalogue import NotifyPolicy
+    from queue_server.outbound.deliverer import Deliverer, DeliverySettings
+    from queue_server.persistence.outbox import Pending
+    from queue_server.settings.sitefile import DEMO_SITE, load_site
+
+    now = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+    site = load_site(DEMO_SITE)
+    site = replace(site, notify=NotifyPolicy(Gateway("http://127.0.0.1:9/", (), {"t": "{text}"}), "http://x"))
+    state = SimpleNamespace(tickets={})  # the ticket not known here, and the catch-up never gets it
+
+    async def away(site_id: str) -> None:
+        raise ConnectionError("the database is away")
+
+    settings = DeliverySettings(retry_base=5.0, retry_cap=600.0, max_attempts=4)
+    deliverer = Deliverer(None, None, {site.id: site}, lambda: {site.id: state}, lambda: now, settings,  # type: ignore[arg-type]
+                          catch_up=away)  # fmt: skip
+
+    def message(attempts: int) -> Pending:
+        return Pending(1, "m1", site.id, "gateway", "ticket_issued", "t:x", "c1", '{"ticket_id": "t1"}', attempts, now)
+
+    for attempts in range(3):
+        attempt = await deliverer._deliver(message(attempts))  # noqa: SLF001
+        assert attempt.outcome == "retry" and attempt.retry_at is not None, attempt
+        wait = (attempt.retry_at - now).total_seconds()
+        assert 5.0 * 2**attempts / 2 <= wait <= 5.0 * 2**attempts, (attempts, wait)  # the backoff grows
+    attempt = await deliverer._deliver(message(3))  # noqa: SLF001 - the fourth try of four
+    assert (attempt.outcome, attempt.problem and attempt.problem["kind"]) == ("dead", "internal"), attempt
+    assert "the newest state could not be read (ConnectionError)" in (attempt.error or "")
+    assert not deliverer.breaker("gateway:tegal").opened  # the endpoint failed nothing
+
+    async def bug(message: Pending, read: int | None = None) -> None:
+        raise RuntimeError("a bug")
+
+    deliverer._deliver = bug  # type: ignore[method-assign,assignment]  # noqa: SLF001
+    await deliverer._send(message(1))  # noqa: SLF001
+    await deliverer._send(message(3))  # noqa: SLF001
+    retried, dead = deliverer._finished  # noqa: SLF001
+    assert (
+        retried.outcome == "retry" and retried.retry_at is not None and retried.retry_at - now >= timedelta(seconds=5)
+    )
+    assert (dead.outcome, dead.error) == ("dead", "failed: RuntimeError"), dead
+
+
+async def test_a_round_of_messages_about_tickets_not_known_here_catches_up_once_per_site() -> None:
+    """Before a message is skipped as no longer true, the state is caught up (shared storage): once per site for a
+    round's messages, not once per message (each a read of everything the other processes committed). A catch-up
+    begun after a round read its messages serves them all, even those judged after it ended; the next round's
+    messages, read after it began, get one of their own."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from queue_server.domain.catalogue import NotifyPolicy
+    from queue_server.outbound.deliverer import Deliverer
+    from queue_server.persistence.outbox import Attempt, Pending
+    from queue_server.settings.sitefile import DEMO_SITE, load_site
+
+    now = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+    base = load_site(DEMO_SITE)
+    sites = {name: replace(base, id=name, notify=NotifyPolicy(Gateway("http://127.0.0.1:9/", (), {"t": "{text}"}),
+                                                              "http://x"))
+             for name in ("tegal", "brebes")}  # fmt: skip
+    states = {name: SimpleNamespace(tickets={}) for name in sites}  # as a process behind the others knows them
+    committed: dict[str, list[str]] = {name: [] for name in sites}  # ticket ids, as the other processes wrote them
+
+    class Store:
+        def __init__(self) -> None:
+            self.due_next: list[Pending] = []
+            self.recorded: list[Attempt] = []
+
+        async def endpoints(self) -> list[object]:
+            return []
+
+        async def due(self, *args: object, **kwargs: object) -> list[Pending]:
+            found, self.due_next = self.due_next, []
+            return found
+
+        async def record(self, attempts: list[Attempt]) -> None:
+            self.recorded.extend(attempts)
+
+        async def contact(self, ref: str) -> None:
+            return None  # the number deleted: what is asked once a message is judged worth sending
+
+    caught_up: list[str] = []
+
+    async def catch_up(site_id: str) -> None:
+        caught_up.append(site_id)
+        await asyncio.sleep(0.01)  # the round's other messages are judged meanwhile, and wait for this one
+        for ticket_id in committed[site_id]:
+            states[site_id].tickets[ticket_id] = SimpleNamespace(state=TicketState.WAITING)
+
+    store = Store()
+    deliverer = Deliverer(store, None, sites, lambda: states, lambda: now, catch_up=catch_up)  # type: ignore[arg-type]
+
+    def written(n: int, site: str) -> Pending:
+        committed[site].append(f"t{n}")
+        return Pending(n, f"m{n}", site, "gateway", "ticket_issued", f"t:{n}", f"c{n}", f'{{"ticket_id": "t{n}"}}', 0,
+                       now)  # fmt: skip
+
+    async def one_round(messages: list[Pending]) -> None:
+        store.due_next = messages
+        await deliverer.round()
+        await asyncio.gather(*deliverer._sending)  # noqa: SLF001 - the round's sends, done
+        await deliverer.round()  # their outcomes recorded
+
+    await one_round([written(n, "tegal") for n in range(1, 7)] + [written(n, "brebes") for n in range(7, 9)])
+    assert sorted(caught_up) == ["brebes", "tegal"], caught_up
+    assert [(a.outcome, a.error) for a in store.recorded] == [
+        ("skipped", "the number was deleted (its day is over)")
+    ] * 8
+    await one_round([written(n, "tegal") for n in range(9, 12)])
+    assert sorted(caught_up) == ["brebes", "tegal", "tegal"], caught_up
+    assert len(store.recorded) == 11 and {a.error for a in store.recorded} == {
+        "the number was deleted (its day is over)"
+    }
+
+
 async def test_each_site_s_gateway_has_a_breaker_of_its_own() -> None:
     """One server hosts many malls, each with its own gateway: five failures of one mall's gateway pause its
     messages (and withdraw its pages' offer), not another mall's."""
@@ -277,6 +448,53 @@ async def test_each_site_s_gateway_has_a_breaker_of_its_own() -> None:
     assert deliverer.paused_gateways() == frozenset({"tegal"})
     assert not deliverer._breaker_of(message("tegal")).allows()  # noqa: SLF001
     assert deliverer._breaker_of(message("brebes")).allows()  # noqa: SLF001
+
+
+async def test_a_process_taking_the_outbox_goes_by_the_last_holder_s_breakers_not_its_own_memory() -> None:
+    """On shared storage the breakers of a process taking the outbox are those another holder said a moment ago:
+    each it had opened is open here, its pause over (probed at once); any other closed, whatever this process opened
+    before it lost the outbox. The last word its own (the outbox lost a moment ago, nobody else said anything since),
+    its breakers are kept. A word older than BREAKERS_FRESH is void. On SQLite (one process) they are kept."""
+    from datetime import UTC, datetime, timedelta
+    from types import SimpleNamespace
+
+    from queue_server.outbound.deliverer import BREAKERS_FRESH, Deliverer
+
+    said_at, said_by = datetime.now(UTC), "another process"
+
+    class Store:
+        storage = SimpleNamespace(shared=True)
+
+        async def breakers_said(self) -> tuple[dict[str, str], datetime, str | None]:
+            return {"gateway:tegal": "open", "wh_1": "half_open"}, said_at, said_by
+
+    deliverer = Deliverer(Store(), None, {}, dict, lambda: said_at)  # type: ignore[arg-type]
+    for _ in range(9):  # opened here long ago, and failing on: its pause grown, four failures counted since
+        deliverer.breaker("wh_2").failed()
+    deliverer.breaker("gateway:brebes").failed()
+    await deliverer._take_breakers()  # noqa: SLF001
+    assert deliverer.opened() == {"gateway:tegal": "half_open", "wh_1": "half_open"}
+    assert deliverer.paused_gateways() == frozenset({"tegal"})  # the pages go on not offering messages
+    assert deliverer.breaker("gateway:tegal").head_probe_due()  # probed at once, by a HEAD
+    assert deliverer.breaker("wh_1").allows() and not deliverer.breaker("wh_1").allows()  # one message probes it
+    assert deliverer.breaker("wh_2").failures == 0 and deliverer.breaker("gateway:brebes").failures == 0
+    deliverer.breaker("wh_1").failed()  # its probe fails: paused twice the first pause
+    assert deliverer.breaker("wh_1").open_until - time.monotonic() > 1.5 * deliverer.settings.breaker_seconds
+
+    said_by = deliverer.me  # its own word, a moment ago: what it knows now is newer
+    kept = deliverer.breaker("wh_1")
+    await deliverer._take_breakers()  # noqa: SLF001
+    assert deliverer.breaker("wh_1") is kept and deliverer.opened() == {"gateway:tegal": "half_open", "wh_1": "open"}
+
+    said_at = datetime.now(UTC) - BREAKERS_FRESH - timedelta(seconds=1)  # its own word, long ago: void
+    await deliverer._take_breakers()  # noqa: SLF001
+    assert deliverer.opened() == {}
+
+    Store.storage = SimpleNamespace(shared=False)  # SQLite: this process alone tries the endpoints
+    for _ in range(5):
+        deliverer.breaker("wh_2").failed()
+    await deliverer._take_breakers()  # noqa: SLF001
+    assert deliverer.opened() == {"wh_2": "open"}
 
 
 def test_a_gateway_s_key_is_filled_in_only_to_send_and_put_back_in_any_error() -> None:

@@ -15,6 +15,7 @@ import pytest
 import websockets
 
 from queue_server.application import device_pairing
+from queue_server.persistence.device_pairings import DevicePairingStore
 from queue_server.settings.sitefile import DEMO_SITE
 
 from .helpers import KIOSK, Server, bearer, running_server
@@ -94,6 +95,26 @@ async def test_a_device_is_paired_by_an_admin_typing_the_code_it_shows(server: S
     [entry] = [e for e in log if e["action"] == "device.pair"]
     assert (entry["actor"], entry["summary"]["id"]) == ("admin", "Perangkat TV lobi 2 dipasangkan dengan kode")
     assert offer["code"].replace("-", "") not in json.dumps(entry) and token not in json.dumps(entry)
+
+
+async def test_a_refused_token_is_told_the_codes_way_with_a_code_and_the_address_way_without(server: Server) -> None:
+    """A page that shows a code after its token was refused says, above it, to type that code on Settings ->
+    Perangkat (`says.refused`, both languages); the refusal itself (HTTP 401, a hello's error frame) is for an API
+    client, which has no code, and still sends the technician to a new #token=... address."""
+    for offer in (await offered(server), (await server.http.post("/api/v1/pairing", json={})).json()):
+        said = offer["says"]["refused"]
+        assert said["id"].startswith("Token perangkat ini tidak dikenal atau sudah dicabut")
+        assert "Teknisi: ketik kode di bawah ini di Pengaturan, tab Perangkat" in said["id"]
+        assert "Technician: type the code below on Settings, Devices tab" in said["en"]
+        assert "#token=" not in said["id"] + said["en"]
+    r = await server.http.get("/api/v1/sites/tegal/today", headers=bearer("d_kiosk_unknown"))
+    error = r.json()["error"]
+    frame = await hello(server, "d_display_unknown")
+    for words in (error, frame):
+        assert words["details"] == {"device_token": "refused"}
+        assert "daftarkan perangkat ini lagi (Pengaturan, tab Perangkat) lalu buka alamat barunya" in words["message"]
+        assert "#token=" in words["message"] and "#token=" in words["message_en"]
+    assert r.status_code == 401 and (error["message"], error["message_en"]) == (frame["message"], frame["message_en"])
 
 
 async def test_a_supervisor_pairs_a_kiosk_and_an_operator_may_not(server: Server) -> None:
@@ -179,6 +200,40 @@ async def test_the_waiting_token_is_asked_about_by_its_holder_only(server: Serve
     assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_site"
     r = await server.http.post("/api/v1/sites/nowhere/pairing", json={})
     assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_site"
+
+
+async def test_a_page_asking_while_its_code_is_paired_is_told_not_yet_or_paired_never_refused(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page asks whether it is paired just as an admin pairs its code (the admin's request lands between the
+    status's reads of the code and of the device): the answer is "not yet" or "paired", never a refusal, which made
+    the page draw a new code and wait for ever (seen once on a TV in the browser tests)."""
+    offer = await offered(server)
+    admin = await server.login("admin")
+    store = server.app.state.server.ctx.accounts.store
+    paired: list[Any] = []
+
+    async def pair_once() -> None:
+        if not paired:
+            paired.append(None)
+            paired[0] = await server.http.post(PAIR, headers=admin, json={
+                "code": offer["code"], "kind": "display", "name": "TV lobi", "screen": "lobby"})  # fmt: skip
+
+    def then_pair(read: Any) -> Any:
+        async def read_then_pair(*args: Any) -> Any:
+            found = await read(*args)
+            await pair_once()
+            return found
+
+        return read_then_pair
+
+    monkeypatch.setattr(store, "live_device", then_pair(store.live_device))
+    monkeypatch.setattr(DevicePairingStore, "by_token", then_pair(DevicePairingStore.by_token))
+    r = await server.http.get(PAIRING, headers=bearer(offer["token"]))
+    assert paired and paired[0].status_code == 201, "the admin paired it during the page's question"
+    assert r.status_code == 200 and r.json()["paired"] is False, r.text  # asked before it was paired: not yet
+    r = await server.http.get(PAIRING, headers=bearer(offer["token"]))
+    assert r.status_code == 200 and r.json()["paired"] is True and r.json()["path"] == "/display/tegal/lobby", r.text
 
 
 async def test_pairing_again_gives_an_existing_entry_the_new_token_and_refuses_its_old_one(server: Server) -> None:
@@ -282,3 +337,164 @@ async def test_a_code_pairs_only_a_device_of_the_mall_whose_page_asked(database:
         r = await server.http.post("/api/v1/sites/brebes/device-tokens/pair", headers=admin,
                                    json={"code": offer["code"], "kind": "kiosk", "name": "K"})  # fmt: skip
         assert r.status_code == 201 and r.json()["path"] == "/kiosk/brebes", r.text
+
+
+# --- a code knows which page asked for it ----------------------------------------------------------------------------
+
+TV_LOBBY = {"kind": "display", "screen": "lobby"}
+KIOSK_PAGE = {"kind": "kiosk"}
+LOOKUP = "/api/v1/sites/tegal/device-tokens/pair/lookup"
+
+
+async def asked_by(server: Server, page: dict[str, Any], site: str = "tegal") -> dict[str, Any]:
+    """A code as a mall's TV or kiosk page asks for it: saying what it is."""
+    r = await server.http.post(f"/api/v1/sites/{site}/pairing", json=page)
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("page", "status", "code", "field"),
+    [
+        ({"kind": "tv"}, 422, "invalid_field", "kind"),
+        ({"screen": "lobby"}, 422, "invalid_field", "kind"),
+        ({"kind": "display"}, 422, "invalid_field", "screen"),
+        ({"kind": "display", "screen": "atap"}, 404, "unknown_screen", "screen"),
+        ({"kind": "kiosk", "screen": "lobby"}, 422, "invalid_field", "screen"),
+        ({"kind": "kiosk", "token": "d_x"}, 422, "invalid_field", "token"),
+        ({"kind": "uplink"}, 422, "invalid_field", "kind"),
+    ],
+)
+async def test_a_page_that_says_what_it_is_wrongly_gets_no_code(
+    server: Server, page: dict[str, Any], status: int, code: str, field: str
+) -> None:
+    r = await server.http.post(PAIRING, json=page)
+    assert r.status_code == status, r.text
+    error = r.json()["error"]
+    assert (error["code"], error["details"]["field"]) == (code, field) and error["message"] and error["message_en"]
+
+
+async def test_a_typed_code_says_which_page_asked_for_it(server: Server) -> None:
+    """The Settings form asks what a code is once it is typed in full: a TV of its screen, a kiosk, or a code of the
+    start address (any kind); the look-up pairs nothing."""
+    admin = await server.login("admin")
+    tv, kiosk = await asked_by(server, {"kind": "display", "screen": "lantai2"}), await asked_by(server, KIOSK_PAGE)
+    start = (await server.http.post("/api/v1/pairing", json={})).json()
+    old_page = await offered(server)  # a page of an earlier release says nothing: any kind, as before
+    for offer, kind, screen in ((tv, "display", "lantai2"), (kiosk, "kiosk", None), (start, None, None),
+                                (old_page, None, None)):  # fmt: skip
+        r = await server.http.post(LOOKUP, json={"code": offer["code"].lower().replace("-", " ")}, headers=admin)
+        assert r.status_code == 200, r.text
+        assert r.json() == {"code": offer["code"], "kind": kind, "screen": screen, "expires_at": offer["expires_at"]}
+        assert r.headers["cache-control"] == "no-store" and offer["token"] not in r.text
+    assert (await server.http.get(PAIRING, headers=bearer(tv["token"]))).json()["paired"] is False
+
+
+async def test_a_pages_code_pairs_only_as_what_the_page_is(server: Server) -> None:
+    """A kiosk page's code paired as a TV would send the kiosk to a board; a TV page's as another screen, to that
+    screen's board: refused, at the field at fault, with what to do, and nothing paired or used up."""
+    admin = await server.login("admin")
+    kiosk, tv = await asked_by(server, KIOSK_PAGE), await asked_by(server, TV_LOBBY)
+    devices = (await server.http.get(DEVICES, headers=admin)).json()["devices"]
+    lobby = next(d for d in devices if d["kind"] == "display" and d["screen"] == "lobby")
+    lantai1 = next(d for d in devices if d["kind"] == "display" and d["screen"] == "lantai1")
+    kiosk_entry = next(d for d in devices if d["kind"] == "kiosk")
+    wrong = [
+        (kiosk, {"kind": "display", "name": "TV", "screen": "lobby"}, "kind"),
+        (kiosk, {"device": lobby["id"]}, "device"),
+        (tv, {"kind": "kiosk", "name": "Kios"}, "kind"),
+        (tv, {"kind": "display", "name": "TV", "screen": "lantai1"}, "screen"),
+        (tv, {"device": lantai1["id"]}, "device"),
+        (tv, {"device": kiosk_entry["id"]}, "device"),
+    ]
+    for offer, body, field in wrong:
+        r = await server.http.post(PAIR, json={"code": offer["code"], **body}, headers=admin)
+        assert r.status_code == 409, (body, r.text)
+        error = r.json()["error"]
+        assert error["code"] == "pairing_kind_mismatch" and error["details"]["field"] == field, error
+        if offer is kiosk:
+            assert error["details"] == {"field": field, "kind": "kiosk"}
+            assert error["message"].startswith(f"Kode {offer['code']} berasal dari halaman kios (/kiosk/tegal)")
+            assert "buka /perangkat" in error["message"] and "open /perangkat" in error["message_en"]
+        else:
+            assert error["details"] == {"field": field, "kind": "display", "screen": "lobby"}
+            assert error["message"].startswith(f"Kode {offer['code']} berasal dari layar TV “lobby”")
+            assert "/kiosk/tegal untuk kios" in error["message"] and "/kiosk/tegal for a kiosk" in error["message_en"]
+    assert (await server.http.get(DEVICES, headers=admin)).json()["devices"] == devices
+    log = (await server.http.get("/api/v1/sites/tegal/audit", headers=admin)).json()["entries"]
+    assert not [e for e in log if e["action"] == "device.pair"]
+
+    # as what the page is: paired (a new kiosk; the lobby TV's own entry)
+    r = await server.http.post(PAIR, json={"code": kiosk["code"], "kind": "kiosk", "name": "Kios 3"}, headers=admin)
+    assert r.status_code == 201 and r.json()["path"] == "/kiosk/tegal", r.text
+    r = await server.http.post(PAIR, json={"code": tv["code"], "device": lobby["id"]}, headers=admin)
+    assert r.status_code == 201 and r.json()["path"] == "/display/tegal/lobby", r.text
+    assert (await hello(server, tv["token"]))["type"] == "welcome"
+
+
+async def test_a_start_address_code_still_pairs_as_any_kind(server: Server) -> None:
+    admin = await server.login("admin")
+    for body in ({"kind": "kiosk", "name": "Kios"}, {"kind": "display", "name": "TV", "screen": "lantai1"}):
+        start = (await server.http.post("/api/v1/pairing", json={})).json()
+        r = await server.http.post(PAIR, json={"code": start["code"], **body}, headers=admin)
+        assert r.status_code == 201, r.text
+
+
+async def test_a_code_not_waiting_is_refused_by_the_look_up_as_by_pairing(server: Server) -> None:
+    admin = await server.login("admin")
+    r = await server.http.post(LOOKUP, json={"code": "ACD-EFH"}, headers=admin)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "pairing_code_unknown"
+    assert r.json()["error"]["details"] == {"field": "code"}
+    for bad in ({"code": "ACD"}, {"code": "0O1-I2Z"}, {}, {"code": 123456}, {"code": "ACD-EFH", "kind": "kiosk"}):
+        r = await server.http.post(LOOKUP, json=bad, headers=admin)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_field", (bad, r.text)
+    used = await asked_by(server, KIOSK_PAGE)
+    r = await server.http.post(PAIR, json={"code": used["code"], "kind": "kiosk", "name": "K"}, headers=admin)
+    assert r.status_code == 201
+    r = await server.http.post(LOOKUP, json={"code": used["code"]}, headers=admin)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "pairing_code_used"
+    expired = await asked_by(server, TV_LOBBY)
+    server.clock.advance(minutes=10, seconds=1)
+    r = await server.http.post(LOOKUP, json={"code": expired["code"]}, headers=admin)
+    assert r.status_code == 410 and r.json()["error"]["code"] == "pairing_code_expired"
+
+
+async def test_the_look_up_is_an_admins_or_supervisors_and_counted_with_the_codes_typed(server: Server) -> None:
+    """Authorised as pairing is; and since it tells as much about a code as typing it, an account's look-ups and
+    pairings share the 10 tries a minute."""
+    offer = await asked_by(server, KIOSK_PAGE)
+    body = {"code": offer["code"]}
+    assert (await server.http.post(LOOKUP, json=body)).status_code == 401
+    assert (await server.http.post(LOOKUP, json=body, headers=bearer(KIOSK))).status_code in (401, 403)
+    r = await server.http.post(LOOKUP, json=body, headers=await server.login("op-disdukcapil"))
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    sup = await server.login("supervisor")
+    r = await server.http.post(LOOKUP, json=body, headers=sup)
+    assert r.status_code == 200 and r.json()["kind"] == "kiosk"
+    for _ in range(9):
+        assert (await server.http.post(LOOKUP, json=body, headers=sup)).status_code == 200
+    r = await server.http.post(PAIR, json={**body, "kind": "kiosk", "name": "K"}, headers=sup)
+    assert r.status_code == 429 and r.json()["error"]["code"] == "too_many_requests"
+    r = await server.http.post(LOOKUP, json=body, headers=sup)
+    assert r.status_code == 429
+
+
+async def test_another_malls_supervisor_neither_looks_up_nor_pairs_a_code(database: Path | str, tmp_path: Path) -> None:
+    """A Tegal supervisor at Brebes's routes is refused; Tegal's own page does not know a Brebes page's code."""
+    async with running_server(database, site_files=[DEMO_SITE, brebes_site(tmp_path)]) as server:
+        offer = await asked_by(server, KIOSK_PAGE, "brebes")
+        admin = await server.login("admin")
+        account = {"username": "sari.w", "display_name": "Sari W", "role": "supervisor", "password": "rahasia-sari-1"}
+        r = await server.http.post("/api/v1/sites/tegal/accounts", json=account, headers=admin)
+        assert r.status_code == 201, r.text
+        sup = await server.login("sari.w", "rahasia-sari-1")
+        body = {"code": offer["code"]}
+        r = await server.http.post("/api/v1/sites/brebes/device-tokens/pair/lookup", json=body, headers=sup)
+        assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+        r = await server.http.post("/api/v1/sites/brebes/device-tokens/pair", json={**body, "kind": "kiosk",
+                                                                                    "name": "K"}, headers=sup)  # fmt: skip
+        assert r.status_code == 403
+        r = await server.http.post(LOOKUP, json=body, headers=sup)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "pairing_code_unknown"
+        r = await server.http.post("/api/v1/sites/brebes/device-tokens/pair/lookup", json=body, headers=admin)
+        assert r.status_code == 200 and r.json()["kind"] == "kiosk"

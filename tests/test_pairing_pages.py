@@ -10,7 +10,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, Route
 from playwright.async_api import Error as PlaywrightError
 
 from .display_support import WAIT_MS, bounded, until
@@ -55,7 +55,16 @@ async def once_there(page: Page, js: str, seconds: float = 20) -> None:
         except PlaywrightError:  # the page navigating: asked again in a moment
             pass
         await asyncio.sleep(0.05)
-    raise AssertionError(f"not true within {seconds:g} s: {js}")
+    try:  # what the page shows instead, for whoever reads the failure
+        seen = await page.evaluate(SEEN)
+    except PlaywrightError as exc:
+        seen = f"(not readable: {exc})"
+    raise AssertionError(f"not true within {seconds:g} s: {js}; the page: {seen}")
+
+
+SEEN = """() => ({url: location.href, body: {...document.body?.dataset},
+    code: document.getElementById('pairing-code')?.textContent ?? null,
+    says: document.getElementById('pairing')?.innerText?.slice(0, 300) ?? null})"""
 
 
 async def live(page: Page) -> None:
@@ -73,6 +82,8 @@ async def test_a_tv_shows_a_code_an_admin_types_it_and_the_tv_starts(browser: Br
         assert await tv.evaluate("() => window.__display.connection.status") != "connected"  # no token, no link
 
         async with signed_in(browser, server, "/supervisor/tegal/admin", "admin", (1400, 1000)) as admin:
+            # the page started (its tabs laid out where the sign-in form was): a tab pressed sooner can miss
+            await until(admin, "() => document.body.dataset.loaded === 'true'")
             await admin.click("[data-tab=devices]")
             await until(admin, "() => !!document.getElementById('pair-device')")
             await admin.click("#pair-device")
@@ -142,3 +153,117 @@ async def test_a_kiosk_opened_without_a_token_is_paired_and_starts(browser: Brow
         assert await kiosk.evaluate("() => window.__kiosk.screen") == "start"
         await kiosk.click(".k-agency[data-agency='disdukcapil']")  # it serves citizens with its own token
         assert await kiosk.evaluate("() => window.__kiosk.screen") == "services"
+
+
+@bounded(120)
+async def test_a_question_left_unanswered_does_not_keep_a_paired_kiosk_waiting(
+    browser: Browser, server: Server
+) -> None:
+    """The page's first "paired yet?" never gets an answer (a request hung on the TV's Wi-Fi): it is given up and
+    asked again, and the kiosk starts once paired."""
+    hung: list[Route] = []
+    asked = asyncio.Event()
+
+    async def hang_first(route: Route) -> None:
+        if route.request.method == "GET" and not hung:
+            hung.append(route)  # never answered
+            asked.set()
+        else:
+            await route.continue_()
+
+    async with device(browser, server, "/kiosk/tegal") as kiosk:
+        await kiosk.route("**/api/v1/sites/tegal/pairing", hang_first)
+        code = await code_shown(kiosk)
+        sup = await server.login("supervisor")
+        await until(kiosk, "() => document.body.dataset.pairing === 'waiting'")
+        await asyncio.wait_for(asked.wait(), 30)  # the page has asked, and waits on that question
+        r = await server.http.post("/api/v1/sites/tegal/device-tokens/pair", headers=sup,
+                                   json={"code": code, "kind": "kiosk", "name": "Kios lantai 2"})  # fmt: skip
+        assert r.status_code == 201, r.text
+        await once_there(kiosk, "() => document.body?.dataset.ready === 'true'", seconds=60)
+
+
+@bounded(150)
+async def test_settings_knows_a_kiosk_pages_code_and_pairs_it_as_a_kiosk(browser: Browser, server: Server) -> None:
+    """The admin types a kiosk page's code: the form says it is a kiosk's and fixes the kind (a TV is no longer a
+    choice, nor a TV's entry); a TV page's code fixes kind and screen; paired, the kiosk page opens its kiosk."""
+    async with (
+        device(browser, server, "/kiosk/tegal") as kiosk,
+        device(browser, server, "/display/tegal/lantai2") as tv,
+    ):
+        code, tv_code = await code_shown(kiosk), await code_shown(tv)
+        async with signed_in(browser, server, "/supervisor/tegal/admin", "admin", (1400, 1000)) as admin:
+            # the page started (its tabs laid out where the sign-in form was): a tab pressed sooner can miss
+            await until(admin, "() => document.body.dataset.loaded === 'true'")
+            await admin.click("[data-tab=devices]")
+            await until(admin, "() => !!document.getElementById('pair-device')")
+            await admin.click("#pair-device")
+            await admin.select_option("#f-kind", "display")  # what the admin chose before typing the code
+            await admin.fill("#f-code", tv_code.lower())
+            await until(admin, "() => document.getElementById('pairing-origin')?.dataset.kind === 'display'")
+            assert await admin.text_content("#pairing-origin") == (
+                "Kode dari layar TV “lantai2”: jenis dan tampilannya mengikuti halaman itu."
+            )
+            assert await admin.evaluate("() => [document.getElementById('f-kind').value, "
+                                        "document.getElementById('f-screen').value]") == ["display", "lantai2"]  # fmt: skip
+            assert await admin.is_disabled("#f-kind") and await admin.is_disabled("#f-screen")
+
+            # the kiosk's code, its look-up lost on the way (a network blip): said, and the same code typed again is asked
+            lost: list[str] = []
+
+            async def lose_once(route: Route) -> None:
+                if lost:
+                    await route.continue_()
+                else:
+                    lost.append(route.request.url)
+                    await route.abort()
+
+            await admin.route("**/device-tokens/pair/lookup", lose_once)
+            await admin.fill("#f-code", code)
+            await until(admin, "() => document.getElementById('pairing-origin')?.dataset.kind === 'refused'")
+            await admin.fill("#f-code", code.replace("-", " "))  # the same code, its look-up not answered yet
+            await until(admin, "() => document.getElementById('pairing-origin')?.dataset.kind === 'kiosk'")
+            assert len(lost) == 1
+            assert await admin.text_content("#pairing-origin") == "Kode dari kios: dipasangkan sebagai kios."
+            assert await admin.evaluate("() => document.getElementById('f-kind').value") == "kiosk"
+            assert await admin.is_disabled("#f-kind") and await admin.is_hidden("#f-screen")
+            displays = await admin.evaluate(
+                "() => [...document.querySelectorAll('#f-target option')].filter(o => o.textContent.includes('Layar TV'))"
+                ".map(o => o.disabled)"
+            )
+            assert displays and all(displays), displays  # a TV's entry cannot be picked for a kiosk's code
+            kiosks = await admin.evaluate(
+                "() => [...document.querySelectorAll('#f-target option')].filter(o => o.textContent.includes('Kios'))"
+                ".map(o => o.disabled)"
+            )
+            assert kiosks and not any(kiosks), kiosks
+            await admin.fill("#f-name", "Kios pintu barat")
+            await admin.click("#editor-save")
+            await until(admin, "() => !document.getElementById('editor').open")
+            await until(admin, "() => [...document.querySelectorAll('tr[data-device] strong')]"
+                               ".some(s => s.textContent === 'Kios pintu barat')")  # fmt: skip
+
+            # a code of /perangkat: any kind, as the admin chooses
+            await admin.click("#pair-device")
+            start = (await server.http.post("/api/v1/pairing", json={})).json()["code"]
+            await admin.fill("#f-code", start)
+            await until(admin, "() => document.getElementById('pairing-origin')?.dataset.kind === 'any'")
+            assert await admin.text_content("#pairing-origin") == "Kode dari /perangkat: pilih jenis perangkatnya."
+            assert not await admin.is_disabled("#f-kind")
+            assert (
+                await admin.evaluate("() => [...document.querySelectorAll('#f-target option')].some(o => o.disabled)")
+                is False
+            )
+
+            # a mistyped code is said at once, under the field, before the rest is filled in
+            await admin.fill("#f-code", "ACD-EFH" if code != "ACD-EFH" else "ACD-EFJ")
+            await until(admin, "() => document.getElementById('pairing-origin')?.dataset.kind === 'refused'")
+            assert "tidak dikenal di mal ini" in (await admin.text_content("#pairing-origin") or "")
+
+        await once_there(kiosk, "() => document.body?.dataset.ready === 'true'")  # the kiosk page opened its kiosk
+        assert kiosk.url == server.url + "/kiosk/tegal"
+        assert await kiosk.evaluate("() => window.__kiosk.screen") == "start"
+        r = await server.http.get("/api/v1/sites/tegal/device-tokens", headers=await server.login("admin"))
+        [paired] = [d for d in r.json()["devices"] if d["name"] == "Kios pintu barat"]
+        assert paired["kind"] == "kiosk"
+        assert await tv.query_selector("#pairing-code") is not None  # the TV's code was only looked up

@@ -425,3 +425,44 @@ async def test_a_tcp_connection_carries_our_keepalives(pg_cluster: str) -> None:
             await postgresql.close(conn)
     finally:
         server.close()
+
+
+async def test_a_lock_asked_for_while_the_process_stops_leaves_no_connection_open(
+    pg_cluster: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A background loop (the deliverer, the uplink, retention) cancelled while its one-process lock is being asked
+    for (a server stopping) cuts the connection it had just opened. It was left to the garbage collector, whose
+    ResourceWarning failed whichever test ran next (seen in a parallel run under load)."""
+    storage = PostgresStorage(await new_database(pg_cluster))
+    await storage.open()
+    made: list[asyncpg.Connection[Any]] = []
+    connect = postgresql.connect
+
+    async def noted(*args: Any, **kwargs: Any) -> asyncpg.Connection[Any]:
+        conn = await connect(*args, **kwargs)
+        made.append(conn)
+        return conn
+
+    asking = asyncio.Event()
+
+    async def never_answered(self: asyncpg.Connection[Any], *args: Any, **kwargs: Any) -> Any:
+        asking.set()
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(postgresql, "connect", noted)
+    monkeypatch.setattr(asyncpg.Connection, "fetchval", never_answered)
+
+    async def hold() -> None:
+        async with storage.exclusive("outbox"):
+            raise AssertionError("the lock was never answered")
+
+    try:
+        task = asyncio.create_task(hold())
+        await asyncio.wait_for(asking.wait(), 30)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert len(made) == 1 and made[0].is_closed()
+    finally:
+        monkeypatch.undo()
+        await storage.close()

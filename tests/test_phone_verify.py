@@ -16,12 +16,11 @@ import pytest
 
 from queue_server.settings.sitefile import DEMO_SITE
 
-from .helpers import Server, eventually, running_server
+from .helpers import Server, eventually, running_server, ticking
 from .receiver import Receiver
 from .test_citizen_booking import every_log_line
 from .test_citizen_support import bounded, chromium, open_page, shot, text, until
 from .test_invariants import write_site
-from .test_outbox import ticking
 
 BOTH_DATABASES = True
 # Quick retries and pauses of the gateway's breaker; the limit per address raised (each test sets its own).
@@ -219,7 +218,16 @@ async def test_codes_asked_together_for_one_number_are_still_three(database: Pat
                     headers={"X-Forwarded-For": f"198.51.100.{i + 1}"},
                 )  # fmt: skip
 
-            answers = await asyncio.gather(*(ask(i) for i in range(30)))
+            answers = list(await asyncio.gather(*(ask(i) for i in range(30))))
+            # On a busy machine a request may wait for the number's lock past its deadline: refused 503, nothing
+            # changed, and asked again as a client does. What is asserted is what went: three codes, never more.
+            for _ in range(10):
+                again = [i for i, r in enumerate(answers) if r.status_code == 503]
+                if not again:
+                    break
+                assert all(error(answers[i])["code"] == "storage_unavailable" for i in again), answers
+                for i in again:
+                    answers[i] = await ask(i)
             assert sorted(r.status_code for r in answers) == [201] * 3 + [429] * 27, [r.text for r in answers]
             assert {error(r)["details"]["field"] for r in answers if r.status_code == 429} == {"phone"}
             await eventually(lambda: len(codes_received(receiver)) == 3, "three codes sent")

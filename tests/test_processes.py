@@ -41,9 +41,8 @@ from queue_server.web.app import site_of
 
 from .helpers import KIOSK, LOBBY, Clock, Server, StartFailed, bearer, eventually, running_server
 from .pg_support import Cluster, new_database, throwaway_cluster_handle
-from .receiver import Receiver
+from .receiver import Receiver, notify_site
 from .test_invariants import _start, write_site
-from .test_outbox import notify_site
 
 pytestmark = pytest.mark.postgresql
 

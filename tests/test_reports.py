@@ -302,6 +302,28 @@ async def test_bad_periods_are_refused_clearly(server: Server, query: str, statu
     assert server.ctx.storage.last_seq == before
 
 
+async def test_a_mistyped_year_or_a_day_not_in_the_calendar_is_said_as_such(server: Server) -> None:
+    """An outside review: a year typed short in the browser's date field (it showed 12/07/0202) or 30 February was
+    refused with "Mulai harus tanggal berformat YYYY-MM-DD", which the date was; the reader looked for a format
+    they had not written. Now the refusal says which day was asked and what is wrong with it."""
+    sup = await server.login("supervisor")
+    for query, field, id_words, en_words in (
+        ("from=0202-12-07", "from", "Selasa, 7 Desember 202 di luar tanggal yang dapat dipakai (tahun 2000 sampai "
+         "2999). Periksa tahunnya.", "is outside the dates that can be used (the years 2000 to 2999)"),
+        ("from=2026-11-01&to=20266-11-30", "to", "Sampai harus tanggal berformat YYYY-MM-DD", "To must be a date"),
+        ("from=2026-02-30", "from", "tanggal 2026-02-30 tidak ada di kalender", "there is no day 2026-02-30"),
+    ):  # fmt: skip
+        for path in ("reports", "ikm", "audit"):
+            r = await server.http.get(f"/api/v1/sites/tegal/{path}?{query}", headers=sup)
+            assert r.status_code == 422, (path, r.text)
+            error = r.json()["error"]
+            assert error["code"] == "invalid_field" and error["details"]["field"] == field, error
+            assert id_words in error["message"] and en_words in error["message_en"], error
+    nat = await server.login("nasional")
+    r = await server.http.get("/api/v1/national?from=2026-11-01&to=3026-11-30", headers=nat)
+    assert r.status_code == 422 and "Sampai: Kamis, 30 November 3026 di luar" in r.json()["error"]["message"]
+
+
 async def test_a_whole_year_is_allowed(server: Server) -> None:
     report = await get_report(server, "from=2025-11-24&to=2026-11-24")
     assert report["period"]["days"] == MAX_DAYS == 366
@@ -434,6 +456,42 @@ def test_chart_figures_are_written_the_indonesian_way_and_only_where_they_fit() 
     assert ">1.950</text>" in hours and ">2.000</text>" in hours
     month = charts.columns("t", [Bar(f"{d:02d}/11", 520) for d in range(1, 31)])
     assert ">520</text>" not in month and "<title>01/11: 520</title>" in month, "the figure is in the bar's tooltip"
+
+
+async def test_the_ikm_chart_rounds_an_nrr_as_the_tables_do(server: Server) -> None:
+    """An outside review: with 40 answers the report's table said U1 3,28 and U9 3,13 (131/40 and 25/8, rounded half
+    up, as the browser writes them), its chart 3,27 and 3,12 (Python rounding the binary float, or half to even).
+    Eight answers here: U1 25/8 = 3,125 and U2 29/8 = 3,625, which half to even would write 3,12 and 3,62."""
+    op = await server.login("op-disdukcapil")
+    await server.command(op, "1", "open")
+    for n in range(8):
+        token = (await server.issue("ktp"))["ticket"]["token"]
+        for command in ("call_next", "finish"):
+            assert (await server.command(op, "1", command)).status_code == 200
+        answers = [4 if n == 0 else 3, 4 if n < 5 else 3, 3, 3, 3, 3, 3, 3, 3]
+        await ok(await server.http.post(f"/api/v1/tickets/{token}/survey", json={"answers": answers}))
+    sup = await server.login("supervisor")
+    index = await ok(await server.http.get("/api/v1/sites/tegal/ikm", headers=sup))
+    assert index["site_index"]["nrr_exact"][:2] == ["25/8", "29/8"]
+    chart = (await server.http.get("/api/v1/sites/tegal/reports/charts/ikm.svg", headers=sup)).text
+    assert ">3,13</text>" in chart and ">3,63</text>" in chart, chart
+    english = (await server.http.get("/api/v1/sites/tegal/reports/charts/ikm.svg?lang=en", headers=sup)).text
+    assert ">3.13</text>" in english and ">3.63</text>" in english
+    assert [Style(",", 2).num(v) for v in (3.275, 3.175, 3.225, 0.005)] == ["3,28", "3,18", "3,23", "0,01"]
+    assert (Style(",", 1).num(62.55), Style(",", 1).num(1950.0)) == ("62,6", "1.950")
+
+
+async def test_a_period_without_tickets_says_so_on_its_arrival_charts(server: Server) -> None:
+    """An outside review: a month before the mall opened drew two empty axes from 0 to 4, which read as charts still
+    loading; the waits chart already said "Belum ada yang dipanggil". Now the arrival charts say there were none."""
+    sup = await server.login("supervisor")
+    for chart, title in (("arrivals", "Kedatangan per jam, jumlah 30 hari"), ("days", "Kedatangan per hari")):
+        svg = (await server.http.get(f"/api/v1/sites/tegal/reports/charts/{chart}.svg?from=2026-11-01&to=2026-11-30",
+                                     headers=sup)).text  # fmt: skip
+        assert title in svg and "Tidak ada tiket pada periode ini" in svg and "<rect" not in svg, svg
+        english = (await server.http.get(f"/api/v1/sites/tegal/reports/charts/{chart}.svg?from=2026-11-01&to=2026-11-30"
+                                         "&lang=en", headers=sup)).text  # fmt: skip
+        assert "No tickets in this period" in english
 
 
 async def test_arrivals_per_hour_over_several_days_say_they_are_summed(server: Server) -> None:

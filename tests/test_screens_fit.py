@@ -16,7 +16,7 @@ from playwright.async_api import Browser, Page
 
 from .display_support import until
 from .helpers import KIOSK, Server, running_server
-from .test_outbox import notify_site
+from .receiver import notify_site
 
 SIZES = [(1024, 768), (1280, 1024), (1366, 768), (1920, 1080), (1080, 1920)]
 # Buttons of a screen that are shown but not wholly in the viewport, or smaller than a fingertip.

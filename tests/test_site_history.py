@@ -141,6 +141,14 @@ async def test_settings_changed_after_the_last_file_stay_and_a_newer_file_replac
             assert ("site_file_older" in alerts) == (site_file == old), alerts
     newest = tmp_path / "newest.toml"
     newest.write_text(new.read_text().replace(NEW_TEXT, "Berkas terbaru."))
+    # An installer's review: check-site said only "a new file ... replaces configuration version 2", not that the
+    # change saved on the web since is undone by it, nor how to keep it.
+    said = await asyncio.to_thread(cli, "check-site", "--db", str(database), str(newest))
+    assert said.returncode == 0, said.stdout
+    assert "replaces configuration version 2" in said.stdout
+    warned = ("warning: configuration version 2, saved on the Settings page since the file applied last (version 1), "
+              "is undone by it: to keep it, download the site file at Settings")  # fmt: skip
+    assert warned in said.stdout, said.stdout
     async with running_server(database, site_files=[newest]) as s:
         state = s.ctx.state("uji")
         assert (state.configuration.version, state.configuration.source) == (3, "file")

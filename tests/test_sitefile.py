@@ -1,11 +1,13 @@
 """Site files: the demo mall loads; a wrong file is refused with every problem named by its field."""
 
 import tomllib
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from queue_server.domain.catalogue import OpeningHours
 from queue_server.settings.sitefile import DEMO_SITE, SiteFileError, load_site, parse_site
 
 
@@ -122,7 +124,7 @@ def test_minimal_site_gets_a_lobby_screen() -> None:
 
 
 def test_special_periods_have_their_own_hours_and_bad_ones_are_refused() -> None:
-    from datetime import UTC, datetime
+    from datetime import UTC
 
     from queue_server.settings.sitefile import SiteFileError, parse_site
 
@@ -713,3 +715,18 @@ def test_a_site_file_s_running_text_is_held_to_the_api_s_500_characters() -> Non
     assert problem_text(said[0], "id", catalogue()) == "teks berjalan: 501 karakter, paling banyak 500"
     assert problem_text(said[0], "en", catalogue()) == "running text: 501 characters, at most 500"
     assert parse_site(data, "stored", in_force=True).running_text == data["site"]["running_text"]
+
+
+def test_the_next_change_of_opening_hours_is_the_next_opening_or_closing() -> None:
+    """When a kiosk's "closed now" or "open" next stops being true by the clock alone (the day's `changes_at`):
+    Friday's prayer break closes and opens again, a holiday and Sunday are skipped, a moment on an edge is past."""
+    demo = load_site(DEMO_SITE)
+    wib = demo.tz
+    friday = datetime(2026, 11, 27, 10, 0, tzinfo=wib)
+    assert demo.hours.next_change(friday) == datetime(2026, 11, 27, 11, 0, tzinfo=wib), "the prayer break"
+    assert demo.hours.next_change(friday.replace(hour=11)) == datetime(2026, 11, 27, 13, 0, tzinfo=wib)
+    saturday_noon = datetime(2026, 11, 28, 12, 0, tzinfo=wib)
+    assert demo.hours.next_change(saturday_noon) == datetime(2026, 11, 30, 7, 30, tzinfo=wib), "over Sunday"
+    christmas_eve = datetime(2026, 12, 24, 16, 0, tzinfo=wib)
+    assert demo.hours.next_change(christmas_eve) == datetime(2026, 12, 26, 8, 0, tzinfo=wib), "the holiday skipped"
+    assert OpeningHours().next_change(friday) is None, "no hours at all: never"

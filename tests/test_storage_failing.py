@@ -161,7 +161,13 @@ async def test_signing_in_on_a_full_disk_says_why_and_what_the_technician_does(s
             if (await _sign_in(s, "demo-supervisor")).status_code != 200:
                 break
         for password in ("demo-supervisor", "not-the-password"):
-            r = await _sign_in(s, password)
+            # A checkpoint of the write-ahead log may give pages back between two sign-ins (more so on a loaded
+            # machine): a sign-in then goes through, and takes the room again; what is asserted is the refusal's words.
+            for _ in range(200):
+                r = await _sign_in(s, password)
+                if r.status_code == 503:
+                    break
+                assert r.status_code in (200, 401), r.text
             assert r.status_code == 503, r.text
             error = r.json()["error"]
             assert error["code"] == "storage_unavailable", error

@@ -22,7 +22,7 @@ from websockets.asyncio.client import connect
 
 from .display_support import until
 from .helpers import LOBBY, Server, running_server
-from .test_supervisor_pages import busy_hall, screenshot_dir, signed_in, text_of
+from .test_supervisor_pages import busy_hall, refuse_browser_dialogs, screenshot_dir, signed_in, text_of
 
 
 @pytest.fixture
@@ -31,25 +31,39 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
         yield s
 
 
+SIGNED_IN = "() => document.getElementById('login').hidden"
+CONNECTED = "() => document.getElementById('conn').dataset.state === 'connected'"  # the dashboard's live link
+
+
 @asynccontextmanager
 async def opened(
-    browser: Browser, server: Server, path: str, user: str = "supervisor", **options: Any
+    browser: Browser,
+    server: Server,
+    path: str,
+    user: str = "supervisor",
+    ready: str = SIGNED_IN,
+    address: str | None = None,
+    **options: Any,
 ) -> AsyncIterator[Page]:
-    """A page signed in, in a browser context of its own (a size, a zoom, forced colours)."""
+    """A page signed in, in a browser context of its own (a size, a zoom, forced colours, `bypass_csp` for axe),
+    once `ready` holds (signed in; the dashboard's `CONNECTED`); `address`: the server reached another way (a
+    proxy that can cut the link)."""
     options = {"viewport": {"width": 1366, "height": 768}, "locale": "id-ID", **options}
     context = await browser.new_context(**options)
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    browser_boxes = refuse_browser_dialogs(page)
     try:
-        await page.goto(server.url + path)
+        await page.goto((address or server.url) + path)
         await page.fill("input[name=username]", user)
         password = {"supervisor": "demo-supervisor", "admin": "demo-admin", "nasional": "demo-regional"}[user]
         await page.fill("input[name=password]", password)
         await page.click("#login-form button[type=submit]")
-        await until(page, "() => document.getElementById('login').hidden")
+        await until(page, ready)
         yield page
         assert not errors, errors
+        assert not browser_boxes, f"the browser's own dialogs: {browser_boxes}"
     finally:
         await context.close()
 
@@ -174,8 +188,9 @@ async def test_alerts_are_whole_sentences_with_their_kind_in_words_in_any_colour
             assert {"Antrean:", "Kuota:"} <= {word for _, word in kinds}
             box = await page.evaluate("""() => { const b = document.getElementById('alerts');
                 return [b.tabIndex, b.getAttribute('aria-label'), b.scrollHeight > b.clientHeight]; }""")
-            assert box[:2] == [0, "Peringatan"]
-            if box[2]:  # more alerts than the box shows: the keyboard scrolls it
+            # a Tab stop only while it has more alerts than it shows (then the keyboard scrolls it), named either way
+            assert box[:2] == [0 if box[2] else -1, "Peringatan"], box
+            if box[2]:
                 await page.focus("#alerts")
                 await page.keyboard.press("End")
                 await until(page, "() => document.getElementById('alerts').scrollTop > 0")
@@ -272,7 +287,6 @@ async def test_settings_keep_the_keyboard_s_place_and_mark_the_field_a_problem_i
     gone); the panel was a live region read whole at every tab and save; a server's problem was not tied to its
     field; the tabs had no aria-controls nor Home/End."""
     async with opened(browser, server, "/supervisor/tegal/admin", "admin") as page:
-        page.on("dialog", lambda d: asyncio.get_running_loop().create_task(d.accept()))
         await until(page, "() => document.body.dataset.loaded === 'true'")
         assert await page.get_attribute("#panel", "aria-live") is None
         assert await page.get_attribute("#panel", "aria-labelledby") == "tab-services"
@@ -314,6 +328,25 @@ async def test_settings_keep_the_keyboard_s_place_and_mark_the_field_a_problem_i
         await page.click("#tab-accounts")
         await until(page, "() => !!document.querySelector('tr[data-account=op-pos]')")
         await page.get_by_role("button", name="Nonaktifkan op-pos").focus()
+        await page.keyboard.press("Enter")
+        # asked in the page's dialog, named for a screen reader; the focus on "Batal": Enter there does nothing
+        await until(page, "() => document.getElementById('question-dialog').open")
+        assert await page.get_by_role("dialog", name="Nonaktifkan akun op-pos").count() == 1
+        assert await page.evaluate("() => document.activeElement.id") == "question-no"
+        await page.keyboard.press("Enter")
+        await until(page, "() => !document.getElementById('question-dialog').open")
+        assert await page.evaluate(FOCUSED) == "Nonaktifkan op-pos", "said no: back on the button that asked"
+        await page.keyboard.press("Enter")
+        await until(page, "() => document.getElementById('question-dialog').open")
+        await page.keyboard.press("Escape")
+        await until(page, "() => !document.getElementById('question-dialog').open")
+        assert not await page.evaluate(
+            "() => document.querySelector('tr[data-account=op-pos]').classList.contains('revoked')"
+        )
+        await page.keyboard.press("Enter")
+        await until(page, "() => document.getElementById('question-dialog').open")
+        await page.keyboard.press("Tab")
+        assert await page.evaluate("() => document.activeElement.id") == "question-yes"
         await page.keyboard.press("Enter")
         await until(page, "() => document.querySelector('tr[data-account=op-pos]').classList.contains('revoked')")
         await until(page, "() => document.activeElement !== document.body")
@@ -424,9 +457,12 @@ async def test_the_front_page_links_every_page_and_says_its_language_switch_in_i
     """The review: the front page lacked the national view, the IKM report and the staff desk, which the README
     says are there; its "English" link was not marked as English."""
     index = (await server.http.get("/", headers={"Accept": "text/html"})).text
-    for path in ("/desk/tegal", "/national", "/national/ikm", "/supervisor/tegal", "/kiosk/tegal"):
+    for path in ("/desk/tegal", "/national", "/national/ikm", "/supervisor/tegal", "/kiosk/tegal", "/perangkat"):
         assert f'href="{path}"' in index, path
     assert 'hreflang="en" lang="en">English<' in index
+    # An installer's review: the page sent new TVs and kiosks to `device add` only, not to the pairing code the
+    # deployment guide starts them with.
+    assert "Pasangkan dengan kode" in index and "buka /perangkat" in index
     english = (await server.http.get("/?lang=en")).text
     assert 'lang="id">Bahasa Indonesia<' in english
 

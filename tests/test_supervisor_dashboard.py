@@ -202,10 +202,13 @@ def test_a_counter_card_names_who_paused_or_closed_it_today_and_when() -> None:
     assert left() is None and left("2") is None, "open; and closed since the start, by nobody"
     d.tick(2)
     d.run(c.PauseCounter("1", by="sari"))
-    assert left() == {"by": "sari", "at": "2026-11-23T09:02:00.000+07:00"}
+    assert left() == {"by": "sari", "by_name": "sari", "at": "2026-11-23T09:02:00.000+07:00"}, "no names: the account"
+    named = dashboard.figures(d.state, d.now, [], people=lambda accounts: {a: f"{a.title()} Dewi" for a in accounts})
+    card = next(x for x in named["counters"] if x["id"] == "1")
+    assert (card["left"]["by_name"], card["operator_name"]) == ("Sari Dewi", "Sari Dewi"), "the person, by the rule"
     d.tick(60)
     d.run(c.CloseCounter("1", by="budi"))
-    assert left() == {"by": "budi", "at": "2026-11-23T10:02:00.000+07:00"}
+    assert left() == {"by": "budi", "by_name": "budi", "at": "2026-11-23T10:02:00.000+07:00"}
     d.tick(24 * 60)
     assert left() is None, "closed yesterday"
 

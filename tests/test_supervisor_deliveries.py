@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from .display_support import chromium, until
-from .helpers import KIOSK, bearer, eventually, running_server
-from .receiver import Receiver
-from .test_outbox import PHONE, PHONE_FORMS, notify_site, ticking
+from .helpers import KIOSK, bearer, eventually
+from .receiver import Receiver, notify_server
+from .test_outbox import PHONE, PHONE_FORMS, add_webhook
 from .test_supervisor_pages import signed_in
 
 # Counts the page's readings of the API (it reads every 10 seconds).
@@ -30,57 +30,50 @@ async def test_a_failing_gateway_shows_on_the_page_and_its_messages_are_sent_aga
         gateway.status = 503
         gateway.start()
         fast = {"outbox_retry_seconds": 0.2, "outbox_retry_cap_seconds": 1.0, "outbox_max_attempts": 2}
-        async with running_server(tmp_path / "q.sqlite3", site_files=[notify_site(tmp_path, gateway)], **fast) as s:
-            async with ticking(s.clock):
-                for _ in range(2):
-                    r = await s.http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK),
-                                          json={"service": "ktp", "notify": {"phone": PHONE, "consent": True}})  # fmt: skip
-                    assert r.status_code == 201, r.text
-                async with chromium() as browser, signed_in(browser, s, "/supervisor/tegal/deliveries",
-                                                            size=(1366, 768)) as page:  # fmt: skip
-                    await until(
-                        page, "() => document.querySelectorAll('#dead-rows tr').length === 2", timeout_ms=30_000
-                    )
-                    row = page.locator("#endpoint-rows tr[data-endpoint='gateway']")
-                    assert "Gateway WhatsApp/SMS" in await row.inner_text()
-                    assert "Gagal" in await row.inner_text() and "HTTP 503" in await row.inner_text()
-                    # The words a person reads hold no part of the number; the markup (where random ids could hold
-                    # any four digits by chance) holds none of its forms.
-                    seen, markup = await page.inner_text("body"), await page.content()
-                    assert "0812" not in seen and "7890" not in seen
-                    assert not any(form in markup for form in PHONE_FORMS)
-                    shots = Path(os.environ.get("SUPERVISOR_SCREENSHOT_DIR", tmp_path))
-                    await page.screenshot(path=shots / "deliveries-failing.png")
-                    # Each "Kirim ulang" names its message (an outside review heard a column of them alike), and
-                    # the one focused keeps the focus through the next reading (its table was rebuilt each time).
-                    names = await page.eval_on_selector_all(
-                        "#dead-rows button", "(bs) => bs.map((b) => b.getAttribute('aria-label'))"
-                    )
-                    assert all(n.startswith("Kirim ulang ") and "Gateway WhatsApp/SMS" in n for n in names), names
-                    await page.focus("#dead-rows tr:first-child button")
-                    await page.evaluate(COUNT_READS)
-                    await until(page, "() => window.reads >= 2", timeout_ms=30_000)
-                    await asyncio.sleep(0.5)
-                    assert await page.evaluate(FOCUSED) == names[0]
-                    gateway.status = 200
-                    await page.click("#endpoint-rows button[data-resend='gateway']")
-                    await eventually(lambda: len(gateway.bodies("/send")) == 2, "both resent and delivered", 30)
-                    await until(
-                        page, "() => document.querySelectorAll('#dead-rows tr').length === 0", timeout_ms=30_000
-                    )
-                    # sent today: its time; the next day, the same moment with its date
-                    last_sent = (
-                        "() => document.querySelector('#endpoint-rows tr[data-endpoint=gateway] td:nth-child(7)')"
-                    )
-                    sent_at = await until(
-                        page, last_sent + "?.textContent.match(/^\\d\\d\\.\\d\\d$/)?.[0]", timeout_ms=30_000
-                    )
-                    s.clock.advance(days=1)
-                    await until(
-                        page,
-                        last_sent + f".textContent === 'Senin, 23 November 2026 pukul {sent_at}'",
-                        timeout_ms=30_000,
-                    )
+        async with notify_server(tmp_path / "q.sqlite3", tmp_path, gateway, **fast) as s:
+            for _ in range(2):
+                r = await s.http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK),
+                                      json={"service": "ktp", "notify": {"phone": PHONE, "consent": True}})  # fmt: skip
+                assert r.status_code == 201, r.text
+            async with chromium() as browser, signed_in(browser, s, "/supervisor/tegal/deliveries",
+                                                        size=(1366, 768)) as page:  # fmt: skip
+                await until(page, "() => document.querySelectorAll('#dead-rows tr').length === 2", timeout_ms=30_000)
+                row = page.locator("#endpoint-rows tr[data-endpoint='gateway']")
+                assert "Gateway WhatsApp/SMS" in await row.inner_text()
+                assert "Gagal" in await row.inner_text() and "HTTP 503" in await row.inner_text()
+                # The words a person reads hold no part of the number; the markup (where random ids could hold
+                # any four digits by chance) holds none of its forms.
+                seen, markup = await page.inner_text("body"), await page.content()
+                assert "0812" not in seen and "7890" not in seen
+                assert not any(form in markup for form in PHONE_FORMS)
+                shots = Path(os.environ.get("SUPERVISOR_SCREENSHOT_DIR", tmp_path))
+                await page.screenshot(path=shots / "deliveries-failing.png")
+                # Each "Kirim ulang" names its message (an outside review heard a column of them alike), and
+                # the one focused keeps the focus through the next reading (its table was rebuilt each time).
+                names = await page.eval_on_selector_all(
+                    "#dead-rows button", "(bs) => bs.map((b) => b.getAttribute('aria-label'))"
+                )
+                assert all(n.startswith("Kirim ulang ") and "Gateway WhatsApp/SMS" in n for n in names), names
+                await page.focus("#dead-rows tr:first-child button")
+                await page.evaluate(COUNT_READS)
+                await until(page, "() => window.reads >= 2", timeout_ms=30_000)
+                await asyncio.sleep(0.5)
+                assert await page.evaluate(FOCUSED) == names[0]
+                gateway.status = 200
+                await page.click("#endpoint-rows button[data-resend='gateway']")
+                await eventually(lambda: len(gateway.bodies("/send")) == 2, "both resent and delivered", 30)
+                await until(page, "() => document.querySelectorAll('#dead-rows tr').length === 0", timeout_ms=30_000)
+                # sent today: its time; the next day, the same moment with its date
+                last_sent = "() => document.querySelector('#endpoint-rows tr[data-endpoint=gateway] td:nth-child(7)')"
+                sent_at = await until(
+                    page, last_sent + "?.textContent.match(/^\\d\\d\\.\\d\\d$/)?.[0]", timeout_ms=30_000
+                )
+                s.clock.advance(days=1)
+                await until(
+                    page,
+                    last_sent + f".textContent === 'Senin, 23 November 2026 pukul {sent_at}'",
+                    timeout_ms=30_000,
+                )
             r = await s.http.get("/api/v1/sites/tegal/audit?from=2026-11-23", headers=await s.login("supervisor"))
             assert any(e["action"] == "outbox.resend" for e in r.json()["entries"])
 
@@ -96,7 +89,7 @@ async def test_a_message_the_gateway_answered_too_late_is_marked_unknown_and_res
         gateway.delay = 3.0
         gateway.start()
         late = {"outbox_timeout_seconds": 1.0, "outbox_max_attempts": 1}
-        async with running_server(tmp_path / "q.sqlite3", site_files=[notify_site(tmp_path, gateway)], **late) as s:
+        async with notify_server(tmp_path / "q.sqlite3", tmp_path, gateway, tick=False, **late) as s:
             r = await s.http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK),
                                   json={"service": "ktp", "notify": {"phone": PHONE, "consent": True}})  # fmt: skip
             assert r.status_code == 201, r.text
@@ -105,6 +98,7 @@ async def test_a_message_the_gateway_answered_too_late_is_marked_unknown_and_res
                 await until(page, "() => document.querySelectorAll('#dead-rows tr').length === 1", timeout_ms=30_000)
                 dead = await page.inner_text("#dead-rows tr")
                 assert "no answer in time" in dead and "Hasilnya tidak diketahui" in dead, dead
+                assert "Penerima tidak menjawab dalam 1 detik: servernya lambat atau macet." in dead, dead
                 row = await page.inner_text("#endpoint-rows tr[data-endpoint='gateway']")
                 assert "1 pesan hasilnya tidak diketahui" in row, row
                 shots = Path(os.environ.get("SUPERVISOR_SCREENSHOT_DIR", tmp_path))
@@ -116,3 +110,83 @@ async def test_a_message_the_gateway_answered_too_late_is_marked_unknown_and_res
                 await until(page, "() => document.querySelectorAll('#dead-rows tr').length === 0", timeout_ms=30_000)
     first, again = gateway.requests
     assert first.headers["Idempotency-Key"] == again.headers["Idempotency-Key"] == again.json()["ref"]
+
+
+async def test_a_gateway_out_of_reach_is_said_in_words_of_each_language_and_an_older_row_by_its_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page says why in the page's language (the kind the deliverer kept), the technical text smaller under it;
+    a row an earlier release wrote (its text alone) shows that text. The dashboard's alert says it the same way. A
+    webhook is named by its description, as the alert names it."""
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
+    gateway = Receiver()  # never listening: every try is refused
+    fast = {"outbox_retry_seconds": 0.2, "outbox_retry_cap_seconds": 1.0, "outbox_max_attempts": 1}
+    with Receiver() as siak:
+        async with notify_server(tmp_path / "q.sqlite3", tmp_path, gateway, tick=False, **fast) as s:
+            siak.status = 401
+            siak.start()
+            await add_webhook(s, f"{siak.url}/hook", ["ticket.issued"], description="SIAK Dukcapil")
+            for _ in range(2):
+                r = await s.http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK),
+                                      json={"service": "ktp", "notify": {"phone": PHONE, "consent": True}})  # fmt: skip
+                assert r.status_code == 201, r.text
+            sup = await s.login("supervisor")
+
+            async def dead() -> bool:
+                r = await s.http.get("/api/v1/sites/tegal/deliveries/dead", headers=sup)
+                return len(r.json()["dead"]) == 4
+
+            await eventually(dead, "four dead letters", 30)
+            # The gateway's older one as an earlier release kept it: its text, no kind
+            await s.ctx.storage.execute(
+                "UPDATE outbox SET last_problem = NULL WHERE n = (SELECT MIN(n) FROM outbox WHERE endpoint = 'gateway')"
+            )
+            in_words, as_text = (
+                "127.0.0.1 menolak sambungan: server penerima mati",
+                "Galat teknis: ClientConnectorError",
+            )
+            async with chromium() as browser:
+                async with signed_in(browser, s, "/supervisor/tegal/deliveries", size=(1366, 768)) as page:
+                    await until(
+                        page, "() => document.querySelectorAll('#dead-rows tr').length === 4", timeout_ms=30_000
+                    )
+                    row = await page.inner_text("#endpoint-rows tr[data-endpoint='gateway']")
+                    assert in_words in row and "Cannot connect to host 127.0.0.1" in row, row
+                    assert await page.locator("#endpoint-rows tr[data-endpoint=gateway] .detail").count() == 1
+                    hook = await page.inner_text("#endpoint-rows tr:nth-child(2)")
+                    assert hook.startswith("Webhook SIAK Dukcapil") and "Penerima menolak kunci atau token" in hook, (
+                        hook
+                    )
+                    gateway_rows = page.locator("#dead-rows tr", has_text="Gateway WhatsApp/SMS")
+                    letters = [await r.inner_text() for r in await gateway_rows.all()]
+                    assert in_words in letters[0] and "Cannot connect to host" in letters[0], letters  # newest first
+                    assert as_text in letters[1] and "Technical" not in letters[1], letters
+                    assert await gateway_rows.nth(1).locator(".detail").count() == 0  # no text said twice
+                    assert await page.locator("#dead-rows tr", has_text="Webhook SIAK Dukcapil").count() == 2
+                    seen = await page.inner_text("body")
+                    assert "0812" not in seen and "7890" not in seen
+                    shots = Path(os.environ.get("SUPERVISOR_SCREENSHOT_DIR", tmp_path))
+                    await page.screenshot(path=shots / "deliveries-words-id.png", full_page=True)
+                    await page.click("#lang")
+                    await until(page, "() => document.documentElement.lang === 'en'")
+                    row = await page.inner_text("#endpoint-rows tr[data-endpoint='gateway']")
+                    assert "127.0.0.1 refused the connection: the receiver's server is down" in row, row
+                    gateway_rows = page.locator("#dead-rows tr", has_text="WhatsApp/SMS gateway")
+                    letters = [await r.inner_text() for r in await gateway_rows.all()]
+                    assert "Technical error: ClientConnectorError" in letters[1], letters
+                    hook = await page.inner_text("#endpoint-rows tr:nth-child(2)")
+                    assert "The receiver refused the key or token sent (HTTP 401)" in hook, hook
+                    await page.screenshot(path=shots / "deliveries-words-en.png", full_page=True)
+                    await page.click("#lang")  # the choice is kept: the dashboard opens in Indonesian
+                    await until(page, "() => document.documentElement.lang === 'id'")
+                async with signed_in(browser, s, "/supervisor/tegal", size=(1366, 768)) as page:
+                    alert = page.locator("#alerts p.alert.delivery_failing[data-alert='delivery:gateway']")
+                    await until(page, "() => !!document.querySelector('#alerts p.alert.delivery_failing')",
+                                timeout_ms=30_000)  # fmt: skip
+                    text = await alert.inner_text()
+                    assert "Gateway WhatsApp/SMS: pengiriman gagal" in text and in_words in text, text
+                    assert "Cannot connect to host 127.0.0.1" in (await alert.get_attribute("title") or "")
+                    await page.click("#lang")
+                    await until(page, "() => document.documentElement.lang === 'en'")
+                    text = await alert.inner_text()
+                    assert "127.0.0.1 refused the connection" in text, text

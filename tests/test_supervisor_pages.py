@@ -12,7 +12,6 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page
@@ -42,6 +41,7 @@ async def signed_in(
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    browser_boxes = refuse_browser_dialogs(page)
     try:
         await page.goto(server.url + path)
         await page.fill("input[name=username]", user)
@@ -50,8 +50,38 @@ async def signed_in(
         await page.click("#login-form button[type=submit]")
         yield page
         assert not errors, errors
+        assert not browser_boxes, f"the browser's own dialogs: {browser_boxes}"
     finally:
         await context.close()
+
+
+def refuse_browser_dialogs(page: Page) -> list[str]:
+    """The pages ask in their own dialog (`answer`): a browser's confirm, alert or prompt box would stop their live
+    figures. Any that opens is dismissed and listed, for the test to fail on."""
+    boxes: list[str] = []
+    page.on("dialog", lambda box: (boxes.append(box.message), asyncio.ensure_future(box.dismiss())))
+    return boxes
+
+
+QUESTION_OPEN = "() => document.getElementById('question-dialog').open"
+
+
+async def question(page: Page) -> dict[str, str]:
+    """The page's own open question (base.html's #question-dialog): its title, words and buttons, as shown."""
+    await until(page, QUESTION_OPEN)
+    said: dict[str, str] = await page.evaluate(
+        """() => Object.fromEntries(['title', 'text', 'yes', 'no'].map(
+             (part) => [part, document.getElementById(`question-${part}`).textContent]))"""
+    )
+    return said
+
+
+async def answer(page: Page, yes: bool = True) -> str:
+    """The page's own question: its words, then its "Ya, ..." or "Batal" pressed; the dialog closed."""
+    words = (await question(page))["text"]
+    await page.click("#question-yes" if yes else "#question-no")
+    await until(page, "() => !document.getElementById('question-dialog').open")
+    return words
 
 
 def screenshot_dir(tmp_path: Path) -> Path:
@@ -706,6 +736,147 @@ async def test_a_closed_day_s_expired_tickets_are_not_served_not_still_open(brow
             assert ("dipanggil" if lang == "id" else "called") in basis
 
 
+async def test_every_row_of_the_report_s_tables_adds_up_to_its_tickets(browser: Browser, server: Server) -> None:
+    """An outside review, checking a day not closed yet by hand: Disdukcapil's row read 5 tickets, 2 served, 1 no-show
+    and nothing else, because the tables had no "Belum selesai" column (the summary and the CSV have it). Every row
+    of every table now adds up: tickets = served + no-show + cancelled + transferred + expired + still open, and
+    each row says what the CSV's line says."""
+    op, polres = await server.login("op-disdukcapil"), await server.login("op-polres")
+    sup = await server.login("supervisor")
+    labels = [(await server.issue(service))["ticket"]["label"] for service in ("ktp",) * 4 + ("kk", "skck", "skck")]
+    for command in ("open", "call_next", "finish", "call_next", "no_show"):
+        assert (await server.command(op, "1", command)).status_code == 200
+    for command in ("open", "call_next", "transfer"):
+        body = {"target_service": "kk"} if command == "transfer" else {}
+        assert (await server.command(polres, "5", command, **body)).status_code == 200
+    cancel = {"action": "cancel", "reason": "pulang", "command_id": "h13-cancel"}
+    r = await server.http.post(f"/api/v1/sites/tegal/tickets/{labels[-1]}/actions", json=cancel, headers=sup)
+    assert r.status_code == 200, r.text
+    csv_text = (await server.http.get("/api/v1/sites/tegal/reports.csv", headers=sup)).text.splitlines()
+    csv_rows = {(c[0], c[1]): c for c in (line.split(",") for line in csv_text[1:]) if len(c) > 10}
+    async with signed_in(browser, server, "/supervisor/tegal/reports") as page:
+        await until(page, "() => document.getElementById('report').getAttribute('aria-busy') === 'false'")
+        for table, group in (("by-agency", "agency"), ("by-service", "service"), ("by-counter", "counter"),
+                             ("by-operator", "operator")):  # fmt: skip
+            heads = await page.evaluate(f"() => [...document.querySelectorAll('#{table} th')].map(e => e.textContent)")
+            rows = await page.evaluate(f"() => [...document.querySelectorAll('#{table} tbody tr[data-row]')]"
+                                       ".map(r => [r.dataset.row, ...[...r.cells].map(c => c.textContent)])")  # fmt: skip
+            assert rows, table
+            at = {name: heads.index(name) + 1 for name in ("Tiket", "Dilayani", "Tidak hadir", "Dibatalkan",
+                                                           "Dialihkan", "Tidak terlayani (kedaluwarsa)",
+                                                           "Belum selesai")}  # fmt: skip
+            for row in rows:
+                figures = {name: int(row[i]) for name, i in at.items()}
+                outcomes = sum(v for k, v in figures.items() if k != "Tiket")
+                assert outcomes == figures["Tiket"], (table, row, figures)
+                line = csv_rows[(group, row[0])]
+                assert [int(x) for x in line[3:10]] == list(figures.values()), (table, row, line)
+        waiting = await page.evaluate("() => [...document.querySelectorAll('#by-service tr[data-row=ktp] td')]"
+                                      ".map(e => e.textContent)")  # fmt: skip
+        assert waiting[1:3] == ["4", "1"] and waiting[7] == "2", waiting  # two KTP citizens still wait
+        await page.click("#lang")
+        await until(page, "() => document.documentElement.lang === 'en'")
+        assert "Still open" in await page.evaluate(text_of("#by-agency thead"))
+
+
+async def test_the_tables_per_counter_and_per_operator_say_why_they_do_not_add_up_to_the_report_s_tickets(
+    browser: Browser, server: Server
+) -> None:
+    """A day worked out by hand: 15 ticket legs (13 citizens, 2 transfers). Loket 1 serves A-001..A-003, A-004 does
+    not come and is put back in the queue (no counter's any more), A-005 is transferred to SKCK from Loket 1;
+    A-009 is transferred to SKCK from the queue (never called at Disdukcapil), A-010 is cancelled; Loket 5 serves
+    A-005 and A-009 in SKCK, and F-001. Loket 1 has 4 legs, Loket 5 has 3: the 8 others (A-004, A-006..A-008,
+    A-009's first leg, A-010, D-001, F-002) are at no counter and under no operator, and A-005 counts at both
+    counters, as it counts twice in the tickets."""
+    op, polres = await server.login("op-disdukcapil"), await server.login("op-polres")
+    sup = await server.login("supervisor")
+    await server.issue("kia")
+    ktp = [(await server.issue("ktp"))["ticket"]["label"] for _ in range(10)]
+    for _ in range(2):
+        await server.issue("skck")
+    commands = ["open", *["call_next", "finish"] * 3, "call_next", "no_show", "call_next", "transfer"]
+    for command in commands:
+        body = {"target_service": "skck"} if command == "transfer" else {}
+        assert (await server.command(op, "1", command, **body)).status_code == 200, command
+    for ticket, action, headers in ((ktp[3], {"action": "requeue"}, op),
+                                    (ktp[9], {"action": "cancel", "reason": "salah ambil"}, sup),
+                                    (ktp[8], {"action": "transfer", "target_service": "skck"}, sup)):  # fmt: skip
+        r = await server.http.post(f"/api/v1/sites/tegal/tickets/{ticket}/actions", json=action, headers=headers)
+        assert r.status_code == 200, r.text
+    for command in ["open", *["call_next", "finish"] * 3]:
+        assert (await server.command(polres, "5", command)).status_code == 200, command
+    report = (await server.http.get("/api/v1/sites/tegal/reports", headers=sup)).json()
+    assert (report["totals"]["tickets"], report["totals"]["citizens"]) == (15, 13)
+    assert [(r["id"], r["tickets"], r["transferred"]) for r in report["by_counter"]] == [("1", 4, 1), ("5", 3, 0)]
+    async with signed_in(browser, server, "/supervisor/tegal/reports") as page:
+        await until(page, "() => document.getElementById('report').getAttribute('aria-busy') === 'false'")
+        assert await page.inner_text("#by-counter-rest") == (
+            "Tidak termasuk loket mana pun: 8 dari 15 tiket, yang tidak dipanggil ke loket, atau kembali ke antrean "
+            "dan tidak dipanggil lagi. Tiket yang dialihkan dari loket (1) dihitung lagi di loket yang memanggilnya "
+            "sesudah itu, seperti pada jumlah tiket."
+        )
+        assert (await page.inner_text("#by-operator-rest")).startswith(
+            "Tidak termasuk petugas mana pun: 8 dari 15 tiket, yang tidak dipanggil ke loket"
+        )
+        await page.click("#lang")
+        await until(page, "() => document.getElementById('by-counter-rest').textContent.startsWith('At no counter')")
+        assert await page.inner_text("#by-counter-rest") == (
+            "At no counter: 8 of 15 tickets, never called to one, or put back in the queue and not called again. "
+            "A ticket transferred from a counter (1 here) counts again at the counter that calls it next, as in the "
+            "ticket total."
+        )
+        assert (await page.inner_text("#by-operator-rest")).startswith("Under no operator: 8 of 15 tickets")
+        # Filtered to Polres: its 4 legs are all at Loket 5 but F-002, and nothing was transferred from there.
+        await page.select_option("select[name=agency]", "polres")
+        await page.click("#filters button[type=submit]")
+        await until(
+            page, "() => document.getElementById('by-counter-rest').textContent.startsWith('At no counter: 1 of 4')"
+        )
+        assert await page.inner_text("#by-counter-rest") == (
+            "At no counter: 1 of 4 tickets, never called to one, or put back in the queue and not called again."
+        )
+
+
+async def test_a_date_left_empty_or_mistyped_is_said_in_the_page_s_words_on_the_report_and_audit_pages(
+    browser: Browser, server: Server
+) -> None:
+    """An outside review: an emptied "Sampai" on the report page brought the browser's own bubble, in the browser's
+    language ("Please fill out this field."), beside the page's last refusal, which stayed and marked "Dari"; a year
+    typed short (0202) was "Mulai harus tanggal berformat YYYY-MM-DD"; the audit page marked no field and left the
+    refused dates above a log of other days. Now each page says it in its own words, marks the field, and puts the
+    fields back to the period still shown, naming it."""
+    day = server.ctx.today(server.ctx.sites["tegal"])
+    shown = f"{day.isoformat()}"
+    for path, still in (("/supervisor/tegal/reports", "Laporan di bawah tetap untuk"),
+                        ("/supervisor/tegal/audit", "Log di bawah tetap untuk")):  # fmt: skip
+        async with signed_in(browser, server, path) as page:
+            await until(page, "() => document.querySelector('#filters input[name=from]').value !== ''")
+            for field, label in (("to", "Sampai"), ("from", "Dari")):
+                await page.fill(f"#filters input[name={field}]", "")
+                await page.click("#filters button[type=submit]")
+                error = await until(page, text_of("#filter-error"))
+                assert error.startswith(f"Isi tanggal {label} dengan lengkap: hari, bulan dan tahun. {still}"), error
+                invalid = "() => [...document.querySelectorAll('#filters [aria-invalid=true]')].map(e => e.name)"
+                assert await page.evaluate(invalid) == [field]
+                assert await page.input_value(f"#filters input[name={field}]") == shown, "back to the period shown"
+            await page.fill("#filters input[name=from]", "0202-12-07")
+            await page.click("#filters button[type=submit]")
+            await until(page, text_of("#filter-error") + ".includes('di luar tanggal yang dapat dipakai')")
+            await page.fill("#filters input[name=to]", "2000-01-01")
+            await page.fill("#filters input[name=from]", "2000-01-02")
+            await page.click("#filters button[type=submit]")
+            await until(page, text_of("#filter-error") + ".startsWith('Rentang tanggal terbalik')")
+            assert await page.evaluate(invalid) == ["from", "to"]
+            await page.click("#lang")
+            await until(page, "() => document.documentElement.lang === 'en'")
+            await page.fill("#filters input[name=to]", "")
+            await page.click("#filters button[type=submit]")
+            await until(page, text_of("#filter-error") + ".startsWith('Fill in the whole To date')")
+            await page.click("#filters button[type=submit]")  # the fields say the period shown: it shows again
+            await until(page, text_of("#filter-error") + " === ''")
+            assert await page.evaluate(invalid) == []
+
+
 async def test_an_ikm_from_too_few_respondents_is_marked_on_the_report_page(browser: Browser, server: Server) -> None:
     """Two citizens served, one answered: the grade is shown against the two, marked "Sampel belum memadai"."""
     op = await server.login("op-disdukcapil")
@@ -798,43 +969,39 @@ async def test_closing_a_counter_that_is_calling_asks_first_and_one_serving_is_n
             page, "() => document.querySelector('.counter[data-counter=\"1\"] .label')?.textContent === 'A-001'"
         )
         assert await page.locator(".counter[data-counter='2'] button[data-command=close]").count() == 0
-        asked: list[str] = []
-
-        async def answer(dialog: Any) -> None:
-            asked.append(dialog.message)
-            await (dialog.dismiss() if len(asked) == 1 else dialog.accept())
-
-        page.on("dialog", lambda dialog: asyncio.get_running_loop().create_task(answer(dialog)))
         close = ".counter[data-counter='1'] button[data-command=close]"
         await page.click(close)
-        for _ in range(200):  # the dialog is answered by a task of its own
-            if asked:
-                break
-            await asyncio.sleep(0.05)
-        assert asked and "Loket 1 sedang memanggil A-001" in asked[0]
-        assert server.ctx.state("tegal").counters["1"].state.value == "open", "dismissed: nothing happened"
+        words = await answer(page, yes=False)
+        assert words == (
+            "Loket 1 sedang memanggil A-001. Jika ditutup, A-001 kembali ke antrean di tempatnya semula. Tutup Loket 1?"
+        )
+        assert server.ctx.state("tegal").counters["1"].state.value == "open", "said no: nothing happened"
         await page.click(close)
+        await answer(page)
         await until(page, "() => document.querySelector('.counter[data-counter=\"1\"]').classList.contains('closed')")
-        assert len(asked) == 2
 
 
 async def test_a_counter_card_says_who_paused_or_closed_it_and_since_when(browser: Browser, server: Server) -> None:
     """Left from the last session: the counter's state keeps who paused or closed it and when; the dashboard's card
-    says so ("Dijeda oleh sari sejak 10.02"), in English too, and nothing once the counter is open again."""
+    says so ("Dijeda oleh sari sejak 10.02"), in English too, and nothing once the counter is open again. A later
+    review: it named the account where every counter page and the server's sentences name the person; now the person
+    (the account only for one without a name), the card's operator too."""
     op = await server.login("op-disdukcapil")
     assert (await server.command(op, "2", "open")).status_code == 200
     server.clock.advance(minutes=2)
     assert (await server.command(op, "2", "pause")).status_code == 200
     left = "() => document.querySelector('.counter[data-counter=\"2\"] .note.left')?.textContent ?? null"
     async with signed_in(browser, server, "/supervisor/tegal") as page:
-        assert await until(page, f"() => ({left})() === 'Dijeda oleh op-disdukcapil sejak 09.02'")
+        assert await until(page, f"() => ({left})() === 'Dijeda oleh Operator Disdukcapil sejak 09.02'")
+        who = "() => document.querySelector('.counter[data-counter=\"2\"] .who').textContent"
+        assert await page.evaluate(who) == "Disdukcapil · Operator Disdukcapil"
         await page.click(".counter[data-counter='2'] button[data-command=resume]")
         await until(page, f"() => ({left})() === null")
         server.clock.advance(minutes=3)
         await page.click(".counter[data-counter='2'] button[data-command=close]")
-        assert await until(page, f"() => ({left})() === 'Ditutup oleh supervisor sejak 09.05'")
+        assert await until(page, f"() => ({left})() === 'Ditutup oleh Supervisor MPP Kabupaten Tegal sejak 09.05'")
         await page.click("#lang")
-        assert await until(page, f"() => ({left})() === 'Closed by supervisor since 09:05'")
+        assert await until(page, f"() => ({left})() === 'Closed by Supervisor MPP Kabupaten Tegal since 09:05'")
         # a counter nobody paused or closed today (closed since the start, or by the server) says nothing of whom
         assert await page.locator(".counter[data-counter='1'] .note.left").count() == 0
 

@@ -10,7 +10,7 @@ import json
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -231,25 +231,37 @@ async def test_a_scoped_snapshot_has_the_latest_calls_of_its_own_scope(server: S
 
 async def test_who_paused_or_closed_a_counter_is_staff_business_never_a_lobby_screen_s(server: Server) -> None:
     """The counter's state keeps who paused or closed it and when (the counter page and the dashboard say "Dijeda
-    oleh sari sejak 10.02"): the staff's events and dashboard carry it; a lobby screen's events, snapshot and
-    replay never do."""
+    oleh Sari Dewi sejak 10.02"): the staff's events and dashboard carry it, and the staff's frames name the person
+    (`people`, by the one rule: the account's person, else the account) in live events, a replay and a snapshot,
+    so a counter page says the name again after a reconnect; a lobby screen's events, snapshot and replay never
+    carry any of it."""
     op = await server.login("op-disdukcapil")
     supervisor = await server.login("supervisor")
     await server.issue("kia")  # so that there is a seq to resume from
-    secrets = ("paused_by", "paused_at", "closed_by", "closed_at", "op-disdukcapil", '"left"')
+    person = {"op-disdukcapil": "Operator Disdukcapil"}  # the demo account's name (application/demo.py)
+    secrets = ("paused_by", "paused_at", "closed_by", "closed_at", "op-disdukcapil", '"left"', '"people"',
+               "Operator Disdukcapil")  # fmt: skip
     async with follow(server, token=LOBBY) as lobby, follow(server, "supervisor", token=token_of(supervisor)) as staff:
         before = lobby.welcome["seq"]
         await ok(await server.command(op, "1", "open"))
         await ok(await server.command(op, "1", "pause"))
         figures = await ok(await server.http.get("/api/v1/sites/tegal/dashboard", headers=supervisor))
         card = next(c for c in figures["counters"] if c["id"] == "1")
-        assert card["left"] == {"by": "op-disdukcapil", "at": "2026-11-23T09:00:00.000+07:00"}, card
+        assert card["left"] == {"by": "op-disdukcapil", "by_name": "Operator Disdukcapil",
+                                "at": "2026-11-23T09:00:00.000+07:00"}, card  # fmt: skip
+        assert card["operator_name"] == "Operator Disdukcapil"
+        async with follow(server, "counter", token=token_of(op), counter="1") as counter_page:
+            assert counter_page.snapshot is not None and counter_page.snapshot["people"] == person
         await ok(await server.command(op, "1", "close"))
         paused, _ = await staff.until(lambda f: f["type"] == "counter.paused")
         for client in (lobby, staff):
             closed, _ = await client.until(lambda f: f["type"] == "counter.closed")
-        assert paused["data"]["counter"]["paused_by"] == "op-disdukcapil"
+        assert paused["data"]["counter"]["paused_by"] == "op-disdukcapil" and paused["people"] == person
         assert closed["data"]["counter"]["closed_by"] == "op-disdukcapil"
+    async with follow(server, "counter", token=token_of(op), counter="1", last_seq=before) as counter_page:
+        assert counter_page.welcome["resume"] == "replay"
+        replayed, _ = await counter_page.until(lambda f: f["type"] == "counter.paused")
+        assert replayed["people"] == person, "a replay names the person too"
     async with follow(server, token=LOBBY) as late, follow(server, token=LOBBY, last_seq=before) as resumed:
         assert resumed.welcome["resume"] == "replay"
         await resumed.until(lambda f: f["type"] == "counter.closed")
@@ -259,6 +271,24 @@ async def test_who_paused_or_closed_a_counter_is_staff_business_never_a_lobby_sc
             for raw in client.raw:
                 for secret in secrets:
                     assert secret not in raw, (secret, raw)
+    stored = [e for e in await logged(server) if e.type == "counter.paused"]
+    assert stored and all("Operator Disdukcapil" not in json.dumps(e.data) for e in stored), "the log keeps accounts"
+
+
+async def test_staff_frames_name_people_by_the_one_rule_and_a_new_name_at_once(server: Server) -> None:
+    """`people` follows the accounts as they are: a name changed in Settings is the next frame's, an account made
+    since the server started is named too, and one without a name of its own is named by itself."""
+    await server.ctx.accounts.create_user("sari", "kopi-hujan-sepeda-7", "operator", site="tegal", agency="disdukcapil")
+    sari = await server.login("sari", "kopi-hujan-sepeda-7")
+    supervisor = await server.login("supervisor")
+    async with follow(server, "supervisor", token=token_of(supervisor)) as staff:
+        await ok(await server.command(sari, "1", "open"))
+        opened, _ = await staff.until(lambda f: f["type"] == "counter.opened")
+        assert opened["people"] == {"sari": "sari"}, "no name of her own: the account"
+        await server.ctx.accounts.change_user("sari", "operator", "disdukcapil", "Sari Dewi")
+        await ok(await server.command(sari, "1", "pause"))
+        paused, _ = await staff.until(lambda f: f["type"] == "counter.paused")
+        assert paused["people"] == {"sari": "Sari Dewi"}, "the name given in Settings, at once"
 
 
 async def test_public_audience_never_sees_a_token_a_note_or_a_priority_group(server: Server) -> None:
@@ -480,6 +510,34 @@ async def issue_until_dropped(server: Server, stop: Callable[[], bool] | None = 
     raise AssertionError("3000 events and the stalled client was never dropped")
 
 
+def unlike(these: Iterable[int], those: Iterable[int]) -> list[int]:
+    return sorted(set(these) ^ set(those))[:20]
+
+
+def order_of(got: list[int], expected: list[int]) -> str:
+    """What a client's list of seqs did wrong, said briefly (a list of 1,500 numbers says nothing at a glance)."""
+    twice = sorted({seq for seq in got if got.count(seq) > 1})[:20]
+    first = next(
+        (i for i, (a, b) in enumerate(zip(got, expected, strict=False)) if a != b), min(len(got), len(expected))
+    )
+    return (
+        f"{len(got)} received, {len(expected)} logged; missing or extra: {unlike(got, expected)}; twice: {twice}; "
+        f"first difference at {first}: got {got[max(0, first - 3) : first + 4]}, logged {expected[max(0, first - 3) : first + 4]}"
+    )
+
+
+def pings_among(frames: list[Frame], start: int) -> list[tuple[int, int]]:
+    """Each server ping among the frames: its seq, and the highest event seq received before it (or `start`). A ping's
+    seq is a resume point, so it must never be above the second (docs/protocol.md, `ping`)."""
+    had, pings = start, []
+    for frame in frames:
+        if frame["type"] == "ping":
+            pings.append((frame["seq"], had))
+        elif is_event(frame):
+            had = max(had, frame["seq"])
+    return pings
+
+
 async def test_slow_client_is_dropped_without_delaying_the_others(tmp_path: Path, small_server_buffers: None) -> None:
     async with running_server(tmp_path / "queue.sqlite3", ws_queue_size=8) as server:
         hub = server.ctx.hub
@@ -504,10 +562,14 @@ async def test_slow_client_is_dropped_without_delaying_the_others(tmp_path: Path
             async with asyncio.timeout(WAIT):
                 await reader
 
-            # The fast client got every event, in order, each soon after its commit; only the slow one was dropped.
-            assert [seq for seq, _ in arrivals] == sorted(committed) == [e.seq for e in await logged(server)]
-            worst = max(at - committed[seq] for seq, at in arrivals)
-            assert worst < 2.0, f"the fast client waited {worst:.2f} s for an event"
+            # The fast client got every event, in order, and stays; only the slow one was dropped. How soon each came
+            # is not asserted (it was, under 2 s: a timing on a shared, busy machine); the fan-out's latency is
+            # measured in bench/.
+            log = [e.seq for e in await logged(server)]
+            assert sorted(committed) == log, (
+                f"issued but not logged, or logged but not issued: {unlike(committed, log)}"
+            )
+            assert [seq for seq, _ in arrivals] == log, order_of([seq for seq, _ in arrivals], log)
             assert hub.dropped == 1
             assert hub.count == 1  # the fast one is still subscribed
             await fast.send({"type": "ping"})
@@ -520,15 +582,74 @@ async def test_slow_client_is_dropped_without_delaying_the_others(tmp_path: Path
             error = frames[-1]
             assert error["type"] == "error" and error["code"] == "too_slow"
             assert error["message"] and error["message_en"]
-            got = [f["seq"] for f in frames[:-1]]
+            # Events and the heartbeat's pings, which carry a seq too: only events are counted. A ping made while the
+            # socket was full arrives after the events written past it (see the next test), with an older seq: a run
+            # that outlasted a heartbeat (a loaded machine) once failed here with "Left contains one more item: 1140".
+            assert all(is_event(f) or f["type"] == "ping" for f in frames[:-1]), frames[:-1]
+            got = [f["seq"] for f in frames[:-1] if is_event(f)]
             assert slow.snapshot is not None
             assert got == list(range(slow.snapshot["seq"] + 1, error["last_seq"] + 1))  # no gap up to last_seq
+            assert all(seq <= had for seq, had in pings_among(frames, slow.snapshot["seq"]))
 
         # Reconnecting with last_seq resumes exactly where it stopped.
         async with follow(server, token=LOBBY, last_seq=error["last_seq"]) as again:
             assert again.welcome["resume"] == "replay"
-            rest = [(await again.recv())["seq"] for _ in range(max(committed) - error["last_seq"])]
+            rest: list[int] = []
+            while len(rest) < max(committed) - error["last_seq"]:
+                frame = await again.recv()
+                assert is_event(frame) or frame["type"] == "ping", frame
+                rest += [frame["seq"]] if is_event(frame) else []
             assert got + rest == sorted(committed)
+
+
+async def test_a_ping_held_behind_a_full_socket_comes_after_later_events_with_a_seq_already_given(
+    tmp_path: Path, small_server_buffers: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """How the test above once failed under load, forced: a ping made while a display's socket is full waits in
+    uvicorn's send, the hub writes the events issued meanwhile straight past it, and it arrives after them with an
+    older seq. The display still gets every event once and in order, and the ping's seq is a valid resume point."""
+    connections: list[ws_module.Connection] = []
+    run = ws_module.Connection.run
+
+    async def run_and_keep(self: ws_module.Connection) -> None:
+        connections.append(self)
+        await run(self)
+
+    monkeypatch.setattr(ws_module.Connection, "run", run_and_keep)
+    # No heartbeat of its own during the test: the one ping is the test's.
+    async with running_server(tmp_path / "queue.sqlite3", ws_heartbeat_seconds=3600) as server:
+        kiosk = await server.ctx.accounts.authenticate(KIOSK)
+
+        async def issue() -> int:
+            outcome = await issue_ticket(server.ctx, kiosk, "tegal", {"service": "pkb"}, None)
+            return int(outcome.events[0].seq)
+
+        async with stalled_client(server) as slow:
+            [connection] = connections
+            await helpers.eventually(  # caught up: the hub writes to it directly from now on
+                lambda: connection.sub is not None and connection.sub.direct is not None, "the display caught up"
+            )
+            assert connection.sub is not None and connection.sub.direct is not None
+            # uvicorn's protocol for this connection (wsframes.FrameWriterProtocol): `writable` is cleared once the
+            # transport's buffer is over its high-water mark, and every ASGI send waits for it.
+            protocol = connection.sub.direct.__self__
+            while protocol.writable.is_set():
+                await issue()
+                assert server.ctx.hub.dropped == 0, "dropped before its socket was full"
+            pinged = connection.last_sent
+            ping = asyncio.create_task(connection.ping())
+            await asyncio.sleep(0)  # the ping is made (its seq taken) and waits for the socket
+            later = [await issue() for _ in range(5)]
+            assert not ping.done() and connection.last_sent == later[-1]  # written past the waiting ping
+
+            # The display reads again: everything up to the ping, which is sent once the buffer has drained.
+            ping_frame, frames = await slow.until(lambda f: f["type"] == "ping")
+            await asyncio.wait_for(ping, WAIT)
+        assert slow.snapshot is not None and all(is_event(f) for f in frames)
+        assert [f["seq"] for f in frames] == list(range(slow.snapshot["seq"] + 1, later[-1] + 1))  # all, in order
+        [(seq, had)] = pings_among([*frames, ping_frame], slow.snapshot["seq"])
+        assert seq == pinged < later[0] and had == later[-1]  # after the five events issued after it was made
+        assert server.ctx.hub.dropped == 0
 
 
 async def test_stalled_client_is_released_within_ws_timeout(
