@@ -217,6 +217,17 @@ def _presence(s: Server) -> Any:
     return s.app.state.server.national.presence  # the process's sharing (application/presence.py)
 
 
+async def _share_tv_report(s: Server, said_seq: int) -> None:
+    """`s` shares its word once its registry holds the lobby TV's report of what it said: with its rounds stopped,
+    a word shared before the TV's health frame was read here would lack it for good (a CI failure under load)."""
+
+    def reported() -> bool:
+        return any(d["screen"] == "lobby" and d["connected"] and d.get("said_seq") == said_seq
+                   for d in s.ctx.devices.for_site("tegal"))  # fmt: skip
+
+    await eventually(reported, "the TV's report read by the process it is connected to")
+    await _presence(s).share()
+
 
 @pytest.mark.postgresql
 async def test_a_process_just_started_says_unknown_not_no_tv_while_the_tv_is_on_another(pg_cluster: str) -> None:
@@ -231,7 +242,7 @@ async def test_a_process_just_started_says_unknown_not_no_tv_while_the_tv_is_on_
         async with running_server(database) as a:
             page = await _hello(a.ws_url, role="counter", counter="5", token=op["Authorization"][7:])
             assert await _statuses(page) == ["unknown"], "not known yet: not 'no TV'"
-            await _presence(b).share()  # b's word, read by a at its next round
+            await _share_tv_report(b, call_seq)  # b's word, read by a at its next round
             said = await _statuses(page, until="announced")
             assert set(said) <= {"unknown", "announced"}, said
             await page.close()
@@ -260,7 +271,7 @@ async def test_a_tv_that_leaves_a_process_for_another_is_not_said_gone_meanwhile
         # F-001's notice may change meanwhile (its TV gone, it stays announced): only F-002's are read
         assert await _statuses(page, label="F-002") == ["unknown"], "it may be on another process: not 'no TV'"
         tv = await _tv(b.ws_url, call_seq)
-        await _presence(b).share()
+        await _share_tv_report(b, call_seq)
         said = await _statuses(page, until="announced", label="F-002")
         assert set(said) <= {"unknown", "announced"}, said
         await page.close()
