@@ -564,7 +564,12 @@ def cmd_user(args: argparse.Namespace) -> None:
             if not active:
                 print(*await _counters_released(storage, config, args.username, _audited_sites(user, sites)), sep="\n")
         else:
-            for user in await accounts.list_users():
+            users = await accounts.list_users()
+            if not users:
+                print("no accounts yet: queue-server user add NAME --role admin --site-id SITE")
+            else:  # a header: "*" (every site) and "-" (no agency) read as columns, not as noise
+                print(f"{'USERNAME':24} {'ROLE':11} {'SITE(S)':12} AGENCY")
+            for user in users:
                 where = user["sites"] if user["role"] == "regional" else user["site"]
                 state = "" if user["active"] else "  (disabled)"
                 print(f"{user['username']:24} {user['role']:11} {where or '*':12} {user['agency'] or '-'}{state}")
@@ -635,7 +640,12 @@ def cmd_device(args: argparse.Namespace) -> None:
                                      name=device["name"])  # fmt: skip
             print(f"device {args.id} ({device['name']}) revoked: refused from its next request")
         else:
-            for d in await accounts.list_devices():
+            devices = await accounts.list_devices()
+            if not devices:
+                print("no devices yet: pair one from Settings (Perangkat), or queue-server device add")
+            else:
+                print(f"{'ID':4} {'KIND':8} {'SITE':12} {'SCREEN':12} {'STATE':8} NAME")
+            for d in devices:
                 state = "revoked" if d["revoked_at"] else "active"
                 print(f"{d['id']:4} {d['kind']:8} {d['site']:12} {d['screen'] or '-':12} {state:8} {d['name']}")
 
@@ -1076,14 +1086,25 @@ def cmd_init_site(args: argparse.Namespace) -> None:
         raise SystemExit(f"error: {exc}") from None
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    db = "var/queue.sqlite3"
+    # Absolute paths: the commands below are copied and run from wherever the installer stands, and a relative
+    # var/queue.sqlite3 names another database in each folder (an installer's walk: `user add` run from the app's
+    # folder made an account in a database the service, started in /srv/antrean, never opened).
+    site_file = path.resolve()
+    db = _database_named(args, kind=False)  # a PostgreSQL URL's password as ***: said below
+    postgresql = db.startswith(("postgresql://", "postgres://"))
+    if not postgresql:
+        db = str(Path(db).resolve())
     # The page is opened from another PC: this machine's LAN address, not localhost (any interface's: an offline
     # LAN often has no default route).
     where = next(iter(lan_addresses()), "SERVER")
     print(f"wrote {path}: {args.name}, one agency, one service, one counter, one lobby screen. Next:")
-    print(f"  queue-server check-site {path}")
-    print(f"  queue-server user add admin-mpp --role admin --site-id {args.id} --site {path} --db {db}")
-    print(f"  queue-server serve --site {path} --db {db} --host 0.0.0.0")
+    print(f"  queue-server check-site {site_file}")
+    print(f"  queue-server user add admin-mpp --role admin --site-id {args.id} --site {site_file} --db {db}")
+    print(f"  queue-server serve --site {site_file} --db {db} --host 0.0.0.0")
+    print(
+        "(every command and the server itself must name this same database: --db, or QUEUE_DATABASE"
+        + ("; *** is its password)" if postgresql and "***" in db else ")")
+    )
     print(
         f"then sign in at http://{where}:8000/supervisor/{args.id}/admin to add agencies, services, counters and "
         "staff" + ("" if where != "SERVER" else " (SERVER: this machine's address, once it has one: ip addr)")
@@ -1420,6 +1441,8 @@ def parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("--province", help='where the mall is, for the ministry\'s reports: e.g. "Jawa Tengah"')
     sp.add_argument("--regency", help='its regency or city: "Kabupaten Slawi" or "Kota Tegal"')
+    sp.add_argument("--db", help="the database the next commands it prints should name (default var/queue.sqlite3 "
+                    "in this folder, or QUEUE_DATABASE); nothing is written to it")  # fmt: skip
     sp.set_defaults(func=cmd_init_site)
 
     sp = sub.add_parser("check-site", help="validate site files and list every problem")

@@ -132,7 +132,11 @@ def test_a_new_mall_starts_from_init_site_to_a_running_server(tmp_path: Path) ->
     smaller passes check-site. init-site writes the smallest file that does, and says what to do next."""
     site = tmp_path / "slawi.toml"
     made = run("init-site", str(site), "--id", "slawi", "--name", "MPP Kabupaten Slawi", "--timezone", "Asia/Makassar")
-    assert f"queue-server user add admin-mpp --role admin --site-id slawi --site {site}" in made.stdout
+    assert f"queue-server user add admin-mpp --role admin --site-id slawi --site {site.resolve()}" in made.stdout
+    # the commands name one database wherever they are run from: absolute, as given or by default in this folder
+    assert f"--db {(Path.cwd() / 'var' / 'queue.sqlite3').resolve()}" in made.stdout, made.stdout
+    named = run("init-site", str(tmp_path / "named.toml"), "--id", "slawi", "--name", "x", "--db", "pg/../q.sqlite3")
+    assert f"serve --site {(tmp_path / 'named.toml').resolve()} --db {Path('q.sqlite3').resolve()} " in named.stdout
     checked = run("check-site", str(site)).stdout
     assert "ok — MPP Kabupaten Slawi: 1 agency, 1 service, 1 counter, 1 screen" in checked
     assert "warning" not in checked, "the starter's quota fits its one counter"
@@ -242,6 +246,7 @@ def test_users_and_devices(tmp_path: Path) -> None:
         stdin="sandi-yang-panjang\n")  # fmt: skip
     listing = run("user", "list", "--db", db).stdout
     assert "kepala" in listing and "supervisor" in listing
+    assert listing.splitlines()[0].split() == ["USERNAME", "ROLE", "SITE(S)", "AGENCY"], listing
     assert "admin" not in listing, "outside demo mode there are no default accounts"
     refused = run("user", "add", "x", "--role", "operator", "--site-id", "tegal", "--agency", "kua",
                   "--password-stdin", "--db", db, stdin="sandi-yang-panjang\n", check=False)  # fmt: skip
@@ -256,7 +261,8 @@ def test_users_and_devices(tmp_path: Path) -> None:
     assert token.startswith("d_display_")
     added = run("device", "add", "--kind", "kiosk", "--site-id", "tegal", "--name", "Kios 2", "--db", db).stdout
     assert f"open on the device: {_device_base(8000)}/kiosk/tegal#token=d_kiosk_" in added
-    assert "TV Lobi" in run("device", "list", "--db", db).stdout
+    devices = run("device", "list", "--db", db).stdout
+    assert "TV Lobi" in devices and devices.splitlines()[0].split() == ["ID", "KIND", "SITE", "SCREEN", "STATE", "NAME"]
     run("device", "revoke", "1", "--db", db)
     assert "revoked" in run("device", "list", "--db", db).stdout
 
