@@ -4,7 +4,7 @@ booking API, which keeps only a keyed hash; no page ever shows it, and the form 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,6 +12,7 @@ from starlette.responses import Response
 from queue_server.web.kit import (
     DAYS_ID,
     Refusal,
+    Site,
     booking_status,
     ctx_of,
     format_date,
@@ -39,12 +40,13 @@ async def booking_page(request: Request) -> Response:
     days = []
     for offset in range(site.booking.days_ahead + 1):
         day = today + timedelta(days=offset)
+        why = why_not_bookable(site, day, now, closed)
         days.append({
             "date": day.isoformat(),
             "id": f"{DAYS_ID[day.weekday()]}, {day.day} {SHORT_MONTHS_ID[day.month - 1]}",
             "en": f"{DAYS_EN[day.weekday()]}, {day.day} {MONTHS_EN[day.month - 1]}",
-            # a day with a slot still to come: today at night, every slot past, cannot be picked
-            "open": any(start > now for start, _ in site.slots(day)) and day not in closed,
+            "open": why is None,
+            "why": why,
         })  # fmt: skip
     config = {**catalogue(site), "lang": lang, "text": pages.texts(), "days": days}
     config["wifi"] = wifi_of(site, password=False)  # the status link opens only there: said under it
@@ -59,6 +61,20 @@ async def booking_page(request: Request) -> Response:
     ]
     config["agencies"] = [a for a in bookable if a["services"]]
     return pages.render(request, "booking.html", site=site, config=config, lang=lang, t=pages.texts()[lang])
+
+
+def why_not_bookable(site: Site, day: date, now: datetime, closed: set[date]) -> str | None:
+    """Why a day cannot be picked, as a word under it (a greyed day alone left a citizen guessing, and a screen reader
+    said only "unavailable"): a holiday of the site file, a day a supervisor closed, a day the mall does not open,
+    today with every slot begun. None: it has a slot still to come."""
+    if day in site.hours.holidays:
+        return "holiday"
+    if day in closed:
+        return "closed_day"
+    slots = site.slots(day)
+    if not slots:
+        return "closed"
+    return None if any(start > now for start, _ in slots) else "past"
 
 
 def slot_words(day: str, slot: str, end: str | None) -> dict[str, str]:

@@ -7,12 +7,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Page
 
+from citizen.booking import why_not_bookable
+from queue_server.settings.sitefile import DEMO_SITE, load_site
+
+from .display_support import read_out
 from .helpers import Clock, Server, running_server
 from .test_citizen_support import bounded, chromium, open_page, shot, text, until, wifi_site
 
@@ -228,12 +232,19 @@ async def test_a_phone_number_written_with_the_country_code_and_its_zero_books(s
 @bounded(60)
 async def test_today_cannot_be_picked_once_its_last_slot_has_passed(tmp_path: Path) -> None:
     """An outside review: at night, every slot of the day past, today could still be picked (to find only "Sudah
-    lewat" slots). It is greyed out like a closed day; tomorrow can be picked."""
+    lewat" slots). It is greyed out like a closed day; tomorrow can be picked. Each greyed day says why."""
     evening = Clock(datetime(2026, 11, 23, 13, 0, tzinfo=UTC))  # Monday 20:00 WIB; the demo mall closed at 15:30
     async with running_server(tmp_path / "db.sqlite3", clock=evening) as server:
         async with chromium() as browser, open_page(browser, f"{server.url}/booking/tegal", size=PHONE) as page:
             assert await page.is_disabled("input[name=day][value='2026-11-23']")
             assert await page.is_enabled("input[name=day][value='2026-11-24']")
+            # a greyed day says why, in the name a screen reader reads with it (it said only "unavailable")
+            await page.check("input[name=service]")  # the days are shown once a service is chosen
+            days = {name for role, name in await read_out(page) if role == "radio"}
+            assert {"Senin, 23 Nov Sudah lewat", "Minggu, 29 Nov Tutup", "Selasa, 24 Nov"} <= days, days
+            await page.click("#lang")
+            days = {name for role, name in await read_out(page) if role == "radio"}
+            assert {"Mon, 23 Nov Too late today", "Sun, 29 Nov Closed"} <= days, days
             server.clock.now = datetime(2026, 11, 23, 7, 45, tzinfo=UTC)  # 14:45: the 15:00 slot is still to come
             await page.reload()
             assert await page.is_enabled("input[name=day][value='2026-11-23']")
@@ -375,3 +386,16 @@ async def test_past_the_look_up_limit_the_booking_page_says_to_wait_a_minute(sit
     other = {"X-Forwarded-For": "203.0.113.9"}  # another address is not held up
     r = await site.http.get(f"/b/{code}", headers=other)
     assert r.status_code == 200 and code in r.text
+
+
+def test_each_day_that_cannot_be_booked_says_why() -> None:
+    """The word under a greyed day: the site file's holiday, a day a supervisor closed, a day the mall does not open,
+    today with every slot begun; a day with a slot to come says nothing."""
+    site = load_site(DEMO_SITE)
+    morning = datetime(2026, 12, 21, 1, 0, tzinfo=UTC)  # Monday 08:00 WIB
+    closed = {date(2026, 12, 23)}
+    why = {day: why_not_bookable(site, date.fromisoformat(day), morning, closed)
+           for day in ("2026-12-21", "2026-12-23", "2026-12-25", "2026-12-27")}  # fmt: skip
+    assert why == {"2026-12-21": None, "2026-12-23": "closed_day", "2026-12-25": "holiday", "2026-12-27": "closed"}
+    evening = datetime(2026, 12, 21, 9, 0, tzinfo=UTC)  # 16:00 WIB: the last slot began at 15:00
+    assert why_not_bookable(site, date(2026, 12, 21), evening, set()) == "past"
