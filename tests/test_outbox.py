@@ -839,6 +839,62 @@ async def test_a_process_that_takes_the_outbox_again_goes_by_the_last_holder_s_b
             assert gateway_breaker("tegal") not in deliverer.opened()
 
 
+async def test_a_process_taking_the_outbox_over_goes_on_with_each_breaker_where_the_last_holder_left_it(
+    pg_cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process that takes the outbox over adopted the breakers said open as tripped once, their pause over: a
+    gateway its last holder had paused for the longer pause of several trips (or as long as a 503's Retry-After
+    asked) was probed at once, and a failed probe paused it for twice the first pause. The whole state is said now
+    (trips, pause, until when, its hold) and taken over as it was: still open, for the rest of the same pause."""
+    from queue_server.outbound.deliverer import gateway_breaker
+
+    from .pg_support import new_database
+
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "gw-token-123")
+    database = await new_database(pg_cluster)
+    key = gateway_breaker("tegal")
+    with Receiver() as gateway:
+        gateway.status, gateway.head_status = 503, 503  # down, its HEAD too: each probe fails, each pause doubles
+        gateway.start()
+        site = notify_site(tmp_path, gateway)
+        settings = {"outbox_retry_seconds": 0.2, "outbox_retry_cap_seconds": 1.0, "outbox_breaker_seconds": 0.25}
+        async with (
+            running_server(database, site_files=[site], **settings) as a,
+            running_server(database, site_files=[site], clock=a.clock, **settings) as b,
+            ticking(a.clock),
+        ):
+            sender, other = await delivering_and_other(a, b)
+            old = sender.ctx.notifications.deliverer.breaker(key)
+            await other.issue("ktp", notify={"phone": PHONE, "consent": True})
+            await eventually(lambda: old.trips >= 3, "the gateway paused three times, each time longer", 60)
+            # Its HEAD answers now, the message on trial gets a 503 asking for 2 minutes: paused that long.
+            gateway.head_status, gateway.retry_after = 405, "120"
+            await eventually(lambda: old.opened and old.paused_for >= 120, "paused for as long as it asked", 60)
+            trips = old.trips
+            store = other.ctx.notifications.store
+
+            async def said() -> bool:
+                word = await store.breakers_said()
+                return word is not None and word.kept.get(key, {}).get("trips") == trips
+
+            await eventually(said, "the breaker's state said", 30)
+            await sender.ctx.notifications.stop()  # as when a process dies: its lock's connection closes
+            heads = len(gateway.heads)
+            deliverer = other.ctx.notifications.deliverer
+            await eventually(lambda: deliverer.delivering, "the other process took the outbox", 60)
+            new = deliverer.breaker(key)
+            assert (new.trips, new.paused_for, new.state) == (trips, old.paused_for, "open"), "where it was left"
+            assert new.held_until > time.monotonic(), "its Retry-After still holds it"
+            assert (await deliveries(other))["gateway"]["breaker"] == "open"
+            assert len(gateway.heads) == heads, "probed before its pause was over"
+
+            async def said_again() -> bool:  # the new holder says it on: a third process would go on from it too
+                word = await store.breakers_said()
+                return word is not None and word.by == deliverer.me and word.kept.get(key, {}).get("trips") == trips
+
+            await eventually(said_again, "the new holder's word", 30)
+
+
 async def delivering_and_other(a: Server, b: Server) -> tuple[Server, Server]:
     """Of two processes on one database, once one delivers: (the one delivering, the other)."""
     await eventually(lambda: a.ctx.notifications.deliverer.delivering or b.ctx.notifications.deliverer.delivering,

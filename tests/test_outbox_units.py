@@ -459,14 +459,15 @@ async def test_a_process_taking_the_outbox_goes_by_the_last_holder_s_breakers_no
     from types import SimpleNamespace
 
     from queue_server.outbound.deliverer import BREAKERS_FRESH, Deliverer
+    from queue_server.persistence.outbox import BreakersSaid
 
     said_at, said_by = datetime.now(UTC), "another process"
 
-    class Store:
+    class Store:  # a word without the breakers' state (an earlier release's): each said open is probed at once
         storage = SimpleNamespace(shared=True)
 
-        async def breakers_said(self) -> tuple[dict[str, str], datetime, str | None]:
-            return {"gateway:tegal": "open", "wh_1": "half_open"}, said_at, said_by
+        async def breakers_said(self) -> BreakersSaid:
+            return BreakersSaid({"gateway:tegal": "open", "wh_1": "half_open"}, said_at, said_by, {})
 
     deliverer = Deliverer(Store(), None, {}, dict, lambda: said_at)  # type: ignore[arg-type]
     for _ in range(9):  # opened here long ago, and failing on: its pause grown, four failures counted since
@@ -495,6 +496,47 @@ async def test_a_process_taking_the_outbox_goes_by_the_last_holder_s_breakers_no
         deliverer.breaker("wh_2").failed()
     await deliverer._take_breakers()  # noqa: SLF001
     assert deliverer.opened() == {"wh_2": "open"}
+
+
+def test_a_breaker_handed_over_goes_on_where_it_was_its_trips_pause_and_trial() -> None:
+    """A breaker's whole state, as the delivering process says it (`said`, times on the machine's clock), taken by
+    the next one (`adopt`): tripped four times, paused 4 s of which some is left, it stays open until then, and a
+    failed probe pauses it twice as long (8 s), not the first pause again. A breaker on trial stays on trial; a pause
+    said longer than this process would ever pause (another machine's clock ahead) is cut to that; a word that
+    cannot be read is refused, the breaker unchanged."""
+    from datetime import UTC, datetime, timedelta
+
+    old = Breaker(failures=1, pause=0.5)
+    old.failed()
+    for _ in range(3):  # each pause cut short, its probe failing
+        old.open_until = 0.0
+        assert old.allows() and old.failed()
+    now = datetime.now(UTC)
+    said = old.said(now)
+    assert (said["opened"], said["trips"], said["pause"]) == (True, 4, 4.0)
+    assert now < datetime.fromisoformat(said["until"]) <= now + timedelta(seconds=4)
+
+    new = Breaker(failures=1, pause=0.5)
+    assert new.adopt(said, now, 300.0)
+    assert new.state == "open" and new.trips == 4 and not new.allows()
+    assert 0 < new.open_until - time.monotonic() <= 4.0
+    new.open_until = 0.0  # its pause over: the probe goes, and fails
+    assert new.allows() and new.failed()
+    assert new.trips == 5 and new.paused_for == 8.0 and new.open_until - time.monotonic() > 4.0
+
+    on_trial = Breaker(failures=1, pause=0.5)
+    on_trial.failed()
+    on_trial.reached()
+    taken = Breaker(failures=1, pause=0.5)
+    assert taken.adopt(on_trial.said(now), now, 300.0)
+    assert taken.state == "closed" and taken.on_trial and taken.trips == 1
+    assert taken.allows() and not taken.allows()  # one message at a time
+
+    far = {**said, "pause": 10_000.0, "until": (now + timedelta(days=1)).isoformat()}
+    assert new.adopt(far, now, 300.0) and new.open_until - time.monotonic() <= 300.0
+    for bad in ({}, {**said, "trips": "many"}, {**said, "until": "soon"}, {**said, "until": "2026-12-07T10:00:00"}):
+        before = new.memory()
+        assert not new.adopt(bad, now, 300.0) and new.memory() == before, bad
 
 
 def test_a_gateway_s_key_is_filled_in_only_to_send_and_put_back_in_any_error() -> None:

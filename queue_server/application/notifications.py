@@ -62,7 +62,6 @@ class Notifications:
         self.backlog: dict[tuple[str, str], tuple[int, int]] = {}  # (site, endpoint) -> (not sent yet, dead)
         # The breakers the delivering process has opened, by key, as it last said (shared storage; _share_breakers).
         self._opened_elsewhere: dict[str, str] = {}
-        self._said_opened = False  # this process said some were: it says so again when none is any more
 
     def wake(self) -> None:
         if self.deliverer is not None:
@@ -112,13 +111,11 @@ class Notifications:
         return gateway_sites(self._opened_elsewhere)
 
     async def _share_breakers(self) -> None:
-        """On shared storage, every few seconds: the delivering process says which breakers it has opened (the
-        gateways' and the webhooks', while any is, and once more when none is), the others read it."""
+        """On shared storage, every few seconds: the delivering process says its breakers again (`say_breakers`:
+        those not closed, and each one's whole state while any is not at rest, once more when none is any more);
+        the others read it."""
         if self.deliverer is not None and self.deliverer.delivering:
-            opened = self.deliverer.opened()
-            if opened or self._said_opened:
-                await self.store.say_breakers(opened, datetime.now(UTC), self.deliverer.me)
-            self._said_opened = bool(opened)
+            await self.deliverer.say_breakers(again=True)
             return
         self._opened_elsewhere = await self._opened_as_said()
 
@@ -128,7 +125,7 @@ class Notifications:
         breakers). The machine's clock, not the sites' (a test may hold those still): freshness is about
         processes."""
         said = await self.store.breakers_said()
-        return said[0] if said is not None and datetime.now(UTC) - said[1] <= PAUSED_FRESH else {}
+        return said.opened if said is not None and datetime.now(UTC) - said.at <= PAUSED_FRESH else {}
 
     async def breaker_states(self) -> dict[str, str]:
         """Each breaker that is not closed, by key, as the process that delivers knows it: its own breakers in that

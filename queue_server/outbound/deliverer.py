@@ -149,6 +149,7 @@ class Breaker:
         self.on_trial = False  # closed by a HEAD answered, no message through since: one message at a time
         self.held_until = 0.0  # time.monotonic(): the endpoint asked to be left alone until then (Retry-After)
         self.nudged = False  # a webhook's first waiting message was brought forward to probe it, this pause
+        self.paused_for = 0.0  # seconds: the length of the last pause (doubled per trip, or as long as asked)
 
     @property
     def state(self) -> str:
@@ -201,6 +202,51 @@ class Breaker:
         self.nudged = True
         return True
 
+    def at_rest(self) -> bool:
+        """Closed, with nothing counted and nothing asked: the state a breaker starts in (not worth saying)."""
+        resting = not self.opened and not self.on_trial and self.failures == 0 and self.trips == 0
+        return resting and self.held_until <= time.monotonic()
+
+    def memory(self) -> tuple[bool, bool, int, int, float, float, float]:
+        """What changes when the breaker does (and nothing that moves with the clock): the deliverer says its
+        breakers again when this does."""
+        return (self.opened, self.on_trial, self.trips, self.failures, self.paused_for, self.open_until,
+                self.held_until)  # fmt: skip
+
+    def said(self, now: datetime) -> dict[str, Any]:
+        """The whole state, for the process that delivers next (`adopt`): its clock's times as the machine's
+        (`now`), since another process's monotonic clock is not this one's."""
+
+        def wall(at: float) -> str | None:
+            left = at - time.monotonic()
+            return (now + timedelta(seconds=left)).isoformat() if left > 0 else None
+
+        return {"opened": self.opened, "on_trial": self.on_trial, "trips": self.trips, "failures": self.failures,
+                "pause": self.paused_for, "until": wall(self.open_until) if self.opened else None,
+                "held_until": wall(self.held_until)}  # fmt: skip
+
+    def adopt(self, said: Mapping[str, Any], now: datetime, longest: float) -> bool:
+        """Go on where the process that delivered before left it (`said`, its word of a moment ago): its trips (so
+        a failed probe pauses twice its last pause, not the first pause again), its failures counted, its pause
+        until when it ends, its trial. A pause is never taken as longer than `longest` (the longest this process
+        would pause for: another machine's clock may be ahead). False, and nothing changed, for a word that cannot
+        be read (the caller falls back on `reopened`)."""
+        try:
+            opened, on_trial = bool(said["opened"]), bool(said["on_trial"])
+            trips, failures = max(0, int(said["trips"])), max(0, int(said["failures"]))
+            pause = min(max(0.0, float(said["pause"])), longest)
+            until = _left(said.get("until"), now, pause or longest)
+            held = _left(said.get("held_until"), now, longest)
+        except (KeyError, TypeError, ValueError, OverflowError):
+            return False
+        clock = time.monotonic()
+        self.opened, self.on_trial, self.trips, self.failures, self.paused_for = (opened, on_trial, trips, failures,
+                                                                                  pause)  # fmt: skip
+        self.open_until = clock + until if until else 0.0
+        self.held_until = clock + held if held else 0.0
+        self.probing = self.nudged = False
+        return True
+
     def reopened(self) -> None:
         """Opened by the process that delivered before this one, as it last said: paused, its pause over (when it
         would have ended is not said), so the endpoint is probed at once (a gateway by its HEAD) rather than sent a
@@ -243,10 +289,17 @@ class Breaker:
         if self.probing or self.on_trial or (not self.opened and (self.failures >= self.failures_to_trip or says_down)):
             self.opened, self.probing, self.nudged, self.on_trial = True, False, False, False
             self.trips += 1
-            pause = min(300.0, self.pause * 2 ** (self.trips - 1))
-            self.open_until = time.monotonic() + max(pause, down_for or 0.0)
+            self.paused_for = max(min(300.0, self.pause * 2 ** (self.trips - 1)), down_for or 0.0)
+            self.open_until = time.monotonic() + self.paused_for
             return True
         return False
+
+
+def _left(at: Any, now: datetime, longest: float) -> float:
+    """The seconds from `now` to a time said as ISO text (None: none left), within 0 and `longest`."""
+    if at is None:
+        return 0.0
+    return min(max(0.0, (datetime.fromisoformat(str(at)) - now).total_seconds()), longest)
 
 
 @dataclass
@@ -398,6 +451,7 @@ class Deliverer:
         self.delivering = False  # this process holds the outbox (one process at a time on shared storage)
         self.taken = 0  # how many times it took the outbox (again after losing it)
         self.me = secrets.token_hex(8)  # this process, in what it says of its breakers (`_take_breakers`)
+        self._said: dict[str, tuple[Any, ...]] = {}  # the breakers as last said (`say_breakers`: `Breaker.memory`)
         self._probes: set[asyncio.Task[None]] = set()  # gateways probed without a message (_probe_idle_gateways)
         self._mended: set[str] = set()  # breakers closed again since the last round: their retries are due now
         self._in_flight: dict[int, str] = {}  # message n -> its lane (breaker key), until its outcome is recorded
@@ -481,6 +535,7 @@ class Deliverer:
                                 await self.housekeeping()
                                 if not await self.round():
                                     await self._idle()
+                                await self.say_breakers()
                                 said.went_through()
                         finally:
                             await self._let_go()
@@ -501,20 +556,45 @@ class Deliverer:
         since stayed paused for the rest of an old pause of up to 5 minutes, the pages not offering messages, or one
         failing now was offered until five more failures. So: the last word this process's own (the outbox lost a
         moment ago, a slow lock connection): its breakers are kept, the newest knowledge there is. Another's: each
-        breaker it had opened is opened here too, its pause over, so its endpoint is probed at once; any other
-        starts closed. None fresh: every breaker starts closed. On one process's storage (SQLite) no other process
-        tries the endpoints: the breakers are kept, their own pauses say when to probe."""
+        breaker goes on where that process left it (`Breaker.adopt`: its trips, failures, pause and when that ends,
+        its trial), and any other starts closed; a breaker said open without its state (a word of an earlier
+        release) is opened, its pause over, so its endpoint is probed at once. None fresh: every breaker starts
+        closed. On one process's storage (SQLite) no other process tries the endpoints: the breakers are kept, their
+        own pauses say when to probe."""
         if not self.store.storage.shared:
             return
         said = await self.store.breakers_said()
-        fresh = said is not None and datetime.now(UTC) - said[1] <= BREAKERS_FRESH  # the machine's clock, as said
-        if said is not None and fresh and said[2] == self.me:
+        now = datetime.now(UTC)  # the machine's clock, as said
+        fresh = said is not None and now - said.at <= BREAKERS_FRESH
+        if said is not None and fresh and said.by == self.me:
             return
         self.breakers.clear()
         self._mended.clear()
-        if said is not None and fresh:
-            for key in said[0]:
+        self._said = {}  # said again at once: the word is this process's from now on
+        if said is None or not fresh:
+            return
+        longest = max(300.0, self.settings.retry_after_cap)  # no pause of this process's is longer
+        for key in said.opened.keys() | said.kept.keys():
+            kept = said.kept.get(key)
+            if (kept is None or not self.breaker(key).adopt(kept, now, longest)) and key in said.opened:
                 self.breaker(key).reopened()
+
+    async def say_breakers(self, *, again: bool = False) -> None:
+        """On shared storage, the delivering process tells the others its breakers (`OutboxStore.say_breakers`):
+        those not closed, for the pages, and the whole state of each not at rest, for the process that takes the
+        outbox next. Said as soon as one changes (a trip, a probe answered: each round looks), so a hand-over goes
+        on from the newest state; `again` (every few seconds): said again while any is not at rest, so the word
+        stays fresh (BREAKERS_FRESH), and once more when none is any more."""
+        if not self.store.storage.shared:
+            return
+        restless = {key: b for key, b in self.breakers.items() if not b.at_rest()}
+        memory = {key: b.memory() for key, b in restless.items()}
+        if memory == self._said and not (again and memory):
+            return
+        now = datetime.now(UTC)
+        kept = {key: b.said(now) for key, b in restless.items()}
+        await self.store.say_breakers(self.opened(), now, self.me, kept)
+        self._said = memory
 
     async def _still_mine(self, role: Role) -> bool:
         """Whether this process still holds the outbox: asked of the database every few seconds."""

@@ -8,7 +8,7 @@ import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from queue_server.persistence.port import (
     AUDIT_INSERT,
@@ -26,6 +26,15 @@ GATEWAY = "gateway"  # the endpoint of citizen messages: the site's WhatsApp/SMS
 # The `meta` row of the breakers the delivering process has opened (say_breakers). Its name is from when it held the
 # paused gateways alone; kept, so that a row an earlier release wrote is still read (breakers_said).
 BREAKERS_KEY = "gateways_paused"
+
+
+class BreakersSaid(NamedTuple):
+    """The delivering process's last word on its breakers (OutboxStore.say_breakers)."""
+
+    opened: dict[str, str]  # by key, each breaker not closed: open or half_open (what the pages show)
+    at: datetime
+    by: str | None  # the process that said it (None: a row of an earlier release)
+    kept: dict[str, dict[str, Any]]  # by key, each breaker's whole state (Breaker.said); {}: an earlier release's
 
 
 @dataclass(frozen=True)
@@ -279,20 +288,23 @@ class OutboxStore:
 
     # --- the breakers opened, as the delivering process tells the others (shared storage) ---------------------
 
-    async def say_breakers(self, opened: dict[str, str], at: datetime, by: str | None = None) -> None:
+    async def say_breakers(
+        self, opened: dict[str, str], at: datetime, by: str | None = None, kept: dict[str, dict[str, Any]] | None = None
+    ) -> None:
         """The breakers the delivering process has opened (by key: a webhook's id, `gateway:<site>`; each with its
         state, open or half_open), when it said so, and which process it is (`by`: a token of its own): a row of
-        `meta`, so that no migration is needed for a few bytes rewritten every few seconds."""
-        value = json.dumps({"breakers": dict(sorted(opened.items())), "at": utc_iso(at), "by": by})
+        `meta`, so that no migration is needed for a few bytes rewritten every few seconds. `kept`: each breaker's
+        whole state by key (outbound/deliverer.py, `Breaker.said`), so that the process taking the outbox next goes
+        on where this one was (its trips, its pause and when that ends)."""
+        word = {"breakers": dict(sorted(opened.items())), "at": utc_iso(at), "by": by, "kept": kept or {}}
         await self.storage.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (BREAKERS_KEY, value),
+            (BREAKERS_KEY, json.dumps(word, sort_keys=True)),
         )
 
-    async def breakers_said(self) -> tuple[dict[str, str], datetime, str | None] | None:
-        """What `say_breakers` last said, when, and by which process (None: a row of an earlier release); None if
-        nothing was. A row of an earlier release named only the sites whose gateway was paused: read as their
-        gateways' breakers open."""
+    async def breakers_said(self) -> BreakersSaid | None:
+        """What `say_breakers` last said; None if nothing was. A row of an earlier release named only the sites
+        whose gateway was paused: read as their gateways' breakers open (and no process, no state kept)."""
         rows = await self.storage.query("SELECT value FROM meta WHERE key = ?", (BREAKERS_KEY,))
         if not rows:
             return None
@@ -300,7 +312,9 @@ class OutboxStore:
         opened = said.get("breakers", {f"{GATEWAY}:{site}": "open" for site in said.get("sites", [])})
         by = said.get("by")
         states = {str(key): str(state) for key, state in opened.items()}
-        return states, datetime.fromisoformat(said["at"]), str(by) if by is not None else None
+        kept = said.get("kept") if isinstance(said.get("kept"), dict) else {}
+        whole = {str(key): state for key, state in kept.items() if isinstance(state, dict)}
+        return BreakersSaid(states, datetime.fromisoformat(said["at"]), str(by) if by is not None else None, whole)
 
     # --- supervisors: status, dead letters, resending --------------------------------------------------------
 
