@@ -190,3 +190,60 @@ async def test_a_gateway_out_of_reach_is_said_in_words_of_each_language_and_an_o
                     await until(page, "() => document.documentElement.lang === 'en'")
                     text = await alert.inner_text()
                     assert "127.0.0.1 refused the connection" in text, text
+
+
+# A webhook's technical error as a resolver says it of an agency's long host name (one "word" of 50 characters)
+LONG_ERROR = ("ClientConnectorDNSError: Cannot connect to host layanan-siak-dukcapil.kabupaten-tegal.jatengprov.go.id:443 "
+              "ssl:default [Name or service not known] while sending ticket.called after 3 tries")  # fmt: skip
+# Each error cell: its width, and how many lines its words take
+ERROR_CELLS = """() => [...document.querySelectorAll('td.error-text')].map((td) => {
+  const said = td.querySelector('.said'), line = parseFloat(getComputedStyle(said).lineHeight);
+  return { table: td.closest('table').id, width: td.getBoundingClientRect().width,
+           lines: Math.round(said.getBoundingClientRect().height / line) };
+})"""
+
+
+async def test_a_long_error_keeps_a_readable_column_above_900_px(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above 900 px (a table, not cards) the error column could shrink to a few characters (`overflow-wrap:
+    anywhere` lets it): at 901 px 70 px wide, its words 16 lines long and broken mid-word. It keeps 16rem now (at
+    901 px 24vw, where the row then fits; a table too wide scrolls in its box, never the page), and an endpoint's
+    long address breaks instead. Both
+    endpoints paused (five failures in a row), their state says the longest words it has, "Dijeda (gagal terus)"."""
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
+    gateway = Receiver()  # never listening: every try is refused
+    fast = {"outbox_retry_seconds": 0.2, "outbox_retry_cap_seconds": 1.0, "outbox_max_attempts": 1}
+    with Receiver() as siak:
+        async with notify_server(tmp_path / "q.sqlite3", tmp_path, gateway, tick=False, **fast) as s:
+            siak.status = 401
+            siak.start()
+            await add_webhook(s, f"{siak.url}/hook/antrean/mpp-kabupaten-tegal/layanan-kependudukan",
+                              ["ticket.issued"], description="SIAK Dukcapil Kabupaten Tegal")  # fmt: skip
+            for _ in range(5):  # five failures in a row: each endpoint's breaker opens
+                r = await s.http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK),
+                                      json={"service": "ktp", "notify": {"phone": PHONE, "consent": True}})  # fmt: skip
+                assert r.status_code == 201, r.text
+            sup = await s.login("supervisor")
+
+            async def dead() -> bool:
+                r = await s.http.get("/api/v1/sites/tegal/deliveries/dead", headers=sup)
+                return len(r.json()["dead"]) == 10
+
+            await eventually(dead, "ten dead letters", 30)
+            await s.ctx.storage.execute("UPDATE outbox SET last_error = ? WHERE endpoint <> 'gateway'", (LONG_ERROR,))
+            shots = Path(os.environ.get("SUPERVISOR_SCREENSHOT_DIR", tmp_path))
+            async with chromium() as browser, signed_in(browser, s, "/supervisor/tegal/deliveries",
+                                                        size=(901, 900)) as page:  # fmt: skip
+                await until(page, "() => document.querySelectorAll('#dead-rows tr').length === 10", timeout_ms=30_000)
+                assert (await page.inner_text("#endpoint-rows")).count("Dijeda (gagal terus)") == 2
+                rem = await page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)")
+                for width in (901, 1024, 1280, 1920):
+                    await page.set_viewport_size({"width": width, "height": 900})
+                    await page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
+                    cells = await page.evaluate(ERROR_CELLS)
+                    assert len(cells) == 12, cells  # two endpoints, ten dead letters
+                    least = min(16 * rem, 0.24 * width) - 1  # 16rem, or at 901 px what leaves the row in sight
+                    assert all(c["width"] >= least and c["lines"] <= 4 for c in cells), (width, cells)
+                    assert await page.evaluate("() => document.documentElement.scrollWidth <= innerWidth"), width
+                    await page.screenshot(path=shots / f"deliveries-long-error-{width}.png", full_page=True)
