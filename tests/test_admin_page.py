@@ -955,3 +955,38 @@ async def test_a_tab_chosen_while_the_page_starts_is_the_one_shown(browser: Brow
         await until(page, "() => document.body.dataset.loaded === 'true'")
         assert await page.get_attribute("[data-tab=devices]", "aria-selected") == "true"
         assert page.url.endswith("#devices") and await page.is_visible("#pair-device")
+
+
+# Per table of the panel: the most lines a row's name (its lead cell's bold text) takes, the narrowest name cell, and
+# whether the table is whole in its box (its row buttons in sight)
+NAMES = """() => [...document.querySelectorAll('#panel table')].map((table) => {
+  const names = [...table.querySelectorAll('tbody td.lead')];
+  const box = table.parentElement;
+  return { lines: Math.max(0, ...names.map((td) => td.querySelector('strong').getClientRects().length)),
+           narrowest: Math.min(...names.map((td) => td.getBoundingClientRect().width)),
+           whole: box.scrollWidth <= box.clientWidth };
+})"""
+
+
+@pytest.mark.parametrize("width", [768, 820, 900])
+async def test_service_and_agency_names_keep_to_a_few_lines_on_a_tablet(
+    browser: Browser, server: Server, width: int, tmp_path: Path
+) -> None:
+    """From 761 px Settings' tables are tables (not cards), and a service's or an agency's name took 3-5 lines
+    ("Surat / Keterangan / Catatan / Kepolisian / (SKCK)") in a column of 120-150 px while the counts and the
+    actions kept their padding. Measured on the demo mall's: at most 3 lines at 768 and 820 px, 2 at 900, each
+    table still whole in its box."""
+    most = 2 if width >= 900 else 3
+    async with signed_in(browser, server, "/supervisor/tegal/admin", "admin", size=(width, 900)) as page:
+        await until(page, "() => document.body.dataset.loaded === 'true'")
+        rem = await page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)")
+        for tab, row in (("services", "data-service"), ("agencies", "data-agency")):
+            await page.click(f"[data-tab={tab}]")
+            await until(page, f"() => !!document.querySelector('#panel tr[{row}]')")
+            tables = await page.evaluate(NAMES)
+            assert len(tables) == 1, (tab, tables)
+            names = tables[0]
+            assert names["lines"] <= most and names["whole"], (tab, width, names)
+            assert names["narrowest"] >= min(14 * rem, 0.22 * width) - 1, (tab, width, names)
+            shots = Path(os.environ.get("SUPERVISOR_SCREENSHOT_DIR", tmp_path))
+            await page.screenshot(path=shots / f"admin-{tab}-{width}.png", full_page=True)
