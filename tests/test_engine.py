@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -197,6 +198,47 @@ async def test_a_batch_decided_while_the_state_is_being_reloaded_is_refused(serv
     answers = [await first, await second]
     engine._load = reload  # noqa: SLF001
     assert [r.status_code for r in answers] == [503, 503], [r.text for r in answers]
+    await storage.execute("DROP TRIGGER fail_a002")
+    assert (await server.issue("ktp"))["ticket"]["label"] == "A-002", "no gap in the numbers"
+
+
+@pytest.mark.sqlite_only  # the SQLite pipeline: decided while the previous batch is written
+async def test_a_batch_decided_while_the_reloaded_state_is_still_being_read_leaves_nothing_in_it(
+    server: Server,
+) -> None:
+    """The reload reads each site's day in turn, with awaits after the site's new state was put in place (its newest
+    event, its service history). A batch the writer decided then landed on the NEW state while still counting as
+    decided before the reload: refused (503), yet its ticket stayed in the state, so the next ticket skipped its
+    number and every screen's snapshot showed a ticket that exists nowhere. Now the states are swapped in and the
+    generation moves on in one step, once all is read: what is decided meanwhile lands on the old state, discarded."""
+    storage = server.ctx.storage
+    assert (await server.issue("ktp"))["ticket"]["label"] == "A-001"
+    await storage.execute("CREATE TRIGGER fail_a002 BEFORE INSERT ON events WHEN NEW.data LIKE '%\"A-002\"%' "
+                          "BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END")  # fmt: skip
+    reading, gate = asyncio.Event(), asyncio.Event()
+    history = storage.service_history
+
+    async def slow_history(*args: Any, **kwargs: Any) -> Any:  # the real read, once the test has decided a batch
+        reading.set()
+        await gate.wait()
+        return await history(*args, **kwargs)
+
+    post = server.http.post
+    storage.service_history = slow_history
+    try:
+        first = asyncio.create_task(post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK)))
+        await asyncio.wait_for(reading.wait(), 10)  # the write of A-002 failed; the reload reads the site's history
+        second = asyncio.create_task(
+            post("/api/v1/sites/tegal/tickets", json={"service": "ktp"}, headers=bearer(KIOSK))
+        )
+        engine = server.ctx.engine  # decided and applied, waiting for the write under way to end:
+        await eventually(lambda: engine._unwritten, "the second ticket decided")  # noqa: SLF001
+    finally:
+        gate.set()
+    answers = [await first, await second]
+    del storage.service_history
+    assert [r.status_code for r in answers] == [503, 503], [r.text for r in answers]
+    assert [t.label for t in server.ctx.state("tegal").tickets.values()] == ["A-001"], "nothing but what is stored"
     await storage.execute("DROP TRIGGER fail_a002")
     assert (await server.issue("ktp"))["ticket"]["label"] == "A-002", "no gap in the numbers"
 

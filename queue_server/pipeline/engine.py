@@ -465,8 +465,15 @@ class Engine:
 
     async def _load(self, *, starting: bool = False) -> None:
         """Every site's state from the database. `starting`: the first load of this process, before anything is
-        served (a reload after a failed write keeps what start-up decided)."""
+        served (a reload after a failed write keeps what start-up decided).
+
+        The states are put in place together, once all are read, and the generation moves on in the same step: the
+        writer task may decide while this awaits the database, and what it decides must land on the old state (then
+        void, see _commit), never on a new one while counting as decided before it: refused, its ticket or call
+        stayed in the state read back (a number skipped, a phantom on every screen's next snapshot)."""
         now = self.clock()
+        states: dict[str, SiteState] = {}
+        heads: dict[str, int] = {}
         for site_id in list(self.sites):
             loaded = await self.storage.load_site(site_id, self._file_sites[site_id].service_day(now))
             if loaded.relayed_head and site_id not in self.mirrored:
@@ -505,8 +512,8 @@ class Engine:
                     state.count_issued(ticket)
             for booking in loaded.bookings:
                 state.put_booking(booking)
-            self.states[site_id] = state
-            self.heads[site_id] = loaded.head
+            states[site_id] = state
+            heads[site_id] = loaded.head
             # On SQLite a write whose COMMIT went through as its writer process died was answered as failed: the
             # next one must number its events after it, not on top of it.
             self.storage.last_seq = max(self.storage.last_seq, loaded.head)
@@ -517,7 +524,11 @@ class Engine:
             await self._learn_history(state, site.service_day(now))
         # Every key with a record, whatever its age: one missing here would be decided again and its record's
         # INSERT would then fail a whole batch. start() deletes the old ones first.
-        self._stored_keys = StoredKeys(await self.storage.idempotency_keys())
+        keys = StoredKeys(await self.storage.idempotency_keys())
+        self.states.update(states)
+        self.heads.update(heads)
+        self._stored_keys = keys
+        self._generation += 1
 
     # --- submitting --------------------------------------------------------------------------------
 
@@ -890,9 +901,10 @@ class Engine:
     async def _reload(self) -> None:
         """Back to what the database holds, after a failure left the in-memory state ahead of it.
 
-        The generation moves on only once the new state is in place: the writer task may decide the next batch
+        The generation moves on as the new state is put in place (_load): the writer task may decide the next batch
         while this awaits the database, still on the old state, and that batch must not pass for a new one.
-        Failed (the database out of reach, locked by a migration): the state stays unsure until a reload works."""
+        Failed (the database out of reach, locked by a migration): the state stays unsure until a reload works, and
+        what was decided meanwhile is void."""
         try:
             async with self._sync:
                 if self._shown is None:
@@ -905,12 +917,11 @@ class Engine:
                 log.exception("reloading the state failed too; commands are refused until it can be read again")
             self._unsure = True
             self._retry_reload_at = time.monotonic() + RELOAD_RETRY_SECONDS
+            self._generation += 1
         else:
             if self._unsure:
                 log.warning("the state was read back from the database; commands are decided again")
             self._unsure = False
-        finally:
-            self._generation += 1
 
     def _published_heads(self) -> dict[str, int]:
         """Per site, the newest event this process has given its screens: on shared storage its head (its own writes
