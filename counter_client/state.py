@@ -148,7 +148,8 @@ class CounterView:
     # --- folding -----------------------------------------------------------------------------------------
 
     def apply_snapshot(self, data: dict[str, Any], seq: int) -> None:
-        """Start over from the server's picture (a first connection, or a gap too long to replay)."""
+        """Start over from the server's picture (a first connection, a gap too long to replay, or at any time the
+        server corrects what it had given: after a write that failed)."""
         self.seq = seq
         self.day = data.get("day")
         self.tickets = {t["id"]: t for t in data.get("tickets", []) if t["service"] in self.services}

@@ -58,6 +58,10 @@ async def test_failed_write_changes_nothing_publishes_nothing_and_recovers(serve
         await _fail_writes(server, False)
         second = await server.issue("ktp")
         assert second["ticket"]["label"] == "A-002", "the failed attempt consumed no number"
+        # The site's screens are given the state read back (one may have been shown the lost ticket): what is
+        # stored; then the ticket after it.
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert frame["type"] == "snapshot" and [t["label"] for t in frame["data"]["tickets"]] == ["A-001"], frame
         frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
         assert frame["type"] == "ticket.issued" and frame["data"]["ticket"]["label"] == "A-002"
         assert frame["seq"] > seq_before, "nothing of the failed write was ever sent"

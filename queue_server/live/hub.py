@@ -21,6 +21,7 @@ DEFAULT_QUEUE_SIZE = 512
 # A client written to directly is too slow once this many bytes wait unsent for it (~500 lobby frames).
 DEFAULT_BUFFER_LIMIT = 512 * 1024
 NOTICE = 0  # the seq of a notice: not an event of the log, never replayed, never counted as seen
+RESYNC = -1  # in place of a seq: the connection sends a fresh snapshot here (Hub.resync)
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,21 @@ class Hub:
                 for sub in groups.pop(follow):
                     sub.follow = moved
                     groups.setdefault(moved, set()).add(sub)
+
+    def resync(self, sites: Iterable[str]) -> None:
+        """Every client of these sites gets a fresh snapshot, in its place among the batches: what it was given may
+        hold what was never written (a snapshot or a notice rendered from a state whose write then failed; the
+        engine read the state back since). Queued, never written directly; a full queue drops the client, which
+        then starts again from a snapshot anyway."""
+        for site in sites:
+            for group in list(self._sites.get(site, {}).values()):
+                for sub in list(group):
+                    if sub.overflowed.is_set():
+                        continue
+                    try:
+                        sub.queue.put_nowait([(RESYNC, "")])
+                    except asyncio.QueueFull:
+                        self._overflow(sub)
 
     def watching(self, site: str) -> int:
         """How many clients of a site want notices."""

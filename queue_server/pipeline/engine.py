@@ -209,6 +209,10 @@ class Engine:
         # From the first failed write until a reload works: what this process's screens had been given, per site
         # (_publish_since sends them what was committed beyond it).
         self._shown: dict[str, int] | None = None
+        # Sites whose state held decisions that were never written (a failed write, a batch decided on top of it):
+        # their screens may have been given them (a snapshot, a notice), and are sent a fresh snapshot once the state
+        # is the database's again (_resync).
+        self._lost: set[str] = set()
         self._retry_reload_at = 0.0
         self._recovering: asyncio.Future[None] | None = None  # the one reading back of the state under way
         self._unwritten: list[_Decided] = []  # decided and applied, waiting for the next transaction
@@ -594,6 +598,7 @@ class Engine:
                 decided = self._decide(jobs)
             except Exception:  # the writer must survive anything a single batch does
                 log.exception("engine batch failed; reloading state from the database")
+                self._lost.update(job.site for job in jobs)
                 await self._written()  # what was decided before is in the database before the reload reads it
                 await self._reload()
                 self._fail(jobs, StorageUnavailable("internal error"))
@@ -636,6 +641,7 @@ class Engine:
             return
         except Exception as exc:  # unreachable database, a lost connection, a failed statement: nothing committed
             self.write_failed(exc)  # said on /healthz and the dashboard as on SQLite: the database away, its disk full
+            self._lost.update(job.site for job in jobs)  # decided on the state, some perhaps, and not written
             if isinstance(exc, TimeoutError):
                 self._reload_soon()
             else:
@@ -834,11 +840,15 @@ class Engine:
 
     async def _commit(self, decided: list[_Decided]) -> None:
         """Write one transaction, then answer its callers and publish."""
-        void = [d.job for d in decided if d.generation != self._generation]
+        void = [d for d in decided if d.generation != self._generation]
         if void:
             # An earlier write failed and the state was reloaded from the database; these were decided on top of
             # the lost transaction (its numbers, its calls), so they are refused too.
-            self._fail(void, StorageUnavailable("an earlier write failed"))
+            self._fail([d.job for d in void], StorageUnavailable("an earlier write failed"))
+            # Applied to the state the reload replaced, which a screen may have been given meanwhile.
+            self._lost.update(d.job.site for d in void if d.events)
+            if not self._unsure:
+                self._resync()
             decided = [d for d in decided if d.generation == self._generation]
             if not decided:
                 return
@@ -848,6 +858,7 @@ class Engine:
             took = time.perf_counter() - started
         except Exception as exc:  # the batch's rows could not be built or written
             self.write_failed(exc)
+            self._lost.update(d.job.site for d in decided if d.events)
             await self._reload()  # before answering: whoever sees the error sees the state without the batch
             self._fail([d.job for d in decided], StorageUnavailable(str(exc)))
             return
@@ -904,7 +915,7 @@ class Engine:
         The generation moves on as the new state is put in place (_load): the writer task may decide the next batch
         while this awaits the database, still on the old state, and that batch must not pass for a new one.
         Failed (the database out of reach, locked by a migration): the state stays unsure until a reload works, and
-        what was decided meanwhile is void."""
+        what was decided meanwhile is void. Done: the screens that may show a lost decision are corrected (_resync)."""
         try:
             async with self._sync:
                 if self._shown is None:
@@ -922,6 +933,16 @@ class Engine:
             if self._unsure:
                 log.warning("the state was read back from the database; commands are decided again")
             self._unsure = False
+            self._resync()
+
+    def _resync(self) -> None:
+        """The screens of the sites whose decisions were lost get a fresh snapshot of the state as read back (after
+        the events _publish_since sent, call_soon being FIFO). Cheaper than keeping a committed copy of every state
+        for snapshots, and it also corrects a notice (a phone's place, a kiosk's view) rendered from a state ahead of
+        the log; a failed write is rare."""
+        sites, self._lost = self._lost, set()
+        if sites:
+            asyncio.get_running_loop().call_soon(self.hub.resync, sites)
 
     def _published_heads(self) -> dict[str, int]:
         """Per site, the newest event this process has given its screens: on shared storage its head (its own writes

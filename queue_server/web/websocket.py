@@ -2,7 +2,8 @@
 
 Order of a connection: hello -> welcome -> (replay of missed events | snapshot) -> live events, never a seq twice.
 The client is subscribed BEFORE the replay is read, so nothing committed in between is lost; duplicates between
-the replay and the live queue are dropped by seq.
+the replay and the live queue are dropped by seq. A fresh snapshot may follow at any time (Hub.resync): after a
+failed write, what a connection was given may hold what was never written.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from queue_server.application.views import site_state_view
 from queue_server.common import jsontext
 from queue_server.domain.refusal import Refusal
 from queue_server.live import wire, wsframes
-from queue_server.live.hub import NOTICE, Follow, Subscription
+from queue_server.live.hub import NOTICE, RESYNC, Follow, Subscription
 from queue_server.pipeline.engine import StorageUnavailable
 from queue_server.web.errors import error_frame
 from queue_server.web.requests import server_of
@@ -383,10 +384,21 @@ class Connection:
                 if seq == NOTICE:  # not in the log: sent as it comes, and no seq is consumed
                     await self.send_text(text)
                     continue
+                if seq == RESYNC:
+                    await self._snapshot_again()
+                    continue
                 if seq <= self.last_sent:
                     continue  # already sent in the replay
                 self.last_sent = seq
                 await self.send_text(text)
+
+    async def _snapshot_again(self) -> None:
+        """A fresh snapshot in place of what this connection shows: the state it was given (its snapshot, a notice)
+        may have held a command whose write then failed, and the engine has read the state back from the database
+        since. The queued events it covers are dropped by seq, as after the first snapshot."""
+        assert self.follow is not None
+        self.last_sent = self.ctx.seq(self.follow.site)
+        await self.send(self._snapshot())
 
     async def _watch_overflow(self) -> None:
         assert self.sub is not None
