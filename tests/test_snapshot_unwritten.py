@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.async_api import expect
 from websockets.asyncio.client import ClientConnection, connect
 
-from .display_support import board_page, bounded, chromium, hero_shows, until
+from .display_support import WAIT_MS, board_page, bounded, chromium, hero_shows, until
 from .helpers import KIOSK, LOBBY, Server, bearer, eventually
+from .test_counter_web import connected, operator_page, sign_in
 
 BOTH_DATABASES = True  # run on SQLite and on PostgreSQL (conftest.py)
 
@@ -229,3 +231,32 @@ async def test_the_lobby_tv_page_drops_the_call_whose_write_failed(server: Serve
         assert await page.text_content("[data-counter='1'] .tile-ticket") == "Siap melayani"
         assert await page.text_content("[data-service='ktp'] .chip-count") == "1", "A-001 waits again"
         await page.screenshot(path=str(tmp_path / "corrected.png"))
+
+
+@pytest.mark.sqlite_only  # the page's part: one database is enough
+@bounded(120)
+async def test_the_counter_page_drops_the_call_whose_write_failed(server: Server) -> None:
+    """The counter page in Chromium, reloaded while a call of its counter (made on another of the operator's devices)
+    is being written, shows that ticket as its own, with its buttons; the write fails, and the page starts over from
+    the fresh snapshot the server sends: no ticket at the counter, A-001 waiting."""
+    op = await server.login("op-disdukcapil")
+    assert (await server.issue("ktp"))["ticket"]["label"] == "A-001"
+    assert (await server.command(op, "1", "open")).status_code == 200
+    async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/1") as page:
+        await sign_in(page)
+        await connected(page)
+        none = "Belum ada tiket yang dipanggil."
+        await expect(page.locator("#current-label")).to_have_text(none)
+        async with calls_held_then_failed(server) as release:
+            call = asyncio.create_task(server.command(op, "1", "call_next"))
+            await eventually(lambda: server.ctx.state("tegal").counters["1"].current is not None, "the call decided")
+            await page.reload()  # a fresh snapshot, in the window
+            await connected(page)
+            await expect(page.locator("#current-label")).to_have_text("A-001")
+            await release()
+            assert (await call).status_code == 503
+        await expect(page.locator("#current-label")).to_have_text(none, timeout=WAIT_MS)
+        await expect(page.locator("#waiting li[data-service=ktp] strong")).to_have_text("1")
+        assert await page.is_disabled("#btn-recall") and await page.is_disabled("#btn-start-finish"), (
+            "nothing to act on"
+        )
