@@ -341,3 +341,54 @@ async def test_a_booking_code_is_on_one_line(
         answer,
         status,
     )
+
+
+def demo_with_agencies(directory: Path, count: int) -> Path:
+    """The demo mall with its first `count` agencies (of fourteen) and its lobby screen alone."""
+    from queue_server.settings.sitefile import DEMO_SITE
+
+    head, *agencies = DEMO_SITE.read_text().split("\n[[agencies]]\n")
+    agencies[-1] = agencies[-1].split("\n[[screens]]\n")[0]
+    lobby = '\n[[screens]]\nid = "lobby"\nname = "Layar lobi"\nspeaker = true\n'
+    path = directory / f"tegal_{count}.toml"
+    path.write_text(head + "".join(f"\n[[agencies]]\n{a}" for a in agencies[:count]) + lobby)
+    return path
+
+
+# Each agency tile's box, the screen's size and the check-in button's top.
+TILES = """() => ({
+  tiles: [...document.querySelectorAll('.k-agency')].map((t) => t.getBoundingClientRect().toJSON()),
+  width: innerWidth, height: innerHeight,
+  checkin: document.getElementById('checkin-open').getBoundingClientRect().top,
+})"""
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 6, 12])
+async def test_agency_tiles_are_a_sensible_size_for_few_and_many(browser: Browser, tmp_path: Path, count: int) -> None:
+    """An outside review: three agencies on a portrait kiosk were columns ~1050 px tall (the tiles stretched to the
+    whole height). Whatever the number of agencies, in portrait, landscape and at 1366x768, every tile is in view
+    above the check-in button, a fingertip's size at least, no taller than a third of the screen, and not a narrow
+    column (at least as wide as three quarters of its height)."""
+    sizes = [(1080, 1920), (1920, 1080), (1366, 768)]
+    site = demo_with_agencies(tmp_path, count)
+    problems: dict[str, list[str]] = {}
+    async with running_server(tmp_path / "q.sqlite3", site_files=[site]) as server:
+        for size in sizes:
+            page = await page_at(browser, size)
+            await page.goto(f"{server.url}/kiosk/tegal#token={KIOSK}")
+            await until(page, "() => document.body.dataset.ready === 'true'")
+            seen = await page.evaluate(TILES)
+            assert len(seen["tiles"]) == count
+            said = problems.setdefault(f"{size[0]}x{size[1]}", [])
+            for i, b in enumerate(seen["tiles"]):
+                box = f"tile {i + 1} {round(b['width'])}x{round(b['height'])}"
+                if b["top"] < 0 or b["left"] < 0 or b["right"] > seen["width"] or b["bottom"] > seen["checkin"]:
+                    said.append(f"{box} out of view")
+                if b["height"] < 44 or b["width"] < 44:
+                    said.append(f"{box} too small")
+                if b["height"] > seen["height"] / 3:
+                    said.append(f"{box} taller than a third of the screen")
+                if b["width"] < 0.75 * b["height"]:
+                    said.append(f"{box} a narrow column")
+            await page.context.close()
+    assert not {k: v for k, v in problems.items() if v}, problems

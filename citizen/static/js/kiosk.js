@@ -145,6 +145,8 @@ function applyConfig() {
   drawTiles();
 }
 
+const FEW_AGENCIES = 4; // as many as a portrait kiosk shows one under the other (templates/kiosk.html says the same)
+
 // The same tiles the server renders (templates/kiosk.html); clicks reach them through their containers.
 function drawTiles() {
   const longest = (text) => Math.max(1, ...text.split(/\s+/).filter(Boolean).map((word) => word.length));
@@ -185,6 +187,7 @@ function drawTiles() {
     }
   }
   document.querySelector(".k-agencies").replaceChildren(...agencies);
+  document.querySelector(".k-agencies").toggleAttribute("data-few", agencies.length <= FEW_AGENCIES); // kiosk.css
   document.querySelector(".k-services").replaceChildren(...services);
 }
 
