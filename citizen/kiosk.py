@@ -11,7 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.web.kit import JSONResponse, Refusal, Site, readable_pair, sites_of
+from queue_server.web.kit import JSONResponse, Refusal, Site, ctx_of, readable_pair, sites_of
 
 from .common import lang_of, not_found, page_config, pages, settings_of
 
@@ -26,6 +26,9 @@ def kiosk_config(request: Request, site: Site) -> dict[str, Any]:
         # agency left with nothing to offer.
         agency["services"] = [s for s in agency["services"] if site.counters_serving(s["id"])]
     config["agencies"] = [agency for agency in config["agencies"] if agency["services"]]
+    # "Lapor hadir" on the first paint as the day's answer (GET .../today `check_in`) will say it
+    ctx = ctx_of(request)
+    config["check_in"] = ctx.state(site.id).check_in_offered(ctx.today(site))
     return config
 
 

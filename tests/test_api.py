@@ -38,8 +38,9 @@ async def test_a_kiosk_s_poll_gets_only_what_changes(server: Server) -> None:
     assert r.status_code == 200 and len(r.content) < 1000, len(r.content)
     today = r.json()
     assert (
-        set(today) == {"today", "issuing", "changes_at", "now", "configuration_version", "notify"}
+        set(today) == {"today", "issuing", "changes_at", "now", "configuration_version", "notify", "check_in"}
         and today["issuing"] is None
+        and today["check_in"] is True  # the demo mall's KTP, KK, SKCK ... take online bookings
     )
     assert today["today"] == catalogue["today"] and today["configuration_version"] == catalogue["configuration_version"]
     assert today["notify"] == {key: catalogue["notify"][key] for key in ("offered", "available")}

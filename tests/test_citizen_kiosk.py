@@ -4,9 +4,12 @@ used up, site closed), check-in with a booking code, going back to the start by 
 from __future__ import annotations
 
 import asyncio
+import copy
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import segno
@@ -322,6 +325,59 @@ async def test_check_in_with_a_booking_code_typed_or_scanned(server: Server) -> 
         await page.keyboard.press("Enter")
         await until(page, "() => window.__kiosk.screen === 'ticket'")
         assert await text(page, "#t-label") == label
+
+
+def online_places_for(document: dict[str, Any], *services: str) -> dict[str, Any]:
+    """The site's configuration where only `services` take online bookings (ten places a day)."""
+    document = copy.deepcopy(document)
+    for agency in document["agencies"]:
+        for service in agency["services"]:
+            service.pop("online_quota", None)
+            service.pop("slot_capacity", None)
+            if service["id"] in services:
+                service["online_quota"] = 10
+    return document
+
+
+@bounded(120)
+async def test_check_in_is_offered_only_when_it_can_serve_someone_today(server: Server) -> None:
+    """An outside review: "Sudah pesan secara daring? Lapor hadir di sini" was offered at a mall where no service takes
+    online bookings and no booking waits today, for nothing. It follows the day's answer (`check_in`), at once when
+    Settings are saved: shown while a booking of today waits even after its service stopped taking bookings, gone
+    once that booking is cancelled, back when a service takes bookings again."""
+    fast(server, kiosk_poll_seconds=2)
+    admin = await server.login("admin")
+    url = "/api/v1/sites/tegal/configuration"
+
+    async def configure(shape: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        current = (await server.http.get(url, headers=admin)).json()
+        r = await server.http.put(url, json={"version": current["version"], "document": shape(current["document"])},
+                                  headers=admin)  # fmt: skip
+        assert r.status_code == 200, r.text
+
+    r = await server.http.post("/api/v1/sites/tegal/bookings", json={
+        "service": "kk", "day": "2026-11-23", "slot": "10:00", "nik": "3328014101900001", "phone": "081234567890"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    code = r.json()["booking"]["code"]
+    shown = "() => !document.getElementById('checkin-open').hidden"
+    async with chromium() as browser, kiosk_page(browser, server) as page:
+        assert await page.is_visible("#checkin-open")
+        # No service takes bookings; today's KK booking still waits. The kiosk is told of the new configuration and
+        # reads its day, then the catalogue (its tiles stay: the same agencies and services).
+        async with page.expect_response(lambda response: "/kiosk/tegal/config" in response.url):
+            await configure(online_places_for)
+        today = (await server.http.get("/api/v1/sites/tegal/today")).json()
+        assert today["check_in"] is True and today["configuration_version"] == 1
+        assert await page.is_visible("#checkin-open")
+        assert (await server.http.post(f"/api/v1/bookings/{code}/cancel")).status_code == 200
+        await until(page, f"() => !({shown})()", timeout_ms=30_000)  # the kiosk's next read of its day
+        assert (await server.http.get("/api/v1/sites/tegal/today")).json()["check_in"] is False
+        await configure(lambda document: online_places_for(document, "ktp"))  # Settings: KTP takes bookings
+        await until(page, shown, timeout_ms=30_000)
+    # The first paint says it too: a kiosk (re)loaded at a mall taking no bookings shows no "Lapor hadir".
+    await configure(online_places_for)
+    page_html = (await server.http.get("/kiosk/tegal")).text
+    assert re.search(r'<button[^>]*id="checkin-open"[^>]* hidden>', page_html), page_html
 
 
 @bounded(60)

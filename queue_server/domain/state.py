@@ -9,7 +9,7 @@ from datetime import date, datetime, time
 from typing import Any, TypeVar
 
 from queue_server.domain import events as ev
-from queue_server.domain.booking import ACTIVE_BOOKINGS, Booking
+from queue_server.domain.booking import ACTIVE_BOOKINGS, Booking, BookingState
 from queue_server.domain.catalogue import Site
 from queue_server.domain.events import Event
 from queue_server.domain.model import EXPIRING_STATES, CounterState, CounterStatus, Ticket, TicketState, idle_dated
@@ -110,6 +110,15 @@ class SiteState:
         for gone in [c for c in self.counters if c not in site.counters]:
             del self.counters[gone]
             self.paused_at.pop(gone, None)
+
+    def check_in_offered(self, day: date) -> bool:
+        """Whether a kiosk's check-in can serve anyone on `day`: a service a counter serves takes online bookings (a
+        citizen may book a later slot and come), or a booking of the day still waits for its check-in (its service's
+        online places may have been taken away since). Else "Lapor hadir" would only lead to "not found"."""
+        site = self.site
+        if any(s.online_quota > 0 and site.counters_serving(s.id) for s in site.services.values()):
+            return True
+        return any(b.day == day and b.state is BookingState.BOOKED for b in self.bookings.values())
 
     def put_booking(self, booking: Booking) -> None:
         old = self.bookings.get(booking.id)

@@ -162,8 +162,9 @@ def _today(ctx: Context, site: Site) -> dict[str, Any]:
     is closed and whether tickets can be issued now (`issuing`: why not, before opening time say; the kiosk says so
     before a citizen picks anything), the server's time (a kiosk on a LAN without internet often has a wrong clock,
     and shows this one), the configuration's version (a new one: redraw the tiles), and whether messages can be
-    offered now (`notify.available`: not while the gateway is paused by its breaker), and when opening hours next
-    open or close the site (`changes_at`)."""
+    offered now (`notify.available`: not while the gateway is paused by its breaker), when opening hours next
+    open or close the site (`changes_at`), and whether checking in a booking can serve anyone today (`check_in`:
+    the kiosk offers its "Lapor hadir" only then)."""
     today = ctx.today(site)
     state = ctx.state(site.id)
     closed = today in state.closed_days
@@ -180,6 +181,7 @@ def _today(ctx: Context, site: Site) -> dict[str, Any]:
         "now": ctx.now().isoformat(),
         "configuration_version": state.configuration.version,
         "notify": {"offered": site.notify.offered, "available": ctx.messages_available(site)},
+        "check_in": state.check_in_offered(today),
     }
 
 

@@ -87,6 +87,9 @@ async function checkDay({ now = false } = {}) {
     notIssuing = answer.data.issuing || (answer.data.today?.closed ? answer.data.today.error : null);
     if (notIssuing && screen === "start") refused(notIssuing, null);
     if (!notIssuing && screen === "notice" && SAID_BY_THE_DAY.has(notice?.error.code)) show("start");
+    // "Lapor hadir" only when a service takes bookings or one of today's waits for its check-in (an older server
+    // says nothing: offered); it follows Settings at once, a saved configuration being read again here.
+    $("checkin-open").hidden = answer.data.check_in === false;
     followNotify(answer.data.notify?.available !== false);
     await followConfiguration(answer.data.configuration_version);
   } finally {
