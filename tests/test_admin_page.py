@@ -10,6 +10,7 @@ import os
 import tomllib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -136,10 +137,18 @@ async def admin_session(browser: Browser, server: Server, tmp_path: Path, tv: Pa
         assert "Tersimpan sebagai versi 4: jam buka diubah" in (await page.text_content("#toasts") or "")
         hours = server.ctx.sites["tegal"].hours
         assert not hours.weekly["sat"] and hours.weekly["mon"][0][0].hour == 8
+        # a holiday with its name (the kiosk says it while closed), and one removed with its name
         await page.click("#add-holiday")
         await page.fill("#f-day", "2027-02-17")
+        await page.fill("#f-name", "Cuti bersama")
         await save_and_wait(page, 5)
-        assert "Rabu, 17 Februari 2027" in (await page.text_content("#panel") or "")
+        assert "Rabu, 17 Februari 2027 · Cuti bersama" in (await page.text_content("#panel") or "")
+        assert server.ctx.sites["tegal"].hours.holiday_names[date(2027, 2, 17)] == "Cuti bersama"
+        assert "Jumat, 25 Desember 2026 · Hari Natal" in (await page.text_content("#panel") or "")
+        await page.click("[data-holiday='2026-12-25'] button.danger")
+        await answer(page)
+        await until(page, "() => document.body.dataset.version === '6'")
+        assert date(2026, 12, 25) not in server.ctx.sites["tegal"].hours.holiday_names
         await page.click("#add-period")
         await page.fill("#f-name", "Ramadan 1448 H")
         await page.fill("#f-from", "2027-02-08")
@@ -147,7 +156,7 @@ async def admin_session(browser: Browser, server: Server, tmp_path: Path, tv: Pa
         for day in ("mon", "tue", "wed", "thu"):
             await page.fill(f"#f-{day}", "08.00-13.00")
         await page.fill("#f-fri", "08.00-11.00")
-        await save_and_wait(page, 6)
+        await save_and_wait(page, 7)
         period = server.ctx.sites["tegal"].hours.periods[0]
         assert period.name == "Ramadan 1448 H" and period.weekly["fri"][0][1].hour == 11
         # someone else changes it meanwhile: said plainly, with a way to reload
@@ -161,9 +170,9 @@ async def admin_session(browser: Browser, server: Server, tmp_path: Path, tv: Pa
         await page.click("#add-holiday")
         await page.fill("#f-day", "2027-03-24")
         await page.click("#editor-save")
-        await until(page, "() => document.getElementById('editor-error').textContent.includes('versi 7')")
+        await until(page, "() => document.getElementById('editor-error').textContent.includes('versi 8')")
         await page.click("#editor-error button")
-        await until(page, "() => document.body.dataset.version === '7'")
+        await until(page, "() => document.body.dataset.version === '8'")
         # a screen registered (its address shown once) and revoked
         await page.click("[data-tab=devices]")
         await until(page, "() => !!document.getElementById('issue-device')")

@@ -218,6 +218,8 @@ class OpeningHours:
     weekly: dict[str, tuple[tuple[time, time], ...]] = field(default_factory=dict)
     holidays: frozenset[date] = frozenset()
     periods: tuple[SpecialPeriod, ...] = ()
+    # Some holidays' names ("Hari Natal"): the kiosk says why the mall is closed that day.
+    holiday_names: dict[date, str] = field(default_factory=dict)
 
     def ranges_on(self, day: date) -> tuple[tuple[time, time], ...]:
         """The opening ranges of a local day: none on a holiday, a special period's, or the usual week's."""

@@ -27,8 +27,8 @@ class ShownText:
 # Every kind, in the order `shown_texts` gives them.
 KINDS = (
     "site.name", "site.running_text", "site.regency", "site.wifi", "site.wifi_password", "period.name",
-    "announcements.template_id", "announcements.template_en", "agency.name", "agency.short_name", "service.name",
-    "counter.name", "counter.zone", "screen.name",
+    "holiday.name", "announcements.template_id", "announcements.template_en", "agency.name", "agency.short_name",
+    "service.name", "counter.name", "counter.zone", "screen.name",
 )  # fmt: skip
 
 
@@ -51,6 +51,10 @@ def shown_texts(document: Any) -> Iterator[ShownText]:
         hours = site.get("hours")
         for i, period in _entries(hours.get("periods") if isinstance(hours, dict) else None):
             yield from _text(period, "name", f"site.hours.periods[{i}].name", "period.name", i)
+        names = hours.get("holiday_names") if isinstance(hours, dict) else None
+        if isinstance(names, dict):  # the kiosk says them ("tutup: Hari Natal")
+            for day in list(names):
+                yield from _text(names, day, f"site.hours.holiday_names.{day}", "holiday.name")
     announcements = document.get("announcements")
     if isinstance(announcements, dict):
         for key in ("template_id", "template_en"):

@@ -389,7 +389,7 @@ def _breaks(reader: _Reader, table: Any) -> BreakRule | None:
 
 
 def _hours(reader: _Reader, table: dict[str, Any], where: str) -> OpeningHours:
-    reader.unknown(table, {*WEEKDAYS, "holidays", "periods"}, where)
+    reader.unknown(table, {*WEEKDAYS, "holidays", "holiday_names", "periods"}, where)
     weekly = _weekly(reader, table, where)
     periods: list[SpecialPeriod] = []
     for i, period in enumerate(reader.tables(table, "periods", where)):
@@ -404,7 +404,8 @@ def _hours(reader: _Reader, table: dict[str, Any], where: str) -> OpeningHours:
                 reader.fail(pwhere, f"overlaps the period {other.name!r} ({other.start} to {other.end})")
         if start and end:
             periods.append(SpecialPeriod(name, start, end, _weekly(reader, period, pwhere)))
-    return OpeningHours(weekly, _holidays_of(reader, table, where), tuple(periods))
+    holidays = _holidays_of(reader, table, where)
+    return OpeningHours(weekly, holidays, tuple(periods), _holiday_names_of(reader, table, where, holidays))
 
 
 _named = entry_step  # an entry of a list in a problem's place (`services[1 "kk"]`), as domain/shown_texts says it
@@ -478,6 +479,30 @@ def _holidays_of(reader: _Reader, table: dict[str, Any], where: str) -> frozense
         elif day is not None:
             holidays.add(day)
     return frozenset(holidays)
+
+
+def _holiday_names_of(reader: _Reader, table: dict[str, Any], where: str, holidays: frozenset[date]) -> dict[date, str]:
+    """`holiday_names = { "2026-12-25" = "Hari Natal" }`: a name for some of the holidays, which the kiosk says
+    ("Tutup: Hari Natal"). A name for a day that is not a holiday is refused: it would be said nowhere."""
+    raw = table.get("holiday_names", {})
+    if not isinstance(raw, dict):
+        reader.fail(f"{where}.holiday_names", 'must be a table of names, like { "2026-12-25" = "Hari Natal" }')
+        return {}
+    names: dict[date, str] = {}
+    for key in raw:
+        place = f'{where}.holiday_names."{key}"'
+        try:
+            day = date.fromisoformat(str(key))
+        except ValueError:
+            reader.fail(place, f"{str(key)!r} is not a date like 2026-12-25")
+            continue
+        if day not in holidays:
+            reader.fail(place, f"{day.isoformat()} is not one of the holidays: add it to holidays, or remove its name")
+            continue
+        name = reader.text(raw, key, f"{where}.holiday_names", hint=', e.g. "Hari Natal"')
+        if name:
+            names[day] = name.strip()
+    return names
 
 
 # "Kabupaten Tegal", "Kota Tegal", "Kota Administrasi Jakarta Pusat": one way of writing, so reports group them.

@@ -85,6 +85,7 @@ wed = ["08:00-15:00"]
 thu = ["08:00-15:00"]
 fri = ["08:00-11:00", "13:00-15:00"]   # a pause for Friday prayer
 holidays = []                     # e.g. ["2026-12-25", "2027-01-01"]
+# holiday_names = {{ "2026-12-25" = "Hari Natal" }}   # optional: said by the kiosk while the mall is closed
 
 [[agencies]]
 id = "disdukcapil"

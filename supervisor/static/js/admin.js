@@ -715,8 +715,13 @@ function editWeek() {
   });
 }
 
+// A holiday may have a name ("Hari Natal"), kept beside the list (`holiday_names`): the kiosk says it when closed.
 function addHoliday() {
-  edit(T("admin_add_holiday"), [{ key: "day", label: T("admin_date"), type: "date", required: true }], {}, (v) => {
+  const fields = [
+    { key: "day", label: T("admin_date"), type: "date", required: true },
+    { key: "name", label: T("admin_holiday_name"), wide: true, hint: T("admin_holiday_name_hint") },
+  ];
+  edit(T("admin_add_holiday"), fields, {}, (v) => {
     const document = copyOf(current.document);
     const target = hoursOf(document);
     // a day already a holiday is said at the field (the server refuses a list that says a day twice)
@@ -724,6 +729,7 @@ function addHoliday() {
       return { ok: false, message: T("admin_holiday_exists").replace("{day}", dateWords(v.day)), problems: [], places: ["day"] };
     }
     target.holidays = [...listOf(target.holidays), v.day].sort();
+    if (v.name) target.holiday_names = { ...(target.holiday_names || {}), [v.day]: v.name };
     return save(document);
   });
 }
@@ -733,6 +739,8 @@ function removeHoliday(day) {
     const document = copyOf(current.document);
     const target = hoursOf(document);
     target.holidays = listOf(target.holidays).filter((d) => d !== day);
+    if (target.holiday_names) delete target.holiday_names[day]; // a name without its day is refused
+    if (target.holiday_names && !Object.keys(target.holiday_names).length) delete target.holiday_names;
     return save(document);
   });
 }
@@ -770,7 +778,8 @@ function removePeriod(index) {
 function hoursPanel() {
   const hours = current.document.site.hours || {};
   const week = WEEKDAYS.map((day) => el("tr", {}, el("th", { scope: "row", text: T(`day_${day}`) }), el("td", { text: hoursText(hours[day]) || T("admin_closed") })));
-  const holidays = listOf(hours.holidays).map((day) => el("li", { "data-holiday": day }, el("span", { text: dateWords(day) }),
+  const named = (day) => (hours.holiday_names?.[day] ? `${dateWords(day)} · ${hours.holiday_names[day]}` : dateWords(day));
+  const holidays = listOf(hours.holidays).map((day) => el("li", { "data-holiday": day }, el("span", { text: named(day) }),
     el("button", { type: "button", class: "small danger", text: T("admin_remove"), "aria-label": `${T("admin_remove")} ${dateWords(day)}`, onclick: () => removeHoliday(day) })));
   const periods = (hours.periods || []).map((p, i) => el("li", { "data-period": p.name },
     el("span", {}, el("strong", { text: p.name }), ` · ${dateWords(p.from)} – ${dateWords(p.to)}`),
