@@ -26,6 +26,10 @@ async def staff_view(server: Server, label: str) -> dict:  # type: ignore[type-a
     return r.json()  # type: ignore[no-any-return]
 
 
+# The notice's "Kembali" (hidden where it would lead back to the same notice).
+BACK_FROM_NOTICE = "[data-screen='notice'] [data-back='start']"
+
+
 @bounded(90)
 async def test_the_whole_kiosk_flow_from_agency_to_printed_ticket(server: Server, tmp_path: Path) -> None:
     await server.issue("ktp")  # someone is already waiting
@@ -184,6 +188,7 @@ async def test_a_closed_site_says_when_to_come_back(tmp_path: Path) -> None:
             message = await text(page, "#n-message")
             assert "sedang tutup" in message and "Buka kembali Senin, 23 November 2026 pukul 07.30" in message
             assert await page.is_hidden("#n-when")
+            assert await page.is_hidden(BACK_FROM_NOTICE), "no 'Kembali': it led back to this very screen"
             shot_path = tmp_path / "kiosk-closed.png"
             await page.screenshot(path=shot_path)
             shot(shot_path)
@@ -193,6 +198,38 @@ async def test_a_closed_site_says_when_to_come_back(tmp_path: Path) -> None:
             # Opening time comes: the start screen is there again by itself.
             server.clock.now = datetime(2026, 11, 23, 0, 30, tzinfo=UTC)  # Monday 07:30 WIB
             await until(page, "() => window.__kiosk.screen === 'start'", timeout_ms=40_000)  # its next poll (15 s)
+
+
+@bounded(90)
+async def test_a_holiday_says_why_the_mall_is_closed(tmp_path: Path) -> None:
+    """An outside review: the closed screen said when the mall opens again, never why. On a holiday it says its name
+    as the site file gives it (`holiday_names`), else that it is a holiday, in either language."""
+    christmas = Clock(datetime(2026, 12, 25, 3, 0, tzinfo=UTC))  # Friday 10:00 WIB, "Hari Natal" in the demo mall
+    async with running_server(tmp_path / "db.sqlite3", clock=christmas) as server:
+        async with chromium() as browser, kiosk_page(browser, server, ready=False) as page:
+            await until(page, "() => window.__kiosk.screen === 'notice'")
+            assert await text(page, "#n-title") == "Pelayanan sedang tutup"
+            assert await text(page, "#n-message") == (
+                "MPP Kabupaten Tegal tutup: Hari Natal. Buka kembali Sabtu, 26 Desember 2026 pukul 08.00."
+            )
+            assert await page.is_hidden("#n-when") and await page.is_hidden(BACK_FROM_NOTICE)
+            shot_path = tmp_path / "kiosk-holiday.png"
+            await page.screenshot(path=shot_path)
+            shot(shot_path)
+            await page.click("#lang")
+            assert await text(page, "#n-message") == (
+                "MPP Kabupaten Tegal is closed: Hari Natal. It opens again Saturday, 26 December 2026 at 08:00."
+            )
+        server.clock.now = datetime(2027, 3, 20, 2, 0, tzinfo=UTC)  # Saturday 09:00 WIB, a holiday without a name
+        issuing = (await server.http.get("/api/v1/sites/tegal/today")).json()["issuing"]
+        assert (
+            issuing["message"]
+            == "MPP Kabupaten Tegal tutup: hari libur. Buka kembali Senin, 22 Maret 2027 pukul 07.30."
+        )
+        assert issuing["message_en"] == (
+            "MPP Kabupaten Tegal is closed: a holiday. It opens again Monday, 22 March 2027 at 07:30."
+        )
+        assert issuing["details"] == {"next_opening": "2027-03-22T07:30:00+07:00", "reason": "holiday"}
 
 
 @bounded(60)
@@ -519,7 +556,10 @@ async def test_a_closed_day_is_said_before_a_citizen_picks_anything(server: Serv
         await until(page, "() => window.__kiosk.screen === 'notice'")
         assert await text(page, "#n-title") == "Pelayanan hari ini sudah ditutup"
         assert "sudah ditutup" in await text(page, "#n-message")
-        await page.click("[data-screen='notice'] [data-back='start']")  # back: still closed, still said
+        # When it opens again (the next day's hours), and no "Kembali": it led back to this very screen.
+        assert await text(page, "#n-when") == "Silakan kembali Selasa, 24 November 2026 pukul 07.30."
+        assert await page.is_hidden(BACK_FROM_NOTICE)
+        await page.evaluate("() => window.__kiosk.show('start')")  # the idle timer's way back: still closed, said
         assert await screen(page) == "notice"
         assert await page.is_hidden(".k-agency")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, NoReturn
 
 from queue_server.domain import commands as c
@@ -267,18 +267,30 @@ def _require_site_open(state: SiteState, now: datetime) -> date:
     local = site.local(now)
     day = local.date()
     if day in state.closed_days:
-        raise Refusal("day_closed", site=site.name)
+        # closed by a supervisor for the rest of the day: when it opens again (a later day's hours) is said too
+        after = site.hours.next_opening(datetime.combine(day, time.max, tzinfo=local.tzinfo))
+        raise Refusal("day_closed", site=site.name, details={"next_opening": after.isoformat() if after else None})
     if site.enforce_hours and not site.hours.is_open(local):
-        opening = site.hours.next_opening(local)
-        # before opening time (or over a midday break) it opens again today: "Buka hari ini pukul 07.30"
-        later_today = opening is not None and opening.date() == day
-        raise Refusal(
-            "site_closed.today" if later_today else "site_closed.until" if opening else "site_closed",
-            site=site.name,
-            opening=opening,
-            details={"next_opening": opening.isoformat() if opening else None},
-        )
+        raise _closed_now(site, local)
     return day
+
+
+def _closed_now(site: Site, local: datetime) -> Refusal:
+    """Outside opening hours: when it opens again, and on a holiday why it is closed ("tutup: Hari Natal", the
+    site's name for it, else "hari libur"), so the kiosk does not leave a citizen guessing."""
+    day = local.date()
+    opening = site.hours.next_opening(local)
+    details: dict[str, Any] = {"next_opening": opening.isoformat() if opening else None}
+    if opening is not None and day in site.hours.holidays:
+        details["reason"] = "holiday"
+        if name := site.hours.holiday_names.get(day):
+            details["holiday"] = name
+            return Refusal("site_closed.holiday", site=site.name, holiday=name, opening=opening, details=details)
+        return Refusal("site_closed.closure", site=site.name, why="holiday", opening=opening, details=details)
+    # before opening time (or over a midday break) it opens again today: "Buka hari ini pukul 07.30"
+    later_today = opening is not None and opening.date() == day
+    key = "site_closed.today" if later_today else "site_closed.until" if opening else "site_closed"
+    return Refusal(key, site=site.name, opening=opening, details=details)
 
 
 def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:

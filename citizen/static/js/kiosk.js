@@ -354,6 +354,9 @@ function renderNotice() {
   const next = error.code === "site_closed" ? null : error.details?.next_opening;
   $("n-when").hidden = !next;
   if (next) $("n-when").textContent = texts.t("kiosk_come_back", { when: formatWhen(next, texts.lang, timeZone) });
+  // Closed (the hours, a holiday, the day closed), or the mall not served: the start screen itself says it, so
+  // "Kembali" would lead back to this very screen. Nothing to press; the start comes back when the day says so.
+  $("n-back").hidden = SAID_BY_THE_DAY.has(error.code);
   const canRetry = error.code === "network" || error.code === "storage_unavailable" || error.code === "too_many_requests";
   $("n-retry").hidden = !canRetry;
   $("n-retry").onclick = canRetry ? retry : null;
