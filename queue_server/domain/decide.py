@@ -269,7 +269,8 @@ def _require_site_open(state: SiteState, now: datetime) -> date:
     if day in state.closed_days:
         # closed by a supervisor for the rest of the day: when it opens again (a later day's hours) is said too
         after = site.hours.next_opening(datetime.combine(day, time.max, tzinfo=local.tzinfo))
-        raise Refusal("day_closed", site=site.name, details={"next_opening": after.isoformat() if after else None})
+        raise Refusal("day_closed.until" if after else "day_closed", site=site.name, opening=after,
+                      details={"next_opening": after.isoformat() if after else None})  # fmt: skip
     if site.enforce_hours and not site.hours.is_open(local):
         raise _closed_now(site, local)
     return day

@@ -351,7 +351,7 @@ function renderNotice() {
   $("n-title").textContent = texts.t(titles[error.code] || "kiosk_refused_title");
   $("n-message").textContent = texts.error(error);
   // When it opens again: the closed message says it already ("... Buka kembali Senin ... pukul 07.30"), once.
-  const next = error.code === "site_closed" ? null : error.details?.next_opening;
+  const next = ["site_closed", "day_closed"].includes(error.code) ? null : error.details?.next_opening;
   $("n-when").hidden = !next;
   if (next) $("n-when").textContent = texts.t("kiosk_come_back", { when: formatWhen(next, texts.lang, timeZone) });
   // Closed (the hours, a holiday, the day closed), or the mall not served: the start screen itself says it, so
