@@ -47,6 +47,7 @@ async def booking_page(request: Request) -> Response:
             "en": f"{DAYS_EN[day.weekday()]}, {day.day} {MONTHS_EN[day.month - 1]}",
             "open": why is None,
             "why": why,
+            "holiday": site.hours.holiday_names.get(day) if why == "holiday" else None,  # "Hari Natal", said as is
         })  # fmt: skip
     config = {**catalogue(site), "lang": lang, "text": pages.texts(), "days": days}
     config["wifi"] = wifi_of(site, password=False)  # the status link opens only there: said under it

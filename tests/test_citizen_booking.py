@@ -399,3 +399,11 @@ def test_each_day_that_cannot_be_booked_says_why() -> None:
     assert why == {"2026-12-21": None, "2026-12-23": "closed_day", "2026-12-25": "holiday", "2026-12-27": "closed"}
     evening = datetime(2026, 12, 21, 9, 0, tzinfo=UTC)  # 16:00 WIB: the last slot began at 15:00
     assert why_not_bookable(site, date(2026, 12, 21), evening, set()) == "past"
+
+
+async def test_a_named_holiday_says_its_name_under_its_date(tmp_path: Path) -> None:
+    before_christmas = Clock(datetime(2026, 12, 21, 1, 0, tzinfo=UTC))  # Monday 08:00 WIB
+    async with running_server(tmp_path / "db.sqlite3", clock=before_christmas) as server:
+        page = (await server.http.get("/booking/tegal")).text
+    christmas = page[page.index('value="2026-12-25"') :].split("</label>")[0]
+    assert "disabled" in christmas and "<small>Hari Natal</small>" in christmas, christmas
