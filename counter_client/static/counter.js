@@ -1333,7 +1333,9 @@ import { Question } from "/static/shared/question.js";
   document.addEventListener("keydown", (event) => {
     if (question.open) return questionKey(event);
     if (desk.hidden || dialog.open || parkDialog.open || event.ctrlKey || event.altKey || event.metaKey) return;
-    const target = event.target;
+    // A dialog just closed (Esc) leaves the focus on its field until the browser moves it at the next frame: a key
+    // pressed at once (Esc then F9, quick on a keypad) was taken for typing in that hidden field and lost.
+    const target = event.target.closest?.("dialog:not([open])") ? document.body : event.target;
     const inNumber = target === numberInput;
     if (!inNumber && target.matches && target.matches("input, textarea, select")) return;
     const key = keyOf(event);
