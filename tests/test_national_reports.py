@@ -376,6 +376,26 @@ async def test_the_default_period_ends_on_today_where_the_reader_is_not_on_the_l
             assert "Asia/Jakarta (WIB)" in error["message"] and "time zone" in error["message_en"]
 
 
+async def test_the_csv_s_file_name_says_the_day_where_the_reader_is_not_the_server_s_utc_day(malls: Server) -> None:
+    """A review: the file name took its date from the server's UTC time, so a sheet saved before 07.00 WIB was
+    named the day before (and one saved in WIT after 15.00 UTC, too). It is the day where the reader is (`tz`), the
+    zone the view's own "today" and default period are taken in."""
+    s = malls
+    nasional = await s.login("nasional")
+    early = datetime(2026, 11, 24, 6, 30, tzinfo=ZoneInfo("Asia/Jakarta"))  # 23 November, 23.30 UTC
+    late = datetime(2026, 11, 23, 23, 30, tzinfo=ZoneInfo("Asia/Jakarta"))  # 24 November, 01.30 WIT
+    for now, zone, day in ((early, "Asia/Jakarta", "2026-11-24"), (early, "UTC", "2026-11-23"),
+                           (late, "Asia/Jakarta", "2026-11-23"), (late, "Asia/Jayapura", "2026-11-24")):  # fmt: skip
+        s.clock.now = now.astimezone(UTC)
+        for excel in ("0", "1"):
+            r = await s.http.get("/api/v1/national.csv", params={"tz": zone, "excel": excel}, headers=nasional)
+            assert r.status_code == 200, r.text
+            name = f"pantauan-nasional-{day}{'-excel' if excel == '1' else ''}.csv"
+            assert r.headers["content-disposition"] == f'attachment; filename="{name}"', (now, zone)
+        view = await get(s, "/api/v1/national", nasional, tz=zone)
+        assert view["period"]["to"] == day, "the same day as the view's default period ends on"
+
+
 async def test_a_regional_account_reports_on_its_own_malls_only(malls: Server) -> None:
     s = malls
     await answered(s)

@@ -601,6 +601,13 @@ def to_csv(view: dict[str, Any]) -> str:
     return out.getvalue()
 
 
+def csv_name(view: dict[str, Any]) -> str:
+    """The CSV's file name, with the day it was saved on where the reader is: the zone the view's "today" and its
+    default period are taken in (National.today). The server's time is UTC: from 17.00 WIB its date named tomorrow."""
+    saved = datetime.fromisoformat(view["generated_at"]).astimezone(ZoneInfo(view["period"]["timezone"]))
+    return f"pantauan-nasional-{saved.date().isoformat()}.csv"
+
+
 def _local_time(iso: str | None, zone: str) -> str:
     """A moment as the mall's clock read it, with its offset, to the second: "2026-12-07T12:57:14+07:00". In UTC
     with microseconds ("2026-12-07T05:57:14.014946+00:00") a sheet's "Data per" contradicted the page's "tidak

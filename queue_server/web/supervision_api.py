@@ -107,7 +107,7 @@ async def get_national_csv(request: Request) -> Response:
     """The national view's table as CSV (the same query): one line per mall, then the totals."""
     principal = require_across(await principal_of(request), "national.read")
     view = await _national(request).view(principal, request.query_params)
-    return _csv(national.to_csv(view), f"pantauan-nasional-{view['generated_at'][:10]}.csv", request)
+    return _csv(national.to_csv(view), national.csv_name(view), request)
 
 
 async def _national_ikm(request: Request) -> dict[str, Any]:
