@@ -14,6 +14,7 @@ UNDO: dict[int, tuple[str, ...]] = {
     26: ("ALTER TABLE device_pairings DROP COLUMN kind", "ALTER TABLE device_pairings DROP COLUMN screen"),
     27: ("ALTER TABLE outbox DROP COLUMN last_problem",),
     28: ("ALTER TABLE mirror_status DROP COLUMN screens_shown", "ALTER TABLE mirror_status DROP COLUMN screens_at"),
+    29: ("ALTER TABLE mirror_status DROP COLUMN stopped_at",),
 }
 
 

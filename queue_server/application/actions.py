@@ -767,6 +767,7 @@ async def uplink_head(
     theirs: str | None = None,
     said: int | None = None,
     screens: frozenset[str] | None = None,
+    stopping: bool = False,
 ) -> dict[str, Any]:
     """Where this server's copy of a mirrored mall's log ends: the mall's next batch continues from `after`. Also
     the uplink's heartbeat while the mall is quiet (its last-seen time: the national view's "heard from").
@@ -774,7 +775,8 @@ async def uplink_head(
     on says: a log that ends where the copy does, with the same event, is a copy complete now (MirrorWatch.synced).
     `said`: the protocol the box says it speaks; the fingerprint answered is of that protocol. `screens`: the mall's
     screens with a display connected at its own server, as its box says (the national view's "screens not
-    connected"; None: not said, by a box of an earlier release)."""
+    connected"; None: not said, by a box of an earlier release). `stopping`: the box's last heartbeat, on a clean stop
+    (the national view shows the mall stopped at once; a box of an earlier release never says it)."""
     ctx.site(site_id)
     principal = require(principal, "site.relay", site_id)
     await ctx.accounts.device_seen(principal)
@@ -792,6 +794,8 @@ async def uplink_head(
             await ctx.mirror.refused(site_id, "uplink_behind", ctx.now())
     if screens is not None and state.mirrored:
         await ctx.mirror.screens_shown(site_id, screens, ctx.now())
+    if stopping and state.mirrored:  # after the rest: what it said of its log holds as of its stop
+        await ctx.mirror.stopped(site_id, ctx.now())
     return {"site": site_id, "mirrored": state.mirrored, "after": after, "fingerprint": ours,
             "protocol": UPLINK_PROTOCOL}  # fmt: skip
 

@@ -4,13 +4,14 @@ that its log ends where the copy does), the last refusal of that box's log (its 
 mall's screens have a display connected there, as its box last said in its heartbeat (and when). The national
 view shows a mirrored mall as connected only while its copy keeps up, and otherwise since when its data is held
 back and why (supervision/national.py): a box that calls but whose batches are refused, or a second box claiming the
-same mall, is not "connected".
+same mall, is not "connected". A box that stops cleanly says so in a last heartbeat: the view shows its mall stopped,
+since when, at once (not "connected" for 3 minutes, then "not heard from"), until the box is heard from again.
 
-Kept in the database (`mirror_status`, migrations 0013 and 0028), so it holds across a restart and every process of a
-PostgreSQL server sees what the others took. A busy mall's box sends a batch a second: each process writes a site's
-`synced_at` at most every SYNC_WRITE_SECONDS (and at once after a refusal), and remembers its own exact times, which
-the national view of that process takes over the database's. A write that fails (the database away) is logged and
-left: the next batch or GET writes it.
+Kept in the database (`mirror_status`, migrations 0013, 0028 and 0029), so it holds across a restart and every
+process of a PostgreSQL server sees what the others took. A busy mall's box sends a batch a second: each process
+writes a site's `synced_at` at most every SYNC_WRITE_SECONDS (and at once after a refusal), and remembers its own
+exact times, which the national view of that process takes over the database's. A write that fails (the database
+away) is logged and left: the next batch or GET writes it.
 """
 
 from __future__ import annotations
@@ -48,17 +49,30 @@ class MirrorSeen:
     refused_at: datetime | None = None
     screens: frozenset[str] | None = None  # the screens with a display connected at the mall, as its box said
     screens_at: datetime | None = None  # when it said so
+    stopped_at: datetime | None = None  # when its box last said it was stopping (its last heartbeat, a clean stop)
 
     def newer(self, other: MirrorSeen) -> MirrorSeen:
-        """The newest of each: the later sync, the later refusal, and the later word about the screens."""
+        """The newest of each: the later sync, the later refusal, the later word about the screens, the later stop."""
         synced = max((t for t in (self.synced_at, other.synced_at) if t is not None), default=None)
         refusal = max((self, other), key=lambda s: s.refused_at.timestamp() if s.refused_at else -math.inf)
         screens = max((self, other), key=lambda s: s.screens_at.timestamp() if s.screens_at else -math.inf)
-        return MirrorSeen(synced, refusal.refused_code, refusal.refused_at, screens.screens, screens.screens_at)
+        stopped = max((t for t in (self.stopped_at, other.stopped_at) if t is not None), default=None)
+        said = (screens.screens, screens.screens_at)
+        return MirrorSeen(synced, refusal.refused_code, refusal.refused_at, *said, stopped)
+
+    @property
+    def stopped(self) -> bool:
+        """Its box said it was stopping, and has not been heard from since: every call of a box (re)started says
+        where its log ends or which screens are on, or has a batch taken or refused, each kept later than the stop."""
+        if self.stopped_at is None:
+            return False
+        since = [t for t in (self.synced_at, self.refused_at, self.screens_at) if t is not None]
+        return all(t <= self.stopped_at for t in since)
 
     def screens_now(self, now: datetime) -> frozenset[str] | None:
-        """The screens with a display on at the mall, as its box said within SCREENS_FRESH; None: not known."""
-        if self.screens is None or self.screens_at is None or now - self.screens_at > SCREENS_FRESH:
+        """The screens with a display on at the mall, as its box said within SCREENS_FRESH and not before it
+        stopped; None: not known."""
+        if self.screens is None or self.screens_at is None or now - self.screens_at > SCREENS_FRESH or self.stopped:
             return None
         return self.screens
 
@@ -122,6 +136,15 @@ class MirrorWatch:
         except Exception as exc:  # the database away: the next heartbeat writes it
             log.warning("site %s: the screens its box said are connected could not be written: %s", site_id, exc)
 
+    async def stopped(self, site_id: str, at: datetime) -> None:
+        """The mall's box said at `at` that it is stopping (a clean stop): known to this process at once, and
+        written."""
+        self._local[site_id] = replace(self._local.get(site_id, MirrorSeen()), stopped_at=at)
+        try:
+            await self.storage.mirror_stopped(site_id, at)
+        except Exception as exc:  # the database away: this process knows it; the others see it silent in 3 minutes
+            log.warning("site %s: that its box is stopping could not be written: %s", site_id, exc)
+
     async def read(self) -> dict[str, MirrorSeen]:
         """Per mirrored mall, as the database holds it (what every process wrote); kept for `known`."""
         self._stored = {
@@ -131,6 +154,7 @@ class MirrorWatch:
                 _moment(row.refused_at),
                 frozenset(row.screens_shown) if row.screens_shown is not None else None,
                 _moment(row.screens_at),
+                _moment(row.stopped_at),
             )
             for site, row in (await self.storage.mirror_statuses()).items()
         }

@@ -49,6 +49,9 @@ RETRY_FIRST, RETRY_CAP = 1.0, 60.0
 HEARTBEAT_SECONDS = 60.0
 SHARE_SECONDS = 15.0  # the sending process says where each site stands at least this often (and on every change)
 TIMEOUT_SECONDS = 30.0  # one request to the mirror, its answer read
+# A clean stop tells the mirror so (its national view shows the mall stopped at once): within this long, or not at
+# all (the mirror then sees the box silent after 3 minutes, as after a power cut); a stop is never held up longer.
+STOPPING_SECONDS = 3.0
 ALERT_AFTER = timedelta(minutes=2)  # a blip is no news; a line down this long is the supervisor's (an alert)
 SURVEY_BATCH = 500  # survey answers per request (the mirror takes up to 500)
 SURVEY_OVERLAP = timedelta(minutes=2)
@@ -161,12 +164,39 @@ class Uplink:
         self._said: dict[str, Any] = {}  # the failures this process last told the others of, and when (monotonic)
         self._said_at = -math.inf
         self._refused_answers: dict[str, frozenset[str]] = {}  # per site, the survey answers last said refused
+        self._sending = False  # this process holds the sending role (on shared storage, one of them does)
 
     def start(self) -> None:
         self._task = background.start(self._run(), "uplink")
 
     async def stop(self) -> None:
+        """Stopped; the process that sends also tells the mirror that the box is stopping (its last heartbeat), so
+        that the mall shows stopped there at once. Another process of the mall stopping says nothing: the box runs
+        on."""
         await background.stop(self._task)
+        if self._sending:
+            self._sending = False
+            await self._say_stopping()
+
+    async def _say_stopping(self) -> None:
+        """`?stopping=1` for each site, with where its log ends (the mirror's copy complete as of the stop, or not),
+        within STOPPING_SECONDS; a mirror away or of an earlier release (which takes it as a plain heartbeat) is
+        left at that."""
+        timeout = aiohttp.ClientTimeout(total=STOPPING_SECONDS)
+        try:
+            async with asyncio.timeout(STOPPING_SECONDS), aiohttp.ClientSession(timeout=timeout) as http:
+                for site in self.sites:
+                    status = self.status[site]
+                    newest = await self.storage.newest_seq(site)
+                    said = {"stopping": "1", "newest": str(newest), "protocol": str(PROTOCOL)}
+                    ends = await self._fingerprint_of(site, newest, 2 if status.protocol == 2 else PROTOCOL)
+                    if ends is not None:
+                        said["fingerprint"] = ends
+                    await self._call(http, "GET", site, params=said)
+        except Exception as exc:  # a stop goes on whatever the mirror does
+            log.info("the mirror %s was not told that this server is stopping: %s", self.url, exc or type(exc).__name__)
+            return
+        log.info("the mirror %s was told that this server is stopping", self.url)
 
     def wake(self, *_: object) -> None:
         """A commit happened (an engine observer): send it now rather than at the next look."""
@@ -228,6 +258,7 @@ class Uplink:
         self._said, self._said_at = failures, time.monotonic()
 
     async def _send_forever(self, role: Any) -> None:
+        self._sending = True  # until the role is lost (a stop cancels this task: its process was the sender)
         failures = 0
         timeout = aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
         async with aiohttp.ClientSession(timeout=timeout) as http:
@@ -249,6 +280,7 @@ class Uplink:
                 failures = 0
                 if not sent:
                     await background.woken(self._wake, IDLE_SECONDS)
+        self._sending = False
 
     async def _send(self, http: aiohttp.ClientSession, site: str) -> bool:
         """One batch of the site's log, if the mirror lacks any; whether one was sent."""

@@ -113,6 +113,7 @@ class MirrorRow:
     refused_at: str | None
     screens_shown: list[str] | None  # the screen ids with a display connected at the mall, as its box last said
     screens_at: str | None
+    stopped_at: str | None = None  # when its box last said it was stopping (a clean stop)
 
 
 @dataclass(frozen=True)
@@ -451,12 +452,21 @@ class StoragePort(abc.ABC):
             (site_id, json.dumps(sorted(screens)), utc_iso(at)),
         )
 
-    async def mirror_statuses(self) -> dict[str, MirrorRow]:
-        """Per mirrored mall, as mirror_synced, mirror_refused and mirror_screens wrote it."""
-        rows = await self.fetch_all(
-            "SELECT site, synced_at, refused_code, refused_at, screens_shown, screens_at FROM mirror_status"
+    async def mirror_stopped(self, site_id: str, at: datetime) -> None:
+        """A mirrored mall's box said at `at` that it is stopping; an older word does not replace a newer one."""
+        await self.execute(
+            "INSERT INTO mirror_status (site, stopped_at) VALUES (?, ?) ON CONFLICT (site) DO UPDATE "
+            "SET stopped_at = excluded.stopped_at "
+            "WHERE mirror_status.stopped_at IS NULL OR mirror_status.stopped_at <= excluded.stopped_at",
+            (site_id, utc_iso(at)),
         )
-        return {str(r[0]): MirrorRow(r[1], r[2], r[3], json.loads(r[4]) if r[4] else None, r[5]) for r in rows}
+
+    async def mirror_statuses(self) -> dict[str, MirrorRow]:
+        """Per mirrored mall, as mirror_synced, mirror_refused, mirror_screens and mirror_stopped wrote it."""
+        rows = await self.fetch_all(
+            "SELECT site, synced_at, refused_code, refused_at, screens_shown, screens_at, stopped_at FROM mirror_status"
+        )
+        return {str(r[0]): MirrorRow(r[1], r[2], r[3], json.loads(r[4]) if r[4] else None, r[5], r[6]) for r in rows}
 
     async def holds_sealed(self) -> bool:
         """Whether anything here was encrypted with the notification key: a citizen's number, a webhook's secret."""

@@ -467,13 +467,17 @@ def with_screens(
 
 def box_view(box: Box, now: datetime) -> tuple[dict[str, Any], datetime | None]:
     """A mirrored mall's `uplink` in its row, and the moment its figures are as of (None: now). `state`:
-    `synced` (its copy kept up within SYNC_STALE), `refused` (its box's log refused since: `refused` says with what),
-    `stuck` (its box calls, but the copy does not keep up), `silent` (not heard from within SYNC_STALE), `revoked`
-    (every uplink token of the mall revoked), `never` (never heard from)."""
+    `stopped` (its box said it was stopping, at `stopped_at`, and has not been heard from since: a clean stop, told
+    at once; a box whose log was refused stays `refused`), `synced` (its copy kept up within SYNC_STALE), `refused`
+    (its box's log refused since: `refused` says with what), `stuck` (its box calls, but the copy does not keep up),
+    `silent` (not heard from within SYNC_STALE), `revoked` (every uplink token of the mall revoked), `never` (never
+    heard from)."""
     seen = box.seen
     heard = datetime.fromisoformat(box.heard_at) if box.heard_at else None
     if box.revoked_at is not None:
         state = "revoked"
+    elif seen.stopped and not seen.refused_since_synced:  # a refused log stays the news until fixed
+        state = "stopped"
     elif seen.synced_at is not None and now - seen.synced_at <= SYNC_STALE:
         state = "synced"
     elif seen.refused_since_synced:
@@ -495,6 +499,7 @@ def box_view(box: Box, now: datetime) -> tuple[dict[str, Any], datetime | None]:
         "heard_at": box.heard_at,
         "refused": refused,
         "revoked_at": box.revoked_at,
+        "stopped_at": seen.stopped_at.isoformat() if state == "stopped" and seen.stopped_at else None,
     }
     return view, None if state == "synced" else seen.synced_at or heard
 

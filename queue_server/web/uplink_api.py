@@ -23,7 +23,8 @@ SCREENS_MAX = 500  # screen ids in a heartbeat (a mall has a handful)
 async def get_uplink(request: Request) -> Response:
     """Where this server's copies of the mall's log and of its survey answers end. `?newest=`: where the box's own
     log ends (a box of protocol 2 on says it); `?protocol=`: what the box speaks (this release's box says it);
-    `?screens=`: which of its screens have a display connected (this release's box says it)."""
+    `?screens=`: which of its screens have a display connected (this release's box says it); `?stopping=1`: its last
+    heartbeat, on a clean stop (this release's box says it)."""
     ctx = ctx_of(request)
     site_id = request.path_params["site"]
     newest = _whole_number(request, "newest")
@@ -31,7 +32,8 @@ async def get_uplink(request: Request) -> Response:
     theirs = request.query_params.get("fingerprint")  # of the box's event `newest` ("3:...", "2:...")
     theirs = theirs if theirs is not None and len(theirs) <= 64 else None
     screens = _screen_ids(request)
-    head = await uplink_head(ctx, await principal_of(request), site_id, newest, theirs, said, screens)
+    stopping = _stopping(request)
+    head = await uplink_head(ctx, await principal_of(request), site_id, newest, theirs, said, screens, stopping)
     return JSONResponse({**head, "surveys": await survey.relay_cursor(ctx.storage, site_id)})
 
 
@@ -45,6 +47,14 @@ def _screen_ids(request: Request) -> frozenset[str] | None:
     if len(ids) > SCREENS_MAX or not all(ID.match(screen) for screen in ids):
         raise Refusal("invalid_field.screen_ids", high=SCREENS_MAX, details={"field": "screens"})
     return frozenset(ids)
+
+
+def _stopping(request: Request) -> bool:
+    """`?stopping=1`: the box is stopping cleanly (its last heartbeat); anything else said is refused, naming it."""
+    text = request.query_params.get("stopping")
+    if text is not None and text != "1":
+        raise Refusal("invalid_field.choice", choices=["1"], details={"field": "stopping"})
+    return text == "1"
 
 
 def _whole_number(request: Request, key: str) -> int | None:
