@@ -713,6 +713,8 @@ def test_the_csv_says_the_ikm_s_days_and_each_mall_s_own_time_and_how_many_malls
     lines = list(csv.DictReader(io.StringIO(national_module.to_csv({"sites": rows, "totals": totals,
                                                                      "period": period}))))  # fmt: skip
     assert [line["own_server"] for line in lines] == ["1", "1", "0", "2"]
+    # The screens totals count the malls whose screens are known only, and say of how many.
+    assert [line["screens_known"] for line in lines] == ["1", "1", "1", "3"]
     assert {(line["ikm_from"], line["ikm_to"]) for line in lines} == {("2026-11-01", "2026-11-20")}
     # A mall behind: since when, as its clock read it (the page says "tidak terhubung sejak 15.00 WIB").
     behind = {"tegal": national_module.Box(now.isoformat(), None, MirrorSeen(synced_at=now - timedelta(hours=1)))}

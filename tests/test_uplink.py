@@ -161,6 +161,7 @@ async def test_the_national_view_counts_a_mirrored_mall_s_screens_as_its_box_say
                 row = await national_row(mirror)
                 assert (row["screens_shown"], row["screens_total"]) == (["lobby"], total), row
                 assert row["screens_at"] is not None and row["totals"]["screens_down"] == total - 1
+                assert row["totals"]["screens_known"] == 1, "the totals' screens are of one mall"
                 # The mall's dashboard on the mirror says the same (it counted every screen down: none connects here).
                 sup = await mirror.login("supervisor")
                 figures = (await mirror.http.get("/api/v1/sites/tegal/dashboard", headers=sup)).json()["totals"]
@@ -169,6 +170,7 @@ async def test_the_national_view_counts_a_mirrored_mall_s_screens_as_its_box_say
         mirror.clock.advance(minutes=4)  # the box stopped: its last word is stale
         row = await national_row(mirror)
         assert (row["screens_down"], row["screens_total"], row["screens_at"]) == (None, None, None), row
+        assert row["totals"]["screens_known"] == 0, "the totals say they are of no mall, not that all is well"
         figures = (await mirror.http.get("/api/v1/sites/tegal/dashboard", headers=sup)).json()["totals"]
         assert (figures["screens_down"], figures["screens_total"]) == (None, None), "not known, not all down"
 

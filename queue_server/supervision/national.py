@@ -542,6 +542,7 @@ def _totals(rows: list[dict[str, Any]], answers: Answers) -> dict[str, Any]:
         "counters_total": total("counters_total"),
         "screens_down": total("screens_down"),
         "screens_total": total("screens_total"),
+        "screens_known": sum(1 for row in rows if row["screens_total"] is not None),  # the malls the two count
         "quota_spent": sum(row["quota_spent"] for row in limited) if limited else None,
         "quota_issued": issued if limited else None,
         "quota_total": quota if limited else None,
@@ -566,7 +567,7 @@ CSV_COLUMNS = (
     "site", "name", "province_code", "province", "regency", "day", "waiting", "longest_wait_min", "past_closing",
     "served_today", "counters_open", "counters_total", "screens_down", "screens_total", "quota_spent",
     "quota_issued", "quota_total", "quota_used_pct", "ikm_converted", "ikm_grade", "ikm_respondents", "own_server",
-    "as_of", "withheld", "withheld_since", "ikm_from", "ikm_to",
+    "as_of", "withheld", "withheld_since", "ikm_from", "ikm_to", "screens_known",
 )  # fmt: skip
 
 
@@ -578,7 +579,8 @@ def to_csv(view: dict[str, Any]) -> str:
     some. The index is the converted one (25-100), named as the IKM CSVs name it: as `ikm` its Excel heading said
     "IKM (1-4)" over 80,49. Every line says the days of its IKM (`ikm_from`, `ikm_to`): a saved file said none, and
     its name has the day it was saved. The totals' `own_server` is how many malls run their own server (it said 1
-    for any number of them)."""
+    for any number of them); their `screens_known` of how many malls the screens totals are (a mall's: 1 when its
+    screens are known, 0 for a mirrored mall whose box has not said them lately)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -601,7 +603,7 @@ def to_csv(view: dict[str, Any]) -> str:
             "" if row["ikm"] is None else f"{row['ikm']:.2f}", row["ikm_grade"]["letter"] if row["ikm_grade"] else "",
             row["ikm_respondents"], row["mirrored"] if total else int(bool(row.get("mirrored"))),
             _local_time(uplink["synced_at"], row["timezone"]) if behind else "", *withheld_cells, period["from"],
-            period["to"],
+            period["to"], row["screens_known"] if total else int(row["screens_total"] is not None),
         ]))  # fmt: skip
     return out.getvalue()
 
