@@ -615,6 +615,68 @@ async def test_a_quiet_box_says_it_is_there_so_its_mall_stays_connected_in_the_n
             assert (await national_row(mirror))["uplink"]["state"] == "synced"
 
 
+async def test_a_box_that_stops_cleanly_says_so_and_its_mall_shows_stopped_at_once(
+    browser: Browser, database: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A review: a box stopped cleanly said nothing, so its row kept its last screens count and "terhubung" for 3
+    minutes, then read "tidak terhubung" like a power cut. Its last heartbeat now says it is stopping: the row says
+    at once that the mall's server was stopped, and when (the mall's local time), its screens not known, until the
+    box is heard from again."""
+    monkeypatch.setattr(national_module, "HEARD_SECONDS", 0.0)
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = await uplink_token(mirror)
+        async with mall_of(mirror.url, token, tmp_path) as mall:
+            await mall.issue("ktp")
+            await caught_up(mall, mirror)
+
+            async def screens_said() -> bool:
+                return (await national_row(mirror))["screens_down"] is not None
+
+            await eventually(screens_said, "the box said its screens")
+            row = await national_row(mirror)
+            assert row["uplink"]["state"] == "synced" and row["uplink"]["stopped_at"] is None, row
+            mirror.clock.advance(minutes=1)  # stopped at 09.01 WIB
+        row = await national_row(mirror)  # at once: no waiting for 3 minutes of silence
+        assert row["uplink"]["state"] == "stopped", row
+        assert row["uplink"]["stopped_at"] == "2026-11-23T02:01:00+00:00", row
+        assert (row["screens_down"], row["screens_total"]) == (None, None), "not known, not the last count"
+        assert row["totals"]["mirrored_behind"] == 1 and row["totals"]["screens_known"] == 0
+        assert row["waiting"] == 1, "its figures as of its stop"
+        mirror.clock.advance(minutes=10)
+        assert (await national_row(mirror))["uplink"]["state"] == "stopped", "stopped, not 'not heard from'"
+        context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
+        try:
+            page = await context.new_page()
+            await page.goto(mirror.url + "/national")
+            await supervisor_sign_in(page, "nasional", "demo-regional")
+            tag = await until(page, "() => document.querySelector('#rows tr .tag.mirror')?.textContent")
+            assert tag == "server mal dihentikan pukul 09.01 WIB", tag
+            screens = await page.evaluate("() => document.querySelector('#totals td.screens').textContent")
+            assert screens == "0 / 0 dari 0 mal yang diketahui", screens
+            await page.click("#lang")
+            tag = await until(
+                page,
+                "() => document.querySelector('#rows tr .tag.mirror')?.textContent.startsWith('mall') && document.querySelector('#rows tr .tag.mirror').textContent",
+            )
+            assert tag == "mall server stopped at 09:01 WIB", tag
+            screens = await page.evaluate("() => document.querySelector('#totals td.screens').textContent")
+            assert screens == "0 / 0 of the 0 malls known", screens
+        finally:
+            await context.close()
+        # Started again: heard from, no longer stopped.
+        async with mall_of(mirror.url, token, tmp_path):
+
+            async def back() -> bool:
+                return (await national_row(mirror))["uplink"]["state"] == "synced"
+
+            await eventually(back, "the box started again is connected")
+            assert (await national_row(mirror))["uplink"]["stopped_at"] is None
+        # A box of an earlier release says no `stopping`; a bad value is refused, naming the field.
+        for bad in ("0", "yes", "", "11"):
+            r = await mirror.http.get("/api/v1/sites/tegal/uplink", params={"stopping": bad}, headers=bearer(token))
+            assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "stopping", (bad, r.text)
+
+
 def test_boxes_retry_apart_on_a_doubling_schedule(monkeypatch: pytest.MonkeyPatch) -> None:
     """An outside review: every box waited exactly 1, 2, 4 ... 60 s after a failure, so 300 malls' boxes cut off by
     one national outage would all try again in the same second, again and again. Each wait is now drawn from the

@@ -81,7 +81,8 @@ export function describeDates(root = document) {
       input.addEventListener("input", () => (words.textContent = dateWords(input.value)));
       input.addEventListener("change", () => (words.textContent = dateWords(input.value)));
     }
-    words.textContent = dateWords(input.value);
+    const said = dateWords(input.value);
+    if (words.textContent !== said) words.textContent = said; // the same words written again are news to a live region
   }
 }
 

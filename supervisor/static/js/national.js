@@ -1,7 +1,9 @@
 // The national view (or a region's): every mall the signed-in account may watch, one row each, from
 // GET /api/v1/national every 5 seconds. The server sorts (click a column heading), the footer holds the totals,
-// and each mall's name opens that mall's own dashboard.
-import { T, api, boot, counted, redraw, currentLang, describeDates, download, el, errorText, fatal, incompleteDate, minutesText, onLangChange, periodWords, readerZone, zoneLabel } from "./common.js";
+// and each mall's name opens that mall's own dashboard. The rows stay from one refresh to the next and only the
+// cells that changed are written (keyed_rows.js): 300 malls every 5 seconds.
+import { T, api, boot, counted, currentLang, describeDates, download, el, errorText, fatal, incompleteDate, minutesText, onLangChange, periodWords, readerZone, zoneLabel } from "./common.js";
+import { KeyedRows, patchCells } from "./keyed_rows.js";
 import { addressFilters, addressRefusal, fillProvinces, keepInAddress, provinceUnwatched, provinceUnwatchedText, regionParams } from "./region.js";
 
 const REFRESH_MS = 5000;
@@ -11,6 +13,7 @@ const ADDRESS = ["province", "q", "from", "to", "sort", "order"];
 const DEFAULTS = { sort: "waiting", order: "desc", from: "", to: "", province: "", q: "" };
 
 let me = null;
+let rows = null; // the table's rows, kept by mall (keyed_rows.js)
 let data = null;
 let wanted = { ...DEFAULTS }; // what the next request asks for
 let shown = { ...wanted }; // what the figures on screen answer
@@ -28,39 +31,53 @@ function locale() {
   return currentLang() === "id" ? "id-ID" : "en-GB";
 }
 
+// Made once per language and kind: a formatter costs far more to make than to use, and 300 rows use thousands.
+const formats = new Map();
+
+function formatter(key, make) {
+  if (!formats.has(key)) formats.set(key, make());
+  return formats.get(key);
+}
+
 function whole(n) {
-  return n === null || n === undefined ? "–" : new Intl.NumberFormat(locale()).format(n);
+  if (n === null || n === undefined) return "–";
+  return formatter(`whole ${locale()}`, () => new Intl.NumberFormat(locale())).format(n);
 }
 
 function decimal(n, digits) {
-  return new Intl.NumberFormat(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(n);
+  return formatter(`decimal ${digits} ${locale()}`, () => new Intl.NumberFormat(locale(),
+    { minimumFractionDigits: digits, maximumFractionDigits: digits })).format(n);
 }
 
+// A cell or a part of one, described for keyed_rows.js (written only where it changed).
+const cellOf = (tag, attrs, text) => ({ tag, attrs, text });
+const partsOf = (tag, attrs, parts) => ({ tag, attrs, parts });
+
 function ofTotal(part, total) {
-  return [el("span", { class: "part", text: whole(part) }), el("small", { text: ` / ${whole(total)}` })];
+  return [cellOf("span", { class: "part" }, whole(part)), cellOf("small", {}, ` / ${whole(total)}`)];
 }
 
 function quotaCell(quotaUsed, issued, total) {
-  if (quotaUsed === null || quotaUsed === undefined) return [el("small", { text: T("no_quota") })];
+  if (quotaUsed === null || quotaUsed === undefined) return [cellOf("small", {}, T("no_quota"))];
   return [
-    el("span", { class: "part", text: `${decimal(quotaUsed, 1)}%` }),
-    el("small", { text: ` ${whole(issued)} / ${whole(total)}` }),
+    cellOf("span", { class: "part" }, `${decimal(quotaUsed, 1)}%`),
+    cellOf("small", {}, ` ${whole(issued)} / ${whole(total)}`),
   ];
 }
 
 // Services whose walk-in quota is spent today (red when any); "–" for a mall without quotas.
 function spentCell(spent) {
-  return el("td", { class: `num spent${spent ? " down" : ""}`, text: whole(spent) });
+  return cellOf("td", { class: `num spent${spent ? " down" : ""}` }, whole(spent));
 }
 
 function ikmCell(score, grade, respondents) {
-  if (score === null || score === undefined) return [el("span", { text: "–" })];
+  if (score === null || score === undefined) return [cellOf("span", {}, "–")];
   const name = currentLang() === "id" ? grade.name : grade.name_en;
   return [
-    el("span", { class: "part", text: decimal(score, 2) }),
-    el("span", { class: `grade grade-${grade.letter}`, title: name, "aria-label": `${T("grade")} ${grade.letter}: ${name}`,
-      text: grade.letter }),
-    el("small", { class: "respondents", text: ` ${whole(respondents)} ${respondentWord(respondents)}` }),
+    cellOf("span", { class: "part" }, decimal(score, 2)),
+    cellOf("span", { class: `grade grade-${grade.letter}`, title: name, "aria-label": `${T("grade")} ${grade.letter}: ${name}` },
+      grade.letter),
+    cellOf("small", { class: "respondents" }, ` ${whole(respondents)} ${respondentWord(respondents)}`),
   ];
 }
 
@@ -82,9 +99,9 @@ function updatedText(iso, zone) {
 function mirrorTime(r, iso) {
   if (!iso) return "–";
   const at = Date.parse(iso);
-  const parts = new Intl.DateTimeFormat("en-GB", {
+  const parts = formatter(`mirror ${r.timezone}`, () => new Intl.DateTimeFormat("en-GB", {
     timeZone: r.timezone, day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit", hour12: false,
-  }).formatToParts(new Date(at));
+  })).formatToParts(new Date(at));
   const part = (type) => parts.find((p) => p.type === type).value;
   const sep = currentLang() === "id" ? "." : ":";
   const when = `${part("hour")}${sep}${part("minute")} ${zoneLabel(r.timezone)}`;
@@ -96,6 +113,7 @@ function uplinkText(r) {
   switch (u.state) {
     case "synced": return `${T("mirror_heard")} ${mirrorTime(r, u.synced_at)}`;
     case "never": return T("mirror_never");
+    case "stopped": return `${T("mirror_stopped")} ${mirrorTime(r, u.stopped_at)}`; // said by the box as it stopped
     case "revoked":
       if (!u.heard_at) return T("mirror_revoked");
       return `${T("mirror_stale")} ${mirrorTime(r, u.heard_at)} · ${T("mirror_revoked")}`;
@@ -110,64 +128,79 @@ function uplinkText(r) {
 
 function uplinkTag(r) {
   const stale = !r.uplink || r.uplink.state !== "synced";
-  return el("span", { class: `tag mirror${stale ? " stale" : ""}`, title: T("mirror_title"),
-    text: r.uplink ? uplinkText(r) : T("mirror_never") });
+  const stopped = r.uplink?.state === "stopped";
+  return cellOf("span", { class: `tag mirror${stale ? " stale" : ""}${stopped ? " stopped" : ""}`,
+    title: T(stopped ? "mirror_stopped_title" : "mirror_title") },
+    r.uplink ? uplinkText(r) : T("mirror_never"));
 }
 
 // --- the table --------------------------------------------------------------------------------------------------
 
-function siteRow(r) {
-  const name = el("th", { scope: "row", class: "mall" },
-    el("a", { href: `/supervisor/${encodeURIComponent(r.site)}`, text: r.name }));
-  if (r.day_closed) name.append(el("span", { class: "tag", text: T("day_closed_short") }));
-  if (r.mirrored) name.append(uplinkTag(r));
+// A mall's row, as the cells keyed_rows.js writes: the same in every refresh where nothing changed.
+function siteCells(r) {
+  const name = [cellOf("a", { href: `/supervisor/${encodeURIComponent(r.site)}` }, r.name)];
+  if (r.day_closed) name.push(cellOf("span", { class: "tag" }, T("day_closed_short")));
+  if (r.mirrored) name.push(uplinkTag(r));
   // A text of the mall's naming a citizen, withheld here: the alert of its dashboard, never the text.
   if (r.withheld) {
-    name.append(el("span", { class: "tag stale withheld", text: T("withheld_tag"),
-      title: currentLang() === "id" ? r.withheld.message : r.withheld.message_en }));
+    name.push(cellOf("span", { class: "tag stale withheld",
+      title: currentLang() === "id" ? r.withheld.message : r.withheld.message_en }, T("withheld_tag")));
   }
   const province = currentLang() === "en" ? r.province_name_en : r.province_name;
   const where = [r.regency, province].filter(Boolean).join(" · "); // "Kabupaten Tegal · Jawa Tengah"
-  if (where) name.append(el("small", { class: "where", text: where }));
+  if (where) name.push(cellOf("small", { class: "where" }, where));
   // A mall on its own server: its screens as that server last reported them, or "not known" when it has not lately.
   const screens = r.mirrored && r.screens_down == null
-    ? el("td", { class: "num screens", title: T("mirror_screens_title") }, el("small", { text: T("mirror_screens") }))
-    : el("td", { class: `num screens${r.screens_down ? " down" : ""}`,
-      title: r.mirrored ? T("mirror_screens_said") : null }, ...ofTotal(r.screens_down, r.screens_total));
-  return el("tr", { "data-site": r.site },
-    name,
-    el("td", { class: "num waiting", text: whole(r.waiting) }),
-    el("td", { class: "num longest", text: minutesText(r.longest_wait) }),
-    el("td", { class: `num past${r.past_closing ? " down" : ""}`, text: whole(r.past_closing) }),
-    el("td", { class: "num served", text: whole(r.served_today) }),
-    el("td", { class: "num counters" }, ...ofTotal(r.counters_open, r.counters_total)),
+    ? partsOf("td", { class: "num screens", title: T("mirror_screens_title") }, [cellOf("small", {}, T("mirror_screens"))])
+    : partsOf("td", { class: `num screens${r.screens_down ? " down" : ""}`,
+      title: r.mirrored ? T("mirror_screens_said") : null }, ofTotal(r.screens_down, r.screens_total));
+  return [
+    partsOf("th", { scope: "row", class: "mall" }, name),
+    cellOf("td", { class: "num waiting" }, whole(r.waiting)),
+    cellOf("td", { class: "num longest" }, minutesText(r.longest_wait)),
+    cellOf("td", { class: `num past${r.past_closing ? " down" : ""}` }, whole(r.past_closing)),
+    cellOf("td", { class: "num served" }, whole(r.served_today)),
+    partsOf("td", { class: "num counters" }, ofTotal(r.counters_open, r.counters_total)),
     screens,
     spentCell(r.quota_spent),
-    el("td", { class: "num quota" }, ...quotaCell(r.quota_used, r.quota_issued, r.quota_total)),
-    el("td", { class: "num ikm" }, ...ikmCell(r.ikm, r.ikm_grade, r.ikm_respondents)));
+    partsOf("td", { class: "num quota" }, quotaCell(r.quota_used, r.quota_issued, r.quota_total)),
+    partsOf("td", { class: "num ikm" }, ikmCell(r.ikm, r.ikm_grade, r.ikm_respondents)),
+  ];
 }
 
-function totalsRow(t) {
-  const name = el("th", { scope: "row", class: "mall",
-    text: `${T("total_row")} (${whole(t.sites)} ${counted("malls", t.sites)})` });
+// The screens total counts the malls whose screens are known: a mirrored mall whose box has not said them lately
+// adds nothing, and the cell says of how many malls it is, so that "not known" is not read as "all on".
+function screensTotal(t) {
+  const parts = ofTotal(t.screens_down, t.screens_total);
+  const unknown = t.screens_known != null && t.screens_known < t.sites;
+  if (unknown) {
+    parts.push(cellOf("small", { class: "known" },
+      ` ${T("screens_known").replace("{n}", whole(t.screens_known)).replace("{malls}", counted("malls", t.screens_known))}`));
+  }
+  return partsOf("td", { class: `num screens${t.screens_down ? " down" : ""}`,
+    title: unknown ? T("screens_known_title") : null }, parts);
+}
+
+function totalsCells(t) {
+  const name = [cellOf("span", { class: "label" }, `${T("total_row")} (${whole(t.sites)} ${counted("malls", t.sites)})`)];
   // Malls on their own servers whose data is held back or cut off: how many, in red.
   if (t.mirrored_behind) {
-    name.append(el("span", { class: "tag mirror stale behind",
-      text: `${whole(t.mirrored_behind)} ${T("mirror_behind")}` }));
+    name.push(cellOf("span", { class: "tag mirror stale behind" }, `${whole(t.mirrored_behind)} ${T("mirror_behind")}`));
   }
-  if (t.withheld) name.append(el("span", { class: "tag stale withheld", text: `${whole(t.withheld)} ${T("withheld_count")}` }));
-  if (t.left_out) name.append(el("span", { class: "tag stale left-out", text: `${whole(t.left_out)} ${T("left_out_count")}` }));
-  return el("tr", { class: "totals" },
-    name,
-    el("td", { class: "num waiting", text: whole(t.waiting) }),
-    el("td", { class: "num longest", text: minutesText(t.longest_wait) }),
-    el("td", { class: `num past${t.past_closing ? " down" : ""}`, text: whole(t.past_closing) }),
-    el("td", { class: "num served", text: whole(t.served_today) }),
-    el("td", { class: "num counters" }, ...ofTotal(t.counters_open, t.counters_total)),
-    el("td", { class: `num screens${t.screens_down ? " down" : ""}` }, ...ofTotal(t.screens_down, t.screens_total)),
+  if (t.withheld) name.push(cellOf("span", { class: "tag stale withheld" }, `${whole(t.withheld)} ${T("withheld_count")}`));
+  if (t.left_out) name.push(cellOf("span", { class: "tag stale left-out" }, `${whole(t.left_out)} ${T("left_out_count")}`));
+  return [
+    partsOf("th", { scope: "row", class: "mall" }, name),
+    cellOf("td", { class: "num waiting" }, whole(t.waiting)),
+    cellOf("td", { class: "num longest" }, minutesText(t.longest_wait)),
+    cellOf("td", { class: `num past${t.past_closing ? " down" : ""}` }, whole(t.past_closing)),
+    cellOf("td", { class: "num served" }, whole(t.served_today)),
+    partsOf("td", { class: "num counters" }, ofTotal(t.counters_open, t.counters_total)),
+    screensTotal(t),
     spentCell(t.quota_spent),
-    el("td", { class: "num quota" }, ...quotaCell(t.quota_used, t.quota_issued, t.quota_total)),
-    el("td", { class: "num ikm" }, ...ikmCell(t.ikm, t.ikm_grade, t.ikm_respondents)));
+    partsOf("td", { class: "num quota" }, quotaCell(t.quota_used, t.quota_issued, t.quota_total)),
+    partsOf("td", { class: "num ikm" }, ikmCell(t.ikm, t.ikm_grade, t.ikm_respondents)),
+  ];
 }
 
 // Malls this server was started with but left out (their site file or their day refused them): an alert above
@@ -191,18 +224,25 @@ function renderLeftOut() {
 function render() {
   if (!data) return;
   renderLeftOut();
-  redraw($("rows"), data.sites, siteRow, (row) => row.dataset.site); // in place: focus and a reader's place stay
+  rows.show(data.sites, (r) => r.site, siteCells); // in place: focus and a reader's place stay
   fillProvinces($("period").elements.province, data.provinces, shown.province);
-  $("totals").replaceChildren(totalsRow(data.totals));
+  if (!$("totals").rows.length) $("totals").append(el("tr", { class: "totals" }));
+  patchCells($("totals").rows[0], totalsCells(data.totals));
   $("empty").hidden = data.sites.length > 0;
   $("empty").dataset.t = shown.province || shown.q ? "no_malls_filtered" : "no_malls"; // which, said again with the language
-  $("empty").textContent = T($("empty").dataset.t);
-  $("updated").textContent = updatedText(data.generated_at, data.period.timezone);
-  $("ikm-period-words").textContent = T("ikm_period_words").replace("{period}", periodWords(data.period));
+  say($("empty"), T($("empty").dataset.t));
+  say($("updated"), updatedText(data.generated_at, data.period.timezone));
+  say($("ikm-period-words"), T("ikm_period_words").replace("{period}", periodWords(data.period)));
   for (const th of document.querySelectorAll("th[data-column]")) {
     const sorted = th.dataset.column === data.sort;
-    th.setAttribute("aria-sort", sorted ? (data.order === "asc" ? "ascending" : "descending") : "none");
+    const said = sorted ? (data.order === "asc" ? "ascending" : "descending") : "none";
+    if (th.getAttribute("aria-sort") !== said) th.setAttribute("aria-sort", said);
   }
+}
+
+// Text written only when it changed: the same text again is a new node, and the page laid out again, every 5 s.
+function say(node, text) {
+  if (node.textContent !== text) node.textContent = text;
 }
 
 function setConnection(state) {
@@ -365,6 +405,7 @@ function title() {
 
 function start(who) {
   me = who;
+  rows = new KeyedRows($("rows"), "site");
   title();
   for (const button of document.querySelectorAll("button[data-sort]")) {
     button.addEventListener("click", () => sortBy(button.dataset.sort));
