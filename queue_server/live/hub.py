@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from queue_server.domain.catalogue import Site
@@ -226,18 +226,20 @@ class Hub:
                     sub.follow = moved
                     groups.setdefault(moved, set()).add(sub)
 
-    def resync(self, sites: Iterable[str]) -> None:
+    def resync(self, heads: Mapping[str, int]) -> None:
         """Every client of these sites gets a fresh snapshot, in its place among the batches: what it was given may
         hold what was never written (a snapshot or a notice rendered from a state whose write then failed; the
-        engine read the state back since). Queued, never written directly; a full queue drops the client, which
-        then starts again from a snapshot anyway."""
-        for site in sites:
+        engine read the state back since). The marker carries the site's seq now (`heads`): the batches queued
+        after it are sent after the snapshot whatever it already shows (a call committed meanwhile is still said by
+        the TVs). Queued, never written directly; a full queue drops the client, which then starts again from a
+        snapshot anyway."""
+        for site, head in heads.items():
             for group in list(self._sites.get(site, {}).values()):
                 for sub in list(group):
                     if sub.overflowed.is_set():
                         continue
                     try:
-                        sub.queue.put_nowait([(RESYNC, "")])
+                        sub.queue.put_nowait([(RESYNC, str(head))])
                     except asyncio.QueueFull:
                         self._overflow(sub)
 

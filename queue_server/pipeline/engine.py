@@ -942,7 +942,8 @@ class Engine:
         the log; a failed write is rare."""
         sites, self._lost = self._lost, set()
         if sites:
-            asyncio.get_running_loop().call_soon(self.hub.resync, sites)
+            # the heads as the marker is queued: what a commit publishes after it comes after it in every queue
+            asyncio.get_running_loop().call_soon(lambda: self.hub.resync({site: self.seq(site) for site in sites}))
 
     def _published_heads(self) -> dict[str, int]:
         """Per site, the newest event this process has given its screens: on shared storage its head (its own writes

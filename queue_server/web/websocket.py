@@ -385,19 +385,21 @@ class Connection:
                     await self.send_text(text)
                     continue
                 if seq == RESYNC:
-                    await self._snapshot_again()
+                    await self._snapshot_again(int(text))
                     continue
                 if seq <= self.last_sent:
                     continue  # already sent in the replay
                 self.last_sent = seq
                 await self.send_text(text)
 
-    async def _snapshot_again(self) -> None:
+    async def _snapshot_again(self, head: int) -> None:
         """A fresh snapshot in place of what this connection shows: the state it was given (its snapshot, a notice)
         may have held a command whose write then failed, and the engine has read the state back from the database
-        since. The queued events it covers are dropped by seq, as after the first snapshot."""
+        since. Its seq is the site's as the marker was queued (`head`), not as it is sent: an event committed in
+        between is queued behind the marker and is still sent after the snapshot (events are absolute, so one the
+        snapshot already shows changes nothing; a call is still said by the TVs, which say no call of a snapshot)."""
         assert self.follow is not None
-        self.last_sent = self.ctx.seq(self.follow.site)
+        self.last_sent = max(self.last_sent, head)
         await self.send(self._snapshot())
 
     async def _watch_overflow(self) -> None:
