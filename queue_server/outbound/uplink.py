@@ -171,8 +171,9 @@ class Uplink:
 
     async def stop(self) -> None:
         """Stopped; the process that sends also tells the mirror that the box is stopping (its last heartbeat), so
-        that the mall shows stopped there at once. Another process of the mall stopping says nothing: the box runs
-        on."""
+        that the mall shows stopped there at once. Another process of the mall stopping says nothing. On a box of
+        several processes (PostgreSQL) whose sender alone stops, the mall shows stopped until the process that takes
+        the sending over calls the mirror (within seconds)."""
         await background.stop(self._task)
         if self._sending:
             self._sending = False
@@ -258,7 +259,17 @@ class Uplink:
         self._said, self._said_at = failures, time.monotonic()
 
     async def _send_forever(self, role: Any) -> None:
-        self._sending = True  # until the role is lost (a stop cancels this task: its process was the sender)
+        self._sending = True  # until the role is lost
+        try:
+            await self._send_rounds(role)
+        except asyncio.CancelledError:
+            raise  # a stop: this process was the sender, and stop() tells the mirror so
+        except BaseException:
+            self._sending = False  # ended by an error (the database away): another process may be the sender now
+            raise
+        self._sending = False
+
+    async def _send_rounds(self, role: Any) -> None:
         failures = 0
         timeout = aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
         async with aiohttp.ClientSession(timeout=timeout) as http:
@@ -280,7 +291,6 @@ class Uplink:
                 failures = 0
                 if not sent:
                     await background.woken(self._wake, IDLE_SECONDS)
-        self._sending = False
 
     async def _send(self, http: aiohttp.ClientSession, site: str) -> bool:
         """One batch of the site's log, if the mirror lacks any; whether one was sent."""
