@@ -202,9 +202,10 @@ class Breaker:
         self.nudged = True
         return True
 
-    def at_rest(self) -> bool:
-        """Closed, with nothing counted and nothing asked: the state a breaker starts in (not worth saying)."""
-        resting = not self.opened and not self.on_trial and self.failures == 0 and self.trips == 0
+    def at_rest(self, *, counting: bool = True) -> bool:
+        """Closed, with nothing counted and nothing asked: the state a breaker starts in (not worth saying).
+        `counting=False`: its failures counted aside."""
+        resting = not self.opened and not self.on_trial and (self.failures == 0 or not counting) and self.trips == 0
         return resting and self.held_until <= time.monotonic()
 
     def memory(self) -> tuple[bool, bool, int, int, float, float, float]:
@@ -452,6 +453,7 @@ class Deliverer:
         self.taken = 0  # how many times it took the outbox (again after losing it)
         self.me = secrets.token_hex(8)  # this process, in what it says of its breakers (`_take_breakers`)
         self._said: dict[str, tuple[Any, ...]] = {}  # the breakers as last said (`say_breakers`: `Breaker.memory`)
+        self._saying = asyncio.Lock()
         self._probes: set[asyncio.Task[None]] = set()  # gateways probed without a message (_probe_idle_gateways)
         self._mended: set[str] = set()  # breakers closed again since the last round: their retries are due now
         self._in_flight: dict[int, str] = {}  # message n -> its lane (breaker key), until its outcome is recorded
@@ -587,14 +589,19 @@ class Deliverer:
         stays fresh (BREAKERS_FRESH), and once more when none is any more."""
         if not self.store.storage.shared:
             return
-        restless = {key: b for key, b in self.breakers.items() if not b.at_rest()}
-        memory = {key: b.memory() for key, b in restless.items()}
-        if memory == self._said and not (again and memory):
-            return
-        now = datetime.now(UTC)
-        kept = {key: b.said(now) for key, b in restless.items()}
-        await self.store.say_breakers(self.opened(), now, self.me, kept)
-        self._said = memory
+        async with self._saying:  # the delivery loop and the pages' refresh both say it: never an older word last
+            restless = {key: b for key, b in self.breakers.items() if not b.at_rest()}
+            memory = {key: b.memory() for key, b in restless.items()}
+            # Said again only while one is paused, on trial or held: a breaker closed with a failure or two counted
+            # (a webhook that failed once, then had nothing to send) is said when that changes, not every few
+            # seconds for ever; a word older than BREAKERS_FRESH is then not taken over (counted from none again).
+            pressing = any(not b.at_rest(counting=False) for b in restless.values())
+            if memory == self._said and not (again and pressing):
+                return
+            now = datetime.now(UTC)
+            kept = {key: b.said(now) for key, b in restless.items()}
+            await self.store.say_breakers(self.opened(), now, self.me, kept)
+            self._said = memory
 
     async def _still_mine(self, role: Role) -> bool:
         """Whether this process still holds the outbox: asked of the database every few seconds."""
