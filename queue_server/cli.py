@@ -10,6 +10,7 @@ import functools
 import getpass
 import json
 import os
+import shlex
 import shutil
 import socket
 import sys
@@ -1089,11 +1090,11 @@ def cmd_init_site(args: argparse.Namespace) -> None:
     # Absolute paths: the commands below are copied and run from wherever the installer stands, and a relative
     # var/queue.sqlite3 names another database in each folder (an installer's walk: `user add` run from the app's
     # folder made an account in a database the service, started in /srv/antrean, never opened).
-    site_file = path.resolve()
+    site_file = shlex.quote(str(path.resolve()))  # quoted: a folder may have a space, a URL an &
     db = _database_named(args, kind=False)  # a PostgreSQL URL's password as ***: said below
     postgresql = db.startswith(("postgresql://", "postgres://"))
-    if not postgresql:
-        db = str(Path(db).resolve())
+    shown = "***" in db
+    db = shlex.quote(db if postgresql else str(Path(db).resolve()))
     # The page is opened from another PC: this machine's LAN address, not localhost (any interface's: an offline
     # LAN often has no default route).
     where = next(iter(lan_addresses()), "SERVER")
@@ -1103,7 +1104,7 @@ def cmd_init_site(args: argparse.Namespace) -> None:
     print(f"  queue-server serve --site {site_file} --db {db} --host 0.0.0.0")
     print(
         "(every command and the server itself must name this same database: --db, or QUEUE_DATABASE"
-        + ("; *** is its password)" if postgresql and "***" in db else ")")
+        + ("; *** is its password)" if postgresql and shown else ")")
     )
     print(
         f"then sign in at http://{where}:8000/supervisor/{args.id}/admin to add agencies, services, counters and "
