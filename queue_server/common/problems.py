@@ -51,6 +51,7 @@ _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^«value» is already used by service «other»", "prefix_taken"),
         (r"^«value» is used twice$", "used_twice"),
         (r"^(?P<day>\d{4}-\d{2}-\d{2}) is listed twice$", "day_twice"),
+        (r"^(?P<day>\d{4}-\d{2}-\d{2}) is not one of the holidays", "holiday_name_alone"),
         (r"^is required with a gateway", "public_url_needed"),
         (r"^is required", "required"),
         (r"^must be a non-empty string$", "required"),
