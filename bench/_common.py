@@ -199,6 +199,29 @@ def start_server(
     return Server(proc, port, db, log, started, variant=variant)
 
 
+def serve_sites(
+    files: list[str], db: Path | str, port: int, log: Path, *, host: str | None = None, server: str = QUEUE_SERVER
+) -> subprocess.Popen[bytes]:
+    """`queue-server serve` of these site files on `db`, its output appended to `log`, once it answers /healthz (a
+    start that hashes many accounts' passwords takes a while: up to 5 minutes)."""
+    args = [server, "serve", "--port", str(port), "--db", str(db)]
+    if host is not None:
+        args += ["--host", host]
+    for path in files:
+        args += ["--site", path]
+    with open(log, "ab") as out:
+        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            if http_json(port, "GET", "/healthz")[0] == 200:
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"the server did not start: {log.read_text()[-2000:]}")
+
+
 def http_json(
     port: int,
     method: str,

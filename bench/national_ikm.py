@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg  # noqa: E402
-from _common import QUEUE_SERVER, free_port, http_json, percentile, save_result, table  # noqa: E402
+from _common import QUEUE_SERVER, free_port, http_json, percentile, save_result, serve_sites, table  # noqa: E402
 from generate_malls import mall  # noqa: E402
 
 from tests.pg_support import new_database, throwaway_cluster_handle  # noqa: E402
@@ -47,23 +47,6 @@ ANSWER_COLUMNS = ["ticket", "site", "day", "service", "agency", "channel", "answ
                   *[f"a{n}" for n in range(1, 10)]]  # fmt: skip
 
 PASSWORD = "bench-nasional-2026"
-
-
-def _serve(files: list[str], db: Path | str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    args = [QUEUE_SERVER, "serve", "--port", str(port), "--db", str(db)]
-    for path in files:
-        args += ["--site", path]
-    with open(log, "ab") as out:
-        server = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            if http_json(port, "GET", "/healthz")[0] == 200:
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError(f"the server did not start: {log.read_text()[-2000:]}")
 
 
 def _month(
@@ -148,13 +131,13 @@ def main() -> None:
         subprocess.run([QUEUE_SERVER, "user", "add", "ministry", "--role", "regional", "--db", str(db),  # noqa: S603
                         "--password-stdin", *[x for f in files for x in ("--site", f)]],
                        input=PASSWORD, text=True, check=True, capture_output=True)  # fmt: skip
-        server = _serve(files, db, port, log)
+        server = serve_sites(files, db, port, log)
         server.terminate()
         server.wait(60)
         started = time.monotonic()
         rows = _fill(db, sites, args)
         fill_seconds = time.monotonic() - started
-        server = _serve(files, db, port, log)
+        server = serve_sites(files, db, port, log)
         try:
             status, body = http_json(port, "POST", "/api/v1/auth/login", {"username": "ministry", "password": PASSWORD})
             assert status == 200, body

@@ -23,14 +23,13 @@ import random
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import HOST, free_port, http_json, percentile, save_result, table  # noqa: E402
+from _common import HOST, free_port, http_json, percentile, save_result, serve_sites, table  # noqa: E402
 from generate_malls import mall  # noqa: E402
 from playwright.async_api import Page, async_playwright  # noqa: E402
 
@@ -38,23 +37,6 @@ CHROMIUM = "/usr/bin/chromium"
 QUEUE_SERVER = str(Path(sys.executable).parent / "queue-server")  # the one beside this Python
 PASSWORD = "bench-nasional-2026"
 REFRESH_SECONDS = 5.0  # the page's own (supervisor/static/js/national.js)
-
-
-def _serve(files: list[str], db: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    args = [QUEUE_SERVER, "serve", "--host", HOST, "--port", str(port), "--db", str(db)]
-    for path in files:
-        args += ["--site", path]
-    with open(log, "ab") as out:
-        server = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            if http_json(port, "GET", "/healthz")[0] == 200:
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError(f"the server did not start: {log.read_text()[-2000:]}")
 
 
 def _issue(port: int, token: str, services: dict[str, list[str]], sites: list[str]) -> None:
@@ -169,7 +151,7 @@ def main() -> None:
                         "--password-stdin", *[x for f in files for x in ("--site", f)]],
                        input=PASSWORD, text=True, check=True, capture_output=True)  # fmt: skip
         port = args.port or free_port()
-        server = _serve(files, db, port, work / "server.log")
+        server = serve_sites(files, db, port, work / "server.log", host=HOST, server=QUEUE_SERVER)
         try:
             status, body = http_json(port, "POST", "/api/v1/auth/login", {"username": "ministry", "password": PASSWORD})
             assert status == 200, body
