@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser
+from playwright.async_api import Browser, Page
 
 from queue_server.application.retention import archive_events
 from queue_server.domain import commands as c
@@ -45,6 +45,20 @@ from .test_national import brebes_site, issue, national, row_of
 from .test_ws import follow
 
 BOTH_DATABASES = True  # the mirror runs on SQLite and on PostgreSQL (conftest.py); the mall on its own SQLite file
+
+
+@asynccontextmanager
+async def national_page(browser: Browser, url: str) -> AsyncIterator[Page]:
+    """The national view of the server at `url` in Chromium (1366x768, Indonesian), signed in as the demo's regional
+    account."""
+    context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
+    try:
+        page = await context.new_page()
+        await page.goto(url + "/national")
+        await supervisor_sign_in(page, "nasional", "demo-regional")
+        yield page
+    finally:
+        await context.close()
 
 
 @pytest.fixture(autouse=True)
@@ -525,18 +539,12 @@ async def test_a_mall_whose_log_is_refused_is_held_back_not_connected_in_the_nat
             assert row["uplink"]["synced_at"] == "2026-11-23T02:00:00+00:00"
             assert row["totals"]["mirrored_behind"] == 1 and row["totals"]["mirrored"] == 1
 
-            context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
-            try:
-                page = await context.new_page()
-                await page.goto(mirror.url + "/national")
-                await supervisor_sign_in(page, "nasional", "demo-regional")
+            async with national_page(browser, mirror.url) as page:
                 tag = await until(page, "() => document.querySelector('#rows tr .tag.mirror.stale')?.textContent")
                 assert tag == ("data tertahan sejak 09.00 WIB · ditolak: ada peristiwa yang tidak dapat diterima "
                                "(periksa versi dan pengaturan server mal)"), tag  # fmt: skip
                 behind = "() => document.querySelector('#totals .tag.behind')?.textContent"
                 assert await until(page, behind) == "1 tertahan/terputus"
-            finally:
-                await context.close()
     # The mirror started again knows it: kept in its database.
     later = Clock(datetime(2026, 11, 23, 2, 5, tzinfo=UTC))
     async with running_server(database, site_files=site_files, mirrored=["tegal"], clock=later) as mirror:
@@ -644,11 +652,7 @@ async def test_a_box_that_stops_cleanly_says_so_and_its_mall_shows_stopped_at_on
         assert row["waiting"] == 1, "its figures as of its stop"
         mirror.clock.advance(minutes=10)
         assert (await national_row(mirror))["uplink"]["state"] == "stopped", "stopped, not 'not heard from'"
-        context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
-        try:
-            page = await context.new_page()
-            await page.goto(mirror.url + "/national")
-            await supervisor_sign_in(page, "nasional", "demo-regional")
+        async with national_page(browser, mirror.url) as page:
             tag = await until(page, "() => document.querySelector('#rows tr .tag.mirror')?.textContent")
             assert tag == "server mal dihentikan pukul 09.01 WIB", tag
             screens = await page.evaluate("() => document.querySelector('#totals td.screens').textContent")
@@ -661,8 +665,6 @@ async def test_a_box_that_stops_cleanly_says_so_and_its_mall_shows_stopped_at_on
             assert tag == "mall server stopped at 09:01 WIB", tag
             screens = await page.evaluate("() => document.querySelector('#totals td.screens').textContent")
             assert screens == "0 / 0 of the 0 malls known", screens
-        finally:
-            await context.close()
         # Started again: heard from, no longer stopped.
         async with mall_of(mirror.url, token, tmp_path):
 
@@ -1341,11 +1343,7 @@ async def test_the_pages_of_a_mirrored_mall_read_and_act_on_nothing(
             for _ in range(2):
                 await mall.issue("ktp")
             await caught_up(mall, mirror)
-            context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
-            try:
-                page = await context.new_page()
-                await page.goto(mirror.url + "/national")
-                await supervisor_sign_in(page, "nasional", "demo-regional")
+            async with national_page(browser, mirror.url) as page:
                 tag = await until(page, "() => document.querySelector('#rows tr .tag.mirror')?.textContent")
                 assert tag == "server mal · terhubung 09.00 WIB", tag
                 # An outside review: at 1366x768 the tag broke after "server", half of it beside the name and half
@@ -1364,7 +1362,7 @@ async def test_the_pages_of_a_mirrored_mall_read_and_act_on_nothing(
                 waiting = "() => document.querySelector('#rows tr td.waiting').textContent"
                 assert await page.evaluate(waiting) == "2"
 
-                page = await context.new_page()
+                page = await page.context.new_page()
                 await page.goto(mirror.url + "/supervisor/tegal")
                 await supervisor_sign_in(page, "supervisor", "demo-supervisor")
                 await until(page, "() => document.getElementById('kpi-waiting').textContent === '2'")
@@ -1375,8 +1373,6 @@ async def test_the_pages_of_a_mirrored_mall_read_and_act_on_nothing(
                 assert (await page.get_attribute("#kpi-devices", "title") or "").startswith("Menurut server mal")
                 assert not await page.is_visible("#actions"), "no running text, ticket action or day close here"
                 assert await page.locator("#counters button").count() == 0, "no counter is opened or closed here"
-            finally:
-                await context.close()
 
 
 async def test_the_national_page_and_the_dashboard_say_a_mall_s_text_is_withheld_never_the_text(
@@ -1389,11 +1385,7 @@ async def test_the_national_page_and_the_dashboard_say_a_mall_s_text_is_withheld
         r = await mirror.http.post("/api/v1/sites/tegal/uplink", json={"after": 0, "events": [running_text(1, NAMING)]},
                                    headers=token)  # fmt: skip
         assert r.status_code == 200, r.text
-        context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
-        try:
-            page = await context.new_page()
-            await page.goto(mirror.url + "/national")
-            await supervisor_sign_in(page, "nasional", "demo-regional")
+        async with national_page(browser, mirror.url) as page:
             tag = await until(page, "() => document.querySelector('#rows tr .tag.withheld')?.textContent")
             assert tag == "data pribadi ditahan", tag
             title = await page.evaluate("() => document.querySelector('#rows tr .tag.withheld').title")
@@ -1402,14 +1394,12 @@ async def test_the_national_page_and_the_dashboard_say_a_mall_s_text_is_withheld
             assert totals == "1 data pribadi ditahan"
             assert "Siti" not in await page.content()
 
-            page = await context.new_page()
+            page = await page.context.new_page()
             await page.goto(mirror.url + "/supervisor/tegal")
             await supervisor_sign_in(page, "supervisor", "demo-supervisor")
             said = await until(page, "() => document.querySelector('.alert.running_text_withheld')?.textContent")
             assert "memuat data pribadi warga" in said and "Siti" not in said, said
             assert "Siti" not in await page.content()
-        finally:
-            await context.close()
 
 
 async def test_an_event_already_relayed_is_named_by_its_seq_at_the_mall(database: Path | str) -> None:
