@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from .display_support import chromium, until
-from .helpers import KIOSK, bearer, eventually
+from .helpers import KIOSK, Server, bearer, eventually
 from .receiver import Receiver, notify_server
 from .test_outbox import PHONE, PHONE_FORMS, add_webhook
 from .test_supervisor_pages import signed_in
@@ -20,6 +20,24 @@ from .test_supervisor_pages import signed_in
 COUNT_READS = """() => { window.reads = 0; const fetch = window.fetch;
   window.fetch = (...args) => { if (String(args[0]).includes('/deliveries/dead')) window.reads += 1; return fetch(...args); }; }"""
 FOCUSED = "() => document.activeElement.getAttribute('aria-label')"
+
+
+async def issue_to_notify(s: Server, tickets: int) -> None:
+    """`tickets` KTP tickets at the kiosk, each with a number to tell (a message to the gateway, and to a webhook)."""
+    for _ in range(tickets):
+        r = await s.http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK),
+                              json={"service": "ktp", "notify": {"phone": PHONE, "consent": True}})  # fmt: skip
+        assert r.status_code == 201, r.text
+
+
+async def dead_letters(s: Server, headers: dict[str, str], count: int) -> None:
+    """Until the site has `count` dead letters."""
+
+    async def dead() -> bool:
+        r = await s.http.get("/api/v1/sites/tegal/deliveries/dead", headers=headers)
+        return len(r.json()["dead"]) == count
+
+    await eventually(dead, f"{count} dead letters", 30)
 
 
 async def test_a_failing_gateway_shows_on_the_page_and_its_messages_are_sent_again(
@@ -31,10 +49,7 @@ async def test_a_failing_gateway_shows_on_the_page_and_its_messages_are_sent_aga
         gateway.start()
         fast = {"outbox_retry_seconds": 0.2, "outbox_retry_cap_seconds": 1.0, "outbox_max_attempts": 2}
         async with notify_server(tmp_path / "q.sqlite3", tmp_path, gateway, **fast) as s:
-            for _ in range(2):
-                r = await s.http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK),
-                                      json={"service": "ktp", "notify": {"phone": PHONE, "consent": True}})  # fmt: skip
-                assert r.status_code == 201, r.text
+            await issue_to_notify(s, 2)
             async with chromium() as browser, signed_in(browser, s, "/supervisor/tegal/deliveries",
                                                         size=(1366, 768)) as page:  # fmt: skip
                 await until(page, "() => document.querySelectorAll('#dead-rows tr').length === 2", timeout_ms=30_000)
@@ -126,17 +141,9 @@ async def test_a_gateway_out_of_reach_is_said_in_words_of_each_language_and_an_o
             siak.status = 401
             siak.start()
             await add_webhook(s, f"{siak.url}/hook", ["ticket.issued"], description="SIAK Dukcapil")
-            for _ in range(2):
-                r = await s.http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK),
-                                      json={"service": "ktp", "notify": {"phone": PHONE, "consent": True}})  # fmt: skip
-                assert r.status_code == 201, r.text
+            await issue_to_notify(s, 2)
             sup = await s.login("supervisor")
-
-            async def dead() -> bool:
-                r = await s.http.get("/api/v1/sites/tegal/deliveries/dead", headers=sup)
-                return len(r.json()["dead"]) == 4
-
-            await eventually(dead, "four dead letters", 30)
+            await dead_letters(s, sup, 4)
             # The gateway's older one as an earlier release kept it: its text, no kind
             await s.ctx.storage.execute(
                 "UPDATE outbox SET last_problem = NULL WHERE n = (SELECT MIN(n) FROM outbox WHERE endpoint = 'gateway')"
@@ -220,17 +227,9 @@ async def test_a_long_error_keeps_a_readable_column_above_900_px(
             siak.start()
             await add_webhook(s, f"{siak.url}/hook/antrean/mpp-kabupaten-tegal/layanan-kependudukan",
                               ["ticket.issued"], description="SIAK Dukcapil Kabupaten Tegal")  # fmt: skip
-            for _ in range(5):  # five failures in a row: each endpoint's breaker opens
-                r = await s.http.post("/api/v1/sites/tegal/tickets", headers=bearer(KIOSK),
-                                      json={"service": "ktp", "notify": {"phone": PHONE, "consent": True}})  # fmt: skip
-                assert r.status_code == 201, r.text
+            await issue_to_notify(s, 5)  # five failures in a row: each endpoint's breaker opens
             sup = await s.login("supervisor")
-
-            async def dead() -> bool:
-                r = await s.http.get("/api/v1/sites/tegal/deliveries/dead", headers=sup)
-                return len(r.json()["dead"]) == 10
-
-            await eventually(dead, "ten dead letters", 30)
+            await dead_letters(s, sup, 10)
             await s.ctx.storage.execute("UPDATE outbox SET last_error = ? WHERE endpoint <> 'gateway'", (LONG_ERROR,))
             shots = Path(os.environ.get("SUPERVISOR_SCREENSHOT_DIR", tmp_path))
             async with chromium() as browser, signed_in(browser, s, "/supervisor/tegal/deliveries",
