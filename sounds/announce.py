@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import json
 import os
 import threading
@@ -32,7 +33,21 @@ LANG_GAP_MS = 400  # between the Indonesian and the English part
 TAIL_MS = 150  # some players click or clip the last few ms; end on silence
 LANG_BREAK = "|"  # marks the change of language in Announcement.clips
 _FORMAT_VERSION = 1  # bump when the way files are joined changes
+REPEAT_GAP_MS = 700  # between two repeats of one call, as a lobby TV plays them (display/static/js/announcer.js)
 MAX_CACHED = 2000  # announcements kept on disk (~200 kB each); least recently used go first
+
+
+def repeated(path: Path, times: int) -> bytes:
+    """A call's WAV said `times` over, as one WAV: what a lobby TV plays for a site's `repeat` (it plays the one file
+    that often, REPEAT_GAP_MS apart), for a page that lets someone hear it before it is saved."""
+    frames = audio.silence(REPEAT_GAP_MS).join([audio.read_frames(path)] * max(1, times))
+    out = io.BytesIO()
+    with wave.open(out, "wb") as f:
+        f.setnchannels(audio.CHANNELS)
+        f.setsampwidth(audio.SAMPLE_WIDTH)
+        f.setframerate(audio.SAMPLE_RATE)
+        f.writeframes(frames)
+    return out.getvalue()
 
 
 class ClipUnavailableError(RuntimeError):

@@ -10,6 +10,7 @@ from typing import Any
 
 from queue_server.common.calls import Call, phrases
 from queue_server.domain.catalogue import Site
+from sounds.phrase import Phrase
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,16 @@ class VocabularyError(ValueError):
 
 
 def check_speakable(site: Site) -> None:
-    """Refuse, before start-up, a counter name (or its floor, said on screens over several floors) that cannot be
-    spoken in every configured language."""
+    """Refuse, before start-up, a call sentence, or a counter name (or its floor, said on screens over several
+    floors), that cannot be spoken in every configured language."""
+    settings = site.announcements
+    for lang in settings.languages:  # a template's fault said at the template, not at the first counter's name
+        template = settings.template_en if lang == "en" else settings.template_id
+        try:
+            Phrase("A-001", "Loket 1", lang, settings.reading, template).tokens()
+        except ValueError as exc:
+            where = f"announcements.template_{lang}"
+            raise VocabularyError(f"site {site.id}: {where}: {exc}", f"{where}: {exc}") from None
     for counter in site.counters.values():
         for what, text in (("name", counter.name), ("zone", counter.zone or "")):
             unspeakable = sorted({ch for ch in text if not (ch.isalnum() or ch in SPEAKABLE_MARKS)})

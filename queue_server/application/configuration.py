@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import asdict
 from typing import Any
 
 from queue_server.application import validation as v
@@ -19,12 +20,22 @@ from queue_server.application.context import Context
 from queue_server.common.messages import DAYS_ID, LANGUAGES, MONTHS_ID, catalogue, change_words
 from queue_server.common.problems import Names, names_in, problem_text
 from queue_server.domain import commands as c
-from queue_server.domain.catalogue import RUNNING_TEXT_MAX, AlertPolicy, Site, describe_changes
+from queue_server.domain.catalogue import (
+    RUNNING_TEXT_MAX,
+    AlertPolicy,
+    Announcements,
+    BookingPolicy,
+    RoutingPolicy,
+    Site,
+    describe_changes,
+)
 from queue_server.domain.decide import bookings_closed
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState
 from queue_server.settings.sitefile import (
     ALERT_BOUNDS,
+    SETTING_BOUNDS,
+    TEMPLATE_MAX,
     SiteFileError,
     environment_of,
     gateway_strings,
@@ -46,7 +57,29 @@ def read(ctx: Context, principal: Principal | None, site_id: str) -> dict[str, A
     configuration = state.configuration
     return {"site": site_id, "version": configuration.version, "source": configuration.source,
             "document": configuration.document, "warnings": warnings(state.site),
-            "alerts": alert_thresholds(state.site), "running_text_max": RUNNING_TEXT_MAX}  # fmt: skip
+            "alerts": alert_thresholds(state.site), "running_text_max": RUNNING_TEXT_MAX,
+            "queue_settings": queue_settings(state.site)}  # fmt: skip
+
+
+def queue_settings(site: Site) -> dict[str, Any]:
+    """How calls are said and made, breaks and online booking as in force (each its default where the document
+    leaves it out), the bounds a change may take (`bounds`, per section and key), and whether the mall has a
+    WhatsApp/SMS gateway (`gateway`: without one, booking verifies no phone number whatever `verify_phone` says):
+    what the Settings page's "Panggilan & antrean" tab shows and checks before it sends a change."""
+    breaks = site.breaks
+    window = f"{breaks.start:%H:%M}-{breaks.end:%H:%M}" if breaks else None
+    return {
+        "announcements": {**asdict(site.announcements), "languages": list(site.announcements.languages)},
+        "routing": asdict(site.routing),
+        "breaks": {"window": window, "minutes": breaks.minutes} if breaks else None,
+        "booking": asdict(site.booking),
+        "defaults": {"announcements": {**asdict(Announcements()), "languages": list(Announcements().languages)},
+                     "routing": asdict(RoutingPolicy()), "booking": asdict(BookingPolicy())},
+        "bounds": {section: {key: list(bounds) for key, bounds in keys.items()}
+                   for section, keys in SETTING_BOUNDS.items()},
+        "template_max": TEMPLATE_MAX,
+        "gateway": site.notify.offered,
+    }  # fmt: skip
 
 
 def alert_thresholds(site: Site) -> dict[str, dict[str, float]]:
@@ -105,7 +138,7 @@ async def checked_change(
     confirmed = v.whole_number(body, "cancel_bookings")  # the count a bookings_closed refusal named, if any
     document = body.get("document")
     if not isinstance(document, dict):
-        raise _invalid(["document: must be the site file as a JSON object"], {})
+        raise refused_problems(["document: must be the site file as a JSON object"], {})
     # Stored and served with lists where the site file's checks also take one text (`"mon": "08:00-15:00"`).
     document = normalised_document(json_document(document))
     names = names_in(document)  # a problem names an agency, a service, a counter by the name the page shows
@@ -113,14 +146,14 @@ async def checked_change(
     try:
         site = parse(_readable_here(state.site, state.configuration.document, document), environment_of(kept))
         if site.id != site_id:
-            raise _invalid([f"site.id: must stay {site_id!r} (a new mall is a new site file)"], names)
+            raise refused_problems([f"site.id: must stay {site_id!r} (a new mall is a new site file)"], names)
         check_speakable(site)
         if ctx.announcer is not None:  # the words of a new counter's name, before its first call
             await ctx.announcer.prepare_site(site)
     except SiteFileError as exc:
-        raise _invalid(_changed_first(exc.problems, state.configuration.document, document), names) from None
+        raise refused_problems(_changed_first(exc.problems, state.configuration.document, document), names) from None
     except VocabularyError as exc:
-        raise _invalid([exc.problem], names) from None
+        raise refused_problems([exc.problem], names) from None
     await _no_operators_left_behind(ctx, state.site, site)
     changes = describe_changes(state.site, site, state.configuration.document, document)
     closed = bookings_closed(state, site, ctx.now())
@@ -185,7 +218,7 @@ def _notify_kept(
             problems.append(f"{place}: names an environment variable; a reference to one can be added or changed "
                             "only in the site file, not on the web")  # fmt: skip
     if problems:
-        raise _invalid(problems, names)
+        raise refused_problems(problems, names)
     return kept
 
 
@@ -253,7 +286,7 @@ def _changed_first(problems: list[str], old: Mapping[str, Any], new: Mapping[str
     return out
 
 
-def _invalid(problems: list[str], names: Names) -> Refusal:
+def refused_problems(problems: list[str], names: Names) -> Refusal:
     """Every problem in the sentence, and as a list for the administration page to show beside its fields: as the
     site file names them (`problems`, as check-site says them, by code) and in the page's words with the names of
     `names` (`problems_text`: "Perpanjangan SIM adalah layanan instansi Polres")."""

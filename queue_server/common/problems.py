@@ -66,6 +66,7 @@ _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^must be true or false$", "true_or_false"),
         (r"^must be a text containing \{ticket\} and \{counter\}", "template_placeholders"),
         (r"^must contain \{text\} and \{phone\}", "gateway_placeholders"),
+        (r"^bad announcement template ", "template_fields"),
         (r"^must be an http:// or https:// address", "not_an_address"),
         (r"^must be the site file as a JSON object", "not_a_document"),
         (r"^must stay «value»", "site_id_stays"),

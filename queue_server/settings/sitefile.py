@@ -594,27 +594,31 @@ def _booking(reader: _Reader, table: Any) -> BookingPolicy:
     if not isinstance(verify_phone, bool):
         reader.fail(f"{where}.verify_phone", "must be true or false")
         verify_phone = d.verify_phone
-    return BookingPolicy(
-        slot_minutes=reader.integer(table, "slot_minutes", where, default=d.slot_minutes, low=5, high=240)
-        or d.slot_minutes,
-        days_ahead=reader.integer(table, "days_ahead", where, default=d.days_ahead, low=0, high=90) or 0,
-        checkin_before_minutes=reader.integer(
-            table, "checkin_before_minutes", where, default=d.checkin_before_minutes, low=0, high=240
-        )
-        or 0,
-        checkin_after_minutes=reader.integer(
-            table, "checkin_after_minutes", where, default=d.checkin_after_minutes, low=0, high=240
-        )
-        or 0,
-        per_phone=reader.integer(table, "per_phone", where, default=d.per_phone, low=1, high=20) or d.per_phone,
-        verify_phone=verify_phone,
-        codes_per_address=reader.integer(
-            table, "codes_per_address", where, default=d.codes_per_address, low=1, high=1000
-        )
-        or d.codes_per_address,
-        codes_per_hour=reader.integer(table, "codes_per_hour", where, default=d.codes_per_hour, low=10, high=100_000)
-        or d.codes_per_hour,
-    )
+    numbers = {}
+    for key, (low, high) in SETTING_BOUNDS["booking"].items():
+        value = reader.integer(table, key, where, default=getattr(d, key), low=low, high=high)
+        numbers[key] = getattr(d, key) if value is None else value
+    return BookingPolicy(**numbers, verify_phone=verify_phone)
+
+
+# The numbers of [booking], [routing] and [announcements] a mall may set, each from ... to: what the parser takes and
+# what the Settings page offers (GET .../configuration `queue_settings.bounds`), so the two cannot drift apart.
+SETTING_BOUNDS: dict[str, dict[str, tuple[int, int]]] = {
+    "booking": {
+        "slot_minutes": (5, 240),
+        "days_ahead": (0, 90),
+        "checkin_before_minutes": (0, 240),
+        "checkin_after_minutes": (0, 240),
+        "per_phone": (1, 20),
+        "codes_per_address": (1, 1000),
+        "codes_per_hour": (10, 100_000),
+    },
+    "routing": {"priority_max_streak": (0, 100)},
+    "announcements": {"repeat": (1, 3)},
+}
+# A call sentence is said in a hall, and its new words are rendered by the speech engine: a pasted paragraph is
+# neither a call nor something to render on every save (or every "Dengar contoh").
+TEMPLATE_MAX = 200
 
 
 # [alerts]: what a mall may tune of when its dashboard alerts (domain/catalogue.AlertPolicy), each from ... to. A
@@ -680,13 +684,27 @@ def _announcements(reader: _Reader, table: Any) -> Announcements:
         if not isinstance(text, str) or "{ticket}" not in text or "{counter}" not in text:
             reader.fail(f"{where}.{key}", "must be a text containing {ticket} and {counter}")
             text = getattr(default, key)
+        elif len(text) > TEMPLATE_MAX:
+            reader.fail(f"{where}.{key}", f"is {len(text)} characters long, at most {TEMPLATE_MAX}")
+            text = getattr(default, key)
         templates[key] = text
-    repeat = reader.integer(table, "repeat", where, default=1, low=1, high=3) or 1
+    low, high = SETTING_BOUNDS["announcements"]["repeat"]
+    repeat = reader.integer(table, "repeat", where, default=default.repeat, low=low, high=high) or default.repeat
     chime = table.get("chime", True)
     if not isinstance(chime, bool):
         reader.fail(f"{where}.chime", "must be true or false")
         chime = True
     return Announcements(languages, reading, templates["template_id"], templates["template_en"], repeat, chime)
+
+
+def announcements_of(table: Any) -> Announcements:
+    """[announcements] alone, checked as in a site file (SiteFileError naming each problem by its place, as a save
+    would): the settings a sample call is said with before they are saved."""
+    reader = _Reader()
+    settings = _announcements(reader, table)
+    if reader.problems:
+        raise SiteFileError("<announcements>", reader.problems)
+    return settings
 
 
 class AnyVariable(Mapping[str, str]):
@@ -764,7 +782,8 @@ def parse_site(
     if order not in ("fifo", "service_order"):
         reader.fail("routing.order", f"{_value(order)}must be 'fifo' or 'service_order'")
         order = "fifo"
-    streak = reader.integer(routing_table, "priority_max_streak", "routing", default=3, low=0, high=100)
+    low, high = SETTING_BOUNDS["routing"]["priority_max_streak"]
+    streak = reader.integer(routing_table, "priority_max_streak", "routing", default=3, low=low, high=high)
     routing = RoutingPolicy(order=order, priority_max_streak=streak if streak is not None else 3)
 
     announcements = _announcements(reader, data.get("announcements", {}))

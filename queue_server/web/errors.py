@@ -57,7 +57,7 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
     # too_slow: websocket only, a client that fell behind; phone_code_site_limit: the site's codes of the hour
     429: ("too_many_requests", "too_slow", "phone_code_site_limit", "pairing_busy"),
     500: ("internal_error",),
-    503: ("printer_fault", "storage_unavailable", "phone_code_unavailable", "site_not_served"),
+    503: ("printer_fault", "storage_unavailable", "sound_unavailable", "phone_code_unavailable", "site_not_served"),
 }  # fmt: skip
 
 HTTP_STATUS: dict[str, int] = {code: status for status, codes in _BY_STATUS.items() for code in codes}

@@ -78,6 +78,9 @@ COUNTER_RULES = (
 OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/api/v1/auth/login", "post"): ("bad_credentials",),
     ("/api/v1/sites/{site}/announcements/{seq}.wav", "get"): ("unknown_announcement",),
+    ("/api/v1/sites/{site}/announcements/sample", "post"): (
+        "configuration_invalid", "invalid_field", "sound_unavailable", "body_too_large", "not_an_object",
+    ),
     ("/api/v1/sites/{site}/bookings/slots", "get"): ("unknown_service", "too_many_requests"),
     ("/api/v1/sites/{site}/bookings", "post"): (
         "unknown_service", "invalid_nik", "invalid_phone", "booking_not_offered", "slot_unavailable",
@@ -393,6 +396,26 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                     {"name": "zone", "in": "query", "schema": {"type": "string", "enum": ["1"]}},
                     {"name": "brief", "in": "query", "schema": {"type": "string", "enum": ["1"]}},
                 ],
+                "responses": {"200": {"description": "audio/wav"}},
+            }
+        },
+        "/api/v1/sites/{site}/announcements/sample": {
+            "post": {
+                "summary": "A sample call (A-123 at the site's first counter) said with the announcement settings "
+                "given, not saved: the WAV the lobby TVs would play, repeats included (admins; the site's "
+                "supervisors). Settings a save would refuse are refused with the same problems",
+                "parameters": [SITE],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["announcements"],
+                        "properties": {
+                            "announcements": {"type": "object", "description": "[announcements] of the site file"},
+                            "ticket": {"type": "string", "pattern": "^[A-Z]{1,3}-[0-9]{1,4}$", "default": "A-123"},
+                        },
+                    }
+                ),
                 "responses": {"200": {"description": "audio/wav"}},
             }
         },
