@@ -1052,6 +1052,243 @@ function alertsPanel() {
   ];
 }
 
+// --- calls and queue: how calls are said, which ticket comes next, breaks, online booking ----------------------------
+
+// The site file's [announcements], [routing], [site.breaks] and [booking], as in force (each its default where the
+// document leaves it out), with the bounds the server takes (GET .../configuration `queue_settings`): each said in
+// words, changed in a form that checks what the server will. Only what was changed is written into the document, so
+// a site file keeps its defaults and the audit log names what changed.
+function callSettings() {
+  return current.queue_settings;
+}
+
+function bounded(section, key) {
+  const [min, max] = callSettings().bounds[section][key];
+  return { min, max };
+}
+
+function numberWords(n) {
+  return Number(n).toLocaleString(currentLang() === "en" ? "en-GB" : "id-ID");
+}
+
+// A field's hint with its bounds ("1-3"), as the server takes them.
+function boundHint(key, section, field) {
+  const { min, max } = bounded(section, field);
+  return T(key).replace("{min}", numberWords(min)).replace("{max}", numberWords(max));
+}
+
+// The values changed by the form written over the document's own section (a key left out stays out while it keeps
+// its default value).
+function changedSection(existing, shown, values) {
+  const next = { ...(existing || {}) };
+  for (const [key, value] of Object.entries(values)) {
+    if (JSON.stringify(value) !== JSON.stringify(shown[key])) next[key] = value;
+  }
+  return next;
+}
+
+function announcementWords(a) {
+  return [
+    ["languages", T("admin_calls_languages"), T(a.languages.includes("en") ? "admin_calls_languages_en" : "admin_calls_languages_id")],
+    ["reading", T("admin_calls_reading"), T(`admin_calls_reading_${a.reading}`)],
+    ["template_id", T("admin_calls_template_id"), a.template_id],
+    ["template_en", T("admin_calls_template_en"), a.languages.includes("en") ? a.template_en : `${a.template_en} (${T("admin_calls_template_en_unused")})`],
+    ["repeat", T("admin_calls_repeat"), counted("admin_calls_times", a.repeat).replace("{n}", numberWords(a.repeat))],
+    ["chime", T("admin_calls_chime"), a.chime ? T("admin_calls_chime_on") : T("admin_no")],
+  ];
+}
+
+function announcementFields() {
+  const a = callSettings().announcements;
+  const template = (key) => ({ key, label: T(`admin_calls_${key}`), required: true, wide: true,
+    hint: T(`admin_calls_${key}_hint`).replace("{max}", numberWords(callSettings().template_max)) });
+  return [
+    { key: "languages", label: T("admin_calls_languages"), type: "select", wide: true,
+      options: [["id", T("admin_calls_languages_id")], ["id,en", T("admin_calls_languages_en")]] },
+    { key: "reading", label: T("admin_calls_reading"), type: "select", wide: true,
+      options: [["number", T("admin_calls_reading_number")], ["digits", T("admin_calls_reading_digits")]] },
+    template("template_id"),
+    template("template_en"),
+    { key: "repeat", label: T("admin_calls_repeat"), type: "number", required: true, ...bounded("announcements", "repeat"),
+      hint: boundHint("admin_calls_repeat_hint", "announcements", "repeat") },
+    { key: "chime", label: T("admin_calls_chime_field"), type: "checkbox" },
+  ].map((f) => ({ ...f, value: a[f.key] }));
+}
+
+// The form's values as the document's [announcements].
+function announcementsOf(v) {
+  return { languages: v.languages.split(","), reading: v.reading, template_id: v.template_id || "", template_en: v.template_en || "",
+    repeat: v.repeat, chime: v.chime };
+}
+
+function editAnnouncements() {
+  const a = callSettings().announcements;
+  const shown = { ...a, languages: a.languages.join(",") };
+  const fields = announcementFields();
+  edit(T("admin_calls_edit_announcements"), fields, shown, (v) => {
+    const document = copyOf(current.document);
+    document.announcements = changedSection(document.announcements, a, announcementsOf(v));
+    return save(document);
+  });
+  // "Dengar contoh": the call the lobby TVs would play with the form as it is, before it is saved.
+  const state = el("p", { class: "hint sample-state", id: "sample-state", role: "status" });
+  const button = el("button", { type: "button", id: "hear-sample", text: T("admin_calls_hear"), onclick: () => hearSample(fields, state, button) });
+  $("editor-fields").append(el("div", { class: "field wide sample" }, button,
+    el("span", { class: "hint", text: T("admin_calls_hear_hint").replace("{counter}", allCounters()[0]?.name || "") }), state));
+}
+
+let sampleAudio = null;
+
+async function hearSample(fields, state, button) {
+  const form = $("editor-form");
+  if (!form.reportValidity()) return;
+  const values = valuesOf(form, fields);
+  button.disabled = true;
+  state.textContent = T("admin_calls_hear_loading");
+  const result = await api(`${BASE}/announcements/sample`, { method: "POST", body: { announcements: announcementsOf(values) }, raw: true });
+  button.disabled = false;
+  if (!result.ok) {
+    state.textContent = "";
+    const body = await result.response?.json().catch(() => null);
+    const said = body?.error?.details?.problems_text;
+    const problems = said ? said[currentLang()] || said.id : [];
+    showProblems(problems.length ? T("admin_calls_hear_refused") : errorText(body), problems, false, problems.length ? body.error.details.problems : []);
+    return;
+  }
+  $("editor-error").replaceChildren();
+  clearProblems();
+  if (sampleAudio) sampleAudio.pause();
+  const url = URL.createObjectURL(await result.response.blob());
+  sampleAudio = new Audio(url);
+  sampleAudio.addEventListener("ended", () => { state.textContent = T("admin_calls_hear_done"); URL.revokeObjectURL(url); });
+  document.body.dataset.sampleBytes = String(result.response.headers.get("content-length") || "");
+  state.textContent = T("admin_calls_hear_playing");
+  try {
+    await sampleAudio.play();
+  } catch {
+    state.textContent = T("admin_calls_hear_blocked");
+  }
+}
+
+function routingWords(r) {
+  const streak = r.priority_max_streak === 0 ? T("admin_calls_priority_off")
+    : counted("admin_calls_priority_on", r.priority_max_streak).replace("{n}", numberWords(r.priority_max_streak));
+  return [
+    ["order", T("admin_calls_order"), T(`admin_calls_order_${r.order}`)],
+    ["priority_max_streak", T("admin_calls_priority"), streak],
+  ];
+}
+
+function editRouting() {
+  const r = callSettings().routing;
+  const fields = [
+    { key: "order", label: T("admin_calls_order"), type: "select", wide: true,
+      options: [["fifo", T("admin_calls_order_fifo")], ["service_order", T("admin_calls_order_service_order")]] },
+    { key: "priority_max_streak", label: T("admin_calls_priority"), type: "number", required: true, ...bounded("routing", "priority_max_streak"),
+      hint: boundHint("admin_calls_priority_hint", "routing", "priority_max_streak"), wide: true },
+  ];
+  edit(T("admin_calls_edit_routing"), fields, r, (v) => {
+    const document = copyOf(current.document);
+    document.routing = changedSection(document.routing, r, { order: v.order, priority_max_streak: v.priority_max_streak });
+    return save(document);
+  });
+}
+
+// "11:45-13:45" as the page's language writes a time.
+function windowText(window) {
+  return currentLang() === "id" ? window.replace(/:/g, ".") : window;
+}
+
+function breaksWords(b) {
+  if (!b) return [["breaks", T("admin_calls_breaks_when"), T("admin_calls_breaks_none")]];
+  const [start, end] = windowText(b.window).split("-");
+  const [h1, m1, h2, m2] = b.window.split(/[:-]/).map(Number);
+  const all = b.minutes >= h2 * 60 + m2 - (h1 * 60 + m1);
+  return [["breaks", T("admin_calls_breaks_when"), T(all ? "admin_calls_breaks_all" : "admin_calls_breaks_turns")
+    .replace("{minutes}", numberWords(b.minutes)).replace("{start}", start).replace("{end}", end)]];
+}
+
+function editBreaks() {
+  const b = callSettings().breaks;
+  const fields = [
+    { key: "has_breaks", label: T("admin_calls_breaks_field"), type: "checkbox", hint: T("admin_calls_breaks_field_hint") },
+    { key: "window", label: T("admin_calls_window"), pattern: "\\s*\\d{1,2}[.:]\\d{2}\\s*[-–]\\s*\\d{1,2}[.:]\\d{2}\\s*", invalid: "admin_invalid_window",
+      hint: T("admin_calls_window_hint") },
+    { key: "minutes", label: T("admin_calls_break_minutes"), type: "number", min: 1, max: 1440, hint: T("admin_calls_break_minutes_hint") },
+  ];
+  const shown = { has_breaks: Boolean(b), window: b ? windowText(b.window) : windowText("11:45-13:45"), minutes: b ? b.minutes : 45 };
+  edit(T("admin_calls_edit_breaks"), fields, shown, (v) => {
+    const document = copyOf(current.document);
+    if (!v.has_breaks) delete document.site.breaks;
+    else document.site.breaks = { window: hoursList(v.window || "")[0] || "", minutes: v.minutes };
+    return save(document);
+  });
+  // No breaks: the window and the minutes are not asked (nor checked).
+  const has = $("f-has_breaks");
+  const follow = () => {
+    for (const id of ["f-window", "f-minutes"]) {
+      $(id).disabled = !has.checked;
+      $(id).required = has.checked;
+      $(id).dispatchEvent(new Event("input"));
+    }
+  };
+  has.addEventListener("change", follow);
+  follow();
+}
+
+const BOOKING_KEYS = ["slot_minutes", "days_ahead", "checkin_before_minutes", "checkin_after_minutes", "per_phone", "codes_per_address", "codes_per_hour"];
+
+function bookingWords(k) {
+  const n = (key, value) => counted(key, value).replace("{n}", numberWords(value));
+  const gateway = callSettings().gateway;
+  const verify = !k.verify_phone ? T("admin_calls_verify_off") : gateway ? T("admin_calls_verify_on") : T("admin_calls_verify_no_gateway");
+  return [
+    ["slot_minutes", T("admin_calls_slot_minutes"), n("admin_calls_minutes", k.slot_minutes)],
+    ["days_ahead", T("admin_calls_days_ahead"), k.days_ahead === 0 ? T("admin_calls_days_ahead_today") : n("admin_calls_days_ahead_words", k.days_ahead)],
+    ["checkin", T("admin_calls_checkin"), T("admin_calls_checkin_words").replace("{before}", numberWords(k.checkin_before_minutes)).replace("{after}", numberWords(k.checkin_after_minutes))],
+    ["per_phone", T("admin_calls_per_phone"), n("admin_calls_per_phone_words", k.per_phone)],
+    ["verify_phone", T("admin_calls_verify"), verify],
+    ["codes_per_address", T("admin_calls_codes_per_address"), n("admin_calls_codes_words", k.codes_per_address)],
+    ["codes_per_hour", T("admin_calls_codes_per_hour"), n("admin_calls_codes_words", k.codes_per_hour)],
+  ];
+}
+
+function editBooking() {
+  const k = callSettings().booking;
+  const fields = [
+    ...BOOKING_KEYS.map((key) => ({ key, label: T(`admin_calls_${key}_field`), type: "number", required: true, ...bounded("booking", key),
+      hint: boundHint(`admin_calls_${key}_hint`, "booking", key) })),
+    { key: "verify_phone", label: T("admin_calls_verify_field"), type: "checkbox",
+      hint: T(callSettings().gateway ? "admin_calls_verify_hint" : "admin_calls_verify_hint_no_gateway") },
+  ];
+  edit(T("admin_calls_edit_booking"), fields, k, (v) => {
+    const document = copyOf(current.document);
+    document.booking = changedSection(document.booking, k, Object.fromEntries([...BOOKING_KEYS, "verify_phone"].map((key) => [key, v[key]])));
+    return save(document);
+  });
+}
+
+function factList(id, words) {
+  return el("dl", { class: "facts stacked", id }, ...words.flatMap(([key, label, said]) => [
+    el("dt", { text: label }), el("dd", { "data-setting": key, text: said })]));
+}
+
+function callsPanel() {
+  const s = callSettings();
+  const part = (id, title, hint, edit, words) => [
+    el("div", { class: "panel-head" }, el("h3", { id: `${id}-title`, text: T(title) }),
+      el("button", { type: "button", id: `edit-${id}`, text: T("admin_edit"), "aria-label": `${T("admin_edit")} ${T(title).toLowerCase()}`, onclick: edit })),
+    el("p", { class: "hint", text: T(hint) }),
+    factList(`${id}-settings`, words),
+  ];
+  return [
+    ...part("announcements", "admin_calls_announcements", "admin_calls_announcements_hint", editAnnouncements, announcementWords(s.announcements)),
+    ...part("routing", "admin_calls_routing", "admin_calls_routing_hint", editRouting, routingWords(s.routing)),
+    ...part("breaks", "admin_calls_breaks", "admin_calls_breaks_hint", editBreaks, breaksWords(s.breaks)),
+    ...part("booking", "admin_calls_booking", "admin_calls_booking_hint", editBooking, bookingWords(s.booking)),
+  ];
+}
+
 // --- devices ------------------------------------------------------------------------------------------------------
 
 async function loadDevices() {
@@ -1376,7 +1613,7 @@ function table(headings, rows, numeric = [], lead = null) {
   return el("div", { class: "table-wrap" }, drawn);
 }
 
-const PANELS = { site: sitePanel, services: servicesPanel, counters: countersPanel, agencies: agenciesPanel, hours: hoursPanel, alerts: alertsPanel, devices: devicesPanel, accounts: accountsPanel };
+const PANELS = { site: sitePanel, services: servicesPanel, counters: countersPanel, agencies: agenciesPanel, hours: hoursPanel, calls: callsPanel, alerts: alertsPanel, devices: devicesPanel, accounts: accountsPanel };
 
 // Quotas their counters cannot serve before closing (GET .../configuration's warnings, application/capacity.py):
 // shown above the tabs, folded, so a mall that saves them knows the kiosk will soon say "may not be served today".
