@@ -151,7 +151,7 @@ async def test_no_serious_violation_on_any_page(context: BrowserContext, server:
         await check(page, name, seen)
     await page.goto(f"{server.url}/supervisor/tegal/admin")
     await until(page, "() => document.body.dataset.loaded === 'true'")
-    for tab in ("site", "services", "counters", "agencies", "hours", "alerts", "devices", "accounts"):
+    for tab in ("site", "services", "counters", "agencies", "hours", "calls", "alerts", "devices", "accounts"):
         await page.click(f"[data-tab={tab}]")
         await page.wait_for_load_state("networkidle")
         await check(page, f"settings: {tab}", seen)

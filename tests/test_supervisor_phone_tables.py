@@ -381,7 +381,7 @@ async def test_the_figures_tables_keep_each_row_s_name_in_view_when_scrolled(bro
         assert await page.evaluate(SIDEWAYS) <= 0
 
 
-TABS = ("site", "services", "counters", "agencies", "hours", "alerts", "accounts", "devices")  # devices last
+TABS = ("site", "services", "counters", "agencies", "hours", "calls", "alerts", "accounts", "devices")  # devices last
 
 
 async def test_every_settings_tab_fits_a_phone_with_every_button_in_view(browser: Browser, server: Server) -> None:

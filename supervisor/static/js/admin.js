@@ -1144,6 +1144,7 @@ async function hearSample(fields, state, button) {
   if (!form.reportValidity()) return;
   const values = valuesOf(form, fields);
   button.disabled = true;
+  delete state.dataset.seconds;
   state.textContent = T("admin_calls_hear_loading");
   const result = await api(`${BASE}/announcements/sample`, { method: "POST", body: { announcements: announcementsOf(values) }, raw: true });
   button.disabled = false;
@@ -1161,7 +1162,8 @@ async function hearSample(fields, state, button) {
   const url = URL.createObjectURL(await result.response.blob());
   sampleAudio = new Audio(url);
   sampleAudio.addEventListener("ended", () => { state.textContent = T("admin_calls_hear_done"); URL.revokeObjectURL(url); });
-  document.body.dataset.sampleBytes = String(result.response.headers.get("content-length") || "");
+  // how long it lasts, for whoever checks what was heard (a test): more repeats, more languages, longer
+  sampleAudio.addEventListener("loadedmetadata", () => { state.dataset.seconds = String(sampleAudio.duration); });
   state.textContent = T("admin_calls_hear_playing");
   try {
     await sampleAudio.play();
