@@ -4,6 +4,8 @@ site's admins and supervisors only; settings a save would refuse are refused wit
 
 from __future__ import annotations
 
+import io
+import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -106,3 +108,28 @@ async def test_bad_settings_are_refused_with_the_problems_a_save_would_say(serve
     # a sample with another number says it
     r = await server.http.post(SAMPLE, json={"announcements": SETTINGS, "ticket": "KH-7"}, headers=supervisor)
     assert r.status_code == 200 and wav_seconds(r.content) > 1
+
+
+def frames(data: bytes) -> bytes:
+    with wave.open(io.BytesIO(data)) as w:
+        return w.readframes(w.getnframes())
+
+
+async def test_the_sample_is_the_call_a_tv_plays_said_as_often_as_the_tv_says_it(server: Server) -> None:
+    """The TVs' own builder: the sample of a ticket at the first counter is, frame for frame, the WAV a lobby TV
+    fetches for that call; with a repeat of 2 it is that WAV twice, 0.7 s apart, as the TV plays it."""
+    ticket = (await server.issue("ktp"))["ticket"]
+    operator = await server.login("op-disdukcapil")
+    assert (await server.command(operator, "1", "open")).status_code == 200
+    assert (await server.command(operator, "1", "call_next")).status_code == 200
+    seq = server.ctx.storage.last_seq
+    assert (await server.ctx.storage.events_after("tegal", seq - 1, 1))[0].type == "ticket.called"
+    tv = await server.http.get(f"/api/v1/sites/tegal/announcements/{seq}.wav")
+    assert tv.status_code == 200
+    supervisor = await server.login("supervisor")
+    for repeat in (1, 2):
+        body = {"announcements": {**SETTINGS, "repeat": repeat}, "ticket": ticket["label"]}
+        r = await server.http.post(SAMPLE, json=body, headers=supervisor)
+        assert r.status_code == 200, r.text
+        gap = bytes(2 * round(22_050 * 0.7))
+        assert frames(r.content) == gap.join([frames(tv.content)] * repeat), repeat
