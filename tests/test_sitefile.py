@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from queue_server.domain.catalogue import OpeningHours
+from queue_server.domain.provinces import BY_CODE
 from queue_server.settings.sitefile import DEMO_SITE, SiteFileError, load_site, parse_site
 
 
@@ -272,6 +273,13 @@ def test_where_the_mall_is_and_each_agency_s_kind_for_the_ministry_s_reports() -
                                 ("Papua Barat Daya", "96", "Asia/Jayapura")):  # fmt: skip
         data = demo_data()
         data["site"].update(province=written, timezone=zone)
+        assert parse_site(data).province == code, written
+    # the short forms staff write (an installer's "Jateng" was offered Banten, "Jatim" Jambi)
+    for written, code in (("Jateng", "33"), ("jatim", "35"), ("Jabar", "32"), ("Sulsel", "73"), ("Kalbar", "61"),
+                          ("Kaltim", "64"), ("Sumut", "12"), ("Kep. Riau", "21"), ("Jogja", "34")):  # fmt: skip
+        data = demo_data()
+        data["site"]["province"] = written
+        data["site"]["timezone"] = BY_CODE[code].timezone
         assert parse_site(data).province == code, written
     data = demo_data()
     del data["site"]["province"], data["site"]["regency"], data["agencies"][0]["kind"]

@@ -67,8 +67,15 @@ PROVINCES: tuple[Province, ...] = (
 )
 
 BY_CODE = {p.code: p for p in PROVINCES}
-# Written the long way too: "Daerah Khusus Ibukota Jakarta", "Daerah Istimewa Yogyakarta", "Provinsi Jawa Tengah".
+# Written the long way too: "Daerah Khusus Ibukota Jakarta", "Daerah Istimewa Yogyakarta", "Provinsi Jawa Tengah";
+# and the short forms staff write every day ("Jateng", "Sulsel"): without them "Jateng" was taken for Banten's
+# nearest spelling and "Jatim" for Jambi's, both WIB, so the time-zone check would not have caught a mall filed there.
 _ALIASES = {
+    "nanggroe aceh darussalam": "11",
+    "nad": "11",
+    "sumut": "12",
+    "sumbar": "13",
+    "sumsel": "16",
     "daerah khusus ibukota jakarta": "31",
     "daerah khusus jakarta": "31",
     "dki": "31",
@@ -78,9 +85,27 @@ _ALIASES = {
     "yogyakarta": "34",
     "bangka belitung": "19",
     "babel": "19",
+    "kep bangka belitung": "19",
     "kepri": "21",
+    "kep riau": "21",
+    "jabar": "32",
+    "jateng": "33",
+    "jogja": "34",
+    "jogjakarta": "34",
+    "jatim": "35",
     "ntb": "52",
     "ntt": "53",
+    "kalbar": "61",
+    "kalteng": "62",
+    "kalsel": "63",
+    "kaltim": "64",
+    "kaltara": "65",
+    "sulut": "71",
+    "sulteng": "72",
+    "sulsel": "73",
+    "sultra": "74",
+    "sulbar": "76",
+    "malut": "82",
 }
 
 
