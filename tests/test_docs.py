@@ -141,7 +141,7 @@ def test_upgrading_is_a_procedure_and_quotes_the_old_release_s_refusal() -> None
 
     deployment = " ".join(doc("deployment.md").split())
     section = deployment[deployment.index("## Upgrading") : deployment.index("## 6.")]
-    for step in ("systemctl stop", "queue-server backup", "git checkout", "make setup", "queue-server migrate",
+    for step in ("systemctl stop", "queue-server backup", "git checkout", "make install", "queue-server migrate",
                  "systemctl start", "queue-server restore", "--replace"):  # fmt: skip
         assert step in section, step
     refusal = str(SchemaTooNew("...", 8, 7)).replace("version 8", "version N").replace("up to 7", "up to M")
