@@ -91,13 +91,13 @@ async def test_a_kiosk_is_told_its_view_and_when_it_changes_never_a_ticket(serve
         view = snapshot["data"]
         assert set(view) == {"issuing", "configuration_version", "services"}, "the kiosk's view, no ticket"
         assert view["issuing"] is None
-        assert view["services"]["kk"] == {"open": False, "quota_spent": False}
+        assert view["services"]["kk"] == {"open": False, "quota_spent": False, "paused": None}
         assert set(view["services"]) == set(server.ctx.sites["tegal"].services)
         assert await take(server, "ktp") == 201  # changes nothing the kiosk shows: no change is said
         assert await take(server, "kk") == 201  # the last walk-in place
         frame = await next_frame(ws, lambda f: f.get("data") != view)  # (a process's first may repeat the view)
         assert frame["type"] == "kiosk", "a kiosk gets no event of the log, and no change for the ktp ticket"
-        assert frame["data"]["services"]["kk"] == {"open": False, "quota_spent": True}
+        assert frame["data"]["services"]["kk"] == {"open": False, "quota_spent": True, "paused": None}
         assert frame["data"]["services"]["ktp"]["quota_spent"] is False
         assert "ticket" not in json.dumps(frame), frame
         op = await server.login("op-disdukcapil")

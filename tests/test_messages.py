@@ -178,12 +178,14 @@ def test_every_audited_action_has_a_sentence_in_both_languages() -> None:
     actions |= {"account.sites"}  # cli.py: queue-server user sites (regional accounts are not on the page)
     actions |= {"counter.release"}  # application/actions.release_counters
     actions |= {"gateway.test"}  # application/gateway_test.py
+    actions |= {"service.pause", "service.resume"}  # application/issuing_pauses.py
     sentences = messages.catalogue()["audit"]
     # variants of a sentence: a transfer of an entry written before it named its ticket, a configuration change
     # confirmed with the bookings it cancelled, a parked ticket sent back to its line rather than to a counter, a
     # counter released with its citizen requeued or parked (supervision/audit.py)
     variants = {"counter.transfer.unnamed", "site.configure.bookings_cancelled", "ticket.unpark.queue",
-                "counter.release.requeued", "counter.release.parked", "device.pair.replaced"}  # fmt: skip
+                "counter.release.requeued", "counter.release.parked", "device.pair.replaced",
+                "service.pause.until"}  # fmt: skip
     assert set(sentences) == actions | variants
     for action in actions:
         assert sentences[action]["id"] and sentences[action]["en"], action

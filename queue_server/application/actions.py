@@ -22,6 +22,7 @@ from queue_server.domain import events as ev
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, changes_sentence
 from queue_server.domain.decide import checkin_window, find_ticket
 from queue_server.domain.events import Event
+from queue_server.domain.issuing_pause import pause_view
 from queue_server.domain.model import OPEN_STATES, Ticket, TicketState
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.relay import (
@@ -483,6 +484,9 @@ def public_status(ctx: Context, known: Ticket) -> dict[str, Any]:
         # its floor, where the mall's counters are on more than one ("Loket 9, Lantai 2"); else null
         "counter_zone": site.counter_zone(ticket.counter),
         **_wait_fields(estimate),
+        # its service's issuing paused today (its central system down ...): a waiting citizen is told why, and that
+        # those already waiting are still served; None otherwise
+        "issuing_paused": _paused_notice(state, ticket, ctx.now()),
         # whether the citizen may ask for WhatsApp/SMS messages (`available`: now, the gateway not paused by its
         # breaker), and whether they did (never the number)
         "messages": {
@@ -491,6 +495,13 @@ def public_status(ctx: Context, known: Ticket) -> dict[str, Any]:
             "on": ticket.contact is not None,
         },
     }
+
+
+def _paused_notice(state: SiteState, ticket: Ticket, now: datetime) -> dict[str, str | None] | None:
+    if ticket.state is not TicketState.WAITING:
+        return None
+    pause = state.issuing_pause(ticket.service, state.site.service_day(now))
+    return pause_view(pause) if pause is not None else None
 
 
 def _name(named: Mapping[str, Any], key: str) -> str:

@@ -128,6 +128,8 @@ POLICY: dict[str, frozenset[str]] = {
     "site.accounts": frozenset({"admin", "supervisor"}),
     "site.devices": frozenset({"admin", "supervisor"}),
     "site.running_text": frozenset({"admin", "supervisor"}),
+    # A service's issuing paused with why (its central system down): also its agency's operators, who see it first.
+    "service.pause": frozenset({"admin", "supervisor", "operator"}),
     "site.configure": frozenset({"admin", "supervisor"}),  # agencies, services, counters, hours: applied live
     # Where citizens' numbers and messages go (the WhatsApp/SMS gateway) and the address their links name.
     "site.notify": frozenset({"admin"}),
@@ -143,7 +145,7 @@ POLICY: dict[str, frozenset[str]] = {
 }
 
 # Actions an operator may take only for their own agency.
-AGENCY_SCOPED = frozenset({"counter.command", "ticket.manage", "agency.follow", "survey.collect"})
+AGENCY_SCOPED = frozenset({"counter.command", "ticket.manage", "agency.follow", "survey.collect", "service.pause"})
 
 
 def sees_site(principal: Principal, site: str) -> bool:

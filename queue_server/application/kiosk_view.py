@@ -2,18 +2,19 @@
 tiles show that an event can change, and nothing about any ticket or citizen.
 
 The view is whether tickets can be taken now (the day closed by a supervisor, outside opening hours), the
-configuration's version (a new one: new tiles), and per service whether a counter serving it is open and whether
-its walk-in quota is spent. A kiosk gets it as its snapshot, then as a `kiosk` notice whenever it differs from the
-one last told: a ticket that takes the last place, a counter closing, a day closed or reopened, a configuration
-saved, on this process or (PostgreSQL) on any other, since every process publishes every committed batch. The
-kiosk then reads its tiles and its day again over HTTP; a busy mall's calls and finishes, which change neither,
-tell it nothing."""
+configuration's version (a new one: new tiles), and per service whether a counter serving it is open, whether its
+walk-in quota is spent and whether its issuing is paused (with the reason, public: the tile says it). A kiosk gets it
+as its snapshot, then as a `kiosk` notice whenever it differs from the one last told: a ticket that takes the last
+place, a counter closing, a service paused or resumed, a day closed or reopened, a configuration saved, on this
+process or (PostgreSQL) on any other, since every process publishes every committed batch. The kiosk then reads its
+tiles and its day again over HTTP; a busy mall's calls and finishes, which change neither, tell it nothing."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from queue_server.application.context import Context
+from queue_server.application.views import paused_of
 from queue_server.domain.decide import issuing_refusal
 from queue_server.domain.model import CounterState
 from queue_server.live import wire
@@ -29,6 +30,9 @@ def kiosk_view(ctx: Context, site_id: str) -> dict[str, Any]:
         service: {
             "open": any(state.counters[c.id].state is not CounterState.CLOSED for c in site.counters_serving(service)),
             "quota_spent": state.walk_ins_left(service, day, now) == 0,
+            "paused": paused_of(
+                state, service, day
+            ),  # issuing paused today, with why: its tile says it (GET .../waits)
         }
         for service in site.services
     }

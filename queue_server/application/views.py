@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from queue_server.application.context import Context
 from queue_server.application.forecasts import waits_if_joined_now
+from queue_server.domain.issuing_pause import pause_view
 from queue_server.domain.model import OPEN_STATES, Ticket, TicketState
+from queue_server.domain.state import SiteState
 from queue_server.live import wire
 
 COUNTER_TOTALS = ("done", "no_show", "transferred")
@@ -56,6 +59,8 @@ def site_state_view(
         "day_closed": closed,
         "seq": ctx.seq(site_id),
         "running_text": state.current_running_text,
+        # services whose issuing is paused today, with why (the kiosk and the phones say it; the dashboard resumes)
+        "issuing_paused": {s: view for s in state.site.services if (view := paused_of(state, s, today)) is not None},
         "counters": [
             {
                 **wire.counter_view(status.to_dict(), audience),
@@ -73,6 +78,12 @@ def site_state_view(
     }
 
 
+def paused_of(state: SiteState, service_id: str, day: date) -> dict[str, str | None] | None:
+    """The service's issuing paused today, as pages show it (reason, since, until), or None."""
+    pause = state.issuing_pause(service_id, day)
+    return pause_view(pause) if pause is not None else None
+
+
 def waits_view(ctx: Context, site_id: str) -> dict[str, Any]:
     """Per service, what a regular ticket taken now would be told (people ahead, the wait as a range, or no counter
     open) and the walk-in quota left today (None: no quota): the kiosk's tiles and a citizen deciding at home read
@@ -82,7 +93,11 @@ def waits_view(ctx: Context, site_id: str) -> dict[str, Any]:
     day = state.site.service_day(now)
     waits = waits_if_joined_now(state, now)
     services = {
-        service: {**wait.to_dict(), "quota_left": state.walk_ins_left(service, day, now)}
+        service: {
+            **wait.to_dict(),
+            "quota_left": state.walk_ins_left(service, day, now),
+            "paused": paused_of(state, service, day),
+        }
         for service, wait in waits.items()
     }
     return {"now": now.isoformat(), "services": services}

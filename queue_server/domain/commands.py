@@ -182,6 +182,28 @@ class SetRunningText:
 
 
 @dataclass(frozen=True)
+class PauseIssuing:
+    """Stop issuing tickets of one service, or of every service of an agency, for the rest of today, with why (said
+    on the kiosk and the phones of its waiting citizens) and, optionally, when it is expected to resume. Waiting
+    tickets stay; a pause already there takes the new reason."""
+
+    reason: str
+    service: str | None = None
+    agency: str | None = None
+    until: time | None = None  # local time today
+    by: str | None = None
+
+
+@dataclass(frozen=True)
+class ResumeIssuing:
+    """Issue tickets again: of one service, or of every paused service of an agency."""
+
+    service: str | None = None
+    agency: str | None = None
+    by: str | None = None
+
+
+@dataclass(frozen=True)
 class Configure:
     """A new configuration of the site: agencies, services, counters, screens, hours. `site` is `document` parsed
     and checked as a site file is (settings/sitefile.py); the rules here are the ones the live day adds."""
@@ -274,6 +296,8 @@ Command = (
     | RemoveContact
     | ReleaseLateBookings
     | SetRunningText
+    | PauseIssuing
+    | ResumeIssuing
     | ParkTicket
     | ReleaseCounters
     | ReopenDay

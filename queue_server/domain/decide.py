@@ -13,6 +13,7 @@ from queue_server.domain import events as ev
 from queue_server.domain.booking import Booking, BookingState
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, RUNNING_TEXT_MAX, Counter, Service, Site
 from queue_server.domain.events import Event
+from queue_server.domain.issuing_pause import REASON_MAX, IssuingPause
 from queue_server.domain.model import (
     EXPIRING_STATES,
     OPEN_STATES,
@@ -307,6 +308,7 @@ def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
         raise Refusal("unknown_channel", channel=cmd.channel, choices=list(CHANNELS), details={"field": "channel"})
     _require_a_counter(state, service)
     day = _require_site_open(state, now)
+    _require_not_paused(state, service, day)
     if state.walk_ins_left(service.id, day, now) == 0:
         online_left = state.online_places_left(service.id, day)
         if not service.online_quota:
@@ -332,6 +334,26 @@ def _require_a_counter(state: SiteState, service: Service, key: str = "service_n
     could pass just as a change unticking it was queued)."""
     if not state.site.counters_serving(service.id):
         raise Refusal(key, service=service.name, **params, details={"service": service.id})
+
+
+def _require_not_paused(state: SiteState, service: Service, day: date) -> None:
+    """A service whose issuing a supervisor or its operator paused today (its central system down, blank forms run
+    out) takes nobody new into its line: refused with why, and when it is expected to resume if said."""
+    pause = state.issuing_pause(service.id, day)
+    if pause is None:
+        return
+    until = state.site.local(pause.until) if pause.until else None
+    raise Refusal(
+        "issuing_paused.until" if until else "issuing_paused",
+        service=service.name,
+        reason=pause.reason,
+        until=until,
+        details={
+            "service": service.id,
+            "reason": pause.reason,
+            "until": pause.until.isoformat() if pause.until else None,
+        },
+    )
 
 
 def _new_ticket(
@@ -816,6 +838,45 @@ def _set_running_text(state: SiteState, cmd: c.SetRunningText, now: datetime) ->
     return [_event(state, ev.SITE_RUNNING_TEXT, now, text=text)]
 
 
+def _paused_services(state: SiteState, service_id: str | None, agency_id: str | None) -> list[Service]:
+    """The services a pause or a resumption names: one service, or every service of an agency."""
+    if (service_id is None) == (agency_id is None):
+        raise Refusal("invalid_field.service_or_agency", details={"field": "service"})
+    if service_id is not None:
+        return [_service(state, service_id)]
+    if agency_id not in state.site.agencies:
+        raise Refusal("unknown_agency", agency=agency_id, site=state.site.name, details={"field": "agency"})
+    return [s for s in state.site.services.values() if s.agency == agency_id]
+
+
+def _pause_issuing(state: SiteState, cmd: c.PauseIssuing, now: datetime) -> list[Event]:
+    services = _paused_services(state, cmd.service, cmd.agency)
+    reason = " ".join(cmd.reason.split())  # one line: a kiosk tile says it
+    if not reason:
+        raise Refusal("invalid_field.required", details={"field": "reason"})
+    if len(reason) > REASON_MAX:
+        raise Refusal("invalid_field.too_long", max_len=REASON_MAX, details={"field": "reason"})
+    local = state.site.local(now)
+    day = state.site.service_day(now)
+    until: datetime | None = None
+    if cmd.until is not None:
+        until = datetime.combine(local.date(), cmd.until, tzinfo=local.tzinfo)
+        if until <= local:
+            raise Refusal("issuing_pause_until_past", until=cmd.until, details={"field": "until"})
+    pauses = [IssuingPause(s.id, day, reason, now, until) for s in services]
+    return [_event(state, ev.SERVICE_PAUSED, now, pauses=[p.to_dict() for p in pauses], agency=cmd.agency)]
+
+
+def _resume_issuing(state: SiteState, cmd: c.ResumeIssuing, now: datetime) -> list[Event]:
+    services = _paused_services(state, cmd.service, cmd.agency)
+    day = state.site.service_day(now)
+    paused = [s.id for s in services if state.issuing_pause(s.id, day) is not None]
+    if not paused:
+        named = services[0].name if cmd.service is not None else state.site.agencies[str(cmd.agency)].name
+        raise Refusal("issuing_not_paused", name=named, details={"service": cmd.service, "agency": cmd.agency})
+    return [_event(state, ev.SERVICE_RESUMED, now, services=paused, day=day.isoformat(), agency=cmd.agency)]
+
+
 def _configure(state: SiteState, cmd: c.Configure, now: datetime) -> list[Event]:
     """A new configuration, live. The site file's own checks were made on `cmd.site`; here, what the day adds:
     nobody changed it meanwhile, and the live day allows it (`check_live_day`). The same document again changes
@@ -976,6 +1037,8 @@ _HANDLERS: dict[type, Callable[[SiteState, Any, datetime], list[Event]]] = {
     c.LeaveContact: _leave_contact,
     c.RemoveContact: _remove_contact,
     c.SetRunningText: _set_running_text,
+    c.PauseIssuing: _pause_issuing,
+    c.ResumeIssuing: _resume_issuing,
     c.Configure: _configure,
     c.ParkTicket: _park,
     c.ReopenDay: _reopen_day,

@@ -31,6 +31,8 @@ BOOKING_CHECKED_IN = "booking.checked_in"
 BOOKING_RELEASED = "booking.released"
 SITE_RUNNING_TEXT = "site.running_text"
 SITE_CONFIGURED = "site.configured"  # a new configuration (web administration, or a changed site file)
+SERVICE_PAUSED = "service.paused"  # issuing of services stopped for the rest of the day, with why
+SERVICE_RESUMED = "service.resumed"
 
 EVENT_TYPES = (
     TICKET_ISSUED,
@@ -58,10 +60,12 @@ EVENT_TYPES = (
     BOOKING_RELEASED,
     SITE_RUNNING_TEXT,
     SITE_CONFIGURED,
+    SERVICE_PAUSED,
+    SERVICE_RESUMED,
 )
 
 # Events about the whole site: every follower gets them, whatever part of the site it follows.
-SITE_WIDE = frozenset({DAY_CLOSED, DAY_REOPENED, SITE_RUNNING_TEXT, SITE_CONFIGURED})
+SITE_WIDE = frozenset({DAY_CLOSED, DAY_REOPENED, SITE_RUNNING_TEXT, SITE_CONFIGURED, SERVICE_PAUSED, SERVICE_RESUMED})
 
 # Events that make a lobby display announce a ticket.
 ANNOUNCED = frozenset({TICKET_CALLED, TICKET_RECALLED})

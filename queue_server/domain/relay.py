@@ -23,6 +23,7 @@ from queue_server.domain import events as ev
 from queue_server.domain.booking import Booking
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, Site
 from queue_server.domain.events import Event
+from queue_server.domain.issuing_pause import IssuingPause
 from queue_server.domain.model import CounterStatus, Ticket, TicketState
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.shown_texts import shown_texts
@@ -160,6 +161,8 @@ def _checked(site: Site, event: Event, now: datetime) -> Event:
             raise invalid_event(event.seq, "its 'day' is not a date (YYYY-MM-DD)") from None
     if event.type == ev.SITE_RUNNING_TEXT and not isinstance(data.get("text"), (str, type(None))):
         raise invalid_event(event.seq, "its 'text' is not text")
+    if event.type in (ev.SERVICE_PAUSED, ev.SERVICE_RESUMED):
+        _check_pauses(site, event, data)
     if event.type == ev.SITE_CONFIGURED:
         try:
             Configuration.from_data(data)
@@ -171,6 +174,25 @@ def _checked(site: Site, event: Event, now: datetime) -> Event:
             raise invalid_event(event.seq, "its configuration cannot be read")
     _known(site, event, objects)
     return Event(event.type, event.site, event.at, {**data, SOURCE_SEQ: event.seq}, objects=objects)
+
+
+def _check_pauses(site: Site, event: Event, data: dict[str, Any]) -> None:
+    """A service.paused event carries readable pauses, a service.resumed one a list of service ids; of known
+    services both (domain/state.apply reads them as they are)."""
+    if event.type == ev.SERVICE_PAUSED:
+        pauses = data.get("pauses")
+        try:
+            services = [IssuingPause.from_dict(p).service for p in pauses] if isinstance(pauses, list) else None
+        except (KeyError, TypeError, ValueError, AttributeError):
+            services = None
+    else:
+        named = data.get("services")
+        services = named if isinstance(named, list) and all(isinstance(s, str) for s in named) else None
+    if services is None:
+        raise invalid_event(event.seq, f"a {event.type} event carries its services' pauses or ids")
+    for service_id in services:
+        if service_id not in site.services:
+            raise invalid_event(event.seq, f"it is of service {service_id!r}, which {site.id} does not have")
 
 
 def unkeepable(value: Any, depth: int = 0) -> str | None:

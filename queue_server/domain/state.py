@@ -12,6 +12,7 @@ from queue_server.domain import events as ev
 from queue_server.domain.booking import ACTIVE_BOOKINGS, Booking, BookingState
 from queue_server.domain.catalogue import Site
 from queue_server.domain.events import Event
+from queue_server.domain.issuing_pause import IssuingPause
 from queue_server.domain.model import EXPIRING_STATES, CounterState, CounterStatus, Ticket, TicketState, idle_dated
 from queue_server.domain.service_times import ServiceTimes
 
@@ -51,6 +52,8 @@ class SiteState:
     # A mirrored mall's configuration in force, since then, with texts naming a citizen withheld here (their places).
     configuration_withheld: tuple[datetime, tuple[str, ...]] | None = None
     paused_at: dict[str, datetime] = field(default_factory=dict)  # counter -> when it last paused (the forecast)
+    # service -> its issuing paused, with why (domain/issuing_pause.py); of its own day only (`issuing_pause`).
+    issuing_paused: dict[str, IssuingPause] = field(default_factory=dict)
     # counter -> the local times its long break usually began and ended on this weekday in the last weeks (the
     # engine reads them each morning; the forecast expects the counter away then, not 'some time in the window').
     usual_breaks: dict[str, tuple[time, time]] = field(default_factory=dict)
@@ -191,6 +194,11 @@ class SiteState:
             return None
         return self.last_walk_in.get((service_id, day))
 
+    def issuing_pause(self, service_id: str, day: date) -> IssuingPause | None:
+        """The service's issuing paused on `day`, or None (a pause of an earlier day ended with it)."""
+        pause = self.issuing_paused.get(service_id)
+        return pause if pause is not None and pause.holds_on(day) else None
+
     @property
     def current_running_text(self) -> str:
         return self.site.running_text if self.running_text is None else self.running_text
@@ -269,6 +277,8 @@ class SiteState:
         for slot in [k for k, n in self.slot_booked.items() if k[1] < day and n <= 0]:
             del self.slot_booked[slot]
         self.closed_days.difference_update([d for d in self.closed_days if d < day])
+        for service_id in [s for s, pause in self.issuing_paused.items() if pause.day < day]:
+            del self.issuing_paused[service_id]
         self.departed.clear()  # a new day's forecast follows nothing of the day before
         return True
 
@@ -338,6 +348,12 @@ def apply(state: SiteState, event: Event) -> None:
             raise ValueError("a site.configured event is applied with its parsed Site in event.objects['site']")
         state.reconfigure(site, Configuration.from_data(data))
         state.configuration_withheld = configuration_withheld(data)
+    if event.type == ev.SERVICE_PAUSED:
+        for pause in data["pauses"]:
+            state.issuing_paused[pause["service"]] = IssuingPause.from_dict(pause)
+    if event.type == ev.SERVICE_RESUMED:
+        for service_id in data["services"]:
+            state.issuing_paused.pop(service_id, None)
     if event.type == ev.DAY_REOPENED:
         state.closed_days.discard(date.fromisoformat(data["day"]))
     if event.type == ev.DAY_CLOSED:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from queue_server.domain.catalogue import Site
-from queue_server.domain.events import SITE_WIDE, Event
+from queue_server.domain.events import SERVICE_PAUSED, SERVICE_RESUMED, SITE_WIDE, Event
 from queue_server.live import wire, wsframes
 
 DEFAULT_QUEUE_SIZE = 512
@@ -127,10 +127,14 @@ class Hub:
 
     def _places_moved(self, events: list[Event]) -> set[str]:
         """The services whose waiting citizens' place or wait may have changed: those of the tickets in the events,
-        every service of a counter that opened, paused or closed, and every service sharing a counter with those
+        every service of a counter that opened, paused or closed, those whose issuing was paused or resumed (their
+        phones say it), and every service sharing a counter with those
         (a shared counter calling another service's ticket moves this one's line too)."""
         site = self.sites.get(events[0].site) if events else None
         touched = {t["service"] for e in events for k in ("ticket", "new_ticket") if (t := e.data.get(k))}
+        for event in events:  # a service's issuing paused or resumed: its waiting citizens' phones say why, at once
+            touched.update(p["service"] for p in event.data.get("pauses", ()) if event.type == SERVICE_PAUSED)
+            touched.update(event.data.get("services", ()) if event.type == SERVICE_RESUMED else ())
         if site is None:
             return touched
         for event in events:

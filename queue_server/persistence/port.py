@@ -84,6 +84,9 @@ class LoadedSite:
     site_file: dict[str, Any] | None = None
     relayed_head: int = 0  # a mirrored mall: the newest seq of its own log held here (domain/relay.py)
     running_text_withheld: datetime | None = None  # a mirrored mall's running text withheld since (SiteState's)
+    # service -> its issuing pause as the latest service.paused event wrote it (domain/issuing_pause.py); a pause of
+    # an earlier day is loaded too and holds for nothing (SiteState.issuing_pause).
+    issuing_paused: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -371,7 +374,12 @@ class StoragePort(abc.ABC):
         running_text = settings.get("running_text")
         relayed = int(settings.get("relayed_head") or 0)
         withheld = settings.get("running_text_withheld")
-        return LoadedSite(
+        rows = await self._read(
+            "SELECT key, value FROM site_settings WHERE site = ? AND key LIKE ? AND value <> ''",
+            (site_id, f"{PAUSE_KEY}%"),
+        )
+        paused = {str(key)[len(PAUSE_KEY) :]: json.loads(value) for key, value in rows}
+        loaded = LoadedSite(
             tickets,
             counters,
             closed,
@@ -383,6 +391,8 @@ class StoragePort(abc.ABC):
             relayed,
             datetime.fromisoformat(withheld) if withheld else None,
         )
+        loaded.issuing_paused = paused
+        return loaded
 
     async def relayed_head(self, site_id: str) -> int:
         """A mirrored mall: the newest seq of its own log held here (0: none, or taken over)."""
@@ -949,6 +959,14 @@ def _records(batch: Batch, numbered: list[Event]) -> list[tuple[str, list[tuple[
                 str(event.data[SOURCE_SEQ]),
                 event.seq,
             )
+        if event.type == ev.SERVICE_PAUSED:  # each service's latest pause, read at start-up ("": resumed)
+            for pause in event.data["pauses"]:
+                key = f"{PAUSE_KEY}{pause['service']}"
+                settings[(event.site, key)] = (event.site, key, jsontext.dumps(pause), event.seq)
+        if event.type == ev.SERVICE_RESUMED:
+            for service_id in event.data["services"]:
+                key = f"{PAUSE_KEY}{service_id}"
+                settings[(event.site, key)] = (event.site, key, "", event.seq)
         if event.type == "site.configured":  # the current one, read at start-up (the log keeps every version)
             value = jsontext.dumps(event.data)
             settings[(event.site, "configuration")] = (event.site, "configuration", value, event.seq)
@@ -965,6 +983,8 @@ def _records(batch: Batch, numbered: list[Event]) -> list[tuple[str, list[tuple[
         out.append((AUDIT_INSERT, audit))
     return out
 
+
+PAUSE_KEY = "issuing_paused:"  # + a service id: a site_settings key holding its issuing pause
 
 # Events that put a ticket back in the queue, away from the counter that had it (tickets.counter becomes NULL).
 _LEFT_COUNTER = frozenset({ev.TICKET_REQUEUED, ev.TICKET_RETURNED})

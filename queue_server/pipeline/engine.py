@@ -29,6 +29,7 @@ from queue_server.domain.break_habits import usual_breaks
 from queue_server.domain.catalogue import MAX_CHANGES_LISTED, Site, changes_sentence, describe_changes
 from queue_server.domain.decide import check_live_day, checkin_window, decide
 from queue_server.domain.events import Event
+from queue_server.domain.issuing_pause import IssuingPause
 from queue_server.domain.model import EXPIRING_STATES
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import Configuration, SiteState, apply, configuration_withheld
@@ -509,6 +510,7 @@ class Engine:
             state.closed_days = loaded.closed_days
             state.running_text = loaded.running_text
             state.running_text_withheld = loaded.running_text_withheld
+            state.issuing_paused = {s: IssuingPause.from_dict(p) for s, p in loaded.issuing_paused.items()}
             state.configuration_withheld = configuration_withheld(loaded.configuration)
             for ticket in sorted(loaded.tickets, key=lambda t: (t.issued_at, t.id)):
                 state.put_ticket(ticket)

@@ -77,6 +77,8 @@ def summary(site: Site, action: str, target: str, details: dict[str, Any]) -> di
         action = "device.pair.replaced"  # an existing entry's token replaced
     if action == "counter.release":
         action = audit_trail.release_action(details.get("ticket"), bool(details.get("parked")))
+    if action == "service.pause" and details.get("until"):
+        action = "service.pause.until"  # with the time it is expected to resume
     if action == "site.configure" and details.get("bookings_cancelled"):
         action = "site.configure.bookings_cancelled"  # confirmed with the bookings it cancelled
     if action not in catalogue().get("audit", {}):

@@ -43,6 +43,7 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
         "notify_unavailable", "phone_code_off", "gateway_missing",
         "site_mirrored", "site_not_mirrored", "uplink_out_of_step", "uplink_forked", "agency_in_use",
         "ticket_changed", "already_serving", "pairing_code_used", "pairing_kind_mismatch",
+        "issuing_paused", "issuing_not_paused",
     ),
     413: ("body_too_large",),
     415: ("unsupported_media_type",),
@@ -53,6 +54,7 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
         "period_reversed",
         "period_too_long", "same_service", "unknown_channel", "unknown_priority_group", "invalid_webhook",
         "notify_consent", "uplink_event_invalid", "phone_code_required", "phone_code_wrong", "phone_code_expired",
+        "issuing_pause_until_past",
     ),
     # too_slow: websocket only, a client that fell behind; phone_code_site_limit: the site's codes of the hour
     429: ("too_many_requests", "too_slow", "phone_code_site_limit", "pairing_busy"),

@@ -102,7 +102,7 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/api/v1/bookings/{code}/cancel", "post"): (
         "unknown_booking", "booking_checked_in", "booking_released", "booking_cancelled", *COMMAND,
     ),
-    ("/api/v1/sites/{site}/tickets", "post"): (*ISSUING, *NUMBER),
+    ("/api/v1/sites/{site}/tickets", "post"): (*ISSUING, "issuing_paused", *NUMBER),
     ("/api/v1/tickets/{token}/notify", "post"): ("unknown_ticket", "ticket_closed", "too_many_requests", *NUMBER),
     ("/api/v1/tickets/{token}/notify", "delete"): ("unknown_ticket", "notify_not_on"),
     ("/api/v1/sites/{site}/webhooks", "post"): ("invalid_webhook", "unknown_agency", "site_mirrored"),
@@ -138,6 +138,12 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/api/v1/sites/{site}/counters/{counter}/commands", "post"): COUNTER_RULES,
     ("/api/v1/sites/{site}/close-day", "post"): ("day_in_future", *COMMAND),
     ("/api/v1/sites/{site}/reopen-day", "post"): ("reopen_only_today", "day_not_closed", *COMMAND),
+    ("/api/v1/sites/{site}/pause-issuing", "post"): (
+        "unknown_service", "unknown_agency", "not_your_agency", "issuing_pause_until_past", "invalid_field", *COMMAND,
+    ),
+    ("/api/v1/sites/{site}/resume-issuing", "post"): (
+        "unknown_service", "unknown_agency", "not_your_agency", "issuing_not_paused", "invalid_field", *COMMAND,
+    ),
     ("/api/v1/sites/{site}/dashboard", "get"): ("unknown_agency",),
     ("/api/v1/national", "get"): ("period_reversed", "period_too_long"),
     ("/api/v1/national.csv", "get"): ("period_reversed", "period_too_long"),
@@ -750,6 +756,58 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                     }
                 ),
                 "responses": _ok("The running text as stored"),
+            }
+        },
+        "/api/v1/sites/{site}/pause-issuing": {
+            "post": {
+                "summary": "Stop issuing tickets of a service, or of every service of an agency, for the rest of "
+                "today, with why (supervisor, or an operator for their own agency; audited). Waiting tickets stay "
+                "and can be called; the kiosk and the waiting citizens' phones show the reason",
+                "parameters": [SITE],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["reason"],
+                        "properties": {
+                            "service": {"type": "string"},
+                            "agency": {"type": "string", "description": "instead of `service`: all its services"},
+                            "reason": {
+                                "type": "string",
+                                "maxLength": 120,
+                                "description": "shown to citizens; refused when it names a citizen",
+                            },
+                            "until": {
+                                "type": "string",
+                                "pattern": "^[0-2][0-9]:[0-5][0-9]$",
+                                "description": "expected to resume at (local time today), optional",
+                            },
+                            "command_id": COMMAND_ID,
+                        },
+                    }
+                ),
+                "responses": _ok(
+                    "The services paused today after the change (`paused`: service -> reason, since, until)"
+                ),
+            }
+        },
+        "/api/v1/sites/{site}/resume-issuing": {
+            "post": {
+                "summary": "Issue tickets of a paused service (or of every paused service of an agency) again "
+                "(supervisor, or an operator for their own agency; audited)",
+                "parameters": [SITE],
+                "security": SECURED,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "service": {"type": "string"},
+                            "agency": {"type": "string"},
+                            "command_id": COMMAND_ID,
+                        },
+                    }
+                ),
+                "responses": _ok("The services still paused today (`paused`)"),
             }
         },
         "/api/v1/sites/{site}/configuration": {

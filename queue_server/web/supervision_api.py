@@ -15,6 +15,7 @@ from queue_server.application import validation as v
 from queue_server.application.actions import set_running_text
 from queue_server.application.auth import require, require_across
 from queue_server.application.context import Context
+from queue_server.application.issuing_pauses import pause_issuing, resume_issuing
 from queue_server.common import messages
 from queue_server.common.jsontext import JSONResponse
 from queue_server.domain.catalogue import Site
@@ -25,7 +26,7 @@ from queue_server.supervision import audit, national, national_ikm, report_chart
 from queue_server.supervision.excel import for_excel
 from queue_server.supervision.monitor import Monitor
 from queue_server.supervision.national import National
-from queue_server.web.requests import config_of, ctx_of, principal_of, read_json, server_of
+from queue_server.web.requests import config_of, ctx_of, outcome_response, principal_of, read_json, server_of
 
 
 def _monitor(request: Request) -> Monitor:
@@ -91,6 +92,16 @@ async def post_running_text(request: Request) -> Response:
     ctx, site_id, _today = _site_and_today(request)
     outcome = await set_running_text(ctx, await principal_of(request), site_id, await read_json(request))
     return JSONResponse(outcome.body)
+
+
+async def post_pause_issuing(request: Request) -> Response:
+    ctx, site_id, _today = _site_and_today(request)
+    return outcome_response(await pause_issuing(ctx, await principal_of(request), site_id, await read_json(request)))
+
+
+async def post_resume_issuing(request: Request) -> Response:
+    ctx, site_id, _today = _site_and_today(request)
+    return outcome_response(await resume_issuing(ctx, await principal_of(request), site_id, await read_json(request)))
 
 
 # --- the national view -----------------------------------------------------------------------------------------
@@ -263,6 +274,8 @@ ROUTES = [
     Route("/api/v1/national/ikm.csv", get_national_ikm_csv, methods=["GET"]),
     Route("/api/v1/sites/{site}/dashboard", get_dashboard, methods=["GET"]),
     Route("/api/v1/sites/{site}/running-text", post_running_text, methods=["POST"]),
+    Route("/api/v1/sites/{site}/pause-issuing", post_pause_issuing, methods=["POST"]),
+    Route("/api/v1/sites/{site}/resume-issuing", post_resume_issuing, methods=["POST"]),
     Route("/api/v1/sites/{site}/reports", get_report, methods=["GET"]),
     Route("/api/v1/sites/{site}/reports.csv", get_report_csv, methods=["GET"]),
     Route("/api/v1/sites/{site}/reports/charts/{chart}.svg", get_chart, methods=["GET"]),
