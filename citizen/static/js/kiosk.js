@@ -266,15 +266,24 @@ function fillWaits() {
   for (const tile of document.querySelectorAll(".k-service")) {
     const wait = waits?.[tile.dataset.service];
     tile.querySelector(".k-wait").textContent = wait ? tileWait(wait) : "";
-    tile.disabled = wait?.quota_left === 0; // "Kuota hari ini habis": nothing to go on to (online booking may still)
+    // "Kuota hari ini habis", "Sementara berhenti: Blangko habis": nothing to go on to (online booking may still)
+    tile.disabled = wait?.quota_left === 0 || Boolean(wait?.paused);
+    tile.classList.toggle("k-paused", Boolean(wait?.paused));
   }
 }
 
 function tileWait(wait) {
+  if (wait.paused) return pausedText(wait.paused);
   if (wait.quota_left === 0) return texts.t("kiosk_tile_quota_gone");
   if (wait.status === "no_counter_open") return texts.t("kiosk_tile_no_counter");
   if (wait.after_closing) return texts.t("kiosk_tile_after_closing");
   return `${texts.t("kiosk_tile_ahead", { n: wait.people_ahead })} · ${waitText(texts, wait, wait.minutes)}`;
+}
+
+// "Sementara berhenti: Blangko habis. Perkiraan dibuka kembali 13.00": the reason as its supervisor typed it.
+function pausedText(paused) {
+  if (!paused.until) return texts.t("kiosk_tile_paused", { reason: paused.reason });
+  return texts.t("kiosk_tile_paused_until", { reason: paused.reason, until: formatTime(paused.until, texts.lang, timeZone) });
 }
 
 function chooseService(serviceId) {
@@ -344,6 +353,7 @@ function renderNotice() {
   const { error, retry } = notice;
   const titles = {
     quota_exhausted: "kiosk_quota_title",
+    issuing_paused: "kiosk_paused_title",
     site_closed: "kiosk_closed_title",
     day_closed: "kiosk_day_closed_title",
     site_not_served: "kiosk_not_served_title",

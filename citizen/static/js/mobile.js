@@ -5,7 +5,7 @@
 
 import { call } from "./api.js";
 import { confirmDialog, withdrawConfirm } from "./dialog.js";
-import { Texts, waitInWords, waitText } from "./i18n.js";
+import { Texts, formatTime, waitInWords, waitText } from "./i18n.js";
 import { Modes } from "./modes.js";
 import { Alerter } from "./sound.js";
 import { LiveClient } from "/static/shared/live-client.js";
@@ -52,6 +52,10 @@ function render() {
   // "55–90" stays on one line in large type (a word joiner each side of the dash); "sekitar" and "menit" may wrap.
   $("wait").textContent = waitText(texts, status.estimated_wait, status.estimated_wait_minutes).replace("–", "\u2060–\u2060");
   $("wait").classList.toggle("words", waitInWords(status.estimated_wait));
+  // The service's issuing paused (its central system down, blank forms run out): why, and that this ticket stands.
+  const paused = state === "waiting" ? status.issuing_paused : null;
+  $("paused").hidden = !paused;
+  $("paused").textContent = paused ? pausedText(paused) : "";
   const newlyCalled = state === "called" && $("turn").hidden;
   $("turn").hidden = state !== "called";
   // On a small phone the banner is below the fold: bring it into view once, when the call comes.
@@ -78,6 +82,12 @@ function render() {
   if (messages.on) $("notify-on").textContent = notifiedTo ? texts.t("notify_on", { phone: notifiedTo }) : texts.t("notify_active");
   document.title = `${ticket.label} · ${config.site.name}`;
   if (state === "done") offerSurvey();
+}
+
+function pausedText(paused) {
+  if (!paused.until) return texts.t("ticket_paused", { reason: paused.reason });
+  const until = formatTime(paused.until, texts.lang, config.site.timezone);
+  return texts.t("ticket_paused_until", { reason: paused.reason, until });
 }
 
 // --- the SKM survey, once served: nine questions, one at a time, four answers each ---------------------------------
