@@ -19,6 +19,7 @@ from typing import Any
 from queue_server.application import audit_trail
 from queue_server.application.forecasts import waits_if_joined_now
 from queue_server.domain.catalogue import Site
+from queue_server.domain.issuing_pause import pause_view
 from queue_server.domain.measures import queued_at
 from queue_server.domain.model import EXPIRING_STATES, CounterState, CounterStatus, Ticket, TicketState
 from queue_server.domain.state import SiteState
@@ -77,6 +78,8 @@ def _services(state: SiteState, now: datetime, today: Today) -> list[dict[str, A
                 "quota_issued": state.walk_ins.get((sid, day), 0),
                 "quota_left": state.walk_ins_left(sid, day, now),
                 "quota_spent_at": wire.local_iso(spent_at, site) if spent_at else None,
+                # its issuing paused today, with why (None: issuing): the row says it and offers "Lanjutkan"
+                "paused": pause_view(pause) if (pause := state.issuing_pause(sid, day)) else None,
             }
         )
     return out

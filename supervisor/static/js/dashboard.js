@@ -145,7 +145,8 @@ function serviceRow(s) {
       el("div", { class: "cell" },
         el("span", { class: "dot", style: `background:${colour}` }),
         el("span", { class: "prefix", text: s.prefix }),
-        el("span", { class: "text", text: s.name }))),
+        el("span", { class: "text", text: s.name })),
+      s.paused ? pausedNote(s) : null),
     el("td", { class: "num waiting", text: s.waiting }),
     el("td", { class: "num longest" }, el("span", { class: "wait" }), el("small", { title: T("target_wait") })),
     newTicketCell(s.new_ticket),
@@ -157,6 +158,50 @@ function serviceRow(s) {
     el("td", { class: "num", text: s.counters_open }));
   fillLongest(row, s);
   return row;
+}
+
+// Issuing paused: "Berhenti: Blangko habis · perkiraan dibuka 13.00" under the service's name, and "Lanjutkan" for
+// those who may (named with its service for a screen reader).
+function pausedNote(s) {
+  const until = s.paused.until ? ` · ${T("paused_until_word").replace("{until}", shortTime(s.paused.until))}` : "";
+  const note = el("div", { class: "paused-note" },
+    el("span", { class: "paused-text", text: `${T("paused_word")}: ${s.paused.reason}${until}` }));
+  if (mayPause(s.agency)) {
+    note.append(el("button", {
+      type: "button", class: "small", "data-resume": s.id, text: T("resume_issuing"),
+      "aria-label": T("resume_issuing_label").replace("{service}", s.name),
+    }));
+  }
+  return note;
+}
+
+function mayPause(agencyId) {
+  if (!me || site.mirrored) return false;
+  return me.role === "admin" || me.role === "supervisor" || (me.role === "operator" && me.agency === agencyId);
+}
+
+async function resumeIssuing(button) {
+  button.disabled = true;
+  const result = await api(`/api/v1/sites/${site.id}/resume-issuing`, {
+    method: "POST", body: { service: button.dataset.resume, command_id: commandId() },
+  });
+  button.disabled = false;
+  toast(result.ok ? T("resumed_done") : errorText(result.body), result.ok ? "ok" : "danger", 4);
+}
+
+// The services one may pause (an operator: their agency's), and "every service of" each such agency.
+function fillPauseTargets() {
+  const select = document.querySelector("form[data-action=pause-issuing]").elements.target;
+  const agencies = site.agencies.filter((a) => mayPause(a.id) && (!agency || a.id === agency));
+  const options = [];
+  for (const a of agencies) {
+    options.push(el("option", { value: `agency:${a.id}`, text: T("pause_all_of").replace("{agency}", a.short_name || a.name) }));
+    for (const s of site.services.filter((x) => x.agency === a.id)) {
+      options.push(el("option", { value: `service:${s.id}`, text: `${s.prefix} · ${s.name}` }));
+    }
+  }
+  select.replaceChildren(...options);
+  $("pause-issuing").hidden = options.length === 0;
 }
 
 function renderServices() {
@@ -527,6 +572,11 @@ async function submitDialog(form) {
     result = await api(`/api/v1/sites/${site.id}/running-text`, {
       method: "POST", body: { text: form.elements.text.value, command_id: commandId() },
     });
+  } else if (kind === "pause-issuing") {
+    const [what, id] = form.elements.target.value.split(":");
+    const body = { [what]: id, reason: form.elements.reason.value, command_id: commandId() };
+    if (form.elements.until.value) body.until = form.elements.until.value;
+    result = await api(`/api/v1/sites/${site.id}/pause-issuing`, { method: "POST", body });
   } else if (kind === "ticket") {
     const chosen = form.elements.action.value;
     const action = chosen.startsWith("unpark") ? "unpark" : chosen;
@@ -565,7 +615,10 @@ async function submitDialog(form) {
       && ["counter_busy", "counter_closed", "counter_paused", "not_served_here"].includes(code);
     const field = kind === "ticket"
       ? (result.status === 404 ? form.elements.ticket : tooLong ? form.elements.note : counterAt ? form.elements.counter : null)
-      : kind === "running-text" ? form.elements.text : null;
+      : kind === "running-text" ? form.elements.text
+        : kind === "pause-issuing" ? (code === "issuing_pause_until_past" || result.body?.error?.details?.field === "until"
+          ? form.elements.until : form.elements.reason)
+          : null;
     refuse(form, field, errorText(result.body));
     return;
   }
@@ -575,7 +628,7 @@ async function submitDialog(form) {
     toast(T(n === 1 ? "close_day_done_one" : "close_day_done").replace("{n}", n), "ok", 8);
     return;
   }
-  toast(T(kind === "running-text" ? "saved" : "done"), "ok", 4);
+  toast(T(kind === "running-text" ? "saved" : kind === "pause-issuing" ? "paused_done" : "done"), "ok", 4);
 }
 
 function wireActions() {
@@ -606,10 +659,15 @@ function wireActions() {
     if (button) openParked(button);
   });
   ticketForm.elements.note.addEventListener("input", () => noteLeft(ticketForm));
+  $("services").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-resume]");
+    if (button) resumeIssuing(button);
+  });
   fillServices();
 }
 
 function fillServices() {
+  fillPauseTargets();
   const ticketForm = document.querySelector("form[data-action=ticket]");
   ticketForm.elements.target_service.replaceChildren(...site.services.map((s) => el("option", {
     value: s.id, text: `${s.prefix} · ${s.name}`,
