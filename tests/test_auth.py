@@ -128,6 +128,15 @@ MATRIX = [
     (KIOSK_P, "site.relay", None, False),
     (UPLINK, "ticket.issue", None, False),
     (UPLINK, "site.read_state", None, False),
+    # A service's issuing paused with a reason: supervisors, and an operator for their own agency's services.
+    (SUPERVISOR, "service.pause", "disdukcapil", True),
+    (ADMIN, "service.pause", "polres", True),
+    (OP_DUKCAPIL, "service.pause", "disdukcapil", True),
+    (OP_DUKCAPIL, "service.pause", "polres", False),
+    (OTHER_SITE_SUPERVISOR, "service.pause", "disdukcapil", False),
+    (REGIONAL, "service.pause", "disdukcapil", False),
+    (KIOSK_P, "service.pause", "disdukcapil", False),
+    (DISPLAY, "service.pause", "disdukcapil", False),
 ]
 
 
