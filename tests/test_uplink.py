@@ -1645,6 +1645,8 @@ def test_every_kind_of_event_a_mall_makes_is_taken_and_makes_the_same_state() ->
     do(c.PauseCounter("1"))
     do(c.OpenCounter("1"))
     do(c.SetRunningText("Loket 3 istirahat pukul 12.00"))
+    do(c.PauseIssuing("Gangguan jaringan/sistem pusat", agency="disdukcapil", until=time(13, 0)))
+    do(c.ResumeIssuing(service="kk"))
     do(c.CloseCounter("3"))
     do(c.BookSlot("ktp", day, time(14, 0), "f" * 64, "0814****34", "b3", "KODE3", None), 0)
     do(c.ReleaseLateBookings(), 400)
@@ -1670,6 +1672,11 @@ def test_every_kind_of_event_a_mall_makes_is_taken_and_makes_the_same_state() ->
     assert not mirror.by_token and not set(mall.booking_codes) & set(mirror.booking_codes)
     assert mirror.counters == mall.counters and mirror.closed_days == mall.closed_days
     assert mirror.current_running_text == mall.current_running_text
+    assert (
+        mirror.issuing_paused == mall.issuing_paused
+        and "ktp" in mall.issuing_paused
+        and "kk" not in mall.issuing_paused
+    )
 
 
 def take_over(database: Path | str) -> subprocess.CompletedProcess[str]:
