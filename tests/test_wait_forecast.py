@@ -414,3 +414,22 @@ def test_priority_citizens_are_expected_only_while_tickets_are_issued() -> None:
     d.state.site = replace(d.state.site, enforce_hours=False)  # hours not kept: arrivals all along
     said = estimate(d.state, forecast, tickets[-1], d.now).minutes
     assert said == round(call / (1 - MAX_LATE_LOAD))
+
+
+def test_a_paused_service_expects_no_later_priority_citizen_and_its_line_is_still_called() -> None:
+    """Issuing paused (its central system down): those waiting are still called at its counters' pace, and no priority
+    citizen of it comes later to go ahead of them, so the last hour's priority rate no longer lengthens their wait."""
+    d = Driver(load_site(DEMO_SITE))
+    d.open("1")
+    for n in range(12):
+        d.issue("ktp", "lansia" if n % 3 == 0 else None)
+        d.tick(3)
+    last = max((t for t in d.state.tickets.values() if not t.priority), key=lambda t: t.issued_at)
+    before = estimate(d.state, simulate(d.state, d.now, d.state.times), last, d.now)
+    d.run(c.PauseIssuing("Blangko habis", service="ktp"))
+    paused = estimate(d.state, simulate(d.state, d.now, d.state.times), last, d.now)
+    assert paused.people_ahead == before.people_ahead and paused.counters_open == 1
+    assert paused.minutes is not None and before.minutes is not None and paused.minutes < before.minutes
+    d.run(c.ResumeIssuing(service="ktp"))
+    assert estimate(d.state, simulate(d.state, d.now, d.state.times), last, d.now) == before
+    assert d.call_next("1").service == "ktp", "the line is called as before"

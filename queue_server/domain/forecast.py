@@ -237,6 +237,8 @@ def simulate(state: SiteState, now: datetime, times: ServiceTimes) -> Forecast:
     for issued_at, service in reversed(state.priority_issued):
         if issued_at < hour_ago:
             break
+        if state.issuing_pause(service, today) is not None:
+            continue  # its issuing paused: no priority citizen of it comes later to go ahead (bookings still do)
         priority_rate[service] = priority_rate.get(service, 0.0) + 1 / 60
     return Forecast(
         now, state.version, state.moves, calls, runs, dict(active), priority_calls, booked_slots, priority_rate,
