@@ -279,3 +279,21 @@ def test_a_configuration_closing_booked_times_cancels_them_only_as_confirmed_and
         cancelled = d.state.bookings[d.state.booking_codes[code]]
         assert (cancelled.state, cancelled.cancel_reason) == (BookingState.CANCELLED, why)
     assert d.state.bookings[d.state.booking_codes[kept]].state is BookingState.BOOKED
+
+
+def test_a_paused_service_still_checks_its_bookings_in_and_booking_ahead_goes_on() -> None:
+    """Its issuing paused (its central system down): no walk-in, but a booked citizen holds a place for today and is
+    checked in (refused, the booking would be released at the end of its window as if they had not come), and
+    booking another day is unaffected."""
+    d = driver()
+    code = book(d)
+    d.now = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)  # 08:30
+    d.run(c.PauseIssuing("Gangguan jaringan/sistem pusat", service="ktp", until=time(10)))
+    assert refused(d, c.IssueTicket("ktp", "w1", "wtok1")) == "issuing_paused"
+    assert d.run(c.CheckIn(code, "t1", "tok1"))[0].type == "booking.checked_in"
+    assert d.state.tickets["t1"].state.value == "waiting"
+    book(d, "nik-b", time(9), date(2026, 11, 24))
+    assert refused(d, c.PauseIssuing("Blangko habis", service="ktp", until=time(8))) == "issuing_pause_until_past"
+    assert refused(d, c.ResumeIssuing(service="kk")) == "issuing_not_paused"
+    d.run(c.ResumeIssuing(service="ktp"))
+    assert d.run(c.IssueTicket("ktp", "w1", "wtok1"))[0].type == "ticket.issued"
