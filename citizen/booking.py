@@ -36,7 +36,7 @@ async def booking_page(request: Request) -> Response:
     lang = lang_of(request)
     now = ctx.now()
     today = site.service_day(now)
-    closed = ctx.state(site.id).closed_days
+    closed, reasons = ctx.state(site.id).closed_days, ctx.state(site.id).closed_reasons
     days = []
     for offset in range(site.booking.days_ahead + 1):
         day = today + timedelta(days=offset)
@@ -48,6 +48,7 @@ async def booking_page(request: Request) -> Response:
             "open": why is None,
             "why": why,
             "holiday": site.hours.holiday_names.get(day) if why == "holiday" else None,  # "Hari Natal", said as is
+            "reason": reasons.get(day) if why == "closed_day" else None,  # "Gangguan listrik", as the kiosk says it
         })  # fmt: skip
     config = {**catalogue(site), "lang": lang, "text": pages.texts(), "days": days}
     config["wifi"] = wifi_of(site, password=False)  # the status link opens only there: said under it

@@ -910,7 +910,8 @@ def cmd_close_day(args: argparse.Namespace) -> None:
         try:
             await engine.start()
             ctx = Context(sites, engine, storage, hub, Accounts(storage, sites, config.session_hours))
-            outcome = await close_day(ctx, local_admin, args.site_id, {"day": args.day} if args.day else {})
+            asked = {key: value for key in ("day", "reason") if (value := getattr(args, key))}
+            outcome = await close_day(ctx, local_admin, args.site_id, asked)
             return outcome.body
         finally:
             await engine.stop()
@@ -921,7 +922,8 @@ def cmd_close_day(args: argparse.Namespace) -> None:
             body = asyncio.run(run())
         except Refusal as exc:
             raise SystemExit(f"error: {english(exc)}") from None
-    print(f"closed {args.site_id} {body['day']}: {body['expired']} unserved tickets expired")
+    said = f" ({body['reason']})" if body.get("reason") else ""
+    print(f"closed {args.site_id} {body['day']}{said}: {body['expired']} unserved tickets expired")
 
 
 def cmd_archive(args: argparse.Namespace) -> None:
@@ -1391,6 +1393,7 @@ def parser() -> argparse.ArgumentParser:
     common(sp)
     sp.add_argument("--site-id", required=True, help=SITE_ID_HELP)
     sp.add_argument("--day", help="YYYY-MM-DD (default: today, local time)")
+    sp.add_argument("--reason", help='why, as kiosks and phones say it ("Gangguan listrik"; at most 120 characters)')
     sp.set_defaults(func=cmd_close_day)
 
     sp = sub.add_parser("archive", help="archive the event log before a day to gzip files, then delete it")

@@ -270,8 +270,10 @@ def test_users_and_devices(tmp_path: Path) -> None:
 def test_close_day_with_the_server_stopped(tmp_path: Path) -> None:
     db = str(tmp_path / "db.sqlite3")
     run("migrate", "--db", db)  # close-day makes no database of its own (a mistyped --db made an empty one)
-    result = run("close-day", "--site-id", "tegal", "--db", db)
-    assert "closed tegal" in result.stdout and "0 unserved tickets expired" in result.stdout
+    refused = run("close-day", "--site-id", "tegal", "--db", db, "--reason", "Ibu Siti Rahayu sakit", check=False)
+    assert refused.returncode == 1 and "name" in refused.stderr, refused  # said to citizens: no citizen named
+    result = run("close-day", "--site-id", "tegal", "--db", db, "--reason", "Gangguan listrik")
+    assert "closed tegal" in result.stdout and "(Gangguan listrik): 0 unserved tickets expired" in result.stdout
     assert run("close-day", "--site-id", "nowhere", "--db", db, check=False).returncode != 0
     # Refused (closed already): said and ended, not a spin at 100 % CPU (an outside review waited ten minutes)
     again = run("close-day", "--site-id", "tegal", "--db", db, check=False)

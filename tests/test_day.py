@@ -4,11 +4,12 @@ across a restart; a past day cannot be reopened; a server clock that ran ahead d
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from .helpers import Clock, Server, running_server
+from .helpers import KIOSK, Clock, Server, running_server
 
 BOTH_DATABASES = True
 
@@ -231,3 +232,75 @@ async def test_a_no_show_stays_one_through_the_close_a_reopen_and_the_next_day(d
         r = await server.http.post(f"/api/v1/sites/tegal/tickets/{missed['ticket']['id']}/actions",
                                    json={"action": "requeue"}, headers=supervisor)  # fmt: skip
         assert r.status_code in (404, 409), r.text
+
+
+async def test_the_reason_a_day_was_closed_is_told_where_the_closed_day_is(
+    tmp_path: Path, database: Path | str
+) -> None:
+    """A power cut, a flood, the central registry down: citizens are owed the reason. It reaches the kiosk's day
+    answer and its refusal, an expired ticket's page, the lobby's snapshot, the dashboard, the event log and the
+    audit log, and is said again after a restart (read back from the event that closed the day)."""
+    clock = Clock()
+    async with running_server(database, clock=clock) as server:
+        supervisor = await server.login("supervisor")
+        ticket = await server.issue("ktp")
+        r = await close(server, supervisor, reason="  Gangguan   listrik. ")
+        assert r.status_code == 200 and r.json()["reason"] == "Gangguan listrik", r.text
+        await _says_the_reason(server, ticket["ticket"]["token"], supervisor)
+        rows = await server.ctx.storage.query("SELECT data FROM events WHERE type = 'day.closed'")
+        assert [json.loads(row[0])["reason"] for row in rows] == ["Gangguan listrik"]
+        log = (await server.http.get("/api/v1/sites/tegal/audit", headers=supervisor)).json()["entries"]
+        assert any(e["action"] == "day.close" and "Gangguan listrik" in json.dumps(e) for e in log)
+    async with running_server(database, clock=clock) as server:
+        await _says_the_reason(server, ticket["ticket"]["token"], await server.login("supervisor"))
+        # reopened, the reason goes with the closed day
+        assert (await reopen(server, await server.login("supervisor"))).status_code == 200
+        today = (await server.http.get("/api/v1/sites/tegal")).json()["today"]
+        assert today["closed"] is False and today["reason"] is None
+
+
+async def _says_the_reason(server: Server, token: str, supervisor: dict[str, str]) -> None:
+    today = (await server.http.get("/api/v1/sites/tegal")).json()["today"]
+    assert today["closed"] is True and today["reason"] == "Gangguan listrik"
+    assert today["error"]["message"].startswith("Pelayanan MPP Kabupaten Tegal tutup hari ini: Gangguan listrik.")
+    r = await server.http.post("/api/v1/sites/tegal/tickets", json={"service": "ktp"},
+                               headers={"Authorization": f"Bearer {KIOSK}"})  # fmt: skip
+    assert r.status_code == 409 and r.json()["error"]["details"]["closed_reason"] == "Gangguan listrik", r.text
+    assert "tutup hari ini: Gangguan listrik" in r.json()["error"]["message"]
+    status = (await server.http.get(f"/api/v1/tickets/{token}")).json()
+    assert status["ticket"]["state"] == "expired" and status["day_closed_reason"] == "Gangguan listrik"
+    figures = (await server.http.get("/api/v1/sites/tegal/dashboard", headers=supervisor)).json()
+    assert figures["day_closed"] is True and figures["day_closed_reason"] == "Gangguan listrik"
+
+
+async def test_a_reason_naming_a_citizen_or_too_long_is_refused_and_nothing_closes(server: Server) -> None:
+    """The reason is shown on screens: refused as the running text is (a NIK, a phone number, a name), with a
+    control character, or over 120 characters, at its field and before anything closes. None still closes."""
+    supervisor = await server.login("supervisor")
+    ticket = await server.issue("ktp")
+    before = server.ctx.storage.last_seq
+    refused = {
+        "Bapak Budi Santoso belum dilayani": "personal_shown",
+        "Hubungi 0812-3456-7890": "personal_shown",
+        "NIK 3328015505900001": "personal_shown",
+        "Gangguan\u202elistrik": "U+202E",
+        "Gangguan\nlistrik": "U+000A",
+        "Gangguan listrik " + "x" * 120: "120",
+    }
+    for reason, said in refused.items():
+        r = await close(server, supervisor, reason=reason)
+        assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "reason", (reason, r.text)
+        body = json.dumps(r.json()["error"], ensure_ascii=False)
+        assert said in body or said == "personal_shown" and "tampil di semua layar" in body, (reason, body)
+    assert server.ctx.storage.last_seq == before, "nothing closed, nothing written"
+    assert (await server.http.get(f"/api/v1/tickets/{ticket['ticket']['token']}")).json()["ticket"][
+        "state"
+    ] == "waiting"
+    r = await close(server, supervisor, reason="   ")  # blank: as if not given
+    assert r.status_code == 200 and r.json()["reason"] is None, r.text
+    status = (await server.http.get(f"/api/v1/tickets/{ticket['ticket']['token']}")).json()
+    assert status["ticket"]["state"] == "expired" and status["day_closed_reason"] is None
+    today = (await server.http.get("/api/v1/sites/tegal")).json()["today"]
+    assert today["reason"] is None and today["error"]["message"].startswith(
+        "Pelayanan MPP Kabupaten Tegal hari ini sudah"
+    )

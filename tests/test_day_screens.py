@@ -72,3 +72,46 @@ async def test_the_tv_and_the_kiosk_follow_close_and_reopen(browser: Browser, se
         assert r.json()["ticket"]["state"] == "waiting"
     finally:
         await kiosk_context.close()
+
+
+async def test_the_reason_for_closing_is_said_on_the_kiosk_the_tv_a_phone_and_the_booking_page(
+    browser: Browser, server: Server
+) -> None:
+    """ "Tutup hari" with a reason picked among the dialog's suggestions: the kiosk's closed screen, the lobby TV, the
+    expired ticket's phone page, the booking page's today and the dashboard's banner all say it."""
+    ticket = await server.issue("ktp")
+    context = await browser.new_context(viewport={"width": 1280, "height": 1024})
+    kiosk, phone = await context.new_page(), await context.new_page()
+    await kiosk.goto(f"{server.url}/kiosk/tegal#token={KIOSK}")
+    await phone.goto(f"{server.url}/t/{ticket['ticket']['token']}")
+    try:
+        async with board_page(browser, server) as tv, signed_in(browser, server, "/supervisor/tegal") as dashboard:
+            await until(dashboard, "() => !document.getElementById('actions').hidden")
+            await dashboard.click("#close-day")
+            suggestions = "() => [...document.querySelectorAll('#close-day-reasons option')].map((o) => o.value)"
+            assert "Gangguan listrik" in await dashboard.evaluate(suggestions)
+            await dashboard.fill("dialog[open] input[name=reason]", "Gangguan listrik")
+            await dashboard.fill("dialog[open] input[name=confirm]", "TUTUP")
+            await dashboard.click("dialog[open] button[type=submit]")
+            banner = "() => document.querySelector('#alerts .alert.day-closed')?.textContent"
+            assert await until(dashboard, banner) == "Pelayanan hari ini sudah ditutup: Gangguan listrik."
+            reason = (
+                "() => { const r = document.getElementById('hero-closed-reason'); return !r.hidden && r.textContent; }"
+            )
+            assert await until(tv, reason) == "Tutup hari ini: Gangguan listrik"
+            line = "() => document.getElementById('state-line').textContent"
+            said = await until(phone, f"() => ({line})().includes('Gangguan')")
+            assert said and await phone.evaluate(line) == (
+                "Antrean ditutup hari ini: Gangguan listrik. Tiket ini sudah tidak berlaku."
+            )
+            await until(kiosk, "() => document.body.dataset.current === 'notice'", timeout_ms=90_000)
+            assert await kiosk.text_content("#n-title") == "Pelayanan hari ini sudah ditutup"
+            assert (await kiosk.text_content("#n-message") or "").startswith(
+                "Pelayanan MPP Kabupaten Tegal tutup hari ini: Gangguan listrik."
+            )
+        booking = await context.new_page()
+        await booking.goto(f"{server.url}/booking/tegal")
+        today = booking.locator(".b-pill").first
+        assert (await today.locator("small").text_content() or "").strip() == "Tutup: Gangguan listrik"
+    finally:
+        await context.close()

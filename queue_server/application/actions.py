@@ -20,7 +20,7 @@ from queue_server.common.ids import time_ordered_id
 from queue_server.domain import commands as c
 from queue_server.domain import events as ev
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, changes_sentence
-from queue_server.domain.decide import checkin_window, find_ticket
+from queue_server.domain.decide import CLOSE_REASON_MAX, checkin_window, find_ticket
 from queue_server.domain.events import Event
 from queue_server.domain.issuing_pause import pause_view
 from queue_server.domain.model import OPEN_STATES, Ticket, TicketState
@@ -365,19 +365,27 @@ async def ticket_action(
 async def close_day(ctx: Context, principal: Principal | None, site_id: str, body: dict[str, Any]) -> Outcome:
     ctx.site(site_id)
     principal = require(principal, "site.close_day", site_id)
-    v.only(body, {"day", "command_id"})
+    v.only(body, {"day", "reason", "command_id"})
     day_text = v.text(body, "day", required=False, max_len=10)
     day = v.day(day_text, "day") if day_text else None
+    # Why, said to citizens where the closed day is said (a power cut, the central system down): screens show it, so
+    # it is checked as the running text is, and refused before anything closes.
+    reason = (v.lobby_line(body, "reason", max_len=CLOSE_REASON_MAX) or "").rstrip(". ") or None  # pages add "."
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
         closed = next(e for e in events if e.type == "day.closed")
-        return {"ok": True, "day": closed.data["day"], "expired": closed.data["expired"]}
+        return {
+            "ok": True,
+            "day": closed.data["day"],
+            "expired": closed.data["expired"],
+            "reason": closed.data.get("reason"),
+        }
 
     closing = day or ctx.site(site_id).service_day(ctx.now())
-    record = audit_trail.entry(principal, "day.close", f"day {closing.isoformat()}")
+    record = audit_trail.entry(principal, "day.close", f"day {closing.isoformat()}", reason=reason)
     return await ctx.engine.submit(
         site_id,
-        c.CloseDay(day),
+        c.CloseDay(day, reason),
         answer,
         idem_key=_scope(principal, v.command_id(body), "close_day", site_id, body=body),
         audit=record,
@@ -487,6 +495,8 @@ def public_status(ctx: Context, known: Ticket) -> dict[str, Any]:
         # its service's issuing paused today (its central system down ...): a waiting citizen is told why, and that
         # those already waiting are still served; None otherwise
         "issuing_paused": _paused_notice(state, ticket, ctx.now()),
+        # why its day was closed, where a supervisor said it: an expired ticket's page says so ("Gangguan listrik")
+        "day_closed_reason": state.closed_reasons.get(ticket.day) if ticket.state is TicketState.EXPIRED else None,
         # whether the citizen may ask for WhatsApp/SMS messages (`available`: now, the gateway not paused by its
         # breaker), and whether they did (never the number)
         "messages": {
@@ -904,6 +914,11 @@ def _relayed_event(ctx: Context, site_id: str, item: Any) -> Event:
         # here says so (supervision/alerts.py, running_text_withheld). The log line says where, never the text.
         log.warning("site %s: the running text of the mall's event %s names a citizen; withheld here", site_id, seq)
         data = text_withheld(type_, data)
+    reason = data.get("reason")
+    if type_ == ev.DAY_CLOSED and isinstance(reason, str) and plaintext.personal_shown(reason):
+        # The same for why the mall closed its day, which the mall's pages here would say: left out, not refused.
+        log.warning("site %s: the reason of the mall's day.closed event %s names a citizen; left out", site_id, seq)
+        data = {key: value for key, value in data.items() if key != "reason"}
     try:
         when = datetime.fromisoformat(at)
     except ValueError:

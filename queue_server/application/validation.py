@@ -96,6 +96,21 @@ def lobby_text(body: dict[str, Any], key: str, *, max_len: int) -> str:
     return value
 
 
+def lobby_line(body: dict[str, Any], key: str, *, max_len: int) -> str | None:
+    """An optional line of text the kiosk, the lobby screens and the citizens' phones show (why the day was closed),
+    with its spaces folded; None when absent or blank. Refused as the running text is (`lobby_text`): a control
+    character, or a NIK, a phone number, a name."""
+    value = text(body, key, required=False, max_len=max_len * 4, shown=True)
+    line = " ".join(value.split()) if value else ""
+    if not line:
+        return None
+    if len(line) > max_len:
+        raise Refusal("invalid_field.too_long", max_len=max_len, details={"field": key})
+    if kinds := plaintext.personal_shown(line):
+        raise Refusal("invalid_field.personal_shown", details={"field": key, "kinds": list(kinds)})
+    return line
+
+
 def required_text(body: dict[str, Any], key: str, **kwargs: Any) -> str:
     value = text(body, key, required=True, **kwargs)
     assert value is not None

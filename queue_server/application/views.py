@@ -57,6 +57,7 @@ def site_state_view(
         "day": today.isoformat(),
         "time": state.site.local(ctx.now()).strftime("%H:%M"),  # the mall's clock (Settings: closed right now?)
         "day_closed": closed,
+        "day_closed_reason": state.closed_reasons.get(today) if closed else None,  # the lobby says why, as the kiosk
         "seq": ctx.seq(site_id),
         "running_text": state.current_running_text,
         # services whose issuing is paused today, with why (the kiosk and the phones say it; the dashboard resumes)

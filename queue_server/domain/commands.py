@@ -169,9 +169,11 @@ class ReopenDay:
 
 @dataclass(frozen=True)
 class CloseDay:
-    """Expire every unserved ticket of `day` (and earlier) and close all counters."""
+    """Expire every unserved ticket of `day` (and earlier) and close all counters. `reason`: why, in a few words the
+    kiosk, the lobby screens and the citizens' phones say ("Gangguan listrik"); None: not said."""
 
     day: date | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)

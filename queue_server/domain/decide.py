@@ -30,6 +30,7 @@ from queue_server.domain.routing import pick_next
 from queue_server.domain.state import SiteState
 
 NOTE_MAX = 200
+CLOSE_REASON_MAX = 120  # why a day was closed: one line on the kiosk's closed screen and a phone
 
 
 def decide(state: SiteState, command: c.Command, now: datetime) -> list[Event]:
@@ -268,10 +269,17 @@ def _require_site_open(state: SiteState, now: datetime) -> date:
     local = site.local(now)
     day = local.date()
     if day in state.closed_days:
-        # closed by a supervisor for the rest of the day: when it opens again (a later day's hours) is said too
+        # closed by a supervisor for the rest of the day: when it opens again (a later day's hours) is said too, and
+        # why where the supervisor said it (a power cut, the central system down): citizens are owed the reason
         after = site.hours.next_opening(datetime.combine(day, time.max, tzinfo=local.tzinfo))
-        raise Refusal("day_closed.until" if after else "day_closed", site=site.name, opening=after,
-                      details={"next_opening": after.isoformat() if after else None})  # fmt: skip
+        reason = state.closed_reasons.get(day)
+        key = (
+            ("day_closed.reason.until" if after else "day_closed.reason")
+            if reason
+            else ("day_closed.until" if after else "day_closed")
+        )
+        details = {"next_opening": after.isoformat() if after else None, "closed_reason": reason}
+        raise Refusal(key, site=site.name, opening=after, reason=reason, details=details)
     if site.enforce_hours and not site.hours.is_open(local):
         raise _closed_now(site, local)
     return day
@@ -664,6 +672,9 @@ def _close_day(state: SiteState, cmd: c.CloseDay, now: datetime) -> list[Event]:
     day = cmd.day or state.site.service_day(now)
     if day > state.site.service_day(now):
         raise Refusal("day_in_future", day=day, details={"field": "day"})
+    reason = " ".join(cmd.reason.split()) if cmd.reason else None  # one line on a kiosk, a TV, a phone
+    if reason is not None and len(reason) > CLOSE_REASON_MAX:
+        raise Refusal("invalid_field.too_long", max_len=CLOSE_REASON_MAX, details={"field": "reason"})
     out: list[Event] = []
     for ticket in sorted(state.tickets.values(), key=lambda t: (t.day, t.label, t.id)):
         if ticket.day <= day and ticket.state in EXPIRING_STATES:
@@ -675,11 +686,9 @@ def _close_day(state: SiteState, cmd: c.CloseDay, now: datetime) -> list[Event]:
             out.append(_event(state, ev.COUNTER_CLOSED, now, counter=closed))
     if not out and day in state.closed_days:  # closed already (twice from one page, or two processes at midnight)
         raise Refusal("day_already_closed", day=day)
-    out.append(
-        _event(
-            state, ev.DAY_CLOSED, now, day=day.isoformat(), expired=sum(1 for e in out if e.type == ev.TICKET_EXPIRED)
-        )
-    )
+    count = sum(1 for e in out if e.type == ev.TICKET_EXPIRED)
+    said = {"reason": reason} if reason else {}  # an event without one (every earlier release's) reads as not said
+    out.append(_event(state, ev.DAY_CLOSED, now, day=day.isoformat(), expired=count, **said))
     return out
 
 

@@ -159,6 +159,8 @@ def _checked(site: Site, event: Event, now: datetime) -> Event:
             date.fromisoformat(data["day"])
         except (KeyError, TypeError, ValueError):
             raise invalid_event(event.seq, "its 'day' is not a date (YYYY-MM-DD)") from None
+    if event.type == ev.DAY_CLOSED and not isinstance(data.get("reason"), (str, type(None))):
+        raise invalid_event(event.seq, "its 'reason' is not text")
     if event.type == ev.SITE_RUNNING_TEXT and not isinstance(data.get("text"), (str, type(None))):
         raise invalid_event(event.seq, "its 'text' is not text")
     if event.type in (ev.SERVICE_PAUSED, ev.SERVICE_RESUMED):

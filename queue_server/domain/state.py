@@ -46,6 +46,7 @@ class SiteState:
     last_walk_in: dict[tuple[str, date], datetime] = field(default_factory=dict)  # when the latest walk-in was issued
     bookings: dict[str, Booking] = field(default_factory=dict)
     closed_days: set[date] = field(default_factory=set)
+    closed_reasons: dict[date, str] = field(default_factory=dict)  # why a closed day was closed, where it was said
     running_text: str | None = None  # set by a supervisor; None: the site file's text
     # A mirrored mall's running text withheld here since then, for naming a citizen (TEXT_WITHHELD); None: shown.
     running_text_withheld: datetime | None = None
@@ -279,6 +280,8 @@ class SiteState:
         self.closed_days.difference_update([d for d in self.closed_days if d < day])
         for service_id in [s for s, pause in self.issuing_paused.items() if pause.day < day]:
             del self.issuing_paused[service_id]
+        for closed in [d for d in self.closed_reasons if d < day]:
+            del self.closed_reasons[closed]
         self.departed.clear()  # a new day's forecast follows nothing of the day before
         return True
 
@@ -356,9 +359,12 @@ def apply(state: SiteState, event: Event) -> None:
             state.issuing_paused.pop(service_id, None)
     if event.type == ev.DAY_REOPENED:
         state.closed_days.discard(date.fromisoformat(data["day"]))
+        state.closed_reasons.pop(date.fromisoformat(data["day"]), None)
     if event.type == ev.DAY_CLOSED:
         day = date.fromisoformat(data["day"])
         state.closed_days.add(day)
+        if isinstance(data.get("reason"), str) and data["reason"]:
+            state.closed_reasons[day] = data["reason"]
         state.forget_days_before(day)
 
 

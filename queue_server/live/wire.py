@@ -16,7 +16,7 @@ from queue_server.common import jsontext
 from queue_server.common.calls import describe
 from queue_server.domain.booking import Booking
 from queue_server.domain.catalogue import Site
-from queue_server.domain.events import ANNOUNCED, SITE_CONFIGURED, Event
+from queue_server.domain.events import ANNOUNCED, DAY_CLOSED, SITE_CONFIGURED, Event
 from queue_server.domain.model import CounterStatus, Ticket
 from queue_server.domain.snapshot import view_fields
 
@@ -80,8 +80,8 @@ def event_data(event: Event, audience: str) -> dict[str, Any]:
             data[key] = ticket_view(value, audience)
         elif key == "counter" and isinstance(value, dict):
             data[key] = counter_view(value, audience)
-        elif key == "reason" and audience == PUBLIC:
-            continue
+        elif key == "reason" and audience == PUBLIC and event.type != DAY_CLOSED:
+            continue  # staff's words about a ticket; a closed day's reason is for the hall (checked as a lobby text)
         elif key == "booking":
             data[key] = booking_view(value, audience)
         else:

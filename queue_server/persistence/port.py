@@ -87,6 +87,7 @@ class LoadedSite:
     # service -> its issuing pause as the latest service.paused event wrote it (domain/issuing_pause.py); a pause of
     # an earlier day is loaded too and holds for nothing (SiteState.issuing_pause).
     issuing_paused: dict[str, dict[str, Any]] = field(default_factory=dict)
+    closed_reasons: dict[date, str] = field(default_factory=dict)  # why those closed days were closed (SiteState's)
 
 
 @dataclass
@@ -354,10 +355,14 @@ class StoragePort(abc.ABC):
             (site_id,),
         )
         counters = [_counter_read(json.loads(doc), kind, at) for doc, kind, at in rows]
-        closed = {
-            date.fromisoformat(r[0])
-            for r in await self._read("SELECT day FROM closed_days WHERE site = ? AND reopened = 0", (site_id,))
-        }
+        # With the event that closed each day: why, where the supervisor said it (the kiosk and phones say it).
+        rows = await self._read(
+            "SELECT d.day, e.data FROM closed_days d LEFT JOIN events e ON e.seq = d.seq "
+            "WHERE d.site = ? AND d.reopened = 0",
+            (site_id,),
+        )
+        closed = {date.fromisoformat(day) for day, _ in rows}
+        reasons = {date.fromisoformat(day): reason for day, data in rows if (reason := _closed_reason(data))}
         rows = await self._read(
             "SELECT doc FROM bookings WHERE site = ? AND (day >= ? OR state = 'booked')", (site_id, latest)
         )
@@ -390,6 +395,7 @@ class StoragePort(abc.ABC):
             site_file,
             relayed,
             datetime.fromisoformat(withheld) if withheld else None,
+            closed_reasons=reasons,
         )
         loaded.issuing_paused = paused
         return loaded
@@ -881,6 +887,14 @@ def _counter_read(doc: dict[str, Any], kind: str | None, at: str | None) -> Coun
     if "idle_since" in doc or kind is None or at is None:
         return counter
     return idle_dated(counter, datetime.fromisoformat(at), event_type=kind)
+
+
+def _closed_reason(data: Any) -> str | None:
+    """The reason a day.closed event's data (JSON text, or an object where the driver decodes it) says, or None."""
+    if isinstance(data, str):
+        data = json.loads(data)
+    reason = data.get("reason") if isinstance(data, dict) else None
+    return reason if isinstance(reason, str) and reason else None
 
 
 _COUNTER_UPSERT = (

@@ -508,6 +508,7 @@ class Engine:
                 if counter.id in site.counters or site_id in self._unconfirmed:
                     state.counters[counter.id] = counter
             state.closed_days = loaded.closed_days
+            state.closed_reasons = loaded.closed_reasons
             state.running_text = loaded.running_text
             state.running_text_withheld = loaded.running_text_withheld
             state.issuing_paused = {s: IssuingPause.from_dict(p) for s, p in loaded.issuing_paused.items()}

@@ -303,6 +303,7 @@ def figures(
         "site_name": site.name,
         "day": site.service_day(now).isoformat(),
         "day_closed": site.service_day(now) in state.closed_days,
+        "day_closed_reason": state.closed_reasons.get(day),  # said in the banner, as citizens are told it
         "configuration_version": state.configuration.version,  # a new one: the page reads the catalogue again
         "server_time": wire.local_iso(now, site),
         "running_text": state.current_running_text,

@@ -171,7 +171,12 @@ def _today(ctx: Context, site: Site) -> dict[str, Any]:
     refusal = issuing_refusal(state, ctx.now())
     # the day closed says when it opens again, as `issuing` does (docs/api.md)
     shut = refusal if refusal is not None and refusal.code == "day_closed" else Refusal("day_closed", site=site.name)
-    day = {"day": today.isoformat(), "closed": closed, "error": error_body(shut) if closed else None}
+    day = {
+        "day": today.isoformat(),
+        "closed": closed,
+        "reason": state.closed_reasons.get(today) if closed else None,  # why, where the supervisor said it
+        "error": error_body(shut) if closed else None,
+    }
     # When opening hours alone next change whether tickets can be taken: the kiosk reads this again then, so it
     # starts at opening time to the second (a crowd waits at the door), not at its next 15-s poll.
     changes = site.hours.next_change(site.local(ctx.now())) if site.enforce_hours else None

@@ -67,7 +67,8 @@ function render() {
     done: texts.t("ticket_done"),
     no_show: texts.t("ticket_no_show"),
     cancelled: texts.t("ticket_cancelled"),
-    expired: texts.t("ticket_expired"),
+    // the day closed early, and why where the supervisor said it ("Gangguan listrik"): citizens are owed the reason
+    expired: status.day_closed_reason ? texts.t("ticket_expired_closed", { reason: status.day_closed_reason }) : texts.t("ticket_expired"),
     transferred: texts.t("ticket_transferred"),
     waiting: stopped && !status.messages?.on ? texts.t("notify_stopped") : undefined,
   }[state];

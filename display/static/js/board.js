@@ -26,6 +26,7 @@ export class Board {
     this.day = null;
     this.runningText = null;
     this.dayClosed = false; // the supervisor closed today: the board says so instead of "no calls yet"
+    this.dayClosedReason = null; // and why, where they said it ("Gangguan listrik")
     this.counters = new Map(); // counter id -> { state, ticket }
     this.waiting = new Map(); // ticket id -> service id, for tickets waiting now
     this.calls = []; // newest first, one entry per ticket: { seq, at, ticket, recall, live, announcement }
@@ -46,6 +47,7 @@ export class Board {
     this.seq = message.seq; // may go down: a server on a fresh database starts again from 0
     this.day = data.day ?? null;
     this.dayClosed = Boolean(data.day_closed);
+    this.dayClosedReason = data.day_closed_reason || null;
     if (typeof data.running_text === "string") this.runningText = data.running_text;
     this.counters.clear();
     for (const c of data.counters || []) {
@@ -81,6 +83,7 @@ export class Board {
     if (message.type === "day.closed") {
       this.calls = [];
       this.dayClosed = data.day === this.day || this.day === null;
+      if (this.dayClosed) this.dayClosedReason = data.reason || null;
     }
     if (message.type === "day.reopened") this.dayClosed = false;
     if (message.type === "site.running_text" && typeof data.text === "string") this.runningText = data.text;

@@ -129,6 +129,7 @@ export class BoardView {
       service: $("hero-service"),
       agency: $("hero-agency"),
       recall: $("hero-recall"),
+      closedReason: $("hero-closed-reason"),
     };
     this.counterGrid = $("counter-grid");
     this.countersNone = $("counters-none");
@@ -286,6 +287,9 @@ export class BoardView {
     if (!board || board.version === this.#drawn) return;
     this.#drawn = board.version;
     document.body.classList.toggle("day-closed", board.dayClosed);
+    const reason = board.dayClosed ? board.dayClosedReason : null; // why, where the supervisor said it
+    this.hero.closedReason.hidden = !reason;
+    this.hero.closedReason.textContent = reason ? (this.t.day_closed_reason || "{reason}").replace("{reason}", reason) : "";
     this.#paged = false;
     const fresh = this.#drawHero(board.calls[0]);
     this.#drawCounters(board, fresh);

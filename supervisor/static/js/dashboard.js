@@ -44,7 +44,11 @@ function alertElement(alert) {
 function renderAlerts() {
   const items = [];
   // A closed day is said first, whatever else: issuing and counters are refused until it is reopened.
-  if (figures.day_closed) items.push({ key: "day-closed", class: "alert day-closed", text: T("day_closed_banner") });
+  if (figures.day_closed) {
+    const reason = figures.day_closed_reason; // said as citizens are told it
+    const text = reason ? T("day_closed_banner_reason").replace("{reason}", reason) : T("day_closed_banner");
+    items.push({ key: "day-closed", class: "alert day-closed", text });
+  }
   if (!figures.alerts.length && !figures.day_closed) items.push({ key: "none", class: "alert none", text: T("no_alerts") });
   // A screen that is down first: it is one place to walk to; late queues follow, longest first.
   const first = (a) => (a.kind === "clock" || a.kind === "device" ? 0 : 1); // one place to go, or the whole day at stake
@@ -604,7 +608,9 @@ async function submitDialog(form) {
       refuse(form, form.elements.confirm, T("close_day_confirm"));
       return;
     }
-    result = await api(`/api/v1/sites/${site.id}/close-day`, { method: "POST", body: { command_id: commandId() } });
+    const reason = form.elements.reason.value.trim(); // why, as citizens are told it; blank: not said
+    const body = reason ? { reason, command_id: commandId() } : { command_id: commandId() };
+    result = await api(`/api/v1/sites/${site.id}/close-day`, { method: "POST", body });
   }
   if (!result.ok) {
     // An unknown ticket is the ticket field's fault, a reason or note too long the note's, a counter busy, closed or
@@ -618,7 +624,7 @@ async function submitDialog(form) {
       : kind === "running-text" ? form.elements.text
         : kind === "pause-issuing" ? (code === "issuing_pause_until_past" || result.body?.error?.details?.field === "until"
           ? form.elements.until : form.elements.reason)
-          : null;
+        : kind === "close-day" && result.body?.error?.details?.field === "reason" ? form.elements.reason : null;
     refuse(form, field, errorText(result.body));
     return;
   }
