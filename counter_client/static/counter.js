@@ -34,6 +34,7 @@ import { Question } from "/static/shared/question.js";
       "signin.password": "Kata sandi", "signin.submit": "Masuk",
       "session.expired": "Sesi Anda berakhir. Silakan masuk lagi.",
       "signin.disabled": "Akun ini dinonaktifkan — hubungi supervisor. Kata sandinya tidak diterima sampai supervisor mengaktifkannya kembali.",
+      "signout.pending": "Keluar belum tercatat di server; akan dicatat begitu tersambung kembali.",
       "current.title": "Tiket saat ini", "counter.title": "Loket", "none": "—",
       "current.none": "Belum ada tiket yang dipanggil.",
       "counter.open": "BUKA", "counter.paused": "ISTIRAHAT", "counter.closed": "TUTUP",
@@ -46,6 +47,7 @@ import { Question } from "/static/shared/question.js";
       "btn.call_typed": "Panggil {ticket}", "btn.requeue_typed": "Antrekan ulang {ticket}",
       "local.number_dropped": "{number} tidak dipanggil dan dihapus dari kolom nomor.",
       "waiting.title": "Menunggu", "no_shows.title": "Tidak hadir", "no_shows.none": "Tidak ada.",
+      "waiting.news": "Menunggu sekarang: {counts}.",
       "totals.title": "Hari ini",
       "totals.line": "selesai {done} · tidak hadir {no_show} · dialihkan {transferred}",
       "transfer.title": "Alihkan tiket", "transfer.target": "Layanan tujuan", "transfer.choose": "— pilih layanan —",
@@ -146,6 +148,7 @@ import { Question } from "/static/shared/question.js";
       "signin.password": "Password", "signin.submit": "Sign in",
       "session.expired": "Your session has ended. Please sign in again.",
       "signin.disabled": "This account has been disabled — ask a supervisor. Its password is refused until a supervisor enables it again.",
+      "signout.pending": "Signing out is not recorded on the server yet; it will be as soon as the connection is back.",
       "current.title": "Current ticket", "counter.title": "Counter", "none": "—",
       "current.none": "No ticket called.",
       "counter.open": "OPEN", "counter.paused": "PAUSED", "counter.closed": "CLOSED",
@@ -158,6 +161,7 @@ import { Question } from "/static/shared/question.js";
       "btn.call_typed": "Call {ticket}", "btn.requeue_typed": "Requeue {ticket}",
       "local.number_dropped": "{number} was not called and is cleared from the number field.",
       "waiting.title": "Waiting", "no_shows.title": "No-shows", "no_shows.none": "None.",
+      "waiting.news": "Waiting now: {counts}.",
       "totals.title": "Today",
       "totals.line": "done {done} · no-show {no_show} · transferred {transferred}",
       "transfer.title": "Transfer ticket", "transfer.target": "Target service", "transfer.choose": "— choose a service —",
@@ -428,6 +432,7 @@ import { Question } from "/static/shared/question.js";
 
   function setConnection(state) {
     connState = state;
+    if (state === "connected") revokeNow(); // the server answers again: a sign-out it missed is recorded now
     recheckQuestions(); // a link that drops withdraws a question whose "yes" would send a command
     render();
   }
@@ -460,6 +465,7 @@ import { Question } from "/static/shared/question.js";
       resyncing = false;
       learn(frame.people); // who its counter names, by name: said again after a reconnect or a reload
       applySnapshot(frame.data || {}, frame.seq || 0);
+      if (waitingSaid === null) waitingSaid = waitingKey(); // the counts found at sign-in are not news
       claims = []; // events the snapshot stands for will not come
       waitingNews();
       if (untrue(message?.about)) message = null; // changed while the page was away: what happened is not known
@@ -1190,6 +1196,7 @@ import { Question } from "/static/shared/question.js";
 
   async function start() {
     if (removed) return;
+    waitingSaid = null; // the next snapshot's counts are where this session starts, not a change
     signin.hidden = true;
     desk.hidden = false;
     await learnWho();
@@ -1246,8 +1253,9 @@ import { Question } from "/static/shared/question.js";
 
   function signOutLocally() {
     const old = link;
-    // A session refused here (another agency's counter) is ended on the server too, not left valid for hours.
-    if (token) fetch("/api/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${token}` } }).catch(() => {});
+    // A session refused here (another agency's counter) is ended on the server too, not left valid for hours; and
+    // one signed out while the server is out of reach, as soon as it answers again (revokeLater).
+    if (token) revokeLater(token);
     token = null;
     user = null;
     link = null;
@@ -1256,6 +1264,66 @@ import { Question } from "/static/shared/question.js";
     sessionStorage.removeItem(TOKEN_KEY);
     old?.close();
   }
+
+  // A shared PC at a counter: signed out while the server is out of reach, the session stayed valid on the server
+  // until it expired, though the operator believed they had signed out. The token to revoke (the token alone) is
+  // kept in this browser until the server has revoked it: tried at once, again with a backoff and whenever the link
+  // comes back, and at the next load of any counter page of this browser. Until then the sign-in screen says so.
+  const REVOKE_KEY = "counter-revoke"; // every counter page of this browser, whatever its site or counter
+  const REVOKE_RETRY_MS = [2000, 4000, 8000, 15000, 30000];
+  const REVOKE_TIMEOUT_MS = 10000; // a link that drops packets without a word: given up, tried again later
+  let revoking = false;
+  let revokeTries = 0;
+  let revokeTimer = 0;
+  let revokeMissed = false; // an attempt found the server out of reach: said on the sign-in screen
+
+  function toRevoke() {
+    try {
+      const list = JSON.parse(localStorage.getItem(REVOKE_KEY) || "[]");
+      return Array.isArray(list) ? list.filter((x) => typeof x === "string" && x) : [];
+    } catch {
+      return [];
+    }
+  }
+
+  function keepToRevoke(list) {
+    if (list.length) localStorage.setItem(REVOKE_KEY, JSON.stringify(list.slice(-10)));
+    else localStorage.removeItem(REVOKE_KEY);
+  }
+
+  // Written before it is sent: a page closed at once after "Keluar" still has it revoked at the next load.
+  function revokeLater(old) {
+    keepToRevoke([...toRevoke().filter((x) => x !== old), old]);
+    revokeNow();
+  }
+
+  async function revokeNow() {
+    if (revoking || !(toRevoke().length || revokeMissed)) return;
+    clearTimeout(revokeTimer);
+    revoking = true;
+    let reached = true;
+    try {
+      for (let old = toRevoke()[0]; old && reached; old = toRevoke()[0]) {
+        const abort = new AbortController();
+        const timer = setTimeout(() => abort.abort(), REVOKE_TIMEOUT_MS);
+        const response = await fetch("/api/v1/auth/logout", {
+          method: "POST", headers: { Authorization: `Bearer ${old}` }, signal: abort.signal,
+        }).catch(() => null).finally(() => clearTimeout(timer));
+        // revoked now, or no longer valid anyway (expired, or revoked by another page): done with it
+        reached = Boolean(response && (response.ok || response.status === 401));
+        if (reached) keepToRevoke(toRevoke().filter((x) => x !== old));
+      }
+    } finally {
+      revoking = false;
+    }
+    revokeMissed = !reached;
+    if (reached) revokeTries = 0;
+    else revokeTimer = setTimeout(revokeNow, REVOKE_RETRY_MS[Math.min(revokeTries++, REVOKE_RETRY_MS.length - 1)]);
+    render();
+  }
+
+  addEventListener("online", () => revokeNow());
+  addEventListener("storage", (event) => { if (event.key === REVOKE_KEY) render(); }); // another tab revoked it
 
   document.getElementById("signout").addEventListener("click", async () => {
     // A counter left open with nobody at it keeps counting in everyone's wait estimates: asked first.
@@ -1444,6 +1512,7 @@ import { Question } from "/static/shared/question.js";
     for (const button of document.querySelectorAll("[data-lang]")) button.setAttribute("aria-pressed", String(button.dataset.lang === lang));
     const box = document.getElementById("signin-error");
     if (!box.hidden) box.textContent = lang === "en" ? box.dataset.en : box.dataset.id;
+    setText("signout-pending", revokeMissed && toRevoke().length ? t("signout.pending") : "");
 
     const conn = document.getElementById("connection");
     conn.dataset.state = connState;
@@ -1532,17 +1601,7 @@ import { Question } from "/static/shared/question.js";
       document.querySelector(".actions button:not(:disabled)")?.focus();
     }
 
-    const waiting = document.getElementById("waiting");
-    waiting.replaceChildren(...[...waitingCounts()].map(([service, n]) => {
-      const li = document.createElement("li");
-      li.dataset.service = service;
-      const name = document.createElement("span");
-      name.textContent = serviceName(service);
-      const count = document.createElement("strong");
-      count.textContent = String(n);
-      li.append(name, count);
-      return li;
-    }));
+    renderWaiting();
 
     renderNoShows(busy);
     renderParked(!busy && view.state === "open" && !c);
@@ -1603,6 +1662,48 @@ import { Question } from "/static/shared/question.js";
     if (event.detail) button.blur();
     if (event.detail > 1) return;
     run(name, { ticket: label });
+  }
+
+  // The waiting counts per service. Redrawn only when they change (the page renders every second: the list was
+  // replaced under a screen reader's cursor each time), and said in a polite live region of their own once they
+  // have held for WAITING_SETTLE_MS, at most once every WAITING_GAP_MS: a busy hall changes them every few seconds,
+  // and each change read out would drown the message line. The counts found at sign-in are not news.
+  const WAITING_SETTLE_MS = 3000;
+  const WAITING_GAP_MS = 15000;
+  let waitingDrawn = "";
+  let waitingSaid = null; // the counts last said (or found at sign-in), as waitingKey() writes them
+  let waitingSeen = { key: "", since: 0 }; // the counts now, since when
+  let waitingSaidAt = -Infinity;
+
+  function waitingKey() {
+    return JSON.stringify([...waitingCounts()]);
+  }
+
+  function renderWaiting() {
+    const counts = [...waitingCounts()];
+    const drawn = JSON.stringify([lang, counts]);
+    if (drawn !== waitingDrawn) {
+      waitingDrawn = drawn;
+      document.getElementById("waiting").replaceChildren(...counts.map(([service, n]) => {
+        const li = document.createElement("li");
+        li.dataset.service = service;
+        const name = document.createElement("span");
+        name.textContent = serviceName(service);
+        const count = document.createElement("strong");
+        count.textContent = String(n);
+        li.append(name, count);
+        return li;
+      }));
+    }
+    const key = waitingKey();
+    const now = performance.now();
+    if (key !== waitingSeen.key) waitingSeen = { key, since: now };
+    if (waitingSaid === null || key === waitingSaid) return;
+    if (now - waitingSeen.since < WAITING_SETTLE_MS || now - waitingSaidAt < WAITING_GAP_MS) return;
+    waitingSaid = key;
+    waitingSaidAt = now;
+    const words = counts.map(([service, n]) => `${serviceName(service)} ${n}`).join(", ");
+    setText("waiting-news", t("waiting.news", { counts: words }));
   }
 
   let noShowsDrawn = ""; // as the parked list: redrawn only when it changes, so no press is lost to a redraw
@@ -1713,6 +1814,7 @@ import { Question } from "/static/shared/question.js";
   setInterval(render, 1000); // the "served for" clock
 
   render();
+  revokeNow(); // a sign-out this browser could not record before (any counter page's)
   if (token) start().catch((error) => showSignin(serverMessage(error)));
   else showSignin(null);
 })();
