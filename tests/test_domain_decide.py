@@ -407,6 +407,21 @@ def test_close_day_expires_everything_open_and_stops_issuing() -> None:
     d.now += timedelta(days=1)
     assert d.issue().label == "A-001"
     assert refused(d, c.CloseDay(d.now.date() + timedelta(days=3))).code == "day_in_future"
+    assert "reason" not in events[-1].data, "none given: the event is as every earlier release wrote it"
+
+
+def test_a_day_closed_with_a_reason_says_it_when_refusing_and_forgets_it_when_reopened() -> None:
+    d = Driver()
+    d.issue()
+    assert refused(d, c.CloseDay(reason="x" * 121)).details == {"field": "reason"}
+    events = d.run(c.CloseDay(reason=" Gangguan\u00a0 listrik "))
+    assert events[-1].data["reason"] == "Gangguan listrik"
+    refusal = refused(d, c.IssueTicket("ktp", "x", "y"))
+    assert refusal.key.startswith("day_closed.reason") and refusal.details["closed_reason"] == "Gangguan listrik"
+    d.run(c.ReopenDay(d.state.site.service_day(d.now)))
+    assert d.state.closed_reasons == {}
+    d.run(c.CloseDay())  # closed again without one: not said
+    assert refused(d, c.IssueTicket("ktp", "x", "y")).key in ("day_closed", "day_closed.until")
 
 
 # --- routing -------------------------------------------------------------------------------------------
