@@ -13,6 +13,7 @@ from queue_server.application.announcements import Announcer
 from queue_server.application.auth import Accounts
 from queue_server.application.desks import Desks
 from queue_server.application.health import DeviceRegistry
+from queue_server.application.kiosk_settings import KioskSettings
 from queue_server.application.mirror_watch import MirrorWatch
 from queue_server.application.notifications import Notifications
 from queue_server.application.process_alerts import ProcessAlerts
@@ -49,11 +50,13 @@ class Context:
     notifications: Notifications | None = None  # messages out (None: a command-line tool's context)
     uplink: Uplink | None = None  # this server's logs going up to the server that mirrors its malls
     mirror: MirrorWatch = field(init=False)  # the malls mirrored here: whether each one's copy keeps up
+    kiosk_settings: KioskSettings = field(init=False)  # each kiosk's printer, each site's public address for QR codes
     # The malls this server was started with but left out (settings/left_out.py), by id: answered 503, never served.
     left_out: Mapping[str, LeftOut] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.mirror = MirrorWatch(self.storage)
+        self.kiosk_settings = KioskSettings(self.storage)
         self.desks.names = self.accounts.names  # who sits at a counter, named as their account is now
 
     @property

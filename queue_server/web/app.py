@@ -29,6 +29,7 @@ from queue_server.application.announcements import Announcer, check_speakable
 from queue_server.application.auth import Accounts, device_token_refusal
 from queue_server.application.context import Context
 from queue_server.application.heard import Heard
+from queue_server.application.kiosk_settings import import_citizen_json
 from queue_server.application.kiosk_view import KioskNotices
 from queue_server.application.notifications import Notifications
 from queue_server.application.phone_codes import CodeWatch
@@ -427,6 +428,8 @@ def create_app(
             accounts.left_out = server.left_out
             await announcer.prepare()
             engine.reconfigured.append(announcer.refresh)
+            if isinstance(config.database, Path):  # an earlier release's settings file beside it, taken once
+                await import_citizen_json(storage, config.database, clock())
             server.ctx = ctx = Context(
                 sites, engine, storage, hub, accounts, announcer=announcer, nik_key=await storage.secret("nik"),
                 notifications=notifications, left_out=server.left_out,
