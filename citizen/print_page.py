@@ -19,7 +19,7 @@ async def print_page(request: Request) -> Response:
     ticket = await ctx.storage.ticket_by_token(token)
     if ticket is None or ticket.site not in ctx.sites:
         return not_found(request, "ticket")
-    url = follow_url(request, ticket.site, token)
+    url = await follow_url(request, ticket.site, token)
     lang = request.query_params.get("lang", "id")  # the language the citizen chose at the kiosk
     slip = slip_for(ctx, ticket, url, lang)
     return pages.render(request, "print.html", slip=slip, qr=qr_inline(url, scale=4), t=pages.texts()[slip.lang])

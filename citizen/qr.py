@@ -33,14 +33,14 @@ def qr_inline(data: str, scale: int = 6) -> Markup:
     return Markup(qr_svg(data, scale))  # noqa: S704 - segno's own markup from a URL or code we built
 
 
-def base_url(request: Request, site_id: str) -> str:
+async def base_url(request: Request, site_id: str) -> str:
     """Where a phone reaches this server: the site's public address if staff set one (a kiosk on the server itself
     asks on 127.0.0.1, which no phone can reach), else the address this request came to."""
-    return (store_of(request).public_url(site_id) or str(request.base_url)).rstrip("/")
+    return (await store_of(request).public_url(site_id) or str(request.base_url)).rstrip("/")
 
 
-def follow_url(request: Request, site_id: str, token: str) -> str:
-    return f"{base_url(request, site_id)}/t/{token}"
+async def follow_url(request: Request, site_id: str, token: str) -> str:
+    return f"{await base_url(request, site_id)}/t/{token}"
 
 
 def _svg(text: str) -> Response:
@@ -54,7 +54,7 @@ async def ticket_qr(request: Request) -> Response:
     ticket = await storage.ticket_by_token(token)
     if ticket is None:
         raise Refusal("unknown_ticket")
-    return _svg(qr_svg(follow_url(request, ticket.site, token)))
+    return _svg(qr_svg(await follow_url(request, ticket.site, token)))
 
 
 async def booking_qr(request: Request) -> Response:

@@ -5,6 +5,7 @@ the printer settings refused field by field."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -377,9 +378,10 @@ async def test_printing_and_settings_refuse_whoever_may_not(server: Server) -> N
     r = await server.http.put(settings, json=body, headers={**supervisor, "X-Kiosk-Token": KIOSK})
     assert r.status_code == 200 and r.json()["printer"] == {"mode": "none", "port": 9100, "profile": "default",
                                                             "qr_native": True}  # fmt: skip
-    # Kept on the server beside the database, and read back by a new store.
-    saved = Path(server.config.database).parent / "citizen.json"
-    assert '"mode": "none"' in saved.read_text()
+    # Kept in the database (tests/test_kiosk_settings.py: across a restart, a backup, two processes).
+    with sqlite3.connect(server.config.database) as conn:
+        assert conn.execute("SELECT printer FROM kiosk_printers").fetchall() == [('{"mode":"none","port":9100,'
+                                                                                '"profile":"default","qr_native":true}',)]  # fmt: skip
 
 
 async def test_the_public_address_for_qr_codes_is_an_admin_s(server: Server) -> None:

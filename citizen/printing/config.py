@@ -1,4 +1,4 @@
-"""A kiosk's printer, as staff set it in the kiosk panel (or by hand in citizen.json), checked field by field.
+"""A kiosk's printer, as staff set it in the kiosk panel (kept in the database), checked field by field.
 
 Modes:
 - "browser": the kiosk's browser prints the 80 mm page (/citizen/print/{token}) on the system printer; with

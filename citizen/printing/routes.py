@@ -59,13 +59,13 @@ async def _staff(request: Request, site_id: str) -> Principal:
     return principal
 
 
-def _settings_view(request: Request, site_id: str, kiosk: Principal) -> dict[str, Any]:
+async def _settings_view(request: Request, site_id: str, kiosk: Principal) -> dict[str, Any]:
     store = store_of(request)
     return {
         "kiosk": {"id": kiosk.id, "name": kiosk.name, "site": kiosk.site},
-        "printer": store.printer(kiosk.id).to_dict(),
-        "public_url": store.public_url(site_id),
-        "qr_base": base_url(request, site_id),
+        "printer": (await store.printer(kiosk.id)).to_dict(),
+        "public_url": await store.public_url(site_id),
+        "qr_base": await base_url(request, site_id),
     }
 
 
@@ -73,7 +73,7 @@ async def kiosk_settings(request: Request) -> Response:
     site_id = request.path_params["site"]
     ctx_of(request).site(site_id)
     kiosk = await _kiosk(request, site_id, bearer(request))
-    return JSONResponse(_settings_view(request, site_id, kiosk))
+    return JSONResponse(await _settings_view(request, site_id, kiosk))
 
 
 async def save_kiosk_settings(request: Request) -> Response:
@@ -86,12 +86,12 @@ async def save_kiosk_settings(request: Request) -> Response:
     printer = parse_printer(v.require_object(body.get("printer", {})))
     check_network_printer(printer, loopback=_loopback(request))
     public_url = parse_public_url(body.get("public_url"))
-    if public_url != store_of(request).public_url(site_id) and staff.role != "admin":
+    if public_url != await store_of(request).public_url(site_id) and staff.role != "admin":
         # The QR codes of every ticket lead there: an admin's decision, as the messages' public address is.
         raise Refusal("forbidden.public_url", details={"field": "public_url"})
-    await store_of(request).save(kiosk.id, printer, site_id, public_url)
+    await store_of(request).save(kiosk.id, printer, site_id, public_url, staff.name)
     log.info("kiosk %s printer set to %s by %s", kiosk.name, printer.mode, staff.name)
-    return JSONResponse(_settings_view(request, site_id, kiosk))
+    return JSONResponse(await _settings_view(request, site_id, kiosk))
 
 
 def _loopback(request: Request) -> bool:
@@ -141,10 +141,10 @@ async def print_ticket(request: Request) -> Response:
     ticket = await ctx.storage.ticket_by_token(token)
     if ticket is None or ticket.site != site_id:
         raise Refusal("unknown_ticket", details={"field": "token"})
-    config = store_of(request).printer(kiosk.id)
+    config = await store_of(request).printer(kiosk.id)
     if not config.escpos:
         raise Refusal("not_an_escpos_printer", mode=config.mode)  # fmt: skip
-    await _send(request, config, slip_for(ctx, ticket, follow_url(request, site_id, token), lang), kiosk)
+    await _send(request, config, slip_for(ctx, ticket, await follow_url(request, site_id, token), lang), kiosk)
     return JSONResponse({"ok": True, "label": ticket.label, "printer": describe(config)})
 
 
@@ -157,7 +157,7 @@ async def test_print(request: Request) -> Response:
     kiosk = await _kiosk(request, site_id, request.headers.get("x-kiosk-token"))
     body = await read_json(request)
     v.only(body, {"printer"})
-    saved = store_of(request).printer(kiosk.id)
+    saved = await store_of(request).printer(kiosk.id)
     config = parse_printer(v.require_object(body["printer"])) if "printer" in body else saved
     if not config.escpos:
         raise Refusal("not_an_escpos_printer", mode=config.mode)  # fmt: skip
@@ -169,8 +169,9 @@ async def test_print(request: Request) -> Response:
             raise Refusal("invalid_field.printer_address", host=config.host, details={"field": "host"}) from None
         except PrinterFault:
             pass  # a name not known on this network: answered as the fault it is, below
+    kiosk_page = f"{await base_url(request, site_id)}/kiosk/{site_id}"
     sample = Slip(site.name, "Cetak uji / Test print", kiosk.name, "A-000", site.local(ctx.now()), 0, 0,
-                  f"{base_url(request, site_id)}/kiosk/{site_id}", wifi_name=site.wifi.name if site.wifi else None,
+                  kiosk_page, wifi_name=site.wifi.name if site.wifi else None,
                   wifi_password=site.wifi.password if site.wifi else None)  # fmt: skip
     await _send(request, config, sample, kiosk)
     return JSONResponse({"ok": True, "printer": describe(config)})
