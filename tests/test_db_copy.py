@@ -40,6 +40,11 @@ def source(tmp_path: Path) -> Path:
     shutil.copy(FIXTURE, path)
     con = sqlite3.connect(path, isolation_level=None)
     schema.migrate(con)
+    # What staff set from a kiosk's panel (migration 0030), which the fixture predates.
+    con.execute("INSERT INTO kiosk_printers VALUES (2, 'tegal', '{\"mode\":\"network\",\"host\":\"192.168.1.50\"}', "
+                "'2026-11-23T02:00:00.000000+00:00', 'admin')")  # fmt: skip
+    con.execute("INSERT INTO site_public_urls VALUES ('tegal', 'https://antrean.tegalkab.go.id', "
+                "'2026-11-23T02:00:00.000000+00:00', NULL)")  # fmt: skip
     con.close()
     return path
 
@@ -76,6 +81,7 @@ async def _next_audit_id(url: str) -> int:
 def test_a_whole_database_is_copied_row_by_row(cluster: str, source: Path) -> None:
     before = _sqlite_rows(source)
     assert len(before["tickets"]) > 10 and before["survey_responses"] and before["audit"] and before["devices"]
+    assert before["kiosk_printers"] and before["site_public_urls"]
     target = asyncio.run(new_database(cluster))
     lines: list[str] = []
     counts = copy_sqlite_to_postgresql(source, target, progress=lines.append)
