@@ -153,7 +153,7 @@ async def test_an_old_citizen_json_is_imported_once_and_renamed(
         settings = await kiosk_settings(s)
         assert (settings["printer"], settings["public_url"]) == (PRINTER, PUBLIC_URL)
     said = "\n".join(r.getMessage() for r in caplog.records)
-    assert "imported into the database (1 printers, 1 public addresses) and renamed citizen.json.imported" in said
+    assert "imported into the database (printers: 1, public addresses: 1) and renamed citizen.json.imported" in said
     assert "printer of kiosk '999' skipped: no such kiosk" in said and "'lobby' skipped" in said
     assert "public address of site bekasi skipped" in said
     assert not old.exists() and old.with_name("citizen.json.imported").is_file()

@@ -113,7 +113,7 @@ async def import_citizen_json(storage: StoragePort, database: Path, at: datetime
     except OSError as exc:  # imported all the same; the next start imports it again, which changes nothing
         log.error("%s imported, but not renamed (%s): rename or delete it", path, exc)
         return
-    log.warning("%s imported into the database (%d printers, %d public addresses) and renamed %s; the kiosks' "
+    log.warning("%s imported into the database (printers: %d, public addresses: %d) and renamed %s; the kiosks' "
                 "settings now live in the database", path, len(printers), len(urls), done.name)  # fmt: skip
 
 
