@@ -390,6 +390,27 @@ def test_counter_open_pause_close() -> None:
     assert refused(d, c.CloseCounter("1")).code == "counter_busy"
 
 
+@pytest.mark.parametrize("serving", [False, True])
+def test_a_counter_closed_after_its_day_never_brings_its_expired_ticket_back(serving: bool) -> None:
+    # A day closed without one of its counters (the command line's close-day read the site file, and the counter
+    # was added on the web): the counter still points at its citizen, expired with the day. Closing it (a supervisor,
+    # or its operator's account disabled) must leave that ticket expired, not put it back in a closed day's line.
+    for close in (c.CloseCounter("1"), c.ReleaseCounters("op", "disabled")):
+        d = Driver()
+        d.open("1")
+        d.issue()
+        ticket = d.call_next("1")
+        if serving:
+            d.run(c.StartService("1"))
+        unknown = d.state.counters.pop("1")
+        d.run(c.CloseDay())
+        d.state.counters["1"] = unknown
+        events = d.run(close)
+        assert [e.type for e in events] == ["counter.closed"], close
+        assert d.ticket(ticket.id).state is S.EXPIRED
+        assert d.state.counters["1"].state is CounterState.CLOSED and d.state.counters["1"].current is None
+
+
 def test_close_day_expires_everything_open_and_stops_issuing() -> None:
     d = Driver()
     d.open("1", "2")

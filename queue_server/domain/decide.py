@@ -623,10 +623,10 @@ def _close_counter(state: SiteState, cmd: c.CloseCounter, now: datetime) -> list
     if status.state is CounterState.CLOSED:
         _refuse_as_left("counter_already_closed", state, status, config.name, status.closed_by, status.closed_at)
     out: list[Event] = []
-    if status.current is not None:
-        ticket = state.tickets[status.current]
-        if ticket.state is TicketState.SERVING:
-            _require_idle(state, status, config.name)
+    ticket = _held(state, status)
+    if ticket is not None and ticket.state is TicketState.SERVING:
+        _require_idle(state, status, config.name)
+    if ticket is not None and ticket.state is TicketState.CALLED:
         # A called ticket nobody started goes back to the queue at its old place.
         back = ticket.moved_to(TicketState.WAITING, counter=None, called_at=None, recalls=0)
         out.append(_event(state, ev.TICKET_RETURNED, now, ticket=back))
@@ -636,6 +636,14 @@ def _close_counter(state: SiteState, cmd: c.CloseCounter, now: datetime) -> list
     )  # fmt: skip
     out.append(_event(state, ev.COUNTER_CLOSED, now, counter=closed))
     return out
+
+
+def _held(state: SiteState, status: CounterStatus) -> Ticket | None:
+    """The ticket a counter holds, called or being served, that its close must see to. A counter can still point to
+    one whose day was closed without it (a counter the close did not know of, added on the web): that ticket is over
+    (expired), and closing the counter leaves it so; only reopening its day brings an expired ticket back."""
+    ticket = state.tickets.get(status.current) if status.current else None
+    return ticket if ticket is not None and ticket.state in (TicketState.CALLED, TicketState.SERVING) else None
 
 
 def _release_counters(state: SiteState, cmd: c.ReleaseCounters, now: datetime) -> list[Event]:
@@ -651,11 +659,11 @@ def _release_counters(state: SiteState, cmd: c.ReleaseCounters, now: datetime) -
             continue
         if config.agency == cmd.agency or counter_id in cmd.spared:
             continue  # still theirs, or a colleague signed in at it has it in hand
-        ticket = state.tickets.get(status.current) if status.current else None
+        ticket = _held(state, status)
         if ticket is not None and ticket.state is TicketState.SERVING:
             parked = ticket.moved_to(TicketState.PARKED, parked_at=now)
             out.append(_event(state, ev.TICKET_PARKED, now, ticket=parked, counter=replace(status, current=None)))
-        elif ticket is not None:
+        elif ticket is not None and ticket.state is TicketState.CALLED:
             back = ticket.moved_to(TicketState.WAITING, counter=None, called_at=None, recalls=0)
             out.append(_event(state, ev.TICKET_RETURNED, now, ticket=back))
         closed = replace(
