@@ -428,7 +428,7 @@ def _no_demo_mall_in(config: Config) -> None:
 async def _with_accounts(args: argparse.Namespace, action: Any) -> Any:
     from queue_server.application.auth import Accounts
     from queue_server.persistence.factory import storage_for
-    from queue_server.web.app import load_sites
+    from queue_server.web.app import command_line_engine, load_sites
 
     config = _config(args)
     sites = load_sites(config, sends_messages=False)  # the gateway's secrets need not be in this shell
@@ -441,6 +441,8 @@ async def _with_accounts(args: argparse.Namespace, action: Any) -> Any:
         storage = storage_for(config.database, synchronous=config.synchronous)
         await storage.open()
         try:
+            # What the server serves, the Settings page's agencies and screens too: never the site files alone.
+            sites = await command_line_engine(config, storage).configured_sites()
             accounts = Accounts(storage, sites)
             accounts.others_may_serve = True  # the command line changes what a running server checks
             return await action(accounts, sites, config, storage)
@@ -890,10 +892,9 @@ def cmd_close_day(args: argparse.Namespace) -> None:
     from queue_server.application.auth import Accounts, Principal
     from queue_server.application.context import Context
     from queue_server.common.messages import english
-    from queue_server.live.hub import Hub
     from queue_server.persistence.factory import storage_for
-    from queue_server.pipeline.engine import Engine
-    from queue_server.web.app import load_sites
+    from queue_server.pipeline.engine import StartRefused
+    from queue_server.web.app import command_line_engine, load_sites
 
     config = _config(args)
     sites = load_sites(config, sends_messages=False)  # the gateway's secrets need not be in this shell
@@ -905,10 +906,10 @@ def cmd_close_day(args: argparse.Namespace) -> None:
     async def run() -> dict[str, Any]:
         storage = storage_for(config.database, synchronous=config.synchronous)
         await storage.open()
-        hub = Hub(sites)
-        engine = Engine(sites, storage, hub)
+        engine = command_line_engine(config, storage)  # the configuration in force, counters added on the web too
         try:
             await engine.start()
+            sites, hub = engine.sites, engine.hub
             ctx = Context(sites, engine, storage, hub, Accounts(storage, sites, config.session_hours))
             asked = {key: value for key in ("day", "reason") if (value := getattr(args, key))}
             outcome = await close_day(ctx, local_admin, args.site_id, asked)
@@ -922,6 +923,8 @@ def cmd_close_day(args: argparse.Namespace) -> None:
             body = asyncio.run(run())
         except Refusal as exc:
             raise SystemExit(f"error: {english(exc)}") from None
+        except StartRefused as exc:
+            raise SystemExit(f"error: {exc}") from None
     said = f" ({body['reason']})" if body.get("reason") else ""
     print(f"closed {args.site_id} {body['day']}{said}: {body['expired']} unserved tickets expired")
 

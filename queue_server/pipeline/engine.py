@@ -187,6 +187,9 @@ class Engine:
         # (settings/left_out.py): said by the server, served by none of this process's parts.
         self.left_out: list[LeftOut] = []
         self.reconfigured: list[Callable[[str], None]] = []  # told a site's id after its new configuration applied
+        # False for a command line run with the server stopped (close-day): it decides on the configuration in force
+        # and leaves a changed site file to the server's next start, which says what it changes.
+        self.applies_files = True
         self.storage = storage
         self.hub = hub
         self.clock = clock
@@ -281,7 +284,8 @@ class Engine:
         await self._housekeep()
         async with self._sync:  # the follower (shared storage) never reads a site while it is left out
             self._confirm_start()
-        await self._files_take_over()
+        if self.applies_files:
+            await self._files_take_over()
         self._day_task = asyncio.create_task(self._housekeep_forever(), name="engine-day-closer")
 
     def _confirm_start(self) -> None:
@@ -399,6 +403,17 @@ class Engine:
                 except asyncio.CancelledError:
                     pass
         await self._written()  # what was decided is written and answered, not dropped
+
+    async def configured_sites(self) -> dict[str, Site]:
+        """Each site as a server started now would serve it before any change (_configured), read without starting:
+        what the command line checks an account's agency or a device's screen against, the Settings page's
+        agencies and screens included."""
+        now = self.clock()
+        sites = {}
+        for site_id, from_file in self._file_sites.items():
+            loaded = await self.storage.load_site(site_id, from_file.service_day(now))
+            sites[site_id] = self._configured(site_id, loaded.configuration, loaded.site_file)[0]
+        return sites
 
     def _configured(
         self, site_id: str, stored: dict[str, Any] | None, remembered: dict[str, Any] | None = None

@@ -45,6 +45,7 @@ from queue_server.outbound.deliverer import DeliverySettings
 from queue_server.outbound.uplink import Uplink
 from queue_server.outbound.vault import Vault
 from queue_server.persistence.factory import storage_for
+from queue_server.persistence.port import StoragePort
 from queue_server.persistence.schema import SchemaError
 from queue_server.pipeline.engine import Engine, StartRefused, StorageUnavailable
 from queue_server.settings import left_out, runtime
@@ -123,6 +124,19 @@ def site_of(
     if config.demo_inbox:
         site = with_demo_gateway(site, config.host, config.port)
     return site
+
+
+def command_line_engine(config: Config, storage: StoragePort) -> Engine:
+    """The engine a command run with the server stopped decides on (close-day), or reads the sites through
+    (accounts, devices, webhooks: Engine.configured_sites): each site's configuration in force as `serve` builds it,
+    the one stored (saved on the Settings page, say) before its site file, never the site files alone. A changed site
+    file is left to the server's next start. Nothing is sent from here: a gateway's ${VARIABLE}s need not be set."""
+    sites, documents, paths = load_site_files(config, sends_messages=False)
+    stored = partial(site_of, config, env=AnyVariable(), in_force=True)
+    engine = Engine(sites, storage, Hub(sites), files=documents, parse=stored, mirrored=config.mirrored,
+                    paths={site_id: str(path.resolve()) for site_id, path in paths.items()})  # fmt: skip
+    engine.applies_files = False
+    return engine
 
 
 PAGES_ENTRY_POINTS = "queue_server.pages"
