@@ -139,3 +139,28 @@ async def test_close_day_closes_the_counters_added_in_settings_and_their_citizen
         r = await s.http.post("/api/v1/sites/uji/counters/5/commands", json={"command": "close"}, headers=supervisor)
         assert r.status_code == 409 and r.json()["error"]["code"] == "counter_already_closed", r.text
         assert state.tickets[ticket].state.value == "expired", "the day's citizen is not back in a closed day's line"
+
+
+async def test_check_site_and_site_history_say_the_file_was_changed_in_settings_since(tmp_path: Path) -> None:
+    db, site = new_mall(tmp_path)
+    document = await added_in_settings(db, site)  # version 1
+    async with running_server(db, site_files=[site], clock=today()) as s:
+        admin = await s.login("admin")
+        document["site"]["running_text"] = "Loket Polresta buka pukul 08.00."
+        r = await s.http.put("/api/v1/sites/uji/configuration", json={"version": 1, "document": document},
+                             headers=admin)  # fmt: skip
+        assert r.status_code == 200, r.text
+    # It said "this is the file in force (configuration version 2 ...)" of a file with one agency.
+    said = await asyncio.to_thread(cli, "check-site", "--db", str(db), str(site))
+    assert said.returncode == 0, said.stdout
+    assert "database: this is the file applied last (applied " in said.stdout, said.stdout
+    assert ("; changed on the Settings page since: versions 1-2. Version 2 is in force, and a server started with "
+            "this file keeps it (the file is not applied again)") in said.stdout, said.stdout  # fmt: skip
+    assert "this is the file in force" not in said.stdout
+    history = await asyncio.to_thread(cli, "site-history", "--db", str(db))
+    assert history.returncode == 0, history.stderr
+    lines = history.stdout.splitlines()
+    # It said "version 2 in force, from the site file ..."
+    assert lines[0].startswith("uji: configuration version 2 in force, saved on the Settings page (versions 1-2, "
+                               "since the site file "), lines  # fmt: skip
+    assert lines[0].endswith(" applied last)") and lines[-1].endswith(f"from {site.resolve()}  <- applied last"), lines

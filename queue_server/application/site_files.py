@@ -24,7 +24,14 @@ def file_against_database(site: Site, document: dict[str, Any], held: SiteFiles 
     newer = site_history.last_applied(held.last, held.history)
     if standing == "current":
         since = f", applied {_when_where(newer)}" if newer else ""
-        return True, [f"database: this is the file in force (configuration version {held.version}{since})"]
+        saved = saved_since(held)
+        if saved is None:
+            return True, [f"database: this is the file in force (configuration version {held.version}{since})"]
+        applied = [f"configuration version {newer.version}"] if newer and newer.version else []  # 0: the first
+        applied.append(f"applied {_when_where(newer)}")
+        return True, [f"database: this is the file applied last ({', '.join(applied)}); changed on the Settings page "
+                      f"since: {saved}. Version {held.version} is in force, and a server started with this file keeps "
+                      "it (the file is not applied again)"]  # fmt: skip
     if standing == "new":
         lines = [f"database: a new file, applied at the next start (it replaces configuration version "
                  f"{held.version}, unless today's tickets refuse it)"]  # fmt: skip
@@ -53,14 +60,35 @@ def history_lines(sites: dict[str, SiteFiles], only: str | None = None) -> list[
     for site_id, held in sorted(sites.items()):
         if only is not None and site_id != only:
             continue
-        lines.append(f"{site_id}: configuration version {held.version} in force, from the site file {held.last[:12]}")
+        saved = saved_since(held)
+        if saved is None:
+            lines.append(f"{site_id}: configuration version {held.version} in force, from the site file "
+                         f"{held.last[:12]}")  # fmt: skip
+        else:
+            lines.append(f"{site_id}: configuration version {held.version} in force, saved on the Settings page "
+                         f"({saved}, since the site file {held.last[:12]} applied last)")  # fmt: skip
         if not held.history:
             lines.append("  no site file recorded (served before the history was kept)")
         last = site_history.last_applied(held.last, held.history)
         for row in sorted(held.history, key=lambda row: bool(row.applied_at)):  # when unknown: the first file
-            mark = "  <- in force" if row is last else ""
+            mark = ("  <- in force" if saved is None else "  <- applied last") if row is last else ""
             lines.append(f"  {row.digest[:12]}  version {row.version:<3}  {_when_where(row)}{mark}")
     return lines
+
+
+def saved_since(held: SiteFiles) -> str | None:
+    """The versions saved on the Settings page since the site file applied last ("version 4", "versions 2-4"), or
+    None when the version in force is that file's own."""
+    newer = site_history.last_applied(held.last, held.history)
+    if newer is not None:
+        first = newer.version + 1
+    elif held.source == "web":  # the file's version is not known (applied before the history was kept)
+        first = held.version
+    else:
+        return None
+    if first > held.version:
+        return None
+    return f"version {first}" if first == held.version else f"versions {first}-{held.version}"
 
 
 def _when_where(row: site_history.AppliedFile | None) -> str:

@@ -27,6 +27,7 @@ class SiteFiles:
     version: int = 0
     last: str = ""
     history: list[AppliedFile] = field(default_factory=list)
+    source: str = "file"  # where the version in force was made: "file", or "web" (saved on the Settings page)
 
 
 class NoDatabase(Exception):
@@ -79,7 +80,8 @@ def _sites(settings: list[tuple[Any, ...]]) -> dict[str, SiteFiles]:
     for site, key, value in sorted(settings, key=lambda row: row[1] != "site_file"):  # a configuration last: it wins
         data = json.loads(value)
         if key == "configuration":
-            sites[site] = SiteFiles(int(data["version"]), str(data["file_hash"]))
+            source = str(data.get("source", "file"))
+            sites[site] = SiteFiles(int(data["version"]), str(data["file_hash"]), source=source)
         else:
             sites[site] = SiteFiles(0, document_digest(normalised_document(data)))
     return sites
