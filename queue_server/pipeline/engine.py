@@ -361,15 +361,16 @@ class Engine:
                             changes_in_words(changes))  # fmt: skip
                 if outcome.events:  # not when another process applied the same file a moment before
                     await self._record_file(site_id, digest, self.states[site_id].configuration.version)
-            except Refusal as exc:
+            except StorageUnavailable as exc:
                 log.warning("site %s: the changed site file is not applied (%s); the configuration %s stays until it "
                             "can be", site_id, exc, before)  # fmt: skip
-                if not isinstance(exc, StorageUnavailable):  # a refusal of the day, to be done something about
-                    reason, reason_en = refusal_messages(exc)
-                    self.configuration_alerts.setdefault(site_id, {})["site_file_waiting"] = {
-                        "version": state.configuration.version, "code": exc.code, "reason": reason,
-                        "reason_en": reason_en,
-                    }  # fmt: skip
+            except Refusal as exc:  # a refusal of the day, to be done something about: said as the dashboard says it
+                reason, reason_en = refusal_messages(exc)
+                waiting = {"version": state.configuration.version, "code": exc.code, "reason": reason,
+                           "reason_en": reason_en}  # fmt: skip
+                self.configuration_alerts.setdefault(site_id, {})["site_file_waiting"] = waiting
+                log.warning("site %s: %s / %s", site_id, messages.text("alert", "site_file_waiting", "id", waiting),
+                            messages.text("alert", "site_file_waiting", "en", waiting))  # fmt: skip
         for site_id, state in self.states.items():
             # Nothing stored yet: remember which file is served, so that a later file is checked against it too.
             document = state.configuration.document
