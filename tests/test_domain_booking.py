@@ -293,7 +293,15 @@ def test_a_paused_service_still_checks_its_bookings_in_and_booking_ahead_goes_on
     assert d.run(c.CheckIn(code, "t1", "tok1"))[0].type == "booking.checked_in"
     assert d.state.tickets["t1"].state.value == "waiting"
     book(d, "nik-b", time(9), date(2026, 11, 24))
+    # a booking for later today would be a new ticket of the paused line at its check-in (an outside review)
+    later = c.BookSlot("ktp", MONDAY, time(11), "nik-c", "0812****789", "id-c", "BK-C")
+    assert refused(d, later) == "issuing_paused"
     assert refused(d, c.PauseIssuing("Blangko habis", service="ktp", until=time(8))) == "issuing_pause_until_past"
     assert refused(d, c.ResumeIssuing(service="kk")) == "issuing_not_paused"
+    d.now = datetime(2026, 11, 23, 3, 30, tzinfo=UTC)  # 10:30: the time hoped for is past, and is no longer said
+    with pytest.raises(Refusal) as info:
+        d.run(c.IssueTicket("ktp", "w1", "wtok1"))
+    assert info.value.key == "issuing_paused" and info.value.details.get("until") is None
     d.run(c.ResumeIssuing(service="ktp"))
     assert d.run(c.IssueTicket("ktp", "w1", "wtok1"))[0].type == "ticket.issued"
+    d.run(c.BookSlot("ktp", MONDAY, time(11), "nik-c", "0812****789", "id-c", "BK-C"))  # resumed: booked again

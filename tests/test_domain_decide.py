@@ -8,7 +8,7 @@ import pytest
 
 from queue_server.common.messages import refusal_messages
 from queue_server.domain import commands as c
-from queue_server.domain.catalogue import OpeningHours, Service, Site
+from queue_server.domain.catalogue import Agency, OpeningHours, Service, Site
 from queue_server.domain.events import Event
 from queue_server.domain.model import CounterState, IllegalTransition, TicketState
 from queue_server.domain.refusal import Refusal
@@ -443,6 +443,19 @@ def test_a_day_closed_with_a_reason_says_it_when_refusing_and_forgets_it_when_re
     assert d.state.closed_reasons == {}
     d.run(c.CloseDay())  # closed again without one: not said
     assert refused(d, c.IssueTicket("ktp", "x", "y")).key in ("day_closed", "day_closed.until")
+
+
+def test_a_pause_s_reason_drops_its_full_stop_and_an_agency_without_services_has_nothing_to_pause() -> None:
+    """An outside review: "Blangko habis." read "Blangko habis.. Perkiraan ..." on the kiosk; and an agency added
+    before its services recorded an empty pause (the dashboard offers "Semua layanan" of every agency)."""
+    site = make_site()
+    site = replace(site, agencies=site.agencies | {"bpn": Agency("bpn", "BPN", "BPN", "#000000")})
+    d = Driver(site)
+    assert d.run(c.PauseIssuing(" Blangko habis. ", service="ktp"))[0].data["pauses"][0]["reason"] == "Blangko habis"
+    with pytest.raises(Refusal) as info:
+        d.run(c.PauseIssuing("Gangguan jaringan", agency="bpn"))
+    assert info.value.key == "invalid_field.agency_without_services" and info.value.details == {"field": "agency"}
+    assert "BPN belum punya layanan" in refusal_messages(info.value)[0]
 
 
 # --- routing -------------------------------------------------------------------------------------------

@@ -971,6 +971,40 @@ async def test_an_earlier_box_s_running_text_naming_a_citizen_is_withheld_and_it
         assert r.json()["fingerprint"] == fingerprint_for(2, "site.running_text", {"text": NAMING})
 
 
+async def test_a_pause_or_a_closed_day_s_reason_naming_a_citizen_is_withheld_and_the_fingerprints_agree(
+    database: Path | str,
+) -> None:
+    """A box checks these reasons as it checks its running text; a mirror serves the mall's kiosk view and phones
+    all the same, so it keeps none that names a citizen (a pause's becomes "Gangguan layanan", a closed day's is left
+    out), with the fingerprints of the events as the box holds them: the box's log goes on up (an outside review)."""
+    at = "2026-11-23T02:00:00+00:00"
+    pause = {"service": "ktp", "day": "2026-11-23", "reason": NAMING, "since": at, "until": None}
+    paused = {"seq": 2, "type": "service.paused", "site": "tegal", "at": at,
+              "data": {"pauses": [pause], "agency": None}}  # fmt: skip
+    closed = {"seq": 3, "type": "day.closed", "site": "tegal", "at": at,
+              "data": {"day": "2026-11-23", "expired": 0, "reason": NAMING}}  # fmt: skip
+    async with running_server(database, mirrored=["tegal"]) as mirror:
+        token = bearer(await uplink_token(mirror))
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", headers=token,
+                                   json={"after": 0, "events": [running_text(1), paused]})  # fmt: skip
+        assert r.status_code == 200, r.text
+        after = fingerprint("service.paused", paused["data"])
+        r = await mirror.http.get("/api/v1/sites/tegal/uplink", params={"newest": 2, "protocol": 3}, headers=token)
+        assert r.json()["fingerprint"] == after, r.text
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", headers=token,
+                                   json={"after": 2, "events": [closed], "fingerprint": after})  # fmt: skip
+        assert r.status_code == 200, r.text
+        held = await held_by(mirror)
+        assert "Siti" not in held and "3328011201800001" not in held, held
+        assert "Gangguan layanan" in held
+        after = fingerprint("day.closed", closed["data"])
+        r = await mirror.http.get("/api/v1/sites/tegal/uplink", params={"newest": 3, "protocol": 3}, headers=token)
+        assert r.json()["fingerprint"] == after, r.text
+        r = await mirror.http.post("/api/v1/sites/tegal/uplink", headers=token,
+                                   json={"after": 3, "events": [running_text(4)], "fingerprint": after})  # fmt: skip
+        assert r.status_code == 200 and r.json()["after"] == 4, r.text
+
+
 async def test_a_box_s_configuration_from_before_the_newer_thresholds_is_taken_with_their_defaults(
     database: Path | str,
 ) -> None:
@@ -1645,10 +1679,10 @@ def test_every_kind_of_event_a_mall_makes_is_taken_and_makes_the_same_state() ->
     do(c.PauseCounter("1"))
     do(c.OpenCounter("1"))
     do(c.SetRunningText("Loket 3 istirahat pukul 12.00"))
+    do(c.BookSlot("ktp", day, time(14, 0), "f" * 64, "0814****34", "b3", "KODE3", None), 0)  # not while KTP is paused
     do(c.PauseIssuing("Gangguan jaringan/sistem pusat", agency="disdukcapil", until=time(13, 0)))
     do(c.ResumeIssuing(service="kk"))
     do(c.CloseCounter("3"))
-    do(c.BookSlot("ktp", day, time(14, 0), "f" * 64, "0814****34", "b3", "KODE3", None), 0)
     do(c.ReleaseLateBookings(), 400)
     do(c.CloseDay(day), 60)
     do(c.ReopenDay(day), 0)

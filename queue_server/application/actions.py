@@ -31,6 +31,7 @@ from queue_server.domain.relay import (
     configuration_withheld,
     fingerprint_for,
     invalid_event,
+    part_withheld,
     text_withheld,
     withheld,
 )
@@ -42,6 +43,8 @@ from queue_server.pipeline.idempotency import keyed
 from queue_server.settings.sitefile import SiteFileError
 
 log = logging.getLogger(__name__)
+# What a mirror says of a relayed pause whose reason named a citizen (never the text): a service disruption.
+PAUSE_REASON_WITHHELD = "Gangguan layanan"
 
 COUNTER_COMMANDS = (
     "open",
@@ -511,7 +514,11 @@ def _paused_notice(state: SiteState, ticket: Ticket, now: datetime) -> dict[str,
     if ticket.state is not TicketState.WAITING:
         return None
     pause = state.issuing_pause(ticket.service, state.site.service_day(now))
-    return pause_view(pause) if pause is not None else None
+    if pause is None:
+        return None
+    view = pause_view(pause)
+    # the expected time is a hope: once past (and nobody resumed yet), a citizen is not told it
+    return view | {"until": None} if pause.until is not None and pause.until <= now else view
 
 
 def _name(named: Mapping[str, Any], key: str) -> str:
@@ -918,7 +925,18 @@ def _relayed_event(ctx: Context, site_id: str, item: Any) -> Event:
     if type_ == ev.DAY_CLOSED and isinstance(reason, str) and plaintext.personal_shown(reason):
         # The same for why the mall closed its day, which the mall's pages here would say: left out, not refused.
         log.warning("site %s: the reason of the mall's day.closed event %s names a citizen; left out", site_id, seq)
-        data = {key: value for key, value in data.items() if key != "reason"}
+        data = part_withheld(type_, data, {key: value for key, value in data.items() if key != "reason"})
+    pauses = data.get("pauses")
+    if type_ == ev.SERVICE_PAUSED and isinstance(pauses, list):
+        # And why a service's issuing paused, which the mall's kiosk view and phones here say: a generic word instead
+        # (a pause has a reason). A box checks its own; this one's pages depend on no box doing so.
+        named = [p for p in pauses if isinstance(p, dict) and plaintext.personal_shown(str(p.get("reason", "")))]
+        if named:
+            log.warning(
+                "site %s: a reason of the mall's service.paused event %s names a citizen; withheld", site_id, seq
+            )
+            replaced = [p | {"reason": PAUSE_REASON_WITHHELD} if p in named else p for p in pauses]
+            data = part_withheld(type_, data, data | {"pauses": replaced})
     try:
         when = datetime.fromisoformat(at)
     except ValueError:

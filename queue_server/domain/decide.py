@@ -316,7 +316,7 @@ def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
         raise Refusal("unknown_channel", channel=cmd.channel, choices=list(CHANNELS), details={"field": "channel"})
     _require_a_counter(state, service)
     day = _require_site_open(state, now)
-    _require_not_paused(state, service, day)
+    _require_not_paused(state, service, day, now)
     if state.walk_ins_left(service.id, day, now) == 0:
         online_left = state.online_places_left(service.id, day)
         if not service.online_quota:
@@ -344,13 +344,13 @@ def _require_a_counter(state: SiteState, service: Service, key: str = "service_n
         raise Refusal(key, service=service.name, **params, details={"service": service.id})
 
 
-def _require_not_paused(state: SiteState, service: Service, day: date) -> None:
+def _require_not_paused(state: SiteState, service: Service, day: date, now: datetime) -> None:
     """A service whose issuing a supervisor or its operator paused today (its central system down, blank forms run
     out) takes nobody new into its line: refused with why, and when it is expected to resume if said."""
     pause = state.issuing_pause(service.id, day)
     if pause is None:
         return
-    until = state.site.local(pause.until) if pause.until else None
+    until = state.site.local(pause.until) if pause.until and pause.until > now else None  # a hope past is not said
     raise Refusal(
         "issuing_paused.until" if until else "issuing_paused",
         service=service.name,
@@ -359,7 +359,7 @@ def _require_not_paused(state: SiteState, service: Service, day: date) -> None:
         details={
             "service": service.id,
             "reason": pause.reason,
-            "until": pause.until.isoformat() if pause.until else None,
+            "until": until.isoformat() if until else None,
         },
     )
 
@@ -681,6 +681,9 @@ def _close_day(state: SiteState, cmd: c.CloseDay, now: datetime) -> list[Event]:
     if day > state.site.service_day(now):
         raise Refusal("day_in_future", day=day, details={"field": "day"})
     reason = " ".join(cmd.reason.split()) if cmd.reason else None  # one line on a kiosk, a TV, a phone
+    # A second close of the day (a counter still held, two processes at midnight) keeps the reason said before: the
+    # state keeps it, and a restart reads the reason of the latest close.
+    reason = reason or state.closed_reasons.get(day)
     if reason is not None and len(reason) > CLOSE_REASON_MAX:
         raise Refusal("invalid_field.too_long", max_len=CLOSE_REASON_MAX, details={"field": "reason"})
     out: list[Event] = []
@@ -760,6 +763,8 @@ def _book(state: SiteState, cmd: c.BookSlot, now: datetime) -> list[Event]:
             slot=cmd.slot,
             details={"days_ahead": site.booking.days_ahead},
         )
+    if cmd.day == today:  # a booking for later today would be a ticket of the paused line at its check-in
+        _require_not_paused(state, service, today, now)
     if (cmd.nik_hash, service.id, cmd.day) in state.nik_booked:
         raise Refusal("duplicate_booking", service=service.name, day=cmd.day)
     limit = site.booking.per_phone
@@ -863,12 +868,17 @@ def _paused_services(state: SiteState, service_id: str | None, agency_id: str | 
         return [_service(state, service_id)]
     if agency_id not in state.site.agencies:
         raise Refusal("unknown_agency", agency=agency_id, site=state.site.name, details={"field": "agency"})
-    return [s for s in state.site.services.values() if s.agency == agency_id]
+    services = [s for s in state.site.services.values() if s.agency == agency_id]
+    if not services:  # an agency added in Settings before its services: nothing to pause, and no pause to record
+        raise Refusal("invalid_field.agency_without_services", agency=state.site.agencies[agency_id].name,
+                      details={"field": "agency"})  # fmt: skip
+    return services
 
 
 def _pause_issuing(state: SiteState, cmd: c.PauseIssuing, now: datetime) -> list[Event]:
     services = _paused_services(state, cmd.service, cmd.agency)
-    reason = " ".join(cmd.reason.split())  # one line: a kiosk tile says it
+    # one line, no closing full stop: a kiosk tile says it in a sentence of its own ("Blangko habis. Perkiraan ...")
+    reason = " ".join(cmd.reason.split()).rstrip(". ")
     if not reason:
         raise Refusal("invalid_field.required", details={"field": "reason"})
     if len(reason) > REASON_MAX:

@@ -374,6 +374,13 @@ def text_withheld(type_: str, data: Mapping[str, Any]) -> dict[str, Any]:
     return {**data, "text": "", TEXT_WITHHELD: _fingerprints_kept(type_, data)}
 
 
+def part_withheld(type_: str, data: Mapping[str, Any], kept: dict[str, Any]) -> dict[str, Any]:
+    """An event with part of it withheld by a mirror (`kept`: the data as the copy keeps it; a day.closed event's
+    reason left out, a service.paused event's reasons replaced), and, under TEXT_WITHHELD, the fingerprints of the
+    event as the mall's log holds it: so the box and the copy still agree where the copy ends, as for a running text."""
+    return {**kept, TEXT_WITHHELD: _fingerprints_kept(type_, data)}
+
+
 def _fingerprints_kept(type_: str, data: Mapping[str, Any]) -> dict[str, str]:
     """The fingerprints of an event as the mall's log holds it, of each protocol that makes one (fingerprint_for
     returns them for the copy that withholds part of it)."""
