@@ -175,7 +175,10 @@ async def test_the_kiosk_tile_says_why_and_cannot_be_pressed(server: Server, tmp
         await until(page, "() => document.body.dataset.ready === 'true'")
         await page.click(".k-agency[data-agency='disdukcapil']")
         await until(page, f"() => document.querySelector(\"{KTP} .k-wait\").textContent !== ''")
-        assert await text(page, f"{KTP} .k-wait") == "Sementara berhenti: Blangko habis. Perkiraan dibuka kembali 13.00"
+        assert (
+            await text(page, f"{KTP} .k-wait")
+            == "Sementara berhenti: Blangko habis. Perkiraan dibuka kembali pukul 13.00"
+        )
         assert await page.is_disabled(KTP)
         await page.screenshot(path=tmp_path / "kiosk-paused.png")
         shot(tmp_path / "kiosk-paused.png")  # for a person to look at (CITIZEN_SHOTS)
@@ -247,7 +250,7 @@ async def test_the_dashboard_pauses_shows_why_and_resumes(database: Path | str, 
         await page.click("#dlg-pause button[type=submit]")
         row = "#services tr[data-service='ktp']"
         await until(page, f'() => document.querySelector("{row} .paused-text") !== null')
-        assert await text(page, f"{row} .paused-text") == "Berhenti: Blangko habis · perkiraan dibuka 13.00"
+        assert await text(page, f"{row} .paused-text") == "Berhenti: Blangko habis · perkiraan dibuka pukul 13.00"
         assert (await take(server)).status_code == 409
         await page.screenshot(path=tmp_path / "dashboard-paused.png")
         shot(tmp_path / "dashboard-paused.png")

@@ -282,7 +282,8 @@ function tileWait(wait) {
 
 // "Sementara berhenti: Blangko habis. Perkiraan dibuka kembali 13.00": the reason as its supervisor typed it.
 function pausedText(paused) {
-  if (!paused.until) return texts.t("kiosk_tile_paused", { reason: paused.reason });
+  // the expected time is a hope: once past, it is not said (nobody resumed yet)
+  if (!paused.until || Date.parse(paused.until) <= Date.now() + clockOffset) return texts.t("kiosk_tile_paused", { reason: paused.reason });
   return texts.t("kiosk_tile_paused_until", { reason: paused.reason, until: formatTime(paused.until, texts.lang, timeZone) });
 }
 
