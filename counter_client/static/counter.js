@@ -1287,7 +1287,8 @@ import { Question } from "/static/shared/question.js";
   }
 
   function keepToRevoke(list) {
-    if (list.length) localStorage.setItem(REVOKE_KEY, JSON.stringify(list.slice(-10)));
+    // every one kept until revoked (a few dozen bytes each): one dropped would stay valid on the server
+    if (list.length) localStorage.setItem(REVOKE_KEY, JSON.stringify(list));
     else localStorage.removeItem(REVOKE_KEY);
   }
 
