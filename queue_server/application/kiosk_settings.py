@@ -75,12 +75,19 @@ class KioskSettings:
         return self._rows
 
 
-async def import_citizen_json(storage: StoragePort, database: Path, at: datetime) -> None:
+async def import_citizen_json(storage: StoragePort, database: Path | str, at: datetime) -> None:
     """The settings of `citizen.json` beside the SQLite `database`, if there is one: its valid entries go into the
     database (never over a setting stored there already), each invalid one is logged and skipped, and the file is
     renamed citizen.json.imported. A file that cannot be read is logged and left as it is: the server starts, with
-    the browser's printing at its kiosks, until it is mended (imported at the next start) or deleted."""
-    path = database.parent / OLD_FILE_NAME
+    the browser's printing at its kiosks, until it is mended (imported at the next start) or deleted.
+
+    On PostgreSQL an earlier release wrote it "beside" the database's address taken as a path: in a folder named
+    after the URL under the server's working folder. It is taken from there too, and named in the log without that
+    folder, whose name holds the URL's password."""
+    path = Path(str(database)).parent / OLD_FILE_NAME
+    shown = (
+        str(path) if isinstance(database, Path) else f"the {OLD_FILE_NAME} an earlier release wrote for this database"
+    )
     if not path.is_file():
         return
     try:
@@ -88,22 +95,22 @@ async def import_citizen_json(storage: StoragePort, database: Path, at: datetime
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
     except (OSError, ValueError) as exc:
-        log.error("%s cannot be read (%s): not imported; mend or delete it, then restart", path, exc)
+        log.error("%s cannot be read (%s): not imported; mend or delete it, then restart", shown, exc)
         return
     store = KioskSettingsStore(storage)
     kiosks = await store.kiosks()
     printers: dict[int, tuple[str, dict[str, Any]]] = {}
-    for key, printer in _entries(data, "printers", path):
+    for key, printer in _entries(data, "printers", shown):
         device = int(key) if key.isdigit() else None
         if device is None or device not in kiosks or not isinstance(printer, dict):
-            log.warning("%s: printer of kiosk %r skipped: %s", path, key,
+            log.warning("%s: printer of kiosk %r skipped: %s", shown, key,
                         "not a printer (a JSON object)" if device in kiosks else "no such kiosk")  # fmt: skip
             continue
         printers[device] = (kiosks[device], printer)
     urls: dict[str, str] = {}
-    for site, url in _entries(data, "public_url", path):
+    for site, url in _entries(data, "public_url", shown):
         if not isinstance(url, str) or len(url) > 200 or not _PUBLIC_URL.match(url.strip()):
-            log.warning("%s: public address of site %s skipped: not an http(s) address", path, site)
+            log.warning("%s: public address of site %s skipped: not an http(s) address", shown, site)
             continue
         urls[site] = url.strip().rstrip("/")
     await store.add_missing(printers, urls, at)
@@ -111,15 +118,15 @@ async def import_citizen_json(storage: StoragePort, database: Path, at: datetime
     try:
         path.replace(done)
     except OSError as exc:  # imported all the same; the next start imports it again, which changes nothing
-        log.error("%s imported, but not renamed (%s): rename or delete it", path, exc)
+        log.error("%s imported, but not renamed (%s): rename or delete it", shown, exc)
         return
     log.warning("%s imported into the database (printers: %d, public addresses: %d) and renamed %s; the kiosks' "
-                "settings now live in the database", path, len(printers), len(urls), done.name)  # fmt: skip
+                "settings now live in the database", shown, len(printers), len(urls), done.name)  # fmt: skip
 
 
-def _entries(data: dict[str, Any], key: str, path: Path) -> list[tuple[str, Any]]:
+def _entries(data: dict[str, Any], key: str, shown: str) -> list[tuple[str, Any]]:
     section = data.get(key, {})
     if not isinstance(section, dict):
-        log.warning("%s: %s skipped: not a JSON object", path, key)
+        log.warning("%s: %s skipped: not a JSON object", shown, key)
         return []
     return [(str(k), v) for k, v in section.items()]

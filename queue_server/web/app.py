@@ -442,8 +442,7 @@ def create_app(
             accounts.left_out = server.left_out
             await announcer.prepare()
             engine.reconfigured.append(announcer.refresh)
-            if isinstance(config.database, Path):  # an earlier release's settings file beside it, taken once
-                await import_citizen_json(storage, config.database, clock())
+            await import_citizen_json(storage, config.database, clock())  # an earlier release's settings file, once
             server.ctx = ctx = Context(
                 sites, engine, storage, hub, accounts, announcer=announcer, nik_key=await storage.secret("nik"),
                 notifications=notifications, left_out=server.left_out,
