@@ -48,6 +48,9 @@ import { Question } from "/static/shared/question.js";
       "local.number_dropped": "{number} tidak dipanggil dan dihapus dari kolom nomor.",
       "waiting.title": "Menunggu", "no_shows.title": "Tidak hadir", "no_shows.none": "Tidak ada.",
       "waiting.news": "Menunggu sekarang: {counts}.",
+      "issuing.paused": "Pengambilan nomor {service} dihentikan: {reason}.",
+      "issuing.until": "Perkiraan dibuka kembali {time}.",
+      "issuing.still_called": "Yang sudah menunggu tetap dipanggil.",
       "totals.title": "Hari ini",
       "totals.line": "selesai {done} · tidak hadir {no_show} · dialihkan {transferred}",
       "transfer.title": "Alihkan tiket", "transfer.target": "Layanan tujuan", "transfer.choose": "— pilih layanan —",
@@ -162,6 +165,9 @@ import { Question } from "/static/shared/question.js";
       "local.number_dropped": "{number} was not called and is cleared from the number field.",
       "waiting.title": "Waiting", "no_shows.title": "No-shows", "no_shows.none": "None.",
       "waiting.news": "Waiting now: {counts}.",
+      "issuing.paused": "Issuing of {service} tickets is paused: {reason}.",
+      "issuing.until": "Expected to resume at {time}.",
+      "issuing.still_called": "Those already waiting are still called.",
       "totals.title": "Today",
       "totals.line": "done {done} · no-show {no_show} · transferred {transferred}",
       "transfer.title": "Transfer ticket", "transfer.target": "Target service", "transfer.choose": "— choose a service —",
@@ -291,6 +297,9 @@ import { Question } from "/static/shared/question.js";
     was: null, // its state before the latest change of it (an opening said as "dilanjutkan" after a break)
     totals: { done: 0, no_show: 0, transferred: 0 }, seq: 0,
     heard: null, // the called ticket: said on a speaker TV yet? (the server's `announcement` notice)
+    // The site's services whose issuing is paused, with why: service -> { reason, since, until, day }. From the
+    // snapshot's `issuing_paused` and the `service.paused` / `service.resumed` events; a pause ends with its day.
+    paused: new Map(),
   };
   // Who is signed in at this counter now (the server's `operators` notice): null until told.
   let present = null;
@@ -329,6 +338,7 @@ import { Question } from "/static/shared/question.js";
 
   function applySnapshot(data, seq) {
     view.seq = seq;
+    view.paused = new Map(Object.entries(data.issuing_paused || {}).map(([service, p]) => [service, { ...p, day: data.day }]));
     view.tickets = new Map();
     for (const ticket of data.tickets || []) if (view.services.includes(ticket.service)) view.tickets.set(ticket.id, ticket);
     view.currentId = null;
@@ -368,6 +378,8 @@ import { Question } from "/static/shared/question.js";
       sawCounter(message.seq);
     }
     if (message.type === "day.closed") for (const k of TOTALS) view.totals[k] = 0;
+    if (message.type === "service.paused") for (const p of data.pauses || []) view.paused.set(p.service, p);
+    if (message.type === "service.resumed") for (const service of data.services || []) view.paused.delete(service);
     return true;
   }
 
@@ -1603,6 +1615,7 @@ import { Question } from "/static/shared/question.js";
     }
 
     renderWaiting();
+    renderIssuingPaused();
 
     renderNoShows(busy);
     renderParked(!busy && view.state === "open" && !c);
@@ -1682,12 +1695,14 @@ import { Question } from "/static/shared/question.js";
 
   function renderWaiting() {
     const counts = [...waitingCounts()];
-    const drawn = JSON.stringify([lang, counts]);
+    const paused = pausedServices(); // marked on their count, said in full below the list
+    const drawn = JSON.stringify([lang, counts, paused]);
     if (drawn !== waitingDrawn) {
       waitingDrawn = drawn;
       document.getElementById("waiting").replaceChildren(...counts.map(([service, n]) => {
         const li = document.createElement("li");
         li.dataset.service = service;
+        li.classList.toggle("paused", paused.includes(service));
         const name = document.createElement("span");
         name.textContent = serviceName(service);
         const count = document.createElement("strong");
@@ -1705,6 +1720,34 @@ import { Question } from "/static/shared/question.js";
     waitingSaidAt = now;
     const words = counts.map(([service, n]) => `${serviceName(service)} ${n}`).join(", ");
     setText("waiting-news", t("waiting.news", { counts: words }));
+  }
+
+  // This counter's services whose issuing is paused today, said plainly above the waiting counts: the operator is
+  // the one citizens ask why the kiosk gives no number, and the line still to call is all there will be. Redrawn
+  // only when it changes (a polite live region: a screen reader hears a pause and the line going on resume).
+  let pausedDrawn = "";
+
+  function pausedServices() {
+    const today = siteDate(new Date(serverNow()).toISOString());
+    return view.services.filter((service) => view.paused.get(service)?.day === today);
+  }
+
+  function renderIssuingPaused() {
+    const services = pausedServices();
+    const drawn = JSON.stringify([lang, services.map((service) => [service, view.paused.get(service)])]);
+    if (drawn === pausedDrawn) return;
+    pausedDrawn = drawn;
+    const box = document.getElementById("issuing-paused");
+    box.replaceChildren(...services.map((service) => {
+      const pause = view.paused.get(service);
+      const p = document.createElement("p");
+      p.dataset.service = service;
+      const words = [t("issuing.paused", { service: serviceName(service), reason: pause.reason })];
+      if (pause.until) words.push(t("issuing.until", { time: siteTime(pause.until) }));
+      words.push(t("issuing.still_called"));
+      p.textContent = words.join(" ");
+      return p;
+    }));
   }
 
   let noShowsDrawn = ""; // as the parked list: redrawn only when it changes, so no press is lost to a redraw
