@@ -4,7 +4,7 @@
 // changed, they are drawn again from /desk/{site}/config, keeping the service already chosen if it still exists.
 
 import { call, newKey } from "./api.js";
-import { Texts, waitText } from "./i18n.js";
+import { Texts, formatTime, waitText } from "./i18n.js";
 import { printInFrame } from "./print_frame.js";
 
 let config = JSON.parse(document.getElementById("desk-config").textContent);
@@ -16,6 +16,7 @@ let session = sessionStorage.getItem(SESSION_KEY);
 let lastToken = null;
 let pendingKey = null;
 let ownAgency = null; // an operator's agency, shown first
+let paused = {}; // service -> { reason, since, until }: its issuing paused today (GET .../waits)
 
 function say(id, text) {
   $(id).textContent = text || "";
@@ -62,6 +63,43 @@ async function followConfiguration() {
   if (!same) drawServices();
 }
 
+// A service whose issuing is paused today (its blank forms ran out, its central system is down) issues nothing here
+// either (409 issuing_paused): its choice says why and cannot be picked, as the kiosk's tile. Read with the
+// configuration's poll, when staff pick a service, and at once after such a refusal.
+async function followPauses() {
+  const answer = await call("GET", `/api/v1/sites/${site}/waits`);
+  if (!answer.ok) return; // read again at the next poll
+  paused = Object.fromEntries(Object.entries(answer.data.services || {}).filter(([, w]) => w.paused).map(([s, w]) => [s, w.paused]));
+  markPaused();
+}
+
+function pausedText(pause) {
+  if (!pause.until) return texts.t("kiosk_tile_paused", { reason: pause.reason });
+  return texts.t("kiosk_tile_paused_until", { reason: pause.reason, until: formatTime(pause.until, texts.lang, config.site.timezone) });
+}
+
+function markPaused() {
+  for (const input of $("services").querySelectorAll("input[name=service]")) {
+    const pause = paused[input.value];
+    const label = input.closest(".d-choice");
+    let why = label.querySelector(".d-paused");
+    input.disabled = Boolean(pause);
+    label.classList.toggle("paused", Boolean(pause));
+    if (pause && input.checked) {
+      input.checked = false; // chosen before it was paused: not issued as if it worked
+      // said, unless the server's refusal of it already is (its sentence says the same and more)
+      if ($("issue-error").hidden) say("issue-error", `${label.querySelector(".d-name").textContent} — ${pausedText(pause)}`);
+    }
+    if (!pause) { why?.remove(); continue; }
+    if (!why) {
+      why = document.createElement("small");
+      why.className = "d-paused";
+      label.querySelector(".d-name").after(why);
+    }
+    why.textContent = pausedText(pause);
+  }
+}
+
 // No number is taken while the site's WhatsApp/SMS gateway is paused by its breaker (it is out of reach): the desk
 // says so instead, and a number already typed is not sent.
 function followNotify(available) {
@@ -88,6 +126,7 @@ function drawServices() {
       const input = document.createElement("input");
       Object.assign(input, { type: "radio", name: "service", value: s.id, required: true, checked: s.id === chosen });
       const name = document.createElement("span");
+      name.className = "d-name";
       name.textContent = `${s.prefix} · ${s.name}`;
       label.append(input, name);
       set.append(label);
@@ -96,6 +135,7 @@ function drawServices() {
   });
   $("services").replaceChildren(...sets);
   ownFirst();
+  markPaused();
 }
 
 async function signIn(event) {
@@ -134,6 +174,7 @@ async function issue(event) {
   if (answer.status === 401) return signOut();
   if (!answer.ok) {
     if (answer.error.code !== "network") pendingKey = null;
+    if (answer.error.code === "issuing_paused") followPauses(); // paused since the last read: marked at once
     return say("issue-error", texts.error(answer.error));
   }
   pendingKey = null;
@@ -167,16 +208,21 @@ async function reprint(event) {
 $("login").addEventListener("submit", signIn);
 $("reprint-form").addEventListener("submit", reprint);
 $("issue").addEventListener("submit", issue);
-$("issue").addEventListener("change", () => (pendingKey = null)); // another choice is another ticket
+$("issue").addEventListener("change", (event) => {
+  pendingKey = null; // another choice is another ticket
+  if (event.target.name === "service") followPauses();
+});
 $("sign-out").addEventListener("click", signOut);
 $("reprint").addEventListener("click", () => lastToken && printInFrame($("print-frame"), lastToken, texts.lang));
 $("lang").addEventListener("click", () => {
   texts.lang = texts.lang === "id" ? "en" : "id";
   texts.apply();
+  markPaused();
 });
 texts.apply();
-setInterval(followConfiguration, POLL_MS);
+setInterval(() => { followConfiguration(); followPauses(); }, POLL_MS);
 followConfiguration();
+followPauses();
 if (session) {
   call("GET", "/api/v1/me", { token: session }).then((answer) => {
     if (answer.ok) signedIn(answer.data);
