@@ -5,12 +5,14 @@ booking API, which keeps only a keyed hash; no page ever shows it, and the form 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from queue_server.web.kit import (
     DAYS_ID,
+    Context,
     Refusal,
     Site,
     booking_status,
@@ -79,6 +81,15 @@ def why_not_bookable(site: Site, day: date, now: datetime, closed: set[date]) ->
     return None if any(start > now for start, _ in slots) else "past"
 
 
+def day_closed(ctx: Context, booking: dict[str, Any]) -> dict[str, str | None] | None:
+    """The booking's day closed by a supervisor (today: a past day is over), with why where they said it (a power
+    cut, the central system down), or None. Its citizen cannot check in; the status page says so and why, as the
+    kiosk and the booking page do."""
+    state = ctx.state(booking["site"])
+    day = date.fromisoformat(booking["day"])
+    return {"reason": state.closed_reasons.get(day)} if day in state.closed_days else None
+
+
 def slot_words(day: str, slot: str, end: str | None) -> dict[str, str]:
     """A booking's slot as each language writes it: "Senin, 7 Desember 2026, 08.30–09.00" / "Monday, 7 December
     2026, 08:30–09:00" (never the ISO date of the API)."""
@@ -108,7 +119,8 @@ async def booking_status_page(request: Request) -> Response:
             raise
         return not_found(request, "booking")
     lang = lang_of(request)
-    config = {"lang": lang, "text": pages.texts(), "booking": booking, "timezone": ctx.sites[booking["site"]].timezone}
+    config = {"lang": lang, "text": pages.texts(), "booking": booking, "timezone": ctx.sites[booking["site"]].timezone,
+              "day_closed": day_closed(ctx, booking)}  # fmt: skip
     when = slot_words(booking["day"], booking["slot"], booking.get("slot_end"))
     return pages.render(request, "booking_status.html", booking=booking, config=config, lang=lang, when=when,
                         t=pages.texts()[lang], qr=qr_inline(code, scale=6))  # fmt: skip

@@ -15,9 +15,19 @@ function render() {
   $("s-state").dataset.state = booking.state;
   $("s-state").dataset.t = `booking_state_${booking.state}${reason}`;
   $("s-state").textContent = texts.t(`booking_state_${booking.state}${reason}`);
-  $("s-closed").hidden = !reason;
+  // its day closed by a supervisor (today): a booking still to check in cannot be used, and why where they said it;
+  // one the mall cancelled for a closed day says the supervisor's reason too
+  const closed = config.day_closed;
+  const unusable = Boolean(closed) && ["booked", "released"].includes(booking.state);
+  const why = closed?.reason;
+  let closedText = "";
+  if (unusable) closedText = why ? texts.t("booking_status_day_closed_reason", { reason: why }) : texts.t("booking_status_day_closed");
+  else if (booking.cancel_reason === "closed_day" && why) closedText = texts.t("booking_status_closed_reason", { reason: why });
+  $("s-day-closed").textContent = closedText;
+  $("s-day-closed").hidden = !closedText;
+  $("s-closed").hidden = !reason && !unusable;
   $("s-cancel").hidden = booking.state !== "booked";
-  $("s-qr").hidden = booking.state !== "booked"; // nothing left to check in
+  $("s-qr").hidden = booking.state !== "booked" || unusable; // nothing left to check in (today)
   $("s-window").hidden = booking.state !== "booked" || !booking.checkin_from;
   if (booking.checkin_from) {
     $("s-window").textContent = texts.t("booking_checkin_window", {
