@@ -1,8 +1,8 @@
 """The console's screen as lines of text with a style each (pure; console.py draws them with curses).
 
-Always on screen: the ticket being served and for how long, waiting counts for this counter's services, the
-no-show list, the parked tickets (with since when and what the citizen fetches), today's totals, the connection
-state, and the last message. Then the keys, exactly as they work.
+Always on screen: the ticket being served and for how long, waiting counts for this counter's services (and why
+one's issuing is paused today), the no-show list, the parked tickets (with since when and what the citizen fetches),
+today's totals, the connection state, and the last message. Then the keys, exactly as they work.
 """
 
 from __future__ import annotations
@@ -175,10 +175,25 @@ def _counter(client: CounterClient, lang: str, width: int, parked_room: int | No
             lines += [Line(line.text, "warn") for line in note]
     waiting = " · ".join(f"{client.service_name(s)} {n}" for s, n in view.waiting.items())
     lines += _wrapped(t("screen.waiting", lang), waiting, width)
+    lines += _issuing_paused(client, lang, width)
     no_shows = ", ".join(ticket["label"] for ticket in view.no_shows) or t("screen.none", lang)
     lines += _wrapped(t("screen.no_shows", lang), no_shows, width)
     lines += _parked(client, lang, width, parked_room)
     lines.append(Line(_field(t("screen.totals", lang), t("screen.totals_line", lang, **view.totals))))
+    return lines
+
+
+def _issuing_paused(client: CounterClient, lang: str, width: int) -> list[Line]:
+    """Why a service of this counter issues no new number today (Blangko habis, the central system down), as the
+    page says it under the waiting counts: citizens ask the operator why the kiosk gives none."""
+    today = datetime.fromtimestamp(client.server_now(), UTC).astimezone(_zone(client)).date().isoformat()
+    lines: list[Line] = []
+    for service, pause in client.view.issuing_paused(today):
+        words = t("issuing.paused", lang, service=client.service_name(service), reason=pause.get("reason", ""))
+        if pause.get("until"):
+            words += " " + t("issuing.until", lang, time=site_time(client, pause["until"], lang))
+        words += " " + t("issuing.still_called", lang)
+        lines += [Line(line.text, "warn") for line in _wrapped("", words, width)]
     return lines
 
 

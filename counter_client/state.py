@@ -52,6 +52,9 @@ class CounterView:
     left_by: str | None = None
     left_at: str | None = None
     timezone: str | None = None  # the site's (its catalogue's), for "today"
+    # the site's services whose issuing is paused, with why: service -> {reason, since, until, day}, from the
+    # snapshot's `issuing_paused` and the `service.paused` / `service.resumed` events (a pause ends with its day)
+    paused: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -130,6 +133,10 @@ class CounterView:
             return None
         return self.state, self.left_by, self.left_at
 
+    def issuing_paused(self, today: str) -> list[tuple[str, dict[str, Any]]]:
+        """This counter's services whose issuing is paused today, with the pause, in the counter's order."""
+        return [(s, p) for s in self.services if (p := self.paused.get(s)) is not None and p.get("day") == today]
+
     def find(self, ref: str) -> list[dict[str, Any]]:
         """Open tickets matching what an operator typed: a label ('B-012', 'b12') or a bare number ('12')."""
         text = ref.strip().upper().replace("-", "").replace(" ", "")
@@ -152,6 +159,7 @@ class CounterView:
         server corrects what it had given: after a write that failed)."""
         self.seq = seq
         self.day = data.get("day")
+        self.paused = {s: {**p, "day": self.day} for s, p in (data.get("issuing_paused") or {}).items()}
         self.tickets = {t["id"]: t for t in data.get("tickets", []) if t["service"] in self.services}
         self.current_id = None
         for counter in data.get("counters", []):
@@ -180,6 +188,11 @@ class CounterView:
         counter = data.get("counter")
         if isinstance(counter, dict) and counter.get("id") == self.counter:
             self._set_counter(counter)
+        if message.get("type") == "service.paused":
+            self.paused.update((p["service"], p) for p in data.get("pauses", ()) if isinstance(p, dict))
+        if message.get("type") == "service.resumed":
+            for service in data.get("services", ()):
+                self.paused.pop(service, None)
         if message.get("type") == "day.closed":
             self.totals = dict.fromkeys(TOTALS, 0)
             self.day = None

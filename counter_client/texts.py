@@ -37,6 +37,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "screen.priority": ("Prioritas: {group}", "Priority: {group}"),
     "screen.waiting": ("Menunggu", "Waiting"),
     "screen.no_shows": ("Tidak hadir", "No-shows"),
+    # a service of this counter whose issuing is paused today (as the page says it)
+    "issuing.paused": (
+        "Pengambilan nomor {service} dihentikan: {reason}.",
+        "Issuing of {service} tickets is paused: {reason}.",
+    ),
+    "issuing.until": ("Perkiraan dibuka kembali {time}.", "Expected to resume at {time}."),
+    "issuing.still_called": ("Yang sudah menunggu tetap dipanggil.", "Those already waiting are still called."),
     "screen.parked": ("Diparkir", "Parked"),
     "screen.parked_since": ("sejak {time}", "since {time}"),
     "screen.parked_by": ("({counter})", "({counter})"),

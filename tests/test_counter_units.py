@@ -1110,3 +1110,41 @@ def test_the_page_withdraws_its_questions_in_the_console_s_words(lang: str) -> N
     assert page["ask.withdrawn"] + keys == words("confirm.withdrawn", lang)
     for dialog in ("transfer", "park"):
         assert page[f"{dialog}.withdrawn"] + keys == words(f"{dialog}.withdrawn", lang)
+
+
+def test_the_screen_says_a_paused_service_of_the_counter_and_why_until_it_is_resumed() -> None:
+    """As the page: a service of this counter whose issuing is paused today is said under the waiting counts, from
+    the snapshot and from the events; another service's pause, or one of another day, is not."""
+    client = CounterClient("http://127.0.0.1:9", "uji", "1")
+    client.catalogue = CATALOGUE
+    client.view = CounterView("uji", "1", ("ktp", "kk"), state="open", timezone="Asia/Jakarta")
+    today = datetime.fromtimestamp(client.server_now(), JAKARTA).date().isoformat()
+    desk = Desk(client.view, CATALOGUE)
+
+    def screen(lang: str = "id") -> str:
+        lines = render(client, desk, lang, 80)
+        assert all(len(line.text) < 80 for line in lines)
+        return " ".join(" ".join(line.text.split()) for line in lines)
+
+    ktp = {"reason": "Blangko habis", "since": f"{today}T01:00:00+00:00", "until": f"{today}T13:00:00+07:00"}
+    client.view.apply_snapshot({"day": today, "tickets": [ticket("A-002")], "counters": [status()],
+                                "issuing_paused": {"ktp": ktp, "skck": {**ktp, "until": None}}}, seq=3)  # fmt: skip
+    said = (
+        "Pengambilan nomor KTP Elektronik dihentikan: Blangko habis. Perkiraan dibuka kembali 13.00. Yang sudah "
+        "menunggu tetap dipanggil."
+    )
+    assert said in screen() and "SKCK" not in screen(), screen()
+    assert "Issuing of KTP Elektronik tickets is paused: Blangko habis. Expected to resume at 13:00." in screen("en")
+    pause = {
+        "service": "kk",
+        "day": today,
+        "reason": "Gangguan jaringan/sistem pusat",
+        "since": ktp["since"],
+        "until": None,
+    }
+    client.view.apply_event(event(4, "service.paused", pauses=[pause], agency=None))
+    assert "Pengambilan nomor Kartu Keluarga dihentikan: Gangguan jaringan/sistem pusat. Yang sudah" in screen()
+    client.view.apply_event(event(5, "service.resumed", services=["ktp", "kk"], day=today, agency="dukcapil"))
+    assert "dihentikan" not in screen()
+    client.view.apply_event(event(6, "service.paused", pauses=[{**pause, "day": "2020-01-01"}], agency=None))
+    assert "dihentikan" not in screen(), "a pause of another day has ended"
