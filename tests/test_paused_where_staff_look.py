@@ -82,6 +82,7 @@ async def test_the_desk_marks_a_paused_service_with_why_and_does_not_offer_it(
         await page.fill("input[name=username]", "op-disdukcapil")
         await page.fill("input[name=password]", "demo-operator")
         await page.click("#login button[type=submit]")
+        await page.wait_for_selector("#issue", state="visible")  # signed in: the services to issue for
         ktp, kk = "input[name=service][value=ktp]", "input[name=service][value=kk]"
         await until(page, f"() => document.querySelector('{ktp}').disabled")
         choice = ".d-choice:has(input[value=ktp])"
@@ -143,6 +144,7 @@ async def test_a_booking_of_a_day_the_supervisor_closed_says_why_on_its_status_p
         )
         assert await page.is_visible("#s-closed a[href='/booking/tegal']"), "where to book again"
         assert await page.is_hidden("#s-qr"), "no QR to check in with today"
+        assert await page.is_hidden("#s-window"), "nor a check-in window"
         await page.screenshot(path=tmp_path / "booking-day-closed.png", full_page=True)
         shot(tmp_path / "booking-day-closed.png")
         assert await violations(page) == []

@@ -28,7 +28,7 @@ function render() {
   $("s-closed").hidden = !reason && !unusable;
   $("s-cancel").hidden = booking.state !== "booked";
   $("s-qr").hidden = booking.state !== "booked" || unusable; // nothing left to check in (today)
-  $("s-window").hidden = booking.state !== "booked" || !booking.checkin_from;
+  $("s-window").hidden = booking.state !== "booked" || unusable || !booking.checkin_from; // no check-in today
   if (booking.checkin_from) {
     $("s-window").textContent = texts.t("booking_checkin_window", {
       from: formatTime(booking.checkin_from, texts.lang, config.timezone),
