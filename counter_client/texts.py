@@ -42,7 +42,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Pengambilan nomor {service} dihentikan: {reason}.",
         "Issuing of {service} tickets is paused: {reason}.",
     ),
-    "issuing.until": ("Perkiraan dibuka kembali {time}.", "Expected to resume at {time}."),
+    "issuing.until": ("Perkiraan dibuka kembali pukul {time}.", "Expected to resume at {time}."),
     "issuing.still_called": ("Yang sudah menunggu tetap dipanggil.", "Those already waiting are still called."),
     "screen.parked": ("Diparkir", "Parked"),
     "screen.parked_since": ("sejak {time}", "since {time}"),

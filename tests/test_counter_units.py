@@ -1130,7 +1130,7 @@ def test_the_screen_says_a_paused_service_of_the_counter_and_why_until_it_is_res
     client.view.apply_snapshot({"day": today, "tickets": [ticket("A-002")], "counters": [status()],
                                 "issuing_paused": {"ktp": ktp, "skck": {**ktp, "until": None}}}, seq=3)  # fmt: skip
     said = (
-        "Pengambilan nomor KTP Elektronik dihentikan: Blangko habis. Perkiraan dibuka kembali 13.00. Yang sudah "
+        "Pengambilan nomor KTP Elektronik dihentikan: Blangko habis. Perkiraan dibuka kembali pukul 13.00. Yang sudah "
         "menunggu tetap dipanggil."
     )
     assert said in screen() and "SKCK" not in screen(), screen()

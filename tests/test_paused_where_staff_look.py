@@ -18,7 +18,7 @@ from .test_counter_web import connected, sign_in
 from .test_issuing_pause import pause, resume, take
 
 KTP_PAUSED = (
-    "Pengambilan nomor KTP Elektronik dihentikan: Blangko habis. Perkiraan dibuka kembali 13.00. Yang sudah menunggu "
+    "Pengambilan nomor KTP Elektronik dihentikan: Blangko habis. Perkiraan dibuka kembali pukul 13.00. Yang sudah menunggu "
     "tetap dipanggil."
 )
 
@@ -88,7 +88,7 @@ async def test_the_desk_marks_a_paused_service_with_why_and_does_not_offer_it(
         choice = ".d-choice:has(input[value=ktp])"
         assert (
             await text(page, f"{choice} .d-paused")
-            == "Sementara berhenti: Blangko habis. Perkiraan dibuka kembali 13.00"
+            == "Sementara berhenti: Blangko habis. Perkiraan dibuka kembali pukul 13.00"
         )
         await page.screenshot(path=tmp_path / "desk-paused.png")
         shot(tmp_path / "desk-paused.png")

@@ -49,7 +49,7 @@ import { Question } from "/static/shared/question.js";
       "waiting.title": "Menunggu", "no_shows.title": "Tidak hadir", "no_shows.none": "Tidak ada.",
       "waiting.news": "Menunggu sekarang: {counts}.",
       "issuing.paused": "Pengambilan nomor {service} dihentikan: {reason}.",
-      "issuing.until": "Perkiraan dibuka kembali {time}.",
+      "issuing.until": "Perkiraan dibuka kembali pukul {time}.",
       "issuing.still_called": "Yang sudah menunggu tetap dipanggil.",
       "totals.title": "Hari ini",
       "totals.line": "selesai {done} · tidak hadir {no_show} · dialihkan {transferred}",

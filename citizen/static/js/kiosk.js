@@ -280,7 +280,7 @@ function tileWait(wait) {
   return `${texts.t("kiosk_tile_ahead", { n: wait.people_ahead })} · ${waitText(texts, wait, wait.minutes)}`;
 }
 
-// "Sementara berhenti: Blangko habis. Perkiraan dibuka kembali 13.00": the reason as its supervisor typed it.
+// "Sementara berhenti: Blangko habis. Perkiraan dibuka kembali pukul 13.00": the reason as its supervisor typed it.
 function pausedText(paused) {
   // the expected time is a hope: once past, it is not said (nobody resumed yet)
   if (!paused.until || Date.parse(paused.until) <= Date.now() + clockOffset) return texts.t("kiosk_tile_paused", { reason: paused.reason });
