@@ -1222,7 +1222,8 @@ WRONG_VALUES: tuple[tuple[str, Any], ...] = (
     ("alerts.service_long_times", 20), ("alerts.service_long_minutes", 7.5), ("alerts.wait_minutes", 30),
     ("alerts.service_mark_times", 1), ("alerts.service_mark_times", 3.3), ("alerts.service_mark_minutes", 241),
     ("alerts.screen_missing_minutes", 0), ("alerts.screen_missing_minutes", "10"), ("alerts.service_mark_times", "2"),
-    ("site.running_text", "Selamat datang di MPP. " * 25),
+    ("site.running_text", "Selamat datang di MPP. " * 25), ("screens.0.sat", ["08:00-12:00"]),
+    ("screens.0.slot_minutes", 15),
 )  # fmt: skip
 
 
@@ -1257,6 +1258,9 @@ async def test_every_problem_a_configuration_can_have_is_said_wholly_in_each_lan
     assert "Instansi Disdukcapil, warna: blue bukan warna: tulis seperti #1f4e79" in seen
     assert "aturan panggilan, urutan: harus 'fifo' atau 'service_order'" in seen
     assert "Belum ada instansi: tambahkan sedikitnya satu instansi." in seen
+    nearest = "(setiap baris termasuk tabel yang judulnya paling dekat di atasnya)"
+    said = "pengaturan tidak dikenal di sini: jam buka per hari ditulis di bawah [site.hours]"
+    assert f"Layar lobi utama, Sabtu: {said} {nearest}" in seen, "a day's hours under [[screens]]: where they belong"
 
 
 async def test_a_time_zone_other_than_the_province_s_is_refused_naming_the_right_one(server: Server) -> None:

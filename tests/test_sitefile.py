@@ -738,3 +738,46 @@ def test_the_next_change_of_opening_hours_is_the_next_opening_or_closing() -> No
     christmas_eve = datetime(2026, 12, 24, 16, 0, tzinfo=wib)
     assert demo.hours.next_change(christmas_eve) == datetime(2026, 12, 26, 8, 0, tzinfo=wib), "the holiday skipped"
     assert OpeningHours().next_change(friday) is None, "no hours at all: never"
+
+
+def test_a_setting_added_under_the_wrong_heading_is_told_where_it_belongs() -> None:
+    """An installer's walk: `sat = ["08:00-12:00"]` added at the end of init-site's file landed in the last
+    [[screens]] (TOML puts a line in the table above it) and was refused as `screens[0 "lobby"].sat: unknown
+    setting`, listing a screen's settings. A day's hours, or another table's own setting, now says where it
+    belongs, in the check's words and the page's, in both languages; a name no table has is refused as before."""
+    from datetime import date
+
+    from queue_server.common.messages import catalogue
+    from queue_server.common.problems import names_in, problem_text
+    from queue_server.settings.starter import starter_site
+
+    text = starter_site("uji", "MPP Uji", None, date(2026, 12, 7))
+    added = tomllib.loads(text + '\nsat = ["08:00-12:00"]\nslot_minutes = 15\nlantai = 2\n')
+    said = problems(added)
+    allowed = "(allowed: agencies, id, name, speaker, zones)"
+    assert said == [
+        f'screens[0 "lobby"].sat: unknown setting here: a day\'s hours belong under [site.hours] {allowed}',
+        f'screens[0 "lobby"].slot_minutes: unknown setting here: slot_minutes belongs under [booking] {allowed}',
+        f'screens[0 "lobby"].lantai: unknown setting {allowed}',
+    ]
+    words = {lang: [problem_text(p, lang, catalogue(), names_in(added)) for p in said] for lang in ("id", "en")}
+    nearest = "(setiap baris termasuk tabel yang judulnya paling dekat di atasnya)"
+    assert words["id"][:2] == [
+        f"Layar lobi, Sabtu: pengaturan tidak dikenal di sini: jam buka per hari ditulis di bawah [site.hours] {nearest}",
+        f"Layar lobi, lama slot (menit): pengaturan tidak dikenal di sini: slot_minutes ditulis di bawah [booking] "
+        f"{nearest}",
+    ]
+    assert words["en"][0] == (
+        "Layar lobi, Saturday: unknown setting here: a day's hours belong under [site.hours] (each line belongs to the "
+        "table whose heading is nearest above it)"
+    )
+    # a day's hours under [site] itself, or a site setting under an agency: the same
+    data = demo_data()
+    data["site"]["sun"] = ["08:00-12:00"]
+    data["agencies"][0]["enforce_hours"] = False
+    said = problems(data)
+    assert any(p.startswith("site.sun: unknown setting here: a day's hours belong under [site.hours]") for p in said)
+    assert any(".enforce_hours: unknown setting here: enforce_hours belongs under [site] " in p for p in said), said
+    # where the line belongs, it is taken
+    moved = text.replace("holidays = []", 'sat = ["08:00-12:00"]\nholidays = []')
+    assert parse_site(tomllib.loads(moved)).hours.weekly["sat"][0][0].hour == 8

@@ -74,6 +74,8 @@ _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(?:«value» )?must be '(?P<first>[^']*)' or '(?P<second>[^']*)'$", "one_of_two"),
         (r"^.* must be \['id'\] or \['id', 'en'\]", "languages"),
         (r"^must be a range like '(?P<example>[^']*)'", "range_needed"),
+        (r"^unknown setting here: a day's hours belong under (?P<home>\S+)", "day_hours_elsewhere"),
+        (r"^unknown setting here: (?P<key>\w+) belongs under (?P<home>\S+)", "setting_elsewhere"),
         (r"^unknown setting \(allowed: (?P<allowed>[^)]*)", "unknown_setting"),
         (r"^a \[site\] table is required", "site_table"),
         (r"^at least one \[\[agencies\]\] entry is required", "no_agency"),

@@ -8,7 +8,7 @@ import hashlib
 import os
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,59 @@ RANGE = re.compile(r"^(\d{2})[:.](\d{2})\s*[-–]\s*(\d{2})[:.](\d{2})$")
 DEMO_SITE = Path(__file__).parent.parent / "sites" / "demo_tegal.toml"
 SITE_KEYS = ("id", "name", "timezone", "hours", "running_text", "enforce_hours", "breaks",  # of [site]
              "province", "regency", "wifi", "wifi_password")  # fmt: skip
+# [alerts]: what a mall may tune of when its dashboard alerts (domain/catalogue.AlertPolicy), each from ... to. A
+# minute is the least an alert can wait (a ticket taken while its operator opens the counter raises nothing); two
+# hours and four hours are past where an alert still helps; a service's usual time "times" is in halves, from 1.5.
+# The card's "lama" mark has bounds of its own, as the alert's: a mark set at or past the alert never shows (the
+# card goes straight to the alert), which is a mall's way of having none. A TV may be missing from 1 minute after
+# opening to 4 hours (a mall whose screens come on with the hall's lights an hour after the doors open).
+ALERT_BOUNDS: dict[str, tuple[float, float]] = {
+    "no_counter_minutes": (1, 120),
+    "counter_idle_minutes": (1, 120),
+    "service_long_times": (1.5, 10),
+    "service_long_minutes": (1, 240),
+    "service_mark_times": (1.5, 10),
+    "service_mark_minutes": (1, 240),
+    "screen_missing_minutes": (1, 240),
+}
+# Each table's settings, by its heading in the site file: a setting written under the wrong heading (a line added at
+# the end of the file falls into the last table above it, say `[[screens]]`) is told where it belongs.
+DOCUMENT_KEYS = ("site", "routing", "announcements", "booking", "agencies", "screens", "notify", "alerts")
+HOURS_KEYS = (*WEEKDAYS, "holidays", "holiday_names", "periods")
+BREAKS_KEYS = ("window", "minutes")
+ROUTING_KEYS = ("order", "priority_max_streak")
+ANNOUNCEMENTS_KEYS = ("languages", "reading", "template_id", "template_en", "repeat", "chime")
+BOOKING_KEYS = ("slot_minutes", "days_ahead", "checkin_before_minutes", "checkin_after_minutes", "per_phone",
+                "verify_phone", "codes_per_address", "codes_per_hour")  # fmt: skip
+NOTIFY_KEYS = ("gateway", "public_url", "people_ahead", "survey")
+AGENCY_KEYS = ("id", "name", "short_name", "colour", "kind", "services", "counters")
+SERVICE_KEYS = ("id", "name", "prefix", "daily_quota", "target_wait_minutes", "service_minutes", "online_quota",
+                "slot_capacity")  # fmt: skip
+COUNTER_KEYS = ("id", "name", "services", "zone")
+SCREEN_KEYS = ("id", "name", "agencies", "zones", "speaker")
+HEADINGS: dict[str, tuple[str, ...]] = {
+    "[site]": SITE_KEYS,
+    "[site.hours]": HOURS_KEYS,
+    "[site.breaks]": BREAKS_KEYS,
+    "[routing]": ROUTING_KEYS,
+    "[announcements]": ANNOUNCEMENTS_KEYS,
+    "[booking]": BOOKING_KEYS,
+    "[notify]": NOTIFY_KEYS,
+    "[alerts]": tuple(ALERT_BOUNDS),
+    "[[agencies]]": AGENCY_KEYS,
+    "[[agencies.services]]": SERVICE_KEYS,
+    "[[agencies.counters]]": COUNTER_KEYS,
+    "[[screens]]": SCREEN_KEYS,
+}
+
+
+def belongs_under(key: str) -> str | None:
+    """The one heading a setting belongs under ("[booking]" for slot_minutes), None when it is no table's or
+    several's (id, name)."""
+    homes = [heading for heading, keys in HEADINGS.items() if key in keys]
+    return homes[0] if len(homes) == 1 else None
+
+
 # The time zones a site may have, as the pages name them (docs/site-file.md); the Settings page offers these only.
 TIME_ZONES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
@@ -137,12 +190,21 @@ class _Reader:
             return []
         return value
 
-    def unknown(self, table: dict[str, Any], allowed: set[str], where: str) -> None:
+    def unknown(self, table: dict[str, Any], allowed: Iterable[str], where: str) -> None:
+        known = set(allowed)
         for key in table:
-            if key not in allowed:
-                self.fail(
-                    f"{where}.{key}" if where else key, f"unknown setting (allowed: {', '.join(sorted(allowed))})"
-                )
+            if key in known:
+                continue
+            place, listed = f"{where}.{key}" if where else key, f"(allowed: {', '.join(sorted(known))})"
+            # TOML puts a line in the table whose heading is above it: `sat = [...]` added at the end of the file
+            # lands in the last [[screens]]. Said where it belongs, the installer moves the line.
+            home = "[site.hours]" if key in WEEKDAYS else belongs_under(key)
+            if home is None:
+                self.fail(place, f"unknown setting {listed}")
+            elif key in WEEKDAYS:
+                self.fail(place, f"unknown setting here: a day's hours belong under {home} {listed}")
+            else:
+                self.fail(place, f"unknown setting here: {key} belongs under {home} {listed}")
 
 
 def _got(value: Any) -> str:
@@ -216,7 +278,7 @@ def _notify(reader: _Reader, table: Any, env: Mapping[str, str]) -> NotifyPolicy
     if not isinstance(table, dict):
         reader.fail("notify", "must be a table (see docs/notifications.md)")
         return NotifyPolicy()
-    reader.unknown(table, {"gateway", "public_url", "people_ahead", "survey"}, "notify")
+    reader.unknown(table, NOTIFY_KEYS, "notify")
     public_url = table.get("public_url")
     if public_url is not None and (not isinstance(public_url, str) or not URL.match(public_url)):
         reader.fail("notify.public_url", f"must be an http:// or https:// address{_got(public_url)}")
@@ -365,7 +427,7 @@ def _breaks(reader: _Reader, table: Any) -> BreakRule | None:
     if not isinstance(table, dict):
         reader.fail(where, 'must be a table: window = "11:45-13:45", minutes = 45')
         return None
-    reader.unknown(table, {"window", "minutes"}, where)
+    reader.unknown(table, BREAKS_KEYS, where)
     text = table.get("window")
     if text is None:
         reader.fail(f"{where}.window", "is required (a range like '11:45-13:45')")
@@ -389,7 +451,7 @@ def _breaks(reader: _Reader, table: Any) -> BreakRule | None:
 
 
 def _hours(reader: _Reader, table: dict[str, Any], where: str) -> OpeningHours:
-    reader.unknown(table, {*WEEKDAYS, "holidays", "holiday_names", "periods"}, where)
+    reader.unknown(table, HOURS_KEYS, where)
     weekly = _weekly(reader, table, where)
     periods: list[SpecialPeriod] = []
     for i, period in enumerate(reader.tables(table, "periods", where)):
@@ -575,20 +637,7 @@ def _booking(reader: _Reader, table: Any) -> BookingPolicy:
     if not isinstance(table, dict):
         reader.fail(where, "must be a table")
         return BookingPolicy()
-    reader.unknown(
-        table,
-        {
-            "slot_minutes",
-            "days_ahead",
-            "checkin_before_minutes",
-            "checkin_after_minutes",
-            "per_phone",
-            "verify_phone",
-            "codes_per_address",
-            "codes_per_hour",
-        },
-        where,
-    )
+    reader.unknown(table, BOOKING_KEYS, where)
     d = BookingPolicy()
     verify_phone = table.get("verify_phone", d.verify_phone)
     if not isinstance(verify_phone, bool):
@@ -621,29 +670,12 @@ SETTING_BOUNDS: dict[str, dict[str, tuple[int, int]]] = {
 TEMPLATE_MAX = 200
 
 
-# [alerts]: what a mall may tune of when its dashboard alerts (domain/catalogue.AlertPolicy), each from ... to. A
-# minute is the least an alert can wait (a ticket taken while its operator opens the counter raises nothing); two
-# hours and four hours are past where an alert still helps; a service's usual time "times" is in halves, from 1.5.
-# The card's "lama" mark has bounds of its own, as the alert's: a mark set at or past the alert never shows (the
-# card goes straight to the alert), which is a mall's way of having none. A TV may be missing from 1 minute after
-# opening to 4 hours (a mall whose screens come on with the hall's lights an hour after the doors open).
-ALERT_BOUNDS: dict[str, tuple[float, float]] = {
-    "no_counter_minutes": (1, 120),
-    "counter_idle_minutes": (1, 120),
-    "service_long_times": (1.5, 10),
-    "service_long_minutes": (1, 240),
-    "service_mark_times": (1.5, 10),
-    "service_mark_minutes": (1, 240),
-    "screen_missing_minutes": (1, 240),
-}
-
-
 def _alerts(reader: _Reader, table: Any) -> AlertPolicy:
     where = "alerts"
     if not isinstance(table, dict):
         reader.fail(where, "must be a table: no_counter_minutes = 5, counter_idle_minutes = 5, ...")
         return AlertPolicy()
-    reader.unknown(table, set(ALERT_BOUNDS), where)
+    reader.unknown(table, ALERT_BOUNDS, where)
     d = AlertPolicy()
     minutes = {
         key: reader.integer(table, key, where, default=getattr(d, key), low=int(low), high=int(high)) or getattr(d, key)
@@ -668,7 +700,7 @@ def _announcements(reader: _Reader, table: Any) -> Announcements:
     if not isinstance(table, dict):
         reader.fail(where, "must be a table")
         return Announcements()
-    reader.unknown(table, {"languages", "reading", "template_id", "template_en", "repeat", "chime"}, where)
+    reader.unknown(table, ANNOUNCEMENTS_KEYS, where)
     default = Announcements()
     languages = tuple(reader.strings(table, "languages", where)) or default.languages
     if languages[0] != "id" or not set(languages) <= {"id", "en"} or len(set(languages)) != len(languages):
@@ -732,11 +764,11 @@ def parse_site(
     checked for personal data again: what is set now (the web, a site file, check-site) is."""
     env = os.environ if env is None else env
     reader = _Reader()
-    reader.unknown(data, {"site", "routing", "announcements", "booking", "agencies", "screens", "notify", "alerts"}, "")
+    reader.unknown(data, DOCUMENT_KEYS, "")
     site_table = data.get("site")
     if not isinstance(site_table, dict):
         raise SiteFileError(source, ["site: a [site] table is required"])
-    reader.unknown(site_table, set(SITE_KEYS), "site")
+    reader.unknown(site_table, SITE_KEYS, "site")
     site_id = reader.text(site_table, "id", "site", pattern=ID, hint=" (lower-case letters, digits, - and _)")
     name = reader.text(site_table, "name", "site")
     timezone = reader.text(site_table, "timezone", "site", default="Asia/Jakarta")
@@ -777,7 +809,7 @@ def parse_site(
     if not isinstance(routing_table, dict):
         reader.fail("routing", 'must be a table: order = "fifo", priority_max_streak = 3')
         routing_table = {}
-    reader.unknown(routing_table, {"order", "priority_max_streak"}, "routing")
+    reader.unknown(routing_table, ROUTING_KEYS, "routing")
     order = routing_table.get("order", "fifo")
     if order not in ("fifo", "service_order"):
         reader.fail("routing.order", f"{_value(order)}must be 'fifo' or 'service_order'")
@@ -801,7 +833,7 @@ def parse_site(
         reader.fail("agencies", "at least one [[agencies]] entry is required")
     for i, table in enumerate(agency_tables):
         where = f"agencies[{_named(i, table)}]"
-        reader.unknown(table, {"id", "name", "short_name", "colour", "kind", "services", "counters"}, where)
+        reader.unknown(table, AGENCY_KEYS, where)
         agency_id = reader.text(table, "id", where, pattern=ID, hint=" (lower-case letters, digits, - and _)")
         if agency_id in agencies:
             reader.fail(f"{where}.id", f"{agency_id!r} is used twice")
@@ -815,20 +847,7 @@ def parse_site(
         )
         for j, service_table in enumerate(reader.tables(table, "services", where)):
             swhere = f"{where}.services[{_named(j, service_table)}]"
-            reader.unknown(
-                service_table,
-                {
-                    "id",
-                    "name",
-                    "prefix",
-                    "daily_quota",
-                    "target_wait_minutes",
-                    "service_minutes",
-                    "online_quota",
-                    "slot_capacity",
-                },
-                swhere,
-            )
+            reader.unknown(service_table, SERVICE_KEYS, swhere)
             service_id = reader.text(
                 service_table, "id", swhere, pattern=ID, hint=" (lower-case letters, digits, - and _)"
             )
@@ -874,7 +893,7 @@ def parse_site(
             pending_counters.append((f"{where}.counters[{_named(j, counter_table)}]", counter_table, agency_id))
     counter_places: dict[str, str] = {}
     for where, table, agency_id in pending_counters:
-        reader.unknown(table, {"id", "name", "services", "zone"}, where)
+        reader.unknown(table, COUNTER_KEYS, where)
         counter_id = reader.text(table, "id", where, pattern=COUNTER_ID, hint=" (letters, digits, - and _)")
         if counter_id in counters:
             reader.fail(f"{where}.id", f"{counter_id!r} is used twice")
@@ -915,7 +934,7 @@ def parse_site(
     zones = {c.zone for c in counters.values() if c.zone}
     for i, table in enumerate(reader.tables(data, "screens", "")):
         where = f"screens[{_named(i, table)}]"
-        reader.unknown(table, {"id", "name", "agencies", "zones", "speaker"}, where)
+        reader.unknown(table, SCREEN_KEYS, where)
         screen_id = reader.text(table, "id", where, pattern=ID, hint=" (lower-case letters, digits, - and _)")
         if screen_id in screens:
             reader.fail(f"{where}.id", f"{screen_id!r} is used twice")
