@@ -523,8 +523,13 @@ async def test_the_page_shows_both_malls_sorts_and_follows_live(
                 == "Kuota habis"
             )
             assert (await page.evaluate(cell("tegal", "counters"))).endswith(f" / {len(TEGAL.counters)}")
-            total = "() => document.querySelector('#totals tr th').textContent"
+            total = "() => document.querySelector('#totals tr th .label').textContent"
             assert await page.evaluate(total) == "Total (2 mal)"
+            # Brebes's file takes tickets at any hour (enforce_hours = false): its row and the totals say so.
+            tag = "(where) => document.querySelector(`${where} th .tag.hours`)?.textContent ?? ''"
+            assert await page.evaluate(tag, "#totals tr") == "1 mal memberi tiket di luar jam buka"
+            assert await page.evaluate(tag, "#rows tr[data-site=brebes]") == "tiket di luar jam buka"
+            assert await page.evaluate(tag, "#rows tr[data-site=tegal]") == ""
             updated = await until(
                 page,
                 "() => document.getElementById('updated').textContent.includes('.') && document.getElementById('updated').textContent",
@@ -577,7 +582,7 @@ async def test_the_page_shows_both_malls_sorts_and_follows_live(
             # English, the same figures.
             await page.click("#lang")
             assert await page.evaluate("() => document.querySelector('.bar .page').textContent") == "National view"
-            await until(page, "() => document.querySelector('#totals tr th').textContent === 'Total (2 malls)'")
+            await until(page, "() => document.querySelector('#totals tr th .label').textContent === 'Total (2 malls)'")
             assert await page.evaluate(cell("brebes", "quota")) == "10.0% 1 / 10"
             assert not errors, errors
         finally:

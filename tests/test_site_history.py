@@ -64,7 +64,9 @@ def look(url: str) -> tuple[str, dict[str, dict[str, Any]]]:
         text = r.json()["document"]["site"]["running_text"]
         r = http.get("/api/v1/sites/uji/dashboard", headers=headers)
         assert r.status_code == 200, r.text
-        return text, {a["kind"]: a for a in r.json()["alerts"]}
+        # The file takes tickets at any hour (the invariants' site), which every dashboard says at every hour: not
+        # what these tests look at.
+        return text, {a["kind"]: a for a in r.json()["alerts"] if a["kind"] != "hours_not_enforced"}
 
 
 def run_once(db: Path | str, site: Path) -> tuple[str, dict[str, dict[str, Any]]]:

@@ -46,6 +46,7 @@ KINDS = (
     "uplink_failing",
     "running_text_withheld",
     "configuration_withheld",
+    "hours_not_enforced",
     "counter_held",
     "counter_idle",
     "service_long",
@@ -154,6 +155,7 @@ def detect(
     counters: Sequence[dict[str, Any]] = (),
     running_text_withheld: datetime | None = None,
     configuration_withheld: tuple[datetime, tuple[str, ...]] | None = None,
+    hours_not_enforced: bool = False,
 ) -> list[dict[str, Any]]:
     """`held`: counters open or paused under an account disabled since, with nobody else signed in at them
     (supervision/monitor.py); `deliveries`: the site's endpoints whose messages keep failing
@@ -169,7 +171,9 @@ def detect(
     `counters`: the dashboard's counters (their state), which the `no_counter` alert names;
     `running_text_withheld`: a mirrored mall's running text, set then, named a citizen and is withheld here
     (application/actions.py); `configuration_withheld`: a mirrored mall's configuration in force, set then, has
-    texts naming a citizen (their places) withheld here (domain/relay.configuration_withheld)."""
+    texts naming a citizen (their places) withheld here (domain/relay.configuration_withheld); `hours_not_enforced`:
+    the configuration in force lets tickets be taken outside opening hours (`enforce_hours = false`, the evening
+    try-out's switch: `hours_switched_off`)."""
     out: list[dict[str, Any]] = []
     if storage is not None:
         since = site.local(storage["since"])
@@ -228,6 +232,9 @@ def detect(
                 **_withheld_said(site, since, places),
             }
         )
+    if hours_not_enforced:
+        out.append({"id": "hours_not_enforced", "kind": "hours_not_enforced", "agencies": [],
+                    **_said("hours_not_enforced")})  # fmt: skip
     if clock_doubt is not None:
         last = clock_doubt.get("last_event_at")
         last = last if isinstance(last, datetime) else None
@@ -439,6 +446,16 @@ def _holding(label: str | None, state: str | None) -> tuple[str, str]:
         return f"{label} masih tampil dipanggil di layar", f"{label} still shows as called on the screens"
     return ("perkiraan waktu tunggu warga masih menghitungnya sebagai loket yang buka",
             "citizens' wait estimates still count it as open")  # fmt: skip
+
+
+def hours_switched_off(document: Mapping[str, Any]) -> bool:
+    """The configuration's own "Tolak tiket di luar jam buka" is off (`enforce_hours = false`): the kiosks issue at
+    night and on holidays, and nobody is told a ticket will not be called before closing. Said at all hours while it
+    is off, not only when the mall is closed: during the day it silences the "past closing" alert and the kiosk's
+    warning, and the day's supervisor is the one who can see it and switch it back (docs/supervisor.md). The server's
+    own `ignore_hours` (the demo's) is not the site's switch and raises nothing: no supervisor can set it back."""
+    site = document.get("site")
+    return isinstance(site, Mapping) and site.get("enforce_hours", True) is False
 
 
 def past_closing(new_ticket: WaitEstimate | dict[str, Any]) -> bool:

@@ -329,6 +329,7 @@ def figures(
             counters,
             state.running_text_withheld,
             state.configuration_withheld,
+            alerts.hours_switched_off(state.configuration.document),
         ),
     }
 

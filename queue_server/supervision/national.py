@@ -292,7 +292,8 @@ class National:
     def _make_row(self, site: Site) -> tuple[dict[str, Any], datetime]:
         made = self.ctx.now()
         state = self.ctx.state(site.id)
-        row = {**site_row(site, self.monitor.headline(site.id), state.issued), "withheld": withheld_view(site, state)}
+        row = {**site_row(site, self.monitor.headline(site.id), state.issued), "withheld": withheld_view(site, state),
+               "hours_not_enforced": hours_view(site, state)}  # fmt: skip
         self._live[site.id] = (self.ctx.seq(site.id), self.clock(), row, made)
         return row, made
 
@@ -431,6 +432,16 @@ def withheld_view(site: Site, state: SiteState) -> dict[str, Any] | None:
 WITHHELD_KINDS = ("running_text_withheld", "configuration_withheld")
 
 
+def hours_view(site: Site, state: SiteState) -> dict[str, str] | None:
+    """A mall whose configuration lets tickets be taken outside opening hours (its dashboard's hours_not_enforced
+    alert): its row says so, the alert's sentence as the tooltip. A mall left so after a try-out issues numbers at
+    night and on holidays, which the ministry hears of from citizens; None: the mall keeps its hours."""
+    if not alerts.hours_switched_off(state.configuration.document):
+        return None
+    said = alerts.detect(site, [], [], hours_not_enforced=True)[0]
+    return {"message": said["message"], "message_en": said["message_en"]}
+
+
 def with_screens(
     site: Site,
     row: dict[str, Any],
@@ -534,6 +545,7 @@ def _totals(rows: list[dict[str, Any]], answers: Answers) -> dict[str, Any]:
         "mirrored": len(mirrored),
         "mirrored_behind": sum(1 for row in mirrored if row["uplink"]["state"] != "synced"),
         "withheld": sum(1 for row in rows if row.get("withheld")),
+        "hours_not_enforced": sum(1 for row in rows if row.get("hours_not_enforced")),
         "waiting": total("waiting"),
         "longest_wait": max(waits) if waits else None,
         "past_closing": total("past_closing"),
@@ -567,7 +579,7 @@ CSV_COLUMNS = (
     "site", "name", "province_code", "province", "regency", "day", "waiting", "longest_wait_min", "past_closing",
     "served_today", "counters_open", "counters_total", "screens_down", "screens_total", "quota_spent",
     "quota_issued", "quota_total", "quota_used_pct", "ikm_converted", "ikm_grade", "ikm_respondents", "own_server",
-    "as_of", "withheld", "withheld_since", "ikm_from", "ikm_to", "screens_known",
+    "as_of", "withheld", "withheld_since", "ikm_from", "ikm_to", "screens_known", "hours_not_enforced",
 )  # fmt: skip
 
 
@@ -580,7 +592,8 @@ def to_csv(view: dict[str, Any]) -> str:
     "IKM (1-4)" over 80,49. Every line says the days of its IKM (`ikm_from`, `ikm_to`): a saved file said none, and
     its name has the day it was saved. The totals' `own_server` is how many malls run their own server (it said 1
     for any number of them); their `screens_known` of how many malls the screens totals are (a mall's: 1 when its
-    screens are known, 0 for a mirrored mall whose box has not said them lately)."""
+    screens are known, 0 for a mirrored mall whose box has not said them lately); `hours_not_enforced` 1 for a mall
+    whose tickets can be taken outside its opening hours (the totals: how many)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -604,6 +617,7 @@ def to_csv(view: dict[str, Any]) -> str:
             row["ikm_respondents"], row["mirrored"] if total else int(bool(row.get("mirrored"))),
             _local_time(uplink["synced_at"], row["timezone"]) if behind else "", *withheld_cells, period["from"],
             period["to"], row["screens_known"] if total else int(row["screens_total"] is not None),
+            row["hours_not_enforced"] if total else int(bool(row.get("hours_not_enforced"))),
         ]))  # fmt: skip
     return out.getvalue()
 

@@ -810,7 +810,7 @@ function editSite() {
     { key: "regency", label: T("admin_regency"), hint: T("admin_regency_hint") },
     // The server's limit (GET .../configuration `running_text_max`), counted as it counts, spaces folded
     { key: "running_text", label: T("admin_running_text"), wide: true, hint: T("admin_running_text_hint"), folded: current.running_text_max },
-    { key: "enforce_hours", label: T("admin_enforce_hours"), type: "checkbox" },
+    { key: "enforce_hours", label: T("admin_enforce_hours"), type: "checkbox", hint: T("admin_enforce_hours_hint") },
     // Printed on an ASCII-only slip and typed by a citizen: the site file's checks, said in the page's words first.
     { key: "wifi", label: T("admin_wifi"), wide: true, hint: T("admin_wifi_hint"), pattern: "[ -~]{1,32}", invalid: "admin_invalid_wifi" },
     { key: "wifi_password", label: T("admin_wifi_password"), wide: true, hint: T("admin_wifi_password_hint"), pattern: "[ -~]{8,63}", invalid: "admin_invalid_wifi_password" },
@@ -902,7 +902,10 @@ function sitePanel() {
       el("dt", { text: T("admin_province") }), el("dd", { text: provinceName() || "–" }),
       el("dt", { text: T("admin_regency") }), el("dd", { text: s.regency || "–" }),
       el("dt", { text: T("admin_running_text") }), el("dd", { text: s.running_text || "–" }),
-      el("dt", { text: T("admin_enforce_hours") }), el("dd", { text: s.enforce_hours === false ? T("admin_no") : T("admin_yes") }),
+      // Off (an evening's try-out): said beside it, as the dashboard's alert says it until it is on again.
+      el("dt", { text: T("admin_enforce_hours") }), s.enforce_hours === false
+        ? el("dd", { id: "site-enforce-hours" }, T("admin_no"), el("span", { class: "hint warning-text", text: ` · ${T("admin_enforce_hours_off")}` }))
+        : el("dd", { id: "site-enforce-hours", text: T("admin_yes") }),
       el("dt", { text: T("admin_wifi") }), el("dd", { id: "site-wifi", text: s.wifi ? [s.wifi, s.wifi_password].filter(Boolean).join(" · ") : "–" })),
     el("div", { class: "panel-head" }, el("h3", { text: T("admin_screens") }),
       el("button", { type: "button", class: "primary", id: "add-screen", text: T("admin_add_screen"), onclick: () => editScreen(null) })),

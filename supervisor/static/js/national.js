@@ -146,6 +146,11 @@ function siteCells(r) {
     name.push(cellOf("span", { class: "tag stale withheld",
       title: currentLang() === "id" ? r.withheld.message : r.withheld.message_en }, T("withheld_tag")));
   }
+  // Its "Tolak tiket di luar jam buka" left off (a try-out): its kiosks issue at night and on holidays.
+  if (r.hours_not_enforced) {
+    name.push(cellOf("span", { class: "tag stale hours",
+      title: currentLang() === "id" ? r.hours_not_enforced.message : r.hours_not_enforced.message_en }, T("hours_tag")));
+  }
   const province = currentLang() === "en" ? r.province_name_en : r.province_name;
   const where = [r.regency, province].filter(Boolean).join(" · "); // "Kabupaten Tegal · Jawa Tengah"
   if (where) name.push(cellOf("small", { class: "where" }, where));
@@ -188,6 +193,9 @@ function totalsCells(t) {
     name.push(cellOf("span", { class: "tag mirror stale behind" }, `${whole(t.mirrored_behind)} ${T("mirror_behind")}`));
   }
   if (t.withheld) name.push(cellOf("span", { class: "tag stale withheld" }, `${whole(t.withheld)} ${T("withheld_count")}`));
+  if (t.hours_not_enforced) {
+    name.push(cellOf("span", { class: "tag stale hours" }, `${whole(t.hours_not_enforced)} ${T("hours_count")}`));
+  }
   if (t.left_out) name.push(cellOf("span", { class: "tag stale left-out" }, `${whole(t.left_out)} ${T("left_out_count")}`));
   return [
     partsOf("th", { scope: "row", class: "mall" }, name),
