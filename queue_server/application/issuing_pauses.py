@@ -16,7 +16,7 @@ from queue_server.application.auth import Principal, require
 from queue_server.application.context import Context
 from queue_server.domain import commands as c
 from queue_server.domain.events import Event
-from queue_server.domain.issuing_pause import REASON_MAX, pause_view
+from queue_server.domain.issuing_pause import REASON_MAX, pause_reason, pause_view
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState
 from queue_server.pipeline.engine import Outcome
@@ -75,7 +75,7 @@ async def pause_issuing(ctx: Context, principal: Principal | None, site_id: str,
     # a citizen, with the same sentence. The domain refuses more than REASON_MAX once spaces are folded.
     reason = v.lobby_text(body, "reason", max_len=REASON_MAX * 4)
     until = _until(body)
-    record = audit_trail.entry(principal, "service.pause", target, target_name=name, reason=" ".join(reason.split()),
+    record = audit_trail.entry(principal, "service.pause", target, target_name=name, reason=pause_reason(reason),
                                until=until.strftime("%H.%M") if until else None)  # fmt: skip
     return await ctx.engine.submit(
         site_id,

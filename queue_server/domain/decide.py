@@ -13,7 +13,7 @@ from queue_server.domain import events as ev
 from queue_server.domain.booking import Booking, BookingState
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, RUNNING_TEXT_MAX, Counter, Service, Site
 from queue_server.domain.events import Event
-from queue_server.domain.issuing_pause import REASON_MAX, IssuingPause
+from queue_server.domain.issuing_pause import REASON_MAX, IssuingPause, pause_reason
 from queue_server.domain.model import (
     EXPIRING_STATES,
     OPEN_STATES,
@@ -877,8 +877,7 @@ def _paused_services(state: SiteState, service_id: str | None, agency_id: str | 
 
 def _pause_issuing(state: SiteState, cmd: c.PauseIssuing, now: datetime) -> list[Event]:
     services = _paused_services(state, cmd.service, cmd.agency)
-    # one line, no closing full stop: a kiosk tile says it in a sentence of its own ("Blangko habis. Perkiraan ...")
-    reason = " ".join(cmd.reason.split()).rstrip(". ")
+    reason = pause_reason(cmd.reason)
     if not reason:
         raise Refusal("invalid_field.required", details={"field": "reason"})
     if len(reason) > REASON_MAX:

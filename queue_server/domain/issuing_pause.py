@@ -29,6 +29,12 @@ class IssuingPause(Snapshot):
         return self.day == day
 
 
+def pause_reason(text: str) -> str:
+    """A pause's reason as it is kept, said and audited: one line, no closing full stop (a kiosk tile says it in a
+    sentence of its own: "Blangko habis. Perkiraan ...")."""
+    return " ".join(text.split()).rstrip(". ")
+
+
 def pause_view(pause: IssuingPause) -> dict[str, str | None]:
     """As a page or the API shows it: the reason, since and the expected resumption (ISO times; the page formats)."""
     return {
