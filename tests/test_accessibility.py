@@ -403,9 +403,11 @@ async def test_the_supervisor_pages_work_from_the_keyboard_alone(context: Browse
     assert await page.evaluate("() => document.activeElement.dataset.dialog") == "dlg-text"
 
     # the menu by keyboard, then the report run with Enter from its first field
+    # (once in a CI run the Enter went unheeded: the link is seen focused first, and a busy machine gets 60 s)
     await page.focus("[data-nav=reports]")
+    await until(page, "() => document.activeElement.dataset.nav === 'reports'", timeout_ms=30_000)
     await page.keyboard.press("Enter")
-    await page.wait_for_url("**/reports")
+    await page.wait_for_url("**/reports", timeout=60_000)
     await until(page, "() => !document.getElementById('login') || document.getElementById('login').hidden")
     await until(page, "() => document.getElementById('report').getAttribute('aria-busy') === 'false'")
     await page.evaluate(
