@@ -272,6 +272,9 @@ def test_close_day_with_the_server_stopped(tmp_path: Path) -> None:
     run("migrate", "--db", db)  # close-day makes no database of its own (a mistyped --db made an empty one)
     refused = run("close-day", "--site-id", "tegal", "--db", db, "--reason", "Ibu Siti Rahayu sakit", check=False)
     assert refused.returncode == 1 and "name" in refused.stderr, refused  # said to citizens: no citizen named
+    # the API's and a pause's one rule: checked on the line a screen shows, said in the API's English sentence
+    split = run("close-day", "--site-id", "tegal", "--db", db, "--reason", "Hubungi 0812  \n  3456-7890", check=False)
+    assert split.returncode == 1 and "error: Reason holds a citizen's phone number" in split.stderr, split
     result = run("close-day", "--site-id", "tegal", "--db", db, "--reason", "Gangguan listrik")
     assert "closed tegal" in result.stdout and "(Gangguan listrik): 0 unserved tickets expired" in result.stdout
     assert run("close-day", "--site-id", "nowhere", "--db", db, check=False).returncode != 0

@@ -142,6 +142,32 @@ async def test_a_reason_naming_a_citizen_is_refused_and_nothing_is_paused(server
     assert (await pause(server, {}, service="ktp", reason="Blangko habis")).status_code == 401
 
 
+async def test_a_pause_and_a_closed_day_take_their_reason_by_one_rule(server: Server) -> None:
+    """Both reasons are said to citizens: the same text is refused the same way by pause-issuing and close-day (the
+    status, the code, the field, the sentence), and a line break folds at both. Before, a pause read its reason
+    unfolded (a phone number split over two lines reached the kiosk) and a closed day refused a line break."""
+    sup = await server.login("supervisor")
+    before = server.ctx.storage.last_seq
+    for reason in (
+        "Hubungi 0812  \n  3456-7890",
+        "Ibu\nSiti menunggu di lobi",
+        "Gangguan\u202elistrik",
+        "Gangguan listrik " + "x" * 120,
+        "x" * 481,
+    ):
+        paused = await pause(server, sup, service="ktp", reason=reason)
+        closed = await server.http.post("/api/v1/sites/tegal/close-day", json={"reason": reason}, headers=sup)
+        assert paused.status_code == closed.status_code == 422, (reason, paused.text, closed.text)
+        assert paused.json()["error"] == closed.json()["error"], reason
+        assert paused.json()["error"]["details"]["field"] == "reason"
+    assert server.ctx.storage.last_seq == before, "nothing paused, nothing closed"
+    paused = await pause(server, sup, service="ktp", reason="Gangguan\r\nsistem pusat.")
+    assert paused.status_code == 200, paused.text
+    assert paused.json()["paused"]["ktp"]["reason"] == "Gangguan sistem pusat"
+    closed = await server.http.post("/api/v1/sites/tegal/close-day", json={"reason": "Gangguan\nlistrik."}, headers=sup)
+    assert closed.status_code == 200 and closed.json()["reason"] == "Gangguan listrik", closed.text
+
+
 async def test_the_pause_is_kept_across_a_restart_and_ends_with_the_day(database: Path | str) -> None:
     async with running_server(database) as server:
         sup = await server.login("supervisor")

@@ -20,7 +20,7 @@ from queue_server.common.ids import time_ordered_id
 from queue_server.domain import commands as c
 from queue_server.domain import events as ev
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, changes_sentence
-from queue_server.domain.decide import CLOSE_REASON_MAX, checkin_window, find_ticket
+from queue_server.domain.decide import checkin_window, find_ticket
 from queue_server.domain.events import Event
 from queue_server.domain.issuing_pause import pause_view
 from queue_server.domain.model import OPEN_STATES, Ticket, TicketState
@@ -371,9 +371,9 @@ async def close_day(ctx: Context, principal: Principal | None, site_id: str, bod
     v.only(body, {"day", "reason", "command_id"})
     day_text = v.text(body, "day", required=False, max_len=10)
     day = v.day(day_text, "day") if day_text else None
-    # Why, said to citizens where the closed day is said (a power cut, the central system down): screens show it, so
-    # it is checked as the running text is, and refused before anything closes.
-    reason = (v.lobby_line(body, "reason", max_len=CLOSE_REASON_MAX) or "").rstrip(". ") or None  # pages add "."
+    # Why, said to citizens where the closed day is said (a power cut, the central system down): the one rule of a
+    # reason said to citizens, as a pause's, refused before anything closes. Blank: the day closes without one.
+    reason = v.said_reason(body, required=False)
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
         closed = next(e for e in events if e.type == "day.closed")

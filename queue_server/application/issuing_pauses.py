@@ -16,7 +16,7 @@ from queue_server.application.auth import Principal, require
 from queue_server.application.context import Context
 from queue_server.domain import commands as c
 from queue_server.domain.events import Event
-from queue_server.domain.issuing_pause import REASON_MAX, pause_reason, pause_view
+from queue_server.domain.issuing_pause import pause_view
 from queue_server.domain.refusal import Refusal
 from queue_server.domain.state import SiteState
 from queue_server.pipeline.engine import Outcome
@@ -71,11 +71,12 @@ async def pause_issuing(ctx: Context, principal: Principal | None, site_id: str,
     v.only(body, {"service", "agency", "reason", "until", "command_id"})
     service_id, agency_id, target, name = _target(ctx, principal, site_id, body)
     assert principal is not None
-    # Shown on the kiosk and on citizens' phones, and kept in the log: refused as the running text is when it names
-    # a citizen, with the same sentence. The domain refuses more than REASON_MAX once spaces are folded.
-    reason = v.lobby_text(body, "reason", max_len=REASON_MAX * 4)
+    # Shown on the kiosk and on citizens' phones, and kept in the log: the one rule of a reason said to citizens,
+    # as a closed day's; kept as it returns, in the event and the audit entry alike.
+    reason = v.said_reason(body, required=True)
+    assert reason is not None
     until = _until(body)
-    record = audit_trail.entry(principal, "service.pause", target, target_name=name, reason=pause_reason(reason),
+    record = audit_trail.entry(principal, "service.pause", target, target_name=name, reason=reason,
                                until=until.strftime("%H.%M") if until else None)  # fmt: skip
     return await ctx.engine.submit(
         site_id,

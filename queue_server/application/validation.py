@@ -15,6 +15,7 @@ COMMAND_ID = re.compile(r"^[A-Za-z0-9._:-]{8,80}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # The days this system can mean: a year like 0001 or 9999 is a typing slip, and would overflow a day's local hours.
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+REASON_MAX = 120  # a supervisor's reason said to citizens (`said_reason`): a kiosk tile says it whole, a sentence
 
 
 def day(text: str, field: str) -> date:
@@ -96,16 +97,28 @@ def lobby_text(body: dict[str, Any], key: str, *, max_len: int) -> str:
     return value
 
 
-def lobby_line(body: dict[str, Any], key: str, *, max_len: int) -> str | None:
-    """An optional line of text the kiosk, the lobby screens and the citizens' phones show (why the day was closed),
-    with its spaces folded; None when absent or blank. Refused as the running text is (`lobby_text`): a control
-    character, or a NIK, a phone number, a name."""
-    value = text(body, key, required=False, max_len=max_len * 4, shown=True)
-    line = " ".join(value.split()) if value else ""
+def said_reason(body: dict[str, Any], key: str = "reason", *, required: bool) -> str | None:
+    """Why, as a supervisor tells citizens on the kiosk, the lobby screens and their phones: a service's issuing
+    paused (`service.paused`) or the day closed (`day.closed`). One rule for both, for the API, the dashboard and the
+    command line; the reason is kept as it returns, in the event and the audit entry alike.
+
+    One line: spaces, tabs and line ends fold to one space (the dashboard's field is one line; a script's newline
+    means nothing to a screen, and refusing it would only make its author strip it). No closing full stop: the pages
+    add their own ("Blangko habis. Perkiraan ..."). Then at most REASON_MAX characters, and refused as the running
+    text is (`lobby_text`): a control or direction character, or a NIK, a phone number, an e-mail address, a birth
+    date or a name, checked on the folded line (a number split over two lines is one number on the screen). Blank:
+    refused when `required` (a pause must say why), else None (a day may close without one)."""
+    raw = body.get(key)
+    if isinstance(raw, str) and len(raw) > REASON_MAX * 4:  # a pasted notice: said with the limit one can act on
+        raise Refusal("invalid_field.too_long", max_len=REASON_MAX, details={"field": key})
+    value = text(body, key, required=required, max_len=REASON_MAX * 4, shown=True, lines=True)
+    line = " ".join(value.split()).rstrip(". ") if value else ""
     if not line:
+        if required:
+            raise Refusal("invalid_field.required", details={"field": key})
         return None
-    if len(line) > max_len:
-        raise Refusal("invalid_field.too_long", max_len=max_len, details={"field": key})
+    if len(line) > REASON_MAX:
+        raise Refusal("invalid_field.too_long", max_len=REASON_MAX, details={"field": key})
     if kinds := plaintext.personal_shown(line):
         raise Refusal("invalid_field.personal_shown", details={"field": key, "kinds": list(kinds)})
     return line

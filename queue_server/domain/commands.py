@@ -170,7 +170,8 @@ class ReopenDay:
 @dataclass(frozen=True)
 class CloseDay:
     """Expire every unserved ticket of `day` (and earlier) and close all counters. `reason`: why, in a few words the
-    kiosk, the lobby screens and the citizens' phones say ("Gangguan listrik"); None: not said."""
+    kiosk, the lobby screens and the citizens' phones say ("Gangguan listrik"), as checked by the application's one rule
+    of a reason said to citizens (one line, no closing full stop, no citizen named); None: not said."""
 
     day: date | None = None
     reason: str | None = None
@@ -187,7 +188,8 @@ class SetRunningText:
 class PauseIssuing:
     """Stop issuing tickets of one service, or of every service of an agency, for the rest of today, with why (said
     on the kiosk and the phones of its waiting citizens) and, optionally, when it is expected to resume. Waiting
-    tickets stay; a pause already there takes the new reason."""
+    tickets stay; a pause already there takes the new reason. `reason` as the application's one rule of a reason
+    said to citizens checked it, as a closed day's."""
 
     reason: str
     service: str | None = None

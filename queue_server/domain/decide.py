@@ -13,7 +13,7 @@ from queue_server.domain import events as ev
 from queue_server.domain.booking import Booking, BookingState
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, RUNNING_TEXT_MAX, Counter, Service, Site
 from queue_server.domain.events import Event
-from queue_server.domain.issuing_pause import REASON_MAX, IssuingPause, pause_reason
+from queue_server.domain.issuing_pause import IssuingPause
 from queue_server.domain.model import (
     EXPIRING_STATES,
     OPEN_STATES,
@@ -30,7 +30,6 @@ from queue_server.domain.routing import pick_next
 from queue_server.domain.state import SiteState
 
 NOTE_MAX = 200
-CLOSE_REASON_MAX = 120  # why a day was closed: one line on the kiosk's closed screen and a phone
 
 
 def decide(state: SiteState, command: c.Command, now: datetime) -> list[Event]:
@@ -680,12 +679,9 @@ def _close_day(state: SiteState, cmd: c.CloseDay, now: datetime) -> list[Event]:
     day = cmd.day or state.site.service_day(now)
     if day > state.site.service_day(now):
         raise Refusal("day_in_future", day=day, details={"field": "day"})
-    reason = " ".join(cmd.reason.split()) if cmd.reason else None  # one line on a kiosk, a TV, a phone
     # A second close of the day (a counter still held, two processes at midnight) keeps the reason said before: the
-    # state keeps it, and a restart reads the reason of the latest close.
-    reason = reason or state.closed_reasons.get(day)
-    if reason is not None and len(reason) > CLOSE_REASON_MAX:
-        raise Refusal("invalid_field.too_long", max_len=CLOSE_REASON_MAX, details={"field": "reason"})
+    # state keeps it, and a restart reads the reason of the latest close. The reason comes checked (a command says).
+    reason = cmd.reason or state.closed_reasons.get(day)
     out: list[Event] = []
     for ticket in sorted(state.tickets.values(), key=lambda t: (t.day, t.label, t.id)):
         if ticket.day <= day and ticket.state in EXPIRING_STATES:
@@ -877,11 +873,6 @@ def _paused_services(state: SiteState, service_id: str | None, agency_id: str | 
 
 def _pause_issuing(state: SiteState, cmd: c.PauseIssuing, now: datetime) -> list[Event]:
     services = _paused_services(state, cmd.service, cmd.agency)
-    reason = pause_reason(cmd.reason)
-    if not reason:
-        raise Refusal("invalid_field.required", details={"field": "reason"})
-    if len(reason) > REASON_MAX:
-        raise Refusal("invalid_field.too_long", max_len=REASON_MAX, details={"field": "reason"})
     local = state.site.local(now)
     day = state.site.service_day(now)
     until: datetime | None = None
@@ -889,7 +880,7 @@ def _pause_issuing(state: SiteState, cmd: c.PauseIssuing, now: datetime) -> list
         until = datetime.combine(local.date(), cmd.until, tzinfo=local.tzinfo)
         if until <= local:
             raise Refusal("issuing_pause_until_past", until=cmd.until, details={"field": "until"})
-    pauses = [IssuingPause(s.id, day, reason, now, until) for s in services]
+    pauses = [IssuingPause(s.id, day, cmd.reason, now, until) for s in services]  # checked (a command says)
     return [_event(state, ev.SERVICE_PAUSED, now, pauses=[p.to_dict() for p in pauses], agency=cmd.agency)]
 
 

@@ -11,7 +11,6 @@ from datetime import date, datetime
 
 from queue_server.domain.snapshot import Snapshot, snap
 
-REASON_MAX = 120  # a kiosk tile and a phone page say it whole: a sentence, not a notice
 # Offered by the dashboard (free text is allowed too); in Indonesian, as the kiosk shows the reason as it is typed.
 SUGGESTED_REASONS = ("Gangguan jaringan/sistem pusat", "Blangko habis", "Petugas sedang rapat")
 
@@ -27,12 +26,6 @@ class IssuingPause(Snapshot):
 
     def holds_on(self, day: date) -> bool:
         return self.day == day
-
-
-def pause_reason(text: str) -> str:
-    """A pause's reason as it is kept, said and audited: one line, no closing full stop (a kiosk tile says it in a
-    sentence of its own: "Blangko habis. Perkiraan ...")."""
-    return " ".join(text.split()).rstrip(". ")
 
 
 def pause_view(pause: IssuingPause) -> dict[str, str | None]:
