@@ -619,7 +619,16 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                 "requestBody": _body(
                     {
                         "type": "object",
-                        "properties": {"day": {"type": "string", "format": "date"}, "command_id": COMMAND_ID},
+                        "properties": {
+                            "day": {"type": "string", "format": "date"},
+                            "reason": {
+                                "type": "string",
+                                "maxLength": 120,
+                                "description": "shown to citizens, as a pause's reason; refused when it names a "
+                                "citizen",
+                            },
+                            "command_id": COMMAND_ID,
+                        },
                     }
                 ),
                 "responses": _ok("How many tickets expired"),
