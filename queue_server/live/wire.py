@@ -30,7 +30,7 @@ COUNTER_ACCOUNTS = ("operator", "paused_by", "closed_by", "released_from")
 
 PUBLIC = "public"
 STAFF = "staff"
-KIOSK = "kiosk"  # a self-service kiosk: no event at all, only its own view (application/kiosk_view.py)
+KIOSK = "kiosk"  # a kiosk and the front-office desk: no event at all, only the view (application/kiosk_view.py)
 
 # What each audience sees, derived from the snapshot classes' field declarations (domain/snapshot.py).
 PUBLIC_TICKET_FIELDS = tuple(f.name for f in view_fields(Ticket, "public"))

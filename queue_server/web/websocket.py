@@ -35,7 +35,7 @@ from queue_server.web.requests import server_of
 
 log = logging.getLogger(__name__)
 
-ROLES = ("display", "counter", "supervisor", "ticket", "kiosk")
+ROLES = ("display", "counter", "supervisor", "ticket", "kiosk", "desk")
 HELLO_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 5.0  # at most this long (and at most ws_timeout_seconds) for a close frame to a stalled client
 CLOSE_TOO_SLOW = 4008
@@ -252,6 +252,13 @@ class Connection:
                     raise Refusal("not_a_kiosk")
                 if principal.site != site_id:
                     raise Refusal("wrong_site")
+                return Follow(site_id, wire.KIOSK), principal
+            if role == "desk":
+                # The front-office desk (citizen/static/js/desk.js): whoever may issue tickets at this mall hears what
+                # a kiosk hears, its view and nothing of any ticket, so a service paused or resumed, the day closed
+                # or a new configuration reaches the desk at once, not at its next poll. Checked again at every
+                # change of credentials: a signed-out desk's socket is closed at once.
+                require(principal, "ticket.issue", site_id)
                 return Follow(site_id, wire.KIOSK), principal
             if role == "display":
                 screen_id = v.text(hello, "screen", required=False, max_len=40) or (principal and principal.screen)
