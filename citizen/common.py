@@ -28,6 +28,9 @@ class CitizenSettings:
     # The kiosk reads its day this often (GET .../today): what no event says (opening hours passing, the messaging
     # gateway's breaker), and everything while its websocket is down; what an event changes comes over the socket.
     kiosk_poll_seconds: int = 15
+    # The front-office desk reads its day, its configuration and the pauses this often: while its websocket is down
+    # (and for what no event says: opening hours passing, the gateway's breaker); events come over the socket.
+    desk_poll_seconds: int = 15
     # The server pushes the phone a `status` frame whenever its place in the line changes; the page also re-reads
     # it this often while waiting, as a safety net (an estimate can move with no event, e.g. as service times age).
     status_refresh_seconds: int = 60

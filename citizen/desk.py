@@ -12,11 +12,11 @@ from starlette.responses import Response
 
 from queue_server.web.kit import JSONResponse, Refusal, Site, sites_of
 
-from .common import lang_of, not_found, page_config, pages
+from .common import lang_of, not_found, page_config, pages, settings_of
 
 
 def desk_config(request: Request, site: Site) -> dict[str, Any]:
-    return page_config(site, lang_of(request))
+    return page_config(site, lang_of(request), poll_seconds=settings_of(request).desk_poll_seconds)
 
 
 async def desk_page(request: Request) -> Response:

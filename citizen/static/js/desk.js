@@ -1,11 +1,13 @@
 // The front-office desk: sign in, issue a ticket for a citizen at the desk (channel "desk", with a priority group
 // when it applies) and print it on the desk's printer through the browser. An operator sees their agency first.
-// The services follow the site's configuration: when GET /api/v1/sites/{site} says `configuration_version`
+// The services follow the site's configuration: when GET /api/v1/sites/{site}/today says `configuration_version`
 // changed, they are drawn again from /desk/{site}/config, keeping the service already chosen if it still exists.
+// Signed in, the desk hears a service paused or resumed and the day closed at once, over the websocket.
 
 import { call, newKey } from "./api.js";
 import { Texts, formatTime, waitText } from "./i18n.js";
 import { printInFrame } from "./print_frame.js";
+import { LiveClient } from "/static/shared/live-client.js";
 
 let config = JSON.parse(document.getElementById("desk-config").textContent);
 const site = config.site.id;
@@ -32,6 +34,7 @@ function signedIn(user) {
   $("who").textContent = texts.t("desk_signed_in_as", { name: user.name });
   ownAgency = user.agency || null;
   ownFirst();
+  link.start();
 }
 
 function ownFirst() {
@@ -40,20 +43,41 @@ function ownFirst() {
   own?.parentElement.prepend(own);
 }
 
-// --- following the site's configuration ------------------------------------------------------------------------
+// --- following the day, the configuration and the pauses --------------------------------------------------------
+// Signed in, the desk follows the server over the websocket (role "desk", docs/protocol.md) and hears the kiosk's
+// view at once: a service paused or resumed, the day closed or reopened, a configuration saved. A staff member would
+// otherwise pick a service the server then refuses (409 issuing_paused), or see it still paused after it resumed.
+// The poll (every `poll_seconds`, 15) stays: for what no event says (opening hours passing, the messaging gateway's
+// breaker), and for when the socket is down or nobody is signed in yet.
 
-const POLL_MS = 15_000;
+const POLL_MS = (config.poll_seconds || 15) * 1000;
 let knownVersion = null; // null: not compared yet (the page may have been drawn just before a change)
+let notIssuing = null; // why no ticket can be issued now (the day closed, before opening time), as the server says it
+let viewsHeard = 0; // views heard over the socket: a poll's answer asked before the latest one is older than it
 
 // The page's JSON (keys sorted) and the route's (keys in the server's order) compared with their keys sorted.
 const byKey = ([a], [b]) => (a < b ? -1 : a > b ? 1 : 0);
 const sortedKeys = (_, v) =>
   v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(byKey)) : v;
 
-async function followConfiguration() {
-  const catalogue = await call("GET", `/api/v1/sites/${site}`);
-  if (catalogue.ok) followNotify(catalogue.data.notify?.available !== false);
-  const version = catalogue.ok ? catalogue.data.configuration_version : undefined;
+// The day's few hundred bytes (GET .../today, as the kiosk reads them): whether tickets can be issued now, the
+// messaging gateway, the configuration's version.
+async function followDay() {
+  const answer = await call("GET", `/api/v1/sites/${site}/today`);
+  if (!answer.ok) return; // read again at the next poll
+  followNotify(answer.data.notify?.available !== false);
+  notIssuing = answer.data.issuing || (answer.data.today?.closed ? answer.data.today.error : null);
+  sayNotIssuing();
+  await followConfiguration(answer.data.configuration_version);
+}
+
+// Said above the services, in the server's words (the day closed, with the supervisor's reason); a ticket would be
+// refused with the same sentence.
+function sayNotIssuing() {
+  say("not-issuing", notIssuing ? texts.error(notIssuing) : "");
+}
+
+async function followConfiguration(version) {
   if (version === undefined || version === knownVersion) return;
   const answer = await call("GET", `/desk/${site}/config?lang=${encodeURIComponent(config.lang)}`);
   if (!answer.ok) return; // read again at the next poll
@@ -64,14 +88,45 @@ async function followConfiguration() {
 }
 
 // A service whose issuing is paused today (its blank forms ran out, its central system is down) issues nothing here
-// either (409 issuing_paused): its choice says why and cannot be picked, as the kiosk's tile. Read with the
-// configuration's poll, when staff pick a service, and at once after such a refusal.
+// either (409 issuing_paused): its choice says why and cannot be picked, as the kiosk's tile. Heard over the socket;
+// read with the poll, when staff pick a service, and at once after such a refusal.
 async function followPauses() {
+  const asked = viewsHeard;
   const answer = await call("GET", `/api/v1/sites/${site}/waits`);
-  if (!answer.ok) return; // read again at the next poll
-  paused = Object.fromEntries(Object.entries(answer.data.services || {}).filter(([, w]) => w.paused).map(([s, w]) => [s, w.paused]));
+  if (!answer.ok || asked !== viewsHeard) return; // read again at the next poll; or the socket told a newer view
+  notePauses(answer.data.services);
+}
+
+// services: service -> { paused: null | { reason, since, until }, ... } (GET .../waits, or the kiosk's view)
+function notePauses(services) {
+  paused = Object.fromEntries(Object.entries(services || {}).filter(([, w]) => w.paused).map(([s, w]) => [s, w.paused]));
   markPaused();
 }
+
+// The kiosk's view (the snapshot, then a `kiosk` notice at each change): the pauses as they are, and what else
+// changed (the day, the configuration) read again over HTTP, as the poll reads it.
+let told = null;
+
+function heard(frame) {
+  if (frame.type !== "snapshot" && frame.type !== "kiosk") return;
+  const view = frame.data || {};
+  const before = told;
+  told = view;
+  viewsHeard += 1;
+  notePauses(view.services);
+  const same = (key) => before && JSON.stringify(before[key]) === JSON.stringify(view[key]);
+  if (!same("issuing") || !same("configuration_version")) followDay();
+}
+
+const link = new LiveClient({
+  hello: () => ({ role: "desk", site, token: session, client: "desk/1" }),
+  resume: false, // nothing to resume: each connection starts from the view
+  onMessage: heard,
+  onStatus: (state, detail) => {
+    // Signed out elsewhere, or the session ended: the server closes the socket, as the API would answer 401.
+    if (state === "refused" && ["unauthenticated", "account_disabled"].includes(detail.error?.code)) signOut();
+  },
+});
 
 function pausedText(pause) {
   if (!pause.until) return texts.t("kiosk_tile_paused", { reason: pause.reason });
@@ -151,6 +206,7 @@ async function signIn(event) {
 }
 
 async function signOut() {
+  link.close();
   if (session) await call("POST", "/api/v1/auth/logout", { token: session });
   sessionStorage.removeItem(SESSION_KEY);
   session = null;
@@ -218,11 +274,13 @@ $("lang").addEventListener("click", () => {
   texts.lang = texts.lang === "id" ? "en" : "id";
   texts.apply();
   markPaused();
+  sayNotIssuing();
 });
 texts.apply();
-setInterval(() => { followConfiguration(); followPauses(); }, POLL_MS);
-followConfiguration();
+setInterval(() => { followDay(); followPauses(); }, POLL_MS);
+followDay();
 followPauses();
+window.__desk = { get live() { return link.connected; } }; // the websocket's hello was accepted
 if (session) {
   call("GET", "/api/v1/me", { token: session }).then((answer) => {
     if (answer.ok) signedIn(answer.data);
