@@ -22,7 +22,7 @@ from queue_server.web.kit import (
     verifies_phone,
 )
 
-from .common import catalogue, lang_of, not_found, pages, too_many, wifi_of
+from .common import catalogue, lang_of, not_found, pages, too_many, unknown_mall, wifi_of
 from .qr import BOOKING_CODE, qr_inline
 
 DAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -34,7 +34,7 @@ async def booking_page(request: Request) -> Response:
     ctx = ctx_of(request)
     site = ctx.sites.get(request.path_params["site"])
     if site is None:
-        return not_found(request, "site")
+        return unknown_mall(request)
     lang = lang_of(request)
     now = ctx.now()
     today = site.service_day(now)

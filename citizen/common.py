@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.web.kit import PRIORITY_GROUPS, Pages, Site
+from queue_server.web.kit import PRIORITY_GROUPS, Pages, Site, error_page
 
 HERE = Path(__file__).parent
 pages = Pages(HERE / "templates")
@@ -100,8 +100,14 @@ def page_config(site: Site, lang: str, **extra: Any) -> dict[str, Any]:
 
 
 def not_found(request: Request, what: str) -> Response:
-    """A page for a wrong address that says so in both languages and links nowhere (kiosks must not wander)."""
+    """A ticket's or a booking's page whose token or code is not known: said in both languages, no links."""
     return pages.render(request, "not_found.html", 404, what=what, t=pages.texts()["id"], t_en=pages.texts()["en"])
+
+
+def unknown_mall(request: Request, *, links: bool = True) -> Response:
+    """A page's address naming a mall this server does not have: the server's error page, which names no other mall
+    (`links` False for a kiosk's address, where a citizen may stand: kiosks must not wander)."""
+    return error_page(request, 404, unknown_mall=request.path_params["site"], links=links)
 
 
 def too_many(request: Request) -> Response:

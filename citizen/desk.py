@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from queue_server.web.kit import JSONResponse, Refusal, Site, sites_of
 
-from .common import lang_of, not_found, page_config, pages, settings_of
+from .common import lang_of, page_config, pages, settings_of, unknown_mall
 
 
 def desk_config(request: Request, site: Site) -> dict[str, Any]:
@@ -22,7 +22,7 @@ def desk_config(request: Request, site: Site) -> dict[str, Any]:
 async def desk_page(request: Request) -> Response:
     site = sites_of(request).get(request.path_params["site"])
     if site is None:
-        return not_found(request, "desk")
+        return unknown_mall(request)
     config = desk_config(request, site)
     return pages.render(request, "desk.html", site=site, config=config, lang=config["lang"],
                         t=config["text"][config["lang"]])  # fmt: skip

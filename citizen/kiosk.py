@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from queue_server.web.kit import JSONResponse, Refusal, Site, ctx_of, readable_pair, sites_of
 
-from .common import lang_of, not_found, page_config, pages, settings_of
+from .common import lang_of, page_config, pages, settings_of, unknown_mall
 
 
 def kiosk_config(request: Request, site: Site) -> dict[str, Any]:
@@ -35,7 +35,7 @@ def kiosk_config(request: Request, site: Site) -> dict[str, Any]:
 async def kiosk_page(request: Request) -> Response:
     site = sites_of(request).get(request.path_params["site"])
     if site is None:
-        return not_found(request, "kiosk")
+        return unknown_mall(request, links=False)
     config = kiosk_config(request, site)
     return pages.render(request, "kiosk.html", site=site, config=config, lang=config["lang"],
                         t=config["text"][config["lang"]])  # fmt: skip

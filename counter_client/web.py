@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from queue_server.web.kit import JSONResponse, Pages, Refusal, Site, sites_of
+from queue_server.web.kit import JSONResponse, Pages, Refusal, Site, error_page, sites_of
 
 HERE = Path(__file__).parent
 pages = Pages(HERE / "templates")
@@ -47,10 +47,10 @@ async def counter_page(request: Request) -> Response:
     sites = sites_of(request)
     site = sites.get(request.path_params["site"])
     counter = site.counters.get(request.path_params["counter"]) if site else None
-    if site is None or counter is None:
-        known = [
-            (f"/counter/{s.id}/{c.id}", f"{s.name} · {c.name}") for s in sites.values() for c in s.counters.values()
-        ]
+    if site is None:  # the server's error page, which names no other mall
+        return error_page(request, 404, unknown_mall=request.path_params["site"])
+    if counter is None:  # the picker of this mall's counters
+        known = [(f"/counter/{site.id}/{c.id}", f"{site.name} · {c.name}") for c in site.counters.values()]
         return pages.render(request, "counter_not_found.html", 404, known=known)
     services = [site.services[s] for s in counter.services]
     agency = site.agencies[counter.agency]
@@ -61,12 +61,12 @@ async def counter_page(request: Request) -> Response:
 
 
 async def counter_picker(request: Request) -> Response:
-    """/counter/{site}: the site's counters to pick from (an unknown site: every site's, as a 404)."""
-    sites = sites_of(request)
-    site = sites.get(request.path_params["site"])
-    chosen = [site] if site else list(sites.values())
-    known = [(f"/counter/{s.id}/{c.id}", f"{s.name} · {c.name}") for s in chosen for c in s.counters.values()]
-    return pages.render(request, "counter_not_found.html", 200 if site else 404, known=known, found=site is not None)
+    """/counter/{site}: the site's counters to pick from (an unknown site: the server's error page, 404)."""
+    site = sites_of(request).get(request.path_params["site"])
+    if site is None:
+        return error_page(request, 404, unknown_mall=request.path_params["site"])
+    known = [(f"/counter/{site.id}/{c.id}", f"{site.name} · {c.name}") for c in site.counters.values()]
+    return pages.render(request, "counter_not_found.html", known=known, found=True)
 
 
 async def counter_config_route(request: Request) -> Response:

@@ -23,6 +23,7 @@ from queue_server.web.kit import (
     Refusal,
     Screen,
     Site,
+    error_page,
     readable_pair,
     screen_scope,
     sites_of,
@@ -74,8 +75,10 @@ async def display_page(request: Request) -> Response:
     lang = _lang(request)
     site = sites.get(request.path_params["site"])
     screen = site.screens.get(request.path_params["screen"]) if site else None
-    if site is None or screen is None:
-        known = [f"/display/{s.id}/{sc}" for s in sites.values() for sc in s.screens]
+    if site is None:  # the server's error page, which names no other mall
+        return error_page(request, 404, unknown_mall=request.path_params["site"])
+    if screen is None:  # the screens of this mall, for whoever sets up the TV to find the right address
+        known = [f"/display/{site.id}/{sc}" for sc in site.screens]
         text = pages.texts()
         return pages.render(request, "not_found.html", 404, known=known, t=text["id"], t_en=text["en"])
     config = page_config(site, screen, lang)

@@ -16,7 +16,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from queue_server.web.kit import AGENCY_KINDS, PROVINCES, Assets, Pages, Site, ctx_of, questionnaire, sites_of
+from queue_server.web.kit import (
+    AGENCY_KINDS,
+    PROVINCES,
+    Assets,
+    Pages,
+    Site,
+    ctx_of,
+    error_page,
+    questionnaire,
+    sites_of,
+)
 
 HERE = Path(__file__).parent
 pages = Pages(HERE / "templates")
@@ -46,9 +56,8 @@ def _lang(request: Request) -> str:
 
 def _render(request: Request, template: str, site: Site | None, **extra: Any) -> Response:
     lang = _lang(request)
-    if site is None:
-        known = [f"/supervisor/{s.id}" for s in sites_of(request).values()]
-        return pages.render(request, "not_found.html", 404, lang=lang, t=pages.texts()[lang], known=known)
+    if site is None:  # the server's error page, which names no other mall
+        return error_page(request, 404, unknown_mall=request.path_params["site"])
     # A mall on its own server, shown here from the log it sends up: its pages read, and act on nothing.
     mirrored = ctx_of(request).state(site.id).mirrored
     config = {"lang": lang, "text": pages.texts(), "site": {**catalogue(site), "mirrored": mirrored}, **extra}
@@ -148,8 +157,10 @@ async def index_page(request: Request) -> Response:
 async def survey_page(request: Request) -> Response:
     site = _site(request)
     counter = site.counters.get(request.path_params["counter"]) if site else None
-    if site is None or counter is None:
-        return _render(request, "not_found.html", None)
+    if site is None:
+        return _render(request, "survey.html", None)
+    if counter is None:  # the server's error page, with this mall's pages
+        return error_page(request, 404)
     extra = {"page": "survey", "counter": {"id": counter.id, "name": counter.name}, "questions": questionnaire()}
     return _render(request, "survey.html", site, **extra)
 

@@ -103,4 +103,4 @@ async def test_a_reprint_is_refused_for_a_ticket_already_served_and_for_a_kiosk(
 async def test_the_desk_page_of_an_unknown_site_is_a_plain_404(server: Server) -> None:
     for path in ("/desk/nowhere", "/kiosk/nowhere", "/booking/nowhere"):
         r = await server.http.get(path)
-        assert r.status_code == 404 and "Lokasi tidak ditemukan" in r.text, path
+        assert r.status_code == 404 and "MPP tidak dikenal di server ini" in r.text, path

@@ -57,6 +57,7 @@ from queue_server.supervision.national import National
 from queue_server.web.api import ROUTES, post_ticket
 from queue_server.web.demo_inbox import ROUTES as DEMO_INBOX_ROUTES
 from queue_server.web.demo_inbox import with_demo_gateway
+from queue_server.web.error_page import a_person_asks, error_page
 from queue_server.web.errors import error_body, http_response, status_of
 from queue_server.web.metrics import ROUTES as METRICS_ROUTES
 from queue_server.web.pages import Assets
@@ -166,7 +167,7 @@ def page_openapi() -> dict[str, Any]:
 async def _refused(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Refusal)
     server_of(request.app).metrics.refused(exc.code)
-    if exc.code == "site_not_served" and _a_person_asks(request):  # a ticket's or a booking's link of that mall
+    if exc.code == "site_not_served" and a_person_asks(request):  # a ticket's or a booking's link of that mall
         return _not_served_page(exc)
     if exc.key == "unauthenticated" and (bearer(request) or "").startswith("d_"):
         # a device's token refused (revoked, mistyped): said to the technician as that, never "please sign in",
@@ -177,34 +178,16 @@ async def _refused(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if exc.status_code in (404, 405) and a_person_asks(request):  # a wrong address typed or followed: a page
+        page = error_page(request, exc.status_code)
+        page.headers.update(exc.headers or {})  # 405: Allow
+        return page
     if exc.status_code == 404:
-        if _a_person_asks(request):
-            return _not_found_page(request)
         return http_response(Refusal("not_found", path=request.url.path))
     if exc.status_code == 405:
         return http_response(Refusal("method_not_allowed", method=request.method, path=request.url.path))
     refusal = Refusal("http_error", detail=str(exc.detail))
     return JSONResponse({"error": error_body(refusal)}, status_code=exc.status_code)
-
-
-def _a_person_asks(request: Request) -> bool:
-    """A browser's page request (not the API, not a script): it wants a page it can read, not JSON."""
-    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
-
-
-def _not_found_page(request: Request) -> Response:
-    """A mistyped address in a browser: said in both languages (it used to be raw JSON)."""
-    path = html.escape(request.url.path[:200])
-    body = (
-        '<!doctype html><html lang="id"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<title>Halaman tidak ditemukan · Page not found</title></head><body>"
-        f"<h1>Halaman tidak ditemukan</h1><p>Alamat <code>{path}</code> tidak ada di server ini. Periksa alamatnya, "
-        "atau tanyakan kepada petugas MPP.</p>"
-        f'<p lang="en">Page not found: there is no <code>{path}</code> on this server. Check the address, or ask '
-        "the MPP staff.</p></body></html>"
-    )
-    return HTMLResponse(body, status_code=404)
 
 
 # The not-served page asks for its own address again every 30 seconds and reloads once it is no longer refused.
@@ -316,7 +299,7 @@ class QueueServerApp(Starlette):
             await send({"type": "websocket.close", "code": 1008, "reason": refusal.code})
             return
         request = Request(scope, receive)
-        response = _not_served_page(refusal) if _a_person_asks(request) else http_response(refusal)
+        response = _not_served_page(refusal) if a_person_asks(request) else http_response(refusal)
         await response(scope, receive, send)
 
     def _refusal_said(self, send: Send) -> Send:

@@ -23,6 +23,7 @@ from queue_server.domain.model import Ticket
 from queue_server.domain.provinces import PROVINCES
 from queue_server.domain.refusal import Refusal
 from queue_server.supervision.survey import questionnaire
+from queue_server.web.error_page import error_page
 from queue_server.web.pages import Assets, Pages
 from queue_server.web.requests import bearer, config_of, ctx_of, limit_code_lookups, read_json, sites_of
 from queue_server.web.websocket import screen_scope
@@ -53,6 +54,7 @@ __all__ = [
     "limit_code_lookups",
     "config_of",
     "device_token_refusal",
+    "error_page",
     "ctx_of",
     "public_status",
     "questionnaire",
