@@ -3,8 +3,9 @@ installed by `make test` into tests/.axe) running in Debian's Chromium against a
 violation on the kiosk (start, services, priority, ticket; plain and high contrast), the phone page (waiting,
 called), booking, the staff desk, the lobby TV with a call, the counter page (signed out, serving), the survey
 tablet, the national view and every supervisor page with its data (dashboard, reports, audit log, messages out, and
-each tab of the Settings page); the size-dependent pages again at 1024x768, 1920x1080, 1080x1920 and 360x740. Then
-the keyboard alone: kiosk, booking, the counter page and the supervisor pages, every Tab stop with its focus seen."""
+each tab of the Settings page), the server's error page (404, 405, a mall not known); the size-dependent pages again
+at 1024x768, 1920x1080, 1080x1920 and 360x740. Then the keyboard alone: kiosk, booking, the counter page and the
+supervisor pages, every Tab stop with its focus seen."""
 
 from __future__ import annotations
 
@@ -225,6 +226,24 @@ async def test_no_serious_violation_in_the_staff_pages_states_an_outside_review_
     await check(page, "reports, a period refused", seen)
     await page.goto(f"{server.url}/")
     await check(page, "the front page", seen)
+    assert not seen, json.dumps(seen, indent=1, ensure_ascii=False)
+
+
+async def test_no_serious_violation_on_the_error_pages(context: BrowserContext, server: Server) -> None:
+    """The server's error page (web/error_page.py) as a person meets it: an address with no page, of a mall this
+    server has (its pages as links) or of one it does not, and a GET of an address that takes a POST; on a staff PC
+    and on a citizen's phone."""
+    seen: dict[str, list[dict[str, Any]]] = {}
+    page = await context.new_page()
+    for width, height in ((1366, 768), (360, 740)):
+        await page.set_viewport_size({"width": width, "height": height})
+        for where, path in (("a mall's page not found", "/supervisor/tegal/nosuch"),
+                            ("no page at all", "/kios"),
+                            ("a mall not known here", "/booking/nosuchmall"),
+                            ("a kiosk of a mall not known here", "/kiosk/nosuchmall"),
+                            ("a GET of a POST", "/citizen/api/tegal/print")):  # fmt: skip
+            await page.goto(server.url + path)
+            await check(page, f"{where} at {width}x{height}", seen)
     assert not seen, json.dumps(seen, indent=1, ensure_ascii=False)
 
 
