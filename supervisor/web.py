@@ -157,10 +157,11 @@ async def index_page(request: Request) -> Response:
 async def survey_page(request: Request) -> Response:
     site = _site(request)
     counter = site.counters.get(request.path_params["counter"]) if site else None
+    # The tablet is set up by staff and then touched by citizens: a wrong address of it links nowhere, as a kiosk's.
     if site is None:
-        return _render(request, "survey.html", None)
-    if counter is None:  # the server's error page, with this mall's pages
-        return error_page(request, 404)
+        return error_page(request, 404, unknown_mall=request.path_params["site"], links=False)
+    if counter is None:
+        return error_page(request, 404, links=False)
     extra = {"page": "survey", "counter": {"id": counter.id, "name": counter.name}, "questions": questionnaire()}
     return _render(request, "survey.html", site, **extra)
 

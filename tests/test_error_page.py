@@ -71,8 +71,9 @@ async def test_a_mall_the_server_does_not_have_is_said_so_and_no_mall_is_named(s
             assert '<h2 lang="en">Mall not known on this server</h2>' in r.text, path
             assert "menyebut MPP <code>nosuchmall</code>" in r.text, path
             assert "tegal" not in r.text.lower(), f"{path}: names no mall this server has"
-            # a kiosk's address, where a citizen may stand, links nowhere; the others to the server's list of pages
-            assert links_of(r.text) == ([] if path.startswith("/kiosk/") else ["/"]), path
+            # a kiosk's or a survey tablet's address, where a citizen may stand, links nowhere; the others link the
+            # server's list of pages
+            assert links_of(r.text) == ([] if path.startswith(("/kiosk/", "/survey/")) else ["/"]), path
 
 
 async def test_the_known_mall_s_pages_still_list_what_it_has(server: Server) -> None:
@@ -80,9 +81,9 @@ async def test_the_known_mall_s_pages_still_list_what_it_has(server: Server) -> 
     assert screen.status_code == 404 and "/display/tegal/lobby" in screen.text
     counter = await server.http.get("/counter/tegal/99")
     assert counter.status_code == 404 and 'href="/counter/tegal/1"' in counter.text
-    survey = await server.http.get("/survey/tegal/99", headers=BROWSER)
+    survey = await server.http.get("/survey/tegal/99", headers=BROWSER)  # a tablet citizens touch: no links
     assert survey.status_code == 404 and "<h1>Halaman tidak ditemukan</h1>" in survey.text
-    assert "/supervisor/tegal" in links_of(survey.text)
+    assert links_of(survey.text) == []
 
 
 async def test_a_get_of_an_address_that_takes_only_a_post_is_a_page_for_a_browser(server: Server) -> None:

@@ -62,8 +62,8 @@ def _said(sentence: str, path: str, mall: str) -> Markup:
 
 def error_page(request: Request, status: int, *, unknown_mall: str | None = None, links: bool = True) -> HTMLResponse:
     """The page for `status` (404 or 405) at the address asked for. `unknown_mall`: the mall id of a page's address
-    that this server does not have (the page says so, and names no other mall). `links` False: a kiosk's address,
-    which a citizen may be standing at; it must not send them wandering."""
+    that this server does not have (the page says so, and names no other mall). `links` False: a kiosk's or a survey
+    tablet's address, which a citizen may be standing at; it must not send them wandering."""
     kind = "unknown_mall" if unknown_mall is not None else "method" if status == 405 else "not_found"
     site = mall_named(request) if unknown_mall is None else None
     listed = (_mall_links(request, site) if site is not None else []) if links else []
