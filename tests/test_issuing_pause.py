@@ -168,6 +168,24 @@ async def test_a_pause_and_a_closed_day_take_their_reason_by_one_rule(server: Se
     assert closed.status_code == 200 and closed.json()["reason"] == "Gangguan listrik", closed.text
 
 
+async def test_the_expected_time_is_taken_as_written_or_refused(server: Server) -> None:
+    """A time written "13.30", as Indonesian writes one (the pages say "pukul 13.30"), was read as 13:00 and 0.3
+    seconds, and citizens were told "pukul 13.00"; one half written ("13", "1330") was taken too. Now refused."""
+    sup = await server.login("supervisor")
+    r = await pause(server, sup, service="ktp", reason="Blangko habis", until="13.30")
+    assert r.status_code == 200, r.text
+    assert r.json()["paused"]["ktp"]["until"] == "2026-11-23T13:30:00+07:00"
+    refused = await take(server)
+    assert "pukul 13.30" in refused.json()["error"]["message"], refused.text
+    for written in ("13", "1330", "T13", "13,5", "13:3", "24:00", "9:30", "13:30Z"):
+        r = await pause(server, sup, service="kk", reason="Blangko habis", until=written)
+        assert r.status_code == 422, (written, r.text)
+        error = r.json()["error"]
+        assert error["code"] == "invalid_field" and error["details"]["field"] == "until", (written, r.text)
+        assert "HH:MM" in error["message"], error["message"]
+    assert (await take(server, "kk")).status_code == 201, "nothing paused by a time refused"
+
+
 async def test_the_pause_is_kept_across_a_restart_and_ends_with_the_day(database: Path | str) -> None:
     async with running_server(database) as server:
         sup = await server.login("supervisor")

@@ -50,13 +50,8 @@ def _target(ctx: Context, principal: Principal | None, site_id: str, body: dict[
 
 
 def _until(body: dict[str, Any]) -> time | None:
-    text = v.text(body, "until", required=False, max_len=5)
-    if not text:
-        return None
-    try:
-        return time.fromisoformat(text)
-    except ValueError:
-        raise Refusal("invalid_field.time", details={"field": "until"}) from None
+    text = v.text(body, "until", required=False, max_len=16)  # longer: refused with the format, not a length
+    return v.clock(text, "until") if text else None
 
 
 def _answer(events: list[Event], state: SiteState) -> dict[str, Any]:
