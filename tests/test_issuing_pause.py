@@ -279,6 +279,8 @@ async def test_the_dashboard_pauses_shows_why_and_resumes(database: Path | str, 
         await page.click("#pause-issuing")
         dialog = page.get_by_role("dialog", name="Hentikan pengambilan nomor")
         assert await dialog.is_visible()
+        help_text = await text(page, "#dlg-pause-help")  # it read "tetap dan tetap dapat dipanggil"
+        assert "Antrean yang sudah ada tetap menunggu dan dapat dipanggil." in help_text, help_text
         await page.select_option("#dlg-pause select[name=target]", "service:ktp")
         # a reason naming a citizen: refused, said under the form and marked on the reason's field
         await page.fill("#dlg-pause input[name=reason]", "Ibu Siti Rahayu 081234567890")
