@@ -191,6 +191,28 @@ async def test_a_broken_citizen_json_stops_nothing_and_is_left_to_mend(
 
 
 @pytest.mark.sqlite_only
+async def test_a_citizen_json_mended_by_hand_with_odd_keys_or_depth_stops_nothing(
+    database: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A kiosk key "²" passed str.isdigit() and int() refused it; a file nested past the parser's depth raised
+    RecursionError: either stopped the server at start, where a broken file is promised to stop nothing."""
+    async with running_server(database) as s:
+        kiosk = (await kiosk_settings(s))["kiosk"]["id"]
+    caplog.set_level(logging.INFO, logger="queue_server.application.kiosk_settings")
+    deep = _old_file(database.parent, '{"printers": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    async with running_server(database) as s:
+        assert (await kiosk_settings(s))["printer"]["mode"] == "browser"
+    said = "\n".join(r.getMessage() for r in caplog.records)
+    assert "citizen.json cannot be read" in said, said
+    assert deep.is_file(), "left as it was, for someone to mend"
+    _old_file(database.parent, json.dumps({"printers": {"²": {"mode": "none"}, str(kiosk): PRINTER}}))
+    async with running_server(database) as s:
+        assert (await kiosk_settings(s))["printer"] == PRINTER
+    said = "\n".join(r.getMessage() for r in caplog.records)
+    assert "printer of kiosk '²' skipped: no such kiosk" in said, said
+
+
+@pytest.mark.sqlite_only
 async def test_the_settings_are_rows_of_the_database_not_a_file(database: Path) -> None:
     async with running_server(database) as s:
         kiosk = (await save(s, PRINTER))["kiosk"]["id"]

@@ -94,14 +94,14 @@ async def import_citizen_json(storage: StoragePort, database: Path | str, at: da
         data = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nested deeper than the parser goes
         log.error("%s cannot be read (%s): not imported; mend or delete it, then restart", shown, exc)
         return
     store = KioskSettingsStore(storage)
     kiosks = await store.kiosks()
     printers: dict[int, tuple[str, dict[str, Any]]] = {}
     for key, printer in _entries(data, "printers", shown):
-        device = int(key) if key.isdigit() else None
+        device = int(key) if key.isascii() and key.isdecimal() else None  # "²" is a digit int() refuses
         if device is None or device not in kiosks or not isinstance(printer, dict):
             log.warning("%s: printer of kiosk %r skipped: %s", shown, key,
                         "not a printer (a JSON object)" if device in kiosks else "no such kiosk")  # fmt: skip
