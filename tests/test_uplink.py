@@ -345,6 +345,11 @@ async def test_a_batch_out_of_step_or_malformed_changes_nothing(database: Path |
         def issued(**changes: Any) -> dict[str, Any]:
             return {**running_text(9), "type": "ticket.issued", "data": {"ticket": {**real, **changes}}}
 
+        def paused(**changes: Any) -> dict[str, Any]:
+            pause = {"service": "ktp", "day": "2026-11-23", "reason": "Blangko habis", "since": real["issued_at"],
+                     "until": None, **changes}  # fmt: skip
+            return {**running_text(9), "type": "service.paused", "data": {"pauses": [pause], "agency": None}}
+
         document = await mirror.http.get("/api/v1/sites/tegal/configuration", headers=await mirror.login("admin"))
         other_site = json.loads(json.dumps(document.json()["document"]))
         other_site["site"]["id"] = "brebes"
@@ -382,6 +387,10 @@ async def test_a_batch_out_of_step_or_malformed_changes_nothing(database: Path |
             "a ticket issued in 9999": [issued(issued_at="9999-12-31T23:59:59-14:00")],
             "a label that is no ticket number": [issued(label="A#1")],
             "a ticket renumbered": [issued(), {**issued(number=77), "seq": 10}],
+            "a pause whose time has no offset": [paused(since="2026-11-23T09:00:00")],
+            "a pause whose expected time has no offset": [paused(until="2026-11-23T13:00:00")],
+            "a pause whose reason is not text": [paused(reason={"id": "Blangko habis"})],
+            "a pause of a day in 9999": [paused(day="9999-12-31")],
             "a configuration without its version": [
                 {**running_text(9), "type": "site.configured", "data": {"document": document.json()["document"]}}
             ],

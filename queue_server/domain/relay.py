@@ -164,7 +164,7 @@ def _checked(site: Site, event: Event, now: datetime) -> Event:
     if event.type == ev.SITE_RUNNING_TEXT and not isinstance(data.get("text"), (str, type(None))):
         raise invalid_event(event.seq, "its 'text' is not text")
     if event.type in (ev.SERVICE_PAUSED, ev.SERVICE_RESUMED):
-        _check_pauses(site, event, data)
+        _check_pauses(site, event, data, now)
     if event.type == ev.SITE_CONFIGURED:
         try:
             Configuration.from_data(data)
@@ -178,15 +178,21 @@ def _checked(site: Site, event: Event, now: datetime) -> Event:
     return Event(event.type, event.site, event.at, {**data, SOURCE_SEQ: event.seq}, objects=objects)
 
 
-def _check_pauses(site: Site, event: Event, data: dict[str, Any]) -> None:
-    """A service.paused event carries readable pauses, a service.resumed one a list of service ids; of known
-    services both (domain/state.apply reads them as they are)."""
+def _check_pauses(site: Site, event: Event, data: dict[str, Any], now: datetime) -> None:
+    """A service.paused event carries readable pauses, typed as the mall writes them, a service.resumed one a list
+    of service ids; of known services both (domain/state.apply reads them as they are). A pause's time without its
+    UTC offset was taken, and every page comparing it with now failed (a waiting citizen's phone page, a 500)."""
     if event.type == ev.SERVICE_PAUSED:
         pauses = data.get("pauses")
         try:
-            services = [IssuingPause.from_dict(p).service for p in pauses] if isinstance(pauses, list) else None
-        except (KeyError, TypeError, ValueError, AttributeError):
-            services = None
+            read = [IssuingPause.from_dict(p) for p in pauses] if isinstance(pauses, list) else None
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+            read = None
+        for pause in read or ():
+            problem = _typed(pause, site, now)
+            if problem is not None:
+                raise invalid_event(event.seq, f"its pause of {pause.service!r}: {problem}")
+        services = [pause.service for pause in read] if read is not None else None
     else:
         named = data.get("services")
         services = named if isinstance(named, list) and all(isinstance(s, str) for s in named) else None
@@ -236,7 +242,7 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def _typed(snapshot: Ticket | CounterStatus | Booking, site: Site, now: datetime) -> str | None:
+def _typed(snapshot: Ticket | CounterStatus | Booking | IssuingPause, site: Site, now: datetime) -> str | None:
     """Why a parsed snapshot is not what the mall writes (its fields' types, its site, a ticket's channel and
     priority group, a number from 1), or None."""
     for spec in specs(type(snapshot)):
