@@ -115,3 +115,19 @@ async def test_the_reason_for_closing_is_said_on_the_kiosk_the_tv_a_phone_and_th
         assert (await today.locator("small").text_content() or "").strip() == "Tutup: Gangguan listrik"
     finally:
         await context.close()
+
+
+async def test_a_reason_with_a_dollar_sign_is_said_as_typed_on_the_tv_and_the_dashboard(
+    browser: Browser, server: Server
+) -> None:
+    """The reason went into the sentence with String.replace, which reads "$&", "$$", "$'" in the inserted text as
+    patterns: "Tarif $& $$" came out "Tarif {reason} $" on the lobby TV and the dashboard's banner."""
+    typed = "Tarif $& $$ $' naik"
+    async with board_page(browser, server) as tv, signed_in(browser, server, "/supervisor/tegal") as dashboard:
+        sup = await server.login("supervisor")
+        r = await server.http.post("/api/v1/sites/tegal/close-day", json={"reason": typed}, headers=sup)
+        assert r.status_code == 200 and r.json()["reason"] == typed, r.text
+        reason = "() => { const r = document.getElementById('hero-closed-reason'); return !r.hidden && r.textContent; }"
+        assert await until(tv, reason) == f"Tutup hari ini: {typed}"
+        banner = "() => document.querySelector('#alerts .alert.day-closed')?.textContent"
+        assert await until(dashboard, banner) == f"Pelayanan hari ini sudah ditutup: {typed}."

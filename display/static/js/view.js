@@ -289,7 +289,7 @@ export class BoardView {
     document.body.classList.toggle("day-closed", board.dayClosed);
     const reason = board.dayClosed ? board.dayClosedReason : null; // why, where the supervisor said it
     this.hero.closedReason.hidden = !reason;
-    this.hero.closedReason.textContent = reason ? (this.t.day_closed_reason || "{reason}").replace("{reason}", reason) : "";
+    this.hero.closedReason.textContent = reason ? (this.t.day_closed_reason || "{reason}").replace("{reason}", () => reason) : "";
     this.#paged = false;
     const fresh = this.#drawHero(board.calls[0]);
     this.#drawCounters(board, fresh);

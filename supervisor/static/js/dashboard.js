@@ -46,7 +46,8 @@ function renderAlerts() {
   // A closed day is said first, whatever else: issuing and counters are refused until it is reopened.
   if (figures.day_closed) {
     const reason = figures.day_closed_reason; // said as citizens are told it
-    const text = reason ? T("day_closed_banner_reason").replace("{reason}", reason) : T("day_closed_banner");
+    // a function, not a string: "$&" or "$$" in what the supervisor typed are said as typed, not read as patterns
+    const text = reason ? T("day_closed_banner_reason").replace("{reason}", () => reason) : T("day_closed_banner");
     items.push({ key: "day-closed", class: "alert day-closed", text });
   }
   if (!figures.alerts.length && !figures.day_closed) items.push({ key: "none", class: "alert none", text: T("no_alerts") });
