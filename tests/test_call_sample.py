@@ -5,6 +5,8 @@ site's admins and supervisors only; settings a save would refuse are refused wit
 from __future__ import annotations
 
 import io
+import json
+import sqlite3
 import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -133,3 +135,37 @@ async def test_the_sample_is_the_call_a_tv_plays_said_as_often_as_the_tv_says_it
         assert r.status_code == 200, r.text
         gap = bytes(2 * round(22_050 * 0.7))
         assert frames(r.content) == gap.join([frames(tv.content)] * repeat), repeat
+
+
+async def test_a_longer_call_sentence_saved_before_the_limit_stays_in_force_after_the_upgrade(tmp_path: Path) -> None:
+    """TEMPLATE_MAX came with this release: a sentence of 296 characters saved on the Settings page before it was
+    refused at start as "cannot be read here", and the site file served in place of everything saved there (the
+    counters, hours ... of that version too). In force, it is served as it is, as a running text is; a new change
+    must mend it."""
+    database = tmp_path / "queue.sqlite3"
+    long = "Nomor antrean {ticket}, silakan menuju {counter}. " + "Mohon siapkan dokumen asli dan fotokopi. " * 6
+    async with running_server(database, ignore_hours=True) as server:
+        admin = await server.login("admin")
+        url = "/api/v1/sites/tegal/configuration"
+        current = (await server.http.get(url, headers=admin)).json()
+        document = {**current["document"], "announcements": {**SETTINGS, "repeat": 2}}
+        r = await server.http.put(url, json={"version": current["version"], "document": document}, headers=admin)
+        assert r.status_code == 200, r.text
+    with sqlite3.connect(database) as conn:  # as the earlier release let it be saved
+        (text,) = conn.execute("SELECT value FROM site_settings WHERE key = 'configuration'").fetchone()
+        stored = json.loads(text)
+        stored["document"]["announcements"]["template_id"] = long
+        conn.execute("UPDATE site_settings SET value = ? WHERE key = 'configuration'", (json.dumps(stored),))
+    async with running_server(database, ignore_hours=True) as server:
+        admin = await server.login("admin")
+        current = (await server.http.get("/api/v1/sites/tegal/configuration", headers=admin)).json()
+        assert current["version"] == 1 and current["source"] == "web", current["version"]
+        said = current["queue_settings"]["announcements"]
+        assert (said["template_id"], said["repeat"]) == (long, 2)
+        r = await server.http.put(
+            "/api/v1/sites/tegal/configuration", json={"version": 1, "document": current["document"]}, headers=admin
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["details"]["problems"] == [
+            f"announcements.template_id: is {len(long)} characters long, at most 200"
+        ]

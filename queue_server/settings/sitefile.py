@@ -695,7 +695,7 @@ def _alerts(reader: _Reader, table: Any) -> AlertPolicy:
                        **minutes)  # fmt: skip
 
 
-def _announcements(reader: _Reader, table: Any) -> Announcements:
+def _announcements(reader: _Reader, table: Any, *, in_force: bool = False) -> Announcements:
     where = "announcements"
     if not isinstance(table, dict):
         reader.fail(where, "must be a table")
@@ -716,7 +716,7 @@ def _announcements(reader: _Reader, table: Any) -> Announcements:
         if not isinstance(text, str) or "{ticket}" not in text or "{counter}" not in text:
             reader.fail(f"{where}.{key}", "must be a text containing {ticket} and {counter}")
             text = getattr(default, key)
-        elif len(text) > TEMPLATE_MAX:
+        elif not in_force and len(text) > TEMPLATE_MAX:  # a limit newer than the sentence (as the running text's)
             reader.fail(f"{where}.{key}", f"is {len(text)} characters long, at most {TEMPLATE_MAX}")
             text = getattr(default, key)
         templates[key] = text
@@ -818,7 +818,7 @@ def parse_site(
     streak = reader.integer(routing_table, "priority_max_streak", "routing", default=3, low=low, high=high)
     routing = RoutingPolicy(order=order, priority_max_streak=streak if streak is not None else 3)
 
-    announcements = _announcements(reader, data.get("announcements", {}))
+    announcements = _announcements(reader, data.get("announcements", {}), in_force=in_force)
     booking = _booking(reader, data.get("booking", {}))
     alerts = _alerts(reader, data.get("alerts", {}))
 
