@@ -13,10 +13,14 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from queue_server.application.kiosk_settings import import_citizen_json
+from queue_server.persistence.factory import storage_for
 
 from .helpers import KIOSK, Server, bearer, eventually, running_server
 from .pg_support import new_database
@@ -222,3 +226,33 @@ async def test_the_settings_are_rows_of_the_database_not_a_file(database: Path) 
         urls = conn.execute("SELECT site, url, updated_by FROM site_public_urls").fetchall()
     assert [(d, site, json.loads(p), by) for d, site, p, by in printers] == [(kiosk, "tegal", PRINTER, "admin")]
     assert urls == [("tegal", PUBLIC_URL, "admin")]
+
+
+@pytest.mark.sqlite_only
+async def test_an_old_file_of_a_postgresql_server_is_never_logged_with_the_password_in_its_folder(
+    database: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An earlier release wrote citizen.json in a folder named after the database's address, password and all. The
+    log names the file without it, but said the OSError too, whose text holds both paths ("Is a directory:
+    'postgresql:/queue:<password>@.../citizen.json' -> ..."), when the file could not be renamed."""
+    async with running_server(database) as s:
+        kiosk = (await kiosk_settings(s))["kiosk"]["id"]
+    url = "postgresql://queue:Rahasia-Sekali-123@db.mpp.local:5432/queue"
+    monkeypatch.chdir(tmp_path)
+    folder = Path(url).parent  # relative: under the server's working folder
+    folder.mkdir(parents=True)
+    _old_file(folder, json.dumps({"printers": {str(kiosk): PRINTER}}))
+    (folder / "citizen.json.imported").mkdir()  # in the way of the rename: an OSError naming both paths
+    (folder / "citizen.json.imported" / "kept").write_text("", encoding="utf-8")
+    caplog.set_level(logging.INFO, logger="queue_server.application.kiosk_settings")
+    storage = storage_for(database)
+    await storage.open()
+    try:
+        await import_citizen_json(storage, url, datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    finally:
+        await storage.close()
+    said = "\n".join(r.getMessage() for r in caplog.records)
+    assert "imported, but not renamed" in said, said
+    assert "Rahasia-Sekali-123" not in said, said
+    async with running_server(database) as s:
+        assert (await kiosk_settings(s))["printer"] == PRINTER, "imported all the same"

@@ -95,7 +95,7 @@ async def import_citizen_json(storage: StoragePort, database: Path | str, at: da
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
     except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nested deeper than the parser goes
-        log.error("%s cannot be read (%s): not imported; mend or delete it, then restart", shown, exc)
+        log.error("%s cannot be read (%s): not imported; mend or delete it, then restart", shown, _why(exc))
         return
     store = KioskSettingsStore(storage)
     kiosks = await store.kiosks()
@@ -118,10 +118,18 @@ async def import_citizen_json(storage: StoragePort, database: Path | str, at: da
     try:
         path.replace(done)
     except OSError as exc:  # imported all the same; the next start imports it again, which changes nothing
-        log.error("%s imported, but not renamed (%s): rename or delete it", shown, exc)
+        log.error("%s imported, but not renamed (%s): rename or delete it", shown, _why(exc))
         return
     log.warning("%s imported into the database (printers: %d, public addresses: %d) and renamed %s; the kiosks' "
                 "settings now live in the database", shown, len(printers), len(urls), done.name)  # fmt: skip
+
+
+def _why(exc: Exception) -> str:
+    """What went wrong, without the file names an OSError's text holds: on PostgreSQL the folder is named after the
+    database's address, password and all."""
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    return str(exc)
 
 
 def _entries(data: dict[str, Any], key: str, shown: str) -> list[tuple[str, Any]]:
