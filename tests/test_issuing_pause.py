@@ -186,6 +186,22 @@ async def test_the_expected_time_is_taken_as_written_or_refused(server: Server) 
     assert (await take(server, "kk")).status_code == 201, "nothing paused by a time refused"
 
 
+async def test_an_expected_time_past_is_not_said_where_the_desk_reads_the_pauses(server: Server) -> None:
+    """The desk says a pause "in the kiosk tile's words" (docs/citizen.md), read from GET .../waits; the kiosk, the
+    refusal and a waiting citizen's phone leave out an expected time already past, the waits said it still: the desk
+    told staff "Perkiraan dibuka kembali pukul 13.00" at 14.00."""
+    sup = await server.login("supervisor")
+    assert (await pause(server, sup, service="ktp", reason="Blangko habis", until="13:00")).status_code == 200
+    waits = (await server.http.get("/api/v1/sites/tegal/waits")).json()["services"]
+    assert waits["ktp"]["paused"]["until"] == "2026-11-23T13:00:00+07:00"
+    server.clock.advance(hours=5)  # 14.00 local, and nobody resumed
+    waits = (await server.http.get("/api/v1/sites/tegal/waits")).json()["services"]
+    told = waits["ktp"]["paused"]
+    assert (told["reason"], told["until"]) == ("Blangko habis", None), told
+    refused = (await take(server)).json()["error"]
+    assert refused["details"].get("until") is None and "13.00" not in refused["message"], refused
+
+
 async def test_the_pause_is_kept_across_a_restart_and_ends_with_the_day(database: Path | str) -> None:
     async with running_server(database) as server:
         sup = await server.login("supervisor")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from queue_server.application.context import Context
@@ -79,10 +79,17 @@ def site_state_view(
     }
 
 
-def paused_of(state: SiteState, service_id: str, day: date) -> dict[str, str | None] | None:
-    """The service's issuing paused today, as pages show it (reason, since, until), or None."""
+def paused_of(
+    state: SiteState, service_id: str, day: date, now: datetime | None = None
+) -> dict[str, str | None] | None:
+    """The service's issuing paused today, as pages show it (reason, since, until), or None. With `now`, an expected
+    time already past is left out (`until` None), as the kiosk, the refusal and a citizen's phone leave it out: a
+    hope past is not said (nobody resumed yet)."""
     pause = state.issuing_pause(service_id, day)
-    return pause_view(pause) if pause is not None else None
+    if pause is None:
+        return None
+    view = pause_view(pause)
+    return view | {"until": None} if now is not None and pause.until is not None and pause.until <= now else view
 
 
 def waits_view(ctx: Context, site_id: str) -> dict[str, Any]:
@@ -97,7 +104,7 @@ def waits_view(ctx: Context, site_id: str) -> dict[str, Any]:
         service: {
             **wait.to_dict(),
             "quota_left": state.walk_ins_left(service, day, now),
-            "paused": paused_of(state, service, day),
+            "paused": paused_of(state, service, day, now),  # the desk and a citizen at home read it
         }
         for service, wait in waits.items()
     }
