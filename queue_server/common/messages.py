@@ -169,6 +169,7 @@ FORMATS: dict[str, Callable[[Any, str], str]] = {
     "role": lambda v, lang: word("role", v, lang),
     "printer_mode": lambda v, lang: word("printer_mode", v, lang),
     "closure": lambda v, lang: word("closure", v, lang),
+    "closed_reason": lambda v, lang: f": {v}" if v else "",  # why a supervisor closed the day, where they said it
     "release": lambda v, lang: word("release", v, lang),
     "day_counts": _day_counts,
     "happened": lambda v, lang: _happened(v, lang) if isinstance(v, Mapping) else str(v),

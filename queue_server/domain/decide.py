@@ -691,10 +691,13 @@ def _close_day(state: SiteState, cmd: c.CloseDay, now: datetime) -> list[Event]:
         if status.state is not CounterState.CLOSED or status.current is not None:
             closed = CounterStatus(status.id)
             out.append(_event(state, ev.COUNTER_CLOSED, now, counter=closed))
-    if not out and day in state.closed_days:  # closed already (twice from one page, or two processes at midnight)
+    again = day in state.closed_days
+    if not out and again:  # closed already (twice from one page, or two processes at midnight)
         raise Refusal("day_already_closed", day=day)
     count = sum(1 for e in out if e.type == ev.TICKET_EXPIRED)
-    said = {"reason": reason} if reason else {}  # an event without one (every earlier release's) reads as not said
+    said: dict[str, Any] = {"reason": reason} if reason else {}  # without one (every earlier release's): not said
+    if again:  # closed before and still closed: what the first close told citizens is not told again
+        said["again"] = True
     out.append(_event(state, ev.DAY_CLOSED, now, day=day.isoformat(), expired=count, **said))
     return out
 

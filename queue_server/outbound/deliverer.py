@@ -1000,7 +1000,7 @@ class Deliverer:
         if state is None:
             return message.kind, params
         wanted = {policy.YOUR_TURN: TicketState.CALLED, policy.NO_SHOW: TicketState.NO_SHOW,
-                  policy.CANCELLED: TicketState.CANCELLED,
+                  policy.CANCELLED: TicketState.CANCELLED, policy.DAY_CLOSED: TicketState.EXPIRED,
                   **dict.fromkeys(policy.WHILE_WAITING, TicketState.WAITING)}.get(message.kind)  # fmt: skip
         if message.kind == policy.TICKET_ISSUED and "ticket_id" in params:  # older rows name no ticket: sent as were
             # Late but in order (a slow gateway) it still gives the number and the link; for a ticket that is
@@ -1020,12 +1020,29 @@ class Deliverer:
             booking = state.bookings.get(params.get("booking", ""))
             if booking is None or booking.state is not BookingState.BOOKED:
                 raise _Skip("no longer true: the booking was cancelled, released or checked in")
+            if booking.day in state.closed_days:
+                raise _Skip("no longer true: a supervisor closed the booking's day")
             now = self.clock()
             if message.kind == policy.BOOKING_REMINDER_DAY and state.site.local(now).date() >= booking.day:
                 raise _Skip("too late: it says 'tomorrow' and the booking's day has begun")
             if message.kind == policy.BOOKING_REMINDER_HOUR and now > booking.slot_start - policy.REMINDER_BEFORE / 2:
                 raise _Skip("too late: it says 'in one hour' and less than half an hour is left")
+        if message.kind in (policy.BOOKING_DAY_CLOSED, policy.BOOKING_DAY_REOPENED):
+            self._day_still_as_said(state, message.kind, params)
         return message.kind, params
+
+    @staticmethod
+    def _day_still_as_said(state: SiteState, kind: str, params: dict[str, Any]) -> None:
+        """A booking told its day closed, or opened again: skipped once that is no longer so (the day reopened, or
+        closed again, before a gateway that was down took it), or once the booking is no longer to check in (its
+        citizen cancelled it; a booking told of the close may have been released meanwhile: still true)."""
+        booking = state.bookings.get(params.get("booking", ""))
+        closing = kind == policy.BOOKING_DAY_CLOSED
+        if booking is None or not (booking.state is BookingState.BOOKED
+                                   or (closing and booking.state is BookingState.RELEASED)):  # fmt: skip
+            raise _Skip("no longer true: the booking was cancelled, released or checked in")
+        if (booking.day in state.closed_days) != closing:
+            raise _Skip("no longer true: the day was opened again" if closing else "no longer true: closed again")
 
     def _recounted(self, state: SiteState, ticket: Ticket, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """ "N people before you" with N counted now: written when the citizen came near, it may go out minutes

@@ -14,14 +14,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Any
 
 from queue_server.common.ids import time_ordered_id
 from queue_server.common.jsontext import dumps
 from queue_server.domain import events as ev
+from queue_server.domain.booking import BookingState
 from queue_server.domain.catalogue import Site
+from queue_server.domain.decide import checkin_window
 from queue_server.domain.events import Event
 from queue_server.domain.model import Ticket, TicketState
 from queue_server.domain.state import SiteState
@@ -49,6 +51,11 @@ BOOKING_REMINDER_DAY = "booking_reminder_day"
 BOOKING_REMINDER_HOUR = "booking_reminder_hour"
 BOOKING_RELEASED = "booking_released"
 BOOKING_CLOSED = "booking_closed"  # cancelled by the mall: a new configuration closes it at the booked time
+# A supervisor closed today ("Tutup hari"): a ticket it expired is told, and so is a booking of today still to check
+# in (not cancelled: the day may be reopened, and then it is told again that its booking stands).
+DAY_CLOSED = "day_closed"
+BOOKING_DAY_CLOSED = "booking_day_closed"
+BOOKING_DAY_REOPENED = "booking_day_reopened"
 # A one-time code verifying a number before it books (application/phone_codes.py writes it, not an event: the code
 # is in no event; its payload holds it encrypted, `sealed_code`, opened only to send).
 PHONE_CODE = "phone_code"
@@ -56,7 +63,7 @@ PHONE_CODE = "phone_code"
 GATEWAY_TEST = "gateway_test"
 KINDS = (TICKET_ISSUED, PEOPLE_AHEAD, NEXT_UP, TRANSFERRED, RETURNED, DAY_REOPENED, YOUR_TURN, NO_SHOW, SURVEY,
          CANCELLED, BOOKING_CONFIRMED, BOOKING_REMINDER_DAY, BOOKING_REMINDER_HOUR, BOOKING_RELEASED, BOOKING_CLOSED,
-         PHONE_CODE, GATEWAY_TEST)  # fmt: skip
+         DAY_CLOSED, BOOKING_DAY_CLOSED, BOOKING_DAY_REOPENED, PHONE_CODE, GATEWAY_TEST)  # fmt: skip
 # The messages that are true only while their ticket waits in the line (the deliverer skips them otherwise).
 WHILE_WAITING = (PEOPLE_AHEAD, NEXT_UP, TRANSFERRED, RETURNED, DAY_REOPENED)
 
@@ -109,11 +116,15 @@ class Policy:
         rows: list[OutboxRow] = []
         hooks = site.id in self.subscriptions.by_site
         try:
+            reopened = any(e.type == ev.DAY_REOPENED for e in events)
+            closed = next((e for e in events if e.type == ev.DAY_CLOSED and _closes_today(e, site)), None)
             for event in events:
                 if hooks and event.type in payloads.EVENT_TYPES:
                     rows.extend(self._webhooks(event, site))
                 if site.notify.offered:
-                    rows.extend(self._citizen(event, state, reopened=any(e.type == ev.DAY_REOPENED for e in events)))
+                    rows.extend(self._citizen(event, state, reopened=reopened, closed=closed))
+                if site.notify.offered and event.type in (ev.DAY_CLOSED, ev.DAY_REOPENED):
+                    rows.extend(self._bookings_of_the_day(event, state, closed=event is closed))
             if site.notify.offered and state.contacts_waiting:
                 rows.extend(self._near(events, state))
         except Exception:  # a bug here must not refuse a citizen's ticket; it is logged loudly instead
@@ -154,7 +165,36 @@ class Policy:
             )
         return rows
 
-    def _citizen(self, event: Event, state: SiteState, reopened: bool = False) -> list[OutboxRow]:
+    def _bookings_of_the_day(self, event: Event, state: SiteState, *, closed: bool) -> list[OutboxRow]:
+        """Today closed by a supervisor, or reopened: each booking of today still to check in whose citizen left a
+        number, and whose check-in window has not ended (one that has is a no-show being released), is told. A close
+        of a day closed already (`again`: a counter the first close missed) tells nobody again; nor does the close of
+        a past day (the server's own at midnight: its bookings are over)."""
+        if event.type == ev.DAY_CLOSED and (not closed or event.data.get("again")):
+            return []
+        site, at, day = state.site, event.at, date.fromisoformat(event.data["day"])
+        kind = BOOKING_DAY_CLOSED if event.type == ev.DAY_CLOSED else BOOKING_DAY_REOPENED
+        told = sorted(
+            (b for b in state.bookings.values() if b.day == day and b.state is BookingState.BOOKED and b.contact
+             and checkin_window(state, b)[1] >= at),
+            key=lambda b: (b.slot_start, b.code),
+        )  # fmt: skip
+        link = f"{site.notify.public_url}/booking/{site.id}"  # to book another time
+        out = []
+        for booking in told:
+            assert booking.contact is not None
+            params = {"site": site.name, "booking": booking.id, "code": booking.code,
+                      "service": _service_name(site, booking.service), "day": booking.day.isoformat(),
+                      "slot": booking.slot.strftime("%H:%M"), "link": link}  # fmt: skip
+            if kind == BOOKING_DAY_CLOSED:
+                params["reason"] = event.data.get("reason") or ""
+            out.append(OutboxRow(self.new_id(), site.id, GATEWAY, kind, f"b:{booking.id}", json.dumps(params), at, at,
+                                 booking.contact))  # fmt: skip
+        return out
+
+    def _citizen(
+        self, event: Event, state: SiteState, reopened: bool = False, closed: Event | None = None
+    ) -> list[OutboxRow]:
         site, data, at = state.site, event.data, event.at
         ticket, booking = data.get("ticket"), data.get("booking")
         out: list[OutboxRow] = []
@@ -174,7 +214,8 @@ class Policy:
                     message(BOOKING_REMINDER_DAY, contact, key, evening, booking=booking["id"], **about)
                 if slot - REMINDER_BEFORE > at + timedelta(minutes=10):
                     message(BOOKING_REMINDER_HOUR, contact, key, slot - REMINDER_BEFORE, booking=booking["id"], **about)
-            elif event.type == ev.BOOKING_RELEASED:
+            elif event.type == ev.BOOKING_RELEASED and date.fromisoformat(booking["day"]) not in state.closed_days:
+                # (its day closed by a supervisor: it could not check in, and was told so; not blamed as a no-show)
                 message(BOOKING_RELEASED, contact, key, **about)
             elif event.type == ev.BOOKING_CANCELLED and booking.get("cancel_reason"):  # by the mall, not its citizen
                 link = f"{site.notify.public_url}/booking/{site.id}"  # to book another time
@@ -193,6 +234,8 @@ class Policy:
                     counter_id=ticket["counter"], **about)  # fmt: skip
         elif event.type == ev.TICKET_NO_SHOW:
             message(NO_SHOW, contact, key, ticket_id=ticket["id"], **about)
+        elif event.type == ev.TICKET_EXPIRED and closed is not None:  # expired by today's close, not at midnight's
+            message(DAY_CLOSED, contact, key, ticket_id=ticket["id"], reason=closed.data.get("reason") or "", **about)
         elif event.type == ev.TICKET_CANCELLED and ticket.get("by"):  # by staff: a citizen's own has no `by`
             message(CANCELLED, contact, key, ticket_id=ticket["id"], **about)
         elif event.type == ev.TICKET_TRANSFERRED and isinstance(data.get("new_ticket"), dict):
@@ -248,6 +291,12 @@ def near_messages(
             )  # fmt: skip
         )
     return out
+
+
+def _closes_today(event: Event, site: Site) -> bool:
+    """A close of the day it happens on (a supervisor's "Tutup hari"), not of a past one (the server's own at
+    midnight, or a supervisor closing yesterday late): only then is anyone still waiting to be told."""
+    return bool(event.data["day"] == site.service_day(event.at).isoformat())
 
 
 def _key(event: Event) -> str:
