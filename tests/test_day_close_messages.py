@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.async_api import Browser
 
 from queue_server.domain import commands as c
 from queue_server.domain.catalogue import Gateway, NotifyPolicy, OpeningHours, Site
@@ -22,10 +23,12 @@ from queue_server.outbound import policy as p
 from queue_server.outbound.policy import Policy, Subscriptions
 from queue_server.persistence.port import OutboxRow
 
+from .display_support import until
 from .domain_fixtures import Driver, make_site
 from .helpers import KIOSK, Server, bearer, eventually, running_server, ticking
 from .receiver import Receiver, notify_site
 from .test_outbox import FAST
+from .test_supervisor_pages import signed_in
 
 MONDAY = date(2026, 11, 23)
 HOURS = OpeningHours({"mon": ((time(8), time(16)),), "tue": ((time(8), time(16)),)})
@@ -205,6 +208,9 @@ async def test_closing_today_tells_each_citizen_left_waiting_once_and_reopening_
             await eventually(lambda: len(texts(gateway, ("tercatat", "is confirmed"))) == 4, "confirmations", 30)
 
             sup = await s.login("supervisor")
+            # the dialog says beforehand how many will be told
+            figures = (await s.http.get("/api/v1/sites/tegal/dashboard", headers=sup)).json()
+            assert figures["totals"]["expiring"] == 3 and figures["totals"]["told_if_closed"] == 5
             r = await s.http.post("/api/v1/sites/tegal/close-day", json={"reason": "Gangguan listrik"}, headers=sup)
             assert r.status_code == 200 and r.json()["expired"] == 3, r.text
             await eventually(lambda: len(texts(gateway, CLOSED)) == 5, "three tickets and two bookings told", 30)
@@ -296,6 +302,8 @@ async def test_a_mall_without_a_gateway_closes_and_reopens_and_sends_nothing(dat
     async with running_server(database) as s:
         await s.issue("ktp")
         sup = await s.login("supervisor")
+        figures = (await s.http.get("/api/v1/sites/tegal/dashboard", headers=sup)).json()
+        assert figures["totals"]["told_if_closed"] is None, "nobody to tell: the dialog does not say it"
         r = await s.http.post("/api/v1/sites/tegal/close-day", json={"reason": "Gangguan listrik"}, headers=sup)
         assert r.status_code == 200 and r.json()["expired"] == 1, r.text
         r = await s.http.post("/api/v1/sites/tegal/reopen-day", json={}, headers=sup)
@@ -335,3 +343,32 @@ async def test_two_processes_pressing_close_at_once_tell_each_citizen_once(
             said = texts(gateway, CLOSED)
             assert len(said) == 4 and all("sudah ditutup: Banjir." in m for m in said), said
             assert len({b["ref"] for b in gateway.bodies("/send")}) == len(gateway.bodies("/send"))
+
+
+@pytest.mark.sqlite_only
+async def test_the_close_dialog_says_how_many_citizens_will_be_told(
+    browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
+    with Receiver() as gateway:
+        gateway.start()
+        site = booking_site(tmp_path, gateway)
+        async with running_server(tmp_path / "db.sqlite3", site_files=[site], bookings_per_minute=1000,
+                                  dashboard_seconds=0.3, **FAST) as s, ticking(s.clock):  # fmt: skip
+            await issue_told(s, 1)
+            await s.issue("ktp")  # no number
+            await book(s, 2, "14:00", notify=True)
+            async with signed_in(browser, s, "/supervisor/tegal") as dashboard:
+                await until(dashboard, "() => !document.getElementById('actions').hidden")
+                await dashboard.click("#close-day")
+                told = (
+                    "() => { const p = document.getElementById('close-day-told'); return !p.hidden && p.textContent; }"
+                )
+                assert await until(dashboard, told, timeout_ms=30_000) == (
+                    "2 warga yang meninggalkan nomor akan diberi tahu lewat WhatsApp/SMS (tiket yang kedaluwarsa dan "
+                    "pemesanan hari ini yang belum lapor hadir), dengan alasannya bila diisi."
+                )
+                await dashboard.fill("dialog[open] input[name=reason]", "Gangguan listrik")
+                await dashboard.fill("dialog[open] input[name=confirm]", "TUTUP")
+                await dashboard.click("dialog[open] button[type=submit]")
+                await eventually(lambda: len(texts(gateway, CLOSED)) == 2, "both told", 30)

@@ -46,6 +46,7 @@ async def test_the_tv_and_the_kiosk_follow_close_and_reopen(browser: Browser, se
                     "1 tiket yang belum selesai dilayani (menunggu, dipanggil, sedang dilayani, atau disisihkan) akan "
                     "kedaluwarsa."
                 )
+                assert await dashboard.is_hidden("#close-day-told"), "a mall without a gateway tells nobody"
                 await dashboard.fill("dialog[open] input[name=confirm]", "TUTUP")
                 await dashboard.click("dialog[open] button[type=submit]")
                 await until(dashboard, "() => document.getElementById('toasts').textContent.includes('Hari ditutup')")

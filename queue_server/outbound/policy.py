@@ -21,11 +21,11 @@ from typing import Any
 from queue_server.common.ids import time_ordered_id
 from queue_server.common.jsontext import dumps
 from queue_server.domain import events as ev
-from queue_server.domain.booking import BookingState
+from queue_server.domain.booking import Booking, BookingState
 from queue_server.domain.catalogue import Site
 from queue_server.domain.decide import checkin_window
 from queue_server.domain.events import Event
-from queue_server.domain.model import Ticket, TicketState
+from queue_server.domain.model import EXPIRING_STATES, Ticket, TicketState
 from queue_server.domain.state import SiteState
 from queue_server.outbound import payloads
 from queue_server.persistence.outbox import GATEWAY, Endpoint
@@ -174,14 +174,9 @@ class Policy:
             return []
         site, at, day = state.site, event.at, date.fromisoformat(event.data["day"])
         kind = BOOKING_DAY_CLOSED if event.type == ev.DAY_CLOSED else BOOKING_DAY_REOPENED
-        told = sorted(
-            (b for b in state.bookings.values() if b.day == day and b.state is BookingState.BOOKED and b.contact
-             and checkin_window(state, b)[1] >= at),
-            key=lambda b: (b.slot_start, b.code),
-        )  # fmt: skip
         link = f"{site.notify.public_url}/booking/{site.id}"  # to book another time
         out = []
-        for booking in told:
+        for booking in bookings_to_tell(state, day, at):
             assert booking.contact is not None
             params = {"site": site.name, "booking": booking.id, "code": booking.code,
                       "service": _service_name(site, booking.service), "day": booking.day.isoformat(),
@@ -291,6 +286,27 @@ def near_messages(
             )  # fmt: skip
         )
     return out
+
+
+def bookings_to_tell(state: SiteState, day: date, at: datetime) -> list[Booking]:
+    """The bookings of `day` a close or reopen at `at` tells: still to check in, with a number, their check-in window
+    not over (one that is over is a no-show being released)."""
+    return sorted(
+        (b for b in state.bookings.values() if b.day == day and b.state is BookingState.BOOKED and b.contact
+         and checkin_window(state, b)[1] >= at),
+        key=lambda b: (b.slot_start, b.code),
+    )  # fmt: skip
+
+
+def told_if_closed(state: SiteState, now: datetime) -> int | None:
+    """How many messages closing today now would send (the "Tutup hari" dialog says it): one to each ticket it
+    would expire (domain/decide.py's close) whose citizen left a number, one to each booking `bookings_to_tell`;
+    None where the site sends no messages."""
+    if not state.site.notify.offered:
+        return None
+    day = state.site.service_day(now)
+    tickets = sum(1 for t in state.tickets.values() if t.day <= day and t.state in EXPIRING_STATES and t.contact)
+    return tickets + len(bookings_to_tell(state, day, now))
 
 
 def _closes_today(event: Event, site: Site) -> bool:

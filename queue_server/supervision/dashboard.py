@@ -24,6 +24,7 @@ from queue_server.domain.measures import queued_at
 from queue_server.domain.model import EXPIRING_STATES, CounterState, CounterStatus, Ticket, TicketState
 from queue_server.domain.state import SiteState
 from queue_server.live import wire
+from queue_server.outbound import policy
 from queue_server.supervision import alerts
 from queue_server.supervision.today import Today
 
@@ -250,6 +251,7 @@ def _totals(
     devices: list[dict[str, Any]],
     screens: list[dict[str, Any]],
     expiring: int | None = None,
+    told: int | None = None,
 ) -> dict[str, Any]:
     waits = [s["longest_wait"] for s in services if s["longest_wait"] is not None]
     # As the national view counts them: a screen of the site file with no display connected now, one whose TV never
@@ -265,6 +267,7 @@ def _totals(
         "screens_down": sum(1 for s in screens if s["id"] not in shown),
         "screens_total": len(screens),
         "expiring": expiring,
+        "told_if_closed": told,
     }
 
 
@@ -298,6 +301,7 @@ def figures(
     # What closing the day now would expire (domain/decide.py's close): the "Tutup hari" dialog says how many.
     day = site.service_day(now)
     expiring = sum(1 for t in state.tickets.values() if t.day <= day and t.state in EXPIRING_STATES)
+    told = policy.told_if_closed(state, now)  # ... and how many citizens it would tell by WhatsApp/SMS
     return {
         "site": site.id,
         "site_name": site.name,
@@ -308,7 +312,7 @@ def figures(
         "server_time": wire.local_iso(now, site),
         "running_text": state.current_running_text,
         "agency": None,
-        "totals": _totals(services, counters, devices, screens, expiring),
+        "totals": _totals(services, counters, devices, screens, expiring, told),
         "services": services,
         "counters": counters,
         "devices": devices,

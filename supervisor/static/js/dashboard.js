@@ -375,11 +375,17 @@ function render() {
   renderExpiring();
 }
 
-// What "Tutup hari" would expire, said in its dialog before it is confirmed (and kept up to date while it is open).
+// What "Tutup hari" would expire, and how many citizens it would tell by WhatsApp/SMS (a mall that sends messages),
+// said in its dialog before it is confirmed (and kept up to date while it is open).
 function renderExpiring() {
   const n = figures.totals.expiring;
   if (n === null || n === undefined) return;
   $("close-day-expiring").textContent = T(n === 0 ? "close_day_expiring_none" : n === 1 ? "close_day_expiring_one" : "close_day_expiring").replace("{n}", n);
+  const told = figures.totals.told_if_closed;
+  $("close-day-told").hidden = told === null || told === undefined;
+  if (!$("close-day-told").hidden) {
+    $("close-day-told").textContent = T(told === 0 ? "close_day_told_none" : told === 1 ? "close_day_told_one" : "close_day_told").replace("{n}", told);
+  }
 }
 
 // A day closed by mistake: today opens again, its expired tickets wait again at their old places.
