@@ -891,6 +891,7 @@ def cmd_close_day(args: argparse.Namespace) -> None:
     from queue_server.application.actions import close_day
     from queue_server.application.auth import Accounts, Principal
     from queue_server.application.context import Context
+    from queue_server.application.notifications import command_line_policy
     from queue_server.common.messages import english
     from queue_server.persistence.factory import storage_for
     from queue_server.pipeline.engine import StartRefused
@@ -907,6 +908,9 @@ def cmd_close_day(args: argparse.Namespace) -> None:
         storage = storage_for(config.database, synchronous=config.synchronous)
         await storage.open()
         engine = command_line_engine(config, storage)  # the configuration in force, counters added on the web too
+        # As a server's close: the citizens it leaves waiting are told, the agencies' webhooks get the expired
+        # tickets, written now and sent once a server runs (docs/notifications.md, "A closed day: who is told").
+        engine.effects = await command_line_policy(storage)
         try:
             await engine.start()
             sites, hub = engine.sites, engine.hub

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import subprocess
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -25,8 +26,9 @@ from queue_server.persistence.port import OutboxRow
 
 from .display_support import until
 from .domain_fixtures import Driver, make_site
-from .helpers import KIOSK, Server, bearer, eventually, running_server, ticking
+from .helpers import KIOSK, Clock, Server, bearer, eventually, running_server, ticking
 from .receiver import Receiver, notify_site
+from .test_cli import QS
 from .test_outbox import FAST
 from .test_supervisor_pages import signed_in
 
@@ -372,3 +374,34 @@ async def test_the_close_dialog_says_how_many_citizens_will_be_told(
                 await dashboard.fill("dialog[open] input[name=confirm]", "TUTUP")
                 await dashboard.click("dialog[open] button[type=submit]")
                 await eventually(lambda: len(texts(gateway, CLOSED)) == 2, "both told", 30)
+
+
+@pytest.mark.sqlite_only
+async def test_a_close_from_the_command_line_tells_them_once_a_server_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`queue-server close-day` with the server stopped (the server down in the power cut, say) writes the same
+    messages; the server sends them when it is back. On the machine's clock: the command has no other (a run in the
+    minute of the mall's midnight may see the day change under it)."""
+    monkeypatch.setenv("TEST_GATEWAY_TOKEN", "x")
+    database = tmp_path / "db.sqlite3"
+    with Receiver() as gateway:
+        gateway.start()
+        site = booking_site(tmp_path, gateway)
+        async with running_server(database, site_files=[site], clock=Clock(datetime.now(UTC)), ignore_hours=True) as s:
+            ticket = await issue_told(s, 1)
+            await eventually(lambda: texts(gateway, ("nomor antrean Anda",)), "the ticket's first message", 30)
+        command = [*QS, "close-day", "--site-id", "tegal", "--db", str(database), "--site", str(site),
+                   "--reason", "Gangguan listrik"]  # fmt: skip
+        done = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0 and "1 unserved tickets expired" in done.stdout, done.stderr
+        async with (
+            running_server(database, site_files=[site], clock=Clock(datetime.now(UTC)), ignore_hours=True, **FAST) as s,
+            ticking(s.clock),
+        ):
+            await eventually(lambda: texts(gateway, CLOSED), "told once a server runs", 30)
+            assert texts(gateway, CLOSED) == [
+                f"MPP Kabupaten Tegal: mohon maaf, pelayanan hari ini sudah ditutup: Gangguan listrik. Nomor antrean "
+                f"{ticket['ticket']['label']} (KTP Elektronik) tidak dapat dilayani hari ini. Silakan datang kembali "
+                "pada hari layanan berikutnya."
+            ]

@@ -363,6 +363,12 @@ def failing(status: EndpointStatus, now: datetime) -> bool:
     return stuck or status.dead > 0
 
 
+async def command_line_policy(storage: StoragePort) -> Policy:
+    """The messages a command run with the server stopped writes (`queue-server close-day`): the same as a server's,
+    for the webhook endpoints stored now. A server sends them once it runs (the outbox is the database's)."""
+    return Policy(Subscriptions(await OutboxStore(storage).endpoints()), _people_ahead)
+
+
 def _people_ahead(state: SiteState, now: datetime, ticket: Ticket) -> int | None:
     estimate = wait_of(state, ticket, now)
     return estimate.people_ahead if estimate is not None and estimate.minutes is not None else None
