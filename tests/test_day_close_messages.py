@@ -367,7 +367,7 @@ async def test_the_close_dialog_says_how_many_citizens_will_be_told(
                     "() => { const p = document.getElementById('close-day-told'); return !p.hidden && p.textContent; }"
                 )
                 assert await until(dashboard, told, timeout_ms=30_000) == (
-                    "2 warga yang meninggalkan nomor akan diberi tahu lewat WhatsApp/SMS (tiket yang kedaluwarsa dan "
+                    "2 pesan WhatsApp/SMS akan dikirim kepada warga yang meninggalkan nomor (tiket yang kedaluwarsa dan "
                     "pemesanan hari ini yang belum lapor hadir), dengan alasannya bila diisi."
                 )
                 await dashboard.fill("dialog[open] input[name=reason]", "Gangguan listrik")
