@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from queue_server.application.validation import REASON_MAX, said_reason
+from queue_server.application.validation import REASON_MAX, day, said_reason
 from queue_server.common.messages import refusal_messages
 from queue_server.domain.refusal import Refusal
 
@@ -70,3 +70,16 @@ def test_a_blank_reason_is_refused_for_a_pause_and_none_for_a_closed_day(value: 
     assert isinstance(refusal, Refusal) and refusal.key == "invalid_field.required", refusal
     assert refusal.details == {"field": "reason"}
     assert _said(value, required=False) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\uff12\uff10\uff12\uff16-12-08", "2026-12-08\n", "\u0662\u0660\u0662\u0666-12-08", "2026-12-08T00"],
+    ids=["full-width digits", "trailing newline", "Arabic-Indic digits", "with a time"],
+)
+def test_a_day_not_written_in_ascii_digits_is_told_its_form_not_that_the_day_does_not_exist(text: str) -> None:
+    # These used to pass the form's check ("\\d" and "$") and be told "tidak ada di kalender", a wrong reason.
+    with pytest.raises(Refusal) as refused:
+        day(text, "day")
+    assert refused.value.key == "invalid_field.date", refused.value.key
+    assert day("2026-12-08", "day").isoformat() == "2026-12-08"

@@ -12,7 +12,8 @@ from queue_server.domain.decide import NOTE_MAX
 from queue_server.domain.refusal import Refusal
 
 COMMAND_ID = re.compile(r"^[A-Za-z0-9._:-]{8,80}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# ASCII digits to the very end: "\d" takes "２０２６" and "$" a trailing newline, both then told "no such day".
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # A time of day as a person writes it: 13:30, or 13.30 as Indonesian spelling writes it (the pages say "pukul 13.30").
 _CLOCK = re.compile(r"^([01]\d|2[0-3])[:.]([0-5]\d)$")
 # The days this system can mean: a year like 0001 or 9999 is a typing slip, and would overflow a day's local hours.
@@ -24,7 +25,7 @@ def day(text: str, field: str) -> date:
     """A day written YYYY-MM-DD, within FIRST_DAY..LAST_DAY. Each refusal says what is wrong: a date field in the
     browser shows its own format (12/07/0202), so "must be written YYYY-MM-DD" told a person who mistyped the year,
     or a script asking for 30 February, nothing they could act on."""
-    if not _DATE.match(text):
+    if not _DATE.fullmatch(text):
         raise Refusal("invalid_field.date", key=field, details={"field": field})
     try:
         parsed = date.fromisoformat(text)
