@@ -256,6 +256,16 @@ async def test_duplicate_nik_and_refusals(site: Server) -> None:
         assert r.status_code in (404, 409, 422) and r.json()["error"]["code"] == code, (body, r.text)
 
 
+async def test_slots_refuse_a_day_with_anything_after_it(site: Server) -> None:
+    # The day used to be cut to 10 characters first, so these answered the slots of 24 November as if well formed.
+    for day in (TUESDAY + "T00", TUESDAY + " x", TUESDAY + "\x00", TUESDAY + "9"):
+        r = await site.http.get("/api/v1/sites/tegal/bookings/slots", params={"service": "ktp", "day": day})
+        assert r.status_code == 422, (day, r.text)
+        assert r.json()["error"]["details"] == {"field": "day"} and "YYYY-MM-DD" in r.json()["error"]["message"], r.text
+    r = await site.http.get("/api/v1/sites/tegal/bookings/slots", params={"service": "ktp", "day": "9" * 5000})
+    assert r.status_code == 422 and "9999" not in r.text, r.text[:300]
+
+
 async def test_concurrent_bookings_never_overbook_a_slot(tmp_path: Path) -> None:
     async with running_server(tmp_path / "db.sqlite3", bookings_per_minute=1000) as s:
         answers = await asyncio.gather(*[book(s, n, slot="10:00") for n in range(1, 31)])

@@ -395,7 +395,8 @@ async def get_booking_slots(request: Request) -> Response:
     day = request.query_params.get("day", "")
     if not service or not day:
         raise Refusal("invalid_field.slots_query", details={"field": "service" if not service else "day"})
-    return JSONResponse(booking_slots(ctx, site_id, service[:40], day[:10]))
+    # The day is checked whole: cut to 10 characters, "2026-12-08T00" or "2026-12-08 junk" answered that day's slots.
+    return JSONResponse(booking_slots(ctx, site_id, service[:40], day[:40]))
 
 
 async def post_booking(request: Request) -> Response:
