@@ -20,6 +20,7 @@ from queue_server.web.kit import (
     format_date,
     limit_code_lookups,
     verifies_phone,
+    written_code,
 )
 
 from .common import catalogue, lang_of, not_found, pages, too_many, unknown_mall, wifi_of
@@ -109,7 +110,7 @@ async def booking_status_page(request: Request) -> Response:
         if refusal.code != "too_many_requests":
             raise
         return too_many(request)  # a page in the citizen's words, not the API's JSON
-    code = request.path_params["code"].strip().upper()
+    code = written_code(request.path_params["code"])  # /b/k2u9y5, typed from a slip, is BK-K2U9Y5
     if not BOOKING_CODE.match(code):
         return not_found(request, "booking")
     try:

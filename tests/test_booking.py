@@ -361,6 +361,28 @@ async def test_check_in_at_the_kiosk(site: Server) -> None:
     assert r.status_code == 409 and r.json()["error"]["code"] == "already_checked_in", "once called: no reprint"
 
 
+async def test_a_code_written_as_a_citizen_writes_it_finds_its_booking(site: Server) -> None:
+    """The booking page and the kiosk read "bk 7q3m2x" or "7Q3M2X" as BK-7Q3M2X, but the server did not: the API's
+    look-up, its cancel, a check-in by another client and /b/7q3m2x typed from a slip said "tidak ditemukan"."""
+    code = (await book(site, 8)).json()["booking"]["code"]
+    body = code[3:]
+    for written in (body, body.lower(), f"bk {body.lower()}", f"BK{body}", "\uff22\uff2b-" + body, f" {code} "):
+        r = await site.http.get(f"/api/v1/bookings/{written}")
+        assert r.status_code == 200 and r.json()["booking"]["code"] == code, (written, r.text)
+    page = await site.http.get(f"/b/{body.lower()}")
+    assert page.status_code == 200 and code in page.text, page.text[:300]
+    site.clock.now = datetime(2026, 11, 24, 1, 45, tzinfo=UTC)  # Tuesday 08:45: its window
+    r = await site.http.post(f"/api/v1/sites/tegal/bookings/bk {body.lower()}/check-in", headers=bearer(KIOSK))
+    assert r.status_code == 201 and r.json()["booking"]["code"] == code, r.text
+    # Not a code of six letters or digits: still not found, never another booking.
+    for written in (body[:5], body + "Q", "BK-" + body + "-X"):
+        r = await site.http.get(f"/api/v1/bookings/{written}")
+        assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_booking", (written, r.text)
+    other = (await book(site, 9, slot="10:00")).json()["booking"]["code"]
+    r = await site.http.post(f"/api/v1/bookings/{other[3:].lower()}/cancel")
+    assert r.status_code == 200 and r.json()["booking"]["state"] == "cancelled", r.text
+
+
 async def test_a_cancelled_booking_is_told_so_at_the_kiosk_even_before_its_window(site: Server) -> None:
     """An outside review: at the kiosk before the window, a cancelled booking's code was told "Lapor hadir ...
     dibuka Selasa, 24 November 2026 pukul 08.30", so its citizen waited for a booking that no longer existed."""

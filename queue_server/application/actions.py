@@ -19,6 +19,7 @@ from queue_server.common import plaintext
 from queue_server.common.ids import time_ordered_id
 from queue_server.domain import commands as c
 from queue_server.domain import events as ev
+from queue_server.domain.booking import written_code
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, changes_sentence
 from queue_server.domain.decide import checkin_window, find_ticket
 from queue_server.domain.events import Event
@@ -711,7 +712,7 @@ async def remove_contact(ctx: Context, token: str) -> Outcome:
 
 
 async def booking_status(ctx: Context, code: str) -> dict[str, Any]:
-    booking = await ctx.storage.booking_by_code(code.strip().upper()[:12])
+    booking = await ctx.storage.booking_by_code(written_code(code))
     if booking is not None and booking.site in ctx.left_out:
         raise ctx.not_hosted(booking.site)
     if booking is None or booking.site not in ctx.sites:
@@ -734,7 +735,7 @@ async def cancel_booking(ctx: Context, code: str) -> Outcome:
 async def check_in(ctx: Context, principal: Principal | None, site_id: str, code: str) -> Outcome:
     ctx.site(site_id)
     require(principal, "ticket.issue", site_id)
-    command = c.CheckIn(code.strip().upper()[:12], _new_id(), secrets.token_urlsafe(18))
+    command = c.CheckIn(written_code(code), _new_id(), secrets.token_urlsafe(18))
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
         event = events[0]

@@ -7,6 +7,8 @@ application layer validates the NIK and hashes it, and nothing here can turn the
 from __future__ import annotations
 
 import enum
+import re
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import Any
@@ -40,6 +42,18 @@ ACTIVE_BOOKINGS = frozenset({B.BOOKED, B.CHECKED_IN})  # these hold a slot place
 # Why the mall cancelled a booking (Booking.cancel_reason): its day became a holiday, its day has no opening hours
 # any more (a weekday closed, a special period without that weekday), or its time is outside the day's new hours.
 CLOSURES = ("holiday", "closed_day", "hours")
+
+
+_NOT_IN_A_CODE = re.compile(r"[^A-Z0-9]")
+
+
+def written_code(text: str) -> str:
+    """A booking code as a citizen or a script writes it, in the one form it is stored: "bk 7q3m2x", "7Q3M2X",
+    "BK7Q3M2X" and "ＢＫ－７Ｑ３Ｍ２Ｘ" are all BK-7Q3M2X, as the booking page and the kiosk read them (keypad.js).
+    Anything else is kept (trimmed, upper case, at most 12 characters) to be told it was not found."""
+    compact = _NOT_IN_A_CODE.sub("", unicodedata.normalize("NFKC", text[:40]).upper())
+    body = compact[2:] if compact.startswith("BK") and len(compact) == 8 else compact
+    return f"BK-{body}" if len(body) == 6 else text.strip().upper()[:12]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from queue_server.common.colours import readable_pair
 from queue_server.common.jsontext import JSONResponse
 from queue_server.common.messages import DAYS_ID, MONTHS_ID, format_date, format_datetime
 from queue_server.domain.agency_kinds import AGENCY_KINDS
+from queue_server.domain.booking import written_code
 from queue_server.domain.catalogue import PRIORITY_GROUPS, Screen, Site
 from queue_server.domain.model import Ticket
 from queue_server.domain.provinces import PROVINCES
@@ -63,4 +64,5 @@ __all__ = [
     "screen_scope",
     "sites_of",
     "validation",
+    "written_code",
 ]
