@@ -277,6 +277,27 @@ async def test_the_booking_page_says_each_service_s_line_at_the_mall_now(site: S
 
 
 @bounded(60)
+async def test_a_booking_s_answer_follows_the_language_switched_after_it(site: Server) -> None:
+    """An outside review: switched to English after booking, the answer still said "Jadwal: Selasa, 24 November
+    2026, ..." and "Lapor hadir di kios MPP ...", and its status link opened the Indonesian page (and the other way
+    round: an English booking left English sentences on the Indonesian page)."""
+    url = f"{site.url}/booking/tegal"
+    async with chromium() as browser, open_page(browser, url, size=PHONE, mobile=True) as page:
+        code = await book_with_nik(page, url, "ktp", NIK)
+        assert await text(page, "#r-when") == "Jadwal: Selasa, 24 November 2026, 07.30–08.00"
+        await page.click("#lang")
+        assert await text(page, "#r-title") == "Booking confirmed"
+        assert await text(page, "#r-when") == "Time: Tuesday, 24 November 2026, 07:30–08:00"
+        assert await text(page, "#r-window") == "Check in at the MPP kiosk between 07:30 and 07:45."
+        assert await text(page, "#r-phone") == "Mobile number: 0812*****890"
+        assert await page.get_attribute("#r-link", "href") == f"/b/{code}?lang=en"
+        await page.click("#lang")
+        assert await text(page, "#r-window") == "Lapor hadir di kios MPP antara pukul 07.30 dan 07.45."
+        assert await text(page, "#r-phone") == "Nomor ponsel: 0812*****890"
+        assert await page.get_attribute("#r-link", "href") == f"/b/{code}"
+
+
+@bounded(60)
 async def test_the_booking_page_in_english_and_an_unknown_code(site: Server) -> None:
     server = site
     async with chromium() as browser, open_page(browser, f"{server.url}/booking/tegal?lang=en", size=PHONE) as page:

@@ -209,9 +209,21 @@ function nameQr() {
   if (code) $("r-qr").alt = texts.t("booking_qr_alt", { code });
 }
 
+let booked = null; // the booking shown, its lines written again in the other language when it is switched
+
 function showResult(booking) {
+  booked = booking;
   form.hidden = true;
   $("result").hidden = false;
+  fillResult(booking);
+  // The form (and the focused button) is hidden: the result's heading takes the focus, as the kiosk's screens do.
+  $("r-title").focus();
+  $("result").scrollIntoView();
+}
+
+// Every line in the page's language: its slot, check-in window and number used to stay in the language it was
+// booked in, so the English page said "Jadwal: Rabu, 9 Desember 2026" (and the Indonesian one English).
+function fillResult(booking) {
   $("r-code").textContent = booking.code;
   $("r-qr").src = `/citizen/qr/b/${encodeURIComponent(booking.code)}.svg`;
   $("r-service").textContent = `${booking.service_name} · ${booking.agency_name}`;
@@ -223,9 +235,6 @@ function showResult(booking) {
   $("r-phone").textContent = `${texts.t("booking_phone")}: ${booking.phone}`;
   $("r-link").href = `/b/${encodeURIComponent(booking.code)}${texts.lang === "en" ? "?lang=en" : ""}`;
   nameQr();
-  // The form (and the focused button) is hidden: the result's heading takes the focus, as the kiosk's screens do.
-  $("r-title").focus();
-  $("result").scrollIntoView();
 }
 
 // A code typed as "bk 7q3m2x", "7Q3M2X" or "BK-7Q3M2X" opens its status page; anything else says what a code looks
@@ -252,7 +261,7 @@ $("lang").addEventListener("click", () => {
   texts.apply();
   if (chosen("day")) loadSlots(chosen("slot"));
   fillWaits();
-  if ($("r-code")) nameQr();
+  if (booked) fillResult(booked);
   if (codeSent) say("code-status", texts.t("booking_code_sent", codeSent));
   showCountdown();
   if (!$("lookup-error").hidden) say("lookup-error", texts.t("booking_lookup_invalid"));
