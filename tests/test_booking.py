@@ -14,6 +14,8 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from queue_server.settings.sitefile import DEMO_SITE
+
 from .helpers import KIOSK, LOBBY, Server, bearer, running_server
 
 BOTH_DATABASES = True  # every test here that uses a server runs on SQLite and on PostgreSQL (conftest.py)
@@ -381,6 +383,29 @@ async def test_a_code_written_as_a_citizen_writes_it_finds_its_booking(site: Ser
     other = (await book(site, 9, slot="10:00")).json()["booking"]["code"]
     r = await site.http.post(f"/api/v1/bookings/{other[3:].lower()}/cancel")
     assert r.status_code == 200 and r.json()["booking"]["state"] == "cancelled", r.text
+
+
+async def test_a_booking_checked_in_at_another_mall_s_kiosk_says_which_mall_it_is_for(tmp_path: Path) -> None:
+    """An outside review: at the kiosk of another mall of the same server (Kabupaten and Kota share one often), a
+    real booking was told "Kode pemesanan ... tidak ditemukan", as if the citizen had the code wrong."""
+    from .test_national import BREBES_KIOSK, brebes_site
+
+    async with running_server(tmp_path / "db.sqlite3", site_files=[DEMO_SITE, brebes_site(tmp_path)]) as s:
+        code = (await book(s, 11)).json()["booking"]["code"]
+        s.clock.now = datetime(2026, 11, 24, 1, 45, tzinfo=UTC)  # Tuesday 08:45: its window at its own mall
+        r = await s.http.post(f"/api/v1/sites/brebes/bookings/{code}/check-in", headers=BREBES_KIOSK)
+        assert r.status_code == 409, r.text
+        error = r.json()["error"]
+        assert error["code"] == "booking_other_site" and error["details"] == {"site": "tegal"}, error
+        assert error["message"] == (
+            f"Pemesanan {code} terdaftar di MPP Kabupaten Tegal, bukan di MPP ini. "
+            "Silakan lapor hadir di kios MPP Kabupaten Tegal."
+        )
+        r = await s.http.post("/api/v1/sites/brebes/bookings/BK-ZZZZZZ/check-in", headers=BREBES_KIOSK)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_booking", r.text
+        assert [b.state for b in s.ctx.state("tegal").bookings.values()] == ["booked"], "the wrong kiosk took nothing"
+        r = await s.http.post(f"/api/v1/sites/tegal/bookings/{code}/check-in", headers=bearer(KIOSK))
+        assert r.status_code == 201, r.text
 
 
 async def test_a_cancelled_booking_is_told_so_at_the_kiosk_even_before_its_window(site: Server) -> None:

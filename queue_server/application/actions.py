@@ -747,10 +747,21 @@ async def check_in(ctx: Context, principal: Principal | None, site_id: str, code
     try:
         return await ctx.engine.submit(site_id, command, answer, status=201)
     except Refusal as refusal:
+        if refusal.code == "unknown_booking":
+            await _booked_at_another_mall(ctx, site_id, command.code)
         again = _checked_in_already(ctx, site_id, command.code) if refusal.code == "already_checked_in" else None
         if again is None:
             raise
         return again
+
+
+async def _booked_at_another_mall(ctx: Context, site_id: str, code: str) -> None:
+    """A code this mall does not know may be one of another mall of this server (Kabupaten and Kota Tegal, say): the
+    citizen at the wrong kiosk is told where their booking is, not "tidak ditemukan" as if it did not exist."""
+    booking = await ctx.storage.booking_by_code(code)
+    if booking is not None and booking.site != site_id and booking.site in ctx.sites:
+        mall = ctx.sites[booking.site].name
+        raise Refusal("booking_other_site", booking=code, site=mall, details={"site": booking.site})
 
 
 def _checked_in_already(ctx: Context, site_id: str, code: str) -> Outcome | None:

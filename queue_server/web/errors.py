@@ -28,7 +28,7 @@ _BY_STATUS: dict[int, tuple[str, ...]] = {
     # The rules refuse: the request was understood, but the state of the queue does not allow it now.
     409: (
         "account_exists", "not_yourself", "already_called", "already_checked_in", "booking_cancelled",
-        "booking_checked_in",
+        "booking_checked_in", "booking_other_site",
         "booking_not_offered", "booking_released", "checkin_too_early", "counter_already_closed",
         "configuration_stale", "counter_already_open", "counter_busy", "counter_in_use", "service_in_use",
         "prefix_in_use", "service_unserved", "service_not_served", "bookings_closed",

@@ -95,8 +95,8 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
         "not_an_object",
     ),
     ("/api/v1/sites/{site}/bookings/{code}/check-in", "post"): (
-        "unknown_booking", "checkin_too_early", "booking_released", "already_checked_in", "booking_cancelled",
-        "day_closed", "site_closed", *ISSUING,
+        "unknown_booking", "booking_other_site", "checkin_too_early", "booking_released", "already_checked_in",
+        "booking_cancelled", "day_closed", "site_closed", *ISSUING,
     ),
     ("/api/v1/bookings/{code}", "get"): ("unknown_booking",),
     ("/api/v1/bookings/{code}/cancel", "post"): (
