@@ -429,6 +429,9 @@ async def test_absent_booking_is_released(site: Server) -> None:
     server.clock.now = datetime(2026, 11, 24, 2, 20, tzinfo=UTC)  # 09:20, window closed at 09:15
     r = await server.http.post(f"/api/v1/sites/tegal/bookings/{code}/check-in", headers=bearer(KIOSK))
     assert r.json()["error"]["code"] == "booking_released"
+    # a time is said "pukul 09.15" in Indonesian, as every other sentence of a booking says it
+    assert "melewati batas lapor hadir pukul 09.15. Silakan" in r.json()["error"]["message"], r.text
+    assert "check-in closed at 09:15" in r.json()["error"]["message_en"], r.text
     await server.ctx.engine.release_late_bookings()
     assert (await server.http.get(f"/api/v1/bookings/{code}")).json()["booking"]["state"] == "released"
     r = await server.http.post(f"/api/v1/bookings/{code}/cancel")
