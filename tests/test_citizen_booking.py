@@ -298,6 +298,37 @@ async def test_a_booking_s_answer_follows_the_language_switched_after_it(site: S
 
 
 @bounded(60)
+async def test_a_refusal_follows_the_language_switched_after_it(site: Server) -> None:
+    """An outside review: a refusal stayed in the language it was said in, so an Indonesian sentence was left on the
+    English page (the server's, "NIK ini sudah memiliki pemesanan ...", and the page's own, "NIK harus 16 angka.")."""
+    url = f"{site.url}/booking/tegal"
+    async with chromium() as browser, open_page(browser, url, size=PHONE, mobile=True) as page:
+        await book_with_nik(page, url, "ktp", NIK)
+        await page.goto(url)  # the same NIK again: refused by the server
+        await page.check("input[name=service][value=ktp]")
+        await page.check("input[name=day][value='2026-11-24']")
+        await page.locator("label.b-slot:not(.is-full)").first.click()
+        await page.fill("#nik", NIK)
+        await page.fill("#phone", "081234567890")
+        await page.click("#submit")
+        await until(page, "() => !document.getElementById('form-error').hidden")
+        assert (await text(page, "#form-error")).startswith("NIK ini sudah memiliki pemesanan KTP Elektronik")
+        await page.click("#lang")
+        assert (await text(page, "#form-error")).startswith("This NIK already has a KTP Elektronik booking")
+        await page.fill("#nik", "3328")
+        await page.click("#submit")
+        await until(page, "() => !document.getElementById('nik-error').hidden")
+        english = await text(page, "#nik-error")
+        await page.click("#lang")
+        assert await text(page, "#nik-error") == "NIK harus 16 angka." != english
+        await page.fill("#nik", NIK)  # what the citizen fixes is said again as it is now, not the refusal before
+        await page.click("#submit")
+        await until(page, "() => document.getElementById('nik-error').hidden")
+        await page.click("#lang")
+        assert await page.is_hidden("#nik-error")
+
+
+@bounded(60)
 async def test_the_booking_page_in_english_and_an_unknown_code(site: Server) -> None:
     server = site
     async with chromium() as browser, open_page(browser, f"{server.url}/booking/tegal?lang=en", size=PHONE) as page:

@@ -16,10 +16,17 @@ new Modes(); // high contrast and large type, remembered by this device
 const $ = (id) => document.getElementById(id);
 const form = $("booking-form");
 
+// A line's words, kept as how to write them (a function of the page's language) so that switching the language
+// writes a refusal again in it: it used to stay in the language it was said in.
+const written = new Map();
+
 function say(id, text) {
   if (!$(id)) return; // the code's lines exist only where the mall verifies numbers
-  $(id).textContent = text || "";
-  $(id).hidden = !text;
+  const words = typeof text === "function" ? text() : text;
+  if (typeof text === "function" && words) written.set(id, text);
+  else written.delete(id);
+  $(id).textContent = words || "";
+  $(id).hidden = !words;
 }
 
 function chosen(name) {
@@ -37,7 +44,7 @@ async function loadSlots(keep = null) {
   say("slot-error", "");
   if (!service || !day) return;
   const answer = await call("GET", `/api/v1/sites/${site}/bookings/slots?service=${encodeURIComponent(service)}&day=${day}`);
-  if (!answer.ok) return say("slot-error", texts.error(answer.error));
+  if (!answer.ok) return say("slot-error", () => texts.error(answer.error));
   const box = $("slots");
   box.replaceChildren();
   for (const slot of answer.data.slots) {
@@ -151,8 +158,8 @@ async function sendCode() {
   }
   showCountdown();
   const error = answer.error;
-  if (error.code === "invalid_phone" || error.details?.field === "phone") return refuse("phone-error", texts.error(error));
-  say("phone-code-error", texts.error(error)); // the gateway out of reach, too many from this network: no field to fix
+  if (error.code === "invalid_phone" || error.details?.field === "phone") return refuse("phone-error", () => texts.error(error));
+  say("phone-code-error", () => texts.error(error)); // the gateway out of reach, too many from this network: no field to fix
 }
 
 // The NIK's digits, however they were typed: in groups with spaces, dots or dashes ("3328 0115 0590 0011", as it is
@@ -166,8 +173,8 @@ async function submit(event) {
   event.preventDefault();
   for (const id of ["nik-error", "phone-error", "phone-code-error", "form-error", "slot-error"]) say(id, "");
   const nik = nikDigits($("nik").value);
-  if (!chosen("slot")) return say("slot-error", texts.t("booking_pick_slot"));
-  if (!/^\d{16}$/.test(nik)) return refuse("nik-error", texts.t("booking_nik_length"));
+  if (!chosen("slot")) return say("slot-error", () => texts.t("booking_pick_slot"));
+  if (!/^\d{16}$/.test(nik)) return refuse("nik-error", () => texts.t("booking_nik_length"));
   $("submit").disabled = true;
   const answer = await call("POST", `/api/v1/sites/${site}/bookings`, {
     body: {
@@ -189,13 +196,13 @@ async function submit(event) {
   }
   const error = answer.error;
   const field = FIELD_ERRORS[error.code] || (error.details?.field === "phone" ? "phone-error" : null);
-  if (field) return refuse(field, texts.error(error));
+  if (field) return refuse(field, () => texts.error(error));
   if (["slot_full", "slot_unavailable"].includes(error.code)) {
     await loadSlots();
     $("step-identity").hidden = false;
-    return say("slot-error", texts.error(error));
+    return say("slot-error", () => texts.error(error));
   }
-  say("form-error", texts.error(error));
+  say("form-error", () => texts.error(error));
 }
 
 // A refused field says why under it and takes the focus, so the citizen (or a screen reader) is where to fix it.
@@ -265,6 +272,7 @@ $("lang").addEventListener("click", () => {
   if (codeSent) say("code-status", texts.t("booking_code_sent", codeSent));
   showCountdown();
   if (!$("lookup-error").hidden) say("lookup-error", texts.t("booking_lookup_invalid"));
+  for (const [id, text] of written) say(id, text); // the refusals said, in the language now chosen
 });
 texts.apply();
 if (form) loadWaits();
