@@ -15,6 +15,7 @@ from queue_server.application.auth import Principal, require
 from queue_server.application.context import Context
 from queue_server.application.forecasts import wait_of
 from queue_server.application.personal import mask_phone, nik_hash, phone_hash
+from queue_server.application.views import paused_of
 from queue_server.common import plaintext
 from queue_server.common.ids import time_ordered_id
 from queue_server.domain import commands as c
@@ -154,6 +155,16 @@ async def issue_ticket(
 # --- counter commands --------------------------------------------------------------------------------------
 
 
+def _target_paused(events: list[Event], state: SiteState) -> dict[str, Any]:
+    """A transfer's answer says when its target service's issuing is paused today, with why: accepted all the same
+    (a citizen already in the mall is still served by a paused line), but the client tells its operator."""
+    moved = next((e.data["new_ticket"] for e in events if "new_ticket" in e.data), None)
+    if moved is None:
+        return {}
+    at = events[-1].at
+    return {"target_paused": paused_of(state, moved["service"], state.site.service_day(at), at)}
+
+
 def _counter_answer(name: str, counter_id: str) -> Any:
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
         status = state.counters[counter_id]
@@ -166,7 +177,7 @@ def _counter_answer(name: str, counter_id: str) -> Any:
             "ticket": wire.staff_ticket(affected) if affected else None,
             "current": wire.ticket_view(current, wire.STAFF) if current else None,
             "events": [e.type for e in events],
-        }
+        } | _target_paused(events, state)
 
     return answer
 
@@ -348,7 +359,7 @@ async def ticket_action(
             "action": action,
             "events": [e.type for e in events],
             "tickets": [wire.staff_ticket(e.data[k]) for e in events for k in ("ticket", "new_ticket") if k in e.data],
-        }
+        } | _target_paused(events, state)
 
     record = audit_trail.entry(
         principal,
@@ -613,11 +624,14 @@ def booking_slots(ctx: Context, site_id: str, service_id: str, day_text: str) ->
     now = ctx.now()
     today = site.service_day(now)
     open_day = today <= day <= today + timedelta(days=site.booking.days_ahead) and day not in state.closed_days
+    # Today's slots of a service whose issuing is paused are not offered (the booking would be refused, as a walk-in
+    # ticket is): the page says why, and that other days can be booked; the pause is of today only.
+    paused = paused_of(state, service.id, today, now) if day == today else None
     slots = []
     # A slot offers no place once the day's online quota is spent, whatever room the slot itself has left.
     quota_left = service.online_quota - state.online_booked.get((service.id, day), 0)
     served = bool(site.counters_serving(service.id))  # booking refused otherwise (service_not_served.booking)
-    for start, end in site.slots(day) if open_day and served and service.online_quota > 0 else []:
+    for start, end in site.slots(day) if open_day and served and service.online_quota > 0 and not paused else []:
         booked = state.slot_booked.get((service.id, day, start.time()), 0)
         available = 0 if start <= now or quota_left <= 0 else max(0, min(service.slot_capacity - booked, quota_left))
         slots.append(
@@ -638,6 +652,7 @@ def booking_slots(ctx: Context, site_id: str, service_id: str, day_text: str) ->
         "online_quota": service.online_quota,
         "online_booked": state.online_booked.get((service.id, day), 0),
         "days_ahead": site.booking.days_ahead,
+        "paused": paused,  # {reason, since, until} when today's issuing is paused (no slot offered), else null
     }
 
 
