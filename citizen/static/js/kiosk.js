@@ -146,6 +146,7 @@ function applyConfig() {
   pendingConfig = null;
   $("site-name").textContent = config.site.name;
   drawTiles();
+  markAgencies();
 }
 
 const FEW_AGENCIES = 4; // as many as a portrait kiosk shows one under the other (templates/kiosk.html says the same)
@@ -285,6 +286,30 @@ function pausedText(paused) {
   // the expected time is a hope: once past, it is not said (nobody resumed yet)
   if (!paused.until || Date.parse(paused.until) <= Date.now() + clockOffset) return texts.t("kiosk_tile_paused", { reason: paused.reason });
   return texts.t("kiosk_tile_paused_until", { reason: paused.reason, until: formatTime(paused.until, texts.lang, timeZone) });
+}
+
+// An agency all of whose services are paused says it on its own tile, as a paused service's tile does (and, like it,
+// cannot be pressed): a citizen no longer taps to learn it one screen later. With the reason when they share one
+// (not the expected time: a start screen's tile has room for a reason, not for both, in large type); one paused
+// service of several leaves the agency's tile as it is. From the kiosk's view (its websocket).
+function markAgencies() {
+  const pauses = told?.services || {};
+  for (const tile of document.querySelectorAll(".k-agency")) {
+    const agency = config.agencies.find((a) => a.id === tile.dataset.agency);
+    const paused = (agency?.services || []).map((s) => pauses[s.id]?.paused || null);
+    const all = paused.length > 0 && paused.every(Boolean);
+    const same = all && paused.every((p) => p.reason === paused[0].reason);
+    let why = tile.querySelector(".k-wait");
+    if (all && !why) {
+      why = document.createElement("span");
+      why.className = "k-tile-sub k-wait";
+      tile.append(why);
+    }
+    why?.replaceChildren(!all ? "" : same ? texts.t("kiosk_tile_paused", { reason: paused[0].reason }) : texts.t("kiosk_agency_paused"));
+    if (why) why.hidden = !all;
+    tile.disabled = all;
+    tile.classList.toggle("k-paused", all);
+  }
 }
 
 function chooseService(serviceId) {
@@ -512,6 +537,7 @@ function switchLanguage() {
   }
   if (screen === "notice" && notice) renderNotice();
   fillWaits();
+  markAgencies();
 }
 
 function tick() {
@@ -662,6 +688,7 @@ function heard(frame) {
   const same = (key) => before && JSON.stringify(before[key]) === JSON.stringify(view[key]);
   if (!same("issuing") || !same("configuration_version")) checkDay({ now: true });
   if (!same("services") && screen === "services" && choice.agency) showWaits(choice.agency, { keep: true });
+  if (!same("services")) markAgencies();
 }
 
 const link = new LiveClient({
