@@ -61,7 +61,10 @@ async function loadSlots(keep = null) {
     label.append(input, time, left);
     box.append(label);
   }
-  $("slots-none").hidden = answer.data.slots.some((s) => s.available > 0);
+  // Today's slots of a service whose issuing is paused are not offered (the server sends none): why, in its words.
+  const paused = answer.data.paused;
+  say("slots-paused", paused ? texts.t("booking_paused_today", { reason: paused.reason }) : "");
+  $("slots-none").hidden = Boolean(paused) || answer.data.slots.some((s) => s.available > 0);
   if (keep) $("step-identity").hidden = !chosen("slot");
 }
 
