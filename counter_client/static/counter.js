@@ -56,6 +56,9 @@ import { Question } from "/static/shared/question.js";
       "transfer.title": "Alihkan tiket", "transfer.target": "Layanan tujuan", "transfer.choose": "— pilih layanan —",
       "transfer.note": "Catatan untuk loket berikutnya (boleh kosong)", "transfer.send": "Alihkan",
       "transfer.cancel": "Batal", "note.left": "Sisa {left} dari {most} karakter",
+      "transfer.paused_option": "sementara berhenti",
+      "transfer.paused": "Pengambilan nomor {service} sementara berhenti: {reason}.",
+      "transfer.paused_still": "Tiket yang dialihkan ke sana tetap menunggu dan dapat dipanggil.",
       "sending": "Mengirim…",
       "sending_offline": "Menunggu sambungan untuk mengirim… (Esc: batalkan)",
       "sending_doubtful": "Belum ada jawaban dari server; koneksi bermasalah, sedang diperiksa… (Esc: batalkan)",
@@ -66,6 +69,7 @@ import { Question } from "/static/shared/question.js";
       "done.finish": "{ticket} selesai dilayani.", "done.no_show": "{ticket} ditandai tidak hadir.",
       "done.requeue": "{ticket} masuk antrean lagi (paling belakang).",
       "done.transfer": "{ticket} dialihkan ke {service}.",
+      "done.transfer_paused": "{ticket} dialihkan ke {service}. Pengambilan nomor baru di sana sementara berhenti ({reason}); tiket ini tetap menunggu dan dapat dipanggil.",
       "done.park": "{ticket} diparkir; loket siap memanggil berikutnya.",
       "done.unpark": "Memanggil kembali {ticket}.",
       "btn.park": "Parkir", "btn.call_back": "Panggil kembali", "ticket.parked": "diparkir",
@@ -173,6 +177,9 @@ import { Question } from "/static/shared/question.js";
       "transfer.title": "Transfer ticket", "transfer.target": "Target service", "transfer.choose": "— choose a service —",
       "transfer.note": "Note for the next counter (optional)", "transfer.send": "Transfer",
       "transfer.cancel": "Cancel", "note.left": "{left} of {most} characters left",
+      "transfer.paused_option": "paused for now",
+      "transfer.paused": "Issuing of {service} tickets is paused for now: {reason}.",
+      "transfer.paused_still": "A ticket transferred there still waits and can be called.",
       "sending": "Sending…",
       "sending_offline": "Waiting for the connection to send… (Esc: cancel)",
       "sending_doubtful": "No answer from the server yet; the connection is in doubt, checking… (Esc: cancel)",
@@ -182,6 +189,7 @@ import { Question } from "/static/shared/question.js";
       "done.recall": "Calling {ticket} again.", "done.start": "Serving {ticket}.", "done.finish": "{ticket} done.",
       "done.no_show": "{ticket} marked as no-show.", "done.requeue": "{ticket} is back in the queue (at the end).",
       "done.transfer": "{ticket} transferred to {service}.",
+      "done.transfer_paused": "{ticket} transferred to {service}. New tickets there are paused for now ({reason}); this one still waits and can be called.",
       "done.park": "{ticket} parked; the counter is free.",
       "done.unpark": "Calling {ticket} back.",
       "btn.park": "Park", "btn.call_back": "Call back", "ticket.parked": "parked",
@@ -847,8 +855,10 @@ import { Question } from "/static/shared/question.js";
       from?.close();
       const ticket = result.ticket ? result.ticket.label : "";
       const service = name === "transfer" ? serviceName(fields.target_service) : "";
-      const done = name === "close" && ticket ? "done.close_returned" : `done.${name}`; // say where it went
-      const msg = localMessage(done, { ticket, service });
+      let done = name === "close" && ticket ? "done.close_returned" : `done.${name}`; // say where it went
+      // into a service whose issuing is paused: accepted (the citizen is here), said so with why
+      if (name === "transfer" && result.target_paused) done = "done.transfer_paused";
+      const msg = localMessage(done, { ticket, service, reason: result.target_paused?.reason || "" });
       const onCounter = COUNTER_COMMANDS.has(name) || !result.ticket;
       const answer = onCounter ? said(msg, "counter", result.counter?.state)
         : said(msg, `t:${result.ticket.id}`, result.ticket.state);
@@ -1025,12 +1035,47 @@ import { Question } from "/static/shared/question.js";
       const group = document.createElement("optgroup");
       group.label = agency.short_name || agency.name;
       for (const s of catalogue.services.filter((x) => x.agency === agency.id && x.id !== c.service)) {
-        group.append(new Option(`${s.name} (${s.prefix})`, s.id));
+        group.append(new Option(targetLabel(s), s.id));
       }
       if (group.children.length) targetSelect.append(group);
     }
     if (chosen && [...targetSelect.options].some((o) => o.value === chosen)) targetSelect.value = chosen;
+    renderTransferPaused();
   }
+
+  // A target whose issuing is paused today is still offered (a citizen already in the mall is served by a paused
+  // line: the server accepts it), but said so in the list and, once chosen, with why, before the operator confirms.
+  function pausedToday(service) {
+    const pause = view.paused.get(service);
+    return pause && pause.day === siteDate(new Date(serverNow()).toISOString()) ? pause : null;
+  }
+
+  function targetLabel(s) {
+    const label = `${s.name} (${s.prefix})`;
+    return pausedToday(s.id) ? `${label} — ${t("transfer.paused_option")}` : label;
+  }
+
+  let transferPausedDrawn = "";
+
+  // Called at each render: a pause or resumption heard while the dialog is open is said in it at once.
+  function renderTransferPaused() {
+    for (const option of targetSelect.options) {
+      const s = option.value && (catalogue?.services || []).find((x) => x.id === option.value);
+      if (s && option.text !== targetLabel(s)) option.text = targetLabel(s);
+    }
+    const pause = targetSelect.value ? pausedToday(targetSelect.value) : null;
+    const words = pause ? [t("transfer.paused", { service: serviceName(targetSelect.value), reason: pause.reason })] : [];
+    if (pause?.until) words.push(t("issuing.until", { time: siteTime(pause.until) }));
+    if (pause) words.push(t("transfer.paused_still"));
+    const drawn = JSON.stringify([lang, words]);
+    if (drawn === transferPausedDrawn) return;
+    transferPausedDrawn = drawn;
+    const line = document.getElementById("transfer-paused");
+    line.textContent = words.join(" ");
+    line.hidden = !pause;
+  }
+
+  targetSelect.addEventListener("change", renderTransferPaused);
 
   function openTransfer() {
     const c = current();
@@ -1616,6 +1661,7 @@ import { Question } from "/static/shared/question.js";
 
     renderWaiting();
     renderIssuingPaused();
+    renderTransferPaused();
 
     renderNoShows(busy);
     renderParked(!busy && view.state === "open" && !c);
