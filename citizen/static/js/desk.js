@@ -75,6 +75,16 @@ async function followDay() {
 // refused with the same sentence.
 function sayNotIssuing() {
   say("not-issuing", notIssuing ? texts.error(notIssuing) : "");
+  holdIssue();
+}
+
+// "Terbitkan dan cetak" is held while nothing can be issued (the day closed, before opening time), with why beside
+// it (the server would refuse it), and while a ticket is on its way; released at once on a reopening heard.
+let sending = false;
+
+function holdIssue() {
+  $("issue-button").disabled = sending || Boolean(notIssuing);
+  say("issue-held", notIssuing ? texts.error(notIssuing) : "");
 }
 
 async function followConfiguration(version) {
@@ -215,6 +225,7 @@ async function signOut() {
 
 async function issue(event) {
   event.preventDefault();
+  if (sending || notIssuing) return holdIssue(); // Enter in a field while held: the server would refuse it
   say("issue-error", "");
   const fields = event.target.elements;
   const service = fields.service.value;
@@ -224,9 +235,11 @@ async function issue(event) {
   const phone = fields.phone?.value.trim();
   if (phone) body.notify = { phone, consent: fields.consent.checked, lang: texts.lang };
   pendingKey = pendingKey || newKey(); // a second click after a lost answer returns the same ticket
-  $("issue-button").disabled = true;
+  sending = true;
+  holdIssue();
   const answer = await call("POST", `/api/v1/sites/${site}/tickets`, { token: session, body, headers: { "Idempotency-Key": pendingKey } });
-  $("issue-button").disabled = false;
+  sending = false;
+  holdIssue();
   if (answer.status === 401) return signOut();
   if (!answer.ok) {
     if (answer.error.code !== "network") pendingKey = null;
