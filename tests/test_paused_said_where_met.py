@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from .display_support import WAIT_MS
-from .helpers import KIOSK, Server
+from .helpers import KIOSK, Server, running_server
 from .test_accessibility import need_axe, violations
 from .test_citizen_kiosk_live import HOUR
 from .test_citizen_support import bounded, fast, shot, text, until
@@ -319,3 +319,44 @@ async def test_the_desk_holds_its_issue_button_while_the_day_is_closed_and_relea
         assert not errors, errors
     finally:
         await context.close()
+
+
+@pytest.mark.sqlite_only
+@bounded(120)
+async def test_the_dashboards_transfer_says_a_target_is_paused_before_it_is_confirmed(
+    database: Path | str, browser: Browser, tmp_path: Path
+) -> None:
+    need_axe()
+    async with running_server(database, dashboard_seconds=0.3) as server:
+        waiting = (await server.issue("ktp"))["ticket"]
+        sup = await server.login("supervisor")
+        assert (await pause(server, sup, service="kk", reason="Blangko habis")).status_code == 200
+        context, page, errors = await staff_page(browser, f"{server.url}/supervisor/tegal")
+        try:
+            await page.fill("input[name=username]", "supervisor")
+            await page.fill("input[name=password]", "demo-supervisor")
+            await page.click("#login-form button[type=submit]")
+            await until(page, "() => !document.getElementById('actions').hidden", timeout_ms=30_000)
+            await page.click("[data-dialog=dlg-ticket]")
+            await page.fill("#dlg-ticket input[name=ticket]", waiting["label"])
+            await page.select_option("#dlg-ticket select[name=action]", "transfer")
+            kk = page.locator("#dlg-ticket select[name=target_service] option[value=kk]")
+            await expect(kk).to_have_text("B · Kartu Keluarga — berhenti", timeout=WAIT_MS)
+            line = page.locator("#dlg-ticket-paused")
+            await page.select_option("#dlg-ticket select[name=target_service]", "akta")
+            await expect(line).to_be_hidden()
+            await page.select_option("#dlg-ticket select[name=target_service]", "kk")
+            await expect(line).to_have_text(
+                "Pengambilan nomor Kartu Keluarga sementara berhenti: Blangko habis. Tiket yang dipindahkan ke sana "
+                "tetap menunggu dan dapat dipanggil."
+            )
+            await page.screenshot(path=tmp_path / "dashboard-transfer-paused.png")
+            shot(tmp_path / "dashboard-transfer-paused.png")
+            assert await violations(page) == []
+            # resumed while the dialog is open: the figures say it, and the line goes
+            assert (await resume(server, sup, service="kk")).status_code == 200
+            await expect(line).to_be_hidden(timeout=WAIT_MS)
+            await expect(kk).to_have_text("B · Kartu Keluarga")
+            assert not errors, errors
+        finally:
+            await context.close()

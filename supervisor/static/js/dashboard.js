@@ -373,6 +373,7 @@ function render() {
   $("close-day").hidden = figures.day_closed;
   $("reopen-day").hidden = !figures.day_closed;
   renderExpiring();
+  markTransferTargets(document.querySelector("form[data-action=ticket]"));
 }
 
 // What "Tutup hari" would expire, and how many citizens it would tell by WhatsApp/SMS (a mall that sends messages),
@@ -543,6 +544,7 @@ function showActionFields(form) {
   for (const node of form.querySelectorAll("[data-when]")) node.hidden = node.dataset.when !== action;
   for (const node of form.querySelectorAll("[data-not-when]")) node.hidden = node.dataset.notWhen.split(" ").includes(action);
   if (action === "unpark-counter") fillCounters(form);
+  markTransferTargets(form);
 }
 
 // The counters a parked ticket can be called to now: open, free, serving its service (the server checks it again).
@@ -667,6 +669,7 @@ function wireActions() {
   const ticketForm = document.querySelector("form[data-action=ticket]");
   ticketForm.elements.action.addEventListener("change", () => showActionFields(ticketForm));
   ticketForm.elements.ticket.addEventListener("change", () => showActionFields(ticketForm));
+  ticketForm.elements.target_service.addEventListener("change", () => markTransferTargets(ticketForm));
   $("parked").addEventListener("click", (event) => {
     const button = event.target.closest("button[data-unpark]");
     if (button) openParked(button);
@@ -685,6 +688,26 @@ function fillServices() {
   ticketForm.elements.target_service.replaceChildren(...site.services.map((s) => el("option", {
     value: s.id, text: `${s.prefix} · ${s.name}`,
   })));
+  markTransferTargets(ticketForm);
+}
+
+// A transfer's target whose issuing is paused today is still offered (the server accepts it: the citizen is already
+// in the mall, and a paused line is still called), but marked in the list and, once chosen, said with why before
+// "Jalankan"; kept up to date with the figures while the dialog is open.
+function markTransferTargets(form) {
+  const pausedOf = (id) => figures?.services.find((s) => s.id === id)?.paused || null;
+  for (const option of form.elements.target_service.options) {
+    const s = site.services.find((x) => x.id === option.value);
+    const text = s && `${s.prefix} · ${s.name}${pausedOf(s.id) ? ` — ${T("target_paused_word")}` : ""}`;
+    if (text && option.text !== text) option.text = text;
+  }
+  const chosen = form.elements.action.value === "transfer" ? form.elements.target_service.value : "";
+  const pause = chosen ? pausedOf(chosen) : null;
+  const line = $("dlg-ticket-paused");
+  const said = pause ? T("target_paused").replace("{service}", site.services.find((x) => x.id === chosen)?.name || chosen)
+    .replace("{reason}", pause.reason) : "";
+  if (line.textContent !== said) line.textContent = said;
+  line.hidden = !pause;
 }
 
 // A configuration changed on the Settings page (or a new site file): the names, colours and services this page
