@@ -268,6 +268,19 @@ async def test_slots_refuse_a_day_with_anything_after_it(site: Server) -> None:
     assert r.status_code == 422 and "9999" not in r.text, r.text[:300]
 
 
+async def test_the_slot_is_taken_as_written_or_refused_at_its_field(site: Server) -> None:
+    """A slot was read with time.fromisoformat: "09.30" (as Indonesian writes a time) became 09:00 and 0.3 seconds,
+    and "0930" or "09" booked a slot nobody wrote. Now HH:MM or HH.MM, anything else 422 at the field."""
+    r = await book(site, 1, slot="09.30")
+    assert r.status_code == 201 and r.json()["booking"]["slot"] == "09:30", r.text
+    for written in ("0930", "09", "9", "9:30", "09:30:00", "T09:30", "09:30Z", "24:00", "09,30"):
+        r = await book(site, 2, slot=written)
+        assert r.status_code == 422, (written, r.text)
+        error = r.json()["error"]
+        assert error["code"] == "invalid_field" and error["details"]["field"] == "slot", (written, r.text)
+        assert "HH:MM" in error["message"], error["message"]
+
+
 async def test_concurrent_bookings_never_overbook_a_slot(tmp_path: Path) -> None:
     async with running_server(tmp_path / "db.sqlite3", bookings_per_minute=1000) as s:
         answers = await asyncio.gather(*[book(s, n, slot="10:00") for n in range(1, 31)])
