@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from queue_server.supervision import audit
+
 from .helpers import KIOSK, Server, bearer, running_server
 from .test_accessibility import need_axe, violations
 from .test_citizen_kiosk_live import kiosk_hello, next_frame
@@ -86,6 +88,17 @@ async def test_paused_then_resumed_the_kiosk_is_told_and_issuing_is_refused_with
     assert ("supervisor", "service.pause",
             "Pengambilan nomor KTP Elektronik dihentikan sementara: “Blangko habis”, perkiraan dibuka kembali "
             "pukul 13.00") in said, said  # fmt: skip
+    # Kept neutral and said per language: the English line said "13.00", as Indonesian writes a time.
+    paused = next(e for e in audit["entries"] if e["action"] == "service.pause")
+    assert paused["details"]["until"] == "13:00", paused
+    assert paused["summary"]["en"] == "Tickets for KTP Elektronik paused: “Blangko habis”, expected to resume at 13:00"
+
+
+async def test_an_entry_of_an_earlier_release_says_its_expected_time_as_written(server: Server) -> None:
+    """Entries written before the time was kept neutral hold "13.30": said as 13.30 and 13:30, not 13:00 and 0.3 s."""
+    details = {"target_name": "KTP Elektronik", "reason": "Blangko habis", "until": "13.30"}
+    said = audit.summary(server.ctx.site("tegal"), "service.pause", "service ktp", details)
+    assert said["id"].endswith("pukul 13.30") and said["en"].endswith("expected to resume at 13:30"), said
 
 
 async def test_a_whole_agency_paused_by_its_own_operator_and_not_by_another_agencys(server: Server) -> None:

@@ -71,8 +71,9 @@ async def pause_issuing(ctx: Context, principal: Principal | None, site_id: str,
     reason = v.said_reason(body, required=True)
     assert reason is not None
     until = _until(body)
+    # the expected time kept neutral, "13:00": the audit page says it in each language (supervision/audit.py)
     record = audit_trail.entry(principal, "service.pause", target, target_name=name, reason=reason,
-                               until=until.strftime("%H.%M") if until else None)  # fmt: skip
+                               until=until.strftime("%H:%M") if until else None)  # fmt: skip
     return await ctx.engine.submit(
         site_id,
         c.PauseIssuing(reason, service_id, agency_id, until, by=principal.name),

@@ -79,6 +79,8 @@ def summary(site: Site, action: str, target: str, details: dict[str, Any]) -> di
         action = audit_trail.release_action(details.get("ticket"), bool(details.get("parked")))
     if action == "service.pause" and details.get("until"):
         action = "service.pause.until"  # with the time it is expected to resume
+        # ISO "13:00", said per language; entries of earlier releases kept it as Indonesian writes it, "13.00"
+        params["until"] = str(details["until"]).replace(".", ":")
     if action == "site.configure" and details.get("bookings_cancelled"):
         action = "site.configure.bookings_cancelled"  # confirmed with the bookings it cancelled
     if action not in catalogue().get("audit", {}):
