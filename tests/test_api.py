@@ -3,6 +3,7 @@
 import asyncio
 import json
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -356,6 +357,24 @@ async def test_supervisor_ticket_actions_and_close_day(server: Server) -> None:
     assert len(await server.ctx.storage.events_after("tegal", 0, 10_000)) == events
     audit = (await server.http.get("/api/v1/sites/tegal/audit", headers=sup)).json()["entries"]
     assert [e["action"] for e in audit].count("day.close") == 1
+
+
+async def test_a_second_close_of_the_day_is_audited_with_the_reason_in_force(server: Server) -> None:
+    """A second close of a day keeps the first close's reason (domain/decide.py), but the audit log had the second
+    without one."""
+    sup = await server.login("supervisor")
+    r = await server.http.post("/api/v1/sites/tegal/close-day", json={"reason": "Gangguan listrik"}, headers=sup)
+    assert r.status_code == 200, r.text
+    server.clock.now = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # Tuesday 08:00: a counter opens
+    op = await server.login("op-disdukcapil")
+    assert (await server.command(op, "1", "open")).status_code == 200
+    # Monday closed again (another process that still thought it Monday): it closes that counter
+    r = await server.http.post("/api/v1/sites/tegal/close-day", json={"day": "2026-11-23"}, headers=sup)
+    assert r.status_code == 200 and r.json()["reason"] == "Gangguan listrik", r.text
+    period = {"from": "2026-11-23", "to": "2026-11-24"}
+    audit = (await server.http.get("/api/v1/sites/tegal/audit", params=period, headers=sup)).json()["entries"]
+    closes = [e["details"] for e in audit if e["action"] == "day.close"]
+    assert closes == [{"reason": "Gangguan listrik"}] * 2, closes
 
 
 async def test_citizen_cancels_own_ticket(server: Server) -> None:

@@ -397,7 +397,9 @@ async def close_day(ctx: Context, principal: Principal | None, site_id: str, bod
         }
 
     closing = day or ctx.site(site_id).service_day(ctx.now())
-    record = audit_trail.entry(principal, "day.close", f"day {closing.isoformat()}", reason=reason)
+    # A second close keeps the reason of the first (domain/decide.py): audited with the reason in force.
+    in_force = reason or ctx.state(site_id).closed_reasons.get(closing)
+    record = audit_trail.entry(principal, "day.close", f"day {closing.isoformat()}", reason=in_force)
     return await ctx.engine.submit(
         site_id,
         c.CloseDay(day, reason),
