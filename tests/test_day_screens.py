@@ -4,6 +4,8 @@ day from the dashboard; the kiosk refuses on its start screen and comes back."""
 
 from __future__ import annotations
 
+import copy
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +16,8 @@ from .display_support import board_page, hero_shows, until
 from .helpers import KIOSK, Server, running_server
 from .test_supervisor_pages import answer, signed_in
 
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGURATION = "/api/v1/sites/tegal/configuration"
 CLOSED = "() => document.body.classList.contains('day-closed')"
 CLOSED_SHOWN = "() => getComputedStyle(document.querySelector('.hero-closed')).display !== 'none'"
 
@@ -132,3 +136,33 @@ async def test_a_reason_with_a_dollar_sign_is_said_as_typed_on_the_tv_and_the_da
         assert await until(tv, reason) == f"Tutup hari ini: {typed}"
         banner = "() => document.querySelector('#alerts .alert.day-closed')?.textContent"
         assert await until(dashboard, banner) == f"Pelayanan hari ini sudah ditutup: {typed}."
+
+
+async def test_a_name_with_a_dollar_sign_is_said_as_typed_on_the_dashboard(browser: Browser, server: Server) -> None:
+    """The same String.replace patterns in names: an agency called "A$$B" was offered as "Semua layanan A$B" in the
+    dashboard's pause form ("$$" read as one "$"), "$&" as the placeholder itself."""
+    admin = await server.login("admin")
+    current = (await server.http.get(CONFIGURATION, headers=admin)).json()
+    document = copy.deepcopy(current["document"])
+    next(a for a in document["agencies"] if a["id"] == "disdukcapil")["short_name"] = "A$$B $& C"
+    r = await server.http.put(CONFIGURATION, json={"version": current["version"], "document": document},
+                              headers=admin)  # fmt: skip
+    assert r.status_code == 200, r.text
+    async with signed_in(browser, server, "/supervisor/tegal") as dashboard:
+        option = "() => document.querySelector('option[value=\"agency:disdukcapil\"]')?.textContent"
+        assert await until(dashboard, option, timeout_ms=30_000) == "Semua layanan A$$B $& C"
+
+
+def test_no_page_script_puts_a_value_into_a_text_with_a_string_replacement() -> None:
+    """`text.replace("{name}", value)` reads "$&", "$$", "$'" in `value` as patterns; a value goes in by a function
+    (`() => value`), which is taken as it is. Every page script, so a new one does not bring the bug back."""
+    call = re.compile(r"""\.replace(?:All)?\(\s*(?:"[^"]*"|'[^']*'|`[^`$]*`)\s*,\s*(?=(.*))""")  # what follows
+    literal = re.compile(r"""(?:"[^"$]*"|'[^'$]*'|`[^`$]*`|-?\d+)\s*\)""")
+    found = []
+    for folder in ("supervisor", "citizen", "display", "counter_client"):
+        for script in sorted((ROOT / folder / "static").rglob("*.js")):
+            for number, line in enumerate(script.read_text(encoding="utf-8").splitlines(), 1):
+                for value in call.findall(line):
+                    if not value.startswith(("() =>", "(_", "function")) and not literal.match(value):
+                        found.append(f"{script.relative_to(ROOT)}:{number}: {value[:60]}")
+    assert not found, "\n".join(found)

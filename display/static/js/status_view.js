@@ -7,10 +7,10 @@ const AGO_TICK_MS = 5000; // "3 menit lalu" is kept true to the minute while the
 export function agoText(ms, t) {
   const minutes = Math.floor(Math.max(0, ms) / 60_000);
   if (minutes < 1) return t.ago_now;
-  if (minutes < 60) return t.ago_minutes.replace("{m}", minutes);
+  if (minutes < 60) return t.ago_minutes.replace("{m}", () => minutes);
   const hours = Math.floor(minutes / 60);
-  if (minutes % 60 === 0) return t.ago_hours_whole.replace("{h}", hours); // not "25 jam 0 menit lalu"
-  return t.ago_hours.replace("{h}", hours).replace("{m}", minutes % 60);
+  if (minutes % 60 === 0) return t.ago_hours_whole.replace("{h}", () => hours); // not "25 jam 0 menit lalu"
+  return t.ago_hours.replace("{h}", () => hours).replace("{m}", () => minutes % 60);
 }
 
 export class StatusView {
@@ -75,7 +75,7 @@ export class StatusView {
     const ago = Date.now() - this.#heardAt;
     // "(3 menit lalu)" is one unit: its spaces do not break (a portrait TV wrapped "(baru" / "saja)").
     const since = agoText(ago, this.t).replaceAll(" ", "\u00a0");
-    const fill = (text) => text.replace("{time}", this.clock.timeText(this.clock.now() - ago)).replace("{ago}", since);
+    const fill = (text) => text.replace("{time}", () => this.clock.timeText(this.clock.now() - ago)).replace("{ago}", () => since);
     if (this.#setOffline(fill(this.t.offline_since)) > 2) this.#setOffline(fill(this.t.offline_since_short));
   }
 

@@ -72,8 +72,8 @@ async function save(document) {
     const sentence = errorText(result.body);
     const { answer, why } = await askWatching(() => ({
       title: T("admin_bookings_closed_title"),
-      text: `${sentence}\n\n${counted("admin_bookings_closed_confirm", n).replace("{n}", n)}`,
-      yes: counted("admin_bookings_closed_yes", n).replace("{n}", n),
+      text: `${sentence}\n\n${counted("admin_bookings_closed_confirm", n).replace("{n}", () => n)}`,
+      yes: counted("admin_bookings_closed_yes", n).replace("{n}", () => n),
     }), { danger: true }, configurationChanged("admin_withdrawn_save"));
     if (why) return { ok: false, message: why, problems: [], places: [], stale: true };
     if (answer !== "yes") break;
@@ -95,11 +95,11 @@ async function save(document) {
   const said = result.body.changes_text || {};
   const words = said[currentLang()] || said.id || [];
   let changes = words.length ? words.join(", ") : T("admin_no_change");
-  if (result.body.bookings_cancelled) changes += `; ${counted("admin_bookings_cancelled", result.body.bookings_cancelled).replace("{n}", result.body.bookings_cancelled)}`;
+  if (result.body.bookings_cancelled) changes += `; ${counted("admin_bookings_cancelled", result.body.bookings_cancelled).replace("{n}", () => result.body.bookings_cancelled)}`;
   // A service this change leaves without a counter takes no tickets: said with the save, not only above the tabs.
   const left = (result.body.warnings || []).filter((w) => w.kind === "service_without_counter" && !unservedBefore.has(w.service.id));
-  if (left.length) changes += `. ${T("admin_saved_unserved").replace("{services}", left.map((w) => w.service.name).join(", "))}`;
-  toast(T("admin_saved").replace("{version}", result.body.version).replace("{changes}", changes), left.length ? "warning" : "info", left.length ? 12 : undefined);
+  if (left.length) changes += `. ${T("admin_saved_unserved").replace("{services}", () => left.map((w) => w.service.name).join(", "))}`;
+  toast(T("admin_saved").replace("{version}", () => result.body.version).replace("{changes}", () => changes), left.length ? "warning" : "info", left.length ? 12 : undefined);
   await load();
   return { ok: true };
 }
@@ -118,17 +118,17 @@ async function todayEffects(before, after) {
       const was = findService(before, service.id)?.service;
       const full = (quota) => quota !== null && quota !== undefined && taken >= quota;
       if (full(service.daily_quota) && !(was && full(was.daily_quota))) {
-        said.push(counted("admin_today_quota", taken).replace("{service}", service.name).replace("{taken}", taken).replace("{quota}", service.daily_quota));
+        said.push(counted("admin_today_quota", taken).replace("{service}", () => service.name).replace("{taken}", () => taken).replace("{quota}", () => service.daily_quota));
       }
     }
   }
   const holidays = (document) => listOf((document.site.hours || {}).holidays);
   if (holidays(after).includes(day) && !holidays(before).includes(day) && after.site.enforce_hours !== false) {
-    said.push(T("admin_today_holiday").replace("{day}", dateWords(day)));
+    said.push(T("admin_today_holiday").replace("{day}", () => dateWords(day)));
   } else if (result.body.time && openAt(before, day, result.body.time) && !openAt(after, day, result.body.time)
              && after.site.enforce_hours !== false) {
     // today's hours changed so that the mall is closed right now: the kiosks stop at once, as for a holiday
-    said.push(T("admin_today_closed_now").replace("{time}", result.body.time.replace(":", ".")));
+    said.push(T("admin_today_closed_now").replace("{time}", () => result.body.time.replace(":", ".")));
   }
   return said;
 }
@@ -199,7 +199,7 @@ function explainInvalid(control, field) {
     control.setCustomValidity("");
     const folded = field.folded ? control.value.split(/\s+/).filter(Boolean).join(" ").length : 0;
     if (folded > field.folded) {
-      control.setCustomValidity(T("admin_invalid_too_long").replace("{max}", number(field.folded)).replace("{length}", number(folded)));
+      control.setCustomValidity(T("admin_invalid_too_long").replace("{max}", () => number(field.folded)).replace("{length}", () => number(folded)));
       return;
     }
     const validity = control.validity;
@@ -209,7 +209,7 @@ function explainInvalid(control, field) {
     else if (field.type === "number") key = field.step && field.step % 1 ? "admin_invalid_half" : "admin_invalid_whole_number";
     else if (field.type === "date") key = "admin_invalid_date";
     else if (validity.patternMismatch && field.invalid) key = field.invalid;
-    control.setCustomValidity(T(key).replace("{min}", number(field.min)).replace("{max}", number(field.max)));
+    control.setCustomValidity(T(key).replace("{min}", () => number(field.min)).replace("{max}", () => number(field.max)));
   };
   control.addEventListener("input", say);
   control.addEventListener("change", say);
@@ -401,7 +401,7 @@ function configurationChanged(key) {
   const changed = async () => {
     const result = await api(`${BASE}/today`);
     const now = result.ok ? result.body.configuration_version : asked;
-    return now !== asked ? T(key).replace("{version}", now) : null;
+    return now !== asked ? T(key).replace("{version}", () => now) : null;
   };
   changed.reload = load;
   return changed;
@@ -412,7 +412,7 @@ function deviceChanged(device) {
     const result = await api(`${BASE}/device-tokens`);
     if (!result.ok) return null;
     const now = result.body.devices.find((d) => d.id === device.id);
-    return !now || now.revoked_at ? T("admin_withdrawn_revoked").replace("{name}", device.name) : null;
+    return !now || now.revoked_at ? T("admin_withdrawn_revoked").replace("{name}", () => device.name) : null;
   };
   changed.reload = async () => { await loadDevices(); render(); };
   return changed;
@@ -427,7 +427,7 @@ function accountChanged(account, active) {
     const key = !now ? "admin_withdrawn_account_removed"
       : active === true && now.active ? "admin_withdrawn_account_enabled"
         : active === false && !now.active ? "admin_withdrawn_account_disabled" : null;
-    return key ? T(key).replace("{name}", account.username) : null;
+    return key ? T(key).replace("{name}", () => account.username) : null;
   };
   changed.reload = async () => { await loadAccounts(); render(); };
   return changed;
@@ -726,7 +726,7 @@ function addHoliday() {
     const target = hoursOf(document);
     // a day already a holiday is said at the field (the server refuses a list that says a day twice)
     if (listOf(target.holidays).includes(v.day)) {
-      return { ok: false, message: T("admin_holiday_exists").replace("{day}", dateWords(v.day)), problems: [], places: ["day"] };
+      return { ok: false, message: T("admin_holiday_exists").replace("{day}", () => dateWords(v.day)), problems: [], places: ["day"] };
     }
     target.holidays = [...listOf(target.holidays), v.day].sort();
     if (v.name) target.holiday_names = { ...(target.holiday_names || {}), [v.day]: v.name };
@@ -958,13 +958,13 @@ function gatewayStateLines() {
   const words = test.error_words ? (test.error_words[currentLang()] || test.error_words.id) : "";
   const said = {
     queued: () => T("admin_gateway_queued"),
-    sent: () => T("admin_gateway_sent").replace("{time}", shortTime(test.sent_at)),
-    retrying: () => T("admin_gateway_retrying").replace("{time}", shortTime(test.next_try_at)).replace("{words}", words),
-    dead: () => counted("admin_gateway_dead", test.attempts).replace("{n}", test.attempts).replace("{words}", words),
-    skipped: () => T("admin_gateway_skipped").replace("{reason}", test.last_error || "–"),
+    sent: () => T("admin_gateway_sent").replace("{time}", () => shortTime(test.sent_at)),
+    retrying: () => T("admin_gateway_retrying").replace("{time}", () => shortTime(test.next_try_at)).replace("{words}", () => words),
+    dead: () => counted("admin_gateway_dead", test.attempts).replace("{n}", () => test.attempts).replace("{words}", () => words),
+    skipped: () => T("admin_gateway_skipped").replace("{reason}", () => test.last_error || "–"),
   }[test.state];
   const lines = [el("p", { class: `said state-${test.state}`, "data-state": test.state,
-    text: `${T("admin_gateway_to").replace("{phone}", test.phone || "")} ${said ? said() : test.state}` })];
+    text: `${T("admin_gateway_to").replace("{phone}", () => test.phone || "")} ${said ? said() : test.state}` })];
   if (test.gateway_paused && test.state !== "sent") lines.push(el("p", { class: "hint", text: T("admin_gateway_paused") }));
   if (test.outcome_unknown && test.state !== "sent") lines.push(el("p", { class: "hint", text: T("deliveries_unknown") }));
   // the technical text, smaller, for whoever mends the gateway
@@ -1019,7 +1019,7 @@ function followGatewayTest() {
 // into the document, so the audit log names the threshold that changed and a site file keeps its defaults.
 function alertValue(key, value) {
   const number = Number(value).toLocaleString(currentLang() === "en" ? "en-GB" : "id-ID");
-  return (key.endsWith("_times") ? T("admin_alert_times") : counted("admin_alert_minutes", Number(value))).replace("{n}", number);
+  return (key.endsWith("_times") ? T("admin_alert_times") : counted("admin_alert_minutes", Number(value))).replace("{n}", () => number);
 }
 
 function editAlerts() {
@@ -1028,7 +1028,7 @@ function editAlerts() {
   const fields = keys.map((key) => ({
     key, label: T(`admin_alert_${key}`), type: "number", required: true, min: alerts[key].low, max: alerts[key].high,
     step: key.endsWith("_times") ? 0.5 : undefined,
-    hint: T(`admin_alert_${key}_hint`).replace("{default}", alertValue(key, alerts[key].default)),
+    hint: T(`admin_alert_${key}_hint`).replace("{default}", () => alertValue(key, alerts[key].default)),
   }));
   const shown = Object.fromEntries(keys.map((key) => [key, alerts[key].value]));
   edit(T("admin_edit_alerts"), fields, shown, (v) => {
@@ -1045,7 +1045,7 @@ function alertsPanel() {
   const facts = Object.entries(alerts).flatMap(([key, a]) => [
     el("dt", { text: T(`admin_alert_${key}`) }),
     el("dd", { "data-alert": key, text: a.value === a.default ? alertValue(key, a.value)
-      : `${alertValue(key, a.value)} (${T("admin_alert_default").replace("{value}", alertValue(key, a.default))})` }),
+      : `${alertValue(key, a.value)} (${T("admin_alert_default").replace("{value}", () => alertValue(key, a.default))})` }),
   ]);
   return [
     el("div", { class: "panel-head" }, el("h3", { text: T("admin_alerts") }),
@@ -1077,7 +1077,7 @@ function numberWords(n) {
 // A field's hint with its bounds ("1-3"), as the server takes them.
 function boundHint(key, section, field) {
   const { min, max } = bounded(section, field);
-  return T(key).replace("{min}", numberWords(min)).replace("{max}", numberWords(max));
+  return T(key).replace("{min}", () => numberWords(min)).replace("{max}", () => numberWords(max));
 }
 
 // The values changed by the form written over the document's own section (a key left out stays out while it keeps
@@ -1096,7 +1096,7 @@ function announcementWords(a) {
     ["reading", T("admin_calls_reading"), T(`admin_calls_reading_${a.reading}`)],
     ["template_id", T("admin_calls_template_id"), a.template_id],
     ["template_en", T("admin_calls_template_en"), a.languages.includes("en") ? a.template_en : `${a.template_en} (${T("admin_calls_template_en_unused")})`],
-    ["repeat", T("admin_calls_repeat"), counted("admin_calls_times", a.repeat).replace("{n}", numberWords(a.repeat))],
+    ["repeat", T("admin_calls_repeat"), counted("admin_calls_times", a.repeat).replace("{n}", () => numberWords(a.repeat))],
     ["chime", T("admin_calls_chime"), a.chime ? T("admin_calls_chime_on") : T("admin_no")],
   ];
 }
@@ -1104,7 +1104,7 @@ function announcementWords(a) {
 function announcementFields() {
   const a = callSettings().announcements;
   const template = (key) => ({ key, label: T(`admin_calls_${key}`), required: true, wide: true,
-    hint: T(`admin_calls_${key}_hint`).replace("{max}", numberWords(callSettings().template_max)) });
+    hint: T(`admin_calls_${key}_hint`).replace("{max}", () => numberWords(callSettings().template_max)) });
   return [
     { key: "languages", label: T("admin_calls_languages"), type: "select", wide: true,
       options: [["id", T("admin_calls_languages_id")], ["id,en", T("admin_calls_languages_en")]] },
@@ -1137,7 +1137,7 @@ function editAnnouncements() {
   const state = el("p", { class: "hint sample-state", id: "sample-state", role: "status" });
   const button = el("button", { type: "button", id: "hear-sample", text: T("admin_calls_hear"), onclick: () => hearSample(fields, state, button) });
   $("editor-fields").append(el("div", { class: "field wide sample" }, button,
-    el("span", { class: "hint", text: T("admin_calls_hear_hint").replace("{counter}", allCounters()[0]?.name || "") }), state));
+    el("span", { class: "hint", text: T("admin_calls_hear_hint").replace("{counter}", () => allCounters()[0]?.name || "") }), state));
 }
 
 let sampleAudio = null;
@@ -1177,7 +1177,7 @@ async function hearSample(fields, state, button) {
 
 function routingWords(r) {
   const streak = r.priority_max_streak === 0 ? T("admin_calls_priority_off")
-    : counted("admin_calls_priority_on", r.priority_max_streak).replace("{n}", numberWords(r.priority_max_streak));
+    : counted("admin_calls_priority_on", r.priority_max_streak).replace("{n}", () => numberWords(r.priority_max_streak));
   return [
     ["order", T("admin_calls_order"), T(`admin_calls_order_${r.order}`)],
     ["priority_max_streak", T("admin_calls_priority"), streak],
@@ -1210,7 +1210,7 @@ function breaksWords(b) {
   const [h1, m1, h2, m2] = b.window.split(/[:-]/).map(Number);
   const all = b.minutes >= h2 * 60 + m2 - (h1 * 60 + m1);
   return [["breaks", T("admin_calls_breaks_when"), T(all ? "admin_calls_breaks_all" : "admin_calls_breaks_turns")
-    .replace("{minutes}", numberWords(b.minutes)).replace("{start}", start).replace("{end}", end)]];
+    .replace("{minutes}", () => numberWords(b.minutes)).replace("{start}", () => start).replace("{end}", () => end)]];
 }
 
 function editBreaks() {
@@ -1244,13 +1244,13 @@ function editBreaks() {
 const BOOKING_KEYS = ["slot_minutes", "days_ahead", "checkin_before_minutes", "checkin_after_minutes", "per_phone", "codes_per_address", "codes_per_hour"];
 
 function bookingWords(k) {
-  const n = (key, value) => counted(key, value).replace("{n}", numberWords(value));
+  const n = (key, value) => counted(key, value).replace("{n}", () => numberWords(value));
   const gateway = callSettings().gateway;
   const verify = !k.verify_phone ? T("admin_calls_verify_off") : gateway ? T("admin_calls_verify_on") : T("admin_calls_verify_no_gateway");
   return [
     ["slot_minutes", T("admin_calls_slot_minutes"), n("admin_calls_minutes", k.slot_minutes)],
     ["days_ahead", T("admin_calls_days_ahead"), k.days_ahead === 0 ? T("admin_calls_days_ahead_today") : n("admin_calls_days_ahead_words", k.days_ahead)],
-    ["checkin", T("admin_calls_checkin"), T("admin_calls_checkin_words").replace("{before}", numberWords(k.checkin_before_minutes)).replace("{after}", numberWords(k.checkin_after_minutes))],
+    ["checkin", T("admin_calls_checkin"), T("admin_calls_checkin_words").replace("{before}", () => numberWords(k.checkin_before_minutes)).replace("{after}", () => numberWords(k.checkin_after_minutes))],
     ["per_phone", T("admin_calls_per_phone"), n("admin_calls_per_phone_words", k.per_phone)],
     ["verify_phone", T("admin_calls_verify"), verify],
     ["codes_per_address", T("admin_calls_codes_per_address"), n("admin_calls_codes_words", k.codes_per_address)],
@@ -1368,7 +1368,7 @@ function pairDevice() {
   const fields = [
     { key: "code", label: T("admin_pair_code"), required: true, hint: T("admin_pair_code_hint"), pattern: "\\s*[A-Za-z0-9]{3}[\\s-]?[A-Za-z0-9]{3}\\s*", invalid: "admin_pair_code_invalid" },
     { key: "target", label: T("admin_pair_target"), type: "select", hint: T("admin_pair_target_hint"),
-      options: [["new", T("admin_pair_new")], ...pairable.map((d) => [String(d.id), T("admin_pair_existing").replace("{name}", `${d.name} · ${deviceKind(d)}${d.revoked_at ? ` · ${T("admin_revoked_state")}` : ""}`)])] },
+      options: [["new", T("admin_pair_new")], ...pairable.map((d) => [String(d.id), T("admin_pair_existing").replace("{name}", () => `${d.name} · ${deviceKind(d)}${d.revoked_at ? ` · ${T("admin_revoked_state")}` : ""}`)])] },
     { key: "kind", label: T("admin_device_kind"), type: "select", required: true, options: [["display", T("admin_kind_display")], ["kiosk", T("admin_kind_kiosk")]] },
     { key: "name", label: T("admin_name"), required: true, hint: T("admin_device_name_hint") },
     { key: "screen", label: T("admin_screen"), type: "select", options: screens.map((s) => [s, screenName(s)]), hint: T("admin_screen_hint") },
@@ -1382,7 +1382,7 @@ function pairDevice() {
     }
     const result = await api(`${BASE}/device-tokens/pair`, { method: "POST", body });
     if (!result.ok) return refused(result.body);
-    toast(T("admin_paired").replace("{name}", result.body.device.name), "info");
+    toast(T("admin_paired").replace("{name}", () => result.body.device.name), "info");
     await loadDevices();
     render();
     return true;
@@ -1457,7 +1457,7 @@ function codeOrigin(form) {
       return tell(null, errorText(result.body), true);
     }
     const found = result.body;
-    if (found.kind === "display") tell({ kind: "display", screen: found.screen }, T("admin_pair_from_display").replace("{screen}", found.screen));
+    if (found.kind === "display") tell({ kind: "display", screen: found.screen }, T("admin_pair_from_display").replace("{screen}", () => found.screen));
     else if (found.kind === "kiosk") tell({ kind: "kiosk", screen: null }, T("admin_pair_from_kiosk"));
     else tell(null, T("admin_pair_from_start"));
   });
@@ -1481,7 +1481,7 @@ function revokeDevice(device) {
   confirmThen("revoke", device.name, async () => {
     const result = await api(`${BASE}/device-tokens/${device.id}/revoke`, { method: "POST", body: {} });
     if (!result.ok) return { ok: false, message: errorText(result.body) };
-    toast(T("admin_revoked").replace("{name}", device.name), "info");
+    toast(T("admin_revoked").replace("{name}", () => device.name), "info");
     await loadDevices();
     render();
     return { ok: true };
@@ -1544,7 +1544,7 @@ function editAccount(account) {
       ? await api(`${BASE}/accounts`, { method: "POST", body: { username: v.username, ...body } })
       : await api(`${BASE}/accounts/${encodeURIComponent(account.username)}`, { method: "PATCH", body });
     if (!result.ok) return refused(result.body);
-    toast(T("admin_account_saved").replace("{name}", v.username || account.username), "info");
+    toast(T("admin_account_saved").replace("{name}", () => v.username || account.username), "info");
     sayReleased(result.body);
     await loadAccounts();
     render();
@@ -1625,23 +1625,23 @@ const PANELS = { site: sitePanel, services: servicesPanel, counters: countersPan
 function renderWarnings() {
   const alone = unserved();
   $("unserved").hidden = !alone.length;
-  $("unserved-title").textContent = T("admin_unserved_title").replace("{n}", alone.length);
+  $("unserved-title").textContent = T("admin_unserved_title").replace("{n}", () => alone.length);
   $("unserved-list").replaceChildren(...alone.map((w) => el("li", { text: T("admin_unserved_item")
-    .replace("{service}", w.service.name).replace("{agency}", w.agency.name) })));
+    .replace("{service}", () => w.service.name).replace("{agency}", () => w.agency.name) })));
   const warnings = (current.warnings || []).filter((w) => w.kind === "quota_over_capacity");
   $("warnings").hidden = !warnings.length;
   if (!warnings.length) return;
   const number = (n) => n.toLocaleString(currentLang() === "en" ? "en-GB" : "id-ID");
-  $("warnings-title").textContent = T("admin_capacity_title").replace("{n}", warnings.length);
+  $("warnings-title").textContent = T("admin_capacity_title").replace("{n}", () => warnings.length);
   // No counter at all has a sentence of its own ("... at most 0 minutes" read as nonsense).
   $("warnings-list").replaceChildren(...warnings.map((w) => el("li", { text: T(w.counters.length ? "admin_capacity_item" : "admin_capacity_no_counter")
-    .replace("{services}", w.services.map((s) => s.name).join(", "))
-    .replace("{quota}", number(w.quota))
-    .replace("{needed}", number(w.needed_minutes))
-    .replace("{counters}", w.counters.map((c) => c.name).join(", "))
-    .replace("{available}", number(w.available_minutes))
-    .replace("{days}", daysText(w.days))
-    .replace("{citizens}", number(w.citizens)) })));
+    .replace("{services}", () => w.services.map((s) => s.name).join(", "))
+    .replace("{quota}", () => number(w.quota))
+    .replace("{needed}", () => number(w.needed_minutes))
+    .replace("{counters}", () => w.counters.map((c) => c.name).join(", "))
+    .replace("{available}", () => number(w.available_minutes))
+    .replace("{days}", () => daysText(w.days))
+    .replace("{citizens}", () => number(w.citizens)) })));
 }
 
 // "short on every opening day", or the days by name.
@@ -1649,14 +1649,14 @@ function daysText(days) {
   const hours = (current.document.site && current.document.site.hours) || {};
   const open = WEEKDAYS.filter((d) => listOf(hours[d]).length);
   if (open.length === days.length && open.every((d) => days.includes(d))) return T("admin_capacity_every_day");
-  return T("admin_capacity_days").replace("{days}", days.map((d) => T(`day_${d}`)).join(", "));
+  return T("admin_capacity_days").replace("{days}", () => days.map((d) => T(`day_${d}`)).join(", "));
 }
 
 function render() {
   if (!current) return;
   renderWarnings();
   const source = current.source === "web" ? T("admin_source_web") : T("admin_source_file");
-  $("version").textContent = T("admin_version").replace("{version}", current.version).replace("{source}", source);
+  $("version").textContent = T("admin_version").replace("{version}", () => current.version).replace("{source}", () => source);
   for (const button of document.querySelectorAll("[data-tab]")) {
     button.setAttribute("aria-selected", String(button.dataset.tab === tab));
     button.tabIndex = button.dataset.tab === tab ? 0 : -1;

@@ -24,7 +24,7 @@ function refused(body) {
     describeDates(form);
     const days = period.from === period.to
       ? dateWords(period.from) : `${dateWords(period.from)} – ${dateWords(period.to)}`;
-    reason = `${reason} ${T("log_still_for").replace("{period}", days)}`;
+    reason = `${reason} ${T("log_still_for").replace("{period}", () => days)}`;
   }
   $("filter-error").textContent = reason;
   for (const name of ["from", "to"]) {

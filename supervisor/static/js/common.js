@@ -41,7 +41,7 @@ export function applyTexts(root = document) {
   const before = page?.textContent;
   for (const el of root.querySelectorAll("[data-t]")) el.textContent = T(el.dataset.t);
   // The window's title too ("Laporan · MPP ..."): it was the first load's language.
-  if (page && before && page.textContent !== before) document.title = document.title.replace(before, page.textContent);
+  if (page && before && page.textContent !== before) document.title = document.title.replace(before, () => page.textContent);
   for (const el of root.querySelectorAll("[data-t-title]")) el.title = T(el.dataset.tTitle);
   for (const el of root.querySelectorAll("[data-t-label]")) el.setAttribute("aria-label", T(el.dataset.tLabel));
   // The language button is written in the language it switches to ("English", "Bahasa Indonesia"): a screen
@@ -95,7 +95,7 @@ export function incompleteDate(form, emptyIsDefault = false) {
   for (const input of form.querySelectorAll("input[type=date]")) {
     if (!input.validity.badInput && (input.value || emptyIsDefault)) continue;
     const label = input.closest("label")?.querySelector("span")?.textContent.trim() || input.name;
-    const message = T("date_incomplete").replace("{field}", label);
+    const message = T("date_incomplete").replace("{field}", () => label);
     return { error: { code: "invalid_field", message, message_en: message, details: { field: input.name } } };
   }
   return null;
@@ -321,7 +321,7 @@ export function readerZone() {
 export function periodWords(period) {
   const days = period.from === period.to ? dateWords(period.from) : `${dateWords(period.from)} – ${dateWords(period.to)}`;
   if (!period.default) return days;
-  return `${days} (${T("period_default").replace("{zone}", zoneLabel(period.timezone))})`;
+  return `${days} (${T("period_default").replace("{zone}", () => zoneLabel(period.timezone))})`;
 }
 
 const clockFormat = new Intl.DateTimeFormat("en-GB", {

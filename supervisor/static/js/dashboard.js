@@ -76,7 +76,7 @@ function countHiddenAlerts() {
   }).length;
   more.hidden = !expanded && hidden === 0;
   more.setAttribute("aria-expanded", String(expanded));
-  more.textContent = expanded ? T("alerts_fewer") : counted("alerts_more", all.length).replace("{n}", hidden).replace("{total}", all.length);
+  more.textContent = expanded ? T("alerts_fewer") : counted("alerts_more", all.length).replace("{n}", () => hidden).replace("{total}", () => all.length);
 }
 
 $("alerts-more").addEventListener("click", () => {
@@ -168,13 +168,13 @@ function serviceRow(s) {
 // Issuing paused: "Berhenti: Blangko habis · perkiraan dibuka 13.00" under the service's name, and "Lanjutkan" for
 // those who may (named with its service for a screen reader).
 function pausedNote(s) {
-  const until = s.paused.until ? ` · ${T("paused_until_word").replace("{until}", shortTime(s.paused.until))}` : "";
+  const until = s.paused.until ? ` · ${T("paused_until_word").replace("{until}", () => shortTime(s.paused.until))}` : "";
   const note = el("div", { class: "paused-note" },
     el("span", { class: "paused-text", text: `${T("paused_word")}: ${s.paused.reason}${until}` }));
   if (mayPause(s.agency)) {
     note.append(el("button", {
       type: "button", class: "small", "data-resume": s.id, text: T("resume_issuing"),
-      "aria-label": T("resume_issuing_label").replace("{service}", s.name),
+      "aria-label": T("resume_issuing_label").replace("{service}", () => s.name),
     }));
   }
   return note;
@@ -200,7 +200,7 @@ function fillPauseTargets() {
   const agencies = site.agencies.filter((a) => mayPause(a.id) && (!agency || a.id === agency));
   const options = [];
   for (const a of agencies) {
-    options.push(el("option", { value: `agency:${a.id}`, text: T("pause_all_of").replace("{agency}", a.short_name || a.name) }));
+    options.push(el("option", { value: `agency:${a.id}`, text: T("pause_all_of").replace("{agency}", () => a.short_name || a.name) }));
     for (const s of site.services.filter((x) => x.agency === a.id)) {
       options.push(el("option", { value: `service:${s.id}`, text: `${s.prefix} · ${s.name}` }));
     }
@@ -278,8 +278,8 @@ function counterCard(c) {
       // since before the server stamped it, or a mirrored mall's box of an earlier release that sends none)
       c.seconds !== null || idle ? el("span", { class: "for", title: idle ? `${T("state_idle")} ${T("since")} ${shortTime(c.idle_since)}` : T("since") })
         : c.activity === "idle" ? el("span", { class: "for untimed", title: T("idle_untimed_title"), text: T("idle_untimed") }) : null),
-    idle && c.waiting_for ? el("small", { class: "note waiting", text: T("idle_waiting").replace("{n}", c.waiting_for) }) : null,
-    c.overrun ? el("small", { class: "note long", text: T("long_mark").replace("{usual}", usual) }) : null,
+    idle && c.waiting_for ? el("small", { class: "note waiting", text: T("idle_waiting").replace("{n}", () => c.waiting_for) }) : null,
+    c.overrun ? el("small", { class: "note long", text: T("long_mark").replace("{usual}", () => usual) }) : null,
     // who paused or closed it, and since when (staff data: the lobby's view never has it)
     c.left ? el("small", { class: "note left", text: leftText(c) }) : null,
     el("footer", {},
@@ -291,7 +291,7 @@ function counterCard(c) {
 }
 
 function leftText(c) {
-  return T(`left_${c.state}`).replace("{by}", c.left.by_name || c.left.by).replace("{time}", shortTime(c.left.at));
+  return T(`left_${c.state}`).replace("{by}", () => c.left.by_name || c.left.by).replace("{time}", () => shortTime(c.left.at));
 }
 
 function isIdleTimed(c) {
@@ -318,7 +318,7 @@ function renderParked() {
   const supervising = !$("actions").hidden;
   redraw($("parked"), list.length ? list : [null], (t) => {
     if (t === null) return el("li", { class: "empty", "data-key": "empty", text: T("parked_none") });
-    const where = T("parked_at_counter").replace("{counter}", t.counter_name || "–").replace("{time}", shortTime(t.since));
+    const where = T("parked_at_counter").replace("{counter}", () => t.counter_name || "–").replace("{time}", () => shortTime(t.since));
     // one of the two is shown, as the panel's width allows (dashboard.css); the other is not read either
     return el("li", { class: "parked-ticket", "data-key": `parked:${t.id}`, "data-ticket": t.label },
       el("strong", { class: "label", text: t.label }),
@@ -381,11 +381,11 @@ function render() {
 function renderExpiring() {
   const n = figures.totals.expiring;
   if (n === null || n === undefined) return;
-  $("close-day-expiring").textContent = T(n === 0 ? "close_day_expiring_none" : n === 1 ? "close_day_expiring_one" : "close_day_expiring").replace("{n}", n);
+  $("close-day-expiring").textContent = T(n === 0 ? "close_day_expiring_none" : n === 1 ? "close_day_expiring_one" : "close_day_expiring").replace("{n}", () => n);
   const told = figures.totals.told_if_closed;
   $("close-day-told").hidden = told === null || told === undefined;
   if (!$("close-day-told").hidden) {
-    $("close-day-told").textContent = T(told === 0 ? "close_day_told_none" : told === 1 ? "close_day_told_one" : "close_day_told").replace("{n}", told);
+    $("close-day-told").textContent = T(told === 0 ? "close_day_told_none" : told === 1 ? "close_day_told_one" : "close_day_told").replace("{n}", () => told);
   }
 }
 
@@ -396,7 +396,7 @@ async function reopenDay() {
   })) !== "yes") return;
   const result = await api(`/api/v1/sites/${site.id}/reopen-day`, { method: "POST", body: { command_id: commandId() } });
   if (!result.ok) return toast(errorText(result.body), "danger");
-  toast(counted("reopen_day_done", result.body.restored).replace("{n}", result.body.restored), "ok", 6);
+  toast(counted("reopen_day_done", result.body.restored).replace("{n}", () => result.body.restored), "ok", 6);
 }
 
 // Between two pushes only time moves: redraw the clock and the durations each second.
@@ -468,7 +468,7 @@ function whyWithdrawn(situation) {
   if (situation.linkUp && !linkUp) return T("question_withdrawn_link");
   if (situation.kind === "reopen") return T("reopen_day_withdrawn");
   const name = counterNow(situation.counter)?.name || situation.name;
-  return T("close_called_withdrawn").replace("{counter}", name).replace("{ticket}", situation.ticket);
+  return T("close_called_withdrawn").replace("{counter}", () => name).replace("{ticket}", () => situation.ticket);
 }
 
 // After every figures and every change of the link.
@@ -485,8 +485,8 @@ async function closeCalled(counter, button) {
   const name = () => counterNow(counter.id)?.name || counter.name;
   const answer = await askOf({ kind: "close", counter: counter.id, ticket: counter.ticket, name: counter.name }, () => ({
     title: T("close_called_title"),
-    text: T("close_called_confirm").replaceAll("{counter}", name()).replaceAll("{ticket}", counter.ticket),
-    yes: T("close_called_yes").replace("{counter}", name()),
+    text: T("close_called_confirm").replaceAll("{counter}", () => name()).replaceAll("{ticket}", () => counter.ticket),
+    yes: T("close_called_yes").replace("{counter}", () => name()),
   }), { danger: true });
   // the card behind may have been drawn anew meanwhile (the button that asked gone): the keyboard comes back to its
   // counter, or to the counters' list, never to <body>
@@ -534,7 +534,7 @@ const NOTE_MAX = 200;
 function noteLeft(form) {
   const left = Math.max(0, NOTE_MAX - form.elements.note.value.length);
   const count = $("dlg-ticket-count");
-  count.textContent = T("chars_left").replace("{left}", left).replace("{most}", NOTE_MAX);
+  count.textContent = T("chars_left").replace("{left}", () => left).replace("{most}", () => NOTE_MAX);
   count.classList.toggle("low", left <= 20);
 }
 
@@ -640,7 +640,7 @@ async function submitDialog(form) {
   form.closest("dialog").close();
   if (kind === "close-day") {
     const n = result.body.expired;
-    toast(T(n === 1 ? "close_day_done_one" : "close_day_done").replace("{n}", n), "ok", 8);
+    toast(T(n === 1 ? "close_day_done_one" : "close_day_done").replace("{n}", () => n), "ok", 8);
     return;
   }
   toast(T(kind === "running-text" ? "saved" : kind === "pause-issuing" ? "paused_done" : "done"), "ok", 4);

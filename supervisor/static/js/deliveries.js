@@ -43,7 +43,7 @@ function errorCell(row, prefix) {
 async function resend(body) {
   const result = await api(`/api/v1/sites/${site.id}/deliveries/resend`, { method: "POST", body });
   if (!result.ok) return toast(errorText(result.body), "danger");
-  toast(counted("deliveries_resent", result.body.resent).replace("{n}", result.body.resent), "info");
+  toast(counted("deliveries_resent", result.body.resent).replace("{n}", () => result.body.resent), "info");
   load();
 }
 
@@ -61,7 +61,7 @@ function endpointRow(row) {
     el("td", { text: when(row.last_sent_at) }),
     el("td", { class: "error-text" }, ...errorCell(row, when(row.last_error_at)),
       // Tries that went out with no answer read (a gateway that answered too late): they may have been delivered.
-      row.outcome_unknown ? el("span", { class: "unknown", text: counted("deliveries_unknown_count", row.outcome_unknown).replace("{n}", row.outcome_unknown) }) : null),
+      row.outcome_unknown ? el("span", { class: "unknown", text: counted("deliveries_unknown_count", row.outcome_unknown).replace("{n}", () => row.outcome_unknown) }) : null),
     el("td", {}, button));
 }
 

@@ -180,7 +180,7 @@ function screensTotal(t) {
   const unknown = t.screens_known != null && t.screens_known < t.sites;
   if (unknown) {
     parts.push(cellOf("small", { class: "known" },
-      ` ${T("screens_known").replace("{n}", whole(t.screens_known)).replace("{malls}", counted("malls", t.screens_known))}`));
+      ` ${T("screens_known").replace("{n}", () => whole(t.screens_known)).replace("{malls}", () => counted("malls", t.screens_known))}`));
   }
   return partsOf("td", { class: `num screens${t.screens_down ? " down" : ""}`,
     title: unknown ? T("screens_known_title") : null }, parts);
@@ -240,7 +240,7 @@ function render() {
   $("empty").dataset.t = shown.province || shown.q ? "no_malls_filtered" : "no_malls"; // which, said again with the language
   say($("empty"), T($("empty").dataset.t));
   say($("updated"), updatedText(data.generated_at, data.period.timezone));
-  say($("ikm-period-words"), T("ikm_period_words").replace("{period}", periodWords(data.period)));
+  say($("ikm-period-words"), T("ikm_period_words").replace("{period}", () => periodWords(data.period)));
   for (const th of document.querySelectorAll("th[data-column]")) {
     const sorted = th.dataset.column === data.sort;
     const said = sorted ? (data.order === "asc" ? "ascending" : "descending") : "none";

@@ -69,8 +69,8 @@ function gradeCell(r, group) {
   // An index from fewer respondents than the citizens served call for is marked, not ranked like any other. A
   // group's sample is its malls' own: how many of them reach theirs ("2 dari 3 mal memenuhi sampelnya").
   if (group && r.sample_sites) {
-    const words = counted("sample_sites", r.sample_sites).replace("{reached}", number(r.sample_sites_sufficient, 0))
-      .replace("{sites}", number(r.sample_sites, 0));
+    const words = counted("sample_sites", r.sample_sites).replace("{reached}", () => number(r.sample_sites_sufficient, 0))
+      .replace("{sites}", () => number(r.sample_sites, 0));
     cell.append(el("small", { class: r.sample_sufficient ? "sites" : "warning", text: words }));
   } else if (r.population && !r.sample_sufficient) {
     cell.append(el("small", { class: "warning", text: T("sample_small") }));
@@ -101,8 +101,8 @@ function row(r, total) {
 }
 
 function sampleWords(r) {
-  return counted("sample_of", r.population).replace("{respondents}", r.respondents).replace("{population}", r.population)
-    .replace("{needed}", r.sample_needed);
+  return counted("sample_of", r.population).replace("{respondents}", () => r.respondents).replace("{population}", () => r.population)
+    .replace("{needed}", () => r.sample_needed);
 }
 
 function render() {

@@ -32,7 +32,7 @@ export function provinceUnwatchedText(code) {
   if (code === "-") return T("province_unwatched_none"); // the malls without a province: no name to say "in"
   const known = (config.provinces || []).find((p) => p.code === code);
   const name = known ? (currentLang() === "en" ? known.name_en : known.name) : code;
-  return T("province_unwatched").replace("{province}", name);
+  return T("province_unwatched").replace("{province}", () => name);
 }
 
 // --- the address ----------------------------------------------------------------------------------------------
@@ -69,5 +69,5 @@ export function addressRefusal(body, message) {
   const code = String(body?.error?.code);
   const field = body?.error?.details?.field;
   const wrong = code.startsWith("period_") ? ["from", "to"] : field ? [field] : [];
-  return { wrong, said: T("address_ignored").replace("{reason}", message) };
+  return { wrong, said: T("address_ignored").replace("{reason}", () => message) };
 }

@@ -48,8 +48,8 @@ function summary() {
 
 // An agency's citizens: those who took its ticket and those transferred in from another agency (counted there
 // too), so that adding up the agencies' "direct" figures gives the mall's citizens, each once.
-const arrivalsSplit = (r) => T("arrivals_split").replace("{direct}", count(r.citizens - r.transferred_in))
-  .replace("{moved}", count(r.transferred_in));
+const arrivalsSplit = (r) => T("arrivals_split").replace("{direct}", () => count(r.citizens - r.transferred_in))
+  .replace("{moved}", () => count(r.transferred_in));
 
 // A table with no rows says so in a row of its own, under its headings, rather than ending at them.
 function noRows(columns, key) {
@@ -75,7 +75,7 @@ function groupTable(id, rows, arrivals = false) {
   const body = rows.map((r) => el("tr", { "data-row": r.id },
     el("td", { class: "lead", text: r.name }),
     arrivals ? el("td", { class: "num citizens", title: arrivalsSplit(r) }, el("span", { text: count(r.citizens) }),
-      r.transferred_in ? el("small", { text: ` (${T("arrivals_moved").replace("{moved}", count(r.transferred_in))})` }) : null) : null,
+      r.transferred_in ? el("small", { text: ` (${T("arrivals_moved").replace("{moved}", () => count(r.transferred_in))})` }) : null) : null,
     ...[r.tickets, ...OUTCOMES.map((k) => r[k])].map((v) => el("td", { class: "num", text: count(v) })),
     ...[r.wait.mean, r.wait.p50, r.wait.p90, r.service.mean, r.service.p90].map((v) => el("td", { class: "num duration", text: minutes(v) }))));
   $(id).replaceChildren(el("thead", {}, head), el("tbody", {}, ...(body.length ? body : [noRows(head.children.length, "no_tickets")])));
@@ -92,16 +92,16 @@ function restNote(id, rows, key) {
   const unnamed = key === "operator" ? t.tickets - sum(rows, "tickets") - counterless : 0; // nobody signed in there
   const moved = sum(rows, "transferred"); // their next leg counts again where it is called
   const said = [
-    counterless ? counted(`${key}_rest`, t.tickets).replace("{rest}", count(counterless)).replace("{tickets}", count(t.tickets)) : "",
-    unnamed > 0 ? T("operator_unnamed").replace("{n}", count(unnamed)) : "",
-    moved ? T(`${key}_moved`).replace("{moved}", count(moved)) : "",
+    counterless ? counted(`${key}_rest`, t.tickets).replace("{rest}", () => count(counterless)).replace("{tickets}", () => count(t.tickets)) : "",
+    unnamed > 0 ? T("operator_unnamed").replace("{n}", () => count(unnamed)) : "",
+    moved ? T(`${key}_moved`).replace("{moved}", () => count(moved)) : "",
   ].filter(Boolean).join(" ");
   $(id).textContent = said;
   $(id).hidden = !said;
 }
 
-const sampleWords = (r) => counted("sample_of", r.population).replace("{respondents}", count(r.respondents))
-  .replace("{population}", count(r.population)).replace("{needed}", count(r.sample_needed));
+const sampleWords = (r) => counted("sample_of", r.population).replace("{respondents}", () => count(r.respondents))
+  .replace("{population}", () => count(r.population)).replace("{needed}", () => count(r.sample_needed));
 
 function gradeWords(r) {
   const grade = r.grade ? `${r.grade.letter} ${currentLang() === "en" ? r.grade.name_en : r.grade.name}` : "–";
@@ -184,7 +184,7 @@ function chartData() {
   const hour = (h) => `${String(h).padStart(2, "0")}${mark}00–${String(h).padStart(2, "0")}${mark}59`;
   // Over several days an hour's figure is the sum of its days, as the chart's title says.
   const days = report.period.days;
-  const perHour = days > 1 ? T("tickets_summed").replace("{days}", days) : T("tickets");
+  const perHour = days > 1 ? T("tickets_summed").replace("{days}", () => days) : T("tickets");
   dataTable("data-arrivals", [T("col_hour"), perHour], hours.map((h) => [hour(h), count(counts[h])]));
   dataTable("data-days", [T("col_day"), T("tickets")], report.arrivals.by_day.map((d) => [dateWords(d.day), count(d.arrivals)]));
   dataTable("data-waits", [T("col_service"), T("mean_wait"), T("p90_wait"), T("target_wait")],
@@ -257,7 +257,7 @@ function refused(body) {
     form.elements.agency.value = report.agency || "";
     describeDates(form);
     const days = p.from === p.to ? dateWords(p.from) : `${dateWords(p.from)} – ${dateWords(p.to)}`;
-    said = `${said} ${T("report_still_for").replace("{period}", days)}`;
+    said = `${said} ${T("report_still_for").replace("{period}", () => days)}`;
   }
   $("filter-error").textContent = said;
   for (const name of FIELDS) {
