@@ -292,7 +292,11 @@ async def test_a_reason_naming_a_citizen_or_too_long_is_refused_and_nothing_clos
         r = await close(server, supervisor, reason=reason)
         assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "reason", (reason, r.text)
         body = json.dumps(r.json()["error"], ensure_ascii=False)
-        assert said in body or said == "personal_shown" and "tampil di semua layar" in body, (reason, body)
+        assert said in body or said == "personal_shown" and "alasan ini ditunjukkan kepada warga" in body, (
+            reason,
+            body,
+        )
+        assert r.json()["error"]["code"] == "invalid_field", r.text
     assert server.ctx.storage.last_seq == before, "nothing closed, nothing written"
     assert (await server.http.get(f"/api/v1/tickets/{ticket['ticket']['token']}")).json()["ticket"][
         "state"

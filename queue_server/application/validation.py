@@ -118,7 +118,8 @@ def said_reason(body: dict[str, Any], key: str = "reason", *, required: bool) ->
     means nothing to a screen, and refusing it would only make its author strip it). No closing full stop: the pages
     add their own ("Blangko habis. Perkiraan ..."). Then at most REASON_MAX characters, and refused as the running
     text is (`lobby_text`): a control or direction character, or a NIK, a phone number, an e-mail address, a birth
-    date or a name, checked on the folded line (a number split over two lines is one number on the screen). Blank:
+    date or a name, checked on the folded line (a number split over two lines is one number on the screen), though
+    said with a sentence of its own (no citizen is being called, and a pause is not on the lobby screens). Blank:
     refused when `required` (a pause must say why), else None (a day may close without one)."""
     raw = body.get(key)
     if isinstance(raw, str) and len(raw) > REASON_MAX * 4:  # a pasted notice: said with the limit one can act on
@@ -131,8 +132,8 @@ def said_reason(body: dict[str, Any], key: str = "reason", *, required: bool) ->
         return None
     if len(line) > REASON_MAX:
         raise Refusal("invalid_field.too_long", max_len=REASON_MAX, details={"field": key})
-    if kinds := plaintext.personal_shown(line):
-        raise Refusal("invalid_field.personal_shown", details={"field": key, "kinds": list(kinds)})
+    if kinds := plaintext.personal_shown(line):  # the running text's check, with a sentence of a reason's own
+        raise Refusal("invalid_field.personal_reason", details={"field": key, "kinds": list(kinds)})
     return line
 
 
