@@ -191,7 +191,9 @@ def _issuing_paused(client: CounterClient, lang: str, width: int) -> list[Line]:
     for service, pause in client.view.issuing_paused(today):
         words = t("issuing.paused", lang, service=client.service_name(service), reason=pause.get("reason", ""))
         if pause.get("until"):
-            words += " " + t("issuing.until", lang, time=site_time(client, pause["until"], lang))
+            past = datetime.fromisoformat(pause["until"]).timestamp() <= client.server_now()
+            key = "issuing.until_past" if past else "issuing.until"
+            words += " " + t(key, lang, time=site_time(client, pause["until"], lang))
         words += " " + t("issuing.still_called", lang)
         lines += [Line(line.text, "warn") for line in _wrapped("", words, width)]
     return lines

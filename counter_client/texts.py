@@ -43,6 +43,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Issuing of {service} tickets is paused: {reason}.",
     ),
     "issuing.until": ("Perkiraan dibuka kembali pukul {time}.", "Expected to resume at {time}."),
+    # gone by and nobody resumed: still said, as past (nothing resumes by itself; a new time or a resumption is due)
+    "issuing.until_past": (
+        "Perkiraan dibuka kembali pukul {time}, sudah lewat.",
+        "Expected to resume at {time}, now past.",
+    ),
     "issuing.still_called": ("Yang sudah menunggu tetap dipanggil.", "Those already waiting are still called."),
     "screen.parked": ("Diparkir", "Parked"),
     "screen.parked_since": ("sejak {time}", "since {time}"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import curses
 import re
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -1118,6 +1119,11 @@ def test_the_screen_says_a_paused_service_of_the_counter_and_why_until_it_is_res
     client = CounterClient("http://127.0.0.1:9", "uji", "1")
     client.catalogue = CATALOGUE
     client.view = CounterView("uji", "1", ("ktp", "kk"), state="open", timezone="Asia/Jakarta")
+
+    def server_time(hour: int, minute: int = 0) -> None:  # the server's clock, as its welcome sets it
+        client._clock_offset = datetime(2026, 11, 23, hour, minute, tzinfo=JAKARTA).timestamp() - time.time()
+
+    server_time(9)
     today = datetime.fromtimestamp(client.server_now(), JAKARTA).date().isoformat()
     desk = Desk(client.view, CATALOGUE)
 
@@ -1135,6 +1141,9 @@ def test_the_screen_says_a_paused_service_of_the_counter_and_why_until_it_is_res
     )
     assert said in screen() and "SKCK" not in screen(), screen()
     assert "Issuing of KTP Elektronik tickets is paused: Blangko habis. Expected to resume at 13:00." in screen("en")
+    server_time(13, 30)  # gone by and nobody resumed: still said, as past
+    assert said.replace("13.00.", "13.00, sudah lewat.") in screen(), screen()
+    assert "Blangko habis. Expected to resume at 13:00, now past. Those already" in screen("en"), screen("en")
     pause = {
         "service": "kk",
         "day": today,

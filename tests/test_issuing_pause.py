@@ -328,6 +328,15 @@ async def test_the_dashboard_pauses_shows_why_and_resumes(database: Path | str, 
         await page.screenshot(path=tmp_path / "dashboard-paused.png")
         shot(tmp_path / "dashboard-paused.png")
         assert await violations(page) == []
+        # 13.00 gone by and nobody resumed: still said, as past (it used to read as if still expected)
+        server.clock.advance(hours=4, minutes=30)  # 13.30
+        past = "Berhenti: Blangko habis · perkiraan dibuka pukul 13.00, sudah lewat"
+        await until(page, f'() => document.querySelector("{row} .paused-text").textContent === "{past}"',
+                    timeout_ms=30_000)  # fmt: skip
+        await page.click("#lang")
+        await until(page, f"""() => document.querySelector("{row} .paused-text").textContent
+                    === 'Paused: Blangko habis · expected back 13:00, now past'""", timeout_ms=30_000)  # fmt: skip
+        await page.click("#lang")
         await page.get_by_role("button", name="Lanjutkan pengambilan nomor KTP Elektronik").click()
         await until(page, f'() => document.querySelector("{row} .paused-text") === null')
         assert (await take(server)).status_code == 201

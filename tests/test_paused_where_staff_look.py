@@ -63,6 +63,17 @@ async def test_the_counter_page_says_its_service_is_paused_and_why_until_it_is_r
         await page.reload()  # from the snapshot's issuing_paused, after a reload (the session stays in the tab)
         await connected(page)
         await expect(notice).to_have_text(KTP_PAUSED, timeout=WAIT_MS)
+        # 13.00 gone by and nobody resumed: still said, as past (it used to read as if still expected)
+        server.clock.advance(hours=4, minutes=30)  # 13.30
+        await page.reload()  # the page's clock is the server's, as its snapshot says it
+        await connected(page)
+        await expect(notice).to_have_text(KTP_PAUSED.replace("13.00.", "13.00, sudah lewat."), timeout=WAIT_MS)
+        await page.click("[data-lang=en]")
+        await expect(notice).to_have_text(
+            "Issuing of KTP Elektronik tickets is paused: Blangko habis. Expected to resume at 13:00, now past. Those "
+            "already waiting are still called."
+        )
+        await page.click("[data-lang=id]")
         assert (await resume(server, sup, service="ktp")).status_code == 200
         await expect(notice).to_have_text("", timeout=WAIT_MS)  # pushed: service.resumed
         assert await page.get_attribute("#waiting li[data-service='ktp']", "class") in ("", None)

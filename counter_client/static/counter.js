@@ -50,6 +50,7 @@ import { Question } from "/static/shared/question.js";
       "waiting.news": "Menunggu sekarang: {counts}.",
       "issuing.paused": "Pengambilan nomor {service} dihentikan: {reason}.",
       "issuing.until": "Perkiraan dibuka kembali pukul {time}.",
+      "issuing.until_past": "Perkiraan dibuka kembali pukul {time}, sudah lewat.",
       "issuing.still_called": "Yang sudah menunggu tetap dipanggil.",
       "totals.title": "Hari ini",
       "totals.line": "selesai {done} · tidak hadir {no_show} · dialihkan {transferred}",
@@ -171,6 +172,7 @@ import { Question } from "/static/shared/question.js";
       "waiting.news": "Waiting now: {counts}.",
       "issuing.paused": "Issuing of {service} tickets is paused: {reason}.",
       "issuing.until": "Expected to resume at {time}.",
+      "issuing.until_past": "Expected to resume at {time}, now past.",
       "issuing.still_called": "Those already waiting are still called.",
       "totals.title": "Today",
       "totals.line": "done {done} · no-show {no_show} · transferred {transferred}",
@@ -1780,7 +1782,12 @@ import { Question } from "/static/shared/question.js";
 
   function renderIssuingPaused() {
     const services = pausedServices();
-    const drawn = JSON.stringify([lang, services.map((service) => [service, view.paused.get(service)])]);
+    // An expected time gone by stays, said to be past: the operator knows to ask for a new one or a resumption.
+    const past = (pause) => Boolean(pause.until) && Date.parse(pause.until) <= serverNow();
+    const drawn = JSON.stringify([lang, services.map((service) => {
+      const pause = view.paused.get(service);
+      return [service, pause, past(pause)];
+    })]);
     if (drawn === pausedDrawn) return;
     pausedDrawn = drawn;
     const box = document.getElementById("issuing-paused");
@@ -1789,7 +1796,7 @@ import { Question } from "/static/shared/question.js";
       const p = document.createElement("p");
       p.dataset.service = service;
       const words = [t("issuing.paused", { service: serviceName(service), reason: pause.reason })];
-      if (pause.until) words.push(t("issuing.until", { time: siteTime(pause.until) }));
+      if (pause.until) words.push(t(past(pause) ? "issuing.until_past" : "issuing.until", { time: siteTime(pause.until) }));
       words.push(t("issuing.still_called"));
       p.textContent = words.join(" ");
       return p;

@@ -166,11 +166,17 @@ function serviceRow(s) {
 }
 
 // Issuing paused: "Berhenti: Blangko habis · perkiraan dibuka 13.00" under the service's name, and "Lanjutkan" for
-// those who may (named with its service for a screen reader).
+// those who may (named with its service for a screen reader). An expected time gone by stays, said to be past
+// ("..., sudah lewat"): nothing resumes by itself, and the supervisor is the one to resume or say a new time.
+function pausedWords(s) {
+  const until = s.paused.until;
+  const key = until && Date.parse(until) <= serverNow() ? "paused_until_past" : "paused_until_word";
+  const expected = until ? ` · ${T(key).replace("{until}", () => shortTime(until))}` : "";
+  return `${T("paused_word")}: ${s.paused.reason}${expected}`;
+}
+
 function pausedNote(s) {
-  const until = s.paused.until ? ` · ${T("paused_until_word").replace("{until}", () => shortTime(s.paused.until))}` : "";
-  const note = el("div", { class: "paused-note" },
-    el("span", { class: "paused-text", text: `${T("paused_word")}: ${s.paused.reason}${until}` }));
+  const note = el("div", { class: "paused-note" }, el("span", { class: "paused-text", text: pausedWords(s) }));
   if (mayPause(s.agency)) {
     note.append(el("button", {
       type: "button", class: "small", "data-resume": s.id, text: T("resume_issuing"),
@@ -407,6 +413,8 @@ function tick() {
   for (const row of document.querySelectorAll("#services tr[data-service]")) {
     const s = figures.services.find((x) => x.id === row.dataset.service);
     if (s) fillLongest(row, s);
+    const paused = row.querySelector(".paused-text"); // its expected time passes without a new figure
+    if (s?.paused && paused && paused.textContent !== pausedWords(s)) paused.textContent = pausedWords(s);
   }
   for (const card of document.querySelectorAll("#counters article[data-counter]")) {
     const c = figures.counters.find((x) => x.id === card.dataset.counter);
