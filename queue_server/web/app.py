@@ -184,8 +184,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         return page
     if exc.status_code == 404:
         return http_response(Refusal("not_found", path=request.url.path))
-    if exc.status_code == 405:
-        return http_response(Refusal("method_not_allowed", method=request.method, path=request.url.path))
+    if exc.status_code == 405:  # with its Allow header, as HTTP asks of a 405 (the page above has it too)
+        answer = http_response(Refusal("method_not_allowed", method=request.method, path=request.url.path))
+        answer.headers.update(exc.headers or {})
+        return answer
     refusal = Refusal("http_error", detail=str(exc.detail))
     return JSONResponse({"error": error_body(refusal)}, status_code=exc.status_code)
 
