@@ -11,9 +11,6 @@ from datetime import date, datetime
 
 from queue_server.domain.snapshot import Snapshot, snap
 
-# Offered by the dashboard (free text is allowed too); in Indonesian, as the kiosk shows the reason as it is typed.
-SUGGESTED_REASONS = ("Gangguan jaringan/sistem pusat", "Blangko habis", "Petugas sedang rapat")
-
 
 @dataclass(frozen=True)
 class IssuingPause(Snapshot):
