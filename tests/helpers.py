@@ -26,6 +26,8 @@ from queue_server.settings.sitefile import DEMO_SITE
 from queue_server.web.app import create_app
 from queue_server.web.requests import server_of
 
+from .pg_support import files_of
+
 KIOSK = demo_kiosk_token("tegal")
 LOBBY = demo_display_token("tegal", "lobby")
 
@@ -157,6 +159,8 @@ async def running_server(
         "allow_loopback_targets", True
     )  # a test that starts one must be marked live (tests/conftest.py)
     clock = clock or Clock()
+    for setting, path in files_of(database).items():  # on PostgreSQL: not var/ of the checkout
+        settings.setdefault(setting, path)
     config = Config(database=database, site_files=site_files or [DEMO_SITE], demo=True, **settings)
     config.log_level = "warning"
     app = create_app(config, clock=clock)

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
@@ -109,3 +110,27 @@ async def dump_text(url: str) -> str:
         return "\n".join(rows)
     finally:
         await conn.close()
+
+
+def files_of(database: Path | str) -> dict[str, Path]:
+    """Where a server on a test's PostgreSQL database keeps its files (notification key, archives, sound cache), as
+    Config settings: a folder of its own in the throwaway cluster's directory, removed with it. A server on PostgreSQL
+    otherwise keeps them in var/ of its working directory, which for a test is the checkout. A SQLite file: none (they
+    go beside it, in the test's own directory)."""
+    if not isinstance(database, str):
+        return {}
+    url = urlsplit(database)
+    hosts = parse_qs(url.query).get("host", [])
+    base = Path(hosts[0]) if hosts and hosts[0].startswith("/") else Path(tempfile.gettempdir()) / "queue-server-tests"
+    folder = base / "files" / (url.path.strip("/") or "postgres")
+    return {"key_file": folder / "notify.key", "archive_dir": folder / "archive", "sound_cache": folder / "sound-cache"}
+
+
+def server_env(*args: object) -> dict[str, str] | None:
+    """The environment for a `queue_server` process given `args`: with the files of a PostgreSQL database among them
+    in its own folder (`files_of`), never var/ of the checkout; None (inherit) when it names none."""
+    url = next((a for a in args if isinstance(a, str) and a.startswith("postgresql://")), None)
+    if url is None:
+        return None
+    names = {"key_file": "QUEUE_KEY_FILE", "archive_dir": "QUEUE_ARCHIVE_DIR", "sound_cache": "QUEUE_SOUND_CACHE"}
+    return {**os.environ, **{names[key]: str(path) for key, path in files_of(url).items()}}

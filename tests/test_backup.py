@@ -18,12 +18,13 @@ import pytest
 from cryptography.fernet import Fernet
 
 from .helpers import KIOSK, bearer, free_socket, running_server
-from .pg_support import new_database
+from .pg_support import new_database, server_env
 from .test_cli import wait_until_healthy
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "queue_server", *args], capture_output=True, text=True, check=False)
+    return subprocess.run([sys.executable, "-m", "queue_server", *args], capture_output=True, text=True, check=False,
+                          env=server_env(*args))  # fmt: skip
 
 
 def _tickets(db: Path) -> set[str]:

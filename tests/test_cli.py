@@ -20,14 +20,15 @@ import pytest
 from queue_server.settings.sitefile import DEMO_SITE, load_site
 
 from .helpers import eventually, free_socket
-from .pg_support import new_database
+from .pg_support import new_database, server_env
 from .test_national import brebes_site
 
 QS = [sys.executable, "-m", "queue_server"]
 
 
 def run(*args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*QS, *args], capture_output=True, text=True, input=stdin, timeout=60, check=check)
+    return subprocess.run([*QS, *args], capture_output=True, text=True, input=stdin, timeout=60, check=check,
+                          env=server_env(*args))  # fmt: skip
 
 
 def wait_until_healthy(port: int, proc: subprocess.Popen[Any] | None = None, seconds: float = 300) -> None:

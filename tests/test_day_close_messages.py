@@ -27,6 +27,7 @@ from queue_server.persistence.port import OutboxRow
 from .display_support import until
 from .domain_fixtures import Driver, make_site
 from .helpers import KIOSK, Clock, Server, bearer, eventually, running_server, ticking
+from .pg_support import server_env
 from .receiver import Receiver, notify_site
 from .test_cli import QS
 from .test_outbox import FAST
@@ -393,7 +394,8 @@ async def test_a_close_from_the_command_line_tells_them_once_a_server_runs(
             await eventually(lambda: texts(gateway, ("nomor antrean Anda",)), "the ticket's first message", 30)
         command = [*QS, "close-day", "--site-id", "tegal", "--db", str(database), "--site", str(site),
                    "--reason", "Gangguan listrik"]  # fmt: skip
-        done = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=120)
+        done = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=120,
+                                       env=server_env(*command))  # fmt: skip
         assert done.returncode == 0 and "1 unserved tickets expired" in done.stdout, done.stderr
         async with (
             running_server(database, site_files=[site], clock=Clock(datetime.now(UTC)), ignore_hours=True, **FAST) as s,

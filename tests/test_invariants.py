@@ -17,6 +17,7 @@ import asyncpg
 import httpx
 
 from .helpers import free_socket, running_server
+from .pg_support import server_env
 
 BOTH_DATABASES = True  # every test here runs on SQLite and on PostgreSQL (conftest.py)
 
@@ -165,6 +166,7 @@ async def select(database: Path | str, sql: str) -> list[tuple[Any, ...]]:
 def _cli(*args: str, db: Path | str, site: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "queue_server", *args, "--db", str(db), "--site", str(site)],
+        env=server_env(db),
         capture_output=True,
         text=True,
         check=True,
@@ -186,7 +188,7 @@ def _start(
     with open(log, "wb") if log is not None else contextlib.nullcontext(subprocess.DEVNULL) as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "queue_server", command, "--db", str(db), *sites, "--port", str(port), *extra],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=server_env(db),
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + wait

@@ -23,7 +23,7 @@ from queue_server.application.kiosk_settings import import_citizen_json
 from queue_server.persistence.factory import storage_for
 
 from .helpers import KIOSK, Server, bearer, eventually, running_server
-from .pg_support import new_database
+from .pg_support import new_database, server_env
 
 BOTH_DATABASES = True
 SETTINGS = "/citizen/api/tegal/kiosk"
@@ -53,7 +53,8 @@ async def slip_link(server: Server) -> str:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "queue_server", *args], capture_output=True, text=True, check=False)
+    return subprocess.run([sys.executable, "-m", "queue_server", *args], capture_output=True, text=True, check=False,
+                          env=server_env(*args))  # fmt: skip
 
 
 async def test_a_printer_saved_from_the_panel_survives_a_restart(database: Path | str) -> None:

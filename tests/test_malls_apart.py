@@ -29,6 +29,7 @@ from queue_server.settings.sitefile import DEMO_SITE
 
 from .display_support import until
 from .helpers import Clock, Server, StartFailed, bearer, eventually, free_socket, running_server
+from .pg_support import server_env
 from .receiver import Receiver
 from .test_outbox import add_webhook
 from .test_processes import _stop
@@ -323,7 +324,7 @@ def serve(db: Path | str, files: list[Path], *extra: str) -> tuple[subprocess.Po
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "queue_server", "serve", "--db", str(db), *sites, "--port", str(port), *extra],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=server_env(db),
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -338,7 +339,7 @@ def serve(db: Path | str, files: list[Path], *extra: str) -> tuple[subprocess.Po
 
 def cli(db: Path | str, *args: str) -> str:
     done = subprocess.run([sys.executable, "-m", "queue_server", *args, "--db", str(db)], capture_output=True,
-                          text=True, timeout=90)  # fmt: skip
+                          text=True, timeout=90, env=server_env(db))  # fmt: skip
     assert done.returncode == 0, done.stderr
     return done.stdout
 
