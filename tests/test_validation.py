@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from queue_server.application.validation import REASON_MAX, day, said_reason
+from queue_server.application.validation import REASON_MAX, clock, day, said_reason
 from queue_server.common.messages import refusal_messages
 from queue_server.domain.refusal import Refusal
 
@@ -86,3 +86,16 @@ def test_a_day_not_written_in_ascii_digits_is_told_its_form_not_that_the_day_doe
         day(text, "day")
     assert refused.value.key == "invalid_field.date", refused.value.key
     assert day("2026-12-08", "day").isoformat() == "2026-12-08"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["13:30\n", "\uff11\uff13:\uff13\uff10", "\u0661\u0663.\u0663\u0660", " 13:30", "13:30 "],
+    ids=["trailing newline", "full-width digits", "Arabic-Indic digits", "leading space", "trailing space"],
+)
+def test_a_time_not_written_in_ascii_digits_to_its_end_is_refused(text: str) -> None:
+    # "\\d" and "$" took these as 13:30 (a pause's expected time, a booking's slot).
+    with pytest.raises(Refusal) as refused:
+        clock(text, "until")
+    assert refused.value.key == "invalid_field.time", refused.value.key
+    assert clock("13.30", "until").strftime("%H:%M") == clock("13:30", "until").strftime("%H:%M") == "13:30"

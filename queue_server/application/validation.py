@@ -15,7 +15,8 @@ COMMAND_ID = re.compile(r"^[A-Za-z0-9._:-]{8,80}$")
 # ASCII digits to the very end: "\d" takes "２０２６" and "$" a trailing newline, both then told "no such day".
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # A time of day as a person writes it: 13:30, or 13.30 as Indonesian spelling writes it (the pages say "pukul 13.30").
-_CLOCK = re.compile(r"^([01]\d|2[0-3])[:.]([0-5]\d)$")
+# ASCII digits to the very end, as a day's ("13:30\n" and "１３:３０" were taken).
+_CLOCK = re.compile(r"([01][0-9]|2[0-3])[:.]([0-5][0-9])")
 # The days this system can mean: a year like 0001 or 9999 is a typing slip, and would overflow a day's local hours.
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 REASON_MAX = 120  # a supervisor's reason said to citizens (`said_reason`): a kiosk tile says it whole, a sentence
@@ -41,7 +42,7 @@ def day(text: str, field: str) -> date:
 def clock(text: str, field: str) -> time:
     """A local time of day written HH:MM (or HH.MM). Not time.fromisoformat: it takes "13.30" as 13:00 and 0.3
     seconds, "13" and "1330" as times too, so a supervisor's "13.30" was told to citizens as "pukul 13.00"."""
-    match = _CLOCK.match(text)
+    match = _CLOCK.fullmatch(text)
     if match is None:
         raise Refusal("invalid_field.time", details={"field": field})
     return time(int(match[1]), int(match[2]))
