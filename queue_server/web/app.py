@@ -176,17 +176,26 @@ async def _refused(request: Request, exc: Exception) -> Response:
     return http_response(exc)
 
 
+def _allow(exc: HTTPException) -> dict[str, str]:
+    """A 405's headers, its Allow in one order: starlette joins a route's methods from a set, so the same path said
+    "GET, HEAD" or "HEAD, GET" from one start of the server to the next."""
+    headers = dict(exc.headers or {})
+    if "Allow" in headers:
+        headers["Allow"] = ", ".join(sorted(m.strip() for m in headers["Allow"].split(",")))
+    return headers
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code in (404, 405) and a_person_asks(request):  # a wrong address typed or followed: a page
         page = error_page(request, exc.status_code)
-        page.headers.update(exc.headers or {})  # 405: Allow
+        page.headers.update(_allow(exc))
         return page
     if exc.status_code == 404:
         return http_response(Refusal("not_found", path=request.url.path))
     if exc.status_code == 405:  # with its Allow header, as HTTP asks of a 405 (the page above has it too)
         answer = http_response(Refusal("method_not_allowed", method=request.method, path=request.url.path))
-        answer.headers.update(exc.headers or {})
+        answer.headers.update(_allow(exc))
         return answer
     refusal = Refusal("http_error", detail=str(exc.detail))
     return JSONResponse({"error": error_body(refusal)}, status_code=exc.status_code)
