@@ -712,8 +712,8 @@ function markTransferTargets(form) {
   const chosen = form.elements.action.value === "transfer" ? form.elements.target_service.value : "";
   const pause = chosen ? pausedOf(chosen) : null;
   const line = $("dlg-ticket-paused");
-  const said = pause ? T("target_paused").replace("{service}", site.services.find((x) => x.id === chosen)?.name || chosen)
-    .replace("{reason}", pause.reason) : "";
+  const name = site.services.find((x) => x.id === chosen)?.name || chosen;
+  const said = pause ? T("target_paused").replace("{service}", () => name).replace("{reason}", () => pause.reason) : "";
   if (line.textContent !== said) line.textContent = said;
   line.hidden = !pause;
 }
