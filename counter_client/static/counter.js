@@ -1059,6 +1059,12 @@ import { Question } from "/static/shared/question.js";
 
   let transferPausedDrawn = "";
 
+  // An expected time gone by stays, said to be past (here and in the transfer dialog): the operator knows to ask for a
+  // new one or a resumption.
+  function untilPast(pause) {
+    return Boolean(pause?.until) && Date.parse(pause.until) <= serverNow();
+  }
+
   // Called at each render: a pause or resumption heard while the dialog is open is said in it at once.
   function renderTransferPaused() {
     for (const option of targetSelect.options) {
@@ -1067,7 +1073,7 @@ import { Question } from "/static/shared/question.js";
     }
     const pause = targetSelect.value ? pausedToday(targetSelect.value) : null;
     const words = pause ? [t("transfer.paused", { service: serviceName(targetSelect.value), reason: pause.reason })] : [];
-    if (pause?.until) words.push(t("issuing.until", { time: siteTime(pause.until) }));
+    if (pause?.until) words.push(t(untilPast(pause) ? "issuing.until_past" : "issuing.until", { time: siteTime(pause.until) }));
     if (pause) words.push(t("transfer.paused_still"));
     const drawn = JSON.stringify([lang, words]);
     if (drawn === transferPausedDrawn) return;
@@ -1782,8 +1788,7 @@ import { Question } from "/static/shared/question.js";
 
   function renderIssuingPaused() {
     const services = pausedServices();
-    // An expected time gone by stays, said to be past: the operator knows to ask for a new one or a resumption.
-    const past = (pause) => Boolean(pause.until) && Date.parse(pause.until) <= serverNow();
+    const past = untilPast;
     const drawn = JSON.stringify([lang, services.map((service) => {
       const pause = view.paused.get(service);
       return [service, pause, past(pause)];
