@@ -1788,10 +1788,9 @@ import { Question } from "/static/shared/question.js";
 
   function renderIssuingPaused() {
     const services = pausedServices();
-    const past = untilPast;
     const drawn = JSON.stringify([lang, services.map((service) => {
       const pause = view.paused.get(service);
-      return [service, pause, past(pause)];
+      return [service, pause, untilPast(pause)];
     })]);
     if (drawn === pausedDrawn) return;
     pausedDrawn = drawn;
@@ -1801,7 +1800,7 @@ import { Question } from "/static/shared/question.js";
       const p = document.createElement("p");
       p.dataset.service = service;
       const words = [t("issuing.paused", { service: serviceName(service), reason: pause.reason })];
-      if (pause.until) words.push(t(past(pause) ? "issuing.until_past" : "issuing.until", { time: siteTime(pause.until) }));
+      if (pause.until) words.push(t(untilPast(pause) ? "issuing.until_past" : "issuing.until", { time: siteTime(pause.until) }));
       words.push(t("issuing.still_called"));
       p.textContent = words.join(" ");
       return p;
