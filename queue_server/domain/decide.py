@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, NoReturn
@@ -683,10 +683,9 @@ def _close_day(state: SiteState, cmd: c.CloseDay, now: datetime) -> list[Event]:
     # state keeps it, and a restart reads the reason of the latest close. The reason comes checked (a command says).
     reason = cmd.reason or state.closed_reasons.get(day)
     out: list[Event] = []
-    for ticket in sorted(state.tickets.values(), key=lambda t: (t.day, t.label, t.id)):
-        if ticket.day <= day and ticket.state in EXPIRING_STATES:
-            expired = ticket.moved_to(TicketState.EXPIRED, finished_at=now)
-            out.append(_event(state, ev.TICKET_EXPIRED, now, ticket=expired))
+    for ticket in sorted(expired_by_closing(state, day), key=lambda t: (t.day, t.label, t.id)):
+        expired = ticket.moved_to(TicketState.EXPIRED, finished_at=now)
+        out.append(_event(state, ev.TICKET_EXPIRED, now, ticket=expired))
     for status in state.counters.values():
         if status.state is not CounterState.CLOSED or status.current is not None:
             closed = CounterStatus(status.id)
@@ -728,6 +727,12 @@ def find_booking(state: SiteState, code: str) -> Booking:
     if booking_id is None:
         raise Refusal("unknown_booking", code=code)
     return state.bookings[booking_id]
+
+
+def expired_by_closing(state: SiteState, day: date) -> Iterator[Ticket]:
+    """The tickets closing `day` expires (in no order): each of that day or earlier not served nor over. The close
+    itself, the "Tutup hari" dialog's count and the messages it would send read them here alike."""
+    return (t for t in state.tickets.values() if t.day <= day and t.state in EXPIRING_STATES)
 
 
 def checkin_window(state: SiteState, booking: Booking) -> tuple[datetime, datetime]:

@@ -23,9 +23,9 @@ from queue_server.common.jsontext import dumps
 from queue_server.domain import events as ev
 from queue_server.domain.booking import Booking, BookingState
 from queue_server.domain.catalogue import Site
-from queue_server.domain.decide import checkin_window
+from queue_server.domain.decide import checkin_window, expired_by_closing
 from queue_server.domain.events import Event
-from queue_server.domain.model import EXPIRING_STATES, Ticket, TicketState
+from queue_server.domain.model import Ticket, TicketState
 from queue_server.domain.state import SiteState
 from queue_server.outbound import payloads
 from queue_server.persistence.outbox import GATEWAY, Endpoint
@@ -305,7 +305,7 @@ def told_if_closed(state: SiteState, now: datetime) -> int | None:
     if not state.site.notify.offered:
         return None
     day = state.site.service_day(now)
-    tickets = sum(1 for t in state.tickets.values() if t.day <= day and t.state in EXPIRING_STATES and t.contact)
+    tickets = sum(1 for t in expired_by_closing(state, day) if t.contact)
     return tickets + len(bookings_to_tell(state, day, now))
 
 

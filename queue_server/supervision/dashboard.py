@@ -19,9 +19,10 @@ from typing import Any
 from queue_server.application import audit_trail
 from queue_server.application.forecasts import waits_if_joined_now
 from queue_server.domain.catalogue import Site
+from queue_server.domain.decide import expired_by_closing
 from queue_server.domain.issuing_pause import pause_view
 from queue_server.domain.measures import queued_at
-from queue_server.domain.model import EXPIRING_STATES, CounterState, CounterStatus, Ticket, TicketState
+from queue_server.domain.model import CounterState, CounterStatus, Ticket, TicketState
 from queue_server.domain.state import SiteState
 from queue_server.live import wire
 from queue_server.outbound import policy
@@ -300,7 +301,7 @@ def figures(
     screens = [{"id": s.id, "name": s.name, "agencies": list(s.agencies)} for s in site.screens.values()]
     # What closing the day now would expire (domain/decide.py's close): the "Tutup hari" dialog says how many.
     day = site.service_day(now)
-    expiring = sum(1 for t in state.tickets.values() if t.day <= day and t.state in EXPIRING_STATES)
+    expiring = sum(1 for _ in expired_by_closing(state, day))
     told = policy.told_if_closed(state, now)  # ... and how many citizens it would tell by WhatsApp/SMS
     return {
         "site": site.id,
