@@ -3,9 +3,12 @@
 // The services follow the site's configuration: when GET /api/v1/sites/{site}/today says `configuration_version`
 // changed, they are drawn again from /desk/{site}/config, keeping the service already chosen if it still exists.
 // Signed in, the desk hears a service paused or resumed and the day closed at once, over the websocket.
+// A citizen who booked online is checked in here by their booking code, as at the kiosk: their booking's ticket is
+// shown and printed as an issued one is, and a refusal says, after the server's sentence, what staff do next.
 
 import { call, newKey } from "./api.js";
-import { Texts, formatTime, waitText } from "./i18n.js";
+import { Texts, formatRange, formatTime, waitText } from "./i18n.js";
+import { normaliseCode } from "./keypad.js";
 import { printInFrame } from "./print_frame.js";
 import { LiveClient } from "/static/shared/live-client.js";
 
@@ -28,6 +31,7 @@ function say(id, text) {
 function signedIn(user) {
   $("login").hidden = true;
   $("issue").hidden = false;
+  $("checkin-form").hidden = false;
   $("reprint-form").hidden = false;
   $("sign-out").hidden = false;
   $("who").hidden = false;
@@ -247,16 +251,93 @@ async function issue(event) {
     return say("issue-error", texts.error(answer.error));
   }
   pendingKey = null;
-  const data = answer.data;
-  lastToken = data.ticket.token;
-  $("issued").hidden = false;
-  $("d-label").textContent = data.ticket.label;
-  $("d-service").textContent = `${data.service_name} · ${data.agency_name}`;
-  $("d-wait").textContent = `${texts.t("kiosk_people_ahead")}: ${texts.t("people", { n: data.people_ahead })} · ${texts.t("kiosk_estimated_wait")}: ${waitText(texts, data.estimated_wait, data.estimated_wait_minutes)}`;
   event.target.querySelector('input[name="priority"][value=""]').checked = true; // the next citizen starts as not priority
   if (fields.phone) [fields.phone.value, fields.consent.checked] = ["", false]; // nor with this one's number
+  showIssued(answer.data);
+}
+
+// The ticket just issued or checked in: its number, service and wait, and for a booking's ticket which booking it
+// came from; printed on the desk's printer. Kept to be said again in the other language.
+let shown = null;
+
+function showIssued(data) {
+  shown = data;
+  lastToken = data.ticket.token;
+  fillIssued();
+  $("issued").hidden = false;
   $("issued").scrollIntoView({ block: "start" });
   printInFrame($("print-frame"), lastToken, texts.lang);
+}
+
+function fillIssued() {
+  if (!shown) return;
+  const data = shown;
+  const line = $("d-issued-line");
+  line.dataset.t = !data.booking ? "desk_issued" : data.again ? "desk_checked_in_again" : "desk_checked_in";
+  line.textContent = texts.t(line.dataset.t);
+  $("d-label").textContent = data.ticket.label;
+  $("d-service").textContent = `${data.service_name} · ${data.agency_name}`;
+  say("d-booking", data.booking ? texts.t("desk_from_booking", {
+    code: data.booking.code,
+    slot: formatRange(data.booking.slot, data.booking.slot_end, texts.lang),
+  }) : "");
+  $("d-wait").textContent = `${texts.t("kiosk_people_ahead")}: ${texts.t("people", { n: data.people_ahead })} · ${texts.t("kiosk_estimated_wait")}: ${waitText(texts, data.estimated_wait, data.estimated_wait_minutes)}`;
+}
+
+// --- a booking checked in at the desk --------------------------------------------------------------------------
+// The code as the kiosk reads it ("bk 7q3m2x", "7Q3M2X", "ＢＫ－７Ｑ３Ｍ２Ｘ" are BK-7Q3M2X); anything else is said
+// here without asking the server. A refusal is the server's sentence (from when check-in opens, the mall the booking
+// is for ...) and then what staff do next, where the sentence does not say it for them.
+const CHECKIN_STEPS = {
+  unknown_booking: "desk_checkin_unknown",
+  booking_other_site: "desk_checkin_other_site",
+  checkin_too_early: "desk_checkin_too_early",
+  booking_released: "desk_checkin_released",
+  booking_cancelled: "desk_checkin_cancelled",
+  already_checked_in: "desk_checkin_used",
+};
+let checkingIn = false; // one request at a time: a second Enter sends nothing
+let checkinRefused = null; // what the last refusal was, to be said again in the other language
+
+function sayCheckinRefusal() {
+  const error = checkinRefused;
+  const step = error && error !== "invalid" && CHECKIN_STEPS[error.code];
+  const said = !error ? [] : error === "invalid" ? [texts.t("desk_checkin_invalid")] : [texts.error(error), step && texts.t(step)];
+  say("checkin-error", said.filter(Boolean).join(" "));
+  if (error) $("checkin-code").setAttribute("aria-invalid", "true");
+  else $("checkin-code").removeAttribute("aria-invalid");
+}
+
+async function checkIn(event) {
+  event.preventDefault();
+  if (checkingIn) return;
+  checkinRefused = null;
+  sayCheckinRefusal();
+  const input = $("checkin-code");
+  const code = normaliseCode(input.value);
+  input.value = code;
+  if (!/^BK-[A-Z0-9]{6}$/.test(code)) {
+    checkinRefused = "invalid";
+    sayCheckinRefusal();
+    return input.focus();
+  }
+  checkingIn = true;
+  $("checkin-button").disabled = true;
+  let answer;
+  try {
+    answer = await call("POST", `/api/v1/sites/${site}/bookings/${encodeURIComponent(code)}/check-in`, { token: session });
+  } finally {
+    checkingIn = false;
+    $("checkin-button").disabled = false;
+  }
+  if (answer.status === 401) return signOut();
+  if (!answer.ok) {
+    checkinRefused = answer.error;
+    sayCheckinRefusal();
+    return input.focus(); // a typo is fixed where it was typed
+  }
+  input.value = "";
+  showIssued(answer.data); // also a second check-in while its ticket waits: the same ticket, printed again
 }
 
 // A citizen who lost their slip: today's open ticket by its number, printed again with its QR (audited).
@@ -276,6 +357,11 @@ async function reprint(event) {
 
 $("login").addEventListener("submit", signIn);
 $("reprint-form").addEventListener("submit", reprint);
+$("checkin-form").addEventListener("submit", checkIn);
+$("checkin-code").addEventListener("input", () => {
+  checkinRefused = null; // being corrected: the refusal was of the code before
+  sayCheckinRefusal();
+});
 $("issue").addEventListener("submit", issue);
 $("issue").addEventListener("change", (event) => {
   pendingKey = null; // another choice is another ticket
@@ -288,6 +374,8 @@ $("lang").addEventListener("click", () => {
   texts.apply();
   markPaused();
   sayNotIssuing();
+  fillIssued();
+  sayCheckinRefusal();
 });
 texts.apply();
 setInterval(() => { followDay(); followPauses(); }, POLL_MS);

@@ -7,9 +7,10 @@ export function buildKeypad(container, input, { clearLabel }) {
   buildKeys(container, input, [...KEYS, "-", "⌫"], { clearLabel, clearClass: "k-key k-key-wide", maxLength: 12 });
 }
 
-// "bk 7q3m2x", "7Q3M2X" and "BK-7Q3M2X" all name the same booking.
+// "bk 7q3m2x", "7Q3M2X", "BK-7Q3M2X" and "ＢＫ－７Ｑ３Ｍ２Ｘ" (a phone's full-width letters) all name the same booking,
+// as the server reads them (domain/booking.written_code).
 export function normaliseCode(text) {
-  const compact = text.toUpperCase().replace(/[^A-Z0-9]/g, "");
+  const compact = text.normalize("NFKC").toUpperCase().replace(/[^A-Z0-9]/g, "");
   const body = compact.startsWith("BK") && compact.length === 8 ? compact.slice(2) : compact;
   return body.length === 6 ? `BK-${body}` : text.trim().toUpperCase();
 }
