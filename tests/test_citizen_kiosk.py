@@ -312,6 +312,13 @@ async def test_the_kiosk_goes_back_to_the_start_by_itself(server: Server) -> Non
         assert await page.is_hidden("#t-label")
 
 
+# A code the kiosk does not know: it used to say only "tidak ditemukan", and the citizen had no next step.
+UNKNOWN_CODE_SAID = (
+    "Kode pemesanan 'BK-ZZZZZZ' tidak ditemukan. Periksa kembali kode pada pesan WhatsApp/SMS atau halaman pemesanan "
+    "Anda, lalu ketik lagi. Bila tetap tidak ditemukan, silakan ke meja informasi."
+)
+
+
 @bounded(60)
 async def test_check_in_with_a_booking_code_typed_or_scanned(server: Server) -> None:
     # Monday 09:00 WIB; a 09:30 slot today may check in from 09:00.
@@ -328,11 +335,11 @@ async def test_check_in_with_a_booking_code_typed_or_scanned(server: Server) -> 
     async with chromium() as browser, kiosk_page(browser, server) as page:
         await page.click("#checkin-open")
         assert await screen(page) == "checkin"
-        # A typo is refused on the same screen, with the server's words.
+        # A typo is refused on the same screen, with the server's words and what the citizen can do.
         await page.fill("#checkin-code", "BK-ZZZZZZ")
         await page.click("#checkin-form [type='submit']")
         await until(page, "() => !document.getElementById('checkin-error').hidden")
-        assert "tidak ditemukan" in await text(page, "#checkin-error")
+        assert await text(page, "#checkin-error") == UNKNOWN_CODE_SAID
         # Too early: says from when.
         await page.fill("#checkin-code", later_code.lower().replace("-", " "))
         await page.click("#checkin-form [type='submit']")
@@ -365,6 +372,80 @@ async def test_check_in_with_a_booking_code_typed_or_scanned(server: Server) -> 
         await page.keyboard.press("Enter")
         await until(page, "() => window.__kiosk.screen === 'ticket'")
         assert await text(page, "#t-label") == label
+
+
+async def book_today(server: Server, n: int, slot: str) -> str:
+    r = await server.http.post("/api/v1/sites/tegal/bookings", json={
+        "service": "ktp", "day": "2026-11-23", "slot": slot, "nik": f"332801410190{n:04d}", "phone": "081234567890"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    return r.json()["booking"]["code"]  # type: ignore[no-any-return]
+
+
+@bounded(120)
+async def test_every_check_in_refusal_says_what_the_citizen_can_do_next(server: Server) -> None:
+    """A code not found, too early, a cancelled booking and one whose ticket was called already said what was wrong
+    and stopped there: each now says what to do (check the code, come back then, take a regular ticket, go to the
+    information desk), in the language the kiosk speaks. A kiosk whose token was revoked meanwhile goes to "not set
+    up", as for any other request."""
+    early = await book_today(server, 1, "11:00")  # check-in opens at 10.30
+    cancelled = await book_today(server, 2, "09:30")
+    assert (await server.http.post(f"/api/v1/bookings/{cancelled}/cancel")).status_code == 200
+    used = await book_today(server, 3, "09:30")
+    r = await server.http.post(f"/api/v1/sites/tegal/bookings/{used}/check-in", headers=bearer(KIOSK))
+    assert r.status_code == 201, r.text
+    operator = await server.login("op-disdukcapil")
+    assert (await server.command(operator, "1", "open")).status_code == 200
+    assert (await server.command(operator, "1", "call_next")).json()["ticket"]["id"] == r.json()["ticket"]["id"]
+
+    async def refused(page: Page, code: str) -> str:
+        await page.fill("#checkin-code", code)
+        await page.click("#checkin-form [type='submit']")
+        await until(page, "() => !document.getElementById('checkin-error').hidden", timeout_ms=30_000)
+        assert await screen(page) == "checkin", "said where the code can be typed again"
+        return await text(page, "#checkin-error")
+
+    async with chromium() as browser, kiosk_page(browser, server) as page:
+        await page.click("#checkin-open")
+        assert await refused(page, "BK-ZZZZZZ") == UNKNOWN_CODE_SAID
+        assert await refused(page, early) == (
+            f"Lapor hadir untuk pemesanan {early} dibuka Senin, 23 November 2026 pukul 10.30. "
+            "Silakan lapor hadir lagi di kios ini mulai waktu tersebut."
+        )
+        assert await refused(page, cancelled) == (
+            f"Pemesanan {cancelled} sudah dibatalkan. Silakan ambil antrean biasa di kios ini atau pesan jadwal lain."
+        )
+        assert await refused(page, used) == (
+            f"Pemesanan {used} sudah lapor hadir. Nomor antreannya sudah dipanggil atau tidak berlaku lagi. "
+            "Silakan ke meja informasi."
+        )
+        # Switched to English while it is said: said again in English.
+        await page.click("#lang")
+        assert await text(page, "#checkin-error") == (
+            f"Booking {used} has already checked in. Its ticket has already been called or is no longer valid. "
+            "Please go to the information desk."
+        )
+        assert await refused(page, "BK-ZZZZZZ") == (
+            "Booking code 'BK-ZZZZZZ' was not found. Check the code in your WhatsApp/SMS message or on your booking "
+            "page and type it again. If it is still not found, please go to the information desk."
+        )
+        # Not a code's form: the hint, without asking the server.
+        assert await refused(page, "BK-12") == (
+            "Type the booking code (for example BK-7Q3M2X) or scan your booking QR code."
+        )
+
+    admin = await server.login("admin")
+    r = await server.http.post("/api/v1/sites/tegal/device-tokens", json={"kind": "kiosk", "name": "Kios 9"},
+                               headers=admin)  # fmt: skip
+    token, device = r.json()["token"], r.json()["device"]["id"]
+    fast(server, kiosk_poll_seconds=3600)  # told by the check-in's answer, not by a poll of the day
+    async with chromium() as browser, kiosk_page(browser, server, token=token, socket=False) as page:
+        await page.click("#checkin-open")
+        r = await server.http.post(f"/api/v1/sites/tegal/device-tokens/{device}/revoke", json={}, headers=admin)
+        assert r.status_code == 200
+        await page.fill("#checkin-code", early)
+        await page.click("#checkin-form [type='submit']")
+        await until(page, "() => window.__kiosk.screen === 'setup'", timeout_ms=30_000)
+    assert (await server.http.get(f"/api/v1/bookings/{early}")).json()["booking"]["state"] == "booked"
 
 
 def online_places_for(document: dict[str, Any], *services: str) -> dict[str, Any]:

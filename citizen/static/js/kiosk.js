@@ -336,13 +336,23 @@ async function issue(priority) {
 }
 
 let checkingIn = false; // one request at a time: a scanner's Enter must not send a second
+// What the citizen can do next, said after the server's sentence where it says none: a code not found is checked in
+// the message or on the booking page (a typo), else the information desk helps. The others say it already (the mall
+// the booking is for, "Silakan ambil antrean biasa", "silakan tanyakan petugas").
+const CHECKIN_STEPS = {
+  unknown_booking: "kiosk_checkin_unknown",
+  checkin_too_early: "kiosk_checkin_too_early",
+  booking_cancelled: "kiosk_checkin_cancelled",
+  already_checked_in: "kiosk_checkin_used",
+};
+let checkinRefused = null; // the refusal on the check-in screen, said again when the language changes
 
 async function checkIn(event) {
   event?.preventDefault();
   if (checkingIn) return;
   const code = normaliseCode($("checkin-code").value);
   $("checkin-code").value = code;
-  if (!/^BK-[A-Z0-9]{6}$/.test(code)) return checkinError(texts.t("kiosk_checkin_hint"));
+  if (!/^BK-[A-Z0-9]{6}$/.test(code)) return checkinError("invalid");
   show("busy");
   checkingIn = true;
   let answer;
@@ -354,13 +364,24 @@ async function checkIn(event) {
     checkingIn = false;
   }
   if (answer.ok) return showTicket(answer.data); // also a second check-in: the same ticket, shown and printed again
+  // the kiosk's token refused (revoked meanwhile): "not set up", as for any other request
+  if (answer.error.details?.device_token) return refused(answer.error, null);
   if (["site_closed", "day_closed", "network"].includes(answer.error.code)) return refused(answer.error, checkIn);
   show("checkin");
-  checkinError(texts.error(answer.error)); // the server's words say what to do (e.g. from when check-in opens)
+  checkinError(answer.error); // the server's words (e.g. from when check-in opens), then what to do next
 }
 
-function checkinError(message) {
-  $("checkin-error").textContent = message;
+// `error`: a refusal of the server, or "invalid" (not a code's form: said without asking the server).
+function checkinError(error) {
+  checkinRefused = error;
+  sayCheckinError();
+}
+
+function sayCheckinError() {
+  const error = checkinRefused;
+  const step = error !== "invalid" && CHECKIN_STEPS[error.code];
+  const said = error === "invalid" ? [texts.t("kiosk_checkin_hint")] : [texts.error(error), step && texts.t(step)];
+  $("checkin-error").textContent = said.filter(Boolean).join(" ");
   $("checkin-error").hidden = false;
 }
 
@@ -536,6 +557,7 @@ function switchLanguage() {
     setPrint($("t-print").dataset.state);
   }
   if (screen === "notice" && notice) renderNotice();
+  if (screen === "checkin" && !$("checkin-error").hidden && checkinRefused) sayCheckinError();
   fillWaits();
   markAgencies();
 }
