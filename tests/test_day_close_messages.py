@@ -129,11 +129,14 @@ def test_a_booking_whose_check_in_ended_is_not_told_nor_blamed_for_not_coming_on
     t.d.now = datetime(2026, 11, 23, 3, 20, tzinfo=UTC)  # 10:20, the first not released yet
     rows = t.run(c.CloseDay())
     assert [(r.kind, r.contact) for r in rows] == [(p.BOOKING_DAY_CLOSED, "b:2")]
-    t.d.now = datetime(2026, 11, 23, 4, 30, tzinfo=UTC)  # 11:30: both released while the day is closed
+    t.d.now = datetime(2026, 11, 23, 4, 30, tzinfo=UTC)  # 11:30: both past their window while the day is closed
     events = t.d.run(c.ReleaseLateBookings())
-    assert [e.type for e in events] == ["booking.released"] * 2
+    # not released (a no-show): cancelled by the mall for its closed day, and not told again (told at the close)
+    assert [(e.type, e.data["booking"]["state"], e.data["booking"]["cancel_reason"]) for e in events] == [
+        ("booking.cancelled", "cancelled", "day_closed")
+    ] * 2
     assert t.policy(events, t.d.state) == [], "they could not check in: no 'dilepas karena tidak lapor hadir'"
-    assert t.run(c.ReopenDay(MONDAY)) == [], "released meanwhile: nothing stands to be told of"
+    assert t.run(c.ReopenDay(MONDAY)) == [], "over meanwhile: nothing stands to be told of"
 
 
 def test_the_server_s_own_close_of_a_past_day_and_a_mall_without_a_gateway_tell_nobody() -> None:

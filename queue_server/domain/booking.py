@@ -42,6 +42,10 @@ ACTIVE_BOOKINGS = frozenset({B.BOOKED, B.CHECKED_IN})  # these hold a slot place
 # Why the mall cancelled a booking (Booking.cancel_reason): its day became a holiday, its day has no opening hours
 # any more (a weekday closed, a special period without that weekday), or its time is outside the day's new hours.
 CLOSURES = ("holiday", "closed_day", "hours")
+# Or a supervisor closed its day ("Tutup hari") and its check-in window ended while the day was closed: its citizen
+# could not check in, so it is not released as a no-show ("dilepas") but cancelled by the mall with this reason. A
+# day reopened before the window ends leaves its bookings as they were (released as any, if nobody comes).
+DAY_CLOSED_REASON = "day_closed"
 
 
 _NOT_IN_A_CODE = re.compile(r"[^A-Z0-9]")
@@ -77,8 +81,9 @@ class Booking(Snapshot):
     ticket: str | None = snap(audience="public", default=None)
     contact: str | None = snap(audience="private", default=None)  # the contacts row of messages (as Ticket.contact)
     phone_hash: str | None = snap(audience="private", default=None)  # keyed hash: bookings per number are counted
-    # Cancelled by the mall, not its citizen: its slot fell at a time a new configuration closes the mall. Why, as
-    # CLOSURES says it; None for a citizen's own cancel (and any other state).
+    # Cancelled by the mall, not its citizen: its slot fell at a time a new configuration closes the mall, or its
+    # day was closed by a supervisor through its check-in window. Why, as CLOSURES or DAY_CLOSED_REASON says it;
+    # None for a citizen's own cancel (and any other state).
     cancel_reason: str | None = snap(audience="staff", default=None)
 
     def moved_to(self, target: BookingState, **changes: Any) -> Booking:

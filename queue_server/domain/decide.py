@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 from queue_server.domain import commands as c
 from queue_server.domain import events as ev
-from queue_server.domain.booking import Booking, BookingState
+from queue_server.domain.booking import DAY_CLOSED_REASON, Booking, BookingState
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, RUNNING_TEXT_MAX, Counter, Service, Site
 from queue_server.domain.events import Event
 from queue_server.domain.issuing_pause import IssuingPause
@@ -827,9 +827,16 @@ def _check_in(state: SiteState, cmd: c.CheckIn, now: datetime) -> list[Event]:
 
 
 def _release(state: SiteState, cmd: c.ReleaseLateBookings, now: datetime) -> list[Event]:
+    """Bookings whose check-in window ended are released (a no-show), except on a day a supervisor closed: there
+    the citizen could not check in, and the booking is cancelled by the mall (DAY_CLOSED_REASON), counted as
+    nobody's no-show and said so on its status page."""
     out = []
     for booking in sorted(state.bookings.values(), key=lambda b: (b.slot_start, b.code)):
         if booking.state is BookingState.BOOKED and now > checkin_window(state, booking)[1]:
+            if booking.day in state.closed_days:
+                closed = booking.moved_to(BookingState.CANCELLED, cancel_reason=DAY_CLOSED_REASON)
+                out.append(_event(state, ev.BOOKING_CANCELLED, now, booking=closed))
+                continue
             released = booking.moved_to(BookingState.RELEASED)
             out.append(_event(state, ev.BOOKING_RELEASED, now, booking=released))
     return out

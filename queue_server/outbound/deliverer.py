@@ -59,7 +59,7 @@ from aiohttp.resolver import DefaultResolver
 from queue_server.common import addresses, background, messages
 from queue_server.common import delivery_problems as problems
 from queue_server.common.delivery_problems import Problem
-from queue_server.domain.booking import BookingState
+from queue_server.domain.booking import DAY_CLOSED_REASON, BookingState
 from queue_server.domain.catalogue import Site
 from queue_server.domain.model import Ticket, TicketState
 from queue_server.domain.state import SiteState
@@ -1035,11 +1035,13 @@ class Deliverer:
     def _day_still_as_said(state: SiteState, kind: str, params: dict[str, Any]) -> None:
         """A booking told its day closed, or opened again: skipped once that is no longer so (the day reopened, or
         closed again, before a gateway that was down took it), or once the booking is no longer to check in (its
-        citizen cancelled it; a booking told of the close may have been released meanwhile: still true)."""
+        citizen cancelled it; a booking told of the close may have been released, or cancelled for the closed day,
+        meanwhile: still true)."""
         booking = state.bookings.get(params.get("booking", ""))
         closing = kind == policy.BOOKING_DAY_CLOSED
         if booking is None or not (booking.state is BookingState.BOOKED
-                                   or (closing and booking.state is BookingState.RELEASED)):  # fmt: skip
+                                   or (closing and (booking.state is BookingState.RELEASED
+                                                    or booking.cancel_reason == DAY_CLOSED_REASON))):  # fmt: skip
             raise _Skip("no longer true: the booking was cancelled, released or checked in")
         if (booking.day in state.closed_days) != closing:
             raise _Skip("no longer true: the day was opened again" if closing else "no longer true: closed again")

@@ -21,7 +21,7 @@ from typing import Any
 from queue_server.common.ids import time_ordered_id
 from queue_server.common.jsontext import dumps
 from queue_server.domain import events as ev
-from queue_server.domain.booking import Booking, BookingState
+from queue_server.domain.booking import DAY_CLOSED_REASON, Booking, BookingState
 from queue_server.domain.catalogue import Site
 from queue_server.domain.decide import checkin_window, expired_by_closing
 from queue_server.domain.events import Event
@@ -212,7 +212,8 @@ class Policy:
             elif event.type == ev.BOOKING_RELEASED and date.fromisoformat(booking["day"]) not in state.closed_days:
                 # (its day closed by a supervisor: it could not check in, and was told so; not blamed as a no-show)
                 message(BOOKING_RELEASED, contact, key, **about)
-            elif event.type == ev.BOOKING_CANCELLED and booking.get("cancel_reason"):  # by the mall, not its citizen
+            elif event.type == ev.BOOKING_CANCELLED and booking.get("cancel_reason") not in (None, DAY_CLOSED_REASON):
+                # by the mall, not its citizen (one of a day a supervisor closed was told at the close: not again)
                 link = f"{site.notify.public_url}/booking/{site.id}"  # to book another time
                 message(BOOKING_CLOSED, contact, key, reason=booking["cancel_reason"], link=link, **about)
         if not isinstance(ticket, dict) or not ticket.get("contact"):

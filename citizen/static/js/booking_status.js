@@ -22,7 +22,7 @@ function render() {
   const why = closed?.reason;
   let closedText = "";
   if (unusable) closedText = why ? texts.t("booking_status_day_closed_reason", { reason: why }) : texts.t("booking_status_day_closed");
-  else if (booking.cancel_reason === "closed_day" && why) closedText = texts.t("booking_status_closed_reason", { reason: why });
+  else if (["closed_day", "day_closed"].includes(booking.cancel_reason) && why) closedText = texts.t("booking_status_closed_reason", { reason: why });
   $("s-day-closed").textContent = closedText;
   $("s-day-closed").hidden = !closedText;
   $("s-closed").hidden = !reason && !unusable;
