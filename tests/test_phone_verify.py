@@ -397,16 +397,24 @@ async def test_the_verified_window_serves_only_the_client_that_gave_the_code(
     database: Path | str, tmp_path: Path
 ) -> None:
     """For 30 minutes after a citizen gave the right code, anyone who knew the number booked with it. Now only the
-    `phone_proof` the citizen's booking was answered with does; a booking refused after the code was used (its slot
-    gone meanwhile) carries the proof too, so the citizen picks another slot without a new code; the same right code
-    sent twice at once books once."""
+    `phone_proof` the citizen's booking was answered with does; a booking refused after the code was used (by its own
+    rules) carries the proof too, so the citizen books again without a new code; a slot or day refused is said before
+    the code is used, so the code still books; the same right code sent twice at once books once."""
     with Receiver() as receiver:
         receiver.start()
         async with running_server(database, site_files=[gateway_site(tmp_path, receiver)], **FAST) as s:
             code = await send_code(s, receiver)
-            r = await book(s, slot="07:00", phone_code=code)  # before opening: refused, but the code is used
+            r = await book(s, slot="07:00", phone_code=code)  # before opening: refused before the code is used
             assert r.status_code == 409 and error(r)["code"] == "slot_unavailable", r.text
+            assert "phone_proof" not in error(r)["details"], "the code was not used by a refusal of the slot"
+            r = await book(s, phone_code=code)  # the same code books the slot that can be booked
+            assert r.status_code == 201, r.text
+            code = await send_code(s, receiver)
+            r = await book(s, phone_code=code)  # the same NIK again: refused by its rules once the code is used
+            assert r.status_code == 409 and error(r)["code"] == "duplicate_booking", r.text
             proof = error(r)["details"]["phone_proof"]
+            r = await book(s, NIKS[1], phone_code=code)  # used: never twice
+            assert r.status_code == 422 and error(r)["code"] == "phone_code_expired", r.text
             r = await book(s)  # someone else, knowing the number: no proof, no code
             assert r.status_code == 422 and error(r)["code"] == "phone_code_required", r.text
             for made_up in ("x" * 43, proof[:-1], ""):
@@ -418,7 +426,7 @@ async def test_the_verified_window_serves_only_the_client_that_gave_the_code(
                 r = await book(s, phone_proof=bad)
                 assert r.status_code == 422 and error(r)["code"] == "invalid_field", (bad, r.text)
                 assert error(r)["details"]["field"] == "phone_proof" and error(r)["message"]
-            r = await book(s, phone_proof=proof)  # the citizen, another slot: no new code
+            r = await book(s, NIKS[1], phone_proof=proof)  # the citizen's family: no new code
             assert r.status_code == 201 and "phone_proof" not in r.json(), r.text
 
             code = await send_code(s, receiver, "081300000077")

@@ -22,7 +22,7 @@ from queue_server.domain import commands as c
 from queue_server.domain import events as ev
 from queue_server.domain.booking import written_code
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, changes_sentence
-from queue_server.domain.decide import checkin_window, find_ticket
+from queue_server.domain.decide import checkin_window, choice_refusal, find_ticket, why_no_slots
 from queue_server.domain.events import Event
 from queue_server.domain.issuing_pause import pause_view
 from queue_server.domain.model import OPEN_STATES, Ticket, TicketState
@@ -622,15 +622,17 @@ def booking_slots(ctx: Context, site_id: str, service_id: str, day_text: str) ->
     day = _parse_day(day_text)
     now = ctx.now()
     today = site.service_day(now)
-    open_day = today <= day <= today + timedelta(days=site.booking.days_ahead) and day not in state.closed_days
+    last_day = today + timedelta(days=site.booking.days_ahead)
+    # Why the day has no slot, as a word the booking page writes its sentence from (a day past or beyond the horizon
+    # answered an empty list and nothing else, so a page left open overnight showed nothing a citizen could act on).
+    why = why_no_slots(state, service, day, now)
     # Today's slots of a service whose issuing is paused are not offered (the booking would be refused, as a walk-in
     # ticket is): the page says why, and that other days can be booked; the pause is of today only.
-    paused = paused_of(state, service.id, today, now) if day == today else None
+    paused = paused_of(state, service.id, today, now) if why == "paused" else None
     slots = []
     # A slot offers no place once the day's online quota is spent, whatever room the slot itself has left.
     quota_left = service.online_quota - state.online_booked.get((service.id, day), 0)
-    served = bool(site.counters_serving(service.id))  # booking refused otherwise (service_not_served.booking)
-    for start, end in site.slots(day) if open_day and served and service.online_quota > 0 and not paused else []:
+    for start, end in site.slots(day) if why is None else []:
         booked = state.slot_booked.get((service.id, day, start.time()), 0)
         available = 0 if start <= now or quota_left <= 0 else max(0, min(service.slot_capacity - booked, quota_left))
         slots.append(
@@ -651,6 +653,10 @@ def booking_slots(ctx: Context, site_id: str, service_id: str, day_text: str) ->
         "online_quota": service.online_quota,
         "online_booked": state.online_booked.get((service.id, day), 0),
         "days_ahead": site.booking.days_ahead,
+        "last_day": last_day.isoformat(),  # the last day that can be booked now
+        "why": why,  # null, or why no slot is offered (domain/decide.why_no_slots; docs/api.md)
+        "holiday": site.hours.holiday_names.get(day) if why == "holiday" else None,  # "Hari Natal", said as is
+        "reason": state.closed_reasons.get(day) if why == "closed_day" else None,  # a supervisor's, where said
         "paused": paused,  # {reason, since, until} when today's issuing is paused (no slot offered), else null
     }
 
@@ -661,12 +667,20 @@ async def create_booking(ctx: Context, site_id: str, body: dict[str, Any]) -> Ou
     service = v.required_text(body, "service", max_len=40)
     day = _parse_day(v.required_text(body, "day", max_len=10))
     slot = _parse_slot(v.required_text(body, "slot", max_len=16))  # longer: refused with the format
-    digest = nik_hash(v.required_text(body, "nik", max_len=32), ctx.nik_key)
+    nik = v.required_text(body, "nik", max_len=32)
     number = v.required_text(body, "phone", max_len=24)
-    phone = mask_phone(number)
     site = await ctx.site_having(site_id, lambda s: service in s.services)
     if service not in site.services:
         raise Refusal("unknown_service", service=service, site=site.name, details={"field": "service"})
+    # What the citizen chose is said first, as the form asks it first: a day closed or past, a slot begun or full is
+    # refused before the NIK and number are read and the number's code is looked at, so a right code is not used
+    # (nor a wrong one tried) by a booking refused for its slot. The engine decides again below: a slot taken in
+    # between is refused there, with the proof of the code it used.
+    unbookable = choice_refusal(ctx.state(site_id), service, day, slot, ctx.now())
+    if unbookable is not None:
+        raise unbookable
+    digest = nik_hash(nik, ctx.nik_key)
+    phone = mask_phone(number)
     number_hash = phone_hash(number, ctx.nik_key)
     proof = None
     if phone_codes.required(site):  # the number is the citizen's: checked by a code sent to it

@@ -750,39 +750,106 @@ def checkin_window(state: SiteState, booking: Booking) -> tuple[datetime, dateti
     return opens, booking.slot_start + timedelta(minutes=policy.checkin_after_minutes)
 
 
-def _book(state: SiteState, cmd: c.BookSlot, now: datetime) -> list[Event]:
+def why_no_slots(state: SiteState, service: Service, day: date, now: datetime) -> str | None:
+    """Why `day` offers `service` no slot at all, as a word (the slots' answer says it, the booking page writes its
+    sentence and a booking of it is refused with it): a day before today (`past`), after the last day the booking
+    horizon reaches (`too_far`), a holiday of the site file, a day a supervisor closed (`closed_day`), a weekday the
+    mall does not open (`closed`), a service that takes no bookings (`not_offered`) or that no counter serves
+    (`not_served`), today's issuing of the service paused (`paused`). None: the day has slots (each may be full or
+    begun already)."""
     site = state.site
-    service = _service(state, cmd.service)
+    today = site.service_day(now)
+    if day < today:
+        return "past"
+    if day > today + timedelta(days=site.booking.days_ahead):
+        return "too_far"
+    if day in site.hours.holidays:
+        return "holiday"
+    if day in state.closed_days:
+        return "closed_day"
+    if not site.slots(day):
+        return "closed"
+    if service.online_quota <= 0:
+        return "not_offered"
+    if not site.counters_serving(service.id):
+        return "not_served"
+    if day == today and state.issuing_pause(service.id, day) is not None:
+        return "paused"
+    return None
+
+
+def _bookable_slot(state: SiteState, service: Service, day: date, slot: time, now: datetime) -> datetime:
+    """The start of the slot a booking chose, or the refusal of the day or slot chosen (what the citizen picked,
+    said before anything about who they are: `choice_refusal`)."""
+    site = state.site
     if service.online_quota <= 0:
         raise Refusal("booking_not_offered", service=service.name, details={"service": service.id})
     # As issuing: a booking of a service no counter serves could never be checked in (service_not_served.checkin)
     _require_a_counter(state, service, "service_not_served.booking")
     today = site.service_day(now)
-    slot = next((s for s in site.slots(cmd.day) if s[0].time() == cmd.slot), None)
-    too_far = cmd.day > today + timedelta(days=site.booking.days_ahead)
-    if slot is None or slot[0] <= now or too_far or cmd.day in state.closed_days:
+    last = today + timedelta(days=site.booking.days_ahead)
+    why = why_no_slots(state, service, day, now)
+    if why in ("past", "too_far", "closed_day", "holiday", "closed"):
+        # the day itself: said as such, with the last day that can be booked (a date from a page left open overnight)
+        details: dict[str, Any] = {"days_ahead": site.booking.days_ahead, "why": why, "last_day": last.isoformat()}
+        reason = state.closed_reasons.get(day) if why == "closed_day" else None
+        if reason:
+            details["reason"] = reason
+        if why == "past":
+            raise Refusal("slot_unavailable.past_day", day=day, last=last, details=details)
+        if why == "too_far":
+            raise Refusal("slot_unavailable.too_far", day=day, last=last, days=site.booking.days_ahead, details=details)
+        if why == "closed_day":
+            key = "slot_unavailable.closed_day.reason" if reason else "slot_unavailable.closed_day"
+            raise Refusal(key, day=day, reason=reason, details=details)
+        raise Refusal("slot_unavailable", day=day, slot=slot, details=details)
+    start = next((s for s, _ in site.slots(day) if s.time() == slot), None)
+    if start is None or start <= now:
         raise Refusal(
-            "slot_unavailable.past" if slot is not None and slot[0] <= now else "slot_unavailable",
-            day=cmd.day,
-            slot=cmd.slot,
+            "slot_unavailable.past" if start is not None else "slot_unavailable",
+            day=day,
+            slot=slot,
             details={"days_ahead": site.booking.days_ahead},
         )
-    if cmd.day == today:  # a booking for later today would be a ticket of the paused line at its check-in
+    if day == today:  # a booking for later today would be a ticket of the paused line at its check-in
         _require_not_paused(state, service, today, now)
+    return start
+
+
+def _require_room(state: SiteState, service: Service, day: date, slot: time) -> None:
+    if state.online_booked.get((service.id, day), 0) >= service.online_quota:
+        raise Refusal("online_quota_exhausted", service=service.name, day=day, details={"quota": service.online_quota})
+    if state.slot_booked.get((service.id, day, slot), 0) >= service.slot_capacity:
+        raise Refusal("slot_full", slot=slot, details={"capacity": service.slot_capacity})
+
+
+def choice_refusal(state: SiteState, service_id: str, day: date, slot: time, now: datetime) -> Refusal | None:
+    """The refusal a booking of this service, day and slot would get whoever booked it (a day past, closed or too far
+    ahead, a slot begun or full, the day's online quota spent), or None. Asked before the number's code is checked:
+    the citizen hears first about what they chose, and a code is neither tried nor used by a booking refused for
+    it. (Public anyway: the slots' answer says as much.) `_book` decides again when the booking is made."""
+    try:
+        service = _service(state, service_id)
+        _bookable_slot(state, service, day, slot, now)
+        _require_room(state, service, day, slot)
+    except Refusal as refusal:
+        return refusal
+    return None
+
+
+def _book(state: SiteState, cmd: c.BookSlot, now: datetime) -> list[Event]:
+    site = state.site
+    service = _service(state, cmd.service)
+    start = _bookable_slot(state, service, cmd.day, cmd.slot, now)
     if (cmd.nik_hash, service.id, cmd.day) in state.nik_booked:
         raise Refusal("duplicate_booking", service=service.name, day=cmd.day)
     limit = site.booking.per_phone
     if cmd.phone_hash is not None and state.phone_booked.get((cmd.phone_hash, service.id, cmd.day), 0) >= limit:
         raise Refusal("phone_booking_limit", limit=limit, service=service.name, day=cmd.day, details={"limit": limit})
-    if state.online_booked.get((service.id, cmd.day), 0) >= service.online_quota:
-        raise Refusal(
-            "online_quota_exhausted", service=service.name, day=cmd.day, details={"quota": service.online_quota}
-        )
-    if state.slot_booked.get((service.id, cmd.day, cmd.slot), 0) >= service.slot_capacity:
-        raise Refusal("slot_full", slot=cmd.slot, details={"capacity": service.slot_capacity})
+    _require_room(state, service, cmd.day, cmd.slot)
     if cmd.code in state.booking_codes or cmd.booking_id in state.bookings:
         raise Refusal("duplicate_booking_code")
-    booking = Booking(cmd.booking_id, cmd.code, site.id, service.id, cmd.day, cmd.slot, slot[0], cmd.nik_hash,
+    booking = Booking(cmd.booking_id, cmd.code, site.id, service.id, cmd.day, cmd.slot, start, cmd.nik_hash,
                       cmd.phone_masked, BookingState.BOOKED, now, contact=cmd.contact,
                       phone_hash=cmd.phone_hash)  # fmt: skip
     return [_event(state, ev.BOOKING_CREATED, now, booking=booking)]

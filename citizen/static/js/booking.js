@@ -4,7 +4,7 @@
 // form: this page never stores it, and the server keeps only a keyed hash.
 
 import { call } from "./api.js";
-import { Texts, formatRange, formatSlot, formatTime, waitText } from "./i18n.js";
+import { Texts, formatDay, formatRange, formatSlot, formatTime, waitText } from "./i18n.js";
 import { normaliseCode } from "./keypad.js";
 import { Modes } from "./modes.js";
 
@@ -64,8 +64,17 @@ async function loadSlots(keep = null) {
   // Today's slots of a service whose issuing is paused are not offered (the server sends none): why, in its words.
   const paused = answer.data.paused;
   say("slots-paused", paused ? texts.t("booking_paused_today", { reason: paused.reason }) : "");
-  $("slots-none").hidden = Boolean(paused) || answer.data.slots.some((s) => s.available > 0);
+  // A date with no time at all says why and what to do (a page left open overnight offered yesterday, and the
+  // answer's empty list said nothing): the last date that can be booked named as the citizen writes dates.
+  say("slots-why", answer.data.why && !paused ? () => whyNoSlots(answer.data) : "");
+  $("slots-none").hidden = Boolean(paused || answer.data.why) || answer.data.slots.some((s) => s.available > 0);
   if (keep) $("step-identity").hidden = !chosen("slot");
+}
+
+function whyNoSlots(answer) {
+  const { why, holiday, reason } = answer;
+  const key = why === "holiday" && holiday ? "booking_why_holiday_named" : why === "closed_day" && reason ? "booking_why_closed_day_reason" : `booking_why_${why}`;
+  return texts.t(key, { last: formatDay(answer.last_day, texts.lang), days: answer.days_ahead, holiday, reason });
 }
 
 // Or walk in today: each service's line at the mall now (GET .../waits, what a ticket taken now would be told),
@@ -102,6 +111,9 @@ const FIELD_ERRORS = {
   phone_code_wrong: "phone-code-error",
   phone_code_expired: "phone-code-error",
 };
+// Refusals of what was chosen (the server says them before it looks at the NIK, the number or its code): said at
+// the slots, read again, where the citizen picks another time or date.
+const CHOICE_ERRORS = ["slot_full", "slot_unavailable", "online_quota_exhausted"];
 const FIELD_OF_ERROR = { "nik-error": "nik", "phone-error": "phone", "phone-code-error": "phone-code" };
 
 // Where the mall has a gateway the number is verified by a code sent to it (config.verify_phone). "Kirim kode"
@@ -200,9 +212,10 @@ async function submit(event) {
   const error = answer.error;
   const field = FIELD_ERRORS[error.code] || (error.details?.field === "phone" ? "phone-error" : null);
   if (field) return refuse(field, () => texts.error(error));
-  if (["slot_full", "slot_unavailable"].includes(error.code)) {
+  if (CHOICE_ERRORS.includes(error.code)) {
     await loadSlots();
     $("step-identity").hidden = false;
+    if (error.details?.why && !$("slots-why").hidden) return; // the date itself: said once, by the slots' line
     return say("slot-error", () => texts.error(error));
   }
   say("form-error", () => texts.error(error));

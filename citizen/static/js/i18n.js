@@ -45,14 +45,18 @@ export function formatWhen(iso, lang, timeZone) {
   return `${date} ${lang === "en" ? "at" : "pukul"} ${formatTime(iso, lang, timeZone)}`;
 }
 
-// A booking's slot: "Senin, 7 Desember 2026, 08.30–09.00" / "Monday, 7 December 2026, 08:30–09:00" (a calendar
-// date: the same wherever the browser is).
-export function formatSlot(day, slot, end, lang) {
+// A calendar date as the API gives it ("2026-12-07"): "Senin, 7 Desember 2026" / "Monday, 7 December 2026" (the same
+// wherever the browser is).
+export function formatDay(day, lang) {
   const [y, m, d] = String(day).split("-").map(Number);
-  const date = new Intl.DateTimeFormat(LOCALES[lang], {
+  return new Intl.DateTimeFormat(LOCALES[lang], {
     weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC",
   }).format(new Date(Date.UTC(y, m - 1, d)));
-  return `${date}, ${formatRange(slot, end, lang)}`;
+}
+
+// A booking's slot: "Senin, 7 Desember 2026, 08.30–09.00" / "Monday, 7 December 2026, 08:30–09:00".
+export function formatSlot(day, slot, end, lang) {
+  return `${formatDay(day, lang)}, ${formatRange(slot, end, lang)}`;
 }
 
 // A slot's times as the API gives them ("08:30", "09:00"): "08.30–09.00" in Indonesian, "08:30–09:00" in English.
