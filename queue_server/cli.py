@@ -1447,8 +1447,8 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--name", required=True, help='the mall\'s name, e.g. "MPP Kabupaten Slawi"')
     sp.add_argument(
         "--timezone",
-        help="Asia/Jakarta (WIB), Asia/Makassar (WITA) or Asia/Jayapura (WIT); by default the province's (the law's), "
-        "else Asia/Jakarta",
+        help="Asia/Jakarta or Asia/Pontianak (WIB), Asia/Makassar (WITA) or Asia/Jayapura (WIT); by default the "
+        "province's (the law's), else Asia/Jakarta",
     )
     sp.add_argument("--province", help='where the mall is, for the ministry\'s reports: e.g. "Jawa Tengah"')
     sp.add_argument("--regency", help='its regency or city: "Kabupaten Slawi" or "Kota Tegal"')

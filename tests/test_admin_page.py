@@ -687,6 +687,42 @@ async def test_a_province_brings_its_time_zone_and_another_zone_is_refused_in_th
         assert (site.province, site.timezone) == ("51", "Asia/Makassar")
 
 
+async def test_a_pontianak_mall_chooses_asia_pontianak_and_keeps_it_with_another_wib_province(
+    browser: Browser, server: Server
+) -> None:
+    """Asia/Pontianak is WIB (West Kalimantan): the form offers it beside Asia/Jakarta, saves it as chosen, shows it
+    back, and a province of WIB chosen after keeps it (a province of another zone still brings its own)."""
+    async with signed_in(browser, server, "/supervisor/tegal/admin#site", user="admin") as page:
+        await until(page, "() => !!document.getElementById('edit-site')")
+        await page.click("#edit-site")
+        options = await page.locator("#f-timezone option").all_inner_texts()
+        assert options == ["WIB (Asia/Jakarta)", "WIB (Asia/Pontianak)", "WITA (Asia/Makassar)", "WIT (Asia/Jayapura)"]
+        await page.select_option("#f-province", "Kalimantan Barat")
+        assert await page.input_value("#f-timezone") == "Asia/Jakarta", "WIB already: nothing to change"
+        await page.select_option("#f-timezone", "Asia/Pontianak")
+        await page.fill("#f-regency", "Kota Pontianak")
+        await save_and_wait(page, 1)
+        site = server.ctx.sites["tegal"]
+        assert (site.province, site.regency, site.timezone) == ("61", "Kota Pontianak", "Asia/Pontianak")
+        await until(page, "() => document.querySelector('dl.facts').textContent.includes('WIB (Asia/Pontianak)')")
+        await page.click("#edit-site")
+        assert await page.input_value("#f-timezone") == "Asia/Pontianak", "shown back as saved"
+        await page.select_option("#f-province", "Kalimantan Tengah")
+        assert await page.input_value("#f-timezone") == "Asia/Pontianak", "Kalimantan Tengah is WIB too: kept"
+        await page.select_option("#f-province", "Kalimantan Timur")
+        assert await page.input_value("#f-timezone") == "Asia/Makassar", "Kalimantan Timur brings WITA"
+        await page.select_option("#f-province", "Kalimantan Barat")
+        await page.select_option("#f-timezone", "Asia/Makassar")
+        await page.click("#editor-save")
+        await until(page, "() => document.getElementById('editor-error').textContent.includes('WIB')")
+        said = await page.text_content("#editor-error") or ""
+        assert (
+            "Provinsi Kalimantan Barat memakai WIB: zona waktu harus Asia/Jakarta atau Asia/Pontianak (bukan "
+            "Asia/Makassar)." in said
+        ), said
+        assert server.ctx.sites["tegal"].timezone == "Asia/Pontianak", "nothing saved"
+
+
 async def test_a_supervisor_names_the_mobile_unit_s_wifi_and_a_name_a_slip_cannot_print_is_refused(
     browser: Browser, server: Server
 ) -> None:

@@ -128,6 +128,26 @@ def test_init_site_and_check_site_keep_the_province_s_time_zone(tmp_path: Path) 
     assert "- site.timezone: Bali uses WITA: timezone must be 'Asia/Makassar', not 'Asia/Jakarta'" in checked.stdout
 
 
+def test_init_site_takes_asia_pontianak_for_west_kalimantan_as_written(tmp_path: Path) -> None:
+    """Asia/Pontianak, tzdata's zone of West Kalimantan, was refused as "not a time zone of Indonesia". It is WIB:
+    init-site writes it as given, check-site takes it, and a WITA province under it is refused by its legal zone."""
+    site = tmp_path / "pontianak.toml"
+    run("init-site", str(site), "--id", "pontianak", "--name", "MPP Kota Pontianak", "--province", "Kalimantan Barat",
+        "--regency", "Kota Pontianak", "--timezone", "Asia/Pontianak")  # fmt: skip
+    assert 'timezone = "Asia/Pontianak"  # WIB (the zones: Asia/Jakarta or Asia/Pontianak for WIB,' in site.read_text()
+    assert "ok — MPP Kota Pontianak" in run("check-site", str(site)).stdout
+    assert load_site(site).timezone == "Asia/Pontianak"
+    wrong = run("init-site", str(tmp_path / "x.toml"), "--id", "x", "--name", "x", "--province", "Bali",
+                "--timezone", "Asia/Pontianak", check=False)  # fmt: skip
+    assert "time zone 'Asia/Pontianak': Bali uses WITA: timezone must be 'Asia/Makassar'" in wrong.stderr, wrong.stderr
+    tokyo = run("init-site", str(tmp_path / "x.toml"), "--id", "x", "--name", "x", "--timezone", "Asia/Tokyo",
+                check=False)  # fmt: skip
+    assert tokyo.returncode != 0 and "Traceback" not in tokyo.stderr
+    assert ("time zone 'Asia/Tokyo': not a time zone of Indonesia (use Asia/Jakarta or Asia/Pontianak for WIB, "
+            "Asia/Makassar for WITA or Asia/Jayapura for WIT)") in tokyo.stderr, tokyo.stderr  # fmt: skip
+    assert not (tmp_path / "x.toml").exists()
+
+
 def test_a_new_mall_starts_from_init_site_to_a_running_server(tmp_path: Path) -> None:
     """An outside review: a new mall could not be started without copying the 14-agency demo file, as nothing
     smaller passes check-site. init-site writes the smallest file that does, and says what to do next."""

@@ -182,8 +182,8 @@ async def test_wrong_changes_are_refused_with_a_reason_and_change_nothing(server
     tokyo["site"]["timezone"] = "Asia/Tokyo"
     status, body = await put({"version": 0, "document": tokyo})
     assert status == 422 and body["error"]["details"]["problems_text"]["id"] == [
-        "zona waktu: Asia/Tokyo bukan zona waktu Indonesia: pakai Asia/Jakarta (WIB), Asia/Makassar (WITA), atau "
-        "Asia/Jayapura (WIT)"
+        "zona waktu: Asia/Tokyo bukan zona waktu Indonesia: pakai Asia/Jakarta atau Asia/Pontianak (WIB), "
+        "Asia/Makassar (WITA), atau Asia/Jayapura (WIT)"
     ], body
     renamed = copy.deepcopy(document)
     renamed["site"]["id"] = "brebes"
@@ -1267,11 +1267,15 @@ async def test_a_time_zone_other_than_the_province_s_is_refused_naming_the_right
     """An outside review: Settings saved Papua with WIB. A province keeps its zone by law (domain/provinces.py)."""
     admin = await server.login("admin")
     document = (await read(server, admin))["document"]
+    # WIB has two names (Asia/Pontianak is West Kalimantan's): both are said, either is taken
+    wib = ("Asia/Jakarta", "Asia/Pontianak")
     for province, timezone, zone, right in (
-        ("Bali", "Asia/Jakarta", "WITA", "Asia/Makassar"),
-        ("Papua", "Asia/Jakarta", "WIT", "Asia/Jayapura"),
-        ("Maluku Utara", "Asia/Makassar", "WIT", "Asia/Jayapura"),
-        ("Jawa Tengah", "Asia/Makassar", "WIB", "Asia/Jakarta"),
+        ("Bali", "Asia/Jakarta", "WITA", ("Asia/Makassar",)),
+        ("Bali", "Asia/Pontianak", "WITA", ("Asia/Makassar",)),
+        ("Papua", "Asia/Jakarta", "WIT", ("Asia/Jayapura",)),
+        ("Maluku Utara", "Asia/Makassar", "WIT", ("Asia/Jayapura",)),
+        ("Jawa Tengah", "Asia/Makassar", "WIB", wib),
+        ("Kalimantan Barat", "Asia/Jayapura", "WIB", wib),
     ):
         changed = copy.deepcopy(document)
         changed["site"].update(province=province, timezone=timezone)
@@ -1279,10 +1283,10 @@ async def test_a_time_zone_other_than_the_province_s_is_refused_naming_the_right
         assert r.status_code == 422, r.text
         error = r.json()["error"]
         assert error["details"]["problems"] == [
-            f"site.timezone: {province} uses {zone}: timezone must be {right!r}, not {timezone!r}"
+            f"site.timezone: {province} uses {zone}: timezone must be {' or '.join(map(repr, right))}, not {timezone!r}"
         ]
-        id_said = f"Provinsi {province} memakai {zone}: zona waktu harus {right} (bukan {timezone})."
-        en_said = f"The province {province} uses {zone}: the time zone must be {right} (not {timezone})."
+        id_said = f"Provinsi {province} memakai {zone}: zona waktu harus {' atau '.join(right)} (bukan {timezone})."
+        en_said = f"The province {province} uses {zone}: the time zone must be {' or '.join(right)} (not {timezone})."
         assert error["details"]["problems_text"] == {"id": [id_said], "en": [en_said]}
         assert id_said in error["message"] and en_said in error["message_en"]
     assert server.ctx.sites["tegal"].timezone == "Asia/Jakarta", "nothing saved"
@@ -1291,6 +1295,12 @@ async def test_a_time_zone_other_than_the_province_s_is_refused_naming_the_right
     r = await server.http.put(URL, json={"version": 0, "document": changed}, headers=admin)
     assert r.status_code == 200, r.text
     assert (server.ctx.sites["tegal"].province, server.ctx.sites["tegal"].timezone) == ("51", "Asia/Makassar")
+    changed["site"].update(province="Kalimantan Barat", regency="Kota Pontianak", timezone="Asia/Pontianak")
+    r = await server.http.put(URL, json={"version": 1, "document": changed}, headers=admin)
+    assert r.status_code == 200, r.text
+    assert (server.ctx.sites["tegal"].province, server.ctx.sites["tegal"].timezone) == ("61", "Asia/Pontianak")
+    kept = (await read(server, admin))["document"]["site"]
+    assert kept["timezone"] == "Asia/Pontianak", "the configuration keeps the name as written"
 
 
 def test_a_configuration_s_problems_read_as_one_sentence_whatever_their_own_ends() -> None:

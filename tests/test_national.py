@@ -784,3 +784,26 @@ def test_the_csv_says_the_ikm_s_days_and_each_mall_s_own_time_and_how_many_malls
     line = next(csv.DictReader(io.StringIO(national_module.to_csv({"sites": [row], "totals": totals,
                                                                    "period": period}))))  # fmt: skip
     assert line["as_of"] == "2026-11-23T14:00:00+07:00", line
+
+
+def test_malls_in_pontianak_and_jakarta_share_wib_in_the_national_view() -> None:
+    """A Pontianak mall keeps Asia/Pontianak (its site file's name for WIB): the national view's default zone groups
+    malls by their legal zone, so Pontianak with Jakarta is WIB, as two Jakarta malls are, not "two zones"."""
+    from dataclasses import replace
+
+    from queue_server.common.messages import text
+    from queue_server.domain.refusal import Refusal
+    from queue_server.supervision.national import reader_zone
+
+    tegal = load_site(DEMO_SITE)
+    pontianak = replace(tegal, id="pontianak", timezone="Asia/Pontianak")
+    makassar = replace(tegal, id="makassar", timezone="Asia/Makassar")
+    assert reader_zone({}, [pontianak, tegal]) == "Asia/Jakarta"
+    assert reader_zone({}, [pontianak]) == "Asia/Pontianak", "a mall alone: its own name"
+    assert reader_zone({}, [pontianak, replace(pontianak, id="singkawang")]) == "Asia/Pontianak"
+    assert reader_zone({}, [pontianak, makassar]) == "Asia/Jakarta", "two zones: WIB, as for Jakarta with Makassar"
+    assert reader_zone({"tz": "Asia/Pontianak"}, [makassar]) == "Asia/Pontianak", "a reader in Pontianak"
+    with pytest.raises(Refusal) as refused:
+        reader_zone({"tz": "Asia/Pontianakk"}, [tegal])
+    said = text("refusal", refused.value.key, "id", refused.value.params)
+    assert "Asia/Jakarta atau Asia/Pontianak (WIB), Asia/Makassar (WITA) atau Asia/Jayapura (WIT)" in said, said

@@ -373,7 +373,8 @@ async def test_the_default_period_ends_on_today_where_the_reader_is_not_on_the_l
             r = await s.http.get(path, params={"tz": zone}, headers=nasional)
             error = r.json()["error"]
             assert r.status_code == 422 and error["details"]["field"] == "tz", (path, zone, r.text)
-            assert "Asia/Jakarta (WIB)" in error["message"] and "time zone" in error["message_en"]
+            assert "Asia/Jakarta atau Asia/Pontianak (WIB)" in error["message"], error["message"]
+            assert "time zone" in error["message_en"]
 
 
 async def test_the_csv_s_file_name_says_the_day_where_the_reader_is_not_the_server_s_utc_day(malls: Server) -> None:

@@ -1,7 +1,7 @@
 """Site files: the demo mall loads; a wrong file is refused with every problem named by its field."""
 
 import tomllib
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,11 @@ def test_demo_mall_is_realistic() -> None:
         # a real zone, but not one of Indonesia's three: refused as the message always said (an outside review found
         # it accepted)
         (lambda d: d["site"].update(timezone="Asia/Tokyo"), "site.timezone: 'Asia/Tokyo' is not a time zone of Indonesia"),
-        (lambda d: d["site"].update(timezone="Asia/Pontianak"), "site.timezone: 'Asia/Pontianak' is not a time zone of Indonesia (use Asia/Jakarta for WIB"),
+        # the sentence names every zone a site file may name: WIB's two (Asia/Pontianak is West Kalimantan's)
+        (lambda d: d["site"].update(timezone="Asia/Singapore"), "site.timezone: 'Asia/Singapore' is not a time zone of "
+         "Indonesia (use Asia/Jakarta or Asia/Pontianak for WIB, Asia/Makassar for WITA or Asia/Jayapura for WIT)"),
+        (lambda d: d["site"].update(timezone="Asia/Ujung_Pandang"), "site.timezone: 'Asia/Ujung_Pandang' is not a time "
+         "zone of Indonesia (use Asia/Jakarta or Asia/Pontianak for WIB"),  # tzdata's old alias: one name per zone
         (lambda d: d["site"]["hours"].update(mon=["7:30-16"]), "site.hours.mon: '7:30-16' is not a range"),
         (lambda d: d["site"]["hours"].update(tue=["16:00-07:30"]), "site.hours.tue: '16:00-07:30' ends before"),
         (lambda d: d["site"]["hours"].update(wed=["07:30-11:00", "10:00-15:30"]), "site.hours.wed: ranges overlap at 10:00"),
@@ -422,13 +426,26 @@ def test_a_mall_s_time_zone_must_be_its_province_s(province: str) -> None:
     right = find(province)
     assert right is not None
     zone = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}[right.timezone]
-    for timezone in ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"):
+    legal = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+    for timezone in ("Asia/Jakarta", "Asia/Pontianak", "Asia/Makassar", "Asia/Jayapura"):
         data = demo_data()
         data["site"].update(province=province, timezone=timezone)
-        if timezone == right.timezone:
-            assert parse_site(data).timezone == timezone
+        if legal[timezone] == zone:  # WIB under either name: the same clock
+            assert parse_site(data).timezone == timezone, "kept as written"
             continue
         said = problems(data)
+        if zone == "WIB":  # both of WIB's names are said, either may be written
+            assert said == [f"site.timezone: {right.name} uses WIB: timezone must be 'Asia/Jakarta' or "
+                            f"'Asia/Pontianak', not {timezone!r}"]  # fmt: skip
+            assert problem_text(said[0], "id", catalogue()) == (
+                f"Provinsi {right.name} memakai WIB: zona waktu harus Asia/Jakarta atau Asia/Pontianak (bukan "
+                f"{timezone})."
+            )
+            assert problem_text(said[0], "en", catalogue()) == (
+                f"The province {right.name} uses WIB: the time zone must be Asia/Jakarta or Asia/Pontianak (not "
+                f"{timezone})."
+            )
+            continue
         assert said == [
             f"site.timezone: {right.name} uses {zone}: timezone must be {right.timezone!r}, not {timezone!r}"
         ]
@@ -452,16 +469,33 @@ def problems_or_none(data: dict) -> list[str]:
     return []
 
 
-def test_pontianak_stays_refused_west_kalimantan_keeps_jakarta() -> None:
-    """Kalimantan Barat is WIB: the project names WIB Asia/Jakarta only, so Asia/Pontianak stays refused there too."""
+def test_a_pontianak_mall_keeps_asia_pontianak_and_lives_on_wib() -> None:
+    """Asia/Pontianak is tzdata's zone of West Kalimantan, WIB by law: it was refused as "not a time zone of
+    Indonesia". Taken as written, checked against the province by its legal zone (WIB), and the mall's days and hours
+    are a Jakarta mall's to the minute."""
+    from zoneinfo import ZoneInfo
+
     data = demo_data()
-    data["site"].update(province="Kalimantan Barat", timezone="Asia/Pontianak")
-    assert problems(data) == [
-        "site.timezone: 'Asia/Pontianak' is not a time zone of Indonesia (use Asia/Jakarta for WIB, Asia/Makassar for "
-        "WITA or Asia/Jayapura for WIT)"
-    ]
+    data["site"].update(province="Kalimantan Barat", regency="Kota Pontianak", timezone="Asia/Pontianak")
+    pontianak = parse_site(data)
+    assert (pontianak.timezone, pontianak.province) == ("Asia/Pontianak", "61")
     data["site"]["timezone"] = "Asia/Jakarta"
-    assert parse_site(data).province == "61"
+    jakarta = parse_site(data)
+    for moment in (datetime(2026, 12, 7, 1, 30, tzinfo=UTC), datetime(2026, 12, 7, 16, 59, tzinfo=UTC),
+                   datetime(2026, 12, 7, 17, 0, tzinfo=UTC), datetime(2027, 6, 30, 23, 0, tzinfo=UTC)):  # fmt: skip
+        assert pontianak.local(moment).isoformat() == jakarta.local(moment).isoformat()
+        assert pontianak.service_day(moment) == jakarta.service_day(moment)
+    assert pontianak.local(datetime(2026, 12, 7, 1, 30, tzinfo=UTC)).strftime("%H.%M %z") == "08.30 +0700"
+    assert ZoneInfo("Asia/Pontianak").utcoffset(datetime(1987, 6, 1)) != ZoneInfo("Asia/Jakarta").utcoffset(
+        datetime(1987, 6, 1)
+    ), "WITA in Pontianak until 1988: why they are two names in tzdata"
+    # WITA's or WIT's province under WIB's other name: refused with the province's zone
+    data["site"].update(province="Sulawesi Selatan", timezone="Asia/Pontianak")
+    assert problems(data) == [
+        "site.timezone: Sulawesi Selatan uses WITA: timezone must be 'Asia/Makassar', not 'Asia/Pontianak'"
+    ]
+    del data["site"]["province"]  # no province: any zone of Indonesia
+    assert parse_site(data).timezone == "Asia/Pontianak"
 
 
 def test_the_benchmark_s_generated_malls_are_site_files_that_pass() -> None:

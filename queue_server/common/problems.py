@@ -112,6 +112,11 @@ _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^no opening hours on any day$", "no_hours"),
         (r"^no counter is defined", "no_counter"),
         (r"^«value» is not a time zone of Indonesia", "not_a_time_zone"),
+        (  # WIB's two names: 'Asia/Jakarta' or 'Asia/Pontianak' (domain/provinces.py)
+            r"^(?P<province>.+) uses (?P<zone>WIB|WITA|WIT): timezone must be '(?P<value>[^']*)' "
+            r"or '(?P<second>[^']*)', not «other»$",
+            "province_zone_two",
+        ),
         (r"^(?P<province>.+) uses (?P<zone>WIB|WITA|WIT): timezone must be «value», not «other»$", "province_zone"),
         (r"^«value» is not a province of Indonesia", "not_a_province"),
         (r"^«value»: write it as 'Kabupaten Tegal' or 'Kota Tegal'$", "not_a_regency"),
@@ -130,7 +135,7 @@ _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 # Problems of the whole configuration: said without the place ("agencies" is every agency, not one).
-_WHOLE = frozenset({"no_counter", "no_agency", "site_table", "province_zone"})
+_WHOLE = frozenset({"no_counter", "no_agency", "site_table", "province_zone", "province_zone_two"})
 
 # The place: each step of the path as the page names it ("agencies[0 "x"]" and "counters["1"]" -> the agency x, the
 # counter 1; "agencies[2]", an entry without a usable code, -> the third agency). A key is anything between dots (a

@@ -7,14 +7,40 @@ Each province's time zone is the law's, Keppres 41/1987 (the three zones of Indo
 and Central Kalimantan; WITA for Bali, the Nusa Tenggaras, South and East Kalimantan, and Sulawesi; WIT for Maluku and
 Papua. A province made since keeps the zone of the one it was made from (Kepulauan Riau, Bangka Belitung and Banten:
 WIB; Kalimantan Utara, Gorontalo and Sulawesi Barat: WITA; Maluku Utara and the five Papuan provinces: WIT). A mall's
-time zone must be its province's (settings/sitefile.py). Kalimantan Barat is WIB: Asia/Jakarta, as for every WIB
-mall (the project names each zone by one city's zone, never Asia/Pontianak)."""
+time zone must be its province's (settings/sitefile.py): the same legal zone, under any of tzdata's names for it.
+
+tzdata names four zones for Indonesia (zone1970.tab): Asia/Jakarta and Asia/Pontianak (WIB; Pontianak's is West and
+Central Kalimantan, which kept WITA until 1988), Asia/Makassar (WITA) and Asia/Jayapura (WIT). A site file keeps the
+name its administrator wrote: a Pontianak mall may write Asia/Pontianak, which reads the same clock as Asia/Jakarta
+for every day this system has known, so ZoneInfo gives both the same local dates and hours; what compares zones
+compares their legal zone (`legal_zone`), never their names. A province's own `timezone` is its legal zone's usual
+name, the one `init-site` writes and the Settings page chooses with the province."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-WIB, WITA, WIT = "Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"  # the time zones a site file names
+WIB, WITA, WIT = "Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"  # each legal zone's usual name
+
+# Every zone a site file may name (tzdata's for Indonesia), with its legal zone, in the order a sentence lists them.
+ZONES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+USUAL = {"WIB": WIB, "WITA": WITA, "WIT": WIT}  # a legal zone's usual name
+
+
+def legal_zone(timezone: str) -> str | None:
+    """The legal zone ("WIB", "WITA" or "WIT") of a zone of Indonesia (Asia/Pontianak's is WIB), None for any other."""
+    return ZONES.get(timezone)
+
+
+def names_of(legal: str) -> list[str]:
+    """The zone names of a legal zone, as a site file may write them: ["Asia/Jakarta", "Asia/Pontianak"] for WIB."""
+    return [name for name, zone in ZONES.items() if zone == legal]
+
+
+def zones_said() -> str:
+    """Every zone a site file may name, as a sentence lists them: "Asia/Jakarta or Asia/Pontianak for WIB, ..."."""
+    said = [f"{' or '.join(names_of(legal))} for {legal}" for legal in USUAL]
+    return f"{', '.join(said[:-1])} or {said[-1]}"
 
 
 @dataclass(frozen=True)
@@ -22,7 +48,7 @@ class Province:
     code: str
     name: str  # as the ministry writes it
     name_en: str
-    timezone: str  # WIB, WITA or WIT (Keppres 41/1987)
+    timezone: str  # WIB, WITA or WIT (Keppres 41/1987), by the legal zone's usual name
 
 
 PROVINCES: tuple[Province, ...] = (

@@ -103,8 +103,11 @@ def belongs_under(key: str) -> str | None:
     return homes[0] if len(homes) == 1 else None
 
 
-# The time zones a site may have, as the pages name them (docs/site-file.md); the Settings page offers these only.
-TIME_ZONES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+# The time zones a site may have (docs/site-file.md), each with its legal zone; the Settings page offers these only.
+# Kept as written, Asia/Pontianak too (domain/provinces.py): the administrator's own name for the mall's clock, which
+# the Settings page and an exported site file give back unchanged; it reads as Asia/Jakarta does, and what compares
+# zones compares WIB, WITA and WIT.
+TIME_ZONES = provinces.ZONES
 
 
 class SiteFileError(ValueError):
@@ -603,10 +606,11 @@ def _zone_of_province(reader: _Reader, code: str, timezone: str) -> None:
 def zone_problem(code: str, timezone: str) -> str | None:
     """Why `timezone` is not the time of the province `code`, or None when it is (init-site asks it too)."""
     province = provinces.BY_CODE[code]
-    if province.timezone == timezone:
+    zone = provinces.legal_zone(province.timezone)
+    if zone is not None and provinces.legal_zone(timezone) == zone:
         return None
-    zone = TIME_ZONES[province.timezone]
-    return f"{province.name} uses {zone}: timezone must be {province.timezone!r}, not {timezone!r}"
+    names = " or ".join(repr(name) for name in provinces.names_of(str(zone)))  # WIB: 'Asia/Jakarta' or 'Asia/Pontianak'
+    return f"{province.name} uses {zone}: timezone must be {names}, not {timezone!r}"
 
 
 def read_region(table: dict[str, Any]) -> tuple[str | None, str | None, list[str]]:
@@ -774,8 +778,8 @@ def parse_site(
     timezone = reader.text(site_table, "timezone", "site", default="Asia/Jakarta")
     zone_given = timezone in TIME_ZONES
     if timezone and not zone_given:  # a mall's service day, numbering and quotas follow WIB, WITA or WIT
-        reader.fail("site.timezone", f"{timezone[:40]!r} is not a time zone of Indonesia (use Asia/Jakarta for WIB, "
-                    "Asia/Makassar for WITA or Asia/Jayapura for WIT)")  # fmt: skip
+        said = provinces.zones_said()  # every zone it may name: "Asia/Jakarta or Asia/Pontianak for WIB, ..."
+        reader.fail("site.timezone", f"{timezone[:40]!r} is not a time zone of Indonesia (use {said})")
     timezone = timezone if zone_given else "Asia/Jakarta"
     hours_table = site_table.get("hours", {})
     if not isinstance(hours_table, dict):

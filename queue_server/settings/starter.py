@@ -10,7 +10,7 @@ from datetime import date
 from queue_server.domain import provinces
 from queue_server.settings.sitefile import ID, read_region, zone_problem
 
-TIMEZONES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+TIMEZONES = provinces.ZONES  # as the site file takes them, Asia/Pontianak too (written as given)
 
 
 def _string(text: str) -> str:
@@ -46,13 +46,14 @@ def starter_site(
     regency: str | None = None,
 ) -> str:
     """The file's text; ValueError names what is wrong with an argument. `timezone` None: the province's (the law's:
-    domain/provinces.py), else WIB; one given must be the province's."""
+    domain/provinces.py), else WIB; one given must be of the province's legal zone (Asia/Pontianak is WIB), and is
+    written as given."""
     if not ID.match(site_id):
         raise ValueError(f"site id {site_id!r}: lower-case letters, digits, '-' and '_' (e.g. slawi, kota-bekasi)")
     if not name.strip() or len(name.strip()) > 120 or any(c in name for c in "\r\n"):
         raise ValueError("the mall's name: one line of at most 120 characters (e.g. 'MPP Kabupaten Tegal')")
     if timezone is not None and timezone not in TIMEZONES:
-        raise ValueError(f"time zone {timezone!r}: one of {', '.join(TIMEZONES)}")
+        raise ValueError(f"time zone {timezone!r}: not a time zone of Indonesia (use {provinces.zones_said()})")
     name = name.strip()
     code, region = _region(province, regency)
     if timezone is None:
@@ -69,7 +70,7 @@ def starter_site(
 [site]
 id = {_string(site_id)}               # in every address and command (--site-id); not changed later
 name = {_string(name)}
-timezone = {_string(timezone)}  # {TIMEZONES[timezone]}: Asia/Jakarta (WIB), Asia/Makassar (WITA) or Asia/Jayapura (WIT)
+timezone = {_string(timezone)}  # {TIMEZONES[timezone]} (the zones: {provinces.zones_said()})
 {region}
 running_text = {_string(f"Selamat datang di {name}. Pelayanan tidak dipungut biaya.")}
 # wifi = "MPP-Keliling"          # a server not on the internet (a mobile unit's box): the Wi-Fi citizens' phones

@@ -122,11 +122,16 @@ ZONE_MAX = 64
 
 
 def reader_zone(query: Mapping[str, str], sites: Iterable[Site]) -> str:
-    """`tz`: the reader's time zone (an IANA name); default the malls' zone when they share one, else WIB."""
+    """`tz`: the reader's time zone (an IANA name); default the malls' zone when they share one, else WIB. Shared
+    by its legal zone, not its name: malls in Pontianak (Asia/Pontianak) and Jakarta share WIB, said by its usual
+    name; a mall alone keeps its own."""
     zone = query.get("tz") or ""
     if not zone:
-        zones = {site.timezone for site in sites}
-        return zones.pop() if len(zones) == 1 else WIB
+        names = {site.timezone for site in sites}
+        legal = {provinces.legal_zone(name) for name in names}
+        if len(names) == 1:
+            return names.pop()
+        return provinces.USUAL[str(legal.pop())] if len(legal) == 1 and None not in legal else WIB
     try:
         if len(zone) > ZONE_MAX:
             raise ValueError(zone)

@@ -805,7 +805,7 @@ function editSite() {
   const s = current.document.site;
   const fields = [
     { key: "name", label: T("admin_site_name"), required: true, wide: true },
-    { key: "timezone", label: T("admin_timezone"), type: "select", options: [["Asia/Jakarta", "WIB (Asia/Jakarta)"], ["Asia/Makassar", "WITA (Asia/Makassar)"], ["Asia/Jayapura", "WIT (Asia/Jayapura)"]] },
+    { key: "timezone", label: T("admin_timezone"), type: "select", options: [["Asia/Jakarta", "WIB (Asia/Jakarta)"], ["Asia/Pontianak", "WIB (Asia/Pontianak)"], ["Asia/Makassar", "WITA (Asia/Makassar)"], ["Asia/Jayapura", "WIT (Asia/Jayapura)"]] },
     { key: "province", label: T("admin_province"), type: "select", options: [["", "–"], ...(config.provinces || []).map((p) => [p.name, p.name])], hint: T("admin_province_hint") },
     { key: "regency", label: T("admin_regency"), hint: T("admin_regency_hint") },
     // The server's limit (GET .../configuration `running_text_max`), counted as it counts, spaces folded
@@ -829,10 +829,10 @@ function editSite() {
     return save(document);
   });
   // A province keeps one time zone by law (WIB, WITA or WIT), and the server refuses any other: choosing the
-  // province chooses its zone.
+  // province chooses its zone; one already of that zone by another name (Asia/Pontianak, WIB) is kept.
   $("f-province").addEventListener("change", (event) => {
     const found = (config.provinces || []).find((p) => p.name === event.target.value);
-    if (found && found.timezone) $("f-timezone").value = found.timezone;
+    if (found && found.timezone && zoneLabel($("f-timezone").value) !== zoneLabel(found.timezone)) $("f-timezone").value = found.timezone;
   });
 }
 
