@@ -530,7 +530,7 @@ def _paused_notice(state: SiteState, ticket: Ticket, now: datetime) -> dict[str,
     pause = state.issuing_pause(ticket.service, state.site.service_day(now))
     if pause is None:
         return None
-    view = pause_view(pause)
+    view = pause_view(pause, state.site.tz)
     # the expected time is a hope: once past (and nobody resumed yet), a citizen is not told it
     return view | {"until": None} if pause.until is not None and pause.until <= now else view
 

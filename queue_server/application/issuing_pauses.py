@@ -57,7 +57,8 @@ def _until(body: dict[str, Any]) -> time | None:
 def _answer(events: list[Event], state: SiteState) -> dict[str, Any]:
     """The services paused today after the command, each with its reason (the dashboard redraws from it)."""
     day = state.site.service_day(events[0].at)
-    paused = {s: pause_view(p) for s in state.site.services if (p := state.issuing_pause(s, day)) is not None}
+    site = state.site
+    paused = {s: pause_view(p, site.tz) for s in site.services if (p := state.issuing_pause(s, day)) is not None}
     return {"ok": True, "paused": paused}
 
 

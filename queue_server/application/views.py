@@ -88,7 +88,7 @@ def paused_of(
     pause = state.issuing_pause(service_id, day)
     if pause is None:
         return None
-    view = pause_view(pause)
+    view = pause_view(pause, state.site.tz)
     return view | {"until": None} if now is not None and pause.until is not None and pause.until <= now else view
 
 

@@ -7,7 +7,7 @@ the operator decides."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from queue_server.domain.snapshot import Snapshot, snap
 
@@ -25,10 +25,12 @@ class IssuingPause(Snapshot):
         return self.day == day
 
 
-def pause_view(pause: IssuingPause) -> dict[str, str | None]:
-    """As a page or the API shows it: the reason, since and the expected resumption (ISO times; the page formats)."""
+def pause_view(pause: IssuingPause, tz: tzinfo) -> dict[str, str | None]:
+    """As a page or the API shows it: the reason, since and the expected resumption, ISO times with the mall's own
+    offset (`tz`: the site's zone), as the pages say them. `since` is the event's moment, kept in UTC: it was given
+    as "02:05:00+00:00" for a pause made at 10.05 WITA, beside an `until` of "+08:00"."""
     return {
         "reason": pause.reason,
-        "since": pause.since.isoformat(),
-        "until": pause.until.isoformat() if pause.until else None,
+        "since": pause.since.astimezone(tz).isoformat(),
+        "until": pause.until.astimezone(tz).isoformat() if pause.until else None,
     }

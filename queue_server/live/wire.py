@@ -16,7 +16,7 @@ from queue_server.common import jsontext
 from queue_server.common.calls import describe
 from queue_server.domain.booking import Booking
 from queue_server.domain.catalogue import Site
-from queue_server.domain.events import ANNOUNCED, DAY_CLOSED, SITE_CONFIGURED, Event
+from queue_server.domain.events import ANNOUNCED, DAY_CLOSED, SERVICE_PAUSED, SITE_CONFIGURED, Event
 from queue_server.domain.model import CounterStatus, Ticket
 from queue_server.domain.snapshot import view_fields
 
@@ -94,11 +94,25 @@ def local_iso(at: datetime, site: Site | None) -> str:
     return (at.astimezone(site.tz) if site else at).isoformat(timespec="milliseconds")
 
 
+def _local_pause(pause: Any, site: Site) -> Any:
+    """A pause of a `service.paused` event with its times in the mall's offset, as the snapshot's `issuing_paused`
+    gives them (domain/issuing_pause.pause_view): the event keeps `since` in UTC."""
+    if not isinstance(pause, dict):
+        return pause
+    out = dict(pause)
+    for key in ("since", "until"):
+        if isinstance(out.get(key), str):
+            out[key] = datetime.fromisoformat(out[key]).astimezone(site.tz).isoformat()
+    return out
+
+
 def event_message(event: Event, audience: str, site: Site | None, people: People | None = None) -> dict[str, Any]:
     """An event as its audience reads it. A staff frame (with `people`) also carries `people`: the name of every
     account it names, so a counter page says "oleh Sari Dewi" without knowing every account, and says it again
     after a reconnect. Names are added here, as the frame is made: the event log keeps accounts only."""
     data = event_data(event, audience)
+    if site is not None and event.type == SERVICE_PAUSED and isinstance(data.get("pauses"), list):
+        data["pauses"] = [_local_pause(p, site) for p in data["pauses"]]
     if site is not None and event.type in ANNOUNCED:
         data["announcement"] = describe(site, event)
     message = {

@@ -81,7 +81,7 @@ def _services(state: SiteState, now: datetime, today: Today) -> list[dict[str, A
                 "quota_left": state.walk_ins_left(sid, day, now),
                 "quota_spent_at": wire.local_iso(spent_at, site) if spent_at else None,
                 # its issuing paused today, with why (None: issuing): the row says it and offers "Lanjutkan"
-                "paused": pause_view(pause) if (pause := state.issuing_pause(sid, day)) else None,
+                "paused": pause_view(pause, site.tz) if (pause := state.issuing_pause(sid, day)) else None,
             }
         )
     return out
