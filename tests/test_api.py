@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
 from queue_server.application.views import site_state_view
 
@@ -547,6 +548,33 @@ async def test_unexpected_methods_never_500(server: Server) -> None:
     assert r.status_code == 404
     with pytest.raises(httpx.HTTPError):
         raise httpx.HTTPError("sanity: the client library is real")
+
+
+async def test_a_citizen_s_link_or_booking_code_with_a_nul_is_not_found_never_a_500(server: Server) -> None:
+    """An outside review: a ticket's token of a token's length, or a booking code, with a NUL in it (%00 in a link
+    anyone can type) was looked up as it came; PostgreSQL refuses a NUL in text, so the citizen's pages, the survey,
+    cancelling, the reminders and a kiosk's check-in answered 500 there (SQLite: not found). No stored token or code
+    holds one: not found, on both databases, as any unknown link."""
+    token, code = "A" * 11 + "%00" + "B" * 12, "BK-ABC%00EF"
+    kiosk = bearer(KIOSK)
+    for method, path, headers in [
+        ("GET", f"/api/v1/tickets/{token}", {}),
+        ("GET", f"/api/v1/tickets/{token}/survey", {}),
+        ("POST", f"/api/v1/tickets/{token}/survey", {}),
+        ("POST", f"/api/v1/tickets/{token}/cancel", {}),
+        ("POST", f"/api/v1/tickets/{token}/notify", {}),
+        ("DELETE", f"/api/v1/tickets/{token}/notify", {}),
+        ("GET", f"/api/v1/bookings/{code}", {}),
+        ("POST", f"/api/v1/bookings/{code}/cancel", {}),
+        ("POST", f"/api/v1/sites/tegal/bookings/{code}/check-in", kiosk),
+    ]:
+        r = await server.http.request(method, path, headers=headers, json={} if method == "POST" else None)
+        assert r.status_code in (404, 422), (method, path, r.status_code, r.text)
+        assert r.json()["error"]["code"] in ("unknown_ticket", "unknown_booking", "invalid_field"), (path, r.text)
+    async with connect(server.ws_url) as ws:  # a citizen's phone following its ticket
+        await ws.send(json.dumps({"type": "hello", "role": "ticket", "ticket": "A" * 11 + "\x00" + "B" * 12}))
+        refused = json.loads(await ws.recv())
+        assert refused["type"] == "error" and refused["code"] == "unknown_ticket", refused
 
 
 async def test_same_idempotency_key_racing_makes_one_ticket(server: Server) -> None:

@@ -595,6 +595,8 @@ class StoragePort(abc.ABC):
     async def booking_by_code(self, code: str) -> Booking | None:
         """The booking with this code. A mall mirrored here has no booking page here: its bookings' codes stay at
         the mall (domain/relay.withheld; migration 0021 took those a copy held from before)."""
+        if _never_stored(code):
+            return None
         rows = await self._read(
             "SELECT doc FROM bookings WHERE code = ? AND site NOT IN (SELECT site FROM site_settings WHERE "
             "key = 'relayed_head' AND value <> '0')",
@@ -605,7 +607,7 @@ class StoragePort(abc.ABC):
     async def ticket_by_token(self, token: str) -> Ticket | None:
         """The live leg of the ticket with this public token. A token of a length no ticket has (they are 24
         characters) is not looked up: links and QR codes come from anyone."""
-        if not 10 <= len(token) <= 64:
+        if not 10 <= len(token) <= 64 or _never_stored(token):
             return None
         rows = await self._read(
             # Transfer legs share the token; the live leg is the one not transferred away. A mall mirrored here
@@ -792,6 +794,13 @@ def _narrowed(params: list[Any], agency: str | None, service: str | None) -> tup
 @contextlib.asynccontextmanager
 async def _always() -> AsyncIterator[Role]:
     yield _Always()
+
+
+def _never_stored(key: str) -> bool:
+    """A key no row holds, so not looked up: one with a NUL. A citizen's link or a booking code comes from anyone
+    (%00 typed into an address), and PostgreSQL refuses a NUL in text with an error, which was answered 500 where
+    SQLite found nothing."""
+    return "\x00" in key
 
 
 def _event(row: Sequence[Any]) -> Event:
