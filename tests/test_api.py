@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import logging
 import uuid
 from datetime import UTC, datetime
 
@@ -10,6 +11,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from queue_server.application.views import site_state_view
+from queue_server.web.requests import server_of
 
 from .helpers import KIOSK, LOBBY, Server, bearer
 
@@ -608,6 +610,30 @@ async def test_an_unexpected_error_in_issuing_is_a_500_in_json_and_the_server_ca
     assert r.status_code == 500 and r.json()["error"]["code"] == "internal_error"
     assert "a bug in the engine" in caplog.text, "the cause is in the server's log"
     assert (await server.issue("ktp"))["ticket"]["label"] == "A-001"
+
+
+async def test_an_unexpected_error_of_any_other_route_is_a_500_in_json_said_once_in_full(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The other routes go through Starlette: a bug is answered 500 in JSON and its traceback is in the log once,
+    with the request; uvicorn does not say it again as "Exception in ASGI application" (app._AnsweredHere)."""
+    national = server_of(server.app).national
+
+    async def broken_view(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in the national view")
+
+    national.view = broken_view
+    uvicorn_said = logging.getLogger("uvicorn.error")  # uvicorn's own loggers do not reach the root's handlers
+    uvicorn_said.addHandler(caplog.handler)
+    try:
+        r = await server.http.get("/api/v1/national", headers=await server.login("admin"))
+    finally:
+        uvicorn_said.removeHandler(caplog.handler)
+        del national.view
+    assert r.status_code == 500 and r.json()["error"]["code"] == "internal_error", r.text
+    in_full = [record.getMessage() for record in caplog.records if record.exc_info is not None]
+    assert in_full == ["unexpected error on GET /api/v1/national"], in_full
+    assert (await server.http.get("/api/v1/national", headers=await server.login("admin"))).status_code == 200
 
 
 @pytest.mark.parametrize("path", ["/api/v1/sites/tegal/tickets", "/api/v1/sites/tegal/counters/1/commands"])

@@ -338,6 +338,37 @@ async def test_every_background_loop_says_an_outage_once_and_its_end_once(
     assert [r.getMessage() for r in caplog.records if r.exc_info is not None] == [], "a storage failure in full"
 
 
+async def test_a_request_during_an_outage_is_one_line_of_the_log_without_a_traceback(
+    own_cluster: Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An outside review: with PostgreSQL stopped, every request that read the database (the national view polled
+    every 5 s, a citizen's ticket page, the IKM report) was answered 503 and said in one line ("database unavailable
+    on GET ..."), and then the same error again as uvicorn's "Exception in ASGI application" with a whole traceback:
+    Starlette's last-resort handler answers and raises the exception once more for the server to log. Each is one
+    line now, and an error that is a bug is still said in full once (test_api.py)."""
+    caplog.set_level(logging.WARNING)
+    database = await new_database(own_cluster.url)
+    async with running_server(database) as s, httpx.AsyncClient(base_url=s.url, timeout=PAUSE_SECONDS * 2) as http:
+        token = (await _issue(http, f"k-{uuid.uuid4().hex}")).json()["ticket"]["token"]
+        national = await s.login("nasional")
+        caplog.clear()
+        uvicorn_said = logging.getLogger("uvicorn.error")  # uvicorn's own loggers do not reach the root's handlers
+        uvicorn_said.addHandler(caplog.handler)
+        await asyncio.to_thread(own_cluster.stop)
+        try:
+            paths = ["/api/v1/national", "/api/v1/national/ikm", f"/api/v1/tickets/{token}"]
+            for path in paths:
+                _refused_as_unavailable(await http.get(path, headers=national))
+        finally:
+            uvicorn_said.removeHandler(caplog.handler)
+            await asyncio.to_thread(own_cluster.start)
+        await _served_again(http, f"k-{uuid.uuid4().hex}")
+    said = [r.getMessage() for r in caplog.records if "database unavailable on GET" in r.getMessage()]
+    assert len(said) == len(paths), said
+    assert [r.getMessage() for r in caplog.records if r.exc_info is not None] == [], "a request's outage in full"
+    assert "Exception in ASGI application" not in caplog.text
+
+
 async def test_the_deliverer_says_the_database_is_back_when_another_process_took_the_outbox_meanwhile(
     own_cluster: Cluster, caplog: pytest.LogCaptureFixture
 ) -> None:

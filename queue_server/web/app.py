@@ -18,10 +18,11 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Match, Mount
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from queue_server.application.account_releases import ReleaseRequests
 from queue_server.application.actions import status_message
@@ -248,6 +249,37 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
         return http_response(StorageUnavailable(f"{type(exc).__name__}: {exc}"))
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return http_response(Refusal("internal_error"))
+
+
+class _AnsweredHere:
+    """A request's error that no other handler takes is answered here by `_unexpected`, and that is the end of it.
+    Starlette gives the handler of `Exception` to its ServerErrorMiddleware, which sends the answer and then raises
+    the error again for the server to log: each request that read PostgreSQL while it was away (the national view
+    polled every 5 s, a citizen's ticket page) said its one line "database unavailable on GET ..." and then uvicorn's
+    "Exception in ASGI application" with a whole traceback, and a bug was logged in full twice. An error once the
+    answer has begun goes on as before (nothing else can be answered)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started:
+                raise
+            response = await _unexpected(Request(scope, receive), exc)
+            await response(scope, receive, send)
 
 
 _ISSUING_HEAD, _ISSUING_TAIL = "/api/v1/sites/", "/tickets"
@@ -512,8 +544,9 @@ def create_app(
             Refusal: _refused,  # StorageUnavailable included
             HTTPException: _http_error,
             ClientDisconnect: _client_gone,
-            Exception: _unexpected,
+            Exception: _unexpected,  # the last resort, outside _AnsweredHere
         },
+        middleware=[Middleware(_AnsweredHere)],
     )
     bookings = RequestLimit("bookings", config.bookings_per_minute)
     server = app.state.server = ServerState(config, sites, bookings, page_openapi=page_openapi(), parse_site=parse)
