@@ -552,13 +552,13 @@ async def test_unexpected_methods_never_500(server: Server) -> None:
         raise httpx.HTTPError("sanity: the client library is real")
 
 
-async def test_a_citizen_s_link_or_booking_code_with_a_nul_is_not_found_never_a_500(server: Server) -> None:
-    """An outside review: a ticket's token of a token's length, or a booking code, with a NUL in it (%00 in a link
-    anyone can type) was looked up as it came; PostgreSQL refuses a NUL in text, so the citizen's pages, the survey,
-    cancelling, the reminders and a kiosk's check-in answered 500 there (SQLite: not found). No stored token or code
-    holds one: not found, on both databases, as any unknown link."""
-    token, code = "A" * 11 + "%00" + "B" * 12, "BK-ABC%00EF"
-    kiosk = bearer(KIOSK)
+async def test_a_link_code_or_id_with_a_nul_is_not_found_never_a_500(server: Server) -> None:
+    """An outside review: a ticket's token of a token's length, a booking code or an id in an address with a NUL in
+    it (%00, typed by anyone) was looked up as it came; PostgreSQL refuses a NUL in text, so the citizen's pages, the
+    survey, cancelling, the reminders, a kiosk's check-in, and the webhook, gateway test and counter survey routes
+    of staff answered 500 there (SQLite: not found). No stored key holds one: not found, on both databases."""
+    token, code, nul = "A" * 11 + "%00" + "B" * 12, "BK-ABC%00EF", "x%00y"
+    kiosk, admin = bearer(KIOSK), await server.login("admin")
     for method, path, headers in [
         ("GET", f"/api/v1/tickets/{token}", {}),
         ("GET", f"/api/v1/tickets/{token}/survey", {}),
@@ -569,10 +569,15 @@ async def test_a_citizen_s_link_or_booking_code_with_a_nul_is_not_found_never_a_
         ("GET", f"/api/v1/bookings/{code}", {}),
         ("POST", f"/api/v1/bookings/{code}/cancel", {}),
         ("POST", f"/api/v1/sites/tegal/bookings/{code}/check-in", kiosk),
+        ("DELETE", f"/api/v1/sites/tegal/webhooks/{nul}", admin),
+        ("POST", f"/api/v1/sites/tegal/webhooks/{nul}/rotate", admin),
+        ("GET", f"/api/v1/sites/tegal/gateway/test/{nul}", admin),
+        ("POST", f"/api/v1/sites/tegal/tickets/{token}/survey", admin),
     ]:
         r = await server.http.request(method, path, headers=headers, json={} if method == "POST" else None)
         assert r.status_code in (404, 422), (method, path, r.status_code, r.text)
-        assert r.json()["error"]["code"] in ("unknown_ticket", "unknown_booking", "invalid_field"), (path, r.text)
+        assert r.json()["error"]["code"] in ("unknown_ticket", "unknown_booking", "unknown_webhook",
+                                             "unknown_gateway_test", "invalid_field"), (path, r.text)  # fmt: skip
     async with connect(server.ws_url) as ws:  # a citizen's phone following its ticket
         await ws.send(json.dumps({"type": "hello", "role": "ticket", "ticket": "A" * 11 + "\x00" + "B" * 12}))
         refused = json.loads(await ws.recv())

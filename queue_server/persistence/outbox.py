@@ -18,6 +18,7 @@ from queue_server.persistence.port import (
     OutboxRow,
     Statements,
     StoragePort,
+    never_stored,
     outbox_values,
     utc_iso,
 )
@@ -466,6 +467,8 @@ class OutboxStore:
     async def message(self, site: str, kind: str, message_id: str) -> dict[str, Any] | None:
         """One message of the site and kind as the Pengiriman page knows it: its state, tries, when it was written,
         sent or is due, its last error (text, kind and figures), whether its outcome is unknown, and its payload."""
+        if never_stored(message_id):
+            return None
         row = await self.storage.fetch_one(
             "SELECT state, attempts, created_at, sent_at, due_at, last_error, last_problem, outcome_unknown, payload "
             "FROM outbox WHERE site = ? AND kind = ? AND id = ?",
@@ -497,6 +500,8 @@ class OutboxStore:
         return [_endpoint(r) for r in rows]
 
     async def endpoint(self, endpoint_id: str) -> Endpoint | None:
+        if never_stored(endpoint_id):
+            return None
         row = await self.storage.fetch_one(
             f"SELECT {_ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = ?",  # noqa: S608
             (endpoint_id,),

@@ -595,7 +595,7 @@ class StoragePort(abc.ABC):
     async def booking_by_code(self, code: str) -> Booking | None:
         """The booking with this code. A mall mirrored here has no booking page here: its bookings' codes stay at
         the mall (domain/relay.withheld; migration 0021 took those a copy held from before)."""
-        if _never_stored(code):
+        if never_stored(code):
             return None
         rows = await self._read(
             "SELECT doc FROM bookings WHERE code = ? AND site NOT IN (SELECT site FROM site_settings WHERE "
@@ -607,7 +607,7 @@ class StoragePort(abc.ABC):
     async def ticket_by_token(self, token: str) -> Ticket | None:
         """The live leg of the ticket with this public token. A token of a length no ticket has (they are 24
         characters) is not looked up: links and QR codes come from anyone."""
-        if not 10 <= len(token) <= 64 or _never_stored(token):
+        if not 10 <= len(token) <= 64 or never_stored(token):
             return None
         rows = await self._read(
             # Transfer legs share the token; the live leg is the one not transferred away. A mall mirrored here
@@ -650,6 +650,8 @@ class StoragePort(abc.ABC):
 
     async def ticket_of_any_day(self, site_id: str, ticket_id: str) -> Ticket | None:
         """A ticket by id whatever its day (memory holds only the open ones and the latest day's)."""
+        if never_stored(ticket_id):
+            return None
         rows = await self.query(
             "SELECT doc FROM tickets WHERE id = ? AND site = ? AND doc <> ''", (ticket_id, site_id)
         )  # an archived ticket keeps only its report columns (forget_ticket_documents)
@@ -796,10 +798,10 @@ async def _always() -> AsyncIterator[Role]:
     yield _Always()
 
 
-def _never_stored(key: str) -> bool:
-    """A key no row holds, so not looked up: one with a NUL. A citizen's link or a booking code comes from anyone
-    (%00 typed into an address), and PostgreSQL refuses a NUL in text with an error, which was answered 500 where
-    SQLite found nothing."""
+def never_stored(key: str) -> bool:
+    """A key no row holds, so not looked up: one with a NUL. A citizen's link, a booking code or an id in a staff
+    page's address comes from whoever types it (%00), and PostgreSQL refuses a NUL in text with an error, which was
+    answered 500 where SQLite found nothing."""
     return "\x00" in key
 
 
