@@ -532,6 +532,57 @@ async def test_kill_9_of_one_process_under_load_loses_nothing_and_its_display_re
     assert numbers == list(range(1, len(numbers) + 1)), "each number once, no gap"
 
 
+async def test_a_process_refused_a_new_listen_connection_still_gives_its_screens_the_others_events(
+    pg_cluster: str, uji: Path
+) -> None:
+    """An outside review: a process whose LISTEN connection dropped and whose new one PostgreSQL refused (every
+    connection the server's role may have in use: max_connections, the role's CONNECTION LIMIT) compared the heads
+    only inside a LISTEN connection, so its screens were given no event of the other processes until one opened
+    again, while its pool answered and /healthz said "ok". Now the heads are compared through the pool meanwhile."""
+    role, name = f"srv_{uuid.uuid4().hex[:8]}", f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(pg_cluster)  # a superuser: held to no connection limit
+    await admin.execute(f'CREATE ROLE "{role}" LOGIN')  # the server's own role, as in production
+    await admin.execute(f'CREATE DATABASE "{name}" OWNER "{role}"')
+    db = pg_cluster.replace("postgresql://postgres@/postgres?", f"postgresql://{role}@/{name}?", 1)
+    display = _cli("device", "add", "--kind", "display", "--site-id", "uji", "--name", "TV", "--screen", "lobi",
+                   db=db, site=uji)  # fmt: skip
+    kiosk = _cli("device", "add", "--kind", "kiosk", "--site-id", "uji", "--name", "Kios", db=db, site=uji)
+    headers = {"Authorization": f"Bearer {kiosk.strip().splitlines()[-1]}"}
+    other, url = _serve(db, uji)
+    listening = f"application_name LIKE 'queue-server serve {os.getpid()} %' AND query ILIKE 'LISTEN %'"
+    try:
+        async with running_server(db, site_files=[uji]) as s, httpx.AsyncClient(base_url=url, timeout=10) as http:
+
+            async def issued() -> None:
+                r = await http.post("/api/v1/sites/uji/tickets", json={"service": "ktp"}, headers=headers)
+                assert r.status_code == 201, r.text
+
+            await issued()  # the other process's write connection is open before the limit
+            token = display.strip().splitlines()[-1]
+            ws = await connect(s.ws_url)
+            await ws.send(json.dumps({"type": "hello", "role": "display", "site": "uji", "token": token}))
+            welcome = json.loads(await ws.recv())
+            assert welcome["type"] == "welcome", welcome
+            in_use = await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE usename = $1", role)
+            await admin.execute(f'ALTER ROLE "{role}" CONNECTION LIMIT {in_use - 1}')
+            ended = await admin.fetch(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE {listening}")  # noqa: S608
+            assert len(ended) == 1, "this test's server listened"
+            for _ in range(3):
+                await issued()
+            as_admin = pg_cluster.replace("/postgres?", f"/{name}?", 1)  # the role may open no other connection
+            wanted = [seq for (seq,) in await rows(as_admin, "SELECT seq FROM events WHERE site = 'uji' AND seq > $1 AND "
+                                                       "type = 'ticket.issued' ORDER BY seq", welcome["seq"])]  # fmt: skip
+            got = [f["seq"] for f in await frames_until(ws, lambda f: len(f) >= len(wanted))]
+            assert got == wanted, "the other process's tickets, once each, in order"
+            await ws.close()
+            again = await admin.fetch(f"SELECT pid FROM pg_stat_activity WHERE {listening}")  # noqa: S608
+            assert again == [], "no LISTEN connection meanwhile: the events came through the pool"
+    finally:
+        await admin.execute(f'ALTER ROLE "{role}" CONNECTION LIMIT -1')
+        await admin.close()
+        _stop(other)
+
+
 async def test_the_presence_rows_of_a_killed_process_are_deleted_once_an_hour_old(pg_cluster: str, uji: Path) -> None:
     """An outside review killed a process (kill -9) with a TV on it: its rows stayed in device_presence and
     screen_presence for good, since a process deletes its own only when it stops cleanly. Whichever process shares

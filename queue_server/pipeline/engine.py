@@ -10,6 +10,7 @@ gets an error, and nothing is published.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import gc
 import json
@@ -708,6 +709,16 @@ class Engine:
                         "failed (%s); trying again every second", reason)  # fmt: skip
                 failing = True
                 await asyncio.sleep(1)
+                await self._compare_heads()
+
+    async def _compare_heads(self) -> None:
+        """The heads compared through the pool while no LISTEN connection can be opened (PostgreSQL refusing one
+        more connection: max_connections, the role's limit), so the others' events still reach this process's
+        screens within a second. Before, they reached them only once a LISTEN connection opened again, however
+        long that took, while /healthz said "ok"; one outage line was all. Nothing is said if this fails too: the
+        database is away, and the follower's line said so."""
+        with contextlib.suppress(Exception):
+            await self._catch_up(await self.storage.heads())
 
     async def catch_up(self, site_id: str) -> None:
         """Shared storage: bring the site's state up to what is committed now (a client arrived from another
