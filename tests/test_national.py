@@ -381,6 +381,28 @@ async def test_other_roles_are_refused_the_national_view(malls: Server) -> None:
     assert r.status_code == 401 and r.json()["error"]["code"] == "unauthenticated"
 
 
+async def test_staff_of_one_mall_are_told_another_mall_is_not_theirs(malls: Server) -> None:
+    """A mall's staff see and act on their own mall only, over HTTP and the websocket; an outside review saw an
+    operator of Tegal at a counter of Brebes told "Loket atau tiket ini milik instansi lain" (another agency's), as
+    if an agency of their own mall were the matter: the refusal names the mall, as it does for a supervisor."""
+    s = malls
+    op, supervisor = await s.login("op-disdukcapil"), await s.login("supervisor-tegal", "demo-supervisor")
+    for headers in (op, supervisor):
+        r = await s.http.post("/api/v1/sites/brebes/counters/1/commands", headers=headers,
+                              json={"command": "open", "command_id": uuid.uuid4().hex})  # fmt: skip
+        assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden", r.text
+        assert r.json()["error"]["message"].startswith("Mal brebes tidak termasuk mal akun ini"), r.text
+    r = await s.http.get("/api/v1/sites/brebes/dashboard", headers=supervisor)
+    assert r.status_code == 403 and "Mal brebes" in r.json()["error"]["message"], r.text
+    for role, extra, headers in (("counter", {"counter": "1"}, op), ("supervisor", {}, supervisor)):
+        async with connect(s.ws_url) as ws:
+            token = headers["Authorization"].removeprefix("Bearer ")
+            await ws.send(json.dumps({"type": "hello", "role": role, "site": "brebes", "token": token, **extra}))
+            refused = json.loads(await ws.recv())
+            assert refused["type"] == "error" and refused["message"].startswith("Mal brebes tidak termasuk"), refused
+    assert (await command(s, op, "tegal", "1", "open"))["ok"] is True, "their own mall's counter"
+
+
 def _demo_password(username: str) -> str:
     return "demo-supervisor" if username.startswith("supervisor") else "demo-operator"
 

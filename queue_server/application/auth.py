@@ -182,12 +182,13 @@ def require(principal: Principal | None, action: str, site: str, agency: str | N
     if principal is None:
         raise Refusal("unauthenticated")
     if not allowed(principal, action, site, agency):
-        if principal.role == "operator" and agency is not None and principal.agency != agency:
-            raise Refusal("not_your_agency")
         if principal.role in POLICY[action] and not sees_site(principal, site):
             # the role may, but not at this mall: "the role may not do this" misled a province's reader opening
-            # another province's mall into thinking the role could open no dashboard at all
+            # another province's mall into thinking the role could open no dashboard at all; and an operator at
+            # another mall's counter was told it was another agency's
             raise Refusal("forbidden.other_site", site=site)
+        if principal.role == "operator" and agency is not None and principal.agency != agency:
+            raise Refusal("not_your_agency")
         raise Refusal("forbidden", role=principal.role)
     return principal
 
