@@ -161,6 +161,8 @@ async def running_server(
     clock = clock or Clock()
     for setting, path in files_of(database).items():  # on PostgreSQL: not var/ of the checkout
         settings.setdefault(setting, path)
+    if port:  # known before the app is made: the demo inbox's gateway address names it (web/demo_inbox.py)
+        settings.setdefault("port", port)
     config = Config(database=database, site_files=site_files or [DEMO_SITE], demo=True, **settings)
     config.log_level = "warning"
     app = create_app(config, clock=clock)

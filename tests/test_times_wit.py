@@ -16,7 +16,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 from queue_server.settings.sitefile import DEMO_SITE
 
 from .display_support import WAIT_MS, until
-from .helpers import KIOSK, LOBBY, Clock, Server, bearer, eventually, running_server, ticking
+from .helpers import KIOSK, LOBBY, Clock, Server, bearer, eventually, free_socket, running_server, ticking
 from .receiver import Receiver
 from .test_counter_web import connected, sign_in
 
@@ -224,6 +224,36 @@ async def test_the_pages_say_the_mall_s_times_in_a_browser_on_utc(server: Server
         assert not errors, errors
     finally:
         await context.close()
+
+
+async def test_the_demo_inbox_says_when_a_message_came_on_the_mall_s_clock(tmp_path: Path, browser: Browser) -> None:
+    """The demo's WhatsApp inbox stamps each message with the server's clock in the mall's zone, as every other screen
+    of the demo reads it: a demo run on a simulated clock (`--clock-start`, a trainer's morning shown at night) said
+    the machine's time beside the kiosk's 07.00."""
+    clock = Clock(BEFORE_OPENING)
+    with free_socket() as sock:  # the demo's gateway is this server's own inbox, at its port
+        port = sock.getsockname()[1]
+    async with running_server(tmp_path / "q.sqlite3", port=port, site_files=[jayapura_site(tmp_path)], clock=clock,
+                              demo_inbox=True, **FAST) as s, ticking(clock):  # fmt: skip
+        booking = await book(s, "2026-12-07", "08:30", 7, notify=True, lang="id")
+
+        async def received() -> list[dict[str, Any]]:
+            inbox = await s.http.get("/demo/whatsapp", headers={"Accept": "application/json"})
+            return [m for m in inbox.json()["messages"] if booking["code"] in m["text"]]
+
+        await eventually(received, "the confirmation in the demo inbox", 30)
+        (message,) = await received()
+        assert message["shown_at"] == "07.00", message
+        assert message["at"].startswith("2026-12-06T22:00"), message  # the server's clock, in UTC
+        context = await in_utc(browser)
+        try:
+            errors: list[str] = []
+            page = await page_of(context, f"{s.url}/demo/whatsapp", errors)
+            box = page.locator(".msg", has_text=booking["code"])
+            await expect(box.locator(".at")).to_have_text("07.00", timeout=WAIT_MS)
+            assert not errors, errors
+        finally:
+            await context.close()
 
 
 async def test_a_wit_mall_s_day_turns_at_its_own_midnight(tmp_path: Path) -> None:

@@ -1,14 +1,14 @@
 """The demo mall's stand-in for a WhatsApp gateway (`queue-server demo` only): the demo site sends its citizens'
 messages here, and /demo/whatsapp shows them as a phone would, so whoever tries the demo sees "2 orang lagi" and
 "silakan menuju Loket 1" arrive without a gateway contract. Numbers are shown masked, as everywhere else; the
-messages live in memory only (the last 200)."""
+messages live in memory only (the last 200). Each is stamped with the server's clock (a demo on a simulated clock,
+`--clock-start`, reads its own time) in the mall's zone, as the kiosk and the TV beside it say the time."""
 
 from __future__ import annotations
 
 import json
 from collections import deque
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -19,7 +19,7 @@ from queue_server.application.personal import mask_phone
 from queue_server.common.jsontext import JSONResponse
 from queue_server.domain.catalogue import Gateway, NotifyPolicy, Site
 from queue_server.domain.refusal import Refusal
-from queue_server.web.requests import sites_of
+from queue_server.web.requests import ctx_of, sites_of
 
 PATH = "/demo/whatsapp"
 _received: deque[dict[str, Any]] = deque(maxlen=200)
@@ -41,7 +41,7 @@ async def receive(request: Request) -> Response:
     except (ValueError, KeyError, TypeError, Refusal):
         return JSONResponse({"error": "expected {to, text, id}"}, status_code=400)
     if all(e["id"] != entry["id"] for e in _received):  # a repeat (same id) is dropped, as a receiver should
-        now = datetime.now(UTC)
+        now = ctx_of(request).now()  # the server's clock, as the kiosk's and the TV's (a demo's may be simulated)
         site = next(iter(sites_of(request).values()), None)  # the demo's mall: its wall clock, not the browser's
         shown = site.local(now).strftime("%H.%M") if site is not None else now.strftime("%H.%M UTC")
         _received.appendleft({**entry, "at": now.isoformat(timespec="seconds"), "shown_at": shown})
