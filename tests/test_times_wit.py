@@ -182,6 +182,9 @@ async def test_the_pages_say_the_mall_s_times_in_a_browser_on_utc(server: Server
         kiosk = await page_of(context, f"{server.url}/kiosk/tegal#token={KIOSK}", errors)
         await until(kiosk, "() => document.body.dataset.ready === 'true'")
         await expect(kiosk.locator("#clock")).to_have_text("07.00", timeout=WAIT_MS)
+        booking_page = await page_of(context, f"{server.url}/booking/tegal", errors)
+        first_day = booking_page.locator("input[name=day]").first
+        assert await first_day.get_attribute("value") == "2026-12-07"  # the mall's today, not the browser's 6th
         booking = await book(server, "2026-12-07", "08:30")
         status = await page_of(context, f"{server.url}/b/{booking['code']}", errors)
         await expect(status.locator("#s-when")).to_contain_text(f"{MONDAY}, 08.30", timeout=WAIT_MS)
@@ -210,17 +213,24 @@ async def test_the_pages_say_the_mall_s_times_in_a_browser_on_utc(server: Server
 
         await eventually(recent, lambda: f"the last calls' times, got {seen}", 30)
 
-        counter = await page_of(context, f"{server.url}/counter/tegal/1", errors)
+        for command in ("open", "pause"):  # Loket 2 paused at 07.35: "since" when, on its page and the dashboard
+            assert (await server.command(op, "2", command)).status_code == 200
+        counter = await page_of(context, f"{server.url}/counter/tegal/2", errors)
         await sign_in(counter)
         await connected(counter)
         await expect(counter.locator("#clock")).to_contain_text("07.35", timeout=WAIT_MS)
+        await expect(counter.locator("#counter-left")).to_contain_text("sejak 07.35", timeout=WAIT_MS)
 
         dashboard = await supervisor_page(context, f"{server.url}/supervisor/tegal", errors)
         await expect(dashboard.locator("#clock")).to_contain_text("07.35", timeout=WAIT_MS)
+        left = dashboard.locator("#counters article[data-counter='2'] .note.left")
+        await expect(left).to_have_text("Dijeda oleh Operator Disdukcapil sejak 07.35", timeout=WAIT_MS)
         reports = await supervisor_page(context, f"{server.url}/supervisor/tegal/reports", errors)
         await expect(reports.locator("#generated")).to_contain_text(f"{MONDAY} pukul 07.35 WIT", timeout=WAIT_MS)
         audit = await supervisor_page(context, f"{server.url}/supervisor/tegal/audit", errors)
-        await expect(audit.locator("#entries tr").first).to_contain_text(f"{MONDAY} pukul 07.30", timeout=WAIT_MS)
+        rows = audit.locator("#entries tr")
+        await expect(rows.first).to_contain_text(f"{MONDAY} pukul 07.35", timeout=WAIT_MS)  # Loket 2 paused
+        await expect(rows.last).to_contain_text(f"{MONDAY} pukul 07.30", timeout=WAIT_MS)  # Loket 1 opened
         assert not errors, errors
     finally:
         await context.close()
