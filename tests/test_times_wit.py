@@ -294,3 +294,17 @@ async def test_a_wit_mall_s_day_turns_at_its_own_midnight(tmp_path: Path) -> Non
         assert report["arrivals"]["by_day_hour"] == [{"day": "2026-12-08", "hour": 0, "count": 1}], report["arrivals"]
         dashboard = (await s.http.get("/api/v1/sites/tegal/dashboard", headers=sup)).json()
         assert dashboard["day"] == "2026-12-08" and dashboard["totals"]["waiting"] == 1, dashboard["totals"]
+
+
+async def test_an_alert_says_since_when_on_the_mall_s_clock(server: Server) -> None:
+    """The supervisor's alert of a long service: "sejak pukul 07.30", the WIT time its service began (22.30 UTC)."""
+    server.clock.advance(minutes=30)  # 07.30 WIT
+    op, sup = await server.login("op-disdukcapil"), await server.login("supervisor")
+    await server.issue("ktp")
+    for command in ("open", "call_next", "start"):
+        assert (await server.command(op, "1", command)).status_code == 200
+    server.clock.advance(minutes=100)
+    alerts = (await server.http.get("/api/v1/sites/tegal/dashboard", headers=sup)).json()["alerts"]
+    (long,) = [a for a in alerts if a["kind"] == "service_long"]
+    assert long["since"] == "2026-12-07T07:30:00.000+09:00", long
+    assert long["message"].startswith("Loket 1 melayani satu warga KTP Elektronik sejak pukul 07.30 (100 menit;"), long
