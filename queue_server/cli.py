@@ -963,7 +963,7 @@ def cmd_archive(args: argparse.Namespace) -> None:
             out = []
             for site_id in chosen:
                 before = datetime.combine(day, time(0, 0), tzinfo=sites[site_id].tz)  # the site's own midnight
-                out.append(await archive_events(storage, site_id, before, directory))
+                out.append(await archive_events(storage, site_id, before, directory, zone=sites[site_id].tz))
                 out.append(await archive_tickets(storage, site_id, day, directory))
             return out
         finally:

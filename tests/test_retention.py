@@ -12,6 +12,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from queue_server.application.retention import Retention, archive_events, archive_tickets
 from queue_server.persistence.factory import storage_for
@@ -148,3 +149,45 @@ def test_the_command_line_archives_with_the_server_stopped(tmp_path: Path) -> No
     )  # fmt: skip
     assert again.stdout.count("tegal: no events before 2026-12-01") == 1, again.stdout
     assert again.stdout.count("tegal: no tickets before 2026-12-01") == 1, again.stdout
+
+
+def test_a_wit_mall_s_archives_are_named_by_its_own_days(tmp_path: Path) -> None:
+    """A mall in Jayapura: its Monday 7 December began at 15.00 UTC on the 6th, and its events of 07.30 WIT are of
+    the 6th in UTC. Archived by the server's daily run and by the command line, the events' file is named by the
+    mall's day, 20261207, as its tickets' file is (it was named 20261206, a day its tickets' file does not name)."""
+    from .test_times_wit import jayapura_site
+
+    site = jayapura_site(tmp_path)
+
+    async def fill(database: Path) -> Clock:
+        clock = Clock(datetime(2026, 12, 6, 22, 30, tzinfo=UTC))  # 07.30 WIT, Monday 7 December
+        async with running_server(database, clock=clock, site_files=[site]) as server:
+            assert server.ctx.sites["tegal"].timezone == "Asia/Jayapura"
+            await busy_monday(server)
+            clock.advance(days=2)
+            await server.issue("ktp")  # Wednesday: the newest events are recent
+        return clock
+
+    async def by_the_server(database: Path) -> None:
+        clock = await fill(database)
+        storage = storage_for(database)
+        await storage.open()
+        try:
+            retention = Retention(storage, ["tegal"], 7, tmp_path / "auto", lambda: clock.now + timedelta(days=60),
+                                  zone_of=lambda _: ZoneInfo("Asia/Jayapura"))  # fmt: skip
+            await retention.run_once()
+        finally:
+            await storage.close()
+
+    asyncio.run(by_the_server(tmp_path / "auto.sqlite3"))
+    asyncio.run(fill(tmp_path / "cli.sqlite3"))
+    out = subprocess.run(
+        [sys.executable, "-m", "queue_server", "archive", "--before", "2026-12-08", "--db", str(tmp_path / "cli.sqlite3"),
+         "--site", str(site), "--to", str(tmp_path / "cli")],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    for directory in ("auto", "cli"):
+        names = sorted(p.name for p in (tmp_path / directory).glob("tegal-*.jsonl.gz"))
+        assert len(names) == 2, names
+        assert names[0].startswith("tegal-events-20261207-") and names[1].startswith("tegal-tickets-20261207-"), names

@@ -23,7 +23,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from queue_server.common import background
@@ -80,10 +80,17 @@ class _ArchiveFile:
 
 
 async def archive_events(
-    storage: StoragePort, site_id: str, before: datetime, directory: Path, kept_after: int | None = None
+    storage: StoragePort,
+    site_id: str,
+    before: datetime,
+    directory: Path,
+    kept_after: int | None = None,
+    zone: tzinfo = UTC,
 ) -> Archived:
     """Every event of the site before `before` (UTC instant), except its newest, into a new file, then deleted.
-    `kept_after`: no event after this seq goes (those the mirror of an uplink has not acknowledged yet)."""
+    `kept_after`: no event after this seq goes (those the mirror of an uplink has not acknowledged yet). The file is
+    named by the days of its first and last events in `zone`, the mall's: as its tickets' file is named, and as
+    whoever looks for a day of the mall reads it (07.30 WIT on 7 December is 22.30 UTC on the 6th)."""
     newest = await storage.newest_seq(site_id)
     if kept_after is not None:
         newest = min(newest, kept_after + 1)
@@ -112,7 +119,8 @@ async def archive_events(
             return Archived(site_id, 0, None)
         first_at, last_at = datetime.fromisoformat(first[2]), datetime.fromisoformat(last[2])
         path = await archive.finish(
-            f"{site_id}-events-{first_at:%Y%m%d}-{last_at:%Y%m%d}-{first[0]}-{last[0]}.jsonl.gz"
+            f"{site_id}-events-{first_at.astimezone(zone):%Y%m%d}-{last_at.astimezone(zone):%Y%m%d}-{first[0]}-"
+            f"{last[0]}.jsonl.gz"
         )
     except BaseException:
         archive.discard()
@@ -162,10 +170,17 @@ class Retention:
     """Once a day (looked at hourly): each site's events older than `days` days, archived and deleted."""
 
     def __init__(
-        self, storage: StoragePort, sites: list[str], days: int, directory: Path, clock: Callable[[], datetime]
+        self,
+        storage: StoragePort,
+        sites: list[str],
+        days: int,
+        directory: Path,
+        clock: Callable[[], datetime],
+        zone_of: Callable[[str], tzinfo] | None = None,
     ) -> None:
         self.storage, self.sites, self.days, self.directory = storage, sites, days, directory
         self.clock = clock
+        self.zone_of = zone_of  # a site's time zone as configured now: its archives are named by its own days
         # With an uplink (outbound/uplink.py): per site, the newest seq its mirror holds; later events are kept.
         self.kept_after: Callable[[str], int] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -195,7 +210,8 @@ class Retention:
             out = []
             for site in self.sites:
                 kept = self.kept_after(site) if self.kept_after is not None else None
-                out.append(await archive_events(self.storage, site, before, self.directory, kept))
+                zone = self.zone_of(site) if self.zone_of is not None else UTC
+                out.append(await archive_events(self.storage, site, before, self.directory, kept, zone))
                 out.append(await archive_tickets(self.storage, site, before.date(), self.directory))
             return out
 

@@ -10,7 +10,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -521,7 +521,8 @@ def create_app(
                 uplink = ctx.uplink = Uplink(storage, sending, config.uplink_url, clock, ctx.devices.screens_shown)
                 engine.observers.append(uplink.wake)
                 uplink.start()
-            retention = Retention(storage, list(sites), config.retention_days, config.archives, clock)
+            retention = Retention(storage, list(sites), config.retention_days, config.archives, clock,
+                                  zone_of=lambda s: ctx.sites[s].tz if s in ctx.sites else UTC)  # fmt: skip
             retention.kept_after = uplink.acknowledged if uplink is not None else None
             retention.start()
             server.national = National(ctx, monitor, presence=presence)
