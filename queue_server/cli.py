@@ -136,7 +136,7 @@ def _safe_to_serve(config: Config, sites: dict[str, Site]) -> None:
     """A real server does not start with the demo's accounts or tokens usable (their passwords are in the README),
     nor without the notification key its database's sealed numbers and secrets need."""
     from queue_server.application.demo import published_credentials
-    from queue_server.outbound.vault import Vault, VaultError
+    from queue_server.outbound.vault import VaultError, checked_vault
     from queue_server.persistence.accounts import AccountStore
     from queue_server.persistence.factory import storage_for
 
@@ -145,7 +145,7 @@ def _safe_to_serve(config: Config, sites: dict[str, Site]) -> None:
         await storage.open()
         try:
             # The notification key too: refused here in one line rather than in the start-up's traceback.
-            Vault.from_file(config.notification_key, sealed_in_database=await storage.holds_sealed())
+            await checked_vault(storage, config.notification_key)
             return await published_credentials(AccountStore(storage), {**sites, "tegal": load_site(DEMO_SITE)})
         finally:
             await storage.close()
@@ -836,10 +836,10 @@ def cmd_webhook(args: argparse.Namespace) -> None:
         from queue_server.application.auth import Principal
         from queue_server.application.notifications import Notifications
         from queue_server.outbound.deliverer import DeliverySettings
-        from queue_server.outbound.vault import Vault
+        from queue_server.outbound.vault import checked_vault
         from queue_server.persistence.outbox import GATEWAY
 
-        vault = Vault.from_file(config.notification_key, sealed_in_database=await storage.holds_sealed())
+        vault = await checked_vault(storage, config.notification_key)
         outbox = Notifications(storage, vault, 0, DeliverySettings(loopback_targets=config.allow_loopback_targets))
         site = sites.get(args.site_id)
         if site is None:

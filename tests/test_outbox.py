@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -1038,3 +1039,39 @@ def test_a_missing_notification_key_is_asked_for_not_silently_replaced(tmp_path:
     assert len(key.read_bytes().strip()) == 44, "a new key was made in the empty file"
     # and said what to do with it (it said "back it up with the database, keep it out of the same copy")
     assert f"made a new notification key in {key}: the database's backups do not hold it" in made.stderr, made.stderr
+
+
+@pytest.mark.sqlite_only
+def test_another_notification_key_is_refused_not_used(tmp_path: Path) -> None:
+    """An outside review: a backup restored on a new machine where the server had been started once (which made a
+    key of its own) started without a word with that other key; every webhook's signature and every waiting message
+    then failed, and the next `webhook add` sealed its secret with the wrong key beside the others. A key that does
+    not open what the database holds is refused, by name; the right key is taken, and so is an empty file (the
+    admin's word that the key is lost), also at the starts after it."""
+    db, key = tmp_path / "queue.sqlite3", tmp_path / "notify.key"
+    site = write_site(tmp_path / "uji.toml", 2)
+    _cli(dict(os.environ), "webhook", "add", "--site-id", "uji", "--url", "https://siak.example.go.id/hook",
+         "--events", "ticket.issued", db=db, site=site)  # fmt: skip
+    right = key.read_bytes()
+    other = subprocess.run([sys.executable, "-c", "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"],
+                           capture_output=True, text=True, check=True).stdout  # fmt: skip
+
+    def refused() -> None:
+        for command in (["serve", "--port", "0"], ["webhook", "list", "--site-id", "uji"]):
+            done = subprocess.run([sys.executable, "-m", "queue_server", *command, "--db", str(db), "--site", str(site)],
+                                  capture_output=True, text=True, check=False, timeout=60)  # fmt: skip
+            assert done.returncode == 1, (command, done.stdout, done.stderr)
+            assert f"the notification key {key} is not the one" in done.stderr, done.stderr
+            assert "Traceback" not in done.stderr and key.read_text() == other
+
+    key.write_text(other)
+    refused()
+    with sqlite3.connect(db) as conn:  # a database of an earlier release: nothing says which key sealed it
+        conn.execute("DELETE FROM meta WHERE key = 'notification_key_check'")
+    refused()  # told by the secret it holds
+    key.write_bytes(right)
+    _cli(dict(os.environ), "webhook", "list", "--site-id", "uji", db=db, site=site)
+    key.write_text("")  # lost for good: a new key is made, and taken from then on
+    _cli(dict(os.environ), "webhook", "list", "--site-id", "uji", db=db, site=site)
+    assert key.read_bytes().strip() not in (b"", right.strip())
+    _cli(dict(os.environ), "webhook", "list", "--site-id", "uji", db=db, site=site)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Protocol
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -24,8 +25,9 @@ class VaultError(ValueError):
 
 
 class Vault:
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, *, made: bool = False) -> None:
         self._fernet = Fernet(key)
+        self.made = made  # made just now (no file, or an empty one): nothing sealed before can be opened with it
 
     @classmethod
     def from_file(cls, path: Path, *, sealed_in_database: bool = False) -> Vault:
@@ -65,7 +67,14 @@ class Vault:
             "apart from them (another disk or machine); a restore needs it",
             path,
         )
-        return cls(key)
+        return cls(key, made=True)
+
+    def opens(self, sealed: str) -> bool:
+        try:
+            self.open(sealed)
+        except VaultError:
+            return False
+        return True
 
     def seal(self, text: str) -> str:
         return self._fernet.encrypt(text.encode()).decode("ascii")
@@ -75,3 +84,41 @@ class Vault:
             return self._fernet.decrypt(sealed.encode("ascii")).decode()
         except (InvalidToken, ValueError):
             raise VaultError("encrypted with another notification key") from None
+
+
+CHECK_TEXT = "notification key check"
+
+
+class KeyedStorage(Protocol):
+    async def holds_sealed(self) -> bool: ...
+    async def sealed_samples(self) -> list[str]: ...
+    async def key_check(self) -> str | None: ...
+    async def set_key_check(self, sealed: str) -> None: ...
+
+
+async def checked_vault(storage: KeyedStorage, path: Path) -> Vault:
+    """The key in `path` (Vault.from_file), refused unless it is the key that sealed what the database holds. A
+    backup restored on a machine where a server had already made a key of its own started with that key without a
+    word, and every webhook and waiting message failed from then on (outside review). The database keeps a known
+    text sealed with the key in use (`meta`); a database of an earlier release is told by the values it holds. A key
+    made just now (an empty file: the admin's word that the old one is lost) becomes the key in use."""
+    sealed = await storage.holds_sealed()
+    vault = Vault.from_file(path, sealed_in_database=sealed)
+    check = await storage.key_check()
+    if sealed and not vault.made:
+        samples = [check] if check is not None else await storage.sealed_samples()
+        if samples and not any(vault.opens(s) for s in samples):
+            raise VaultError(
+                f"the notification key {path} is not the one that encrypted the citizens' numbers or webhook "
+                "secrets this database holds (a key made by another server, or for another database): put there "
+                "the notify.key kept apart from the backups of this database (QUEUE_KEY_FILE names where it is "
+                f"read). If that key is lost for good, empty the file (truncate -s 0 {path}): a new key is made in "
+                "it, the messages waiting are not sent and the webhooks' secrets must be rotated "
+                "(queue-server webhook rotate)"
+            )
+        if check is not None:
+            return vault
+    elif check is not None and not vault.made and vault.opens(check):
+        return vault
+    await storage.set_key_check(vault.seal(CHECK_TEXT))
+    return vault

@@ -491,6 +491,26 @@ class StoragePort(abc.ABC):
                 return True
         return False
 
+    async def sealed_samples(self) -> list[str]:
+        """A few of the values sealed with the notification key (webhook secrets, citizens' numbers): whether a key
+        file opens any of them tells whether it is the key that sealed them (outbound/vault.py, `checked_vault`)."""
+        rows = [
+            *await self._read("SELECT secret FROM webhook_endpoints WHERE active = 1 ORDER BY created_at DESC LIMIT 5"),
+            *await self._read("SELECT cipher FROM contacts LIMIT 5"),
+        ]
+        return [str(row[0]) for row in rows]
+
+    async def key_check(self) -> str | None:
+        """A known text sealed with the notification key in use (None: not written yet, an earlier release)."""
+        row = await self.fetch_one("SELECT value FROM meta WHERE key = ?", (KEY_CHECK,))
+        return None if row is None else str(row[0])
+
+    async def set_key_check(self, sealed: str) -> None:
+        await self.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (KEY_CHECK, sealed),
+        )
+
     async def remember_site_file(self, site_id: str, document: dict[str, Any], head: int) -> None:
         """The site file's document being served while no configuration is stored (LoadedSite.site_file)."""
         await self.execute(_SETTING_UPSERT, (site_id, "site_file", jsontext.dumps(document), head))
@@ -1009,6 +1029,7 @@ def _records(batch: Batch, numbered: list[Event]) -> list[tuple[str, list[tuple[
     return out
 
 
+KEY_CHECK = "notification_key_check"  # a row of `meta`: a known text sealed with the notification key
 PAUSE_KEY = "issuing_paused:"  # + a service id: a site_settings key holding its issuing pause
 
 # Events that put a ticket back in the queue, away from the counter that had it (tickets.counter becomes NULL).

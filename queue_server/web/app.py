@@ -44,7 +44,7 @@ from queue_server.domain.refusal import Refusal
 from queue_server.live.hub import Hub
 from queue_server.outbound.deliverer import DeliverySettings
 from queue_server.outbound.uplink import Uplink
-from queue_server.outbound.vault import Vault
+from queue_server.outbound.vault import checked_vault
 from queue_server.persistence.factory import storage_for
 from queue_server.persistence.port import StoragePort
 from queue_server.persistence.schema import SchemaError
@@ -446,7 +446,7 @@ def create_app(
             )
         notifications = Notifications(
             storage,
-            Vault.from_file(config.notification_key, sealed_in_database=await storage.holds_sealed()),
+            await checked_vault(storage, config.notification_key),
             config.contact_retention_hours,
             DeliverySettings(
                 retry_base=config.outbox_retry_seconds,
