@@ -277,6 +277,13 @@ def test_users_and_devices(tmp_path: Path) -> None:
     wrong_site = run("user", "add", "y", "--role", "supervisor", "--site-id", "makassar", "--password-stdin", "--db", db,
                      stdin="sandi-yang-panjang\n", check=False)  # fmt: skip
     assert "'makassar' is not a site of this server (--site-id): one of tegal" in wrong_site.stderr, wrong_site.stderr
+    # an admin too (outside review): the first account of a new mall, its --site-id mistyped, was made an admin of
+    # no site this server has, and was refused every page of the mall it was made for
+    wrong_admin = run("user", "add", "admin-mpp", "--role", "admin", "--site-id", "tegall", "--password-stdin", "--db",
+                      db, stdin="sandi-yang-panjang\n", check=False)  # fmt: skip
+    assert wrong_admin.returncode == 1 and "Traceback" not in wrong_admin.stderr, wrong_admin.stderr
+    assert "'tegall' is not a site of this server (--site-id): one of tegal" in wrong_admin.stderr, wrong_admin.stderr
+    assert "admin-mpp" not in run("user", "list", "--db", db).stdout
     token = run("device", "add", "--kind", "display", "--site-id", "tegal", "--name", "TV Lobi", "--screen", "lobby",
                 "--db", db).stdout.strip().splitlines()[-1]  # fmt: skip
     assert token.startswith("d_display_")

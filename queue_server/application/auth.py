@@ -381,7 +381,7 @@ class Accounts:
             self._known_sites(listed)
         elif listed:
             raise ValueError("only a regional account has a list of sites")
-        elif role != "admin" and site not in self.sites:
+        elif (role != "admin" or site is not None) and site not in self.sites:  # an admin of no site: of every site
             given = f"{site!r} is not a site of this server" if site else f"a {role} account needs a site"
             raise ValueError(f"{given} (--site-id): one of {', '.join(self.sites)}; give the site file with --site")
         if role == "operator":
