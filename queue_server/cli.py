@@ -1043,9 +1043,12 @@ def cmd_restore(args: argparse.Namespace) -> None:
     with server_lock(config.database):
         try:
             if isinstance(config.database, Path):
-                counts = backup.restore_sqlite(source, config.database, args.replace)
+                moved: list[Path] = []
+                counts = backup.restore_sqlite(source, config.database, args.replace, moved)
                 said = ", ".join(f"{n} {t}" for t, n in counts.items())
                 print(f"restored {source} to {config.database} ({said})")
+                if moved:
+                    print(f"moved aside, renamed .replaced-<time>: {', '.join(str(p) for p in moved)}")
                 if not config.notification_key.exists():  # a new machine or folder: the key was kept apart
                     print(
                         f"no notification key at {config.notification_key}: copy there the notify.key kept apart "

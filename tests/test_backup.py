@@ -166,6 +166,32 @@ def test_a_restore_that_cannot_be_written_leaves_the_database_as_it_was(tmp_path
     assert db.stat().st_mode & 0o777 == 0o600 and not list(tmp_path.glob("*.restoring*"))
 
 
+def test_a_restore_where_a_database_was_removed_is_not_mixed_with_its_leftover_wal(tmp_path: Path) -> None:
+    """An installer's review: a box that lost power (its -wal and -shm left beside the database), the database file
+    removed to start again from the backup, then `restore`. The restore said "3 tickets", but SQLite replayed the
+    removed database's WAL into the restored file at its first opening: 23 tickets and a failed integrity check.
+    What an earlier database left beside the target is moved aside as a replaced database's files are."""
+    db, copy = tmp_path / "q.sqlite3", tmp_path / "b.sqlite3"
+    _add_account(db, "kepala")
+    assert _cli("backup", str(copy), "--db", str(db)).returncode == 0
+    crash = (  # a process that writes and dies without closing: its change stays in the -wal only
+        "import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+        "c.execute('PRAGMA journal_mode=WAL'); c.execute('PRAGMA wal_autocheckpoint=0'); "
+        "c.execute(\"UPDATE users SET username = 'hilang'\"); os._exit(0)"
+    )
+    subprocess.run([sys.executable, "-c", crash, str(db)], check=True)
+    assert Path(f"{db}-wal").stat().st_size > 0
+    db.unlink()  # the technician's "start again from the backup"
+
+    done = _cli("restore", str(copy), "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert _accounts(db) == {"kepala"}, "the backup as it was, nothing of the removed database's log"
+    assert [p.name for p in tmp_path.glob("q.sqlite3.replaced-*-wal")], "the leftover log kept aside, not deleted"
+    assert f"{db}-wal" in done.stdout and "moved aside" in done.stdout, done.stdout
+
+
 def test_a_restore_into_a_folder_without_the_notification_key_says_to_copy_it(tmp_path: Path) -> None:
     """An installer's review: a backup says the key is not in it, but a restore into a new folder (a new machine)
     said nothing, and the technician learnt of the key only when the server made a new one, or refused to start."""

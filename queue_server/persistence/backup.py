@@ -143,9 +143,11 @@ def _readable(source: Path) -> None:
         )
 
 
-def restore_sqlite(backup: Path, target: Path, replace: bool) -> dict[str, int]:
+def restore_sqlite(backup: Path, target: Path, replace: bool, moved_aside: list[Path] | None = None) -> dict[str, int]:
     """Put the backup at `target` (its server stopped: the caller holds the lock). An existing target is kept
-    beside it as `<target>.replaced-<time>` when `replace`, else refused."""
+    beside it as `<target>.replaced-<time>` when `replace`, else refused. Its -wal, -shm and -journal go with it, and
+    so do those of a database removed by hand (a power cut leaves them): SQLite would replay them into the restored
+    file. What was moved is added to `moved_aside`."""
     if not backup.is_file():
         raise BackupRefused(f"{backup}: no such backup file")
     if _kind(backup) == "postgresql":
@@ -166,12 +168,13 @@ def restore_sqlite(backup: Path, target: Path, replace: bool) -> dict[str, int]:
         _discard(staged)  # what an interrupted restore left
         try:
             _copy_into(src, staged, backup, target)
-            if target.exists():
-                stamp = time.strftime("%Y%m%d-%H%M%S")
-                for suffix in ("", "-wal", "-shm"):
-                    old = Path(f"{target}{suffix}")
-                    if old.exists():
-                        shutil.move(old, Path(f"{target}.replaced-{stamp}{suffix}"))
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                old = Path(f"{target}{suffix}")
+                if old.exists():
+                    shutil.move(old, Path(f"{target}.replaced-{stamp}{suffix}"))
+                    if moved_aside is not None:
+                        moved_aside.append(old)
             os.replace(staged, target)
             _synced_folder(target.parent)
         except BaseException:
