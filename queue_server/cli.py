@@ -1097,8 +1097,16 @@ def cmd_init_site(args: argparse.Namespace) -> None:
         text = starter_site(args.id, args.name, args.timezone, date.today(), args.province, args.regency)
     except ValueError as exc:
         raise SystemExit(f"error: {exc}") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:  # it said "SQLite database var/queue.sqlite3: PermissionError", a database never touched
+        if path.is_file():  # not there before (above): what a full disk left of it
+            path.unlink()
+        raise SystemExit(
+            f"error: {path} could not be written ({exc.strerror or exc}): nothing was written. Choose a folder this "
+            "account may write, or run it as that folder's owner (sudo, for /etc/antrean/sites)"
+        ) from None
     # Absolute paths: the commands below are copied and run from wherever the installer stands, and a relative
     # var/queue.sqlite3 names another database in each folder (an installer's walk: `user add` run from the app's
     # folder made an account in a database the service, started in /srv/antrean, never opened).

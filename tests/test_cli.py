@@ -94,6 +94,17 @@ def test_access_log_on_request_and_a_wrong_setting_refused(tmp_path: Path) -> No
     assert "QUEUE_ACCESS_LOG must be 1 or 0" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_init_site_that_cannot_write_its_file_names_the_file_not_a_database(tmp_path: Path) -> None:
+    """An outside review: init-site into a folder it may not write (/etc/antrean/sites without sudo) or under a file
+    said "error: SQLite database var/queue.sqlite3: PermissionError: ...", naming a database it never touches."""
+    (tmp_path / "etc").write_text("")
+    refused = run("init-site", str(tmp_path / "etc" / "mpp.toml"), "--id", "uji", "--name", "MPP Uji", check=False)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert "SQLite database" not in refused.stderr, refused.stderr
+    assert f"error: {tmp_path / 'etc' / 'mpp.toml'} could not be written" in refused.stderr, refused.stderr
+    assert "nothing was written" in refused.stderr, refused.stderr
+
+
 def test_init_site_says_how_to_try_the_mall_out_of_hours(tmp_path: Path) -> None:
     """An installer's walk: a first site file tried the evening before shows "Pelayanan sedang tutup" at the kiosk,
     and nothing in the file said why or how to try it anyway. It says so now, in a line that works uncommented."""
