@@ -106,7 +106,11 @@ async def checked_vault(storage: KeyedStorage, path: Path) -> Vault:
     vault = Vault.from_file(path, sealed_in_database=sealed)
     check = await storage.key_check()
     if sealed and not vault.made:
-        samples = [check] if check is not None else await storage.sealed_samples()
+        if check is not None and vault.opens(check):
+            return vault
+        # No check, or another key's: one written by a command run with a stray key of its own (no QUEUE_KEY_FILE
+        # on another machine), which must not lock out the key that sealed what the database holds.
+        samples = await storage.sealed_samples()
         if samples and not any(vault.opens(s) for s in samples):
             raise VaultError(
                 f"the notification key {path} is not the one that encrypted the citizens' numbers or webhook "
@@ -116,8 +120,6 @@ async def checked_vault(storage: KeyedStorage, path: Path) -> Vault:
                 "it, the messages waiting are not sent and the webhooks' secrets must be rotated "
                 "(queue-server webhook rotate)"
             )
-        if check is not None:
-            return vault
     elif check is not None and not vault.made and vault.opens(check):
         return vault
     await storage.set_key_check(vault.seal(CHECK_TEXT))
