@@ -1056,6 +1056,13 @@ def cmd_restore(args: argparse.Namespace) -> None:
                         "the backup sealed nothing, and refuses to start where it sealed citizens' numbers or webhook "
                         "secrets (docs/deployment.md, section 5)"
                     )
+                elif not _key_fits(config.notification_key, config.database):
+                    print(
+                        f"the notification key at {config.notification_key} is not the one that encrypted the "
+                        "citizens' numbers or webhook secrets in this backup (a server started here before made a key "
+                        "of its own?): put there the notify.key kept apart from this database's backups before "
+                        "starting the server, which refuses to start with this one (docs/deployment.md, section 5)"
+                    )
             else:
                 if not asyncio.run(backup.postgresql_is_empty(config.database)):
                     raise SystemExit(f"error: {_shown(config)} is not empty: restore into a new database")
@@ -1063,6 +1070,39 @@ def cmd_restore(args: argparse.Namespace) -> None:
                 print(f"restored {source} to {_shown(config)}")
         except backup.BackupRefused as exc:
             raise SystemExit(f"error: {exc}") from None
+
+
+def _key_fits(key_file: Path, database: Path) -> bool:
+    """Whether the key file opens what the restored database holds sealed (or nothing is sealed, or the file is
+    empty: a new key is made at the start), read without changing the database (outbound/vault.checked_vault
+    decides at the start)."""
+    import sqlite3
+
+    from queue_server.outbound.vault import Vault
+
+    try:
+        vault = Vault(key_file.read_bytes().strip())
+    except (OSError, ValueError):
+        return True  # empty, or no key at all: the server says what it makes of it
+    conn = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        sealed = [
+            str(row[0])
+            for sql in (
+                "SELECT value FROM meta WHERE key = 'notification_key_check'",
+                "SELECT secret FROM webhook_endpoints WHERE active = 1 ORDER BY created_at DESC LIMIT 5",
+                "SELECT cipher FROM contacts LIMIT 5",
+            )
+            for row in conn.execute(sql)
+        ]
+        held = conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM contacts) OR EXISTS (SELECT 1 FROM webhook_endpoints WHERE active = 1)"
+        ).fetchone()[0]
+    except sqlite3.Error:
+        return True  # a backup of an earlier release without these tables: nothing sealed there
+    finally:
+        conn.close()
+    return not held or any(vault.opens(text) for text in sealed)
 
 
 def cmd_db_copy(args: argparse.Namespace) -> None:

@@ -209,6 +209,26 @@ def test_a_restore_into_a_folder_without_the_notification_key_says_to_copy_it(tm
     assert again.returncode == 0 and "notification key" not in again.stdout, again.stdout
 
 
+def test_a_restore_beside_another_notification_key_says_so(tmp_path: Path) -> None:
+    """An installer's review: on the new machine the server had been started once (it made a key of its own), then the
+    backup restored into its folder: the restore said nothing of the key there, and the server started with it, every
+    webhook and message failing. The restore says the key there does not fit; the right key, nothing."""
+    db, copy, moved = tmp_path / "q.sqlite3", tmp_path / "b.sqlite3", tmp_path / "new" / "q.sqlite3"
+    added = _cli("webhook", "add", "--site-id", "tegal", "--url", "https://siak.example.go.id/hook", "--events",
+                 "ticket.called", "--db", str(db))  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert _cli("backup", str(copy), "--db", str(db)).returncode == 0
+    moved.parent.mkdir()
+    key = moved.parent / "notify.key"
+    key.write_bytes(Fernet.generate_key())  # made by a first start on the new machine
+    done = _cli("restore", str(copy), "--db", str(moved))
+    assert done.returncode == 0, done.stderr
+    assert f"the notification key at {key} is not the one that encrypted" in done.stdout, done.stdout
+    shutil.copy(tmp_path / "notify.key", key)  # the key kept apart
+    again = _cli("restore", str(copy), "--db", str(moved), "--replace")
+    assert again.returncode == 0 and "notification key" not in again.stdout, again.stdout
+
+
 def test_a_damaged_backup_restored_into_a_new_folder_leaves_no_folder(tmp_path: Path) -> None:
     """A restore refused (the backup damaged) into a path whose folders did not exist left those folders behind, with
     nothing in them: the next command took the empty folder for where the database had been."""
