@@ -1043,6 +1043,20 @@ def test_a_missing_notification_key_is_asked_for_not_silently_replaced(tmp_path:
 
 
 @pytest.mark.sqlite_only
+def test_a_notification_key_that_cannot_be_read_is_named_in_a_sentence(tmp_path: Path) -> None:
+    """An outside review: QUEUE_KEY_FILE naming a folder said "SQLite database ...: IsADirectoryError", as if the
+    database were at fault."""
+    db, site = tmp_path / "queue.sqlite3", write_site(tmp_path / "uji.toml", 2)
+    env = {**os.environ, "QUEUE_KEY_FILE": str(tmp_path)}
+    for command in (["serve", "--port", "0"], ["webhook", "list", "--site-id", "uji"]):
+        done = subprocess.run([sys.executable, "-m", "queue_server", *command, "--db", str(db), "--site", str(site)],
+                              capture_output=True, text=True, env=env, check=False, timeout=60)  # fmt: skip
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        assert f"error: the notification key {tmp_path} cannot be read (Is a directory)" in done.stderr, done.stderr
+        assert "SQLite database" not in done.stderr, done.stderr
+
+
+@pytest.mark.sqlite_only
 def test_another_notification_key_is_refused_not_used(tmp_path: Path) -> None:
     """An outside review: a backup restored on a new machine where the server had been started once (which made a
     key of its own) started without a word with that other key; every webhook's signature and every waiting message

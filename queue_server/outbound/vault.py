@@ -39,6 +39,14 @@ class Vault:
             text = path.read_bytes().strip()
         except FileNotFoundError:
             text = None
+        except OSError as exc:  # a folder, or another account's file: it said "SQLite database ...: IsADirectoryError"
+            owner = _owner(path)
+            raise VaultError(
+                f"the notification key {path} cannot be read ({exc.strerror or exc}"
+                + (f"; it belongs to the account {owner}" if owner else "")
+                + "): QUEUE_KEY_FILE (or the default, notify.key beside the database) must name the key's file, "
+                "readable by the account the server runs as"
+            ) from None
         if text:
             try:
                 return cls(text)
@@ -84,6 +92,15 @@ class Vault:
             return self._fernet.decrypt(sealed.encode("ascii")).decode()
         except (InvalidToken, ValueError):
             raise VaultError("encrypted with another notification key") from None
+
+
+def _owner(path: Path) -> str | None:
+    import pwd
+
+    try:
+        return pwd.getpwuid(path.stat().st_uid).pw_name if not path.is_dir() else None
+    except (OSError, KeyError):
+        return None
 
 
 CHECK_TEXT = "notification key check"
