@@ -251,6 +251,18 @@ def test_a_backup_on_a_full_disk_names_that_disk_not_the_database(tmp_path: Path
     assert _cli("backup", str(copy), "--db", str(db)).returncode == 0, "with room, the same command works"
 
 
+def test_folders_a_backup_or_restore_makes_are_the_account_s_only(tmp_path: Path) -> None:
+    """An installer's review: `backup backups/queue-$(date +%F).sqlite3` (the README's) made `backups/` readable by
+    every account of the box (mode 755, the umask's), where docs/deployment.md asks for 700; a restore into a new
+    folder the same. The copies in them were 600, but their names and sizes were anyone's to list."""
+    db, copy, moved = tmp_path / "q.sqlite3", tmp_path / "backups" / "b.sqlite3", tmp_path / "new" / "var" / "q.sqlite3"
+    _add_account(db, "kepala")
+    assert _cli("backup", str(copy), "--db", str(db)).returncode == 0
+    assert copy.parent.stat().st_mode & 0o777 == 0o700, oct(copy.parent.stat().st_mode)
+    assert _cli("restore", str(copy), "--db", str(moved)).returncode == 0
+    assert moved.parent.stat().st_mode & 0o777 == 0o700, oct(moved.parent.stat().st_mode)
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root can make a folder of another account, and run as root")
 def test_root_is_refused_on_the_server_s_folder_but_may_back_it_up(tmp_path: Path) -> None:
     """A command run as root in the folder of the server's account would make root's files there (the lock file, a

@@ -95,7 +95,7 @@ class Storage(StoragePort):
 
     async def open(self) -> None:
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # as docs/deployment.md makes it
             private_database(Path(self.path))
         self._writer = WriterProcess(
             self.path,
