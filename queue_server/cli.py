@@ -1589,6 +1589,21 @@ def _disk_full(args: argparse.Namespace) -> str:
     )
 
 
+def _another_file(args: argparse.Namespace, exc: BaseException) -> str | None:
+    """A file that is not the database (nor its -wal, -shm or lock file) that could not be written or read: an
+    archive's folder, a hand-over's file, a backup's copy. It was said as the database's error ("SQLite database
+    var/queue.sqlite3: NotADirectoryError: ..."), which sent the technician after a database that was fine."""
+    if not isinstance(exc, OSError) or not exc.filename:
+        return None
+    name = exc.filename
+    text = str(getattr(args, "db", None) or os.environ.get("QUEUE_DATABASE") or "var/queue.sqlite3")
+    if not text.startswith(("postgresql://", "postgres://")) and str(Path(os.fsdecode(name)).resolve()).startswith(
+        str(Path(text).resolve())
+    ):
+        return None
+    return f"{os.fsdecode(name)}: {exc.strerror or type(exc).__name__} (the database is not at fault)"
+
+
 def _no_such_database(exc: BaseException) -> str:
     """What to do for a PostgreSQL URL naming a database not made yet: the server makes its tables, not the
     database (an installer's walk: `restore` into a new URL said only InvalidCatalogNameError)."""
@@ -1612,6 +1627,8 @@ def main(argv: list[str] | None = None) -> None:
     except EOFError:  # input() with nothing to read: a script, or ssh without a terminal
         raise SystemExit("error: nothing was typed (no terminal?): give the password with --password-stdin") from None
     except _database_errors() as exc:
+        if other := _another_file(args, exc):
+            raise SystemExit(f"error: {other}") from None
         raise SystemExit(f"error: {_database_named(args)}: {type(exc).__name__}: {exc}{_disk_full(args)}"
                          f"{_no_such_database(exc)}") from None  # fmt: skip
     except _schema_error() as exc:  # any command opening a database: a newer one, or migrations due under servers

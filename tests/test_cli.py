@@ -105,6 +105,21 @@ def test_init_site_that_cannot_write_its_file_names_the_file_not_a_database(tmp_
     assert "nothing was written" in refused.stderr, refused.stderr
 
 
+def test_a_file_beside_the_database_that_cannot_be_written_is_named_not_the_database(tmp_path: Path) -> None:
+    """An outside review: `archive --to` a folder that cannot be made, or `mirror hand-over --to` such a file, said
+    "error: SQLite database ...: NotADirectoryError: ...", which sent the technician after a database that was fine."""
+    db, site = str(tmp_path / "q.sqlite3"), str(tmp_path / "uji.toml")
+    run("init-site", site, "--id", "uji", "--name", "MPP Uji")
+    run("migrate", "--db", db)
+    (tmp_path / "usb").write_text("")  # a file where a folder is meant
+    for command in (["archive", "--before", "2026-01-01", "--to", str(tmp_path / "usb" / "arsip")],
+                    ["mirror", "hand-over", "--site-id", "uji", "--to", str(tmp_path / "usb" / "kode.json")]):  # fmt: skip
+        refused = run(*command, "--site", site, "--db", db, check=False)
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+        assert "SQLite database" not in refused.stderr, refused.stderr
+        assert f"error: {tmp_path / 'usb'}" in refused.stderr and "Not a directory" in refused.stderr, refused.stderr
+
+
 def test_init_site_says_how_to_try_the_mall_out_of_hours(tmp_path: Path) -> None:
     """An installer's walk: a first site file tried the evening before shows "Pelayanan sedang tutup" at the kiosk,
     and nothing in the file said why or how to try it anyway. It says so now, in a line that works uncommented."""
