@@ -10,7 +10,8 @@ back to `done` or `refused` for the message line.
 "0" both starts/finishes and begins a number as printed ("004"): a lone "0" waits ZERO_WAIT for another character
 before it acts (the console asks `due` when that time is over), so typing a label never finishes the citizen
 being served. A two-way key ("0": start then finish, "*": pause then resume) pressed again within TWO_WAY_GUARD
-is a bounce or a double press and is ignored: it never undoes what the first press did.
+is a bounce or a double press and is ignored: it never undoes what the first press did. So is "." (recall) of the
+same ticket: every lobby TV would say the number twice more, in turn with the other counters' calls.
 """
 
 from __future__ import annotations
@@ -247,6 +248,9 @@ class Desk:
         if key == "-" and self.number.isalpha():  # "A-012" typed as printed: the dash belongs to the label
             return None
         if key == "*" and self._bounced("*", now):
+            return None
+        current = self.view.current  # a recall of the same ticket at once: every lobby TV would say it twice more
+        if key == "." and current is not None and self._bounced(f". {current['id']}", now):
             return None
         intent = self._action(key)
         if intent is not None and busy:

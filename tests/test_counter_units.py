@@ -307,6 +307,19 @@ def test_a_number_typed_as_printed_never_starts_or_finishes_the_current_ticket()
     assert press(desk(state="paused"), "*", "*", gap=1.0) == [Intent("resume"), Intent("resume")]
 
 
+def test_a_recall_pressed_twice_at_once_is_said_once_by_the_lobby_tvs() -> None:
+    """An outside review: "." pressed twice within 150 ms sent two recalls, and every lobby TV said A-003 twice more,
+    each in turn with the other counters' calls (~8 s each). The same ticket recalled again within the guard is a
+    double press; later, or of another ticket, it is a recall of its own."""
+    d = desk(ticket("A-003", "called", "1"))
+    seen = {"ticket": "A-003"}
+    assert press(d, ".", ".", gap=0.15) == [Intent("recall", seen)], "a double press recalls once"
+    assert press(d, ".", gap=1.0) == [Intent("recall", seen)], "pressed again later: a recall of its own"
+    d.view.tickets["a-004"] = ticket("A-004", "called", "1")
+    d.view.current_id = "a-004"
+    assert press(d, ".", gap=0.15) == [Intent("recall", {"ticket": "A-004"})], "another ticket's recall is not a bounce"
+
+
 def test_the_transfer_dialog() -> None:
     d = desk(ticket("A-001", "serving", "1"))
     assert press(d, "/") == [] and d.mode == PICK_TARGET

@@ -323,6 +323,31 @@ async def test_a_number_typed_as_printed_or_a_double_click_never_finishes_a_citi
         assert box is not None and box["y"] + box["height"] <= 600, box
 
 
+async def test_a_recall_pressed_twice_at_once_is_one_recall(server: Server) -> None:
+    """An outside review: "." pressed twice within 150 ms sent two recalls, and every lobby TV said A-001 twice more,
+    each in turn with the other counters' calls (~8 s each). The same ticket's recall again within the guard is a
+    double press (as "0" and "*" were already); a recall later is one of its own."""
+    await server.issue("ktp")
+    async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/1") as page:
+        message = page.locator("#message")
+        await open_and_call_first(page)
+        await page.keyboard.press(".")
+        await page.wait_for_timeout(100)
+        await page.keyboard.press(".")
+        await expect(message).to_have_text("Memanggil ulang A-001.")
+        await page.wait_for_timeout(1500)  # a second recall, had it been sent, is in by now
+        assert ticket(server, "A-001").recalls == 1  # type: ignore[attr-defined]
+        await expect(message).to_have_text("Memanggil ulang A-001.")  # the bounce says nothing of its own
+
+        await page.wait_for_timeout(TWO_WAY_GUARD_MS)
+        await page.click("#btn-recall")
+        await eventually(lambda: ticket(server, "A-001").recalls == 2, "the later recall")  # type: ignore[attr-defined]
+        await page.wait_for_timeout(100)
+        await page.click("#btn-recall")  # a second click at once, not a double click: still one press
+        await page.wait_for_timeout(1500)
+        assert ticket(server, "A-001").recalls == 2  # type: ignore[attr-defined]
+
+
 async def test_a_colleague_on_the_same_counter_is_named_and_signing_out_of_an_open_counter_asks(server: Server) -> None:
     """An outside review: two operators signed in at one counter got no hint of each other (one started the other's
     citizen), and "Keluar" left the counter open with nobody at it, counting in every wait estimate."""

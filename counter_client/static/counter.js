@@ -1422,17 +1422,20 @@ import { Question } from "/static/shared/question.js";
   // "0" both starts/finishes and begins a number as printed ("004"): a lone "0" waits ZERO_WAIT_MS for another
   // character before it acts, so typing a label never finishes the citizen being served. A two-way action
   // (start then finish, pause then resume) asked again within TWO_WAY_GUARD_MS of the press that acted is a
-  // double click or a bounce, and is ignored: it never undoes what the first press did.
+  // double click or a bounce, and is ignored: it never undoes what the first press did. So is a recall of the same
+  // ticket: each one is said again by every lobby TV, in turn with the other counters' calls (~8 s each).
   const ZERO_WAIT_MS = 450;
   const TWO_WAY_GUARD_MS = 800;
-  const TWO_WAY = new Set(["start_finish", "pause_resume"]);
+  const GUARDED = new Set(["start_finish", "pause_resume", "recall"]);
+  const OF_TICKET = new Set(["start_finish", "recall"]);
   let zero = null; // { timer, at } while a lone "0" waits
   let lastTwoWay = { what: "", at: -Infinity };
 
-  // The same two-way action on the same ticket (or the counter) within the guard: a double press, not a second one.
+  // The same two-way action (or recall) on the same ticket (or the counter) within the guard: a double press, not a
+  // second one.
   function bounced(action, at, saw = current()) {
-    if (!TWO_WAY.has(action)) return false;
-    const what = `${action} ${action === "start_finish" ? saw?.id : ""}`;
+    if (!GUARDED.has(action)) return false;
+    const what = `${action} ${OF_TICKET.has(action) ? saw?.id : ""}`;
     const again = lastTwoWay.what === what && at - lastTwoWay.at < TWO_WAY_GUARD_MS;
     lastTwoWay = { what, at };
     return again;
