@@ -840,6 +840,29 @@ async def test_every_counter_command_a_colleague_overtook_is_refused_saying_what
     await refused("2", "close", "counter_already_closed", f"Loket 2 sudah ditutup {by_sari} Tidak perlu ditutup lagi.")
     await refused("2", "call_next", "counter_closed", f"Loket 2 ditutup {by_sari} Buka loket terlebih dahulu.")
 
+    # A start pressed for a citizen at the desk whom a colleague has just marked absent (or parked) said "Tidak perlu
+    # dimulai lagi." (an outside review): it was never started, and the citizen is there. It says how to serve them.
+    await server.issue("ktp")
+    await colleague("1", "call", ticket="A-003")
+    await colleague("1", "no_show", ticket="A-003")
+    error = await refused("1", "start", "ticket_changed",
+                          f"A-003 sudah ditandai tidak hadir di Loket 1 {by_sari} Bila warganya ada di depan Anda, "
+                          "panggil nomornya lagi (ketik nomornya lalu Enter), lalu mulai melayani.", ticket="A-003")  # fmt: skip
+    assert error["message_en"].endswith(
+        "If the citizen is in front of you, call their number again (type it, then Enter), then start."
+    ), error
+    await refused("1", "recall", "ticket_changed",
+                  f"A-003 sudah ditandai tidak hadir di Loket 1 {by_sari} Bila warganya datang, panggil nomornya lagi "
+                  "(ketik nomornya lalu Enter).", ticket="A-003")  # fmt: skip
+    await refused("1", "finish", "ticket_changed",
+                  f"A-003 sudah ditandai tidak hadir di Loket 1 {by_sari} Tidak ada yang perlu diselesaikan.",
+                  ticket="A-003")  # fmt: skip
+    await colleague("1", "call", ticket="A-003")
+    await colleague("1", "park", ticket="A-003")
+    await refused("1", "start", "ticket_changed",
+                  f"A-003 sudah diparkir di Loket 1 {by_sari} Bila warganya sudah kembali, panggil kembali nomornya "
+                  "(ketik nomornya lalu Enter), lalu mulai melayani.", ticket="A-003")  # fmt: skip
+
 
 async def test_an_account_disabled_mid_shift_is_told_so_and_its_open_counter_is_a_supervisors_alert(
     server: Server,

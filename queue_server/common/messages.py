@@ -43,6 +43,13 @@ def word(section: str, value: object, lang: str) -> str:
     return entry.get(lang, str(value)) if entry else str(value)
 
 
+def _advice(action: str, lang: str) -> str:
+    """What to do after a refused command: "start.no_show" (the command, then the state its ticket was found in)
+    where that state needs words of its own, else the command's ("start")."""
+    advice = catalogue().get("advice", {})
+    return word("advice", action if action in advice else action.split(".")[0], lang)
+
+
 def format_time(value: time | datetime | str, lang: str) -> str:
     clock = time.fromisoformat(value) if isinstance(value, str) else value
     text = f"{clock.hour:02d}:{clock.minute:02d}"
@@ -173,7 +180,7 @@ FORMATS: dict[str, Callable[[Any, str], str]] = {
     "release": lambda v, lang: word("release", v, lang),
     "day_counts": _day_counts,
     "happened": lambda v, lang: _happened(v, lang) if isinstance(v, Mapping) else str(v),
-    "advice": lambda v, lang: word("advice", v, lang),
+    "advice": lambda v, lang: _advice(str(v), lang),
 }
 
 

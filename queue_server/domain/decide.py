@@ -119,6 +119,7 @@ def _expected(
         raise Refusal("ticket_changed.not_here", ticket=named.label, counter=config.name, details=kept)
     details = {"counter": status.id, "ticket": named.id, "found": named.state.value,
                "current": current.id if current else None, "by": named.by}  # fmt: skip
+    action = f"{action}.{named.state.value}"  # a start of a citizen marked absent: call the number again, not "no need"
     if current is not None:
         raise Refusal("ticket_changed.other", happened=happened(state, named), action=action, counter=config.name,
                       current=current.label, details=details)  # fmt: skip
