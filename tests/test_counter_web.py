@@ -446,6 +446,45 @@ async def test_the_page_reconnects_by_itself_and_shows_what_happened_meanwhile(s
             assert server.ctx.state("tegal").counters["1"].current is None, "the cancelled call was never sent"
 
 
+async def test_a_lost_link_says_on_the_desk_that_what_it_shows_may_have_changed(server: Server) -> None:
+    """An outside review: with the link lost the desk looked exactly as when connected (only the header's small pill
+    turned amber), its called citizen, counter state and counts read as live while a supervisor marked the citizen
+    absent. The current-ticket box now says since when the page is cut off and that what it shows may have changed
+    (a polite status), with a dashed edge, until the link is back and the snapshot has put it right."""
+    await server.issue("ktp")
+    port = int(server.url.rsplit(":", 1)[1])
+    supervisor = await server.login("supervisor")
+    async with CuttableProxy(port) as proxy, chromium() as browser:
+        async with operator_page(browser, f"{proxy.url}/counter/tegal/1") as page:
+            note = page.locator("#offline-note")
+            await open_and_call_first(page)
+            await expect(note).to_be_hidden()
+            proxy.refuse = True
+            await proxy.cut()
+            await expect(note).to_be_visible(timeout=WAIT_MS)
+            await expect(note).to_have_text(re.compile(
+                r"^Terputus dari server sejak \d\d\.\d\d: yang tampil di sini mungkin sudah berubah\. "
+                r"Perintah dikirim setelah tersambung kembali\.$"
+            ))  # fmt: skip
+            await expect(note).to_have_attribute("role", "status")
+            await expect(page.locator("#desk")).to_have_class(re.compile(r"\bstale\b"))
+            await page.click("[data-lang=en]")
+            await expect(note).to_have_text(
+                re.compile(r"^Disconnected from the server since \d\d:\d\d: what is shown here may have changed\. ")
+            )
+            await page.click("[data-lang=id]")
+            r = await server.command(supervisor, "1", "no_show", ticket="A-001")
+            assert r.status_code == 200, r.text
+            await expect(page.locator("#current-label")).to_have_text("A-001")  # the page cannot know yet: it says so
+            await expect(note).to_be_visible()
+
+            proxy.refuse = False
+            await connected(page)
+            await expect(note).to_be_hidden()
+            await expect(page.locator("#desk")).not_to_have_class(re.compile(r"\bstale\b"))
+            await expect(page.locator("#current-label")).to_have_text("Belum ada tiket yang dipanggil.")
+
+
 async def test_an_unknown_counter_gets_a_list_of_counters_and_assets_are_local(server: Server) -> None:
     r = await server.http.get("/counter/tegal/99")
     assert r.status_code == 404 and "/counter/tegal/1" in r.text and "Loket tidak ditemukan" in r.text

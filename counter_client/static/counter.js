@@ -98,6 +98,7 @@ import { Question } from "/static/shared/question.js";
       "counter.other_operator": "Loket ini dibuka oleh {operator}.",
       "counter.also_here": "Juga di loket ini: {names}.",
       "left.paused": "Dijeda oleh {by} sejak {time}.", "left.closed": "Ditutup oleh {by} sejak {time}.",
+      "offline": "Terputus dari server sejak {time}: yang tampil di sini mungkin sudah berubah. Perintah dikirim setelah tersambung kembali.",
       "left_mine.paused": "Dijeda sejak {time}.", "left_mine.closed": "Ditutup sejak {time}.",
       "heard.waiting": "Belum diumumkan di TV (antrean suara: {queue})",
       "heard.waiting_unknown": "Belum diumumkan di TV",
@@ -219,6 +220,7 @@ import { Question } from "/static/shared/question.js";
       "counter.other_operator": "This counter was opened by {operator}.",
       "counter.also_here": "Also at this counter: {names}.",
       "left.paused": "Paused by {by} since {time}.", "left.closed": "Closed by {by} since {time}.",
+      "offline": "Disconnected from the server since {time}: what is shown here may have changed. Commands are sent once the connection is back.",
       "left_mine.paused": "Paused since {time}.", "left_mine.closed": "Closed since {time}.",
       "heard.waiting": "Not yet announced on the TV (speech queue: {queue})",
       "heard.waiting_unknown": "Not yet announced on the TV",
@@ -452,8 +454,14 @@ import { Question } from "/static/shared/question.js";
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
+  // When the link was lost (server time), while the page is cut off: the desk then shows the last state it knew.
+  let lostAt = null;
+
   function setConnection(state) {
+    const wasUp = connState === "connected" || connState === "doubtful";
     connState = state;
+    if (state === "connected" || state === "closed" || state === "refused") lostAt = null;
+    else if (wasUp && state !== "doubtful") lostAt = serverNow();
     if (state === "connected") revokeNow(); // the server answers again: a sign-out it missed is recorded now
     recheckQuestions(); // a link that drops withdraws a question whose "yes" would send a command
     render();
@@ -1602,6 +1610,9 @@ import { Question } from "/static/shared/question.js";
     }
     if (desk.hidden) return;
 
+    // Cut off, the desk keeps the last state it knew: said in words and by a dashed edge, never read as live.
+    setText("offline-note", lostAt === null ? "" : t("offline", { time: siteTime(lostAt) }));
+    desk.classList.toggle("stale", lostAt !== null);
     const c = current();
     setText("current-label", c ? c.label : t("current.none"));
     document.getElementById("current-label").classList.toggle("empty", !c);
