@@ -485,6 +485,51 @@ async def test_a_lost_link_says_on_the_desk_that_what_it_shows_may_have_changed(
             await expect(page.locator("#current-label")).to_have_text("Belum ada tiket yang dipanggil.")
 
 
+async def test_a_day_closed_under_the_operator_says_why_and_the_counter_is_not_offered_to_open(server: Server) -> None:
+    """An outside review: a supervisor closed the day while the operator was serving A-001. The page said only
+    "Loket sekarang tutup.", nothing of A-001 gone from the desk nor why, and offered "Buka loket" (refused by the
+    server) while Enter said "Loket belum buka. Buka loket dulu.", which cannot be done today. The close is said with
+    its reason and the citizen it ended, and opening is not offered until the day is reopened, after a reload too."""
+    await server.issue("ktp")
+    supervisor = await server.login("supervisor")
+    async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/1") as page:
+        message = page.locator("#message")
+        await open_and_call_first(page)
+        await page.wait_for_timeout(TWO_WAY_GUARD_MS)
+        await page.keyboard.press("0")
+        await expect(message).to_have_text("Mulai melayani A-001.")
+        r = await server.http.post(
+            "/api/v1/sites/tegal/close-day", json={"reason": "Gangguan listrik"}, headers=supervisor
+        )
+        assert r.status_code == 200, r.text
+        await expect(message).to_have_text(
+            "Hari layanan ini ditutup (Gangguan listrik). A-001, yang sedang ditangani, berakhir tanpa dicatat "
+            "selesai. Loket ditutup dan tidak dapat dibuka lagi hari ini."
+        )
+        await expect(page.locator("#counter-state")).to_have_text("TUTUP")
+        await expect(page.locator("#btn-pause")).to_be_disabled()
+        not_today = "Hari layanan ini sudah ditutup; loket tidak dapat dibuka lagi hari ini."
+        for key in ("*", "Enter"):
+            await page.keyboard.press(key)
+            await expect(message).to_have_text(not_today)
+        await page.click("[data-lang=en]")
+        await expect(message).to_have_text("Today's service day is closed; the counter cannot be opened again today.")
+        await page.click("[data-lang=id]")
+
+        await page.reload()
+        await connected(page)
+        await expect(page.locator("#btn-pause")).to_be_disabled()  # from the snapshot
+        await page.keyboard.press("*")
+        await expect(message).to_have_text(not_today)
+        r = await server.http.post("/api/v1/sites/tegal/reopen-day", json={}, headers=supervisor)
+        assert r.status_code == 200, r.text
+        await expect(page.locator("#btn-pause")).to_be_enabled()
+        await page.wait_for_timeout(TWO_WAY_GUARD_MS)  # sooner, the click is taken for a double press of the "*"
+        await page.click("#btn-pause")
+        await expect(message).to_have_text("Loket dibuka.")
+        await expect(page.locator("#counter-state")).to_have_text("BUKA")
+
+
 async def test_an_unknown_counter_gets_a_list_of_counters_and_assets_are_local(server: Server) -> None:
     r = await server.http.get("/counter/tegal/99")
     assert r.status_code == 404 and "/counter/tegal/1" in r.text and "Loket tidak ditemukan" in r.text

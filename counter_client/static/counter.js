@@ -99,6 +99,9 @@ import { Question } from "/static/shared/question.js";
       "counter.also_here": "Juga di loket ini: {names}.",
       "left.paused": "Dijeda oleh {by} sejak {time}.", "left.closed": "Ditutup oleh {by} sejak {time}.",
       "offline": "Terputus dari server sejak {time}: yang tampil di sini mungkin sudah berubah. Perintah dikirim setelah tersambung kembali.",
+      "day_closed": "Hari layanan ini ditutup{reason}. Loket ditutup dan tidak dapat dibuka lagi hari ini.",
+      "day_closed_ticket": "Hari layanan ini ditutup{reason}. {ticket}, yang sedang ditangani, berakhir tanpa dicatat selesai. Loket ditutup dan tidak dapat dibuka lagi hari ini.",
+      "local.day_closed": "Hari layanan ini sudah ditutup; loket tidak dapat dibuka lagi hari ini.",
       "left_mine.paused": "Dijeda sejak {time}.", "left_mine.closed": "Ditutup sejak {time}.",
       "heard.waiting": "Belum diumumkan di TV (antrean suara: {queue})",
       "heard.waiting_unknown": "Belum diumumkan di TV",
@@ -221,6 +224,9 @@ import { Question } from "/static/shared/question.js";
       "counter.also_here": "Also at this counter: {names}.",
       "left.paused": "Paused by {by} since {time}.", "left.closed": "Closed by {by} since {time}.",
       "offline": "Disconnected from the server since {time}: what is shown here may have changed. Commands are sent once the connection is back.",
+      "day_closed": "Today's service day was closed{reason}. The counter is closed and cannot be opened again today.",
+      "day_closed_ticket": "Today's service day was closed{reason}. {ticket}, at the counter, ended without being recorded as finished. The counter is closed and cannot be opened again today.",
+      "local.day_closed": "Today's service day is closed; the counter cannot be opened again today.",
       "left_mine.paused": "Paused since {time}.", "left_mine.closed": "Closed since {time}.",
       "heard.waiting": "Not yet announced on the TV (speech queue: {queue})",
       "heard.waiting_unknown": "Not yet announced on the TV",
@@ -308,6 +314,7 @@ import { Question } from "/static/shared/question.js";
     leftBy: null, leftAt: null, // who paused or closed it and when, as its state names them (null: nobody named)
     was: null, // its state before the latest change of it (an opening said as "dilanjutkan" after a break)
     totals: { done: 0, no_show: 0, transferred: 0 }, seq: 0,
+    dayClosed: false, // today's service day closed (a supervisor, or the server at its end): nothing opens today
     heard: null, // the called ticket: said on a speaker TV yet? (the server's `announcement` notice)
     // The site's services whose issuing is paused, with why: service -> { reason, since, until, day }. From the
     // snapshot's `issuing_paused` and the `service.paused` / `service.resumed` events; a pause ends with its day.
@@ -351,6 +358,7 @@ import { Question } from "/static/shared/question.js";
   function applySnapshot(data, seq) {
     view.seq = seq;
     view.paused = new Map(Object.entries(data.issuing_paused || {}).map(([service, p]) => [service, { ...p, day: data.day }]));
+    view.dayClosed = Boolean(data.day_closed);
     view.tickets = new Map();
     for (const ticket of data.tickets || []) if (view.services.includes(ticket.service)) view.tickets.set(ticket.id, ticket);
     view.currentId = null;
@@ -390,6 +398,8 @@ import { Question } from "/static/shared/question.js";
       sawCounter(message.seq);
     }
     if (message.type === "day.closed") for (const k of TOTALS) view.totals[k] = 0;
+    if (message.type === "day.closed" && data.day === siteDate(serverNow())) view.dayClosed = true;
+    if (message.type === "day.reopened") view.dayClosed = false;
     if (message.type === "service.paused") for (const p of data.pauses || []) view.paused.set(p.service, p);
     if (message.type === "service.resumed") for (const service of data.services || []) view.paused.delete(service);
     return true;
@@ -522,6 +532,7 @@ import { Question } from "/static/shared/question.js";
         overtaken(frame);
         byOthers(frame, before);
         notMadeHere(frame, before);
+        dayClosedHere(frame, before);
         waitingNews();
         recheckQuestions();
         render();
@@ -580,6 +591,22 @@ import { Question } from "/static/shared/question.js";
     if (!candidate || claimed(frame)) return;
     if (mayEcho(frame, user?.name)) held.push({ frame, before });
     else sayElsewhere(frame, before);
+  }
+
+  // Today's day closed under the operator: its ticket.expired events, the counter.closed naming nobody ("Loket sekarang
+  // tutup."), then day.closed with the supervisor's reason. Said as such once it is known, with the citizen the close
+  // took from the desk: the counter cannot be opened again today, and the operator may have someone in front of them.
+  let endedHere = null; // the counter's ticket the close has just expired, until its day.closed
+  function dayClosedHere(frame, before) {
+    const ticket = frame.data?.ticket;
+    if (frame.type === "ticket.expired" && before && ticket?.id === before.id) endedHere = before.label;
+    if (frame.type !== "day.closed") return;
+    const ended = endedHere;
+    endedHere = null;
+    if (!view.dayClosed || view.state !== "closed") return;
+    const reason = typeof frame.data?.reason === "string" && frame.data.reason ? ` (${frame.data.reason})` : "";
+    const words = ended ? localMessage("day_closed_ticket", { reason, ticket: ended }) : localMessage("day_closed", { reason });
+    message = saidNow(words, "counter");
   }
 
   // The events each counter command can make (counter_client/news.py ECHOES, held to it by a test): an event of
@@ -936,7 +963,7 @@ import { Question } from "/static/shared/question.js";
     const typed = numberInput.value.trim() !== "";
     switch (action) {
       case "call_next":
-        if (view.state !== "open") return view.state === "paused" ? "local.paused" : "local.not_open";
+        if (view.state !== "open") return view.state === "paused" ? "local.paused" : view.dayClosed ? "local.day_closed" : "local.not_open";
         if (c) return "local.has_ticket";
         return typed || [...waitingCounts().values()].some((n) => n > 0) ? null : "local.queue_empty";
       case "recall":
@@ -946,6 +973,7 @@ import { Question } from "/static/shared/question.js";
       case "start_finish": case "transfer": case "park":
         return c ? null : "local.no_ticket";
       case "pause_resume":
+        if (view.state === "closed" && view.dayClosed) return "local.day_closed";
         return view.state === "open" && c ? "local.has_ticket" : null;
       case "close":
         return view.state === "closed" ? "local.already_closed" : null;
@@ -955,7 +983,7 @@ import { Question } from "/static/shared/question.js";
   }
 
   const COUNTER_COMMANDS = new Set(["open", "resume", "pause", "close"]);
-  const COUNTER_HINTS = new Set(["local.not_open", "local.paused", "local.already_closed"]);
+  const COUNTER_HINTS = new Set(["local.not_open", "local.paused", "local.already_closed", "local.day_closed"]);
 
   function act(action) {
     // With a number in the field, "call next" calls that number and "no-show" requeues it (the buttons say so).
