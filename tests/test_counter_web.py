@@ -1290,6 +1290,14 @@ async def test_a_transfer_note_stops_at_200_characters_and_says_how_many_are_lef
         await expect(count).to_have_text("Sisa 30 dari 200 karakter")
         await expect(count).not_to_have_class(re.compile(r"\blow\b"))
 
+        # "Alihkan" with no service chosen: the browser's bubble says so in the page's words, not its own ("Please
+        # select an item in the list." on an Indonesian page, an outside review saw); nothing is sent.
+        target = page.locator("#transfer-target")
+        await page.click("#transfer-send")
+        assert await target.evaluate("(el) => el.validationMessage") == "Pilih layanan tujuan dulu."
+        await expect(dialog).to_be_visible()
+        assert ticket(server, "A-001").state.value == "called"  # type: ignore[attr-defined]
+
         await page.evaluate("() => document.getElementById('transfer-note').removeAttribute('maxlength')")
         await note.fill("Bawa fotokopi KK dan surat pengantar RT. " * 6)
         await page.select_option("#transfer-target", "skck")
@@ -1303,6 +1311,8 @@ async def test_a_transfer_note_stops_at_200_characters_and_says_how_many_are_lef
         await page.click("button[data-lang=en]")
         await page.keyboard.press("/")
         await expect(count).to_have_text("200 of 200 characters left")
+        await page.click("#transfer-send")
+        assert await target.evaluate("(el) => el.validationMessage") == "Choose the target service first."
         await page.keyboard.press("Escape")
         await expect(dialog).to_be_hidden()
         await until(page, "() => !document.getElementById('transfer-dialog').contains(document.activeElement)")

@@ -55,6 +55,7 @@ import { Question } from "/static/shared/question.js";
       "totals.title": "Hari ini",
       "totals.line": "selesai {done} · tidak hadir {no_show} · dialihkan {transferred}",
       "transfer.title": "Alihkan tiket", "transfer.target": "Layanan tujuan", "transfer.choose": "— pilih layanan —",
+      "transfer.choose_first": "Pilih layanan tujuan dulu.",
       "transfer.note": "Catatan untuk loket berikutnya (boleh kosong)", "transfer.send": "Alihkan",
       "transfer.cancel": "Batal", "note.left": "Sisa {left} dari {most} karakter",
       "transfer.paused_option": "sementara berhenti",
@@ -181,6 +182,7 @@ import { Question } from "/static/shared/question.js";
       "totals.title": "Today",
       "totals.line": "done {done} · no-show {no_show} · transferred {transferred}",
       "transfer.title": "Transfer ticket", "transfer.target": "Target service", "transfer.choose": "— choose a service —",
+      "transfer.choose_first": "Choose the target service first.",
       "transfer.note": "Note for the next counter (optional)", "transfer.send": "Transfer",
       "transfer.cancel": "Cancel", "note.left": "{left} of {most} characters left",
       "transfer.paused_option": "paused for now",
@@ -1120,6 +1122,11 @@ import { Question } from "/static/shared/question.js";
   }
 
   targetSelect.addEventListener("change", renderTransferPaused);
+  // "Alihkan" with no service chosen: the browser says so in the page's language, not its own ("Please select an
+  // item in the list." on an Indonesian page).
+  const targetValidity = () => targetSelect.setCustomValidity(targetSelect.value ? "" : t("transfer.choose_first"));
+  targetSelect.addEventListener("change", targetValidity);
+  targetSelect.addEventListener("invalid", targetValidity);
 
   function openTransfer() {
     const c = current();
