@@ -322,11 +322,17 @@ async def test_bad_endpoint_settings_are_refused_with_a_reason(server: Server) -
         "ftp://example.org/hook": ("invalid_webhook", "url"),
         "": ("invalid_webhook", "url"),
         "https://": ("invalid_webhook", "url"),
+        # a password in the address would be listed and audited in clear: refused, the signature is the check
+        "https://user:pw-s3cret@example.org/hook": ("invalid_webhook", "url"),
+        "https://user@example.org/hook": ("invalid_webhook", "url"),
     }
     for url, (code, field) in cases.items():
         r = await server.http.post("/api/v1/sites/tegal/webhooks", json={"url": url, "events": "*"}, headers=admin)
         assert r.status_code == 422, r.text
         assert r.json()["error"]["code"] == code and r.json()["error"]["details"]["field"] == field
+        assert "pw-s3cret" not in r.text  # nor said back
+    r = await server.http.get("/api/v1/sites/tegal/webhooks", headers=admin)
+    assert "pw-s3cret" not in r.text and "user@" not in r.text, "a refused address is not kept"
     bad = [
         ({"events": ["ticket.teleported"]}, "invalid_webhook", "ticket.teleported"),
         ({"events": []}, "invalid_webhook", "events"),

@@ -226,6 +226,10 @@ class Notifications:
             raise Refusal("invalid_webhook.url", details={"field": "url"}) from None
         if not host:
             raise Refusal("invalid_webhook.url", details={"field": "url"})
+        # A password in the address would be listed on the Settings page and written to the audit log in clear: the
+        # receiver checks the signature under the webhook's secret instead (docs/notifications.md, "Signatures").
+        if parts.username is not None or parts.password is not None:
+            raise Refusal("invalid_webhook.credentials", details={"field": "url"})
         loopback = self.settings.loopback_targets
         found = addresses.literal(host)
         if found is not None:
