@@ -435,7 +435,8 @@ class Accounts:
         if user is None:
             raise ValueError(f"no user {username!r}")
         if user.role != "regional":
-            raise ValueError(f"{username} is a {user.role}: only a regional account has a list of sites")
+            role = f"an {user.role}" if user.role[0] in "aeiou" else f"a {user.role}"  # "an admin", "a supervisor"
+            raise ValueError(f"{username} is {role} account: only a regional account has a list of sites")
         listed = sorted(set(sites)) if sites is not None else None
         self._known_sites(listed or [])
         await self.store.set_sites(user.id, sites_text(listed))
