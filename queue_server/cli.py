@@ -1076,32 +1076,14 @@ def _key_fits(key_file: Path, database: Path) -> bool:
     """Whether the key file opens what the restored database holds sealed (or nothing is sealed, or the file is
     empty: a new key is made at the start), read without changing the database (outbound/vault.checked_vault
     decides at the start)."""
-    import sqlite3
-
     from queue_server.outbound.vault import Vault
+    from queue_server.persistence import backup
 
     try:
         vault = Vault(key_file.read_bytes().strip())
     except (OSError, ValueError):
         return True  # empty, or no key at all: the server says what it makes of it
-    conn = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        sealed = [
-            str(row[0])
-            for sql in (
-                "SELECT value FROM meta WHERE key = 'notification_key_check'",
-                "SELECT secret FROM webhook_endpoints WHERE active = 1 ORDER BY created_at DESC LIMIT 5",
-                "SELECT cipher FROM contacts LIMIT 5",
-            )
-            for row in conn.execute(sql)
-        ]
-        held = conn.execute(
-            "SELECT EXISTS (SELECT 1 FROM contacts) OR EXISTS (SELECT 1 FROM webhook_endpoints WHERE active = 1)"
-        ).fetchone()[0]
-    except sqlite3.Error:
-        return True  # a backup of an earlier release without these tables: nothing sealed there
-    finally:
-        conn.close()
+    held, sealed = backup.sealed_in_sqlite(database)
     return not held or any(vault.opens(text) for text in sealed)
 
 

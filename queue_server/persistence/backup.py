@@ -185,6 +185,31 @@ def restore_sqlite(backup: Path, target: Path, replace: bool, moved_aside: list[
         src.close()
 
 
+def sealed_in_sqlite(database: Path) -> tuple[bool, list[str]]:
+    """Whether the database holds anything sealed with the notification key (a citizen's number, an active webhook's
+    secret), and a few of those sealed texts with its key check, for `restore` to tell whether the key beside it
+    opens them; read only. A database of an earlier release without these tables holds nothing sealed."""
+    conn = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        sealed = [
+            str(row[0])
+            for sql in (
+                "SELECT value FROM meta WHERE key = 'notification_key_check'",
+                "SELECT secret FROM webhook_endpoints WHERE active = 1 ORDER BY created_at DESC LIMIT 5",
+                "SELECT cipher FROM contacts LIMIT 5",
+            )
+            for row in conn.execute(sql)
+        ]
+        held = conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM contacts) OR EXISTS (SELECT 1 FROM webhook_endpoints WHERE active = 1)"
+        ).fetchone()[0]
+    except sqlite3.Error:
+        return False, []
+    finally:
+        conn.close()
+    return bool(held), sealed
+
+
 def _copy_into(src: sqlite3.Connection, staged: Path, backup: Path, target: Path) -> None:
     """The backup's pages into the new file `staged`, owner-only (not the umask's 0644: the restored database is the
     mall's whole data) and on disk (SQLite syncs the backup's last step) before it takes the target's place."""
