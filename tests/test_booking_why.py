@@ -18,7 +18,7 @@ from .helpers import Server, running_server
 from .receiver import Receiver
 from .test_booking import kk_served_by
 from .test_citizen_support import bounded, chromium, open_page, text, until
-from .test_phone_verify import FAST, NIKS, error, gateway_site, send_code
+from .test_phone_verify import FAST, NIKS, error, fill_booking, gateway_site, send_code
 
 SLOTS = "/api/v1/sites/tegal/bookings/slots"
 BOOKINGS = "/api/v1/sites/tegal/bookings"
@@ -234,12 +234,7 @@ async def test_the_booking_page_says_the_slot_taken_first_and_the_code_still_boo
             chromium() as browser,
             open_page(browser, f"{s.url}/booking/tegal", size=(390, 844), mobile=True) as page,
         ):
-            await page.check("input[name=service][value=kk]")
-            await page.check("input[name=day][value='2026-11-24']")
-            await page.wait_for_selector("input[name=slot][value='09:00']", state="attached")
-            await page.click("label.b-slot:has(input[value='09:00'])")
-            await page.fill("#nik", NIKS[2])
-            await page.fill("#phone", PHONE)
+            await fill_booking(page, NIKS[2], PHONE, service="kk")
             await page.click("#send-code")
             await until(page, "() => !document.getElementById('code-status').hidden")
             code = await send_code(s, receiver, "081300000001")  # meanwhile, a family takes kk's 09.00 (2 places)

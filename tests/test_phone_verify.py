@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.async_api import Page
 
 from queue_server.settings.sitefile import DEMO_SITE
 
@@ -78,6 +79,16 @@ async def book(s: Server, nik: str = NIKS[0], **body: Any) -> httpx.Response:
 def error(r: httpx.Response) -> dict[str, Any]:
     found: dict[str, Any] = r.json()["error"]
     return found
+
+
+async def fill_booking(page: Page, nik: str, phone: str, service: str = "ktp") -> None:
+    """The booking page's form as a citizen fills it: the service, 24 November, its 09.00 slot, a NIK and a number."""
+    await page.check(f"input[name=service][value={service}]")
+    await page.check("input[name=day][value='2026-11-24']")
+    await page.wait_for_selector("input[name=slot][value='09:00']", state="attached")
+    await page.click("label.b-slot:has(input[value='09:00'])")
+    await page.fill("#nik", nik)
+    await page.fill("#phone", phone)
 
 
 async def test_a_booking_needs_the_code_its_number_received_and_the_number_stays_verified_a_while(
@@ -531,12 +542,7 @@ async def test_the_booking_page_sends_the_code_and_books_with_it(tmp_path: Path)
             chromium() as browser,
             open_page(browser, f"{s.url}/booking/tegal", size=(360, 740), mobile=True) as page,
         ):
-            await page.check("input[name=service][value=ktp]")
-            await page.check("input[name=day][value='2026-11-24']")
-            await page.wait_for_selector("input[name=slot][value='09:00']", state="attached")
-            await page.click("label.b-slot:has(input[value='09:00'])")
-            await page.fill("#nik", NIKS[0])
-            await page.fill("#phone", "0812")
+            await fill_booking(page, NIKS[0], "0812")
             await page.click("#send-code")
             await until(page, "() => !document.getElementById('phone-error').hidden")
             assert "08 atau +628" in await text(page, "#phone-error")
@@ -599,12 +605,7 @@ async def test_the_booking_page_without_verification_is_as_it_was(tmp_path: Path
         open_page(browser, f"{s.url}/booking/tegal", size=(360, 740), mobile=True) as page,
     ):
         assert await page.locator("#send-code").count() == 0 and await page.locator("#phone-code").count() == 0
-        await page.check("input[name=service][value=ktp]")
-        await page.check("input[name=day][value='2026-11-24']")
-        await page.wait_for_selector("input[name=slot][value='09:00']", state="attached")
-        await page.click("label.b-slot:has(input[value='09:00'])")
-        await page.fill("#nik", NIKS[0])
-        await page.fill("#phone", PHONE)
+        await fill_booking(page, NIKS[0], PHONE)
         await page.click("#submit")
         await until(page, "() => !document.getElementById('result').hidden")
 
@@ -623,16 +624,7 @@ async def test_the_booking_page_books_a_family_with_one_code_and_says_the_limit_
             chromium() as browser,
             open_page(browser, f"{s.url}/booking/tegal", size=(360, 740), mobile=True) as page,
         ):
-
-            async def fill(nik: str, phone: str) -> None:
-                await page.check("input[name=service][value=ktp]")
-                await page.check("input[name=day][value='2026-11-24']")
-                await page.wait_for_selector("input[name=slot][value='09:00']", state="attached")
-                await page.click("label.b-slot:has(input[value='09:00'])")
-                await page.fill("#nik", nik)
-                await page.fill("#phone", phone)
-
-            await fill(NIKS[0], PHONE)
+            await fill_booking(page, NIKS[0], PHONE)
             await page.click("#send-code")
             await eventually(lambda: codes_received(receiver), "the code reaches the phone")
             await page.fill("#phone-code", codes_received(receiver)[0])
@@ -641,7 +633,7 @@ async def test_the_booking_page_books_a_family_with_one_code_and_says_the_limit_
             first = await text(page, "#r-code")
 
             await page.reload()
-            await fill(NIKS[1], PHONE)  # no code typed: the tab's proof books
+            await fill_booking(page, NIKS[1], PHONE)  # no code typed: the tab's proof books
             await page.click("#submit")
             await until(page, "() => !document.getElementById('result').hidden")
             assert (await text(page, "#r-code")).startswith("BK-") and await text(page, "#r-code") != first
@@ -651,7 +643,7 @@ async def test_the_booking_page_books_a_family_with_one_code_and_says_the_limit_
             shot(shot_path)
 
             await page.reload()
-            await fill(NIKS[2], "081300000001")  # another number, from the same network: over the limit
+            await fill_booking(page, NIKS[2], "081300000001")  # another number, from the same network: over the limit
             await page.click("#send-code")
             await until(page, "() => !document.getElementById('phone-code-error').hidden")
             assert re.fullmatch(
