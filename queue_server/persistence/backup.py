@@ -20,6 +20,7 @@ from pathlib import Path
 
 from queue_server.persistence import schema
 from queue_server.persistence.lock_file import process_alive
+from queue_server.persistence.port import HOLDS_SEALED, KEY_CHECK, SEALED_SAMPLES
 from queue_server.persistence.private_files import new_private_file
 from queue_server.persistence.schema import SchemaError
 
@@ -191,23 +192,15 @@ def sealed_in_sqlite(database: Path) -> tuple[bool, list[str]]:
     opens them; read only. A database of an earlier release without these tables holds nothing sealed."""
     conn = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        sealed = [
-            str(row[0])
-            for sql in (
-                "SELECT value FROM meta WHERE key = 'notification_key_check'",
-                "SELECT secret FROM webhook_endpoints WHERE active = 1 ORDER BY created_at DESC LIMIT 5",
-                "SELECT cipher FROM contacts LIMIT 5",
-            )
-            for row in conn.execute(sql)
-        ]
-        held = conn.execute(
-            "SELECT EXISTS (SELECT 1 FROM contacts) OR EXISTS (SELECT 1 FROM webhook_endpoints WHERE active = 1)"
-        ).fetchone()[0]
+        rows = conn.execute("SELECT value FROM meta WHERE key = ?", (KEY_CHECK,)).fetchall()
+        rows += [row for sql in SEALED_SAMPLES for row in conn.execute(sql)]
+        sealed = [str(row[0]) for row in rows]
+        held = any(conn.execute(sql).fetchone() for sql in HOLDS_SEALED)
     except sqlite3.Error:
         return False, []
     finally:
         conn.close()
-    return bool(held), sealed
+    return held, sealed
 
 
 def _copy_into(src: sqlite3.Connection, staged: Path, backup: Path, target: Path) -> None:

@@ -486,7 +486,7 @@ class StoragePort(abc.ABC):
 
     async def holds_sealed(self) -> bool:
         """Whether anything here was encrypted with the notification key: a citizen's number, a webhook's secret."""
-        for sql in ("SELECT 1 FROM contacts LIMIT 1", "SELECT 1 FROM webhook_endpoints WHERE active = 1 LIMIT 1"):
+        for sql in HOLDS_SEALED:
             if await self._read(sql):
                 return True
         return False
@@ -494,11 +494,7 @@ class StoragePort(abc.ABC):
     async def sealed_samples(self) -> list[str]:
         """A few of the values sealed with the notification key (webhook secrets, citizens' numbers): whether a key
         file opens any of them tells whether it is the key that sealed them (outbound/vault.py, `checked_vault`)."""
-        rows = [
-            *await self._read("SELECT secret FROM webhook_endpoints WHERE active = 1 ORDER BY created_at DESC LIMIT 5"),
-            *await self._read("SELECT cipher FROM contacts LIMIT 5"),
-        ]
-        return [str(row[0]) for row in rows]
+        return [str(row[0]) for sql in SEALED_SAMPLES for row in await self._read(sql)]
 
     async def key_check(self) -> str | None:
         """A known text sealed with the notification key in use (None: not written yet, an earlier release)."""
@@ -1030,6 +1026,13 @@ def _records(batch: Batch, numbered: list[Event]) -> list[tuple[str, list[tuple[
 
 
 KEY_CHECK = "notification_key_check"  # a row of `meta`: a known text sealed with the notification key
+# What tells whether a key file is the one that sealed a database's values (outbound/vault.checked_vault at a start,
+# backup.sealed_in_sqlite at a restore): whether anything is sealed, and a few sealed values to try it on.
+HOLDS_SEALED = ("SELECT 1 FROM contacts LIMIT 1", "SELECT 1 FROM webhook_endpoints WHERE active = 1 LIMIT 1")
+SEALED_SAMPLES = (
+    "SELECT secret FROM webhook_endpoints WHERE active = 1 ORDER BY created_at DESC LIMIT 5",
+    "SELECT cipher FROM contacts LIMIT 5",
+)
 PAUSE_KEY = "issuing_paused:"  # + a service id: a site_settings key holding its issuing pause
 
 # Events that put a ticket back in the queue, away from the counter that had it (tickets.counter becomes NULL).
