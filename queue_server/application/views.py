@@ -38,7 +38,7 @@ def site_state_view(
     open_tickets = sorted((t for t in today_tickets if t.state in OPEN_STATES), key=lambda t: (t.queue_key, t.id))
     called = (t for t in today_tickets if t.called_at and (calls_of is None or calls_of(t)))
     recent = sorted(called, key=lambda t: t.called_at or t.issued_at, reverse=True)
-    waiting = {sid: len(ids) for sid, ids in state.waiting.items() if ids}
+    waiting = {sid: n for sid, ids in state.waiting.items() if ids and (n := state.waiting_count(sid, today))}
     issued = {sid: n for (sid, day), n in state.issued.items() if day == today}
     done: dict[str, int] = {}
     # Per counter, what it finished today (an operator's screen shows these; they cannot be rebuilt from events

@@ -210,6 +210,20 @@ class SiteState:
     def waiting_tickets(self, service_id: str) -> list[Ticket]:
         return [self.tickets[t] for t in self.waiting.get(service_id, {})]
 
+    def waiting_on(self, service_id: str, day: date) -> list[Ticket]:
+        """The service's tickets waiting on `day`, in the order they joined. A past day's left waiting are not its
+        queue (no counter calls them: routing.py): they stay until that day is closed, by the server's housekeeping
+        up to a minute after the mall's midnight, or by hand while its clock is in doubt."""
+        if all(held == day for held in self.ticket_days):  # the usual case: no past day held
+            return self.waiting_tickets(service_id)
+        return [ticket for ticket in self.waiting_tickets(service_id) if ticket.day == day]
+
+    def waiting_count(self, service_id: str, day: date) -> int:
+        """How many wait for the service on `day` (waiting_on), in O(1) when no past day is held."""
+        if all(held == day for held in self.ticket_days):
+            return len(self.waiting.get(service_id, {}))
+        return sum(1 for ticket in self.waiting_tickets(service_id) if ticket.day == day)
+
     def _index(self, old: Ticket | None, new: Ticket) -> None:
         if old is not None and old.state is TicketState.WAITING:
             bucket = self.waiting.get(old.service, {})

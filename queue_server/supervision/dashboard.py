@@ -38,8 +38,10 @@ def _queued_at(state: SiteState, ticket: Ticket) -> datetime:
 
 
 def _oldest(state: SiteState, service_id: str, now: datetime) -> tuple[Ticket | None, float | None]:
-    """The service's ticket waiting longest, and for how many seconds (None, None: nobody waits)."""
-    oldest = min(state.waiting_tickets(service_id), key=lambda t: _queued_at(state, t), default=None)
+    """The service's ticket waiting longest today, and for how many seconds (None, None: nobody waits). A past day's
+    ticket left waiting until its day is closed is no one waiting now (SiteState.waiting_on)."""
+    day = state.site.service_day(now)
+    oldest = min(state.waiting_on(service_id, day), key=lambda t: _queued_at(state, t), default=None)
     if oldest is None:
         return None, None
     return oldest, max(0.0, (now - _queued_at(state, oldest)).total_seconds())
@@ -61,7 +63,7 @@ def _services(state: SiteState, now: datetime, today: Today) -> list[dict[str, A
                 "agency": service.agency,
                 "prefix": service.prefix,
                 "target_wait_minutes": service.target_wait_minutes,
-                "waiting": len(state.waiting.get(sid, {})),
+                "waiting": state.waiting_count(sid, day),
                 "longest_wait": longest,
                 "longest_label": oldest.label if oldest else None,
                 "mean_wait": totals.mean_wait(),
@@ -156,7 +158,8 @@ def _waiting_for(
     waited while the counter stood idle (the `counter_idle` alert); nothing for a counter at work."""
     if idle_since is None:
         return {"waiting_for": None, "waiting_label": None, "idle_while_waiting": None}
-    waiting = sum(len(state.waiting.get(sid, {})) for sid in services)
+    day = state.site.service_day(now)
+    waiting = sum(state.waiting_count(sid, day) for sid in services)
     found = [(ticket, waited) for ticket, waited in (oldest.get(sid, (None, None)) for sid in services)
              if ticket is not None and waited is not None]  # fmt: skip
     if not found:
@@ -355,7 +358,7 @@ def headline(
     return {
         "day": day.isoformat(),
         "day_closed": day in state.closed_days,
-        "waiting": sum(len(state.waiting.get(sid, {})) for sid in site.services),
+        "waiting": sum(state.waiting_count(sid, day) for sid in site.services),
         "longest_wait": max(waits) if waits else None,
         "served": sum(today.of(sid).served for sid in site.services),
         "counters_open": sum(1 for cid in site.counters if state.counters[cid].state is CounterState.OPEN),

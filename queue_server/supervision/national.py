@@ -267,12 +267,17 @@ class National:
         to STALE_SECONDS old reused past it. A view over a few malls is always fresh; one over 300 busy malls costs
         about the budget per poll plus the rows that outgrew STALE_SECONDS, in slices between which the malls'
         commands run."""
-        now = self.clock()
+        now, moment = self.clock(), self.ctx.now()
         rows: dict[str, tuple[dict[str, Any], datetime]] = {}
         due: list[tuple[float, Site]] = []
         for site in sites:
             kept = self._live.get(site.id)
-            if kept is not None and kept[0] == self.ctx.seq(site.id) and now - kept[1] < LIVE_SECONDS:
+            if (
+                kept is not None
+                and kept[0] == self.ctx.seq(site.id)
+                and now - kept[1] < LIVE_SECONDS
+                and same_day(site, kept[3], moment)
+            ):
                 rows[site.id] = (kept[2], kept[3])
             else:
                 due.append((kept[1] if kept is not None else -math.inf, site))
@@ -281,7 +286,11 @@ class National:
         sliced = time.perf_counter()
         for made, site in due:
             kept = self._live.get(site.id)
-            if kept is not None and (kept[1] > made or (spent >= REFRESH_BUDGET and now - kept[1] < STALE_SECONDS)):
+            if (
+                kept is not None
+                and same_day(site, kept[3], moment)  # a row of yesterday is never today's, however recent
+                and (kept[1] > made or (spent >= REFRESH_BUDGET and now - kept[1] < STALE_SECONDS))
+            ):
                 # made by a view that ran meanwhile, or recent enough once the budget is spent
                 rows[site.id] = (kept[2], kept[3])
                 continue
@@ -380,6 +389,12 @@ def left_out_rows(ctx: Context, principal: Principal) -> list[dict[str, Any]]:
         rows.append({"site": site_id, "name": leaving.name, "reason": leaving.reason, "message": said_id,
                      "message_en": said_en, "log": leaving.said})  # fmt: skip
     return rows
+
+
+def same_day(site: Site, made: datetime, now: datetime) -> bool:
+    """Were a row's figures made on the mall's service day of `now`? Just after its midnight (WIB, WITA or WIT: the
+    mall's own), a row made a second before is of yesterday: its day, its served count and its queue."""
+    return site.service_day(made) == site.service_day(now)
 
 
 def site_row(site: Site, headline: dict[str, Any], issued: Mapping[tuple[str, date], int]) -> dict[str, Any]:
