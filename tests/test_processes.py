@@ -9,6 +9,7 @@ process will do: kill -9, and `serve --workers N`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -40,7 +41,7 @@ from queue_server.settings.sitefile import DEMO_SITE
 from queue_server.web.app import site_of
 
 from .helpers import KIOSK, LOBBY, Clock, Server, StartFailed, bearer, eventually, running_server
-from .pg_support import Cluster, new_database, throwaway_cluster_handle
+from .pg_support import Cluster, new_database, server_env, throwaway_cluster_handle
 from .receiver import Receiver, notify_site
 from .test_invariants import _start, write_site
 
@@ -860,6 +861,90 @@ def test_workers_need_postgresql(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 1 and "several workers need PostgreSQL" in result.stderr, result.stderr
+
+
+# `queue_server` run with the whole process's clock `argv[1]` seconds off: every datetime.now() it reads (its engine's
+# clock, what it dates things with), as on a machine whose NTP has failed.
+SHIFTED_CLOCK = """
+import datetime, runpy, sys
+real, shift = datetime.datetime, datetime.timedelta(seconds=float(sys.argv[1]))
+class Shifted(real):
+    @classmethod
+    def now(cls, tz=None):
+        return cls.fromtimestamp((real.now(datetime.UTC) + shift).timestamp(), tz)
+datetime.datetime = Shifted
+sys.argv = ["queue_server", *sys.argv[2:]]
+runpy.run_module("queue_server", run_name="__main__", alter_sys=True)
+"""
+
+
+def _serve_shifted(db: str, site: Path, shift: float) -> tuple[subprocess.Popen[bytes], str]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    proc = subprocess.Popen([sys.executable, "-c", SHIFTED_CLOCK, str(shift), "serve", "--db", db, "--site", str(site),
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True, env=server_env(db))  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return proc, url
+        time.sleep(0.1)
+    _stop(proc)
+    raise AssertionError("the server with a shifted clock did not start")
+
+
+@pytest.mark.parametrize("shift", [20.0, -20.0])
+async def test_two_processes_whose_clocks_differ_by_20_s_each_see_the_other_s_tv(
+    pg_cluster: str, uji: Path, shift: float
+) -> None:
+    """A TV's presence was dated by its process's clock and judged fresh (15 s) by the reader's: a process 20 s ahead
+    saw the other's TV as down (the reader's "15 s ago" was the writer's 5 s ahead), and a process 20 s behind had
+    its own TV counted down everywhere else (its rows were born 20 s old). Both are the database's clock now."""
+    db = await new_database(pg_cluster)
+    display = _cli("device", "add", "--kind", "display", "--site-id", "uji", "--name", "TV", "--screen", "lobi",
+                   db=db, site=uji)  # fmt: skip
+    token = display.strip().splitlines()[-1]
+    proc, url = _serve_shifted(db, uji, shift)
+    try:
+        async with running_server(db, site_files=[uji]) as b:
+            admin = await b.login("admin")
+
+            async def lobi_shown(base: str) -> bool:
+                async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+                    r = await http.get("/api/v1/national", headers=admin)
+                assert r.status_code == 200, r.text
+                row = next(row for row in r.json()["sites"] if row["site"] == "uji")
+                return "lobi" in row["screens_shown"] and row["screens_down"] == 0
+
+            async def tv_on(base: str) -> ClientConnection:
+                ws = await connect(base.replace("http", "ws") + "/ws")
+                await ws.send(json.dumps({"type": "hello", "role": "display", "site": "uji", "token": token}))
+                assert json.loads(await ws.recv())["type"] == "welcome"
+                return ws
+
+            tv = await tv_on(url)  # on the process whose clock is off
+            await eventually(lambda: lobi_shown(b.url), f"the TV on the process {shift:+g} s off, on the other's view",
+                             seconds=30)  # fmt: skip
+            await asyncio.sleep(2 * 5)  # two more rounds of each: it stays shown
+            assert await lobi_shown(b.url)
+            await tv.close()
+            await eventually(lambda: _not(lobi_shown(b.url)), "gone once it left", seconds=30)
+            tv = await tv_on(b.url)  # on the process whose clock is right
+            await eventually(lambda: lobi_shown(url), f"the other's TV, on the view of the process {shift:+g} s off",
+                             seconds=30)  # fmt: skip
+            await asyncio.sleep(2 * 5)
+            assert await lobi_shown(url)
+            await tv.close()
+    finally:
+        _stop(proc)
+
+
+async def _not(check: Any) -> bool:
+    return not await check
 
 
 async def test_screens_down_counts_the_displays_connected_to_every_process(pg_cluster: str) -> None:

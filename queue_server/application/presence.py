@@ -13,7 +13,8 @@ desks, application/desks.py, telling a counter's followers when its line of name
 application/process_alerts.py, for every dashboard): the rows of a process that stopped without a word (kill -9)
 stop counting within FRESH_SECONDS, and its clients reconnect to another process; they are deleted, by whichever
 process shares next, once older than KEEP (a process deletes its own rows only when it stops cleanly). On SQLite
-(one process) nothing is shared and nothing is read.
+(one process) nothing is shared and nothing is read. A row is dated, and its age judged, by the database's clock:
+the processes' own clocks may differ by more than FRESH_SECONDS.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from queue_server.application.context import Context
@@ -38,7 +40,7 @@ FRESH_SECONDS = 15.0
 # round (up to SHARE_SECONDS later), gathering a burst of them (a hall's TVs reconnecting at once) into one round.
 SOON_SECONDS = 1.0
 KEEP = timedelta(hours=1)  # rows older than this are deleted: an hour to look into a process that died, no longer
-FORGET_EVERY = timedelta(minutes=1)  # rows an hour old need no deleting every few seconds
+FORGET_EVERY = 60.0  # seconds: rows an hour old need no deleting every few seconds
 
 
 class Presence:
@@ -49,7 +51,7 @@ class Presence:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._soon: asyncio.TimerHandle | None = None
-        self._forgotten: datetime | None = None  # this process's last deletion of old rows
+        self._forgotten: float | None = None  # this process's last deletion of old rows (time.monotonic)
 
     @property
     def shared(self) -> bool:
@@ -79,28 +81,27 @@ class Presence:
         if self._soon is not None:
             self._soon.cancel()
         with contextlib.suppress(Exception):  # a clean stop says so at once; otherwise the rows age out
-            now = datetime.now(UTC)
-            await self.ctx.storage.share_screens(self.process, set(), now)
-            await self.ctx.storage.share_devices(self.process, [], now)
-            await self.ctx.storage.share_desks(self.process, [], now)
-            await self.ctx.storage.share_alerts(self.process, {}, now)
+            await self.ctx.storage.share_screens(self.process, set())
+            await self.ctx.storage.share_devices(self.process, [])
+            await self.ctx.storage.share_desks(self.process, [])
+            await self.ctx.storage.share_alerts(self.process, {})
 
     async def share(self) -> None:
-        # The machine's clock, not the sites' (a test may hold those still): freshness is about this process.
-        now = datetime.now(UTC)
+        # Dated and judged by the database's clock (storage): two processes whose clocks differ by more than
+        # FRESH_SECONDS saw each other's screens as gone, or kept a killed one's for longer.
         storage, desks = self.ctx.storage, self.ctx.desks
-        await storage.share_screens(self.process, self.ctx.devices.connected_screens(), now)
-        await storage.share_devices(self.process, self.ctx.devices.shareable(), now)
-        await storage.share_desks(self.process, desks.shareable(), now)
-        await storage.share_alerts(self.process, self._alerts_here(), now)
-        since = now - timedelta(seconds=FRESH_SECONDS)
-        self.ctx.devices.seen_elsewhere(await storage.devices_elsewhere(self.process, since))
-        for site, counter in desks.seen_elsewhere(await storage.desks_elsewhere(self.process, since)):
+        await storage.share_screens(self.process, self.ctx.devices.connected_screens())
+        await storage.share_devices(self.process, self.ctx.devices.shareable())
+        await storage.share_desks(self.process, desks.shareable())
+        await storage.share_alerts(self.process, self._alerts_here())
+        self.ctx.devices.seen_elsewhere(await storage.devices_elsewhere(self.process, FRESH_SECONDS))
+        for site, counter in desks.seen_elsewhere(await storage.desks_elsewhere(self.process, FRESH_SECONDS)):
             desks.tell(self.ctx.hub, site, counter)
-        self.ctx.process_alerts.seen_elsewhere(await storage.alerts_elsewhere(self.process, since))
+        self.ctx.process_alerts.seen_elsewhere(await storage.alerts_elsewhere(self.process, FRESH_SECONDS))
+        now = time.monotonic()  # this process's own pace only
         if self._forgotten is None or now - self._forgotten >= FORGET_EVERY:
             self._forgotten = now
-            await storage.forget_presence_before(now - KEEP)
+            await storage.forget_presence_older_than(KEEP)
 
     def _alerts_here(self) -> dict[str, dict[str, dict[str, Any]]]:
         """This process's configuration alerts, by site (application/process_alerts.py)."""
@@ -111,5 +112,4 @@ class Presence:
         """(site, screen) with a display connected to another process."""
         if not self.shared:
             return set()
-        since = datetime.now(UTC) - timedelta(seconds=FRESH_SECONDS)
-        return await self.ctx.storage.screens_shown_elsewhere(self.process, since)
+        return await self.ctx.storage.screens_shown_elsewhere(self.process, FRESH_SECONDS)

@@ -275,46 +275,51 @@ class StoragePort(abc.ABC):
         """Every site's newest seq, as committed."""
         raise NotImplementedError(f"{type(self).__name__} is written by one process only")
 
-    async def share_screens(self, process: str, shown: set[tuple[str, str]], at: datetime) -> None:
+    # What each process says of itself (application/presence.py) is dated, and judged fresh, by the database's own
+    # clock: never by a process's, which may differ from another's by more than the freshness itself.
+
+    async def share_screens(self, process: str, shown: set[tuple[str, str]]) -> None:
         """Say which (site, screen) have a display connected to this process, replacing what it said before.
         One process (SQLite) has no one to tell."""
         return None
 
-    async def screens_shown_elsewhere(self, process: str, since: datetime) -> set[tuple[str, str]]:
-        """The (site, screen) other processes said, since `since`, have a display connected to them."""
+    async def screens_shown_elsewhere(self, process: str, fresh: float) -> set[tuple[str, str]]:
+        """The (site, screen) other processes said, within the last `fresh` seconds, have a display connected to
+        them."""
         return set()
 
-    async def share_devices(self, process: str, devices: Sequence[dict[str, Any]], at: datetime) -> None:
+    async def share_devices(self, process: str, devices: Sequence[dict[str, Any]]) -> None:
         """Say what this process knows of the devices with a token (application/health.py entries, each with `id`
         and `site`), replacing what it said before. One process (SQLite) has no one to tell."""
         return None
 
-    async def devices_elsewhere(self, process: str, since: datetime) -> list[dict[str, Any]]:
-        """What other processes said of their devices since `since` (share_devices)."""
+    async def devices_elsewhere(self, process: str, fresh: float) -> list[dict[str, Any]]:
+        """What other processes said of their devices within the last `fresh` seconds (share_devices)."""
         return []
 
-    async def share_desks(self, process: str, seats: Sequence[tuple[str, str, str, str | None]], at: datetime) -> None:
+    async def share_desks(self, process: str, seats: Sequence[tuple[str, str, str, str | None]]) -> None:
         """Say who is signed in at each counter through this process ((site, counter, account, display name):
         application/desks.py), replacing what it said before. One process (SQLite) has no one to tell."""
         return None
 
-    async def desks_elsewhere(self, process: str, since: datetime) -> list[tuple[str, str, str, str | None]]:
-        """Who other processes said, since `since`, is signed in at each counter through them (share_desks)."""
+    async def desks_elsewhere(self, process: str, fresh: float) -> list[tuple[str, str, str, str | None]]:
+        """Who other processes said, within the last `fresh` seconds, is signed in at each counter through them
+        (share_desks)."""
         return []
 
-    async def share_alerts(self, process: str, alerts: dict[str, dict[str, dict[str, Any]]], at: datetime) -> None:
+    async def share_alerts(self, process: str, alerts: dict[str, dict[str, dict[str, Any]]]) -> None:
         """Say what this process found amiss with its sites' configuration ({site: {kind: facts}}), replacing what
         it said before; nothing when empty. One process (SQLite) has no one to tell."""
         return None
 
-    async def alerts_elsewhere(self, process: str, since: datetime) -> list[tuple[str, dict[str, Any]]]:
-        """What other processes said, since `since`, of their sites' configuration: (process, {site: {kind: facts}})
-        (share_alerts)."""
+    async def alerts_elsewhere(self, process: str, fresh: float) -> list[tuple[str, dict[str, Any]]]:
+        """What other processes said, within the last `fresh` seconds, of their sites' configuration: (process,
+        {site: {kind: facts}}) (share_alerts)."""
         return []
 
-    async def forget_presence_before(self, before: datetime) -> None:
-        """Delete every presence row said before `before`, whichever process said it (a process killed without a
-        word leaves its rows behind). One process (SQLite) keeps none."""
+    async def forget_presence_older_than(self, keep: timedelta) -> None:
+        """Delete every presence row said more than `keep` ago, whichever process said it (a process killed without
+        a word leaves its rows behind). One process (SQLite) keeps none."""
         return None
 
     async def share_uplink(self, statuses: dict[str, dict[str, Any]], at: datetime) -> None:

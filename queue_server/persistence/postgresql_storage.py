@@ -26,7 +26,7 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -56,6 +56,20 @@ CHANNEL = postgresql.CHANNEL
 POOL_SIZE = 8  # per process: one connection writes at a time; the others serve replays, tokens and reports
 # What each process says of itself, rewritten every few seconds (application/presence.py); each has `seen_at`, indexed.
 PRESENCE_TABLES = ("screen_presence", "device_presence", "desk_presence", "process_alerts")
+# A presence row's `seen_at` is the database's clock, and so is the moment its freshness is judged against: the
+# processes' own clocks may differ by more than the freshness itself (a process 20 s ahead saw every other's rows as
+# 20 s old, its screens down and its colleagues gone; one behind kept a killed process's TVs on). The text is
+# utc_iso's (fixed-width UTC with microseconds), as the rows of earlier releases have it, so the two compare.
+_UTC_TEXT = "to_char(({}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')"
+_SAID_NOW = _UTC_TEXT.format("statement_timestamp()")
+
+
+def _said_since(param: str) -> str:
+    """The database's clock less `param` (an interval: how long a row stays fresh, or is kept), as seen_at's text."""
+    return _UTC_TEXT.format(f"statement_timestamp() - {param}::interval")
+
+
+_SAID_SINCE = _said_since("$2")
 
 _pinned: contextvars.ContextVar[asyncpg.Connection[Any] | None] = contextvars.ContextVar("pinned", default=None)
 # Under unhurried(): LONG_SECONDS for a pooled connection's use, instead of the storage's own deadline.
@@ -276,69 +290,71 @@ class PostgresStorage(StoragePort):
         """Every site's newest seq, as committed: how a follower finds what it missed."""
         return {row[0]: int(row[1]) for row in await self._fetch("SELECT site, seq FROM site_heads")}
 
-    async def share_screens(self, process: str, shown: set[tuple[str, str]], at: datetime) -> None:
-        seen = utc_iso(at)
-        rows = [(process, site, screen, seen) for site, screen in sorted(shown)]
-        await self._say_again("screen_presence", process, "(process, site, screen, seen_at)", rows)
+    async def share_screens(self, process: str, shown: set[tuple[str, str]]) -> None:
+        rows = [(process, site, screen) for site, screen in sorted(shown)]
+        await self._say_again("screen_presence", process, "(process, site, screen)", rows)
 
     async def _say_again(self, table: str, process: str, columns: str, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Replace what this process said in a presence table (screens, devices) with `rows`, in one transaction."""
+        """Replace what this process said in a presence table (screens, devices) with `rows`, in one transaction,
+        each dated by the database's clock (`seen_at`, _SAID_NOW)."""
         marks = ", ".join(f"${n}" for n in range(1, columns.count(",") + 2))
+        dated = f"{columns[:-1]}, seen_at)"
         async with self._connection("a write") as conn, conn.transaction():
             await conn.execute(f"DELETE FROM {table} WHERE process = $1", process)  # noqa: S608
             if rows:
-                await conn.executemany(f"INSERT INTO {table} {columns} VALUES ({marks})", rows)  # noqa: S608
+                await conn.executemany(f"INSERT INTO {table} {dated} VALUES ({marks}, {_SAID_NOW})", rows)  # noqa: S608
 
-    async def screens_shown_elsewhere(self, process: str, since: datetime) -> set[tuple[str, str]]:
+    async def screens_shown_elsewhere(self, process: str, fresh: float) -> set[tuple[str, str]]:
         rows = await self._fetch(
-            "SELECT DISTINCT site, screen FROM screen_presence WHERE process <> $1 AND seen_at >= $2",
+            f"SELECT DISTINCT site, screen FROM screen_presence WHERE process <> $1 AND seen_at >= {_SAID_SINCE}",  # noqa: S608
             process,
-            utc_iso(since),
+            timedelta(seconds=fresh),
         )
         return {(row[0], row[1]) for row in rows}
 
-    async def share_devices(self, process: str, devices: Sequence[dict[str, Any]], at: datetime) -> None:
-        seen = utc_iso(at)
-        rows = [(process, d["id"], d["site"], json.dumps(d), seen) for d in devices]
-        await self._say_again("device_presence", process, "(process, device, site, health, seen_at)", rows)
+    async def share_devices(self, process: str, devices: Sequence[dict[str, Any]]) -> None:
+        rows = [(process, d["id"], d["site"], json.dumps(d)) for d in devices]
+        await self._say_again("device_presence", process, "(process, device, site, health)", rows)
 
-    async def devices_elsewhere(self, process: str, since: datetime) -> list[dict[str, Any]]:
+    async def devices_elsewhere(self, process: str, fresh: float) -> list[dict[str, Any]]:
         rows = await self._fetch(
-            "SELECT health FROM device_presence WHERE process <> $1 AND seen_at >= $2", process, utc_iso(since)
+            f"SELECT health FROM device_presence WHERE process <> $1 AND seen_at >= {_SAID_SINCE}",  # noqa: S608
+            process,
+            timedelta(seconds=fresh),
         )
         return [json.loads(row[0]) for row in rows]
 
-    async def share_desks(self, process: str, seats: Sequence[tuple[str, str, str, str | None]], at: datetime) -> None:
-        seen = utc_iso(at)
-        rows = [(process, *seat, seen) for seat in seats]
-        columns = "(process, site, counter, account, display_name, seen_at)"
-        await self._say_again("desk_presence", process, columns, rows)
+    async def share_desks(self, process: str, seats: Sequence[tuple[str, str, str, str | None]]) -> None:
+        rows = [(process, *seat) for seat in seats]
+        await self._say_again("desk_presence", process, "(process, site, counter, account, display_name)", rows)
 
-    async def desks_elsewhere(self, process: str, since: datetime) -> list[tuple[str, str, str, str | None]]:
+    async def desks_elsewhere(self, process: str, fresh: float) -> list[tuple[str, str, str, str | None]]:
         rows = await self._fetch(
-            "SELECT DISTINCT site, counter, account, display_name FROM desk_presence WHERE process <> $1 "
-            "AND seen_at >= $2",
+            "SELECT DISTINCT site, counter, account, display_name FROM desk_presence "  # noqa: S608
+            f"WHERE process <> $1 AND seen_at >= {_SAID_SINCE}",
             process,
-            utc_iso(since),
+            timedelta(seconds=fresh),
         )
         return [(row[0], row[1], row[2], row[3]) for row in rows]
 
-    async def share_alerts(self, process: str, alerts: dict[str, dict[str, dict[str, Any]]], at: datetime) -> None:
-        rows = [(process, json.dumps(alerts, sort_keys=True), utc_iso(at))] if alerts else []
-        await self._say_again("process_alerts", process, "(process, alerts, seen_at)", rows)
+    async def share_alerts(self, process: str, alerts: dict[str, dict[str, dict[str, Any]]]) -> None:
+        rows = [(process, json.dumps(alerts, sort_keys=True))] if alerts else []
+        await self._say_again("process_alerts", process, "(process, alerts)", rows)
 
-    async def alerts_elsewhere(self, process: str, since: datetime) -> list[tuple[str, dict[str, Any]]]:
+    async def alerts_elsewhere(self, process: str, fresh: float) -> list[tuple[str, dict[str, Any]]]:
         rows = await self._fetch(
-            "SELECT process, alerts FROM process_alerts WHERE process <> $1 AND seen_at >= $2 ORDER BY process",
+            f"SELECT process, alerts FROM process_alerts WHERE process <> $1 AND seen_at >= {_SAID_SINCE} "  # noqa: S608
+            "ORDER BY process",
             process,
-            utc_iso(since),
+            timedelta(seconds=fresh),
         )
         return [(row[0], json.loads(row[1])) for row in rows]
 
-    async def forget_presence_before(self, before: datetime) -> None:
+    async def forget_presence_older_than(self, keep: timedelta) -> None:
+        before = _said_since("$1")
         async with self._connection("a write") as conn, conn.transaction():
             for table in PRESENCE_TABLES:
-                await conn.execute(f"DELETE FROM {table} WHERE seen_at < $1", utc_iso(before))  # noqa: S608
+                await conn.execute(f"DELETE FROM {table} WHERE seen_at < {before}", keep)  # noqa: S608
 
     async def share_uplink(self, statuses: dict[str, dict[str, Any]], at: datetime) -> None:
         rows = [(site, json.dumps(status), utc_iso(at)) for site, status in sorted(statuses.items())]
