@@ -421,6 +421,61 @@ def test_a_connection_the_server_ended_while_idle_is_the_database_away() -> None
     assert storage.unavailable(ended) and not storage.unavailable(misused)
 
 
+async def test_a_write_on_a_writer_the_server_ended_is_the_database_away_and_the_next_write_goes_through(
+    pg_cluster: str,
+) -> None:
+    """The writer connection (Storage.locked) ended by PostgreSQL while idle (its backend terminated, as a shutdown
+    does) is in asyncpg's "error consume" state until the close arrives: a write given it meanwhile raises the
+    InternalClientError that the pool's readers already count as the database away. Here the close is held back
+    (a relay keeps the socket open), so the write surely meets that state: the write fails as storage unavailable
+    (a 503, never a 500), and the next write gets a connection of its own and goes through."""
+    database = await new_database(pg_cluster)
+    folder = pg_cluster.split("host=", 1)[1].split("&", 1)[0]
+    name = database.split("?", 1)[0].rsplit("/", 1)[1]
+    hold: list[asyncio.StreamWriter] | None = None  # while a list: the client's side is not closed, but kept here
+
+    async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_unix_connection(f"{folder}/.s.PGSQL.5432")
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter, to_client: bool) -> None:
+            with contextlib.suppress(OSError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            if to_client and hold is not None:
+                hold.append(sink)
+            else:
+                sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer, False), pipe(upstream_reader, writer, True))
+
+    server = await asyncio.start_server(relay, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    storage = PostgresStorage(f"postgresql://postgres@127.0.0.1:{port}/{name}", serving=True)
+    await storage.open()
+    try:
+        async with storage.locked(["uji"]):
+            pass
+        assert storage._writer is not None
+        backend = storage._writer.get_server_pid()
+        hold = []
+        await rows(database, "SELECT pg_terminate_backend($1)", backend)
+        await eventually(lambda: hold, "the backend's end reached the relay", seconds=30)
+        with pytest.raises(Exception) as failed:
+            async with storage.locked(["uji"]):
+                pass
+        assert storage.unavailable(failed.value), repr(failed.value)
+        async with storage.locked(["uji"]) as tx:
+            assert await tx.events_after("uji", 0) == []
+        assert storage._writer is not None and storage._writer.get_server_pid() != backend
+    finally:
+        for sink in hold or []:
+            sink.close()
+        hold = None
+        await storage.close()
+        server.close()
+
+
 def _back(caplog: pytest.LogCaptureFixture, module: str) -> bool:
     return any(r.name.endswith(module) and "the database answers again" in r.getMessage() for r in caplog.records)
 
