@@ -433,3 +433,24 @@ def test_a_paused_service_expects_no_later_priority_citizen_and_its_line_is_stil
     d.run(c.ResumeIssuing(service="ktp"))
     assert estimate(d.state, simulate(d.state, d.now, d.state.times), last, d.now) == before
     assert d.call_next("1").service == "ktp", "the line is called as before"
+
+
+def test_just_after_midnight_yesterday_s_tickets_left_waiting_are_nobody_ahead() -> None:
+    """A mall open round the clock: until the server closes yesterday (its housekeeping round, up to a minute after
+    midnight; hours while its clock is in doubt) yesterday's tickets still wait, though no counter calls them
+    (routing.py). The first ticket of the day was told they were all ahead of it, with no counter open and with one."""
+    d = Driver(now=datetime(2026, 11, 23, 16, 55, tzinfo=UTC))  # Monday 23.55 WIB
+    for _ in range(5):
+        d.issue("ktp")
+    d.issue("ktp", "lansia")
+    d.tick(6)  # Tuesday 00.01
+    assert if_joined_now(d.state, simulate(d.state, d.now, d.state.times), "ktp", d.now).people_ahead == 0
+    first = d.issue("ktp")
+    assert told(d, first.id).people_ahead == 0, "no counter open: its place in today's line"
+    elder = d.issue("ktp", "lansia")
+    assert told(d, elder.id).people_ahead == 0, "a priority ticket: ahead of today's regular one"
+    forecast = simulate(d.state, d.now, d.state.times)
+    d.open("1")
+    later = d.issue("ktp")  # after the forecast: placed behind the tickets issued since, today's only
+    assert estimate(d.state, forecast, later, d.now).people_ahead == 2
+    assert if_joined_now(d.state, forecast, "ktp", d.now).people_ahead == 3

@@ -14,7 +14,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from queue_server.domain.forecast import Call, Forecast
 from queue_server.domain.model import Ticket
@@ -78,9 +78,10 @@ def if_joined_now(state: SiteState, forecast: Forecast, service: str, now: datet
     citizen at home reads it, before anyone takes a number (the same figures the ticket then gets)."""
     counters = forecast.counters_for(service)
     call = forecast.tail(service, False) if counters else None
-    if call is None:  # nobody to call it: everyone in the line is ahead
-        return _no_time(state, service, len(state.waiting.get(service, {})))
-    return _told(state, forecast, service, False, call, sum(1 for _ in _unseen(state, forecast, service)), now)
+    day = state.site.service_day(now)
+    if call is None:  # nobody to call it: everyone in today's line is ahead
+        return _no_time(state, service, state.waiting_count(service, day))
+    return _told(state, forecast, service, False, call, sum(1 for _ in _unseen(state, forecast, service, day)), now)
 
 
 def _told(
@@ -172,7 +173,7 @@ def _issued_since(state: SiteState, forecast: Forecast, ticket: Ticket) -> int:
     """Tickets of the service the forecast has not seen that go before `ticket` (O(tickets since the forecast))."""
     count = 0
     seen_ticket = False
-    for other_id in _unseen(state, forecast, ticket.service):
+    for other_id in _unseen(state, forecast, ticket.service, ticket.day):
         if other_id == ticket.id:
             seen_ticket = True
             continue
@@ -182,13 +183,15 @@ def _issued_since(state: SiteState, forecast: Forecast, ticket: Ticket) -> int:
     return count
 
 
-def _unseen(state: SiteState, forecast: Forecast, service: str) -> Iterator[str]:
-    """Waiting tickets of `service` the forecast has not seen (issued since it was made), newest first: all go
-    before a newcomer."""
+def _unseen(state: SiteState, forecast: Forecast, service: str, day: date) -> Iterator[str]:
+    """Waiting tickets of `service` on `day` the forecast has not seen (issued since it was made), newest first: all
+    go before a newcomer. A past day's left waiting until that day is closed are not: no counter calls them (the
+    forecast, made of today's queue, has none of them)."""
     for ticket_id in reversed(state.waiting.get(service, {})):
         if ticket_id in forecast.calls:
             return
-        yield ticket_id
+        if state.tickets[ticket_id].day == day:
+            yield ticket_id
 
 
 def _ahead_in_line(state: SiteState, ticket: Ticket) -> int:
@@ -196,7 +199,8 @@ def _ahead_in_line(state: SiteState, ticket: Ticket) -> int:
     waits behind everyone, a priority one behind every other priority ticket. Issuing stays fast when thousands
     wait and no counter is open yet."""
     waiting = state.waiting.get(ticket.service, {})
-    if waiting and next(reversed(waiting)) == ticket.id:
+    only_today = all(day == ticket.day for day in state.ticket_days)  # no past day's ticket left waiting
+    if waiting and next(reversed(waiting)) == ticket.id and only_today:
         return state.waiting_priority.get(ticket.service, 0) - 1 if ticket.priority else len(waiting) - 1
     return same_service_ahead(state, ticket)
 
@@ -206,7 +210,7 @@ def same_service_ahead(state: SiteState, ticket: Ticket) -> int:
     be said with no counter open."""
     mine = (ticket.queue_key, ticket.number)
     ahead = 0
-    for other in state.waiting_tickets(ticket.service):
+    for other in state.waiting_on(ticket.service, ticket.day):
         if other.id == ticket.id:
             continue
         if ticket.priority:

@@ -84,7 +84,8 @@ class _Live(Collector):
         self.storage_failing = False  # as found by Metrics.scrape, just before
 
     def collect(self) -> Iterator[Any]:
-        waiting = GaugeMetricFamily("mpp_tickets_waiting", "Tickets waiting now", labels=["site", "service"])
+        waiting = GaugeMetricFamily("mpp_tickets_waiting", "Tickets waiting now (today's queue)",
+                                    labels=["site", "service"])  # fmt: skip
         issued = GaugeMetricFamily("mpp_tickets_issued_today", "Tickets issued today (the site's local day)",
                                    labels=["site", "service"])  # fmt: skip
         counters = GaugeMetricFamily("mpp_counters_open", "Counters open now", labels=["site"])
@@ -93,7 +94,7 @@ class _Live(Collector):
             site = state.site
             today = site.service_day(now)
             for service in site.services:
-                waiting.add_metric([site_id, service], len(state.waiting.get(service, ())))
+                waiting.add_metric([site_id, service], state.waiting_count(service, today))
                 issued.add_metric([site_id, service], state.issued.get((service, today), 0))
             counters.add_metric([site_id], sum(1 for c in state.counters.values() if c.state is CounterState.OPEN))
         yield waiting
