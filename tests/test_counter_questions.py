@@ -256,12 +256,14 @@ LINE_ON_TOP = """() => { const line = document.getElementById('message'); const 
 # area the line has in the page once pushed the transfer form's fields aside and its "Batal" out of the dialog).
 LINE_FITS = """() => { const line = document.getElementById('message'); const box = line.closest('dialog').getBoundingClientRect();
   const inside = (r) => r.left >= box.left && r.right <= box.right && r.top >= box.top && r.bottom <= box.bottom;
-  return [line, ...line.closest('dialog').querySelectorAll('button')].every((e) => inside(e.getBoundingClientRect())); }"""
+  const shown = [...line.closest('dialog').querySelectorAll('button')].filter((e) => e.checkVisibility());
+  return [line, ...shown].every((e) => inside(e.getBoundingClientRect())); }"""
 # Every text the line is given, with where it was then and how many frames had been drawn since it last moved.
 WATCH_LINE = """() => { window.lineLog = []; let frames = 0, movedAt = 0;
   const tick = () => { frames += 1; requestAnimationFrame(tick); }; requestAnimationFrame(tick);
   const line = document.getElementById('message');
-  new MutationObserver((records) => { if (records.some((r) => [...r.addedNodes].includes(line))) movedAt = frames; })
+  // the line moves in its box (with the button it may offer): a move is the box, or the line, added somewhere
+  new MutationObserver((records) => { if (records.some((r) => [...r.addedNodes].some((n) => n.contains(line)))) movedAt = frames; })
     .observe(document.body, { subtree: true, childList: true });
   new MutationObserver(() => window.lineLog.push({ text: line.textContent, in: line.parentElement.closest('dialog, #desk').id,
     settled: frames - movedAt })).observe(line, { childList: true, characterData: true, subtree: true }); }"""

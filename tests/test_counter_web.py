@@ -503,17 +503,22 @@ async def test_a_day_closed_under_the_operator_says_why_and_the_counter_is_not_o
         )
         assert r.status_code == 200, r.text
         await expect(message).to_have_text(
-            "Hari layanan ini ditutup (Gangguan listrik). A-001, yang sedang ditangani, berakhir tanpa dicatat "
-            "selesai. Loket ditutup dan tidak dapat dibuka lagi hari ini."
+            "Hari layanan ini ditutup oleh supervisor (Gangguan listrik). A-001, yang sedang ditangani, berakhir "
+            "tanpa dicatat selesai. Loket ditutup dan tidak dapat dibuka lagi hari ini."
         )
         await expect(page.locator("#counter-state")).to_have_text("TUTUP")
         await expect(page.locator("#btn-pause")).to_be_disabled()
-        not_today = "Hari layanan ini sudah ditutup; loket tidak dapat dibuka lagi hari ini."
+        not_today = (
+            "Hari layanan ini sudah ditutup oleh supervisor (Gangguan listrik); loket tidak dapat dibuka lagi hari ini."
+        )
         for key in ("*", "Enter"):
             await page.keyboard.press(key)
             await expect(message).to_have_text(not_today)
         await page.click("[data-lang=en]")
-        await expect(message).to_have_text("Today's service day is closed; the counter cannot be opened again today.")
+        await expect(message).to_have_text(
+            "Today's service day has been closed by the supervisor (Gangguan listrik); the counter cannot be opened "
+            "again today."
+        )
         await page.click("[data-lang=id]")
 
         await page.reload()

@@ -100,9 +100,14 @@ import { Question } from "/static/shared/question.js";
       "counter.also_here": "Juga di loket ini: {names}.",
       "left.paused": "Dijeda oleh {by} sejak {time}.", "left.closed": "Ditutup oleh {by} sejak {time}.",
       "offline": "Terputus dari server sejak {time}: yang tampil di sini mungkin sudah berubah. Perintah dikirim setelah tersambung kembali.",
-      "day_closed": "Hari layanan ini ditutup{reason}. Loket ditutup dan tidak dapat dibuka lagi hari ini.",
-      "day_closed_ticket": "Hari layanan ini ditutup{reason}. {ticket}, yang sedang ditangani, berakhir tanpa dicatat selesai. Loket ditutup dan tidak dapat dibuka lagi hari ini.",
-      "local.day_closed": "Hari layanan ini sudah ditutup; loket tidak dapat dibuka lagi hari ini.",
+      "day_closed": "Hari layanan ini ditutup oleh supervisor{reason}. Loket ditutup dan tidak dapat dibuka lagi hari ini.",
+      "day_closed_ticket": "Hari layanan ini ditutup oleh supervisor{reason}. {ticket}, yang sedang ditangani, berakhir tanpa dicatat selesai. Loket ditutup dan tidak dapat dibuka lagi hari ini.",
+      "local.day_closed": "Hari layanan ini sudah ditutup oleh supervisor{reason}; loket tidak dapat dibuka lagi hari ini.",
+      "day_closed.notice": "Hari layanan ini sudah ditutup oleh supervisor{reason}. Tidak ada warga yang perlu dipanggil hari ini. Bila menurut Anda ini keliru, tanyakan kepada supervisor.",
+      "retry.in": "Mencoba menyambung lagi dalam {seconds} detik.", "retry.now": "Mencoba menyambung sekarang…",
+      "retry.button": "Coba sekarang",
+      "unknown_service.reload": "Daftar layanan di halaman ini sudah usang: layanan itu sudah dihapus dari konfigurasi. Muat ulang halaman untuk daftar layanan terbaru.",
+      "reload.button": "Muat ulang halaman", "queue.label": "Menunggu, tidak hadir, diparkir",
       "left_mine.paused": "Dijeda sejak {time}.", "left_mine.closed": "Ditutup sejak {time}.",
       "heard.waiting": "Belum diumumkan di TV (antrean suara: {queue})",
       "heard.waiting_unknown": "Belum diumumkan di TV",
@@ -226,9 +231,14 @@ import { Question } from "/static/shared/question.js";
       "counter.also_here": "Also at this counter: {names}.",
       "left.paused": "Paused by {by} since {time}.", "left.closed": "Closed by {by} since {time}.",
       "offline": "Disconnected from the server since {time}: what is shown here may have changed. Commands are sent once the connection is back.",
-      "day_closed": "Today's service day was closed{reason}. The counter is closed and cannot be opened again today.",
-      "day_closed_ticket": "Today's service day was closed{reason}. {ticket}, at the counter, ended without being recorded as finished. The counter is closed and cannot be opened again today.",
-      "local.day_closed": "Today's service day is closed; the counter cannot be opened again today.",
+      "day_closed": "Today's service day was closed by the supervisor{reason}. The counter is closed and cannot be opened again today.",
+      "day_closed_ticket": "Today's service day was closed by the supervisor{reason}. {ticket}, at the counter, ended without being recorded as finished. The counter is closed and cannot be opened again today.",
+      "local.day_closed": "Today's service day has been closed by the supervisor{reason}; the counter cannot be opened again today.",
+      "day_closed.notice": "Today's service day has been closed by the supervisor{reason}. There is nobody to call today. If you think this is wrong, ask the supervisor.",
+      "retry.in": "Trying to reconnect in {seconds} s.", "retry.now": "Trying to connect now…",
+      "retry.button": "Try now",
+      "unknown_service.reload": "The list of services on this page is out of date: that service has been removed from the configuration. Reload the page for the current list of services.",
+      "reload.button": "Reload page", "queue.label": "Waiting, no-shows, parked",
       "left_mine.paused": "Paused since {time}.", "left_mine.closed": "Closed since {time}.",
       "heard.waiting": "Not yet announced on the TV (speech queue: {queue})",
       "heard.waiting_unknown": "Not yet announced on the TV",
@@ -309,6 +319,12 @@ import { Question } from "/static/shared/question.js";
     return { id: bodyOrFrame.message || bodyOrFrame.code, en: bodyOrFrame.message_en || bodyOrFrame.message, error: true };
   }
 
+  // The refusal of a service the site no longer has, with what to do: reload (the line offers a button for it).
+  function staleServices(msg) {
+    const more = (language) => `${msg[language] ? `${msg[language]} ` : ""}${t("unknown_service.reload", {}, language)}`;
+    return { ...msg, id: more("id"), en: more("en"), reload: true };
+  }
+
   // --- the counter's picture (the same folding as counter_client/state.py) -----------------------------
 
   const view = {
@@ -317,6 +333,7 @@ import { Question } from "/static/shared/question.js";
     was: null, // its state before the latest change of it (an opening said as "dilanjutkan" after a break)
     totals: { done: 0, no_show: 0, transferred: 0 }, seq: 0,
     dayClosed: false, // today's service day closed (a supervisor, or the server at its end): nothing opens today
+    dayReason: null, // why, as the supervisor said it (null: no reason given)
     heard: null, // the called ticket: said on a speaker TV yet? (the server's `announcement` notice)
     // The site's services whose issuing is paused, with why: service -> { reason, since, until, day }. From the
     // snapshot's `issuing_paused` and the `service.paused` / `service.resumed` events; a pause ends with its day.
@@ -361,6 +378,7 @@ import { Question } from "/static/shared/question.js";
     view.seq = seq;
     view.paused = new Map(Object.entries(data.issuing_paused || {}).map(([service, p]) => [service, { ...p, day: data.day }]));
     view.dayClosed = Boolean(data.day_closed);
+    view.dayReason = (view.dayClosed && data.day_closed_reason) || null;
     view.tickets = new Map();
     for (const ticket of data.tickets || []) if (view.services.includes(ticket.service)) view.tickets.set(ticket.id, ticket);
     view.currentId = null;
@@ -400,14 +418,20 @@ import { Question } from "/static/shared/question.js";
       sawCounter(message.seq);
     }
     if (message.type === "day.closed") for (const k of TOTALS) view.totals[k] = 0;
-    if (message.type === "day.closed" && data.day === siteDate(serverNow())) view.dayClosed = true;
-    if (message.type === "day.reopened") view.dayClosed = false;
+    if (message.type === "day.closed" && data.day === siteDate(serverNow())) {
+      view.dayClosed = true;
+      if (typeof data.reason === "string" && data.reason) view.dayReason = data.reason; // a second close keeps the first's
+    }
+    if (message.type === "day.reopened") { view.dayClosed = false; view.dayReason = null; }
     if (message.type === "service.paused") for (const p of data.pauses || []) view.paused.set(p.service, p);
     if (message.type === "service.resumed") for (const service of data.services || []) view.paused.delete(service);
     return true;
   }
 
   const current = () => (view.currentId ? view.tickets.get(view.currentId) || null : null);
+
+  // " (Gangguan listrik)": the supervisor's reason for closing today, as the page's sentences put it.
+  const dayReason = () => (view.dayReason ? ` (${view.dayReason})` : "");
 
   // The announcement status of the called ticket `c` (null: none to show: nothing called, no speaker TV, or the
   // server cannot tell).
@@ -468,10 +492,18 @@ import { Question } from "/static/shared/question.js";
 
   // When the link was lost (server time), while the page is cut off: the desk then shows the last state it knew.
   let lostAt = null;
+  // While the link is being re-established: when the next attempt is due (Date.now() ms, the shared client's own
+  // backoff with its jitter, as it chose it), null while an attempt is under way; `retrying` from the first failed
+  // attempt until connected. Said on the desk with a count down and a "try now" (`link.retryNow()`).
+  let retryAt = null;
+  let retrying = false;
 
-  function setConnection(state) {
+  function setConnection(state, detail = {}) {
     const wasUp = connState === "connected" || connState === "doubtful";
     connState = state;
+    retryAt = state === "reconnecting" ? Date.now() + (detail.delayMs || 0) : null;
+    if (state === "reconnecting") retrying = true;
+    else if (state !== "connecting") retrying = false;
     if (state === "connected" || state === "closed" || state === "refused") lostAt = null;
     else if (wasUp && state !== "doubtful") lostAt = serverNow();
     if (state === "connected") revokeNow(); // the server answers again: a sign-out it missed is recorded now
@@ -488,7 +520,7 @@ import { Question } from "/static/shared/question.js";
       onMessage: dispatch,
       onStatus: (state, detail) => {
         if (state === "refused") refused(detail.error);
-        else if (state !== "closed") setConnection(state);
+        else if (state !== "closed") setConnection(state, detail);
       },
     });
     link.start();
@@ -519,7 +551,8 @@ import { Question } from "/static/shared/question.js";
     } else if (frame.type === "error") {
       if (frame.code === "unknown_counter") refreshConfig(); // removed meanwhile? the config says so
       const p = frame.command_id ? pending.get(frame.command_id) : null;
-      if (p) { pending.delete(frame.command_id); p.reject(frame); } else { show(serverMessage(frame)); }
+      if (p) { pending.delete(frame.command_id); p.reject(frame); }
+      else show(frame.code === "unknown_service" ? staleServices(serverMessage(frame)) : serverMessage(frame));
     } else if (frame.type === "operators" && frame.counter === COUNTER) {
       atCounter(frame.operators || []);
       render();
@@ -606,7 +639,7 @@ import { Question } from "/static/shared/question.js";
     const ended = endedHere;
     endedHere = null;
     if (!view.dayClosed || view.state !== "closed") return;
-    const reason = typeof frame.data?.reason === "string" && frame.data.reason ? ` (${frame.data.reason})` : "";
+    const reason = dayReason();
     const words = ended ? localMessage("day_closed_ticket", { reason, ticket: ended }) : localMessage("day_closed", { reason });
     message = saidNow(words, "counter");
   }
@@ -905,7 +938,10 @@ import { Question } from "/static/shared/question.js";
     }, (error) => {
       const news = answered(null);
       // "Tidak ada antrean yang menunggu": as the page's own hint, true only until someone waits
-      const said = error.code === "queue_empty" ? saidNow(serverMessage(error), "waiting") : serverMessage(error);
+      let said = error.code === "queue_empty" ? saidNow(serverMessage(error), "waiting") : serverMessage(error);
+      // A service removed from the site's configuration while the page was open (a list not yet read again): the
+      // refusal alone left the operator nowhere; the page's list is what is out of date, and a reload mends it.
+      if (error.code === "unknown_service") said = staleServices(said);
       show(afterAnswer(said, news));
     }).finally(() => {
       sendingFrom.delete(from);
@@ -993,7 +1029,7 @@ import { Question } from "/static/shared/question.js";
       return callNumber(action === "call_next" ? "call" : "requeue");
     }
     const why = blocked(action);
-    if (why) return show(saidNow(localMessage(why), COUNTER_HINTS.has(why) ? "counter" : why === "local.queue_empty" ? "waiting" : "current"));
+    if (why) return show(saidNow(localMessage(why, { reason: dayReason() }), COUNTER_HINTS.has(why) ? "counter" : why === "local.queue_empty" ? "waiting" : "current"));
     actions[action]();
   }
 
@@ -1434,6 +1470,12 @@ import { Question } from "/static/shared/question.js";
   addEventListener("online", () => revokeNow());
   addEventListener("storage", (event) => { if (event.key === REVOKE_KEY) render(); }); // another tab revoked it
 
+  // "Coba sekarang": the next attempt at once rather than when the backoff's timer falls due (the policy stays: a
+  // failed attempt still counts). Keyboard: Tab to it, Enter or Space (the keypad's own Enter still calls next).
+  document.getElementById("retry-now").addEventListener("click", () => link?.retryNow());
+  // Offered with a refusal of a service the site no longer has: the page reads the current list only when loaded.
+  document.getElementById("reload-page").addEventListener("click", () => location.reload());
+
   document.getElementById("signout").addEventListener("click", async () => {
     // A counter left open with nobody at it keeps counting in everyone's wait estimates: asked first.
     if (!desk.hidden && view.state !== "closed") {
@@ -1647,6 +1689,12 @@ import { Question } from "/static/shared/question.js";
 
     // Cut off, the desk keeps the last state it knew: said in words and by a dashed edge, never read as live.
     setText("offline-note", lostAt === null ? "" : t("offline", { time: siteTime(lostAt) }));
+    const retry = document.getElementById("retry");
+    retry.hidden = !retrying;
+    const wait = retryAt === null ? 0 : Math.ceil((retryAt - Date.now()) / 1000);
+    setText("retry-text", !retrying ? "" : wait > 0 ? t("retry.in", { seconds: wait }) : t("retry.now"));
+    document.getElementById("queue").setAttribute("aria-label", t("queue.label"));
+    setText("day-closed", view.dayClosed ? t("day_closed.notice", { reason: dayReason() }) : "");
     desk.classList.toggle("stale", lostAt !== null);
     const c = current();
     setText("current-label", c ? c.label : t("current.none"));
@@ -1729,6 +1777,7 @@ import { Question } from "/static/shared/question.js";
     const offline = message?.sending && connState !== "connected"; // said so, with the way out
     const stuck = connState === "doubtful" ? "sending_doubtful" : "sending_offline";
     writeLine(offline ? t(stuck) : message ? (lang === "en" ? message.en : message.id) : "", Boolean(message && message.error));
+    document.getElementById("reload-page").hidden = !(message?.reload && !offline);
   }
 
   // The message line (role=status) is where the operator hears what happened. A modal dialog (a question, the
@@ -1739,16 +1788,17 @@ import { Question } from "/static/shared/question.js";
   // already there when its words changed: the words that come with a move (the question withdrawn) are written
   // once the line has been drawn in its new place, a frame later; until then it keeps what it said.
   const line = document.getElementById("message");
-  const lineHome = line.parentElement;
+  const lineBox = line.parentElement; // the line and its reload button: they move together
+  const lineHome = lineBox.parentElement;
   let lineWords = null; // [text, error] to be written once the line has settled
   let lineFrame = 0; // a frame being waited for
 
   function placeLine() {
     const top = [...document.querySelectorAll("dialog[open]")].filter((d) => d.matches(":modal")).at(-1);
     const before = top?.querySelector(".row"); // its buttons
-    if (before ? line.nextElementSibling === before : line.parentElement === lineHome && !line.nextElementSibling) return false;
-    if (before) before.before(line);
-    else lineHome.append(line);
+    if (before ? lineBox.nextElementSibling === before : lineBox.parentElement === lineHome && !lineBox.nextElementSibling) return false;
+    if (before) before.before(lineBox);
+    else lineHome.append(lineBox);
     return true;
   }
 

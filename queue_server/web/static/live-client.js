@@ -5,7 +5,7 @@
 // each page says it in its own words. The page only sees the frames that matter to it.
 //
 //   const link = new LiveClient({ hello: () => ({ role: "display", site, screen, token }), onMessage, onStatus });
-//   link.start();   link.send({ type: "health", ... });   link.close();
+//   link.start();   link.send({ type: "health", ... });   link.close();   link.retryNow();
 //
 // onStatus(status, detail):
 //   "connecting"    { first, attempt }         a socket is opening (first: the first since start())
@@ -145,6 +145,16 @@ export class LiveClient {
     this.#watchTimer = setTimeout(() => this.drop(), timeoutMs);
     this.send('{"type":"ping"}');
     this.#emit("doubtful", { timeoutMs });
+  }
+
+  // A page's "try now": the next attempt at once, instead of when the backoff's timer falls due (an attempt under
+  // way is replaced). The backoff itself is unchanged: an attempt that fails still counts, so pressing it again and
+  // again does not hammer a server that is down. Nothing while connected, stopped, or before start().
+  retryNow() {
+    if (this.#stopped || this.#connected) return false;
+    this.#abandon();
+    this.#open();
+    return true;
   }
 
   // Asks for a snapshot: a fresh connection whose hello has no last_seq.
