@@ -23,7 +23,7 @@ from . import keys
 from .client import ClientClosed, CommandRefused, Connection, CounterClient, SessionRefused
 from .desk import ZERO_WAIT, Desk, Intent, Message
 from .news import About, Change
-from .screen import Line, render, site_time
+from .screen import Line, render, site_time, site_today
 from .texts import LANGS, server_message, t
 
 PASSWORD_ENV = "COUNTER_PASSWORD"  # noqa: S105 - the name of a variable, not a password
@@ -133,7 +133,7 @@ class Console:
         self.window = window
         self.client = client
         self.lang = lang
-        self.desk = Desk(client.view, client.catalogue)
+        self.desk = Desk(client.view, client.catalogue, today=lambda: site_today(client))
         self.done = asyncio.Event()
         self.tasks: set[asyncio.Task[None]] = set()
         self._redraw_soon = False
@@ -248,6 +248,11 @@ class Console:
             message = self.desk.message
             # "Mengirim …" stays in view: the operator must still see that the command waits for its answer
             self.desk.message = message.then(line) if message is not None and message.sending else line
+        view = self.client.view
+        if frame.get("type") == "day.closed" and view.state == "closed" and view.day_closed(site_today(self.client)):
+            # not "Loket sekarang tutup." (the counter's close, naming nobody, came just before): why, and that it
+            # stays so today
+            self.desk.message = Message.of("day_closed", reason=view.day_reason())
         self._waiting_news()
         self.desk.recheck()  # a question about what has just changed is withdrawn: its Enter sends nothing now
 

@@ -17,6 +17,7 @@ same ticket: every lobby TV would say the number twice more, in turn with the ot
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -91,6 +92,7 @@ class Desk:
     for_ticket: str | None = None  # the ticket a transfer or park dialog was opened for
     two_way: tuple[str, float] = ("", float("-inf"))  # the last two-way key that acted, and when it was pressed
     offline: bool = False  # the link is down or in doubt (the console says so): a command waits for it, Esc cancels
+    today: Callable[[], str | None] = lambda: None  # the site's service day now (the console: the server's clock)
 
     # --- the transfer dialog's list -----------------------------------------------------------------------
 
@@ -288,6 +290,10 @@ class Desk:
                 else self._not_called(current)
             )
         if key == "*":
+            if self.view.state == "closed" and self.view.day_closed(self.today()):  # the server would refuse it
+                hint = Message.of("local.day_closed", reason=self.view.day_reason())
+                self.message = replace(hint, about=About("counter", "closed", 0))
+                return None
             return Intent({"open": "pause", "paused": "resume"}.get(self.view.state, "open"))
         if key == k.F8:
             if self.view.state == "closed":

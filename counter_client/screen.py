@@ -118,6 +118,11 @@ def _header(client: CounterClient, lang: str, width: int) -> list[Line]:
     return [*lines, Line(f"{second} · {said}" if said else second, style_now)]
 
 
+def site_today(client: CounterClient) -> str:
+    """Today's service day at the site (`YYYY-MM-DD`), by the server's clock."""
+    return datetime.fromtimestamp(client.server_now(), UTC).astimezone(_zone(client)).date().isoformat()
+
+
 def _zone(client: CounterClient) -> ZoneInfo:
     try:
         return ZoneInfo(client.catalogue.get("timezone") or "UTC")
@@ -173,6 +178,9 @@ def _counter(client: CounterClient, lang: str, width: int, parked_room: int | No
         if current.get("note"):  # up to 200 characters: wrapped, never cut at the screen's edge
             note = _wrapped("", f"{t('screen.note', lang)}: {current['note']}", width)
             lines += [Line(line.text, "warn") for line in note]
+    if view.day_closed(site_today(client)):  # why, and what to do: nothing to call today, ask the supervisor
+        notice = t("day_closed.notice", lang, reason=view.day_reason())
+        lines += [Line(line.text, "warn") for line in _wrapped("", notice, width)]
     waiting = " · ".join(f"{client.service_name(s)} {n}" for s, n in view.waiting.items())
     lines += _wrapped(t("screen.waiting", lang), waiting, width)
     lines += _issuing_paused(client, lang, width)
@@ -186,7 +194,7 @@ def _counter(client: CounterClient, lang: str, width: int, parked_room: int | No
 def _issuing_paused(client: CounterClient, lang: str, width: int) -> list[Line]:
     """Why a service of this counter issues no new number today (Blangko habis, the central system down), as the
     page says it under the waiting counts: citizens ask the operator why the kiosk gives none."""
-    today = datetime.fromtimestamp(client.server_now(), UTC).astimezone(_zone(client)).date().isoformat()
+    today = site_today(client)
     lines: list[Line] = []
     for service, pause in client.view.issuing_paused(today):
         words = t("issuing.paused", lang, service=client.service_name(service), reason=pause.get("reason", ""))

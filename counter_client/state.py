@@ -55,6 +55,10 @@ class CounterView:
     # the site's services whose issuing is paused, with why: service -> {reason, since, until, day}, from the
     # snapshot's `issuing_paused` and the `service.paused` / `service.resumed` events (a pause ends with its day)
     paused: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # the service day a supervisor closed (the snapshot's day when `day_closed`, a `day.closed` event's), and why
+    # (None: no reason given); forgotten when it is reopened. `day_closed(today)` says whether it is today.
+    closed_day: str | None = None
+    closed_reason: str | None = None
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -133,6 +137,14 @@ class CounterView:
             return None
         return self.state, self.left_by, self.left_at
 
+    def day_closed(self, today: str | None) -> bool:
+        """Today's service day is closed (by a supervisor, or `queue-server close-day`): nothing opens today."""
+        return today is not None and self.closed_day == today
+
+    def day_reason(self) -> str:
+        """ " (Gangguan listrik)": the close's reason as the sentences put it, or nothing."""
+        return f" ({self.closed_reason})" if self.closed_reason else ""
+
     def issuing_paused(self, today: str) -> list[tuple[str, dict[str, Any]]]:
         """This counter's services whose issuing is paused today, with the pause, in the counter's order."""
         return [(s, p) for s in self.services if (p := self.paused.get(s)) is not None and p.get("day") == today]
@@ -159,6 +171,9 @@ class CounterView:
         server corrects what it had given: after a write that failed)."""
         self.seq = seq
         self.day = data.get("day")
+        closed = bool(data.get("day_closed")) and self.day is not None
+        self.closed_day = self.day if closed else None
+        self.closed_reason = (data.get("day_closed_reason") or None) if closed else None
         self.paused = {s: {**p, "day": self.day} for s, p in (data.get("issuing_paused") or {}).items()}
         self.tickets = {t["id"]: t for t in data.get("tickets", []) if t["service"] in self.services}
         self.current_id = None
@@ -196,6 +211,15 @@ class CounterView:
         if message.get("type") == "day.closed":
             self.totals = dict.fromkeys(TOTALS, 0)
             self.day = None
+            day, reason = data.get("day"), data.get("reason")
+            if isinstance(day, str):
+                if day != self.closed_day:
+                    self.closed_reason = None
+                self.closed_day = day
+                if isinstance(reason, str) and reason:  # a second close keeps the first's reason
+                    self.closed_reason = reason
+        if message.get("type") == "day.reopened" and data.get("day") in (None, self.closed_day):
+            self.closed_day = self.closed_reason = None
         self._forget_unparked()
         self._by_others(message, before)
         return True

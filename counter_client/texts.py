@@ -343,6 +343,22 @@ TEXTS: dict[str, tuple[str, str]] = {
         "This ticket is being served; recall and no-show are for a ticket just called.",
     ),
     "local.already_closed": ("Loket sudah tutup.", "The counter is already closed."),
+    # today's service day closed by a supervisor (the page's words: counter.js day_closed, local.day_closed, notice)
+    "day_closed": (
+        "Hari layanan ini ditutup oleh supervisor{reason}. Loket ditutup dan tidak dapat dibuka lagi hari ini.",
+        "Today's service day was closed by the supervisor{reason}. The counter is closed and cannot be opened again "
+        "today.",
+    ),
+    "local.day_closed": (
+        "Hari layanan ini sudah ditutup oleh supervisor{reason}; loket tidak dapat dibuka lagi hari ini.",
+        "Today's service day has been closed by the supervisor{reason}; the counter cannot be opened again today.",
+    ),
+    "day_closed.notice": (
+        "Hari layanan ini sudah ditutup oleh supervisor{reason}. Tidak ada warga yang perlu dipanggil hari ini. Bila "
+        "menurut Anda ini keliru, tanyakan kepada supervisor.",
+        "Today's service day has been closed by the supervisor{reason}. There is nobody to call today. If you think "
+        "this is wrong, ask the supervisor.",
+    ),
     "local.ambiguous": (
         "Nomor {number} ada di beberapa layanan ({labels}); ketik hurufnya, misalnya {example}.",
         "Number {number} exists in several services ({labels}); type the letter too, e.g. {example}.",

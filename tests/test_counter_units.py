@@ -1170,3 +1170,14 @@ def test_the_screen_says_a_paused_service_of_the_counter_and_why_until_it_is_res
     assert "dihentikan" not in screen()
     client.view.apply_event(event(6, "service.paused", pauses=[{**pause, "day": "2020-01-01"}], agency=None))
     assert "dihentikan" not in screen(), "a pause of another day has ended"
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_console_and_the_page_say_a_closed_day_in_the_same_words(lang: str) -> None:
+    """A day the supervisor closed: the close, a key that would open the counter, and the notice that stays (why,
+    nothing to call today, ask the supervisor), the page's copy held to the console's."""
+    js = (Path(counter_client.__file__).parent / "static" / "counter.js").read_text()
+    block = js[js.index("    id: {") : js.index("    en: {")] if lang == "id" else js[js.index("    en: {") :]
+    page = dict(re.findall(r'"((?:local\.)?day_closed(?:\.notice)?)": "([^"]*)"', block))
+    for key in ("day_closed", "local.day_closed", "day_closed.notice"):
+        assert page[key] == words(key, lang), key
