@@ -1690,6 +1690,12 @@ import { Question } from "/static/shared/question.js";
     // Cut off, the desk keeps the last state it knew: said in words and by a dashed edge, never read as live.
     setText("offline-note", lostAt === null ? "" : t("offline", { time: siteTime(lostAt) }));
     const retry = document.getElementById("retry");
+    // "Coba sekarang" pressed from the keyboard, then the link back: the focus goes on from the actions, not from the
+    // top of the page (a hidden button loses it)
+    if (!retrying && !retry.hidden && retry.contains(document.activeElement)) {
+      retry.hidden = true;
+      document.querySelector(".actions button:not(:disabled)")?.focus();
+    }
     retry.hidden = !retrying;
     const wait = retryAt === null ? 0 : Math.ceil((retryAt - Date.now()) / 1000);
     setText("retry-text", !retrying ? "" : wait > 0 ? t("retry.in", { seconds: wait }) : t("retry.now"));
