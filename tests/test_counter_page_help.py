@@ -36,7 +36,11 @@ async def test_a_day_the_supervisor_closed_says_why_and_what_the_operator_does(s
     but ask the supervisor. Said on the desk from the snapshot (a page opened after the close), from the event (a
     close under the operator), in English when switched, and gone when the day is reopened."""
     await server.issue("ktp")
+    await server.issue("ktp")
     supervisor = await server.login("supervisor")
+    operator = await server.login("op-disdukcapil")
+    for command in ("open", "call_next", "no_show", "close"):  # A-001 absent, before the close
+        assert (await server.command(operator, "1", command)).status_code == 200, command
     r = await server.http.post("/api/v1/sites/tegal/close-day", json={"reason": "Gangguan listrik"}, headers=supervisor)
     assert r.status_code == 200, r.text
     async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/1") as page:
@@ -46,6 +50,12 @@ async def test_a_day_the_supervisor_closed_says_why_and_what_the_operator_does(s
         await connected(page)
         await expect(notice).to_have_text(NOTICE_ID)
         await expect(notice).to_have_attribute("role", "status")
+        # an absent citizen is not put back in a queue no counter can open for today: not offered, and refused
+        await expect(page.locator("#no-shows li[data-label=A-001] button", has_text="Antrekan ulang")).to_be_disabled()
+        await page.keyboard.type("1")
+        await page.keyboard.press("-")
+        await expect(message).to_contain_text("A-001 tidak dapat diantrekan ulang hari ini")
+        await page.wait_for_timeout(TWO_WAY_GUARD_MS)
         await page.keyboard.press("*")
         await expect(message).to_have_text(
             "Hari layanan ini sudah ditutup oleh supervisor (Gangguan listrik); loket tidak dapat dibuka lagi hari ini."
@@ -64,18 +74,19 @@ async def test_a_day_the_supervisor_closed_says_why_and_what_the_operator_does(s
         await expect(notice).to_have_text("")
 
         # closed again under the operator serving a citizen: said at once, by the event
+        await expect(page.locator("#no-shows li[data-label=A-001] button", has_text="Antrekan ulang")).to_be_enabled()
         await page.wait_for_timeout(TWO_WAY_GUARD_MS)
         await page.click("#btn-pause")
         await expect(page.locator("#counter-state")).to_have_text("BUKA")
         await page.evaluate("() => document.activeElement.blur()")
         await page.keyboard.press("Enter")
-        await expect(page.locator("#current-label")).to_have_text("A-001")
+        await expect(page.locator("#current-label")).to_have_text("A-002")
         r = await server.http.post(
             "/api/v1/sites/tegal/close-day", json={"reason": "Gangguan listrik"}, headers=supervisor
         )
         assert r.status_code == 200, r.text
         await expect(message).to_have_text(
-            "Hari layanan ini ditutup oleh supervisor (Gangguan listrik). A-001, yang sedang ditangani, berakhir "
+            "Hari layanan ini ditutup oleh supervisor (Gangguan listrik). A-002, yang sedang ditangani, berakhir "
             "tanpa dicatat selesai. Loket ditutup dan tidak dapat dibuka lagi hari ini."
         )
         await expect(notice).to_have_text(NOTICE_ID)

@@ -582,6 +582,24 @@ def test_a_counter_cannot_be_opened_once_the_day_is_closed() -> None:
     d.open("1")
 
 
+def test_a_no_show_is_not_put_back_in_the_queue_of_a_closed_day() -> None:
+    """Found at the counter page: "Antrekan ulang" on a day the supervisor had closed put the citizen back in a queue
+    no counter could open for (and no kiosk issues into). Refused in words; once the day is reopened it is taken."""
+    d = Driver()
+    d.open("1")
+    late = d.issue()
+    d.call_next("1")
+    d.run(c.MarkNoShow("1"))
+    today = d.state.site.service_day(d.now)
+    d.run(c.CloseDay(today, "Gangguan listrik"))
+    said = refused(d, c.RequeueTicket(late.label))
+    assert said.key == "day_closed.requeue" and said.code == "day_closed"
+    assert refusal_messages(said)[0].startswith(f"Hari layanan MPP Uji sudah ditutup; {late.label} tidak")
+    d.run(c.ReopenDay(today))
+    d.run(c.RequeueTicket(late.label))
+    assert d.ticket(late.id).state is S.WAITING
+
+
 # --- configuration -----------------------------------------------------------------------------------------------
 
 

@@ -1918,7 +1918,8 @@ import { Question } from "/static/shared/question.js";
     const list = document.getElementById("no-shows");
     const missing = noShows();
     const canCall = !callBlocked();
-    const drawn = JSON.stringify([lang, busy, canCall, missing.map((ticket) => [ticket.id, ticket.label])]);
+    const closedDay = view.dayClosed; // no queue to put them back in today (the server refuses: day_closed)
+    const drawn = JSON.stringify([lang, busy, canCall, closedDay, missing.map((ticket) => [ticket.id, ticket.label])]);
     if (drawn === noShowsDrawn) return;
     noShowsDrawn = drawn;
     if (!missing.length) {
@@ -1943,7 +1944,7 @@ import { Question } from "/static/shared/question.js";
         requeue.textContent = t("btn.requeue");
         requeue.addEventListener("click", (event) => listPress(event, requeue, "requeue", ticket.label));
         call.disabled = busy || !canCall; // a call needs an open counter with no ticket, as "call next"
-        requeue.disabled = busy;
+        requeue.disabled = busy || closedDay;
         li.append(label, call, requeue);
         return li;
       }));

@@ -536,6 +536,8 @@ def _requeue(state: SiteState, cmd: c.RequeueTicket, now: datetime) -> list[Even
     if ticket.state is not TicketState.NO_SHOW or ticket.day != state.site.service_day(now):  # a past day's is over
         raise Refusal("not_no_show", happened=happened(state, ticket), action="requeue",
                       details={"ticket": ticket.id, "found": ticket.state.value, "by": ticket.by})  # fmt: skip
+    if ticket.day in state.closed_days:  # back into a queue no counter can open for today (issuing is closed too)
+        raise Refusal("day_closed.requeue", site=state.site.name, ticket=ticket.label, details={"ticket": ticket.id})
     # A late arrival goes to the back of the queue: keeping the old place would jump everyone who came on time.
     back = ticket.moved_to(TicketState.WAITING, queue_key=now, counter=None, finished_at=None, called_at=None)
     return [_event(state, ev.TICKET_REQUEUED, now, ticket=back)]
