@@ -197,7 +197,7 @@ async def test_a_service_removed_while_the_page_was_open_says_to_reload_and_offe
         line = page.locator("#transfer-dialog #message")
         await expect(line).to_have_text(
             re.compile(r"^Layanan 'legalisir-lama' tidak ada di .+\. Daftar layanan di halaman ini sudah usang: "
-                       r"layanan itu sudah dihapus dari konfigurasi\. Muat ulang halaman untuk daftar layanan terbaru\.$")
+                       r"muat ulang halaman untuk daftar layanan terbaru\.$")
         )  # fmt: skip
         reload = page.locator("#transfer-dialog #reload-page")
         await expect(reload).to_be_visible()
@@ -206,7 +206,9 @@ async def test_a_service_removed_while_the_page_was_open_says_to_reload_and_offe
         await expect(page.locator("#transfer-dialog")).to_be_hidden()
         await expect(page.locator("#desk #reload-page")).to_be_visible()
         await page.click("[data-lang=en]")
-        await expect(page.locator("#message")).to_contain_text("Reload the page for the current list of services.")
+        await expect(page.locator("#message")).to_contain_text(
+            "The list of services on this page is out of date: reload the page for the current list of services."
+        )
         await expect(page.locator("#reload-page")).to_have_text("Reload page")
         await tab_to(page, "reload-page")
         await page.keyboard.press("Enter")
