@@ -16,6 +16,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -30,7 +31,7 @@ from queue_server.persistence import deadlines, postgresql
 from queue_server.persistence.postgresql_storage import PostgresStorage
 
 from .helpers import KIOSK, Server, bearer, eventually, running_server
-from .pg_support import Cluster, new_database, throwaway_cluster_handle
+from .pg_support import Cluster, bindir, new_database, throwaway_cluster_handle
 from .test_processes import counter_page, rows
 
 pytestmark = pytest.mark.postgresql
@@ -393,18 +394,30 @@ async def test_the_deliverer_says_the_database_is_back_when_another_process_took
         try:
             await eventually(lambda: _said_by_deliverer(caplog, "the database does not answer"), "the outage said", 60)
         finally:
-            await asyncio.to_thread(own_cluster.start)
-        other = await asyncpg.connect(database)
+            other = _started_with_lock_held(own_cluster, database, _lock_key("outbox"))
         try:
-            await eventually(lambda: other.fetchval("SELECT pg_try_advisory_lock($1)", _lock_key("outbox")),
-                             "the outbox taken by another process", 60, 0.05)  # fmt: skip
             await eventually(lambda: _said_by_deliverer(caplog, "the database answers again"), "its end said", 60)
             assert not any(s.ctx.notifications.deliverer.delivering for s in servers)
         finally:
-            await other.close()
+            other.communicate(timeout=30)  # its input closed: psql ends, and the lock with it
         await eventually(lambda: sum(s.ctx.notifications.deliverer.delivering for s in servers) == 1, "taken", 60)
     away = _said_by_deliverer(caplog, "the database does not answer")
     assert away == _said_by_deliverer(caplog, "the database answers again") == 1, caplog.text
+
+
+def _started_with_lock_held(cluster: Cluster, database: str, key: int) -> subprocess.Popen[str]:
+    """Starts the cluster again with another process (psql) holding the advisory lock `key` before anything else can
+    reach it: done without giving the event loop a turn, so this test's servers (in this loop) cannot take it first.
+    Polling for the lock after the start lost that race on a busy machine (a server's retry came first, and held
+    it). Closing the psql's input ends it, and the lock with it."""
+    cluster.start()
+    holder = subprocess.Popen([str(bindir() / "psql"), "-X", "-w", "-q", "-A", "-t", database],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert holder.stdin is not None and holder.stdout is not None
+    holder.stdin.write(f"SELECT pg_try_advisory_lock({key});\n")
+    holder.stdin.flush()
+    assert holder.stdout.readline().strip() == "t", "psql did not take the lock"
+    return holder
 
 
 def _said_by_deliverer(caplog: pytest.LogCaptureFixture, words: str) -> int:
@@ -419,6 +432,13 @@ def test_a_connection_the_server_ended_while_idle_is_the_database_away() -> None
     ended = asyncpg.exceptions.InternalClientError("cannot switch to state 11; another operation (2) is in progress")
     misused = asyncpg.exceptions.InternalClientError("cannot switch to state 12; another operation (11) is in progress")
     assert storage.unavailable(ended) and not storage.unavailable(misused)
+    # Leaving the transaction then fails on the closed connection: that error replaces the first, and is the outage.
+    closing = asyncpg.exceptions.InterfaceError(
+        "cannot call Transaction.__aexit__(): the underlying connection is closed"
+    )
+    for cause, away in ((ended, True), (misused, False), (None, False)):
+        closing.__context__ = cause
+        assert storage.unavailable(closing) is away, cause
 
 
 async def test_a_write_on_a_writer_the_server_ended_is_the_database_away_and_the_next_write_goes_through(

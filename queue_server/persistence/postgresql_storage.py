@@ -284,7 +284,13 @@ class PostgresStorage(StoragePort):
             asyncpg.exceptions.OperatorInterventionError,
             asyncpg.exceptions.InsufficientResourcesError,
         )
-        return isinstance(exc, transient) or _ended_by_the_server(exc)
+        if isinstance(exc, transient) or _ended_by_the_server(exc):
+            return True
+        # Leaving `async with conn.transaction()` after such an error tries a ROLLBACK on the dead connection, whose
+        # InterfaceError ("the underlying connection is closed") then replaces it: the same outage, not a bug (seen
+        # as a traceback of presence's round while a cluster stopped).
+        cause = exc.__context__
+        return isinstance(exc, asyncpg.InterfaceError) and cause is not None and self.unavailable(cause)
 
     async def heads(self) -> dict[str, int]:
         """Every site's newest seq, as committed: how a follower finds what it missed."""
