@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from queue_server.common.lan import lan_addresses
 from queue_server.domain.catalogue import Site
@@ -116,8 +116,6 @@ def _serve(config: Config, banner: str | None = None) -> None:
         raise SystemExit("\n".join(said)) from None
     except ValueError as exc:
         raise SystemExit(f"error: {exc}") from None
-    except OSError as exc:  # PostgreSQL unreachable
-        raise SystemExit(f"error: {_shown(config)}: {exc}") from None
     started = datetime.now().astimezone().isoformat(timespec="seconds")
     serving = {"pid": os.getpid(), "host": config.host, "port": config.port, "started": started}
     with server_lock(config.database, serving=serving):  # where it listens: read by `device add`
@@ -354,7 +352,7 @@ def _config(args: argparse.Namespace, **overrides: Any) -> Config:
         )
     except ValueError as exc:  # a wrong setting in the environment, e.g. PORT=abc
         raise SystemExit(f"error: {exc}") from None
-    _a_database_file(config.database)
+    _a_database_file(config.database, args.command)
     if args.command != "backup":  # SQLite gives what a backup makes beside the database its owner
         _not_as_root_in(config.database)
     if site_files is None and "QUEUE_SITE_FILES" not in os.environ and uses_sites:
@@ -368,26 +366,70 @@ def _config(args: argparse.Namespace, **overrides: Any) -> Config:
     return config
 
 
-SQLITE_HEADER = b"SQLite format 3\x00"
+def _a_database_file(database: Path | str, command: str = "") -> None:
+    """--db names a SQLite database file, or one to be made: a folder is refused before anything touches it, and so is
+    a file that cannot be used as it is (persistence/database_health.py: damaged, not the account's, on a read-only
+    disk), said with what to do. Given a folder or a README, a command made it owner-only (mode 0700/0600: the
+    database's mode), left a lock file beside it and said "OperationalError: unable to open database file"."""
+    from queue_server.persistence.database_health import DatabaseUnusable, NotADatabase, look
 
-
-def _a_database_file(database: Path | str) -> None:
-    """--db names a SQLite database file, or one to be made: a folder or another kind of file is refused before
-    anything touches it. Given a folder or a README, a command made it owner-only (mode 0700/0600: the database's
-    mode), left a lock file beside it and said "OperationalError: unable to open database file"."""
     if isinstance(database, str):
         return
-    if database.is_dir():
-        raise SystemExit(f"error: {database} is a folder: --db names the database file in it, e.g. "
-                         f"{database / 'queue.sqlite3'}")  # fmt: skip
-    try:
-        with database.open("rb") as f:
-            head = f.read(len(SQLITE_HEADER))
-    except (FileNotFoundError, PermissionError):  # to be made; or said with the account by what reads it
+    with contextlib.suppress(PermissionError):  # a folder it may not open: said by `look`, with its owner and mode
+        if database.is_dir():
+            raise SystemExit(f"error: {database} is a folder: --db names the database file in it, e.g. "
+                             f"{database / 'queue.sqlite3'}")  # fmt: skip
+    if command == "restore":  # the file it puts back in place of this one (--replace keeps this one aside) is judged
         return
-    if head and head != SQLITE_HEADER:
-        raise SystemExit(f"error: {database} is not a SQLite database (another kind of file): check --db; nothing "
-                         "was changed")  # fmt: skip
+    try:
+        look(database, writes=command != "backup")  # a backup only reads it (and may run as root: _config)
+    except DatabaseUnusable as problem:
+        _database_unusable(problem)
+    except NotADatabase as exc:
+        raise SystemExit(f"error: {exc}") from None
+
+
+# Exit statuses: 1 anything else refused, 2 a command line argparse refuses, 3 a day that refuses the site file
+# (uvicorn's start-up failure, docs/administration.md). A database that cannot be used has its own, one per remedy
+# (docs/deployment.md, "A database that cannot be used"), which a script or a unit tells apart: the unit's
+# RestartPreventExitStatus stops retrying a damaged database, which only a restore mends.
+EXIT_DATABASE = {"damaged": 4, "denied": 5, "full": 6}
+
+
+def _database_unusable(problem: Any) -> NoReturn:
+    """A database_health.DatabaseUnusable said in a sentence or two naming the file and what to do; its own exit
+    status. Never a traceback, and nothing was changed (the damaged file is kept as it is, for a restore to set
+    aside)."""
+    from queue_server.persistence.database_health import account
+
+    path: Path = problem.path
+    if problem.kind == "damaged":
+        said = (f"error: the SQLite database {path} is damaged ({problem.why}). Nothing was changed. Put the newest "
+                f"backup back in its place, with the server stopped (systemctl stop queue-server): queue-server "
+                f"restore BACKUP --db {path} --replace, which keeps this file aside as "
+                f"{path.name}.replaced-<time> (docs/deployment.md, section 5)")  # fmt: skip
+    elif problem.kind == "full":
+        said = f"error: the SQLite database {path} cannot be written ({problem.why}){_disk_full_at(path)}"
+    else:
+        folder = path.resolve().parent
+        if "mounted read-only" in problem.why:
+            what = "Remount it read-write, or give --db a database on a writable disk"
+        else:
+            try:
+                owner_uid = folder.stat().st_uid
+            except OSError:
+                owner_uid = os.geteuid()
+            me, owner = account(os.geteuid()), account(owner_uid)
+            give_back = f"chown -R {me}: {folder} && chmod -R u+rwX {folder}"
+            what = (
+                f"Give the account {me} its files back (as root: {give_back})"
+                if owner_uid in (0, os.geteuid())  # root's folder (a command run as root), or this account's own
+                else f"Run it as the server's account, which owns {folder} (sudo -u {owner} queue-server ...)"
+            )
+        said = (f"error: the SQLite database {path} cannot be used: {problem.why}. Nothing was changed. {what} "
+                "(docs/deployment.md, 'A mall on its own box')")  # fmt: skip
+    print(said, file=sys.stderr, flush=True)
+    raise SystemExit(EXIT_DATABASE[problem.kind])
 
 
 def _not_as_root_in(database: Path | str) -> None:
@@ -1089,14 +1131,18 @@ def _key_fits(key_file: Path, database: Path) -> bool:
 
 def cmd_db_copy(args: argparse.Namespace) -> None:
     """Copy a whole SQLite database into an empty PostgreSQL database, checking every table's row count."""
+    import sqlite3
+
     from queue_server.persistence import postgresql
     from queue_server.persistence.copy import copy_sqlite_to_postgresql
+    from queue_server.persistence.database_health import unusable
     from queue_server.persistence.schema import SchemaError
 
     if not postgresql.is_postgresql(args.target):
         raise SystemExit("error: the target must be a postgresql://user:password@host:port/database URL")
     source: Path = args.source
     shown = postgresql.without_password(args.target)
+    _a_database_file(source, "db")  # a damaged source said as one, not as the target's error
     with server_lock(source, existing=True):
         try:
             counts = copy_sqlite_to_postgresql(source, args.target, progress=print)
@@ -1104,6 +1150,10 @@ def cmd_db_copy(args: argparse.Namespace) -> None:
             raise SystemExit(f"error: cannot reach the PostgreSQL database {shown}: {exc}") from None
         except (SchemaError, OSError) as exc:
             raise SystemExit(f"error: {exc}") from None
+        except sqlite3.Error as exc:  # the source, damaged deeper than its first pages
+            if (problem := unusable(exc, source)) is not None:
+                _database_unusable(problem)
+            raise SystemExit(f"error: {source}: {type(exc).__name__}: {exc}") from None
         except Exception as exc:  # asyncpg's errors: the server unreachable, a refused login ...
             raise SystemExit(f"error: {shown}: {type(exc).__name__}: {exc}") from None
     print(f"copied {sum(counts.values())} rows of {len(counts)} tables into {shown}; every count checked")
@@ -1520,7 +1570,9 @@ def _database_errors() -> tuple[type[BaseException], ...]:
     (a wrong password, no such database)."""
     import sqlite3
 
-    errors: tuple[type[BaseException], ...] = (OSError, sqlite3.Error)
+    from queue_server.persistence.database_health import DatabaseUnusable
+
+    errors: tuple[type[BaseException], ...] = (OSError, sqlite3.Error, DatabaseUnusable)
     try:
         import asyncpg
     except ImportError:
@@ -1553,20 +1605,30 @@ def _disk_full(args: argparse.Namespace) -> str:
     """What to do when a SQLite database failed on a disk with (next to) no room left. SQLite says "disk I/O error"
     when it cannot even make its -shm file there, which reads as a failing disk (outside review: serve on a full
     disk said only that, and systemd started it again every 2 seconds)."""
+    text = _sqlite_named(args)
+    return "" if text is None else _disk_full_at(Path(text), quiet=True)
+
+
+def _sqlite_named(args: argparse.Namespace) -> str | None:
+    """The SQLite database a command was given (--db, QUEUE_DATABASE or the default); None for PostgreSQL."""
     text = str(getattr(args, "db", None) or os.environ.get("QUEUE_DATABASE") or "var/queue.sqlite3")
-    if text.startswith(("postgresql://", "postgres://")):
-        return ""
-    folder = Path(text).resolve().parent
+    return None if text.startswith(("postgresql://", "postgres://")) else text
+
+
+def _disk_full_at(database: Path, *, quiet: bool = False) -> str:
+    """The room left on the disk of `database`, said with what to do; `quiet`: nothing unless it is (next to) full."""
+    folder = database.resolve().parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     try:
         free = shutil.disk_usage(folder).free
     except OSError:
         return ""
-    if free >= FULL_BELOW:
+    if free >= FULL_BELOW and quiet:
         return ""
+    state = "is full" if free < FULL_BELOW else "(or the account's quota) is full"
     return (
-        f". The disk of {folder} is full ({free // 1000} KB free): free some space on it (old backups, the archive "
+        f". The disk of {folder} {state} ({free // 1000} KB free): free some space on it (old backups, the archive "
         "folder), then run this again (docs/deployment.md, 'A full disk')"
     )
 
@@ -1597,6 +1659,46 @@ def _no_such_database(exc: BaseException) -> str:
     )
 
 
+def _unusable_database(args: argparse.Namespace, exc: BaseException) -> None:
+    """One rule for every command: an error that says the database cannot be used as it is (damaged, the account's
+    rights, a full disk; PostgreSQL out of reach or refusing) ends the command in a sentence and its own exit status
+    (EXIT_DATABASE), whichever step met it. Returns for any other error."""
+    from queue_server.persistence.database_health import unusable
+
+    sqlite = _sqlite_named(args)
+    if sqlite is not None:
+        if (problem := unusable(exc, Path(sqlite))) is not None:
+            _database_unusable(problem)
+        return
+    if (said := _postgresql_unreachable(exc)) is not None:
+        print(f"error: {_database_named(args)}: {type(exc).__name__}: {exc}{said}", file=sys.stderr, flush=True)
+        raise SystemExit(EXIT_DATABASE["denied"])
+
+
+def _postgresql_unreachable(exc: BaseException) -> str | None:
+    """What to do when PostgreSQL cannot be reached or refuses this server's login; None for any other error."""
+    name = type(exc).__name__
+    if name == "InvalidCatalogNameError":
+        return _no_such_database(exc)
+    if name in ("InvalidPasswordError", "InvalidAuthorizationSpecificationError"):
+        return (". PostgreSQL refused the role or its password: check the URL's role and password (or ~/.pgpass) "
+                "against the role made for the server (docs/deployment.md, section 1), and pg_hba.conf for this "
+                "machine's address")  # fmt: skip
+    if isinstance(exc, socket.gaierror):
+        return ". That host name is not known here: check the host in the URL (or give its address)"
+    if isinstance(exc, (ConnectionRefusedError, TimeoutError)) or name in (
+        "ConnectionDoesNotExistError",
+        "CannotConnectNowError",
+        "TooManyConnectionsError",
+    ):
+        return (". PostgreSQL could not be reached there: check that it runs (systemctl status postgresql), that "
+                "it listens on that address and port (listen_addresses in postgresql.conf) and that no firewall is "
+                "in between, then run this again")  # fmt: skip
+    if isinstance(exc, OSError) and exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ECONNRESET):
+        return ". PostgreSQL could not be reached there: check the host in the URL and the network to it"
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
@@ -1611,9 +1713,11 @@ def main(argv: list[str] | None = None) -> None:
     except _database_errors() as exc:
         if other := _another_file(args, exc):
             raise SystemExit(f"error: {other}") from None
+        _unusable_database(args, exc)
         raise SystemExit(f"error: {_database_named(args)}: {type(exc).__name__}: {exc}{_disk_full(args)}"
                          f"{_no_such_database(exc)}") from None  # fmt: skip
     except _schema_error() as exc:  # any command opening a database: a newer one, or migrations due under servers
+        _unusable_database(args, exc)
         raise SystemExit(f"error: {exc}{_disk_full(args)}") from None
     except KeyboardInterrupt:
         # Ctrl+C: the server has already shut down cleanly (uvicorn re-raises the signal afterwards); a traceback

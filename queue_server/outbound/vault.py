@@ -17,6 +17,8 @@ from typing import Protocol
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from queue_server.persistence.private_files import owner_only
+
 log = logging.getLogger(__name__)
 
 
@@ -48,6 +50,7 @@ class Vault:
                 "readable by the account the server runs as"
             ) from None
         if text:
+            owner_only(path)  # a key copied into place with `cp` (mode 644): the key to every number sealed
             try:
                 return cls(text)
             except ValueError as exc:
@@ -61,13 +64,19 @@ class Vault:
                 f"it is). If it is lost for good, make an empty file there (touch {path}): a new key is made in it, "
                 "the messages waiting are not sent and the webhooks' secrets must be rotated"
             )
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # as the database's folder
         key = Fernet.generate_key()
         try:
             flags = os.O_WRONLY | (os.O_TRUNC if text is not None else os.O_CREAT | os.O_EXCL)
             fd = os.open(path, flags, 0o600)
         except FileExistsError:  # another worker process made it a moment ago
             return cls(path.read_bytes().strip())
+        # An empty file made by hand (`touch`, as said above: mode 644) keeps its mode through O_TRUNC: owner only
+        # before the key is in it.
+        try:
+            os.fchmod(fd, 0o600)
+        except PermissionError:  # another account's file, which this one may write: said, as private_files does
+            log.warning("%s belongs to another account and cannot be made owner only", path)
         with os.fdopen(fd, "wb") as f:
             f.write(key + b"\n")
         log.warning(  # said so a technician knows what to keep: backups never hold it (docs/deployment.md, 5)

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from queue_server.persistence import schema
+from queue_server.persistence.database_health import DatabaseUnusable, unusable
 from queue_server.persistence.lock_file import process_alive
 from queue_server.persistence.port import HOLDS_SEALED, KEY_CHECK, SEALED_SAMPLES
 from queue_server.persistence.private_files import new_private_file
@@ -52,9 +53,9 @@ def backup_sqlite(source: Path, dest: Path, replace: bool = False) -> dict[str, 
                     dst.close()
                     _discard(staged)  # the room it took is counted free again
                     raise _not_written(dest, source, exc) from None
-                raise BackupRefused(f"{source} could not be read ({exc})") from None
+                raise unusable(exc, source) or BackupRefused(f"{source} could not be read ({exc})") from None
             dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
-            counts = _checked(dst, dest)
+            counts = _checked(dst, dest, copy_of=source)
         finally:
             dst.close()
         _put_in_place(staged, dest, replace)
@@ -259,13 +260,17 @@ def _size(size: int) -> str:
     return f"{size // 1000} KB" if size < 1_000_000 else f"{size / 1_000_000:.1f} MB"
 
 
-def _checked(conn: sqlite3.Connection, where: Path) -> dict[str, int]:
+def _checked(conn: sqlite3.Connection, where: Path, copy_of: Path | None = None) -> dict[str, int]:
+    """Rows per counted table of the database `conn` opens (at `where`), once SQLite's integrity check passes.
+    `copy_of`: `where` is a backup's copy of that database, page for page, so a failure is that database's damage."""
     try:
         verdict = conn.execute("PRAGMA integrity_check").fetchone()[0]
     except sqlite3.DatabaseError as exc:
-        raise BackupRefused(f"{where} is not a usable SQLite database ({exc})") from None
+        verdict = str(exc)
+    if verdict != "ok" and copy_of is not None:
+        raise DatabaseUnusable("damaged", copy_of, f"SQLite's integrity check of its copy fails: {verdict}")
     if verdict != "ok":
-        raise BackupRefused(f"{where} fails SQLite's integrity check: {verdict}")
+        raise BackupRefused(f"{where} is not a usable SQLite database: SQLite's integrity check fails: {verdict}")
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     return {t: int(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in COUNTED if t in tables}  # noqa: S608
 

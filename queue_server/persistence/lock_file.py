@@ -18,6 +18,7 @@ import contextlib
 import fcntl
 import json
 import os
+import stat
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,7 +34,10 @@ def acquire(database: Path, serving: dict[str, Any] | None = None) -> IO[str] | 
     path = lock_path(database)
     while True:
         # Opened without truncating: the record of the server that holds it (or held it last) stays.
-        handle = os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o644), "r+")
+        # Owner only, as the database and its folder are: it names the server's pid, address and port, and a lock
+        # file others may open is one they may hold (flock needs only read access) to keep the server from starting.
+        handle = os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+")
+        _owner_only(handle)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -48,6 +52,14 @@ def acquire(database: Path, serving: dict[str, Any] | None = None) -> IO[str] | 
         handle.write(json.dumps(serving))
         handle.flush()
     return handle
+
+
+def _owner_only(handle: IO[str]) -> None:
+    """A lock file of an earlier release (mode 644) made owner-only; another account's is left as it is."""
+    mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+    if mode & 0o077:
+        with contextlib.suppress(PermissionError):
+            os.fchmod(handle.fileno(), mode & 0o700)
 
 
 def release(handle: IO[str], database: Path) -> None:

@@ -24,12 +24,18 @@ def private_database(path: Path) -> None:
         new_private_file(path)
         return
     for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        try:
-            mode = stat.S_IMODE(part.stat().st_mode)
-            if mode & 0o077:
-                part.chmod(mode & 0o700)
-                log.warning("%s was readable by other accounts of this machine (mode %o): now owner only", part, mode)
-        except FileNotFoundError:
-            continue
-        except PermissionError:  # another account's file: said, not fatal (the server may still read it)
-            log.warning("%s is readable by other accounts of this machine and cannot be made owner only", part)
+        owner_only(part)
+
+
+def owner_only(path: Path) -> None:
+    """An existing file of the mall's data made owner-only if others may read or write it (an older release's, or a
+    copy put in place by hand with `cp`), and said in the log; nothing if it is not there."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
+            log.warning("%s was readable by other accounts of this machine (mode %o): now owner only", path, mode)
+    except FileNotFoundError:
+        return
+    except PermissionError:  # another account's file: said, not fatal (the server may still read it)
+        log.warning("%s is readable by other accounts of this machine and cannot be made owner only", path)
