@@ -412,8 +412,13 @@ def _database_unusable(problem: Any) -> NoReturn:
         said = f"error: the SQLite database {path} cannot be written ({problem.why}){_disk_full_at(path)}"
     else:
         folder = path.resolve().parent
+        while not folder.exists() and folder != folder.parent:  # a folder to be made: the one it would be made in
+            folder = folder.parent
         if "mounted read-only" in problem.why:
             what = "Remount it read-write, or give --db a database on a writable disk"
+        elif "may not make its folder" in problem.why:  # never a chown -R of the folder above (/srv)
+            me = account(os.geteuid())
+            what = f"Make it for the account {me} (as root: install -d -o {me} -g {me} -m 700 {path.resolve().parent})"
         else:
             try:
                 owner_uid = folder.stat().st_uid

@@ -166,6 +166,21 @@ def test_a_database_the_account_may_not_use_names_the_file_its_owner_and_mode(
         assert sorted(p.name for p in folder.iterdir()) == ["queue.sqlite3"], "no lock, -wal or -shm file made"
         assert db.stat().st_mode & 0o777 == file_mode
 
+    # A data folder to be made where the account may not make it: said as the database's (it was "nw/var: Permission
+    # denied (the database is not at fault)"), with the folder to make for it, never a chown -R of the one above.
+    above = tmp_path / "srv"
+    above.mkdir(mode=0o555)
+    above.chmod(0o555)
+    db = above / "var" / "queue.sqlite3"
+    try:
+        done = subprocess.run([*prefix, *QS, "migrate", "--db", str(db)], capture_output=True, text=True, timeout=60,
+                              check=False)  # fmt: skip
+    finally:
+        above.chmod(0o755)
+    assert done.returncode == 5 and "Traceback" not in done.stderr, done.stderr
+    assert f"may not make its folder {db.parent}: {above} belongs to the account root, mode 555" in done.stderr
+    assert f"install -d -o root -g root -m 700 {db.parent}" in done.stderr and not list(above.iterdir())
+
 
 def test_a_database_on_a_read_only_disk_says_so(good_database: Path, tmp_path: Path) -> None:
     disk = tmp_path / "disk"

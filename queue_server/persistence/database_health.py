@@ -77,6 +77,14 @@ def look(path: Path, *, writes: bool = True) -> None:
         raise DatabaseUnusable(
             "denied", path, f"the account {account(os.geteuid())} may not open its folder: {_owned(folder)}"
         )
+    if not folder.exists() and writes:  # to be made, with the folders it lacks: where they would be made
+        place = folder.parent
+        while not place.exists() and place != place.parent:
+            place = place.parent
+        if place.is_dir() and not os.access(place, os.W_OK | os.X_OK, effective_ids=True):
+            raise DatabaseUnusable(
+                "denied", path, f"the account {account(os.geteuid())} may not make its folder {folder}: {_owned(place)}"
+            )
     if not path.is_file():
         return
     _access(path, writes)
