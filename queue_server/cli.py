@@ -77,7 +77,11 @@ def server_lock(
     if existing and not database.is_file():
         raise SystemExit(f"error: no database at {database}")
     made = _made_here(database)[:-1]  # the folders its lock file makes, innermost last
-    handle = lock_file.acquire(database, serving)
+    try:
+        handle = lock_file.acquire(database, serving)
+    except OSError:  # no room for the record of where it listens: the folders made for it go again
+        _remove_empty(made)
+        raise
     if handle is None:
         raise SystemExit(
             f"error: another queue server is using {database} (lock file {database}.lock): stop it first "
@@ -88,11 +92,16 @@ def server_lock(
     finally:
         lock_file.release(handle, database)
         if not database.exists():  # never made (a restore refused, a first account refused): its folders go too
-            for folder in reversed(made):
-                try:
-                    folder.rmdir()
-                except OSError:  # not empty (something else put there meanwhile): kept, and those around it
-                    break
+            _remove_empty(made)
+
+
+def _remove_empty(made: list[Path]) -> None:
+    """The folders made for a database never made, innermost first, while they are empty."""
+    for folder in reversed(made):
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (something else put there meanwhile): kept, and those around it
+            break
 
 
 def _serve(config: Config, banner: str | None = None) -> None:

@@ -24,6 +24,8 @@ import httpx
 import pytest
 from playwright.async_api import Browser
 
+from queue_server.settings.sitefile import DEMO_SITE
+
 from .helpers import KIOSK, Server, bearer, eventually, running_server
 from .pg_support import new_database, throwaway_cluster_handle
 from .test_metrics import scrape, value
@@ -130,6 +132,18 @@ def test_serve_on_a_full_disk_says_the_disk_is_full(small_disk: Path, tmp_path: 
     filler.unlink()
     done = subprocess.run([*QS, "migrate", "--db", str(db)], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and "nothing to do" in done.stdout, done.stderr
+
+
+def test_serve_of_a_new_database_on_a_full_disk_leaves_nothing_behind(small_disk: Path) -> None:
+    """A first start on a full disk left an empty lock file (its record of where the server listens could not be
+    written) in a folder made for it: it is said as a full disk (status 6), and the folder and lock file go again."""
+    filler = _fill(small_disk)
+    db = small_disk / "var" / "queue.sqlite3"
+    failed = subprocess.run([*QS, "serve", "--port", "0", "--db", str(db), "--site", str(DEMO_SITE)],
+                            capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert failed.returncode == 6 and "Traceback" not in failed.stderr, failed.stderr
+    assert f"The disk of {small_disk} is full" in failed.stderr, failed.stderr
+    assert sorted(p.name for p in small_disk.iterdir()) == [filler.name]
 
 
 def _fill(disk: Path) -> Path:

@@ -47,10 +47,15 @@ def acquire(database: Path, serving: dict[str, Any] | None = None) -> IO[str] | 
             break
         handle.close()  # removed by its holder meanwhile: the lock is the file at the path now
     if serving is not None:
-        handle.seek(0)
-        handle.truncate()
-        handle.write(json.dumps(serving))
-        handle.flush()
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(json.dumps(serving))
+            handle.flush()
+        except OSError:  # a full disk: the lock of a database not made yet is not left behind, empty
+            with contextlib.suppress(OSError):
+                release(handle, database)
+            raise
     return handle
 
 
