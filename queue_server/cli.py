@@ -495,7 +495,14 @@ async def _with_accounts(args: argparse.Namespace, action: Any) -> Any:
     # lock's, once the database is gone).
     with server_lock(config.database) if made else contextlib.nullcontext():
         storage = storage_for(config.database, synchronous=config.synchronous)
-        await storage.open()
+        try:
+            await storage.open()
+        except BaseException:  # a full disk: the empty file made for the database goes again, as below
+            with contextlib.suppress(Exception):
+                await storage.close()
+            if made and isinstance(config.database, Path):
+                _unmade(config.database)
+            raise
         try:
             # What the server serves, the Settings page's agencies and screens too: never the site files alone.
             sites = await command_line_engine(config, storage).configured_sites()
@@ -503,7 +510,8 @@ async def _with_accounts(args: argparse.Namespace, action: Any) -> Any:
             accounts.others_may_serve = True  # the command line changes what a running server checks
             return await action(accounts, sites, config, storage)
         except BaseException:
-            await storage.close()
+            with contextlib.suppress(Exception):  # a storage that never opened (a full disk) may fail to close too
+                await storage.close()
             if made and isinstance(config.database, Path):
                 _unmade(config.database)
             raise

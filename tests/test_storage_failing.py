@@ -136,7 +136,8 @@ def test_serve_on_a_full_disk_says_the_disk_is_full(small_disk: Path, tmp_path: 
 
 def test_serve_of_a_new_database_on_a_full_disk_leaves_nothing_behind(small_disk: Path) -> None:
     """A first start on a full disk left an empty lock file (its record of where the server listens could not be
-    written) in a folder made for it: it is said as a full disk (status 6), and the folder and lock file go again."""
+    written) in a folder made for it, and a first account an empty database file: each is said as a full disk
+    (status 6), and what it made goes again."""
     filler = _fill(small_disk)
     db = small_disk / "var" / "queue.sqlite3"
     failed = subprocess.run([*QS, "serve", "--port", "0", "--db", str(db), "--site", str(DEMO_SITE)],
@@ -144,6 +145,12 @@ def test_serve_of_a_new_database_on_a_full_disk_leaves_nothing_behind(small_disk
     assert failed.returncode == 6 and "Traceback" not in failed.stderr, failed.stderr
     assert f"The disk of {small_disk} is full" in failed.stderr, failed.stderr
     assert sorted(p.name for p in small_disk.iterdir()) == [filler.name]
+    # A first account made before the first start (README): its empty database file stayed, as a mall's database.
+    first = subprocess.run([*QS, "user", "add", "kepala", "--role", "admin", "--site-id", "tegal", "--password-stdin",
+                            "--db", str(db), "--site", str(DEMO_SITE)], input="sandi-yang-panjang\n",
+                           capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert first.returncode == 6 and "Traceback" not in first.stderr, first.stderr
+    assert "removed again" in first.stderr and sorted(p.name for p in small_disk.iterdir()) == [filler.name]
 
 
 def _fill(disk: Path) -> Path:
