@@ -177,9 +177,13 @@ def _port_free(config: Config) -> None:
         try:
             probe.bind((config.host, config.port))
         except OSError as exc:
-            hint = (
-                ": another server runs there; stop it or give another --port" if exc.errno == errno.EADDRINUSE else ""
-            )
+            hint = {
+                errno.EADDRINUSE: ": another server runs there; stop it or give another --port",
+                errno.EACCES: ": a port below 1024 needs a right the server's account does not have; give a port from "
+                "1024 up (8000, docs/deployment.md section 4), with a proxy in front for port 80",
+                errno.EADDRNOTAVAIL: f": this machine has no address {config.host}; check --host (0.0.0.0: every "
+                "address of the machine)",
+            }.get(exc.errno or 0, "")
             raise SystemExit(f"error: {config.host}:{config.port} cannot be used ({exc.strerror}){hint}") from None
 
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -412,6 +413,22 @@ def test_serve_says_what_it_serves_and_refuses_a_port_in_use_at_once(tmp_path: P
     assert "#token=" not in index.text and "d_kiosk_" not in index.text, "links only: no device token"
     assert english.status_code == 200 and "Ticket kiosk" in english.text
     assert picker.status_code == 200 and "Pilih loket" in picker.text and 'href="/counter/tegal/1"' in picker.text
+
+
+def test_serve_says_what_to_do_with_a_port_it_may_not_open_or_an_address_not_here(tmp_path: Path) -> None:
+    """An installer's walk: `--port 80` as the service's account said only "(Permission denied)", and a --host this
+    machine does not have "(Cannot assign requested address)"."""
+    db = tmp_path / "var" / "q.sqlite3"
+    elsewhere = run("serve", "--port", "8000", "--host", "198.51.100.77", "--db", str(db), "--site", str(DEMO_SITE),
+                    check=False)  # fmt: skip
+    assert elsewhere.returncode == 1 and "this machine has no address 198.51.100.77; check --host" in elsewhere.stderr
+    if os.geteuid() == 0 and shutil.which("setpriv"):  # root without the right to bind a low port, as a service account
+        low = subprocess.run(["setpriv", "--bounding-set=-net_bind_service", "--inh-caps=-net_bind_service", *QS,
+                              "serve", "--port", "80", "--db", str(db), "--site", str(DEMO_SITE)],
+                             capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+        assert low.returncode == 1 and "a port below 1024 needs a right" in low.stderr, low.stderr
+        assert "give a port from 1024 up" in low.stderr
+    assert not db.parent.exists(), "refused before anything was made"
 
 
 def test_serve_on_every_address_names_the_lan_address_not_localhost() -> None:
