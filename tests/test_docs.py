@@ -239,3 +239,43 @@ def test_systemd_verifies_every_unit_of_the_deployment_page(tmp_path: Path) -> N
                               timeout=60, check=False)  # fmt: skip
         said = [line for line in done.stderr.splitlines() if "/units/" in line or name in line]
         assert done.returncode == 0 and not said, (name, done.stderr)
+
+
+MDWE = """
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(65, 1, 0, 0, 0) != 0:  # PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN (Linux 6.3+): kept across execve
+    sys.exit(77)
+os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+"""
+
+UNDER_MDWE = """
+import mmap, sys
+try:
+    mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+    sys.exit("the rule does not hold here")
+except PermissionError:
+    pass
+import argon2, uvloop, cryptography.fernet
+from sounds.tts import Renderer
+argon2.PasswordHasher().hash("sandi-yang-panjang")
+cryptography.fernet.Fernet(cryptography.fernet.Fernet.generate_key()).encrypt(b"0812")
+with Renderer() as r:
+    clip = r.render_clip("k", "Loket Kependudukan", "id", sys.argv[1])
+print(clip.duration_ms)
+"""
+
+
+def test_the_server_s_libraries_need_no_memory_both_writable_and_executable(tmp_path: Path) -> None:
+    """The unit's MemoryDenyWriteExecute=yes (docs/deployment.md, "What the unit allows"), checked with the kernel's
+    own form of the rule (prctl PR_SET_MDWE, which refuses such a mapping as systemd's filter does): espeak-ng through
+    ctypes renders a spoken word, argon2 hashes, cryptography encrypts, uvloop loads. Skipped on a kernel without it."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", MDWE, "-c", UNDER_MDWE, str(tmp_path / "clip.wav")],
+                          capture_output=True, text=True, timeout=120, check=False, cwd=ROOT)  # fmt: skip
+    if done.returncode == 77:
+        pytest.skip("this kernel has no PR_SET_MDWE (Linux 6.3+)")
+    assert done.returncode == 0 and float(done.stdout) > 500, done.stderr
+    assert (tmp_path / "clip.wav").stat().st_size > 10_000
