@@ -194,7 +194,7 @@ def test_every_systemd_unit_of_the_deployment_page_is_whole() -> None:
         if ".service" in name.split()[1]:
             assert {"Unit", "Service"} <= sections and "\nExecStart=" in block, name
             if "Type=oneshot" not in block:
-                assert "Install" in sections and "\nRestart=on-failure" in block, name
+                assert "Install" in sections and "\nRestart=always" in block, name
             hardening = {line.split("=", 1)[0] for line in block.splitlines() if "=" in line}
             missing = SERVICE_HARDENING - hardening
             assert not missing, (name, sorted(missing))
