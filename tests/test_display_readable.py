@@ -62,13 +62,18 @@ window.__skip = (ms) => { skipped += ms; };
 
 async def settled(page: Page) -> dict[str, Any]:
     """What MEASURE finds once the grids have been fitted to the screen (a ResizeObserver's turn after the first
-    drawing: measured at once, a chip was seen cut for a frame), or what it last found after 10 s."""
+    drawing: measured at once, a chip was seen cut for a frame): nothing small or cut, or the same for a whole
+    second (a 120-character name is cut by design: waiting the 10 s out for it cost the suite a minute and a half),
+    or what it last found after 10 s."""
     measured: dict[str, Any] = await page.evaluate(MEASURE)
+    unchanged = 0
     for _ in range(100):
-        if not measured["small"] and not measured["cut"]:
+        if (not measured["small"] and not measured["cut"]) or unchanged >= 10:
             break
         await asyncio.sleep(0.1)
-        measured = await page.evaluate(MEASURE)
+        again = await page.evaluate(MEASURE)
+        unchanged = unchanged + 1 if again == measured else 0
+        measured = again
     return measured
 
 
