@@ -376,6 +376,54 @@ async def test_check_in_at_the_kiosk(site: Server) -> None:
     assert r.status_code == 409 and r.json()["error"]["code"] == "already_checked_in", "once called: no reprint"
 
 
+async def test_a_booked_citizen_of_a_priority_group_is_checked_in_with_it(site: Server) -> None:
+    """A booking's check-in took no priority group: an elderly or disabled citizen who booked online lost the
+    priority an ordinary ticket would have had. The kiosk and staff say the group as when issuing; a bad one is
+    refused at its field and changes nothing; a second check-in (a reprint) keeps the ticket's own."""
+    server = site
+    elder = (await book(server, 7, "09:00")).json()["booking"]["code"]
+    other = (await book(server, 8, "09:00")).json()["booking"]["code"]
+    server.clock.now = datetime(2026, 11, 24, 1, 45, tzinfo=UTC)  # Tuesday 08:45: their windows open
+    url = f"/api/v1/sites/tegal/bookings/{elder}/check-in"
+    for body, field in (({"priority": "vip"}, "priority"), ({"priority": 3}, "priority"),
+                        ({"priority": "x" * 500}, "priority"), ({"nik": "3328014101900007"}, "nik")):  # fmt: skip
+        r = await server.http.post(url, json=body, headers=bearer(KIOSK))
+        assert r.status_code == 422, (body, r.text)
+        error = r.json()["error"]
+        assert error["code"] == "invalid_field" and error["details"]["field"] == field, (body, error)
+        assert error["message"] and error["message_en"], error
+    r = await server.http.post(url, content=b"priority=lansia", headers={**bearer(KIOSK), "Content-Type": "text/plain"})
+    assert r.status_code == 415, r.text
+    r = await server.http.post(url, content=b"[1]", headers={**bearer(KIOSK), "Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert not server.ctx.state("tegal").tickets, "a refused check-in issued nothing"
+
+    walk_in = await server.issue("ktp")  # 08:45, before both
+    r = await server.http.post(url, json={"priority": "lansia"}, headers=bearer(KIOSK))
+    assert r.status_code == 201, r.text
+    ticket = r.json()["ticket"]
+    assert ticket["priority"] is True and ticket["priority_group"] == "lansia" and ticket["channel"] == "online"
+    assert r.json()["people_ahead"] == 0, "a priority ticket: ahead of the walk-in issued before it"
+    # Staff check one in with a group too (the desk); with none, the ticket has none (the body is optional).
+    staff = await server.login("op-disdukcapil")
+    r = await server.http.post(f"/api/v1/sites/tegal/bookings/{other}/check-in", headers=staff)
+    assert r.status_code == 201 and r.json()["ticket"]["priority_group"] is None, r.text
+    # Checked in again, with another group or none: the same ticket, its group as it was.
+    for body in ({"priority": "disabilitas"}, None):
+        r = await server.http.post(url, json=body, headers=staff if body else bearer(KIOSK))
+        assert r.status_code == 200 and r.json()["again"] is True, r.text
+        assert r.json()["ticket"]["id"] == ticket["id"] and r.json()["ticket"]["priority_group"] == "lansia", r.text
+    assert server.ctx.state("tegal").tickets[ticket["id"]].priority == "lansia"
+
+    # Called as a priority ticket is: before the walk-in issued before it and the other booking (its slot, 09:00,
+    # has not begun).
+    operator = await server.login("op-disdukcapil")
+    assert (await server.command(operator, "1", "open")).status_code == 200
+    called = await server.command(operator, "1", "call_next")
+    assert called.json()["ticket"]["id"] == ticket["id"], called.text
+    assert walk_in["ticket"]["id"] != ticket["id"]
+
+
 async def test_a_code_written_as_a_citizen_writes_it_finds_its_booking(site: Server) -> None:
     """The booking page and the kiosk read "bk 7q3m2x" or "7Q3M2X" as BK-7Q3M2X, but the server did not: the API's
     look-up, its cancel, a check-in by another client and /b/7q3m2x typed from a slip said "tidak ditemukan"."""

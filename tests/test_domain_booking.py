@@ -132,6 +132,31 @@ def test_booked_citizen_goes_ahead_of_walk_ins_once_the_slot_begins() -> None:
     assert d.serve("1").id == later_walk_in.id
 
 
+def test_a_booked_citizen_of_a_priority_group_keeps_their_priority() -> None:
+    """A booking's check-in took no priority group: an elderly citizen who booked online lost the priority an
+    ordinary ticket would have had. Checked in with one, the ticket is a priority ticket like any other: among the
+    priority tickets by when it was issued (its slot does not hold it back, as it does not hold back a walk-in's),
+    ahead of walk-ins and of bookings whose slot has begun, and counted in the counter's run of priority calls."""
+    d = driver()
+    elder_code = book(d, "nik-a", slot=time(9))
+    due_code = book(d, "nik-b", slot=time(8, 30))
+    assert refused(d, c.CheckIn(elder_code, "x", "tokx", "vip")) == "unknown_priority_group"
+    d.now = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)  # 08:30
+    d.open("1")
+    walk_in = d.issue("ktp")
+    d.run(c.CheckIn(due_code, "due", "tok-due"))  # its slot (08:30) has begun: ahead of walk-ins
+    d.tick(1)
+    d.run(c.CheckIn(elder_code, "elder", "tok-elder", "lansia"))  # 08:31, its slot (09:00) not begun yet
+    assert d.state.tickets["elder"].priority == "lansia" and d.state.tickets["elder"].booked_slot is not None
+    pregnant = d.issue("ktp", priority="ibu_hamil")  # a walk-in priority ticket issued after it
+    assert d.serve("1").id == "elder", "a priority ticket, oldest first among them"
+    assert d.serve("1").id == pregnant.id
+    assert d.serve("1").id == "due", "then the booking whose slot has begun"
+    assert d.serve("1").id == walk_in.id
+    assert d.state.counter("1").priority_streak == 0
+    assert [e.data["ticket"]["priority"] for e in d.log if e.type == "booking.checked_in"] == [None, "lansia"]
+
+
 def test_a_cancelled_booking_is_said_to_be_cancelled_before_its_window_too() -> None:
     """An outside review: before the window a cancelled booking was told "check-in opens at 08.30", and its citizen
     waited for a booking that no longer existed."""

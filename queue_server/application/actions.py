@@ -117,6 +117,12 @@ def issue_answer(events: list[Event], state: SiteState) -> dict[str, Any]:
     }
 
 
+def _priority_group(body: dict[str, Any]) -> str | None:
+    """The ticket's UU 25/2009 priority group, if one is said: issuing's and a booking's check-in's alike (the domain
+    decides it again: domain/decide._require_priority_group)."""
+    return v.text(body, "priority", required=False, max_len=40, choices=tuple(PRIORITY_GROUPS))
+
+
 async def issue_ticket(
     ctx: Context, principal: Principal | None, site_id: str, body: dict[str, Any], idem_key: str | None
 ) -> Outcome:
@@ -125,7 +131,7 @@ async def issue_ticket(
     v.only(body, {"service", "priority", "channel", "notify"})
     service = v.required_text(body, "service", max_len=40)
     site = await ctx.site_having(site_id, lambda s: bool(s.counters_serving(service)))
-    priority = v.text(body, "priority", required=False, max_len=40, choices=tuple(PRIORITY_GROUPS))
+    priority = _priority_group(body)
     default_channel = "kiosk" if principal.role == "kiosk" else "desk"
     channel = v.text(body, "channel", required=False, choices=CHANNELS) or default_channel
     if principal.role == "kiosk" and channel != "kiosk":
@@ -760,10 +766,16 @@ async def cancel_booking(ctx: Context, code: str) -> Outcome:
     return await ctx.engine.submit(site_id, c.CancelBooking(found["booking"]["code"]), answer)
 
 
-async def check_in(ctx: Context, principal: Principal | None, site_id: str, code: str) -> Outcome:
+async def check_in(
+    ctx: Context, principal: Principal | None, site_id: str, code: str, body: dict[str, Any] | None = None
+) -> Outcome:
+    """A booking's citizen arrives: its ticket, of the priority group staff or the kiosk say ({"priority": "lansia"},
+    optional, as issuing's). A second check-in answers the ticket it made, its priority as it was."""
     ctx.site(site_id)
     require(principal, "ticket.issue", site_id)
-    command = c.CheckIn(written_code(code), _new_id(), secrets.token_urlsafe(18))
+    body = body or {}
+    v.only(body, {"priority"})
+    command = c.CheckIn(written_code(code), _new_id(), secrets.token_urlsafe(18), _priority_group(body))
 
     def answer(events: list[Event], state: SiteState) -> dict[str, Any]:
         event = events[0]

@@ -247,6 +247,7 @@ class CheckIn:
     code: str
     ticket_id: str
     token: str
+    priority: str | None = None  # a UU 25/2009 group, as IssueTicket's: the booked citizen keeps their priority
 
 
 @dataclass(frozen=True)

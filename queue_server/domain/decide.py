@@ -305,13 +305,7 @@ def _closed_now(site: Site, local: datetime) -> Refusal:
 
 def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
     service = _service(state, cmd.service)
-    if cmd.priority is not None and cmd.priority not in PRIORITY_GROUPS:
-        raise Refusal(
-            "unknown_priority_group",
-            priority=cmd.priority,
-            choices=list(PRIORITY_GROUPS),
-            details={"field": "priority"},
-        )
+    _require_priority_group(cmd.priority)
     if cmd.channel not in CHANNELS:
         raise Refusal("unknown_channel", channel=cmd.channel, choices=list(CHANNELS), details={"field": "channel"})
     _require_a_counter(state, service)
@@ -333,6 +327,15 @@ def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
             details={"service": service.id, "quota": service.walk_in_quota, "online_left": online_left},
         )
     return [_event(state, ev.TICKET_ISSUED, now, ticket=_new_ticket(state, service, cmd, now, day))]
+
+
+def _require_priority_group(priority: str | None) -> None:
+    """A ticket's priority group is none or one of the UU 25/2009 groups: an issued ticket's and a booking's checked
+    in alike."""
+    if priority is not None and priority not in PRIORITY_GROUPS:
+        raise Refusal(
+            "unknown_priority_group", priority=priority, choices=list(PRIORITY_GROUPS), details={"field": "priority"}
+        )
 
 
 def _require_a_counter(state: SiteState, service: Service, key: str = "service_not_served", **params: Any) -> None:
@@ -864,6 +867,7 @@ def _cancel_booking(state: SiteState, cmd: c.CancelBooking, now: datetime) -> li
 
 
 def _check_in(state: SiteState, cmd: c.CheckIn, now: datetime) -> list[Event]:
+    _require_priority_group(cmd.priority)
     booking = find_booking(state, cmd.code)
     if booking.state is BookingState.CHECKED_IN:
         raise Refusal("already_checked_in", booking=booking.code, details={"ticket": booking.ticket})  # fmt: skip
@@ -891,7 +895,9 @@ def _check_in(state: SiteState, cmd: c.CheckIn, now: datetime) -> list[Event]:
     _require_a_counter(
         state, service, "service_not_served.checkin", booking=booking.code, closes=state.site.local(closes)
     )
-    issue = c.IssueTicket(service.id, cmd.ticket_id, cmd.token, None, "online", booking.contact)
+    # Its priority group, if staff or the kiosk said one, as an issued ticket's (docs/citizen.md, "A booked citizen
+    # of a priority group"): the citizen does not lose by booking the priority they would have had walking in.
+    issue = c.IssueTicket(service.id, cmd.ticket_id, cmd.token, cmd.priority, "online", booking.contact)
     ticket = _new_ticket(state, service, issue, now, day, booked_slot=booking.slot_start)
     return [_event(state, ev.BOOKING_CHECKED_IN, now, booking=checked, ticket=ticket)]
 

@@ -8,7 +8,8 @@ The rule, in one place:
    oldest slot first: booking is a promise of a time.
 4. Tickets of a UU 25/2009 priority group go first, oldest first, unless the counter has already called
    `priority_max_streak` priority tickets in a row while regular tickets waited: then the oldest regular ticket
-   goes, so a stream of priority tickets cannot starve everyone else.
+   goes, so a stream of priority tickets cannot starve everyone else. A booking checked in with a priority group
+   is a priority ticket like any other: among them by when it was issued (its check-in), its slot not waited for.
 5. Otherwise the oldest ticket by its place in time (`queue_key`), then by number.
 """
 

@@ -435,7 +435,10 @@ async def post_check_in(request: Request) -> Response:
     ctx.site(site_id)
     principal = await principal_of(request)
     await limit_check_ins(request, principal)
-    return outcome_response(await check_in(ctx, principal, site_id, request.path_params["code"]))
+    # The body is optional (a check-in without a priority group needs none): read when one is sent.
+    sent = request.headers.get("content-type") or request.headers.get("content-length", "0") != "0"
+    body = await read_json(request) if sent else {}
+    return outcome_response(await check_in(ctx, principal, site_id, request.path_params["code"], body))
 
 
 async def site_devices(request: Request) -> Response:

@@ -492,6 +492,15 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                 "summary": "Check a booking in at the kiosk or desk: issues its ticket",
                 "parameters": [SITE, BOOKING_CODE],
                 "security": SECURED,
+                "requestBody": {
+                    **_body(
+                        {
+                            "type": "object",
+                            "properties": {"priority": {"type": "string", "enum": list(PRIORITY_GROUPS)}},
+                        }
+                    ),
+                    "required": False,  # a check-in without a priority group sends none
+                },
                 "responses": _ok("The ticket (as when issuing) and the booking", "201"),
             }
         },
