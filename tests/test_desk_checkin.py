@@ -241,3 +241,57 @@ async def test_a_check_in_code_of_any_shape_is_refused_with_words_never_a_500(se
         assert r.status_code == 404 and r.json()["error"]["message"], (path, r.text)
     r = await server.http.post("/api/v1/sites/tegal/bookings/BK-ZZZZZZ/check-in")
     assert r.status_code == 401 and r.json()["error"]["code"] == "unauthenticated", "signed in first"
+
+
+@bounded(150)
+async def test_a_booked_citizen_of_a_priority_group_is_checked_in_with_it_at_the_desk(
+    server: Server, tmp_path: Path
+) -> None:
+    """The desk's check-in took no priority group: an elderly citizen who booked online lost the priority an
+    ordinary ticket would have had. The check-in form offers the issuing form's groups, reached by the keyboard,
+    named in Indonesian and in English; the ticket carries the group, and the next citizen starts as not priority.
+    A second check-in (a reprint) keeps the ticket's own group, whatever is chosen then."""
+    need_axe()
+    code = await book(server, 1, "09:30")  # check-in opens at 09.00: now
+    async with chromium() as browser, desk(browser, server) as page:
+        form = page.locator("#checkin-form")
+        group = form.get_by_role("group", name="Kelompok prioritas warga ini (UU 25/2009)")
+        names = [await label.inner_text() for label in await group.locator("label").all()]
+        assert names == ["Bukan prioritas", "Penyandang disabilitas", "Lanjut usia", "Ibu hamil", "Anak-anak",
+                         "Korban bencana alam", "Korban bencana sosial"], names  # fmt: skip
+        assert await form.get_by_role("radio", name="Bukan prioritas").is_checked()
+        # The keyboard alone: the code, Tab to the group, arrows to "Lanjut usia", Enter sends the form.
+        field = page.get_by_role("textbox", name="Kode pemesanan", exact=True)
+        await field.fill(code)
+        await page.keyboard.press("Tab")
+        assert await page.evaluate("() => document.activeElement.name") == "checkin-priority"
+        for _ in range(2):
+            await page.keyboard.press("ArrowDown")
+        assert await form.get_by_role("radio", name="Lanjut usia").is_checked()
+        assert await page.evaluate("() => document.activeElement.value") == "lansia"
+        assert await violations(page) == []
+        await page.keyboard.press("Enter")
+        await until(page, "() => !document.getElementById('issued').hidden", timeout_ms=WAIT)
+        await until(page, "() => window.__printed === 1", timeout_ms=WAIT)
+        label = await text(page, "#d-label")
+        assert await text(page, "#d-issued-line") == "Lapor hadir berhasil: tiket pemesanan diterbitkan"
+        assert await form.get_by_role("radio", name="Bukan prioritas").is_checked(), "the next citizen: none"
+        admin = await server.login("admin")
+        ticket = (await server.http.get(f"/api/v1/sites/tegal/tickets/{label}", headers=admin)).json()
+        assert ticket["channel"] == "online" and ticket["priority"] == "lansia", ticket
+        assert server.ctx.state("tegal").tickets[ticket["id"]].priority == "lansia"
+        await page.screenshot(path=tmp_path / "desk-checked-in-priority.png")
+        shot(tmp_path / "desk-checked-in-priority.png")
+
+        # In English, the same choices in English.
+        await page.click("#lang")
+        group = form.get_by_role("group", name="This citizen's priority group (Law 25/2009)")
+        assert await group.get_by_role("radio", name="Persons with disabilities").count() == 1
+        # Checked in again with another group chosen: the same ticket, printed again, its group as it was.
+        await group.get_by_role("radio", name="Persons with disabilities").check()
+        await check_in(page, code, label="Booking code")
+        await until(page, "() => window.__printed === 2", timeout_ms=WAIT)
+        assert await text(page, "#d-label") == label
+        assert server.ctx.state("tegal").tickets[ticket["id"]].priority == "lansia"
+        assert len([t for t in server.ctx.state("tegal").tickets.values() if t.booked_slot]) == 1
+        assert await violations(page) == []

@@ -325,7 +325,10 @@ async function checkIn(event) {
   $("checkin-button").disabled = true;
   let answer;
   try {
-    answer = await call("POST", `/api/v1/sites/${site}/bookings/${encodeURIComponent(code)}/check-in`, { token: session });
+    // The priority group staff chose, as when issuing; a second check-in (a reprint) keeps the ticket's own.
+    const priority = event.target.elements["checkin-priority"].value;
+    const body = priority ? { priority } : undefined;
+    answer = await call("POST", `/api/v1/sites/${site}/bookings/${encodeURIComponent(code)}/check-in`, { token: session, body });
   } finally {
     checkingIn = false;
     $("checkin-button").disabled = false;
@@ -337,6 +340,7 @@ async function checkIn(event) {
     return input.focus(); // a typo is fixed where it was typed
   }
   input.value = "";
+  event.target.querySelector('input[name="checkin-priority"][value=""]').checked = true; // the next citizen: not priority
   showIssued(answer.data); // also a second check-in while its ticket waits: the same ticket, printed again
 }
 
