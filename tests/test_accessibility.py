@@ -271,6 +271,12 @@ async def test_no_serious_violation_at_other_sizes(server: Server, size: tuple[i
         await page.click("#ticket-done")
         await page.click("#checkin-open")
         await check(page, "kiosk check-in", seen)
+        # a code is asked the priority question next, with its own "no"
+        await page.fill("#checkin-code", "BK-ZZZZZZ")
+        await page.click("#checkin-form [type='submit']")
+        await until(page, "() => window.__kiosk.screen === 'priority'")
+        await check(page, "kiosk check-in, priority question", seen)
+        await page.click("#priority-back")
         await page.goto(f"{server.url}/display/tegal/lobby#token={LOBBY}")
         await until(page, "() => document.getElementById('hero-label').textContent.trim() !== ''")
         await check(page, "TV with a call", seen)

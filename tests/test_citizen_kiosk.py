@@ -335,14 +335,23 @@ async def test_check_in_with_a_booking_code_typed_or_scanned(server: Server) -> 
     async with chromium() as browser, kiosk_page(browser, server) as page:
         await page.click("#checkin-open")
         assert await screen(page) == "checkin"
-        # A typo is refused on the same screen, with the server's words and what the citizen can do.
+        # A code is asked the priority question next, as a service is; "Kembali" goes back to the code.
         await page.fill("#checkin-code", "BK-ZZZZZZ")
         await page.click("#checkin-form [type='submit']")
+        await until(page, "() => window.__kiosk.screen === 'priority'")
+        assert await text(page, "#priority-none") == "Tidak, lanjutkan lapor hadir"
+        await page.click("#priority-back")
+        await until(page, "() => window.__kiosk.screen === 'checkin'")
+        assert await page.input_value("#checkin-code") == "BK-ZZZZZZ"
+        # A typo is refused on the same screen, with the server's words and what the citizen can do.
+        await page.click("#checkin-form [type='submit']")
+        await answer_priority(page)
         await until(page, "() => !document.getElementById('checkin-error').hidden")
         assert await text(page, "#checkin-error") == UNKNOWN_CODE_SAID
         # Too early: says from when.
         await page.fill("#checkin-code", later_code.lower().replace("-", " "))
         await page.click("#checkin-form [type='submit']")
+        await answer_priority(page)
         await until(page, "() => !document.getElementById('checkin-error').hidden")
         assert "dibuka Senin, 23 November 2026 pukul 10.30" in await text(page, "#checkin-error")
         # Typed on the on-screen keypad.
@@ -352,26 +361,47 @@ async def test_check_in_with_a_booking_code_typed_or_scanned(server: Server) -> 
             await page.click(f".k-key[data-key='{key}']")
         assert await page.input_value("#checkin-code") == code
         await page.click("#checkin-form [type='submit']")
+        # An elderly citizen who booked keeps their priority: the ticket is a priority (lansia) one.
+        await answer_priority(page, "lansia")
         await until(page, "() => window.__kiosk.screen === 'ticket'")
         assert (await text(page, "#t-label")).startswith("A-")
         assert await text(page, "#t-booking") == f"Pemesanan {code}, jadwal 09.30–10.00"
+        booked = [t for t in server.ctx.state("tegal").tickets.values() if t.booked_slot]
+        assert [t.priority for t in booked] == ["lansia"] and booked[0].channel == "online", booked
         await page.click("#ticket-done")
+        # A service chosen next is asked the question with its own "no" again.
+        await page.click(".k-agency[data-agency='disdukcapil']")
+        await page.click(".k-service[data-service='ktp']")
+        await until(page, "() => window.__kiosk.screen === 'priority'")
+        assert await text(page, "#priority-none") == "Tidak, antrean biasa"
+        await page.click("#priority-back")
+        await page.click("[data-screen=services] [data-back]")
+        await until(page, "() => window.__kiosk.screen === 'start'")
         # A scanner on the start screen: the code and Enter, as a keyboard would type them. One check-in (its Enter
         # once submitted the form as well, and the second answer hid the ticket behind "sudah lapor hadir").
         sent: list[str] = []
         page.on("request", lambda request: sent.append(request.url) if "/check-in" in request.url else None)
         await page.keyboard.type(scanned_code)
         await page.keyboard.press("Enter")
+        await answer_priority(page)
         await until(page, "() => window.__kiosk.screen === 'ticket'")
         label = await text(page, "#t-label")
         await page.wait_for_load_state("networkidle")
         assert len(sent) == 1 and await screen(page) == "ticket" and label.startswith("A-")
-        # Scanned again, its slip lost: the same number, shown (and printed) again.
+        # Scanned again, its slip lost: the same number, shown (and printed) again, its priority as it was.
         await page.click("#ticket-done")
         await page.keyboard.type(scanned_code)
         await page.keyboard.press("Enter")
+        await answer_priority(page, "disabilitas")
         await until(page, "() => window.__kiosk.screen === 'ticket'")
         assert await text(page, "#t-label") == label
+        assert [t.priority for t in server.ctx.state("tegal").tickets.values() if t.label == label] == [None]
+
+
+async def answer_priority(page: Page, group: str = "") -> None:
+    """The priority question a booking's code is asked, as a service is: "no" (the default) or a group's tile."""
+    await until(page, "() => window.__kiosk.screen === 'priority'", timeout_ms=30_000)
+    await page.click(f"[data-screen=priority] [data-priority='{group}']")
 
 
 async def book_today(server: Server, n: int, slot: str) -> str:
@@ -400,6 +430,8 @@ async def test_every_check_in_refusal_says_what_the_citizen_can_do_next(server: 
     async def refused(page: Page, code: str) -> str:
         await page.fill("#checkin-code", code)
         await page.click("#checkin-form [type='submit']")
+        if code != "BK-12":  # not a code's form: said at once, no question asked
+            await answer_priority(page)
         await until(page, "() => !document.getElementById('checkin-error').hidden", timeout_ms=30_000)
         assert await screen(page) == "checkin", "said where the code can be typed again"
         return await text(page, "#checkin-error")
@@ -444,6 +476,7 @@ async def test_every_check_in_refusal_says_what_the_citizen_can_do_next(server: 
         assert r.status_code == 200
         await page.fill("#checkin-code", early)
         await page.click("#checkin-form [type='submit']")
+        await answer_priority(page)
         await until(page, "() => window.__kiosk.screen === 'setup'", timeout_ms=30_000)
     assert (await server.http.get(f"/api/v1/bookings/{early}")).json()["booking"]["state"] == "booked"
 

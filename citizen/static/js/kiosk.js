@@ -1,6 +1,6 @@
 // The self-service kiosk: agency -> service -> priority question -> ticket (number, wait, QR, print), or a booking
-// check-in by code. The kiosk's device token comes from the URL fragment (#token=...), which is never sent to the
-// server's logs. Refusals (quota used up, closed, too early ...) are shown plainly with the server's own words.
+// check-in by code -> the same priority question -> its ticket. The kiosk's device token comes from the URL fragment
+// (#token=...), which is never sent to the server's logs. Refusals (quota used up, closed, too early ...) are shown plainly with the server's own words.
 // The catalogue follows the site's configuration: when GET /api/v1/sites/{site} says `configuration_version`
 // changed, the tiles are drawn again from /kiosk/{site}/config, but only on the start screen (never under a
 // citizen's finger in the middle of a choice).
@@ -27,7 +27,7 @@ const kioskToken = deviceToken() || "";
 const texts = new Texts(config.text, config.lang);
 const $ = (id) => document.getElementById(id);
 
-const choice = { agency: null, service: null, priority: null, key: null };
+const choice = { agency: null, service: null, priority: null, key: null, code: null }; // code: a booking checking in
 let ticketToken = null;
 let screen = "start";
 
@@ -223,13 +223,21 @@ function show(name) {
   for (const section of document.querySelectorAll("section[data-screen]")) section.hidden = section.dataset.screen !== name;
   document.body.dataset.current = name;
   if (name === "start") {
-    Object.assign(choice, { agency: null, service: null, priority: null, key: null });
+    Object.assign(choice, { agency: null, service: null, priority: null, key: null, code: null });
     $("checkin-code").value = "";
     $("checkin-error").hidden = true;
     applyConfig(); // a catalogue that changed during the last citizen's choice
     checkDay();
   }
   if (name !== "notify" && $("notify-phone")) clearNumber(); // a number never stays on a public screen
+  // The priority question is asked after a service and after a booking's code: "Kembali" goes back to either.
+  if (name === "priority") {
+    $("priority-back").dataset.back = choice.code ? "checkin" : "services";
+    // "Tidak, antrean biasa" would tell a booked citizen they lose their booking: theirs says the check-in goes on.
+    const none = $("priority-none");
+    none.dataset.t = choice.code ? "kiosk_priority_no_checkin" : "kiosk_priority_no";
+    none.textContent = texts.t(none.dataset.t);
+  }
   if (name === "checkin") $("checkin-code").focus();
   else focusHeading(name);
   idle.arm(name === "start" || name === "setup" ? 0 : name === "ticket" ? config.ticket_seconds : config.idle_seconds);
@@ -314,6 +322,7 @@ function markAgencies() {
 
 function chooseService(serviceId) {
   choice.service = serviceId;
+  choice.code = null;
   choice.key = null;
   show("priority");
 }
@@ -347,18 +356,33 @@ const CHECKIN_STEPS = {
 };
 let checkinRefused = null; // the refusal on the check-in screen, said again when the language changes
 
-async function checkIn(event) {
+// A code of a code's form is asked the priority question next, as a service is: a booked citizen of a UU 25/2009
+// group keeps the priority an ordinary ticket would have had (docs/citizen.md). Their answer sends the check-in.
+function checkIn(event) {
   event?.preventDefault();
   if (checkingIn) return;
   const code = normaliseCode($("checkin-code").value);
   $("checkin-code").value = code;
   if (!/^BK-[A-Z0-9]{6}$/.test(code)) return checkinError("invalid");
+  Object.assign(choice, { service: null, code });
+  show("priority");
+}
+
+function answerPriority(priority) {
+  return choice.code ? sendCheckIn(priority) : issue(priority);
+}
+
+async function sendCheckIn(priority) {
+  if (checkingIn) return;
+  choice.priority = priority || null;
   show("busy");
   checkingIn = true;
   let answer;
   try {
-    answer = await call("POST", `/api/v1/sites/${site}/bookings/${encodeURIComponent(code)}/check-in`, {
+    const body = choice.priority ? { priority: choice.priority } : undefined;
+    answer = await call("POST", `/api/v1/sites/${site}/bookings/${encodeURIComponent(choice.code)}/check-in`, {
       token: kioskToken,
+      body,
     });
   } finally {
     checkingIn = false;
@@ -366,7 +390,9 @@ async function checkIn(event) {
   if (answer.ok) return showTicket(answer.data); // also a second check-in: the same ticket, shown and printed again
   // the kiosk's token refused (revoked meanwhile): "not set up", as for any other request
   if (answer.error.details?.device_token) return refused(answer.error, null);
-  if (["site_closed", "day_closed", "network"].includes(answer.error.code)) return refused(answer.error, checkIn);
+  if (["site_closed", "day_closed", "network"].includes(answer.error.code)) {
+    return refused(answer.error, () => sendCheckIn(choice.priority));
+  }
   show("checkin");
   checkinError(answer.error); // the server's words (e.g. from when check-in opens), then what to do next
 }
@@ -614,7 +640,7 @@ function wire() {
     const tile = tileIn(event, "k-service");
     if (tile) chooseService(tile.dataset.service);
   });
-  for (const tile of document.querySelectorAll("[data-priority]")) tile.addEventListener("click", () => issue(tile.dataset.priority));
+  for (const tile of document.querySelectorAll("[data-priority]")) tile.addEventListener("click", () => answerPriority(tile.dataset.priority));
   for (const back of document.querySelectorAll("[data-back]")) back.addEventListener("click", () => show(back.dataset.back));
   $("checkin-open").addEventListener("click", () => show("checkin"));
   $("checkin-form").addEventListener("submit", checkIn);
