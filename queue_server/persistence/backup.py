@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from queue_server.persistence import schema
-from queue_server.persistence.database_health import DatabaseUnusable, unusable
+from queue_server.persistence.database_health import DatabaseUnusable, account, unusable
 from queue_server.persistence.lock_file import process_alive
 from queue_server.persistence.port import HOLDS_SEALED, KEY_CHECK, SEALED_SAMPLES
 from queue_server.persistence.private_files import new_private_file
@@ -110,24 +110,15 @@ def _put_in_place(staged: Path, dest: Path, replace: bool) -> None:
     _synced_folder(dest.parent)
 
 
-def _account(uid: int) -> str:
-    import pwd
-
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return str(uid)
-
-
 def _no_access(folder: Path) -> BackupRefused:
     """A folder this account may not write (or make): which folder, whose it is, and what to do. It said
     'PermissionError' under the database's name, which sent the technician after the database (outside review)."""
     place = folder
     while not place.exists() and place != place.parent:
         place = place.parent
-    me = _account(os.geteuid())
+    me = account(os.geteuid())
     info = place.stat()
-    whose = f"{place} belongs to the account {_account(info.st_uid)}, mode {stat.S_IMODE(info.st_mode):o}"
+    whose = f"{place} belongs to the account {account(info.st_uid)}, mode {stat.S_IMODE(info.st_mode):o}"
     made = "" if place == folder else f" (it does not exist, and {place} cannot take it)"
     return BackupRefused(
         f"the account {me}, which runs this command, may not write into {folder}{made}: {whose}. Nothing was changed. "
@@ -138,9 +129,9 @@ def _no_access(folder: Path) -> BackupRefused:
 
 def _readable(source: Path) -> None:
     if not os.access(source, os.R_OK):
-        owner = _account(source.stat().st_uid)
+        owner = account(source.stat().st_uid)
         raise BackupRefused(
-            f"the account {_account(os.geteuid())}, which runs this command, may not read {source} (it belongs to "
+            f"the account {account(os.geteuid())}, which runs this command, may not read {source} (it belongs to "
             f"the account {owner}): run the backup as that account, sudo -u {owner} queue-server backup ..."
         )
 
