@@ -6,17 +6,19 @@ from __future__ import annotations
 import asyncio
 import inspect
 import socket
+import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 
 from queue_server.application.demo import DEMO_PASSWORD, demo_display_token, demo_kiosk_token
@@ -206,3 +208,18 @@ async def _started(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("server did not start within 60 s")
         await asyncio.sleep(0.01)
+
+
+@contextmanager
+def tmpfs(folder: Path, size: str) -> Iterator[Path]:
+    """A real file system of `size` (tmpfs: "2m") mounted on the new folder `folder`, to fill or remount read-only;
+    unmounted after. Mounting one needs root: elsewhere the test is skipped."""
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],  # noqa: S607
+                             capture_output=True, text=True, check=False)  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)  # noqa: S607

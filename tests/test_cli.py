@@ -927,6 +927,23 @@ async def test_user_disable_closes_the_counters_left_open_under_the_account_as_t
         _stop_server(proc)
 
 
+def migrate_meeting(monkeypatch: pytest.MonkeyPatch, error: BaseException, url: str) -> object:
+    """The exit status of `queue-server migrate --db URL` whose command meets `error` where it would reach the
+    database (the throwaway cluster trusts local logins, so asyncpg's refusals are raised here, as the command would
+    meet them)."""
+    from queue_server import cli as qs_cli
+
+    def refused(args: object) -> None:
+        raise error
+
+    parsed = qs_cli.parser().parse_args(["migrate", "--db", url])
+    monkeypatch.setattr(parsed, "func", refused)
+    monkeypatch.setattr(qs_cli, "parser", lambda: type("P", (), {"parse_args": lambda self, argv: parsed})())
+    with pytest.raises(SystemExit) as stopped:
+        qs_cli.main([])
+    return stopped.value.code
+
+
 def test_a_postgresql_database_not_made_yet_says_to_create_it(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -934,17 +951,9 @@ def test_a_postgresql_database_not_made_yet_says_to_create_it(
     `InvalidCatalogNameError: database "x" does not exist`. It says what to do (the server makes tables only)."""
     import asyncpg
 
-    from queue_server import cli as qs_cli
-
-    def refused(args: object) -> None:
-        raise asyncpg.exceptions.InvalidCatalogNameError('database "antrean2" does not exist')
-
-    parsed = qs_cli.parser().parse_args(["migrate", "--db", "postgresql://antrean:rahasia@db-host/antrean2"])
-    monkeypatch.setattr(parsed, "func", refused)
-    monkeypatch.setattr(qs_cli, "parser", lambda: type("P", (), {"parse_args": lambda self, argv: parsed})())
-    with pytest.raises(SystemExit) as stopped:
-        qs_cli.main([])
-    assert stopped.value.code == 5  # a database that cannot be used (docs/deployment.md): its own exit status
+    missing = asyncpg.exceptions.InvalidCatalogNameError('database "antrean2" does not exist')
+    # A database that cannot be used (docs/deployment.md): its own exit status.
+    assert migrate_meeting(monkeypatch, missing, "postgresql://antrean:rahasia@db-host/antrean2") == 5
     said = capsys.readouterr().err
     assert said.startswith("error: PostgreSQL database postgresql://antrean:***@db-host/antrean2: "), said
     assert 'InvalidCatalogNameError: database "antrean2" does not exist' in said and "rahasia" not in said

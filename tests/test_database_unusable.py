@@ -17,7 +17,8 @@ import pytest
 
 from queue_server.settings.sitefile import DEMO_SITE
 
-from .test_cli import QS, run
+from .helpers import tmpfs
+from .test_cli import QS, migrate_meeting, run
 
 SITE = ["--site", str(DEMO_SITE)]
 # Every command that opens the database, as an installer runs them (backup only reads it).
@@ -183,13 +184,7 @@ def test_a_database_the_account_may_not_use_names_the_file_its_owner_and_mode(
 
 
 def test_a_database_on_a_read_only_disk_says_so(good_database: Path, tmp_path: Path) -> None:
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)],  # noqa: S607
-                             capture_output=True, text=True, check=False)  # fmt: skip
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
-    try:
+    with tmpfs(tmp_path / "disk", "4m") as disk:
         db = disk / "queue.sqlite3"
         shutil.copyfile(good_database, db)
         db.chmod(0o600)
@@ -199,8 +194,6 @@ def test_a_database_on_a_read_only_disk_says_so(good_database: Path, tmp_path: P
             assert done.returncode == 5 and "Traceback" not in done.stderr, done.stderr
             assert f"the file system of {disk.resolve()} is mounted read-only" in done.stderr, done.stderr
             assert "Remount it read-write" in done.stderr
-    finally:
-        subprocess.run(["umount", str(disk)], check=False)  # noqa: S607
 
 
 def test_postgresql_out_of_reach_or_refusing_is_a_sentence_and_status_5() -> None:
@@ -219,17 +212,8 @@ def test_a_wrong_postgresql_password_says_what_to_check(monkeypatch: pytest.Monk
     command would meet it."""
     import asyncpg
 
-    from queue_server import cli as qs_cli
-
-    def refused(args: object) -> None:
-        raise asyncpg.exceptions.InvalidPasswordError('password authentication failed for user "antrean"')
-
-    parsed = qs_cli.parser().parse_args(["migrate", "--db", "postgresql://antrean:rahasia@db-host/antrean"])
-    monkeypatch.setattr(parsed, "func", refused)
-    monkeypatch.setattr(qs_cli, "parser", lambda: type("P", (), {"parse_args": lambda self, argv: parsed})())
-    with pytest.raises(SystemExit) as stopped:
-        qs_cli.main([])
-    assert stopped.value.code == 5
+    refused = asyncpg.exceptions.InvalidPasswordError('password authentication failed for user "antrean"')
+    assert migrate_meeting(monkeypatch, refused, "postgresql://antrean:rahasia@db-host/antrean") == 5
 
 
 def test_the_lock_file_and_a_key_made_in_a_touched_file_are_the_owner_s_only(tmp_path: Path) -> None:

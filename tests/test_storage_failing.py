@@ -26,7 +26,7 @@ from playwright.async_api import Browser
 
 from queue_server.settings.sitefile import DEMO_SITE
 
-from .helpers import KIOSK, Server, bearer, eventually, running_server
+from .helpers import KIOSK, Server, bearer, eventually, running_server, tmpfs
 from .pg_support import new_database, throwaway_cluster_handle
 from .test_metrics import scrape, value
 from .test_supervisor_api import Live, follow, token_of
@@ -94,16 +94,8 @@ async def test_a_database_that_cannot_be_written_is_said_on_healthz_metrics_and_
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A real filesystem of 2 MB (tmpfs), to be filled: mounting one needs root, elsewhere the test is skipped."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)],  # noqa: S607
-                             capture_output=True, text=True, check=False)  # fmt: skip
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
-    try:
+    with tmpfs(tmp_path / "disk", "2m") as disk:
         yield disk
-    finally:
-        subprocess.run(["umount", str(disk)], check=False)  # noqa: S607
 
 
 def test_serve_on_a_full_disk_says_the_disk_is_full(small_disk: Path, tmp_path: Path) -> None:
