@@ -210,17 +210,22 @@ class SiteState:
     def waiting_tickets(self, service_id: str) -> list[Ticket]:
         return [self.tickets[t] for t in self.waiting.get(service_id, {})]
 
+    def holds_only(self, day: date) -> bool:
+        """Are all the tickets in memory of `day`? The usual case (no past day's left waiting until it is closed),
+        in which a service's waiting line is that day's as it stands: a look at the few days held."""
+        return all(held == day for held in self.ticket_days)
+
     def waiting_on(self, service_id: str, day: date) -> list[Ticket]:
         """The service's tickets waiting on `day`, in the order they joined. A past day's left waiting are not its
         queue (no counter calls them: routing.py): they stay until that day is closed, by the server's housekeeping
         up to a minute after the mall's midnight, or by hand while its clock is in doubt."""
-        if all(held == day for held in self.ticket_days):  # the usual case: no past day held
+        if self.holds_only(day):
             return self.waiting_tickets(service_id)
         return [ticket for ticket in self.waiting_tickets(service_id) if ticket.day == day]
 
     def waiting_count(self, service_id: str, day: date) -> int:
         """How many wait for the service on `day` (waiting_on), in O(1) when no past day is held."""
-        if all(held == day for held in self.ticket_days):
+        if self.holds_only(day):
             return len(self.waiting.get(service_id, {}))
         return sum(1 for ticket in self.waiting_tickets(service_id) if ticket.day == day)
 

@@ -199,8 +199,7 @@ def _ahead_in_line(state: SiteState, ticket: Ticket) -> int:
     waits behind everyone, a priority one behind every other priority ticket. Issuing stays fast when thousands
     wait and no counter is open yet."""
     waiting = state.waiting.get(ticket.service, {})
-    only_today = all(day == ticket.day for day in state.ticket_days)  # no past day's ticket left waiting
-    if waiting and next(reversed(waiting)) == ticket.id and only_today:
+    if waiting and next(reversed(waiting)) == ticket.id and state.holds_only(ticket.day):
         return state.waiting_priority.get(ticket.service, 0) - 1 if ticket.priority else len(waiting) - 1
     return same_service_ahead(state, ticket)
 
