@@ -207,13 +207,18 @@ def test_postgresql_out_of_reach_or_refusing_is_a_sentence_and_status_5() -> Non
             assert said in done.stderr and "rahasia" not in done.stderr, done.stderr
 
 
-def test_a_wrong_postgresql_password_says_what_to_check(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_wrong_postgresql_password_says_what_to_check(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The throwaway cluster trusts local logins, so the refusal is asyncpg's own exception, raised where the
     command would meet it."""
     import asyncpg
 
     refused = asyncpg.exceptions.InvalidPasswordError('password authentication failed for user "antrean"')
     assert migrate_meeting(monkeypatch, refused, "postgresql://antrean:rahasia@db-host/antrean") == 5
+    said = capsys.readouterr().err  # what the installer is told, not only the exit status
+    assert "PostgreSQL refused the role or its password" in said and "pg_hba.conf" in said, said
+    assert "rahasia" not in said and "Traceback" not in said, said
 
 
 def test_the_lock_file_and_a_key_made_in_a_touched_file_are_the_owner_s_only(tmp_path: Path) -> None:
