@@ -249,7 +249,7 @@ async def test_closing_today_tells_each_citizen_left_waiting_once_and_reopening_
             reopened = texts(gateway, REOPENED)
             assert (
                 f"MPP Kabupaten Tegal: pelayanan hari ini dibuka kembali. Pemesanan {afternoon} untuk KTP Elektronik "
-                "pukul 14.00 tetap berlaku. Lapor hadir di kios dengan kode ini saat tiba."
+                "pukul 14.00 tetap berlaku. Lapor hadir di kios dengan kode ini antara pukul 13.30 dan 14.15."
             ) in reopened
             assert any(english in m and "today's service is open again" in m for m in reopened)
             assert sum("kembali ke antrean di urutan semula" in m for m in reopened) == 3, reopened

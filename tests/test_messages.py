@@ -550,3 +550,20 @@ def test_seconds_are_said_with_the_number_they_have() -> None:
     assert said[0.5, "id"].startswith("Penerima tidak menjawab dalam 0,5 detik: ")
     login = messages.text("refusal", "too_many_requests.sign_in", "en", {"seconds": 1})
     assert login == "Too many wrong passwords. Try again in 1 second."
+
+
+def test_a_booked_citizen_is_told_when_to_check_in_or_when_that_is_not_known_to_come_when_they_arrive() -> None:
+    """The check-in window ends a booking's confirmation and reminders (a booking not checked in by its end is
+    released); a message written by an earlier release names no booking, and says what it said then."""
+    params = {"site": "MPP Kabupaten Tegal", "code": "BK-7", "service": "KTP Elektronik", "slot": "09:00",
+              "window": {"from": "08:30", "until": "09:15"}}  # fmt: skip
+    assert messages.text("message", "booking_reminder_hour", "id", params) == (
+        "MPP Kabupaten Tegal: satu jam lagi, pukul 09.00, jadwal Anda untuk KTP Elektronik (pemesanan BK-7). Lapor "
+        "hadir di kios antara pukul 08.30 dan 09.15."
+    )
+    assert messages.text("message", "booking_reminder_hour", "en", params).endswith(
+        "Check in at the kiosk between 08:30 and 09:15."
+    )
+    earlier = {**params, "window": {}}
+    assert messages.text("message", "booking_reminder_hour", "id", earlier).endswith("Lapor hadir di kios saat tiba.")
+    assert messages.text("message", "booking_reminder_hour", "en", earlier).endswith("at the kiosk when you arrive.")

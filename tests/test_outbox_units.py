@@ -566,7 +566,14 @@ def test_the_documented_messages_say_what_the_templates_say() -> None:
     assert {kind for kind, _ in rows} == set(templates), rows
     values = {"perekaman", "ktp", "el", "surat", "keterangan", "catatan", "kepolisian", "skck", "hari", "libur",
               "gangguan", "listrik"}  # fmt: skip
+    from queue_server.common import messages
+
+    window = messages.text(
+        "message", "booking_reminder_hour", "id", {"slot": "10:00", "window": {"from": "09:30", "until": "10:15"}}
+    )
     for kind, example in rows:
         words = set(re.findall(r"[a-z]+", templates[kind]["id"].lower()))
+        if "checkin_window" in templates[kind]["id"]:  # said by its format: "antara pukul 09.30 dan 10.15"
+            words |= set(re.findall(r"[a-z]+", window.lower()))
         said = [w for w in re.findall(r"\b[a-z]+\b", re.sub(r"https?://\S+", "", example)) if w not in values]
         assert all(w in words for w in said), (kind, [w for w in said if w not in words])

@@ -147,14 +147,14 @@ async def test_messages_to_citizens_say_the_mall_s_times(tmp_path: Path) -> None
             today = await book(s, "2026-12-07", "08:30", 2, notify=True, lang="id")
             confirmed = [
                 f"MPP Kabupaten Tegal: pemesanan {tuesday['code']} untuk KTP Elektronik pada Selasa, 8 Desember 2026 "
-                "pukul 08.30 tercatat. Lapor hadir di kios dengan kode ini saat tiba.",
+                "pukul 08.30 tercatat. Lapor hadir di kios dengan kode ini antara pukul 08.00 dan 08.45.",
                 f"MPP Kabupaten Tegal: pemesanan {today['code']} untuk KTP Elektronik pada {MONDAY} pukul 08.30 "
-                "tercatat. Lapor hadir di kios dengan kode ini saat tiba.",
+                "tercatat. Lapor hadir di kios dengan kode ini antara pukul 08.00 dan 08.45.",
             ]
             await eventually(lambda: texts() == confirmed, lambda: f"the confirmations, got {texts()}", 30)
             clock.advance(minutes=30)  # 07.30 WIT: an hour before today's slot
             hour = (f"MPP Kabupaten Tegal: satu jam lagi, pukul 08.30, jadwal Anda untuk KTP Elektronik (pemesanan "
-                    f"{today['code']}). Lapor hadir di kios saat tiba.")  # fmt: skip
+                    f"{today['code']}). Lapor hadir di kios antara pukul 08.00 dan 08.45.")  # fmt: skip
             await eventually(lambda: hour in texts(), lambda: f"the reminder, got {texts()}", 30)
             sup = await s.login("supervisor")
             r = await s.http.post("/api/v1/sites/tegal/close-day", json={"reason": "Gangguan listrik"}, headers=sup)
@@ -165,7 +165,8 @@ async def test_messages_to_citizens_say_the_mall_s_times(tmp_path: Path) -> None
                       "http://antrean.mpp.test/booking/tegal")  # fmt: skip
             await eventually(lambda: closed in texts(), lambda: f"the day closed, got {texts()}", 30)
             evening = (f"MPP Kabupaten Tegal: pengingat, besok Selasa, 8 Desember 2026 pukul 08.30 jadwal Anda untuk "
-                       f"KTP Elektronik (pemesanan {tuesday['code']}).")  # fmt: skip
+                       f"KTP Elektronik (pemesanan {tuesday['code']}). Lapor hadir di kios antara pukul 08.00 dan "
+                       "08.45.")  # fmt: skip
             assert evening not in texts(), "not due before 19.00 WIT"
             sent = len(texts())
             clock.advance(hours=11, minutes=31)  # 19.01 WIT, 10.01 UTC: the evening before Tuesday's slot

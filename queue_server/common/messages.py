@@ -61,6 +61,15 @@ def format_datetime(value: datetime, lang: str) -> str:
     return format_date(value, lang) + joiner + format_time(value, lang)
 
 
+def _checkin_window(window: Mapping[str, str], lang: str) -> str:
+    """When a booked citizen checks in, to end a sentence ("Lapor hadir di kios dengan kode ini ..."): between the
+    window's ends, or, not known ({}), when they arrive."""
+    if not window:
+        return "saat tiba" if lang == "id" else "when you arrive"
+    ends = format_time(window["from"], lang), format_time(window["until"], lang)
+    return "antara pukul {} dan {}".format(*ends) if lang == "id" else "between {} and {}".format(*ends)
+
+
 def _list(value: Iterable[object], lang: str) -> str:
     return ", ".join(str(v) for v in value)
 
@@ -177,6 +186,7 @@ FORMATS: dict[str, Callable[[Any, str], str]] = {
     "printer_mode": lambda v, lang: word("printer_mode", v, lang),
     "closure": lambda v, lang: word("closure", v, lang),
     "closed_reason": lambda v, lang: f": {v}" if v else "",  # why a supervisor closed the day, where they said it
+    "checkin_window": lambda v, lang: _checkin_window(v, lang),
     "release": lambda v, lang: word("release", v, lang),
     "day_counts": _day_counts,
     "happened": lambda v, lang: _happened(v, lang) if isinstance(v, Mapping) else str(v),

@@ -998,7 +998,7 @@ class Deliverer:
             raise _Skip("out of date: a later message to this citizen went first")
         state = self.states().get(message.site)
         if state is None:
-            return message.kind, params
+            return message.kind, {**params, "window": {}} if message.kind in policy.TELLS_CHECKIN else params
         wanted = {policy.YOUR_TURN: TicketState.CALLED, policy.NO_SHOW: TicketState.NO_SHOW,
                   policy.CANCELLED: TicketState.CANCELLED, policy.DAY_CLOSED: TicketState.EXPIRED,
                   **dict.fromkeys(policy.WHILE_WAITING, TicketState.WAITING)}.get(message.kind)  # fmt: skip
@@ -1029,6 +1029,8 @@ class Deliverer:
                 raise _Skip("too late: it says 'in one hour' and less than half an hour is left")
         if message.kind in (policy.BOOKING_DAY_CLOSED, policy.BOOKING_DAY_REOPENED):
             self._day_still_as_said(state, message.kind, params)
+        if message.kind in policy.TELLS_CHECKIN:
+            params = {**params, "window": policy.checkin_window_said(state, params.get("booking", ""))}
         return message.kind, params
 
     @staticmethod

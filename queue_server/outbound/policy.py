@@ -206,9 +206,9 @@ class Policy:
                 slot = datetime.fromisoformat(booking["slot_start"])
                 evening = datetime.combine(site.local(slot).date() - timedelta(days=1), REMINDER_EVENING, site.tz)
                 if evening > at:
-                    message(BOOKING_REMINDER_DAY, contact, key, evening, booking=booking["id"], **about)
+                    message(BOOKING_REMINDER_DAY, contact, key, evening, **about)
                 if slot - REMINDER_BEFORE > at + timedelta(minutes=10):
-                    message(BOOKING_REMINDER_HOUR, contact, key, slot - REMINDER_BEFORE, booking=booking["id"], **about)
+                    message(BOOKING_REMINDER_HOUR, contact, key, slot - REMINDER_BEFORE, **about)
             elif event.type == ev.BOOKING_RELEASED and date.fromisoformat(booking["day"]) not in state.closed_days:
                 # (its day closed by a supervisor: it could not check in, and was told so; not blamed as a no-show)
                 message(BOOKING_RELEASED, contact, key, **about)
@@ -332,4 +332,21 @@ def _service_name(site: Site, service_id: str) -> str:
 
 def _booking_params(booking: dict[str, Any], site: Site) -> dict[str, Any]:
     return {"code": booking["code"], "service": _service_name(site, booking["service"]), "day": booking["day"],
-            "slot": booking["slot"][:5]}  # fmt: skip
+            "slot": booking["slot"][:5], "booking": booking["id"]}  # fmt: skip
+
+
+# The messages that tell a booked citizen to check in: they say until when (a booking not checked in by then is
+# released), from the site's policy as it is when the message goes out (DeliveryWorker, `window`).
+TELLS_CHECKIN = (BOOKING_CONFIRMED, BOOKING_REMINDER_DAY, BOOKING_REMINDER_HOUR, BOOKING_DAY_REOPENED)
+
+
+def checkin_window_said(state: SiteState, booking_id: str) -> dict[str, str]:
+    """The booking's check-in window in local wall-clock time ({"from": "08:30", "until": "09:15"}), for the
+    sentence's `checkin_window` format; {} when the booking is not known here (a message written by an earlier
+    release, its booking gone): the sentence then says "when you arrive", as it did."""
+    booking = state.bookings.get(booking_id)
+    if booking is None:
+        return {}
+    opens, closes = checkin_window(state, booking)
+    site = state.site
+    return {"from": site.local(opens).strftime("%H:%M"), "until": site.local(closes).strftime("%H:%M")}
