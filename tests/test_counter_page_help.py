@@ -1,16 +1,19 @@
 """The counter page says why and what to do where an earlier review found it silent, in Debian's Chromium against a
-real server: a day the supervisor closed (why, and that there is nobody to call), a lost link (when the page tries
-again, with the real backoff, and "Coba sekarang"), a service removed from the site while the page was open (reload
-for the current list), and a laptop's screen (the message line never covering the lists)."""
+real server: a day the supervisor closed (why, and that there is nobody to call; what the day refuses unavailable,
+saying why, until the day is reopened or the next one begins), a lost link (when the page tries again, with the real
+backoff, and "Coba sekarang"; no command offered meanwhile, an open dialog keeping its note), a service removed from
+the site while the page was open (reload for the current list), and a laptop's screen (the message line never
+covering the lists)."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, WebSocket, expect
 
 from .display_support import CHROMIUM, chromium, until
 from .helpers import Server
@@ -271,3 +274,250 @@ async def test_on_a_laptop_the_message_line_never_covers_the_lists(server: Serve
         assert not found, found
         assert not errors, errors
         await context.close()
+
+
+# --- what the server would refuse is unavailable on the page, saying why -----------------------------------------
+
+DAY_CLOSED_KEY = (
+    "Hari layanan ini sudah ditutup oleh supervisor (Gangguan listrik); loket tidak dapat dibuka lagi hari ini."
+)
+OFFLINE_KEY = "Terputus dari server: perintah ini tidak dikirim. Tunggu sampai tersambung kembali, lalu ulangi."
+OFFLINE_NOTE = re.compile(
+    r"^Terputus dari server sejak \d\d\.\d\d: yang tampil di sini mungkin sudah berubah\. "
+    r"Perintah baru dapat diberikan setelah tersambung kembali\.$"
+)
+PARK_OFFLINE = (
+    "Terputus dari server: parkir belum dapat dikirim. Catatan Anda tetap di sini; kirim setelah tersambung kembali."
+)
+
+
+def watch_commands(page: Page) -> list[str]:
+    """Every command frame the page sends, on every socket it opens from now on."""
+    sent: list[str] = []
+
+    def on_socket(socket: WebSocket) -> None:
+        socket.on(
+            "framesent", lambda payload: sent.append(str(payload)) if '"type":"command"' in str(payload) else None
+        )
+
+    page.on("websocket", on_socket)
+    return sent
+
+
+async def unavailable_saying(button: Locator, notice: str, words: str | re.Pattern[str]) -> None:
+    """Marked unavailable and drawn so, yet a Tab stop (not disabled), naming the notice that says why as its
+    accessible description: a screen reader on the button hears why."""
+    await expect(button).to_have_attribute("aria-disabled", "true")
+    await expect(button).to_have_attribute("aria-describedby", notice)
+    await expect(button).to_have_accessible_description(words)
+    await expect(button).to_have_class(re.compile(r"\bunavailable\b"))
+    assert await button.evaluate("(b) => !b.disabled && b.tabIndex === 0"), "a Tab stop, not only greyed out"
+
+
+async def test_on_a_closed_day_what_the_day_refuses_is_unavailable_says_why_and_sends_nothing(server: Server) -> None:
+    """Found using the page as an operator on a closed day: under the notice, "Panggil" by the number field and the
+    no-show list's "Panggil" looked available and were refused only once pressed, and the disabled buttons (call next,
+    opening, requeue) were greyed out, out of the Tab order, with no word of why for a screen reader. What the server
+    refuses for a closed day (opening the counter, calling next, a number, a no-show or a parked ticket, requeueing) is
+    now unavailable wherever it is offered: marked and drawn so, still a Tab stop naming the notice, and pressed (a
+    key, a click, Enter or Space on it) says why, nothing sent. What needs a ticket keeps its own rule. All come back
+    when the day is reopened, without a reload. Axe finds nothing serious on the closed day."""
+    await server.issue("ktp")
+    await server.issue("ktp")
+    supervisor = await server.login("supervisor")
+    operator = await server.login("op-disdukcapil")
+    for command in ("open", "call_next", "no_show", "close"):  # A-001 absent, before the close
+        assert (await server.command(operator, "1", command)).status_code == 200, command
+    r = await server.http.post("/api/v1/sites/tegal/close-day", json={"reason": "Gangguan listrik"}, headers=supervisor)
+    assert r.status_code == 200, r.text
+    async with chromium() as browser:
+        # axe is injected by the test, which the page's Content-Security-Policy forbids (as tests/test_accessibility.py)
+        context = await browser.new_context(viewport={"width": 1366, "height": 768}, bypass_csp=True)
+        try:
+            page = await context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            sent = watch_commands(page)
+            await page.goto(f"{server.url}/counter/tegal/1")
+            await sign_in(page)
+            await connected(page)
+            message = page.locator("#message")
+            await expect(page.locator("#day-closed")).to_have_text(NOTICE_ID)
+            row = page.locator("#no-shows li[data-label=A-001]")
+            refused = {
+                "call next": page.locator("#btn-call-next"),
+                "open": page.locator("#btn-pause"),
+                "call a number": page.locator("#btn-call-number"),
+                "call a no-show": row.get_by_role("button", name="Panggil", exact=True),
+                "requeue": row.get_by_role("button", name="Antrekan ulang"),
+            }
+            for button in refused.values():
+                await unavailable_saying(button, "day-closed", NOTICE_ID)
+            # what needs a ticket at the counter is not the day's to refuse: its own rule, as on any day
+            for name in ("recall", "start-finish", "no-show", "transfer", "park", "close"):
+                button = page.locator(f"#btn-{name}")
+                await expect(button).to_be_disabled()
+                assert await button.get_attribute("aria-describedby") is None, name
+
+            # reached with Tab and pressed from the keyboard: said why
+            await tab_to(page, "btn-call-next")
+            await page.keyboard.press("Space")
+            await expect(message).to_have_text(DAY_CLOSED_KEY)
+            await page.evaluate("() => document.getElementById('message').textContent = ''")
+            await tab_to(page, "btn-pause")
+            await page.keyboard.press("Enter")
+            await expect(message).to_have_text(DAY_CLOSED_KEY)
+            # a number typed, then "Panggil" clicked: said why, the number dropped as any refused number is
+            await page.keyboard.type("2")
+            await refused["call a number"].click(force=True)  # force: a click the operator makes on a greyed button
+            await expect(message).to_have_text(f"{DAY_CLOSED_KEY} A-002 tidak dipanggil dan dihapus dari kolom nomor.")
+            assert await page.input_value("#number") == ""
+            await refused["requeue"].click(force=True)
+            requeue = (
+                "Hari layanan ini sudah ditutup oleh supervisor (Gangguan listrik); A-001 tidak dapat diantrekan ulang "
+                "hari ini: tidak ada loket yang dapat dibuka untuk memanggilnya. Minta warga kembali pada hari kerja "
+                "berikutnya."
+            )
+            await expect(message).to_have_text(requeue)
+            await page.evaluate("() => document.activeElement.blur()")
+            await page.keyboard.type("1")
+            await expect(refused["call next"]).to_contain_text("Panggil A-001")
+            await expect(page.locator("#btn-no-show")).to_contain_text("Antrekan ulang A-001")
+            await unavailable_saying(page.locator("#btn-no-show"), "day-closed", NOTICE_ID)  # requeueing, typed
+            await page.keyboard.press("-")
+            await expect(message).to_have_text(requeue)
+            await refused["call a no-show"].click(force=True)
+            await expect(message).to_have_text(DAY_CLOSED_KEY)
+            await page.click("[data-lang=en]")
+            await expect(refused["open"]).to_have_accessible_description(NOTICE_EN)
+            await page.click("[data-lang=id]")
+            assert await violations(page) == []
+            await page.wait_for_timeout(500)  # anything sent would have gone by now
+            assert sent == [], "nothing the day refuses was sent"
+            assert (
+                server.ctx.state("tegal")
+                .tickets[
+                    server.ctx.state("tegal").by_label[
+                        (server.ctx.state("tegal").site.service_day(server.clock()), "A-001")
+                    ]
+                ]
+                .state.value
+                == "no_show"
+            )
+
+            # reopened: each comes back, no reload
+            r = await server.http.post("/api/v1/sites/tegal/reopen-day", json={}, headers=supervisor)
+            assert r.status_code == 200, r.text
+            await expect(page.locator("#day-closed")).to_have_text("")
+            for what in ("open", "call a number", "requeue"):
+                await expect(refused[what]).to_be_enabled()
+                assert await refused[what].get_attribute("aria-describedby") is None, what
+            await expect(refused["call next"]).to_be_disabled()  # the counter is closed: opened first, as any day
+            await expect(refused["call next"]).not_to_have_class(re.compile(r"\bunavailable\b"))
+            await refused["open"].click()
+            await expect(page.locator("#counter-state")).to_have_text("BUKA")
+            await expect(refused["call a no-show"]).to_be_enabled()
+            assert len(sent) == 1, sent
+            assert not errors, errors
+        finally:
+            await context.close()
+
+
+async def test_the_next_day_begins_open_on_the_page_without_a_reload(server: Server) -> None:
+    """A day closed late stays closed on the page only while it is that day: at midnight (the site's, by the server's
+    clock as the page keeps it) opening the counter is offered again and the notice goes, though no event says so."""
+    server.clock.now = datetime(2026, 11, 23, 16, 59, 40, tzinfo=UTC)  # 23.59.40 in Tegal (WIB)
+    supervisor = await server.login("supervisor")
+    r = await server.http.post("/api/v1/sites/tegal/close-day", json={"reason": "Gangguan listrik"}, headers=supervisor)
+    assert r.status_code == 200, r.text
+    async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/1") as page:
+        await sign_in(page)
+        await connected(page)
+        notice, open_button = page.locator("#day-closed"), page.locator("#btn-pause")
+        await expect(notice).to_have_text(NOTICE_ID)
+        await expect(open_button).to_have_attribute("aria-disabled", "true")
+        server.clock.advance(seconds=40)  # 00.00.20 on the server: the next day has begun there
+        # the page's clock (the server's at its welcome, ticking on) passes midnight within some 20 s
+        await expect(notice).to_have_text("", timeout=60_000)
+        await expect(open_button).to_be_enabled()
+        await expect(open_button).to_have_text(re.compile("Buka loket"))
+        assert await open_button.get_attribute("aria-describedby") is None
+        await open_button.click()
+        await expect(page.locator("#counter-state")).to_have_text("BUKA")
+
+
+async def test_offline_the_page_offers_no_command_and_an_open_dialog_keeps_its_note(server: Server) -> None:
+    """Found using the page with the link lost: the no-show question opened, and its "yes" could not be sent (it
+    waited for the link, to go out later of a desk that may have changed), as did every key. Cut off, each action that
+    needs the server is now unavailable as on a closed day (a Tab stop naming the lost-link notice; a key says why,
+    nothing is sent, no question opens), and comes back with the link. The park dialog open when the link drops says
+    so in it, its "Parkir" unavailable, Enter sending nothing, the note kept; once the link is back it says so, and
+    Enter parks with that note."""
+    await server.issue("ktp")
+    port = int(server.url.rsplit(":", 1)[1])
+    async with CuttableProxy(port) as proxy, chromium() as browser:
+        async with operator_page(browser, f"{proxy.url}/counter/tegal/1") as page:
+            sent = watch_commands(page)
+            message = page.locator("#message")
+            await open_and_call_first(page)
+            before = len(sent)  # open, call next
+            await page.wait_for_timeout(TWO_WAY_GUARD_MS)
+            proxy.refuse = True
+            await proxy.cut()
+            await expect(page.locator("#offline-note")).to_have_text(OFFLINE_NOTE, timeout=30_000)
+            for name in ("recall", "start-finish", "no-show", "transfer", "park", "close", "call-number"):
+                await unavailable_saying(page.locator(f"#btn-{name}"), "offline-note", OFFLINE_NOTE)
+            await page.keyboard.press("-")  # the no-show question is not asked: its answer could not be sent
+            await expect(message).to_have_text(OFFLINE_KEY)
+            await expect(page.locator("#question-dialog")).to_be_hidden()
+            await page.evaluate("() => document.getElementById('message').textContent = ''")
+            await page.keyboard.press("F9")
+            await expect(message).to_have_text(OFFLINE_KEY)
+            await expect(page.locator("#park-dialog")).to_be_hidden()
+            await tab_to(page, "btn-recall")
+            await page.keyboard.press("Enter")
+            await expect(message).to_have_text(OFFLINE_KEY)
+            await page.click("[data-lang=en]")
+            await expect(message).to_have_text(
+                "Disconnected from the server: this command was not sent. Wait until the connection is back, then try again."
+            )
+            await page.click("[data-lang=id]")
+
+            proxy.refuse = False
+            await expect(page.locator("#connection")).to_have_attribute("data-state", "connected", timeout=30_000)
+            await expect(message).to_have_text("")  # no longer so
+            await expect(page.locator("#btn-no-show")).to_be_enabled()
+            assert await page.locator("#btn-no-show").get_attribute("aria-describedby") is None
+
+            # the park dialog open, a note typed, when the link drops
+            park = page.locator("#park-dialog")
+            await page.evaluate("() => document.activeElement.blur()")
+            await page.keyboard.press("F9")
+            await expect(park).to_be_visible()
+            await page.keyboard.type("Bawa fotokopi KK")
+            proxy.refuse = True
+            await proxy.cut()
+            link_note = park.locator("#park-link")
+            await expect(link_note).to_have_text(PARK_OFFLINE, timeout=30_000)
+            await expect(link_note).to_have_attribute("role", "status")
+            await unavailable_saying(park.locator("#park-send"), "park-link", PARK_OFFLINE)
+            await page.keyboard.press("Enter")
+            await expect(park.locator("#message")).to_have_text("Belum dikirim: sambungan ke server terputus.")
+            await expect(park).to_be_visible()
+            assert await page.input_value("#park-note") == "Bawa fotokopi KK", "the note stays"
+            await page.wait_for_timeout(500)
+            assert len(sent) == before, sent[before:]
+
+            proxy.refuse = False  # the page is back by itself, by its backoff
+            await expect(page.locator("#connection")).to_have_attribute("data-state", "connected", timeout=30_000)
+            await expect(link_note).to_have_text("Tersambung kembali: sekarang dapat dikirim.", timeout=30_000)
+            await expect(park.locator("#park-send")).to_be_enabled()
+            assert await page.input_value("#park-note") == "Bawa fotokopi KK"
+            await page.focus("#park-note")
+            await page.keyboard.press("Enter")
+            await expect(park).to_be_hidden()
+            await expect(message).to_have_text("A-001 diparkir; loket siap memanggil berikutnya.")
+            state = server.ctx.state("tegal")
+            parked = state.tickets[state.by_label[(state.site.service_day(server.clock()), "A-001")]]
+            assert parked.state.value == "parked" and parked.note == "Bawa fotokopi KK"
+            assert len(sent) == before + 1, sent[before:]

@@ -359,10 +359,13 @@ async def test_the_park_dialog_says_what_happens_meanwhile_and_esc_gives_up_a_co
             assert await page.evaluate(LINE_ON_TOP)
             assert await page.evaluate(LINE_FITS)
 
+            proxy.hold_up()  # the park goes out and is held on its way; then the link drops
+            await page.keyboard.press("Enter")  # parks: sent again once the link is back, unless given up
+            await expect(park.locator("#message")).to_have_text("Mengirim…")
             proxy.refuse = True
             await proxy.cut()
+            proxy.release_up()
             await expect(page.locator("#connection")).not_to_have_attribute("data-state", "connected")
-            await page.keyboard.press("Enter")  # parks: sent once the link is back, unless given up
             stuck = "Menunggu sambungan untuk mengirim… (Esc: batalkan)"
             await expect(park.locator("#message")).to_have_text(stuck)
             await said_once(page, stuck)

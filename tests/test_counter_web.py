@@ -429,21 +429,32 @@ async def test_the_page_reconnects_by_itself_and_shows_what_happened_meanwhile(s
             await connected(page)
             await expect(page.locator("#waiting li[data-service=ktp] strong")).to_have_text("2", timeout=WAIT_MS)
 
-            # A command pressed while the link is down waits for it, says so, and Esc cancels it: it is not sent
+            # A command on its way when the link drops waits for it, says so, and Esc cancels it: it is not sent
             # minutes later to a counter the operator has walked away from (an outside review).
             await page.click("#btn-pause")  # opens the counter
             await expect(page.locator("#counter-state")).to_have_text("BUKA")
+            await page.evaluate("() => document.activeElement.blur()")
+            proxy.hold_up()  # the call goes out, and is held on its way
+            await page.keyboard.press("Enter")
+            await expect(page.locator("#message")).to_have_text("Mengirim…")
             proxy.refuse = True
             await proxy.cut()
+            proxy.release_up()
             await expect(page.locator("#connection")).to_have_attribute("data-state", "reconnecting")
-            await page.keyboard.press("Enter")
             await expect(page.locator("#message")).to_have_text("Menunggu sambungan untuk mengirim… (Esc: batalkan)")
             await page.keyboard.press("Escape")
             await expect(page.locator("#message")).to_contain_text("Dibatalkan di halaman ini")
+            # a key pressed while the link is down, with nothing on its way, sends nothing, now or later
+            await page.wait_for_timeout(TWO_WAY_GUARD_MS)
+            await page.keyboard.press("Enter")
+            await expect(page.locator("#message")).to_have_text(
+                "Terputus dari server: perintah ini tidak dikirim. Tunggu sampai tersambung kembali, lalu ulangi."
+            )
             proxy.refuse = False
             await connected(page)
+            await expect(page.locator("#message")).to_have_text("")  # no longer so once the link is back
             await page.wait_for_timeout(1000)
-            assert server.ctx.state("tegal").counters["1"].current is None, "the cancelled call was never sent"
+            assert server.ctx.state("tegal").counters["1"].current is None, "neither call was ever sent"
 
 
 async def test_a_lost_link_says_on_the_desk_that_what_it_shows_may_have_changed(server: Server) -> None:
@@ -464,7 +475,7 @@ async def test_a_lost_link_says_on_the_desk_that_what_it_shows_may_have_changed(
             await expect(note).to_be_visible(timeout=WAIT_MS)
             await expect(note).to_have_text(re.compile(
                 r"^Terputus dari server sejak \d\d\.\d\d: yang tampil di sini mungkin sudah berubah\. "
-                r"Perintah dikirim setelah tersambung kembali\.$"
+                r"Perintah baru dapat diberikan setelah tersambung kembali\.$"
             ))  # fmt: skip
             await expect(note).to_have_attribute("role", "status")
             await expect(page.locator("#desk")).to_have_class(re.compile(r"\bstale\b"))

@@ -99,10 +99,16 @@ import { Question } from "/static/shared/question.js";
       "counter.other_operator": "Loket ini dibuka oleh {operator}.",
       "counter.also_here": "Juga di loket ini: {names}.",
       "left.paused": "Dijeda oleh {by} sejak {time}.", "left.closed": "Ditutup oleh {by} sejak {time}.",
-      "offline": "Terputus dari server sejak {time}: yang tampil di sini mungkin sudah berubah. Perintah dikirim setelah tersambung kembali.",
+      "offline": "Terputus dari server sejak {time}: yang tampil di sini mungkin sudah berubah. Perintah baru dapat diberikan setelah tersambung kembali.",
+      "local.offline": "Terputus dari server: perintah ini tidak dikirim. Tunggu sampai tersambung kembali, lalu ulangi.",
+      "local.not_sent_offline": "Belum dikirim: sambungan ke server terputus.",
+      "transfer.offline": "Terputus dari server: pengalihan belum dapat dikirim. Layanan tujuan dan catatan Anda tetap di sini; kirim setelah tersambung kembali.",
+      "park.offline": "Terputus dari server: parkir belum dapat dikirim. Catatan Anda tetap di sini; kirim setelah tersambung kembali.",
+      "dialog.back": "Tersambung kembali: sekarang dapat dikirim.",
       "day_closed": "Hari layanan ini ditutup oleh supervisor{reason}. Loket ditutup dan tidak dapat dibuka lagi hari ini.",
       "day_closed_ticket": "Hari layanan ini ditutup oleh supervisor{reason}. {ticket}, yang sedang ditangani, berakhir tanpa dicatat selesai. Loket ditutup dan tidak dapat dibuka lagi hari ini.",
       "local.day_closed": "Hari layanan ini sudah ditutup oleh supervisor{reason}; loket tidak dapat dibuka lagi hari ini.",
+      "local.day_closed_requeue": "Hari layanan ini sudah ditutup oleh supervisor{reason}; {ticket} tidak dapat diantrekan ulang hari ini: tidak ada loket yang dapat dibuka untuk memanggilnya. Minta warga kembali pada hari kerja berikutnya.",
       "day_closed.notice": "Hari layanan ini sudah ditutup oleh supervisor{reason}. Tidak ada warga yang perlu dipanggil hari ini. Bila menurut Anda ini keliru, tanyakan kepada supervisor.",
       "retry.in": "Mencoba menyambung lagi dalam {seconds} detik.", "retry.now": "Mencoba menyambung sekarang…",
       "retry.button": "Coba sekarang",
@@ -230,10 +236,16 @@ import { Question } from "/static/shared/question.js";
       "counter.other_operator": "This counter was opened by {operator}.",
       "counter.also_here": "Also at this counter: {names}.",
       "left.paused": "Paused by {by} since {time}.", "left.closed": "Closed by {by} since {time}.",
-      "offline": "Disconnected from the server since {time}: what is shown here may have changed. Commands are sent once the connection is back.",
+      "offline": "Disconnected from the server since {time}: what is shown here may have changed. New commands can be given once the connection is back.",
+      "local.offline": "Disconnected from the server: this command was not sent. Wait until the connection is back, then try again.",
+      "local.not_sent_offline": "Not sent: the connection to the server is lost.",
+      "transfer.offline": "Disconnected from the server: the transfer cannot be sent yet. Your target service and note stay here; send it once the connection is back.",
+      "park.offline": "Disconnected from the server: the park cannot be sent yet. Your note stays here; send it once the connection is back.",
+      "dialog.back": "Connected again: it can be sent now.",
       "day_closed": "Today's service day was closed by the supervisor{reason}. The counter is closed and cannot be opened again today.",
       "day_closed_ticket": "Today's service day was closed by the supervisor{reason}. {ticket}, at the counter, ended without being recorded as finished. The counter is closed and cannot be opened again today.",
       "local.day_closed": "Today's service day has been closed by the supervisor{reason}; the counter cannot be opened again today.",
+      "local.day_closed_requeue": "Today's service day has been closed by the supervisor{reason}; {ticket} cannot be requeued today: no counter can be opened to call it. Ask the citizen to come back on the next working day.",
       "day_closed.notice": "Today's service day has been closed by the supervisor{reason}. There is nobody to call today. If you think this is wrong, ask the supervisor.",
       "retry.in": "Trying to reconnect in {seconds} s.", "retry.now": "Trying to connect now…",
       "retry.button": "Try now",
@@ -332,7 +344,9 @@ import { Question } from "/static/shared/question.js";
     leftBy: null, leftAt: null, // who paused or closed it and when, as its state names them (null: nobody named)
     was: null, // its state before the latest change of it (an opening said as "dilanjutkan" after a break)
     totals: { done: 0, no_show: 0, transferred: 0 }, seq: 0,
-    dayClosed: false, // today's service day closed (a supervisor, or the server at its end): nothing opens today
+    // The service day a supervisor (or the server at its end) closed, as the site's date ("2026-12-07"), or null:
+    // nothing opens while it is today (dayClosed()); the next day begins open without a word from the server.
+    closedDay: null,
     dayReason: null, // why, as the supervisor said it (null: no reason given)
     heard: null, // the called ticket: said on a speaker TV yet? (the server's `announcement` notice)
     // The site's services whose issuing is paused, with why: service -> { reason, since, until, day }. From the
@@ -377,8 +391,8 @@ import { Question } from "/static/shared/question.js";
   function applySnapshot(data, seq) {
     view.seq = seq;
     view.paused = new Map(Object.entries(data.issuing_paused || {}).map(([service, p]) => [service, { ...p, day: data.day }]));
-    view.dayClosed = Boolean(data.day_closed);
-    view.dayReason = (view.dayClosed && data.day_closed_reason) || null;
+    view.closedDay = data.day_closed ? data.day || siteDate(serverNow()) : null;
+    view.dayReason = (view.closedDay && data.day_closed_reason) || null;
     view.tickets = new Map();
     for (const ticket of data.tickets || []) if (view.services.includes(ticket.service)) view.tickets.set(ticket.id, ticket);
     view.currentId = null;
@@ -419,16 +433,19 @@ import { Question } from "/static/shared/question.js";
     }
     if (message.type === "day.closed") for (const k of TOTALS) view.totals[k] = 0;
     if (message.type === "day.closed" && data.day === siteDate(serverNow())) {
-      view.dayClosed = true;
+      view.closedDay = data.day;
       if (typeof data.reason === "string" && data.reason) view.dayReason = data.reason; // a second close keeps the first's
     }
-    if (message.type === "day.reopened") { view.dayClosed = false; view.dayReason = null; }
+    if (message.type === "day.reopened") { view.closedDay = null; view.dayReason = null; }
     if (message.type === "service.paused") for (const p of data.pauses || []) view.paused.set(p.service, p);
     if (message.type === "service.resumed") for (const service of data.services || []) view.paused.delete(service);
     return true;
   }
 
   const current = () => (view.currentId ? view.tickets.get(view.currentId) || null : null);
+
+  // Today closed: the day the page knows closed is the site's today (at midnight the next day begins open).
+  const dayClosed = () => view.closedDay !== null && view.closedDay === siteDate(serverNow());
 
   // " (Gangguan listrik)": the supervisor's reason for closing today, as the page's sentences put it.
   const dayReason = () => (view.dayReason ? ` (${view.dayReason})` : "");
@@ -507,6 +524,7 @@ import { Question } from "/static/shared/question.js";
     if (state === "connected" || state === "closed" || state === "refused") lostAt = null;
     else if (wasUp && state !== "doubtful") lostAt = serverNow();
     if (state === "connected") revokeNow(); // the server answers again: a sign-out it missed is recorded now
+    if (state === "connected" && message?.about?.key === "link") message = null; // "Terputus ...": no longer so
     recheckQuestions(); // a link that drops withdraws a question whose "yes" would send a command
     render();
   }
@@ -638,7 +656,7 @@ import { Question } from "/static/shared/question.js";
     if (frame.type !== "day.closed") return;
     const ended = endedHere;
     endedHere = null;
-    if (!view.dayClosed || view.state !== "closed") return;
+    if (!dayClosed() || view.state !== "closed") return;
     const reason = dayReason();
     const words = ended ? localMessage("day_closed_ticket", { reason, ticket: ended }) : localMessage("day_closed", { reason });
     message = saidNow(words, "counter");
@@ -995,23 +1013,27 @@ import { Question } from "/static/shared/question.js";
   };
 
   // Why an action cannot be done now (a text key), or null: its button is disabled, and its key says why
-  // instead of sending a command the server would refuse.
+  // instead of sending a command the server would refuse. On a day the supervisor closed, exactly what the server
+  // refuses for it: opening the counter (day_closed), calling (next, a number, a no-show, a parked ticket: the
+  // counter is closed and cannot open) and requeueing (day_closed). What needs a ticket at the counter keeps its own
+  // rule: the close ended the counter's ticket, and the server refuses nothing else for the day.
   function blocked(action) {
     const c = current();
     const typed = numberInput.value.trim() !== "";
     switch (action) {
       case "call_next":
-        if (view.state !== "open") return view.state === "paused" ? "local.paused" : view.dayClosed ? "local.day_closed" : "local.not_open";
+        if (view.state !== "open") return callBlocked();
         if (c) return "local.has_ticket";
         return typed || [...waitingCounts().values()].some((n) => n > 0) ? null : "local.queue_empty";
       case "recall":
         return !c ? "local.no_ticket" : c.state !== "called" ? "local.not_called" : null;
       case "no_show":
-        return typed ? null : !c ? "local.no_ticket" : c.state !== "called" ? "local.not_called" : null;
+        if (typed) return dayClosed() ? "local.day_closed_requeue" : null; // the typed number is requeued
+        return !c ? "local.no_ticket" : c.state !== "called" ? "local.not_called" : null;
       case "start_finish": case "transfer": case "park":
         return c ? null : "local.no_ticket";
       case "pause_resume":
-        if (view.state === "closed" && view.dayClosed) return "local.day_closed";
+        if (view.state === "closed" && dayClosed()) return "local.day_closed";
         return view.state === "open" && c ? "local.has_ticket" : null;
       case "close":
         return view.state === "closed" ? "local.already_closed" : null;
@@ -1020,16 +1042,50 @@ import { Question } from "/static/shared/question.js";
     }
   }
 
+  // Cut off from the server (the link was up and is lost, until it is back): no new command goes out. It used to
+  // wait for the link, and a question answered meanwhile went out minutes later, of a desk that may have changed.
+  // A command already on its way stays so (sent again with its own id once the link is back, or given up with Esc).
+  const offline = () => lostAt !== null;
+
+  // Why an action is unavailable now: what the counter allows (blocked), then the link.
+  function unavailable(action) {
+    return blocked(action) || (offline() ? "local.offline" : null);
+  }
+
+  // Reasons a notice on the desk says at length. A button they make unavailable is not merely greyed out: it stays a
+  // Tab stop, says it is unavailable (aria-disabled) and why (aria-describedby: the notice), and pressed says why on
+  // the message line, sending nothing. Any other reason disables the button (disabled) as before.
+  const EXPLAINED = new Map([
+    ["local.day_closed", "day-closed"], ["local.day_closed_requeue", "day-closed"], ["local.offline", "offline-note"],
+  ]);
+
+  function markUnavailable(button, why, busy = false, notice = why ? EXPLAINED.get(why) : null) {
+    button.disabled = Boolean(why) && !notice;
+    button.setAttribute("aria-disabled", String(busy || Boolean(why)));
+    button.classList.toggle("unavailable", Boolean(notice));
+    if (notice) button.setAttribute("aria-describedby", notice);
+    else button.removeAttribute("aria-describedby");
+    button.dataset.why = notice ? why : "";
+  }
+
   const COUNTER_COMMANDS = new Set(["open", "resume", "pause", "close"]);
-  const COUNTER_HINTS = new Set(["local.not_open", "local.paused", "local.already_closed", "local.day_closed"]);
+  const COUNTER_HINTS = new Set(["local.not_open", "local.paused", "local.already_closed", "local.day_closed", "local.day_closed_requeue"]);
+
+  // Why, on the message line, as the page stands now. Offline with a command still on its way: that it waits, with
+  // the way out (Esc).
+  function sayWhy(why, values = {}) {
+    if (why === "local.offline" && pending.size) return show(localMessage("local.busy_offline", {}, true));
+    const key = why === "local.offline" ? "link" : COUNTER_HINTS.has(why) ? "counter" : why === "local.queue_empty" ? "waiting" : "current";
+    show(saidNow(localMessage(why, { reason: dayReason(), ...values }), key));
+  }
 
   function act(action) {
     // With a number in the field, "call next" calls that number and "no-show" requeues it (the buttons say so).
     if (numberInput.value.trim() && (action === "call_next" || action === "no_show")) {
       return callNumber(action === "call_next" ? "call" : "requeue");
     }
-    const why = blocked(action);
-    if (why) return show(saidNow(localMessage(why, { reason: dayReason() }), COUNTER_HINTS.has(why) ? "counter" : why === "local.queue_empty" ? "waiting" : "current"));
+    const why = unavailable(action);
+    if (why) return sayWhy(why);
     actions[action]();
   }
 
@@ -1070,23 +1126,36 @@ import { Question } from "/static/shared/question.js";
     return label || null;
   }
 
-  // Why a typed number cannot be called now (a text key), or null.
+  // Why a citizen cannot be called now (next, a typed number, from the lists; a text key), or null.
   function callBlocked() {
-    if (view.state !== "open") return view.state === "paused" ? "local.paused" : "local.not_open";
+    if (view.state !== "open") return view.state === "paused" ? "local.paused" : dayClosed() ? "local.day_closed" : "local.not_open";
     return current() ? "local.has_ticket" : null;
   }
 
+  // The number field's "Panggil" is unavailable, said why, on a closed day and offline; otherwise it stays pressable
+  // and a refusal says why and drops the number (callNumber).
+  function numberWhy() {
+    const why = callBlocked();
+    return EXPLAINED.has(why) ? why : offline() ? "local.offline" : null;
+  }
+
+  const requeueWhy = () => (dayClosed() ? "local.day_closed_requeue" : offline() ? "local.offline" : null);
+
   function callNumber(name) {
     const typed = numberInput.value;
-    if (!typed.trim()) return show(localMessage("local.no_number", {}, true));
+    const explained = name === "call" ? numberWhy() : requeueWhy();
+    // Offline nothing is used up: the number stays in the field for when the link is back.
+    if (explained === "local.offline") return sayWhy(explained);
+    if (!typed.trim()) return explained ? sayWhy(explained, { ticket: "" }) : show(localMessage("local.no_number", {}, true));
     const label = resolveNumber(typed);
     // A number is used once, whatever comes of it: left in the field it would take over the next "call next"
     // (calling it out of order later) and the "0" key.
     numberInput.value = "";
     if (!label) return render();
+    if (name === "requeue" && explained) return sayWhy(explained, { ticket: label }); // not sent: the day is closed
     const why = name === "call" ? callBlocked() : null; // a call (or a call back) needs an open, idle counter
     if (why) {
-      const said = (language) => `${t(why, {}, language)} ${t("local.number_dropped", { number: label }, language)}`;
+      const said = (language) => `${t(why, { reason: dayReason() }, language)} ${t("local.number_dropped", { number: label }, language)}`;
       return show({ id: said("id"), en: said("en"), error: true });
     }
     // Calling a parked ticket by its number calls it back.
@@ -1165,6 +1234,7 @@ import { Question } from "/static/shared/question.js";
   targetSelect.addEventListener("invalid", targetValidity);
 
   function openTransfer() {
+    linkLost.delete(dialog);
     const c = current();
     document.getElementById("transfer-ticket").textContent = c.label;
     fillTargets(c);
@@ -1193,6 +1263,7 @@ import { Question } from "/static/shared/question.js";
     event.preventDefault();
     const target = targetSelect.value;
     if (!target) return;
+    if (offline() && !pending.size) return show(localMessage("local.not_sent_offline", {}, true)); // all kept
     const ticket = document.getElementById("transfer-ticket").textContent; // the one the dialog was opened for
     const note = noteInput.value.trim() ? { note: noteInput.value.trim() } : {};
     run("transfer", { target_service: target, ticket, ...note }, dialog);
@@ -1204,6 +1275,7 @@ import { Question } from "/static/shared/question.js";
   const parkNote = document.getElementById("park-note");
 
   function openPark() {
+    linkLost.delete(parkDialog);
     document.getElementById("park-ticket").textContent = current().label;
     parkNote.value = "";
     updateParkCount();
@@ -1219,10 +1291,27 @@ import { Question } from "/static/shared/question.js";
   document.getElementById("park-cancel").addEventListener("click", () => parkDialog.close());
   document.getElementById("park-form").addEventListener("submit", (event) => {
     event.preventDefault(); // Enter in the note parks
+    if (offline() && !pending.size) return show(localMessage("local.not_sent_offline", {}, true)); // the note kept
     const note = parkNote.value.trim();
     const ticket = document.getElementById("park-ticket").textContent; // the one the dialog was opened for
     run("park", { ticket, ...(note ? { note } : {}) }, parkDialog);
   });
+
+  // The link lost while the transfer or park dialog is open: said in it (the desk behind is inert, its own notice out of
+  // the accessibility tree), its button unavailable and naming that, what was chosen and typed kept; once the link is
+  // back, said so, and the button is there again. Not while the dialog's own command is on its way: the message line
+  // says that it waits, with the way out.
+  const linkLost = new Set(); // the dialogs open when the link was lost, until opened again
+  const DIALOG_LINK = [[dialog, "transfer", "transfer-send"], [parkDialog, "park", "park-send"]];
+
+  function renderDialogLinks() {
+    for (const [box, kind, send] of DIALOG_LINK) {
+      const down = box.open && offline() && !sendingFrom.has(box);
+      if (down) linkLost.add(box);
+      setText(`${kind}-link`, down ? t(`${kind}.offline`) : box.open && linkLost.has(box) ? t("dialog.back") : "");
+      markUnavailable(document.getElementById(send), down ? "local.offline" : null, false, down ? `${kind}-link` : null);
+    }
+  }
 
   // "(Esc: batalkan)": a command waiting for the link is given up, and never sent later. Said in the transfer or
   // park dialog it was sent from too (the message line is in it), where Esc does the same, the dialog staying open
@@ -1535,6 +1624,7 @@ import { Question } from "/static/shared/question.js";
     zero = null;
     if (numberInput.value === "0") numberInput.value = "";
     if (bounced("start_finish", at, saw)) render();
+    else if (saw && offline()) sayWhy("local.offline");
     else if (saw) actions.start_finish(saw);
     else act("start_finish");
   }
@@ -1700,7 +1790,7 @@ import { Question } from "/static/shared/question.js";
     const wait = retryAt === null ? 0 : Math.ceil((retryAt - Date.now()) / 1000);
     setText("retry-text", !retrying ? "" : wait > 0 ? t("retry.in", { seconds: wait }) : t("retry.now"));
     document.getElementById("queue").setAttribute("aria-label", t("queue.label"));
-    setText("day-closed", view.dayClosed ? t("day_closed.notice", { reason: dayReason() }) : "");
+    setText("day-closed", dayClosed() ? t("day_closed.notice", { reason: dayReason() }) : "");
     desk.classList.toggle("stale", lostAt !== null);
     const c = current();
     setText("current-label", c ? c.label : t("current.none"));
@@ -1759,8 +1849,7 @@ import { Question } from "/static/shared/question.js";
     const busy = pending.size > 0;
     const focused = document.activeElement;
     for (const button of document.querySelectorAll(".actions button")) {
-      button.disabled = Boolean(button.dataset.action && blocked(button.dataset.action));
-      button.setAttribute("aria-disabled", String(busy || button.disabled));
+      markUnavailable(button, button.dataset.action ? unavailable(button.dataset.action) : numberWhy(), busy);
     }
     desk.classList.toggle("busy", busy);
     desk.setAttribute("aria-busy", String(busy));
@@ -1773,17 +1862,19 @@ import { Question } from "/static/shared/question.js";
     renderWaiting();
     renderIssuingPaused();
     renderTransferPaused();
+    renderDialogLinks();
 
     renderNoShows(busy);
-    renderParked(!busy && view.state === "open" && !c);
+    const closedToday = view.state !== "open" && dayClosed() ? "local.day_closed" : null; // the counter cannot open
+    renderParked(busy ? "local.busy" : closedToday || (view.state !== "open" || c ? "local.not_open" : offline() ? "local.offline" : null));
     setText("totals", t("totals.line", view.totals));
 
     question.refresh(); // its counts and the TV's "said yet" follow the page behind it
 
-    const offline = message?.sending && connState !== "connected"; // said so, with the way out
+    const waitsForLink = message?.sending && connState !== "connected"; // said so, with the way out
     const stuck = connState === "doubtful" ? "sending_doubtful" : "sending_offline";
-    writeLine(offline ? t(stuck) : message ? (lang === "en" ? message.en : message.id) : "", Boolean(message && message.error));
-    document.getElementById("reload-page").hidden = !(message?.reload && !offline);
+    writeLine(waitsForLink ? t(stuck) : message ? (lang === "en" ? message.en : message.id) : "", Boolean(message && message.error));
+    document.getElementById("reload-page").hidden = !(message?.reload && !waitsForLink);
   }
 
   // The message line (role=status) is where the operator hears what happened. A modal dialog (a question, the
@@ -1834,6 +1925,7 @@ import { Question } from "/static/shared/question.js";
   function listPress(event, button, name, label) {
     if (event.detail) button.blur();
     if (event.detail > 1) return;
+    if (button.dataset.why) return sayWhy(button.dataset.why, { ticket: label }); // unavailable: why, nothing sent
     run(name, { ticket: label });
   }
 
@@ -1917,9 +2009,10 @@ import { Question } from "/static/shared/question.js";
   function renderNoShows(busy) {
     const list = document.getElementById("no-shows");
     const missing = noShows();
-    const canCall = !callBlocked();
-    const closedDay = view.dayClosed; // no queue to put them back in today (the server refuses: day_closed)
-    const drawn = JSON.stringify([lang, busy, canCall, closedDay, missing.map((ticket) => [ticket.id, ticket.label])]);
+    // a call needs an open counter with no ticket, as "call next"; a requeue, a day not closed (day_closed)
+    const callWhy = busy ? "local.busy" : callBlocked() || (offline() ? "local.offline" : null);
+    const requeueNot = busy ? "local.busy" : requeueWhy();
+    const drawn = JSON.stringify([lang, callWhy, requeueNot, missing.map((ticket) => [ticket.id, ticket.label])]);
     if (drawn === noShowsDrawn) return;
     noShowsDrawn = drawn;
     if (!missing.length) {
@@ -1943,8 +2036,8 @@ import { Question } from "/static/shared/question.js";
         requeue.className = "small";
         requeue.textContent = t("btn.requeue");
         requeue.addEventListener("click", (event) => listPress(event, requeue, "requeue", ticket.label));
-        call.disabled = busy || !canCall; // a call needs an open counter with no ticket, as "call next"
-        requeue.disabled = busy || closedDay;
+        markUnavailable(call, callWhy);
+        markUnavailable(requeue, requeueNot);
         li.append(label, call, requeue);
         return li;
       }));
@@ -1970,7 +2063,7 @@ import { Question } from "/static/shared/question.js";
   let parkedDrawn = ""; // redrawn only when it changes: the page renders every second, and a button under the
   // operator's pointer must not be replaced between press and release
 
-  function renderParked(canCallBack) {
+  function renderParked(backWhy) {
     const list = document.getElementById("parked");
     const tickets = parkedTickets();
     const rows = tickets.map((ticket) => {
@@ -1979,7 +2072,7 @@ import { Question } from "/static/shared/question.js";
       const where = ticket.counter && ticket.counter !== COUNTER ? counterName(ticket.counter) : "";
       return { ticket, since, where };
     });
-    const drawn = JSON.stringify([lang, canCallBack, rows.map((r) => [r.ticket.id, r.ticket.label, r.ticket.note, r.since, r.where])]);
+    const drawn = JSON.stringify([lang, backWhy, rows.map((r) => [r.ticket.id, r.ticket.label, r.ticket.note, r.since, r.where])]);
     if (drawn === parkedDrawn) return;
     parkedDrawn = drawn;
     if (!rows.length) {
@@ -2011,7 +2104,7 @@ import { Question } from "/static/shared/question.js";
       back.type = "button";
       back.className = "small call-back";
       back.textContent = t("btn.call_back");
-      back.disabled = !canCallBack; // the counter must be open and idle
+      markUnavailable(back, backWhy); // the counter must be open and idle
       back.addEventListener("click", (event) => listPress(event, back, "unpark", ticket.label));
       li.append(...parts, note, back);
       return li;
