@@ -2,8 +2,8 @@
 real server: a day the supervisor closed (why, and that there is nobody to call; what the day refuses unavailable,
 saying why, until the day is reopened or the next one begins), a lost link (when the page tries again, with the real
 backoff, and "Coba sekarang"; no command offered meanwhile, an open dialog keeping its note), a service removed from
-the site while the page was open (reload for the current list), and a laptop's screen (the message line never
-covering the lists)."""
+the site while the page was open (reload for the current list), a laptop's screen (the message line never covering
+the lists), and Enter in the transfer and park notes."""
 
 from __future__ import annotations
 
@@ -521,3 +521,65 @@ async def test_offline_the_page_offers_no_command_and_an_open_dialog_keeps_its_n
             parked = state.tickets[state.by_label[(state.site.service_day(server.clock()), "A-001")]]
             assert parked.state.value == "parked" and parked.note == "Bawa fotokopi KK"
             assert len(sent) == before + 1, sent[before:]
+
+
+async def test_enter_sends_a_note_of_one_line_in_both_dialogs_and_ctrl_enter_one_of_several(server: Server) -> None:
+    """Found using the page: Enter in the park dialog's note parked, while Enter in the transfer dialog's note only
+    began a new line (the operator pressed it, waited, and nothing was transferred). Both now send on Enter while the
+    note is one line; Shift+Enter begins another line of the transfer's note, and once it has several, Enter adds one
+    and Ctrl+Enter sends it (in the park dialog too)."""
+    for _ in range(4):
+        await server.issue("ktp")
+    async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/1") as page:
+        message, transfer, park = (
+            page.locator("#message"),
+            page.locator("#transfer-dialog"),
+            page.locator("#park-dialog"),
+        )
+        await open_and_call_first(page)
+
+        def leg(label: str) -> Any:
+            state = server.ctx.state("tegal")
+            return next(t for t in state.tickets.values() if t.service == "skck" and t.label == label)
+
+        await page.keyboard.press("/")
+        await expect(transfer).to_be_visible()
+        await expect(page.locator("#transfer-keys")).to_have_text(
+            "Enter: alihkan · Shift+Enter: baris baru · Ctrl+Enter: alihkan catatan beberapa baris"
+        )
+        await page.select_option("#transfer-target", "skck")
+        await page.focus("#transfer-note")
+        await page.keyboard.type("Perlu akta kelahiran")
+        await page.keyboard.press("Enter")
+        await expect(transfer).to_be_hidden()
+        await expect(message).to_have_text("A-001 dialihkan ke Surat Keterangan Catatan Kepolisian (SKCK).")
+        assert leg("A-001").note == "Perlu akta kelahiran"
+
+        await page.keyboard.press("Enter")
+        await expect(message).to_have_text("Memanggil A-002.")
+        await page.keyboard.press("/")
+        await expect(transfer).to_be_visible()
+        await page.select_option("#transfer-target", "skck")
+        await page.focus("#transfer-note")
+        await page.keyboard.type("Perlu akta kelahiran")
+        await page.keyboard.press("Shift+Enter")
+        await page.keyboard.type("dan KK asli")
+        await page.keyboard.press("Enter")  # several lines: a new line, nothing sent
+        await expect(transfer).to_be_visible()
+        assert await page.input_value("#transfer-note") == "Perlu akta kelahiran\ndan KK asli\n"
+        await page.keyboard.press("Backspace")
+        await page.keyboard.press("Control+Enter")
+        await expect(transfer).to_be_hidden()
+        await expect(message).to_have_text("A-002 dialihkan ke Surat Keterangan Catatan Kepolisian (SKCK).")
+        assert leg("A-002").note == "Perlu akta kelahiran\ndan KK asli"
+
+        for label, keys in (("A-003", "Enter"), ("A-004", "Control+Enter")):
+            await page.keyboard.press("Enter")
+            await expect(message).to_have_text(f"Memanggil {label}.")
+            await page.keyboard.press("F9")
+            await expect(park).to_be_visible()
+            await expect(page.locator("#park-keys")).to_have_text("Enter: parkir · Esc: batal")
+            await page.keyboard.type("Bawa fotokopi KK")
+            await page.keyboard.press(keys)
+            await expect(park).to_be_hidden()
+            await expect(message).to_have_text(f"{label} diparkir; loket siap memanggil berikutnya.")

@@ -105,6 +105,8 @@ import { Question } from "/static/shared/question.js";
       "transfer.offline": "Terputus dari server: pengalihan belum dapat dikirim. Layanan tujuan dan catatan Anda tetap di sini; kirim setelah tersambung kembali.",
       "park.offline": "Terputus dari server: parkir belum dapat dikirim. Catatan Anda tetap di sini; kirim setelah tersambung kembali.",
       "dialog.back": "Tersambung kembali: sekarang dapat dikirim.",
+      "transfer.keys": "Enter: alihkan · Shift+Enter: baris baru · Ctrl+Enter: alihkan catatan beberapa baris",
+      "park.keys": "Enter: parkir · Esc: batal",
       "day_closed": "Hari layanan ini ditutup oleh supervisor{reason}. Loket ditutup dan tidak dapat dibuka lagi hari ini.",
       "day_closed_ticket": "Hari layanan ini ditutup oleh supervisor{reason}. {ticket}, yang sedang ditangani, berakhir tanpa dicatat selesai. Loket ditutup dan tidak dapat dibuka lagi hari ini.",
       "local.day_closed": "Hari layanan ini sudah ditutup oleh supervisor{reason}; loket tidak dapat dibuka lagi hari ini.",
@@ -242,6 +244,8 @@ import { Question } from "/static/shared/question.js";
       "transfer.offline": "Disconnected from the server: the transfer cannot be sent yet. Your target service and note stay here; send it once the connection is back.",
       "park.offline": "Disconnected from the server: the park cannot be sent yet. Your note stays here; send it once the connection is back.",
       "dialog.back": "Connected again: it can be sent now.",
+      "transfer.keys": "Enter: transfer · Shift+Enter: new line · Ctrl+Enter: transfer a note of several lines",
+      "park.keys": "Enter: park · Esc: cancel",
       "day_closed": "Today's service day was closed by the supervisor{reason}. The counter is closed and cannot be opened again today.",
       "day_closed_ticket": "Today's service day was closed by the supervisor{reason}. {ticket}, at the counter, ended without being recorded as finished. The counter is closed and cannot be opened again today.",
       "local.day_closed": "Today's service day has been closed by the supervisor{reason}; the counter cannot be opened again today.",
@@ -1296,6 +1300,22 @@ import { Question } from "/static/shared/question.js";
     const ticket = document.getElementById("park-ticket").textContent; // the one the dialog was opened for
     run("park", { ticket, ...(note ? { note } : {}) }, parkDialog);
   });
+
+  // Enter in a note sends it, in both dialogs (the park's note is one line; the transfer's was a text area where Enter
+  // only began a new line, so the same key did two things a dialog apart). Shift+Enter begins a new line of the
+  // transfer's note; once it has several lines, Enter adds one, and Ctrl+Enter sends it (in either dialog).
+  function noteKeys(field, form) {
+    field.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter" || event.isComposing || event.altKey || event.metaKey) return;
+      const lines = field instanceof HTMLTextAreaElement && (event.shiftKey || field.value.includes("\n"));
+      if (lines && !event.ctrlKey) return; // a new line
+      event.preventDefault();
+      form.requestSubmit(); // as its button: the target service still checked first
+    });
+  }
+
+  noteKeys(noteInput, document.getElementById("transfer-form"));
+  noteKeys(parkNote, document.getElementById("park-form"));
 
   // The link lost while the transfer or park dialog is open: said in it (the desk behind is inert, its own notice out of
   // the accessibility tree), its button unavailable and naming that, what was chosen and typed kept; once the link is
