@@ -1886,7 +1886,8 @@ import { Question } from "/static/shared/question.js";
 
     renderNoShows(busy);
     const closedToday = view.state !== "open" && dayClosed() ? "local.day_closed" : null; // the counter cannot open
-    renderParked(busy ? "local.busy" : closedToday || (view.state !== "open" || c ? "local.not_open" : offline() ? "local.offline" : null));
+    const idle = view.state !== "open" ? "local.not_open" : c ? "local.has_ticket" : null; // open and idle, to call back
+    renderParked(busy ? "local.busy" : closedToday || idle || (offline() ? "local.offline" : null));
     setText("totals", t("totals.line", view.totals));
 
     question.refresh(); // its counts and the TV's "said yet" follow the page behind it
