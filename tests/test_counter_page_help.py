@@ -214,7 +214,9 @@ async def test_a_service_removed_while_the_page_was_open_says_to_reload_and_offe
         )
         await expect(page.locator("#reload-page")).to_have_text("Reload page")
         await tab_to(page, "reload-page")
-        await page.keyboard.press("Enter")
+        # waited for as a navigation: a page function evaluated while the old page goes could find no page at all
+        async with page.expect_navigation():
+            await page.keyboard.press("Enter")
         await until(page, "() => window.__before === undefined && document.readyState === 'complete'")
         await connected(page)
         await expect(page.locator("#current-label")).to_have_text("A-001")  # the same desk, the list read anew
