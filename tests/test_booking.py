@@ -376,6 +376,88 @@ async def test_check_in_at_the_kiosk(site: Server) -> None:
     assert r.status_code == 409 and r.json()["error"]["code"] == "already_checked_in", "once called: no reprint"
 
 
+async def test_a_look_before_check_in_says_what_the_check_in_would_and_changes_nothing(site: Server) -> None:
+    """The kiosk asked its priority question first and learnt only from the check-in that a code was unknown, too
+    early, cancelled, released or used: a citizen answered a question for nothing. `GET .../check-in` says it first,
+    in the check-in's own words (the same rules), changes nothing, and tells no one's phone or NIK."""
+    server = site
+    codes = {n: (await book(server, n, slot)).json()["booking"]["code"] for n, slot in ((1, "09:00"), (2, "11:00"))}
+    cancelled = (await book(server, 3)).json()["booking"]["code"]
+    assert (await server.http.post(f"/api/v1/bookings/{cancelled}/cancel")).status_code == 200
+    used = (await book(server, 4)).json()["booking"]["code"]
+    late = (await book(server, 5, "08:00")).json()["booking"]["code"]  # its window closes at 08.15
+    noon = (await book(server, 6, "12:00")).json()["booking"]["code"]
+    server.clock.now = datetime(2026, 11, 24, 1, 45, tzinfo=UTC)  # Tuesday 08:45 WIB
+    await server.ctx.engine.release_late_bookings()  # as the server's housekeeping would, whenever it runs
+    assert (await server.http.post(f"/api/v1/sites/tegal/bookings/{used}/check-in", headers=bearer(KIOSK))).is_success
+    operator = await server.login("op-disdukcapil")
+    assert (await server.command(operator, "1", "open")).status_code == 200
+    assert (await server.command(operator, "1", "call_next")).status_code == 200  # the used one's ticket, called
+
+    def url(code: str) -> str:
+        return f"/api/v1/sites/tegal/bookings/{code}/check-in"
+
+    assert (await server.http.get(url(codes[1]))).status_code == 401, "looked at as the check-in is: signed in"
+    assert (await server.http.get(url(codes[1]), headers=bearer(LOBBY))).status_code == 403, "not by a TV"
+    events = server.ctx.storage.last_seq
+    for code, status, refusal in (("BK-ZZZZZZ", 404, "unknown_booking"), (codes[2], 409, "checkin_too_early"),
+                                  (cancelled, 409, "booking_cancelled"), (used, 409, "already_checked_in"),
+                                  (late, 409, "booking_released"), ("bk zz", 404, "unknown_booking")):  # fmt: skip
+        looked = await server.http.get(url(code), headers=bearer(KIOSK))
+        assert looked.status_code == status and looked.json()["error"]["code"] == refusal, (code, looked.text)
+        sent = await server.http.post(url(code), headers=bearer(KIOSK))
+        assert (sent.status_code, sent.json()) == (looked.status_code, looked.json()), "in the check-in's words"
+        assert looked.json()["error"]["message"] and looked.json()["error"]["message_en"]
+    assert server.ctx.storage.last_seq == events, "neither a look nor a refused check-in changed anything"
+
+    # A code that can be checked in: what it is for, never whose it is. Written as a citizen writes it.
+    looked = await server.http.get(url(codes[1][3:].lower()), headers=bearer(KIOSK))
+    assert looked.status_code == 200, looked.text
+    assert looked.json() == {"booking": {
+        "code": codes[1], "site": "tegal", "service": "ktp", "service_name": "KTP Elektronik",
+        "agency_name": looked.json()["booking"]["agency_name"], "day": TUESDAY, "slot": "09:00", "slot_end": "09:30",
+        "state": "booked"}, "again": False}  # fmt: skip
+    assert "phone" not in looked.text and "0812" not in looked.text and nik(1) not in looked.text
+    assert server.ctx.storage.last_seq == events and (await server.http.get(url(codes[1]), headers=await
+                                                      server.login("supervisor"))).status_code == 200  # fmt: skip
+    # Checked in, its ticket waiting: the check-in would answer that ticket again (no priority asked then).
+    assert (await server.http.post(url(codes[1]), headers=bearer(KIOSK))).status_code == 201
+    looked = await server.http.get(url(codes[1]), headers=bearer(KIOSK))
+    assert looked.status_code == 200 and looked.json()["again"] is True, looked.text
+    assert looked.json()["booking"]["state"] == "checked_in"
+
+    # Looked at in its window, checked in after it closed (the citizen took their time): the check-in refuses it.
+    server.clock.now = datetime(2026, 11, 24, 3, 44, tzinfo=UTC)  # 10:44: the 11.00 slot's window is open
+    assert (await server.http.get(url(codes[2]), headers=bearer(KIOSK))).status_code == 200
+    server.clock.now = datetime(2026, 11, 24, 4, 16, tzinfo=UTC)  # 11:16: it closed at 11.15
+    sent = await server.http.post(url(codes[2]), json={"priority": "lansia"}, headers=bearer(KIOSK))
+    assert sent.status_code == 409 and sent.json()["error"]["code"] == "booking_released", sent.text
+    assert "pukul 11.15" in sent.json()["error"]["message"]
+
+    # A day the supervisor closed: said as the check-in says it.
+    server.clock.now = datetime(2026, 11, 24, 4, 45, tzinfo=UTC)  # 11:45: the 12.00 slot's window is open
+    sup = await server.login("supervisor")
+    r = await server.http.post("/api/v1/sites/tegal/close-day", json={"reason": "Gangguan listrik"}, headers=sup)
+    assert r.status_code == 200, r.text
+    looked = await server.http.get(url(noon), headers=bearer(KIOSK))
+    assert looked.status_code == 409 and looked.json()["error"]["code"] == "day_closed", looked.text
+    assert "Gangguan listrik" in looked.json()["error"]["message"]
+    sent = await server.http.post(url(noon), headers=bearer(KIOSK))
+    assert (sent.status_code, sent.json()) == (looked.status_code, looked.json())
+
+
+async def test_looks_before_check_in_count_with_the_check_ins(server: Server) -> None:
+    """A look tells a live code from a guess as a check-in does: one kiosk's looks and check-ins share its 30 codes a
+    minute."""
+    for n in range(15):
+        r = await server.http.get(f"/api/v1/sites/tegal/bookings/BK-ZZZZ{n:02d}/check-in", headers=bearer(KIOSK))
+        assert r.status_code == 404, r.text
+        r = await server.http.post(f"/api/v1/sites/tegal/bookings/BK-ZZZZ{n:02d}/check-in", headers=bearer(KIOSK))
+        assert r.status_code == 404, r.text
+    r = await server.http.get("/api/v1/sites/tegal/bookings/BK-ZZZZ99/check-in", headers=bearer(KIOSK))
+    assert r.status_code == 429 and "Terlalu banyak" in r.json()["error"]["message"], r.text
+
+
 async def test_a_booked_citizen_of_a_priority_group_is_checked_in_with_it(site: Server) -> None:
     """A booking's check-in took no priority group: an elderly or disabled citizen who booked online lost the
     priority an ordinary ticket would have had. The kiosk and staff say the group as when issuing; a bad one is
@@ -462,6 +544,8 @@ async def test_a_booking_checked_in_at_another_mall_s_kiosk_says_which_mall_it_i
             f"Pemesanan {code} terdaftar di MPP Kabupaten Tegal, bukan di MPP ini. "
             "Silakan lapor hadir di kios MPP Kabupaten Tegal."
         )
+        looked = await s.http.get(f"/api/v1/sites/brebes/bookings/{code}/check-in", headers=BREBES_KIOSK)
+        assert (looked.status_code, looked.json()) == (409, r.json()), "the look before it says the same"
         r = await s.http.post("/api/v1/sites/brebes/bookings/BK-ZZZZZZ/check-in", headers=BREBES_KIOSK)
         assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_booking", r.text
         assert [b.state for b in s.ctx.state("tegal").bookings.values()] == ["booked"], "the wrong kiosk took nothing"

@@ -20,9 +20,9 @@ from queue_server.common import plaintext
 from queue_server.common.ids import time_ordered_id
 from queue_server.domain import commands as c
 from queue_server.domain import events as ev
-from queue_server.domain.booking import written_code
+from queue_server.domain.booking import Booking, written_code
 from queue_server.domain.catalogue import CHANNELS, PRIORITY_GROUPS, changes_sentence
-from queue_server.domain.decide import checkin_window, choice_refusal, find_ticket, why_no_slots
+from queue_server.domain.decide import check_in_refusal, checkin_window, choice_refusal, find_ticket, why_no_slots
 from queue_server.domain.events import Event
 from queue_server.domain.issuing_pause import pause_view
 from queue_server.domain.model import OPEN_STATES, Ticket, TicketState
@@ -809,12 +809,50 @@ def _checked_in_already(ctx: Context, site_id: str, code: str) -> Outcome | None
     ticket still waits: that ticket again, to show and print (200, `"again": true`), not a refusal that hides the
     number from the citizen."""
     state = ctx.state(site_id)
+    found = _still_waiting(state, code)
+    if found is None:
+        return None
+    booking, ticket = found
+    shown = issue_answer([Event(ev.TICKET_ISSUED, site_id, ctx.now(), {"ticket": ticket.to_dict()})], state)
+    return Outcome(200, {**shown, "booking": booking_answer(state, booking.to_dict()), "again": True})
+
+
+def _still_waiting(state: SiteState, code: str) -> tuple[Booking, Ticket] | None:
+    """The booking of `code` and its ticket, when it was checked in and that ticket still waits: a second check-in
+    answers it again."""
     booking = state.bookings.get(state.booking_codes.get(code, ""))
     ticket = state.tickets.get(booking.ticket or "") if booking is not None else None
     if booking is None or ticket is None or ticket.state is not TicketState.WAITING:
         return None
-    shown = issue_answer([Event(ev.TICKET_ISSUED, site_id, ctx.now(), {"ticket": ticket.to_dict()})], state)
-    return Outcome(200, {**shown, "booking": booking_answer(state, booking.to_dict()), "again": True})
+    return booking, ticket
+
+
+# What a look before a check-in says of the booking: what it is for, never whose it is (no phone, masked or not).
+LOOKED_AT = ("code", "site", "service", "service_name", "agency_name", "day", "slot", "slot_end", "state")
+
+
+async def look_before_check_in(ctx: Context, principal: Principal | None, site_id: str, code: str) -> dict[str, Any]:
+    """Whether the booking of `code` can be checked in now, changing nothing (the kiosk asks before its priority
+    question, docs/citizen.md): its service, slot and state, and `again` when the check-in would answer the ticket it
+    made already (a slip lost; its priority group stays as it was, so nothing is asked); or the very refusal the
+    check-in would get (domain/decide.check_in_refusal, the check-in's own rules). The check-in decides again."""
+    ctx.site(site_id)
+    require(principal, "ticket.issue", site_id)
+    written = written_code(code)
+    refusal = check_in_refusal(ctx.state(site_id), written, ctx.now())
+    if refusal is not None and ctx.storage.shared:
+        # Never refused on a state behind the database: a code booked or a ticket moved on another process.
+        await ctx.catch_up(site_id)
+        refusal = check_in_refusal(ctx.state(site_id), written, ctx.now())
+    if refusal is not None and refusal.code == "unknown_booking":
+        await _booked_at_another_mall(ctx, site_id, written)
+    state = ctx.state(site_id)
+    again = _still_waiting(state, written) if refusal is not None and refusal.code == "already_checked_in" else None
+    if refusal is not None and again is None:
+        raise refusal
+    booking = state.bookings[state.booking_codes[written]]
+    answer = booking_answer(state, booking.to_dict())
+    return {"booking": {key: answer[key] for key in LOOKED_AT if key in answer}, "again": again is not None}
 
 
 # --- a mall on its own box, mirrored here --------------------------------------------------------------------

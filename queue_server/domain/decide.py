@@ -866,9 +866,22 @@ def _cancel_booking(state: SiteState, cmd: c.CancelBooking, now: datetime) -> li
     return [_event(state, ev.BOOKING_CANCELLED, now, booking=booking)]
 
 
-def _check_in(state: SiteState, cmd: c.CheckIn, now: datetime) -> list[Event]:
-    _require_priority_group(cmd.priority)
-    booking = find_booking(state, cmd.code)
+def check_in_refusal(state: SiteState, code: str, now: datetime) -> Refusal | None:
+    """Why checking the booking of `code` in would be refused now (not known, cancelled, released, too early, already
+    checked in, the site closed, no counter serving its service), or None. The kiosk asks it before its priority
+    question, so a citizen is not asked a question for a code that cannot be used; the check-in decides again when it
+    is made (its slot's window may close in between), with these same rules (`_checkable`)."""
+    try:
+        if state.mirrored:
+            raise Refusal("site_mirrored", site=state.site.name)
+        _checkable(state, find_booking(state, code), now)
+    except Refusal as refusal:
+        return refusal
+    return None
+
+
+def _checkable(state: SiteState, booking: Booking, now: datetime) -> tuple[date, Service]:
+    """The day and service of a booking that may be checked in now, or the refusal its check-in gets."""
     if booking.state is BookingState.CHECKED_IN:
         raise Refusal("already_checked_in", booking=booking.code, details={"ticket": booking.ticket})  # fmt: skip
     if booking.state is BookingState.CANCELLED:  # before the window: "opens at 08.30" sent a citizen to wait for it
@@ -888,13 +901,20 @@ def _check_in(state: SiteState, cmd: c.CheckIn, now: datetime) -> list[Event]:
             opens=state.site.local(opens),
             details={"checkin_from": opens.isoformat()},
         )
-    checked = booking.moved_to(BookingState.CHECKED_IN, ticket=cmd.ticket_id)
     day = _require_site_open(state, now)
     service = _service(state, booking.service)
     # As issuing: a ticket nobody would call. The booking stays as it is, to check in once a counter serves it.
     _require_a_counter(
         state, service, "service_not_served.checkin", booking=booking.code, closes=state.site.local(closes)
     )
+    return day, service
+
+
+def _check_in(state: SiteState, cmd: c.CheckIn, now: datetime) -> list[Event]:
+    _require_priority_group(cmd.priority)
+    booking = find_booking(state, cmd.code)
+    day, service = _checkable(state, booking, now)
+    checked = booking.moved_to(BookingState.CHECKED_IN, ticket=cmd.ticket_id)
     # Its priority group, if staff or the kiosk said one, as an issued ticket's (docs/citizen.md, "A booked citizen
     # of a priority group"): the citizen does not lose by booking the priority they would have had walking in.
     issue = c.IssueTicket(service.id, cmd.ticket_id, cmd.token, cmd.priority, "online", booking.contact)

@@ -22,6 +22,7 @@ from queue_server.application.actions import (
     counter_command,
     create_booking,
     issue_ticket,
+    look_before_check_in,
     public_status,
     reopen_day,
     reprint_ticket,
@@ -441,6 +442,17 @@ async def post_check_in(request: Request) -> Response:
     return outcome_response(await check_in(ctx, principal, site_id, request.path_params["code"], body))
 
 
+async def get_check_in(request: Request) -> Response:
+    """Whether a booking's code can be checked in now, changing nothing: authorised and counted as the check-in is
+    (a look tells a code from a guess just as a check-in does)."""
+    ctx = ctx_of(request)
+    site_id = request.path_params["site"]
+    ctx.site(site_id)
+    principal = await principal_of(request)
+    await limit_check_ins(request, principal)
+    return JSONResponse(await look_before_check_in(ctx, principal, site_id, request.path_params["code"]))
+
+
 async def site_devices(request: Request) -> Response:
     """Every screen that is or was recently connected, with what it last said about its health."""
     ctx = ctx_of(request)
@@ -471,6 +483,7 @@ ROUTES = [
     Route("/api/v1/sites/{site}/bookings", post_booking, methods=["POST"]),
     Route("/api/v1/sites/{site}/bookings/phone-code", post_phone_code, methods=["POST"]),
     Route("/api/v1/sites/{site}/bookings/{code}/check-in", post_check_in, methods=["POST"]),
+    Route("/api/v1/sites/{site}/bookings/{code}/check-in", get_check_in, methods=["GET"]),
     Route("/api/v1/bookings/{code}", get_booking, methods=["GET"]),
     Route("/api/v1/bookings/{code}/cancel", post_booking_cancel, methods=["POST"]),
     Route("/api/v1/sites/{site}/announcements/{seq}.wav", announcement_wav, methods=["GET"]),

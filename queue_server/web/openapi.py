@@ -98,6 +98,10 @@ OPERATION_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
         "unknown_booking", "booking_other_site", "checkin_too_early", "booking_released", "already_checked_in",
         "booking_cancelled", "day_closed", "site_closed", *ISSUING,
     ),
+    ("/api/v1/sites/{site}/bookings/{code}/check-in", "get"): (
+        "unknown_booking", "booking_other_site", "checkin_too_early", "booking_released", "already_checked_in",
+        "booking_cancelled", "day_closed", "site_closed", "service_not_served", "too_many_requests",
+    ),
     ("/api/v1/bookings/{code}", "get"): ("unknown_booking",),
     ("/api/v1/bookings/{code}/cancel", "post"): (
         "unknown_booking", "booking_checked_in", "booking_released", "booking_cancelled", *COMMAND,
@@ -502,7 +506,17 @@ def openapi_document(page_paths: dict[str, Any] | None = None) -> dict[str, Any]
                     "required": False,  # a check-in without a priority group sends none
                 },
                 "responses": _ok("The ticket (as when issuing) and the booking", "201"),
-            }
+            },
+            "get": {
+                "summary": "Whether a booking can be checked in now (the kiosk, before its priority question); "
+                "changes nothing",
+                "parameters": [SITE, BOOKING_CODE],
+                "security": SECURED,
+                "responses": _ok(
+                    "The booking's code, service, day, slot and state (never its phone), and `again` when the "
+                    "check-in would answer the ticket it made already; else the check-in's own refusal"
+                ),
+            },
         },
         "/api/v1/bookings/{code}": {
             "get": {
