@@ -257,6 +257,10 @@ async def test_no_serious_violation_at_other_sizes(server: Server, size: tuple[i
     operator = await server.login("op-disdukcapil")
     await server.command(operator, "1", "open")
     await server.command(operator, "1", "call_next")
+    r = await server.http.post("/api/v1/sites/tegal/bookings", json={
+        "service": "ktp", "day": "2026-11-23", "slot": "09:30", "nik": "3328014101900001", "phone": "081234567890"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    booked = r.json()["booking"]["code"]
     async with chromium() as browser:
         ctx = await browser.new_context(viewport={"width": size[0], "height": size[1]}, bypass_csp=True)
         page = await ctx.new_page()
@@ -271,8 +275,13 @@ async def test_no_serious_violation_at_other_sizes(server: Server, size: tuple[i
         await page.click("#ticket-done")
         await page.click("#checkin-open")
         await check(page, "kiosk check-in", seen)
-        # a code is asked the priority question next, with its own "no"
+        # a code that cannot be checked in is refused on its screen, before any question
         await page.fill("#checkin-code", "BK-ZZZZZZ")
+        await page.click("#checkin-form [type='submit']")
+        await until(page, "() => !document.getElementById('checkin-error').hidden")
+        await check(page, "kiosk check-in, a code refused", seen)
+        # one that can is asked the priority question next, with its own "no" and its booking above it
+        await page.fill("#checkin-code", booked)
         await page.click("#checkin-form [type='submit']")
         await until(page, "() => window.__kiosk.screen === 'priority'")
         await check(page, "kiosk check-in, priority question", seen)

@@ -15,6 +15,8 @@ import httpx
 import segno
 from playwright.async_api import Page
 
+from queue_server.settings.sitefile import DEMO_SITE
+
 from .helpers import KIOSK, Clock, Server, bearer, running_server, ticking
 from .test_citizen_support import bounded, chromium, fast, kiosk_page, screen, shot, text, until, wifi_site
 
@@ -333,32 +335,40 @@ async def test_check_in_with_a_booking_code_typed_or_scanned(server: Server) -> 
         "service": "ktp", "day": "2026-11-23", "slot": "09:30", "nik": "3328014101900003", "phone": "081234567890"})  # fmt: skip
     scanned_code = scanned.json()["booking"]["code"]
     async with chromium() as browser, kiosk_page(browser, server) as page:
+        sent = await check_ins_sent(page)
+        await screens_seen(page)
         await page.click("#checkin-open")
         assert await screen(page) == "checkin"
-        # A code is asked the priority question next, as a service is; "Kembali" goes back to the code.
+        # A typo is refused at once, on the same screen, before any question: the server's words and what the
+        # citizen can do. The code is looked at (GET), never checked in.
         await page.fill("#checkin-code", "BK-ZZZZZZ")
         await page.click("#checkin-form [type='submit']")
-        await until(page, "() => window.__kiosk.screen === 'priority'")
-        assert await text(page, "#priority-none") == "Tidak, lanjutkan lapor hadir"
-        await page.click("#priority-back")
-        await until(page, "() => window.__kiosk.screen === 'checkin'")
-        assert await page.input_value("#checkin-code") == "BK-ZZZZZZ"
-        # A typo is refused on the same screen, with the server's words and what the citizen can do.
-        await page.click("#checkin-form [type='submit']")
-        await answer_priority(page)
         await until(page, "() => !document.getElementById('checkin-error').hidden")
         assert await text(page, "#checkin-error") == UNKNOWN_CODE_SAID
-        # Too early: says from when.
+        assert await page.input_value("#checkin-code") == "BK-ZZZZZZ", "kept, to be corrected"
+        # Too early: says from when, before any question too.
         await page.fill("#checkin-code", later_code.lower().replace("-", " "))
         await page.click("#checkin-form [type='submit']")
-        await answer_priority(page)
         await until(page, "() => !document.getElementById('checkin-error').hidden")
         assert "dibuka Senin, 23 November 2026 pukul 10.30" in await text(page, "#checkin-error")
-        # Typed on the on-screen keypad.
+        assert await screens_seen(page) == ["checkin", "busy", "checkin", "busy", "checkin"], "no question asked"
+        assert sent == ["GET", "GET"], sent
+        # Typed on the on-screen keypad: a code that can be checked in is asked the priority question next, as a
+        # service is, with its own "no" and the booking it is for; "Kembali" goes back to the code.
         await page.click("[data-key='⌫']")
         await page.fill("#checkin-code", "")
         for key in code:
             await page.click(f".k-key[data-key='{key}']")
+        assert await page.input_value("#checkin-code") == code
+        await page.click("#checkin-form [type='submit']")
+        await until(page, "() => window.__kiosk.screen === 'priority'")
+        assert await text(page, "#priority-none") == "Tidak, lanjutkan lapor hadir"
+        assert await text(page, "#priority-booking") == f"Pemesanan {code}: KTP Elektronik, jadwal 09.30–10.00"
+        await page.click("#lang")
+        assert await text(page, "#priority-booking") == f"Booking {code}: KTP Elektronik, slot 09:30–10:00"
+        await page.click("#lang")
+        await page.click("#priority-back")
+        await until(page, "() => window.__kiosk.screen === 'checkin'")
         assert await page.input_value("#checkin-code") == code
         await page.click("#checkin-form [type='submit']")
         # An elderly citizen who booked keeps their priority: the ticket is a priority (lansia) one.
@@ -369,33 +379,58 @@ async def test_check_in_with_a_booking_code_typed_or_scanned(server: Server) -> 
         booked = [t for t in server.ctx.state("tegal").tickets.values() if t.booked_slot]
         assert [t.priority for t in booked] == ["lansia"] and booked[0].channel == "online", booked
         await page.click("#ticket-done")
-        # A service chosen next is asked the question with its own "no" again.
+        # A service chosen next is asked the question with its own "no" again, and no booking above it.
         await page.click(".k-agency[data-agency='disdukcapil']")
         await page.click(".k-service[data-service='ktp']")
         await until(page, "() => window.__kiosk.screen === 'priority'")
         assert await text(page, "#priority-none") == "Tidak, antrean biasa"
+        assert await page.is_hidden("#priority-booking")
         await page.click("#priority-back")
         await page.click("[data-screen=services] [data-back]")
         await until(page, "() => window.__kiosk.screen === 'start'")
-        # A scanner on the start screen: the code and Enter, as a keyboard would type them. One check-in (its Enter
-        # once submitted the form as well, and the second answer hid the ticket behind "sudah lapor hadir").
-        sent: list[str] = []
-        page.on("request", lambda request: sent.append(request.url) if "/check-in" in request.url else None)
+        # A scanner on the start screen: the code and Enter, as a keyboard would type them. One look and one
+        # check-in (its Enter once submitted the form as well, and the second answer hid the ticket behind "sudah
+        # lapor hadir").
+        sent.clear()
         await page.keyboard.type(scanned_code)
         await page.keyboard.press("Enter")
         await answer_priority(page)
         await until(page, "() => window.__kiosk.screen === 'ticket'")
         label = await text(page, "#t-label")
         await page.wait_for_load_state("networkidle")
-        assert len(sent) == 1 and await screen(page) == "ticket" and label.startswith("A-")
-        # Scanned again, its slip lost: the same number, shown (and printed) again, its priority as it was.
+        assert sent == ["GET", "POST"] and await screen(page) == "ticket" and label.startswith("A-"), sent
+        # Scanned again, its slip lost: the same number, shown (and printed) again, its priority as it was; nothing
+        # is asked, since the check-in would keep the group it has.
         await page.click("#ticket-done")
+        await screens_seen(page)
         await page.keyboard.type(scanned_code)
         await page.keyboard.press("Enter")
-        await answer_priority(page, "disabilitas")
         await until(page, "() => window.__kiosk.screen === 'ticket'")
         assert await text(page, "#t-label") == label
+        assert "priority" not in await screens_seen(page)
         assert [t.priority for t in server.ctx.state("tegal").tickets.values() if t.label == label] == [None]
+
+
+async def check_ins_sent(page: Page) -> list[str]:
+    """The methods of the requests the page sends to a booking's check-in (GET: the look, POST: the check-in), as
+    they are sent."""
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.method) if "/check-in" in request.url else None)
+    return sent
+
+
+async def screens_seen(page: Page) -> list[str]:
+    """The kiosk's screens shown since the last call (the first call starts the record)."""
+    return await page.evaluate("""() => {
+      if (!window.__screens) {
+        window.__screens = [];
+        // each record's new value: the next one's old value, the last one's is the current one
+        new MutationObserver((records) => records.forEach((record, i) => window.__screens.push(
+          i + 1 < records.length ? records[i + 1].oldValue : document.body.dataset.current)))
+          .observe(document.body, { attributes: true, attributeFilter: ["data-current"], attributeOldValue: true });
+      }
+      return window.__screens.splice(0);
+    }""")  # type: ignore[no-any-return]
 
 
 async def answer_priority(page: Page, group: str = "") -> None:
@@ -415,9 +450,11 @@ async def book_today(server: Server, n: int, slot: str) -> str:
 async def test_every_check_in_refusal_says_what_the_citizen_can_do_next(server: Server) -> None:
     """A code not found, too early, a cancelled booking and one whose ticket was called already said what was wrong
     and stopped there: each now says what to do (check the code, come back then, take a regular ticket, go to the
-    information desk), in the language the kiosk speaks. A kiosk whose token was revoked meanwhile goes to "not set
-    up", as for any other request."""
+    information desk), in the language the kiosk speaks. Each is said once, when the code is typed, before the
+    priority question (it used to be asked first, and the citizen answered it for nothing), and nothing is checked
+    in. A kiosk whose token was revoked meanwhile goes to "not set up", as for any other request."""
     early = await book_today(server, 1, "11:00")  # check-in opens at 10.30
+    late = await book_today(server, 4, "09:30")  # its check-in closes at 09.45
     cancelled = await book_today(server, 2, "09:30")
     assert (await server.http.post(f"/api/v1/bookings/{cancelled}/cancel")).status_code == 200
     used = await book_today(server, 3, "09:30")
@@ -428,15 +465,20 @@ async def test_every_check_in_refusal_says_what_the_citizen_can_do_next(server: 
     assert (await server.command(operator, "1", "call_next")).json()["ticket"]["id"] == r.json()["ticket"]["id"]
 
     async def refused(page: Page, code: str) -> str:
+        await screens_seen(page)
+        sent.clear()
         await page.fill("#checkin-code", code)
         await page.click("#checkin-form [type='submit']")
-        if code != "BK-12":  # not a code's form: said at once, no question asked
-            await answer_priority(page)
         await until(page, "() => !document.getElementById('checkin-error').hidden", timeout_ms=30_000)
         assert await screen(page) == "checkin", "said where the code can be typed again"
+        # Said once, before any question: looked at (GET), never sent to be checked in; not a code's form (BK-12):
+        # said without asking the server at all.
+        assert "priority" not in await screens_seen(page), code
+        assert sent == ([] if code == "BK-12" else ["GET"]), (code, sent)
         return await text(page, "#checkin-error")
 
     async with chromium() as browser, kiosk_page(browser, server) as page:
+        sent = await check_ins_sent(page)
         await page.click("#checkin-open")
         assert await refused(page, "BK-ZZZZZZ") == UNKNOWN_CODE_SAID
         assert await refused(page, early) == (
@@ -464,6 +506,15 @@ async def test_every_check_in_refusal_says_what_the_citizen_can_do_next(server: 
         assert await refused(page, "BK-12") == (
             "Type the booking code (for example BK-7Q3M2X) or scan your booking QR code."
         )
+        await page.click("#lang")
+        # Its check-in window over (released): the server's sentence says what to do.
+        server.clock.advance(minutes=46)  # 09.46: the 09.30 slot's check-in closed at 09.45
+        assert await refused(page, late) == (
+            f"Pemesanan {late} sudah dilepas karena melewati batas lapor hadir pukul 09.45. Silakan ambil "
+            "antrean biasa."
+        )
+    booked = [t.label for t in server.ctx.state("tegal").tickets.values() if t.booked_slot]
+    assert len(booked) == 1, f"only the used booking's ticket: a refusal checked nothing in ({booked})"
 
     admin = await server.login("admin")
     r = await server.http.post("/api/v1/sites/tegal/device-tokens", json={"kind": "kiosk", "name": "Kios 9"},
@@ -476,9 +527,51 @@ async def test_every_check_in_refusal_says_what_the_citizen_can_do_next(server: 
         assert r.status_code == 200
         await page.fill("#checkin-code", early)
         await page.click("#checkin-form [type='submit']")
-        await answer_priority(page)
         await until(page, "() => window.__kiosk.screen === 'setup'", timeout_ms=30_000)
     assert (await server.http.get(f"/api/v1/bookings/{early}")).json()["booking"]["state"] == "booked"
+
+
+@bounded(120)
+async def test_a_code_that_turns_bad_after_its_look_is_refused_by_the_check_in(tmp_path: Path) -> None:
+    """Looked at while its window was open, a code whose window closes while the citizen answers the question is
+    refused by the check-in itself, in the same words, on the code's screen; nothing is issued. And a booking of
+    another mall of the same server is told where it belongs before any question, at that mall's kiosk."""
+    from .test_national import brebes_site
+
+    async with running_server(tmp_path / "q.sqlite3", site_files=[DEMO_SITE, brebes_site(tmp_path)]) as server:
+        code = await book_today(server, 1, "09:30")  # its check-in closes at 09.45
+        server.clock.advance(minutes=44)  # 09.44
+        async with chromium() as browser, kiosk_page(browser, server) as page:
+            await page.click("#checkin-open")
+            await page.fill("#checkin-code", code)
+            await page.click("#checkin-form [type='submit']")
+            await until(page, "() => window.__kiosk.screen === 'priority'", timeout_ms=30_000)
+            server.clock.advance(minutes=2)  # 09.46: the window closed while the citizen read the question
+            await page.click("[data-screen=priority] [data-priority='lansia']")
+            await until(page, "() => !document.getElementById('checkin-error').hidden", timeout_ms=30_000)
+            assert await screen(page) == "checkin"
+            assert await text(page, "#checkin-error") == (
+                f"Pemesanan {code} sudah dilepas karena melewati batas lapor hadir pukul 09.45. Silakan ambil "
+                "antrean biasa."
+            )
+            assert await page.input_value("#checkin-code") == code
+        assert not server.ctx.state("tegal").tickets, "nothing issued"
+
+        other = await book_today(server, 2, "10:00")  # a Tegal booking, typed at Brebes's kiosk
+        async with (
+            chromium() as browser,
+            kiosk_page(browser, server, site="brebes", token="d_kiosk_demo_brebes") as page,
+        ):
+            sent = await check_ins_sent(page)
+            await screens_seen(page)
+            await page.keyboard.type(other)  # scanned on the start screen (Brebes takes no bookings: no button)
+            await page.keyboard.press("Enter")
+            await until(page, "() => !document.getElementById('checkin-error').hidden", timeout_ms=30_000)
+            assert await text(page, "#checkin-error") == (
+                f"Pemesanan {other} terdaftar di MPP Kabupaten Tegal, bukan di MPP ini. Silakan lapor hadir di kios "
+                "MPP Kabupaten Tegal."
+            )
+            assert await screens_seen(page) == ["checkin", "busy", "checkin"] and sent == ["GET"], sent
 
 
 def online_places_for(document: dict[str, Any], *services: str) -> dict[str, Any]:

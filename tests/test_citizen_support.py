@@ -84,8 +84,9 @@ async def kiosk_page(
     ready: bool = True,
     touch: bool = False,
     socket: bool = True,
+    site: str = "tegal",
 ) -> AsyncIterator[Page]:
-    url = f"{server.url}/kiosk/tegal#token={token}"
+    url = f"{server.url}/kiosk/{site}#token={token}"
     async with open_page(browser, url, size=size, touch=touch, socket=socket) as page:
         if ready:
             await until(page, "() => document.body.dataset.ready === 'true'")

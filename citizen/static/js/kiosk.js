@@ -1,6 +1,7 @@
 // The self-service kiosk: agency -> service -> priority question -> ticket (number, wait, QR, print), or a booking
-// check-in by code -> the same priority question -> its ticket. The kiosk's device token comes from the URL fragment
-// (#token=...), which is never sent to the server's logs. Refusals (quota used up, closed, too early ...) are shown plainly with the server's own words.
+// check-in by code -> (the code looked at first: a bad one is refused there) the same priority question -> its ticket.
+// The kiosk's device token comes from the URL fragment (#token=...), which is never sent to the server's logs.
+// Refusals (quota used up, closed, too early ...) are shown plainly with the server's own words.
 // The catalogue follows the site's configuration: when GET /api/v1/sites/{site} says `configuration_version`
 // changed, the tiles are drawn again from /kiosk/{site}/config, but only on the start screen (never under a
 // citizen's finger in the middle of a choice).
@@ -27,7 +28,8 @@ const kioskToken = deviceToken() || "";
 const texts = new Texts(config.text, config.lang);
 const $ = (id) => document.getElementById(id);
 
-const choice = { agency: null, service: null, priority: null, key: null, code: null }; // code: a booking checking in
+// code: a booking checking in; booking: what the look at its code said of it (service, slot)
+const choice = { agency: null, service: null, priority: null, key: null, code: null, booking: null };
 let ticketToken = null;
 let screen = "start";
 
@@ -223,7 +225,7 @@ function show(name) {
   for (const section of document.querySelectorAll("section[data-screen]")) section.hidden = section.dataset.screen !== name;
   document.body.dataset.current = name;
   if (name === "start") {
-    Object.assign(choice, { agency: null, service: null, priority: null, key: null, code: null });
+    Object.assign(choice, { agency: null, service: null, priority: null, key: null, code: null, booking: null });
     $("checkin-code").value = "";
     $("checkin-error").hidden = true;
     applyConfig(); // a catalogue that changed during the last citizen's choice
@@ -237,6 +239,7 @@ function show(name) {
     const none = $("priority-none");
     none.dataset.t = choice.code ? "kiosk_priority_no_checkin" : "kiosk_priority_no";
     none.textContent = texts.t(none.dataset.t);
+    sayBooking();
   }
   if (name === "checkin") $("checkin-code").focus();
   else focusHeading(name);
@@ -323,6 +326,7 @@ function markAgencies() {
 function chooseService(serviceId) {
   choice.service = serviceId;
   choice.code = null;
+  choice.booking = null;
   choice.key = null;
   show("priority");
 }
@@ -356,16 +360,46 @@ const CHECKIN_STEPS = {
 };
 let checkinRefused = null; // the refusal on the check-in screen, said again when the language changes
 
-// A code of a code's form is asked the priority question next, as a service is: a booked citizen of a UU 25/2009
-// group keeps the priority an ordinary ticket would have had (docs/citizen.md). Their answer sends the check-in.
-function checkIn(event) {
+// A code of a code's form is looked at first (GET .../check-in, which changes nothing): one that cannot be checked in
+// (not found, another mall's, too early, cancelled, released, used) is said at once on the code's screen, in the
+// check-in's own words, and no question is asked for nothing. One that can is asked the priority question next, as a
+// service is: a booked citizen of a UU 25/2009 group keeps the priority an ordinary ticket would have had
+// (docs/citizen.md). Their answer sends the check-in, which decides again (a window may close meanwhile).
+async function checkIn(event) {
   event?.preventDefault();
   if (checkingIn) return;
   const code = normaliseCode($("checkin-code").value);
   $("checkin-code").value = code;
   if (!/^BK-[A-Z0-9]{6}$/.test(code)) return checkinError("invalid");
-  Object.assign(choice, { service: null, code });
+  show("busy");
+  checkingIn = true;
+  let answer;
+  try {
+    answer = await call("GET", `/api/v1/sites/${site}/bookings/${encodeURIComponent(code)}/check-in`, { token: kioskToken });
+  } finally {
+    checkingIn = false;
+  }
+  if (screen !== "busy") return; // the kiosk moved on meanwhile (its token revoked over the socket)
+  if (!answer.ok) return refusedAtCheckIn(answer.error, () => checkIn());
+  Object.assign(choice, { service: null, code, booking: answer.data.booking });
+  // Checked in already, its ticket still waiting (a slip lost): the same ticket again, its group as it was. The
+  // check-in takes no group then, so none is asked.
+  if (answer.data.again) return sendCheckIn(null);
   show("priority");
+}
+
+// The booking the question is asked for, in the hint's place: its code, service and slot (never whose it is).
+function sayBooking() {
+  const line = $("priority-booking");
+  const booking = choice.code ? choice.booking : null;
+  line.hidden = !booking;
+  $("priority-hint").hidden = Boolean(booking);
+  if (!booking) return;
+  line.textContent = texts.t("kiosk_priority_booking", {
+    code: booking.code,
+    service: booking.service_name,
+    slot: formatRange(booking.slot, booking.slot_end, texts.lang),
+  });
 }
 
 function answerPriority(priority) {
@@ -388,13 +422,17 @@ async function sendCheckIn(priority) {
     checkingIn = false;
   }
   if (answer.ok) return showTicket(answer.data); // also a second check-in: the same ticket, shown and printed again
-  // the kiosk's token refused (revoked meanwhile): "not set up", as for any other request
-  if (answer.error.details?.device_token) return refused(answer.error, null);
-  if (["site_closed", "day_closed", "network"].includes(answer.error.code)) {
-    return refused(answer.error, () => sendCheckIn(choice.priority));
-  }
+  refusedAtCheckIn(answer.error, () => sendCheckIn(choice.priority));
+}
+
+// A refusal of the look or of the check-in: the kiosk's token refused (revoked meanwhile) is "not set up", as for
+// any other request; a closed mall or no answer a notice ("Coba lagi" where it can help); the rest is said on the
+// code's screen, the code kept, so a typo can be fixed.
+function refusedAtCheckIn(error, retry) {
+  if (error.details?.device_token) return refused(error, null);
+  if (["site_closed", "day_closed", "network"].includes(error.code)) return refused(error, retry);
   show("checkin");
-  checkinError(answer.error); // the server's words (e.g. from when check-in opens), then what to do next
+  checkinError(error); // the server's words (e.g. from when check-in opens), then what to do next
 }
 
 // `error`: a refusal of the server, or "invalid" (not a code's form: said without asking the server).
@@ -584,6 +622,7 @@ function switchLanguage() {
   }
   if (screen === "notice" && notice) renderNotice();
   if (screen === "checkin" && !$("checkin-error").hidden && checkinRefused) sayCheckinError();
+  if (screen === "priority") sayBooking();
   fillWaits();
   markAgencies();
 }
