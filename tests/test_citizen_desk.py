@@ -32,6 +32,7 @@ async def test_staff_issue_a_priority_ticket_at_the_desk_and_print_it(server: Se
         await until(page, "() => !document.getElementById('issued').hidden")
         assert await text(page, "#d-label") == "F-001"
         assert await text(page, "#d-service") == "Surat Keterangan Catatan Kepolisian (SKCK) · Kepolisian Resor Tegal"
+        assert await text(page, "#d-priority") == "Prioritas: Lanjut usia", "staff see the group the ticket carries"
         await until(page, "() => window.__printed === 1")
         assert await page.is_checked("input[name=priority][value='']")  # the next citizen starts as not priority
         shot_path = tmp_path / "desk.png"

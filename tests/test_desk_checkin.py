@@ -100,6 +100,7 @@ async def test_a_booking_is_checked_in_at_the_desk_shown_and_printed_as_an_issue
         assert label.startswith("A-"), label
         assert await text(page, "#d-issued-line") == "Lapor hadir berhasil: tiket pemesanan diterbitkan"
         assert (await text(page, "#d-service")).startswith("KTP Elektronik · ")
+        assert await text(page, "#d-priority") == "Bukan prioritas", "the group it carries: none chosen"
         assert await text(page, "#d-booking") == f"Dari pemesanan {code}, jadwal 09.30–10.00"
         assert (await text(page, "#d-wait")).startswith("Di depan Anda: 0 orang · Perkiraan tunggu: ")
         assert await page.input_value("#checkin-code") == "", "the field is ready for the next citizen"
@@ -129,15 +130,24 @@ async def test_a_booking_is_checked_in_at_the_desk_shown_and_printed_as_an_issue
         again = "This booking had already checked in: the same ticket is printed again"
         assert await text(page, "#d-issued-line") == again
         assert await text(page, "#d-booking") == f"From booking {code}, slot 09:30–10:00"
+        assert await text(page, "#d-priority") == "Not priority"
         assert await page.get_by_role("button", name="Check in and print").is_visible()
         await page.click("#lang")
 
-        # An ordinary ticket issued next says nothing of a booking.
+        # An ordinary ticket issued next says nothing of a booking, and shows the group staff chose for it, as they
+        # name it in either language; the slip does not (a citizen's health or family is not printed).
         await page.check("input[name=service][value=ktp]")
+        await page.locator("#issue").get_by_role("radio", name="Ibu hamil").check()
         await page.click("#issue-button")
         await until(page, "() => window.__printed === 3", timeout_ms=WAIT)
         assert await text(page, "#d-issued-line") == "Tiket diterbitkan"
         assert await page.is_hidden("#d-booking")
+        assert await text(page, "#d-priority") == "Prioritas: Ibu hamil"
+        slip = await page.frame_locator("#print-frame").locator("body").inner_text()
+        assert "hamil" not in slip.lower() and "prioritas" not in slip.lower(), slip
+        await page.click("#lang")
+        assert await text(page, "#d-priority") == "Priority: Pregnant women"
+        assert await violations(page) == []
 
 
 @bounded(180)
@@ -275,6 +285,7 @@ async def test_a_booked_citizen_of_a_priority_group_is_checked_in_with_it_at_the
         await until(page, "() => window.__printed === 1", timeout_ms=WAIT)
         label = await text(page, "#d-label")
         assert await text(page, "#d-issued-line") == "Lapor hadir berhasil: tiket pemesanan diterbitkan"
+        assert await text(page, "#d-priority") == "Prioritas: Lanjut usia", "staff see the group they chose"
         assert await form.get_by_role("radio", name="Bukan prioritas").is_checked(), "the next citizen: none"
         admin = await server.login("admin")
         ticket = (await server.http.get(f"/api/v1/sites/tegal/tickets/{label}", headers=admin)).json()
@@ -292,6 +303,7 @@ async def test_a_booked_citizen_of_a_priority_group_is_checked_in_with_it_at_the
         await check_in(page, code, label="Booking code")
         await until(page, "() => window.__printed === 2", timeout_ms=WAIT)
         assert await text(page, "#d-label") == label
+        assert await text(page, "#d-priority") == "Priority: Elderly", "the group the ticket kept, not the one chosen"
         assert server.ctx.state("tegal").tickets[ticket["id"]].priority == "lansia"
         assert len([t for t in server.ctx.state("tegal").tickets.values() if t.booked_slot]) == 1
         assert await violations(page) == []

@@ -256,8 +256,8 @@ async function issue(event) {
   showIssued(answer.data);
 }
 
-// The ticket just issued or checked in: its number, service and wait, and for a booking's ticket which booking it
-// came from; printed on the desk's printer. Kept to be said again in the other language.
+// The ticket just issued or checked in: its number, service, priority group and wait, and for a booking's ticket
+// which booking it came from; printed on the desk's printer. Kept to be said again in the other language.
 let shown = null;
 
 function showIssued(data) {
@@ -277,11 +277,22 @@ function fillIssued() {
   line.textContent = texts.t(line.dataset.t);
   $("d-label").textContent = data.ticket.label;
   $("d-service").textContent = `${data.service_name} · ${data.agency_name}`;
+  $("d-priority").textContent = priorityText(data.ticket.priority_group);
+  $("d-priority").classList.toggle("is-priority", Boolean(data.ticket.priority_group));
   say("d-booking", data.booking ? texts.t("desk_from_booking", {
     code: data.booking.code,
     slot: formatRange(data.booking.slot, data.booking.slot_end, texts.lang),
   }) : "");
   $("d-wait").textContent = `${texts.t("kiosk_people_ahead")}: ${texts.t("people", { n: data.people_ahead })} · ${texts.t("kiosk_estimated_wait")}: ${waitText(texts, data.estimated_wait, data.estimated_wait_minutes)}`;
+}
+
+// The ticket's priority group as the forms name it, in the desk's language ("Bukan prioritas" when it has none): a
+// second check-in shows the group its ticket kept, whatever was chosen then.
+function priorityText(id) {
+  if (!id) return texts.t("desk_priority_none");
+  const group = config.priority_groups.find((g) => g.id === id);
+  const name = group ? (texts.lang === "en" ? group.en_label : group.id_label) : id;
+  return texts.t("desk_issued_priority", { group: name });
 }
 
 // --- a booking checked in at the desk --------------------------------------------------------------------------
