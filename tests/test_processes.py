@@ -332,6 +332,22 @@ async def test_bookings_and_check_ins_are_counted_over_every_process(pg_cluster:
         assert r.status_code == 404, r.text
 
 
+async def test_a_code_booked_or_checked_in_on_one_process_is_looked_at_as_it_is_on_another(pg_cluster: str) -> None:
+    """The kiosk's look before a check-in (GET .../check-in) reaches any process: a booking made a moment ago on
+    another is never called unknown, nor one checked in there called still to check in."""
+    database = await new_database(pg_cluster)
+    async with servers(database, 2) as (a, b):
+        r = await a.http.post("/api/v1/sites/tegal/bookings", json={
+            "service": "ktp", "day": "2026-11-23", "slot": "09:30", "nik": "3328014101900001", "phone": "081234567890"})  # fmt: skip
+        assert r.status_code == 201, r.text
+        url = f"/api/v1/sites/tegal/bookings/{r.json()['booking']['code']}/check-in"
+        looked = await b.http.get(url, headers=bearer(KIOSK))
+        assert looked.status_code == 200 and looked.json()["again"] is False, looked.text
+        assert (await a.http.post(url, headers=bearer(KIOSK))).status_code == 201
+        looked = await b.http.get(url, headers=bearer(KIOSK))
+        assert looked.status_code == 200 and looked.json()["again"] is True, looked.text
+
+
 async def test_the_count_moves_on_with_the_minutes_and_old_minutes_are_deleted(pg_cluster: str) -> None:
     """The minute's count plus the previous minute's, weighted by the part of it still within the last 60 s: a
     minute after a full allowance nothing more yet, half a minute later half of it, two minutes later all of it.

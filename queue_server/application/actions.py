@@ -839,11 +839,10 @@ async def look_before_check_in(ctx: Context, principal: Principal | None, site_i
     ctx.site(site_id)
     require(principal, "ticket.issue", site_id)
     written = written_code(code)
+    # Never said on a state behind the database: a code booked, checked in or called a moment ago on another process
+    # (a kiosk looks a few times a minute at most).
+    await ctx.catch_up(site_id)
     refusal = check_in_refusal(ctx.state(site_id), written, ctx.now())
-    if refusal is not None and ctx.storage.shared:
-        # Never refused on a state behind the database: a code booked or a ticket moved on another process.
-        await ctx.catch_up(site_id)
-        refusal = check_in_refusal(ctx.state(site_id), written, ctx.now())
     if refusal is not None and refusal.code == "unknown_booking":
         await _booked_at_another_mall(ctx, site_id, written)
     state = ctx.state(site_id)
