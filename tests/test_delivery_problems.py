@@ -90,11 +90,32 @@ def test_the_uplink_alert_says_its_problem_in_words_and_keeps_the_text_as_detail
 def test_a_sender_silent_too_long_is_said_to_be_stuck() -> None:
     now = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
     status = UplinkStatus()
-    status.heard({"acknowledged": 5, "failing_since": None, "last_error": None}, now - timedelta(minutes=5), now)
+    status.heard({"acknowledged": 5, "failing_since": None, "last_error": None}, timedelta(minutes=5), now)
     assert status.error_kind == "stuck" and status.error_figures is None
+    assert status.failing_since == now - timedelta(minutes=5), "said 5 minutes ago, as the database measures it"
     said = problems.said(problems.UPLINK, {"kind": status.error_kind}, status.last_error)
     assert said is not None and said["id"].startswith("Tidak ada proses server ini yang mengirim log sejak itu")
     assert "error_figures" not in status.public() and status.public()["last_error"] == "stuck"
+
+
+def test_the_sender_s_moments_are_moved_onto_the_reader_s_clock() -> None:
+    """A sender whose clock is 3 minutes behind says its failure began 10 s before it spoke: the reader takes it as
+    10 s before it was said on its own clock (the age measured by the database), and keeps that moment while the
+    sender says the same failure again. An earlier release's word (no clock said) is taken as it is."""
+    now = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
+    sender = now - timedelta(minutes=3)
+    said = {"acknowledged": 5, "failing_since": (sender - timedelta(seconds=10)).isoformat(), "last_error": "x",
+            "last_ok_at": (sender - timedelta(seconds=20)).isoformat(), "clock": sender.isoformat()}  # fmt: skip
+    status = UplinkStatus()
+    status.heard(said, timedelta(seconds=2), now)
+    assert status.failing_since == now - timedelta(seconds=12) and status.last_ok_at == now - timedelta(seconds=22)
+    later = now + timedelta(seconds=15)
+    status.heard({**said, "clock": (sender + timedelta(seconds=15, milliseconds=40)).isoformat()}, timedelta(0), later)
+    assert status.failing_since == now - timedelta(seconds=12), "the same failure, the same moment"
+    assert status.error_kind == "failed"
+    older = UplinkStatus()
+    older.heard({k: v for k, v in said.items() if k != "clock"}, timedelta(seconds=2), now)
+    assert older.failing_since == sender - timedelta(seconds=10)
 
 
 def test_a_kind_said_without_its_figures_is_said_as_its_text() -> None:

@@ -1375,6 +1375,100 @@ async def test_every_process_of_a_mall_knows_where_its_uplink_stands(
             assert len(senders) == 1, "one process sends, the other listens"
 
 
+async def test_a_sending_process_whose_clock_is_minutes_off_is_neither_stuck_nor_failing_early_elsewhere(
+    pg_cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the uplink stands was dated by the sending process's clock and aged by the reader's: a sender whose
+    machine is 3 minutes behind was "stuck" on every other process (and one ahead hid a really stuck one), and its
+    failure's moment, 3 minutes old on the reader's clock from the start, raised the alert at the first blip. The
+    age is the database's now, and the sender's moments are moved onto the reader's clock."""
+    for name, seconds in (("SHARE_SECONDS", 0.5), ("IDLE_SECONDS", 0.5), ("RETRY_CAP", 1.0)):
+        monkeypatch.setattr(uplink_module, name, seconds)
+    database = await new_database(pg_cluster)
+    behind, right = Clock(), Clock()
+    behind.advance(minutes=-3)
+    async with AsyncExitStack() as stack, AsyncExitStack() as mirror_on:
+        mirror = await mirror_on.enter_async_context(running_server(tmp_path / "mirror.sqlite3", mirrored=["tegal"]))
+        token = await mirror.ctx.accounts.create_device("uplink", "tegal", "Server MPP Tegal")
+        mall = {"uplink_url": mirror.url, "uplink_token": token}
+        a = await stack.enter_async_context(running_server(database, clock=behind, **mall))
+        await eventually(lambda: a.ctx.uplink._sending, "the process whose clock is behind sends")  # noqa: SLF001
+        b = await stack.enter_async_context(running_server(database, clock=right, **mall))
+        await b.issue("ktp")
+        newest = await b.ctx.storage.newest_seq("tegal")
+
+        async def said_on_b() -> dict[str, Any]:
+            r = await b.http.get("/healthz")
+            assert r.status_code == 200, r.text
+            return dict(r.json()["uplink"]["tegal"])
+
+        def alerted_on_b() -> list[dict[str, Any]]:
+            alerts = b.app.state.server.monitor.figures("tegal")["alerts"]
+            return [al for al in alerts if al["kind"] == "uplink_failing"]
+
+        async def up_on_b() -> bool:
+            said = await said_on_b()
+            return said["acknowledged"] == newest and said["last_ok_at"] is not None
+
+        await eventually(up_on_b, "the other process knows the log went up", seconds=30)
+        for _ in range(6):  # several rounds of saying and hearing: it stays up
+            await asyncio.sleep(0.5)
+            said = await said_on_b()
+            assert said["failing_since"] is None and said["last_error"] is None, said
+            assert alerted_on_b() == []
+        ok_at = datetime.fromisoformat(said["last_ok_at"])
+        assert abs(ok_at - right()) < timedelta(seconds=30), "the sender's moment, on this process's clock"
+
+        # a sender that says nothing any more (its loop stuck): its word ages by the database's clock; a row as an
+        # earlier release wrote it (said_at by its process's clock, utc_iso's text) reads so too
+        monkeypatch.setattr(a.ctx.uplink, "_share", _say_nothing)
+        await asyncio.sleep(1.0)  # a share under way has ended
+        five_minutes_ago = utc_iso(datetime.now(UTC) - timedelta(minutes=5))
+        await rows(database, "UPDATE uplink_status SET said_at = $1 RETURNING site", five_minutes_ago)
+
+        async def stuck_on_b() -> bool:
+            return (await said_on_b())["last_error"] is not None
+
+        await eventually(stuck_on_b, "a sender silent 5 minutes is taken for stuck", seconds=30)
+        said = await said_on_b()
+        assert said["last_error"] == "stuck", said
+        assert abs(datetime.fromisoformat(said["failing_since"]) - (right() - timedelta(minutes=5))) < timedelta(
+            seconds=30
+        ), said
+        assert [al["since"] for al in alerted_on_b()] == [said["failing_since"]]
+        monkeypatch.undo()  # it speaks again
+        for name, seconds in (("SHARE_SECONDS", 0.5), ("IDLE_SECONDS", 0.5), ("RETRY_CAP", 1.0)):
+            monkeypatch.setattr(uplink_module, name, seconds)
+
+        async def unstuck_on_b() -> bool:
+            said = await said_on_b()
+            return said["failing_since"] is None and said["last_error"] is None
+
+        await eventually(unstuck_on_b, "the sender heard again", seconds=30)
+
+        await mirror_on.aclose()  # the mirror away: the sender fails since a moment of its clock, 3 minutes behind
+        await b.issue("ktp")  # something to send
+
+        async def failing_on_b() -> bool:
+            return (await said_on_b())["failing_since"] is not None
+
+        await eventually(failing_on_b, "the other process knows the mirror is away", seconds=30)
+        for _ in range(4):
+            await asyncio.sleep(0.5)
+            said = await said_on_b()
+            since = datetime.fromisoformat(said["failing_since"])
+            assert abs(since - right()) < timedelta(seconds=30), "the failure's moment, on this process's clock"
+            assert alerted_on_b() == [], "a blip is no news, whatever the sender's clock"
+        behind.advance(minutes=3)
+        right.advance(minutes=3)
+        [alert] = alerted_on_b()
+        assert alert["since"] == said["failing_since"], "the same failure keeps its moment"
+
+
+async def _say_nothing() -> None:
+    return None
+
+
 async def test_a_counter_under_an_operator_disabled_on_another_process_is_closed_everywhere(pg_cluster: str) -> None:
     """An outside review: a counter stayed open under an operator just disabled. With two processes, sari works
     counter 1 through b and the admin disables her through a: the close is decided under the mall's lock on what b

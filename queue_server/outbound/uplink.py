@@ -25,8 +25,8 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -53,6 +53,9 @@ TIMEOUT_SECONDS = 30.0  # one request to the mirror, its answer read
 # all (the mirror then sees the box silent after 3 minutes, as after a power cut); a stop is never held up longer.
 STOPPING_SECONDS = 3.0
 ALERT_AFTER = timedelta(minutes=2)  # a blip is no news; a line down this long is the supervisor's (an alert)
+# How far "now less the age" may move between two reads of the same word and still be taken for the same moment
+# (the database measures the age a few milliseconds apart from this process's clock).
+HEARD_JITTER = timedelta(seconds=1)
 SURVEY_BATCH = 500  # survey answers per request (the mirror takes up to 500)
 SURVEY_OVERLAP = timedelta(minutes=2)
 SURVEY_FIELDS = ("ticket", "day", "service", "agency", "counter", "channel", "answered_at", "answers")
@@ -77,6 +80,10 @@ class UplinkStatus:
     surveys: tuple[str, str] | None = None  # the mirror's newest survey answer: (answered_at, ticket)
     protocol: int = 1  # what the mirror speaks (actions.UPLINK_PROTOCOL there; 1: an earlier release, no `protocol`)
     screens_said: frozenset[str] | None = None  # the screens with a display on, as the mirror was last told
+    # When the sending process last said where it stands, on this process's clock, and the failure it named then
+    # with its moment on this clock (heard): kept while it says the same, so that an alert's moment does not move.
+    _heard_at: datetime = field(default=datetime.min.replace(tzinfo=UTC), repr=False)
+    _heard_failing: tuple[Any, datetime | None] = field(default=(None, None), repr=False)
 
     def view(self) -> dict[str, Any]:
         behind = None if self.acknowledged is None else max(0, self.newest - self.acknowledged)
@@ -101,17 +108,30 @@ class UplinkStatus:
             "error_figures": self.error_figures,
         }
 
-    def heard(self, said: dict[str, Any], said_at: datetime, now: datetime) -> None:
-        """Take what the sending process said. Said too long ago, no process is sending: that is a failure too."""
+    def heard(self, said: dict[str, Any], age: timedelta, now: datetime) -> None:
+        """Take what the sending process said `age` ago, as the database's clock measures it (never the sender's
+        clock against this one's: machines' clocks differ). Said too long ago, no process is sending: that is a
+        failure too, since `now` less that age. The moments it names are of the sender's clock, which it says with
+        them (`clock`): they are moved onto this process's (`now`), so that a sender whose clock is minutes off
+        neither raises the alert at once nor holds it back (an earlier release's say no clock: taken as they are)."""
+        if abs(now - age - self._heard_at) > HEARD_JITTER:  # when it was said, on this clock: kept while the same
+            self._heard_at = now - age
+        sender = _moment(said.get("clock"))
+        shift = self._heard_at - sender if sender is not None else timedelta(0)
         self.acknowledged = said.get("acknowledged")
-        self.last_ok_at = _moment(said.get("last_ok_at"))
-        self.failing_since = _moment(said.get("failing_since"))
+        last_ok_at = _moment(said.get("last_ok_at"))
+        self.last_ok_at = last_ok_at + shift if last_ok_at is not None else None
+        failing_since = said.get("failing_since")
+        if failing_since != self._heard_failing[0]:  # the same failure keeps the moment it was first given
+            moment = _moment(failing_since)
+            self._heard_failing = (failing_since, moment + shift if moment is not None else None)
+        self.failing_since = self._heard_failing[1]
         self.last_error = said.get("last_error")
         self.error_kind = said.get("error_kind") or ("failed" if self.last_error else None)  # an earlier release's
         figures = said.get("error_figures")
         self.error_figures = figures if isinstance(figures, dict) else None
-        if self.failing_since is None and now - said_at > ALERT_AFTER:
-            self.failing_since = said_at
+        if self.failing_since is None and age > ALERT_AFTER:
+            self.failing_since = self._heard_at
             self.last_error = "no process of this server has sent the log since then (is one stuck?)"
             self.error_kind, self.error_figures = "stuck", None
 
@@ -239,9 +259,9 @@ class Uplink:
             log.debug("where the uplink stands could not be read: %s", exc)
             return
         now = self.clock()
-        for site, (status, said_at) in said.items():
+        for site, (status, age) in said.items():
             if site in self.status:
-                self.status[site].heard(status, said_at, now)
+                self.status[site].heard(status, age, now)
 
     async def _share(self) -> None:
         """Tell the other processes where each site stands: at once when a failure begins, changes or ends, and
@@ -251,8 +271,9 @@ class Uplink:
         failures = {site: (shared["failing_since"], shared["last_error"]) for site, shared in view.items()}
         if failures == self._said and time.monotonic() - self._said_at < SHARE_SECONDS:
             return
+        clock = self.clock().isoformat()  # this clock as it says them: the others move its moments onto theirs
         try:
-            await self.storage.share_uplink(view, self.clock())
+            await self.storage.share_uplink({site: {**shared, "clock": clock} for site, shared in view.items()})
         except Exception as exc:  # the database away: said again after the next pass
             log.debug("where the uplink stands could not be shared: %s", exc)
             return

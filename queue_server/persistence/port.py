@@ -322,13 +322,14 @@ class StoragePort(abc.ABC):
         a word leaves its rows behind). One process (SQLite) keeps none."""
         return None
 
-    async def share_uplink(self, statuses: dict[str, dict[str, Any]], at: datetime) -> None:
-        """Say where each site's uplink stands (the process that sends it: outbound/uplink.py). One process (SQLite)
-        has no one to tell."""
+    async def share_uplink(self, statuses: dict[str, dict[str, Any]]) -> None:
+        """Say where each site's uplink stands (the process that sends it: outbound/uplink.py), dated by the
+        database's clock. One process (SQLite) has no one to tell."""
         return None
 
-    async def uplink_said(self) -> dict[str, tuple[dict[str, Any], datetime]]:
-        """Per site, where its uplink stands and when that was said (share_uplink)."""
+    async def uplink_said(self) -> dict[str, tuple[dict[str, Any], timedelta]]:
+        """Per site, where its uplink stands and how long ago that was said, by the database's clock
+        (share_uplink): the processes' own clocks may differ."""
         return {}
 
     async def count_request(self, name: str, key: str, minute: int, carried: float, limit: int) -> bool:

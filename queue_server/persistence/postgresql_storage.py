@@ -47,7 +47,6 @@ from queue_server.persistence.port import (
     _event,
     batch_statements,
     survey_row,
-    utc_iso,
 )
 
 log = logging.getLogger(__name__)
@@ -362,18 +361,25 @@ class PostgresStorage(StoragePort):
             for table in PRESENCE_TABLES:
                 await conn.execute(f"DELETE FROM {table} WHERE seen_at < {before}", keep)  # noqa: S608
 
-    async def share_uplink(self, statuses: dict[str, dict[str, Any]], at: datetime) -> None:
-        rows = [(site, json.dumps(status), utc_iso(at)) for site, status in sorted(statuses.items())]
+    async def share_uplink(self, statuses: dict[str, dict[str, Any]]) -> None:
+        """Dated by the database's clock (said_at, _SAID_NOW), as presence is: the processes' clocks may differ by
+        more than the silence that makes a sender look stuck (uplink.ALERT_AFTER)."""
+        rows = [(site, json.dumps(status)) for site, status in sorted(statuses.items())]
         async with self._connection("a write") as conn:
             await conn.executemany(
-                "INSERT INTO uplink_status (site, status, said_at) VALUES ($1, $2, $3) "
+                f"INSERT INTO uplink_status (site, status, said_at) VALUES ($1, $2, {_SAID_NOW}) "  # noqa: S608
                 "ON CONFLICT (site) DO UPDATE SET status = EXCLUDED.status, said_at = EXCLUDED.said_at",
                 rows,
             )
 
-    async def uplink_said(self) -> dict[str, tuple[dict[str, Any], datetime]]:
-        rows = await self._fetch("SELECT site, status, said_at FROM uplink_status")
-        return {row[0]: (json.loads(row[1]), datetime.fromisoformat(row[2])) for row in rows}
+    async def uplink_said(self) -> dict[str, tuple[dict[str, Any], timedelta]]:
+        """Aged by the database's clock: a row of an earlier release (said_at by its process's clock, the same text)
+        reads so too."""
+        rows = await self._fetch(
+            "SELECT site, status, EXTRACT(EPOCH FROM statement_timestamp() - said_at::timestamptz)::float8 "
+            "FROM uplink_status"
+        )
+        return {row[0]: (json.loads(row[1]), timedelta(seconds=float(row[2]))) for row in rows}
 
     async def count_request(self, name: str, key: str, minute: int, carried: float, limit: int) -> bool:
         return await self._fetchval(_COUNT_REQUEST, minute, name, key, carried, limit) is not None
