@@ -263,6 +263,42 @@ def test_folders_a_backup_or_restore_makes_are_the_account_s_only(tmp_path: Path
     assert moved.parent.stat().st_mode & 0o777 == 0o700, oct(moved.parent.stat().st_mode)
 
 
+def _modes(top: Path) -> dict[str, str]:
+    """The mode of `top` and of every folder under it, by its path from `top`'s parent."""
+    return {str(p.relative_to(top.parent)): oct(p.stat().st_mode & 0o777) for p in [top, *top.rglob("*")] if p.is_dir()}
+
+
+def test_every_folder_a_nested_db_or_backup_makes_is_the_account_s_only(tmp_path: Path) -> None:
+    """An installer's walk: `--db /srv/antrean/new/a/b/mall.sqlite3` made `b` 700 and `new` and `a` with the umask's
+    755 (Path.mkdir gives its mode to the last folder only), so every account of the box could list the folders the
+    database, its key and its archive sit in; a backup, a restore and an archive into new nested folders the same.
+    Every folder a command makes is 700 now, whatever the umask; one that was there keeps its mode."""
+    srv = tmp_path / "srv"
+    srv.mkdir()
+    srv.chmod(0o755)  # there before: left as it is
+    db = srv / "new" / "a" / "b" / "mall.sqlite3"
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:  # under a umask that leaves folders open to the group
+        return subprocess.run([sys.executable, "-m", "queue_server", *args], capture_output=True, text=True,
+                              check=False, preexec_fn=lambda: os.umask(0o002))  # fmt: skip  # noqa: PLW1509
+
+    assert cli("migrate", "--db", str(db)).returncode == 0
+    assert _modes(srv) == {"srv": "0o755", "srv/new": "0o700", "srv/new/a": "0o700", "srv/new/a/b": "0o700"}
+    copy = srv / "backups" / "2026" / "12" / "b.sqlite3"
+    done = cli("backup", str(copy), "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    moved = srv / "restored" / "x" / "var" / "q.sqlite3"
+    done = cli("restore", str(copy), "--db", str(moved))
+    assert done.returncode == 0, done.stderr
+    done = cli("archive", "--before", "2026-01-01", "--to", str(srv / "archives" / "2025" / "all"), "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    assert (srv / "archives" / "2025" / "all").is_dir(), "an archive's folder is made even when nothing is due"
+    modes = _modes(srv)
+    assert modes.pop("srv") == "0o755"
+    assert set(modes.values()) == {"0o700"}, modes
+    assert {"srv/backups/2026/12", "srv/restored/x/var", "srv/archives/2025/all"} <= modes.keys(), modes
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root can make a folder of another account, and run as root")
 def test_root_is_refused_on_the_server_s_folder_but_may_back_it_up(tmp_path: Path) -> None:
     """A command run as root in the folder of the server's account would make root's files there (the lock file, a

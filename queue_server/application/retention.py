@@ -28,6 +28,7 @@ from pathlib import Path
 
 from queue_server.common import background
 from queue_server.persistence.port import StoragePort
+from queue_server.persistence.private_files import private_folder
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class _ArchiveFile:
     gigabytes: never held in memory), under a temporary name until it is whole and synced; mode 0600."""
 
     def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)  # its files' names say which malls and days
+        private_folder(directory)  # its files' names say which malls and days
         self.directory = directory
         self.partial = directory / f".archive-{os.getpid()}-{id(self)}.partial"
         fd = os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from queue_server.persistence.private_files import owner_only
+from queue_server.persistence.private_files import owner_only, private_folder
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class Vault:
                 f"it is). If it is lost for good, make an empty file there (touch {path}): a new key is made in it, "
                 "the messages waiting are not sent and the webhooks' secrets must be rotated"
             )
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # as the database's folder
+        private_folder(path.parent)  # as the database's folder
         key = Fernet.generate_key()
         try:
             flags = os.O_WRONLY | (os.O_TRUNC if text is not None else os.O_CREAT | os.O_EXCL)

@@ -22,7 +22,7 @@ from queue_server.persistence import schema
 from queue_server.persistence.database_health import DatabaseUnusable, account, unusable
 from queue_server.persistence.lock_file import process_alive
 from queue_server.persistence.port import HOLDS_SEALED, KEY_CHECK, SEALED_SAMPLES
-from queue_server.persistence.private_files import new_private_file
+from queue_server.persistence.private_files import new_private_file, private_folder
 from queue_server.persistence.schema import SchemaError
 
 COUNTED = ("events", "tickets", "bookings", "audit", "survey_responses")
@@ -76,7 +76,7 @@ def _not_there(dest: Path, replace: bool) -> None:
             "it once the new copy is whole and checked (a nightly job run twice a day)"
         )
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the account's only, as install -d -m 700 makes it
+        private_folder(dest.parent)  # the account's only, as install -d -m 700 makes it
     except PermissionError:
         raise _no_access(dest.parent) from None
     if not os.access(dest.parent, os.W_OK | os.X_OK):
@@ -153,7 +153,7 @@ def restore_sqlite(backup: Path, target: Path, replace: bool, moved_aside: list[
             raise BackupRefused(f"{backup} is at schema version {version}, newer than this release's {latest}")
         if target.exists() and not replace:
             raise BackupRefused(f"{target} exists: add --replace to keep it aside and restore over it")
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_folder(target.parent)
         # Written beside the target first and moved in whole: a restore that fails half way (a full disk) leaves the
         # target as it was. Written in place, it left an empty file there, the old database moved aside, and the
         # next start made a new, empty mall of it (outside review).

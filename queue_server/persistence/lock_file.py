@@ -22,6 +22,8 @@ import stat
 from pathlib import Path
 from typing import IO, Any
 
+from queue_server.persistence.private_files import private_folder
+
 
 def lock_path(database: Path) -> Path:
     return Path(f"{database}.lock")
@@ -30,7 +32,7 @@ def lock_path(database: Path) -> Path:
 def acquire(database: Path, serving: dict[str, Any] | None = None) -> IO[str] | None:
     """The lock of `database`, held until `release`; None while another process holds it. `serving`: where this
     server listens, written into the file for `device add`."""
-    database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the database's folder: its key, its copies
+    private_folder(database.parent)  # the database's folder: its key, its copies
     path = lock_path(database)
     while True:
         # Opened without truncating: the record of the server that holds it (or held it last) stays.

@@ -12,6 +12,25 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+def private_folder(folder: Path) -> None:
+    """`folder` made with the folders it lacks, each owner-only (0700, as `install -d -m 700` makes one): a nested
+    `--db /srv/antrean/new/var/queue.sqlite3` made `new` with the umask's mode (755) before, Path.mkdir giving its
+    mode to the last folder only. Folders that exist are left as they are."""
+    missing: list[Path] = []
+    place = folder
+    while not place.exists() and place != place.parent:
+        missing.append(place)
+        place = place.parent
+    for made in reversed(missing):
+        try:
+            made.mkdir(mode=0o700)
+        except FileExistsError:  # made meanwhile (another worker process): left as it is
+            if not made.is_dir():
+                raise
+            continue
+        made.chmod(0o700)  # whatever the umask took away (it may take the owner's bits too)
+
+
 def new_private_file(path: Path) -> None:
     """Make `path`, empty and owner-only, before anything is written to it (refused if it exists)."""
     os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))

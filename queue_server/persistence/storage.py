@@ -46,7 +46,7 @@ from queue_server.persistence.port import (
     survey_row,
     utc_iso,
 )
-from queue_server.persistence.private_files import private_database
+from queue_server.persistence.private_files import private_database, private_folder
 from queue_server.persistence.sqlite_writer import WriterProcess
 
 __all__ = ["BOOKING_COLUMNS", "TICKET_COLUMNS", "AuditRecord", "Batch", "LoadedSite", "Storage", "utc_iso"]
@@ -95,7 +95,7 @@ class Storage(StoragePort):
 
     async def open(self) -> None:
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # as docs/deployment.md makes it
+            private_folder(Path(self.path).parent)  # as docs/deployment.md makes it
             private_database(Path(self.path))
         self._writer = WriterProcess(
             self.path,
