@@ -1277,18 +1277,30 @@ def _personal_in_words(problem: str, document: Any) -> list[str]:
 def _applied_files(args: argparse.Namespace) -> dict[str, Any] | None:
     """The site files a database holds as applied, when check-site was given one it can read (None: it says why)."""
     from queue_server.persistence.applied_files import NoDatabase, applied_files
+    from queue_server.persistence.database_health import DatabaseUnusable, NotADatabase, look, unusable
     from queue_server.settings.config import database_of
 
     text = args.db or os.environ.get("QUEUE_DATABASE")
     if not text:
         return None
+    database = database_of(text)
+    alone = "the files are checked on their own, not against the files applied"
     try:
-        return dict(applied_files(database_of(text)))
+        if isinstance(database, Path):  # read only: it may run beside the server, on a copy, from another account
+            look(database, writes=False)
+        return dict(applied_files(database))
     except NoDatabase:
         print(f"no database at {_database_named(args, kind=False)}; the files are checked on their own")
+    except NotADatabase as exc:  # a site file given as --db: a mistake, said as every command says it
+        raise SystemExit(f"error: {exc}") from None
+    except DatabaseUnusable as problem:
+        if problem.kind == "damaged":  # the sentence and status 4 of every command: only a restore mends it
+            _database_unusable(problem)
+        print(f"{_database_named(args)} cannot be read ({problem.why}); {alone}")
     except _database_errors() as exc:
-        print(f"{_database_named(args)} cannot be read ({type(exc).__name__}: {exc}); the files are checked on "
-              "their own, not against the files applied")  # fmt: skip
+        if isinstance(database, Path) and (found := unusable(exc, database)) is not None and found.kind == "damaged":
+            _database_unusable(found)  # damage deeper than the pages `look` reads
+        print(f"{_database_named(args)} cannot be read ({type(exc).__name__}: {exc}); {alone}")
     return None
 
 

@@ -2,7 +2,8 @@
 not the account's to read or write, on a read-only disk; PostgreSQL out of reach. Every command that opens the
 database stops in a sentence naming the file and what to do, with an exit status of its own (4 damaged, 5 the
 account's rights or an unreachable server, 6 a full disk: test_storage_failing.py), and touches nothing: no mode
-tightened, no -wal, -shm or lock file made beside it, not a byte of it changed. Real processes, real files."""
+tightened, no -wal, -shm or lock file made beside it, not a byte of it changed (`check-site --db`, which only reads
+it, too). Real processes, real files."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ COMMANDS = [
     ["close-day", "--site-id", "tegal", *SITE],
     ["archive", "--before", "2026-01-01", *SITE],
     ["site-history"],
+    ["check-site", str(DEMO_SITE)],  # only reads it, to compare the files with those applied: it said "ok", status 0
 ]
 
 
@@ -78,7 +80,8 @@ def test_a_damaged_database_stops_every_command_in_one_sentence_and_is_never_tou
 ) -> None:
     db = _damaged(good_database, tmp_path / "var", how)
     before = _state(db.parent)
-    commands = COMMANDS if how == "cut off" else COMMANDS[:3]  # every command once; the three starts for each kind
+    # every command once; for each kind the three starts and check-site, which only reads it
+    commands = COMMANDS if how == "cut off" else [*COMMANDS[:3], COMMANDS[-1]]
     for command in [*commands, ["backup", str(tmp_path / "b.sqlite3")]]:
         done = run(*command, "--db", str(db), stdin="sandi-yang-panjang\n", check=False)
         assert done.returncode == 4, (command, done.returncode, done.stderr)

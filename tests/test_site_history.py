@@ -188,6 +188,10 @@ def test_check_site_without_a_database_it_can_read_checks_the_files_alone(tmp_pa
     # as every command says it, not "no database at SQLite database ..." as it was
     absent = cli("site-history", "--db", str(tmp_path / "none.sqlite3"))
     assert absent.returncode == 1 and absent.stderr.strip() == f"error: no database at {tmp_path / 'none.sqlite3'}"
+    # A site file given as --db is a mistake, said as every command says it (it was "cannot be read", status 0).
+    mistaken = cli("check-site", "--db", str(old), str(old))
+    assert mistaken.returncode == 1 and "Traceback" not in mistaken.stderr, mistaken.stderr
+    assert f"error: {old} is not a SQLite database (another kind of file): check --db" in mistaken.stderr
     unreachable = cli("check-site", "--db", "postgresql://uji@127.0.0.1:23399/uji", str(old))
     assert unreachable.returncode == 0, unreachable.stdout + unreachable.stderr
     assert "cannot be read (" in unreachable.stdout and "ok — MPP Uji Beban" in unreachable.stdout
