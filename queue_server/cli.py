@@ -384,7 +384,7 @@ def _a_database_file(database: Path | str, command: str = "") -> None:
     a file that cannot be used as it is (persistence/database_health.py: damaged, not the account's, on a read-only
     disk), said with what to do. Given a folder or a README, a command made it owner-only (mode 0700/0600: the
     database's mode), left a lock file beside it and said "OperationalError: unable to open database file"."""
-    from queue_server.persistence.database_health import DatabaseUnusable, NotADatabase, look
+    from queue_server.persistence.database_health import DatabaseUnusable, NotADatabase, look, nearest, read_only_mount
 
     if isinstance(database, str):
         return
@@ -393,6 +393,8 @@ def _a_database_file(database: Path | str, command: str = "") -> None:
             raise SystemExit(f"error: {database} is a folder: --db names the database file in it, e.g. "
                              f"{database / 'queue.sqlite3'}")  # fmt: skip
     if command == "restore":  # the file it puts back in place of this one (--replace keeps this one aside) is judged
+        if read_only_mount(there := nearest(database.resolve().parent)):  # but where it goes must take it
+            _database_unusable(DatabaseUnusable("denied", database, f"the file system of {there} is mounted read-only"))
         return
     try:
         look(database, writes=command != "backup")  # a backup only reads it (and may run as root: _config)
@@ -1096,7 +1098,7 @@ def cmd_backup(args: argparse.Namespace) -> None:
             backup.backup_postgresql(config.database, dest, args.replace)
             print(f"backed up {_shown(config)} to {dest}{replaced} (pg_dump, custom format)")
     except backup.BackupRefused as exc:
-        raise SystemExit(f"error: {exc}") from None
+        _backup_refused(exc)
     print(f"the notification key ({config.notification_key}) is not in the backup: keep a copy of it apart")
 
 
@@ -1137,7 +1139,16 @@ def cmd_restore(args: argparse.Namespace) -> None:
                 backup.restore_postgresql(source, config.database)
                 print(f"restored {source} to {_shown(config)}")
         except backup.BackupRefused as exc:
-            raise SystemExit(f"error: {exc}") from None
+            _backup_refused(exc)
+
+
+def _backup_refused(exc: Any) -> NoReturn:
+    """A backup or restore refused: where it writes mounted read-only or not the account's (5), its disk full (6), as
+    database_health's statuses for the database itself (a script tells a remount from a disk to empty); else 1."""
+    if exc.kind is None:
+        raise SystemExit(f"error: {exc}") from None
+    print(f"error: {exc}", file=sys.stderr, flush=True)
+    raise SystemExit(EXIT_DATABASE[exc.kind]) from None
 
 
 def _key_fits(key_file: Path, database: Path) -> bool:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from .helpers import KIOSK, bearer, free_socket, running_server
+from .helpers import KIOSK, bearer, free_socket, running_server, tmpfs
 from .pg_support import new_database, server_env
 from .test_cli import wait_until_healthy
 
@@ -418,9 +418,52 @@ def test_a_backup_into_a_folder_the_account_cannot_write_names_that_folder_and_w
     for dest in (folder / "b.sqlite3", folder / "nightly" / "b.sqlite3"):
         failed = subprocess.run([sys.executable, "-m", "queue_server", "backup", str(dest), "--db", str(db)],
                                 capture_output=True, text=True, check=False, preexec_fn=fence)  # fmt: skip  # noqa: PLW1509
-        assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed.stderr
+        assert failed.returncode == 5 and "Traceback" not in failed.stderr, failed.stderr  # the account's rights
         assert "PermissionError" not in failed.stderr and "SQLite database" not in failed.stderr, failed.stderr
         assert f"the account {me}, which runs this command, may not write into {dest.parent}" in failed.stderr
         assert f"{folder} belongs to the account {owner}, mode {mode}" in failed.stderr, failed.stderr
         assert f"install -d -o {me} -g {me} -m 700 {dest.parent}" in failed.stderr, failed.stderr
     assert list(folder.iterdir()) == [], "nothing made there"
+
+
+def test_a_backup_onto_a_read_only_disk_says_it_is_read_only_not_full_and_a_full_one_says_full(tmp_path: Path) -> None:
+    """An installer's walk: the backup disk mounted read-only (a USB disk the kernel remounted so after an error) was
+    said as the account's rights or as too little room, which sent the technician to free space on a disk with room.
+    Now: that disk is mounted read-only, which one, how to remount it, status 5 (as database_health says a read-only
+    database); a disk really full says so with status 6. Real file systems (tmpfs), real processes."""
+    db = tmp_path / "var" / "q.sqlite3"
+    _add_account(db, "kepala")
+    with tmpfs(tmp_path / "usb", "4m") as usb:
+        kept = usb / "backups" / "b-kemarin.sqlite3"
+        assert _cli("backup", str(kept), "--db", str(db)).returncode == 0
+        before = {p: p.stat().st_mtime_ns for p in usb.rglob("*")}
+        subprocess.run(["mount", "-o", "remount,ro", str(usb)], check=True)  # noqa: S607
+        cases = [  # a new file in the disk's top folder, in a folder there, in folders to be made; one to replace
+            ["backup", str(usb / "b.sqlite3")],
+            ["backup", str(usb / "backups" / "b.sqlite3")],
+            ["backup", str(usb / "2026" / "12" / "b.sqlite3")],
+            ["backup", str(kept), "--replace"],
+        ]
+        for command in cases:
+            failed = _cli(*command, "--db", str(db))
+            assert failed.returncode == 5 and "Traceback" not in failed.stderr, (command, failed.stderr)
+            said = failed.stderr
+            assert f"is on a file system mounted read-only ({usb.resolve()})" in said, said
+            assert f"mount -o remount,rw {usb.resolve()}" in said and "Nothing was changed" in said, said
+            assert "full" not in said and "free" not in said and "may not write" not in said, said
+        restored = _cli("restore", str(kept), "--db", str(usb / "var" / "q.sqlite3"))
+        assert restored.returncode == 5 and "Traceback" not in restored.stderr, restored.stderr
+        assert f"the file system of {usb.resolve()} is mounted read-only" in restored.stderr, restored.stderr
+        assert {p: p.stat().st_mtime_ns for p in usb.rglob("*")} == before, "nothing made or changed there"
+
+        # Writable again, but with less room than the copy needs: full, status 6, nothing left behind.
+        subprocess.run(["mount", "-o", "remount,rw", str(usb)], check=True)  # noqa: S607
+        filler = usb / "filler"
+        room = shutil.disk_usage(usb).free - db.stat().st_size // 2
+        filler.write_bytes(b"\0" * room)
+        full = _cli("backup", str(usb / "backups" / "b.sqlite3"), "--db", str(db))
+        assert full.returncode == 6 and "Traceback" not in full.stderr, full.stderr
+        assert "could not be written (the disk is full)" in full.stderr and "read-only" not in full.stderr
+        assert sorted(p.name for p in (usb / "backups").iterdir()) == [kept.name], "no partial copy left"
+        filler.unlink()
+        assert _cli("backup", str(usb / "backups" / "b.sqlite3"), "--db", str(db)).returncode == 0

@@ -197,6 +197,15 @@ def test_a_database_on_a_read_only_disk_says_so(good_database: Path, tmp_path: P
             assert done.returncode == 5 and "Traceback" not in done.stderr, done.stderr
             assert f"the file system of {disk.resolve()} is mounted read-only" in done.stderr, done.stderr
             assert "Remount it read-write" in done.stderr
+        # A database to be made there, in its folder or in folders to be made: the same (it was "may not make its
+        # folder ... install -d", or "Read-only file system (the database is not at fault)")
+        for db in (disk / "new.sqlite3", disk / "srv" / "var" / "queue.sqlite3"):
+            for command in (COMMANDS[0], COMMANDS[2]):
+                done = run(*command, "--db", str(db), check=False)
+                assert done.returncode == 5 and "Traceback" not in done.stderr, done.stderr
+                assert f"the file system of {disk.resolve()} is mounted read-only" in done.stderr, done.stderr
+                assert "Remount it read-write" in done.stderr
+        assert sorted(p.name for p in disk.iterdir()) == ["queue.sqlite3"]
 
 
 def test_postgresql_out_of_reach_or_refusing_is_a_sentence_and_status_5() -> None:

@@ -10,6 +10,7 @@ on purpose: back it up separately.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sqlite3
@@ -19,7 +20,14 @@ import time
 from pathlib import Path
 
 from queue_server.persistence import schema
-from queue_server.persistence.database_health import DatabaseUnusable, account, unusable
+from queue_server.persistence.database_health import (
+    DatabaseUnusable,
+    Kind,
+    account,
+    nearest,
+    read_only_mount,
+    unusable,
+)
 from queue_server.persistence.lock_file import process_alive
 from queue_server.persistence.port import HOLDS_SEALED, KEY_CHECK, SEALED_SAMPLES
 from queue_server.persistence.private_files import new_private_file, private_folder
@@ -29,7 +37,13 @@ COUNTED = ("events", "tickets", "bookings", "audit", "survey_responses")
 
 
 class BackupRefused(SchemaError):
-    """The backup or restore cannot be made as asked; nothing was changed."""
+    """The backup or restore cannot be made as asked; nothing was changed. `kind`: "denied" (where it writes is
+    mounted read-only, or not this account's to write) or "full" (that disk), which the command line says with the
+    exit statuses database_health gives the database's own (5, 6); None for any other refusal (1)."""
+
+    def __init__(self, message: str, kind: Kind | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def backup_sqlite(source: Path, dest: Path, replace: bool = False) -> dict[str, int]:
@@ -43,18 +57,18 @@ def backup_sqlite(source: Path, dest: Path, replace: bool = False) -> dict[str, 
     staged = _staged(dest)
     src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        new_private_file(staged)
+        _made(staged, dest, source)
         dst = sqlite3.connect(staged)
         try:
             try:
                 src.backup(dst)  # all pages in one step: one read transaction, one moment of the database
+                dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
             except sqlite3.DatabaseError as exc:
                 if _in_writing(exc):  # the backup's disk, not the database: say which, or it reads as a broken one
                     dst.close()
                     _discard(staged)  # the room it took is counted free again
                     raise _not_written(dest, source, exc) from None
                 raise unusable(exc, source) or BackupRefused(f"{source} could not be read ({exc})") from None
-            dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
             counts = _checked(dst, dest, copy_of=source)
         finally:
             dst.close()
@@ -75,10 +89,14 @@ def _not_there(dest: Path, replace: bool) -> None:
             f"{dest} exists already: a backup never overwrites a file. Give another name, or add --replace to replace "
             "it once the new copy is whole and checked (a nightly job run twice a day)"
         )
+    if (refused := _read_only(dest.parent)) is not None:  # before the account's rights: os.access says no to both
+        raise refused
     try:
         private_folder(dest.parent)  # the account's only, as install -d -m 700 makes it
     except PermissionError:
         raise _no_access(dest.parent) from None
+    except OSError as exc:  # mounted read-only meanwhile, or no room left for a folder
+        raise _written_nowhere(dest, exc) or exc from None
     if not os.access(dest.parent, os.W_OK | os.X_OK):
         raise _no_access(dest.parent)
     for stale in dest.parent.glob(f".{dest.name}.*.partial"):
@@ -110,6 +128,43 @@ def _put_in_place(staged: Path, dest: Path, replace: bool) -> None:
     _synced_folder(dest.parent)
 
 
+def _made(staged: Path, dest: Path, source: Path) -> None:
+    """The copy's file made, owner-only; a refusal of its folder's disk said as such, not as the database's."""
+    try:
+        new_private_file(staged)
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise _no_access(dest.parent) from None
+        raise _written_nowhere(dest, exc, source) or exc from None
+
+
+def _written_nowhere(dest: Path, exc: OSError, source: Path | None = None) -> BackupRefused | None:
+    """A folder or file that could not be made where `dest` goes: its disk mounted read-only, or full."""
+    if exc.errno == errno.EROFS:
+        return _read_only(dest.parent, checked=True)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return _full(dest, source)
+    return None
+
+
+def _read_only(folder: Path, *, checked: bool = False) -> BackupRefused | None:
+    """`folder` (or, to be made, the folder it would be made in) on a file system mounted read-only: which one, and
+    what to do. It was said as the account's rights, or with the room there as if the disk were full. `checked`: the
+    system said so already (EROFS)."""
+    place = nearest(folder)
+    if not checked and not read_only_mount(place):
+        return None
+    mount = place.resolve()
+    while not os.path.ismount(mount) and mount != mount.parent:
+        mount = mount.parent
+    return BackupRefused(
+        f"{folder} is on a file system mounted read-only ({mount}): nothing can be written there. Nothing was "
+        f"changed. Remount it read-write (as root: mount -o remount,rw {mount}; a USB disk remounted read-only after "
+        "an error needs checking first, fsck), or give the copy a place on a writable disk",
+        "denied",
+    )
+
+
 def _no_access(folder: Path) -> BackupRefused:
     """A folder this account may not write (or make): which folder, whose it is, and what to do. It said
     'PermissionError' under the database's name, which sent the technician after the database (outside review)."""
@@ -123,7 +178,8 @@ def _no_access(folder: Path) -> BackupRefused:
     return BackupRefused(
         f"the account {me}, which runs this command, may not write into {folder}{made}: {whose}. Nothing was changed. "
         f"Give the backups a folder of {me} (as root: install -d -o {me} -g {me} -m 700 {folder}), or run the "
-        "backup as the account that owns the folder (docs/deployment.md, section 5)"
+        "backup as the account that owns the folder (docs/deployment.md, section 5)",
+        "denied",
     )
 
 
@@ -235,15 +291,26 @@ def _in_writing(exc: sqlite3.DatabaseError) -> bool:
 
 
 def _not_written(dest: Path, source: Path, exc: sqlite3.DatabaseError) -> BackupRefused:
-    """What to do about a copy that could not be written, with the room there and the room it needs."""
-    free = shutil.disk_usage(dest.parent).free
-    needed = source.stat().st_size
-    full = getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or free < needed
-    reason = "the disk is full" if full else str(exc)
+    """What to do about a copy that could not be written: its disk mounted read-only (a USB disk the kernel remounted
+    so after an error), or out of room, with the room there and the room it needs."""
+    read_only = getattr(exc, "sqlite_errorname", "") == "SQLITE_READONLY"
+    if (refused := _read_only(dest.parent, checked=read_only)) is not None:
+        return refused
+    full = getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or shutil.disk_usage(dest.parent).free < (
+        source.stat().st_size
+    )
+    return _full(dest, source, None if full else str(exc))
+
+
+def _full(dest: Path, source: Path | None, reason: str | None = None) -> BackupRefused:
+    """The copy out of room (or, with `reason`, not written for another reason): the room there and what it needs."""
+    free = shutil.disk_usage(nearest(dest.parent)).free
+    needs = f", {source} needs about {_size(source.stat().st_size)}" if source is not None else ""
     return BackupRefused(
-        f"{dest} could not be written ({reason}): {_size(free)} free in {dest.parent}, {source} needs about "
-        f"{_size(needed)}. Nothing was changed; free some space there (old backups, the archive folder) or choose "
-        "another disk, and run it again"
+        f"{dest} could not be written ({reason or 'the disk is full'}): {_size(free)} free in {dest.parent}{needs}. "
+        "Nothing was changed; free some space there (old backups, the archive folder) or choose another disk, and "
+        "run it again",
+        None if reason else "full",
     )
 
 

@@ -77,10 +77,10 @@ def look(path: Path, *, writes: bool = True) -> None:
         raise DatabaseUnusable(
             "denied", path, f"the account {account(os.geteuid())} may not open its folder: {_owned(folder)}"
         )
+    if writes and not path.is_file() and read_only_mount(there := nearest(folder)):  # to be made where none can be
+        raise DatabaseUnusable("denied", path, f"the file system of {there} is mounted read-only")
     if not folder.exists() and writes:  # to be made, with the folders it lacks: where they would be made
-        place = folder.parent
-        while not place.exists() and place != place.parent:
-            place = place.parent
+        place = nearest(folder.parent)
         if place.is_dir() and not os.access(place, os.W_OK | os.X_OK, effective_ids=True):
             raise DatabaseUnusable(
                 "denied", path, f"the account {account(os.geteuid())} may not make its folder {folder}: {_owned(place)}"
@@ -140,7 +140,7 @@ def _access(path: Path, writes: bool) -> None:
         raise DatabaseUnusable("denied", path, f"the account {who} may not read it: {_owned(path)}")
     if not writes:
         return
-    if _read_only_mount(folder):
+    if read_only_mount(folder):
         raise DatabaseUnusable("denied", path, f"the file system of {folder} is mounted read-only")
     if not os.access(folder, os.W_OK | os.X_OK, effective_ids=True):
         raise DatabaseUnusable(
@@ -154,22 +154,27 @@ def _access(path: Path, writes: bool) -> None:
             raise DatabaseUnusable("denied", path, f"the account {who} may not write {part}: {_owned(part)}")
 
 
-def _read_only_mount(folder: Path) -> bool:
+def read_only_mount(folder: Path) -> bool:
+    """Whether the file system of `folder` (one that exists) is mounted read-only."""
     try:
         return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
     except OSError:
         return False
 
 
+def nearest(folder: Path) -> Path:
+    """`folder`, or the nearest folder above it that exists (where one to be made would be made)."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
 FULL_BELOW = 1_000_000  # bytes free on the database's disk under which a failure is put down to a full disk
 
 
 def nearly_full(path: Path) -> bool:
-    folder = path.resolve().parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
     try:
-        return shutil.disk_usage(folder).free < FULL_BELOW
+        return shutil.disk_usage(nearest(path.resolve().parent)).free < FULL_BELOW
     except OSError:
         return False
 
@@ -195,7 +200,10 @@ def unusable(exc: BaseException, path: Path) -> DatabaseUnusable | None:
     if isinstance(exc, OSError):
         if exc.errno == errno.ENOSPC:
             return DatabaseUnusable("full", path, f"{type(exc).__name__}: {exc.strerror}")
-        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            name = os.fsdecode(exc.filename) if exc.filename else str(path)
+        name = os.fsdecode(exc.filename) if exc.filename else str(path)
+        if exc.errno == errno.EROFS:  # said as `look` says it, for the remedy that fits (a remount, not a chown)
+            there = nearest(Path(name).resolve().parent)
+            return DatabaseUnusable("denied", path, f"the file system of {there} is mounted read-only ({name})")
+        if exc.errno in (errno.EACCES, errno.EPERM):
             return DatabaseUnusable("denied", path, f"{name}: {exc.strerror}")
     return None
