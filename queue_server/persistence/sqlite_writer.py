@@ -65,17 +65,27 @@ class WriterProcess:
         async with self._starting:
             if self._proc is not None:
                 return
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "queue_server.persistence.sqlite_writer", stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE, limit=2**20,
-            )  # fmt: skip
-            self._proc = proc
-            self._reader_task = asyncio.create_task(self._read_answers(proc), name="sqlite-writer-answers")
-            try:
-                self.migrated = await self._send(proc, ("open", self._open_args))
-            except BaseException:
-                await self._kill()
-                raise
+            for attempt in range(2):
+                # A session of its own: a Ctrl+C in the terminal, sent to the server's process group, does not
+                # reach it. It ignores one once it runs (main), but one in the half second it takes to load killed
+                # it, with a traceback, and the server's start with it (an installer's walk). Between its fork and
+                # its own session a Ctrl+C still reaches it: the server's signal, which stops the server once
+                # started (uvicorn holds it), so the writer is made once more.
+                proc = self._proc = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "queue_server.persistence.sqlite_writer", stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE, limit=2**20, start_new_session=True,
+                )  # fmt: skip
+                self._reader_task = asyncio.create_task(self._read_answers(proc), name="sqlite-writer-answers")
+                try:
+                    self.migrated = await self._send(proc, ("open", self._open_args))
+                    return
+                except WriterProcessError:
+                    await self._kill()
+                    if attempt or proc.returncode not in (-signal.SIGINT, -signal.SIGTERM):
+                        raise
+                except BaseException:
+                    await self._kill()
+                    raise
 
     @property
     def pid(self) -> int | None:
@@ -158,9 +168,10 @@ class WriterProcess:
 
 def main() -> None:
     _die_with_parent()
-    # Ctrl+C in a terminal and systemd's stop (KillMode=control-group) signal the whole process group. The writer
-    # must not die first: the server finishes its last transaction and answers its callers, then closes this
-    # process's stdin, which is the one way it ends (and if the server is killed, the kernel ends it).
+    # systemd's stop (KillMode=control-group) signals every process of the service, this one too (a Ctrl+C in the
+    # terminal does not: it runs in a session of its own, see start). The writer must not die first: the server
+    # finishes its last transaction and answers its callers, then closes this process's stdin, which is the one way
+    # it ends (and if the server is killed, the kernel ends it).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     requests = sys.stdin.buffer
