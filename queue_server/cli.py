@@ -12,6 +12,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import socket
 import sys
 from collections.abc import Iterator
@@ -105,8 +106,6 @@ def _remove_empty(made: list[Path]) -> None:
 
 
 def _serve(config: Config, banner: str | None = None) -> None:
-    import uvicorn
-
     from queue_server.persistence.schema import refuse_newer
     from queue_server.web.app import create_app
     from queue_server.web.requests import server_of
@@ -136,7 +135,37 @@ def _serve(config: Config, banner: str | None = None) -> None:
                 asyncio.run(_seed_demo(config))
             _serve_workers(config)
         else:
-            uvicorn.Server(build_uvicorn_config(app, config)).run()
+            # Held from here until uvicorn's own handler is in place (_uvicorn_server): a Ctrl+C while uvicorn and
+            # its protocols load could be raised inside a weakref's callback, where Python prints it ("Exception
+            # ignored in ... KeyboardInterrupt") and drops it, and the server went on to serve.
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                _uvicorn_server(build_uvicorn_config(app, config)).run()
+            finally:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # uvicorn failed before its handler
+
+
+def _uvicorn_server(uv_config: Any) -> Any:
+    """uvicorn's server, which takes a Ctrl+C held back until then as soon as its handler is in place (the start
+    goes on, then stops cleanly), and whose second Ctrl+C (its "force quit") stops waiting for connections but still
+    stops the application: uvicorn skipped the lifespan's shutdown then, and asyncio.run cancelled every task at
+    once, the storage's close among them waiting for an answer from the writer process whose reader was cancelled
+    too. The process hung for good, holding the database's lock file (an installer's walk: Ctrl+C twice)."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # one pressed meanwhile arrives now
+                yield
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().shutdown(sockets)
+            if self.force_exit:  # the engine's last transaction, the writer process and the lock, as on one Ctrl+C
+                await self.lifespan.shutdown()
+
+    return Server(uv_config)
 
 
 def _safe_to_serve(config: Config, sites: dict[str, Site]) -> None:
