@@ -9,7 +9,14 @@ def run() -> None:
     while it loads, and anywhere cli.main did not already say it (its own handler, a cleanup it was interrupted in)."""
     try:
         from queue_server.cli import main
+    except KeyboardInterrupt:
+        # Nothing is made or open while it loads: ended at once. Exiting the usual way, Python itself ended the
+        # process by the signal now and then instead of 130 (a Ctrl+C met inside a module's C-run code is counted
+        # as not handled, even once caught).
+        import os
 
+        os._exit(130)
+    try:
         main()
     except KeyboardInterrupt:
         raise SystemExit(130) from None

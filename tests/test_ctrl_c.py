@@ -4,8 +4,9 @@ half second, the writer process killed while it loaded (the start failing with a
 (uvicorn's "force quit") leaving the process hung for good, holding the database's lock file.
 
 Each press is a terminal's: SIGINT to the whole process group. The command stops quietly, with status 130 as every
-command stopped by Ctrl+C (or ended by the signal itself, which the shell shows as 130 too), its writer process gone
-with it, the lock file not held, and the database not made or whole, which the next command opens. Real processes, real files; the moments are found by what the process does, never by a delay alone."""
+command stopped by Ctrl+C (a second press may end it by the signal itself, which the shell shows as 130 too), its
+writer process gone with it, the lock file not held, and the database not made or whole, which the next command
+opens. Real processes, real files; the moments are found by what the process does, never by a delay alone."""
 
 from __future__ import annotations
 
@@ -130,13 +131,13 @@ def serving(s: Started) -> bool:
         return False
 
 
-def _stopped_cleanly(s: Started, writers: list[int]) -> None:
+def _stopped_cleanly(s: Started, writers: list[int], twice: bool) -> None:
     code = s.ended()
     said = s.said()
     assert "Traceback" not in said and "KeyboardInterrupt" not in said and "ERROR" not in said, said
-    # 130, or ended by the signal itself, quietly, which the shell shows as 130 too: a second press that comes while
-    # Python exits after the first, and, now and then, a first one while the command line's modules load.
-    assert code in (130, -signal.SIGINT), (code, said)
+    # A second press may come while Python exits after the first: it ends the process by the signal itself, quietly,
+    # which the shell shows as 130 too.
+    assert code == 130 or (twice and code == -signal.SIGINT), (code, said)
     deadline = time.monotonic() + SECONDS
     while any(Path(f"/proc/{pid}").exists() for pid in writers):
         assert time.monotonic() < deadline, f"its writer process outlived it: {writers}"
@@ -187,4 +188,4 @@ def test_ctrl_c_at_any_moment_of_a_start_stops_quietly_and_leaves_the_database_w
         os.killpg(started.proc.pid, signal.SIGKILL)
         started.proc.wait()
         raise
-    _stopped_cleanly(started, writers)
+    _stopped_cleanly(started, writers, times > 1)
