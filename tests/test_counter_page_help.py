@@ -33,19 +33,26 @@ NOTICE_EN = (
 )
 
 
+async def _closed_with_a_no_show(server: Server) -> dict[str, str]:
+    """Two KTP tickets, A-001 absent at Loket 1 (closed again), then today closed "Gangguan listrik": the supervisor's
+    headers."""
+    await server.issue("ktp")
+    await server.issue("ktp")
+    supervisor = await server.login("supervisor")
+    operator = await server.login("op-disdukcapil")
+    for command in ("open", "call_next", "no_show", "close"):
+        assert (await server.command(operator, "1", command)).status_code == 200, command
+    r = await server.http.post("/api/v1/sites/tegal/close-day", json={"reason": "Gangguan listrik"}, headers=supervisor)
+    assert r.status_code == 200, r.text
+    return supervisor
+
+
 async def test_a_day_the_supervisor_closed_says_why_and_what_the_operator_does(server: Server) -> None:
     """An outside review: on a day the supervisor had closed, the page said only that the counter was closed (or,
     for a key, that it could not be opened today): not who closed the day, nor why, nor that there is nothing to do
     but ask the supervisor. Said on the desk from the snapshot (a page opened after the close), from the event (a
     close under the operator), in English when switched, and gone when the day is reopened."""
-    await server.issue("ktp")
-    await server.issue("ktp")
-    supervisor = await server.login("supervisor")
-    operator = await server.login("op-disdukcapil")
-    for command in ("open", "call_next", "no_show", "close"):  # A-001 absent, before the close
-        assert (await server.command(operator, "1", command)).status_code == 200, command
-    r = await server.http.post("/api/v1/sites/tegal/close-day", json={"reason": "Gangguan listrik"}, headers=supervisor)
-    assert r.status_code == 200, r.text
+    supervisor = await _closed_with_a_no_show(server)
     async with chromium() as browser, operator_page(browser, f"{server.url}/counter/tegal/1") as page:
         notice = page.locator("#day-closed")
         message = page.locator("#message")
@@ -324,14 +331,7 @@ async def test_on_a_closed_day_what_the_day_refuses_is_unavailable_says_why_and_
     now unavailable wherever it is offered: marked and drawn so, still a Tab stop naming the notice, and pressed (a
     key, a click, Enter or Space on it) says why, nothing sent. What needs a ticket keeps its own rule. All come back
     when the day is reopened, without a reload. Axe finds nothing serious on the closed day."""
-    await server.issue("ktp")
-    await server.issue("ktp")
-    supervisor = await server.login("supervisor")
-    operator = await server.login("op-disdukcapil")
-    for command in ("open", "call_next", "no_show", "close"):  # A-001 absent, before the close
-        assert (await server.command(operator, "1", command)).status_code == 200, command
-    r = await server.http.post("/api/v1/sites/tegal/close-day", json={"reason": "Gangguan listrik"}, headers=supervisor)
-    assert r.status_code == 200, r.text
+    supervisor = await _closed_with_a_no_show(server)
     async with chromium() as browser:
         # axe is injected by the test, which the page's Content-Security-Policy forbids (as tests/test_accessibility.py)
         context = await browser.new_context(viewport={"width": 1366, "height": 768}, bypass_csp=True)
