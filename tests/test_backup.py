@@ -467,3 +467,40 @@ def test_a_backup_onto_a_read_only_disk_says_it_is_read_only_not_full_and_a_full
         assert sorted(p.name for p in (usb / "backups").iterdir()) == [kept.name], "no partial copy left"
         filler.unlink()
         assert _cli("backup", str(usb / "backups" / "b.sqlite3"), "--db", str(db)).returncode == 0
+
+
+def test_a_database_on_a_disk_mounted_read_only_is_backed_up_with_its_log(tmp_path: Path) -> None:
+    """An installer's walk: the database's own disk remounted read-only by the kernel after an error, the moment a
+    technician takes a backup first. SQLite cannot open a database in WAL mode where it cannot make its -shm, and the
+    backup said the backup's disk had too little room (83 GB free). Now the database's files are copied beside the
+    backup and read from there: the backup is taken, with the transactions still in the log, and nothing is written
+    on the read-only disk or left beside the backup."""
+    db = tmp_path / "var" / "q.sqlite3"
+    _add_account(db, "kepala")
+    with tmpfs(tmp_path / "disk", "8m") as disk:
+        moved = disk / "q.sqlite3"
+        shutil.copyfile(db, moved)
+        writer = sqlite3.connect(moved)
+        writer.execute("PRAGMA wal_autocheckpoint = 0")  # the last transactions stay in the log, as after a crash
+        writer.execute("CREATE TABLE only_in_the_log (said TEXT)")
+        writer.execute("INSERT INTO only_in_the_log VALUES ('sesudah pemeriksaan terakhir')")
+        writer.commit()
+        assert Path(f"{moved}-wal").stat().st_size > 0
+        copied = tmp_path / "crash"  # the files as the crash left them (the writer still holds them open)
+        copied.mkdir()
+        for suffix in ("", "-wal"):
+            shutil.copyfile(f"{moved}{suffix}", copied / f"q.sqlite3{suffix}")
+        writer.close()
+        for name in ("q.sqlite3", "q.sqlite3-wal"):
+            shutil.copyfile(copied / name, disk / name)
+        Path(f"{moved}-shm").unlink(missing_ok=True)
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)  # noqa: S607
+        before = {p: p.stat().st_mtime_ns for p in disk.rglob("*")}
+        backups = tmp_path / "backups"
+        taken = _cli("backup", str(backups / "b.sqlite3"), "--db", str(moved))
+        assert taken.returncode == 0 and "Traceback" not in taken.stderr, taken.stderr + taken.stdout
+        with sqlite3.connect(backups / "b.sqlite3") as conn:
+            assert conn.execute("SELECT said FROM only_in_the_log").fetchall() == [("sesudah pemeriksaan terakhir",)]
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert sorted(p.name for p in backups.iterdir()) == ["b.sqlite3"], "nothing left beside the backup"
+        assert {p: p.stat().st_mtime_ns for p in disk.rglob("*")} == before, "nothing written on the read-only disk"

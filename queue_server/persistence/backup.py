@@ -54,8 +54,18 @@ def backup_sqlite(source: Path, dest: Path, replace: bool = False) -> dict[str, 
         raise BackupRefused(f"no database at {source}")
     _readable(source)
     _not_there(dest, replace)
+    reading = _read_from(source, dest)
+    try:
+        return _copied(reading, source, dest, replace)
+    finally:
+        if reading != source:
+            _discard(reading)
+
+
+def _copied(reading: Path, source: Path, dest: Path, replace: bool) -> dict[str, int]:
+    """backup_sqlite's copy of the database `source`, read from `reading` (itself, or its files copied)."""
     staged = _staged(dest)
-    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    src = sqlite3.connect(f"{reading.resolve().as_uri()}?mode=ro", uri=True)
     try:
         _made(staged, dest, source)
         dst = sqlite3.connect(staged)
@@ -81,6 +91,28 @@ def backup_sqlite(source: Path, dest: Path, replace: bool = False) -> dict[str, 
         src.close()
 
 
+def _read_from(source: Path, dest: Path) -> Path:
+    """The file the copy is read from: the database, or, on a disk mounted read-only, a copy of its files beside the
+    backup. SQLite cannot open a database in WAL mode where it cannot make the -shm beside it ("unable to open database
+    file", which was said as the backup's disk being full), and a disk the kernel remounted read-only after an error
+    is just when a technician takes a backup first. Nobody writes a database there, so its file and its log copied
+    one after the other are one moment of it, and the log's last transactions come with them into the copy."""
+    if not read_only_mount(source.resolve().parent):
+        return source
+    reading = dest.parent / f".{dest.name}.{os.getpid()}.source"
+    try:
+        for suffix in ("", "-wal", "-journal"):  # not the -shm: SQLite makes it again from the log
+            if Path(f"{source}{suffix}").exists():
+                new_private_file(Path(f"{reading}{suffix}"))
+                shutil.copyfile(f"{source}{suffix}", f"{reading}{suffix}")
+    except OSError as exc:
+        _discard(reading)
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise _no_access(dest.parent) from None
+        raise _written_nowhere(dest, exc, source) or exc from None
+    return reading
+
+
 def _not_there(dest: Path, replace: bool) -> None:
     """`dest` may be written: not there (or `replace`), and its folder made and writable by this account. Copies
     half made by a backup killed meanwhile (their process gone) are removed."""
@@ -99,10 +131,11 @@ def _not_there(dest: Path, replace: bool) -> None:
         raise _written_nowhere(dest, exc) or exc from None
     if not os.access(dest.parent, os.W_OK | os.X_OK):
         raise _no_access(dest.parent)
-    for stale in dest.parent.glob(f".{dest.name}.*.partial"):
-        pid = stale.name[len(dest.name) + 2 : -len(".partial")]
-        if pid.isdigit() and not process_alive(int(pid)):
-            _discard(stale)
+    for ending in (".partial", ".source"):  # the copy being made, and the database's files copied (_read_from)
+        for stale in dest.parent.glob(f".{dest.name}.*{ending}"):
+            pid = stale.name[len(dest.name) + 2 : -len(ending)]
+            if pid.isdigit() and not process_alive(int(pid)):
+                _discard(stale)
 
 
 def _staged(dest: Path) -> Path:
