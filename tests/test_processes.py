@@ -40,7 +40,7 @@ from queue_server.pipeline import engine as engine_module
 from queue_server.settings.sitefile import DEMO_SITE
 from queue_server.web.app import site_of
 
-from .helpers import KIOSK, LOBBY, Clock, Server, StartFailed, bearer, eventually, running_server
+from .helpers import KIOSK, LOBBY, Clock, Server, StartFailed, bearer, eventually, running_server, ticking
 from .pg_support import Cluster, new_database, server_env, throwaway_cluster_handle
 from .receiver import Receiver, notify_site
 from .test_invariants import _start, write_site
@@ -1388,6 +1388,10 @@ async def test_a_sending_process_whose_clock_is_minutes_off_is_neither_stuck_nor
     behind, right = Clock(), Clock()
     behind.advance(minutes=-3)
     async with AsyncExitStack() as stack, AsyncExitStack() as mirror_on:
+        # Both clocks run with the machine's, as a server's does: a word's age grows with it, and "now less the age"
+        # stays one moment (with the clocks standing still it slid back a second at a time).
+        await stack.enter_async_context(ticking(behind))
+        await stack.enter_async_context(ticking(right))
         mirror = await mirror_on.enter_async_context(running_server(tmp_path / "mirror.sqlite3", mirrored=["tegal"]))
         token = await mirror.ctx.accounts.create_device("uplink", "tegal", "Server MPP Tegal")
         mall = {"uplink_url": mirror.url, "uplink_token": token}
@@ -1427,6 +1431,8 @@ async def test_a_sending_process_whose_clock_is_minutes_off_is_neither_stuck_nor
         await rows(database, "UPDATE uplink_status SET said_at = $1 RETURNING site", five_minutes_ago)
 
         async def stuck_on_b() -> bool:
+            # written again while waiting: a share that was under way when it fell silent may land after the first
+            await rows(database, "UPDATE uplink_status SET said_at = $1 RETURNING site", five_minutes_ago)
             return (await said_on_b())["last_error"] is not None
 
         await eventually(stuck_on_b, "a sender silent 5 minutes is taken for stuck", seconds=30)
