@@ -186,7 +186,7 @@ FORMATS: dict[str, Callable[[Any, str], str]] = {
     "printer_mode": lambda v, lang: word("printer_mode", v, lang),
     "closure": lambda v, lang: word("closure", v, lang),
     "closed_reason": lambda v, lang: f": {v}" if v else "",  # why a supervisor closed the day, where they said it
-    "checkin_window": lambda v, lang: _checkin_window(v, lang),
+    "checkin_window": _checkin_window,
     "release": lambda v, lang: word("release", v, lang),
     "day_counts": _day_counts,
     "happened": lambda v, lang: _happened(v, lang) if isinstance(v, Mapping) else str(v),
